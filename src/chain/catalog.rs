@@ -1,0 +1,112 @@
+//! The stable finding codes: one table, used by rules, reports, the UI and the docs.
+
+use serde::{Deserialize, Serialize};
+
+use super::model::{LinkKind, Severity};
+
+macro_rules! catalog {
+    ($( $code:ident => $link:ident, $sev:ident, $title:literal; )*) => {
+        /// A stable finding code (`KVC…`).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum Code { $( $code, )* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[ $( Code::$code, )* ];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $( Code::$code => stringify!($code), )* }
+            }
+            /// The link this code breaks.
+            pub fn link(self) -> LinkKind {
+                match self { $( Code::$code => LinkKind::$link, )* }
+            }
+            /// Default severity (a rule may lower it with reason, e.g. unknown evidence).
+            pub fn severity(self) -> Severity {
+                match self { $( Code::$code => Severity::$sev, )* }
+            }
+            /// One line: what the code means.
+            pub fn title(self) -> &'static str {
+                match self { $( Code::$code => $title, )* }
+            }
+            pub fn parse(s: &str) -> Option<Code> {
+                match s { $( stringify!($code) => Some(Code::$code), )* _ => None }
+            }
+        }
+    };
+}
+
+catalog! {
+    KVC101 => Pod, Error, "volume references a SecretProviderClass that does not exist in the namespace";
+    KVC102 => Pod, Warning, "secrets volume mounted with subPath: rotation never reaches it";
+    KVC103 => Pod, Error, "CSI volume wiring wrong (driver name, secretProviderClass attribute, readOnly)";
+    KVC104 => Pod, Error, "driver not registered on the node / provider unavailable";
+    KVC105 => Pod, Error, "CSIDriver requests no service-account token for api://AzureADTokenExchange";
+    KVC201 => ServiceAccount, Warning, "pod lacks label azure.workload.identity/use: \"true\" (mount works, app SDK does not)";
+    KVC202 => ServiceAccount, Error, "the pod's service account does not exist";
+    KVC203 => ServiceAccount, Warning, "service account lacks azure.workload.identity/client-id";
+    KVC204 => ServiceAccount, Warning, "service account client-id differs from the SPC clientID";
+    KVC205 => ServiceAccount, Warning, "workload-identity label present but nothing injected (webhook missing or pod predates label)";
+    KVC301 => Identity, Error, "no managed identity has the SPC clientID";
+    KVC302 => Identity, Error, "auth parameters invalid or incoherent";
+    KVC303 => Identity, Info, "uses the add-on / node managed identity: shared, unattributable";
+    KVC401 => Federation, Error, "no federated credential subject equals system:serviceaccount:<ns>:<sa>";
+    KVC402 => Federation, Error, "federated credential issuer differs from the cluster OIDC issuer";
+    KVC403 => Federation, Error, "federated credential audience is not api://AzureADTokenExchange";
+    KVC404 => Federation, Error, "SPC tenantId is not the vault's tenant";
+    KVC501 => Access, Error, "no role assignment or access policy grants the data action the object type needs";
+    KVC502 => Access, Error, "a role exists but fits the wrong object type";
+    KVC503 => Access, Error, "grants are in the permission model the vault does not enforce";
+    KVC504 => Access, Warning, "over-privileged read identity (Administrator / Officer)";
+    KVC505 => Access, Error, "vault firewall / network rules block the request";
+    KVC601 => VaultObject, Error, "object not found in the vault";
+    KVC602 => VaultObject, Error, "object (latest or pinned version) disabled";
+    KVC603 => VaultObject, Info, "objectVersion pinned: rotation never picks up new versions";
+    KVC604 => VaultObject, Warning, "object expired or expiring within 7 days";
+    KVC701 => Mount, Error, "FailedMount with a message no rule explains";
+    KVC702 => Mount, Warning, "secret rotation disabled in the driver";
+    KVC703 => Mount, Warning, "mounted version differs from the vault's latest for longer than the poll interval";
+    KVC704 => Mount, Warning, "Key Vault throttling (429)";
+    KVC705 => Mount, Error, "objects YAML malformed or an item invalid";
+    KVC706 => Mount, Error, "two objects map to the same mounted filename";
+    KVC801 => Sync, Error, "secretObjects objectName matches no mounted filename (empty key)";
+    KVC802 => Sync, Warning, "synced Secret absent because no running pod mounts the SPC";
+    KVC803 => Sync, Warning, "synced Secret used by something that does not mount the SPC: garbage-collected with its owners";
+    KVC804 => Sync, Error, "kubernetes.io/tls Secret without a private key or with wrong keys";
+    KVC805 => Sync, Error, "synced Secret content differs from what is mounted";
+    KVC806 => Sync, Error, "driver failed to create/update the synced Secret";
+    KVC901 => Consumers, Error, "env var from the synced Secret is older than the Secret: the process holds the old value";
+    KVC902 => Consumers, Warning, "env consumption of a synced Secret with no restart mechanism";
+    KVC903 => Consumers, Warning, "a workload consumes the synced Secret but none of its pods mount the SPC";
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_link_matches_their_hundred() {
+        for (i, c) in Code::ALL.iter().enumerate() {
+            assert_eq!(Code::parse(c.as_str()), Some(*c));
+            let hundred = c.as_str()[3..4].parse::<usize>().unwrap();
+            let expected = match hundred {
+                1 => LinkKind::Pod,
+                2 => LinkKind::ServiceAccount,
+                3 => LinkKind::Identity,
+                4 => LinkKind::Federation,
+                5 => LinkKind::Access,
+                6 => LinkKind::VaultObject,
+                7 => LinkKind::Mount,
+                8 => LinkKind::Sync,
+                _ => LinkKind::Consumers,
+            };
+            assert_eq!(c.link(), expected, "{c}");
+            assert!(!Code::ALL[..i].contains(c));
+        }
+    }
+}

@@ -1,0 +1,274 @@
+//! What diagnosis produces: one [`Chain`] per (pod, SecretProviderClass), nine links each.
+
+use serde::{Deserialize, Serialize};
+
+use super::catalog::Code;
+
+/// The hops of the chain, in the order they are walked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum LinkKind {
+    Pod,
+    ServiceAccount,
+    Identity,
+    Federation,
+    Access,
+    VaultObject,
+    Mount,
+    Sync,
+    Consumers,
+}
+
+impl LinkKind {
+    pub const ALL: [LinkKind; 9] = [
+        LinkKind::Pod,
+        LinkKind::ServiceAccount,
+        LinkKind::Identity,
+        LinkKind::Federation,
+        LinkKind::Access,
+        LinkKind::VaultObject,
+        LinkKind::Mount,
+        LinkKind::Sync,
+        LinkKind::Consumers,
+    ];
+
+    /// Stable machine name (JSON `link`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkKind::Pod => "pod",
+            LinkKind::ServiceAccount => "serviceAccount",
+            LinkKind::Identity => "identity",
+            LinkKind::Federation => "federation",
+            LinkKind::Access => "access",
+            LinkKind::VaultObject => "vaultObject",
+            LinkKind::Mount => "mount",
+            LinkKind::Sync => "sync",
+            LinkKind::Consumers => "consumers",
+        }
+    }
+
+    /// Short title for the chain strip.
+    pub fn title(self) -> &'static str {
+        match self {
+            LinkKind::Pod => "Pod",
+            LinkKind::ServiceAccount => "SA",
+            LinkKind::Identity => "Identity",
+            LinkKind::Federation => "Federation",
+            LinkKind::Access => "Access",
+            LinkKind::VaultObject => "Object",
+            LinkKind::Mount => "Mount",
+            LinkKind::Sync => "Sync",
+            LinkKind::Consumers => "Consumers",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Status of a link. Ordered from best to worst so `max()` gives the worst.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Checked and fine.
+    Ok,
+    /// Not reached yet (e.g. mount waits for an earlier hop; a template has no runtime state).
+    Pending,
+    /// Cannot be checked: the observation is unknown (reason in the link summary).
+    Unknown,
+    Warning,
+    Broken,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Pending => "pending",
+            Status::Unknown => "unknown",
+            Status::Warning => "warning",
+            Status::Broken => "broken",
+        }
+    }
+    /// One-cell symbol so status never depends on colour alone.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Status::Ok => "✓",
+            Status::Pending => "…",
+            Status::Unknown => "?",
+            Status::Warning => "!",
+            Status::Broken => "✗",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+    /// The link status a finding of this severity implies.
+    pub fn status(self) -> Status {
+        match self {
+            Severity::Info => Status::Ok,
+            Severity::Warning => Status::Warning,
+            Severity::Error => Status::Broken,
+        }
+    }
+}
+
+/// An evidence-based finding: what was observed, why it breaks the link, how to confirm, how to fix.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub code: Code,
+    pub severity: Severity,
+    pub link: LinkKind,
+    pub namespace: String,
+    /// `Kind/name` of the object to change (Pod/x, SecretProviderClass/y, ManagedIdentity/z…).
+    pub resource: String,
+    /// The cause, with the observed values.
+    pub message: String,
+    /// What was seen: field values, event text.
+    pub evidence: Vec<String>,
+    /// A command that shows the problem, with real names filled in.
+    pub confirm: String,
+    /// A command (or edit) that fixes it, with real names filled in.
+    pub fix: String,
+}
+
+/// An observed value next to the expected one, for side-by-side display.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fact {
+    pub label: String,
+    pub observed: String,
+    /// `None` when there is nothing to compare against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+}
+
+impl Fact {
+    pub fn new(label: impl Into<String>, observed: impl Into<String>) -> Self {
+        Fact {
+            label: label.into(),
+            observed: observed.into(),
+            expected: None,
+        }
+    }
+    pub fn compare(
+        label: impl Into<String>,
+        observed: impl Into<String>,
+        expected: impl Into<String>,
+    ) -> Self {
+        Fact {
+            label: label.into(),
+            observed: observed.into(),
+            expected: Some(expected.into()),
+        }
+    }
+    pub fn matches(&self) -> bool {
+        self.expected.as_ref().is_none_or(|e| *e == self.observed)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    pub link: LinkKind,
+    pub status: Status,
+    /// One or two words for the chain strip ("subject typo", "no role", "stale env").
+    pub summary: String,
+    /// Observed vs expected values behind the status.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub facts: Vec<Fact>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
+}
+
+impl Link {
+    pub fn new(link: LinkKind) -> Self {
+        Link {
+            link,
+            status: Status::Ok,
+            summary: "ok".into(),
+            facts: Vec::new(),
+            findings: Vec::new(),
+        }
+    }
+}
+
+/// A workload that owns pods (top-level owner: Deployment rather than ReplicaSet).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct WorkloadRef {
+    pub kind: String,
+    pub name: String,
+}
+
+/// An object of the SPC as this chain sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainObject {
+    pub name: String,
+    pub object_type: String,
+    /// Mounted file name (alias or name).
+    pub file: String,
+    /// Pinned version, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned_version: Option<String>,
+    /// Version the pod has mounted (SPCPS), if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mounted_version: Option<String>,
+    /// Latest version in the vault, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vault_version: Option<String>,
+    pub status: Status,
+}
+
+/// One pod's walk through one SecretProviderClass.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Chain {
+    /// Stable id: `<namespace>/<pod>/<spc>`.
+    pub id: String,
+    pub namespace: String,
+    pub pod: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workload: Option<WorkloadRef>,
+    /// SPC name as referenced by the volume (may not exist).
+    pub spc: String,
+    /// The pod volume that carries it.
+    pub volume: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vault: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objects: Vec<ChainObject>,
+    /// The nine links, in [`LinkKind::ALL`] order.
+    pub links: Vec<Link>,
+}
+
+impl Chain {
+    pub fn link(&self, kind: LinkKind) -> &Link {
+        &self.links[kind.index()]
+    }
+    pub fn link_mut(&mut self, kind: LinkKind) -> &mut Link {
+        &mut self.links[kind.index()]
+    }
+    pub fn worst(&self) -> Status {
+        self.links
+            .iter()
+            .map(|l| l.status)
+            .max()
+            .unwrap_or(Status::Ok)
+    }
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        self.links.iter().flat_map(|l| l.findings.iter())
+    }
+}

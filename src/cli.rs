@@ -1,0 +1,158 @@
+//! Command line: `kvchain` (TUI), `kvchain demo`, `kvchain check`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kvchain",
+    version,
+    about = "See the AKS secret chain — Pod → ServiceAccount → federated identity → Key Vault → CSI mount → synced Secret — and every broken link, live.",
+    after_help = "Without a command kvchain opens the TUI on the current kube context, or on the built-in lab when no cluster is configured."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub kube: KubeArgs,
+    #[command(flatten)]
+    pub azure: AzureArgs,
+    #[command(flatten)]
+    pub ui: UiArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open the TUI on the built-in lab (no cluster or Azure needed).
+    Demo {
+        /// Scenario file, built-in scenario name (`default`, see `--list`), or `generated:N`.
+        #[arg(default_value = "default")]
+        scenario: String,
+        /// List the built-in scenarios and exit.
+        #[arg(long)]
+        list: bool,
+    },
+    /// Diagnose once and print the findings (manifests with -f, the lab with --lab, else the live cluster).
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Manifest files or directories (YAML, multi-document, `List` kinds).
+    #[arg(
+        short = 'f',
+        long = "filename",
+        value_name = "PATH",
+        conflicts_with = "lab"
+    )]
+    pub files: Vec<PathBuf>,
+    /// Run the lab on a scenario (file, built-in name, or `generated:N`) and diagnose it.
+    #[arg(long, value_name = "SCENARIO")]
+    pub lab: Option<String>,
+    /// With --lab: lab time to run before diagnosing (default: until nothing changes for two poll intervals).
+    #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration, requires = "lab")]
+    pub run_for: Option<Duration>,
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+    /// Never colour the text output (NO_COLOR is honoured too).
+    #[arg(long)]
+    pub no_color: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+/// Where to find the cluster, spelled as kubectl spells it.
+#[derive(Debug, Args, Default, Clone)]
+pub struct KubeArgs {
+    /// Path to the kubeconfig file (default: KUBECONFIG, then ~/.kube/config).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Only this namespace.
+    #[arg(
+        short = 'n',
+        long,
+        global = true,
+        value_name = "NS",
+        conflicts_with = "all_namespaces"
+    )]
+    pub namespace: Option<String>,
+    /// All namespaces (the default when no namespace is given).
+    #[arg(short = 'A', long, global = true)]
+    pub all_namespaces: bool,
+}
+
+#[derive(Debug, Args, Default, Clone)]
+pub struct AzureArgs {
+    /// Azure subscription to search (repeatable; default: all the credential can see).
+    #[arg(long = "subscription", global = true, value_name = "ID")]
+    pub subscriptions: Vec<String>,
+    /// Do not call Azure: the Azure side of every chain is unknown.
+    #[arg(long, global = true)]
+    pub no_azure: bool,
+    /// At most one Azure fetch per object per interval.
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
+    pub azure_refresh: Duration,
+}
+
+#[derive(Debug, Args, Default, Clone)]
+pub struct UiArgs {
+    /// Theme name: built-in (default, light, high-contrast) or a file in the config directory.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub theme: Option<String>,
+    /// Config file (default: <config dir>/kvchain/config.yaml).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Disable every write action (rotate, restart).
+    #[arg(long, global = true)]
+    pub read_only: bool,
+    /// Never reveal secret values, even on request.
+    #[arg(long, global = true)]
+    pub no_reveal: bool,
+    /// Lab clock speed (lab seconds per real second).
+    #[arg(long, global = true, value_name = "FACTOR")]
+    pub speed: Option<f64>,
+}
+
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 90s, 5m, 1h30m)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_flags_parse_like_kubectl() {
+        let cli = Cli::try_parse_from([
+            "kvchain", "check", "-f", "a.yaml", "-f", "dir", "-o", "json", "-n", "payments",
+        ])
+        .unwrap();
+        let Some(Command::Check(c)) = cli.command else {
+            panic!()
+        };
+        assert_eq!(c.files.len(), 2);
+        assert_eq!(c.output, OutputFormat::Json);
+        assert_eq!(cli.kube.namespace.as_deref(), Some("payments"));
+    }
+
+    #[test]
+    fn for_requires_lab_and_files_conflict_with_lab() {
+        assert!(Cli::try_parse_from(["kvchain", "check", "--for", "5m"]).is_err());
+        assert!(Cli::try_parse_from(["kvchain", "check", "--lab", "default", "-f", "x"]).is_err());
+        let cli =
+            Cli::try_parse_from(["kvchain", "check", "--lab", "default", "--for", "5m"]).unwrap();
+        let Some(Command::Check(c)) = cli.command else {
+            panic!()
+        };
+        assert_eq!(c.run_for, Some(Duration::from_secs(300)));
+    }
+}

@@ -1,0 +1,17 @@
+//! kvchain: walk the AKS secret chain and see every broken link.
+//!
+//! Data flows one way: a [`source`] produces a [`snapshot::Snapshot`], [`chain::diagnose`]
+//! turns it into chains with findings, and the UI or a [`report`] draws them. Actions go back
+//! to the source.
+
+pub mod action;
+pub mod chain;
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod fingerprint;
+pub mod report;
+pub mod snapshot;
+pub mod source;
+pub mod spc;
+pub mod ui;

@@ -1,0 +1,22 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use kvchain::cli::Cli;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("kvchain: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(kvchain::commands::run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("kvchain: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,476 @@
+//! k8s-openapi objects → slim observations. Shared by every source so the lab, manifests and
+//! live clusters see Kubernetes objects exactly alike. Secret values are fingerprinted here and
+//! dropped.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{
+    Container, ContainerState, Event, Pod, PodSpec, PodTemplateSpec, Secret, ServiceAccount, Volume,
+};
+use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
+
+use super::crd::{SecretProviderClass, SecretProviderClassPodStatus};
+use super::*;
+
+fn ns(meta: &ObjectMeta) -> String {
+    meta.namespace.clone().unwrap_or_else(|| "default".into())
+}
+
+fn name(meta: &ObjectMeta) -> String {
+    meta.name.clone().unwrap_or_default()
+}
+
+fn owners(refs: &Option<Vec<OwnerReference>>) -> Vec<OwnerRef> {
+    refs.iter()
+        .flatten()
+        .map(|o| OwnerRef {
+            kind: o.kind.clone(),
+            name: o.name.clone(),
+            uid: o.uid.clone(),
+            controller: o.controller.unwrap_or(false),
+        })
+        .collect()
+}
+
+pub fn pod(p: &Pod) -> PodObs {
+    let meta = &p.metadata;
+    let mut obs = pod_spec(ns(meta), name(meta), meta, p.spec.as_ref());
+    obs.uid = meta.uid.clone().unwrap_or_default();
+    obs.owners = owners(&meta.owner_references);
+    obs.created_at = meta.creation_timestamp.as_ref().map(|t| t.0);
+    obs.deleting = meta.deletion_timestamp.is_some();
+    obs.node = p.spec.as_ref().and_then(|s| s.node_name.clone());
+    if let Some(status) = &p.status {
+        obs.phase = status.phase.clone().unwrap_or_default();
+        let states = status
+            .container_statuses
+            .iter()
+            .flatten()
+            .chain(status.init_container_statuses.iter().flatten());
+        for cs in states {
+            if let Some(c) = obs.containers.iter_mut().find(|c| c.name == cs.name) {
+                c.state = container_state(cs.state.as_ref());
+            }
+        }
+    }
+    obs
+}
+
+/// A workload's pod template, seen as the pod it would create (manifests mode).
+pub fn pod_from_template(owner: OwnerRef, namespace: String, t: &PodTemplateSpec) -> PodObs {
+    let empty = ObjectMeta::default();
+    let meta = t.metadata.as_ref().unwrap_or(&empty);
+    let mut obs = pod_spec(namespace, owner.name.clone(), meta, t.spec.as_ref());
+    obs.template_of = Some(owner);
+    obs
+}
+
+fn pod_spec(namespace: String, name: String, meta: &ObjectMeta, spec: Option<&PodSpec>) -> PodObs {
+    let mut obs = PodObs {
+        namespace,
+        name,
+        labels: meta.labels.clone().unwrap_or_default(),
+        annotations: meta.annotations.clone().unwrap_or_default(),
+        service_account: "default".into(),
+        ..PodObs::default()
+    };
+    let Some(spec) = spec else { return obs };
+    if let Some(sa) = spec.service_account_name.as_ref().filter(|s| !s.is_empty()) {
+        obs.service_account = sa.clone();
+    }
+    obs.volumes = spec.volumes.iter().flatten().map(volume).collect();
+    obs.containers = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .map(|c| container(c, true))
+        .chain(spec.containers.iter().map(|c| container(c, false)))
+        .collect();
+    obs
+}
+
+fn volume(v: &Volume) -> VolumeObs {
+    let source = if let Some(csi) = &v.csi {
+        VolumeSourceObs::Csi {
+            driver: csi.driver.clone(),
+            read_only: csi.read_only,
+            attributes: csi.volume_attributes.clone().unwrap_or_default(),
+            node_publish_secret: csi.node_publish_secret_ref.as_ref().map(|r| r.name.clone()),
+        }
+    } else if let Some(s) = &v.secret {
+        VolumeSourceObs::Secret {
+            secret_name: s.secret_name.clone().unwrap_or_default(),
+            optional: s.optional.unwrap_or(false),
+        }
+    } else if let Some(p) = &v.projected {
+        let mut token_audiences = Vec::new();
+        let mut secrets = Vec::new();
+        for src in p.sources.iter().flatten() {
+            if let Some(t) = &src.service_account_token {
+                token_audiences.push(t.audience.clone().unwrap_or_default());
+            }
+            if let Some(s) = &src.secret {
+                secrets.push(s.name.clone());
+            }
+        }
+        VolumeSourceObs::Projected {
+            token_audiences,
+            secrets,
+        }
+    } else {
+        VolumeSourceObs::Other
+    };
+    VolumeObs {
+        name: v.name.clone(),
+        source,
+    }
+}
+
+fn container(c: &Container, init: bool) -> ContainerObs {
+    ContainerObs {
+        name: c.name.clone(),
+        init,
+        mounts: c
+            .volume_mounts
+            .iter()
+            .flatten()
+            .map(|m| MountObs {
+                volume: m.name.clone(),
+                path: m.mount_path.clone(),
+                sub_path: m.sub_path.clone().filter(|s| !s.is_empty()),
+                read_only: m.read_only.unwrap_or(false),
+            })
+            .collect(),
+        env: c
+            .env
+            .iter()
+            .flatten()
+            .map(|e| EnvObs {
+                name: e.name.clone(),
+                source: match (&e.value, &e.value_from) {
+                    (_, Some(from)) => match &from.secret_key_ref {
+                        Some(r) => EnvSourceObs::SecretKey {
+                            secret: r.name.clone(),
+                            key: r.key.clone(),
+                            optional: r.optional.unwrap_or(false),
+                        },
+                        None => EnvSourceObs::Other,
+                    },
+                    // Literal values may be secrets: keep only the workload-identity ones.
+                    (value, None) => EnvSourceObs::Literal {
+                        value: value.clone().filter(|_| e.name.starts_with("AZURE_")),
+                    },
+                },
+            })
+            .collect(),
+        env_from_secrets: c
+            .env_from
+            .iter()
+            .flatten()
+            .filter_map(|e| e.secret_ref.as_ref().map(|s| s.name.clone()))
+            .collect(),
+        state: ContainerStateObs::Unknown,
+    }
+}
+
+fn container_state(s: Option<&ContainerState>) -> ContainerStateObs {
+    let Some(s) = s else {
+        return ContainerStateObs::Unknown;
+    };
+    if let Some(t) = s.running.as_ref().and_then(|r| r.started_at.as_ref()) {
+        return ContainerStateObs::Running { started_at: t.0 };
+    }
+    if let Some(w) = &s.waiting {
+        return ContainerStateObs::Waiting {
+            reason: w.reason.clone().unwrap_or_default(),
+            message: w.message.clone().unwrap_or_default(),
+        };
+    }
+    if let Some(t) = &s.terminated {
+        return ContainerStateObs::Terminated {
+            reason: t.reason.clone().unwrap_or_default(),
+            exit_code: t.exit_code,
+        };
+    }
+    ContainerStateObs::Unknown
+}
+
+pub fn service_account(sa: &ServiceAccount) -> ServiceAccountObs {
+    ServiceAccountObs {
+        namespace: ns(&sa.metadata),
+        name: name(&sa.metadata),
+        annotations: sa.metadata.annotations.clone().unwrap_or_default(),
+    }
+}
+
+pub fn spc(s: &SecretProviderClass) -> SpcObs {
+    let parameters = s.spec.parameters.clone().unwrap_or_default();
+    SpcObs {
+        namespace: ns(&s.metadata),
+        name: name(&s.metadata),
+        provider: s.spec.provider.clone().unwrap_or_default(),
+        parsed: crate::spc::parse(&parameters),
+        parameters,
+        secret_objects: s
+            .spec
+            .secret_objects
+            .iter()
+            .flatten()
+            .map(|o| SecretObjectSpec {
+                secret_name: o.secret_name.clone().unwrap_or_default(),
+                type_: o.type_.clone().unwrap_or_default(),
+                labels: o.labels.clone().unwrap_or_default(),
+                data: o
+                    .data
+                    .iter()
+                    .flatten()
+                    .map(|d| SecretObjectData {
+                        object_name: d.object_name.clone().unwrap_or_default(),
+                        key: d.key.clone().unwrap_or_default(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+pub fn spcps(s: &SecretProviderClassPodStatus) -> SpcPodStatusObs {
+    let st = s.status.clone().unwrap_or_default();
+    SpcPodStatusObs {
+        namespace: ns(&s.metadata),
+        name: name(&s.metadata),
+        pod_name: st.pod_name.unwrap_or_default(),
+        spc_name: st.secret_provider_class_name.unwrap_or_default(),
+        mounted: st.mounted.unwrap_or(false),
+        target_path: st.target_path.unwrap_or_default(),
+        objects: st
+            .objects
+            .into_iter()
+            .flatten()
+            .map(|o| SpcpsObject {
+                id: o.id.unwrap_or_default(),
+                version: o.version.unwrap_or_default(),
+            })
+            .collect(),
+        updated_at: latest_managed_write(&s.metadata),
+        files: None,
+    }
+}
+
+/// The newest managedFields write time: when a controller last touched the object.
+fn latest_managed_write(meta: &ObjectMeta) -> Option<jiff::Timestamp> {
+    meta.managed_fields
+        .iter()
+        .flatten()
+        .filter_map(|m| m.time.as_ref().map(|t| t.0))
+        .max()
+        .or(meta.creation_timestamp.as_ref().map(|t| t.0))
+}
+
+/// Fingerprints the values and drops them: the returned observation holds no secret bytes.
+pub fn secret(s: &Secret) -> SecretObs {
+    let mut data: BTreeMap<String, Fingerprint> = s
+        .data
+        .iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), Fingerprint::of(&v.0)))
+        .collect();
+    for (k, v) in s.string_data.iter().flatten() {
+        data.insert(k.clone(), Fingerprint::of(v.as_bytes()));
+    }
+    SecretObs {
+        namespace: ns(&s.metadata),
+        name: name(&s.metadata),
+        type_: s.type_.clone().unwrap_or_else(|| "Opaque".into()),
+        labels: s.metadata.labels.clone().unwrap_or_default(),
+        owners: owners(&s.metadata.owner_references),
+        data,
+        created_at: s.metadata.creation_timestamp.as_ref().map(|t| t.0),
+        updated_at: latest_managed_write(&s.metadata),
+    }
+}
+
+pub fn event(e: &Event) -> EventObs {
+    EventObs {
+        namespace: e
+            .involved_object
+            .namespace
+            .clone()
+            .unwrap_or_else(|| ns(&e.metadata)),
+        involved_kind: e.involved_object.kind.clone().unwrap_or_default(),
+        involved_name: e.involved_object.name.clone().unwrap_or_default(),
+        involved_uid: e.involved_object.uid.clone().unwrap_or_default(),
+        type_: e.type_.clone().unwrap_or_default(),
+        reason: e.reason.clone().unwrap_or_default(),
+        message: e.message.clone().unwrap_or_default(),
+        count: e.count.unwrap_or(1).max(0) as u32,
+        source: e
+            .source
+            .as_ref()
+            .and_then(|s| s.component.clone())
+            .or_else(|| e.reporting_component.clone())
+            .unwrap_or_default(),
+        last_seen: e
+            .last_timestamp
+            .as_ref()
+            .map(|t| t.0)
+            .or_else(|| e.event_time.as_ref().map(|t| t.0)),
+    }
+}
+
+fn workload(
+    kind: &str,
+    meta: &ObjectMeta,
+    template: Option<&PodTemplateSpec>,
+    replicas: Option<i32>,
+) -> WorkloadObs {
+    WorkloadObs {
+        kind: kind.into(),
+        namespace: ns(meta),
+        name: name(meta),
+        uid: meta.uid.clone().unwrap_or_default(),
+        owners: owners(&meta.owner_references),
+        annotations: meta.annotations.clone().unwrap_or_default(),
+        template_annotations: template
+            .and_then(|t| t.metadata.as_ref())
+            .and_then(|m| m.annotations.clone())
+            .unwrap_or_default(),
+        replicas,
+    }
+}
+
+pub fn deployment(d: &Deployment) -> WorkloadObs {
+    let spec = d.spec.as_ref();
+    workload(
+        "Deployment",
+        &d.metadata,
+        spec.map(|s| &s.template),
+        spec.and_then(|s| s.replicas),
+    )
+}
+
+pub fn replica_set(r: &ReplicaSet) -> WorkloadObs {
+    let spec = r.spec.as_ref();
+    workload(
+        "ReplicaSet",
+        &r.metadata,
+        spec.and_then(|s| s.template.as_ref()),
+        spec.and_then(|s| s.replicas),
+    )
+}
+
+pub fn stateful_set(s: &StatefulSet) -> WorkloadObs {
+    let spec = s.spec.as_ref();
+    workload(
+        "StatefulSet",
+        &s.metadata,
+        spec.map(|s| &s.template),
+        spec.and_then(|s| s.replicas),
+    )
+}
+
+pub fn daemon_set(d: &DaemonSet) -> WorkloadObs {
+    workload(
+        "DaemonSet",
+        &d.metadata,
+        d.spec.as_ref().map(|s| &s.template),
+        None,
+    )
+}
+
+pub fn job(j: &Job) -> WorkloadObs {
+    workload(
+        "Job",
+        &j.metadata,
+        j.spec.as_ref().map(|s| &s.template),
+        None,
+    )
+}
+
+pub fn cron_job(c: &CronJob) -> WorkloadObs {
+    let template = c
+        .spec
+        .as_ref()
+        .and_then(|s| s.job_template.spec.as_ref())
+        .map(|s| &s.template);
+    workload("CronJob", &c.metadata, template, None)
+}
+
+pub fn ingress(i: &Ingress) -> IngressObs {
+    IngressObs {
+        namespace: ns(&i.metadata),
+        name: name(&i.metadata),
+        tls_secrets: i
+            .spec
+            .iter()
+            .flat_map(|s| s.tls.iter().flatten())
+            .filter_map(|t| t.secret_name.clone())
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::ByteString;
+
+    #[test]
+    fn secret_values_are_fingerprinted_and_dropped() {
+        let canary = "CANARY-9f3e-value";
+        let s = Secret {
+            metadata: ObjectMeta {
+                name: Some("foosecret".into()),
+                namespace: Some("app".into()),
+                ..Default::default()
+            },
+            data: Some(
+                [(
+                    "username".to_string(),
+                    ByteString(canary.as_bytes().to_vec()),
+                )]
+                .into(),
+            ),
+            ..Default::default()
+        };
+        let obs = secret(&s);
+        assert_eq!(obs.data["username"], Fingerprint::of(canary.as_bytes()));
+        let dump = format!("{obs:?} {}", serde_json::to_string(&obs).unwrap());
+        assert!(!dump.contains(canary));
+    }
+
+    #[test]
+    fn upstream_deployment_template_keeps_csi_wiring_and_env_refs() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/upstream/examples/k8s/deployment-synck8s-azure.yaml"
+        ))
+        .expect("CI runs with ../shared beside the project");
+        let d: Deployment = serde_yaml::from_str(&text).unwrap();
+        let owner = OwnerRef {
+            kind: "Deployment".into(),
+            name: "busybox-deployment".into(),
+            uid: String::new(),
+            controller: true,
+        };
+        let p = pod_from_template(owner, "default".into(), &d.spec.unwrap().template);
+        let VolumeSourceObs::Csi {
+            driver,
+            read_only,
+            attributes,
+            ..
+        } = &p.volumes[0].source
+        else {
+            panic!("expected csi volume")
+        };
+        assert_eq!(driver, "secrets-store.csi.k8s.io");
+        assert_eq!(*read_only, Some(true));
+        assert_eq!(attributes["secretProviderClass"], "azure-sync");
+        let EnvSourceObs::SecretKey { secret, key, .. } = &p.containers[0].env[0].source else {
+            panic!("expected secretKeyRef")
+        };
+        assert_eq!((secret.as_str(), key.as_str()), ("foosecret", "username"));
+    }
+}

@@ -1,0 +1,109 @@
+//! The Secrets Store CSI driver's CRDs (`secrets-store.csi.x-k8s.io/v1`), as in
+//! `shared/upstream/crds`. Only the fields kvchain reads are typed; unknown fields are ignored.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube::CustomResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// `SecretProviderClass.spec`.
+#[derive(CustomResource, Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[kube(
+    group = "secrets-store.csi.x-k8s.io",
+    version = "v1",
+    kind = "SecretProviderClass",
+    plural = "secretproviderclasses",
+    namespaced
+)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretProviderClassSpec {
+    #[serde(default)]
+    pub provider: Option<String>,
+    #[serde(default)]
+    pub parameters: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub secret_objects: Option<Vec<SecretObject>>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretObject {
+    #[serde(default)]
+    pub secret_name: Option<String>,
+    #[serde(default, rename = "type")]
+    pub type_: Option<String>,
+    #[serde(default)]
+    pub labels: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub annotations: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub data: Option<Vec<SecretObjectDataEntry>>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretObjectDataEntry {
+    #[serde(default)]
+    pub object_name: Option<String>,
+    #[serde(default)]
+    pub key: Option<String>,
+}
+
+/// `SecretProviderClassPodStatus`: the CRD has no spec, only `status`, so the kube
+/// [`kube::Resource`] impl is written by hand rather than derived.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SecretProviderClassPodStatus {
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub status: Option<SpcpsStatus>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpcpsStatus {
+    #[serde(default)]
+    pub pod_name: Option<String>,
+    #[serde(default)]
+    pub secret_provider_class_name: Option<String>,
+    #[serde(default)]
+    pub mounted: Option<bool>,
+    #[serde(default)]
+    pub target_path: Option<String>,
+    #[serde(default)]
+    pub objects: Option<Vec<SpcpsStatusObject>>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SpcpsStatusObject {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
+impl kube::Resource for SecretProviderClassPodStatus {
+    type DynamicType = ();
+    type Scope = k8s_openapi::NamespaceResourceScope;
+
+    fn kind(_: &()) -> Cow<'_, str> {
+        "SecretProviderClassPodStatus".into()
+    }
+    fn group(_: &()) -> Cow<'_, str> {
+        "secrets-store.csi.x-k8s.io".into()
+    }
+    fn version(_: &()) -> Cow<'_, str> {
+        "v1".into()
+    }
+    fn plural(_: &()) -> Cow<'_, str> {
+        "secretproviderclasspodstatuses".into()
+    }
+    fn meta(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+    fn meta_mut(&mut self) -> &mut ObjectMeta {
+        &mut self.metadata
+    }
+}

@@ -1,0 +1,363 @@
+//! SecretProviderClass parameters of the Azure provider, parsed like the provider does.
+//!
+//! The provider reads `parameters` as a flat string map (values trimmed, booleans via
+//! strconv.ParseBool) and `objects` as a YAML string holding `array:` of YAML strings, one per
+//! object. Parsing never fails: problems are collected with their position so diagnosis can
+//! report them (KVC705) and tests can prove no input panics.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::snapshot::ObjectType;
+
+/// The provider's view of one SecretProviderClass.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AzureSpc {
+    pub keyvault_name: Option<String>,
+    /// `tenantID`, else the deprecated `tenantId` (the provider prefers `tenantID`).
+    pub tenant_id: Option<String>,
+    pub client_id: Option<String>,
+    pub use_pod_identity: Option<String>,
+    pub use_vm_managed_identity: Option<String>,
+    pub user_assigned_identity_id: Option<String>,
+    pub use_azure_token_proxy: Option<String>,
+    pub cloud_name: Option<String>,
+    pub cloud_env_file_name: Option<String>,
+    pub objects: Vec<SpcObject>,
+    /// Problems found while parsing `objects`, in order.
+    pub problems: Vec<SpcProblem>,
+}
+
+/// A parse or validation problem, located as precisely as the input allows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpcProblem {
+    /// Dotted path, e.g. `objects`, `objects.array[2].objectType`.
+    pub field: String,
+    pub message: String,
+    /// 1-based line and column inside the `objects` string (or inside the item for items).
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+}
+
+impl std::fmt::Display for SpcProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)?;
+        if let (Some(l), Some(c)) = (self.line, self.column) {
+            write!(f, " (line {l}, column {c})")?;
+        }
+        Ok(())
+    }
+}
+
+/// One entry of `objects.array`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpcObject {
+    /// Position in `objects.array`.
+    pub index: usize,
+    pub object_name: String,
+    /// As written (`secret`, `key`, `cert`, or anything invalid).
+    pub object_type_raw: String,
+    pub object_type: Option<ObjectType>,
+    pub object_alias: Option<String>,
+    /// Pinned version; `None` for "" or "latest".
+    pub object_version: Option<String>,
+    pub object_version_history: Option<i32>,
+    pub object_format: Option<String>,
+    pub object_encoding: Option<String>,
+    pub file_permission: Option<String>,
+}
+
+impl SpcObject {
+    /// The file the driver writes: objectAlias if set, else objectName.
+    pub fn file_name(&self) -> &str {
+        match &self.object_alias {
+            Some(a) if !a.is_empty() => a,
+            _ => &self.object_name,
+        }
+    }
+
+    /// The id the provider reports in SecretProviderClassPodStatus (`secret/<objectName>`).
+    pub fn status_id(&self) -> String {
+        format!("{}/{}", self.object_type_raw.trim(), self.object_name)
+    }
+}
+
+#[derive(Deserialize)]
+struct ObjectsArray {
+    #[serde(default)]
+    array: Option<Vec<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct RawObject {
+    #[serde(default)]
+    object_name: Option<serde_yaml::Value>,
+    #[serde(default)]
+    object_type: Option<serde_yaml::Value>,
+    #[serde(default)]
+    object_alias: Option<serde_yaml::Value>,
+    #[serde(default)]
+    object_version: Option<serde_yaml::Value>,
+    #[serde(default)]
+    object_version_history: Option<serde_yaml::Value>,
+    #[serde(default)]
+    object_format: Option<serde_yaml::Value>,
+    #[serde(default)]
+    object_encoding: Option<serde_yaml::Value>,
+    #[serde(default)]
+    file_permission: Option<serde_yaml::Value>,
+}
+
+/// YAML scalars as the Go provider sees them when unmarshalling into a string field.
+fn scalar(v: &Option<serde_yaml::Value>) -> Option<String> {
+    match v.as_ref()? {
+        serde_yaml::Value::String(s) => Some(s.trim().to_string()),
+        serde_yaml::Value::Number(n) => Some(n.to_string()),
+        serde_yaml::Value::Bool(b) => Some(b.to_string()),
+        serde_yaml::Value::Null => None,
+        _ => Some(String::new()),
+    }
+}
+
+fn param(params: &BTreeMap<String, String>, key: &str) -> Option<String> {
+    params
+        .get(key)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// Parse the provider parameters of a SecretProviderClass (after merging pod
+/// volumeAttributes over them, when diagnosing a pod).
+pub fn parse(params: &BTreeMap<String, String>) -> AzureSpc {
+    let mut spc = AzureSpc {
+        keyvault_name: param(params, "keyvaultName"),
+        tenant_id: param(params, "tenantID").or_else(|| param(params, "tenantId")),
+        client_id: param(params, "clientID"),
+        use_pod_identity: param(params, "usePodIdentity"),
+        use_vm_managed_identity: param(params, "useVMManagedIdentity"),
+        user_assigned_identity_id: param(params, "userAssignedIdentityID"),
+        use_azure_token_proxy: param(params, "useAzureTokenProxy"),
+        cloud_name: param(params, "cloudName"),
+        cloud_env_file_name: param(params, "cloudEnvFileName"),
+        objects: Vec::new(),
+        problems: Vec::new(),
+    };
+    match params.get("objects") {
+        None => spc
+            .problems
+            .push(problem("objects", "objects is not set", None)),
+        Some(text) => parse_objects(text, &mut spc),
+    }
+    spc
+}
+
+fn problem(field: &str, message: &str, loc: Option<serde_yaml::Location>) -> SpcProblem {
+    SpcProblem {
+        field: field.to_string(),
+        message: message.to_string(),
+        line: loc.as_ref().map(|l| l.line()),
+        column: loc.as_ref().map(|l| l.column()),
+    }
+}
+
+fn parse_objects(text: &str, spc: &mut AzureSpc) {
+    let items = match serde_yaml::from_str::<ObjectsArray>(text) {
+        Ok(ObjectsArray { array: Some(items) }) => items,
+        Ok(ObjectsArray { array: None }) => {
+            spc.problems.push(problem(
+                "objects",
+                "no `array:` list in objects (expected `array:` followed by `- |` items)",
+                None,
+            ));
+            return;
+        }
+        Err(e) => {
+            let msg = format!("objects is not valid YAML: {}", strip_location(&e));
+            spc.problems.push(problem("objects", &msg, e.location()));
+            return;
+        }
+    };
+    if items.is_empty() {
+        spc.problems
+            .push(problem("objects.array", "objects array is empty", None));
+    }
+    for (index, item) in items.iter().enumerate() {
+        let field = format!("objects.array[{index}]");
+        let raw = match serde_yaml::from_str::<Option<RawObject>>(item) {
+            Ok(Some(raw)) => raw,
+            Ok(None) => RawObject::default(),
+            Err(e) => {
+                let msg = format!("item is not valid YAML: {}", strip_location(&e));
+                spc.problems.push(problem(&field, &msg, e.location()));
+                continue;
+            }
+        };
+        let object = object_from_raw(index, &raw);
+        validate_object(&object, &field, &mut spc.problems);
+        spc.objects.push(object);
+    }
+}
+
+fn object_from_raw(index: usize, raw: &RawObject) -> SpcObject {
+    let object_type_raw = scalar(&raw.object_type).unwrap_or_default();
+    SpcObject {
+        index,
+        object_name: scalar(&raw.object_name).unwrap_or_default(),
+        object_type: ObjectType::parse(&object_type_raw),
+        object_type_raw,
+        object_alias: scalar(&raw.object_alias).filter(|s| !s.is_empty()),
+        object_version: scalar(&raw.object_version).filter(|s| !s.is_empty() && s != "latest"),
+        object_version_history: scalar(&raw.object_version_history).and_then(|s| s.parse().ok()),
+        object_format: scalar(&raw.object_format).filter(|s| !s.is_empty()),
+        object_encoding: scalar(&raw.object_encoding).filter(|s| !s.is_empty()),
+        file_permission: scalar(&raw.file_permission).filter(|s| !s.is_empty()),
+    }
+}
+
+/// The provider's own validation, with its messages.
+fn validate_object(o: &SpcObject, field: &str, problems: &mut Vec<SpcProblem>) {
+    let mut push = |sub: &str, msg: String| {
+        problems.push(SpcProblem {
+            field: format!("{field}.{sub}"),
+            message: msg,
+            line: None,
+            column: None,
+        })
+    };
+    if o.object_name.is_empty() {
+        push("objectName", "objectName is required".into());
+    }
+    if o.object_type.is_none() {
+        push(
+            "objectType",
+            format!(
+                "Invalid vaultObjectTypes {:?}. Should be secret, key, or cert",
+                o.object_type_raw
+            ),
+        );
+    }
+    if let Some(f) = &o.object_format {
+        let f = f.to_ascii_lowercase();
+        if f != "pem" && f != "pfx" {
+            push(
+                "objectFormat",
+                format!("invalid objectFormat: {f}, should be PEM or PFX"),
+            );
+        } else if f == "pfx" && o.object_type != Some(ObjectType::Secret) {
+            push(
+                "objectFormat",
+                "PFX format only supported for objectType: secret".into(),
+            );
+        }
+    }
+    if let Some(e) = &o.object_encoding {
+        let e = e.to_ascii_lowercase();
+        if !matches!(e.as_str(), "utf-8" | "base64" | "hex") {
+            push(
+                "objectEncoding",
+                format!("invalid objectEncoding: {e}, should be hex, base64 or utf-8"),
+            );
+        } else if o.object_type != Some(ObjectType::Secret) {
+            push(
+                "objectEncoding",
+                "objectEncoding only supported for objectType: secret".into(),
+            );
+        }
+    }
+    let file = o.file_name();
+    if file.contains("..") {
+        push("objectAlias", "file name must not contain '..'".into());
+    } else if file.starts_with('/') {
+        push(
+            "objectAlias",
+            format!("file name must be a relative path: {file}"),
+        );
+    }
+    if let Some(p) = &o.file_permission
+        && (p.len() > 4 || u32::from_str_radix(p, 8).is_err())
+    {
+        push(
+            "filePermission",
+            format!("invalid filePermission {p:?}: expected an octal mode like 0644"),
+        );
+    }
+}
+
+/// serde_yaml puts " at line L column C" into Display; we report the location separately.
+fn strip_location(e: &serde_yaml::Error) -> String {
+    let s = e.to_string();
+    match s.find(" at line ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(objects: &str) -> BTreeMap<String, String> {
+        let mut m = BTreeMap::new();
+        m.insert("keyvaultName".into(), "kv1".into());
+        m.insert("tenantId".into(), "t1".into());
+        m.insert("objects".into(), objects.into());
+        m
+    }
+
+    #[test]
+    fn parses_upstream_objects_shape_with_alias() {
+        let spc = parse(&params(
+            "array:\n  - |\n    objectName: db-pass\n    objectType: secret\n    objectAlias: secretalias\n    objectVersion: \"\"\n  - |\n    objectName: key1\n    objectType: key\n    objectVersion: 7cc095105411491b84fe1b92ebbcf01a\n",
+        ));
+        assert!(spc.problems.is_empty(), "{:?}", spc.problems);
+        assert_eq!(spc.objects.len(), 2);
+        assert_eq!(spc.objects[0].file_name(), "secretalias");
+        assert_eq!(spc.objects[0].status_id(), "secret/db-pass");
+        assert_eq!(spc.objects[0].object_version, None);
+        assert_eq!(spc.objects[1].object_type, Some(ObjectType::Key));
+        assert_eq!(
+            spc.objects[1].object_version.as_deref(),
+            Some("7cc095105411491b84fe1b92ebbcf01a")
+        );
+    }
+
+    #[test]
+    fn tenant_id_upper_wins_over_deprecated_lower() {
+        let mut p = params("array: []");
+        p.insert("tenantID".into(), " upper ".into());
+        assert_eq!(parse(&p).tenant_id.as_deref(), Some("upper"));
+    }
+
+    #[test]
+    fn malformed_objects_reports_line_and_column() {
+        let spc = parse(&params(
+            "array:\n  - |\n    objectName: a\n   - |\n  bad: [\n",
+        ));
+        let p = &spc.problems[0];
+        assert_eq!(p.field, "objects");
+        assert!(p.line.is_some() && p.column.is_some(), "{p:?}");
+    }
+
+    #[test]
+    fn invalid_type_and_pfx_on_cert_are_reported() {
+        let spc = parse(&params(
+            "array:\n  - |\n    objectName: a\n    objectType: secrets\n  - |\n    objectName: c\n    objectType: cert\n    objectFormat: pfx\n",
+        ));
+        let fields: Vec<_> = spc.problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "objects.array[0].objectType",
+                "objects.array[1].objectFormat"
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_objects_is_a_problem_not_a_panic() {
+        let spc = parse(&BTreeMap::new());
+        assert_eq!(spc.problems[0].message, "objects is not set");
+    }
+}
