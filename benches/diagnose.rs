@@ -1,1 +1,42 @@
-fn main() {}
+//! `chain::diagnose` on a generated world of 10,000 pods and 2,000 SecretProviderClasses
+//! (mixed healthy and broken, Azure side known). Budget: under 20 ms per diagnosis (release).
+//!
+//! `cargo bench --bench diagnose -- --quick`
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use kvchain::chain::{diagnose, testkit};
+
+fn bench(c: &mut Criterion) {
+    let snapshot = testkit::generated_snapshot(10_000, 2_000);
+    let chains = diagnose(&snapshot);
+    assert_eq!(chains.len(), 10_000);
+    let findings: usize = chains.iter().map(|c| c.findings().count()).sum();
+    eprintln!(
+        "generated world: {} pods, {} SPCs, {} chains, {} findings",
+        snapshot.pods.items.len(),
+        snapshot.spcs.items.len(),
+        chains.len(),
+        findings
+    );
+    let mut g = c.benchmark_group("diagnose");
+    g.sample_size(30);
+    // Diagnosis including dropping its result: what a refresh pays end to end.
+    g.bench_function("10k_pods_2k_spcs", |b| {
+        b.iter(|| diagnose(black_box(&snapshot)))
+    });
+    // The diagnosis alone (the previous result is dropped outside the timing, as a UI can
+    // do after swapping in the new one).
+    g.bench_function("10k_pods_2k_spcs_no_drop", |b| {
+        b.iter_with_large_drop(|| diagnose(black_box(&snapshot)))
+    });
+    // The JSON report on top (what `kvchain check -o json` pays).
+    g.bench_function("10k_pods_2k_spcs+json", |b| {
+        b.iter(|| kvchain::report::json(&snapshot, &diagnose(black_box(&snapshot))).len())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -15,6 +15,6 @@ pub mod model;
 mod rules;
 pub mod testkit;
 
-pub use build::{diagnose, short};
+pub use build::{diagnose, diagnose_detailed, explain, short};
 pub use catalog::Code;
 pub use model::*;
