@@ -3,6 +3,8 @@
 //! watches it propagate.
 
 pub mod audit;
+pub mod kube;
+pub mod restart;
 pub mod timeline;
 
 use serde::{Deserialize, Serialize};
