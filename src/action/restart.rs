@@ -138,19 +138,21 @@ mod tests {
 
     #[test]
     fn replica_set_pod_restarts_its_deployment() {
-        let mut s = Snapshot::default();
-        s.workloads = Coll::known(vec![WorkloadObs {
-            kind: "ReplicaSet".into(),
-            namespace: "pay".into(),
-            name: "web-6d9".into(),
-            owners: vec![OwnerRef {
-                kind: "Deployment".into(),
-                name: "web".into(),
-                uid: String::new(),
-                controller: true,
-            }],
+        let s = Snapshot {
+            workloads: Coll::known(vec![WorkloadObs {
+                kind: "ReplicaSet".into(),
+                namespace: "pay".into(),
+                name: "web-6d9".into(),
+                owners: vec![OwnerRef {
+                    kind: "Deployment".into(),
+                    name: "web".into(),
+                    uid: String::new(),
+                    controller: true,
+                }],
+                ..Default::default()
+            }]),
             ..Default::default()
-        }]);
+        };
         let plan = RestartPlan::for_pod(&s, &owned("ReplicaSet", "web-6d9"));
         assert_eq!(
             plan,
