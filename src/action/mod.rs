@@ -6,6 +6,7 @@ pub mod audit;
 pub mod keyvault;
 pub mod kube;
 pub mod restart;
+pub mod reveal;
 pub mod timeline;
 
 use serde::{Deserialize, Serialize};
