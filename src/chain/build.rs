@@ -196,7 +196,17 @@ fn diagnose_volume<'a>(
         vault: None,
     };
 
-    let mut links: Vec<Link> = LinkKind::ALL.iter().map(|k| Link::new(*k)).collect();
+    // Every rule sets its link's summary: start empty so nothing is allocated twice.
+    let mut links: Vec<Link> = LinkKind::ALL
+        .iter()
+        .map(|k| Link {
+            link: *k,
+            status: Status::Ok,
+            summary: String::new(),
+            facts: Vec::new(),
+            findings: Vec::new(),
+        })
+        .collect();
     rules::pod::check(&mut cx, &mut links[LinkKind::Pod.index()]);
     rules::service_account::check(&mut cx, &mut links[LinkKind::ServiceAccount.index()]);
     rules::identity::check(&mut cx, &mut links[LinkKind::Identity.index()]);
@@ -209,6 +219,9 @@ fn diagnose_volume<'a>(
     rules::apply_events(&cx, &mut links);
     for link in &mut links {
         settle(link);
+        if link.summary.is_empty() {
+            link.summary.push_str("ok");
+        }
     }
 
     let vault = cx.params.as_deref().and_then(|p| p.keyvault_name.clone());

@@ -168,21 +168,19 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         .collect();
     let objects = &p.objects;
     let mut ok_summary = String::new();
-    let mut types: Vec<ObjectType> = objects.iter().filter_map(|o| o.object_type).collect();
-    types.sort();
-    types.dedup();
-    for t in types {
+    for t in [ObjectType::Secret, ObjectType::Key, ObjectType::Cert] {
+        if !objects.iter().any(|o| o.object_type == Some(t)) {
+            continue;
+        }
         let action = needed_action(t);
-        let names: Vec<&str> = objects
-            .iter()
-            .filter(|o| o.object_type == Some(t))
-            .map(|o| o.object_name.as_str())
-            .collect();
+        let names = || {
+            objects
+                .iter()
+                .filter(move |o| o.object_type == Some(t))
+                .map(|o| o.object_name.as_str())
+        };
         let by_rbac = assignments.iter().find(|r| {
-            grants(r, action)
-                && names
-                    .iter()
-                    .all(|n| covers(&r.scope, &vault.resource_id, t, n))
+            grants(r, action) && names().all(|n| covers(&r.scope, &vault.resource_id, t, n))
         });
         let by_policy = policies.iter().any(|a| {
             policy_allows(match t {
@@ -205,7 +203,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             continue;
         }
         let (mut confirm, mut fix) = remedy::commands(cx, Code::KVC501);
-        let what = format!("{} {}", t.as_str(), names.join(", "));
+        let what = format!("{} {}", t.as_str(), names().collect::<Vec<_>>().join(", "));
         if ignored {
             let model = if vault.rbac {
                 "Azure RBAC"

@@ -166,8 +166,12 @@ fn lag(cx: &Ctx, link: &mut Link, poll: Duration) {
             continue;
         };
         let Some(latest) = obj.latest() else { continue };
-        let id = o.status_id();
-        let Some(mounted) = st.objects.iter().find(|so| so.id == id) else {
+        let t_raw = o.object_type_raw.trim();
+        let Some(mounted) = st.objects.iter().find(|so| {
+            so.id
+                .split_once('/')
+                .is_some_and(|(ty, name)| ty == t_raw && name == o.object_name)
+        }) else {
             continue;
         };
         if mounted.version == latest.version {
@@ -200,7 +204,7 @@ fn lag(cx: &Ctx, link: &mut Link, poll: Duration) {
                 poll.as_secs()
             ),
             vec![
-                format!("SPCPS {}: {} version {}", st.name, id, mounted.version),
+                format!("SPCPS {}: {} version {}", st.name, mounted.id, mounted.version),
                 format!("Key Vault {vault}: latest {} created {}", latest.version, since),
             ],
             confirm,
