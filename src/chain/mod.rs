@@ -17,4 +17,6 @@ pub mod testkit;
 
 pub use build::{diagnose, diagnose_detailed, explain, short};
 pub use catalog::Code;
+/// The Secrets Store CSI driver's registered name.
+pub const DRIVER_NAME: &str = index::DRIVER;
 pub use model::*;
