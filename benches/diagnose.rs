@@ -36,6 +36,11 @@ fn bench(c: &mut Criterion) {
     g.bench_function("10k_pods_2k_spcs+json", |b| {
         b.iter(|| kvchain::report::json(&snapshot, &diagnose(black_box(&snapshot))).len())
     });
+    // Scaling reference: a tenth of the world (fits the caches far better).
+    let small = testkit::generated_snapshot(1_000, 200);
+    g.bench_function("1k_pods_200_spcs", |b| {
+        b.iter(|| diagnose(black_box(&small)))
+    });
     g.finish();
 }
 
