@@ -1,11 +1,45 @@
-//! Live clusters through kube-rs watchers. Placeholder until the live source lands.
+//! Live clusters through kube-rs watchers.
+//!
+//! ```text
+//!  watchers (one per kind) ─┐  convert on arrival   ┌─ cluster facts (OIDC, CSI driver)
+//!  named-secret reads ──────┼──▶ LiveState ◀────────┼─ Azure loop (own task, own cadence)
+//!                           │   (slim obs only)     │
+//!                           └──────── changed ──▶ assembler: debounce → Snapshot → UI
+//! ```
+//! Startup lists run concurrently; the UI sees progress until every kind has listed once,
+//! then a snapshot per burst of changes. Failures degrade only what they touch (see
+//! [`errors`]).
+
+mod azure_loop;
+mod cluster;
+pub mod connect;
+mod errors;
+mod kinds;
+mod secrets;
+mod store;
+mod watch;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
 
 use futures::future::BoxFuture;
-use tokio::sync::mpsc;
+use jiff::Timestamp;
+use kube::Client;
+use tokio::sync::{mpsc, watch as twatch};
+use tokio::task::JoinSet;
 
+pub use connect::Scope;
+pub use kinds::relevant_event;
+pub use secrets::wanted as wanted_secrets;
+
+use crate::action::ActionOutcome;
 use crate::cli::{AzureArgs, KubeArgs};
-use crate::snapshot::{Snapshot, SourceInfo};
-use crate::source::{Source, SourceCommand, SourceEvent};
+use crate::snapshot::{AzureObs, Snapshot, SourceInfo, SourceKind};
+use crate::source::azure::{self, AzureObserver};
+use crate::source::{Progress, Source, SourceCommand, SourceEvent};
+use store::Key;
+use watch::Shared;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
@@ -16,27 +50,267 @@ pub enum ConnectError {
     Other(#[from] anyhow::Error),
 }
 
-pub async fn snapshot_once(_kube: &KubeArgs, _azure: &AzureArgs) -> anyhow::Result<Snapshot> {
-    anyhow::bail!("live clusters are not supported yet; use `kvchain check -f DIR` or `--lab`")
+/// Timings. The defaults suit a real cluster; tests shorten them.
+#[derive(Clone, Debug)]
+pub struct LiveOptions {
+    /// Changes closer together than this make one snapshot.
+    pub debounce: Duration,
+    /// Re-read of OIDC issuer and CSI driver installation.
+    pub cluster_refresh: Duration,
+    /// Re-read of the Secrets chains name that the driver does not manage.
+    pub secrets_refresh: Duration,
+    /// `kvchain check`: give up waiting for a kind that cannot be listed after this long.
+    pub startup_deadline: Duration,
 }
 
-pub struct LiveSource;
+impl Default for LiveOptions {
+    fn default() -> Self {
+        LiveOptions {
+            debounce: Duration::from_millis(250),
+            cluster_refresh: Duration::from_secs(300),
+            secrets_refresh: Duration::from_secs(60),
+            startup_deadline: Duration::from_secs(60),
+        }
+    }
+}
 
-pub async fn connect(_kube: &KubeArgs, _azure: &AzureArgs) -> Result<LiveSource, ConnectError> {
-    Err(ConnectError::NoKubeconfig(
-        "live clusters are not supported yet".into(),
-    ))
+/// A connected live cluster, ready to run.
+pub struct LiveSource {
+    client: Client,
+    label: String,
+    scope: Scope,
+    azure: AzureArgs,
+    options: LiveOptions,
+}
+
+impl LiveSource {
+    /// A source on an already-built client (tests point one at a local fake API server).
+    pub fn new(client: Client, label: impl Into<String>, scope: Scope, azure: AzureArgs) -> Self {
+        LiveSource {
+            client,
+            label: label.into(),
+            scope,
+            azure,
+            options: LiveOptions::default(),
+        }
+    }
+
+    pub fn with_options(mut self, options: LiveOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Lists everything once, reads Azure once, and returns the snapshot (`kvchain check`).
+    pub async fn snapshot(&self) -> Snapshot {
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let engine = Engine::start(self, tx);
+        let deadline = tokio::time::Instant::now() + self.options.startup_deadline;
+        loop {
+            if engine
+                .publish(self)
+                .is_some_and(|_| engine.shared.read().complete())
+            {
+                break;
+            }
+            let woke = tokio::time::timeout_at(deadline, engine.shared.changed.notified()).await;
+            if woke.is_err() {
+                let why = format!(
+                    "not listed within {}",
+                    humantime::format_duration(self.options.startup_deadline)
+                );
+                engine.shared.update(|s| s.give_up(&self.scope, &why));
+                break;
+            }
+        }
+        let mut snapshot = engine.shared.read().assemble(&self.label, Timestamp::now());
+        drop(engine);
+        snapshot.azure = match AzureObserver::new(&self.azure).await {
+            Ok(observer) => observer.observe(&azure::wanted(&snapshot)).await,
+            Err(reason) => AzureObs::unknown(&reason),
+        };
+        snapshot
+    }
+}
+
+/// The running parts of a live source. Dropping it aborts every task.
+struct Engine {
+    shared: Arc<Shared>,
+    wanted_secrets: twatch::Sender<Option<BTreeSet<Key>>>,
+    k8s_view: twatch::Sender<Option<Arc<Snapshot>>>,
+    _tasks: JoinSet<()>,
+}
+
+impl Engine {
+    fn start(src: &LiveSource, events: mpsc::UnboundedSender<SourceEvent>) -> Engine {
+        let shared = Shared::new(events);
+        let mut tasks = JoinSet::new();
+        kinds::spawn_all(&mut tasks, &src.client, &src.scope, &shared);
+        tasks.spawn(cluster_loop(
+            src.client.clone(),
+            shared.clone(),
+            src.options.cluster_refresh,
+        ));
+        let (wanted_secrets, wanted_rx) = twatch::channel(None);
+        tasks.spawn(secrets::run(
+            src.client.clone(),
+            shared.clone(),
+            wanted_rx,
+            src.options.secrets_refresh,
+        ));
+        let (k8s_view, _) = twatch::channel(None);
+        Engine {
+            shared,
+            wanted_secrets,
+            k8s_view,
+            _tasks: tasks,
+        }
+    }
+
+    /// Assembles a snapshot once every watch has listed, and tells the by-name secret reader
+    /// and the Azure loop what the chains now name.
+    fn publish(&self, src: &LiveSource) -> Option<Arc<Snapshot>> {
+        let snapshot = {
+            let state = self.shared.read();
+            if !state.watches_synced() {
+                return None;
+            }
+            Arc::new(state.assemble(&src.label, Timestamp::now()))
+        };
+        let wanted = secrets::wanted(&snapshot);
+        self.wanted_secrets.send_if_modified(|old| {
+            let changed = old.as_ref() != Some(&wanted);
+            if changed {
+                *old = Some(wanted);
+            }
+            changed
+        });
+        self.k8s_view.send_replace(Some(snapshot.clone()));
+        Some(snapshot)
+    }
+}
+
+async fn cluster_loop(client: Client, shared: Arc<Shared>, every: Duration) {
+    loop {
+        let facts = cluster::observe(&client).await;
+        shared.update(|s| {
+            s.cluster = facts;
+            s.cluster_synced = true;
+        });
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = shared.refresh.notified() => {}
+        }
+    }
 }
 
 impl Source for LiveSource {
     fn info(&self) -> SourceInfo {
-        SourceInfo::default()
+        SourceInfo {
+            kind: SourceKind::Live,
+            label: self.label.clone(),
+            observed_at: Timestamp::now(),
+        }
     }
+
     fn run(
         self: Box<Self>,
-        _events: mpsc::UnboundedSender<SourceEvent>,
-        _commands: mpsc::UnboundedReceiver<SourceCommand>,
+        events: mpsc::UnboundedSender<SourceEvent>,
+        mut commands: mpsc::UnboundedReceiver<SourceCommand>,
     ) -> BoxFuture<'static, ()> {
-        Box::pin(async {})
+        Box::pin(async move {
+            let engine = Engine::start(&self, events.clone());
+            let mut tasks = JoinSet::new();
+            tasks.spawn(azure_loop::run(
+                self.azure.clone(),
+                engine.shared.clone(),
+                engine.k8s_view.subscribe(),
+            ));
+            let mut complete = false;
+            loop {
+                tokio::select! {
+                    _ = engine.shared.changed.notified() => {}
+                    command = commands.recv() => match command {
+                        None => break,
+                        Some(SourceCommand::Refresh) => {
+                            engine.shared.refresh.notify_waiters();
+                            continue;
+                        }
+                        Some(SourceCommand::Act { action, reply }) => {
+                            let _ = reply.send(ActionOutcome {
+                                ok: false,
+                                message: format!("{action:?}: not available on live clusters in this build"),
+                            });
+                            continue;
+                        }
+                        Some(SourceCommand::Lab(_)) => continue,
+                    },
+                }
+                // Let a burst of watch events settle into one snapshot.
+                tokio::time::sleep(self.options.debounce).await;
+                let published = engine.publish(&self);
+                let now_complete = engine.shared.read().complete();
+                match published {
+                    Some(snapshot) if now_complete || complete => {
+                        complete = true;
+                        let _ = events.send(SourceEvent::Snapshot(snapshot));
+                    }
+                    _ => {
+                        let _ =
+                            events.send(SourceEvent::Progress(startup_progress(&engine.shared)));
+                    }
+                }
+            }
+        })
     }
+}
+
+/// "Kubernetes objects: 9/13 listed (pods 1200, …)".
+fn startup_progress(shared: &Shared) -> Progress {
+    let state = shared.read();
+    let kinds = state.progress();
+    let total = kinds.len() + 2;
+    let mut done = kinds.iter().filter(|(_, synced, _)| *synced).count();
+    done += usize::from(state.cluster_synced) + usize::from(state.named_secrets.synced);
+    let loading: Vec<String> = kinds
+        .iter()
+        .filter(|(_, synced, _)| !synced)
+        .map(|(name, _, n)| format!("{name} {n}"))
+        .collect();
+    let stage = if loading.is_empty() && !state.cluster_synced {
+        "cluster facts (OIDC issuer, CSI driver)".to_string()
+    } else if loading.is_empty() {
+        "Secrets named by SecretProviderClasses".to_string()
+    } else {
+        format!("listing {}", loading.join(", "))
+    };
+    Progress {
+        stage,
+        done,
+        total: Some(total),
+    }
+}
+
+/// Connects with the user's kubeconfig and checks the API server answers, so an exec
+/// credential plugin (kubelogin's device-code prompt) runs before the TUI takes the terminal.
+pub async fn connect(kube: &KubeArgs, azure: &AzureArgs) -> Result<LiveSource, ConnectError> {
+    let c = connect::connect(kube).await?;
+    c.client.apiserver_version().await.map_err(|e| {
+        ConnectError::Other(anyhow::anyhow!(
+            "cannot reach the cluster of context {}: {e}",
+            c.label
+        ))
+    })?;
+    Ok(LiveSource::new(c.client, c.label, c.scope, azure.clone()))
+}
+
+/// `kvchain check` without `-f`/`--lab`: one complete live snapshot.
+pub async fn snapshot_once(kube: &KubeArgs, azure: &AzureArgs) -> anyhow::Result<Snapshot> {
+    let live = match connect(kube, azure).await {
+        Ok(l) => l,
+        Err(ConnectError::NoKubeconfig(why)) => anyhow::bail!(
+            "no cluster configured ({why}); use `kvchain check -f DIR` or `--lab SCENARIO`"
+        ),
+        Err(ConnectError::Other(e)) => return Err(e),
+    };
+    Ok(live.snapshot().await)
 }
