@@ -67,6 +67,8 @@ struct Inner {
     forbidden: BTreeSet<String>,
     /// Status codes for the next list calls of a collection.
     list_failures: BTreeMap<String, VecDeque<u16>>,
+    /// Status codes for the next watch calls of a collection.
+    watch_failures: BTreeMap<String, VecDeque<u16>>,
     /// Bodies for the next watch calls of a collection (newline-separated watch events).
     watch_bodies: BTreeMap<String, VecDeque<String>>,
     raw: BTreeMap<String, Value>,
@@ -143,6 +145,13 @@ impl Respond for FakeApi {
         let path = req.url.path().to_string();
         let query: BTreeMap<String, String> = req.url.query_pairs().into_owned().collect();
         inner.log.push(format!("{} {}", req.method, req.url));
+        if inner.forbidden.iter().any(|p| path.starts_with(p.as_str())) && route(&path).is_none() {
+            return status_response(
+                403,
+                "Forbidden",
+                &format!("forbidden: User \"alice\" cannot get path \"{path}\""),
+            );
+        }
         if let Some(v) = inner.raw.get(&path) {
             return ResponseTemplate::new(200).set_body_json(v.clone());
         }
@@ -189,6 +198,13 @@ impl Respond for FakeApi {
             );
         }
         if query.get("watch").is_some_and(|w| w == "true") {
+            if let Some(code) = inner
+                .watch_failures
+                .get_mut(&r.collection)
+                .and_then(|q| q.pop_front())
+            {
+                return status_response(code, "InternalError", "injected watch failure");
+            }
             let body = inner
                 .watch_bodies
                 .get_mut(&r.collection)
@@ -337,6 +353,16 @@ impl FakeApi {
             .lock()
             .unwrap()
             .list_failures
+            .entry(collection.to_string())
+            .or_default()
+            .extend(codes);
+    }
+
+    pub fn fail_next_watches(&self, collection: &str, codes: &[u16]) {
+        self.inner
+            .lock()
+            .unwrap()
+            .watch_failures
             .entry(collection.to_string())
             .or_default()
             .extend(codes);
@@ -629,6 +655,12 @@ pub fn world() -> FakeApi {
                "id_token_signing_alg_values_supported": ["RS256"]}),
     );
     api
+}
+
+/// A watch ERROR event carrying a 410 Gone Status ("too old resource version").
+pub fn gone() -> String {
+    let s = status(410, "Expired", "too old resource version: 1 (2)");
+    format!("{}\n", json!({"type": "ERROR", "object": s}))
 }
 
 /// Fast timings for tests.

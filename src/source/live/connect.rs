@@ -28,10 +28,10 @@ impl Scope {
         }
     }
 
-    /// "in payments" / "at the cluster scope", for gap reasons.
+    /// "in payments" / "at the cluster scope" (kubectl's words), for gap reasons.
     pub fn describe(&self) -> String {
         match self {
-            Scope::All => "in any namespace".into(),
+            Scope::All => "at the cluster scope".into(),
             Scope::Namespace(ns) => format!("in {ns}"),
         }
     }

@@ -242,6 +242,10 @@ impl Source for LiveSource {
                             });
                             continue;
                         }
+                        Some(SourceCommand::Reveal { reply, .. }) => {
+                            let _ = reply.send(Err("reveal is not available on live clusters in this build".into()));
+                            continue;
+                        }
                         Some(SourceCommand::Lab(_)) => continue,
                     },
                 }
