@@ -106,10 +106,7 @@ impl LiveSource {
         let engine = Engine::start(self, tx);
         let deadline = tokio::time::Instant::now() + self.options.startup_deadline;
         loop {
-            if engine
-                .publish(self)
-                .is_some_and(|_| engine.shared.read().complete())
-            {
+            if engine.sync_wanted() && engine.shared.read().complete() {
                 break;
             }
             let woke = tokio::time::timeout_at(deadline, engine.shared.changed.notified()).await;
@@ -122,7 +119,10 @@ impl LiveSource {
                 break;
             }
         }
-        let mut snapshot = engine.shared.read().assemble(&self.label, Timestamp::now());
+        let mut snapshot = engine
+            .shared
+            .read()
+            .take_snapshot(&self.label, Timestamp::now());
         drop(engine);
         snapshot.azure = match AzureObserver::new(&self.azure).await {
             Ok(observer) => observer.observe(&azure::wanted(&snapshot)).await,
@@ -166,17 +166,21 @@ impl Engine {
         }
     }
 
-    /// Assembles a snapshot once every watch has listed, and tells the by-name secret reader
-    /// and the Azure loop what the chains now name.
-    fn publish(&self, src: &LiveSource) -> Option<Arc<Snapshot>> {
-        let snapshot = {
+    /// Once every watch has listed: tells the by-name secret reader what the chains name now.
+    /// Returns whether the watches are synced. Works on the store directly, so a one-shot
+    /// check never holds a second copy of the observations.
+    fn sync_wanted(&self) -> bool {
+        let wanted = {
             let state = self.shared.read();
             if !state.watches_synced() {
-                return None;
+                return false;
             }
-            Arc::new(state.assemble(&src.label, Timestamp::now()))
+            secrets::wanted_in(
+                state.spcs.items.values(),
+                state.pods.items.values(),
+                state.managed_secrets.items.values(),
+            )
         };
-        let wanted = secrets::wanted(&snapshot);
         self.wanted_secrets.send_if_modified(|old| {
             let changed = old.as_ref() != Some(&wanted);
             if changed {
@@ -184,8 +188,14 @@ impl Engine {
             }
             changed
         });
+        true
+    }
+
+    /// A snapshot for the UI, also handed to the Azure loop.
+    fn snapshot(&self, src: &LiveSource) -> Arc<Snapshot> {
+        let snapshot = Arc::new(self.shared.read().assemble(&src.label, Timestamp::now()));
         self.k8s_view.send_replace(Some(snapshot.clone()));
-        Some(snapshot)
+        snapshot
     }
 }
 
@@ -251,18 +261,15 @@ impl Source for LiveSource {
                 }
                 // Let a burst of watch events settle into one snapshot.
                 tokio::time::sleep(self.options.debounce).await;
-                let published = engine.publish(&self);
-                let now_complete = engine.shared.read().complete();
-                match published {
-                    Some(snapshot) if now_complete || complete => {
-                        complete = true;
-                        let _ = events.send(SourceEvent::Snapshot(snapshot));
-                    }
-                    _ => {
-                        let _ =
-                            events.send(SourceEvent::Progress(startup_progress(&engine.shared)));
-                    }
-                }
+                let synced = engine.sync_wanted();
+                // After the first complete snapshot, later ones never wait for anything.
+                complete = complete || (synced && engine.shared.read().complete());
+                let event = if complete {
+                    SourceEvent::Snapshot(engine.snapshot(&self))
+                } else {
+                    SourceEvent::Progress(startup_progress(&engine.shared))
+                };
+                let _ = events.send(event);
             }
         })
     }

@@ -21,7 +21,7 @@ use super::errors::{Failure, classify};
 use super::kinds::SECRETS;
 use super::store::Key;
 use super::watch::Shared;
-use crate::snapshot::{Gaps, SecretObs, Snapshot, VolumeSourceObs, convert};
+use crate::snapshot::{Gaps, PodObs, SecretObs, Snapshot, SpcObs, VolumeSourceObs, convert};
 
 const CSI_DRIVER: &str = "secrets-store.csi.k8s.io";
 /// Reads in flight at once: polite to the API server, still quick for hundreds of names.
@@ -30,15 +30,28 @@ const CONCURRENCY: usize = 8;
 /// The (namespace, name) of every Secret the chains of `snapshot` name, minus those the
 /// driver's label watch already delivers.
 pub fn wanted(snapshot: &Snapshot) -> BTreeSet<Key> {
+    wanted_in(
+        &snapshot.spcs.items,
+        &snapshot.pods.items,
+        &snapshot.secrets.items,
+    )
+}
+
+/// [`wanted`] over the live store's collections directly (no snapshot copy needed).
+pub fn wanted_in<'a>(
+    spcs: impl IntoIterator<Item = &'a SpcObs>,
+    pods: impl IntoIterator<Item = &'a PodObs>,
+    secrets: impl IntoIterator<Item = &'a SecretObs>,
+) -> BTreeSet<Key> {
     let mut out = BTreeSet::new();
-    for spc in &snapshot.spcs.items {
+    for spc in spcs {
         for so in &spc.secret_objects {
             if !so.secret_name.is_empty() {
                 out.insert((spc.namespace.clone(), so.secret_name.clone()));
             }
         }
     }
-    for pod in &snapshot.pods.items {
+    for pod in pods {
         for v in &pod.volumes {
             if let VolumeSourceObs::Csi {
                 driver,
@@ -51,7 +64,7 @@ pub fn wanted(snapshot: &Snapshot) -> BTreeSet<Key> {
             }
         }
     }
-    for s in &snapshot.secrets.items {
+    for s in secrets {
         if s.driver_managed() {
             out.remove(&(s.namespace.clone(), s.name.clone()));
         }

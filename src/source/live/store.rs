@@ -105,9 +105,15 @@ impl<T: Clone> Kind<T> {
         }
     }
 
-    fn to_coll(&self) -> Coll<T> {
+    /// The collection, cloned — or moved out when `take` (one-shot checks keep no second copy).
+    fn coll(&mut self, take: bool) -> Coll<T> {
+        let items = if take {
+            std::mem::take(&mut self.items).into_values().collect()
+        } else {
+            self.items.values().cloned().collect()
+        };
         Coll {
-            items: self.items.values().cloned().collect(),
+            items,
             gaps: self.gaps.clone(),
         }
     }
@@ -115,14 +121,18 @@ impl<T: Clone> Kind<T> {
 
 /// Merges several kinds into one collection (workloads come from six watchers, secrets from
 /// the label watch plus by-name reads). The first kind wins on duplicate keys.
-fn merged<T: Clone>(parts: &[&Kind<T>], key_of: impl Fn(&T) -> String) -> Coll<T> {
+fn merged<T: Clone>(
+    parts: &mut [&mut Kind<T>],
+    take: bool,
+    key_of: impl Fn(&T) -> String,
+) -> Coll<T> {
     let mut seen = std::collections::BTreeSet::new();
     let mut items = Vec::new();
     let mut gaps = Gaps::default();
-    for part in parts {
-        for item in part.items.values() {
-            if seen.insert(key_of(item)) {
-                items.push(item.clone());
+    for part in parts.iter_mut() {
+        for item in part.coll(take).items {
+            if seen.insert(key_of(&item)) {
+                items.push(item);
             }
         }
         if gaps.all.is_none() {
@@ -284,7 +294,17 @@ impl LiveState {
         }
     }
 
-    pub fn assemble(&self, label: &str, observed_at: Timestamp) -> Snapshot {
+    /// A snapshot of what is stored (cloned: the watches keep going).
+    pub fn assemble(&mut self, label: &str, observed_at: Timestamp) -> Snapshot {
+        self.build(label, observed_at, false)
+    }
+
+    /// The final snapshot of a one-shot check: observations are moved out, not copied.
+    pub fn take_snapshot(&mut self, label: &str, observed_at: Timestamp) -> Snapshot {
+        self.build(label, observed_at, true)
+    }
+
+    fn build(&mut self, label: &str, observed_at: Timestamp, take: bool) -> Snapshot {
         let secret_key = |s: &SecretObs| format!("{}/{}", s.namespace, s.name);
         let workload_key = |w: &WorkloadObs| format!("{}/{}/{}", w.kind, w.namespace, w.name);
         Snapshot {
@@ -294,24 +314,29 @@ impl LiveState {
                 observed_at,
             },
             cluster: self.cluster.clone(),
-            pods: self.pods.to_coll(),
-            service_accounts: self.service_accounts.to_coll(),
-            spcs: self.spcs.to_coll(),
-            spc_statuses: self.spc_statuses.to_coll(),
-            secrets: merged(&[&self.managed_secrets, &self.named_secrets], secret_key),
-            events: self.events.to_coll(),
+            pods: self.pods.coll(take),
+            service_accounts: self.service_accounts.coll(take),
+            spcs: self.spcs.coll(take),
+            spc_statuses: self.spc_statuses.coll(take),
+            secrets: merged(
+                &mut [&mut self.managed_secrets, &mut self.named_secrets],
+                take,
+                secret_key,
+            ),
+            events: self.events.coll(take),
             workloads: merged(
-                &[
-                    &self.deployments,
-                    &self.replica_sets,
-                    &self.stateful_sets,
-                    &self.daemon_sets,
-                    &self.jobs,
-                    &self.cron_jobs,
+                &mut [
+                    &mut self.deployments,
+                    &mut self.replica_sets,
+                    &mut self.stateful_sets,
+                    &mut self.daemon_sets,
+                    &mut self.jobs,
+                    &mut self.cron_jobs,
                 ],
+                take,
                 workload_key,
             ),
-            ingresses: self.ingresses.to_coll(),
+            ingresses: self.ingresses.coll(take),
             azure: self.azure.clone(),
         }
     }
@@ -341,7 +366,7 @@ mod tests {
             &payments,
             "cannot list serviceaccounts in b: forbidden".into(),
         );
-        let c = k.to_coll();
+        let c = k.coll(false);
         assert_eq!(c.items.len(), 1);
         assert_eq!(
             c.unknown_in("b"),
