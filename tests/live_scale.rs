@@ -18,7 +18,7 @@ fn ns(i: usize) -> String {
 }
 
 fn gen_pod(i: usize) -> Value {
-    let csi = i % 3 == 0;
+    let csi = i.is_multiple_of(3);
     let mut volumes = vec![
         json!({"name": "kube-api-access-x1", "projected": {"sources": [
         {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
