@@ -16,6 +16,7 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate, matchers::a
 pub const NS: &str = "payments";
 pub const CANARY: &str = "CANARY-live-7c1d-do-not-print";
 pub const CANARY_NAMED: &str = "CANARY-named-3b9e-do-not-print";
+pub const CANARY_LAST_APPLIED: &str = "CANARY-last-applied-5e2a-do-not-print";
 pub const CANARY_UNRELATED: &str = "CANARY-unrelated-helm-do-not-print";
 pub const ISSUER: &str = "https://eastus.oic.prod-aks.azure.com/72f988bf-86f1-41af-91ab-2d7cd011db47/0b5a1f6e-1111-2222-3333-444455556666/";
 
@@ -431,6 +432,42 @@ impl FakeApi {
     }
 }
 
+/// A kubeconfig with the fake server as context `aks-payments` (namespace payments) and a
+/// dead cluster as the current context, so `--context` must be honoured.
+pub fn kubeconfig(server: &MockServer, dir: &std::path::Path) -> std::path::PathBuf {
+    let text = format!(
+        "apiVersion: v1
+kind: Config
+clusters:
+- name: fake
+  cluster:
+    server: {}
+- name: dead
+  cluster:
+    server: http://127.0.0.1:9
+contexts:
+- name: aks-payments
+  context:
+    cluster: fake
+    user: alice
+    namespace: payments
+- name: elsewhere
+  context:
+    cluster: dead
+    user: alice
+current-context: elsewhere
+users:
+- name: alice
+  user:
+    token: not-a-secret-test-token
+",
+        server.uri()
+    );
+    let path = dir.join("kubeconfig");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
 /// A kube client talking plain http to the fake server.
 pub fn client(server: &MockServer) -> kube::Client {
     let config = kube::Config::new(server.uri().parse().expect("mock server uri"));
@@ -598,6 +635,11 @@ pub fn world() -> FakeApi {
     );
     let mut d = upstream("deployment-synck8s-azure.yaml", VARS);
     d["metadata"]["namespace"] = json!(NS);
+    // kubectl apply leaves the whole manifest here, literal env values included.
+    d["metadata"]["annotations"] = json!({
+        "kubectl.kubernetes.io/last-applied-configuration":
+            format!("{{\"spec\":{{\"env\":[{{\"name\":\"PASSWORD\",\"value\":\"{CANARY_LAST_APPLIED}\"}}]}}}}")
+    });
     api.add(DEPLOYMENTS, d);
     api.add(
         REPLICA_SETS,
@@ -647,6 +689,12 @@ pub fn world() -> FakeApi {
                "metadata": {"name": "azure-wi-webhook-mutating-webhook-configuration"},
                "webhooks": [{"name": "mutation.azure-workload-identity.io", "admissionReviewVersions": ["v1"],
                              "sideEffects": "None", "clientConfig": {}}]}),
+    );
+    api.raw(
+        "/version",
+        json!({"major": "1", "minor": "33", "gitVersion": "v1.33.2", "gitCommit": "abc",
+               "gitTreeState": "clean", "buildDate": "2026-06-01T00:00:00Z", "goVersion": "go1.24.4",
+               "compiler": "gc", "platform": "linux/amd64"}),
     );
     api.raw(
         "/.well-known/openid-configuration",

@@ -15,9 +15,9 @@ use tokio::task::JoinSet;
 use super::connect::Scope;
 use super::errors::Target;
 use super::watch::{Shared, Watch, run};
-use crate::snapshot::EventObs;
 use crate::snapshot::convert;
 use crate::snapshot::crd::{SecretProviderClass, SecretProviderClassPodStatus};
+use crate::snapshot::{EventObs, PodObs, ServiceAccountObs, WorkloadObs};
 
 /// The label the driver puts on every Secret it syncs (and the only Secrets it watches).
 pub const MANAGED_LABEL: &str = "secrets-store.csi.k8s.io/managed=true";
@@ -80,6 +80,26 @@ pub fn relevant_event(e: &Event) -> Option<EventObs> {
     (EVENT_REASONS.contains(&reason) || webhook_denial).then(|| convert::event(e))
 }
 
+/// Dropped from every stored annotation map: it repeats the whole object as last applied —
+/// kilobytes per object, and literal env values that may be secrets.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+fn slim_pod(mut p: PodObs) -> Option<PodObs> {
+    p.annotations.remove(LAST_APPLIED);
+    Some(p)
+}
+
+fn slim_workload(mut w: WorkloadObs) -> Option<WorkloadObs> {
+    w.annotations.remove(LAST_APPLIED);
+    w.template_annotations.remove(LAST_APPLIED);
+    Some(w)
+}
+
+fn slim_sa(mut sa: ServiceAccountObs) -> Option<ServiceAccountObs> {
+    sa.annotations.remove(LAST_APPLIED);
+    Some(sa)
+}
+
 fn spawn<K, T>(set: &mut JoinSet<()>, shared: &Arc<Shared>, w: Watch<K, T>)
 where
     K: Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
@@ -100,7 +120,7 @@ pub fn spawn_all(set: &mut JoinSet<()>, client: &Client, scope: &Scope, shared: 
             s,
             api::<Pod>(client, s),
             cfg(),
-            |p| Some(convert::pod(p)),
+            |p| slim_pod(convert::pod(p)),
             |st| &mut st.pods,
         ),
     );
@@ -112,7 +132,7 @@ pub fn spawn_all(set: &mut JoinSet<()>, client: &Client, scope: &Scope, shared: 
             s,
             api::<ServiceAccount>(client, s),
             cfg(),
-            |x| Some(convert::service_account(x)),
+            |x| slim_sa(convert::service_account(x)),
             |st| &mut st.service_accounts,
         ),
     );
@@ -177,7 +197,7 @@ pub fn spawn_all(set: &mut JoinSet<()>, client: &Client, scope: &Scope, shared: 
             s,
             api::<Deployment>(client, s),
             cfg(),
-            |x| Some(convert::deployment(x)),
+            |x| slim_workload(convert::deployment(x)),
             |st| &mut st.deployments,
         ),
     );
@@ -189,7 +209,7 @@ pub fn spawn_all(set: &mut JoinSet<()>, client: &Client, scope: &Scope, shared: 
             s,
             api::<StatefulSet>(client, s),
             cfg(),
-            |x| Some(convert::stateful_set(x)),
+            |x| slim_workload(convert::stateful_set(x)),
             |st| &mut st.stateful_sets,
         ),
     );
@@ -201,7 +221,7 @@ pub fn spawn_all(set: &mut JoinSet<()>, client: &Client, scope: &Scope, shared: 
             s,
             api::<DaemonSet>(client, s),
             cfg(),
-            |x| Some(convert::daemon_set(x)),
+            |x| slim_workload(convert::daemon_set(x)),
             |st| &mut st.daemon_sets,
         ),
     );
@@ -213,7 +233,7 @@ pub fn spawn_all(set: &mut JoinSet<()>, client: &Client, scope: &Scope, shared: 
             s,
             api::<CronJob>(client, s),
             cfg(),
-            |x| Some(convert::cron_job(x)),
+            |x| slim_workload(convert::cron_job(x)),
             |st| &mut st.cron_jobs,
         ),
     );
@@ -226,7 +246,7 @@ pub fn spawn_all(set: &mut JoinSet<()>, client: &Client, scope: &Scope, shared: 
             api::<PartialObjectMeta<ReplicaSet>>(client, s),
             cfg(),
             |m| {
-                Some(convert::replica_set(&ReplicaSet {
+                slim_workload(convert::replica_set(&ReplicaSet {
                     metadata: m.metadata.clone(),
                     ..Default::default()
                 }))
@@ -243,7 +263,7 @@ pub fn spawn_all(set: &mut JoinSet<()>, client: &Client, scope: &Scope, shared: 
             api::<PartialObjectMeta<Job>>(client, s),
             cfg(),
             |m| {
-                Some(convert::job(&Job {
+                slim_workload(convert::job(&Job {
                     metadata: m.metadata.clone(),
                     ..Default::default()
                 }))

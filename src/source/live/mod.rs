@@ -81,6 +81,8 @@ pub struct LiveSource {
     scope: Scope,
     azure: AzureArgs,
     options: LiveOptions,
+    /// Said once when the source starts (e.g. the scope was narrowed).
+    notice: Option<String>,
 }
 
 impl LiveSource {
@@ -92,7 +94,18 @@ impl LiveSource {
             scope,
             azure,
             options: LiveOptions::default(),
+            notice: None,
         }
+    }
+
+    /// The scope actually watched (connect may narrow `-A` to the context's namespace).
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    /// What the user should know about how the source connected, if anything.
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
     }
 
     pub fn with_options(mut self, options: LiveOptions) -> Self {
@@ -228,6 +241,9 @@ impl Source for LiveSource {
         mut commands: mpsc::UnboundedReceiver<SourceCommand>,
     ) -> BoxFuture<'static, ()> {
         Box::pin(async move {
+            if let Some(n) = &self.notice {
+                let _ = events.send(SourceEvent::Status(n.clone()));
+            }
             let engine = Engine::start(&self, events.clone());
             let mut tasks = JoinSet::new();
             tasks.spawn(azure_loop::run(
@@ -303,6 +319,9 @@ fn startup_progress(shared: &Shared) -> Progress {
 
 /// Connects with the user's kubeconfig and checks the API server answers, so an exec
 /// credential plugin (kubelogin's device-code prompt) runs before the TUI takes the terminal.
+///
+/// All namespaces is the default; when the user did not ask for it explicitly (`-A`) and may
+/// not list pods cluster-wide, the context's namespace is watched instead, as kubectl would.
 pub async fn connect(kube: &KubeArgs, azure: &AzureArgs) -> Result<LiveSource, ConnectError> {
     let c = connect::connect(kube).await?;
     c.client.apiserver_version().await.map_err(|e| {
@@ -311,7 +330,26 @@ pub async fn connect(kube: &KubeArgs, azure: &AzureArgs) -> Result<LiveSource, C
             c.label
         ))
     })?;
-    Ok(LiveSource::new(c.client, c.label, c.scope, azure.clone()))
+    let mut scope = c.scope;
+    let mut notice = None;
+    if scope == Scope::All && !kube.all_namespaces {
+        let pods: kube::Api<k8s_openapi::api::core::v1::Pod> = kube::Api::all(c.client.clone());
+        let probe = pods
+            .list_metadata(&kube::api::ListParams::default().limit(1))
+            .await;
+        if let Err(kube::Error::Api(status)) = probe
+            && status.code == 403
+        {
+            let ns = c.client.default_namespace().to_string();
+            notice = Some(format!(
+                "cannot list pods at the cluster scope; showing namespace {ns} only (-n picks another)"
+            ));
+            scope = Scope::Namespace(ns);
+        }
+    }
+    let mut live = LiveSource::new(c.client, c.label, scope, azure.clone());
+    live.notice = notice;
+    Ok(live)
 }
 
 /// `kvchain check` without `-f`/`--lab`: one complete live snapshot.
@@ -323,5 +361,8 @@ pub async fn snapshot_once(kube: &KubeArgs, azure: &AzureArgs) -> anyhow::Result
         ),
         Err(ConnectError::Other(e)) => return Err(e),
     };
+    if let Some(n) = live.notice() {
+        eprintln!("kvchain: {n}");
+    }
     Ok(live.snapshot().await)
 }
