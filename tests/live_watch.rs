@@ -195,25 +195,64 @@ async fn watch_start_failure_keeps_data_and_recovers() {
 }
 
 #[tokio::test]
-async fn actions_and_reveal_are_answered_not_dropped() {
+async fn restart_checks_permission_deletes_the_bare_pod_and_audits() {
     let api = world();
-    let mut run = start(&api, Scope::All).await;
-    run.until(20, |_| true).await;
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    run.commands
-        .as_ref()
-        .unwrap()
-        .send(SourceCommand::Act {
-            action: kvchain::action::Action::Restart {
-                namespace: NS.into(),
-                pod: POD.into(),
-            },
-            reply: tx,
-        })
-        .unwrap();
-    let outcome = tokio::time::timeout(Duration::from_secs(5), rx)
-        .await
-        .unwrap()
-        .unwrap();
+    api.raw(
+        "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+        serde_json::json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+                           "spec": {}, "status": {"allowed": true}}),
+    );
+    let server = api.serve().await;
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let mut opts = options();
+    opts.audit_log = Some(audit.clone());
+    let src =
+        LiveSource::new(client(&server), "aks-test", Scope::All, no_azure()).with_options(opts);
+    let (etx, mut erx) = mpsc::unbounded_channel();
+    let (ctx, crx) = mpsc::unbounded_channel();
+    tokio::spawn(Box::new(src).run(etx, crx));
+    loop {
+        match tokio::time::timeout(Duration::from_secs(20), erx.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            SourceEvent::Snapshot(_) => break,
+            _ => continue,
+        }
+    }
+    let ask = |action| {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        ctx.send(SourceCommand::Act { action, reply: tx }).unwrap();
+        rx
+    };
+    let outcome = ask(kvchain::action::Action::Restart {
+        namespace: NS.into(),
+        pod: POD.into(),
+    })
+    .await
+    .unwrap();
+    assert!(outcome.ok, "{}", outcome.message);
+    assert!(outcome.message.contains("deleted"), "{}", outcome.message);
+    assert!(
+        api.requests()
+            .iter()
+            .any(|r| r.starts_with("DELETE") && r.contains(POD)),
+        "{:?}",
+        api.requests()
+    );
+    let log = std::fs::read_to_string(&audit).expect("audit log written");
+    assert_eq!(log.lines().count(), 1);
+
+    // Verify is not wired to the live source: answered, not dropped, nothing audited.
+    let outcome = ask(kvchain::action::Action::Verify {
+        namespace: NS.into(),
+        pod: POD.into(),
+        container: "busybox".into(),
+    })
+    .await
+    .unwrap();
     assert!(!outcome.ok);
+    assert_eq!(std::fs::read_to_string(&audit).unwrap().lines().count(), 1);
 }

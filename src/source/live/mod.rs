@@ -10,6 +10,7 @@
 //! then a snapshot per burst of changes. Failures degrade only what they touch (see
 //! [`errors`]).
 
+mod act;
 mod azure_loop;
 mod cluster;
 pub mod connect;
@@ -33,7 +34,6 @@ pub use connect::Scope;
 pub use kinds::relevant_event;
 pub use secrets::wanted as wanted_secrets;
 
-use crate::action::ActionOutcome;
 use crate::cli::{AzureArgs, KubeArgs};
 use crate::snapshot::{AzureObs, Snapshot, SourceInfo, SourceKind};
 use crate::source::azure::{self, AzureObserver};
@@ -61,6 +61,8 @@ pub struct LiveOptions {
     pub secrets_refresh: Duration,
     /// `kvchain check`: give up waiting for a kind that cannot be listed after this long.
     pub startup_deadline: Duration,
+    /// Where write actions are recorded (default: `AuditLog::default_path()`).
+    pub audit_log: Option<std::path::PathBuf>,
 }
 
 impl Default for LiveOptions {
@@ -70,6 +72,7 @@ impl Default for LiveOptions {
             cluster_refresh: Duration::from_secs(300),
             secrets_refresh: Duration::from_secs(60),
             startup_deadline: Duration::from_secs(60),
+            audit_log: None,
         }
     }
 }
@@ -252,6 +255,7 @@ impl Source for LiveSource {
                 engine.k8s_view.subscribe(),
             ));
             let mut complete = false;
+            let mut latest: Option<Arc<Snapshot>> = None;
             loop {
                 tokio::select! {
                     _ = engine.shared.changed.notified() => {}
@@ -262,9 +266,16 @@ impl Source for LiveSource {
                             continue;
                         }
                         Some(SourceCommand::Act { action, reply }) => {
-                            let _ = reply.send(ActionOutcome {
-                                ok: false,
-                                message: format!("{action:?}: not available on live clusters in this build"),
+                            // Off the loop: a slow API call must not hold up snapshots.
+                            let job = act::run(
+                                self.client.clone(),
+                                latest.clone(),
+                                self.label.clone(),
+                                self.options.audit_log.clone(),
+                                action,
+                            );
+                            tasks.spawn(async move {
+                                let _ = reply.send(job.await);
                             });
                             continue;
                         }
@@ -281,7 +292,9 @@ impl Source for LiveSource {
                 // After the first complete snapshot, later ones never wait for anything.
                 complete = complete || (synced && engine.shared.read().complete());
                 let event = if complete {
-                    SourceEvent::Snapshot(engine.snapshot(&self))
+                    let snapshot = engine.snapshot(&self);
+                    latest = Some(snapshot.clone());
+                    SourceEvent::Snapshot(snapshot)
                 } else {
                     SourceEvent::Progress(startup_progress(&engine.shared))
                 };
