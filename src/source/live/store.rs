@@ -65,20 +65,20 @@ impl<T: Clone> Kind<T> {
         }
     }
 
-    pub fn apply(&mut self, key: Key, item: Option<T>) {
+    /// Returns whether anything changed (an object kvchain does not read changes nothing).
+    pub fn apply(&mut self, key: Key, item: Option<T>) -> bool {
         match item {
             Some(t) => {
                 self.items.insert(key, t);
+                true
             }
             // The converter filtered it out (e.g. an event kvchain does not read).
-            None => {
-                self.items.remove(&key);
-            }
+            None => self.items.remove(&key).is_some(),
         }
     }
 
-    pub fn delete(&mut self, key: &Key) {
-        self.items.remove(key);
+    pub fn delete(&mut self, key: &Key) -> bool {
+        self.items.remove(key).is_some()
     }
 
     /// What is behind a gap cannot be trusted: drop it rather than show stale objects as known.
@@ -376,6 +376,16 @@ mod tests {
         k.replace(&payments, [sa("b", "z")].into());
         assert!(k.gaps.is_empty());
         assert_eq!(k.items.len(), 2);
+    }
+
+    #[test]
+    fn filtered_objects_change_nothing() {
+        let mut k: Kind<ServiceAccountObs> = Kind::default();
+        assert!(!k.apply(("a".into(), "noise".into()), None));
+        let (key, v) = sa("a", "x");
+        assert!(k.apply(key.clone(), Some(v)));
+        assert!(k.apply(key.clone(), None), "filtered now: the old one goes");
+        assert!(!k.delete(&key));
     }
 
     #[test]

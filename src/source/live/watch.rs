@@ -50,6 +50,15 @@ impl Shared {
         r
     }
 
+    /// Like [`Shared::update`], but wakes the assembler only when `f` says something changed:
+    /// a noisy stream of irrelevant events must not rebuild snapshots.
+    pub fn update_if(&self, f: impl FnOnce(&mut LiveState) -> bool) {
+        let changed = f(&mut self.read());
+        if changed {
+            self.changed.notify_one();
+        }
+    }
+
     pub fn send(&self, event: SourceEvent) {
         // The receiver is gone only when the UI quit; the source is about to stop anyway.
         let _ = self.events.send(event);
@@ -153,11 +162,11 @@ where
             }
             Ok(watcher::Event::Apply(obj)) => {
                 let item = convert(&obj);
-                shared.update(|s| slot(s).apply(key(&obj), item));
+                shared.update_if(|s| slot(s).apply(key(&obj), item));
                 troubled = false;
             }
             Ok(watcher::Event::Delete(obj)) => {
-                shared.update(|s| slot(s).delete(&key(&obj)));
+                shared.update_if(|s| slot(s).delete(&key(&obj)));
             }
             Err(err) => match classify_watch(&err, target, &scope) {
                 Failure::Gap(reason) => {
