@@ -44,6 +44,29 @@ async fn forbidden_secrets_in_a_namespace_make_only_secrets_there_unknown() {
 }
 
 #[tokio::test]
+async fn forbidden_secrets_make_the_sync_link_unknown_not_broken() {
+    use kvchain::chain::{LinkKind, Status};
+    let api = world();
+    api.forbid("/api/v1/namespaces/payments/secrets");
+    let snap = snapshot(&api, Scope::Namespace(NS.into())).await;
+    let chains = kvchain::chain::diagnose(&snap);
+    let chain = chains
+        .iter()
+        .find(|c| c.pod == POD && c.spc == "azure-sync")
+        .expect("the pod's chain");
+    let sync = chain.link(LinkKind::Sync);
+    assert_eq!(sync.status, Status::Unknown, "{sync:?}");
+    assert!(
+        sync.facts
+            .iter()
+            .any(|f| format!("{f:?}").contains("cannot list secrets in payments: forbidden")),
+        "{sync:?}"
+    );
+    // The links that do not depend on Secrets are still judged.
+    assert_ne!(chain.link(LinkKind::Pod).status, Status::Unknown);
+}
+
+#[tokio::test]
 async fn forbidden_cluster_wide_is_a_cluster_scope_gap() {
     let api = world();
     api.forbid("/api/v1/secrets");
