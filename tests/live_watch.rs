@@ -256,3 +256,39 @@ async fn restart_checks_permission_deletes_the_bare_pod_and_audits() {
     assert!(!outcome.ok);
     assert_eq!(std::fs::read_to_string(&audit).unwrap().lines().count(), 1);
 }
+
+#[tokio::test]
+async fn a_kind_that_keeps_failing_does_not_hold_the_ui_and_fills_in_later() {
+    let api = world();
+    api.fail_next_lists(EVENTS, &[500, 500, 500]);
+    let server = api.serve().await;
+    let mut opts = options();
+    opts.startup_deadline = Duration::from_secs(1);
+    let src =
+        LiveSource::new(client(&server), "aks-test", Scope::All, no_azure()).with_options(opts);
+    let (etx, erx) = mpsc::unbounded_channel();
+    let (ctx, crx) = mpsc::unbounded_channel();
+    let task = tokio::spawn(Box::new(src).run(etx, crx));
+    let mut run = Running {
+        events: erx,
+        commands: Some(ctx),
+        task,
+        statuses: Vec::new(),
+        progress_seen: false,
+        _server: server,
+    };
+    let first = run.until(10, |_| true).await;
+    let why = first
+        .events
+        .gaps
+        .all
+        .as_deref()
+        .expect("events unknown at first");
+    assert!(
+        why.starts_with("not listed within 1s: list events: 500"),
+        "{why}"
+    );
+    assert_eq!(first.pods.items.len(), 1, "the rest is shown meanwhile");
+    let later = run.until(30, |s| s.events.gaps.is_empty()).await;
+    assert_eq!(later.events.items.len(), 1);
+}

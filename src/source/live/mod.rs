@@ -256,9 +256,22 @@ impl Source for LiveSource {
             ));
             let mut complete = false;
             let mut latest: Option<Arc<Snapshot>> = None;
+            // A kind that cannot list (API server erroring, not forbidding) must not keep the UI
+            // on the progress screen: past the deadline it is shown unknown with the last error,
+            // and its watcher keeps retrying; a later successful list fills it in.
+            let give_up = tokio::time::sleep(self.options.startup_deadline);
+            tokio::pin!(give_up);
             loop {
                 tokio::select! {
                     _ = engine.shared.changed.notified() => {}
+                    _ = &mut give_up, if !complete => {
+                        let why = format!(
+                            "not listed within {}",
+                            humantime::format_duration(self.options.startup_deadline)
+                        );
+                        engine.shared.update(|s| s.give_up(&self.scope, &why));
+                        continue;
+                    }
                     command = commands.recv() => match command {
                         None => break,
                         Some(SourceCommand::Refresh) => {
@@ -304,7 +317,8 @@ impl Source for LiveSource {
     }
 }
 
-/// "Kubernetes objects: 9/13 listed (pods 1200, …)".
+/// Startup progress: how many of the kinds (plus cluster facts and named Secrets) are in,
+/// and what is still loading with its count so far ("listing pods 1500, events 200").
 fn startup_progress(shared: &Shared) -> Progress {
     let state = shared.read();
     let kinds = state.progress();
