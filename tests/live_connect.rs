@@ -106,16 +106,24 @@ async fn check_command_runs_on_the_live_cluster() {
 #[tokio::test]
 async fn no_kubeconfig_anywhere_says_so() {
     let home = tempfile::tempdir().unwrap();
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
-        .args(["check", "--no-azure"])
-        .env_remove("KUBECONFIG")
-        .env_remove("KUBERNETES_SERVICE_HOST")
-        .env_remove("KUBERNETES_SERVICE_PORT")
-        .env("HOME", home.path())
-        .output()
-        .await
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("no cluster configured"), "{stderr}");
+    // Neither KUBECONFIG nor ~/.kube/config; and, like kubectl, a KUBECONFIG naming only
+    // files that do not exist counts as no kubeconfig (it replaces ~/.kube/config).
+    for kubeconfig in [None, Some(home.path().join("missing-config"))] {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_kvchain"));
+        cmd.args(["check", "--no-azure"])
+            .env_remove("KUBERNETES_SERVICE_HOST")
+            .env_remove("KUBERNETES_SERVICE_PORT")
+            .env("HOME", home.path());
+        match &kubeconfig {
+            Some(p) => cmd.env("KUBECONFIG", p),
+            None => cmd.env_remove("KUBECONFIG"),
+        };
+        let out = cmd.output().await.unwrap();
+        assert_eq!(out.status.code(), Some(2), "{kubeconfig:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("no cluster configured"),
+            "{kubeconfig:?}: {stderr}"
+        );
+    }
 }

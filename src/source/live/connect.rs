@@ -57,13 +57,26 @@ pub async fn connect(args: &KubeArgs) -> Result<Connection, ConnectError> {
     };
     let kubeconfig = match &args.kubeconfig {
         Some(path) => Some(read(path)?),
-        None => match Kubeconfig::from_env() {
-            Ok(Some(k)) => Some(k),
-            Ok(None) => match default_path().filter(|p| p.exists()) {
+        None => match std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
+            // Like kubectl: KUBECONFIG replaces ~/.kube/config, and files in it that do not
+            // exist are skipped.
+            Some(list) => {
+                let mut merged: Option<Kubeconfig> = None;
+                for path in std::env::split_paths(&list).filter(|p| p.exists()) {
+                    let next = read(&path)?;
+                    merged = Some(match merged {
+                        None => next,
+                        Some(m) => m
+                            .merge(next)
+                            .map_err(|e| ConnectError::Other(anyhow::anyhow!("KUBECONFIG: {e}")))?,
+                    });
+                }
+                merged
+            }
+            None => match default_path().filter(|p| p.exists()) {
                 Some(p) => Some(read(&p)?),
                 None => None,
             },
-            Err(e) => return Err(ConnectError::Other(anyhow::anyhow!("KUBECONFIG: {e}"))),
         },
     };
     let (config, label) = match kubeconfig {

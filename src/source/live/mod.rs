@@ -31,7 +31,6 @@ use tokio::sync::{mpsc, watch as twatch};
 use tokio::task::JoinSet;
 
 pub use connect::Scope;
-pub use kinds::relevant_event;
 pub use secrets::wanted as wanted_secrets;
 
 use crate::cli::{AzureArgs, KubeArgs};
