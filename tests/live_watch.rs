@@ -185,12 +185,19 @@ async fn watch_start_failure_keeps_data_and_recovers() {
         })
         .await;
     assert_eq!(s.pods.items.len(), 1);
+    let statuses = run.statuses.clone();
     assert!(
-        run.statuses
+        statuses
             .iter()
-            .any(|m| m.contains("secretproviderclasspodstatuses")),
-        "{:?}",
-        run.statuses
+            .any(|m| m.contains("secretproviderclasspodstatuses") && m.ends_with("reconnecting")),
+        "{statuses:?}"
+    );
+    // The event right after the failures announces the recovery.
+    assert!(
+        statuses
+            .iter()
+            .any(|m| m == "watch secretproviderclasspodstatuses: reconnected"),
+        "{statuses:?}"
     );
 }
 

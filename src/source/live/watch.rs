@@ -111,6 +111,13 @@ fn key<K: Resource>(obj: &K) -> Key {
     )
 }
 
+/// A watch resumed without a re-list: the first event after a failure says it is back.
+fn recovered(shared: &Shared, target: Target, troubled: &mut bool) {
+    if std::mem::take(troubled) {
+        shared.status(format!("watch {}: reconnected", target.plural));
+    }
+}
+
 /// Runs until the task is aborted. Lasting failures (403, missing CRD) become gaps and the
 /// watcher keeps retrying with backoff, so a permission granted later is picked up.
 pub async fn run<K, T>(w: Watch<K, T>, shared: Arc<Shared>)
@@ -163,10 +170,11 @@ where
             Ok(watcher::Event::Apply(obj)) => {
                 let item = convert(&obj);
                 shared.update_if(|s| slot(s).apply(key(&obj), item));
-                troubled = false;
+                recovered(&shared, target, &mut troubled);
             }
             Ok(watcher::Event::Delete(obj)) => {
                 shared.update_if(|s| slot(s).delete(&key(&obj)));
+                recovered(&shared, target, &mut troubled);
             }
             Err(err) => match classify_watch(&err, target, &scope) {
                 Failure::Gap(reason) => {
