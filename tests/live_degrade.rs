@@ -67,19 +67,29 @@ async fn forbidden_secrets_make_the_sync_link_unknown_not_broken() {
 }
 
 #[tokio::test]
-async fn forbidden_cluster_wide_is_a_cluster_scope_gap() {
+async fn no_cluster_wide_secret_access_falls_back_to_reads_by_name() {
+    // Common RBAC: Secrets readable per namespace, not listable cluster-wide. The chains'
+    // Secrets are still read by name, so nothing they need is unknown.
+    let api = world();
+    api.forbid("/api/v1/secrets");
+    let snap = snapshot(&api, Scope::All).await;
+    assert!(snap.secrets.gaps.is_empty(), "{:?}", snap.secrets.gaps);
+    let mut names: Vec<_> = snap.secrets.items.iter().map(|s| s.name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["foosecret", "legacy-synced"]);
+}
+
+#[tokio::test]
+async fn no_secret_access_at_all_is_unknown_where_the_chains_need_it() {
     let api = world();
     api.forbid("/api/v1/secrets");
     api.forbid("/api/v1/namespaces/payments/secrets");
     let snap = snapshot(&api, Scope::All).await;
     assert_eq!(
-        snap.secrets.gaps.all.as_deref(),
-        Some("cannot list secrets at the cluster scope: forbidden")
-    );
-    assert_eq!(
         snap.secrets.unknown_in(NS),
-        Some("cannot list secrets at the cluster scope: forbidden")
+        Some("cannot get secrets in payments: forbidden")
     );
+    assert!(snap.secrets.items.is_empty());
     assert_eq!(snap.pods.items.len(), 1);
 }
 

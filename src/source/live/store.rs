@@ -294,6 +294,25 @@ impl LiveState {
         }
     }
 
+    /// Driver-managed Secrets (watched) plus the ones chains name (read by name).
+    ///
+    /// When the label watch cannot run cluster-wide (the common "no cluster-wide Secret
+    /// access" RBAC), the by-name reads still cover every Secret a chain names — the
+    /// `secretObjects` names and `nodePublishSecretRef`s — so the cluster-wide gap would hide
+    /// what is in fact known: only the namespaces where those reads failed stay unknown.
+    fn secrets(&mut self, take: bool, key_of: impl Fn(&SecretObs) -> String) -> Coll<SecretObs> {
+        let covered_by_names = self.managed_secrets.gaps.all.is_some() && self.named_secrets.synced;
+        let mut coll = merged(
+            &mut [&mut self.managed_secrets, &mut self.named_secrets],
+            take,
+            key_of,
+        );
+        if covered_by_names {
+            coll.gaps = self.named_secrets.gaps.clone();
+        }
+        coll
+    }
+
     /// A snapshot of what is stored (cloned: the watches keep going).
     pub fn assemble(&mut self, label: &str, observed_at: Timestamp) -> Snapshot {
         self.build(label, observed_at, false)
@@ -318,11 +337,7 @@ impl LiveState {
             service_accounts: self.service_accounts.coll(take),
             spcs: self.spcs.coll(take),
             spc_statuses: self.spc_statuses.coll(take),
-            secrets: merged(
-                &mut [&mut self.managed_secrets, &mut self.named_secrets],
-                take,
-                secret_key,
-            ),
+            secrets: self.secrets(take, secret_key),
             events: self.events.coll(take),
             workloads: merged(
                 &mut [
