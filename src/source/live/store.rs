@@ -394,6 +394,43 @@ mod tests {
     }
 
     #[test]
+    fn the_store_holds_fingerprints_never_secret_bytes() {
+        use k8s_openapi::ByteString;
+        use k8s_openapi::api::core::v1::Secret;
+        let canary = "CANARY-store-41d7";
+        let secret = Secret {
+            metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                name: Some("foosecret".into()),
+                namespace: Some("app".into()),
+                ..Default::default()
+            },
+            data: Some(
+                [(
+                    "password".to_string(),
+                    ByteString(canary.as_bytes().to_vec()),
+                )]
+                .into(),
+            ),
+            string_data: Some([("token".to_string(), canary.to_string())].into()),
+            ..Default::default()
+        };
+        // Exactly what the Secret watcher stores: the converted observation.
+        let mut state = LiveState::default();
+        state.managed_secrets.apply(
+            ("app".into(), "foosecret".into()),
+            Some(crate::snapshot::convert::secret(&secret)),
+        );
+        drop(secret);
+        let dump = format!("{state:?}");
+        assert!(
+            dump.contains("foosecret") && !dump.contains(canary),
+            "{dump}"
+        );
+        let snap = state.assemble("t", Timestamp::UNIX_EPOCH);
+        assert!(!serde_json::to_string(&snap).unwrap().contains(canary));
+    }
+
+    #[test]
     fn filtered_objects_change_nothing() {
         let mut k: Kind<ServiceAccountObs> = Kind::default();
         assert!(!k.apply(("a".into(), "noise".into()), None));
