@@ -263,9 +263,33 @@ impl AzureObserver {
                 .values()
                 .map(|(c, v)| self.fetch_assignments(*c, &v.id)),
         );
-        let object_fetches = join_all(wanted.objects.iter().map(|(vault, t, name)| {
-            self.fetch_object(vaults.iter().find(|(n, _)| n == vault), *t, name)
-        }));
+        // The first secret of each vault goes alone: it answers the Key Vault auth challenge
+        // once for that vault's client, instead of every concurrent first request drawing
+        // its own 401.
+        let mut seen = BTreeSet::new();
+        let (first, rest): (Vec<_>, Vec<_>) = wanted
+            .objects
+            .iter()
+            .partition(|(v, t, _)| *t == ObjectType::Secret && seen.insert(v.as_str()));
+        let vault_of = |name: &str| vaults.iter().find(|(n, _)| n == name);
+        let object_fetches = async {
+            let mut out = join_all(
+                first
+                    .iter()
+                    .copied()
+                    .map(|(v, t, name)| self.fetch_object(vault_of(v), *t, name)),
+            )
+            .await;
+            out.extend(
+                join_all(
+                    rest.iter()
+                        .copied()
+                        .map(|(v, t, name)| self.fetch_object(vault_of(v), *t, name)),
+                )
+                .await,
+            );
+            out
+        };
         let (fics, assignments, objects) =
             tokio::join!(fic_fetches, assignment_fetches, object_fetches);
 
