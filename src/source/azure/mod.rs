@@ -340,7 +340,7 @@ impl AzureObserver {
             objects,
             requests: 0,
         };
-        for (client_id, r) in &identities {
+        for (_, r) in &identities {
             match r {
                 Ok(Some(row)) => {
                     let fic = found_identities
@@ -367,7 +367,7 @@ impl AzureObserver {
                 Err(e) => {
                     out.identities.gaps.all.get_or_insert_with(|| {
                         format!(
-                            "cannot look up managed identities (clientId {client_id}…): {}",
+                            "cannot look up managed identities by clientId: {}",
                             e.reason
                         )
                     });
