@@ -39,3 +39,10 @@ async fn missing_login_says_run_az_login() {
         "{reason}"
     );
 }
+
+#[test]
+fn the_real_transport_builds_with_the_crate_tls_setup() {
+    // kube and the Azure SDK share one rustls provider; building the SDK's default client
+    // must not panic over an ambiguous provider.
+    let _client = azure_core::http::new_http_client(None);
+}

@@ -518,3 +518,42 @@ async fn unsupported_cloud_and_bad_names_are_refused_before_any_request() {
             .is_some()
     );
 }
+
+#[tokio::test]
+async fn china_cloud_vaults_use_the_china_endpoints() {
+    let fake = Arc::new(FakeAzure::default());
+    let cn_vault = r#"{"data": [{"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-cn",
+        "name": "kv-cn", "properties": {"tenantId": "t", "enableRbacAuthorization": true}}]}"#;
+    fake.add(Route::new(Method::Post, "management.chinacloudapi.cn", GRAPH).reply(200, cn_vault))
+        .add(
+            Route::get(
+                "management.chinacloudapi.cn",
+                "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-cn/providers/Microsoft.Authorization/roleAssignments",
+            )
+            .reply(200, r#"{"value": []}"#),
+        )
+        .add(
+            Route::get("kv-cn.vault.azure.cn", "/keys/signing-key/versions")
+                .reply(200, fixture("key-versions-signing-key.json")),
+        );
+    let w = AzureWanted {
+        client_ids: BTreeSet::new(),
+        vaults: BTreeSet::from([("kv-cn".to_string(), "AzureChinaCloud".to_string())]),
+        objects: BTreeSet::from([(
+            "kv-cn".to_string(),
+            ObjectType::Key,
+            "signing-key".to_string(),
+        )]),
+    };
+    let obs = observer(&fake, HOUR).observe(&w).await;
+    assert_eq!(obs.vaults.items.len(), 1, "{:#?}", fake.log());
+    assert!(matches!(
+        object(&obs, "kv-cn", ObjectType::Key, "signing-key"),
+        Observed::Known(Some(_))
+    ));
+    assert!(
+        fake.log()
+            .iter()
+            .all(|l| !l.contains("azure.com") && !l.contains("vault.azure.net"))
+    );
+}
