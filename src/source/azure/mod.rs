@@ -7,6 +7,7 @@
 //! included — is cached for the refresh interval, so a second observe within it makes no call.
 
 mod arm;
+mod assemble;
 mod cache;
 pub mod cloud;
 pub mod credential;
@@ -31,8 +32,7 @@ use self::http::{FetchError, Http};
 use self::roles::RoleDef;
 use crate::cli::AzureArgs;
 use crate::snapshot::{
-    AzureObs, Coll, FederatedCredentialObs, ManagedIdentityObs, ObjectType, Observed,
-    RoleAssignmentObs, Snapshot, VaultObject, VaultObjectObs, VaultObs,
+    AzureObs, FederatedCredentialObs, ObjectType, Observed, Snapshot, VaultObject, VaultObjectObs,
 };
 
 /// What the Kubernetes side asks of Azure: derived from the SecretProviderClasses in use, so
@@ -172,41 +172,14 @@ impl AzureObserver {
 
     /// Observe what `wanted` names. Never fails as a whole: parts become unknown with a reason.
     pub async fn observe(&self, wanted: &AzureWanted) -> AzureObs {
-        // Vaults by cloud; a cloudName kvchain cannot serve makes that vault unknown.
-        let mut vault_cloud: BTreeMap<String, Result<Cloud, String>> = BTreeMap::new();
-        for (name, cloud_name) in &wanted.vaults {
-            let c = if is_valid_vault_name(name) {
-                Cloud::from_spc(cloud_name)
-            } else {
-                Err(format!(
-                    "{name:?} is not a valid vault name (3-24 letters, digits, '-')"
-                ))
-            };
-            vault_cloud.entry(name.clone()).or_insert(c);
-        }
-        let arm_cloud = primary_cloud(vault_cloud.values());
+        let Plan {
+            client_ids,
+            vault_cloud,
+            by_cloud,
+            arm_cloud,
+        } = Plan::new(wanted);
 
-        let client_ids: Vec<String> = wanted
-            .client_ids
-            .iter()
-            .filter(|c| arm::is_safe_token(c))
-            .map(|c| c.to_ascii_lowercase())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-
-        // Phase 1: the two Resource Graph look-ups.
-        let by_cloud: BTreeMap<Cloud, Vec<String>> =
-            vault_cloud
-                .iter()
-                .fold(BTreeMap::new(), |mut m, (name, c)| {
-                    if let Ok(c) = c {
-                        m.entry(*c)
-                            .or_insert_with(Vec::new)
-                            .push(name.to_ascii_lowercase());
-                    }
-                    m
-                });
+        // Phase 1: the Resource Graph look-ups (identities; vaults per cloud).
         let vault_lookups = join_all(
             by_cloud
                 .iter()
@@ -304,135 +277,38 @@ impl AzureObserver {
                     .collect(),
             )
         };
-        let mut kept: BTreeSet<(Cloud, AssignmentRow)> = BTreeSet::new();
-        let mut assignment_gaps: BTreeMap<String, String> = BTreeMap::new();
-        for ((name, (cloud, _)), r) in found_vaults.iter().zip(&assignments) {
-            match r {
-                Ok(rows) => kept.extend(
-                    rows.iter()
-                        .filter(|a| {
-                            principals
-                                .as_ref()
-                                .is_none_or(|p| p.contains(a.principal_id.as_str()))
-                        })
-                        .map(|a| (*cloud, a.clone())),
-                ),
-                Err(e) => {
-                    assignment_gaps.insert(
-                        name.to_string(),
-                        format!("cannot list role assignments on {name}: {}", e.reason),
-                    );
-                }
-            }
-        }
-        let custom: BTreeSet<(Cloud, String)> = kept
+        let per_vault: Vec<(&str, Cloud, &Fetched<Vec<AssignmentRow>>)> = found_vaults
+            .iter()
+            .zip(&assignments)
+            .map(|((name, (cloud, _)), r)| (*name, *cloud, r))
+            .collect();
+        let vaults_obs = assemble::vaults(&vaults);
+        let (kept, assignment_gaps) = assemble::relevant_assignments(
+            &per_vault,
+            principals.as_ref(),
+            &vaults_obs.gaps.namespaces,
+        );
+        let custom: BTreeSet<(Cloud, &str)> = kept
             .iter()
             .filter(|(_, a)| roles::built_in(&a.role_definition_id).is_none())
-            .map(|(c, a)| (*c, a.role_definition_id.clone()))
+            .map(|(c, a)| (*c, a.role_definition_id.as_str()))
             .collect();
         join_all(custom.iter().map(|(c, id)| self.fetch_role_def(*c, id))).await;
 
-        // Assemble.
-        let mut out = AzureObs {
-            identities: Coll::default(),
-            vaults: Coll::default(),
-            role_assignments: Coll::default(),
+        let fics: BTreeMap<&str, Fetched<Vec<FederatedCredentialObs>>> = found_identities
+            .iter()
+            .map(|i| i.id.as_str())
+            .zip(fics)
+            .collect();
+        AzureObs {
+            identities: assemble::identities(&identities, &fics),
+            vaults: vaults_obs,
+            role_assignments: assemble::role_assignments(kept, assignment_gaps, |id| {
+                self.role_defs.fresh(&id.to_string())
+            }),
             objects,
-            requests: 0,
-        };
-        for (_, r) in &identities {
-            match r {
-                Ok(Some(row)) => {
-                    let fic = found_identities
-                        .iter()
-                        .position(|i| i.id == row.id)
-                        .and_then(|p| fics.get(p));
-                    out.identities.items.push(ManagedIdentityObs {
-                        name: row.name.clone(),
-                        resource_id: row.id.clone(),
-                        client_id: row.client_id.clone(),
-                        principal_id: row.principal_id.clone(),
-                        tenant_id: row.tenant_id.clone(),
-                        federated_credentials: match fic {
-                            Some(Ok(list)) => Observed::Known(list.clone()),
-                            Some(Err(e)) => Observed::unknown(format!(
-                                "cannot list federated credentials of {}: {}",
-                                row.name, e.reason
-                            )),
-                            None => Observed::unknown("federated credentials not looked up"),
-                        },
-                    });
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    out.identities.gaps.all.get_or_insert_with(|| {
-                        format!(
-                            "cannot look up managed identities by clientId: {}",
-                            e.reason
-                        )
-                    });
-                }
-            }
+            requests: self.requests(),
         }
-        for (name, r) in &vaults {
-            match r {
-                Ok((_, Ok(Some(v)))) => out.vaults.items.push(VaultObs {
-                    name: v.name.clone(),
-                    resource_id: v.id.clone(),
-                    tenant_id: v.tenant_id.clone(),
-                    rbac: v.rbac,
-                    access_policies: v.access_policies.clone(),
-                    network: v.network.clone(),
-                }),
-                Ok((_, Ok(None))) => {}
-                Ok((_, Err(e))) => {
-                    let reason = format!("cannot look up vault {name}: {}", e.reason);
-                    assignment_gaps
-                        .entry(name.clone())
-                        .or_insert_with(|| reason.clone());
-                    out.vaults.gaps.namespaces.insert(name.clone(), reason);
-                }
-                Err(reason) => {
-                    assignment_gaps
-                        .entry(name.clone())
-                        .or_insert_with(|| reason.clone());
-                    out.vaults
-                        .gaps
-                        .namespaces
-                        .insert(name.clone(), reason.clone());
-                }
-            }
-        }
-        out.role_assignments.gaps.namespaces = assignment_gaps;
-        for (_, a) in kept {
-            let def = roles::built_in(&a.role_definition_id)
-                .map(Ok)
-                .unwrap_or_else(|| {
-                    self.role_defs
-                        .fresh(&a.role_definition_id)
-                        .unwrap_or_else(|| Err(FetchError::other("not looked up")))
-                });
-            let (role_name, data_actions) = match def {
-                Ok(d) => (d.name, d.data_actions),
-                Err(e) => (
-                    format!(
-                        "unresolved role {} ({})",
-                        roles::definition_guid(&a.role_definition_id),
-                        e.reason
-                    ),
-                    Vec::new(),
-                ),
-            };
-            out.role_assignments.items.push(RoleAssignmentObs {
-                principal_id: a.principal_id,
-                role_definition_id: a.role_definition_id,
-                role_name,
-                data_actions,
-                scope: a.scope,
-            });
-        }
-        out.requests = self.requests();
-        out
     }
 
     /// One Resource Graph query for every client id not cached.
@@ -589,6 +465,59 @@ impl AzureObserver {
     }
 }
 
+/// One observe's requests, normalised before any IO.
+#[derive(Debug, PartialEq)]
+struct Plan {
+    /// Client ids safe to put in a query, lower-cased, deduplicated.
+    client_ids: Vec<String>,
+    /// Each wanted vault (as the SPC spells it) with its cloud, or why it cannot be looked up.
+    vault_cloud: BTreeMap<String, Result<Cloud, String>>,
+    /// Lower-cased vault names to look up, per cloud.
+    by_cloud: BTreeMap<Cloud, Vec<String>>,
+    /// Where identities are looked up.
+    arm_cloud: Cloud,
+}
+
+impl Plan {
+    fn new(wanted: &AzureWanted) -> Plan {
+        let mut vault_cloud: BTreeMap<String, Result<Cloud, String>> = BTreeMap::new();
+        for (name, cloud_name) in &wanted.vaults {
+            let c = if is_valid_vault_name(name) {
+                Cloud::from_spc(cloud_name)
+            } else {
+                Err(format!(
+                    "{name:?} is not a valid vault name (3-24 letters, digits, '-')"
+                ))
+            };
+            vault_cloud.entry(name.clone()).or_insert(c);
+        }
+        let mut by_cloud: BTreeMap<Cloud, Vec<String>> = BTreeMap::new();
+        for (name, c) in &vault_cloud {
+            if let Ok(c) = c {
+                let lower = name.to_ascii_lowercase();
+                let names = by_cloud.entry(*c).or_default();
+                if !names.contains(&lower) {
+                    names.push(lower);
+                }
+            }
+        }
+        let client_ids = wanted
+            .client_ids
+            .iter()
+            .filter(|c| arm::is_safe_token(c))
+            .map(|c| c.to_ascii_lowercase())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        Plan {
+            client_ids,
+            arm_cloud: primary_cloud(vault_cloud.values()),
+            vault_cloud,
+            by_cloud,
+        }
+    }
+}
+
 /// The cloud for ARM look-ups of identities: the one most wanted vaults live in (an
 /// identity and the vaults it reads are in the same cloud), public when there are none.
 fn primary_cloud<'a>(clouds: impl Iterator<Item = &'a Result<Cloud, String>>) -> Cloud {
@@ -600,4 +529,44 @@ fn primary_cloud<'a>(clouds: impl Iterator<Item = &'a Result<Cloud, String>>) ->
         .into_iter()
         .max_by(|(ca, a), (cb, b)| a.cmp(b).then(cb.cmp(ca)))
         .map_or(Cloud::Public, |(c, _)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_groups_vaults_by_cloud_and_refuses_unsafe_input() {
+        let w = AzureWanted {
+            client_ids: BTreeSet::from([
+                "4024AB25-56a8-4370-aea6-6389221caf29".to_string(),
+                "4024ab25-56a8-4370-aea6-6389221caf29".to_string(),
+                "x' or 1==1".to_string(),
+            ]),
+            vaults: BTreeSet::from([
+                ("kv-gov".to_string(), "AzureUSGovernmentCloud".to_string()),
+                ("KV-Gov".to_string(), "azureusgovernmentcloud".to_string()),
+                ("kv-pub".to_string(), String::new()),
+                ("kv-mars".to_string(), "Mars".to_string()),
+            ]),
+            objects: BTreeSet::new(),
+        };
+        let p = Plan::new(&w);
+        assert_eq!(p.client_ids, ["4024ab25-56a8-4370-aea6-6389221caf29"]);
+        assert_eq!(p.by_cloud[&Cloud::UsGovernment], ["kv-gov"]);
+        assert_eq!(p.by_cloud[&Cloud::Public], ["kv-pub"]);
+        assert!(p.vault_cloud["kv-mars"].is_err());
+        assert_eq!(
+            p.arm_cloud,
+            Cloud::UsGovernment,
+            "two wanted vaults are in US Gov"
+        );
+    }
+
+    #[test]
+    fn public_cloud_when_nothing_says_otherwise() {
+        assert_eq!(primary_cloud([].iter()), Cloud::Public);
+        let tie = [Ok(Cloud::China), Ok(Cloud::Public)];
+        assert_eq!(primary_cloud(tie.iter()), Cloud::Public);
+    }
 }
