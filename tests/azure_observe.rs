@@ -557,3 +557,57 @@ async fn china_cloud_vaults_use_the_china_endpoints() {
             .all(|l| !l.contains("azure.com") && !l.contains("vault.azure.net"))
     );
 }
+
+#[tokio::test]
+async fn a_planted_secret_value_never_reaches_the_observation() {
+    const CANARY: &str = "CANARY-7f3a9c-do-not-print";
+    let fake = contoso_with_first(
+        Route::get("kv-rbac.vault.azure.net", "/secrets/db-password")
+            .reply(200, format!(r#"{{"value": "{CANARY}", "id": "https://kv-rbac.vault.azure.net/secrets/db-password/8f2c"}}"#)),
+    );
+    fake.add(
+        Route::get(
+            "kv-rbac.vault.azure.net",
+            "/secrets/db-password/8f2c1e0b9d7a4c3e8b6a5f4e3d2c1b0a",
+        )
+        .reply(200, format!(r#"{{"value": "{CANARY}"}}"#)),
+    );
+    let fake = Arc::new(fake);
+    let obs = observer(&fake, HOUR).observe(&contoso_wanted()).await;
+    let json = serde_json::to_string(&obs).unwrap();
+    let debug = format!("{obs:?}");
+    assert!(!json.contains(CANARY) && !debug.contains(CANARY));
+    assert!(
+        json.contains("8f2c1e0b9d7a4c3e8b6a5f4e3d2c1b0a"),
+        "versions are observed"
+    );
+}
+
+#[tokio::test]
+async fn subscriptions_flag_scopes_the_resource_graph_queries() {
+    // Only a query scoped to the subscription is answered.
+    let fake = Arc::new(FakeAzure::default());
+    fake.add(
+        Route::new(Method::Post, ARM, GRAPH)
+            .body_has(r#""subscriptions":["11111111-2222-3333-4444-555555555555"]"#)
+            .body_has("userassignedidentities")
+            .reply(200, fixture("graph-identities.json")),
+    );
+    let o = kvchain::source::azure::AzureObserver::with_transport(
+        fake.clone(),
+        Arc::new(FakeCredential::default()),
+        kvchain::source::azure::cloud::Endpoints::default(),
+        &kvchain::cli::AzureArgs {
+            subscriptions: vec!["11111111-2222-3333-4444-555555555555".into()],
+            azure_refresh: HOUR,
+            ..Default::default()
+        },
+    );
+    let w = AzureWanted {
+        client_ids: BTreeSet::from([CLIENT_ID.to_string()]),
+        vaults: BTreeSet::new(),
+        objects: BTreeSet::new(),
+    };
+    let obs = o.observe(&w).await;
+    assert_eq!(obs.identities.items.len(), 1, "{:#?}", fake.log());
+}

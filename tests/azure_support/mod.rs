@@ -50,7 +50,7 @@ pub struct Route {
     host: String,
     path: String,
     query_has: Option<String>,
-    body_has: Option<String>,
+    body_has: Vec<String>,
     /// Played in order; the last one repeats.
     replies: VecDeque<Reply>,
 }
@@ -62,7 +62,7 @@ impl Route {
             host: host.to_string(),
             path: path.to_string(),
             query_has: None,
-            body_has: None,
+            body_has: Vec::new(),
             replies: VecDeque::new(),
         }
     }
@@ -73,8 +73,9 @@ impl Route {
         self.query_has = Some(s.to_string());
         self
     }
+    /// The request body must contain `s` (repeatable: all must be present).
     pub fn body_has(mut self, s: &str) -> Self {
-        self.body_has = Some(s.to_string());
+        self.body_has.push(s.to_string());
         self
     }
     pub fn reply(mut self, status: u16, body: impl Into<String>) -> Self {
@@ -166,9 +167,7 @@ impl FakeAzure {
                 && r.query_has
                     .as_ref()
                     .is_none_or(|q| query.contains(q.as_str()))
-                && r.body_has
-                    .as_ref()
-                    .is_none_or(|b| body.contains(b.as_str()))
+                && r.body_has.iter().all(|b| body.contains(b.as_str()))
         });
         match found {
             Some(r) if r.replies.len() > 1 => r.replies.pop_front().unwrap(),
