@@ -168,7 +168,7 @@ async fn role_assignments_at_every_scope_level_are_kept_and_resolved() {
 }
 
 #[tokio::test]
-async fn forbidden_role_assignments_become_a_gap_on_that_vault_only() {
+async fn forbidden_role_assignments_of_an_access_policy_vault_stay_a_per_vault_gap() {
     let fake = contoso();
     let obs = observer(&fake, HOUR).observe(&contoso_wanted()).await;
     assert_eq!(
@@ -610,4 +610,68 @@ async fn subscriptions_flag_scopes_the_resource_graph_queries() {
     };
     let obs = o.observe(&w).await;
     assert_eq!(obs.identities.items.len(), 1, "{:#?}", fake.log());
+}
+
+#[tokio::test]
+async fn forbidden_role_assignments_on_an_rbac_vault_make_access_unknown_everywhere() {
+    // On an RBAC vault a missing listing is not "no assignments": readers that only look at
+    // `gaps.all` must see it too.
+    let fake = Arc::new(contoso_with_first(
+        Route::get(
+            ARM,
+            &format!(
+                "{}/providers/Microsoft.Authorization/roleAssignments",
+                vault_id("kv-rbac")
+            ),
+        )
+        .reply(403, fixture("error-authorization-failed.json")),
+    ));
+    let obs = observer(&fake, HOUR).observe(&contoso_wanted()).await;
+    assert_eq!(
+        obs.role_assignments.gaps.all.as_deref(),
+        Some("cannot list role assignments on kv-rbac: 403 AuthorizationFailed")
+    );
+    assert_eq!(
+        obs.role_assignments
+            .gaps
+            .namespaces
+            .get("kv-policy")
+            .map(String::as_str),
+        Some("cannot list role assignments on kv-policy: 403 AuthorizationFailed")
+    );
+}
+
+#[tokio::test]
+async fn failed_vault_lookup_is_a_gap_not_a_missing_vault() {
+    let fake = Arc::new(FakeAzure::default());
+    fake.add(
+        Route::new(Method::Post, ARM, GRAPH)
+            .body_has("keyvault/vaults")
+            .reply(403, fixture("error-authorization-failed.json")),
+    )
+    .add(
+        Route::get("kv-rbac.vault.azure.net", "/keys/signing-key/versions")
+            .reply(200, fixture("key-versions-signing-key.json")),
+    );
+    let w = AzureWanted {
+        client_ids: BTreeSet::new(),
+        vaults: BTreeSet::from([("kv-rbac".to_string(), String::new())]),
+        objects: BTreeSet::from([(
+            "kv-rbac".to_string(),
+            ObjectType::Key,
+            "signing-key".to_string(),
+        )]),
+    };
+    let obs = observer(&fake, HOUR).observe(&w).await;
+    assert!(obs.vaults.items.is_empty());
+    assert_eq!(
+        obs.vaults.unknown_in("kv-rbac"),
+        Some("cannot look up vault kv-rbac: 403 AuthorizationFailed")
+    );
+    assert!(obs.vaults.gaps.all.is_some());
+    // The data plane may still answer when ARM cannot.
+    assert!(matches!(
+        object(&obs, "kv-rbac", ObjectType::Key, "signing-key"),
+        Observed::Known(Some(_))
+    ));
 }

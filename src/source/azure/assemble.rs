@@ -3,7 +3,9 @@
 //!
 //! Gap keys: `identities` come from one query, so a failure is global (`gaps.all`);
 //! `vaults` and `role_assignments` are per vault, keyed by the vault name as the SPC wrote it
-//! (`Coll::unknown_in(vault)`).
+//! (`Coll::unknown_in(vault)`). Because a reader that only checks `gaps.all` would take a
+//! missing listing for "no assignments", `gaps.all` is also set when a failure can change an
+//! access verdict: a vault look-up that failed, or role assignments of an RBAC vault.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,7 +14,7 @@ use super::cloud::Cloud;
 use super::roles::{self, RoleDef};
 use super::{Fetched, VaultLookup};
 use crate::snapshot::{
-    Coll, FederatedCredentialObs, ManagedIdentityObs, Observed, RoleAssignmentObs, VaultObs,
+    Coll, FederatedCredentialObs, Gaps, ManagedIdentityObs, Observed, RoleAssignmentObs, VaultObs,
 };
 
 pub fn identities(
@@ -66,10 +68,9 @@ pub fn vaults(lookups: &[(String, VaultLookup)]) -> Coll<VaultObs> {
             }),
             Ok((_, Ok(None))) => {}
             Ok((_, Err(e))) => {
-                out.gaps.namespaces.insert(
-                    name.clone(),
-                    format!("cannot look up vault {name}: {}", e.reason),
-                );
+                let reason = format!("cannot look up vault {name}: {}", e.reason);
+                out.gaps.all.get_or_insert_with(|| reason.clone());
+                out.gaps.namespaces.insert(name.clone(), reason);
             }
             Err(reason) => {
                 out.gaps.namespaces.insert(name.clone(), reason.clone());
@@ -84,13 +85,22 @@ pub fn vaults(lookups: &[(String, VaultLookup)]) -> Coll<VaultObs> {
 /// each vault), and the per-vault gaps. Vaults that could not be looked up carry their gap
 /// over from `vault_gaps`.
 pub fn relevant_assignments(
-    per_vault: &[(&str, Cloud, &Fetched<Vec<AssignmentRow>>)],
+    per_vault: &[AssignmentsOf<'_>],
     principals: Option<&BTreeSet<&str>>,
     vault_gaps: &BTreeMap<String, String>,
-) -> (BTreeSet<(Cloud, AssignmentRow)>, BTreeMap<String, String>) {
+) -> (BTreeSet<(Cloud, AssignmentRow)>, Gaps) {
     let mut kept = BTreeSet::new();
-    let mut gaps = vault_gaps.clone();
-    for (name, cloud, r) in per_vault {
+    let mut gaps = Gaps {
+        all: None,
+        namespaces: vault_gaps.clone(),
+    };
+    for AssignmentsOf {
+        vault: name,
+        cloud,
+        rbac,
+        result: r,
+    } in per_vault
+    {
         match r {
             Ok(rows) => kept.extend(
                 rows.iter()
@@ -98,25 +108,35 @@ pub fn relevant_assignments(
                     .map(|a| (*cloud, a.clone())),
             ),
             Err(e) => {
-                gaps.insert(
-                    name.to_string(),
-                    format!("cannot list role assignments on {name}: {}", e.reason),
-                );
+                let reason = format!("cannot list role assignments on {name}: {}", e.reason);
+                if *rbac {
+                    gaps.all.get_or_insert_with(|| reason.clone());
+                }
+                gaps.namespaces.insert(name.to_string(), reason);
             }
         }
     }
     (kept, gaps)
 }
 
+/// One vault's role-assignment listing.
+pub struct AssignmentsOf<'a> {
+    pub vault: &'a str,
+    pub cloud: Cloud,
+    /// The vault uses Azure RBAC (assignments decide access).
+    pub rbac: bool,
+    pub result: &'a Fetched<Vec<AssignmentRow>>,
+}
+
 /// Name and dataActions for each kept assignment: built-ins from the fixed table, custom
 /// roles from `custom` (what ARM said about them).
 pub fn role_assignments(
     kept: BTreeSet<(Cloud, AssignmentRow)>,
-    gaps: BTreeMap<String, String>,
+    gaps: Gaps,
     custom: impl Fn(&str) -> Option<Fetched<RoleDef>>,
 ) -> Coll<RoleAssignmentObs> {
     let mut out = Coll::default();
-    out.gaps.namespaces = gaps;
+    out.gaps = gaps;
     for (_, a) in kept {
         let def = roles::built_in(&a.role_definition_id)
             .map(Ok)

@@ -277,10 +277,15 @@ impl AzureObserver {
                     .collect(),
             )
         };
-        let per_vault: Vec<(&str, Cloud, &Fetched<Vec<AssignmentRow>>)> = found_vaults
+        let per_vault: Vec<assemble::AssignmentsOf> = found_vaults
             .iter()
             .zip(&assignments)
-            .map(|((name, (cloud, _)), r)| (*name, *cloud, r))
+            .map(|((name, (cloud, v)), r)| assemble::AssignmentsOf {
+                vault: name,
+                cloud: *cloud,
+                rbac: v.rbac,
+                result: r,
+            })
             .collect();
         let vaults_obs = assemble::vaults(&vaults);
         let (kept, assignment_gaps) = assemble::relevant_assignments(
