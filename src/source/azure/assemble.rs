@@ -135,8 +135,10 @@ pub fn role_assignments(
     gaps: Gaps,
     custom: impl Fn(&str) -> Option<Fetched<RoleDef>>,
 ) -> Coll<RoleAssignmentObs> {
-    let mut out = Coll::default();
-    out.gaps = gaps;
+    let mut out = Coll {
+        items: Vec::new(),
+        gaps,
+    };
     for (_, a) in kept {
         let def = roles::built_in(&a.role_definition_id)
             .map(Ok)
