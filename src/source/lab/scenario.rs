@@ -527,15 +527,27 @@ fn lab_spec<T: DeserializeOwned>(
     spec: serde_yaml::Value,
     err: &impl Fn(String) -> InputError,
 ) -> Result<T, InputError> {
-    // serde_yaml reports the path inside `spec` ("federatedCredentials[0]: unknown field …").
-    serde_yaml::from_value(spec).map_err(|e| err(format!("spec.{e}")))
+    // Deserializing from text (not from a Value) makes serde_yaml track the path inside
+    // `spec` ("federatedCredentials[0]: unknown field …"); line numbers would be relative to
+    // the re-serialized text, so they are dropped.
+    let text = serde_yaml::to_string(&spec).map_err(|e| err(format!("spec: {e}")))?;
+    serde_yaml::from_str(&text).map_err(|e| err(format!("spec.{}", without_location(&e))))
+}
+
+fn without_location(e: &serde_yaml::Error) -> String {
+    let s = e.to_string();
+    match s.find(" at line ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
 }
 
 fn k8s<T: DeserializeOwned + kube::Resource>(
     value: serde_yaml::Value,
     err: &impl Fn(String) -> InputError,
 ) -> Result<T, InputError> {
-    let obj: T = serde_yaml::from_value(value).map_err(|e| err(e.to_string()))?;
+    let text = serde_yaml::to_string(&value).map_err(|e| err(e.to_string()))?;
+    let obj: T = serde_yaml::from_str(&text).map_err(|e| err(without_location(&e)))?;
     if obj.meta().name.as_deref().unwrap_or("").is_empty() {
         return Err(err("metadata.name is required".into()));
     }
