@@ -264,3 +264,24 @@ async fn source_sends_snapshots_on_change_and_obeys_controls() {
     drop(ctx);
     task.await.unwrap();
 }
+
+#[test]
+fn the_documented_example_runs_as_described() {
+    let doc = include_str!("../docs/scenarios.md");
+    let start = doc.rfind("```yaml\n").unwrap() + "```yaml\n".len();
+    let end = start + doc[start..].find("```").unwrap();
+    let sc = scenario::parse("example", Path::new("docs/scenarios.md"), &doc[start..end]).unwrap();
+    let mut w = lab::world::World::new(sc);
+    w.run_until_stable(Duration::from_secs(3600));
+    let secret = &w.secrets[&("demo".to_string(), "api-db".to_string())];
+    let fp = kvchain::fingerprint::Fingerprint::of;
+    let data = &secret.data.as_ref().unwrap()["password"];
+    assert_eq!(fp(&data.0), fp(b"still-not-real"), "rotated by the 4m poll");
+    for p in w.pods.values() {
+        assert_eq!(
+            p.env["api"]["DB_PASSWORD"],
+            fp(b"not-a-real-password"),
+            "env frozen at start"
+        );
+    }
+}
