@@ -271,17 +271,14 @@ pub struct Token {
 
 /// Entra: exchange the pod's service-account token (issuer, subject, audience) for an access
 /// token of the application `client_id` in `tenant`.
-pub fn exchange(
-    identities: &[LabIdentity],
+pub fn exchange<'i>(
+    mut candidates: impl Iterator<Item = &'i LabIdentity>,
     client_id: &str,
     tenant: &str,
     issuer: &str,
     subject: &str,
 ) -> Result<Token, String> {
-    let Some(id) = identities
-        .iter()
-        .find(|i| i.client_id == client_id && i.tenant_id == tenant)
-    else {
+    let Some(id) = candidates.find(|i| i.client_id == client_id && i.tenant_id == tenant) else {
         return Err(msg::token_exchange_failed(
             AUTHORITY,
             tenant,
@@ -323,10 +320,10 @@ pub struct Request<'a> {
 
 /// Key Vault data plane: GET one object as `token`. Errors are azcore `ResponseError` text.
 #[allow(clippy::too_many_arguments)]
-pub fn get<'v>(
+pub fn get<'v, 'r>(
     vault: &'v mut LabVault,
     token: &Token,
-    role_assignments: &[RoleAssignment],
+    mut role_assignments: impl Iterator<Item = &'r RoleAssignment>,
     subscription: &str,
     location: &str,
     req: &Request,
@@ -366,7 +363,7 @@ pub fn get<'v>(
     let object_scope = format!("{vault_id}/{}/{}", t.collection(), req.name);
     if vault.rbac {
         let action = roles::required_action(t);
-        let allowed = role_assignments.iter().any(|ra| {
+        let allowed = role_assignments.any(|ra| {
             ra.spec.principal_id == token.principal_id
                 && ra.spec.scope.vault == vault.name
                 && ra

@@ -15,7 +15,7 @@ use crate::fingerprint::Fingerprint;
 use crate::snapshot::{
     AccessPolicyObs, AzureObs, ClusterFacts, Coll, CsiDriverFacts, FederatedCredentialObs,
     ManagedIdentityObs, NetworkObs, ObjectType, ObjectVersion, Observed, RoleAssignmentObs,
-    Snapshot, SourceInfo, SourceKind, VaultObject, VaultObjectObs, VaultObs, convert,
+    Snapshot, SourceInfo, SourceKind, SpcObs, VaultObject, VaultObjectObs, VaultObs, convert,
 };
 
 pub fn snapshot(w: &World) -> Snapshot {
@@ -85,6 +85,7 @@ pub fn snapshot(w: &World) -> Snapshot {
         })
         .collect();
     workloads.extend(w.replica_sets.values().map(convert::replica_set));
+    let spcs: Vec<SpcObs> = w.spcs.values().map(convert::spc).collect();
     Snapshot {
         source: SourceInfo {
             kind: SourceKind::Lab,
@@ -94,17 +95,17 @@ pub fn snapshot(w: &World) -> Snapshot {
         cluster,
         pods: Coll::known(pods),
         service_accounts: Coll::known(sas),
-        spcs: Coll::known(w.spcs.values().map(convert::spc).collect()),
+        azure: azure(w, &spcs),
+        spcs: Coll::known(spcs),
         spc_statuses: Coll::known(spc_statuses),
         secrets: Coll::known(w.secrets.values().map(convert::secret).collect()),
         events: Coll::known(w.events.iter().map(convert::event).collect()),
         workloads: Coll::known(workloads),
         ingresses: Coll::known(w.ingresses.iter().map(convert::ingress).collect()),
-        azure: azure(w),
     }
 }
 
-fn azure(w: &World) -> AzureObs {
+fn azure(w: &World, spcs: &[SpcObs]) -> AzureObs {
     let sub = &w.cluster.subscription_id;
     let identities = w
         .identities
@@ -183,24 +184,23 @@ fn azure(w: &World) -> AzureObs {
         identities: Coll::known(identities),
         vaults: Coll::known(vaults),
         role_assignments: Coll::known(role_assignments),
-        objects: objects(w),
+        objects: objects(w, spcs),
         requests: 0,
     }
 }
 
 /// The objects the SecretProviderClasses name, as a data-plane look-up returns them.
-fn objects(w: &World) -> Vec<VaultObjectObs> {
+fn objects(w: &World, spcs: &[SpcObs]) -> Vec<VaultObjectObs> {
     let mut wanted: BTreeSet<(String, ObjectType, String)> = BTreeSet::new();
-    for spc in w.spcs.values() {
-        let parsed = crate::spc::parse(&spc.spec.parameters.clone().unwrap_or_default());
-        let Some(vault) = parsed.keyvault_name else {
+    for spc in spcs {
+        let Some(vault) = &spc.parsed.keyvault_name else {
             continue;
         };
-        for o in parsed.objects {
+        for o in &spc.parsed.objects {
             if let Some(t) = o.object_type
                 && !o.object_name.is_empty()
             {
-                wanted.insert((vault.clone(), t, o.object_name));
+                wanted.insert((vault.clone(), t, o.object_name.clone()));
             }
         }
     }

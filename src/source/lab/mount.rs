@@ -3,7 +3,8 @@
 //! validation, auth selection, then per object a token exchange (lazily, once) and a Key Vault
 //! GET. The result is the files to write or the FailedMount message kubelet would record.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use jiff::Timestamp;
 
@@ -11,6 +12,7 @@ use super::azure::{self, LabIdentity, LabVault, Request, Token};
 use super::messages as msg;
 use super::scenario::{ClusterSpec, RoleAssignment};
 use crate::snapshot::crd::SecretProviderClass;
+use crate::spc::AzureSpc;
 
 pub const DRIVER: &str = "secrets-store.csi.k8s.io";
 
@@ -18,8 +20,14 @@ pub const DRIVER: &str = "secrets-store.csi.k8s.io";
 pub struct AzureWorld<'a> {
     pub cluster: &'a ClusterSpec,
     pub identities: &'a [LabIdentity],
+    /// clientId → identities (several tenants may reuse one).
+    pub identity_index: &'a HashMap<String, Vec<usize>>,
     pub vaults: &'a mut BTreeMap<String, LabVault>,
     pub role_assignments: &'a [RoleAssignment],
+    /// principalId → role assignments.
+    pub ra_index: &'a HashMap<String, Vec<usize>>,
+    /// Merged SPC parameters → parsed provider view.
+    pub parse_cache: &'a mut HashMap<BTreeMap<String, String>, Arc<AzureSpc>>,
 }
 
 /// The CSI volume of a pod, as kubelet passes it.
@@ -79,7 +87,15 @@ pub fn publish(
     // The driver merges the pod's volumeAttributes over the SPC parameters.
     let mut params = spc.spec.parameters.clone().unwrap_or_default();
     params.extend(req.attributes.iter().map(|(k, v)| (k.clone(), v.clone())));
-    let parsed = crate::spc::parse(&params);
+    // Parsing the objects YAML dominates large worlds; identical parameters parse alike.
+    let parsed = match az.parse_cache.get(&params) {
+        Some(p) => Arc::clone(p),
+        None => {
+            let p = Arc::new(crate::spc::parse(&params));
+            az.parse_cache.insert(params, Arc::clone(&p));
+            p
+        }
+    };
     let Some(vault_name) = parsed.keyvault_name.clone() else {
         return Err(provider_err("keyvaultName is not provided".into()));
     };
@@ -147,8 +163,14 @@ pub fn publish(
         let tok = match &token {
             Some(t) => t.clone(),
             None => {
+                let candidates = az
+                    .identity_index
+                    .get(&client_id)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|&i| az.identities.get(i));
                 let t = azure::exchange(
-                    az.identities,
+                    candidates,
                     &client_id,
                     &tenant,
                     &az.cluster.oidc_issuer_url,
@@ -172,10 +194,16 @@ pub fn publish(
             name: &o.object_name,
             version: o.object_version.as_deref(),
         };
+        let grants = az
+            .ra_index
+            .get(&tok.principal_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| az.role_assignments.get(i));
         let v = azure::get(
             vault,
             &tok,
-            az.role_assignments,
+            grants,
             &az.cluster.subscription_id,
             &az.cluster.location,
             &request,

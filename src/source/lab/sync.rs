@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use k8s_openapi::ByteString;
-use k8s_openapi::api::core::v1::{Pod, Secret};
+use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
     ManagedFieldsEntry, ObjectMeta, OwnerReference, Time,
 };
@@ -39,9 +39,10 @@ pub fn target_path(pod_uid: &str, volume: &str) -> String {
 }
 
 /// Creates or overwrites the SPCPS after a successful mount (`uid` for a new object).
+#[allow(clippy::too_many_arguments)]
 pub fn write_spcps(
     existing: Option<SecretProviderClassPodStatus>,
-    pod: &Pod,
+    pod: &ObjectMeta,
     spc: &str,
     volume: &str,
     node: &str,
@@ -49,7 +50,7 @@ pub fn write_spcps(
     uid: String,
     now: Timestamp,
 ) -> SecretProviderClassPodStatus {
-    let pm = &pod.metadata;
+    let pm = pod;
     let (ns, name, pod_uid) = (
         pm.namespace.clone().unwrap_or_default(),
         pm.name.clone().unwrap_or_default(),
@@ -94,13 +95,8 @@ pub fn write_spcps(
 }
 
 /// The owners a synced Secret gets from one mounting pod.
-pub fn owners_for(pod: &Pod, spcps: &SecretProviderClassPodStatus) -> Vec<OwnerReference> {
-    match pod
-        .metadata
-        .owner_references
-        .as_ref()
-        .filter(|o| !o.is_empty())
-    {
+pub fn owners_for(pod: &ObjectMeta, spcps: &SecretProviderClassPodStatus) -> Vec<OwnerReference> {
+    match pod.owner_references.as_ref().filter(|o| !o.is_empty()) {
         Some(refs) => refs
             .iter()
             .map(|o| OwnerReference {

@@ -179,6 +179,9 @@ pub struct World {
     pub identities: Vec<LabIdentity>,
     pub vaults: BTreeMap<String, LabVault>,
     pub role_assignments: Vec<RoleAssignment>,
+    identity_index: HashMap<String, Vec<usize>>,
+    ra_index: HashMap<String, Vec<usize>>,
+    parse_cache: HashMap<BTreeMap<String, String>, std::sync::Arc<crate::spc::AzureSpc>>,
     pub namespaces: BTreeSet<String>,
     pub service_accounts: BTreeMap<Key, ServiceAccount>,
     pub spcs: BTreeMap<Key, SecretProviderClass>,
@@ -233,6 +236,9 @@ impl World {
                 .map(|v| (v.name.clone(), LabVault::from_spec(v, now)))
                 .collect(),
             role_assignments: sc.role_assignments.clone(),
+            identity_index: HashMap::new(),
+            ra_index: HashMap::new(),
+            parse_cache: HashMap::new(),
             cluster: sc.cluster.clone(),
             namespaces: BTreeSet::new(),
             service_accounts: BTreeMap::new(),
@@ -258,6 +264,7 @@ impl World {
             revision: 1,
             last_change: Duration::ZERO,
         };
+        w.reindex();
         for n in &sc.namespaces {
             w.namespaces
                 .insert(n.metadata.name.clone().unwrap_or_default());
@@ -349,9 +356,28 @@ impl World {
         (ns, meta.name.clone().unwrap_or_default())
     }
 
-    /// Marks an externally caused change (faults, trainer edits).
+    /// Marks an externally caused change (faults, trainer edits to identities or role
+    /// assignments): look-up indexes are rebuilt.
     pub fn mark_changed(&mut self) {
+        self.reindex();
         self.changed();
+    }
+
+    fn reindex(&mut self) {
+        self.identity_index.clear();
+        for (i, id) in self.identities.iter().enumerate() {
+            self.identity_index
+                .entry(id.client_id.clone())
+                .or_default()
+                .push(i);
+        }
+        self.ra_index.clear();
+        for (i, ra) in self.role_assignments.iter().enumerate() {
+            self.ra_index
+                .entry(ra.spec.principal_id.clone())
+                .or_default()
+                .push(i);
+        }
     }
 
     fn changed(&mut self) {
@@ -416,6 +442,39 @@ impl World {
         }
         if self.gc_needed {
             self.collect_garbage();
+        }
+        if elapsed.as_secs() % 60 == 0 {
+            self.expire_events();
+        }
+    }
+
+    /// The API server keeps events for an hour (`--event-ttl`).
+    fn expire_events(&mut self) {
+        let Some(cutoff) = self
+            .now()
+            .checked_sub(jiff::SignedDuration::from_hours(1))
+            .ok()
+        else {
+            return;
+        };
+        let before = self.events.len();
+        self.events
+            .retain(|e| e.last_timestamp.as_ref().is_none_or(|t| t.0 >= cutoff));
+        if self.events.len() != before {
+            self.event_index = self
+                .events
+                .iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    let key = (
+                        e.involved_object.uid.clone().unwrap_or_default(),
+                        e.reason.clone().unwrap_or_default(),
+                        e.message.clone().unwrap_or_default(),
+                    );
+                    (key, i)
+                })
+                .collect();
+            self.changed();
         }
     }
 
@@ -530,13 +589,25 @@ impl World {
                 by_owner.entry(o.uid.clone()).or_default().push(k.clone());
             }
         }
+        let mut rs_by_owner: HashMap<String, Vec<Key>> = HashMap::new();
+        for (k, r) in &self.replica_sets {
+            for o in r.metadata.owner_references.iter().flatten() {
+                rs_by_owner
+                    .entry(o.uid.clone())
+                    .or_default()
+                    .push(k.clone());
+            }
+        }
         let keys: Vec<WorkloadKey> = self.workloads.keys().cloned().collect();
         for wk in keys {
             let Some(wl) = self.workloads.get(&wk).cloned() else {
                 continue;
             };
             match &wl {
-                Workload::Deployment(_) => self.reconcile_deployment(&wk, &wl, &by_owner),
+                Workload::Deployment(_) => {
+                    let owned = rs_by_owner.get(&wl.uid()).cloned().unwrap_or_default();
+                    self.reconcile_deployment(&wk, &wl, &owned, &by_owner)
+                }
                 _ => self.reconcile_direct(&wk, &wl, &by_owner),
             }
         }
@@ -553,6 +624,7 @@ impl World {
         &mut self,
         wk: &WorkloadKey,
         wl: &Workload,
+        replica_sets: &[Key],
         by_owner: &HashMap<String, Vec<Key>>,
     ) {
         let Some(template) = wl.template().cloned() else {
@@ -570,12 +642,7 @@ impl World {
                 .labels
                 .get_or_insert_with(Default::default)
                 .insert("pod-template-hash".into(), hash.clone());
-            let revision = self
-                .replica_sets
-                .values()
-                .filter(|r| owned_by(&r.metadata, &wl.uid()))
-                .count()
-                + 1;
+            let revision = replica_sets.len() + 1;
             let rs = ReplicaSet {
                 metadata: ObjectMeta {
                     name: Some(rs_name.clone()),
@@ -631,14 +698,8 @@ impl World {
         // Old ReplicaSets are scaled down once the new one is fully running (maxUnavailable
         // aside, this is what a rollout looks like from outside).
         if all_running {
-            let old: Vec<Key> = self
-                .replica_sets
-                .iter()
-                .filter(|(k, r)| **k != rs_key && owned_by(&r.metadata, &wl.uid()))
-                .map(|(k, _)| k.clone())
-                .collect();
-            for k in old {
-                if let Some(r) = self.replica_sets.get_mut(&k) {
+            for k in replica_sets.iter().filter(|k| **k != rs_key) {
+                if let Some(r) = self.replica_sets.get_mut(k) {
                     let mut scaled = false;
                     if let Some(s) = r.spec.as_mut()
                         && s.replicas != Some(0)
@@ -847,7 +908,7 @@ impl World {
             .as_ref()
             .and_then(|s| s.termination_grace_period_seconds)
             .unwrap_or(30)
-            .clamp(0, 30) as i64;
+            .clamp(0, 30);
         p.stage = Stage::Terminating;
         p.delete_at = Some(
             now.checked_add(jiff::SignedDuration::from_secs(grace))
@@ -1099,8 +1160,11 @@ impl World {
             AzureWorld {
                 cluster: &self.cluster,
                 identities: &self.identities,
+                identity_index: &self.identity_index,
                 vaults: &mut self.vaults,
                 role_assignments: &self.role_assignments,
+                ra_index: &self.ra_index,
+                parse_cache: &mut self.parse_cache,
             },
             &self.spcs,
         )
@@ -1144,7 +1208,7 @@ impl World {
             .as_ref()
             .map(|r| r.name.clone());
         let (mut az, spcs) = self.azure();
-        let spc = spcs.get(&(ns.clone(), spc_name)).cloned();
+        let spc = spcs.get(&(ns.clone(), spc_name));
         let req = VolumeRequest {
             namespace: &ns,
             pod: &pod_name,
@@ -1154,7 +1218,7 @@ impl World {
             attributes: &attrs,
             node_publish_secret: nps.as_deref(),
         };
-        mount::publish(&mut az, spc.as_ref(), &req, now).map_err(|e| e.0)
+        mount::publish(&mut az, spc, &req, now).map_err(|e| e.0)
     }
 
     fn try_start(&mut self, key: &Key) {
@@ -1277,7 +1341,7 @@ impl World {
         let (spc_name, vol_name, pod) = (
             p.csi[vol].spc.clone(),
             p.csi[vol].name.clone(),
-            p.pod.clone(),
+            p.pod.metadata.clone(),
         );
         let spcps_key = (key.0.clone(), sync::spcps_name(&key.1, &key.0, &spc_name));
         let existing = self.spcps.remove(&spcps_key);
@@ -1309,11 +1373,7 @@ impl World {
         if !self.cluster.csi_driver.sync_secret {
             return;
         }
-        let Some(spc) = self
-            .spcs
-            .get(&(key.0.clone(), spc_name.to_string()))
-            .cloned()
-        else {
+        let Some(spc) = self.spcs.get(&(key.0.clone(), spc_name.to_string())) else {
             return;
         };
         let now = self.now();
@@ -1322,7 +1382,7 @@ impl World {
         let outcomes = sync::sync_spc(
             &mut self.secrets,
             &key.0,
-            &spc,
+            spc,
             &m.files,
             owners,
             update,
@@ -1486,10 +1546,7 @@ impl World {
             let Some(p) = self.pods.get(&key) else {
                 continue;
             };
-            let (spc_name, old) = (
-                p.csi[i].spc.clone(),
-                p.csi[i].mounted.clone().unwrap_or_default(),
-            );
+            let spc_name = p.csi[i].spc.clone();
             match self.publish(&key, i) {
                 Err(e) => {
                     // kubelet's wrapper is not part of the rotation path: strip it.
@@ -1506,7 +1563,11 @@ impl World {
                     );
                 }
                 Ok(m) => {
-                    if m == old {
+                    let unchanged = self
+                        .pods
+                        .get(&key)
+                        .is_some_and(|p| p.csi[i].mounted.as_ref() == Some(&m));
+                    if unchanged {
                         // Secret patch step still runs (and reports) even when nothing changed.
                         let owners = self.owners_for_key(&key, &spc_name);
                         self.sync_secrets(&key, &spc_name, &m, &owners, true);
@@ -1601,7 +1662,7 @@ impl World {
             .spcps
             .get(&(key.0.clone(), sync::spcps_name(&key.1, &key.0, spc)));
         match (self.pods.get(key), spcps) {
-            (Some(p), Some(s)) => sync::owners_for(&p.pod, s),
+            (Some(p), Some(s)) => sync::owners_for(&p.pod.metadata, s),
             _ => Vec::new(),
         }
     }
