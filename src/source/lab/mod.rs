@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 use futures::future::BoxFuture;
 use tokio::sync::mpsc;
 
+use crate::action::reveal::{RevealTarget, Revealed};
 use crate::action::{Action, ActionOutcome};
 use crate::error::InputError;
 use crate::snapshot::{Snapshot, SourceInfo, SourceKind};
@@ -303,6 +304,38 @@ impl LabSource {
     }
 }
 
+impl LabSource {
+    /// The explicit reveal path: the one place a lab value leaves the lab, wrapped so it
+    /// never prints itself.
+    pub fn reveal(&self, target: &RevealTarget) -> Result<Revealed, String> {
+        let w = &self.world;
+        let bytes = match target {
+            RevealTarget::VaultSecret { vault, object } => {
+                let v = w.vaults.get(vault).ok_or_else(|| format!("vault {vault} not found"))?;
+                let o = v
+                    .objects
+                    .get(&(crate::snapshot::ObjectType::Secret, object.clone()))
+                    .ok_or_else(|| format!("secret {object} not found in vault {vault}"))?;
+                let latest = o.latest().ok_or_else(|| format!("secret {object} has no version"))?;
+                if !latest.enabled {
+                    return Err("Operation get is not allowed on a disabled secret.".into());
+                }
+                latest.content.clone()
+            }
+            RevealTarget::SecretKey { namespace, secret, key } => w
+                .secrets
+                .get(&(namespace.clone(), secret.clone()))
+                .ok_or_else(|| format!("secrets \"{secret}\" not found in namespace {namespace}"))?
+                .data
+                .as_ref()
+                .and_then(|d| d.get(key))
+                .map(|v| v.0.clone())
+                .ok_or_else(|| format!("Secret {namespace}/{secret} has no key {key}"))?,
+        };
+        Ok(Revealed::new(String::from_utf8_lossy(&bytes).into_owned()))
+    }
+}
+
 impl Source for LabSource {
     fn info(&self) -> SourceInfo {
         SourceInfo {
@@ -339,6 +372,9 @@ impl Source for LabSource {
                         }
                         Some(SourceCommand::Act { action, reply }) => {
                             let _ = reply.send(lab.act(&action));
+                        }
+                        Some(SourceCommand::Reveal { target, reply }) => {
+                            let _ = reply.send(lab.reveal(&target));
                         }
                     },
                     _ = ticker.tick() => {
