@@ -443,7 +443,7 @@ impl World {
         if self.gc_needed {
             self.collect_garbage();
         }
-        if elapsed.as_secs() % 60 == 0 {
+        if elapsed.as_secs().is_multiple_of(60) {
             self.expire_events();
         }
     }
