@@ -1,12 +1,21 @@
 //! One-key actions. They are data: the UI builds an [`Action`], the user confirms it, the
-//! source carries it out and the outcome is written to the audit log.
+//! source carries it out, the outcome is written to the [`audit`] log, and a [`timeline`]
+//! watches it propagate.
+
+pub mod audit;
+pub mod keyvault;
+pub mod kube;
+pub mod restart;
+pub mod reveal;
+pub mod timeline;
 
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "camelCase")]
 pub enum Action {
-    /// Write a new version of a Key Vault secret (re-stamp the value, or a marker value).
+    /// Write a new version of a Key Vault secret: re-stamp the current value (no functional
+    /// change), or write a marker value (`marker`, needs the object name typed to confirm).
     Rotate {
         vault: String,
         object: String,
@@ -20,6 +29,36 @@ pub enum Action {
         pod: String,
         container: String,
     },
+}
+
+impl Action {
+    /// Whether the action changes anything (refused in `--read-only`).
+    pub fn writes(&self) -> bool {
+        !matches!(self, Action::Verify { .. })
+    }
+
+    /// `kind` and `target` for the audit log and confirmations.
+    pub fn describe(&self) -> (&'static str, String) {
+        match self {
+            Action::Rotate {
+                vault,
+                object,
+                marker,
+            } => (
+                if *marker { "rotate-marker" } else { "rotate" },
+                format!("keyvault {vault}/secrets/{object}"),
+            ),
+            Action::Restart { namespace, pod } => ("restart", format!("pod {namespace}/{pod}")),
+            Action::Verify {
+                namespace,
+                pod,
+                container,
+            } => (
+                "verify",
+                format!("pod {namespace}/{pod} container {container}"),
+            ),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

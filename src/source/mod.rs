@@ -8,6 +8,7 @@ use futures::future::BoxFuture;
 use jiff::Timestamp;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::action::reveal::{RevealTarget, Revealed};
 use crate::action::{Action, ActionOutcome};
 use crate::snapshot::{Snapshot, SourceInfo};
 
@@ -45,6 +46,11 @@ pub enum SourceCommand {
     Act {
         action: Action,
         reply: oneshot::Sender<ActionOutcome>,
+    },
+    /// The user explicitly asked to see a value (never sent in `--no-reveal`/`--read-only`).
+    Reveal {
+        target: RevealTarget,
+        reply: oneshot::Sender<Result<Revealed, String>>,
     },
 }
 

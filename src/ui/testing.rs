@@ -80,8 +80,8 @@ impl Source for StaticSource {
                             let _ = events.send(SourceEvent::Lab(l.clone()));
                         }
                     }
-                    // Dropping the reply tells the UI this source does not act.
-                    SourceCommand::Act { .. } => {}
+                    // Dropping the reply tells the UI this source does not act or reveal.
+                    SourceCommand::Act { .. } | SourceCommand::Reveal { .. } => {}
                 }
             }
         })

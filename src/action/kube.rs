@@ -1,0 +1,284 @@
+//! Actions against a live cluster: rollout restart, pod delete, permission checks, and the
+//! in-container verify. Values read in a container are fingerprinted at once and dropped.
+
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
+use k8s_openapi::api::authorization::v1::{
+    ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
+};
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{AttachParams, DeleteParams, Patch, PatchParams, PostParams};
+use kube::{Api, Client};
+use tokio::io::AsyncReadExt;
+
+use super::ActionOutcome;
+use super::restart::RestartPlan;
+use crate::fingerprint::Fingerprint;
+
+pub struct KubeActions {
+    client: Client,
+}
+
+/// The strategic-merge patch `kubectl rollout restart` sends.
+pub fn rollout_restart_patch(at: jiff::Timestamp) -> serde_json::Value {
+    serde_json::json!({
+        "spec": {"template": {"metadata": {"annotations": {
+            "kubectl.kubernetes.io/restartedAt": at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+        }}}}
+    })
+}
+
+impl KubeActions {
+    pub fn new(client: Client) -> Self {
+        KubeActions { client }
+    }
+
+    /// Whether the current user may carry out `plan` (SelfSubjectAccessReview); `Err(reason)`
+    /// lets the UI show the action disabled with the reason.
+    pub async fn check_restart_allowed(&self, plan: &RestartPlan) -> Result<(), String> {
+        let (verb, group, resource, namespace, name) = match plan {
+            RestartPlan::RolloutRestart {
+                namespace,
+                kind,
+                name,
+            } => ("patch", "apps", plural(kind), namespace, name),
+            RestartPlan::DeleteOwnedPod { namespace, pod, .. }
+            | RestartPlan::DeleteBarePod { namespace, pod } => {
+                ("delete", "", "pods", namespace, pod)
+            }
+        };
+        let review = SelfSubjectAccessReview {
+            spec: SelfSubjectAccessReviewSpec {
+                resource_attributes: Some(ResourceAttributes {
+                    verb: Some(verb.into()),
+                    group: Some(group.into()),
+                    resource: Some(resource.into()),
+                    namespace: Some(namespace.clone()),
+                    name: Some(name.clone()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let api: Api<SelfSubjectAccessReview> = Api::all(self.client.clone());
+        let answer = api
+            .create(&PostParams::default(), &review)
+            .await
+            .map_err(|e| format!("cannot check permission to {verb} {resource}: {e}"))?;
+        match answer.status {
+            Some(st) if st.allowed => Ok(()),
+            Some(st) => Err(format!(
+                "not allowed to {verb} {resource} {namespace}/{name}{}",
+                st.reason.map(|r| format!(": {r}")).unwrap_or_default()
+            )),
+            None => Err(format!(
+                "permission to {verb} {resource} unknown: empty review"
+            )),
+        }
+    }
+
+    pub async fn restart(&self, plan: &RestartPlan, at: jiff::Timestamp) -> ActionOutcome {
+        let result = match plan {
+            RestartPlan::RolloutRestart {
+                namespace,
+                kind,
+                name,
+            } => {
+                let patch = Patch::Strategic(rollout_restart_patch(at));
+                let pp = PatchParams::default();
+                let c = self.client.clone();
+                match kind.as_str() {
+                    "Deployment" => Api::<Deployment>::namespaced(c, namespace)
+                        .patch(name, &pp, &patch)
+                        .await
+                        .map(|_| ()),
+                    "StatefulSet" => Api::<StatefulSet>::namespaced(c, namespace)
+                        .patch(name, &pp, &patch)
+                        .await
+                        .map(|_| ()),
+                    "DaemonSet" => Api::<DaemonSet>::namespaced(c, namespace)
+                        .patch(name, &pp, &patch)
+                        .await
+                        .map(|_| ()),
+                    other => {
+                        return ActionOutcome {
+                            ok: false,
+                            message: format!("cannot rollout-restart a {other}"),
+                        };
+                    }
+                }
+                .map(|_| format!("rollout restart of {kind} {namespace}/{name} started"))
+            }
+            RestartPlan::DeleteOwnedPod { namespace, pod, .. }
+            | RestartPlan::DeleteBarePod { namespace, pod } => {
+                Api::<Pod>::namespaced(self.client.clone(), namespace)
+                    .delete(pod, &DeleteParams::default())
+                    .await
+                    .map(|_| format!("pod {namespace}/{pod} deleted"))
+            }
+        };
+        match result {
+            Ok(message) => ActionOutcome { ok: true, message },
+            Err(e) => ActionOutcome {
+                ok: false,
+                message: describe_kube_error(&e),
+            },
+        }
+    }
+
+    /// Read a file and the environment of PID 1 in a container and fingerprint what was asked.
+    pub async fn verify(
+        &self,
+        namespace: &str,
+        pod: &str,
+        container: &str,
+        files: &[String],
+        env: &[String],
+    ) -> Result<VerifyReading, String> {
+        let mut reading = VerifyReading::default();
+        for path in files {
+            let bytes = self
+                .exec_read(namespace, pod, container, &["cat", path])
+                .await;
+            reading
+                .files
+                .push((path.clone(), bytes.map(|b| Fingerprint::of(&b))));
+        }
+        if !env.is_empty() {
+            // The process's own environment, not a fresh shell's: that is what the app holds.
+            let environ = self
+                .exec_read(namespace, pod, container, &["cat", "/proc/1/environ"])
+                .await?;
+            reading.env = fingerprint_environ(&environ, env);
+        }
+        Ok(reading)
+    }
+
+    async fn exec_read(
+        &self,
+        namespace: &str,
+        pod: &str,
+        container: &str,
+        cmd: &[&str],
+    ) -> Result<Vec<u8>, String> {
+        let api: Api<Pod> = Api::namespaced(self.client.clone(), namespace);
+        let ap = AttachParams::default()
+            .container(container)
+            .stdout(true)
+            .stderr(true)
+            .stdin(false);
+        let mut proc = api
+            .exec(pod, cmd.iter().copied(), &ap)
+            .await
+            .map_err(|e| cannot_verify(&e.to_string()))?;
+        let mut out = Vec::new();
+        if let Some(mut stdout) = proc.stdout() {
+            stdout
+                .read_to_end(&mut out)
+                .await
+                .map_err(|e| format!("cannot verify: {e}"))?;
+        }
+        let status = match proc.take_status() {
+            Some(st) => st.await,
+            None => None,
+        };
+        if let Some(st) = status.filter(|s| s.status.as_deref() == Some("Failure")) {
+            return Err(cannot_verify(&st.message.unwrap_or_default()));
+        }
+        Ok(out)
+    }
+}
+
+/// What verify read, as fingerprints.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VerifyReading {
+    pub files: Vec<(String, Result<Fingerprint, String>)>,
+    pub env: Vec<(String, Result<Fingerprint, String>)>,
+}
+
+/// Pick `wanted` variables out of a NUL-separated environ block, fingerprint their values and
+/// drop the rest without looking at it.
+pub fn fingerprint_environ(
+    environ: &[u8],
+    wanted: &[String],
+) -> Vec<(String, Result<Fingerprint, String>)> {
+    wanted
+        .iter()
+        .map(|name| {
+            let prefix = format!("{name}=");
+            let found = environ
+                .split(|b| *b == 0)
+                .find(|entry| entry.starts_with(prefix.as_bytes()))
+                .map(|entry| Fingerprint::of(&entry[prefix.len()..]));
+            (
+                name.clone(),
+                found.ok_or_else(|| format!("{name} is not set in the process environment")),
+            )
+        })
+        .collect()
+}
+
+fn cannot_verify(detail: &str) -> String {
+    if detail.contains("executable file not found")
+        || detail.contains("no such file or directory") && detail.contains("exec")
+    {
+        format!("cannot verify: the container has no `cat` (distroless image?): {detail}")
+    } else {
+        format!("cannot verify: {detail}")
+    }
+}
+
+fn plural(kind: &str) -> &'static str {
+    match kind {
+        "StatefulSet" => "statefulsets",
+        "DaemonSet" => "daemonsets",
+        _ => "deployments",
+    }
+}
+
+fn describe_kube_error(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(status) => {
+            format!("{} ({}): {}", status.reason, status.code, status.message)
+        }
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environ_values_are_fingerprinted_not_kept() {
+        let environ = b"PATH=/bin\0DB_PASS=CANARY-env-7731\0HOME=/root\0";
+        let got = fingerprint_environ(environ, &["DB_PASS".into(), "MISSING".into()]);
+        assert_eq!(got[0].1, Ok(Fingerprint::of(b"CANARY-env-7731")));
+        assert!(
+            got[1]
+                .1
+                .as_ref()
+                .unwrap_err()
+                .contains("MISSING is not set")
+        );
+        assert!(!format!("{got:?}").contains("CANARY"));
+    }
+
+    #[test]
+    fn distroless_exec_failure_is_explained() {
+        let msg = cannot_verify(
+            "OCI runtime exec failed: exec failed: unable to start container process: exec: \"cat\": executable file not found in $PATH",
+        );
+        assert!(msg.starts_with("cannot verify: the container has no `cat`"));
+    }
+
+    #[test]
+    fn restart_patch_matches_kubectl() {
+        let at = jiff::Timestamp::from_second(1_800_000_000).unwrap();
+        let p = rollout_restart_patch(at);
+        assert_eq!(
+            p["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"],
+            "2027-01-15T08:00:00Z"
+        );
+    }
+}
