@@ -67,10 +67,12 @@ fn update(c: &mut Criterion) {
         c.bench_function(name, |b| {
             b.iter_batched(
                 || chains.clone(),
-                |chains| app.update(AppEvent::Diagnosed {
-                    snapshot: Arc::clone(&snapshot),
-                    chains,
-                }),
+                |chains| {
+                    app.update(AppEvent::Diagnosed {
+                        snapshot: Arc::clone(&snapshot),
+                        chains,
+                    })
+                },
                 BatchSize::LargeInput,
             )
         });

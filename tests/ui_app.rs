@@ -361,3 +361,42 @@ async fn static_source_through_the_diagnoser_reaches_the_app() {
     drop(ctx);
     task.await.unwrap();
 }
+
+#[test]
+fn a_successful_restart_starts_a_timeline_and_esc_closes_it() {
+    let mut a = app(testing::demo_chains(), UiConfig::default());
+    key(&mut a, KeyCode::Char('R'));
+    let fx = key(&mut a, KeyCode::Char('y'));
+    assert!(matches!(
+        fx.as_slice(),
+        [Effect::Act(Action::Restart { .. })]
+    ));
+    assert!(
+        a.timeline.is_none(),
+        "no timeline before the source confirms"
+    );
+    a.update(AppEvent::ActionDone(kvchain::action::ActionOutcome {
+        ok: true,
+        message: "rollout restart of Deployment/worker".into(),
+    }));
+    let tl = a.timeline.clone().expect("timeline");
+    assert!(!tl.title.is_empty());
+    // Each new snapshot feeds the watch.
+    a.apply(Arc::new(lab_snapshot("default")), testing::demo_chains());
+    assert!(a.timeline.is_some());
+    key(&mut a, KeyCode::Esc);
+    assert!(a.timeline.is_none());
+}
+
+#[test]
+fn a_failed_action_starts_no_timeline() {
+    let mut a = app(testing::demo_chains(), UiConfig::default());
+    key(&mut a, KeyCode::Char('R'));
+    key(&mut a, KeyCode::Char('y'));
+    a.update(AppEvent::ActionDone(kvchain::action::ActionOutcome {
+        ok: false,
+        message: "forbidden: cannot patch deployments".into(),
+    }));
+    assert!(a.timeline.is_none());
+    assert!(a.message.as_ref().unwrap().0.contains("forbidden"));
+}

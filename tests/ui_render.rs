@@ -220,3 +220,41 @@ fn lab_menu_and_clock() {
     app.mode = Mode::LabMenu { selected: 0 };
     insta::assert_snapshot!(text(&mut app));
 }
+
+#[test]
+fn rotation_timeline_replaces_the_events_pane() {
+    use kvchain::action::timeline::{Step, StepState, Timeline};
+    use std::time::Duration;
+    let mut app = app_with(testing::demo_chains(), UiConfig::default(), 120, 32);
+    let step = |label: &str, state| Step {
+        label: label.into(),
+        state,
+    };
+    app.timeline = Some(Timeline {
+        title: "rotation of kv-prod/db-password".into(),
+        started_at: testing::fixed_time(),
+        elapsed: Duration::from_secs(150),
+        deadline: Duration::from_secs(300),
+        steps: vec![
+            step("vault version", StepState::Done(Duration::ZERO)),
+            step(
+                "api-1 mounted version",
+                StepState::Done(Duration::from_secs(112)),
+            ),
+            step("synced Secret app-secrets", StepState::Waiting),
+            step(
+                "api-1 env DB_PASSWORD",
+                StepState::Never("env is read at start: restart needed".into()),
+            ),
+            step(
+                "api-1 subPath file",
+                StepState::Never("subPath mounts never update".into()),
+            ),
+        ],
+        finished: false,
+    });
+    let screen = text(&mut app);
+    assert!(screen.contains("rotation of kv-prod/db-password"));
+    assert!(screen.contains("✓ at +1m52s"));
+    insta::assert_snapshot!(screen);
+}

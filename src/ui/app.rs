@@ -17,6 +17,8 @@ use super::layout::{Areas, layout};
 use super::theme::Theme;
 use super::tree::{Filter, Row, TreeView};
 use super::views::events::{ClassifiedEvent, classify};
+use crate::action::restart::RestartPlan;
+use crate::action::timeline::{RestartWatch, RotationWatch, Timeline};
 use crate::action::{Action, ActionOutcome};
 use crate::chain::{Chain, Link, LinkKind, Status};
 use crate::snapshot::{Snapshot, SourceInfo, SourceKind};
@@ -103,21 +105,26 @@ pub enum Level {
     Error,
 }
 
-/// Hops of a follow-up timeline (filled by the actions: rotation, restart). Empty until an
-/// action produces one; the events pane shows it instead of events when present.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Timeline {
-    pub title: String,
-    pub entries: Vec<TimelineEntry>,
+/// A propagation watch started by a confirmed action; fed every new snapshot.
+#[derive(Clone, Debug)]
+pub enum Watch {
+    Rotation(RotationWatch),
+    Restart(RestartWatch),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TimelineEntry {
-    /// Time relative to the action ("+1m52s").
-    pub at: String,
-    pub hop: String,
-    pub status: Status,
-    pub note: String,
+impl Watch {
+    fn observe(&mut self, s: &Snapshot) {
+        match self {
+            Watch::Rotation(w) => w.observe(s),
+            Watch::Restart(w) => w.observe(s),
+        }
+    }
+    fn timeline(&self) -> Timeline {
+        match self {
+            Watch::Rotation(w) => w.timeline(),
+            Watch::Restart(w) => w.timeline(),
+        }
+    }
 }
 
 pub struct App {
@@ -136,7 +143,11 @@ pub struct App {
     pub events_scroll: u16,
     /// Events of the selected pod (indexes into `snapshot.events`), classified.
     pub pod_events: Vec<ClassifiedEvent>,
+    /// The propagation timeline of the last action (shown instead of the events).
     pub timeline: Option<Timeline>,
+    /// Watch prepared when an action is confirmed, started when it succeeds.
+    pending_watch: Option<Watch>,
+    watch: Option<Watch>,
     pub progress: Option<Progress>,
     pub lab: Option<LabStatus>,
     pub lab_menu_selected: usize,
@@ -173,6 +184,8 @@ impl App {
             events_scroll: 0,
             pod_events: Vec::new(),
             timeline: None,
+            pending_watch: None,
+            watch: None,
             progress: None,
             lab: None,
             lab_menu_selected: 0,
@@ -289,6 +302,13 @@ impl App {
                 } else {
                     Level::Error
                 };
+                let pending = self.pending_watch.take();
+                if outcome.ok
+                    && let Some(w) = pending
+                {
+                    self.timeline = Some(w.timeline());
+                    self.watch = Some(w);
+                }
                 self.say(outcome.message, level);
                 self.dirty = true;
             }
@@ -325,6 +345,10 @@ impl App {
         self.source.kind = snapshot.source.kind;
         self.source.observed_at = snapshot.source.observed_at;
         self.chains = chains;
+        if let Some(w) = &mut self.watch {
+            w.observe(&snapshot);
+            self.timeline = Some(w.timeline());
+        }
         self.snapshot = Some(snapshot);
         self.received_at = Some(self.now);
         self.progress = None;
@@ -475,6 +499,7 @@ impl App {
                 self.mode = Mode::Normal;
                 if key.code == KeyCode::Char('y') {
                     self.say(format!("{}: started", action_title(&action)), Level::Info);
+                    self.pending_watch = self.watch_for(&action);
                     fx.push(Effect::Act(action));
                 } else {
                     self.say("cancelled", Level::Info);
@@ -634,6 +659,9 @@ impl App {
                     self.filter = Filter::default();
                     self.rebuild_tree();
                     self.say("filter cleared", Level::Info);
+                } else if self.timeline.is_some() {
+                    self.timeline = None;
+                    self.watch = None;
                 } else {
                     self.message = None;
                 }
@@ -905,6 +933,28 @@ impl App {
                 true
             }
             _ => false,
+        }
+    }
+}
+
+impl App {
+    /// The watch that follows `action` from the current snapshot, if it has one.
+    fn watch_for(&self, action: &Action) -> Option<Watch> {
+        let s = self.snapshot.as_deref()?;
+        match action {
+            Action::Rotate { vault, object, .. } => {
+                Some(Watch::Rotation(RotationWatch::new(s, vault, object)))
+            }
+            Action::Restart { namespace, pod } => {
+                let owner = s
+                    .pods
+                    .items
+                    .iter()
+                    .find(|p| p.namespace == *namespace && p.name == *pod)
+                    .and_then(|p| RestartPlan::for_pod(s, p).replacing_owner());
+                Some(Watch::Restart(RestartWatch::new(s, namespace, pod, owner)))
+            }
+            Action::Verify { .. } => None,
         }
     }
 }

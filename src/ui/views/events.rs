@@ -7,7 +7,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use crate::chain::LinkKind;
+use crate::action::timeline::{StepState, short_duration};
+use crate::chain::{LinkKind, Status};
 use crate::snapshot::EventObs;
 use crate::ui::app::{App, Pane};
 
@@ -84,19 +85,30 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let focused = app.focus == Pane::Events;
     if let Some(tl) = &app.timeline {
         let lines: Vec<Line> = tl
-            .entries
+            .steps
             .iter()
-            .map(|e| {
+            .map(|step| {
+                let status = match &step.state {
+                    StepState::Waiting => Status::Pending,
+                    StepState::Done(_) => Status::Ok,
+                    StepState::Unknown(_) => Status::Unknown,
+                    StepState::Never(_) | StepState::Stuck(_) => Status::Broken,
+                };
                 Line::from(vec![
-                    Span::styled(format!("{:>8} ", e.at), t.muted()),
-                    Span::styled(format!("{} ", e.status.symbol()), t.status(e.status)),
-                    Span::raw(format!("{:<14} ", e.hop)),
-                    Span::styled(e.note.clone(), t.muted()),
+                    Span::raw(format!("{:<28} ", step.label)),
+                    Span::styled(step.state.describe(), t.status(status)),
                 ])
             })
             .collect();
+        let state = if tl.finished { "done" } else { "watching" };
         let block = Block::bordered()
-            .title(format!(" {} ", tl.title))
+            .title(format!(
+                " {} · +{} of {} · {state} ",
+                tl.title,
+                short_duration(tl.elapsed),
+                short_duration(tl.deadline)
+            ))
+            .title_bottom(Line::styled(" esc closes ", t.muted()))
             .border_style(t.border(focused))
             .title_style(t.title());
         f.render_widget(
@@ -132,7 +144,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                     Span::styled(
                         if e.warning { "! " } else { "· " },
                         if e.warning {
-                            t.status(crate::chain::Status::Warning)
+                            t.status(Status::Warning)
                         } else {
                             t.muted()
                         },
