@@ -124,7 +124,9 @@ fn demo_shows_a_broken_chain_and_restores_the_terminal() {
     let expected = codes_in(&String::from_utf8_lossy(&check.stdout));
 
     let mut pty = Pty::spawn(&["demo"]);
-    let screen = pty.wait_for("the chains to load", |s| s.contains("Chains ·") && !s.contains("Loading"));
+    let screen = pty.wait_for("the chains to load", |s| {
+        s.contains("Chains ·") && !s.contains("Loading")
+    });
     assert!(pty.parser.lock().unwrap().screen().alternate_screen());
 
     // The first snapshot lands on the first broken pod; its chain strip shows the code.

@@ -258,3 +258,73 @@ fn rotation_timeline_replaces_the_events_pane() {
     assert!(screen.contains("✓ at +1m52s"));
     insta::assert_snapshot!(screen);
 }
+
+#[test]
+fn revealed_value_is_masked_until_asked_twice_and_hidden_after_ten_seconds() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use kvchain::action::reveal::{RevealTarget, Revealed};
+    use kvchain::ui::app::Effect;
+    const CANARY: &str = "CANARY-ui-reveal-7731";
+    let key = |app: &mut App, c: char| {
+        app.update(AppEvent::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::NONE,
+        )))
+    };
+    let mut app = app_with(
+        vec![healthy_chain("payments", Some("api"), "api-1")],
+        UiConfig::default(),
+        120,
+        32,
+    );
+    // Open pod and SPC, select the first object (a secret).
+    let chains = app.chains.clone();
+    app.tree.select(3, &chains);
+    key(&mut app, 'l');
+    key(&mut app, 'j');
+    key(&mut app, 'l');
+    key(&mut app, 'j');
+    let fx = key(&mut app, 'v');
+    let [Effect::Reveal(target)] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(
+        *target,
+        RevealTarget::VaultSecret {
+            vault: "kv-prod".into(),
+            object: "db-password".into()
+        }
+    );
+    app.update(AppEvent::Revealed {
+        target: target.clone(),
+        result: Ok(Revealed::new(CANARY.into())),
+    });
+    let masked = text(&mut app);
+    assert!(
+        !masked.contains(CANARY),
+        "value drawn before the second request"
+    );
+    assert!(masked.contains("(21 chars)"), "{masked}");
+    assert!(key(&mut app, 'v').is_empty());
+    assert!(text(&mut app).contains(CANARY), "second v unmasks");
+    app.now += std::time::Duration::from_secs(11);
+    app.update(AppEvent::Tick);
+    assert!(app.revealed.is_none());
+    assert!(!text(&mut app).contains(CANARY));
+}
+
+#[test]
+fn reveal_is_refused_with_no_reveal() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let cfg = UiConfig {
+        no_reveal: true,
+        ..UiConfig::default()
+    };
+    let mut app = app_with(testing::demo_chains(), cfg, 100, 30);
+    let fx = app.update(AppEvent::Key(KeyEvent::new(
+        KeyCode::Char('v'),
+        KeyModifiers::NONE,
+    )));
+    assert!(fx.is_empty());
+    assert!(app.message.as_ref().unwrap().0.contains("--no-reveal"));
+}

@@ -18,6 +18,7 @@ use super::theme::Theme;
 use super::tree::{Filter, Row, TreeView};
 use super::views::events::{ClassifiedEvent, classify};
 use crate::action::restart::RestartPlan;
+use crate::action::reveal::{RevealTarget, Revealed, UNMASK_FOR};
 use crate::action::timeline::{RestartWatch, RotationWatch, Timeline};
 use crate::action::{Action, ActionOutcome};
 use crate::chain::{Chain, Link, LinkKind, Status};
@@ -40,6 +41,11 @@ pub enum AppEvent {
         chains: Vec<Chain>,
     },
     ActionDone(ActionOutcome),
+    /// The source's answer to a reveal request.
+    Revealed {
+        target: RevealTarget,
+        result: Result<Revealed, String>,
+    },
 }
 
 /// What the runner must do after an update.
@@ -52,6 +58,18 @@ pub enum Effect {
     Command(SourceCommand),
     /// Carry out a confirmed action; the outcome comes back as [`AppEvent::ActionDone`].
     Act(Action),
+    /// Ask the source for a value; the answer comes back as [`AppEvent::Revealed`].
+    Reveal(RevealTarget),
+}
+
+/// A value the user asked to see: drawn masked, unmasked on a second request for
+/// [`UNMASK_FOR`], dropped (and zeroed) when that expires or the selection moves.
+#[derive(Debug)]
+pub struct RevealState {
+    pub target: RevealTarget,
+    pub label: String,
+    pub value: Revealed,
+    pub unmasked_until: Option<Instant>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,6 +166,7 @@ pub struct App {
     /// Watch prepared when an action is confirmed, started when it succeeds.
     pending_watch: Option<Watch>,
     watch: Option<Watch>,
+    pub revealed: Option<RevealState>,
     pub progress: Option<Progress>,
     pub lab: Option<LabStatus>,
     pub lab_menu_selected: usize,
@@ -186,6 +205,7 @@ impl App {
             timeline: None,
             pending_watch: None,
             watch: None,
+            revealed: None,
             progress: None,
             lab: None,
             lab_menu_selected: 0,
@@ -278,6 +298,16 @@ impl App {
                 self.dirty = true;
             }
             AppEvent::Tick => {
+                if self
+                    .revealed
+                    .as_ref()
+                    .and_then(|r| r.unmasked_until)
+                    .is_some_and(|until| self.now >= until)
+                {
+                    self.revealed = None;
+                    self.say("value hidden again", Level::Info);
+                    self.dirty = true;
+                }
                 if self.loading() {
                     self.spinner = self.spinner.wrapping_add(1);
                     self.dirty = true;
@@ -294,6 +324,29 @@ impl App {
             }
             AppEvent::Diagnosed { snapshot, chains } => {
                 self.apply(snapshot, chains);
+                self.dirty = true;
+            }
+            AppEvent::Revealed { target, result } => {
+                match result {
+                    Ok(value) => {
+                        let label = reveal_label(&target);
+                        let key = self.keymap.hint(UiAction::Reveal);
+                        self.say(
+                            format!(
+                                "{label}: shown masked; {key} again unmasks it for {}s",
+                                UNMASK_FOR.as_secs()
+                            ),
+                            Level::Info,
+                        );
+                        self.revealed = Some(RevealState {
+                            target,
+                            label,
+                            value,
+                            unmasked_until: None,
+                        });
+                    }
+                    Err(e) => self.say(format!("reveal: {e}"), Level::Error),
+                }
                 self.dirty = true;
             }
             AppEvent::ActionDone(outcome) => {
@@ -403,6 +456,14 @@ impl App {
             self.link_chain = id;
             self.detail_scroll = 0;
             self.events_scroll = 0;
+        }
+        // A revealed value never outlives the selection it was asked for.
+        if self
+            .revealed
+            .as_ref()
+            .is_some_and(|r| Some(&r.target) != self.selected_reveal_target().as_ref())
+        {
+            self.revealed = None;
         }
         self.pod_events = match (self.snapshot.as_deref(), self.selected_pod()) {
             (Some(s), Some((ns, pod))) => s
@@ -712,10 +773,7 @@ impl App {
             UiAction::Restart => self.offer_restart(),
             UiAction::Rotate => self.offer_rotate(),
             UiAction::Verify => self.offer_verify(fx),
-            UiAction::Reveal => self.say(
-                "reveal: not available in this build (planned with the actions, issue 7)",
-                Level::Warn,
-            ),
+            UiAction::Reveal => self.offer_reveal(fx),
         }
     }
 
@@ -938,6 +996,52 @@ impl App {
 }
 
 impl App {
+    /// `v`: ask for the selected secret object's value; `v` again on the same object unmasks
+    /// it for [`UNMASK_FOR`].
+    fn offer_reveal(&mut self, fx: &mut Vec<Effect>) {
+        let target = self.selected_reveal_target();
+        let Some(target) = target else {
+            self.say(
+                "reveal: select a Key Vault secret object (open the pod's SPC)",
+                Level::Warn,
+            );
+            return;
+        };
+        if let Some(r) = &mut self.revealed
+            && r.target == target
+        {
+            r.unmasked_until = Some(self.now + UNMASK_FOR);
+            let label = r.label.clone();
+            self.say(
+                format!("{label}: unmasked for {}s", UNMASK_FOR.as_secs()),
+                Level::Warn,
+            );
+            return;
+        }
+        self.revealed = None;
+        self.say(
+            format!("{}: asking the source…", reveal_label(&target)),
+            Level::Info,
+        );
+        fx.push(Effect::Reveal(target));
+    }
+
+    /// The Key Vault secret of the selected object row, if it is one.
+    fn selected_reveal_target(&self) -> Option<RevealTarget> {
+        let Row::Object { chain, object } = self.tree.selected_row() else {
+            return None;
+        };
+        let c = self.chains.get(chain)?;
+        let o = c.objects.get(object)?;
+        if o.object_type != "secret" {
+            return None;
+        }
+        Some(RevealTarget::VaultSecret {
+            vault: c.vault.clone()?,
+            object: o.name.clone(),
+        })
+    }
+
     /// The watch that follows `action` from the current snapshot, if it has one.
     fn watch_for(&self, action: &Action) -> Option<Watch> {
         let s = self.snapshot.as_deref()?;
@@ -956,6 +1060,17 @@ impl App {
             }
             Action::Verify { .. } => None,
         }
+    }
+}
+
+fn reveal_label(t: &RevealTarget) -> String {
+    match t {
+        RevealTarget::VaultSecret { vault, object } => format!("{vault}/{object}"),
+        RevealTarget::SecretKey {
+            namespace,
+            secret,
+            key,
+        } => format!("{namespace}/{secret}[{key}]"),
     }
 }
 

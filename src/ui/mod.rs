@@ -167,6 +167,30 @@ async fn event_loop(
                         app.message = Some(("the source has stopped".into(), app::Level::Error));
                     }
                 }
+                Effect::Reveal(target) => {
+                    let (reply, wait) = oneshot::channel();
+                    let asked = target.clone();
+                    if cmd_tx
+                        .send(SourceCommand::Reveal { target, reply })
+                        .is_err()
+                    {
+                        app.message = Some(("the source has stopped".into(), app::Level::Error));
+                        continue;
+                    }
+                    let tx = app_tx.clone();
+                    tokio::spawn(async move {
+                        let result = match tokio::time::timeout(Duration::from_secs(30), wait).await
+                        {
+                            Ok(Ok(r)) => r,
+                            Ok(Err(_)) => Err("this source cannot reveal values".into()),
+                            Err(_) => Err("no answer from the source after 30s".into()),
+                        };
+                        let _ = tx.send(AppEvent::Revealed {
+                            target: asked,
+                            result,
+                        });
+                    });
+                }
                 Effect::Act(action) => {
                     let (reply, wait) = oneshot::channel();
                     if cmd_tx.send(SourceCommand::Act { action, reply }).is_err() {

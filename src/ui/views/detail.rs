@@ -42,7 +42,28 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                     t.muted(),
                 ));
             }
-            link_lines(t, c, link, inner_w)
+            let mut lines = Vec::new();
+            if let Some(r) = &app.revealed {
+                // The only place a value may be drawn: after a second explicit request, for
+                // a few seconds.
+                let (text, style) = match r.unmasked_until {
+                    Some(until) => (
+                        format!(
+                            "{} (hidden again in {}s)",
+                            r.value.expose(),
+                            until.saturating_duration_since(app.now).as_secs()
+                        ),
+                        t.status(crate::chain::Status::Warning),
+                    ),
+                    None => (r.value.masked(), t.muted()),
+                };
+                lines.push(Line::from(vec![
+                    Span::styled(format!("value of {}: ", r.label), t.title()),
+                    Span::styled(text, style),
+                ]));
+            }
+            lines.extend(link_lines(t, c, link, inner_w));
+            lines
         }
         None => vec![Line::styled(
             "Select a pod (or one of its SecretProviderClasses) to see its chain.",
