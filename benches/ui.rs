@@ -79,5 +79,15 @@ fn update(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, draw, update);
+/// The tree rebuild alone (the part of an update that is the UI's own work).
+fn rebuild(c: &mut Criterion) {
+    let chains = many_chains(PODS);
+    let mut tree = kvchain::ui::tree::TreeView::default();
+    let filter = kvchain::ui::tree::Filter::default();
+    c.bench_function("tree_rebuild_10k_pods", |b| {
+        b.iter(|| tree.rebuild(black_box(&chains), &filter, "bench"))
+    });
+}
+
+criterion_group!(benches, draw, update, rebuild);
 criterion_main!(benches);

@@ -167,6 +167,9 @@ async fn event_loop(
                         app.message = Some(("the source has stopped".into(), app::Level::Error));
                     }
                 }
+                Effect::Discard(old) => {
+                    tokio::task::spawn_blocking(move || drop(old));
+                }
                 Effect::Reveal(target) => {
                     let (reply, wait) = oneshot::channel();
                     let asked = target.clone();

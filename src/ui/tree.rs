@@ -82,15 +82,14 @@ pub struct WlNode {
     pub pods: Vec<PodNode>,
 }
 
+/// A pod: no strings and no vectors of its own (10,000 of them are rebuilt per snapshot);
+/// its name and chains are found through [`TreeView::order`].
 #[derive(Clone, Debug)]
 pub struct PodNode {
-    pub name: String,
     pub open: bool,
     pub worst: Status,
-    /// Indexes into the chain list, one per SecretProviderClass volume.
-    pub chains: Vec<usize>,
-    /// Which of `chains` are opened (show their objects).
-    pub chains_open: Vec<bool>,
+    /// Its chains (one per SecretProviderClass volume): a range of [`TreeView::order`].
+    pub chains: std::ops::Range<usize>,
 }
 
 /// A flattened, visible row: indexes into the model, no strings.
@@ -158,6 +157,10 @@ pub struct TreeView {
     /// Pods by worst status over the whole (filtered) tree.
     pub counts: Counts,
     pub rows: Vec<Row>,
+    /// Chain indexes in tree order (filtered, sorted by namespace, workload, pod, SPC).
+    pub order: Vec<usize>,
+    /// Per position of `order`: the SPC node is open (shows its objects).
+    chain_open: Vec<bool>,
     pub selected: usize,
     pub offset: usize,
     opened: HashSet<NodeKey>,
@@ -175,6 +178,8 @@ impl Default for TreeView {
             namespaces: Vec::new(),
             counts: Counts::default(),
             rows: vec![Row::Cluster],
+            order: Vec::new(),
+            chain_open: Vec::new(),
             selected: 0,
             offset: 0,
             opened: HashSet::new(),
@@ -211,7 +216,7 @@ impl TreeView {
                 .map(|w| (w.kind.as_str(), w.name.as_str()))
                 .unwrap_or(("", ""))
         }
-        order.sort_unstable_by(|a, b| {
+        let cmp = |a: &usize, b: &usize| {
             let (a, b) = (&chains[*a], &chains[*b]);
             (
                 a.namespace.as_str(),
@@ -225,13 +230,22 @@ impl TreeView {
                     b.pod.as_str(),
                     b.spc.as_str(),
                 ))
-        });
+        };
+        // Sources usually send chains already in this order: check before sorting.
+        if !order.is_sorted_by(|a, b| cmp(a, b).is_le()) {
+            order.sort_unstable_by(cmp);
+        }
         let small = order.len() <= OPEN_BY_DEFAULT_MAX_PODS;
         let default_open = (self.open_by_default && small) || filter.is_active();
 
+        // Pods and SPCs are rarely opened; when none is, skip 10,000 key look-ups (each
+        // would allocate its key).
+        let any_pod_open = self.opened.iter().any(|k| matches!(k, NodeKey::Pod { .. }));
+        let any_chain_open = self.opened.iter().any(|k| matches!(k, NodeKey::Chain(_)));
         let mut namespaces: Vec<NsNode> = Vec::new();
         let mut counts = Counts::default();
-        for ci in order {
+        let mut chain_open = Vec::with_capacity(order.len());
+        for (pos, &ci) in order.iter().enumerate() {
             let c = &chains[ci];
             if namespaces.last().is_none_or(|n| n.name != c.namespace) {
                 let open = self.is_open(&NodeKey::Namespace(c.namespace.clone()), default_open);
@@ -266,29 +280,27 @@ impl TreeView {
             let wl = ns.workloads.last_mut().expect("pushed above");
             let worst = c.worst();
             wl.worst = wl.worst.max(worst);
-            if wl.pods.last().is_none_or(|p| p.name != c.pod) {
-                // Pod opened state is only looked up when it was ever opened: cheap for
-                // 10,000 pods since `opened` is usually tiny.
-                let open = !self.opened.is_empty()
+            let same_pod = wl
+                .pods
+                .last()
+                .is_some_and(|p| chains[order[p.chains.start]].pod == c.pod);
+            if !same_pod {
+                let open = any_pod_open
                     && self.opened.contains(&NodeKey::Pod {
                         namespace: c.namespace.clone(),
                         name: c.pod.clone(),
                     });
                 wl.pods.push(PodNode {
-                    name: c.pod.clone(),
                     open,
                     worst,
-                    chains: Vec::new(),
-                    chains_open: Vec::new(),
+                    chains: pos..pos,
                 });
             } else if let Some(p) = wl.pods.last_mut() {
                 p.worst = p.worst.max(worst);
             }
             let pod = wl.pods.last_mut().expect("pushed above");
-            pod.chains.push(ci);
-            pod.chains_open.push(
-                !self.opened.is_empty() && self.opened.contains(&NodeKey::Chain(c.id.clone())),
-            );
+            pod.chains.end = pos + 1;
+            chain_open.push(any_chain_open && self.opened.contains(&NodeKey::Chain(c.id.clone())));
         }
         for ns in &mut namespaces {
             for wl in &ns.workloads {
@@ -299,6 +311,8 @@ impl TreeView {
             }
         }
         self.namespaces = namespaces;
+        self.order = order;
+        self.chain_open = chain_open;
         self.counts = counts;
         self.flatten(chains);
     }
@@ -322,11 +336,12 @@ impl TreeView {
                     if !pod.open {
                         continue;
                     }
-                    for (k, ci) in pod.chains.iter().enumerate() {
+                    for (k, pos) in pod.chains.clone().enumerate() {
                         rows.push(Row::Chain(ni, wi, pi, k));
-                        if pod.chains_open[k] {
-                            let n = chains.get(*ci).map_or(0, |c| c.objects.len());
-                            rows.extend((0..n).map(|object| Row::Object { chain: *ci, object }));
+                        if self.chain_open[pos] {
+                            let ci = self.order[pos];
+                            let n = chains.get(ci).map_or(0, |c| c.objects.len());
+                            rows.extend((0..n).map(|object| Row::Object { chain: ci, object }));
                         }
                     }
                 }
@@ -367,8 +382,7 @@ impl TreeView {
                 self.namespaces[n].name == *namespace && wl.kind == *kind && wl.name == *name
             }
             (Row::Pod(n, w, p), NodeKey::Pod { namespace, name }) => {
-                self.namespaces[n].name == *namespace
-                    && self.namespaces[n].workloads[w].pods[p].name == *name
+                self.namespaces[n].name == *namespace && self.pod_name(n, w, p, chains) == name
             }
             (Row::Chain(..), NodeKey::Chain(id)) => self
                 .row_chain(row)
@@ -397,7 +411,7 @@ impl TreeView {
             }
             Row::Pod(n, w, p) => NodeKey::Pod {
                 namespace: self.namespaces[n].name.clone(),
-                name: self.namespaces[n].workloads[w].pods[p].name.clone(),
+                name: self.pod_name(n, w, p, chains).to_string(),
             },
             Row::Chain(..) => NodeKey::Chain(
                 self.row_chain(row)
@@ -418,17 +432,31 @@ impl TreeView {
         }
     }
 
+    /// A pod's name (borrowed from its first chain).
+    pub fn pod_name<'c>(&self, n: usize, w: usize, p: usize, chains: &'c [Chain]) -> &'c str {
+        let pod = &self.namespaces[n].workloads[w].pods[p];
+        self.order
+            .get(pod.chains.start)
+            .and_then(|ci| chains.get(*ci))
+            .map_or("", |c| c.pod.as_str())
+    }
+
+    /// The chains of a pod node, as indexes into the chain list.
+    pub fn pod_chains(&self, n: usize, w: usize, p: usize) -> &[usize] {
+        &self.order[self.namespaces[n].workloads[w].pods[p].chains.clone()]
+    }
+
     /// The chain a row stands for: its own (SPC, object rows) or the pod's worst.
     pub fn row_chain(&self, row: Row) -> Option<usize> {
         match row {
-            Row::Chain(n, w, p, k) => self.namespaces[n].workloads[w].pods[p]
-                .chains
-                .get(k)
-                .copied(),
+            Row::Chain(n, w, p, k) => {
+                let range = &self.namespaces[n].workloads[w].pods[p].chains;
+                (k < range.len()).then(|| self.order[range.start + k])
+            }
             Row::Object { chain, .. } => Some(chain),
-            Row::Pod(n, w, p) => self.namespaces[n].workloads[w].pods[p]
-                .chains
-                .first()
+            Row::Pod(n, w, p) => self
+                .order
+                .get(self.namespaces[n].workloads[w].pods[p].chains.start)
                 .copied(),
             _ => None,
         }
@@ -469,14 +497,14 @@ impl TreeView {
             Row::Workload(n, w) => &mut self.namespaces[n].workloads[w].open,
             Row::Pod(n, w, p) => &mut self.namespaces[n].workloads[w].pods[p].open,
             Row::Chain(n, w, p, k) => {
-                let pod = &mut self.namespaces[n].workloads[w].pods[p];
+                let pos = self.namespaces[n].workloads[w].pods[p].chains.start + k;
                 if chains
-                    .get(pod.chains[k])
+                    .get(self.order[pos])
                     .is_none_or(|c| c.objects.is_empty())
                 {
                     return false;
                 }
-                &mut pod.chains_open[k]
+                &mut self.chain_open[pos]
             }
         };
         let new = open.unwrap_or(!*flag);
@@ -501,7 +529,9 @@ impl TreeView {
             Row::Namespace(n) => Some(self.namespaces[n].open),
             Row::Workload(n, w) => Some(self.namespaces[n].workloads[w].open),
             Row::Pod(n, w, p) => Some(self.namespaces[n].workloads[w].pods[p].open),
-            Row::Chain(n, w, p, k) => Some(self.namespaces[n].workloads[w].pods[p].chains_open[k]),
+            Row::Chain(n, w, p, k) => {
+                Some(self.chain_open[self.namespaces[n].workloads[w].pods[p].chains.start + k])
+            }
         }
     }
 

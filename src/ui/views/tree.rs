@@ -117,11 +117,11 @@ fn row_line(app: &App, row: Row) -> Line<'static> {
         }
         Row::Pod(n, w, p) => {
             let pod = &tree.namespaces[n].workloads[w].pods[p];
-            spans.push(Span::raw(pod.name.clone()));
+            spans.push(Span::raw(tree.pod_name(n, w, p, &app.chains).to_string()));
             // The worst link of the pod, and its code: the answer at a glance.
             if pod.worst != Status::Ok
-                && let Some(c) = pod
-                    .chains
+                && let Some(c) = tree
+                    .pod_chains(n, w, p)
                     .iter()
                     .filter_map(|i| app.chains.get(*i))
                     .max_by_key(|c| c.worst())
