@@ -1,15 +1,20 @@
-//! Diagnosis: pure, synchronous, no IO. Joins a [`Snapshot`] into chains and runs one rule
-//! module per link.
+//! Diagnosis: pure, synchronous, no IO. Joins a [`Snapshot`](crate::snapshot::Snapshot) into
+//! chains and runs one rule module per link.
+//!
+//! - [`index`]: hash-map joins built once per call;
+//! - `context`: what one (pod, SPC volume) chain sees;
+//! - `rules/<link>.rs`: one module per link, in [`LinkKind::ALL`] order;
+//! - [`events`]: FailedMount / driver event messages → codes (works with the Azure side unknown).
 
+mod build;
 pub mod catalog;
+mod context;
+pub mod events;
+mod index;
 pub mod model;
+mod rules;
+pub mod testkit;
 
+pub use build::{diagnose, short};
 pub use catalog::Code;
 pub use model::*;
-
-use crate::snapshot::Snapshot;
-
-/// Every (pod, SecretProviderClass) chain in the snapshot, with findings.
-pub fn diagnose(_snapshot: &Snapshot) -> Vec<Chain> {
-    Vec::new()
-}

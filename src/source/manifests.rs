@@ -1,9 +1,310 @@
-//! `kvchain check -f`: a snapshot from manifest files. Placeholder until the chain-engine work lands.
+//! `kvchain check -f`: a snapshot from manifest files.
+//!
+//! Files and directories (recursive: `.yaml`, `.yml`, `.json`), multi-document YAML and `List`
+//! kinds. Workloads become their pod templates (what each pod would be), plus ServiceAccounts,
+//! SecretProviderClasses (`v1` and `v1alpha1`), Secrets (fingerprinted on arrival) and
+//! Ingresses. Unknown kinds are skipped. Everything that only exists at run time — SPCPS,
+//! synced Secrets, events, the Azure side, cluster facts — is marked unknown, never absent.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use crate::snapshot::Snapshot;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec, Secret, ServiceAccount};
+use k8s_openapi::api::networking::v1::Ingress;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
-pub fn load(_paths: &[PathBuf]) -> anyhow::Result<Snapshot> {
-    anyhow::bail!("manifest checking is not built yet")
+use crate::error::InputError;
+use crate::snapshot::convert;
+use crate::snapshot::crd::SecretProviderClass;
+use crate::snapshot::*;
+
+const RUNTIME: &str = "manifests: exists only at run time";
+
+/// Read every manifest under `paths` into one snapshot.
+pub fn load(paths: &[PathBuf]) -> Result<Snapshot, InputError> {
+    let mut files = Vec::new();
+    for p in paths {
+        collect(p, true, &mut files)?;
+    }
+    let mut b = Builder::default();
+    for f in &files {
+        let text = std::fs::read_to_string(f)
+            .map_err(|e| InputError::in_file(f, format!("cannot read: {e}")))?;
+        b.file(f, &text)?;
+    }
+    let label = paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    Ok(b.finish(label))
+}
+
+/// Parse one file's text (exposed for tests and the lab's scenario files).
+pub fn load_str(name: &str, text: &str) -> Result<Snapshot, InputError> {
+    let mut b = Builder::default();
+    b.file(Path::new(name), text)?;
+    Ok(b.finish(name.to_string()))
+}
+
+fn collect(path: &Path, explicit: bool, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| InputError::in_file(path, format!("cannot read: {e}")))?;
+    if meta.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| InputError::in_file(path, format!("cannot list directory: {e}")))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for e in entries {
+            collect(&e, false, out)?;
+        }
+    } else if explicit || is_manifest(path) {
+        out.push(path.to_path_buf());
+    }
+    Ok(())
+}
+
+fn is_manifest(p: &Path) -> bool {
+    matches!(
+        p.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml" | "json")
+    )
+}
+
+#[derive(Default)]
+struct Builder {
+    pods: Vec<PodObs>,
+    sas: Vec<ServiceAccountObs>,
+    spcs: Vec<SpcObs>,
+    secrets: Vec<SecretObs>,
+    workloads: Vec<WorkloadObs>,
+    ingresses: Vec<IngressObs>,
+}
+
+/// Where a document sits, for error messages.
+struct Doc<'a> {
+    file: &'a Path,
+    index: usize,
+    line: usize,
+}
+
+impl Doc<'_> {
+    fn err(&self, what: &str, msg: impl std::fmt::Display) -> InputError {
+        InputError::in_document(
+            self.file,
+            self.index,
+            format!("{what} (document starts at line {}): {msg}", self.line),
+        )
+    }
+}
+
+impl Builder {
+    fn file(&mut self, file: &Path, text: &str) -> Result<(), InputError> {
+        let starts = document_lines(text);
+        for (i, de) in serde_yaml::Deserializer::from_str(text).enumerate() {
+            let doc = Doc {
+                file,
+                index: i + 1,
+                line: starts.get(i).copied().unwrap_or(1),
+            };
+            let value = serde_yaml::Value::deserialize(de).map_err(|e| {
+                let at = e.location().map_or(String::new(), |l| {
+                    format!(" at line {}, column {}", l.line(), l.column())
+                });
+                InputError::in_document(
+                    file,
+                    doc.index,
+                    format!("invalid YAML{at}: {}", strip_location(&e)),
+                )
+            })?;
+            self.value(&doc, value)?;
+        }
+        Ok(())
+    }
+
+    fn value(&mut self, doc: &Doc, value: serde_yaml::Value) -> Result<(), InputError> {
+        let kind = value
+            .get("kind")
+            .and_then(|k| k.as_str())
+            .unwrap_or_default()
+            .to_string();
+        if kind.ends_with("List")
+            && let Some(items) = value.get("items").and_then(|i| i.as_sequence())
+        {
+            for item in items.clone() {
+                self.value(doc, item)?;
+            }
+            return Ok(());
+        }
+        let name = value
+            .get("metadata")
+            .and_then(|m| m.get("name"))
+            .and_then(|n| n.as_str())
+            .unwrap_or("")
+            .to_string();
+        let what = format!("{kind}/{name}");
+        match kind.as_str() {
+            "Deployment" => {
+                let d: Deployment = typed(doc, &what, value)?;
+                let t = d.spec.as_ref().map(|s| &s.template);
+                self.workload(convert::deployment(&d), t);
+            }
+            "StatefulSet" => {
+                let d: StatefulSet = typed(doc, &what, value)?;
+                let t = d.spec.as_ref().map(|s| &s.template);
+                self.workload(convert::stateful_set(&d), t);
+            }
+            "DaemonSet" => {
+                let d: DaemonSet = typed(doc, &what, value)?;
+                let t = d.spec.as_ref().map(|s| &s.template);
+                self.workload(convert::daemon_set(&d), t);
+            }
+            "ReplicaSet" => {
+                let d: ReplicaSet = typed(doc, &what, value)?;
+                let t = d.spec.as_ref().and_then(|s| s.template.as_ref());
+                self.workload(convert::replica_set(&d), t);
+            }
+            "Job" => {
+                let d: Job = typed(doc, &what, value)?;
+                let t = d.spec.as_ref().map(|s| &s.template);
+                self.workload(convert::job(&d), t);
+            }
+            "CronJob" => {
+                let d: CronJob = typed(doc, &what, value)?;
+                let t = d
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.job_template.spec.as_ref())
+                    .map(|s| &s.template);
+                self.workload(convert::cron_job(&d), t);
+            }
+            "Pod" => {
+                let p: Pod = typed(doc, &what, value)?;
+                self.pods.push(convert::pod(&p));
+            }
+            "ServiceAccount" => {
+                let sa: ServiceAccount = typed(doc, &what, value)?;
+                self.sas.push(convert::service_account(&sa));
+            }
+            "SecretProviderClass" => {
+                // v1alpha1 and v1 share the schema; the typed struct ignores apiVersion.
+                let s: SecretProviderClass = typed(doc, &what, value)?;
+                self.spcs.push(convert::spc(&s));
+            }
+            "Secret" => {
+                let s: Secret = typed(doc, &what, value)?;
+                self.secrets.push(convert::secret(&s));
+            }
+            "Ingress" => {
+                let i: Ingress = typed(doc, &what, value)?;
+                self.ingresses.push(convert::ingress(&i));
+            }
+            _ => {} // unknown kinds (and kind-less documents) are not ours to judge
+        }
+        Ok(())
+    }
+
+    fn workload(&mut self, w: WorkloadObs, template: Option<&PodTemplateSpec>) {
+        if let Some(t) = template {
+            let owner = OwnerRef {
+                kind: w.kind.clone(),
+                name: w.name.clone(),
+                uid: w.uid.clone(),
+                controller: true,
+            };
+            self.pods
+                .push(convert::pod_from_template(owner, w.namespace.clone(), t));
+        }
+        self.workloads.push(w);
+    }
+
+    fn finish(mut self, label: String) -> Snapshot {
+        // Kubernetes creates `default` in every namespace: manifests never list it.
+        let mut namespaces: Vec<String> = self.pods.iter().map(|p| p.namespace.clone()).collect();
+        namespaces.sort();
+        namespaces.dedup();
+        for ns in namespaces {
+            if !self
+                .sas
+                .iter()
+                .any(|s| s.namespace == ns && s.name == "default")
+            {
+                self.sas.push(ServiceAccountObs {
+                    namespace: ns,
+                    name: "default".into(),
+                    annotations: Default::default(),
+                });
+            }
+        }
+        let mut secrets = Coll::known(self.secrets);
+        // Synced Secrets are written by the driver at run time: absence here proves nothing.
+        secrets.gaps.all = Some(format!(
+            "{RUNTIME} (synced Secrets are written by the driver)"
+        ));
+        Snapshot {
+            source: SourceInfo {
+                kind: SourceKind::Manifests,
+                label,
+                observed_at: jiff::Timestamp::now(),
+            },
+            cluster: ClusterFacts::default(),
+            pods: Coll::known(self.pods),
+            service_accounts: Coll::known(self.sas),
+            spcs: Coll::known(self.spcs),
+            spc_statuses: Coll::unknown(RUNTIME),
+            secrets,
+            events: Coll::unknown(RUNTIME),
+            workloads: Coll::known(self.workloads),
+            ingresses: Coll::known(self.ingresses),
+            azure: AzureObs::unknown("manifests: the Azure side is not observed"),
+        }
+    }
+}
+
+fn typed<T: DeserializeOwned>(
+    doc: &Doc,
+    what: &str,
+    v: serde_yaml::Value,
+) -> Result<T, InputError> {
+    serde_yaml::from_value(v).map_err(|e| doc.err(what, strip_location(&e)))
+}
+
+/// 1-based line where each YAML document starts (after `---` separators). A leading
+/// segment with no content (comments only, or nothing before the first `---`) is no document.
+fn document_lines(text: &str) -> Vec<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut seps: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| {
+            let t = l.trim_end();
+            t == "---" || t.starts_with("--- ")
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let first_has_content = lines[..seps.first().copied().unwrap_or(lines.len())]
+        .iter()
+        .any(|l| is_content(l));
+    let mut starts = Vec::with_capacity(seps.len() + 1);
+    if first_has_content || seps.is_empty() {
+        starts.push(1);
+    }
+    starts.extend(seps.drain(..).map(|i| i + 2));
+    starts
+}
+
+fn is_content(line: &str) -> bool {
+    let t = line.trim();
+    !t.is_empty() && !t.starts_with('#')
+}
+
+fn strip_location(e: &serde_yaml::Error) -> String {
+    let s = e.to_string();
+    match s.find(" at line ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
 }

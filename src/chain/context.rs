@@ -1,0 +1,199 @@
+//! Per-chain context: what the joins found for one (pod, SPC volume), shared by the rules.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use super::catalog::Code;
+use super::index::Index;
+use super::model::Finding;
+use crate::snapshot::*;
+use crate::spc::AzureSpc;
+
+/// How the provider will authenticate, derived from the merged parameters (FACTS §5).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum AuthMode {
+    /// No SecretProviderClass to read the mode from.
+    Unknown,
+    WorkloadIdentity {
+        client_id: String,
+    },
+    /// `useAzureTokenProxy` (AKS identity binding).
+    TokenProxy {
+        client_id: Option<String>,
+    },
+    /// `useVMManagedIdentity`: the kubelet / add-on identity, or a user-assigned one on the node.
+    VmIdentity {
+        user_assigned: Option<String>,
+    },
+    /// `usePodIdentity` (aad-pod-identity, deprecated).
+    PodIdentity,
+    /// `nodePublishSecretRef` with clientid/clientsecret.
+    ServicePrincipal {
+        secret: String,
+    },
+    /// Nothing usable configured, or conflicting modes (a KVC302 finding says why).
+    Invalid,
+}
+
+impl AuthMode {
+    /// The clientId of the managed identity the provider uses, when it is one kvchain can look up.
+    pub fn client_id(&self) -> Option<&str> {
+        match self {
+            AuthMode::WorkloadIdentity { client_id } => Some(client_id),
+            AuthMode::TokenProxy { client_id } => client_id.as_deref(),
+            AuthMode::VmIdentity { user_assigned } => user_assigned.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+pub(crate) struct Ctx<'a> {
+    pub ix: &'a Index<'a>,
+    pub pod: &'a PodObs,
+    pub volume: &'a VolumeObs,
+    pub driver: &'a str,
+    pub read_only: Option<bool>,
+    pub attributes: &'a BTreeMap<String, String>,
+    pub node_publish_secret: Option<&'a str>,
+    /// SPC name as referenced (empty when the attribute is missing).
+    pub spc_name: &'a str,
+    /// A misspelt attribute key that carries the SPC name (`secretproviderclass`).
+    pub spc_key_typo: Option<&'a str>,
+    pub spc: Option<&'a SpcObs>,
+    /// SPC parameters with the pod's volumeAttributes merged over them, parsed.
+    pub params: Option<Cow<'a, AzureSpc>>,
+    /// Top-level workload (kind, name).
+    pub workload: Option<(String, String)>,
+    pub template: bool,
+    /// SecretProviderClassPodStatus of this pod and SPC.
+    pub status: Option<&'a SpcPodStatusObs>,
+    /// Mount and sync events about this pod and volume, classified.
+    pub events: Vec<(Option<Code>, &'a EventObs)>,
+    // Filled in by earlier links for later ones.
+    pub mode: AuthMode,
+    pub identity: Option<&'a ManagedIdentityObs>,
+    pub vault: Option<&'a VaultObs>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn ns(&self) -> &'a str {
+        &self.pod.namespace
+    }
+
+    pub fn snap(&self) -> &'a Snapshot {
+        self.ix.snap
+    }
+
+    /// The mount succeeded (SPCPS `mounted: true`).
+    pub fn mounted(&self) -> bool {
+        self.status.is_some_and(|s| s.mounted)
+    }
+
+    /// `Kind/name` of the object whose pod spec to edit (the workload, else the pod).
+    pub fn owner_resource(&self) -> String {
+        match &self.workload {
+            Some((k, n)) => format!("{k}/{n}"),
+            None => format!("Pod/{}", self.pod.name),
+        }
+    }
+
+    /// `kind/name` as kubectl spells it.
+    pub fn owner_kubectl(&self) -> String {
+        match &self.workload {
+            Some((k, n)) => format!("{}/{n}", k.to_ascii_lowercase()),
+            None => format!("pod/{}", self.pod.name),
+        }
+    }
+
+    /// `.spec.template.spec` for workloads, `.spec` for pods (jsonpath prefix).
+    pub fn pod_spec_path(&self) -> &'static str {
+        match self.workload.as_ref().map(|(k, _)| k.as_str()) {
+            None => ".spec",
+            Some("CronJob") => ".spec.jobTemplate.spec.template.spec",
+            Some(_) => ".spec.template.spec",
+        }
+    }
+
+    pub fn spc_resource(&self) -> String {
+        format!("SecretProviderClass/{}", self.spc_name)
+    }
+
+    pub fn sa_resource(&self) -> String {
+        format!("ServiceAccount/{}", self.pod.service_account)
+    }
+
+    pub fn subject(&self) -> String {
+        format!(
+            "system:serviceaccount:{}:{}",
+            self.pod.namespace, self.pod.service_account
+        )
+    }
+
+    pub fn keyvault(&self) -> &str {
+        self.params
+            .as_deref()
+            .and_then(|p| p.keyvault_name.as_deref())
+            .unwrap_or("<keyvaultName>")
+    }
+
+    pub fn finding(
+        &self,
+        code: Code,
+        resource: String,
+        message: String,
+        evidence: Vec<String>,
+        confirm: String,
+        fix: String,
+    ) -> Finding {
+        Finding {
+            code,
+            severity: code.severity(),
+            link: code.link(),
+            namespace: self.pod.namespace.clone(),
+            resource,
+            message,
+            evidence,
+            confirm,
+            fix,
+        }
+    }
+
+    /// Events that explain `code` (for evidence).
+    pub fn events_for(&self, code: Code) -> impl Iterator<Item = &'a EventObs> + '_ {
+        self.events
+            .iter()
+            .filter(move |(c, _)| *c == Some(code))
+            .map(|(_, e)| *e)
+    }
+}
+
+/// An event as evidence, one line: `FailedMount (x3, kubelet): <message>`.
+pub(crate) fn event_evidence(e: &EventObs) -> String {
+    let mut s = String::with_capacity(e.message.len() + 32);
+    s.push_str(&e.reason);
+    if e.count > 1 || !e.source.is_empty() {
+        s.push_str(" (");
+        if e.count > 1 {
+            s.push_str(&format!("x{}", e.count));
+            if !e.source.is_empty() {
+                s.push_str(", ");
+            }
+        }
+        s.push_str(&e.source);
+        s.push(')');
+    }
+    s.push_str(": ");
+    s.push_str(&e.message);
+    s
+}
+
+/// Resource group of an ARM id (`/subscriptions/…/resourceGroups/<rg>/…`).
+pub(crate) fn resource_group(id: &str) -> Option<&str> {
+    let mut parts = id.split('/');
+    while let Some(p) = parts.next() {
+        if p.eq_ignore_ascii_case("resourceGroups") {
+            return parts.next();
+        }
+    }
+    None
+}

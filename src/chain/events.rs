@@ -1,0 +1,334 @@
+//! Event messages → finding codes.
+//!
+//! The kubelet's FailedMount event carries the provider's error verbatim (wrapped twice, see
+//! FACTS.md §3), so the message alone names the broken link even when kvchain cannot see the
+//! Azure side. Patterns are the upstream message shapes (FACTS.md §3 and §5); the most specific
+//! pattern is tried first because the wrappers repeat generic words ("not found", "failed").
+
+use super::catalog::Code;
+
+/// The code an event message points to, if any rule explains it.
+///
+/// ```
+/// use kvchain::chain::{events::classify, Code};
+/// let msg = "MountVolume.SetUp failed for volume \"inline\" : rpc error: code = Unknown desc = \
+///            failed to mount secrets store objects for pod app/web, err: rpc error: code = Unknown \
+///            desc = failed to mount objects, error: failed to get objectType:secret, objectName:db, \
+///            objectVersion:: ... AADSTS70021: No matching federated identity record found";
+/// assert_eq!(classify(msg), Some(Code::KVC401));
+/// ```
+pub fn classify(message: &str) -> Option<Code> {
+    let m = message;
+    // Sync failures first: the "not found" in them must not read as SecretNotFound/SPC missing.
+    if m.contains("file matching objectName") {
+        return Some(Code::KVC801);
+    }
+    if m.contains("The secret operation failed with forbidden error")
+        || m.contains("syncSecret.enabled")
+    {
+        return Some(Code::KVC806);
+    }
+    // Entra token exchange (AADSTS codes; 700211 before 70021, which is its prefix).
+    if has_token(m, "AADSTS700211") {
+        return Some(Code::KVC402);
+    }
+    if has_token(m, "AADSTS70021")
+        || has_token(m, "AADSTS700213")
+        || has_token(m, "AADSTS7002138")
+        || m.contains("No matching federated identity record found")
+    {
+        return Some(Code::KVC401);
+    }
+    if has_token(m, "AADSTS700016") {
+        return Some(Code::KVC301);
+    }
+    if has_token(m, "AADSTS90002") {
+        return Some(Code::KVC404);
+    }
+    // Key Vault data plane.
+    if m.contains("ForbiddenByFirewall")
+        || m.contains("ForbiddenByConnection")
+        || m.contains("Client address is not authorized")
+        || m.contains("Public network access is disabled")
+    {
+        return Some(Code::KVC505);
+    }
+    if m.contains("SecretDisabled")
+        || m.contains("KeyDisabled")
+        || m.contains("CertificateDisabled")
+        || m.contains("is not allowed on a disabled")
+    {
+        return Some(Code::KVC602);
+    }
+    if m.contains("ForbiddenByRbac")
+        || m.contains("Caller is not authorized to perform action")
+        || m.contains("DeniedWithNoValidRBAC")
+        || has_any(
+            m,
+            &[
+                "does not have secrets get permission",
+                "does not have keys get permission",
+                "does not have certificates get permission",
+            ],
+        )
+    {
+        return Some(Code::KVC501);
+    }
+    if m.contains("SecretNotFound")
+        || m.contains("KeyNotFound")
+        || m.contains("CertificateNotFound")
+        || m.contains("was not found in this key vault")
+    {
+        return Some(Code::KVC601);
+    }
+    if has_token(m, "429") || m.contains("Too Many Requests") {
+        return Some(Code::KVC704);
+    }
+    // CSI driver / kubelet wiring.
+    if m.contains("not found in the list of registered CSI drivers")
+        || m.contains("failed to lookup provider client")
+        || m.contains("FailedToLookupProviderGRPCClient")
+    {
+        return Some(Code::KVC104);
+    }
+    if m.contains("Readonly is not true in request") {
+        return Some(Code::KVC103);
+    }
+    if m.contains("service account tokens not found")
+        || m.contains("token for audience api://AzureADTokenExchange not found")
+    {
+        return Some(Code::KVC105);
+    }
+    if m.contains("failed to get secretproviderclass")
+        || (m.contains("secretproviderclasses.secrets-store.csi.x-k8s.io")
+            && m.contains("not found"))
+    {
+        return Some(Code::KVC101);
+    }
+    // Provider parameter validation.
+    if has_any(
+        m,
+        &[
+            "only one identity mode can be enabled",
+            "keyvaultName is not provided",
+            "tenantId is not provided",
+            "Invalid vault name",
+            "nodePublishSecretRef secret is not set",
+            "could not find clientid in secrets",
+            "could not find clientsecret in secrets",
+            "There is no cloud environment matching",
+            "clientID is required for identity binding",
+        ],
+    ) {
+        return Some(Code::KVC302);
+    }
+    if has_any(
+        m,
+        &[
+            "objects is not set",
+            "Invalid vaultObjectTypes",
+            "invalid objectFormat",
+            "PFX format only supported",
+            "objectEncoding only supported",
+            "file name must not contain",
+            "failed to unmarshal objects",
+        ],
+    ) {
+        return Some(Code::KVC705);
+    }
+    None
+}
+
+/// A follow-up kubelet message that restates an earlier failure without a cause.
+pub fn is_followup(message: &str) -> bool {
+    message.contains("Unable to attach or mount volumes")
+        && message.contains("timed out waiting for the condition")
+}
+
+/// Whether this event reason belongs to the mount / sync machinery kvchain reads.
+pub fn is_relevant_reason(reason: &str) -> bool {
+    matches!(
+        reason,
+        "FailedMount" | "FailedToCreateSecret" | "MountRotationFailed" | "SecretRotationFailed"
+    )
+}
+
+/// Code for a whole event: the message decides, the reason supplies a default for driver
+/// sync failures (`FailedToCreateSecret` with no better-known cause is KVC806).
+pub fn classify_event(reason: &str, message: &str) -> Option<Code> {
+    classify(message).or(match reason {
+        "FailedToCreateSecret" | "SecretRotationFailed" => Some(Code::KVC806),
+        _ => None,
+    })
+}
+
+/// The volume a kubelet message names (`for volume "<name>"`), if any.
+pub fn volume_of(message: &str) -> Option<&str> {
+    let rest = &message[message.find("for volume \"")? + "for volume \"".len()..];
+    Some(&rest[..rest.find('"')?])
+}
+
+/// The `Assertion Subject: '<...>'` of an AADSTS message, if any.
+pub fn assertion(message: &str, what: &str) -> Option<String> {
+    let key = format!("Assertion {what}: '");
+    let rest = &message[message.find(&key)? + key.len()..];
+    Some(rest[..rest.find('\'')?].to_string())
+}
+
+fn has_any(m: &str, needles: &[&str]) -> bool {
+    needles.iter().any(|n| m.contains(n))
+}
+
+/// `needle` present with no alphanumeric character glued to either side (so `AADSTS70021`
+/// does not match `AADSTS700211`, and `429` does not match inside a version id).
+fn has_token(m: &str, needle: &str) -> bool {
+    let bytes = m.as_bytes();
+    m.match_indices(needle).any(|(i, _)| {
+        let before = i.checked_sub(1).map(|j| bytes[j]);
+        let after = bytes.get(i + needle.len()).copied();
+        !before.is_some_and(|b| b.is_ascii_alphanumeric())
+            && !after.is_some_and(|b| b.is_ascii_alphanumeric())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WRAP: &str = "MountVolume.SetUp failed for volume \"secrets-store01-inline\" : rpc error: code = Unknown desc = failed to mount secrets store objects for pod app/web-7d9f-abcde, err: rpc error: code = Unknown desc = failed to mount objects, error: ";
+
+    fn wrapped(cause: &str) -> String {
+        format!("{WRAP}{cause}")
+    }
+
+    #[test]
+    fn aadsts_codes_do_not_shadow_each_other() {
+        let body = |code: &str| {
+            wrapped(&format!(
+                "failed to get objectType:secret, objectName:db-pass, objectVersion:: ClientAssertionCredential authentication failed. \nPOST https://login.microsoftonline.com/tid/oauth2/v2.0/token\n--------\nRESPONSE 400: 400 Bad Request\n--------\n{{ \"error\": \"invalid_request\", \"error_description\": \"{code}: No matching federated identity record found for presented assertion. Assertion Issuer: 'https://westeurope.oic.prod-aks.azure.com/tid/guid/'. Assertion Subject: 'system:serviceaccount:app:web'. Assertion Audience: 'api://AzureADTokenExchange'.\" }}"
+            ))
+        };
+        assert_eq!(classify(&body("AADSTS70021")), Some(Code::KVC401));
+        assert_eq!(classify(&body("AADSTS700213")), Some(Code::KVC401));
+        assert_eq!(classify(&body("AADSTS7002138")), Some(Code::KVC401));
+        let issuer = wrapped(
+            "... \"error_description\": \"AADSTS700211: No matching federated identity record found for presented assertion issuer 'https://x/'.\"",
+        );
+        assert_eq!(classify(&issuer), Some(Code::KVC402));
+        assert_eq!(
+            assertion(&body("AADSTS70021"), "Subject").as_deref(),
+            Some("system:serviceaccount:app:web")
+        );
+    }
+
+    #[test]
+    fn key_vault_errors() {
+        let rbac = wrapped(
+            "failed to get objectType:secret, objectName:db, objectVersion:: GET https://kv1.vault.azure.net/secrets/db/\n--------\nRESPONSE 403: 403 Forbidden\nERROR CODE: Forbidden\n--------\n{\"error\":{\"code\":\"Forbidden\",\"message\":\"Caller is not authorized to perform action on resource.\\r\\nAction: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'\\r\\nDecisionReason: 'DeniedWithNoValidRBAC' \",\"innererror\":{\"code\":\"ForbiddenByRbac\"}}}",
+        );
+        assert_eq!(classify(&rbac), Some(Code::KVC501));
+        let policy = wrapped(
+            "... The user, group or application 'appid=1;oid=2;iss=x' does not have secrets get permission on key vault 'kv1;location=westeurope'.",
+        );
+        assert_eq!(classify(&policy), Some(Code::KVC501));
+        let missing = wrapped(
+            "RESPONSE 404: 404 Not Found\nERROR CODE: SecretNotFound\n A secret with (name/id) db was not found in this key vault.",
+        );
+        assert_eq!(classify(&missing), Some(Code::KVC601));
+        let disabled = wrapped(
+            "RESPONSE 403: 403 Forbidden\nERROR CODE: Forbidden\n Operation get is not allowed on a disabled secret. SecretDisabled",
+        );
+        assert_eq!(classify(&disabled), Some(Code::KVC602));
+        let throttled = wrapped(
+            "GET https://kv1.vault.azure.net/secrets/db/\nRESPONSE 429: 429 Too Many Requests",
+        );
+        assert_eq!(classify(&throttled), Some(Code::KVC704));
+        let fw = wrapped(
+            "RESPONSE 403 ... Client address is not authorized and caller is not a trusted service. ForbiddenByFirewall",
+        );
+        assert_eq!(classify(&fw), Some(Code::KVC505));
+    }
+
+    #[test]
+    fn version_ids_containing_429_are_not_throttling() {
+        let m = wrapped(
+            "failed to get objectType:secret, objectName:db, objectVersion:b82206cb5ac249918008b0b97fd1fd66: boom",
+        );
+        assert_eq!(classify(&m), None);
+        assert_eq!(classify("x 4290 y"), None);
+    }
+
+    #[test]
+    fn driver_and_kubelet_shapes() {
+        assert_eq!(
+            classify(
+                "kubernetes.io/csi: mounter.SetUpAt failed to get CSI client: driver name secrets-store.csi.k8s.io not found in the list of registered CSI drivers"
+            ),
+            Some(Code::KVC104)
+        );
+        assert_eq!(
+            classify(
+                "MountVolume.SetUp failed for volume \"v\" : rpc error: code = InvalidArgument desc = Readonly is not true in request"
+            ),
+            Some(Code::KVC103)
+        );
+        assert_eq!(
+            classify(&wrapped(
+                "failed to build auth config for mode None: failed to parse workload identity tokens, error: service account tokens not found"
+            )),
+            Some(Code::KVC105)
+        );
+        assert_eq!(
+            classify(
+                "MountVolume.SetUp failed for volume \"v\" : rpc error: code = Unknown desc = failed to get secretproviderclass app/azure-kv, error: secretproviderclasses.secrets-store.csi.x-k8s.io \"azure-kv\" not found"
+            ),
+            Some(Code::KVC101)
+        );
+        assert_eq!(
+            classify(&wrapped(
+                "failed to build auth config for mode None: failed to get credentials, nodePublishSecretRef secret is not set"
+            )),
+            Some(Code::KVC302)
+        );
+        assert_eq!(
+            classify(&wrapped(
+                "failed to get vault: Invalid vault name: \"https://kv1.vault.azure.net\", must be between 3 and 24 chars"
+            )),
+            Some(Code::KVC302)
+        );
+        assert_eq!(
+            classify(&wrapped(
+                "Invalid vaultObjectTypes. Should be secret, key, or cert"
+            )),
+            Some(Code::KVC705)
+        );
+    }
+
+    #[test]
+    fn sync_events() {
+        assert_eq!(
+            classify_event(
+                "FailedToCreateSecret",
+                "failed to get data in spc app/azure-sync for secret foosecret, err: file matching objectName db-pass not found in the pod"
+            ),
+            Some(Code::KVC801)
+        );
+        assert_eq!(
+            classify_event(
+                "FailedToCreateSecret",
+                "secrets \"foosecret\" is forbidden: User \"system:serviceaccount:kube-system:secrets-store-csi-driver\" cannot create resource \"secrets\""
+            ),
+            Some(Code::KVC806)
+        );
+    }
+
+    #[test]
+    fn unexplained_and_volume_extraction() {
+        let m = wrapped("grpc: received message larger than max");
+        assert_eq!(classify(&m), None);
+        assert_eq!(volume_of(&m), Some("secrets-store01-inline"));
+        assert!(is_followup(
+            "Unable to attach or mount volumes: unmounted volumes=[v], unattached volumes=[v]: timed out waiting for the condition"
+        ));
+    }
+}

@@ -1,0 +1,393 @@
+//! Access link: does the identity's principal hold a grant, in the permission model the vault
+//! enforces, for the data action each object type needs? Decided from the roles' dataActions,
+//! never from role names (FACTS §8). Also over-privilege and the vault firewall.
+
+use super::remedy;
+use super::{set, unknown};
+use crate::chain::catalog::Code;
+use crate::chain::context::Ctx;
+use crate::chain::model::{Fact, Link, Status};
+use crate::snapshot::{ObjectType, Observed, RoleAssignmentObs, VaultObs};
+
+/// The data action the provider's read of each object type needs.
+pub(crate) fn needed_action(t: ObjectType) -> &'static str {
+    match t {
+        ObjectType::Secret => "Microsoft.KeyVault/vaults/secrets/getSecret/action",
+        ObjectType::Key => "Microsoft.KeyVault/vaults/keys/read",
+        ObjectType::Cert => "Microsoft.KeyVault/vaults/certificates/read",
+    }
+}
+
+/// Write actions whose presence makes a read identity over-privileged.
+const WRITES: [&str; 6] = [
+    "Microsoft.KeyVault/vaults/secrets/setSecret/action",
+    "Microsoft.KeyVault/vaults/secrets/delete",
+    "Microsoft.KeyVault/vaults/keys/delete",
+    "Microsoft.KeyVault/vaults/certificates/delete",
+    "Microsoft.KeyVault/vaults/certificates/write",
+    "Microsoft.KeyVault/vaults/keys/write",
+];
+
+/// Azure action wildcard match: `*` matches any run of characters (case-insensitive).
+pub(crate) fn action_matches(pattern: &str, action: &str) -> bool {
+    fn go(p: &[u8], a: &[u8]) -> bool {
+        match p.split_first() {
+            None => a.is_empty(),
+            Some((b'*', rest)) => (0..=a.len()).any(|i| go(rest, &a[i..])),
+            Some((c, rest)) => a
+                .split_first()
+                .is_some_and(|(d, ar)| c.eq_ignore_ascii_case(d) && go(rest, ar)),
+        }
+    }
+    go(pattern.as_bytes(), action.as_bytes())
+}
+
+fn grants(r: &RoleAssignmentObs, action: &str) -> bool {
+    r.data_actions.iter().any(|p| action_matches(p, action))
+}
+
+/// The assignment's scope covers the vault (or the named object in it).
+fn covers(scope: &str, vault_id: &str, t: ObjectType, name: &str) -> bool {
+    let s = scope.trim_end_matches('/').to_ascii_lowercase();
+    let v = vault_id.trim_end_matches('/').to_ascii_lowercase();
+    if v.is_empty() {
+        return true; // vault id not observed: trust the source's filtering
+    }
+    if v.starts_with(&s) && (v.len() == s.len() || v.as_bytes().get(s.len()) == Some(&b'/')) {
+        return true;
+    }
+    // Object-scoped assignment: `<vault>/secrets/<name>` (keys and certs likewise).
+    s == format!("{v}/{}/{}", t.collection(), name.to_ascii_lowercase())
+}
+
+/// The scope is the vault, one of its ancestors, or an object inside it.
+fn touches(scope: &str, vault_id: &str) -> bool {
+    let s = scope.trim_end_matches('/').to_ascii_lowercase();
+    let v = vault_id.trim_end_matches('/').to_ascii_lowercase();
+    v.is_empty()
+        || (v.starts_with(&s) && (v.len() == s.len() || v.as_bytes().get(s.len()) == Some(&b'/')))
+        || (s.starts_with(&v) && s.as_bytes().get(v.len()) == Some(&b'/'))
+}
+
+fn policy_allows(perms: &[String]) -> bool {
+    perms
+        .iter()
+        .any(|p| p.eq_ignore_ascii_case("get") || p.eq_ignore_ascii_case("all"))
+}
+
+pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
+    let Some(p) = cx.params.clone() else {
+        set(link, Status::Pending, "no SPC");
+        return;
+    };
+    let vault_name = p.keyvault_name.clone().unwrap_or_default();
+    match cx.ix.vault(&vault_name) {
+        Some(v) => cx.vault = Some(v),
+        None => {
+            if cx.mounted() {
+                set(link, Status::Ok, "proven by mount");
+            } else {
+                let reason = cx
+                    .snap()
+                    .azure
+                    .vaults
+                    .gaps
+                    .all
+                    .clone()
+                    .unwrap_or_else(|| format!("vault {vault_name} not visible to kvchain"));
+                unknown(link, "vault unknown", &reason);
+            }
+            return;
+        }
+    }
+    let Some(vault) = cx.vault else { return };
+    link.facts.push(Fact::new(
+        "permission model",
+        if vault.rbac {
+            "Azure RBAC"
+        } else {
+            "access policies"
+        },
+    ));
+    firewall(cx, link, vault);
+    let Some(identity) = cx.identity else {
+        if cx.mounted() {
+            set(link, Status::Ok, "proven by mount");
+        } else {
+            unknown(
+                link,
+                "no principal",
+                "the identity's principalId is not known",
+            );
+        }
+        return;
+    };
+    let principal = identity.principal_id.as_str();
+    link.facts.push(Fact::new("principalId", principal));
+    let assignments: Vec<&RoleAssignmentObs> = cx
+        .ix
+        .assignments
+        .get(principal)
+        .map(|v| {
+            v.iter()
+                .copied()
+                .filter(|r| touches(&r.scope, &vault.resource_id))
+                .collect()
+        })
+        .unwrap_or_default();
+    let assignments_known = match &cx.snap().azure.role_assignments.gaps.all {
+        Some(reason) => {
+            if vault.rbac {
+                if cx.mounted() {
+                    set(link, Status::Ok, "proven by mount");
+                } else {
+                    unknown(link, "roles unknown", reason);
+                }
+                return;
+            }
+            false
+        }
+        None => true,
+    };
+    let policies: Vec<_> = vault
+        .access_policies
+        .iter()
+        .filter(|a| a.object_id == principal)
+        .collect();
+    let objects = p.objects.clone();
+    let mut ok_summary = String::new();
+    let mut types: Vec<ObjectType> = objects.iter().filter_map(|o| o.object_type).collect();
+    types.sort();
+    types.dedup();
+    for t in types {
+        let action = needed_action(t);
+        let names: Vec<&str> = objects
+            .iter()
+            .filter(|o| o.object_type == Some(t))
+            .map(|o| o.object_name.as_str())
+            .collect();
+        let by_rbac = assignments.iter().find(|r| {
+            grants(r, action)
+                && names
+                    .iter()
+                    .all(|n| covers(&r.scope, &vault.resource_id, t, n))
+        });
+        let by_policy = policies.iter().any(|a| {
+            policy_allows(match t {
+                ObjectType::Secret => &a.secrets,
+                ObjectType::Key => &a.keys,
+                ObjectType::Cert => &a.certificates,
+            })
+        });
+        let (enforced, ignored) = if vault.rbac {
+            (by_rbac.is_some(), by_policy)
+        } else {
+            (by_policy, by_rbac.is_some())
+        };
+        if enforced {
+            if ok_summary.is_empty() {
+                ok_summary = by_rbac
+                    .filter(|_| vault.rbac)
+                    .map_or("access policy".to_string(), |r| r.role_name.clone());
+            }
+            continue;
+        }
+        let (mut confirm, mut fix) = remedy::commands(cx, Code::KVC501);
+        let what = format!("{} {}", t.as_str(), names.join(", "));
+        if ignored {
+            let model = if vault.rbac {
+                "Azure RBAC"
+            } else {
+                "access policies"
+            };
+            let other = if vault.rbac {
+                "an access policy"
+            } else {
+                "a role assignment"
+            };
+            if !vault.rbac {
+                fix = format!(
+                    "{fix}  # or switch the vault to RBAC: az keyvault update -n {} --enable-rbac-authorization true",
+                    vault.name
+                );
+            }
+            link.findings.push(cx.finding(
+                Code::KVC503,
+                format!("KeyVault/{}", vault.name),
+                format!(
+                    "{} may read {what} only through {other}, but Key Vault {} enforces {model}: that grant is ignored",
+                    identity.name, vault.name
+                ),
+                vec![format!("vault {}: enableRbacAuthorization: {}", vault.name, vault.rbac)],
+                confirm,
+                fix,
+            ));
+            continue;
+        }
+        let wrong_type: Vec<&&RoleAssignmentObs> = if vault.rbac {
+            assignments
+                .iter()
+                .filter(|r| !r.data_actions.is_empty())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let wrong_policy = !vault.rbac && !policies.is_empty();
+        if vault.rbac {
+            let role = remedy::role_for(t);
+            fix = format!(
+                "az role assignment create --assignee-object-id {principal} --assignee-principal-type ServicePrincipal --role \"{role}\" --scope {}",
+                remedy::vault_scope(cx)
+            );
+        } else {
+            let flag = match t {
+                ObjectType::Secret => "--secret-permissions",
+                ObjectType::Key => "--key-permissions",
+                ObjectType::Cert => "--certificate-permissions",
+            };
+            fix = format!(
+                "az keyvault set-policy -n {} --object-id {principal} {flag} get",
+                vault.name
+            );
+            confirm = format!(
+                "az keyvault show -n {} --query \"properties.accessPolicies[?objectId=='{principal}']\"",
+                vault.name
+            );
+        }
+        if !wrong_type.is_empty() || wrong_policy {
+            let held = if vault.rbac {
+                wrong_type
+                    .iter()
+                    .map(|r| r.role_name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            } else {
+                "an access policy without get on this object type".to_string()
+            };
+            link.findings.push(cx.finding(
+                Code::KVC502,
+                format!("KeyVault/{}", vault.name),
+                format!(
+                    "{} holds {held} on Key Vault {}, which does not grant {action} needed for {what}",
+                    identity.name, vault.name
+                ),
+                wrong_type
+                    .iter()
+                    .map(|r| format!("{} at {}: dataActions {:?}", r.role_name, r.scope, r.data_actions))
+                    .collect(),
+                confirm,
+                fix,
+            ));
+        } else if assignments_known || !vault.rbac {
+            link.findings.push(cx.finding(
+                Code::KVC501,
+                format!("KeyVault/{}", vault.name),
+                format!(
+                    "no role assignment or access policy lets {} (principal {principal}) perform {action} on Key Vault {} for {what}: the read fails with 403",
+                    identity.name, vault.name
+                ),
+                vec![format!(
+                    "{} role assignments and {} access policies for principal {principal} on {}",
+                    assignments.len(),
+                    policies.len(),
+                    vault.name
+                )],
+                confirm,
+                fix,
+            ));
+        }
+    }
+    over_privilege(cx, link, vault, &assignments, &policies);
+    if ok_summary.is_empty() {
+        ok_summary = "granted".into();
+    }
+    set(link, Status::Ok, &ok_summary);
+}
+
+fn over_privilege(
+    cx: &Ctx,
+    link: &mut Link,
+    vault: &VaultObs,
+    assignments: &[&RoleAssignmentObs],
+    policies: &[&crate::snapshot::AccessPolicyObs],
+) {
+    let identity = cx.identity.map_or("", |i| i.name.as_str());
+    let mut evidence = Vec::new();
+    if vault.rbac {
+        for r in assignments {
+            if WRITES.iter().any(|w| grants(r, w)) {
+                evidence.push(format!(
+                    "{} at {}: dataActions {:?}",
+                    r.role_name, r.scope, r.data_actions
+                ));
+            }
+        }
+    } else {
+        for a in policies {
+            let writes = |perms: &[String]| {
+                perms.iter().any(|p| {
+                    matches!(
+                        p.to_ascii_lowercase().as_str(),
+                        "set" | "delete" | "purge" | "all" | "create" | "update" | "import"
+                    )
+                })
+            };
+            if writes(&a.secrets) || writes(&a.keys) || writes(&a.certificates) {
+                evidence.push(format!(
+                    "access policy: secrets {:?}, keys {:?}, certificates {:?}",
+                    a.secrets, a.keys, a.certificates
+                ));
+            }
+        }
+    }
+    if evidence.is_empty() {
+        return;
+    }
+    let (confirm, fix) = remedy::commands(cx, Code::KVC504);
+    link.findings.push(cx.finding(
+        Code::KVC504,
+        format!("KeyVault/{}", vault.name),
+        format!(
+            "{identity} only reads Key Vault {} for the mount but may also write or delete: a leaked pod token can change the vault",
+            vault.name
+        ),
+        evidence,
+        confirm,
+        fix,
+    ));
+}
+
+fn firewall(cx: &Ctx, link: &mut Link, vault: &VaultObs) {
+    let n = &vault.network;
+    if n.public_access && !n.default_deny {
+        return;
+    }
+    match &n.cluster_allowed {
+        Observed::Known(true) => {}
+        Observed::Known(false) => {
+            let (confirm, fix) = remedy::commands(cx, Code::KVC505);
+            link.findings.push(cx.finding(
+                Code::KVC505,
+                format!("KeyVault/{}", vault.name),
+                format!(
+                    "Key Vault {} {} and no rule admits the cluster's egress: reads fail with 403 ForbiddenByFirewall",
+                    vault.name,
+                    if n.public_access { "denies by default" } else { "has public network access disabled" }
+                ),
+                vec![format!(
+                    "publicNetworkAccess: {}, networkAcls.defaultAction: {}",
+                    if n.public_access { "Enabled" } else { "Disabled" },
+                    if n.default_deny { "Deny" } else { "Allow" }
+                )],
+                confirm,
+                fix,
+            ));
+        }
+        Observed::Unknown(reason) => {
+            link.facts.push(Fact::new(
+                "firewall",
+                format!("restricted; cluster egress match unknown: {reason}"),
+            ));
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! Consumers link: who reads the synced Secret and whether they see current values. Env vars
+//! are a start-time snapshot (FACTS §4): a rotated Secret needs a restart (Reloader, §10).
+
+use super::remedy;
+use super::set;
+use crate::chain::catalog::Code;
+use crate::chain::context::Ctx;
+use crate::chain::index::{SPC_ATTRIBUTE, Use};
+use crate::chain::model::{Fact, Link, Status};
+use crate::snapshot::{ContainerStateObs, PodObs, VolumeSourceObs};
+
+pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
+    let Some(spc) = cx.spc else {
+        set(link, Status::Pending, "no SPC");
+        return;
+    };
+    if spc.secret_objects.is_empty() {
+        set(link, Status::Ok, "files only");
+        return;
+    }
+    let mut env_users = 0usize;
+    let mut total = 0usize;
+    for so in &spc.secret_objects {
+        let Some(list) = cx
+            .ix
+            .secret_consumers
+            .get(&(cx.ns(), so.secret_name.as_str()))
+        else {
+            continue;
+        };
+        for c in list {
+            if std::ptr::eq(c.pod, cx.pod) {
+                total += 1;
+                if super::sync::is_env(&c.how) {
+                    env_users += 1;
+                    stale_env(cx, link, &so.secret_name, &c.how);
+                }
+            } else if !mounts_spc(c.pod, cx.spc_name) {
+                not_mounted(cx, link, &so.secret_name, c.pod, &c.how);
+            }
+        }
+        if env_users > 0 {
+            reloader(cx, link, &so.secret_name);
+        }
+    }
+    link.facts
+        .push(Fact::new("consumers in this pod", total.to_string()));
+    set(
+        link,
+        Status::Ok,
+        match (total, env_users) {
+            (0, _) => "none",
+            (_, 0) => "volume",
+            _ => "env",
+        },
+    );
+}
+
+fn mounts_spc(pod: &PodObs, spc: &str) -> bool {
+    pod.volumes.iter().any(|v| {
+        matches!(&v.source, VolumeSourceObs::Csi { attributes, .. }
+            if attributes.get(SPC_ATTRIBUTE).is_some_and(|s| s == spc))
+    })
+}
+
+fn describe(how: &Use) -> String {
+    match how {
+        Use::Env {
+            container,
+            var,
+            key,
+        } => {
+            format!("container {} env {var} (key {key})", container.name)
+        }
+        Use::EnvFrom { container } => format!("container {} envFrom", container.name),
+        Use::Volume { volume } => format!("volume {volume}"),
+    }
+}
+
+/// KVC901: the Secret changed after the container started.
+fn stale_env(cx: &Ctx, link: &mut Link, secret: &str, how: &Use) {
+    if cx.template {
+        return;
+    }
+    let container = match how {
+        Use::Env { container, .. } | Use::EnvFrom { container } => *container,
+        Use::Volume { .. } => return,
+    };
+    let ContainerStateObs::Running { started_at } = &container.state else {
+        return;
+    };
+    let Some(s) = cx.ix.secrets.get(&(cx.ns(), secret)) else {
+        return;
+    };
+    let Some(updated) = s.updated_at else { return };
+    if updated <= *started_at {
+        return;
+    }
+    let (confirm, fix) = remedy::commands(cx, Code::KVC901);
+    link.findings.push(cx.finding(
+        Code::KVC901,
+        format!("Pod/{}", cx.pod.name),
+        format!(
+            "{} of pod {} reads Secret {secret}, which changed at {updated} after the container started at {started_at}: the process holds the old value",
+            describe(how),
+            cx.pod.name
+        ),
+        vec![
+            format!("container {} running since {started_at}", container.name),
+            format!("Secret {secret} last written {updated}"),
+        ],
+        confirm,
+        fix,
+    ));
+}
+
+const RELOADER_ANY: [&str; 2] = [
+    "reloader.stakater.com/auto",
+    "secret.reloader.stakater.com/auto",
+];
+
+/// KVC902: env consumption with nothing that restarts the pods when the Secret rotates.
+fn reloader(cx: &Ctx, link: &mut Link, secret: &str) {
+    let ann = match &cx.workload {
+        Some((k, n)) => cx.ix.workload(cx.ns(), k, n).map(|w| &w.annotations),
+        None => Some(&cx.pod.annotations),
+    };
+    let Some(ann) = ann else {
+        // The workload object is not observed: its annotations are unknown.
+        link.facts.push(Fact::new(
+            "restart on rotation",
+            "unknown (workload not observed)",
+        ));
+        return;
+    };
+    let auto = RELOADER_ANY
+        .iter()
+        .any(|k| ann.get(*k).is_some_and(|v| v == "true"));
+    let named = ann
+        .get("secret.reloader.stakater.com/reload")
+        .is_some_and(|v| v.split(',').any(|s| s.trim() == secret));
+    let spc_named = ann
+        .get("secretproviderclass.reloader.stakater.com/reload")
+        .is_some_and(|v| v.split(',').any(|s| s.trim() == cx.spc_name))
+        || ann
+            .get("secretproviderclass.reloader.stakater.com/auto")
+            .is_some_and(|v| v == "true");
+    if auto || named || spc_named {
+        link.facts
+            .push(Fact::new("restart on rotation", "Reloader annotation"));
+        return;
+    }
+    let (confirm, fix) = remedy::commands(cx, Code::KVC902);
+    link.findings.push(cx.finding(
+        Code::KVC902,
+        cx.owner_resource(),
+        format!(
+            "{} reads synced Secret {secret} through env but nothing restarts it when the Secret rotates (no Reloader annotation): env keeps the value from container start",
+            cx.owner_resource()
+        ),
+        vec![format!("annotations: {:?}", ann.keys().collect::<Vec<_>>())],
+        confirm,
+        fix,
+    ));
+}
+
+/// KVC903: another workload consumes the synced Secret without mounting the SPC.
+fn not_mounted(cx: &Ctx, link: &mut Link, secret: &str, other: &PodObs, how: &Use) {
+    let who = match cx.ix.workload_of(other) {
+        Some((k, n)) => format!("{k}/{n}"),
+        None => format!("Pod/{}", other.name),
+    };
+    if link
+        .findings
+        .iter()
+        .any(|f| f.code == Code::KVC903 && f.resource == who)
+    {
+        return;
+    }
+    let (confirm, fix) = remedy::commands(cx, Code::KVC903);
+    link.findings.push(cx.finding(
+        Code::KVC903,
+        who.clone(),
+        format!(
+            "{who} consumes synced Secret {secret} ({}) but none of its pods mount SecretProviderClass {}: the Secret exists only while other pods mount it, and is garbage-collected with their owners",
+            describe(how),
+            cx.spc_name
+        ),
+        vec![format!("{who}: {}", describe(how))],
+        confirm,
+        fix,
+    ));
+}

@@ -1,0 +1,77 @@
+//! One rule module per link. Each `check` reads the [`Ctx`], may fill in what later links need
+//! (auth mode, identity, vault), sets the link's status/summary/facts for the non-finding cases
+//! (ok, unknown, pending) and pushes findings; `build::settle` then lets findings decide.
+
+pub(crate) mod access;
+pub(crate) mod consumers;
+pub(crate) mod federation;
+pub(crate) mod identity;
+pub(crate) mod mount;
+pub(crate) mod pod;
+pub(crate) mod remedy;
+pub(crate) mod service_account;
+pub(crate) mod sync;
+pub(crate) mod vault_object;
+
+use super::catalog::Code;
+use super::context::{Ctx, event_evidence};
+use super::events;
+use super::model::{Fact, Link, LinkKind, Status};
+
+/// Set a link's non-finding status: unknown / pending / ok with its reason.
+pub(crate) fn set(link: &mut Link, status: Status, summary: &str) {
+    link.status = status;
+    link.summary = summary.to_string();
+}
+
+/// The link cannot be checked: say why, in the summary and as a fact.
+pub(crate) fn unknown(link: &mut Link, summary: &str, reason: &str) {
+    set(link, Status::Unknown, summary);
+    link.facts.push(Fact::new("unknown", reason));
+}
+
+/// Fold classified mount/sync events into the links they break.
+///
+/// FailedMount events only matter while the volume is not mounted: once the SPCPS says
+/// `mounted: true` they are history (kubelet retried and succeeded). Sync events
+/// (FailedToCreateSecret) and ≤v1.5 rotation failures matter at any time.
+pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) {
+    let mounted = cx.mounted();
+    let relevant = |reason: &str| !(mounted && reason == "FailedMount");
+    let has_cause = cx
+        .events
+        .iter()
+        .any(|(_, e)| relevant(&e.reason) && !events::is_followup(&e.message));
+    let mut blocked_by: Option<LinkKind> = None;
+    for (code, e) in &cx.events {
+        if !relevant(&e.reason) || (has_cause && events::is_followup(&e.message)) {
+            continue;
+        }
+        let code = match code {
+            Some(c) => *c,
+            None if e.type_ == "Normal" => continue,
+            None => Code::KVC701,
+        };
+        let evidence = event_evidence(e);
+        let link = &mut links[code.link().index()];
+        if let Some(f) = link.findings.iter_mut().find(|f| f.code == code) {
+            // A rule already found it from the objects: the event corroborates.
+            if !f.evidence.contains(&evidence) {
+                f.evidence.push(evidence);
+            }
+        } else {
+            let f = remedy::from_event(cx, code, e, evidence);
+            link.findings.push(f);
+        }
+        if e.reason == "FailedMount" && code.link() != LinkKind::Mount {
+            blocked_by = Some(blocked_by.map_or(code.link(), |b| b.min(code.link())));
+        }
+    }
+    if let Some(cause) = blocked_by {
+        let mount = &mut links[LinkKind::Mount.index()];
+        if mount.status < Status::Broken {
+            mount.status = Status::Broken;
+            mount.summary = format!("blocked: {}", cause.title());
+        }
+    }
+}

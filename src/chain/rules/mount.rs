@@ -1,0 +1,203 @@
+//! Mount link: the objects list parses and maps to distinct files, the driver mounted it
+//! (SPCPS), the mounted versions keep up with the vault, rotation is on. FailedMount events are
+//! folded in afterwards by `rules::apply_events`.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use super::remedy;
+use super::{set, unknown};
+use crate::chain::catalog::Code;
+use crate::chain::context::Ctx;
+use crate::chain::model::{Fact, Link, Status};
+use crate::snapshot::ContainerStateObs;
+
+/// Slack on top of the poll interval before a version lag counts (kubelet republish cadence).
+const LAG_SLACK: Duration = Duration::from_secs(60);
+
+pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
+    let Some(p) = cx.params.clone() else {
+        set(link, Status::Pending, "no SPC");
+        return;
+    };
+    // Static: the objects YAML (manifests see this too).
+    let objects_problems: Vec<_> = p
+        .problems
+        .iter()
+        .filter(|pr| pr.field.starts_with("objects"))
+        .collect();
+    if !objects_problems.is_empty() {
+        let (confirm, fix) = remedy::commands(cx, Code::KVC705);
+        link.findings.push(cx.finding(
+            Code::KVC705,
+            cx.spc_resource(),
+            format!(
+                "SecretProviderClass {} objects: {}",
+                cx.spc_name,
+                objects_problems
+                    .iter()
+                    .map(|pr| pr.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            objects_problems.iter().map(|pr| pr.to_string()).collect(),
+            confirm,
+            fix,
+        ));
+    }
+    let mut files: HashMap<&str, &str> = HashMap::new();
+    for o in &p.objects {
+        let file = o.file_name();
+        if let Some(prev) = files.insert(file, &o.object_name) {
+            let (confirm, fix) = remedy::commands(cx, Code::KVC706);
+            link.findings.push(cx.finding(
+                Code::KVC706,
+                cx.spc_resource(),
+                format!(
+                    "objects {prev} and {} of SecretProviderClass {} both mount as file {file}: one overwrites the other",
+                    o.object_name, cx.spc_name
+                ),
+                vec![format!("objects[{}]: objectName {}, objectAlias {}", o.index, o.object_name, o.object_alias.as_deref().unwrap_or("(none)"))],
+                confirm,
+                fix.replace("parameters.objects", &format!("give objects[{}] a distinct objectAlias", o.index)),
+            ));
+        }
+    }
+    let csi = cx.snap().cluster.csi_driver.known();
+    if let Some(csi) = csi
+        && csi.rotation_enabled.known() == Some(&false)
+    {
+        let (confirm, fix) = remedy::commands(cx, Code::KVC702);
+        link.findings.push(cx.finding(
+            Code::KVC702,
+            remedy::CSIDRIVER.to_string(),
+            "secret rotation is disabled in the Secrets Store CSI driver: mounted files (and synced Secrets) keep the version fetched at pod start".to_string(),
+            vec!["--enable-secret-rotation=false".to_string()],
+            confirm,
+            fix,
+        ));
+    }
+
+    // Runtime: did the driver mount it?
+    if cx.template {
+        set(link, Status::Pending, "template");
+        link.facts
+            .push(Fact::new("runtime", "a pod template has no mount yet"));
+        return;
+    }
+    if let Some(reason) = cx.snap().spc_statuses.unknown_in(cx.ns()) {
+        unknown(link, "status unknown", reason);
+        return;
+    }
+    let Some(st) = cx.status else {
+        let waiting = cx.pod.containers.iter().any(|c| matches!(&c.state, ContainerStateObs::Waiting { reason, .. } if reason == "ContainerCreating"));
+        if cx.pod.phase == "Pending" || waiting {
+            set(link, Status::Pending, "mounting");
+        } else if cx.pod.phase.is_empty() {
+            set(link, Status::Pending, "no status");
+        } else {
+            unknown(
+                link,
+                "no SPCPS",
+                &format!(
+                    "pod is {} but no SecretProviderClassPodStatus {}-{}-{} was observed",
+                    cx.pod.phase,
+                    cx.pod.name,
+                    cx.ns(),
+                    cx.spc_name
+                ),
+            );
+        }
+        return;
+    };
+    link.facts
+        .push(Fact::compare("mounted", st.mounted.to_string(), "true"));
+    if !st.mounted {
+        set(link, Status::Pending, "mounting");
+        return;
+    }
+    set(link, Status::Ok, "mounted");
+    lag(
+        cx,
+        link,
+        csi.map_or(Duration::from_secs(120), |c| c.rotation_poll_interval),
+    );
+}
+
+/// KVC703: mounted version ≠ vault latest for longer than a poll interval (+ slack).
+fn lag(cx: &Ctx, link: &mut Link, poll: Duration) {
+    let Some(p) = cx.params.as_deref() else {
+        return;
+    };
+    let Some(st) = cx.status else { return };
+    let now = cx.snap().source.observed_at;
+    let rotation_off = cx
+        .snap()
+        .cluster
+        .csi_driver
+        .known()
+        .and_then(|c| c.rotation_enabled.known())
+        == Some(&false);
+    let vault = p.keyvault_name.as_deref().unwrap_or_default();
+    for o in &p.objects {
+        if o.object_version.is_some() {
+            continue; // pinned: KVC603 already says it never moves
+        }
+        let Some(t) = o.object_type else { continue };
+        let Some(obj) = cx
+            .ix
+            .object(vault, t, &o.object_name)
+            .and_then(|f| f.state.known())
+            .and_then(|s| s.as_ref())
+        else {
+            continue;
+        };
+        let Some(latest) = obj.latest() else { continue };
+        let id = o.status_id();
+        let Some(mounted) = st.objects.iter().find(|so| so.id == id) else {
+            continue;
+        };
+        if mounted.version == latest.version {
+            continue;
+        }
+        let since = latest.created.unwrap_or(now);
+        let lag = now.duration_since(since);
+        let limit =
+            jiff::SignedDuration::try_from(poll + LAG_SLACK).unwrap_or(jiff::SignedDuration::MAX);
+        if lag <= limit {
+            continue;
+        }
+        let why = if rotation_off {
+            "rotation is disabled, so it never will".to_string()
+        } else {
+            "since driver v1.6.0 failed re-fetches are silent (no event): this lag is the only signal".to_string()
+        };
+        let (confirm, fix) = remedy::commands(cx, Code::KVC703);
+        link.findings.push(cx.finding(
+            Code::KVC703,
+            format!("Pod/{}", cx.pod.name),
+            format!(
+                "pod {} still mounts {} {} version {} while the vault's latest is {} (created {}s ago, poll interval {}s): {why}",
+                cx.pod.name,
+                t.as_str(),
+                o.object_name,
+                mounted.version,
+                latest.version,
+                lag.as_secs(),
+                poll.as_secs()
+            ),
+            vec![
+                format!("SPCPS {}: {} version {}", st.name, id, mounted.version),
+                format!("Key Vault {vault}: latest {} created {}", latest.version, since),
+            ],
+            confirm,
+            fix,
+        ));
+    }
+}
+
+/// KVC704 estimate: transactions/day = pods × objects × polls/day.
+pub(crate) fn throttle_estimate(pods: usize, objects: usize, poll: Duration) -> u64 {
+    let polls = 86_400 / poll.as_secs().max(1);
+    pods as u64 * objects as u64 * polls
+}

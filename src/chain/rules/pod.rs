@@ -1,0 +1,236 @@
+//! Pod link: the CSI volume wiring (driver, SPC attribute, readOnly), the SPC's existence,
+//! subPath mounts, and the cluster-wide driver facts every mount depends on.
+
+use super::remedy::{self, AUDIENCE, CSIDRIVER};
+use super::{set, unknown};
+use crate::chain::catalog::Code;
+use crate::chain::context::Ctx;
+use crate::chain::index::DRIVER;
+use crate::chain::model::{Fact, Link, Status};
+use crate::snapshot::VolumeSourceObs;
+
+pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
+    link.facts.push(Fact::compare("driver", cx.driver, DRIVER));
+    set(link, Status::Ok, "wired");
+    wiring(cx, link);
+    spc_exists(cx, link);
+    sub_paths(cx, link);
+    driver_facts(cx, link);
+}
+
+fn wiring(cx: &Ctx, link: &mut Link) {
+    let mut problems = Vec::new();
+    let mut evidence = Vec::new();
+    if cx.driver != DRIVER {
+        problems.push(format!("driver is {:?}, not {DRIVER}", cx.driver));
+        evidence.push(format!(
+            "volumes[{}].csi.driver: {}",
+            cx.volume.name, cx.driver
+        ));
+    }
+    if let Some(key) = cx.spc_key_typo {
+        problems.push(format!(
+            "volumeAttributes has {key:?} instead of \"secretProviderClass\" (keys are case-sensitive)"
+        ));
+        evidence.push(format!(
+            "volumes[{}].csi.volumeAttributes.{key}: {}",
+            cx.volume.name, cx.spc_name
+        ));
+    } else if cx.spc_name.is_empty() {
+        problems.push("volumeAttributes.secretProviderClass is missing".to_string());
+        evidence.push(format!(
+            "volumes[{}].csi.volumeAttributes: {:?}",
+            cx.volume.name, cx.attributes
+        ));
+    }
+    if cx.read_only != Some(true) {
+        problems.push(
+            "csi.readOnly is not true: the driver refuses it (\"Readonly is not true in request\")"
+                .to_string(),
+        );
+        evidence.push(format!(
+            "volumes[{}].csi.readOnly: {}",
+            cx.volume.name,
+            cx.read_only.map_or("unset".to_string(), |b| b.to_string())
+        ));
+    }
+    link.facts.push(Fact::compare(
+        "readOnly",
+        cx.read_only.map_or("unset".to_string(), |b| b.to_string()),
+        "true",
+    ));
+    if problems.is_empty() {
+        return;
+    }
+    let (confirm, fix) = remedy::commands(cx, Code::KVC103);
+    let message = format!("volume {}: {}", cx.volume.name, problems.join("; "));
+    link.findings.push(cx.finding(
+        Code::KVC103,
+        cx.owner_resource(),
+        message,
+        evidence,
+        confirm,
+        fix,
+    ));
+}
+
+fn spc_exists(cx: &Ctx, link: &mut Link) {
+    if cx.spc_name.is_empty() {
+        return;
+    }
+    link.facts
+        .push(Fact::new("secretProviderClass", cx.spc_name));
+    if cx.spc.is_some() {
+        return;
+    }
+    if let Some(reason) = cx.snap().spcs.unknown_in(cx.ns()) {
+        unknown(link, "SPC unknown", reason);
+        return;
+    }
+    // Name the nearest SPC in the namespace: a typo is the usual cause.
+    let nearest = cx
+        .snap()
+        .spcs
+        .items
+        .iter()
+        .filter(|s| s.namespace == cx.ns())
+        .map(|s| (strsim::levenshtein(&s.name, cx.spc_name), s.name.as_str()))
+        .min();
+    let mut message = format!(
+        "volume {} references SecretProviderClass {} which does not exist in namespace {}",
+        cx.volume.name,
+        cx.spc_name,
+        cx.ns()
+    );
+    let (confirm, mut fix) = remedy::commands(cx, Code::KVC101);
+    if let Some((d, name)) = nearest
+        && d <= 3
+    {
+        message.push_str(&format!(" (did you mean {name}?)"));
+        fix = remedy::edit_owner(
+            cx,
+            &format!(
+                "volumes[{}].csi.volumeAttributes.secretProviderClass: {name}",
+                cx.volume.name
+            ),
+        );
+    }
+    let evidence = vec![format!(
+        "volumes[{}].csi.volumeAttributes.secretProviderClass: {}",
+        cx.volume.name, cx.spc_name
+    )];
+    link.findings.push(cx.finding(
+        Code::KVC101,
+        cx.spc_resource(),
+        message,
+        evidence,
+        confirm,
+        fix,
+    ));
+}
+
+/// subPath mounts of the CSI volume, or of a Secret volume fed by this SPC's sync.
+fn sub_paths(cx: &Ctx, link: &mut Link) {
+    let synced: Vec<&str> = cx
+        .spc
+        .map(|s| {
+            s.secret_objects
+                .iter()
+                .map(|o| o.secret_name.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    for c in &cx.pod.containers {
+        for m in &c.mounts {
+            let Some(sub) = &m.sub_path else { continue };
+            let what = if m.volume == cx.volume.name {
+                format!("the CSI volume {}", m.volume)
+            } else {
+                match cx.pod.volume(&m.volume).map(|v| &v.source) {
+                    Some(VolumeSourceObs::Secret { secret_name, .. })
+                        if synced.contains(&secret_name.as_str()) =>
+                    {
+                        format!("volume {} of synced Secret {secret_name}", m.volume)
+                    }
+                    _ => continue,
+                }
+            };
+            let (confirm, fix) = remedy::commands(cx, Code::KVC102);
+            link.findings.push(cx.finding(
+                Code::KVC102,
+                cx.owner_resource(),
+                format!(
+                    "container {} mounts {what} with subPath {sub}: a subPath is a copy taken at start, rotated content never reaches {}",
+                    c.name, m.path
+                ),
+                vec![format!(
+                    "containers[{}].volumeMounts: {{name: {}, mountPath: {}, subPath: {sub}}}",
+                    c.name, m.volume, m.path
+                )],
+                confirm,
+                fix,
+            ));
+        }
+    }
+}
+
+/// Cluster facts: driver registered, provider running, token for the exchange audience.
+fn driver_facts(cx: &Ctx, link: &mut Link) {
+    let Some(csi) = cx.snap().cluster.csi_driver.known() else {
+        return;
+    };
+    if !csi.installed {
+        let (confirm, fix) = remedy::commands(cx, Code::KVC104);
+        link.findings.push(cx.finding(
+            Code::KVC104,
+            CSIDRIVER.to_string(),
+            "the CSIDriver secrets-store.csi.k8s.io is not registered: kubelet cannot mount any Secrets Store volume".to_string(),
+            vec!["kubectl get csidriver secrets-store.csi.k8s.io: NotFound".to_string()],
+            confirm,
+            fix,
+        ));
+    } else if csi.azure_provider.known() == Some(&false) {
+        let (confirm, fix) = remedy::commands(cx, Code::KVC104);
+        link.findings.push(cx.finding(
+            Code::KVC104,
+            CSIDRIVER.to_string(),
+            "the Azure provider of the Secrets Store CSI driver is not running: mounts fail with \"failed to lookup provider client: \\\"azure\\\"\"".to_string(),
+            vec!["no running secrets-store-provider-azure pod".to_string()],
+            confirm,
+            fix,
+        ));
+    }
+    // Only workload identity needs the token; other modes never read it.
+    let needs_token = cx.params.as_deref().is_some_and(|p| {
+        p.client_id.is_some()
+            && !truthy(&p.use_vm_managed_identity)
+            && !truthy(&p.use_pod_identity)
+            && !truthy(&p.use_azure_token_proxy)
+    });
+    if let (true, true, Some(auds)) = (needs_token, csi.installed, csi.token_audiences.known())
+        && !auds.iter().any(|a| a == AUDIENCE)
+    {
+        let (confirm, fix) = remedy::commands(cx, Code::KVC105);
+        link.findings.push(cx.finding(
+            Code::KVC105,
+            CSIDRIVER.to_string(),
+            format!("the CSIDriver requests no service-account token for {AUDIENCE}: workload-identity mounts fail with \"service account tokens not found\""),
+            vec![format!("CSIDriver.spec.tokenRequests audiences: {auds:?}")],
+            confirm,
+            fix,
+        ));
+    }
+}
+
+pub(crate) fn truthy(v: &Option<String>) -> bool {
+    v.as_deref().and_then(parse_bool) == Some(true)
+}
+
+/// Go's strconv.ParseBool.
+pub(crate) fn parse_bool(s: &str) -> Option<bool> {
+    match s.trim() {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
+}

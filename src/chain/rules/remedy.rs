@@ -1,0 +1,401 @@
+//! Confirm and fix commands with the chain's real names, per code. Rules with more context
+//! (an object name, a nearest subject) write their own; these are the defaults, and what
+//! event-only findings (Azure side unknown) use.
+
+use crate::chain::catalog::Code;
+use crate::chain::context::{Ctx, resource_group};
+use crate::chain::events;
+use crate::chain::model::Finding;
+use crate::snapshot::EventObs;
+
+pub(crate) const AUDIENCE: &str = "api://AzureADTokenExchange";
+pub(crate) const CSIDRIVER: &str = "CSIDriver/secrets-store.csi.k8s.io";
+
+/// `-g <rg>` of the identity when known, else a shell variable the user fills in.
+pub(crate) fn identity_rg(cx: &Ctx) -> String {
+    cx.identity
+        .and_then(|i| resource_group(&i.resource_id))
+        .map_or_else(|| "\"$IDENTITY_RG\"".to_string(), str::to_string)
+}
+
+pub(crate) fn identity_name(cx: &Ctx) -> String {
+    cx.identity
+        .map_or_else(|| "\"$IDENTITY_NAME\"".to_string(), |i| i.name.clone())
+}
+
+pub(crate) fn client_id(cx: &Ctx) -> String {
+    cx.mode
+        .client_id()
+        .or_else(|| cx.params.as_deref().and_then(|p| p.client_id.as_deref()))
+        .map_or_else(|| "<clientID>".to_string(), str::to_string)
+}
+
+pub(crate) fn cluster_issuer(cx: &Ctx) -> String {
+    cx.snap().cluster.oidc_issuer.known().map_or_else(
+        || "\"$(az aks show -g \"$CLUSTER_RG\" -n \"$CLUSTER\" --query oidcIssuerProfile.issuerUrl -o tsv)\"".to_string(),
+        |s| s.clone(),
+    )
+}
+
+pub(crate) fn vault_scope(cx: &Ctx) -> String {
+    match cx.vault {
+        Some(v) if !v.resource_id.is_empty() => v.resource_id.clone(),
+        _ => format!(
+            "\"$(az keyvault show -n {} --query id -o tsv)\"",
+            cx.keyvault()
+        ),
+    }
+}
+
+pub(crate) fn principal(cx: &Ctx) -> String {
+    cx.identity.map_or_else(
+        || {
+            format!(
+                "\"$(az identity list --query \"[?clientId=='{}'].principalId\" -o tsv)\"",
+                client_id(cx)
+            )
+        },
+        |i| i.principal_id.clone(),
+    )
+}
+
+pub(crate) fn edit_spc(cx: &Ctx, what: &str) -> String {
+    format!(
+        "kubectl edit secretproviderclass {} -n {}  # {what}",
+        cx.spc_name,
+        cx.ns()
+    )
+}
+
+pub(crate) fn edit_owner(cx: &Ctx, what: &str) -> String {
+    format!(
+        "kubectl edit {} -n {}  # {what}",
+        cx.owner_kubectl(),
+        cx.ns()
+    )
+}
+
+pub(crate) fn show_spc(cx: &Ctx, jsonpath: &str) -> String {
+    format!(
+        "kubectl get secretproviderclass {} -n {} -o jsonpath='{jsonpath}'",
+        cx.spc_name,
+        cx.ns()
+    )
+}
+
+pub(crate) fn fic_list(cx: &Ctx) -> String {
+    format!(
+        "az identity federated-credential list --identity-name {} -g {} -o table",
+        identity_name(cx),
+        identity_rg(cx)
+    )
+}
+
+pub(crate) fn fic_create(cx: &Ctx) -> String {
+    format!(
+        "az identity federated-credential create --name {ns}-{sa} --identity-name {id} -g {rg} --issuer {iss} --subject {sub} --audiences {AUDIENCE}",
+        ns = cx.ns(),
+        sa = cx.pod.service_account,
+        id = identity_name(cx),
+        rg = identity_rg(cx),
+        iss = cluster_issuer(cx),
+        sub = cx.subject(),
+    )
+}
+
+pub(crate) fn role_for(t: crate::snapshot::ObjectType) -> &'static str {
+    match t {
+        crate::snapshot::ObjectType::Secret => "Key Vault Secrets User",
+        _ => "Key Vault Certificate User",
+    }
+}
+
+/// Default confirm/fix for a code in this chain.
+pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
+    use Code::*;
+    let ns = cx.ns();
+    let kv = cx.keyvault();
+    match code {
+        KVC101 => (
+            format!("kubectl get secretproviderclass -n {ns}"),
+            format!(
+                "kubectl apply -n {ns} -f <file defining SecretProviderClass {}>",
+                cx.spc_name
+            ),
+        ),
+        KVC102 => (
+            format!(
+                "kubectl get {} -n {ns} -o jsonpath='{{{}.containers[*].volumeMounts}}'",
+                cx.owner_kubectl(),
+                cx.pod_spec_path()
+            ),
+            edit_owner(cx, "mount the volume as a directory: remove subPath"),
+        ),
+        KVC103 => (
+            format!(
+                "kubectl get {} -n {ns} -o jsonpath='{{{}.volumes}}'",
+                cx.owner_kubectl(),
+                cx.pod_spec_path()
+            ),
+            edit_owner(
+                cx,
+                &format!(
+                    "volume {}: csi: {{driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {{secretProviderClass: {}}}}}",
+                    cx.volume.name,
+                    if cx.spc_name.is_empty() { "<name>" } else { cx.spc_name }
+                ),
+            ),
+        ),
+        KVC104 => (
+            "kubectl get csidriver secrets-store.csi.k8s.io && kubectl get pods -n kube-system -o wide | grep -e secrets-store".to_string(),
+            "az aks enable-addons --addons azure-keyvault-secrets-provider -g \"$CLUSTER_RG\" -n \"$CLUSTER\"".to_string(),
+        ),
+        KVC105 => (
+            "kubectl get csidriver secrets-store.csi.k8s.io -o jsonpath='{.spec.tokenRequests}'".to_string(),
+            format!("helm upgrade csi-secrets-store secrets-store-csi-driver/secrets-store-csi-driver -n kube-system --reuse-values --set 'tokenRequests[0].audience={AUDIENCE}'"),
+        ),
+        KVC201 | KVC205 => (
+            if cx.template {
+                format!(
+                    "kubectl get {} -n {ns} -o jsonpath='{{.spec.template.metadata.labels}}'",
+                    cx.owner_kubectl()
+                )
+            } else {
+                format!(
+                    "kubectl get pod {} -n {ns} -o jsonpath='{{.metadata.labels}} {{.spec.containers[*].env[*].name}}'",
+                    cx.pod.name
+                )
+            },
+            match &cx.workload {
+                Some((k, n)) if k != "Pod" => format!(
+                    "kubectl patch {} {n} -n {ns} -p '{{\"spec\":{{\"template\":{{\"metadata\":{{\"labels\":{{\"azure.workload.identity/use\":\"true\"}}}}}}}}}}'  # new pods are mutated on CREATE",
+                    k.to_ascii_lowercase()
+                ),
+                _ => format!(
+                    "add label azure.workload.identity/use: \"true\" to pod {} and recreate it (the webhook mutates on CREATE only)",
+                    cx.pod.name
+                ),
+            },
+        ),
+        KVC202 => (
+            format!(
+                "kubectl get serviceaccount {} -n {ns}",
+                cx.pod.service_account
+            ),
+            format!(
+                "kubectl create serviceaccount {sa} -n {ns} && kubectl annotate serviceaccount {sa} -n {ns} azure.workload.identity/client-id={}",
+                client_id(cx),
+                sa = cx.pod.service_account
+            ),
+        ),
+        KVC203 | KVC204 => (
+            format!(
+                "kubectl get serviceaccount {} -n {ns} -o jsonpath='{{.metadata.annotations}}'",
+                cx.pod.service_account
+            ),
+            format!(
+                "kubectl annotate serviceaccount {} -n {ns} azure.workload.identity/client-id={} --overwrite",
+                cx.pod.service_account,
+                client_id(cx)
+            ),
+        ),
+        KVC301 => (
+            format!(
+                "az identity list --query \"[?clientId=='{}'].{{name:name,rg:resourceGroup}}\" -o table",
+                client_id(cx)
+            ),
+            edit_spc(cx, "parameters.clientID: the clientId of an existing managed identity (az identity show -g <rg> -n <name> --query clientId -o tsv)"),
+        ),
+        KVC302 => (
+            format!("kubectl get secretproviderclass {} -n {ns} -o yaml", cx.spc_name),
+            edit_spc(cx, "fix the parameters named in the message"),
+        ),
+        KVC303 => (
+            "az aks show -g \"$CLUSTER_RG\" -n \"$CLUSTER\" --query addonProfiles.azureKeyvaultSecretsProvider.identity".to_string(),
+            edit_spc(cx, "useVMManagedIdentity: \"false\", clientID: <a workload identity's clientId> (one identity per workload)"),
+        ),
+        KVC401 => (fic_list(cx), fic_create(cx)),
+        KVC402 => (
+            format!("{} && echo {}", fic_list(cx), cluster_issuer(cx)),
+            format!(
+                "az identity federated-credential update --name <credential> --identity-name {} -g {} --issuer {}",
+                identity_name(cx),
+                identity_rg(cx),
+                cluster_issuer(cx)
+            ),
+        ),
+        KVC403 => (
+            fic_list(cx),
+            format!(
+                "az identity federated-credential update --name <credential> --identity-name {} -g {} --audiences {AUDIENCE}",
+                identity_name(cx),
+                identity_rg(cx)
+            ),
+        ),
+        KVC404 => (
+            format!("az keyvault show -n {kv} --query properties.tenantId -o tsv"),
+            edit_spc(cx, &format!(
+                "parameters.tenantID: {}",
+                cx.vault.map_or("<the vault's tenant>", |v| v.tenant_id.as_str())
+            )),
+        ),
+        KVC501 | KVC502 | KVC503 => {
+            let confirm = format!(
+                "az role assignment list --assignee {} --scope {} -o table && az keyvault show -n {kv} --query \"{{rbac:properties.enableRbacAuthorization,policies:properties.accessPolicies}}\"",
+                principal(cx),
+                vault_scope(cx)
+            );
+            let fix = if cx.vault.is_some_and(|v| !v.rbac) {
+                format!(
+                    "az keyvault set-policy -n {kv} --object-id {} --secret-permissions get --certificate-permissions get --key-permissions get",
+                    principal(cx)
+                )
+            } else {
+                format!(
+                    "az role assignment create --assignee-object-id {} --assignee-principal-type ServicePrincipal --role \"Key Vault Secrets User\" --scope {}",
+                    principal(cx),
+                    vault_scope(cx)
+                )
+            };
+            (confirm, fix)
+        }
+        KVC504 => (
+            format!("az role assignment list --assignee {} --all -o table", principal(cx)),
+            format!(
+                "az role assignment create --assignee-object-id {p} --assignee-principal-type ServicePrincipal --role \"Key Vault Secrets User\" --scope {s} && az role assignment delete --assignee {p} --role <over-privileged role> --scope <its scope>",
+                p = principal(cx),
+                s = vault_scope(cx)
+            ),
+        ),
+        KVC505 => (
+            format!("az keyvault show -n {kv} --query \"{{public:properties.publicNetworkAccess,acls:properties.networkAcls}}\""),
+            format!("az keyvault network-rule add -n {kv} --subnet <AKS node subnet id>  # or a private endpoint reachable from the cluster"),
+        ),
+        KVC601 | KVC602 | KVC603 | KVC604 => (
+            format!("az keyvault secret list -o table --vault-name {kv}"),
+            edit_spc(cx, "objects: objectName/objectVersion of an existing, enabled object"),
+        ),
+        KVC701 => (
+            format!("kubectl describe pod {} -n {ns}", cx.pod.name),
+            "kubectl logs -n kube-system -l app=secrets-store-provider-azure --tail=200  # the provider's full error".to_string(),
+        ),
+        KVC702 => (
+            "kubectl get ds -n kube-system -o yaml | grep -e enable-secret-rotation -e rotation-poll-interval".to_string(),
+            "az aks addon update -g \"$CLUSTER_RG\" -n \"$CLUSTER\" -a azure-keyvault-secrets-provider --enable-secret-rotation".to_string(),
+        ),
+        KVC703 => (
+            format!(
+                "kubectl get secretproviderclasspodstatus {}-{ns}-{} -n {ns} -o jsonpath='{{.status.objects}}'",
+                cx.pod.name, cx.spc_name
+            ),
+            format!("kubectl delete pod {} -n {ns}  # remount fetches the latest version", cx.pod.name),
+        ),
+        KVC704 => (
+            format!("kubectl get events -n {ns} --field-selector reason=FailedMount"),
+            "az aks addon update -g \"$CLUSTER_RG\" -n \"$CLUSTER\" -a azure-keyvault-secrets-provider --enable-secret-rotation --rotation-poll-interval 10m".to_string(),
+        ),
+        KVC705 | KVC706 => (
+            show_spc(cx, "{.spec.parameters.objects}"),
+            edit_spc(cx, "parameters.objects"),
+        ),
+        KVC801 | KVC804 => (
+            show_spc(cx, "{.spec.secretObjects}"),
+            edit_spc(cx, "secretObjects[].data[].objectName: the mounted file name (objectAlias if set)"),
+        ),
+        KVC802 => (
+            format!(
+                "kubectl get secretproviderclasspodstatus -n {ns} -o custom-columns=POD:.status.podName,SPC:.status.secretProviderClassName,MOUNTED:.status.mounted"
+            ),
+            format!("keep at least one running pod that mounts SecretProviderClass {} (no mount, no Secret)", cx.spc_name),
+        ),
+        KVC803 | KVC903 => (
+            format!("kubectl get secret -n {ns} -l secrets-store.csi.k8s.io/managed=true -o custom-columns=NAME:.metadata.name,OWNERS:.metadata.ownerReferences[*].name"),
+            format!("mount SecretProviderClass {} in every workload that uses the synced Secret", cx.spc_name),
+        ),
+        KVC805 => (
+            format!("kubectl get secret -n {ns} -o custom-columns=NAME:.metadata.name,UPDATED:.metadata.managedFields[*].time"),
+            format!("kubectl delete pod {} -n {ns}  # the driver rewrites the Secret from the new mount", cx.pod.name),
+        ),
+        KVC806 => (
+            format!(
+                "kubectl get events -n {ns} --field-selector reason=FailedToCreateSecret && kubectl logs -n kube-system -l app=secrets-store-csi-driver -c secrets-store --tail=100"
+            ),
+            "helm upgrade csi-secrets-store secrets-store-csi-driver/secrets-store-csi-driver -n kube-system --reuse-values --set syncSecret.enabled=true".to_string(),
+        ),
+        KVC901 => (
+            format!(
+                "kubectl get pod {} -n {ns} -o jsonpath='{{.status.containerStatuses[*].state.running.startedAt}}'",
+                cx.pod.name
+            ),
+            format!("kubectl rollout restart {} -n {ns}", cx.owner_kubectl()),
+        ),
+        KVC902 => (
+            format!(
+                "kubectl get {} -n {ns} -o jsonpath='{{.metadata.annotations}}'",
+                cx.owner_kubectl()
+            ),
+            format!(
+                "kubectl annotate {} -n {ns} reloader.stakater.com/auto=true  # needs Stakater Reloader in the cluster",
+                cx.owner_kubectl()
+            ),
+        ),
+    }
+}
+
+/// A finding known only from an event (the objects it concerns may be unobservable).
+pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -> Finding {
+    use Code::*;
+    let (confirm, fix) = commands(cx, code);
+    let spc = cx.spc_resource();
+    let (resource, message) = match code {
+        KVC101 => (spc, format!("the driver cannot find SecretProviderClass {} in namespace {}", cx.spc_name, cx.ns())),
+        KVC103 => (cx.owner_resource(), format!("the driver rejects volume {}: readOnly is not true", cx.volume.name)),
+        KVC104 => (CSIDRIVER.to_string(), "the Secrets Store CSI driver (or its Azure provider) is not available on the pod's node".to_string()),
+        KVC105 => (CSIDRIVER.to_string(), format!("the driver got no service-account token for {AUDIENCE}: the CSIDriver has no tokenRequests for it")),
+        KVC301 => (format!("ManagedIdentity/{}", client_id(cx)), format!("Entra ID knows no application with clientID {}", client_id(cx))),
+        KVC302 => (spc, "the provider rejected the SecretProviderClass parameters".to_string()),
+        KVC401 => {
+            let seen = events::assertion(&e.message, "Subject").unwrap_or_else(|| cx.subject());
+            (
+                format!("ManagedIdentity/{}", cx.identity.map_or_else(|| client_id(cx), |i| i.name.clone())),
+                format!("token exchange rejected: no federated credential on clientID {} matches subject {seen}", client_id(cx)),
+            )
+        }
+        KVC402 => (
+            format!("ManagedIdentity/{}", cx.identity.map_or_else(|| client_id(cx), |i| i.name.clone())),
+            format!("token exchange rejected: no federated credential on clientID {} has the cluster's issuer", client_id(cx)),
+        ),
+        KVC404 => (spc, "token exchange rejected: the tenant in the SecretProviderClass does not exist or is not the identity's".to_string()),
+        KVC501 => (format!("KeyVault/{}", cx.keyvault()), format!("Key Vault {} denied the read (403): the identity has no role or access policy that allows it", cx.keyvault())),
+        KVC505 => (format!("KeyVault/{}", cx.keyvault()), format!("Key Vault {} firewall / network rules refused the request", cx.keyvault())),
+        KVC601 => (format!("KeyVault/{}", cx.keyvault()), format!("an object of SecretProviderClass {} is not in Key Vault {}", cx.spc_name, cx.keyvault())),
+        KVC602 => (format!("KeyVault/{}", cx.keyvault()), format!("an object of SecretProviderClass {} is disabled in Key Vault {}", cx.spc_name, cx.keyvault())),
+        KVC704 => {
+            let pods = cx.ix.spc_users.get(&(cx.ns(), cx.spc_name)).map_or(1, Vec::len);
+            let objects = cx.params.as_deref().map_or(1, |p| p.objects.len().max(1));
+            let poll = cx
+                .snap()
+                .cluster
+                .csi_driver
+                .known()
+                .map_or(std::time::Duration::from_secs(120), |c| c.rotation_poll_interval);
+            let per_day = super::mount::throttle_estimate(pods, objects, poll);
+            (
+                format!("KeyVault/{}", cx.keyvault()),
+                format!(
+                    "Key Vault {} is throttling requests (429): SecretProviderClass {} alone costs about {per_day} reads/day ({pods} pods x {objects} objects x {} polls/day at {}s)",
+                    cx.keyvault(),
+                    cx.spc_name,
+                    86_400 / poll.as_secs().max(1),
+                    poll.as_secs()
+                ),
+            )
+        }
+        KVC705 => (spc, "the provider rejected the objects of the SecretProviderClass".to_string()),
+        KVC801 => (spc, "the driver cannot build the synced Secret: a secretObjects objectName matches no mounted file".to_string()),
+        KVC806 => (spc, "the driver failed to create or update the synced Secret".to_string()),
+        KVC701 => (format!("Pod/{}", cx.pod.name), format!("volume {} fails to mount for a reason no rule explains (message verbatim in evidence)", cx.volume.name)),
+        other => (spc, other.title().to_string()),
+    };
+    cx.finding(code, resource, message, vec![evidence], confirm, fix)
+}

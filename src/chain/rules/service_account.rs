@@ -1,0 +1,156 @@
+//! ServiceAccount link: the SA exists; for workload identity, its client-id annotation and the
+//! pod label that make the webhook inject AZURE_* env and the token (needed by the app's own
+//! SDK calls — the CSI mount itself gets its token from the driver, FACTS §5/§6).
+
+use super::remedy;
+use super::{set, unknown};
+use crate::chain::catalog::Code;
+use crate::chain::context::Ctx;
+use crate::chain::model::{Fact, Link, Status};
+use crate::snapshot::{EnvSourceObs, VolumeSourceObs};
+
+const CLIENT_ID: &str = "azure.workload.identity/client-id";
+const USE_LABEL: &str = "azure.workload.identity/use";
+
+pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
+    let sa_name = cx.pod.service_account.as_str();
+    link.facts.push(Fact::new("serviceAccount", sa_name));
+    let sa = cx.ix.service_accounts.get(&(cx.ns(), sa_name)).copied();
+    let Some(sa) = sa else {
+        if let Some(reason) = cx.snap().service_accounts.unknown_in(cx.ns()) {
+            unknown(link, "SA unknown", reason);
+            return;
+        }
+        let (confirm, fix) = remedy::commands(cx, Code::KVC202);
+        link.findings.push(cx.finding(
+            Code::KVC202,
+            cx.sa_resource(),
+            format!(
+                "{} runs as service account {sa_name}, which does not exist in namespace {}: the pod cannot be created",
+                cx.owner_resource(),
+                cx.ns()
+            ),
+            vec![format!("spec.serviceAccountName: {sa_name}")],
+            confirm,
+            fix,
+        ));
+        return;
+    };
+    set(link, Status::Ok, sa_name);
+    // Only workload identity reads the SA's identity; other modes don't care.
+    let Some(spc_client) = cx.params.as_deref().and_then(|p| p.client_id.clone()) else {
+        return;
+    };
+    let wi = cx.params.as_deref().is_some_and(|p| {
+        !super::pod::truthy(&p.use_vm_managed_identity) && !super::pod::truthy(&p.use_pod_identity)
+    });
+    if !wi {
+        return;
+    }
+    let annotated = sa.annotations.get(CLIENT_ID);
+    link.facts.push(Fact::compare(
+        CLIENT_ID,
+        annotated.map_or("(none)", String::as_str),
+        spc_client.as_str(),
+    ));
+    match annotated {
+        None => {
+            let (confirm, fix) = remedy::commands(cx, Code::KVC203);
+            link.findings.push(cx.finding(
+                Code::KVC203,
+                cx.sa_resource(),
+                format!(
+                    "service account {sa_name} has no {CLIENT_ID} annotation: the CSI mount does not need it (the SPC's clientID is used), but the webhook injects no AZURE_CLIENT_ID for the app's own Azure SDK calls"
+                ),
+                vec![format!("metadata.annotations: {:?}", sa.annotations)],
+                confirm,
+                fix,
+            ));
+        }
+        Some(a) if !a.trim().eq_ignore_ascii_case(&spc_client) => {
+            let (confirm, fix) = remedy::commands(cx, Code::KVC204);
+            link.findings.push(cx.finding(
+                Code::KVC204,
+                cx.sa_resource(),
+                format!(
+                    "service account {sa_name} says client-id {a} but SecretProviderClass {} uses clientID {spc_client}: the mount and the app authenticate as different identities",
+                    cx.spc_name
+                ),
+                vec![
+                    format!("ServiceAccount {sa_name}: {CLIENT_ID}: {a}"),
+                    format!("SecretProviderClass {}: clientID: {spc_client}", cx.spc_name),
+                ],
+                confirm,
+                fix,
+            ));
+        }
+        Some(_) => {}
+    }
+    label_and_injection(cx, link);
+}
+
+fn label_and_injection(cx: &Ctx, link: &mut Link) {
+    let label = cx.pod.labels.get(USE_LABEL).map(String::as_str);
+    link.facts.push(Fact::compare(
+        format!("pod label {USE_LABEL}"),
+        label.unwrap_or("(none)"),
+        "true",
+    ));
+    if label != Some("true") {
+        let (confirm, fix) = remedy::commands(cx, Code::KVC201);
+        link.findings.push(cx.finding(
+            Code::KVC201,
+            cx.owner_resource(),
+            format!(
+                "pods of {} lack label {USE_LABEL}: \"true\": the CSI mount works without it (the driver requests the token itself), but the app's own Azure SDK calls get no AZURE_CLIENT_ID / token file",
+                cx.owner_resource()
+            ),
+            vec![format!("labels: {:?}", cx.pod.labels)],
+            confirm,
+            fix,
+        ));
+        return;
+    }
+    if cx.template {
+        return; // injection happens at admission: nothing to see in a template
+    }
+    let token_volume = cx.pod.volumes.iter().any(|v| {
+        matches!(&v.source, VolumeSourceObs::Projected { token_audiences, .. }
+            if token_audiences.iter().any(|a| a == remedy::AUDIENCE))
+    });
+    let env = cx.pod.containers.iter().any(|c| {
+        c.env.iter().any(|e| {
+            e.name == "AZURE_FEDERATED_TOKEN_FILE" && !matches!(e.source, EnvSourceObs::Other)
+        })
+    });
+    link.facts.push(Fact::compare(
+        "webhook injection",
+        if token_volume || env {
+            "present"
+        } else {
+            "absent"
+        },
+        "present",
+    ));
+    if token_volume || env {
+        return;
+    }
+    let webhook = match cx.snap().cluster.workload_identity_webhook.known() {
+        Some(false) => "the workload-identity webhook is not installed",
+        _ => {
+            "the webhook is missing, or the pod was created before the label/annotation (it mutates on CREATE only)"
+        }
+    };
+    let (confirm, fix) = remedy::commands(cx, Code::KVC205);
+    link.findings.push(cx.finding(
+        Code::KVC205,
+        format!("Pod/{}", cx.pod.name),
+        format!(
+            "pod {} is labelled {USE_LABEL}: \"true\" but has no projected token or AZURE_FEDERATED_TOKEN_FILE: {webhook}",
+            cx.pod.name
+        ),
+        vec!["no projected volume with audience api://AzureADTokenExchange; no AZURE_FEDERATED_TOKEN_FILE env".to_string()],
+        confirm,
+        fix,
+    ));
+}

@@ -1,0 +1,362 @@
+//! Sync link: `secretObjects` → the Kubernetes Secret the driver writes (FACTS §2).
+//! Static: objectName must be a mounted file name, TLS Secrets need tls.key + tls.crt from a
+//! secret-type object, validation fields present. Runtime: the Secret exists (only while a pod
+//! mounts the SPC), matches the mount, and nothing relies on it without keeping it alive.
+
+use super::remedy;
+use super::{set, unknown};
+use crate::chain::catalog::Code;
+use crate::chain::context::Ctx;
+use crate::chain::index::Use;
+use crate::chain::model::{Fact, Link, Status};
+use crate::snapshot::{ObjectType, SecretObjectSpec};
+
+const TLS: &str = "kubernetes.io/tls";
+
+pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
+    let Some(spc) = cx.spc else {
+        set(link, Status::Pending, "no SPC");
+        return;
+    };
+    if spc.secret_objects.is_empty() {
+        set(link, Status::Ok, "no sync");
+        return;
+    }
+    let names: Vec<&str> = spc
+        .secret_objects
+        .iter()
+        .map(|s| s.secret_name.as_str())
+        .collect();
+    link.facts
+        .push(Fact::new("secretObjects", names.join(", ")));
+    set(
+        link,
+        Status::Ok,
+        if names.len() == 1 { names[0] } else { "synced" },
+    );
+    for so in &spc.secret_objects {
+        static_checks(cx, link, so);
+    }
+    for so in &spc.secret_objects {
+        lifetime(cx, link, so);
+    }
+    if cx.template {
+        if link.status == Status::Ok {
+            set(link, Status::Pending, "template");
+        }
+        return;
+    }
+    for so in &spc.secret_objects {
+        runtime(cx, link, so);
+    }
+}
+
+/// Files the driver writes for this SPC (alias or name; `alias/i` with version history).
+fn mounted_files(cx: &Ctx) -> Vec<String> {
+    let Some(p) = cx.params.as_deref() else {
+        return Vec::new();
+    };
+    let mut files = Vec::with_capacity(p.objects.len());
+    for o in &p.objects {
+        match o.object_version_history {
+            Some(n) if n > 1 => {
+                for i in 0..n {
+                    files.push(format!("{}/{i}", o.file_name()));
+                }
+            }
+            _ => files.push(o.file_name().to_string()),
+        }
+    }
+    files
+}
+
+fn static_checks(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
+    let files = mounted_files(cx);
+    let params = cx.params.as_deref();
+    // Driver validation (secretutil.ValidateSecretObject): the Secret is never created.
+    let mut invalid = Vec::new();
+    if so.secret_name.is_empty() {
+        invalid.push("secret name is empty");
+    }
+    if so.type_.is_empty() {
+        invalid.push("secret type is empty");
+    }
+    if so.data.is_empty() {
+        invalid.push("data is empty");
+    }
+    if !invalid.is_empty() {
+        let (confirm, _) = remedy::commands(cx, Code::KVC806);
+        link.findings.push(cx.finding(
+            Code::KVC806,
+            cx.spc_resource(),
+            format!(
+                "secretObjects entry {:?} of SecretProviderClass {} is invalid ({}): the driver never creates it",
+                so.secret_name,
+                cx.spc_name,
+                invalid.join(", ")
+            ),
+            vec![format!("secretObjects: {{secretName: {:?}, type: {:?}, data: {} entries}}", so.secret_name, so.type_, so.data.len())],
+            confirm,
+            remedy::edit_spc(cx, "secretObjects[]: secretName, type and data are all required"),
+        ));
+    }
+    for d in &so.data {
+        if files.contains(&d.object_name) {
+            continue;
+        }
+        let aliased = params.and_then(|p| {
+            p.objects
+                .iter()
+                .find(|o| o.object_name == d.object_name && o.object_alias.is_some())
+        });
+        let hint = match aliased {
+            Some(o) => format!(
+                ": {} is the Key Vault name, the file is its objectAlias {}",
+                d.object_name,
+                o.file_name()
+            ),
+            None => format!("; mounted files: {}", files.join(", ")),
+        };
+        let fix = remedy::edit_spc(
+            cx,
+            &format!(
+                "secretObjects[{}].data[key={}].objectName: {}",
+                so.secret_name,
+                d.key,
+                aliased.map_or("<a mounted file name>", |o| o.file_name())
+            ),
+        );
+        let (confirm, _) = remedy::commands(cx, Code::KVC801);
+        link.findings.push(cx.finding(
+            Code::KVC801,
+            cx.spc_resource(),
+            format!(
+                "Secret {} key {}: objectName {} matches no mounted file{hint} (\"file matching objectName {} not found in the pod\")",
+                so.secret_name, d.key, d.object_name, d.object_name
+            ),
+            vec![format!("secretObjects[{}].data: {{objectName: {}, key: {}}}", so.secret_name, d.object_name, d.key)],
+            confirm,
+            fix,
+        ));
+    }
+    if so.type_ == TLS {
+        let mut problems = Vec::new();
+        for d in &so.data {
+            if d.key != "tls.key" && d.key != "tls.crt" {
+                problems.push(format!(
+                    "key '{}' is not supported. Only 'tls.key' and 'tls.crt' are supported",
+                    d.key
+                ));
+            }
+        }
+        for k in ["tls.key", "tls.crt"] {
+            if !so.data.iter().any(|d| d.key == k) {
+                problems.push(format!("{k} is missing"));
+            }
+        }
+        let mut cert_sources: Vec<&str> = so
+            .data
+            .iter()
+            .filter_map(|d| {
+                params?.objects.iter().find(|o| {
+                    o.file_name() == d.object_name && o.object_type == Some(ObjectType::Cert)
+                })
+            })
+            .map(|o| o.object_name.as_str())
+            .collect();
+        cert_sources.dedup();
+        if !cert_sources.is_empty() {
+            problems.push(format!(
+                "built from objectType cert ({}), which mounts only the public certificate: no private key for tls.key (use objectType: secret)",
+                cert_sources.join(", ")
+            ));
+        }
+        if !problems.is_empty() {
+            let (confirm, _) = remedy::commands(cx, Code::KVC804);
+            link.findings.push(cx.finding(
+                Code::KVC804,
+                cx.spc_resource(),
+                format!("kubernetes.io/tls Secret {}: {}", so.secret_name, problems.join("; ")),
+                so.data.iter().map(|d| format!("data: {{objectName: {}, key: {}}}", d.object_name, d.key)).collect(),
+                confirm,
+                remedy::edit_spc(cx, &format!("secretObjects[{}]: keys tls.key and tls.crt, both from an objectType: secret object", so.secret_name)),
+            ));
+        }
+    }
+}
+
+/// KVC803: the synced Secret is used by something that does not mount the SPC (an Ingress,
+/// another workload): it lives only as long as the mounting pods' owners do.
+fn lifetime(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
+    let key = (cx.ns(), so.secret_name.as_str());
+    let mut users: Vec<String> = cx
+        .ix
+        .ingress_tls
+        .get(&key)
+        .into_iter()
+        .flatten()
+        .map(|i| format!("Ingress/{}", i.name))
+        .collect();
+    // Other workloads consuming it without the mount are KVC903 on the consumers link.
+    users.sort();
+    users.dedup();
+    if users.is_empty() {
+        return;
+    }
+    let (confirm, fix) = remedy::commands(cx, Code::KVC803);
+    link.findings.push(cx.finding(
+        Code::KVC803,
+        format!("Secret/{}", so.secret_name),
+        format!(
+            "synced Secret {} is used by {} which does not mount SecretProviderClass {}: the driver makes the mounting pods' owners its owners, so it is garbage-collected when they go (and absent while no pod mounts it)",
+            so.secret_name,
+            users.join(", "),
+            cx.spc_name
+        ),
+        users.iter().map(|u| format!("{u} references Secret {}", so.secret_name)).collect(),
+        confirm,
+        fix,
+    ));
+}
+
+fn runtime(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
+    if so.secret_name.is_empty() {
+        return;
+    }
+    if let Some(reason) = cx.snap().secrets.unknown_in(cx.ns()) {
+        if link.status == Status::Ok {
+            unknown(link, "Secret unknown", reason);
+        }
+        return;
+    }
+    let Some(secret) = cx
+        .ix
+        .secrets
+        .get(&(cx.ns(), so.secret_name.as_str()))
+        .copied()
+    else {
+        missing(cx, link, so);
+        return;
+    };
+    link.facts.push(Fact::compare(
+        format!("Secret {} type", secret.name),
+        secret.type_.as_str(),
+        so.type_.as_str(),
+    ));
+    if so.type_ == TLS && !secret.data.contains_key("tls.key") {
+        let (confirm, fix) = remedy::commands(cx, Code::KVC804);
+        link.findings.push(cx.finding(
+            Code::KVC804,
+            format!("Secret/{}", secret.name),
+            format!("kubernetes.io/tls Secret {} has no tls.key", secret.name),
+            vec![format!(
+                "keys: {}",
+                secret.data.keys().cloned().collect::<Vec<_>>().join(", ")
+            )],
+            confirm,
+            fix,
+        ));
+    }
+    content(cx, link, so, secret);
+}
+
+fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
+    let mounted_anywhere = cx
+        .ix
+        .mounted_per_spc
+        .get(&(cx.ns(), cx.spc_name))
+        .copied()
+        .unwrap_or(0);
+    if mounted_anywhere == 0 {
+        let (confirm, fix) = remedy::commands(cx, Code::KVC802);
+        link.findings.push(cx.finding(
+            Code::KVC802,
+            format!("Secret/{}", so.secret_name),
+            format!(
+                "synced Secret {} does not exist because no running pod has SecretProviderClass {} mounted: no mount, no Secret",
+                so.secret_name, cx.spc_name
+            ),
+            vec![format!("no SecretProviderClassPodStatus with mounted: true for {} in {}", cx.spc_name, cx.ns())],
+            confirm,
+            fix,
+        ));
+        return;
+    }
+    if !cx.mounted() {
+        set(link, Status::Pending, "not mounted");
+        return;
+    }
+    let sync_off = cx
+        .snap()
+        .cluster
+        .csi_driver
+        .known()
+        .and_then(|c| c.sync_secret_enabled.known())
+        == Some(&false);
+    let why = if sync_off {
+        "secret sync is disabled in the driver (helm syncSecret.enabled=false: no RBAC to write Secrets)"
+    } else {
+        "the driver failed to create it (see FailedToCreateSecret events and the driver log)"
+    };
+    let mut evidence = vec![format!(
+        "pod {} has {} mounted; Secret {} not found",
+        cx.pod.name, cx.spc_name, so.secret_name
+    )];
+    evidence.extend(
+        cx.events_for(Code::KVC806)
+            .map(crate::chain::context::event_evidence),
+    );
+    let (confirm, fix) = remedy::commands(cx, Code::KVC806);
+    link.findings.push(cx.finding(
+        Code::KVC806,
+        format!("Secret/{}", so.secret_name),
+        format!(
+            "synced Secret {} is missing although SecretProviderClass {} is mounted: {why}",
+            so.secret_name, cx.spc_name
+        ),
+        evidence,
+        confirm,
+        fix,
+    ));
+}
+
+/// KVC805: Secret values vs mounted file fingerprints (when the source can see files).
+fn content(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, secret: &crate::snapshot::SecretObs) {
+    let Some(files) = cx.status.and_then(|s| s.files.as_ref()) else {
+        return;
+    };
+    let mut differ = Vec::new();
+    for d in &so.data {
+        let (Some(file), Some(value)) = (files.get(&d.object_name), secret.data.get(&d.key)) else {
+            continue;
+        };
+        if file != value {
+            differ.push(format!(
+                "key {} ({} vs file {}: {})",
+                d.key, value, d.object_name, file
+            ));
+        }
+    }
+    if differ.is_empty() {
+        return;
+    }
+    let (confirm, fix) = remedy::commands(cx, Code::KVC805);
+    link.findings.push(cx.finding(
+        Code::KVC805,
+        format!("Secret/{}", secret.name),
+        format!(
+            "synced Secret {} differs from what pod {} has mounted: {}",
+            secret.name,
+            cx.pod.name,
+            differ.iter().map(|d| d.split(' ').nth(1).unwrap_or("")).collect::<Vec<_>>().join(", ")
+        ),
+        differ,
+        confirm,
+        fix,
+    ));
+}
+
+/// Whether a consumer reads this Secret through env (a start-time snapshot).
+pub(crate) fn is_env(u: &Use) -> bool {
+    matches!(u, Use::Env { .. } | Use::EnvFrom { .. })
+}

@@ -1,0 +1,283 @@
+//! Vault-object link: each SPC object exists, the version the provider will fetch (latest or
+//! pinned) is enabled and not expired; pinned versions never rotate.
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::remedy;
+use super::{set, unknown};
+use crate::chain::catalog::Code;
+use crate::chain::context::Ctx;
+use crate::chain::model::{ChainObject, Fact, Link, Status};
+use crate::snapshot::{ObjectType, ObjectVersion, Observed};
+use crate::spc::SpcObject;
+
+const EXPIRY_WARNING: SignedDuration = SignedDuration::from_hours(7 * 24);
+
+pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
+    let Some(p) = cx.params.clone() else {
+        set(link, Status::Pending, "no SPC");
+        return Vec::new();
+    };
+    let vault = p.keyvault_name.clone().unwrap_or_default();
+    let now = cx.snap().source.observed_at;
+    let mut out = Vec::with_capacity(p.objects.len());
+    let mut unknown_reason: Option<String> = None;
+    let mut latest_summary = None;
+    for o in &p.objects {
+        let mounted_version = mounted_version(cx, o);
+        let mut co = ChainObject {
+            name: o.object_name.clone(),
+            object_type: o.object_type_raw.clone(),
+            file: o.file_name().to_string(),
+            pinned_version: o.object_version.clone(),
+            mounted_version,
+            vault_version: None,
+            status: Status::Ok,
+        };
+        if let Some(v) = &o.object_version {
+            pinned(cx, link, o, v);
+        }
+        let Some(t) = o.object_type else {
+            co.status = Status::Broken; // KVC705 on the mount link says why
+            out.push(co);
+            continue;
+        };
+        let found = cx.ix.object(&vault, t, &o.object_name);
+        let state = match found.map(|f| &f.state) {
+            Some(Observed::Known(s)) => s.as_ref(),
+            Some(Observed::Unknown(r)) => {
+                co.status = if cx.mounted() {
+                    Status::Ok
+                } else {
+                    Status::Unknown
+                };
+                unknown_reason.get_or_insert_with(|| r.clone());
+                out.push(co);
+                continue;
+            }
+            None => {
+                co.status = if cx.mounted() {
+                    Status::Ok
+                } else {
+                    Status::Unknown
+                };
+                unknown_reason.get_or_insert_with(|| {
+                    if cx.snap().azure.vaults.gaps.all.is_some() {
+                        cx.snap().azure.vaults.gaps.all.clone().unwrap_or_default()
+                    } else {
+                        format!("{} {} in {vault} not looked up", t.as_str(), o.object_name)
+                    }
+                });
+                out.push(co);
+                continue;
+            }
+        };
+        let Some(obj) = state else {
+            co.status = Status::Broken;
+            let (confirm, _) = show(cx, t, &o.object_name, None);
+            link.findings.push(cx.finding(
+                Code::KVC601,
+                format!("KeyVault/{vault}"),
+                format!(
+                    "{} {} (objects[{}] of SecretProviderClass {}) does not exist in Key Vault {vault}",
+                    t.as_str(),
+                    o.object_name,
+                    o.index,
+                    cx.spc_name
+                ),
+                vec![format!("GET https://{vault}.vault.azure.net/{}/{}: 404", t.collection(), o.object_name)],
+                confirm,
+                format!(
+                    "az keyvault {} create/set --vault-name {vault} -n {} …  # or {}",
+                    cli_kind(t),
+                    o.object_name,
+                    remedy::edit_spc(cx, "objects: the objectName that exists in the vault")
+                ),
+            ));
+            out.push(co);
+            continue;
+        };
+        co.vault_version = obj.latest().map(|v| v.version.clone());
+        let target: Option<&ObjectVersion> = match &o.object_version {
+            Some(v) => obj.version(v),
+            None => obj.latest(),
+        };
+        let Some(target) = target else {
+            co.status = Status::Broken;
+            let (confirm, _) = show(cx, t, &o.object_name, None);
+            link.findings.push(cx.finding(
+                Code::KVC601,
+                format!("KeyVault/{vault}"),
+                format!(
+                    "{} {} has no version {} in Key Vault {vault}",
+                    t.as_str(),
+                    o.object_name,
+                    o.object_version.as_deref().unwrap_or("(latest)")
+                ),
+                vec![format!(
+                        "versions: {}",
+                        obj.versions
+                            .iter()
+                            .map(|v| v.version.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )],
+                confirm,
+                remedy::edit_spc(
+                    cx,
+                    &format!(
+                        "objects[{}].objectVersion: \"\" or an existing version",
+                        o.index
+                    ),
+                ),
+            ));
+            out.push(co);
+            continue;
+        };
+        if !target.enabled {
+            co.status = Status::Broken;
+            let (confirm, _) = show(cx, t, &o.object_name, Some(&target.version));
+            link.findings.push(cx.finding(
+                Code::KVC602,
+                format!("KeyVault/{vault}"),
+                format!(
+                    "{} {} version {} ({}) is disabled in Key Vault {vault}: \"Operation get is not allowed on a disabled {}\"",
+                    t.as_str(),
+                    o.object_name,
+                    target.version,
+                    if o.object_version.is_some() { "pinned" } else { "latest" },
+                    t.as_str()
+                ),
+                vec![format!("attributes.enabled: false (version {})", target.version)],
+                confirm,
+                format!(
+                    "az keyvault {} set-attributes --vault-name {vault} -n {} --version {} --enabled true",
+                    cli_kind(t),
+                    o.object_name,
+                    target.version
+                ),
+            ));
+            out.push(co);
+            continue;
+        }
+        if let Some(exp) = target.expires
+            && exp < now + EXPIRY_WARNING
+        {
+            co.status = co.status.max(Status::Warning);
+            let state = if exp <= now { "expired" } else { "expires" };
+            let (confirm, _) = show(cx, t, &o.object_name, Some(&target.version));
+            link.findings.push(cx.finding(
+                Code::KVC604,
+                format!("KeyVault/{vault}"),
+                format!(
+                    "{} {} version {} {state} at {exp} (observed at {})",
+                    t.as_str(),
+                    o.object_name,
+                    target.version,
+                    fmt_time(now)
+                ),
+                vec![format!("attributes.exp: {exp}")],
+                confirm,
+                format!(
+                    "az keyvault {} set-attributes --vault-name {vault} -n {} --expires <new date>  # or store a new version",
+                    cli_kind(t),
+                    o.object_name
+                ),
+            ));
+        }
+        latest_summary.get_or_insert(o.object_name.clone());
+        out.push(co);
+    }
+    if let Some(reason) = unknown_reason {
+        if cx.mounted() {
+            set(link, Status::Ok, "proven by mount");
+        } else {
+            unknown(link, "Azure unknown", &reason);
+        }
+    } else if p.objects.is_empty() {
+        set(link, Status::Unknown, "no objects");
+    } else {
+        let n = p.objects.len();
+        set(
+            link,
+            Status::Ok,
+            &if n == 1 {
+                latest_summary.unwrap_or_else(|| "1 object".into())
+            } else {
+                format!("{n} objects")
+            },
+        );
+    }
+    if !p.objects.is_empty() {
+        link.facts.push(Fact::new(
+            "objects",
+            p.objects
+                .iter()
+                .map(|o| format!("{}/{}", o.object_type_raw, o.object_name))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ));
+    }
+    out
+}
+
+fn pinned(cx: &Ctx, link: &mut Link, o: &SpcObject, version: &str) {
+    let t = o.object_type.unwrap_or(ObjectType::Secret);
+    link.findings.push(cx.finding(
+        Code::KVC603,
+        cx.spc_resource(),
+        format!(
+            "objects[{}] {} pins objectVersion {version}: rotation never picks up a newer version",
+            o.index, o.object_name
+        ),
+        vec![format!("objects[{}].objectVersion: {version}", o.index)],
+        format!(
+            "az keyvault {} list-versions --vault-name {} -n {} -o table",
+            cli_kind(t),
+            cx.keyvault(),
+            o.object_name
+        ),
+        remedy::edit_spc(
+            cx,
+            &format!("objects[{}].objectVersion: \"\" (latest)", o.index),
+        ),
+    ));
+}
+
+/// The version the pod has mounted, from SPCPS `status.objects` (`<type>/<objectName>`).
+fn mounted_version(cx: &Ctx, o: &SpcObject) -> Option<String> {
+    let st = cx.status?;
+    let t = o.object_type_raw.as_str();
+    st.objects
+        .iter()
+        .find(|so| {
+            so.id
+                .split_once('/')
+                .is_some_and(|(ty, name)| ty == t && name == o.object_name)
+        })
+        .map(|so| so.version.clone())
+}
+
+fn cli_kind(t: ObjectType) -> &'static str {
+    match t {
+        ObjectType::Secret => "secret",
+        ObjectType::Key => "key",
+        ObjectType::Cert => "certificate",
+    }
+}
+
+fn show(cx: &Ctx, t: ObjectType, name: &str, version: Option<&str>) -> (String, String) {
+    let v = version.map_or(String::new(), |v| format!(" --version {v}"));
+    (
+        format!(
+            "az keyvault {} show --vault-name {} -n {name}{v} --query attributes",
+            cli_kind(t),
+            cx.keyvault()
+        ),
+        String::new(),
+    )
+}
+
+fn fmt_time(t: Timestamp) -> String {
+    t.to_string()
+}

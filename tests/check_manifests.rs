@@ -1,0 +1,299 @@
+//! `kvchain check -f`: the binary's exit codes and output contract on the shipped examples,
+//! the upstream example manifests, bad input and a planted canary secret.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use kvchain::chain::{Code, LinkKind, Status, diagnose};
+use kvchain::source::manifests;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn kvchain(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run kvchain")
+}
+
+fn json(args: &[&str]) -> (i32, serde_json::Value) {
+    let out = kvchain(args);
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), v)
+}
+
+fn codes(report: &serde_json::Value) -> BTreeSet<String> {
+    report["findings"]
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .map(|f| f["code"].as_str().expect("code").to_string())
+        .collect()
+}
+
+#[test]
+fn healthy_examples_exit_0_with_no_findings() {
+    let (code, report) = json(&["check", "-f", "assets/examples/healthy", "-o", "json"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["source"], "manifests");
+    assert!(codes(&report).is_empty(), "{:#}", report["findings"]);
+    let chains = report["chains"].as_array().expect("chains");
+    assert_eq!(chains.len(), 2);
+    for c in chains {
+        for key in ["id", "namespace", "pod", "workload", "spc", "links"] {
+            assert!(c.get(key).is_some(), "chain lacks {key}: {c:#}");
+        }
+        let links: Vec<&str> = c["links"]
+            .as_array()
+            .expect("links")
+            .iter()
+            .map(|l| l["link"].as_str().expect("link"))
+            .collect();
+        let expected: Vec<&str> = LinkKind::ALL.iter().map(|l| l.as_str()).collect();
+        assert_eq!(links, expected);
+        // Runtime and Azure links are not knowable from files: never "broken", never "ok".
+        for l in c["links"].as_array().expect("links") {
+            let name = l["link"].as_str().expect("link");
+            if ["identity", "federation", "access", "vaultObject", "mount"].contains(&name) {
+                let st = l["status"].as_str().expect("status");
+                assert!(st == "unknown" || st == "pending", "{name}: {l}");
+                assert!(!l["summary"].as_str().expect("summary").is_empty());
+            }
+        }
+    }
+}
+
+#[test]
+fn broken_examples_exit_1_and_name_every_planted_mistake() {
+    let (code, report) = json(&["check", "-f", "assets/examples/broken", "-o", "json"]);
+    assert_eq!(code, 1);
+    let expected: BTreeSet<String> = [
+        "KVC101", "KVC102", "KVC103", "KVC201", "KVC202", "KVC203", "KVC204", "KVC302", "KVC303",
+        "KVC603", "KVC705", "KVC706", "KVC801", "KVC803", "KVC804", "KVC806", "KVC902", "KVC903",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    assert_eq!(codes(&report), expected);
+    for f in report["findings"].as_array().expect("findings") {
+        for key in [
+            "code",
+            "severity",
+            "link",
+            "namespace",
+            "resource",
+            "message",
+            "evidence",
+            "confirm",
+            "fix",
+        ] {
+            assert!(f.get(key).is_some(), "finding lacks {key}: {f:#}");
+        }
+        let code = Code::parse(f["code"].as_str().expect("code")).expect("known code");
+        assert_eq!(f["link"], code.link().as_str());
+        assert!(!f["confirm"].as_str().expect("confirm").is_empty());
+        assert!(!f["fix"].as_str().expect("fix").is_empty());
+        assert!(
+            !f["evidence"].as_array().expect("evidence").is_empty(),
+            "{f:#}"
+        );
+    }
+}
+
+#[test]
+fn findings_name_the_real_objects() {
+    let (_, report) = json(&["check", "-f", "assets/examples/broken", "-o", "json"]);
+    let find = |code: &str| {
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .find(|f| f["code"] == code)
+            .unwrap_or_else(|| panic!("{code} missing"))
+            .clone()
+    };
+    let f = find("KVC101");
+    assert_eq!(f["resource"], "SecretProviderClass/order-kv");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean orders-kv")
+    );
+    assert!(
+        f["fix"]
+            .as_str()
+            .unwrap()
+            .contains("kubectl edit deployment/orders -n shop")
+    );
+    let f = find("KVC801");
+    assert!(
+        f["fix"]
+            .as_str()
+            .unwrap()
+            .contains("objectName: signing-key"),
+        "{f:#}"
+    );
+    let f = find("KVC204");
+    assert!(
+        f["fix"]
+            .as_str()
+            .unwrap()
+            .contains("client-id=0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4e"),
+        "{f:#}"
+    );
+    let f = find("KVC903");
+    assert_eq!(f["resource"], "CronJob/exporter");
+}
+
+#[test]
+fn text_output_groups_by_namespace_and_workload_without_colour_when_asked() {
+    let out = kvchain(&["check", "-f", "assets/examples/broken", "--no-color"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(!text.contains('\x1b'), "no ANSI escapes with --no-color");
+    assert!(text.contains("namespace shop"));
+    assert!(text.contains("Deployment/orders"));
+    assert!(text.contains("StatefulSet/ledger"));
+    assert!(text.contains("KVC101 error"));
+    assert!(text.contains("confirm:"));
+}
+
+#[test]
+fn invalid_yaml_exits_2_naming_file_document_and_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: ok\n---\nkind: Pod\nmetadata: {name: [\n",
+    )
+    .expect("write");
+    let out = kvchain(&["check", "-f", bad.to_str().expect("utf-8 path")]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.yaml"), "{err}");
+    assert!(err.contains("document 2"), "{err}");
+    assert!(err.contains("line "), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn wrong_field_type_exits_2_naming_the_object() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("deploy.yaml");
+    std::fs::write(
+        &bad,
+        "# comment\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: many\n",
+    )
+    .expect("write");
+    let out = kvchain(&["check", "-f", bad.to_str().expect("utf-8 path")]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("deploy.yaml, document 1"), "{err}");
+    assert!(err.contains("Deployment/web"), "{err}");
+}
+
+#[test]
+fn missing_path_exits_2() {
+    let out = kvchain(&["check", "-f", "does/not/exist.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does/not/exist.yaml"));
+}
+
+#[test]
+fn canary_secret_value_never_appears_in_any_output() {
+    let canary = "CANARY-kvchain-7f3a9c";
+    let b64 = "Q0FOQVJZLWt2Y2hhaW4tN2YzYTlj"; // base64 of the canary
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("secret.yaml"),
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: reports-db\n  namespace: shop\ntype: Opaque\ndata:\n  password: {b64}\nstringData:\n  other: {canary}\n"
+        ),
+    )
+    .expect("write");
+    let examples = root().join("assets/examples/broken");
+    let secret_dir = dir.path().to_str().expect("utf-8");
+    for output in ["text", "json"] {
+        let out = kvchain(&[
+            "check",
+            "-f",
+            examples.to_str().expect("utf-8"),
+            "-f",
+            secret_dir,
+            "-o",
+            output,
+        ]);
+        assert_eq!(out.status.code(), Some(1));
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!all.contains(canary), "{output} output leaks the canary");
+        assert!(
+            !all.contains(b64),
+            "{output} output leaks the encoded canary"
+        );
+    }
+}
+
+#[test]
+fn lists_json_files_and_unknown_kinds() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("list.json"),
+        r#"{"apiVersion":"v1","kind":"List","items":[
+            {"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"}},
+            {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"a"},
+             "spec":{"containers":[{"name":"c","image":"i"}],
+                     "volumes":[{"name":"v","csi":{"driver":"secrets-store.csi.k8s.io","readOnly":true,
+                                 "volumeAttributes":{"secretProviderClass":"missing"}}}]}}]}"#,
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("notes.txt"), "not yaml: [").expect("write");
+    let snap = manifests::load(&[dir.path().to_path_buf()]).expect("loads");
+    assert_eq!(snap.pods.items.len(), 1);
+    let chains = diagnose(&snap);
+    assert_eq!(chains.len(), 1);
+    let c = &chains[0];
+    assert_eq!(c.link(LinkKind::Pod).status, Status::Broken);
+    assert!(c.findings().any(|f| f.code == Code::KVC101));
+    // A bare Pod manifest: no runtime state, the mount is unknown, not broken.
+    assert_eq!(c.link(LinkKind::Mount).status, Status::Pending);
+}
+
+#[test]
+fn upstream_example_manifests_load_and_never_report_runtime_objects_missing() {
+    let upstream = root().join("../shared/upstream/examples/k8s");
+    if !Path::new(&upstream).exists() {
+        panic!("CI runs with ../shared beside the project");
+    }
+    let snap = manifests::load(&[upstream]).expect("upstream examples load");
+    assert_eq!(snap.spcs.items.len(), 6);
+    let chains = diagnose(&snap);
+    assert!(!chains.is_empty());
+    for c in &chains {
+        for f in c.findings() {
+            assert!(
+                !matches!(
+                    f.code,
+                    Code::KVC802 | Code::KVC701 | Code::KVC703 | Code::KVC901
+                ),
+                "runtime-only code from manifests: {f:#?}"
+            );
+        }
+        assert_ne!(c.link(LinkKind::Mount).status, Status::Ok);
+    }
+}

@@ -1,0 +1,407 @@
+//! Codes that need runtime or Azure observations, each planted in the testkit's healthy world
+//! (one working chain: namespace `shop`, Deployment `web`) by changing exactly one thing.
+
+use jiff::SignedDuration;
+use kvchain::chain::testkit::{self as tk, APP, NS};
+use kvchain::chain::{Chain, Code, Finding, LinkKind, Status, diagnose};
+use kvchain::snapshot::*;
+
+fn run(s: &Snapshot) -> Vec<Chain> {
+    diagnose(s)
+}
+
+/// The single finding with `code`, asserting it sits on its catalog link and that link is
+/// at least as bad as the code's severity says.
+fn only(chains: &[Chain], code: Code) -> Finding {
+    let found: Vec<&Finding> = chains
+        .iter()
+        .flat_map(|c| c.findings())
+        .filter(|f| f.code == code)
+        .collect();
+    assert!(!found.is_empty(), "{code} not found in {:#?}", all(chains));
+    let f = found[0].clone();
+    assert_eq!(f.link, code.link());
+    assert_eq!(f.namespace, NS);
+    let c = &chains[0];
+    assert!(c.link(code.link()).status >= f.severity.status());
+    assert!(!f.confirm.is_empty() && !f.fix.is_empty() && !f.evidence.is_empty());
+    f
+}
+
+fn all(chains: &[Chain]) -> Vec<(Code, String)> {
+    chains
+        .iter()
+        .flat_map(|c| c.findings())
+        .map(|f| (f.code, f.message.clone()))
+        .collect()
+}
+
+fn codes(chains: &[Chain]) -> Vec<Code> {
+    tk::codes(chains).into_iter().collect()
+}
+
+fn csi(s: &mut Snapshot) -> &mut CsiDriverFacts {
+    match &mut s.cluster.csi_driver {
+        Observed::Known(c) => c,
+        Observed::Unknown(_) => panic!("testkit knows the driver"),
+    }
+}
+
+fn latest(s: &mut Snapshot) -> &mut ObjectVersion {
+    match &mut tk::object_mut(s, APP).state {
+        Observed::Known(Some(o)) => &mut o.versions[0],
+        _ => panic!("testkit object is known"),
+    }
+}
+
+#[test]
+fn kvc104_driver_not_registered() {
+    let mut s = tk::healthy();
+    csi(&mut s).installed = false;
+    let f = only(&run(&s), Code::KVC104);
+    assert_eq!(f.resource, "CSIDriver/secrets-store.csi.k8s.io");
+}
+
+#[test]
+fn kvc105_no_token_for_the_exchange_audience() {
+    let mut s = tk::healthy();
+    csi(&mut s).token_audiences = Observed::Known(vec!["api://AKSIdentityBinding".into()]);
+    let f = only(&run(&s), Code::KVC105);
+    assert!(f.message.contains("api://AzureADTokenExchange"));
+}
+
+#[test]
+fn kvc205_label_without_injection() {
+    let mut s = tk::healthy();
+    let pod = tk::pod_mut(&mut s, APP);
+    pod.volumes.retain(|v| v.name != "azure-identity-token");
+    pod.containers[0]
+        .env
+        .retain(|e| e.name != "AZURE_FEDERATED_TOKEN_FILE");
+    let f = only(&run(&s), Code::KVC205);
+    assert!(f.message.contains("CREATE"), "{}", f.message);
+}
+
+#[test]
+fn kvc301_no_identity_with_the_client_id() {
+    let mut s = tk::healthy();
+    s.azure.identities.items.clear();
+    let f = only(&run(&s), Code::KVC301);
+    assert!(f.message.contains(&tk::client_id(NS, APP)));
+}
+
+#[test]
+fn kvc302_pod_volume_attributes_override_spc_parameters() {
+    let mut s = tk::healthy();
+    let pod = tk::pod_mut(&mut s, APP);
+    let VolumeSourceObs::Csi { attributes, .. } = &mut pod.volumes[0].source else {
+        panic!("csi volume first")
+    };
+    attributes.insert(
+        "keyvaultName".into(),
+        "https://kv-shop.vault.azure.net".into(),
+    );
+    let f = only(&run(&s), Code::KVC302);
+    assert!(f.message.contains("URL"), "{}", f.message);
+    assert!(f.fix.contains("keyvaultName: kv-shop"), "{}", f.fix);
+}
+
+#[test]
+fn kvc302_two_identity_modes() {
+    let mut s = tk::healthy();
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.parameters
+        .insert("useVMManagedIdentity".into(), "true".into());
+    spc.parameters
+        .insert("usePodIdentity".into(), "true".into());
+    tk::reparse(spc);
+    let f = only(&run(&s), Code::KVC302);
+    assert!(
+        f.message.contains("only one identity mode"),
+        "{}",
+        f.message
+    );
+}
+
+#[test]
+fn kvc401_subject_mismatch_names_the_nearest_and_the_kind_of_difference() {
+    let cases = [
+        ("system:serviceaccount:shop:Web", "case"),
+        ("system:serviceaccount:shop:w_eb", "'_' vs '-'"),
+        ("shop:web", "prefix"),
+        ("system:serviceaccount:shop", "segment"),
+        ("system:serviceaccount:prod:web", "other namespace"),
+    ];
+    for (subject, kind) in cases {
+        let mut s = tk::healthy();
+        if subject.contains("w_eb") {
+            // '_' vs '-' needs a '-' in the real name: rename the SA.
+            tk::pod_mut(&mut s, APP).service_account = "w-eb".into();
+            tk::sa_mut(&mut s, APP).name = "w-eb".into();
+        }
+        tk::fic_mut(&mut s, APP).subject = subject.into();
+        let f = only(&run(&s), Code::KVC401);
+        assert!(f.message.contains(subject), "{}", f.message);
+        assert!(f.message.contains(kind), "{kind}: {}", f.message);
+        assert!(f.fix.contains("az identity federated-credential create"));
+        assert!(f.fix.contains(tk::ISSUER));
+    }
+}
+
+#[test]
+fn kvc402_issuer_differs_only_by_trailing_slash() {
+    let mut s = tk::healthy();
+    tk::fic_mut(&mut s, APP).issuer = tk::ISSUER.trim_end_matches('/').into();
+    let chains = run(&s);
+    let f = only(&chains, Code::KVC402);
+    assert!(f.message.contains("trailing '/'"), "{}", f.message);
+    let fact = chains[0]
+        .link(LinkKind::Federation)
+        .facts
+        .iter()
+        .find(|x| x.label == "issuer")
+        .expect("issuer fact");
+    assert!(!fact.matches());
+}
+
+#[test]
+fn kvc403_wrong_audience() {
+    let mut s = tk::healthy();
+    tk::fic_mut(&mut s, APP).audiences = vec!["api://AzureADTokenExchange/".into()];
+    only(&run(&s), Code::KVC403);
+}
+
+#[test]
+fn kvc404_spc_tenant_is_not_the_vaults() {
+    let mut s = tk::healthy();
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.parameters.insert(
+        "tenantId".into(),
+        "11111111-2222-3333-4444-555555555555".into(),
+    );
+    tk::reparse(spc);
+    let f = only(&run(&s), Code::KVC404);
+    assert!(f.fix.contains(tk::TENANT), "{}", f.fix);
+}
+
+#[test]
+fn kvc501_no_grant_decided_from_data_actions_not_names() {
+    let mut s = tk::healthy();
+    // Named like the right role, but grants nothing: names do not matter, dataActions do.
+    let r = tk::role_mut(&mut s, NS, APP);
+    r.data_actions.clear();
+    let f = only(&run(&s), Code::KVC501);
+    assert!(f.message.contains("getSecret"), "{}", f.message);
+    assert!(f.fix.contains("Key Vault Secrets User"));
+}
+
+#[test]
+fn kvc501_on_access_policy_vault_without_policy() {
+    let mut s = tk::healthy();
+    tk::vault_mut(&mut s, NS).rbac = false;
+    s.azure.role_assignments.items.clear();
+    let f = only(&run(&s), Code::KVC501);
+    assert!(f.fix.contains("az keyvault set-policy"), "{}", f.fix);
+}
+
+#[test]
+fn kvc502_role_for_the_wrong_object_type() {
+    let mut s = tk::healthy();
+    let r = tk::role_mut(&mut s, NS, APP);
+    r.role_name = "Key Vault Crypto User".into();
+    r.data_actions = vec!["Microsoft.KeyVault/vaults/keys/read".into()];
+    let f = only(&run(&s), Code::KVC502);
+    assert!(f.message.contains("Crypto User"));
+}
+
+#[test]
+fn kvc503_access_policy_on_an_rbac_vault() {
+    let mut s = tk::healthy();
+    s.azure.role_assignments.items.clear();
+    let pid = tk::principal_id(NS, APP);
+    tk::vault_mut(&mut s, NS)
+        .access_policies
+        .push(AccessPolicyObs {
+            object_id: pid,
+            secrets: vec!["get".into()],
+            ..AccessPolicyObs::default()
+        });
+    only(&run(&s), Code::KVC503);
+}
+
+#[test]
+fn kvc504_administrator_for_a_read() {
+    let mut s = tk::healthy();
+    let r = tk::role_mut(&mut s, NS, APP);
+    r.role_name = "Key Vault Administrator".into();
+    r.data_actions = vec!["Microsoft.KeyVault/vaults/*".into()];
+    let chains = run(&s);
+    let f = only(&chains, Code::KVC504);
+    assert!(f.evidence[0].contains("Administrator"));
+    assert!(
+        !codes(&chains).contains(&Code::KVC501),
+        "wildcard grants the read"
+    );
+}
+
+#[test]
+fn kvc505_firewall_blocks_the_cluster() {
+    let mut s = tk::healthy();
+    tk::vault_mut(&mut s, NS).network = NetworkObs {
+        public_access: true,
+        default_deny: true,
+        cluster_allowed: Observed::Known(false),
+    };
+    only(&run(&s), Code::KVC505);
+}
+
+#[test]
+fn kvc601_object_not_found() {
+    let mut s = tk::healthy();
+    tk::object_mut(&mut s, APP).state = Observed::Known(None);
+    let chains = run(&s);
+    only(&chains, Code::KVC601);
+    assert_eq!(chains[0].objects[0].status, Status::Broken);
+}
+
+#[test]
+fn kvc602_latest_version_disabled() {
+    let mut s = tk::healthy();
+    latest(&mut s).enabled = false;
+    let f = only(&run(&s), Code::KVC602);
+    assert!(f.fix.contains("--enabled true"));
+}
+
+#[test]
+fn kvc604_expiring_within_a_week() {
+    let mut s = tk::healthy();
+    latest(&mut s).expires = Some(tk::now() + SignedDuration::from_hours(48));
+    let f = only(&run(&s), Code::KVC604);
+    assert!(f.message.contains("expires"), "{}", f.message);
+}
+
+#[test]
+fn kvc701_unexplained_failed_mount_shown_verbatim() {
+    let mut s = tk::healthy();
+    tk::unmount(&mut s, APP);
+    let pod = tk::pod_name(APP, 0);
+    s.events.items.push(tk::failed_mount(
+        NS,
+        &pod,
+        "secrets-store-inline",
+        "grpc: received message larger than max (5242880 vs. 4194304)",
+    ));
+    let chains = run(&s);
+    let f = only(&chains, Code::KVC701);
+    assert!(f.evidence[0].contains("received message larger than max"));
+    assert_eq!(chains[0].link(LinkKind::Mount).status, Status::Broken);
+}
+
+#[test]
+fn kvc702_rotation_disabled() {
+    let mut s = tk::healthy();
+    csi(&mut s).rotation_enabled = Observed::Known(false);
+    only(&run(&s), Code::KVC702);
+}
+
+#[test]
+fn kvc703_mounted_version_lags_longer_than_the_poll_interval() {
+    let mut s = tk::healthy();
+    let Observed::Known(Some(o)) = &mut tk::object_mut(&mut s, APP).state else {
+        panic!()
+    };
+    o.versions.insert(
+        0,
+        ObjectVersion {
+            version: tk::V2.into(),
+            enabled: true,
+            created: Some(tk::ago(SignedDuration::from_mins(30))),
+            ..ObjectVersion::default()
+        },
+    );
+    let f = only(&run(&s), Code::KVC703);
+    assert!(f.message.contains(tk::V1) && f.message.contains(tk::V2));
+    // Within the poll interval (+ slack) it is not yet a finding.
+    let Observed::Known(Some(o)) = &mut tk::object_mut(&mut s, APP).state else {
+        panic!()
+    };
+    o.versions[0].created = Some(tk::ago(SignedDuration::from_secs(90)));
+    assert!(!codes(&run(&s)).contains(&Code::KVC703));
+}
+
+#[test]
+fn kvc704_throttling_with_a_transactions_estimate() {
+    let mut s = tk::healthy();
+    tk::unmount(&mut s, APP);
+    s.events.items.push(tk::failed_mount(
+        NS,
+        &tk::pod_name(APP, 0),
+        "secrets-store-inline",
+        "failed to get objectType:secret, objectName:web-db-pass, objectVersion:: GET https://kv-shop.vault.azure.net/secrets/web-db-pass/\n--------\nRESPONSE 429: 429 Too Many Requests",
+    ));
+    let f = only(&run(&s), Code::KVC704);
+    assert!(f.message.contains("720 reads/day"), "{}", f.message); // 1 pod × 1 object × 720 polls
+}
+
+#[test]
+fn kvc802_no_running_pod_mounts_the_spc() {
+    let mut s = tk::healthy();
+    tk::unmount(&mut s, APP);
+    only(&run(&s), Code::KVC802);
+}
+
+#[test]
+fn kvc805_synced_secret_differs_from_the_mount() {
+    let mut s = tk::healthy();
+    tk::secret_mut(&mut s, APP)
+        .data
+        .insert("password".into(), Fingerprint::of(b"stale"));
+    only(&run(&s), Code::KVC805);
+}
+
+#[test]
+fn kvc806_secret_missing_while_mounted_sync_disabled() {
+    let mut s = tk::healthy();
+    csi(&mut s).sync_secret_enabled = Observed::Known(false);
+    s.secrets.items.clear();
+    let f = only(&run(&s), Code::KVC806);
+    assert!(f.message.contains("syncSecret.enabled"), "{}", f.message);
+}
+
+#[test]
+fn kvc901_env_older_than_the_secret() {
+    let mut s = tk::healthy();
+    tk::secret_mut(&mut s, APP).updated_at = Some(tk::ago(SignedDuration::from_mins(5)));
+    let f = only(&run(&s), Code::KVC901);
+    assert!(f.message.contains("DB_PASSWORD"));
+}
+
+#[test]
+fn kvc902_env_without_reloader() {
+    let mut s = tk::healthy();
+    tk::workload_mut(&mut s, "Deployment", APP)
+        .annotations
+        .clear();
+    let f = only(&run(&s), Code::KVC902);
+    assert_eq!(f.resource, "Deployment/web");
+}
+
+#[test]
+fn replicas_of_one_workload_share_workload_level_findings() {
+    let mut s = tk::empty();
+    tk::add_app(&mut s, NS, APP, 3);
+    tk::workload_mut(&mut s, "Deployment", APP)
+        .annotations
+        .clear();
+    let chains = run(&s);
+    assert_eq!(chains.len(), 3);
+    let report = kvchain::report::json(&s, &chains);
+    let v: serde_json::Value = serde_json::from_str(&report).expect("json");
+    let n = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["code"] == "KVC902")
+        .count();
+    assert_eq!(n, 1, "de-duplicated across the three pods");
+}
