@@ -79,6 +79,36 @@ fn update(c: &mut Criterion) {
     }
 }
 
+/// The whole update as the UI sees it: diagnose a realistic 10,000-pod snapshot (engine
+/// testkit: 50 namespaces × 20 apps × 10 pods), then apply the chains.
+fn update_with_diagnose(c: &mut Criterion) {
+    let mut snap = kvchain::chain::testkit::empty();
+    for ns in 0..50 {
+        for app in 0..20 {
+            kvchain::chain::testkit::add_app(
+                &mut snap,
+                &format!("team-{ns:02}"),
+                &format!("svc-{app:02}"),
+                PODS / 1000,
+            );
+        }
+    }
+    let snap = Arc::new(snap);
+    let mut app = App::new(snap.source.clone(), UiConfig::default());
+    app.update(AppEvent::Resize(200, 50));
+    app.apply(Arc::clone(&snap), kvchain::chain::diagnose(&snap));
+    assert_eq!(app.tree.counts.total(), PODS);
+    c.bench_function("diagnose_and_update_10k_pods", |b| {
+        b.iter(|| {
+            let chains = kvchain::chain::diagnose(black_box(&snap));
+            app.update(AppEvent::Diagnosed {
+                snapshot: Arc::clone(&snap),
+                chains,
+            })
+        })
+    });
+}
+
 /// The tree rebuild alone (the part of an update that is the UI's own work).
 fn rebuild(c: &mut Criterion) {
     let chains = many_chains(PODS);
@@ -89,5 +119,5 @@ fn rebuild(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, draw, update, rebuild);
+criterion_group!(benches, draw, update, rebuild, update_with_diagnose);
 criterion_main!(benches);

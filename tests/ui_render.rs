@@ -328,3 +328,23 @@ fn reveal_is_refused_with_no_reveal() {
     assert!(fx.is_empty());
     assert!(app.message.as_ref().unwrap().0.contains("--no-reveal"));
 }
+
+/// The real engine's output, not hand-built chains: a federated credential whose subject has
+/// a capitalised namespace must show KVC401 with the differing character marked.
+#[test]
+fn engine_diagnosed_subject_typo() {
+    use kvchain::chain::testkit;
+    let mut snap = testkit::healthy();
+    testkit::add_app(&mut snap, "shop", "api", 2);
+    let fic = testkit::fic_mut(&mut snap, "api");
+    fic.subject = fic.subject.replace(":shop:", ":Shop:");
+    let chains = kvchain::chain::diagnose(&snap);
+    let mut app = App::new(snap.source.clone(), UiConfig::default());
+    app.update(AppEvent::Resize(140, 40));
+    app.apply(Arc::new(snap), chains);
+    assert_eq!(app.link, LinkKind::Federation, "lands on the broken link");
+    let screen = text(&mut app);
+    assert!(screen.contains("KVC401"), "{screen}");
+    assert!(screen.contains(":Shop:"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
