@@ -119,5 +119,25 @@ fn rebuild(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, draw, update, rebuild, update_with_diagnose);
+/// Same, with chains already in tree order (what a source listing by namespace sends).
+fn rebuild_presorted(c: &mut Criterion) {
+    let mut chains = many_chains(PODS);
+    chains.sort_by(|a, b| {
+        (&a.namespace, &a.workload, &a.pod).cmp(&(&b.namespace, &b.workload, &b.pod))
+    });
+    let mut tree = kvchain::ui::tree::TreeView::default();
+    let filter = kvchain::ui::tree::Filter::default();
+    c.bench_function("tree_rebuild_10k_pods_presorted", |b| {
+        b.iter(|| tree.rebuild(black_box(&chains), &filter, "bench"))
+    });
+}
+
+criterion_group!(
+    benches,
+    rebuild_presorted,
+    draw,
+    update,
+    rebuild,
+    update_with_diagnose
+);
 criterion_main!(benches);
