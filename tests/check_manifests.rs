@@ -297,3 +297,41 @@ fn upstream_example_manifests_load_and_never_report_runtime_objects_missing() {
         assert_ne!(c.link(LinkKind::Mount).status, Status::Ok);
     }
 }
+
+#[test]
+fn upstream_csidriver_without_token_requests_breaks_workload_identity_mounts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let shared = root().join("../shared/upstream");
+    for f in [
+        "crds/csidriver.yaml",
+        "examples/k8s/pod-azure-wi-aks-doc.yaml",
+        "examples/k8s/spc-azure-wi.yaml",
+    ] {
+        let src = shared.join(f);
+        let name = src.file_name().expect("file name").to_owned();
+        std::fs::copy(&src, dir.path().join(name)).expect("copy upstream example");
+    }
+    std::fs::write(
+        dir.path().join("sa.yaml"),
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: workload-identity-sa\n  annotations:\n    azure.workload.identity/client-id: \"<client id of the Azure AD Application or user-assigned managed identity to use for workload identity>\"\n",
+    )
+    .expect("write");
+    let snap = manifests::load(&[dir.path().to_path_buf()]).expect("loads");
+    let chains = diagnose(&snap);
+    assert_eq!(chains.len(), 1);
+    let f = chains[0]
+        .findings()
+        .find(|f| f.code == Code::KVC105)
+        .expect("the plain driver CSIDriver requests no token for api://AzureADTokenExchange");
+    assert_eq!(f.resource, "CSIDriver/secrets-store.csi.k8s.io");
+    // With the token requested (as the Azure provider's chart does) it is fine.
+    let with_tokens = std::fs::read_to_string(dir.path().join("csidriver.yaml")).expect("read")
+        + "  tokenRequests:\n  - audience: api://AzureADTokenExchange\n";
+    std::fs::write(dir.path().join("csidriver.yaml"), with_tokens).expect("write");
+    let snap = manifests::load(&[dir.path().to_path_buf()]).expect("loads");
+    assert!(
+        !diagnose(&snap)[0]
+            .findings()
+            .any(|f| f.code == Code::KVC105)
+    );
+}

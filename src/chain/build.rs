@@ -2,28 +2,84 @@
 //! fold events in, settle each link's status and summary.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use super::catalog::Code;
 use super::context::{AuthMode, Ctx};
-use super::index::{DRIVER, Index, SPC_ATTRIBUTE};
+use super::index::{DRIVER, HashMap, Index, SPC_ATTRIBUTE};
 use super::model::*;
 use super::{events, rules};
 use crate::snapshot::*;
 use crate::spc::{self, AzureSpc};
 
 /// Every (pod, SecretProviderClass) chain in the snapshot, with findings.
+///
+/// Links carry the facts that explain a problem (observed vs expected where they differ, the
+/// reason a link is unknown); the facts of healthy links are left out to keep a 10,000-pod
+/// diagnosis cheap — [`explain`] returns one chain with all of them.
 pub fn diagnose(snapshot: &Snapshot) -> Vec<Chain> {
+    run(snapshot, false, |_| true)
+}
+
+/// Like [`diagnose`], with every fact on every link (observed = expected included).
+pub fn diagnose_detailed(snapshot: &Snapshot) -> Vec<Chain> {
+    run(snapshot, true, |_| true)
+}
+
+/// One chain by id, with every fact on every link (for a detail view).
+pub fn explain(snapshot: &Snapshot, id: &str) -> Option<Chain> {
+    let mut parts = id.splitn(3, '/');
+    let (ns, pod) = (parts.next()?, parts.next()?);
+    run(snapshot, true, |p| p.namespace == ns && p.name == pod)
+        .into_iter()
+        .find(|c| c.id == id)
+}
+
+/// Below this many pods one thread is faster than spawning more.
+const PARALLEL_FROM: usize = 2048;
+
+fn run(snapshot: &Snapshot, detail: bool, want: impl Fn(&PodObs) -> bool) -> Vec<Chain> {
     let ix = Index::build(snapshot);
-    let mut chains = Vec::with_capacity(snapshot.pods.items.len());
-    for pod in &snapshot.pods.items {
+    let pods: Vec<&PodObs> = snapshot.pods.items.iter().filter(|p| want(p)).collect();
+    let threads = if pods.len() >= PARALLEL_FROM {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+    } else {
+        1
+    };
+    let mut chains = if threads > 1 {
+        // Chains are independent given the shared, read-only index: split the pods into
+        // contiguous runs (so the output order stays the pods' order) and join in order.
+        let per = pods.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = pods
+                .chunks(per)
+                .map(|part| scope.spawn(|| chains_of(&ix, part, detail)))
+                .collect();
+            let mut all = Vec::with_capacity(pods.len());
+            for w in workers {
+                match w.join() {
+                    Ok(part) => all.extend(part),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            all
+        })
+    } else {
+        chains_of(&ix, &pods, detail)
+    };
+    dedupe_ids(&mut chains);
+    chains
+}
+
+fn chains_of(ix: &Index<'_>, pods: &[&PodObs], detail: bool) -> Vec<Chain> {
+    let mut chains = Vec::with_capacity(pods.len());
+    for pod in pods {
         for volume in &pod.volumes {
-            if let Some(chain) = diagnose_volume(&ix, pod, volume) {
+            if let Some(chain) = diagnose_volume(ix, pod, volume, detail) {
                 chains.push(chain);
             }
         }
     }
-    dedupe_ids(&mut chains);
     chains
 }
 
@@ -99,7 +155,12 @@ fn merged<'a>(spc: &'a SpcObs, attributes: &BTreeMap<String, String>) -> Cow<'a,
     Cow::Owned(spc::parse(&params))
 }
 
-fn diagnose_volume<'a>(ix: &'a Index<'a>, pod: &'a PodObs, volume: &'a VolumeObs) -> Option<Chain> {
+fn diagnose_volume<'a>(
+    ix: &'a Index<'a>,
+    pod: &'a PodObs,
+    volume: &'a VolumeObs,
+    detail: bool,
+) -> Option<Chain> {
     let w = wiring(volume)?;
     let ns = pod.namespace.as_str();
     let spc = if w.spc_name.is_empty() {
@@ -115,6 +176,7 @@ fn diagnose_volume<'a>(ix: &'a Index<'a>, pod: &'a PodObs, volume: &'a VolumeObs
     };
     let mut cx = Ctx {
         ix,
+        detail,
         pod,
         volume,
         driver: w.driver,
@@ -134,7 +196,17 @@ fn diagnose_volume<'a>(ix: &'a Index<'a>, pod: &'a PodObs, volume: &'a VolumeObs
         vault: None,
     };
 
-    let mut links: Vec<Link> = LinkKind::ALL.iter().map(|k| Link::new(*k)).collect();
+    // Every rule sets its link's summary: start empty so nothing is allocated twice.
+    let mut links: Vec<Link> = LinkKind::ALL
+        .iter()
+        .map(|k| Link {
+            link: *k,
+            status: Status::Ok,
+            summary: String::new(),
+            facts: Vec::new(),
+            findings: Vec::new(),
+        })
+        .collect();
     rules::pod::check(&mut cx, &mut links[LinkKind::Pod.index()]);
     rules::service_account::check(&mut cx, &mut links[LinkKind::ServiceAccount.index()]);
     rules::identity::check(&mut cx, &mut links[LinkKind::Identity.index()]);
@@ -147,11 +219,15 @@ fn diagnose_volume<'a>(ix: &'a Index<'a>, pod: &'a PodObs, volume: &'a VolumeObs
     rules::apply_events(&cx, &mut links);
     for link in &mut links {
         settle(link);
+        if link.summary.is_empty() {
+            link.summary.push_str("ok");
+        }
     }
 
+    let vault = cx.params.as_deref().and_then(|p| p.keyvault_name.clone());
     let workload = cx
         .workload
-        .clone()
+        .take()
         .map(|(kind, name)| WorkloadRef { kind, name });
     let spc_or_volume = if w.spc_name.is_empty() {
         volume.name.as_str()
@@ -165,7 +241,7 @@ fn diagnose_volume<'a>(ix: &'a Index<'a>, pod: &'a PodObs, volume: &'a VolumeObs
         workload,
         spc: w.spc_name.to_string(),
         volume: volume.name.clone(),
-        vault: cx.params.as_deref().and_then(|p| p.keyvault_name.clone()),
+        vault,
         objects,
         links,
     })
@@ -270,17 +346,20 @@ pub fn short(code: Code) -> &'static str {
 /// Ids are `<ns>/<pod>/<spc>`; in manifests two workloads of different kinds may share a
 /// name, and a pod may mount one SPC twice: disambiguate with the volume, then the kind.
 fn dedupe_ids(chains: &mut [Chain]) {
-    let mut seen: HashSet<String> = HashSet::with_capacity(chains.len());
-    for c in chains.iter_mut() {
-        if seen.contains(&c.id) {
-            let mut id = format!("{}#{}", c.id, c.volume);
-            if seen.contains(&id)
-                && let Some(w) = &c.workload
-            {
-                id = format!("{id}#{}", w.kind);
-            }
-            c.id = id;
+    let mut seen: HashMap<&str, ()> =
+        HashMap::with_capacity_and_hasher(chains.len(), Default::default());
+    let clashes: Vec<usize> = chains
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| seen.insert(c.id.as_str(), ()).is_some())
+        .map(|(i, _)| i)
+        .collect();
+    drop(seen);
+    for i in clashes {
+        let c = &mut chains[i];
+        c.id = format!("{}#{}", c.id, c.volume);
+        if let Some(w) = &c.workload {
+            c.id = format!("{}#{}", c.id, w.kind);
         }
-        seen.insert(c.id.clone());
     }
 }

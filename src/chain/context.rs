@@ -49,6 +49,8 @@ impl AuthMode {
 
 pub(crate) struct Ctx<'a> {
     pub ix: &'a Index<'a>,
+    /// Keep context facts of healthy links too (one chain on screen, not ten thousand).
+    pub detail: bool,
     pub pod: &'a PodObs,
     pub volume: &'a VolumeObs,
     pub driver: &'a str,

@@ -3,9 +3,71 @@
 //! Every rule looks things up here instead of scanning the snapshot, so a diagnosis is
 //! O(pods + objects) rather than O(pods × objects).
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::HashMap as StdHashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::snapshot::*;
+
+/// FxHash (rustc's hasher): the joins hash short names millions of times per second, and
+/// SipHash's DoS resistance buys nothing for a read-only diagnosis of one's own cluster.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher {
+    hash: u64,
+}
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+pub(crate) type HashMap<K, V> = StdHashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+fn map<K, V>(capacity: usize) -> HashMap<K, V> {
+    HashMap::with_capacity_and_hasher(capacity, Default::default())
+}
+
+/// Lower-case without allocating when the input already is (the usual case for GUIDs and
+/// Key Vault names as Azure returns them).
+pub(crate) fn lower(s: &str) -> Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(s)
+    }
+}
 
 /// How a pod consumes a Secret.
 #[derive(Clone, Copy, Debug)]
@@ -50,33 +112,34 @@ pub(crate) struct Index<'a> {
     /// (namespace, kind, name) → workload.
     pub workloads: HashMap<(&'a str, &'a str, &'a str), &'a WorkloadObs>,
     /// lower-case clientId → identity.
-    pub identities: HashMap<String, &'a ManagedIdentityObs>,
+    pub identities: HashMap<Cow<'a, str>, &'a ManagedIdentityObs>,
     /// lower-case vault name → vault.
-    pub vaults: HashMap<String, &'a VaultObs>,
+    pub vaults: HashMap<Cow<'a, str>, &'a VaultObs>,
     /// principalId → role assignments.
     pub assignments: HashMap<&'a str, Vec<&'a RoleAssignmentObs>>,
     /// (lower-case vault, type, lower-case name) → lookup result.
-    pub objects: HashMap<(String, ObjectType, String), &'a VaultObjectObs>,
+    pub objects: HashMap<(Cow<'a, str>, ObjectType, Cow<'a, str>), &'a VaultObjectObs>,
 }
 
 impl<'a> Index<'a> {
     pub fn build(snap: &'a Snapshot) -> Self {
+        let az = &snap.azure;
         let mut ix = Index {
             snap,
-            spcs: HashMap::with_capacity(snap.spcs.items.len()),
-            service_accounts: HashMap::with_capacity(snap.service_accounts.items.len()),
-            spcps: HashMap::with_capacity(snap.spc_statuses.items.len()),
-            mounted_per_spc: HashMap::new(),
-            spc_users: HashMap::new(),
-            secrets: HashMap::with_capacity(snap.secrets.items.len()),
-            secret_consumers: HashMap::new(),
-            ingress_tls: HashMap::new(),
-            pod_events: HashMap::new(),
-            workloads: HashMap::with_capacity(snap.workloads.items.len()),
-            identities: HashMap::new(),
-            vaults: HashMap::new(),
-            assignments: HashMap::new(),
-            objects: HashMap::with_capacity(snap.azure.objects.len()),
+            spcs: map(snap.spcs.items.len()),
+            service_accounts: map(snap.service_accounts.items.len()),
+            spcps: map(snap.spc_statuses.items.len()),
+            mounted_per_spc: map(snap.spcs.items.len()),
+            spc_users: map(snap.spcs.items.len()),
+            secrets: map(snap.secrets.items.len()),
+            secret_consumers: map(snap.secrets.items.len()),
+            ingress_tls: map(0),
+            pod_events: map(0),
+            workloads: map(snap.workloads.items.len()),
+            identities: map(az.identities.items.len()),
+            vaults: map(az.vaults.items.len()),
+            assignments: map(az.role_assignments.items.len()),
+            objects: map(az.objects.len()),
         };
         for s in &snap.spcs.items {
             ix.spcs.insert((&s.namespace, &s.name), s);
@@ -118,25 +181,18 @@ impl<'a> Index<'a> {
         for w in &snap.workloads.items {
             ix.workloads.insert((&w.namespace, &w.kind, &w.name), w);
         }
-        let az = &snap.azure;
         for i in &az.identities.items {
-            ix.identities.insert(i.client_id.to_ascii_lowercase(), i);
+            ix.identities.insert(lower(&i.client_id), i);
         }
         for v in &az.vaults.items {
-            ix.vaults.insert(v.name.to_ascii_lowercase(), v);
+            ix.vaults.insert(lower(&v.name), v);
         }
         for r in &az.role_assignments.items {
             ix.assignments.entry(&r.principal_id).or_default().push(r);
         }
         for o in &az.objects {
-            ix.objects.insert(
-                (
-                    o.vault.to_ascii_lowercase(),
-                    o.object_type,
-                    o.name.to_ascii_lowercase(),
-                ),
-                o,
-            );
+            ix.objects
+                .insert((lower(&o.vault), o.object_type, lower(&o.name)), o);
         }
         ix
     }
@@ -186,19 +242,20 @@ impl<'a> Index<'a> {
     }
 
     pub fn identity(&self, client_id: &str) -> Option<&'a ManagedIdentityObs> {
-        self.identities
-            .get(&client_id.to_ascii_lowercase())
-            .copied()
+        self.identities.get(lower(client_id).as_ref()).copied()
     }
 
     pub fn vault(&self, name: &str) -> Option<&'a VaultObs> {
-        self.vaults.get(&name.to_ascii_lowercase()).copied()
+        self.vaults.get(lower(name).as_ref()).copied()
     }
 
     pub fn object(&self, vault: &str, t: ObjectType, name: &str) -> Option<&'a VaultObjectObs> {
-        self.objects
-            .get(&(vault.to_ascii_lowercase(), t, name.to_ascii_lowercase()))
-            .copied()
+        let key = (lower(vault), t, lower(name));
+        // HashMap is covariant in its key: view the keys with the query's shorter lifetime so
+        // a borrowed tuple can be looked up without allocating owned Strings.
+        let objects: &HashMap<(Cow<'_, str>, ObjectType, Cow<'_, str>), &'a VaultObjectObs> =
+            &self.objects;
+        objects.get(&key).copied()
     }
 
     /// The top-level workload owning a pod: Pod → ReplicaSet → Deployment, Pod → Job → CronJob.

@@ -15,6 +15,8 @@ pub mod model;
 mod rules;
 pub mod testkit;
 
-pub use build::{diagnose, short};
+pub use build::{diagnose, diagnose_detailed, explain, short};
 pub use catalog::Code;
+/// The Secrets Store CSI driver's registered name.
+pub const DRIVER_NAME: &str = index::DRIVER;
 pub use model::*;

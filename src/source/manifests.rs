@@ -12,6 +12,7 @@ use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet}
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec, Secret, ServiceAccount};
 use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::api::storage::v1::CSIDriver;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -82,6 +83,8 @@ struct Builder {
     secrets: Vec<SecretObs>,
     workloads: Vec<WorkloadObs>,
     ingresses: Vec<IngressObs>,
+    /// The Secrets Store CSIDriver object, when the manifests include it.
+    csi_driver: Option<CsiDriverFacts>,
 }
 
 /// Where a document sits, for error messages.
@@ -202,6 +205,25 @@ impl Builder {
                 let i: Ingress = typed(doc, &what, value)?;
                 self.ingresses.push(convert::ingress(&i));
             }
+            "CSIDriver" if name == crate::chain::DRIVER_NAME => {
+                let d: CSIDriver = typed(doc, &what, value)?;
+                let audiences = d
+                    .spec
+                    .token_requests
+                    .iter()
+                    .flatten()
+                    .map(|t| t.audience.clone())
+                    .collect();
+                // Only the object is known; the driver's flags (rotation, sync) are not.
+                self.csi_driver = Some(CsiDriverFacts {
+                    installed: true,
+                    token_audiences: Observed::Known(audiences),
+                    rotation_enabled: Observed::unknown(RUNTIME),
+                    sync_secret_enabled: Observed::unknown(RUNTIME),
+                    azure_provider: Observed::unknown(RUNTIME),
+                    ..CsiDriverFacts::default()
+                });
+            }
             _ => {} // unknown kinds (and kind-less documents) are not ours to judge
         }
         Ok(())
@@ -250,7 +272,12 @@ impl Builder {
                 label,
                 observed_at: jiff::Timestamp::now(),
             },
-            cluster: ClusterFacts::default(),
+            cluster: ClusterFacts {
+                csi_driver: self
+                    .csi_driver
+                    .map_or_else(|| Observed::unknown(RUNTIME), Observed::Known),
+                ..ClusterFacts::default()
+            },
             pods: Coll::known(self.pods),
             service_accounts: Coll::known(self.sas),
             spcs: Coll::known(self.spcs),

@@ -30,6 +30,9 @@ const WRITES: [&str; 6] = [
 
 /// Azure action wildcard match: `*` matches any run of characters (case-insensitive).
 pub(crate) fn action_matches(pattern: &str, action: &str) -> bool {
+    if !pattern.contains('*') {
+        return pattern.eq_ignore_ascii_case(action);
+    }
     fn go(p: &[u8], a: &[u8]) -> bool {
         match p.split_first() {
             None => a.is_empty(),
@@ -46,27 +49,34 @@ fn grants(r: &RoleAssignmentObs, action: &str) -> bool {
     r.data_actions.iter().any(|p| action_matches(p, action))
 }
 
-/// The assignment's scope covers the vault (or the named object in it).
+/// `path` equals `prefix` or lies under it (`prefix/...`), ASCII case-insensitive.
+fn under(path: &str, prefix: &str) -> bool {
+    let (p, q) = (path.trim_end_matches('/'), prefix.trim_end_matches('/'));
+    p.len() >= q.len()
+        && p.as_bytes()[..q.len()].eq_ignore_ascii_case(q.as_bytes())
+        && (p.len() == q.len() || p.as_bytes()[q.len()] == b'/')
+}
+
+/// The assignment's scope covers the vault (an ancestor or the vault itself), or is the named
+/// object inside it (`<vault>/secrets/<name>`, likewise keys and certificates).
 fn covers(scope: &str, vault_id: &str, t: ObjectType, name: &str) -> bool {
-    let s = scope.trim_end_matches('/').to_ascii_lowercase();
-    let v = vault_id.trim_end_matches('/').to_ascii_lowercase();
-    if v.is_empty() {
-        return true; // vault id not observed: trust the source's filtering
-    }
-    if v.starts_with(&s) && (v.len() == s.len() || v.as_bytes().get(s.len()) == Some(&b'/')) {
+    if vault_id.is_empty() || under(vault_id, scope) {
         return true;
     }
-    // Object-scoped assignment: `<vault>/secrets/<name>` (keys and certs likewise).
-    s == format!("{v}/{}/{}", t.collection(), name.to_ascii_lowercase())
+    if !under(scope, vault_id) {
+        return false;
+    }
+    let rest = &scope.trim_end_matches('/')[vault_id.trim_end_matches('/').len()..];
+    rest.strip_prefix('/')
+        .and_then(|r| r.split_once('/'))
+        .is_some_and(|(c, n)| {
+            c.eq_ignore_ascii_case(t.collection()) && n.eq_ignore_ascii_case(name)
+        })
 }
 
 /// The scope is the vault, one of its ancestors, or an object inside it.
 fn touches(scope: &str, vault_id: &str) -> bool {
-    let s = scope.trim_end_matches('/').to_ascii_lowercase();
-    let v = vault_id.trim_end_matches('/').to_ascii_lowercase();
-    v.is_empty()
-        || (v.starts_with(&s) && (v.len() == s.len() || v.as_bytes().get(s.len()) == Some(&b'/')))
-        || (s.starts_with(&v) && s.as_bytes().get(v.len()) == Some(&b'/'))
+    vault_id.is_empty() || under(vault_id, scope) || under(scope, vault_id)
 }
 
 fn policy_allows(perms: &[String]) -> bool {
@@ -101,14 +111,16 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         }
     }
     let Some(vault) = cx.vault else { return };
-    link.facts.push(Fact::new(
-        "permission model",
-        if vault.rbac {
-            "Azure RBAC"
-        } else {
-            "access policies"
-        },
-    ));
+    super::note(cx, link, || {
+        Fact::new(
+            "permission model",
+            if vault.rbac {
+                "Azure RBAC"
+            } else {
+                "access policies"
+            },
+        )
+    });
     firewall(cx, link, vault);
     let Some(identity) = cx.identity else {
         if cx.mounted() {
@@ -123,7 +135,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         return;
     };
     let principal = identity.principal_id.as_str();
-    link.facts.push(Fact::new("principalId", principal));
+    super::note(cx, link, || Fact::new("principalId", principal));
     let assignments: Vec<&RoleAssignmentObs> = cx
         .ix
         .assignments
@@ -154,23 +166,21 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         .iter()
         .filter(|a| a.object_id == principal)
         .collect();
-    let objects = p.objects.clone();
+    let objects = &p.objects;
     let mut ok_summary = String::new();
-    let mut types: Vec<ObjectType> = objects.iter().filter_map(|o| o.object_type).collect();
-    types.sort();
-    types.dedup();
-    for t in types {
+    for t in [ObjectType::Secret, ObjectType::Key, ObjectType::Cert] {
+        if !objects.iter().any(|o| o.object_type == Some(t)) {
+            continue;
+        }
         let action = needed_action(t);
-        let names: Vec<&str> = objects
-            .iter()
-            .filter(|o| o.object_type == Some(t))
-            .map(|o| o.object_name.as_str())
-            .collect();
+        let names = || {
+            objects
+                .iter()
+                .filter(move |o| o.object_type == Some(t))
+                .map(|o| o.object_name.as_str())
+        };
         let by_rbac = assignments.iter().find(|r| {
-            grants(r, action)
-                && names
-                    .iter()
-                    .all(|n| covers(&r.scope, &vault.resource_id, t, n))
+            grants(r, action) && names().all(|n| covers(&r.scope, &vault.resource_id, t, n))
         });
         let by_policy = policies.iter().any(|a| {
             policy_allows(match t {
@@ -193,7 +203,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             continue;
         }
         let (mut confirm, mut fix) = remedy::commands(cx, Code::KVC501);
-        let what = format!("{} {}", t.as_str(), names.join(", "));
+        let what = format!("{} {}", t.as_str(), names().collect::<Vec<_>>().join(", "));
         if ignored {
             let model = if vault.rbac {
                 "Azure RBAC"

@@ -43,8 +43,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             reloader(cx, link, &so.secret_name);
         }
     }
-    link.facts
-        .push(Fact::new("consumers in this pod", total.to_string()));
+    super::note(cx, link, || {
+        Fact::new("consumers in this pod", total.to_string())
+    });
     set(
         link,
         Status::Ok,
@@ -146,8 +147,9 @@ fn reloader(cx: &Ctx, link: &mut Link, secret: &str) {
             .get("secretproviderclass.reloader.stakater.com/auto")
             .is_some_and(|v| v == "true");
     if auto || named || spc_named {
-        link.facts
-            .push(Fact::new("restart on rotation", "Reloader annotation"));
+        super::note(cx, link, || {
+            Fact::new("restart on rotation", "Reloader annotation")
+        });
         return;
     }
     let (confirm, fix) = remedy::commands(cx, Code::KVC902);

@@ -27,8 +27,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         }
     }
     let subject = cx.subject();
-    link.facts
-        .push(Fact::new("expected subject", subject.as_str()));
+    super::note(cx, link, || Fact::new("expected subject", subject.as_str()));
     tenant(cx, link);
     let Some(identity) = cx.identity else {
         match cx.snap().azure.identities.gaps.all.as_deref() {
@@ -110,13 +109,8 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         return;
     }
     let f = matching[0];
-    link.facts.push(Fact::compare(
-        "subject",
-        f.subject.as_str(),
-        subject.as_str(),
-    ));
-    link.facts
-        .push(Fact::compare("issuer", f.issuer.as_str(), issuer.as_str()));
+    super::compare(cx, link, "subject", &f.subject, &subject);
+    super::compare(cx, link, "issuer", &f.issuer, issuer);
     if !matching
         .iter()
         .any(|f| f.audiences.iter().any(|a| a == AUDIENCE))
@@ -226,8 +220,10 @@ fn tenant(cx: &Ctx, link: &mut Link) {
     let Some(vault) = cx.ix.vault(cx.keyvault()) else {
         return;
     };
-    link.facts
-        .push(Fact::compare("tenantID", tenant, vault.tenant_id.as_str()));
+    if cx.detail || !tenant.eq_ignore_ascii_case(&vault.tenant_id) {
+        link.facts
+            .push(Fact::compare("tenantID", tenant, vault.tenant_id.as_str()));
+    }
     if tenant.eq_ignore_ascii_case(&vault.tenant_id) {
         return;
     }

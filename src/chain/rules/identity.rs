@@ -56,7 +56,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 .map_or("the kubelet's system-assigned identity".to_string(), |c| {
                     format!("node identity {c}")
                 });
-            link.facts.push(Fact::new("mode", "useVMManagedIdentity"));
+            super::note(cx, link, || Fact::new("mode", "useVMManagedIdentity"));
             let (confirm, fix) = remedy::commands(cx, Code::KVC303);
             link.findings.push(cx.finding(
                 Code::KVC303,
@@ -96,10 +96,10 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         set(link, Status::Unknown, "no clientID");
         return;
     };
-    link.facts.push(Fact::new("clientID", client.as_str()));
+    super::note(cx, link, || Fact::new("clientID", client.as_str()));
     if let Some(i) = cx.ix.identity(&client) {
         cx.identity = Some(i);
-        link.facts.push(Fact::new("identity", i.name.as_str()));
+        super::note(cx, link, || Fact::new("identity", i.name.as_str()));
         set(link, Status::Ok, &i.name);
         return;
     }

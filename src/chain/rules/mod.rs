@@ -18,6 +18,21 @@ use super::context::{Ctx, event_evidence};
 use super::events;
 use super::model::{Fact, Link, LinkKind, Status};
 
+/// A context fact (what was checked and found fine). Every healthy chain would pay its
+/// allocations, so these are kept only in detail mode ([`crate::chain::explain`]).
+pub(crate) fn note(cx: &Ctx, link: &mut Link, f: impl FnOnce() -> Fact) {
+    if cx.detail {
+        link.facts.push(f());
+    }
+}
+
+/// Observed vs expected: always kept when they differ, otherwise only in detail mode.
+pub(crate) fn compare(cx: &Ctx, link: &mut Link, label: &str, observed: &str, expected: &str) {
+    if cx.detail || observed != expected {
+        link.facts.push(Fact::compare(label, observed, expected));
+    }
+}
+
 /// Set a link's non-finding status: unknown / pending / ok with its reason.
 pub(crate) fn set(link: &mut Link, status: Status, summary: &str) {
     link.status = status;

@@ -2,7 +2,6 @@
 //! (SPCPS), the mounted versions keep up with the vault, rotation is on. FailedMount events are
 //! folded in afterwards by `rules::apply_events`.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use super::remedy;
@@ -45,23 +44,32 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             fix,
         ));
     }
-    let mut files: HashMap<&str, &str> = HashMap::new();
-    for o in &p.objects {
+    // Objects lists are short: a pairwise scan beats building a map per chain.
+    for (i, o) in p.objects.iter().enumerate() {
         let file = o.file_name();
-        if let Some(prev) = files.insert(file, &o.object_name) {
-            let (confirm, fix) = remedy::commands(cx, Code::KVC706);
-            link.findings.push(cx.finding(
-                Code::KVC706,
-                cx.spc_resource(),
-                format!(
-                    "objects {prev} and {} of SecretProviderClass {} both mount as file {file}: one overwrites the other",
-                    o.object_name, cx.spc_name
-                ),
-                vec![format!("objects[{}]: objectName {}, objectAlias {}", o.index, o.object_name, o.object_alias.as_deref().unwrap_or("(none)"))],
-                confirm,
-                fix.replace("parameters.objects", &format!("give objects[{}] a distinct objectAlias", o.index)),
-            ));
-        }
+        let Some(prev) = p.objects[..i].iter().find(|q| q.file_name() == file) else {
+            continue;
+        };
+        let (confirm, fix) = remedy::commands(cx, Code::KVC706);
+        link.findings.push(cx.finding(
+            Code::KVC706,
+            cx.spc_resource(),
+            format!(
+                "objects {} and {} of SecretProviderClass {} both mount as file {file}: one overwrites the other",
+                prev.object_name, o.object_name, cx.spc_name
+            ),
+            vec![format!(
+                "objects[{}]: objectName {}, objectAlias {}",
+                o.index,
+                o.object_name,
+                o.object_alias.as_deref().unwrap_or("(none)")
+            )],
+            confirm,
+            fix.replace(
+                "parameters.objects",
+                &format!("give objects[{}] a distinct objectAlias", o.index),
+            ),
+        ));
     }
     let csi = cx.snap().cluster.csi_driver.known();
     if let Some(csi) = csi
@@ -110,8 +118,13 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         }
         return;
     };
-    link.facts
-        .push(Fact::compare("mounted", st.mounted.to_string(), "true"));
+    super::compare(
+        cx,
+        link,
+        "mounted",
+        if st.mounted { "true" } else { "false" },
+        "true",
+    );
     if !st.mounted {
         set(link, Status::Pending, "mounting");
         return;
@@ -153,8 +166,12 @@ fn lag(cx: &Ctx, link: &mut Link, poll: Duration) {
             continue;
         };
         let Some(latest) = obj.latest() else { continue };
-        let id = o.status_id();
-        let Some(mounted) = st.objects.iter().find(|so| so.id == id) else {
+        let t_raw = o.object_type_raw.trim();
+        let Some(mounted) = st.objects.iter().find(|so| {
+            so.id
+                .split_once('/')
+                .is_some_and(|(ty, name)| ty == t_raw && name == o.object_name)
+        }) else {
             continue;
         };
         if mounted.version == latest.version {
@@ -187,7 +204,7 @@ fn lag(cx: &Ctx, link: &mut Link, poll: Duration) {
                 poll.as_secs()
             ),
             vec![
-                format!("SPCPS {}: {} version {}", st.name, id, mounted.version),
+                format!("SPCPS {}: {} version {}", st.name, mounted.id, mounted.version),
                 format!("Key Vault {vault}: latest {} created {}", latest.version, since),
             ],
             confirm,

@@ -10,7 +10,7 @@ use crate::chain::model::{Fact, Link, Status};
 use crate::snapshot::VolumeSourceObs;
 
 pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
-    link.facts.push(Fact::compare("driver", cx.driver, DRIVER));
+    super::compare(cx, link, "driver", cx.driver, DRIVER);
     set(link, Status::Ok, "wired");
     wiring(cx, link);
     spc_exists(cx, link);
@@ -54,11 +54,12 @@ fn wiring(cx: &Ctx, link: &mut Link) {
             cx.read_only.map_or("unset".to_string(), |b| b.to_string())
         ));
     }
-    link.facts.push(Fact::compare(
-        "readOnly",
-        cx.read_only.map_or("unset".to_string(), |b| b.to_string()),
-        "true",
-    ));
+    let ro = match cx.read_only {
+        Some(true) => "true",
+        Some(false) => "false",
+        None => "unset",
+    };
+    super::compare(cx, link, "readOnly", ro, "true");
     if problems.is_empty() {
         return;
     }
@@ -78,8 +79,7 @@ fn spc_exists(cx: &Ctx, link: &mut Link) {
     if cx.spc_name.is_empty() {
         return;
     }
-    link.facts
-        .push(Fact::new("secretProviderClass", cx.spc_name));
+    super::note(cx, link, || Fact::new("secretProviderClass", cx.spc_name));
     if cx.spc.is_some() {
         return;
     }
@@ -131,15 +131,10 @@ fn spc_exists(cx: &Ctx, link: &mut Link) {
 
 /// subPath mounts of the CSI volume, or of a Secret volume fed by this SPC's sync.
 fn sub_paths(cx: &Ctx, link: &mut Link) {
-    let synced: Vec<&str> = cx
-        .spc
-        .map(|s| {
-            s.secret_objects
-                .iter()
-                .map(|o| o.secret_name.as_str())
-                .collect()
-        })
-        .unwrap_or_default();
+    let synced = |name: &str| {
+        cx.spc
+            .is_some_and(|s| s.secret_objects.iter().any(|o| o.secret_name == name))
+    };
     for c in &cx.pod.containers {
         for m in &c.mounts {
             let Some(sub) = &m.sub_path else { continue };
@@ -147,9 +142,7 @@ fn sub_paths(cx: &Ctx, link: &mut Link) {
                 format!("the CSI volume {}", m.volume)
             } else {
                 match cx.pod.volume(&m.volume).map(|v| &v.source) {
-                    Some(VolumeSourceObs::Secret { secret_name, .. })
-                        if synced.contains(&secret_name.as_str()) =>
-                    {
+                    Some(VolumeSourceObs::Secret { secret_name, .. }) if synced(secret_name) => {
                         format!("volume {} of synced Secret {secret_name}", m.volume)
                     }
                     _ => continue,

@@ -14,7 +14,7 @@ const USE_LABEL: &str = "azure.workload.identity/use";
 
 pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     let sa_name = cx.pod.service_account.as_str();
-    link.facts.push(Fact::new("serviceAccount", sa_name));
+    super::note(cx, link, || Fact::new("serviceAccount", sa_name));
     let sa = cx.ix.service_accounts.get(&(cx.ns(), sa_name)).copied();
     let Some(sa) = sa else {
         if let Some(reason) = cx.snap().service_accounts.unknown_in(cx.ns()) {
@@ -48,11 +48,11 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         return;
     }
     let annotated = sa.annotations.get(CLIENT_ID);
-    link.facts.push(Fact::compare(
-        CLIENT_ID,
-        annotated.map_or("(none)", String::as_str),
-        spc_client.as_str(),
-    ));
+    let seen = annotated.map_or("(none)", String::as_str);
+    if cx.detail || !seen.trim().eq_ignore_ascii_case(&spc_client) {
+        link.facts
+            .push(Fact::compare(CLIENT_ID, seen, spc_client.as_str()));
+    }
     match annotated {
         None => {
             let (confirm, fix) = remedy::commands(cx, Code::KVC203);
@@ -91,11 +91,13 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
 
 fn label_and_injection(cx: &Ctx, link: &mut Link) {
     let label = cx.pod.labels.get(USE_LABEL).map(String::as_str);
-    link.facts.push(Fact::compare(
-        format!("pod label {USE_LABEL}"),
+    super::compare(
+        cx,
+        link,
+        "pod label azure.workload.identity/use",
         label.unwrap_or("(none)"),
         "true",
-    ));
+    );
     if label != Some("true") {
         let (confirm, fix) = remedy::commands(cx, Code::KVC201);
         link.findings.push(cx.finding(
@@ -123,15 +125,12 @@ fn label_and_injection(cx: &Ctx, link: &mut Link) {
             e.name == "AZURE_FEDERATED_TOKEN_FILE" && !matches!(e.source, EnvSourceObs::Other)
         })
     });
-    link.facts.push(Fact::compare(
-        "webhook injection",
-        if token_volume || env {
-            "present"
-        } else {
-            "absent"
-        },
-        "present",
-    ));
+    let injected = if token_volume || env {
+        "present"
+    } else {
+        "absent"
+    };
+    super::compare(cx, link, "webhook injection", injected, "present");
     if token_volume || env {
         return;
     }

@@ -22,18 +22,18 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         set(link, Status::Ok, "no sync");
         return;
     }
-    let names: Vec<&str> = spc
-        .secret_objects
-        .iter()
-        .map(|s| s.secret_name.as_str())
-        .collect();
-    link.facts
-        .push(Fact::new("secretObjects", names.join(", ")));
-    set(
-        link,
-        Status::Ok,
-        if names.len() == 1 { names[0] } else { "synced" },
-    );
+    super::note(cx, link, || {
+        let names: Vec<&str> = spc
+            .secret_objects
+            .iter()
+            .map(|s| s.secret_name.as_str())
+            .collect();
+        Fact::new("secretObjects", names.join(", "))
+    });
+    match spc.secret_objects.as_slice() {
+        [one] => set(link, Status::Ok, &one.secret_name),
+        _ => set(link, Status::Ok, "synced"),
+    }
     for so in &spc.secret_objects {
         static_checks(cx, link, so);
     }
@@ -49,6 +49,25 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     for so in &spc.secret_objects {
         runtime(cx, link, so);
     }
+}
+
+/// Whether the driver writes a file named `name` for this SPC (alias or name; `alias/i` with
+/// version history).
+fn is_mounted_file(cx: &Ctx, name: &str) -> bool {
+    let Some(p) = cx.params.as_deref() else {
+        return false;
+    };
+    p.objects.iter().any(|o| {
+        let f = o.file_name();
+        match o.object_version_history {
+            Some(n) if n > 1 => name
+                .strip_prefix(f)
+                .and_then(|r| r.strip_prefix('/'))
+                .and_then(|i| i.parse::<i32>().ok())
+                .is_some_and(|i| (0..n).contains(&i)),
+            _ => f == name,
+        }
+    })
 }
 
 /// Files the driver writes for this SPC (alias or name; `alias/i` with version history).
@@ -71,7 +90,6 @@ fn mounted_files(cx: &Ctx) -> Vec<String> {
 }
 
 fn static_checks(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
-    let files = mounted_files(cx);
     let params = cx.params.as_deref();
     // Driver validation (secretutil.ValidateSecretObject): the Secret is never created.
     let mut invalid = Vec::new();
@@ -101,7 +119,7 @@ fn static_checks(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
         ));
     }
     for d in &so.data {
-        if files.contains(&d.object_name) {
+        if is_mounted_file(cx, &d.object_name) {
             continue;
         }
         let aliased = params.and_then(|p| {
@@ -115,7 +133,7 @@ fn static_checks(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
                 d.object_name,
                 o.file_name()
             ),
-            None => format!("; mounted files: {}", files.join(", ")),
+            None => format!("; mounted files: {}", mounted_files(cx).join(", ")),
         };
         let fix = remedy::edit_spc(
             cx,
@@ -238,11 +256,7 @@ fn runtime(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
         missing(cx, link, so);
         return;
     };
-    link.facts.push(Fact::compare(
-        format!("Secret {} type", secret.name),
-        secret.type_.as_str(),
-        so.type_.as_str(),
-    ));
+    super::compare(cx, link, "synced Secret type", &secret.type_, &so.type_);
     if so.type_ == TLS && !secret.data.contains_key("tls.key") {
         let (confirm, fix) = remedy::commands(cx, Code::KVC804);
         link.findings.push(cx.finding(

@@ -208,7 +208,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
             },
         );
     }
-    if !p.objects.is_empty() {
+    if !p.objects.is_empty() && cx.detail {
         link.facts.push(Fact::new(
             "objects",
             p.objects

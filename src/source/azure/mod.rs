@@ -1,11 +1,39 @@
 //! The Azure half of a live snapshot: ARM (identities, federated credentials, vaults, role
 //! assignments) and the Key Vault data plane (object properties and versions, never values).
-//! Placeholder until the Azure source lands; the live source already calls this interface.
+//!
+//! Requests scale with distinct identities, vaults and objects, never with pods: one Resource
+//! Graph query for all identities and one per cloud for all vaults, then one call per identity
+//! (FICs), per vault (role assignments) and per object (versions). Every result — errors
+//! included — is cached for the refresh interval, so a second observe within it makes no call.
 
-use std::collections::BTreeSet;
+mod arm;
+mod assemble;
+mod cache;
+pub mod cloud;
+pub mod credential;
+mod dataplane;
+pub mod http;
+pub mod roles;
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use azure_core::credentials::TokenCredential;
+use azure_core::http::HttpClient;
+use futures::future::join_all;
+
+use self::arm::{AssignmentRow, IdentityRow, VaultRow};
+use self::cache::TtlCache;
+use self::cloud::{Cloud, Endpoints};
+use self::dataplane::SecretClients;
+use self::http::{FetchError, Http};
+use self::roles::RoleDef;
 use crate::cli::AzureArgs;
-use crate::snapshot::{AzureObs, ObjectType, Snapshot};
+use crate::snapshot::{
+    AzureObs, FederatedCredentialObs, ObjectType, Observed, Snapshot, VaultObject, VaultObjectObs,
+};
 
 /// What the Kubernetes side asks of Azure: derived from the SecretProviderClasses in use, so
 /// requests scale with distinct identities/vaults/objects, never with pods.
@@ -45,9 +73,33 @@ pub fn wanted(snapshot: &Snapshot) -> AzureWanted {
     w
 }
 
-/// A connection to Azure with its caches. Cheap to clone is not required; the live source owns one.
+/// A connection to Azure with its caches. The live source owns one and calls [`observe`]
+/// on every refresh; the caches make that cheap.
+///
+/// [`observe`]: AzureObserver::observe
 pub struct AzureObserver {
-    _args: AzureArgs,
+    subscriptions: Vec<String>,
+    refresh: Duration,
+    endpoints: Endpoints,
+    http: Http,
+    requests: Arc<AtomicU64>,
+    secret_clients: SecretClients,
+    identities: TtlCache<(Cloud, String), Fetched<Option<IdentityRow>>>,
+    fics: TtlCache<String, Fetched<Vec<FederatedCredentialObs>>>,
+    vaults: TtlCache<(Cloud, String), Fetched<Option<VaultRow>>>,
+    assignments: TtlCache<String, Fetched<Vec<AssignmentRow>>>,
+    role_defs: TtlCache<String, Fetched<RoleDef>>,
+    objects: TtlCache<ObjectKey, Fetched<Option<VaultObject>>>,
+}
+
+type Fetched<T> = Result<T, FetchError>;
+type ObjectKey = (Cloud, String, ObjectType, String);
+/// A wanted vault: its cloud (or why it has none) and what Resource Graph said about it.
+type VaultLookup = Result<(Cloud, Fetched<Option<VaultRow>>), String>;
+
+/// Vault names as the provider validates them: 3–24 of `[-A-Za-z0-9]`.
+fn is_valid_vault_name(name: &str) -> bool {
+    (3..=24).contains(&name.len()) && arm::is_safe_token(name)
 }
 
 impl AzureObserver {
@@ -56,11 +108,470 @@ impl AzureObserver {
         if args.no_azure {
             return Err("Azure disabled (--no-azure)".into());
         }
-        Err("Azure source not built yet".into())
+        let env = |k: &str| std::env::var(k).ok();
+        let kind = credential::choose(env)?;
+        let cred = credential::build(&kind, env)?;
+        let endpoints = Endpoints::default();
+        // Fail fast with a useful reason instead of one identical error per request later.
+        // The token is cached by the credential, so this costs no extra login.
+        cred.get_token(&[endpoints.public.arm_scope.as_str()], None)
+            .await
+            .map_err(|e| {
+                let msg = e.to_string();
+                let first = msg.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+                let first: String = first.chars().take(200).collect();
+                format!("{} ({first})", kind.hint())
+            })?;
+        let transport = azure_core::http::new_http_client(None);
+        Ok(Self::with_transport(transport, cred, endpoints, args))
+    }
+
+    /// Everything injected: tests pass an in-process transport and a fake credential.
+    pub fn with_transport(
+        transport: Arc<dyn HttpClient>,
+        credential: Arc<dyn TokenCredential>,
+        endpoints: Endpoints,
+        args: &AzureArgs,
+    ) -> Self {
+        let requests = Arc::new(AtomicU64::new(0));
+        let counted: Arc<dyn HttpClient> =
+            Arc::new(http::CountingClient::new(transport, requests.clone()));
+        AzureObserver {
+            subscriptions: args.subscriptions.clone(),
+            // A zero interval would defeat the request budget; one second is the floor.
+            refresh: args.azure_refresh.max(Duration::from_secs(1)),
+            endpoints,
+            http: Http::new(counted, credential),
+            requests,
+            secret_clients: SecretClients::default(),
+            identities: TtlCache::new(),
+            fics: TtlCache::new(),
+            vaults: TtlCache::new(),
+            assignments: TtlCache::new(),
+            role_defs: TtlCache::new(),
+            objects: TtlCache::new(),
+        }
+    }
+
+    /// Azure requests sent so far (token requests of the credential excluded).
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// How long a result stays cached: the refresh interval, or longer when Azure asked us to
+    /// wait (429 Retry-After).
+    fn ttl<T>(&self, r: &Fetched<T>) -> Duration {
+        match r {
+            Err(FetchError {
+                retry_after: Some(w),
+                ..
+            }) => self.refresh.max(*w),
+            _ => self.refresh,
+        }
     }
 
     /// Observe what `wanted` names. Never fails as a whole: parts become unknown with a reason.
-    pub async fn observe(&self, _wanted: &AzureWanted) -> AzureObs {
-        AzureObs::unknown("Azure source not built yet")
+    pub async fn observe(&self, wanted: &AzureWanted) -> AzureObs {
+        let Plan {
+            client_ids,
+            vault_cloud,
+            by_cloud,
+            arm_cloud,
+        } = Plan::new(wanted);
+
+        // Phase 1: the Resource Graph look-ups (identities; vaults per cloud).
+        let vault_lookups = join_all(
+            by_cloud
+                .iter()
+                .map(|(cloud, names)| self.refresh_vaults(*cloud, names)),
+        );
+        tokio::join!(
+            self.refresh_identities(arm_cloud, &client_ids),
+            vault_lookups
+        );
+
+        let identities: Vec<(String, Fetched<Option<IdentityRow>>)> = client_ids
+            .iter()
+            .map(|c| {
+                let r = self
+                    .identities
+                    .fresh(&(arm_cloud, c.clone()))
+                    .unwrap_or_else(|| Err(FetchError::other("not looked up")));
+                (c.clone(), r)
+            })
+            .collect();
+        let vaults: Vec<(String, VaultLookup)> = vault_cloud
+            .iter()
+            .map(|(name, c)| {
+                let r = c.clone().map(|c| {
+                    let r = self
+                        .vaults
+                        .fresh(&(c, name.to_ascii_lowercase()))
+                        .unwrap_or_else(|| Err(FetchError::other("not looked up")));
+                    (c, r)
+                });
+                (name.clone(), r)
+            })
+            .collect();
+
+        // Phase 2: per identity, per vault and per object, all bounded by the request gate.
+        let found_identities: Vec<&IdentityRow> = identities
+            .iter()
+            .filter_map(|(_, r)| r.as_ref().ok().and_then(Option::as_ref))
+            .collect();
+        let found_vaults: BTreeMap<&str, (Cloud, &VaultRow)> = vaults
+            .iter()
+            .filter_map(|(n, r)| match r {
+                Ok((c, Ok(Some(v)))) => Some((n.as_str(), (*c, v))),
+                _ => None,
+            })
+            .collect();
+        let fic_fetches = join_all(
+            found_identities
+                .iter()
+                .map(|i| self.fetch_fics(arm_cloud, &i.id)),
+        );
+        let assignment_fetches = join_all(
+            found_vaults
+                .values()
+                .map(|(c, v)| self.fetch_assignments(*c, &v.id)),
+        );
+        // The first secret of each vault goes alone: it answers the Key Vault auth challenge
+        // once for that vault's client, instead of every concurrent first request drawing
+        // its own 401.
+        let mut seen = BTreeSet::new();
+        let (first, rest): (Vec<_>, Vec<_>) = wanted
+            .objects
+            .iter()
+            .partition(|(v, t, _)| *t == ObjectType::Secret && seen.insert(v.as_str()));
+        let vault_of = |name: &str| vaults.iter().find(|(n, _)| n == name);
+        let object_fetches = async {
+            let mut out = join_all(
+                first
+                    .iter()
+                    .copied()
+                    .map(|(v, t, name)| self.fetch_object(vault_of(v), *t, name)),
+            )
+            .await;
+            out.extend(
+                join_all(
+                    rest.iter()
+                        .copied()
+                        .map(|(v, t, name)| self.fetch_object(vault_of(v), *t, name)),
+                )
+                .await,
+            );
+            out
+        };
+        let (fics, assignments, objects) =
+            tokio::join!(fic_fetches, assignment_fetches, object_fetches);
+
+        // Phase 3: custom role definitions (built-ins come from the table).
+        let principals: Option<BTreeSet<&str>> = if identities.iter().any(|(_, r)| r.is_err()) {
+            None // identities unknown: keep every assignment, the rules match principals.
+        } else {
+            Some(
+                found_identities
+                    .iter()
+                    .map(|i| i.principal_id.as_str())
+                    .collect(),
+            )
+        };
+        let per_vault: Vec<assemble::AssignmentsOf> = found_vaults
+            .iter()
+            .zip(&assignments)
+            .map(|((name, (cloud, v)), r)| assemble::AssignmentsOf {
+                vault: name,
+                cloud: *cloud,
+                rbac: v.rbac,
+                result: r,
+            })
+            .collect();
+        let vaults_obs = assemble::vaults(&vaults);
+        let (kept, assignment_gaps) = assemble::relevant_assignments(
+            &per_vault,
+            principals.as_ref(),
+            &vaults_obs.gaps.namespaces,
+        );
+        let custom: BTreeSet<(Cloud, &str)> = kept
+            .iter()
+            .filter(|(_, a)| roles::built_in(&a.role_definition_id).is_none())
+            .map(|(c, a)| (*c, a.role_definition_id.as_str()))
+            .collect();
+        join_all(custom.iter().map(|(c, id)| self.fetch_role_def(*c, id))).await;
+
+        let fics: BTreeMap<&str, Fetched<Vec<FederatedCredentialObs>>> = found_identities
+            .iter()
+            .map(|i| i.id.as_str())
+            .zip(fics)
+            .collect();
+        AzureObs {
+            identities: assemble::identities(&identities, &fics),
+            vaults: vaults_obs,
+            role_assignments: assemble::role_assignments(kept, assignment_gaps, |id| {
+                self.role_defs.fresh(&id.to_string())
+            }),
+            objects,
+            requests: self.requests(),
+        }
+    }
+
+    /// One Resource Graph query for every client id not cached.
+    async fn refresh_identities(&self, cloud: Cloud, client_ids: &[String]) {
+        let stale: Vec<&str> = client_ids
+            .iter()
+            .filter(|c| self.identities.fresh(&(cloud, (*c).clone())).is_none())
+            .map(String::as_str)
+            .collect();
+        if stale.is_empty() {
+            return;
+        }
+        let ep = self.endpoints.get(cloud);
+        let result = arm::graph(
+            &self.http,
+            ep,
+            &self.subscriptions,
+            &arm::identities_query(stale.iter().copied()),
+        )
+        .await;
+        for c in stale {
+            let r = match &result {
+                Ok(rows) => Ok(rows
+                    .iter()
+                    .filter_map(arm::parse_identity)
+                    .find(|i| i.client_id.eq_ignore_ascii_case(c))),
+                Err(e) => Err(e.clone()),
+            };
+            let ttl = self.ttl(&r);
+            self.identities.put((cloud, c.to_string()), r, ttl);
+        }
+    }
+
+    /// One Resource Graph query for every vault of `cloud` not cached.
+    async fn refresh_vaults(&self, cloud: Cloud, names: &[String]) {
+        let stale: Vec<&str> = names
+            .iter()
+            .filter(|n| self.vaults.fresh(&(cloud, (*n).clone())).is_none())
+            .map(String::as_str)
+            .collect();
+        if stale.is_empty() {
+            return;
+        }
+        let ep = self.endpoints.get(cloud);
+        let result = arm::graph(
+            &self.http,
+            ep,
+            &self.subscriptions,
+            &arm::vaults_query(stale.iter().copied()),
+        )
+        .await;
+        for n in stale {
+            let r = match &result {
+                Ok(rows) => Ok(rows
+                    .iter()
+                    .filter_map(arm::parse_vault)
+                    .find(|v| v.name.eq_ignore_ascii_case(n))),
+                Err(e) => Err(e.clone()),
+            };
+            let ttl = self.ttl(&r);
+            self.vaults.put((cloud, n.to_string()), r, ttl);
+        }
+    }
+
+    async fn fetch_fics(
+        &self,
+        cloud: Cloud,
+        identity_id: &str,
+    ) -> Fetched<Vec<FederatedCredentialObs>> {
+        if let Some(r) = self.fics.fresh(&identity_id.to_string()) {
+            return r;
+        }
+        let r =
+            arm::federated_credentials(&self.http, self.endpoints.get(cloud), identity_id).await;
+        self.fics
+            .put(identity_id.to_string(), r.clone(), self.ttl(&r));
+        r
+    }
+
+    async fn fetch_assignments(&self, cloud: Cloud, vault_id: &str) -> Fetched<Vec<AssignmentRow>> {
+        if let Some(r) = self.assignments.fresh(&vault_id.to_string()) {
+            return r;
+        }
+        let r = arm::role_assignments(&self.http, self.endpoints.get(cloud), vault_id).await;
+        self.assignments
+            .put(vault_id.to_string(), r.clone(), self.ttl(&r));
+        r
+    }
+
+    async fn fetch_role_def(&self, cloud: Cloud, id: &str) {
+        if self.role_defs.fresh(&id.to_string()).is_some() {
+            return;
+        }
+        let r = arm::role_definition(&self.http, self.endpoints.get(cloud), id).await;
+        self.role_defs.put(id.to_string(), r.clone(), self.ttl(&r));
+    }
+
+    async fn fetch_object(
+        &self,
+        vault: Option<&(String, VaultLookup)>,
+        object_type: ObjectType,
+        name: &str,
+    ) -> VaultObjectObs {
+        let vault_name = vault.map(|(n, _)| n.clone()).unwrap_or_default();
+        let obs = |state| VaultObjectObs {
+            vault: vault_name.clone(),
+            object_type,
+            name: name.to_string(),
+            state,
+        };
+        let cloud = match vault.map(|(_, r)| r) {
+            None => return obs(Observed::unknown("vault not observed")),
+            Some(Err(reason)) => return obs(Observed::unknown(reason.clone())),
+            // Resource Graph answered and has no such vault: the data plane would only fail
+            // DNS, so it is not asked.
+            Some(Ok((_, Ok(None)))) => {
+                return obs(Observed::unknown(format!(
+                    "vault {vault_name} not found in the subscriptions visible to kvchain"
+                )));
+            }
+            // Found, or ARM could not tell: the data plane may still answer.
+            Some(Ok((c, _))) => *c,
+        };
+        let key = (
+            cloud,
+            vault_name.to_ascii_lowercase(),
+            object_type,
+            name.to_string(),
+        );
+        let r = match self.objects.fresh(&key) {
+            Some(r) => r,
+            None => {
+                let r = dataplane::object(
+                    &self.http,
+                    &self.secret_clients,
+                    self.endpoints.get(cloud),
+                    &vault_name,
+                    object_type,
+                    name,
+                )
+                .await;
+                self.objects.put(key, r.clone(), self.ttl(&r));
+                r
+            }
+        };
+        obs(match r {
+            Ok(o) => Observed::Known(o),
+            Err(e) => Observed::unknown(format!(
+                "cannot read {} {name} in {vault_name}: {}",
+                object_type.as_str(),
+                e.reason
+            )),
+        })
+    }
+}
+
+/// One observe's requests, normalised before any IO.
+#[derive(Debug, PartialEq)]
+struct Plan {
+    /// Client ids safe to put in a query, lower-cased, deduplicated.
+    client_ids: Vec<String>,
+    /// Each wanted vault (as the SPC spells it) with its cloud, or why it cannot be looked up.
+    vault_cloud: BTreeMap<String, Result<Cloud, String>>,
+    /// Lower-cased vault names to look up, per cloud.
+    by_cloud: BTreeMap<Cloud, Vec<String>>,
+    /// Where identities are looked up.
+    arm_cloud: Cloud,
+}
+
+impl Plan {
+    fn new(wanted: &AzureWanted) -> Plan {
+        let mut vault_cloud: BTreeMap<String, Result<Cloud, String>> = BTreeMap::new();
+        for (name, cloud_name) in &wanted.vaults {
+            let c = if is_valid_vault_name(name) {
+                Cloud::from_spc(cloud_name)
+            } else {
+                Err(format!(
+                    "{name:?} is not a valid vault name (3-24 letters, digits, '-')"
+                ))
+            };
+            vault_cloud.entry(name.clone()).or_insert(c);
+        }
+        let mut by_cloud: BTreeMap<Cloud, Vec<String>> = BTreeMap::new();
+        for (name, c) in &vault_cloud {
+            if let Ok(c) = c {
+                let lower = name.to_ascii_lowercase();
+                let names = by_cloud.entry(*c).or_default();
+                if !names.contains(&lower) {
+                    names.push(lower);
+                }
+            }
+        }
+        let client_ids = wanted
+            .client_ids
+            .iter()
+            .filter(|c| arm::is_safe_token(c))
+            .map(|c| c.to_ascii_lowercase())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        Plan {
+            client_ids,
+            arm_cloud: primary_cloud(vault_cloud.values()),
+            vault_cloud,
+            by_cloud,
+        }
+    }
+}
+
+/// The cloud for ARM look-ups of identities: the one most wanted vaults live in (an
+/// identity and the vaults it reads are in the same cloud), public when there are none.
+fn primary_cloud<'a>(clouds: impl Iterator<Item = &'a Result<Cloud, String>>) -> Cloud {
+    let mut counts: BTreeMap<Cloud, usize> = BTreeMap::new();
+    for c in clouds.flatten() {
+        *counts.entry(*c).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .max_by(|(ca, a), (cb, b)| a.cmp(b).then(cb.cmp(ca)))
+        .map_or(Cloud::Public, |(c, _)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_groups_vaults_by_cloud_and_refuses_unsafe_input() {
+        let w = AzureWanted {
+            client_ids: BTreeSet::from([
+                "4024AB25-56a8-4370-aea6-6389221caf29".to_string(),
+                "4024ab25-56a8-4370-aea6-6389221caf29".to_string(),
+                "x' or 1==1".to_string(),
+            ]),
+            vaults: BTreeSet::from([
+                ("kv-gov".to_string(), "AzureUSGovernmentCloud".to_string()),
+                ("KV-Gov".to_string(), "azureusgovernmentcloud".to_string()),
+                ("kv-pub".to_string(), String::new()),
+                ("kv-mars".to_string(), "Mars".to_string()),
+            ]),
+            objects: BTreeSet::new(),
+        };
+        let p = Plan::new(&w);
+        assert_eq!(p.client_ids, ["4024ab25-56a8-4370-aea6-6389221caf29"]);
+        assert_eq!(p.by_cloud[&Cloud::UsGovernment], ["kv-gov"]);
+        assert_eq!(p.by_cloud[&Cloud::Public], ["kv-pub"]);
+        assert!(p.vault_cloud["kv-mars"].is_err());
+        assert_eq!(
+            p.arm_cloud,
+            Cloud::UsGovernment,
+            "two wanted vaults are in US Gov"
+        );
+    }
+
+    #[test]
+    fn public_cloud_when_nothing_says_otherwise() {
+        assert_eq!(primary_cloud([].iter()), Cloud::Public);
+        let tie = [Ok(Cloud::China), Ok(Cloud::Public)];
+        assert_eq!(primary_cloud(tie.iter()), Cloud::Public);
     }
 }

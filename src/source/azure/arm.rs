@@ -1,0 +1,354 @@
+//! Azure Resource Manager reads: Resource Graph look-ups (identities by clientId, vaults by
+//! name — one query for all of them), federated identity credentials, role assignments and
+//! custom role definitions. Parsing is split from fetching so it is tested on its own.
+
+use azure_core::http::Method;
+use serde_json::{Value, json};
+
+use super::cloud::CloudEndpoints;
+use super::http::{FetchError, Http};
+use super::roles::RoleDef;
+use crate::snapshot::{AccessPolicyObs, FederatedCredentialObs, NetworkObs, Observed};
+
+pub const RESOURCE_GRAPH_API: &str = "2022-10-01";
+pub const MSI_API: &str = "2023-01-31";
+pub const AUTHORIZATION_API: &str = "2022-04-01";
+/// Resource Graph returns at most 1000 rows a page; 5 pages cover any realistic cluster.
+const GRAPH_MAX_PAGES: usize = 5;
+/// ARM list pages (FICs: max 20 per identity; role assignments on one vault).
+pub const ARM_MAX_PAGES: usize = 10;
+
+/// Values interpolated into a Resource Graph query: GUIDs and vault names only, so a hostile
+/// SPC cannot inject KQL. Anything else is refused before a request is made.
+pub fn is_safe_token(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+fn kql_list<'a>(values: impl IntoIterator<Item = &'a str>) -> String {
+    values
+        .into_iter()
+        .map(|v| format!("'{v}'"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+pub fn identities_query<'a>(client_ids: impl IntoIterator<Item = &'a str>) -> String {
+    format!(
+        "resources | where type =~ 'microsoft.managedidentity/userassignedidentities' \
+         | where tostring(properties.clientId) in~ ({}) | project id, name, properties",
+        kql_list(client_ids)
+    )
+}
+
+pub fn vaults_query<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    format!(
+        "resources | where type =~ 'microsoft.keyvault/vaults' | where name in~ ({}) \
+         | project id, name, properties",
+        kql_list(names)
+    )
+}
+
+/// Run a Resource Graph query over `subscriptions` (empty ⇒ every subscription the
+/// credential can see) and return its rows.
+pub async fn graph(
+    http: &Http,
+    ep: &CloudEndpoints,
+    subscriptions: &[String],
+    query: &str,
+) -> Result<Vec<Value>, FetchError> {
+    let url = format!(
+        "{}/providers/Microsoft.ResourceGraph/resources?api-version={RESOURCE_GRAPH_API}",
+        ep.arm
+    );
+    let mut rows = Vec::new();
+    let mut skip: Option<String> = None;
+    for _ in 0..GRAPH_MAX_PAGES {
+        let mut options = json!({"resultFormat": "objectArray", "$top": 1000});
+        if let Some(s) = &skip {
+            options["$skipToken"] = Value::String(s.clone());
+        }
+        let mut body = json!({"query": query, "options": options});
+        if !subscriptions.is_empty() {
+            body["subscriptions"] = json!(subscriptions);
+        }
+        let page = http
+            .json(&ep.arm_scope, Method::Post, &url, Some(&body))
+            .await?;
+        if let Some(data) = page.get("data").and_then(Value::as_array) {
+            rows.extend(data.iter().cloned());
+        }
+        skip = page
+            .get("$skipToken")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
+        if skip.is_none() {
+            break;
+        }
+    }
+    Ok(rows)
+}
+
+fn s(v: &Value, path: &[&str]) -> String {
+    let mut cur = v;
+    for p in path {
+        match cur.get(p) {
+            Some(n) => cur = n,
+            None => return String::new(),
+        }
+    }
+    cur.as_str().unwrap_or_default().to_string()
+}
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A managed identity row (Resource Graph or UserAssignedIdentities_Get).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdentityRow {
+    pub id: String,
+    pub name: String,
+    pub client_id: String,
+    pub principal_id: String,
+    pub tenant_id: String,
+}
+
+pub fn parse_identity(v: &Value) -> Option<IdentityRow> {
+    let client_id = s(v, &["properties", "clientId"]);
+    if client_id.is_empty() {
+        return None;
+    }
+    Some(IdentityRow {
+        id: s(v, &["id"]),
+        name: s(v, &["name"]),
+        client_id,
+        principal_id: s(v, &["properties", "principalId"]),
+        tenant_id: s(v, &["properties", "tenantId"]),
+    })
+}
+
+pub fn parse_fic(v: &Value) -> FederatedCredentialObs {
+    FederatedCredentialObs {
+        name: s(v, &["name"]),
+        issuer: s(v, &["properties", "issuer"]),
+        subject: s(v, &["properties", "subject"]),
+        audiences: strings(v.get("properties").and_then(|p| p.get("audiences"))),
+    }
+}
+
+pub async fn federated_credentials(
+    http: &Http,
+    ep: &CloudEndpoints,
+    identity_id: &str,
+) -> Result<Vec<FederatedCredentialObs>, FetchError> {
+    let url = format!(
+        "{}{identity_id}/federatedIdentityCredentials?api-version={MSI_API}",
+        ep.arm
+    );
+    let items = http.list(&ep.arm_scope, &url, ARM_MAX_PAGES).await?;
+    Ok(items.iter().map(parse_fic).collect())
+}
+
+/// A vault as Resource Graph returns it, already reduced to the observation.
+#[derive(Clone, Debug)]
+pub struct VaultRow {
+    pub id: String,
+    pub name: String,
+    pub tenant_id: String,
+    pub rbac: bool,
+    pub access_policies: Vec<AccessPolicyObs>,
+    pub network: NetworkObs,
+}
+
+pub fn parse_vault(v: &Value) -> Option<VaultRow> {
+    let name = s(v, &["name"]);
+    let props = v.get("properties")?;
+    if name.is_empty() {
+        return None;
+    }
+    let access_policies = props
+        .get("accessPolicies")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|p| {
+                    let perms = p.get("permissions");
+                    AccessPolicyObs {
+                        object_id: s(p, &["objectId"]),
+                        tenant_id: s(p, &["tenantId"]),
+                        secrets: strings(perms.and_then(|x| x.get("secrets"))),
+                        keys: strings(perms.and_then(|x| x.get("keys"))),
+                        certificates: strings(perms.and_then(|x| x.get("certificates"))),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(VaultRow {
+        id: s(v, &["id"]),
+        name,
+        tenant_id: s(props, &["tenantId"]),
+        // Absent ⇒ access policies: the ARM default for vaults created before RBAC became
+        // the portal default.
+        rbac: props
+            .get("enableRbacAuthorization")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        access_policies,
+        network: parse_network(props),
+    })
+}
+
+/// The vault firewall as far as kvchain can judge it. It cannot see the cluster's egress IPs
+/// or subnet from here, so a default-deny firewall with rules stays unknown rather than guessed.
+pub fn parse_network(props: &Value) -> NetworkObs {
+    let public_access = !s(props, &["publicNetworkAccess"]).eq_ignore_ascii_case("disabled");
+    let acls = props.get("networkAcls");
+    let default_deny = acls
+        .map(|a| s(a, &["defaultAction"]).eq_ignore_ascii_case("deny"))
+        .unwrap_or(false);
+    let count = |k: &str| {
+        acls.and_then(|a| a.get(k))
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len)
+    };
+    let (ip_rules, vnet_rules) = (count("ipRules"), count("virtualNetworkRules"));
+    let private_endpoints = props
+        .get("privateEndpointConnections")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    let cluster_allowed = if !public_access {
+        if private_endpoints == 0 {
+            Observed::Known(false)
+        } else {
+            Observed::unknown(format!(
+                "public network access is disabled; reachable only through {private_endpoints} private endpoint(s), which kvchain cannot match to the cluster"
+            ))
+        }
+    } else if !default_deny {
+        Observed::Known(true)
+    } else if ip_rules + vnet_rules + private_endpoints == 0 {
+        Observed::Known(false)
+    } else {
+        Observed::unknown(format!(
+            "vault firewall denies by default with {ip_rules} IP rule(s), {vnet_rules} virtual network rule(s) and {private_endpoints} private endpoint(s); kvchain cannot match the cluster's egress against them"
+        ))
+    };
+    NetworkObs {
+        public_access,
+        default_deny,
+        cluster_allowed,
+    }
+}
+
+/// A role assignment before its definition is resolved.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AssignmentRow {
+    pub principal_id: String,
+    pub role_definition_id: String,
+    pub scope: String,
+}
+
+pub fn parse_assignment(v: &Value) -> Option<AssignmentRow> {
+    let principal_id = s(v, &["properties", "principalId"]);
+    let role_definition_id = s(v, &["properties", "roleDefinitionId"]);
+    if principal_id.is_empty() || role_definition_id.is_empty() {
+        return None;
+    }
+    Some(AssignmentRow {
+        principal_id,
+        role_definition_id,
+        scope: s(v, &["properties", "scope"]),
+    })
+}
+
+/// Role assignments that apply at `vault_id`: without a filter ARM returns those at, above
+/// (resource group, subscription, management group) and below (object scopes) the vault —
+/// exactly the inherited and object-level ones the access rules need, in one call per vault.
+pub async fn role_assignments(
+    http: &Http,
+    ep: &CloudEndpoints,
+    vault_id: &str,
+) -> Result<Vec<AssignmentRow>, FetchError> {
+    let url = format!(
+        "{}{vault_id}/providers/Microsoft.Authorization/roleAssignments?api-version={AUTHORIZATION_API}",
+        ep.arm
+    );
+    let items = http.list(&ep.arm_scope, &url, ARM_MAX_PAGES).await?;
+    Ok(items.iter().filter_map(parse_assignment).collect())
+}
+
+pub fn parse_role_definition(v: &Value) -> RoleDef {
+    let props = v.get("properties").unwrap_or(v);
+    let mut data_actions = Vec::new();
+    let mut not_data_actions = Vec::new();
+    for p in props
+        .get("permissions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        data_actions.extend(strings(p.get("dataActions")));
+        not_data_actions.extend(strings(p.get("notDataActions")));
+    }
+    data_actions.retain(|a| !not_data_actions.contains(a));
+    RoleDef {
+        name: s(props, &["roleName"]),
+        data_actions,
+    }
+}
+
+/// A custom role's definition (built-ins are resolved from the fixed table).
+pub async fn role_definition(
+    http: &Http,
+    ep: &CloudEndpoints,
+    role_definition_id: &str,
+) -> Result<RoleDef, FetchError> {
+    let url = format!(
+        "{}{role_definition_id}?api-version={AUTHORIZATION_API}",
+        ep.arm
+    );
+    let v = http.json(&ep.arm_scope, Method::Get, &url, None).await?;
+    Ok(parse_role_definition(&v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_only_take_plain_tokens() {
+        assert!(is_safe_token("4024ab25-56a8-4370-aea6-6389221caf29"));
+        assert!(!is_safe_token("x') | project secrets //"));
+        assert!(!is_safe_token(""));
+        let q = identities_query(["a-1", "b-2"]);
+        assert!(q.contains("in~ ('a-1','b-2')"), "{q}");
+    }
+
+    #[test]
+    fn firewall_default_deny_with_rules_is_unknown() {
+        let n = parse_network(&json!({
+            "publicNetworkAccess": "Enabled",
+            "networkAcls": {"defaultAction": "Deny", "ipRules": [{"value": "1.2.3.4/32"}]}
+        }));
+        assert!(n.default_deny && n.public_access);
+        assert!(
+            n.cluster_allowed
+                .unknown_reason()
+                .unwrap()
+                .contains("1 IP rule")
+        );
+        let open = parse_network(&json!({}));
+        assert_eq!(open.cluster_allowed, Observed::Known(true));
+        let closed = parse_network(&json!({"publicNetworkAccess": "Disabled"}));
+        assert_eq!(closed.cluster_allowed, Observed::Known(false));
+    }
+}

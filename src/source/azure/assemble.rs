@@ -1,0 +1,167 @@
+//! Pure assembly of the observation from fetched (or cached) results: what was found, and
+//! for what could not be seen, the gap with its reason. No IO here.
+//!
+//! Gap keys: `identities` come from one query, so a failure is global (`gaps.all`);
+//! `vaults` and `role_assignments` are per vault, keyed by the vault name as the SPC wrote it
+//! (`Coll::unknown_in(vault)`). Because a reader that only checks `gaps.all` would take a
+//! missing listing for "no assignments", `gaps.all` is also set when a failure can change an
+//! access verdict: a vault look-up that failed, or role assignments of an RBAC vault.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::arm::{AssignmentRow, IdentityRow};
+use super::cloud::Cloud;
+use super::roles::{self, RoleDef};
+use super::{Fetched, VaultLookup};
+use crate::snapshot::{
+    Coll, FederatedCredentialObs, Gaps, ManagedIdentityObs, Observed, RoleAssignmentObs, VaultObs,
+};
+
+pub fn identities(
+    lookups: &[(String, Fetched<Option<IdentityRow>>)],
+    fics: &BTreeMap<&str, Fetched<Vec<FederatedCredentialObs>>>,
+) -> Coll<ManagedIdentityObs> {
+    let mut out = Coll::default();
+    for (_, r) in lookups {
+        match r {
+            Ok(Some(row)) => out.items.push(ManagedIdentityObs {
+                name: row.name.clone(),
+                resource_id: row.id.clone(),
+                client_id: row.client_id.clone(),
+                principal_id: row.principal_id.clone(),
+                tenant_id: row.tenant_id.clone(),
+                federated_credentials: match fics.get(row.id.as_str()) {
+                    Some(Ok(list)) => Observed::Known(list.clone()),
+                    Some(Err(e)) => Observed::unknown(format!(
+                        "cannot list federated credentials of {}: {}",
+                        row.name, e.reason
+                    )),
+                    None => Observed::unknown("federated credentials not looked up"),
+                },
+            }),
+            // Resource Graph answered and no identity has this clientId: absent, not unknown.
+            Ok(None) => {}
+            Err(e) => {
+                out.gaps.all.get_or_insert_with(|| {
+                    format!(
+                        "cannot look up managed identities by clientId: {}",
+                        e.reason
+                    )
+                });
+            }
+        }
+    }
+    out
+}
+
+pub fn vaults(lookups: &[(String, VaultLookup)]) -> Coll<VaultObs> {
+    let mut out = Coll::default();
+    for (name, r) in lookups {
+        match r {
+            Ok((_, Ok(Some(v)))) => out.items.push(VaultObs {
+                name: v.name.clone(),
+                resource_id: v.id.clone(),
+                tenant_id: v.tenant_id.clone(),
+                rbac: v.rbac,
+                access_policies: v.access_policies.clone(),
+                network: v.network.clone(),
+            }),
+            Ok((_, Ok(None))) => {}
+            Ok((_, Err(e))) => {
+                let reason = format!("cannot look up vault {name}: {}", e.reason);
+                out.gaps.all.get_or_insert_with(|| reason.clone());
+                out.gaps.namespaces.insert(name.clone(), reason);
+            }
+            Err(reason) => {
+                out.gaps.namespaces.insert(name.clone(), reason.clone());
+            }
+        }
+    }
+    out
+}
+
+/// The assignments worth keeping (those of `principals`, or all when the identities are
+/// unknown), deduplicated across vaults (a subscription-level assignment shows up under
+/// each vault), and the per-vault gaps. Vaults that could not be looked up carry their gap
+/// over from `vault_gaps`.
+pub fn relevant_assignments(
+    per_vault: &[AssignmentsOf<'_>],
+    principals: Option<&BTreeSet<&str>>,
+    vault_gaps: &BTreeMap<String, String>,
+) -> (BTreeSet<(Cloud, AssignmentRow)>, Gaps) {
+    let mut kept = BTreeSet::new();
+    let mut gaps = Gaps {
+        all: None,
+        namespaces: vault_gaps.clone(),
+    };
+    for AssignmentsOf {
+        vault: name,
+        cloud,
+        rbac,
+        result: r,
+    } in per_vault
+    {
+        match r {
+            Ok(rows) => kept.extend(
+                rows.iter()
+                    .filter(|a| principals.is_none_or(|p| p.contains(a.principal_id.as_str())))
+                    .map(|a| (*cloud, a.clone())),
+            ),
+            Err(e) => {
+                let reason = format!("cannot list role assignments on {name}: {}", e.reason);
+                if *rbac {
+                    gaps.all.get_or_insert_with(|| reason.clone());
+                }
+                gaps.namespaces.insert(name.to_string(), reason);
+            }
+        }
+    }
+    (kept, gaps)
+}
+
+/// One vault's role-assignment listing.
+pub struct AssignmentsOf<'a> {
+    pub vault: &'a str,
+    pub cloud: Cloud,
+    /// The vault uses Azure RBAC (assignments decide access).
+    pub rbac: bool,
+    pub result: &'a Fetched<Vec<AssignmentRow>>,
+}
+
+/// Name and dataActions for each kept assignment: built-ins from the fixed table, custom
+/// roles from `custom` (what ARM said about them).
+pub fn role_assignments(
+    kept: BTreeSet<(Cloud, AssignmentRow)>,
+    gaps: Gaps,
+    custom: impl Fn(&str) -> Option<Fetched<RoleDef>>,
+) -> Coll<RoleAssignmentObs> {
+    let mut out = Coll {
+        items: Vec::new(),
+        gaps,
+    };
+    for (_, a) in kept {
+        let def = roles::built_in(&a.role_definition_id)
+            .map(Ok)
+            .or_else(|| custom(&a.role_definition_id))
+            .unwrap_or_else(|| Err(super::FetchError::other("not looked up")));
+        let (role_name, data_actions) = match def {
+            Ok(d) => (d.name, d.data_actions),
+            Err(e) => (
+                format!(
+                    "unresolved role {} ({})",
+                    roles::definition_guid(&a.role_definition_id),
+                    e.reason
+                ),
+                Vec::new(),
+            ),
+        };
+        out.items.push(RoleAssignmentObs {
+            principal_id: a.principal_id,
+            role_definition_id: a.role_definition_id,
+            role_name,
+            data_actions,
+            scope: a.scope,
+        });
+    }
+    out
+}

@@ -1,0 +1,335 @@
+//! Cluster-wide facts: the OIDC issuer, the workload-identity webhook, and how the Secrets
+//! Store CSI driver is installed (registration, token audiences, rotation flags).
+//!
+//! Each fact is read independently; one that cannot be read is unknown with the reason.
+
+use std::time::Duration;
+
+use k8s_openapi::api::admissionregistration::v1::MutatingWebhookConfiguration;
+use k8s_openapi::api::apps::v1::DaemonSet;
+use k8s_openapi::api::rbac::v1::ClusterRole;
+use k8s_openapi::api::storage::v1::CSIDriver;
+use kube::api::ListParams;
+use kube::{Api, Client};
+
+use super::connect::Scope;
+use super::errors::{Failure, Target, classify};
+use crate::snapshot::{ClusterFacts, CsiDriverFacts, Observed};
+
+const DRIVER: &str = "secrets-store.csi.k8s.io";
+const WEBHOOK: &str = "mutation.azure-workload-identity.io";
+/// Driver DaemonSets: the AKS add-on, then the Helm chart's names (driver chart installed as
+/// `csi-secrets-store`, or as a dependency of the Azure provider chart).
+const DRIVER_DAEMONSETS: &[&str] = &[
+    "aks-secrets-store-csi-driver",
+    "csi-secrets-store-secrets-store-csi-driver",
+    "secrets-store-csi-driver",
+    "csi-secrets-store-provider-azure-secrets-store-csi-driver",
+    "csi-secrets-store",
+];
+const PROVIDER_DAEMONSETS: &[&str] = &[
+    "aks-secrets-store-provider-azure",
+    "csi-secrets-store-provider-azure",
+    "csi-csi-secrets-store-provider-azure",
+];
+/// Helm creates this ClusterRole only with `syncSecret.enabled=true`.
+const SYNC_ROLE: &str = "secretprovidersyncing-role";
+const DEFAULT_POLL: Duration = Duration::from_secs(120);
+
+fn reason(e: &kube::Error, verb: &str, plural: &'static str, group: &'static str) -> String {
+    let target = Target {
+        plural,
+        group,
+        crd: false,
+    };
+    let scope = if plural == "daemonsets" {
+        Scope::Namespace("kube-system".into())
+    } else {
+        Scope::All
+    };
+    match classify(e, verb, target, &scope) {
+        Failure::Gap(r) | Failure::Transient(r) => r,
+    }
+}
+
+pub async fn observe(client: &Client) -> ClusterFacts {
+    let (oidc_issuer, webhook, csi) = tokio::join!(
+        oidc_issuer(client),
+        workload_identity_webhook(client),
+        csi_driver(client)
+    );
+    let tenant_id = match &oidc_issuer {
+        Observed::Known(url) => match tenant_from_issuer(url) {
+            Some(t) => Observed::Known(t),
+            None => {
+                Observed::unknown("the OIDC issuer URL does not name a tenant (not an AKS issuer)")
+            }
+        },
+        Observed::Unknown(r) => Observed::unknown(format!("OIDC issuer unknown: {r}")),
+    };
+    ClusterFacts {
+        oidc_issuer,
+        tenant_id,
+        workload_identity_webhook: webhook,
+        csi_driver: csi,
+    }
+}
+
+async fn oidc_issuer(client: &Client) -> Observed<String> {
+    // kube's request builder keeps the `http` crate out of our dependency list.
+    let req = match kube::core::Request::new("/.well-known")
+        .get("openid-configuration", &kube::api::GetParams::default())
+    {
+        Ok(r) => r,
+        Err(e) => return Observed::unknown(format!("cannot build the OIDC request: {e}")),
+    };
+    match client.request::<serde_json::Value>(req).await {
+        Ok(doc) => match doc.get("issuer").and_then(|i| i.as_str()) {
+            Some(i) => Observed::Known(i.to_string()),
+            None => Observed::unknown("/.well-known/openid-configuration has no issuer"),
+        },
+        Err(kube::Error::Api(s)) if s.code == 403 || s.code == 401 => {
+            Observed::unknown("cannot get /.well-known/openid-configuration: forbidden")
+        }
+        Err(kube::Error::Api(s)) if s.code == 404 => {
+            Observed::unknown("the API server does not publish /.well-known/openid-configuration")
+        }
+        Err(e) => Observed::unknown(format!("cannot get /.well-known/openid-configuration: {e}")),
+    }
+}
+
+/// AKS issuers look like `https://<region>.oic.prod-aks.azure.com/<tenant>/<guid>/`.
+pub fn tenant_from_issuer(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("https://")?;
+    let (host, path) = rest.split_once('/')?;
+    if !host.contains(".oic.prod-aks.azure.") {
+        return None;
+    }
+    let tenant = path.split('/').next()?;
+    let is_guid = tenant.len() == 36 && tenant.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+    is_guid.then(|| tenant.to_string())
+}
+
+async fn workload_identity_webhook(client: &Client) -> Observed<bool> {
+    let api: Api<MutatingWebhookConfiguration> = Api::all(client.clone());
+    match api.list(&ListParams::default()).await {
+        Ok(list) => Observed::Known(
+            list.items
+                .iter()
+                .any(|c| c.webhooks.iter().flatten().any(|w| w.name == WEBHOOK)),
+        ),
+        Err(e) => Observed::unknown(reason(
+            &e,
+            "list",
+            "mutatingwebhookconfigurations",
+            "admissionregistration.k8s.io",
+        )),
+    }
+}
+
+/// `(--enable-secret-rotation, --rotation-poll-interval)` from the driver container's args.
+/// Go flags accept `-flag`, `--flag`, `--flag=value` and `--flag value`.
+pub fn driver_flags(args: &[String]) -> (bool, Option<Duration>) {
+    let mut rotation = false;
+    let mut interval = None;
+    let mut it = args.iter().peekable();
+    while let Some(arg) = it.next() {
+        let flag = arg.trim_start_matches('-');
+        let (name, value) = match flag.split_once('=') {
+            Some((n, v)) => (n, Some(v.to_string())),
+            None => (flag, None),
+        };
+        match name {
+            "enable-secret-rotation" => {
+                rotation = value
+                    .map(|v| v.eq_ignore_ascii_case("true") || v == "1")
+                    .unwrap_or(true);
+            }
+            "rotation-poll-interval" => {
+                let v = value.or_else(|| it.next().cloned());
+                interval = v.and_then(|v| humantime::parse_duration(&v).ok());
+            }
+            _ => {}
+        }
+    }
+    (rotation, interval)
+}
+
+fn driver_args(ds: &DaemonSet) -> Option<Vec<String>> {
+    let spec = ds.spec.as_ref()?.template.spec.as_ref()?;
+    let c = spec
+        .containers
+        .iter()
+        .find(|c| c.name == "secrets-store")
+        .or_else(|| {
+            spec.containers.iter().find(|c| {
+                c.image.as_deref().is_some_and(|i| {
+                    i.contains("secrets-store/driver") || i.contains("csi-secrets-store")
+                })
+            })
+        })?;
+    Some(c.args.clone().unwrap_or_default())
+}
+
+fn is_provider(ds: &DaemonSet) -> bool {
+    let name = ds.metadata.name.as_deref().unwrap_or_default();
+    PROVIDER_DAEMONSETS.contains(&name)
+        || ds
+            .spec
+            .as_ref()
+            .and_then(|s| s.template.spec.as_ref())
+            .is_some_and(|s| {
+                s.containers.iter().any(|c| {
+                    c.image
+                        .as_deref()
+                        .is_some_and(|i| i.contains("provider-azure"))
+                })
+            })
+}
+
+/// kube-system DaemonSets: one list when allowed, else gets of the known names.
+async fn kube_system_daemonsets(client: &Client) -> Result<Vec<DaemonSet>, String> {
+    let api: Api<DaemonSet> = Api::namespaced(client.clone(), "kube-system");
+    match api.list(&ListParams::default()).await {
+        Ok(list) => Ok(list.items),
+        Err(e) => {
+            let why = reason(&e, "list", "daemonsets", "apps");
+            let mut found = Vec::new();
+            let mut any_ok = false;
+            for name in DRIVER_DAEMONSETS.iter().chain(PROVIDER_DAEMONSETS) {
+                if let Ok(d) = api.get_opt(name).await {
+                    any_ok = true;
+                    found.extend(d);
+                }
+            }
+            if any_ok { Ok(found) } else { Err(why) }
+        }
+    }
+}
+
+async fn csi_driver(client: &Client) -> Observed<CsiDriverFacts> {
+    let drivers: Api<CSIDriver> = Api::all(client.clone());
+    let roles: Api<ClusterRole> = Api::all(client.clone());
+    let (registration, daemonsets, role) = tokio::join!(
+        drivers.get_opt(DRIVER),
+        kube_system_daemonsets(client),
+        roles.get_opt(SYNC_ROLE)
+    );
+    let registration = registration.map_err(|e| reason(&e, "get", "csidrivers", "storage.k8s.io"));
+    let driver_ds = match &daemonsets {
+        Ok(list) => Ok(list
+            .iter()
+            .find(|d| driver_args(d).is_some() && !is_provider(d))),
+        Err(r) => Err(r.clone()),
+    };
+    let installed = match (&registration, &driver_ds) {
+        (Ok(Some(_)), _) | (_, Ok(Some(_))) => true,
+        (Ok(None), _) => false,
+        (Err(r), _) => return Observed::unknown(r.clone()),
+    };
+    let mut facts = CsiDriverFacts {
+        installed,
+        ..CsiDriverFacts::default()
+    };
+    facts.token_audiences = match &registration {
+        Ok(Some(d)) => Observed::Known(
+            d.spec
+                .token_requests
+                .iter()
+                .flatten()
+                .map(|t| t.audience.clone())
+                .collect(),
+        ),
+        // No CSIDriver object: kubelet mints no tokens for the driver at all.
+        Ok(None) => Observed::Known(Vec::new()),
+        Err(r) => Observed::unknown(r.clone()),
+    };
+    match &driver_ds {
+        Ok(Some(ds)) => {
+            let (rotation, interval) = driver_flags(&driver_args(ds).unwrap_or_default());
+            facts.rotation_enabled = Observed::Known(rotation);
+            facts.rotation_poll_interval = interval.unwrap_or(DEFAULT_POLL);
+            let aks_addon = ds.metadata.name.as_deref() == Some(DRIVER_DAEMONSETS[0]);
+            facts.sync_secret_enabled = if aks_addon {
+                // The add-on always ships the syncing RBAC.
+                Observed::Known(true)
+            } else {
+                match &role {
+                    Ok(r) => Observed::Known(r.is_some()),
+                    Err(e) => Observed::unknown(reason(
+                        e,
+                        "get",
+                        "clusterroles",
+                        "rbac.authorization.k8s.io",
+                    )),
+                }
+            };
+        }
+        Ok(None) => {
+            let why = "no Secrets Store CSI driver DaemonSet found in kube-system";
+            facts.rotation_enabled = Observed::unknown(why);
+            facts.sync_secret_enabled = Observed::unknown(why);
+        }
+        Err(r) => {
+            facts.rotation_enabled = Observed::unknown(r.clone());
+            facts.sync_secret_enabled = Observed::unknown(r.clone());
+        }
+    }
+    facts.azure_provider = match &daemonsets {
+        Ok(list) => Observed::Known(
+            list.iter()
+                .filter(|d| is_provider(d))
+                .any(|d| d.status.as_ref().is_some_and(|s| s.number_ready > 0)),
+        ),
+        Err(r) => Observed::unknown(r.clone()),
+    };
+    Observed::Known(facts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(args: &[&str]) -> Vec<String> {
+        args.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn rotation_flags_in_every_go_spelling() {
+        assert_eq!(
+            driver_flags(&v(&["--endpoint=unix:///csi/csi.sock"])),
+            (false, None)
+        );
+        assert_eq!(
+            driver_flags(&v(&[
+                "--enable-secret-rotation=true",
+                "--rotation-poll-interval=5m"
+            ])),
+            (true, Some(Duration::from_secs(300)))
+        );
+        assert_eq!(
+            driver_flags(&v(&[
+                "-enable-secret-rotation",
+                "--rotation-poll-interval",
+                "90s"
+            ])),
+            (true, Some(Duration::from_secs(90)))
+        );
+        assert!(!driver_flags(&v(&["--enable-secret-rotation=false"])).0);
+    }
+
+    #[test]
+    fn tenant_comes_from_aks_issuers_only() {
+        assert_eq!(
+            tenant_from_issuer(
+                "https://eastus.oic.prod-aks.azure.com/72f988bf-86f1-41af-91ab-2d7cd011db47/0b5a1f6e-1111-2222-3333-444455556666/"
+            )
+            .as_deref(),
+            Some("72f988bf-86f1-41af-91ab-2d7cd011db47")
+        );
+        assert_eq!(
+            tenant_from_issuer("https://kubernetes.default.svc.cluster.local"),
+            None
+        );
+    }
+}

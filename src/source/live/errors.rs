@@ -1,0 +1,133 @@
+//! What a failed list/watch/get means for the snapshot.
+//!
+//! Permission and "kind not served" failures are facts about the cluster: they become gaps
+//! (unknown with a reason) in the collection they affect, and only there. Everything else is
+//! transient: the data already seen is kept and the watch reconnects with backoff.
+
+use kube::runtime::watcher;
+
+use super::connect::Scope;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// A gap in the affected collection, e.g. "cannot list secrets in payments: forbidden".
+    Gap(String),
+    /// Worth a "reconnecting" status, nothing more.
+    Transient(String),
+}
+
+/// The API resource a watcher/get targets, for messages and the missing-CRD case.
+#[derive(Clone, Copy, Debug)]
+pub struct Target {
+    /// Plural, as kubectl and RBAC spell it: "secrets", "secretproviderclasses".
+    pub plural: &'static str,
+    /// API group, "" for core.
+    pub group: &'static str,
+    /// Whether the kind is a CustomResourceDefinition that may be absent.
+    pub crd: bool,
+}
+
+impl Target {
+    pub fn crd_name(&self) -> String {
+        format!("{}.{}", self.plural, self.group)
+    }
+}
+
+pub fn classify_watch(err: &watcher::Error, target: Target, scope: &Scope) -> Failure {
+    match err {
+        watcher::Error::InitialListFailed(e) => classify(e, "list", target, scope),
+        watcher::Error::WatchStartFailed(e) | watcher::Error::WatchFailed(e) => {
+            classify(e, "watch", target, scope)
+        }
+        // 410 Gone and friends arrive in-band; the watcher re-lists by itself.
+        watcher::Error::WatchError(status) => Failure::Transient(format!(
+            "watch {}: {} {}",
+            target.plural, status.code, status.message
+        )),
+        watcher::Error::NoResourceVersion => {
+            Failure::Transient(format!("watch {}: no resourceVersion", target.plural))
+        }
+    }
+}
+
+pub fn classify(err: &kube::Error, verb: &str, target: Target, scope: &Scope) -> Failure {
+    match err {
+        kube::Error::Api(status) if status.code == 403 => Failure::Gap(format!(
+            "cannot {verb} {} {}: forbidden",
+            target.plural,
+            scope.describe()
+        )),
+        kube::Error::Api(status) if status.code == 401 => Failure::Gap(format!(
+            "cannot {verb} {} {}: unauthorized (credentials rejected)",
+            target.plural,
+            scope.describe()
+        )),
+        // A 404 on a *list* means the API server does not serve the resource at all.
+        kube::Error::Api(status) if status.code == 404 && target.crd => {
+            Failure::Gap(format!("CRD {} not installed", target.crd_name()))
+        }
+        kube::Error::Api(status) if status.code == 404 => Failure::Gap(format!(
+            "the API server does not serve {} ({})",
+            target.plural,
+            if target.group.is_empty() {
+                "core"
+            } else {
+                target.group
+            }
+        )),
+        kube::Error::Api(status) => Failure::Transient(format!(
+            "{verb} {}: {} {}",
+            target.plural, status.code, status.message
+        )),
+        other => Failure::Transient(format!("{verb} {}: {other}", target.plural)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube::core::Status;
+
+    fn api(code: u16) -> kube::Error {
+        kube::Error::Api(Box::new(Status::failure("nope", "Reason").with_code(code)))
+    }
+
+    const SECRETS: Target = Target {
+        plural: "secrets",
+        group: "",
+        crd: false,
+    };
+    const SPC: Target = Target {
+        plural: "secretproviderclasses",
+        group: "secrets-store.csi.x-k8s.io",
+        crd: true,
+    };
+
+    #[test]
+    fn forbidden_is_a_gap_named_like_kubectl_would() {
+        let f = classify(
+            &api(403),
+            "list",
+            SECRETS,
+            &Scope::Namespace("payments".into()),
+        );
+        assert_eq!(
+            f,
+            Failure::Gap("cannot list secrets in payments: forbidden".into())
+        );
+    }
+
+    #[test]
+    fn missing_crd_is_a_fact_and_500_is_transient() {
+        assert_eq!(
+            classify(&api(404), "list", SPC, &Scope::All),
+            Failure::Gap(
+                "CRD secretproviderclasses.secrets-store.csi.x-k8s.io not installed".into()
+            )
+        );
+        assert!(matches!(
+            classify(&api(500), "list", SECRETS, &Scope::All),
+            Failure::Transient(_)
+        ));
+    }
+}

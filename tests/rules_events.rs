@@ -1,0 +1,319 @@
+//! Diagnosis from event messages alone (Azure side unknown), and unknown-is-not-missing:
+//! what a source cannot see makes a link `unknown` (or `pending`), never a false finding.
+
+use kvchain::chain::testkit::{self as tk, APP, NS};
+use kvchain::chain::{Chain, Code, LinkKind, Status, diagnose, explain};
+use kvchain::snapshot::*;
+
+/// The healthy app with the Azure side unknown and its pod stuck mounting on `cause`.
+fn failing(cause: &str) -> Snapshot {
+    let mut s = tk::healthy();
+    s.azure = AzureObs::unknown("no Azure credentials");
+    tk::unmount(&mut s, APP);
+    s.events.items.push(tk::failed_mount(
+        NS,
+        &tk::pod_name(APP, 0),
+        "secrets-store-inline",
+        cause,
+    ));
+    s
+}
+
+fn one(s: &Snapshot) -> Chain {
+    let mut chains = diagnose(s);
+    assert_eq!(chains.len(), 1);
+    chains.remove(0)
+}
+
+fn assert_broken_by(c: &Chain, code: Code) {
+    assert!(
+        c.findings().any(|f| f.code == code),
+        "{code} missing: {:#?}",
+        c.findings().collect::<Vec<_>>()
+    );
+    assert_eq!(c.link(code.link()).status, Status::Broken, "{:#?}", c.links);
+    let f = c.findings().find(|f| f.code == code).expect("finding");
+    assert!(
+        f.evidence.iter().any(|e| e.starts_with("FailedMount")),
+        "{f:#?}"
+    );
+}
+
+const AADSTS70021: &str = "failed to get objectType:secret, objectName:web-db-pass, objectVersion:: ClientAssertionCredential authentication failed. \nPOST https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/v2.0/token\n--------------------------------------------------------------------------------\nRESPONSE 400: 400 Bad Request\n--------------------------------------------------------------------------------\n{ \"error\": \"invalid_request\", \"error_description\": \"AADSTS70021: No matching federated identity record found for presented assertion. Assertion Issuer: 'https://westeurope.oic.prod-aks.azure.com/72f988bf-86f1-41af-91ab-2d7cd011db47/4c3f1e2a-9d7b-4d8e-a1c2-3b4d5e6f7a8b/'. Assertion Subject: 'system:serviceaccount:shop:web'. Assertion Audience: 'api://AzureADTokenExchange'.\", \"error_codes\": [70021] }";
+
+#[test]
+fn aadsts70021_breaks_federation_while_azure_is_unknown() {
+    let c = one(&failing(AADSTS70021));
+    assert_broken_by(&c, Code::KVC401);
+    let f = c.findings().find(|f| f.code == Code::KVC401).expect("401");
+    assert!(
+        f.message.contains("system:serviceaccount:shop:web"),
+        "{}",
+        f.message
+    );
+    assert_eq!(c.link(LinkKind::Identity).status, Status::Unknown);
+    let mount = c.link(LinkKind::Mount);
+    assert_eq!(mount.status, Status::Broken);
+    assert_eq!(mount.summary, "blocked: Federation");
+    // No KVC701: the message is explained.
+    assert!(!c.findings().any(|f| f.code == Code::KVC701));
+}
+
+#[test]
+fn key_vault_and_driver_messages_map_to_their_links() {
+    let cases: [(&str, Code); 7] = [
+        (
+            "failed to get objectType:secret, objectName:web-db-pass, objectVersion:: GET https://kv-shop.vault.azure.net/secrets/web-db-pass/\n----\nRESPONSE 403: 403 Forbidden\nERROR CODE: Forbidden\n----\n{\"error\":{\"code\":\"Forbidden\",\"message\":\"Caller is not authorized to perform action on resource.\",\"innererror\":{\"code\":\"ForbiddenByRbac\"}}}",
+            Code::KVC501,
+        ),
+        (
+            "failed to get objectType:secret, objectName:web-db-pass, objectVersion:: The user, group or application 'appid=1;oid=2;iss=x' does not have secrets get permission on key vault 'kv-shop;location=westeurope'.",
+            Code::KVC501,
+        ),
+        (
+            "failed to get objectType:secret, objectName:web-db-pass, objectVersion:: RESPONSE 404: 404 Not Found\nERROR CODE: SecretNotFound\n A secret with (name/id) web-db-pass was not found in this key vault.",
+            Code::KVC601,
+        ),
+        (
+            "failed to get objectType:secret, objectName:web-db-pass, objectVersion:: RESPONSE 403: 403 Forbidden\n{\"error\":{\"code\":\"Forbidden\",\"message\":\"Operation get is not allowed on a disabled secret.\",\"innererror\":{\"code\":\"SecretDisabled\"}}}",
+            Code::KVC602,
+        ),
+        (
+            "failed to build auth config for mode None: failed to parse workload identity tokens, error: service account tokens not found",
+            Code::KVC105,
+        ),
+        (
+            "failed to get keyvault client: failed to get authorizer for keyvault client: failed to acquire token: FromAssertion(): http call(https://login.microsoftonline.com/t/oauth2/v2.0/token)(POST) error: reply status code was 400: {\"error\":\"invalid_client\",\"error_description\":\"AADSTS700211: No matching federated identity record found for presented assertion issuer 'https://x/'.\"}",
+            Code::KVC402,
+        ),
+        (
+            "failed to build auth config for mode None: failed to get credentials, nodePublishSecretRef secret is not set",
+            Code::KVC302,
+        ),
+    ];
+    for (cause, code) in cases {
+        let c = one(&failing(cause));
+        assert_broken_by(&c, code);
+    }
+}
+
+#[test]
+fn kubelet_level_messages_without_the_provider_wrapper() {
+    for (message, code) in [
+        (
+            "kubernetes.io/csi: mounter.SetUpAt failed to get CSI client: driver name secrets-store.csi.k8s.io not found in the list of registered CSI drivers",
+            Code::KVC104,
+        ),
+        (
+            "MountVolume.SetUp failed for volume \"secrets-store-inline\" : rpc error: code = InvalidArgument desc = Readonly is not true in request",
+            Code::KVC103,
+        ),
+    ] {
+        let mut s = tk::healthy();
+        s.azure = AzureObs::unknown("offline");
+        tk::unmount(&mut s, APP);
+        let mut e = tk::failed_mount(NS, &tk::pod_name(APP, 0), "secrets-store-inline", "x");
+        e.message = message.into();
+        s.events.items.push(e);
+        assert_broken_by(&one(&s), code);
+    }
+}
+
+#[test]
+fn sync_events_break_the_sync_link_even_when_mounted() {
+    let mut s = tk::healthy();
+    s.events.items.push(EventObs {
+        namespace: NS.into(),
+        involved_kind: "Pod".into(),
+        involved_name: tk::pod_name(APP, 0),
+        type_: "Warning".into(),
+        reason: "FailedToCreateSecret".into(),
+        message: "failed to get data in spc shop/web-kv for secret web-secret, err: file matching objectName db-pass not found in the pod".into(),
+        count: 1,
+        source: "csi-secrets-store-controller".into(),
+        ..EventObs::default()
+    });
+    let c = one(&s);
+    assert!(c.findings().any(|f| f.code == Code::KVC801));
+    assert_eq!(c.link(LinkKind::Sync).status, Status::Broken);
+    // An event about another SPC of the same pod is not this chain's.
+    let mut s = tk::healthy();
+    s.events.items.push(EventObs {
+        namespace: NS.into(),
+        involved_kind: "Pod".into(),
+        involved_name: tk::pod_name(APP, 0),
+        type_: "Warning".into(),
+        reason: "FailedToCreateSecret".into(),
+        message: "failed to get data in spc shop/other-kv for secret x, err: file matching objectName y not found in the pod".into(),
+        ..EventObs::default()
+    });
+    assert!(one(&s).findings().next().is_none());
+}
+
+#[test]
+fn old_failed_mounts_are_history_once_mounted_and_other_volumes_are_not_ours() {
+    let mut s = tk::healthy();
+    let pod = tk::pod_name(APP, 0);
+    s.events.items.push(tk::failed_mount(
+        NS,
+        &pod,
+        "secrets-store-inline",
+        AADSTS70021,
+    ));
+    assert!(
+        one(&s).findings().next().is_none(),
+        "mounted: the event is stale"
+    );
+    let mut s = failing("boom");
+    s.events.items[0] = tk::failed_mount(NS, &pod, "other-volume", AADSTS70021);
+    let c = one(&s);
+    assert!(!c.findings().any(|f| f.code == Code::KVC401));
+    assert_eq!(c.link(LinkKind::Mount).status, Status::Pending);
+}
+
+#[test]
+fn azure_unknown_but_mounted_is_proven_by_the_mount() {
+    let mut s = tk::healthy();
+    s.azure = AzureObs::unknown("no Azure credentials");
+    let c = one(&s);
+    assert!(c.findings().next().is_none());
+    for l in [
+        LinkKind::Identity,
+        LinkKind::Federation,
+        LinkKind::Access,
+        LinkKind::VaultObject,
+    ] {
+        assert_eq!(c.link(l).status, Status::Ok, "{:?}", c.link(l));
+        assert_eq!(c.link(l).summary, "proven by mount");
+    }
+}
+
+#[test]
+fn azure_unknown_and_not_mounted_is_unknown_not_missing() {
+    let mut s = tk::healthy();
+    s.azure = AzureObs::unknown("no Azure credentials");
+    tk::unmount(&mut s, APP);
+    let c = one(&s);
+    for l in [
+        LinkKind::Identity,
+        LinkKind::Federation,
+        LinkKind::Access,
+        LinkKind::VaultObject,
+    ] {
+        let link = c.link(l);
+        assert_eq!(link.status, Status::Unknown, "{link:?}");
+        assert!(
+            link.facts
+                .iter()
+                .any(|f| f.observed.contains("no Azure credentials")),
+            "{link:?}"
+        );
+    }
+    assert!(!c.findings().any(|f| matches!(
+        f.code,
+        Code::KVC301 | Code::KVC401 | Code::KVC501 | Code::KVC601
+    )));
+}
+
+#[test]
+fn forbidden_namespaces_are_unknown_not_missing() {
+    let mut s = tk::healthy();
+    s.service_accounts = Coll::unknown("forbidden: cannot list serviceaccounts");
+    s.secrets
+        .gaps
+        .namespaces
+        .insert(NS.into(), "forbidden".into());
+    s.secrets.items.clear();
+    s.spc_statuses = Coll::unknown("CRD not installed");
+    let c = one(&s);
+    assert!(
+        c.findings().next().is_none(),
+        "{:#?}",
+        c.findings().collect::<Vec<_>>()
+    );
+    assert_eq!(c.link(LinkKind::ServiceAccount).status, Status::Unknown);
+    assert!(
+        c.link(LinkKind::ServiceAccount).facts[0]
+            .observed
+            .contains("forbidden")
+    );
+    assert_eq!(c.link(LinkKind::Sync).status, Status::Unknown);
+    assert_eq!(c.link(LinkKind::Mount).status, Status::Unknown);
+}
+
+#[test]
+fn templates_have_no_runtime_state() {
+    let mut s = tk::healthy();
+    let pod = tk::pod_mut(&mut s, APP);
+    pod.template_of = Some(tk::owner("Deployment", APP));
+    pod.phase.clear();
+    s.spc_statuses.items.clear();
+    s.secrets.items.clear();
+    let c = one(&s);
+    assert!(
+        c.findings().next().is_none(),
+        "{:#?}",
+        c.findings().collect::<Vec<_>>()
+    );
+    assert_eq!(c.link(LinkKind::Mount).status, Status::Pending);
+    assert_eq!(c.link(LinkKind::Sync).status, Status::Pending);
+}
+
+#[test]
+fn explain_gives_every_fact_of_one_chain() {
+    let s = tk::healthy();
+    let id = diagnose(&s)[0].id.clone();
+    assert!(diagnose(&s)[0].link(LinkKind::Federation).facts.is_empty());
+    let c = explain(&s, &id).expect("chain by id");
+    let subject = c
+        .link(LinkKind::Federation)
+        .facts
+        .iter()
+        .find(|f| f.label == "subject")
+        .expect("subject fact");
+    assert_eq!(subject.observed, "system:serviceaccount:shop:web");
+    assert!(subject.matches());
+    assert!(explain(&s, "shop/nope/web-kv").is_none());
+}
+
+#[test]
+fn near_miss_wiring_still_makes_a_chain() {
+    let mut s = tk::healthy();
+    let pod = tk::pod_mut(&mut s, APP);
+    let VolumeSourceObs::Csi {
+        driver, attributes, ..
+    } = &mut pod.volumes[0].source
+    else {
+        panic!("csi first")
+    };
+    *driver = "secrets-store.csi.x-k8s.io".into();
+    let spc = attributes.remove("secretProviderClass").expect("attr");
+    attributes.insert("secretproviderclass".into(), spc);
+    let c = one(&s);
+    let f = c.findings().find(|f| f.code == Code::KVC103).expect("103");
+    assert!(
+        f.message.contains("secrets-store.csi.x-k8s.io"),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.message.contains("\"secretproviderclass\""),
+        "{}",
+        f.message
+    );
+    assert_eq!(c.spc, "web-kv");
+}
+
+#[test]
+fn text_report_colours_only_when_asked() {
+    let mut s = tk::healthy();
+    tk::fic_mut(&mut s, APP).subject = "system:serviceaccount:shop:Web".into();
+    let chains = diagnose(&s);
+    let plain = kvchain::report::text(&s, &chains, false);
+    let coloured = kvchain::report::text(&s, &chains, true);
+    assert!(!plain.contains('\x1b'));
+    assert!(coloured.contains("\x1b[31;1mKVC401"));
+    assert!(plain.contains("namespace shop"));
+    assert!(plain.contains("Deployment/web"));
+    assert!(plain.contains("KVC401 error"));
+}
