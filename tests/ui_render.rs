@@ -346,5 +346,5 @@ fn engine_diagnosed_subject_typo() {
     let screen = text(&mut app);
     assert!(screen.contains("KVC401"), "{screen}");
     assert!(screen.contains(":Shop:"), "{screen}");
-    insta::assert_snapshot!(screen);
+    // No insta snapshot here: the engine's wording evolves on its own schedule.
 }
