@@ -1,0 +1,433 @@
+//! The Azure side of the lab: Entra token exchange against federated credentials, Key Vault
+//! authorization (RBAC or access policies), network rules, objects with versions, throttling.
+//! Values live here and nowhere else; callers get file contents to hand to the mount.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use sha2::{Digest, Sha256};
+
+use super::messages as msg;
+use super::roles;
+use super::scenario::{
+    AccessPolicySpec, FederatedCredential, KeyVault, NetworkSpec, RoleAssignment,
+};
+use crate::snapshot::ObjectType;
+
+pub const TOKEN_AUDIENCE: &str = "api://AzureADTokenExchange";
+pub const AUTHORITY: &str = "https://login.microsoftonline.com/";
+
+#[derive(Clone, Debug)]
+pub struct LabIdentity {
+    pub name: String,
+    pub client_id: String,
+    pub principal_id: String,
+    pub tenant_id: String,
+    pub resource_group: String,
+    pub fics: Vec<FederatedCredential>,
+}
+
+#[derive(Clone, Debug)]
+pub struct LabVersion {
+    /// 32-hex Key Vault version id.
+    pub id: String,
+    /// What the provider writes for this object type (value, PEM…). Never leaves the lab.
+    pub content: Vec<u8>,
+    pub enabled: bool,
+    pub created: Timestamp,
+    pub expires: Option<Timestamp>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct LabObject {
+    /// Newest first, like Key Vault lists them.
+    pub versions: Vec<LabVersion>,
+    pub content_type: Option<String>,
+    pub backs_certificate: bool,
+}
+
+impl LabObject {
+    pub fn latest(&self) -> Option<&LabVersion> {
+        self.versions.first()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct LabVault {
+    pub name: String,
+    pub tenant_id: String,
+    pub resource_group: String,
+    pub rbac: bool,
+    pub network: NetworkSpec,
+    pub access_policies: Vec<AccessPolicySpec>,
+    pub request_limit: Option<u32>,
+    pub objects: BTreeMap<(ObjectType, String), LabObject>,
+    /// (10-second window index, requests in it) for throttling.
+    window: (i64, u32),
+}
+
+/// Deterministic 32-hex version id.
+pub fn version_id(vault: &str, name: &str, n: usize) -> String {
+    let h = Sha256::digest(format!("{vault}/{name}/{n}").as_bytes());
+    hex::encode(&h[..16])
+}
+
+fn pem(label: &str, seed: &str) -> String {
+    use base64::Engine;
+    let body = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(seed.as_bytes()));
+    format!("-----BEGIN {label}-----\n{body}\n-----END {label}-----\n")
+}
+
+/// Contents Key Vault hands out for a certificate version, by the type it is read as.
+fn cert_contents(vault: &str, name: &str, version: &str, exportable: bool) -> [Vec<u8>; 3] {
+    let seed = format!("{vault}/{name}/{version}");
+    let cert = pem("CERTIFICATE", &format!("{seed}/cert"));
+    let key = pem("PRIVATE KEY", &format!("{seed}/key"));
+    let public = pem("PUBLIC KEY", &format!("{seed}/pub"));
+    let secret = if exportable {
+        format!("{key}{cert}")
+    } else {
+        cert.clone()
+    };
+    [secret.into_bytes(), cert.into_bytes(), public.into_bytes()]
+}
+
+impl LabVault {
+    pub fn from_spec(v: &KeyVault, now: Timestamp) -> LabVault {
+        let s = &v.spec;
+        let mut objects = BTreeMap::new();
+        let created = |i: usize, n: usize| {
+            // older versions were created a day apart before the lab started
+            now.checked_sub(jiff::SignedDuration::from_hours(24 * (n - i) as i64))
+                .unwrap_or(now)
+        };
+        for sec in &s.secrets {
+            let values: Vec<(String, bool)> = match &sec.value {
+                Some(v) => vec![(v.clone(), sec.enabled)],
+                None => sec
+                    .versions
+                    .iter()
+                    .map(|x| (x.value.clone(), x.enabled))
+                    .collect(),
+            };
+            let n = values.len();
+            let expires = if sec.expired {
+                Some(
+                    now.checked_sub(jiff::SignedDuration::from_hours(1))
+                        .unwrap_or(now),
+                )
+            } else {
+                sec.expires_in.map(super::clock::at)
+            };
+            let mut versions: Vec<LabVersion> = values
+                .into_iter()
+                .enumerate()
+                .map(|(i, (value, enabled))| LabVersion {
+                    id: version_id(&v.name, &sec.name, i),
+                    content: value.into_bytes(),
+                    enabled,
+                    created: created(i, n),
+                    expires,
+                })
+                .collect();
+            versions.reverse();
+            objects.insert(
+                (ObjectType::Secret, sec.name.clone()),
+                LabObject {
+                    versions,
+                    content_type: sec.content_type.clone(),
+                    backs_certificate: false,
+                },
+            );
+        }
+        for k in &s.keys {
+            let id = version_id(&v.name, &k.name, 0);
+            let content = pem("PUBLIC KEY", &format!("{}/{}/{id}", v.name, k.name)).into_bytes();
+            objects.insert(
+                (ObjectType::Key, k.name.clone()),
+                LabObject {
+                    versions: vec![LabVersion {
+                        id,
+                        content,
+                        enabled: k.enabled,
+                        created: created(0, 1),
+                        expires: None,
+                    }],
+                    content_type: None,
+                    backs_certificate: false,
+                },
+            );
+        }
+        for c in &s.certificates {
+            let id = version_id(&v.name, &c.name, 0);
+            let [secret, cert, public] = cert_contents(&v.name, &c.name, &id, c.exportable);
+            let ct = c
+                .content_type
+                .clone()
+                .unwrap_or_else(|| "application/x-pem-file".into());
+            for (t, content, ct, backs) in [
+                (ObjectType::Secret, secret, Some(ct), true),
+                (ObjectType::Cert, cert, None, false),
+                (ObjectType::Key, public, None, false),
+            ] {
+                objects.insert(
+                    (t, c.name.clone()),
+                    LabObject {
+                        versions: vec![LabVersion {
+                            id: id.clone(),
+                            content,
+                            enabled: c.enabled,
+                            created: created(0, 1),
+                            expires: None,
+                        }],
+                        content_type: ct,
+                        backs_certificate: backs,
+                    },
+                );
+            }
+        }
+        LabVault {
+            name: v.name.clone(),
+            tenant_id: s.tenant_id.clone(),
+            resource_group: s.resource_group.clone(),
+            rbac: s.enable_rbac_authorization,
+            network: s.network.clone(),
+            access_policies: s.access_policies.clone(),
+            request_limit: s.request_limit,
+            objects,
+            window: (i64::MIN, 0),
+        }
+    }
+
+    pub fn resource_id(&self, subscription: &str) -> String {
+        format!(
+            "/subscriptions/{subscription}/resourceGroups/{}/providers/Microsoft.KeyVault/vaults/{}",
+            self.resource_group, self.name
+        )
+    }
+
+    /// Writes a new version of a secret (and of the whole certificate for a cert-backed one).
+    /// `value: None` re-stamps the current value. Returns the new version id.
+    pub fn new_version(
+        &mut self,
+        t: ObjectType,
+        name: &str,
+        value: Option<&[u8]>,
+        now: Timestamp,
+    ) -> Result<String, String> {
+        let obj = self
+            .objects
+            .get(&(t, name.to_string()))
+            .ok_or_else(|| format!("{} {name} not found in vault {}", t.as_str(), self.name))?;
+        if obj.backs_certificate || t != ObjectType::Secret {
+            return Err(format!(
+                "{name} is a certificate or key: rotate it with its certificate policy, not as a secret"
+            ));
+        }
+        let n = obj.versions.len();
+        let id = version_id(&self.name, name, n);
+        let content = match value {
+            Some(v) => v.to_vec(),
+            None => obj.latest().map(|v| v.content.clone()).unwrap_or_default(),
+        };
+        let expires = obj.latest().and_then(|v| v.expires);
+        if let Some(obj) = self.objects.get_mut(&(t, name.to_string())) {
+            obj.versions.insert(
+                0,
+                LabVersion {
+                    id: id.clone(),
+                    content,
+                    enabled: true,
+                    created: now,
+                    expires,
+                },
+            );
+        }
+        Ok(id)
+    }
+
+    /// Counts one data-plane request; false when over the vault's limit (429).
+    fn admit(&mut self, now: Timestamp) -> bool {
+        let Some(limit) = self.request_limit else {
+            return true;
+        };
+        let w = now.as_second().div_euclid(10);
+        if self.window.0 != w {
+            self.window = (w, 0);
+        }
+        self.window.1 += 1;
+        self.window.1 <= limit
+    }
+}
+
+/// A successful token exchange: whom the vault sees.
+#[derive(Clone, Debug)]
+pub struct Token {
+    pub client_id: String,
+    pub principal_id: String,
+    /// Tenant the token was issued in.
+    pub tenant: String,
+}
+
+/// Entra: exchange the pod's service-account token (issuer, subject, audience) for an access
+/// token of the application `client_id` in `tenant`.
+pub fn exchange<'i>(
+    mut candidates: impl Iterator<Item = &'i LabIdentity>,
+    client_id: &str,
+    tenant: &str,
+    issuer: &str,
+    subject: &str,
+) -> Result<Token, String> {
+    let Some(id) = candidates.find(|i| i.client_id == client_id && i.tenant_id == tenant) else {
+        return Err(msg::token_exchange_failed(
+            AUTHORITY,
+            tenant,
+            400,
+            "unauthorized_client",
+            &msg::aadsts700016(client_id, tenant),
+            700016,
+        ));
+    };
+    // Exact, case-sensitive comparison of all three (Graph FIC docs).
+    let matched = id.fics.iter().any(|f| {
+        f.issuer == issuer
+            && f.subject == subject
+            && f.audiences.iter().any(|a| a == TOKEN_AUDIENCE)
+    });
+    if !matched {
+        return Err(msg::token_exchange_failed(
+            AUTHORITY,
+            tenant,
+            400,
+            "invalid_request",
+            &msg::aadsts70021(issuer, subject, TOKEN_AUDIENCE),
+            70021,
+        ));
+    }
+    Ok(Token {
+        client_id: id.client_id.clone(),
+        principal_id: id.principal_id.clone(),
+        tenant: id.tenant_id.clone(),
+    })
+}
+
+pub struct Request<'a> {
+    pub object_type: ObjectType,
+    pub name: &'a str,
+    /// Pinned version, or None for latest.
+    pub version: Option<&'a str>,
+}
+
+/// Key Vault data plane: GET one object as `token`. Errors are azcore `ResponseError` text.
+#[allow(clippy::too_many_arguments)]
+pub fn get<'v, 'r>(
+    vault: &'v mut LabVault,
+    token: &Token,
+    mut role_assignments: impl Iterator<Item = &'r RoleAssignment>,
+    subscription: &str,
+    location: &str,
+    req: &Request,
+    now: Timestamp,
+) -> Result<&'v LabVersion, String> {
+    let t = req.object_type;
+    let url = msg::object_url(&vault.name, t, req.name, req.version.unwrap_or(""));
+    let caller = msg::caller(&token.client_id, &token.principal_id, &token.tenant);
+    if !vault.network.reachable() {
+        return Err(msg::response_error(
+            &url,
+            403,
+            "Forbidden",
+            &msg::firewall(&caller, &vault.name, location),
+            Some("ForbiddenByFirewall"),
+        ));
+    }
+    if !vault.admit(now) {
+        return Err(msg::response_error(
+            &url,
+            429,
+            "Throttled",
+            &msg::throttled(),
+            None,
+        ));
+    }
+    if token.tenant != vault.tenant_id {
+        return Err(msg::response_error(
+            &url,
+            401,
+            "Unauthorized",
+            &msg::wrong_issuer(&vault.tenant_id, &token.tenant),
+            None,
+        ));
+    }
+    let vault_id = vault.resource_id(subscription);
+    let object_scope = format!("{vault_id}/{}/{}", t.collection(), req.name);
+    if vault.rbac {
+        let action = roles::required_action(t);
+        let allowed = role_assignments.any(|ra| {
+            ra.spec.principal_id == token.principal_id
+                && ra.spec.scope.vault == vault.name
+                && ra
+                    .spec
+                    .scope
+                    .object
+                    .as_deref()
+                    .is_none_or(|o| o == format!("{}/{}", t.collection(), req.name))
+                && roles::builtin(&ra.spec.role).is_some_and(|r| roles::grants(r, action))
+        });
+        if !allowed {
+            return Err(msg::response_error(
+                &url,
+                403,
+                "Forbidden",
+                &msg::forbidden_by_rbac(&caller, action, &object_scope, &vault.name, location),
+                Some("ForbiddenByRbac"),
+            ));
+        }
+    } else {
+        let allowed = vault.access_policies.iter().any(|p| {
+            p.object_id == token.principal_id && {
+                let perms = match t {
+                    ObjectType::Secret => &p.secrets,
+                    ObjectType::Key => &p.keys,
+                    ObjectType::Cert => &p.certificates,
+                };
+                perms
+                    .iter()
+                    .any(|x| x.eq_ignore_ascii_case("get") || x.eq_ignore_ascii_case("all"))
+            }
+        });
+        if !allowed {
+            return Err(msg::response_error(
+                &url,
+                403,
+                "Forbidden",
+                &msg::access_denied(&caller, t, &vault.name, location),
+                Some("AccessDenied"),
+            ));
+        }
+    }
+    let obj = vault.objects.get(&(t, req.name.to_string()));
+    let version = obj.and_then(|o| match req.version {
+        Some(v) => o.versions.iter().find(|x| x.id == v),
+        None => o.latest(),
+    });
+    let Some(version) = version else {
+        let shown = match req.version {
+            Some(v) => format!("{}/{v}", req.name),
+            None => req.name.to_string(),
+        };
+        let (code, message) = msg::not_found(t, &shown);
+        return Err(msg::response_error(&url, 404, &code, &message, None));
+    };
+    if !version.enabled {
+        let (code, message) = msg::disabled(t);
+        return Err(msg::response_error(
+            &url,
+            403,
+            "Forbidden",
+            &message,
+            Some(&code),
+        ));
+    }
+    Ok(version)
+}

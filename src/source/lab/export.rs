@@ -1,0 +1,241 @@
+//! World → [`Snapshot`], exactly as a live cluster plus Azure would be observed: Kubernetes
+//! objects go through [`snapshot::convert`]; the Azure side is filled like the live ARM and
+//! data-plane look-ups would fill it (objects referenced by SecretProviderClasses only). The
+//! only thing the lab sees that a live source usually cannot is the fingerprint of mounted
+//! files (`SpcPodStatusObs.files`) and of the vault's latest value.
+
+use std::collections::BTreeSet;
+
+use k8s_openapi::api::core::v1::ServiceAccount;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use super::roles;
+use super::world::{Workload, World};
+use crate::fingerprint::Fingerprint;
+use crate::snapshot::{
+    AccessPolicyObs, AzureObs, ClusterFacts, Coll, CsiDriverFacts, FederatedCredentialObs,
+    ManagedIdentityObs, NetworkObs, ObjectType, ObjectVersion, Observed, RoleAssignmentObs,
+    Snapshot, SourceInfo, SourceKind, SpcObs, VaultObject, VaultObjectObs, VaultObs, convert,
+};
+
+pub fn snapshot(w: &World) -> Snapshot {
+    let c = &w.cluster;
+    let cluster = ClusterFacts {
+        oidc_issuer: Observed::Known(c.oidc_issuer_url.clone()),
+        tenant_id: Observed::Known(c.tenant_id.clone()),
+        workload_identity_webhook: Observed::Known(c.workload_identity_webhook),
+        csi_driver: Observed::Known(CsiDriverFacts {
+            installed: c.csi_driver.installed,
+            token_audiences: Observed::Known(c.csi_driver.token_audiences.clone()),
+            rotation_enabled: Observed::Known(c.csi_driver.enable_secret_rotation),
+            rotation_poll_interval: c.csi_driver.rotation_poll_interval,
+            sync_secret_enabled: Observed::Known(c.csi_driver.sync_secret),
+            azure_provider: Observed::Known(c.csi_driver.installed),
+        }),
+    };
+    let pods = w.pods.values().map(|p| convert::pod(&p.pod)).collect();
+    // Every namespace has its `default` service account.
+    let mut sas: Vec<_> = w
+        .service_accounts
+        .values()
+        .map(convert::service_account)
+        .collect();
+    for ns in &w.namespaces {
+        if !w
+            .service_accounts
+            .contains_key(&(ns.clone(), "default".into()))
+        {
+            sas.push(convert::service_account(&ServiceAccount {
+                metadata: ObjectMeta {
+                    name: Some("default".into()),
+                    namespace: Some(ns.clone()),
+                    ..Default::default()
+                },
+                ..Default::default()
+            }));
+        }
+    }
+    let spc_statuses = w
+        .spcps
+        .iter()
+        .map(|((ns, _), s)| {
+            let mut obs = convert::spcps(s);
+            obs.files = w
+                .pods
+                .get(&(ns.clone(), obs.pod_name.clone()))
+                .and_then(|p| p.csi.iter().find(|v| v.spc == obs.spc_name))
+                .and_then(|v| v.mounted.as_ref())
+                .map(|m| {
+                    m.files
+                        .iter()
+                        .map(|(k, v)| (k.clone(), Fingerprint::of(v)))
+                        .collect()
+                });
+            obs
+        })
+        .collect();
+    let mut workloads: Vec<_> = w
+        .workloads
+        .values()
+        .map(|wl| match wl {
+            Workload::Deployment(d) => convert::deployment(d),
+            Workload::StatefulSet(s) => convert::stateful_set(s),
+            Workload::DaemonSet(d) => convert::daemon_set(d),
+            Workload::Job(j) => convert::job(j),
+        })
+        .collect();
+    workloads.extend(w.replica_sets.values().map(convert::replica_set));
+    let spcs: Vec<SpcObs> = w.spcs.values().map(convert::spc).collect();
+    Snapshot {
+        source: SourceInfo {
+            kind: SourceKind::Lab,
+            label: w.name.clone(),
+            observed_at: w.now(),
+        },
+        cluster,
+        pods: Coll::known(pods),
+        service_accounts: Coll::known(sas),
+        azure: azure(w, &spcs),
+        spcs: Coll::known(spcs),
+        spc_statuses: Coll::known(spc_statuses),
+        secrets: Coll::known(w.secrets.values().map(convert::secret).collect()),
+        events: Coll::known(w.events.iter().map(convert::event).collect()),
+        workloads: Coll::known(workloads),
+        ingresses: Coll::known(w.ingresses.iter().map(convert::ingress).collect()),
+    }
+}
+
+fn azure(w: &World, spcs: &[SpcObs]) -> AzureObs {
+    let sub = &w.cluster.subscription_id;
+    let identities = w
+        .identities
+        .iter()
+        .map(|i| ManagedIdentityObs {
+            name: i.name.clone(),
+            resource_id: format!(
+                "/subscriptions/{sub}/resourceGroups/{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{}",
+                i.resource_group, i.name
+            ),
+            client_id: i.client_id.clone(),
+            principal_id: i.principal_id.clone(),
+            tenant_id: i.tenant_id.clone(),
+            federated_credentials: Observed::Known(
+                i.fics
+                    .iter()
+                    .map(|f| FederatedCredentialObs {
+                        name: f.name.clone(),
+                        issuer: f.issuer.clone(),
+                        subject: f.subject.clone(),
+                        audiences: f.audiences.clone(),
+                    })
+                    .collect(),
+            ),
+        })
+        .collect();
+    let vaults = w
+        .vaults
+        .values()
+        .map(|v| VaultObs {
+            name: v.name.clone(),
+            resource_id: v.resource_id(sub),
+            tenant_id: v.tenant_id.clone(),
+            rbac: v.rbac,
+            access_policies: v
+                .access_policies
+                .iter()
+                .map(|p| AccessPolicyObs {
+                    object_id: p.object_id.clone(),
+                    tenant_id: p.tenant_id.clone(),
+                    secrets: p.secrets.clone(),
+                    keys: p.keys.clone(),
+                    certificates: p.certificates.clone(),
+                })
+                .collect(),
+            network: NetworkObs {
+                public_access: v.network.public_network_access,
+                default_deny: v.network.default_action.eq_ignore_ascii_case("deny"),
+                cluster_allowed: Observed::Known(v.network.reachable()),
+            },
+        })
+        .collect();
+    let role_assignments = w
+        .role_assignments
+        .iter()
+        .filter_map(|ra| {
+            let role = roles::builtin(&ra.spec.role)?;
+            let vault = w.vaults.get(&ra.spec.scope.vault)?;
+            let mut scope = vault.resource_id(sub);
+            if let Some(o) = &ra.spec.scope.object {
+                scope = format!("{scope}/{o}");
+            }
+            Some(RoleAssignmentObs {
+                principal_id: ra.spec.principal_id.clone(),
+                role_definition_id: format!(
+                    "/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{}",
+                    role.guid
+                ),
+                role_name: role.name.into(),
+                data_actions: role.data_actions.iter().map(|s| s.to_string()).collect(),
+                scope,
+            })
+        })
+        .collect();
+    AzureObs {
+        identities: Coll::known(identities),
+        vaults: Coll::known(vaults),
+        role_assignments: Coll::known(role_assignments),
+        objects: objects(w, spcs),
+        requests: 0,
+    }
+}
+
+/// The objects the SecretProviderClasses name, as a data-plane look-up returns them.
+fn objects(w: &World, spcs: &[SpcObs]) -> Vec<VaultObjectObs> {
+    let mut wanted: BTreeSet<(String, ObjectType, String)> = BTreeSet::new();
+    for spc in spcs {
+        let Some(vault) = &spc.parsed.keyvault_name else {
+            continue;
+        };
+        for o in &spc.parsed.objects {
+            if let Some(t) = o.object_type
+                && !o.object_name.is_empty()
+            {
+                wanted.insert((vault.clone(), t, o.object_name.clone()));
+            }
+        }
+    }
+    wanted
+        .into_iter()
+        .map(|(vault, t, name)| {
+            let state = match w.vaults.get(&vault) {
+                None => Observed::unknown(format!(
+                    "vault {vault} not found in the subscriptions searched"
+                )),
+                Some(v) => Observed::Known(v.objects.get(&(t, name.clone())).map(|o| {
+                    VaultObject {
+                        versions: o
+                            .versions
+                            .iter()
+                            .map(|x| ObjectVersion {
+                                version: x.id.clone(),
+                                enabled: x.enabled,
+                                created: Some(x.created),
+                                expires: x.expires,
+                                not_before: None,
+                            })
+                            .collect(),
+                        content_type: o.content_type.clone(),
+                        backs_certificate: o.backs_certificate,
+                        latest_fingerprint: o.latest().map(|x| Fingerprint::of(&x.content)),
+                    }
+                })),
+            };
+            VaultObjectObs {
+                vault,
+                object_type: t,
+                name,
+                state,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,244 @@
+//! NodePublishVolume for the Secrets Store CSI driver with the Azure provider, as the lab runs
+//! it: driver checks, SPC lookup, parameters merged with the volume attributes, the provider's
+//! validation, auth selection, then per object a token exchange (lazily, once) and a Key Vault
+//! GET. The result is the files to write or the FailedMount message kubelet would record.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+use super::azure::{self, LabIdentity, LabVault, Request, Token};
+use super::messages as msg;
+use super::scenario::{ClusterSpec, RoleAssignment};
+use crate::snapshot::crd::SecretProviderClass;
+use crate::spc::AzureSpc;
+
+pub const DRIVER: &str = "secrets-store.csi.k8s.io";
+
+/// The Azure side the provider talks to.
+pub struct AzureWorld<'a> {
+    pub cluster: &'a ClusterSpec,
+    pub identities: &'a [LabIdentity],
+    /// clientId → identities (several tenants may reuse one).
+    pub identity_index: &'a HashMap<String, Vec<usize>>,
+    pub vaults: &'a mut BTreeMap<String, LabVault>,
+    pub role_assignments: &'a [RoleAssignment],
+    /// principalId → role assignments.
+    pub ra_index: &'a HashMap<String, Vec<usize>>,
+    /// Merged SPC parameters → parsed provider view.
+    pub parse_cache: &'a mut HashMap<BTreeMap<String, String>, Arc<AzureSpc>>,
+}
+
+/// The CSI volume of a pod, as kubelet passes it.
+pub struct VolumeRequest<'a> {
+    pub namespace: &'a str,
+    pub pod: &'a str,
+    pub service_account: &'a str,
+    pub volume: &'a str,
+    pub read_only: Option<bool>,
+    pub attributes: &'a BTreeMap<String, String>,
+    pub node_publish_secret: Option<&'a str>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Mounted {
+    /// File name (alias or name) → content. Values never leave the lab.
+    pub files: BTreeMap<String, Vec<u8>>,
+    /// SPCPS `status.objects`: (`<type>/<objectName>`, version), sorted by id.
+    pub objects: Vec<(String, String)>,
+}
+
+/// A mount failure: the full message as kubelet records it in the FailedMount event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MountError(pub String);
+
+pub fn publish(
+    az: &mut AzureWorld,
+    spc: Option<&SecretProviderClass>,
+    req: &VolumeRequest,
+    now: Timestamp,
+) -> Result<Mounted, MountError> {
+    let driver = &az.cluster.csi_driver;
+    if !driver.installed {
+        return Err(MountError(msg::driver_not_registered(req.volume)));
+    }
+    if req.read_only != Some(true) {
+        return Err(MountError(msg::failed_mount_driver(
+            req.volume,
+            "InvalidArgument",
+            "Readonly is not true in request",
+        )));
+    }
+    let spc_name = req
+        .attributes
+        .get("secretProviderClass")
+        .map(String::as_str)
+        .unwrap_or("");
+    let Some(spc) = spc.filter(|_| !spc_name.is_empty()) else {
+        return Err(MountError(msg::failed_mount_driver(
+            req.volume,
+            "Unknown",
+            &msg::spc_not_found(req.namespace, spc_name),
+        )));
+    };
+    let provider_err =
+        |e: String| MountError(msg::failed_mount(req.volume, req.namespace, req.pod, &e));
+    // The driver merges the pod's volumeAttributes over the SPC parameters.
+    let mut params = spc.spec.parameters.clone().unwrap_or_default();
+    params.extend(req.attributes.iter().map(|(k, v)| (k.clone(), v.clone())));
+    // Parsing the objects YAML dominates large worlds; identical parameters parse alike.
+    let parsed = match az.parse_cache.get(&params) {
+        Some(p) => Arc::clone(p),
+        None => {
+            let p = Arc::new(crate::spc::parse(&params));
+            az.parse_cache.insert(params, Arc::clone(&p));
+            p
+        }
+    };
+    let Some(vault_name) = parsed.keyvault_name.clone() else {
+        return Err(provider_err("keyvaultName is not provided".into()));
+    };
+    let Some(tenant) = parsed.tenant_id.clone() else {
+        return Err(provider_err("tenantId is not provided".into()));
+    };
+    if let Some(p) = parsed.problems.first() {
+        let e = if p.field == "objects" && p.message.contains("not valid YAML") {
+            format!("failed to unmarshal objects, error: {}", p.message)
+        } else {
+            p.message.clone()
+        };
+        return Err(provider_err(e));
+    }
+    let Some(client_id) = parsed.client_id.clone() else {
+        let e = match req.node_publish_secret {
+            None => {
+                "failed to build auth config for mode None: failed to get credentials, nodePublishSecretRef secret is not set"
+            }
+            Some(_) => {
+                "failed to build auth config for mode None: could not find clientid in secrets"
+            }
+        };
+        return Err(provider_err(e.into()));
+    };
+    // Workload identity: kubelet mints the SA token per CSIDriver tokenRequests; the provider
+    // never looks at the SA annotation, the pod label or the webhook's env vars.
+    if driver.token_audiences.is_empty() {
+        return Err(provider_err(
+            "failed to build auth config for mode None: failed to parse workload identity tokens, error: service account tokens not found".into(),
+        ));
+    }
+    if !driver
+        .token_audiences
+        .iter()
+        .any(|a| a == azure::TOKEN_AUDIENCE)
+    {
+        return Err(provider_err(format!(
+            "failed to build auth config for mode None: failed to parse workload identity tokens, error: token for audience {} not found",
+            azure::TOKEN_AUDIENCE
+        )));
+    }
+    let subject = format!(
+        "system:serviceaccount:{}:{}",
+        req.namespace, req.service_account
+    );
+    let mut token: Option<Token> = None;
+    let mut out = Mounted::default();
+    for o in &parsed.objects {
+        let Some(t) = o.object_type else {
+            return Err(provider_err(
+                "Invalid vaultObjectTypes. Should be secret, key, or cert".into(),
+            ));
+        };
+        let version_shown = o.object_version.clone().unwrap_or_default();
+        let wrap = |cause: String| {
+            provider_err(msg::per_object(
+                t.as_str(),
+                &o.object_name,
+                &version_shown,
+                &cause,
+            ))
+        };
+        // The token is acquired lazily, so its failure shows inside the per-object wrapper.
+        let tok = match &token {
+            Some(t) => t.clone(),
+            None => {
+                let candidates = az
+                    .identity_index
+                    .get(&client_id)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|&i| az.identities.get(i));
+                let t = azure::exchange(
+                    candidates,
+                    &client_id,
+                    &tenant,
+                    &az.cluster.oidc_issuer_url,
+                    &subject,
+                )
+                .map_err(&wrap)?;
+                token = Some(t.clone());
+                t
+            }
+        };
+        let Some(vault) = az.vaults.get_mut(&vault_name) else {
+            return Err(wrap(format!(
+                "GET https://{vault_name}.vault.azure.net/{}/{}/\nRESPONSE: dial tcp: lookup {vault_name}.vault.azure.net: no such host",
+                t.collection(),
+                o.object_name
+            )));
+        };
+        let history = o.object_version_history.unwrap_or(0).max(1) as usize;
+        let request = Request {
+            object_type: t,
+            name: &o.object_name,
+            version: o.object_version.as_deref(),
+        };
+        let grants = az
+            .ra_index
+            .get(&tok.principal_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| az.role_assignments.get(i));
+        let v = azure::get(
+            vault,
+            &tok,
+            grants,
+            &az.cluster.subscription_id,
+            &az.cluster.location,
+            &request,
+            now,
+        )
+        .map_err(&wrap)?;
+        let (id, content) = (v.id.clone(), v.content.clone());
+        let file = o.file_name().to_string();
+        if history > 1 {
+            // `<file>/<i>`, 0 = newest, disabled versions skipped.
+            let all = vault
+                .objects
+                .get(&(t, o.object_name.clone()))
+                .map(|obj| {
+                    obj.versions
+                        .iter()
+                        .filter(|v| v.enabled)
+                        .take(history)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default();
+            for (i, v) in all.iter().enumerate() {
+                out.files.insert(format!("{file}/{i}"), v.content.clone());
+                out.objects.push((
+                    format!("{}/{}/{i}", t.as_str(), o.object_name),
+                    v.id.clone(),
+                ));
+            }
+        } else {
+            out.files.insert(file, content);
+            out.objects
+                .push((format!("{}/{}", t.as_str(), o.object_name), id));
+        }
+    }
+    out.objects.sort();
+    Ok(out)
+}

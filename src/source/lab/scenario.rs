@@ -1,0 +1,669 @@
+//! Scenario files: multi-document YAML of ordinary Kubernetes manifests plus a few lab kinds
+//! (`apiVersion: lab.kvchain.dev/v1`) describing what lives outside the cluster: the AKS
+//! cluster settings, managed identities with their federated credentials, key vaults with
+//! their objects, role assignments, and a timeline of events.
+//!
+//! Loading is strict: an unknown kind, an unknown field or a bad value is an [`InputError`]
+//! naming the file, the document (1-based) and the field, so a typo in a scenario never turns
+//! silently into a different world.
+
+use std::path::Path;
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{Namespace, Pod, Secret, ServiceAccount};
+use k8s_openapi::api::networking::v1::Ingress;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::InputError;
+use crate::snapshot::crd::SecretProviderClass;
+
+/// The group/version of the lab's own kinds.
+pub const LAB_API_VERSION: &str = "lab.kvchain.dev/v1";
+
+/// A whole scenario, parsed but not yet run.
+#[derive(Clone, Debug, Default)]
+pub struct Scenario {
+    pub name: String,
+    pub cluster: ClusterSpec,
+    pub identities: Vec<ManagedIdentity>,
+    pub vaults: Vec<KeyVault>,
+    pub role_assignments: Vec<RoleAssignment>,
+    pub timeline: Vec<TimedEvent>,
+    pub namespaces: Vec<Namespace>,
+    pub service_accounts: Vec<ServiceAccount>,
+    pub pods: Vec<Pod>,
+    pub deployments: Vec<Deployment>,
+    pub stateful_sets: Vec<StatefulSet>,
+    pub daemon_sets: Vec<DaemonSet>,
+    pub jobs: Vec<Job>,
+    pub secrets: Vec<Secret>,
+    pub spcs: Vec<SecretProviderClass>,
+    pub ingresses: Vec<Ingress>,
+}
+
+// ------------------------------------------------------------------ lab kinds
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LabMeta {
+    name: String,
+}
+
+/// `kind: Cluster` — the AKS cluster and its add-ons.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClusterSpec {
+    /// `oidcIssuerProfile.issuerUrl` (AKS issuers end with `/`).
+    #[serde(rename = "oidcIssuerURL")]
+    pub oidc_issuer_url: String,
+    #[serde(rename = "tenantID")]
+    pub tenant_id: String,
+    #[serde(default = "default_subscription", rename = "subscriptionID")]
+    pub subscription_id: String,
+    #[serde(default = "default_location")]
+    pub location: String,
+    /// The node every pod is scheduled on.
+    #[serde(default = "default_node")]
+    pub node: String,
+    /// The workload-identity mutating webhook is installed.
+    #[serde(default = "yes")]
+    pub workload_identity_webhook: bool,
+    #[serde(default)]
+    pub csi_driver: CsiDriverSpec,
+    /// Stakater Reloader runs (env-vars strategy): annotated workloads roll out when a
+    /// Secret they use changes.
+    #[serde(default)]
+    pub reloader: bool,
+    /// Pod whose workload the trainer faults act on (`namespace/workload`); default: the
+    /// first Deployment that mounts a SecretProviderClass.
+    #[serde(default)]
+    pub fault_target: Option<String>,
+}
+
+impl Default for ClusterSpec {
+    fn default() -> Self {
+        ClusterSpec {
+            oidc_issuer_url: String::new(),
+            tenant_id: String::new(),
+            subscription_id: default_subscription(),
+            location: default_location(),
+            node: default_node(),
+            workload_identity_webhook: true,
+            csi_driver: CsiDriverSpec::default(),
+            reloader: false,
+            fault_target: None,
+        }
+    }
+}
+
+/// The Secrets Store CSI driver add-on (`azureKeyvaultSecretsProvider`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CsiDriverSpec {
+    #[serde(default = "yes")]
+    pub installed: bool,
+    /// `--enable-secret-rotation`.
+    #[serde(default = "yes")]
+    pub enable_secret_rotation: bool,
+    /// `--rotation-poll-interval`.
+    #[serde(default = "default_poll", with = "humantime_field")]
+    pub rotation_poll_interval: Duration,
+    /// `syncSecret.enabled`: the driver may create Secrets.
+    #[serde(default = "yes")]
+    pub sync_secret: bool,
+    /// CSIDriver `spec.tokenRequests[].audience`.
+    #[serde(default = "default_audiences")]
+    pub token_audiences: Vec<String>,
+}
+
+impl Default for CsiDriverSpec {
+    fn default() -> Self {
+        CsiDriverSpec {
+            installed: true,
+            enable_secret_rotation: true,
+            rotation_poll_interval: default_poll(),
+            sync_secret: true,
+            token_audiences: default_audiences(),
+        }
+    }
+}
+
+/// `kind: ManagedIdentity` — a user-assigned managed identity.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ManagedIdentitySpec {
+    #[serde(rename = "clientID")]
+    pub client_id: String,
+    #[serde(rename = "principalID")]
+    pub principal_id: String,
+    #[serde(rename = "tenantID")]
+    pub tenant_id: String,
+    #[serde(default = "default_rg")]
+    pub resource_group: String,
+    #[serde(default)]
+    pub federated_credentials: Vec<FederatedCredential>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ManagedIdentity {
+    pub name: String,
+    pub spec: ManagedIdentitySpec,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FederatedCredential {
+    pub name: String,
+    pub issuer: String,
+    pub subject: String,
+    #[serde(default = "default_audiences")]
+    pub audiences: Vec<String>,
+}
+
+/// `kind: KeyVault`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KeyVaultSpec {
+    #[serde(rename = "tenantID")]
+    pub tenant_id: String,
+    #[serde(default = "default_rg")]
+    pub resource_group: String,
+    /// `enableRbacAuthorization`: true ⇒ Azure RBAC, false ⇒ access policies.
+    #[serde(default = "yes")]
+    pub enable_rbac_authorization: bool,
+    #[serde(default)]
+    pub network: NetworkSpec,
+    #[serde(default)]
+    pub access_policies: Vec<AccessPolicySpec>,
+    /// Requests per 10-second window before Key Vault answers 429 (the real service limit
+    /// is in the thousands; scenarios lower it to show throttling).
+    #[serde(default)]
+    pub request_limit: Option<u32>,
+    #[serde(default)]
+    pub secrets: Vec<SecretSpec>,
+    #[serde(default)]
+    pub keys: Vec<KeySpec>,
+    #[serde(default)]
+    pub certificates: Vec<CertificateSpec>,
+}
+
+#[derive(Clone, Debug)]
+pub struct KeyVault {
+    pub name: String,
+    pub spec: KeyVaultSpec,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NetworkSpec {
+    /// `publicNetworkAccess: Enabled`.
+    #[serde(default = "yes")]
+    pub public_network_access: bool,
+    /// `networkAcls.defaultAction`: `Allow` or `Deny`.
+    #[serde(default = "default_allow")]
+    pub default_action: String,
+    /// Whether an IP/VNet rule or private endpoint lets the cluster's egress in.
+    #[serde(default = "yes")]
+    pub cluster_allowed: bool,
+}
+
+impl Default for NetworkSpec {
+    fn default() -> Self {
+        NetworkSpec {
+            public_network_access: true,
+            default_action: default_allow(),
+            cluster_allowed: true,
+        }
+    }
+}
+
+impl NetworkSpec {
+    /// The cluster can reach the vault's data plane.
+    pub fn reachable(&self) -> bool {
+        self.cluster_allowed
+            || (self.public_network_access && !self.default_action.eq_ignore_ascii_case("deny"))
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AccessPolicySpec {
+    #[serde(rename = "objectID")]
+    pub object_id: String,
+    #[serde(default, rename = "tenantID")]
+    pub tenant_id: String,
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    #[serde(default)]
+    pub keys: Vec<String>,
+    #[serde(default)]
+    pub certificates: Vec<String>,
+}
+
+/// A secret: either one `value` or explicit `versions` (oldest first).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SecretSpec {
+    pub name: String,
+    #[serde(default)]
+    pub value: Option<String>,
+    #[serde(default)]
+    pub versions: Vec<VersionSpec>,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Expiry relative to lab start (negative not allowed: use `expired: true`).
+    #[serde(default, with = "opt_humantime_field")]
+    pub expires_in: Option<Duration>,
+    #[serde(default)]
+    pub expired: bool,
+    #[serde(default)]
+    pub content_type: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VersionSpec {
+    pub value: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KeySpec {
+    pub name: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+/// A certificate. Key Vault also exposes it as a secret (key + chain, when exportable) and a
+/// key of the same name.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CertificateSpec {
+    pub name: String,
+    /// Subject CN, for the generated PEM.
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// The key is exportable: the backing secret carries the private key.
+    #[serde(default = "yes")]
+    pub exportable: bool,
+    /// `application/x-pem-file` (default) or `application/x-pkcs12`.
+    #[serde(default)]
+    pub content_type: Option<String>,
+}
+
+/// `kind: RoleAssignment` — an Azure RBAC role assignment on a vault or one object.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RoleAssignmentSpec {
+    #[serde(rename = "principalID")]
+    pub principal_id: String,
+    /// Built-in role name, e.g. `Key Vault Secrets User`.
+    pub role: String,
+    pub scope: ScopeSpec,
+}
+
+#[derive(Clone, Debug)]
+pub struct RoleAssignment {
+    pub name: String,
+    pub spec: RoleAssignmentSpec,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ScopeSpec {
+    pub vault: String,
+    /// `secrets/<name>`, `keys/<name>` or `certificates/<name>` for an object scope.
+    #[serde(default)]
+    pub object: Option<String>,
+}
+
+/// `kind: Timeline` — things that happen at given lab times.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TimelineSpec {
+    events: Vec<TimedEventSpec>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TimedEventSpec {
+    #[serde(with = "humantime_field")]
+    at: Duration,
+    #[serde(flatten)]
+    action: LabAction,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimedEvent {
+    pub at: Duration,
+    pub action: LabAction,
+}
+
+/// Something the scenario timeline (or a trainer) makes happen.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub enum LabAction {
+    /// A new version of a Key Vault secret (same value when `value` is absent).
+    RotateSecret {
+        vault: String,
+        name: String,
+        #[serde(default)]
+        value: Option<String>,
+    },
+    /// `kubectl delete pod`.
+    DeletePod {
+        namespace: String,
+        name: String,
+    },
+    /// `kubectl rollout restart <kind>/<name>`.
+    RolloutRestart {
+        namespace: String,
+        kind: String,
+        name: String,
+    },
+    /// `kubectl delete <kind>/<name>` (pods and ReplicaSets go with it).
+    DeleteWorkload {
+        namespace: String,
+        kind: String,
+        name: String,
+    },
+    /// Break a link with a catalogue fault (see `faults`).
+    ApplyFault {
+        id: String,
+    },
+    RepairFault {
+        id: String,
+    },
+}
+
+// ------------------------------------------------------------------ loading
+
+/// Loads a scenario from YAML text; `origin` names the file in errors.
+pub fn parse(name: &str, origin: &Path, text: &str) -> Result<Scenario, InputError> {
+    let mut sc = Scenario {
+        name: name.to_string(),
+        ..Scenario::default()
+    };
+    let mut cluster: Option<ClusterSpec> = None;
+    for (i, doc) in serde_yaml::Deserializer::from_str(text).enumerate() {
+        let n = i + 1;
+        let value = serde_yaml::Value::deserialize(doc)
+            .map_err(|e| InputError::in_document(origin, n, format!("not valid YAML: {e}")))?;
+        if value.is_null() {
+            continue; // empty document (e.g. a trailing `---`)
+        }
+        let field = |key: &str| -> Result<String, InputError> {
+            match value.get(key) {
+                Some(serde_yaml::Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+                _ => Err(InputError::in_document(
+                    origin,
+                    n,
+                    format!("`{key}` is missing or not a string"),
+                )),
+            }
+        };
+        let api_version = field("apiVersion")?;
+        let kind = field("kind")?;
+        let err = |e: String| InputError::in_document(origin, n, format!("{kind}: {e}"));
+        if api_version == LAB_API_VERSION {
+            let name = value
+                .get("metadata")
+                .cloned()
+                .map(serde_yaml::from_value::<LabMeta>)
+                .transpose()
+                .map_err(|e| err(format!("metadata: {e}")))?
+                .map(|m| m.name)
+                .unwrap_or_default();
+            let spec = value
+                .get("spec")
+                .cloned()
+                .ok_or_else(|| err("`spec` is missing".into()))?;
+            let named = |what: &str| -> Result<String, InputError> {
+                if name.is_empty() {
+                    Err(err(format!("metadata.name is required for a {what}")))
+                } else {
+                    Ok(name.clone())
+                }
+            };
+            match kind.as_str() {
+                "Cluster" => {
+                    if cluster.is_some() {
+                        return Err(err("only one Cluster per scenario".into()));
+                    }
+                    cluster = Some(lab_spec(spec, &err)?);
+                }
+                "ManagedIdentity" => sc.identities.push(ManagedIdentity {
+                    name: named("ManagedIdentity")?,
+                    spec: lab_spec(spec, &err)?,
+                }),
+                "KeyVault" => {
+                    let name = named("KeyVault")?;
+                    if !(3..=24).contains(&name.len())
+                        || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                    {
+                        return Err(err(format!(
+                            "metadata.name: vault name {name:?} must match [-a-zA-Z0-9]{{3,24}}"
+                        )));
+                    }
+                    sc.vaults.push(KeyVault {
+                        name,
+                        spec: lab_spec(spec, &err)?,
+                    })
+                }
+                "RoleAssignment" => {
+                    let spec: RoleAssignmentSpec = lab_spec(spec, &err)?;
+                    if super::roles::builtin(&spec.role).is_none() {
+                        return Err(err(format!(
+                            "spec.role: {:?} is not a Key Vault built-in role (known: {})",
+                            spec.role,
+                            super::roles::names().join(", ")
+                        )));
+                    }
+                    sc.role_assignments.push(RoleAssignment {
+                        name: if name.is_empty() {
+                            format!("ra-{}", sc.role_assignments.len() + 1)
+                        } else {
+                            name
+                        },
+                        spec,
+                    })
+                }
+                "Timeline" => {
+                    let t: TimelineSpec = lab_spec(spec, &err)?;
+                    sc.timeline.extend(t.events.into_iter().map(|e| TimedEvent {
+                        at: e.at,
+                        action: e.action,
+                    }));
+                }
+                other => {
+                    return Err(err(format!(
+                        "unknown lab kind {other:?} (expected Cluster, ManagedIdentity, KeyVault, RoleAssignment or Timeline)"
+                    )));
+                }
+            }
+            continue;
+        }
+        match (api_version.as_str(), kind.as_str()) {
+            ("v1", "Namespace") => sc.namespaces.push(k8s(value, &err)?),
+            ("v1", "ServiceAccount") => sc.service_accounts.push(k8s(value, &err)?),
+            ("v1", "Pod") => sc.pods.push(k8s(value, &err)?),
+            ("v1", "Secret") => sc.secrets.push(k8s(value, &err)?),
+            ("apps/v1", "Deployment") => sc.deployments.push(k8s(value, &err)?),
+            ("apps/v1", "StatefulSet") => sc.stateful_sets.push(k8s(value, &err)?),
+            ("apps/v1", "DaemonSet") => sc.daemon_sets.push(k8s(value, &err)?),
+            ("batch/v1", "Job") => sc.jobs.push(k8s(value, &err)?),
+            ("networking.k8s.io/v1", "Ingress") => sc.ingresses.push(k8s(value, &err)?),
+            ("secrets-store.csi.x-k8s.io/v1", "SecretProviderClass") => {
+                sc.spcs.push(k8s(value, &err)?)
+            }
+            (api, kind) => {
+                return Err(InputError::in_document(
+                    origin,
+                    n,
+                    format!("unsupported kind {api}/{kind} in a lab scenario"),
+                ));
+            }
+        }
+    }
+    sc.cluster = cluster.ok_or_else(|| {
+        InputError::in_file(
+            origin,
+            format!("no `kind: Cluster` document (apiVersion {LAB_API_VERSION})"),
+        )
+    })?;
+    validate(&sc, origin)?;
+    sc.timeline.sort_by_key(|e| e.at);
+    Ok(sc)
+}
+
+fn lab_spec<T: DeserializeOwned>(
+    spec: serde_yaml::Value,
+    err: &impl Fn(String) -> InputError,
+) -> Result<T, InputError> {
+    // Deserializing from text (not from a Value) makes serde_yaml track the path inside
+    // `spec` ("federatedCredentials[0]: unknown field …"); line numbers would be relative to
+    // the re-serialized text, so they are dropped.
+    let text = serde_yaml::to_string(&spec).map_err(|e| err(format!("spec: {e}")))?;
+    serde_yaml::from_str(&text).map_err(|e| err(format!("spec.{}", without_location(&e))))
+}
+
+fn without_location(e: &serde_yaml::Error) -> String {
+    let s = e.to_string();
+    match s.find(" at line ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+fn k8s<T: DeserializeOwned + kube::Resource>(
+    value: serde_yaml::Value,
+    err: &impl Fn(String) -> InputError,
+) -> Result<T, InputError> {
+    let text = serde_yaml::to_string(&value).map_err(|e| err(e.to_string()))?;
+    let obj: T = serde_yaml::from_str(&text).map_err(|e| err(without_location(&e)))?;
+    if obj.meta().name.as_deref().unwrap_or("").is_empty() {
+        return Err(err("metadata.name is required".into()));
+    }
+    Ok(obj)
+}
+
+/// Cross-document checks that serde cannot do.
+fn validate(sc: &Scenario, origin: &Path) -> Result<(), InputError> {
+    let fail = |m: String| Err(InputError::in_file(origin, m));
+    if sc.cluster.oidc_issuer_url.is_empty() {
+        return fail("Cluster spec.oidcIssuerURL is empty".into());
+    }
+    if sc.cluster.csi_driver.rotation_poll_interval < Duration::from_secs(1) {
+        return fail("Cluster spec.csiDriver.rotationPollInterval must be at least 1s".into());
+    }
+    let mut vaults = std::collections::BTreeSet::new();
+    for v in &sc.vaults {
+        if !vaults.insert(v.name.as_str()) {
+            return fail(format!("KeyVault {:?} is defined twice", v.name));
+        }
+        for s in &v.spec.secrets {
+            if s.value.is_none() && s.versions.is_empty() {
+                return fail(format!(
+                    "KeyVault {:?} secret {:?}: set `value` or `versions`",
+                    v.name, s.name
+                ));
+            }
+            if s.value.is_some() && !s.versions.is_empty() {
+                return fail(format!(
+                    "KeyVault {:?} secret {:?}: `value` and `versions` are exclusive",
+                    v.name, s.name
+                ));
+            }
+        }
+    }
+    for ra in &sc.role_assignments {
+        if !vaults.contains(ra.spec.scope.vault.as_str()) {
+            return fail(format!(
+                "RoleAssignment {:?}: spec.scope.vault {:?} is not a KeyVault of this scenario",
+                ra.name, ra.spec.scope.vault
+            ));
+        }
+        if let Some(o) = &ra.spec.scope.object {
+            let ok = o.split_once('/').is_some_and(|(c, n)| {
+                matches!(c, "secrets" | "keys" | "certificates") && !n.is_empty()
+            });
+            if !ok {
+                return fail(format!(
+                    "RoleAssignment {:?}: spec.scope.object {o:?} must be secrets/<name>, keys/<name> or certificates/<name>",
+                    ra.name
+                ));
+            }
+        }
+    }
+    for e in &sc.timeline {
+        if let LabAction::RotateSecret { vault, .. } = &e.action
+            && !vaults.contains(vault.as_str())
+        {
+            return fail(format!(
+                "Timeline event at {}: vault {vault:?} is not a KeyVault of this scenario",
+                humantime::format_duration(e.at)
+            ));
+        }
+        if let LabAction::ApplyFault { id } | LabAction::RepairFault { id } = &e.action
+            && super::faults::find(id).is_none()
+        {
+            return fail(format!("Timeline event: unknown fault {id:?}"));
+        }
+    }
+    Ok(())
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_poll() -> Duration {
+    Duration::from_secs(120)
+}
+fn default_audiences() -> Vec<String> {
+    vec!["api://AzureADTokenExchange".into()]
+}
+fn default_subscription() -> String {
+    "00000000-0000-0000-0000-00000000ab01".into()
+}
+fn default_location() -> String {
+    "westeurope".into()
+}
+fn default_node() -> String {
+    "aks-nodepool1-12345678-vmss000000".into()
+}
+fn default_rg() -> String {
+    "rg-kvchain-lab".into()
+}
+fn default_allow() -> String {
+    "Allow".into()
+}
+
+mod humantime_field {
+    use serde::{Deserialize, Deserializer};
+    use std::time::Duration;
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let s = String::deserialize(d)?;
+        humantime::parse_duration(&s)
+            .map_err(|e| serde::de::Error::custom(format!("{s:?}: {e} (examples: 90s, 2m)")))
+    }
+}
+
+mod opt_humantime_field {
+    use serde::{Deserialize, Deserializer};
+    use std::time::Duration;
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        let s = Option::<String>::deserialize(d)?;
+        s.map(|s| {
+            humantime::parse_duration(&s)
+                .map_err(|e| serde::de::Error::custom(format!("{s:?}: {e} (examples: 90s, 2m)")))
+        })
+        .transpose()
+    }
+}

@@ -1,0 +1,320 @@
+//! The driver's SecretProviderClassPodStatus and synced Kubernetes Secrets
+//! (`spec.secretObjects`), with the owner bookkeeping that decides garbage collection
+//! (FACTS §1–2): the SPCPS is owned by its pod; a synced Secret is owned by the mounting
+//! pods' owners (the ReplicaSet…, or the SPCPS for a bare pod), accumulating across rollouts.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
+    ManagedFieldsEntry, ObjectMeta, OwnerReference, Time,
+};
+
+use super::mount::Mounted;
+use crate::snapshot::crd::{
+    SecretProviderClass, SecretProviderClassPodStatus, SpcpsStatus, SpcpsStatusObject,
+};
+
+pub const MANAGED_LABEL: &str = "secrets-store.csi.k8s.io/managed";
+pub const NODE_LABEL: &str = "internal.secrets-store.csi.k8s.io/node-name";
+
+pub fn managed_write(manager: &str, now: Timestamp) -> Vec<ManagedFieldsEntry> {
+    vec![ManagedFieldsEntry {
+        manager: Some(manager.into()),
+        operation: Some("Update".into()),
+        api_version: Some("v1".into()),
+        time: Some(Time(now)),
+        ..Default::default()
+    }]
+}
+
+pub fn spcps_name(pod: &str, ns: &str, spc: &str) -> String {
+    format!("{pod}-{ns}-{spc}")
+}
+
+pub fn target_path(pod_uid: &str, volume: &str) -> String {
+    format!("/var/lib/kubelet/pods/{pod_uid}/volumes/kubernetes.io~csi/{volume}/mount")
+}
+
+/// Creates or overwrites the SPCPS after a successful mount (`uid` for a new object).
+#[allow(clippy::too_many_arguments)]
+pub fn write_spcps(
+    existing: Option<SecretProviderClassPodStatus>,
+    pod: &ObjectMeta,
+    spc: &str,
+    volume: &str,
+    node: &str,
+    mounted: &Mounted,
+    uid: String,
+    now: Timestamp,
+) -> SecretProviderClassPodStatus {
+    let pm = pod;
+    let (ns, name, pod_uid) = (
+        pm.namespace.clone().unwrap_or_default(),
+        pm.name.clone().unwrap_or_default(),
+        pm.uid.clone().unwrap_or_default(),
+    );
+    let mut s = existing.unwrap_or_else(|| SecretProviderClassPodStatus {
+        metadata: ObjectMeta {
+            name: Some(spcps_name(&name, &ns, spc)),
+            namespace: Some(ns.clone()),
+            uid: Some(uid),
+            creation_timestamp: Some(Time(now)),
+            ..Default::default()
+        },
+        status: None,
+    });
+    s.metadata.labels = Some([(NODE_LABEL.to_string(), node.to_string())].into());
+    s.metadata.owner_references = Some(vec![OwnerReference {
+        api_version: "v1".into(),
+        kind: "Pod".into(),
+        name: name.clone(),
+        uid: pod_uid.clone(),
+        ..Default::default()
+    }]);
+    s.metadata.managed_fields = Some(managed_write("secrets-store-csi-driver", now));
+    s.status = Some(SpcpsStatus {
+        pod_name: Some(name),
+        secret_provider_class_name: Some(spc.to_string()),
+        mounted: Some(true),
+        target_path: Some(target_path(&pod_uid, volume)),
+        objects: Some(
+            mounted
+                .objects
+                .iter()
+                .map(|(id, v)| SpcpsStatusObject {
+                    id: Some(id.clone()),
+                    version: Some(v.clone()),
+                })
+                .collect(),
+        ),
+    });
+    s
+}
+
+/// The owners a synced Secret gets from one mounting pod.
+pub fn owners_for(pod: &ObjectMeta, spcps: &SecretProviderClassPodStatus) -> Vec<OwnerReference> {
+    match pod.owner_references.as_ref().filter(|o| !o.is_empty()) {
+        Some(refs) => refs
+            .iter()
+            .map(|o| OwnerReference {
+                controller: None,
+                block_owner_deletion: None,
+                ..o.clone()
+            })
+            .collect(),
+        None => vec![OwnerReference {
+            api_version: "secrets-store.csi.x-k8s.io/v1".into(),
+            kind: "SecretProviderClassPodStatus".into(),
+            name: spcps.metadata.name.clone().unwrap_or_default(),
+            uid: spcps.metadata.uid.clone().unwrap_or_default(),
+            ..Default::default()
+        }],
+    }
+}
+
+/// Splits a PEM bundle into (private key blocks, certificate blocks).
+fn pem_parts(file: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let text = String::from_utf8_lossy(file);
+    let (mut key, mut cert) = (String::new(), String::new());
+    let mut cur: Option<bool> = None;
+    for line in text.lines() {
+        if line.starts_with("-----BEGIN ") {
+            cur = Some(line.contains("PRIVATE KEY"));
+        }
+        match cur {
+            Some(true) => {
+                key.push_str(line);
+                key.push('\n');
+            }
+            Some(false) => {
+                cert.push_str(line);
+                cert.push('\n');
+            }
+            None => {}
+        }
+        if line.starts_with("-----END ") {
+            cur = None;
+        }
+    }
+    (key.into_bytes(), cert.into_bytes())
+}
+
+/// The data of one `secretObjects` entry from the mounted files, or the driver's error.
+pub fn secret_data(
+    obj: &crate::snapshot::crd::SecretObject,
+    files: &BTreeMap<String, Vec<u8>>,
+) -> Result<BTreeMap<String, ByteString>, String> {
+    if obj.secret_name.as_deref().unwrap_or("").is_empty() {
+        return Err("secret name is empty".into());
+    }
+    let type_ = obj.type_.as_deref().unwrap_or("");
+    if type_.is_empty() {
+        return Err("secret type is empty".into());
+    }
+    let entries = obj.data.as_deref().unwrap_or(&[]);
+    if entries.is_empty() {
+        return Err("data is empty".into());
+    }
+    let mut data = BTreeMap::new();
+    for d in entries {
+        let object_name = d.object_name.as_deref().unwrap_or("");
+        let key = d.key.as_deref().unwrap_or("");
+        let file = files.get(object_name).ok_or_else(|| {
+            format!("file matching objectName {object_name} not found in the pod")
+        })?;
+        let value = if type_ == "kubernetes.io/tls" {
+            let (k, c) = pem_parts(file);
+            match key {
+                "tls.key" if k.is_empty() => {
+                    return Err(format!(
+                        "failed to get private key from file matching objectName {object_name}: no private key found"
+                    ));
+                }
+                "tls.key" => k,
+                "tls.crt" => c,
+                other => {
+                    return Err(format!(
+                        "key '{other}' is not supported. Only 'tls.key' and 'tls.crt' are supported"
+                    ));
+                }
+            }
+        } else {
+            file.clone()
+        };
+        data.insert(key.to_string(), ByteString(value));
+    }
+    Ok(data)
+}
+
+/// What syncing did, for events.
+pub enum SyncOutcome {
+    Created(String),
+    Updated(String),
+    Unchanged(String),
+    Failed(String),
+}
+
+/// Create-or-update of the Secrets of `spc` from a pod's mounted files. `update_data` false
+/// mirrors the ≤v1.5 controller: it only creates missing Secrets and adds owners; data changes
+/// come from rotation.
+#[allow(clippy::too_many_arguments)]
+pub fn sync_spc(
+    secrets: &mut BTreeMap<(String, String), Secret>,
+    ns: &str,
+    spc: &SecretProviderClass,
+    files: &BTreeMap<String, Vec<u8>>,
+    owners: &[OwnerReference],
+    update_data: bool,
+    mut next_uid: impl FnMut() -> String,
+    now: Timestamp,
+) -> Vec<SyncOutcome> {
+    let spc_name = spc.metadata.name.clone().unwrap_or_default();
+    let mut out = Vec::new();
+    for obj in spc.spec.secret_objects.iter().flatten() {
+        let secret_name = obj.secret_name.clone().unwrap_or_default();
+        let data = match secret_data(obj, files) {
+            Ok(d) => d,
+            Err(e) => {
+                out.push(SyncOutcome::Failed(format!(
+                    "failed to get data in spc {ns}/{spc_name} for secret {secret_name}, err: {e}"
+                )));
+                continue;
+            }
+        };
+        let key = (ns.to_string(), secret_name.clone());
+        match secrets.get_mut(&key) {
+            Some(s) => {
+                let refs = s.metadata.owner_references.get_or_insert_with(Vec::new);
+                for o in owners {
+                    if !refs.iter().any(|r| r.uid == o.uid) {
+                        refs.push(o.clone());
+                    }
+                }
+                if update_data && s.data.as_ref() != Some(&data) {
+                    s.data = Some(data);
+                    s.metadata.managed_fields =
+                        Some(managed_write("secrets-store-csi-driver", now));
+                    out.push(SyncOutcome::Updated(secret_name));
+                } else {
+                    out.push(SyncOutcome::Unchanged(secret_name));
+                }
+            }
+            None => {
+                let mut labels = obj.labels.clone().unwrap_or_default();
+                labels.insert(MANAGED_LABEL.into(), "true".into());
+                secrets.insert(
+                    key,
+                    Secret {
+                        metadata: ObjectMeta {
+                            name: Some(secret_name.clone()),
+                            namespace: Some(ns.to_string()),
+                            uid: Some(next_uid()),
+                            labels: Some(labels),
+                            annotations: obj.annotations.clone(),
+                            owner_references: Some(owners.to_vec()),
+                            creation_timestamp: Some(Time(now)),
+                            managed_fields: Some(managed_write("secrets-store-csi-driver", now)),
+                            ..Default::default()
+                        },
+                        type_: obj.type_.clone(),
+                        data: Some(data),
+                        ..Default::default()
+                    },
+                );
+                out.push(SyncOutcome::Created(secret_name));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::crd::{SecretObject, SecretObjectDataEntry};
+
+    fn obj(type_: &str, entries: &[(&str, &str)]) -> SecretObject {
+        SecretObject {
+            secret_name: Some("s".into()),
+            type_: Some(type_.into()),
+            data: Some(
+                entries
+                    .iter()
+                    .map(|(o, k)| SecretObjectDataEntry {
+                        object_name: Some(o.to_string()),
+                        key: Some(k.to_string()),
+                    })
+                    .collect(),
+            ),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn object_name_must_match_the_mounted_file_name() {
+        let files = [("alias".to_string(), b"v".to_vec())].into();
+        let e = secret_data(&obj("Opaque", &[("db-pass", "password")]), &files).unwrap_err();
+        assert_eq!(e, "file matching objectName db-pass not found in the pod");
+        assert!(secret_data(&obj("Opaque", &[("alias", "password")]), &files).is_ok());
+    }
+
+    #[test]
+    fn tls_needs_a_private_key_and_only_tls_keys() {
+        let cert_only = [(
+            "c".to_string(),
+            b"-----BEGIN CERTIFICATE-----\nAA\n-----END CERTIFICATE-----\n".to_vec(),
+        )]
+        .into();
+        let e = secret_data(
+            &obj("kubernetes.io/tls", &[("c", "tls.key"), ("c", "tls.crt")]),
+            &cert_only,
+        )
+        .unwrap_err();
+        assert!(e.contains("no private key"), "{e}");
+        let e = secret_data(&obj("kubernetes.io/tls", &[("c", "cert")]), &cert_only).unwrap_err();
+        assert!(e.contains("Only 'tls.key' and 'tls.crt'"), "{e}");
+    }
+}
