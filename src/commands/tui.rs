@@ -7,7 +7,10 @@ use crate::source;
 
 /// `kvchain demo [SCENARIO]`.
 pub async fn run_lab(scenario: &str, cli: &Cli) -> anyhow::Result<ExitCode> {
-    let lab = source::lab::open(scenario, cli.ui.speed)?;
+    // The config file may set the lab speed (the --speed flag wins); loading it here also
+    // reports an invalid config before the lab starts.
+    let speed = crate::ui::config::load(cli)?.lab_speed;
+    let lab = source::lab::open(scenario, speed)?;
     crate::ui::run(Box::new(lab), cli).await?;
     Ok(ExitCode::SUCCESS)
 }

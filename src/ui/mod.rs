@@ -1,8 +1,279 @@
-//! The TUI. Placeholder until the TUI lands.
+//! The TUI: browse chains, see broken links live, act with one key.
+//!
+//! Shape (television / oxker style): the source runs in its own task and sends events; a
+//! diagnoser task keeps only the newest pending snapshot, runs [`chain::diagnose`] off the UI
+//! task and forwards the chains; the UI loop turns key, mouse, tick and source events into
+//! state changes ([`app::App::update`]) and redraws from state only when something changed.
+//! Idle, the loop sleeps on its inputs (a one-second tick for the data age): no busy redraw.
 
+pub mod app;
+pub mod config;
+pub mod keymap;
+pub mod layout;
+pub mod testing;
+pub mod theme;
+pub mod tree;
+pub mod views;
+
+use std::io::{self, IsTerminal, Write};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use base64::Engine;
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event, EventStream};
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use futures::StreamExt;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::action::ActionOutcome;
+use crate::chain;
 use crate::cli::Cli;
-use crate::source::Source;
+use crate::source::{Source, SourceCommand, SourceEvent};
+use app::{App, AppEvent, Effect};
 
-pub async fn run(_source: Box<dyn Source>, _cli: &Cli) -> anyhow::Result<()> {
-    anyhow::bail!("the TUI is not built yet")
+pub async fn run(source: Box<dyn Source>, cli: &Cli) -> anyhow::Result<()> {
+    let config = config::load(cli)?;
+    if !io::stdout().is_terminal() {
+        anyhow::bail!(
+            "the TUI needs a terminal; for text or JSON output use `kvchain check` (--lab, -f)"
+        );
+    }
+    let mut app = App::new(source.info(), config);
+
+    let (source_tx, source_rx) = mpsc::unbounded_channel();
+    let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+    let (app_tx, mut app_rx) = mpsc::unbounded_channel();
+    let source_task = tokio::spawn(source.run(source_tx, cmd_rx));
+    let diagnoser_task = tokio::spawn(diagnoser(source_rx, app_tx.clone()));
+
+    let mut terminal = TerminalGuard::enter()?;
+    if let Ok(size) = terminal.terminal.size() {
+        app.update(AppEvent::Resize(size.width, size.height));
+    }
+    let result = event_loop(&mut terminal, &mut app, &mut app_rx, &app_tx, &cmd_tx).await;
+    drop(terminal);
+
+    // Closing the command channel tells the source to stop; give it a moment, then abort.
+    drop(cmd_tx);
+    if tokio::time::timeout(Duration::from_secs(2), source_task)
+        .await
+        .is_err()
+    {
+        tracing::warn!("source did not stop within 2s");
+    }
+    diagnoser_task.abort();
+    result
+}
+
+/// Raw mode + alternate screen + mouse, undone on drop, on panic (hook) and therefore on
+/// every exit path: quit, error, SIGTERM.
+struct TerminalGuard {
+    terminal: Terminal<CrosstermBackend<io::Stdout>>,
+}
+
+fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let _ = execute!(
+        io::stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
+impl TerminalGuard {
+    fn enter() -> anyhow::Result<Self> {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore_terminal();
+            previous(info);
+        }));
+        enable_raw_mode().context("cannot switch the terminal to raw mode")?;
+        let mut stdout = io::stdout();
+        if let Err(e) = execute!(stdout, EnterAlternateScreen, EnableMouseCapture) {
+            restore_terminal();
+            return Err(e).context("cannot enter the alternate screen");
+        }
+        let terminal = Terminal::new(CrosstermBackend::new(stdout)).inspect_err(|_| {
+            restore_terminal();
+        })?;
+        Ok(TerminalGuard { terminal })
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+        let _ = self.terminal.show_cursor();
+    }
+}
+
+async fn event_loop(
+    guard: &mut TerminalGuard,
+    app: &mut App,
+    app_rx: &mut mpsc::UnboundedReceiver<AppEvent>,
+    app_tx: &mpsc::UnboundedSender<AppEvent>,
+    cmd_tx: &mpsc::UnboundedSender<SourceCommand>,
+) -> anyhow::Result<()> {
+    let mut input = EventStream::new();
+    #[cfg(unix)]
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("cannot listen for SIGTERM")?;
+    loop {
+        if app.dirty {
+            guard.terminal.draw(|f| views::draw(f, app))?;
+            app.dirty = false;
+        }
+        // Ticks only drive the data age (1 s) and the loading spinner (100 ms).
+        let tick = if app.loading() {
+            Duration::from_millis(100)
+        } else {
+            Duration::from_secs(1)
+        };
+        #[cfg(unix)]
+        let terminate = sigterm.recv();
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<Option<()>>();
+        let event = tokio::select! {
+            e = input.next() => match e {
+                Some(Ok(Event::Key(k))) => AppEvent::Key(k),
+                Some(Ok(Event::Mouse(m))) => AppEvent::Mouse(m),
+                Some(Ok(Event::Resize(w, h))) => AppEvent::Resize(w, h),
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => return Err(e).context("reading terminal input"),
+                None => return Ok(()),
+            },
+            Some(e) = app_rx.recv() => e,
+            _ = terminate => return Ok(()),
+            _ = tokio::time::sleep(tick) => AppEvent::Tick,
+        };
+        app.now = Instant::now();
+        for effect in app.update(event) {
+            match effect {
+                Effect::Quit => return Ok(()),
+                Effect::Copy(text) => {
+                    let out = guard.terminal.backend_mut();
+                    out.write_all(osc52(&text).as_bytes())?;
+                    out.flush()?;
+                }
+                Effect::Command(c) => {
+                    if cmd_tx.send(c).is_err() {
+                        app.message = Some(("the source has stopped".into(), app::Level::Error));
+                    }
+                }
+                Effect::Discard(old) => {
+                    tokio::task::spawn_blocking(move || drop(old));
+                }
+                Effect::Reveal(target) => {
+                    let (reply, wait) = oneshot::channel();
+                    let asked = target.clone();
+                    if cmd_tx
+                        .send(SourceCommand::Reveal { target, reply })
+                        .is_err()
+                    {
+                        app.message = Some(("the source has stopped".into(), app::Level::Error));
+                        continue;
+                    }
+                    let tx = app_tx.clone();
+                    tokio::spawn(async move {
+                        let result = match tokio::time::timeout(Duration::from_secs(30), wait).await
+                        {
+                            Ok(Ok(r)) => r,
+                            Ok(Err(_)) => Err("this source cannot reveal values".into()),
+                            Err(_) => Err("no answer from the source after 30s".into()),
+                        };
+                        let _ = tx.send(AppEvent::Revealed {
+                            target: asked,
+                            result,
+                        });
+                    });
+                }
+                Effect::Act(action) => {
+                    let (reply, wait) = oneshot::channel();
+                    if cmd_tx.send(SourceCommand::Act { action, reply }).is_err() {
+                        app.message = Some(("the source has stopped".into(), app::Level::Error));
+                        continue;
+                    }
+                    let tx = app_tx.clone();
+                    tokio::spawn(async move {
+                        let outcome =
+                            match tokio::time::timeout(Duration::from_secs(300), wait).await {
+                                Ok(Ok(o)) => o,
+                                Ok(Err(_)) => ActionOutcome {
+                                    ok: false,
+                                    message: "this source does not carry out actions".into(),
+                                },
+                                Err(_) => ActionOutcome {
+                                    ok: false,
+                                    message: "no answer from the source after 5 minutes".into(),
+                                },
+                            };
+                        let _ = tx.send(AppEvent::ActionDone(outcome));
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// OSC 52 "set clipboard" sequence: works over SSH and inside tmux (with set-clipboard on).
+pub fn osc52(text: &str) -> String {
+    format!(
+        "\x1b]52;c;{}\x07",
+        base64::engine::general_purpose::STANDARD.encode(text)
+    )
+}
+
+/// Forwards source events to the UI, diagnosing snapshots on the blocking pool. When
+/// snapshots pile up (slow diagnosis, fast lab clock) only the newest is diagnosed.
+pub async fn diagnoser(
+    mut rx: mpsc::UnboundedReceiver<SourceEvent>,
+    tx: mpsc::UnboundedSender<AppEvent>,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while let Ok(e) = rx.try_recv() {
+            batch.push(e);
+        }
+        let newest = batch
+            .iter()
+            .rposition(|e| matches!(e, SourceEvent::Snapshot(_)));
+        let mut snapshot = None;
+        for (i, e) in batch.into_iter().enumerate() {
+            match e {
+                SourceEvent::Snapshot(s) => {
+                    if Some(i) == newest {
+                        snapshot = Some(s);
+                    }
+                }
+                other => {
+                    if tx.send(AppEvent::Source(other)).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+        if let Some(s) = snapshot {
+            let for_diag = Arc::clone(&s);
+            let event = match tokio::task::spawn_blocking(move || chain::diagnose(&for_diag)).await
+            {
+                Ok(chains) => AppEvent::Diagnosed {
+                    snapshot: s,
+                    chains,
+                },
+                Err(_) => AppEvent::Source(SourceEvent::Failed(
+                    "diagnosis failed unexpectedly (panic); see the log".into(),
+                )),
+            };
+            if tx.send(event).is_err() {
+                return;
+            }
+        }
+    }
 }

@@ -1,0 +1,1112 @@
+//! App state and the one place it changes: [`App::update`] turns an [`AppEvent`] (key, mouse,
+//! resize, tick, source event, diagnosed snapshot, action outcome) into state changes and
+//! [`Effect`]s for the runner to carry out (quit, copy, send a command to the source). No IO
+//! here, so every behaviour is testable without a terminal.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use ratatui::layout::{Position, Rect};
+
+use super::config::UiConfig;
+use super::keymap::{KeyMap, UiAction};
+use super::layout::{Areas, layout};
+use super::theme::Theme;
+use super::tree::{Filter, Row, TreeView};
+use super::views::events::{ClassifiedEvent, classify};
+use crate::action::restart::RestartPlan;
+use crate::action::reveal::{RevealTarget, Revealed, UNMASK_FOR};
+use crate::action::timeline::{RestartWatch, RotationWatch, Timeline};
+use crate::action::{Action, ActionOutcome};
+use crate::chain::{Chain, Link, LinkKind, Status};
+use crate::snapshot::{Snapshot, SourceInfo, SourceKind};
+use crate::source::{LabControl, LabStatus, Progress, SourceCommand, SourceEvent};
+
+/// Everything that can change the state.
+#[derive(Debug)]
+pub enum AppEvent {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
+    /// Once a second (data age), faster while loading (spinner).
+    Tick,
+    /// A source event other than a snapshot (snapshots arrive diagnosed).
+    Source(SourceEvent),
+    /// A snapshot and its chains, diagnosed off the UI task.
+    Diagnosed {
+        snapshot: Arc<Snapshot>,
+        chains: Vec<Chain>,
+    },
+    ActionDone(ActionOutcome),
+    /// The source's answer to a reveal request.
+    Revealed {
+        target: RevealTarget,
+        result: Result<Revealed, String>,
+    },
+}
+
+/// What the runner must do after an update.
+#[derive(Debug)]
+pub enum Effect {
+    Quit,
+    /// Put text on the clipboard (OSC 52).
+    Copy(String),
+    /// Send a command to the source (refresh, lab controls).
+    Command(SourceCommand),
+    /// Carry out a confirmed action; the outcome comes back as [`AppEvent::ActionDone`].
+    Act(Action),
+    /// Ask the source for a value; the answer comes back as [`AppEvent::Revealed`].
+    Reveal(RevealTarget),
+    /// The previous snapshot and chains. Freeing 10,000 chains is hundreds of thousands of
+    /// deallocations (milliseconds): the runner drops them on the blocking pool, not between
+    /// two frames.
+    Discard(Discarded),
+}
+
+/// What a new snapshot replaced.
+#[derive(Debug, Default)]
+pub struct Discarded {
+    pub chains: Vec<Chain>,
+    pub snapshot: Option<Arc<Snapshot>>,
+}
+
+/// A value the user asked to see: drawn masked, unmasked on a second request for
+/// [`UNMASK_FOR`], dropped (and zeroed) when that expires or the selection moves.
+#[derive(Debug)]
+pub struct RevealState {
+    pub target: RevealTarget,
+    pub label: String,
+    pub value: Revealed,
+    pub unmasked_until: Option<Instant>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pane {
+    Tree,
+    Strip,
+    Detail,
+    Events,
+}
+
+impl Pane {
+    const ORDER: [Pane; 4] = [Pane::Tree, Pane::Strip, Pane::Detail, Pane::Events];
+    fn step(self, forward: bool) -> Pane {
+        let i = Pane::ORDER.iter().position(|p| *p == self).unwrap_or(0);
+        let n = Pane::ORDER.len();
+        Pane::ORDER[if forward {
+            (i + 1) % n
+        } else {
+            (i + n - 1) % n
+        }]
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Mode {
+    Normal,
+    /// Typing a `/` filter; `previous` is restored on esc.
+    Filter {
+        input: String,
+        previous: String,
+    },
+    /// Typing a `:` command.
+    Command {
+        input: String,
+    },
+    Help,
+    LabMenu {
+        selected: usize,
+    },
+    /// A write waits for `y`.
+    Confirm {
+        action: Action,
+        prompt: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warn,
+    Error,
+}
+
+/// A propagation watch started by a confirmed action; fed every new snapshot.
+#[derive(Clone, Debug)]
+pub enum Watch {
+    Rotation(RotationWatch),
+    Restart(RestartWatch),
+}
+
+impl Watch {
+    fn observe(&mut self, s: &Snapshot) {
+        match self {
+            Watch::Rotation(w) => w.observe(s),
+            Watch::Restart(w) => w.observe(s),
+        }
+    }
+    fn timeline(&self) -> Timeline {
+        match self {
+            Watch::Rotation(w) => w.timeline(),
+            Watch::Restart(w) => w.timeline(),
+        }
+    }
+}
+
+pub struct App {
+    pub source: SourceInfo,
+    pub snapshot: Option<Arc<Snapshot>>,
+    pub chains: Vec<Chain>,
+    pub tree: TreeView,
+    pub filter: Filter,
+    pub focus: Pane,
+    pub mode: Mode,
+    /// The link shown in the detail pane.
+    pub link: LinkKind,
+    /// The chain `link` was chosen for (a new chain starts at its worst link).
+    link_chain: Option<String>,
+    pub detail_scroll: u16,
+    pub events_scroll: u16,
+    /// Events of the selected pod (indexes into `snapshot.events`), classified.
+    pub pod_events: Vec<ClassifiedEvent>,
+    /// The propagation timeline of the last action (shown instead of the events).
+    pub timeline: Option<Timeline>,
+    /// Watch prepared when an action is confirmed, started when it succeeds.
+    pending_watch: Option<Watch>,
+    watch: Option<Watch>,
+    pub revealed: Option<RevealState>,
+    pub progress: Option<Progress>,
+    pub lab: Option<LabStatus>,
+    pub lab_menu_selected: usize,
+    pub message: Option<(String, Level)>,
+    pub failed: Option<String>,
+    pub received_at: Option<Instant>,
+    pub now: Instant,
+    /// Seconds of data age last drawn (a tick redraws only when it changes).
+    drawn_age: Option<u64>,
+    pub spinner: usize,
+    pub config: UiConfig,
+    pub theme: Theme,
+    pub keymap: KeyMap,
+    pub size: Rect,
+    /// Something changed since the last draw.
+    pub dirty: bool,
+}
+
+impl App {
+    pub fn new(source: SourceInfo, config: UiConfig) -> App {
+        let theme = config.theme();
+        let keymap = config.keymap.clone();
+        let mut app = App {
+            source,
+            snapshot: None,
+            chains: Vec::new(),
+            tree: TreeView::default(),
+            filter: Filter::default(),
+            focus: Pane::Tree,
+            mode: Mode::Normal,
+            link: LinkKind::Pod,
+            link_chain: None,
+            detail_scroll: 0,
+            events_scroll: 0,
+            pod_events: Vec::new(),
+            timeline: None,
+            pending_watch: None,
+            watch: None,
+            revealed: None,
+            progress: None,
+            lab: None,
+            lab_menu_selected: 0,
+            message: None,
+            failed: None,
+            received_at: None,
+            now: Instant::now(),
+            drawn_age: None,
+            spinner: 0,
+            config,
+            theme,
+            keymap,
+            size: Rect::new(0, 0, 80, 24),
+            dirty: true,
+        };
+        app.tree.cluster_label = app.cluster_label();
+        app
+    }
+
+    pub fn read_only(&self) -> bool {
+        self.config.read_only
+    }
+
+    pub fn is_lab(&self) -> bool {
+        self.source.kind == SourceKind::Lab || self.lab.is_some()
+    }
+
+    pub fn loading(&self) -> bool {
+        self.snapshot.is_none()
+    }
+
+    /// Whether a key's action is available now (greyed in help and hints otherwise).
+    pub fn enabled(&self, action: UiAction) -> bool {
+        if action.writes() && self.read_only() {
+            return false;
+        }
+        if action.reveals() && (self.read_only() || self.config.no_reveal) {
+            return false;
+        }
+        if action.lab_only() && !self.is_lab() {
+            return false;
+        }
+        true
+    }
+
+    pub fn areas(&self) -> Areas {
+        layout(self.size)
+    }
+
+    pub fn selected_chain(&self) -> Option<&Chain> {
+        self.tree
+            .row_chain(self.tree.selected_row())
+            .and_then(|i| self.chains.get(i))
+    }
+
+    pub fn selected_link(&self) -> Option<&Link> {
+        self.selected_chain()
+            .and_then(|c| c.links.get(self.link.index()))
+    }
+
+    /// Data age in whole seconds, if any data arrived.
+    pub fn age(&self) -> Option<Duration> {
+        self.received_at
+            .map(|t| self.now.saturating_duration_since(t))
+    }
+
+    fn say(&mut self, text: impl Into<String>, level: Level) {
+        self.message = Some((text.into(), level));
+    }
+
+    // ------------------------------------------------------------------ update
+
+    pub fn update(&mut self, event: AppEvent) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        match event {
+            AppEvent::Key(k) => {
+                // Key release/repeat reports (kitty protocol) are not presses.
+                if k.kind == KeyEventKind::Press {
+                    self.on_key(k, &mut fx);
+                    self.dirty = true;
+                }
+            }
+            AppEvent::Mouse(m) => {
+                if self.on_mouse(m) {
+                    self.dirty = true;
+                }
+            }
+            AppEvent::Resize(w, h) => {
+                self.size = Rect::new(0, 0, w, h);
+                self.dirty = true;
+            }
+            AppEvent::Tick => {
+                if self
+                    .revealed
+                    .as_ref()
+                    .and_then(|r| r.unmasked_until)
+                    .is_some_and(|until| self.now >= until)
+                {
+                    self.revealed = None;
+                    self.say("value hidden again", Level::Info);
+                    self.dirty = true;
+                }
+                if self.loading() {
+                    self.spinner = self.spinner.wrapping_add(1);
+                    self.dirty = true;
+                }
+                let age = self.age().map(|d| d.as_secs());
+                if age != self.drawn_age {
+                    self.drawn_age = age;
+                    self.dirty = true;
+                }
+            }
+            AppEvent::Source(ev) => {
+                self.on_source(ev);
+                self.dirty = true;
+            }
+            AppEvent::Diagnosed { snapshot, chains } => {
+                let old = self.apply(snapshot, chains);
+                fx.push(Effect::Discard(old));
+                self.dirty = true;
+            }
+            AppEvent::Revealed { target, result } => {
+                match result {
+                    Ok(value) => {
+                        let label = reveal_label(&target);
+                        let key = self.keymap.hint(UiAction::Reveal);
+                        self.say(
+                            format!(
+                                "{label}: shown masked; {key} again unmasks it for {}s",
+                                UNMASK_FOR.as_secs()
+                            ),
+                            Level::Info,
+                        );
+                        self.revealed = Some(RevealState {
+                            target,
+                            label,
+                            value,
+                            unmasked_until: None,
+                        });
+                    }
+                    Err(e) => self.say(format!("reveal: {e}"), Level::Error),
+                }
+                self.dirty = true;
+            }
+            AppEvent::ActionDone(outcome) => {
+                let level = if outcome.ok {
+                    Level::Info
+                } else {
+                    Level::Error
+                };
+                let pending = self.pending_watch.take();
+                if outcome.ok
+                    && let Some(w) = pending
+                {
+                    self.timeline = Some(w.timeline());
+                    self.watch = Some(w);
+                }
+                self.say(outcome.message, level);
+                self.dirty = true;
+            }
+        }
+        fx
+    }
+
+    fn on_source(&mut self, ev: SourceEvent) {
+        match ev {
+            SourceEvent::Progress(p) => self.progress = Some(p),
+            SourceEvent::Status(s) => self.say(s, Level::Warn),
+            SourceEvent::Lab(l) => {
+                self.lab_menu_selected =
+                    self.lab_menu_selected.min(l.faults.len().saturating_sub(1));
+                self.lab = Some(l);
+            }
+            SourceEvent::Failed(e) => {
+                self.say(format!("source stopped: {e}"), Level::Error);
+                self.failed = Some(e);
+            }
+            // Snapshots are diagnosed before they reach the app; one that arrives raw (tests)
+            // is diagnosed here.
+            SourceEvent::Snapshot(s) => {
+                let chains = crate::chain::diagnose(&s);
+                // Tests only (the runner diagnoses off this task): drop in place.
+                drop(self.apply(s, chains));
+            }
+        }
+    }
+
+    /// A new snapshot: rebuild the tree (keeping selection and open nodes). Returns what it
+    /// replaced, for the caller to drop wherever it likes.
+    pub fn apply(&mut self, snapshot: Arc<Snapshot>, chains: Vec<Chain>) -> Discarded {
+        let first = self.snapshot.is_none();
+        self.source.label.clone_from(&snapshot.source.label);
+        self.source.kind = snapshot.source.kind;
+        self.source.observed_at = snapshot.source.observed_at;
+        let old_chains = std::mem::replace(&mut self.chains, chains);
+        if let Some(w) = &mut self.watch {
+            w.observe(&snapshot);
+            self.timeline = Some(w.timeline());
+        }
+        let old_snapshot = self.snapshot.replace(snapshot);
+        self.received_at = Some(self.now);
+        self.progress = None;
+        let label = self.cluster_label();
+        self.tree.rebuild(&self.chains, &self.filter, &label);
+        if first {
+            self.select_first_worst();
+        }
+        self.selection_changed();
+        Discarded {
+            chains: old_chains,
+            snapshot: old_snapshot,
+        }
+    }
+
+    fn cluster_label(&self) -> String {
+        match self.source.kind {
+            SourceKind::Lab => format!("lab: {}", self.source.label),
+            SourceKind::Live => self.source.label.clone(),
+            SourceKind::Manifests => format!("manifests: {}", self.source.label),
+        }
+    }
+
+    /// On the first snapshot, land on the first broken (else warning, else unknown) pod when it
+    /// is visible.
+    fn select_first_worst(&mut self) {
+        // Large trees start closed: then the first namespace with that status will do.
+        for want in [Status::Broken, Status::Warning, Status::Unknown] {
+            for pods in [true, false] {
+                if let Some(i) = self.tree.rows.iter().position(|r| {
+                    let kind_ok = if pods {
+                        matches!(r, Row::Pod(..))
+                    } else {
+                        matches!(r, Row::Namespace(..))
+                    };
+                    kind_ok && self.tree.row_status(*r, &self.chains) == want
+                }) {
+                    self.tree.select(i, &self.chains);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn rebuild_tree(&mut self) {
+        let label = self.cluster_label();
+        self.tree.rebuild(&self.chains, &self.filter, &label);
+        self.selection_changed();
+    }
+
+    /// Keep the link choice and the pod's events in step with the selected row.
+    fn selection_changed(&mut self) {
+        let chain = self.selected_chain();
+        let id = chain.map(|c| c.id.clone());
+        if id != self.link_chain {
+            if let Some(c) = chain {
+                let worst = c.worst();
+                self.link = c
+                    .links
+                    .iter()
+                    .find(|l| l.status == worst)
+                    .map_or(LinkKind::Pod, |l| l.link);
+            }
+            self.link_chain = id;
+            self.detail_scroll = 0;
+            self.events_scroll = 0;
+        }
+        // A revealed value never outlives the selection it was asked for.
+        if self
+            .revealed
+            .as_ref()
+            .is_some_and(|r| Some(&r.target) != self.selected_reveal_target().as_ref())
+        {
+            self.revealed = None;
+        }
+        self.pod_events = match (self.snapshot.as_deref(), self.selected_pod()) {
+            (Some(s), Some((ns, pod))) => s
+                .events
+                .items
+                .iter()
+                .filter(|e| e.namespace == ns && e.involved_name == pod)
+                .map(classify)
+                .collect(),
+            _ => Vec::new(),
+        };
+    }
+
+    /// (namespace, pod) of the selected row, for pod, SPC and object rows.
+    pub fn selected_pod(&self) -> Option<(String, String)> {
+        match self.tree.selected_row() {
+            Row::Pod(n, w, p) | Row::Chain(n, w, p, _) => {
+                let ns = &self.tree.namespaces[n];
+                Some((
+                    ns.name.clone(),
+                    self.tree.pod_name(n, w, p, &self.chains).to_string(),
+                ))
+            }
+            Row::Object { chain, .. } => self
+                .chains
+                .get(chain)
+                .map(|c| (c.namespace.clone(), c.pod.clone())),
+            _ => None,
+        }
+    }
+
+    // ------------------------------------------------------------------ keys
+
+    fn on_key(&mut self, key: KeyEvent, fx: &mut Vec<Effect>) {
+        // ctrl-c always quits, whatever the mode or the bindings.
+        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            fx.push(Effect::Quit);
+            return;
+        }
+        match self.mode.clone() {
+            Mode::Filter {
+                mut input,
+                previous,
+            } => {
+                match key.code {
+                    KeyCode::Esc => {
+                        self.filter.text = previous;
+                        self.mode = Mode::Normal;
+                    }
+                    KeyCode::Enter => {
+                        self.mode = Mode::Normal;
+                        return;
+                    }
+                    KeyCode::Backspace => {
+                        input.pop();
+                        self.filter.text.clone_from(&input);
+                        self.mode = Mode::Filter { input, previous };
+                    }
+                    KeyCode::Char(c) => {
+                        input.push(c);
+                        self.filter.text.clone_from(&input);
+                        self.mode = Mode::Filter { input, previous };
+                    }
+                    _ => return,
+                }
+                self.rebuild_tree();
+            }
+            Mode::Command { mut input } => match key.code {
+                KeyCode::Esc => self.mode = Mode::Normal,
+                KeyCode::Enter => {
+                    self.mode = Mode::Normal;
+                    self.run_command(&input, fx);
+                }
+                KeyCode::Backspace => {
+                    if input.pop().is_none() {
+                        self.mode = Mode::Normal;
+                    } else {
+                        self.mode = Mode::Command { input };
+                    }
+                }
+                KeyCode::Char(c) => {
+                    input.push(c);
+                    self.mode = Mode::Command { input };
+                }
+                _ => {}
+            },
+            Mode::Help => {
+                if matches!(
+                    self.keymap.action(&key),
+                    Some(UiAction::Back | UiAction::Help | UiAction::Quit)
+                ) {
+                    self.mode = Mode::Normal;
+                }
+            }
+            Mode::LabMenu { selected } => self.lab_menu_key(key, selected, fx),
+            Mode::Confirm { action, .. } => {
+                self.mode = Mode::Normal;
+                if key.code == KeyCode::Char('y') {
+                    self.say(format!("{}: started", action_title(&action)), Level::Info);
+                    self.pending_watch = self.watch_for(&action);
+                    fx.push(Effect::Act(action));
+                } else {
+                    self.say("cancelled", Level::Info);
+                }
+            }
+            Mode::Normal => {
+                if let Some(a) = self.keymap.action(&key) {
+                    self.perform(a, fx);
+                }
+            }
+        }
+    }
+
+    fn lab_menu_key(&mut self, key: KeyEvent, selected: usize, fx: &mut Vec<Effect>) {
+        let n = self.lab.as_ref().map_or(0, |l| l.faults.len());
+        match self.keymap.action(&key) {
+            Some(UiAction::Up) => {
+                self.mode = Mode::LabMenu {
+                    selected: selected.saturating_sub(1),
+                }
+            }
+            Some(UiAction::Down) => {
+                self.mode = Mode::LabMenu {
+                    selected: (selected + 1).min(n.saturating_sub(1)),
+                }
+            }
+            Some(UiAction::Expand) => {
+                if let Some(f) = self
+                    .lab
+                    .as_ref()
+                    .and_then(|l| l.faults.get(selected))
+                    .cloned()
+                {
+                    let verb = if f.active { "repair" } else { "break" };
+                    self.say(format!("lab: {verb} {}", f.id), Level::Info);
+                    fx.push(Effect::Command(SourceCommand::Lab(LabControl::Fault {
+                        id: f.id,
+                        apply: !f.active,
+                    })));
+                }
+            }
+            Some(UiAction::Back | UiAction::LabMenu | UiAction::Quit) => self.mode = Mode::Normal,
+            _ => {}
+        }
+        self.lab_menu_selected = match self.mode {
+            Mode::LabMenu { selected } => selected,
+            _ => selected,
+        };
+    }
+
+    fn run_command(&mut self, input: &str, fx: &mut Vec<Effect>) {
+        let mut words = input.split_whitespace();
+        match (words.next(), words.next()) {
+            (Some("q" | "quit" | "q!"), _) => fx.push(Effect::Quit),
+            (Some("ns" | "namespace"), arg) => {
+                self.filter.namespace = arg.filter(|a| *a != "all" && *a != "-").map(String::from);
+                self.rebuild_tree();
+                match &self.filter.namespace {
+                    Some(ns) if self.tree.namespaces.is_empty() => {
+                        self.say(format!("no chains in namespace {ns}"), Level::Warn)
+                    }
+                    Some(ns) => self.say(format!("namespace {ns}"), Level::Info),
+                    None => self.say("all namespaces", Level::Info),
+                }
+            }
+            (Some("theme"), Some(name)) => match self.config.themes.position(name) {
+                Some(i) => self.set_theme(i),
+                None => self.say(
+                    format!(
+                        "unknown theme {name} (available: {})",
+                        self.config.themes.names().join(", ")
+                    ),
+                    Level::Error,
+                ),
+            },
+            (Some("help"), _) => self.mode = Mode::Help,
+            (None, _) => {}
+            (Some(other), _) => self.say(
+                format!("unknown command :{other} (try :ns NAME, :ns, :theme NAME, :q)"),
+                Level::Error,
+            ),
+        }
+    }
+
+    fn set_theme(&mut self, index: usize) {
+        self.config.theme_index = index;
+        self.theme = self.config.theme();
+        self.say(format!("theme: {}", self.theme.name), Level::Info);
+    }
+
+    /// Carry out a key's action in normal mode.
+    pub fn perform(&mut self, action: UiAction, fx: &mut Vec<Effect>) {
+        if !self.enabled(action) {
+            let why = if action.lab_only() {
+                "only available on the lab".to_string()
+            } else if action.reveals() && self.config.no_reveal {
+                "disabled by --no-reveal".to_string()
+            } else {
+                "disabled by --read-only".to_string()
+            };
+            self.say(format!("{}: {why}", action.description()), Level::Warn);
+            return;
+        }
+        let page = usize::from(self.areas().tree.height.saturating_sub(3)).max(1);
+        match action {
+            UiAction::Quit => fx.push(Effect::Quit),
+            UiAction::Up => self.move_by(-1),
+            UiAction::Down => self.move_by(1),
+            UiAction::PageUp => self.move_by(-(page as isize)),
+            UiAction::PageDown => self.move_by(page as isize),
+            UiAction::Top => self.move_to(0),
+            UiAction::Bottom => self.move_to(usize::MAX),
+            UiAction::Expand => match self.focus {
+                Pane::Tree => {
+                    let row = self.tree.selected_row();
+                    if !self.tree.set_open(row, Some(true), &self.chains)
+                        && matches!(row, Row::Chain(..) | Row::Object { .. })
+                    {
+                        self.focus = Pane::Detail;
+                    }
+                    self.selection_changed();
+                }
+                Pane::Strip => self.focus = Pane::Detail,
+                _ => {}
+            },
+            UiAction::Collapse => match self.focus {
+                Pane::Tree => {
+                    let row = self.tree.selected_row();
+                    if !self.tree.set_open(row, Some(false), &self.chains)
+                        && let Some(p) = self.tree.parent_index()
+                    {
+                        self.tree.select(p, &self.chains);
+                    }
+                    self.selection_changed();
+                }
+                Pane::Detail | Pane::Events | Pane::Strip => self.focus = Pane::Tree,
+            },
+            UiAction::NextPane => self.focus = self.focus.step(true),
+            UiAction::PrevPane => self.focus = self.focus.step(false),
+            UiAction::LinkLeft => self.step_link(-1),
+            UiAction::LinkRight => self.step_link(1),
+            UiAction::Filter => {
+                self.mode = Mode::Filter {
+                    input: self.filter.text.clone(),
+                    previous: self.filter.text.clone(),
+                }
+            }
+            UiAction::Command => {
+                self.mode = Mode::Command {
+                    input: String::new(),
+                }
+            }
+            UiAction::Back => {
+                if self.focus != Pane::Tree {
+                    self.focus = Pane::Tree;
+                } else if self.filter.is_active() {
+                    self.filter = Filter::default();
+                    self.rebuild_tree();
+                    self.say("filter cleared", Level::Info);
+                } else if self.timeline.is_some() {
+                    self.timeline = None;
+                    self.watch = None;
+                } else {
+                    self.message = None;
+                }
+            }
+            UiAction::Help => self.mode = Mode::Help,
+            UiAction::CopyFix => match self.fix_command() {
+                Some(fix) => {
+                    self.say(format!("copied: {fix}"), Level::Info);
+                    fx.push(Effect::Copy(fix));
+                }
+                None => self.say("nothing to copy: no fix for this link", Level::Warn),
+            },
+            UiAction::CycleTheme => {
+                let n = self.config.themes.themes.len().max(1);
+                self.set_theme((self.config.theme_index + 1) % n);
+            }
+            UiAction::Refresh => {
+                fx.push(Effect::Command(SourceCommand::Refresh));
+                self.say("refresh requested", Level::Info);
+            }
+            UiAction::LabMenu => {
+                if self.lab.as_ref().is_some_and(|l| !l.faults.is_empty()) {
+                    self.mode = Mode::LabMenu {
+                        selected: self.lab_menu_selected,
+                    };
+                } else {
+                    self.say("the lab lists no faults", Level::Warn);
+                }
+            }
+            UiAction::LabPause => {
+                let paused = self.lab.as_ref().is_some_and(|l| l.paused);
+                let c = if paused {
+                    LabControl::Resume
+                } else {
+                    LabControl::Pause
+                };
+                fx.push(Effect::Command(SourceCommand::Lab(c)));
+            }
+            UiAction::LabFaster => fx.push(Effect::Command(SourceCommand::Lab(
+                LabControl::ScaleSpeed(2.0),
+            ))),
+            UiAction::LabSlower => fx.push(Effect::Command(SourceCommand::Lab(
+                LabControl::ScaleSpeed(0.5),
+            ))),
+            UiAction::LabAdvance => fx.push(Effect::Command(SourceCommand::Lab(
+                LabControl::Advance(Duration::from_secs(60)),
+            ))),
+            UiAction::Restart => self.offer_restart(),
+            UiAction::Rotate => self.offer_rotate(),
+            UiAction::Verify => self.offer_verify(fx),
+            UiAction::Reveal => self.offer_reveal(fx),
+        }
+    }
+
+    fn move_by(&mut self, delta: isize) {
+        match self.focus {
+            Pane::Tree => {
+                let i = self.tree.selected as isize + delta;
+                self.move_to(i.max(0) as usize);
+            }
+            Pane::Strip => self.step_link(delta.signum()),
+            Pane::Detail => {
+                self.detail_scroll = (self.detail_scroll as isize + delta).clamp(0, 10_000) as u16
+            }
+            Pane::Events => {
+                self.events_scroll = (self.events_scroll as isize + delta).clamp(0, 10_000) as u16
+            }
+        }
+    }
+
+    fn move_to(&mut self, index: usize) {
+        match self.focus {
+            Pane::Tree | Pane::Strip => {
+                self.tree.select(index, &self.chains);
+                self.selection_changed();
+            }
+            Pane::Detail => self.detail_scroll = if index == 0 { 0 } else { 10_000 },
+            Pane::Events => self.events_scroll = if index == 0 { 0 } else { 10_000 },
+        }
+    }
+
+    fn step_link(&mut self, delta: isize) {
+        let i = (self.link.index() as isize + delta).clamp(0, 8) as usize;
+        self.link = LinkKind::ALL[i];
+        self.detail_scroll = 0;
+    }
+
+    /// The fix of the selected link's first finding (else the chain's first finding).
+    pub fn fix_command(&self) -> Option<String> {
+        let chain = self.selected_chain()?;
+        let link = chain.link(self.link);
+        link.findings
+            .iter()
+            .chain(chain.findings())
+            .map(|f| f.fix.trim())
+            .find(|f| !f.is_empty())
+            .map(String::from)
+    }
+
+    fn offer_restart(&mut self) {
+        let Some((namespace, pod)) = self.selected_pod() else {
+            self.say("restart: select a pod first", Level::Warn);
+            return;
+        };
+        let owner = self.selected_chain().and_then(|c| c.workload.clone());
+        let prompt = match owner {
+            Some(w) => format!(
+                "Restart pod {namespace}/{pod}: rollout restart of {}/{} (sets kubectl.kubernetes.io/restartedAt). y to confirm",
+                w.kind, w.name
+            ),
+            None => format!(
+                "Restart bare pod {namespace}/{pod}: DELETE it — nothing recreates a bare pod. y to confirm"
+            ),
+        };
+        self.mode = Mode::Confirm {
+            action: Action::Restart { namespace, pod },
+            prompt,
+        };
+    }
+
+    fn offer_rotate(&mut self) {
+        let (chain, object) = match self.tree.selected_row() {
+            Row::Object { chain, object } => (chain, object),
+            _ => {
+                self.say(
+                    "rotate: select a Key Vault object (open the pod's SPC)",
+                    Level::Warn,
+                );
+                return;
+            }
+        };
+        let Some(c) = self.chains.get(chain) else {
+            return;
+        };
+        let Some(o) = c.objects.get(object) else {
+            return;
+        };
+        if o.object_type != "secret" {
+            self.say(
+                format!(
+                    "rotate: refused for {} objects: only secrets are re-stamped",
+                    o.object_type
+                ),
+                Level::Warn,
+            );
+            return;
+        }
+        if let Some(v) = &o.pinned_version {
+            self.say(
+                format!(
+                    "rotate: {} is pinned to version {v}: pods never pick up a new version",
+                    o.name
+                ),
+                Level::Warn,
+            );
+            return;
+        }
+        let Some(vault) = c.vault.clone() else {
+            self.say("rotate: the SPC names no vault", Level::Warn);
+            return;
+        };
+        let prompt = format!(
+            "Write a new version of secret {} in vault {vault} (same value, re-stamped). y to confirm",
+            o.name
+        );
+        self.mode = Mode::Confirm {
+            action: Action::Rotate {
+                vault,
+                object: o.name.clone(),
+                marker: false,
+            },
+            prompt,
+        };
+    }
+
+    fn offer_verify(&mut self, fx: &mut Vec<Effect>) {
+        let Some((namespace, pod)) = self.selected_pod() else {
+            self.say("verify: select a pod first", Level::Warn);
+            return;
+        };
+        let container = self
+            .snapshot
+            .as_deref()
+            .and_then(|s| {
+                s.pods
+                    .items
+                    .iter()
+                    .find(|p| p.namespace == namespace && p.name == pod)
+            })
+            .and_then(|p| p.containers.iter().find(|c| !c.init))
+            .map(|c| c.name.clone());
+        match container {
+            Some(container) => {
+                self.say(
+                    format!("verify {namespace}/{pod} [{container}]: started"),
+                    Level::Info,
+                );
+                fx.push(Effect::Act(Action::Verify {
+                    namespace,
+                    pod,
+                    container,
+                }));
+            }
+            None => self.say("verify: the pod has no observed container", Level::Warn),
+        }
+    }
+
+    // ------------------------------------------------------------------ mouse
+
+    fn on_mouse(&mut self, m: MouseEvent) -> bool {
+        if self.mode != Mode::Normal {
+            return false;
+        }
+        let a = self.areas();
+        let pos = Position::new(m.column, m.row);
+        let pane = if a.tree.contains(pos) {
+            Pane::Tree
+        } else if a.strip.contains(pos) {
+            Pane::Strip
+        } else if a.detail.contains(pos) {
+            Pane::Detail
+        } else if a.events.contains(pos) {
+            Pane::Events
+        } else {
+            return false;
+        };
+        match m.kind {
+            MouseEventKind::Down(MouseButton::Left) => {
+                self.focus = pane;
+                match pane {
+                    Pane::Tree => {
+                        let inner_y = a.tree.y + 1;
+                        if m.row >= inner_y {
+                            let i = self.tree.offset + usize::from(m.row - inner_y);
+                            if i < self.tree.rows.len() {
+                                if i == self.tree.selected {
+                                    let row = self.tree.selected_row();
+                                    self.tree.set_open(row, None, &self.chains);
+                                } else {
+                                    self.tree.select(i, &self.chains);
+                                }
+                                self.selection_changed();
+                            }
+                        }
+                    }
+                    Pane::Strip => {
+                        let w = (a.strip.width / 9).max(1);
+                        let i = usize::from((m.column - a.strip.x) / w).min(8);
+                        self.link = LinkKind::ALL[i];
+                        self.detail_scroll = 0;
+                    }
+                    _ => {}
+                }
+                true
+            }
+            MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+                let d = if m.kind == MouseEventKind::ScrollDown {
+                    1
+                } else {
+                    -1
+                };
+                let saved = self.focus;
+                self.focus = pane;
+                self.move_by(if pane == Pane::Tree { d } else { 3 * d });
+                self.focus = saved;
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+impl App {
+    /// `v`: ask for the selected secret object's value; `v` again on the same object unmasks
+    /// it for [`UNMASK_FOR`].
+    fn offer_reveal(&mut self, fx: &mut Vec<Effect>) {
+        let target = self.selected_reveal_target();
+        let Some(target) = target else {
+            self.say(
+                "reveal: select a Key Vault secret object (open the pod's SPC)",
+                Level::Warn,
+            );
+            return;
+        };
+        if let Some(r) = &mut self.revealed
+            && r.target == target
+        {
+            r.unmasked_until = Some(self.now + UNMASK_FOR);
+            let label = r.label.clone();
+            self.say(
+                format!("{label}: unmasked for {}s", UNMASK_FOR.as_secs()),
+                Level::Warn,
+            );
+            return;
+        }
+        self.revealed = None;
+        self.say(
+            format!("{}: asking the source…", reveal_label(&target)),
+            Level::Info,
+        );
+        fx.push(Effect::Reveal(target));
+    }
+
+    /// The Key Vault secret of the selected object row, if it is one.
+    fn selected_reveal_target(&self) -> Option<RevealTarget> {
+        let Row::Object { chain, object } = self.tree.selected_row() else {
+            return None;
+        };
+        let c = self.chains.get(chain)?;
+        let o = c.objects.get(object)?;
+        if o.object_type != "secret" {
+            return None;
+        }
+        Some(RevealTarget::VaultSecret {
+            vault: c.vault.clone()?,
+            object: o.name.clone(),
+        })
+    }
+
+    /// The watch that follows `action` from the current snapshot, if it has one.
+    fn watch_for(&self, action: &Action) -> Option<Watch> {
+        let s = self.snapshot.as_deref()?;
+        match action {
+            Action::Rotate { vault, object, .. } => {
+                Some(Watch::Rotation(RotationWatch::new(s, vault, object)))
+            }
+            Action::Restart { namespace, pod } => {
+                let owner = s
+                    .pods
+                    .items
+                    .iter()
+                    .find(|p| p.namespace == *namespace && p.name == *pod)
+                    .and_then(|p| RestartPlan::for_pod(s, p).replacing_owner());
+                Some(Watch::Restart(RestartWatch::new(s, namespace, pod, owner)))
+            }
+            Action::Verify { .. } => None,
+        }
+    }
+}
+
+fn reveal_label(t: &RevealTarget) -> String {
+    match t {
+        RevealTarget::VaultSecret { vault, object } => format!("{vault}/{object}"),
+        RevealTarget::SecretKey {
+            namespace,
+            secret,
+            key,
+        } => format!("{namespace}/{secret}[{key}]"),
+    }
+}
+
+fn action_title(a: &Action) -> String {
+    match a {
+        Action::Rotate { vault, object, .. } => format!("rotate {vault}/{object}"),
+        Action::Restart { namespace, pod } => format!("restart {namespace}/{pod}"),
+        Action::Verify { namespace, pod, .. } => format!("verify {namespace}/{pod}"),
+    }
+}

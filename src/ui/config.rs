@@ -1,0 +1,189 @@
+//! The config file: `$XDG_CONFIG_HOME/kvchain/config.yaml` (via the directories crate), or
+//! `--config PATH`. User themes live next to it in `themes/*.yaml`.
+//!
+//! ```yaml
+//! theme: high-contrast      # default theme (the --theme flag wins)
+//! read_only: true           # as if --read-only were always given
+//! no_reveal: true           # as if --no-reveal were always given
+//! lab:
+//!   speed: 30               # lab seconds per real second (the --speed flag wins)
+//! keys:                     # merged over the defaults, per action
+//!   quit: [q, ctrl-q]
+//!   restart: ctrl-r
+//! ```
+//!
+//! Unknown fields are errors, so a typo never silently does nothing; every error names the
+//! file and the field.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::keymap::{KeyMap, KeyOverrides};
+use super::theme::{Theme, ThemeSet};
+use crate::cli::Cli;
+use crate::error::InputError;
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    #[serde(default)]
+    pub theme: Option<String>,
+    #[serde(default)]
+    pub read_only: bool,
+    #[serde(default)]
+    pub no_reveal: bool,
+    #[serde(default)]
+    pub lab: LabConfig,
+    #[serde(default)]
+    pub keys: KeyOverrides,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabConfig {
+    #[serde(default)]
+    pub speed: Option<f64>,
+}
+
+/// Everything the UI takes from the config file, the flags and the environment.
+#[derive(Clone, Debug)]
+pub struct UiConfig {
+    pub themes: ThemeSet,
+    /// Index into `themes` of the theme in use.
+    pub theme_index: usize,
+    pub keymap: KeyMap,
+    pub read_only: bool,
+    pub no_reveal: bool,
+    pub lab_speed: Option<f64>,
+    /// NO_COLOR is set: every theme is drawn without colour.
+    pub no_color: bool,
+    /// The file that was read, if any (shown in the help overlay).
+    pub file: Option<PathBuf>,
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        UiConfig {
+            themes: ThemeSet::builtin(),
+            theme_index: 0,
+            keymap: KeyMap::default(),
+            read_only: false,
+            no_reveal: false,
+            lab_speed: None,
+            no_color: false,
+            file: None,
+        }
+    }
+}
+
+impl UiConfig {
+    /// The theme to draw with (monochrome under NO_COLOR).
+    pub fn theme(&self) -> Theme {
+        let t = self
+            .themes
+            .themes
+            .get(self.theme_index)
+            .cloned()
+            .unwrap_or_else(Theme::default_theme);
+        if self.no_color { t.monochrome() } else { t }
+    }
+}
+
+/// `<config dir>/kvchain`, e.g. `$XDG_CONFIG_HOME/kvchain` on Linux.
+pub fn config_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "kvchain").map(|d| d.config_dir().to_path_buf())
+}
+
+/// Load the config for this command line. An explicitly given `--config` must exist; the
+/// default file may be absent.
+pub fn load(cli: &Cli) -> Result<UiConfig, InputError> {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let (path, required) = match &cli.ui.config {
+        Some(p) => (Some(p.clone()), true),
+        None => (config_dir().map(|d| d.join("config.yaml")), false),
+    };
+    load_from(
+        path.as_deref(),
+        required,
+        cli.ui.theme.as_deref(),
+        cli.ui.read_only,
+        cli.ui.no_reveal,
+        cli.ui.speed,
+        no_color,
+    )
+}
+
+/// The testable core of [`load`]: flags passed in, no environment read.
+pub fn load_from(
+    path: Option<&Path>,
+    required: bool,
+    theme_flag: Option<&str>,
+    read_only_flag: bool,
+    no_reveal_flag: bool,
+    speed_flag: Option<f64>,
+    no_color: bool,
+) -> Result<UiConfig, InputError> {
+    let mut file = ConfigFile::default();
+    let mut read = None;
+    if let Some(p) = path {
+        match std::fs::read_to_string(p) {
+            Ok(text) => {
+                file = parse(&text, p)?;
+                read = Some(p.to_path_buf());
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {}
+            Err(e) => return Err(InputError::in_file(p, format!("cannot read config: {e}"))),
+        }
+    }
+    let theme_dir = path.and_then(Path::parent).map(|d| d.join("themes"));
+    let themes = ThemeSet::load(theme_dir.as_deref())?;
+    let wanted = theme_flag.or(file.theme.as_deref()).unwrap_or("default");
+    let theme_index = themes.position(wanted).ok_or_else(|| {
+        let origin = if theme_flag.is_some() {
+            "--theme".to_string()
+        } else {
+            format!(
+                "{}: theme",
+                path.map(|p| p.display().to_string()).unwrap_or_default()
+            )
+        };
+        InputError::new(
+            origin,
+            format!(
+                "unknown theme {wanted:?} (available: {})",
+                themes.names().join(", ")
+            ),
+        )
+    })?;
+    let keymap = KeyMap::with_overrides(&file.keys).map_err(|m| {
+        InputError::new(path.map(|p| p.display().to_string()).unwrap_or_default(), m)
+    })?;
+    if let Some(s) = file.lab.speed
+        && !(s.is_finite() && s > 0.0)
+    {
+        return Err(InputError::new(
+            path.map(|p| p.display().to_string()).unwrap_or_default(),
+            format!("lab.speed: must be a positive number, got {s}"),
+        ));
+    }
+    Ok(UiConfig {
+        themes,
+        theme_index,
+        keymap,
+        read_only: read_only_flag || file.read_only,
+        no_reveal: no_reveal_flag || file.no_reveal,
+        lab_speed: speed_flag.or(file.lab.speed),
+        no_color,
+        file: read,
+    })
+}
+
+fn parse(text: &str, path: &Path) -> Result<ConfigFile, InputError> {
+    if text.trim().is_empty() {
+        return Ok(ConfigFile::default());
+    }
+    // serde_yaml names the field path ("keys.quit: …" / "unknown field `thme`") and the
+    // line; we add the file.
+    serde_yaml::from_str(text).map_err(|e| InputError::in_file(path, e.to_string()))
+}

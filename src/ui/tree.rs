@@ -1,0 +1,604 @@
+//! The navigation tree: cluster → namespace → workload → pod → SecretProviderClass → object.
+//!
+//! Built from the diagnosed chains once per snapshot (or filter change), never per frame.
+//! Rows are flattened only for opened subtrees, and drawing turns only the rows inside the
+//! viewport into text, so a frame costs O(viewport) even with 10,000 pods. Open state and the
+//! selection are keyed by stable ids ([`NodeKey`]), so they survive refreshes.
+//!
+//! Why not tui-tree-widget: it needs a `TreeItem` (with its text) for every row of every opened
+//! subtree on every draw; an opened namespace of 10,000 pods would cost 10,000 allocations per
+//! frame. The flattening and viewport slicing below are small and keep frames O(viewport).
+
+use std::collections::{HashMap, HashSet};
+
+use crate::chain::{Chain, Status};
+
+/// Stable identity of a tree node, independent of its position.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum NodeKey {
+    Cluster,
+    Namespace(String),
+    Workload {
+        namespace: String,
+        kind: String,
+        name: String,
+    },
+    Pod {
+        namespace: String,
+        name: String,
+    },
+    /// A chain (pod × SPC), by [`Chain::id`].
+    Chain(String),
+    Object {
+        chain: String,
+        name: String,
+    },
+}
+
+/// Counts of pods (or chains) by worst status, indexed by `Status as usize`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts(pub [usize; 5]);
+
+impl Counts {
+    pub fn add(&mut self, s: Status) {
+        self.0[s as usize] += 1;
+    }
+    pub fn get(&self, s: Status) -> usize {
+        self.0[s as usize]
+    }
+    pub fn total(&self) -> usize {
+        self.0.iter().sum()
+    }
+    pub fn worst(&self) -> Status {
+        [
+            Status::Broken,
+            Status::Warning,
+            Status::Unknown,
+            Status::Pending,
+            Status::Ok,
+        ]
+        .into_iter()
+        .find(|s| self.get(*s) > 0)
+        .unwrap_or(Status::Ok)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct NsNode {
+    pub name: String,
+    pub open: bool,
+    /// Pods by worst status.
+    pub counts: Counts,
+    pub workloads: Vec<WlNode>,
+}
+
+/// A workload, or the "bare pods" group of a namespace (`kind` empty).
+#[derive(Clone, Debug)]
+pub struct WlNode {
+    pub kind: String,
+    pub name: String,
+    pub open: bool,
+    pub worst: Status,
+    pub pods: Vec<PodNode>,
+}
+
+/// A pod: no strings and no vectors of its own (10,000 of them are rebuilt per snapshot);
+/// its name and chains are found through [`TreeView::order`].
+#[derive(Clone, Debug)]
+pub struct PodNode {
+    pub open: bool,
+    pub worst: Status,
+    /// Its chains (one per SecretProviderClass volume): a range of [`TreeView::order`].
+    pub chains: std::ops::Range<usize>,
+}
+
+/// A flattened, visible row: indexes into the model, no strings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Row {
+    Cluster,
+    Namespace(usize),
+    Workload(usize, usize),
+    Pod(usize, usize, usize),
+    Chain(usize, usize, usize, usize),
+    Object { chain: usize, object: usize },
+}
+
+impl Row {
+    pub fn depth(self) -> usize {
+        match self {
+            Row::Cluster => 0,
+            Row::Namespace(..) => 1,
+            Row::Workload(..) => 2,
+            Row::Pod(..) => 3,
+            Row::Chain(..) => 4,
+            Row::Object { .. } => 5,
+        }
+    }
+}
+
+/// What restricts the tree: `/text` and `:ns NAME`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Case-insensitive; matches pod, workload, namespace, SPC, a finding code or a status.
+    pub text: String,
+    pub namespace: Option<String>,
+}
+
+impl Filter {
+    pub fn is_active(&self) -> bool {
+        !self.text.is_empty() || self.namespace.is_some()
+    }
+
+    pub fn matches(&self, chain: &Chain) -> bool {
+        if let Some(ns) = &self.namespace
+            && chain.namespace != *ns
+        {
+            return false;
+        }
+        if self.text.is_empty() {
+            return true;
+        }
+        let needle = self.text.to_lowercase();
+        let contains = |s: &str| s.to_lowercase().contains(&needle);
+        contains(&chain.pod)
+            || contains(&chain.namespace)
+            || contains(&chain.spc)
+            || chain.workload.as_ref().is_some_and(|w| contains(&w.name))
+            || chain.worst().as_str() == needle
+            || chain.findings().any(|f| contains(f.code.as_str()))
+    }
+}
+
+/// The tree model plus its view state (opened nodes, selection, scroll offset).
+#[derive(Clone, Debug)]
+pub struct TreeView {
+    pub cluster_label: String,
+    pub namespaces: Vec<NsNode>,
+    /// Pods by worst status over the whole (filtered) tree.
+    pub counts: Counts,
+    pub rows: Vec<Row>,
+    /// Chain indexes in tree order (filtered, sorted by namespace, workload, pod, SPC).
+    pub order: Vec<usize>,
+    /// Per position of `order`: the SPC node is open (shows its objects).
+    chain_open: Vec<bool>,
+    pub selected: usize,
+    pub offset: usize,
+    opened: HashSet<NodeKey>,
+    /// Nodes the user closed on purpose (default-open nodes stay closed after a refresh).
+    closed: HashSet<NodeKey>,
+    selected_key: Option<NodeKey>,
+    /// Open namespaces and workloads by default (small trees).
+    pub open_by_default: bool,
+}
+
+impl Default for TreeView {
+    fn default() -> Self {
+        TreeView {
+            cluster_label: String::new(),
+            namespaces: Vec::new(),
+            counts: Counts::default(),
+            rows: vec![Row::Cluster],
+            order: Vec::new(),
+            chain_open: Vec::new(),
+            selected: 0,
+            offset: 0,
+            opened: HashSet::new(),
+            closed: HashSet::new(),
+            selected_key: None,
+            open_by_default: true,
+        }
+    }
+}
+
+/// Trees with more pods than this start with namespaces closed.
+pub const OPEN_BY_DEFAULT_MAX_PODS: usize = 200;
+
+impl TreeView {
+    fn is_open(&self, key: &NodeKey, default: bool) -> bool {
+        if self.opened.contains(key) {
+            true
+        } else if self.closed.contains(key) {
+            false
+        } else {
+            default
+        }
+    }
+
+    /// Rebuild the model from `chains` (sorted or not), keeping open state and selection.
+    pub fn rebuild(&mut self, chains: &[Chain], filter: &Filter, cluster_label: &str) {
+        self.cluster_label = cluster_label.to_string();
+        let mut order: Vec<usize> = (0..chains.len())
+            .filter(|i| filter.matches(&chains[*i]))
+            .collect();
+        fn wl_key(c: &Chain) -> (&str, &str) {
+            c.workload
+                .as_ref()
+                .map(|w| (w.kind.as_str(), w.name.as_str()))
+                .unwrap_or(("", ""))
+        }
+        // Sources usually send chains already in this order: check before sorting.
+        let cmp = |a: &usize, b: &usize| {
+            let (a, b) = (&chains[*a], &chains[*b]);
+            (
+                a.namespace.as_str(),
+                wl_key(a),
+                a.pod.as_str(),
+                a.spc.as_str(),
+            )
+                .cmp(&(
+                    b.namespace.as_str(),
+                    wl_key(b),
+                    b.pod.as_str(),
+                    b.spc.as_str(),
+                ))
+        };
+        if !order.is_sorted_by(|a, b| cmp(a, b).is_le()) {
+            // Rank the (few) workloads once, so most comparisons are between integers and
+            // pod names are only compared within a workload: half the cost of a plain sort.
+            let mut ids: HashMap<(&str, &str, &str), usize> = HashMap::new();
+            let wl_id: Vec<usize> = order
+                .iter()
+                .map(|i| {
+                    let c = &chains[*i];
+                    let (k, n) = wl_key(c);
+                    let next = ids.len();
+                    *ids.entry((c.namespace.as_str(), k, n)).or_insert(next)
+                })
+                .collect();
+            let mut keys: Vec<((&str, &str, &str), usize)> = ids.into_iter().collect();
+            keys.sort_unstable();
+            let mut rank = vec![0; keys.len()];
+            for (r, (_, id)) in keys.iter().enumerate() {
+                rank[*id] = r;
+            }
+            let mut ranked: Vec<(usize, usize)> = order
+                .iter()
+                .zip(&wl_id)
+                .map(|(ci, id)| (rank[*id], *ci))
+                .collect();
+            ranked.sort_unstable_by(|(ra, a), (rb, b)| {
+                ra.cmp(rb).then_with(|| {
+                    let (a, b) = (&chains[*a], &chains[*b]);
+                    (a.pod.as_str(), a.spc.as_str()).cmp(&(b.pod.as_str(), b.spc.as_str()))
+                })
+            });
+            order = ranked.into_iter().map(|(_, ci)| ci).collect();
+        }
+        let small = order.len() <= OPEN_BY_DEFAULT_MAX_PODS;
+        let default_open = (self.open_by_default && small) || filter.is_active();
+
+        // Pods and SPCs are rarely opened; when none is, skip 10,000 key look-ups (each
+        // would allocate its key).
+        let any_pod_open = self.opened.iter().any(|k| matches!(k, NodeKey::Pod { .. }));
+        let any_chain_open = self.opened.iter().any(|k| matches!(k, NodeKey::Chain(_)));
+        let mut namespaces: Vec<NsNode> = Vec::new();
+        let mut counts = Counts::default();
+        let mut chain_open = Vec::with_capacity(order.len());
+        for (pos, &ci) in order.iter().enumerate() {
+            let c = &chains[ci];
+            if namespaces.last().is_none_or(|n| n.name != c.namespace) {
+                let open = self.is_open(&NodeKey::Namespace(c.namespace.clone()), default_open);
+                namespaces.push(NsNode {
+                    name: c.namespace.clone(),
+                    open,
+                    counts: Counts::default(),
+                    workloads: Vec::new(),
+                });
+            }
+            let ns = namespaces.last_mut().expect("pushed above");
+            let (kind, name) = wl_key(c);
+            if ns
+                .workloads
+                .last()
+                .is_none_or(|w| w.kind != kind || w.name != name)
+            {
+                let key = NodeKey::Workload {
+                    namespace: c.namespace.clone(),
+                    kind: kind.to_string(),
+                    name: name.to_string(),
+                };
+                let open = self.is_open(&key, default_open);
+                ns.workloads.push(WlNode {
+                    kind: kind.to_string(),
+                    name: name.to_string(),
+                    open,
+                    worst: Status::Ok,
+                    pods: Vec::new(),
+                });
+            }
+            let wl = ns.workloads.last_mut().expect("pushed above");
+            let worst = c.worst();
+            wl.worst = wl.worst.max(worst);
+            let same_pod = wl
+                .pods
+                .last()
+                .is_some_and(|p| chains[order[p.chains.start]].pod == c.pod);
+            if !same_pod {
+                let open = any_pod_open
+                    && self.opened.contains(&NodeKey::Pod {
+                        namespace: c.namespace.clone(),
+                        name: c.pod.clone(),
+                    });
+                wl.pods.push(PodNode {
+                    open,
+                    worst,
+                    chains: pos..pos,
+                });
+            } else if let Some(p) = wl.pods.last_mut() {
+                p.worst = p.worst.max(worst);
+            }
+            let pod = wl.pods.last_mut().expect("pushed above");
+            pod.chains.end = pos + 1;
+            chain_open.push(any_chain_open && self.opened.contains(&NodeKey::Chain(c.id.clone())));
+        }
+        for ns in &mut namespaces {
+            for wl in &ns.workloads {
+                for p in &wl.pods {
+                    ns.counts.add(p.worst);
+                    counts.add(p.worst);
+                }
+            }
+        }
+        self.namespaces = namespaces;
+        self.order = order;
+        self.chain_open = chain_open;
+        self.counts = counts;
+        self.flatten(chains);
+    }
+
+    /// Recompute the visible rows from the open flags, then restore the selection by key.
+    pub fn flatten(&mut self, chains: &[Chain]) {
+        let mut rows = Vec::with_capacity(self.rows.len().max(16));
+        rows.push(Row::Cluster);
+        for (ni, ns) in self.namespaces.iter().enumerate() {
+            rows.push(Row::Namespace(ni));
+            if !ns.open {
+                continue;
+            }
+            for (wi, wl) in ns.workloads.iter().enumerate() {
+                rows.push(Row::Workload(ni, wi));
+                if !wl.open {
+                    continue;
+                }
+                for (pi, pod) in wl.pods.iter().enumerate() {
+                    rows.push(Row::Pod(ni, wi, pi));
+                    if !pod.open {
+                        continue;
+                    }
+                    for (k, pos) in pod.chains.clone().enumerate() {
+                        rows.push(Row::Chain(ni, wi, pi, k));
+                        if self.chain_open[pos] {
+                            let ci = self.order[pos];
+                            let n = chains.get(ci).map_or(0, |c| c.objects.len());
+                            rows.extend((0..n).map(|object| Row::Object { chain: ci, object }));
+                        }
+                    }
+                }
+            }
+        }
+        self.rows = rows;
+        self.restore_selection(chains);
+    }
+
+    fn restore_selection(&mut self, chains: &[Chain]) {
+        let Some(key) = self.selected_key.clone() else {
+            self.selected = self.selected.min(self.rows.len().saturating_sub(1));
+            return;
+        };
+        if let Some(i) = self.rows.iter().position(|r| self.key_eq(*r, &key, chains)) {
+            self.selected = i;
+        } else {
+            // The node vanished (pod deleted, filtered out): stay at the same height.
+            self.selected = self.selected.min(self.rows.len().saturating_sub(1));
+            self.selected_key = self.rows.get(self.selected).map(|r| self.key(*r, chains));
+        }
+    }
+
+    /// Compare a row with a key without allocating.
+    fn key_eq(&self, row: Row, key: &NodeKey, chains: &[Chain]) -> bool {
+        match (row, key) {
+            (Row::Cluster, NodeKey::Cluster) => true,
+            (Row::Namespace(n), NodeKey::Namespace(k)) => self.namespaces[n].name == *k,
+            (
+                Row::Workload(n, w),
+                NodeKey::Workload {
+                    namespace,
+                    kind,
+                    name,
+                },
+            ) => {
+                let wl = &self.namespaces[n].workloads[w];
+                self.namespaces[n].name == *namespace && wl.kind == *kind && wl.name == *name
+            }
+            (Row::Pod(n, w, p), NodeKey::Pod { namespace, name }) => {
+                self.namespaces[n].name == *namespace && self.pod_name(n, w, p, chains) == name
+            }
+            (Row::Chain(..), NodeKey::Chain(id)) => self
+                .row_chain(row)
+                .and_then(|ci| chains.get(ci))
+                .is_some_and(|c| c.id == *id),
+            (Row::Object { chain, object }, NodeKey::Object { chain: id, name }) => {
+                chains.get(chain).is_some_and(|c| {
+                    c.id == *id && c.objects.get(object).is_some_and(|o| o.name == *name)
+                })
+            }
+            _ => false,
+        }
+    }
+
+    pub fn key(&self, row: Row, chains: &[Chain]) -> NodeKey {
+        match row {
+            Row::Cluster => NodeKey::Cluster,
+            Row::Namespace(n) => NodeKey::Namespace(self.namespaces[n].name.clone()),
+            Row::Workload(n, w) => {
+                let wl = &self.namespaces[n].workloads[w];
+                NodeKey::Workload {
+                    namespace: self.namespaces[n].name.clone(),
+                    kind: wl.kind.clone(),
+                    name: wl.name.clone(),
+                }
+            }
+            Row::Pod(n, w, p) => NodeKey::Pod {
+                namespace: self.namespaces[n].name.clone(),
+                name: self.pod_name(n, w, p, chains).to_string(),
+            },
+            Row::Chain(..) => NodeKey::Chain(
+                self.row_chain(row)
+                    .and_then(|ci| chains.get(ci))
+                    .map(|c| c.id.clone())
+                    .unwrap_or_default(),
+            ),
+            Row::Object { chain, object } => {
+                let c = chains.get(chain);
+                NodeKey::Object {
+                    chain: c.map(|c| c.id.clone()).unwrap_or_default(),
+                    name: c
+                        .and_then(|c| c.objects.get(object))
+                        .map(|o| o.name.clone())
+                        .unwrap_or_default(),
+                }
+            }
+        }
+    }
+
+    /// A pod's name (borrowed from its first chain).
+    pub fn pod_name<'c>(&self, n: usize, w: usize, p: usize, chains: &'c [Chain]) -> &'c str {
+        let pod = &self.namespaces[n].workloads[w].pods[p];
+        self.order
+            .get(pod.chains.start)
+            .and_then(|ci| chains.get(*ci))
+            .map_or("", |c| c.pod.as_str())
+    }
+
+    /// The chains of a pod node, as indexes into the chain list.
+    pub fn pod_chains(&self, n: usize, w: usize, p: usize) -> &[usize] {
+        &self.order[self.namespaces[n].workloads[w].pods[p].chains.clone()]
+    }
+
+    /// The chain a row stands for: its own (SPC, object rows) or the pod's worst.
+    pub fn row_chain(&self, row: Row) -> Option<usize> {
+        match row {
+            Row::Chain(n, w, p, k) => {
+                let range = &self.namespaces[n].workloads[w].pods[p].chains;
+                (k < range.len()).then(|| self.order[range.start + k])
+            }
+            Row::Object { chain, .. } => Some(chain),
+            Row::Pod(n, w, p) => self
+                .order
+                .get(self.namespaces[n].workloads[w].pods[p].chains.start)
+                .copied(),
+            _ => None,
+        }
+    }
+
+    pub fn selected_row(&self) -> Row {
+        self.rows
+            .get(self.selected)
+            .copied()
+            .unwrap_or(Row::Cluster)
+    }
+
+    pub fn selected_key(&self) -> Option<&NodeKey> {
+        self.selected_key.as_ref()
+    }
+
+    pub fn select(&mut self, index: usize, chains: &[Chain]) {
+        if self.rows.is_empty() {
+            return;
+        }
+        self.selected = index.min(self.rows.len() - 1);
+        self.selected_key = Some(self.key(self.rows[self.selected], chains));
+    }
+
+    /// Select the row whose key is `key`, if it is visible (otherwise the selection stays).
+    pub fn select_key(&mut self, key: NodeKey, chains: &[Chain]) {
+        self.selected_key = Some(key);
+        self.flatten(chains);
+    }
+
+    /// Open (`Some(true)`), close (`Some(false)`) or toggle (`None`) a row. Returns whether
+    /// anything changed.
+    pub fn set_open(&mut self, row: Row, open: Option<bool>, chains: &[Chain]) -> bool {
+        let key = self.key(row, chains);
+        let flag: &mut bool = match row {
+            Row::Cluster | Row::Object { .. } => return false,
+            Row::Namespace(n) => &mut self.namespaces[n].open,
+            Row::Workload(n, w) => &mut self.namespaces[n].workloads[w].open,
+            Row::Pod(n, w, p) => &mut self.namespaces[n].workloads[w].pods[p].open,
+            Row::Chain(n, w, p, k) => {
+                let pos = self.namespaces[n].workloads[w].pods[p].chains.start + k;
+                if chains
+                    .get(self.order[pos])
+                    .is_none_or(|c| c.objects.is_empty())
+                {
+                    return false;
+                }
+                &mut self.chain_open[pos]
+            }
+        };
+        let new = open.unwrap_or(!*flag);
+        if new == *flag {
+            return false;
+        }
+        *flag = new;
+        if new {
+            self.closed.remove(&key);
+            self.opened.insert(key);
+        } else {
+            self.opened.remove(&key);
+            self.closed.insert(key);
+        }
+        self.flatten(chains);
+        true
+    }
+
+    pub fn is_row_open(&self, row: Row) -> Option<bool> {
+        match row {
+            Row::Cluster | Row::Object { .. } => None,
+            Row::Namespace(n) => Some(self.namespaces[n].open),
+            Row::Workload(n, w) => Some(self.namespaces[n].workloads[w].open),
+            Row::Pod(n, w, p) => Some(self.namespaces[n].workloads[w].pods[p].open),
+            Row::Chain(n, w, p, k) => {
+                Some(self.chain_open[self.namespaces[n].workloads[w].pods[p].chains.start + k])
+            }
+        }
+    }
+
+    /// The row of the parent node (for `h` on a closed node).
+    pub fn parent_index(&self) -> Option<usize> {
+        let depth = self.selected_row().depth();
+        (0..self.selected)
+            .rev()
+            .find(|i| self.rows[*i].depth() < depth)
+    }
+
+    /// Worst status of the node a row stands for.
+    pub fn row_status(&self, row: Row, chains: &[Chain]) -> Status {
+        match row {
+            Row::Cluster => self.counts.worst(),
+            Row::Namespace(n) => self.namespaces[n].counts.worst(),
+            Row::Workload(n, w) => self.namespaces[n].workloads[w].worst,
+            Row::Pod(n, w, p) => self.namespaces[n].workloads[w].pods[p].worst,
+            Row::Chain(..) => self
+                .row_chain(row)
+                .and_then(|ci| chains.get(ci))
+                .map_or(Status::Unknown, Chain::worst),
+            Row::Object { chain, object } => chains
+                .get(chain)
+                .and_then(|c| c.objects.get(object))
+                .map_or(Status::Unknown, |o| o.status),
+        }
+    }
+
+    /// Keep the selection inside a viewport of `height` rows.
+    pub fn scroll_into_view(&mut self, height: usize) {
+        let height = height.max(1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + height {
+            self.offset = self.selected + 1 - height;
+        }
+        let max_offset = self.rows.len().saturating_sub(height);
+        self.offset = self.offset.min(max_offset);
+    }
+}

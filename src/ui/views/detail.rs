@@ -1,0 +1,237 @@
+//! The detail pane: the selected link's observed values next to the expected ones (differing
+//! characters marked), then each finding with its evidence, confirm and fix commands.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+use super::diff::diff_spans;
+use crate::chain::{Chain, Fact, Link};
+use crate::ui::app::{App, Pane};
+use crate::ui::theme::Theme;
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let focused = app.focus == Pane::Detail;
+    let chain = app.selected_chain();
+    let title = match chain {
+        Some(c) => format!(
+            " {} · {}/{} · spc/{} ",
+            app.link.title(),
+            c.namespace,
+            c.pod,
+            c.spc
+        ),
+        None => " Detail ".to_string(),
+    };
+    let mut block = Block::bordered()
+        .title(title)
+        .border_style(t.border(focused))
+        .title_style(t.title());
+    let inner_w = usize::from(area.width.saturating_sub(2));
+    let lines = match chain {
+        Some(c) => {
+            let link = c.link(app.link);
+            if app.fix_command().is_some() {
+                block = block.title_bottom(Line::styled(
+                    format!(
+                        " {} copy fix · ←/→ link ",
+                        app.keymap.hint(crate::ui::keymap::UiAction::CopyFix)
+                    ),
+                    t.muted(),
+                ));
+            }
+            let mut lines = Vec::new();
+            if let Some(r) = &app.revealed {
+                // The only place a value may be drawn: after a second explicit request, for
+                // a few seconds.
+                let (text, style) = match r.unmasked_until {
+                    Some(until) => (
+                        format!(
+                            "{} (hidden again in {}s)",
+                            r.value.expose(),
+                            until.saturating_duration_since(app.now).as_secs()
+                        ),
+                        t.status(crate::chain::Status::Warning),
+                    ),
+                    None => (r.value.masked(), t.muted()),
+                };
+                lines.push(Line::from(vec![
+                    Span::styled(format!("value of {}: ", r.label), t.title()),
+                    Span::styled(text, style),
+                ]));
+            }
+            lines.extend(link_lines(t, c, link, inner_w));
+            lines
+        }
+        None => vec![Line::styled(
+            "Select a pod (or one of its SecretProviderClasses) to see its chain.",
+            t.muted(),
+        )],
+    };
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((app.detail_scroll, 0)),
+        area,
+    );
+}
+
+/// The lines of a link's detail (public for tests and the bench).
+pub fn link_lines(t: &Theme, chain: &Chain, link: &Link, width: usize) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    let st = t.status(link.status);
+    out.push(Line::from(vec![
+        Span::styled(
+            format!("{} {}", link.status.symbol(), link.status.as_str()),
+            st,
+        ),
+        Span::raw(" · "),
+        Span::styled(link.summary.clone(), st),
+    ]));
+    if !link.facts.is_empty() {
+        out.push(Line::raw(""));
+        out.extend(fact_lines(t, &link.facts, width));
+    }
+    for finding in &link.findings {
+        out.push(Line::raw(""));
+        let fs = t.status(finding.severity.status());
+        out.push(Line::from(vec![
+            Span::styled(
+                format!("{} {}", finding.severity.status().symbol(), finding.code),
+                fs,
+            ),
+            Span::styled(format!(" {} ", finding.severity.as_str()), t.muted()),
+            Span::raw(finding.message.clone()),
+        ]));
+        out.push(Line::styled(
+            format!("  {}", finding.code.title()),
+            t.muted(),
+        ));
+        if !finding.resource.is_empty() {
+            out.push(Line::from(vec![
+                Span::styled("  object   ", t.muted()),
+                Span::raw(format!("{} ({})", finding.resource, finding.namespace)),
+            ]));
+        }
+        for e in &finding.evidence {
+            out.push(Line::from(vec![
+                Span::styled("  seen     ", t.muted()),
+                Span::raw(e.replace('\n', " ")),
+            ]));
+        }
+        if !finding.confirm.is_empty() {
+            out.push(Line::from(vec![
+                Span::styled("  confirm  ", t.muted()),
+                Span::styled(format!("$ {}", finding.confirm), t.command()),
+            ]));
+        }
+        if !finding.fix.is_empty() {
+            out.push(Line::from(vec![
+                Span::styled("  fix      ", t.muted()),
+                Span::styled(format!("$ {}", finding.fix), t.command()),
+            ]));
+        }
+    }
+    if link.facts.is_empty() && link.findings.is_empty() {
+        out.push(Line::raw(""));
+        out.push(Line::styled(
+            format!("{}: nothing to report for {}", link.link.title(), chain.pod),
+            t.muted(),
+        ));
+    }
+    out
+}
+
+/// Facts as `label  observed │ expected` when both fit on one line, else stacked so the two
+/// values sit one above the other, character under character.
+fn fact_lines(t: &Theme, facts: &[Fact], width: usize) -> Vec<Line<'static>> {
+    let label_w = facts
+        .iter()
+        .map(|f| f.label.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(24);
+    let longest = |f: &Fact| {
+        f.observed
+            .chars()
+            .count()
+            .max(f.expected.as_ref().map_or(0, |e| e.chars().count()))
+    };
+    let col = facts.iter().map(longest).max().unwrap_or(0);
+    let side_by_side = label_w + 2 + col + 3 + col <= width;
+    let mut out = Vec::new();
+    if side_by_side && facts.iter().any(|f| f.expected.is_some()) {
+        out.push(Line::from(vec![
+            Span::raw(" ".repeat(label_w + 2)),
+            Span::styled(format!("{:<col$}", "observed"), t.muted()),
+            Span::styled(" │ ", t.muted()),
+            Span::styled("expected", t.muted()),
+        ]));
+    }
+    for fact in facts {
+        let label = format!("{:<label_w$}  ", fact.label);
+        let base = if fact.matches() {
+            ratatui::style::Style::default()
+        } else {
+            t.status(crate::chain::Status::Broken)
+        };
+        match &fact.expected {
+            None => out.push(Line::from(vec![
+                Span::styled(label, t.muted()),
+                Span::raw(fact.observed.clone()),
+            ])),
+            Some(exp) => {
+                let ok_style = t.status(crate::chain::Status::Ok);
+                let (obs, expd) = if fact.matches() {
+                    (
+                        vec![Span::raw(fact.observed.clone())],
+                        vec![Span::styled(exp.clone(), ok_style)],
+                    )
+                } else {
+                    diff_spans(
+                        &fact.observed,
+                        exp,
+                        ratatui::style::Style::default(),
+                        t.diff_observed().patch(base),
+                        t.diff_expected(),
+                    )
+                };
+                let mark = if fact.matches() { "✓" } else { "✗" };
+                let mark_style = if fact.matches() { ok_style } else { base };
+                if side_by_side {
+                    let pad = col.saturating_sub(fact.observed.chars().count());
+                    let mut spans = vec![Span::styled(label, t.muted())];
+                    spans.extend(obs);
+                    spans.push(Span::raw(" ".repeat(pad)));
+                    spans.push(Span::styled(format!(" {mark} "), mark_style));
+                    spans.extend(expd);
+                    out.push(Line::from(spans));
+                } else if fact.matches() {
+                    // Equal values need no comparison: one line.
+                    let mut spans = vec![
+                        Span::styled(format!("{} ", fact.label), t.muted()),
+                        Span::styled(format!("{mark} "), mark_style),
+                    ];
+                    spans.extend(obs);
+                    out.push(Line::from(spans));
+                } else {
+                    // Stacked, so the two values sit character under character.
+                    out.push(Line::from(vec![
+                        Span::styled(format!("{} ", fact.label), t.muted()),
+                        Span::styled(mark.to_string(), mark_style),
+                    ]));
+                    let mut o = vec![Span::styled(" obs ", t.muted())];
+                    o.extend(obs);
+                    out.push(Line::from(o));
+                    let mut e = vec![Span::styled(" exp ", t.muted())];
+                    e.extend(expd);
+                    out.push(Line::from(e));
+                }
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,173 @@
+//! The events pane: the selected pod's events, each classified to the link it speaks about
+//! (from the real message shapes in FACTS.md §3), or the rotation timeline when an action
+//! produced one.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+use crate::action::timeline::{StepState, short_duration};
+use crate::chain::{LinkKind, Status};
+use crate::snapshot::EventObs;
+use crate::ui::app::{App, Pane};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClassifiedEvent {
+    pub warning: bool,
+    pub reason: String,
+    pub message: String,
+    pub count: u32,
+    pub last_seen: Option<jiff::Timestamp>,
+    /// The link the message points at, when it is recognisable.
+    pub link: Option<LinkKind>,
+}
+
+/// Which link an event message speaks about. Checked most specific first: a FailedMount
+/// carrying an AADSTS70021 is a federation problem, not a mount problem.
+pub fn link_of(reason: &str, message: &str) -> Option<LinkKind> {
+    let m = message;
+    let has = |s: &str| m.contains(s);
+    // "AADSTS70021" is also the prefix of the newer 700211 / 700213 / 7002138 codes.
+    if has("AADSTS70021") || has("No matching federated identity") {
+        Some(LinkKind::Federation)
+    } else if has("ForbiddenByRbac")
+        || has("ForbiddenByPolicy")
+        || has("does not have secrets get permission")
+        || has("RESPONSE 403")
+        || has("StatusCode=403")
+        || has("ForbiddenByFirewall")
+        || has("Client address is not authorized")
+    {
+        Some(LinkKind::Access)
+    } else if has("SecretNotFound")
+        || has("KeyNotFound")
+        || has("CertificateNotFound")
+        || has("was not found in this key vault")
+        || has("Operation get is not allowed on a disabled")
+    {
+        Some(LinkKind::VaultObject)
+    } else if has("service account tokens not found")
+        || has("not found in the list of registered CSI drivers")
+        || has("Readonly is not true")
+        || has("failed to get secretproviderclass")
+    {
+        Some(LinkKind::Pod)
+    } else if has("AADSTS700016") || has("identity not found") || has("failed to build auth config")
+    {
+        Some(LinkKind::Identity)
+    } else if reason == "FailedToCreateSecret" || reason.starts_with("SecretRotation") {
+        Some(LinkKind::Sync)
+    } else if has("429")
+        || has("Too Many Requests")
+        || reason == "FailedMount"
+        || reason.starts_with("MountRotation")
+    {
+        Some(LinkKind::Mount)
+    } else {
+        None
+    }
+}
+
+pub fn classify(e: &EventObs) -> ClassifiedEvent {
+    ClassifiedEvent {
+        warning: e.type_ == "Warning",
+        reason: e.reason.clone(),
+        message: e.message.clone(),
+        count: e.count,
+        last_seen: e.last_seen,
+        link: link_of(&e.reason, &e.message),
+    }
+}
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let focused = app.focus == Pane::Events;
+    if let Some(tl) = &app.timeline {
+        let lines: Vec<Line> = tl
+            .steps
+            .iter()
+            .map(|step| {
+                let status = match &step.state {
+                    StepState::Waiting => Status::Pending,
+                    StepState::Done(_) => Status::Ok,
+                    StepState::Unknown(_) => Status::Unknown,
+                    StepState::Never(_) | StepState::Stuck(_) => Status::Broken,
+                };
+                Line::from(vec![
+                    Span::raw(format!("{:<28} ", step.label)),
+                    Span::styled(step.state.describe(), t.status(status)),
+                ])
+            })
+            .collect();
+        let state = if tl.finished { "done" } else { "watching" };
+        let block = Block::bordered()
+            .title(format!(
+                " {} · +{} of {} · {state} ",
+                tl.title,
+                short_duration(tl.elapsed),
+                short_duration(tl.deadline)
+            ))
+            .title_bottom(Line::styled(" esc closes ", t.muted()))
+            .border_style(t.border(focused))
+            .title_style(t.title());
+        f.render_widget(
+            Paragraph::new(lines)
+                .block(block)
+                .scroll((app.events_scroll, 0)),
+            area,
+        );
+        return;
+    }
+    let title = match app.selected_pod() {
+        Some((ns, pod)) => format!(" Events · {ns}/{pod} "),
+        None => " Events ".to_string(),
+    };
+    let block = Block::bordered()
+        .title(title)
+        .border_style(t.border(focused))
+        .title_style(t.title());
+    let lines: Vec<Line> = if app.pod_events.is_empty() {
+        vec![Line::styled(
+            if app.selected_pod().is_some() {
+                "no events for this pod"
+            } else {
+                "select a pod to see its events"
+            },
+            t.muted(),
+        )]
+    } else {
+        app.pod_events
+            .iter()
+            .map(|e| {
+                let mut spans = vec![
+                    Span::styled(
+                        if e.warning { "! " } else { "· " },
+                        if e.warning {
+                            t.status(Status::Warning)
+                        } else {
+                            t.muted()
+                        },
+                    ),
+                    Span::styled(e.reason.clone(), t.title()),
+                ];
+                if e.count > 1 {
+                    spans.push(Span::styled(format!(" ×{}", e.count), t.muted()));
+                }
+                if let Some(l) = e.link {
+                    spans.push(Span::styled(format!(" [{}]", l.title()), t.accent()));
+                }
+                spans.push(Span::raw(" "));
+                spans.push(Span::raw(e.message.replace('\n', " ")));
+                Line::from(spans)
+            })
+            .collect()
+    };
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: true })
+            .scroll((app.events_scroll, 0)),
+        area,
+    );
+}

@@ -1,0 +1,246 @@
+//! Things drawn over the panes: help (generated from the key table), loading, the lab's
+//! break/repair menu, action confirmation, and the "terminal too small" notice.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Gauge, Paragraph, Wrap};
+
+use crate::chain::Status;
+use crate::ui::app::App;
+use crate::ui::keymap::Group;
+use crate::ui::layout::{MIN_HEIGHT, MIN_WIDTH};
+
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let [r] = Layout::horizontal([Constraint::Length(w.min(area.width))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [r] = Layout::vertical([Constraint::Length(h.min(area.height))])
+        .flex(Flex::Center)
+        .areas(r);
+    r
+}
+
+pub fn too_small(f: &mut Frame, app: &App) {
+    let area = f.area();
+    let text = vec![
+        Line::styled("Terminal too small", app.theme.title()),
+        Line::raw(format!("{}×{}", area.width, area.height)),
+        Line::styled(
+            format!("kvchain needs at least {MIN_WIDTH}×{MIN_HEIGHT}"),
+            app.theme.muted(),
+        ),
+    ];
+    let r = centered(area, area.width, 3);
+    f.render_widget(Paragraph::new(text).centered().wrap(Wrap { trim: true }), r);
+}
+
+const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+pub fn loading(f: &mut Frame, app: &App) {
+    let t = &app.theme;
+    let r = centered(f.area(), 56, 6);
+    f.render_widget(Clear, r);
+    let block = Block::bordered()
+        .title(" kvchain ")
+        .title_style(t.title())
+        .border_style(t.border(true));
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    let [l1, l2] = Layout::vertical([Constraint::Length(2), Constraint::Length(1)]).areas(inner);
+    if let Some(e) = &app.failed {
+        f.render_widget(
+            Paragraph::new(vec![Line::styled(
+                format!("✗ {e}"),
+                t.status(Status::Broken),
+            )])
+            .wrap(Wrap { trim: true }),
+            inner,
+        );
+        return;
+    }
+    let spin = SPINNER[app.spinner % SPINNER.len()];
+    let stage = app
+        .progress
+        .as_ref()
+        .map(|p| match p.total {
+            Some(total) => format!("Loading {} {}/{}", p.stage, p.done, total),
+            None => format!("Loading {} {}", p.stage, p.done),
+        })
+        .unwrap_or_else(|| format!("Connecting to {}", super::status::source_label(app)));
+    f.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(format!("{spin} "), t.accent()),
+            Span::raw(stage),
+        ])),
+        l1,
+    );
+    if let Some(p) = &app.progress
+        && let Some(total) = p.total.filter(|t| *t > 0)
+    {
+        let ratio = (p.done as f64 / total as f64).clamp(0.0, 1.0);
+        f.render_widget(
+            Gauge::default()
+                .ratio(ratio)
+                .gauge_style(t.accent())
+                .use_unicode(true),
+            l2,
+        );
+    }
+}
+
+/// Help, generated from the key table: what is bound is what is listed.
+pub fn help(f: &mut Frame, app: &App) {
+    let t = &app.theme;
+    let area = f.area();
+    let r = centered(
+        area,
+        area.width.saturating_sub(4).min(110),
+        area.height.saturating_sub(2),
+    );
+    f.render_widget(Clear, r);
+    let block = Block::bordered()
+        .title(" Keys — esc closes ")
+        .title_style(t.title())
+        .border_style(t.border(true))
+        .style(t.base());
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
+    let group_lines = |groups: &[Group]| {
+        let mut lines = Vec::new();
+        for g in groups {
+            if !lines.is_empty() {
+                lines.push(Line::raw(""));
+            }
+            lines.push(Line::styled(g.title(), t.title()));
+            for (action, keys) in app.keymap.bindings() {
+                if action.group() != *g {
+                    continue;
+                }
+                let keys = if keys.is_empty() {
+                    "(unbound)".to_string()
+                } else {
+                    keys.iter()
+                        .map(|k| k.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                // Disabled actions stay listed (so users learn they exist), greyed and marked.
+                let enabled = app.enabled(*action);
+                let mark = if enabled { " " } else { "⊘" };
+                let style = if enabled { t.base() } else { t.muted() };
+                lines.push(Line::from(vec![
+                    Span::styled(
+                        format!("{mark}{keys:<14}"),
+                        if enabled { t.accent() } else { t.muted() },
+                    ),
+                    Span::styled(action.description(), style),
+                ]));
+            }
+        }
+        lines
+    };
+    let mut left_lines = group_lines(&[Group::Navigate, Group::Actions]);
+    let mut right_lines = group_lines(&[Group::View, Group::Lab]);
+    let mut why = Vec::new();
+    if app.read_only() {
+        why.push("--read-only");
+    }
+    if app.config.no_reveal {
+        why.push("--no-reveal");
+    }
+    if !app.is_lab() {
+        why.push("lab only");
+    }
+    if !why.is_empty() {
+        left_lines.push(Line::styled(
+            format!("⊘ disabled: {}", why.join(", ")),
+            t.muted(),
+        ));
+    }
+    right_lines.push(Line::raw(""));
+    right_lines.push(Line::styled(
+        format!(
+            "theme {} · config {}",
+            app.theme.name,
+            app.config
+                .file
+                .as_ref()
+                .map_or("(none)".to_string(), |p| p.display().to_string())
+        ),
+        t.muted(),
+    ));
+    f.render_widget(Paragraph::new(left_lines), left);
+    f.render_widget(Paragraph::new(right_lines), right);
+}
+
+pub fn lab_menu(f: &mut Frame, app: &App, selected: usize) {
+    let t = &app.theme;
+    let Some(lab) = &app.lab else { return };
+    let h = (lab.faults.len() as u16 + 4).min(f.area().height.saturating_sub(2));
+    let r = centered(f.area(), 72, h);
+    f.render_widget(Clear, r);
+    let block = Block::bordered()
+        .title(format!(
+            " Break / repair · clock {} ×{}{} ",
+            lab.time.strftime("%H:%M:%S"),
+            lab.speed,
+            if lab.paused { " paused" } else { "" }
+        ))
+        .title_bottom(Line::styled(" enter toggle · esc close ", t.muted()))
+        .title_style(t.title())
+        .border_style(t.border(true))
+        .style(t.base());
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    let visible = usize::from(inner.height);
+    let offset = selected.saturating_sub(visible.saturating_sub(1));
+    let lines: Vec<Line> = lab
+        .faults
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(visible)
+        .map(|(i, fault)| {
+            let (mark, st) = if fault.active {
+                ("✗ broken ", t.status(Status::Broken))
+            } else {
+                ("✓ ok     ", t.status(Status::Ok))
+            };
+            let line = Line::from(vec![
+                Span::styled(mark, st),
+                Span::styled(format!("{:<10} ", fault.link.title()), t.muted()),
+                Span::raw(fault.title.clone()),
+            ]);
+            if i == selected {
+                line.style(t.selection())
+            } else {
+                line
+            }
+        })
+        .collect();
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+pub fn confirm(f: &mut Frame, app: &App, prompt: &str) {
+    let t = &app.theme;
+    let r = centered(f.area(), 70, 7);
+    f.render_widget(Clear, r);
+    let block = Block::bordered()
+        .title(" Confirm ")
+        .title_bottom(Line::styled(
+            " y confirm · any other key cancels ",
+            t.muted(),
+        ))
+        .title_style(t.title())
+        .border_style(t.status(Status::Warning))
+        .style(t.base());
+    f.render_widget(
+        Paragraph::new(prompt.to_string())
+            .wrap(Wrap { trim: true })
+            .block(block),
+        r,
+    );
+}

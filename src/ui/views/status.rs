@@ -1,0 +1,145 @@
+//! The status bar: source (kube context, or lab clock and speed), data age, pod counts by
+//! status, then the prompt being typed, the last message, or key hints.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::chain::Status;
+use crate::snapshot::SourceKind;
+use crate::ui::app::{App, Level, Mode};
+use crate::ui::keymap::UiAction;
+use crate::ui::tree::Row;
+
+pub fn source_label(app: &App) -> String {
+    match (&app.lab, app.source.kind) {
+        (Some(l), _) => {
+            let clock = l.time.strftime("%H:%M:%S").to_string();
+            let state = if l.paused { " ⏸" } else { "" };
+            format!(
+                "lab {} {clock} ×{}{state}",
+                app.source.label,
+                fmt_speed(l.speed)
+            )
+        }
+        (None, SourceKind::Lab) => format!("lab {}", app.source.label),
+        (None, SourceKind::Live) => format!("ctx {}", app.source.label),
+        (None, SourceKind::Manifests) => format!("files {}", app.source.label),
+    }
+}
+
+fn fmt_speed(s: f64) -> String {
+    if (s - s.round()).abs() < 1e-9 {
+        format!("{s:.0}")
+    } else {
+        format!("{s:.2}")
+    }
+}
+
+pub fn age_label(app: &App) -> String {
+    match app.age() {
+        None => "no data yet".into(),
+        Some(d) if d.as_secs() < 60 => format!("data {}s", d.as_secs()),
+        Some(d) if d.as_secs() < 3600 => format!("data {}m", d.as_secs() / 60),
+        Some(d) => format!("data {}h", d.as_secs() / 3600),
+    }
+}
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let mut spans = vec![
+        Span::styled(format!(" {} ", source_label(app)), t.selection()),
+        Span::raw(" "),
+        Span::styled(age_label(app), t.muted()),
+    ];
+    if app.read_only() {
+        spans.push(Span::styled(" [read-only]", t.status(Status::Warning)));
+    }
+    let c = &app.tree.counts;
+    for s in [
+        Status::Broken,
+        Status::Warning,
+        Status::Unknown,
+        Status::Pending,
+        Status::Ok,
+    ] {
+        // Zero counts of the in-between statuses are noise; broken and ok always show.
+        if c.get(s) == 0 && !matches!(s, Status::Broken | Status::Ok) {
+            continue;
+        }
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(
+            format!("{}{}", s.symbol(), c.get(s)),
+            t.status(s),
+        ));
+    }
+    spans.push(Span::raw("  "));
+    match &app.mode {
+        Mode::Filter { input, .. } => {
+            spans.push(Span::styled(format!("/{input}▏"), t.accent()));
+            spans.push(Span::styled("  enter keep · esc cancel", t.muted()));
+        }
+        Mode::Command { input } => {
+            spans.push(Span::styled(format!(":{input}▏"), t.accent()));
+        }
+        _ => match &app.message {
+            Some((m, level)) => {
+                let st = match level {
+                    Level::Info => t.accent(),
+                    Level::Warn => t.status(Status::Warning),
+                    Level::Error => t.status(Status::Broken),
+                };
+                spans.push(Span::styled(m.clone(), st));
+            }
+            None => spans.extend(hints(app)),
+        },
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)).style(t.base()), area);
+}
+
+/// Key hints for the current row, from the key table; disabled actions are shown greyed.
+fn hints(app: &App) -> Vec<Span<'static>> {
+    let t = &app.theme;
+    let mut actions = vec![
+        UiAction::Help,
+        UiAction::Filter,
+        UiAction::LinkRight,
+        UiAction::CopyFix,
+    ];
+    if matches!(
+        app.tree.selected_row(),
+        Row::Pod(..) | Row::Chain(..) | Row::Object { .. }
+    ) {
+        actions.push(UiAction::Restart);
+    }
+    if matches!(app.tree.selected_row(), Row::Object { .. }) {
+        actions.push(UiAction::Rotate);
+    }
+    if app.is_lab() {
+        actions.push(UiAction::LabMenu);
+    }
+    actions.push(UiAction::Quit);
+    let mut out = Vec::new();
+    for a in actions {
+        let label = match a {
+            UiAction::Help => "help",
+            UiAction::Filter => "filter",
+            UiAction::LinkRight => "link",
+            UiAction::CopyFix => "copy fix",
+            UiAction::Restart => "restart",
+            UiAction::Rotate => "rotate",
+            UiAction::LabMenu => "break/repair",
+            UiAction::Quit => "quit",
+            _ => a.name(),
+        };
+        let enabled = app.enabled(a);
+        let key_style = if enabled { t.accent() } else { t.muted() };
+        out.push(Span::styled(app.keymap.hint(a), key_style));
+        out.push(Span::styled(
+            format!(" {label}  "),
+            if enabled { t.base() } else { t.muted() },
+        ));
+    }
+    out
+}

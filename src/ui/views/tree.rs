@@ -1,0 +1,164 @@
+//! The tree pane. Only rows inside the viewport become text.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+use crate::chain::Status;
+use crate::ui::app::{App, Pane};
+use crate::ui::tree::{Counts, Row};
+
+pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
+    let height = usize::from(area.height.saturating_sub(2));
+    app.tree.scroll_into_view(height);
+    let t = &app.theme;
+    let focused = app.focus == Pane::Tree;
+    let pods = app.tree.counts.total();
+    let mut title = format!(" Chains · {pods} pods ");
+    if !app.filter.text.is_empty() {
+        title.push_str(&format!("· /{} ", app.filter.text));
+    }
+    if let Some(ns) = &app.filter.namespace {
+        title.push_str(&format!("· ns {ns} "));
+    }
+    let block = Block::bordered()
+        .title(title)
+        .border_style(t.border(focused))
+        .title_style(t.title());
+    let inner_w = usize::from(area.width.saturating_sub(2));
+    let end = (app.tree.offset + height).min(app.tree.rows.len());
+    let mut lines = Vec::with_capacity(height);
+    for i in app.tree.offset..end {
+        let row = app.tree.rows[i];
+        let mut line = row_line(app, row);
+        if i == app.tree.selected {
+            // Pad so the highlight spans the whole row.
+            let w = line.width();
+            if w < inner_w {
+                line.spans.push(Span::raw(" ".repeat(inner_w - w)));
+            }
+            line = line.style(t.selection());
+        }
+        lines.push(line);
+    }
+    let empty = app.tree.rows.len() <= 1 && app.snapshot.is_some();
+    let inner = block.inner(area);
+    f.render_widget(Paragraph::new(lines).block(block), area);
+    if empty && inner.height > 2 {
+        let msg = if app.filter.is_active() {
+            "Nothing matches the filter (esc clears it)."
+        } else {
+            "No pod mounts Key Vault material."
+        };
+        let r = Rect {
+            y: inner.y + 2,
+            height: inner.height - 2,
+            ..inner
+        };
+        f.render_widget(
+            Paragraph::new(Line::styled(msg, app.theme.muted())).wrap(Wrap { trim: true }),
+            r,
+        );
+    }
+}
+
+fn counts_spans(app: &App, c: &Counts) -> Vec<Span<'static>> {
+    let t = &app.theme;
+    let mut v = Vec::new();
+    for s in [
+        Status::Broken,
+        Status::Warning,
+        Status::Unknown,
+        Status::Pending,
+        Status::Ok,
+    ] {
+        let n = c.get(s);
+        if n > 0 {
+            v.push(Span::raw(" "));
+            v.push(Span::styled(format!("{}{n}", s.symbol()), t.status(s)));
+        }
+    }
+    v
+}
+
+fn row_line(app: &App, row: Row) -> Line<'static> {
+    let t = &app.theme;
+    let tree = &app.tree;
+    let status = tree.row_status(row, &app.chains);
+    let indent = "  ".repeat(row.depth());
+    let arrow = match tree.is_row_open(row) {
+        Some(true) => "▾ ",
+        Some(false) => "▸ ",
+        None => "  ",
+    };
+    let mut spans = vec![
+        Span::raw(format!("{indent}{arrow}")),
+        Span::styled(format!("{} ", status.symbol()), t.status(status)),
+    ];
+    match row {
+        Row::Cluster => {
+            spans.push(Span::styled(tree.cluster_label.clone(), t.title()));
+            spans.extend(counts_spans(app, &tree.counts));
+        }
+        Row::Namespace(n) => {
+            let ns = &tree.namespaces[n];
+            spans.push(Span::raw(ns.name.clone()));
+            spans.extend(counts_spans(app, &ns.counts));
+        }
+        Row::Workload(n, w) => {
+            let wl = &tree.namespaces[n].workloads[w];
+            if wl.kind.is_empty() {
+                spans.push(Span::styled("(bare pods)", t.muted()));
+            } else {
+                spans.push(Span::styled(format!("{}/", wl.kind), t.muted()));
+                spans.push(Span::raw(wl.name.clone()));
+            }
+        }
+        Row::Pod(n, w, p) => {
+            let pod = &tree.namespaces[n].workloads[w].pods[p];
+            spans.push(Span::raw(tree.pod_name(n, w, p, &app.chains).to_string()));
+            // The worst link of the pod, and its code: the answer at a glance.
+            if pod.worst != Status::Ok
+                && let Some(c) = tree
+                    .pod_chains(n, w, p)
+                    .iter()
+                    .filter_map(|i| app.chains.get(*i))
+                    .max_by_key(|c| c.worst())
+            {
+                let worst = c.worst();
+                if let Some(l) = c.links.iter().find(|l| l.status == worst) {
+                    spans.push(Span::styled(
+                        format!("  {}", l.link.title()),
+                        t.status(worst),
+                    ));
+                    if let Some(code) = l.findings.first().map(|f| f.code) {
+                        spans.push(Span::styled(format!(" {code}"), t.muted()));
+                    }
+                }
+            }
+        }
+        Row::Chain(..) => {
+            if let Some(c) = tree.row_chain(row).and_then(|i| app.chains.get(i)) {
+                spans.push(Span::styled("spc/", t.muted()));
+                spans.push(Span::raw(c.spc.clone()));
+                if let Some(v) = &c.vault {
+                    spans.push(Span::styled(format!(" → {v}"), t.muted()));
+                }
+            }
+        }
+        Row::Object { chain, object } => {
+            if let Some(o) = app.chains.get(chain).and_then(|c| c.objects.get(object)) {
+                spans.push(Span::styled(format!("{}/", o.object_type), t.muted()));
+                spans.push(Span::raw(o.name.clone()));
+                if o.file != o.name {
+                    spans.push(Span::styled(format!(" as {}", o.file), t.muted()));
+                }
+                if o.pinned_version.is_some() {
+                    spans.push(Span::styled(" pinned", t.status(Status::Warning)));
+                }
+            }
+        }
+    }
+    Line::from(spans)
+}

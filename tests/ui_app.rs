@@ -1,0 +1,402 @@
+//! Behaviour of the app state machine: keys, mouse, filters, selection that survives
+//! refreshes, effects (copy, lab commands, confirmed actions), read-only, idle ticks.
+
+use std::sync::Arc;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use kvchain::action::Action;
+use kvchain::chain::{Chain, LinkKind};
+use kvchain::snapshot::Coll;
+use kvchain::source::{LabControl, SourceCommand, SourceEvent};
+use kvchain::ui::app::{App, AppEvent, Effect, Mode, Pane};
+use kvchain::ui::config::UiConfig;
+use kvchain::ui::testing::{self, healthy_chain, lab_snapshot};
+use kvchain::ui::tree::{NodeKey, Row};
+
+fn app(chains: Vec<Chain>, config: UiConfig) -> App {
+    let mut snapshot = lab_snapshot("default");
+    snapshot.events = Coll::known(testing::demo_events());
+    let mut app = App::new(snapshot.source.clone(), config);
+    app.update(AppEvent::Resize(100, 30));
+    app.apply(Arc::new(snapshot), chains);
+    app
+}
+
+fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    app.update(AppEvent::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+fn chars(app: &mut App, s: &str) -> Vec<Effect> {
+    s.chars().flat_map(|c| key(app, KeyCode::Char(c))).collect()
+}
+
+fn selected_pod(app: &App) -> Option<String> {
+    app.selected_pod().map(|(ns, p)| format!("{ns}/{p}"))
+}
+
+#[test]
+fn first_snapshot_lands_on_the_first_broken_pod_and_its_worst_link() {
+    let app = app(testing::demo_chains(), UiConfig::default());
+    assert_eq!(
+        selected_pod(&app).as_deref(),
+        Some("payments/worker-5c6d-xk2p9")
+    );
+    assert_eq!(app.link, LinkKind::Federation);
+    // Its events are there, classified to the federation link.
+    assert_eq!(app.pod_events.len(), 1);
+    assert_eq!(app.pod_events[0].link, Some(LinkKind::Federation));
+}
+
+#[test]
+fn vim_keys_move_and_expand() {
+    let mut a = app(testing::demo_chains(), UiConfig::default());
+    key(&mut a, KeyCode::Char('g'));
+    assert_eq!(a.tree.selected, 0);
+    key(&mut a, KeyCode::Char('G'));
+    assert_eq!(a.tree.selected, a.tree.rows.len() - 1);
+    key(&mut a, KeyCode::Char('k'));
+    key(&mut a, KeyCode::Up);
+    key(&mut a, KeyCode::Char('j'));
+    assert_eq!(a.tree.selected, a.tree.rows.len() - 2);
+    key(&mut a, KeyCode::Down);
+    // Open the selected pod: its SPC row appears; open that: its objects appear.
+    let before = a.tree.rows.len();
+    let row = a.tree.selected_row();
+    assert!(matches!(row, Row::Pod(..)), "{row:?}");
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(a.tree.rows.len(), before + 1);
+    key(&mut a, KeyCode::Char('j'));
+    key(&mut a, KeyCode::Char('l'));
+    assert_eq!(a.tree.rows.len(), before + 3);
+    key(&mut a, KeyCode::Char('j'));
+    assert!(matches!(a.tree.selected_row(), Row::Object { .. }));
+    // h on a leaf goes to its parent, h again closes it.
+    key(&mut a, KeyCode::Char('h'));
+    assert!(matches!(a.tree.selected_row(), Row::Chain(..)));
+    key(&mut a, KeyCode::Char('h'));
+    assert_eq!(a.tree.rows.len(), before + 1);
+}
+
+#[test]
+fn selection_and_open_state_survive_a_refresh() {
+    let mut a = app(testing::demo_chains(), UiConfig::default());
+    key(&mut a, KeyCode::Enter); // open the worker pod
+    let selected = a.tree.selected_key().cloned();
+    // New snapshot: an extra pod sorts before the selected one.
+    let mut chains = testing::demo_chains();
+    chains.push(healthy_chain("payments", Some("aaa"), "aaa-1"));
+    a.apply(Arc::new(lab_snapshot("default")), chains);
+    assert_eq!(a.tree.selected_key().cloned(), selected);
+    assert_eq!(
+        selected_pod(&a).as_deref(),
+        Some("payments/worker-5c6d-xk2p9")
+    );
+    assert_eq!(a.tree.is_row_open(a.tree.selected_row()), Some(true));
+    // The pod disappears: the selection stays at the same height, on an existing row.
+    let chains: Vec<Chain> = testing::demo_chains()
+        .into_iter()
+        .filter(|c| c.pod != "worker-5c6d-xk2p9")
+        .collect();
+    a.apply(Arc::new(lab_snapshot("default")), chains);
+    assert!(a.tree.selected < a.tree.rows.len());
+}
+
+#[test]
+fn filter_by_code_status_and_name_then_esc_clears() {
+    let mut a = app(testing::demo_chains(), UiConfig::default());
+    chars(&mut a, "/KVC501");
+    assert!(matches!(a.mode, Mode::Filter { .. }));
+    assert_eq!(a.tree.counts.total(), 1);
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(a.mode, Mode::Normal);
+    assert_eq!(a.filter.text, "KVC501");
+    key(&mut a, KeyCode::Esc);
+    assert_eq!(a.tree.counts.total(), 5);
+
+    chars(&mut a, "/broken");
+    assert_eq!(a.tree.counts.total(), 2);
+    key(&mut a, KeyCode::Esc); // esc while typing restores the previous (empty) filter
+    assert_eq!(a.tree.counts.total(), 5);
+
+    chars(&mut a, "/debug");
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(a.tree.counts.total(), 1);
+}
+
+#[test]
+fn colon_ns_restricts_to_a_namespace() {
+    let mut a = app(testing::demo_chains(), UiConfig::default());
+    chars(&mut a, ":ns shop");
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(a.filter.namespace.as_deref(), Some("shop"));
+    assert_eq!(a.tree.namespaces.len(), 1);
+    assert_eq!(a.tree.counts.total(), 2);
+    chars(&mut a, ":ns");
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(a.tree.namespaces.len(), 2);
+    let fx = chars(&mut a, ":q");
+    assert!(fx.is_empty());
+    let fx = key(&mut a, KeyCode::Enter);
+    assert!(matches!(fx.as_slice(), [Effect::Quit]));
+}
+
+#[test]
+fn q_and_ctrl_c_quit() {
+    let mut a = app(testing::demo_chains(), UiConfig::default());
+    assert!(matches!(
+        key(&mut a, KeyCode::Char('q')).as_slice(),
+        [Effect::Quit]
+    ));
+    // ctrl-c quits even while typing a filter.
+    chars(&mut a, "/x");
+    let fx = a.update(AppEvent::Key(KeyEvent::new(
+        KeyCode::Char('c'),
+        KeyModifiers::CONTROL,
+    )));
+    assert!(matches!(fx.as_slice(), [Effect::Quit]));
+}
+
+#[test]
+fn y_copies_the_fix_of_the_selected_link() {
+    let mut a = app(testing::demo_chains(), UiConfig::default());
+    let fx = key(&mut a, KeyCode::Char('y'));
+    let [Effect::Copy(text)] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    assert!(text.starts_with("az identity federated-credential update"));
+    assert!(text.contains("system:serviceaccount:payments:app-sa"));
+    let osc = kvchain::ui::osc52(text);
+    assert!(osc.starts_with("\x1b]52;c;") && osc.ends_with('\x07'));
+}
+
+#[test]
+fn arrows_walk_the_chain_strip() {
+    let mut a = app(testing::demo_chains(), UiConfig::default());
+    assert_eq!(a.link, LinkKind::Federation);
+    key(&mut a, KeyCode::Right);
+    assert_eq!(a.link, LinkKind::Access);
+    for _ in 0..20 {
+        key(&mut a, KeyCode::Right);
+    }
+    assert_eq!(a.link, LinkKind::Consumers);
+    key(&mut a, KeyCode::Left);
+    assert_eq!(a.link, LinkKind::Sync);
+}
+
+#[test]
+fn tab_cycles_panes_and_esc_returns_to_the_tree() {
+    let mut a = app(testing::demo_chains(), UiConfig::default());
+    key(&mut a, KeyCode::Tab);
+    assert_eq!(a.focus, Pane::Strip);
+    key(&mut a, KeyCode::Tab);
+    assert_eq!(a.focus, Pane::Detail);
+    key(&mut a, KeyCode::Char('j'));
+    assert_eq!(a.detail_scroll, 1);
+    key(&mut a, KeyCode::Esc);
+    assert_eq!(a.focus, Pane::Tree);
+}
+
+#[test]
+fn restart_is_offered_on_the_pod_row_and_needs_confirmation() {
+    let mut a = app(testing::demo_chains(), UiConfig::default());
+    assert!(key(&mut a, KeyCode::Char('R')).is_empty());
+    let Mode::Confirm { prompt, .. } = &a.mode else {
+        panic!("{:?}", a.mode)
+    };
+    assert!(prompt.contains("rollout restart of Deployment/worker"));
+    let fx = key(&mut a, KeyCode::Char('y'));
+    assert!(
+        matches!(fx.as_slice(), [Effect::Act(Action::Restart { namespace, pod })] if namespace == "payments" && pod == "worker-5c6d-xk2p9")
+    );
+    // Anything but y cancels.
+    key(&mut a, KeyCode::Char('R'));
+    assert!(key(&mut a, KeyCode::Char('n')).is_empty());
+    assert_eq!(a.mode, Mode::Normal);
+}
+
+#[test]
+fn read_only_refuses_writes() {
+    let cfg = UiConfig {
+        read_only: true,
+        ..UiConfig::default()
+    };
+    let mut a = app(testing::demo_chains(), cfg);
+    assert!(key(&mut a, KeyCode::Char('R')).is_empty());
+    assert_eq!(a.mode, Mode::Normal);
+    let msg = &a.message.as_ref().unwrap().0;
+    assert!(msg.contains("--read-only"), "{msg}");
+}
+
+#[test]
+fn lab_keys_send_lab_controls() {
+    let mut a = app(testing::demo_chains(), UiConfig::default());
+    a.update(AppEvent::Source(SourceEvent::Lab(testing::lab_status())));
+    let fx = key(&mut a, KeyCode::Char('p'));
+    assert!(matches!(
+        fx.as_slice(),
+        [Effect::Command(SourceCommand::Lab(LabControl::Pause))]
+    ));
+    let fx = key(&mut a, KeyCode::Char('+'));
+    assert!(matches!(
+        fx.as_slice(),
+        [Effect::Command(SourceCommand::Lab(LabControl::ScaleSpeed(s)))] if *s == 2.0
+    ));
+    key(&mut a, KeyCode::Char('b'));
+    assert!(matches!(a.mode, Mode::LabMenu { selected: 0 }));
+    key(&mut a, KeyCode::Char('j'));
+    let fx = key(&mut a, KeyCode::Enter);
+    assert!(matches!(
+        fx.as_slice(),
+        [Effect::Command(SourceCommand::Lab(LabControl::Fault { id, apply: true }))] if id == "no-role"
+    ));
+    key(&mut a, KeyCode::Esc);
+    assert_eq!(a.mode, Mode::Normal);
+}
+
+#[test]
+fn lab_keys_on_a_live_source_only_explain() {
+    let mut snapshot = lab_snapshot("aks-prod");
+    snapshot.source.kind = kvchain::snapshot::SourceKind::Live;
+    let mut a = App::new(snapshot.source.clone(), UiConfig::default());
+    a.apply(Arc::new(snapshot), testing::demo_chains());
+    assert!(key(&mut a, KeyCode::Char('p')).is_empty());
+    assert!(a.message.as_ref().unwrap().0.contains("lab"));
+}
+
+#[test]
+fn mouse_click_selects_and_wheel_scrolls() {
+    let mut a = app(testing::demo_chains(), UiConfig::default());
+    let tree = a.areas().tree;
+    // Row 1 inside the border is the cluster row, row 2 the first namespace.
+    a.update(AppEvent::Mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: tree.x + 3,
+        row: tree.y + 2,
+        modifiers: KeyModifiers::NONE,
+    }));
+    assert_eq!(a.tree.selected, 1);
+    assert_eq!(
+        a.tree.selected_key(),
+        Some(&NodeKey::Namespace("payments".into()))
+    );
+    a.update(AppEvent::Mouse(MouseEvent {
+        kind: MouseEventKind::ScrollDown,
+        column: tree.x + 3,
+        row: tree.y + 2,
+        modifiers: KeyModifiers::NONE,
+    }));
+    assert_eq!(a.tree.selected, 2);
+    // Clicking a strip box selects that link.
+    let strip = a.areas().strip;
+    a.update(AppEvent::Mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: strip.x + strip.width - 2,
+        row: strip.y + 1,
+        modifiers: KeyModifiers::NONE,
+    }));
+    assert_eq!(a.link, LinkKind::Consumers);
+}
+
+#[test]
+fn idle_ticks_do_not_redraw() {
+    let mut a = app(testing::demo_chains(), UiConfig::default());
+    a.dirty = false;
+    a.update(AppEvent::Tick); // first tick records the drawn age
+    a.dirty = false;
+    for _ in 0..5 {
+        a.update(AppEvent::Tick);
+        assert!(!a.dirty, "a tick with nothing new must not redraw");
+    }
+    a.now += std::time::Duration::from_secs(2);
+    a.update(AppEvent::Tick);
+    assert!(a.dirty, "the data age changed");
+}
+
+#[test]
+fn t_cycles_themes() {
+    let mut a = app(testing::demo_chains(), UiConfig::default());
+    assert_eq!(a.theme.name, "default");
+    key(&mut a, KeyCode::Char('t'));
+    assert_eq!(a.theme.name, "light");
+    key(&mut a, KeyCode::Char('t'));
+    assert_eq!(a.theme.name, "high-contrast");
+    key(&mut a, KeyCode::Char('t'));
+    assert_eq!(a.theme.name, "default");
+}
+
+#[test]
+fn failed_source_is_shown() {
+    let snapshot = lab_snapshot("default");
+    let mut a = App::new(snapshot.source.clone(), UiConfig::default());
+    a.update(AppEvent::Source(SourceEvent::Failed(
+        "scenario x: unknown kind".into(),
+    )));
+    assert_eq!(a.failed.as_deref(), Some("scenario x: unknown kind"));
+}
+
+#[tokio::test]
+async fn static_source_through_the_diagnoser_reaches_the_app() {
+    use kvchain::source::Source;
+    use tokio::sync::mpsc;
+    let mut snap = lab_snapshot("default");
+    snap.events = Coll::known(testing::demo_events());
+    let source = Box::new(testing::StaticSource::new(snap));
+    let (stx, srx) = mpsc::unbounded_channel();
+    let (ctx, crx) = mpsc::unbounded_channel();
+    let (atx, mut arx) = mpsc::unbounded_channel();
+    let task = tokio::spawn(source.run(stx, crx));
+    tokio::spawn(kvchain::ui::diagnoser(srx, atx));
+    let mut a = App::new(lab_snapshot("default").source, UiConfig::default());
+    let mut got_snapshot = false;
+    while let Some(ev) = arx.recv().await {
+        let is_snap = matches!(ev, AppEvent::Diagnosed { .. });
+        a.update(ev);
+        if is_snap {
+            got_snapshot = true;
+            break;
+        }
+    }
+    assert!(got_snapshot);
+    assert!(!a.loading());
+    drop(ctx);
+    task.await.unwrap();
+}
+
+#[test]
+fn a_successful_restart_starts_a_timeline_and_esc_closes_it() {
+    let mut a = app(testing::demo_chains(), UiConfig::default());
+    key(&mut a, KeyCode::Char('R'));
+    let fx = key(&mut a, KeyCode::Char('y'));
+    assert!(matches!(
+        fx.as_slice(),
+        [Effect::Act(Action::Restart { .. })]
+    ));
+    assert!(
+        a.timeline.is_none(),
+        "no timeline before the source confirms"
+    );
+    a.update(AppEvent::ActionDone(kvchain::action::ActionOutcome {
+        ok: true,
+        message: "rollout restart of Deployment/worker".into(),
+    }));
+    let tl = a.timeline.clone().expect("timeline");
+    assert!(!tl.title.is_empty());
+    // Each new snapshot feeds the watch.
+    a.apply(Arc::new(lab_snapshot("default")), testing::demo_chains());
+    assert!(a.timeline.is_some());
+    key(&mut a, KeyCode::Esc);
+    assert!(a.timeline.is_none());
+}
+
+#[test]
+fn a_failed_action_starts_no_timeline() {
+    let mut a = app(testing::demo_chains(), UiConfig::default());
+    key(&mut a, KeyCode::Char('R'));
+    key(&mut a, KeyCode::Char('y'));
+    a.update(AppEvent::ActionDone(kvchain::action::ActionOutcome {
+        ok: false,
+        message: "forbidden: cannot patch deployments".into(),
+    }));
+    assert!(a.timeline.is_none());
+    assert!(a.message.as_ref().unwrap().0.contains("forbidden"));
+}

@@ -1,0 +1,183 @@
+//! End to end: the real binary in a pseudo-terminal. Opens the lab, navigates to a broken
+//! chain, checks the screen shows its code, quits, and checks the terminal was restored
+//! (main screen, cursor visible, mouse reporting off).
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+const ROWS: u16 = 30;
+const COLS: u16 = 110;
+
+struct Pty {
+    parser: Arc<Mutex<vt100::Parser>>,
+    raw: Arc<Mutex<Vec<u8>>>,
+    writer: Arc<Mutex<Box<dyn Write + Send>>>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    _config: tempfile::TempDir,
+}
+
+impl Pty {
+    fn spawn(args: &[&str]) -> Pty {
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: ROWS,
+                cols: COLS,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("openpty");
+        let config = tempfile::tempdir().expect("tempdir");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_kvchain"));
+        cmd.args(args);
+        cmd.env("TERM", "xterm-256color");
+        // An empty config dir: defaults only, whatever the developer's own config says.
+        cmd.env("XDG_CONFIG_HOME", config.path());
+        cmd.env("KUBECONFIG", config.path().join("no-kubeconfig"));
+        cmd.env_remove("NO_COLOR");
+        let child = pty.slave.spawn_command(cmd).expect("spawn kvchain");
+        drop(pty.slave);
+        let mut reader = pty.master.try_clone_reader().expect("reader");
+        let writer: Arc<Mutex<Box<dyn Write + Send>>> =
+            Arc::new(Mutex::new(pty.master.take_writer().expect("writer")));
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(ROWS, COLS, 0)));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        {
+            let (parser, raw, writer) = (parser.clone(), raw.clone(), writer.clone());
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 8192];
+                loop {
+                    let n = match reader.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    let chunk = &buf[..n];
+                    // A real terminal answers the cursor position query; so must we, or a
+                    // program that asks would hang.
+                    if chunk.windows(4).any(|w| w == b"\x1b[6n") {
+                        let _ = writer.lock().unwrap().write_all(b"\x1b[1;1R");
+                    }
+                    raw.lock().unwrap().extend_from_slice(chunk);
+                    parser.lock().unwrap().process(chunk);
+                }
+            });
+        }
+        // Keep the master alive as long as the test: dropping it hangs up the child.
+        std::mem::forget(pty.master);
+        Pty {
+            parser,
+            raw,
+            writer,
+            child,
+            _config: config,
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let s = self.screen();
+            if ok(&s) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn send(&self, bytes: &str) {
+        let mut w = self.writer.lock().unwrap();
+        w.write_all(bytes.as_bytes()).unwrap();
+        w.flush().unwrap();
+    }
+}
+
+fn codes_in(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = text
+        .match_indices("KVC")
+        .filter_map(|(i, _)| text.get(i..i + 6))
+        .filter(|c| c[3..].chars().all(|ch| ch.is_ascii_digit()))
+        .map(String::from)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn demo_shows_a_broken_chain_and_restores_the_terminal() {
+    // What the diagnosis says about the default lab, without a terminal.
+    let check = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["check", "--lab", "default"])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run kvchain check");
+    let expected = codes_in(&String::from_utf8_lossy(&check.stdout));
+
+    let mut pty = Pty::spawn(&["demo"]);
+    let screen = pty.wait_for("the chains to load", |s| {
+        s.contains("Chains ·") && !s.contains("Loading")
+    });
+    assert!(pty.parser.lock().unwrap().screen().alternate_screen());
+
+    // The first snapshot lands on the first broken pod; its chain strip shows the code.
+    let shown = pty.wait_for("a finding code", |s| !codes_in(s).is_empty());
+    let code = codes_in(&shown)[0].clone();
+    if !expected.is_empty() {
+        assert!(
+            expected.contains(&code),
+            "screen shows {code}, check reports {expected:?}\n{screen}"
+        );
+    }
+
+    // Navigate there explicitly: filter by the code, go to the last row (a pod), look.
+    pty.send(&format!("/{code}\r"));
+    pty.wait_for("the filter", |s| s.contains(&format!("/{code}")));
+    pty.send("G");
+    let s = pty.wait_for("the pod's chain", |s| {
+        s.matches(&code).count() >= 2 // tree row and strip/detail
+    });
+    assert!(s.contains("Detail") || s.contains(" · spc/"), "{s}");
+
+    // Help, then back.
+    pty.send("?");
+    pty.wait_for("help", |s| s.contains("Keys — esc closes"));
+    pty.send("\x1b");
+    pty.wait_for("help closed", |s| !s.contains("Keys — esc closes"));
+
+    pty.send("q");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = pty.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "kvchain did not quit on q");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status {status:?}");
+    // Let the reader drain the last bytes.
+    std::thread::sleep(Duration::from_millis(200));
+    let screen = pty.parser.lock().unwrap();
+    let screen = screen.screen();
+    assert!(!screen.alternate_screen(), "still on the alternate screen");
+    assert!(!screen.hide_cursor(), "cursor still hidden");
+    assert_eq!(
+        screen.mouse_protocol_mode(),
+        vt100::MouseProtocolMode::None,
+        "mouse reporting still on"
+    );
+    let raw = pty.raw.lock().unwrap();
+    assert!(
+        raw.windows(8).any(|w| w == b"\x1b[?1049l"),
+        "never left the alternate screen"
+    );
+}
