@@ -285,3 +285,72 @@ fn the_documented_example_runs_as_described() {
         );
     }
 }
+
+/// Actions through the audit wrapper, as the TUI sends them: writes are recorded (one line
+/// each, with target and result, never a value), reads (verify) are not, and the outcome still
+/// reaches the UI.
+#[tokio::test(flavor = "current_thread")]
+async fn audited_lab_records_writes_without_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("canary.yaml");
+    std::fs::write(&scenario, canary_scenario()).unwrap();
+    let audit = dir.path().join("audit").join("audit.jsonl");
+    let mut lab = lab::open(scenario.to_str().unwrap(), None).unwrap();
+    lab.world_mut().run_until_stable(Duration::from_secs(600));
+    let pod = lab.world().pods.keys().next().unwrap().clone();
+    let src = kvchain::source::audited::Audited::new(Box::new(lab), Some(audit.clone()));
+    let (etx, _erx) = mpsc::unbounded_channel();
+    let (ctx, crx) = mpsc::unbounded_channel();
+    let task = tokio::spawn(Box::new(src).run(etx, crx));
+    let ask = |action| {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        ctx.send(SourceCommand::Act { action, reply: tx }).unwrap();
+        rx
+    };
+    let rotated = ask(Action::Rotate {
+        vault: "kv-shop-lab".into(),
+        object: "checkout-db-password".into(),
+        marker: true,
+    })
+    .await
+    .unwrap();
+    assert!(rotated.ok, "{rotated:?}");
+    let verified = ask(Action::Verify {
+        namespace: pod.0.clone(),
+        pod: pod.1.clone(),
+        container: "app".into(),
+    })
+    .await
+    .unwrap();
+    assert!(verified.ok, "{verified:?}");
+    let refused = ask(Action::Rotate {
+        vault: "kv-shop-lab".into(),
+        object: "edge-tls-cert".into(),
+        marker: false,
+    })
+    .await
+    .unwrap();
+    assert!(!refused.ok);
+
+    let log = std::fs::read_to_string(&audit).unwrap();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "verify reads only, not recorded: {log}");
+    assert_eq!(lines[0]["action"], "rotate-marker");
+    assert_eq!(
+        lines[0]["target"],
+        "keyvault kv-shop-lab/secrets/checkout-db-password"
+    );
+    assert_eq!(lines[0]["result"], "ok");
+    assert_eq!(lines[1]["result"], "failed");
+    assert!(lines[0]["identity"].as_str().unwrap().contains('@'));
+    assert!(!log.contains(CANARY));
+
+    drop(ctx);
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("the wrapped source stops when the UI quits")
+        .unwrap();
+}

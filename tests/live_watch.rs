@@ -202,7 +202,7 @@ async fn watch_start_failure_keeps_data_and_recovers() {
 }
 
 #[tokio::test]
-async fn restart_checks_permission_deletes_the_bare_pod_and_audits() {
+async fn restart_checks_permission_and_deletes_the_bare_pod_through_the_audit_wrapper() {
     let api = world();
     api.raw(
         "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
@@ -212,10 +212,9 @@ async fn restart_checks_permission_deletes_the_bare_pod_and_audits() {
     let server = api.serve().await;
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.jsonl");
-    let mut opts = options();
-    opts.audit_log = Some(audit.clone());
-    let src =
-        LiveSource::new(client(&server), "aks-test", Scope::All, no_azure()).with_options(opts);
+    let live = LiveSource::new(client(&server), "aks-test", Scope::All, no_azure())
+        .with_options(options());
+    let src = kvchain::source::audited::Audited::new(Box::new(live), Some(audit.clone()));
     let (etx, mut erx) = mpsc::unbounded_channel();
     let (ctx, crx) = mpsc::unbounded_channel();
     tokio::spawn(Box::new(src).run(etx, crx));
@@ -251,6 +250,13 @@ async fn restart_checks_permission_deletes_the_bare_pod_and_audits() {
     );
     let log = std::fs::read_to_string(&audit).expect("audit log written");
     assert_eq!(log.lines().count(), 1);
+    let rec: serde_json::Value = serde_json::from_str(log.trim()).unwrap();
+    assert_eq!(rec["action"], "restart");
+    assert_eq!(rec["result"], "ok");
+    assert!(
+        rec["identity"].as_str().unwrap().ends_with("@aks-test"),
+        "{rec}"
+    );
 
     // Verify is not wired to the live source: answered, not dropped, nothing audited.
     let outcome = ask(kvchain::action::Action::Verify {

@@ -11,7 +11,7 @@ pub async fn run_lab(scenario: &str, cli: &Cli) -> anyhow::Result<ExitCode> {
     // reports an invalid config before the lab starts.
     let speed = crate::ui::config::load(cli)?.lab_speed;
     let lab = source::lab::open(scenario, speed)?;
-    crate::ui::run(Box::new(lab), cli).await?;
+    crate::ui::run(audited(Box::new(lab)), cli).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -19,7 +19,7 @@ pub async fn run_lab(scenario: &str, cli: &Cli) -> anyhow::Result<ExitCode> {
 pub async fn run_default(cli: &Cli) -> anyhow::Result<ExitCode> {
     match source::live::connect(&cli.kube, &cli.azure).await {
         Ok(live) => {
-            crate::ui::run(Box::new(live), cli).await?;
+            crate::ui::run(audited(Box::new(live)), cli).await?;
             Ok(ExitCode::SUCCESS)
         }
         Err(source::live::ConnectError::NoKubeconfig(why)) => {
@@ -28,4 +28,9 @@ pub async fn run_default(cli: &Cli) -> anyhow::Result<ExitCode> {
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Every action the UI sends is recorded on its way back, whatever the source.
+fn audited(source: Box<dyn source::Source>) -> Box<dyn source::Source> {
+    Box::new(source::audited::Audited::new(source, None))
 }

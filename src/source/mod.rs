@@ -100,6 +100,7 @@ pub trait Source: Send + 'static {
     ) -> BoxFuture<'static, ()>;
 }
 
+pub mod audited;
 pub mod azure;
 pub mod lab;
 pub mod live;

@@ -290,8 +290,7 @@ impl LabSource {
                 object,
                 marker,
             } => {
-                let value =
-                    marker.then(|| format!("kvchain-rotation-marker-{}", w.now().as_second()));
+                let value = marker.then(|| crate::action::keyvault::marker_value(w.now()));
                 w.rotate_secret(vault, object, value.as_deref().map(str::as_bytes))
             }
             Action::Restart { namespace, pod } => w.restart_pod(namespace, pod),

@@ -1,13 +1,11 @@
 //! Carrying out confirmed actions on the live cluster. The UI has already confirmed (and
-//! refused writes in `--read-only`); here the permission is checked, the action run, and the
-//! attempt written to the audit log.
+//! refused writes in `--read-only`); here the permission is checked and the action run. The
+//! attempt is recorded by [`crate::source::audited`], as for every source.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use kube::Client;
 
-use crate::action::audit::AuditLog;
 use crate::action::kube::KubeActions;
 use crate::action::restart::RestartPlan;
 use crate::action::{Action, ActionOutcome};
@@ -51,27 +49,7 @@ async fn carry_out(
     }
 }
 
-/// Runs `action` and records the attempt; an audit failure is added to the message.
-pub async fn run(
-    client: Client,
-    latest: Option<Arc<Snapshot>>,
-    label: String,
-    audit_path: Option<PathBuf>,
-    action: Action,
-) -> ActionOutcome {
-    let mut outcome = carry_out(client, latest, &action).await;
-    if action.writes() {
-        match audit_path.or_else(AuditLog::default_path) {
-            Some(path) => {
-                if let Err(e) = AuditLog::new(path.clone(), &label).record(&action, &outcome) {
-                    outcome.message =
-                        format!("{} (audit log {}: {e})", outcome.message, path.display());
-                }
-            }
-            None => {
-                outcome.message = format!("{} (no audit log: no data directory)", outcome.message)
-            }
-        }
-    }
-    outcome
+/// Runs `action` against the cluster.
+pub async fn run(client: Client, latest: Option<Arc<Snapshot>>, action: Action) -> ActionOutcome {
+    carry_out(client, latest, &action).await
 }

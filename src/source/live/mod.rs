@@ -60,8 +60,6 @@ pub struct LiveOptions {
     pub secrets_refresh: Duration,
     /// `kvchain check`: give up waiting for a kind that cannot be listed after this long.
     pub startup_deadline: Duration,
-    /// Where write actions are recorded (default: `AuditLog::default_path()`).
-    pub audit_log: Option<std::path::PathBuf>,
 }
 
 impl Default for LiveOptions {
@@ -71,7 +69,6 @@ impl Default for LiveOptions {
             cluster_refresh: Duration::from_secs(300),
             secrets_refresh: Duration::from_secs(60),
             startup_deadline: Duration::from_secs(60),
-            audit_log: None,
         }
     }
 }
@@ -280,13 +277,7 @@ impl Source for LiveSource {
                         }
                         Some(SourceCommand::Act { action, reply }) => {
                             // Off the loop: a slow API call must not hold up snapshots.
-                            let job = act::run(
-                                self.client.clone(),
-                                latest.clone(),
-                                self.label.clone(),
-                                self.options.audit_log.clone(),
-                                action,
-                            );
+                            let job = act::run(self.client.clone(), latest.clone(), action);
                             tasks.spawn(async move {
                                 let _ = reply.send(job.await);
                             });
