@@ -10,6 +10,7 @@ use azure_security_keyvault_secrets::models::SetSecretParameters;
 
 use super::ActionOutcome;
 use crate::snapshot::ObjectType;
+use crate::source::azure::http::FetchError;
 
 /// Why a rotation test cannot be offered for this object, if it cannot.
 pub fn refusal(
@@ -55,9 +56,9 @@ pub async fn rotate(
     marker: bool,
     at: jiff::Timestamp,
 ) -> ActionOutcome {
-    let fail = |what: &str, e: azure_core::Error| ActionOutcome {
+    let fail = |step: Step, e: azure_core::Error| ActionOutcome {
         ok: false,
-        message: format!("{what} {vault}/{object} failed: {}", describe_error(&e)),
+        message: failure(step, vault, object, &e),
     };
     let current = match client
         .get_secret(object, None)
@@ -65,7 +66,7 @@ pub async fn rotate(
         .and_then(|r| r.into_model())
     {
         Ok(s) => s,
-        Err(e) => return fail("reading", e),
+        Err(e) => return fail(Step::Read, e),
     };
     let params = SetSecretParameters {
         value: if marker {
@@ -79,7 +80,7 @@ pub async fn rotate(
     };
     let body = match params.try_into() {
         Ok(b) => b,
-        Err(e) => return fail("encoding", e),
+        Err(e) => return fail(Step::Encode, e),
     };
     match client
         .set_secret(object, body, None)
@@ -105,23 +106,40 @@ pub async fn rotate(
                 ),
             }
         }
-        Err(e) => fail("writing", e),
+        Err(e) => fail(Step::Write, e),
     }
 }
 
-/// Status code and Key Vault error code, without echoing request bodies.
-fn describe_error(e: &azure_core::Error) -> String {
-    match e.http_status() {
-        Some(status) => {
-            let text = e.to_string();
-            let code = text
-                .lines()
-                .find_map(|l| l.strip_prefix("ERROR CODE: "))
-                .map(|c| format!(" {c}"))
-                .unwrap_or_default();
-            format!("HTTP {}{code}", u16::from(status))
-        }
-        None => e.to_string(),
+/// The step of a rotation that failed: a 403 names the permission that step needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// `get_secret`: the current value and its content type and tags.
+    Read,
+    Encode,
+    /// `set_secret`: the new version.
+    Write,
+}
+
+/// What to tell the user when a rotation step fails: status and Key Vault error code (never
+/// a body, which could echo the value), and for a 403 the role or access-policy permission
+/// kvchain's Azure identity lacks.
+pub fn failure(step: Step, vault: &str, object: &str, e: &azure_core::Error) -> String {
+    let why = FetchError::from_core(e).reason;
+    let status = e.http_status().map(u16::from);
+    match (step, status) {
+        (_, Some(403)) if why.contains("SecretDisabled") => format!(
+            "refused: the latest version of secret {object} in vault {vault} is disabled ({why}); enable it before a rotation test"
+        ),
+        (Step::Read, Some(403)) => format!(
+            "refused: kvchain's Azure identity may not read secret {object} in vault {vault} ({why}); the rotation test reads the current version first and needs the Key Vault Secrets Officer role (RBAC vault) or secrets/get and secrets/set in an access policy"
+        ),
+        (_, Some(403)) => format!(
+            "refused: kvchain's Azure identity may not write secret {object} in vault {vault} ({why}); a new version needs the Key Vault Secrets Officer role (RBAC vault) or secrets/set in an access policy"
+        ),
+        (_, Some(404)) => format!("secret {object} not found in vault {vault} ({why})"),
+        (Step::Read, _) => format!("reading secret {object} in vault {vault} failed: {why}"),
+        (Step::Encode, _) => format!("encoding the new version of {object} failed: {why}"),
+        (Step::Write, _) => format!("writing secret {object} in vault {vault} failed: {why}"),
     }
 }
 

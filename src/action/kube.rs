@@ -5,13 +5,14 @@ use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::authorization::v1::{
     ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
 };
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Pod, Secret};
 use kube::api::{AttachParams, DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 use tokio::io::AsyncReadExt;
 
 use super::ActionOutcome;
 use super::restart::RestartPlan;
+use super::reveal::Revealed;
 use crate::fingerprint::Fingerprint;
 
 pub struct KubeActions {
@@ -46,14 +47,38 @@ impl KubeActions {
                 ("delete", "", "pods", namespace, pod)
             }
         };
+        self.review(verb, group, resource, None, namespace, name)
+            .await
+    }
+
+    /// Whether the current user may exec into `pod` (verify runs `cat` there).
+    pub async fn check_exec_allowed(&self, namespace: &str, pod: &str) -> Result<(), String> {
+        self.review("create", "", "pods", Some("exec"), namespace, pod)
+            .await
+    }
+
+    async fn review(
+        &self,
+        verb: &str,
+        group: &str,
+        resource: &str,
+        subresource: Option<&str>,
+        namespace: &str,
+        name: &str,
+    ) -> Result<(), String> {
+        let what = match subresource {
+            Some(sub) => format!("{resource}/{sub}"),
+            None => resource.to_string(),
+        };
         let review = SelfSubjectAccessReview {
             spec: SelfSubjectAccessReviewSpec {
                 resource_attributes: Some(ResourceAttributes {
                     verb: Some(verb.into()),
                     group: Some(group.into()),
                     resource: Some(resource.into()),
-                    namespace: Some(namespace.clone()),
-                    name: Some(name.clone()),
+                    subresource: subresource.map(str::to_string),
+                    namespace: Some(namespace.into()),
+                    name: Some(name.into()),
                     ..Default::default()
                 }),
                 ..Default::default()
@@ -64,17 +89,40 @@ impl KubeActions {
         let answer = api
             .create(&PostParams::default(), &review)
             .await
-            .map_err(|e| format!("cannot check permission to {verb} {resource}: {e}"))?;
+            .map_err(|e| format!("cannot check permission to {verb} {what}: {e}"))?;
         match answer.status {
             Some(st) if st.allowed => Ok(()),
             Some(st) => Err(format!(
-                "not allowed to {verb} {resource} {namespace}/{name}{}",
+                "not allowed to {verb} {what} {namespace}/{name}{}",
                 st.reason.map(|r| format!(": {r}")).unwrap_or_default()
             )),
-            None => Err(format!(
-                "permission to {verb} {resource} unknown: empty review"
-            )),
+            None => Err(format!("permission to {verb} {what} unknown: empty review")),
         }
+    }
+
+    /// One key of a Secret, for an explicit reveal. The Secret object (all its values) is
+    /// dropped here; only the asked key leaves, wrapped.
+    pub async fn reveal_secret_key(
+        &self,
+        namespace: &str,
+        secret: &str,
+        key: &str,
+    ) -> Result<Revealed, String> {
+        let api: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
+        let found = api.get(secret).await.map_err(|e| match &e {
+            kube::Error::Api(s) if s.code == 403 => format!(
+                "not allowed to read Secret {namespace}/{secret}: {}; reveal needs get on secrets in namespace {namespace}",
+                s.message
+            ),
+            kube::Error::Api(s) if s.code == 404 => {
+                format!("Secret {namespace}/{secret} not found")
+            }
+            other => format!("reading Secret {namespace}/{secret} failed: {}", describe_kube_error(other)),
+        })?;
+        let mut data = found.data.unwrap_or_default();
+        data.remove(key)
+            .map(|v| Revealed::new(String::from_utf8_lossy(&v.0).into_owned()))
+            .ok_or_else(|| format!("Secret {namespace}/{secret} has no key {key}"))
     }
 
     pub async fn restart(&self, plan: &RestartPlan, at: jiff::Timestamp) -> ActionOutcome {

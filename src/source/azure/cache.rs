@@ -29,6 +29,12 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
             .map(|(_, v)| v.clone())
     }
 
+    /// Drop `key` so the next look-up fetches again (after kvchain itself changed it).
+    pub fn forget(&self, key: &K) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.remove(key);
+    }
+
     /// Store `value` for `ttl`.
     pub fn put(&self, key: K, value: V, ttl: Duration) {
         let until = Instant::now() + ttl;
@@ -59,5 +65,7 @@ mod tests {
         assert_eq!(c.fresh(&"a"), Some(1));
         assert_eq!(c.fresh(&"b"), None, "a zero TTL is expired at once");
         assert_eq!(c.fresh(&"c"), None);
+        c.forget(&"a");
+        assert_eq!(c.fresh(&"a"), None, "forgotten entries are fetched again");
     }
 }

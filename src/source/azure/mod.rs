@@ -14,6 +14,7 @@ pub mod credential;
 mod dataplane;
 pub mod http;
 pub mod roles;
+pub mod vault_access;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -30,6 +31,7 @@ use self::cloud::{Cloud, Endpoints};
 use self::dataplane::SecretClients;
 use self::http::{FetchError, Http};
 use self::roles::RoleDef;
+pub use self::vault_access::VaultAccess;
 use crate::cli::AzureArgs;
 use crate::snapshot::{
     AzureObs, FederatedCredentialObs, ObjectType, Observed, Snapshot, VaultObject, VaultObjectObs,
@@ -81,16 +83,20 @@ pub struct AzureObserver {
     subscriptions: Vec<String>,
     refresh: Duration,
     endpoints: Endpoints,
-    http: Http,
+    http: Arc<Http>,
     requests: Arc<AtomicU64>,
-    secret_clients: SecretClients,
+    /// Shared with [`VaultAccess`]: actions reuse the per-vault clients (one auth challenge).
+    secret_clients: Arc<SecretClients>,
     identities: TtlCache<(Cloud, String), Fetched<Option<IdentityRow>>>,
     fics: TtlCache<String, Fetched<Vec<FederatedCredentialObs>>>,
     vaults: TtlCache<(Cloud, String), Fetched<Option<VaultRow>>>,
     assignments: TtlCache<String, Fetched<Vec<AssignmentRow>>>,
     role_defs: TtlCache<String, Fetched<RoleDef>>,
-    objects: TtlCache<ObjectKey, Fetched<Option<VaultObject>>>,
+    /// Shared with [`VaultAccess`], which forgets an object it has just written.
+    objects: Arc<ObjectCache>,
 }
+
+type ObjectCache = TtlCache<ObjectKey, Fetched<Option<VaultObject>>>;
 
 type Fetched<T> = Result<T, FetchError>;
 type ObjectKey = (Cloud, String, ObjectType, String);
@@ -141,16 +147,32 @@ impl AzureObserver {
             // A zero interval would defeat the request budget; one second is the floor.
             refresh: args.azure_refresh.max(Duration::from_secs(1)),
             endpoints,
-            http: Http::new(counted, credential),
+            http: Arc::new(Http::new(counted, credential)),
             requests,
-            secret_clients: SecretClients::default(),
+            secret_clients: Arc::default(),
             identities: TtlCache::new(),
             fics: TtlCache::new(),
             vaults: TtlCache::new(),
             assignments: TtlCache::new(),
             role_defs: TtlCache::new(),
-            objects: TtlCache::new(),
+            objects: Arc::default(),
         }
+    }
+
+    /// Key Vault access for actions (rotation test, reveal) on this observer's credential,
+    /// transport and clients, so they count, authenticate and resolve clouds the same way.
+    pub fn vault_access(&self) -> VaultAccess {
+        VaultAccess::new(
+            self.http.clone(),
+            self.secret_clients.clone(),
+            self.objects.clone(),
+            self.endpoints.clone(),
+        )
+    }
+
+    /// How often the Azure side is re-read (`--azure-refresh`, at least one second).
+    pub fn refresh_interval(&self) -> Duration {
+        self.refresh
     }
 
     /// Azure requests sent so far (token requests of the credential excluded).

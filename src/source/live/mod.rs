@@ -18,6 +18,7 @@ mod errors;
 mod kinds;
 mod secrets;
 pub mod store;
+mod verify;
 mod watch;
 
 use std::collections::BTreeSet;
@@ -36,6 +37,7 @@ pub use secrets::wanted as wanted_secrets;
 use crate::cli::{AzureArgs, KubeArgs};
 use crate::snapshot::{AzureObs, Snapshot, SourceInfo, SourceKind};
 use crate::source::azure::{self, AzureObserver};
+use azure_loop::{AzureSetup, VaultState};
 use crate::source::{Progress, Source, SourceCommand, SourceEvent};
 use store::Key;
 use watch::Shared;
@@ -78,7 +80,7 @@ pub struct LiveSource {
     client: Client,
     label: String,
     scope: Scope,
-    azure: AzureArgs,
+    azure: Arc<AzureSetup>,
     options: LiveOptions,
     /// Said once when the source starts (e.g. the scope was narrowed).
     notice: Option<String>,
@@ -91,7 +93,7 @@ impl LiveSource {
             client,
             label: label.into(),
             scope,
-            azure,
+            azure: Arc::new(AzureSetup::Connect(azure)),
             options: LiveOptions::default(),
             notice: None,
         }
@@ -109,6 +111,13 @@ impl LiveSource {
 
     pub fn with_options(mut self, options: LiveOptions) -> Self {
         self.options = options;
+        self
+    }
+
+    /// Use an Azure observer built beforehand instead of connecting with the `AzureArgs`
+    /// (tests inject one on an in-process transport).
+    pub fn with_azure_observer(mut self, observer: AzureObserver) -> Self {
+        self.azure = Arc::new(AzureSetup::Ready(Arc::new(observer)));
         self
     }
 
@@ -136,7 +145,7 @@ impl LiveSource {
             .read()
             .take_snapshot(&self.label, Timestamp::now());
         drop(engine);
-        snapshot.azure = match AzureObserver::new(&self.azure).await {
+        snapshot.azure = match self.azure.observer().await {
             Ok(observer) => observer.observe(&azure::wanted(&snapshot)).await,
             Err(reason) => AzureObs::unknown(&reason),
         };
@@ -245,13 +254,21 @@ impl Source for LiveSource {
             }
             let engine = Engine::start(&self, events.clone());
             let mut tasks = JoinSet::new();
+            let (vault_tx, vault) = twatch::channel(VaultState::Starting);
             tasks.spawn(azure_loop::run(
                 self.azure.clone(),
                 engine.shared.clone(),
                 engine.k8s_view.subscribe(),
+                vault_tx,
             ));
             let mut complete = false;
             let mut latest: Option<Arc<Snapshot>> = None;
+            let act_ctx = |latest: &Option<Arc<Snapshot>>| act::Ctx {
+                client: self.client.clone(),
+                latest: latest.clone(),
+                vault: vault.clone(),
+                shared: engine.shared.clone(),
+            };
             let mut assembly = Duration::ZERO;
             // A kind that cannot list (API server erroring, not forbidding) must not keep the UI
             // on the progress screen: past the deadline it is shown unknown with the last error,
@@ -275,16 +292,20 @@ impl Source for LiveSource {
                             engine.shared.refresh.notify_waiters();
                             continue;
                         }
+                        // Actions and reveals run off the loop: a slow API call must not hold
+                        // up snapshots.
                         Some(SourceCommand::Act { action, reply }) => {
-                            // Off the loop: a slow API call must not hold up snapshots.
-                            let job = act::run(self.client.clone(), latest.clone(), action);
+                            let job = act::run(act_ctx(&latest), action);
                             tasks.spawn(async move {
                                 let _ = reply.send(job.await);
                             });
                             continue;
                         }
-                        Some(SourceCommand::Reveal { reply, .. }) => {
-                            let _ = reply.send(Err("reveal is not available on live clusters in this build".into()));
+                        Some(SourceCommand::Reveal { target, reply }) => {
+                            let job = act::reveal(act_ctx(&latest), target);
+                            tasks.spawn(async move {
+                                let _ = reply.send(job.await);
+                            });
                             continue;
                         }
                         Some(SourceCommand::Lab(_)) => continue,
