@@ -258,7 +258,8 @@ async fn restart_checks_permission_and_deletes_the_bare_pod_through_the_audit_wr
         "{rec}"
     );
 
-    // Verify is not wired to the live source: answered, not dropped, nothing audited.
+    // Verify writes nothing, so nothing is audited; the fake server cannot exec, which the
+    // answer says (the exec paths themselves are in tests/live_actions.rs).
     let outcome = ask(kvchain::action::Action::Verify {
         namespace: NS.into(),
         pod: POD.into(),
@@ -267,6 +268,11 @@ async fn restart_checks_permission_and_deletes_the_bare_pod_through_the_audit_wr
     .await
     .unwrap();
     assert!(!outcome.ok);
+    assert!(
+        outcome.message.contains("cannot verify"),
+        "{}",
+        outcome.message
+    );
     assert_eq!(std::fs::read_to_string(&audit).unwrap().lines().count(), 1);
 }
 

@@ -218,7 +218,7 @@ impl KubeActions {
         let mut proc = api
             .exec(pod, cmd.iter().copied(), &ap)
             .await
-            .map_err(|e| cannot_verify(&e.to_string()))?;
+            .map_err(|e| cannot_verify(&describe_kube_error(&e)))?;
         let mut out = Vec::new();
         if let Some(mut stdout) = proc.stdout() {
             stdout

@@ -105,6 +105,8 @@ impl Route {
 pub struct FakeAzure {
     routes: Mutex<Vec<Route>>,
     log: Mutex<Vec<String>>,
+    /// ("METHOD host/path", body) of every request that carried a body.
+    bodies: Mutex<Vec<(String, String)>>,
 }
 
 impl FakeAzure {
@@ -116,6 +118,11 @@ impl FakeAzure {
     /// "GET host/path?query" for every request that reached the transport.
     pub fn log(&self) -> Vec<String> {
         self.log.lock().unwrap().clone()
+    }
+
+    /// Bodies sent, as ("METHOD host/path", body): what a write actually asked Azure to store.
+    pub fn bodies(&self) -> Vec<(String, String)> {
+        self.bodies.lock().unwrap().clone()
     }
 
     pub fn count(&self, needle: &str) -> usize {
@@ -131,6 +138,12 @@ impl FakeAzure {
             Body::Bytes(b) => String::from_utf8_lossy(b).to_string(),
             _ => String::new(),
         };
+        if !body.is_empty() {
+            self.bodies
+                .lock()
+                .unwrap()
+                .push((format!("{} {host}{path}", request.method()), body.clone()));
+        }
         let authorized = request
             .headers()
             .get_optional_str(&AUTHORIZATION)

@@ -34,7 +34,11 @@ pub fn is_valid_object_name(name: &str) -> bool {
 pub struct SecretClients(Mutex<HashMap<String, Arc<SecretClient>>>);
 
 impl SecretClients {
-    pub(super) fn get(&self, http: &Http, vault_url: &str) -> Result<Arc<SecretClient>, FetchError> {
+    pub(super) fn get(
+        &self,
+        http: &Http,
+        vault_url: &str,
+    ) -> Result<Arc<SecretClient>, FetchError> {
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(c) = map.get(vault_url) {
             return Ok(c.clone());

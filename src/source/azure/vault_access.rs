@@ -78,7 +78,12 @@ impl VaultAccess {
 
     /// The rotation test: a new version of the secret, re-stamped or `marker`. On success the
     /// observer's cached versions of the object are dropped, so its next pass sees the write.
-    pub async fn rotate(&self, s: &VaultSecret, marker: bool, at: jiff::Timestamp) -> ActionOutcome {
+    pub async fn rotate(
+        &self,
+        s: &VaultSecret,
+        marker: bool,
+        at: jiff::Timestamp,
+    ) -> ActionOutcome {
         let (cloud, client) = match self.client(s) {
             Ok(c) => c,
             Err(message) => return ActionOutcome { ok: false, message },

@@ -40,7 +40,7 @@ fn loaded(ctx: &Ctx) -> Result<&Snapshot, String> {
 }
 
 /// Key Vault, or why not: the same reason the Azure side of the snapshot is unknown.
-fn vault_access(ctx: &Ctx) -> Result<VaultAccess, String> {
+fn vault_access(ctx: &Ctx) -> Result<Arc<VaultAccess>, String> {
     match &*ctx.vault.borrow() {
         VaultState::Ready(a) => Ok(a.clone()),
         VaultState::Starting => {
@@ -68,7 +68,11 @@ fn cloud_name_of(snapshot: Option<&Snapshot>, vault: &str) -> String {
 /// Whether a rotation test of secret `object` in `vault` proves anything, judged on the
 /// SecretProviderClasses that mount it: refused when none does, and when every one of them
 /// would not see a new version (keys/certs, pinned `objectVersion`, certificate-backed).
-pub fn rotation_target(snapshot: &Snapshot, vault: &str, object: &str) -> Result<VaultSecret, String> {
+pub fn rotation_target(
+    snapshot: &Snapshot,
+    vault: &str,
+    object: &str,
+) -> Result<VaultSecret, String> {
     let refs: Vec<_> = snapshot
         .spcs
         .items

@@ -35,7 +35,7 @@ impl AzureSetup {
 pub enum VaultState {
     /// Credentials are still being checked.
     Starting,
-    Ready(VaultAccess),
+    Ready(Arc<VaultAccess>),
     /// Why not: the same reason the Azure side of the snapshot is unknown.
     Unavailable(String),
 }
@@ -56,7 +56,7 @@ pub async fn run(
             return;
         }
     };
-    vault.send_replace(VaultState::Ready(observer.vault_access()));
+    vault.send_replace(VaultState::Ready(Arc::new(observer.vault_access())));
     let every = observer.refresh_interval();
     let mut last: Option<AzureWanted> = None;
     let mut due = Instant::now();

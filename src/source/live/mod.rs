@@ -37,8 +37,8 @@ pub use secrets::wanted as wanted_secrets;
 use crate::cli::{AzureArgs, KubeArgs};
 use crate::snapshot::{AzureObs, Snapshot, SourceInfo, SourceKind};
 use crate::source::azure::{self, AzureObserver};
-use azure_loop::{AzureSetup, VaultState};
 use crate::source::{Progress, Source, SourceCommand, SourceEvent};
+use azure_loop::{AzureSetup, VaultState};
 use store::Key;
 use watch::Shared;
 

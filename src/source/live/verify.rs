@@ -87,7 +87,12 @@ fn synced_key(snapshot: &Snapshot, ns: &str, secret: &str, key: &str) -> SyncedK
 
 /// Decide what to read in `container` of pod `ns/pod`. `Err` when the container cannot be
 /// verified at all (gone, not running).
-pub fn plan(snapshot: &Snapshot, ns: &str, pod: &str, container: &str) -> Result<VerifyPlan, String> {
+pub fn plan(
+    snapshot: &Snapshot,
+    ns: &str,
+    pod: &str,
+    container: &str,
+) -> Result<VerifyPlan, String> {
     let p = snapshot
         .pods
         .items
@@ -239,7 +244,10 @@ pub fn plan(snapshot: &Snapshot, ns: &str, pod: &str, container: &str) -> Result
 fn compare_synced(held: &Fingerprint, s: &SyncedKey, stale: &str) -> String {
     match &s.fingerprint {
         Ok(want) if want == held => format!("matches synced Secret {} (key {})", s.secret, s.key),
-        Ok(_) => format!("differs from synced Secret {} (key {}) ({stale})", s.secret, s.key),
+        Ok(_) => format!(
+            "differs from synced Secret {} (key {}) ({stale})",
+            s.secret, s.key
+        ),
         Err(why) => format!("cannot compare with synced Secret: {why}"),
     }
 }
@@ -267,7 +275,9 @@ pub fn report(plan: &VerifyPlan, reading: &VerifyReading) -> (bool, String) {
                 let mut parts: Vec<String> = Vec::new();
                 match f.vault {
                     Some(v) if v == held => parts.push("matches the vault's latest version".into()),
-                    Some(_) => parts.push(format!("differs from the vault's latest version ({stale})")),
+                    Some(_) => {
+                        parts.push(format!("differs from the vault's latest version ({stale})"))
+                    }
                     None => {}
                 }
                 parts.extend(f.synced.iter().map(|s| compare_synced(&held, s, stale)));
@@ -369,11 +379,20 @@ mod tests {
             message: String::new(),
         };
         let err = plan(&s, NS, &pod(), "app").unwrap_err();
-        assert!(err.starts_with("cannot verify: container app is not running"), "{err}");
-        assert!(plan(&s, NS, "gone", "app").unwrap_err().contains("no longer there"));
-        assert!(plan(&testkit::healthy(), NS, &pod(), "sidecar")
-            .unwrap_err()
-            .contains("no container sidecar"));
+        assert!(
+            err.starts_with("cannot verify: container app is not running"),
+            "{err}"
+        );
+        assert!(
+            plan(&s, NS, "gone", "app")
+                .unwrap_err()
+                .contains("no longer there")
+        );
+        assert!(
+            plan(&testkit::healthy(), NS, &pod(), "sidecar")
+                .unwrap_err()
+                .contains("no container sidecar")
+        );
     }
 
     #[test]
@@ -406,14 +425,28 @@ mod tests {
         let distroless = VerifyReading {
             files: vec![(
                 "/mnt/secrets-store/password".into(),
-                Err("cannot verify: the container has no `cat` (distroless image?): exec failed".into()),
+                Err(
+                    "cannot verify: the container has no `cat` (distroless image?): exec failed"
+                        .into(),
+                ),
             )],
-            env: vec![("DB_PASSWORD".into(), Err("DB_PASSWORD is not set in the process environment".into()))],
+            env: vec![(
+                "DB_PASSWORD".into(),
+                Err("DB_PASSWORD is not set in the process environment".into()),
+            )],
         };
         let (ok, msg) = report(&p, &distroless);
         assert!(!ok, "nothing could be read");
-        assert!(msg.starts_with("file /mnt/secrets-store/password: cannot verify: the container has no `cat`"), "{msg}");
-        assert!(msg.contains("env DB_PASSWORD: cannot verify: DB_PASSWORD is not set"), "{msg}");
+        assert!(
+            msg.starts_with(
+                "file /mnt/secrets-store/password: cannot verify: the container has no `cat`"
+            ),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("env DB_PASSWORD: cannot verify: DB_PASSWORD is not set"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -445,7 +478,9 @@ mod tests {
         };
         let (_, msg) = report(&p, &r);
         assert!(
-            msg.contains("env DB_PASSWORD: cannot compare with synced Secret: Secret web-secret not found"),
+            msg.contains(
+                "env DB_PASSWORD: cannot compare with synced Secret: Secret web-secret not found"
+            ),
             "{msg}"
         );
     }

@@ -1,0 +1,496 @@
+//! Actions on the running live source, end to end through the audit wrapper: the rotation
+//! test against Key Vault (in-process Azure transport: the SDK refuses bearer tokens over
+//! plain http), reveal from the vault and from a Kubernetes Secret, and verify up to the exec
+//! (the fake API server cannot upgrade to a websocket, so the exec itself fails; what is
+//! asked of it is asserted, and the comparison is unit-tested in `source::live::verify`).
+//! Canary values must never appear in an outcome message or the audit log.
+
+mod azure_support;
+mod live_support;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use azure_core::http::Method;
+use azure_support::{FakeAzure, Route};
+use kvchain::action::reveal::{RevealTarget, Revealed};
+use kvchain::action::{Action, ActionOutcome};
+use kvchain::source::audited::Audited;
+use kvchain::source::live::{LiveSource, Scope};
+use kvchain::source::{Source, SourceCommand, SourceEvent};
+use live_support::*;
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, oneshot};
+
+const KV: &str = "kv-payments.vault.azure.net";
+const VAULT: &str = "kv-payments";
+const OBJECT: &str = "db-password";
+const CANARY_KV: &str = "CANARY-keyvault-91f4-do-not-print";
+const NEW_VERSION: &str = "03bcccc7c8cf4546a0e3e21e52560441";
+
+struct Running {
+    commands: mpsc::UnboundedSender<SourceCommand>,
+    audit: PathBuf,
+    _dir: tempfile::TempDir,
+    _server: wiremock::MockServer,
+    /// Every outcome and reveal error seen, for the canary sweep.
+    said: Vec<String>,
+}
+
+/// The `world()` cluster behind the audit wrapper, with Azure on `fake` (or `--no-azure`);
+/// returns once the first snapshot is out.
+async fn start(api: &FakeApi, fake: Option<&Arc<FakeAzure>>) -> Running {
+    api.raw(
+        "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+        json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+               "spec": {}, "status": {"allowed": true}}),
+    );
+    let server = api.serve().await;
+    let mut live = LiveSource::new(client(&server), "aks-test", Scope::All, no_azure())
+        .with_options(options());
+    if let Some(fake) = fake {
+        live = live.with_azure_observer(azure_support::observer(fake, Duration::from_secs(60)));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let src = Audited::new(Box::new(live), Some(audit.clone()));
+    let (etx, mut erx) = mpsc::unbounded_channel();
+    let (ctx, crx) = mpsc::unbounded_channel();
+    tokio::spawn(Box::new(src).run(etx, crx));
+    loop {
+        let ev = tokio::time::timeout(Duration::from_secs(20), erx.recv())
+            .await
+            .expect("a snapshot within 20s")
+            .expect("source running");
+        if let SourceEvent::Snapshot(_) = ev {
+            break;
+        }
+    }
+    // Keep draining so the source never blocks on a full channel (it is unbounded anyway).
+    tokio::spawn(async move { while erx.recv().await.is_some() {} });
+    Running {
+        commands: ctx,
+        audit,
+        _dir: dir,
+        _server: server,
+        said: Vec::new(),
+    }
+}
+
+impl Running {
+    async fn act(&mut self, action: Action) -> ActionOutcome {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(SourceCommand::Act { action, reply: tx })
+            .unwrap();
+        let out = tokio::time::timeout(Duration::from_secs(20), rx)
+            .await
+            .expect("answered within 20s")
+            .expect("answered");
+        self.said.push(out.message.clone());
+        out
+    }
+
+    async fn reveal(&mut self, target: RevealTarget) -> Result<Revealed, String> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(SourceCommand::Reveal { target, reply: tx })
+            .unwrap();
+        let r = tokio::time::timeout(Duration::from_secs(20), rx)
+            .await
+            .expect("answered within 20s")
+            .expect("answered");
+        match &r {
+            Ok(v) => self.said.push(format!("{v} {v:?}")),
+            Err(e) => self.said.push(e.clone()),
+        }
+        r
+    }
+
+    fn audit_lines(&self) -> Vec<Value> {
+        std::fs::read_to_string(&self.audit)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// No canary in anything the source said or recorded.
+    fn assert_no_canary(&self) {
+        let audit = std::fs::read_to_string(&self.audit).unwrap_or_default();
+        for text in self.said.iter().chain(std::iter::once(&audit)) {
+            for canary in [CANARY_KV, CANARY, CANARY_NAMED, CANARY_UNRELATED] {
+                assert!(!text.contains(canary), "canary leaked: {text}");
+            }
+        }
+    }
+}
+
+fn rotate(marker: bool) -> Action {
+    Action::Rotate {
+        vault: VAULT.into(),
+        object: OBJECT.into(),
+        marker,
+    }
+}
+
+/// The secret bundle Key Vault returns (upstream GetSecret/SetSecret example shape).
+fn bundle(value: &str, version: &str) -> String {
+    json!({
+        "value": value,
+        "id": format!("https://{KV}/secrets/{OBJECT}/{version}"),
+        "contentType": "text/plain",
+        "tags": {"owner": "payments"},
+        "attributes": {"enabled": true, "created": 1493938410, "updated": 1493938410,
+                       "recoveryLevel": "Recoverable+Purgeable"}
+    })
+    .to_string()
+}
+
+/// Key Vault with `db-password` at CANARY_KV (GET with or without the trailing slash the
+/// SDK leaves for "latest").
+fn vault_with_secret() -> Arc<FakeAzure> {
+    let fake = Arc::new(FakeAzure::default());
+    let current = bundle(CANARY_KV, "b82206cb5ac249918008b0b97fd1fd66");
+    fake.add(Route::get(KV, &format!("/secrets/{OBJECT}/")).reply(200, current.clone()))
+        .add(Route::get(KV, &format!("/secrets/{OBJECT}")).reply(200, current));
+    fake
+}
+
+fn forbidden_by_rbac() -> String {
+    json!({"error": {"code": "Forbidden",
+        "message": "Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nCaller: appid=04b07795-8ddb-461a-bbee-02f9e1bf7b46;oid=4ae2e6c8-2c4d-4b4e-9a3e-7f2b1c0d9e8f\r\nAction: 'Microsoft.KeyVault/vaults/secrets/setSecret/action'\r\nResource: '/subscriptions/a925f2f7/resourcegroups/rg-kv/providers/microsoft.keyvault/vaults/kv-payments/secrets/db-password'",
+        "innererror": {"code": "ForbiddenByRbac"}}})
+    .to_string()
+}
+
+/// The bodies of the PUTs that reached `…/secrets/db-password`.
+fn puts(fake: &FakeAzure) -> Vec<Value> {
+    fake.bodies()
+        .into_iter()
+        .filter(|(line, _)| line == &format!("PUT {KV}/secrets/{OBJECT}"))
+        .map(|(_, b)| serde_json::from_str(&b).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn rotation_re_stamps_the_current_value_as_a_new_version() {
+    let fake = vault_with_secret();
+    fake.add(
+        Route::new(Method::Put, KV, &format!("/secrets/{OBJECT}"))
+            .reply(200, bundle(CANARY_KV, NEW_VERSION)),
+    );
+    let mut run = start(&world(), Some(&fake)).await;
+    let out = run.act(rotate(false)).await;
+    assert!(out.ok, "{}", out.message);
+    assert_eq!(
+        out.message,
+        format!("new version {NEW_VERSION} of {VAULT}/{OBJECT} written (same value re-stamped)")
+    );
+    // What was written: the same value, content type and tags, to the secret's own URL.
+    let put = puts(&fake);
+    assert_eq!(put.len(), 1, "{:?}", fake.log());
+    assert_eq!(put[0]["value"], CANARY_KV);
+    assert_eq!(put[0]["contentType"], "text/plain");
+    assert_eq!(put[0]["tags"]["owner"], "payments");
+    assert!(
+        fake.log()
+            .iter()
+            .any(|l| l.starts_with(&format!("PUT {KV}/secrets/{OBJECT}?api-version="))),
+        "{:?}",
+        fake.log()
+    );
+    let audit = run.audit_lines();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0]["action"], "rotate");
+    assert_eq!(
+        audit[0]["target"],
+        format!("keyvault {VAULT}/secrets/{OBJECT}")
+    );
+    assert_eq!(audit[0]["result"], "ok");
+    run.assert_no_canary();
+}
+
+#[tokio::test]
+async fn marker_mode_writes_the_marker_not_the_value() {
+    let fake = vault_with_secret();
+    fake.add(
+        Route::new(Method::Put, KV, &format!("/secrets/{OBJECT}"))
+            .reply(200, bundle("kvchain-rotation-test-1", NEW_VERSION)),
+    );
+    let mut run = start(&world(), Some(&fake)).await;
+    let out = run.act(rotate(true)).await;
+    assert!(out.ok, "{}", out.message);
+    assert!(out.message.ends_with("(marker value)"), "{}", out.message);
+    let put = puts(&fake);
+    assert_eq!(put.len(), 1);
+    let written = put[0]["value"].as_str().unwrap();
+    assert!(written.starts_with("kvchain-rotation-test-"), "{written}");
+    assert_eq!(run.audit_lines()[0]["action"], "rotate-marker");
+    run.assert_no_canary();
+}
+
+#[tokio::test]
+async fn forbidden_write_names_vault_object_and_the_missing_permission() {
+    let fake = vault_with_secret();
+    fake.add(
+        Route::new(Method::Put, KV, &format!("/secrets/{OBJECT}")).reply(403, forbidden_by_rbac()),
+    );
+    let mut run = start(&world(), Some(&fake)).await;
+    let out = run.act(rotate(false)).await;
+    assert!(!out.ok);
+    let m = &out.message;
+    assert!(m.starts_with("refused:"), "{m}");
+    assert!(m.contains("secret db-password in vault kv-payments"), "{m}");
+    assert!(m.contains("403 Forbidden (ForbiddenByRbac)"), "{m}");
+    assert!(m.contains("Key Vault Secrets Officer"), "{m}");
+    assert!(m.contains("secrets/set"), "{m}");
+    let audit = run.audit_lines();
+    assert_eq!(audit.len(), 1, "refused writes are recorded too");
+    assert_ne!(audit[0]["result"], "ok");
+    run.assert_no_canary();
+}
+
+#[tokio::test]
+async fn forbidden_read_before_the_re_stamp_says_so() {
+    let fake = Arc::new(FakeAzure::default());
+    fake.add(Route::get(KV, &format!("/secrets/{OBJECT}/")).reply(403, forbidden_by_rbac()));
+    let mut run = start(&world(), Some(&fake)).await;
+    let out = run.act(rotate(false)).await;
+    assert!(!out.ok);
+    assert!(
+        out.message
+            .contains("may not read secret db-password in vault kv-payments"),
+        "{}",
+        out.message
+    );
+    assert!(
+        puts(&fake).is_empty(),
+        "nothing written after a failed read"
+    );
+}
+
+#[tokio::test]
+async fn without_azure_rotation_and_vault_reveal_are_refused_with_the_reason() {
+    let mut run = start(&world(), None).await;
+    let out = run.act(rotate(false)).await;
+    assert!(!out.ok);
+    assert_eq!(
+        out.message,
+        "cannot rotate kv-payments/db-password: the Azure side is unavailable: Azure disabled (--no-azure)"
+    );
+    let err = run
+        .reveal(RevealTarget::VaultSecret {
+            vault: VAULT.into(),
+            object: OBJECT.into(),
+        })
+        .await
+        .unwrap_err();
+    assert!(err.contains("Azure disabled (--no-azure)"), "{err}");
+}
+
+#[tokio::test]
+async fn pinned_and_unmounted_objects_are_refused_before_any_azure_call() {
+    let api = world();
+    let mut vars = VARS.to_vec();
+    vars.retain(|(k, _)| *k != "SECRET_NAME" && *k != "SECRET_VERSION");
+    vars.push(("SECRET_NAME", "pinned-password"));
+    vars.push(("SECRET_VERSION", "b82206cb5ac249918008b0b97fd1fd66"));
+    let mut pinned = upstream("spc-azure-wi-synck8s.yaml", &vars);
+    pinned["metadata"]["namespace"] = json!(NS);
+    pinned["metadata"]["name"] = json!("azure-pinned");
+    api.add(SPCS, pinned);
+    let fake = Arc::new(FakeAzure::default());
+    let mut run = start(&api, Some(&fake)).await;
+    let before = fake.log().len();
+    let out = run
+        .act(Action::Rotate {
+            vault: VAULT.into(),
+            object: "pinned-password".into(),
+            marker: false,
+        })
+        .await;
+    assert!(!out.ok);
+    assert!(
+        out.message
+            .contains("objectVersion is pinned to b82206cb5ac249918008b0b97fd1fd66"),
+        "{}",
+        out.message
+    );
+    assert!(
+        out.message.contains("payments/azure-pinned"),
+        "{}",
+        out.message
+    );
+    let out = run
+        .act(Action::Rotate {
+            vault: VAULT.into(),
+            object: "not-mounted".into(),
+            marker: false,
+        })
+        .await;
+    assert!(
+        out.message
+            .contains("no SecretProviderClass mounts not-mounted from vault kv-payments"),
+        "{}",
+        out.message
+    );
+    let vault_calls: Vec<String> = fake.log()[before..]
+        .iter()
+        .filter(|l| l.contains(KV) && !l.contains("/versions"))
+        .cloned()
+        .collect();
+    assert!(vault_calls.is_empty(), "{vault_calls:?}");
+}
+
+#[tokio::test]
+async fn reveal_reads_the_vault_and_the_synced_secret_wrapped() {
+    let fake = vault_with_secret();
+    fake.add(Route::get(KV, "/secrets/locked/").reply(403, forbidden_by_rbac()));
+    let api = world();
+    let mut run = start(&api, Some(&fake)).await;
+
+    let v = run
+        .reveal(RevealTarget::VaultSecret {
+            vault: VAULT.into(),
+            object: OBJECT.into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(v.expose(), CANARY_KV);
+
+    let k = run
+        .reveal(RevealTarget::SecretKey {
+            namespace: NS.into(),
+            secret: "foosecret".into(),
+            key: "username".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(k.expose(), CANARY);
+    assert!(
+        api.requests()
+            .iter()
+            .any(|r| r.starts_with("GET")
+                && r.contains("/api/v1/namespaces/payments/secrets/foosecret")),
+        "read by name: {:?}",
+        api.requests()
+    );
+
+    let err = run
+        .reveal(RevealTarget::SecretKey {
+            namespace: NS.into(),
+            secret: "foosecret".into(),
+            key: "password".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err, "Secret payments/foosecret has no key password");
+
+    let err = run
+        .reveal(RevealTarget::VaultSecret {
+            vault: VAULT.into(),
+            object: "locked".into(),
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        err.contains("may not read secret locked in vault kv-payments"),
+        "{err}"
+    );
+    assert!(err.contains("Key Vault Secrets User"), "{err}");
+    assert!(run.audit_lines().is_empty(), "reveals are not writes");
+    run.assert_no_canary();
+}
+
+#[tokio::test]
+async fn forbidden_secret_reveal_names_the_permission() {
+    let api = world();
+    let mut run = start(&api, None).await;
+    api.forbid("/api/v1/namespaces/payments/secrets/foosecret");
+    let err = run
+        .reveal(RevealTarget::SecretKey {
+            namespace: NS.into(),
+            secret: "foosecret".into(),
+            key: "username".into(),
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        err.starts_with("not allowed to read Secret payments/foosecret"),
+        "{err}"
+    );
+    assert!(
+        err.contains("needs get on secrets in namespace payments"),
+        "{err}"
+    );
+    run.assert_no_canary();
+}
+
+#[tokio::test]
+async fn verify_checks_exec_permission_and_reads_the_planned_files() {
+    let api = world();
+    let mut run = start(&api, None).await;
+    let out = run
+        .act(Action::Verify {
+            namespace: NS.into(),
+            pod: POD.into(),
+            container: "busybox".into(),
+        })
+        .await;
+    // The fake API server cannot upgrade to a websocket: the exec fails and says so.
+    assert!(!out.ok);
+    assert!(
+        out.message
+            .starts_with("file /mnt/secrets-store/secretalias: cannot verify: NotFound (404)"),
+        "{}",
+        out.message
+    );
+    let reqs = api.requests();
+    let review = reqs
+        .iter()
+        .position(|r| r.starts_with("POST") && r.contains("selfsubjectaccessreviews"));
+    let exec = reqs
+        .iter()
+        .position(|r| r.contains(&format!("/pods/{POD}/exec")));
+    let (Some(review), Some(exec)) = (review, exec) else {
+        panic!("no access review then exec: {reqs:?}");
+    };
+    assert!(review < exec, "permission is checked first");
+    let exec = &reqs[exec];
+    assert!(exec.contains("command=cat"), "{exec}");
+    assert!(
+        exec.contains("command=%2Fmnt%2Fsecrets-store%2Fsecretalias"),
+        "{exec}"
+    );
+    assert!(exec.contains("container=busybox"), "{exec}");
+    assert!(run.audit_lines().is_empty(), "verify is not a write");
+    run.assert_no_canary();
+}
+
+#[tokio::test]
+async fn verify_refused_without_exec_permission() {
+    let api = world();
+    let mut run = start(&api, None).await;
+    api.raw(
+        "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+        json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+               "spec": {}, "status": {"allowed": false, "reason": "no RBAC policy matched"}}),
+    );
+    let out = run
+        .act(Action::Verify {
+            namespace: NS.into(),
+            pod: POD.into(),
+            container: "busybox".into(),
+        })
+        .await;
+    assert!(!out.ok);
+    assert_eq!(
+        out.message,
+        format!(
+            "cannot verify: not allowed to create pods/exec {NS}/{POD}: no RBAC policy matched"
+        )
+    );
+    assert!(!api.requests().iter().any(|r| r.contains("/exec")));
+}
