@@ -16,6 +16,7 @@ use azure_core::http::Method;
 use azure_support::{FakeAzure, Route};
 use kvchain::action::reveal::{RevealTarget, Revealed};
 use kvchain::action::{Action, ActionOutcome};
+use kvchain::snapshot::{Observed, Snapshot};
 use kvchain::source::audited::Audited;
 use kvchain::source::live::{LiveSource, Scope};
 use kvchain::source::{Source, SourceCommand, SourceEvent};
@@ -30,6 +31,7 @@ const CANARY_KV: &str = "CANARY-keyvault-91f4-do-not-print";
 const NEW_VERSION: &str = "03bcccc7c8cf4546a0e3e21e52560441";
 
 struct Running {
+    events: mpsc::UnboundedReceiver<SourceEvent>,
     commands: mpsc::UnboundedSender<SourceCommand>,
     audit: PathBuf,
     _dir: tempfile::TempDir,
@@ -67,9 +69,8 @@ async fn start(api: &FakeApi, fake: Option<&Arc<FakeAzure>>) -> Running {
             break;
         }
     }
-    // Keep draining so the source never blocks on a full channel (it is unbounded anyway).
-    tokio::spawn(async move { while erx.recv().await.is_some() {} });
     Running {
+        events: erx,
         commands: ctx,
         audit,
         _dir: dir,
@@ -79,6 +80,22 @@ async fn start(api: &FakeApi, fake: Option<&Arc<FakeAzure>>) -> Running {
 }
 
 impl Running {
+    /// The first snapshot satisfying `pred`, within `secs`.
+    async fn until(&mut self, secs: u64, pred: impl Fn(&Snapshot) -> bool) -> Arc<Snapshot> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+        loop {
+            let ev = tokio::time::timeout_at(deadline, self.events.recv())
+                .await
+                .unwrap_or_else(|_| panic!("no matching snapshot in {secs}s"))
+                .expect("source running");
+            if let SourceEvent::Snapshot(s) = ev
+                && pred(&s)
+            {
+                return s;
+            }
+        }
+    }
+
     async fn act(&mut self, action: Action) -> ActionOutcome {
         let (tx, rx) = oneshot::channel();
         self.commands
@@ -127,6 +144,20 @@ impl Running {
     }
 }
 
+const OLD_VERSION: &str = "b82206cb5ac249918008b0b97fd1fd66";
+
+/// The latest version of db-password in the snapshot's Azure side.
+fn latest_version(s: &Snapshot) -> Option<String> {
+    s.azure
+        .objects
+        .iter()
+        .find(|o| o.vault == VAULT && o.name == OBJECT)
+        .and_then(|o| match &o.state {
+            Observed::Known(Some(v)) => v.latest().map(|l| l.version.clone()),
+            _ => None,
+        })
+}
+
 fn rotate(marker: bool) -> Action {
     Action::Rotate {
         vault: VAULT.into(),
@@ -152,9 +183,17 @@ fn bundle(value: &str, version: &str) -> String {
 /// SDK leaves for "latest").
 fn vault_with_secret() -> Arc<FakeAzure> {
     let fake = Arc::new(FakeAzure::default());
-    let current = bundle(CANARY_KV, "b82206cb5ac249918008b0b97fd1fd66");
+    let current = bundle(CANARY_KV, OLD_VERSION);
     fake.add(Route::get(KV, &format!("/secrets/{OBJECT}/")).reply(200, current.clone()))
-        .add(Route::get(KV, &format!("/secrets/{OBJECT}")).reply(200, current));
+        .add(Route::get(KV, &format!("/secrets/{OBJECT}")).reply(200, current))
+        .add(
+            Route::get(KV, &format!("/secrets/{OBJECT}/versions")).reply(
+                200,
+                json!({"value": [{"id": format!("https://{KV}/secrets/{OBJECT}/{OLD_VERSION}"),
+                                  "attributes": {"enabled": true, "created": 1700000000}}]})
+                .to_string(),
+            ),
+        );
     fake
 }
 
@@ -182,8 +221,30 @@ async fn rotation_re_stamps_the_current_value_as_a_new_version() {
             .reply(200, bundle(CANARY_KV, NEW_VERSION)),
     );
     let mut run = start(&world(), Some(&fake)).await;
+    // Before the write, the vault lists only the old version.
+    let versions = |ids: &[&str]| {
+        let value: Vec<Value> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                json!({"id": format!("https://{KV}/secrets/{OBJECT}/{id}"),
+                                  "attributes": {"enabled": true, "created": 1700000000 + i}})
+            })
+            .collect();
+        json!({"value": value}).to_string()
+    };
+    run.until(10, |s| latest_version(s).as_deref() == Some(OLD_VERSION))
+        .await;
+    fake.add_first(
+        Route::get(KV, &format!("/secrets/{OBJECT}/versions"))
+            .reply(200, versions(&[OLD_VERSION, NEW_VERSION])),
+    );
     let out = run.act(rotate(false)).await;
     assert!(out.ok, "{}", out.message);
+    // The Azure side is re-read at once, not at the next 60 s interval, so the timeline's
+    // first hop (the vault's latest version) moves right after the write.
+    run.until(10, |s| latest_version(s).as_deref() == Some(NEW_VERSION))
+        .await;
     assert_eq!(
         out.message,
         format!("new version {NEW_VERSION} of {VAULT}/{OBJECT} written (same value re-stamped)")

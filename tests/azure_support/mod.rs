@@ -120,6 +120,12 @@ impl FakeAzure {
         self.log.lock().unwrap().clone()
     }
 
+    /// Add a route ahead of the existing ones (it wins from now on: the world changed).
+    pub fn add_first(&self, route: Route) -> &Self {
+        self.routes.lock().unwrap().insert(0, route);
+        self
+    }
+
     /// Bodies sent, as ("METHOD host/path", body): what a write actually asked Azure to store.
     pub fn bodies(&self) -> Vec<(String, String)> {
         self.bodies.lock().unwrap().clone()
