@@ -174,7 +174,9 @@ impl KubeActions {
         }
     }
 
-    /// Read a file and the environment of PID 1 in a container and fingerprint what was asked.
+    /// Read files and the environment of PID 1 in a container and fingerprint what was asked.
+    /// Every file and variable gets its own result; once the container turns out to have no
+    /// `cat` (distroless), the remaining reads are not attempted and carry that reason.
     pub async fn verify(
         &self,
         namespace: &str,
@@ -182,24 +184,41 @@ impl KubeActions {
         container: &str,
         files: &[String],
         env: &[String],
-    ) -> Result<VerifyReading, String> {
+    ) -> VerifyReading {
         let mut reading = VerifyReading::default();
+        let mut no_cat: Option<String> = None;
         for path in files {
-            let bytes = self
-                .exec_read(namespace, pod, container, &["cat", path])
-                .await;
+            let bytes = match &no_cat {
+                Some(why) => Err(why.clone()),
+                None => {
+                    self.exec_read(namespace, pod, container, &["cat", path])
+                        .await
+                }
+            };
+            if let Err(why) = &bytes
+                && is_distroless(why)
+            {
+                no_cat = Some(why.clone());
+            }
             reading
                 .files
                 .push((path.clone(), bytes.map(|b| Fingerprint::of(&b))));
         }
         if !env.is_empty() {
             // The process's own environment, not a fresh shell's: that is what the app holds.
-            let environ = self
-                .exec_read(namespace, pod, container, &["cat", "/proc/1/environ"])
-                .await?;
-            reading.env = fingerprint_environ(&environ, env);
+            let environ = match &no_cat {
+                Some(why) => Err(why.clone()),
+                None => {
+                    self.exec_read(namespace, pod, container, &["cat", "/proc/1/environ"])
+                        .await
+                }
+            };
+            reading.env = match environ {
+                Ok(environ) => fingerprint_environ(&environ, env),
+                Err(why) => env.iter().map(|n| (n.clone(), Err(why.clone()))).collect(),
+            };
         }
-        Ok(reading)
+        reading
     }
 
     async fn exec_read(
@@ -266,14 +285,21 @@ pub fn fingerprint_environ(
         .collect()
 }
 
+const NO_CAT: &str = "cannot verify: the container has no `cat` (distroless image?)";
+
 fn cannot_verify(detail: &str) -> String {
     if detail.contains("executable file not found")
         || detail.contains("no such file or directory") && detail.contains("exec")
     {
-        format!("cannot verify: the container has no `cat` (distroless image?): {detail}")
+        format!("{NO_CAT}: {detail}")
     } else {
         format!("cannot verify: {detail}")
     }
+}
+
+/// Whether a failed read means no read in this container can work.
+fn is_distroless(why: &str) -> bool {
+    why.starts_with(NO_CAT)
 }
 
 fn plural(kind: &str) -> &'static str {

@@ -307,6 +307,16 @@ pub fn report(plan: &VerifyPlan, reading: &VerifyReading) -> (bool, String) {
         };
         lines.push(format!("env {}: {verdict}", e.name));
     }
+    // One cause for every item (no `cat`, exec forbidden): say it once.
+    let reasons: BTreeSet<&str> = reading
+        .files
+        .iter()
+        .chain(&reading.env)
+        .filter_map(|(_, r)| r.as_ref().err().map(String::as_str))
+        .collect();
+    if !read_any && lines.len() > 1 && reasons.len() == 1 {
+        lines = reasons.iter().map(|r| r.to_string()).collect();
+    }
     lines.extend(plan.notes.iter().cloned());
     if lines.is_empty() {
         lines.push("nothing from Key Vault is mounted or referenced in this container".into());
@@ -447,6 +457,18 @@ mod tests {
             msg.contains("env DB_PASSWORD: cannot verify: DB_PASSWORD is not set"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn one_cause_for_everything_is_said_once() {
+        let s = testkit::healthy();
+        let p = plan(&s, NS, &pod(), "app").unwrap();
+        let why = "cannot verify: the container has no `cat` (distroless image?): exec: \"cat\": executable file not found in $PATH".to_string();
+        let r = VerifyReading {
+            files: vec![("/mnt/secrets-store/password".into(), Err(why.clone()))],
+            env: vec![("DB_PASSWORD".into(), Err(why.clone()))],
+        };
+        assert_eq!(report(&p, &r), (false, why));
     }
 
     #[test]
