@@ -445,7 +445,8 @@ fn step_time(state: &StepState) -> Duration {
     }
 }
 
-fn vault_object<'a>(
+/// The observed Key Vault secret `vault/object`, when the Azure side saw it.
+pub(crate) fn vault_object<'a>(
     s: &'a Snapshot,
     vault: &str,
     object: &str,
