@@ -400,3 +400,85 @@ fn a_failed_action_starts_no_timeline() {
     assert!(a.timeline.is_none());
     assert!(a.message.as_ref().unwrap().0.contains("forbidden"));
 }
+
+fn ctrl(app: &mut App, c: char) -> Vec<Effect> {
+    app.update(AppEvent::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::CONTROL,
+    )))
+}
+
+#[test]
+fn rotate_on_the_pod_row_picks_its_only_secret_and_needs_y() {
+    let mut a = app(testing::demo_chains(), UiConfig::default());
+    assert!(matches!(a.tree.selected_row(), Row::Pod(..)));
+    assert!(key(&mut a, KeyCode::Char('r')).is_empty());
+    let Mode::Confirm { prompt, typed, .. } = &a.mode else {
+        panic!("{:?}", a.mode)
+    };
+    assert!(typed.is_none());
+    assert!(
+        prompt.contains("secret db-password in vault kv-prod") && prompt.contains("re-stamped"),
+        "{prompt}"
+    );
+    let fx = key(&mut a, KeyCode::Char('y'));
+    assert!(
+        matches!(fx.as_slice(), [Effect::Act(Action::Rotate { vault, object, marker: false })] if vault == "kv-prod" && object == "db-password"),
+        "{fx:?}"
+    );
+}
+
+#[test]
+fn marker_rotation_is_confirmed_only_by_typing_the_object_name() {
+    let mut a = app(testing::demo_chains(), UiConfig::default());
+    key(&mut a, KeyCode::Char('M'));
+    assert!(matches!(&a.mode, Mode::Confirm { typed: Some(t), .. } if t.is_empty()));
+    // `y` is just a letter here, and a wrong name cancels.
+    assert!(chars(&mut a, "y").is_empty());
+    assert!(key(&mut a, KeyCode::Enter).is_empty());
+    assert_eq!(a.mode, Mode::Normal);
+    assert!(a.message.as_ref().unwrap().0.contains("does not match"));
+
+    key(&mut a, KeyCode::Char('M'));
+    chars(&mut a, "db-passwordx");
+    key(&mut a, KeyCode::Backspace);
+    let fx = key(&mut a, KeyCode::Enter);
+    assert!(
+        matches!(fx.as_slice(), [Effect::Act(Action::Rotate { object, marker: true, .. })] if object == "db-password"),
+        "{fx:?}"
+    );
+}
+
+#[test]
+fn rotate_refuses_a_certificate_object_with_the_reason() {
+    let mut a = app(testing::demo_chains(), UiConfig::default());
+    key(&mut a, KeyCode::Enter); // open the pod
+    key(&mut a, KeyCode::Char('j')); // its SPC
+    key(&mut a, KeyCode::Char('l')); // open it
+    key(&mut a, KeyCode::Char('j'));
+    key(&mut a, KeyCode::Char('j'));
+    assert!(matches!(
+        a.tree.selected_row(),
+        Row::Object { object: 1, .. }
+    ));
+    assert!(key(&mut a, KeyCode::Char('r')).is_empty());
+    assert_eq!(a.mode, Mode::Normal);
+    let msg = &a.message.as_ref().unwrap().0;
+    assert!(
+        msg.contains("tls-cert") && msg.contains("cannot be rotated"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn ctrl_u_and_ctrl_w_edit_the_filter() {
+    let mut a = app(testing::demo_chains(), UiConfig::default());
+    key(&mut a, KeyCode::Char('/'));
+    chars(&mut a, "payments worker");
+    ctrl(&mut a, 'w');
+    assert_eq!(a.filter.text, "payments ");
+    ctrl(&mut a, 'u');
+    assert_eq!(a.filter.text, "");
+    chars(&mut a, "web");
+    assert_eq!(a.filter.text, "web");
+}

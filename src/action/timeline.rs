@@ -117,6 +117,7 @@ pub struct RotationWatch {
     object: String,
     started_at: Timestamp,
     old_version: Option<String>,
+    old_fingerprint: Option<Fingerprint>,
     new_version: Option<String>,
     new_fingerprint: Option<Fingerprint>,
     poll: Duration,
@@ -128,8 +129,9 @@ pub struct RotationWatch {
 impl RotationWatch {
     /// Start watching; `before` is the last snapshot taken before the write.
     pub fn new(before: &Snapshot, vault: &str, object: &str) -> Self {
-        let old_version =
-            vault_object(before, vault, object).and_then(|o| o.latest().map(|v| v.version.clone()));
+        let old = vault_object(before, vault, object);
+        let old_version = old.and_then(|o| o.latest().map(|v| v.version.clone()));
+        let old_fingerprint = old.and_then(|o| o.latest_fingerprint);
         let poll = before
             .cluster
             .csi_driver
@@ -141,6 +143,7 @@ impl RotationWatch {
             object: object.into(),
             started_at: before.source.observed_at,
             old_version,
+            old_fingerprint,
             new_version: None,
             new_fingerprint: None,
             poll,
@@ -194,6 +197,14 @@ impl RotationWatch {
             });
             self.finished = true;
         }
+    }
+
+    /// The content to look for downstream, when the new version carries a new value. A
+    /// re-stamp (same value, new version) leaves every file and synced Secret byte-identical,
+    /// so content proves nothing there: those hops follow the mounted version instead.
+    fn new_content(&self) -> Option<Fingerprint> {
+        self.new_fingerprint
+            .filter(|fp| self.old_fingerprint.is_none_or(|old| old != *fp))
     }
 
     fn uses_object(&self, spc: &SpcObs) -> bool {
@@ -273,16 +284,18 @@ impl RotationWatch {
         // File content.
         let file_key = format!("{pod_key}|file");
         let file_label = format!("pod {}: file {file}", pod.name);
-        let file_state = match (
-            status.and_then(|st| st.files.as_ref()),
-            self.new_fingerprint,
-        ) {
+        let new_content = self.new_content();
+        let file_state = match (status.and_then(|st| st.files.as_ref()), new_content) {
             (Some(files), Some(fp)) if files.get(&file) == Some(&fp) => {
                 StepState::Done(if mount_done {
                     step_time(&mount_state)
                 } else {
                     now
                 })
+            }
+            // Same value re-stamped: the driver rewrites the file when it mounts the version.
+            (Some(_), None) if mount_done && self.new_version.is_some() => {
+                StepState::Done(step_time(&mount_state))
             }
             (None, _) if mount_done => StepState::Unknown(
                 "file content not visible from the API; verify in the container (x)".into(),
@@ -308,8 +321,9 @@ impl RotationWatch {
                     .find(|x| x.namespace == pod.namespace && x.name == so.secret_name);
                 let state = match secret {
                     Some(sec) => {
-                        let fresh = match self.new_fingerprint {
+                        let fresh = match new_content {
                             Some(fp) => sec.data.get(&d.key) == Some(&fp),
+                            None if self.new_fingerprint.is_some() => false,
                             None => {
                                 self.new_version.is_some()
                                     && sec.updated_at.is_some_and(|t| t >= self.started_at)
@@ -320,6 +334,13 @@ impl RotationWatch {
                                 sec.updated_at
                                     .map_or(now, |t| since(self.started_at, t).min(now)),
                             )
+                        } else if new_content.is_none()
+                            && self.new_fingerprint.is_some()
+                            && mount_done
+                        {
+                            // Re-stamp: the synced value is already the vault's value; the
+                            // driver has nothing to write once the new version is mounted.
+                            StepState::Done(step_time(&mount_state))
                         } else if let StepState::Never(why) = &mount_state {
                             StepState::Never(why.clone())
                         } else {
@@ -424,7 +445,8 @@ fn step_time(state: &StepState) -> Duration {
     }
 }
 
-fn vault_object<'a>(
+/// The observed Key Vault secret `vault/object`, when the Azure side saw it.
+pub(crate) fn vault_object<'a>(
     s: &'a Snapshot,
     vault: &str,
     object: &str,
@@ -843,6 +865,37 @@ mod tests {
         );
         assert!(tl.finished, "every hop resolved: {tl:#?}");
         assert_eq!(state_of(&tl, "file db-pass").describe(), "✓ at +1m52s");
+    }
+
+    /// A re-stamp writes the same value: the file and the synced Secret already match it, so
+    /// they must wait for the mounted version rather than resolve at once by content.
+    #[test]
+    fn restamp_follows_the_mounted_version_not_the_unchanged_content() {
+        let restamped = |now, mounted_v, mount_t| {
+            let mut s = world(now, 2, mounted_v, mount_t, 1, -3000);
+            let same = Fingerprint::of(&[b'v', 1]);
+            if let Observed::Known(Some(o)) = &mut s.azure.objects[0].state {
+                o.latest_fingerprint = Some(same);
+            }
+            s.spc_statuses.items[0].files = Some([("db-pass".to_string(), same)].into());
+            s
+        };
+        let mut w = RotationWatch::new(&world(0, 1, 1, -3000, 1, -3000), "kv-pay", "db-pass");
+        w.observe(&restamped(30, 1, -3000));
+        let tl = w.timeline();
+        assert!(matches!(state_of(&tl, "new version"), StepState::Done(_)));
+        assert_eq!(*state_of(&tl, "file db-pass"), StepState::Waiting);
+        assert_eq!(
+            *state_of(&tl, "Secret app-secrets[password]"),
+            StepState::Waiting
+        );
+
+        w.observe(&restamped(115, 2, 112));
+        let tl = w.timeline();
+        let at_mount = StepState::Done(Duration::from_secs(112));
+        assert_eq!(*state_of(&tl, "mounted version"), at_mount);
+        assert_eq!(*state_of(&tl, "file db-pass"), at_mount);
+        assert_eq!(*state_of(&tl, "Secret app-secrets[password]"), at_mount);
     }
 
     #[test]

@@ -22,7 +22,7 @@ use crate::action::reveal::{RevealTarget, Revealed, UNMASK_FOR};
 use crate::action::timeline::{RestartWatch, RotationWatch, Timeline};
 use crate::action::{Action, ActionOutcome};
 use crate::chain::{Chain, Link, LinkKind, Status};
-use crate::snapshot::{Snapshot, SourceInfo, SourceKind};
+use crate::snapshot::{ObjectType, Snapshot, SourceInfo, SourceKind};
 use crate::source::{LabControl, LabStatus, Progress, SourceCommand, SourceEvent};
 
 /// Everything that can change the state.
@@ -120,10 +120,11 @@ pub enum Mode {
     LabMenu {
         selected: usize,
     },
-    /// A write waits for `y`.
+    /// A write waits for `y`, or for `typed` to equal the object name (marker rotation).
     Confirm {
         action: Action,
         prompt: String,
+        typed: Option<String>,
     },
 }
 
@@ -548,6 +549,15 @@ impl App {
                         self.filter.text.clone_from(&input);
                         self.mode = Mode::Filter { input, previous };
                     }
+                    KeyCode::Char(c) if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                        match c {
+                            'u' => input.clear(),
+                            'w' => erase_word(&mut input),
+                            _ => return,
+                        }
+                        self.filter.text.clone_from(&input);
+                        self.mode = Mode::Filter { input, previous };
+                    }
                     KeyCode::Char(c) => {
                         input.push(c);
                         self.filter.text.clone_from(&input);
@@ -570,6 +580,14 @@ impl App {
                         self.mode = Mode::Command { input };
                     }
                 }
+                KeyCode::Char(c) if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                    match c {
+                        'u' => input.clear(),
+                        'w' => erase_word(&mut input),
+                        _ => {}
+                    }
+                    self.mode = Mode::Command { input };
+                }
                 KeyCode::Char(c) => {
                     input.push(c);
                     self.mode = Mode::Command { input };
@@ -585,12 +603,49 @@ impl App {
                 }
             }
             Mode::LabMenu { selected } => self.lab_menu_key(key, selected, fx),
+            Mode::Confirm {
+                action,
+                prompt,
+                typed: Some(mut typed),
+            } => match key.code {
+                KeyCode::Enter => {
+                    self.mode = Mode::Normal;
+                    let expected = match &action {
+                        Action::Rotate { object, .. } => object.as_str(),
+                        _ => "",
+                    };
+                    if typed == expected {
+                        self.start(action, fx);
+                    } else {
+                        self.say("cancelled: the name typed does not match", Level::Warn);
+                    }
+                }
+                KeyCode::Esc => {
+                    self.mode = Mode::Normal;
+                    self.say("cancelled", Level::Info);
+                }
+                KeyCode::Backspace => {
+                    typed.pop();
+                    self.mode = Mode::Confirm {
+                        action,
+                        prompt,
+                        typed: Some(typed),
+                    };
+                }
+                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                    typed.push(c);
+                    self.mode = Mode::Confirm {
+                        action,
+                        prompt,
+                        typed: Some(typed),
+                    };
+                }
+                _ => {}
+            },
             Mode::Confirm { action, .. } => {
                 self.mode = Mode::Normal;
                 if key.code == KeyCode::Char('y') {
-                    self.say(format!("{}: started", action_title(&action)), Level::Info);
-                    self.pending_watch = self.watch_for(&action);
-                    fx.push(Effect::Act(action));
+                    self.start(action, fx);
                 } else {
                     self.say("cancelled", Level::Info);
                 }
@@ -800,7 +855,8 @@ impl App {
                 LabControl::Advance(Duration::from_secs(60)),
             ))),
             UiAction::Restart => self.offer_restart(),
-            UiAction::Rotate => self.offer_rotate(),
+            UiAction::Rotate => self.offer_rotate(false),
+            UiAction::RotateMarker => self.offer_rotate(true),
             UiAction::Verify => self.offer_verify(fx),
             UiAction::Reveal => self.offer_reveal(fx),
         }
@@ -869,19 +925,15 @@ impl App {
         self.mode = Mode::Confirm {
             action: Action::Restart { namespace, pod },
             prompt,
+            typed: None,
         };
     }
 
-    fn offer_rotate(&mut self) {
-        let (chain, object) = match self.tree.selected_row() {
-            Row::Object { chain, object } => (chain, object),
-            _ => {
-                self.say(
-                    "rotate: select a Key Vault object (open the pod's SPC)",
-                    Level::Warn,
-                );
-                return;
-            }
+    /// `r` (re-stamp) and `M` (marker value): on an object row, or on a pod/SPC whose
+    /// SecretProviderClass mounts exactly one secret.
+    fn offer_rotate(&mut self, marker: bool) {
+        let Some((chain, object)) = self.rotation_target() else {
+            return;
         };
         let Some(c) = self.chains.get(chain) else {
             return;
@@ -889,42 +941,93 @@ impl App {
         let Some(o) = c.objects.get(object) else {
             return;
         };
-        if o.object_type != "secret" {
-            self.say(
-                format!(
-                    "rotate: refused for {} objects: only secrets are re-stamped",
-                    o.object_type
-                ),
-                Level::Warn,
-            );
-            return;
-        }
-        if let Some(v) = &o.pinned_version {
-            self.say(
-                format!(
-                    "rotate: {} is pinned to version {v}: pods never pick up a new version",
-                    o.name
-                ),
-                Level::Warn,
-            );
-            return;
-        }
         let Some(vault) = c.vault.clone() else {
-            self.say("rotate: the SPC names no vault", Level::Warn);
+            self.say(
+                "rotate: the SecretProviderClass names no vault",
+                Level::Warn,
+            );
             return;
         };
-        let prompt = format!(
-            "Write a new version of secret {} in vault {vault} (same value, re-stamped). y to confirm",
-            o.name
-        );
+        let backs_certificate = self
+            .snapshot
+            .as_deref()
+            .and_then(|s| crate::action::timeline::vault_object(s, &vault, &o.name))
+            .is_some_and(|v| v.backs_certificate);
+        if let Some(why) = crate::action::keyvault::refusal(
+            ObjectType::parse(&o.object_type),
+            o.pinned_version.as_deref(),
+            backs_certificate,
+            self.read_only(),
+        ) {
+            self.say(format!("rotate {}: refused: {why}", o.name), Level::Warn);
+            return;
+        }
+        let (prompt, typed) = if marker {
+            (
+                format!(
+                    "Write a MARKER value as a new version of secret {} in vault {vault}. Every consumer will read the marker instead of the real value until you restore it. Type the object name and press enter to confirm:",
+                    o.name
+                ),
+                Some(String::new()),
+            )
+        } else {
+            (
+                format!(
+                    "Write a new version of secret {} in vault {vault} (same value, re-stamped). y to confirm",
+                    o.name
+                ),
+                None,
+            )
+        };
         self.mode = Mode::Confirm {
             action: Action::Rotate {
                 vault,
                 object: o.name.clone(),
-                marker: false,
+                marker,
             },
             prompt,
+            typed,
         };
+    }
+
+    /// The (chain, object) a rotation applies to, or says on the status line why there is none.
+    fn rotation_target(&mut self) -> Option<(usize, usize)> {
+        let row = self.tree.selected_row();
+        if let Row::Object { chain, object } = row {
+            return Some((chain, object));
+        }
+        let picked = self.tree.row_chain(row).and_then(|i| {
+            let secrets: Vec<usize> = (self.chains.get(i)?.objects.iter().enumerate())
+                .filter(|(_, o)| o.object_type == "secret")
+                .map(|(n, _)| n)
+                .collect();
+            Some(match secrets.as_slice() {
+                [only] => Ok((i, *only)),
+                [] => Err("its SecretProviderClass mounts no secret object"),
+                _ => Err("several objects: open the SPC (l) and select one"),
+            })
+        });
+        match picked {
+            Some(Ok(target)) => Some(target),
+            Some(Err(why)) => {
+                self.say(format!("rotate: {why}"), Level::Warn);
+                None
+            }
+            None => {
+                self.say(
+                    "rotate: select a pod or one of its Key Vault objects",
+                    Level::Warn,
+                );
+                None
+            }
+        }
+    }
+
+    /// Runs a confirmed action and starts watching it propagate.
+    fn start(&mut self, action: Action, fx: &mut Vec<Effect>) {
+        self.say(format!("{}: started", action_title(&action)), Level::Info);
+        self.pending_watch = self.watch_for(&action);
+        fx.push(Effect::Act(action));
     }
 
     fn offer_verify(&mut self, fx: &mut Vec<Effect>) {
@@ -1109,4 +1212,12 @@ fn action_title(a: &Action) -> String {
         Action::Restart { namespace, pod } => format!("restart {namespace}/{pod}"),
         Action::Verify { namespace, pod, .. } => format!("verify {namespace}/{pod}"),
     }
+}
+
+/// ctrl-w in a text input: drop the last word and the spaces before it.
+fn erase_word(input: &mut String) {
+    let kept = input.trim_end().len();
+    input.truncate(kept);
+    let start = input.rfind(' ').map_or(0, |i| i + 1);
+    input.truncate(start);
 }

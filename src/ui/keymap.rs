@@ -69,6 +69,7 @@ actions! {
     LabAdvance => "lab_advance", Lab, "clock +1 minute", [">"];
     Restart => "restart", Actions, "restart pod (owner)", ["R"];
     Rotate => "rotate", Actions, "rotation test", ["r"];
+    RotateMarker => "rotate_marker", Actions, "rotation, marker", ["M"];
     Verify => "verify", Actions, "verify in container", ["x"];
     Reveal => "reveal", Actions, "reveal value (10 s)", ["v"];
 }
@@ -95,7 +96,10 @@ impl Group {
 impl UiAction {
     /// Writes to the cluster or the vault: disabled (greyed) by `--read-only`.
     pub fn writes(self) -> bool {
-        matches!(self, UiAction::Restart | UiAction::Rotate)
+        matches!(
+            self,
+            UiAction::Restart | UiAction::Rotate | UiAction::RotateMarker
+        )
     }
     /// Shows secret material: disabled by `--no-reveal` and `--read-only`.
     pub fn reveals(self) -> bool {

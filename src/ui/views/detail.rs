@@ -1,5 +1,5 @@
 //! The detail pane: the selected link's observed values next to the expected ones (differing
-//! characters marked), then each finding with its evidence, confirm and fix commands.
+//! characters marked), then each finding with its confirm and fix commands and its evidence.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -116,12 +116,6 @@ pub fn link_lines(t: &Theme, chain: &Chain, link: &Link, width: usize) -> Vec<Li
                 Span::raw(format!("{} ({})", finding.resource, finding.namespace)),
             ]));
         }
-        for e in &finding.evidence {
-            out.push(Line::from(vec![
-                Span::styled("  seen     ", t.muted()),
-                Span::raw(e.replace('\n', " ")),
-            ]));
-        }
         if !finding.confirm.is_empty() {
             out.push(Line::from(vec![
                 Span::styled("  confirm  ", t.muted()),
@@ -132,6 +126,13 @@ pub fn link_lines(t: &Theme, chain: &Chain, link: &Link, width: usize) -> Vec<Li
             out.push(Line::from(vec![
                 Span::styled("  fix      ", t.muted()),
                 Span::styled(format!("$ {}", finding.fix), t.command()),
+            ]));
+        }
+        // Evidence last: event messages run long, and the commands must stay in view.
+        for e in &finding.evidence {
+            out.push(Line::from(vec![
+                Span::styled("  seen     ", t.muted()),
+                Span::raw(e.replace('\n', " ")),
             ]));
         }
     }

@@ -114,6 +114,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         f.render_widget(
             Paragraph::new(lines)
                 .block(block)
+                .wrap(Wrap { trim: false })
                 .scroll((app.events_scroll, 0)),
             area,
         );

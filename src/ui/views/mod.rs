@@ -35,7 +35,7 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     match &app.mode {
         Mode::Help => overlay::help(f, app),
         Mode::LabMenu { selected } => overlay::lab_menu(f, app, *selected),
-        Mode::Confirm { prompt, .. } => overlay::confirm(f, app, prompt),
+        Mode::Confirm { prompt, typed, .. } => overlay::confirm(f, app, prompt, typed.as_deref()),
         _ => {}
     }
 }

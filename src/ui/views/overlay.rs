@@ -142,7 +142,7 @@ pub fn help(f: &mut Frame, app: &App) {
         }
         lines
     };
-    let mut left_lines = group_lines(&[Group::Navigate, Group::Actions]);
+    let left_lines = group_lines(&[Group::Navigate, Group::Actions]);
     let mut right_lines = group_lines(&[Group::View, Group::Lab]);
     let mut why = Vec::new();
     if app.read_only() {
@@ -154,13 +154,14 @@ pub fn help(f: &mut Frame, app: &App) {
     if !app.is_lab() {
         why.push("lab only");
     }
+    right_lines.push(Line::raw(""));
+    // On the right, which has room to spare at 80×24.
     if !why.is_empty() {
-        left_lines.push(Line::styled(
+        right_lines.push(Line::styled(
             format!("⊘ disabled: {}", why.join(", ")),
             t.muted(),
         ));
     }
-    right_lines.push(Line::raw(""));
     right_lines.push(Line::styled(
         format!(
             "theme {} · config {}",
@@ -224,23 +225,31 @@ pub fn lab_menu(f: &mut Frame, app: &App, selected: usize) {
     f.render_widget(Paragraph::new(lines), inner);
 }
 
-pub fn confirm(f: &mut Frame, app: &App, prompt: &str) {
+pub fn confirm(f: &mut Frame, app: &App, prompt: &str, typed: Option<&str>) {
     let t = &app.theme;
-    let r = centered(f.area(), 70, 7);
+    let r = centered(f.area(), 70, if typed.is_some() { 9 } else { 7 });
     f.render_widget(Clear, r);
+    let hint = if typed.is_some() {
+        " enter confirms · esc cancels "
+    } else {
+        " y confirm · any other key cancels "
+    };
     let block = Block::bordered()
         .title(" Confirm ")
-        .title_bottom(Line::styled(
-            " y confirm · any other key cancels ",
-            t.muted(),
-        ))
+        .title_bottom(Line::styled(hint, t.muted()))
         .title_style(t.title())
         .border_style(t.status(Status::Warning))
         .style(t.base());
+    let mut text = vec![Line::raw(prompt.to_string())];
+    if let Some(typed) = typed {
+        text.push(Line::raw(""));
+        text.push(Line::from(vec![
+            Span::styled("> ", t.muted()),
+            Span::styled(format!("{typed}█"), t.command()),
+        ]));
+    }
     f.render_widget(
-        Paragraph::new(prompt.to_string())
-            .wrap(Wrap { trim: true })
-            .block(block),
+        Paragraph::new(text).wrap(Wrap { trim: true }).block(block),
         r,
     );
 }

@@ -1,0 +1,158 @@
+//! Issue 7's journeys on the lab, as the TUI runs them: the action goes through the lab source,
+//! and a watch follows each new snapshot until every hop has resolved.
+
+use std::time::Duration;
+
+use kvchain::action::Action;
+use kvchain::action::restart::RestartPlan;
+use kvchain::action::timeline::{RestartWatch, RotationWatch, StepState, Timeline};
+use kvchain::snapshot::Snapshot;
+use kvchain::source::lab::{self, LabSource, export};
+
+const VAULT: &str = "kv-shop-lab";
+
+fn settled(scenario: &str) -> LabSource {
+    let mut src = lab::open(scenario, None).expect("built-in scenario");
+    src.world_mut().run_until_stable(Duration::from_secs(3600));
+    src
+}
+
+fn snapshot(src: &LabSource) -> Snapshot {
+    export::snapshot(src.world())
+}
+
+/// Advance the lab 10 s at a time, showing each snapshot to `observe`, until it says done.
+fn follow(src: &mut LabSource, mut observe: impl FnMut(&Snapshot) -> bool) {
+    for _ in 0..60 {
+        src.world_mut().advance(Duration::from_secs(10));
+        if observe(&snapshot(src)) {
+            return;
+        }
+    }
+    panic!("the watch never finished within 10 lab minutes");
+}
+
+fn rotate(src: &mut LabSource, object: &str, marker: bool) -> Timeline {
+    let mut watch = RotationWatch::new(&snapshot(src), VAULT, object);
+    let out = src.act(&Action::Rotate {
+        vault: VAULT.into(),
+        object: object.into(),
+        marker,
+    });
+    assert!(out.ok, "{out:?}");
+    follow(src, |s| {
+        watch.observe(s);
+        watch.timeline().finished
+    });
+    watch.timeline()
+}
+
+fn state<'a>(tl: &'a Timeline, needle: &str) -> &'a StepState {
+    &tl.steps
+        .iter()
+        .find(|s| s.label.contains(needle))
+        .unwrap_or_else(|| panic!("no step {needle:?} in {tl:#?}"))
+        .state
+}
+
+fn done(s: &StepState) -> Duration {
+    match s {
+        StepState::Done(d) => *d,
+        other => panic!("not done: {other:?}"),
+    }
+}
+
+#[test]
+fn marker_rotation_reaches_file_and_secret_env_stays_stale_until_restart() {
+    let mut src = settled("env-stale");
+    let tl = rotate(&mut src, "cart-redis-password", true);
+    let vault = done(state(&tl, "new version"));
+    let mount = done(state(&tl, "mounted version"));
+    let file = done(state(&tl, "file redis-password"));
+    let secret = done(state(&tl, "Secret cart-redis[password]"));
+    // Hop by hop, in order, within one rotation poll (2 minutes in the lab's driver).
+    assert!(
+        vault <= mount && mount <= file && mount <= secret,
+        "{tl:#?}"
+    );
+    assert!(mount <= Duration::from_secs(130), "{tl:#?}");
+    assert!(
+        matches!(state(&tl, "env REDIS_PASSWORD"), StepState::Never(w) if w.contains("restart needed")),
+        "{tl:#?}"
+    );
+
+    // Restart the pod: its Deployment rolls out and the new pod's env is fresh.
+    let before = snapshot(&src);
+    let pod = before
+        .pods
+        .items
+        .iter()
+        .find(|p| p.name.starts_with("cart-") && p.template_of.is_none())
+        .expect("cart pod")
+        .clone();
+    let owner = RestartPlan::for_pod(&before, &pod).replacing_owner();
+    assert_eq!(owner, Some(("Deployment".into(), "cart".into())));
+    let mut watch = RestartWatch::new(&before, &pod.namespace, &pod.name, owner);
+    let out = src.act(&Action::Restart {
+        namespace: pod.namespace.clone(),
+        pod: pod.name.clone(),
+    });
+    assert!(out.ok, "{out:?}");
+    follow(&mut src, |s| {
+        watch.observe(s);
+        watch.timeline().finished
+    });
+    let tl = watch.timeline();
+    assert!(
+        tl.steps
+            .iter()
+            .all(|s| matches!(s.state, StepState::Done(_))),
+        "{tl:#?}"
+    );
+    assert!(
+        tl.steps.iter().any(|s| s.label.contains("REDIS_PASSWORD")),
+        "the env consumer is followed: {tl:#?}"
+    );
+}
+
+#[test]
+fn subpath_consumer_never_sees_the_rotation() {
+    let mut src = settled("subpath");
+    let tl = rotate(&mut src, "billing-api-key", true);
+    done(state(&tl, "mounted version"));
+    assert!(
+        tl.steps.iter().any(
+            |s| matches!(&s.state, StepState::Never(w) if s.label.contains("/etc/billing/api-key") && w.contains("subPath billing-api-key never sees rotated content"))
+        ),
+        "{tl:#?}"
+    );
+}
+
+#[test]
+fn rotation_disabled_in_the_driver_is_never_with_the_reason() {
+    let mut src = settled("rotation-disabled");
+    let tl = rotate(&mut src, "checkout-db-password", false);
+    done(state(&tl, "new version"));
+    assert!(
+        matches!(state(&tl, "mounted version"), StepState::Never(w) if w.contains("--enable-secret-rotation=false")),
+        "{tl:#?}"
+    );
+}
+
+#[test]
+fn restamp_keeps_the_value_and_still_moves_every_hop() {
+    let mut src = settled("env-stale");
+    let before = snapshot(&src);
+    let fingerprints = |s: &Snapshot| {
+        s.secrets
+            .items
+            .iter()
+            .find(|x| x.name == "cart-redis")
+            .map(|x| x.data.clone())
+    };
+    let tl = rotate(&mut src, "cart-redis-password", false);
+    let mount = done(state(&tl, "mounted version"));
+    assert_eq!(done(state(&tl, "file redis-password")), mount);
+    assert_eq!(done(state(&tl, "Secret cart-redis[password]")), mount);
+    assert_eq!(fingerprints(&before), fingerprints(&snapshot(&src)));
+}
