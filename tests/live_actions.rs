@@ -408,7 +408,16 @@ async fn pinned_and_unmounted_objects_are_refused_before_any_azure_call() {
 #[tokio::test]
 async fn reveal_reads_the_vault_and_the_synced_secret_wrapped() {
     let fake = vault_with_secret();
-    fake.add(Route::get(KV, "/secrets/locked/").reply(403, forbidden_by_rbac()));
+    fake.add(Route::get(KV, "/secrets/locked/").reply(403, forbidden_by_rbac()))
+        .add(
+            Route::get(KV, "/secrets/switched-off/").reply(
+                403,
+                json!({"error": {"code": "Forbidden",
+                             "message": "Operation get is not allowed on a disabled secret.",
+                             "innererror": {"code": "SecretDisabled"}}})
+                .to_string(),
+            ),
+        );
     let api = world();
     let mut run = start(&api, Some(&fake)).await;
 
@@ -461,6 +470,18 @@ async fn reveal_reads_the_vault_and_the_synced_secret_wrapped() {
         "{err}"
     );
     assert!(err.contains("Key Vault Secrets User"), "{err}");
+
+    let err = run
+        .reveal(RevealTarget::VaultSecret {
+            vault: VAULT.into(),
+            object: "switched-off".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        "the latest version of secret switched-off in vault kv-payments is disabled (403 Forbidden (SecretDisabled))"
+    );
     assert!(run.audit_lines().is_empty(), "reveals are not writes");
     run.assert_no_canary();
 }
