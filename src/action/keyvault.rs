@@ -112,7 +112,7 @@ pub async fn rotate(
 
 /// The step of a rotation that failed: a 403 names the permission that step needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Step {
+enum Step {
     /// `get_secret`: the current value and its content type and tags.
     Read,
     Encode,
@@ -123,7 +123,7 @@ pub enum Step {
 /// What to tell the user when a rotation step fails: status and Key Vault error code (never
 /// a body, which could echo the value), and for a 403 the role or access-policy permission
 /// kvchain's Azure identity lacks.
-pub fn failure(step: Step, vault: &str, object: &str, e: &azure_core::Error) -> String {
+fn failure(step: Step, vault: &str, object: &str, e: &azure_core::Error) -> String {
     let why = FetchError::from_core(e).reason;
     let status = e.http_status().map(u16::from);
     match (step, status) {
