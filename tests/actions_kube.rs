@@ -1,8 +1,9 @@
 //! Live action paths against a local HTTP server speaking the Kubernetes API: the exact
 //! method, URI and body kvchain sends for restart, and how denials surface.
 
-use std::sync::{Arc, Mutex};
+mod exec_support;
 
+use exec_support::Exec;
 use kvchain::action::kube::KubeActions;
 use kvchain::action::restart::RestartPlan;
 use kvchain::fingerprint::Fingerprint;
@@ -108,112 +109,25 @@ async fn permission_check_uses_a_self_subject_access_review() {
 
 // ------------------------------------------------------------------ exec (verify)
 
-/// What the fake kubelet does for one exec: print to stdout and succeed, or fail with the
-/// message the API server relays.
-#[derive(Clone)]
-enum Exec {
-    Prints(Vec<u8>),
-    Fails(&'static str),
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(if b[i] == b'+' { b' ' } else { b[i] });
-        i += 1;
-    }
-    String::from_utf8(out).unwrap()
-}
-
-/// A websocket server speaking the exec side of `v4.channel.k8s.io`: stdout on channel 1,
-/// the final Status on channel 3. Records (path, command) of every exec.
-async fn exec_server(
-    answer: fn(&[String]) -> Exec,
-) -> (kube::Client, Arc<Mutex<Vec<(String, Vec<String>)>>>) {
-    use futures::SinkExt;
-    use tokio_tungstenite::tungstenite::Message;
-    use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    tokio::spawn(async move {
-        while let Ok((sock, _)) = listener.accept().await {
-            let log = log.clone();
-            tokio::spawn(async move {
-                let mut asked: Option<(String, Vec<String>)> = None;
-                // The callback's error type is tungstenite's, not ours to shrink.
-                #[allow(clippy::result_large_err)]
-                let cb = |req: &Request, mut resp: Response| {
-                    let path = req.uri().path().to_string();
-                    let command = req
-                        .uri()
-                        .query()
-                        .unwrap_or_default()
-                        .split('&')
-                        .filter_map(|kv| kv.strip_prefix("command="))
-                        .map(percent_decode)
-                        .collect();
-                    asked = Some((path, command));
-                    resp.headers_mut().insert(
-                        "sec-websocket-protocol",
-                        "v4.channel.k8s.io".parse().unwrap(),
-                    );
-                    Ok(resp)
-                };
-                let Ok(mut ws) = tokio_tungstenite::accept_hdr_async(sock, cb).await else {
-                    return;
-                };
-                let (path, command) = asked.unwrap();
-                let reply = answer(&command);
-                log.lock().unwrap().push((path, command));
-                let status = match reply {
-                    Exec::Prints(out) => {
-                        let mut frame = vec![1u8];
-                        frame.extend(out);
-                        ws.send(Message::binary(frame)).await.unwrap();
-                        json!({"metadata": {}, "status": "Success"})
-                    }
-                    Exec::Fails(message) => json!({"metadata": {}, "status": "Failure",
-                        "message": message, "reason": "InternalError", "code": 500}),
-                };
-                let mut frame = vec![3u8];
-                frame.extend(serde_json::to_vec(&status).unwrap());
-                ws.send(Message::binary(frame)).await.unwrap();
-                let _ = ws.close(None).await;
-            });
-        }
-    });
-    let config = kube::Config::new(format!("http://{addr}").parse().unwrap());
-    (kube::Client::try_from(config).unwrap(), seen)
-}
-
 const CANARY_FILE: &str = "CANARY-file-4e1a-do-not-print";
 const CANARY_ENV: &str = "CANARY-env-8d2b-do-not-print";
 
 #[tokio::test]
 async fn verify_execs_cat_and_fingerprints_file_and_process_environment() {
-    let (client, seen) = exec_server(|cmd| match cmd {
-        [c, p] if c == "cat" && p == "/mnt/secrets-store/secretalias" => {
-            Exec::Prints(CANARY_FILE.as_bytes().to_vec())
-        }
-        [c, p] if c == "cat" && p == "/proc/1/environ" => Exec::Prints(
-            format!("PATH=/bin\0SECRET_USERNAME={CANARY_ENV}\0HOME=/root\0").into_bytes(),
-        ),
-        _ => Exec::Fails("command terminated with non-zero exit code: exit code 1"),
-    })
+    let (url, seen) = exec_support::serve(
+        |cmd| match cmd {
+            [c, p] if c == "cat" && p == "/mnt/secrets-store/secretalias" => {
+                Exec::Prints(CANARY_FILE.as_bytes().to_vec())
+            }
+            [c, p] if c == "cat" && p == "/proc/1/environ" => Exec::Prints(
+                format!("PATH=/bin\0SECRET_USERNAME={CANARY_ENV}\0HOME=/root\0").into_bytes(),
+            ),
+            _ => Exec::Fails("command terminated with non-zero exit code: exit code 1"),
+        },
+        None,
+    )
     .await;
+    let client = exec_support::client(&url);
     let reading = KubeActions::new(client)
         .verify(
             "payments",
@@ -249,10 +163,11 @@ async fn verify_execs_cat_and_fingerprints_file_and_process_environment() {
 
 #[tokio::test]
 async fn distroless_containers_cannot_be_verified_and_say_why() {
-    let (client, seen) = exec_server(|_| {
+    let (url, seen) = exec_support::serve(|_| {
         Exec::Fails("OCI runtime exec failed: exec failed: unable to start container process: exec: \"cat\": executable file not found in $PATH: unknown")
-    })
+    }, None)
     .await;
+    let client = exec_support::client(&url);
     let reading = KubeActions::new(client)
         .verify(
             "payments",

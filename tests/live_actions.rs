@@ -1,11 +1,12 @@
 //! Actions on the running live source, end to end through the audit wrapper: the rotation
 //! test against Key Vault (in-process Azure transport: the SDK refuses bearer tokens over
-//! plain http), reveal from the vault and from a Kubernetes Secret, and verify up to the exec
-//! (the fake API server cannot upgrade to a websocket, so the exec itself fails; what is
-//! asked of it is asserted, and the comparison is unit-tested in `source::live::verify`).
-//! Canary values must never appear in an outcome message or the audit log.
+//! plain http), reveal from the vault and from a Kubernetes Secret, and verify in container
+//! (execs answered over a real websocket by `exec_support`, which fronts the fake API server;
+//! without it the exec fails, and what was asked is asserted). Canary values must never
+//! appear in an outcome message or the audit log.
 
 mod azure_support;
+mod exec_support;
 mod live_support;
 
 use std::path::PathBuf;
@@ -14,6 +15,7 @@ use std::time::Duration;
 
 use azure_core::http::Method;
 use azure_support::{FakeAzure, Route};
+use exec_support::Exec;
 use kvchain::action::reveal::{RevealTarget, Revealed};
 use kvchain::action::{Action, ActionOutcome};
 use kvchain::snapshot::{Observed, Snapshot};
@@ -43,14 +45,31 @@ struct Running {
 /// The `world()` cluster behind the audit wrapper, with Azure on `fake` (or `--no-azure`);
 /// returns once the first snapshot is out.
 async fn start(api: &FakeApi, fake: Option<&Arc<FakeAzure>>) -> Running {
+    start_on(api, fake, None).await
+}
+
+/// As [`start`]; with `exec`, the cluster URL is the exec front (`exec_support`), which
+/// answers execs itself and forwards everything else to the fake API server.
+async fn start_on(
+    api: &FakeApi,
+    fake: Option<&Arc<FakeAzure>>,
+    exec: Option<exec_support::Answer>,
+) -> Running {
     api.raw(
         "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
         json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
                "spec": {}, "status": {"allowed": true}}),
     );
     let server = api.serve().await;
-    let mut live = LiveSource::new(client(&server), "aks-test", Scope::All, no_azure())
-        .with_options(options());
+    let kube = match exec {
+        Some(answer) => {
+            let (url, _) = exec_support::serve(answer, Some(*server.address())).await;
+            exec_support::client(&url)
+        }
+        None => client(&server),
+    };
+    let mut live =
+        LiveSource::new(kube, "aks-test", Scope::All, no_azure()).with_options(options());
     if let Some(fake) = fake {
         live = live.with_azure_observer(azure_support::observer(fake, Duration::from_secs(60)));
     }
@@ -575,4 +594,71 @@ async fn verify_refused_without_exec_permission() {
         )
     );
     assert!(!api.requests().iter().any(|r| r.contains("/exec")));
+}
+
+/// `world()` with the pod reading `foosecret` through an env var, as the upstream
+/// Deployment does.
+fn world_with_env_consumer() -> FakeApi {
+    let api = world();
+    let mut p = pod("azure-sync", "Running");
+    p["spec"]["containers"][0]["env"] = json!([{"name": "SECRET_USERNAME",
+        "valueFrom": {"secretKeyRef": {"name": "foosecret", "key": "username"}}}]);
+    api.replace_silently(PODS, vec![p]);
+    api
+}
+
+fn verify_busybox() -> Action {
+    Action::Verify {
+        namespace: NS.into(),
+        pod: POD.into(),
+        container: "busybox".into(),
+    }
+}
+
+#[tokio::test]
+async fn verify_in_container_finds_the_file_fresh_and_the_env_stale() {
+    let mut run = start_on(
+        &world_with_env_consumer(),
+        None,
+        Some(|cmd| match cmd {
+            [c, p] if c == "cat" && p == "/mnt/secrets-store/secretalias" => {
+                Exec::Prints(CANARY.as_bytes().to_vec())
+            }
+            [c, p] if c == "cat" && p == "/proc/1/environ" => {
+                Exec::Prints(b"PATH=/bin\0SECRET_USERNAME=the-value-before-rotation\0".to_vec())
+            }
+            _ => Exec::Fails("command terminated with non-zero exit code: exit code 1"),
+        }),
+    )
+    .await;
+    let out = run.act(verify_busybox()).await;
+    assert!(out.ok, "{}", out.message);
+    assert_eq!(
+        out.message,
+        "file /mnt/secrets-store/secretalias: matches synced Secret foosecret (key username)\n\
+         env SECRET_USERNAME: differs from synced Secret foosecret (key username) (stale: restart needed)"
+    );
+    assert!(run.audit_lines().is_empty(), "verify is not a write");
+    run.assert_no_canary();
+}
+
+#[tokio::test]
+async fn verify_in_a_distroless_container_says_why_once() {
+    let mut run = start_on(
+        &world_with_env_consumer(),
+        None,
+        Some(|_| {
+            Exec::Fails("OCI runtime exec failed: exec failed: unable to start container process: exec: \"cat\": executable file not found in $PATH: unknown")
+        }),
+    )
+    .await;
+    let out = run.act(verify_busybox()).await;
+    assert!(!out.ok);
+    assert!(
+        out.message
+            .starts_with("cannot verify: the container has no `cat` (distroless image?)"),
+        "{}",
+        out.message
+    );
+    assert_eq!(out.message.lines().count(), 1, "{}", out.message);
 }
