@@ -9,6 +9,10 @@
 //! Startup lists run concurrently; the UI sees progress until every kind has listed once,
 //! then a snapshot per burst of changes. Failures degrade only what they touch (see
 //! [`errors`]).
+//!
+//! Actions and reveals ([`act`]) run off the loop, judged on the latest snapshot; Key Vault
+//! is reached through the Azure loop's [`VaultAccess`](crate::source::azure::VaultAccess)
+//! (same credential and transport as the observation), or refused with its reason.
 
 mod act;
 mod azure_loop;
