@@ -533,13 +533,7 @@ async fn forbidden_secret_reveal_names_the_permission() {
 async fn verify_checks_exec_permission_and_reads_the_planned_files() {
     let api = world();
     let mut run = start(&api, None).await;
-    let out = run
-        .act(Action::Verify {
-            namespace: NS.into(),
-            pod: POD.into(),
-            container: "busybox".into(),
-        })
-        .await;
+    let out = run.act(verify_busybox()).await;
     // The fake API server cannot upgrade to a websocket: the exec fails and says so.
     assert!(!out.ok);
     assert!(
@@ -579,13 +573,7 @@ async fn verify_refused_without_exec_permission() {
         json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
                "spec": {}, "status": {"allowed": false, "reason": "no RBAC policy matched"}}),
     );
-    let out = run
-        .act(Action::Verify {
-            namespace: NS.into(),
-            pod: POD.into(),
-            container: "busybox".into(),
-        })
-        .await;
+    let out = run.act(verify_busybox()).await;
     assert!(!out.ok);
     assert_eq!(
         out.message,

@@ -82,6 +82,15 @@ pub enum Status {
 }
 
 impl Status {
+    /// Worst first: the order counts and summaries list statuses in.
+    pub const WORST_FIRST: [Status; 5] = [
+        Status::Broken,
+        Status::Warning,
+        Status::Unknown,
+        Status::Pending,
+        Status::Ok,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Ok => "ok",

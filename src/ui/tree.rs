@@ -50,16 +50,10 @@ impl Counts {
         self.0.iter().sum()
     }
     pub fn worst(&self) -> Status {
-        [
-            Status::Broken,
-            Status::Warning,
-            Status::Unknown,
-            Status::Pending,
-            Status::Ok,
-        ]
-        .into_iter()
-        .find(|s| self.get(*s) > 0)
-        .unwrap_or(Status::Ok)
+        Status::WORST_FIRST
+            .into_iter()
+            .find(|s| self.get(*s) > 0)
+            .unwrap_or(Status::Ok)
     }
 }
 

@@ -57,13 +57,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         spans.push(Span::styled(" [read-only]", t.status(Status::Warning)));
     }
     let c = &app.tree.counts;
-    for s in [
-        Status::Broken,
-        Status::Warning,
-        Status::Unknown,
-        Status::Pending,
-        Status::Ok,
-    ] {
+    for s in Status::WORST_FIRST {
         // Zero counts of the in-between statuses are noise; broken and ok always show.
         if c.get(s) == 0 && !matches!(s, Status::Broken | Status::Ok) {
             continue;

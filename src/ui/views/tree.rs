@@ -66,13 +66,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
 fn counts_spans(app: &App, c: &Counts) -> Vec<Span<'static>> {
     let t = &app.theme;
     let mut v = Vec::new();
-    for s in [
-        Status::Broken,
-        Status::Warning,
-        Status::Unknown,
-        Status::Pending,
-        Status::Ok,
-    ] {
+    for s in Status::WORST_FIRST {
         let n = c.get(s);
         if n > 0 {
             v.push(Span::raw(" "));
