@@ -244,6 +244,17 @@ fn pinned(cx: &Ctx, link: &mut Link, o: &SpcObject, version: &str) {
     ));
 }
 
+/// Give objects computed for another pod of the same group this pod's mounted versions
+/// (`objects` is what [`check`] returned: one entry per SPC object, in order).
+pub(crate) fn set_mounted_versions(cx: &Ctx, objects: &mut [ChainObject]) {
+    let Some(p) = cx.params.as_deref() else {
+        return;
+    };
+    for (co, o) in objects.iter_mut().zip(&p.objects) {
+        co.mounted_version = mounted_version(cx, o);
+    }
+}
+
 /// The version the pod has mounted, from SPCPS `status.objects` (`<type>/<objectName>`).
 fn mounted_version(cx: &Ctx, o: &SpcObject) -> Option<String> {
     let st = cx.status?;
