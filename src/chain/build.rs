@@ -483,4 +483,57 @@ mod tests {
             assert_eq!(solo[0].objects, c.objects, "{}", c.pod);
         }
     }
+
+    #[test]
+    fn a_vault_whose_role_assignments_failed_leaves_other_vaults_known() {
+        let mut s = empty();
+        add_app(&mut s, "team-a", "api", 1);
+        add_app(&mut s, "team-b", "web", 1);
+        unmount(&mut s, "api");
+        unmount(&mut s, "web");
+        let failed = vault_name("team-a");
+        let reason = format!("cannot list role assignments on {failed}: 403 AuthorizationFailed");
+        s.azure
+            .role_assignments
+            .gaps
+            .namespaces
+            .insert(failed.clone(), reason.clone());
+        s.azure
+            .role_assignments
+            .items
+            .retain(|r| !r.scope.contains(&failed));
+        let chains = diagnose(&s);
+        let access = |pod: &str| chain(&chains, pod).link(LinkKind::Access).clone();
+        let a = access(&pod_name("api", 0));
+        assert_eq!(a.status, Status::Unknown, "{a:#?}");
+        assert!(a.facts.iter().any(|f| f.observed == reason), "{a:#?}");
+        assert!(
+            a.findings.is_empty(),
+            "no KVC501 from a listing that failed: {a:#?}"
+        );
+        let b = access(&pod_name("web", 0));
+        assert_eq!(b.status, Status::Ok, "{b:#?}");
+    }
+
+    #[test]
+    fn a_vault_that_could_not_be_looked_up_says_why() {
+        let mut s = empty();
+        add_app(&mut s, "team-a", "api", 1);
+        add_app(&mut s, "team-b", "web", 1);
+        unmount(&mut s, "api");
+        let failed = vault_name("team-a");
+        let reason = format!("cannot look up vault {failed}: 403 AuthorizationFailed");
+        s.azure.vaults.items.retain(|v| v.name != failed);
+        s.azure
+            .vaults
+            .gaps
+            .namespaces
+            .insert(failed.to_uppercase(), reason.clone());
+        let chains = diagnose(&s);
+        let a = chain(&chains, &pod_name("api", 0)).link(LinkKind::Access);
+        assert_eq!(a.status, Status::Unknown);
+        assert!(a.facts.iter().any(|f| f.observed == reason), "{a:#?}");
+        let b = chain(&chains, &pod_name("web", 0)).link(LinkKind::Access);
+        assert_eq!(b.status, Status::Ok, "{b:#?}");
+    }
 }

@@ -62,10 +62,11 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
                     Status::Unknown
                 };
                 unknown_reason.get_or_insert_with(|| {
-                    if cx.snap().azure.vaults.gaps.all.is_some() {
-                        cx.snap().azure.vaults.gaps.all.clone().unwrap_or_default()
-                    } else {
-                        format!("{} {} in {vault} not looked up", t.as_str(), o.object_name)
+                    match super::access::vault_gap(&cx.snap().azure.vaults.gaps, &vault) {
+                        Some(reason) => reason.to_string(),
+                        None => {
+                            format!("{} {} in {vault} not looked up", t.as_str(), o.object_name)
+                        }
                     }
                 });
                 out.push(co);
