@@ -54,12 +54,16 @@ fn run(snapshot: &Snapshot, detail: bool, want: impl Fn(&PodObs) -> bool) -> Vec
     let mut chains = if threads > 1 {
         // Chains are independent given the shared, read-only index: split the pods into
         // contiguous runs (so the output order stays the pods' order) and join in order.
+        // The last run is done on this thread: its allocator heap is warm from earlier calls
+        // (a fresh thread's is not) and the caller frees these chains without crossing threads.
         let per = pods.len().div_ceil(threads);
         std::thread::scope(|scope| {
-            let workers: Vec<_> = pods
-                .chunks(per)
+            let mut parts = pods.chunks(per);
+            let own = parts.next_back().unwrap_or_default();
+            let workers: Vec<_> = parts
                 .map(|part| scope.spawn(|| chains_of(&ix, part, detail)))
                 .collect();
+            let own = chains_of(&ix, own, detail);
             let mut all = Vec::with_capacity(pods.len());
             for w in workers {
                 match w.join() {
@@ -67,6 +71,7 @@ fn run(snapshot: &Snapshot, detail: bool, want: impl Fn(&PodObs) -> bool) -> Vec
                     Err(panic) => std::panic::resume_unwind(panic),
                 }
             }
+            all.extend(own);
             all
         })
     } else {
