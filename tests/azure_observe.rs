@@ -613,9 +613,9 @@ async fn subscriptions_flag_scopes_the_resource_graph_queries() {
 }
 
 #[tokio::test]
-async fn forbidden_role_assignments_on_an_rbac_vault_make_access_unknown_everywhere() {
-    // On an RBAC vault a missing listing is not "no assignments": readers that only look at
-    // `gaps.all` must see it too.
+async fn forbidden_role_assignments_are_a_gap_of_that_vault_only() {
+    // A missing listing is not "no assignments": each vault whose listing failed says why,
+    // and no global gap makes every other vault's access unknown (the engine asks per vault).
     let fake = Arc::new(contoso_with_first(
         Route::get(
             ARM,
@@ -627,8 +627,9 @@ async fn forbidden_role_assignments_on_an_rbac_vault_make_access_unknown_everywh
         .reply(403, fixture("error-authorization-failed.json")),
     ));
     let obs = observer(&fake, HOUR).observe(&contoso_wanted()).await;
+    assert_eq!(obs.role_assignments.gaps.all, None);
     assert_eq!(
-        obs.role_assignments.gaps.all.as_deref(),
+        obs.role_assignments.unknown_in("kv-rbac"),
         Some("cannot list role assignments on kv-rbac: 403 AuthorizationFailed")
     );
     assert_eq!(
@@ -668,7 +669,8 @@ async fn failed_vault_lookup_is_a_gap_not_a_missing_vault() {
         obs.vaults.unknown_in("kv-rbac"),
         Some("cannot look up vault kv-rbac: 403 AuthorizationFailed")
     );
-    assert!(obs.vaults.gaps.all.is_some());
+    // Only that vault: others looked up in the same refresh stay known.
+    assert_eq!(obs.vaults.gaps.all, None);
     // The data plane may still answer when ARM cannot.
     assert!(matches!(
         object(&obs, "kv-rbac", ObjectType::Key, "signing-key"),

@@ -38,23 +38,32 @@ pub fn explain(snapshot: &Snapshot, id: &str) -> Option<Chain> {
 /// Below this many pods one thread is faster than spawning more.
 const PARALLEL_FROM: usize = 2048;
 
-fn run(snapshot: &Snapshot, detail: bool, want: impl Fn(&PodObs) -> bool) -> Vec<Chain> {
-    let ix = Index::build(snapshot);
-    let pods: Vec<&PodObs> = snapshot.pods.items.iter().filter(|p| want(p)).collect();
-    let threads = if pods.len() >= PARALLEL_FROM {
+/// Threads worth using for `pods` pods (one below [`PARALLEL_FROM`]).
+pub(super) fn threads_for(pods: usize) -> usize {
+    if pods >= PARALLEL_FROM {
         std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
     } else {
         1
-    };
+    }
+}
+
+fn run(snapshot: &Snapshot, detail: bool, want: impl Fn(&PodObs) -> bool) -> Vec<Chain> {
+    let ix = Index::build(snapshot);
+    let pods: Vec<&PodObs> = snapshot.pods.items.iter().filter(|p| want(p)).collect();
+    let threads = threads_for(pods.len());
     let mut chains = if threads > 1 {
         // Chains are independent given the shared, read-only index: split the pods into
         // contiguous runs (so the output order stays the pods' order) and join in order.
+        // The last run is done on this thread: its allocator heap is warm from earlier calls
+        // (a fresh thread's is not) and the caller frees these chains without crossing threads.
         let per = pods.len().div_ceil(threads);
         std::thread::scope(|scope| {
-            let workers: Vec<_> = pods
-                .chunks(per)
+            let mut parts = pods.chunks(per);
+            let own = parts.next_back().unwrap_or_default();
+            let workers: Vec<_> = parts
                 .map(|part| scope.spawn(|| chains_of(&ix, part, detail)))
                 .collect();
+            let own = chains_of(&ix, own, detail);
             let mut all = Vec::with_capacity(pods.len());
             for w in workers {
                 match w.join() {
@@ -62,6 +71,7 @@ fn run(snapshot: &Snapshot, detail: bool, want: impl Fn(&PodObs) -> bool) -> Vec
                     Err(panic) => std::panic::resume_unwind(panic),
                 }
             }
+            all.extend(own);
             all
         })
     } else {
@@ -73,14 +83,39 @@ fn run(snapshot: &Snapshot, detail: bool, want: impl Fn(&PodObs) -> bool) -> Vec
 
 fn chains_of(ix: &Index<'_>, pods: &[&PodObs], detail: bool) -> Vec<Chain> {
     let mut chains = Vec::with_capacity(pods.len());
+    let mut shared = HashMap::default();
     for pod in pods {
         for volume in &pod.volumes {
-            if let Some(chain) = diagnose_volume(ix, pod, volume, detail) {
+            if let Some(chain) = diagnose_volume(ix, &mut shared, pod, volume, detail) {
                 chains.push(chain);
             }
         }
     }
     chains
+}
+
+/// The links whose outcome does not depend on the pod itself (see [`GroupKey`]).
+const GROUP_LINKS: [LinkKind; 4] = [
+    LinkKind::Identity,
+    LinkKind::Federation,
+    LinkKind::Access,
+    LinkKind::VaultObject,
+];
+
+/// What the identity, federation, access and vault-object links read: the SecretProviderClass
+/// (its own parameters, no pod override), the service account (the federated subject), the
+/// nodePublishSecretRef and whether the pod has it mounted (links it proves). Replicas share
+/// all four, so a 10,000-pod world runs those rules once per group, not once per pod.
+type GroupKey<'a> = (*const SpcObs, &'a str, Option<&'a str>, bool);
+
+/// The group links as computed for the first pod of a group, and what they fill in for later
+/// links. Objects carry the first pod's mounted versions: each pod replaces them with its own.
+struct Group<'a> {
+    mode: AuthMode,
+    identity: Option<&'a ManagedIdentityObs>,
+    vault: Option<&'a VaultObs>,
+    links: [Link; 4],
+    objects: Vec<ChainObject>,
 }
 
 /// The volume's CSI wiring if it mounts, or clearly means to mount, a SecretProviderClass.
@@ -157,6 +192,7 @@ fn merged<'a>(spc: &'a SpcObs, attributes: &BTreeMap<String, String>) -> Cow<'a,
 
 fn diagnose_volume<'a>(
     ix: &'a Index<'a>,
+    shared: &mut HashMap<GroupKey<'a>, Group<'a>>,
     pod: &'a PodObs,
     volume: &'a VolumeObs,
     detail: bool,
@@ -209,10 +245,7 @@ fn diagnose_volume<'a>(
         .collect();
     rules::pod::check(&mut cx, &mut links[LinkKind::Pod.index()]);
     rules::service_account::check(&mut cx, &mut links[LinkKind::ServiceAccount.index()]);
-    rules::identity::check(&mut cx, &mut links[LinkKind::Identity.index()]);
-    rules::federation::check(&mut cx, &mut links[LinkKind::Federation.index()]);
-    rules::access::check(&mut cx, &mut links[LinkKind::Access.index()]);
-    let objects = rules::vault_object::check(&mut cx, &mut links[LinkKind::VaultObject.index()]);
+    let objects = group_links(&mut cx, shared, &mut links);
     rules::mount::check(&mut cx, &mut links[LinkKind::Mount.index()]);
     rules::sync::check(&mut cx, &mut links[LinkKind::Sync.index()]);
     rules::consumers::check(&mut cx, &mut links[LinkKind::Consumers.index()]);
@@ -247,6 +280,51 @@ fn diagnose_volume<'a>(
     })
 }
 
+/// Run the identity, federation, access and vault-object rules, or reuse their outcome for
+/// the pod's group (same SPC parameters, service account and mount state).
+fn group_links<'a>(
+    cx: &mut Ctx<'a>,
+    shared: &mut HashMap<GroupKey<'a>, Group<'a>>,
+    links: &mut [Link],
+) -> Vec<ChainObject> {
+    let key = match (cx.spc, &cx.params) {
+        // A pod overriding parameters has its own parse: nothing to share.
+        (Some(spc), Some(Cow::Borrowed(_))) => Some((
+            std::ptr::from_ref(spc),
+            cx.pod.service_account.as_str(),
+            cx.node_publish_secret,
+            cx.mounted(),
+        )),
+        _ => None,
+    };
+    if let Some(g) = key.and_then(|k| shared.get(&k)) {
+        cx.mode = g.mode.clone();
+        cx.identity = g.identity;
+        cx.vault = g.vault;
+        for (kind, link) in GROUP_LINKS.iter().zip(&g.links) {
+            links[kind.index()].clone_from(link);
+        }
+        let mut objects = g.objects.clone();
+        rules::vault_object::set_mounted_versions(cx, &mut objects);
+        return objects;
+    }
+    rules::identity::check(cx, &mut links[LinkKind::Identity.index()]);
+    rules::federation::check(cx, &mut links[LinkKind::Federation.index()]);
+    rules::access::check(cx, &mut links[LinkKind::Access.index()]);
+    let objects = rules::vault_object::check(cx, &mut links[LinkKind::VaultObject.index()]);
+    if let Some(k) = key {
+        let group = Group {
+            mode: cx.mode.clone(),
+            identity: cx.identity,
+            vault: cx.vault,
+            links: GROUP_LINKS.map(|kind| links[kind.index()].clone()),
+            objects: objects.clone(),
+        };
+        shared.insert(k, group);
+    }
+    objects
+}
+
 /// Mount/sync events about this pod that concern this volume, classified once.
 fn chain_events<'a>(
     ix: &Index<'a>,
@@ -268,17 +346,19 @@ fn chain_events<'a>(
         .filter(|e| events::volume_of(&e.message).is_none_or(|v| v == volume.name))
         .filter(|e| {
             // Driver sync events name the SPC (`spc <ns>/<name>`): keep only ours.
-            let tag = format!("spc {}/", pod.namespace);
-            match e.message.find(&tag) {
-                Some(i) => {
-                    let rest = &e.message[i + tag.len()..];
-                    rest.split([' ', ',', ':']).next() == Some(spc_name)
-                }
-                None => true,
-            }
+            spc_named_in(&e.message, &pod.namespace).is_none_or(|name| name == spc_name)
         })
         .map(|e| (events::classify_event(&e.reason, &e.message), *e))
         .collect()
+}
+
+/// The SPC name after the first `spc <ns>/` in a driver message, without building the tag.
+fn spc_named_in<'m>(message: &'m str, ns: &str) -> Option<&'m str> {
+    // "spc " cannot overlap itself, so its matches are all the places the tag can start.
+    message.match_indices("spc ").find_map(|(i, _)| {
+        let rest = message[i + 4..].strip_prefix(ns)?.strip_prefix('/')?;
+        rest.split([' ', ',', ':']).next()
+    })
 }
 
 /// Fold findings into the link status; the worst finding names the link when it decides it.
@@ -361,5 +441,104 @@ fn dedupe_ids(chains: &mut [Chain]) {
         if let Some(w) = &c.workload {
             c.id = format!("{}#{}", c.id, w.kind);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::testkit::*;
+
+    fn chain<'c>(chains: &'c [Chain], pod: &str) -> &'c Chain {
+        chains
+            .iter()
+            .find(|c| c.pod == pod)
+            .expect("a chain for the pod")
+    }
+
+    #[test]
+    fn replicas_share_group_links_but_keep_their_own_mount_state_and_versions() {
+        let mut s = empty();
+        add_app(&mut s, NS, APP, 3);
+        // Replica 1 mounted an older version; replica 2 has not mounted yet.
+        let (p1, p2) = (pod_name(APP, 1), pod_name(APP, 2));
+        for st in &mut s.spc_statuses.items {
+            if st.pod_name == p1 {
+                st.objects[0].version = V2.into();
+            }
+        }
+        s.spc_statuses.items.retain(|st| st.pod_name != p2);
+        s.azure.role_assignments.gaps.all = Some("role assignments: 403".into());
+        let chains = diagnose(&s);
+        assert_eq!(chains.len(), 3);
+        let mounted = |c: &Chain| c.objects[0].mounted_version.clone();
+        assert_eq!(mounted(chain(&chains, &pod_name(APP, 0))), Some(V1.into()));
+        assert_eq!(mounted(chain(&chains, &p1)), Some(V2.into()));
+        assert_eq!(mounted(chain(&chains, &p2)), None);
+        // A mount proves the access the unknown assignments cannot; no mount does not.
+        let access = |c: &Chain| c.link(LinkKind::Access).status;
+        assert_eq!(access(chain(&chains, &p1)), Status::Ok);
+        assert_eq!(access(chain(&chains, &p2)), Status::Unknown);
+        // Whatever was shared, each chain equals what a diagnosis of its pod alone gives.
+        for c in &chains {
+            let mut alone = s.clone();
+            alone.pods.items.retain(|p| p.name == c.pod);
+            let solo = diagnose(&alone);
+            assert_eq!(solo[0].links, c.links, "{}", c.pod);
+            assert_eq!(solo[0].objects, c.objects, "{}", c.pod);
+        }
+    }
+
+    #[test]
+    fn a_vault_whose_role_assignments_failed_leaves_other_vaults_known() {
+        let mut s = empty();
+        add_app(&mut s, "team-a", "api", 1);
+        add_app(&mut s, "team-b", "web", 1);
+        unmount(&mut s, "api");
+        unmount(&mut s, "web");
+        let failed = vault_name("team-a");
+        let reason = format!("cannot list role assignments on {failed}: 403 AuthorizationFailed");
+        s.azure
+            .role_assignments
+            .gaps
+            .namespaces
+            .insert(failed.clone(), reason.clone());
+        s.azure
+            .role_assignments
+            .items
+            .retain(|r| !r.scope.contains(&failed));
+        let chains = diagnose(&s);
+        let access = |pod: &str| chain(&chains, pod).link(LinkKind::Access).clone();
+        let a = access(&pod_name("api", 0));
+        assert_eq!(a.status, Status::Unknown, "{a:#?}");
+        assert!(a.facts.iter().any(|f| f.observed == reason), "{a:#?}");
+        assert!(
+            a.findings.is_empty(),
+            "no KVC501 from a listing that failed: {a:#?}"
+        );
+        let b = access(&pod_name("web", 0));
+        assert_eq!(b.status, Status::Ok, "{b:#?}");
+    }
+
+    #[test]
+    fn a_vault_that_could_not_be_looked_up_says_why() {
+        let mut s = empty();
+        add_app(&mut s, "team-a", "api", 1);
+        add_app(&mut s, "team-b", "web", 1);
+        unmount(&mut s, "api");
+        let failed = vault_name("team-a");
+        let reason = format!("cannot look up vault {failed}: 403 AuthorizationFailed");
+        s.azure.vaults.items.retain(|v| v.name != failed);
+        s.azure
+            .vaults
+            .gaps
+            .namespaces
+            .insert(failed.to_uppercase(), reason.clone());
+        let chains = diagnose(&s);
+        let a = chain(&chains, &pod_name("api", 0)).link(LinkKind::Access);
+        assert_eq!(a.status, Status::Unknown);
+        assert!(a.facts.iter().any(|f| f.observed == reason), "{a:#?}");
+        let b = chain(&chains, &pod_name("web", 0)).link(LinkKind::Access);
+        assert_eq!(b.status, Status::Ok, "{b:#?}");
     }
 }

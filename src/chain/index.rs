@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap as StdHashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::OnceLock;
 
 use crate::snapshot::*;
 
@@ -100,8 +101,10 @@ pub(crate) struct Index<'a> {
     pub spcps: HashMap<(&'a str, &'a str, &'a str), &'a SpcPodStatusObs>,
     /// (namespace, spc) → number of pods with the SPC mounted right now.
     pub mounted_per_spc: HashMap<Key<'a>, usize>,
-    /// (namespace, spc) → pods (and templates) whose volumes reference the SPC.
-    pub spc_users: HashMap<Key<'a>, Vec<&'a PodObs>>,
+    /// (namespace, spc) → how many pod (and template) volumes reference the SPC. Only the
+    /// throttling estimate (KVC704, from an event) needs it: built on first use, not per call.
+    /// Owned names (namespace → SPC → count): a borrowed key would make `Index` invariant.
+    spc_users: OnceLock<HashMap<String, HashMap<String, usize>>>,
     pub secrets: HashMap<Key<'a>, &'a SecretObs>,
     /// (namespace, secret) → pods consuming it.
     pub secret_consumers: HashMap<Key<'a>, Vec<Consumer<'a>>>,
@@ -123,16 +126,34 @@ pub(crate) struct Index<'a> {
 
 impl<'a> Index<'a> {
     pub fn build(snap: &'a Snapshot) -> Self {
+        // Both halves are memory-bound walks over thousands of scattered objects, and this is
+        // the serial part of a large diagnosis: build the pod half on a second thread.
+        if super::build::threads_for(snap.pods.items.len()) > 1 {
+            std::thread::scope(|scope| {
+                let pods = scope.spawn(|| PodJoins::build(snap));
+                let ix = Self::without_pods(snap);
+                match pods.join() {
+                    Ok(pods) => ix.with_pods(pods),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            })
+        } else {
+            Self::without_pods(snap).with_pods(PodJoins::build(snap))
+        }
+    }
+
+    /// Every join but those over pods, SPC pod statuses and events ([`PodJoins`]).
+    fn without_pods(snap: &'a Snapshot) -> Self {
         let az = &snap.azure;
         let mut ix = Index {
             snap,
             spcs: map(snap.spcs.items.len()),
             service_accounts: map(snap.service_accounts.items.len()),
-            spcps: map(snap.spc_statuses.items.len()),
-            mounted_per_spc: map(snap.spcs.items.len()),
-            spc_users: map(snap.spcs.items.len()),
+            spcps: map(0),
+            mounted_per_spc: map(0),
+            spc_users: OnceLock::new(),
             secrets: map(snap.secrets.items.len()),
-            secret_consumers: map(snap.secrets.items.len()),
+            secret_consumers: map(0),
             ingress_tls: map(0),
             pod_events: map(0),
             workloads: map(snap.workloads.items.len()),
@@ -147,20 +168,8 @@ impl<'a> Index<'a> {
         for sa in &snap.service_accounts.items {
             ix.service_accounts.insert((&sa.namespace, &sa.name), sa);
         }
-        for st in &snap.spc_statuses.items {
-            ix.spcps
-                .insert((&st.namespace, &st.pod_name, &st.spc_name), st);
-            if st.mounted {
-                *ix.mounted_per_spc
-                    .entry((&st.namespace, &st.spc_name))
-                    .or_default() += 1;
-            }
-        }
         for s in &snap.secrets.items {
             ix.secrets.insert((&s.namespace, &s.name), s);
-        }
-        for pod in &snap.pods.items {
-            ix.add_pod(pod);
         }
         for ing in &snap.ingresses.items {
             for s in &ing.tls_secrets {
@@ -168,14 +177,6 @@ impl<'a> Index<'a> {
                     .entry((&ing.namespace, s))
                     .or_default()
                     .push(ing);
-            }
-        }
-        for e in &snap.events.items {
-            if e.involved_kind == "Pod" && crate::chain::events::is_relevant_reason(&e.reason) {
-                ix.pod_events
-                    .entry((&e.namespace, &e.involved_name))
-                    .or_default()
-                    .push(e);
             }
         }
         for w in &snap.workloads.items {
@@ -197,48 +198,34 @@ impl<'a> Index<'a> {
         ix
     }
 
-    fn add_pod(&mut self, pod: &'a PodObs) {
-        let ns = pod.namespace.as_str();
-        for v in &pod.volumes {
-            match &v.source {
-                VolumeSourceObs::Csi { attributes, .. } => {
-                    if let Some(spc) = attributes.get(SPC_ATTRIBUTE) {
-                        self.spc_users.entry((ns, spc)).or_default().push(pod);
-                    }
-                }
-                VolumeSourceObs::Secret { secret_name, .. } => {
-                    self.consumer(ns, secret_name, pod, Use::Volume { volume: &v.name });
-                }
-                VolumeSourceObs::Projected { secrets, .. } => {
-                    for s in secrets {
-                        self.consumer(ns, s, pod, Use::Volume { volume: &v.name });
-                    }
-                }
-                VolumeSourceObs::Other => {}
-            }
-        }
-        for c in &pod.containers {
-            for e in &c.env {
-                if let EnvSourceObs::SecretKey { secret, key, .. } = &e.source {
-                    let how = Use::Env {
-                        container: c,
-                        var: &e.name,
-                        key,
-                    };
-                    self.consumer(ns, secret, pod, how);
-                }
-            }
-            for s in &c.env_from_secrets {
-                self.consumer(ns, s, pod, Use::EnvFrom { container: c });
-            }
-        }
+    fn with_pods(mut self, pods: PodJoins<'a>) -> Self {
+        self.spcps = pods.spcps;
+        self.mounted_per_spc = pods.mounted_per_spc;
+        self.secret_consumers = pods.secret_consumers;
+        self.pod_events = pods.pod_events;
+        self
     }
 
-    fn consumer(&mut self, ns: &'a str, secret: &'a str, pod: &'a PodObs, how: Use<'a>) {
-        self.secret_consumers
-            .entry((ns, secret))
-            .or_default()
-            .push(Consumer { pod, how });
+    /// Pod (and template) volumes referencing SecretProviderClass `spc` in `ns`, if any.
+    pub fn spc_users(&self, ns: &str, spc: &str) -> Option<usize> {
+        let users = self.spc_users.get_or_init(|| {
+            let mut users: HashMap<String, HashMap<String, usize>> = map(0);
+            for pod in &self.snap.pods.items {
+                for v in &pod.volumes {
+                    if let VolumeSourceObs::Csi { attributes, .. } = &v.source
+                        && let Some(spc) = attributes.get(SPC_ATTRIBUTE)
+                    {
+                        *users
+                            .entry(pod.namespace.clone())
+                            .or_default()
+                            .entry(spc.clone())
+                            .or_default() += 1;
+                    }
+                }
+            }
+            users
+        });
+        users.get(ns)?.get(spc).copied()
     }
 
     pub fn identity(&self, client_id: &str) -> Option<&'a ManagedIdentityObs> {
@@ -295,6 +282,86 @@ impl<'a> Index<'a> {
 
     pub fn workload(&self, ns: &str, kind: &str, name: &str) -> Option<&'a WorkloadObs> {
         self.workloads.get(&(ns, kind, name)).copied()
+    }
+}
+
+/// The joins keyed by pod: as many entries as pods, so the larger half of [`Index::build`].
+struct PodJoins<'a> {
+    spcps: HashMap<(&'a str, &'a str, &'a str), &'a SpcPodStatusObs>,
+    mounted_per_spc: HashMap<Key<'a>, usize>,
+    secret_consumers: HashMap<Key<'a>, Vec<Consumer<'a>>>,
+    pod_events: HashMap<Key<'a>, Vec<&'a EventObs>>,
+}
+
+impl<'a> PodJoins<'a> {
+    fn build(snap: &'a Snapshot) -> Self {
+        let mut ix = PodJoins {
+            spcps: map(snap.spc_statuses.items.len()),
+            mounted_per_spc: map(snap.spcs.items.len()),
+            secret_consumers: map(snap.secrets.items.len()),
+            pod_events: map(0),
+        };
+        for st in &snap.spc_statuses.items {
+            ix.spcps
+                .insert((&st.namespace, &st.pod_name, &st.spc_name), st);
+            if st.mounted {
+                *ix.mounted_per_spc
+                    .entry((&st.namespace, &st.spc_name))
+                    .or_default() += 1;
+            }
+        }
+        for pod in &snap.pods.items {
+            ix.add_pod(pod);
+        }
+        for e in &snap.events.items {
+            if e.involved_kind == "Pod" && crate::chain::events::is_relevant_reason(&e.reason) {
+                ix.pod_events
+                    .entry((&e.namespace, &e.involved_name))
+                    .or_default()
+                    .push(e);
+            }
+        }
+        ix
+    }
+
+    fn add_pod(&mut self, pod: &'a PodObs) {
+        let ns = pod.namespace.as_str();
+        for v in &pod.volumes {
+            match &v.source {
+                VolumeSourceObs::Csi { .. } => {}
+                VolumeSourceObs::Secret { secret_name, .. } => {
+                    self.consumer(ns, secret_name, pod, Use::Volume { volume: &v.name });
+                }
+                VolumeSourceObs::Projected { secrets, .. } => {
+                    for s in secrets {
+                        self.consumer(ns, s, pod, Use::Volume { volume: &v.name });
+                    }
+                }
+                VolumeSourceObs::Other => {}
+            }
+        }
+        for c in &pod.containers {
+            for e in &c.env {
+                if let EnvSourceObs::SecretKey { secret, key, .. } = &e.source {
+                    let how = Use::Env {
+                        container: c,
+                        var: &e.name,
+                        key,
+                    };
+                    self.consumer(ns, secret, pod, how);
+                }
+            }
+            for s in &c.env_from_secrets {
+                self.consumer(ns, s, pod, Use::EnvFrom { container: c });
+            }
+        }
+    }
+
+    fn consumer(&mut self, ns: &'a str, secret: &'a str, pod: &'a PodObs, how: Use<'a>) {
+        self.secret_consumers
+            .entry((ns, secret))
+            .or_default()
+            .push(Consumer { pod, how });
     }
 }
 

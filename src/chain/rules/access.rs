@@ -7,7 +7,7 @@ use super::{set, unknown};
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::model::{Fact, Link, Status};
-use crate::snapshot::{ObjectType, Observed, RoleAssignmentObs, VaultObs};
+use crate::snapshot::{Gaps, ObjectType, Observed, RoleAssignmentObs, VaultObs};
 
 /// The data action the provider's read of each object type needs.
 pub(crate) fn needed_action(t: ObjectType) -> &'static str {
@@ -85,6 +85,17 @@ fn policy_allows(perms: &[String]) -> bool {
         .any(|p| p.eq_ignore_ascii_case("get") || p.eq_ignore_ascii_case("all"))
 }
 
+/// Why `vault` (named as the SPC wrote it) could not be observed: a failure for every vault
+/// (`gaps.all`), or for that one (keyed by vault name; Key Vault names ignore case).
+pub(crate) fn vault_gap<'g>(gaps: &'g Gaps, vault: &str) -> Option<&'g str> {
+    gaps.reason_for(vault).or_else(|| {
+        gaps.namespaces
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(vault))
+            .map(|(_, reason)| reason.as_str())
+    })
+}
+
 pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     let Some(p) = cx.params.clone() else {
         set(link, Status::Pending, "no SPC");
@@ -97,14 +108,10 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             if cx.mounted() {
                 set(link, Status::Ok, "proven by mount");
             } else {
-                let reason = cx
-                    .snap()
-                    .azure
-                    .vaults
-                    .gaps
-                    .all
-                    .clone()
-                    .unwrap_or_else(|| format!("vault {vault_name} not visible to kvchain"));
+                let reason = vault_gap(&cx.snap().azure.vaults.gaps, &vault_name).map_or_else(
+                    || format!("vault {vault_name} not visible to kvchain"),
+                    str::to_string,
+                );
                 unknown(link, "vault unknown", &reason);
             }
             return;
@@ -147,7 +154,8 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 .collect()
         })
         .unwrap_or_default();
-    let assignments_known = match &cx.snap().azure.role_assignments.gaps.all {
+    // Only this vault's listing matters: another vault's failure leaves this verdict known.
+    let assignments_known = match vault_gap(&cx.snap().azure.role_assignments.gaps, &vault_name) {
         Some(reason) => {
             if vault.rbac {
                 if cx.mounted() {

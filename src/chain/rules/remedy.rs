@@ -371,7 +371,7 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
         KVC601 => (format!("KeyVault/{}", cx.keyvault()), format!("an object of SecretProviderClass {} is not in Key Vault {}", cx.spc_name, cx.keyvault())),
         KVC602 => (format!("KeyVault/{}", cx.keyvault()), format!("an object of SecretProviderClass {} is disabled in Key Vault {}", cx.spc_name, cx.keyvault())),
         KVC704 => {
-            let pods = cx.ix.spc_users.get(&(cx.ns(), cx.spc_name)).map_or(1, Vec::len);
+            let pods = cx.ix.spc_users(cx.ns(), cx.spc_name).unwrap_or(1);
             let objects = cx.params.as_deref().map_or(1, |p| p.objects.len().max(1));
             let poll = cx
                 .snap()

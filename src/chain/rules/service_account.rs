@@ -38,7 +38,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     };
     set(link, Status::Ok, sa_name);
     // Only workload identity reads the SA's identity; other modes don't care.
-    let Some(spc_client) = cx.params.as_deref().and_then(|p| p.client_id.clone()) else {
+    let Some(spc_client) = cx.params.as_deref().and_then(|p| p.client_id.as_deref()) else {
         return;
     };
     let wi = cx.params.as_deref().is_some_and(|p| {
@@ -49,9 +49,8 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     }
     let annotated = sa.annotations.get(CLIENT_ID);
     let seen = annotated.map_or("(none)", String::as_str);
-    if cx.detail || !seen.trim().eq_ignore_ascii_case(&spc_client) {
-        link.facts
-            .push(Fact::compare(CLIENT_ID, seen, spc_client.as_str()));
+    if cx.detail || !seen.trim().eq_ignore_ascii_case(spc_client) {
+        link.facts.push(Fact::compare(CLIENT_ID, seen, spc_client));
     }
     match annotated {
         None => {
@@ -67,7 +66,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 fix,
             ));
         }
-        Some(a) if !a.trim().eq_ignore_ascii_case(&spc_client) => {
+        Some(a) if !a.trim().eq_ignore_ascii_case(spc_client) => {
             let (confirm, fix) = remedy::commands(cx, Code::KVC204);
             link.findings.push(cx.finding(
                 Code::KVC204,

@@ -62,10 +62,11 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
                     Status::Unknown
                 };
                 unknown_reason.get_or_insert_with(|| {
-                    if cx.snap().azure.vaults.gaps.all.is_some() {
-                        cx.snap().azure.vaults.gaps.all.clone().unwrap_or_default()
-                    } else {
-                        format!("{} {} in {vault} not looked up", t.as_str(), o.object_name)
+                    match super::access::vault_gap(&cx.snap().azure.vaults.gaps, &vault) {
+                        Some(reason) => reason.to_string(),
+                        None => {
+                            format!("{} {} in {vault} not looked up", t.as_str(), o.object_name)
+                        }
                     }
                 });
                 out.push(co);
@@ -242,6 +243,17 @@ fn pinned(cx: &Ctx, link: &mut Link, o: &SpcObject, version: &str) {
             &format!("objects[{}].objectVersion: \"\" (latest)", o.index),
         ),
     ));
+}
+
+/// Give objects computed for another pod of the same group this pod's mounted versions
+/// (`objects` is what [`check`] returned: one entry per SPC object, in order).
+pub(crate) fn set_mounted_versions(cx: &Ctx, objects: &mut [ChainObject]) {
+    let Some(p) = cx.params.as_deref() else {
+        return;
+    };
+    for (co, o) in objects.iter_mut().zip(&p.objects) {
+        co.mounted_version = mounted_version(cx, o);
+    }
 }
 
 /// The version the pod has mounted, from SPCPS `status.objects` (`<type>/<objectName>`).

@@ -3,9 +3,8 @@
 //!
 //! Gap keys: `identities` come from one query, so a failure is global (`gaps.all`);
 //! `vaults` and `role_assignments` are per vault, keyed by the vault name as the SPC wrote it
-//! (`Coll::unknown_in(vault)`). Because a reader that only checks `gaps.all` would take a
-//! missing listing for "no assignments", `gaps.all` is also set when a failure can change an
-//! access verdict: a vault look-up that failed, or role assignments of an RBAC vault.
+//! (`Coll::unknown_in(vault)`): one vault that cannot be read leaves the others known (the
+//! engine asks per vault).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -69,7 +68,6 @@ pub fn vaults(lookups: &[(String, VaultLookup)]) -> Coll<VaultObs> {
             Ok((_, Ok(None))) => {}
             Ok((_, Err(e))) => {
                 let reason = format!("cannot look up vault {name}: {}", e.reason);
-                out.gaps.all.get_or_insert_with(|| reason.clone());
                 out.gaps.namespaces.insert(name.clone(), reason);
             }
             Err(reason) => {
@@ -97,7 +95,6 @@ pub fn relevant_assignments(
     for AssignmentsOf {
         vault: name,
         cloud,
-        rbac,
         result: r,
     } in per_vault
     {
@@ -109,9 +106,6 @@ pub fn relevant_assignments(
             ),
             Err(e) => {
                 let reason = format!("cannot list role assignments on {name}: {}", e.reason);
-                if *rbac {
-                    gaps.all.get_or_insert_with(|| reason.clone());
-                }
                 gaps.namespaces.insert(name.to_string(), reason);
             }
         }
@@ -123,8 +117,6 @@ pub fn relevant_assignments(
 pub struct AssignmentsOf<'a> {
     pub vault: &'a str,
     pub cloud: Cloud,
-    /// The vault uses Azure RBAC (assignments decide access).
-    pub rbac: bool,
     pub result: &'a Fetched<Vec<AssignmentRow>>,
 }
 

@@ -302,10 +302,9 @@ impl AzureObserver {
         let per_vault: Vec<assemble::AssignmentsOf> = found_vaults
             .iter()
             .zip(&assignments)
-            .map(|((name, (cloud, v)), r)| assemble::AssignmentsOf {
+            .map(|((name, (cloud, _)), r)| assemble::AssignmentsOf {
                 vault: name,
                 cloud: *cloud,
-                rbac: v.rbac,
                 result: r,
             })
             .collect();
