@@ -128,6 +128,17 @@ impl Running {
         out
     }
 
+    async fn permitted(&mut self, action: Action) -> Result<(), String> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(SourceCommand::Permission { action, reply: tx })
+            .unwrap();
+        tokio::time::timeout(Duration::from_secs(20), rx)
+            .await
+            .expect("answered within 20s")
+            .expect("answered")
+    }
+
     async fn reveal(&mut self, target: RevealTarget) -> Result<Revealed, String> {
         let (tx, rx) = oneshot::channel();
         self.commands
@@ -582,6 +593,47 @@ async fn verify_refused_without_exec_permission() {
         )
     );
     assert!(!api.requests().iter().any(|r| r.contains("/exec")));
+}
+
+/// Asked ahead of time (so the UI can grey the keys): the same access reviews as the actions,
+/// and nothing is carried out or recorded.
+#[tokio::test]
+async fn permission_questions_ask_access_reviews_and_change_nothing() {
+    let api = world();
+    let mut run = start(&api, None).await;
+    run.until(20, |s| !s.pods.items.is_empty()).await;
+    assert_eq!(run.permitted(verify_busybox()).await, Ok(()));
+    api.raw(
+        "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+        json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+               "spec": {}, "status": {"allowed": false, "reason": "no RBAC policy matched"}}),
+    );
+    let denied = run
+        .permitted(Action::Restart {
+            namespace: NS.into(),
+            pod: POD.into(),
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        denied.contains("not allowed to delete pods") && denied.contains("no RBAC policy matched"),
+        "{denied}"
+    );
+    let reqs = api.requests();
+    assert_eq!(
+        reqs.iter()
+            .filter(|r| r.contains("selfsubjectaccessreviews"))
+            .count(),
+        2,
+        "{reqs:?}"
+    );
+    assert!(
+        !reqs
+            .iter()
+            .any(|r| r.starts_with("DELETE") || r.starts_with("PATCH") || r.contains("/exec")),
+        "{reqs:?}"
+    );
+    assert!(run.audit_lines().is_empty());
 }
 
 /// `world()` with the pod reading `foosecret` through an env var, as the upstream

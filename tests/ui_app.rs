@@ -259,7 +259,13 @@ fn lab_keys_on_a_live_source_only_explain() {
     snapshot.source.kind = kvchain::snapshot::SourceKind::Live;
     let mut a = App::new(snapshot.source.clone(), UiConfig::default());
     a.apply(Arc::new(snapshot), testing::demo_chains());
-    assert!(key(&mut a, KeyCode::Char('p')).is_empty());
+    // No lab command is sent (permission questions for the selected pod may be).
+    let fx = key(&mut a, KeyCode::Char('p'));
+    assert!(
+        !fx.iter()
+            .any(|e| matches!(e, Effect::Command(SourceCommand::Lab(_)))),
+        "{fx:?}"
+    );
     assert!(a.message.as_ref().unwrap().0.contains("lab"));
 }
 
@@ -481,4 +487,72 @@ fn ctrl_u_and_ctrl_w_edit_the_filter() {
     assert_eq!(a.filter.text, "");
     chars(&mut a, "web");
     assert_eq!(a.filter.text, "web");
+}
+
+fn live_app() -> App {
+    let mut snapshot = lab_snapshot("aks-prod");
+    snapshot.source.kind = kvchain::snapshot::SourceKind::Live;
+    let mut a = App::new(snapshot.source.clone(), UiConfig::default());
+    a.update(AppEvent::Resize(100, 30));
+    a.apply(Arc::new(snapshot), testing::demo_chains());
+    a
+}
+
+fn permission_questions(fx: &[Effect]) -> Vec<(String, Action)> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::CheckPermission { key, action } => Some((key.clone(), action.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// On a live cluster the app asks, once per scope, whether restart and verify are permitted
+/// for the selected pod; a denial greys the key and pressing it says why instead of asking
+/// for confirmation.
+#[test]
+fn denied_actions_are_disabled_with_the_reason() {
+    let mut a = live_app();
+    let asked = permission_questions(&a.update(AppEvent::Tick));
+    let keys: Vec<&str> = asked.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["restart payments Deployment", "exec payments"],
+        "{asked:?}"
+    );
+    assert!(matches!(&asked[0].1, Action::Restart { pod, .. } if pod == "worker-5c6d-xk2p9"));
+    // Asked once: the next event asks nothing while the answer is pending.
+    assert!(permission_questions(&a.update(AppEvent::Tick)).is_empty());
+    assert!(a.available(kvchain::ui::keymap::UiAction::Restart));
+
+    a.update(AppEvent::Permission {
+        key: "restart payments Deployment".into(),
+        result: Err(
+            "not allowed to patch deployments payments/worker: no RBAC policy matched".into(),
+        ),
+    });
+    a.update(AppEvent::Permission {
+        key: "exec payments".into(),
+        result: Ok(()),
+    });
+    assert!(!a.available(kvchain::ui::keymap::UiAction::Restart));
+    assert!(a.available(kvchain::ui::keymap::UiAction::Verify));
+    key(&mut a, KeyCode::Char('R'));
+    assert_eq!(a.mode, Mode::Normal, "no confirmation for a denied action");
+    let msg = &a.message.as_ref().unwrap().0;
+    assert!(
+        msg.contains("not permitted") && msg.contains("no RBAC policy matched"),
+        "{msg}"
+    );
+
+    // ctrl-r asks again: a role binding may have been added meanwhile.
+    let fx = ctrl(&mut a, 'r');
+    assert_eq!(permission_questions(&fx).len(), 2);
+}
+
+#[test]
+fn the_lab_asks_no_permission_questions() {
+    let mut a = app(testing::demo_chains(), UiConfig::default());
+    assert!(permission_questions(&a.update(AppEvent::Tick)).is_empty());
+    assert!(a.available(kvchain::ui::keymap::UiAction::Restart));
 }

@@ -47,6 +47,13 @@ pub enum SourceCommand {
         action: Action,
         reply: oneshot::Sender<ActionOutcome>,
     },
+    /// May the user carry out `action` at all? Asked ahead of time, so keys for actions the
+    /// user lacks permission for are shown disabled with the reason. Sources without access
+    /// control (the lab) say yes; the carrying out still checks again.
+    Permission {
+        action: Action,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
     /// The user explicitly asked to see a value (never sent in `--no-reveal`/`--read-only`).
     Reveal {
         target: RevealTarget,

@@ -3,6 +3,7 @@
 //! [`Effect`]s for the runner to carry out (quit, copy, send a command to the source). No IO
 //! here, so every behaviour is testable without a terminal.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -46,6 +47,11 @@ pub enum AppEvent {
         target: RevealTarget,
         result: Result<Revealed, String>,
     },
+    /// The source's answer to a permission question asked with [`Effect::CheckPermission`].
+    Permission {
+        key: String,
+        result: Result<(), String>,
+    },
 }
 
 /// What the runner must do after an update.
@@ -60,6 +66,12 @@ pub enum Effect {
     Act(Action),
     /// Ask the source for a value; the answer comes back as [`AppEvent::Revealed`].
     Reveal(RevealTarget),
+    /// Ask the source whether `action` is permitted; the answer comes back as
+    /// [`AppEvent::Permission`] with the same `key`.
+    CheckPermission {
+        key: String,
+        action: Action,
+    },
     /// The previous snapshot and chains. Freeing 10,000 chains is hundreds of thousands of
     /// deallocations (milliseconds): the runner drops them on the blocking pool, not between
     /// two frames.
@@ -128,6 +140,14 @@ pub enum Mode {
     },
 }
 
+/// A permission answer from the source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Permission {
+    Asking,
+    Allowed,
+    Denied(String),
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
     Info,
@@ -179,6 +199,8 @@ pub struct App {
     pending_watch: Option<Watch>,
     watch: Option<Watch>,
     pub revealed: Option<RevealState>,
+    /// What the source said about permissions, by [`App::permission_probe`] key.
+    pub permissions: HashMap<String, Permission>,
     pub progress: Option<Progress>,
     pub lab: Option<LabStatus>,
     pub lab_menu_selected: usize,
@@ -218,6 +240,7 @@ impl App {
             pending_watch: None,
             watch: None,
             revealed: None,
+            permissions: HashMap::new(),
             progress: None,
             lab: None,
             lab_menu_selected: 0,
@@ -362,6 +385,14 @@ impl App {
                 }
                 self.dirty = true;
             }
+            AppEvent::Permission { key, result } => {
+                let p = match result {
+                    Ok(()) => Permission::Allowed,
+                    Err(why) => Permission::Denied(why),
+                };
+                self.permissions.insert(key, p);
+                self.dirty = true;
+            }
             AppEvent::ActionDone(outcome) => {
                 let level = if outcome.ok {
                     Level::Info
@@ -379,7 +410,68 @@ impl App {
                 self.dirty = true;
             }
         }
+        self.ask_permissions(&mut fx);
         fx
+    }
+
+    /// Actions whose permission the source can judge ahead of time, with the scope the answer
+    /// holds for: restarting a kind of owner, or exec, in a namespace. Only live clusters
+    /// have access control; the carrying out checks again in any case.
+    pub fn permission_probe(&self, action: UiAction) -> Option<(String, Action)> {
+        if self.source.kind != SourceKind::Live {
+            return None;
+        }
+        let (namespace, pod) = self.selected_pod()?;
+        match action {
+            UiAction::Restart => {
+                let owner = self
+                    .selected_chain()
+                    .and_then(|c| c.workload.as_ref())
+                    .map_or("Pod", |w| w.kind.as_str());
+                Some((
+                    format!("restart {namespace} {owner}"),
+                    Action::Restart { namespace, pod },
+                ))
+            }
+            UiAction::Verify => Some((
+                format!("exec {namespace}"),
+                Action::Verify {
+                    namespace,
+                    pod,
+                    container: String::new(),
+                },
+            )),
+            _ => None,
+        }
+    }
+
+    /// Why the selected row's `action` is not permitted, when the source said so.
+    pub fn denied(&self, action: UiAction) -> Option<&str> {
+        let (key, _) = self.permission_probe(action)?;
+        match self.permissions.get(&key) {
+            Some(Permission::Denied(why)) => Some(why),
+            _ => None,
+        }
+    }
+
+    /// Whether a key's action can be used on the selected row: enabled, and not denied.
+    pub fn available(&self, action: UiAction) -> bool {
+        self.enabled(action) && self.denied(action).is_none()
+    }
+
+    /// Ask once per scope, as the selection reaches a new one.
+    fn ask_permissions(&mut self, fx: &mut Vec<Effect>) {
+        for a in [UiAction::Restart, UiAction::Verify] {
+            if !self.enabled(a) {
+                continue;
+            }
+            if let Some((key, action)) = self.permission_probe(a)
+                && !self.permissions.contains_key(&key)
+            {
+                self.permissions.insert(key.clone(), Permission::Asking);
+                fx.push(Effect::CheckPermission { key, action });
+            }
+        }
     }
 
     fn on_source(&mut self, ev: SourceEvent) {
@@ -748,6 +840,11 @@ impl App {
             self.say(format!("{}: {why}", action.description()), Level::Warn);
             return;
         }
+        if let Some(why) = self.denied(action) {
+            let msg = format!("{}: not permitted: {why}", action.description());
+            self.say(msg, Level::Warn);
+            return;
+        }
         let page = usize::from(self.areas().tree.height.saturating_sub(3)).max(1);
         match action {
             UiAction::Quit => fx.push(Effect::Quit),
@@ -824,6 +921,8 @@ impl App {
                 self.set_theme((self.config.theme_index + 1) % n);
             }
             UiAction::Refresh => {
+                // Permissions may have changed too (a new role binding): ask again.
+                self.permissions.clear();
                 fx.push(Effect::Command(SourceCommand::Refresh));
                 self.say("refresh requested", Level::Info);
             }

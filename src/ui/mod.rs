@@ -194,6 +194,26 @@ async fn event_loop(
                         });
                     });
                 }
+                Effect::CheckPermission { key, action } => {
+                    let (reply, wait) = oneshot::channel();
+                    if cmd_tx
+                        .send(SourceCommand::Permission { action, reply })
+                        .is_err()
+                    {
+                        continue;
+                    }
+                    let tx = app_tx.clone();
+                    tokio::spawn(async move {
+                        // No answer is no verdict: the key stays usable and the action itself
+                        // checks again.
+                        let result = match tokio::time::timeout(Duration::from_secs(30), wait).await
+                        {
+                            Ok(Ok(r)) => r,
+                            _ => Ok(()),
+                        };
+                        let _ = tx.send(AppEvent::Permission { key, result });
+                    });
+                }
                 Effect::Act(action) => {
                     let (reply, wait) = oneshot::channel();
                     if cmd_tx.send(SourceCommand::Act { action, reply }).is_err() {

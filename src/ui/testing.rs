@@ -81,7 +81,9 @@ impl Source for StaticSource {
                         }
                     }
                     // Dropping the reply tells the UI this source does not act or reveal.
-                    SourceCommand::Act { .. } | SourceCommand::Reveal { .. } => {}
+                    SourceCommand::Act { .. }
+                    | SourceCommand::Reveal { .. }
+                    | SourceCommand::Permission { .. } => {}
                 }
             }
         })

@@ -148,20 +148,38 @@ async fn rotate(ctx: &Ctx, vault: &str, object: &str, marker: bool) -> ActionOut
     outcome
 }
 
-async fn restart(ctx: &Ctx, namespace: &str, pod: &str) -> ActionOutcome {
-    let snapshot = match loaded(ctx) {
-        Ok(s) => s,
-        Err(why) => return refused(why),
-    };
-    let Some(p) = snapshot
+/// What restarting `namespace/pod` would do, judged on the latest view.
+fn restart_plan(ctx: &Ctx, namespace: &str, pod: &str) -> Result<RestartPlan, String> {
+    let snapshot = loaded(ctx)?;
+    let p = snapshot
         .pods
         .items
         .iter()
         .find(|p| p.namespace == namespace && p.name == pod)
-    else {
-        return refused(format!("pod {namespace}/{pod} is no longer there"));
+        .ok_or_else(|| format!("pod {namespace}/{pod} is no longer there"))?;
+    Ok(RestartPlan::for_pod(snapshot, p))
+}
+
+/// Whether the user may carry out `action`, where Kubernetes can say so cheaply
+/// (SelfSubjectAccessReview). Key Vault has no such question: a rotation is allowed here and
+/// a 403 comes back from the write itself.
+pub async fn permitted(ctx: Ctx, action: Action) -> Result<(), String> {
+    let kube = KubeActions::new(ctx.client.clone());
+    match &action {
+        Action::Restart { namespace, pod } => {
+            let plan = restart_plan(&ctx, namespace, pod)?;
+            kube.check_restart_allowed(&plan).await
+        }
+        Action::Verify { namespace, pod, .. } => kube.check_exec_allowed(namespace, pod).await,
+        Action::Rotate { .. } => Ok(()),
+    }
+}
+
+async fn restart(ctx: &Ctx, namespace: &str, pod: &str) -> ActionOutcome {
+    let plan = match restart_plan(ctx, namespace, pod) {
+        Ok(p) => p,
+        Err(why) => return refused(why),
     };
-    let plan = RestartPlan::for_pod(snapshot, p);
     let kube = KubeActions::new(ctx.client.clone());
     if let Err(why) = kube.check_restart_allowed(&plan).await {
         return refused(why);

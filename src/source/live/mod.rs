@@ -312,6 +312,13 @@ impl Source for LiveSource {
                             });
                             continue;
                         }
+                        Some(SourceCommand::Permission { action, reply }) => {
+                            let job = act::permitted(act_ctx(&latest), action);
+                            tasks.spawn(async move {
+                                let _ = reply.send(job.await);
+                            });
+                            continue;
+                        }
                         Some(SourceCommand::Lab(_)) => continue,
                     },
                 }

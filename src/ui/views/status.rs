@@ -127,7 +127,7 @@ fn hints(app: &App) -> Vec<Span<'static>> {
             UiAction::Quit => "quit",
             _ => a.name(),
         };
-        let enabled = app.enabled(a);
+        let enabled = app.available(a);
         let key_style = if enabled { t.accent() } else { t.muted() };
         out.push(Span::styled(app.keymap.hint(a), key_style));
         out.push(Span::styled(
