@@ -13,6 +13,7 @@ pub mod cloud;
 pub mod credential;
 mod dataplane;
 pub mod http;
+pub mod permissions;
 pub mod roles;
 pub mod vault_access;
 
@@ -89,14 +90,21 @@ pub struct AzureObserver {
     secret_clients: Arc<SecretClients>,
     identities: TtlCache<(Cloud, String), Fetched<Option<IdentityRow>>>,
     fics: TtlCache<String, Fetched<Vec<FederatedCredentialObs>>>,
-    vaults: TtlCache<(Cloud, String), Fetched<Option<VaultRow>>>,
-    assignments: TtlCache<String, Fetched<Vec<AssignmentRow>>>,
+    /// Shared with [`VaultAccess`]: permission questions need the vault's resource id and
+    /// whether it uses RBAC or access policies.
+    vaults: Arc<VaultCache>,
+    /// Shared with [`VaultAccess`]: object-scope assignments make a vault-scope "no" uncertain.
+    assignments: Arc<AssignmentCache>,
     role_defs: TtlCache<String, Fetched<RoleDef>>,
     /// Shared with [`VaultAccess`], which forgets an object it has just written.
     objects: Arc<ObjectCache>,
 }
 
 type ObjectCache = TtlCache<ObjectKey, Fetched<Option<VaultObject>>>;
+/// Vault rows by (cloud, lower-cased name).
+type VaultCache = TtlCache<(Cloud, String), Fetched<Option<VaultRow>>>;
+/// Role assignments by vault resource id.
+type AssignmentCache = TtlCache<String, Fetched<Vec<AssignmentRow>>>;
 
 type Fetched<T> = Result<T, FetchError>;
 type ObjectKey = (Cloud, String, ObjectType, String);
@@ -152,8 +160,8 @@ impl AzureObserver {
             secret_clients: Arc::default(),
             identities: TtlCache::new(),
             fics: TtlCache::new(),
-            vaults: TtlCache::new(),
-            assignments: TtlCache::new(),
+            vaults: Arc::default(),
+            assignments: Arc::default(),
             role_defs: TtlCache::new(),
             objects: Arc::default(),
         }
@@ -167,6 +175,12 @@ impl AzureObserver {
             self.secret_clients.clone(),
             self.objects.clone(),
             self.endpoints.clone(),
+            vault_access::Lookups {
+                vaults: self.vaults.clone(),
+                assignments: self.assignments.clone(),
+                subscriptions: self.subscriptions.clone(),
+                refresh: self.refresh,
+            },
         )
     }
 
@@ -183,13 +197,7 @@ impl AzureObserver {
     /// How long a result stays cached: the refresh interval, or longer when Azure asked us to
     /// wait (429 Retry-After).
     fn ttl<T>(&self, r: &Fetched<T>) -> Duration {
-        match r {
-            Err(FetchError {
-                retry_after: Some(w),
-                ..
-            }) => self.refresh.max(*w),
-            _ => self.refresh,
-        }
+        ttl(self.refresh, r)
     }
 
     /// Observe what `wanted` names. Never fails as a whole: parts become unknown with a reason.
@@ -541,6 +549,18 @@ impl Plan {
             vault_cloud,
             by_cloud,
         }
+    }
+}
+
+/// How long a result stays cached: `refresh`, or longer when Azure asked us to wait (429
+/// Retry-After).
+fn ttl<T>(refresh: Duration, r: &Fetched<T>) -> Duration {
+    match r {
+        Err(FetchError {
+            retry_after: Some(w),
+            ..
+        }) => refresh.max(*w),
+        _ => refresh,
     }
 }
 

@@ -7,13 +7,17 @@
 //! message.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use azure_security_keyvault_secrets::SecretClient;
 
-use super::ObjectCache;
+use super::arm::{self, ARM_MAX_PAGES, AUTHORIZATION_API};
+use super::cache::TtlCache;
 use super::cloud::{Cloud, Endpoints};
 use super::dataplane::{SecretClients, is_valid_object_name};
 use super::http::{FetchError, Http};
+use super::permissions::{self, Permissions, VaultNeed};
+use super::{AssignmentCache, Fetched, ObjectCache, VaultCache};
 use crate::action::reveal::Revealed;
 use crate::action::{ActionOutcome, keyvault};
 use crate::snapshot::ObjectType;
@@ -27,12 +31,23 @@ pub struct VaultSecret {
     pub object: String,
 }
 
+/// What the observer already knows about vaults, for permission questions.
+pub(super) struct Lookups {
+    pub vaults: Arc<VaultCache>,
+    pub assignments: Arc<AssignmentCache>,
+    pub subscriptions: Vec<String>,
+    pub refresh: Duration,
+}
+
 #[derive(Clone)]
 pub struct VaultAccess {
     http: Arc<Http>,
     clients: Arc<SecretClients>,
     objects: Arc<ObjectCache>,
     endpoints: Endpoints,
+    lookups: Arc<Lookups>,
+    /// The caller's permissions by vault resource id, for the refresh interval.
+    permissions: Arc<TtlCache<String, Fetched<Permissions>>>,
 }
 
 impl VaultAccess {
@@ -41,13 +56,102 @@ impl VaultAccess {
         clients: Arc<SecretClients>,
         objects: Arc<ObjectCache>,
         endpoints: Endpoints,
+        lookups: Lookups,
     ) -> Self {
         VaultAccess {
             http,
             clients,
             objects,
             endpoints,
+            lookups: Arc::new(lookups),
+            permissions: Arc::default(),
         }
+    }
+
+    /// May kvchain's identity do what `need` says on `vault`? `Err` only for a certain "no"
+    /// (the reason names the missing permission); an unanswerable question (vault not found,
+    /// permissions API refused or unreachable) is `Ok`, so the user is never blocked by it.
+    pub async fn permitted(
+        &self,
+        vault: &str,
+        cloud_name: &str,
+        need: VaultNeed,
+    ) -> Result<(), String> {
+        if !super::is_valid_vault_name(vault) {
+            return Ok(()); // the action itself says why
+        }
+        let Ok(cloud) = Cloud::from_spc(cloud_name) else {
+            return Ok(());
+        };
+        let Some(row) = self.vault_row(cloud, vault).await else {
+            return Ok(());
+        };
+        if !row.rbac {
+            return permissions::judge_policies(&row.access_policies, vault, need);
+        }
+        if row.id.is_empty() {
+            return Ok(());
+        }
+        let Ok(perms) = self.caller_permissions(cloud, &row.id).await else {
+            return Ok(());
+        };
+        let verdict = permissions::judge_rbac(&perms, vault, need);
+        let below = self
+            .lookups
+            .assignments
+            .fresh(&row.id)
+            .and_then(Result::ok)
+            .is_some_and(|a| permissions::object_scoped(&a, &row.id));
+        if below { Ok(()) } else { verdict }
+    }
+
+    /// The vault's Resource Graph row: the observer's, or looked up now when the observer has
+    /// not got to it yet (the question may come before the first Azure pass ends).
+    async fn vault_row(&self, cloud: Cloud, vault: &str) -> Option<arm::VaultRow> {
+        let key = (cloud, vault.to_ascii_lowercase());
+        let r = match self.lookups.vaults.fresh(&key) {
+            Some(r) => r,
+            None => {
+                let ep = self.endpoints.get(cloud);
+                let rows = arm::graph(
+                    &self.http,
+                    ep,
+                    &self.lookups.subscriptions,
+                    &arm::vaults_query([key.1.as_str()]),
+                )
+                .await;
+                let r = rows.map(|rows| {
+                    rows.iter()
+                        .filter_map(arm::parse_vault)
+                        .find(|v| v.name.eq_ignore_ascii_case(vault))
+                });
+                let ttl = super::ttl(self.lookups.refresh, &r);
+                self.lookups.vaults.put(key, r.clone(), ttl);
+                r
+            }
+        };
+        r.ok().flatten()
+    }
+
+    /// ARM's "Permissions - List For Resource" at the vault: the caller's effective actions.
+    async fn caller_permissions(&self, cloud: Cloud, vault_id: &str) -> Fetched<Permissions> {
+        let key = vault_id.to_ascii_lowercase();
+        if let Some(r) = self.permissions.fresh(&key) {
+            return r;
+        }
+        let ep = self.endpoints.get(cloud);
+        let url = format!(
+            "{}{vault_id}/providers/Microsoft.Authorization/permissions?api-version={AUTHORIZATION_API}",
+            ep.arm
+        );
+        let r = self
+            .http
+            .list(&ep.arm_scope, &url, ARM_MAX_PAGES)
+            .await
+            .map(|items| permissions::parse(&items));
+        let ttl = super::ttl(self.lookups.refresh, &r);
+        self.permissions.put(key, r.clone(), ttl);
+        r
     }
 
     /// The cached client for the secret's vault, after checking that vault, cloud and object
