@@ -21,7 +21,7 @@ use kvchain::action::{Action, ActionOutcome};
 use kvchain::snapshot::{Observed, Snapshot};
 use kvchain::source::audited::Audited;
 use kvchain::source::live::{LiveSource, Scope};
-use kvchain::source::{Source, SourceCommand, SourceEvent};
+use kvchain::source::{PermissionQuestion, Source, SourceCommand, SourceEvent};
 use live_support::*;
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
@@ -128,10 +128,13 @@ impl Running {
         out
     }
 
-    async fn permitted(&mut self, action: Action) -> Result<(), String> {
+    async fn permitted(&mut self, question: impl Into<PermissionQuestion>) -> Result<(), String> {
         let (tx, rx) = oneshot::channel();
         self.commands
-            .send(SourceCommand::Permission { action, reply: tx })
+            .send(SourceCommand::Permission {
+                question: question.into(),
+                reply: tx,
+            })
             .unwrap();
         tokio::time::timeout(Duration::from_secs(20), rx)
             .await
@@ -634,6 +637,148 @@ async fn permission_questions_ask_access_reviews_and_change_nothing() {
         "{reqs:?}"
     );
     assert!(run.audit_lines().is_empty());
+}
+
+/// Resource Graph knows kv-payments: RBAC, or access policies granting `policy_secrets`.
+fn vault_graph(fake: &FakeAzure, rbac: bool, policy_secrets: &[&str]) {
+    fake.add(
+        Route::new(Method::Post, azure_support::ARM, azure_support::GRAPH)
+            .body_has("keyvault/vaults")
+            .reply(
+                200,
+                json!({"totalRecords": 1, "count": 1, "data": [{
+                    "id": azure_support::vault_id(VAULT), "name": VAULT,
+                    "properties": {"tenantId": azure_support::TENANT,
+                                   "enableRbacAuthorization": rbac,
+                                   "accessPolicies": [{"tenantId": azure_support::TENANT,
+                                       "objectId": azure_support::PRINCIPAL_ID,
+                                       "permissions": {"secrets": policy_secrets}}]}}]})
+                .to_string(),
+            ),
+    );
+}
+
+/// ARM's "Permissions - List For Resource" at kv-payments.
+fn permissions_path() -> String {
+    format!(
+        "{}/providers/Microsoft.Authorization/permissions",
+        azure_support::vault_id(VAULT)
+    )
+}
+
+fn vault_reveal() -> PermissionQuestion {
+    PermissionQuestion::Reveal(RevealTarget::VaultSecret {
+        vault: VAULT.into(),
+        object: OBJECT.into(),
+    })
+}
+
+/// A caller with Key Vault Secrets User on an RBAC vault may reveal but not rotate: asked
+/// ahead of time from its ARM permissions at the vault (one call for both questions), the
+/// denial names the data action and the role, and nothing is read, written or recorded.
+#[tokio::test]
+async fn key_vault_permission_questions_read_the_callers_data_actions() {
+    let fake = Arc::new(FakeAzure::default());
+    vault_graph(&fake, true, &[]);
+    fake.add(
+        Route::get(azure_support::ARM, &permissions_path())
+            .query_has("api-version=2022-04-01")
+            .reply(
+                200,
+                json!({"value": [
+                    {"actions": [], "notActions": [],
+                     "dataActions": ["Microsoft.KeyVault/vaults/secrets/getSecret/action",
+                                     "Microsoft.KeyVault/vaults/secrets/readMetadata/action"],
+                     "notDataActions": []},
+                    {"actions": ["*/read"], "notActions": [], "dataActions": [], "notDataActions": []}
+                ]})
+                .to_string(),
+            ),
+    );
+    let mut run = start(&world(), Some(&fake)).await;
+    let denied = run.permitted(rotate(false)).await.unwrap_err();
+    assert_eq!(
+        denied,
+        "kvchain's Azure identity lacks Microsoft.KeyVault/vaults/secrets/setSecret/action on vault kv-payments (Key Vault Secrets Officer)"
+    );
+    assert_eq!(run.permitted(vault_reveal()).await, Ok(()));
+    assert_eq!(run.permitted(rotate(true)).await, Err(denied));
+    assert_eq!(
+        fake.count("/providers/Microsoft.Authorization/permissions"),
+        1,
+        "cached for the refresh interval: {:?}",
+        fake.log()
+    );
+    assert!(
+        !fake
+            .log()
+            .iter()
+            .any(|l| l.contains(KV) && !l.contains("/versions")),
+        "no value read: {:?}",
+        fake.log()
+    );
+    assert!(puts(&fake).is_empty());
+    assert!(run.audit_lines().is_empty());
+}
+
+/// `Microsoft.KeyVault/vaults/*` (Key Vault Administrator) covers the rotation test; a
+/// permissions API that refuses to answer greys nothing.
+#[tokio::test]
+async fn key_vault_wildcards_allow_and_an_unanswerable_question_is_a_yes() {
+    let fake = Arc::new(FakeAzure::default());
+    vault_graph(&fake, true, &[]);
+    fake.add(
+        Route::get(azure_support::ARM, &permissions_path()).reply(
+            200,
+            json!({"value": [{"actions": [], "notActions": [],
+                              "dataActions": ["Microsoft.KeyVault/vaults/*"],
+                              "notDataActions": []}]})
+            .to_string(),
+        ),
+    );
+    let mut run = start(&world(), Some(&fake)).await;
+    assert_eq!(run.permitted(rotate(false)).await, Ok(()));
+
+    let refused = Arc::new(FakeAzure::default());
+    vault_graph(&refused, true, &[]);
+    refused.add(
+        Route::get(azure_support::ARM, &permissions_path()).reply(
+            403,
+            json!({"error": {"code": "AuthorizationFailed",
+                "message": "The client does not have authorization to perform action 'Microsoft.Authorization/permissions/read'"}})
+            .to_string(),
+        ),
+    );
+    let mut run = start(&world(), Some(&refused)).await;
+    assert_eq!(run.permitted(rotate(false)).await, Ok(()));
+    assert_eq!(run.permitted(vault_reveal()).await, Ok(()));
+    assert_eq!(
+        refused.count("/providers/Microsoft.Authorization/permissions"),
+        1
+    );
+
+    // No Azure at all: nothing can be answered, nothing is greyed.
+    let mut run = start(&world(), None).await;
+    assert_eq!(run.permitted(rotate(false)).await, Ok(()));
+}
+
+/// Access-policy vaults answer from their policies (no ARM permissions call): nobody holds
+/// secrets/set, so the rotation test is a certain "no"; secrets/get is granted, so reveal may be.
+#[tokio::test]
+async fn access_policy_vaults_answer_from_their_policies() {
+    let fake = Arc::new(FakeAzure::default());
+    vault_graph(&fake, false, &["Get", "List"]);
+    let mut run = start(&world(), Some(&fake)).await;
+    let denied = run.permitted(rotate(false)).await.unwrap_err();
+    assert!(
+        denied.starts_with("no access policy on vault kv-payments grants secrets/set"),
+        "{denied}"
+    );
+    assert_eq!(run.permitted(vault_reveal()).await, Ok(()));
+    assert_eq!(
+        fake.count("/providers/Microsoft.Authorization/permissions"),
+        0
+    );
 }
 
 /// `world()` with the pod reading `foosecret` through an env var, as the upstream

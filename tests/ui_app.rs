@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use kvchain::action::Action;
+use kvchain::action::reveal::RevealTarget;
 use kvchain::chain::{Chain, LinkKind};
 use kvchain::snapshot::Coll;
-use kvchain::source::{LabControl, SourceCommand, SourceEvent};
+use kvchain::source::{LabControl, PermissionQuestion, SourceCommand, SourceEvent};
 use kvchain::ui::app::{App, AppEvent, Effect, Mode, Pane};
 use kvchain::ui::config::UiConfig;
 use kvchain::ui::testing::{self, healthy_chain, lab_snapshot};
@@ -498,10 +499,10 @@ fn live_app() -> App {
     a
 }
 
-fn permission_questions(fx: &[Effect]) -> Vec<(String, Action)> {
+fn permission_questions(fx: &[Effect]) -> Vec<(String, PermissionQuestion)> {
     fx.iter()
         .filter_map(|e| match e {
-            Effect::CheckPermission { key, action } => Some((key.clone(), action.clone())),
+            Effect::CheckPermission { key, question } => Some((key.clone(), question.clone())),
             _ => None,
         })
         .collect()
@@ -517,10 +518,16 @@ fn denied_actions_are_disabled_with_the_reason() {
     let keys: Vec<&str> = asked.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(
         keys,
-        ["restart payments Deployment", "exec payments"],
+        [
+            "restart payments Deployment",
+            "exec payments",
+            "rotate kv-prod"
+        ],
         "{asked:?}"
     );
-    assert!(matches!(&asked[0].1, Action::Restart { pod, .. } if pod == "worker-5c6d-xk2p9"));
+    assert!(
+        matches!(&asked[0].1, PermissionQuestion::Act(Action::Restart { pod, .. }) if pod == "worker-5c6d-xk2p9")
+    );
     // Asked once: the next event asks nothing while the answer is pending.
     assert!(permission_questions(&a.update(AppEvent::Tick)).is_empty());
     assert!(a.available(kvchain::ui::keymap::UiAction::Restart));
@@ -547,7 +554,85 @@ fn denied_actions_are_disabled_with_the_reason() {
 
     // ctrl-r asks again: a role binding may have been added meanwhile.
     let fx = ctrl(&mut a, 'r');
-    assert_eq!(permission_questions(&fx).len(), 2);
+    assert_eq!(permission_questions(&fx).len(), 3);
+}
+
+/// Key Vault is asked too: the rotation test (`r` and `M`, one question per vault) for the
+/// pod's only secret, reveal (`v`) on a vault secret row. A denial greys the keys and pressing
+/// one says why instead of asking for confirmation or the value.
+#[test]
+fn denied_key_vault_actions_are_disabled_with_the_reason() {
+    use kvchain::ui::keymap::UiAction;
+    let mut a = live_app();
+    let asked = permission_questions(&a.update(AppEvent::Tick));
+    let rotate: Vec<_> = asked
+        .iter()
+        .filter(|(k, _)| k.starts_with("rotate"))
+        .collect();
+    assert_eq!(rotate.len(), 1, "r and M share one question: {asked:?}");
+    assert_eq!(rotate[0].0, "rotate kv-prod");
+    assert_eq!(
+        rotate[0].1,
+        PermissionQuestion::Act(Action::Rotate {
+            vault: "kv-prod".into(),
+            object: "db-password".into(),
+            marker: false,
+        })
+    );
+    assert!(a.available(UiAction::Rotate), "pending is not denied");
+    let why = "kvchain's Azure identity lacks Microsoft.KeyVault/vaults/secrets/setSecret/action on vault kv-prod (Key Vault Secrets Officer)";
+    a.update(AppEvent::Permission {
+        key: "rotate kv-prod".into(),
+        result: Err(why.into()),
+    });
+    assert!(!a.available(UiAction::Rotate));
+    assert!(!a.available(UiAction::RotateMarker));
+    assert_eq!(a.denied(UiAction::Rotate), Some(why));
+    assert!(key(&mut a, KeyCode::Char('r')).is_empty());
+    assert_eq!(
+        a.mode,
+        Mode::Normal,
+        "no confirmation for a denied rotation"
+    );
+    let msg = &a.message.as_ref().unwrap().0;
+    assert!(
+        msg.contains("not permitted") && msg.contains("setSecret/action on vault kv-prod"),
+        "{msg}"
+    );
+    key(&mut a, KeyCode::Char('M'));
+    assert_eq!(a.mode, Mode::Normal);
+
+    // Down to the secret's row: reveal is asked for its vault.
+    let mut fx = key(&mut a, KeyCode::Enter);
+    for c in ['j', 'l', 'j'] {
+        fx.extend(key(&mut a, KeyCode::Char(c)));
+    }
+    assert!(matches!(a.tree.selected_row(), Row::Object { .. }));
+    let reveal: Vec<_> = permission_questions(&fx)
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("reveal"))
+        .collect();
+    assert_eq!(
+        reveal,
+        [(
+            "reveal kv-prod".to_string(),
+            PermissionQuestion::Reveal(RevealTarget::VaultSecret {
+                vault: "kv-prod".into(),
+                object: "db-password".into(),
+            })
+        )]
+    );
+    a.update(AppEvent::Permission {
+        key: "reveal kv-prod".into(),
+        result: Err("kvchain's Azure identity lacks Microsoft.KeyVault/vaults/secrets/getSecret/action on vault kv-prod (Key Vault Secrets User)".into()),
+    });
+    let fx = key(&mut a, KeyCode::Char('v'));
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::Reveal(_))),
+        "no value asked for: {fx:?}"
+    );
+    let msg = &a.message.as_ref().unwrap().0;
+    assert!(msg.contains("getSecret/action"), "{msg}");
 }
 
 #[test]

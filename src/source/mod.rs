@@ -47,11 +47,11 @@ pub enum SourceCommand {
         action: Action,
         reply: oneshot::Sender<ActionOutcome>,
     },
-    /// May the user carry out `action` at all? Asked ahead of time, so keys for actions the
-    /// user lacks permission for are shown disabled with the reason. Sources without access
-    /// control (the lab) say yes; the carrying out still checks again.
+    /// May the user do what `question` asks at all? Asked ahead of time, so keys for actions
+    /// the user lacks permission for are shown disabled with the reason. Sources without
+    /// access control (the lab) say yes; the carrying out still checks again.
     Permission {
-        action: Action,
+        question: PermissionQuestion,
         reply: oneshot::Sender<Result<(), String>>,
     },
     /// The user explicitly asked to see a value (never sent in `--no-reveal`/`--read-only`).
@@ -59,6 +59,19 @@ pub enum SourceCommand {
         target: RevealTarget,
         reply: oneshot::Sender<Result<Revealed, String>>,
     },
+}
+
+/// What a permission question is about: an action, or a reveal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PermissionQuestion {
+    Act(Action),
+    Reveal(RevealTarget),
+}
+
+impl From<Action> for PermissionQuestion {
+    fn from(a: Action) -> Self {
+        PermissionQuestion::Act(a)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

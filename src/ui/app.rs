@@ -24,7 +24,9 @@ use crate::action::timeline::{RestartWatch, RotationWatch, Timeline};
 use crate::action::{Action, ActionOutcome};
 use crate::chain::{Chain, Link, LinkKind, Status};
 use crate::snapshot::{ObjectType, Snapshot, SourceInfo, SourceKind};
-use crate::source::{LabControl, LabStatus, Progress, SourceCommand, SourceEvent};
+use crate::source::{
+    LabControl, LabStatus, PermissionQuestion, Progress, SourceCommand, SourceEvent,
+};
 
 /// Everything that can change the state.
 #[derive(Debug)]
@@ -66,11 +68,11 @@ pub enum Effect {
     Act(Action),
     /// Ask the source for a value; the answer comes back as [`AppEvent::Revealed`].
     Reveal(RevealTarget),
-    /// Ask the source whether `action` is permitted; the answer comes back as
+    /// Ask the source whether `question` is permitted; the answer comes back as
     /// [`AppEvent::Permission`] with the same `key`.
     CheckPermission {
         key: String,
-        action: Action,
+        question: PermissionQuestion,
     },
     /// The previous snapshot and chains. Freeing 10,000 chains is hundreds of thousands of
     /// deallocations (milliseconds): the runner drops them on the blocking pool, not between
@@ -415,32 +417,61 @@ impl App {
     }
 
     /// Actions whose permission the source can judge ahead of time, with the scope the answer
-    /// holds for: restarting a kind of owner, or exec, in a namespace. Only live clusters
-    /// have access control; the carrying out checks again in any case.
-    pub fn permission_probe(&self, action: UiAction) -> Option<(String, Action)> {
+    /// holds for: restarting a kind of owner, or exec, in a namespace; rotating or revealing
+    /// secrets of a vault. Only live clusters have access control; the carrying out checks
+    /// again in any case.
+    pub fn permission_probe(&self, action: UiAction) -> Option<(String, PermissionQuestion)> {
         if self.source.kind != SourceKind::Live {
             return None;
         }
-        let (namespace, pod) = self.selected_pod()?;
         match action {
             UiAction::Restart => {
+                let (namespace, pod) = self.selected_pod()?;
                 let owner = self
                     .selected_chain()
                     .and_then(|c| c.workload.as_ref())
                     .map_or("Pod", |w| w.kind.as_str());
                 Some((
                     format!("restart {namespace} {owner}"),
-                    Action::Restart { namespace, pod },
+                    Action::Restart { namespace, pod }.into(),
                 ))
             }
-            UiAction::Verify => Some((
-                format!("exec {namespace}"),
-                Action::Verify {
-                    namespace,
-                    pod,
-                    container: String::new(),
-                },
-            )),
+            UiAction::Verify => {
+                let (namespace, pod) = self.selected_pod()?;
+                Some((
+                    format!("exec {namespace}"),
+                    Action::Verify {
+                        namespace,
+                        pod,
+                        container: String::new(),
+                    }
+                    .into(),
+                ))
+            }
+            // Both write a new version of the same secret: one question per vault.
+            UiAction::Rotate | UiAction::RotateMarker => {
+                let (chain, object) = self.rotation_pick().ok()?;
+                let c = self.chains.get(chain)?;
+                let vault = c.vault.clone()?;
+                let object = c.objects.get(object)?.name.clone();
+                Some((
+                    format!("rotate {vault}"),
+                    Action::Rotate {
+                        vault,
+                        object,
+                        marker: false,
+                    }
+                    .into(),
+                ))
+            }
+            UiAction::Reveal => {
+                let target = self.selected_reveal_target()?;
+                let RevealTarget::VaultSecret { vault, .. } = &target else {
+                    return None;
+                };
+                let key = format!("reveal {vault}");
+                Some((key, PermissionQuestion::Reveal(target)))
+            }
             _ => None,
         }
     }
@@ -461,15 +492,21 @@ impl App {
 
     /// Ask once per scope, as the selection reaches a new one.
     fn ask_permissions(&mut self, fx: &mut Vec<Effect>) {
-        for a in [UiAction::Restart, UiAction::Verify] {
+        for a in [
+            UiAction::Restart,
+            UiAction::Verify,
+            UiAction::Rotate,
+            UiAction::RotateMarker,
+            UiAction::Reveal,
+        ] {
             if !self.enabled(a) {
                 continue;
             }
-            if let Some((key, action)) = self.permission_probe(a)
+            if let Some((key, question)) = self.permission_probe(a)
                 && !self.permissions.contains_key(&key)
             {
                 self.permissions.insert(key.clone(), Permission::Asking);
-                fx.push(Effect::CheckPermission { key, action });
+                fx.push(Effect::CheckPermission { key, question });
             }
         }
     }
@@ -1091,34 +1128,38 @@ impl App {
 
     /// The (chain, object) a rotation applies to, or says on the status line why there is none.
     fn rotation_target(&mut self) -> Option<(usize, usize)> {
-        let row = self.tree.selected_row();
-        if let Row::Object { chain, object } = row {
-            return Some((chain, object));
-        }
-        let picked = self.tree.row_chain(row).and_then(|i| {
-            let secrets: Vec<usize> = (self.chains.get(i)?.objects.iter().enumerate())
-                .filter(|(_, o)| o.object_type == "secret")
-                .map(|(n, _)| n)
-                .collect();
-            Some(match secrets.as_slice() {
-                [only] => Ok((i, *only)),
-                [] => Err("its SecretProviderClass mounts no secret object"),
-                _ => Err("several objects: open the SPC (l) and select one"),
-            })
-        });
-        match picked {
-            Some(Ok(target)) => Some(target),
-            Some(Err(why)) => {
+        match self.rotation_pick() {
+            Ok(target) => Some(target),
+            Err(why) => {
                 self.say(format!("rotate: {why}"), Level::Warn);
                 None
             }
-            None => {
-                self.say(
-                    "rotate: select a pod or one of its Key Vault objects",
-                    Level::Warn,
-                );
-                None
-            }
+        }
+    }
+
+    /// The (chain, object) a rotation applies to: the selected object row, or the only secret
+    /// object of the selected pod's or SPC's SecretProviderClass.
+    fn rotation_pick(&self) -> Result<(usize, usize), &'static str> {
+        let row = self.tree.selected_row();
+        if let Row::Object { chain, object } = row {
+            return Ok((chain, object));
+        }
+        let i = self
+            .tree
+            .row_chain(row)
+            .ok_or("select a pod or one of its Key Vault objects")?;
+        let c = self
+            .chains
+            .get(i)
+            .ok_or("select a pod or one of its Key Vault objects")?;
+        let secrets: Vec<usize> = (c.objects.iter().enumerate())
+            .filter(|(_, o)| o.object_type == "secret")
+            .map(|(n, _)| n)
+            .collect();
+        match secrets.as_slice() {
+            [only] => Ok((i, *only)),
+            [] => Err("its SecretProviderClass mounts no secret object"),
+            _ => Err("several objects: open the SPC (l) and select one"),
         }
     }
 

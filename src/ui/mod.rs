@@ -194,10 +194,10 @@ async fn event_loop(
                         });
                     });
                 }
-                Effect::CheckPermission { key, action } => {
+                Effect::CheckPermission { key, question } => {
                     let (reply, wait) = oneshot::channel();
                     if cmd_tx
-                        .send(SourceCommand::Permission { action, reply })
+                        .send(SourceCommand::Permission { question, reply })
                         .is_err()
                     {
                         continue;

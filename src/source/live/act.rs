@@ -17,7 +17,9 @@ use crate::action::restart::RestartPlan;
 use crate::action::reveal::{RevealTarget, Revealed};
 use crate::action::{Action, ActionOutcome};
 use crate::snapshot::{ObjectType, Observed, Snapshot};
+use crate::source::PermissionQuestion;
 use crate::source::azure::VaultAccess;
+use crate::source::azure::permissions::VaultNeed;
 use crate::source::azure::vault_access::VaultSecret;
 
 /// What an action may use: the cluster, the view the user acted on, and Key Vault.
@@ -160,20 +162,50 @@ fn restart_plan(ctx: &Ctx, namespace: &str, pod: &str) -> Result<RestartPlan, St
     Ok(RestartPlan::for_pod(snapshot, p))
 }
 
-/// Whether the user may carry out `action`, where Kubernetes can say so cheaply
-/// (SelfSubjectAccessReview). Key Vault has no such question: a rotation is allowed here and
-/// a 403 comes back from the write itself.
-pub async fn permitted(ctx: Ctx, action: Action) -> Result<(), String> {
+/// Whether the user may do what `question` asks, where that is cheap to know: Kubernetes
+/// answers SelfSubjectAccessReviews; Key Vault answers through the caller's ARM permissions
+/// on the vault (RBAC) or the vault's access policies. A question nobody can answer (Azure
+/// unavailable, vault not found, permissions API refused) is a yes: the write still checks.
+pub async fn permitted(ctx: Ctx, question: PermissionQuestion) -> Result<(), String> {
     let kube = KubeActions::new(ctx.client.clone());
-    match &action {
-        Action::Restart { namespace, pod } => {
+    let (vault, need) = match &question {
+        PermissionQuestion::Act(Action::Restart { namespace, pod }) => {
             let plan = restart_plan(&ctx, namespace, pod)?;
-            kube.check_restart_allowed(&plan).await
+            return kube.check_restart_allowed(&plan).await;
         }
-        Action::Verify { namespace, pod, .. } => kube.check_exec_allowed(namespace, pod).await,
-        Action::Rotate { .. } => Ok(()),
+        PermissionQuestion::Act(Action::Verify { namespace, pod, .. }) => {
+            return kube.check_exec_allowed(namespace, pod).await;
+        }
+        PermissionQuestion::Act(Action::Rotate { vault, .. }) => (vault, VaultNeed::Rotate),
+        PermissionQuestion::Reveal(RevealTarget::VaultSecret { vault, .. }) => {
+            (vault, VaultNeed::Reveal)
+        }
+        // Reading a Secret is asked by the reveal itself; the UI does not ask ahead.
+        PermissionQuestion::Reveal(RevealTarget::SecretKey { .. }) => return Ok(()),
+    };
+    let Some(access) = vault_access_settled(&ctx).await else {
+        return Ok(());
+    };
+    let cloud_name = cloud_name_of(ctx.latest.as_deref(), vault);
+    access.permitted(vault, &cloud_name, need).await
+}
+
+/// Key Vault once the Azure loop has checked the credentials (a question asked at start-up
+/// waits for that rather than answering "unknown" for good); `None` when it is unavailable.
+async fn vault_access_settled(ctx: &Ctx) -> Option<Arc<VaultAccess>> {
+    let mut rx = ctx.vault.clone();
+    let settled = rx.wait_for(|s| !matches!(s, VaultState::Starting));
+    match tokio::time::timeout(SETTLE_WAIT, settled).await {
+        Ok(Ok(s)) => match &*s {
+            VaultState::Ready(a) => Some(a.clone()),
+            _ => None,
+        },
+        _ => None,
     }
 }
+
+/// How long a permission question waits for the Azure credentials to be checked.
+const SETTLE_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 
 async fn restart(ctx: &Ctx, namespace: &str, pod: &str) -> ActionOutcome {
     let plan = match restart_plan(ctx, namespace, pod) {

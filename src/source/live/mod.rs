@@ -312,8 +312,8 @@ impl Source for LiveSource {
                             });
                             continue;
                         }
-                        Some(SourceCommand::Permission { action, reply }) => {
-                            let job = act::permitted(act_ctx(&latest), action);
+                        Some(SourceCommand::Permission { question, reply }) => {
+                            let job = act::permitted(act_ctx(&latest), question);
                             tasks.spawn(async move {
                                 let _ = reply.send(job.await);
                             });
