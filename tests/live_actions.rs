@@ -762,6 +762,51 @@ async fn key_vault_wildcards_allow_and_an_unanswerable_question_is_a_yes() {
     assert_eq!(run.permitted(rotate(false)).await, Ok(()));
 }
 
+/// A role assignment on a single secret is not in the vault-scope permissions list: once the
+/// Azure side has seen one on the vault, a vault-scope "no" is uncertain and greys nothing.
+#[tokio::test]
+async fn object_scoped_assignments_make_a_vault_scope_no_uncertain() {
+    let fake = Arc::new(FakeAzure::default());
+    vault_graph(&fake, true, &[]);
+    let vault = azure_support::vault_id(VAULT);
+    let object_scope = format!("{vault}/secrets/{OBJECT}");
+    fake.add(
+        Route::get(azure_support::ARM, &permissions_path()).reply(
+            200,
+            json!({"value": [{"dataActions": ["Microsoft.KeyVault/vaults/secrets/getSecret/action"]}]})
+                .to_string(),
+        ),
+    )
+    .add(
+        Route::get(
+            azure_support::ARM,
+            &format!("{vault}/providers/Microsoft.Authorization/roleAssignments"),
+        )
+        .reply(
+            200,
+            json!({"value": [{"properties": {
+                "roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/b86a8fe4-44ce-4948-aee5-eccb2c155cd7", azure_support::SUB),
+                "principalId": azure_support::PRINCIPAL_ID,
+                "scope": object_scope}}]})
+            .to_string(),
+        ),
+    );
+    let mut run = start(&world(), Some(&fake)).await;
+    run.until(10, |s| {
+        s.azure
+            .role_assignments
+            .items
+            .iter()
+            .any(|a| a.scope == object_scope)
+    })
+    .await;
+    assert_eq!(run.permitted(rotate(false)).await, Ok(()));
+    assert_eq!(
+        fake.count("/providers/Microsoft.Authorization/permissions"),
+        1
+    );
+}
+
 /// Access-policy vaults answer from their policies (no ARM permissions call): nobody holds
 /// secrets/set, so the rotation test is a certain "no"; secrets/get is granted, so reveal may be.
 #[tokio::test]
