@@ -395,3 +395,20 @@ fn lab_canary_value_is_never_drawn_while_browsing() {
     }
     assert!(seen_checkout, "the canary's object was on screen, by name");
 }
+
+/// On a live cluster the status bar shows the context and how many Azure requests were made.
+#[test]
+fn live_status_bar_counts_azure_requests() {
+    let mut snapshot = lab_snapshot("aks-prod");
+    snapshot.source.kind = kvchain::snapshot::SourceKind::Live;
+    snapshot.azure.requests = 26;
+    let mut app = App::new(snapshot.source.clone(), UiConfig::default());
+    app.update(AppEvent::Resize(120, 30));
+    app.apply(Arc::new(snapshot), testing::demo_chains());
+    let screen = text(&mut app);
+    let status = screen.lines().last().unwrap();
+    assert!(
+        status.contains("ctx aks-prod") && status.contains("azure 26 req"),
+        "{status}"
+    );
+}
