@@ -5,6 +5,9 @@ use kvchain::cli::Cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(why) = kvchain::logging::init_from_env() {
+        eprintln!("kvchain: not logging: {why}");
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

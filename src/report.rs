@@ -205,6 +205,9 @@ pub fn text(snapshot: &Snapshot, chains: &[Chain], color: bool) -> String {
         n.warnings,
         n.info
     );
+    if snapshot.source.kind == crate::snapshot::SourceKind::Live {
+        let _ = writeln!(out, "{} Azure requests made", snapshot.azure.requests);
+    }
     if chains.is_empty() {
         let _ = writeln!(
             out,

@@ -222,3 +222,36 @@ fn canary_value_appears_in_no_report() {
         assert!(!out.contains(CANARY));
     }
 }
+
+/// The real binary, with every log level on: the canary is in none of stdout, stderr and the
+/// log file, and the log file does say what was done.
+#[test]
+fn canary_value_appears_in_no_output_or_log_of_the_binary() {
+    const CANARY: &str = "CANARY-9d1f-binary-log";
+    let shop = include_str!("../assets/scenarios/shop.yaml").replace("cart-pass-1", CANARY);
+    let text = [
+        include_str!("../assets/scenarios/cluster.yaml"),
+        &shop,
+        include_str!("../assets/scenarios/env-stale.yaml"),
+    ]
+    .join("\n---\n");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("canary.yaml");
+    std::fs::write(&path, text).unwrap();
+    let log = dir.path().join("kvchain.log");
+    for format in ["text", "json"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
+            .args(["check", "--lab", path.to_str().unwrap(), "-o", format])
+            .env("KVCHAIN_LOG", "trace")
+            .env("KVCHAIN_LOG_FILE", &log)
+            .output()
+            .expect("kvchain runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("cart"), "{stdout}");
+        assert!(!stdout.contains(CANARY));
+        assert!(!String::from_utf8_lossy(&out.stderr).contains(CANARY));
+    }
+    let logged = std::fs::read_to_string(&log).expect("log file written");
+    assert!(logged.contains("diagnosed"), "{logged}");
+    assert!(!logged.contains(CANARY));
+}

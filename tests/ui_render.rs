@@ -348,3 +348,67 @@ fn engine_diagnosed_subject_typo() {
     assert!(screen.contains(":Shop:"), "{screen}");
     // No insta snapshot here: the engine's wording evolves on its own schedule.
 }
+
+/// The lab's canary value is consumed by file, synced Secret and env; browsing every row and
+/// every link of the TUI never draws it (only an explicit reveal may).
+#[test]
+fn lab_canary_value_is_never_drawn_while_browsing() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use kvchain::source::lab::{self, export};
+    const CANARY: &str = "CANARY-ui-browse-40c1";
+    let scenario = [
+        include_str!("../assets/scenarios/cluster.yaml").to_string(),
+        include_str!("../assets/scenarios/shop.yaml").replace("checkout-pass-v2", CANARY),
+        include_str!("../assets/scenarios/healthy.yaml").to_string(),
+    ]
+    .join("\n---\n");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("canary.yaml");
+    std::fs::write(&path, scenario).unwrap();
+    let mut src = lab::open(path.to_str().unwrap(), None).unwrap();
+    src.world_mut()
+        .run_until_stable(std::time::Duration::from_secs(600));
+    let snapshot = export::snapshot(src.world());
+    let chains = kvchain::chain::diagnose(&snapshot);
+    let mut app = App::new(snapshot.source.clone(), UiConfig::default());
+    app.update(AppEvent::Resize(200, 60));
+    app.apply(Arc::new(snapshot), chains);
+    let press = |app: &mut App, code| {
+        app.update(AppEvent::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    };
+    let mut seen_checkout = false;
+    for _ in 0..200 {
+        // Open whatever is selected so SPC and object rows are visited too.
+        press(&mut app, KeyCode::Char(' '));
+        press(&mut app, KeyCode::Esc);
+        for _ in 0..9 {
+            let screen = text(&mut app);
+            assert!(!screen.contains(CANARY), "{screen}");
+            seen_checkout |= screen.contains("checkout-db-password");
+            press(&mut app, KeyCode::Right);
+        }
+        let before = app.tree.selected;
+        press(&mut app, KeyCode::Char('j'));
+        if app.tree.selected == before {
+            break;
+        }
+    }
+    assert!(seen_checkout, "the canary's object was on screen, by name");
+}
+
+/// On a live cluster the status bar shows the context and how many Azure requests were made.
+#[test]
+fn live_status_bar_counts_azure_requests() {
+    let mut snapshot = lab_snapshot("aks-prod");
+    snapshot.source.kind = kvchain::snapshot::SourceKind::Live;
+    snapshot.azure.requests = 26;
+    let mut app = App::new(snapshot.source.clone(), UiConfig::default());
+    app.update(AppEvent::Resize(120, 30));
+    app.apply(Arc::new(snapshot), testing::demo_chains());
+    let screen = text(&mut app);
+    let status = screen.lines().last().unwrap();
+    assert!(
+        status.contains("ctx aks-prod") && status.contains("azure 26 req"),
+        "{status}"
+    );
+}

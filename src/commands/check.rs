@@ -17,7 +17,15 @@ pub async fn run(args: &CheckArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
     } else {
         source::live::snapshot_once(&cli.kube, &cli.azure).await?
     };
+    let started = std::time::Instant::now();
     let chains = chain::diagnose(&snapshot);
+    tracing::info!(
+        source = %snapshot.source.label,
+        pods = snapshot.pods.items.len(),
+        chains = chains.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "diagnosed"
+    );
     let color = args.output == OutputFormat::Text
         && !args.no_color
         && std::env::var_os("NO_COLOR").is_none()

@@ -33,6 +33,8 @@ impl Audited {
 
 /// Appends the record of a write; a record that cannot be written is said in the outcome.
 fn record(log: Option<&AuditLog>, action: &Action, mut outcome: ActionOutcome) -> ActionOutcome {
+    let (kind, target) = action.describe();
+    tracing::info!(action = kind, %target, ok = outcome.ok, "{}", outcome.message);
     if !action.writes() {
         return outcome;
     }

@@ -281,8 +281,17 @@ pub async fn diagnoser(
         }
         if let Some(s) = snapshot {
             let for_diag = Arc::clone(&s);
-            let event = match tokio::task::spawn_blocking(move || chain::diagnose(&for_diag)).await
-            {
+            let diagnosed = tokio::task::spawn_blocking(move || {
+                let started = Instant::now();
+                let chains = chain::diagnose(&for_diag);
+                tracing::debug!(
+                    pods = for_diag.pods.items.len(),
+                    ms = started.elapsed().as_millis() as u64,
+                    "diagnosed"
+                );
+                chains
+            });
+            let event = match diagnosed.await {
                 Ok(chains) => AppEvent::Diagnosed {
                     snapshot: s,
                     chains,

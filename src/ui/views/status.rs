@@ -53,6 +53,15 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         Span::raw(" "),
         Span::styled(age_label(app), t.muted()),
     ];
+    // The good-citizen counter: how many Azure requests this session has made.
+    if app.source.kind == SourceKind::Live
+        && let Some(s) = &app.snapshot
+    {
+        spans.push(Span::styled(
+            format!(" · azure {} req", s.azure.requests),
+            t.muted(),
+        ));
+    }
     if app.read_only() {
         spans.push(Span::styled(" [read-only]", t.status(Status::Warning)));
     }
