@@ -1,4 +1,6 @@
-//! Key Vault for actions: the rotation test writes a new secret version, reveal reads one.
+//! Key Vault for actions: the rotation test writes a new secret version, reveal reads one,
+//! and both can be asked about ahead of time ([`VaultAccess::permitted`]), judged on the
+//! observer's vault rows and role assignments (see [`super::permissions`]).
 //!
 //! Built by [`AzureObserver::vault_access`](super::AzureObserver::vault_access), so actions use
 //! the observer's credential, counting transport, per-vault clients and cloud table: one
