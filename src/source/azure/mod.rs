@@ -347,63 +347,55 @@ impl AzureObserver {
 
     /// One Resource Graph query for every client id not cached.
     async fn refresh_identities(&self, cloud: Cloud, client_ids: &[String]) {
-        let stale: Vec<&str> = client_ids
-            .iter()
-            .filter(|c| self.identities.fresh(&(cloud, (*c).clone())).is_none())
-            .map(String::as_str)
-            .collect();
-        if stale.is_empty() {
-            return;
-        }
-        let ep = self.endpoints.get(cloud);
-        let result = arm::graph(
-            &self.http,
-            ep,
-            &self.subscriptions,
-            &arm::identities_query(stale.iter().copied()),
+        self.refresh_rows(
+            &self.identities,
+            cloud,
+            client_ids,
+            |keys| arm::identities_query(keys.iter().copied()),
+            |row, c| arm::parse_identity(row).filter(|i| i.client_id.eq_ignore_ascii_case(c)),
         )
         .await;
-        for c in stale {
-            let r = match &result {
-                Ok(rows) => Ok(rows
-                    .iter()
-                    .filter_map(arm::parse_identity)
-                    .find(|i| i.client_id.eq_ignore_ascii_case(c))),
-                Err(e) => Err(e.clone()),
-            };
-            let ttl = self.ttl(&r);
-            self.identities.put((cloud, c.to_string()), r, ttl);
-        }
     }
 
     /// One Resource Graph query for every vault of `cloud` not cached.
     async fn refresh_vaults(&self, cloud: Cloud, names: &[String]) {
-        let stale: Vec<&str> = names
+        self.refresh_rows(
+            &self.vaults,
+            cloud,
+            names,
+            |keys| arm::vaults_query(keys.iter().copied()),
+            |row, n| arm::parse_vault(row).filter(|v| v.name.eq_ignore_ascii_case(n)),
+        )
+        .await;
+    }
+
+    /// Looks up every key of `cloud` not fresh in `cache` with one Resource Graph query, and
+    /// caches each key's row (`parse` picks it out of the answer) or the query's error.
+    async fn refresh_rows<T: Clone>(
+        &self,
+        cache: &TtlCache<(Cloud, String), Fetched<Option<T>>>,
+        cloud: Cloud,
+        keys: &[String],
+        query: impl Fn(&[&str]) -> String,
+        parse: impl Fn(&serde_json::Value, &str) -> Option<T>,
+    ) {
+        let stale: Vec<&str> = keys
             .iter()
-            .filter(|n| self.vaults.fresh(&(cloud, (*n).clone())).is_none())
+            .filter(|k| cache.fresh(&(cloud, (*k).clone())).is_none())
             .map(String::as_str)
             .collect();
         if stale.is_empty() {
             return;
         }
         let ep = self.endpoints.get(cloud);
-        let result = arm::graph(
-            &self.http,
-            ep,
-            &self.subscriptions,
-            &arm::vaults_query(stale.iter().copied()),
-        )
-        .await;
-        for n in stale {
+        let result = arm::graph(&self.http, ep, &self.subscriptions, &query(&stale)).await;
+        for k in stale {
             let r = match &result {
-                Ok(rows) => Ok(rows
-                    .iter()
-                    .filter_map(arm::parse_vault)
-                    .find(|v| v.name.eq_ignore_ascii_case(n))),
+                Ok(rows) => Ok(rows.iter().find_map(|row| parse(row, k))),
                 Err(e) => Err(e.clone()),
             };
             let ttl = self.ttl(&r);
-            self.vaults.put((cloud, n.to_string()), r, ttl);
+            cache.put((cloud, k.to_string()), r, ttl);
         }
     }
 
