@@ -361,8 +361,7 @@ fn over_privilege(
     if evidence.is_empty() {
         return;
     }
-    let (confirm, fix) = remedy::commands(cx, Code::KVC504);
-    link.findings.push(cx.finding(
+    link.findings.push(cx.remedied(
         Code::KVC504,
         format!("KeyVault/{}", vault.name),
         format!(
@@ -370,8 +369,6 @@ fn over_privilege(
             vault.name
         ),
         evidence,
-        confirm,
-        fix,
     ));
 }
 
@@ -383,8 +380,7 @@ fn firewall(cx: &Ctx, link: &mut Link, vault: &VaultObs) {
     match &n.cluster_allowed {
         Observed::Known(true) => {}
         Observed::Known(false) => {
-            let (confirm, fix) = remedy::commands(cx, Code::KVC505);
-            link.findings.push(cx.finding(
+            link.findings.push(cx.remedied(
                 Code::KVC505,
                 format!("KeyVault/{}", vault.name),
                 format!(
@@ -397,8 +393,6 @@ fn firewall(cx: &Ctx, link: &mut Link, vault: &VaultObs) {
                     if n.public_access { "Enabled" } else { "Disabled" },
                     if n.default_deny { "Deny" } else { "Allow" }
                 )],
-                confirm,
-                fix,
             ));
         }
         Observed::Unknown(reason) => {

@@ -1,7 +1,6 @@
 //! Consumers link: who reads the synced Secret and whether they see current values. Env vars
 //! are a start-time snapshot (FACTS §4): a rotated Secret needs a restart (Reloader, §10).
 
-use super::remedy;
 use super::set;
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
@@ -97,8 +96,7 @@ fn stale_env(cx: &Ctx, link: &mut Link, secret: &str, how: &Use) {
     if updated <= *started_at {
         return;
     }
-    let (confirm, fix) = remedy::commands(cx, Code::KVC901);
-    link.findings.push(cx.finding(
+    link.findings.push(cx.remedied(
         Code::KVC901,
         format!("Pod/{}", cx.pod.name),
         format!(
@@ -110,8 +108,6 @@ fn stale_env(cx: &Ctx, link: &mut Link, secret: &str, how: &Use) {
             format!("container {} running since {started_at}", container.name),
             format!("Secret {secret} last written {updated}"),
         ],
-        confirm,
-        fix,
     ));
 }
 
@@ -152,8 +148,7 @@ fn reloader(cx: &Ctx, link: &mut Link, secret: &str) {
         });
         return;
     }
-    let (confirm, fix) = remedy::commands(cx, Code::KVC902);
-    link.findings.push(cx.finding(
+    link.findings.push(cx.remedied(
         Code::KVC902,
         cx.owner_resource(),
         format!(
@@ -161,8 +156,6 @@ fn reloader(cx: &Ctx, link: &mut Link, secret: &str) {
             cx.owner_resource()
         ),
         vec![format!("annotations: {:?}", ann.keys().collect::<Vec<_>>())],
-        confirm,
-        fix,
     ));
 }
 
@@ -179,8 +172,7 @@ fn not_mounted(cx: &Ctx, link: &mut Link, secret: &str, other: &PodObs, how: &Us
     {
         return;
     }
-    let (confirm, fix) = remedy::commands(cx, Code::KVC903);
-    link.findings.push(cx.finding(
+    link.findings.push(cx.remedied(
         Code::KVC903,
         who.clone(),
         format!(
@@ -189,7 +181,5 @@ fn not_mounted(cx: &Ctx, link: &mut Link, secret: &str, other: &PodObs, how: &Us
             cx.spc_name
         ),
         vec![format!("{who}: {}", describe(how))],
-        confirm,
-        fix,
     ));
 }

@@ -170,16 +170,13 @@ fn subject_mismatch(cx: &Ctx, link: &mut Link, fics: &[FederatedCredentialObs], 
         }
         None => String::new(),
     };
-    let (confirm, fix) = remedy::commands(cx, Code::KVC401);
-    link.findings.push(cx.finding(
+    link.findings.push(cx.remedied(
         Code::KVC401,
         format!("ManagedIdentity/{identity}"),
         format!(
             "no federated credential on {identity} has subject {subject}{detail} (AADSTS70021)"
         ),
         evidence,
-        confirm,
-        fix,
     ));
 }
 

@@ -57,8 +57,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                     format!("node identity {c}")
                 });
             super::note(cx, link, || Fact::new("mode", "useVMManagedIdentity"));
-            let (confirm, fix) = remedy::commands(cx, Code::KVC303);
-            link.findings.push(cx.finding(
+            link.findings.push(cx.remedied(
                 Code::KVC303,
                 cx.spc_resource(),
                 format!(
@@ -69,8 +68,6 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                     "useVMManagedIdentity: true, userAssignedIdentityID: {}",
                     user_assigned.as_deref().unwrap_or("(none)")
                 )],
-                confirm,
-                fix,
             ));
             if user_assigned.is_none() {
                 set(link, Status::Ok, "kubelet identity");
@@ -111,8 +108,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         }
         return;
     }
-    let (confirm, fix) = remedy::commands(cx, Code::KVC301);
-    link.findings.push(cx.finding(
+    link.findings.push(cx.remedied(
         Code::KVC301,
         cx.spc_resource(),
         format!(
@@ -120,8 +116,6 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             cx.spc_name
         ),
         vec![format!("clientID: {client}"), format!("{} managed identities listed", cx.snap().azure.identities.items.len())],
-        confirm,
-        fix,
     ));
 }
 

@@ -26,8 +26,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         .filter(|pr| pr.field.starts_with("objects"))
         .collect();
     if !objects_problems.is_empty() {
-        let (confirm, fix) = remedy::commands(cx, Code::KVC705);
-        link.findings.push(cx.finding(
+        link.findings.push(cx.remedied(
             Code::KVC705,
             cx.spc_resource(),
             format!(
@@ -40,8 +39,6 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                     .join("; ")
             ),
             objects_problems.iter().map(|pr| pr.to_string()).collect(),
-            confirm,
-            fix,
         ));
     }
     // Objects lists are short: a pairwise scan beats building a map per chain.
@@ -75,14 +72,11 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     if let Some(csi) = csi
         && csi.rotation_enabled.known() == Some(&false)
     {
-        let (confirm, fix) = remedy::commands(cx, Code::KVC702);
-        link.findings.push(cx.finding(
+        link.findings.push(cx.remedied(
             Code::KVC702,
             remedy::CSIDRIVER.to_string(),
             "secret rotation is disabled in the Secrets Store CSI driver: mounted files (and synced Secrets) keep the version fetched at pod start".to_string(),
             vec!["--enable-secret-rotation=false".to_string()],
-            confirm,
-            fix,
         ));
     }
 
@@ -189,8 +183,7 @@ fn lag(cx: &Ctx, link: &mut Link, poll: Duration) {
         } else {
             "since driver v1.6.0 failed re-fetches are silent (no event): this lag is the only signal".to_string()
         };
-        let (confirm, fix) = remedy::commands(cx, Code::KVC703);
-        link.findings.push(cx.finding(
+        link.findings.push(cx.remedied(
             Code::KVC703,
             format!("Pod/{}", cx.pod.name),
             format!(
@@ -207,8 +200,6 @@ fn lag(cx: &Ctx, link: &mut Link, poll: Duration) {
                 format!("SPCPS {}: {} version {}", st.name, mounted.id, mounted.version),
                 format!("Key Vault {vault}: latest {} created {}", latest.version, since),
             ],
-            confirm,
-            fix,
         ));
     }
 }

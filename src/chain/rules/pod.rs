@@ -63,16 +63,9 @@ fn wiring(cx: &Ctx, link: &mut Link) {
     if problems.is_empty() {
         return;
     }
-    let (confirm, fix) = remedy::commands(cx, Code::KVC103);
     let message = format!("volume {}: {}", cx.volume.name, problems.join("; "));
-    link.findings.push(cx.finding(
-        Code::KVC103,
-        cx.owner_resource(),
-        message,
-        evidence,
-        confirm,
-        fix,
-    ));
+    link.findings
+        .push(cx.remedied(Code::KVC103, cx.owner_resource(), message, evidence));
 }
 
 fn spc_exists(cx: &Ctx, link: &mut Link) {
@@ -148,8 +141,7 @@ fn sub_paths(cx: &Ctx, link: &mut Link) {
                     _ => continue,
                 }
             };
-            let (confirm, fix) = remedy::commands(cx, Code::KVC102);
-            link.findings.push(cx.finding(
+            link.findings.push(cx.remedied(
                 Code::KVC102,
                 cx.owner_resource(),
                 format!(
@@ -160,8 +152,6 @@ fn sub_paths(cx: &Ctx, link: &mut Link) {
                     "containers[{}].volumeMounts: {{name: {}, mountPath: {}, subPath: {sub}}}",
                     c.name, m.volume, m.path
                 )],
-                confirm,
-                fix,
             ));
         }
     }
@@ -173,24 +163,18 @@ fn driver_facts(cx: &Ctx, link: &mut Link) {
         return;
     };
     if !csi.installed {
-        let (confirm, fix) = remedy::commands(cx, Code::KVC104);
-        link.findings.push(cx.finding(
+        link.findings.push(cx.remedied(
             Code::KVC104,
             CSIDRIVER.to_string(),
             "the CSIDriver secrets-store.csi.k8s.io is not registered: kubelet cannot mount any Secrets Store volume".to_string(),
             vec!["kubectl get csidriver secrets-store.csi.k8s.io: NotFound".to_string()],
-            confirm,
-            fix,
         ));
     } else if csi.azure_provider.known() == Some(&false) {
-        let (confirm, fix) = remedy::commands(cx, Code::KVC104);
-        link.findings.push(cx.finding(
+        link.findings.push(cx.remedied(
             Code::KVC104,
             CSIDRIVER.to_string(),
             "the Azure provider of the Secrets Store CSI driver is not running: mounts fail with \"failed to lookup provider client: \\\"azure\\\"\"".to_string(),
             vec!["no running secrets-store-provider-azure pod".to_string()],
-            confirm,
-            fix,
         ));
     }
     // Only workload identity needs the token; other modes never read it.
@@ -203,14 +187,11 @@ fn driver_facts(cx: &Ctx, link: &mut Link) {
     if let (true, true, Some(auds)) = (needs_token, csi.installed, csi.token_audiences.known())
         && !auds.iter().any(|a| a == AUDIENCE)
     {
-        let (confirm, fix) = remedy::commands(cx, Code::KVC105);
-        link.findings.push(cx.finding(
+        link.findings.push(cx.remedied(
             Code::KVC105,
             CSIDRIVER.to_string(),
             format!("the CSIDriver requests no service-account token for {AUDIENCE}: workload-identity mounts fail with \"service account tokens not found\""),
             vec![format!("CSIDriver.spec.tokenRequests audiences: {auds:?}")],
-            confirm,
-            fix,
         ));
     }
 }

@@ -110,6 +110,20 @@ pub(crate) fn role_for(t: crate::snapshot::ObjectType) -> &'static str {
     }
 }
 
+impl Ctx<'_> {
+    /// A finding with the code's default confirm and fix commands for this chain.
+    pub(crate) fn remedied(
+        &self,
+        code: Code,
+        resource: String,
+        message: String,
+        evidence: Vec<String>,
+    ) -> Finding {
+        let (confirm, fix) = commands(self, code);
+        self.finding(code, resource, message, evidence, confirm, fix)
+    }
+}
+
 /// Default confirm/fix for a code in this chain.
 pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
     use Code::*;

@@ -21,8 +21,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             unknown(link, "SA unknown", reason);
             return;
         }
-        let (confirm, fix) = remedy::commands(cx, Code::KVC202);
-        link.findings.push(cx.finding(
+        link.findings.push(cx.remedied(
             Code::KVC202,
             cx.sa_resource(),
             format!(
@@ -31,8 +30,6 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 cx.ns()
             ),
             vec![format!("spec.serviceAccountName: {sa_name}")],
-            confirm,
-            fix,
         ));
         return;
     };
@@ -54,21 +51,17 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     }
     match annotated {
         None => {
-            let (confirm, fix) = remedy::commands(cx, Code::KVC203);
-            link.findings.push(cx.finding(
+            link.findings.push(cx.remedied(
                 Code::KVC203,
                 cx.sa_resource(),
                 format!(
                     "service account {sa_name} has no {CLIENT_ID} annotation: the CSI mount does not need it (the SPC's clientID is used), but the webhook injects no AZURE_CLIENT_ID for the app's own Azure SDK calls"
                 ),
                 vec![format!("metadata.annotations: {:?}", sa.annotations)],
-                confirm,
-                fix,
             ));
         }
         Some(a) if !a.trim().eq_ignore_ascii_case(spc_client) => {
-            let (confirm, fix) = remedy::commands(cx, Code::KVC204);
-            link.findings.push(cx.finding(
+            link.findings.push(cx.remedied(
                 Code::KVC204,
                 cx.sa_resource(),
                 format!(
@@ -79,8 +72,6 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                     format!("ServiceAccount {sa_name}: {CLIENT_ID}: {a}"),
                     format!("SecretProviderClass {}: clientID: {spc_client}", cx.spc_name),
                 ],
-                confirm,
-                fix,
             ));
         }
         Some(_) => {}
@@ -98,8 +89,7 @@ fn label_and_injection(cx: &Ctx, link: &mut Link) {
         "true",
     );
     if label != Some("true") {
-        let (confirm, fix) = remedy::commands(cx, Code::KVC201);
-        link.findings.push(cx.finding(
+        link.findings.push(cx.remedied(
             Code::KVC201,
             cx.owner_resource(),
             format!(
@@ -107,8 +97,6 @@ fn label_and_injection(cx: &Ctx, link: &mut Link) {
                 cx.owner_resource()
             ),
             vec![format!("labels: {:?}", cx.pod.labels)],
-            confirm,
-            fix,
         ));
         return;
     }
@@ -139,8 +127,7 @@ fn label_and_injection(cx: &Ctx, link: &mut Link) {
             "the webhook is missing, or the pod was created before the label/annotation (it mutates on CREATE only)"
         }
     };
-    let (confirm, fix) = remedy::commands(cx, Code::KVC205);
-    link.findings.push(cx.finding(
+    link.findings.push(cx.remedied(
         Code::KVC205,
         format!("Pod/{}", cx.pod.name),
         format!(
@@ -148,7 +135,5 @@ fn label_and_injection(cx: &Ctx, link: &mut Link) {
             cx.pod.name
         ),
         vec!["no projected volume with audience api://AzureADTokenExchange; no AZURE_FEDERATED_TOKEN_FILE env".to_string()],
-        confirm,
-        fix,
     ));
 }

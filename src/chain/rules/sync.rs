@@ -221,8 +221,7 @@ fn lifetime(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
     if users.is_empty() {
         return;
     }
-    let (confirm, fix) = remedy::commands(cx, Code::KVC803);
-    link.findings.push(cx.finding(
+    link.findings.push(cx.remedied(
         Code::KVC803,
         format!("Secret/{}", so.secret_name),
         format!(
@@ -232,8 +231,6 @@ fn lifetime(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
             cx.spc_name
         ),
         users.iter().map(|u| format!("{u} references Secret {}", so.secret_name)).collect(),
-        confirm,
-        fix,
     ));
 }
 
@@ -258,8 +255,7 @@ fn runtime(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
     };
     super::compare(cx, link, "synced Secret type", &secret.type_, &so.type_);
     if so.type_ == TLS && !secret.data.contains_key("tls.key") {
-        let (confirm, fix) = remedy::commands(cx, Code::KVC804);
-        link.findings.push(cx.finding(
+        link.findings.push(cx.remedied(
             Code::KVC804,
             format!("Secret/{}", secret.name),
             format!("kubernetes.io/tls Secret {} has no tls.key", secret.name),
@@ -267,8 +263,6 @@ fn runtime(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
                 "keys: {}",
                 secret.data.keys().cloned().collect::<Vec<_>>().join(", ")
             )],
-            confirm,
-            fix,
         ));
     }
     content(cx, link, so, secret);
@@ -282,8 +276,7 @@ fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
         .copied()
         .unwrap_or(0);
     if mounted_anywhere == 0 {
-        let (confirm, fix) = remedy::commands(cx, Code::KVC802);
-        link.findings.push(cx.finding(
+        link.findings.push(cx.remedied(
             Code::KVC802,
             format!("Secret/{}", so.secret_name),
             format!(
@@ -291,8 +284,6 @@ fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
                 so.secret_name, cx.spc_name
             ),
             vec![format!("no SecretProviderClassPodStatus with mounted: true for {} in {}", cx.spc_name, cx.ns())],
-            confirm,
-            fix,
         ));
         return;
     }
@@ -320,8 +311,7 @@ fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
         cx.events_for(Code::KVC806)
             .map(crate::chain::context::event_evidence),
     );
-    let (confirm, fix) = remedy::commands(cx, Code::KVC806);
-    link.findings.push(cx.finding(
+    link.findings.push(cx.remedied(
         Code::KVC806,
         format!("Secret/{}", so.secret_name),
         format!(
@@ -329,8 +319,6 @@ fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
             so.secret_name, cx.spc_name
         ),
         evidence,
-        confirm,
-        fix,
     ));
 }
 
@@ -354,8 +342,7 @@ fn content(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, secret: &crate::sna
     if differ.is_empty() {
         return;
     }
-    let (confirm, fix) = remedy::commands(cx, Code::KVC805);
-    link.findings.push(cx.finding(
+    link.findings.push(cx.remedied(
         Code::KVC805,
         format!("Secret/{}", secret.name),
         format!(
@@ -365,8 +352,6 @@ fn content(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, secret: &crate::sna
             differ.iter().map(|d| d.split(' ').nth(1).unwrap_or("")).collect::<Vec<_>>().join(", ")
         ),
         differ,
-        confirm,
-        fix,
     ));
 }
 
