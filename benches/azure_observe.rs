@@ -6,68 +6,19 @@
 #[path = "../tests/azure_support/mod.rs"]
 mod azure_support;
 
-use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::Duration;
 
 use azure_support::*;
 use criterion::{Criterion, criterion_group, criterion_main};
-use kvchain::snapshot::{PodObs, Snapshot, SpcObs};
 use kvchain::source::azure::wanted;
-
-fn snapshot() -> Snapshot {
-    let objects: String = (0..20)
-        .map(|i| format!("  - |\n    objectName: shared-{i}\n    objectType: secret\n"))
-        .collect();
-    let objects = format!("array:\n{objects}");
-    let mut snap = Snapshot::default();
-    for ns in 0..100 {
-        let params = BTreeMap::from([
-            ("keyvaultName".to_string(), "kv-rbac".to_string()),
-            ("clientID".to_string(), CLIENT_ID.to_string()),
-            ("tenantID".to_string(), TENANT.to_string()),
-            ("objects".to_string(), objects.clone()),
-        ]);
-        snap.spcs.items.push(SpcObs {
-            namespace: format!("team-{ns}"),
-            name: "app-secrets".into(),
-            provider: "azure".into(),
-            parsed: kvchain::spc::parse(&params),
-            parameters: params,
-            secret_objects: Vec::new(),
-        });
-        for p in 0..20 {
-            snap.pods.items.push(PodObs {
-                namespace: format!("team-{ns}"),
-                name: format!("app-{p}"),
-                service_account: "app".into(),
-                ..Default::default()
-            });
-        }
-    }
-    snap
-}
-
-fn world() -> std::sync::Arc<FakeAzure> {
-    let fake = contoso();
-    for i in 0..20 {
-        fake.add(
-            Route::get(
-                "kv-rbac.vault.azure.net",
-                &format!("/secrets/shared-{i}/versions"),
-            )
-            .reply(200, fixture("secret-versions-app-secret.json")),
-        );
-    }
-    fake
-}
 
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
-    let snap = snapshot();
+    let snap = shared_objects_snapshot();
     let w = wanted(&snap);
     const REFRESH: Duration = Duration::from_secs(3600);
 
@@ -75,13 +26,13 @@ fn bench(c: &mut Criterion) {
 
     c.bench_function("observe/cold", |b| {
         b.iter(|| {
-            let fake = world();
+            let fake = shared_objects_azure();
             let o = observer(&fake, REFRESH);
             rt.block_on(o.observe(black_box(&w)))
         })
     });
 
-    let fake = world();
+    let fake = shared_objects_azure();
     let o = observer(&fake, REFRESH);
     rt.block_on(o.observe(&w));
     c.bench_function("observe/warm", |b| {

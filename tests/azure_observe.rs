@@ -11,7 +11,7 @@ use std::time::Duration;
 use azure_core::http::Method;
 use azure_support::*;
 use jiff::Timestamp;
-use kvchain::snapshot::{AzureObs, ObjectType, Observed, Snapshot, SpcObs, VaultObject};
+use kvchain::snapshot::{AzureObs, ObjectType, Observed, VaultObject};
 use kvchain::source::azure::{AzureWanted, wanted};
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -398,51 +398,12 @@ fn contoso_with_first(first: Route) -> FakeAzure {
 
 #[tokio::test]
 async fn requests_scale_with_objects_not_pods_and_are_cached_for_the_interval() {
-    // 2,000 pods in 100 namespaces; every namespace has its own SPC naming 20 shared objects
-    // of one vault, all with the same identity.
-    let objects_yaml: String = (0..20)
-        .map(|i| format!("  - |\n    objectName: shared-{i}\n    objectType: secret\n"))
-        .collect();
-    let objects_yaml = format!("array:\n{objects_yaml}");
-    let mut snap = Snapshot::default();
-    for ns in 0..100 {
-        let params = BTreeMap::from([
-            ("keyvaultName".to_string(), "kv-rbac".to_string()),
-            ("clientID".to_string(), CLIENT_ID.to_string()),
-            ("tenantID".to_string(), TENANT.to_string()),
-            ("objects".to_string(), objects_yaml.clone()),
-        ]);
-        snap.spcs.items.push(SpcObs {
-            namespace: format!("team-{ns}"),
-            name: "app-secrets".into(),
-            provider: "azure".into(),
-            parsed: kvchain::spc::parse(&params),
-            parameters: params,
-            secret_objects: Vec::new(),
-        });
-        for p in 0..20 {
-            snap.pods.items.push(kvchain::snapshot::PodObs {
-                namespace: format!("team-{ns}"),
-                name: format!("app-{p}"),
-                service_account: "app".into(),
-                ..Default::default()
-            });
-        }
-    }
+    let snap = shared_objects_snapshot();
     assert_eq!(snap.pods.items.len(), 2000);
     let w = wanted(&snap);
     assert_eq!(w.objects.len(), 20);
 
-    let fake = contoso();
-    for i in 0..20 {
-        fake.add(
-            Route::get(
-                "kv-rbac.vault.azure.net",
-                &format!("/secrets/shared-{i}/versions"),
-            )
-            .reply(200, fixture("secret-versions-app-secret.json")),
-        );
-    }
+    let fake = shared_objects_azure();
     let o = observer(&fake, Duration::from_secs(60));
     let obs = o.observe(&w).await;
     assert!(

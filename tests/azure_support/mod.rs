@@ -341,3 +341,54 @@ pub fn copy_routes(from: &FakeAzure, to: &FakeAzure) {
         });
     }
 }
+
+/// 2,000 pods in 100 namespaces; every namespace has its own SPC naming the same 20 objects
+/// of vault `kv-rbac`, all with one identity: the request-budget world.
+pub fn shared_objects_snapshot() -> kvchain::snapshot::Snapshot {
+    use kvchain::snapshot::{PodObs, Snapshot, SpcObs};
+    let objects: String = (0..20)
+        .map(|i| format!("  - |\n    objectName: shared-{i}\n    objectType: secret\n"))
+        .collect();
+    let objects = format!("array:\n{objects}");
+    let mut snap = Snapshot::default();
+    for ns in 0..100 {
+        let params = std::collections::BTreeMap::from([
+            ("keyvaultName".to_string(), "kv-rbac".to_string()),
+            ("clientID".to_string(), CLIENT_ID.to_string()),
+            ("tenantID".to_string(), TENANT.to_string()),
+            ("objects".to_string(), objects.clone()),
+        ]);
+        snap.spcs.items.push(SpcObs {
+            namespace: format!("team-{ns}"),
+            name: "app-secrets".into(),
+            provider: "azure".into(),
+            parsed: kvchain::spc::parse(&params),
+            parameters: params,
+            secret_objects: Vec::new(),
+        });
+        for p in 0..20 {
+            snap.pods.items.push(PodObs {
+                namespace: format!("team-{ns}"),
+                name: format!("app-{p}"),
+                service_account: "app".into(),
+                ..Default::default()
+            });
+        }
+    }
+    snap
+}
+
+/// `contoso()` answering the version lists of the 20 shared objects.
+pub fn shared_objects_azure() -> Arc<FakeAzure> {
+    let fake = contoso();
+    for i in 0..20 {
+        fake.add(
+            Route::get(
+                "kv-rbac.vault.azure.net",
+                &format!("/secrets/shared-{i}/versions"),
+            )
+            .reply(200, fixture("secret-versions-app-secret.json")),
+        );
+    }
+    fake
+}
