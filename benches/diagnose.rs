@@ -32,6 +32,10 @@ fn bench(c: &mut Criterion) {
     g.bench_function("10k_pods_2k_spcs_no_drop", |b| {
         b.iter_with_large_drop(|| diagnose(black_box(&snapshot)))
     });
+    // The joins alone (the part every rule reads from): a floor under the figures above.
+    g.bench_function("10k_pods_2k_spcs_index_only", |b| {
+        b.iter(|| kvchain::chain::index_only(black_box(&snapshot)))
+    });
     // The JSON report on top (what `kvchain check -o json` pays).
     g.bench_function("10k_pods_2k_spcs+json", |b| {
         b.iter(|| kvchain::report::json(&snapshot, &diagnose(black_box(&snapshot))).len())
@@ -40,6 +44,12 @@ fn bench(c: &mut Criterion) {
     let small = testkit::generated_snapshot(1_000, 200);
     g.bench_function("1k_pods_200_spcs", |b| {
         b.iter(|| diagnose(black_box(&small)))
+    });
+    // One SPC mounted by a 2,000-replica Deployment whose pods also read its synced Secret:
+    // the consumer checks must stay linear in the replicas (they were quadratic once).
+    let replicas = testkit::generated_snapshot(2_000, 1);
+    g.bench_function("2k_replicas_1_spc", |b| {
+        b.iter(|| diagnose(black_box(&replicas)))
     });
     g.finish();
 }

@@ -178,7 +178,7 @@ impl RotationWatch {
             .collect();
         for spc in spcs {
             for pod in s.pods.items.iter().filter(|p| {
-                p.namespace == spc.namespace && p.template_of.is_none() && mounts_spc(p, &spc.name)
+                p.namespace == spc.namespace && p.template_of.is_none() && p.mounts_spc(&spc.name)
             }) {
                 self.observe_pod(s, spc, pod, rotation_off);
             }
@@ -457,13 +457,6 @@ pub(crate) fn vault_object<'a>(
         .find(|o| o.vault == vault && o.name == object && o.object_type == ObjectType::Secret)
         .and_then(|o| o.state.known())
         .and_then(|o| o.as_ref())
-}
-
-fn mounts_spc(pod: &PodObs, spc: &str) -> bool {
-    pod.volumes.iter().any(|v| {
-        matches!(&v.source, VolumeSourceObs::Csi { attributes, .. }
-            if attributes.get("secretProviderClass").map(String::as_str) == Some(spc))
-    })
 }
 
 /// Follows a restart: the old pod going away, its replacement mounting and running, and the

@@ -232,17 +232,7 @@ fn diagnose_volume<'a>(
         vault: None,
     };
 
-    // Every rule sets its link's summary: start empty so nothing is allocated twice.
-    let mut links: Vec<Link> = LinkKind::ALL
-        .iter()
-        .map(|k| Link {
-            link: *k,
-            status: Status::Ok,
-            summary: String::new(),
-            facts: Vec::new(),
-            findings: Vec::new(),
-        })
-        .collect();
+    let mut links: Vec<Link> = LinkKind::ALL.iter().map(|k| Link::new(*k)).collect();
     rules::pod::check(&mut cx, &mut links[LinkKind::Pod.index()]);
     rules::service_account::check(&mut cx, &mut links[LinkKind::ServiceAccount.index()]);
     let objects = group_links(&mut cx, shared, &mut links);
@@ -252,16 +242,13 @@ fn diagnose_volume<'a>(
     rules::apply_events(&cx, &mut links);
     for link in &mut links {
         settle(link);
-        if link.summary.is_empty() {
-            link.summary.push_str("ok");
-        }
     }
 
     let vault = cx.params.as_deref().and_then(|p| p.keyvault_name.clone());
-    let workload = cx
-        .workload
-        .take()
-        .map(|(kind, name)| WorkloadRef { kind, name });
+    let workload = cx.workload.map(|(kind, name)| WorkloadRef {
+        kind: kind.to_string(),
+        name: name.to_string(),
+    });
     let spc_or_volume = if w.spc_name.is_empty() {
         volume.name.as_str()
     } else {
@@ -369,7 +356,7 @@ fn settle(link: &mut Link) {
     let from_findings = worst.severity.status();
     if from_findings > link.status {
         link.status = from_findings;
-        link.summary = short(worst.code).to_string();
+        link.summary = Cow::Borrowed(short(worst.code));
     }
     // Findings first by severity so the UI and reports read worst-first.
     link.findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
@@ -487,6 +474,39 @@ mod tests {
             assert_eq!(solo[0].links, c.links, "{}", c.pod);
             assert_eq!(solo[0].objects, c.objects, "{}", c.pod);
         }
+    }
+
+    #[test]
+    fn consumers_that_do_not_mount_the_spc_are_named_on_every_replica_chain() {
+        let mut s = empty();
+        add_app(&mut s, NS, APP, 4);
+        // Two bare pods read the synced Secret through env: one mounts the SPC, one does not.
+        let template = s.pods.items[0].clone();
+        let mut without = template.clone();
+        without.name = "reader".into();
+        without.owners.clear();
+        without.volumes.clear();
+        let mut with = template;
+        with.name = "reader-with-mount".into();
+        with.owners.clear();
+        s.pods.items.extend([without, with]);
+        let chains = diagnose(&s);
+        let replicas: Vec<&Chain> = chains.iter().filter(|c| c.pod.starts_with(APP)).collect();
+        assert_eq!(replicas.len(), 4);
+        for c in replicas {
+            let named: Vec<&str> = c
+                .link(LinkKind::Consumers)
+                .findings
+                .iter()
+                .filter(|f| f.code == Code::KVC903)
+                .map(|f| f.resource.as_str())
+                .collect();
+            assert_eq!(named, ["Pod/reader"], "{}", c.pod);
+        }
+        assert!(
+            chains.iter().all(|c| c.pod != "reader"),
+            "no CSI volume, no chain"
+        );
     }
 
     #[test]

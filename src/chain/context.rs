@@ -65,7 +65,7 @@ pub(crate) struct Ctx<'a> {
     /// SPC parameters with the pod's volumeAttributes merged over them, parsed.
     pub params: Option<Cow<'a, AzureSpc>>,
     /// Top-level workload (kind, name).
-    pub workload: Option<(String, String)>,
+    pub workload: Option<(&'a str, &'a str)>,
     pub template: bool,
     /// SecretProviderClassPodStatus of this pod and SPC.
     pub status: Option<&'a SpcPodStatusObs>,
@@ -109,7 +109,7 @@ impl<'a> Ctx<'a> {
 
     /// `.spec.template.spec` for workloads, `.spec` for pods (jsonpath prefix).
     pub fn pod_spec_path(&self) -> &'static str {
-        match self.workload.as_ref().map(|(k, _)| k.as_str()) {
+        match self.workload.map(|(k, _)| k) {
             None => ".spec",
             Some("CronJob") => ".spec.jobTemplate.spec.template.spec",
             Some(_) => ".spec.template.spec",

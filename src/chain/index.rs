@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap as StdHashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::snapshot::*;
 
@@ -91,7 +91,14 @@ pub(crate) struct Consumer<'a> {
     pub how: Use<'a>,
 }
 
+/// A pod's identity within one diagnosis (the snapshot is borrowed for all of it).
+pub(crate) fn pod_address(pod: &PodObs) -> usize {
+    std::ptr::from_ref(pod) as usize
+}
+
 type Key<'a> = (&'a str, &'a str);
+/// Sorted [`pod_address`]es, shared by every chain that asks.
+type PodAddresses = Arc<[usize]>;
 
 pub(crate) struct Index<'a> {
     pub snap: &'a Snapshot,
@@ -105,6 +112,10 @@ pub(crate) struct Index<'a> {
     /// throttling estimate (KVC704, from an event) needs it: built on first use, not per call.
     /// Owned names (namespace → SPC → count): a borrowed key would make `Index` invariant.
     spc_users: OnceLock<HashMap<String, HashMap<String, usize>>>,
+    /// (SPC address, secretObjects index) → the sorted [`pod_address`]es of pods that consume
+    /// that synced Secret without mounting the SPC (KVC903). Worked out once per Secret, not
+    /// once per chain: each of a Deployment's n replicas would otherwise scan the n − 1 others.
+    unmounted_consumers: Mutex<HashMap<(usize, usize), PodAddresses>>,
     pub secrets: HashMap<Key<'a>, &'a SecretObs>,
     /// (namespace, secret) → pods consuming it.
     pub secret_consumers: HashMap<Key<'a>, Vec<Consumer<'a>>>,
@@ -152,6 +163,7 @@ impl<'a> Index<'a> {
             spcps: map(0),
             mounted_per_spc: map(0),
             spc_users: OnceLock::new(),
+            unmounted_consumers: Mutex::new(map(0)),
             secrets: map(snap.secrets.items.len()),
             secret_consumers: map(0),
             ingress_tls: map(0),
@@ -228,6 +240,35 @@ impl<'a> Index<'a> {
         users.get(ns)?.get(spc).copied()
     }
 
+    /// Consumers in `list` (those of `spc.secret_objects[secret]`) whose pod does not mount
+    /// `spc`, as sorted [`pod_address`]es.
+    pub fn consumers_not_mounting(
+        &self,
+        spc: &SpcObs,
+        secret: usize,
+        list: &[Consumer<'_>],
+    ) -> PodAddresses {
+        let key = (std::ptr::from_ref(spc) as usize, secret);
+        let lock = || {
+            self.unmounted_consumers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+        };
+        if let Some(found) = lock().get(&key) {
+            return found.clone();
+        }
+        let mut pods: Vec<usize> = list
+            .iter()
+            .filter(|c| !c.pod.mounts_spc(&spc.name))
+            .map(|c| pod_address(c.pod))
+            .collect();
+        pods.sort_unstable();
+        pods.dedup();
+        let pods: PodAddresses = pods.into();
+        lock().insert(key, pods.clone());
+        pods
+    }
+
     pub fn identity(&self, client_id: &str) -> Option<&'a ManagedIdentityObs> {
         self.identities.get(lower(client_id).as_ref()).copied()
     }
@@ -246,9 +287,12 @@ impl<'a> Index<'a> {
     }
 
     /// The top-level workload owning a pod: Pod → ReplicaSet → Deployment, Pod → Job → CronJob.
-    pub fn workload_of(&self, pod: &PodObs) -> Option<(String, String)> {
+    pub fn workload_of<'p>(&self, pod: &'p PodObs) -> Option<(&'p str, &'p str)>
+    where
+        'a: 'p,
+    {
         if let Some(t) = &pod.template_of {
-            return Some((t.kind.clone(), t.name.clone()));
+            return Some((&t.kind, &t.name));
         }
         let owner = pod
             .owners
@@ -274,10 +318,10 @@ impl<'a> Index<'a> {
                 && hash.len() >= 5
                 && hash.chars().all(|c| c.is_ascii_alphanumeric())
             {
-                return Some(("Deployment".into(), dep.into()));
+                return Some(("Deployment", dep));
             }
         }
-        Some((kind.to_string(), name.to_string()))
+        Some((kind, name))
     }
 
     pub fn workload(&self, ns: &str, kind: &str, name: &str) -> Option<&'a WorkloadObs> {

@@ -295,6 +295,13 @@ impl PodObs {
     pub fn volume(&self, name: &str) -> Option<&VolumeObs> {
         self.volumes.iter().find(|v| v.name == name)
     }
+    /// Whether a CSI volume of this pod names SecretProviderClass `spc` (same namespace).
+    pub fn mounts_spc(&self, spc: &str) -> bool {
+        self.volumes.iter().any(|v| {
+            matches!(&v.source, VolumeSourceObs::Csi { attributes, .. }
+                if attributes.get("secretProviderClass").is_some_and(|s| s == spc))
+        })
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

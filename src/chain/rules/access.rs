@@ -319,7 +319,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     if ok_summary.is_empty() {
         ok_summary = "granted".into();
     }
-    set(link, Status::Ok, &ok_summary);
+    set(link, Status::Ok, ok_summary);
 }
 
 fn over_privilege(

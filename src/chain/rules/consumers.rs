@@ -4,9 +4,9 @@
 use super::set;
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
-use crate::chain::index::{SPC_ATTRIBUTE, Use};
+use crate::chain::index::{Use, pod_address};
 use crate::chain::model::{Fact, Link, Status};
-use crate::snapshot::{ContainerStateObs, PodObs, VolumeSourceObs};
+use crate::snapshot::{ContainerStateObs, PodObs};
 
 pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     let Some(spc) = cx.spc else {
@@ -19,7 +19,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     }
     let mut env_users = 0usize;
     let mut total = 0usize;
-    for so in &spc.secret_objects {
+    for (i, so) in spc.secret_objects.iter().enumerate() {
         let Some(list) = cx
             .ix
             .secret_consumers
@@ -27,6 +27,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         else {
             continue;
         };
+        let unmounted = cx.ix.consumers_not_mounting(spc, i, list);
         for c in list {
             if std::ptr::eq(c.pod, cx.pod) {
                 total += 1;
@@ -34,7 +35,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                     env_users += 1;
                     stale_env(cx, link, &so.secret_name, &c.how);
                 }
-            } else if !mounts_spc(c.pod, cx.spc_name) {
+            } else if unmounted.binary_search(&pod_address(c.pod)).is_ok() {
                 not_mounted(cx, link, &so.secret_name, c.pod, &c.how);
             }
         }
@@ -54,13 +55,6 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             _ => "env",
         },
     );
-}
-
-fn mounts_spc(pod: &PodObs, spc: &str) -> bool {
-    pod.volumes.iter().any(|v| {
-        matches!(&v.source, VolumeSourceObs::Csi { attributes, .. }
-            if attributes.get(SPC_ATTRIBUTE).is_some_and(|s| s == spc))
-    })
 }
 
 fn describe(how: &Use) -> String {

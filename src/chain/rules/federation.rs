@@ -137,7 +137,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         ));
         return;
     }
-    set(link, Status::Ok, &f.name);
+    set(link, Status::Ok, f.name.clone());
 }
 
 fn subject_mismatch(cx: &Ctx, link: &mut Link, fics: &[FederatedCredentialObs], subject: &str) {

@@ -97,7 +97,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     if let Some(i) = cx.ix.identity(&client) {
         cx.identity = Some(i);
         super::note(cx, link, || Fact::new("identity", i.name.as_str()));
-        set(link, Status::Ok, &i.name);
+        set(link, Status::Ok, i.name.clone());
         return;
     }
     if let Some(reason) = &cx.snap().azure.identities.gaps.all {

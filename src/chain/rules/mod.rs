@@ -13,6 +13,8 @@ pub(crate) mod service_account;
 pub(crate) mod sync;
 pub(crate) mod vault_object;
 
+use std::borrow::Cow;
+
 use super::catalog::Code;
 use super::context::{Ctx, event_evidence};
 use super::events;
@@ -34,13 +36,13 @@ pub(crate) fn compare(cx: &Ctx, link: &mut Link, label: &str, observed: &str, ex
 }
 
 /// Set a link's non-finding status: unknown / pending / ok with its reason.
-pub(crate) fn set(link: &mut Link, status: Status, summary: &str) {
+pub(crate) fn set(link: &mut Link, status: Status, summary: impl Into<Cow<'static, str>>) {
     link.status = status;
-    link.summary = summary.to_string();
+    link.summary = summary.into();
 }
 
 /// The link cannot be checked: say why, in the summary and as a fact.
-pub(crate) fn unknown(link: &mut Link, summary: &str, reason: &str) {
+pub(crate) fn unknown(link: &mut Link, summary: &'static str, reason: &str) {
     set(link, Status::Unknown, summary);
     link.facts.push(Fact::new("unknown", reason));
 }
@@ -86,7 +88,7 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) {
         let mount = &mut links[LinkKind::Mount.index()];
         if mount.status < Status::Broken {
             mount.status = Status::Broken;
-            mount.summary = format!("blocked: {}", cause.title());
+            mount.summary = format!("blocked: {}", cause.title()).into();
         }
     }
 }

@@ -180,7 +180,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                     cx.pod.name
                 )
             },
-            match &cx.workload {
+            match cx.workload {
                 Some((k, n)) if k != "Pod" => format!(
                     "kubectl patch {} {n} -n {ns} -p '{{\"spec\":{{\"template\":{{\"metadata\":{{\"labels\":{{\"azure.workload.identity/use\":\"true\"}}}}}}}}}}'  # new pods are mutated on CREATE",
                     k.to_ascii_lowercase()

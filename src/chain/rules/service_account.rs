@@ -33,7 +33,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         ));
         return;
     };
-    set(link, Status::Ok, sa_name);
+    set(link, Status::Ok, sa_name.to_string());
     // Only workload identity reads the SA's identity; other modes don't care.
     let Some(spc_client) = cx.params.as_deref().and_then(|p| p.client_id.as_deref()) else {
         return;

@@ -31,7 +31,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         Fact::new("secretObjects", names.join(", "))
     });
     match spc.secret_objects.as_slice() {
-        [one] => set(link, Status::Ok, &one.secret_name),
+        [one] => set(link, Status::Ok, one.secret_name.clone()),
         _ => set(link, Status::Ok, "synced"),
     }
     for so in &spc.secret_objects {

@@ -202,7 +202,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
         set(
             link,
             Status::Ok,
-            &if n == 1 {
+            if n == 1 {
                 latest_summary.unwrap_or_else(|| "1 object".into())
             } else {
                 format!("{n} objects")
