@@ -109,7 +109,7 @@ const GROUP_LINKS: [LinkKind; 4] = [
 type GroupKey<'a> = (*const SpcObs, &'a str, Option<&'a str>, bool);
 
 /// The group links as computed for the first pod of a group, and what they fill in for later
-/// links. Objects carry the first pod's mounted versions: each pod replaces them with its own.
+/// links. Objects carry no mounted versions: each pod fills in its own.
 struct Group<'a> {
     mode: AuthMode,
     identity: Option<&'a ManagedIdentityObs>,
@@ -305,7 +305,13 @@ fn group_links<'a>(
             identity: cx.identity,
             vault: cx.vault,
             links: GROUP_LINKS.map(|kind| links[kind.index()].clone()),
-            objects: objects.clone(),
+            objects: objects
+                .iter()
+                .map(|o| ChainObject {
+                    mounted_version: None,
+                    ..o.clone()
+                })
+                .collect(),
         };
         shared.insert(k, group);
     }

@@ -137,19 +137,25 @@ pub(crate) struct Index<'a> {
 
 impl<'a> Index<'a> {
     pub fn build(snap: &'a Snapshot) -> Self {
-        // Both halves are memory-bound walks over thousands of scattered objects, and this is
-        // the serial part of a large diagnosis: build the pod half on a second thread.
+        // All three parts are memory-bound walks over thousands of scattered objects, and this
+        // is the serial part of a large diagnosis: build the pod-sized two on other threads.
         if super::build::threads_for(snap.pods.items.len()) > 1 {
             std::thread::scope(|scope| {
-                let pods = scope.spawn(|| PodJoins::build(snap));
+                let statuses = scope.spawn(|| PodJoins::statuses(snap));
+                let consumers = scope.spawn(|| PodJoins::consumers(snap));
                 let ix = Self::without_pods(snap);
-                match pods.join() {
-                    Ok(pods) => ix.with_pods(pods),
-                    Err(panic) => std::panic::resume_unwind(panic),
+                match (statuses.join(), consumers.join()) {
+                    (Ok(mut pods), Ok(consumers)) => {
+                        pods.secret_consumers = consumers;
+                        ix.with_pods(pods)
+                    }
+                    (Err(panic), _) | (_, Err(panic)) => std::panic::resume_unwind(panic),
                 }
             })
         } else {
-            Self::without_pods(snap).with_pods(PodJoins::build(snap))
+            let mut pods = PodJoins::statuses(snap);
+            pods.secret_consumers = PodJoins::consumers(snap);
+            Self::without_pods(snap).with_pods(pods)
         }
     }
 
@@ -329,7 +335,8 @@ impl<'a> Index<'a> {
     }
 }
 
-/// The joins keyed by pod: as many entries as pods, so the larger half of [`Index::build`].
+/// The joins keyed by pod: as many entries as pods, so the larger part of [`Index::build`],
+/// built as two halves ([`PodJoins::statuses`], [`PodJoins::consumers`]) that can run in parallel.
 struct PodJoins<'a> {
     spcps: HashMap<(&'a str, &'a str, &'a str), &'a SpcPodStatusObs>,
     mounted_per_spc: HashMap<Key<'a>, usize>,
@@ -338,11 +345,12 @@ struct PodJoins<'a> {
 }
 
 impl<'a> PodJoins<'a> {
-    fn build(snap: &'a Snapshot) -> Self {
+    /// Everything but [`PodJoins::secret_consumers`] (left empty).
+    fn statuses(snap: &'a Snapshot) -> Self {
         let mut ix = PodJoins {
             spcps: map(snap.spc_statuses.items.len()),
             mounted_per_spc: map(snap.spcs.items.len()),
-            secret_consumers: map(snap.secrets.items.len()),
+            secret_consumers: map(0),
             pod_events: map(0),
         };
         for st in &snap.spc_statuses.items {
@@ -353,9 +361,6 @@ impl<'a> PodJoins<'a> {
                     .entry((&st.namespace, &st.spc_name))
                     .or_default() += 1;
             }
-        }
-        for pod in &snap.pods.items {
-            ix.add_pod(pod);
         }
         for e in &snap.events.items {
             if e.involved_kind == "Pod" && crate::chain::events::is_relevant_reason(&e.reason) {
@@ -368,44 +373,47 @@ impl<'a> PodJoins<'a> {
         ix
     }
 
-    fn add_pod(&mut self, pod: &'a PodObs) {
-        let ns = pod.namespace.as_str();
-        for v in &pod.volumes {
-            match &v.source {
-                VolumeSourceObs::Csi { .. } => {}
-                VolumeSourceObs::Secret { secret_name, .. } => {
-                    self.consumer(ns, secret_name, pod, Use::Volume { volume: &v.name });
-                }
-                VolumeSourceObs::Projected { secrets, .. } => {
-                    for s in secrets {
-                        self.consumer(ns, s, pod, Use::Volume { volume: &v.name });
+    /// (namespace, secret) → pods consuming it, in pod order.
+    fn consumers(snap: &'a Snapshot) -> HashMap<Key<'a>, Vec<Consumer<'a>>> {
+        let mut consumers: HashMap<Key<'a>, Vec<Consumer<'a>>> = map(snap.secrets.items.len());
+        let mut add = |ns: &'a str, secret: &'a str, pod: &'a PodObs, how: Use<'a>| {
+            consumers
+                .entry((ns, secret))
+                .or_default()
+                .push(Consumer { pod, how });
+        };
+        for pod in &snap.pods.items {
+            let ns = pod.namespace.as_str();
+            for v in &pod.volumes {
+                match &v.source {
+                    VolumeSourceObs::Csi { .. } | VolumeSourceObs::Other => {}
+                    VolumeSourceObs::Secret { secret_name, .. } => {
+                        add(ns, secret_name, pod, Use::Volume { volume: &v.name });
+                    }
+                    VolumeSourceObs::Projected { secrets, .. } => {
+                        for s in secrets {
+                            add(ns, s, pod, Use::Volume { volume: &v.name });
+                        }
                     }
                 }
-                VolumeSourceObs::Other => {}
             }
-        }
-        for c in &pod.containers {
-            for e in &c.env {
-                if let EnvSourceObs::SecretKey { secret, key, .. } = &e.source {
-                    let how = Use::Env {
-                        container: c,
-                        var: &e.name,
-                        key,
-                    };
-                    self.consumer(ns, secret, pod, how);
+            for c in &pod.containers {
+                for e in &c.env {
+                    if let EnvSourceObs::SecretKey { secret, key, .. } = &e.source {
+                        let how = Use::Env {
+                            container: c,
+                            var: &e.name,
+                            key,
+                        };
+                        add(ns, secret, pod, how);
+                    }
+                }
+                for s in &c.env_from_secrets {
+                    add(ns, s, pod, Use::EnvFrom { container: c });
                 }
             }
-            for s in &c.env_from_secrets {
-                self.consumer(ns, s, pod, Use::EnvFrom { container: c });
-            }
         }
-    }
-
-    fn consumer(&mut self, ns: &'a str, secret: &'a str, pod: &'a PodObs, how: Use<'a>) {
-        self.secret_consumers
-            .entry((ns, secret))
-            .or_default()
-            .push(Consumer { pod, how });
+        consumers
     }
 }
 
