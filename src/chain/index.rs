@@ -97,6 +97,8 @@ pub(crate) fn pod_address(pod: &PodObs) -> usize {
 }
 
 type Key<'a> = (&'a str, &'a str);
+/// (namespace, secret) → pods consuming it, in pod order.
+type Consumers<'a> = HashMap<Key<'a>, Vec<Consumer<'a>>>;
 /// Sorted [`pod_address`]es, shared by every chain that asks.
 type PodAddresses = Arc<[usize]>;
 
@@ -118,7 +120,7 @@ pub(crate) struct Index<'a> {
     unmounted_consumers: Mutex<HashMap<(usize, usize), PodAddresses>>,
     pub secrets: HashMap<Key<'a>, &'a SecretObs>,
     /// (namespace, secret) → pods consuming it.
-    pub secret_consumers: HashMap<Key<'a>, Vec<Consumer<'a>>>,
+    pub secret_consumers: Consumers<'a>,
     /// (namespace, secret) → ingresses using it for TLS.
     pub ingress_tls: HashMap<Key<'a>, Vec<&'a IngressObs>>,
     /// (namespace, pod) → mount/sync events about the pod.
@@ -145,17 +147,12 @@ impl<'a> Index<'a> {
                 let consumers = scope.spawn(|| PodJoins::consumers(snap));
                 let ix = Self::without_pods(snap);
                 match (statuses.join(), consumers.join()) {
-                    (Ok(mut pods), Ok(consumers)) => {
-                        pods.secret_consumers = consumers;
-                        ix.with_pods(pods)
-                    }
+                    (Ok(statuses), Ok(consumers)) => ix.with_pods(statuses, consumers),
                     (Err(panic), _) | (_, Err(panic)) => std::panic::resume_unwind(panic),
                 }
             })
         } else {
-            let mut pods = PodJoins::statuses(snap);
-            pods.secret_consumers = PodJoins::consumers(snap);
-            Self::without_pods(snap).with_pods(pods)
+            Self::without_pods(snap).with_pods(PodJoins::statuses(snap), PodJoins::consumers(snap))
         }
     }
 
@@ -216,10 +213,10 @@ impl<'a> Index<'a> {
         ix
     }
 
-    fn with_pods(mut self, pods: PodJoins<'a>) -> Self {
+    fn with_pods(mut self, pods: PodJoins<'a>, consumers: Consumers<'a>) -> Self {
         self.spcps = pods.spcps;
         self.mounted_per_spc = pods.mounted_per_spc;
-        self.secret_consumers = pods.secret_consumers;
+        self.secret_consumers = consumers;
         self.pod_events = pods.pod_events;
         self
     }
@@ -335,22 +332,21 @@ impl<'a> Index<'a> {
     }
 }
 
-/// The joins keyed by pod: as many entries as pods, so the larger part of [`Index::build`],
-/// built as two halves ([`PodJoins::statuses`], [`PodJoins::consumers`]) that can run in parallel.
+/// The joins keyed by pod: as many entries as pods, so the larger part of [`Index::build`].
+/// Built as two halves that can run in parallel: [`PodJoins::statuses`] (this struct) and
+/// [`PodJoins::consumers`].
 struct PodJoins<'a> {
     spcps: HashMap<(&'a str, &'a str, &'a str), &'a SpcPodStatusObs>,
     mounted_per_spc: HashMap<Key<'a>, usize>,
-    secret_consumers: HashMap<Key<'a>, Vec<Consumer<'a>>>,
     pod_events: HashMap<Key<'a>, Vec<&'a EventObs>>,
 }
 
 impl<'a> PodJoins<'a> {
-    /// Everything but [`PodJoins::secret_consumers`] (left empty).
+    /// SecretProviderClassPodStatuses and pod events.
     fn statuses(snap: &'a Snapshot) -> Self {
         let mut ix = PodJoins {
             spcps: map(snap.spc_statuses.items.len()),
             mounted_per_spc: map(snap.spcs.items.len()),
-            secret_consumers: map(0),
             pod_events: map(0),
         };
         for st in &snap.spc_statuses.items {
@@ -374,8 +370,8 @@ impl<'a> PodJoins<'a> {
     }
 
     /// (namespace, secret) → pods consuming it, in pod order.
-    fn consumers(snap: &'a Snapshot) -> HashMap<Key<'a>, Vec<Consumer<'a>>> {
-        let mut consumers: HashMap<Key<'a>, Vec<Consumer<'a>>> = map(snap.secrets.items.len());
+    fn consumers(snap: &'a Snapshot) -> Consumers<'a> {
+        let mut consumers: Consumers<'a> = map(snap.secrets.items.len());
         let mut add = |ns: &'a str, secret: &'a str, pod: &'a PodObs, how: Use<'a>| {
             consumers
                 .entry((ns, secret))
