@@ -9,7 +9,7 @@
 
 use serde_json::Value;
 
-use super::arm::AssignmentRow;
+use super::arm::{AssignmentRow, strings};
 use crate::snapshot::AccessPolicyObs;
 
 /// What an action needs from Key Vault.
@@ -70,17 +70,6 @@ pub struct Grant {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Permissions {
     pub grants: Vec<Grant>,
-}
-
-fn strings(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The `value` items of a permissions list (`actions`, `notActions`, `dataActions`,
