@@ -314,11 +314,7 @@ impl RotationWatch {
             for d in so.data.iter().filter(|d| d.object_name == file) {
                 let key = format!("{}/{}|secret", pod.namespace, so.secret_name);
                 let label = format!("Secret {}[{}]: synced", so.secret_name, d.key);
-                let secret = s
-                    .secrets
-                    .items
-                    .iter()
-                    .find(|x| x.namespace == pod.namespace && x.name == so.secret_name);
+                let secret = s.secret(&pod.namespace, &so.secret_name);
                 let state = match secret {
                     Some(sec) => {
                         let fresh = match new_content {
@@ -500,11 +496,7 @@ impl RestartWatch {
         }
         self.elapsed = since(self.started_at, s.source.observed_at);
         let now = self.elapsed;
-        let old = s
-            .pods
-            .items
-            .iter()
-            .find(|p| p.namespace == self.namespace && p.name == self.pod);
+        let old = s.pod(&self.namespace, &self.pod);
         let old_state = match old {
             None => StepState::Done(now),
             Some(p) if p.deleting => StepState::Waiting,
@@ -587,12 +579,7 @@ impl RestartWatch {
                     let EnvSourceObs::SecretKey { secret, .. } = &e.source else {
                         continue;
                     };
-                    let Some(sec) = s
-                        .secrets
-                        .items
-                        .iter()
-                        .find(|x| x.namespace == p.namespace && &x.name == secret)
-                    else {
+                    let Some(sec) = s.secret(&p.namespace, secret) else {
                         continue;
                     };
                     let state = match (running, sec.updated_at) {

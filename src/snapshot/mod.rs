@@ -176,6 +176,24 @@ pub struct Snapshot {
     pub azure: AzureObs,
 }
 
+impl Snapshot {
+    /// Pod `namespace/name`, if observed.
+    pub fn pod(&self, namespace: &str, name: &str) -> Option<&PodObs> {
+        self.pods
+            .items
+            .iter()
+            .find(|p| p.namespace == namespace && p.name == name)
+    }
+
+    /// Secret `namespace/name`, if observed.
+    pub fn secret(&self, namespace: &str, name: &str) -> Option<&SecretObs> {
+        self.secrets
+            .items
+            .iter()
+            .find(|s| s.namespace == namespace && s.name == name)
+    }
+}
+
 // ---------------------------------------------------------------- cluster
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

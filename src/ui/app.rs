@@ -1178,12 +1178,7 @@ impl App {
         let container = self
             .snapshot
             .as_deref()
-            .and_then(|s| {
-                s.pods
-                    .items
-                    .iter()
-                    .find(|p| p.namespace == namespace && p.name == pod)
-            })
+            .and_then(|s| s.pod(&namespace, &pod))
             .and_then(|p| p.containers.iter().find(|c| !c.init))
             .map(|c| c.name.clone());
         match container {
@@ -1323,10 +1318,7 @@ impl App {
             }
             Action::Restart { namespace, pod } => {
                 let owner = s
-                    .pods
-                    .items
-                    .iter()
-                    .find(|p| p.namespace == *namespace && p.name == *pod)
+                    .pod(namespace, pod)
                     .and_then(|p| RestartPlan::for_pod(s, p).replacing_owner());
                 Some(Watch::Restart(RestartWatch::new(s, namespace, pod, owner)))
             }

@@ -154,10 +154,7 @@ async fn rotate(ctx: &Ctx, vault: &str, object: &str, marker: bool) -> ActionOut
 fn restart_plan(ctx: &Ctx, namespace: &str, pod: &str) -> Result<RestartPlan, String> {
     let snapshot = loaded(ctx)?;
     let p = snapshot
-        .pods
-        .items
-        .iter()
-        .find(|p| p.namespace == namespace && p.name == pod)
+        .pod(namespace, pod)
         .ok_or_else(|| format!("pod {namespace}/{pod} is no longer there"))?;
     Ok(RestartPlan::for_pod(snapshot, p))
 }

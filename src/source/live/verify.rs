@@ -62,12 +62,7 @@ impl VerifyPlan {
 }
 
 fn synced_key(snapshot: &Snapshot, ns: &str, secret: &str, key: &str) -> SyncedKey {
-    let fingerprint = match snapshot
-        .secrets
-        .items
-        .iter()
-        .find(|s| s.namespace == ns && s.name == secret)
-    {
+    let fingerprint = match snapshot.secret(ns, secret) {
         Some(s) => s
             .data
             .get(key)
@@ -94,10 +89,7 @@ pub fn plan(
     container: &str,
 ) -> Result<VerifyPlan, String> {
     let p = snapshot
-        .pods
-        .items
-        .iter()
-        .find(|p| p.namespace == ns && p.name == pod)
+        .pod(ns, pod)
         .ok_or_else(|| format!("cannot verify: pod {ns}/{pod} is no longer there"))?;
     let c = p
         .containers
@@ -217,10 +209,7 @@ pub fn plan(
             continue;
         }
         let keys: Vec<&String> = snapshot
-            .secrets
-            .items
-            .iter()
-            .find(|s| s.namespace == ns && &s.name == secret)
+            .secret(ns, secret)
             .map(|s| s.data.keys().collect())
             .unwrap_or_default();
         if keys.is_empty() {
