@@ -241,17 +241,25 @@ fn compare_synced(held: &Fingerprint, s: &SyncedKey, stale: &str) -> String {
     }
 }
 
+/// What was read for `name` (a file path or a variable), or why not; `missing` when it was
+/// not even tried.
+fn held(
+    readings: &[(String, Result<Fingerprint, String>)],
+    name: &str,
+    missing: &str,
+) -> Result<Fingerprint, String> {
+    readings
+        .iter()
+        .find(|(n, _)| n == name)
+        .map_or_else(|| Err(missing.to_string()), |(_, r)| r.clone())
+}
+
 /// One line per file and variable. `ok` is false when nothing could be read.
 pub fn report(plan: &VerifyPlan, reading: &VerifyReading) -> (bool, String) {
     let mut lines = Vec::new();
     let mut read_any = false;
     for f in &plan.files {
-        let held = reading
-            .files
-            .iter()
-            .find(|(p, _)| p == &f.path)
-            .map(|(_, r)| r.clone())
-            .unwrap_or_else(|| Err("cannot verify: not read".into()));
+        let held = held(&reading.files, &f.path, "cannot verify: not read");
         let verdict = match held {
             Err(why) => why,
             Ok(held) => {
@@ -280,12 +288,7 @@ pub fn report(plan: &VerifyPlan, reading: &VerifyReading) -> (bool, String) {
         lines.push(format!("{kind} {}: {verdict}", f.path));
     }
     for e in &plan.env {
-        let held = reading
-            .env
-            .iter()
-            .find(|(n, _)| n == &e.name)
-            .map(|(_, r)| r.clone())
-            .unwrap_or_else(|| Err("not read".into()));
+        let held = held(&reading.env, &e.name, "not read");
         let verdict = match held {
             Err(why) if why.starts_with("cannot verify") => why,
             Err(why) => format!("cannot verify: {why}"),
