@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use kvchain::action::Action;
 use kvchain::source::lab::{self, scenario};
-use kvchain::source::{LabControl, Source, SourceCommand, SourceEvent};
-use tokio::sync::{mpsc, oneshot};
+use kvchain::source::{LabControl, Source, SourceCommand, SourceEvent, request};
+use tokio::sync::mpsc;
 
 const CLUSTER: &str = include_str!("../assets/scenarios/cluster.yaml");
 
@@ -249,17 +249,16 @@ async fn source_sends_snapshots_on_change_and_obeys_controls() {
     }
     assert_eq!(quiet, 0, "no snapshots when the world does not change");
 
-    let (reply, rx) = oneshot::channel();
-    ctx.send(SourceCommand::Act {
-        action: Action::Rotate {
-            vault: "kv-shop-lab".into(),
-            object: "checkout-db-password".into(),
-            marker: true,
-        },
-        reply,
-    })
-    .unwrap();
-    let out = rx.await.unwrap();
+    let action = Action::Rotate {
+        vault: "kv-shop-lab".into(),
+        object: "checkout-db-password".into(),
+        marker: true,
+    };
+    let out = request(&ctx, |reply| SourceCommand::Act { action, reply })
+        .expect("source running")
+        .within(Duration::from_secs(20))
+        .await
+        .expect("answered");
     assert!(out.ok && out.message.contains("new version"), "{out:?}");
     drop(ctx);
     task.await.unwrap();
@@ -303,9 +302,9 @@ async fn audited_lab_records_writes_without_values() {
     let (ctx, crx) = mpsc::unbounded_channel();
     let task = tokio::spawn(Box::new(src).run(etx, crx));
     let ask = |action| {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        ctx.send(SourceCommand::Act { action, reply: tx }).unwrap();
-        rx
+        request(&ctx, |reply| SourceCommand::Act { action, reply })
+            .expect("source running")
+            .within(Duration::from_secs(20))
     };
     let rotated = ask(Action::Rotate {
         vault: "kv-shop-lab".into(),

@@ -21,7 +21,7 @@ use kvchain::action::{Action, ActionOutcome};
 use kvchain::snapshot::{Observed, Snapshot};
 use kvchain::source::audited::Audited;
 use kvchain::source::live::{LiveSource, Scope};
-use kvchain::source::{PermissionQuestion, Source, SourceCommand, SourceEvent};
+use kvchain::source::{PermissionQuestion, Source, SourceCommand, SourceEvent, request};
 use live_support::*;
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
@@ -115,42 +115,31 @@ impl Running {
         }
     }
 
-    async fn act(&mut self, action: Action) -> ActionOutcome {
-        let (tx, rx) = oneshot::channel();
-        self.commands
-            .send(SourceCommand::Act { action, reply: tx })
-            .unwrap();
-        let out = tokio::time::timeout(Duration::from_secs(20), rx)
+    /// Send a command carrying a reply channel; its answer, within 20 s.
+    async fn ask<T>(&self, command: impl FnOnce(oneshot::Sender<T>) -> SourceCommand) -> T {
+        request(&self.commands, command)
+            .expect("source running")
+            .within(Duration::from_secs(20))
             .await
             .expect("answered within 20s")
-            .expect("answered");
+    }
+
+    async fn act(&mut self, action: Action) -> ActionOutcome {
+        let out = self.ask(|reply| SourceCommand::Act { action, reply }).await;
         self.said.push(out.message.clone());
         out
     }
 
     async fn permitted(&mut self, question: impl Into<PermissionQuestion>) -> Result<(), String> {
-        let (tx, rx) = oneshot::channel();
-        self.commands
-            .send(SourceCommand::Permission {
-                question: question.into(),
-                reply: tx,
-            })
-            .unwrap();
-        tokio::time::timeout(Duration::from_secs(20), rx)
+        let question = question.into();
+        self.ask(|reply| SourceCommand::Permission { question, reply })
             .await
-            .expect("answered within 20s")
-            .expect("answered")
     }
 
     async fn reveal(&mut self, target: RevealTarget) -> Result<Revealed, String> {
-        let (tx, rx) = oneshot::channel();
-        self.commands
-            .send(SourceCommand::Reveal { target, reply: tx })
-            .unwrap();
-        let r = tokio::time::timeout(Duration::from_secs(20), rx)
-            .await
-            .expect("answered within 20s")
-            .expect("answered");
+        let r = self
+            .ask(|reply| SourceCommand::Reveal { target, reply })
+            .await;
         match &r {
             Ok(v) => self.said.push(format!("{v} {v:?}")),
             Err(e) => self.said.push(e.clone()),

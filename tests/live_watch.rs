@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use kvchain::snapshot::Snapshot;
 use kvchain::source::live::{LiveSource, Scope};
-use kvchain::source::{Source, SourceCommand, SourceEvent};
+use kvchain::source::{Source, SourceCommand, SourceEvent, request};
 use live_support::*;
 use tokio::sync::mpsc;
 
@@ -229,9 +229,9 @@ async fn restart_checks_permission_and_deletes_the_bare_pod_through_the_audit_wr
         }
     }
     let ask = |action| {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        ctx.send(SourceCommand::Act { action, reply: tx }).unwrap();
-        rx
+        request(&ctx, |reply| SourceCommand::Act { action, reply })
+            .expect("source running")
+            .within(Duration::from_secs(20))
     };
     let outcome = ask(kvchain::action::Action::Restart {
         namespace: NS.into(),

@@ -61,6 +61,40 @@ pub enum SourceCommand {
     },
 }
 
+/// Sends a command that carries its own reply channel (`Act`, `Permission`, `Reveal`).
+/// `None` when the source has stopped.
+pub fn request<T>(
+    commands: &mpsc::UnboundedSender<SourceCommand>,
+    command: impl FnOnce(oneshot::Sender<T>) -> SourceCommand,
+) -> Option<Reply<T>> {
+    let (reply, answer) = oneshot::channel();
+    commands.send(command(reply)).ok()?;
+    Some(Reply(answer))
+}
+
+/// The answer to a [`request`], still to come.
+#[must_use = "a reply does nothing unless awaited"]
+pub struct Reply<T>(oneshot::Receiver<T>);
+
+/// Why a [`Reply`] brought no answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unanswered {
+    /// The source dropped the reply channel: it does not handle this command.
+    Refused,
+    /// Nothing came within the time allowed.
+    Late,
+}
+
+impl<T> Reply<T> {
+    pub async fn within(self, limit: Duration) -> Result<T, Unanswered> {
+        match tokio::time::timeout(limit, self.0).await {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(_)) => Err(Unanswered::Refused),
+            Err(_) => Err(Unanswered::Late),
+        }
+    }
+}
+
 /// What a permission question is about: an action, or a reveal.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PermissionQuestion {
@@ -125,3 +159,45 @@ pub mod azure;
 pub mod lab;
 pub mod live;
 pub mod manifests;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn permission() -> impl FnOnce(oneshot::Sender<Result<(), String>>) -> SourceCommand {
+        |reply| SourceCommand::Permission {
+            question: PermissionQuestion::Act(Action::Restart {
+                namespace: "shop".into(),
+                pod: "web-0".into(),
+            }),
+            reply,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_request_brings_the_answer_or_says_why_not() {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let answered = request(&tx, permission()).expect("source running");
+        let Some(SourceCommand::Permission { reply, .. }) = rx.recv().await else {
+            panic!("the command reaches the source");
+        };
+        reply.send(Err("no".into())).unwrap();
+        let limit = Duration::from_secs(5);
+        assert_eq!(answered.within(limit).await, Ok(Err("no".into())));
+
+        let refused = request(&tx, permission()).expect("source running");
+        drop(rx.recv().await);
+        assert_eq!(refused.within(limit).await, Err(Unanswered::Refused));
+
+        let late = request(&tx, permission()).expect("source running");
+        let _kept = rx.recv().await;
+        let waited = late.within(Duration::from_millis(20)).await;
+        assert_eq!(waited, Err(Unanswered::Late));
+
+        drop(rx);
+        assert!(
+            request(&tx, permission()).is_none(),
+            "the source has stopped"
+        );
+    }
+}

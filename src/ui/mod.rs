@@ -29,13 +29,15 @@ use crossterm::terminal::{
 use futures::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 use crate::action::ActionOutcome;
 use crate::chain;
 use crate::cli::Cli;
-use crate::source::{Source, SourceCommand, SourceEvent};
+use crate::source::{Source, SourceCommand, SourceEvent, Unanswered, request};
 use app::{App, AppEvent, Effect};
+
+const SOURCE_STOPPED: &str = "the source has stopped";
 
 pub async fn run(source: Box<dyn Source>, cli: &Cli) -> anyhow::Result<()> {
     let config = config::load(cli)?;
@@ -164,29 +166,30 @@ async fn event_loop(
                 }
                 Effect::Command(c) => {
                     if cmd_tx.send(c).is_err() {
-                        app.message = Some(("the source has stopped".into(), app::Level::Error));
+                        app.message = Some((SOURCE_STOPPED.into(), app::Level::Error));
                     }
                 }
                 Effect::Discard(old) => {
                     tokio::task::spawn_blocking(move || drop(old));
                 }
                 Effect::Reveal(target) => {
-                    let (reply, wait) = oneshot::channel();
                     let asked = target.clone();
-                    if cmd_tx
-                        .send(SourceCommand::Reveal { target, reply })
-                        .is_err()
-                    {
-                        app.message = Some(("the source has stopped".into(), app::Level::Error));
+                    let Some(wait) =
+                        request(cmd_tx, |reply| SourceCommand::Reveal { target, reply })
+                    else {
+                        app.message = Some((SOURCE_STOPPED.into(), app::Level::Error));
                         continue;
-                    }
+                    };
                     let tx = app_tx.clone();
                     tokio::spawn(async move {
-                        let result = match tokio::time::timeout(Duration::from_secs(30), wait).await
-                        {
-                            Ok(Ok(r)) => r,
-                            Ok(Err(_)) => Err("this source cannot reveal values".into()),
-                            Err(_) => Err("no answer from the source after 30s".into()),
+                        let result = match wait.within(Duration::from_secs(30)).await {
+                            Ok(r) => r,
+                            Err(Unanswered::Refused) => {
+                                Err("this source cannot reveal values".into())
+                            }
+                            Err(Unanswered::Late) => {
+                                Err("no answer from the source after 30s".into())
+                            }
                         };
                         let _ = tx.send(AppEvent::Revealed {
                             target: asked,
@@ -195,45 +198,39 @@ async fn event_loop(
                     });
                 }
                 Effect::CheckPermission { key, question } => {
-                    let (reply, wait) = oneshot::channel();
-                    if cmd_tx
-                        .send(SourceCommand::Permission { question, reply })
-                        .is_err()
-                    {
+                    let Some(wait) = request(cmd_tx, |reply| SourceCommand::Permission {
+                        question,
+                        reply,
+                    }) else {
                         continue;
-                    }
+                    };
                     let tx = app_tx.clone();
                     tokio::spawn(async move {
                         // No answer is no verdict: the key stays usable and the action itself
                         // checks again.
-                        let result = match tokio::time::timeout(Duration::from_secs(30), wait).await
-                        {
-                            Ok(Ok(r)) => r,
-                            _ => Ok(()),
-                        };
+                        let result = wait.within(Duration::from_secs(30)).await.unwrap_or(Ok(()));
                         let _ = tx.send(AppEvent::Permission { key, result });
                     });
                 }
                 Effect::Act(action) => {
-                    let (reply, wait) = oneshot::channel();
-                    if cmd_tx.send(SourceCommand::Act { action, reply }).is_err() {
-                        app.message = Some(("the source has stopped".into(), app::Level::Error));
+                    let Some(wait) = request(cmd_tx, |reply| SourceCommand::Act { action, reply })
+                    else {
+                        app.message = Some((SOURCE_STOPPED.into(), app::Level::Error));
                         continue;
-                    }
+                    };
                     let tx = app_tx.clone();
                     tokio::spawn(async move {
-                        let outcome =
-                            match tokio::time::timeout(Duration::from_secs(300), wait).await {
-                                Ok(Ok(o)) => o,
-                                Ok(Err(_)) => ActionOutcome {
-                                    ok: false,
-                                    message: "this source does not carry out actions".into(),
-                                },
-                                Err(_) => ActionOutcome {
-                                    ok: false,
-                                    message: "no answer from the source after 5 minutes".into(),
-                                },
-                            };
+                        let outcome = match wait.within(Duration::from_secs(300)).await {
+                            Ok(o) => o,
+                            Err(Unanswered::Refused) => ActionOutcome {
+                                ok: false,
+                                message: "this source does not carry out actions".into(),
+                            },
+                            Err(Unanswered::Late) => ActionOutcome {
+                                ok: false,
+                                message: "no answer from the source after 5 minutes".into(),
+                            },
+                        };
                         let _ = tx.send(AppEvent::ActionDone(outcome));
                     });
                 }
