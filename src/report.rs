@@ -1,8 +1,9 @@
 //! Text and JSON reports of a diagnosis (the `kvchain check` contract).
 //!
-//! JSON: `{"source", "label", "summary", "chains": [...], "findings": [...]}` where findings are
-//! de-duplicated across chains (same code + resource + message: ten replicas of one broken
-//! Deployment are one finding). Text: grouped by namespace, then workload and SPC.
+//! JSON: `{"source", "label", "summary", "gaps": [...], "chains": [...], "findings": [...]}`
+//! where findings are de-duplicated across chains (same code + resource + message: ten
+//! replicas of one broken Deployment are one finding) and gaps say what could not be seen.
+//! Text: what could not be seen first, then grouped by namespace, workload and SPC.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
@@ -10,7 +11,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::chain::{Chain, Fact, Finding, LinkKind, Severity, Status};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Gap, Snapshot};
 
 /// All findings of all chains, de-duplicated, worst first (then code, namespace, resource).
 pub fn findings(chains: &[Chain]) -> Vec<&Finding> {
@@ -35,6 +36,8 @@ struct JsonReport<'a> {
     source: &'static str,
     label: &'a str,
     summary: Counts,
+    /// What could not be seen (kind, namespace or null for everywhere, reason).
+    gaps: Vec<Gap>,
     chains: Vec<JsonChain<'a>>,
     findings: Vec<&'a Finding>,
 }
@@ -93,6 +96,7 @@ pub fn json(snapshot: &Snapshot, chains: &[Chain]) -> String {
         source: snapshot.source.kind.as_str(),
         label: &snapshot.source.label,
         summary: counts(chains, &findings),
+        gaps: snapshot.gaps(),
         chains: chains
             .iter()
             .map(|c| JsonChain {
@@ -208,11 +212,20 @@ pub fn text(snapshot: &Snapshot, chains: &[Chain], color: bool) -> String {
     if snapshot.source.kind == crate::snapshot::SourceKind::Live {
         let _ = writeln!(out, "{} Azure requests made", snapshot.azure.requests);
     }
+    let gaps = snapshot.gaps();
+    write_gaps(&mut out, &p, &gaps);
     if chains.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nNo pod mounts (or means to mount) a Secrets Store CSI volume."
-        );
+        let _ = if gaps.iter().any(Gap::hides_chains) {
+            writeln!(
+                out,
+                "\nNo pod that could be read mounts a Secrets Store CSI volume; the unread ones above may."
+            )
+        } else {
+            writeln!(
+                out,
+                "\nNo pod mounts (or means to mount) a Secrets Store CSI volume."
+            )
+        };
         return out;
     }
 
@@ -294,6 +307,52 @@ pub fn text(snapshot: &Snapshot, chains: &[Chain], color: bool) -> String {
         p.dim("Links: ✓ ok  … pending  ? unknown (not observable here)  ! warning  ✗ broken")
     );
     out
+}
+
+/// "Not visible": one line per reason, naming every kind and place it hides, so a cluster
+/// that forbids everything in a namespace reads as a short list, not a wall.
+fn write_gaps(out: &mut String, p: &Paint, gaps: &[Gap]) {
+    if gaps.is_empty() {
+        return;
+    }
+    let hidden = gaps.iter().any(Gap::hides_chains);
+    let _ = writeln!(
+        out,
+        "\n{} {}",
+        p.severity(
+            if hidden {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
+            "Not visible"
+        ),
+        p.dim(if hidden {
+            "(incomplete: chains behind these are missing, links that depend on them are unknown)"
+        } else {
+            "(links that depend on these are unknown, not ok)"
+        })
+    );
+    let mut by_reason: Vec<(&str, Vec<String>)> = Vec::new();
+    for g in gaps {
+        // "cannot list pods in payments: forbidden" says it all; "Azure disabled" needs the what.
+        let what = if g.reason_says_what() {
+            None
+        } else {
+            Some(g.what())
+        };
+        match by_reason.iter_mut().find(|(r, _)| *r == g.reason) {
+            Some((_, whats)) => whats.extend(what),
+            None => by_reason.push((&g.reason, what.into_iter().collect())),
+        }
+    }
+    for (reason, whats) in by_reason {
+        let _ = if whats.is_empty() {
+            writeln!(out, "  {reason}")
+        } else {
+            writeln!(out, "  {}: {reason}", p.bold(&whats.join(", ")))
+        };
+    }
 }
 
 fn write_finding(out: &mut String, p: &Paint, f: &Finding) {

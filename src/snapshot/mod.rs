@@ -7,6 +7,7 @@
 
 pub mod convert;
 pub mod crd;
+pub mod gaps;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::fingerprint::Fingerprint;
 use crate::spc::AzureSpc;
+pub use gaps::Gap;
 
 /// A value that may be unknown, with the reason. Unknown is not the same as absent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -186,6 +186,12 @@ impl Respond for FakeApi {
             } else {
                 "list"
             };
+            // "/apis/<group>/<version>/…" → group; the core group is "".
+            let group = path
+                .strip_prefix("/apis/")
+                .and_then(|p| p.split('/').next())
+                .unwrap_or_default()
+                .to_string();
             let scope = match &r.namespace {
                 Some(ns) => format!("in the namespace \"{ns}\""),
                 None => "at the cluster scope".into(),
@@ -194,7 +200,7 @@ impl Respond for FakeApi {
                 403,
                 "Forbidden",
                 &format!(
-                    "{plural} is forbidden: User \"alice\" cannot {verb} resource \"{plural}\" in API group \"\" {scope}"
+                    "{plural} is forbidden: User \"alice\" cannot {verb} resource \"{plural}\" in API group \"{group}\" {scope}"
                 ),
             );
         }
@@ -337,6 +343,25 @@ impl FakeApi {
             .insert(path_prefix.to_string());
     }
 
+    /// RBAC that denies every verb on `collection` (cluster-wide form, e.g. [`PODS`]) in
+    /// namespace `ns`, or at the cluster scope when `ns` is `None`.
+    pub fn deny(&self, collection: &str, ns: Option<&str>) {
+        match ns {
+            None => self.forbid(collection),
+            Some(ns) => {
+                let (prefix, plural) = collection.rsplit_once('/').expect("a collection path");
+                self.forbid(&format!("{prefix}/namespaces/{ns}/{plural}"));
+            }
+        }
+    }
+
+    /// A user bound to no role at all: every API group answers 403 (discovery documents such as
+    /// `/version` and `/.well-known` stay readable, as system:public-info-viewer allows).
+    pub fn deny_everything(&self) {
+        self.forbid("/api/");
+        self.forbid("/apis/");
+    }
+
     pub fn allow(&self, path_prefix: &str) {
         self.inner.lock().unwrap().forbidden.remove(path_prefix);
     }
@@ -464,6 +489,46 @@ users:
         server.uri()
     );
     let path = dir.join("kubeconfig");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// An "API server" that accepts TCP connections and never answers a byte; its URL. The
+/// listener lives on a thread of its own for the rest of the test process.
+pub fn hanging_server() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming().flatten() {
+            held.push(conn);
+        }
+    });
+    url
+}
+
+/// A kubeconfig whose current context `hung` points at `server`.
+pub fn kubeconfig_for(server: &str, dir: &std::path::Path) -> std::path::PathBuf {
+    let text = format!(
+        "apiVersion: v1
+kind: Config
+clusters:
+- name: hung
+  cluster:
+    server: {server}
+contexts:
+- name: hung
+  context:
+    cluster: hung
+    user: alice
+current-context: hung
+users:
+- name: alice
+  user:
+    token: not-a-secret-test-token
+"
+    );
+    let path = dir.join("kubeconfig-hung");
     std::fs::write(&path, text).unwrap();
     path
 }

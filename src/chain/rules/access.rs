@@ -98,7 +98,7 @@ pub(crate) fn vault_gap<'g>(gaps: &'g Gaps, vault: &str) -> Option<&'g str> {
 
 pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     let Some(p) = cx.params.clone() else {
-        set(link, Status::Pending, "no SPC");
+        super::no_spc(cx, link);
         return;
     };
     let vault_name = p.keyvault_name.clone().unwrap_or_default();

@@ -10,7 +10,7 @@ use crate::snapshot::{ContainerStateObs, PodObs};
 
 pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     let Some(spc) = cx.spc else {
-        set(link, Status::Pending, "no SPC");
+        super::no_spc(cx, link);
         return;
     };
     if spc.secret_objects.is_empty() {

@@ -18,7 +18,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             return;
         }
         AuthMode::Unknown | AuthMode::Invalid => {
-            set(link, Status::Pending, "no mode");
+            if !super::spc_unread(cx, link) {
+                set(link, Status::Pending, "no mode");
+            }
             return;
         }
         _ => {

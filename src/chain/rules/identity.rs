@@ -19,7 +19,7 @@ const CLOUDS: [&str; 5] = [
 
 pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     let Some(p) = cx.params.clone() else {
-        set(link, Status::Pending, "no SPC");
+        super::no_spc(cx, link);
         return;
     };
     let (mode, problems) = auth_mode(&p, cx.node_publish_secret);

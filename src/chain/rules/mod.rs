@@ -47,6 +47,27 @@ pub(crate) fn unknown(link: &mut Link, summary: &'static str, reason: &str) {
     link.facts.push(Fact::new("unknown", reason));
 }
 
+/// The chain has no SecretProviderClass to read this link from: pending when it does not
+/// exist, unknown (with the reason) when SecretProviderClasses could not be read in the
+/// namespace — it may well exist.
+pub(crate) fn no_spc(cx: &Ctx, link: &mut Link) {
+    if !spc_unread(cx, link) {
+        set(link, Status::Pending, "no SPC");
+    }
+}
+
+/// The chain names a SecretProviderClass that could not be read: marks the link unknown with
+/// the reason and says so.
+pub(crate) fn spc_unread(cx: &Ctx, link: &mut Link) -> bool {
+    match cx.snap().spcs.unknown_in(cx.ns()) {
+        Some(reason) if cx.spc.is_none() && !cx.spc_name.is_empty() => {
+            unknown(link, "SPC unknown", reason);
+            true
+        }
+        _ => false,
+    }
+}
+
 /// Fold classified mount/sync events into the links they break.
 ///
 /// FailedMount events only matter while the volume is not mounted: once the SPCPS says

@@ -16,7 +16,7 @@ const LAG_SLACK: Duration = Duration::from_secs(60);
 
 pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     let Some(p) = cx.params.clone() else {
-        set(link, Status::Pending, "no SPC");
+        super::no_spc(cx, link);
         return;
     };
     // Static: the objects YAML (manifests see this too).

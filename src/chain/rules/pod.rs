@@ -2,7 +2,7 @@
 //! subPath mounts, and the cluster-wide driver facts every mount depends on.
 
 use super::remedy::{self, AUDIENCE, CSIDRIVER};
-use super::{set, unknown};
+use super::set;
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::index::DRIVER;
@@ -76,8 +76,7 @@ fn spc_exists(cx: &Ctx, link: &mut Link) {
     if cx.spc.is_some() {
         return;
     }
-    if let Some(reason) = cx.snap().spcs.unknown_in(cx.ns()) {
-        unknown(link, "SPC unknown", reason);
+    if super::spc_unread(cx, link) {
         return;
     }
     // Name the nearest SPC in the namespace: a typo is the usual cause.

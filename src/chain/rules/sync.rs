@@ -15,7 +15,7 @@ const TLS: &str = "kubernetes.io/tls";
 
 pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     let Some(spc) = cx.spc else {
-        set(link, Status::Pending, "no SPC");
+        super::no_spc(cx, link);
         return;
     };
     if spc.secret_objects.is_empty() {

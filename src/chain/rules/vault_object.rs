@@ -15,7 +15,7 @@ const EXPIRY_WARNING: SignedDuration = SignedDuration::from_hours(7 * 24);
 
 pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
     let Some(p) = cx.params.clone() else {
-        set(link, Status::Pending, "no SPC");
+        super::no_spc(cx, link);
         return Vec::new();
     };
     let vault = p.keyvault_name.clone().unwrap_or_default();

@@ -64,7 +64,7 @@ pub fn classify(err: &kube::Error, verb: &str, target: Target, scope: &Scope) ->
         )),
         // A 404 on a *list* means the API server does not serve the resource at all.
         kube::Error::Api(status) if status.code == 404 && target.crd => {
-            Failure::Gap(format!("CRD {} not installed", target.crd_name()))
+            Failure::Gap(crate::snapshot::gaps::not_installed(&target.crd_name()))
         }
         kube::Error::Api(status) if status.code == 404 => Failure::Gap(format!(
             "the API server does not serve {} ({})",

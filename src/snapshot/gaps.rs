@@ -1,0 +1,283 @@
+//! What a snapshot could not see, as one flat list: every collection gap and every unknown
+//! cluster fact, with the kind, where (a namespace, a vault, or everywhere) and the reason.
+//!
+//! The report prints it first ("Not visible") and `kvchain check` exits 3 when it hides whole
+//! chains; the UI shows it as a banner. The list is derived from the snapshot itself, so no
+//! source can record a gap that the user never hears of.
+
+use serde::Serialize;
+
+use super::{Coll, Observed, Snapshot};
+
+/// One thing that could not be seen.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Gap {
+    /// Kubernetes collections by their API plural (`pods`, `secretproviderclasses`,
+    /// `workloads` for the six workload kinds); cluster facts and the Azure side by their
+    /// place in the snapshot (`cluster.oidcIssuer`, `azure.vaults`).
+    pub kind: &'static str,
+    /// The namespace that could not be read; `None` when the gap covers every namespace (or
+    /// the kind is not namespaced).
+    pub namespace: Option<String>,
+    /// Azure per-vault gaps: the vault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vault: Option<String>,
+    pub reason: String,
+}
+
+/// Pods and SecretProviderClasses: without them whole chains are missing, not just a link.
+const CHAIN_KINDS: [&str; 2] = ["pods", "secretproviderclasses"];
+
+impl Gap {
+    /// Whole chains may be missing behind this gap (pods or SPCs unread), as opposed to a
+    /// link that shows unknown. A CRD that is not installed is no such gap: it means there
+    /// are no SPCs at all, which is known.
+    pub fn hides_chains(&self) -> bool {
+        CHAIN_KINDS.contains(&self.kind) && !is_not_installed(&self.reason)
+    }
+
+    /// What could not be seen, where: "pods in payments", "azure.vaults for vault kv-x",
+    /// "cluster.csiDriver".
+    pub fn what(&self) -> String {
+        match (&self.namespace, &self.vault) {
+            (Some(ns), _) => format!("{} in {ns}", self.kind),
+            (None, Some(v)) => format!("{} for vault {v}", self.kind),
+            (None, None) => self.kind.to_string(),
+        }
+    }
+
+    /// The reason already names the kind and the namespace ("cannot list pods in payments:
+    /// forbidden"), so it can stand alone.
+    pub fn reason_says_what(&self) -> bool {
+        self.reason.contains(self.kind)
+            && self
+                .namespace
+                .as_deref()
+                .is_none_or(|ns| self.reason.contains(ns))
+    }
+}
+
+/// The reason a kind's CRD is missing (a fact: nothing of that kind exists).
+pub fn not_installed(crd: &str) -> String {
+    format!("CRD {crd} not installed")
+}
+
+fn is_not_installed(reason: &str) -> bool {
+    reason.starts_with("CRD ") && reason.ends_with(" not installed")
+}
+
+impl Snapshot {
+    /// Everything this snapshot could not see, Kubernetes first, then cluster facts, then
+    /// Azure. Empty for a complete view.
+    pub fn gaps(&self) -> Vec<Gap> {
+        let mut out = Vec::new();
+        coll(&mut out, "pods", &self.pods, Place::Namespace);
+        coll(
+            &mut out,
+            "serviceaccounts",
+            &self.service_accounts,
+            Place::Namespace,
+        );
+        coll(
+            &mut out,
+            "secretproviderclasses",
+            &self.spcs,
+            Place::Namespace,
+        );
+        coll(
+            &mut out,
+            "secretproviderclasspodstatuses",
+            &self.spc_statuses,
+            Place::Namespace,
+        );
+        coll(&mut out, "secrets", &self.secrets, Place::Namespace);
+        coll(&mut out, "events", &self.events, Place::Namespace);
+        coll(&mut out, "workloads", &self.workloads, Place::Namespace);
+        coll(&mut out, "ingresses", &self.ingresses, Place::Namespace);
+
+        let c = &self.cluster;
+        fact(&mut out, "cluster.oidcIssuer", &c.oidc_issuer);
+        fact(
+            &mut out,
+            "cluster.workloadIdentityWebhook",
+            &c.workload_identity_webhook,
+        );
+        fact(&mut out, "cluster.csiDriver", &c.csi_driver);
+        if let Some(d) = c.csi_driver.known() {
+            fact(
+                &mut out,
+                "cluster.csiDriver.tokenAudiences",
+                &d.token_audiences,
+            );
+            fact(&mut out, "cluster.csiDriver.rotation", &d.rotation_enabled);
+            fact(
+                &mut out,
+                "cluster.csiDriver.syncSecret",
+                &d.sync_secret_enabled,
+            );
+            fact(
+                &mut out,
+                "cluster.csiDriver.azureProvider",
+                &d.azure_provider,
+            );
+        }
+
+        let a = &self.azure;
+        coll(&mut out, "azure.identities", &a.identities, Place::Vault);
+        coll(&mut out, "azure.vaults", &a.vaults, Place::Vault);
+        coll(
+            &mut out,
+            "azure.roleAssignments",
+            &a.role_assignments,
+            Place::Vault,
+        );
+        out
+    }
+
+    /// Pods or SecretProviderClasses could not be read somewhere: chains may be missing
+    /// entirely (`kvchain check` exits 3 unless an error was found anyway).
+    pub fn incomplete(&self) -> bool {
+        self.gaps().iter().any(Gap::hides_chains)
+    }
+}
+
+/// What the keys of a collection's per-part gaps are.
+enum Place {
+    Namespace,
+    Vault,
+}
+
+fn coll<T>(out: &mut Vec<Gap>, kind: &'static str, c: &Coll<T>, place: Place) {
+    if let Some(reason) = &c.gaps.all {
+        out.push(Gap {
+            kind,
+            namespace: None,
+            vault: None,
+            reason: reason.clone(),
+        });
+    }
+    for (key, reason) in &c.gaps.namespaces {
+        let (namespace, vault) = match place {
+            Place::Namespace => (Some(key.clone()), None),
+            Place::Vault => (None, Some(key.clone())),
+        };
+        out.push(Gap {
+            kind,
+            namespace,
+            vault,
+            reason: reason.clone(),
+        });
+    }
+}
+
+fn fact<T>(out: &mut Vec<Gap>, kind: &'static str, o: &Observed<T>) {
+    if let Some(reason) = o.unknown_reason() {
+        out.push(Gap {
+            kind,
+            namespace: None,
+            vault: None,
+            reason: reason.to_string(),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::{AzureObs, ClusterFacts, CsiDriverFacts};
+
+    fn complete() -> Snapshot {
+        Snapshot {
+            cluster: ClusterFacts {
+                oidc_issuer: Observed::Known("https://issuer/".into()),
+                tenant_id: Observed::Known("t".into()),
+                workload_identity_webhook: Observed::Known(true),
+                csi_driver: Observed::Known(CsiDriverFacts {
+                    token_audiences: Observed::Known(vec![]),
+                    rotation_enabled: Observed::Known(true),
+                    sync_secret_enabled: Observed::Known(true),
+                    azure_provider: Observed::Known(true),
+                    ..CsiDriverFacts::default()
+                }),
+            },
+            azure: AzureObs {
+                identities: Coll::known(vec![]),
+                vaults: Coll::known(vec![]),
+                role_assignments: Coll::known(vec![]),
+                objects: vec![],
+                requests: 0,
+            },
+            ..Snapshot::default()
+        }
+    }
+
+    #[test]
+    fn a_complete_view_has_no_gaps() {
+        let s = complete();
+        assert_eq!(s.gaps(), vec![]);
+        assert!(!s.incomplete());
+    }
+
+    #[test]
+    fn every_recorded_gap_is_listed_with_kind_place_and_reason() {
+        let mut s = complete();
+        s.pods.gaps.namespaces.insert(
+            "payments".into(),
+            "cannot list pods in payments: forbidden".into(),
+        );
+        s.events.gaps.all = Some("cannot list events at the cluster scope: forbidden".into());
+        s.cluster.oidc_issuer = Observed::unknown("cannot get /.well-known: forbidden");
+        s.azure
+            .vaults
+            .gaps
+            .namespaces
+            .insert("kv-x".into(), "cannot look up vault kv-x: 403".into());
+        let gaps = s.gaps();
+        let what: Vec<_> = gaps.iter().map(Gap::what).collect();
+        assert_eq!(
+            what,
+            [
+                "pods in payments",
+                "events",
+                "cluster.oidcIssuer",
+                "azure.vaults for vault kv-x",
+            ]
+        );
+        assert!(gaps[0].reason_says_what() && gaps[1].reason_says_what());
+        assert!(!gaps[2].reason_says_what());
+        assert_eq!(gaps[0].reason, "cannot list pods in payments: forbidden");
+        assert!(s.incomplete(), "pods unread in payments");
+    }
+
+    #[test]
+    fn only_unread_pods_or_spcs_make_a_view_incomplete() {
+        let mut s = complete();
+        s.secrets.gaps.all = Some("cannot list secrets at the cluster scope: forbidden".into());
+        s.cluster.oidc_issuer = Observed::unknown("forbidden");
+        assert!(!s.incomplete(), "a link is unknown, no chain is missing");
+        s.spcs.gaps.all = Some(not_installed(
+            "secretproviderclasses.secrets-store.csi.x-k8s.io",
+        ));
+        assert!(!s.incomplete(), "a missing CRD means no SPC exists");
+        s.spcs.gaps.namespaces.insert(
+            "payments".into(),
+            "cannot list secretproviderclasses".into(),
+        );
+        assert!(s.incomplete());
+    }
+
+    #[test]
+    fn json_shape_is_kind_namespace_reason() {
+        let g = Gap {
+            kind: "pods",
+            namespace: Some("payments".into()),
+            vault: None,
+            reason: "cannot list pods in payments: forbidden".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(&g).unwrap(),
+            serde_json::json!({"kind": "pods", "namespace": "payments",
+                               "reason": "cannot list pods in payments: forbidden"})
+        );
+    }
+}
