@@ -88,6 +88,17 @@ pub struct KubeArgs {
     /// All namespaces (the default when no namespace is given).
     #[arg(short = 'A', long, global = true)]
     pub all_namespaces: bool,
+    /// How long to wait for the API server to answer a single request, as kubectl spells it
+    /// (5s, 1m, or whole seconds; 0, the default, waits as long as it takes). Watches stay open.
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_request_timeout)]
+    pub request_timeout: Option<Duration>,
+}
+
+impl KubeArgs {
+    /// The per-request limit, if any (`--request-timeout 0` means none, as in kubectl).
+    pub fn request_limit(&self) -> Option<Duration> {
+        self.request_timeout.filter(|d| !d.is_zero())
+    }
 }
 
 #[derive(Debug, Args, Default, Clone)]
@@ -126,6 +137,18 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 90s, 5m, 1h30m)"))
 }
 
+/// kubectl's `--request-timeout`: a whole number of seconds, or a number with a unit.
+pub fn parse_request_timeout(s: &str) -> Result<Duration, String> {
+    if let Ok(secs) = s.trim().parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    humantime::parse_duration(s).map_err(|_| {
+        format!(
+            "invalid timeout {s:?}: a whole number of seconds, or a number with a unit (1s, 2m, 3h)"
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,6 +165,25 @@ mod tests {
         assert_eq!(c.files.len(), 2);
         assert_eq!(c.output, OutputFormat::Json);
         assert_eq!(cli.kube.namespace.as_deref(), Some("payments"));
+    }
+
+    #[test]
+    fn request_timeout_is_spelled_like_kubectl() {
+        let t = |s: &str| {
+            let cli = Cli::try_parse_from(["kvchain", "check", "--request-timeout", s])?;
+            Ok::<_, clap::Error>(cli.kube.request_limit())
+        };
+        assert_eq!(t("5s").unwrap(), Some(Duration::from_secs(5)));
+        assert_eq!(t("1m").unwrap(), Some(Duration::from_secs(60)));
+        assert_eq!(
+            t("7").unwrap(),
+            Some(Duration::from_secs(7)),
+            "bare seconds"
+        );
+        assert_eq!(t("0").unwrap(), None, "0 waits as long as it takes");
+        assert!(t("soon").is_err());
+        let default = Cli::try_parse_from(["kvchain", "check"]).unwrap();
+        assert_eq!(default.kube.request_limit(), None);
     }
 
     #[test]

@@ -335,3 +335,124 @@ fn upstream_csidriver_without_token_requests_breaks_workload_identity_mounts() {
             .any(|f| f.code == Code::KVC105)
     );
 }
+
+/// The healthy examples moved to namespace `other`, in a directory of their own.
+fn healthy_in_other_namespace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(root().join("assets/examples/healthy")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let moved = text
+            .replace("namespace: shop", "namespace: other")
+            .replace("\"namespace\": \"shop\"", "\"namespace\": \"other\"");
+        std::fs::write(dir.path().join(path.file_name().unwrap()), moved).unwrap();
+    }
+    dir
+}
+
+fn namespaces(report: &serde_json::Value) -> BTreeSet<String> {
+    report["chains"]
+        .as_array()
+        .expect("chains")
+        .iter()
+        .map(|c| c["namespace"].as_str().expect("namespace").to_string())
+        .collect()
+}
+
+#[test]
+fn namespace_flag_keeps_only_that_namespace_of_the_manifests() {
+    let other = healthy_in_other_namespace();
+    let other = other.path().to_str().unwrap();
+    let both = [
+        "check",
+        "-f",
+        "assets/examples/broken",
+        "-f",
+        other,
+        "-o",
+        "json",
+    ];
+    let (code, all) = json(&both);
+    assert_eq!(code, 1);
+    assert_eq!(namespaces(&all), ["other", "shop"].map(String::from).into());
+
+    let (code, only) = json(&[&both[..], &["-n", "other"]].concat());
+    assert_eq!(
+        code, 0,
+        "the broken ones are in shop: {:#}",
+        only["findings"]
+    );
+    assert_eq!(namespaces(&only), ["other".to_string()].into());
+    assert_eq!(only["chains"].as_array().unwrap().len(), 2);
+    assert_eq!(only["summary"]["chains"], 2);
+}
+
+#[test]
+fn namespace_flag_naming_nothing_in_the_input_exits_2() {
+    let out = kvchain(&["check", "-f", "assets/examples/broken", "-n", "payments"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("no object in namespace payments") && stderr.contains("shop"),
+        "names the namespaces there are: {stderr}"
+    );
+}
+
+#[test]
+fn namespace_flag_filters_the_lab_too() {
+    let (code, shop) = json(&["check", "--lab", "default", "-n", "shop", "-o", "json"]);
+    assert_eq!(code, 1);
+    assert_eq!(namespaces(&shop), ["shop".to_string()].into());
+    let out = kvchain(&["check", "--lab", "default", "-n", "payments"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("namespace payments"), "{stderr}");
+}
+
+#[test]
+fn demo_refuses_a_namespace_flag_and_says_how_to_filter() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["demo", "-n", "shop"])
+        .current_dir(root())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run kvchain");
+    // A TUI that started anyway must not hang the suite.
+    let mut waited = 0;
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        waited += 1;
+        if waited > 300 {
+            child.kill().unwrap();
+            panic!("kvchain demo -n started instead of refusing");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(":ns shop"), "{stderr}");
+}
+
+#[test]
+fn json_says_what_manifests_cannot_show() {
+    let (_, report) = json(&["check", "-f", "assets/examples/healthy", "-o", "json"]);
+    let gaps = report["gaps"].as_array().expect("a gaps array");
+    let kinds: BTreeSet<&str> = gaps.iter().map(|g| g["kind"].as_str().unwrap()).collect();
+    // Run-time objects and the Azure side, never the pods or SPCs the files hold.
+    assert!(
+        kinds.contains("events") && kinds.contains("azure.vaults"),
+        "{kinds:?}"
+    );
+    assert!(!kinds.contains("pods") && !kinds.contains("secretproviderclasses"));
+    for g in gaps {
+        assert!(
+            g.get("namespace").is_some() && g["reason"].is_string(),
+            "{g}"
+        );
+    }
+}

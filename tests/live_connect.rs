@@ -12,6 +12,7 @@ fn args(path: std::path::PathBuf, all: bool) -> KubeArgs {
         context: Some("aks-payments".into()),
         namespace: None,
         all_namespaces: all,
+        ..KubeArgs::default()
     }
 }
 
@@ -125,5 +126,17 @@ async fn no_kubeconfig_anywhere_says_so() {
             stderr.contains("no cluster configured"),
             "{kubeconfig:?}: {stderr}"
         );
+        // It names where it looked, so a mistyped KUBECONFIG is obvious.
+        let looked_at = match &kubeconfig {
+            Some(p) => p.display().to_string(),
+            None => home
+                .path()
+                .join(".kube")
+                .join("config")
+                .display()
+                .to_string(),
+        };
+        assert!(stderr.contains(&looked_at), "{kubeconfig:?}: {stderr}");
+        assert!(stderr.contains("in-cluster service account"), "{stderr}");
     }
 }

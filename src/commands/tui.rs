@@ -23,7 +23,9 @@ pub async fn run_default(cli: &Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Err(source::live::ConnectError::NoKubeconfig(why)) => {
-            eprintln!("kvchain: no cluster configured ({why}); opening the built-in lab");
+            eprintln!(
+                "kvchain: no cluster configured ({why}); opening the built-in lab, a simulation"
+            );
             run_lab("default", cli).await
         }
         Err(e) => Err(e.into()),

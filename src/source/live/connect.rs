@@ -4,7 +4,9 @@
 //! client certificates, token files), so kvchain authenticates exactly as kubectl does.
 
 use std::path::Path;
+use std::time::Duration;
 
+use kube::client::ClientBuilder;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
@@ -37,11 +39,47 @@ impl Scope {
     }
 }
 
-/// A ready client plus what to call the cluster in the UI (the kube context name).
+/// Where kvchain is connecting: the API server URL and the kube context that names it. Shown
+/// while connecting and in every failure to connect.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    /// The API server URL, as the kubeconfig (or the in-cluster environment) gives it.
+    pub server: String,
+    /// The kube context; `None` for the in-cluster service account.
+    pub context: Option<String>,
+}
+
+impl std::fmt::Display for Endpoint {
+    /// `https://… (context aks-payments)`, `https://… (in-cluster service account)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.context {
+            Some(c) => write!(f, "{} (context {c})", self.server),
+            None => write!(f, "{} (in-cluster service account)", self.server),
+        }
+    }
+}
+
+/// Why there is no cluster to connect to, naming every place that was looked in. The TUI
+/// falls back to the lab and shows this; `check` refuses with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoCluster {
+    /// One entry per place, with what was found there: `KUBECONFIG=/x (no such file)`.
+    pub looked_for: Vec<String>,
+}
+
+impl std::fmt::Display for NoCluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "looked for {}", self.looked_for.join("; "))
+    }
+}
+
+/// A ready client plus what to call the cluster in the UI (the kube context name). Nothing
+/// has been sent to the API server yet.
 pub struct Connection {
     pub client: Client,
     pub label: String,
     pub scope: Scope,
+    pub endpoint: Endpoint,
 }
 
 /// Loads the kubeconfig the way kubectl does: `--kubeconfig`, else `KUBECONFIG`, else
@@ -55,6 +93,7 @@ pub async fn connect(args: &KubeArgs) -> Result<Connection, ConnectError> {
         cluster: None,
         user: None,
     };
+    let mut looked_for = Vec::new();
     let kubeconfig = match &args.kubeconfig {
         Some(path) => Some(read(path)?),
         None => match std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
@@ -62,7 +101,12 @@ pub async fn connect(args: &KubeArgs) -> Result<Connection, ConnectError> {
             // exist are skipped.
             Some(list) => {
                 let mut merged: Option<Kubeconfig> = None;
-                for path in std::env::split_paths(&list).filter(|p| p.exists()) {
+                for path in std::env::split_paths(&list) {
+                    if !path.exists() {
+                        looked_for
+                            .push(format!("KUBECONFIG file {} (no such file)", path.display()));
+                        continue;
+                    }
                     let next = read(&path)?;
                     merged = Some(match merged {
                         None => next,
@@ -73,13 +117,23 @@ pub async fn connect(args: &KubeArgs) -> Result<Connection, ConnectError> {
                 }
                 merged
             }
-            None => match default_path().filter(|p| p.exists()) {
-                Some(p) => Some(read(&p)?),
-                None => None,
-            },
+            None => {
+                looked_for.push("KUBECONFIG (not set)".to_string());
+                match default_path() {
+                    Some(p) if p.exists() => Some(read(&p)?),
+                    Some(p) => {
+                        looked_for.push(format!("{} (no such file)", p.display()));
+                        None
+                    }
+                    None => {
+                        looked_for.push("~/.kube/config (no home directory)".to_string());
+                        None
+                    }
+                }
+            }
         },
     };
-    let (config, label) = match kubeconfig {
+    let (config, label, context) = match kubeconfig {
         Some(k) => {
             let label = args
                 .context
@@ -87,33 +141,62 @@ pub async fn connect(args: &KubeArgs) -> Result<Connection, ConnectError> {
                 .or_else(|| k.current_context.clone())
                 .unwrap_or_else(|| "kubeconfig".into());
             if k.contexts.is_empty() && k.clusters.is_empty() {
-                return Err(ConnectError::NoKubeconfig(
-                    "the kubeconfig defines no cluster".into(),
-                ));
+                looked_for.push("a cluster in the kubeconfig (it defines none)".to_string());
+                return Err(ConnectError::NoKubeconfig(NoCluster { looked_for }));
             }
             let config = Config::from_custom_kubeconfig(k, &options)
                 .await
                 .map_err(|e| ConnectError::Other(anyhow::anyhow!("kubeconfig: {e}")))?;
-            (config, label)
+            (config, label.clone(), Some(label))
         }
         None => match Config::incluster() {
-            Ok(c) => (c, "in-cluster".to_string()),
-            Err(_) => {
-                return Err(ConnectError::NoKubeconfig(
-                    "no --kubeconfig, KUBECONFIG or ~/.kube/config, and not running in a cluster"
-                        .into(),
-                ));
+            Ok(c) => (c, "in-cluster".to_string(), None),
+            Err(e) => {
+                looked_for.push(match std::env::var_os("KUBERNETES_SERVICE_HOST") {
+                    None => "the in-cluster service account (KUBERNETES_SERVICE_HOST not set: not in a pod)".to_string(),
+                    Some(_) => format!("the in-cluster service account ({e})"),
+                });
+                return Err(ConnectError::NoKubeconfig(NoCluster { looked_for }));
             }
         },
     };
-    let client = Client::try_from(config).map_err(|e| {
-        ConnectError::Other(anyhow::anyhow!("cannot build a Kubernetes client: {e}"))
+    let endpoint = Endpoint {
+        server: config
+            .cluster_url
+            .to_string()
+            .trim_end_matches('/')
+            .to_string(),
+        context,
+    };
+    let client = build_client(config, args.request_limit()).map_err(|e| {
+        ConnectError::Other(anyhow::anyhow!(
+            "cannot build a Kubernetes client for {endpoint}: {e}"
+        ))
     })?;
     Ok(Connection {
         client,
         label,
         scope,
+        endpoint,
     })
+}
+
+/// kube's default client, with `--request-timeout` bounding each request until the API server
+/// answers (its headers). A watch is answered at once and then streams, so the limit never cuts
+/// a quiet watch; an API server that accepts connections and never answers fails fast.
+fn build_client(config: Config, limit: Option<Duration>) -> Result<Client, kube::Error> {
+    let builder = ClientBuilder::try_from(config)?;
+    Ok(match limit {
+        Some(t) => builder
+            .with_layer(&tower::timeout::TimeoutLayer::new(t))
+            .build(),
+        None => builder.build(),
+    })
+}
+
+/// Whether a request failed because `--request-timeout` ran out.
+pub fn timed_out(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Service(inner) if inner.is::<tower::timeout::error::Elapsed>())
 }
 
 fn read(path: &Path) -> Result<Kubeconfig, ConnectError> {

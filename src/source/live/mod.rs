@@ -35,7 +35,7 @@ use kube::Client;
 use tokio::sync::{mpsc, watch as twatch};
 use tokio::task::JoinSet;
 
-pub use connect::Scope;
+pub use connect::{Connection, Endpoint, NoCluster, Scope};
 pub use secrets::wanted as wanted_secrets;
 
 use crate::cli::{AzureArgs, KubeArgs};
@@ -48,9 +48,10 @@ use watch::Shared;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
-    /// No kubeconfig / in-cluster config at all: callers fall back to the lab.
-    #[error("no kubeconfig: {0}")]
-    NoKubeconfig(String),
+    /// No kubeconfig / in-cluster config at all: callers fall back to the lab, saying what
+    /// was looked for.
+    #[error("no cluster configured: {0}")]
+    NoKubeconfig(NoCluster),
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -83,6 +84,8 @@ impl Default for LiveOptions {
 pub struct LiveSource {
     client: Client,
     label: String,
+    /// Where the client points (`None` for a client built by hand, as in tests).
+    endpoint: Option<Endpoint>,
     scope: Scope,
     azure: Arc<AzureSetup>,
     options: LiveOptions,
@@ -96,6 +99,7 @@ impl LiveSource {
         LiveSource {
             client,
             label: label.into(),
+            endpoint: None,
             scope,
             azure: Arc::new(AzureSetup::Connect(azure)),
             options: LiveOptions::default(),
@@ -106,6 +110,11 @@ impl LiveSource {
     /// The scope actually watched (connect may narrow `-A` to the context's namespace).
     pub fn scope(&self) -> &Scope {
         &self.scope
+    }
+
+    /// The API server and kube context this source reads (`None` for a hand-built client).
+    pub fn endpoint(&self) -> Option<&Endpoint> {
+        self.endpoint.as_ref()
     }
 
     /// What the user should know about how the source connected, if anything.
@@ -373,17 +382,39 @@ fn startup_progress(shared: &Shared) -> Progress {
 
 /// Connects with the user's kubeconfig and checks the API server answers, so an exec
 /// credential plugin (kubelogin's device-code prompt) runs before the TUI takes the terminal.
+/// [`prepare`] then [`open`], for callers that show where they connect while it happens.
+pub async fn connect(kube: &KubeArgs, azure: &AzureArgs) -> Result<LiveSource, ConnectError> {
+    open(prepare(kube).await?, kube, azure).await
+}
+
+/// Reads the kubeconfig and builds the client, without a request: cheap, and the place where
+/// "no cluster configured" is decided. [`Connection::endpoint`] names where [`open`] will go.
+pub async fn prepare(kube: &KubeArgs) -> Result<Connection, ConnectError> {
+    connect::connect(kube).await
+}
+
+/// Asks the API server for its version (bounded by `--request-timeout`) and picks the scope.
+/// Failures name the server URL and the context.
 ///
 /// All namespaces is the default; when the user did not ask for it explicitly (`-A`) and may
 /// not list pods cluster-wide, the context's namespace is watched instead, as kubectl would.
-pub async fn connect(kube: &KubeArgs, azure: &AzureArgs) -> Result<LiveSource, ConnectError> {
-    let c = connect::connect(kube).await?;
-    c.client.apiserver_version().await.map_err(|e| {
-        ConnectError::Other(anyhow::anyhow!(
-            "cannot reach the cluster of context {}: {e}",
-            c.label
-        ))
-    })?;
+pub async fn open(
+    c: Connection,
+    kube: &KubeArgs,
+    azure: &AzureArgs,
+) -> Result<LiveSource, ConnectError> {
+    let endpoint = c.endpoint.clone();
+    let unreachable = |e: kube::Error| {
+        let why = match kube.request_limit() {
+            Some(t) if connect::timed_out(&e) => format!(
+                "no answer within {} (--request-timeout)",
+                humantime::format_duration(t)
+            ),
+            _ => e.to_string(),
+        };
+        ConnectError::Other(anyhow::anyhow!("cannot reach {endpoint}: {why}"))
+    };
+    c.client.apiserver_version().await.map_err(unreachable)?;
     let mut scope = c.scope;
     let mut notice = None;
     if scope == Scope::All && !kube.all_namespaces {
@@ -403,6 +434,7 @@ pub async fn connect(kube: &KubeArgs, azure: &AzureArgs) -> Result<LiveSource, C
     }
     let mut live = LiveSource::new(c.client, c.label, scope, azure.clone());
     live.notice = notice;
+    live.endpoint = Some(c.endpoint);
     Ok(live)
 }
 
@@ -411,7 +443,7 @@ pub async fn snapshot_once(kube: &KubeArgs, azure: &AzureArgs) -> anyhow::Result
     let live = match connect(kube, azure).await {
         Ok(l) => l,
         Err(ConnectError::NoKubeconfig(why)) => anyhow::bail!(
-            "no cluster configured ({why}); use `kvchain check -f DIR` or `--lab SCENARIO`"
+            "no cluster configured ({why}); use `kvchain check -f DIR` or `--lab SCENARIO`, or --kubeconfig PATH"
         ),
         Err(ConnectError::Other(e)) => return Err(e),
     };
