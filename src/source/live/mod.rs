@@ -244,6 +244,7 @@ impl Source for LiveSource {
             kind: SourceKind::Live,
             label: self.label.clone(),
             observed_at: Timestamp::now(),
+            unread: Vec::new(),
         }
     }
 
