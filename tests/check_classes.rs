@@ -297,3 +297,33 @@ fn cloud_names_the_provider_library_accepts_are_accepted() {
     assert!(f["message"].as_str().unwrap().contains("\"AZUREMOON\""));
     assert_eq!(code, 1);
 }
+
+#[test]
+fn a_placeholder_client_id_is_not_compared_but_a_missing_annotation_still_is() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let doc = |sa_annotations: &str, client: &str| {
+        format!(
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: app, namespace: t{sa_annotations}}}\n---\napiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata: {{name: kv, namespace: t}}\nspec: {{provider: azure, parameters: {{clientID: '{client}', keyvaultName: kv-one, tenantId: '5b1e7c44-0b8f-4a8e-9d55-3f0c2a6e1d21', objects: 'array: []'}}}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p, namespace: t, labels: {{azure.workload.identity/use: 'true'}}}}\nspec:\n  serviceAccountName: app\n  containers: [{{name: c, image: i}}]\n  volumes:\n  - name: v\n    csi: {{driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {{secretProviderClass: kv}}}}\n"
+        )
+    };
+    let path = dir.path().join("m.yaml");
+    let report = |text: String| -> Value {
+        std::fs::write(&path, text).expect("write");
+        let out = kvchain(&["check", "-f", path.to_str().unwrap(), "-o", "json"]);
+        serde_json::from_slice(&out.stdout).expect("json")
+    };
+    let guid = "0d9f2a61-4c57-4b8e-a7c3-2e5f8b1d6a90";
+    let r = report(doc(
+        ", annotations: {azure.workload.identity/client-id: '${CLIENT_ID}'}",
+        guid,
+    ));
+    assert!(findings(&r, "KVC204").is_empty(), "{:#}", r["findings"]);
+    let r = report(doc("", "$IDENTITY_CLIENT_ID"));
+    assert_eq!(one(&r, "KVC203")["severity"], "warning");
+    // Two real, different ids are still a mismatch.
+    let r = report(doc(
+        ", annotations: {azure.workload.identity/client-id: 11111111-2222-3333-4444-555555555555}",
+        guid,
+    ));
+    assert_eq!(one(&r, "KVC204")["severity"], "warning");
+}

@@ -37,12 +37,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     }
     let annotated = sa.annotations.get(CLIENT_ID);
     let seen = annotated.map_or("(none)", String::as_str);
-    // A template on either side says nothing about whether the two will agree once rendered.
-    if params::is_placeholder(seen) || params::is_placeholder(spc_client) {
-        label_and_injection(cx, link);
-        return;
-    }
-    if cx.detail || !seen.trim().eq_ignore_ascii_case(spc_client) {
+    // A template on either side says nothing about whether the two agree once rendered.
+    let template = params::is_placeholder(seen) || params::is_placeholder(spc_client);
+    if cx.detail || (!template && !seen.trim().eq_ignore_ascii_case(spc_client)) {
         link.facts.push(Fact::compare(CLIENT_ID, seen, spc_client));
     }
     match annotated {
@@ -56,7 +53,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 vec![format!("metadata.annotations: {:?}", sa.annotations)],
             ));
         }
-        Some(a) if !a.trim().eq_ignore_ascii_case(spc_client) => {
+        Some(a) if !template && !a.trim().eq_ignore_ascii_case(spc_client) => {
             link.findings.push(cx.remedied(
                 Code::KVC204,
                 cx.sa_resource(),
