@@ -1,24 +1,33 @@
 //! Text and JSON reports of a diagnosis (the `kvchain check` contract).
 //!
-//! JSON: `{"source", "label", "summary", "gaps": [...], "chains": [...], "findings": [...]}`
-//! where findings are de-duplicated across chains (same code + resource + message: ten
-//! replicas of one broken Deployment are one finding) and gaps say what could not be seen.
-//! Text: what could not be seen first, then grouped by namespace, workload and SPC.
+//! JSON: `{"source", "label", "summary", "gaps": [...], "chains": [...], "spcs": [...],
+//! "findings": [...], "unread": [...]}` where findings are de-duplicated across chains (same
+//! code + resource + message: ten replicas of one broken Deployment are one finding) and gaps
+//! say what could not be seen. SecretProviderClasses no chain mounts are checked on their own
+//! ([`crate::chain::unmounted_spcs`]): they are listed under `spcs` and their findings join
+//! `findings`. Inputs that could not be read are listed under `unread`. Text: what could not be
+//! seen or read first, then grouped by namespace, workload and SPC.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::chain::{Chain, Fact, Finding, LinkKind, Severity, Status};
+use crate::chain::{Chain, Fact, Finding, LinkKind, Severity, SpcVerdict, Status};
 use crate::snapshot::{Gap, Snapshot};
 
 /// All findings of all chains, de-duplicated, worst first (then code, namespace, resource).
 pub fn findings(chains: &[Chain]) -> Vec<&Finding> {
+    all_findings(chains, &[])
+}
+
+/// [`findings`] plus those of the SecretProviderClasses no chain mounts.
+fn all_findings<'a>(chains: &'a [Chain], spcs: &'a [SpcVerdict]) -> Vec<&'a Finding> {
     let mut seen: HashSet<(crate::chain::Code, &str, &str)> = HashSet::new();
     let mut out: Vec<&Finding> = chains
         .iter()
         .flat_map(|c| c.findings())
+        .chain(spcs.iter().flat_map(|s| &s.findings))
         .filter(|f| seen.insert((f.code, f.resource.as_str(), f.message.as_str())))
         .collect();
     out.sort_by(|a, b| {
@@ -39,7 +48,11 @@ struct JsonReport<'a> {
     /// What could not be seen (kind, namespace or null for everywhere, reason).
     gaps: Vec<Gap>,
     chains: Vec<JsonChain<'a>>,
+    /// SecretProviderClasses no chain mounts, checked on their own (details in `findings`).
+    spcs: Vec<JsonSpc<'a>>,
     findings: Vec<&'a Finding>,
+    /// Inputs that could not be read (`file, document N: reason`); the rest was diagnosed.
+    unread: &'a [String],
 }
 
 #[derive(Serialize, Default)]
@@ -48,6 +61,17 @@ struct Counts {
     errors: usize,
     warnings: usize,
     info: usize,
+    spcs: usize,
+    unread: usize,
+}
+
+#[derive(Serialize)]
+struct JsonSpc<'a> {
+    namespace: &'a str,
+    name: &'a str,
+    vault: Option<&'a str>,
+    status: &'static str,
+    codes: Vec<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -75,9 +99,16 @@ struct JsonLink<'a> {
     facts: &'a [Fact],
 }
 
-fn counts(chains: &[Chain], findings: &[&Finding]) -> Counts {
+fn counts(
+    snapshot: &Snapshot,
+    chains: &[Chain],
+    spcs: &[SpcVerdict],
+    findings: &[&Finding],
+) -> Counts {
     let mut c = Counts {
         chains: chains.len(),
+        spcs: spcs.len(),
+        unread: snapshot.source.unread.len(),
         ..Counts::default()
     };
     for f in findings {
@@ -90,12 +121,29 @@ fn counts(chains: &[Chain], findings: &[&Finding]) -> Counts {
     c
 }
 
+fn codes<'a>(findings: impl Iterator<Item = &'a Finding>) -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = findings.map(|f| f.code.as_str()).collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// The JSON report; checks the SecretProviderClasses no chain mounts itself.
 pub fn json(snapshot: &Snapshot, chains: &[Chain]) -> String {
-    let findings = findings(chains);
+    json_with(
+        snapshot,
+        chains,
+        &crate::chain::unmounted_spcs(snapshot, chains),
+    )
+}
+
+/// The JSON report, with the verdicts on SecretProviderClasses no chain mounts.
+pub fn json_with(snapshot: &Snapshot, chains: &[Chain], spcs: &[SpcVerdict]) -> String {
+    let findings = all_findings(chains, spcs);
     let report = JsonReport {
         source: snapshot.source.kind.as_str(),
         label: &snapshot.source.label,
-        summary: counts(chains, &findings),
+        summary: counts(snapshot, chains, spcs, &findings),
         gaps: snapshot.gaps(),
         chains: chains
             .iter()
@@ -121,15 +169,21 @@ pub fn json(snapshot: &Snapshot, chains: &[Chain]) -> String {
                         facts: &l.facts,
                     })
                     .collect(),
-                codes: {
-                    let mut v: Vec<&'static str> = c.findings().map(|f| f.code.as_str()).collect();
-                    v.sort_unstable();
-                    v.dedup();
-                    v
-                },
+                codes: codes(c.findings()),
+            })
+            .collect(),
+        spcs: spcs
+            .iter()
+            .map(|s| JsonSpc {
+                namespace: &s.namespace,
+                name: &s.name,
+                vault: s.vault.as_deref(),
+                status: s.status.as_str(),
+                codes: codes(s.findings.iter()),
             })
             .collect(),
         findings,
+        unread: &snapshot.source.unread,
     };
     let mut out = serde_json::to_string_pretty(&report).unwrap_or_else(|e| {
         // Serialising plain strings and numbers cannot fail; keep the contract if it ever does.
@@ -144,6 +198,17 @@ pub fn has_errors(chains: &[Chain]) -> bool {
         .iter()
         .flat_map(|c| c.findings())
         .any(|f| f.severity == Severity::Error)
+}
+
+/// Exit status 1: an error finding on a chain or an SPC, or an input that could not be read
+/// (the verdict is incomplete).
+pub fn fails(snapshot: &Snapshot, chains: &[Chain], spcs: &[SpcVerdict]) -> bool {
+    has_errors(chains)
+        || spcs
+            .iter()
+            .flat_map(|s| &s.findings)
+            .any(|f| f.severity == Severity::Error)
+        || !snapshot.source.unread.is_empty()
 }
 
 // ------------------------------------------------------------------------------------ text
@@ -187,13 +252,34 @@ impl Paint {
     }
 }
 
-/// Human report: per namespace, per workload (or bare pod) and SPC, the chain strip, the
-/// non-ok links' reasons, then each finding with evidence, confirm and fix.
+/// Human report; checks the SecretProviderClasses no chain mounts itself.
 pub fn text(snapshot: &Snapshot, chains: &[Chain], color: bool) -> String {
+    text_with(
+        snapshot,
+        chains,
+        &crate::chain::unmounted_spcs(snapshot, chains),
+        color,
+    )
+}
+
+/// Human report: per namespace, per workload (or bare pod) and SPC, the chain strip, the
+/// non-ok links' reasons, then each finding with evidence, confirm and fix; then the
+/// SecretProviderClasses no chain mounts, with their own findings.
+pub fn text_with(
+    snapshot: &Snapshot,
+    chains: &[Chain],
+    spcs: &[SpcVerdict],
+    color: bool,
+) -> String {
     let p = Paint(color);
     let mut out = String::new();
-    let all = findings(chains);
-    let n = counts(chains, &all);
+    let all = all_findings(chains, spcs);
+    let n = counts(snapshot, chains, spcs, &all);
+    let lonely = if n.spcs > 0 {
+        format!(", {} SPCs mounted by no pod", n.spcs)
+    } else {
+        String::new()
+    };
     let label = if snapshot.source.label.is_empty() {
         String::new()
     } else {
@@ -201,7 +287,7 @@ pub fn text(snapshot: &Snapshot, chains: &[Chain], color: bool) -> String {
     };
     let _ = writeln!(
         out,
-        "{} {}{label}: {} chains, {} errors, {} warnings, {} info",
+        "{} {}{label}: {} chains{lonely}, {} errors, {} warnings, {} info",
         p.bold("kvchain check"),
         snapshot.source.kind.as_str(),
         n.chains,
@@ -214,6 +300,19 @@ pub fn text(snapshot: &Snapshot, chains: &[Chain], color: bool) -> String {
     }
     let gaps = snapshot.gaps();
     write_gaps(&mut out, &p, &gaps);
+    if !snapshot.source.unread.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            p.severity(
+                Severity::Error,
+                "Not read (left out of every verdict below):"
+            )
+        );
+        for u in &snapshot.source.unread {
+            let _ = writeln!(out, "  {u}");
+        }
+    }
     if chains.is_empty() {
         let _ = if gaps.iter().any(Gap::hides_chains) {
             writeln!(
@@ -226,6 +325,7 @@ pub fn text(snapshot: &Snapshot, chains: &[Chain], color: bool) -> String {
                 "\nNo pod mounts (or means to mount) a Secrets Store CSI volume."
             )
         };
+        write_spcs(&mut out, &p, spcs);
         return out;
     }
 
@@ -301,6 +401,7 @@ pub fn text(snapshot: &Snapshot, chains: &[Chain], color: bool) -> String {
             }
         }
     }
+    write_spcs(&mut out, &p, spcs);
     let _ = writeln!(
         out,
         "\n{}",
@@ -352,6 +453,34 @@ fn write_gaps(out: &mut String, p: &Paint, gaps: &[Gap]) {
         } else {
             writeln!(out, "  {}: {reason}", p.bold(&whats.join(", ")))
         };
+    }
+}
+
+/// SecretProviderClasses no chain mounts: each with its own findings.
+fn write_spcs(out: &mut String, p: &Paint, spcs: &[SpcVerdict]) {
+    if spcs.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n{}",
+        p.bold("SecretProviderClasses mounted by no pod here (checked on their own)")
+    );
+    for s in spcs {
+        let vault = s
+            .vault
+            .as_deref()
+            .map_or(String::new(), |v| format!(" → vault {v}"));
+        let _ = writeln!(
+            out,
+            "  {} {} {}{vault}",
+            p.status(s.status, s.status.symbol()),
+            p.dim(&format!("namespace {}", s.namespace)),
+            p.bold(&format!("SecretProviderClass/{}", s.name))
+        );
+        for f in &s.findings {
+            write_finding(out, p, f);
+        }
     }
 }
 

@@ -239,13 +239,13 @@ fn validate_object(o: &SpcObject, field: &str, problems: &mut Vec<SpcProblem>) {
         );
     }
     if let Some(f) = &o.object_format {
-        let f = f.to_ascii_lowercase();
-        if f != "pem" && f != "pfx" {
+        let lower = f.to_ascii_lowercase();
+        if lower != "pem" && lower != "pfx" {
             push(
                 "objectFormat",
                 format!("invalid objectFormat: {f}, should be PEM or PFX"),
             );
-        } else if f == "pfx" && o.object_type != Some(ObjectType::Secret) {
+        } else if lower == "pfx" && o.object_type != Some(ObjectType::Secret) {
             push(
                 "objectFormat",
                 "PFX format only supported for objectType: secret".into(),
@@ -253,8 +253,8 @@ fn validate_object(o: &SpcObject, field: &str, problems: &mut Vec<SpcProblem>) {
         }
     }
     if let Some(e) = &o.object_encoding {
-        let e = e.to_ascii_lowercase();
-        if !matches!(e.as_str(), "utf-8" | "base64" | "hex") {
+        // Compared case-insensitively, reported as written (as the provider does).
+        if !matches!(e.to_ascii_lowercase().as_str(), "utf-8" | "base64" | "hex") {
             push(
                 "objectEncoding",
                 format!("invalid objectEncoding: {e}, should be hex, base64 or utf-8"),

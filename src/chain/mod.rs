@@ -10,13 +10,15 @@ mod build;
 pub mod catalog;
 mod context;
 pub mod events;
-mod index;
+pub(crate) mod index;
 pub mod model;
 mod rules;
+mod standalone;
 pub mod testkit;
 
 pub use build::{diagnose, diagnose_detailed, explain, short};
 pub use catalog::Code;
+pub use standalone::{SpcVerdict, unmounted_spcs};
 /// The Secrets Store CSI driver's registered name.
 pub const DRIVER_NAME: &str = index::DRIVER;
 pub use model::*;

@@ -51,6 +51,7 @@ pub fn empty() -> Snapshot {
             kind: SourceKind::Lab,
             label: "testkit".into(),
             observed_at: now(),
+            unread: Vec::new(),
         },
         cluster: ClusterFacts {
             oidc_issuer: Observed::Known(ISSUER.into()),

@@ -1,5 +1,6 @@
 //! `kvchain check`: diagnose once and print text or JSON. Exit 0 (no error findings),
-//! 1 (at least one error finding), 2 (usage or input error), 3 (incomplete: pods or
+//! 1 (at least one error finding, or an input document that could not be read while others
+//! could), 2 (usage error, or nothing could be read), 3 (incomplete: pods or
 //! SecretProviderClasses could not be read somewhere, and no error was found in what could).
 
 use std::collections::BTreeSet;
@@ -43,12 +44,17 @@ pub async fn run(args: &CheckArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
         && !args.no_color
         && std::env::var_os("NO_COLOR").is_none()
         && std::io::stdout().is_terminal();
+    // SecretProviderClasses no pod mounts are still checked: their mistakes wait for the pod.
+    let mut spcs = chain::unmounted_spcs(&snapshot, &chains);
+    if let Some(ns) = cli.kube.namespace.as_deref() {
+        spcs.retain(|s| s.namespace == ns);
+    }
     let out = match args.output {
-        OutputFormat::Text => report::text(&snapshot, &chains, color),
-        OutputFormat::Json => report::json(&snapshot, &chains),
+        OutputFormat::Text => report::text_with(&snapshot, &chains, &spcs, color),
+        OutputFormat::Json => report::json_with(&snapshot, &chains, &spcs),
     };
     print!("{out}");
-    Ok(if report::has_errors(&chains) {
+    Ok(if report::fails(&snapshot, &chains, &spcs) {
         ExitCode::from(1)
     } else if snapshot.incomplete() {
         ExitCode::from(EXIT_INCOMPLETE)

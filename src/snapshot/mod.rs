@@ -150,6 +150,9 @@ pub struct SourceInfo {
     pub label: String,
     /// The time the observations are valid at: wall clock for live, lab clock for the lab.
     pub observed_at: Timestamp,
+    /// Inputs that could not be read while others could (`file, document N: reason`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<String>,
 }
 
 impl Default for SourceInfo {
@@ -158,6 +161,7 @@ impl Default for SourceInfo {
             kind: SourceKind::Manifests,
             label: String::new(),
             observed_at: Timestamp::UNIX_EPOCH,
+            unread: Vec::new(),
         }
     }
 }

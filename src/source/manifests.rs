@@ -21,9 +21,15 @@ use crate::snapshot::convert;
 use crate::snapshot::crd::SecretProviderClass;
 use crate::snapshot::*;
 
+mod namespaces;
+
 const RUNTIME: &str = "manifests: exists only at run time";
 
 /// Read every manifest under `paths` into one snapshot.
+///
+/// A document that cannot be read (invalid YAML, a field of the wrong type, an unreadable file)
+/// does not hide the verdicts on the others: it is listed in `source.unread`. Only when nothing
+/// at all could be read is it an error.
 pub fn load(paths: &[PathBuf]) -> Result<Snapshot, InputError> {
     let mut files = Vec::new();
     for p in paths {
@@ -31,23 +37,24 @@ pub fn load(paths: &[PathBuf]) -> Result<Snapshot, InputError> {
     }
     let mut b = Builder::default();
     for f in &files {
-        let text = std::fs::read_to_string(f)
-            .map_err(|e| InputError::in_file(f, format!("cannot read: {e}")))?;
-        b.file(f, &text)?;
+        match std::fs::read_to_string(f) {
+            Ok(text) => b.file(f, &text),
+            Err(e) => b.unread(InputError::in_file(f, format!("cannot read: {e}"))),
+        }
     }
     let label = paths
         .iter()
         .map(|p| p.display().to_string())
         .collect::<Vec<_>>()
         .join(", ");
-    Ok(b.finish(label))
+    b.finish_or_error(label)
 }
 
 /// Parse one file's text (exposed for tests and the lab's scenario files).
 pub fn load_str(name: &str, text: &str) -> Result<Snapshot, InputError> {
     let mut b = Builder::default();
-    b.file(Path::new(name), text)?;
-    Ok(b.finish(name.to_string()))
+    b.file(Path::new(name), text);
+    b.finish_or_error(name.to_string())
 }
 
 fn collect(path: &Path, explicit: bool, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
@@ -85,6 +92,11 @@ struct Builder {
     ingresses: Vec<IngressObs>,
     /// The Secrets Store CSIDriver object, when the manifests include it.
     csi_driver: Option<CsiDriverFacts>,
+    /// Indexes into `spcs` / `sas` of objects written without `metadata.namespace`.
+    floating: namespaces::Floating,
+    /// Documents read (any kind), and those that could not be.
+    read: usize,
+    unread: Vec<InputError>,
 }
 
 /// Where a document sits, for error messages.
@@ -105,7 +117,12 @@ impl Doc<'_> {
 }
 
 impl Builder {
-    fn file(&mut self, file: &Path, text: &str) -> Result<(), InputError> {
+    fn unread(&mut self, e: InputError) {
+        tracing::warn!(error = %e, "manifest document not read");
+        self.unread.push(e);
+    }
+
+    fn file(&mut self, file: &Path, text: &str) {
         let starts = document_lines(text);
         for (i, de) in serde_yaml::Deserializer::from_str(text).enumerate() {
             let doc = Doc {
@@ -113,19 +130,30 @@ impl Builder {
                 index: i + 1,
                 line: starts.get(i).copied().unwrap_or(1),
             };
-            let value = serde_yaml::Value::deserialize(de).map_err(|e| {
-                let at = e.location().map_or(String::new(), |l| {
-                    format!(" at line {}, column {}", l.line(), l.column())
-                });
-                InputError::in_document(
-                    file,
-                    doc.index,
-                    format!("invalid YAML{at}: {}", strip_location(&e)),
-                )
-            })?;
-            self.value(&doc, value)?;
+            let mut value = match serde_yaml::Value::deserialize(de) {
+                Ok(v) => v,
+                Err(e) => {
+                    let at = e.location().map_or(String::new(), |l| {
+                        format!(" at line {}, column {}", l.line(), l.column())
+                    });
+                    self.unread(InputError::in_document(
+                        file,
+                        doc.index,
+                        format!("invalid YAML{at}: {}", strip_location(&e)),
+                    ));
+                    // The parser cannot resynchronise after a syntax error: the rest of
+                    // this file is unread too (the message says where it stopped).
+                    break;
+                }
+            };
+            // `key:` with nothing after it is null; the API server prunes nulls, so kubectl
+            // applies such a manifest as if the key were absent.
+            prune_nulls(&mut value);
+            match self.value(&doc, value) {
+                Ok(()) => self.read += 1,
+                Err(e) => self.unread(e),
+            }
         }
-        Ok(())
     }
 
     fn value(&mut self, doc: &Doc, value: serde_yaml::Value) -> Result<(), InputError> {
@@ -190,11 +218,17 @@ impl Builder {
             }
             "ServiceAccount" => {
                 let sa: ServiceAccount = typed(doc, &what, value)?;
+                if sa.metadata.namespace.is_none() {
+                    self.floating.sas.push(self.sas.len());
+                }
                 self.sas.push(convert::service_account(&sa));
             }
             "SecretProviderClass" => {
                 // v1alpha1 and v1 share the schema; the typed struct ignores apiVersion.
                 let s: SecretProviderClass = typed(doc, &what, value)?;
+                if s.metadata.namespace.is_none() {
+                    self.floating.spcs.push(self.spcs.len());
+                }
                 self.spcs.push(convert::spc(&s));
             }
             "Secret" => {
@@ -243,7 +277,24 @@ impl Builder {
         self.workloads.push(w);
     }
 
+    /// The snapshot, unless no document at all could be read (then the first reason).
+    fn finish_or_error(self, label: String) -> Result<Snapshot, InputError> {
+        if self.read == 0
+            && let Some(first) = self.unread.first()
+        {
+            let mut e = first.clone();
+            if self.unread.len() > 1 {
+                e.message
+                    .push_str(&format!(" (and {} more unread)", self.unread.len() - 1));
+            }
+            return Err(e);
+        }
+        Ok(self.finish(label))
+    }
+
     fn finish(mut self, label: String) -> Snapshot {
+        self.floating
+            .adopt(&self.pods, &mut self.spcs, &mut self.sas);
         // Kubernetes creates `default` in every namespace: manifests never list it.
         let mut namespaces: Vec<String> = self.pods.iter().map(|p| p.namespace.clone()).collect();
         namespaces.sort();
@@ -271,6 +322,7 @@ impl Builder {
                 kind: SourceKind::Manifests,
                 label,
                 observed_at: jiff::Timestamp::now(),
+                unread: self.unread.iter().map(ToString::to_string).collect(),
             },
             cluster: ClusterFacts {
                 csi_driver: self
@@ -288,6 +340,22 @@ impl Builder {
             ingresses: Coll::known(self.ingresses),
             azure: AzureObs::unknown("manifests: the Azure side is not observed"),
         }
+    }
+}
+
+/// Drop every mapping entry whose value is null, at any depth (serde_yaml bounds the depth).
+fn prune_nulls(v: &mut serde_yaml::Value) {
+    use serde_yaml::Value;
+    match v {
+        Value::Mapping(m) => {
+            m.retain(|_, v| !v.is_null());
+            for (_, v) in m.iter_mut() {
+                prune_nulls(v);
+            }
+        }
+        Value::Sequence(s) => s.iter_mut().for_each(prune_nulls),
+        Value::Tagged(t) => prune_nulls(&mut t.value),
+        _ => {}
     }
 }
 

@@ -104,6 +104,7 @@ pub fn lab_snapshot(label: &str) -> Snapshot {
             kind: SourceKind::Lab,
             label: label.into(),
             observed_at: fixed_time(),
+            unread: Vec::new(),
         },
         ..Snapshot::default()
     }

@@ -2,53 +2,32 @@
 //! whether the parameters are coherent, and whether that managed identity exists.
 
 use super::pod::{parse_bool, truthy};
-use super::remedy;
+use super::{params, remedy};
 use super::{set, unknown};
 use crate::chain::catalog::Code;
 use crate::chain::context::{AuthMode, Ctx};
 use crate::chain::model::{Fact, Link, Status};
 use crate::spc::AzureSpc;
 
-const CLOUDS: [&str; 5] = [
+/// Names the provider's cloud lookup accepts, compared case-insensitively (FACTS §5 [AR]).
+/// go-autorest v0.11.30, the version the provider pins, also maps the Azure CLI spellings
+/// `AzureCloud` and `AzureUSGovernment`; older copies of environments.go lack them.
+const CLOUDS: [&str; 7] = [
     "azurepubliccloud",
+    "azurecloud",
     "azureusgovernmentcloud",
+    "azureusgovernment",
     "azurechinacloud",
     "azuregermancloud",
     "azurestackcloud",
 ];
 
 pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
-    let Some(p) = cx.params.clone() else {
+    if cx.params.is_none() {
         super::no_spc(cx, link);
         return;
-    };
-    let (mode, problems) = auth_mode(&p, cx.node_publish_secret);
-    cx.mode = mode;
-    if !problems.is_empty() {
-        let (confirm, _) = remedy::commands(cx, Code::KVC302);
-        let fix = remedy::edit_spc(
-            cx,
-            &problems
-                .iter()
-                .map(|(_, f)| f.as_str())
-                .collect::<Vec<_>>()
-                .join("; "),
-        );
-        let evidence = problems.iter().map(|(e, _)| e.clone()).collect::<Vec<_>>();
-        let msg: Vec<&str> = problems.iter().map(|(e, _)| e.as_str()).collect();
-        link.findings.push(cx.finding(
-            Code::KVC302,
-            cx.spc_resource(),
-            format!(
-                "SecretProviderClass {} (merged with pod volumeAttributes): {}",
-                cx.spc_name,
-                msg.join("; ")
-            ),
-            evidence,
-            confirm,
-            fix,
-        ));
     }
+    parameters(cx, link, Pods::Mounting);
     match cx.mode.clone() {
         AuthMode::VmIdentity { user_assigned } => {
             let who = user_assigned
@@ -119,10 +98,118 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     ));
 }
 
-/// The provider's auth selection, with every reason it would refuse the parameters:
-/// (problem as observed, fix hint).
-fn auth_mode(p: &AzureSpc, nps: Option<&str>) -> (AuthMode, Vec<(String, String)>) {
-    let mut problems: Vec<(String, String)> = Vec::new();
+/// Whose nodePublishSecretRef the provider would read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pods {
+    /// This chain's pod: its volume's ref (or none) is known.
+    Mounting,
+    /// A SecretProviderClass checked on its own: no pod in the input mounts it.
+    NoneSeen,
+}
+
+/// Check the SPC's parameters as the provider would, set `cx.mode`, and push one finding per
+/// kind of problem: invalid (KVC302), deprecated pod identity (KVC304), ignored keys (KVC305),
+/// unrendered template values (KVC306), no identity at all on an SPC no pod mounts (KVC307).
+pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
+    let Some(p) = cx.params.clone() else { return };
+    let nps = match pods {
+        Pods::Mounting => Some(cx.node_publish_secret),
+        Pods::NoneSeen => None,
+    };
+    let (mode, problems) = auth_mode(&p, nps);
+    cx.mode = mode;
+    for code in [Code::KVC302, Code::KVC304, Code::KVC306, Code::KVC307] {
+        let mine: Vec<&Problem> = problems.iter().filter(|pr| pr.code == code).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let (confirm, _) = remedy::commands(cx, code);
+        let fix = remedy::edit_spc(
+            cx,
+            &mine
+                .iter()
+                .map(|pr| pr.fix.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+        );
+        let evidence: Vec<String> = mine.iter().map(|pr| pr.observed.clone()).collect();
+        let message = match code {
+            Code::KVC306 => format!(
+                "SecretProviderClass {} holds unrendered template values ({}): render the template (envsubst, helm template, the guide's export steps) before applying; kvchain does not validate these fields",
+                cx.spc_name,
+                evidence.join(", ")
+            ),
+            Code::KVC302 if pods == Pods::Mounting => format!(
+                "SecretProviderClass {} (merged with pod volumeAttributes): {}",
+                cx.spc_name,
+                evidence.join("; ")
+            ),
+            _ => format!(
+                "SecretProviderClass {}: {}",
+                cx.spc_name,
+                evidence.join("; ")
+            ),
+        };
+        link.findings
+            .push(cx.finding(code, cx.spc_resource(), message, evidence, confirm, fix));
+    }
+    ignored_keys(cx, link);
+}
+
+/// KVC305: keys of the SPC's own parameters the provider never reads.
+fn ignored_keys(cx: &Ctx, link: &mut Link) {
+    let Some(spc) = cx.spc else { return };
+    let unknown = params::unknown(spc.parameters.keys().map(String::as_str));
+    if unknown.is_empty() {
+        return;
+    }
+    let described: Vec<String> = unknown
+        .iter()
+        .map(|u| match &u.hint {
+            Some(h) => format!("{} ({h})", u.key),
+            None => u.key.to_string(),
+        })
+        .collect();
+    let suggested: Vec<String> = unknown
+        .iter()
+        .map(|u| format!("remove or rename {}", u.key))
+        .collect();
+    let (confirm, _) = remedy::commands(cx, Code::KVC305);
+    link.findings.push(cx.finding(
+        Code::KVC305,
+        cx.spc_resource(),
+        format!(
+            "SecretProviderClass {} has parameters the Azure provider does not read, so they change nothing: {}",
+            cx.spc_name,
+            described.join("; ")
+        ),
+        unknown.iter().map(|u| format!("parameters.{}", u.key)).collect(),
+        confirm,
+        remedy::edit_spc(cx, &suggested.join("; ")),
+    ));
+}
+
+/// One reason the provider (or a reader of the template) objects to the parameters.
+struct Problem {
+    code: Code,
+    /// What was seen, as the provider would put it.
+    observed: String,
+    /// The edit that fixes it.
+    fix: String,
+}
+
+fn problem(code: Code, observed: impl Into<String>, fix: impl Into<String>) -> Problem {
+    Problem {
+        code,
+        observed: observed.into(),
+        fix: fix.into(),
+    }
+}
+
+/// The provider's auth selection, with every reason it would refuse the parameters.
+/// `nps`: the mounting pod's nodePublishSecretRef, or `None` when no pod is known.
+fn auth_mode(p: &AzureSpc, nps: Option<Option<&str>>) -> (AuthMode, Vec<Problem>) {
+    let mut problems: Vec<Problem> = Vec::new();
     for (key, v) in [
         ("usePodIdentity", &p.use_pod_identity),
         ("useVMManagedIdentity", &p.use_vm_managed_identity),
@@ -131,9 +218,22 @@ fn auth_mode(p: &AzureSpc, nps: Option<&str>) -> (AuthMode, Vec<(String, String)
         if let Some(v) = v
             && parse_bool(v).is_none()
         {
-            problems.push((
+            problems.push(problem(
+                Code::KVC302,
                 format!("{key}: {v:?} is not a boolean"),
                 format!("{key}: \"true\" or \"false\""),
+            ));
+        }
+    }
+    for (key, v) in [
+        ("clientID", &p.client_id),
+        ("userAssignedIdentityID", &p.user_assigned_identity_id),
+    ] {
+        if let Some(v) = v.as_deref().filter(|v| params::is_placeholder(v)) {
+            problems.push(problem(
+                Code::KVC306,
+                format!("{key}: {v}"),
+                format!("{key}: <the identity's clientId>"),
             ));
         }
     }
@@ -142,17 +242,21 @@ fn auth_mode(p: &AzureSpc, nps: Option<&str>) -> (AuthMode, Vec<(String, String)
     let proxy = truthy(&p.use_azure_token_proxy);
     let modes = [pod_id, vm, proxy].iter().filter(|b| **b).count();
     let mode = if modes > 1 {
-        problems.push((
+        problems.push(problem(
+            Code::KVC302,
             format!(
                 "only one identity mode can be enabled at a time: usePodIdentity={pod_id}, useVMManagedIdentity={vm}, useAzureTokenProxy={proxy}"
             ),
-            "keep one identity mode".into(),
+            "keep one identity mode",
         ));
         AuthMode::Invalid
     } else if pod_id {
-        problems.push((
-            "usePodIdentity: \"true\": aad-pod-identity is deprecated and removed from AKS".into(),
-            "usePodIdentity: \"false\" and clientID: <workload identity clientId>".into(),
+        // Deprecated, not broken: the provider still implements it and aad-pod-identity can
+        // still be installed; only the AKS add-on is gone.
+        problems.push(problem(
+            Code::KVC304,
+            "usePodIdentity: \"true\": aad-pod-identity is deprecated and the AKS pod-identity add-on is retired; the mount works only where aad-pod-identity (NMI) still runs",
+            "usePodIdentity: \"false\" and clientID: <workload identity clientId> (migration: https://learn.microsoft.com/azure/aks/workload-identity-migrate-from-pod-identity)",
         ));
         AuthMode::PodIdentity
     } else if vm {
@@ -161,9 +265,10 @@ fn auth_mode(p: &AzureSpc, nps: Option<&str>) -> (AuthMode, Vec<(String, String)
         }
     } else if proxy {
         if p.client_id.is_none() {
-            problems.push((
-                "clientID is required for identity binding (useAzureTokenProxy: true)".into(),
-                "clientID: <identity clientId>".into(),
+            problems.push(problem(
+                Code::KVC302,
+                "clientID is required for identity binding (useAzureTokenProxy: true)",
+                "clientID: <identity clientId>",
             ));
         }
         AuthMode::TokenProxy {
@@ -173,23 +278,39 @@ fn auth_mode(p: &AzureSpc, nps: Option<&str>) -> (AuthMode, Vec<(String, String)
         AuthMode::WorkloadIdentity {
             client_id: c.clone(),
         }
-    } else if let Some(s) = nps {
+    } else if let Some(Some(s)) = nps {
         AuthMode::ServicePrincipal {
             secret: s.to_string(),
         }
+    } else if nps.is_none() {
+        // No pod to read a nodePublishSecretRef from: service-principal mode may be meant.
+        problems.push(problem(
+            Code::KVC307,
+            "no clientID and no identity mode: the provider uses service-principal mode, which needs nodePublishSecretRef (a Secret with clientid/clientsecret) on every pod volume that mounts this SecretProviderClass",
+            "clientID: <workload identity clientId>",
+        ));
+        AuthMode::Unknown
     } else {
-        problems.push((
-            "no clientID and no nodePublishSecretRef: \"failed to get credentials, nodePublishSecretRef secret is not set\"".into(),
-            "clientID: <workload identity clientId>".into(),
+        problems.push(problem(
+            Code::KVC302,
+            "no clientID and no nodePublishSecretRef: \"failed to get credentials, nodePublishSecretRef secret is not set\"",
+            "clientID: <workload identity clientId>",
         ));
         AuthMode::Invalid
     };
     match p.keyvault_name.as_deref() {
-        None => problems.push((
-            "keyvaultName is not provided".into(),
-            "keyvaultName: <vault name>".into(),
+        None => problems.push(problem(
+            Code::KVC302,
+            "keyvaultName is not provided",
+            "keyvaultName: <vault name>",
         )),
-        Some(k) if k.contains("://") || k.contains('.') => problems.push((
+        Some(k) if params::is_placeholder(k) => problems.push(problem(
+            Code::KVC306,
+            format!("keyvaultName: {k}"),
+            "keyvaultName: <vault name>",
+        )),
+        Some(k) if k.contains("://") || k.contains('.') => problems.push(problem(
+            Code::KVC302,
             format!(
                 "keyvaultName {k:?} is a URL/host name, the provider wants the bare vault name"
             ),
@@ -199,29 +320,57 @@ fn auth_mode(p: &AzureSpc, nps: Option<&str>) -> (AuthMode, Vec<(String, String)
             if !(3..=24).contains(&k.len())
                 || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') =>
         {
-            problems.push((
+            problems.push(problem(
+                Code::KVC302,
                 format!("Invalid vault name: {k:?}, must match [-a-zA-Z0-9]{{3,24}}"),
-                "keyvaultName: 3-24 letters, digits or '-'".into(),
+                "keyvaultName: 3-24 letters, digits or '-'",
             ))
         }
         Some(_) => {}
     }
-    if p.tenant_id.is_none() {
-        problems.push((
-            "tenantId is not provided".into(),
-            "tenantID: <the vault's tenant id>".into(),
-        ));
+    match p.tenant_id.as_deref() {
+        None => problems.push(problem(
+            Code::KVC302,
+            "tenantId is not provided",
+            "tenantID: <the vault's tenant id>",
+        )),
+        Some(t) if params::is_placeholder(t) => problems.push(problem(
+            Code::KVC306,
+            format!("tenantId: {t}"),
+            "tenantID: <the vault's tenant id>",
+        )),
+        Some(_) => {}
     }
-    if let Some(c) = &p.cloud_name
-        && !CLOUDS.contains(&c.to_ascii_lowercase().as_str())
-    {
-        problems.push((
+    match p.cloud_name.as_deref() {
+        Some(c) if params::is_placeholder(c) => problems.push(problem(
+            Code::KVC306,
+            format!("cloudName: {c}"),
+            "cloudName: AzurePublicCloud (or leave empty)",
+        )),
+        Some(c) if !CLOUDS.contains(&c.to_ascii_lowercase().as_str()) => problems.push(problem(
+            Code::KVC302,
             format!(
                 "cloudName {c} is not valid: there is no cloud environment matching the name {:?}",
                 c.to_ascii_uppercase()
             ),
-            "cloudName: AzurePublicCloud (or leave empty)".into(),
-        ));
+            "cloudName: AzurePublicCloud (or leave empty)",
+        )),
+        _ => {}
+    }
+    for o in &p.objects {
+        for (field, v) in [
+            ("objectName", Some(o.object_name.as_str())),
+            ("objectAlias", o.object_alias.as_deref()),
+            ("objectVersion", o.object_version.as_deref()),
+        ] {
+            if let Some(v) = v.filter(|v| params::is_placeholder(v)) {
+                problems.push(problem(
+                    Code::KVC306,
+                    format!("objects[{}].{field}: {v}", o.index),
+                    format!("objects[{}].{field}: <a real value>", o.index),
+                ));
+            }
+        }
     }
     (mode, problems)
 }

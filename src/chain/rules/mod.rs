@@ -7,6 +7,7 @@ pub(crate) mod consumers;
 pub(crate) mod federation;
 pub(crate) mod identity;
 pub(crate) mod mount;
+pub(crate) mod params;
 pub(crate) mod pod;
 pub(crate) mod remedy;
 pub(crate) mod service_account;

@@ -10,6 +10,7 @@ use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::model::{Fact, Link, Status};
 use crate::snapshot::ContainerStateObs;
+use crate::spc::AzureSpc;
 
 /// Slack on top of the poll interval before a version lag counts (kubelet republish cadence).
 const LAG_SLACK: Duration = Duration::from_secs(60);
@@ -19,55 +20,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         super::no_spc(cx, link);
         return;
     };
-    // Static: the objects YAML (manifests see this too).
-    let objects_problems: Vec<_> = p
-        .problems
-        .iter()
-        .filter(|pr| pr.field.starts_with("objects"))
-        .collect();
-    if !objects_problems.is_empty() {
-        link.findings.push(cx.remedied(
-            Code::KVC705,
-            cx.spc_resource(),
-            format!(
-                "SecretProviderClass {} objects: {}",
-                cx.spc_name,
-                objects_problems
-                    .iter()
-                    .map(|pr| pr.to_string())
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ),
-            objects_problems.iter().map(|pr| pr.to_string()).collect(),
-        ));
-    }
-    // Objects lists are short: a pairwise scan beats building a map per chain.
-    for (i, o) in p.objects.iter().enumerate() {
-        let file = o.file_name();
-        let Some(prev) = p.objects[..i].iter().find(|q| q.file_name() == file) else {
-            continue;
-        };
-        let (confirm, fix) = remedy::commands(cx, Code::KVC706);
-        link.findings.push(cx.finding(
-            Code::KVC706,
-            cx.spc_resource(),
-            format!(
-                "objects {} and {} of SecretProviderClass {} both mount as file {file}: one overwrites the other",
-                prev.object_name, o.object_name, cx.spc_name
-            ),
-            vec![format!(
-                "objects[{}]: objectName {}, objectAlias {}",
-                o.index,
-                o.object_name,
-                o.object_alias.as_deref().unwrap_or("(none)")
-            )],
-            confirm,
-            fix.replace(
-                "parameters.objects",
-                &format!("give objects[{}] a distinct objectAlias", o.index),
-            ),
-        ));
-    }
+    objects(cx, &p, link);
     let csi = cx.snap().cluster.csi_driver.known();
     if let Some(csi) = csi
         && csi.rotation_enabled.known() == Some(&false)
@@ -129,6 +82,59 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         link,
         csi.map_or(Duration::from_secs(120), |c| c.rotation_poll_interval),
     );
+}
+
+/// Static: the objects YAML parses, every item is valid (KVC705) and maps to its own file
+/// (KVC706). Manifests see this too, and so does an SPC no pod mounts.
+pub(crate) fn objects(cx: &Ctx, p: &AzureSpc, link: &mut Link) {
+    let objects_problems: Vec<_> = p
+        .problems
+        .iter()
+        .filter(|pr| pr.field.starts_with("objects"))
+        .collect();
+    if !objects_problems.is_empty() {
+        link.findings.push(cx.remedied(
+            Code::KVC705,
+            cx.spc_resource(),
+            format!(
+                "SecretProviderClass {} objects: {}",
+                cx.spc_name,
+                objects_problems
+                    .iter()
+                    .map(|pr| pr.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            objects_problems.iter().map(|pr| pr.to_string()).collect(),
+        ));
+    }
+    // Objects lists are short: a pairwise scan beats building a map per chain.
+    for (i, o) in p.objects.iter().enumerate() {
+        let file = o.file_name();
+        let Some(prev) = p.objects[..i].iter().find(|q| q.file_name() == file) else {
+            continue;
+        };
+        let (confirm, fix) = remedy::commands(cx, Code::KVC706);
+        link.findings.push(cx.finding(
+            Code::KVC706,
+            cx.spc_resource(),
+            format!(
+                "objects {} and {} of SecretProviderClass {} both mount as file {file}: one overwrites the other",
+                prev.object_name, o.object_name, cx.spc_name
+            ),
+            vec![format!(
+                "objects[{}]: objectName {}, objectAlias {}",
+                o.index,
+                o.object_name,
+                o.object_alias.as_deref().unwrap_or("(none)")
+            )],
+            confirm,
+            fix.replace(
+                "parameters.objects",
+                &format!("give objects[{}] a distinct objectAlias", o.index),
+            ),
+        ));
+    }
 }
 
 /// KVC703: mounted version ≠ vault latest for longer than a poll interval (+ slack).

@@ -1,13 +1,14 @@
 //! Pod link: the CSI volume wiring (driver, SPC attribute, readOnly), the SPC's existence,
 //! subPath mounts, and the cluster-wide driver facts every mount depends on.
 
+use super::params;
 use super::remedy::{self, AUDIENCE, CSIDRIVER};
 use super::set;
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::index::DRIVER;
-use crate::chain::model::{Fact, Link, Status};
-use crate::snapshot::VolumeSourceObs;
+use crate::chain::model::{Fact, Finding, Link, Severity, Status};
+use crate::snapshot::{SourceKind, VolumeSourceObs};
 
 pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     super::compare(cx, link, "driver", cx.driver, DRIVER);
@@ -111,14 +112,54 @@ fn spc_exists(cx: &Ctx, link: &mut Link) {
         "volumes[{}].csi.volumeAttributes.secretProviderClass: {}",
         cx.volume.name, cx.spc_name
     )];
-    link.findings.push(cx.finding(
+    let near_miss = nearest.is_some_and(|(d, _)| d <= 3);
+    let mut f = cx.finding(
         Code::KVC101,
         cx.spc_resource(),
         message,
         evidence,
         confirm,
         fix,
-    ));
+    );
+    if cx.snap().source.kind == SourceKind::Manifests && !near_miss {
+        offline_absence(cx, &mut f);
+    }
+    link.findings.push(f);
+}
+
+/// Offline, an SPC that is in none of the given files is unknown, not absent (it may be
+/// applied from elsewhere): a warning. It stays an error when the files put it in another
+/// namespace — the driver only looks in the pod's.
+fn offline_absence(cx: &Ctx, f: &mut Finding) {
+    let elsewhere: Vec<&str> = cx
+        .snap()
+        .spcs
+        .items
+        .iter()
+        .filter(|s| s.name == cx.spc_name)
+        .map(|s| s.namespace.as_str())
+        .collect();
+    if !elsewhere.is_empty() {
+        f.message.push_str(&format!(
+            " (the manifests define it in namespace {}: the driver reads the SecretProviderClass from the pod's namespace only)",
+            elsewhere.join(", ")
+        ));
+        return;
+    }
+    f.severity = Severity::Warning;
+    f.message = if params::is_placeholder(cx.spc_name) {
+        format!(
+            "volume {} names SecretProviderClass {}: an unrendered template value; render the template before applying",
+            cx.volume.name, cx.spc_name
+        )
+    } else {
+        format!(
+            "volume {} references SecretProviderClass {}, which is not in the given manifests: unknown offline; if it does not exist in namespace {} when the pod starts, the mount fails",
+            cx.volume.name,
+            cx.spc_name,
+            cx.ns()
+        )
+    };
 }
 
 /// subPath mounts of the CSI volume, or of a Secret volume fed by this SPC's sync.

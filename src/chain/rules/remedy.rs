@@ -224,6 +224,18 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             format!("kubectl get secretproviderclass {} -n {ns} -o yaml", cx.spc_name),
             edit_spc(cx, "fix the parameters named in the message"),
         ),
+        KVC304 => (
+            format!("kubectl get secretproviderclass {} -n {ns} -o jsonpath='{{.spec.parameters.usePodIdentity}}' && kubectl get azureidentitybinding -A", cx.spc_name),
+            edit_spc(cx, "usePodIdentity: \"false\", clientID: <the identity's clientId>  # migrate to workload identity: https://learn.microsoft.com/azure/aks/workload-identity-migrate-from-pod-identity"),
+        ),
+        KVC305 | KVC306 => (
+            format!("kubectl get secretproviderclass {} -n {ns} -o jsonpath='{{.spec.parameters}}'", cx.spc_name),
+            edit_spc(cx, "the parameters named in the message"),
+        ),
+        KVC307 => (
+            format!("kubectl get secretproviderclass {} -n {ns} -o yaml", cx.spc_name),
+            edit_spc(cx, "clientID: <workload identity clientId>  # or nodePublishSecretRef (clientid/clientsecret) on every pod volume"),
+        ),
         KVC303 => (
             "az aks show -g \"$CLUSTER_RG\" -n \"$CLUSTER\" --query addonProfiles.azureKeyvaultSecretsProvider.identity".to_string(),
             edit_spc(cx, "useVMManagedIdentity: \"false\", clientID: <a workload identity's clientId> (one identity per workload)"),

@@ -2,12 +2,12 @@
 //! pod label that make the webhook inject AZURE_* env and the token (needed by the app's own
 //! SDK calls — the CSI mount itself gets its token from the driver, FACTS §5/§6).
 
-use super::remedy;
+use super::{params, remedy};
 use super::{set, unknown};
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
-use crate::chain::model::{Fact, Link, Status};
-use crate::snapshot::{EnvSourceObs, VolumeSourceObs};
+use crate::chain::model::{Fact, Finding, Link, Severity, Status};
+use crate::snapshot::{EnvSourceObs, SourceKind, VolumeSourceObs};
 
 const CLIENT_ID: &str = "azure.workload.identity/client-id";
 const USE_LABEL: &str = "azure.workload.identity/use";
@@ -21,16 +21,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             unknown(link, "SA unknown", reason);
             return;
         }
-        link.findings.push(cx.remedied(
-            Code::KVC202,
-            cx.sa_resource(),
-            format!(
-                "{} runs as service account {sa_name}, which does not exist in namespace {}: the pod cannot be created",
-                cx.owner_resource(),
-                cx.ns()
-            ),
-            vec![format!("spec.serviceAccountName: {sa_name}")],
-        ));
+        link.findings.push(missing(cx, sa_name));
         return;
     };
     set(link, Status::Ok, sa_name.to_string());
@@ -46,7 +37,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     }
     let annotated = sa.annotations.get(CLIENT_ID);
     let seen = annotated.map_or("(none)", String::as_str);
-    if cx.detail || !seen.trim().eq_ignore_ascii_case(spc_client) {
+    // A template on either side says nothing about whether the two agree once rendered.
+    let template = params::is_placeholder(seen) || params::is_placeholder(spc_client);
+    if cx.detail || (!template && !seen.trim().eq_ignore_ascii_case(spc_client)) {
         link.facts.push(Fact::compare(CLIENT_ID, seen, spc_client));
     }
     match annotated {
@@ -60,7 +53,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 vec![format!("metadata.annotations: {:?}", sa.annotations)],
             ));
         }
-        Some(a) if !a.trim().eq_ignore_ascii_case(spc_client) => {
+        Some(a) if !template && !a.trim().eq_ignore_ascii_case(spc_client) => {
             link.findings.push(cx.remedied(
                 Code::KVC204,
                 cx.sa_resource(),
@@ -100,8 +93,10 @@ fn label_and_injection(cx: &Ctx, link: &mut Link) {
         ));
         return;
     }
-    if cx.template {
-        return; // injection happens at admission: nothing to see in a template
+    // Injection happens at admission: a template, or a Pod manifest that was never created,
+    // cannot show it (README: KVC205 is not produced from manifests).
+    if cx.template || cx.snap().source.kind == SourceKind::Manifests {
+        return;
     }
     let token_volume = cx.pod.volumes.iter().any(|v| {
         matches!(&v.source, VolumeSourceObs::Projected { token_audiences, .. }
@@ -136,4 +131,70 @@ fn label_and_injection(cx: &Ctx, link: &mut Link) {
         ),
         vec!["no projected volume with audience api://AzureADTokenExchange; no AZURE_FEDERATED_TOKEN_FILE env".to_string()],
     ));
+}
+
+/// KVC202. On a cluster the account is missing and the pod cannot be created. Offline, an
+/// account that is not among the given manifests is usually created elsewhere (a README step,
+/// a Helm chart, Terraform): unknown, so a warning — unless the name is a near miss of one the
+/// manifests do define, or still a template placeholder.
+fn missing(cx: &Ctx, sa_name: &str) -> Finding {
+    let evidence = vec![format!("spec.serviceAccountName: {sa_name}")];
+    if cx.snap().source.kind != SourceKind::Manifests {
+        return cx.remedied(
+            Code::KVC202,
+            cx.sa_resource(),
+            format!(
+                "{} runs as service account {sa_name}, which does not exist in namespace {}: the pod cannot be created",
+                cx.owner_resource(),
+                cx.ns()
+            ),
+            evidence,
+        );
+    }
+    if params::is_placeholder(sa_name) {
+        let mut f = cx.remedied(
+            Code::KVC202,
+            cx.sa_resource(),
+            format!(
+                "{} runs as service account {sa_name}: an unrendered template value; render the template before applying",
+                cx.owner_resource()
+            ),
+            evidence,
+        );
+        f.severity = Severity::Warning;
+        return f;
+    }
+    let nearest = cx
+        .snap()
+        .service_accounts
+        .items
+        .iter()
+        .filter(|s| s.namespace == cx.ns() && s.name != "default")
+        .map(|s| (strsim::levenshtein(&s.name, sa_name), s.name.as_str()))
+        .min()
+        .filter(|(d, _)| *d <= 2);
+    if let Some((_, near)) = nearest {
+        return cx.remedied(
+            Code::KVC202,
+            cx.sa_resource(),
+            format!(
+                "{} runs as service account {sa_name}, which does not exist in namespace {} (did you mean {near}?): the pod cannot be created",
+                cx.owner_resource(),
+                cx.ns()
+            ),
+            evidence,
+        );
+    }
+    let mut f = cx.remedied(
+        Code::KVC202,
+        cx.sa_resource(),
+        format!(
+            "{} runs as service account {sa_name}, which is not in the given manifests: unknown offline (it is often created by a README step, a Helm chart or Terraform); if it does not exist in namespace {} the pod cannot be created",
+            cx.owner_resource(),
+            cx.ns()
+        ),
+        evidence,
+    );
+    f.severity = Severity::Warning;
+    f
 }

@@ -34,12 +34,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         [one] => set(link, Status::Ok, one.secret_name.clone()),
         _ => set(link, Status::Ok, "synced"),
     }
-    for so in &spc.secret_objects {
-        static_checks(cx, link, so);
-    }
-    for so in &spc.secret_objects {
-        lifetime(cx, link, so);
-    }
+    statics(cx, spc, link);
     if cx.template {
         if link.status == Status::Ok {
             set(link, Status::Pending, "template");
@@ -48,6 +43,18 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     }
     for so in &spc.secret_objects {
         runtime(cx, link, so);
+    }
+}
+
+/// What the SPC says about its synced Secrets, whoever mounts it: invalid entries (KVC806),
+/// keys fed by no mounted file (KVC801), TLS Secrets without a key (KVC804), and users of the
+/// Secret that do not keep it alive (KVC803).
+pub(crate) fn statics(cx: &Ctx, spc: &crate::snapshot::SpcObs, link: &mut Link) {
+    for so in &spc.secret_objects {
+        static_checks(cx, link, so);
+    }
+    for so in &spc.secret_objects {
+        lifetime(cx, link, so);
     }
 }
 

@@ -34,7 +34,12 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
             vault_version: None,
             status: Status::Ok,
         };
-        if let Some(v) = &o.object_version {
+        // A `$VERSION` placeholder is an unrendered template (KVC306), not a pin.
+        if let Some(v) = o
+            .object_version
+            .as_deref()
+            .filter(|v| !super::params::is_placeholder(v))
+        {
             pinned(cx, link, o, v);
         }
         let Some(t) = o.object_type else {

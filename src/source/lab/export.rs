@@ -91,6 +91,7 @@ pub fn snapshot(w: &World) -> Snapshot {
             kind: SourceKind::Lab,
             label: w.name.clone(),
             observed_at: w.now(),
+            unread: Vec::new(),
         },
         cluster,
         pods: Coll::known(pods),

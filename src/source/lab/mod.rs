@@ -354,6 +354,7 @@ impl Source for LabSource {
             kind: SourceKind::Lab,
             label: self.world.name.clone(),
             observed_at: self.world.now(),
+            unread: Vec::new(),
         }
     }
 

@@ -253,6 +253,7 @@ impl Source for LiveSource {
             kind: SourceKind::Live,
             label: self.label.clone(),
             observed_at: Timestamp::now(),
+            unread: Vec::new(),
         }
     }
 

@@ -331,6 +331,7 @@ impl LiveState {
                 kind: SourceKind::Live,
                 label: label.to_string(),
                 observed_at,
+                unread: Vec::new(),
             },
             cluster: self.cluster.clone(),
             pods: self.pods.coll(take),

@@ -1,0 +1,150 @@
+//! What the Azure provider does with a SecretProviderClass's `parameters` beyond parsing them
+//! (FACTS §5): keys it never reads, and values that are still template placeholders.
+
+/// The parameters the Azure provider reads (FACTS §5). The driver adds its own
+/// `csi.storage.k8s.io/…` keys when it merges pod attributes; those are not the user's.
+pub(crate) const PARAMETERS: [&str; 12] = [
+    "keyvaultName",
+    "tenantID",
+    "tenantId",
+    "objects",
+    "clientID",
+    "usePodIdentity",
+    "useVMManagedIdentity",
+    "userAssignedIdentityID",
+    "useAzureTokenProxy",
+    "cloudName",
+    "cloudEnvFileName",
+    // Read by the driver, not the provider, but legitimately found among pod attributes.
+    "secretProviderClass",
+];
+
+/// A key the provider ignores, with what the user most likely meant.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Unknown<'a> {
+    pub key: &'a str,
+    pub hint: Option<String>,
+}
+
+/// Keys of `parameters` the provider never reads, in key order.
+pub(crate) fn unknown<'a>(keys: impl IntoIterator<Item = &'a str>) -> Vec<Unknown<'a>> {
+    keys.into_iter()
+        .filter(|k| !PARAMETERS.contains(k) && !k.starts_with("csi.storage.k8s.io/"))
+        .map(|key| Unknown {
+            key,
+            hint: hint(key),
+        })
+        .collect()
+}
+
+fn hint(key: &str) -> Option<String> {
+    let lower = key.to_ascii_lowercase();
+    // Written in tutorials, never implemented: the provider picks workload identity from
+    // `clientID` alone, so this key changes nothing.
+    if lower == "useworkloadidentity" {
+        return Some(
+            "not a provider parameter: workload identity is selected by clientID (with no other identity mode); without clientID the provider falls back to service-principal mode".into(),
+        );
+    }
+    // Early provider releases located the vault by subscription and resource group; today's
+    // builds the URL from keyvaultName and the cloud alone.
+    if lower == "resourcegroup" || lower == "subscriptionid" {
+        return Some(
+            "not read by current provider releases (the vault is found by keyvaultName alone)"
+                .into(),
+        );
+    }
+    // Keys are case-sensitive: `keyVaultName` is as absent as no key at all.
+    if let Some(k) = PARAMETERS.iter().find(|p| p.eq_ignore_ascii_case(key)) {
+        return Some(format!("did you mean {k}? (keys are case-sensitive)"));
+    }
+    PARAMETERS
+        .iter()
+        .map(|p| (strsim::levenshtein(&p.to_ascii_lowercase(), &lower), *p))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, p)| format!("did you mean {p}?"))
+}
+
+/// A value that is still a template placeholder: `$VAR`, `${VAR}`, `$(VAR)`, `<your-vault>`,
+/// `{{ .Values.x }}`, `#{VAR}#`, `__VAR__`. None of these characters can occur in a vault,
+/// object, tenant or client id, nor in a Kubernetes name, so a real value never matches.
+pub fn is_placeholder(value: &str) -> bool {
+    let v = value.trim();
+    let dollar_var = v
+        .match_indices('$')
+        .any(|(i, _)| matches!(v[i + 1..].chars().next(), Some(c) if c == '{' || c == '(' || c == '_' || c.is_ascii_alphabetic()));
+    let angle = matches!((v.find('<'), v.rfind('>')), (Some(a), Some(b)) if a < b);
+    dollar_var
+        || angle
+        || v.contains("{{")
+        || (v.contains("#{") && v.contains('}'))
+        || (v.len() > 4 && v.starts_with("__") && v.ends_with("__"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_recognised_and_real_values_are_not() {
+        for p in [
+            "$KEYVAULT_NAME",
+            "${KEYVAULT_NAME}",
+            "$(TENANT)",
+            "<key-vault-name>",
+            "<kv name>",
+            "{{ .Values.vault }}",
+            "#{VaultName}#",
+            "__VAULT__",
+            "kv-${ENV}",
+        ] {
+            assert!(is_placeholder(p), "{p}");
+        }
+        for real in [
+            "kv-prod-01",
+            "97b85e8f-2f0c-4726-a9d5-af15f7621ce5",
+            "AzurePublicCloud",
+            "",
+            "a$",
+            "x>y<z",
+        ] {
+            assert!(!is_placeholder(real), "{real}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_get_the_nearest_known_key_or_an_explanation() {
+        let got = unknown([
+            "keyvaultName",
+            "keyVaultName",
+            "tenantid",
+            "useWorkloadIdentity",
+            "cloudNme",
+            "resourceGroup",
+            "team",
+            "csi.storage.k8s.io/pod.name",
+        ]);
+        let keys: Vec<&str> = got.iter().map(|u| u.key).collect();
+        assert_eq!(
+            keys,
+            [
+                "keyVaultName",
+                "tenantid",
+                "useWorkloadIdentity",
+                "cloudNme",
+                "resourceGroup",
+                "team"
+            ]
+        );
+        assert_eq!(
+            got[0].hint.as_deref(),
+            Some("did you mean keyvaultName? (keys are case-sensitive)")
+        );
+        assert!(got[1].hint.as_deref().unwrap().contains("tenant"));
+        assert!(got[2].hint.as_deref().unwrap().contains("clientID"));
+        assert_eq!(got[3].hint.as_deref(), Some("did you mean cloudName?"));
+        assert!(got[4].hint.as_deref().unwrap().contains("keyvaultName"));
+        assert_eq!(got[5].hint, None);
+    }
+}

@@ -1,0 +1,103 @@
+//! SecretProviderClasses that no chain mounts, checked on their own as the Azure provider and
+//! the driver would check them (FACTS §2, §5): a mistake in an SPC is a mistake whether or not
+//! the pods that will mount it are among the inputs.
+//!
+//! The same rule functions as in a chain run, on a context with no pod: only the checks that
+//! read nothing but the SPC (parameters, objects, secretObjects) are called.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashSet};
+
+use serde::Serialize;
+
+use super::context::{AuthMode, Ctx};
+use super::index::{DRIVER, Index};
+use super::model::{Chain, Finding, Link, LinkKind, Status};
+use super::rules;
+use crate::snapshot::{PodObs, Snapshot, SpcObs, VolumeObs, VolumeSourceObs};
+
+/// The verdict on one SecretProviderClass that belongs to no chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SpcVerdict {
+    pub namespace: String,
+    pub name: String,
+    pub vault: Option<String>,
+    /// Worst finding as a link status (`ok` when there is none).
+    pub status: Status,
+    /// Worst first.
+    pub findings: Vec<Finding>,
+}
+
+/// Every Azure SecretProviderClass of the snapshot that no chain references, with what is
+/// wrong with it on its own.
+pub fn unmounted_spcs(snapshot: &Snapshot, chains: &[Chain]) -> Vec<SpcVerdict> {
+    let used: HashSet<(&str, &str)> = chains
+        .iter()
+        .map(|c| (c.namespace.as_str(), c.spc.as_str()))
+        .collect();
+    let lonely: Vec<&SpcObs> = snapshot
+        .spcs
+        .items
+        .iter()
+        // Other providers' parameters are not the Azure provider's to judge.
+        .filter(|s| s.provider == "azure")
+        .filter(|s| !used.contains(&(s.namespace.as_str(), s.name.as_str())))
+        .collect();
+    if lonely.is_empty() {
+        return Vec::new(); // the usual case on a cluster: no index to build
+    }
+    let ix = Index::build(snapshot);
+    lonely.into_iter().map(|spc| verdict(&ix, spc)).collect()
+}
+
+fn verdict(ix: &Index<'_>, spc: &SpcObs) -> SpcVerdict {
+    // No pod: the rules called below read only the namespace from it.
+    let pod = PodObs {
+        namespace: spc.namespace.clone(),
+        ..PodObs::default()
+    };
+    let volume = VolumeObs {
+        name: String::new(),
+        source: VolumeSourceObs::Other,
+    };
+    let attributes = BTreeMap::new();
+    let mut cx = Ctx {
+        ix,
+        detail: false,
+        pod: &pod,
+        volume: &volume,
+        driver: DRIVER,
+        read_only: Some(true),
+        attributes: &attributes,
+        node_publish_secret: None,
+        spc_name: &spc.name,
+        spc_key_typo: None,
+        spc: Some(spc),
+        params: Some(Cow::Borrowed(&spc.parsed)),
+        workload: None,
+        template: true,
+        status: None,
+        events: Vec::new(),
+        mode: AuthMode::Unknown,
+        identity: None,
+        vault: None,
+    };
+    let mut identity = Link::new(LinkKind::Identity);
+    rules::identity::parameters(&mut cx, &mut identity, rules::identity::Pods::NoneSeen);
+    let mut mount = Link::new(LinkKind::Mount);
+    rules::mount::objects(&cx, &spc.parsed, &mut mount);
+    let mut sync = Link::new(LinkKind::Sync);
+    rules::sync::statics(&cx, spc, &mut sync);
+    let mut findings: Vec<Finding> = [identity, mount, sync]
+        .into_iter()
+        .flat_map(|l| l.findings)
+        .collect();
+    findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)));
+    SpcVerdict {
+        namespace: spc.namespace.clone(),
+        name: spc.name.clone(),
+        vault: spc.parsed.keyvault_name.clone(),
+        status: findings.first().map_or(Status::Ok, |f| f.severity.status()),
+        findings,
+    }
+}

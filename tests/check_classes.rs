@@ -1,0 +1,329 @@
+//! `kvchain check -f` on manifests written by others (issue 18): one fixture per class of
+//! wrong verdict, under tests/fixtures/manifests/ (see its README), asserting the documented
+//! behaviour of the provider, the driver and the webhook (FACTS §2, §5, §6).
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixture(name: &str) -> String {
+    root()
+        .join("tests/fixtures/manifests")
+        .join(name)
+        .to_str()
+        .expect("utf-8 path")
+        .to_string()
+}
+
+fn kvchain(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run kvchain")
+}
+
+/// Exit code and JSON report of `check -f <fixture>`.
+fn check(name: &str) -> (i32, Value) {
+    let out = kvchain(&["check", "-f", &fixture(name), "-o", "json"]);
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), v)
+}
+
+fn findings<'a>(report: &'a Value, code: &str) -> Vec<&'a Value> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["code"] == code)
+        .collect()
+}
+
+fn one<'a>(report: &'a Value, code: &str) -> &'a Value {
+    let all = findings(report, code);
+    assert_eq!(all.len(), 1, "one {code}: {:#}", report["findings"]);
+    all[0]
+}
+
+fn no_errors(report: &Value) {
+    let errors: Vec<&Value> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
+fn spc<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["spcs"]
+        .as_array()
+        .expect("spcs")
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("no spcs entry {name}: {:#}", report["spcs"]))
+}
+
+#[test]
+fn null_values_are_absent_and_a_bad_document_does_not_hide_the_others() {
+    let (code, r) = check("null-values.yaml");
+    // The provider's own message for the empty key, on the chain that mounts the SPC.
+    let f = one(&r, "KVC302");
+    assert_eq!(f["severity"], "error");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("keyvaultName is not provided"),
+        "{f:#}"
+    );
+    // `userAssignedIdentityID:` (null) is absent: the kubelet's own identity is used.
+    assert!(
+        one(&r, "KVC303")["message"]
+            .as_str()
+            .unwrap()
+            .contains("system-assigned")
+    );
+    // The third document (replicas: many) is named, the rest is still diagnosed.
+    let unread = r["unread"].as_array().expect("unread");
+    assert_eq!(unread.len(), 1, "{unread:?}");
+    let u = unread[0].as_str().unwrap();
+    assert!(u.contains("null-values.yaml, document 3"), "{u}");
+    assert!(u.contains("Deployment/broken-replicas"), "{u}");
+    assert_eq!(r["summary"]["chains"], 1);
+    assert_eq!(r["summary"]["unread"], 1);
+    assert_eq!(
+        code, 1,
+        "an error finding (and an unread document), not an input error"
+    );
+}
+
+#[test]
+fn only_when_nothing_can_be_read_is_it_an_input_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("only-bad.yaml");
+    std::fs::write(
+        &bad,
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec: {replicas: many}\n---\nkind: Pod\nmetadata: {name: [\n",
+    )
+    .expect("write");
+    let out = kvchain(&["check", "-f", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("only-bad.yaml, document 1"), "{err}");
+    assert!(err.contains("and 1 more unread"), "{err}");
+    // The same bad file next to a readable one: the readable one is diagnosed, text names
+    // what was left out.
+    let out = kvchain(&[
+        "check",
+        "-f",
+        bad.to_str().unwrap(),
+        "-f",
+        &fixture("pod-identity.yaml"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Not read"), "{text}");
+    assert!(text.contains("only-bad.yaml, document 2"), "{text}");
+    assert!(text.contains("Pod/legacy-app"), "{text}");
+}
+
+#[test]
+fn what_is_outside_the_given_files_is_unknown_not_absent() {
+    let (code, r) = check("outside-files.yaml");
+    let f = one(&r, "KVC202");
+    assert_eq!(f["severity"], "warning");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("not in the given manifests"),
+        "{f:#}"
+    );
+    // The namespace-less SPC is the one `kubectl apply -n payments` puts beside the pods.
+    assert!(findings(&r, "KVC101").is_empty(), "{:#}", r["findings"]);
+    let chain = &r["chains"][0];
+    assert_eq!(chain["namespace"], "payments");
+    assert_eq!(chain["vault"], "kv-payments-01");
+    assert_eq!(code, 0);
+    no_errors(&r);
+}
+
+#[test]
+fn an_spc_missing_from_the_files_is_a_warning_but_a_near_miss_stays_an_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pod = |spc: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: p, namespace: a}}\nspec:\n  containers: [{{name: c, image: i}}]\n  volumes:\n  - name: v\n    csi: {{driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {{secretProviderClass: {spc}}}}}\n"
+        )
+    };
+    let spc = "---\napiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata: {name: orders-kv, namespace: a}\nspec: {provider: azure, parameters: {clientID: x, keyvaultName: kv-one, tenantId: t, objects: 'array: []'}}\n";
+    let path = dir.path().join("m.yaml");
+    std::fs::write(&path, pod("elsewhere-kv")).expect("write");
+    let (_, r) = {
+        let out = kvchain(&["check", "-f", path.to_str().unwrap(), "-o", "json"]);
+        (
+            out.status.code(),
+            serde_json::from_slice::<Value>(&out.stdout).expect("json"),
+        )
+    };
+    assert_eq!(one(&r, "KVC101")["severity"], "warning");
+    std::fs::write(&path, pod("order-kv") + spc).expect("write");
+    let out = kvchain(&["check", "-f", path.to_str().unwrap(), "-o", "json"]);
+    let r: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let f = one(&r, "KVC101");
+    assert_eq!(f["severity"], "error");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean orders-kv?")
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn pod_identity_is_deprecated_not_broken() {
+    let (code, r) = check("pod-identity.yaml");
+    assert!(findings(&r, "KVC302").is_empty(), "{:#}", r["findings"]);
+    let f = one(&r, "KVC304");
+    assert_eq!(f["severity"], "warning");
+    assert!(
+        f["fix"]
+            .as_str()
+            .unwrap()
+            .contains("workload-identity-migrate")
+    );
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn a_bare_pod_manifest_is_not_blamed_for_what_admission_adds() {
+    let (code, r) = check("bare-pod-wi.yaml");
+    assert!(findings(&r, "KVC205").is_empty(), "{:#}", r["findings"]);
+    let sa = &r["chains"][0]["links"][1];
+    assert_eq!(sa["link"], "serviceAccount");
+    assert_eq!(sa["status"], "ok", "{sa:#}");
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn spcs_no_pod_mounts_are_checked_on_their_own() {
+    let (code, r) = check("spc-only.yaml");
+    assert_eq!(r["summary"]["chains"], 0);
+    assert_eq!(r["summary"]["spcs"], 4);
+    // Invalid item values, with the provider's messages, on the SPC itself.
+    let bad = spc(&r, "bad-values");
+    assert_eq!(bad["status"], "broken");
+    let msg = one(&r, "KVC705")["message"].as_str().unwrap().to_string();
+    for expected in [
+        "invalid objectEncoding: base32",
+        "invalid objectFormat: der",
+        "Should be secret, key, or cert",
+    ] {
+        assert!(msg.contains(expected), "{expected} in {msg}");
+    }
+    // useWorkloadIdentity is not a provider parameter, and without clientID no identity.
+    let wi = spc(&r, "wi-flag");
+    assert_eq!(wi["codes"], serde_json::json!(["KVC305", "KVC307"]));
+    let ignored = one(&r, "KVC305")["message"].as_str().unwrap().to_string();
+    assert!(ignored.contains("useWorkloadIdentity"), "{ignored}");
+    assert!(ignored.contains("clientID"), "{ignored}");
+    // A TLS Secret fed by objectType cert gets no private key.
+    let tls = one(&r, "KVC804");
+    assert_eq!(tls["resource"], "SecretProviderClass/tls-from-cert");
+    assert!(tls["message"].as_str().unwrap().contains("no private key"));
+    assert_eq!(spc(&r, "fine")["status"], "ok");
+    assert_eq!(code, 1);
+    // Text: the SPCs have their own place, with their findings.
+    let out = kvchain(&["check", "-f", &fixture("spc-only.yaml")]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("SecretProviderClasses mounted by no pod"),
+        "{text}"
+    );
+    assert!(text.contains("SecretProviderClass/tls-from-cert"), "{text}");
+    assert!(text.contains("KVC804 error"), "{text}");
+}
+
+#[test]
+fn unrendered_templates_are_said_once_and_not_judged_as_values() {
+    let (code, r) = check("templates.yaml");
+    let f = one(&r, "KVC306");
+    assert_eq!(f["severity"], "warning");
+    let msg = f["message"].as_str().unwrap();
+    assert!(msg.contains("unrendered template values"), "{msg}");
+    for field in [
+        "keyvaultName: $KEYVAULT_NAME",
+        "tenantId: <tenant-id>",
+        "clientID: ${USER_ASSIGNED_CLIENT_ID}",
+        "objects[0].objectName: $SECRET_NAME",
+    ] {
+        assert!(msg.contains(field), "{field} in {msg}");
+    }
+    let all = serde_json::to_string(&r["findings"]).unwrap();
+    assert!(!all.contains("Invalid vault name"), "{all}");
+    assert!(findings(&r, "KVC603").is_empty(), "a $VERSION is not a pin");
+    let sa = one(&r, "KVC202");
+    assert_eq!(sa["severity"], "warning");
+    assert!(
+        sa["message"]
+            .as_str()
+            .unwrap()
+            .contains("unrendered template value")
+    );
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn cloud_names_the_provider_library_accepts_are_accepted() {
+    let (code, r) = check("clouds.yaml");
+    assert_eq!(spc(&r, "cli-public")["status"], "ok");
+    assert_eq!(spc(&r, "cli-gov")["status"], "ok");
+    let f = one(&r, "KVC302");
+    assert_eq!(f["resource"], "SecretProviderClass/nonsense");
+    assert!(f["message"].as_str().unwrap().contains("\"AZUREMOON\""));
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn a_placeholder_client_id_is_not_compared_but_a_missing_annotation_still_is() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let doc = |sa_annotations: &str, client: &str| {
+        format!(
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: app, namespace: t{sa_annotations}}}\n---\napiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata: {{name: kv, namespace: t}}\nspec: {{provider: azure, parameters: {{clientID: '{client}', keyvaultName: kv-one, tenantId: '5b1e7c44-0b8f-4a8e-9d55-3f0c2a6e1d21', objects: 'array: []'}}}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p, namespace: t, labels: {{azure.workload.identity/use: 'true'}}}}\nspec:\n  serviceAccountName: app\n  containers: [{{name: c, image: i}}]\n  volumes:\n  - name: v\n    csi: {{driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {{secretProviderClass: kv}}}}\n"
+        )
+    };
+    let path = dir.path().join("m.yaml");
+    let report = |text: String| -> Value {
+        std::fs::write(&path, text).expect("write");
+        let out = kvchain(&["check", "-f", path.to_str().unwrap(), "-o", "json"]);
+        serde_json::from_slice(&out.stdout).expect("json")
+    };
+    let guid = "0d9f2a61-4c57-4b8e-a7c3-2e5f8b1d6a90";
+    let r = report(doc(
+        ", annotations: {azure.workload.identity/client-id: '${CLIENT_ID}'}",
+        guid,
+    ));
+    assert!(findings(&r, "KVC204").is_empty(), "{:#}", r["findings"]);
+    let r = report(doc("", "$IDENTITY_CLIENT_ID"));
+    assert_eq!(one(&r, "KVC203")["severity"], "warning");
+    // Two real, different ids are still a mismatch.
+    let r = report(doc(
+        ", annotations: {azure.workload.identity/client-id: 11111111-2222-3333-4444-555555555555}",
+        guid,
+    ));
+    assert_eq!(one(&r, "KVC204")["severity"], "warning");
+}
