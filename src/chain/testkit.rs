@@ -372,6 +372,7 @@ pub fn add_app(s: &mut Snapshot, ns: &str, app: &str, pods: usize) {
             rbac: true,
             access_policies: vec![],
             network: NetworkObs::default(),
+            object_names: None,
         });
     }
     s.azure.role_assignments.items.push(RoleAssignmentObs {

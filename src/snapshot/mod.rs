@@ -623,6 +623,9 @@ pub struct VaultObs {
     pub access_policies: Vec<AccessPolicyObs>,
     #[serde(default)]
     pub network: NetworkObs,
+    /// Names of the vault's objects by type when a listing was read (for "did you mean").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_names: Option<Vec<(ObjectType, String)>>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

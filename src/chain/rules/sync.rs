@@ -34,9 +34,16 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         [one] => set(link, Status::Ok, one.secret_name.clone()),
         _ => set(link, Status::Ok, "synced"),
     }
-    for so in &spc.secret_objects {
-        static_checks(cx, link, so);
-    }
+    // Per entry, the finding that already says why the driver cannot build it.
+    let causes: Vec<Option<usize>> = spc
+        .secret_objects
+        .iter()
+        .map(|so| {
+            let before = link.findings.len();
+            static_checks(cx, link, so);
+            (link.findings.len() > before).then_some(before)
+        })
+        .collect();
     for so in &spc.secret_objects {
         lifetime(cx, link, so);
     }
@@ -46,8 +53,8 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         }
         return;
     }
-    for so in &spc.secret_objects {
-        runtime(cx, link, so);
+    for (so, cause) in spc.secret_objects.iter().zip(causes) {
+        runtime(cx, link, so, cause);
     }
 }
 
@@ -234,7 +241,7 @@ fn lifetime(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
     ));
 }
 
-fn runtime(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
+fn runtime(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: Option<usize>) {
     if so.secret_name.is_empty() {
         return;
     }
@@ -250,7 +257,7 @@ fn runtime(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
         .get(&(cx.ns(), so.secret_name.as_str()))
         .copied()
     else {
-        missing(cx, link, so);
+        missing(cx, link, so, cause);
         return;
     };
     super::compare(cx, link, "synced Secret type", &secret.type_, &so.type_);
@@ -268,7 +275,9 @@ fn runtime(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
     content(cx, link, so, secret);
 }
 
-fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
+/// The synced Secret does not exist. `cause`: a static finding that already explains why the
+/// driver cannot build it (the absence is its effect, not a second cause with its own fix).
+fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: Option<usize>) {
     let mounted_anywhere = cx
         .ix
         .mounted_per_spc
@@ -289,6 +298,13 @@ fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
     }
     if !cx.mounted() {
         set(link, Status::Pending, "not mounted");
+        return;
+    }
+    if let Some(f) = cause.and_then(|i| link.findings.get_mut(i)) {
+        f.evidence.push(format!(
+            "pod {} has {} mounted; Secret {} not found: the driver cannot build it",
+            cx.pod.name, cx.spc_name, so.secret_name
+        ));
         return;
     }
     let sync_off = cx

@@ -156,6 +156,7 @@ fn azure(w: &World, spcs: &[SpcObs]) -> AzureObs {
                 default_deny: v.network.default_action.eq_ignore_ascii_case("deny"),
                 cluster_allowed: Observed::Known(v.network.reachable()),
             },
+            object_names: Some(v.objects.keys().cloned().collect()),
         })
         .collect();
     let role_assignments = w
