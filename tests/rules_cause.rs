@@ -364,3 +364,54 @@ fn a_missing_object_without_a_near_name_gets_a_command_that_runs() {
         f.fix
     );
 }
+
+#[test]
+fn malformed_objects_state_the_format_once() {
+    let mut s = tk::healthy();
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.parameters.insert(
+        "objects".into(),
+        "array:\n  - |\n    objectName: a\n    objectType: secret\n   - |\n    objectName: b\n"
+            .into(),
+    );
+    tk::reparse(spc);
+    let c = one(&s);
+    let f = find(&c, Code::KVC705);
+    assert!(!f.message.contains("objects: objects"), "{}", f.message);
+    assert!(
+        f.message.contains("`array:`") && f.message.contains("`- |`"),
+        "{}",
+        f.message
+    );
+}
+
+#[test]
+fn driver_fixes_follow_the_install_method() {
+    for (install, expect, never) in [
+        (DriverInstall::AksAddon, "az aks addon update", "helm"),
+        (DriverInstall::Helm, "helm upgrade", "az aks"),
+    ] {
+        let mut s = tk::healthy();
+        if let Observed::Known(csi) = &mut s.cluster.csi_driver {
+            csi.install = Some(install);
+            csi.rotation_enabled = Observed::Known(false);
+        }
+        let c = one(&s);
+        let f = find(&c, Code::KVC702);
+        assert!(
+            f.fix.starts_with(expect) && !f.fix.contains(never),
+            "{install:?}: {}",
+            f.fix
+        );
+        // A synced Secret missing while mounted: sync RBAC is Helm's switch only.
+        s.secrets.items.clear();
+        let c = one(&s);
+        let f = find(&c, Code::KVC806);
+        assert_eq!(
+            f.fix.contains("syncSecret.enabled=true"),
+            install == DriverInstall::Helm,
+            "{}",
+            f.fix
+        );
+    }
+}

@@ -63,6 +63,7 @@ pub fn empty() -> Snapshot {
                 rotation_poll_interval: Duration::from_secs(120),
                 sync_secret_enabled: Observed::Known(true),
                 azure_provider: Observed::Known(true),
+                install: None,
             }),
         },
         pods: Coll::known(vec![]),

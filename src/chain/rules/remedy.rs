@@ -6,10 +6,31 @@ use crate::chain::catalog::Code;
 use crate::chain::context::{Ctx, resource_group};
 use crate::chain::events;
 use crate::chain::model::Finding;
-use crate::snapshot::EventObs;
+use crate::snapshot::{DriverInstall, EventObs};
 
 pub(crate) const AUDIENCE: &str = "api://AzureADTokenExchange";
 pub(crate) const CSIDRIVER: &str = "CSIDriver/secrets-store.csi.k8s.io";
+
+const HELM_DRIVER: &str = "helm upgrade csi-secrets-store secrets-store-csi-driver/secrets-store-csi-driver -n kube-system --reuse-values";
+const ADDON: &str =
+    "az aks addon update -g \"$CLUSTER_RG\" -n \"$CLUSTER\" -a azure-keyvault-secrets-provider";
+
+/// How the driver was installed, when the source saw its DaemonSet.
+pub(crate) fn install(cx: &Ctx) -> Option<DriverInstall> {
+    cx.snap().cluster.csi_driver.known().and_then(|c| c.install)
+}
+
+/// The command that changes a driver flag: the add-on's `az aks addon update` flags, or the
+/// Helm chart's values; both when the install method is not known.
+pub(crate) fn driver_setting(cx: &Ctx, addon_flags: &str, helm_values: &str) -> String {
+    let addon = format!("{ADDON} {addon_flags}");
+    let helm = format!("{HELM_DRIVER} --set {helm_values}");
+    match install(cx) {
+        Some(DriverInstall::AksAddon) => addon,
+        Some(DriverInstall::Helm) => helm,
+        None => format!("{addon}  # AKS add-on; with Helm: {helm}"),
+    }
+}
 
 /// `-g <rg>` of the identity when known, else a shell variable the user fills in.
 pub(crate) fn identity_rg(cx: &Ctx) -> String {
@@ -373,7 +394,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         ),
         KVC702 => (
             "kubectl get ds -n kube-system -o yaml | grep -e enable-secret-rotation -e rotation-poll-interval".to_string(),
-            "az aks addon update -g \"$CLUSTER_RG\" -n \"$CLUSTER\" -a azure-keyvault-secrets-provider --enable-secret-rotation".to_string(),
+            driver_setting(cx, "--enable-secret-rotation", "enableSecretRotation=true"),
         ),
         KVC703 => (
             format!(
@@ -384,7 +405,11 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         ),
         KVC704 => (
             format!("kubectl get events -n {ns} --field-selector reason=FailedMount"),
-            "az aks addon update -g \"$CLUSTER_RG\" -n \"$CLUSTER\" -a azure-keyvault-secrets-provider --enable-secret-rotation --rotation-poll-interval 10m".to_string(),
+            driver_setting(
+                cx,
+                "--enable-secret-rotation --rotation-poll-interval 10m",
+                "enableSecretRotation=true --set rotationPollInterval=10m",
+            ),
         ),
         KVC705 | KVC706 => (
             show_spc(cx, "{.spec.parameters.objects}"),
@@ -412,7 +437,17 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             format!(
                 "kubectl get events -n {ns} --field-selector reason=FailedToCreateSecret && kubectl logs -n kube-system -l app=secrets-store-csi-driver -c secrets-store --tail=100"
             ),
-            "helm upgrade csi-secrets-store secrets-store-csi-driver/secrets-store-csi-driver -n kube-system --reuse-values --set syncSecret.enabled=true".to_string(),
+            match install(cx) {
+                // The add-on always ships the syncing RBAC: the cause is in the driver's log.
+                Some(DriverInstall::AksAddon) => format!(
+                    "kubectl delete pod {} -n {ns}  # the AKS add-on always may write Secrets: fix what the driver log names, then remount",
+                    cx.pod.name
+                ),
+                Some(DriverInstall::Helm) => format!("{HELM_DRIVER} --set syncSecret.enabled=true"),
+                None => format!(
+                    "{HELM_DRIVER} --set syncSecret.enabled=true  # Helm installs only; the AKS add-on always may write Secrets"
+                ),
+            },
         ),
         KVC901 => (
             format!(

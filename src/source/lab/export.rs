@@ -31,6 +31,7 @@ pub fn snapshot(w: &World) -> Snapshot {
             rotation_poll_interval: c.csi_driver.rotation_poll_interval,
             sync_secret_enabled: Observed::Known(c.csi_driver.sync_secret),
             azure_provider: Observed::Known(c.csi_driver.installed),
+            install: Some(c.csi_driver.install),
         }),
     };
     let pods = w.pods.values().map(|p| convert::pod(&p.pod)).collect();
