@@ -415,3 +415,29 @@ fn driver_fixes_follow_the_install_method() {
         );
     }
 }
+
+#[test]
+fn fixes_fill_what_the_snapshot_knows() {
+    // The pod runs as a service account that does not exist, while one of its namespace
+    // already carries the SPC's clientID: use that one.
+    let mut s = tk::healthy();
+    tk::pod_mut(&mut s, APP).service_account = "web-typo".into();
+    let c = one(&s);
+    let f = find(&c, Code::KVC202);
+    assert!(f.fix.ends_with("serviceAccountName: web"), "{}", f.fix);
+    // The vault firewall: the node pool comes from the pod's node name.
+    let mut s = tk::healthy();
+    tk::vault_mut(&mut s, NS).network = NetworkObs {
+        public_access: true,
+        default_deny: true,
+        cluster_allowed: Observed::Known(false),
+    };
+    let c = one(&s);
+    let f = find(&c, Code::KVC505);
+    assert!(
+        f.fix.contains("-n nodepool1 --query vnetSubnetId"),
+        "{}",
+        f.fix
+    );
+    assert!(!f.fix.contains('<'), "{}", f.fix);
+}

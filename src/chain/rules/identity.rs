@@ -26,14 +26,23 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     cx.mode = mode;
     if !problems.is_empty() {
         let (confirm, _) = remedy::commands(cx, Code::KVC302);
-        let fix = remedy::edit_spc(
-            cx,
-            &problems
-                .iter()
-                .map(|(_, f)| f.as_str())
-                .collect::<Vec<_>>()
-                .join("; "),
-        );
+        let mut hints = problems
+            .iter()
+            .map(|(_, f)| f.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        // The pod's service account may already name the identity meant.
+        if let Some(c) = cx
+            .ix
+            .service_accounts
+            .get(&(cx.ns(), cx.pod.service_account.as_str()))
+            .and_then(|sa| sa.annotations.get("azure.workload.identity/client-id"))
+        {
+            hints = hints
+                .replace("<workload identity clientId>", c)
+                .replace("<identity clientId>", c);
+        }
+        let fix = remedy::edit_spc(cx, &hints);
         let evidence = problems.iter().map(|(e, _)| e.clone()).collect::<Vec<_>>();
         let msg: Vec<&str> = problems.iter().map(|(e, _)| e.as_str()).collect();
         link.findings.push(cx.finding(

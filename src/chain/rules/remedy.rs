@@ -15,6 +15,31 @@ const HELM_DRIVER: &str = "helm upgrade csi-secrets-store secrets-store-csi-driv
 const ADDON: &str =
     "az aks addon update -g \"$CLUSTER_RG\" -n \"$CLUSTER\" -a azure-keyvault-secrets-provider";
 
+/// The AKS node pool of a node name (`aks-<pool>-<id>-vmss<n>`).
+pub(crate) fn node_pool(node: &str) -> Option<&str> {
+    let mut parts = node.strip_prefix("aks-")?.split('-');
+    let pool = parts.next()?;
+    parts.next_back()?.starts_with("vmss").then_some(pool)
+}
+
+/// A service account of the pod's namespace annotated with the SPC's clientID.
+fn annotated_sa<'a>(cx: &Ctx<'a>) -> Option<&'a str> {
+    let client = cx.params.as_deref()?.client_id.as_deref()?;
+    cx.snap()
+        .service_accounts
+        .items
+        .iter()
+        .find(|sa| {
+            sa.namespace == cx.ns()
+                && sa
+                    .annotations
+                    .get("azure.workload.identity/client-id")
+                    .map(String::as_str)
+                    == Some(client)
+        })
+        .map(|sa| sa.name.as_str())
+}
+
 /// How the driver was installed, when the source saw its DaemonSet.
 pub(crate) fn install(cx: &Ctx) -> Option<DriverInstall> {
     cx.snap().cluster.csi_driver.known().and_then(|c| c.install)
@@ -273,11 +298,15 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                 "kubectl get serviceaccount {} -n {ns}",
                 cx.pod.service_account
             ),
-            format!(
-                "kubectl create serviceaccount {sa} -n {ns} && kubectl annotate serviceaccount {sa} -n {ns} azure.workload.identity/client-id={}",
-                client_id(cx),
-                sa = cx.pod.service_account
-            ),
+            match annotated_sa(cx) {
+                // One already carries this clientID: use it rather than create a twin.
+                Some(sa) => edit_owner(cx, &format!("serviceAccountName: {sa}")),
+                None => format!(
+                    "kubectl create serviceaccount {sa} -n {ns} && kubectl annotate serviceaccount {sa} -n {ns} azure.workload.identity/client-id={}",
+                    client_id(cx),
+                    sa = cx.pod.service_account
+                ),
+            },
         ),
         KVC203 | KVC204 => (
             format!(
@@ -382,7 +411,10 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         ),
         KVC505 => (
             format!("az keyvault show -n {kv} --query \"{{public:properties.publicNetworkAccess,acls:properties.networkAcls}}\""),
-            format!("az keyvault network-rule add -n {kv} --subnet <AKS node subnet id>  # or a private endpoint reachable from the cluster"),
+            format!(
+                "az keyvault network-rule add -n {kv} --subnet \"$(az aks nodepool show -g \"$CLUSTER_RG\" --cluster-name \"$CLUSTER\" -n {} --query vnetSubnetId -o tsv)\"  # or a private endpoint reachable from the cluster",
+                cx.pod.node.as_deref().and_then(node_pool).unwrap_or("nodepool1")
+            ),
         ),
         KVC601 | KVC602 | KVC603 | KVC604 => (
             format!("az keyvault secret list -o table --vault-name {kv}"),

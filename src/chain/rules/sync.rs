@@ -142,14 +142,26 @@ fn static_checks(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
             ),
             None => format!("; mounted files: {}", mounted_files(cx).join(", ")),
         };
+        // The file meant: the alias of the object named, else the nearest mounted file.
+        let files = mounted_files(cx);
+        let meant = aliased.map(|o| o.file_name().to_string()).or_else(|| {
+            files
+                .iter()
+                .min_by_key(|f| strsim::levenshtein(f, &d.object_name))
+                .cloned()
+        });
         let fix = remedy::edit_spc(
             cx,
-            &format!(
-                "secretObjects[{}].data[key={}].objectName: {}",
-                so.secret_name,
-                d.key,
-                aliased.map_or("<a mounted file name>", |o| o.file_name())
-            ),
+            &match meant {
+                Some(f) => format!(
+                    "secretObjects[{}].data[key={}].objectName: {f}",
+                    so.secret_name, d.key
+                ),
+                None => format!(
+                    "secretObjects[{}].data[key={}]: name a mounted file (the SPC mounts none)",
+                    so.secret_name, d.key
+                ),
+            },
         );
         let (confirm, _) = remedy::commands(cx, Code::KVC801);
         link.findings.push(cx.finding(
