@@ -271,6 +271,12 @@ fn akv10032_alone_is_recognised() {
     assert!(!c.findings().any(|f| f.code == Code::KVC701));
     let f = find(&c, Code::KVC406);
     assert!(f.message.contains("AKV10032"), "{}", f.message);
+    assert!(
+        f.message.contains(&format!("vault tenant {OTHER_TENANT}"))
+            && f.message.contains(&format!("token from tenant {TENANT}")),
+        "{}",
+        f.message
+    );
 }
 
 // ------------------------------------------------------------------------------ order

@@ -210,6 +210,14 @@ pub fn directory(message: &str) -> Option<&str> {
     Some(&rest[..rest.find('\'')?])
 }
 
+/// The tenant of the first `https://sts.windows.net/<tenant>/` after `after` (AKV10032).
+pub fn sts_tenant<'m>(message: &'m str, after: &str) -> Option<&'m str> {
+    const STS: &str = "https://sts.windows.net/";
+    let rest = &message[message.find(after)? + after.len()..];
+    let rest = rest.strip_prefix(STS)?;
+    Some(&rest[..rest.find('/')?])
+}
+
 /// The object type of the provider's per-object wrapper (`failed to get objectType:<t>, …`).
 pub fn object_type(message: &str) -> Option<crate::snapshot::ObjectType> {
     let key = "failed to get objectType:";

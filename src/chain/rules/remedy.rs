@@ -571,13 +571,23 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
                 ),
             )
         }
-        KVC406 => (
-            format!("KeyVault/{}", cx.keyvault()),
-            format!(
-                "Key Vault {} rejects the token: it was issued by another tenant than the vault's (401 AKV10032 Invalid issuer); a managed identity cannot get tokens for another tenant",
-                cx.keyvault()
-            ),
-        ),
+        KVC406 => {
+            // `Expected one of https://sts.windows.net/<vault tenant>/, …, found …/<token's>/`
+            let tenants = match (
+                events::sts_tenant(&e.message, "Expected one of "),
+                events::sts_tenant(&e.message, "found "),
+            ) {
+                (Some(v), Some(t)) => format!(" (vault tenant {v}, token from tenant {t})"),
+                _ => String::new(),
+            };
+            (
+                format!("KeyVault/{}", cx.keyvault()),
+                format!(
+                    "Key Vault {} rejects the token: it was issued by another tenant than the vault's{tenants} (401 AKV10032 Invalid issuer); a managed identity cannot get tokens for another tenant",
+                    cx.keyvault()
+                ),
+            )
+        }
         KVC501 => (format!("KeyVault/{}", cx.keyvault()), format!("Key Vault {} denied the read (403): the identity has no role or access policy that allows it", cx.keyvault())),
         KVC505 => (format!("KeyVault/{}", cx.keyvault()), format!("Key Vault {} firewall / network rules refused the request", cx.keyvault())),
         KVC601 => (format!("KeyVault/{}", cx.keyvault()), format!("an object of SecretProviderClass {} is not in Key Vault {}", cx.spc_name, cx.keyvault())),
