@@ -299,7 +299,7 @@ fn downstream_effects_follow_the_root_cause_and_say_so() {
     let root = c.root_cause().expect("a root cause");
     assert_eq!(root.code, Code::KVC401);
     // `check` prints the root cause first.
-    let text = kvchain::report::text(&s, &[c.clone()], false);
+    let text = kvchain::report::text(&s, std::slice::from_ref(&c), false);
     let first = text.find("KVC401 error").expect("401 printed");
     let after = text.find("KVC802 warning").expect("802 printed");
     assert!(first < after, "{text}");
@@ -320,7 +320,7 @@ fn an_unrelated_warning_upstream_is_not_the_root_cause() {
         c.findings().collect::<Vec<_>>()
     );
     assert_eq!(c.root_cause().map(|f| f.code), Some(Code::KVC501));
-    let text = kvchain::report::text(&s, &[c.clone()], false);
+    let text = kvchain::report::text(&s, std::slice::from_ref(&c), false);
     assert!(
         text.find("KVC501 error").expect("501") < text.find("KVC102 warning").expect("102"),
         "{text}"

@@ -505,7 +505,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
 pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -> Finding {
     use Code::*;
     let (confirm, mut fix) = commands(cx, code);
-    if code == KVC501 && !cx.vault.is_some_and(|v| !v.rbac) {
+    if code == KVC501 && cx.vault.is_none_or(|v| v.rbac) {
         // The 403 names the object type it was refused for: grant the role that type needs.
         if let Some(t) = events::object_type(&e.message) {
             fix = grant_roles(cx, &roles_needed(cx, Some(t)));
