@@ -395,7 +395,15 @@ pub fn text_with(
                 .flat_map(|c| c.findings())
                 .filter(|f| printed.insert((f.code, f.resource.as_str(), f.message.as_str())))
                 .collect();
-            fs.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)));
+            // Root cause first: causes before the effects that follow from them, then worst
+            // first, then in chain order (codes are numbered along the chain).
+            fs.sort_by(|a, b| {
+                a.follows
+                    .is_some()
+                    .cmp(&b.follows.is_some())
+                    .then(b.severity.cmp(&a.severity))
+                    .then(a.code.cmp(&b.code))
+            });
             for f in fs {
                 write_finding(&mut out, &p, f);
             }

@@ -52,6 +52,7 @@ const PLANTED: &[(&str, &str, Code)] = &[
     ("gc-tls", "edge-sync", Code::KVC803),
     ("rotation-disabled", "checkout", Code::KVC702),
     ("throttling", "reports", Code::KVC704),
+    ("vault-other-tenant", "vendors", Code::KVC406),
 ];
 
 #[test]
@@ -132,6 +133,77 @@ fn default_scenario_shows_every_failure_class_side_by_side() {
     for c in checkout {
         assert!(
             c.findings().all(|f| f.severity < Severity::Warning),
+            "{}",
+            describe(&chains)
+        );
+    }
+}
+
+/// Codes that name one failure from two sides (a message and the objects): a chain carries at
+/// most one of each group as a cause (issue 12 §1).
+const ONE_CAUSE: &[&[Code]] = &[
+    &[Code::KVC401, Code::KVC402, Code::KVC403, Code::KVC405],
+    &[Code::KVC301, Code::KVC404, Code::KVC406],
+    &[Code::KVC501, Code::KVC502, Code::KVC503],
+    &[Code::KVC801, Code::KVC804, Code::KVC806],
+];
+
+#[test]
+fn default_scenario_gives_one_cause_per_symptom_root_first() {
+    let chains = diagnose(&settled("default"));
+    for c in &chains {
+        let causes: Vec<Code> = c
+            .findings()
+            .filter(|f| f.follows.is_none())
+            .map(|f| f.code)
+            .collect();
+        for group in ONE_CAUSE {
+            let named: Vec<&Code> = causes.iter().filter(|k| group.contains(k)).collect();
+            assert!(
+                named.len() <= 1,
+                "{}: {named:?}\n{}",
+                c.pod,
+                describe(&chains)
+            );
+        }
+        // Every fix is a command or an edit that can run as printed.
+        for f in c.findings() {
+            assert!(
+                !f.fix.contains('…') && !f.fix.contains("create/set"),
+                "{} {}: {}",
+                c.pod,
+                f.code,
+                f.fix
+            );
+        }
+    }
+    let of = |app: &str| -> Vec<&Chain> { chains.iter().filter(|c| is_app(c, app)).collect() };
+    // AADSTS700016 for an identity that exists in another tenant: the tenant, both named.
+    for c in of("partners") {
+        let f = c.root_cause().expect("root");
+        assert_eq!(f.code, Code::KVC404, "{}", describe(&chains));
+        assert!(
+            f.message.contains("9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d")
+                && f.message.contains("5c7e1f2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b"),
+            "{}",
+            f.message
+        );
+    }
+    // An issuer without its trailing '/' is the issuer, not a subject typo.
+    for c in of("payments") {
+        assert_eq!(c.root_cause().map(|f| f.code), Some(Code::KVC402));
+    }
+    // A Secrets User that needs Certificate User: one wrong-role finding, no grant of a role
+    // the identity already holds.
+    for c in of("invoices") {
+        for f in c.findings() {
+            assert!(!f.fix.contains("\"Key Vault Secrets User\""), "{}", f.fix);
+        }
+    }
+    // The alias mix-up and the certificate TLS source are not Helm problems.
+    for c in of("search").into_iter().chain(of("gateway")) {
+        assert!(
+            c.findings().all(|f| !f.fix.contains("helm")),
             "{}",
             describe(&chains)
         );

@@ -4,7 +4,9 @@ mod live_support;
 
 use std::time::Duration;
 
-use kvchain::snapshot::{EnvSourceObs, Fingerprint, Observed, SourceKind, VolumeSourceObs};
+use kvchain::snapshot::{
+    DriverInstall, EnvSourceObs, Fingerprint, Observed, SourceKind, VolumeSourceObs,
+};
 use kvchain::source::live::{LiveSource, Scope};
 use live_support::*;
 
@@ -122,6 +124,11 @@ async fn snapshot_from_lists_has_every_kind_cluster_facts_and_no_secret_values()
     assert_eq!(csi.rotation_poll_interval, Duration::from_secs(120));
     assert_eq!(csi.sync_secret_enabled, Observed::Known(true));
     assert_eq!(csi.azure_provider, Observed::Known(true));
+    assert_eq!(
+        csi.install,
+        Some(DriverInstall::AksAddon),
+        "add-on DaemonSet name"
+    );
 
     // Azure disabled: unknown with the reason, not empty.
     assert!(
@@ -181,4 +188,25 @@ async fn namespace_scope_lists_only_that_namespace() {
         !reqs.iter().any(|r| r.contains("/api/v1/pods?")),
         "listed pods cluster-wide"
     );
+}
+
+#[tokio::test]
+async fn a_helm_installed_driver_is_told_from_its_daemonset_name() {
+    let api = world();
+    // The chart's DaemonSet (release csi-secrets-store) instead of the add-on's.
+    let mut driver = serde_json::json!({"apiVersion": "apps/v1", "kind": "DaemonSet",
+        "metadata": {"name": "csi-secrets-store-secrets-store-csi-driver", "namespace": "kube-system"},
+        "spec": {"selector": {"matchLabels": {"app": "secrets-store-csi-driver"}},
+                 "template": {"spec": {"containers": [
+                    {"name": "secrets-store", "image": "registry.k8s.io/csi-secrets-store/driver:v1.5.4",
+                     "args": ["--endpoint=$(CSI_ENDPOINT)", "--enable-secret-rotation=true"]}]}}},
+        "status": {"numberReady": 1, "desiredNumberScheduled": 1, "currentNumberScheduled": 1, "numberMisscheduled": 0}});
+    driver["metadata"]["resourceVersion"] = serde_json::json!("1");
+    api.replace_silently(DAEMON_SETS, vec![driver]);
+    let server = api.serve().await;
+    let live = LiveSource::new(client(&server), "aks-test", Scope::All, no_azure())
+        .with_options(options());
+    let snap = live.snapshot().await;
+    let csi = snap.cluster.csi_driver.known().expect("csi facts");
+    assert_eq!(csi.install, Some(DriverInstall::Helm));
 }

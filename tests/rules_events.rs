@@ -43,13 +43,32 @@ const AADSTS70021: &str = "failed to get objectType:secret, objectName:web-db-pa
 
 #[test]
 fn aadsts70021_breaks_federation_while_azure_is_unknown() {
+    // One message for three mismatches (FACTS §11): with the credentials unseen, the finding
+    // states what the message proves and leaves issuer, subject and audience all possible.
     let c = one(&failing(AADSTS70021));
-    assert_broken_by(&c, Code::KVC401);
-    let f = c.findings().find(|f| f.code == Code::KVC401).expect("401");
+    assert_broken_by(&c, Code::KVC405);
     assert!(
-        f.message.contains("system:serviceaccount:shop:web"),
+        !c.findings().any(|f| f.code == Code::KVC401),
+        "not a subject typo"
+    );
+    let f = c.findings().find(|f| f.code == Code::KVC405).expect("405");
+    for proven in [
+        "system:serviceaccount:shop:web",
+        "api://AzureADTokenExchange",
+        "https://westeurope.oic.prod-aks.azure.com/72f988bf-86f1-41af-91ab-2d7cd011db47/4c3f1e2a-9d7b-4d8e-a1c2-3b4d5e6f7a8b/",
+    ] {
+        assert!(f.message.contains(proven), "{proven}: {}", f.message);
+    }
+    for possible in ["issuer", "subject", "audience"] {
+        assert!(f.message.contains(possible), "{possible}: {}", f.message);
+    }
+    // The fix uses the issuer the message proves, not a shell placeholder.
+    assert!(
+        f.fix
+            .contains("--issuer https://westeurope.oic.prod-aks.azure.com/")
+            && !f.fix.contains("$CLUSTER"),
         "{}",
-        f.message
+        f.fix
     );
     assert_eq!(c.link(LinkKind::Identity).status, Status::Unknown);
     let mount = c.link(LinkKind::Mount);
@@ -167,7 +186,7 @@ fn old_failed_mounts_are_history_once_mounted_and_other_volumes_are_not_ours() {
     let mut s = failing("boom");
     s.events.items[0] = tk::failed_mount(NS, &pod, "other-volume", AADSTS70021);
     let c = one(&s);
-    assert!(!c.findings().any(|f| f.code == Code::KVC401));
+    assert!(!c.findings().any(|f| f.link == LinkKind::Federation));
     assert_eq!(c.link(LinkKind::Mount).status, Status::Pending);
 }
 

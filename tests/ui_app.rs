@@ -641,3 +641,24 @@ fn the_lab_asks_no_permission_questions() {
     assert!(permission_questions(&a.update(AppEvent::Tick)).is_empty());
     assert!(a.available(kvchain::ui::keymap::UiAction::Restart));
 }
+
+#[test]
+fn y_on_a_link_only_blocked_by_an_earlier_one_copies_the_root_cause_fix() {
+    use kvchain::chain::testkit as tk;
+    let mut s = tk::healthy();
+    tk::fic_mut(&mut s, tk::APP).subject = "system:serviceaccount:shop:Web".into();
+    tk::unmount(&mut s, tk::APP);
+    let chains = kvchain::chain::diagnose(&s);
+    let root = chains[0].root_cause().expect("root cause").clone();
+    assert_eq!(root.link, LinkKind::Federation);
+    let mut a = app(chains, UiConfig::default());
+    // Sync holds only an effect (no synced Secret: nothing mounted); Mount holds nothing.
+    for link in [LinkKind::Sync, LinkKind::Mount] {
+        a.link = link;
+        let fx = key(&mut a, KeyCode::Char('y'));
+        let [Effect::Copy(text)] = fx.as_slice() else {
+            panic!("{fx:?}")
+        };
+        assert_eq!(text, &root.fix, "{link:?}");
+    }
+}

@@ -243,6 +243,7 @@ fn diagnose_volume<'a>(
     for link in &mut links {
         settle(link);
     }
+    rules::mark_effects(&mut links);
 
     let vault = cx.params.as_deref().and_then(|p| p.keyvault_name.clone());
     let workload = cx.workload.map(|(kind, name)| WorkloadRef {
@@ -393,6 +394,8 @@ pub fn short(code: Code) -> &'static str {
         KVC402 => "issuer mismatch",
         KVC403 => "bad audience",
         KVC404 => "wrong tenant",
+        KVC405 => "no FIC matches",
+        KVC406 => "cross-tenant",
         KVC501 => "no grant",
         KVC502 => "wrong role",
         KVC503 => "wrong model",

@@ -56,7 +56,9 @@ catalog! {
     KVC401 => Federation, Error, "no federated credential subject equals system:serviceaccount:<ns>:<sa>";
     KVC402 => Federation, Error, "federated credential issuer differs from the cluster OIDC issuer";
     KVC403 => Federation, Error, "federated credential audience is not api://AzureADTokenExchange";
-    KVC404 => Federation, Error, "SPC tenantId is not the vault's tenant";
+    KVC404 => Federation, Error, "SPC tenantId is not the tenant the identity lives in";
+    KVC405 => Federation, Error, "no federated credential matches the presented issuer + subject + audience (credentials not visible)";
+    KVC406 => Federation, Error, "vault in another tenant than the identity: a managed identity cannot cross tenants";
     KVC501 => Access, Error, "no role assignment or access policy grants the data action the object type needs";
     KVC502 => Access, Error, "a role exists but fits the wrong object type";
     KVC503 => Access, Error, "grants are in the permission model the vault does not enforce";

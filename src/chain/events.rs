@@ -15,11 +15,15 @@ use super::catalog::Code;
 ///            failed to mount secrets store objects for pod app/web, err: rpc error: code = Unknown \
 ///            desc = failed to mount objects, error: failed to get objectType:secret, objectName:db, \
 ///            objectVersion:: ... AADSTS70021: No matching federated identity record found";
-/// assert_eq!(classify(msg), Some(Code::KVC401));
+/// assert_eq!(classify(msg), Some(Code::KVC405));
 /// ```
 pub fn classify(message: &str) -> Option<Code> {
     let m = message;
     // Sync failures first: the "not found" in them must not read as SecretNotFound/SPC missing.
+    // A TLS Secret whose source file holds no private key names the file too: it exists.
+    if m.contains("failed to get private key") || m.contains("no private key found") {
+        return Some(Code::KVC804);
+    }
     if m.contains("file matching objectName") {
         return Some(Code::KVC801);
     }
@@ -32,15 +36,22 @@ pub fn classify(message: &str) -> Option<Code> {
     if has_token(m, "AADSTS700211") {
         return Some(Code::KVC402);
     }
-    if has_token(m, "AADSTS70021")
-        || has_token(m, "AADSTS700213")
-        || has_token(m, "AADSTS7002138")
-        || m.contains("No matching federated identity record found")
-    {
+    if has_token(m, "AADSTS700213") || has_token(m, "AADSTS7002138") {
         return Some(Code::KVC401);
     }
+    // One message for three mismatches (FACTS §11): which field differs is decided against
+    // the identity's credentials (`rules::apply_events`), not here.
+    if has_token(m, "AADSTS70021") || m.contains("No matching federated identity record found") {
+        return Some(Code::KVC405);
+    }
+    // The application is unknown in the tenant asked: the clientID, or the tenant, is wrong
+    // (`rules::apply_events` tells which when the identity is visible).
     if has_token(m, "AADSTS700016") {
         return Some(Code::KVC301);
+    }
+    // Key Vault refusing a token issued by another tenant.
+    if has_token(m, "AKV10032") {
+        return Some(Code::KVC406);
     }
     if has_token(m, "AADSTS90002") {
         return Some(Code::KVC404);
@@ -175,6 +186,45 @@ pub fn assertion(message: &str, what: &str) -> Option<String> {
     Some(rest[..rest.find('\'')?].to_string())
 }
 
+/// What a token exchange presented, as AADSTS70021 prints it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Presented {
+    pub issuer: String,
+    pub subject: String,
+    pub audience: String,
+}
+
+/// The issuer, subject and audience an AADSTS70021 message says were presented.
+pub fn presented(message: &str) -> Option<Presented> {
+    Some(Presented {
+        issuer: assertion(message, "Issuer")?,
+        subject: assertion(message, "Subject")?,
+        audience: assertion(message, "Audience")?,
+    })
+}
+
+/// The `'<tenant>'` of `… was not found in the directory '<tenant>'` (AADSTS700016).
+pub fn directory(message: &str) -> Option<&str> {
+    let key = "was not found in the directory '";
+    let rest = &message[message.find(key)? + key.len()..];
+    Some(&rest[..rest.find('\'')?])
+}
+
+/// The tenant of the first `https://sts.windows.net/<tenant>/` after `after` (AKV10032).
+pub fn sts_tenant<'m>(message: &'m str, after: &str) -> Option<&'m str> {
+    const STS: &str = "https://sts.windows.net/";
+    let rest = &message[message.find(after)? + after.len()..];
+    let rest = rest.strip_prefix(STS)?;
+    Some(&rest[..rest.find('/')?])
+}
+
+/// The object type of the provider's per-object wrapper (`failed to get objectType:<t>, …`).
+pub fn object_type(message: &str) -> Option<crate::snapshot::ObjectType> {
+    let key = "failed to get objectType:";
+    let rest = &message[message.find(key)? + key.len()..];
+    crate::snapshot::ObjectType::parse(rest.split(',').next()?)
+}
+
 fn has_any(m: &str, needles: &[&str]) -> bool {
     needles.iter().any(|n| m.contains(n))
 }
@@ -208,7 +258,8 @@ mod tests {
                 "failed to get objectType:secret, objectName:db-pass, objectVersion:: ClientAssertionCredential authentication failed. \nPOST https://login.microsoftonline.com/tid/oauth2/v2.0/token\n--------\nRESPONSE 400: 400 Bad Request\n--------\n{{ \"error\": \"invalid_request\", \"error_description\": \"{code}: No matching federated identity record found for presented assertion. Assertion Issuer: 'https://westeurope.oic.prod-aks.azure.com/tid/guid/'. Assertion Subject: 'system:serviceaccount:app:web'. Assertion Audience: 'api://AzureADTokenExchange'.\" }}"
             ))
         };
-        assert_eq!(classify(&body("AADSTS70021")), Some(Code::KVC401));
+        // AADSTS70021 does not say which of issuer, subject and audience differs.
+        assert_eq!(classify(&body("AADSTS70021")), Some(Code::KVC405));
         assert_eq!(classify(&body("AADSTS700213")), Some(Code::KVC401));
         assert_eq!(classify(&body("AADSTS7002138")), Some(Code::KVC401));
         let issuer = wrapped(
@@ -247,6 +298,31 @@ mod tests {
             "RESPONSE 403 ... Client address is not authorized and caller is not a trusted service. ForbiddenByFirewall",
         );
         assert_eq!(classify(&fw), Some(Code::KVC505));
+    }
+
+    #[test]
+    fn tenant_errors_and_tls_keys() {
+        let wrong_issuer = wrapped(
+            "failed to get objectType:secret, objectName:db, objectVersion:: GET https://kv1.vault.azure.net/secrets/db/\n--------\nRESPONSE 401: 401 Unauthorized\nERROR CODE: Unauthorized\n--------\n{\"error\":{\"code\":\"Unauthorized\",\"message\":\"AKV10032: Invalid issuer. Expected one of https://sts.windows.net/aaaa/, found https://sts.windows.net/bbbb/.\"}}",
+        );
+        assert_eq!(classify(&wrong_issuer), Some(Code::KVC406));
+        let tls = "failed to get data in spc app/gw-kv for secret gw-tls, err: failed to get private key from file matching objectName gw-tls: no private key found";
+        assert_eq!(
+            classify_event("FailedToCreateSecret", tls),
+            Some(Code::KVC804),
+            "the file exists; it has no key"
+        );
+    }
+
+    /// `Assertion Issuer/Subject/Audience` of an AADSTS70021 body, as presented.
+    #[test]
+    fn presented_assertion_fields() {
+        let m = "AADSTS70021: No matching federated identity record found for presented assertion. Assertion Issuer: 'https://i/'. Assertion Subject: 'system:serviceaccount:a:b'. Assertion Audience: 'api://AzureADTokenExchange'.";
+        let p = presented(m).expect("all three");
+        assert_eq!(p.issuer, "https://i/");
+        assert_eq!(p.subject, "system:serviceaccount:a:b");
+        assert_eq!(p.audience, "api://AzureADTokenExchange");
+        assert!(presented("AADSTS70021: no fields").is_none());
     }
 
     #[test]

@@ -157,6 +157,10 @@ pub struct Finding {
     pub confirm: String,
     /// A command (or edit) that fixes it, with real names filled in.
     pub fix: String,
+    /// The earlier broken link this finding is a downstream effect of ("blocked by
+    /// Federation"): fixing that link's cause fixes this one too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follows: Option<LinkKind>,
 }
 
 /// An observed value next to the expected one, for side-by-side display.
@@ -282,5 +286,14 @@ impl Chain {
     }
     pub fn findings(&self) -> impl Iterator<Item = &Finding> {
         self.links.iter().flat_map(|l| l.findings.iter())
+    }
+    /// The finding to act on first: the earliest link's error that is not a downstream effect
+    /// of another, else the worst finding that is none.
+    pub fn root_cause(&self) -> Option<&Finding> {
+        let causes = || self.findings().filter(|f| f.follows.is_none());
+        causes()
+            .find(|f| f.severity == Severity::Error)
+            .or_else(|| causes().max_by_key(|f| f.severity))
+            .or_else(|| self.findings().next())
     }
 }

@@ -87,7 +87,7 @@ fn verdict(ix: &Index<'_>, spc: &SpcObs) -> SpcVerdict {
     let mut mount = Link::new(LinkKind::Mount);
     rules::mount::objects(&cx, &spc.parsed, &mut mount);
     let mut sync = Link::new(LinkKind::Sync);
-    rules::sync::statics(&cx, spc, &mut sync);
+    let _ = rules::sync::statics(&cx, spc, &mut sync);
     let mut findings: Vec<Finding> = [identity, mount, sync]
         .into_iter()
         .flat_map(|l| l.findings)

@@ -64,6 +64,7 @@ pub fn empty() -> Snapshot {
                 rotation_poll_interval: Duration::from_secs(120),
                 sync_secret_enabled: Observed::Known(true),
                 azure_provider: Observed::Known(true),
+                install: None,
             }),
         },
         pods: Coll::known(vec![]),
@@ -373,6 +374,7 @@ pub fn add_app(s: &mut Snapshot, ns: &str, app: &str, pods: usize) {
             rbac: true,
             access_policies: vec![],
             network: NetworkObs::default(),
+            object_names: None,
         });
     }
     s.azure.role_assignments.items.push(RoleAssignmentObs {

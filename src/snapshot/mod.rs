@@ -239,6 +239,20 @@ pub struct CsiDriverFacts {
     pub sync_secret_enabled: Observed<bool>,
     /// The Azure provider is running.
     pub azure_provider: Observed<bool>,
+    /// How the driver was installed (from its DaemonSet); `None` when not seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub install: Option<DriverInstall>,
+}
+
+/// How the Secrets Store CSI driver was installed: it decides which command changes its flags
+/// (`az aks addon update` vs `helm upgrade`) and whether secret sync can be off at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DriverInstall {
+    /// The AKS add-on `azure-keyvault-secrets-provider` (DaemonSet `aks-secrets-store-csi-driver`).
+    AksAddon,
+    /// The Helm chart (or anything that is not the add-on).
+    Helm,
 }
 
 impl Default for CsiDriverFacts {
@@ -250,6 +264,7 @@ impl Default for CsiDriverFacts {
             rotation_poll_interval: Duration::from_secs(120),
             sync_secret_enabled: Observed::unknown("not observed"),
             azure_provider: Observed::unknown("not observed"),
+            install: None,
         }
     }
 }
@@ -629,6 +644,9 @@ pub struct VaultObs {
     pub access_policies: Vec<AccessPolicyObs>,
     #[serde(default)]
     pub network: NetworkObs,
+    /// Names of the vault's objects by type when a listing was read (for "did you mean").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_names: Option<Vec<(ObjectType, String)>>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

@@ -1031,13 +1031,15 @@ impl App {
         self.detail_scroll = 0;
     }
 
-    /// The fix of the selected link's first finding (else the chain's first finding).
+    /// The fix of the selected link's first cause, else of the chain's root cause (a link
+    /// that is only blocked by an earlier one copies that one's fix).
     pub fn fix_command(&self) -> Option<String> {
         let chain = self.selected_chain()?;
         let link = chain.link(self.link);
         link.findings
             .iter()
-            .chain(chain.findings())
+            .filter(|f| f.follows.is_none())
+            .chain(chain.root_cause())
             .map(|f| f.fix.trim())
             .find(|f| !f.is_empty())
             .map(String::from)

@@ -331,12 +331,18 @@ fn over_privilege(
 ) {
     let identity = cx.identity.map_or("", |i| i.name.as_str());
     let mut evidence = Vec::new();
+    // The assignments to remove, named as the snapshot shows them.
+    let mut deletes = Vec::new();
     if vault.rbac {
         for r in assignments {
             if WRITES.iter().any(|w| grants(r, w)) {
                 evidence.push(format!(
                     "{} at {}: dataActions {:?}",
                     r.role_name, r.scope, r.data_actions
+                ));
+                deletes.push(format!(
+                    "az role assignment delete --assignee {} --role \"{}\" --scope {}",
+                    r.principal_id, r.role_name, r.scope
                 ));
             }
         }
@@ -361,7 +367,7 @@ fn over_privilege(
     if evidence.is_empty() {
         return;
     }
-    link.findings.push(cx.remedied(
+    let mut f = cx.remedied(
         Code::KVC504,
         format!("KeyVault/{}", vault.name),
         format!(
@@ -369,7 +375,15 @@ fn over_privilege(
             vault.name
         ),
         evidence,
-    ));
+    );
+    if !deletes.is_empty() {
+        f.fix = format!(
+            "{} && {}",
+            remedy::grant_roles(cx, &remedy::roles_needed(cx, None)),
+            deletes.join(" && ")
+        );
+    }
+    link.findings.push(f);
 }
 
 fn firewall(cx: &Ctx, link: &mut Link, vault: &VaultObs) {

@@ -50,7 +50,10 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             return;
         }
     };
-    let issuer = cx.snap().cluster.oidc_issuer.known();
+    // The cluster's issuer; when it cannot be read, an AADSTS70021 message still proves which
+    // issuer the driver's token carried.
+    let presented = remedy::presented_issuer(cx);
+    let issuer = cx.snap().cluster.oidc_issuer.known().or(presented.as_ref());
     let by_subject: Vec<&FederatedCredentialObs> =
         fics.iter().filter(|f| f.subject == subject).collect();
     if by_subject.is_empty() {
@@ -211,39 +214,143 @@ pub(crate) fn difference(found: &str, expected: &str, namespace: &str) -> &'stat
     "different subject"
 }
 
-/// SPC tenant vs the vault's tenant (KVC404): the token is requested in the SPC's tenant.
+/// Three tenants (FACTS §11): the token is requested in the SPC's `tenantID`, where only an
+/// identity whose home tenant it is exists (else AADSTS700016); Key Vault accepts only tokens
+/// of its own tenant (else AKV10032). A managed identity cannot cross tenants, so when the
+/// identity's and the vault's tenants differ, no `tenantID` works: KVC406 says so instead of a
+/// fix that leads to the next failure. Otherwise a wrong `tenantID` is KVC404.
 fn tenant(cx: &Ctx, link: &mut Link) {
-    let Some(tenant) = cx.params.as_deref().and_then(|p| p.tenant_id.as_deref()) else {
+    let Some(spc_tenant) = cx.params.as_deref().and_then(|p| p.tenant_id.as_deref()) else {
         return;
     };
-    let Some(vault) = cx.ix.vault(cx.keyvault()) else {
-        return;
-    };
-    if cx.detail || !tenant.eq_ignore_ascii_case(&vault.tenant_id) {
+    let vault = cx.ix.vault(cx.keyvault());
+    let home = cx.identity.map(|i| (i.name.as_str(), i.tenant_id.as_str()));
+    let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+    if let Some(v) = vault
+        && (cx.detail || !same(spc_tenant, &v.tenant_id))
+    {
         link.facts
-            .push(Fact::compare("tenantID", tenant, vault.tenant_id.as_str()));
+            .push(Fact::compare("tenantID", spc_tenant, v.tenant_id.as_str()));
     }
-    if tenant.eq_ignore_ascii_case(&vault.tenant_id) {
-        return;
+    if let Some((name, t)) = home
+        && (cx.detail || !same(spc_tenant, t))
+    {
+        link.facts
+            .push(Fact::compare(format!("tenant of {name}"), t, spc_tenant));
     }
-    let (confirm, fix) = remedy::commands(cx, Code::KVC404);
-    let fix = if fix.contains("<the vault's tenant>") {
-        fix.replace("<the vault's tenant>", &vault.tenant_id)
-    } else {
-        fix
+    match (home, vault) {
+        (Some((name, home)), Some(v)) if !same(home, &v.tenant_id) => {
+            cross_tenant(cx, link, name, home, spc_tenant, &v.name, &v.tenant_id)
+        }
+        (Some((name, home)), _) if !same(home, spc_tenant) => {
+            wrong_tenant(
+                cx,
+                link,
+                spc_tenant,
+                Some((name, home)),
+                vault.map(|v| (v.name.as_str(), v.tenant_id.as_str())),
+            );
+        }
+        (None, Some(v)) if !same(spc_tenant, &v.tenant_id) => {
+            wrong_tenant(
+                cx,
+                link,
+                spc_tenant,
+                None,
+                Some((v.name.as_str(), v.tenant_id.as_str())),
+            );
+        }
+        _ => {}
+    }
+}
+
+/// KVC404: the SPC asks the wrong tenant; the identity's (or, unseen, the vault's) is right.
+fn wrong_tenant(
+    cx: &Ctx,
+    link: &mut Link,
+    spc_tenant: &str,
+    home: Option<(&str, &str)>,
+    vault: Option<(&str, &str)>,
+) {
+    let right = home.or(vault).map_or("", |(_, t)| t);
+    let mut evidence = vec![format!("parameters.tenantID: {spc_tenant}")];
+    let message = match home {
+        Some((name, t)) => {
+            evidence.push(format!("identity {name} tenantId: {t}"));
+            if let Some((v, vt)) = vault {
+                evidence.push(format!("vault {v} tenantId: {vt}"));
+            }
+            format!(
+                "SecretProviderClass {} asks tenant {spc_tenant} for a token of {name}, which lives in tenant {t}: Entra ID answers AADSTS700016 (application not found in the directory)",
+                cx.spc_name
+            )
+        }
+        None => {
+            let (v, vt) = vault.unwrap_or_default();
+            evidence.push(format!("vault {v} tenantId: {vt}"));
+            format!(
+                "SecretProviderClass {} has tenantID {spc_tenant} but Key Vault {v} is in tenant {vt}; the identity is not visible, so either the tenantID is wrong or the identity lives in {spc_tenant}, where it cannot reach the vault (a managed identity cannot cross tenants)",
+                cx.spc_name
+            )
+        }
     };
+    let (confirm, _) = remedy::commands(cx, Code::KVC404);
     link.findings.push(cx.finding(
         Code::KVC404,
         cx.spc_resource(),
+        message,
+        evidence,
+        confirm,
+        remedy::edit_spc(cx, &format!("parameters.tenantID: {right}")),
+    ));
+}
+
+/// KVC406: the identity and the vault are in different tenants; no `tenantID` fixes that.
+fn cross_tenant(
+    cx: &Ctx,
+    link: &mut Link,
+    name: &str,
+    home: &str,
+    spc_tenant: &str,
+    vault: &str,
+    vault_tenant: &str,
+) {
+    let asked = if spc_tenant.eq_ignore_ascii_case(home) {
         format!(
-            "SecretProviderClass {} has tenantID {tenant} but Key Vault {} is in tenant {}",
-            cx.spc_name, vault.name, vault.tenant_id
+            "the token is issued in {home} and Key Vault rejects it (401 AKV10032: Invalid issuer)"
+        )
+    } else {
+        format!(
+            "the SecretProviderClass asks tenant {spc_tenant} (AADSTS700016 there), and asking {home} instead would end in Key Vault's 401 AKV10032 (Invalid issuer)"
+        )
+    };
+    link.findings.push(cx.finding(
+        Code::KVC406,
+        format!("KeyVault/{vault}"),
+        format!(
+            "managed identity {name} lives in tenant {home} but Key Vault {vault} is in tenant {vault_tenant}: a managed identity cannot get tokens for another tenant, so {asked}"
         ),
         vec![
-            format!("parameters.tenantID: {tenant}"),
-            format!("vault {} tenantId: {}", vault.name, vault.tenant_id),
+            format!("identity {name} tenantId: {home}"),
+            format!("vault {vault} tenantId: {vault_tenant}"),
+            format!("parameters.tenantID: {spc_tenant}"),
         ],
-        confirm,
-        fix,
+        remedy::commands(cx, Code::KVC406).0,
+        cross_tenant_fix(cx, vault_tenant),
     ));
+}
+
+/// What can reach a vault in another tenant (FACTS §11): an identity of the vault's tenant —
+/// a multi-tenant app registration with a federated credential for this cluster — not a
+/// managed identity of the cluster's tenant.
+pub(crate) fn cross_tenant_fix(cx: &Ctx, vault_tenant: &str) -> String {
+    format!(
+        "a managed identity cannot do this: use a multi-tenant app registration with a federated credential (issuer {}, subject {}, audience {AUDIENCE}), consent it in tenant {vault_tenant} and grant its service principal there on the vault, then {}",
+        remedy::cluster_issuer(cx),
+        cx.subject(),
+        remedy::edit_spc(
+            cx,
+            &format!("parameters.clientID: that app's client id, tenantID: {vault_tenant}")
+        )
+    )
 }

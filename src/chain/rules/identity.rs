@@ -124,14 +124,24 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
             continue;
         }
         let (confirm, _) = remedy::commands(cx, code);
-        let fix = remedy::edit_spc(
-            cx,
-            &mine
-                .iter()
-                .map(|pr| pr.fix.as_str())
-                .collect::<Vec<_>>()
-                .join("; "),
-        );
+        let mut hints = mine
+            .iter()
+            .map(|pr| pr.fix.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        // The pod's service account may already name the identity meant.
+        if pods == Pods::Mounting
+            && let Some(c) = cx
+                .ix
+                .service_accounts
+                .get(&(cx.ns(), cx.pod.service_account.as_str()))
+                .and_then(|sa| sa.annotations.get("azure.workload.identity/client-id"))
+        {
+            hints = hints
+                .replace("<workload identity clientId>", c)
+                .replace("<identity clientId>", c);
+        }
+        let fix = remedy::edit_spc(cx, &hints);
         let evidence: Vec<String> = mine.iter().map(|pr| pr.observed.clone()).collect();
         let message = match code {
             Code::KVC306 => format!(

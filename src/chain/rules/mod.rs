@@ -19,7 +19,7 @@ use std::borrow::Cow;
 use super::catalog::Code;
 use super::context::{Ctx, event_evidence};
 use super::events;
-use super::model::{Fact, Link, LinkKind, Status};
+use super::model::{Fact, Link, LinkKind, Severity, Status};
 
 /// A context fact (what was checked and found fine). Every healthy chain would pay its
 /// allocations, so these are kept only in detail mode ([`crate::chain::explain`]).
@@ -87,14 +87,25 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) {
             continue;
         }
         let code = match code {
-            Some(c) => *c,
+            Some(c) => resolve(cx, *c),
             None if e.type_ == "Normal" => continue,
             None => Code::KVC701,
         };
         let evidence = event_evidence(e);
         let link = &mut links[code.link().index()];
-        if let Some(f) = link.findings.iter_mut().find(|f| f.code == code) {
-            // A rule already found it from the objects: the event corroborates.
+        // A rule that found the cause from the objects owns the symptom: the event
+        // corroborates it (the same code first, else the same failure seen from the rule's
+        // side) and adds no second, contradictory cause.
+        let known = link
+            .findings
+            .iter()
+            .position(|f| f.code == code)
+            .or_else(|| {
+                link.findings
+                    .iter()
+                    .position(|f| same_failure(f.code, code))
+            });
+        if let Some(f) = known.map(|i| &mut link.findings[i]) {
             if !f.evidence.contains(&evidence) {
                 f.evidence.push(evidence);
             }
@@ -111,6 +122,70 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) {
         if mount.status < Status::Broken {
             mount.status = Status::Broken;
             mount.summary = format!("blocked: {}", cause.title()).into();
+        }
+    }
+}
+
+/// The code an event's classification stands for in this chain. AADSTS700016 ("application
+/// not found in the directory") means a wrong clientID only while no identity with that
+/// clientID is known; a known one lives in another tenant than the one asked (KVC404).
+fn resolve(cx: &Ctx, code: Code) -> Code {
+    match code {
+        Code::KVC301 if cx.identity.is_some() => Code::KVC404,
+        c => c,
+    }
+}
+
+/// Two codes that name one failure seen from two sides: the event's message (`event`) and a
+/// rule reading the objects (`rule`), which knows which field or grant is wrong.
+fn same_failure(rule: Code, event: Code) -> bool {
+    use Code::*;
+    let family = |c: Code| match c {
+        // AADSTS70021 and its successors: one of issuer / subject / audience differs.
+        KVC401 | KVC402 | KVC403 | KVC405 => 1,
+        // The tenant asked does not know the client, or the vault refuses the tenant.
+        KVC404 | KVC406 => 2,
+        // Key Vault 403 for want of a grant.
+        KVC501 | KVC502 | KVC503 => 3,
+        // The driver cannot build the synced Secret from the mounted files.
+        KVC801 | KVC804 => 4,
+        _ => 0,
+    };
+    rule == event || (family(rule) != 0 && family(rule) == family(event))
+}
+
+/// Findings that describe a product missing or old downstream (no synced Secret, a stale
+/// mount or Secret): when an earlier link is broken they are its effects, not causes.
+const EFFECTS: [Code; 4] = [Code::KVC703, Code::KVC802, Code::KVC805, Code::KVC806];
+
+/// Mark downstream effects of the chain's first broken link: they say what they follow from
+/// and a link holding nothing else reads "blocked" like the mount link does. Runs after the
+/// links are settled.
+pub(crate) fn mark_effects(links: &mut [Link]) {
+    let Some(root) = links
+        .iter()
+        .find(|l| {
+            l.findings
+                .iter()
+                .any(|f| f.severity == Severity::Error && !EFFECTS.contains(&f.code))
+        })
+        .map(|l| l.link)
+    else {
+        return;
+    };
+    for link in links.iter_mut().filter(|l| l.link > root) {
+        let mut any = false;
+        for f in link
+            .findings
+            .iter_mut()
+            .filter(|f| EFFECTS.contains(&f.code) && f.follows.is_none())
+        {
+            f.follows = Some(root);
+            f.message = format!("blocked by {}: {}", root.title(), f.message);
+            any = true;
+        }
+        if any && link.findings.iter().all(|f| f.follows.is_some()) {
+            link.summary = format!("blocked: {}", root.title()).into();
         }
     }
 }

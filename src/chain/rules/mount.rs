@@ -93,17 +93,34 @@ pub(crate) fn objects(cx: &Ctx, p: &AzureSpc, link: &mut Link) {
         .filter(|pr| pr.field.starts_with("objects"))
         .collect();
     if !objects_problems.is_empty() {
+        // The whole-string problems already start with "objects …": print them as they are,
+        // item problems with their path.
+        let said: Vec<String> = objects_problems
+            .iter()
+            .map(|pr| {
+                if pr.field == "objects" {
+                    let mut s = pr.message.clone();
+                    if let (Some(l), Some(c)) = (pr.line, pr.column) {
+                        s.push_str(&format!(" (line {l}, column {c})"));
+                    }
+                    s
+                } else {
+                    pr.to_string()
+                }
+            })
+            .collect();
+        let format = if said.iter().any(|s| s.contains("array:")) {
+            ""
+        } else {
+            ". The parameter is a YAML string: `array:` followed by one `- |` string per object, each holding objectName and objectType"
+        };
         link.findings.push(cx.remedied(
             Code::KVC705,
             cx.spc_resource(),
             format!(
-                "SecretProviderClass {} objects: {}",
+                "SecretProviderClass {}: {}{format}",
                 cx.spc_name,
-                objects_problems
-                    .iter()
-                    .map(|pr| pr.to_string())
-                    .collect::<Vec<_>>()
-                    .join("; ")
+                said.join("; ")
             ),
             objects_problems.iter().map(|pr| pr.to_string()).collect(),
         ));

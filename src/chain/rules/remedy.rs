@@ -6,10 +6,56 @@ use crate::chain::catalog::Code;
 use crate::chain::context::{Ctx, resource_group};
 use crate::chain::events;
 use crate::chain::model::Finding;
-use crate::snapshot::EventObs;
+use crate::snapshot::{DriverInstall, EventObs};
 
 pub(crate) const AUDIENCE: &str = "api://AzureADTokenExchange";
 pub(crate) const CSIDRIVER: &str = "CSIDriver/secrets-store.csi.k8s.io";
+
+const HELM_DRIVER: &str = "helm upgrade csi-secrets-store secrets-store-csi-driver/secrets-store-csi-driver -n kube-system --reuse-values";
+const ADDON: &str =
+    "az aks addon update -g \"$CLUSTER_RG\" -n \"$CLUSTER\" -a azure-keyvault-secrets-provider";
+
+/// The AKS node pool of a node name (`aks-<pool>-<id>-vmss<n>`).
+pub(crate) fn node_pool(node: &str) -> Option<&str> {
+    let mut parts = node.strip_prefix("aks-")?.split('-');
+    let pool = parts.next()?;
+    parts.next_back()?.starts_with("vmss").then_some(pool)
+}
+
+/// A service account of the pod's namespace annotated with the SPC's clientID.
+fn annotated_sa<'a>(cx: &Ctx<'a>) -> Option<&'a str> {
+    let client = cx.params.as_deref()?.client_id.as_deref()?;
+    cx.snap()
+        .service_accounts
+        .items
+        .iter()
+        .find(|sa| {
+            sa.namespace == cx.ns()
+                && sa
+                    .annotations
+                    .get("azure.workload.identity/client-id")
+                    .map(String::as_str)
+                    == Some(client)
+        })
+        .map(|sa| sa.name.as_str())
+}
+
+/// How the driver was installed, when the source saw its DaemonSet.
+pub(crate) fn install(cx: &Ctx) -> Option<DriverInstall> {
+    cx.snap().cluster.csi_driver.known().and_then(|c| c.install)
+}
+
+/// The command that changes a driver flag: the add-on's `az aks addon update` flags, or the
+/// Helm chart's values; both when the install method is not known.
+pub(crate) fn driver_setting(cx: &Ctx, addon_flags: &str, helm_values: &str) -> String {
+    let addon = format!("{ADDON} {addon_flags}");
+    let helm = format!("{HELM_DRIVER} --set {helm_values}");
+    match install(cx) {
+        Some(DriverInstall::AksAddon) => addon,
+        Some(DriverInstall::Helm) => helm,
+        None => format!("{addon}  # AKS add-on; with Helm: {helm}"),
+    }
+}
 
 /// `-g <rg>` of the identity when known, else a shell variable the user fills in.
 pub(crate) fn identity_rg(cx: &Ctx) -> String {
@@ -30,11 +76,24 @@ pub(crate) fn client_id(cx: &Ctx) -> String {
         .map_or_else(|| "<clientID>".to_string(), str::to_string)
 }
 
+/// The cluster's OIDC issuer: observed, else as an AADSTS70021 message presented it.
 pub(crate) fn cluster_issuer(cx: &Ctx) -> String {
-    cx.snap().cluster.oidc_issuer.known().map_or_else(
-        || "\"$(az aks show -g \"$CLUSTER_RG\" -n \"$CLUSTER\" --query oidcIssuerProfile.issuerUrl -o tsv)\"".to_string(),
-        |s| s.clone(),
-    )
+    cx.snap()
+        .cluster
+        .oidc_issuer
+        .known()
+        .cloned()
+        .or_else(|| presented_issuer(cx))
+        .unwrap_or_else(|| "\"$(az aks show -g \"$CLUSTER_RG\" -n \"$CLUSTER\" --query oidcIssuerProfile.issuerUrl -o tsv)\"".to_string())
+}
+
+/// The issuer an AADSTS70021 event says the driver's token carried, if any.
+pub(crate) fn presented_issuer(cx: &Ctx) -> Option<String> {
+    cx.events
+        .iter()
+        .filter(|(c, _)| *c == Some(Code::KVC405))
+        .find_map(|(_, e)| events::presented(&e.message))
+        .map(|p| p.issuer)
 }
 
 pub(crate) fn vault_scope(cx: &Ctx) -> String {
@@ -101,6 +160,49 @@ pub(crate) fn fic_create(cx: &Ctx) -> String {
         iss = cluster_issuer(cx),
         sub = cx.subject(),
     )
+}
+
+/// The roles the SPC's objects need (one per object type; `only` narrows to one type, e.g.
+/// the type a 403 names). Secrets User when nothing says otherwise.
+pub(crate) fn roles_needed(
+    cx: &Ctx,
+    only: Option<crate::snapshot::ObjectType>,
+) -> Vec<&'static str> {
+    let mut roles: Vec<&'static str> = match only {
+        Some(t) => vec![role_for(t)],
+        None => cx
+            .params
+            .as_deref()
+            .map(|p| {
+                p.objects
+                    .iter()
+                    .filter_map(|o| o.object_type)
+                    .map(role_for)
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    roles.sort_unstable();
+    roles.dedup();
+    if roles.is_empty() {
+        roles.push(role_for(crate::snapshot::ObjectType::Secret));
+    }
+    roles
+}
+
+/// `az role assignment create` of each role for the chain's identity on the vault.
+pub(crate) fn grant_roles(cx: &Ctx, roles: &[&str]) -> String {
+    roles
+        .iter()
+        .map(|role| {
+            format!(
+                "az role assignment create --assignee-object-id {} --assignee-principal-type ServicePrincipal --role \"{role}\" --scope {}",
+                principal(cx),
+                vault_scope(cx)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" && ")
 }
 
 pub(crate) fn role_for(t: crate::snapshot::ObjectType) -> &'static str {
@@ -196,11 +298,15 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                 "kubectl get serviceaccount {} -n {ns}",
                 cx.pod.service_account
             ),
-            format!(
-                "kubectl create serviceaccount {sa} -n {ns} && kubectl annotate serviceaccount {sa} -n {ns} azure.workload.identity/client-id={}",
-                client_id(cx),
-                sa = cx.pod.service_account
-            ),
+            match annotated_sa(cx) {
+                // One already carries this clientID: use it rather than create a twin.
+                Some(sa) => edit_owner(cx, &format!("serviceAccountName: {sa}")),
+                None => format!(
+                    "kubectl create serviceaccount {sa} -n {ns} && kubectl annotate serviceaccount {sa} -n {ns} azure.workload.identity/client-id={}",
+                    client_id(cx),
+                    sa = cx.pod.service_account
+                ),
+            },
         ),
         KVC203 | KVC204 => (
             format!(
@@ -259,11 +365,37 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             ),
         ),
         KVC404 => (
-            format!("az keyvault show -n {kv} --query properties.tenantId -o tsv"),
+            format!(
+                "az identity list --query \"[?clientId=='{}'].tenantId\" -o tsv && az keyvault show -n {kv} --query properties.tenantId -o tsv",
+                client_id(cx)
+            ),
             edit_spc(cx, &format!(
                 "parameters.tenantID: {}",
-                cx.vault.map_or("<the vault's tenant>", |v| v.tenant_id.as_str())
+                cx.identity
+                    .map(|i| i.tenant_id.as_str())
+                    .or(cx.vault.map(|v| v.tenant_id.as_str()))
+                    .map_or_else(|| "the tenantId that az identity list prints".to_string(), str::to_string)
             )),
+        ),
+        KVC405 => (
+            format!(
+                "{} --query \"[].{{name:name,issuer:issuer,subject:subject,audiences:join(',',audiences)}}\"",
+                fic_list(cx)
+            ),
+            format!(
+                "{}  # a credential with exactly the presented issuer, subject and audience; or correct the one that differs",
+                fic_create(cx)
+            ),
+        ),
+        KVC406 => (
+            format!(
+                "az keyvault show -n {kv} --query properties.tenantId -o tsv && az identity list --query \"[?clientId=='{}'].tenantId\" -o tsv",
+                client_id(cx)
+            ),
+            super::federation::cross_tenant_fix(
+                cx,
+                cx.vault.map_or("the vault's tenant", |v| v.tenant_id.as_str()),
+            ),
         ),
         KVC501 | KVC502 | KVC503 => {
             let confirm = format!(
@@ -277,25 +409,24 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                     principal(cx)
                 )
             } else {
-                format!(
-                    "az role assignment create --assignee-object-id {} --assignee-principal-type ServicePrincipal --role \"Key Vault Secrets User\" --scope {}",
-                    principal(cx),
-                    vault_scope(cx)
-                )
+                grant_roles(cx, &roles_needed(cx, None))
             };
             (confirm, fix)
         }
         KVC504 => (
             format!("az role assignment list --assignee {} --all -o table", principal(cx)),
             format!(
-                "az role assignment create --assignee-object-id {p} --assignee-principal-type ServicePrincipal --role \"Key Vault Secrets User\" --scope {s} && az role assignment delete --assignee {p} --role <over-privileged role> --scope <its scope>",
-                p = principal(cx),
-                s = vault_scope(cx)
+                "{} && az role assignment delete --assignee {} --role \"$OVER_PRIVILEGED_ROLE\" --scope \"$ITS_SCOPE\"",
+                grant_roles(cx, &roles_needed(cx, None)),
+                principal(cx),
             ),
         ),
         KVC505 => (
             format!("az keyvault show -n {kv} --query \"{{public:properties.publicNetworkAccess,acls:properties.networkAcls}}\""),
-            format!("az keyvault network-rule add -n {kv} --subnet <AKS node subnet id>  # or a private endpoint reachable from the cluster"),
+            format!(
+                "az keyvault network-rule add -n {kv} --subnet \"$(az aks nodepool show -g \"$CLUSTER_RG\" --cluster-name \"$CLUSTER\" -n {} --query vnetSubnetId -o tsv)\"  # or a private endpoint reachable from the cluster",
+                cx.pod.node.as_deref().and_then(node_pool).unwrap_or("nodepool1")
+            ),
         ),
         KVC601 | KVC602 | KVC603 | KVC604 => (
             format!("az keyvault secret list -o table --vault-name {kv}"),
@@ -307,7 +438,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         ),
         KVC702 => (
             "kubectl get ds -n kube-system -o yaml | grep -e enable-secret-rotation -e rotation-poll-interval".to_string(),
-            "az aks addon update -g \"$CLUSTER_RG\" -n \"$CLUSTER\" -a azure-keyvault-secrets-provider --enable-secret-rotation".to_string(),
+            driver_setting(cx, "--enable-secret-rotation", "enableSecretRotation=true"),
         ),
         KVC703 => (
             format!(
@@ -318,7 +449,11 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         ),
         KVC704 => (
             format!("kubectl get events -n {ns} --field-selector reason=FailedMount"),
-            "az aks addon update -g \"$CLUSTER_RG\" -n \"$CLUSTER\" -a azure-keyvault-secrets-provider --enable-secret-rotation --rotation-poll-interval 10m".to_string(),
+            driver_setting(
+                cx,
+                "--enable-secret-rotation --rotation-poll-interval 10m",
+                "enableSecretRotation=true --set rotationPollInterval=10m",
+            ),
         ),
         KVC705 | KVC706 => (
             show_spc(cx, "{.spec.parameters.objects}"),
@@ -346,7 +481,17 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             format!(
                 "kubectl get events -n {ns} --field-selector reason=FailedToCreateSecret && kubectl logs -n kube-system -l app=secrets-store-csi-driver -c secrets-store --tail=100"
             ),
-            "helm upgrade csi-secrets-store secrets-store-csi-driver/secrets-store-csi-driver -n kube-system --reuse-values --set syncSecret.enabled=true".to_string(),
+            match install(cx) {
+                // The add-on always ships the syncing RBAC: the cause is in the driver's log.
+                Some(DriverInstall::AksAddon) => format!(
+                    "kubectl delete pod {} -n {ns}  # the AKS add-on always may write Secrets: fix what the driver log names, then remount",
+                    cx.pod.name
+                ),
+                Some(DriverInstall::Helm) => format!("{HELM_DRIVER} --set syncSecret.enabled=true"),
+                None => format!(
+                    "{HELM_DRIVER} --set syncSecret.enabled=true  # Helm installs only; the AKS add-on always may write Secrets"
+                ),
+            },
         ),
         KVC901 => (
             format!(
@@ -371,14 +516,29 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
 /// A finding known only from an event (the objects it concerns may be unobservable).
 pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -> Finding {
     use Code::*;
-    let (confirm, fix) = commands(cx, code);
+    let (confirm, mut fix) = commands(cx, code);
+    if code == KVC501 && cx.vault.is_none_or(|v| v.rbac) {
+        // The 403 names the object type it was refused for: grant the role that type needs.
+        if let Some(t) = events::object_type(&e.message) {
+            fix = grant_roles(cx, &roles_needed(cx, Some(t)));
+        }
+    }
     let spc = cx.spc_resource();
     let (resource, message) = match code {
         KVC101 => (spc, format!("the driver cannot find SecretProviderClass {} in namespace {}", cx.spc_name, cx.ns())),
         KVC103 => (cx.owner_resource(), format!("the driver rejects volume {}: readOnly is not true", cx.volume.name)),
         KVC104 => (CSIDRIVER.to_string(), "the Secrets Store CSI driver (or its Azure provider) is not available on the pod's node".to_string()),
         KVC105 => (CSIDRIVER.to_string(), format!("the driver got no service-account token for {AUDIENCE}: the CSIDriver has no tokenRequests for it")),
-        KVC301 => (format!("ManagedIdentity/{}", client_id(cx)), format!("Entra ID knows no application with clientID {}", client_id(cx))),
+        KVC301 => {
+            let tenant = events::directory(&e.message).unwrap_or("the SecretProviderClass tenantID");
+            (
+                format!("ManagedIdentity/{}", client_id(cx)),
+                format!(
+                    "Entra ID tenant {tenant} has no application with clientID {} (AADSTS700016): either no identity has this clientID, or it lives in another tenant and tenantID is wrong; kvchain cannot see the identities to tell which",
+                    client_id(cx)
+                ),
+            )
+        }
         KVC302 => (spc, "the provider rejected the SecretProviderClass parameters".to_string()),
         KVC401 => {
             let seen = events::assertion(&e.message, "Subject").unwrap_or_else(|| cx.subject());
@@ -391,7 +551,55 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
             format!("ManagedIdentity/{}", cx.identity.map_or_else(|| client_id(cx), |i| i.name.clone())),
             format!("token exchange rejected: no federated credential on clientID {} has the cluster's issuer", client_id(cx)),
         ),
-        KVC404 => (spc, "token exchange rejected: the tenant in the SecretProviderClass does not exist or is not the identity's".to_string()),
+        KVC404 => {
+            let asked = events::directory(&e.message).map_or_else(
+                || "the tenant in the SecretProviderClass".to_string(),
+                |t| format!("tenant {t}"),
+            );
+            let home = cx.identity.map_or_else(String::new, |i| {
+                format!(": {} lives in tenant {}", i.name, i.tenant_id)
+            });
+            (spc, format!("token exchange rejected: {asked} does not know clientID {}{home}", client_id(cx)))
+        }
+        KVC405 => {
+            let p = events::presented(&e.message);
+            let proven = p.as_ref().map_or_else(String::new, |p| {
+                let issuer = match cx.snap().cluster.oidc_issuer.known() {
+                    Some(i) if *i == p.issuer => " (the cluster's OIDC issuer)",
+                    Some(_) => " (NOT the cluster's OIDC issuer)",
+                    None => "",
+                };
+                let subject = if p.subject == cx.subject() { " (this pod's service account)" } else { "" };
+                format!(
+                    "; the message proves the token carried issuer {}{issuer}, subject {}{subject} and audience {}",
+                    p.issuer, p.subject, p.audience
+                )
+            });
+            (
+                format!("ManagedIdentity/{}", cx.identity.map_or_else(|| client_id(cx), |i| i.name.clone())),
+                format!(
+                    "token exchange rejected (AADSTS70021): no federated credential on clientID {} matches issuer, subject and audience together{proven}. The credentials are not visible here, so the credential's issuer (often a missing or extra trailing '/'), subject or audience may be the field that differs",
+                    client_id(cx)
+                ),
+            )
+        }
+        KVC406 => {
+            // `Expected one of https://sts.windows.net/<vault tenant>/, …, found …/<token's>/`
+            let tenants = match (
+                events::sts_tenant(&e.message, "Expected one of "),
+                events::sts_tenant(&e.message, "found "),
+            ) {
+                (Some(v), Some(t)) => format!(" (vault tenant {v}, token from tenant {t})"),
+                _ => String::new(),
+            };
+            (
+                format!("KeyVault/{}", cx.keyvault()),
+                format!(
+                    "Key Vault {} rejects the token: it was issued by another tenant than the vault's{tenants} (401 AKV10032 Invalid issuer); a managed identity cannot get tokens for another tenant",
+                    cx.keyvault()
+                ),
+            )
+        }
         KVC501 => (format!("KeyVault/{}", cx.keyvault()), format!("Key Vault {} denied the read (403): the identity has no role or access policy that allows it", cx.keyvault())),
         KVC505 => (format!("KeyVault/{}", cx.keyvault()), format!("Key Vault {} firewall / network rules refused the request", cx.keyvault())),
         KVC601 => (format!("KeyVault/{}", cx.keyvault()), format!("an object of SecretProviderClass {} is not in Key Vault {}", cx.spc_name, cx.keyvault())),

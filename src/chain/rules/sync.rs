@@ -34,28 +34,42 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         [one] => set(link, Status::Ok, one.secret_name.clone()),
         _ => set(link, Status::Ok, "synced"),
     }
-    statics(cx, spc, link);
+    let causes = statics(cx, spc, link);
     if cx.template {
         if link.status == Status::Ok {
             set(link, Status::Pending, "template");
         }
         return;
     }
-    for so in &spc.secret_objects {
-        runtime(cx, link, so);
+    for (so, cause) in spc.secret_objects.iter().zip(causes) {
+        runtime(cx, link, so, cause);
     }
 }
 
 /// What the SPC says about its synced Secrets, whoever mounts it: invalid entries (KVC806),
 /// keys fed by no mounted file (KVC801), TLS Secrets without a key (KVC804), and users of the
 /// Secret that do not keep it alive (KVC803).
-pub(crate) fn statics(cx: &Ctx, spc: &crate::snapshot::SpcObs, link: &mut Link) {
-    for so in &spc.secret_objects {
-        static_checks(cx, link, so);
-    }
+///
+/// Returns, per entry, the index of the first finding that already says why the driver cannot
+/// build it (so runtime effects of that entry follow it instead of naming a second cause).
+pub(crate) fn statics(
+    cx: &Ctx,
+    spc: &crate::snapshot::SpcObs,
+    link: &mut Link,
+) -> Vec<Option<usize>> {
+    let causes = spc
+        .secret_objects
+        .iter()
+        .map(|so| {
+            let before = link.findings.len();
+            static_checks(cx, link, so);
+            (link.findings.len() > before).then_some(before)
+        })
+        .collect();
     for so in &spc.secret_objects {
         lifetime(cx, link, so);
     }
+    causes
 }
 
 /// Whether the driver writes a file named `name` for this SPC (alias or name; `alias/i` with
@@ -142,14 +156,26 @@ fn static_checks(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
             ),
             None => format!("; mounted files: {}", mounted_files(cx).join(", ")),
         };
+        // The file meant: the alias of the object named, else the nearest mounted file.
+        let files = mounted_files(cx);
+        let meant = aliased.map(|o| o.file_name().to_string()).or_else(|| {
+            files
+                .iter()
+                .min_by_key(|f| strsim::levenshtein(f, &d.object_name))
+                .cloned()
+        });
         let fix = remedy::edit_spc(
             cx,
-            &format!(
-                "secretObjects[{}].data[key={}].objectName: {}",
-                so.secret_name,
-                d.key,
-                aliased.map_or("<a mounted file name>", |o| o.file_name())
-            ),
+            &match meant {
+                Some(f) => format!(
+                    "secretObjects[{}].data[key={}].objectName: {f}",
+                    so.secret_name, d.key
+                ),
+                None => format!(
+                    "secretObjects[{}].data[key={}]: name a mounted file (the SPC mounts none)",
+                    so.secret_name, d.key
+                ),
+            },
         );
         let (confirm, _) = remedy::commands(cx, Code::KVC801);
         link.findings.push(cx.finding(
@@ -241,7 +267,7 @@ fn lifetime(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
     ));
 }
 
-fn runtime(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
+fn runtime(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: Option<usize>) {
     if so.secret_name.is_empty() {
         return;
     }
@@ -257,7 +283,7 @@ fn runtime(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
         .get(&(cx.ns(), so.secret_name.as_str()))
         .copied()
     else {
-        missing(cx, link, so);
+        missing(cx, link, so, cause);
         return;
     };
     super::compare(cx, link, "synced Secret type", &secret.type_, &so.type_);
@@ -275,7 +301,9 @@ fn runtime(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
     content(cx, link, so, secret);
 }
 
-fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
+/// The synced Secret does not exist. `cause`: a static finding that already explains why the
+/// driver cannot build it (the absence is its effect, not a second cause with its own fix).
+fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: Option<usize>) {
     let mounted_anywhere = cx
         .ix
         .mounted_per_spc
@@ -296,6 +324,13 @@ fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
     }
     if !cx.mounted() {
         set(link, Status::Pending, "not mounted");
+        return;
+    }
+    if let Some(f) = cause.and_then(|i| link.findings.get_mut(i)) {
+        f.evidence.push(format!(
+            "pod {} has {} mounted; Secret {} not found: the driver cannot build it",
+            cx.pod.name, cx.spc_name, so.secret_name
+        ));
         return;
     }
     let sync_off = cx

@@ -81,11 +81,19 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
         let Some(obj) = state else {
             co.status = Status::Broken;
             let (confirm, _) = show(cx, t, &o.object_name, None);
+            let near = nearest_name(cx, &vault, t, &o.object_name);
+            let (hint, fix) = match near {
+                Some(n) => (
+                    format!(" (did you mean {n}?)"),
+                    remedy::edit_spc(cx, &format!("objects[{}].objectName: {n}", o.index)),
+                ),
+                None => (String::new(), create(&vault, t, &o.object_name)),
+            };
             link.findings.push(cx.finding(
                 Code::KVC601,
                 format!("KeyVault/{vault}"),
                 format!(
-                    "{} {} (objects[{}] of SecretProviderClass {}) does not exist in Key Vault {vault}",
+                    "{} {} (objects[{}] of SecretProviderClass {}) does not exist in Key Vault {vault}{hint}",
                     t.as_str(),
                     o.object_name,
                     o.index,
@@ -93,12 +101,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
                 ),
                 vec![format!("GET https://{vault}.vault.azure.net/{}/{}: 404", t.collection(), o.object_name)],
                 confirm,
-                format!(
-                    "az keyvault {} create/set --vault-name {vault} -n {} …  # or {}",
-                    cli_kind(t),
-                    o.object_name,
-                    remedy::edit_spc(cx, "objects: the objectName that exists in the vault")
-                ),
+                fix,
             ));
             out.push(co);
             continue;
@@ -273,6 +276,40 @@ fn mounted_version(cx: &Ctx, o: &SpcObject) -> Option<String> {
                 .is_some_and(|(ty, name)| ty == t && name == o.object_name)
         })
         .map(|so| so.version.clone())
+}
+
+/// The vault's object of type `t` whose name is closest to `name`, if one is close enough to
+/// be a slip (as KVC101 suggests SecretProviderClass names).
+fn nearest_name<'v>(cx: &Ctx<'v>, vault: &str, t: ObjectType, name: &str) -> Option<&'v str> {
+    let names = cx.ix.vault(vault)?.object_names.as_deref()?;
+    names
+        .iter()
+        .filter(|(ty, n)| *ty == t && n != name)
+        .map(|(_, n)| {
+            (
+                strsim::levenshtein(&n.to_ascii_lowercase(), &name.to_ascii_lowercase()),
+                n.as_str(),
+            )
+        })
+        .filter(|(d, _)| *d <= (name.len() / 3).max(2))
+        .min()
+        .map(|(_, n)| n)
+}
+
+/// The command that stores a missing object under the name the SPC asks for. The value is the
+/// user's to give (a file, never the command line).
+fn create(vault: &str, t: ObjectType, name: &str) -> String {
+    match t {
+        ObjectType::Secret => {
+            format!("az keyvault secret set --vault-name {vault} -n {name} --file \"$VALUE_FILE\"")
+        }
+        ObjectType::Key => {
+            format!("az keyvault key create --vault-name {vault} -n {name} --kty RSA")
+        }
+        ObjectType::Cert => format!(
+            "az keyvault certificate import --vault-name {vault} -n {name} --file \"$PFX_OR_PEM_FILE\""
+        ),
+    }
 }
 
 fn cli_kind(t: ObjectType) -> &'static str {

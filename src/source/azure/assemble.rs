@@ -64,6 +64,8 @@ pub fn vaults(lookups: &[(String, VaultLookup)]) -> Coll<VaultObs> {
                 rbac: v.rbac,
                 access_policies: v.access_policies.clone(),
                 network: v.network.clone(),
+                // Not listed: a list per object type would cost requests on every refresh.
+                object_names: None,
             }),
             Ok((_, Ok(None))) => {}
             Ok((_, Err(e))) => {

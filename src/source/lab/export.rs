@@ -31,6 +31,7 @@ pub fn snapshot(w: &World) -> Snapshot {
             rotation_poll_interval: c.csi_driver.rotation_poll_interval,
             sync_secret_enabled: Observed::Known(c.csi_driver.sync_secret),
             azure_provider: Observed::Known(c.csi_driver.installed),
+            install: Some(c.csi_driver.install),
         }),
     };
     let pods = w.pods.values().map(|p| convert::pod(&p.pod)).collect();
@@ -157,6 +158,7 @@ fn azure(w: &World, spcs: &[SpcObs]) -> AzureObs {
                 default_deny: v.network.default_action.eq_ignore_ascii_case("deny"),
                 cluster_allowed: Observed::Known(v.network.reachable()),
             },
+            object_names: Some(v.objects.keys().cloned().collect()),
         })
         .collect();
     let role_assignments = w

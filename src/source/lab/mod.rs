@@ -66,6 +66,7 @@ const MALFORMED: &str = include_str!("../../../assets/scenarios/malformed-object
 const CERT_TLS: &str = include_str!("../../../assets/scenarios/cert-for-tls.yaml");
 const CROSS_TENANT: &str = include_str!("../../../assets/scenarios/cross-tenant.yaml");
 const THROTTLING: &str = include_str!("../../../assets/scenarios/throttling.yaml");
+const VAULT_TENANT: &str = include_str!("../../../assets/scenarios/vault-other-tenant.yaml");
 
 const BUILTINS: &[Builtin] = &[
     Builtin {
@@ -89,6 +90,7 @@ const BUILTINS: &[Builtin] = &[
             CERT_TLS,
             CROSS_TENANT,
             THROTTLING,
+            VAULT_TENANT,
         ],
     },
     Builtin {
@@ -170,6 +172,11 @@ const BUILTINS: &[Builtin] = &[
         name: "throttling",
         title: "eight replicas poll a vault limited to 3 requests per 10 s: 429",
         parts: &[CLUSTER, SHOP, HEALTHY, THROTTLING],
+    },
+    Builtin {
+        name: "vault-other-tenant",
+        title: "vault in another tenant than the identity: AKV10032, no tenantId fixes it",
+        parts: &[CLUSTER, SHOP, HEALTHY, VAULT_TENANT],
     },
 ];
 

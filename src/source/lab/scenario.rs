@@ -117,6 +117,13 @@ pub struct CsiDriverSpec {
     /// CSIDriver `spec.tokenRequests[].audience`.
     #[serde(default = "default_audiences")]
     pub token_audiences: Vec<String>,
+    /// `aks-addon` (default) or `helm`.
+    #[serde(default = "aks_addon")]
+    pub install: crate::snapshot::DriverInstall,
+}
+
+fn aks_addon() -> crate::snapshot::DriverInstall {
+    crate::snapshot::DriverInstall::AksAddon
 }
 
 impl Default for CsiDriverSpec {
@@ -127,6 +134,7 @@ impl Default for CsiDriverSpec {
             rotation_poll_interval: default_poll(),
             sync_secret: true,
             token_audiences: default_audiences(),
+            install: aks_addon(),
         }
     }
 }

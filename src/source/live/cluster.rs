@@ -14,7 +14,7 @@ use kube::{Api, Client};
 
 use super::connect::Scope;
 use super::errors::{Failure, Target, classify};
-use crate::snapshot::{ClusterFacts, CsiDriverFacts, Observed};
+use crate::snapshot::{ClusterFacts, CsiDriverFacts, DriverInstall, Observed};
 
 const DRIVER: &str = "secrets-store.csi.k8s.io";
 const WEBHOOK: &str = "mutation.azure-workload-identity.io";
@@ -250,6 +250,11 @@ async fn csi_driver(client: &Client) -> Observed<CsiDriverFacts> {
             facts.rotation_enabled = Observed::Known(rotation);
             facts.rotation_poll_interval = interval.unwrap_or(DEFAULT_POLL);
             let aks_addon = ds.metadata.name.as_deref() == Some(DRIVER_DAEMONSETS[0]);
+            facts.install = Some(if aks_addon {
+                DriverInstall::AksAddon
+            } else {
+                DriverInstall::Helm
+            });
             facts.sync_secret_enabled = if aks_addon {
                 // The add-on always ships the syncing RBAC.
                 Observed::Known(true)

@@ -1,0 +1,449 @@
+//! One cause per symptom (issue 12 §1–§2): an event's message and the rule that reads the
+//! objects name the same cause once, the field / grant / tenant that is actually wrong, with a
+//! fix that works.
+
+use kvchain::chain::testkit::{self as tk, APP, ISSUER, NS, TENANT};
+use kvchain::chain::{Chain, Code, Finding, LinkKind, Status, diagnose};
+use kvchain::snapshot::*;
+
+const OTHER_TENANT: &str = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
+
+fn one(s: &Snapshot) -> Chain {
+    let mut chains = diagnose(s);
+    assert_eq!(chains.len(), 1);
+    chains.remove(0)
+}
+
+/// Codes of the findings that are causes (not effects of an earlier broken link).
+fn codes(c: &Chain) -> Vec<Code> {
+    c.findings()
+        .filter(|f| f.follows.is_none())
+        .map(|f| f.code)
+        .collect()
+}
+
+fn find(c: &Chain, code: Code) -> &Finding {
+    c.findings()
+        .find(|f| f.code == code)
+        .unwrap_or_else(|| panic!("{code} missing: {:#?}", c.findings().collect::<Vec<_>>()))
+}
+
+fn has_event(f: &Finding) -> bool {
+    f.evidence
+        .iter()
+        .any(|e| e.starts_with("FailedMount") || e.starts_with("FailedToCreateSecret"))
+}
+
+/// The provider's error for an AADSTS70021 that presents `issuer` and the app's subject.
+fn aadsts70021(issuer: &str) -> String {
+    format!(
+        "failed to get objectType:secret, objectName:web-db-pass, objectVersion:: ClientAssertionCredential authentication failed. \nPOST https://login.microsoftonline.com/{TENANT}/oauth2/v2.0/token\n----\nRESPONSE 400: 400 Bad Request\n----\n{{ \"error\": \"invalid_request\", \"error_description\": \"AADSTS70021: No matching federated identity record found for presented assertion. Assertion Issuer: '{issuer}'. Assertion Subject: 'system:serviceaccount:shop:web'. Assertion Audience: 'api://AzureADTokenExchange'.\", \"error_codes\": [70021] }}"
+    )
+}
+
+fn aadsts700016(client: &str, tenant: &str) -> String {
+    format!(
+        "failed to get objectType:secret, objectName:web-db-pass, objectVersion:: ClientAssertionCredential authentication failed. \nPOST https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token\n----\nRESPONSE 400: 400 Bad Request\n----\n{{ \"error\": \"unauthorized_client\", \"error_description\": \"AADSTS700016: Application with identifier '{client}' was not found in the directory '{tenant}'. You may have sent your authentication request to the wrong tenant.\", \"error_codes\": [700016] }}"
+    )
+}
+
+fn akv10032(vault_tenant: &str, token_tenant: &str) -> String {
+    format!(
+        "failed to get objectType:secret, objectName:web-db-pass, objectVersion:: GET https://kv-shop.vault.azure.net/secrets/web-db-pass/\n----\nRESPONSE 401: 401 Unauthorized\nERROR CODE: Unauthorized\n----\n{{\"error\":{{\"code\":\"Unauthorized\",\"message\":\"AKV10032: Invalid issuer. Expected one of https://sts.windows.net/{vault_tenant}/, found https://sts.windows.net/{token_tenant}/.\"}}}}"
+    )
+}
+
+/// The healthy app, not mounted, with one FailedMount carrying `cause`.
+fn failing_with(mut s: Snapshot, cause: &str) -> Snapshot {
+    tk::unmount(&mut s, APP);
+    s.events.items.push(tk::failed_mount(
+        NS,
+        &tk::pod_name(APP, 0),
+        "secrets-store-inline",
+        cause,
+    ));
+    s
+}
+
+#[test]
+fn aadsts70021_for_an_issuer_without_trailing_slash_is_only_the_issuer() {
+    let mut s = tk::healthy();
+    tk::fic_mut(&mut s, APP).issuer = ISSUER.trim_end_matches('/').into();
+    let c = one(&failing_with(s, &aadsts70021(ISSUER)));
+    assert_eq!(
+        codes(&c),
+        [Code::KVC402],
+        "{:#?}",
+        c.findings().collect::<Vec<_>>()
+    );
+    assert!(
+        has_event(find(&c, Code::KVC402)),
+        "the event corroborates it"
+    );
+    assert_eq!(c.link(LinkKind::Federation).summary, "issuer mismatch");
+}
+
+#[test]
+fn aadsts70021_for_a_wrong_audience_is_only_the_audience() {
+    let mut s = tk::healthy();
+    tk::fic_mut(&mut s, APP).audiences = vec!["api://AzureADTokenExchange/".into()];
+    let c = one(&failing_with(s, &aadsts70021(ISSUER)));
+    assert_eq!(codes(&c), [Code::KVC403]);
+    assert!(has_event(find(&c, Code::KVC403)));
+}
+
+#[test]
+fn aadsts70021_proves_the_issuer_when_the_cluster_issuer_is_unreadable() {
+    let mut s = tk::healthy();
+    s.cluster.oidc_issuer = Observed::unknown("forbidden");
+    tk::fic_mut(&mut s, APP).issuer = ISSUER.trim_end_matches('/').into();
+    let c = one(&failing_with(s, &aadsts70021(ISSUER)));
+    assert_eq!(codes(&c), [Code::KVC402]);
+    let f = find(&c, Code::KVC402);
+    assert!(f.fix.ends_with(&format!("--issuer {ISSUER}")), "{}", f.fix);
+}
+
+#[test]
+fn a_403_beside_a_wrong_role_is_the_wrong_role_only() {
+    let mut s = tk::healthy();
+    // A role that reads certificates, not secrets: the object is a secret.
+    let r = tk::role_mut(&mut s, NS, APP);
+    r.role_name = "Key Vault Certificate Reader".into();
+    r.data_actions = vec!["Microsoft.KeyVault/vaults/certificates/read".into()];
+    let rbac = "failed to get objectType:secret, objectName:web-db-pass, objectVersion:: GET https://kv-shop.vault.azure.net/secrets/web-db-pass/\n----\nRESPONSE 403: 403 Forbidden\nERROR CODE: Forbidden\n----\n{\"error\":{\"code\":\"Forbidden\",\"message\":\"Caller is not authorized to perform action on resource.\\r\\nAction: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'\",\"innererror\":{\"code\":\"ForbiddenByRbac\"}}}";
+    let c = one(&failing_with(s, rbac));
+    assert_eq!(codes(&c), [Code::KVC502]);
+    let f = find(&c, Code::KVC502);
+    assert!(has_event(f));
+    assert!(f.fix.contains("\"Key Vault Secrets User\""), "{}", f.fix);
+}
+
+#[test]
+fn a_403_with_grants_unseen_grants_the_role_the_object_type_needs() {
+    let mut s = tk::healthy();
+    s.azure = AzureObs::unknown("no Azure credentials");
+    let cert = "failed to get objectType:cert, objectName:signing, objectVersion:: GET https://kv-shop.vault.azure.net/certificates/signing/\n----\nRESPONSE 403: 403 Forbidden\n{\"error\":{\"code\":\"Forbidden\",\"message\":\"Caller is not authorized to perform action on resource.\\r\\nAction: 'Microsoft.KeyVault/vaults/certificates/read'\",\"innererror\":{\"code\":\"ForbiddenByRbac\"}}}";
+    let c = one(&failing_with(s, cert));
+    let f = find(&c, Code::KVC501);
+    assert!(
+        f.fix.contains("\"Key Vault Certificate User\""),
+        "{}",
+        f.fix
+    );
+    assert!(!f.fix.contains("Secrets User"), "{}", f.fix);
+}
+
+#[test]
+fn a_tls_secret_without_key_is_not_a_missing_file_nor_a_sync_permission_problem() {
+    let mut s = tk::healthy();
+    let spc = tk::spc_mut(&mut s, APP);
+    let so = &mut spc.secret_objects[0];
+    so.type_ = "kubernetes.io/tls".into();
+    so.data = vec![
+        SecretObjectData {
+            object_name: "password".into(),
+            key: "tls.key".into(),
+        },
+        SecretObjectData {
+            object_name: "password".into(),
+            key: "tls.crt".into(),
+        },
+    ];
+    let objects = tk::objects_yaml(&[&[
+        ("objectName", &tk::object_name(APP)),
+        ("objectType", "cert"),
+        ("objectAlias", "password"),
+    ]]);
+    spc.parameters.insert("objects".into(), objects);
+    tk::reparse(spc);
+    s.secrets.items.retain(|x| x.name != tk::secret_name(APP));
+    s.events.items.push(EventObs {
+        namespace: NS.into(),
+        involved_kind: "Pod".into(),
+        involved_name: tk::pod_name(APP, 0),
+        type_: "Warning".into(),
+        reason: "FailedToCreateSecret".into(),
+        message: "failed to get data in spc shop/web-kv for secret web-secret, err: failed to get private key from file matching objectName password: no private key found".into(),
+        count: 4,
+        source: "csi-secrets-store-controller".into(),
+        ..EventObs::default()
+    });
+    let c = one(&s);
+    let sync: Vec<Code> = c
+        .link(LinkKind::Sync)
+        .findings
+        .iter()
+        .map(|f| f.code)
+        .collect();
+    assert_eq!(sync, [Code::KVC804], "{:#?}", c.link(LinkKind::Sync));
+    let f = find(&c, Code::KVC804);
+    assert!(has_event(f), "{f:#?}");
+    assert!(
+        f.evidence.iter().any(|e| e.contains("not found")),
+        "the missing Secret is its effect"
+    );
+}
+
+#[test]
+fn secret_objects_naming_the_object_not_the_alias_is_not_a_helm_problem() {
+    let mut s = tk::healthy();
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.secret_objects[0].data[0].object_name = tk::object_name(APP);
+    s.secrets.items.retain(|x| x.name != tk::secret_name(APP));
+    let c = one(&s);
+    let sync: Vec<Code> = c
+        .link(LinkKind::Sync)
+        .findings
+        .iter()
+        .map(|f| f.code)
+        .collect();
+    assert_eq!(sync, [Code::KVC801]);
+    assert!(!c.findings().any(|f| f.fix.contains("helm")));
+}
+
+// ------------------------------------------------------------------------------ tenants
+
+#[test]
+fn aadsts700016_for_a_known_identity_names_both_tenants() {
+    let mut s = tk::healthy();
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.parameters
+        .insert("tenantId".into(), OTHER_TENANT.into());
+    tk::reparse(spc);
+    let client = tk::client_id(NS, APP);
+    let c = one(&failing_with(s, &aadsts700016(&client, OTHER_TENANT)));
+    assert_eq!(
+        codes(&c),
+        [Code::KVC404],
+        "not 'no application with clientID'"
+    );
+    let f = find(&c, Code::KVC404);
+    assert!(
+        f.message.contains(OTHER_TENANT) && f.message.contains(TENANT),
+        "{}",
+        f.message
+    );
+    assert!(has_event(f));
+    assert!(f.fix.contains(&format!("tenantID: {TENANT}")), "{}", f.fix);
+    assert!(!f.fix.contains("clientID"), "{}", f.fix);
+    assert_eq!(c.link(LinkKind::Identity).status, Status::Ok);
+    assert_eq!(c.link(LinkKind::Mount).summary, "blocked: Federation");
+}
+
+#[test]
+fn aadsts700016_with_identities_unseen_says_what_remains_possible() {
+    let mut s = tk::healthy();
+    s.azure = AzureObs::unknown("no Azure credentials");
+    let client = tk::client_id(NS, APP);
+    let c = one(&failing_with(s, &aadsts700016(&client, OTHER_TENANT)));
+    let f = find(&c, Code::KVC301);
+    assert!(f.message.contains(OTHER_TENANT), "{}", f.message);
+    assert!(f.message.contains("tenantID"), "{}", f.message);
+}
+
+#[test]
+fn a_vault_in_another_tenant_explains_that_a_managed_identity_cannot_cross() {
+    let mut s = tk::healthy();
+    tk::vault_mut(&mut s, NS).tenant_id = OTHER_TENANT.into();
+    let c = one(&failing_with(s, &akv10032(OTHER_TENANT, TENANT)));
+    assert_eq!(
+        codes(&c),
+        [Code::KVC406],
+        "{:#?}",
+        c.findings().collect::<Vec<_>>()
+    );
+    let f = find(&c, Code::KVC406);
+    assert!(has_event(f));
+    assert!(f.message.contains(OTHER_TENANT) && f.message.contains(TENANT));
+    assert!(f.fix.contains("multi-tenant app registration"), "{}", f.fix);
+    // Not the fix that leads to the next failure (AADSTS700016 in the vault's tenant).
+    assert!(
+        !f.fix
+            .contains(&format!("parameters.tenantID: {OTHER_TENANT}"))
+    );
+}
+
+#[test]
+fn akv10032_alone_is_recognised() {
+    let mut s = tk::healthy();
+    s.azure = AzureObs::unknown("no Azure credentials");
+    let c = one(&failing_with(s, &akv10032(OTHER_TENANT, TENANT)));
+    assert!(!c.findings().any(|f| f.code == Code::KVC701));
+    let f = find(&c, Code::KVC406);
+    assert!(f.message.contains("AKV10032"), "{}", f.message);
+    assert!(
+        f.message.contains(&format!("vault tenant {OTHER_TENANT}"))
+            && f.message.contains(&format!("token from tenant {TENANT}")),
+        "{}",
+        f.message
+    );
+}
+
+// ------------------------------------------------------------------------------ order
+
+#[test]
+fn downstream_effects_follow_the_root_cause_and_say_so() {
+    let mut s = tk::healthy();
+    tk::fic_mut(&mut s, APP).subject = "system:serviceaccount:shop:Web".into();
+    let s = failing_with(s, &aadsts70021(ISSUER));
+    let c = one(&s);
+    // No pod mounts the SPC, so no synced Secret: an effect of the federation failure.
+    let effect = find(&c, Code::KVC802);
+    assert_eq!(effect.follows, Some(LinkKind::Federation));
+    assert!(
+        effect.message.starts_with("blocked by Federation"),
+        "{}",
+        effect.message
+    );
+    assert_eq!(c.link(LinkKind::Sync).summary, "blocked: Federation");
+    let root = c.root_cause().expect("a root cause");
+    assert_eq!(root.code, Code::KVC401);
+    // `check` prints the root cause first.
+    let text = kvchain::report::text(&s, std::slice::from_ref(&c), false);
+    let first = text.find("KVC401 error").expect("401 printed");
+    let after = text.find("KVC802 warning").expect("802 printed");
+    assert!(first < after, "{text}");
+}
+
+#[test]
+fn an_unrelated_warning_upstream_is_not_the_root_cause() {
+    let mut s = tk::healthy();
+    // A warning on the pod link (subPath) beside an error on the access link.
+    if let Some(m) = tk::pod_mut(&mut s, APP).containers[0].mounts.first_mut() {
+        m.sub_path = Some("password".into());
+    }
+    tk::role_mut(&mut s, NS, APP).data_actions.clear();
+    let c = one(&s);
+    assert!(
+        c.findings().any(|f| f.code == Code::KVC102),
+        "{:#?}",
+        c.findings().collect::<Vec<_>>()
+    );
+    assert_eq!(c.root_cause().map(|f| f.code), Some(Code::KVC501));
+    let text = kvchain::report::text(&s, std::slice::from_ref(&c), false);
+    assert!(
+        text.find("KVC501 error").expect("501") < text.find("KVC102 warning").expect("102"),
+        "{text}"
+    );
+}
+
+// ------------------------------------------------------------------------------ fixes
+
+#[test]
+fn a_missing_object_suggests_the_vaults_nearest_name() {
+    let mut s = tk::healthy();
+    tk::object_mut(&mut s, APP).state = Observed::Known(None);
+    tk::vault_mut(&mut s, NS).object_names = Some(vec![
+        (ObjectType::Secret, "web_db_pass".into()),
+        (ObjectType::Secret, "unrelated".into()),
+        (ObjectType::Key, "web-db-pas".into()),
+    ]);
+    let c = one(&s);
+    let f = find(&c, Code::KVC601);
+    assert!(
+        f.message.contains("did you mean web_db_pass?"),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.fix.ends_with("objects[0].objectName: web_db_pass"),
+        "{}",
+        f.fix
+    );
+}
+
+#[test]
+fn a_missing_object_without_a_near_name_gets_a_command_that_runs() {
+    let mut s = tk::healthy();
+    tk::object_mut(&mut s, APP).state = Observed::Known(None);
+    let c = one(&s);
+    let f = find(&c, Code::KVC601);
+    assert!(
+        f.fix
+            .starts_with("az keyvault secret set --vault-name kv-shop -n web-db-pass --file"),
+        "{}",
+        f.fix
+    );
+    assert!(
+        !f.fix.contains('…') && !f.fix.contains("create/set"),
+        "{}",
+        f.fix
+    );
+}
+
+#[test]
+fn malformed_objects_state_the_format_once() {
+    let mut s = tk::healthy();
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.parameters.insert(
+        "objects".into(),
+        "array:\n  - |\n    objectName: a\n    objectType: secret\n   - |\n    objectName: b\n"
+            .into(),
+    );
+    tk::reparse(spc);
+    let c = one(&s);
+    let f = find(&c, Code::KVC705);
+    assert!(!f.message.contains("objects: objects"), "{}", f.message);
+    assert!(
+        f.message.contains("`array:`") && f.message.contains("`- |`"),
+        "{}",
+        f.message
+    );
+}
+
+#[test]
+fn driver_fixes_follow_the_install_method() {
+    for (install, expect, never) in [
+        (DriverInstall::AksAddon, "az aks addon update", "helm"),
+        (DriverInstall::Helm, "helm upgrade", "az aks"),
+    ] {
+        let mut s = tk::healthy();
+        if let Observed::Known(csi) = &mut s.cluster.csi_driver {
+            csi.install = Some(install);
+            csi.rotation_enabled = Observed::Known(false);
+        }
+        let c = one(&s);
+        let f = find(&c, Code::KVC702);
+        assert!(
+            f.fix.starts_with(expect) && !f.fix.contains(never),
+            "{install:?}: {}",
+            f.fix
+        );
+        // A synced Secret missing while mounted: sync RBAC is Helm's switch only.
+        s.secrets.items.clear();
+        let c = one(&s);
+        let f = find(&c, Code::KVC806);
+        assert_eq!(
+            f.fix.contains("syncSecret.enabled=true"),
+            install == DriverInstall::Helm,
+            "{}",
+            f.fix
+        );
+    }
+}
+
+#[test]
+fn fixes_fill_what_the_snapshot_knows() {
+    // The pod runs as a service account that does not exist, while one of its namespace
+    // already carries the SPC's clientID: use that one.
+    let mut s = tk::healthy();
+    tk::pod_mut(&mut s, APP).service_account = "web-typo".into();
+    let c = one(&s);
+    let f = find(&c, Code::KVC202);
+    assert!(f.fix.ends_with("serviceAccountName: web"), "{}", f.fix);
+    // The vault firewall: the node pool comes from the pod's node name.
+    let mut s = tk::healthy();
+    tk::vault_mut(&mut s, NS).network = NetworkObs {
+        public_access: true,
+        default_deny: true,
+        cluster_allowed: Observed::Known(false),
+    };
+    let c = one(&s);
+    let f = find(&c, Code::KVC505);
+    assert!(
+        f.fix.contains("-n nodepool1 --query vnetSubnetId"),
+        "{}",
+        f.fix
+    );
+    assert!(!f.fix.contains('<'), "{}", f.fix);
+}
