@@ -85,8 +85,8 @@ pub fn read_text(path: &Path) -> Result<String, InputError> {
     if meta.len() > MAX_FILE_BYTES {
         return Err(too_big());
     }
-    let file =
-        std::fs::File::open(path).map_err(|e| InputError::in_file(path, format!("cannot read: {e}")))?;
+    let file = std::fs::File::open(path)
+        .map_err(|e| InputError::in_file(path, format!("cannot read: {e}")))?;
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     // The file may grow between stat and read: the limit holds for what is read.
     file.take(MAX_FILE_BYTES + 1)
@@ -125,17 +125,24 @@ pub fn documents(text: &str) -> impl Iterator<Item = Result<Value, serde_yaml::E
 
 /// One YAML value (the first document of `text`), aliases expanded within budget.
 pub fn value(text: &str) -> Result<Value, serde_yaml::Error> {
-    documents(text)
-        .next()
-        .unwrap_or_else(|| Ok(Value::Null))
+    documents(text).next().unwrap_or_else(|| Ok(Value::Null))
 }
 
 /// Parses `text` as one `T`, with the alias budget enforced first. For small typed inputs
 /// (config, themes, an SPC's objects) whose messages come from serde_yaml's own paths.
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, serde_yaml::Error> {
+    from_str_within(text, &Budget::for_text(text))
+}
+
+/// [`from_str`] charging a budget shared by several texts (an SPC's `objects` and each of its
+/// items), so many small texts cannot each expand to the full allowance.
+pub fn from_str_within<T: DeserializeOwned>(
+    text: &str,
+    budget: &Budget,
+) -> Result<T, serde_yaml::Error> {
     let text = without_bom(text);
-    for doc in documents(text) {
-        doc?;
+    for de in serde_yaml::Deserializer::from_str(text) {
+        Bounded(budget).deserialize(de)?;
     }
     serde_yaml::from_str(text)
 }
@@ -181,7 +188,10 @@ impl std::fmt::Display for FieldError {
 pub fn redact(msg: &str) -> String {
     let mut out = String::with_capacity(msg.len());
     let mut rest = msg;
-    while let Some(i) = rest.find("invalid type: ").or_else(|| rest.find("invalid value: ")) {
+    while let Some(i) = rest
+        .find("invalid type: ")
+        .or_else(|| rest.find("invalid value: "))
+    {
         let head = &rest[..i];
         let after_label = i + rest[i..].find(": ").unwrap_or(0) + 2;
         out.push_str(head);
@@ -219,14 +229,14 @@ fn skip_quoted(s: &str) -> &str {
     ""
 }
 
-/// What aliases may still expand to, for one text.
-struct Budget {
+/// What aliases may still expand to, for one text (or a family of texts).
+pub struct Budget {
     bytes: Cell<usize>,
     nodes: Cell<usize>,
 }
 
 impl Budget {
-    fn for_text(text: &str) -> Budget {
+    pub fn for_text(text: &str) -> Budget {
         Budget {
             bytes: Cell::new(text.len() + ALIAS_EXTRA_BYTES),
             nodes: Cell::new(text.len() + ALIAS_EXTRA_NODES),
