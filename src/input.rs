@@ -128,6 +128,14 @@ pub fn value(text: &str) -> Result<Value, serde_yaml::Error> {
     documents(text).next().unwrap_or_else(|| Ok(Value::Null))
 }
 
+/// The first document of `text` as a value, charging a shared budget (see [`from_str_within`]).
+pub fn value_within(text: &str, budget: &Budget) -> Result<Value, serde_yaml::Error> {
+    match serde_yaml::Deserializer::from_str(without_bom(text)).next() {
+        Some(de) => Bounded(budget).deserialize(de),
+        None => Ok(Value::Null),
+    }
+}
+
 /// Parses `text` as one `T`, with the alias budget enforced first. For small typed inputs
 /// (config, themes, an SPC's objects) whose messages come from serde_yaml's own paths.
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, serde_yaml::Error> {
@@ -254,7 +262,7 @@ impl Budget {
                 Ok(())
             }
             _ => Err(E::custom(format!(
-                "YAML aliases expand this file beyond its own size plus {} MiB or {} values: rejected",
+                "YAML aliases expand to more than the input's own size plus {} MiB (or {} values): rejected",
                 ALIAS_EXTRA_BYTES >> 20,
                 ALIAS_EXTRA_NODES
             ))),

@@ -188,7 +188,10 @@ fn parse_objects(text: &str, spc: &mut AzureSpc) {
     }
     for (index, item) in items.iter().enumerate() {
         let field = format!("objects.array[{index}]");
-        let raw = match crate::input::from_str_within::<Option<RawObject>>(item, &budget) {
+        // One pass: every RawObject field is a Value, so nothing is lost going through one.
+        let raw = match crate::input::value_within(item, &budget)
+            .and_then(serde_yaml::from_value::<Option<RawObject>>)
+        {
             Ok(Some(raw)) => raw,
             Ok(None) => RawObject::default(),
             Err(e) => {
