@@ -107,6 +107,19 @@ fn fifo_as_lab_scenario_or_config_is_an_error_and_in_themes_is_skipped() {
 }
 
 #[test]
+fn symlinks_looping_back_into_a_directory_are_listed_once() {
+    // Two links back to the parent: followed blindly, 2^40 paths before ELOOP.
+    let d = tempfile::tempdir().unwrap();
+    let m = d.path().join("m");
+    std::fs::create_dir(&m).unwrap();
+    write(&m, "sa.yaml", SA);
+    std::os::unix::fs::symlink(&m, m.join("a")).unwrap();
+    std::os::unix::fs::symlink(&m, m.join("b")).unwrap();
+    let out = kvchain(&["check", "-f", "m", "-o", "json"], d.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
 fn a_device_is_not_read_forever() {
     let out = kvchain(&["check", "-f", "/dev/zero"], Path::new("/"));
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
