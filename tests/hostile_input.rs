@@ -120,6 +120,21 @@ fn symlinks_looping_back_into_a_directory_are_listed_once() {
 }
 
 #[test]
+fn a_reader_closing_the_pipe_is_not_a_panic() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["check", "--lab", "default", "-o", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // like `| head -c 0`
+    let out = child.wait_with_output().unwrap();
+    let e = stderr(&out);
+    assert!(!e.contains("panicked"), "{e}");
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{e}");
+}
+
+#[test]
 fn a_device_is_not_read_forever() {
     let out = kvchain(&["check", "-f", "/dev/zero"], Path::new("/"));
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));

@@ -1,7 +1,7 @@
 //! `kvchain check`: diagnose once and print text or JSON. Exit 0 (no error findings),
 //! 1 (at least one error finding), 2 (usage or input error).
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use crate::chain;
@@ -34,7 +34,16 @@ pub async fn run(args: &CheckArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
         OutputFormat::Text => report::text(&snapshot, &chains, color),
         OutputFormat::Json => report::json(&snapshot, &chains),
     };
-    print!("{out}");
+    // `print!` panics when the reader has gone (`kvchain check | head -1`): a closed pipe is
+    // the reader's choice, not an error; other write errors are.
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(e.into());
+    }
     Ok(if report::has_errors(&chains) {
         ExitCode::from(1)
     } else {
