@@ -110,7 +110,7 @@ pub struct AzureArgs {
     #[arg(long, global = true)]
     pub no_azure: bool,
     /// At most one Azure fetch per object per interval.
-    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_refresh, default_value = "60s")]
     pub azure_refresh: Duration,
 }
 
@@ -147,6 +147,15 @@ pub fn parse_request_timeout(s: &str) -> Result<Duration, String> {
             "invalid timeout {s:?}: a whole number of seconds, or a number with a unit (1s, 2m, 3h)"
         )
     })
+}
+
+/// `--azure-refresh`: at most a day; a longer interval means "never" and overflows the timers.
+pub fn parse_refresh(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d > Duration::from_secs(24 * 3600) {
+        return Err(format!("{s} is longer than the limit of 24h"));
+    }
+    Ok(d)
 }
 
 #[cfg(test)]
@@ -196,5 +205,14 @@ mod tests {
             panic!()
         };
         assert_eq!(c.run_for, Some(Duration::from_secs(300)));
+    }
+
+    #[test]
+    fn azure_refresh_is_capped_instead_of_overflowing_timers() {
+        let e = Cli::try_parse_from(["kvchain", "--azure-refresh", "10000000000000000000s"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("24h"), "{e}");
+        assert!(Cli::try_parse_from(["kvchain", "--azure-refresh", "5m"]).is_ok());
     }
 }

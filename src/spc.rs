@@ -163,7 +163,10 @@ fn problem(field: &str, message: &str, loc: Option<serde_yaml::Location>) -> Spc
 }
 
 fn parse_objects(text: &str, spc: &mut AzureSpc) {
-    let items = match serde_yaml::from_str::<ObjectsArray>(text) {
+    // Aliases could expand a 1 MB `objects` string to gigabytes: one budget for the string
+    // and all its items.
+    let budget = crate::input::Budget::for_text(text);
+    let items = match crate::input::from_str_within::<ObjectsArray>(text, &budget) {
         Ok(ObjectsArray { array: Some(items) }) => items,
         Ok(ObjectsArray { array: None }) => {
             spc.problems.push(problem(
@@ -185,7 +188,10 @@ fn parse_objects(text: &str, spc: &mut AzureSpc) {
     }
     for (index, item) in items.iter().enumerate() {
         let field = format!("objects.array[{index}]");
-        let raw = match serde_yaml::from_str::<Option<RawObject>>(item) {
+        // One pass: every RawObject field is a Value, so nothing is lost going through one.
+        let raw = match crate::input::value_within(item, &budget)
+            .and_then(serde_yaml::from_value::<Option<RawObject>>)
+        {
             Ok(Some(raw)) => raw,
             Ok(None) => RawObject::default(),
             Err(e) => {

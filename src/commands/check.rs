@@ -4,7 +4,7 @@
 //! SecretProviderClasses could not be read somewhere, and no error was found in what could).
 
 use std::collections::BTreeSet;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use crate::chain::{self, Chain};
@@ -53,7 +53,16 @@ pub async fn run(args: &CheckArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
         OutputFormat::Text => report::text_with(&snapshot, &chains, &spcs, color),
         OutputFormat::Json => report::json_with(&snapshot, &chains, &spcs),
     };
-    print!("{out}");
+    // `print!` panics when the reader has gone (`kvchain check | head -1`): a closed pipe is
+    // the reader's choice, not an error; other write errors are.
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(e.into());
+    }
     Ok(if report::fails(&snapshot, &chains, &spcs) {
         ExitCode::from(1)
     } else if snapshot.incomplete() {

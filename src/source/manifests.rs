@@ -13,7 +13,6 @@ use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec, Secret, ServiceAccount};
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::api::storage::v1::CSIDriver;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::InputError;
@@ -32,14 +31,15 @@ const RUNTIME: &str = "manifests: exists only at run time";
 /// at all could be read is it an error.
 pub fn load(paths: &[PathBuf]) -> Result<Snapshot, InputError> {
     let mut files = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for p in paths {
-        collect(p, true, &mut files)?;
+        collect(p, true, &mut files, &mut seen)?;
     }
     let mut b = Builder::default();
     for f in &files {
-        match std::fs::read_to_string(f) {
+        match crate::input::read_text(f) {
             Ok(text) => b.file(f, &text),
-            Err(e) => b.unread(InputError::in_file(f, format!("cannot read: {e}"))),
+            Err(e) => b.unread(e),
         }
     }
     let label = paths
@@ -57,17 +57,39 @@ pub fn load_str(name: &str, text: &str) -> Result<Snapshot, InputError> {
     b.finish_or_error(name.to_string())
 }
 
-fn collect(path: &Path, explicit: bool, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
+/// `seen` holds the directories already listed (device, inode): symlinks that loop back would
+/// otherwise be followed until the path is too long, or exponentially with two of them.
+fn collect(
+    path: &Path,
+    explicit: bool,
+    out: &mut Vec<PathBuf>,
+    seen: &mut std::collections::HashSet<(u64, u64)>,
+) -> Result<(), InputError> {
+    use std::os::unix::fs::MetadataExt;
     let meta = std::fs::metadata(path)
         .map_err(|e| InputError::in_file(path, format!("cannot read: {e}")))?;
-    if meta.is_dir() {
+    if let Some(kind) = crate::input::special_kind(&meta) {
+        // Opening a FIFO blocks until a writer appears: never open one.
+        if explicit {
+            return Err(InputError::in_file(
+                path,
+                format!("is {kind}: only regular files are read"),
+            ));
+        }
+        if is_manifest(path) {
+            crate::input::warn_skipped(path, kind);
+        }
+    } else if meta.is_dir() {
+        if !seen.insert((meta.dev(), meta.ino())) {
+            return Ok(());
+        }
         let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
             .map_err(|e| InputError::in_file(path, format!("cannot list directory: {e}")))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .collect();
         entries.sort();
         for e in entries {
-            collect(&e, false, out)?;
+            collect(&e, false, out, seen)?;
         }
     } else if explicit || is_manifest(path) {
         out.push(path.to_path_buf());
@@ -123,14 +145,15 @@ impl Builder {
     }
 
     fn file(&mut self, file: &Path, text: &str) {
+        let text = crate::input::without_bom(text);
         let starts = document_lines(text);
-        for (i, de) in serde_yaml::Deserializer::from_str(text).enumerate() {
+        for (i, value) in crate::input::documents(text).enumerate() {
             let doc = Doc {
                 file,
                 index: i + 1,
                 line: starts.get(i).copied().unwrap_or(1),
             };
-            let mut value = match serde_yaml::Value::deserialize(de) {
+            let mut value = match value {
                 Ok(v) => v,
                 Err(e) => {
                     let at = e.location().map_or(String::new(), |l| {
@@ -364,7 +387,7 @@ fn typed<T: DeserializeOwned>(
     what: &str,
     v: serde_yaml::Value,
 ) -> Result<T, InputError> {
-    serde_yaml::from_value(v).map_err(|e| doc.err(what, strip_location(&e)))
+    crate::input::typed(v).map_err(|e| doc.err(what, e))
 }
 
 /// 1-based line where each YAML document starts (after `---` separators). A leading

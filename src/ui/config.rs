@@ -127,13 +127,15 @@ pub fn load_from(
     let mut file = ConfigFile::default();
     let mut read = None;
     if let Some(p) = path {
-        match std::fs::read_to_string(p) {
-            Ok(text) => {
+        match std::fs::metadata(p) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {}
+            Err(e) => return Err(InputError::in_file(p, format!("cannot read config: {e}"))),
+            // Only a regular file is opened: a FIFO would block the start-up forever.
+            Ok(_) => {
+                let text = crate::input::read_text(p)?;
                 file = parse(&text, p)?;
                 read = Some(p.to_path_buf());
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {}
-            Err(e) => return Err(InputError::in_file(p, format!("cannot read config: {e}"))),
         }
     }
     let theme_dir = path.and_then(Path::parent).map(|d| d.join("themes"));
@@ -185,5 +187,5 @@ fn parse(text: &str, path: &Path) -> Result<ConfigFile, InputError> {
     }
     // serde_yaml names the field path ("keys.quit: …" / "unknown field `thme`") and the
     // line; we add the file.
-    serde_yaml::from_str(text).map_err(|e| InputError::in_file(path, e.to_string()))
+    crate::input::from_str(text).map_err(|e| InputError::in_file(path, e.to_string()))
 }

@@ -92,7 +92,7 @@ slots!(
 impl Theme {
     /// Parse a theme file over `base` (slots it does not set are inherited).
     pub fn parse(text: &str, base: &Theme, origin: &str) -> Result<Theme, InputError> {
-        let file: ThemeFile = serde_yaml::from_str(text)
+        let file: ThemeFile = crate::input::from_str(text)
             .map_err(|e| InputError::new(origin, format!("invalid theme: {e}")))?;
         file.resolve(base, origin)
     }
@@ -228,8 +228,16 @@ impl ThemeSet {
         paths.sort();
         let base = Theme::default_theme();
         for p in paths {
-            let text = std::fs::read_to_string(&p)
-                .map_err(|e| InputError::in_file(&p, format!("cannot read: {e}")))?;
+            // A FIFO in the directory would block start-up forever in open(): skip it.
+            if let Some(kind) = std::fs::metadata(&p)
+                .ok()
+                .as_ref()
+                .and_then(crate::input::special_kind)
+            {
+                crate::input::warn_skipped(&p, kind);
+                continue;
+            }
+            let text = crate::input::read_text(&p)?;
             let mut theme = Theme::parse(&text, &base, &p.display().to_string())?;
             // An unnamed theme is named after its file.
             if !text.lines().any(|l| l.trim_start().starts_with("name:")) {

@@ -5,6 +5,9 @@
 use std::time::Duration;
 
 use super::remedy;
+
+/// Longest objects list checked for duplicate file names pair by pair.
+const PAIRWISE_MAX: usize = 32;
 use super::{set, unknown};
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
@@ -125,10 +128,24 @@ pub(crate) fn objects(cx: &Ctx, p: &AzureSpc, link: &mut Link) {
             objects_problems.iter().map(|pr| pr.to_string()).collect(),
         ));
     }
-    // Objects lists are short: a pairwise scan beats building a map per chain.
+    // Objects lists are short: a pairwise scan beats building a map per chain. A long list
+    // (100,000 items in a hostile SPC took minutes pairwise) gets the map.
+    let long = p.objects.len() > PAIRWISE_MAX;
+    let mut first_by_file = std::collections::HashMap::new();
     for (i, o) in p.objects.iter().enumerate() {
         let file = o.file_name();
-        let Some(prev) = p.objects[..i].iter().find(|q| q.file_name() == file) else {
+        let prev = if long {
+            match first_by_file.entry(file) {
+                std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(o);
+                    None
+                }
+            }
+        } else {
+            p.objects[..i].iter().find(|q| q.file_name() == file)
+        };
+        let Some(prev) = prev else {
             continue;
         };
         let (confirm, fix) = remedy::commands(cx, Code::KVC706);

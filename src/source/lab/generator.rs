@@ -13,14 +13,17 @@ use super::scenario::{
 pub const TENANT: &str = "8f3c2b1a-0d4e-4c6b-9a7f-1e2d3c4b5a60";
 pub const ISSUER: &str = "https://westeurope.oic.prod-aks.azure.com/8f3c2b1a-0d4e-4c6b-9a7f-1e2d3c4b5a60/3c9f7a52-6b1e-4d2a-8f0c-5e7d9b1a2c34/";
 
+/// The most pods a lab world holds (`generated:N`, and all replicas of a scenario).
+pub const MAX_PODS: usize = 200_000;
+
 /// Parses `generated:N`.
 pub fn parse_spec(s: &str) -> Option<Result<usize, String>> {
     let n = s.strip_prefix("generated:")?;
     Some(
         n.parse::<usize>()
             .ok()
-            .filter(|n| (1..=200_000).contains(n))
-            .ok_or_else(|| format!("generated:N needs N between 1 and 200000, got {n:?}")),
+            .filter(|n| (1..=MAX_PODS).contains(n))
+            .ok_or_else(|| format!("generated:N needs N between 1 and {MAX_PODS}, got {n:?}")),
     )
 }
 

@@ -40,6 +40,10 @@ use world::World;
 /// Lab time `run_check` runs at most when waiting for the world to settle.
 pub const MAX_SETTLE: Duration = Duration::from_secs(6 * 3600);
 
+/// Longest `check --lab --for`: the lab steps through every second, so a week of lab time
+/// already takes seconds; `--for 1000000h` would run for hours.
+pub const MAX_RUN_FOR: Duration = Duration::from_secs(7 * 24 * 3600);
+
 struct Builtin {
     name: &'static str,
     title: &'static str,
@@ -199,15 +203,16 @@ pub fn load(spec: &str) -> Result<Scenario, InputError> {
         return scenario::parse(b.name, Path::new(&origin), &text);
     }
     let path = Path::new(spec);
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = crate::input::read_text(path).map_err(|mut e| {
         let known: Vec<&str> = BUILTINS.iter().map(|b| b.name).collect();
-        InputError::in_file(
-            path,
-            format!(
-                "cannot read scenario: {e} (built-in scenarios: {}, generated:N)",
-                known.join(", ")
-            ),
-        )
+        e.message = format!(
+            "cannot read scenario: {} (built-in scenarios: {}, generated:N)",
+            e.message
+                .strip_prefix("cannot read: ")
+                .unwrap_or(&e.message),
+            known.join(", ")
+        );
+        e
     })?;
     let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or(spec);
     scenario::parse(name, path, &text)
@@ -215,6 +220,19 @@ pub fn load(spec: &str) -> Result<Scenario, InputError> {
 
 /// Runs the lab for `run_for` lab time, or until nothing changes for two poll intervals.
 pub fn run_check(scenario: &str, run_for: Option<Duration>) -> anyhow::Result<Snapshot> {
+    if let Some(d) = run_for
+        && d > MAX_RUN_FOR
+    {
+        return Err(InputError::new(
+            "--for",
+            format!(
+                "{} is longer than the limit of {}h (7 days of lab time)",
+                humantime::format_duration(d),
+                MAX_RUN_FOR.as_secs() / 3600
+            ),
+        )
+        .into());
+    }
     let mut w = World::new(load(scenario)?);
     match run_for {
         Some(d) => w.advance(d),

@@ -332,22 +332,6 @@ pub struct ScopeSpec {
     pub object: Option<String>,
 }
 
-/// `kind: Timeline` — things that happen at given lab times.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct TimelineSpec {
-    events: Vec<TimedEventSpec>,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct TimedEventSpec {
-    #[serde(with = "humantime_field")]
-    at: Duration,
-    #[serde(flatten)]
-    action: LabAction,
-}
-
 #[derive(Clone, Debug, PartialEq)]
 pub struct TimedEvent {
     pub at: Duration,
@@ -400,9 +384,10 @@ pub fn parse(name: &str, origin: &Path, text: &str) -> Result<Scenario, InputErr
         ..Scenario::default()
     };
     let mut cluster: Option<ClusterSpec> = None;
-    for (i, doc) in serde_yaml::Deserializer::from_str(text).enumerate() {
+    let mut seen = Seen::default();
+    for (i, value) in crate::input::documents(text).enumerate() {
         let n = i + 1;
-        let value = serde_yaml::Value::deserialize(doc)
+        let value = value
             .map_err(|e| InputError::in_document(origin, n, format!("not valid YAML: {e}")))?;
         if value.is_null() {
             continue; // empty document (e.g. a trailing `---`)
@@ -421,12 +406,13 @@ pub fn parse(name: &str, origin: &Path, text: &str) -> Result<Scenario, InputErr
         let kind = field("kind")?;
         let err = |e: String| InputError::in_document(origin, n, format!("{kind}: {e}"));
         if api_version == LAB_API_VERSION {
+            top_level_fields(&value, &[], &err)?;
             let name = value
                 .get("metadata")
                 .cloned()
-                .map(serde_yaml::from_value::<LabMeta>)
+                .map(crate::input::typed::<LabMeta>)
                 .transpose()
-                .map_err(|e| err(format!("metadata: {e}")))?
+                .map_err(|e| err(e.under("metadata")))?
                 .map(|m| m.name)
                 .unwrap_or_default();
             let spec = value
@@ -447,10 +433,14 @@ pub fn parse(name: &str, origin: &Path, text: &str) -> Result<Scenario, InputErr
                     }
                     cluster = Some(lab_spec(spec, &err)?);
                 }
-                "ManagedIdentity" => sc.identities.push(ManagedIdentity {
-                    name: named("ManagedIdentity")?,
-                    spec: lab_spec(spec, &err)?,
-                }),
+                "ManagedIdentity" => {
+                    let name = named("ManagedIdentity")?;
+                    seen.once(("ManagedIdentity", name.clone()), &err)?;
+                    sc.identities.push(ManagedIdentity {
+                        name,
+                        spec: lab_spec(spec, &err)?,
+                    })
+                }
                 "KeyVault" => {
                     let name = named("KeyVault")?;
                     if !(3..=24).contains(&name.len())
@@ -474,6 +464,18 @@ pub fn parse(name: &str, origin: &Path, text: &str) -> Result<Scenario, InputErr
                             super::roles::names().join(", ")
                         )));
                     }
+                    let what = format!(
+                        "{} {} {}",
+                        spec.principal_id,
+                        spec.role,
+                        spec.scope.vault.as_str().to_owned()
+                            + "/"
+                            + spec.scope.object.as_deref().unwrap_or("")
+                    );
+                    seen.once(("RoleAssignment grant", what), &err)?;
+                    if !name.is_empty() {
+                        seen.once(("RoleAssignment", name.clone()), &err)?;
+                    }
                     sc.role_assignments.push(RoleAssignment {
                         name: if name.is_empty() {
                             format!("ra-{}", sc.role_assignments.len() + 1)
@@ -483,13 +485,7 @@ pub fn parse(name: &str, origin: &Path, text: &str) -> Result<Scenario, InputErr
                         spec,
                     })
                 }
-                "Timeline" => {
-                    let t: TimelineSpec = lab_spec(spec, &err)?;
-                    sc.timeline.extend(t.events.into_iter().map(|e| TimedEvent {
-                        at: e.at,
-                        action: e.action,
-                    }));
-                }
+                "Timeline" => sc.timeline.extend(timeline(spec, &err)?),
                 other => {
                     return Err(err(format!(
                         "unknown lab kind {other:?} (expected Cluster, ManagedIdentity, KeyVault, RoleAssignment or Timeline)"
@@ -498,6 +494,18 @@ pub fn parse(name: &str, origin: &Path, text: &str) -> Result<Scenario, InputErr
             }
             continue;
         }
+        let fields: &[&str] = match kind.as_str() {
+            "Secret" => &["data", "stringData", "type", "immutable"],
+            "ServiceAccount" => &[
+                "secrets",
+                "imagePullSecrets",
+                "automountServiceAccountToken",
+            ],
+            _ => &["spec", "status"],
+        };
+        top_level_fields(&value, fields, &err)?;
+        let identity = k8s_identity(&kind, &value);
+        seen.once(identity, &err)?;
         match (api_version.as_str(), kind.as_str()) {
             ("v1", "Namespace") => sc.namespaces.push(k8s(value, &err)?),
             ("v1", "ServiceAccount") => sc.service_accounts.push(k8s(value, &err)?),
@@ -535,27 +543,14 @@ fn lab_spec<T: DeserializeOwned>(
     spec: serde_yaml::Value,
     err: &impl Fn(String) -> InputError,
 ) -> Result<T, InputError> {
-    // Deserializing from text (not from a Value) makes serde_yaml track the path inside
-    // `spec` ("federatedCredentials[0]: unknown field …"); line numbers would be relative to
-    // the re-serialized text, so they are dropped.
-    let text = serde_yaml::to_string(&spec).map_err(|e| err(format!("spec: {e}")))?;
-    serde_yaml::from_str(&text).map_err(|e| err(format!("spec.{}", without_location(&e))))
-}
-
-fn without_location(e: &serde_yaml::Error) -> String {
-    let s = e.to_string();
-    match s.find(" at line ") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
+    crate::input::typed(spec).map_err(|e| err(e.under("spec")))
 }
 
 fn k8s<T: DeserializeOwned + kube::Resource>(
     value: serde_yaml::Value,
     err: &impl Fn(String) -> InputError,
 ) -> Result<T, InputError> {
-    let text = serde_yaml::to_string(&value).map_err(|e| err(e.to_string()))?;
-    let obj: T = serde_yaml::from_str(&text).map_err(|e| err(without_location(&e)))?;
+    let obj: T = crate::input::typed(value).map_err(|e| err(e.to_string()))?;
     if obj.meta().name.as_deref().unwrap_or("").is_empty() {
         return Err(err("metadata.name is required".into()));
     }
@@ -571,10 +566,32 @@ fn validate(sc: &Scenario, origin: &Path) -> Result<(), InputError> {
     if sc.cluster.csi_driver.rotation_poll_interval < Duration::from_secs(1) {
         return fail("Cluster spec.csiDriver.rotationPollInterval must be at least 1s".into());
     }
+    pod_count(sc).map_err(|m| InputError::in_file(origin, m))?;
     let mut vaults = std::collections::BTreeSet::new();
     for v in &sc.vaults {
         if !vaults.insert(v.name.as_str()) {
             return fail(format!("KeyVault {:?} is defined twice", v.name));
+        }
+        for (what, names) in [
+            (
+                "secret",
+                v.spec.secrets.iter().map(|s| &s.name).collect::<Vec<_>>(),
+            ),
+            ("key", v.spec.keys.iter().map(|k| &k.name).collect()),
+            (
+                "certificate",
+                v.spec.certificates.iter().map(|c| &c.name).collect(),
+            ),
+        ] {
+            let mut seen = std::collections::BTreeSet::new();
+            for n in names {
+                if !seen.insert(n) {
+                    return fail(format!(
+                        "KeyVault {:?}: {what} {n:?} is defined twice",
+                        v.name
+                    ));
+                }
+            }
         }
         for s in &v.spec.secrets {
             if s.value.is_none() && s.versions.is_empty() {
@@ -628,6 +645,208 @@ fn validate(sc: &Scenario, origin: &Path) -> Result<(), InputError> {
     Ok(())
 }
 
+/// Pods the scenario asks for, within the lab's limit (the one `generated:N` has): a
+/// Deployment with `replicas: 2147483647` would otherwise exhaust memory.
+fn pod_count(sc: &Scenario) -> Result<usize, String> {
+    let max = super::generator::MAX_PODS;
+    let mut total = sc.pods.len() + sc.daemon_sets.len() + sc.jobs.len();
+    let replicas = sc
+        .deployments
+        .iter()
+        .map(|d| {
+            (
+                "Deployment",
+                &d.metadata,
+                d.spec.as_ref().and_then(|s| s.replicas),
+            )
+        })
+        .chain(sc.stateful_sets.iter().map(|d| {
+            (
+                "StatefulSet",
+                &d.metadata,
+                d.spec.as_ref().and_then(|s| s.replicas),
+            )
+        }));
+    for (kind, meta, r) in replicas {
+        let name = meta.name.as_deref().unwrap_or("");
+        let r = r.unwrap_or(1);
+        if r < 0 {
+            return Err(format!(
+                "{kind} {name:?}: spec.replicas must not be negative, got {r}"
+            ));
+        }
+        if r as usize > max {
+            return Err(format!(
+                "{kind} {name:?}: spec.replicas {r} is more than the lab's limit of {max} pods"
+            ));
+        }
+        total += r as usize;
+    }
+    if total > max {
+        return Err(format!(
+            "the scenario asks for {total} pods, more than the lab's limit of {max}"
+        ));
+    }
+    Ok(total)
+}
+
+/// Identities already defined in a scenario: a second definition would silently replace or
+/// shadow the first.
+#[derive(Default)]
+struct Seen(std::collections::HashSet<(&'static str, String)>);
+
+impl Seen {
+    fn once(
+        &mut self,
+        (kind, name): (&'static str, String),
+        err: &impl Fn(String) -> InputError,
+    ) -> Result<(), InputError> {
+        if self.0.insert((kind, name.clone())) {
+            Ok(())
+        } else {
+            Err(err(format!("{kind} {name:?} is defined twice")))
+        }
+    }
+}
+
+/// Kind and `namespace/name` of a Kubernetes object (objects without a namespace live in
+/// `default`, as with kubectl).
+fn k8s_identity(kind: &str, value: &serde_yaml::Value) -> (&'static str, String) {
+    let meta = value.get("metadata");
+    let get = |k: &str| meta.and_then(|m| m.get(k)).and_then(|v| v.as_str());
+    let kind: &'static str = match kind {
+        "Namespace" => "Namespace",
+        "ServiceAccount" => "ServiceAccount",
+        "Pod" => "Pod",
+        "Secret" => "Secret",
+        "Deployment" => "Deployment",
+        "StatefulSet" => "StatefulSet",
+        "DaemonSet" => "DaemonSet",
+        "Job" => "Job",
+        "Ingress" => "Ingress",
+        "SecretProviderClass" => "SecretProviderClass",
+        _ => "object",
+    };
+    let name = get("name").unwrap_or("");
+    if kind == "Namespace" {
+        (kind, name.to_string())
+    } else {
+        (
+            kind,
+            format!("{}/{name}", get("namespace").unwrap_or("default")),
+        )
+    }
+}
+
+/// A scenario document may only carry `apiVersion`, `kind`, `metadata` and the kind's own
+/// top-level fields (`spec` for lab kinds): anything else is a typo that would be ignored.
+fn top_level_fields(
+    value: &serde_yaml::Value,
+    allowed: &[&str],
+    err: &impl Fn(String) -> InputError,
+) -> Result<(), InputError> {
+    let Some(map) = value.as_mapping() else {
+        return Err(err("a document must be a mapping".into()));
+    };
+    let base = ["apiVersion", "kind", "metadata"];
+    let lab = value.get("apiVersion").and_then(|v| v.as_str()) == Some(LAB_API_VERSION);
+    for key in map.keys() {
+        let k = key.as_str().unwrap_or("");
+        let ok = base.contains(&k) || allowed.contains(&k) || (lab && k == "spec");
+        if !ok {
+            let mut all: Vec<&str> = base.to_vec();
+            all.extend_from_slice(if lab { &["spec"] } else { allowed });
+            return Err(err(format!(
+                "unknown top-level field {}, expected one of {}",
+                match key.as_str() {
+                    Some(k) => format!("`{k}`"),
+                    None => "(not a string)".into(),
+                },
+                all.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The names of [`LabAction`]'s variants, as written in a Timeline event.
+const ACTIONS: [&str; 6] = [
+    "rotateSecret",
+    "deletePod",
+    "rolloutRestart",
+    "deleteWorkload",
+    "applyFault",
+    "repairFault",
+];
+
+/// `kind: Timeline` — `spec.events`, each `at:` a lab time plus exactly one action.
+fn timeline(
+    spec: serde_yaml::Value,
+    err: &impl Fn(String) -> InputError,
+) -> Result<Vec<TimedEvent>, InputError> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Spec {
+        events: Vec<serde_yaml::Value>,
+    }
+    #[derive(Deserialize)]
+    struct At(#[serde(with = "humantime_field")] Duration);
+
+    let spec: Spec = lab_spec(spec, err)?;
+    let mut out = Vec::with_capacity(spec.events.len());
+    for (i, ev) in spec.events.into_iter().enumerate() {
+        let here = format!("spec.events[{i}]");
+        let serde_yaml::Value::Mapping(mut m) = ev else {
+            return Err(err(format!(
+                "{here}: expected a mapping with `at` and one action"
+            )));
+        };
+        let at = m
+            .shift_remove("at")
+            .ok_or_else(|| err(format!("{here}.at: missing (the lab time, e.g. 90s)")))?;
+        let At(at) = crate::input::typed(at).map_err(|e| err(e.under(&format!("{here}.at"))))?;
+        if let Some(bad) = m
+            .keys()
+            .find(|k| !k.as_str().is_some_and(|n| ACTIONS.contains(&n)))
+        {
+            return Err(err(format!(
+                "{here}: unknown field {} (expected `at` and one of {})",
+                bad.as_str()
+                    .map_or("(not a string)".into(), |n| format!("`{n}`")),
+                ACTIONS.join(", ")
+            )));
+        }
+        let mut entries = m.into_iter();
+        let (name, body) = match (entries.next(), entries.next()) {
+            (Some(one), None) => one,
+            (None, _) => {
+                return Err(err(format!(
+                    "{here}: no action (expected one of {})",
+                    ACTIONS.join(", ")
+                )));
+            }
+            (Some((a, _)), Some((b, _))) => {
+                return Err(err(format!(
+                    "{here}: more than one action ({}, {}): give each its own event",
+                    a.as_str().unwrap_or("?"),
+                    b.as_str().unwrap_or("?")
+                )));
+            }
+        };
+        let name = name.as_str().unwrap_or_default();
+        let tagged = serde_yaml::Value::Tagged(Box::new(serde_yaml::value::TaggedValue {
+            tag: serde_yaml::value::Tag::new(name),
+            value: body,
+        }));
+        let action: LabAction = crate::input::typed(tagged).map_err(|e| {
+            // The enum's path starts with the variant, which is the key the user wrote.
+            err(e.under(&here))
+        })?;
+        out.push(TimedEvent { at, action });
+    }
+    Ok(out)
+}
+
 fn yes() -> bool {
     true
 }
@@ -653,13 +872,27 @@ fn default_allow() -> String {
     "Allow".into()
 }
 
+/// Longest duration a scenario may state (rotation poll, expiry, timeline time): ten years
+/// of lab time keeps every sum and multiple of lab times far from overflowing.
+pub const MAX_SCENARIO_DURATION: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s).map_err(|e| format!("{s:?}: {e} (examples: 90s, 2m)"))?;
+    if d > MAX_SCENARIO_DURATION {
+        return Err(format!(
+            "{s:?} is longer than the lab's limit of {}h (10 years)",
+            MAX_SCENARIO_DURATION.as_secs() / 3600
+        ));
+    }
+    Ok(d)
+}
+
 mod humantime_field {
     use serde::{Deserialize, Deserializer};
     use std::time::Duration;
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let s = String::deserialize(d)?;
-        humantime::parse_duration(&s)
-            .map_err(|e| serde::de::Error::custom(format!("{s:?}: {e} (examples: 90s, 2m)")))
+        super::parse_duration(&s).map_err(serde::de::Error::custom)
     }
 }
 
@@ -668,10 +901,7 @@ mod opt_humantime_field {
     use std::time::Duration;
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
         let s = Option::<String>::deserialize(d)?;
-        s.map(|s| {
-            humantime::parse_duration(&s)
-                .map_err(|e| serde::de::Error::custom(format!("{s:?}: {e} (examples: 90s, 2m)")))
-        })
-        .transpose()
+        s.map(|s| super::parse_duration(&s).map_err(serde::de::Error::custom))
+            .transpose()
     }
 }
