@@ -114,6 +114,31 @@ fn healthy_scenario_has_no_error_or_warning_findings() {
     assert!(bad.is_empty(), "{bad:#?}");
 }
 
+/// The correct `kubernetes.io/tls` sync (edge-sync) and the healthy world carry no error: a
+/// TLS Secret's keys are the PEM file's parts, not the file (FACTS §2).
+#[test]
+fn gc_tls_and_healthy_scenarios_produce_no_error_finding() {
+    for scenario in ["gc-tls", "healthy"] {
+        let chains = diagnose(&settled(scenario));
+        let errors: Vec<String> = chains
+            .iter()
+            .flat_map(|c| c.findings())
+            .filter(|f| f.severity == Severity::Error)
+            .map(|f| format!("{} {}", f.code, f.message))
+            .collect();
+        assert!(errors.is_empty(), "{scenario}: {errors:#?}");
+    }
+    let default = diagnose(&settled("default"));
+    let edge: Vec<&Chain> = default.iter().filter(|c| is_app(c, "edge-sync")).collect();
+    assert!(!edge.is_empty());
+    assert!(
+        edge.iter()
+            .all(|c| c.findings().all(|f| f.code != Code::KVC805)),
+        "{}",
+        describe(&default)
+    );
+}
+
 #[test]
 fn default_scenario_shows_every_failure_class_side_by_side() {
     let chains = diagnose(&settled("default"));

@@ -359,6 +359,45 @@ fn kvc805_synced_secret_differs_from_the_mount() {
     only(&run(&s), Code::KVC805);
 }
 
+/// FACTS §2: a `kubernetes.io/tls` Secret holds the private key (tls.key) and the certificates
+/// (tls.crt) split out of the mounted PEM file, never the whole file.
+#[test]
+fn kvc805_tls_secret_is_compared_with_the_pem_parts_the_driver_writes() {
+    let mut s = tk::healthy();
+    let (key, cert) = (Fingerprint::of(b"the key"), Fingerprint::of(b"the chain"));
+    let so = &mut tk::spc_mut(&mut s, APP).secret_objects[0];
+    so.type_ = "kubernetes.io/tls".into();
+    so.data = ["tls.key", "tls.crt"]
+        .map(|k| SecretObjectData {
+            object_name: "password".into(),
+            key: k.into(),
+        })
+        .into();
+    let secret = tk::secret_mut(&mut s, APP);
+    secret.type_ = "kubernetes.io/tls".into();
+    secret.data = [("tls.key".to_string(), key), ("tls.crt".to_string(), cert)].into();
+    s.spc_statuses.items[0].pem_parts = [(
+        "password".to_string(),
+        PemParts {
+            key: Some(key),
+            cert: Some(cert),
+        },
+    )]
+    .into();
+    let chains = run(&s);
+    assert!(
+        !codes(&chains).contains(&Code::KVC805),
+        "{:#?}",
+        all(&chains)
+    );
+    // A Secret that really differs from the mount is still found, naming only that key.
+    tk::secret_mut(&mut s, APP)
+        .data
+        .insert("tls.crt".into(), Fingerprint::of(b"an older chain"));
+    let f = only(&run(&s), Code::KVC805);
+    assert!(f.message.ends_with("tls.crt"), "{}", f.message);
+}
+
 #[test]
 fn kvc806_secret_missing_while_mounted_sync_disabled() {
     let mut s = tk::healthy();

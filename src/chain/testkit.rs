@@ -332,6 +332,7 @@ pub fn add_app(s: &mut Snapshot, ns: &str, app: &str, pods: usize) {
             }],
             updated_at: Some(started),
             files: Some([("password".to_string(), fp)].into()),
+            pem_parts: Default::default(),
         });
     }
     s.secrets.items.push(SecretObs {

@@ -257,6 +257,7 @@ pub fn spcps(s: &SecretProviderClassPodStatus) -> SpcPodStatusObs {
             .collect(),
         updated_at: latest_managed_write(&s.metadata),
         files: None,
+        pem_parts: Default::default(),
     }
 }
 

@@ -475,6 +475,20 @@ pub struct SpcPodStatusObs {
     /// (the lab always; live only after an in-container verify).
     #[serde(default)]
     pub files: Option<BTreeMap<String, Fingerprint>>,
+    /// For files holding PEM blocks: fingerprints of the parts the driver writes into a
+    /// `kubernetes.io/tls` Secret (private key → `tls.key`, certificates → `tls.crt`), which
+    /// never equal the whole file's (FACTS §2). Same visibility as `files`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pem_parts: BTreeMap<String, PemParts>,
+}
+
+/// Fingerprints of a PEM file's private-key blocks and certificate blocks (None: none there).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PemParts {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<Fingerprint>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert: Option<Fingerprint>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

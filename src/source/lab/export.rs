@@ -14,8 +14,9 @@ use super::world::{Workload, World};
 use crate::fingerprint::Fingerprint;
 use crate::snapshot::{
     AccessPolicyObs, AzureObs, ClusterFacts, Coll, CsiDriverFacts, FederatedCredentialObs,
-    ManagedIdentityObs, NetworkObs, ObjectType, ObjectVersion, Observed, RoleAssignmentObs,
-    Snapshot, SourceInfo, SourceKind, SpcObs, VaultObject, VaultObjectObs, VaultObs, convert,
+    ManagedIdentityObs, NetworkObs, ObjectType, ObjectVersion, Observed, PemParts,
+    RoleAssignmentObs, Snapshot, SourceInfo, SourceKind, SpcObs, VaultObject, VaultObjectObs,
+    VaultObs, convert,
 };
 
 pub fn snapshot(w: &World) -> Snapshot {
@@ -60,17 +61,25 @@ pub fn snapshot(w: &World) -> Snapshot {
         .iter()
         .map(|((ns, _), s)| {
             let mut obs = convert::spcps(s);
-            obs.files = w
+            let mounted = w
                 .pods
                 .get(&(ns.clone(), obs.pod_name.clone()))
                 .and_then(|p| p.csi.iter().find(|v| v.spc == obs.spc_name))
-                .and_then(|v| v.mounted.as_ref())
-                .map(|m| {
+                .and_then(|v| v.mounted.as_ref());
+            if let Some(m) = mounted {
+                obs.files = Some(
                     m.files
                         .iter()
                         .map(|(k, v)| (k.clone(), Fingerprint::of(v)))
-                        .collect()
-                });
+                        .collect(),
+                );
+                obs.pem_parts = m
+                    .files
+                    .iter()
+                    .filter(|(_, v)| v.starts_with(b"-----BEGIN "))
+                    .map(|(k, v)| (k.clone(), pem_fingerprints(v)))
+                    .collect();
+            }
             obs
         })
         .collect();
@@ -102,6 +111,16 @@ pub fn snapshot(w: &World) -> Snapshot {
         events: Coll::known(w.events.iter().map(convert::event).collect()),
         workloads: Coll::known(workloads),
         ingresses: Coll::known(w.ingresses.iter().map(convert::ingress).collect()),
+    }
+}
+
+/// The key and certificate parts of a PEM file, as the driver splits them for a TLS Secret.
+fn pem_fingerprints(file: &[u8]) -> PemParts {
+    let (key, cert) = super::sync::pem_parts(file);
+    let fp = |part: Vec<u8>| (!part.is_empty()).then(|| Fingerprint::of(&part));
+    PemParts {
+        key: fp(key),
+        cert: fp(cert),
     }
 }
 
