@@ -280,3 +280,62 @@ fn canary_value_appears_in_no_output_or_log_of_the_binary() {
     assert!(logged.contains("diagnosed"), "{logged}");
     assert!(!logged.contains(CANARY));
 }
+
+/// The trainer's loop for every catalogue fault (issue 12 §3): apply it, see it named, repair
+/// it — the chain reads healthy within one rotation poll. Events from the broken time are
+/// history once a newer success signal exists (FACTS §11 "Evidence ages").
+#[test]
+fn every_trainer_fault_repaired_reads_healthy_within_one_rotation_poll() {
+    let mut failures = Vec::new();
+    for f in faults::CATALOGUE {
+        let mut w = settled("healthy");
+        let poll = w.poll_interval();
+        faults::apply(&mut w, f.id).unwrap();
+        w.advance(poll * 3);
+        let broken = diagnose(&w);
+        let checkout: Vec<&Chain> = broken.iter().filter(|c| is_app(c, "checkout")).collect();
+        match f.expected {
+            Some(code) => {
+                if !checkout
+                    .iter()
+                    .any(|c| c.findings().any(|x| x.code == code))
+                {
+                    failures.push(format!("{}: {code} not seen\n{}", f.id, describe(&broken)));
+                    continue;
+                }
+            }
+            None => {
+                if !checkout.is_empty() {
+                    failures.push(format!("{}: chain still there", f.id));
+                }
+            }
+        }
+        faults::repair(&mut w, f.id).unwrap();
+        w.advance(poll);
+        let after = diagnose(&w);
+        let checkout: Vec<&Chain> = after.iter().filter(|c| is_app(c, "checkout")).collect();
+        if checkout.len() != 2 {
+            failures.push(format!(
+                "{}: {} checkout chains after repair",
+                f.id,
+                checkout.len()
+            ));
+        }
+        let left: Vec<String> = checkout
+            .iter()
+            .flat_map(|c| c.findings())
+            .filter(|x| x.severity >= Severity::Warning)
+            .map(|x| {
+                format!(
+                    "{} {}",
+                    x.code,
+                    x.message.chars().take(160).collect::<String>()
+                )
+            })
+            .collect();
+        if !left.is_empty() {
+            failures.push(format!("{}: one poll after repair: {left:#?}", f.id));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}

@@ -150,12 +150,20 @@ pub fn is_relevant_reason(reason: &str) -> bool {
     matches!(
         reason,
         "FailedMount" | "FailedToCreateSecret" | "MountRotationFailed" | "SecretRotationFailed"
-    )
+    ) || is_success_reason(reason)
+}
+
+/// ≤v1.5 rotation successes: not findings, but they make older failures history.
+pub fn is_success_reason(reason: &str) -> bool {
+    matches!(reason, "MountRotationComplete" | "SecretRotationComplete")
 }
 
 /// Code for a whole event: the message decides, the reason supplies a default for driver
 /// sync failures (`FailedToCreateSecret` with no better-known cause is KVC806).
 pub fn classify_event(reason: &str, message: &str) -> Option<Code> {
+    if is_success_reason(reason) {
+        return None;
+    }
     classify(message).or(match reason {
         "FailedToCreateSecret" | "SecretRotationFailed" => Some(Code::KVC806),
         _ => None,
