@@ -36,7 +36,15 @@ struct JsonReport<'a> {
     label: &'a str,
     summary: Counts,
     chains: Vec<JsonChain<'a>>,
-    findings: Vec<&'a Finding>,
+    findings: Vec<JsonFinding<'a>>,
+}
+
+/// A de-duplicated finding with the ids of every chain it was found on (`chain` is the first).
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    #[serde(flatten)]
+    finding: &'a Finding,
+    chains: Vec<&'a str>,
 }
 
 #[derive(Serialize, Default)]
@@ -89,10 +97,11 @@ fn counts(chains: &[Chain], findings: &[&Finding]) -> Counts {
 
 pub fn json(snapshot: &Snapshot, chains: &[Chain]) -> String {
     let findings = findings(chains);
+    let summary = counts(chains, &findings);
     let report = JsonReport {
         source: snapshot.source.kind.as_str(),
         label: &snapshot.source.label,
-        summary: counts(chains, &findings),
+        summary,
         chains: chains
             .iter()
             .map(|c| JsonChain {
@@ -125,7 +134,26 @@ pub fn json(snapshot: &Snapshot, chains: &[Chain]) -> String {
                 },
             })
             .collect(),
-        findings,
+        findings: {
+            let mut on: BTreeMap<(crate::chain::Code, &str, &str), Vec<&str>> = BTreeMap::new();
+            for c in chains {
+                for f in c.findings() {
+                    let ids = on.entry((f.code, &f.resource, &f.message)).or_default();
+                    if ids.last() != Some(&c.id.as_str()) {
+                        ids.push(&c.id);
+                    }
+                }
+            }
+            findings
+                .into_iter()
+                .map(|f| JsonFinding {
+                    chains: on
+                        .remove(&(f.code, f.resource.as_str(), f.message.as_str()))
+                        .unwrap_or_default(),
+                    finding: f,
+                })
+                .collect()
+        },
     };
     let mut out = serde_json::to_string_pretty(&report).unwrap_or_else(|e| {
         // Serialising plain strings and numbers cannot fail; keep the contract if it ever does.

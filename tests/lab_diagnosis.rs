@@ -339,3 +339,36 @@ fn every_trainer_fault_repaired_reads_healthy_within_one_rotation_poll() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// Issue 12 §4: every JSON finding names the chain(s) it was found on, and those chains exist.
+#[test]
+fn json_findings_name_the_chains_they_were_found_on() {
+    let w = settled("default");
+    let snap = export::snapshot(&w);
+    let chains = chain::diagnose(&snap);
+    let v: serde_json::Value =
+        serde_json::from_str(&kvchain::report::json(&snap, &chains)).unwrap();
+    let ids: Vec<&str> = v["chains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    let findings = v["findings"].as_array().unwrap();
+    assert!(!findings.is_empty());
+    for f in findings {
+        let first = f["chain"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no chain: {f}"));
+        assert!(ids.contains(&first), "{first}");
+        let all = f["chains"].as_array().unwrap();
+        assert_eq!(all[0].as_str(), Some(first));
+        assert!(all.iter().all(|c| ids.contains(&c.as_str().unwrap())));
+    }
+    // The throttled Deployment's finding is one finding naming each refused pod's chain.
+    let throttled = findings.iter().find(|f| f["code"] == "KVC704").unwrap();
+    assert!(
+        throttled["chains"].as_array().unwrap().len() > 1,
+        "{throttled}"
+    );
+}

@@ -78,6 +78,13 @@ fn run(snapshot: &Snapshot, detail: bool, want: impl Fn(&PodObs) -> bool) -> Vec
         chains_of(&ix, &pods, detail)
     };
     dedupe_ids(&mut chains);
+    for c in &mut chains {
+        for l in &mut c.links {
+            for f in &mut l.findings {
+                f.chain.clone_from(&c.id);
+            }
+        }
+    }
     chains
 }
 
@@ -377,6 +384,7 @@ pub fn short(code: Code) -> &'static str {
         KVC103 => "bad wiring",
         KVC104 => "no driver",
         KVC105 => "no token",
+        KVC106 => "not created",
         KVC201 => "no WI label",
         KVC202 => "no SA",
         KVC203 => "no client-id",
@@ -413,6 +421,7 @@ pub fn short(code: Code) -> &'static str {
         KVC901 => "stale env",
         KVC902 => "no reloader",
         KVC903 => "not mounted",
+        KVC904 => "Secret absent",
     }
 }
 

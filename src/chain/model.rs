@@ -157,6 +157,9 @@ pub struct Finding {
     pub confirm: String,
     /// A command (or edit) that fixes it, with real names filled in.
     pub fix: String,
+    /// Id of the chain it was found on (names the pod, template or consumer it starts from).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub chain: String,
 }
 
 /// An observed value next to the expected one, for side-by-side display.

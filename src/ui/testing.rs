@@ -257,6 +257,7 @@ pub fn break_link(chain: &mut Chain, link: LinkKind) {
         ),
     };
     let severity = code.severity();
+    let id = chain.id.clone();
     let l = chain.link_mut(link);
     l.status = severity.status();
     l.summary = match link {
@@ -275,6 +276,7 @@ pub fn break_link(chain: &mut Chain, link: LinkKind) {
         evidence,
         confirm,
         fix,
+        chain: id,
     }];
     if severity.status() == Status::Broken {
         for later in &mut chain.links[link.index() + 1..] {

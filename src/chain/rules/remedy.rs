@@ -168,6 +168,12 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             "kubectl get csidriver secrets-store.csi.k8s.io -o jsonpath='{.spec.tokenRequests}'".to_string(),
             format!("helm upgrade csi-secrets-store secrets-store-csi-driver/secrets-store-csi-driver -n kube-system --reuse-values --set 'tokenRequests[0].audience={AUDIENCE}'"),
         ),
+        KVC106 => (
+            format!(
+                "kubectl get events -n {ns} --field-selector reason=FailedCreate -o custom-columns=OBJECT:.involvedObject.name,MESSAGE:.message"
+            ),
+            edit_owner(cx, "what the FailedCreate message names (service account, webhook annotations, hostNetwork…)"),
+        ),
         KVC201 | KVC205 => (
             if cx.template {
                 format!(
@@ -336,6 +342,10 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             ),
             "helm upgrade csi-secrets-store secrets-store-csi-driver/secrets-store-csi-driver -n kube-system --reuse-values --set syncSecret.enabled=true".to_string(),
         ),
+        KVC904 => (
+            format!("kubectl get secretproviderclasspodstatus,secret -n {ns}"),
+            format!("run a workload that mounts SecretProviderClass {} (its pods make the driver create the Secret)", cx.spc_name),
+        ),
         KVC901 => (
             format!(
                 "kubectl get pod {} -n {ns} -o jsonpath='{{.status.containerStatuses[*].state.running.startedAt}}'",
@@ -408,6 +418,7 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
         KVC705 => (spc, "the provider rejected the objects of the SecretProviderClass".to_string()),
         KVC801 => (spc, "the driver cannot build the synced Secret: a secretObjects objectName matches no mounted file".to_string()),
         KVC806 => (spc, "the driver failed to create or update the synced Secret".to_string()),
+        KVC106 => (cx.owner_resource(), format!("{} cannot create its pods: admission refused them (message in evidence)", cx.owner_resource())),
         KVC701 => (format!("Pod/{}", cx.pod.name), format!("volume {} fails to mount for a reason no rule explains (message verbatim in evidence)", cx.volume.name)),
         other => (spc, other.title().to_string()),
     };
