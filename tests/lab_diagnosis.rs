@@ -372,3 +372,60 @@ fn json_findings_name_the_chains_they_were_found_on() {
         "{throttled}"
     );
 }
+
+/// The healthy scenario's documents with `drop` left out and `edit` applied to the rest.
+fn healthy_without(drop: &str, edit: impl Fn(String) -> String) -> String {
+    let d = |f: &str| std::fs::read_to_string(format!("assets/scenarios/{f}")).unwrap();
+    let docs = d("healthy.yaml")
+        .split("\n---\n")
+        .filter(|x| !x.contains(drop))
+        .map(|x| edit(x.to_string()))
+        .collect::<Vec<_>>()
+        .join("\n---\n");
+    [d("cluster.yaml"), d("shop.yaml"), docs].join("\n---\n")
+}
+
+fn check_lab(text: &str) -> (Vec<Chain>, std::process::Output) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scenario.yaml");
+    std::fs::write(&path, text).unwrap();
+    let snap = lab::run_check(path.to_str().unwrap(), None).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["check", "--lab", path.to_str().unwrap()])
+        .output()
+        .expect("kvchain runs");
+    (chain::diagnose(&snap), out)
+}
+
+/// Issue 12 §4: a Deployment whose ServiceAccount is missing gets no pod (the ReplicaSet
+/// records FailedCreate): its pod template is the chain, and `check` fails on it.
+#[test]
+fn a_workload_whose_pods_cannot_be_created_is_diagnosed_from_its_template() {
+    let (chains, out) = check_lab(&healthy_without("kind: ServiceAccount", |d| d));
+    let c = chains
+        .iter()
+        .find(|c| {
+            c.workload
+                .as_ref()
+                .is_some_and(|w| w.kind == "Deployment" && w.name == "checkout")
+        })
+        .unwrap_or_else(|| panic!("no chain for the template: {}", describe(&chains)));
+    let f = c
+        .findings()
+        .find(|f| f.code == Code::KVC202)
+        .unwrap_or_else(|| panic!("{}", describe(&chains)));
+    assert!(
+        f.evidence.iter().any(|e| e.starts_with("FailedCreate")),
+        "the ReplicaSet's FailedCreate corroborates: {f:#?}"
+    );
+    assert_eq!(
+        c.link(LinkKind::Mount).status,
+        kvchain::chain::Status::Pending
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

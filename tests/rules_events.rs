@@ -409,3 +409,49 @@ fn a_failed_mount_older_than_the_container_start_is_history() {
     s.events.items[0].last_seen = Some(tk::now());
     assert!(one(&s).findings().any(|f| f.code == Code::KVC501));
 }
+
+/// Issue 12 §4: a webhook admission denial leaves a Deployment with no pod at all; the
+/// ReplicaSet's FailedCreate names the cause on the template's chain (KVC106).
+#[test]
+fn an_admission_denial_without_pods_is_a_template_chain_with_kvc106() {
+    let mut s = tk::healthy();
+    let mut template = s.pods.items.remove(0);
+    s.spc_statuses.items.clear();
+    template.name = APP.into();
+    template.template_of = Some(tk::owner("Deployment", APP));
+    template.containers[0].state = ContainerStateObs::Unknown;
+    tk::workload_mut(&mut s, "Deployment", APP).template = Some(Box::new(template));
+    s.events.items.push(EventObs {
+        namespace: NS.into(),
+        involved_kind: "ReplicaSet".into(),
+        involved_name: tk::replica_set(APP),
+        type_: "Warning".into(),
+        reason: "FailedCreate".into(),
+        message: "Error creating: admission webhook \"mutation.azure-workload-identity.io\" denied the request: hostNetwork is set to true, cannot inject proxy sidecar".into(),
+        count: 12,
+        source: "replicaset-controller".into(),
+        last_seen: Some(tk::now()),
+        ..EventObs::default()
+    });
+    let c = one(&s);
+    assert_eq!(c.workload.as_ref().map(|w| w.name.as_str()), Some(APP));
+    let f = c
+        .findings()
+        .find(|f| f.code == Code::KVC106)
+        .unwrap_or_else(|| panic!("{:#?}", c.links));
+    assert_eq!(f.resource, format!("Deployment/{APP}"));
+    assert!(
+        f.evidence[0].contains("cannot inject proxy sidecar"),
+        "{f:#?}"
+    );
+    assert_eq!(c.link(LinkKind::Pod).status, Status::Broken);
+    // Once a pod exists, the template is not diagnosed a second time.
+    let healthy = tk::healthy();
+    let mut s2 = healthy.clone();
+    let t = s2.pods.items[0].clone();
+    tk::workload_mut(&mut s2, "Deployment", APP).template = Some(Box::new(PodObs {
+        template_of: Some(tk::owner("Deployment", APP)),
+        ..t
+    }));
+    assert_eq!(diagnose(&s2).len(), diagnose(&healthy).len());
+}

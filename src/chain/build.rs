@@ -49,7 +49,13 @@ pub(super) fn threads_for(pods: usize) -> usize {
 
 fn run(snapshot: &Snapshot, detail: bool, want: impl Fn(&PodObs) -> bool) -> Vec<Chain> {
     let ix = Index::build(snapshot);
-    let pods: Vec<&PodObs> = snapshot.pods.items.iter().filter(|p| want(p)).collect();
+    let pods: Vec<&PodObs> = snapshot
+        .pods
+        .items
+        .iter()
+        .chain(uncreated(&ix, snapshot))
+        .filter(|p| want(p))
+        .collect();
     let threads = threads_for(pods.len());
     let mut chains = if threads > 1 {
         // Chains are independent given the shared, read-only index: split the pods into
@@ -86,6 +92,29 @@ fn run(snapshot: &Snapshot, detail: bool, want: impl Fn(&PodObs) -> bool) -> Vec
         }
     }
     chains
+}
+
+/// Pod templates of workloads none of whose pods exist (ServiceAccount missing, admission
+/// denied: FailedCreate): with no pod, the template is what there is to diagnose.
+fn uncreated<'a>(ix: &Index<'a>, snap: &'a Snapshot) -> Vec<&'a PodObs> {
+    let mut templates: Vec<(&WorkloadObs, &'a PodObs)> = snap
+        .workloads
+        .items
+        .iter()
+        .filter(|w| w.replicas != Some(0) && snap.pods.unknown_in(&w.namespace).is_none())
+        .filter_map(|w| Some((w, w.template.as_deref()?)))
+        .collect();
+    if templates.is_empty() {
+        return Vec::new();
+    }
+    let mut has_pods: HashMap<(&str, &str, &str), ()> = HashMap::default();
+    for p in &snap.pods.items {
+        if let Some((kind, name)) = ix.workload_of(p) {
+            has_pods.insert((&p.namespace, kind, name), ());
+        }
+    }
+    templates.retain(|(w, _)| !has_pods.contains_key(&(&w.namespace, &w.kind, &w.name)));
+    templates.into_iter().map(|(_, t)| t).collect()
 }
 
 fn chains_of(ix: &Index<'_>, pods: &[&PodObs], detail: bool) -> Vec<Chain> {
@@ -332,8 +361,13 @@ fn chain_events<'a>(
     volume: &VolumeObs,
     spc_name: &str,
 ) -> Vec<(Option<Code>, &'a EventObs)> {
-    if pod.template_of.is_some() {
-        return Vec::new();
+    if let Some(t) = &pod.template_of {
+        // A template's only runtime evidence: why its pods could not be created.
+        return ix
+            .failed_creates_of(&pod.namespace, &t.kind, &t.name)
+            .into_iter()
+            .map(|e| (events::classify_event(&e.reason, &e.message), e))
+            .collect();
     }
     let Some(list) = ix
         .pod_events

@@ -19,6 +19,10 @@ use super::catalog::Code;
 /// ```
 pub fn classify(message: &str) -> Option<Code> {
     let m = message;
+    // Admission: the pod names a service account that does not exist (FailedCreate).
+    if m.contains("error looking up service account") {
+        return Some(Code::KVC202);
+    }
     // Sync failures first: the "not found" in them must not read as SecretNotFound/SPC missing.
     if m.contains("file matching objectName") {
         return Some(Code::KVC801);
@@ -166,6 +170,8 @@ pub fn classify_event(reason: &str, message: &str) -> Option<Code> {
     }
     classify(message).or(match reason {
         "FailedToCreateSecret" | "SecretRotationFailed" => Some(Code::KVC806),
+        // Pods not created for another reason (webhook denial, quota…): the pod link.
+        "FailedCreate" => Some(Code::KVC106),
         _ => None,
     })
 }

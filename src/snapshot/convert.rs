@@ -328,7 +328,20 @@ fn workload(
     template: Option<&PodTemplateSpec>,
     replicas: Option<i32>,
 ) -> WorkloadObs {
+    let keep_template = matches!(kind, "Deployment" | "StatefulSet" | "DaemonSet")
+        && template
+            .and_then(|t| t.spec.as_ref())
+            .is_some_and(|s| s.volumes.iter().flatten().any(|v| v.csi.is_some()));
     WorkloadObs {
+        template: template.filter(|_| keep_template).map(|t| {
+            let owner = OwnerRef {
+                kind: kind.into(),
+                name: name(meta),
+                uid: meta.uid.clone().unwrap_or_default(),
+                controller: true,
+            };
+            Box::new(pod_from_template(owner, ns(meta), t))
+        }),
         kind: kind.into(),
         namespace: ns(meta),
         name: name(meta),

@@ -564,6 +564,11 @@ pub struct WorkloadObs {
     pub template_annotations: BTreeMap<String, String>,
     #[serde(default)]
     pub replicas: Option<i32>,
+    /// The pod template as the pod it would create, kept for Deployments, StatefulSets and
+    /// DaemonSets whose template has a CSI volume: when none of its pods can be created
+    /// (FailedCreate), the template is the only thing to diagnose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<Box<PodObs>>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
