@@ -429,3 +429,52 @@ fn a_workload_whose_pods_cannot_be_created_is_diagnosed_from_its_template() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// Issue 12 §4: delete the Deployment that mounts the SPC of the Ingress's TLS Secret: the
+/// Secret is garbage-collected with its owners and the Ingress that still names it is a broken
+/// chain, though no pod is left in it.
+#[test]
+fn an_ingress_naming_a_collected_synced_secret_is_a_broken_chain_without_pods() {
+    let mut w = settled("gc-tls");
+    let target = (
+        "Deployment".to_string(),
+        "shop".to_string(),
+        "edge-sync".to_string(),
+    );
+    faults::apply_to(&mut w, "delete-mounting-workload", &target).unwrap();
+    w.run_until_stable(lab::MAX_SETTLE);
+    let snap = export::snapshot(&w);
+    assert!(
+        snap.secrets.items.iter().all(|s| s.name != "edge-tls"),
+        "collected"
+    );
+    let chains = chain::diagnose(&snap);
+    let edge = chains
+        .iter()
+        .find(|c| {
+            c.workload
+                .as_ref()
+                .is_some_and(|x| x.kind == "Ingress" && x.name == "edge")
+        })
+        .unwrap_or_else(|| panic!("no chain for Ingress/edge: {}", describe(&chains)));
+    assert_eq!(edge.spc, "edge-sync-kv");
+    let f = edge
+        .findings()
+        .find(|f| f.code == Code::KVC904)
+        .unwrap_or_else(|| panic!("{:#?}", edge.links));
+    assert_eq!(f.severity, Severity::Error);
+    assert_eq!(f.resource, "Ingress/edge");
+    assert!(edge.findings().any(|f| f.code == Code::KVC802));
+    assert!(kvchain::report::has_errors(&chains));
+    // Repaired (the Deployment is back): the Secret is re-created, the Ingress chain is gone.
+    faults::repair(&mut w, "delete-mounting-workload").unwrap();
+    w.advance(w.poll_interval());
+    let chains = diagnose(&w);
+    assert!(
+        chains
+            .iter()
+            .all(|c| c.workload.as_ref().is_none_or(|x| x.kind != "Ingress")),
+        "{}",
+        describe(&chains)
+    );
+}

@@ -444,3 +444,38 @@ fn replicas_of_one_workload_share_workload_level_findings() {
         .count();
     assert_eq!(n, 1, "de-duplicated across the three pods");
 }
+
+/// Issue 12 §4: a pod that reads the synced Secret while no pod mounts the SPC is a chain of
+/// its own: KVC903 while the Secret still exists, KVC802 + KVC904 once it is gone.
+#[test]
+fn a_consumer_of_a_synced_secret_nobody_mounts_is_a_chain() {
+    let mut s = tk::healthy();
+    let mut reader = s.pods.items[0].clone();
+    reader.name = "reader".into();
+    reader.owners.clear();
+    reader
+        .volumes
+        .retain(|v| !matches!(v.source, VolumeSourceObs::Csi { .. }));
+    reader.containers[0].mounts.clear();
+    s.pods.items = vec![reader];
+    s.spc_statuses.items.clear();
+    let chains = run(&s);
+    assert_eq!(chains.len(), 1, "{:#?}", all(&chains));
+    assert_eq!(chains[0].pod, "reader");
+    assert_eq!(chains[0].spc, tk::spc_name(APP));
+    let f = chains[0]
+        .findings()
+        .find(|f| f.code == Code::KVC903)
+        .unwrap_or_else(|| panic!("{:#?}", all(&chains)));
+    assert_eq!(f.resource, "Pod/reader");
+    assert_eq!(f.chain, chains[0].id);
+    // The Secret is gone (its owners were deleted): the reader cannot start.
+    s.secrets.items.clear();
+    let chains = run(&s);
+    let c = codes(&chains);
+    assert!(
+        c.contains(&Code::KVC802) && c.contains(&Code::KVC904),
+        "{c:?}"
+    );
+    assert_eq!(chains[0].link(LinkKind::Consumers).status, Status::Broken);
+}

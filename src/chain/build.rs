@@ -8,7 +8,7 @@ use super::catalog::Code;
 use super::context::{AuthMode, Ctx};
 use super::index::{DRIVER, HashMap, Index, SPC_ATTRIBUTE};
 use super::model::*;
-use super::{events, rules};
+use super::{events, orphans, rules};
 use crate::snapshot::*;
 use crate::spc::{self, AzureSpc};
 
@@ -49,11 +49,12 @@ pub(super) fn threads_for(pods: usize) -> usize {
 
 fn run(snapshot: &Snapshot, detail: bool, want: impl Fn(&PodObs) -> bool) -> Vec<Chain> {
     let ix = Index::build(snapshot);
+    let templates = uncreated(&ix, snapshot);
     let pods: Vec<&PodObs> = snapshot
         .pods
         .items
         .iter()
-        .chain(uncreated(&ix, snapshot))
+        .chain(templates.iter().copied())
         .filter(|p| want(p))
         .collect();
     let threads = threads_for(pods.len());
@@ -83,6 +84,20 @@ fn run(snapshot: &Snapshot, detail: bool, want: impl Fn(&PodObs) -> bool) -> Vec
     } else {
         chains_of(&ix, &pods, detail)
     };
+    // Consumers of synced Secrets of SPCs that no pod (or template) references.
+    let referenced: HashMap<(&str, &str), ()> = chains
+        .iter()
+        .map(|c| ((c.namespace.as_str(), c.spc.as_str()), ()))
+        .collect();
+    let orphans = orphans::chains(&ix, |ns, spc| {
+        referenced.contains_key(&(ns, spc))
+            || ix.spc_users(ns, spc).is_some()
+            || templates
+                .iter()
+                .any(|t| t.namespace == ns && t.mounts_spc(spc))
+    });
+    drop(referenced);
+    chains.extend(orphans);
     dedupe_ids(&mut chains);
     for c in &mut chains {
         for l in &mut c.links {
@@ -396,7 +411,7 @@ fn spc_named_in<'m>(message: &'m str, ns: &str) -> Option<&'m str> {
 }
 
 /// Fold findings into the link status; the worst finding names the link when it decides it.
-fn settle(link: &mut Link) {
+pub(super) fn settle(link: &mut Link) {
     let Some(worst) = link.findings.iter().max_by_key(|f| f.severity) else {
         return;
     };

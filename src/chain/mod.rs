@@ -12,6 +12,7 @@ mod context;
 pub mod events;
 mod index;
 pub mod model;
+mod orphans;
 mod rules;
 pub mod testkit;
 
