@@ -413,6 +413,70 @@ pub fn cron_job(c: &CronJob) -> WorkloadObs {
     workload("CronJob", &c.metadata, template, None)
 }
 
+pub fn node(n: &k8s_openapi::api::core::v1::Node) -> NodeObs {
+    NodeObs {
+        name: name(&n.metadata),
+        labels: n.metadata.labels.clone().unwrap_or_default(),
+        taints: n
+            .spec
+            .iter()
+            .flat_map(|s| s.taints.iter().flatten())
+            .map(|t| TaintObs {
+                key: t.key.clone(),
+                value: t.value.clone().unwrap_or_default(),
+                effect: t.effect.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// Where a DaemonSet's pods may be scheduled (its pod template's node constraints).
+pub fn placement(d: &DaemonSet, provider: bool) -> PlacementObs {
+    let spec = d.spec.as_ref().and_then(|s| s.template.spec.as_ref());
+    let affinity = spec
+        .and_then(|s| s.affinity.as_ref())
+        .and_then(|a| a.node_affinity.as_ref())
+        .and_then(|a| {
+            a.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        })
+        .map(|r| {
+            r.node_selector_terms
+                .iter()
+                .map(|t| {
+                    t.match_expressions
+                        .iter()
+                        .flatten()
+                        .map(|e| NodeRequirementObs {
+                            key: e.key.clone(),
+                            operator: e.operator.clone(),
+                            values: e.values.clone().unwrap_or_default(),
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    PlacementObs {
+        daemonset: format!("{}/{}", ns(&d.metadata), name(&d.metadata)),
+        provider,
+        node_selector: spec
+            .and_then(|s| s.node_selector.clone())
+            .unwrap_or_default(),
+        affinity,
+        tolerations: spec
+            .iter()
+            .flat_map(|s| s.tolerations.iter().flatten())
+            .map(|t| TolerationObs {
+                key: t.key.clone().unwrap_or_default(),
+                operator: t.operator.clone().unwrap_or_default(),
+                value: t.value.clone().unwrap_or_default(),
+                effect: t.effect.clone().unwrap_or_default(),
+            })
+            .collect(),
+    }
+}
+
 pub fn ingress(i: &Ingress) -> IngressObs {
     IngressObs {
         namespace: ns(&i.metadata),

@@ -204,6 +204,72 @@ pub struct ClusterFacts {
     pub tenant_id: Observed<String>,
     pub workload_identity_webhook: Observed<bool>,
     pub csi_driver: Observed<CsiDriverFacts>,
+    /// Nodes with what decides where the driver's DaemonSets run (labels, taints).
+    #[serde(default = "not_observed")]
+    pub nodes: Observed<Vec<NodeObs>>,
+}
+
+fn not_observed<T>() -> Observed<T> {
+    Observed::unknown("not observed")
+}
+
+/// A node as far as DaemonSet placement is concerned.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct NodeObs {
+    pub name: String,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub taints: Vec<TaintObs>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaintObs {
+    pub key: String,
+    #[serde(default)]
+    pub value: String,
+    /// NoSchedule | PreferNoSchedule | NoExecute
+    pub effect: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TolerationObs {
+    #[serde(default)]
+    pub key: String,
+    /// Equal (default) | Exists
+    #[serde(default)]
+    pub operator: String,
+    #[serde(default)]
+    pub value: String,
+    /// Empty: every effect.
+    #[serde(default)]
+    pub effect: String,
+}
+
+/// One `matchExpressions` entry of a required node-affinity term.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeRequirementObs {
+    pub key: String,
+    /// In | NotIn | Exists | DoesNotExist | Gt | Lt
+    pub operator: String,
+    #[serde(default)]
+    pub values: Vec<String>,
+}
+
+/// Where a driver or provider DaemonSet's pods may run: its pod template's nodeSelector,
+/// required node affinity (terms ORed, requirements ANDed) and tolerations.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlacementObs {
+    /// `kube-system/<name>`.
+    pub daemonset: String,
+    /// The Azure provider (else the driver).
+    pub provider: bool,
+    #[serde(default)]
+    pub node_selector: BTreeMap<String, String>,
+    #[serde(default)]
+    pub affinity: Vec<Vec<NodeRequirementObs>>,
+    #[serde(default)]
+    pub tolerations: Vec<TolerationObs>,
 }
 
 impl Default for ClusterFacts {
@@ -213,6 +279,7 @@ impl Default for ClusterFacts {
             tenant_id: Observed::unknown("not observed"),
             workload_identity_webhook: Observed::unknown("not observed"),
             csi_driver: Observed::unknown("not observed"),
+            nodes: Observed::unknown("not observed"),
         }
     }
 }
@@ -233,6 +300,9 @@ pub struct CsiDriverFacts {
     pub sync_secret_enabled: Observed<bool>,
     /// The Azure provider is running.
     pub azure_provider: Observed<bool>,
+    /// Scheduling constraints of the driver and provider DaemonSets (presence is per node).
+    #[serde(default = "not_observed")]
+    pub placement: Observed<Vec<PlacementObs>>,
 }
 
 impl Default for CsiDriverFacts {
@@ -244,6 +314,7 @@ impl Default for CsiDriverFacts {
             rotation_poll_interval: Duration::from_secs(120),
             sync_secret_enabled: Observed::unknown("not observed"),
             azure_provider: Observed::unknown("not observed"),
+            placement: Observed::unknown("not observed"),
         }
     }
 }

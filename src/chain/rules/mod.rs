@@ -8,6 +8,7 @@ pub(crate) mod federation;
 pub(crate) mod history;
 pub(crate) mod identity;
 pub(crate) mod mount;
+pub(crate) mod node;
 pub(crate) mod pod;
 pub(crate) mod remedy;
 pub(crate) mod service_account;

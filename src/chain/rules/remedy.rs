@@ -374,7 +374,7 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
     let (resource, message) = match code {
         KVC101 => (spc, format!("the driver cannot find SecretProviderClass {} in namespace {}", cx.spc_name, cx.ns())),
         KVC103 => (cx.owner_resource(), format!("the driver rejects volume {}: readOnly is not true", cx.volume.name)),
-        KVC104 => (CSIDRIVER.to_string(), "the Secrets Store CSI driver (or its Azure provider) is not available on the pod's node".to_string()),
+        KVC104 => (CSIDRIVER.to_string(), format!("the Secrets Store CSI driver (or its Azure provider) is not available on node {}, where pod {} runs", cx.pod.node.as_deref().unwrap_or("(unknown)"), cx.pod.name)),
         KVC105 => (CSIDRIVER.to_string(), format!("the driver got no service-account token for {AUDIENCE}: the CSIDriver has no tokenRequests for it")),
         KVC301 => (format!("ManagedIdentity/{}", client_id(cx)), format!("Entra ID knows no application with clientID {}", client_id(cx))),
         KVC302 => (spc, "the provider rejected the SecretProviderClass parameters".to_string()),

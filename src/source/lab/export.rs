@@ -14,10 +14,12 @@ use super::world::{Workload, World};
 use crate::fingerprint::Fingerprint;
 use crate::snapshot::{
     AccessPolicyObs, AzureObs, ClusterFacts, Coll, CsiDriverFacts, FederatedCredentialObs,
-    ManagedIdentityObs, NetworkObs, ObjectType, ObjectVersion, Observed, PemParts,
-    RoleAssignmentObs, Snapshot, SourceInfo, SourceKind, SpcObs, VaultObject, VaultObjectObs,
-    VaultObs, convert,
+    ManagedIdentityObs, NetworkObs, NodeObs, ObjectType, ObjectVersion, Observed, PemParts,
+    PlacementObs, RoleAssignmentObs, Snapshot, SourceInfo, SourceKind, SpcObs, VaultObject,
+    VaultObjectObs, VaultObs, convert,
 };
+
+const OS_LABEL: &str = "kubernetes.io/os";
 
 pub fn snapshot(w: &World) -> Snapshot {
     let c = &w.cluster;
@@ -32,7 +34,27 @@ pub fn snapshot(w: &World) -> Snapshot {
             rotation_poll_interval: c.csi_driver.rotation_poll_interval,
             sync_secret_enabled: Observed::Known(c.csi_driver.sync_secret),
             azure_provider: Observed::Known(c.csi_driver.installed),
+            // The add-on's DaemonSets run on Linux nodes (FACTS §11 "Nodes").
+            placement: Observed::Known(
+                [
+                    ("aks-secrets-store-csi-driver", false),
+                    ("aks-secrets-store-provider-azure", true),
+                ]
+                .map(|(name, provider)| PlacementObs {
+                    daemonset: format!("kube-system/{name}"),
+                    provider,
+                    node_selector: [(OS_LABEL.to_string(), "linux".to_string())].into(),
+                    ..PlacementObs::default()
+                })
+                .into(),
+            ),
         }),
+        // The lab's one node is a Linux node of the default pool.
+        nodes: Observed::Known(vec![NodeObs {
+            name: c.node.clone(),
+            labels: [(OS_LABEL.to_string(), "linux".to_string())].into(),
+            taints: Vec::new(),
+        }]),
     };
     let pods = w.pods.values().map(|p| convert::pod(&p.pod)).collect();
     // Every namespace has its `default` service account.
