@@ -55,6 +55,9 @@ pub(crate) fn unknown(link: &mut Link, summary: &'static str, reason: &str) {
 /// rotation failure that stopped recurring) is history, kept as a fact on the link it once
 /// broke ([`history`]).
 pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) {
+    if cx.events.is_empty() {
+        return; // most chains: no success signals to gather
+    }
     let signals = history::Signals::of(cx);
     // Decided before any event adds findings: "clean" means the objects showed no problem.
     let current: Vec<bool> = cx
