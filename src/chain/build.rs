@@ -49,7 +49,7 @@ pub(super) fn threads_for(pods: usize) -> usize {
 
 fn run(snapshot: &Snapshot, detail: bool, want: impl Fn(&PodObs) -> bool) -> Vec<Chain> {
     let ix = Index::build(snapshot);
-    let templates = uncreated(&ix, snapshot);
+    let templates = orphans::uncreated(&ix, snapshot);
     let pods: Vec<&PodObs> = snapshot
         .pods
         .items
@@ -107,29 +107,6 @@ fn run(snapshot: &Snapshot, detail: bool, want: impl Fn(&PodObs) -> bool) -> Vec
         }
     }
     chains
-}
-
-/// Pod templates of workloads none of whose pods exist (ServiceAccount missing, admission
-/// denied: FailedCreate): with no pod, the template is what there is to diagnose.
-fn uncreated<'a>(ix: &Index<'a>, snap: &'a Snapshot) -> Vec<&'a PodObs> {
-    let mut templates: Vec<(&WorkloadObs, &'a PodObs)> = snap
-        .workloads
-        .items
-        .iter()
-        .filter(|w| w.replicas != Some(0) && snap.pods.unknown_in(&w.namespace).is_none())
-        .filter_map(|w| Some((w, w.template.as_deref()?)))
-        .collect();
-    if templates.is_empty() {
-        return Vec::new();
-    }
-    let mut has_pods: HashMap<(&str, &str, &str), ()> = HashMap::default();
-    for p in &snap.pods.items {
-        if let Some((kind, name)) = ix.workload_of(p) {
-            has_pods.insert((&p.namespace, kind, name), ());
-        }
-    }
-    templates.retain(|(w, _)| !has_pods.contains_key(&(&w.namespace, &w.kind, &w.name)));
-    templates.into_iter().map(|(_, t)| t).collect()
 }
 
 fn chains_of(ix: &Index<'_>, pods: &[&PodObs], detail: bool) -> Vec<Chain> {

@@ -1,4 +1,5 @@
-//! Chains that exist without a mounting pod: a consumer (a pod's env or volume, an Ingress's
+//! Chains that exist without a running pod: the template of a workload whose pods cannot be
+//! created ([`uncreated`]), and a consumer (a pod's env or volume, an Ingress's
 //! TLS) of a synced Secret whose SecretProviderClass no pod mounts. The driver creates the
 //! Secret only while a pod mounts the SPC, and the Secret is garbage-collected with the
 //! mounting pods' owners (FACTS §2, §11): after such a workload is deleted, the consumer still
@@ -9,10 +10,12 @@ use std::collections::BTreeMap;
 
 use super::catalog::Code;
 use super::context::{AuthMode, Ctx};
-use super::index::{Consumer, Index};
+use super::index::{Consumer, HashMap, Index};
 use super::model::*;
 use super::rules;
-use crate::snapshot::{IngressObs, PodObs, SecretObjectSpec, SpcObs, VolumeObs, VolumeSourceObs};
+use crate::snapshot::{
+    IngressObs, PodObs, SecretObjectSpec, Snapshot, SpcObs, VolumeObs, VolumeSourceObs, WorkloadObs,
+};
 
 /// Who starts an orphan chain.
 enum Start<'a> {
@@ -50,6 +53,29 @@ pub(super) fn chains(ix: &Index<'_>, mounted: impl Fn(&str, &str) -> bool) -> Ve
         }
     }
     out
+}
+
+/// Pod templates of workloads none of whose pods exist (ServiceAccount missing, admission
+/// denied: FailedCreate): with no pod, the template is what there is to diagnose.
+pub(super) fn uncreated<'a>(ix: &Index<'a>, snap: &'a Snapshot) -> Vec<&'a PodObs> {
+    let mut templates: Vec<(&WorkloadObs, &'a PodObs)> = snap
+        .workloads
+        .items
+        .iter()
+        .filter(|w| w.replicas != Some(0) && snap.pods.unknown_in(&w.namespace).is_none())
+        .filter_map(|w| Some((w, w.template.as_deref()?)))
+        .collect();
+    if templates.is_empty() {
+        return Vec::new();
+    }
+    let mut has_pods: HashMap<(&str, &str, &str), ()> = HashMap::default();
+    for p in &snap.pods.items {
+        if let Some((kind, name)) = ix.workload_of(p) {
+            has_pods.insert((&p.namespace, kind, name), ());
+        }
+    }
+    templates.retain(|(w, _)| !has_pods.contains_key(&(&w.namespace, &w.kind, &w.name)));
+    templates.into_iter().map(|(_, t)| t).collect()
 }
 
 fn owner_of(ix: &Index<'_>, pod: &PodObs) -> String {
