@@ -50,9 +50,17 @@ struct JsonReport<'a> {
     chains: Vec<JsonChain<'a>>,
     /// SecretProviderClasses no chain mounts, checked on their own (details in `findings`).
     spcs: Vec<JsonSpc<'a>>,
-    findings: Vec<&'a Finding>,
+    findings: Vec<JsonFinding<'a>>,
     /// Inputs that could not be read (`file, document N: reason`); the rest was diagnosed.
     unread: &'a [String],
+}
+
+/// A de-duplicated finding with the ids of every chain it was found on (`chain` is the first).
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    #[serde(flatten)]
+    finding: &'a Finding,
+    chains: Vec<&'a str>,
 }
 
 #[derive(Serialize, Default)]
@@ -182,7 +190,26 @@ pub fn json_with(snapshot: &Snapshot, chains: &[Chain], spcs: &[SpcVerdict]) -> 
                 codes: codes(s.findings.iter()),
             })
             .collect(),
-        findings,
+        findings: {
+            let mut on: BTreeMap<(crate::chain::Code, &str, &str), Vec<&str>> = BTreeMap::new();
+            for c in chains {
+                for f in c.findings() {
+                    let ids = on.entry((f.code, &f.resource, &f.message)).or_default();
+                    if ids.last() != Some(&c.id.as_str()) {
+                        ids.push(&c.id);
+                    }
+                }
+            }
+            findings
+                .into_iter()
+                .map(|f| JsonFinding {
+                    chains: on
+                        .remove(&(f.code, f.resource.as_str(), f.message.as_str()))
+                        .unwrap_or_default(),
+                    finding: f,
+                })
+                .collect()
+        },
         unread: &snapshot.source.unread,
     };
     let mut out = serde_json::to_string_pretty(&report).unwrap_or_else(|e| {

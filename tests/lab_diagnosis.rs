@@ -115,6 +115,31 @@ fn healthy_scenario_has_no_error_or_warning_findings() {
     assert!(bad.is_empty(), "{bad:#?}");
 }
 
+/// The correct `kubernetes.io/tls` sync (edge-sync) and the healthy world carry no error: a
+/// TLS Secret's keys are the PEM file's parts, not the file (FACTS §2).
+#[test]
+fn gc_tls_and_healthy_scenarios_produce_no_error_finding() {
+    for scenario in ["gc-tls", "healthy"] {
+        let chains = diagnose(&settled(scenario));
+        let errors: Vec<String> = chains
+            .iter()
+            .flat_map(|c| c.findings())
+            .filter(|f| f.severity == Severity::Error)
+            .map(|f| format!("{} {}", f.code, f.message))
+            .collect();
+        assert!(errors.is_empty(), "{scenario}: {errors:#?}");
+    }
+    let default = diagnose(&settled("default"));
+    let edge: Vec<&Chain> = default.iter().filter(|c| is_app(c, "edge-sync")).collect();
+    assert!(!edge.is_empty());
+    assert!(
+        edge.iter()
+            .all(|c| c.findings().all(|f| f.code != Code::KVC805)),
+        "{}",
+        describe(&default)
+    );
+}
+
 #[test]
 fn default_scenario_shows_every_failure_class_side_by_side() {
     let chains = diagnose(&settled("default"));
@@ -326,4 +351,202 @@ fn canary_value_appears_in_no_output_or_log_of_the_binary() {
     let logged = std::fs::read_to_string(&log).expect("log file written");
     assert!(logged.contains("diagnosed"), "{logged}");
     assert!(!logged.contains(CANARY));
+}
+
+/// The trainer's loop for every catalogue fault (issue 12 §3): apply it, see it named, repair
+/// it — the chain reads healthy within one rotation poll. Events from the broken time are
+/// history once a newer success signal exists (FACTS §11 "Evidence ages").
+#[test]
+fn every_trainer_fault_repaired_reads_healthy_within_one_rotation_poll() {
+    let mut failures = Vec::new();
+    for f in faults::CATALOGUE {
+        let mut w = settled("healthy");
+        let poll = w.poll_interval();
+        faults::apply(&mut w, f.id).unwrap();
+        w.advance(poll * 3);
+        let broken = diagnose(&w);
+        let checkout: Vec<&Chain> = broken.iter().filter(|c| is_app(c, "checkout")).collect();
+        match f.expected {
+            Some(code) => {
+                if !checkout
+                    .iter()
+                    .any(|c| c.findings().any(|x| x.code == code))
+                {
+                    failures.push(format!("{}: {code} not seen\n{}", f.id, describe(&broken)));
+                    continue;
+                }
+            }
+            None => {
+                if !checkout.is_empty() {
+                    failures.push(format!("{}: chain still there", f.id));
+                }
+            }
+        }
+        faults::repair(&mut w, f.id).unwrap();
+        w.advance(poll);
+        let after = diagnose(&w);
+        let checkout: Vec<&Chain> = after.iter().filter(|c| is_app(c, "checkout")).collect();
+        if checkout.len() != 2 {
+            failures.push(format!(
+                "{}: {} checkout chains after repair",
+                f.id,
+                checkout.len()
+            ));
+        }
+        let left: Vec<String> = checkout
+            .iter()
+            .flat_map(|c| c.findings())
+            .filter(|x| x.severity >= Severity::Warning)
+            .map(|x| {
+                format!(
+                    "{} {}",
+                    x.code,
+                    x.message.chars().take(160).collect::<String>()
+                )
+            })
+            .collect();
+        if !left.is_empty() {
+            failures.push(format!("{}: one poll after repair: {left:#?}", f.id));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Issue 12 §4: every JSON finding names the chain(s) it was found on, and those chains exist.
+#[test]
+fn json_findings_name_the_chains_they_were_found_on() {
+    let w = settled("default");
+    let snap = export::snapshot(&w);
+    let chains = chain::diagnose(&snap);
+    let v: serde_json::Value =
+        serde_json::from_str(&kvchain::report::json(&snap, &chains)).unwrap();
+    let ids: Vec<&str> = v["chains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    let findings = v["findings"].as_array().unwrap();
+    assert!(!findings.is_empty());
+    for f in findings {
+        let first = f["chain"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no chain: {f}"));
+        assert!(ids.contains(&first), "{first}");
+        let all = f["chains"].as_array().unwrap();
+        assert_eq!(all[0].as_str(), Some(first));
+        assert!(all.iter().all(|c| ids.contains(&c.as_str().unwrap())));
+    }
+    // The throttled Deployment's finding is one finding naming each refused pod's chain.
+    let throttled = findings.iter().find(|f| f["code"] == "KVC704").unwrap();
+    assert!(
+        throttled["chains"].as_array().unwrap().len() > 1,
+        "{throttled}"
+    );
+}
+
+/// The healthy scenario's documents with `drop` left out and `edit` applied to the rest.
+fn healthy_without(drop: &str, edit: impl Fn(String) -> String) -> String {
+    let d = |f: &str| std::fs::read_to_string(format!("assets/scenarios/{f}")).unwrap();
+    let docs = d("healthy.yaml")
+        .split("\n---\n")
+        .filter(|x| !x.contains(drop))
+        .map(|x| edit(x.to_string()))
+        .collect::<Vec<_>>()
+        .join("\n---\n");
+    [d("cluster.yaml"), d("shop.yaml"), docs].join("\n---\n")
+}
+
+fn check_lab(text: &str) -> (Vec<Chain>, std::process::Output) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scenario.yaml");
+    std::fs::write(&path, text).unwrap();
+    let snap = lab::run_check(path.to_str().unwrap(), None).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["check", "--lab", path.to_str().unwrap()])
+        .output()
+        .expect("kvchain runs");
+    (chain::diagnose(&snap), out)
+}
+
+/// Issue 12 §4: a Deployment whose ServiceAccount is missing gets no pod (the ReplicaSet
+/// records FailedCreate): its pod template is the chain, and `check` fails on it.
+#[test]
+fn a_workload_whose_pods_cannot_be_created_is_diagnosed_from_its_template() {
+    let (chains, out) = check_lab(&healthy_without("kind: ServiceAccount", |d| d));
+    let c = chains
+        .iter()
+        .find(|c| {
+            c.workload
+                .as_ref()
+                .is_some_and(|w| w.kind == "Deployment" && w.name == "checkout")
+        })
+        .unwrap_or_else(|| panic!("no chain for the template: {}", describe(&chains)));
+    let f = c
+        .findings()
+        .find(|f| f.code == Code::KVC202)
+        .unwrap_or_else(|| panic!("{}", describe(&chains)));
+    assert!(
+        f.evidence.iter().any(|e| e.starts_with("FailedCreate")),
+        "the ReplicaSet's FailedCreate corroborates: {f:#?}"
+    );
+    assert_eq!(
+        c.link(LinkKind::Mount).status,
+        kvchain::chain::Status::Pending
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// Issue 12 §4: delete the Deployment that mounts the SPC of the Ingress's TLS Secret: the
+/// Secret is garbage-collected with its owners and the Ingress that still names it is a broken
+/// chain, though no pod is left in it.
+#[test]
+fn an_ingress_naming_a_collected_synced_secret_is_a_broken_chain_without_pods() {
+    let mut w = settled("gc-tls");
+    let target = (
+        "Deployment".to_string(),
+        "shop".to_string(),
+        "edge-sync".to_string(),
+    );
+    faults::apply_to(&mut w, "delete-mounting-workload", &target).unwrap();
+    w.run_until_stable(lab::MAX_SETTLE);
+    let snap = export::snapshot(&w);
+    assert!(
+        snap.secrets.items.iter().all(|s| s.name != "edge-tls"),
+        "collected"
+    );
+    let chains = chain::diagnose(&snap);
+    let edge = chains
+        .iter()
+        .find(|c| {
+            c.workload
+                .as_ref()
+                .is_some_and(|x| x.kind == "Ingress" && x.name == "edge")
+        })
+        .unwrap_or_else(|| panic!("no chain for Ingress/edge: {}", describe(&chains)));
+    assert_eq!(edge.spc, "edge-sync-kv");
+    let f = edge
+        .findings()
+        .find(|f| f.code == Code::KVC904)
+        .unwrap_or_else(|| panic!("{:#?}", edge.links));
+    assert_eq!(f.severity, Severity::Error);
+    assert_eq!(f.resource, "Ingress/edge");
+    assert!(edge.findings().any(|f| f.code == Code::KVC802));
+    assert!(kvchain::report::has_errors(&chains));
+    // Repaired (the Deployment is back): the Secret is re-created, the Ingress chain is gone.
+    faults::repair(&mut w, "delete-mounting-workload").unwrap();
+    w.advance(w.poll_interval());
+    let chains = diagnose(&w);
+    assert!(
+        chains
+            .iter()
+            .all(|c| c.workload.as_ref().is_none_or(|x| x.kind != "Ingress")),
+        "{}",
+        describe(&chains)
+    );
 }

@@ -39,7 +39,12 @@ async fn snapshot_from_lists_has_every_kind_cluster_facts_and_no_secret_values()
     assert_eq!(attributes["secretProviderClass"], "azure-sync");
 
     assert_eq!(
-        snap.service_accounts.items[0].annotations["azure.workload.identity/client-id"],
+        snap.service_accounts
+            .items
+            .iter()
+            .find(|s| s.name != "default")
+            .expect("the workload's service account")
+            .annotations["azure.workload.identity/client-id"],
         "11111111-2222-3333-4444-555555555555"
     );
     let spc = snap

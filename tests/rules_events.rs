@@ -336,3 +336,141 @@ fn text_report_colours_only_when_asked() {
     assert!(plain.contains("Deployment/web"));
     assert!(plain.contains("KVC401 error"));
 }
+
+/// A ≤v1.5 rotation failure on the healthy app's pod, last seen `ago`.
+fn rotation_failed(cause: &str, ago: jiff::SignedDuration) -> EventObs {
+    EventObs {
+        namespace: NS.into(),
+        involved_kind: "Pod".into(),
+        involved_name: tk::pod_name(APP, 0),
+        type_: "Warning".into(),
+        reason: "MountRotationFailed".into(),
+        message: format!(
+            "provider mount err: rpc error: code = Unknown desc = failed to mount secrets store objects for pod {NS}/{}, err: rpc error: code = Unknown desc = failed to mount objects, error: {cause}",
+            tk::pod_name(APP, 0)
+        ),
+        count: 4,
+        source: "csi-secrets-store-rotation".into(),
+        last_seen: Some(tk::ago(ago)),
+        ..EventObs::default()
+    }
+}
+
+const FORBIDDEN: &str = "failed to get objectType:secret, objectName:web-db-pass, objectVersion:: GET https://kv-shop.vault.azure.net/secrets/web-db-pass/\nRESPONSE 403: 403 Forbidden\n{\"error\":{\"code\":\"Forbidden\",\"innererror\":{\"code\":\"ForbiddenByRbac\"}}}";
+
+/// FACTS §11 "Evidence ages": a failure older than the newest success signal is history (a
+/// fact on the link), not a finding; without a success signal, a rotation failure that has not
+/// recurred for two poll intervals while rotation is on and the link's checks pass is history.
+#[test]
+fn rotation_failures_are_history_after_a_newer_success_and_current_before() {
+    let min = jiff::SignedDuration::from_mins;
+    let access = |s: &Snapshot| one(s).link(LinkKind::Access).clone();
+    // Recent and nothing newer: current evidence.
+    let mut s = tk::healthy();
+    s.events.items.push(rotation_failed(FORBIDDEN, min(1)));
+    let a = access(&s);
+    assert_eq!(a.status, Status::Broken, "{a:#?}");
+    assert!(a.findings.iter().any(|f| f.code == Code::KVC501));
+    // A later SecretRotationComplete for this SPC's Secret: the rotation succeeded since.
+    s.events.items.push(EventObs {
+        type_: "Normal".into(),
+        reason: "SecretRotationComplete".into(),
+        message: format!("successfully rotated K8s secret {}", tk::secret_name(APP)),
+        count: 30,
+        last_seen: Some(tk::ago(jiff::SignedDuration::from_secs(20))),
+        ..rotation_failed("", min(0))
+    });
+    let a = access(&s);
+    assert_eq!(a.status, Status::Ok, "{a:#?}");
+    assert!(a.findings.is_empty());
+    assert!(
+        a.facts.iter().any(|f| f.label == "history (KVC501)"),
+        "kept as history: {a:#?}"
+    );
+    // ...but a SecretRotationComplete for another SPC's Secret proves nothing here.
+    s.events.items[1].message = "successfully rotated K8s secret someone-else".into();
+    assert_eq!(access(&s).status, Status::Broken);
+    // No success event at all (v1.6, or versions unchanged): the failure stopped recurring
+    // for more than two polls (2m each) while rotation is on and the roles are fine.
+    let mut s = tk::healthy();
+    s.events.items.push(rotation_failed(FORBIDDEN, min(5)));
+    assert_eq!(access(&s).status, Status::Ok);
+    // The same old event while the role really is missing still corroborates the finding.
+    s.azure.role_assignments.items.clear();
+    let a = access(&s);
+    assert!(
+        a.findings.iter().any(|f| f.code == Code::KVC501
+            && f.evidence
+                .iter()
+                .any(|e| e.starts_with("MountRotationFailed"))),
+        "{a:#?}"
+    );
+}
+
+#[test]
+fn a_failed_mount_older_than_the_container_start_is_history() {
+    let mut s = tk::healthy();
+    // The SPCPS cannot be read here: the container start is the success signal.
+    s.spc_statuses.items.clear();
+    s.spc_statuses
+        .gaps
+        .namespaces
+        .insert(NS.into(), "spcps: 403".into());
+    let mut old = tk::failed_mount(NS, &tk::pod_name(APP, 0), "secrets-store-inline", FORBIDDEN);
+    old.last_seen = Some(tk::ago(jiff::SignedDuration::from_hours(2)));
+    s.events.items.push(old);
+    let c = one(&s);
+    assert!(
+        c.findings().all(|f| f.code != Code::KVC501),
+        "{:#?}",
+        c.links
+    );
+    s.events.items[0].last_seen = Some(tk::now());
+    assert!(one(&s).findings().any(|f| f.code == Code::KVC501));
+}
+
+/// Issue 12 §4: a webhook admission denial leaves a Deployment with no pod at all; the
+/// ReplicaSet's FailedCreate names the cause on the template's chain (KVC106).
+#[test]
+fn an_admission_denial_without_pods_is_a_template_chain_with_kvc106() {
+    let mut s = tk::healthy();
+    let mut template = s.pods.items.remove(0);
+    s.spc_statuses.items.clear();
+    template.name = APP.into();
+    template.template_of = Some(tk::owner("Deployment", APP));
+    template.containers[0].state = ContainerStateObs::Unknown;
+    tk::workload_mut(&mut s, "Deployment", APP).template = Some(Box::new(template));
+    s.events.items.push(EventObs {
+        namespace: NS.into(),
+        involved_kind: "ReplicaSet".into(),
+        involved_name: tk::replica_set(APP),
+        type_: "Warning".into(),
+        reason: "FailedCreate".into(),
+        message: "Error creating: admission webhook \"mutation.azure-workload-identity.io\" denied the request: hostNetwork is set to true, cannot inject proxy sidecar".into(),
+        count: 12,
+        source: "replicaset-controller".into(),
+        last_seen: Some(tk::now()),
+        ..EventObs::default()
+    });
+    let c = one(&s);
+    assert_eq!(c.workload.as_ref().map(|w| w.name.as_str()), Some(APP));
+    let f = c
+        .findings()
+        .find(|f| f.code == Code::KVC106)
+        .unwrap_or_else(|| panic!("{:#?}", c.links));
+    assert_eq!(f.resource, format!("Deployment/{APP}"));
+    assert!(
+        f.evidence[0].contains("cannot inject proxy sidecar"),
+        "{f:#?}"
+    );
+    assert_eq!(c.link(LinkKind::Pod).status, Status::Broken);
+    // Once a pod exists, the template is not diagnosed a second time.
+    let healthy = tk::healthy();
+    let mut s2 = healthy.clone();
+    let t = s2.pods.items[0].clone();
+    tk::workload_mut(&mut s2, "Deployment", APP).template = Some(Box::new(PodObs {
+        template_of: Some(tk::owner("Deployment", APP)),
+        ..t
+    }));
+    assert_eq!(diagnose(&s2).len(), diagnose(&healthy).len());
+}

@@ -359,6 +359,45 @@ fn kvc805_synced_secret_differs_from_the_mount() {
     only(&run(&s), Code::KVC805);
 }
 
+/// FACTS §2: a `kubernetes.io/tls` Secret holds the private key (tls.key) and the certificates
+/// (tls.crt) split out of the mounted PEM file, never the whole file.
+#[test]
+fn kvc805_tls_secret_is_compared_with_the_pem_parts_the_driver_writes() {
+    let mut s = tk::healthy();
+    let (key, cert) = (Fingerprint::of(b"the key"), Fingerprint::of(b"the chain"));
+    let so = &mut tk::spc_mut(&mut s, APP).secret_objects[0];
+    so.type_ = "kubernetes.io/tls".into();
+    so.data = ["tls.key", "tls.crt"]
+        .map(|k| SecretObjectData {
+            object_name: "password".into(),
+            key: k.into(),
+        })
+        .into();
+    let secret = tk::secret_mut(&mut s, APP);
+    secret.type_ = "kubernetes.io/tls".into();
+    secret.data = [("tls.key".to_string(), key), ("tls.crt".to_string(), cert)].into();
+    s.spc_statuses.items[0].pem_parts = [(
+        "password".to_string(),
+        PemParts {
+            key: Some(key),
+            cert: Some(cert),
+        },
+    )]
+    .into();
+    let chains = run(&s);
+    assert!(
+        !codes(&chains).contains(&Code::KVC805),
+        "{:#?}",
+        all(&chains)
+    );
+    // A Secret that really differs from the mount is still found, naming only that key.
+    tk::secret_mut(&mut s, APP)
+        .data
+        .insert("tls.crt".into(), Fingerprint::of(b"an older chain"));
+    let f = only(&run(&s), Code::KVC805);
+    assert!(f.message.ends_with("tls.crt"), "{}", f.message);
+}
+
 #[test]
 fn kvc806_secret_missing_while_mounted_sync_disabled() {
     let mut s = tk::healthy();
@@ -404,4 +443,39 @@ fn replicas_of_one_workload_share_workload_level_findings() {
         .filter(|f| f["code"] == "KVC902")
         .count();
     assert_eq!(n, 1, "de-duplicated across the three pods");
+}
+
+/// Issue 12 §4: a pod that reads the synced Secret while no pod mounts the SPC is a chain of
+/// its own: KVC903 while the Secret still exists, KVC802 + KVC904 once it is gone.
+#[test]
+fn a_consumer_of_a_synced_secret_nobody_mounts_is_a_chain() {
+    let mut s = tk::healthy();
+    let mut reader = s.pods.items[0].clone();
+    reader.name = "reader".into();
+    reader.owners.clear();
+    reader
+        .volumes
+        .retain(|v| !matches!(v.source, VolumeSourceObs::Csi { .. }));
+    reader.containers[0].mounts.clear();
+    s.pods.items = vec![reader];
+    s.spc_statuses.items.clear();
+    let chains = run(&s);
+    assert_eq!(chains.len(), 1, "{:#?}", all(&chains));
+    assert_eq!(chains[0].pod, "reader");
+    assert_eq!(chains[0].spc, tk::spc_name(APP));
+    let f = chains[0]
+        .findings()
+        .find(|f| f.code == Code::KVC903)
+        .unwrap_or_else(|| panic!("{:#?}", all(&chains)));
+    assert_eq!(f.resource, "Pod/reader");
+    assert_eq!(f.chain, chains[0].id);
+    // The Secret is gone (its owners were deleted): the reader cannot start.
+    s.secrets.items.clear();
+    let chains = run(&s);
+    let c = codes(&chains);
+    assert!(
+        c.contains(&Code::KVC802) && c.contains(&Code::KVC904),
+        "{c:?}"
+    );
+    assert_eq!(chains[0].link(LinkKind::Consumers).status, Status::Broken);
 }

@@ -8,7 +8,7 @@ use super::catalog::Code;
 use super::context::{AuthMode, Ctx};
 use super::index::{DRIVER, HashMap, Index, SPC_ATTRIBUTE};
 use super::model::*;
-use super::{events, rules};
+use super::{events, orphans, rules};
 use crate::snapshot::*;
 use crate::spc::{self, AzureSpc};
 
@@ -49,7 +49,14 @@ pub(super) fn threads_for(pods: usize) -> usize {
 
 fn run(snapshot: &Snapshot, detail: bool, want: impl Fn(&PodObs) -> bool) -> Vec<Chain> {
     let ix = Index::build(snapshot);
-    let pods: Vec<&PodObs> = snapshot.pods.items.iter().filter(|p| want(p)).collect();
+    let templates = orphans::uncreated(&ix, snapshot);
+    let pods: Vec<&PodObs> = snapshot
+        .pods
+        .items
+        .iter()
+        .chain(templates.iter().copied())
+        .filter(|p| want(p))
+        .collect();
     let threads = threads_for(pods.len());
     let mut chains = if threads > 1 {
         // Chains are independent given the shared, read-only index: split the pods into
@@ -77,7 +84,28 @@ fn run(snapshot: &Snapshot, detail: bool, want: impl Fn(&PodObs) -> bool) -> Vec
     } else {
         chains_of(&ix, &pods, detail)
     };
+    // Consumers of synced Secrets of SPCs that no pod (or template) references.
+    let referenced: HashMap<(&str, &str), ()> = chains
+        .iter()
+        .map(|c| ((c.namespace.as_str(), c.spc.as_str()), ()))
+        .collect();
+    let orphans = orphans::chains(&ix, |ns, spc| {
+        referenced.contains_key(&(ns, spc))
+            || ix.spc_users(ns, spc).is_some()
+            || templates
+                .iter()
+                .any(|t| t.namespace == ns && t.mounts_spc(spc))
+    });
+    drop(referenced);
+    chains.extend(orphans);
     dedupe_ids(&mut chains);
+    for c in &mut chains {
+        for l in &mut c.links {
+            for f in &mut l.findings {
+                f.chain.clone_from(&c.id);
+            }
+        }
+    }
     chains
 }
 
@@ -326,8 +354,13 @@ fn chain_events<'a>(
     volume: &VolumeObs,
     spc_name: &str,
 ) -> Vec<(Option<Code>, &'a EventObs)> {
-    if pod.template_of.is_some() {
-        return Vec::new();
+    if let Some(t) = &pod.template_of {
+        // A template's only runtime evidence: why its pods could not be created.
+        return ix
+            .failed_creates_of(&pod.namespace, &t.kind, &t.name)
+            .into_iter()
+            .map(|e| (events::classify_event(&e.reason, &e.message), e))
+            .collect();
     }
     let Some(list) = ix
         .pod_events
@@ -356,7 +389,7 @@ fn spc_named_in<'m>(message: &'m str, ns: &str) -> Option<&'m str> {
 }
 
 /// Fold findings into the link status; the worst finding names the link when it decides it.
-fn settle(link: &mut Link) {
+pub(super) fn settle(link: &mut Link) {
     let Some(worst) = link.findings.iter().max_by_key(|f| f.severity) else {
         return;
     };
@@ -378,6 +411,7 @@ pub fn short(code: Code) -> &'static str {
         KVC103 => "bad wiring",
         KVC104 => "no driver",
         KVC105 => "no token",
+        KVC106 => "not created",
         KVC201 => "no WI label",
         KVC202 => "no SA",
         KVC203 => "no client-id",
@@ -420,6 +454,7 @@ pub fn short(code: Code) -> &'static str {
         KVC901 => "stale env",
         KVC902 => "no reloader",
         KVC903 => "not mounted",
+        KVC904 => "Secret absent",
     }
 }
 

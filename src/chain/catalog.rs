@@ -41,6 +41,7 @@ catalog! {
     KVC103 => Pod, Error, "CSI volume wiring wrong (driver name, secretProviderClass attribute, readOnly)";
     KVC104 => Pod, Error, "driver not registered on the node / provider unavailable";
     KVC105 => Pod, Error, "CSIDriver requests no service-account token for api://AzureADTokenExchange";
+    KVC106 => Pod, Error, "the workload's pods cannot be created (FailedCreate: admission denied)";
     KVC201 => ServiceAccount, Warning, "pod lacks label azure.workload.identity/use: \"true\" (mount works, app SDK does not)";
     KVC202 => ServiceAccount, Error, "the pod's service account does not exist";
     KVC203 => ServiceAccount, Warning, "service account lacks azure.workload.identity/client-id";
@@ -83,6 +84,7 @@ catalog! {
     KVC901 => Consumers, Error, "env var from the synced Secret is older than the Secret: the process holds the old value";
     KVC902 => Consumers, Warning, "env consumption of a synced Secret with no restart mechanism";
     KVC903 => Consumers, Warning, "a workload consumes the synced Secret but none of its pods mount the SPC";
+    KVC904 => Consumers, Error, "a consumer names a synced Secret that is absent because no pod mounts the SPC";
 }
 
 impl std::fmt::Display for Code {

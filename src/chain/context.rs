@@ -158,6 +158,7 @@ impl<'a> Ctx<'a> {
             confirm,
             fix,
             follows: None,
+            chain: String::new(),
         }
     }
 

@@ -19,6 +19,10 @@ use super::catalog::Code;
 /// ```
 pub fn classify(message: &str) -> Option<Code> {
     let m = message;
+    // Admission: the pod names a service account that does not exist (FailedCreate).
+    if m.contains("error looking up service account") {
+        return Some(Code::KVC202);
+    }
     // Sync failures first: the "not found" in them must not read as SecretNotFound/SPC missing.
     // A TLS Secret whose source file holds no private key names the file too: it exists.
     if m.contains("failed to get private key") || m.contains("no private key found") {
@@ -161,14 +165,24 @@ pub fn is_relevant_reason(reason: &str) -> bool {
     matches!(
         reason,
         "FailedMount" | "FailedToCreateSecret" | "MountRotationFailed" | "SecretRotationFailed"
-    )
+    ) || is_success_reason(reason)
+}
+
+/// ≤v1.5 rotation successes: not findings, but they make older failures history.
+pub fn is_success_reason(reason: &str) -> bool {
+    matches!(reason, "MountRotationComplete" | "SecretRotationComplete")
 }
 
 /// Code for a whole event: the message decides, the reason supplies a default for driver
 /// sync failures (`FailedToCreateSecret` with no better-known cause is KVC806).
 pub fn classify_event(reason: &str, message: &str) -> Option<Code> {
+    if is_success_reason(reason) {
+        return None;
+    }
     classify(message).or(match reason {
         "FailedToCreateSecret" | "SecretRotationFailed" => Some(Code::KVC806),
+        // Pods not created for another reason (webhook denial, quota…): the pod link.
+        "FailedCreate" => Some(Code::KVC106),
         _ => None,
     })
 }

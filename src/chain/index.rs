@@ -125,6 +125,8 @@ pub(crate) struct Index<'a> {
     pub ingress_tls: HashMap<Key<'a>, Vec<&'a IngressObs>>,
     /// (namespace, pod) → mount/sync events about the pod.
     pub pod_events: HashMap<Key<'a>, Vec<&'a EventObs>>,
+    /// FailedCreate events on workloads (their pods could not be created).
+    pub failed_creates: Vec<&'a EventObs>,
     /// (namespace, kind, name) → workload.
     pub workloads: HashMap<(&'a str, &'a str, &'a str), &'a WorkloadObs>,
     /// lower-case clientId → identity.
@@ -171,6 +173,7 @@ impl<'a> Index<'a> {
             secret_consumers: map(0),
             ingress_tls: map(0),
             pod_events: map(0),
+            failed_creates: Vec::new(),
             workloads: map(snap.workloads.items.len()),
             identities: map(az.identities.items.len()),
             vaults: map(az.vaults.items.len()),
@@ -218,6 +221,7 @@ impl<'a> Index<'a> {
         self.mounted_per_spc = pods.mounted_per_spc;
         self.secret_consumers = consumers;
         self.pod_events = pods.pod_events;
+        self.failed_creates = pods.failed_creates;
         self
     }
 
@@ -330,6 +334,26 @@ impl<'a> Index<'a> {
     pub fn workload(&self, ns: &str, kind: &str, name: &str) -> Option<&'a WorkloadObs> {
         self.workloads.get(&(ns, kind, name)).copied()
     }
+
+    /// FailedCreate events of workload `kind/name`: on itself, or on a ReplicaSet it owns.
+    pub fn failed_creates_of(&self, ns: &str, kind: &str, name: &str) -> Vec<&'a EventObs> {
+        let owned_rs = |rs: &str| match self.workload(ns, "ReplicaSet", rs) {
+            Some(r) => r.owners.iter().any(|o| o.kind == kind && o.name == name),
+            // ReplicaSets not visible: `<deployment>-<pod-template-hash>` is the convention.
+            None => rs.rsplit_once('-').is_some_and(|(d, _)| d == name),
+        };
+        self.failed_creates
+            .iter()
+            .filter(|e| e.namespace == ns)
+            .filter(|e| {
+                (e.involved_kind == kind && e.involved_name == name)
+                    || (kind == "Deployment"
+                        && e.involved_kind == "ReplicaSet"
+                        && owned_rs(&e.involved_name))
+            })
+            .copied()
+            .collect()
+    }
 }
 
 /// The joins keyed by pod: as many entries as pods, so the larger part of [`Index::build`].
@@ -339,6 +363,7 @@ struct PodJoins<'a> {
     spcps: HashMap<(&'a str, &'a str, &'a str), &'a SpcPodStatusObs>,
     mounted_per_spc: HashMap<Key<'a>, usize>,
     pod_events: HashMap<Key<'a>, Vec<&'a EventObs>>,
+    failed_creates: Vec<&'a EventObs>,
 }
 
 impl<'a> PodJoins<'a> {
@@ -348,6 +373,7 @@ impl<'a> PodJoins<'a> {
             spcps: map(snap.spc_statuses.items.len()),
             mounted_per_spc: map(snap.spcs.items.len()),
             pod_events: map(0),
+            failed_creates: Vec::new(),
         };
         for st in &snap.spc_statuses.items {
             ix.spcps
@@ -364,6 +390,8 @@ impl<'a> PodJoins<'a> {
                     .entry((&e.namespace, &e.involved_name))
                     .or_default()
                     .push(e);
+            } else if e.reason == "FailedCreate" && e.involved_kind != "Pod" {
+                ix.failed_creates.push(e);
             }
         }
         ix

@@ -12,6 +12,7 @@ mod context;
 pub mod events;
 pub(crate) mod index;
 pub mod model;
+mod orphans;
 mod rules;
 mod standalone;
 pub mod testkit;

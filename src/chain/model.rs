@@ -161,6 +161,9 @@ pub struct Finding {
     /// Federation"): fixing that link's cause fixes this one too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follows: Option<LinkKind>,
+    /// Id of the chain it was found on (names the pod, template or consumer it starts from).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub chain: String,
 }
 
 /// An observed value next to the expected one, for side-by-side display.

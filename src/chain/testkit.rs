@@ -65,7 +65,9 @@ pub fn empty() -> Snapshot {
                 sync_secret_enabled: Observed::Known(true),
                 azure_provider: Observed::Known(true),
                 install: None,
+                placement: Observed::unknown("not observed"),
             }),
+            nodes: Observed::unknown("not observed"),
         },
         pods: Coll::known(vec![]),
         service_accounts: Coll::known(vec![]),
@@ -334,6 +336,7 @@ pub fn add_app(s: &mut Snapshot, ns: &str, app: &str, pods: usize) {
             }],
             updated_at: Some(started),
             files: Some([("password".to_string(), fp)].into()),
+            pem_parts: Default::default(),
         });
     }
     s.secrets.items.push(SecretObs {

@@ -257,6 +257,7 @@ pub fn spcps(s: &SecretProviderClassPodStatus) -> SpcPodStatusObs {
             .collect(),
         updated_at: latest_managed_write(&s.metadata),
         files: None,
+        pem_parts: Default::default(),
     }
 }
 
@@ -327,7 +328,20 @@ fn workload(
     template: Option<&PodTemplateSpec>,
     replicas: Option<i32>,
 ) -> WorkloadObs {
+    let keep_template = matches!(kind, "Deployment" | "StatefulSet" | "DaemonSet")
+        && template
+            .and_then(|t| t.spec.as_ref())
+            .is_some_and(|s| s.volumes.iter().flatten().any(|v| v.csi.is_some()));
     WorkloadObs {
+        template: template.filter(|_| keep_template).map(|t| {
+            let owner = OwnerRef {
+                kind: kind.into(),
+                name: name(meta),
+                uid: meta.uid.clone().unwrap_or_default(),
+                controller: true,
+            };
+            Box::new(pod_from_template(owner, ns(meta), t))
+        }),
         kind: kind.into(),
         namespace: ns(meta),
         name: name(meta),
@@ -397,6 +411,70 @@ pub fn cron_job(c: &CronJob) -> WorkloadObs {
         .and_then(|s| s.job_template.spec.as_ref())
         .map(|s| &s.template);
     workload("CronJob", &c.metadata, template, None)
+}
+
+pub fn node(n: &k8s_openapi::api::core::v1::Node) -> NodeObs {
+    NodeObs {
+        name: name(&n.metadata),
+        labels: n.metadata.labels.clone().unwrap_or_default(),
+        taints: n
+            .spec
+            .iter()
+            .flat_map(|s| s.taints.iter().flatten())
+            .map(|t| TaintObs {
+                key: t.key.clone(),
+                value: t.value.clone().unwrap_or_default(),
+                effect: t.effect.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// Where a DaemonSet's pods may be scheduled (its pod template's node constraints).
+pub fn placement(d: &DaemonSet, provider: bool) -> PlacementObs {
+    let spec = d.spec.as_ref().and_then(|s| s.template.spec.as_ref());
+    let affinity = spec
+        .and_then(|s| s.affinity.as_ref())
+        .and_then(|a| a.node_affinity.as_ref())
+        .and_then(|a| {
+            a.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        })
+        .map(|r| {
+            r.node_selector_terms
+                .iter()
+                .map(|t| {
+                    t.match_expressions
+                        .iter()
+                        .flatten()
+                        .map(|e| NodeRequirementObs {
+                            key: e.key.clone(),
+                            operator: e.operator.clone(),
+                            values: e.values.clone().unwrap_or_default(),
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    PlacementObs {
+        daemonset: format!("{}/{}", ns(&d.metadata), name(&d.metadata)),
+        provider,
+        node_selector: spec
+            .and_then(|s| s.node_selector.clone())
+            .unwrap_or_default(),
+        affinity,
+        tolerations: spec
+            .iter()
+            .flat_map(|s| s.tolerations.iter().flatten())
+            .map(|t| TolerationObs {
+                key: t.key.clone().unwrap_or_default(),
+                operator: t.operator.clone().unwrap_or_default(),
+                value: t.value.clone().unwrap_or_default(),
+                effect: t.effect.clone().unwrap_or_default(),
+            })
+            .collect(),
+    }
 }
 
 pub fn ingress(i: &Ingress) -> IngressObs {

@@ -120,7 +120,9 @@ impl Snapshot {
                 "cluster.csiDriver.azureProvider",
                 &d.azure_provider,
             );
+            fact(&mut out, "cluster.csiDriver.placement", &d.placement);
         }
+        fact(&mut out, "cluster.nodes", &c.nodes);
 
         let a = &self.azure;
         coll(&mut out, "azure.identities", &a.identities, Place::Vault);
@@ -197,8 +199,10 @@ mod tests {
                     rotation_enabled: Observed::Known(true),
                     sync_secret_enabled: Observed::Known(true),
                     azure_provider: Observed::Known(true),
+                    placement: Observed::Known(vec![]),
                     ..CsiDriverFacts::default()
                 }),
+                nodes: Observed::Known(vec![]),
             },
             azure: AzureObs {
                 identities: Coll::known(vec![]),

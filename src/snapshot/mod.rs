@@ -210,6 +210,72 @@ pub struct ClusterFacts {
     pub tenant_id: Observed<String>,
     pub workload_identity_webhook: Observed<bool>,
     pub csi_driver: Observed<CsiDriverFacts>,
+    /// Nodes with what decides where the driver's DaemonSets run (labels, taints).
+    #[serde(default = "not_observed")]
+    pub nodes: Observed<Vec<NodeObs>>,
+}
+
+fn not_observed<T>() -> Observed<T> {
+    Observed::unknown("not observed")
+}
+
+/// A node as far as DaemonSet placement is concerned.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct NodeObs {
+    pub name: String,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub taints: Vec<TaintObs>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaintObs {
+    pub key: String,
+    #[serde(default)]
+    pub value: String,
+    /// NoSchedule | PreferNoSchedule | NoExecute
+    pub effect: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TolerationObs {
+    #[serde(default)]
+    pub key: String,
+    /// Equal (default) | Exists
+    #[serde(default)]
+    pub operator: String,
+    #[serde(default)]
+    pub value: String,
+    /// Empty: every effect.
+    #[serde(default)]
+    pub effect: String,
+}
+
+/// One `matchExpressions` entry of a required node-affinity term.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeRequirementObs {
+    pub key: String,
+    /// In | NotIn | Exists | DoesNotExist | Gt | Lt
+    pub operator: String,
+    #[serde(default)]
+    pub values: Vec<String>,
+}
+
+/// Where a driver or provider DaemonSet's pods may run: its pod template's nodeSelector,
+/// required node affinity (terms ORed, requirements ANDed) and tolerations.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlacementObs {
+    /// `kube-system/<name>`.
+    pub daemonset: String,
+    /// The Azure provider (else the driver).
+    pub provider: bool,
+    #[serde(default)]
+    pub node_selector: BTreeMap<String, String>,
+    #[serde(default)]
+    pub affinity: Vec<Vec<NodeRequirementObs>>,
+    #[serde(default)]
+    pub tolerations: Vec<TolerationObs>,
 }
 
 impl Default for ClusterFacts {
@@ -219,6 +285,7 @@ impl Default for ClusterFacts {
             tenant_id: Observed::unknown("not observed"),
             workload_identity_webhook: Observed::unknown("not observed"),
             csi_driver: Observed::unknown("not observed"),
+            nodes: Observed::unknown("not observed"),
         }
     }
 }
@@ -242,6 +309,9 @@ pub struct CsiDriverFacts {
     /// How the driver was installed (from its DaemonSet); `None` when not seen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub install: Option<DriverInstall>,
+    /// Scheduling constraints of the driver and provider DaemonSets (presence is per node).
+    #[serde(default = "not_observed")]
+    pub placement: Observed<Vec<PlacementObs>>,
 }
 
 /// How the Secrets Store CSI driver was installed: it decides which command changes its flags
@@ -265,6 +335,7 @@ impl Default for CsiDriverFacts {
             sync_secret_enabled: Observed::unknown("not observed"),
             azure_provider: Observed::unknown("not observed"),
             install: None,
+            placement: Observed::unknown("not observed"),
         }
     }
 }
@@ -496,6 +567,20 @@ pub struct SpcPodStatusObs {
     /// (the lab always; live only after an in-container verify).
     #[serde(default)]
     pub files: Option<BTreeMap<String, Fingerprint>>,
+    /// For files holding PEM blocks: fingerprints of the parts the driver writes into a
+    /// `kubernetes.io/tls` Secret (private key → `tls.key`, certificates → `tls.crt`), which
+    /// never equal the whole file's (FACTS §2). Same visibility as `files`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pem_parts: BTreeMap<String, PemParts>,
+}
+
+/// Fingerprints of a PEM file's private-key blocks and certificate blocks (None: none there).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PemParts {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<Fingerprint>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert: Option<Fingerprint>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -571,6 +656,11 @@ pub struct WorkloadObs {
     pub template_annotations: BTreeMap<String, String>,
     #[serde(default)]
     pub replicas: Option<i32>,
+    /// The pod template as the pod it would create, kept for Deployments, StatefulSets and
+    /// DaemonSets whose template has a CSI volume: when none of its pods can be created
+    /// (FailedCreate), the template is the only thing to diagnose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<Box<PodObs>>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

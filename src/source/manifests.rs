@@ -286,7 +286,9 @@ impl Builder {
         Ok(())
     }
 
-    fn workload(&mut self, w: WorkloadObs, template: Option<&PodTemplateSpec>) {
+    fn workload(&mut self, mut w: WorkloadObs, template: Option<&PodTemplateSpec>) {
+        // Every template is a pod here already.
+        w.template = None;
         if let Some(t) = template {
             let owner = OwnerRef {
                 kind: w.kind.clone(),

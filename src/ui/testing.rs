@@ -258,6 +258,7 @@ pub fn break_link(chain: &mut Chain, link: LinkKind) {
         ),
     };
     let severity = code.severity();
+    let id = chain.id.clone();
     let l = chain.link_mut(link);
     l.status = severity.status();
     l.summary = match link {
@@ -277,6 +278,7 @@ pub fn break_link(chain: &mut Chain, link: LinkKind) {
         confirm,
         fix,
         follows: None,
+        chain: id,
     }];
     if severity.status() == Status::Broken {
         for later in &mut chain.links[link.index() + 1..] {

@@ -672,6 +672,12 @@ pub fn world() -> FakeApi {
     let mut sa = upstream("serviceaccount-wi-aks-doc.yaml", VARS);
     sa["metadata"]["namespace"] = json!(NS);
     api.add(SERVICE_ACCOUNTS, sa);
+    // The controller manager creates `default` in every namespace (the Deployment runs as it).
+    api.add(
+        SERVICE_ACCOUNTS,
+        json!({"apiVersion": "v1", "kind": "ServiceAccount",
+               "metadata": {"name": "default", "namespace": NS}}),
+    );
     let mut spc = upstream("spc-azure-wi-synck8s.yaml", VARS);
     spc["metadata"]["namespace"] = json!(NS);
     api.add(SPCS, spc.clone());

@@ -57,7 +57,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     );
 }
 
-fn describe(how: &Use) -> String {
+pub(crate) fn describe(how: &Use) -> String {
     match how {
         Use::Env {
             container,
@@ -154,7 +154,7 @@ fn reloader(cx: &Ctx, link: &mut Link, secret: &str) {
 }
 
 /// KVC903: another workload consumes the synced Secret without mounting the SPC.
-fn not_mounted(cx: &Ctx, link: &mut Link, secret: &str, other: &PodObs, how: &Use) {
+pub(crate) fn not_mounted(cx: &Ctx, link: &mut Link, secret: &str, other: &PodObs, how: &Use) {
     let who = match cx.ix.workload_of(other) {
         Some((k, n)) => format!("{k}/{n}"),
         None => format!("Pod/{}", other.name),

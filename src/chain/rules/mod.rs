@@ -5,8 +5,10 @@
 pub(crate) mod access;
 pub(crate) mod consumers;
 pub(crate) mod federation;
+pub(crate) mod history;
 pub(crate) mod identity;
 pub(crate) mod mount;
+pub(crate) mod node;
 pub(crate) mod params;
 pub(crate) mod pod;
 pub(crate) mod remedy;
@@ -71,19 +73,38 @@ pub(crate) fn spc_unread(cx: &Ctx, link: &mut Link) -> bool {
 
 /// Fold classified mount/sync events into the links they break.
 ///
-/// FailedMount events only matter while the volume is not mounted: once the SPCPS says
-/// `mounted: true` they are history (kubelet retried and succeeded). Sync events
-/// (FailedToCreateSecret) and ≤v1.5 rotation failures matter at any time.
+/// Only current evidence counts: an event older than the chain's latest success signal (or a
+/// rotation failure that stopped recurring) is history, kept as a fact on the link it once
+/// broke ([`history`]).
 pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) {
-    let mounted = cx.mounted();
-    let relevant = |reason: &str| !(mounted && reason == "FailedMount");
+    if cx.events.is_empty() {
+        return; // most chains: no success signals to gather
+    }
+    let signals = history::Signals::of(cx);
+    // Decided before any event adds findings: "clean" means the objects showed no problem.
+    let current: Vec<bool> = cx
+        .events
+        .iter()
+        .map(|(code, e)| {
+            let link = code.map_or(LinkKind::Mount, |c| c.link());
+            let clean = links[link.index()].findings.is_empty();
+            match signals.past(e, clean) {
+                Some(why) => {
+                    history::record(&mut links[link.index()], *code, e, why);
+                    false
+                }
+                None => e.type_ != "Normal",
+            }
+        })
+        .collect();
     let has_cause = cx
         .events
         .iter()
-        .any(|(_, e)| relevant(&e.reason) && !events::is_followup(&e.message));
+        .zip(&current)
+        .any(|((_, e), now)| *now && !events::is_followup(&e.message));
     let mut blocked_by: Option<LinkKind> = None;
-    for (code, e) in &cx.events {
-        if !relevant(&e.reason) || (has_cause && events::is_followup(&e.message)) {
+    for ((code, e), now) in cx.events.iter().zip(&current) {
+        if !now || (has_cause && events::is_followup(&e.message)) {
             continue;
         }
         let code = match code {

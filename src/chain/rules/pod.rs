@@ -216,6 +216,8 @@ fn driver_facts(cx: &Ctx, link: &mut Link) {
             "the Azure provider of the Secrets Store CSI driver is not running: mounts fail with \"failed to lookup provider client: \\\"azure\\\"\"".to_string(),
             vec!["no running secrets-store-provider-azure pod".to_string()],
         ));
+    } else if let Some(f) = super::node::absent(cx) {
+        link.findings.push(f);
     }
     // Only workload identity needs the token; other modes never read it.
     let needs_token = cx.params.as_deref().is_some_and(|p| {

@@ -270,6 +270,12 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             "kubectl get csidriver secrets-store.csi.k8s.io -o jsonpath='{.spec.tokenRequests}'".to_string(),
             format!("helm upgrade csi-secrets-store secrets-store-csi-driver/secrets-store-csi-driver -n kube-system --reuse-values --set 'tokenRequests[0].audience={AUDIENCE}'"),
         ),
+        KVC106 => (
+            format!(
+                "kubectl get events -n {ns} --field-selector reason=FailedCreate -o custom-columns=OBJECT:.involvedObject.name,MESSAGE:.message"
+            ),
+            edit_owner(cx, "what the FailedCreate message names (service account, webhook annotations, hostNetwork…)"),
+        ),
         KVC201 | KVC205 => (
             if cx.template {
                 format!(
@@ -493,6 +499,10 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                 ),
             },
         ),
+        KVC904 => (
+            format!("kubectl get secretproviderclasspodstatus,secret -n {ns}"),
+            format!("run a workload that mounts SecretProviderClass {} (its pods make the driver create the Secret)", cx.spc_name),
+        ),
         KVC901 => (
             format!(
                 "kubectl get pod {} -n {ns} -o jsonpath='{{.status.containerStatuses[*].state.running.startedAt}}'",
@@ -527,7 +537,7 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
     let (resource, message) = match code {
         KVC101 => (spc, format!("the driver cannot find SecretProviderClass {} in namespace {}", cx.spc_name, cx.ns())),
         KVC103 => (cx.owner_resource(), format!("the driver rejects volume {}: readOnly is not true", cx.volume.name)),
-        KVC104 => (CSIDRIVER.to_string(), "the Secrets Store CSI driver (or its Azure provider) is not available on the pod's node".to_string()),
+        KVC104 => (CSIDRIVER.to_string(), format!("the Secrets Store CSI driver (or its Azure provider) is not available on node {}, where pod {} runs", cx.pod.node.as_deref().unwrap_or("(unknown)"), cx.pod.name)),
         KVC105 => (CSIDRIVER.to_string(), format!("the driver got no service-account token for {AUDIENCE}: the CSIDriver has no tokenRequests for it")),
         KVC301 => {
             let tenant = events::directory(&e.message).unwrap_or("the SecretProviderClass tenantID");
@@ -628,6 +638,7 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
         KVC705 => (spc, "the provider rejected the objects of the SecretProviderClass".to_string()),
         KVC801 => (spc, "the driver cannot build the synced Secret: a secretObjects objectName matches no mounted file".to_string()),
         KVC806 => (spc, "the driver failed to create or update the synced Secret".to_string()),
+        KVC106 => (cx.owner_resource(), format!("{} cannot create its pods: admission refused them (message in evidence)", cx.owner_resource())),
         KVC701 => (format!("Pod/{}", cx.pod.name), format!("volume {} fails to mount for a reason no rule explains (message verbatim in evidence)", cx.volume.name)),
         other => (spc, other.title().to_string()),
     };

@@ -366,12 +366,30 @@ fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: Option<usize
 
 /// KVC805: Secret values vs mounted file fingerprints (when the source can see files).
 fn content(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, secret: &crate::snapshot::SecretObs) {
-    let Some(files) = cx.status.and_then(|s| s.files.as_ref()) else {
+    let Some(status) = cx.status else {
+        return;
+    };
+    let Some(files) = status.files.as_ref() else {
         return;
     };
     let mut differ = Vec::new();
     for d in &so.data {
-        let (Some(file), Some(value)) = (files.get(&d.object_name), secret.data.get(&d.key)) else {
+        let Some(value) = secret.data.get(&d.key) else {
+            continue;
+        };
+        // A TLS Secret holds the key and the certificates split out of the PEM file (FACTS §2),
+        // never the whole file: compare with those parts, or not at all when they are unknown.
+        let file = if so.type_ == TLS {
+            let parts = status.pem_parts.get(&d.object_name);
+            match d.key.as_str() {
+                "tls.key" => parts.and_then(|p| p.key.as_ref()),
+                "tls.crt" => parts.and_then(|p| p.cert.as_ref()),
+                _ => None,
+            }
+        } else {
+            files.get(&d.object_name)
+        };
+        let Some(file) = file else {
             continue;
         };
         if file != value {

@@ -14,9 +14,12 @@ use super::world::{Workload, World};
 use crate::fingerprint::Fingerprint;
 use crate::snapshot::{
     AccessPolicyObs, AzureObs, ClusterFacts, Coll, CsiDriverFacts, FederatedCredentialObs,
-    ManagedIdentityObs, NetworkObs, ObjectType, ObjectVersion, Observed, RoleAssignmentObs,
-    Snapshot, SourceInfo, SourceKind, SpcObs, VaultObject, VaultObjectObs, VaultObs, convert,
+    ManagedIdentityObs, NetworkObs, NodeObs, ObjectType, ObjectVersion, Observed, PemParts,
+    PlacementObs, RoleAssignmentObs, Snapshot, SourceInfo, SourceKind, SpcObs, VaultObject,
+    VaultObjectObs, VaultObs, convert,
 };
+
+const OS_LABEL: &str = "kubernetes.io/os";
 
 pub fn snapshot(w: &World) -> Snapshot {
     let c = &w.cluster;
@@ -32,7 +35,27 @@ pub fn snapshot(w: &World) -> Snapshot {
             sync_secret_enabled: Observed::Known(c.csi_driver.sync_secret),
             azure_provider: Observed::Known(c.csi_driver.installed),
             install: Some(c.csi_driver.install),
+            // The add-on's DaemonSets run on Linux nodes (FACTS §11 "Nodes").
+            placement: Observed::Known(
+                [
+                    ("aks-secrets-store-csi-driver", false),
+                    ("aks-secrets-store-provider-azure", true),
+                ]
+                .map(|(name, provider)| PlacementObs {
+                    daemonset: format!("kube-system/{name}"),
+                    provider,
+                    node_selector: [(OS_LABEL.to_string(), "linux".to_string())].into(),
+                    ..PlacementObs::default()
+                })
+                .into(),
+            ),
         }),
+        // The lab's one node is a Linux node of the default pool.
+        nodes: Observed::Known(vec![NodeObs {
+            name: c.node.clone(),
+            labels: [(OS_LABEL.to_string(), "linux".to_string())].into(),
+            taints: Vec::new(),
+        }]),
     };
     let pods = w.pods.values().map(|p| convert::pod(&p.pod)).collect();
     // Every namespace has its `default` service account.
@@ -61,17 +84,25 @@ pub fn snapshot(w: &World) -> Snapshot {
         .iter()
         .map(|((ns, _), s)| {
             let mut obs = convert::spcps(s);
-            obs.files = w
+            let mounted = w
                 .pods
                 .get(&(ns.clone(), obs.pod_name.clone()))
                 .and_then(|p| p.csi.iter().find(|v| v.spc == obs.spc_name))
-                .and_then(|v| v.mounted.as_ref())
-                .map(|m| {
+                .and_then(|v| v.mounted.as_ref());
+            if let Some(m) = mounted {
+                obs.files = Some(
                     m.files
                         .iter()
                         .map(|(k, v)| (k.clone(), Fingerprint::of(v)))
-                        .collect()
-                });
+                        .collect(),
+                );
+                obs.pem_parts = m
+                    .files
+                    .iter()
+                    .filter(|(_, v)| v.starts_with(b"-----BEGIN "))
+                    .map(|(k, v)| (k.clone(), pem_fingerprints(v)))
+                    .collect();
+            }
             obs
         })
         .collect();
@@ -104,6 +135,16 @@ pub fn snapshot(w: &World) -> Snapshot {
         events: Coll::known(w.events.iter().map(convert::event).collect()),
         workloads: Coll::known(workloads),
         ingresses: Coll::known(w.ingresses.iter().map(convert::ingress).collect()),
+    }
+}
+
+/// The key and certificate parts of a PEM file, as the driver splits them for a TLS Secret.
+fn pem_fingerprints(file: &[u8]) -> PemParts {
+    let (key, cert) = super::sync::pem_parts(file);
+    let fp = |part: Vec<u8>| (!part.is_empty()).then(|| Fingerprint::of(&part));
+    PemParts {
+        key: fp(key),
+        cert: fp(cert),
     }
 }
 

@@ -115,8 +115,9 @@ pub fn owners_for(pod: &ObjectMeta, spcps: &SecretProviderClassPodStatus) -> Vec
     }
 }
 
-/// Splits a PEM bundle into (private key blocks, certificate blocks).
-fn pem_parts(file: &[u8]) -> (Vec<u8>, Vec<u8>) {
+/// Splits a PEM bundle into (private key blocks, certificate blocks): what the driver puts
+/// into `tls.key` and `tls.crt` of a `kubernetes.io/tls` Secret.
+pub(crate) fn pem_parts(file: &[u8]) -> (Vec<u8>, Vec<u8>) {
     let text = String::from_utf8_lossy(file);
     let (mut key, mut cert) = (String::new(), String::new());
     let mut cur: Option<bool> = None;

@@ -507,6 +507,20 @@ impl World {
     pub fn record(&mut self, pod: &Key, type_: &str, reason: &str, message: &str, component: &str) {
         let Some(p) = self.pods.get(pod) else { return };
         let uid = p.uid().to_string();
+        let involved = ("v1", "Pod", uid);
+        self.record_on(involved, pod, type_, reason, message, component);
+    }
+
+    /// [`World::record`] on any object: (apiVersion, kind, uid) and its (namespace, name).
+    fn record_on(
+        &mut self,
+        (api_version, kind, uid): (&str, &str, String),
+        object: &Key,
+        type_: &str,
+        reason: &str,
+        message: &str,
+        component: &str,
+    ) {
         let now = Time(self.now());
         let idx_key = (uid.clone(), reason.to_string(), message.to_string());
         if let Some(&i) = self.event_index.get(&idx_key) {
@@ -518,20 +532,20 @@ impl World {
         }
         let name = format!(
             "{}.{}",
-            pod.1,
+            object.1,
             &hex::encode(Sha256::digest(format!("{uid}{reason}{message}").as_bytes()))[..16]
         );
         self.events.push(Event {
             metadata: ObjectMeta {
                 name: Some(name),
-                namespace: Some(pod.0.clone()),
+                namespace: Some(object.0.clone()),
                 ..Default::default()
             },
             involved_object: ObjectReference {
-                api_version: Some("v1".into()),
-                kind: Some("Pod".into()),
-                name: Some(pod.1.clone()),
-                namespace: Some(pod.0.clone()),
+                api_version: Some(api_version.into()),
+                kind: Some(kind.into()),
+                name: Some(object.1.clone()),
+                namespace: Some(object.0.clone()),
                 uid: Some(uid),
                 ..Default::default()
             },
@@ -806,9 +820,29 @@ impl World {
             status: None,
         };
         if let Err(e) = self.create_pod(pod) {
-            // The ReplicaSet controller records FailedCreate on itself; the lab has no
-            // event stream for workloads, so the reason is logged.
-            tracing::debug!(owner = %owner.name, "FailedCreate: {e}");
+            // The owning controller records FailedCreate on itself (the ReplicaSet for a
+            // Deployment's pods), as kube-controller-manager does.
+            let involved = (
+                owner.api_version.as_str(),
+                owner.kind.as_str(),
+                owner.uid.clone(),
+            );
+            let at = (ns.to_string(), owner.name.clone());
+            let component = match owner.kind.as_str() {
+                "ReplicaSet" => "replicaset-controller",
+                "StatefulSet" => "statefulset-controller",
+                "DaemonSet" => "daemonset-controller",
+                _ => "job-controller",
+            };
+            let message = format!("Error creating: {e}");
+            self.record_on(
+                involved,
+                &at,
+                "Warning",
+                "FailedCreate",
+                &message,
+                component,
+            );
         }
     }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::admissionregistration::v1::MutatingWebhookConfiguration;
 use k8s_openapi::api::apps::v1::DaemonSet;
+use k8s_openapi::api::core::v1::Node;
 use k8s_openapi::api::rbac::v1::ClusterRole;
 use k8s_openapi::api::storage::v1::CSIDriver;
 use kube::api::ListParams;
@@ -14,7 +15,7 @@ use kube::{Api, Client};
 
 use super::connect::Scope;
 use super::errors::{Failure, Target, classify};
-use crate::snapshot::{ClusterFacts, CsiDriverFacts, DriverInstall, Observed};
+use crate::snapshot::{ClusterFacts, CsiDriverFacts, DriverInstall, NodeObs, Observed, convert};
 
 const DRIVER: &str = "secrets-store.csi.k8s.io";
 const WEBHOOK: &str = "mutation.azure-workload-identity.io";
@@ -53,10 +54,11 @@ fn reason(e: &kube::Error, verb: &str, plural: &'static str, group: &'static str
 }
 
 pub async fn observe(client: &Client) -> ClusterFacts {
-    let (oidc_issuer, webhook, csi) = tokio::join!(
+    let (oidc_issuer, webhook, csi, nodes) = tokio::join!(
         oidc_issuer(client),
         workload_identity_webhook(client),
-        csi_driver(client)
+        csi_driver(client),
+        nodes(client)
     );
     let tenant_id = match &oidc_issuer {
         Observed::Known(url) => match tenant_from_issuer(url) {
@@ -72,6 +74,16 @@ pub async fn observe(client: &Client) -> ClusterFacts {
         tenant_id,
         workload_identity_webhook: webhook,
         csi_driver: csi,
+        nodes,
+    }
+}
+
+/// Nodes' labels and taints: the driver runs per node, where its DaemonSets may schedule.
+async fn nodes(client: &Client) -> Observed<Vec<NodeObs>> {
+    let api: Api<Node> = Api::all(client.clone());
+    match api.list(&ListParams::default()).await {
+        Ok(list) => Observed::Known(list.items.iter().map(convert::node).collect()),
+        Err(e) => Observed::unknown(reason(&e, "list", "nodes", "")),
     }
 }
 
@@ -280,6 +292,20 @@ async fn csi_driver(client: &Client) -> Observed<CsiDriverFacts> {
             facts.sync_secret_enabled = Observed::unknown(r.clone());
         }
     }
+    facts.placement = match &daemonsets {
+        Ok(list) => Observed::Known(
+            list.iter()
+                .filter_map(|d| {
+                    if is_provider(d) {
+                        Some(convert::placement(d, true))
+                    } else {
+                        driver_args(d).map(|_| convert::placement(d, false))
+                    }
+                })
+                .collect(),
+        ),
+        Err(r) => Observed::unknown(r.clone()),
+    };
     facts.azure_provider = match &daemonsets {
         Ok(list) => Observed::Known(
             list.iter()

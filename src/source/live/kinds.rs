@@ -74,10 +74,10 @@ const EVENT_REASONS: &[&str] = &[
 
 pub fn relevant_event(e: &Event) -> Option<EventObs> {
     let reason = e.reason.as_deref().unwrap_or_default();
-    let message = e.message.as_deref().unwrap_or_default();
-    // Workload-identity webhook denials land on the ReplicaSet as FailedCreate.
-    let webhook_denial = reason == "FailedCreate" && message.contains("azure-workload-identity");
-    (EVENT_REASONS.contains(&reason) || webhook_denial).then(|| convert::event(e))
+    // Pods that cannot be created (webhook denial, missing service account) leave FailedCreate
+    // on their ReplicaSet / StatefulSet / DaemonSet: the only evidence a template chain has.
+    let not_created = reason == "FailedCreate" && e.involved_object.kind.as_deref() != Some("Pod");
+    (EVENT_REASONS.contains(&reason) || not_created).then(|| convert::event(e))
 }
 
 /// Dropped from every stored annotation map: it repeats the whole object as last applied —

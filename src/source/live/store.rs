@@ -289,6 +289,7 @@ impl LiveState {
                     "cluster facts {why}"
                 )),
                 csi_driver: crate::snapshot::Observed::unknown(format!("cluster facts {why}")),
+                nodes: crate::snapshot::Observed::unknown(format!("cluster facts {why}")),
             };
             self.cluster_synced = true;
         }

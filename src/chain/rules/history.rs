@@ -1,0 +1,165 @@
+//! Which mount/sync events are still current evidence and which are history (FACTS §11
+//! "Evidence ages"). Events outlive the state they describe by an hour (the API server's event
+//! TTL): a link's status comes from the newest evidence, so a failure older than the latest
+//! success signal for the same pod and SecretProviderClass no longer counts.
+//!
+//! Success signals: the SPCPS written or updated (a mount or a rotation succeeded), a container
+//! started (kubelet starts none before its volumes are mounted), a later
+//! `MountRotationComplete` / `SecretRotationComplete`, a synced Secret written. A recovered
+//! rotation often leaves no success event at all (v1.6 has none; `MountRotationComplete` only
+//! when versions change), so a rotation failure that stopped recurring for two poll intervals,
+//! with rotation on and the link's own checks passing, is history too.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use crate::chain::catalog::Code;
+use crate::chain::context::{Ctx, event_evidence};
+use crate::chain::model::{Fact, Link};
+use crate::snapshot::{ContainerStateObs, EventObs};
+
+/// The newest success signals of one chain, gathered once per chain.
+pub(crate) struct Signals {
+    now: Timestamp,
+    /// The SPCPS says mounted: kubelet's earlier FailedMount retries ended in success.
+    mounted: bool,
+    /// The SPCPS was last written (created on mount, updated on rotation).
+    status_written: Option<Timestamp>,
+    /// The latest start of a (non-init) container of the pod.
+    started: Option<Timestamp>,
+    /// The latest rotation-complete event for this pod and SPC.
+    rotated: Option<Timestamp>,
+    /// The oldest last write among this SPC's synced Secrets (None if one is missing).
+    synced: Option<Timestamp>,
+    /// Rotation is on, with this poll interval (None: off or unknown).
+    rotation_poll: Option<Duration>,
+}
+
+impl Signals {
+    pub fn of(cx: &Ctx) -> Self {
+        let status_written = cx.status.filter(|s| s.mounted).and_then(|s| s.updated_at);
+        let started = cx
+            .pod
+            .containers
+            .iter()
+            .filter(|c| !c.init)
+            .filter_map(|c| match &c.state {
+                ContainerStateObs::Running { started_at } => Some(*started_at),
+                _ => None,
+            })
+            .max();
+        let secrets: Vec<&str> = cx
+            .spc
+            .map(|s| {
+                s.secret_objects
+                    .iter()
+                    .map(|o| o.secret_name.as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let rotated = cx
+            .events
+            .iter()
+            .map(|(_, e)| *e)
+            .filter(|e| is_rotation_success(e, &secrets))
+            .filter_map(|e| e.last_seen)
+            .max();
+        let synced = if secrets.is_empty() {
+            None
+        } else {
+            secrets
+                .iter()
+                .map(|name| {
+                    cx.ix
+                        .secrets
+                        .get(&(cx.ns(), *name))
+                        .and_then(|s| s.updated_at.or(s.created_at))
+                })
+                .collect::<Option<Vec<_>>>()
+                .and_then(|times| times.into_iter().min())
+        };
+        let csi = cx.snap().cluster.csi_driver.known();
+        let rotation_poll = csi
+            .filter(|c| c.rotation_enabled.known() == Some(&true))
+            .map(|c| c.rotation_poll_interval);
+        Signals {
+            now: cx.snap().source.observed_at,
+            mounted: cx.mounted(),
+            status_written,
+            started,
+            rotated,
+            synced,
+            rotation_poll,
+        }
+    }
+
+    /// Why `e` is history (the newer success signal), or None while it is current evidence.
+    /// `link_clean`: the link the event would break has no finding from the objects.
+    pub fn past(&self, e: &EventObs, link_clean: bool) -> Option<String> {
+        if e.type_ == "Normal" {
+            return None;
+        }
+        let newer = |t: Option<Timestamp>| match (t, e.last_seen) {
+            (Some(t), Some(seen)) => (seen < t).then_some(t),
+            _ => None,
+        };
+        let mount_ok = || {
+            newer(self.status_written)
+                .map(|t| format!("SPCPS written at {t}"))
+                .or_else(|| newer(self.rotated).map(|t| format!("rotation completed at {t}")))
+        };
+        match e.reason.as_str() {
+            "FailedMount" => {
+                if self.mounted {
+                    return Some("the volume is mounted now (SPCPS mounted: true)".into());
+                }
+                mount_ok()
+                    .or_else(|| newer(self.started).map(|t| format!("container started at {t}")))
+            }
+            "MountRotationFailed" | "SecretRotationFailed" => mount_ok()
+                .or_else(|| newer(self.synced).map(|t| format!("synced Secret written at {t}")))
+                .or_else(|| self.stopped(e, link_clean)),
+            "FailedToCreateSecret" => newer(self.synced)
+                .map(|t| format!("synced Secret written at {t}"))
+                .or_else(|| newer(self.rotated).map(|t| format!("rotation completed at {t}"))),
+            _ => None,
+        }
+    }
+
+    /// A rotation failure that has not recurred for two poll intervals while rotation runs.
+    fn stopped(&self, e: &EventObs, link_clean: bool) -> Option<String> {
+        let poll = self.rotation_poll?;
+        let seen = e.last_seen?;
+        let quiet = jiff::SignedDuration::try_from(poll * 2).ok()?;
+        (link_clean && self.now.duration_since(seen) > quiet).then(|| {
+            format!(
+                "not repeated since {seen} (rotation polls every {}s)",
+                poll.as_secs()
+            )
+        })
+    }
+}
+
+/// `MountRotationComplete` names the SPC (the chain's events are already filtered by it);
+/// `SecretRotationComplete` names the synced Secret: one of this SPC's.
+fn is_rotation_success(e: &EventObs, secrets: &[&str]) -> bool {
+    match e.reason.as_str() {
+        "MountRotationComplete" => true,
+        "SecretRotationComplete" => e
+            .message
+            .strip_prefix("successfully rotated K8s secret ")
+            .is_some_and(|name| secrets.contains(&name.trim())),
+        _ => false,
+    }
+}
+
+/// Keep a past event visible on the link it once broke, as history rather than a finding.
+pub(crate) fn record(link: &mut Link, code: Option<Code>, e: &EventObs, why: String) {
+    let label = match code {
+        Some(c) => format!("history ({c})"),
+        None => "history".to_string(),
+    };
+    link.facts
+        .push(Fact::new(label, format!("{} — {why}", event_evidence(e))));
+}

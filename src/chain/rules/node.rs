@@ -1,0 +1,268 @@
+//! Driver presence is per node (FACTS §11 "Nodes"): the driver and provider DaemonSets run
+//! only on nodes their nodeSelector, required node affinity and tolerations allow (the AKS
+//! add-on's carry `kubernetes.io/os: linux`). A pod on any other node gets no mount.
+
+use super::remedy;
+use crate::chain::catalog::Code;
+use crate::chain::context::Ctx;
+use crate::chain::model::Finding;
+use crate::snapshot::{NodeObs, NodeRequirementObs, PlacementObs, TaintObs, TolerationObs};
+
+/// Taints the DaemonSet controller tolerates on its own for every DaemonSet pod.
+const DAEMONSET_TOLERATED: &[&str] = &[
+    "node.kubernetes.io/not-ready",
+    "node.kubernetes.io/unreachable",
+    "node.kubernetes.io/disk-pressure",
+    "node.kubernetes.io/memory-pressure",
+    "node.kubernetes.io/pid-pressure",
+    "node.kubernetes.io/unschedulable",
+    "node.kubernetes.io/network-unavailable",
+];
+
+/// Why DaemonSet `p` runs no pod on `node`, or None when it may.
+pub(crate) fn excluded(p: &PlacementObs, node: &NodeObs) -> Option<String> {
+    let mut why = Vec::new();
+    for (k, v) in &p.node_selector {
+        match node.labels.get(k) {
+            Some(have) if have == v => {}
+            Some(have) => why.push(format!("nodeSelector {k}={v}, node has {k}={have}")),
+            None => why.push(format!("nodeSelector {k}={v}, node has no label {k}")),
+        }
+    }
+    if !p.affinity.is_empty()
+        && !p
+            .affinity
+            .iter()
+            .any(|term| term.iter().all(|r| requirement(r, node)))
+    {
+        let terms: Vec<String> = p
+            .affinity
+            .iter()
+            .map(|t| t.iter().map(describe).collect::<Vec<_>>().join(" and "))
+            .collect();
+        why.push(format!(
+            "required node affinity ({}) matches no label of the node",
+            terms.join(" or ")
+        ));
+    }
+    for t in &node.taints {
+        let blocks = t.effect == "NoSchedule" || t.effect == "NoExecute";
+        if blocks
+            && !DAEMONSET_TOLERATED.contains(&t.key.as_str())
+            && !p.tolerations.iter().any(|tol| tolerates(tol, t))
+        {
+            let value = if t.value.is_empty() {
+                String::new()
+            } else {
+                format!("={}", t.value)
+            };
+            why.push(format!(
+                "taint {}{value}:{} is not tolerated",
+                t.key, t.effect
+            ));
+        }
+    }
+    (!why.is_empty()).then(|| why.join("; "))
+}
+
+fn requirement(r: &NodeRequirementObs, node: &NodeObs) -> bool {
+    let have = node.labels.get(&r.key);
+    let num = |s: &str| s.parse::<i64>().ok();
+    match r.operator.as_str() {
+        "In" => have.is_some_and(|v| r.values.contains(v)),
+        "NotIn" => have.is_none_or(|v| !r.values.contains(v)),
+        "Exists" => have.is_some(),
+        "DoesNotExist" => have.is_none(),
+        "Gt" | "Lt" => {
+            let (Some(h), Some(limit)) = (
+                have.and_then(|v| num(v)),
+                r.values.first().and_then(|v| num(v)),
+            ) else {
+                return false;
+            };
+            if r.operator == "Gt" {
+                h > limit
+            } else {
+                h < limit
+            }
+        }
+        _ => false,
+    }
+}
+
+fn describe(r: &NodeRequirementObs) -> String {
+    match r.operator.as_str() {
+        "Exists" | "DoesNotExist" => format!("{} {}", r.key, r.operator),
+        op => format!("{} {op} [{}]", r.key, r.values.join(", ")),
+    }
+}
+
+fn tolerates(tol: &TolerationObs, t: &TaintObs) -> bool {
+    let exists = tol.operator == "Exists";
+    let key = (tol.key.is_empty() && exists) || tol.key == t.key;
+    let value = exists || tol.value == t.value;
+    let effect = tol.effect.is_empty() || tol.effect == t.effect;
+    key && value && effect
+}
+
+/// KVC104 for this pod's node: no driver (or no provider) DaemonSet may run there. None when
+/// the node, the DaemonSets' constraints or the pod's node are not known, or one may run.
+pub(crate) fn absent(cx: &Ctx) -> Option<Finding> {
+    let node_name = cx.pod.node.as_deref()?;
+    let node = cx
+        .snap()
+        .cluster
+        .nodes
+        .known()?
+        .iter()
+        .find(|n| n.name == node_name)?;
+    let placement = cx.snap().cluster.csi_driver.known()?.placement.known()?;
+    let mut missing = Vec::new();
+    let mut evidence = Vec::new();
+    for (provider, what, symptom) in [
+        (
+            false,
+            "driver",
+            "driver name secrets-store.csi.k8s.io not found in the list of registered CSI drivers",
+        ),
+        (
+            true,
+            "Azure provider",
+            "failed to lookup provider client: \"azure\"",
+        ),
+    ] {
+        let sets: Vec<&PlacementObs> = placement
+            .iter()
+            .filter(|p| p.provider == provider)
+            .collect();
+        // No DaemonSet of this kind observed: the cluster-wide checks speak for it.
+        if sets.is_empty() {
+            continue;
+        }
+        let reasons: Vec<String> = sets
+            .iter()
+            .filter_map(|p| excluded(p, node).map(|why| format!("{}: {why}", p.daemonset)))
+            .collect();
+        if reasons.len() == sets.len() {
+            missing.push(format!("{what} (mounts fail with \"{symptom}\")"));
+            evidence.extend(reasons);
+        }
+    }
+    if missing.is_empty() {
+        return None;
+    }
+    let mut labels: Vec<String> = node
+        .labels
+        .iter()
+        .filter(|(k, _)| k.starts_with("kubernetes.io/") || k.contains("agentpool"))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    labels.extend(
+        node.taints
+            .iter()
+            .map(|t| format!("taint {}={}:{}", t.key, t.value, t.effect)),
+    );
+    evidence.insert(0, format!("node {node_name}: {}", labels.join(", ")));
+    Some(cx.finding(
+        Code::KVC104,
+        format!("Node/{node_name}"),
+        format!(
+            "pod {} runs on node {node_name}, where no Secrets Store CSI {} pod can run: {}",
+            cx.pod.name,
+            missing.join(" and no "),
+            "its DaemonSets' scheduling constraints exclude the node"
+        ),
+        evidence,
+        format!(
+            "kubectl get node {node_name} --show-labels && kubectl get pods -n kube-system -o wide --field-selector spec.nodeName={node_name}"
+        ),
+        remedy::edit_owner(
+            cx,
+            &format!(
+                "schedule onto nodes where the driver runs (e.g. nodeSelector kubernetes.io/os: linux), or run the driver's DaemonSets on node {node_name}"
+            ),
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(labels: &[(&str, &str)], taints: &[(&str, &str)]) -> NodeObs {
+        NodeObs {
+            name: "n".into(),
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            taints: taints
+                .iter()
+                .map(|(k, e)| TaintObs {
+                    key: k.to_string(),
+                    value: String::new(),
+                    effect: e.to_string(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn affinity_terms_are_ored_and_requirements_anded() {
+        let p = PlacementObs {
+            affinity: vec![
+                vec![NodeRequirementObs {
+                    key: "kubernetes.io/os".into(),
+                    operator: "NotIn".into(),
+                    values: vec!["windows".into()],
+                }],
+                vec![NodeRequirementObs {
+                    key: "type".into(),
+                    operator: "Exists".into(),
+                    values: vec![],
+                }],
+            ],
+            ..PlacementObs::default()
+        };
+        assert!(excluded(&p, &node(&[("kubernetes.io/os", "linux")], &[])).is_none());
+        assert!(
+            excluded(&p, &node(&[], &[])).is_none(),
+            "NotIn holds without the label"
+        );
+        let why = excluded(&p, &node(&[("kubernetes.io/os", "windows")], &[])).unwrap();
+        assert!(why.contains("required node affinity"), "{why}");
+        assert!(
+            excluded(
+                &p,
+                &node(&[("kubernetes.io/os", "windows"), ("type", "x")], &[])
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn taints_need_a_matching_toleration_except_the_daemonset_defaults() {
+        let mut p = PlacementObs::default();
+        let tainted = node(&[], &[("sku", "NoSchedule"), ("soft", "PreferNoSchedule")]);
+        assert!(
+            excluded(&p, &tainted)
+                .unwrap()
+                .contains("taint sku:NoSchedule")
+        );
+        assert!(
+            excluded(
+                &p,
+                &node(&[], &[("node.kubernetes.io/unreachable", "NoExecute")])
+            )
+            .is_none()
+        );
+        p.tolerations.push(TolerationObs {
+            operator: "Exists".into(),
+            ..TolerationObs::default()
+        });
+        assert!(
+            excluded(&p, &tainted).is_none(),
+            "an empty-key Exists tolerates all"
+        );
+    }
+}
