@@ -4,6 +4,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::engine::ArgValueCandidates;
+
+pub use crate::complete;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -28,7 +31,7 @@ pub enum Command {
     /// Open the TUI on the built-in lab (no cluster or Azure needed).
     Demo {
         /// Scenario file, built-in scenario name (`default`, see `--list`), or `generated:N`.
-        #[arg(default_value = "default")]
+        #[arg(default_value = "default", add = ArgValueCandidates::new(complete::scenarios))]
         scenario: String,
         /// List the built-in scenarios and exit.
         #[arg(long)]
@@ -36,6 +39,41 @@ pub enum Command {
     },
     /// Diagnose once and print the findings (manifests with -f, the lab with --lab, else the live cluster).
     Check(CheckArgs),
+    /// Explain a finding code: what it means, why it happens, how to confirm and fix it.
+    Explain {
+        /// The code, e.g. KVC401.
+        #[arg(value_name = "CODE")]
+        code: String,
+    },
+    /// List the finding codes.
+    Codes {
+        #[arg(short, long, value_enum, default_value_t = CodesFormat::Text)]
+        output: CodesFormat,
+        /// Print the README "Finding codes" table (Markdown) instead.
+        #[arg(long)]
+        readme_table: bool,
+    },
+    /// Print a shell completion script (completes --context from the kubeconfig and scenario names too).
+    Completions {
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+    /// Print the man page (roff), generated from the command line definition.
+    Man,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CodesFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
 }
 
 #[derive(Debug, Args)]
@@ -49,7 +87,7 @@ pub struct CheckArgs {
     )]
     pub files: Vec<PathBuf>,
     /// Run the lab on a scenario (file, built-in name, or `generated:N`) and diagnose it.
-    #[arg(long, value_name = "SCENARIO")]
+    #[arg(long, value_name = "SCENARIO", add = ArgValueCandidates::new(complete::scenarios))]
     pub lab: Option<String>,
     /// With --lab: lab time to run before diagnosing (default: until nothing changes for two poll intervals).
     #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration, requires = "lab")]
@@ -59,12 +97,29 @@ pub struct CheckArgs {
     /// Never colour the text output (NO_COLOR is honoured too).
     #[arg(long)]
     pub no_color: bool,
+    /// Which unsuppressed findings make the exit status 1.
+    #[arg(long, value_enum, value_name = "LEVEL", default_value_t = crate::output::FailOn::Error)]
+    pub fail_on: crate::output::FailOn,
+    /// Print only findings of this severity or worse (the exit status still counts all).
+    #[arg(long, value_enum, value_name = "LEVEL", default_value_t = crate::output::MinSeverity::Info)]
+    pub min_severity: crate::output::MinSeverity,
+    /// With -o svg/mermaid: the chain to draw (`namespace/pod/spc`, or a unique part of it).
+    #[arg(long, value_name = "ID")]
+    pub chain: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     Text,
     Json,
+    /// SARIF 2.1.0, for code-scanning UIs.
+    Sarif,
+    /// JUnit XML: one test case per chain.
+    Junit,
+    /// Mermaid flowchart of the chains (or of --chain).
+    Mermaid,
+    /// SVG picture of one chain (--chain; default: the worst).
+    Svg,
 }
 
 /// Where to find the cluster, spelled as kubectl spells it.
@@ -74,7 +129,7 @@ pub struct KubeArgs {
     #[arg(long, global = true, value_name = "PATH")]
     pub kubeconfig: Option<PathBuf>,
     /// The kubeconfig context to use.
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME", add = ArgValueCandidates::new(complete::contexts))]
     pub context: Option<String>,
     /// Only this namespace.
     #[arg(

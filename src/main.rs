@@ -4,6 +4,8 @@ use clap::Parser;
 use kvchain::cli::Cli;
 
 fn main() -> ExitCode {
+    // A shell asking for completions (COMPLETE=bash kvchain …) is answered and exits here.
+    kvchain::complete::answer_if_asked();
     let cli = Cli::parse();
     if let Err(why) = kvchain::logging::init_from_env() {
         eprintln!("kvchain: not logging: {why}");

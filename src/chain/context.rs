@@ -157,6 +157,7 @@ impl<'a> Ctx<'a> {
             evidence,
             confirm,
             fix,
+            suppressed: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! What each command line does. Thin: sources, diagnosis, report and UI do the work.
 
 pub mod check;
+pub mod docs;
 pub mod tui;
 
 use std::process::ExitCode;
@@ -19,6 +20,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             tui::run_lab(scenario, &cli).await
         }
+        Some(Command::Explain { code }) => docs::explain(code),
+        Some(Command::Codes {
+            output,
+            readme_table,
+        }) => docs::codes(*output, *readme_table),
+        Some(Command::Completions { shell }) => docs::completions(*shell),
+        Some(Command::Man) => docs::man(),
         None => tui::run_default(&cli).await,
     }
 }

@@ -431,6 +431,9 @@ pub struct ServiceAccountObs {
 pub struct SpcObs {
     pub namespace: String,
     pub name: String,
+    /// Metadata annotations (only `kvchain.dev/ignore*` are read, for suppressions).
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
     pub provider: String,
     pub parameters: BTreeMap<String, String>,
     #[serde(default)]

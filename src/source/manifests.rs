@@ -50,7 +50,11 @@ pub fn load_str(name: &str, text: &str) -> Result<Snapshot, InputError> {
     Ok(b.finish(name.to_string()))
 }
 
-fn collect(path: &Path, explicit: bool, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
+pub(crate) fn collect(
+    path: &Path,
+    explicit: bool,
+    out: &mut Vec<PathBuf>,
+) -> Result<(), InputError> {
     let meta = std::fs::metadata(path)
         .map_err(|e| InputError::in_file(path, format!("cannot read: {e}")))?;
     if meta.is_dir() {
@@ -301,7 +305,7 @@ fn typed<T: DeserializeOwned>(
 
 /// 1-based line where each YAML document starts (after `---` separators). A leading
 /// segment with no content (comments only, or nothing before the first `---`) is no document.
-fn document_lines(text: &str) -> Vec<usize> {
+pub(crate) fn document_lines(text: &str) -> Vec<usize> {
     let lines: Vec<&str> = text.lines().collect();
     let mut seps: Vec<usize> = lines
         .iter()

@@ -158,6 +158,7 @@ pub mod audited;
 pub mod azure;
 pub mod lab;
 pub mod live;
+pub mod manifest_scan;
 pub mod manifests;
 
 #[cfg(test)]

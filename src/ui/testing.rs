@@ -275,6 +275,7 @@ pub fn break_link(chain: &mut Chain, link: LinkKind) {
         evidence,
         confirm,
         fix,
+        suppressed: None,
     }];
     if severity.status() == Status::Broken {
         for later in &mut chain.links[link.index() + 1..] {
