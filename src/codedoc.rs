@@ -215,3 +215,26 @@ mod tests {
         assert!(t.contains("AADSTS70021"), "{t}");
     }
 }
+
+#[cfg(test)]
+mod readme {
+    /// README.md's codes table must be the generated one: regenerate it with
+    /// `kvchain codes --readme-table` (or `cargo run -- codes --readme-table`).
+    #[test]
+    fn readme_codes_table_is_generated_from_docs_codes_yaml() {
+        let readme = include_str!("../README.md");
+        let start = readme
+            .find("| code | link | severity | meaning | from manifests |")
+            .expect("README has the codes table");
+        let table: String = readme[start..]
+            .lines()
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(
+            table,
+            super::readme_table(),
+            "README.md codes table is stale: replace it with `kvchain codes --readme-table`"
+        );
+    }
+}
