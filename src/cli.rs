@@ -177,6 +177,25 @@ pub struct UiArgs {
     pub speed: Option<f64>,
 }
 
+/// Parse the process arguments. Installed as `kubectl-kvchain` (krew), kubectl runs it as
+/// `kubectl kvchain …`: help and usage then say so.
+pub fn parse_args() -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
+    let argv0 = std::env::args_os().next();
+    let mut cmd = Cli::command();
+    if let Some(bin) = plugin_bin_name(argv0.as_deref()) {
+        cmd = cmd.bin_name(bin);
+    }
+    let matches = cmd.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+/// `kubectl kvchain` when the executable is named `kubectl-kvchain` (any directory, `.exe`).
+pub fn plugin_bin_name(argv0: Option<&std::ffi::OsStr>) -> Option<&'static str> {
+    let stem = std::path::Path::new(argv0?).file_stem()?.to_str()?;
+    (stem == "kubectl-kvchain").then_some("kubectl kvchain")
+}
+
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 90s, 5m, 1h30m)"))
 }
@@ -197,6 +216,33 @@ mod tests {
         assert_eq!(c.files.len(), 2);
         assert_eq!(c.output, OutputFormat::Json);
         assert_eq!(cli.kube.namespace.as_deref(), Some("payments"));
+    }
+
+    #[test]
+    fn named_kubectl_kvchain_it_presents_itself_as_a_kubectl_plugin() {
+        use std::ffi::OsStr;
+        assert_eq!(
+            plugin_bin_name(Some(OsStr::new("/home/u/.krew/bin/kubectl-kvchain"))),
+            Some("kubectl kvchain")
+        );
+        assert_eq!(
+            plugin_bin_name(Some(OsStr::new("kubectl-kvchain.exe"))),
+            Some("kubectl kvchain")
+        );
+        assert_eq!(plugin_bin_name(Some(OsStr::new("/usr/bin/kvchain"))), None);
+        // kubectl passes its own flag spellings through: they parse the same.
+        let cli = Cli::try_parse_from([
+            "kubectl-kvchain",
+            "check",
+            "--context",
+            "aks-prod",
+            "-n",
+            "shop",
+            "-o",
+            "sarif",
+        ])
+        .unwrap();
+        assert_eq!(cli.kube.context.as_deref(), Some("aks-prod"));
     }
 
     #[test]
