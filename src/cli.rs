@@ -36,6 +36,9 @@ pub enum Command {
         /// List the built-in scenarios and exit.
         #[arg(long)]
         list: bool,
+        /// Show a saved snapshot file instead (frozen: no refresh, actions disabled).
+        #[arg(long, value_name = "FILE", conflicts_with = "list")]
+        snapshot: Option<PathBuf>,
     },
     /// Diagnose once and print the findings (manifests with -f, the lab with --lab, else the live cluster).
     Check(CheckArgs),
@@ -60,6 +63,25 @@ pub enum Command {
     },
     /// Print the man page (roff), generated from the command line definition.
     Man,
+    /// Record what a source observes to a file, to share and replay (`check --snapshot`).
+    #[command(subcommand)]
+    Snapshot(SnapshotCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SnapshotCommand {
+    /// Save one observation (the live cluster, or the lab with --lab) as a versioned JSON file.
+    Save {
+        /// Output file (default: stdout).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Replace names, ids, tenants and URLs by consistent pseudonyms (for bug reports).
+        #[arg(long)]
+        anonymize: bool,
+        /// Record the lab on this scenario instead of the live cluster.
+        #[arg(long, value_name = "SCENARIO", add = ArgValueCandidates::new(complete::scenarios))]
+        lab: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -89,6 +111,9 @@ pub struct CheckArgs {
     /// Run the lab on a scenario (file, built-in name, or `generated:N`) and diagnose it.
     #[arg(long, value_name = "SCENARIO", add = ArgValueCandidates::new(complete::scenarios))]
     pub lab: Option<String>,
+    /// Diagnose a saved snapshot file (`kvchain snapshot save`) offline.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["files", "lab"])]
+    pub snapshot: Option<PathBuf>,
     /// With --lab: lab time to run before diagnosing (default: until nothing changes for two poll intervals).
     #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration, requires = "lab")]
     pub run_for: Option<Duration>,

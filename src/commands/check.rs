@@ -13,6 +13,8 @@ use crate::source;
 pub async fn run(args: &CheckArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
     let snapshot = if !args.files.is_empty() {
         source::manifests::load(&args.files)?
+    } else if let Some(file) = &args.snapshot {
+        crate::snapshot::file::load(file)?
     } else if let Some(scenario) = &args.lab {
         source::lab::run_check(scenario, args.run_for)?
     } else {

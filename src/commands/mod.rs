@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod docs;
+pub mod snapshot;
 pub mod tui;
 
 use std::process::ExitCode;
@@ -11,7 +12,14 @@ use crate::cli::{Cli, Command};
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Some(Command::Check(args)) => check::run(args, &cli).await,
-        Some(Command::Demo { scenario, list }) => {
+        Some(Command::Demo {
+            scenario,
+            list,
+            snapshot,
+        }) => {
+            if let Some(file) = snapshot {
+                return tui::run_snapshot(file, &cli).await;
+            }
             if *list {
                 for (name, title) in crate::source::lab::builtin_scenarios() {
                     println!("{name:<24} {title}");
@@ -27,6 +35,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }) => docs::codes(*output, *readme_table),
         Some(Command::Completions { shell }) => docs::completions(*shell),
         Some(Command::Man) => docs::man(),
+        Some(Command::Snapshot(cmd)) => snapshot::run(cmd, &cli).await,
         None => tui::run_default(&cli).await,
     }
 }

@@ -5,8 +5,10 @@
 //! [`convert`]) so a snapshot of 10,000 pods stays small and joins stay cheap.
 //! Secret *values* never enter a snapshot: only keyed [`Fingerprint`]s do.
 
+pub mod anonymize;
 pub mod convert;
 pub mod crd;
+pub mod file;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
