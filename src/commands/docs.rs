@@ -14,7 +14,7 @@ pub fn explain(code: &str) -> anyhow::Result<ExitCode> {
         let near: Vec<&str> = Code::ALL
             .iter()
             .map(|c| c.as_str())
-            .filter(|c| strsim::levenshtein(c, &code.to_ascii_uppercase()) <= 2)
+            .filter(|c| strsim::levenshtein(c, &code.to_ascii_uppercase()) <= 1)
             .collect();
         let hint = if near.is_empty() {
             String::new()
@@ -56,9 +56,33 @@ pub fn completions(shell: CompletionShell) -> anyhow::Result<ExitCode> {
 }
 
 pub fn man() -> anyhow::Result<ExitCode> {
+    use std::io::Write as _;
+    std::io::stdout().write_all(&man_page()?)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The roff man page of `kvchain`, from the clap definition.
+pub fn man_page() -> std::io::Result<Vec<u8>> {
     let mut out = Vec::new();
     clap_mangen::Man::new(Cli::command()).render(&mut out)?;
-    use std::io::Write as _;
-    std::io::stdout().write_all(&out)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_man_page_is_roff_listing_the_commands() {
+        let page = String::from_utf8(super::man_page().unwrap()).unwrap();
+        assert!(page.contains(".TH kvchain 1"), "{page}");
+        for sub in ["check", "explain", "completions", "snapshot"] {
+            assert!(page.contains(sub), "{sub} missing");
+        }
+    }
+
+    #[test]
+    fn explain_refuses_an_unknown_code_and_suggests_near_ones() {
+        let e = super::explain("KVC41").unwrap_err().to_string();
+        assert!(e.contains("KVC401") && !e.contains("KVC101"), "{e}");
+        assert!(super::explain("kvc401").is_ok());
+    }
 }
