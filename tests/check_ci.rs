@@ -143,7 +143,11 @@ fn junit_cases(xml: &str) -> (usize, usize, Vec<String>) {
             Event::Start(e) | Event::Empty(e) if e.name().as_ref() == b"testcase" => {
                 cases += 1;
                 let name = e.try_get_attribute("name").unwrap().unwrap();
-                names.push(name.normalized_value().unwrap().into_owned());
+                names.push(
+                    name.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                        .unwrap()
+                        .into_owned(),
+                );
             }
             Event::Start(e) | Event::Empty(e) if e.name().as_ref() == b"failure" => failures += 1,
             Event::Eof => break,
