@@ -4,6 +4,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::engine::ArgValueCandidates;
+
+pub use crate::complete;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -28,14 +31,71 @@ pub enum Command {
     /// Open the TUI on the built-in lab (no cluster or Azure needed).
     Demo {
         /// Scenario file, built-in scenario name (`default`, see `--list`), or `generated:N`.
-        #[arg(default_value = "default")]
+        #[arg(default_value = "default", add = ArgValueCandidates::new(complete::scenarios))]
         scenario: String,
         /// List the built-in scenarios and exit.
         #[arg(long)]
         list: bool,
+        /// Show a saved snapshot file instead (frozen: no refresh, actions disabled).
+        #[arg(long, value_name = "FILE", conflicts_with = "list")]
+        snapshot: Option<PathBuf>,
     },
     /// Diagnose once and print the findings (manifests with -f, the lab with --lab, else the live cluster).
     Check(CheckArgs),
+    /// Explain a finding code: what it means, why it happens, how to confirm and fix it.
+    Explain {
+        /// The code, e.g. KVC401.
+        #[arg(value_name = "CODE")]
+        code: String,
+    },
+    /// List the finding codes.
+    Codes {
+        #[arg(short, long, value_enum, default_value_t = CodesFormat::Text)]
+        output: CodesFormat,
+        /// Print the README "Finding codes" table (Markdown) instead.
+        #[arg(long)]
+        readme_table: bool,
+    },
+    /// Print a shell completion script (completes --context from the kubeconfig and scenario names too).
+    Completions {
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+    /// Print the man page (roff), generated from the command line definition.
+    Man,
+    /// Record what a source observes to a file, to share and replay (`check --snapshot`).
+    #[command(subcommand)]
+    Snapshot(SnapshotCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SnapshotCommand {
+    /// Save one observation (the live cluster, or the lab with --lab) as a versioned JSON file.
+    Save {
+        /// Output file (default: stdout).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Replace names, ids, tenants and URLs by consistent pseudonyms (for bug reports).
+        #[arg(long)]
+        anonymize: bool,
+        /// Record the lab on this scenario instead of the live cluster.
+        #[arg(long, value_name = "SCENARIO", add = ArgValueCandidates::new(complete::scenarios))]
+        lab: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CodesFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
 }
 
 #[derive(Debug, Args)]
@@ -49,8 +109,11 @@ pub struct CheckArgs {
     )]
     pub files: Vec<PathBuf>,
     /// Run the lab on a scenario (file, built-in name, or `generated:N`) and diagnose it.
-    #[arg(long, value_name = "SCENARIO")]
+    #[arg(long, value_name = "SCENARIO", add = ArgValueCandidates::new(complete::scenarios))]
     pub lab: Option<String>,
+    /// Diagnose a saved snapshot file (`kvchain snapshot save`) offline.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["files", "lab"])]
+    pub snapshot: Option<PathBuf>,
     /// With --lab: lab time to run before diagnosing (default: until nothing changes for two poll intervals).
     #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration, requires = "lab")]
     pub run_for: Option<Duration>,
@@ -59,12 +122,29 @@ pub struct CheckArgs {
     /// Never colour the text output (NO_COLOR is honoured too).
     #[arg(long)]
     pub no_color: bool,
+    /// Which unsuppressed findings make the exit status 1.
+    #[arg(long, value_enum, value_name = "LEVEL", default_value_t = crate::output::FailOn::Error)]
+    pub fail_on: crate::output::FailOn,
+    /// Print only findings of this severity or worse (the exit status still counts all).
+    #[arg(long, value_enum, value_name = "LEVEL", default_value_t = crate::output::MinSeverity::Info)]
+    pub min_severity: crate::output::MinSeverity,
+    /// With -o svg/mermaid: the chain to draw (`namespace/pod/spc`, or a unique part of it).
+    #[arg(long, value_name = "ID")]
+    pub chain: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     Text,
     Json,
+    /// SARIF 2.1.0, for code-scanning UIs.
+    Sarif,
+    /// JUnit XML: one test case per chain.
+    Junit,
+    /// Mermaid flowchart of the chains (or of --chain).
+    Mermaid,
+    /// SVG picture of one chain (--chain; default: the worst).
+    Svg,
 }
 
 /// Where to find the cluster, spelled as kubectl spells it.
@@ -74,7 +154,7 @@ pub struct KubeArgs {
     #[arg(long, global = true, value_name = "PATH")]
     pub kubeconfig: Option<PathBuf>,
     /// The kubeconfig context to use.
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME", add = ArgValueCandidates::new(complete::contexts))]
     pub context: Option<String>,
     /// Only this namespace.
     #[arg(
@@ -131,6 +211,25 @@ pub struct UiArgs {
     /// Lab clock speed (lab seconds per real second).
     #[arg(long, global = true, value_name = "FACTOR")]
     pub speed: Option<f64>,
+}
+
+/// Parse the process arguments. Installed as `kubectl-kvchain` (krew), kubectl runs it as
+/// `kubectl kvchain …`: help and usage then say so.
+pub fn parse_args() -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
+    let argv0 = std::env::args_os().next();
+    let mut cmd = Cli::command();
+    if let Some(bin) = plugin_bin_name(argv0.as_deref()) {
+        cmd = cmd.bin_name(bin);
+    }
+    let matches = cmd.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+/// `kubectl kvchain` when the executable is named `kubectl-kvchain` (any directory, `.exe`).
+pub fn plugin_bin_name(argv0: Option<&std::ffi::OsStr>) -> Option<&'static str> {
+    let stem = std::path::Path::new(argv0?).file_stem()?.to_str()?;
+    (stem == "kubectl-kvchain").then_some("kubectl kvchain")
 }
 
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -193,6 +292,33 @@ mod tests {
         assert!(t("soon").is_err());
         let default = Cli::try_parse_from(["kvchain", "check"]).unwrap();
         assert_eq!(default.kube.request_limit(), None);
+    }
+
+    #[test]
+    fn named_kubectl_kvchain_it_presents_itself_as_a_kubectl_plugin() {
+        use std::ffi::OsStr;
+        assert_eq!(
+            plugin_bin_name(Some(OsStr::new("/home/u/.krew/bin/kubectl-kvchain"))),
+            Some("kubectl kvchain")
+        );
+        assert_eq!(
+            plugin_bin_name(Some(OsStr::new("kubectl-kvchain.exe"))),
+            Some("kubectl kvchain")
+        );
+        assert_eq!(plugin_bin_name(Some(OsStr::new("/usr/bin/kvchain"))), None);
+        // kubectl passes its own flag spellings through: they parse the same.
+        let cli = Cli::try_parse_from([
+            "kubectl-kvchain",
+            "check",
+            "--context",
+            "aks-prod",
+            "-n",
+            "shop",
+            "-o",
+            "sarif",
+        ])
+        .unwrap();
+        assert_eq!(cli.kube.context.as_deref(), Some("aks-prod"));
     }
 
     #[test]

@@ -7,15 +7,19 @@
 pub mod action;
 pub mod chain;
 pub mod cli;
+pub mod codedoc;
 pub mod commands;
+pub mod complete;
 pub mod error;
 pub mod fingerprint;
 pub mod input;
 pub mod logging;
+pub mod output;
 pub mod report;
 pub mod snapshot;
 pub mod source;
 pub mod spc;
+pub mod suppress;
 pub mod ui;
 
 /// Diagnosis and the lab allocate and free many small strings per chain; glibc's allocator

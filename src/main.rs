@@ -1,10 +1,9 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-use kvchain::cli::Cli;
-
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // A shell asking for completions (COMPLETE=bash kvchain …) is answered and exits here.
+    kvchain::complete::answer_if_asked();
+    let cli = kvchain::cli::parse_args();
     if let Err(why) = kvchain::logging::init_from_env() {
         eprintln!("kvchain: not logging: {why}");
     }

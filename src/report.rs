@@ -71,6 +71,8 @@ struct Counts {
     info: usize,
     spcs: usize,
     unread: usize,
+    /// Findings an ignore annotation or config rule covers (not in the three counts above).
+    suppressed: usize,
 }
 
 #[derive(Serialize)]
@@ -120,6 +122,10 @@ fn counts(
         ..Counts::default()
     };
     for f in findings {
+        if f.suppressed.is_some() {
+            c.suppressed += 1;
+            continue;
+        }
         match f.severity {
             Severity::Error => c.errors += 1,
             Severity::Warning => c.warnings += 1,
@@ -322,6 +328,10 @@ pub fn text_with(
         n.warnings,
         n.info
     );
+    if n.suppressed > 0 {
+        out.truncate(out.trim_end().len());
+        let _ = writeln!(out, ", {} suppressed", n.suppressed);
+    }
     if snapshot.source.kind == crate::snapshot::SourceKind::Live {
         let _ = writeln!(out, "{} Azure requests made", snapshot.azure.requests);
     }
@@ -520,6 +530,28 @@ fn write_spcs(out: &mut String, p: &Paint, spcs: &[SpcVerdict]) {
 }
 
 fn write_finding(out: &mut String, p: &Paint, f: &Finding) {
+    if let Some(s) = &f.suppressed {
+        // Still shown, dimmed and labelled: a suppression never hides a finding.
+        let reason = s
+            .reason
+            .as_deref()
+            .map(|r| format!(" — {r}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "    {}",
+            p.dim(&format!(
+                "{} {} suppressed [{}] {}  {}  (by {}{reason})",
+                f.code,
+                f.severity.as_str(),
+                link_name(f.link),
+                f.resource,
+                f.message,
+                s.by
+            ))
+        );
+        return;
+    }
     let _ = writeln!(
         out,
         "    {} {} {}  {}",

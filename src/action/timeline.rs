@@ -662,6 +662,7 @@ mod tests {
         SpcObs {
             namespace: "pay".into(),
             name: "spc".into(),
+            annotations: Default::default(),
             provider: "azure".into(),
             parsed: crate::spc::parse(&params),
             parameters: params,

@@ -159,6 +159,7 @@ impl<'a> Ctx<'a> {
             fix,
             follows: None,
             chain: String::new(),
+            suppressed: None,
         }
     }
 

@@ -164,6 +164,19 @@ pub struct Finding {
     /// Id of the chain it was found on (names the pod, template or consumer it starts from).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub chain: String,
+    /// Set when an ignore annotation or config rule covers this finding: it stays visible
+    /// (reports mark it) but no longer decides the exit status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<Suppressed>,
+}
+
+/// Why a finding is suppressed: which annotation or config rule, and the reason given.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppressed {
+    /// `annotation on Deployment/api` or `config ignore rule 2`.
+    pub by: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// An observed value next to the expected one, for side-by-side display.

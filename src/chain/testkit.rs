@@ -174,6 +174,7 @@ pub fn spc(
     SpcObs {
         namespace: ns.into(),
         name: name.into(),
+        annotations: Default::default(),
         provider: "azure".into(),
         parsed: spc::parse(&parameters),
         parameters,

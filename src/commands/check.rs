@@ -1,7 +1,8 @@
-//! `kvchain check`: diagnose once and print text or JSON. Exit 0 (no error findings),
-//! 1 (at least one error finding, or an input document that could not be read while others
-//! could), 2 (usage error, or nothing could be read), 3 (incomplete: pods or
-//! SecretProviderClasses could not be read somewhere, and no error was found in what could).
+//! `kvchain check`: diagnose once and print text, JSON, SARIF, JUnit, Mermaid or SVG. Exit 0
+//! (nothing `--fail-on` counts), 1 (an unsuppressed finding it counts, or an input document
+//! that could not be read while others could), 2 (usage error, or nothing could be read),
+//! 3 (incomplete: pods or SecretProviderClasses could not be read somewhere, and nothing
+//! `--fail-on` counts was found in what could).
 
 use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
@@ -10,6 +11,7 @@ use std::process::ExitCode;
 use crate::chain::{self, Chain};
 use crate::cli::{CheckArgs, Cli, OutputFormat};
 use crate::error::InputError;
+use crate::output::{self, Context};
 use crate::report;
 use crate::snapshot::Snapshot;
 use crate::source;
@@ -20,11 +22,16 @@ pub const EXIT_INCOMPLETE: u8 = 3;
 pub async fn run(args: &CheckArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
     let snapshot = if !args.files.is_empty() {
         source::manifests::load(&args.files)?
+    } else if let Some(file) = &args.snapshot {
+        crate::snapshot::file::load(file)?
     } else if let Some(scenario) = &args.lab {
         source::lab::run_check(scenario, args.run_for)?
     } else {
         source::live::snapshot_once(&cli.kube, &cli.azure).await?
     };
+    // Manifests: where each object is written (SARIF) and Namespace annotations (suppressions).
+    let scan = (!args.files.is_empty()).then(|| source::manifest_scan::scan(&args.files));
+    let config = crate::ui::config::load(cli)?;
     let started = std::time::Instant::now();
     let mut chains = chain::diagnose(&snapshot);
     // A live source already watches only `-n`; manifests and the lab hold every namespace.
@@ -49,9 +56,43 @@ pub async fn run(args: &CheckArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
     if let Some(ns) = cli.kube.namespace.as_deref() {
         spcs.retain(|s| s.namespace == ns);
     }
+    let no_namespaces = Default::default();
+    let namespaces = scan.as_ref().map_or(&no_namespaces, |s| &s.namespaces);
+    crate::suppress::apply(&snapshot, namespaces, &config.ignore, &mut chains);
+    let failed = output::fails(&chains, args.fail_on)
+        || spcs
+            .iter()
+            .flat_map(|s| &s.findings)
+            .any(|f| f.suppressed.is_none() && args.fail_on.fails(f.severity))
+        || !snapshot.source.unread.is_empty();
+    output::filter_min_severity(&mut chains, args.min_severity);
+    let min = args.min_severity.severity();
+    for s in &mut spcs {
+        s.findings.retain(|f| f.severity >= min);
+    }
+
+    let base = std::env::current_dir().ok();
+    let cx = Context {
+        scan: scan.as_ref(),
+        base: base.as_deref(),
+        fail_on: args.fail_on,
+    };
     let out = match args.output {
         OutputFormat::Text => report::text_with(&snapshot, &chains, &spcs, color),
         OutputFormat::Json => report::json_with(&snapshot, &chains, &spcs),
+        OutputFormat::Sarif => output::sarif::render(&snapshot, &chains, &cx),
+        OutputFormat::Junit => output::junit::render(&snapshot, &chains, &cx),
+        OutputFormat::Mermaid => match &args.chain {
+            Some(id) => output::mermaid::render(&[pick(&chains, id)?]),
+            None => output::mermaid::render(&chains.iter().collect::<Vec<_>>()),
+        },
+        OutputFormat::Svg => match &args.chain {
+            Some(id) => output::svg::render(pick(&chains, id)?),
+            None => match chains.iter().max_by_key(|c| c.worst()) {
+                Some(c) => output::svg::render(c),
+                None => anyhow::bail!("no chain to draw: no pod mounts a Secrets Store CSI volume"),
+            },
+        },
     };
     // `print!` panics when the reader has gone (`kvchain check | head -1`): a closed pipe is
     // the reader's choice, not an error; other write errors are.
@@ -63,7 +104,7 @@ pub async fn run(args: &CheckArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
     {
         return Err(e.into());
     }
-    Ok(if report::fails(&snapshot, &chains, &spcs) {
+    Ok(if failed {
         ExitCode::from(1)
     } else if snapshot.incomplete() {
         ExitCode::from(EXIT_INCOMPLETE)
@@ -105,4 +146,33 @@ fn only_namespace(snapshot: &Snapshot, chains: &mut Vec<Chain>, ns: &str) -> any
     }
     chains.retain(|c| c.namespace == ns);
     Ok(())
+}
+
+/// The chain `--chain` names: its exact id, else the one chain whose id contains the text.
+pub fn pick<'a>(chains: &'a [Chain], id: &str) -> anyhow::Result<&'a Chain> {
+    if let Some(c) = chains.iter().find(|c| c.id == id) {
+        return Ok(c);
+    }
+    let hits: Vec<&Chain> = chains.iter().filter(|c| c.id.contains(id)).collect();
+    match hits.as_slice() {
+        [one] => Ok(one),
+        [] => anyhow::bail!(
+            "--chain {id}: no such chain (ids: {})",
+            chains
+                .iter()
+                .map(|c| c.id.as_str())
+                .take(10)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        many => anyhow::bail!(
+            "--chain {id}: {} chains match ({}); give the full namespace/pod/spc id",
+            many.len(),
+            many.iter()
+                .map(|c| c.id.as_str())
+                .take(5)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }

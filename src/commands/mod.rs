@@ -1,6 +1,8 @@
 //! What each command line does. Thin: sources, diagnosis, report and UI do the work.
 
 pub mod check;
+pub mod docs;
+pub mod snapshot;
 pub mod tui;
 
 use std::process::ExitCode;
@@ -10,13 +12,20 @@ use crate::cli::{Cli, Command};
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Some(Command::Check(args)) => check::run(args, &cli).await,
-        Some(Command::Demo { scenario, list }) => {
+        Some(Command::Demo {
+            scenario,
+            list,
+            snapshot,
+        }) => {
             // The lab holds several namespaces and the TUI filters them itself; ignoring -n
             // silently would show more than was asked for.
             if let Some(ns) = &cli.kube.namespace {
                 anyhow::bail!(
                     "-n {ns}: `kvchain demo` shows every namespace of the lab; open it and type `:ns {ns}`"
                 );
+            }
+            if let Some(file) = snapshot {
+                return tui::run_snapshot(file, &cli).await;
             }
             if *list {
                 for (name, title) in crate::source::lab::builtin_scenarios() {
@@ -26,6 +35,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             tui::run_lab(scenario, &cli).await
         }
+        Some(Command::Explain { code }) => docs::explain(code),
+        Some(Command::Codes {
+            output,
+            readme_table,
+        }) => docs::codes(*output, *readme_table),
+        Some(Command::Completions { shell }) => docs::completions(*shell),
+        Some(Command::Man) => docs::man(),
+        Some(Command::Snapshot(cmd)) => snapshot::run(cmd, &cli).await,
         None => tui::run_default(&cli).await,
     }
 }

@@ -15,6 +15,14 @@ pub async fn run_lab(scenario: &str, cli: &Cli) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `kvchain demo --snapshot FILE`: a recorded snapshot, frozen.
+pub async fn run_snapshot(file: &std::path::Path, cli: &Cli) -> anyhow::Result<ExitCode> {
+    let snapshot = crate::snapshot::file::load(file)?;
+    let frozen = source::frozen::FrozenSource::new(snapshot, &file.display().to_string());
+    crate::ui::run(audited(Box::new(frozen)), cli).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `kvchain`: the current kube context, or the lab when no cluster is configured.
 pub async fn run_default(cli: &Cli) -> anyhow::Result<ExitCode> {
     match source::live::connect(&cli.kube, &cli.azure).await {

@@ -211,6 +211,7 @@ pub fn spc(s: &SecretProviderClass) -> SpcObs {
     SpcObs {
         namespace: ns(&s.metadata),
         name: name(&s.metadata),
+        annotations: s.metadata.annotations.clone().unwrap_or_default(),
         provider: s.spec.provider.clone().unwrap_or_default(),
         parsed: crate::spc::parse(&parameters),
         parameters,

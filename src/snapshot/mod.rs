@@ -5,8 +5,10 @@
 //! [`convert`]) so a snapshot of 10,000 pods stays small and joins stay cheap.
 //! Secret *values* never enter a snapshot: only keyed [`Fingerprint`]s do.
 
+pub mod anonymize;
 pub mod convert;
 pub mod crd;
+pub mod file;
 pub mod gaps;
 
 use std::collections::BTreeMap;
@@ -523,6 +525,9 @@ pub struct ServiceAccountObs {
 pub struct SpcObs {
     pub namespace: String,
     pub name: String,
+    /// Metadata annotations (only `kvchain.dev/ignore*` are read, for suppressions).
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
     pub provider: String,
     pub parameters: BTreeMap<String, String>,
     #[serde(default)]

@@ -59,7 +59,7 @@ pub fn load_str(name: &str, text: &str) -> Result<Snapshot, InputError> {
 
 /// `seen` holds the directories already listed (device, inode): symlinks that loop back would
 /// otherwise be followed until the path is too long, or exponentially with two of them.
-fn collect(
+pub(crate) fn collect(
     path: &Path,
     explicit: bool,
     out: &mut Vec<PathBuf>,
@@ -394,7 +394,7 @@ fn typed<T: DeserializeOwned>(
 
 /// 1-based line where each YAML document starts (after `---` separators). A leading
 /// segment with no content (comments only, or nothing before the first `---`) is no document.
-fn document_lines(text: &str) -> Vec<usize> {
+pub(crate) fn document_lines(text: &str) -> Vec<usize> {
     let lines: Vec<&str> = text.lines().collect();
     let mut seps: Vec<usize> = lines
         .iter()

@@ -156,8 +156,10 @@ pub trait Source: Send + 'static {
 
 pub mod audited;
 pub mod azure;
+pub mod frozen;
 pub mod lab;
 pub mod live;
+pub mod manifest_scan;
 pub mod manifests;
 
 #[cfg(test)]

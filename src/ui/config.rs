@@ -10,6 +10,11 @@
 //! keys:                     # merged over the defaults, per action
 //!   quit: [q, ctrl-q]
 //!   restart: ctrl-r
+//! ignore:                   # suppressions (see crate::suppress), all given fields must match
+//!   - code: KVC902
+//!     namespace: team-*
+//!     resource: Deployment/legacy-*
+//!     reason: restarted nightly by a CronJob
 //! ```
 //!
 //! Unknown fields are errors, so a typo never silently does nothing; every error names the
@@ -37,6 +42,8 @@ pub struct ConfigFile {
     pub lab: LabConfig,
     #[serde(default)]
     pub keys: KeyOverrides,
+    #[serde(default)]
+    pub ignore: Vec<crate::suppress::IgnoreRule>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -60,6 +67,8 @@ pub struct UiConfig {
     pub no_color: bool,
     /// The file that was read, if any (shown in the help overlay).
     pub file: Option<PathBuf>,
+    /// The config's `ignore:` rules, validated.
+    pub ignore: crate::suppress::Rules,
 }
 
 impl Default for UiConfig {
@@ -73,6 +82,7 @@ impl Default for UiConfig {
             lab_speed: None,
             no_color: false,
             file: None,
+            ignore: crate::suppress::Rules::default(),
         }
     }
 }
@@ -169,7 +179,11 @@ pub fn load_from(
             format!("lab.speed: must be a positive number, got {s}"),
         ));
     }
+    let ignore = crate::suppress::Rules::new(&file.ignore).map_err(|m| {
+        InputError::new(path.map(|p| p.display().to_string()).unwrap_or_default(), m)
+    })?;
     Ok(UiConfig {
+        ignore,
         themes,
         theme_index,
         keymap,

@@ -46,13 +46,14 @@ pub async fn run(source: Box<dyn Source>, cli: &Cli) -> anyhow::Result<()> {
             "the TUI needs a terminal; for text or JSON output use `kvchain check` (--lab, -f)"
         );
     }
+    let ignore = config.ignore.clone();
     let mut app = App::new(source.info(), config);
 
     let (source_tx, source_rx) = mpsc::unbounded_channel();
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let (app_tx, mut app_rx) = mpsc::unbounded_channel();
     let source_task = tokio::spawn(source.run(source_tx, cmd_rx));
-    let diagnoser_task = tokio::spawn(diagnoser(source_rx, app_tx.clone()));
+    let diagnoser_task = tokio::spawn(diagnoser_with(source_rx, app_tx.clone(), ignore));
 
     let mut terminal = TerminalGuard::enter()?;
     if let Ok(size) = terminal.terminal.size() {
@@ -250,8 +251,18 @@ pub fn osc52(text: &str) -> String {
 /// Forwards source events to the UI, diagnosing snapshots on the blocking pool. When
 /// snapshots pile up (slow diagnosis, fast lab clock) only the newest is diagnosed.
 pub async fn diagnoser(
+    rx: mpsc::UnboundedReceiver<SourceEvent>,
+    tx: mpsc::UnboundedSender<AppEvent>,
+) {
+    diagnoser_with(rx, tx, crate::suppress::Rules::default()).await;
+}
+
+/// [`diagnoser`] marking the findings the config's `ignore:` rules and the objects'
+/// `kvchain.dev/ignore` annotations suppress (the tree and detail show them dimmed).
+pub async fn diagnoser_with(
     mut rx: mpsc::UnboundedReceiver<SourceEvent>,
     tx: mpsc::UnboundedSender<AppEvent>,
+    ignore: crate::suppress::Rules,
 ) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
@@ -278,9 +289,11 @@ pub async fn diagnoser(
         }
         if let Some(s) = snapshot {
             let for_diag = Arc::clone(&s);
+            let ignore = ignore.clone();
             let diagnosed = tokio::task::spawn_blocking(move || {
                 let started = Instant::now();
-                let chains = chain::diagnose(&for_diag);
+                let mut chains = chain::diagnose(&for_diag);
+                crate::suppress::apply(&for_diag, &Default::default(), &ignore, &mut chains);
                 tracing::debug!(
                     pods = for_diag.pods.items.len(),
                     ms = started.elapsed().as_millis() as u64,

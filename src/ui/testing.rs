@@ -279,6 +279,7 @@ pub fn break_link(chain: &mut Chain, link: LinkKind) {
         fix,
         follows: None,
         chain: id,
+        suppressed: None,
     }];
     if severity.status() == Status::Broken {
         for later in &mut chain.links[link.index() + 1..] {

@@ -361,6 +361,7 @@ pub fn shared_objects_snapshot() -> kvchain::snapshot::Snapshot {
         snap.spcs.items.push(SpcObs {
             namespace: format!("team-{ns}"),
             name: "app-secrets".into(),
+            annotations: Default::default(),
             provider: "azure".into(),
             parsed: kvchain::spc::parse(&params),
             parameters: params,

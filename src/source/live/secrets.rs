@@ -162,6 +162,7 @@ mod tests {
         SpcObs {
             namespace: ns.into(),
             name: "spc".into(),
+            annotations: Default::default(),
             provider: "azure".into(),
             parameters: Default::default(),
             secret_objects: vec![SecretObjectSpec {

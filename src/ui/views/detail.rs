@@ -97,7 +97,12 @@ pub fn link_lines(t: &Theme, chain: &Chain, link: &Link, width: usize) -> Vec<Li
     }
     for finding in &link.findings {
         out.push(Line::raw(""));
-        let fs = t.status(finding.severity.status());
+        // A suppressed finding stays listed, dimmed, with who suppressed it and why.
+        let fs = if finding.suppressed.is_some() {
+            t.muted()
+        } else {
+            t.status(finding.severity.status())
+        };
         out.push(Line::from(vec![
             Span::styled(
                 format!("{} {}", finding.severity.status().symbol(), finding.code),
@@ -110,6 +115,17 @@ pub fn link_lines(t: &Theme, chain: &Chain, link: &Link, width: usize) -> Vec<Li
             format!("  {}", finding.code.title()),
             t.muted(),
         ));
+        if let Some(sup) = &finding.suppressed {
+            let reason = sup
+                .reason
+                .as_deref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default();
+            out.push(Line::styled(
+                format!("  suppressed by {}{reason}", sup.by),
+                t.muted(),
+            ));
+        }
         if !finding.resource.is_empty() {
             out.push(Line::from(vec![
                 Span::styled("  object   ", t.muted()),
@@ -133,6 +149,14 @@ pub fn link_lines(t: &Theme, chain: &Chain, link: &Link, width: usize) -> Vec<Li
             out.push(Line::from(vec![
                 Span::styled("  seen     ", t.muted()),
                 Span::raw(e.replace('\n', " ")),
+            ]));
+        }
+        // The code's documentation (docs/codes.yaml, as `kvchain explain` prints it).
+        let means = crate::codedoc::get(finding.code).means;
+        if !means.is_empty() {
+            out.push(Line::from(vec![
+                Span::styled("  about    ", t.muted()),
+                Span::styled(means, t.muted()),
             ]));
         }
     }
@@ -235,4 +259,60 @@ fn fact_lines(t: &Theme, facts: &[Fact], width: usize) -> Vec<Line<'static>> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::{LinkKind, Suppressed};
+    use crate::ui::testing::{break_link, healthy_chain};
+
+    fn text(lines: &[Line]) -> String {
+        lines
+            .iter()
+            .map(|l| {
+                l.spans
+                    .iter()
+                    .map(|s| s.content.as_ref())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn a_suppressed_finding_is_listed_dimmed_with_its_reason() {
+        let t = Theme::default_theme();
+        let mut c = healthy_chain("payments", Some("api"), "api-1");
+        break_link(&mut c, LinkKind::Federation);
+        let link = c.link(LinkKind::Federation).clone();
+        let header_style = |lines: &[Line]| {
+            lines
+                .iter()
+                .find(|l| text(std::slice::from_ref(l)).contains("KVC401"))
+                .map(|l| l.spans[0].style)
+                .unwrap()
+        };
+        assert_ne!(header_style(&link_lines(&t, &c, &link, 100)), t.muted());
+        let mut link = link;
+        link.findings[0].suppressed = Some(Suppressed {
+            by: "annotation kvchain.dev/ignore on Deployment/api".into(),
+            reason: Some("migrating".into()),
+        });
+        let lines = link_lines(&t, &c, &link, 100);
+        let all = text(&lines);
+        assert!(all.contains("KVC401"), "{all}");
+        assert!(
+            all.contains(
+                "suppressed by annotation kvchain.dev/ignore on Deployment/api: migrating"
+            ),
+            "{all}"
+        );
+        assert_eq!(header_style(&lines), t.muted());
+        // The code's documentation follows (same text as `kvchain explain`).
+        assert!(
+            all.contains(&crate::codedoc::get(crate::chain::Code::KVC401).means),
+            "{all}"
+        );
+    }
 }

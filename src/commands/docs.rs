@@ -1,0 +1,88 @@
+//! `kvchain explain`, `kvchain codes`, `kvchain completions`, `kvchain man`: documentation
+//! where the user is. The text comes from [`crate::codedoc`] and the clap definition.
+
+use std::process::ExitCode;
+
+use clap::CommandFactory;
+
+use crate::chain::Code;
+use crate::cli::{Cli, CodesFormat, CompletionShell};
+use crate::codedoc;
+
+pub fn explain(code: &str) -> anyhow::Result<ExitCode> {
+    let Some(c) = Code::parse(&code.trim().to_ascii_uppercase()) else {
+        let near: Vec<&str> = Code::ALL
+            .iter()
+            .map(|c| c.as_str())
+            .filter(|c| strsim::levenshtein(c, &code.to_ascii_uppercase()) <= 1)
+            .collect();
+        let hint = if near.is_empty() {
+            String::new()
+        } else {
+            format!(" (did you mean {}?)", near.join(", "))
+        };
+        anyhow::bail!("unknown code {code:?}{hint}; `kvchain codes` lists them");
+    };
+    print!("{}", codedoc::text(c));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn codes(format: CodesFormat, readme_table: bool) -> anyhow::Result<ExitCode> {
+    if readme_table {
+        print!("{}", codedoc::readme_table());
+        return Ok(ExitCode::SUCCESS);
+    }
+    match format {
+        CodesFormat::Text => {
+            for &c in Code::ALL {
+                println!(
+                    "{c}  {:<14} {:<7}  {}",
+                    c.link().as_str(),
+                    c.severity().as_str(),
+                    c.title()
+                );
+            }
+        }
+        CodesFormat::Json => {
+            println!("{}", serde_json::to_string_pretty(&codedoc::listed())?);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn completions(shell: CompletionShell) -> anyhow::Result<ExitCode> {
+    print!("{}", crate::complete::script(shell)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn man() -> anyhow::Result<ExitCode> {
+    use std::io::Write as _;
+    std::io::stdout().write_all(&man_page()?)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The roff man page of `kvchain`, from the clap definition.
+pub fn man_page() -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_man_page_is_roff_listing_the_commands() {
+        let page = String::from_utf8(super::man_page().unwrap()).unwrap();
+        assert!(page.contains(".TH kvchain 1"), "{page}");
+        for sub in ["check", "explain", "completions", "snapshot"] {
+            assert!(page.contains(sub), "{sub} missing");
+        }
+    }
+
+    #[test]
+    fn explain_refuses_an_unknown_code_and_suggests_near_ones() {
+        let e = super::explain("KVC41").unwrap_err().to_string();
+        assert!(e.contains("KVC401") && !e.contains("KVC101"), "{e}");
+        assert!(super::explain("kvc401").is_ok());
+    }
+}

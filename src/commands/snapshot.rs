@@ -1,0 +1,39 @@
+//! `kvchain snapshot save`: record one observation to a file (see [`crate::snapshot::file`]).
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, SnapshotCommand};
+use crate::snapshot::{anonymize, file};
+use crate::source;
+
+pub async fn run(cmd: &SnapshotCommand, cli: &Cli) -> anyhow::Result<ExitCode> {
+    let SnapshotCommand::Save {
+        output,
+        anonymize: anon,
+        lab,
+    } = cmd;
+    let snapshot = match lab {
+        Some(scenario) => source::lab::run_check(scenario, None)?,
+        None => source::live::snapshot_once(&cli.kube, &cli.azure).await?,
+    };
+    let snapshot = if *anon {
+        anonymize::anonymize(&snapshot)?
+    } else {
+        snapshot
+    };
+    let text = file::to_string(&snapshot, *anon)?;
+    match output {
+        Some(path) => {
+            std::fs::write(path, text)
+                .map_err(|e| anyhow::anyhow!("{}: cannot write snapshot: {e}", path.display()))?;
+            eprintln!(
+                "kvchain: snapshot of {} pods written to {}{}",
+                snapshot.pods.items.len(),
+                path.display(),
+                if *anon { " (anonymized)" } else { "" }
+            );
+        }
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,159 @@
+//! `check` outputs beyond text and JSON (those stay in [`crate::report`]): SARIF and JUnit for
+//! CI, Mermaid and SVG pictures of a chain. Plus what every format shares: the exit status
+//! per `--fail-on` and the `--min-severity` filter. Pure: strings in, strings out.
+
+pub mod junit;
+pub mod mermaid;
+pub mod sarif;
+pub mod svg;
+
+use std::collections::HashSet;
+
+use crate::chain::{Chain, Code, Finding, Severity};
+use crate::source::manifest_scan::Scan;
+
+/// When `check` exits 1.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// An unsuppressed error finding (the default).
+    #[default]
+    Error,
+    /// An unsuppressed error or warning finding.
+    Warning,
+    /// Never: findings do not change the exit status.
+    Never,
+}
+
+impl FailOn {
+    /// Whether a finding of this severity fails the run.
+    pub fn fails(self, s: Severity) -> bool {
+        match self {
+            FailOn::Error => s == Severity::Error,
+            FailOn::Warning => s >= Severity::Warning,
+            FailOn::Never => false,
+        }
+    }
+}
+
+/// The lowest severity printed (`--min-severity`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum MinSeverity {
+    #[default]
+    Info,
+    Warning,
+    Error,
+}
+
+impl MinSeverity {
+    pub fn severity(self) -> Severity {
+        match self {
+            MinSeverity::Info => Severity::Info,
+            MinSeverity::Warning => Severity::Warning,
+            MinSeverity::Error => Severity::Error,
+        }
+    }
+}
+
+/// Whether the run fails: an unsuppressed finding `fail_on` counts. Decided on every finding,
+/// whatever `--min-severity` hides from the output.
+pub fn fails(chains: &[Chain], fail_on: FailOn) -> bool {
+    chains
+        .iter()
+        .flat_map(|c| c.findings())
+        .any(|f| f.suppressed.is_none() && fail_on.fails(f.severity))
+}
+
+/// Drop findings below `min` from what is printed (link statuses stay: the chain is what it is).
+pub fn filter_min_severity(chains: &mut [Chain], min: MinSeverity) {
+    let min = min.severity();
+    if min == Severity::Info {
+        return;
+    }
+    for c in chains {
+        for l in &mut c.links {
+            l.findings.retain(|f| f.severity >= min);
+        }
+    }
+}
+
+/// What the file-aware formats need besides the chains.
+#[derive(Default)]
+pub struct Context<'a> {
+    /// Manifest origins (`check -f`); `None` for the lab and live sources.
+    pub scan: Option<&'a Scan>,
+    /// Base directory SARIF URIs are made relative to (the working directory).
+    pub base: Option<&'a std::path::Path>,
+    pub fail_on: FailOn,
+}
+
+/// Every finding once (same code, resource and message as [`crate::report::findings`]), with
+/// the first chain it was found in, in report order (worst first).
+pub fn findings_with_chain(chains: &[Chain]) -> Vec<(&Finding, &Chain)> {
+    let mut seen: HashSet<(Code, &str, &str)> = HashSet::new();
+    let mut out: Vec<(&Finding, &Chain)> = chains
+        .iter()
+        .flat_map(|c| c.findings().map(move |f| (f, c)))
+        .filter(|(f, _)| seen.insert((f.code, f.resource.as_str(), f.message.as_str())))
+        .collect();
+    out.sort_by(|(a, _), (b, _)| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.code.cmp(&b.code))
+            .then(a.namespace.cmp(&b.namespace))
+            .then(a.resource.cmp(&b.resource))
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::Suppressed;
+
+    fn chains() -> Vec<Chain> {
+        crate::ui::testing::demo_chains()
+    }
+
+    fn severities(chains: &[Chain]) -> Vec<Severity> {
+        chains
+            .iter()
+            .flat_map(|c| c.findings())
+            .map(|f| f.severity)
+            .collect()
+    }
+
+    #[test]
+    fn fail_on_decides_per_severity_and_ignores_suppressed() {
+        let mut cs = chains();
+        assert!(severities(&cs).contains(&Severity::Error));
+        assert!(fails(&cs, FailOn::Error));
+        assert!(fails(&cs, FailOn::Warning));
+        assert!(!fails(&cs, FailOn::Never));
+        for c in &mut cs {
+            for l in &mut c.links {
+                for f in &mut l.findings {
+                    if f.severity == Severity::Error {
+                        f.suppressed = Some(Suppressed {
+                            by: "test".into(),
+                            reason: None,
+                        });
+                    }
+                }
+            }
+        }
+        assert!(!fails(&cs, FailOn::Error));
+        assert_eq!(
+            fails(&cs, FailOn::Warning),
+            severities(&cs).contains(&Severity::Warning)
+        );
+    }
+
+    #[test]
+    fn min_severity_hides_lower_findings_but_not_link_status() {
+        let mut cs = chains();
+        let before: Vec<_> = cs.iter().map(|c| c.worst()).collect();
+        filter_min_severity(&mut cs, MinSeverity::Error);
+        assert!(severities(&cs).iter().all(|s| *s == Severity::Error));
+        assert_eq!(before, cs.iter().map(|c| c.worst()).collect::<Vec<_>>());
+    }
+}

@@ -1,0 +1,212 @@
+//! `check -o sarif`: SARIF 2.1.0 (serde-sarif types) for code-scanning UIs.
+//!
+//! One rule per catalog code (help from `docs/codes.yaml`), one result per finding. From
+//! manifests a result points at the file and the line of the object to change (the finding's
+//! resource, else the chain's workload or pod); every result also carries a logical location
+//! `namespace/Kind/name`. Suppressed findings are results with a `suppressions` entry
+//! (`inSource` for an annotation, `external` for a config rule), as the spec intends.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::json;
+use serde_sarif::sarif::{
+    ArtifactLocation, Location, LogicalLocation, Message, MultiformatMessageString,
+    PhysicalLocation, PropertyBag, Region, ReportingConfiguration, ReportingDescriptor,
+    Result as SarifResult, ResultLevel, Run, Sarif, Suppression, Tool, ToolComponent,
+};
+use sha2::{Digest, Sha256};
+
+use super::{Context, findings_with_chain};
+use crate::chain::{Chain, Code, Finding, Severity};
+use crate::codedoc;
+use crate::snapshot::Snapshot;
+use crate::source::manifest_scan::Origin;
+
+pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+const README: &str = "https://github.com/kvchain/kvchain#finding-codes";
+
+pub fn render(snapshot: &Snapshot, chains: &[Chain], cx: &Context) -> String {
+    let rules: Vec<ReportingDescriptor> = Code::ALL.iter().map(|&c| rule(c)).collect();
+    let results: Vec<SarifResult> = findings_with_chain(chains)
+        .into_iter()
+        .map(|(f, c)| result(f, c, cx))
+        .collect();
+    let driver = ToolComponent::builder()
+        .name("kvchain")
+        .version(env!("CARGO_PKG_VERSION"))
+        .semantic_version(env!("CARGO_PKG_VERSION"))
+        .information_uri("https://github.com/kvchain/kvchain")
+        .rules(rules)
+        .build();
+    let run = Run::builder()
+        .tool(Tool::builder().driver(driver).build())
+        // A clean run still says so: an empty array, not a missing one.
+        .results(results)
+        .properties(
+            PropertyBag::builder()
+                .additional_properties(BTreeMap::from([
+                    ("source".to_string(), json!(snapshot.source.kind.as_str())),
+                    ("label".to_string(), json!(snapshot.source.label)),
+                    ("chains".to_string(), json!(chains.len())),
+                ]))
+                .build(),
+        )
+        .build();
+    let log = Sarif::builder()
+        .schema(SCHEMA)
+        .version(json!("2.1.0"))
+        .runs(vec![run])
+        .build();
+    let mut out = serde_json::to_string_pretty(&log)
+        .unwrap_or_else(|e| format!("{{\"error\": {:?}}}", e.to_string()));
+    out.push('\n');
+    out
+}
+
+fn level(s: Severity) -> ResultLevel {
+    match s {
+        Severity::Error => ResultLevel::Error,
+        Severity::Warning => ResultLevel::Warning,
+        Severity::Info => ResultLevel::Note,
+    }
+}
+
+fn rule(c: Code) -> ReportingDescriptor {
+    let doc = codedoc::get(c);
+    let full = if doc.means.is_empty() {
+        c.title().to_string()
+    } else {
+        doc.means.clone()
+    };
+    ReportingDescriptor::builder()
+        .id(c.as_str())
+        .name(c.title())
+        .short_description(MultiformatMessageString::builder().text(c.title()).build())
+        .full_description(MultiformatMessageString::builder().text(full).build())
+        .help(
+            MultiformatMessageString::builder()
+                .text(codedoc::text(c))
+                .markdown(codedoc::markdown(c))
+                .build(),
+        )
+        .help_uri(README)
+        .default_configuration(
+            ReportingConfiguration::builder()
+                .level(json!(match c.severity() {
+                    Severity::Error => "error",
+                    Severity::Warning => "warning",
+                    Severity::Info => "note",
+                }))
+                .build(),
+        )
+        .properties(
+            PropertyBag::builder()
+                .tags(vec![c.link().as_str().to_string(), "kubernetes".into()])
+                .build(),
+        )
+        .build()
+}
+
+fn result(f: &Finding, chain: &Chain, cx: &Context) -> SarifResult {
+    let text = format!("{} Fix: {}", f.message, f.fix);
+    let mut props = BTreeMap::from([
+        ("namespace".to_string(), json!(f.namespace)),
+        ("resource".to_string(), json!(f.resource)),
+        ("chain".to_string(), json!(chain.id)),
+        ("link".to_string(), json!(f.link.as_str())),
+        ("confirm".to_string(), json!(f.confirm)),
+        ("fix".to_string(), json!(f.fix)),
+    ]);
+    if !f.evidence.is_empty() {
+        props.insert("evidence".into(), json!(f.evidence));
+    }
+    let mut b = SarifResult::builder()
+        .rule_id(f.code.as_str())
+        .rule_index(Code::ALL.iter().position(|c| *c == f.code).unwrap_or(0) as i64)
+        .level(level(f.severity))
+        .message(Message::builder().text(text).build())
+        .locations(vec![location(f, chain, cx)])
+        .partial_fingerprints(BTreeMap::from([(
+            "kvchainFinding/v1".to_string(),
+            fingerprint(f),
+        )]))
+        .properties(PropertyBag::builder().additional_properties(props).build())
+        .build();
+    if let Some(s) = &f.suppressed {
+        let kind = if s.by.starts_with("annotation") {
+            "inSource"
+        } else {
+            "external"
+        };
+        let justification = match &s.reason {
+            Some(r) => format!("{} ({r})", s.by),
+            None => s.by.clone(),
+        };
+        b.suppressions = Some(vec![
+            Suppression::builder()
+                .kind(json!(kind))
+                .status(json!("accepted"))
+                .justification(justification)
+                .build(),
+        ]);
+    }
+    b
+}
+
+/// Stable across runs (no message: messages carry observed values that may change).
+fn fingerprint(f: &Finding) -> String {
+    let mut h = Sha256::new();
+    for part in [f.code.as_str(), &f.namespace, &f.resource] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    hex::encode(&h.finalize()[..16])
+}
+
+fn location(f: &Finding, chain: &Chain, cx: &Context) -> Location {
+    let logical = LogicalLocation::builder()
+        .fully_qualified_name(format!("{}/{}", f.namespace, f.resource))
+        .name(f.resource.clone())
+        .kind("resource")
+        .build();
+    let mut loc = Location::builder().logical_locations(vec![logical]).build();
+    if let Some(o) = cx.scan.and_then(|s| origin(s, f, chain)) {
+        loc.physical_location = Some(
+            PhysicalLocation::builder()
+                .artifact_location(
+                    ArtifactLocation::builder()
+                        .uri(uri(&o.file, cx.base))
+                        .build(),
+                )
+                .region(Region::builder().start_line(o.line as i64).build())
+                .build(),
+        );
+    }
+    loc
+}
+
+/// The object to change if the manifests define it, else the chain's workload, else its pod.
+fn origin<'a>(
+    scan: &'a crate::source::manifest_scan::Scan,
+    f: &Finding,
+    chain: &Chain,
+) -> Option<&'a Origin> {
+    scan.origin_of(&f.namespace, &f.resource)
+        .or_else(|| {
+            chain
+                .workload
+                .as_ref()
+                .and_then(|w| scan.origin(&chain.namespace, &w.kind, &w.name))
+        })
+        .or_else(|| scan.origin(&chain.namespace, "Pod", &chain.pod))
+        .or_else(|| scan.origin(&chain.namespace, "SecretProviderClass", &chain.spc))
+}
+
+/// A relative, forward-slash URI when the file is under `base` (how code scanning matches
+/// files to the repository), else the path as given.
+fn uri(file: &Path, base: Option<&Path>) -> String {
+    let rel = base.and_then(|b| file.strip_prefix(b).ok()).unwrap_or(file);
+    let s = rel.to_string_lossy().replace('\\', "/");
+    s.strip_prefix("./").map(str::to_string).unwrap_or(s)
+}

@@ -1,0 +1,124 @@
+//! `check -o svg --chain ID`: one chain as a self-contained SVG (no fonts, images or scripts
+//! fetched) for slides. Nine boxes left to right, status colour and symbol, the link's
+//! summary and, on a link with findings, the first code. Readable on light and dark
+//! backgrounds: the page colours follow `prefers-color-scheme`, the status boxes carry white
+//! text on saturated fills that hold contrast on both.
+
+use std::fmt::Write as _;
+
+use quick_xml::escape::escape;
+
+use super::mermaid::title;
+use crate::chain::{Chain, Status};
+
+const BOX_W: usize = 128;
+const BOX_H: usize = 84;
+const GAP: usize = 22;
+const PAD: usize = 16;
+const TOP: usize = 48;
+
+fn fill(s: Status) -> &'static str {
+    match s {
+        Status::Ok => "#1a7f37",
+        Status::Pending => "#6e7781",
+        Status::Unknown => "#8250df",
+        Status::Warning => "#9a6700",
+        Status::Broken => "#cf222e",
+    }
+}
+
+pub fn render(c: &Chain) -> String {
+    let n = c.links.len();
+    let width = PAD * 2 + n * BOX_W + n.saturating_sub(1) * GAP;
+    let height = TOP + BOX_H + PAD + 24;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="{}">"#,
+        escape(format!("kvchain chain {}", c.id).as_str())
+    );
+    let _ = writeln!(s, "<title>{}</title>", escape(title(c).as_str()));
+    s.push_str(
+        "<style>\n\
+         .bg{fill:#ffffff}.fg{fill:#1f2328}.muted{fill:#59636e}.arrow{stroke:#59636e}\n\
+         @media (prefers-color-scheme: dark){.bg{fill:#0d1117}.fg{fill:#e6edf3}.muted{fill:#9198a1}.arrow{stroke:#9198a1}}\n\
+         text{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif}\n\
+         .box text{fill:#ffffff}\n\
+         </style>\n",
+    );
+    let _ = writeln!(
+        s,
+        r#"<rect class="bg" x="0" y="0" width="{width}" height="{height}" rx="8"/>"#
+    );
+    let _ = writeln!(
+        s,
+        r#"<text class="fg" x="{PAD}" y="30" font-size="16" font-weight="bold">{}</text>"#,
+        escape(title(c).as_str())
+    );
+    for (i, l) in c.links.iter().enumerate() {
+        let x = PAD + i * (BOX_W + GAP);
+        let cx = x + BOX_W / 2;
+        let broken = l.status == Status::Broken;
+        let _ = writeln!(
+            s,
+            r#"<g class="box" data-link="{}" data-status="{}">"#,
+            l.link.as_str(),
+            l.status.as_str()
+        );
+        let _ = writeln!(
+            s,
+            r#"<rect x="{x}" y="{TOP}" width="{BOX_W}" height="{BOX_H}" rx="8" fill="{}" stroke="{}" stroke-width="{}"/>"#,
+            fill(l.status),
+            if broken { "#ffffff" } else { fill(l.status) },
+            if broken { 3 } else { 1 }
+        );
+        let _ = writeln!(
+            s,
+            r#"<text x="{cx}" y="{}" font-size="15" font-weight="bold" text-anchor="middle">{} {}</text>"#,
+            TOP + 24,
+            l.status.symbol(),
+            escape(l.link.title())
+        );
+        let _ = writeln!(
+            s,
+            r#"<text x="{cx}" y="{}" font-size="12" text-anchor="middle">{}</text>"#,
+            TOP + 46,
+            escape(clip(&l.summary, 18).as_str())
+        );
+        if let Some(f) = l.findings.first() {
+            let _ = writeln!(
+                s,
+                r#"<text x="{cx}" y="{}" font-size="13" font-weight="bold" text-anchor="middle">{}</text>"#,
+                TOP + 68,
+                f.code
+            );
+        }
+        s.push_str("</g>\n");
+        if i + 1 < n {
+            let y = TOP + BOX_H / 2;
+            let (x1, x2) = (x + BOX_W + 2, x + BOX_W + GAP - 2);
+            let _ = writeln!(
+                s,
+                r#"<line class="arrow" x1="{x1}" y1="{y}" x2="{x2}" y2="{y}" stroke-width="2"/><path class="muted" d="M{x2} {y} l-6 -4 v8 z"/>"#
+            );
+        }
+    }
+    let _ = writeln!(
+        s,
+        r#"<text class="muted" x="{PAD}" y="{}" font-size="11">✓ ok  … pending  ? unknown  ! warning  ✗ broken · kvchain</text>"#,
+        TOP + BOX_H + 24
+    );
+    s.push_str("</svg>\n");
+    s
+}
+
+/// Shorten to `max` characters with an ellipsis (boxes have a fixed width).
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max - 1).collect();
+        t.push('…');
+        t
+    }
+}

@@ -1,0 +1,290 @@
+//! `snapshot save --anonymize`: replace names, ids, tenants and URLs with pseudonyms so a
+//! snapshot can go into a bug report, keeping the joins diagnosis needs.
+//!
+//! Pseudonyms are consistent inside one file (same input → same pseudonym, keyed by a random
+//! per-file salt so they cannot be reversed by hashing guesses). Names are collected from the
+//! typed snapshot (namespaces, workloads, service accounts, SPCs, Secrets, containers, nodes,
+//! vaults, objects, identities, credentials, resource groups) and then replaced wherever they
+//! occur as a whole token — also inside composite strings (pod names, SPCPS names, resource
+//! ids, event messages, URLs), so `api-7d9f-x2x` and the SPCPS `api-7d9f-x2x-shop-api-kv` stay
+//! joined. GUIDs (tenants, client ids, uids, subscriptions) are replaced by GUID-shaped
+//! pseudonyms. The source label (kube context) is replaced outright.
+
+use std::collections::BTreeMap;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::Snapshot;
+
+/// Names that are structure, not identity: never replaced.
+const KEEP: &[&str] = &[
+    "default",
+    "kube-system",
+    "kube-public",
+    "kube-node-lease",
+    "azure",
+    "secret",
+    "key",
+    "cert",
+];
+
+/// Object keys (map keys) under these fields are names; other keys are field names.
+const NAME_KEYED: &[&str] = &[
+    "files",
+    "data",
+    "labels",
+    "annotations",
+    "template_annotations",
+    "namespaces",
+];
+
+pub fn anonymize(snapshot: &Snapshot) -> anyhow::Result<Snapshot> {
+    let salt: [u8; 16] = rand::random();
+    anonymize_with(snapshot, &salt)
+}
+
+pub fn anonymize_with(snapshot: &Snapshot, salt: &[u8]) -> anyhow::Result<Snapshot> {
+    let mut names = Names::new(salt);
+    collect(snapshot, &mut names);
+    let mut v = serde_json::to_value(snapshot)?;
+    let replacer = names.replacer()?;
+    walk(&mut v, &replacer, false);
+    let mut out: Snapshot = serde_json::from_value(v)?;
+    out.source.label = "anonymized".into();
+    Ok(out)
+}
+
+struct Names {
+    salt: Vec<u8>,
+    /// original → pseudonym
+    map: BTreeMap<String, String>,
+}
+
+impl Names {
+    fn new(salt: &[u8]) -> Self {
+        Names {
+            salt: salt.to_vec(),
+            map: BTreeMap::new(),
+        }
+    }
+    fn hash(&self, s: &str) -> String {
+        let mut h = Sha256::new();
+        h.update(&self.salt);
+        h.update(s.as_bytes());
+        hex::encode(&h.finalize()[..16])
+    }
+    fn add(&mut self, prefix: &str, s: &str) {
+        let s = s.trim();
+        // GUIDs are replaced wherever they stand by the GUID pass.
+        if s.len() < 3 || KEEP.contains(&s) || is_guid(s) || self.map.contains_key(s) {
+            return;
+        }
+        let p = format!("{prefix}-{}", &self.hash(s)[..8]);
+        self.map.insert(s.to_string(), p);
+    }
+    fn replacer(self) -> anyhow::Result<Replacer> {
+        let (from, to): (Vec<String>, Vec<String>) = self.map.into_iter().unzip();
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&from)?;
+        Ok(Replacer {
+            ac,
+            to,
+            salt: self.salt,
+        })
+    }
+}
+
+struct Replacer {
+    ac: AhoCorasick,
+    to: Vec<String>,
+    salt: Vec<u8>,
+}
+
+impl Replacer {
+    /// Replace whole-token occurrences (not glued to a letter, digit or `_`), then any GUID.
+    fn apply(&self, s: &str) -> String {
+        let bytes = s.as_bytes();
+        let mut out = String::with_capacity(s.len());
+        let mut last = 0;
+        for m in self.ac.find_iter(s) {
+            let before = m.start().checked_sub(1).map(|i| bytes[i]);
+            let after = bytes.get(m.end()).copied();
+            let glued = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_');
+            if glued(before) || glued(after) {
+                continue;
+            }
+            out.push_str(&s[last..m.start()]);
+            out.push_str(&self.to[m.pattern().as_usize()]);
+            last = m.end();
+        }
+        out.push_str(&s[last..]);
+        self.guids(&out)
+    }
+
+    /// Replace every GUID in `s` (tenants, client ids, uids, subscriptions, ids inside URLs)
+    /// with a GUID-shaped pseudonym of it (salted hash of its lowercase form).
+    fn guids(&self, s: &str) -> String {
+        if s.len() < 36 {
+            return s.to_string();
+        }
+        let mut out = String::with_capacity(s.len());
+        let mut i = 0;
+        while i < s.len() {
+            if i + 36 <= s.len() && s.is_char_boundary(i + 36) && is_guid(&s[i..i + 36]) {
+                let mut h = Sha256::new();
+                h.update(&self.salt);
+                h.update(s[i..i + 36].to_ascii_lowercase().as_bytes());
+                let h = hex::encode(&h.finalize()[..16]);
+                out.push_str(&format!(
+                    "{}-{}-{}-{}-{}",
+                    &h[..8],
+                    &h[8..12],
+                    &h[12..16],
+                    &h[16..20],
+                    &h[20..32]
+                ));
+                i += 36;
+            } else {
+                let ch = s[i..].chars().next().unwrap_or(' ');
+                out.push(ch);
+                i += ch.len_utf8();
+            }
+        }
+        out
+    }
+}
+
+fn walk(v: &mut Value, r: &Replacer, keys_are_names: bool) {
+    match v {
+        Value::String(s) => *s = r.apply(s),
+        Value::Array(a) => a.iter_mut().for_each(|x| walk(x, r, false)),
+        Value::Object(o) => {
+            let entries = std::mem::take(o);
+            for (k, mut x) in entries {
+                let child_names = NAME_KEYED.contains(&k.as_str());
+                walk(&mut x, r, child_names);
+                let k = if keys_are_names { r.apply(&k) } else { k };
+                o.insert(k, x);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn collect(s: &Snapshot, n: &mut Names) {
+    // Workloads first: a name shared with a service account reads as the app it is.
+    for w in &s.workloads.items {
+        n.add("ns", &w.namespace);
+        n.add("app", &w.name);
+    }
+    for p in &s.pods.items {
+        n.add("ns", &p.namespace);
+        n.add("sa", &p.service_account);
+        if p.owners.is_empty() {
+            n.add("pod", &p.name);
+        }
+        if let Some(node) = &p.node {
+            n.add("node", node);
+        }
+        for c in &p.containers {
+            n.add("ctr", &c.name);
+            for e in &c.env_from_secrets {
+                n.add("secret", e);
+            }
+        }
+        if let Some(o) = &p.template_of {
+            n.add("app", &o.name);
+        }
+    }
+    for sa in &s.service_accounts.items {
+        n.add("ns", &sa.namespace);
+        n.add("sa", &sa.name);
+    }
+    for spc in &s.spcs.items {
+        n.add("ns", &spc.namespace);
+        n.add("spc", &spc.name);
+        for so in &spc.secret_objects {
+            n.add("secret", &so.secret_name);
+        }
+        let p = &spc.parsed;
+        for v in [
+            &p.keyvault_name,
+            &p.tenant_id,
+            &p.client_id,
+            &p.user_assigned_identity_id,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            n.add("kv", v);
+        }
+        for o in &p.objects {
+            n.add("obj", &o.object_name);
+            if let Some(a) = &o.object_alias {
+                n.add("obj", a);
+            }
+        }
+    }
+    for sec in &s.secrets.items {
+        n.add("ns", &sec.namespace);
+        n.add("secret", &sec.name);
+    }
+    for i in &s.ingresses.items {
+        n.add("ns", &i.namespace);
+        n.add("ing", &i.name);
+    }
+    for e in &s.events.items {
+        n.add("ns", &e.namespace);
+    }
+    for st in &s.spc_statuses.items {
+        n.add("ns", &st.namespace);
+    }
+    for ns in s.pods.gaps.namespaces.keys() {
+        n.add("ns", ns);
+    }
+    let az = &s.azure;
+    for i in &az.identities.items {
+        n.add("id", &i.name);
+        resource_group(&i.resource_id, n);
+        if let Some(fics) = i.federated_credentials.known() {
+            for f in fics {
+                n.add("fic", &f.name);
+            }
+        }
+    }
+    for v in &az.vaults.items {
+        n.add("kv", &v.name);
+        resource_group(&v.resource_id, n);
+    }
+    for r in &az.role_assignments.items {
+        resource_group(&r.scope, n);
+    }
+    for o in &az.objects {
+        n.add("kv", &o.vault);
+        n.add("obj", &o.name);
+    }
+}
+
+/// `/subscriptions/<id>/resourceGroups/<rg>/…` → the resource group is a name too.
+fn resource_group(id: &str, n: &mut Names) {
+    let mut parts = id.split('/');
+    while let Some(p) = parts.next() {
+        if p.eq_ignore_ascii_case("resourceGroups")
+            && let Some(rg) = parts.next()
+        {
+            n.add("rg", rg);
+        }
+    }
+}
+
+fn is_guid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}

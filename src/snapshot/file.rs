@@ -1,0 +1,99 @@
+//! Snapshot files: `kvchain snapshot save` writes what a source observed, `check --snapshot`
+//! and `demo --snapshot` read it back. JSON with a format version; secret values were never in
+//! a snapshot (only keyed fingerprints), so the file holds none.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::Snapshot;
+use crate::error::InputError;
+
+/// Bumped when a snapshot written by this version cannot be read by an older one.
+pub const FORMAT: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct SnapshotFile {
+    /// Format version ([`FORMAT`]).
+    kvchain_snapshot: u32,
+    /// kvchain version that wrote it (for bug reports).
+    written_by: String,
+    /// Names, ids, tenants and URLs were replaced by pseudonyms.
+    anonymized: bool,
+    snapshot: Snapshot,
+}
+
+pub fn to_string(snapshot: &Snapshot, anonymized: bool) -> anyhow::Result<String> {
+    let file = SnapshotFile {
+        kvchain_snapshot: FORMAT,
+        written_by: env!("CARGO_PKG_VERSION").to_string(),
+        anonymized,
+        snapshot: snapshot.clone(),
+    };
+    let mut s = serde_json::to_string_pretty(&file)?;
+    s.push('\n');
+    Ok(s)
+}
+
+/// Read a snapshot file; errors name the file and what is wrong with it.
+pub fn load(path: &Path) -> Result<Snapshot, InputError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| InputError::in_file(path, format!("cannot read snapshot: {e}")))?;
+    from_str(&text).map_err(|m| InputError::in_file(path, m))
+}
+
+pub fn from_str(text: &str) -> Result<Snapshot, String> {
+    // The version first, so a future format gets a clear message rather than a field error.
+    #[derive(Deserialize)]
+    struct Head {
+        kvchain_snapshot: Option<u32>,
+    }
+    let head: Head =
+        serde_json::from_str(text).map_err(|e| format!("not a kvchain snapshot (JSON): {e}"))?;
+    match head.kvchain_snapshot {
+        None => return Err("not a kvchain snapshot: no kvchain_snapshot version field".into()),
+        Some(v) if v > FORMAT => {
+            return Err(format!(
+                "snapshot format {v} is newer than this kvchain reads ({FORMAT}); upgrade kvchain"
+            ));
+        }
+        Some(_) => {}
+    }
+    let file: SnapshotFile =
+        serde_json::from_str(text).map_err(|e| format!("invalid snapshot: {e}"))?;
+    Ok(file.snapshot)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lab_snapshot_round_trips_to_the_same_diagnosis() {
+        let snap = crate::source::lab::run_check("default", None).unwrap();
+        let text = to_string(&snap, false).unwrap();
+        let back = from_str(&text).unwrap();
+        assert_eq!(crate::chain::diagnose(&snap), crate::chain::diagnose(&back));
+        assert_eq!(back.source.label, snap.source.label);
+    }
+
+    #[test]
+    fn wrong_files_are_refused_with_the_reason() {
+        assert!(from_str("{}").unwrap_err().contains("no kvchain_snapshot"));
+        assert!(
+            from_str(r#"{"kvchain_snapshot": 99}"#)
+                .unwrap_err()
+                .contains("newer")
+        );
+        assert!(
+            from_str("nope")
+                .unwrap_err()
+                .contains("not a kvchain snapshot")
+        );
+        assert!(
+            from_str(r#"{"kvchain_snapshot": 1, "snapshot": 3}"#)
+                .unwrap_err()
+                .contains("invalid snapshot")
+        );
+    }
+}

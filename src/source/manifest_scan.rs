@@ -1,0 +1,169 @@
+//! What `check -f` needs beyond the snapshot: where each object is written (file and line,
+//! for SARIF annotations on the pull request) and the annotations of `Namespace` documents
+//! (for suppressions). A second, untyped pass over the same files: [`super::manifests::load`]
+//! has already reported any parse error, so documents that do not parse are skipped here.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::manifests::{collect, document_lines};
+use crate::suppress::NamespaceAnnotations;
+
+/// Where an object is defined: file and 1-based line of its `name:`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    pub file: PathBuf,
+    pub line: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// `(namespace, Kind, name)` → origin.
+    pub objects: BTreeMap<(String, String, String), Origin>,
+    pub namespaces: NamespaceAnnotations,
+}
+
+impl Scan {
+    pub fn origin(&self, namespace: &str, kind: &str, name: &str) -> Option<&Origin> {
+        self.objects
+            .get(&(namespace.to_string(), kind.to_string(), name.to_string()))
+    }
+    /// Origin of a `Kind/name` resource string in `namespace`.
+    pub fn origin_of(&self, namespace: &str, resource: &str) -> Option<&Origin> {
+        let (kind, name) = resource.split_once('/')?;
+        self.origin(namespace, kind, name)
+    }
+}
+
+pub fn scan(paths: &[PathBuf]) -> Scan {
+    let mut files = Vec::new();
+    for p in paths {
+        // load() already failed on unreadable paths; nothing to add here.
+        let _ = collect(p, true, &mut files, &mut Default::default());
+    }
+    let mut out = Scan::default();
+    for f in &files {
+        if let Ok(text) = std::fs::read_to_string(f) {
+            scan_str(f, &text, &mut out);
+        }
+    }
+    out
+}
+
+pub fn scan_str(file: &Path, text: &str, out: &mut Scan) {
+    let lines: Vec<&str> = text.lines().collect();
+    let starts = document_lines(text);
+    for (i, de) in serde_yaml::Deserializer::from_str(text).enumerate() {
+        let Ok(value) = serde_yaml::Value::deserialize(de) else {
+            continue;
+        };
+        let start = starts.get(i).copied().unwrap_or(1);
+        let end = starts.get(i + 1).copied().unwrap_or(lines.len() + 1);
+        let mut from = start;
+        object(file, &lines, start, end, &mut from, &value, out);
+    }
+}
+
+/// Record one object (or each item of a `List`). `from` moves forward so that two items
+/// with the same name in one List get their own lines.
+fn object(
+    file: &Path,
+    lines: &[&str],
+    start: usize,
+    end: usize,
+    from: &mut usize,
+    v: &serde_yaml::Value,
+    out: &mut Scan,
+) {
+    let kind = v.get("kind").and_then(|k| k.as_str()).unwrap_or_default();
+    if kind.ends_with("List")
+        && let Some(items) = v.get("items").and_then(|i| i.as_sequence())
+    {
+        for item in items {
+            object(file, lines, start, end, from, item, out);
+        }
+        return;
+    }
+    let meta = v.get("metadata");
+    let Some(name) = meta.and_then(|m| m.get("name")).and_then(|n| n.as_str()) else {
+        return;
+    };
+    let line = name_line(lines, *from, end, name).unwrap_or(start);
+    *from = line + 1;
+    let annotations: BTreeMap<String, String> = meta
+        .and_then(|m| m.get("annotations"))
+        .and_then(|a| serde_yaml::from_value(a.clone()).ok())
+        .unwrap_or_default();
+    if kind == "Namespace" {
+        out.namespaces.insert(name.to_string(), annotations);
+    }
+    let namespace = meta
+        .and_then(|m| m.get("namespace"))
+        .and_then(|n| n.as_str())
+        .unwrap_or(if kind == "Namespace" { "" } else { "default" });
+    out.objects
+        .entry((namespace.to_string(), kind.to_string(), name.to_string()))
+        .or_insert(Origin {
+            file: file.to_path_buf(),
+            line,
+        });
+}
+
+/// First line in `[from, end)` (1-based) that reads `name: <name>` (quoted or not).
+fn name_line(lines: &[&str], from: usize, end: usize, name: &str) -> Option<usize> {
+    (from..end.min(lines.len() + 1)).find(|&n| {
+        let l = lines[n - 1].trim_start().trim_start_matches("- ");
+        l.strip_prefix("name:")
+            .map(|r| r.trim().trim_matches(['"', '\'']) == name)
+            .unwrap_or(false)
+            || l.strip_prefix("\"name\":")
+                .map(|r| r.trim().trim_end_matches(',').trim_matches('"') == name)
+                .unwrap_or(false)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn objects_get_the_line_of_their_name_and_namespaces_their_annotations() {
+        let text = "\
+# comment
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: pay
+  annotations:
+    kvchain.dev/ignore: KVC902
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  namespace: pay
+  name: api
+spec:
+  template:
+    metadata:
+      name: not-this
+---
+kind: List
+items:
+- kind: ServiceAccount
+  metadata: {name: a, namespace: pay}
+- kind: ServiceAccount
+  metadata:
+    name: b
+";
+        let mut s = Scan::default();
+        scan_str(Path::new("m.yaml"), text, &mut s);
+        assert_eq!(s.origin("", "Namespace", "pay").unwrap().line, 5);
+        assert_eq!(s.origin("pay", "Deployment", "api").unwrap().line, 13);
+        assert_eq!(s.origin_of("default", "ServiceAccount/b").unwrap().line, 25);
+        // Flow-style metadata has no `name:` line of its own: the document start stands in.
+        assert_eq!(s.origin("pay", "ServiceAccount", "a").unwrap().line, 19);
+        assert_eq!(s.namespaces["pay"]["kvchain.dev/ignore"], "KVC902");
+    }
+}
