@@ -12,7 +12,7 @@ mod context;
 pub mod events;
 mod index;
 pub mod model;
-mod rules;
+pub(crate) mod rules;
 pub mod testkit;
 
 pub use build::{diagnose, diagnose_detailed, explain, short};
