@@ -69,7 +69,7 @@ actions! {
     LabAdvance => "lab_advance", Lab, "clock +1 minute", [">"];
     Restart => "restart", Actions, "restart pod (owner)", ["R"];
     Rotate => "rotate", Actions, "rotation test", ["r"];
-    RotateMarker => "rotate_marker", Actions, "rotation, marker", ["M"];
+    RotateMarker => "rotate_marker", Actions, "marker (again: undo)", ["M"];
     Verify => "verify", Actions, "verify in container", ["x"];
     Reveal => "reveal", Actions, "reveal value (10 s)", ["v"];
 }

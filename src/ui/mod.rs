@@ -13,6 +13,7 @@ pub mod layout;
 pub mod testing;
 pub mod theme;
 pub mod tree;
+pub mod verified;
 pub mod views;
 
 use std::io::{self, IsTerminal, Write};
@@ -213,6 +214,7 @@ async fn event_loop(
                     });
                 }
                 Effect::Act(action) => {
+                    let verify = matches!(action, crate::action::Action::Verify { .. });
                     let Some(wait) = request(cmd_tx, |reply| SourceCommand::Act { action, reply })
                     else {
                         app.message = Some((SOURCE_STOPPED.into(), app::Level::Error));
@@ -231,7 +233,11 @@ async fn event_loop(
                                 message: "no answer from the source after 5 minutes".into(),
                             },
                         };
-                        let _ = tx.send(AppEvent::ActionDone(outcome));
+                        let _ = tx.send(if verify {
+                            AppEvent::Verified(outcome)
+                        } else {
+                            AppEvent::ActionDone(outcome)
+                        });
                     });
                 }
             }

@@ -293,6 +293,11 @@ impl LabSource {
                 let value = marker.then(|| crate::action::keyvault::marker_value(w.now()));
                 w.rotate_secret(vault, object, value.as_deref().map(str::as_bytes))
             }
+            Action::Restore {
+                vault,
+                object,
+                version,
+            } => restore(w, vault, object, version),
             Action::Restart { namespace, pod } => w.restart_pod(namespace, pod),
             Action::Verify {
                 namespace,
@@ -305,6 +310,25 @@ impl LabSource {
             Err(message) => ActionOutcome { ok: false, message },
         }
     }
+}
+
+/// A new version holding what `version` held: the way back after a marker rotation.
+fn restore(w: &mut World, vault: &str, object: &str, version: &str) -> Result<String, String> {
+    let content = w
+        .vaults
+        .get(vault)
+        .ok_or_else(|| format!("vault {vault} not found"))?
+        .objects
+        .get(&(crate::snapshot::ObjectType::Secret, object.to_string()))
+        .ok_or_else(|| format!("secret {object} not found in vault {vault}"))?
+        .versions
+        .iter()
+        .find(|v| v.id == version)
+        .ok_or_else(|| format!("secret {object} has no version {version} in vault {vault}"))?
+        .content
+        .clone();
+    let message = w.rotate_secret(vault, object, Some(&content))?;
+    Ok(format!("{message} (value of version {version} restored)"))
 }
 
 impl LabSource {

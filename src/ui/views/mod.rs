@@ -7,6 +7,7 @@ pub mod events;
 pub mod overlay;
 pub mod status;
 pub mod strip;
+pub mod timeline;
 pub mod tree;
 
 use ratatui::Frame;
