@@ -217,6 +217,11 @@ pub struct App {
     /// Title of the verify under way.
     verifying: Option<String>,
     pub revealed: Option<RevealState>,
+    /// The lesson being run (`demo --lesson`), see [`super::lesson`].
+    pub lesson: Option<crate::source::lab::lesson::LessonRun>,
+    /// Snapshots applied so far, and the count the lesson last looked at.
+    pub(crate) snapshots_applied: u64,
+    pub(crate) lesson_seen: u64,
     /// What the source said about permissions, by [`App::permission_probe`] key.
     pub permissions: HashMap<String, Permission>,
     pub progress: Option<Progress>,
@@ -264,6 +269,9 @@ impl App {
             verified: None,
             verifying: None,
             revealed: None,
+            lesson: None,
+            snapshots_applied: 0,
+            lesson_seen: 0,
             permissions: HashMap::new(),
             progress: None,
             lab: None,
@@ -332,7 +340,7 @@ impl App {
             .map(|t| self.now.saturating_duration_since(t))
     }
 
-    fn say(&mut self, text: impl Into<String>, level: Level) {
+    pub(crate) fn say(&mut self, text: impl Into<String>, level: Level) {
         self.message = Some((text.into(), level));
     }
 
@@ -453,6 +461,7 @@ impl App {
                 self.dirty = true;
             }
         }
+        self.drive_lesson(&mut fx);
         self.ask_permissions(&mut fx);
         fx
     }
@@ -590,6 +599,7 @@ impl App {
             self.timeline = Some(w.timeline());
         }
         let old_snapshot = self.snapshot.replace(snapshot);
+        self.snapshots_applied += 1;
         self.received_at = Some(self.now);
         self.progress = None;
         let label = self.cluster_label();
@@ -640,7 +650,7 @@ impl App {
     }
 
     /// Keep the link choice and the pod's events in step with the selected row.
-    fn selection_changed(&mut self) {
+    pub(crate) fn selection_changed(&mut self) {
         let chain = self.selected_chain();
         let id = chain.map(|c| c.id.clone());
         if id != self.link_chain {
@@ -1035,6 +1045,7 @@ impl App {
             UiAction::LabAdvance => fx.push(Effect::Command(SourceCommand::Lab(
                 LabControl::Advance(Duration::from_secs(60)),
             ))),
+            UiAction::LessonNext => self.next_lesson_step(fx),
             UiAction::Restart => self.offer_restart(),
             UiAction::Rotate => self.offer_rotate(false),
             UiAction::RotateMarker => {
