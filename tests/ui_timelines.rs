@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use kvchain::action::Action;
 use kvchain::action::timeline::{StepState, Timeline};
-use kvchain::action::{Action, ActionOutcome};
 use kvchain::source::SourceEvent;
 use kvchain::source::lab::{self, LabSource, export};
 use kvchain::ui::app::{App, AppEvent, Effect, Mode};

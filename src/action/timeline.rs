@@ -603,7 +603,7 @@ impl RotationWatch {
                 .map(|st| st.state.clone())
                 .unwrap_or(StepState::Waiting);
             // (workload, container, variable) → the containers currently reading it.
-            let mut readers: BTreeMap<(String, String, String), Vec<(&PodObs, Option<Timestamp>)>> =
+            let mut readers: BTreeMap<(String, String, String), Vec<Option<Timestamp>>> =
                 BTreeMap::new();
             let mut reloaded: BTreeMap<String, bool> = BTreeMap::new();
             for p in
@@ -637,7 +637,7 @@ impl RotationWatch {
                         readers
                             .entry((owner.clone(), c.name.clone(), e.name.clone()))
                             .or_default()
-                            .push((p, started));
+                            .push(started);
                     }
                 }
             }
@@ -683,26 +683,27 @@ impl RotationWatch {
 /// Secret changed; while some still hold the old value, waiting for Reloader's rollout when
 /// it watches the workload, else stale until someone restarts it.
 fn env_state(
-    pods: &[(&PodObs, Option<Timestamp>)],
+    pods: &[Option<Timestamp>],
     changed: Timestamp,
     watch_start: Timestamp,
     reloader: bool,
     owner: &str,
 ) -> StepState {
-    if pods.iter().any(|(_, started)| started.is_none()) {
+    if pods.iter().any(Option::is_none) {
         return StepState::Waiting;
     }
     let stale: Vec<Timestamp> = pods
         .iter()
-        .filter_map(|(_, started)| *started)
+        .flatten()
+        .copied()
         .filter(|t| *t < changed)
         .collect();
     match stale.iter().min() {
         None => StepState::Done(
             pods.iter()
-                .filter_map(|(_, t)| *t)
+                .flatten()
                 .max()
-                .map_or(Duration::ZERO, |t| since(watch_start, t)),
+                .map_or(Duration::ZERO, |t| since(watch_start, *t)),
         ),
         Some(_) if reloader => StepState::Waiting,
         Some(first) => StepState::Never(format!(
