@@ -327,3 +327,34 @@ fn verify_results_are_listed_one_per_line_in_the_events_pane() {
     key(&mut app, KeyCode::Esc);
     assert!(app.verified.is_none(), "esc closes the results");
 }
+
+/// The lab's snapshot after the write is diagnosed on another task and may reach the app
+/// before the action's outcome; on a quiet lab no other snapshot follows. The watch must
+/// still see it (this is how `r` `y` stayed at "+2s · watching" in rotation-disabled).
+#[test]
+fn the_snapshot_that_beat_the_outcome_still_feeds_the_watch() {
+    let mut src = settled("rotation-disabled");
+    let mut app = app_on(&src);
+    select_pod(&mut app, "checkout-");
+    key(&mut app, KeyCode::Char('r'));
+    let fx = key(&mut app, KeyCode::Char('y'));
+    let Some(Effect::Act(action)) = fx.into_iter().next() else {
+        panic!("no action")
+    };
+    let outcome = src.act(&action);
+    send_lab(&mut app, &src, true);
+    app.update(AppEvent::ActionDone(outcome));
+    // From here on the lab is quiet: only its clock arrives.
+    src.world_mut().advance(Duration::from_secs(10));
+    send_lab(&mut app, &src, false);
+    let tl = app.timeline.clone().expect("timeline");
+    assert!(
+        tl.finished,
+        "every hop resolved from that snapshot: {tl:#?}"
+    );
+    assert!(
+        matches!(verdict(&tl, "Key Vault"), StepState::Done(_)),
+        "{tl:#?}"
+    );
+    assert!(tl.elapsed < Duration::from_secs(60), "{tl:#?}");
+}

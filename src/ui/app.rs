@@ -439,8 +439,13 @@ impl App {
                 let pending = self.pending_watch.take();
                 let restore = self.pending_restore.take();
                 if outcome.ok
-                    && let Some(w) = pending
+                    && let Some(mut w) = pending
                 {
+                    // The source's snapshot after the write may have been diagnosed before
+                    // this outcome arrived; a quiet source sends no other.
+                    if let Some(s) = &self.snapshot {
+                        w.observe(s);
+                    }
                     self.timeline = Some(w.timeline());
                     self.watch = Some(w);
                     self.verified = None;
