@@ -6,7 +6,7 @@
 //! Between snapshots it is fed the source's clock ([`RotationWatch::tick`]): a quiet lab or
 //! cluster sends no new snapshot, yet the deadline still passes and the verdict is due.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -228,6 +228,8 @@ pub struct RotationWatch {
     new_fingerprint: Option<Fingerprint>,
     /// What the action wrote, when the caller knows: a re-stamp (`r`) keeps the value.
     same_value: Option<bool>,
+    /// Pods that existed before the action (`namespace/name`): any other pod is new.
+    before_pods: BTreeSet<String>,
     poll: Duration,
     elapsed: Duration,
     steps: Steps,
@@ -257,6 +259,7 @@ impl RotationWatch {
             new_version: None,
             new_fingerprint: None,
             same_value: None,
+            before_pods: pod_names(before),
             poll,
             elapsed: Duration::ZERO,
             steps: Steps::default(),
@@ -403,6 +406,11 @@ impl RotationWatch {
         let label = format!("Key Vault {}/{}: new version", self.vault, self.object);
         match latest {
             Some((version, created, fp)) if Some(&version) != self.old_version.as_ref() => {
+                // The caller's clock may run ahead of the source's: the write happened no
+                // later than the version it created.
+                if let Some(c) = created.filter(|c| *c < self.started_at) {
+                    self.started_at = c;
+                }
                 let at = created.map_or(self.elapsed, |c| since(self.started_at, c));
                 self.steps.set(
                     "vault".into(),
@@ -428,7 +436,9 @@ impl RotationWatch {
         let file = object.file_name().to_string();
         let pod_key = format!("pod:{}/{}", pod.namespace, pod.name);
         let now = self.elapsed;
-        let created_after = pod.created_at.is_some_and(|c| c >= self.started_at);
+        let created_after = !self
+            .before_pods
+            .contains(&format!("{}/{}", pod.namespace, pod.name));
         let status = s.spc_statuses.items.iter().find(|st| {
             st.namespace == pod.namespace && st.pod_name == pod.name && st.spc_name == spc.name
         });
@@ -728,6 +738,15 @@ fn reloader_restarts(s: &Snapshot, pod: &PodObs, secret: &str) -> bool {
     ann.is_some_and(|a| crate::chain::rules::consumers::reloader_restarts(a, secret, None))
 }
 
+/// `namespace/name` of every pod in `s`.
+fn pod_names(s: &Snapshot) -> BTreeSet<String> {
+    s.pods
+        .items
+        .iter()
+        .map(|p| format!("{}/{}", p.namespace, p.name))
+        .collect()
+}
+
 fn step_time(state: &StepState) -> Duration {
     match state {
         StepState::Done(d) => *d,
@@ -758,6 +777,8 @@ pub struct RestartWatch {
     pod: String,
     /// The owner whose new pods replace the old one (None for a bare pod: nothing will).
     owner: Option<(String, String)>,
+    /// Pods that existed before the action: the new pods are the others.
+    before_pods: BTreeSet<String>,
     started_at: Timestamp,
     elapsed: Duration,
     deadline: Duration,
@@ -778,6 +799,7 @@ impl RestartWatch {
             namespace: namespace.into(),
             pod: pod.into(),
             owner,
+            before_pods: pod_names(before),
             started_at: before.source.observed_at,
             elapsed: Duration::ZERO,
             deadline: Duration::from_secs(300),
@@ -840,10 +862,25 @@ impl RestartWatch {
                 p.namespace == self.namespace
                     && p.name != self.pod
                     && !p.deleting
-                    && p.created_at.is_some_and(|c| c >= self.started_at)
+                    && !self
+                        .before_pods
+                        .contains(&format!("{}/{}", p.namespace, p.name))
                     && owned_by(s, p, &kind, &name)
             })
             .collect();
+        // The restart happened no later than the first pod it created.
+        if let Some(first) = new_pods
+            .iter()
+            .filter_map(|p| p.created_at)
+            .min()
+            .filter(|c| *c < self.started_at)
+        {
+            self.started_at = first;
+            self.elapsed = self
+                .elapsed
+                .max(since(self.started_at, s.source.observed_at));
+        }
+        let now = self.elapsed;
         // The placeholder stands only until the first new pod is seen: after that the new
         // pods' own steps say where the rollout is.
         if new_pods.is_empty() {
@@ -1564,5 +1601,46 @@ mod tests {
                 "old pod gone"
             ]
         );
+    }
+
+    /// The caller's estimate of the source clock may run a few seconds ahead of the real
+    /// action: a pod created "before" that estimate is still new, and times start at it.
+    #[test]
+    fn a_clock_estimate_ahead_of_the_source_still_finds_the_new_pods() {
+        let before = world(0, 2, 2, -10, 2, -10);
+        let mut w = RestartWatch::new(
+            &before,
+            "pay",
+            "web-1",
+            Some(("Deployment".into(), "web".into())),
+        )
+        .starting_at(t(10));
+        let mut after = world(40, 2, 2, 5, 2, -10);
+        after.workloads = Coll::known(deployment("web-7aa", false));
+        let mut new_pod = pod("web-2", 5, 6, "web-7aa");
+        new_pod.containers.truncate(1);
+        after.pods.items = vec![new_pod];
+        after.spc_statuses.items[0].pod_name = "web-2".into();
+        w.observe(&after);
+        let tl = w.timeline();
+        assert!(tl.finished, "{tl:#?}");
+        assert_eq!(
+            *state_of(&tl, "web-2: created"),
+            StepState::Done(Duration::ZERO)
+        );
+        assert_eq!(
+            *state_of(&tl, "web-2 / app: running"),
+            StepState::Done(Duration::from_secs(1))
+        );
+
+        let mut r = RotationWatch::new(&world(0, 1, 1, -3000, 1, -3000), "kv-pay", "db-pass")
+            .starting_at(t(9));
+        r.observe(&world(30, 2, 1, -3000, 1, -3000));
+        assert_eq!(
+            *state_of(&r.timeline(), "new version"),
+            StepState::Done(Duration::ZERO),
+            "the write happened no later than its version"
+        );
+        assert_eq!(r.timeline().started_at, t(5));
     }
 }
