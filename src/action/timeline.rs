@@ -208,8 +208,8 @@ const ROTATION_HOPS: &[Hop] = &[
 ];
 
 const RESTART_HOPS: &[Hop] = &[
-    ("new pods", |k| k == "count" || k == "new"),
     ("new pods created", |k| k.ends_with("|created")),
+    ("replacement pods", |k| k == "count" || k == "new"),
     ("secrets mounted", |k| k.ends_with("|mounted")),
     ("containers running", |k| k.ends_with("|running")),
     ("env fresh", |k| k.contains("|env:")),
@@ -901,13 +901,13 @@ impl RestartWatch {
             .map(|r| r.max(0) as usize);
         if let Some(want) = want.filter(|w| *w > 1) {
             let have = new_pods.len();
-            self.steps.put(
+            let last = new_pods.iter().filter_map(|p| p.created_at).max();
+            self.steps.set(
                 "count".into(),
                 format!("new pods of {kind}/{name}: {} of {want}", have.min(want)),
-                if have >= want {
-                    StepState::Done(now)
-                } else {
-                    StepState::Waiting
+                match last {
+                    Some(t) if have >= want => StepState::Done(since(self.started_at, t)),
+                    _ => StepState::Waiting,
                 },
             );
         }
