@@ -210,8 +210,11 @@ pub struct LessonRun {
     pub target: (String, String),
     /// Index of the current step; `steps.len()` once every step is done.
     pub step: usize,
-    /// A check only counts on a snapshot taken after its step started (and its fault landed).
+    /// A check only counts on a snapshot taken after its step started…
     not_before: Option<Timestamp>,
+    /// …and, for a step that applies a fault, once a snapshot showed the check not holding:
+    /// the fault has landed, so "repaired" cannot pass on a view from before it.
+    armed: bool,
 }
 
 impl LessonRun {
@@ -222,6 +225,7 @@ impl LessonRun {
             target,
             step: 0,
             not_before: None,
+            armed: false,
         }
     }
 
@@ -236,6 +240,7 @@ impl LessonRun {
     /// Enter the current step: its fault, if any. `now` is the time of the latest snapshot.
     pub fn enter(&mut self, now: Option<Timestamp>) -> Vec<LessonEffect> {
         self.not_before = now;
+        self.armed = self.current().is_none_or(|s| s.fault.is_none());
         match self.current().and_then(|s| s.fault.clone()) {
             Some(f) => vec![LessonEffect::ApplyFault(f)],
             None => Vec::new(),
@@ -257,16 +262,18 @@ impl LessonRun {
         let mut effects = Vec::new();
         while let Some(step) = self.current() {
             let fresh = match self.not_before {
-                // After a fault, the snapshot that counts is one that carries it.
                 Some(t) if step.fault.is_some() => at > t,
                 _ => true,
             };
-            let passed = fresh
-                && step
-                    .check
-                    .as_ref()
-                    .is_some_and(|c| c.passes(chains, &self.target));
-            if !passed {
+            let Some(check) = step.check.as_ref().filter(|_| fresh) else {
+                break;
+            };
+            let holds = check.passes(chains, &self.target);
+            if !self.armed {
+                self.armed = !holds;
+                break;
+            }
+            if !holds {
                 break;
             }
             effects.extend(self.advance(Some(at)));
@@ -317,5 +324,35 @@ mod tests {
             l.steps[1].check.as_ref().unwrap().describe(),
             "the chain is healthy again (no broken link)"
         );
+    }
+
+    /// A step that breaks something and asks for the repair must not pass on a view from
+    /// before its fault landed, even a newer one.
+    #[test]
+    fn a_repair_check_waits_until_the_fault_was_seen() {
+        use crate::chain::{diagnose, testkit};
+        let lesson = spec(
+            "title: t\nsteps:\n  - text: repair it\n    fault: fic-subject-typo\n    check: {healthy: true}\n  - text: end\n",
+        )
+        .unwrap();
+        let healthy = diagnose(&testkit::healthy());
+        let t0 = Timestamp::from_second(1_800_000_000).unwrap();
+        let t = |s| t0.checked_add(jiff::SignedDuration::from_secs(s)).unwrap();
+        let mut run = LessonRun::new(lesson, (testkit::NS.into(), testkit::APP.into()));
+        assert_eq!(
+            run.enter(Some(t0)),
+            [LessonEffect::ApplyFault("fic-subject-typo".into())]
+        );
+        assert!(run.observe(t0, &healthy).is_empty());
+        run.observe(t(1), &healthy);
+        assert_eq!(run.step, 0, "the fault has not shown yet");
+        let mut broken = healthy.clone();
+        for c in &mut broken {
+            c.link_mut(LinkKind::Federation).status = Status::Broken;
+        }
+        run.observe(t(2), &broken);
+        assert_eq!(run.step, 0);
+        run.observe(t(3), &healthy);
+        assert_eq!(run.step, 1, "repaired after it was seen broken");
     }
 }
