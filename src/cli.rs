@@ -39,6 +39,10 @@ pub enum Command {
         /// Show a saved snapshot file instead (frozen: no refresh, actions disabled).
         #[arg(long, value_name = "FILE", conflicts_with = "list")]
         snapshot: Option<PathBuf>,
+        /// Run a lesson: its steps in a pane, each ending when its check passes (or on `n`).
+        /// A built-in lesson (six-hops, rotation) brings its own scenario.
+        #[arg(long, value_name = "NAME")]
+        lesson: Option<String>,
     },
     /// Diagnose once and print the findings (manifests with -f, the lab with --lab, else the live cluster).
     Check(CheckArgs),

@@ -295,6 +295,50 @@ async fn rotation_re_stamps_the_current_value_as_a_new_version() {
     run.assert_no_canary();
 }
 
+/// After a marker, `M` again restores: the value of the version before the marker is read
+/// (that version, not the latest) and written as a new version; the audit says `restore`.
+#[tokio::test]
+async fn restore_writes_the_value_of_the_named_version_again() {
+    const MARKED: &str = "kvchain-rotation-test-1700000000";
+    let fake = Arc::new(FakeAzure::default());
+    fake.add(
+        Route::get(KV, &format!("/secrets/{OBJECT}/")).reply(200, bundle(MARKED, NEW_VERSION)),
+    )
+    .add(
+        Route::get(KV, &format!("/secrets/{OBJECT}/{OLD_VERSION}"))
+            .reply(200, bundle(CANARY_KV, OLD_VERSION)),
+    )
+    .add(
+        Route::new(Method::Put, KV, &format!("/secrets/{OBJECT}"))
+            .reply(200, bundle(CANARY_KV, "0a1b2c3d4e5f60718293a4b5c6d7e8f9")),
+    );
+    let mut run = start(&world(), Some(&fake)).await;
+    let out = run
+        .act(Action::Restore {
+            vault: VAULT.into(),
+            object: OBJECT.into(),
+            version: OLD_VERSION.into(),
+        })
+        .await;
+    assert!(out.ok, "{}", out.message);
+    assert_eq!(
+        out.message,
+        format!(
+            "new version 0a1b2c3d4e5f60718293a4b5c6d7e8f9 of {VAULT}/{OBJECT} written (value of version {OLD_VERSION} restored)"
+        )
+    );
+    let put = puts(&fake);
+    assert_eq!(put.len(), 1, "{:?}", fake.log());
+    assert_eq!(put[0]["value"], CANARY_KV, "the old value, not the marker");
+    let audit = run.audit_lines();
+    assert_eq!(audit[0]["action"], "restore");
+    assert_eq!(
+        audit[0]["target"],
+        format!("keyvault {VAULT}/secrets/{OBJECT} from version {OLD_VERSION}")
+    );
+    run.assert_no_canary();
+}
+
 #[tokio::test]
 async fn marker_mode_writes_the_marker_not_the_value() {
     let fake = vault_with_secret();

@@ -252,6 +252,7 @@ fn rotation_timeline_replaces_the_events_pane() {
             ),
         ],
         finished: false,
+        ..Default::default()
     });
     let screen = text(&mut app);
     assert!(screen.contains("rotation of kv-prod/db-password"));

@@ -43,6 +43,17 @@ pub fn refusal(
     None
 }
 
+/// What a rotation test writes as the new version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NewValue<'a> {
+    /// The current value again: nothing changes for the app, every hop gets a new version.
+    Restamp,
+    /// A recognisable marker (see [`marker_value`]).
+    Marker,
+    /// The value of an earlier version again (undoes a marker rotation).
+    Restore(&'a str),
+}
+
 /// The marker value written in marker mode: recognisable, carries no secret.
 pub fn marker_value(at: jiff::Timestamp) -> String {
     format!("kvchain-rotation-test-{}", at.as_second())
@@ -53,15 +64,24 @@ pub async fn rotate(
     client: &SecretClient,
     vault: &str,
     object: &str,
-    marker: bool,
+    value: NewValue<'_>,
     at: jiff::Timestamp,
 ) -> ActionOutcome {
     let fail = |step: Step, e: azure_core::Error| ActionOutcome {
         ok: false,
         message: failure(step, vault, object, &e),
     };
+    let version = match value {
+        NewValue::Restore(v) => Some(
+            azure_security_keyvault_secrets::models::SecretClientGetSecretOptions {
+                secret_version: Some(v.to_string()),
+                ..Default::default()
+            },
+        ),
+        _ => None,
+    };
     let current = match client
-        .get_secret(object, None)
+        .get_secret(object, version)
         .await
         .and_then(|r| r.into_model())
     {
@@ -69,7 +89,7 @@ pub async fn rotate(
         Err(e) => return fail(Step::Read, e),
     };
     let params = SetSecretParameters {
-        value: if marker {
+        value: if value == NewValue::Marker {
             Some(marker_value(at))
         } else {
             current.value
@@ -98,10 +118,10 @@ pub async fn rotate(
                 ok: true,
                 message: format!(
                     "new version {version} of {vault}/{object} written ({})",
-                    if marker {
-                        "marker value"
-                    } else {
-                        "same value re-stamped"
+                    match value {
+                        NewValue::Marker => "marker value".to_string(),
+                        NewValue::Restamp => "same value re-stamped".to_string(),
+                        NewValue::Restore(v) => format!("value of version {v} restored"),
                     }
                 ),
             }

@@ -21,6 +21,13 @@ pub enum Action {
         object: String,
         marker: bool,
     },
+    /// Write the value of an earlier version again as a new version: the way back after a
+    /// marker rotation (Key Vault keeps every version; nothing is deleted).
+    Restore {
+        vault: String,
+        object: String,
+        version: String,
+    },
     /// Rollout-restart the pod's owner, or delete a bare pod.
     Restart { namespace: String, pod: String },
     /// Compare in-container file and env fingerprints with the vault and synced Secret.
@@ -47,6 +54,14 @@ impl Action {
             } => (
                 if *marker { "rotate-marker" } else { "rotate" },
                 format!("keyvault {vault}/secrets/{object}"),
+            ),
+            Action::Restore {
+                vault,
+                object,
+                version,
+            } => (
+                "restore",
+                format!("keyvault {vault}/secrets/{object} from version {version}"),
             ),
             Action::Restart { namespace, pod } => ("restart", format!("pod {namespace}/{pod}")),
             Action::Verify {

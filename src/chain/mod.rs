@@ -13,7 +13,7 @@ pub mod events;
 pub(crate) mod index;
 pub mod model;
 mod orphans;
-mod rules;
+pub(crate) mod rules;
 mod standalone;
 pub mod testkit;
 

@@ -16,6 +16,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             scenario,
             list,
             snapshot,
+            lesson,
         }) => {
             // The lab holds several namespaces and the TUI filters them itself; ignoring -n
             // silently would show more than was asked for.
@@ -33,7 +34,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 return Ok(ExitCode::SUCCESS);
             }
-            tui::run_lab(scenario, &cli).await
+            tui::run_lab(scenario, &cli, lesson.as_deref()).await
         }
         Some(Command::Explain { code }) => docs::explain(code),
         Some(Command::Codes {

@@ -5,13 +5,26 @@ use std::process::ExitCode;
 use crate::cli::Cli;
 use crate::source;
 
-/// `kvchain demo [SCENARIO]`.
-pub async fn run_lab(scenario: &str, cli: &Cli) -> anyhow::Result<ExitCode> {
+/// `kvchain demo [SCENARIO] [--lesson NAME]`.
+pub async fn run_lab(scenario: &str, cli: &Cli, lesson: Option<&str>) -> anyhow::Result<ExitCode> {
     // The config file may set the lab speed (the --speed flag wins); loading it here also
     // reports an invalid config before the lab starts.
     let speed = crate::ui::config::load(cli)?.lab_speed;
+    // A built-in lesson brings its own scenario unless one is named.
+    let scenario = match lesson.and_then(source::lab::lesson_scenario) {
+        Some(own) if scenario == "default" => own,
+        _ => scenario,
+    };
     let lab = source::lab::open(scenario, speed)?;
-    crate::ui::run(audited(Box::new(lab)), cli).await?;
+    let lesson = match lesson {
+        Some(name) => {
+            let (l, target) = source::lab::find_lesson(&lab, name)
+                .map_err(|e| crate::error::InputError::new(scenario, e))?;
+            Some(source::lab::lesson::LessonRun::new(l, target))
+        }
+        None => None,
+    };
+    crate::ui::run_with_lesson(audited(Box::new(lab)), cli, lesson).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -34,7 +47,7 @@ pub async fn run_default(cli: &Cli) -> anyhow::Result<ExitCode> {
             eprintln!(
                 "kvchain: no cluster configured ({why}); opening the built-in lab, a simulation"
             );
-            run_lab("default", cli).await
+            run_lab("default", cli, None).await
         }
         Err(e) => Err(e.into()),
     }

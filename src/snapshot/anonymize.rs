@@ -33,6 +33,7 @@ const KEEP: &[&str] = &[
 /// Object keys (map keys) under these fields are names; other keys are field names.
 const NAME_KEYED: &[&str] = &[
     "files",
+    "pem_parts",
     "data",
     "labels",
     "annotations",

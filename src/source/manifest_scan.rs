@@ -6,8 +6,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
 use super::manifests::{collect, document_lines};
 use crate::suppress::NamespaceAnnotations;
 
@@ -45,7 +43,8 @@ pub fn scan(paths: &[PathBuf]) -> Scan {
     }
     let mut out = Scan::default();
     for f in &files {
-        if let Ok(text) = std::fs::read_to_string(f) {
+        // Bounded like the load itself (size, file type); the load already reported errors.
+        if let Ok(text) = crate::input::read_text(f) {
             scan_str(f, &text, &mut out);
         }
     }
@@ -55,9 +54,12 @@ pub fn scan(paths: &[PathBuf]) -> Scan {
 pub fn scan_str(file: &Path, text: &str, out: &mut Scan) {
     let lines: Vec<&str> = text.lines().collect();
     let starts = document_lines(text);
-    for (i, de) in serde_yaml::Deserializer::from_str(text).enumerate() {
-        let Ok(value) = serde_yaml::Value::deserialize(de) else {
-            continue;
+    let text = crate::input::without_bom(text);
+    // Aliases expand within the same budget as the load; after a syntax error the parser
+    // cannot resynchronise (serde_yaml would repeat the error forever), so stop there.
+    for (i, value) in crate::input::documents(text).enumerate() {
+        let Ok(value) = value else {
+            break;
         };
         let start = starts.get(i).copied().unwrap_or(1);
         let end = starts.get(i + 1).copied().unwrap_or(lines.len() + 1);

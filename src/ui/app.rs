@@ -17,6 +17,7 @@ use super::keymap::{KeyMap, UiAction};
 use super::layout::{Areas, layout};
 use super::theme::Theme;
 use super::tree::{Filter, Row, TreeView};
+use super::verified::Verified;
 use super::views::events::{ClassifiedEvent, classify};
 use crate::action::restart::RestartPlan;
 use crate::action::reveal::{RevealTarget, Revealed, UNMASK_FOR};
@@ -44,6 +45,8 @@ pub enum AppEvent {
         chains: Vec<Chain>,
     },
     ActionDone(ActionOutcome),
+    /// The outcome of an in-container verify (shown in the events pane, one line per item).
+    Verified(ActionOutcome),
     /// The source's answer to a reveal request.
     Revealed {
         target: RevealTarget,
@@ -171,6 +174,12 @@ impl Watch {
             Watch::Restart(w) => w.observe(s),
         }
     }
+    fn tick(&mut self, now: jiff::Timestamp) {
+        match self {
+            Watch::Rotation(w) => w.tick(now),
+            Watch::Restart(w) => w.tick(now),
+        }
+    }
     fn timeline(&self) -> Timeline {
         match self {
             Watch::Rotation(w) => w.timeline(),
@@ -200,11 +209,25 @@ pub struct App {
     /// Watch prepared when an action is confirmed, started when it succeeds.
     pending_watch: Option<Watch>,
     watch: Option<Watch>,
+    /// After a marker rotation: the restore of the value it replaced (`u`).
+    pending_restore: Option<Action>,
+    pub restore: Option<Action>,
+    /// The last verify's results (shown in the events pane until esc).
+    pub verified: Option<Verified>,
+    /// Title of the verify under way.
+    verifying: Option<String>,
     pub revealed: Option<RevealState>,
+    /// The lesson being run (`demo --lesson`), see [`super::lesson`].
+    pub lesson: Option<crate::source::lab::lesson::LessonRun>,
+    /// Snapshots applied so far, and the count the lesson last looked at.
+    pub(crate) snapshots_applied: u64,
+    pub(crate) lesson_seen: u64,
     /// What the source said about permissions, by [`App::permission_probe`] key.
     pub permissions: HashMap<String, Permission>,
     pub progress: Option<Progress>,
     pub lab: Option<LabStatus>,
+    /// When `lab` arrived: the lab clock runs on between two statuses.
+    lab_received: Option<Instant>,
     pub lab_menu_selected: usize,
     pub message: Option<(String, Level)>,
     pub failed: Option<String>,
@@ -241,10 +264,18 @@ impl App {
             timeline: None,
             pending_watch: None,
             watch: None,
+            pending_restore: None,
+            restore: None,
+            verified: None,
+            verifying: None,
             revealed: None,
+            lesson: None,
+            snapshots_applied: 0,
+            lesson_seen: 0,
             permissions: HashMap::new(),
             progress: None,
             lab: None,
+            lab_received: None,
             lab_menu_selected: 0,
             message: None,
             failed: None,
@@ -309,7 +340,7 @@ impl App {
             .map(|t| self.now.saturating_duration_since(t))
     }
 
-    fn say(&mut self, text: impl Into<String>, level: Level) {
+    pub(crate) fn say(&mut self, text: impl Into<String>, level: Level) {
         self.message = Some((text.into(), level));
     }
 
@@ -348,6 +379,10 @@ impl App {
                 if self.loading() {
                     self.spinner = self.spinner.wrapping_add(1);
                     self.dirty = true;
+                }
+                // Live sources have no clock of their own between snapshots: wall time.
+                if self.lab.is_none() {
+                    self.tick_watch();
                 }
                 let age = self.age().map(|d| d.as_secs());
                 if age != self.drawn_age {
@@ -402,16 +437,36 @@ impl App {
                     Level::Error
                 };
                 let pending = self.pending_watch.take();
+                let restore = self.pending_restore.take();
                 if outcome.ok
-                    && let Some(w) = pending
+                    && let Some(mut w) = pending
                 {
+                    // The source's snapshot after the write may have been diagnosed before
+                    // this outcome arrived; a quiet source sends no other.
+                    if let Some(s) = &self.snapshot {
+                        w.observe(s);
+                    }
                     self.timeline = Some(w.timeline());
                     self.watch = Some(w);
+                    self.verified = None;
+                    if restore.is_some() {
+                        self.restore = restore;
+                    }
                 }
                 self.say(outcome.message, level);
                 self.dirty = true;
             }
+            AppEvent::Verified(outcome) => {
+                let title = self.verifying.take().unwrap_or_else(|| "verify".into());
+                let v = Verified::new(title, &outcome);
+                let level = if v.ok { Level::Info } else { Level::Error };
+                self.say(v.summary(), level);
+                self.verified = Some(v);
+                self.events_scroll = 0;
+                self.dirty = true;
+            }
         }
+        self.drive_lesson(&mut fx);
         self.ask_permissions(&mut fx);
         fx
     }
@@ -519,6 +574,8 @@ impl App {
                 self.lab_menu_selected =
                     self.lab_menu_selected.min(l.faults.len().saturating_sub(1));
                 self.lab = Some(l);
+                self.lab_received = Some(self.now);
+                self.tick_watch();
             }
             SourceEvent::Failed(e) => {
                 self.say(format!("source stopped: {e}"), Level::Error);
@@ -547,6 +604,7 @@ impl App {
             self.timeline = Some(w.timeline());
         }
         let old_snapshot = self.snapshot.replace(snapshot);
+        self.snapshots_applied += 1;
         self.received_at = Some(self.now);
         self.progress = None;
         let label = self.cluster_label();
@@ -597,7 +655,7 @@ impl App {
     }
 
     /// Keep the link choice and the pod's events in step with the selected row.
-    fn selection_changed(&mut self) {
+    pub(crate) fn selection_changed(&mut self) {
         let chain = self.selected_chain();
         let id = chain.map(|c| c.id.clone());
         if id != self.link_chain {
@@ -938,6 +996,8 @@ impl App {
                     self.filter = Filter::default();
                     self.rebuild_tree();
                     self.say("filter cleared", Level::Info);
+                } else if self.verified.is_some() {
+                    self.verified = None;
                 } else if self.timeline.is_some() {
                     self.timeline = None;
                     self.watch = None;
@@ -990,9 +1050,16 @@ impl App {
             UiAction::LabAdvance => fx.push(Effect::Command(SourceCommand::Lab(
                 LabControl::Advance(Duration::from_secs(60)),
             ))),
+            UiAction::LessonNext => self.next_lesson_step(fx),
             UiAction::Restart => self.offer_restart(),
             UiAction::Rotate => self.offer_rotate(false),
-            UiAction::RotateMarker => self.offer_rotate(true),
+            UiAction::RotateMarker => {
+                if self.restore_applies() {
+                    self.offer_restore()
+                } else {
+                    self.offer_rotate(true)
+                }
+            }
             UiAction::Verify => self.offer_verify(fx),
             UiAction::Reveal => self.offer_reveal(fx),
         }
@@ -1103,8 +1170,9 @@ impl App {
         let (prompt, typed) = if marker {
             (
                 format!(
-                    "Write a MARKER value as a new version of secret {} in vault {vault}. Every consumer will read the marker instead of the real value until you restore it. Type the object name and press enter to confirm:",
-                    o.name
+                    "Write a MARKER value as a new version of secret {} in vault {vault}. Every consumer will read the marker instead of the real value until the old value is written again: {restore} again on this object writes it back (offered when the timeline ends). Type the object name and press enter to confirm:",
+                    o.name,
+                    restore = self.keymap.hint(UiAction::RotateMarker),
                 ),
                 Some(String::new()),
             )
@@ -1165,10 +1233,65 @@ impl App {
         }
     }
 
+    /// After a marker rotation, `M` on the same object (or on nothing rotatable) undoes it.
+    fn restore_applies(&self) -> bool {
+        let Some(Action::Restore { vault, object, .. }) = &self.restore else {
+            return false;
+        };
+        let Ok((chain, o)) = self.rotation_pick() else {
+            return true;
+        };
+        self.chains.get(chain).is_some_and(|c| {
+            c.vault.as_deref() == Some(vault.as_str())
+                && c.objects.get(o).is_some_and(|x| x.name == *object)
+        })
+    }
+
+    /// `M` again: write the value a marker rotation replaced, after `y`.
+    fn offer_restore(&mut self) {
+        let Some(action) = self.restore.clone() else {
+            return;
+        };
+        let Action::Restore {
+            vault,
+            object,
+            version,
+        } = &action
+        else {
+            return;
+        };
+        let prompt = format!(
+            "Write the value of version {version} of secret {object} in vault {vault} again, as a new version (undoes the marker). y to confirm"
+        );
+        self.mode = Mode::Confirm {
+            action,
+            prompt,
+            typed: None,
+        };
+    }
+
     /// Runs a confirmed action and starts watching it propagate.
     fn start(&mut self, action: Action, fx: &mut Vec<Effect>) {
         self.say(format!("{}: started", action_title(&action)), Level::Info);
         self.pending_watch = self.watch_for(&action);
+        self.pending_restore = match (&action, &self.pending_watch) {
+            (
+                Action::Rotate {
+                    vault,
+                    object,
+                    marker: true,
+                },
+                Some(Watch::Rotation(w)),
+            ) => w.old_version().map(|v| Action::Restore {
+                vault: vault.clone(),
+                object: object.clone(),
+                version: v.to_string(),
+            }),
+            _ => None,
+        };
+        if matches!(action, Action::Restore { .. }) {
+            self.restore = None;
+        }
         fx.push(Effect::Act(action));
     }
 
@@ -1185,10 +1308,9 @@ impl App {
             .map(|c| c.name.clone());
         match container {
             Some(container) => {
-                self.say(
-                    format!("verify {namespace}/{pod} [{container}]: started"),
-                    Level::Info,
-                );
+                let title = format!("verify {namespace}/{pod} [{container}]");
+                self.say(format!("{title}: started"), Level::Info);
+                self.verifying = Some(title);
                 fx.push(Effect::Act(Action::Verify {
                     namespace,
                     pod,
@@ -1314,17 +1436,75 @@ impl App {
     /// The watch that follows `action` from the current snapshot, if it has one.
     fn watch_for(&self, action: &Action) -> Option<Watch> {
         let s = self.snapshot.as_deref()?;
+        let now = self.source_clock().unwrap_or(s.source.observed_at);
         match action {
-            Action::Rotate { vault, object, .. } => {
-                Some(Watch::Rotation(RotationWatch::new(s, vault, object)))
+            Action::Rotate {
+                vault,
+                object,
+                marker,
+            } => {
+                let w = RotationWatch::new(s, vault, object)
+                    .starting_at(now)
+                    .same_value(!marker);
+                let w = match (marker, w.old_version().map(str::to_string)) {
+                    (true, Some(old)) => w.follow_up(format!(
+                        "{} restores the value of version {} (before the marker) as a new version",
+                        self.keymap.hint(UiAction::RotateMarker),
+                        &old[..old.len().min(8)]
+                    )),
+                    _ => w,
+                };
+                Some(Watch::Rotation(w))
             }
+            Action::Restore { vault, object, .. } => Some(Watch::Rotation(
+                RotationWatch::new(s, vault, object)
+                    .starting_at(now)
+                    .same_value(false),
+            )),
             Action::Restart { namespace, pod } => {
                 let owner = s
                     .pod(namespace, pod)
                     .and_then(|p| RestartPlan::for_pod(s, p).replacing_owner());
-                Some(Watch::Restart(RestartWatch::new(s, namespace, pod, owner)))
+                let w = RestartWatch::new(s, namespace, pod, owner).starting_at(now);
+                Some(Watch::Restart(w))
             }
             Action::Verify { .. } => None,
+        }
+    }
+
+    /// The source's clock now: the lab's, run on from its last status at its speed; else
+    /// the last snapshot's time plus its age.
+    pub fn source_clock(&self) -> Option<jiff::Timestamp> {
+        let run_on = |at: jiff::Timestamp, since: Instant, speed: f64| {
+            let d = self.now.saturating_duration_since(since).mul_f64(speed);
+            jiff::SignedDuration::try_from(d)
+                .ok()
+                .and_then(|d| at.checked_add(d).ok())
+                .unwrap_or(at)
+        };
+        match (&self.lab, self.lab_received) {
+            (Some(l), Some(at)) if !l.paused => Some(run_on(l.time, at, l.speed)),
+            (Some(l), _) => Some(l.time),
+            _ => {
+                let s = self.snapshot.as_deref()?;
+                Some(run_on(s.source.observed_at, self.received_at?, 1.0))
+            }
+        }
+    }
+
+    /// Feed the source's clock to the running watch: a quiet source still ends it.
+    fn tick_watch(&mut self) {
+        let Some(now) = self.source_clock() else {
+            return;
+        };
+        if let Some(w) = &mut self.watch {
+            let before = w.timeline();
+            w.tick(now);
+            let after = w.timeline();
+            if after != before {
+                self.timeline = Some(after);
+                self.dirty = true;
+            }
         }
     }
 }
@@ -1343,6 +1523,7 @@ fn reveal_label(t: &RevealTarget) -> String {
 fn action_title(a: &Action) -> String {
     match a {
         Action::Rotate { vault, object, .. } => format!("rotate {vault}/{object}"),
+        Action::Restore { vault, object, .. } => format!("restore {vault}/{object}"),
         Action::Restart { namespace, pod } => format!("restart {namespace}/{pod}"),
         Action::Verify { namespace, pod, .. } => format!("verify {namespace}/{pod}"),
     }

@@ -67,9 +67,10 @@ actions! {
     LabFaster => "lab_faster", Lab, "clock twice as fast", ["+"];
     LabSlower => "lab_slower", Lab, "clock half as fast", ["-"];
     LabAdvance => "lab_advance", Lab, "clock +1 minute", [">"];
+    LessonNext => "lesson_next", Lab, "lesson: next step", ["n"];
     Restart => "restart", Actions, "restart pod (owner)", ["R"];
     Rotate => "rotate", Actions, "rotation test", ["r"];
-    RotateMarker => "rotate_marker", Actions, "rotation, marker", ["M"];
+    RotateMarker => "rotate_marker", Actions, "marker (again: undo)", ["M"];
     Verify => "verify", Actions, "verify in container", ["x"];
     Reveal => "reveal", Actions, "reveal value (10 s)", ["v"];
 }

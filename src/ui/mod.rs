@@ -10,9 +10,11 @@ pub mod app;
 pub mod config;
 pub mod keymap;
 pub mod layout;
+pub mod lesson;
 pub mod testing;
 pub mod theme;
 pub mod tree;
+pub mod verified;
 pub mod views;
 
 use std::io::{self, IsTerminal, Write};
@@ -40,6 +42,15 @@ use app::{App, AppEvent, Effect};
 const SOURCE_STOPPED: &str = "the source has stopped";
 
 pub async fn run(source: Box<dyn Source>, cli: &Cli) -> anyhow::Result<()> {
+    run_with_lesson(source, cli, None).await
+}
+
+/// The TUI, with a lesson's pane when `lesson` is given (`demo --lesson`).
+pub async fn run_with_lesson(
+    source: Box<dyn Source>,
+    cli: &Cli,
+    lesson: Option<crate::source::lab::lesson::LessonRun>,
+) -> anyhow::Result<()> {
     let config = config::load(cli)?;
     if !io::stdout().is_terminal() {
         anyhow::bail!(
@@ -55,6 +66,14 @@ pub async fn run(source: Box<dyn Source>, cli: &Cli) -> anyhow::Result<()> {
     let source_task = tokio::spawn(source.run(source_tx, cmd_rx));
     let diagnoser_task = tokio::spawn(diagnoser_with(source_rx, app_tx.clone(), ignore));
 
+    // The lesson's first fault waits in the command queue until the source runs.
+    if let Some(run) = lesson {
+        for effect in app.start_lesson(run) {
+            if let Effect::Command(c) = effect {
+                let _ = cmd_tx.send(c);
+            }
+        }
+    }
     let mut terminal = TerminalGuard::enter()?;
     if let Ok(size) = terminal.terminal.size() {
         app.update(AppEvent::Resize(size.width, size.height));
@@ -214,6 +233,7 @@ async fn event_loop(
                     });
                 }
                 Effect::Act(action) => {
+                    let verify = matches!(action, crate::action::Action::Verify { .. });
                     let Some(wait) = request(cmd_tx, |reply| SourceCommand::Act { action, reply })
                     else {
                         app.message = Some((SOURCE_STOPPED.into(), app::Level::Error));
@@ -232,7 +252,11 @@ async fn event_loop(
                                 message: "no answer from the source after 5 minutes".into(),
                             },
                         };
-                        let _ = tx.send(AppEvent::ActionDone(outcome));
+                        let _ = tx.send(if verify {
+                            AppEvent::Verified(outcome)
+                        } else {
+                            AppEvent::ActionDone(outcome)
+                        });
                     });
                 }
             }

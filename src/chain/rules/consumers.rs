@@ -110,6 +110,29 @@ const RELOADER_ANY: [&str; 2] = [
     "secret.reloader.stakater.com/auto",
 ];
 
+/// Whether a workload with annotations `ann` is restarted by Stakater Reloader when synced
+/// Secret `secret` (or, with its CSI integration, SecretProviderClass `spc`) changes.
+pub(crate) fn reloader_restarts(
+    ann: &std::collections::BTreeMap<String, String>,
+    secret: &str,
+    spc: Option<&str>,
+) -> bool {
+    let auto = RELOADER_ANY
+        .iter()
+        .any(|k| ann.get(*k).is_some_and(|v| v == "true"));
+    let named = ann
+        .get("secret.reloader.stakater.com/reload")
+        .is_some_and(|v| v.split(',').any(|s| s.trim() == secret));
+    let spc_named = spc.is_some_and(|spc| {
+        ann.get("secretproviderclass.reloader.stakater.com/reload")
+            .is_some_and(|v| v.split(',').any(|s| s.trim() == spc))
+            || ann
+                .get("secretproviderclass.reloader.stakater.com/auto")
+                .is_some_and(|v| v == "true")
+    });
+    auto || named || spc_named
+}
+
 /// KVC902: env consumption with nothing that restarts the pods when the Secret rotates.
 fn reloader(cx: &Ctx, link: &mut Link, secret: &str) {
     let ann = match &cx.workload {
@@ -124,19 +147,7 @@ fn reloader(cx: &Ctx, link: &mut Link, secret: &str) {
         ));
         return;
     };
-    let auto = RELOADER_ANY
-        .iter()
-        .any(|k| ann.get(*k).is_some_and(|v| v == "true"));
-    let named = ann
-        .get("secret.reloader.stakater.com/reload")
-        .is_some_and(|v| v.split(',').any(|s| s.trim() == secret));
-    let spc_named = ann
-        .get("secretproviderclass.reloader.stakater.com/reload")
-        .is_some_and(|v| v.split(',').any(|s| s.trim() == cx.spc_name))
-        || ann
-            .get("secretproviderclass.reloader.stakater.com/auto")
-            .is_some_and(|v| v == "true");
-    if auto || named || spc_named {
+    if reloader_restarts(ann, secret, Some(cx.spc_name)) {
         super::note(cx, link, || {
             Fact::new("restart on rotation", "Reloader annotation")
         });

@@ -182,19 +182,19 @@ impl VaultAccess {
         Ok((cloud, client))
     }
 
-    /// The rotation test: a new version of the secret, re-stamped or `marker`. On success the
+    /// The rotation test: a new version of the secret, re-stamped, a marker or restored. On success the
     /// observer's cached versions of the object are dropped, so its next pass sees the write.
     pub async fn rotate(
         &self,
         s: &VaultSecret,
-        marker: bool,
+        value: keyvault::NewValue<'_>,
         at: jiff::Timestamp,
     ) -> ActionOutcome {
         let (cloud, client) = match self.client(s) {
             Ok(c) => c,
             Err(message) => return ActionOutcome { ok: false, message },
         };
-        let outcome = keyvault::rotate(&client, &s.vault, &s.object, marker, at).await;
+        let outcome = keyvault::rotate(&client, &s.vault, &s.object, value, at).await;
         if outcome.ok {
             self.objects.forget(&(
                 cloud,

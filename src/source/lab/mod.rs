@@ -14,6 +14,7 @@ pub mod clock;
 pub mod export;
 pub mod faults;
 pub mod generator;
+pub mod lesson;
 pub mod messages;
 pub mod mount;
 pub mod roles;
@@ -71,6 +72,8 @@ const CERT_TLS: &str = include_str!("../../../assets/scenarios/cert-for-tls.yaml
 const CROSS_TENANT: &str = include_str!("../../../assets/scenarios/cross-tenant.yaml");
 const THROTTLING: &str = include_str!("../../../assets/scenarios/throttling.yaml");
 const VAULT_TENANT: &str = include_str!("../../../assets/scenarios/vault-other-tenant.yaml");
+const LESSON_SIX_HOPS: &str = include_str!("../../../assets/scenarios/lesson-six-hops.yaml");
+const LESSON_ROTATION: &str = include_str!("../../../assets/scenarios/lesson-rotation.yaml");
 
 const BUILTINS: &[Builtin] = &[
     Builtin {
@@ -182,7 +185,53 @@ const BUILTINS: &[Builtin] = &[
         title: "vault in another tenant than the identity: AKV10032, no tenantId fixes it",
         parts: &[CLUSTER, SHOP, HEALTHY, VAULT_TENANT],
     },
+    Builtin {
+        name: "lesson-six-hops",
+        title: "lesson six-hops: break and repair each hop of a healthy chain",
+        parts: &[CLUSTER, SHOP, HEALTHY, LESSON_SIX_HOPS],
+    },
+    Builtin {
+        name: "lesson-rotation",
+        title: "lesson rotation: a new value reaches file and Secret, env stays stale until restart",
+        parts: &[CLUSTER, SHOP, HEALTHY, ENV_STALE, LESSON_ROTATION],
+    },
 ];
+
+/// The built-in scenario that carries built-in lesson `name` (`demo --lesson NAME`).
+pub fn lesson_scenario(name: &str) -> Option<&'static str> {
+    let scenario = format!("lesson-{name}");
+    BUILTINS.iter().find(|b| b.name == scenario).map(|b| b.name)
+}
+
+/// Lesson `name` of `scenario`, with the workload its checks look at by default (the
+/// scenario's fault target). The error lists the lessons there are.
+pub fn find_lesson(
+    src: &LabSource,
+    name: &str,
+) -> Result<(lesson::Lesson, (String, String)), String> {
+    let w = src.world();
+    let l = src.lessons.iter().find(|l| l.name == name).ok_or_else(|| {
+        let here: Vec<&str> = src.lessons.iter().map(|l| l.name.as_str()).collect();
+        let builtin: Vec<&str> = BUILTINS
+            .iter()
+            .filter_map(|b| b.name.strip_prefix("lesson-"))
+            .collect();
+        format!(
+            "no lesson {name:?} in scenario {} (its lessons: {}; built-in lessons: {})",
+            w.name,
+            if here.is_empty() {
+                "none".to_string()
+            } else {
+                here.join(", ")
+            },
+            builtin.join(", ")
+        )
+    })?;
+    let target = faults::default_target(w)
+        .map(|(_, ns, name)| (ns, name))
+        .unwrap_or_default();
+    Ok((l.clone(), target))
+}
 
 /// (name, one-line description) of each built-in scenario.
 pub fn builtin_scenarios() -> Vec<(&'static str, &'static str)> {
@@ -250,10 +299,14 @@ pub fn run_check(scenario: &str, run_for: Option<Duration>) -> anyhow::Result<Sn
 /// The lab as a [`Source`].
 pub struct LabSource {
     world: World,
+    /// The scenario's lessons (`demo --lesson`).
+    lessons: Vec<lesson::Lesson>,
 }
 
 pub fn open(scenario: &str, speed: Option<f64>) -> anyhow::Result<LabSource> {
-    let mut world = World::new(load(scenario)?);
+    let sc = load(scenario)?;
+    let lessons = sc.lessons.clone();
+    let mut world = World::new(sc);
     if let Some(s) = speed {
         anyhow::ensure!(
             s.is_finite() && s > 0.0,
@@ -261,7 +314,7 @@ pub fn open(scenario: &str, speed: Option<f64>) -> anyhow::Result<LabSource> {
         );
         world.clock.speed = s.clamp(0.1, 3600.0);
     }
-    Ok(LabSource { world })
+    Ok(LabSource { world, lessons })
 }
 
 impl LabSource {
@@ -318,6 +371,11 @@ impl LabSource {
                 let value = marker.then(|| crate::action::keyvault::marker_value(w.now()));
                 w.rotate_secret(vault, object, value.as_deref().map(str::as_bytes))
             }
+            Action::Restore {
+                vault,
+                object,
+                version,
+            } => restore(w, vault, object, version),
             Action::Restart { namespace, pod } => w.restart_pod(namespace, pod),
             Action::Verify {
                 namespace,
@@ -330,6 +388,25 @@ impl LabSource {
             Err(message) => ActionOutcome { ok: false, message },
         }
     }
+}
+
+/// A new version holding what `version` held: the way back after a marker rotation.
+fn restore(w: &mut World, vault: &str, object: &str, version: &str) -> Result<String, String> {
+    let content = w
+        .vaults
+        .get(vault)
+        .ok_or_else(|| format!("vault {vault} not found"))?
+        .objects
+        .get(&(crate::snapshot::ObjectType::Secret, object.to_string()))
+        .ok_or_else(|| format!("secret {object} not found in vault {vault}"))?
+        .versions
+        .iter()
+        .find(|v| v.id == version)
+        .ok_or_else(|| format!("secret {object} has no version {version} in vault {vault}"))?
+        .content
+        .clone();
+    let message = w.rotate_secret(vault, object, Some(&content))?;
+    Ok(format!("{message} (value of version {version} restored)"))
 }
 
 impl LabSource {

@@ -32,6 +32,8 @@ pub struct Scenario {
     pub vaults: Vec<KeyVault>,
     pub role_assignments: Vec<RoleAssignment>,
     pub timeline: Vec<TimedEvent>,
+    /// `kind: Lesson` documents: guided steps for a class (see [`super::lesson`]).
+    pub lessons: Vec<super::lesson::Lesson>,
     pub namespaces: Vec<Namespace>,
     pub service_accounts: Vec<ServiceAccount>,
     pub pods: Vec<Pod>,
@@ -486,9 +488,14 @@ pub fn parse(name: &str, origin: &Path, text: &str) -> Result<Scenario, InputErr
                     })
                 }
                 "Timeline" => sc.timeline.extend(timeline(spec, &err)?),
+                "Lesson" => {
+                    let name = named("Lesson")?;
+                    let l: super::lesson::LessonSpec = lab_spec(spec, &err)?;
+                    sc.lessons.push(l.build(name).map_err(&err)?);
+                }
                 other => {
                     return Err(err(format!(
-                        "unknown lab kind {other:?} (expected Cluster, ManagedIdentity, KeyVault, RoleAssignment or Timeline)"
+                        "unknown lab kind {other:?} (expected Cluster, ManagedIdentity, KeyVault, RoleAssignment, Timeline or Lesson)"
                     )));
                 }
             }

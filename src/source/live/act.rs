@@ -12,6 +12,7 @@ use super::azure_loop::VaultState;
 use super::verify;
 use super::watch::Shared;
 use crate::action::keyvault;
+use crate::action::keyvault::NewValue;
 use crate::action::kube::KubeActions;
 use crate::action::restart::RestartPlan;
 use crate::action::reveal::{RevealTarget, Revealed};
@@ -133,7 +134,7 @@ pub fn rotation_target(
     Err(first_refusal.unwrap_or_default())
 }
 
-async fn rotate(ctx: &Ctx, vault: &str, object: &str, marker: bool) -> ActionOutcome {
+async fn rotate(ctx: &Ctx, vault: &str, object: &str, value: NewValue<'_>) -> ActionOutcome {
     let target = match loaded(ctx).and_then(|s| rotation_target(s, vault, object)) {
         Ok(t) => t,
         Err(why) => return refused(format!("cannot rotate {vault}/{object}: {why}")),
@@ -142,7 +143,7 @@ async fn rotate(ctx: &Ctx, vault: &str, object: &str, marker: bool) -> ActionOut
         Ok(a) => a,
         Err(why) => return refused(format!("cannot rotate {vault}/{object}: {why}")),
     };
-    let outcome = access.rotate(&target, marker, jiff::Timestamp::now()).await;
+    let outcome = access.rotate(&target, value, jiff::Timestamp::now()).await;
     if outcome.ok {
         // The timeline waits for the new version: re-read now rather than at the next interval.
         ctx.shared.refresh.notify_waiters();
@@ -173,7 +174,9 @@ pub async fn permitted(ctx: Ctx, question: PermissionQuestion) -> Result<(), Str
         PermissionQuestion::Act(Action::Verify { namespace, pod, .. }) => {
             return kube.check_exec_allowed(namespace, pod).await;
         }
-        PermissionQuestion::Act(Action::Rotate { vault, .. }) => (vault, VaultNeed::Rotate),
+        PermissionQuestion::Act(Action::Rotate { vault, .. } | Action::Restore { vault, .. }) => {
+            (vault, VaultNeed::Rotate)
+        }
         PermissionQuestion::Reveal(RevealTarget::VaultSecret { vault, .. }) => {
             (vault, VaultNeed::Reveal)
         }
@@ -255,7 +258,19 @@ pub async fn run(ctx: Ctx, action: Action) -> ActionOutcome {
             vault,
             object,
             marker,
-        } => rotate(&ctx, vault, object, *marker).await,
+        } => {
+            let value = if *marker {
+                NewValue::Marker
+            } else {
+                NewValue::Restamp
+            };
+            rotate(&ctx, vault, object, value).await
+        }
+        Action::Restore {
+            vault,
+            object,
+            version,
+        } => rotate(&ctx, vault, object, NewValue::Restore(version)).await,
     }
 }
 

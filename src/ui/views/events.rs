@@ -1,13 +1,12 @@
 //! The events pane: the selected pod's events, each classified to the link it speaks about
-//! (from the real message shapes in FACTS.md §3), or the rotation timeline when an action
-//! produced one.
+//! (from the real message shapes in FACTS.md §3), or what an action produced (see
+//! [`super::timeline`]).
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use crate::action::timeline::{StepState, short_duration};
 use crate::chain::{LinkKind, Status};
 use crate::snapshot::EventObs;
 use crate::ui::app::{App, Pane};
@@ -83,42 +82,11 @@ pub fn classify(e: &EventObs) -> ClassifiedEvent {
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
     let focused = app.focus == Pane::Events;
+    if let Some(v) = &app.verified {
+        return super::timeline::draw_verified(f, area, app, v);
+    }
     if let Some(tl) = &app.timeline {
-        let lines: Vec<Line> = tl
-            .steps
-            .iter()
-            .map(|step| {
-                let status = match &step.state {
-                    StepState::Waiting => Status::Pending,
-                    StepState::Done(_) => Status::Ok,
-                    StepState::Unknown(_) => Status::Unknown,
-                    StepState::Never(_) | StepState::Stuck(_) => Status::Broken,
-                };
-                Line::from(vec![
-                    Span::raw(format!("{:<28} ", step.label)),
-                    Span::styled(step.state.describe(), t.status(status)),
-                ])
-            })
-            .collect();
-        let state = if tl.finished { "done" } else { "watching" };
-        let block = Block::bordered()
-            .title(format!(
-                " {} · +{} of {} · {state} ",
-                tl.title,
-                short_duration(tl.elapsed),
-                short_duration(tl.deadline)
-            ))
-            .title_bottom(Line::styled(" esc closes ", t.muted()))
-            .border_style(t.border(focused))
-            .title_style(t.title());
-        f.render_widget(
-            Paragraph::new(lines)
-                .block(block)
-                .wrap(Wrap { trim: false })
-                .scroll((app.events_scroll, 0)),
-            area,
-        );
-        return;
+        return super::timeline::draw_timeline(f, area, app, tl);
     }
     let title = match app.selected_pod() {
         Some((ns, pod)) => format!(" Events · {ns}/{pod} "),

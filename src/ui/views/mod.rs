@@ -4,9 +4,11 @@
 pub mod detail;
 pub mod diff;
 pub mod events;
+pub mod lesson;
 pub mod overlay;
 pub mod status;
 pub mod strip;
+pub mod timeline;
 pub mod tree;
 
 use ratatui::Frame;
@@ -26,7 +28,14 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     }
     strip::draw(f, a.strip, app);
     tree::draw(f, a.tree, app);
-    detail::draw(f, a.detail, app);
+    match app.lesson.clone() {
+        Some(run) => {
+            let (lesson_area, detail_area) = lesson::split(a.detail);
+            lesson::draw(f, lesson_area, app, &run);
+            detail::draw(f, detail_area, app);
+        }
+        None => detail::draw(f, a.detail, app),
+    }
     events::draw(f, a.events, app);
     status::draw(f, a.status, app);
     if app.loading() {

@@ -1,0 +1,358 @@
+//! Lessons: a scenario's `kind: Lesson` is a guided walk through the chain for a class.
+//! Each step has text, the link to look at, a trainer fault to apply when the step starts
+//! and a check that the class did what the step asks ("the Federation link is broken with
+//! KVC401", "the chain is healthy again"); the step ends when its check passes, or when the
+//! trainer moves on.
+//!
+//! Pure: [`LessonRun`] is fed diagnosed chains and says which fault to apply; the UI draws
+//! it and sends the faults to the lab.
+
+use jiff::Timestamp;
+use serde::Deserialize;
+
+use crate::chain::{Chain, Code, LinkKind, Status};
+
+/// `kind: Lesson`, as written in a scenario.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LessonSpec {
+    pub title: String,
+    /// `namespace/deployment` the steps speak about (default: the Cluster's `faultTarget`).
+    #[serde(default)]
+    pub target: Option<String>,
+    pub steps: Vec<StepSpec>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StepSpec {
+    pub text: String,
+    /// The link the step talks about: selected in the strip and the detail pane.
+    #[serde(default)]
+    pub link: Option<LinkKind>,
+    /// A trainer fault (see the faults table) applied when the step starts.
+    #[serde(default)]
+    pub fault: Option<String>,
+    /// When the step is done; without one, the trainer moves on with `n`.
+    #[serde(default)]
+    pub check: Option<CheckSpec>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CheckSpec {
+    /// A link of the target's chains…
+    #[serde(default)]
+    pub link: Option<LinkKind>,
+    /// …has this status (default: any)…
+    #[serde(default)]
+    pub status: Option<Status>,
+    /// …and a finding with this code (e.g. `KVC401`).
+    #[serde(default)]
+    pub code: Option<String>,
+    /// Every chain of the target is there and none has a broken link.
+    #[serde(default)]
+    pub healthy: bool,
+}
+
+/// A lesson ready to run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lesson {
+    pub name: String,
+    pub title: String,
+    pub target: Option<(String, String)>,
+    pub steps: Vec<LessonStep>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LessonStep {
+    pub text: String,
+    pub link: Option<LinkKind>,
+    pub fault: Option<String>,
+    pub check: Option<Check>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Check {
+    Link {
+        link: LinkKind,
+        status: Option<Status>,
+        code: Option<Code>,
+    },
+    Healthy,
+}
+
+impl Check {
+    /// What the step waits for, in words (shown under the step text).
+    pub fn describe(&self) -> String {
+        match self {
+            Check::Healthy => "the chain is healthy again (no broken link)".into(),
+            Check::Link { link, status, code } => {
+                let mut s = format!("the {} link", link.title());
+                if let Some(st) = status {
+                    s.push_str(&format!(" is {}", st.as_str()));
+                }
+                if let Some(c) = code {
+                    s.push_str(&format!(" with {}", c.as_str()));
+                }
+                s
+            }
+        }
+    }
+
+    /// Whether the target's chains (`namespace`, workload `name`) show it.
+    pub fn passes(&self, chains: &[Chain], target: &(String, String)) -> bool {
+        let mine: Vec<&Chain> = chains
+            .iter()
+            .filter(|c| {
+                c.namespace == target.0 && c.workload.as_ref().is_some_and(|w| w.name == target.1)
+            })
+            .collect();
+        match self {
+            Check::Healthy => {
+                !mine.is_empty()
+                    && mine
+                        .iter()
+                        .all(|c| c.links.iter().all(|l| l.status != Status::Broken))
+            }
+            Check::Link { link, status, code } => mine.iter().any(|c| {
+                let l = c.link(*link);
+                status.is_none_or(|s| l.status == s)
+                    && code.is_none_or(|code| l.findings.iter().any(|f| f.code == code))
+            }),
+        }
+    }
+}
+
+impl LessonSpec {
+    /// Checks what serde cannot: fault ids, codes, non-empty checks. `err` names the field.
+    pub fn build(self, name: String) -> Result<Lesson, String> {
+        if self.steps.is_empty() {
+            return Err("spec.steps: a lesson needs at least one step".into());
+        }
+        let target = match self.target {
+            None => None,
+            Some(t) => match t.split_once('/') {
+                Some((ns, w)) if !ns.is_empty() && !w.is_empty() => {
+                    Some((ns.to_string(), w.to_string()))
+                }
+                _ => return Err(format!("spec.target: {t:?} is not namespace/deployment")),
+            },
+        };
+        let mut steps = Vec::new();
+        for (i, s) in self.steps.into_iter().enumerate() {
+            if let Some(f) = &s.fault
+                && super::faults::find(f).is_none()
+            {
+                return Err(format!("spec.steps[{i}].fault: unknown fault {f:?}"));
+            }
+            let check = match s.check {
+                None => None,
+                Some(c) if c.healthy => {
+                    if c.link.is_some() || c.status.is_some() || c.code.is_some() {
+                        return Err(format!(
+                            "spec.steps[{i}].check: `healthy` stands alone (no link, status or code)"
+                        ));
+                    }
+                    Some(Check::Healthy)
+                }
+                Some(c) => {
+                    let Some(link) = c.link else {
+                        return Err(format!(
+                            "spec.steps[{i}].check: set `link` (with `status` and/or `code`) or `healthy: true`"
+                        ));
+                    };
+                    let code = match c.code {
+                        None => None,
+                        Some(code) => Some(Code::parse(&code).ok_or_else(|| {
+                            format!("spec.steps[{i}].check.code: unknown finding code {code:?}")
+                        })?),
+                    };
+                    if c.status.is_none() && code.is_none() {
+                        return Err(format!(
+                            "spec.steps[{i}].check: `link` needs a `status` or a `code`"
+                        ));
+                    }
+                    Some(Check::Link {
+                        link,
+                        status: c.status,
+                        code,
+                    })
+                }
+            };
+            steps.push(LessonStep {
+                text: s.text.trim().to_string(),
+                link: s.link,
+                fault: s.fault,
+                check,
+            });
+        }
+        Ok(Lesson {
+            name,
+            title: self.title,
+            target,
+            steps,
+        })
+    }
+}
+
+/// What running a lesson asks the lab to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LessonEffect {
+    ApplyFault(String),
+}
+
+/// A lesson being run: the current step and what its check is waiting for.
+#[derive(Clone, Debug)]
+pub struct LessonRun {
+    pub lesson: Lesson,
+    /// `namespace`, `deployment` the checks look at.
+    pub target: (String, String),
+    /// Index of the current step; `steps.len()` once every step is done.
+    pub step: usize,
+    /// A check only counts on a snapshot taken after its step started…
+    not_before: Option<Timestamp>,
+    /// …and, for a step that applies a fault, once a snapshot showed the check not holding:
+    /// the fault has landed, so "repaired" cannot pass on a view from before it.
+    armed: bool,
+}
+
+impl LessonRun {
+    pub fn new(lesson: Lesson, default_target: (String, String)) -> LessonRun {
+        let target = lesson.target.clone().unwrap_or(default_target);
+        LessonRun {
+            lesson,
+            target,
+            step: 0,
+            not_before: None,
+            armed: false,
+        }
+    }
+
+    pub fn current(&self) -> Option<&LessonStep> {
+        self.lesson.steps.get(self.step)
+    }
+
+    pub fn finished(&self) -> bool {
+        self.step >= self.lesson.steps.len()
+    }
+
+    /// Enter the current step: its fault, if any. `now` is the time of the latest snapshot.
+    pub fn enter(&mut self, now: Option<Timestamp>) -> Vec<LessonEffect> {
+        self.not_before = now;
+        self.armed = self.current().is_none_or(|s| s.fault.is_none());
+        match self.current().and_then(|s| s.fault.clone()) {
+            Some(f) => vec![LessonEffect::ApplyFault(f)],
+            None => Vec::new(),
+        }
+    }
+
+    /// Move on (the check passed, or the trainer pressed `n`).
+    pub fn advance(&mut self, now: Option<Timestamp>) -> Vec<LessonEffect> {
+        if self.finished() {
+            return Vec::new();
+        }
+        self.step += 1;
+        self.enter(now)
+    }
+
+    /// A diagnosed snapshot observed at `at`: if the current step's check passes, move on
+    /// (possibly over several steps whose checks already hold). Returns the faults to apply.
+    pub fn observe(&mut self, at: Timestamp, chains: &[Chain]) -> Vec<LessonEffect> {
+        let mut effects = Vec::new();
+        while let Some(step) = self.current() {
+            let fresh = match self.not_before {
+                Some(t) if step.fault.is_some() => at > t,
+                _ => true,
+            };
+            let Some(check) = step.check.as_ref().filter(|_| fresh) else {
+                break;
+            };
+            let holds = check.passes(chains, &self.target);
+            if !self.armed {
+                self.armed = !holds;
+                break;
+            }
+            if !holds {
+                break;
+            }
+            effects.extend(self.advance(Some(at)));
+            if !effects.is_empty() {
+                // A fault was asked for: the next check waits for a snapshot that shows it.
+                break;
+            }
+        }
+        effects
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(yaml: &str) -> Result<Lesson, String> {
+        let s: LessonSpec = serde_yaml::from_str(yaml).map_err(|e| e.to_string())?;
+        s.build("l".into())
+    }
+
+    #[test]
+    fn bad_lessons_name_the_field() {
+        let e = spec("title: t\nsteps:\n  - text: a\n    fault: nope\n").unwrap_err();
+        assert_eq!(e, "spec.steps[0].fault: unknown fault \"nope\"");
+        let e =
+            spec("title: t\nsteps:\n  - text: a\n    check: {link: federation, code: KVC999}\n")
+                .unwrap_err();
+        assert!(e.starts_with("spec.steps[0].check.code"), "{e}");
+        let e = spec("title: t\nsteps:\n  - text: a\n    check: {link: federation}\n").unwrap_err();
+        assert!(e.contains("needs a `status` or a `code`"), "{e}");
+        let e = spec("title: t\nsteps: []\n").unwrap_err();
+        assert!(e.contains("at least one step"), "{e}");
+        assert!(spec("title: t\nsteps:\n  - text: a\n    linq: pod\n").is_err());
+    }
+
+    #[test]
+    fn checks_read_as_sentences() {
+        let l = spec(
+            "title: t\nsteps:\n  - text: a\n    check: {link: federation, status: broken, code: KVC401}\n  - text: b\n    check: {healthy: true}\n",
+        )
+        .unwrap();
+        assert_eq!(
+            l.steps[0].check.as_ref().unwrap().describe(),
+            "the Federation link is broken with KVC401"
+        );
+        assert_eq!(
+            l.steps[1].check.as_ref().unwrap().describe(),
+            "the chain is healthy again (no broken link)"
+        );
+    }
+
+    /// A step that breaks something and asks for the repair must not pass on a view from
+    /// before its fault landed, even a newer one.
+    #[test]
+    fn a_repair_check_waits_until_the_fault_was_seen() {
+        use crate::chain::{diagnose, testkit};
+        let lesson = spec(
+            "title: t\nsteps:\n  - text: repair it\n    fault: fic-subject-typo\n    check: {healthy: true}\n  - text: end\n",
+        )
+        .unwrap();
+        let healthy = diagnose(&testkit::healthy());
+        let t0 = Timestamp::from_second(1_800_000_000).unwrap();
+        let t = |s| t0.checked_add(jiff::SignedDuration::from_secs(s)).unwrap();
+        let mut run = LessonRun::new(lesson, (testkit::NS.into(), testkit::APP.into()));
+        assert_eq!(
+            run.enter(Some(t0)),
+            [LessonEffect::ApplyFault("fic-subject-typo".into())]
+        );
+        assert!(run.observe(t0, &healthy).is_empty());
+        run.observe(t(1), &healthy);
+        assert_eq!(run.step, 0, "the fault has not shown yet");
+        let mut broken = healthy.clone();
+        for c in &mut broken {
+            c.link_mut(LinkKind::Federation).status = Status::Broken;
+        }
+        run.observe(t(2), &broken);
+        assert_eq!(run.step, 0);
+        run.observe(t(3), &healthy);
+        assert_eq!(run.step, 1, "repaired after it was seen broken");
+    }
+}

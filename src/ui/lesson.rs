@@ -1,0 +1,117 @@
+//! A lesson in the TUI (`kvchain demo --lesson NAME`): the step's text in its own pane, the
+//! link it talks about selected on the target's pod, its fault applied when it starts, and
+//! the next step when its check passes (or on `n`).
+
+use crate::chain::Status;
+use crate::source::lab::lesson::{LessonEffect, LessonRun};
+use crate::source::{LabControl, SourceCommand};
+use crate::ui::app::{App, Effect, Level};
+use crate::ui::tree::Row;
+
+impl App {
+    /// Start `run` at its first step.
+    pub fn start_lesson(&mut self, mut run: LessonRun) -> Vec<Effect> {
+        let at = self.snapshot.as_ref().map(|s| s.source.observed_at);
+        let fx = run.enter(at);
+        self.lesson = Some(run);
+        self.lesson_seen = self.snapshots_applied;
+        self.focus_lesson_step();
+        lab_effects(fx)
+    }
+
+    /// `n`: the trainer moves the class on.
+    pub(crate) fn next_lesson_step(&mut self, fx: &mut Vec<Effect>) {
+        let at = self.snapshot.as_ref().map(|s| s.source.observed_at);
+        let Some(run) = &mut self.lesson else {
+            self.say(
+                "no lesson is running (kvchain demo --lesson NAME)",
+                Level::Warn,
+            );
+            return;
+        };
+        if run.finished() {
+            self.lesson = None;
+            self.say("lesson closed", Level::Info);
+            return;
+        }
+        fx.extend(lab_effects(run.advance(at)));
+        self.focus_lesson_step();
+    }
+
+    /// After each new diagnosed snapshot: move on when the step's check passes.
+    pub(crate) fn drive_lesson(&mut self, fx: &mut Vec<Effect>) {
+        if self.lesson_seen == self.snapshots_applied {
+            return;
+        }
+        self.lesson_seen = self.snapshots_applied;
+        let (Some(run), Some(s)) = (&mut self.lesson, &self.snapshot) else {
+            return;
+        };
+        let before = run.step;
+        let effects = run.observe(s.source.observed_at, &self.chains);
+        if self.snapshots_applied == 1 && run.step == before {
+            // The lesson started before any data: show its target now.
+            self.focus_lesson_step();
+        } else if run.step != before {
+            let msg = if run.finished() {
+                "lesson: done — n closes it".to_string()
+            } else {
+                format!(
+                    "lesson: step {} of {}",
+                    run.step + 1,
+                    run.lesson.steps.len()
+                )
+            };
+            self.say(msg, Level::Info);
+            fx.extend(lab_effects(effects));
+            self.focus_lesson_step();
+        }
+    }
+
+    /// Select the target's pod (its worst one) and the link the step talks about.
+    fn focus_lesson_step(&mut self) {
+        let Some(run) = &self.lesson else {
+            return;
+        };
+        let (ns, workload) = run.target.clone();
+        let link = run.current().and_then(|s| s.link);
+        let chains = self.chains.clone();
+        let row = (0..self.tree.rows.len()).find(|i| {
+            matches!(self.tree.rows[*i], Row::Pod(..))
+                && self.tree.row_chain(self.tree.rows[*i]).is_some_and(|c| {
+                    chains.get(c).is_some_and(|c| {
+                        c.namespace == ns
+                            && c.workload.as_ref().is_some_and(|w| w.name == workload)
+                            && c.worst() != Status::Ok
+                    })
+                })
+        });
+        let row = row.or_else(|| {
+            (0..self.tree.rows.len()).find(|i| {
+                matches!(self.tree.rows[*i], Row::Pod(..))
+                    && self.tree.row_chain(self.tree.rows[*i]).is_some_and(|c| {
+                        chains.get(c).is_some_and(|c| {
+                            c.namespace == ns
+                                && c.workload.as_ref().is_some_and(|w| w.name == workload)
+                        })
+                    })
+            })
+        });
+        if let Some(i) = row {
+            self.tree.select(i, &chains);
+            self.selection_changed();
+        }
+        if let Some(l) = link {
+            self.link = l;
+            self.detail_scroll = 0;
+        }
+    }
+}
+
+fn lab_effects(fx: Vec<LessonEffect>) -> Vec<Effect> {
+    fx.into_iter()
+        .map(|LessonEffect::ApplyFault(id)| {
+            Effect::Command(SourceCommand::Lab(LabControl::Fault { id, apply: true }))
+        })
+        .collect()
+}

@@ -1,0 +1,77 @@
+//! The lesson pane (above the detail): the current step's text, what its check waits for,
+//! and how to move on.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+use crate::chain::Status;
+use crate::source::lab::lesson::LessonRun;
+use crate::ui::app::App;
+use crate::ui::keymap::UiAction;
+
+/// The lesson's share of the detail area: its text gets room, the detail keeps at least half.
+pub fn split(detail: Rect) -> (Rect, Rect) {
+    let h = (detail.height / 2).clamp(6, 10);
+    let [lesson, rest] =
+        Layout::vertical([Constraint::Length(h), Constraint::Min(0)]).areas(detail);
+    (lesson, rest)
+}
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App, run: &LessonRun) {
+    let t = &app.theme;
+    let n = run.lesson.steps.len();
+    let next = app.keymap.hint(UiAction::LessonNext);
+    let (title, mut lines) = match run.current() {
+        Some(step) => {
+            let mut lines: Vec<Line> = step
+                .text
+                .lines()
+                .map(|l| Line::raw(l.to_string()))
+                .collect();
+            lines.push(match &step.check {
+                Some(c) => Line::from(vec![
+                    Span::styled("… waiting for: ", t.status(Status::Pending)),
+                    Span::styled(c.describe(), t.accent()),
+                    Span::styled(format!(" ({next} skips)"), t.muted()),
+                ]),
+                None => Line::styled(format!("{next}: next step"), t.muted()),
+            });
+            (
+                format!(
+                    " Lesson · {} · step {} of {n} ",
+                    run.lesson.title,
+                    run.step + 1
+                ),
+                lines,
+            )
+        }
+        None => (
+            format!(" Lesson · {} · done ", run.lesson.title),
+            vec![Line::styled(
+                format!("✓ every step done. {next} closes the lesson."),
+                t.status(Status::Ok),
+            )],
+        ),
+    };
+    // Reflow: the YAML text is wrapped by hand; let the pane wrap it to its own width.
+    let joined = lines
+        .iter()
+        .take(lines.len().saturating_sub(1))
+        .map(|l| l.to_string())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if !joined.is_empty() {
+        let last = lines.pop().unwrap_or_default();
+        lines = vec![Line::raw(joined), last];
+    }
+    let block = Block::bordered()
+        .title(title)
+        .border_style(t.border(true))
+        .title_style(t.title());
+    f.render_widget(
+        Paragraph::new(lines).block(block).wrap(Wrap { trim: true }),
+        area,
+    );
+}

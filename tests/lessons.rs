@@ -1,0 +1,238 @@
+//! Issue 14 §3: the built-in lessons run end to end on the lab. Every step with a check
+//! advances by itself once the class did what it asks (the test plays the class: it repairs
+//! the fault, restarts the pod); steps without a check wait for the trainer's `n`.
+
+use std::time::Duration;
+
+use kvchain::action::Action;
+use kvchain::chain::diagnose;
+use kvchain::source::LabControl;
+use kvchain::source::lab::lesson::{LessonEffect, LessonRun};
+use kvchain::source::lab::{self, LabSource, export};
+
+/// Runs lesson `name`; `class` is called while a step waits (after the lab showed it at
+/// least once), to do what its text asks.
+/// Returns, per step, whether its check passed (true) or the trainer moved on (false).
+fn run(name: &str, mut class: impl FnMut(usize, &mut LabSource)) -> Vec<bool> {
+    let scenario = lab::lesson_scenario(name).expect("built-in lesson");
+    let mut src = lab::open(scenario, None).expect("built-in scenario");
+    src.world_mut().run_until_stable(Duration::from_secs(600));
+    let (lesson, target) = lab::find_lesson(&src, name).expect("lesson");
+    let steps = lesson.steps.len();
+    let mut run = LessonRun::new(lesson, target);
+    let mut passed = Vec::new();
+    let apply = |src: &mut LabSource, fx: Vec<LessonEffect>| {
+        for LessonEffect::ApplyFault(id) in fx {
+            src.control(&LabControl::Fault { id, apply: true })
+                .expect("fault applies");
+        }
+    };
+    let fx = run.enter(Some(src.world().now()));
+    apply(&mut src, fx);
+    let mut waited = Duration::ZERO;
+    while !run.finished() {
+        let step = run.step;
+        if run.current().is_some_and(|s| s.check.is_none()) {
+            // The trainer reads it out and presses n.
+            let fx = run.advance(Some(src.world().now()));
+            apply(&mut src, fx);
+            passed.push(false);
+        } else {
+            src.world_mut().advance(Duration::from_secs(10));
+            waited += Duration::from_secs(10);
+            assert!(
+                waited < Duration::from_secs(900),
+                "step {step} of {name} never passed: {:?}",
+                run.current()
+            );
+            let s = export::snapshot(src.world());
+            let fx = run.observe(s.source.observed_at, &diagnose(&s));
+            apply(&mut src, fx);
+            if run.step == step {
+                class(step, &mut src);
+                continue;
+            }
+            passed.push(true);
+        }
+        waited = Duration::ZERO;
+    }
+    assert_eq!(passed.len(), steps);
+    passed
+}
+
+#[test]
+fn six_hops_breaks_and_repairs_each_hop() {
+    let passed = run("six-hops", |step, src| {
+        let active = lab::faults::infos(src.world())
+            .into_iter()
+            .find(|f| f.active);
+        match (step, active) {
+            // Hop 3: the class breaks access itself (b, remove-role-assignment, enter).
+            (3, None) => {
+                src.control(&LabControl::Fault {
+                    id: "remove-role-assignment".into(),
+                    apply: true,
+                })
+                .expect("break");
+            }
+            // Otherwise it repairs what is broken (b, enter).
+            (_, Some(f)) if step != 3 => {
+                src.control(&LabControl::Fault {
+                    id: f.id,
+                    apply: false,
+                })
+                .expect("repair");
+            }
+            _ => {}
+        }
+    });
+    // Intro and outro are read out; every break and every repair is checked.
+    assert_eq!(passed, [false, true, true, true, true, true, true, false]);
+}
+
+#[test]
+fn rotation_lesson_goes_stale_then_fresh_after_a_restart() {
+    let mut restarted = false;
+    let passed = run("rotation", |step, src| {
+        if step == 2 && !restarted {
+            restarted = true;
+            // R on a cart pod, y.
+            let s = export::snapshot(src.world());
+            let pod = s
+                .pods
+                .items
+                .iter()
+                .find(|p| p.name.starts_with("cart-"))
+                .expect("cart pod");
+            let out = src.act(&Action::Restart {
+                namespace: pod.namespace.clone(),
+                pod: pod.name.clone(),
+            });
+            assert!(out.ok, "{out:?}");
+        }
+    });
+    assert_eq!(passed, [true, false, true, false]);
+}
+
+#[test]
+fn an_unknown_lesson_lists_the_lessons_there_are() {
+    let src = lab::open("healthy", None).unwrap();
+    let err = lab::find_lesson(&src, "nope").unwrap_err();
+    assert!(
+        err.contains("built-in lessons: six-hops, rotation"),
+        "{err}"
+    );
+}
+
+mod tui {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use kvchain::chain::LinkKind;
+    use kvchain::source::lab::{self, LabSource, export};
+    use kvchain::source::{SourceCommand, SourceEvent};
+    use kvchain::ui::app::{App, AppEvent, Effect};
+    use kvchain::ui::config::UiConfig;
+    use kvchain::ui::views;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    /// Carry out what the app asked of the lab (lesson faults, confirmed actions).
+    fn run_effects(app: &mut App, src: &mut LabSource, fx: Vec<Effect>) {
+        for e in fx {
+            match e {
+                Effect::Command(SourceCommand::Lab(c)) => {
+                    src.control(&c).expect("lab control");
+                }
+                Effect::Act(a) => {
+                    let out = src.act(&a);
+                    let more = app.update(AppEvent::ActionDone(out));
+                    run_effects(app, src, more);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The lab as its task runs it: clock every step, a snapshot when the world changed.
+    fn tick(app: &mut App, src: &mut LabSource, revision: &mut u64) {
+        src.world_mut().advance(Duration::from_secs(10));
+        let fx = app.update(AppEvent::Source(SourceEvent::Lab(src.status())));
+        run_effects(app, src, fx);
+        if src.world().revision != *revision {
+            *revision = src.world().revision;
+            let s = Arc::new(export::snapshot(src.world()));
+            let fx = app.update(AppEvent::Source(SourceEvent::Snapshot(s)));
+            run_effects(app, src, fx);
+        }
+    }
+
+    fn key(app: &mut App, src: &mut LabSource, code: KeyCode) {
+        let fx = app.update(AppEvent::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        run_effects(app, src, fx);
+    }
+
+    fn screen(app: &mut App) -> String {
+        let mut t = Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
+        t.draw(|f| views::draw(f, app)).unwrap();
+        t.backend().to_string()
+    }
+
+    fn until(app: &mut App, src: &mut LabSource, rev: &mut u64, step: usize) {
+        for _ in 0..90 {
+            if app.lesson.as_ref().is_some_and(|l| l.step >= step) {
+                return;
+            }
+            tick(app, src, rev);
+        }
+        panic!("lesson stuck at {:?}", app.lesson.as_ref().map(|l| l.step));
+    }
+
+    #[test]
+    fn the_rotation_lesson_runs_in_the_tui_its_checks_move_it_on() {
+        let mut src = lab::open("lesson-rotation", None).unwrap();
+        let (lesson, target) = lab::find_lesson(&src, "rotation").unwrap();
+        let s = export::snapshot(src.world());
+        let mut app = App::new(s.source.clone(), UiConfig::default());
+        app.update(AppEvent::Resize(120, 40));
+        app.update(AppEvent::Source(SourceEvent::Lab(src.status())));
+        let fx = app.start_lesson(kvchain::source::lab::lesson::LessonRun::new(lesson, target));
+        run_effects(&mut app, &mut src, fx);
+        let mut rev = 0;
+        tick(&mut app, &mut src, &mut rev);
+
+        // Step 1 waits for KVC901, with the Consumers link of a cart pod on screen.
+        let text = screen(&mut app);
+        assert!(
+            text.contains("Lesson · Rotation: why env vars go stale · step 1 of 4"),
+            "{text}"
+        );
+        assert!(
+            text.contains("waiting for: the Consumers link with KVC901"),
+            "{text}"
+        );
+        assert_eq!(app.link, LinkKind::Consumers);
+        assert!(
+            app.selected_pod()
+                .is_some_and(|(_, p)| p.starts_with("cart-"))
+        );
+
+        // The 1m write and the 2m poll make env stale: the check passes by itself.
+        until(&mut app, &mut src, &mut rev, 1);
+        assert!(screen(&mut app).contains("step 2 of 4"));
+        // No check: the trainer moves on.
+        key(&mut app, &mut src, KeyCode::Char('n'));
+        assert_eq!(app.lesson.as_ref().unwrap().step, 2);
+
+        // The class restarts cart (R y on the selected cart pod): healthy again.
+        key(&mut app, &mut src, KeyCode::Char('R'));
+        key(&mut app, &mut src, KeyCode::Char('y'));
+        until(&mut app, &mut src, &mut rev, 3);
+        key(&mut app, &mut src, KeyCode::Char('n'));
+        assert!(app.lesson.as_ref().unwrap().finished());
+        assert!(screen(&mut app).contains("every step done"));
+        key(&mut app, &mut src, KeyCode::Char('n'));
+        assert!(app.lesson.is_none(), "n closes a finished lesson");
+    }
+}
