@@ -7,9 +7,9 @@ pub mod mermaid;
 pub mod sarif;
 pub mod svg;
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
-use crate::chain::{Chain, Code, Finding, Severity};
+use crate::chain::{Chain, Finding, Severity};
 use crate::source::manifest_scan::Scan;
 
 /// When `check` exits 1.
@@ -89,20 +89,18 @@ pub struct Context<'a> {
 /// Every finding once (same code, resource and message as [`crate::report::findings`]), with
 /// the first chain it was found in, in report order (worst first).
 pub fn findings_with_chain(chains: &[Chain]) -> Vec<(&Finding, &Chain)> {
-    let mut seen: HashSet<(Code, &str, &str)> = HashSet::new();
-    let mut out: Vec<(&Finding, &Chain)> = chains
-        .iter()
-        .flat_map(|c| c.findings().map(move |f| (f, c)))
-        .filter(|(f, _)| seen.insert((f.code, f.resource.as_str(), f.message.as_str())))
-        .collect();
-    out.sort_by(|(a, _), (b, _)| {
-        b.severity
-            .cmp(&a.severity)
-            .then(a.code.cmp(&b.code))
-            .then(a.namespace.cmp(&b.namespace))
-            .then(a.resource.cmp(&b.resource))
-    });
-    out
+    let by_id: HashMap<&str, &Chain> = chains.iter().map(|c| (c.id.as_str(), c)).collect();
+    crate::report::findings(chains)
+        .into_iter()
+        .filter_map(|f| {
+            let chain = by_id.get(f.chain.as_str()).copied().or_else(|| {
+                chains
+                    .iter()
+                    .find(|c| c.findings().any(|g| std::ptr::eq(g, f)))
+            })?;
+            Some((f, chain))
+        })
+        .collect()
 }
 
 #[cfg(test)]
