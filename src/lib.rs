@@ -10,6 +10,7 @@ pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod fingerprint;
+pub mod glance;
 pub mod logging;
 pub mod report;
 pub mod snapshot;

@@ -181,3 +181,40 @@ fn demo_shows_a_broken_chain_and_restores_the_terminal() {
         "never left the alternate screen"
     );
 }
+
+/// `kill -INT`, `-HUP` and `-QUIT` end kvchain like `q` does: the terminal is handed back
+/// (alternate screen left, cursor shown, mouse reporting off), not left raw.
+#[test]
+fn terminating_signals_restore_the_terminal() {
+    for signal in ["INT", "HUP", "QUIT"] {
+        let mut pty = Pty::spawn(&["demo"]);
+        pty.wait_for("the chains to load", |s| {
+            s.contains("Chains ·") && !s.contains("Loading")
+        });
+        let pid = pty.child.process_id().expect("child pid");
+        let sent = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &pid.to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -{signal} failed");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while pty.child.try_wait().expect("wait").is_none() {
+            assert!(Instant::now() < deadline, "kvchain ignored SIG{signal}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        let raw = pty.raw.lock().unwrap();
+        let after_start = raw
+            .windows(8)
+            .rposition(|w| w == b"\x1b[?1049h")
+            .expect("entered the alternate screen");
+        let tail = &raw[after_start..];
+        let has = |seq: &[u8]| tail.windows(seq.len()).any(|w| w == seq);
+        assert!(has(b"\x1b[?1049l"), "SIG{signal}: alternate screen not left");
+        assert!(has(b"\x1b[?25h"), "SIG{signal}: cursor not shown");
+        assert!(has(b"\x1b[?1000l"), "SIG{signal}: mouse reporting not turned off");
+        let screen = pty.parser.lock().unwrap();
+        assert!(!screen.screen().alternate_screen(), "SIG{signal}");
+        assert!(!screen.screen().hide_cursor(), "SIG{signal}");
+    }
+}

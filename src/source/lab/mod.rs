@@ -33,7 +33,7 @@ use crate::action::reveal::{RevealTarget, Revealed};
 use crate::action::{Action, ActionOutcome};
 use crate::error::InputError;
 use crate::snapshot::{Snapshot, SourceInfo, SourceKind};
-use crate::source::{LabControl, LabStatus, Source, SourceCommand, SourceEvent};
+use crate::source::{FaultTarget, LabControl, LabStatus, Source, SourceCommand, SourceEvent};
 use scenario::Scenario;
 use world::World;
 
@@ -225,6 +225,8 @@ pub fn run_check(scenario: &str, run_for: Option<Duration>) -> anyhow::Result<Sn
 /// The lab as a [`Source`].
 pub struct LabSource {
     world: World,
+    /// The workload each applied fault broke (faults applied by the scenario are not here).
+    fault_targets: std::collections::BTreeMap<String, FaultTarget>,
 }
 
 pub fn open(scenario: &str, speed: Option<f64>) -> anyhow::Result<LabSource> {
@@ -236,7 +238,10 @@ pub fn open(scenario: &str, speed: Option<f64>) -> anyhow::Result<LabSource> {
         );
         world.clock.speed = s.clamp(0.1, 3600.0);
     }
-    Ok(LabSource { world })
+    Ok(LabSource {
+        world,
+        fault_targets: Default::default(),
+    })
 }
 
 impl LabSource {
@@ -252,7 +257,14 @@ impl LabSource {
             time: self.world.now(),
             speed: self.world.clock.speed,
             paused: self.world.clock.paused,
-            faults: faults::infos(&self.world),
+            faults: faults::infos(&self.world)
+                .into_iter()
+                .map(|mut f| {
+                    f.target = self.fault_targets.get(&f.id).cloned();
+                    f
+                })
+                .collect(),
+            default_target: faults::default_target(&self.world).map(fault_target),
         }
     }
 
@@ -276,8 +288,27 @@ impl LabSource {
                 w.advance(*d);
                 Ok(format!("lab advanced {}", humantime::format_duration(*d)))
             }
-            LabControl::Fault { id, apply: true } => faults::apply(w, id),
-            LabControl::Fault { id, apply: false } => faults::repair(w, id),
+            LabControl::Fault {
+                id,
+                apply: true,
+                target,
+            } => {
+                let key = match target {
+                    Some(t) => (t.kind.clone(), t.namespace.clone(), t.name.clone()),
+                    None => faults::default_target(w)
+                        .ok_or("no workload mounts a SecretProviderClass: nothing to break")?,
+                };
+                let done = faults::apply_to(w, id, &key)?;
+                self.fault_targets.insert(id.clone(), fault_target(key));
+                Ok(done)
+            }
+            LabControl::Fault {
+                id, apply: false, ..
+            } => {
+                let done = faults::repair(w, id)?;
+                self.fault_targets.remove(id);
+                Ok(done)
+            }
         }
     }
 
@@ -304,6 +335,14 @@ impl LabSource {
             Ok(message) => ActionOutcome { ok: true, message },
             Err(message) => ActionOutcome { ok: false, message },
         }
+    }
+}
+
+fn fault_target((kind, namespace, name): world::WorkloadKey) -> FaultTarget {
+    FaultTarget {
+        kind,
+        namespace,
+        name,
     }
 }
 

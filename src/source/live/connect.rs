@@ -42,6 +42,8 @@ pub struct Connection {
     pub client: Client,
     pub label: String,
     pub scope: Scope,
+    /// The API server's URL, for "connecting to …".
+    pub server: String,
 }
 
 /// Loads the kubeconfig the way kubectl does: `--kubeconfig`, else `KUBECONFIG`, else
@@ -62,6 +64,17 @@ pub async fn connect(args: &KubeArgs) -> Result<Connection, ConnectError> {
             // exist are skipped.
             Some(list) => {
                 let mut merged: Option<Kubeconfig> = None;
+                let missing: Vec<String> = std::env::split_paths(&list)
+                    .filter(|p| !p.exists())
+                    .map(|p| p.display().to_string())
+                    .collect();
+                if !missing.is_empty() && std::env::split_paths(&list).all(|p| !p.exists()) {
+                    // Say which file was looked for: the user set KUBECONFIG on purpose.
+                    return Err(ConnectError::NoKubeconfig(format!(
+                        "KUBECONFIG names {}, which does not exist",
+                        missing.join(", ")
+                    )));
+                }
                 for path in std::env::split_paths(&list).filter(|p| p.exists()) {
                     let next = read(&path)?;
                     merged = Some(match merged {
@@ -106,6 +119,7 @@ pub async fn connect(args: &KubeArgs) -> Result<Connection, ConnectError> {
             }
         },
     };
+    let server = config.cluster_url.to_string();
     let client = Client::try_from(config).map_err(|e| {
         ConnectError::Other(anyhow::anyhow!("cannot build a Kubernetes client: {e}"))
     })?;
@@ -113,6 +127,7 @@ pub async fn connect(args: &KubeArgs) -> Result<Connection, ConnectError> {
         client,
         label,
         scope,
+        server,
     })
 }
 

@@ -378,6 +378,16 @@ fn startup_progress(shared: &Shared) -> Progress {
 /// not list pods cluster-wide, the context's namespace is watched instead, as kubectl would.
 pub async fn connect(kube: &KubeArgs, azure: &AzureArgs) -> Result<LiveSource, ConnectError> {
     let c = connect::connect(kube).await?;
+    reach(c, kube, azure).await
+}
+
+/// The slow half of [`connect`]: ask the API server, which may take long or never answer
+/// (the TUI draws "connecting to …" meanwhile).
+pub async fn reach(
+    c: connect::Connection,
+    kube: &KubeArgs,
+    azure: &AzureArgs,
+) -> Result<LiveSource, ConnectError> {
     c.client.apiserver_version().await.map_err(|e| {
         ConnectError::Other(anyhow::anyhow!(
             "cannot reach the cluster of context {}: {e}",
