@@ -71,6 +71,17 @@ pub fn decisive(message: &str) -> String {
     parts.join(" · ")
 }
 
+/// An evidence line ("FailedMount (x9, kubelet): <message>"): its head, then the decisive
+/// part of the message.
+pub fn evidence(e: &str) -> String {
+    match e.split_once(": ") {
+        Some((head, rest)) if head.len() <= 48 && !head.contains(['{', '\n']) => {
+            format!("{head}: {}", decisive(rest))
+        }
+        _ => decisive(e),
+    }
+}
+
 fn after<'a>(s: &'a str, needle: &str) -> Option<&'a str> {
     s.find(needle).map(|i| &s[i + needle.len()..])
 }

@@ -220,6 +220,8 @@ pub struct App {
     pub size: Rect,
     /// What the snapshot could not see ([`super::gaps`]), for the banner and status bar.
     pub gaps: Vec<super::gaps::Gap>,
+    /// Events and evidence in full (`e`), else their decisive line ([`crate::glance`]).
+    pub full_text: bool,
     /// Why the lab was opened instead of a cluster ([`App::lab_fallback`]).
     pub fallback: Option<String>,
     pub fallback_open: bool,
@@ -265,6 +267,7 @@ impl App {
             keymap,
             size: Rect::new(0, 0, 80, 24),
             gaps: Vec::new(),
+            full_text: false,
             fallback: None,
             fallback_open: false,
             started: Instant::now(),
@@ -1026,6 +1029,15 @@ impl App {
                 }
                 None => self.say("nothing to copy: no fix for this link", Level::Warn),
             },
+            UiAction::FullText => {
+                self.full_text = !self.full_text;
+                let what = if self.full_text {
+                    "full event text"
+                } else {
+                    "decisive line of each event"
+                };
+                self.say(what, Level::Info);
+            }
             UiAction::CycleTheme => {
                 let n = self.config.themes.themes.len().max(1);
                 self.set_theme((self.config.theme_index + 1) % n);

@@ -62,7 +62,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                     Span::styled(text, style),
                 ]));
             }
-            lines.extend(link_lines(t, c, link, inner_w));
+            lines.extend(link_lines_with(t, c, link, inner_w, app.full_text));
             lines
         }
         None => vec![Line::styled(
@@ -81,6 +81,17 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
 
 /// The lines of a link's detail (public for tests and the bench).
 pub fn link_lines(t: &Theme, chain: &Chain, link: &Link, width: usize) -> Vec<Line<'static>> {
+    link_lines_with(t, chain, link, width, false)
+}
+
+/// [`link_lines`], with evidence in full (`full`) or its decisive line.
+pub fn link_lines_with(
+    t: &Theme,
+    chain: &Chain,
+    link: &Link,
+    width: usize,
+    full: bool,
+) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     let shown = crate::ui::strip_text::shown(chain, link.link);
     let st = t.status(shown.status);
@@ -140,7 +151,11 @@ pub fn link_lines(t: &Theme, chain: &Chain, link: &Link, width: usize) -> Vec<Li
         for e in &finding.evidence {
             out.push(Line::from(vec![
                 Span::styled("  seen     ", t.muted()),
-                Span::raw(e.replace('\n', " ")),
+                Span::raw(if full {
+                    e.replace('\n', " ")
+                } else {
+                    crate::glance::evidence(e)
+                }),
             ]));
         }
     }

@@ -39,7 +39,8 @@ const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "�
 
 pub fn loading(f: &mut Frame, app: &App) {
     let t = &app.theme;
-    let r = centered(f.area(), 56, 6);
+    // Wide enough for "connecting to https://<server> (context <name>) · 12s".
+    let r = centered(f.area(), f.area().width.saturating_sub(4).min(76), 6);
     f.render_widget(Clear, r);
     let block = Block::bordered()
         .title(" kvchain ")
@@ -77,7 +78,8 @@ pub fn loading(f: &mut Frame, app: &App) {
         Paragraph::new(Line::from(vec![
             Span::styled(format!("{spin} "), t.accent()),
             Span::raw(stage),
-        ])),
+        ]))
+        .wrap(Wrap { trim: true }),
         l1,
     );
     if let Some(p) = &app.progress
