@@ -48,8 +48,7 @@ pub fn decisive(message: &str) -> String {
     // "RESPONSE 404: 404 Not Found" (azure-sdk-for-go) / "StatusCode=403".
     if let Some(status) = after(message, "RESPONSE ").map(|r| take_until(r, &['\n', ','])) {
         add(format!("RESPONSE {}", status.trim()));
-    } else if let Some(code) = after(message, "StatusCode=").map(|r| take_until(r, &[' ', ',']))
-    {
+    } else if let Some(code) = after(message, "StatusCode=").map(|r| take_until(r, &[' ', ','])) {
         add(format!("StatusCode={}", code.trim()));
     }
     if let Some(code) = after(message, "ERROR CODE: ").map(|r| take_until(r, &['\n'])) {
@@ -59,7 +58,9 @@ pub fn decisive(message: &str) -> String {
         add(code);
     }
     if let Some(m) = json_string(message, "message") {
-        add(m);
+        // Its first sentence: the rest is advice ("If you recently deleted…", a help link).
+        let first = m.find(". ").map_or(m.as_str(), |i| &m[..=i]);
+        add(first.to_string());
     } else if let Some(a) = after(message, "AADSTS") {
         add(format!("AADSTS{}", take_until(a, &['.', '\n'])));
     }
@@ -152,7 +153,7 @@ mod tests {
     #[test]
     fn a_failed_mount_with_a_json_body_comes_down_to_status_code_and_message() {
         // The shape of FACTS.md §3: azure-sdk-for-go's ResponseError inside the CSI message.
-        let m = "MountVolume.SetUp failed for volume \"secrets-store\" : rpc error: code = Unknown desc = failed to mount secrets store objects for pod shop/catalog-1, err: rpc error: code = Unknown desc = failed to get objectType:secret, objectName:catalog-api-key, objectVersion:: GET https://kv-shop.vault.azure.net/secrets/catalog-api-key/\n--------------------------------------------------------------------------------\nRESPONSE 404: 404 Not Found\nERROR CODE: SecretNotFound\n--------------------------------------------------------------------------------\n{\n  \"error\": {\n    \"code\": \"SecretNotFound\",\n    \"message\": \"A secret with (name/id) catalog-api-key was not found in this key vault.\"\n  }\n}\n--------------------------------------------------------------------------------\n";
+        let m = "MountVolume.SetUp failed for volume \"secrets-store\" : rpc error: code = Unknown desc = failed to mount secrets store objects for pod shop/catalog-1, err: rpc error: code = Unknown desc = failed to get objectType:secret, objectName:catalog-api-key, objectVersion:: GET https://kv-shop.vault.azure.net/secrets/catalog-api-key/\n--------------------------------------------------------------------------------\nRESPONSE 404: 404 Not Found\nERROR CODE: SecretNotFound\n--------------------------------------------------------------------------------\n{\n  \"error\": {\n    \"code\": \"SecretNotFound\",\n    \"message\": \"A secret with (name/id) catalog-api-key was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command.\"\n  }\n}\n--------------------------------------------------------------------------------\n";
         assert_eq!(
             decisive(m),
             "RESPONSE 404: 404 Not Found · SecretNotFound · A secret with (name/id) catalog-api-key was not found in this key vault."

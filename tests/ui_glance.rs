@@ -154,7 +154,11 @@ fn links_behind_the_break_are_not_reached() {
         .find(|c| c.link(LinkKind::VaultObject).status == Status::Broken)
         .expect("a chain with the object missing")
         .clone();
-    assert_eq!(c.link(LinkKind::Mount).status, Status::Broken, "engine view");
+    assert_eq!(
+        c.link(LinkKind::Mount).status,
+        Status::Broken,
+        "engine view"
+    );
     let mount = strip_text::shown(&c, LinkKind::Mount);
     assert_eq!(mount.status, Status::Pending);
     assert_eq!(mount.text, "not reached");
@@ -224,7 +228,10 @@ fn break_menu_names_and_targets_the_selected_workload() {
     let named = format!("break acts on: {} {ns}/{}", workload.kind, workload.name);
     assert!(screen.contains(&named), "{screen}");
     // Nothing is cut: the longest description is wrapped whole at 80 columns.
-    assert!(screen.contains("remove the Key Vault Secrets User role"), "{screen}");
+    assert!(
+        screen.contains("remove the Key Vault Secrets User role"),
+        "{screen}"
+    );
     key(&mut app, KeyCode::Char('G'));
     assert!(matches!(app.mode, Mode::LabMenu { selected: 1 }));
     key(&mut app, KeyCode::Char('g'));
@@ -392,7 +399,10 @@ fn lab_fallback_is_loud_until_dismissed() {
 #[test]
 fn an_unknown_scenario_is_named_with_the_builtins() {
     let e = lab::load("nosuch").unwrap_err().to_string();
-    assert!(e.contains("unknown scenario nosuch (built-in: default, healthy"), "{e}");
+    assert!(
+        e.contains("unknown scenario nosuch (built-in: default, healthy"),
+        "{e}"
+    );
     assert!(!e.contains("No such file"), "{e}");
 }
 
@@ -403,14 +413,14 @@ fn check_shows_the_decisive_line_and_json_keeps_the_full_text() {
     let snapshot = lab::run_check("object-not-found", None).unwrap();
     let chains = chain::diagnose(&snapshot);
     let text = kvchain::report::text(&snapshot, &chains, false);
-    let seen: Vec<&str> = text
-        .lines()
-        .filter(|l| l.contains("FailedMount"))
-        .collect();
+    let seen: Vec<&str> = text.lines().filter(|l| l.contains("FailedMount")).collect();
     assert!(!seen.is_empty(), "{text}");
     for l in &seen {
         assert!(!l.contains("-----") && !l.contains("{"), "{l}");
-        assert!(l.contains("RESPONSE 404") && l.contains("SecretNotFound"), "{l}");
+        assert!(
+            l.contains("RESPONSE 404") && l.contains("SecretNotFound"),
+            "{l}"
+        );
     }
     let json = kvchain::report::json(&snapshot, &chains);
     assert!(json.contains("-----") && json.contains("\\\"code\\\": \\\"SecretNotFound\\\""));

@@ -210,9 +210,15 @@ fn terminating_signals_restore_the_terminal() {
             .expect("entered the alternate screen");
         let tail = &raw[after_start..];
         let has = |seq: &[u8]| tail.windows(seq.len()).any(|w| w == seq);
-        assert!(has(b"\x1b[?1049l"), "SIG{signal}: alternate screen not left");
+        assert!(
+            has(b"\x1b[?1049l"),
+            "SIG{signal}: alternate screen not left"
+        );
         assert!(has(b"\x1b[?25h"), "SIG{signal}: cursor not shown");
-        assert!(has(b"\x1b[?1000l"), "SIG{signal}: mouse reporting not turned off");
+        assert!(
+            has(b"\x1b[?1000l"),
+            "SIG{signal}: mouse reporting not turned off"
+        );
         let screen = pty.parser.lock().unwrap();
         assert!(!screen.screen().alternate_screen(), "SIG{signal}");
         assert!(!screen.screen().hide_cursor(), "SIG{signal}");
@@ -272,7 +278,10 @@ fn a_silent_api_server_shows_connecting_with_elapsed_time() {
     pty.send("q");
     let deadline = Instant::now() + Duration::from_secs(20);
     while pty.child.try_wait().expect("wait").is_none() {
-        assert!(Instant::now() < deadline, "kvchain did not quit while connecting");
+        assert!(
+            Instant::now() < deadline,
+            "kvchain did not quit while connecting"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }

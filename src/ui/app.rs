@@ -337,7 +337,10 @@ impl App {
     }
 
     fn expire_reveal(&mut self) {
-        if self.reveal_deadline().is_some_and(|until| self.now >= until) {
+        if self
+            .reveal_deadline()
+            .is_some_and(|until| self.now >= until)
+        {
             self.revealed = None;
             self.say("value hidden again", Level::Info);
             self.dirty = true;

@@ -91,13 +91,15 @@ mod tests {
 
     #[test]
     fn every_collection_gap_is_listed_with_its_scope() {
-        let mut s = Snapshot::default();
-        s.events = Coll::unknown("events: forbidden at the cluster scope");
         let mut pods: Coll<PodObs> = Coll::default();
         pods.gaps
             .namespaces
             .insert("payments".into(), "pods is forbidden".into());
-        s.pods = pods;
+        let s = Snapshot {
+            events: Coll::unknown("events: forbidden at the cluster scope"),
+            pods,
+            ..Snapshot::default()
+        };
         let g = gaps(&s);
         assert_eq!(g.len(), 2);
         assert_eq!(g[0].describe(), "pods in payments: pods is forbidden");
@@ -106,7 +108,10 @@ mod tests {
             "events (all namespaces): events: forbidden at the cluster scope"
         );
         let b = banner(&g, 200);
-        assert!(b.starts_with("⚠ not seen (2 gaps): pods in payments"), "{b}");
+        assert!(
+            b.starts_with("⚠ not seen (2 gaps): pods in payments"),
+            "{b}"
+        );
         let narrow = banner(&g, 60);
         assert!(narrow.ends_with("+1 more"), "{narrow}");
         assert!(narrow.chars().count() <= 60, "{narrow}");

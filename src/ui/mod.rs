@@ -9,9 +9,9 @@
 pub mod app;
 pub mod config;
 pub mod gaps;
-pub mod strip_text;
 pub mod keymap;
 pub mod layout;
+pub mod strip_text;
 pub mod testing;
 pub mod theme;
 pub mod ticks;

@@ -192,12 +192,21 @@ pub fn load(spec: &str) -> Result<Scenario, InputError> {
         return scenario::parse(b.name, Path::new(&origin), &text);
     }
     let path = Path::new(spec);
-    let known = || BUILTINS.iter().map(|b| b.name).collect::<Vec<_>>().join(", ");
+    let known = || {
+        BUILTINS
+            .iter()
+            .map(|b| b.name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     // A bare word that is no file: a mistyped scenario name, not an IO error.
     if !path.exists() && !spec.contains(['/', '\\', '.']) {
         return Err(InputError::new(
             "demo",
-            format!("unknown scenario {spec} (built-in: {}, generated:N)", known()),
+            format!(
+                "unknown scenario {spec} (built-in: {}, generated:N)",
+                known()
+            ),
         ));
     }
     let text = std::fs::read_to_string(path).map_err(|e| {

@@ -105,7 +105,10 @@ pub fn link_lines_with(
     ];
     if let Some(cause) = shown.not_reached {
         head.push(Span::styled(
-            format!(" · not reached: the chain breaks earlier, at {}", cause.title()),
+            format!(
+                " · not reached: the chain breaks earlier, at {}",
+                cause.title()
+            ),
             t.muted(),
         ));
     }

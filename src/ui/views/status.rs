@@ -53,7 +53,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         // Loud until dismissed: this is a simulation, not the cluster the user expected.
         spans.push(Span::styled(
             " LAB ",
-            t.status(Status::Warning).add_modifier(ratatui::style::Modifier::REVERSED),
+            t.status(Status::Warning)
+                .add_modifier(ratatui::style::Modifier::REVERSED),
         ));
     }
     spans.extend([
