@@ -58,10 +58,21 @@ pub fn count_label(n: usize) -> String {
 }
 
 /// One line for the banner: as many whole gap descriptions as fit in `width`, then how many
-/// more there are.
+/// more there are; when not even one fits with its reason, the kinds and scopes alone.
 pub fn banner(gaps: &[Gap], width: usize) -> String {
-    let head = format!("⚠ not seen ({}): ", count_label(gaps.len()));
-    let mut line = head.clone();
+    let with_reason = |g: &Gap| g.describe();
+    let scope_only = |g: &Gap| match &g.namespace {
+        None => format!("{} (all namespaces)", g.kind),
+        Some(ns) => format!("{} in {ns}", g.kind),
+    };
+    fit(gaps, width, &with_reason).unwrap_or_else(|| {
+        fit(gaps, width, &scope_only)
+            .unwrap_or_else(|| format!("⚠ not seen: {}", count_label(gaps.len())))
+    })
+}
+
+fn fit(gaps: &[Gap], width: usize, describe: &dyn Fn(&Gap) -> String) -> Option<String> {
+    let mut line = format!("⚠ not seen ({}): ", count_label(gaps.len()));
     for (i, g) in gaps.iter().enumerate() {
         let sep = if i == 0 { "" } else { " · " };
         let rest = gaps.len() - i - 1;
@@ -70,18 +81,17 @@ pub fn banner(gaps: &[Gap], width: usize) -> String {
         } else {
             String::new()
         };
-        let piece = format!("{sep}{}", g.describe());
+        let piece = format!("{sep}{}", describe(g));
         if line.chars().count() + piece.chars().count() + more.chars().count() > width {
             if i == 0 {
-                // Not even one fits: the count alone, and the detail on the status line.
-                return format!("{head}{} — see `check` for the list", g.kind);
+                return None;
             }
             line.push_str(&format!(" · +{} more", gaps.len() - i));
-            return line;
+            return Some(line);
         }
         line.push_str(&piece);
     }
-    line
+    Some(line)
 }
 
 #[cfg(test)]
