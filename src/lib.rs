@@ -12,6 +12,7 @@ pub mod commands;
 pub mod complete;
 pub mod error;
 pub mod fingerprint;
+pub mod glance;
 pub mod input;
 pub mod logging;
 pub mod output;

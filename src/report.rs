@@ -320,12 +320,12 @@ pub fn text_with(
     };
     let _ = writeln!(
         out,
-        "{} {}{label}: {} chains{lonely}, {} errors, {} warnings, {} info",
+        "{} {}{label}: {}{lonely}, {}, {}, {} info",
         p.bold("kvchain check"),
         snapshot.source.kind.as_str(),
-        n.chains,
-        n.errors,
-        n.warnings,
+        crate::glance::plural(n.chains, "chain"),
+        crate::glance::plural(n.errors, "error"),
+        crate::glance::plural(n.warnings, "warning"),
         n.info
     );
     if n.suppressed > 0 {
@@ -561,8 +561,8 @@ fn write_finding(out: &mut String, p: &Paint, f: &Finding) {
         f.message
     );
     for e in &f.evidence {
-        // Event messages span lines (HTTP dumps): keep them readable and indented.
-        let one = e.replace("\r\n", " ").replace('\n', " ");
+        // Event messages carry whole HTTP dumps: the decisive line here, all of it in JSON.
+        let one = crate::glance::evidence(e);
         let _ = writeln!(out, "        {} {}", p.dim("seen:   "), one);
     }
     let _ = writeln!(out, "        {} {}", p.dim("confirm:"), f.confirm);

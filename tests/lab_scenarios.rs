@@ -217,6 +217,7 @@ async fn source_sends_snapshots_on_change_and_obeys_controls() {
     ctx.send(SourceCommand::Lab(LabControl::Fault {
         id: "disable-rotation".into(),
         apply: true,
+        target: None,
     }))
     .unwrap();
     let mut saw_fault = false;

@@ -23,8 +23,12 @@ fn run(name: &str, mut class: impl FnMut(usize, &mut LabSource)) -> Vec<bool> {
     let mut passed = Vec::new();
     let apply = |src: &mut LabSource, fx: Vec<LessonEffect>| {
         for LessonEffect::ApplyFault(id) in fx {
-            src.control(&LabControl::Fault { id, apply: true })
-                .expect("fault applies");
+            src.control(&LabControl::Fault {
+                id,
+                apply: true,
+                target: None,
+            })
+            .expect("fault applies");
         }
     };
     let fx = run.enter(Some(src.world().now()));
@@ -72,6 +76,7 @@ fn six_hops_breaks_and_repairs_each_hop() {
                 src.control(&LabControl::Fault {
                     id: "remove-role-assignment".into(),
                     apply: true,
+                    target: None,
                 })
                 .expect("break");
             }
@@ -80,6 +85,7 @@ fn six_hops_breaks_and_repairs_each_hop() {
                 src.control(&LabControl::Fault {
                     id: f.id,
                     apply: false,
+                    target: None,
                 })
                 .expect("repair");
             }

@@ -248,7 +248,7 @@ fn lab_keys_send_lab_controls() {
     let fx = key(&mut a, KeyCode::Enter);
     assert!(matches!(
         fx.as_slice(),
-        [Effect::Command(SourceCommand::Lab(LabControl::Fault { id, apply: true }))] if id == "no-role"
+        [Effect::Command(SourceCommand::Lab(LabControl::Fault { id, apply: true, .. }))] if id == "no-role"
     ));
     key(&mut a, KeyCode::Esc);
     assert_eq!(a.mode, Mode::Normal);

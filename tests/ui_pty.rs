@@ -181,3 +181,107 @@ fn demo_shows_a_broken_chain_and_restores_the_terminal() {
         "never left the alternate screen"
     );
 }
+
+/// `kill -INT`, `-HUP` and `-QUIT` end kvchain like `q` does: the terminal is handed back
+/// (alternate screen left, cursor shown, mouse reporting off), not left raw.
+#[test]
+fn terminating_signals_restore_the_terminal() {
+    for signal in ["INT", "HUP", "QUIT"] {
+        let mut pty = Pty::spawn(&["demo"]);
+        pty.wait_for("the chains to load", |s| {
+            s.contains("Chains ·") && !s.contains("Loading")
+        });
+        let pid = pty.child.process_id().expect("child pid");
+        let sent = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &pid.to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -{signal} failed");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while pty.child.try_wait().expect("wait").is_none() {
+            assert!(Instant::now() < deadline, "kvchain ignored SIG{signal}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        let raw = pty.raw.lock().unwrap();
+        let after_start = raw
+            .windows(8)
+            .rposition(|w| w == b"\x1b[?1049h")
+            .expect("entered the alternate screen");
+        let tail = &raw[after_start..];
+        let has = |seq: &[u8]| tail.windows(seq.len()).any(|w| w == seq);
+        assert!(
+            has(b"\x1b[?1049l"),
+            "SIG{signal}: alternate screen not left"
+        );
+        assert!(has(b"\x1b[?25h"), "SIG{signal}: cursor not shown");
+        assert!(
+            has(b"\x1b[?1000l"),
+            "SIG{signal}: mouse reporting not turned off"
+        );
+        let screen = pty.parser.lock().unwrap();
+        assert!(!screen.screen().alternate_screen(), "SIG{signal}");
+        assert!(!screen.screen().hide_cursor(), "SIG{signal}");
+    }
+}
+
+/// No cluster configured (KUBECONFIG names a missing file): the lab opens with a notice that
+/// says so and names what was looked for; LAB shows in the status bar until a key.
+#[test]
+fn falling_back_to_the_lab_is_loud() {
+    let mut pty = Pty::spawn(&[]);
+    let s = pty.wait_for("the fallback notice", |s| {
+        s.contains("No cluster configured") && s.contains("Chains ·")
+    });
+    assert!(s.contains("this is the built-in lab, a simulation"), "{s}");
+    assert!(s.contains("KUBECONFIG file"), "{s}");
+    assert!(s.contains(" LAB "), "{s}");
+    pty.send("x");
+    pty.wait_for("the notice dismissed", |s| {
+        !s.contains("No cluster configured") && !s.contains(" LAB ")
+    });
+    pty.send("q");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while pty.child.try_wait().expect("wait").is_none() {
+        assert!(Instant::now() < deadline, "kvchain did not quit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// An API server that accepts TCP and never answers: the first frame says what kvchain is
+/// connecting to, and the elapsed time grows; `q` still quits.
+#[test]
+fn a_silent_api_server_shows_connecting_with_elapsed_time() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().flatten() {
+            held.push(s); // accepted, never answered
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("config");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: silent\nclusters:\n- name: silent\n  cluster:\n    server: https://127.0.0.1:{port}\n    insecure-skip-tls-verify: true\ncontexts:\n- name: silent\n  context:\n    cluster: silent\n    user: u\nusers:\n- name: u\n  user:\n    token: not-a-secret\n"
+        ),
+    )
+    .unwrap();
+    let mut pty = Pty::spawn(&["--kubeconfig", kubeconfig.to_str().unwrap(), "--no-azure"]);
+    let want = format!("connecting to https://127.0.0.1:{port}");
+    pty.wait_for("the connecting screen", |s| {
+        s.contains(&want) && s.contains("(context silent)")
+    });
+    pty.wait_for("the elapsed time to grow", |s| s.contains(" · 2s"));
+    pty.send("q");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while pty.child.try_wait().expect("wait").is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "kvchain did not quit while connecting"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -38,12 +38,9 @@ impl AuditLog {
     }
 
     pub fn new(path: PathBuf, source_label: &str) -> Self {
-        let user = std::env::var("USER")
-            .or_else(|_| std::env::var("USERNAME"))
-            .unwrap_or_else(|_| "unknown".into());
         AuditLog {
             path,
-            identity: format!("{user}@{source_label}"),
+            identity: format!("{}@{source_label}", os_user()),
         }
     }
 
@@ -55,13 +52,25 @@ impl AuditLog {
     /// written should say so on screen.
     pub fn record(&self, action: &Action, outcome: &ActionOutcome) -> std::io::Result<()> {
         let (kind, target) = action.describe();
+        let result = if outcome.ok { "ok" } else { "failed" };
+        self.record_entry(kind, target, result, &outcome.message)
+    }
+
+    /// Append one record of any kind (actions, lab faults).
+    pub fn record_entry(
+        &self,
+        action: &'static str,
+        target: String,
+        result: &'static str,
+        message: &str,
+    ) -> std::io::Result<()> {
         let rec = Record {
             time: jiff::Timestamp::now().to_string(),
             identity: &self.identity,
-            action: kind,
+            action,
             target,
-            result: if outcome.ok { "ok" } else { "failed" },
-            message: &outcome.message,
+            result,
+            message,
         };
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir)?;
@@ -74,6 +83,28 @@ impl AuditLog {
             .open(&self.path)?;
         f.write_all(line.as_bytes())
     }
+}
+
+/// The OS account running kvchain. Environment variables only where the OS cannot say.
+pub fn os_user() -> String {
+    #[cfg(unix)]
+    {
+        let uid = nix::unistd::getuid();
+        if let Ok(Some(u)) = nix::unistd::User::from_uid(uid) {
+            return u.name;
+        }
+    }
+    for var in ["USER", "USERNAME", "LOGNAME"] {
+        if let Ok(v) = std::env::var(var)
+            && !v.is_empty()
+        {
+            return v;
+        }
+    }
+    #[cfg(unix)]
+    return format!("uid{}", nix::unistd::getuid());
+    #[cfg(not(unix))]
+    "unknown".into()
 }
 
 #[cfg(test)]

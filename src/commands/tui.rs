@@ -7,6 +7,16 @@ use crate::source;
 
 /// `kvchain demo [SCENARIO] [--lesson NAME]`.
 pub async fn run_lab(scenario: &str, cli: &Cli, lesson: Option<&str>) -> anyhow::Result<ExitCode> {
+    open_lab(scenario, cli, lesson, None).await
+}
+
+/// The lab; `fallback` says why it opened instead of a cluster (shown until dismissed).
+async fn open_lab(
+    scenario: &str,
+    cli: &Cli,
+    lesson: Option<&str>,
+    fallback: Option<String>,
+) -> anyhow::Result<ExitCode> {
     // The config file may set the lab speed (the --speed flag wins); loading it here also
     // reports an invalid config before the lab starts.
     let speed = crate::ui::config::load(cli)?.lab_speed;
@@ -24,7 +34,7 @@ pub async fn run_lab(scenario: &str, cli: &Cli, lesson: Option<&str>) -> anyhow:
         }
         None => None,
     };
-    crate::ui::run_with_lesson(audited(Box::new(lab)), cli, lesson).await?;
+    crate::ui::run_full(audited(Box::new(lab)), cli, fallback, lesson).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -38,16 +48,25 @@ pub async fn run_snapshot(file: &std::path::Path, cli: &Cli) -> anyhow::Result<E
 
 /// `kvchain`: the current kube context, or the lab when no cluster is configured.
 pub async fn run_default(cli: &Cli) -> anyhow::Result<ExitCode> {
-    match source::live::connect(&cli.kube, &cli.azure).await {
-        Ok(live) => {
-            crate::ui::run(audited(Box::new(live)), cli).await?;
+    // Reading the kubeconfig is quick; the API server may not answer for long, so the UI
+    // starts first and says what it is waiting for.
+    match source::live::prepare(&cli.kube).await {
+        Ok(c) => {
+            let (label, server) = (c.label.clone(), c.endpoint.server.clone());
+            let (kube, azure) = (cli.kube.clone(), cli.azure.clone());
+            let reach: source::connecting::Reach = Box::pin(async move {
+                match source::live::open(c, &kube, &azure).await {
+                    Ok(live) => Ok(Box::new(live) as Box<dyn source::Source>),
+                    Err(e) => Err(e.to_string()),
+                }
+            });
+            let connecting = source::connecting::Connecting::new(label, server, reach);
+            crate::ui::run(audited(Box::new(connecting)), cli).await?;
             Ok(ExitCode::SUCCESS)
         }
         Err(source::live::ConnectError::NoKubeconfig(why)) => {
-            eprintln!(
-                "kvchain: no cluster configured ({why}); opening the built-in lab, a simulation"
-            );
-            run_lab("default", cli, None).await
+            tracing::info!("no cluster configured ({why}); opening the built-in lab");
+            open_lab("default", cli, None, Some(why.looked_for.join("; "))).await
         }
         Err(e) => Err(e.into()),
     }

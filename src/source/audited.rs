@@ -9,7 +9,7 @@ use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Source, SourceCommand, SourceEvent};
+use super::{LabControl, Source, SourceCommand, SourceEvent};
 use crate::action::audit::AuditLog;
 use crate::action::{Action, ActionOutcome};
 use crate::snapshot::SourceInfo;
@@ -51,6 +51,25 @@ fn record(log: Option<&AuditLog>, action: &Action, mut outcome: ActionOutcome) -
         None => outcome.message = format!("{} (no audit log: no data directory)", outcome.message),
     }
     outcome
+}
+
+/// A lab fault changes what the trainees see: it is recorded like an action, when asked for
+/// (the lab says on the status line whether it applied).
+fn record_fault(log: Option<&AuditLog>, control: &LabControl) {
+    let LabControl::Fault { id, apply, target } = control else {
+        return;
+    };
+    let kind = if *apply { "lab-break" } else { "lab-repair" };
+    let target = match target {
+        Some(t) => format!("fault {id} on {t}"),
+        None => format!("fault {id}"),
+    };
+    tracing::info!(action = kind, %target, "lab fault requested");
+    if let Some(log) = log
+        && let Err(e) = log.record_entry(kind, target, "requested", "")
+    {
+        tracing::warn!("audit log {}: {e}", log.path().display());
+    }
 }
 
 type Answer = (
@@ -96,6 +115,10 @@ impl Source for Audited {
                             None => {
                                 to_inner = None;
                                 continue;
+                            }
+                            Some(SourceCommand::Lab(c @ LabControl::Fault { .. })) => {
+                                record_fault(log.as_ref(), &c);
+                                SourceCommand::Lab(c)
                             }
                             Some(SourceCommand::Act { action, reply }) => {
                                 let (inner_reply, answer) = oneshot::channel();

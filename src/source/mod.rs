@@ -116,11 +116,27 @@ pub enum LabControl {
     ScaleSpeed(f64),
     /// Jump the clock forward.
     Advance(Duration),
-    /// Break (`apply: true`) or repair a link with a named fault.
+    /// Break (`apply: true`) or repair a link with a named fault; a break acts on `target`'s
+    /// chain (the workload the trainer selected), else on the lab's default target.
     Fault {
         id: String,
         apply: bool,
+        target: Option<FaultTarget>,
     },
+}
+
+/// The workload whose chain a lab fault breaks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FaultTarget {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl std::fmt::Display for FaultTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}/{}", self.kind, self.namespace, self.name)
+    }
 }
 
 /// The lab's clock and fault catalogue, for the status bar and the break/repair menu.
@@ -131,6 +147,8 @@ pub struct LabStatus {
     pub speed: f64,
     pub paused: bool,
     pub faults: Vec<FaultInfo>,
+    /// What a break acts on when no workload is selected.
+    pub default_target: Option<FaultTarget>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -140,6 +158,8 @@ pub struct FaultInfo {
     /// The link the fault breaks.
     pub link: crate::chain::LinkKind,
     pub active: bool,
+    /// The workload an applied fault broke, when the trainer applied it.
+    pub target: Option<FaultTarget>,
 }
 
 /// A producer of snapshots.
@@ -156,6 +176,7 @@ pub trait Source: Send + 'static {
 
 pub mod audited;
 pub mod azure;
+pub mod connecting;
 pub mod frozen;
 pub mod lab;
 pub mod live;

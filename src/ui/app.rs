@@ -14,7 +14,7 @@ use ratatui::layout::{Position, Rect};
 
 use super::config::UiConfig;
 use super::keymap::{KeyMap, UiAction};
-use super::layout::{Areas, layout};
+use super::layout::Areas;
 use super::theme::Theme;
 use super::tree::{Filter, Row, TreeView};
 use super::verified::Verified;
@@ -200,6 +200,8 @@ pub struct App {
     pub link: LinkKind,
     /// The chain `link` was chosen for (a new chain starts at its worst link).
     link_chain: Option<String>,
+    /// The link that chain's diagnosis pointed at then ([`super::strip_text::focus_link`]).
+    link_focus: Option<LinkKind>,
     pub detail_scroll: u16,
     pub events_scroll: u16,
     /// Events of the selected pod (indexes into `snapshot.events`), classified.
@@ -228,7 +230,6 @@ pub struct App {
     pub lab: Option<LabStatus>,
     /// When `lab` arrived: the lab clock runs on between two statuses.
     lab_received: Option<Instant>,
-    pub lab_menu_selected: usize,
     pub message: Option<(String, Level)>,
     pub failed: Option<String>,
     pub received_at: Option<Instant>,
@@ -240,6 +241,15 @@ pub struct App {
     pub theme: Theme,
     pub keymap: KeyMap,
     pub size: Rect,
+    /// What the snapshot could not see ([`super::gaps`]), for the banner and status bar.
+    pub gaps: Vec<super::gaps::Gap>,
+    /// Events and evidence in full (`e`), else their decisive line ([`crate::glance`]).
+    pub full_text: bool,
+    /// Why the lab was opened instead of a cluster ([`App::lab_fallback`]).
+    pub fallback: Option<String>,
+    pub fallback_open: bool,
+    /// When the UI started: the connecting screen counts from here.
+    pub started: Instant,
     /// Something changed since the last draw.
     pub dirty: bool,
 }
@@ -258,6 +268,7 @@ impl App {
             mode: Mode::Normal,
             link: LinkKind::Pod,
             link_chain: None,
+            link_focus: None,
             detail_scroll: 0,
             events_scroll: 0,
             pod_events: Vec::new(),
@@ -276,7 +287,6 @@ impl App {
             progress: None,
             lab: None,
             lab_received: None,
-            lab_menu_selected: 0,
             message: None,
             failed: None,
             received_at: None,
@@ -287,10 +297,22 @@ impl App {
             theme,
             keymap,
             size: Rect::new(0, 0, 80, 24),
+            gaps: Vec::new(),
+            full_text: false,
+            fallback: None,
+            fallback_open: false,
+            started: Instant::now(),
             dirty: true,
         };
         app.tree.cluster_label = app.cluster_label();
         app
+    }
+
+    /// The lab opened because no cluster is configured: what was looked for, shown in an
+    /// overlay until a key dismisses it (the status bar says LAB in the warning colour).
+    pub fn lab_fallback(&mut self, why: impl Into<String>) {
+        self.fallback = Some(why.into());
+        self.fallback_open = true;
     }
 
     pub fn read_only(&self) -> bool {
@@ -320,7 +342,7 @@ impl App {
     }
 
     pub fn areas(&self) -> Areas {
-        layout(self.size)
+        super::layout::layout_with(self.size, !self.gaps.is_empty())
     }
 
     pub fn selected_chain(&self) -> Option<&Chain> {
@@ -340,6 +362,22 @@ impl App {
             .map(|t| self.now.saturating_duration_since(t))
     }
 
+    /// When an unmasked value must be hidden again (the loop wakes up then).
+    pub fn reveal_deadline(&self) -> Option<Instant> {
+        self.revealed.as_ref().and_then(|r| r.unmasked_until)
+    }
+
+    fn expire_reveal(&mut self) {
+        if self
+            .reveal_deadline()
+            .is_some_and(|until| self.now >= until)
+        {
+            self.revealed = None;
+            self.say("value hidden again", Level::Info);
+            self.dirty = true;
+        }
+    }
+
     pub(crate) fn say(&mut self, text: impl Into<String>, level: Level) {
         self.message = Some((text.into(), level));
     }
@@ -348,6 +386,8 @@ impl App {
 
     pub fn update(&mut self, event: AppEvent) -> Vec<Effect> {
         let mut fx = Vec::new();
+        // Whatever woke the loop: an unmasked value never outlives its deadline.
+        self.expire_reveal();
         match event {
             AppEvent::Key(k) => {
                 // Key release/repeat reports (kitty protocol) are not presses.
@@ -366,16 +406,6 @@ impl App {
                 self.dirty = true;
             }
             AppEvent::Tick => {
-                if self
-                    .revealed
-                    .as_ref()
-                    .and_then(|r| r.unmasked_until)
-                    .is_some_and(|until| self.now >= until)
-                {
-                    self.revealed = None;
-                    self.say("value hidden again", Level::Info);
-                    self.dirty = true;
-                }
                 if self.loading() {
                     self.spinner = self.spinner.wrapping_add(1);
                     self.dirty = true;
@@ -571,8 +601,6 @@ impl App {
             SourceEvent::Progress(p) => self.progress = Some(p),
             SourceEvent::Status(s) => self.say(s, Level::Warn),
             SourceEvent::Lab(l) => {
-                self.lab_menu_selected =
-                    self.lab_menu_selected.min(l.faults.len().saturating_sub(1));
                 self.lab = Some(l);
                 self.lab_received = Some(self.now);
                 self.tick_watch();
@@ -603,6 +631,7 @@ impl App {
             w.observe(&snapshot);
             self.timeline = Some(w.timeline());
         }
+        self.gaps = super::gaps::gaps(&snapshot);
         let old_snapshot = self.snapshot.replace(snapshot);
         self.snapshots_applied += 1;
         self.received_at = Some(self.now);
@@ -651,6 +680,8 @@ impl App {
     fn rebuild_tree(&mut self) {
         let label = self.cluster_label();
         self.tree.rebuild(&self.chains, &self.filter, &label);
+        // A new filter is a new question: show the selected chain's cause again.
+        self.link_chain = None;
         self.selection_changed();
     }
 
@@ -658,18 +689,19 @@ impl App {
     pub(crate) fn selection_changed(&mut self) {
         let chain = self.selected_chain();
         let id = chain.map(|c| c.id.clone());
-        if id != self.link_chain {
-            if let Some(c) = chain {
-                let worst = c.worst();
-                self.link = c
-                    .links
-                    .iter()
-                    .find(|l| l.status == worst)
-                    .map_or(LinkKind::Pod, |l| l.link);
+        let focus = chain.map(super::strip_text::focus_link);
+        // A new chain, or the same chain broken somewhere else (a fault applied, a repair):
+        // show its worst link; the user's own choice stands while neither changes.
+        if id != self.link_chain || focus != self.link_focus {
+            if let Some(f) = focus {
+                self.link = f;
+            }
+            if id != self.link_chain {
+                self.detail_scroll = 0;
+                self.events_scroll = 0;
             }
             self.link_chain = id;
-            self.detail_scroll = 0;
-            self.events_scroll = 0;
+            self.link_focus = focus;
         }
         // A revealed value never outlives the selection it was asked for.
         if self
@@ -715,6 +747,10 @@ impl App {
         // ctrl-c always quits, whatever the mode or the bindings.
         if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
             fx.push(Effect::Quit);
+            return;
+        }
+        // The lab-fallback notice takes the first key, whatever it is.
+        if std::mem::take(&mut self.fallback_open) {
             return;
         }
         match self.mode.clone() {
@@ -848,6 +884,16 @@ impl App {
     fn lab_menu_key(&mut self, key: KeyEvent, selected: usize, fx: &mut Vec<Effect>) {
         let n = self.lab.as_ref().map_or(0, |l| l.faults.len());
         match self.keymap.action(&key) {
+            Some(UiAction::Top) => self.mode = Mode::LabMenu { selected: 0 },
+            Some(UiAction::Bottom) => {
+                self.mode = Mode::LabMenu {
+                    selected: n.saturating_sub(1),
+                }
+            }
+            Some(UiAction::Expand) if self.read_only() => self.say(
+                "lab: the break menu is view-only with --read-only",
+                Level::Warn,
+            ),
             Some(UiAction::Up) => {
                 self.mode = Mode::LabMenu {
                     selected: selected.saturating_sub(1),
@@ -865,21 +911,56 @@ impl App {
                     .and_then(|l| l.faults.get(selected))
                     .cloned()
                 {
+                    let target = if f.active {
+                        f.target.clone()
+                    } else {
+                        self.fault_target()
+                    };
                     let verb = if f.active { "repair" } else { "break" };
-                    self.say(format!("lab: {verb} {}", f.id), Level::Info);
+                    let on = target
+                        .as_ref()
+                        .map(|t| format!(" on {t}"))
+                        .unwrap_or_default();
+                    self.say(format!("lab: {verb} {}{on}", f.id), Level::Info);
                     fx.push(Effect::Command(SourceCommand::Lab(LabControl::Fault {
                         id: f.id,
                         apply: !f.active,
+                        target: target.filter(|_| !f.active),
                     })));
                 }
             }
             Some(UiAction::Back | UiAction::LabMenu | UiAction::Quit) => self.mode = Mode::Normal,
             _ => {}
         }
-        self.lab_menu_selected = match self.mode {
-            Mode::LabMenu { selected } => selected,
-            _ => selected,
+    }
+
+    /// The workload a break acts on: the selected row's, else the lab's default target.
+    pub fn fault_target(&self) -> Option<crate::source::FaultTarget> {
+        let selected = match self.tree.selected_row() {
+            Row::Workload(n, w) => {
+                let ns = &self.tree.namespaces[n];
+                let wl = &ns.workloads[w];
+                // The "bare pods" group has no kind: nothing to roll out or re-wire.
+                (!wl.kind.is_empty()).then(|| {
+                    let r = crate::chain::WorkloadRef {
+                        kind: wl.kind.clone(),
+                        name: wl.name.clone(),
+                    };
+                    (ns.name.clone(), r)
+                })
+            }
+            _ => self
+                .selected_chain()
+                .and_then(|c| Some((c.namespace.clone(), c.workload.clone()?))),
         };
+        match selected {
+            Some((namespace, w)) => Some(crate::source::FaultTarget {
+                kind: w.kind,
+                namespace,
+                name: w.name,
+            }),
+            None => self.lab.as_ref().and_then(|l| l.default_target.clone()),
+        }
     }
 
     fn run_command(&mut self, input: &str, fx: &mut Vec<Effect>) {
@@ -1013,6 +1094,15 @@ impl App {
                 }
                 None => self.say("nothing to copy: no fix for this link", Level::Warn),
             },
+            UiAction::FullText => {
+                self.full_text = !self.full_text;
+                let what = if self.full_text {
+                    "full event text"
+                } else {
+                    "decisive line of each event"
+                };
+                self.say(what, Level::Info);
+            }
             UiAction::CycleTheme => {
                 let n = self.config.themes.themes.len().max(1);
                 self.set_theme((self.config.theme_index + 1) % n);
@@ -1025,9 +1115,8 @@ impl App {
             }
             UiAction::LabMenu => {
                 if self.lab.as_ref().is_some_and(|l| !l.faults.is_empty()) {
-                    self.mode = Mode::LabMenu {
-                        selected: self.lab_menu_selected,
-                    };
+                    // Always from the top: a remembered position applied the wrong fault.
+                    self.mode = Mode::LabMenu { selected: 0 };
                 } else {
                     self.say("the lab lists no faults", Level::Warn);
                 }

@@ -59,6 +59,7 @@ actions! {
     Back => "back", View, "close / clear filter", ["esc"];
     Help => "help", View, "this help", ["?"];
     CopyFix => "copy_fix", View, "copy fix (OSC 52)", ["y"];
+    FullText => "full_text", View, "full event text", ["e"];
     CycleTheme => "cycle_theme", View, "next theme", ["t"];
     Refresh => "refresh", View, "re-read everything", ["ctrl-r"];
     Quit => "quit", View, "quit", ["q", "ctrl-c"];

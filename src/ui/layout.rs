@@ -21,19 +21,27 @@ pub struct Areas {
     pub detail: Rect,
     pub events: Rect,
     pub status: Rect,
+    /// One line under the strip when the source has gaps (else zero height).
+    pub banner: Rect,
     /// Below 80×24: only a "terminal too small" message is drawn.
     pub too_small: bool,
 }
 
 pub fn layout(area: Rect) -> Areas {
+    layout_with(area, false)
+}
+
+/// The layout with a one-line gap banner under the strip when `banner` is set.
+pub fn layout_with(area: Rect, banner: bool) -> Areas {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         return Areas {
             too_small: true,
             ..Areas::default()
         };
     }
-    let [strip, body, status] = Layout::vertical([
+    let [strip, banner, body, status] = Layout::vertical([
         Constraint::Length(STRIP_HEIGHT),
+        Constraint::Length(u16::from(banner)),
         Constraint::Min(0),
         Constraint::Length(1),
     ])
@@ -50,6 +58,7 @@ pub fn layout(area: Rect) -> Areas {
         detail,
         events,
         status,
+        banner,
         too_small: false,
     }
 }

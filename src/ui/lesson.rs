@@ -111,7 +111,11 @@ impl App {
 fn lab_effects(fx: Vec<LessonEffect>) -> Vec<Effect> {
     fx.into_iter()
         .map(|LessonEffect::ApplyFault(id)| {
-            Effect::Command(SourceCommand::Lab(LabControl::Fault { id, apply: true }))
+            Effect::Command(SourceCommand::Lab(LabControl::Fault {
+                id,
+                apply: true,
+                target: None,
+            }))
         })
         .collect()
 }

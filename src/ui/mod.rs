@@ -8,11 +8,14 @@
 
 pub mod app;
 pub mod config;
+pub mod gaps;
 pub mod keymap;
 pub mod layout;
 pub mod lesson;
+pub mod strip_text;
 pub mod testing;
 pub mod theme;
+pub mod ticks;
 pub mod tree;
 pub mod verified;
 pub mod views;
@@ -42,13 +45,24 @@ use app::{App, AppEvent, Effect};
 const SOURCE_STOPPED: &str = "the source has stopped";
 
 pub async fn run(source: Box<dyn Source>, cli: &Cli) -> anyhow::Result<()> {
-    run_with_lesson(source, cli, None).await
+    run_full(source, cli, None, None).await
 }
 
 /// The TUI, with a lesson's pane when `lesson` is given (`demo --lesson`).
 pub async fn run_with_lesson(
     source: Box<dyn Source>,
     cli: &Cli,
+    lesson: Option<crate::source::lab::lesson::LessonRun>,
+) -> anyhow::Result<()> {
+    run_full(source, cli, None, lesson).await
+}
+
+/// [`run`], saying first why the lab opened instead of a cluster (`fallback`), with a lesson's
+/// pane when `lesson` is given.
+pub async fn run_full(
+    source: Box<dyn Source>,
+    cli: &Cli,
+    fallback: Option<String>,
     lesson: Option<crate::source::lab::lesson::LessonRun>,
 ) -> anyhow::Result<()> {
     let config = config::load(cli)?;
@@ -59,6 +73,9 @@ pub async fn run_with_lesson(
     }
     let ignore = config.ignore.clone();
     let mut app = App::new(source.info(), config);
+    if let Some(why) = fallback {
+        app.lab_fallback(why);
+    }
 
     let (source_tx, source_rx) = mpsc::unbounded_channel();
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
@@ -93,8 +110,54 @@ pub async fn run_with_lesson(
     result
 }
 
+/// Every terminating signal a terminal user or a supervisor sends: each ends the loop like
+/// `q`, so the guard restores the terminal (SIGINT and SIGQUIT come from `kill`, since raw
+/// mode turns ctrl-c and ctrl-\ into keys; SIGHUP when the terminal window closes).
+struct Signals {
+    #[cfg(unix)]
+    listeners: Vec<(&'static str, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    fn new() -> anyhow::Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let mut listeners = Vec::new();
+            for (name, kind) in [
+                ("SIGTERM", SignalKind::terminate()),
+                ("SIGINT", SignalKind::interrupt()),
+                ("SIGHUP", SignalKind::hangup()),
+                ("SIGQUIT", SignalKind::quit()),
+            ] {
+                let s = signal(kind).with_context(|| format!("cannot listen for {name}"))?;
+                listeners.push((name, s));
+            }
+            Ok(Signals { listeners })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    /// The name of the next signal received.
+    async fn recv(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            let waits = self.listeners.iter_mut().map(|(name, s)| {
+                Box::pin(async move {
+                    s.recv().await;
+                    *name
+                })
+            });
+            futures::future::select_all(waits).await.0
+        }
+        #[cfg(not(unix))]
+        std::future::pending().await
+    }
+}
+
 /// Raw mode + alternate screen + mouse, undone on drop, on panic (hook) and therefore on
-/// every exit path: quit, error, SIGTERM.
+/// every exit path: quit, error, and each terminating signal ([`Signals`]).
 struct TerminalGuard {
     terminal: Terminal<CrosstermBackend<io::Stdout>>,
 }
@@ -144,24 +207,16 @@ async fn event_loop(
     cmd_tx: &mpsc::UnboundedSender<SourceCommand>,
 ) -> anyhow::Result<()> {
     let mut input = EventStream::new();
-    #[cfg(unix)]
-    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .context("cannot listen for SIGTERM")?;
+    let mut ticks = ticks::Ticks::new();
+    let mut signals = Signals::new()?;
     loop {
         if app.dirty {
             guard.terminal.draw(|f| views::draw(f, app))?;
             app.dirty = false;
         }
-        // Ticks only drive the data age (1 s) and the loading spinner (100 ms).
-        let tick = if app.loading() {
-            Duration::from_millis(100)
-        } else {
-            Duration::from_secs(1)
-        };
-        #[cfg(unix)]
-        let terminate = sigterm.recv();
-        #[cfg(not(unix))]
-        let terminate = std::future::pending::<Option<()>>();
+        let hide_at = app.reveal_deadline().map(|until| {
+            tokio::time::Instant::now() + until.saturating_duration_since(Instant::now())
+        });
         let event = tokio::select! {
             e = input.next() => match e {
                 Some(Ok(Event::Key(k))) => AppEvent::Key(k),
@@ -172,8 +227,11 @@ async fn event_loop(
                 None => return Ok(()),
             },
             Some(e) = app_rx.recv() => e,
-            _ = terminate => return Ok(()),
-            _ = tokio::time::sleep(tick) => AppEvent::Tick,
+            name = signals.recv() => {
+                tracing::info!("{name}: restoring the terminal and quitting");
+                return Ok(());
+            }
+            _ = ticks.next(app.loading(), hide_at) => AppEvent::Tick,
         };
         app.now = Instant::now();
         for effect in app.update(event) {

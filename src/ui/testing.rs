@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use crate::chain::{Chain, ChainObject, Code, Fact, Finding, Link, LinkKind, Status, WorkloadRef};
 use crate::snapshot::{EventObs, Snapshot, SourceInfo, SourceKind};
 use crate::source::{
-    FaultInfo, LabControl, LabStatus, Progress, Source, SourceCommand, SourceEvent,
+    FaultInfo, FaultTarget, LabControl, LabStatus, Progress, Source, SourceCommand, SourceEvent,
 };
 
 /// A source that sends one fixed snapshot (after a progress event), optionally a lab status,
@@ -71,9 +71,10 @@ impl Source for StaticSource {
                                         )
                                         .unwrap_or(l.time)
                                 }
-                                LabControl::Fault { id, apply } => {
+                                LabControl::Fault { id, apply, target } => {
                                     for f in l.faults.iter_mut().filter(|f| f.id == id) {
                                         f.active = apply;
+                                        f.target = target.clone().filter(|_| apply);
                                     }
                                 }
                             }
@@ -121,14 +122,21 @@ pub fn lab_status() -> LabStatus {
                 title: "federated credential subject with a capitalised namespace".into(),
                 link: LinkKind::Federation,
                 active: true,
+                target: None,
             },
             FaultInfo {
                 id: "no-role".into(),
                 title: "remove the Key Vault Secrets User role assignment".into(),
                 link: LinkKind::Access,
                 active: false,
+                target: None,
             },
         ],
+        default_target: Some(FaultTarget {
+            kind: "Deployment".into(),
+            namespace: "payments".into(),
+            name: "api".into(),
+        }),
     }
 }
 

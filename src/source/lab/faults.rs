@@ -144,6 +144,7 @@ pub fn infos(world: &World) -> Vec<FaultInfo> {
             title: f.title.into(),
             link: f.link,
             active: world.faults.contains_key(f.id),
+            target: None,
         })
         .collect()
 }

@@ -34,7 +34,7 @@ use crate::action::reveal::{RevealTarget, Revealed};
 use crate::action::{Action, ActionOutcome};
 use crate::error::InputError;
 use crate::snapshot::{Snapshot, SourceInfo, SourceKind};
-use crate::source::{LabControl, LabStatus, Source, SourceCommand, SourceEvent};
+use crate::source::{FaultTarget, LabControl, LabStatus, Source, SourceCommand, SourceEvent};
 use scenario::Scenario;
 use world::World;
 
@@ -252,14 +252,30 @@ pub fn load(spec: &str) -> Result<Scenario, InputError> {
         return scenario::parse(b.name, Path::new(&origin), &text);
     }
     let path = Path::new(spec);
+    let known = || {
+        BUILTINS
+            .iter()
+            .map(|b| b.name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    // A bare word that is no file: a mistyped scenario name, not an IO error.
+    if !path.exists() && !spec.contains(['/', '\\', '.']) {
+        return Err(InputError::new(
+            "demo",
+            format!(
+                "unknown scenario {spec} (built-in: {}, generated:N)",
+                known()
+            ),
+        ));
+    }
     let text = crate::input::read_text(path).map_err(|mut e| {
-        let known: Vec<&str> = BUILTINS.iter().map(|b| b.name).collect();
         e.message = format!(
             "cannot read scenario: {} (built-in scenarios: {}, generated:N)",
             e.message
                 .strip_prefix("cannot read: ")
                 .unwrap_or(&e.message),
-            known.join(", ")
+            known()
         );
         e
     })?;
@@ -301,6 +317,8 @@ pub struct LabSource {
     world: World,
     /// The scenario's lessons (`demo --lesson`).
     lessons: Vec<lesson::Lesson>,
+    /// The workload each applied fault broke (faults applied by the scenario are not here).
+    fault_targets: std::collections::BTreeMap<String, FaultTarget>,
 }
 
 pub fn open(scenario: &str, speed: Option<f64>) -> anyhow::Result<LabSource> {
@@ -314,7 +332,11 @@ pub fn open(scenario: &str, speed: Option<f64>) -> anyhow::Result<LabSource> {
         );
         world.clock.speed = s.clamp(0.1, 3600.0);
     }
-    Ok(LabSource { world, lessons })
+    Ok(LabSource {
+        world,
+        lessons,
+        fault_targets: Default::default(),
+    })
 }
 
 impl LabSource {
@@ -330,7 +352,14 @@ impl LabSource {
             time: self.world.now(),
             speed: self.world.clock.speed,
             paused: self.world.clock.paused,
-            faults: faults::infos(&self.world),
+            faults: faults::infos(&self.world)
+                .into_iter()
+                .map(|mut f| {
+                    f.target = self.fault_targets.get(&f.id).cloned();
+                    f
+                })
+                .collect(),
+            default_target: faults::default_target(&self.world).map(fault_target),
         }
     }
 
@@ -354,8 +383,27 @@ impl LabSource {
                 w.advance(*d);
                 Ok(format!("lab advanced {}", humantime::format_duration(*d)))
             }
-            LabControl::Fault { id, apply: true } => faults::apply(w, id),
-            LabControl::Fault { id, apply: false } => faults::repair(w, id),
+            LabControl::Fault {
+                id,
+                apply: true,
+                target,
+            } => {
+                let key = match target {
+                    Some(t) => (t.kind.clone(), t.namespace.clone(), t.name.clone()),
+                    None => faults::default_target(w)
+                        .ok_or("no workload mounts a SecretProviderClass: nothing to break")?,
+                };
+                let done = faults::apply_to(w, id, &key)?;
+                self.fault_targets.insert(id.clone(), fault_target(key));
+                Ok(done)
+            }
+            LabControl::Fault {
+                id, apply: false, ..
+            } => {
+                let done = faults::repair(w, id)?;
+                self.fault_targets.remove(id);
+                Ok(done)
+            }
         }
     }
 
@@ -407,6 +455,14 @@ fn restore(w: &mut World, vault: &str, object: &str, version: &str) -> Result<St
         .clone();
     let message = w.rotate_secret(vault, object, Some(&content))?;
     Ok(format!("{message} (value of version {version} restored)"))
+}
+
+fn fault_target((kind, namespace, name): world::WorkloadKey) -> FaultTarget {
+    FaultTarget {
+        kind,
+        namespace,
+        name,
+    }
 }
 
 impl LabSource {

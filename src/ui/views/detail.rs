@@ -62,7 +62,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                     Span::styled(text, style),
                 ]));
             }
-            lines.extend(link_lines(t, c, link, inner_w));
+            lines.extend(link_lines_with(t, c, link, inner_w, app.full_text));
             lines
         }
         None => vec![Line::styled(
@@ -81,16 +81,38 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
 
 /// The lines of a link's detail (public for tests and the bench).
 pub fn link_lines(t: &Theme, chain: &Chain, link: &Link, width: usize) -> Vec<Line<'static>> {
+    link_lines_with(t, chain, link, width, false)
+}
+
+/// [`link_lines`], with evidence in full (`full`) or its decisive line.
+pub fn link_lines_with(
+    t: &Theme,
+    chain: &Chain,
+    link: &Link,
+    width: usize,
+    full: bool,
+) -> Vec<Line<'static>> {
     let mut out = Vec::new();
-    let st = t.status(link.status);
-    out.push(Line::from(vec![
+    let shown = crate::ui::strip_text::shown(chain, link.link);
+    let st = t.status(shown.status);
+    let mut head = vec![
         Span::styled(
-            format!("{} {}", link.status.symbol(), link.status.as_str()),
+            format!("{} {}", shown.status.symbol(), shown.status.as_str()),
             st,
         ),
         Span::raw(" · "),
         Span::styled(link.summary.clone(), st),
-    ]));
+    ];
+    if let Some(cause) = shown.not_reached {
+        head.push(Span::styled(
+            format!(
+                " · not reached: the chain breaks earlier, at {}",
+                cause.title()
+            ),
+            t.muted(),
+        ));
+    }
+    out.push(Line::from(head));
     if !link.facts.is_empty() {
         out.push(Line::raw(""));
         out.extend(fact_lines(t, &link.facts, width));
@@ -148,7 +170,11 @@ pub fn link_lines(t: &Theme, chain: &Chain, link: &Link, width: usize) -> Vec<Li
         for e in &finding.evidence {
             out.push(Line::from(vec![
                 Span::styled("  seen     ", t.muted()),
-                Span::raw(e.replace('\n', " ")),
+                Span::raw(if full {
+                    e.replace('\n', " ")
+                } else {
+                    crate::glance::evidence(e)
+                }),
             ]));
         }
         // The code's documentation (docs/codes.yaml, as `kvchain explain` prints it).
@@ -162,8 +188,14 @@ pub fn link_lines(t: &Theme, chain: &Chain, link: &Link, width: usize) -> Vec<Li
     }
     if link.facts.is_empty() && link.findings.is_empty() {
         out.push(Line::raw(""));
+        // The key value the check found good (the SA's name, the role…), not an empty "ok".
         out.push(Line::styled(
-            format!("{}: nothing to report for {}", link.link.title(), chain.pod),
+            format!(
+                "{} of {}: {} — checked, no finding",
+                link.link.title(),
+                chain.pod,
+                link.summary
+            ),
             t.muted(),
         ));
     }

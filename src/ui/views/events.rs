@@ -92,10 +92,19 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         Some((ns, pod)) => format!(" Events · {ns}/{pod} "),
         None => " Events ".to_string(),
     };
-    let block = Block::bordered()
+    let mut block = Block::bordered()
         .title(title)
         .border_style(t.border(focused))
         .title_style(t.title());
+    if !app.pod_events.is_empty() {
+        let key = app.keymap.hint(crate::ui::keymap::UiAction::FullText);
+        let what = if app.full_text {
+            "decisive line"
+        } else {
+            "full text"
+        };
+        block = block.title_bottom(Line::styled(format!(" {key} {what} "), t.muted()));
+    }
     let lines: Vec<Line> = if app.pod_events.is_empty() {
         vec![Line::styled(
             if app.selected_pod().is_some() {
@@ -126,8 +135,16 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 if let Some(l) = e.link {
                     spans.push(Span::styled(format!(" [{}]", l.title()), t.accent()));
                 }
+                if let (Some(seen), Some(s)) = (e.last_seen, &app.snapshot) {
+                    let ago = crate::glance::ago(seen, s.source.observed_at);
+                    spans.push(Span::styled(format!(" {ago}"), t.muted()));
+                }
                 spans.push(Span::raw(" "));
-                spans.push(Span::raw(e.message.replace('\n', " ")));
+                spans.push(Span::raw(if app.full_text {
+                    e.message.replace('\n', " ")
+                } else {
+                    crate::glance::decisive(&e.message)
+                }));
                 Line::from(spans)
             })
             .collect()

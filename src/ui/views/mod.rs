@@ -4,7 +4,9 @@
 pub mod detail;
 pub mod diff;
 pub mod events;
+pub mod lab_menu;
 pub mod lesson;
+pub mod notice;
 pub mod overlay;
 pub mod status;
 pub mod strip;
@@ -15,13 +17,13 @@ use ratatui::Frame;
 use ratatui::widgets::Block;
 
 use super::app::{App, Mode};
-use super::layout::layout;
+use super::layout::layout_with;
 
 pub fn draw(f: &mut Frame, app: &mut App) {
     let area = f.area();
     app.size = area;
     f.render_widget(Block::default().style(app.theme.base()), area);
-    let a = layout(area);
+    let a = layout_with(area, !app.gaps.is_empty());
     if a.too_small {
         overlay::too_small(f, app);
         return;
@@ -38,12 +40,16 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     }
     events::draw(f, a.events, app);
     status::draw(f, a.status, app);
+    notice::gap_banner(f, a.banner, app);
     if app.loading() {
         overlay::loading(f, app);
     }
+    if app.fallback_open {
+        notice::lab_fallback(f, app);
+    }
     match &app.mode {
         Mode::Help => overlay::help(f, app),
-        Mode::LabMenu { selected } => overlay::lab_menu(f, app, *selected),
+        Mode::LabMenu { selected } => lab_menu::draw(f, app, *selected),
         Mode::Confirm { prompt, typed, .. } => overlay::confirm(f, app, prompt, typed.as_deref()),
         _ => {}
     }

@@ -1,5 +1,5 @@
-//! Things drawn over the panes: help (generated from the key table), loading, the lab's
-//! break/repair menu, action confirmation, and the "terminal too small" notice.
+//! Things drawn over the panes: help (generated from the key table), loading, action
+//! confirmation, and the "terminal too small" notice. The lab's menu is in [`super::lab_menu`].
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
@@ -11,7 +11,7 @@ use crate::ui::app::App;
 use crate::ui::keymap::Group;
 use crate::ui::layout::{MIN_HEIGHT, MIN_WIDTH};
 
-fn centered(area: Rect, w: u16, h: u16) -> Rect {
+pub(crate) fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let [r] = Layout::horizontal([Constraint::Length(w.min(area.width))])
         .flex(Flex::Center)
         .areas(area);
@@ -39,7 +39,8 @@ const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "�
 
 pub fn loading(f: &mut Frame, app: &App) {
     let t = &app.theme;
-    let r = centered(f.area(), 56, 6);
+    // Wide enough for "connecting to https://<server> (context <name>) · 12s".
+    let r = centered(f.area(), f.area().width.saturating_sub(4).min(76), 6);
     f.render_widget(Clear, r);
     let block = Block::bordered()
         .title(" kvchain ")
@@ -65,14 +66,20 @@ pub fn loading(f: &mut Frame, app: &App) {
         .as_ref()
         .map(|p| match p.total {
             Some(total) => format!("Loading {} {}/{}", p.stage, p.done, total),
+            // Nothing counted yet: the stage says it all ("connecting to https://…").
+            None if p.done == 0 => p.stage.clone(),
             None => format!("Loading {} {}", p.stage, p.done),
         })
         .unwrap_or_else(|| format!("Connecting to {}", super::status::source_label(app)));
+    // From the first frame: a server that never answers shows as a growing number.
+    let elapsed = app.now.saturating_duration_since(app.started).as_secs();
+    let stage = format!("{stage} · {elapsed}s");
     f.render_widget(
         Paragraph::new(Line::from(vec![
             Span::styled(format!("{spin} "), t.accent()),
             Span::raw(stage),
-        ])),
+        ]))
+        .wrap(Wrap { trim: true }),
         l1,
     );
     if let Some(p) = &app.progress
@@ -175,54 +182,6 @@ pub fn help(f: &mut Frame, app: &App) {
     ));
     f.render_widget(Paragraph::new(left_lines), left);
     f.render_widget(Paragraph::new(right_lines), right);
-}
-
-pub fn lab_menu(f: &mut Frame, app: &App, selected: usize) {
-    let t = &app.theme;
-    let Some(lab) = &app.lab else { return };
-    let h = (lab.faults.len() as u16 + 4).min(f.area().height.saturating_sub(2));
-    let r = centered(f.area(), 72, h);
-    f.render_widget(Clear, r);
-    let block = Block::bordered()
-        .title(format!(
-            " Break / repair · clock {} ×{}{} ",
-            lab.time.strftime("%H:%M:%S"),
-            lab.speed,
-            if lab.paused { " paused" } else { "" }
-        ))
-        .title_bottom(Line::styled(" enter toggle · esc close ", t.muted()))
-        .title_style(t.title())
-        .border_style(t.border(true))
-        .style(t.base());
-    let inner = block.inner(r);
-    f.render_widget(block, r);
-    let visible = usize::from(inner.height);
-    let offset = selected.saturating_sub(visible.saturating_sub(1));
-    let lines: Vec<Line> = lab
-        .faults
-        .iter()
-        .enumerate()
-        .skip(offset)
-        .take(visible)
-        .map(|(i, fault)| {
-            let (mark, st) = if fault.active {
-                ("✗ broken ", t.status(Status::Broken))
-            } else {
-                ("✓ ok     ", t.status(Status::Ok))
-            };
-            let line = Line::from(vec![
-                Span::styled(mark, st),
-                Span::styled(format!("{:<10} ", fault.link.title()), t.muted()),
-                Span::raw(fault.title.clone()),
-            ]);
-            if i == selected {
-                line.style(t.selection())
-            } else {
-                line
-            }
-        })
-        .collect();
-    f.render_widget(Paragraph::new(lines), inner);
 }
 
 pub fn confirm(f: &mut Frame, app: &App, prompt: &str, typed: Option<&str>) {

@@ -48,11 +48,26 @@ pub fn age_label(app: &App) -> String {
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
-    let mut spans = vec![
+    let mut spans = Vec::new();
+    if app.fallback_open {
+        // Loud until dismissed: this is a simulation, not the cluster the user expected.
+        spans.push(Span::styled(
+            " LAB ",
+            t.status(Status::Warning)
+                .add_modifier(ratatui::style::Modifier::REVERSED),
+        ));
+    }
+    spans.extend([
         Span::styled(format!(" {} ", source_label(app)), t.selection()),
         Span::raw(" "),
         Span::styled(age_label(app), t.muted()),
-    ];
+    ]);
+    if !app.gaps.is_empty() {
+        spans.push(Span::styled(
+            format!(" ⚠ {}", crate::ui::gaps::count_label(app.gaps.len())),
+            t.status(Status::Warning),
+        ));
+    }
     // The good-citizen counter: how many Azure requests this session has made.
     if app.source.kind == SourceKind::Live
         && let Some(s) = &app.snapshot

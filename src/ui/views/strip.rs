@@ -1,5 +1,7 @@
 //! The chain strip: nine boxes, Pod → … → Consumers, each with its status symbol, colour, a
-//! one- or two-word reason and the first finding code. ←/→ select the link shown in detail.
+//! one- or two-word reason that fits whole ([`strip_text`]) and the first finding code. Links a
+//! break upstream kept from being tried are drawn "… not reached". ←/→ select the link shown
+//! in detail.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -8,6 +10,7 @@ use ratatui::widgets::{Block, BorderType, Paragraph};
 
 use crate::chain::LinkKind;
 use crate::ui::app::{App, Pane};
+use crate::ui::strip_text;
 
 /// Titles short enough for 80 columns (8 cells a box).
 fn short(l: LinkKind) -> &'static str {
@@ -37,17 +40,17 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             short(*kind)
         };
         let selected = *kind == app.link && chain.is_some();
-        let (style, body) = match chain.map(|c| c.link(*kind)) {
-            Some(link) => {
-                let st = t.status(link.status);
-                let mut lines = vec![Line::from(vec![
-                    Span::styled(format!("{} ", link.status.symbol()), st),
-                    Span::styled(link.summary.clone(), st),
-                ])];
-                if let Some(code) = link.findings.first().map(|f| f.code) {
-                    lines.push(Line::styled(code.to_string(), t.muted()));
-                }
-                (st, lines)
+        let inner = usize::from(r.width.saturating_sub(2));
+        let (style, body) = match chain {
+            Some(c) => {
+                let shown = strip_text::shown(c, *kind);
+                let st = t.status(shown.status);
+                let [first, second] = strip_text::body(&shown, inner);
+                let second_style = if shown.code.is_some() { t.muted() } else { st };
+                (
+                    st,
+                    vec![Line::styled(first, st), Line::styled(second, second_style)],
+                )
             }
             None => (t.muted(), vec![Line::styled("—", t.muted())]),
         };

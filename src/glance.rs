@@ -1,0 +1,170 @@
+//! Text for reading at a glance, shared by the TUI and `check`: counts with their plural,
+//! times to the second and relative ("2m ago"), and the decisive line of a long error (the
+//! status, error code and message of a FailedMount carrying a whole JSON body). The full
+//! text stays where it was (detail pane on a key, JSON `evidence`).
+
+/// "1 error", "3 errors".
+pub fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// A timestamp to the second, UTC: `2025-06-01 09:02:00Z`.
+pub fn time(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M:%SZ").to_string()
+}
+
+/// How long ago `then` was, seen from `now`: "12s ago", "2m ago", "3h ago", "4d ago".
+pub fn ago(then: jiff::Timestamp, now: jiff::Timestamp) -> String {
+    let secs = now.as_second().saturating_sub(then.as_second());
+    if secs < 0 {
+        return "just now".into();
+    }
+    match secs {
+        0..60 => format!("{secs}s ago"),
+        60..3600 => format!("{}m ago", secs / 60),
+        3600..86400 => format!("{}h ago", secs / 3600),
+        _ => format!("{}d ago", secs / 86400),
+    }
+}
+
+/// The decisive part of an error message: for a short message the message itself; for a
+/// CSI/Azure error with rulers and a JSON body, the HTTP status, the error code and the
+/// error message, each once.
+pub fn decisive(message: &str) -> String {
+    let flat = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= 160 && !message.contains("----") && !message.contains('{') {
+        return flat;
+    }
+    let mut parts: Vec<String> = Vec::new();
+    let mut add = |p: String| {
+        if !p.is_empty() && !parts.contains(&p) {
+            parts.push(p);
+        }
+    };
+    // "RESPONSE 404: 404 Not Found" (azure-sdk-for-go) / "StatusCode=403".
+    if let Some(status) = after(message, "RESPONSE ").map(|r| take_until(r, &['\n', ','])) {
+        add(format!("RESPONSE {}", status.trim()));
+    } else if let Some(code) = after(message, "StatusCode=").map(|r| take_until(r, &[' ', ','])) {
+        add(format!("StatusCode={}", code.trim()));
+    }
+    if let Some(code) = after(message, "ERROR CODE: ").map(|r| take_until(r, &['\n'])) {
+        add(code.trim().to_string());
+    }
+    if let Some(code) = json_string(message, "code") {
+        add(code);
+    }
+    if let Some(m) = json_string(message, "message") {
+        // Its first sentence: the rest is advice ("If you recently deleted…", a help link).
+        let first = m.find(". ").map_or(m.as_str(), |i| &m[..=i]);
+        add(first.to_string());
+    } else if let Some(a) = after(message, "AADSTS") {
+        add(format!("AADSTS{}", take_until(a, &['.', '\n'])));
+    }
+    if parts.is_empty() {
+        // No known shape: the first sentence, cut at a word.
+        let first = take_until(&flat, &['.']);
+        return cut_at_word(first, 160);
+    }
+    parts.join(" · ")
+}
+
+/// An evidence line ("FailedMount (x9, kubelet): <message>"): its head, then the decisive
+/// part of the message.
+pub fn evidence(e: &str) -> String {
+    match e.split_once(": ") {
+        Some((head, rest)) if head.len() <= 48 && !head.contains(['{', '\n']) => {
+            format!("{head}: {}", decisive(rest))
+        }
+        _ => decisive(e),
+    }
+}
+
+fn after<'a>(s: &'a str, needle: &str) -> Option<&'a str> {
+    s.find(needle).map(|i| &s[i + needle.len()..])
+}
+
+fn take_until<'a>(s: &'a str, stops: &[char]) -> &'a str {
+    s.find(stops).map_or(s, |i| &s[..i])
+}
+
+/// The first `"key": "value"` string in a JSON body embedded in free text.
+fn json_string(s: &str, key: &str) -> Option<String> {
+    let rest = after(s, &format!("\"{key}\""))?;
+    let rest = rest.trim_start().strip_prefix(':')?.trim_start();
+    let rest = rest.strip_prefix('"')?;
+    let mut out = String::new();
+    let mut chars = rest.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(n) = chars.next() {
+                    out.push(if n == 'n' { ' ' } else { n });
+                }
+            }
+            '"' => return Some(out.split_whitespace().collect::<Vec<_>>().join(" ")),
+            c => out.push(c),
+        }
+    }
+    None
+}
+
+fn cut_at_word(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    for w in s.split_whitespace() {
+        if out.chars().count() + w.chars().count() + 2 > max {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plurals() {
+        assert_eq!(plural(1, "error"), "1 error");
+        assert_eq!(plural(0, "error"), "0 errors");
+        assert_eq!(plural(2, "warning"), "2 warnings");
+    }
+
+    #[test]
+    fn times_are_to_the_second_and_relative() {
+        let t: jiff::Timestamp = "2025-06-01T09:02:00.02419707Z".parse().unwrap();
+        assert_eq!(time(t), "2025-06-01 09:02:00Z");
+        let now: jiff::Timestamp = "2025-06-01T09:04:30Z".parse().unwrap();
+        assert_eq!(ago(t, now), "2m ago");
+        assert_eq!(ago(t, t), "0s ago");
+    }
+
+    #[test]
+    fn a_failed_mount_with_a_json_body_comes_down_to_status_code_and_message() {
+        // The shape of FACTS.md §3: azure-sdk-for-go's ResponseError inside the CSI message.
+        let m = "MountVolume.SetUp failed for volume \"secrets-store\" : rpc error: code = Unknown desc = failed to mount secrets store objects for pod shop/catalog-1, err: rpc error: code = Unknown desc = failed to get objectType:secret, objectName:catalog-api-key, objectVersion:: GET https://kv-shop.vault.azure.net/secrets/catalog-api-key/\n--------------------------------------------------------------------------------\nRESPONSE 404: 404 Not Found\nERROR CODE: SecretNotFound\n--------------------------------------------------------------------------------\n{\n  \"error\": {\n    \"code\": \"SecretNotFound\",\n    \"message\": \"A secret with (name/id) catalog-api-key was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command.\"\n  }\n}\n--------------------------------------------------------------------------------\n";
+        assert_eq!(
+            decisive(m),
+            "RESPONSE 404: 404 Not Found · SecretNotFound · A secret with (name/id) catalog-api-key was not found in this key vault."
+        );
+    }
+
+    #[test]
+    fn a_short_message_is_kept_whole() {
+        assert_eq!(
+            decisive("Successfully pulled image\n \"nginx\""),
+            "Successfully pulled image \"nginx\""
+        );
+    }
+}

@@ -1,0 +1,151 @@
+//! The lab's break/repair menu. It names the workload a break acts on (the selected one, else
+//! the lab's default target), fits the terminal (long descriptions wrap, never cut), and in
+//! read-only mode is a view of the catalogue only.
+
+use ratatui::Frame;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+
+use super::overlay::centered;
+use crate::chain::Status;
+use crate::ui::app::App;
+
+/// Mark, link title, description: the description starts in this column.
+const INDENT: usize = 2 + 11;
+
+/// Greedy word wrap; a word longer than the width is split (it cannot be kept whole).
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut out = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let mut word = word.to_string();
+        loop {
+            let used = line.chars().count();
+            let need = word.chars().count() + usize::from(used > 0);
+            if used + need <= width {
+                if used > 0 {
+                    line.push(' ');
+                }
+                line.push_str(&word);
+                break;
+            }
+            if used > 0 {
+                out.push(std::mem::take(&mut line));
+                continue;
+            }
+            let head: String = word.chars().take(width).collect();
+            word = word.chars().skip(width).collect();
+            out.push(head);
+            if word.is_empty() {
+                break;
+            }
+        }
+    }
+    if !line.is_empty() || out.is_empty() {
+        out.push(line);
+    }
+    out
+}
+
+pub fn draw(f: &mut Frame, app: &App, selected: usize) {
+    let t = &app.theme;
+    let Some(lab) = &app.lab else { return };
+    let area = f.area();
+    let target = app.fault_target();
+    let widest = lab
+        .faults
+        .iter()
+        .map(|f| {
+            let on = f.target.as_ref().map_or(0, |t| t.to_string().len() + 4);
+            INDENT + f.title.chars().count() + on
+        })
+        .max()
+        .unwrap_or(40);
+    let target_line = match &target {
+        Some(t) => format!("break acts on: {t}"),
+        None => "break acts on: (no workload mounts a SecretProviderClass)".into(),
+    };
+    let w = (widest.max(target_line.chars().count()).max(60) as u16 + 2)
+        .min(area.width.saturating_sub(2));
+    let inner_w = usize::from(w.saturating_sub(2));
+    // Every row, wrapped: (fault index, line).
+    let mut rows: Vec<(usize, Line)> = Vec::new();
+    for (i, fault) in lab.faults.iter().enumerate() {
+        let (mark, st) = if fault.active {
+            ("✗ ", t.status(Status::Broken))
+        } else {
+            ("✓ ", t.status(Status::Ok))
+        };
+        let mut text = fault.title.clone();
+        if let Some(on) = fault.target.as_ref().filter(|_| fault.active) {
+            text.push_str(&format!(" — on {on}"));
+        }
+        for (n, part) in wrap(&text, inner_w.saturating_sub(INDENT))
+            .into_iter()
+            .enumerate()
+        {
+            let lead = if n == 0 {
+                vec![
+                    Span::styled(mark, st),
+                    Span::styled(format!("{:<10} ", fault.link.title()), t.muted()),
+                ]
+            } else {
+                vec![Span::raw(" ".repeat(INDENT))]
+            };
+            let mut spans = lead;
+            spans.push(Span::raw(part));
+            let line = Line::from(spans);
+            rows.push((
+                i,
+                if i == selected {
+                    line.style(t.selection())
+                } else {
+                    line
+                },
+            ));
+        }
+    }
+    let h = (rows.len() as u16 + 4).min(area.height.saturating_sub(2));
+    let r = centered(area, w, h);
+    f.render_widget(Clear, r);
+    let hint = if app.read_only() {
+        " view-only (--read-only) · esc close "
+    } else {
+        " enter break/repair · g/G first/last · esc close "
+    };
+    let block = Block::bordered()
+        .title(format!(
+            " Break / repair · clock {} ×{}{} ",
+            lab.time.strftime("%H:%M:%S"),
+            lab.speed,
+            if lab.paused { " paused" } else { "" }
+        ))
+        .title_bottom(Line::styled(hint, t.muted()))
+        .title_style(t.title())
+        .border_style(t.border(true))
+        .style(t.base());
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    let visible = usize::from(inner.height.saturating_sub(1));
+    // Keep the selected fault's last line in view.
+    let last_of_selected = rows.iter().rposition(|(i, _)| *i == selected).unwrap_or(0);
+    let offset = (last_of_selected + 1).saturating_sub(visible);
+    let mut lines = vec![Line::styled(target_line, t.accent())];
+    lines.extend(rows.into_iter().skip(offset).take(visible).map(|(_, l)| l));
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wrap_keeps_words_whole() {
+        assert_eq!(
+            wrap("Delete the last workload that mounts the SPC", 16),
+            ["Delete the last", "workload that", "mounts the SPC"]
+        );
+        assert_eq!(wrap("", 10), [""]);
+    }
+}
