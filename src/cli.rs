@@ -36,6 +36,15 @@ pub enum Command {
     },
     /// Diagnose once and print the findings (manifests with -f, the lab with --lab, else the live cluster).
     Check(CheckArgs),
+    /// Watch the live cluster continuously and serve /metrics, /report.json, /healthz, /readyz (read-only).
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:9717")]
+    pub listen: std::net::SocketAddr,
 }
 
 #[derive(Debug, Args)]
@@ -54,6 +63,9 @@ pub struct CheckArgs {
     /// With --lab: lab time to run before diagnosing (default: until nothing changes for two poll intervals).
     #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration, requires = "lab")]
     pub run_for: Option<Duration>,
+    /// Every context of the kubeconfig (like repeating --context for each).
+    #[arg(long, conflicts_with_all = ["files", "lab"])]
+    pub all_contexts: bool,
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
     /// Never colour the text output (NO_COLOR is honoured too).
@@ -73,9 +85,9 @@ pub struct KubeArgs {
     /// Path to the kubeconfig file (default: KUBECONFIG, then ~/.kube/config).
     #[arg(long, global = true, value_name = "PATH")]
     pub kubeconfig: Option<PathBuf>,
-    /// The kubeconfig context to use.
+    /// The kubeconfig context to use (`check` takes it more than once: one report over them all).
     #[arg(long, global = true, value_name = "NAME")]
-    pub context: Option<String>,
+    pub context: Vec<String>,
     /// Only this namespace.
     #[arg(
         short = 'n',
@@ -95,6 +107,19 @@ pub struct KubeArgs {
 }
 
 impl KubeArgs {
+    /// The one context asked for, if any (several are `check`'s business: see `commands::fleet`).
+    pub fn context(&self) -> Option<&str> {
+        self.context.first().map(String::as_str)
+    }
+
+    /// The same flags aimed at one context.
+    pub fn for_context(&self, name: &str) -> KubeArgs {
+        KubeArgs {
+            context: vec![name.to_string()],
+            ..self.clone()
+        }
+    }
+
     /// The per-request limit, if any (`--request-timeout 0` means none, as in kubectl).
     pub fn request_limit(&self) -> Option<Duration> {
         self.request_timeout.filter(|d| !d.is_zero())
@@ -184,6 +209,22 @@ mod tests {
         assert!(t("soon").is_err());
         let default = Cli::try_parse_from(["kvchain", "check"]).unwrap();
         assert_eq!(default.kube.request_limit(), None);
+    }
+
+    #[test]
+    fn several_contexts_or_all_contexts_for_a_fleet_check() {
+        let cli = Cli::try_parse_from([
+            "kvchain", "check", "--context", "a", "--context", "b",
+        ])
+        .unwrap();
+        assert_eq!(cli.kube.context, ["a", "b"]);
+        assert_eq!(cli.kube.for_context("b").context(), Some("b"));
+        let cli = Cli::try_parse_from(["kvchain", "check", "--all-contexts"]).unwrap();
+        let Some(Command::Check(c)) = cli.command else {
+            panic!()
+        };
+        assert!(c.all_contexts);
+        assert!(Cli::try_parse_from(["kvchain", "check", "--all-contexts", "--lab", "x"]).is_err());
     }
 
     #[test]

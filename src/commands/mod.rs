@@ -1,6 +1,8 @@
 //! What each command line does. Thin: sources, diagnosis, report and UI do the work.
 
 pub mod check;
+pub mod fleet;
+pub mod serve;
 pub mod tui;
 
 use std::process::ExitCode;
@@ -10,6 +12,7 @@ use crate::cli::{Cli, Command};
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Some(Command::Check(args)) => check::run(args, &cli).await,
+        Some(Command::Serve(args)) => serve::run(args, &cli).await,
         Some(Command::Demo { scenario, list }) => {
             // The lab holds several namespaces and the TUI filters them itself; ignoring -n
             // silently would show more than was asked for.
