@@ -213,10 +213,8 @@ mod tests {
 
     #[test]
     fn several_contexts_or_all_contexts_for_a_fleet_check() {
-        let cli = Cli::try_parse_from([
-            "kvchain", "check", "--context", "a", "--context", "b",
-        ])
-        .unwrap();
+        let cli =
+            Cli::try_parse_from(["kvchain", "check", "--context", "a", "--context", "b"]).unwrap();
         assert_eq!(cli.kube.context, ["a", "b"]);
         assert_eq!(cli.kube.for_context("b").context(), Some("b"));
         let cli = Cli::try_parse_from(["kvchain", "check", "--all-contexts"]).unwrap();

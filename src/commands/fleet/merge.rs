@@ -129,7 +129,10 @@ mod tests {
                 .collect();
             assert_eq!(clusters, ["aks-a", "aks-b"], "{key}");
         }
-        assert_eq!(merged["chains"][1]["id"], "payments/api-1/kv", "fields kept");
+        assert_eq!(
+            merged["chains"][1]["id"], "payments/api-1/kv",
+            "fields kept"
+        );
         assert_eq!(merged["label"], "aks-a, aks-b");
         assert!(has_errors(&merged));
     }
@@ -152,7 +155,10 @@ mod tests {
             &json!({"cluster": "dead", "kind": "cluster", "namespace": null,
                     "reason": "cannot reach http://127.0.0.1:9 (context dead): refused"})
         );
-        assert_eq!(merged["clusters"][1], json!({"cluster": "dead", "read": false}));
+        assert_eq!(
+            merged["clusters"][1],
+            json!({"cluster": "dead", "read": false})
+        );
         assert_eq!(merged["summary"]["chains"], 2);
         assert!(!has_errors(&merged));
     }

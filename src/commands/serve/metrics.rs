@@ -86,15 +86,17 @@ pub fn render(d: &Diagnosis<'_>) -> String {
         *by_status.entry(c.worst().as_str()).or_default() += 1;
         let w = workload(c);
         for l in &c.links {
-            let worst_finding = l.findings.iter().max_by(|a, b| {
-                a.severity.cmp(&b.severity).then(b.code.cmp(&a.code))
-            });
+            let worst_finding = l
+                .findings
+                .iter()
+                .max_by(|a, b| a.severity.cmp(&b.severity).then(b.code.cmp(&a.code)));
             let e = links
                 .entry((&c.namespace, w.clone(), &c.spc, l.link.as_str()))
                 .or_insert((l.status, None));
             e.0 = e.0.max(l.status);
             if let Some(f) = worst_finding
-                && e.1.is_none_or(|g| (f.severity, g.code) > (g.severity, f.code))
+                && e.1
+                    .is_none_or(|g| (f.severity, g.code) > (g.severity, f.code))
             {
                 e.1 = Some(f);
             }
@@ -185,7 +187,11 @@ pub fn render(d: &Diagnosis<'_>) -> String {
     );
     let diagnoses = Counter::<u64>::default();
     diagnoses.inc_by(d.diagnoses);
-    registry.register("diagnoses", "Diagnoses since the exporter started", diagnoses);
+    registry.register(
+        "diagnoses",
+        "Diagnoses since the exporter started",
+        diagnoses,
+    );
     let azure = Counter::<u64>::default();
     azure.inc_by(d.snapshot.azure.requests);
     registry.register(

@@ -14,8 +14,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::{Method, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -117,7 +116,7 @@ async fn accept_loop(listener: TcpListener, state: Shared) -> anyhow::Result<()>
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req| {
                 let state = state.clone();
-                async move { Ok::<_, Infallible>(answer(&req, &state)) }
+                async move { Ok::<_, Infallible>(answer(req.method(), req.uri().path(), &state)) }
             });
             if let Err(e) = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
@@ -141,8 +140,8 @@ fn reply(status: StatusCode, content_type: &str, body: String) -> Response<Full<
 const TEXT: &str = "text/plain; charset=utf-8";
 
 /// One request. Only GET (and HEAD) exist; everything is computed from the latest diagnosis.
-fn answer(req: &Request<Incoming>, state: &Shared) -> Response<Full<Bytes>> {
-    if req.method() != Method::GET && req.method() != Method::HEAD {
+fn answer(method: &Method, path: &str, state: &Shared) -> Response<Full<Bytes>> {
+    if method != Method::GET && method != Method::HEAD {
         return reply(
             StatusCode::METHOD_NOT_ALLOWED,
             TEXT,
@@ -153,7 +152,7 @@ fn answer(req: &Request<Incoming>, state: &Shared) -> Response<Full<Bytes>> {
         let s = state.read().unwrap_or_else(|p| p.into_inner());
         (s.latest.clone(), s.diagnoses, s.failed.clone())
     };
-    match (req.uri().path(), latest) {
+    match (path, latest) {
         ("/healthz", _) => match failed {
             Some(why) => reply(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -189,5 +188,57 @@ fn answer(req: &Request<Incoming>, state: &Shared) -> Response<Full<Bytes>> {
             TEXT,
             "not found: /metrics, /report.json, /healthz, /readyz\n".into(),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(method: Method, path: &str, state: &Shared) -> StatusCode {
+        answer(&method, path, state).status()
+    }
+
+    #[test]
+    fn alive_at_once_ready_only_with_a_diagnosis() {
+        let state: Shared = Arc::default();
+        assert_eq!(status(Method::GET, "/healthz", &state), StatusCode::OK);
+        for path in ["/readyz", "/metrics", "/report.json"] {
+            assert_eq!(
+                status(Method::GET, path, &state),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "{path}"
+            );
+        }
+        state.write().unwrap().latest = Some(Arc::new(Latest {
+            snapshot: Arc::new(Snapshot::default()),
+            chains: Vec::new(),
+            finished_at: 1.0,
+            duration_seconds: 0.1,
+        }));
+        for path in ["/readyz", "/metrics", "/report.json"] {
+            assert_eq!(status(Method::GET, path, &state), StatusCode::OK, "{path}");
+        }
+        state.write().unwrap().failed = Some("gone".into());
+        assert_eq!(
+            status(Method::GET, "/healthz", &state),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "a stopped source is restarted by the kubelet"
+        );
+    }
+
+    #[test]
+    fn nothing_but_get_and_the_four_paths() {
+        let state: Shared = Arc::default();
+        for m in [Method::POST, Method::PUT, Method::DELETE, Method::PATCH] {
+            assert_eq!(
+                status(m, "/metrics", &state),
+                StatusCode::METHOD_NOT_ALLOWED
+            );
+        }
+        assert_eq!(
+            status(Method::GET, "/reveal", &state),
+            StatusCode::NOT_FOUND
+        );
     }
 }
