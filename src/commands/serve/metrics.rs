@@ -205,3 +205,102 @@ pub fn render(d: &Diagnosis<'_>) -> String {
     let _ = encode(&mut out, &registry);
     out
 }
+
+/// The same exposition in Prometheus' classic text format (0.0.4), for clients that do not
+/// ask for OpenMetrics (curl, `promtool check metrics`). The encoder writes OpenMetrics only;
+/// for what [`render`] emits the two differ in three places: a counter family is named with
+/// its `_total` suffix, and there is no `# UNIT` line and no `# EOF`.
+pub fn classic(openmetrics: &str) -> String {
+    let counters: Vec<&str> = openmetrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE ")?.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(openmetrics.len());
+    for line in openmetrics.lines() {
+        if line.starts_with("# UNIT ") || line == "# EOF" {
+            continue;
+        }
+        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|p| {
+            let rest = line.strip_prefix(p)?;
+            let (name, tail) = rest.split_once(' ')?;
+            counters
+                .contains(&name)
+                .then(|| format!("{p}{name}_total {tail}"))
+        });
+        out.push_str(renamed.as_deref().unwrap_or(line));
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::testkit;
+
+    fn scrape(snapshot: &Snapshot) -> String {
+        let chains = crate::chain::diagnose(snapshot);
+        render(&Diagnosis {
+            snapshot,
+            chains: &chains,
+            finished_at: 1_700_000_000.5,
+            duration_seconds: 0.25,
+            diagnoses: 7,
+        })
+    }
+
+    #[test]
+    fn classic_names_counters_with_total_and_drops_openmetrics_only_lines() {
+        let om = scrape(&Snapshot::default());
+        assert!(om.ends_with("# EOF\n"));
+        let text = classic(&om);
+        assert!(
+            text.contains("# TYPE kvchain_diagnoses_total counter\nkvchain_diagnoses_total 7\n"),
+            "{text}"
+        );
+        assert!(text.contains("# HELP kvchain_diagnoses_total "), "{text}");
+        assert!(
+            !text.contains("# UNIT") && !text.contains("# EOF"),
+            "{text}"
+        );
+        assert!(text.contains("kvchain_last_diagnosis_timestamp_seconds 1700000000.5"));
+        assert!(text.contains("kvchain_diagnosis_duration_seconds 0.25"));
+    }
+
+    #[test]
+    fn every_chain_status_is_counted_even_when_zero() {
+        let om = scrape(&Snapshot::default());
+        for s in ["ok", "pending", "unknown", "warning", "broken"] {
+            assert!(
+                om.contains(&format!("kvchain_chains{{status=\"{s}\"}} 0")),
+                "{om}"
+            );
+        }
+    }
+
+    #[test]
+    fn status_values_order_like_the_statuses() {
+        let all = [
+            Status::Ok,
+            Status::Pending,
+            Status::Unknown,
+            Status::Warning,
+            Status::Broken,
+        ];
+        let v: Vec<i64> = all.iter().map(|s| status_value(*s)).collect();
+        assert_eq!(v, [0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn a_healthy_cluster_has_every_link_of_every_chain_at_zero_without_a_code() {
+        let om = scrape(&testkit::healthy());
+        let series: Vec<&str> = om
+            .lines()
+            .filter(|l| l.starts_with("kvchain_chain_status{"))
+            .collect();
+        assert!(!series.is_empty() && series.len() % crate::chain::LinkKind::ALL.len() == 0);
+        for l in series {
+            assert!(l.ends_with("} 0") && l.contains("code=\"\""), "{l}");
+        }
+    }
+}

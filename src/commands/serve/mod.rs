@@ -116,7 +116,14 @@ async fn accept_loop(listener: TcpListener, state: Shared) -> anyhow::Result<()>
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req| {
                 let state = state.clone();
-                async move { Ok::<_, Infallible>(answer(req.method(), req.uri().path(), &state)) }
+                let openmetrics = req
+                    .headers()
+                    .get(hyper::header::ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.contains("application/openmetrics-text"));
+                async move {
+                    Ok::<_, Infallible>(answer(req.method(), req.uri().path(), openmetrics, &state))
+                }
             });
             if let Err(e) = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
@@ -140,7 +147,9 @@ fn reply(status: StatusCode, content_type: &str, body: String) -> Response<Full<
 const TEXT: &str = "text/plain; charset=utf-8";
 
 /// One request. Only GET (and HEAD) exist; everything is computed from the latest diagnosis.
-fn answer(method: &Method, path: &str, state: &Shared) -> Response<Full<Bytes>> {
+/// `openmetrics`: the client asked for OpenMetrics (Prometheus does); others get the classic
+/// text format.
+fn answer(method: &Method, path: &str, openmetrics: bool, state: &Shared) -> Response<Full<Bytes>> {
     if method != Method::GET && method != Method::HEAD {
         return reply(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -162,17 +171,28 @@ fn answer(method: &Method, path: &str, state: &Shared) -> Response<Full<Bytes>> 
             None => reply(StatusCode::OK, TEXT, "ok\n".into()),
         },
         ("/readyz", Some(_)) => reply(StatusCode::OK, TEXT, "ready\n".into()),
-        ("/metrics", Some(l)) => reply(
-            StatusCode::OK,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-            metrics::render(&metrics::Diagnosis {
+        ("/metrics", Some(l)) => {
+            let om = metrics::render(&metrics::Diagnosis {
                 snapshot: &l.snapshot,
                 chains: &l.chains,
                 finished_at: l.finished_at,
                 duration_seconds: l.duration_seconds,
                 diagnoses,
-            }),
-        ),
+            });
+            if openmetrics {
+                reply(
+                    StatusCode::OK,
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                    om,
+                )
+            } else {
+                reply(
+                    StatusCode::OK,
+                    "text/plain; version=0.0.4; charset=utf-8",
+                    metrics::classic(&om),
+                )
+            }
+        }
         ("/report.json", Some(l)) => reply(
             StatusCode::OK,
             "application/json",
@@ -196,7 +216,7 @@ mod tests {
     use super::*;
 
     fn status(method: Method, path: &str, state: &Shared) -> StatusCode {
-        answer(&method, path, state).status()
+        answer(&method, path, false, state).status()
     }
 
     #[test]
