@@ -200,6 +200,14 @@ pub fn render(d: &Diagnosis<'_>) -> String {
         azure,
     );
 
+    let throttled = Counter::<u64>::default();
+    throttled.inc_by(d.snapshot.azure.throttled);
+    registry.register(
+        "azure_throttled_requests",
+        "Azure requests answered 429 (throttled) since the exporter started",
+        throttled,
+    );
+
     let mut out = String::new();
     // Writing into a String cannot fail.
     let _ = encode(&mut out, &registry);
