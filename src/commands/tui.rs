@@ -19,6 +19,8 @@ pub async fn run_lab(scenario: &str, cli: &Cli) -> anyhow::Result<ExitCode> {
 pub async fn run_default(cli: &Cli) -> anyhow::Result<ExitCode> {
     match source::live::connect(&cli.kube, &cli.azure).await {
         Ok(live) => {
+            let live =
+                source::live::switch::Switching::new(live, cli.kube.clone(), cli.azure.clone());
             crate::ui::run(audited(Box::new(live)), cli).await?;
             Ok(ExitCode::SUCCESS)
         }

@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod config;
+pub mod contexts;
 pub mod keymap;
 pub mod layout;
 pub mod testing;
