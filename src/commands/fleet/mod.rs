@@ -22,6 +22,9 @@ use merge::ClusterReport;
 /// read, so a fleet of fifty must not hold fifty at once.
 pub const AT_ONCE: usize = 4;
 
+/// One context's diagnosis, or why it could not be read.
+type Read = (String, Result<(Snapshot, Vec<Chain>), String>);
+
 /// Whether this `check` is over several clusters.
 pub fn wanted(args: &CheckArgs, cli: &Cli) -> bool {
     args.all_contexts || cli.kube.context.len() > 1
@@ -45,15 +48,14 @@ pub async fn run(args: &CheckArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
             .cloned()
             .collect()
     };
-    let read: Vec<(String, Result<(Snapshot, Vec<Chain>), String>)> =
-        futures::stream::iter(contexts)
-            .map(|name| async move {
-                let outcome = read_one(cli, &name).await;
-                (name, outcome)
-            })
-            .buffered(AT_ONCE)
-            .collect()
-            .await;
+    let read: Vec<Read> = futures::stream::iter(contexts)
+        .map(|name| async move {
+            let outcome = read_one(cli, &name).await;
+            (name, outcome)
+        })
+        .buffered(AT_ONCE)
+        .collect()
+        .await;
     let parts: Vec<ClusterReport> = read
         .iter()
         .map(|(name, outcome)| ClusterReport {
@@ -106,11 +108,7 @@ async fn read_one(cli: &Cli, name: &str) -> Result<(Snapshot, Vec<Chain>), Strin
 
 /// The text report: the fleet line, the clusters that could not be read, then each cluster's
 /// own report under its name.
-fn text(
-    read: &[(String, Result<(Snapshot, Vec<Chain>), String>)],
-    merged: &serde_json::Value,
-    color: bool,
-) -> String {
+fn text(read: &[Read], merged: &serde_json::Value, color: bool) -> String {
     let s = &merged["summary"];
     let failed: Vec<(&str, &str)> = read
         .iter()

@@ -78,9 +78,9 @@ fn workload(c: &Chain) -> String {
 pub fn render(d: &Diagnosis<'_>) -> String {
     let mut registry = Registry::with_prefix("kvchain");
 
-    // (namespace, workload, spc, link) → (worst status, worst finding's code)
-    let mut links: BTreeMap<(&str, String, &str, &'static str), (Status, Option<&Finding>)> =
-        BTreeMap::new();
+    // (namespace, workload, spc, link) → (worst status, worst finding)
+    type ChainLink<'c> = (&'c str, String, &'c str, &'static str);
+    let mut links: BTreeMap<ChainLink<'_>, (Status, Option<&Finding>)> = BTreeMap::new();
     let mut by_status: BTreeMap<&'static str, i64> = BTreeMap::new();
     for c in d.chains {
         *by_status.entry(c.worst().as_str()).or_default() += 1;
@@ -306,7 +306,12 @@ mod tests {
             .lines()
             .filter(|l| l.starts_with("kvchain_chain_status{"))
             .collect();
-        assert!(!series.is_empty() && series.len() % crate::chain::LinkKind::ALL.len() == 0);
+        assert!(
+            !series.is_empty()
+                && series
+                    .len()
+                    .is_multiple_of(crate::chain::LinkKind::ALL.len())
+        );
         for l in series {
             assert!(l.ends_with("} 0") && l.contains("code=\"\""), "{l}");
         }
