@@ -25,9 +25,9 @@ pub const AT_ONCE: usize = 4;
 /// One context's diagnosis, or why it could not be read.
 type Read = (String, Result<(Snapshot, Vec<Chain>), String>);
 
-/// Whether this `check` is over several clusters.
+/// Whether this `check` is over several live clusters (`-f` and `--lab` read no cluster).
 pub fn wanted(args: &CheckArgs, cli: &Cli) -> bool {
-    args.all_contexts || cli.kube.context.len() > 1
+    args.files.is_empty() && args.lab.is_none() && (args.all_contexts || cli.kube.context.len() > 1)
 }
 
 pub async fn run(args: &CheckArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
