@@ -70,6 +70,8 @@ pub enum Command {
     /// Record what a source observes to a file, to share and replay (`check --snapshot`).
     #[command(subcommand)]
     Snapshot(SnapshotCommand),
+    /// Watch the live cluster continuously and serve /metrics, /report.json, /healthz, /readyz (read-only).
+    Serve(ServeArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -103,6 +105,13 @@ pub enum CompletionShell {
 }
 
 #[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:9717")]
+    pub listen: std::net::SocketAddr,
+}
+
+#[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Manifest files or directories (YAML, multi-document, `List` kinds).
     #[arg(
@@ -121,6 +130,9 @@ pub struct CheckArgs {
     /// With --lab: lab time to run before diagnosing (default: until nothing changes for two poll intervals).
     #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration, requires = "lab")]
     pub run_for: Option<Duration>,
+    /// Every context of the kubeconfig (like repeating --context for each).
+    #[arg(long, conflicts_with_all = ["files", "lab"])]
+    pub all_contexts: bool,
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
     /// Never colour the text output (NO_COLOR is honoured too).
@@ -157,9 +169,9 @@ pub struct KubeArgs {
     /// Path to the kubeconfig file (default: KUBECONFIG, then ~/.kube/config).
     #[arg(long, global = true, value_name = "PATH")]
     pub kubeconfig: Option<PathBuf>,
-    /// The kubeconfig context to use.
+    /// The kubeconfig context to use (`check` takes it more than once: one report over them all).
     #[arg(long, global = true, value_name = "NAME", add = ArgValueCandidates::new(complete::contexts))]
-    pub context: Option<String>,
+    pub context: Vec<String>,
     /// Only this namespace.
     #[arg(
         short = 'n',
@@ -179,6 +191,19 @@ pub struct KubeArgs {
 }
 
 impl KubeArgs {
+    /// The one context asked for, if any (several are `check`'s business: see `commands::fleet`).
+    pub fn context(&self) -> Option<&str> {
+        self.context.first().map(String::as_str)
+    }
+
+    /// The same flags aimed at one context.
+    pub fn for_context(&self, name: &str) -> KubeArgs {
+        KubeArgs {
+            context: vec![name.to_string()],
+            ..self.clone()
+        }
+    }
+
     /// The per-request limit, if any (`--request-timeout 0` means none, as in kubectl).
     pub fn request_limit(&self) -> Option<Duration> {
         self.request_timeout.filter(|d| !d.is_zero())
@@ -322,7 +347,21 @@ mod tests {
             "sarif",
         ])
         .unwrap();
-        assert_eq!(cli.kube.context.as_deref(), Some("aks-prod"));
+        assert_eq!(cli.kube.context(), Some("aks-prod"));
+    }
+
+    #[test]
+    fn several_contexts_or_all_contexts_for_a_fleet_check() {
+        let cli =
+            Cli::try_parse_from(["kvchain", "check", "--context", "a", "--context", "b"]).unwrap();
+        assert_eq!(cli.kube.context, ["a", "b"]);
+        assert_eq!(cli.kube.for_context("b").context(), Some("b"));
+        let cli = Cli::try_parse_from(["kvchain", "check", "--all-contexts"]).unwrap();
+        let Some(Command::Check(c)) = cli.command else {
+            panic!()
+        };
+        assert!(c.all_contexts);
+        assert!(Cli::try_parse_from(["kvchain", "check", "--all-contexts", "--lab", "x"]).is_err());
     }
 
     #[test]

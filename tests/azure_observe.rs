@@ -342,6 +342,11 @@ async fn short_retry_after_is_waited_out_and_the_call_repeated_once() {
         })
         .count();
     assert_eq!(calls, 2, "one 429, one retry: {:#?}", fake2.log());
+    assert_eq!(
+        obs.throttled, 1,
+        "the 429 is counted (kvchain_azure_throttled_requests_total)"
+    );
+    assert!(obs.requests > obs.throttled);
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use live_support::*;
 fn args(path: std::path::PathBuf, all: bool) -> KubeArgs {
     KubeArgs {
         kubeconfig: Some(path),
-        context: Some("aks-payments".into()),
+        context: vec!["aks-payments".into()],
         namespace: None,
         all_namespaces: all,
         ..KubeArgs::default()
@@ -67,7 +67,7 @@ async fn unreachable_cluster_is_an_error_not_a_lab_fallback() {
     let server = api.serve().await;
     let dir = tempfile::tempdir().unwrap();
     let mut a = args(kubeconfig(&server, dir.path()), false);
-    a.context = None; // current-context points at a dead address
+    a.context = Vec::new(); // current-context points at a dead address
     match connect(&a, &no_azure()).await {
         Err(ConnectError::Other(e)) => assert!(e.to_string().contains("elsewhere"), "{e}"),
         Err(ConnectError::NoKubeconfig(w)) => panic!("fell back to the lab: {w}"),

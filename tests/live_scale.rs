@@ -212,3 +212,53 @@ async fn ten_thousand_pods_memory_running() {
         peak / 1024,
     );
 }
+
+/// `kvchain serve`: the running source, the latest diagnosis it holds, and one scrape of
+/// /metrics and /report.json (both built per request).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "scale measurement; run explicitly"]
+async fn ten_thousand_pods_memory_serve() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (child, client) = spawn_server();
+    let before = rss_kib("VmRSS:");
+    let started = Instant::now();
+    let live = LiveSource::new(client, "scale", Scope::All, no_azure()).with_options(options());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(kvchain::commands::serve::serve(live, listener));
+    let get = |path: &'static str| async move {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(format!("GET {path} HTTP/1.0\r\n\r\n").as_bytes())
+            .await
+            .unwrap();
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).await.unwrap();
+        String::from_utf8_lossy(&raw).into_owned()
+    };
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while !get("/readyz").await.starts_with("HTTP/1.0 200") {
+        assert!(Instant::now() < deadline, "never ready");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let ready = started.elapsed();
+    let metrics = get("/metrics").await;
+    let report = get("/report.json").await;
+    let series = metrics
+        .lines()
+        .filter(|l| l.starts_with("kvchain_chain_status{"))
+        .count();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = rss_kib("VmRSS:");
+    let peak = rss_kib("VmHWM:");
+    task.abort();
+    stop(child);
+    println!(
+        "serve, 10k pods: ready in {ready:?}; /metrics {} KiB ({series} chain_status series), /report.json {} MiB; RSS before {} MiB, serving {} MiB, peak (VmHWM) {} MiB",
+        metrics.len() / 1024,
+        report.len() / (1024 * 1024),
+        before / 1024,
+        after / 1024,
+        peak / 1024,
+    );
+    assert!(series > 0);
+}

@@ -83,6 +83,7 @@ pub fn empty() -> Snapshot {
             role_assignments: Coll::known(vec![]),
             objects: vec![],
             requests: 0,
+            throttled: 0,
         },
     }
 }

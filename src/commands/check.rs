@@ -20,6 +20,9 @@ use crate::source;
 pub const EXIT_INCOMPLETE: u8 = 3;
 
 pub async fn run(args: &CheckArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
+    if super::fleet::wanted(args, cli) {
+        return super::fleet::run(args, cli).await;
+    }
     let snapshot = if !args.files.is_empty() {
         source::manifests::load(&args.files)?
     } else if let Some(file) = &args.snapshot {
@@ -47,10 +50,7 @@ pub async fn run(args: &CheckArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
         ms = started.elapsed().as_millis() as u64,
         "diagnosed"
     );
-    let color = args.output == OutputFormat::Text
-        && !args.no_color
-        && std::env::var_os("NO_COLOR").is_none()
-        && std::io::stdout().is_terminal();
+    let color = wants_color(args);
     // SecretProviderClasses no pod mounts are still checked: their mistakes wait for the pod.
     let mut spcs = chain::unmounted_spcs(&snapshot, &chains);
     if let Some(ns) = cli.kube.namespace.as_deref() {
@@ -111,6 +111,14 @@ pub async fn run(args: &CheckArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Colour for text on a terminal, unless --no-color or NO_COLOR.
+pub fn wants_color(args: &CheckArgs) -> bool {
+    args.output == OutputFormat::Text
+        && !args.no_color
+        && std::env::var_os("NO_COLOR").is_none()
+        && std::io::stdout().is_terminal()
 }
 
 /// `-n` with `-f`/`--lab`: keep that namespace's chains. A namespace the input does not

@@ -2,6 +2,8 @@
 
 pub mod check;
 pub mod docs;
+pub mod fleet;
+pub mod serve;
 pub mod snapshot;
 pub mod tui;
 
@@ -12,6 +14,7 @@ use crate::cli::{Cli, Command};
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Some(Command::Check(args)) => check::run(args, &cli).await,
+        Some(Command::Serve(args)) => serve::run(args, &cli).await,
         Some(Command::Demo {
             scenario,
             list,

@@ -56,7 +56,10 @@ pub async fn run_default(cli: &Cli) -> anyhow::Result<ExitCode> {
             let (kube, azure) = (cli.kube.clone(), cli.azure.clone());
             let reach: source::connecting::Reach = Box::pin(async move {
                 match source::live::open(c, &kube, &azure).await {
-                    Ok(live) => Ok(Box::new(live) as Box<dyn source::Source>),
+                    Ok(live) => {
+                        let live = source::live::switch::Switching::new(live, kube, azure);
+                        Ok(Box::new(live) as Box<dyn source::Source>)
+                    }
                     Err(e) => Err(e.to_string()),
                 }
             });

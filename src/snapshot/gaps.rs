@@ -210,6 +210,7 @@ mod tests {
                 role_assignments: Coll::known(vec![]),
                 objects: vec![],
                 requests: 0,
+                throttled: 0,
             },
             ..Snapshot::default()
         }

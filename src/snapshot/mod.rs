@@ -688,6 +688,9 @@ pub struct AzureObs {
     /// Azure requests made so far by the source (visible "good citizen" counter).
     #[serde(default)]
     pub requests: u64,
+    /// Of those, answered 429 (throttled).
+    #[serde(default)]
+    pub throttled: u64,
 }
 
 impl Default for AzureObs {
@@ -704,6 +707,7 @@ impl AzureObs {
             role_assignments: Coll::unknown(reason),
             objects: Vec::new(),
             requests: 0,
+            throttled: 0,
         }
     }
 }

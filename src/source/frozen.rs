@@ -49,7 +49,7 @@ impl Source for FrozenSource {
                     SourceCommand::Refresh => {
                         let _ = events.send(SourceEvent::Snapshot(Arc::clone(&self.snapshot)));
                     }
-                    SourceCommand::Lab(_) => {
+                    SourceCommand::Lab(_) | SourceCommand::Context(_) => {
                         let _ = events.send(SourceEvent::Status(self.reason.clone()));
                     }
                     SourceCommand::Act { reply, .. } => {

@@ -59,6 +59,10 @@ pub enum SourceCommand {
         target: RevealTarget,
         reply: oneshot::Sender<Result<Revealed, String>>,
     },
+    /// `:ctx`: list the kubeconfig's contexts (`None`, answered as a status line) or switch to
+    /// one. Only a live source started from a kubeconfig switches
+    /// ([`live::switch`](crate::source::live::switch)); others say they have none.
+    Context(Option<String>),
 }
 
 /// Sends a command that carries its own reply channel (`Act`, `Permission`, `Reveal`).

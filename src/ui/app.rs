@@ -989,9 +989,19 @@ impl App {
                 ),
             },
             (Some("help"), _) => self.mode = Mode::Help,
+            (Some("ctx" | "context"), arg) => match super::contexts::command(self.source.kind, arg)
+            {
+                Ok((effect, text, level)) => {
+                    fx.push(effect);
+                    self.say(text, level);
+                }
+                Err(why) => self.say(why, Level::Error),
+            },
             (None, _) => {}
             (Some(other), _) => self.say(
-                format!("unknown command :{other} (try :ns NAME, :ns, :theme NAME, :q)"),
+                format!(
+                    "unknown command :{other} (try :ns NAME, :ns, :theme NAME, :ctx [NAME], :q)"
+                ),
                 Level::Error,
             ),
         }

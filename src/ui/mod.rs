@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod config;
+pub mod contexts;
 pub mod gaps;
 pub mod keymap;
 pub mod layout;

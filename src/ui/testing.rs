@@ -84,7 +84,8 @@ impl Source for StaticSource {
                     // Dropping the reply tells the UI this source does not act or reveal.
                     SourceCommand::Act { .. }
                     | SourceCommand::Reveal { .. }
-                    | SourceCommand::Permission { .. } => {}
+                    | SourceCommand::Permission { .. }
+                    | SourceCommand::Context(_) => {}
                 }
             }
         })

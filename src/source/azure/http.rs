@@ -27,16 +27,26 @@ pub const MAX_IN_FLIGHT: usize = 8;
 /// the next refresh after it.
 pub const MAX_INLINE_WAIT: Duration = Duration::from_secs(2);
 
-/// Wraps the real transport and counts every request that leaves the process.
+/// Wraps the real transport and counts every request that leaves the process, and the ones
+/// Azure answered 429 (throttled).
 #[derive(Debug)]
 pub struct CountingClient {
     inner: Arc<dyn HttpClient>,
     count: Arc<AtomicU64>,
+    throttled: Arc<AtomicU64>,
 }
 
 impl CountingClient {
-    pub fn new(inner: Arc<dyn HttpClient>, count: Arc<AtomicU64>) -> Self {
-        CountingClient { inner, count }
+    pub fn new(
+        inner: Arc<dyn HttpClient>,
+        count: Arc<AtomicU64>,
+        throttled: Arc<AtomicU64>,
+    ) -> Self {
+        CountingClient {
+            inner,
+            count,
+            throttled,
+        }
     }
 }
 
@@ -53,7 +63,15 @@ impl HttpClient for CountingClient {
         Self: 'f,
     {
         self.count.fetch_add(1, Ordering::Relaxed);
-        self.inner.execute_request(request)
+        let sent = self.inner.execute_request(request);
+        let throttled = self.throttled.clone();
+        Box::pin(async move {
+            let answer = sent.await;
+            if answer.as_ref().is_ok_and(|r| u16::from(r.status()) == 429) {
+                throttled.fetch_add(1, Ordering::Relaxed);
+            }
+            answer
+        })
     }
 }
 

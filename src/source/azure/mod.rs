@@ -86,6 +86,7 @@ pub struct AzureObserver {
     endpoints: Endpoints,
     http: Arc<Http>,
     requests: Arc<AtomicU64>,
+    throttled: Arc<AtomicU64>,
     /// Shared with [`VaultAccess`]: actions reuse the per-vault clients (one auth challenge).
     secret_clients: Arc<SecretClients>,
     identities: TtlCache<(Cloud, String), Fetched<Option<IdentityRow>>>,
@@ -148,8 +149,12 @@ impl AzureObserver {
         args: &AzureArgs,
     ) -> Self {
         let requests = Arc::new(AtomicU64::new(0));
-        let counted: Arc<dyn HttpClient> =
-            Arc::new(http::CountingClient::new(transport, requests.clone()));
+        let throttled = Arc::new(AtomicU64::new(0));
+        let counted: Arc<dyn HttpClient> = Arc::new(http::CountingClient::new(
+            transport,
+            requests.clone(),
+            throttled.clone(),
+        ));
         AzureObserver {
             subscriptions: args.subscriptions.clone(),
             // A zero interval would defeat the request budget; one second is the floor.
@@ -157,6 +162,7 @@ impl AzureObserver {
             endpoints,
             http: Arc::new(Http::new(counted, credential)),
             requests,
+            throttled,
             secret_clients: Arc::default(),
             identities: TtlCache::new(),
             fics: TtlCache::new(),
@@ -192,6 +198,11 @@ impl AzureObserver {
     /// Azure requests sent so far (token requests of the credential excluded).
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Azure requests answered 429 (throttled) so far.
+    pub fn throttled(&self) -> u64 {
+        self.throttled.load(Ordering::Relaxed)
     }
 
     /// How long a result stays cached: the refresh interval, or longer when Azure asked us to
@@ -342,6 +353,7 @@ impl AzureObserver {
             }),
             objects,
             requests: self.requests(),
+            throttled: self.throttled(),
         }
     }
 

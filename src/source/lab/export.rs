@@ -230,6 +230,7 @@ fn azure(w: &World, spcs: &[SpcObs]) -> AzureObs {
         role_assignments: Coll::known(role_assignments),
         objects: objects(w, spcs),
         requests: 0,
+        throttled: 0,
     }
 }
 

@@ -551,6 +551,11 @@ impl Source for LabSource {
                         Some(SourceCommand::Permission { reply, .. }) => {
                             let _ = reply.send(Ok(()));
                         }
+                        Some(SourceCommand::Context(_)) => {
+                            let _ = events.send(SourceEvent::Status(
+                                "the lab has no kube contexts".into(),
+                            ));
+                        }
                     },
                     _ = ticker.tick() => {
                         let now = Instant::now();

@@ -88,56 +88,23 @@ pub struct Connection {
 /// that exists but is broken is a real error the user must see.
 pub async fn connect(args: &KubeArgs) -> Result<Connection, ConnectError> {
     let scope = Scope::from_args(args);
+    if args.context.len() > 1 {
+        return Err(ConnectError::Other(anyhow::anyhow!(
+            "--context given {} times: only `kvchain check` reads several clusters at once",
+            args.context.len()
+        )));
+    }
     let options = KubeConfigOptions {
-        context: args.context.clone(),
+        context: args.context().map(str::to_string),
         cluster: None,
         user: None,
     };
-    let mut looked_for = Vec::new();
-    let kubeconfig = match &args.kubeconfig {
-        Some(path) => Some(read(path)?),
-        None => match std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
-            // Like kubectl: KUBECONFIG replaces ~/.kube/config, and files in it that do not
-            // exist are skipped.
-            Some(list) => {
-                let mut merged: Option<Kubeconfig> = None;
-                for path in std::env::split_paths(&list) {
-                    if !path.exists() {
-                        looked_for
-                            .push(format!("KUBECONFIG file {} (no such file)", path.display()));
-                        continue;
-                    }
-                    let next = read(&path)?;
-                    merged = Some(match merged {
-                        None => next,
-                        Some(m) => m
-                            .merge(next)
-                            .map_err(|e| ConnectError::Other(anyhow::anyhow!("KUBECONFIG: {e}")))?,
-                    });
-                }
-                merged
-            }
-            None => {
-                looked_for.push("KUBECONFIG (not set)".to_string());
-                match default_path() {
-                    Some(p) if p.exists() => Some(read(&p)?),
-                    Some(p) => {
-                        looked_for.push(format!("{} (no such file)", p.display()));
-                        None
-                    }
-                    None => {
-                        looked_for.push("~/.kube/config (no home directory)".to_string());
-                        None
-                    }
-                }
-            }
-        },
-    };
+    let (kubeconfig, mut looked_for) = load(args)?;
     let (config, label, context) = match kubeconfig {
         Some(k) => {
             let label = args
-                .context
-                .clone()
+                .context()
+                .map(str::to_string)
                 .or_else(|| k.current_context.clone())
                 .unwrap_or_else(|| "kubeconfig".into());
             if k.contexts.is_empty() && k.clusters.is_empty() {
@@ -179,6 +146,68 @@ pub async fn connect(args: &KubeArgs) -> Result<Connection, ConnectError> {
         scope,
         endpoint,
     })
+}
+
+/// The kubeconfig kubectl would read (`--kubeconfig`, else `KUBECONFIG` merged, else
+/// `~/.kube/config`), or `None` with every place that was looked in.
+fn load(args: &KubeArgs) -> Result<(Option<Kubeconfig>, Vec<String>), ConnectError> {
+    let mut looked_for = Vec::new();
+    let kubeconfig = match &args.kubeconfig {
+        Some(path) => Some(read(path)?),
+        None => match std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
+            // Like kubectl: KUBECONFIG replaces ~/.kube/config, and files in it that do not
+            // exist are skipped.
+            Some(list) => {
+                let mut merged: Option<Kubeconfig> = None;
+                for path in std::env::split_paths(&list) {
+                    if !path.exists() {
+                        looked_for
+                            .push(format!("KUBECONFIG file {} (no such file)", path.display()));
+                        continue;
+                    }
+                    let next = read(&path)?;
+                    merged = Some(match merged {
+                        None => next,
+                        Some(m) => m
+                            .merge(next)
+                            .map_err(|e| ConnectError::Other(anyhow::anyhow!("KUBECONFIG: {e}")))?,
+                    });
+                }
+                merged
+            }
+            None => {
+                looked_for.push("KUBECONFIG (not set)".to_string());
+                match default_path() {
+                    Some(p) if p.exists() => Some(read(&p)?),
+                    Some(p) => {
+                        looked_for.push(format!("{} (no such file)", p.display()));
+                        None
+                    }
+                    None => {
+                        looked_for.push("~/.kube/config (no home directory)".to_string());
+                        None
+                    }
+                }
+            }
+        },
+    };
+    Ok((kubeconfig, looked_for))
+}
+
+/// The contexts of the kubeconfig kubectl would read, in file order, and the current one
+/// (`--all-contexts`, the TUI's `:ctx`). No kubeconfig at all is [`ConnectError::NoKubeconfig`].
+pub fn contexts(args: &KubeArgs) -> Result<(Vec<String>, Option<String>), ConnectError> {
+    let (kubeconfig, mut looked_for) = load(args)?;
+    match kubeconfig {
+        Some(k) if !k.contexts.is_empty() => Ok((
+            k.contexts.iter().map(|c| c.name.clone()).collect(),
+            k.current_context.clone(),
+        )),
+        _ => {
+            looked_for.push("a context in the kubeconfig".to_string());
+            Err(ConnectError::NoKubeconfig(NoCluster { looked_for }))
+        }
+    }
 }
 
 /// kube's default client, with `--request-timeout` bounding each request until the API server

@@ -22,6 +22,7 @@ mod errors;
 mod kinds;
 mod secrets;
 pub mod store;
+pub mod switch;
 mod verify;
 mod watch;
 
@@ -329,7 +330,8 @@ impl Source for LiveSource {
                             });
                             continue;
                         }
-                        Some(SourceCommand::Lab(_)) => continue,
+                        // Switching contexts is the wrapper's job (switch.rs); a bare source has one.
+                        Some(SourceCommand::Lab(_) | SourceCommand::Context(_)) => continue,
                     },
                 }
                 // Let a burst of watch events settle into one snapshot. On a big, busy cluster

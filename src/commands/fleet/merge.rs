@@ -1,0 +1,165 @@
+//! One report over several clusters, from each cluster's own `check` report.
+//!
+//! The per-cluster JSON is the single-cluster contract unchanged; the fleet report adds a
+//! `cluster` field to every chain, finding and gap and a `clusters` list, and sums the
+//! summary. Working on the JSON (not on the report's Rust types) keeps every field other
+//! report work adds flowing through without a second copy here.
+
+use serde_json::{Map, Value, json};
+
+/// What became of one context.
+pub struct ClusterReport {
+    /// The kube context name.
+    pub cluster: String,
+    /// Its `check` JSON report, or why it could not be read at all.
+    pub outcome: Result<Value, String>,
+}
+
+/// The kind of the gap a context that could not be read at all becomes.
+pub const CLUSTER_GAP: &str = "cluster";
+
+/// The fleet JSON report: `{"source", "label", "clusters", "summary", "gaps", "chains",
+/// "findings"}` with `cluster` on every item of the last three.
+pub fn merge(parts: &[ClusterReport]) -> Value {
+    let mut gaps = Vec::new();
+    let mut chains = Vec::new();
+    let mut findings = Vec::new();
+    let mut clusters = Vec::new();
+    let mut summary = Map::new();
+    for key in ["chains", "errors", "warnings", "info"] {
+        summary.insert(key.into(), json!(0));
+    }
+    for part in parts {
+        let name = &part.cluster;
+        match &part.outcome {
+            Err(reason) => {
+                clusters.push(json!({"cluster": name, "read": false}));
+                gaps.push(json!({
+                    "cluster": name, "kind": CLUSTER_GAP, "namespace": null, "reason": reason,
+                }));
+            }
+            Ok(report) => {
+                clusters.push(json!({
+                    "cluster": name, "read": true, "label": report["label"],
+                    "summary": report["summary"],
+                }));
+                if let Some(s) = report["summary"].as_object() {
+                    for (k, v) in s {
+                        let sum = summary.get(k).and_then(Value::as_u64).unwrap_or(0)
+                            + v.as_u64().unwrap_or(0);
+                        summary.insert(k.clone(), json!(sum));
+                    }
+                }
+                gaps.extend(tagged(&report["gaps"], name));
+                chains.extend(tagged(&report["chains"], name));
+                findings.extend(tagged(&report["findings"], name));
+            }
+        }
+    }
+    let label: Vec<&str> = parts.iter().map(|p| p.cluster.as_str()).collect();
+    json!({
+        "source": "live",
+        "label": label.join(", "),
+        "clusters": clusters,
+        "summary": summary,
+        "gaps": gaps,
+        "chains": chains,
+        "findings": findings,
+    })
+}
+
+/// The items of a report array, each with `cluster` first.
+fn tagged(items: &Value, cluster: &str) -> Vec<Value> {
+    items
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|item| {
+            let mut out = Map::new();
+            out.insert("cluster".into(), json!(cluster));
+            if let Some(fields) = item.as_object() {
+                out.extend(fields.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+            Value::Object(out)
+        })
+        .collect()
+}
+
+/// Whether any cluster has an error finding.
+pub fn has_errors(merged: &Value) -> bool {
+    merged["summary"]["errors"].as_u64().unwrap_or(0) > 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(chains: u64, errors: u64) -> Value {
+        json!({
+            "source": "live", "label": "x",
+            "summary": {"chains": chains, "errors": errors, "warnings": 1, "info": 0},
+            "gaps": [{"kind": "events", "namespace": null, "reason": "forbidden"}],
+            "chains": [{"id": "payments/api-1/kv", "status": "broken"}],
+            "findings": [{"code": "KVC501", "severity": "error"}],
+        })
+    }
+
+    #[test]
+    fn every_chain_finding_and_gap_names_its_cluster_and_the_summary_sums() {
+        let merged = merge(&[
+            ClusterReport {
+                cluster: "aks-a".into(),
+                outcome: Ok(report(2, 1)),
+            },
+            ClusterReport {
+                cluster: "aks-b".into(),
+                outcome: Ok(report(3, 0)),
+            },
+        ]);
+        assert_eq!(
+            merged["summary"],
+            json!({"chains": 5, "errors": 1, "warnings": 2, "info": 0})
+        );
+        for key in ["chains", "findings", "gaps"] {
+            let clusters: Vec<&str> = merged[key]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v["cluster"].as_str().unwrap())
+                .collect();
+            assert_eq!(clusters, ["aks-a", "aks-b"], "{key}");
+        }
+        assert_eq!(
+            merged["chains"][1]["id"], "payments/api-1/kv",
+            "fields kept"
+        );
+        assert_eq!(merged["label"], "aks-a, aks-b");
+        assert!(has_errors(&merged));
+    }
+
+    #[test]
+    fn a_context_that_fails_is_a_gap_of_its_own_not_an_abort() {
+        let merged = merge(&[
+            ClusterReport {
+                cluster: "aks-a".into(),
+                outcome: Ok(report(2, 0)),
+            },
+            ClusterReport {
+                cluster: "dead".into(),
+                outcome: Err("cannot reach http://127.0.0.1:9 (context dead): refused".into()),
+            },
+        ]);
+        let gaps = merged["gaps"].as_array().unwrap();
+        assert_eq!(
+            gaps.last().unwrap(),
+            &json!({"cluster": "dead", "kind": "cluster", "namespace": null,
+                    "reason": "cannot reach http://127.0.0.1:9 (context dead): refused"})
+        );
+        assert_eq!(
+            merged["clusters"][1],
+            json!({"cluster": "dead", "read": false})
+        );
+        assert_eq!(merged["summary"]["chains"], 2);
+        assert!(!has_errors(&merged));
+    }
+}

@@ -1,0 +1,144 @@
+//! `kvchain check --context a --context b` / `--all-contexts`: several clusters read
+//! concurrently (at most [`AT_ONCE`] at a time), one report. A context that cannot be read is
+//! a gap of kind `cluster`, never an abort; the exit status is over all of them (1: an error
+//! finding anywhere, 3: a cluster or part of one could not be read, else 0).
+
+pub mod merge;
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+use futures::StreamExt;
+
+use super::check::EXIT_INCOMPLETE;
+use crate::chain::{self, Chain};
+use crate::cli::{CheckArgs, Cli, OutputFormat};
+use crate::report;
+use crate::snapshot::Snapshot;
+use crate::source::live::{self, ConnectError};
+use merge::ClusterReport;
+
+/// Clusters read at the same time: each holds its watchers and a full snapshot while it is
+/// read, so a fleet of fifty must not hold fifty at once.
+pub const AT_ONCE: usize = 4;
+
+/// One context's diagnosis, or why it could not be read.
+type Read = (String, Result<(Snapshot, Vec<Chain>), String>);
+
+/// Whether this `check` is over several live clusters (`-f` and `--lab` read no cluster).
+pub fn wanted(args: &CheckArgs, cli: &Cli) -> bool {
+    args.files.is_empty() && args.lab.is_none() && (args.all_contexts || cli.kube.context.len() > 1)
+}
+
+pub async fn run(args: &CheckArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
+    let contexts = if args.all_contexts {
+        match live::connect::contexts(&cli.kube) {
+            Ok((names, _current)) => names,
+            Err(ConnectError::NoKubeconfig(why)) => {
+                anyhow::bail!("--all-contexts: no kubeconfig context ({why})")
+            }
+            Err(ConnectError::Other(e)) => return Err(e),
+        }
+    } else {
+        let mut seen = std::collections::BTreeSet::new();
+        cli.kube
+            .context
+            .iter()
+            .filter(|c| seen.insert(c.as_str()))
+            .cloned()
+            .collect()
+    };
+    let read: Vec<Read> = futures::stream::iter(contexts)
+        .map(|name| async move {
+            let outcome = read_one(cli, &name).await;
+            (name, outcome)
+        })
+        .buffered(AT_ONCE)
+        .collect()
+        .await;
+    let parts: Vec<ClusterReport> = read
+        .iter()
+        .map(|(name, outcome)| ClusterReport {
+            cluster: name.clone(),
+            outcome: match outcome {
+                Ok((snapshot, chains)) => serde_json::from_str(&report::json(snapshot, chains))
+                    .map_err(|e| format!("report of {name} unreadable: {e}")),
+                Err(why) => Err(why.clone()),
+            },
+        })
+        .collect();
+    let merged = merge::merge(&parts);
+    let out = match args.output {
+        OutputFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&merged)?;
+            s.push('\n');
+            s
+        }
+        OutputFormat::Text => text(&read, &merged, super::check::wants_color(args)),
+        other => anyhow::bail!(
+            "-o {other:?}: a fleet check (several contexts) prints text or json; check one context for other formats"
+        ),
+    };
+    print!("{out}");
+    let incomplete = read.iter().any(|(_, o)| match o {
+        Ok((snapshot, _)) => snapshot.incomplete(),
+        Err(_) => true,
+    });
+    Ok(if merge::has_errors(&merged) {
+        ExitCode::from(1)
+    } else if incomplete {
+        ExitCode::from(EXIT_INCOMPLETE)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// One context: connect, one complete snapshot, diagnose. Every failure is the gap's reason.
+async fn read_one(cli: &Cli, name: &str) -> Result<(Snapshot, Vec<Chain>), String> {
+    let kube = cli.kube.for_context(name);
+    let live = match live::connect(&kube, &cli.azure).await {
+        Ok(l) => l,
+        Err(ConnectError::NoKubeconfig(why)) => return Err(format!("no cluster ({why})")),
+        Err(ConnectError::Other(e)) => return Err(format!("{e:#}")),
+    };
+    if let Some(n) = live.notice() {
+        eprintln!("kvchain: {name}: {n}");
+    }
+    let snapshot = live.snapshot().await;
+    let chains = chain::diagnose(&snapshot);
+    Ok((snapshot, chains))
+}
+
+/// The text report: the fleet line, the clusters that could not be read, then each cluster's
+/// own report under its name.
+fn text(read: &[Read], merged: &serde_json::Value, color: bool) -> String {
+    let s = &merged["summary"];
+    let failed: Vec<(&str, &str)> = read
+        .iter()
+        .filter_map(|(n, o)| o.as_ref().err().map(|why| (n.as_str(), why.as_str())))
+        .collect();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "kvchain check fleet: {} clusters ({} not read): {} chains, {} errors, {} warnings, {} info",
+        read.len(),
+        failed.len(),
+        s["chains"],
+        s["errors"],
+        s["warnings"],
+        s["info"]
+    );
+    if !failed.is_empty() {
+        let _ = writeln!(out, "\nNot visible (these clusters could not be read)");
+        for (name, why) in failed {
+            let _ = writeln!(out, "  cluster {name}: {why}");
+        }
+    }
+    for (name, outcome) in read {
+        if let Ok((snapshot, chains)) = outcome {
+            let _ = writeln!(out, "\n═══ cluster {name}");
+            out.push_str(&report::text(snapshot, chains, color));
+        }
+    }
+    out
+}

@@ -1,0 +1,319 @@
+//! The Prometheus exposition of one diagnosis (pure: a diagnosis in, OpenMetrics text out).
+//!
+//! Cardinality is bounded by the cluster's shape, never by its churn: one
+//! `kvchain_chain_status` series per chain (namespace, workload, SPC) and link, the replicas
+//! of a workload folded into it, no pod name or uid; the other families are keyed by codes,
+//! severities, statuses and gap kinds, all fixed sets. A registry is built per scrape from
+//! the latest diagnosis, so a chain that is gone is gone from the scrape too.
+
+use std::collections::BTreeMap;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::{Registry, Unit};
+
+use crate::chain::{Chain, Finding, Status};
+use crate::report;
+use crate::snapshot::Snapshot;
+
+/// What one scrape reports on.
+pub struct Diagnosis<'a> {
+    pub snapshot: &'a Snapshot,
+    pub chains: &'a [Chain],
+    /// When the diagnosis finished (Unix seconds).
+    pub finished_at: f64,
+    pub duration_seconds: f64,
+    /// Diagnoses since the exporter started.
+    pub diagnoses: u64,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LinkLabels {
+    namespace: String,
+    workload: String,
+    spc: String,
+    link: String,
+    code: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CodeLabels {
+    code: String,
+    severity: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabels {
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    kind: String,
+}
+
+/// The numeric value of a link status in `kvchain_chain_status` (worse is higher).
+pub fn status_value(s: Status) -> i64 {
+    match s {
+        Status::Ok => 0,
+        Status::Pending => 1,
+        Status::Unknown => 2,
+        Status::Warning => 3,
+        Status::Broken => 4,
+    }
+}
+
+/// `Deployment/api`, or `Pod/name` for a bare pod (whose name is as stable as its chain).
+fn workload(c: &Chain) -> String {
+    c.workload.as_ref().map_or_else(
+        || format!("Pod/{}", c.pod),
+        |w| format!("{}/{}", w.kind, w.name),
+    )
+}
+
+/// The exposition text (OpenMetrics, which Prometheus reads natively).
+pub fn render(d: &Diagnosis<'_>) -> String {
+    let mut registry = Registry::with_prefix("kvchain");
+
+    // (namespace, workload, spc, link) → (worst status, worst finding)
+    type ChainLink<'c> = (&'c str, String, &'c str, &'static str);
+    let mut links: BTreeMap<ChainLink<'_>, (Status, Option<&Finding>)> = BTreeMap::new();
+    let mut by_status: BTreeMap<&'static str, i64> = BTreeMap::new();
+    for c in d.chains {
+        *by_status.entry(c.worst().as_str()).or_default() += 1;
+        let w = workload(c);
+        for l in &c.links {
+            let worst_finding = l
+                .findings
+                .iter()
+                .max_by(|a, b| a.severity.cmp(&b.severity).then(b.code.cmp(&a.code)));
+            let e = links
+                .entry((&c.namespace, w.clone(), &c.spc, l.link.as_str()))
+                .or_insert((l.status, None));
+            e.0 = e.0.max(l.status);
+            if let Some(f) = worst_finding
+                && e.1
+                    .is_none_or(|g| (f.severity, g.code) > (g.severity, f.code))
+            {
+                e.1 = Some(f);
+            }
+        }
+    }
+    let chain_status = Family::<LinkLabels, Gauge>::default();
+    registry.register(
+        "chain_status",
+        "Worst status of a link over the pods of a chain (namespace, workload, SPC): 0 ok, 1 pending, 2 unknown, 3 warning, 4 broken; code names its worst finding",
+        chain_status.clone(),
+    );
+    for ((ns, w, spc, link), (status, finding)) in links {
+        chain_status
+            .get_or_create(&LinkLabels {
+                namespace: ns.to_string(),
+                workload: w,
+                spc: spc.to_string(),
+                link: link.to_string(),
+                code: finding.map_or(String::new(), |f| f.code.as_str().to_string()),
+            })
+            .set(status_value(status));
+    }
+
+    let chains = Family::<StatusLabels, Gauge>::default();
+    registry.register(
+        "chains",
+        "Chains (one per pod and SecretProviderClass volume) by their worst link status",
+        chains.clone(),
+    );
+    for s in ["ok", "pending", "unknown", "warning", "broken"] {
+        chains
+            .get_or_create(&StatusLabels {
+                status: s.to_string(),
+            })
+            .set(by_status.get(s).copied().unwrap_or(0));
+    }
+
+    let findings = Family::<CodeLabels, Gauge>::default();
+    registry.register(
+        "findings",
+        "Findings (de-duplicated as in the check report) by code and severity",
+        findings.clone(),
+    );
+    for f in report::findings(d.chains) {
+        findings
+            .get_or_create(&CodeLabels {
+                code: f.code.as_str().to_string(),
+                severity: f.severity.as_str().to_string(),
+            })
+            .inc();
+    }
+
+    let gaps = Family::<KindLabels, Gauge>::default();
+    registry.register(
+        "gaps",
+        "Things that could not be seen (unreadable collections, unknown cluster facts, Azure) by kind",
+        gaps.clone(),
+    );
+    for g in d.snapshot.gaps() {
+        gaps.get_or_create(&KindLabels {
+            kind: g.kind.to_string(),
+        })
+        .inc();
+    }
+    let incomplete = Gauge::<i64>::default();
+    incomplete.set(i64::from(d.snapshot.incomplete()));
+    registry.register(
+        "incomplete",
+        "1 when pods or SecretProviderClasses could not be read somewhere (chains may be missing)",
+        incomplete,
+    );
+
+    let last = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+    last.set(d.finished_at);
+    registry.register_with_unit(
+        "last_diagnosis_timestamp",
+        "When the latest diagnosis finished (Unix time)",
+        Unit::Seconds,
+        last,
+    );
+    let took = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+    took.set(d.duration_seconds);
+    registry.register_with_unit(
+        "diagnosis_duration",
+        "How long the latest diagnosis took",
+        Unit::Seconds,
+        took,
+    );
+    let diagnoses = Counter::<u64>::default();
+    diagnoses.inc_by(d.diagnoses);
+    registry.register(
+        "diagnoses",
+        "Diagnoses since the exporter started",
+        diagnoses,
+    );
+    let azure = Counter::<u64>::default();
+    azure.inc_by(d.snapshot.azure.requests);
+    registry.register(
+        "azure_requests",
+        "Azure requests sent since the exporter started",
+        azure,
+    );
+
+    let throttled = Counter::<u64>::default();
+    throttled.inc_by(d.snapshot.azure.throttled);
+    registry.register(
+        "azure_throttled_requests",
+        "Azure requests answered 429 (throttled) since the exporter started",
+        throttled,
+    );
+
+    let mut out = String::new();
+    // Writing into a String cannot fail.
+    let _ = encode(&mut out, &registry);
+    out
+}
+
+/// The same exposition in Prometheus' classic text format (0.0.4), for clients that do not
+/// ask for OpenMetrics (curl, `promtool check metrics`). The encoder writes OpenMetrics only;
+/// for what [`render`] emits the two differ in three places: a counter family is named with
+/// its `_total` suffix, and there is no `# UNIT` line and no `# EOF`.
+pub fn classic(openmetrics: &str) -> String {
+    let counters: Vec<&str> = openmetrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE ")?.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(openmetrics.len());
+    for line in openmetrics.lines() {
+        if line.starts_with("# UNIT ") || line == "# EOF" {
+            continue;
+        }
+        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|p| {
+            let rest = line.strip_prefix(p)?;
+            let (name, tail) = rest.split_once(' ')?;
+            counters
+                .contains(&name)
+                .then(|| format!("{p}{name}_total {tail}"))
+        });
+        out.push_str(renamed.as_deref().unwrap_or(line));
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::testkit;
+
+    fn scrape(snapshot: &Snapshot) -> String {
+        let chains = crate::chain::diagnose(snapshot);
+        render(&Diagnosis {
+            snapshot,
+            chains: &chains,
+            finished_at: 1_700_000_000.5,
+            duration_seconds: 0.25,
+            diagnoses: 7,
+        })
+    }
+
+    #[test]
+    fn classic_names_counters_with_total_and_drops_openmetrics_only_lines() {
+        let om = scrape(&Snapshot::default());
+        assert!(om.ends_with("# EOF\n"));
+        let text = classic(&om);
+        assert!(
+            text.contains("# TYPE kvchain_diagnoses_total counter\nkvchain_diagnoses_total 7\n"),
+            "{text}"
+        );
+        assert!(text.contains("# HELP kvchain_diagnoses_total "), "{text}");
+        assert!(
+            !text.contains("# UNIT") && !text.contains("# EOF"),
+            "{text}"
+        );
+        assert!(text.contains("kvchain_last_diagnosis_timestamp_seconds 1700000000.5"));
+        assert!(text.contains("kvchain_diagnosis_duration_seconds 0.25"));
+    }
+
+    #[test]
+    fn every_chain_status_is_counted_even_when_zero() {
+        let om = scrape(&Snapshot::default());
+        for s in ["ok", "pending", "unknown", "warning", "broken"] {
+            assert!(
+                om.contains(&format!("kvchain_chains{{status=\"{s}\"}} 0")),
+                "{om}"
+            );
+        }
+    }
+
+    #[test]
+    fn status_values_order_like_the_statuses() {
+        let all = [
+            Status::Ok,
+            Status::Pending,
+            Status::Unknown,
+            Status::Warning,
+            Status::Broken,
+        ];
+        let v: Vec<i64> = all.iter().map(|s| status_value(*s)).collect();
+        assert_eq!(v, [0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn a_healthy_cluster_has_every_link_of_every_chain_at_zero_without_a_code() {
+        let om = scrape(&testkit::healthy());
+        let series: Vec<&str> = om
+            .lines()
+            .filter(|l| l.starts_with("kvchain_chain_status{"))
+            .collect();
+        assert!(
+            !series.is_empty()
+                && series
+                    .len()
+                    .is_multiple_of(crate::chain::LinkKind::ALL.len())
+        );
+        for l in series {
+            assert!(l.ends_with("} 0") && l.contains("code=\"\""), "{l}");
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! `kvchain serve`: the live source, continuously, behind four read-only HTTP endpoints.
+//!
+//! `/metrics` (Prometheus), `/report.json` (the `check -o json` report of the latest
+//! diagnosis), `/healthz` (the process answers) and `/readyz` (a first complete diagnosis
+//! exists). The exporter never sends the source a command: the command channel is held open
+//! and never written to, so no action, restart or reveal can run, whatever the RBAC allows.
+
+pub mod metrics;
+
+use std::convert::Infallible;
+use std::process::ExitCode;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::{Method, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+use crate::chain::{self, Chain};
+use crate::cli::{Cli, ServeArgs};
+use crate::report;
+use crate::snapshot::Snapshot;
+use crate::source::live::{self, ConnectError, LiveSource};
+use crate::source::{Source, SourceEvent};
+
+pub async fn run(args: &ServeArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
+    let live = match live::connect(&cli.kube, &cli.azure).await {
+        Ok(l) => l,
+        Err(ConnectError::NoKubeconfig(why)) => anyhow::bail!(
+            "no cluster configured ({why}); in a pod, kvchain uses its service account"
+        ),
+        Err(ConnectError::Other(e)) => return Err(e),
+    };
+    if let Some(n) = live.notice() {
+        tracing::warn!("{n}");
+        eprintln!("kvchain: {n}");
+    }
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
+    eprintln!(
+        "kvchain: serving /metrics /report.json /healthz /readyz on {}",
+        args.listen
+    );
+    serve(live, listener).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The latest diagnosis and what the exporter has counted.
+#[derive(Default)]
+struct State {
+    latest: Option<Arc<Latest>>,
+    diagnoses: u64,
+    /// The source stopped for good (it said why).
+    failed: Option<String>,
+}
+
+struct Latest {
+    snapshot: Arc<Snapshot>,
+    chains: Vec<Chain>,
+    finished_at: f64,
+    duration_seconds: f64,
+}
+
+type Shared = Arc<RwLock<State>>;
+
+/// Runs `live` and answers HTTP on `listener` until the listener fails. Tests call this on a
+/// source pointed at a fake API server.
+pub async fn serve(live: LiveSource, listener: TcpListener) -> anyhow::Result<()> {
+    let state: Shared = Arc::default();
+    let (events_tx, events) = mpsc::unbounded_channel();
+    // Held for as long as the exporter runs and never written to: read-only by construction.
+    let (_commands, commands_rx) = mpsc::unbounded_channel();
+    let source = tokio::spawn(Box::new(live).run(events_tx, commands_rx));
+    let diagnose = tokio::spawn(diagnose_loop(events, state.clone()));
+    let served = accept_loop(listener, state).await;
+    source.abort();
+    diagnose.abort();
+    served
+}
+
+async fn diagnose_loop(mut events: mpsc::UnboundedReceiver<SourceEvent>, state: Shared) {
+    while let Some(event) = events.recv().await {
+        match event {
+            SourceEvent::Snapshot(snapshot) => {
+                let started = Instant::now();
+                let chains = chain::diagnose(&snapshot);
+                let took = started.elapsed();
+                let latest = Latest {
+                    snapshot,
+                    chains,
+                    finished_at: jiff::Timestamp::now().as_millisecond() as f64 / 1000.0,
+                    duration_seconds: took.as_secs_f64(),
+                };
+                let mut s = state.write().unwrap_or_else(|p| p.into_inner());
+                s.latest = Some(Arc::new(latest));
+                s.diagnoses += 1;
+            }
+            SourceEvent::Failed(why) => {
+                tracing::error!("live source stopped: {why}");
+                state.write().unwrap_or_else(|p| p.into_inner()).failed = Some(why);
+            }
+            SourceEvent::Status(s) => tracing::info!("{s}"),
+            SourceEvent::Progress(_) | SourceEvent::Lab(_) => {}
+        }
+    }
+}
+
+async fn accept_loop(listener: TcpListener, state: Shared) -> anyhow::Result<()> {
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let state = state.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let state = state.clone();
+                let openmetrics = req
+                    .headers()
+                    .get(hyper::header::ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.contains("application/openmetrics-text"));
+                async move {
+                    Ok::<_, Infallible>(answer(req.method(), req.uri().path(), openmetrics, &state))
+                }
+            });
+            if let Err(e) = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                tracing::debug!("http connection: {e}");
+            }
+        });
+    }
+}
+
+fn reply(status: StatusCode, content_type: &str, body: String) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    if let Ok(v) = content_type.parse() {
+        r.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
+    }
+    r
+}
+
+const TEXT: &str = "text/plain; charset=utf-8";
+
+/// One request. Only GET (and HEAD) exist; everything is computed from the latest diagnosis.
+/// `openmetrics`: the client asked for OpenMetrics (Prometheus does); others get the classic
+/// text format.
+fn answer(method: &Method, path: &str, openmetrics: bool, state: &Shared) -> Response<Full<Bytes>> {
+    if method != Method::GET && method != Method::HEAD {
+        return reply(
+            StatusCode::METHOD_NOT_ALLOWED,
+            TEXT,
+            "kvchain serve is read-only: GET only\n".into(),
+        );
+    }
+    let (latest, diagnoses, failed) = {
+        let s = state.read().unwrap_or_else(|p| p.into_inner());
+        (s.latest.clone(), s.diagnoses, s.failed.clone())
+    };
+    match (path, latest) {
+        ("/healthz", _) => match failed {
+            Some(why) => reply(
+                StatusCode::SERVICE_UNAVAILABLE,
+                TEXT,
+                format!("source stopped: {why}\n"),
+            ),
+            None => reply(StatusCode::OK, TEXT, "ok\n".into()),
+        },
+        ("/readyz", Some(_)) => reply(StatusCode::OK, TEXT, "ready\n".into()),
+        ("/metrics", Some(l)) => {
+            let om = metrics::render(&metrics::Diagnosis {
+                snapshot: &l.snapshot,
+                chains: &l.chains,
+                finished_at: l.finished_at,
+                duration_seconds: l.duration_seconds,
+                diagnoses,
+            });
+            if openmetrics {
+                reply(
+                    StatusCode::OK,
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                    om,
+                )
+            } else {
+                reply(
+                    StatusCode::OK,
+                    "text/plain; version=0.0.4; charset=utf-8",
+                    metrics::classic(&om),
+                )
+            }
+        }
+        ("/report.json", Some(l)) => reply(
+            StatusCode::OK,
+            "application/json",
+            report::json(&l.snapshot, &l.chains),
+        ),
+        ("/readyz" | "/metrics" | "/report.json", None) => reply(
+            StatusCode::SERVICE_UNAVAILABLE,
+            TEXT,
+            "not ready: the first complete snapshot is still being read\n".into(),
+        ),
+        _ => reply(
+            StatusCode::NOT_FOUND,
+            TEXT,
+            "not found: /metrics, /report.json, /healthz, /readyz\n".into(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(method: Method, path: &str, state: &Shared) -> StatusCode {
+        answer(&method, path, false, state).status()
+    }
+
+    #[test]
+    fn alive_at_once_ready_only_with_a_diagnosis() {
+        let state: Shared = Arc::default();
+        assert_eq!(status(Method::GET, "/healthz", &state), StatusCode::OK);
+        for path in ["/readyz", "/metrics", "/report.json"] {
+            assert_eq!(
+                status(Method::GET, path, &state),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "{path}"
+            );
+        }
+        state.write().unwrap().latest = Some(Arc::new(Latest {
+            snapshot: Arc::new(Snapshot::default()),
+            chains: Vec::new(),
+            finished_at: 1.0,
+            duration_seconds: 0.1,
+        }));
+        for path in ["/readyz", "/metrics", "/report.json"] {
+            assert_eq!(status(Method::GET, path, &state), StatusCode::OK, "{path}");
+        }
+        state.write().unwrap().failed = Some("gone".into());
+        assert_eq!(
+            status(Method::GET, "/healthz", &state),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "a stopped source is restarted by the kubelet"
+        );
+    }
+
+    #[test]
+    fn nothing_but_get_and_the_four_paths() {
+        let state: Shared = Arc::default();
+        for m in [Method::POST, Method::PUT, Method::DELETE, Method::PATCH] {
+            assert_eq!(
+                status(m, "/metrics", &state),
+                StatusCode::METHOD_NOT_ALLOWED
+            );
+        }
+        assert_eq!(
+            status(Method::GET, "/reveal", &state),
+            StatusCode::NOT_FOUND
+        );
+    }
+}
