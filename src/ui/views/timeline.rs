@@ -42,23 +42,13 @@ pub fn draw_timeline(f: &mut Frame, area: Rect, app: &App, tl: &Timeline) {
     }
     lines.extend(tl.steps.iter().map(|s| step_line(app, s)));
     let state = if tl.finished { "done" } else { "watching" };
-    let block = Block::bordered()
-        .title(format!(
-            " {} · +{} of {} · {state} ",
-            tl.title,
-            short_duration(tl.elapsed),
-            short_duration(tl.deadline)
-        ))
-        .title_bottom(Line::styled(" esc closes ", t.muted()))
-        .border_style(t.border(app.focus == Pane::Events))
-        .title_style(t.title());
-    f.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false })
-            .scroll((app.events_scroll, 0)),
-        area,
+    let title = format!(
+        " {} · +{} of {} · {state} ",
+        tl.title,
+        short_duration(tl.elapsed),
+        short_duration(tl.deadline)
     );
+    draw_closable(f, area, app, title, lines);
 }
 
 pub fn draw_verified(f: &mut Frame, area: Rect, app: &App, v: &Verified) {
@@ -73,8 +63,14 @@ pub fn draw_verified(f: &mut Frame, area: Rect, app: &App, v: &Verified) {
             ])
         })
         .collect();
+    draw_closable(f, area, app, format!(" {} ", v.title), lines);
+}
+
+/// The events pane while it shows an action's result: titled, scrollable, `esc` closes it.
+fn draw_closable(f: &mut Frame, area: Rect, app: &App, title: String, lines: Vec<Line>) {
+    let t = &app.theme;
     let block = Block::bordered()
-        .title(format!(" {} ", v.title))
+        .title(title)
         .title_bottom(Line::styled(" esc closes ", t.muted()))
         .border_style(t.border(app.focus == Pane::Events))
         .title_style(t.title());
