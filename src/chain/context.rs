@@ -82,8 +82,22 @@ impl<'a> Ctx<'a> {
         &self.pod.namespace
     }
 
+    /// The Kubernetes objects (of the chain's namespace at least): not its source, cluster
+    /// or Azure parts, which [`Ctx::source`], [`Ctx::cluster`] and [`Ctx::azure`] give.
     pub fn snap(&self) -> &'a Snapshot {
         self.ix.snap
+    }
+
+    pub fn source(&self) -> &'a SourceInfo {
+        self.ix.globals.source
+    }
+
+    pub fn cluster(&self) -> &'a ClusterFacts {
+        self.ix.globals.cluster
+    }
+
+    pub fn azure(&self) -> &'a AzureObs {
+        self.ix.globals.azure
     }
 
     /// The mount succeeded (SPCPS `mounted: true`).

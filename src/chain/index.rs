@@ -8,6 +8,7 @@ use std::collections::HashMap as StdHashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
+use super::azure_index::AzureIndex;
 use crate::snapshot::*;
 
 /// FxHash (rustc's hasher): the joins hash short names millions of times per second, and
@@ -102,8 +103,31 @@ type Consumers<'a> = HashMap<Key<'a>, Vec<Consumer<'a>>>;
 /// Sorted [`pod_address`]es, shared by every chain that asks.
 type PodAddresses = Arc<[usize]>;
 
+/// What the chains of every namespace read besides their namespace's own objects.
+#[derive(Clone, Copy)]
+pub(crate) struct Globals<'a> {
+    pub source: &'a SourceInfo,
+    pub cluster: &'a ClusterFacts,
+    pub azure: &'a AzureObs,
+}
+
+impl<'a> Globals<'a> {
+    pub fn of(snap: &'a Snapshot) -> Self {
+        Globals {
+            source: &snap.source,
+            cluster: &snap.cluster,
+            azure: &snap.azure,
+        }
+    }
+}
+
 pub(crate) struct Index<'a> {
+    /// The Kubernetes objects: the whole snapshot, or one namespace of it (the incremental
+    /// engine). Its source, cluster and Azure parts are not read: [`Index::globals`] are.
     pub snap: &'a Snapshot,
+    pub globals: Globals<'a>,
+    /// The Azure joins, built here or kept by the caller across diagnoses.
+    azure: Cow<'a, AzureIndex>,
     pub spcs: HashMap<Key<'a>, &'a SpcObs>,
     pub service_accounts: HashMap<Key<'a>, &'a ServiceAccountObs>,
     /// (namespace, pod, spc) → status.
@@ -129,40 +153,45 @@ pub(crate) struct Index<'a> {
     pub failed_creates: Vec<&'a EventObs>,
     /// (namespace, kind, name) → workload.
     pub workloads: HashMap<(&'a str, &'a str, &'a str), &'a WorkloadObs>,
-    /// lower-case clientId → identity.
-    pub identities: HashMap<Cow<'a, str>, &'a ManagedIdentityObs>,
-    /// lower-case vault name → vault.
-    pub vaults: HashMap<Cow<'a, str>, &'a VaultObs>,
-    /// principalId → role assignments.
-    pub assignments: HashMap<&'a str, Vec<&'a RoleAssignmentObs>>,
-    /// (lower-case vault, type, lower-case name) → lookup result.
-    pub objects: HashMap<(Cow<'a, str>, ObjectType, Cow<'a, str>), &'a VaultObjectObs>,
 }
 
 impl<'a> Index<'a> {
     pub fn build(snap: &'a Snapshot) -> Self {
+        let azure = Cow::Owned(AzureIndex::build(&snap.azure));
+        Self::build_with(snap, Globals::of(snap), azure)
+    }
+
+    /// The joins over `kube`'s Kubernetes objects, with `globals` and their Azure joins.
+    pub fn build_with(
+        kube: &'a Snapshot,
+        globals: Globals<'a>,
+        azure: Cow<'a, AzureIndex>,
+    ) -> Self {
+        let snap = kube;
         // All three parts are memory-bound walks over thousands of scattered objects, and this
         // is the serial part of a large diagnosis: build the pod-sized two on other threads.
         if super::build::threads_for(snap.pods.items.len()) > 1 {
             std::thread::scope(|scope| {
                 let statuses = scope.spawn(|| PodJoins::statuses(snap));
                 let consumers = scope.spawn(|| PodJoins::consumers(snap));
-                let ix = Self::without_pods(snap);
+                let ix = Self::without_pods(snap, globals, azure);
                 match (statuses.join(), consumers.join()) {
                     (Ok(statuses), Ok(consumers)) => ix.with_pods(statuses, consumers),
                     (Err(panic), _) | (_, Err(panic)) => std::panic::resume_unwind(panic),
                 }
             })
         } else {
-            Self::without_pods(snap).with_pods(PodJoins::statuses(snap), PodJoins::consumers(snap))
+            Self::without_pods(snap, globals, azure)
+                .with_pods(PodJoins::statuses(snap), PodJoins::consumers(snap))
         }
     }
 
     /// Every join but those over pods, SPC pod statuses and events ([`PodJoins`]).
-    fn without_pods(snap: &'a Snapshot) -> Self {
-        let az = &snap.azure;
+    fn without_pods(snap: &'a Snapshot, globals: Globals<'a>, azure: Cow<'a, AzureIndex>) -> Self {
         let mut ix = Index {
             snap,
+            globals,
+            azure,
             spcs: map(snap.spcs.items.len()),
             service_accounts: map(snap.service_accounts.items.len()),
             spcps: map(0),
@@ -175,10 +204,6 @@ impl<'a> Index<'a> {
             pod_events: map(0),
             failed_creates: Vec::new(),
             workloads: map(snap.workloads.items.len()),
-            identities: map(az.identities.items.len()),
-            vaults: map(az.vaults.items.len()),
-            assignments: map(az.role_assignments.items.len()),
-            objects: map(az.objects.len()),
         };
         for s in &snap.spcs.items {
             ix.spcs.insert((&s.namespace, &s.name), s);
@@ -199,19 +224,6 @@ impl<'a> Index<'a> {
         }
         for w in &snap.workloads.items {
             ix.workloads.insert((&w.namespace, &w.kind, &w.name), w);
-        }
-        for i in &az.identities.items {
-            ix.identities.insert(lower(&i.client_id), i);
-        }
-        for v in &az.vaults.items {
-            ix.vaults.insert(lower(&v.name), v);
-        }
-        for r in &az.role_assignments.items {
-            ix.assignments.entry(&r.principal_id).or_default().push(r);
-        }
-        for o in &az.objects {
-            ix.objects
-                .insert((lower(&o.vault), o.object_type, lower(&o.name)), o);
         }
         ix
     }
@@ -277,20 +289,20 @@ impl<'a> Index<'a> {
     }
 
     pub fn identity(&self, client_id: &str) -> Option<&'a ManagedIdentityObs> {
-        self.identities.get(lower(client_id).as_ref()).copied()
+        self.azure.identity(self.globals.azure, client_id)
     }
 
     pub fn vault(&self, name: &str) -> Option<&'a VaultObs> {
-        self.vaults.get(lower(name).as_ref()).copied()
+        self.azure.vault(self.globals.azure, name)
+    }
+
+    /// Role assignments of `principal` (a principalId), in listing order.
+    pub fn assignments(&self, principal: &str) -> impl Iterator<Item = &'a RoleAssignmentObs> {
+        self.azure.assignments(self.globals.azure, principal)
     }
 
     pub fn object(&self, vault: &str, t: ObjectType, name: &str) -> Option<&'a VaultObjectObs> {
-        let key = (lower(vault), t, lower(name));
-        // HashMap is covariant in its key: view the keys with the query's shorter lifetime so
-        // a borrowed tuple can be looked up without allocating owned Strings.
-        let objects: &HashMap<(Cow<'_, str>, ObjectType, Cow<'_, str>), &'a VaultObjectObs> =
-            &self.objects;
-        objects.get(&key).copied()
+        self.azure.object(self.globals.azure, vault, t, name)
     }
 
     /// The top-level workload owning a pod: Pod → ReplicaSet → Deployment, Pod → Job → CronJob.

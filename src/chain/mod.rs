@@ -6,6 +6,7 @@
 //! - `rules/<link>.rs`: one module per link, in [`LinkKind::ALL`] order;
 //! - [`events`]: FailedMount / driver event messages → codes (works with the Azure side unknown).
 
+mod azure_index;
 mod build;
 pub mod catalog;
 mod context;

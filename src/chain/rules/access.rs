@@ -108,7 +108,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             if cx.mounted() {
                 set(link, Status::Ok, "proven by mount");
             } else {
-                let reason = vault_gap(&cx.snap().azure.vaults.gaps, &vault_name).map_or_else(
+                let reason = vault_gap(&cx.azure().vaults.gaps, &vault_name).map_or_else(
                     || format!("vault {vault_name} not visible to kvchain"),
                     str::to_string,
                 );
@@ -145,17 +145,11 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     super::note(cx, link, || Fact::new("principalId", principal));
     let assignments: Vec<&RoleAssignmentObs> = cx
         .ix
-        .assignments
-        .get(principal)
-        .map(|v| {
-            v.iter()
-                .copied()
-                .filter(|r| touches(&r.scope, &vault.resource_id))
-                .collect()
-        })
-        .unwrap_or_default();
+        .assignments(principal)
+        .filter(|r| touches(&r.scope, &vault.resource_id))
+        .collect();
     // Only this vault's listing matters: another vault's failure leaves this verdict known.
-    let assignments_known = match vault_gap(&cx.snap().azure.role_assignments.gaps, &vault_name) {
+    let assignments_known = match vault_gap(&cx.azure().role_assignments.gaps, &vault_name) {
         Some(reason) => {
             if vault.rbac {
                 if cx.mounted() {

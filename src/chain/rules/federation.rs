@@ -32,7 +32,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     super::note(cx, link, || Fact::new("expected subject", subject.as_str()));
     tenant(cx, link);
     let Some(identity) = cx.identity else {
-        match cx.snap().azure.identities.gaps.all.as_deref() {
+        match cx.azure().identities.gaps.all.as_deref() {
             Some(_) if cx.mounted() => set(link, Status::Ok, "proven by mount"),
             Some(reason) => unknown(link, "Azure unknown", reason),
             None => set(link, Status::Pending, "no identity"),
@@ -53,7 +53,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     // The cluster's issuer; when it cannot be read, an AADSTS70021 message still proves which
     // issuer the driver's token carried.
     let presented = remedy::presented_issuer(cx);
-    let issuer = cx.snap().cluster.oidc_issuer.known().or(presented.as_ref());
+    let issuer = cx.cluster().oidc_issuer.known().or(presented.as_ref());
     let by_subject: Vec<&FederatedCredentialObs> =
         fics.iter().filter(|f| f.subject == subject).collect();
     if by_subject.is_empty() {

@@ -79,12 +79,12 @@ impl Signals {
                 .collect::<Option<Vec<_>>>()
                 .and_then(|times| times.into_iter().min())
         };
-        let csi = cx.snap().cluster.csi_driver.known();
+        let csi = cx.cluster().csi_driver.known();
         let rotation_poll = csi
             .filter(|c| c.rotation_enabled.known() == Some(&true))
             .map(|c| c.rotation_poll_interval);
         Signals {
-            now: cx.snap().source.observed_at,
+            now: cx.source().observed_at,
             mounted: cx.mounted(),
             status_written,
             started,

@@ -79,7 +79,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         set(link, Status::Ok, i.name.clone());
         return;
     }
-    if let Some(reason) = &cx.snap().azure.identities.gaps.all {
+    if let Some(reason) = &cx.azure().identities.gaps.all {
         if cx.mounted() {
             set(link, Status::Ok, "proven by mount");
         } else {
@@ -94,7 +94,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             "no managed identity visible to kvchain has clientId {client} (the identity SecretProviderClass {} authenticates as)",
             cx.spc_name
         ),
-        vec![format!("clientID: {client}"), format!("{} managed identities listed", cx.snap().azure.identities.items.len())],
+        vec![format!("clientID: {client}"), format!("{} managed identities listed", cx.azure().identities.items.len())],
     ));
 }
 

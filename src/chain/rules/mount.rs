@@ -24,7 +24,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         return;
     };
     objects(cx, &p, link);
-    let csi = cx.snap().cluster.csi_driver.known();
+    let csi = cx.cluster().csi_driver.known();
     if let Some(csi) = csi
         && csi.rotation_enabled.known() == Some(&false)
     {
@@ -177,7 +177,7 @@ fn lag(cx: &Ctx, link: &mut Link, poll: Duration) {
         return;
     };
     let Some(st) = cx.status else { return };
-    let now = cx.snap().source.observed_at;
+    let now = cx.source().observed_at;
     let rotation_off = cx
         .snap()
         .cluster

@@ -116,7 +116,7 @@ pub(crate) fn absent(cx: &Ctx) -> Option<Finding> {
         .known()?
         .iter()
         .find(|n| n.name == node_name)?;
-    let placement = cx.snap().cluster.csi_driver.known()?.placement.known()?;
+    let placement = cx.cluster().csi_driver.known()?.placement.known()?;
     let mut missing = Vec::new();
     let mut evidence = Vec::new();
     for (provider, what, symptom) in [

@@ -121,7 +121,7 @@ fn spc_exists(cx: &Ctx, link: &mut Link) {
         confirm,
         fix,
     );
-    if cx.snap().source.kind == SourceKind::Manifests && !near_miss {
+    if cx.source().kind == SourceKind::Manifests && !near_miss {
         offline_absence(cx, &mut f);
     }
     link.findings.push(f);
@@ -199,7 +199,7 @@ fn sub_paths(cx: &Ctx, link: &mut Link) {
 
 /// Cluster facts: driver registered, provider running, token for the exchange audience.
 fn driver_facts(cx: &Ctx, link: &mut Link) {
-    let Some(csi) = cx.snap().cluster.csi_driver.known() else {
+    let Some(csi) = cx.cluster().csi_driver.known() else {
         return;
     };
     if !csi.installed {

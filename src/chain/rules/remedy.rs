@@ -42,7 +42,7 @@ fn annotated_sa<'a>(cx: &Ctx<'a>) -> Option<&'a str> {
 
 /// How the driver was installed, when the source saw its DaemonSet.
 pub(crate) fn install(cx: &Ctx) -> Option<DriverInstall> {
-    cx.snap().cluster.csi_driver.known().and_then(|c| c.install)
+    cx.cluster().csi_driver.known().and_then(|c| c.install)
 }
 
 /// The command that changes a driver flag: the add-on's `az aks addon update` flags, or the
@@ -574,7 +574,7 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
         KVC405 => {
             let p = events::presented(&e.message);
             let proven = p.as_ref().map_or_else(String::new, |p| {
-                let issuer = match cx.snap().cluster.oidc_issuer.known() {
+                let issuer = match cx.cluster().oidc_issuer.known() {
                     Some(i) if *i == p.issuer => " (the cluster's OIDC issuer)",
                     Some(_) => " (NOT the cluster's OIDC issuer)",
                     None => "",

@@ -95,7 +95,7 @@ fn label_and_injection(cx: &Ctx, link: &mut Link) {
     }
     // Injection happens at admission: a template, or a Pod manifest that was never created,
     // cannot show it (README: KVC205 is not produced from manifests).
-    if cx.template || cx.snap().source.kind == SourceKind::Manifests {
+    if cx.template || cx.source().kind == SourceKind::Manifests {
         return;
     }
     let token_volume = cx.pod.volumes.iter().any(|v| {
@@ -116,7 +116,7 @@ fn label_and_injection(cx: &Ctx, link: &mut Link) {
     if token_volume || env {
         return;
     }
-    let webhook = match cx.snap().cluster.workload_identity_webhook.known() {
+    let webhook = match cx.cluster().workload_identity_webhook.known() {
         Some(false) => "the workload-identity webhook is not installed",
         _ => {
             "the webhook is missing, or the pod was created before the label/annotation (it mutates on CREATE only)"
@@ -139,7 +139,7 @@ fn label_and_injection(cx: &Ctx, link: &mut Link) {
 /// manifests do define, or still a template placeholder.
 fn missing(cx: &Ctx, sa_name: &str) -> Finding {
     let evidence = vec![format!("spec.serviceAccountName: {sa_name}")];
-    if cx.snap().source.kind != SourceKind::Manifests {
+    if cx.source().kind != SourceKind::Manifests {
         return cx.remedied(
             Code::KVC202,
             cx.sa_resource(),

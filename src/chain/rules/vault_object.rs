@@ -19,7 +19,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
         return Vec::new();
     };
     let vault = p.keyvault_name.clone().unwrap_or_default();
-    let now = cx.snap().source.observed_at;
+    let now = cx.source().observed_at;
     let mut out = Vec::with_capacity(p.objects.len());
     let mut unknown_reason: Option<String> = None;
     let mut latest_summary = None;
@@ -67,7 +67,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
                     Status::Unknown
                 };
                 unknown_reason.get_or_insert_with(|| {
-                    match super::access::vault_gap(&cx.snap().azure.vaults.gaps, &vault) {
+                    match super::access::vault_gap(&cx.azure().vaults.gaps, &vault) {
                         Some(reason) => reason.to_string(),
                         None => {
                             format!("{} {} in {vault} not looked up", t.as_str(), o.object_name)
