@@ -57,59 +57,80 @@ fn run(snapshot: &Snapshot, detail: bool, want: impl Fn(&PodObs) -> bool) -> Vec
         .chain(templates.iter().copied())
         .filter(|p| want(p))
         .collect();
+    let mut chains = chains_in_parallel(&ix, &pods, detail);
+    chains.extend(orphan_chains(&ix, &chains, &templates));
+    finish(&mut chains);
+    chains
+}
+
+/// [`chains_of`] over several threads when there are enough pods to pay for them.
+fn chains_in_parallel(ix: &Index<'_>, pods: &[&PodObs], detail: bool) -> Vec<Chain> {
     let threads = threads_for(pods.len());
-    let mut chains = if threads > 1 {
-        // Chains are independent given the shared, read-only index: split the pods into
-        // contiguous runs (so the output order stays the pods' order) and join in order.
-        // The last run is done on this thread: its allocator heap is warm from earlier calls
-        // (a fresh thread's is not) and the caller frees these chains without crossing threads.
-        let per = pods.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            let mut parts = pods.chunks(per);
-            let own = parts.next_back().unwrap_or_default();
-            let workers: Vec<_> = parts
-                .map(|part| scope.spawn(|| chains_of(&ix, part, detail)))
-                .collect();
-            let own = chains_of(&ix, own, detail);
-            let mut all = Vec::with_capacity(pods.len());
-            for w in workers {
-                match w.join() {
-                    Ok(part) => all.extend(part),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
+    if threads <= 1 {
+        return chains_of(ix, pods, detail);
+    }
+    // Chains are independent given the shared, read-only index: split the pods into
+    // contiguous runs (so the output order stays the pods' order) and join in order.
+    // The last run is done on this thread: its allocator heap is warm from earlier calls
+    // (a fresh thread's is not) and the caller frees these chains without crossing threads.
+    let per = pods.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let mut parts = pods.chunks(per);
+        let own = parts.next_back().unwrap_or_default();
+        let workers: Vec<_> = parts
+            .map(|part| scope.spawn(|| chains_of(ix, part, detail)))
+            .collect();
+        let own = chains_of(ix, own, detail);
+        let mut all = Vec::with_capacity(pods.len());
+        for w in workers {
+            match w.join() {
+                Ok(part) => all.extend(part),
+                Err(panic) => std::panic::resume_unwind(panic),
             }
-            all.extend(own);
-            all
-        })
-    } else {
-        chains_of(&ix, &pods, detail)
-    };
-    // Consumers of synced Secrets of SPCs that no pod (or template) references.
+        }
+        all.extend(own);
+        all
+    })
+}
+
+/// Consumers of synced Secrets of SPCs that no pod (or template) references: `chains` are
+/// the pod and template chains already built over the same index.
+pub(super) fn orphan_chains<'c>(
+    ix: &Index<'_>,
+    chains: impl IntoIterator<Item = &'c Chain>,
+    templates: &[&PodObs],
+) -> Vec<Chain> {
     let referenced: HashMap<(&str, &str), ()> = chains
-        .iter()
+        .into_iter()
         .map(|c| ((c.namespace.as_str(), c.spc.as_str()), ()))
         .collect();
-    let orphans = orphans::chains(&ix, |ns, spc| {
+    orphans::chains(ix, |ns, spc| {
         referenced.contains_key(&(ns, spc))
             || ix.spc_users(ns, spc).is_some()
             || templates
                 .iter()
                 .any(|t| t.namespace == ns && t.mounts_spc(spc))
-    });
-    drop(referenced);
-    chains.extend(orphans);
-    dedupe_ids(&mut chains);
-    for c in &mut chains {
-        for l in &mut c.links {
-            for f in &mut l.findings {
-                f.chain.clone_from(&c.id);
-            }
-        }
-    }
-    chains
+    })
 }
 
-fn chains_of(ix: &Index<'_>, pods: &[&PodObs], detail: bool) -> Vec<Chain> {
+/// Unique ids (see [`dedupe_ids`]) and each finding stamped with its chain's id.
+pub(super) fn finish(chains: &mut [Chain]) {
+    dedupe_ids(chains);
+    for c in chains {
+        stamp_findings(c);
+    }
+}
+
+/// Each finding of `chain` names the chain it belongs to.
+pub(super) fn stamp_findings(chain: &mut Chain) {
+    for l in &mut chain.links {
+        for f in &mut l.findings {
+            f.chain.clone_from(&chain.id);
+        }
+    }
+}
+
+pub(super) fn chains_of(ix: &Index<'_>, pods: &[&PodObs], detail: bool) -> Vec<Chain> {
     let mut chains = Vec::with_capacity(pods.len());
     let mut shared = HashMap::default();
     for pod in pods {
@@ -460,7 +481,7 @@ pub fn short(code: Code) -> &'static str {
 
 /// Ids are `<ns>/<pod>/<spc>`; in manifests two workloads of different kinds may share a
 /// name, and a pod may mount one SPC twice: disambiguate with the volume, then the kind.
-fn dedupe_ids(chains: &mut [Chain]) {
+pub(super) fn dedupe_ids(chains: &mut [Chain]) {
     let mut seen: HashMap<&str, ()> =
         HashMap::with_capacity_and_hasher(chains.len(), Default::default());
     let clashes: Vec<usize> = chains

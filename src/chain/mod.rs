@@ -10,6 +10,7 @@ mod azure_index;
 mod build;
 pub mod catalog;
 mod context;
+pub mod engine;
 pub mod events;
 pub(crate) mod index;
 pub mod model;

@@ -62,8 +62,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     }
     let Some(issuer) = issuer else {
         let reason = cx
-            .snap()
-            .cluster
+            .cluster()
             .oidc_issuer
             .unknown_reason()
             .unwrap_or("not observed")

@@ -179,8 +179,7 @@ fn lag(cx: &Ctx, link: &mut Link, poll: Duration) {
     let Some(st) = cx.status else { return };
     let now = cx.source().observed_at;
     let rotation_off = cx
-        .snap()
-        .cluster
+        .cluster()
         .csi_driver
         .known()
         .and_then(|c| c.rotation_enabled.known())

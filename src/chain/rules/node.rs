@@ -110,8 +110,7 @@ fn tolerates(tol: &TolerationObs, t: &TaintObs) -> bool {
 pub(crate) fn absent(cx: &Ctx) -> Option<Finding> {
     let node_name = cx.pod.node.as_deref()?;
     let node = cx
-        .snap()
-        .cluster
+        .cluster()
         .nodes
         .known()?
         .iter()

@@ -78,8 +78,7 @@ pub(crate) fn client_id(cx: &Ctx) -> String {
 
 /// The cluster's OIDC issuer: observed, else as an AADSTS70021 message presented it.
 pub(crate) fn cluster_issuer(cx: &Ctx) -> String {
-    cx.snap()
-        .cluster
+    cx.cluster()
         .oidc_issuer
         .known()
         .cloned()
@@ -618,8 +617,7 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
             let pods = cx.ix.spc_users(cx.ns(), cx.spc_name).unwrap_or(1);
             let objects = cx.params.as_deref().map_or(1, |p| p.objects.len().max(1));
             let poll = cx
-                .snap()
-                .cluster
+                .cluster()
                 .csi_driver
                 .known()
                 .map_or(std::time::Duration::from_secs(120), |c| c.rotation_poll_interval);

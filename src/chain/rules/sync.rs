@@ -334,8 +334,7 @@ fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: Option<usize
         return;
     }
     let sync_off = cx
-        .snap()
-        .cluster
+        .cluster()
         .csi_driver
         .known()
         .and_then(|c| c.sync_secret_enabled.known())

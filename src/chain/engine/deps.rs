@@ -1,0 +1,153 @@
+//! Which objects a pod's chains read, and which readers a change reaches.
+//!
+//! Within one namespace (chains never read another namespace's objects, see
+//! [`super::Engine`]), a pod's chains read: the pod itself with its SecretProviderClass pod
+//! statuses and events ([`Dep::Pod`]); each SecretProviderClass its volumes name, with the
+//! aggregates over the pods that mount it — how many have it mounted, how many reference it,
+//! which consumers of its synced Secrets do not mount it ([`Dep::Spc`]); the Secrets it syncs
+//! or reads, with their consumers and Ingresses ([`Dep::Secret`]); the ServiceAccounts (the
+//! rules look for a near name or an annotated one when the pod's is wrong: [`Dep::Sas`]); every
+//! SecretProviderClass when one it names is missing (did-you-mean: [`Dep::Spcs`]); and the
+//! workloads on its owner path ([`Dep::Workload`]).
+//!
+//! A change touches the keys of the object before and after it, so a pod that stops mounting
+//! an SPC still reaches the chains that counted it.
+
+use crate::chain::index::{Index, SPC_ATTRIBUTE};
+use crate::snapshot::{
+    EnvSourceObs, IngressObs, PodObs, SpcPodStatusObs, VolumeSourceObs, WorkloadObs,
+};
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(super) enum Dep {
+    Pod(String),
+    Spc(String),
+    Secret(String),
+    Workload(String, String),
+    Sas,
+    Spcs,
+}
+
+/// The keys a pod's chains read (see the module documentation), given the index of its
+/// namespace and the SPC names its chains ended up with.
+pub(super) fn reads(ix: &Index<'_>, pod: &PodObs, spcs: &[&str]) -> Vec<Dep> {
+    let ns = pod.namespace.as_str();
+    let mut deps = vec![Dep::Pod(pod.name.clone()), Dep::Sas];
+    for &name in spcs {
+        deps.push(Dep::Spc(name.to_string()));
+        match ix.spcs.get(&(ns, name)) {
+            Some(spc) => deps.extend(
+                spc.secret_objects
+                    .iter()
+                    .map(|so| Dep::Secret(so.secret_name.clone())),
+            ),
+            None => deps.push(Dep::Spcs),
+        }
+    }
+    deps.extend(secrets_of(pod).map(|s| Dep::Secret(s.to_string())));
+    owner_path(ix, pod, &mut deps);
+    // Consumers of the Secrets the chains sync are named by their workload.
+    let synced: Vec<String> = deps
+        .iter()
+        .filter_map(|d| match d {
+            Dep::Secret(s) => Some(s.clone()),
+            _ => None,
+        })
+        .collect();
+    for secret in &synced {
+        for c in ix
+            .secret_consumers
+            .get(&(ns, secret.as_str()))
+            .into_iter()
+            .flatten()
+        {
+            owner_path(ix, c.pod, &mut deps);
+        }
+    }
+    deps.sort_unstable();
+    deps.dedup();
+    deps
+}
+
+/// The workloads `Index::workload_of` visits for `pod`: Pod → ReplicaSet → Deployment,
+/// Pod → Job → CronJob (or the workload a template belongs to).
+fn owner_path(ix: &Index<'_>, pod: &PodObs, deps: &mut Vec<Dep>) {
+    if let Some(t) = &pod.template_of {
+        deps.push(Dep::Workload(t.kind.clone(), t.name.clone()));
+        return;
+    }
+    let Some(o) = pod
+        .owners
+        .iter()
+        .find(|o| o.controller)
+        .or(pod.owners.first())
+    else {
+        return;
+    };
+    let (mut kind, mut name) = (o.kind.as_str(), o.name.as_str());
+    deps.push(Dep::Workload(kind.to_string(), name.to_string()));
+    for _ in 0..2 {
+        let Some(w) = ix.workload(&pod.namespace, kind, name) else {
+            break;
+        };
+        let Some(up) = w.owners.iter().find(|o| o.controller).or(w.owners.first()) else {
+            break;
+        };
+        (kind, name) = (&up.kind, &up.name);
+        deps.push(Dep::Workload(kind.to_string(), name.to_string()));
+    }
+}
+
+/// Secrets a pod reads: CSI nodePublishSecretRef, secret and projected volumes, env, envFrom.
+fn secrets_of(pod: &PodObs) -> impl Iterator<Item = &str> {
+    let volumes = pod.volumes.iter().flat_map(|v| match &v.source {
+        VolumeSourceObs::Csi {
+            node_publish_secret,
+            ..
+        } => node_publish_secret
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        VolumeSourceObs::Secret { secret_name, .. } => vec![secret_name.as_str()],
+        VolumeSourceObs::Projected { secrets, .. } => secrets.iter().map(String::as_str).collect(),
+        VolumeSourceObs::Other => Vec::new(),
+    });
+    let env = pod.containers.iter().flat_map(|c| {
+        c.env
+            .iter()
+            .filter_map(|e| match &e.source {
+                EnvSourceObs::SecretKey { secret, .. } => Some(secret.as_str()),
+                _ => None,
+            })
+            .chain(c.env_from_secrets.iter().map(String::as_str))
+    });
+    volumes.chain(env)
+}
+
+/// The keys a pod's change reaches: its own chains, and the aggregates it takes part in.
+pub(super) fn touched_by_pod(pod: &PodObs, out: &mut Vec<Dep>) {
+    out.push(Dep::Pod(pod.name.clone()));
+    for v in &pod.volumes {
+        if let VolumeSourceObs::Csi { attributes, .. } = &v.source {
+            // Every attribute value: a misspelt key still names the SPC the chain reads.
+            if let Some(spc) = attributes.get(SPC_ATTRIBUTE) {
+                out.push(Dep::Spc(spc.clone()));
+            }
+            out.extend(attributes.values().map(|v| Dep::Spc(v.clone())));
+        }
+    }
+    out.extend(secrets_of(pod).map(|s| Dep::Secret(s.to_string())));
+}
+
+pub(super) fn touched_by_status(st: &SpcPodStatusObs, out: &mut Vec<Dep>) {
+    out.push(Dep::Pod(st.pod_name.clone()));
+    out.push(Dep::Spc(st.spc_name.clone()));
+}
+
+pub(super) fn touched_by_workload(w: &WorkloadObs, out: &mut Vec<Dep>) {
+    out.push(Dep::Workload(w.kind.clone(), w.name.clone()));
+}
+
+pub(super) fn touched_by_ingress(i: &IngressObs, out: &mut Vec<Dep>) {
+    out.extend(i.tls_secrets.iter().map(|s| Dep::Secret(s.clone())));
+}

@@ -1,0 +1,352 @@
+//! Incremental diagnosis: when one object changes, re-diagnose only the chains that read it.
+//!
+//! A chain reads the objects of its own namespace and the globals (source clock, cluster
+//! facts, the Azure side) — never another namespace's objects (offline manifests are the
+//! exception: an SPC "in the files, but in another namespace" is named, so a manifests source
+//! is diagnosed whole on every change). The engine therefore keeps one [`space::Space`] per
+//! namespace and, inside it, which pods' chains read which object ([`deps`]). A change of a
+//! Kubernetes object re-diagnoses the pods whose chains read it (plus the namespace's template
+//! and orphan chains, which are few); a change of the globals re-diagnoses everything, the
+//! Azure joins being rebuilt only when the Azure side itself changed.
+//!
+//! [`Engine::chains`] equals [`super::diagnose`] of [`Engine::snapshot`] (property-tested in
+//! `tests/engine_props.rs`), in the same order within each namespace.
+
+mod deps;
+mod space;
+
+use std::collections::{BTreeMap, HashSet};
+
+use super::azure_index::AzureIndex;
+use super::index::Globals;
+use super::model::Chain;
+use crate::snapshot::*;
+use deps::Dep;
+use space::Space;
+
+/// One Kubernetes object a source observed.
+#[derive(Clone, Debug)]
+pub enum Object {
+    Pod(PodObs),
+    ServiceAccount(ServiceAccountObs),
+    Spc(SpcObs),
+    SpcStatus(SpcPodStatusObs),
+    Secret(SecretObs),
+    Event(EventObs),
+    Workload(WorkloadObs),
+    Ingress(IngressObs),
+}
+
+/// What happened to an object: created or updated, or deleted (carrying its last state, as a
+/// watch's delete event does).
+#[derive(Clone, Debug)]
+pub enum Change {
+    Upsert(Object),
+    Delete(Object),
+}
+
+/// What one [`Engine::apply`] cost.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Work {
+    /// Namespaces touched.
+    pub namespaces: usize,
+    /// Chains built anew (the rest were kept).
+    pub chains: usize,
+}
+
+pub struct Engine {
+    source: SourceInfo,
+    cluster: ClusterFacts,
+    azure: AzureObs,
+    azure_index: AzureIndex,
+    /// Empty collections carrying the gaps of each kind: the shape of a new namespace.
+    shape: Snapshot,
+    spaces: BTreeMap<String, Space>,
+}
+
+impl Engine {
+    /// Split `snapshot` by namespace and diagnose all of it.
+    pub fn new(snapshot: Snapshot) -> Self {
+        let Snapshot {
+            source,
+            cluster,
+            pods,
+            service_accounts,
+            spcs,
+            spc_statuses,
+            secrets,
+            events,
+            workloads,
+            ingresses,
+            azure,
+        } = snapshot;
+        let mut shape = Snapshot::default();
+        shape.pods.gaps = pods.gaps.clone();
+        shape.service_accounts.gaps = service_accounts.gaps.clone();
+        shape.spcs.gaps = spcs.gaps.clone();
+        shape.spc_statuses.gaps = spc_statuses.gaps.clone();
+        shape.secrets.gaps = secrets.gaps.clone();
+        shape.events.gaps = events.gaps.clone();
+        shape.workloads.gaps = workloads.gaps.clone();
+        shape.ingresses.gaps = ingresses.gaps.clone();
+        let mut engine = Engine {
+            azure_index: AzureIndex::build(&azure),
+            source,
+            cluster,
+            azure,
+            shape,
+            spaces: BTreeMap::new(),
+        };
+        for p in pods.items {
+            engine.space(&p.namespace).kube.pods.items.push(p);
+        }
+        for o in service_accounts.items {
+            engine
+                .space(&o.namespace)
+                .kube
+                .service_accounts
+                .items
+                .push(o);
+        }
+        for o in spcs.items {
+            engine.space(&o.namespace).kube.spcs.items.push(o);
+        }
+        for o in spc_statuses.items {
+            engine.space(&o.namespace).kube.spc_statuses.items.push(o);
+        }
+        for o in secrets.items {
+            engine.space(&o.namespace).kube.secrets.items.push(o);
+        }
+        for o in events.items {
+            engine.space(&o.namespace).kube.events.items.push(o);
+        }
+        for o in workloads.items {
+            engine.space(&o.namespace).kube.workloads.items.push(o);
+        }
+        for o in ingresses.items {
+            engine.space(&o.namespace).kube.ingresses.items.push(o);
+        }
+        engine.rediagnose_all();
+        engine
+    }
+
+    fn space(&mut self, ns: &str) -> &mut Space {
+        if !self.spaces.contains_key(ns) {
+            let kube = self.shape.clone();
+            self.spaces.insert(ns.to_string(), Space::new(kube));
+        }
+        self.spaces.get_mut(ns).expect("inserted above")
+    }
+
+    fn rediagnose_all(&mut self) -> Work {
+        let globals = Globals {
+            source: &self.source,
+            cluster: &self.cluster,
+            azure: &self.azure,
+        };
+        let mut work = Work::default();
+        for space in self.spaces.values_mut() {
+            work.namespaces += 1;
+            work.chains += space.rediagnose_all(globals, &self.azure_index);
+        }
+        work
+    }
+
+    /// New globals: the source (its clock), the cluster facts, the Azure side. Everything is
+    /// re-diagnosed (time moves every verdict that ages); the Azure joins are rebuilt only
+    /// when `azure` differs from what the engine holds.
+    pub fn set_globals(
+        &mut self,
+        source: SourceInfo,
+        cluster: ClusterFacts,
+        azure: AzureObs,
+    ) -> Work {
+        self.source = source;
+        self.cluster = cluster;
+        if serde_json::to_value(&azure).ok() != serde_json::to_value(&self.azure).ok() {
+            self.azure_index = AzureIndex::build(&azure);
+        }
+        self.azure = azure;
+        self.rediagnose_all()
+    }
+
+    /// Apply `changes`, then re-diagnose the chains that read what changed.
+    pub fn apply(&mut self, changes: impl IntoIterator<Item = Change>) -> Work {
+        let mut touched: BTreeMap<String, Vec<Dep>> = BTreeMap::new();
+        for change in changes {
+            let (object, delete) = match change {
+                Change::Upsert(o) => (o, false),
+                Change::Delete(o) => (o, true),
+            };
+            let ns = namespace_of(&object).to_string();
+            let keys = touched.entry(ns.clone()).or_default();
+            let space = self.space(&ns);
+            apply_one(&mut space.kube, object, delete, keys);
+        }
+        if self.source.kind == SourceKind::Manifests {
+            return self.rediagnose_all();
+        }
+        let globals = Globals {
+            source: &self.source,
+            cluster: &self.cluster,
+            azure: &self.azure,
+        };
+        let mut work = Work::default();
+        for (ns, keys) in touched {
+            let Some(space) = self.spaces.get_mut(&ns) else {
+                continue;
+            };
+            let mut pods = HashSet::new();
+            space.readers_of(&keys, &mut pods);
+            work.namespaces += 1;
+            work.chains += space.rediagnose(globals, &self.azure_index, &pods);
+        }
+        work
+    }
+
+    /// Every chain, namespace by namespace (each in the order [`super::diagnose`] gives).
+    pub fn chains(&self) -> impl Iterator<Item = &Chain> {
+        self.spaces.values().flat_map(Space::chains)
+    }
+
+    /// The observations the engine holds, as one snapshot (namespace by namespace).
+    pub fn snapshot(&self) -> Snapshot {
+        let mut s = self.shape.clone();
+        s.source = self.source.clone();
+        s.cluster = self.cluster.clone();
+        s.azure = self.azure.clone();
+        for space in self.spaces.values() {
+            let k = &space.kube;
+            s.pods.items.extend(k.pods.items.iter().cloned());
+            s.service_accounts
+                .items
+                .extend(k.service_accounts.items.iter().cloned());
+            s.spcs.items.extend(k.spcs.items.iter().cloned());
+            s.spc_statuses
+                .items
+                .extend(k.spc_statuses.items.iter().cloned());
+            s.secrets.items.extend(k.secrets.items.iter().cloned());
+            s.events.items.extend(k.events.items.iter().cloned());
+            s.workloads.items.extend(k.workloads.items.iter().cloned());
+            s.ingresses.items.extend(k.ingresses.items.iter().cloned());
+        }
+        s
+    }
+}
+
+fn namespace_of(o: &Object) -> &str {
+    match o {
+        Object::Pod(x) => &x.namespace,
+        Object::ServiceAccount(x) => &x.namespace,
+        Object::Spc(x) => &x.namespace,
+        Object::SpcStatus(x) => &x.namespace,
+        Object::Secret(x) => &x.namespace,
+        Object::Event(x) => &x.namespace,
+        Object::Workload(x) => &x.namespace,
+        Object::Ingress(x) => &x.namespace,
+    }
+}
+
+/// Replace the item `same` finds (or append), or remove it; touch the keys of the old and
+/// the new state.
+fn upsert<T>(
+    items: &mut Vec<T>,
+    new: T,
+    delete: bool,
+    same: impl Fn(&T, &T) -> bool,
+    mut touch: impl FnMut(&T),
+) {
+    let at = items.iter().position(|x| same(x, &new));
+    if let Some(i) = at {
+        touch(&items[i]);
+    }
+    touch(&new);
+    match (at, delete) {
+        (Some(i), true) => {
+            items.remove(i);
+        }
+        (Some(i), false) => items[i] = new,
+        (None, false) => items.push(new),
+        (None, true) => {}
+    }
+}
+
+fn apply_one(kube: &mut Snapshot, object: Object, delete: bool, keys: &mut Vec<Dep>) {
+    match object {
+        Object::Pod(p) => upsert(
+            &mut kube.pods.items,
+            p,
+            delete,
+            |a, b| a.name == b.name,
+            |x| deps::touched_by_pod(x, keys),
+        ),
+        Object::ServiceAccount(o) => {
+            keys.push(Dep::Sas);
+            upsert(
+                &mut kube.service_accounts.items,
+                o,
+                delete,
+                |a, b| a.name == b.name,
+                |_| {},
+            );
+        }
+        Object::Spc(o) => {
+            keys.push(Dep::Spcs);
+            keys.push(Dep::Spc(o.name.clone()));
+            upsert(
+                &mut kube.spcs.items,
+                o,
+                delete,
+                |a, b| a.name == b.name,
+                |_| {},
+            );
+        }
+        Object::SpcStatus(o) => upsert(
+            &mut kube.spc_statuses.items,
+            o,
+            delete,
+            |a, b| a.name == b.name,
+            |x| deps::touched_by_status(x, keys),
+        ),
+        Object::Secret(o) => {
+            keys.push(Dep::Secret(o.name.clone()));
+            upsert(
+                &mut kube.secrets.items,
+                o,
+                delete,
+                |a, b| a.name == b.name,
+                |_| {},
+            );
+        }
+        Object::Event(e) => upsert(&mut kube.events.items, e, delete, same_event, |x| {
+            if x.involved_kind == "Pod" {
+                keys.push(Dep::Pod(x.involved_name.clone()));
+            }
+        }),
+        Object::Workload(o) => upsert(
+            &mut kube.workloads.items,
+            o,
+            delete,
+            |a, b| a.kind == b.kind && a.name == b.name,
+            |x| deps::touched_by_workload(x, keys),
+        ),
+        Object::Ingress(o) => upsert(
+            &mut kube.ingresses.items,
+            o,
+            delete,
+            |a, b| a.name == b.name,
+            |x| deps::touched_by_ingress(x, keys),
+        ),
+    }
+}
+
+/// Events carry no name here: the same event is the same report about the same object
+/// (its count and last-seen time move).
+fn same_event(a: &EventObs, b: &EventObs) -> bool {
+    a.involved_kind == b.involved_kind
+        && a.involved_name == b.involved_name
+        && a.involved_uid == b.involved_uid
+        && a.reason == b.reason
+        && a.message == b.message
+        && a.source == b.source
+}

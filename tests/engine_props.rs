@@ -1,0 +1,359 @@
+//! The incremental engine agrees with a full diagnosis: after any sequence of object changes,
+//! `Engine::chains()` equals `diagnose(engine.snapshot())`, chain for chain and in the same
+//! order within each namespace. Worlds: the lab's default and gc-tls scenarios (every class of
+//! fault, several namespaces) and a generated world with shared SPCs, consumers and events.
+//! The case count is bounded so `cargo test` stays fast; raise PROPTEST_CASES to search longer.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use jiff::SignedDuration;
+use kvchain::chain::engine::{Change, Engine, Object};
+use kvchain::chain::{Chain, diagnose, testkit};
+use kvchain::snapshot::*;
+use proptest::prelude::*;
+
+fn worlds() -> &'static [Snapshot] {
+    static WORLDS: OnceLock<Vec<Snapshot>> = OnceLock::new();
+    WORLDS.get_or_init(|| {
+        let lab = |name| kvchain::source::lab::run_check(name, None).expect("built-in scenario");
+        let mut generated = testkit::generated_snapshot(36, 9);
+        // A consumer that does not mount the SPC whose Secret it reads (KVC903), and an
+        // Ingress serving a synced Secret: the cross-pod joins the engine must follow.
+        let mut reader = generated.pods.items[0].clone();
+        reader.name = "reader".into();
+        reader.owners.clear();
+        reader.volumes.clear();
+        generated.pods.items.push(reader);
+        vec![lab("default"), lab("gc-tls"), generated]
+    })
+}
+
+/// One edit, resolved against the engine's current objects (indices wrap around).
+#[derive(Clone, Debug)]
+enum Edit {
+    DeletePod(usize),
+    CopyPod(usize),
+    PodPhase(usize),
+    PodServiceAccount(usize, usize),
+    PodSpc(usize, usize),
+    PodEnvSecret(usize, usize),
+    DeleteSpc(usize),
+    SpcSecretRenamed(usize),
+    DeleteSecret(usize),
+    StatusMounted(usize),
+    DeleteStatus(usize),
+    AddEvent(usize, usize),
+    DeleteEvent(usize),
+    DeleteSa(usize),
+    SaClientId(usize),
+    DeleteWorkload(usize),
+    IngressTls(usize),
+    Restore(usize),
+    SpcClientId(usize),
+    WorkloadScaledToZero(usize),
+    FailedCreate(usize),
+    PodVolumesDropped(usize),
+    SecretEmptied(usize),
+    Clock,
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    let i = || 0usize..64;
+    prop_oneof![
+        i().prop_map(Edit::DeletePod),
+        i().prop_map(Edit::CopyPod),
+        i().prop_map(Edit::PodPhase),
+        (i(), i()).prop_map(|(a, b)| Edit::PodServiceAccount(a, b)),
+        (i(), i()).prop_map(|(a, b)| Edit::PodSpc(a, b)),
+        (i(), i()).prop_map(|(a, b)| Edit::PodEnvSecret(a, b)),
+        i().prop_map(Edit::DeleteSpc),
+        i().prop_map(Edit::SpcSecretRenamed),
+        i().prop_map(Edit::DeleteSecret),
+        i().prop_map(Edit::StatusMounted),
+        i().prop_map(Edit::DeleteStatus),
+        (i(), i()).prop_map(|(a, b)| Edit::AddEvent(a, b)),
+        i().prop_map(Edit::DeleteEvent),
+        i().prop_map(Edit::DeleteSa),
+        i().prop_map(Edit::SaClientId),
+        i().prop_map(Edit::DeleteWorkload),
+        i().prop_map(Edit::IngressTls),
+        i().prop_map(Edit::Restore),
+        i().prop_map(Edit::SpcClientId),
+        i().prop_map(Edit::WorkloadScaledToZero),
+        i().prop_map(Edit::FailedCreate),
+        i().prop_map(Edit::PodVolumesDropped),
+        i().prop_map(Edit::SecretEmptied),
+        Just(Edit::Clock),
+    ]
+}
+
+fn pick<T>(items: &[T], i: usize) -> Option<&T> {
+    (!items.is_empty()).then(|| &items[i % items.len()])
+}
+
+const CAUSES: [&str; 3] = [
+    "failed to get objectType:secret, objectName:x, objectVersion:: RESPONSE 403: 403 Forbidden\nERROR CODE: Forbidden ForbiddenByRbac",
+    "AADSTS70021: No matching federated identity record found for presented assertion.",
+    "failed to get objectType:secret, objectName:x, objectVersion:: RESPONSE 404: 404 Not Found\nERROR CODE: SecretNotFound",
+];
+
+/// The changes `edit` makes to `s` (the engine's objects), remembering deletions in `gone`.
+fn changes(s: &Snapshot, edit: &Edit, gone: &mut Vec<Object>, n: usize) -> Vec<Change> {
+    let up = |o| vec![Change::Upsert(o)];
+    let mut del = |o: Object| {
+        gone.push(o.clone());
+        vec![Change::Delete(o)]
+    };
+    let pods = &s.pods.items;
+    match *edit {
+        Edit::DeletePod(i) => pick(pods, i).map_or_else(Vec::new, |p| del(Object::Pod(p.clone()))),
+        Edit::CopyPod(i) => pick(pods, i).map_or_else(Vec::new, |p| {
+            let mut p = p.clone();
+            p.name = format!("{}-copy{n}", p.name);
+            p.uid = format!("uid-copy{n}");
+            up(Object::Pod(p))
+        }),
+        Edit::PodPhase(i) => pick(pods, i).map_or_else(Vec::new, |p| {
+            let mut p = p.clone();
+            p.phase = if p.phase == "Running" {
+                "Pending"
+            } else {
+                "Running"
+            }
+            .into();
+            p.deleting = !p.deleting;
+            up(Object::Pod(p))
+        }),
+        Edit::PodServiceAccount(i, j) => pick(pods, i).map_or_else(Vec::new, |p| {
+            let mut p = p.clone();
+            let sas: Vec<&ServiceAccountObs> = s
+                .service_accounts
+                .items
+                .iter()
+                .filter(|a| a.namespace == p.namespace)
+                .collect();
+            p.service_account = pick(&sas, j).map_or("missing-sa".into(), |a| a.name.clone());
+            up(Object::Pod(p))
+        }),
+        Edit::PodSpc(i, j) => pick(pods, i).map_or_else(Vec::new, |p| {
+            let mut p = p.clone();
+            let spcs: Vec<&SpcObs> = s
+                .spcs
+                .items
+                .iter()
+                .filter(|x| x.namespace == p.namespace)
+                .collect();
+            let name = if j % 5 == 0 {
+                "nosuch".to_string()
+            } else {
+                pick(&spcs, j).map_or("nosuch".into(), |x| x.name.clone())
+            };
+            for v in &mut p.volumes {
+                if let VolumeSourceObs::Csi { attributes, .. } = &mut v.source {
+                    attributes.insert("secretProviderClass".into(), name.clone());
+                }
+            }
+            up(Object::Pod(p))
+        }),
+        Edit::PodEnvSecret(i, j) => pick(pods, i).map_or_else(Vec::new, |p| {
+            let mut p = p.clone();
+            let secrets: Vec<&str> = s
+                .spcs
+                .items
+                .iter()
+                .filter(|x| x.namespace == p.namespace)
+                .flat_map(|x| x.secret_objects.iter().map(|so| so.secret_name.as_str()))
+                .collect();
+            let Some(secret) = pick(&secrets, j) else {
+                return Vec::new();
+            };
+            if let Some(c) = p.containers.first_mut() {
+                c.env_from_secrets.push(secret.to_string());
+            }
+            up(Object::Pod(p))
+        }),
+        Edit::DeleteSpc(i) => {
+            pick(&s.spcs.items, i).map_or_else(Vec::new, |x| del(Object::Spc(x.clone())))
+        }
+        Edit::SpcSecretRenamed(i) => pick(&s.spcs.items, i).map_or_else(Vec::new, |x| {
+            let mut x = x.clone();
+            match x.secret_objects.first_mut() {
+                Some(so) => so.secret_name = format!("renamed-{n}"),
+                None => return Vec::new(),
+            }
+            up(Object::Spc(x))
+        }),
+        Edit::DeleteSecret(i) => {
+            pick(&s.secrets.items, i).map_or_else(Vec::new, |x| del(Object::Secret(x.clone())))
+        }
+        Edit::StatusMounted(i) => pick(&s.spc_statuses.items, i).map_or_else(Vec::new, |x| {
+            let mut x = x.clone();
+            x.mounted = !x.mounted;
+            up(Object::SpcStatus(x))
+        }),
+        Edit::DeleteStatus(i) => pick(&s.spc_statuses.items, i)
+            .map_or_else(Vec::new, |x| del(Object::SpcStatus(x.clone()))),
+        Edit::AddEvent(i, j) => pick(pods, i).map_or_else(Vec::new, |p| {
+            let volume = p.volumes.first().map_or("v", |v| v.name.as_str());
+            let mut e =
+                testkit::failed_mount(&p.namespace, &p.name, volume, CAUSES[j % CAUSES.len()]);
+            e.last_seen = Some(s.source.observed_at);
+            up(Object::Event(e))
+        }),
+        Edit::DeleteEvent(i) => {
+            pick(&s.events.items, i).map_or_else(Vec::new, |x| del(Object::Event(x.clone())))
+        }
+        Edit::DeleteSa(i) => pick(&s.service_accounts.items, i)
+            .map_or_else(Vec::new, |x| del(Object::ServiceAccount(x.clone()))),
+        Edit::SaClientId(i) => pick(&s.service_accounts.items, i).map_or_else(Vec::new, |x| {
+            let mut x = x.clone();
+            if x.annotations
+                .remove("azure.workload.identity/client-id")
+                .is_none()
+            {
+                x.annotations.insert(
+                    "azure.workload.identity/client-id".into(),
+                    "00000000-0000-0000-0000-000000000000".into(),
+                );
+            }
+            up(Object::ServiceAccount(x))
+        }),
+        Edit::DeleteWorkload(i) => {
+            pick(&s.workloads.items, i).map_or_else(Vec::new, |x| del(Object::Workload(x.clone())))
+        }
+        Edit::IngressTls(i) => pick(&s.secrets.items, i).map_or_else(Vec::new, |x| {
+            up(Object::Ingress(IngressObs {
+                namespace: x.namespace.clone(),
+                name: format!("ing-{n}"),
+                tls_secrets: vec![x.name.clone()],
+            }))
+        }),
+        Edit::Restore(i) => {
+            if gone.is_empty() {
+                return Vec::new();
+            }
+            let o = gone.remove(i % gone.len());
+            up(o)
+        }
+        Edit::SpcClientId(i) => pick(&s.spcs.items, i).map_or_else(Vec::new, |x| {
+            let mut x = x.clone();
+            x.parameters.insert("clientID".into(), format!("11111111-0000-0000-0000-{n:012}"));
+            testkit::reparse(&mut x);
+            up(Object::Spc(x))
+        }),
+        Edit::WorkloadScaledToZero(i) => pick(&s.workloads.items, i).map_or_else(Vec::new, |x| {
+            let mut x = x.clone();
+            x.replicas = Some(0);
+            up(Object::Workload(x))
+        }),
+        Edit::FailedCreate(i) => pick(&s.workloads.items, i).map_or_else(Vec::new, |w| {
+            up(Object::Event(EventObs {
+                namespace: w.namespace.clone(),
+                involved_kind: w.kind.clone(),
+                involved_name: w.name.clone(),
+                involved_uid: String::new(),
+                type_: "Warning".into(),
+                reason: "FailedCreate".into(),
+                message: format!("Error creating: pods \"{}-x\" is forbidden: error looking up service account {}/missing: serviceaccount \"missing\" not found", w.name, w.namespace),
+                count: 1,
+                source: "replicaset-controller".into(),
+                last_seen: Some(s.source.observed_at),
+            }))
+        }),
+        Edit::PodVolumesDropped(i) => pick(pods, i).map_or_else(Vec::new, |p| {
+            let mut p = p.clone();
+            p.volumes.clear();
+            up(Object::Pod(p))
+        }),
+        Edit::SecretEmptied(i) => pick(&s.secrets.items, i).map_or_else(Vec::new, |x| {
+            let mut x = x.clone();
+            x.data.clear();
+            up(Object::Secret(x))
+        }),
+        Edit::Clock => Vec::new(),
+    }
+}
+
+/// Chains by namespace, in order: the engine keeps a full diagnosis's order within each.
+fn by_namespace<'c>(chains: impl Iterator<Item = &'c Chain>) -> BTreeMap<String, Vec<&'c Chain>> {
+    let mut out: BTreeMap<String, Vec<&Chain>> = BTreeMap::new();
+    for c in chains {
+        out.entry(c.namespace.clone()).or_default().push(c);
+    }
+    out
+}
+
+fn assert_agrees(engine: &Engine, after: &str) {
+    let full = diagnose(&engine.snapshot());
+    let full = by_namespace(full.iter());
+    let incremental = by_namespace(engine.chains());
+    let namespaces: Vec<&String> = full.keys().chain(incremental.keys()).collect();
+    for ns in namespaces {
+        let (f, i) = (full.get(ns), incremental.get(ns));
+        let ids = |c: Option<&Vec<&Chain>>| -> Vec<String> {
+            c.into_iter().flatten().map(|c| c.id.clone()).collect()
+        };
+        assert_eq!(ids(i), ids(f), "chain ids in {ns} after {after}");
+        for (a, b) in i.into_iter().flatten().zip(f.into_iter().flatten()) {
+            for (la, lb) in a.links.iter().zip(&b.links) {
+                assert_eq!(la, lb, "chain {} link {:?} after {after}", a.id, la.link);
+            }
+            assert_eq!(a, b, "chain {} after {after}", a.id);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+
+    #[test]
+    fn incremental_equals_full_after_random_changes(world in 0usize..3, edits in proptest::collection::vec(edit(), 1..24)) {
+        let mut engine = Engine::new(worlds()[world].clone());
+        assert_agrees(&engine, "start");
+        let mut gone = Vec::new();
+        for (n, e) in edits.iter().enumerate() {
+            if let Edit::Clock = e {
+                let s = engine.snapshot();
+                let mut source = s.source.clone();
+                source.observed_at += SignedDuration::from_mins(10);
+                engine.set_globals(source, s.cluster.clone(), s.azure.clone());
+            } else {
+                let c = changes(&engine.snapshot(), e, &mut gone, n);
+                engine.apply(c);
+            }
+            assert_agrees(&engine, &format!("{:?}", &edits[..=n]));
+        }
+    }
+}
+
+#[test]
+fn a_pod_change_rebuilds_only_the_chains_that_read_it() {
+    // 30 apps of 4 replicas each, all in one namespace (generated worlds spread over 50
+    // namespaces: 30 SPCs stay in 30 namespaces; put them together to make the point).
+    let mut s = testkit::empty();
+    for a in 0..30 {
+        testkit::add_app(&mut s, "shared", &format!("app-{a:02}"), 4);
+    }
+    let mut engine = Engine::new(s);
+    let total = engine.chains().count();
+    assert_eq!(total, 120);
+    let mut pod = engine.snapshot().pods.items[5].clone();
+    pod.phase = "Pending".into();
+    let work = engine.apply([Change::Upsert(Object::Pod(pod))]);
+    // The pod's own chain and its three siblings (they count who mounts their SPC), no more.
+    assert_eq!(work.chains, 4, "{work:?}");
+    assert_agrees(&engine, "one pod Pending");
+    // A Secret only app-07's SPC syncs: app-07's four chains.
+    let secret = engine
+        .snapshot()
+        .secrets
+        .items
+        .iter()
+        .find(|x| x.name == testkit::secret_name("app-07"))
+        .cloned()
+        .expect("app-07's synced Secret");
+    let work = engine.apply([Change::Delete(Object::Secret(secret))]);
+    assert_eq!(work.chains, 4, "{work:?}");
+    assert_agrees(&engine, "Secret deleted");
+}
