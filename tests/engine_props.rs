@@ -25,6 +25,17 @@ fn worlds() -> &'static [Snapshot] {
         reader.owners.clear();
         reader.volumes.clear();
         generated.pods.items.push(reader);
+        // A pod mounting one SPC through two volumes: two chains whose ids clash.
+        let mut twice = generated.pods.items[1].clone();
+        twice.name = "twice".into();
+        let mut second = twice.volumes[0].clone();
+        second.name = "again".into();
+        twice.volumes.push(second);
+        generated.pods.items.push(twice);
+        assert!(
+            diagnose(&generated).iter().any(|c| c.id.contains('#')),
+            "the generated world has clashing ids"
+        );
         vec![lab("default"), lab("gc-tls"), generated]
     })
 }

@@ -15,10 +15,10 @@
 mod deps;
 mod space;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use super::azure_index::AzureIndex;
-use super::index::Globals;
+use super::index::{Globals, HashSet};
 use super::model::Chain;
 use crate::snapshot::*;
 use deps::Dep;
@@ -181,7 +181,7 @@ impl Engine {
             let ns = namespace_of(&object).to_string();
             let keys = touched.entry(ns.clone()).or_default();
             let space = self.space(&ns);
-            apply_one(&mut space.kube, object, delete, keys);
+            apply_one(space, object, delete, keys);
         }
         if self.source.kind == SourceKind::Manifests {
             return self.rediagnose_all();
@@ -196,10 +196,10 @@ impl Engine {
             let Some(space) = self.spaces.get_mut(&ns) else {
                 continue;
             };
-            let mut pods = HashSet::new();
+            let mut pods = HashSet::default();
             space.readers_of(&keys, &mut pods);
             work.namespaces += 1;
-            work.chains += space.rediagnose(globals, &self.azure_index, &pods);
+            work.chains += space.rediagnose(globals, &self.azure_index, pods);
         }
         work
     }
@@ -271,15 +271,15 @@ fn upsert<T>(
     }
 }
 
-fn apply_one(kube: &mut Snapshot, object: Object, delete: bool, keys: &mut Vec<Dep>) {
+fn apply_one(space: &mut Space, object: Object, delete: bool, keys: &mut Vec<Dep>) {
+    let kube = &mut space.kube;
     match object {
-        Object::Pod(p) => upsert(
-            &mut kube.pods.items,
-            p,
-            delete,
-            |a, b| a.name == b.name,
-            |x| deps::touched_by_pod(x, keys),
-        ),
+        Object::Pod(pod) => {
+            deps::touched_by_pod(&pod, keys);
+            if let Some(old) = space.upsert_pod(pod, delete) {
+                deps::touched_by_pod(&old, keys);
+            }
+        }
         Object::ServiceAccount(o) => {
             keys.push(Dep::Sas);
             upsert(
