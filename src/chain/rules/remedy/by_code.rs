@@ -1,0 +1,300 @@
+//! The default confirm and fix commands of each code (see the parent module).
+
+use super::*;
+
+/// Default confirm/fix for a code in this chain.
+pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
+    use Code::*;
+    let ns = cx.ns();
+    let kv = cx.keyvault();
+    match code {
+        KVC101 => (
+            format!("kubectl get secretproviderclass -n {ns}"),
+            format!(
+                "kubectl apply -n {ns} -f <file defining SecretProviderClass {}>",
+                cx.spc_name
+            ),
+        ),
+        KVC102 => (
+            format!(
+                "kubectl get {} -n {ns} -o jsonpath='{{{}.containers[*].volumeMounts}}'",
+                cx.owner_kubectl(),
+                cx.pod_spec_path()
+            ),
+            edit_owner(cx, "mount the volume as a directory: remove subPath"),
+        ),
+        KVC103 => (
+            format!(
+                "kubectl get {} -n {ns} -o jsonpath='{{{}.volumes}}'",
+                cx.owner_kubectl(),
+                cx.pod_spec_path()
+            ),
+            edit_owner(
+                cx,
+                &format!(
+                    "volume {}: csi: {{driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {{secretProviderClass: {}}}}}",
+                    cx.volume.name,
+                    if cx.spc_name.is_empty() { "<name>" } else { cx.spc_name }
+                ),
+            ),
+        ),
+        KVC104 => (
+            "kubectl get csidriver secrets-store.csi.k8s.io && kubectl get pods -n kube-system -o wide | grep -e secrets-store".to_string(),
+            "az aks enable-addons --addons azure-keyvault-secrets-provider -g \"$CLUSTER_RG\" -n \"$CLUSTER\"".to_string(),
+        ),
+        KVC105 => (
+            "kubectl get csidriver secrets-store.csi.k8s.io -o jsonpath='{.spec.tokenRequests}'".to_string(),
+            format!("helm upgrade csi-secrets-store secrets-store-csi-driver/secrets-store-csi-driver -n kube-system --reuse-values --set 'tokenRequests[0].audience={AUDIENCE}'"),
+        ),
+        KVC106 => (
+            format!(
+                "kubectl get events -n {ns} --field-selector reason=FailedCreate -o custom-columns=OBJECT:.involvedObject.name,MESSAGE:.message"
+            ),
+            edit_owner(cx, "what the FailedCreate message names (service account, webhook annotations, hostNetwork…)"),
+        ),
+        KVC201 | KVC205 => (
+            if cx.template {
+                format!(
+                    "kubectl get {} -n {ns} -o jsonpath='{{.spec.template.metadata.labels}}'",
+                    cx.owner_kubectl()
+                )
+            } else {
+                format!(
+                    "kubectl get pod {} -n {ns} -o jsonpath='{{.metadata.labels}} {{.spec.containers[*].env[*].name}}'",
+                    cx.pod.name
+                )
+            },
+            match cx.workload {
+                Some((k, n)) if k != "Pod" => format!(
+                    "kubectl patch {} {n} -n {ns} -p '{{\"spec\":{{\"template\":{{\"metadata\":{{\"labels\":{{\"azure.workload.identity/use\":\"true\"}}}}}}}}}}'  # new pods are mutated on CREATE",
+                    k.to_ascii_lowercase()
+                ),
+                _ => format!(
+                    "add label azure.workload.identity/use: \"true\" to pod {} and recreate it (the webhook mutates on CREATE only)",
+                    cx.pod.name
+                ),
+            },
+        ),
+        KVC202 => (
+            format!(
+                "kubectl get serviceaccount {} -n {ns}",
+                cx.pod.service_account
+            ),
+            match annotated_sa(cx) {
+                // One already carries this clientID: use it rather than create a twin.
+                Some(sa) => edit_owner(cx, &format!("serviceAccountName: {sa}")),
+                None => format!(
+                    "kubectl create serviceaccount {sa} -n {ns} && kubectl annotate serviceaccount {sa} -n {ns} azure.workload.identity/client-id={}",
+                    client_id(cx),
+                    sa = cx.pod.service_account
+                ),
+            },
+        ),
+        KVC203 | KVC204 => (
+            format!(
+                "kubectl get serviceaccount {} -n {ns} -o jsonpath='{{.metadata.annotations}}'",
+                cx.pod.service_account
+            ),
+            format!(
+                "kubectl annotate serviceaccount {} -n {ns} azure.workload.identity/client-id={} --overwrite",
+                cx.pod.service_account,
+                client_id(cx)
+            ),
+        ),
+        KVC301 => (
+            format!(
+                "az identity list --query \"[?clientId=='{}'].{{name:name,rg:resourceGroup}}\" -o table",
+                client_id(cx)
+            ),
+            edit_spc(cx, "parameters.clientID: the clientId of an existing managed identity (az identity show -g <rg> -n <name> --query clientId -o tsv)"),
+        ),
+        KVC302 => (
+            format!("kubectl get secretproviderclass {} -n {ns} -o yaml", cx.spc_name),
+            edit_spc(cx, "fix the parameters named in the message"),
+        ),
+        KVC304 => (
+            format!("kubectl get secretproviderclass {} -n {ns} -o jsonpath='{{.spec.parameters.usePodIdentity}}' && kubectl get azureidentitybinding -A", cx.spc_name),
+            edit_spc(cx, "usePodIdentity: \"false\", clientID: <the identity's clientId>  # migrate to workload identity: https://learn.microsoft.com/azure/aks/workload-identity-migrate-from-pod-identity"),
+        ),
+        KVC305 | KVC306 => (
+            format!("kubectl get secretproviderclass {} -n {ns} -o jsonpath='{{.spec.parameters}}'", cx.spc_name),
+            edit_spc(cx, "the parameters named in the message"),
+        ),
+        KVC307 => (
+            format!("kubectl get secretproviderclass {} -n {ns} -o yaml", cx.spc_name),
+            edit_spc(cx, "clientID: <workload identity clientId>  # or nodePublishSecretRef (clientid/clientsecret) on every pod volume"),
+        ),
+        KVC303 => (
+            "az aks show -g \"$CLUSTER_RG\" -n \"$CLUSTER\" --query addonProfiles.azureKeyvaultSecretsProvider.identity".to_string(),
+            edit_spc(cx, "useVMManagedIdentity: \"false\", clientID: <a workload identity's clientId> (one identity per workload)"),
+        ),
+        KVC401 => (fic_list(cx), fic_create(cx)),
+        KVC402 => (
+            format!("{} && echo {}", fic_list(cx), cluster_issuer(cx)),
+            format!(
+                "az identity federated-credential update --name <credential> --identity-name {} -g {} --issuer {}",
+                identity_name(cx),
+                identity_rg(cx),
+                cluster_issuer(cx)
+            ),
+        ),
+        KVC403 => (
+            fic_list(cx),
+            format!(
+                "az identity federated-credential update --name <credential> --identity-name {} -g {} --audiences {AUDIENCE}",
+                identity_name(cx),
+                identity_rg(cx)
+            ),
+        ),
+        KVC404 => (
+            format!(
+                "az identity list --query \"[?clientId=='{}'].tenantId\" -o tsv && az keyvault show -n {kv} --query properties.tenantId -o tsv",
+                client_id(cx)
+            ),
+            edit_spc(cx, &format!(
+                "parameters.tenantID: {}",
+                cx.identity
+                    .map(|i| i.tenant_id.as_str())
+                    .or(cx.vault.map(|v| v.tenant_id.as_str()))
+                    .map_or_else(|| "the tenantId that az identity list prints".to_string(), str::to_string)
+            )),
+        ),
+        KVC405 => (
+            format!(
+                "{} --query \"[].{{name:name,issuer:issuer,subject:subject,audiences:join(',',audiences)}}\"",
+                fic_list(cx)
+            ),
+            format!(
+                "{}  # a credential with exactly the presented issuer, subject and audience; or correct the one that differs",
+                fic_create(cx)
+            ),
+        ),
+        KVC406 => (
+            format!(
+                "az keyvault show -n {kv} --query properties.tenantId -o tsv && az identity list --query \"[?clientId=='{}'].tenantId\" -o tsv",
+                client_id(cx)
+            ),
+            crate::chain::rules::federation::cross_tenant_fix(
+                cx,
+                cx.vault.map_or("the vault's tenant", |v| v.tenant_id.as_str()),
+            ),
+        ),
+        KVC501 | KVC502 | KVC503 => {
+            let confirm = format!(
+                "az role assignment list --assignee {} --scope {} -o table && az keyvault show -n {kv} --query \"{{rbac:properties.enableRbacAuthorization,policies:properties.accessPolicies}}\"",
+                principal(cx),
+                vault_scope(cx)
+            );
+            let fix = if cx.vault.is_some_and(|v| !v.rbac) {
+                format!(
+                    "az keyvault set-policy -n {kv} --object-id {} --secret-permissions get --certificate-permissions get --key-permissions get",
+                    principal(cx)
+                )
+            } else {
+                grant_roles(cx, &roles_needed(cx, None))
+            };
+            (confirm, fix)
+        }
+        KVC504 => (
+            format!("az role assignment list --assignee {} --all -o table", principal(cx)),
+            format!(
+                "{} && az role assignment delete --assignee {} --role \"$OVER_PRIVILEGED_ROLE\" --scope \"$ITS_SCOPE\"",
+                grant_roles(cx, &roles_needed(cx, None)),
+                principal(cx),
+            ),
+        ),
+        KVC505 => (
+            format!("az keyvault show -n {kv} --query \"{{public:properties.publicNetworkAccess,acls:properties.networkAcls}}\""),
+            format!(
+                "az keyvault network-rule add -n {kv} --subnet \"$(az aks nodepool show -g \"$CLUSTER_RG\" --cluster-name \"$CLUSTER\" -n {} --query vnetSubnetId -o tsv)\"  # or a private endpoint reachable from the cluster",
+                cx.pod.node.as_deref().and_then(node_pool).unwrap_or("nodepool1")
+            ),
+        ),
+        KVC601 | KVC602 | KVC603 | KVC604 => (
+            format!("az keyvault secret list -o table --vault-name {kv}"),
+            edit_spc(cx, "objects: objectName/objectVersion of an existing, enabled object"),
+        ),
+        KVC701 => (
+            format!("kubectl describe pod {} -n {ns}", cx.pod.name),
+            "kubectl logs -n kube-system -l app=secrets-store-provider-azure --tail=200  # the provider's full error".to_string(),
+        ),
+        KVC702 => (
+            "kubectl get ds -n kube-system -o yaml | grep -e enable-secret-rotation -e rotation-poll-interval".to_string(),
+            driver_setting(cx, "--enable-secret-rotation", "enableSecretRotation=true"),
+        ),
+        KVC703 => (
+            format!(
+                "kubectl get secretproviderclasspodstatus {}-{ns}-{} -n {ns} -o jsonpath='{{.status.objects}}'",
+                cx.pod.name, cx.spc_name
+            ),
+            format!("kubectl delete pod {} -n {ns}  # remount fetches the latest version", cx.pod.name),
+        ),
+        KVC704 => (
+            format!("kubectl get events -n {ns} --field-selector reason=FailedMount"),
+            driver_setting(
+                cx,
+                "--enable-secret-rotation --rotation-poll-interval 10m",
+                "enableSecretRotation=true --set rotationPollInterval=10m",
+            ),
+        ),
+        KVC705 | KVC706 => (
+            show_spc(cx, "{.spec.parameters.objects}"),
+            edit_spc(cx, "parameters.objects"),
+        ),
+        KVC801 | KVC804 => (
+            show_spc(cx, "{.spec.secretObjects}"),
+            edit_spc(cx, "secretObjects[].data[].objectName: the mounted file name (objectAlias if set)"),
+        ),
+        KVC802 => (
+            format!(
+                "kubectl get secretproviderclasspodstatus -n {ns} -o custom-columns=POD:.status.podName,SPC:.status.secretProviderClassName,MOUNTED:.status.mounted"
+            ),
+            format!("keep at least one running pod that mounts SecretProviderClass {} (no mount, no Secret)", cx.spc_name),
+        ),
+        KVC803 | KVC903 => (
+            format!("kubectl get secret -n {ns} -l secrets-store.csi.k8s.io/managed=true -o custom-columns=NAME:.metadata.name,OWNERS:.metadata.ownerReferences[*].name"),
+            format!("mount SecretProviderClass {} in every workload that uses the synced Secret", cx.spc_name),
+        ),
+        KVC805 => (
+            format!("kubectl get secret -n {ns} -o custom-columns=NAME:.metadata.name,UPDATED:.metadata.managedFields[*].time"),
+            format!("kubectl delete pod {} -n {ns}  # the driver rewrites the Secret from the new mount", cx.pod.name),
+        ),
+        KVC806 => (
+            format!(
+                "kubectl get events -n {ns} --field-selector reason=FailedToCreateSecret && kubectl logs -n kube-system -l app=secrets-store-csi-driver -c secrets-store --tail=100"
+            ),
+            match install(cx) {
+                // The add-on always ships the syncing RBAC: the cause is in the driver's log.
+                Some(DriverInstall::AksAddon) => format!(
+                    "kubectl delete pod {} -n {ns}  # the AKS add-on always may write Secrets: fix what the driver log names, then remount",
+                    cx.pod.name
+                ),
+                Some(DriverInstall::Helm) => format!("{HELM_DRIVER} --set syncSecret.enabled=true"),
+                None => format!(
+                    "{HELM_DRIVER} --set syncSecret.enabled=true  # Helm installs only; the AKS add-on always may write Secrets"
+                ),
+            },
+        ),
+        KVC904 => (
+            format!("kubectl get secretproviderclasspodstatus,secret -n {ns}"),
+            format!("run a workload that mounts SecretProviderClass {} (its pods make the driver create the Secret)", cx.spc_name),
+        ),
+        KVC901 => (
+            format!(
+                "kubectl get pod {} -n {ns} -o jsonpath='{{.status.containerStatuses[*].state.running.startedAt}}'",
+                cx.pod.name
+            ),
+            format!("kubectl rollout restart {} -n {ns}", cx.owner_kubectl()),
+        ),
+        KVC902 => (
+            format!(
+                "kubectl get {} -n {ns} -o jsonpath='{{.metadata.annotations}}'",
+                cx.owner_kubectl()
+            ),
+            format!(
+                "kubectl annotate {} -n {ns} reloader.stakater.com/auto=true  # needs Stakater Reloader in the cluster",
+                cx.owner_kubectl()
+            ),
+        ),
+    }
+}
