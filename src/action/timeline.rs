@@ -718,7 +718,7 @@ fn env_state(
         Some(_) if reloader => StepState::Waiting,
         Some(first) => StepState::Never(format!(
             "stale: env read at container start ({}), restart needed (R restarts {owner})",
-            first.strftime("%H:%M:%S")
+            crate::glance::clock(*first)
         )),
     }
 }
