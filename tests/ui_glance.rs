@@ -445,7 +445,7 @@ fn sub_second_time(s: &str) -> Option<String> {
 /// to the second (issue 14 §2): the check text and each link's detail pane in the TUI.
 #[test]
 fn times_read_to_the_second_when_the_lab_clock_is_between_seconds() {
-    let mut seen_times = 0;
+    let (mut check_times, mut tui_times) = (0, 0);
     for name in ["env-stale", "rotation-disabled", "default"] {
         let mut source = lab::open(name, None).unwrap();
         source.world_mut().advance(Duration::from_millis(250));
@@ -454,7 +454,7 @@ fn times_read_to_the_second_when_the_lab_clock_is_between_seconds() {
         let chains = chain::diagnose(&snapshot);
         let check = report::text(&snapshot, &chains, false);
         assert_eq!(sub_second_time(&check), None, "{name} check text:\n{check}");
-        seen_times += check.matches("2026-01-15 09:").count();
+        check_times += check.matches("2026-01-15 09:").count();
 
         let mut app = app_for(snapshot, UiConfig::default(), 200, 60);
         let pods: Vec<usize> = (0..app.tree.rows.len())
@@ -471,12 +471,11 @@ fn times_read_to_the_second_when_the_lab_clock_is_between_seconds() {
                     None,
                     "{name}, {kind:?} detail:\n{screen}"
                 );
-                seen_times += screen.matches("2026-01-15 09:").count();
+                tui_times += screen.matches("2026-01-15 09:").count();
             }
         }
     }
-    assert!(
-        seen_times > 0,
-        "no time was shown at all: the test reads nothing"
-    );
+    // Not vacuous: both outputs did show times.
+    assert!(check_times > 0, "no time in the check text");
+    assert!(tui_times > 0, "no time on screen");
 }
