@@ -13,11 +13,15 @@ pub use crate::complete;
     name = "kvchain",
     version,
     about = "See the AKS secret chain — Pod → ServiceAccount → federated identity → Key Vault → CSI mount → synced Secret — and every broken link, live.",
-    after_help = "Without a command kvchain opens the TUI on the current kube context, or on the built-in lab when no cluster is configured."
+    after_help = "Without a command kvchain opens the TUI on the current kube context, or on the built-in lab when no cluster is configured.",
+    // Each command owns its flags (its help lists only those): the TUI's flags go without a
+    // command, a command's flags after it.
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// The TUI's flags (`kvchain` without a command).
     #[command(flatten)]
     pub kube: KubeArgs,
     #[command(flatten)]
@@ -29,21 +33,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Open the TUI on the built-in lab (no cluster or Azure needed).
-    Demo {
-        /// Scenario file, built-in scenario name (`default`, see `--list`), or `generated:N`.
-        #[arg(default_value = "default", add = ArgValueCandidates::new(complete::scenarios))]
-        scenario: String,
-        /// List the built-in scenarios and exit.
-        #[arg(long)]
-        list: bool,
-        /// Show a saved snapshot file instead (frozen: no refresh, actions disabled).
-        #[arg(long, value_name = "FILE", conflicts_with = "list")]
-        snapshot: Option<PathBuf>,
-        /// Run a lesson: its steps in a pane, each ending when its check passes (or on `n`).
-        /// A built-in lesson (six-hops, rotation) brings its own scenario.
-        #[arg(long, value_name = "NAME")]
-        lesson: Option<String>,
-    },
+    Demo(DemoArgs),
     /// Diagnose once and print the findings (manifests with -f, the lab with --lab, else the live cluster).
     Check(CheckArgs),
     /// Explain a finding code: what it means, why it happens, how to confirm and fix it.
@@ -78,6 +68,10 @@ pub enum Command {
 pub enum SnapshotCommand {
     /// Save one observation (the live cluster, or the lab with --lab) as a versioned JSON file.
     Save {
+        #[command(flatten)]
+        kube: KubeArgs,
+        #[command(flatten)]
+        azure: AzureArgs,
         /// Output file (default: stdout).
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
@@ -105,10 +99,36 @@ pub enum CompletionShell {
 }
 
 #[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Scenario file, built-in scenario name (`default`, see `--list`), or `generated:N`.
+    #[arg(default_value = "default", add = ArgValueCandidates::new(complete::scenarios))]
+    pub scenario: String,
+    /// List the built-in scenarios and exit.
+    #[arg(long)]
+    pub list: bool,
+    /// Show a saved snapshot file instead (frozen: no refresh, actions disabled).
+    #[arg(long, value_name = "FILE", conflicts_with = "list")]
+    pub snapshot: Option<PathBuf>,
+    /// Run a lesson: its steps in a pane, each ending when its check passes (or on `n`).
+    /// A built-in lesson (six-hops, rotation) brings its own scenario.
+    #[arg(long, value_name = "NAME")]
+    pub lesson: Option<String>,
+    /// Not a demo flag: accepted only to say how the TUI filters a namespace (`:ns NAME`).
+    #[arg(short = 'n', long, value_name = "NS", hide = true)]
+    pub namespace: Option<String>,
+    #[command(flatten)]
+    pub ui: UiArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:9717")]
     pub listen: std::net::SocketAddr,
+    #[command(flatten)]
+    pub kube: KubeArgs,
+    #[command(flatten)]
+    pub azure: AzureArgs,
 }
 
 #[derive(Debug, Args)]
@@ -147,6 +167,13 @@ pub struct CheckArgs {
     /// With -o svg/mermaid: the chain to draw (`namespace/pod/spc`, or a unique part of it).
     #[arg(long, value_name = "ID")]
     pub chain: Option<String>,
+    /// Config file: its `ignore` rules (default: <config dir>/kvchain/config.yaml).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub kube: KubeArgs,
+    #[command(flatten)]
+    pub azure: AzureArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -165,28 +192,28 @@ pub enum OutputFormat {
 
 /// Where to find the cluster, spelled as kubectl spells it.
 #[derive(Debug, Args, Default, Clone)]
+#[command(next_help_heading = "Cluster")]
 pub struct KubeArgs {
     /// Path to the kubeconfig file (default: KUBECONFIG, then ~/.kube/config).
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, value_name = "PATH")]
     pub kubeconfig: Option<PathBuf>,
     /// The kubeconfig context to use (`check` takes it more than once: one report over them all).
-    #[arg(long, global = true, value_name = "NAME", add = ArgValueCandidates::new(complete::contexts))]
+    #[arg(long, value_name = "NAME", add = ArgValueCandidates::new(complete::contexts))]
     pub context: Vec<String>,
     /// Only this namespace.
     #[arg(
         short = 'n',
         long,
-        global = true,
         value_name = "NS",
         conflicts_with = "all_namespaces"
     )]
     pub namespace: Option<String>,
     /// All namespaces (the default when no namespace is given).
-    #[arg(short = 'A', long, global = true)]
+    #[arg(short = 'A', long)]
     pub all_namespaces: bool,
     /// How long to wait for the API server to answer a single request, as kubectl spells it
     /// (5s, 1m, or whole seconds; 0, the default, waits as long as it takes). Watches stay open.
-    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_request_timeout)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_request_timeout)]
     pub request_timeout: Option<Duration>,
 }
 
@@ -211,34 +238,36 @@ impl KubeArgs {
 }
 
 #[derive(Debug, Args, Default, Clone)]
+#[command(next_help_heading = "Azure")]
 pub struct AzureArgs {
     /// Azure subscription to search (repeatable; default: all the credential can see).
-    #[arg(long = "subscription", global = true, value_name = "ID")]
+    #[arg(long = "subscription", value_name = "ID")]
     pub subscriptions: Vec<String>,
     /// Do not call Azure: the Azure side of every chain is unknown.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub no_azure: bool,
     /// At most one Azure fetch per object per interval.
-    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_refresh, default_value = "60s")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_refresh, default_value = "60s")]
     pub azure_refresh: Duration,
 }
 
 #[derive(Debug, Args, Default, Clone)]
+#[command(next_help_heading = "TUI")]
 pub struct UiArgs {
     /// Theme name: built-in (default, light, high-contrast) or a file in the config directory.
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, value_name = "NAME")]
     pub theme: Option<String>,
     /// Config file (default: <config dir>/kvchain/config.yaml).
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// Disable every write action (rotate, restart).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub read_only: bool,
     /// Never reveal secret values, even on request.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub no_reveal: bool,
     /// Lab clock speed (lab seconds per real second).
-    #[arg(long, global = true, value_name = "FACTOR")]
+    #[arg(long, value_name = "FACTOR")]
     pub speed: Option<f64>,
 }
 
@@ -287,8 +316,18 @@ pub fn parse_refresh(s: &str) -> Result<Duration, String> {
 }
 
 #[cfg(test)]
+mod help_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
+
+    fn check(cli: Cli) -> CheckArgs {
+        match cli.command {
+            Some(Command::Check(c)) => c,
+            other => panic!("not check: {other:?}"),
+        }
+    }
 
     #[test]
     fn check_flags_parse_like_kubectl() {
@@ -301,14 +340,14 @@ mod tests {
         };
         assert_eq!(c.files.len(), 2);
         assert_eq!(c.output, OutputFormat::Json);
-        assert_eq!(cli.kube.namespace.as_deref(), Some("payments"));
+        assert_eq!(c.kube.namespace.as_deref(), Some("payments"));
     }
 
     #[test]
     fn request_timeout_is_spelled_like_kubectl() {
         let t = |s: &str| {
             let cli = Cli::try_parse_from(["kvchain", "check", "--request-timeout", s])?;
-            Ok::<_, clap::Error>(cli.kube.request_limit())
+            Ok::<_, clap::Error>(check(cli).kube.request_limit())
         };
         assert_eq!(t("5s").unwrap(), Some(Duration::from_secs(5)));
         assert_eq!(t("1m").unwrap(), Some(Duration::from_secs(60)));
@@ -320,7 +359,7 @@ mod tests {
         assert_eq!(t("0").unwrap(), None, "0 waits as long as it takes");
         assert!(t("soon").is_err());
         let default = Cli::try_parse_from(["kvchain", "check"]).unwrap();
-        assert_eq!(default.kube.request_limit(), None);
+        assert_eq!(check(default).kube.request_limit(), None);
     }
 
     #[test]
@@ -347,15 +386,16 @@ mod tests {
             "sarif",
         ])
         .unwrap();
-        assert_eq!(cli.kube.context(), Some("aks-prod"));
+        assert_eq!(check(cli).kube.context(), Some("aks-prod"));
     }
 
     #[test]
     fn several_contexts_or_all_contexts_for_a_fleet_check() {
         let cli =
             Cli::try_parse_from(["kvchain", "check", "--context", "a", "--context", "b"]).unwrap();
-        assert_eq!(cli.kube.context, ["a", "b"]);
-        assert_eq!(cli.kube.for_context("b").context(), Some("b"));
+        let kube = check(cli).kube;
+        assert_eq!(kube.context, ["a", "b"]);
+        assert_eq!(kube.for_context("b").context(), Some("b"));
         let cli = Cli::try_parse_from(["kvchain", "check", "--all-contexts"]).unwrap();
         let Some(Command::Check(c)) = cli.command else {
             panic!()

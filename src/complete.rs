@@ -111,6 +111,18 @@ mod tests {
     }
 
     #[test]
+    fn each_command_completes_its_own_flags() {
+        let demo = complete(&["kvchain", "demo", "--"]);
+        assert!(demo.contains(&"--lesson".to_string()), "{demo:?}");
+        assert!(!demo.contains(&"--fail-on".to_string()), "{demo:?}");
+        assert!(!demo.contains(&"--context".to_string()), "{demo:?}");
+        let check = complete(&["kvchain", "check", "--"]);
+        assert!(check.contains(&"--fail-on".to_string()), "{check:?}");
+        assert!(check.contains(&"--context".to_string()), "{check:?}");
+        assert!(!check.contains(&"--speed".to_string()), "{check:?}");
+    }
+
+    #[test]
     fn contexts_come_from_the_kubeconfig() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config");

@@ -17,6 +17,11 @@ pub fn time(t: jiff::Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M:%SZ").to_string()
 }
 
+/// The time of day to the second, UTC: `09:02:00` (the lab clock, timeline steps).
+pub fn clock(t: jiff::Timestamp) -> String {
+    t.strftime("%H:%M:%S").to_string()
+}
+
 /// How long ago `then` was, seen from `now`: "12s ago", "2m ago", "3h ago", "4d ago".
 pub fn ago(then: jiff::Timestamp, now: jiff::Timestamp) -> String {
     let secs = now.as_second().saturating_sub(then.as_second());
@@ -145,6 +150,7 @@ mod tests {
     fn times_are_to_the_second_and_relative() {
         let t: jiff::Timestamp = "2025-06-01T09:02:00.02419707Z".parse().unwrap();
         assert_eq!(time(t), "2025-06-01 09:02:00Z");
+        assert_eq!(clock(t), "09:02:00");
         let now: jiff::Timestamp = "2025-06-01T09:04:30Z".parse().unwrap();
         assert_eq!(ago(t, now), "2m ago");
         assert_eq!(ago(t, t), "0s ago");

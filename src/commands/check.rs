@@ -9,7 +9,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use crate::chain::{self, Chain};
-use crate::cli::{CheckArgs, Cli, OutputFormat};
+use crate::cli::{CheckArgs, OutputFormat, UiArgs};
 use crate::error::InputError;
 use crate::output::{self, Context};
 use crate::report;
@@ -19,9 +19,9 @@ use crate::source;
 /// Exit status when what could be seen has no error but part of it could not be seen.
 pub const EXIT_INCOMPLETE: u8 = 3;
 
-pub async fn run(args: &CheckArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
-    if super::fleet::wanted(args, cli) {
-        return super::fleet::run(args, cli).await;
+pub async fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    if super::fleet::wanted(args) {
+        return super::fleet::run(args).await;
     }
     let snapshot = if !args.files.is_empty() {
         source::manifests::load(&args.files)?
@@ -30,16 +30,20 @@ pub async fn run(args: &CheckArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
     } else if let Some(scenario) = &args.lab {
         source::lab::run_check(scenario, args.run_for)?
     } else {
-        source::live::snapshot_once(&cli.kube, &cli.azure).await?
+        source::live::snapshot_once(&args.kube, &args.azure).await?
     };
     // Manifests: where each object is written (SARIF) and Namespace annotations (suppressions).
     let scan = (!args.files.is_empty()).then(|| source::manifest_scan::scan(&args.files));
-    let config = crate::ui::config::load(cli)?;
+    // Only the config's `ignore` rules matter here: no theme, keys or lab speed.
+    let config = crate::ui::config::load(&UiArgs {
+        config: args.config.clone(),
+        ..UiArgs::default()
+    })?;
     let started = std::time::Instant::now();
     let mut chains = chain::diagnose(&snapshot);
     // A live source already watches only `-n`; manifests and the lab hold every namespace.
     if (!args.files.is_empty() || args.lab.is_some())
-        && let Some(ns) = &cli.kube.namespace
+        && let Some(ns) = &args.kube.namespace
     {
         only_namespace(&snapshot, &mut chains, ns)?;
     }
@@ -53,7 +57,7 @@ pub async fn run(args: &CheckArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
     let color = wants_color(args);
     // SecretProviderClasses no pod mounts are still checked: their mistakes wait for the pod.
     let mut spcs = chain::unmounted_spcs(&snapshot, &chains);
-    if let Some(ns) = cli.kube.namespace.as_deref() {
+    if let Some(ns) = args.kube.namespace.as_deref() {
         spcs.retain(|s| s.namespace == ns);
     }
     let no_namespaces = Default::default();

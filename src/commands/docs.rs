@@ -64,7 +64,12 @@ pub fn man() -> anyhow::Result<ExitCode> {
 /// The roff man page of `kvchain`, from the clap definition.
 pub fn man_page() -> std::io::Result<Vec<u8>> {
     let mut out = Vec::new();
-    clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+    // The derived synopsis would put the TUI's flags before a command, which the command line
+    // refuses: each command owns its flags.
+    let cmd = Cli::command().override_usage(
+        "kvchain [OPTIONS]\nkvchain COMMAND [ARGS] (a command's flags: kvchain COMMAND --help)",
+    );
+    clap_mangen::Man::new(cmd).render(&mut out)?;
     Ok(out)
 }
 
@@ -77,6 +82,15 @@ mod tests {
         for sub in ["check", "explain", "completions", "snapshot"] {
             assert!(page.contains(sub), "{sub} missing");
         }
+        // The synopsis shows the two forms: the TUI's flags, or a command with its own.
+        let synopsis = page
+            .split(".SH SYNOPSIS")
+            .nth(1)
+            .and_then(|s| s.split(".SH").next())
+            .unwrap();
+        assert!(synopsis.contains("kvchain\\fR [OPTIONS]"), "{synopsis}");
+        assert!(synopsis.contains("COMMAND [ARGS]"), "{synopsis}");
+        assert!(!synopsis.contains("subcommands"), "{synopsis}");
     }
 
     #[test]

@@ -9,27 +9,29 @@ pub mod tui;
 
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, DemoArgs};
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
-        Some(Command::Check(args)) => check::run(args, &cli).await,
-        Some(Command::Serve(args)) => serve::run(args, &cli).await,
-        Some(Command::Demo {
+        Some(Command::Check(args)) => check::run(args).await,
+        Some(Command::Serve(args)) => serve::run(args).await,
+        Some(Command::Demo(DemoArgs {
             scenario,
             list,
             snapshot,
             lesson,
-        }) => {
+            namespace,
+            ui,
+        })) => {
             // The lab holds several namespaces and the TUI filters them itself; ignoring -n
             // silently would show more than was asked for.
-            if let Some(ns) = &cli.kube.namespace {
+            if let Some(ns) = namespace {
                 anyhow::bail!(
                     "-n {ns}: `kvchain demo` shows every namespace of the lab; open it and type `:ns {ns}`"
                 );
             }
             if let Some(file) = snapshot {
-                return tui::run_snapshot(file, &cli).await;
+                return tui::run_snapshot(file, ui).await;
             }
             if *list {
                 for (name, title) in crate::source::lab::builtin_scenarios() {
@@ -37,7 +39,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 return Ok(ExitCode::SUCCESS);
             }
-            tui::run_lab(scenario, &cli, lesson.as_deref()).await
+            tui::run_lab(scenario, ui, lesson.as_deref()).await
         }
         Some(Command::Explain { code }) => docs::explain(code),
         Some(Command::Codes {
@@ -46,7 +48,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }) => docs::codes(*output, *readme_table),
         Some(Command::Completions { shell }) => docs::completions(*shell),
         Some(Command::Man) => docs::man(),
-        Some(Command::Snapshot(cmd)) => snapshot::run(cmd, &cli).await,
+        Some(Command::Snapshot(cmd)) => snapshot::run(cmd).await,
         None => tui::run_default(&cli).await,
     }
 }

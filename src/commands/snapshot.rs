@@ -2,19 +2,21 @@
 
 use std::process::ExitCode;
 
-use crate::cli::{Cli, SnapshotCommand};
+use crate::cli::SnapshotCommand;
 use crate::snapshot::{anonymize, file};
 use crate::source;
 
-pub async fn run(cmd: &SnapshotCommand, cli: &Cli) -> anyhow::Result<ExitCode> {
+pub async fn run(cmd: &SnapshotCommand) -> anyhow::Result<ExitCode> {
     let SnapshotCommand::Save {
         output,
         anonymize: anon,
         lab,
+        kube,
+        azure,
     } = cmd;
     let snapshot = match lab {
         Some(scenario) => source::lab::run_check(scenario, None)?,
-        None => source::live::snapshot_once(&cli.kube, &cli.azure).await?,
+        None => source::live::snapshot_once(kube, azure).await?,
     };
     let snapshot = if *anon {
         anonymize::anonymize(&snapshot)?

@@ -2,24 +2,28 @@
 
 use std::process::ExitCode;
 
-use crate::cli::Cli;
+use crate::cli::{Cli, UiArgs};
 use crate::source;
 
 /// `kvchain demo [SCENARIO] [--lesson NAME]`.
-pub async fn run_lab(scenario: &str, cli: &Cli, lesson: Option<&str>) -> anyhow::Result<ExitCode> {
-    open_lab(scenario, cli, lesson, None).await
+pub async fn run_lab(
+    scenario: &str,
+    ui: &UiArgs,
+    lesson: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    open_lab(scenario, ui, lesson, None).await
 }
 
 /// The lab; `fallback` says why it opened instead of a cluster (shown until dismissed).
 async fn open_lab(
     scenario: &str,
-    cli: &Cli,
+    ui: &UiArgs,
     lesson: Option<&str>,
     fallback: Option<String>,
 ) -> anyhow::Result<ExitCode> {
     // The config file may set the lab speed (the --speed flag wins); loading it here also
     // reports an invalid config before the lab starts.
-    let speed = crate::ui::config::load(cli)?.lab_speed;
+    let speed = crate::ui::config::load(ui)?.lab_speed;
     // A built-in lesson brings its own scenario unless one is named.
     let scenario = match lesson.and_then(source::lab::lesson_scenario) {
         Some(own) if scenario == "default" => own,
@@ -34,15 +38,15 @@ async fn open_lab(
         }
         None => None,
     };
-    crate::ui::run_full(audited(Box::new(lab)), cli, fallback, lesson).await?;
+    crate::ui::run_full(audited(Box::new(lab)), ui, fallback, lesson).await?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// `kvchain demo --snapshot FILE`: a recorded snapshot, frozen.
-pub async fn run_snapshot(file: &std::path::Path, cli: &Cli) -> anyhow::Result<ExitCode> {
+pub async fn run_snapshot(file: &std::path::Path, ui: &UiArgs) -> anyhow::Result<ExitCode> {
     let snapshot = crate::snapshot::file::load(file)?;
     let frozen = source::frozen::FrozenSource::new(snapshot, &file.display().to_string());
-    crate::ui::run(audited(Box::new(frozen)), cli).await?;
+    crate::ui::run(audited(Box::new(frozen)), ui).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -64,12 +68,12 @@ pub async fn run_default(cli: &Cli) -> anyhow::Result<ExitCode> {
                 }
             });
             let connecting = source::connecting::Connecting::new(label, server, reach);
-            crate::ui::run(audited(Box::new(connecting)), cli).await?;
+            crate::ui::run(audited(Box::new(connecting)), &cli.ui).await?;
             Ok(ExitCode::SUCCESS)
         }
         Err(source::live::ConnectError::NoKubeconfig(why)) => {
             tracing::info!("no cluster configured ({why}); opening the built-in lab");
-            open_lab("default", cli, None, Some(why.looked_for.join("; "))).await
+            open_lab("default", &cli.ui, None, Some(why.looked_for.join("; "))).await
         }
         Err(e) => Err(e.into()),
     }

@@ -26,7 +26,7 @@ use serde::Deserialize;
 
 use super::keymap::{KeyMap, KeyOverrides};
 use super::theme::{Theme, ThemeSet};
-use crate::cli::Cli;
+use crate::cli::UiArgs;
 use crate::error::InputError;
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -107,19 +107,19 @@ pub fn config_dir() -> Option<PathBuf> {
 
 /// Load the config for this command line. An explicitly given `--config` must exist; the
 /// default file may be absent.
-pub fn load(cli: &Cli) -> Result<UiConfig, InputError> {
+pub fn load(ui: &UiArgs) -> Result<UiConfig, InputError> {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let (path, required) = match &cli.ui.config {
+    let (path, required) = match &ui.config {
         Some(p) => (Some(p.clone()), true),
         None => (config_dir().map(|d| d.join("config.yaml")), false),
     };
     load_from(
         path.as_deref(),
         required,
-        cli.ui.theme.as_deref(),
-        cli.ui.read_only,
-        cli.ui.no_reveal,
-        cli.ui.speed,
+        ui.theme.as_deref(),
+        ui.read_only,
+        ui.no_reveal,
+        ui.speed,
         no_color,
     )
 }

@@ -39,34 +39,34 @@ use tokio::sync::mpsc;
 
 use crate::action::ActionOutcome;
 use crate::chain;
-use crate::cli::Cli;
+use crate::cli::UiArgs;
 use crate::source::{Source, SourceCommand, SourceEvent, Unanswered, request};
 use app::{App, AppEvent, Effect};
 
 const SOURCE_STOPPED: &str = "the source has stopped";
 
-pub async fn run(source: Box<dyn Source>, cli: &Cli) -> anyhow::Result<()> {
-    run_full(source, cli, None, None).await
+pub async fn run(source: Box<dyn Source>, ui: &UiArgs) -> anyhow::Result<()> {
+    run_full(source, ui, None, None).await
 }
 
 /// The TUI, with a lesson's pane when `lesson` is given (`demo --lesson`).
 pub async fn run_with_lesson(
     source: Box<dyn Source>,
-    cli: &Cli,
+    ui: &UiArgs,
     lesson: Option<crate::source::lab::lesson::LessonRun>,
 ) -> anyhow::Result<()> {
-    run_full(source, cli, None, lesson).await
+    run_full(source, ui, None, lesson).await
 }
 
 /// [`run`], saying first why the lab opened instead of a cluster (`fallback`), with a lesson's
 /// pane when `lesson` is given.
 pub async fn run_full(
     source: Box<dyn Source>,
-    cli: &Cli,
+    ui: &UiArgs,
     fallback: Option<String>,
     lesson: Option<crate::source::lab::lesson::LessonRun>,
 ) -> anyhow::Result<()> {
-    let config = config::load(cli)?;
+    let config = config::load(ui)?;
     if !io::stdout().is_terminal() {
         anyhow::bail!(
             "the TUI needs a terminal; for text or JSON output use `kvchain check` (--lab, -f)"

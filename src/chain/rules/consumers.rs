@@ -6,6 +6,7 @@ use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::index::{Use, pod_address};
 use crate::chain::model::{Fact, Link, Status};
+use crate::glance;
 use crate::snapshot::{ContainerStateObs, PodObs};
 
 pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
@@ -94,13 +95,19 @@ fn stale_env(cx: &Ctx, link: &mut Link, secret: &str, how: &Use) {
         Code::KVC901,
         format!("Pod/{}", cx.pod.name),
         format!(
-            "{} of pod {} reads Secret {secret}, which changed at {updated} after the container started at {started_at}: the process holds the old value",
+            "{} of pod {} reads Secret {secret}, which changed at {} after the container started at {}: the process holds the old value",
             describe(how),
-            cx.pod.name
+            cx.pod.name,
+            glance::time(updated),
+            glance::time(*started_at)
         ),
         vec![
-            format!("container {} running since {started_at}", container.name),
-            format!("Secret {secret} last written {updated}"),
+            format!(
+                "container {} running since {}",
+                container.name,
+                glance::time(*started_at)
+            ),
+            format!("Secret {secret} last written {}", glance::time(updated)),
         ],
     ));
 }

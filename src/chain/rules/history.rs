@@ -17,6 +17,7 @@ use jiff::Timestamp;
 use crate::chain::catalog::Code;
 use crate::chain::context::{Ctx, event_evidence};
 use crate::chain::model::{Fact, Link};
+use crate::glance;
 use crate::snapshot::{ContainerStateObs, EventObs};
 
 /// The newest success signals of one chain, gathered once per chain.
@@ -106,23 +107,33 @@ impl Signals {
         };
         let mount_ok = || {
             newer(self.status_written)
-                .map(|t| format!("SPCPS written at {t}"))
-                .or_else(|| newer(self.rotated).map(|t| format!("rotation completed at {t}")))
+                .map(|t| format!("SPCPS written at {}", glance::time(t)))
+                .or_else(|| {
+                    newer(self.rotated)
+                        .map(|t| format!("rotation completed at {}", glance::time(t)))
+                })
         };
         match e.reason.as_str() {
             "FailedMount" => {
                 if self.mounted {
                     return Some("the volume is mounted now (SPCPS mounted: true)".into());
                 }
-                mount_ok()
-                    .or_else(|| newer(self.started).map(|t| format!("container started at {t}")))
+                mount_ok().or_else(|| {
+                    newer(self.started).map(|t| format!("container started at {}", glance::time(t)))
+                })
             }
             "MountRotationFailed" | "SecretRotationFailed" => mount_ok()
-                .or_else(|| newer(self.synced).map(|t| format!("synced Secret written at {t}")))
+                .or_else(|| {
+                    newer(self.synced)
+                        .map(|t| format!("synced Secret written at {}", glance::time(t)))
+                })
                 .or_else(|| self.stopped(e, link_clean)),
             "FailedToCreateSecret" => newer(self.synced)
-                .map(|t| format!("synced Secret written at {t}"))
-                .or_else(|| newer(self.rotated).map(|t| format!("rotation completed at {t}"))),
+                .map(|t| format!("synced Secret written at {}", glance::time(t)))
+                .or_else(|| {
+                    newer(self.rotated)
+                        .map(|t| format!("rotation completed at {}", glance::time(t)))
+                }),
             _ => None,
         }
     }
@@ -134,7 +145,8 @@ impl Signals {
         let quiet = jiff::SignedDuration::try_from(poll * 2).ok()?;
         (link_clean && self.now.duration_since(seen) > quiet).then(|| {
             format!(
-                "not repeated since {seen} (rotation polls every {}s)",
+                "not repeated since {} (rotation polls every {}s)",
+                glance::time(seen),
                 poll.as_secs()
             )
         })

@@ -237,7 +237,11 @@ fn lag(cx: &Ctx, link: &mut Link, poll: Duration) {
             ),
             vec![
                 format!("SPCPS {}: {} version {}", st.name, mounted.id, mounted.version),
-                format!("Key Vault {vault}: latest {} created {}", latest.version, since),
+                format!(
+                    "Key Vault {vault}: latest {} created {}",
+                    latest.version,
+                    crate::glance::time(since)
+                ),
             ],
         ));
     }

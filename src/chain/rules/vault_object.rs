@@ -1,13 +1,14 @@
 //! Vault-object link: each SPC object exists, the version the provider will fetch (latest or
 //! pinned) is enabled and not expired; pinned versions never rotate.
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::SignedDuration;
 
 use super::remedy;
 use super::{set, unknown};
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::model::{ChainObject, Fact, Link, Status};
+use crate::glance;
 use crate::snapshot::{ObjectType, ObjectVersion, Observed};
 use crate::spc::SpcObject;
 
@@ -179,13 +180,14 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
                 Code::KVC604,
                 format!("KeyVault/{vault}"),
                 format!(
-                    "{} {} version {} {state} at {exp} (observed at {})",
+                    "{} {} version {} {state} at {} (observed at {})",
                     t.as_str(),
                     o.object_name,
                     target.version,
-                    fmt_time(now)
+                    glance::time(exp),
+                    glance::time(now)
                 ),
-                vec![format!("attributes.exp: {exp}")],
+                vec![format!("attributes.exp: {}", glance::time(exp))],
                 confirm,
                 format!(
                     "az keyvault {} set-attributes --vault-name {vault} -n {} --expires <new date>  # or store a new version",
@@ -330,8 +332,4 @@ fn show(cx: &Ctx, t: ObjectType, name: &str, version: Option<&str>) -> (String, 
         ),
         String::new(),
     )
-}
-
-fn fmt_time(t: Timestamp) -> String {
-    t.to_string()
 }

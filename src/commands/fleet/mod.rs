@@ -12,7 +12,7 @@ use futures::StreamExt;
 
 use super::check::EXIT_INCOMPLETE;
 use crate::chain::{self, Chain};
-use crate::cli::{CheckArgs, Cli, OutputFormat};
+use crate::cli::{CheckArgs, OutputFormat};
 use crate::report;
 use crate::snapshot::Snapshot;
 use crate::source::live::{self, ConnectError};
@@ -26,13 +26,15 @@ pub const AT_ONCE: usize = 4;
 type Read = (String, Result<(Snapshot, Vec<Chain>), String>);
 
 /// Whether this `check` is over several live clusters (`-f` and `--lab` read no cluster).
-pub fn wanted(args: &CheckArgs, cli: &Cli) -> bool {
-    args.files.is_empty() && args.lab.is_none() && (args.all_contexts || cli.kube.context.len() > 1)
+pub fn wanted(args: &CheckArgs) -> bool {
+    args.files.is_empty()
+        && args.lab.is_none()
+        && (args.all_contexts || args.kube.context.len() > 1)
 }
 
-pub async fn run(args: &CheckArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
+pub async fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let contexts = if args.all_contexts {
-        match live::connect::contexts(&cli.kube) {
+        match live::connect::contexts(&args.kube) {
             Ok((names, _current)) => names,
             Err(ConnectError::NoKubeconfig(why)) => {
                 anyhow::bail!("--all-contexts: no kubeconfig context ({why})")
@@ -41,7 +43,7 @@ pub async fn run(args: &CheckArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
         }
     } else {
         let mut seen = std::collections::BTreeSet::new();
-        cli.kube
+        args.kube
             .context
             .iter()
             .filter(|c| seen.insert(c.as_str()))
@@ -50,7 +52,7 @@ pub async fn run(args: &CheckArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
     };
     let read: Vec<Read> = futures::stream::iter(contexts)
         .map(|name| async move {
-            let outcome = read_one(cli, &name).await;
+            let outcome = read_one(args, &name).await;
             (name, outcome)
         })
         .buffered(AT_ONCE)
@@ -94,9 +96,9 @@ pub async fn run(args: &CheckArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// One context: connect, one complete snapshot, diagnose. Every failure is the gap's reason.
-async fn read_one(cli: &Cli, name: &str) -> Result<(Snapshot, Vec<Chain>), String> {
-    let kube = cli.kube.for_context(name);
-    let live = match live::connect(&kube, &cli.azure).await {
+async fn read_one(args: &CheckArgs, name: &str) -> Result<(Snapshot, Vec<Chain>), String> {
+    let kube = args.kube.for_context(name);
+    let live = match live::connect(&kube, &args.azure).await {
         Ok(l) => l,
         Err(ConnectError::NoKubeconfig(why)) => return Err(format!("no cluster ({why})")),
         Err(ConnectError::Other(e)) => return Err(format!("{e:#}")),

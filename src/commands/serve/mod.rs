@@ -20,14 +20,14 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 use crate::chain::{self, Chain};
-use crate::cli::{Cli, ServeArgs};
+use crate::cli::ServeArgs;
 use crate::report;
 use crate::snapshot::Snapshot;
 use crate::source::live::{self, ConnectError, LiveSource};
 use crate::source::{Source, SourceEvent};
 
-pub async fn run(args: &ServeArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
-    let live = match live::connect(&cli.kube, &cli.azure).await {
+pub async fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    let live = match live::connect(&args.kube, &args.azure).await {
         Ok(l) => l,
         Err(ConnectError::NoKubeconfig(why)) => anyhow::bail!(
             "no cluster configured ({why}); in a pod, kvchain uses its service account"

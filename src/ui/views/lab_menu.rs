@@ -117,7 +117,7 @@ pub fn draw(f: &mut Frame, app: &App, selected: usize) {
     let block = Block::bordered()
         .title(format!(
             " Break / repair · clock {} ×{}{} ",
-            lab.time.strftime("%H:%M:%S"),
+            crate::glance::clock(lab.time),
             lab.speed,
             if lab.paused { " paused" } else { "" }
         ))

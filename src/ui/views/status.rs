@@ -15,7 +15,7 @@ use crate::ui::tree::Row;
 pub fn source_label(app: &App) -> String {
     match (&app.lab, app.source.kind) {
         (Some(l), _) => {
-            let clock = l.time.strftime("%H:%M:%S").to_string();
+            let clock = crate::glance::clock(l.time);
             let state = if l.paused { " ⏸" } else { "" };
             format!(
                 "lab {} {clock} ×{}{state}",

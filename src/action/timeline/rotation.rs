@@ -1,0 +1,565 @@
+//! Following a new version of a Key Vault secret: vault → mounted files → synced Secret →
+//! consumers (volumes, env), each pod judged from observations only.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use crate::fingerprint::Fingerprint;
+use crate::snapshot::{
+    ContainerStateObs, EnvSourceObs, ObjectType, PodObs, Snapshot, SpcObs, VolumeSourceObs,
+};
+
+use super::steps::{
+    Hop, Step, StepState, Steps, Timeline, pod_names, short_duration, since, step_time, verdict,
+};
+
+const ROTATION_HOPS: &[Hop] = &[
+    ("Key Vault: new version", |k| k == "vault"),
+    ("mounted file", |k| {
+        k.ends_with("|mount") || k.ends_with("|file")
+    }),
+    ("synced Secret", |k| k.ends_with("|secret")),
+    ("volumes", |k| k.contains("|mount:")),
+    ("env / restart", |k| k.contains("|env:")),
+];
+
+/// Follows a new version of one Key Vault secret from the vault to every consumer.
+#[derive(Clone, Debug)]
+pub struct RotationWatch {
+    vault: String,
+    object: String,
+    started_at: Timestamp,
+    old_version: Option<String>,
+    old_fingerprint: Option<Fingerprint>,
+    new_version: Option<String>,
+    new_fingerprint: Option<Fingerprint>,
+    /// What the action wrote, when the caller knows: a re-stamp (`r`) keeps the value.
+    same_value: Option<bool>,
+    /// Pods that existed before the action (`namespace/name`): any other pod is new.
+    before_pods: BTreeSet<String>,
+    poll: Duration,
+    elapsed: Duration,
+    steps: Steps,
+    finished: bool,
+    verdict: Vec<Step>,
+    follow_up: Option<String>,
+}
+
+impl RotationWatch {
+    /// Start watching; `before` is the last snapshot taken before the write.
+    pub fn new(before: &Snapshot, vault: &str, object: &str) -> Self {
+        let old = vault_object(before, vault, object);
+        let old_version = old.and_then(|o| o.latest().map(|v| v.version.clone()));
+        let old_fingerprint = old.and_then(|o| o.latest_fingerprint);
+        let poll = before
+            .cluster
+            .csi_driver
+            .known()
+            .map(|d| d.rotation_poll_interval)
+            .unwrap_or(Duration::from_secs(120));
+        RotationWatch {
+            vault: vault.into(),
+            object: object.into(),
+            started_at: before.source.observed_at,
+            old_version,
+            old_fingerprint,
+            new_version: None,
+            new_fingerprint: None,
+            same_value: None,
+            before_pods: pod_names(before),
+            poll,
+            elapsed: Duration::ZERO,
+            steps: Steps::default(),
+            finished: false,
+            verdict: Vec::new(),
+            follow_up: None,
+        }
+    }
+
+    /// The action happened at `at` on the source's clock (later than the last snapshot when
+    /// the source was quiet): times are counted from there.
+    pub fn starting_at(mut self, at: Timestamp) -> Self {
+        self.started_at = self.started_at.max(at);
+        self
+    }
+
+    /// The caller knows what it wrote: `true` for a re-stamp of the current value.
+    pub fn same_value(mut self, same: bool) -> Self {
+        self.same_value = Some(same);
+        self
+    }
+
+    /// What to offer when the timeline ends (a marker rotation offers the restore).
+    pub fn follow_up(mut self, text: String) -> Self {
+        self.follow_up = Some(text);
+        self
+    }
+
+    /// The version that was latest before the write (what a restore writes again).
+    pub fn old_version(&self) -> Option<&str> {
+        self.old_version.as_deref()
+    }
+
+    /// Two poll intervals plus a minute: long enough for any healthy chain to move.
+    pub fn deadline(&self) -> Duration {
+        self.poll * 2 + Duration::from_secs(60)
+    }
+
+    /// The source's clock moved without a new snapshot (a quiet lab or cluster).
+    pub fn tick(&mut self, now: Timestamp) {
+        if self.finished {
+            return;
+        }
+        self.elapsed = self.elapsed.max(since(self.started_at, now));
+        if self.elapsed >= self.deadline() {
+            self.finish();
+        }
+    }
+
+    pub fn observe(&mut self, s: &Snapshot) {
+        if self.finished {
+            return;
+        }
+        self.elapsed = self
+            .elapsed
+            .max(since(self.started_at, s.source.observed_at));
+        self.observe_vault(s);
+        let rotation_off = s
+            .cluster
+            .csi_driver
+            .known()
+            .and_then(|d| d.rotation_enabled.known().copied())
+            == Some(false);
+        let spcs: Vec<&SpcObs> = s
+            .spcs
+            .items
+            .iter()
+            .filter(|spc| self.uses_object(spc))
+            .collect();
+        // A pod that went away (rolled out, deleted) has no hop left to reach: its steps go.
+        let live: Vec<String> = s
+            .pods
+            .items
+            .iter()
+            .filter(|p| p.template_of.is_none())
+            .map(|p| format!("{}/{}|", p.namespace, p.name))
+            .collect();
+        self.steps.retain(|k| {
+            !k.starts_with("pod:") || live.iter().any(|p| k[4..].starts_with(p.as_str()))
+        });
+        for spc in &spcs {
+            for pod in s.pods.items.iter().filter(|p| {
+                p.namespace == spc.namespace && p.template_of.is_none() && p.mounts_spc(&spc.name)
+            }) {
+                self.observe_pod(s, spc, pod, rotation_off);
+            }
+        }
+        for spc in &spcs {
+            self.observe_env(s, spc);
+        }
+        let resolved = self.steps.by_key.values().all(|st| st.state.is_terminal());
+        if (resolved && self.new_version.is_some() && !self.steps.order.is_empty())
+            || self.elapsed >= self.deadline()
+        {
+            self.finish();
+        }
+    }
+
+    fn finish(&mut self) {
+        let poll = short_duration(self.poll);
+        self.steps.stick_waiting(|key| match key.rsplit('|').next() {
+            Some("vault") => "the vault shows no new version".to_string(),
+            Some("mount") => format!("the mounted version (SecretProviderClassPodStatus) did not change within two rotation polls ({poll}); check the driver and provider logs"),
+            Some("file") => "the mounted file content did not change".to_string(),
+            Some("secret") => "the synced Secret was not updated; check FailedToCreateSecret events".to_string(),
+            Some(k) if k.starts_with("env:") => "the running pods still hold the old value: nothing restarted them (is Reloader running?)".to_string(),
+            _ => "no change observed".to_string(),
+        });
+        self.verdict = verdict(&self.steps, ROTATION_HOPS);
+        self.finished = true;
+    }
+
+    /// The content to look for downstream, when the new version carries a new value. A
+    /// re-stamp (same value, new version) leaves every file and synced Secret byte-identical,
+    /// so content proves nothing there: those hops follow the mounted version instead.
+    fn new_content(&self) -> Option<Fingerprint> {
+        if self.same_value == Some(true) {
+            return None;
+        }
+        self.new_fingerprint
+            .filter(|fp| self.old_fingerprint.is_none_or(|old| old != *fp))
+    }
+
+    /// Whether the new version holds the value consumers already have.
+    fn restamp(&self) -> bool {
+        self.same_value
+            .unwrap_or(self.new_fingerprint.is_some() && self.new_content().is_none())
+    }
+
+    fn uses_object(&self, spc: &SpcObs) -> bool {
+        spc.parsed.keyvault_name.as_deref() == Some(self.vault.as_str())
+            && spc
+                .parsed
+                .objects
+                .iter()
+                .any(|o| o.object_name == self.object && o.object_type == Some(ObjectType::Secret))
+    }
+
+    fn observe_vault(&mut self, s: &Snapshot) {
+        let latest = vault_object(s, &self.vault, &self.object).and_then(|o| {
+            o.latest()
+                .map(|v| (v.version.clone(), v.created, o.latest_fingerprint))
+        });
+        let label = format!("Key Vault {}/{}: new version", self.vault, self.object);
+        match latest {
+            Some((version, created, fp)) if Some(&version) != self.old_version.as_ref() => {
+                // The caller's clock may run ahead of the source's: the write happened no
+                // later than the version it created.
+                if let Some(c) = created.filter(|c| *c < self.started_at) {
+                    self.started_at = c;
+                }
+                let at = created.map_or(self.elapsed, |c| since(self.started_at, c));
+                self.steps.set(
+                    "vault".into(),
+                    format!("{label} {}", &version[..version.len().min(8)]),
+                    StepState::Done(at),
+                );
+                self.new_version = Some(version);
+                self.new_fingerprint = fp;
+            }
+            _ => self.steps.set("vault".into(), label, StepState::Waiting),
+        }
+    }
+
+    fn observe_pod(&mut self, s: &Snapshot, spc: &SpcObs, pod: &PodObs, rotation_off: bool) {
+        let Some(object) = spc
+            .parsed
+            .objects
+            .iter()
+            .find(|o| o.object_name == self.object)
+        else {
+            return;
+        };
+        let file = object.file_name().to_string();
+        let pod_key = format!("pod:{}/{}", pod.namespace, pod.name);
+        let now = self.elapsed;
+        let created_after = !self
+            .before_pods
+            .contains(&format!("{}/{}", pod.namespace, pod.name));
+        let status = s.spc_statuses.items.iter().find(|st| {
+            st.namespace == pod.namespace && st.pod_name == pod.name && st.spc_name == spc.name
+        });
+
+        // Mounted version (SPCPS).
+        let mount_key = format!("{pod_key}|mount");
+        let mount_label = format!("pod {}: mounted version", pod.name);
+        let mounted = status.and_then(|st| {
+            st.objects
+                .iter()
+                .find(|o| o.id == object.status_id())
+                .map(|o| o.version.clone())
+        });
+        let mount_state = match (&self.new_version, mounted) {
+            (Some(new), Some(m)) if *new == m => StepState::Done(
+                status
+                    .and_then(|st| st.updated_at)
+                    .map_or(now, |t| since(self.started_at, t).min(now)),
+            ),
+            _ if object.object_version.is_some() => StepState::Never(format!(
+                "objectVersion pinned to {}",
+                object.object_version.as_deref().unwrap_or_default()
+            )),
+            _ if rotation_off && !created_after => StepState::Never(
+                "secret rotation is disabled in the driver (--enable-secret-rotation=false)".into(),
+            ),
+            _ => StepState::Waiting,
+        };
+        let mount_done = matches!(mount_state, StepState::Done(_));
+        self.steps.set(mount_key, mount_label, mount_state.clone());
+
+        // File content.
+        let file_key = format!("{pod_key}|file");
+        let file_label = format!("pod {}: file {file}", pod.name);
+        let new_content = self.new_content();
+        let file_state = match (status.and_then(|st| st.files.as_ref()), new_content) {
+            (Some(files), Some(fp)) if files.get(&file) == Some(&fp) => {
+                StepState::Done(if mount_done {
+                    step_time(&mount_state)
+                } else {
+                    now
+                })
+            }
+            // Same value re-stamped: the driver rewrites the file when it mounts the version.
+            (Some(_), None) if mount_done && self.new_version.is_some() => {
+                StepState::Done(step_time(&mount_state))
+            }
+            (None, _) if mount_done => StepState::Unknown(
+                "file content not visible from the API; verify in the container (x)".into(),
+            ),
+            _ => match &mount_state {
+                StepState::Never(why) => StepState::Never(why.clone()),
+                _ => StepState::Waiting,
+            },
+        };
+        let file_done = matches!(file_state, StepState::Done(_));
+        self.steps.set(file_key, file_label, file_state.clone());
+
+        // Synced Secrets fed by this file, and their update time.
+        let mut secret_states: BTreeMap<&str, StepState> = BTreeMap::new();
+        for so in &spc.secret_objects {
+            for d in so.data.iter().filter(|d| d.object_name == file) {
+                let key = format!("{}/{}|secret", pod.namespace, so.secret_name);
+                let label = format!("Secret {}[{}]: synced", so.secret_name, d.key);
+                let secret = s.secret(&pod.namespace, &so.secret_name);
+                let state = match secret {
+                    Some(sec) => {
+                        let fresh = match new_content {
+                            Some(fp) => sec.data.get(&d.key) == Some(&fp),
+                            None if self.new_fingerprint.is_some() => false,
+                            None => {
+                                self.new_version.is_some()
+                                    && sec.updated_at.is_some_and(|t| t >= self.started_at)
+                            }
+                        };
+                        if fresh {
+                            StepState::Done(
+                                sec.updated_at
+                                    .map_or(now, |t| since(self.started_at, t).min(now)),
+                            )
+                        } else if new_content.is_none()
+                            && self.new_version.is_some()
+                            && (self.new_fingerprint.is_some() || self.restamp())
+                            && mount_done
+                        {
+                            // Re-stamp: the synced value is already the vault's value; the
+                            // driver has nothing to write once the new version is mounted.
+                            StepState::Done(step_time(&mount_state))
+                        } else if let StepState::Never(why) = &mount_state {
+                            StepState::Never(why.clone())
+                        } else {
+                            StepState::Waiting
+                        }
+                    }
+                    None => StepState::Waiting,
+                };
+                secret_states.insert(so.secret_name.as_str(), state.clone());
+                self.steps.set(key, label, state);
+            }
+        }
+
+        // Volume consumers in this pod (env is judged per workload, see `observe_env`).
+        for c in pod.containers.iter().filter(|c| !c.init) {
+            for m in &c.mounts {
+                let Some(vol) = pod.volume(&m.volume) else {
+                    continue;
+                };
+                let via = match &vol.source {
+                    VolumeSourceObs::Csi { attributes, .. }
+                        if attributes.get("secretProviderClass") == Some(&spc.name) =>
+                    {
+                        Some((file_done, file_state.clone(), "CSI volume"))
+                    }
+                    VolumeSourceObs::Secret { secret_name, .. } => {
+                        secret_states.get(secret_name.as_str()).map(|st| {
+                            (
+                                matches!(st, StepState::Done(_)),
+                                st.clone(),
+                                "Secret volume",
+                            )
+                        })
+                    }
+                    _ => None,
+                };
+                let Some((done, upstream, kind)) = via else {
+                    continue;
+                };
+                let key = format!("{pod_key}|{}|mount:{}", c.name, m.path);
+                let label = format!("pod {} / {}: {kind} at {}", pod.name, c.name, m.path);
+                let state = if m.sub_path.is_some() && !created_after {
+                    StepState::Never(format!(
+                        "subPath {} never sees rotated content",
+                        m.sub_path.as_deref().unwrap_or_default()
+                    ))
+                } else if done {
+                    StepState::Done(step_time(&upstream))
+                } else {
+                    match upstream {
+                        StepState::Unknown(_) if kind == "CSI volume" => upstream,
+                        StepState::Never(why) => StepState::Never(why),
+                        _ => StepState::Waiting,
+                    }
+                };
+                self.steps.set(key, label, state);
+            }
+        }
+    }
+
+    /// Env consumers of the Secrets this SPC syncs, one step per workload and variable,
+    /// judged afresh on every snapshot from the workload's current pods: a rollout (a
+    /// restart, Reloader) replaces the pods that read the old value.
+    fn observe_env(&mut self, s: &Snapshot, spc: &SpcObs) {
+        let Some(object) = spc
+            .parsed
+            .objects
+            .iter()
+            .find(|o| o.object_name == self.object)
+        else {
+            return;
+        };
+        let file = object.file_name();
+        let restamp = self.restamp() && self.new_version.is_some();
+        for so in &spc.secret_objects {
+            if !so.data.iter().any(|d| d.object_name == file) {
+                continue;
+            }
+            let secret_key = format!("{}/{}|secret", spc.namespace, so.secret_name);
+            let secret_state = self
+                .steps
+                .by_key
+                .get(&secret_key)
+                .map(|st| st.state.clone())
+                .unwrap_or(StepState::Waiting);
+            // (workload, container, variable) → the containers currently reading it.
+            let mut readers: BTreeMap<(String, String, String), Vec<Option<Timestamp>>> =
+                BTreeMap::new();
+            let mut reloaded: BTreeMap<String, bool> = BTreeMap::new();
+            for p in
+                s.pods.items.iter().filter(|p| {
+                    p.namespace == spc.namespace && p.template_of.is_none() && !p.deleting
+                })
+            {
+                let owner = crate::action::restart::RestartPlan::for_pod(s, p)
+                    .replacing_owner()
+                    .map_or(format!("Pod/{}", p.name), |(k, n)| format!("{k}/{n}"));
+                for c in p.containers.iter().filter(|c| !c.init) {
+                    for e in &c.env {
+                        let EnvSourceObs::SecretKey { secret, key, .. } = &e.source else {
+                            continue;
+                        };
+                        if *secret != so.secret_name
+                            || !so
+                                .data
+                                .iter()
+                                .any(|d| d.key == *key && d.object_name == file)
+                        {
+                            continue;
+                        }
+                        let started = match &c.state {
+                            ContainerStateObs::Running { started_at } => Some(*started_at),
+                            _ => None,
+                        };
+                        reloaded
+                            .entry(owner.clone())
+                            .or_insert_with(|| reloader_restarts(s, p, &so.secret_name));
+                        readers
+                            .entry((owner.clone(), c.name.clone(), e.name.clone()))
+                            .or_default()
+                            .push(started);
+                    }
+                }
+            }
+            for ((owner, container, var), pods) in readers {
+                let key = format!("wl:{}/{owner}|{container}|env:{var}", spc.namespace);
+                let label = format!("{owner} / {container}: env {var}");
+                let state = if restamp {
+                    StepState::Unaffected(
+                        "same value re-stamped: the env already holds it (a new value would need a restart)".into(),
+                    )
+                } else {
+                    match &secret_state {
+                        StepState::Done(at) => {
+                            let changed = self.started_at + *at;
+                            env_state(&pods, changed, self.started_at, reloaded[&owner], &owner)
+                        }
+                        StepState::Never(why) => StepState::Never(format!(
+                            "the synced Secret never gets the new value ({why}); a restart alone does not rewrite an existing synced Secret"
+                        )),
+                        _ => StepState::Waiting,
+                    }
+                };
+                self.steps.put(key, label, state);
+            }
+        }
+    }
+
+    pub fn timeline(&self) -> Timeline {
+        Timeline {
+            title: format!("rotation of {}/{}", self.vault, self.object),
+            started_at: self.started_at,
+            elapsed: self.elapsed,
+            deadline: self.deadline(),
+            steps: self.steps.all(),
+            finished: self.finished,
+            verdict: self.verdict.clone(),
+            follow_up: self.follow_up.clone().filter(|_| self.finished),
+        }
+    }
+}
+
+/// The env hop of one workload: fresh when every current container started after the
+/// Secret changed; while some still hold the old value, waiting for Reloader's rollout when
+/// it watches the workload, else stale until someone restarts it.
+fn env_state(
+    pods: &[Option<Timestamp>],
+    changed: Timestamp,
+    watch_start: Timestamp,
+    reloader: bool,
+    owner: &str,
+) -> StepState {
+    if pods.iter().any(Option::is_none) {
+        return StepState::Waiting;
+    }
+    let stale: Vec<Timestamp> = pods
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|t| *t < changed)
+        .collect();
+    match stale.iter().min() {
+        None => StepState::Done(
+            pods.iter()
+                .flatten()
+                .max()
+                .map_or(Duration::ZERO, |t| since(watch_start, *t)),
+        ),
+        Some(_) if reloader => StepState::Waiting,
+        Some(first) => StepState::Never(format!(
+            "stale: env read at container start ({}), restart needed (R restarts {owner})",
+            crate::glance::clock(*first)
+        )),
+    }
+}
+
+/// Whether Stakater Reloader restarts `pod`'s workload when `secret` changes (its annotations).
+fn reloader_restarts(s: &Snapshot, pod: &PodObs, secret: &str) -> bool {
+    let owner = crate::action::restart::RestartPlan::for_pod(s, pod).replacing_owner();
+    let ann = match &owner {
+        Some((kind, name)) => s
+            .workloads
+            .items
+            .iter()
+            .find(|w| w.namespace == pod.namespace && w.kind == *kind && w.name == *name)
+            .map(|w| &w.annotations),
+        None => Some(&pod.annotations),
+    };
+    ann.is_some_and(|a| crate::chain::rules::consumers::reloader_restarts(a, secret, None))
+}
+
+/// The observed Key Vault secret `vault/object`, when the Azure side saw it.
+pub(crate) fn vault_object<'a>(
+    s: &'a Snapshot,
+    vault: &str,
+    object: &str,
+) -> Option<&'a crate::snapshot::VaultObject> {
+    s.azure
+        .objects
+        .iter()
+        .find(|o| o.vault == vault && o.name == object && o.object_type == ObjectType::Secret)
+        .and_then(|o| o.state.known())
+        .and_then(|o| o.as_ref())
+}
+
+#[cfg(test)]
+mod tests;

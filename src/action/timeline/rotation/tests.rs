@@ -1,0 +1,252 @@
+//! The rotation watch against small worlds: what each hop reaches, when, and why not.
+
+use std::time::Duration;
+
+use super::super::testkit::*;
+use super::*;
+use crate::snapshot::*;
+
+#[test]
+fn rotation_reaches_file_and_secret_but_not_env_or_subpath() {
+    let mut w = RotationWatch::new(&world(0, 1, 1, -3000, 1, -3000), "kv-pay", "db-pass");
+    w.observe(&world(30, 2, 1, -3000, 1, -3000));
+    let tl = w.timeline();
+    assert_eq!(
+        *state_of(&tl, "new version"),
+        StepState::Done(Duration::from_secs(5))
+    );
+    assert_eq!(*state_of(&tl, "mounted version"), StepState::Waiting);
+    assert!(!tl.finished);
+
+    w.observe(&world(115, 2, 2, 112, 2, 113));
+    let tl = w.timeline();
+    assert_eq!(
+        *state_of(&tl, "mounted version"),
+        StepState::Done(Duration::from_secs(112))
+    );
+    assert_eq!(
+        *state_of(&tl, "file db-pass"),
+        StepState::Done(Duration::from_secs(112))
+    );
+    assert_eq!(
+        *state_of(&tl, "Secret app-secrets[password]"),
+        StepState::Done(Duration::from_secs(113))
+    );
+    assert_eq!(
+        *state_of(&tl, "app: CSI volume"),
+        StepState::Done(Duration::from_secs(112))
+    );
+    assert!(
+        matches!(state_of(&tl, "env DB_PASS"), StepState::Never(w) if w.contains("restart needed"))
+    );
+    assert!(
+        matches!(state_of(&tl, "legacy: CSI volume"), StepState::Never(w) if w.contains("subPath"))
+    );
+    assert!(tl.finished, "every hop resolved: {tl:#?}");
+    assert_eq!(state_of(&tl, "file db-pass").describe(), "✓ at +1m52s");
+}
+
+/// A re-stamp writes the same value: the file and the synced Secret already match it, so
+/// they must wait for the mounted version rather than resolve at once by content.
+#[test]
+fn restamp_follows_the_mounted_version_not_the_unchanged_content() {
+    let restamped = |now, mounted_v, mount_t| {
+        let mut s = world(now, 2, mounted_v, mount_t, 1, -3000);
+        let same = Fingerprint::of(&[b'v', 1]);
+        if let Observed::Known(Some(o)) = &mut s.azure.objects[0].state {
+            o.latest_fingerprint = Some(same);
+        }
+        s.spc_statuses.items[0].files = Some([("db-pass".to_string(), same)].into());
+        s
+    };
+    let mut w = RotationWatch::new(&world(0, 1, 1, -3000, 1, -3000), "kv-pay", "db-pass");
+    w.observe(&restamped(30, 1, -3000));
+    let tl = w.timeline();
+    assert!(matches!(state_of(&tl, "new version"), StepState::Done(_)));
+    assert_eq!(*state_of(&tl, "file db-pass"), StepState::Waiting);
+    assert_eq!(
+        *state_of(&tl, "Secret app-secrets[password]"),
+        StepState::Waiting
+    );
+
+    w.observe(&restamped(115, 2, 112));
+    let tl = w.timeline();
+    let at_mount = StepState::Done(Duration::from_secs(112));
+    assert_eq!(*state_of(&tl, "mounted version"), at_mount);
+    assert_eq!(*state_of(&tl, "file db-pass"), at_mount);
+    assert_eq!(*state_of(&tl, "Secret app-secrets[password]"), at_mount);
+}
+
+#[test]
+fn rotation_that_never_moves_is_stuck_after_two_polls_and_a_minute() {
+    let mut w = RotationWatch::new(&world(0, 1, 1, -3000, 1, -3000), "kv-pay", "db-pass");
+    w.observe(&world(60, 2, 1, -3000, 1, -3000));
+    assert!(!w.timeline().finished);
+    w.observe(&world(300, 2, 1, -3000, 1, -3000));
+    let tl = w.timeline();
+    assert!(tl.finished);
+    assert!(
+        matches!(state_of(&tl, "mounted version"), StepState::Stuck(w) if w.contains("two rotation polls"))
+    );
+}
+
+#[test]
+fn rotation_disabled_is_never_with_the_reason() {
+    let before = world(0, 1, 1, -3000, 1, -3000);
+    let mut w = RotationWatch::new(&before, "kv-pay", "db-pass");
+    let mut later = world(30, 2, 1, -3000, 1, -3000);
+    later.cluster.csi_driver = Observed::Known(CsiDriverFacts {
+        rotation_enabled: Observed::Known(false),
+        ..Default::default()
+    });
+    w.observe(&later);
+    let tl = w.timeline();
+    assert!(
+        matches!(state_of(&tl, "mounted version"), StepState::Never(w) if w.contains("rotation is disabled"))
+    );
+    assert!(matches!(
+        state_of(&tl, "env DB_PASS"),
+        StepState::Waiting | StepState::Never(_)
+    ));
+}
+
+/// Issue 14: a quiet source sends no snapshot, yet its clock runs; the watch must end on
+/// that clock, with one verdict per hop.
+#[test]
+fn a_quiet_source_clock_ends_the_watch_with_a_verdict_per_hop() {
+    let mut w = RotationWatch::new(&world(0, 1, 1, -3000, 1, -3000), "kv-pay", "db-pass");
+    w.observe(&world(30, 2, 1, -3000, 1, -3000));
+    w.tick(t(120));
+    let tl = w.timeline();
+    assert_eq!(tl.elapsed, Duration::from_secs(120), "follows the clock");
+    assert!(!tl.finished);
+    assert!(tl.verdict.is_empty(), "no verdict while watching");
+    w.tick(t(300));
+    let tl = w.timeline();
+    assert!(tl.finished, "{tl:#?}");
+    assert_eq!(tl.elapsed, Duration::from_secs(300));
+    let hops: Vec<&str> = tl.verdict.iter().map(|s| s.label.as_str()).collect();
+    assert_eq!(
+        hops,
+        [
+            "Key Vault: new version",
+            "mounted file",
+            "synced Secret",
+            "volumes (0 of 2)",
+            "env / restart"
+        ],
+        "{tl:#?}"
+    );
+    assert_eq!(tl.verdict[0].state, StepState::Done(Duration::from_secs(5)));
+    assert!(
+        matches!(&tl.verdict[1].state, StepState::Stuck(w) if w.contains("two rotation polls")),
+        "{tl:#?}"
+    );
+}
+
+/// The action time is the source's clock at the action, not the last (older) snapshot.
+#[test]
+fn times_count_from_the_action_on_the_source_clock() {
+    let before = world(0, 1, 1, -3000, 1, -3000);
+    let mut w = RotationWatch::new(&before, "kv-pay", "db-pass").starting_at(t(4));
+    w.observe(&world(30, 2, 1, -3000, 1, -3000));
+    assert_eq!(
+        *state_of(&w.timeline(), "new version"),
+        StepState::Done(Duration::from_secs(1))
+    );
+}
+
+/// Reloader rolls the Deployment when the Secret changes: the old pod is not judged stale
+/// once it is gone, and env ends fresh in the new pod.
+#[test]
+fn reloader_rollout_is_followed_to_fresh_env_in_the_new_pods() {
+    let mut w = RotationWatch::new(&world(0, 1, 1, -3000, 1, -3000), "kv-pay", "db-pass");
+    // The poll updated file and Secret; Reloader has not rolled the Deployment yet.
+    let mut polled = world(115, 2, 2, 112, 2, 113);
+    polled.workloads = Coll::known(deployment("web-6d9", true));
+    w.observe(&polled);
+    let tl = w.timeline();
+    assert_eq!(
+        *state_of(&tl, "Deployment/web / app: env DB_PASS"),
+        StepState::Waiting,
+        "Reloader is expected to roll it: {tl:#?}"
+    );
+    assert!(!tl.finished);
+
+    // Rolled: the old pod is gone, the new one started after the Secret changed.
+    let mut rolled = world(150, 2, 2, 140, 2, 113);
+    let mut workloads = deployment("web-6d9", true);
+    workloads.extend(deployment("web-7aa", true).into_iter().skip(1));
+    rolled.workloads = Coll::known(workloads);
+    rolled.pods.items = vec![pod("web-2", 130, 140, "web-7aa")];
+    rolled.pods.items[0].containers.truncate(1);
+    rolled.spc_statuses.items[0].pod_name = "web-2".into();
+    w.observe(&rolled);
+    let tl = w.timeline();
+    assert!(tl.finished, "{tl:#?}");
+    assert_eq!(
+        *state_of(&tl, "Deployment/web / app: env DB_PASS"),
+        StepState::Done(Duration::from_secs(140))
+    );
+    assert!(
+        !tl.steps.iter().any(|s| s.label.contains("web-1")),
+        "no step for a pod that no longer exists: {tl:#?}"
+    );
+    assert!(
+        !tl.steps
+            .iter()
+            .chain(&tl.verdict)
+            .any(|s| matches!(s.state, StepState::Never(_) | StepState::Stuck(_))),
+        "{tl:#?}"
+    );
+}
+
+/// Without Reloader nothing restarts the pods: stale, with the remedy.
+#[test]
+fn without_reloader_env_is_stale_until_a_restart() {
+    let mut w = RotationWatch::new(&world(0, 1, 1, -3000, 1, -3000), "kv-pay", "db-pass");
+    let mut polled = world(115, 2, 2, 112, 2, 113);
+    polled.workloads = Coll::known(deployment("web-6d9", false));
+    w.observe(&polled);
+    assert!(matches!(
+        state_of(&w.timeline(), "Deployment/web / app: env DB_PASS"),
+        StepState::Never(why) if why.contains("restart needed (R restarts Deployment/web)")
+    ));
+}
+
+/// A re-stamp writes the value env already holds: env is never stale because of it.
+#[test]
+fn a_restamp_never_makes_env_stale() {
+    for same_value in [Some(true), None] {
+        let restamped = |now, mounted_v, mount_t| {
+            let mut s = world(now, 2, mounted_v, mount_t, 1, -3000);
+            let same = Fingerprint::of(&[b'v', 1]);
+            if let Observed::Known(Some(o)) = &mut s.azure.objects[0].state {
+                o.latest_fingerprint = Some(same);
+            }
+            s.spc_statuses.items[0].files = Some([("db-pass".to_string(), same)].into());
+            s.workloads = Coll::known(deployment("web-6d9", false));
+            s
+        };
+        let w = RotationWatch::new(&world(0, 1, 1, -3000, 1, -3000), "kv-pay", "db-pass");
+        let mut w = match same_value {
+            Some(v) => w.same_value(v),
+            None => w,
+        };
+        w.observe(&restamped(30, 1, -3000));
+        w.observe(&restamped(115, 2, 112));
+        let tl = w.timeline();
+        assert!(
+            matches!(state_of(&tl, "env DB_PASS"), StepState::Unaffected(_)),
+            "{same_value:?}: {tl:#?}"
+        );
+        assert!(tl.finished, "{tl:#?}");
+        assert!(
+            !tl.verdict.iter().any(|s| matches!(
+                s.state,
+                StepState::Never(_) | StepState::Stuck(_)
+            ) && s.label.contains("env")),
+            "{tl:#?}"
+        );
+    }
+}

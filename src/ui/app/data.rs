@@ -1,0 +1,158 @@
+//! New data from the source: snapshots applied to the tree (keeping the selection), lab and
+//! progress statuses, and what the selection shows (the link, the pod's events).
+
+use std::sync::Arc;
+
+use super::{App, Discarded, Level};
+use crate::chain::{Chain, Status};
+use crate::snapshot::{Snapshot, SourceKind};
+use crate::source::SourceEvent;
+use crate::ui::tree::Row;
+use crate::ui::views::events::classify;
+
+impl App {
+    pub(super) fn on_source(&mut self, ev: SourceEvent) {
+        match ev {
+            SourceEvent::Progress(p) => self.progress = Some(p),
+            SourceEvent::Status(s) => self.say(s, Level::Warn),
+            SourceEvent::Lab(l) => {
+                self.lab = Some(l);
+                self.lab_received = Some(self.now);
+                self.tick_watch();
+            }
+            SourceEvent::Failed(e) => {
+                self.say(format!("source stopped: {e}"), Level::Error);
+                self.failed = Some(e);
+            }
+            // Snapshots are diagnosed before they reach the app; one that arrives raw (tests)
+            // is diagnosed here.
+            SourceEvent::Snapshot(s) => {
+                let chains = crate::chain::diagnose(&s);
+                // Tests only (the runner diagnoses off this task): drop in place.
+                drop(self.apply(s, chains));
+            }
+        }
+    }
+
+    /// A new snapshot: rebuild the tree (keeping selection and open nodes). Returns what it
+    /// replaced, for the caller to drop wherever it likes.
+    pub fn apply(&mut self, snapshot: Arc<Snapshot>, chains: Vec<Chain>) -> Discarded {
+        let first = self.snapshot.is_none();
+        self.source.label.clone_from(&snapshot.source.label);
+        self.source.kind = snapshot.source.kind;
+        self.source.observed_at = snapshot.source.observed_at;
+        let old_chains = std::mem::replace(&mut self.chains, chains);
+        if let Some(w) = &mut self.watch {
+            w.observe(&snapshot);
+            self.timeline = Some(w.timeline());
+        }
+        self.gaps = crate::ui::gaps::gaps(&snapshot);
+        let old_snapshot = self.snapshot.replace(snapshot);
+        self.snapshots_applied += 1;
+        self.received_at = Some(self.now);
+        self.progress = None;
+        let label = self.cluster_label();
+        self.tree.rebuild(&self.chains, &self.filter, &label);
+        if first {
+            self.select_first_worst();
+        }
+        self.selection_changed();
+        Discarded {
+            chains: old_chains,
+            snapshot: old_snapshot,
+        }
+    }
+
+    pub(super) fn cluster_label(&self) -> String {
+        match self.source.kind {
+            SourceKind::Lab => format!("lab: {}", self.source.label),
+            SourceKind::Live => self.source.label.clone(),
+            SourceKind::Manifests => format!("manifests: {}", self.source.label),
+        }
+    }
+
+    /// On the first snapshot, land on the first broken (else warning, else unknown) pod when it
+    /// is visible.
+    fn select_first_worst(&mut self) {
+        // Large trees start closed: then the first namespace with that status will do.
+        for want in [Status::Broken, Status::Warning, Status::Unknown] {
+            for pods in [true, false] {
+                if let Some(i) = self.tree.rows.iter().position(|r| {
+                    let kind_ok = if pods {
+                        matches!(r, Row::Pod(..))
+                    } else {
+                        matches!(r, Row::Namespace(..))
+                    };
+                    kind_ok && self.tree.row_status(*r, &self.chains) == want
+                }) {
+                    self.tree.select(i, &self.chains);
+                    return;
+                }
+            }
+        }
+    }
+
+    pub(super) fn rebuild_tree(&mut self) {
+        let label = self.cluster_label();
+        self.tree.rebuild(&self.chains, &self.filter, &label);
+        // A new filter is a new question: show the selected chain's cause again.
+        self.link_chain = None;
+        self.selection_changed();
+    }
+
+    /// Keep the link choice and the pod's events in step with the selected row.
+    pub(crate) fn selection_changed(&mut self) {
+        let chain = self.selected_chain();
+        let id = chain.map(|c| c.id.clone());
+        let focus = chain.map(crate::ui::strip_text::focus_link);
+        // A new chain, or the same chain broken somewhere else (a fault applied, a repair):
+        // show its worst link; the user's own choice stands while neither changes.
+        if id != self.link_chain || focus != self.link_focus {
+            if let Some(f) = focus {
+                self.link = f;
+            }
+            if id != self.link_chain {
+                self.detail_scroll = 0;
+                self.events_scroll = 0;
+            }
+            self.link_chain = id;
+            self.link_focus = focus;
+        }
+        // A revealed value never outlives the selection it was asked for.
+        if self
+            .revealed
+            .as_ref()
+            .is_some_and(|r| Some(&r.target) != self.selected_reveal_target().as_ref())
+        {
+            self.revealed = None;
+        }
+        self.pod_events = match (self.snapshot.as_deref(), self.selected_pod()) {
+            (Some(s), Some((ns, pod))) => s
+                .events
+                .items
+                .iter()
+                .filter(|e| e.namespace == ns && e.involved_name == pod)
+                .map(classify)
+                .collect(),
+            _ => Vec::new(),
+        };
+    }
+
+    /// (namespace, pod) of the selected row, for pod, SPC and object rows.
+    pub fn selected_pod(&self) -> Option<(String, String)> {
+        match self.tree.selected_row() {
+            Row::Pod(n, w, p) | Row::Chain(n, w, p, _) => {
+                let ns = &self.tree.namespaces[n];
+                Some((
+                    ns.name.clone(),
+                    self.tree.pod_name(n, w, p, &self.chains).to_string(),
+                ))
+            }
+            Row::Object { chain, .. } => self
+                .chains
+                .get(chain)
+                .map(|c| (c.namespace.clone(), c.pod.clone())),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,355 @@
+//! Keys and mouse: what a key press or a click means in each mode (normal, filter, command,
+//! confirmations, menus); normal-mode actions are carried out by [`App::perform`].
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::Position;
+
+use super::{App, Effect, Level, Mode, Pane};
+use crate::action::Action;
+use crate::chain::LinkKind;
+use crate::source::{LabControl, SourceCommand};
+use crate::ui::keymap::UiAction;
+use crate::ui::tree::Row;
+
+impl App {
+    pub(super) fn on_key(&mut self, key: KeyEvent, fx: &mut Vec<Effect>) {
+        // ctrl-c always quits, whatever the mode or the bindings.
+        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            fx.push(Effect::Quit);
+            return;
+        }
+        // The lab-fallback notice takes the first key, whatever it is.
+        if std::mem::take(&mut self.fallback_open) {
+            return;
+        }
+        match self.mode.clone() {
+            Mode::Filter {
+                mut input,
+                previous,
+            } => {
+                match key.code {
+                    KeyCode::Esc => {
+                        self.filter.text = previous;
+                        self.mode = Mode::Normal;
+                    }
+                    KeyCode::Enter => {
+                        self.mode = Mode::Normal;
+                        return;
+                    }
+                    KeyCode::Backspace => {
+                        input.pop();
+                        self.filter.text.clone_from(&input);
+                        self.mode = Mode::Filter { input, previous };
+                    }
+                    KeyCode::Char(c) if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                        match c {
+                            'u' => input.clear(),
+                            'w' => erase_word(&mut input),
+                            _ => return,
+                        }
+                        self.filter.text.clone_from(&input);
+                        self.mode = Mode::Filter { input, previous };
+                    }
+                    KeyCode::Char(c) => {
+                        input.push(c);
+                        self.filter.text.clone_from(&input);
+                        self.mode = Mode::Filter { input, previous };
+                    }
+                    _ => return,
+                }
+                self.rebuild_tree();
+            }
+            Mode::Command { mut input } => match key.code {
+                KeyCode::Esc => self.mode = Mode::Normal,
+                KeyCode::Enter => {
+                    self.mode = Mode::Normal;
+                    self.run_command(&input, fx);
+                }
+                KeyCode::Backspace => {
+                    if input.pop().is_none() {
+                        self.mode = Mode::Normal;
+                    } else {
+                        self.mode = Mode::Command { input };
+                    }
+                }
+                KeyCode::Char(c) if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                    match c {
+                        'u' => input.clear(),
+                        'w' => erase_word(&mut input),
+                        _ => {}
+                    }
+                    self.mode = Mode::Command { input };
+                }
+                KeyCode::Char(c) => {
+                    input.push(c);
+                    self.mode = Mode::Command { input };
+                }
+                _ => {}
+            },
+            Mode::Help => {
+                if matches!(
+                    self.keymap.action(&key),
+                    Some(UiAction::Back | UiAction::Help | UiAction::Quit)
+                ) {
+                    self.mode = Mode::Normal;
+                }
+            }
+            Mode::LabMenu { selected } => self.lab_menu_key(key, selected, fx),
+            Mode::Confirm {
+                action,
+                prompt,
+                typed: Some(mut typed),
+            } => match key.code {
+                KeyCode::Enter => {
+                    self.mode = Mode::Normal;
+                    let expected = match &action {
+                        Action::Rotate { object, .. } => object.as_str(),
+                        _ => "",
+                    };
+                    if typed == expected {
+                        self.start(action, fx);
+                    } else {
+                        self.say("cancelled: the name typed does not match", Level::Warn);
+                    }
+                }
+                KeyCode::Esc => {
+                    self.mode = Mode::Normal;
+                    self.say("cancelled", Level::Info);
+                }
+                KeyCode::Backspace => {
+                    typed.pop();
+                    self.mode = Mode::Confirm {
+                        action,
+                        prompt,
+                        typed: Some(typed),
+                    };
+                }
+                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                    typed.push(c);
+                    self.mode = Mode::Confirm {
+                        action,
+                        prompt,
+                        typed: Some(typed),
+                    };
+                }
+                _ => {}
+            },
+            Mode::Confirm { action, .. } => {
+                self.mode = Mode::Normal;
+                if key.code == KeyCode::Char('y') {
+                    self.start(action, fx);
+                } else {
+                    self.say("cancelled", Level::Info);
+                }
+            }
+            Mode::Normal => {
+                if let Some(a) = self.keymap.action(&key) {
+                    self.perform(a, fx);
+                }
+            }
+        }
+    }
+
+    fn lab_menu_key(&mut self, key: KeyEvent, selected: usize, fx: &mut Vec<Effect>) {
+        let n = self.lab.as_ref().map_or(0, |l| l.faults.len());
+        match self.keymap.action(&key) {
+            Some(UiAction::Top) => self.mode = Mode::LabMenu { selected: 0 },
+            Some(UiAction::Bottom) => {
+                self.mode = Mode::LabMenu {
+                    selected: n.saturating_sub(1),
+                }
+            }
+            Some(UiAction::Expand) if self.read_only() => self.say(
+                "lab: the break menu is view-only with --read-only",
+                Level::Warn,
+            ),
+            Some(UiAction::Up) => {
+                self.mode = Mode::LabMenu {
+                    selected: selected.saturating_sub(1),
+                }
+            }
+            Some(UiAction::Down) => {
+                self.mode = Mode::LabMenu {
+                    selected: (selected + 1).min(n.saturating_sub(1)),
+                }
+            }
+            Some(UiAction::Expand) => {
+                if let Some(f) = self
+                    .lab
+                    .as_ref()
+                    .and_then(|l| l.faults.get(selected))
+                    .cloned()
+                {
+                    let target = if f.active {
+                        f.target.clone()
+                    } else {
+                        self.fault_target()
+                    };
+                    let verb = if f.active { "repair" } else { "break" };
+                    let on = target
+                        .as_ref()
+                        .map(|t| format!(" on {t}"))
+                        .unwrap_or_default();
+                    self.say(format!("lab: {verb} {}{on}", f.id), Level::Info);
+                    fx.push(Effect::Command(SourceCommand::Lab(LabControl::Fault {
+                        id: f.id,
+                        apply: !f.active,
+                        target: target.filter(|_| !f.active),
+                    })));
+                }
+            }
+            Some(UiAction::Back | UiAction::LabMenu | UiAction::Quit) => self.mode = Mode::Normal,
+            _ => {}
+        }
+    }
+
+    /// The workload a break acts on: the selected row's, else the lab's default target.
+    pub fn fault_target(&self) -> Option<crate::source::FaultTarget> {
+        let selected = match self.tree.selected_row() {
+            Row::Workload(n, w) => {
+                let ns = &self.tree.namespaces[n];
+                let wl = &ns.workloads[w];
+                // The "bare pods" group has no kind: nothing to roll out or re-wire.
+                (!wl.kind.is_empty()).then(|| {
+                    let r = crate::chain::WorkloadRef {
+                        kind: wl.kind.clone(),
+                        name: wl.name.clone(),
+                    };
+                    (ns.name.clone(), r)
+                })
+            }
+            _ => self
+                .selected_chain()
+                .and_then(|c| Some((c.namespace.clone(), c.workload.clone()?))),
+        };
+        match selected {
+            Some((namespace, w)) => Some(crate::source::FaultTarget {
+                kind: w.kind,
+                namespace,
+                name: w.name,
+            }),
+            None => self.lab.as_ref().and_then(|l| l.default_target.clone()),
+        }
+    }
+
+    fn run_command(&mut self, input: &str, fx: &mut Vec<Effect>) {
+        let mut words = input.split_whitespace();
+        match (words.next(), words.next()) {
+            (Some("q" | "quit" | "q!"), _) => fx.push(Effect::Quit),
+            (Some("ns" | "namespace"), arg) => {
+                self.filter.namespace = arg.filter(|a| *a != "all" && *a != "-").map(String::from);
+                self.rebuild_tree();
+                match &self.filter.namespace {
+                    Some(ns) if self.tree.namespaces.is_empty() => {
+                        self.say(format!("no chains in namespace {ns}"), Level::Warn)
+                    }
+                    Some(ns) => self.say(format!("namespace {ns}"), Level::Info),
+                    None => self.say("all namespaces", Level::Info),
+                }
+            }
+            (Some("theme"), Some(name)) => match self.config.themes.position(name) {
+                Some(i) => self.set_theme(i),
+                None => self.say(
+                    format!(
+                        "unknown theme {name} (available: {})",
+                        self.config.themes.names().join(", ")
+                    ),
+                    Level::Error,
+                ),
+            },
+            (Some("help"), _) => self.mode = Mode::Help,
+            (Some("ctx" | "context"), arg) => {
+                match crate::ui::contexts::command(self.source.kind, arg) {
+                    Ok((effect, text, level)) => {
+                        fx.push(effect);
+                        self.say(text, level);
+                    }
+                    Err(why) => self.say(why, Level::Error),
+                }
+            }
+            (None, _) => {}
+            (Some(other), _) => self.say(
+                format!(
+                    "unknown command :{other} (try :ns NAME, :ns, :theme NAME, :ctx [NAME], :q)"
+                ),
+                Level::Error,
+            ),
+        }
+    }
+
+    pub(super) fn set_theme(&mut self, index: usize) {
+        self.config.theme_index = index;
+        self.theme = self.config.theme();
+        self.say(format!("theme: {}", self.theme.name), Level::Info);
+    }
+
+    pub(super) fn on_mouse(&mut self, m: MouseEvent) -> bool {
+        if self.mode != Mode::Normal {
+            return false;
+        }
+        let a = self.areas();
+        let pos = Position::new(m.column, m.row);
+        let pane = if a.tree.contains(pos) {
+            Pane::Tree
+        } else if a.strip.contains(pos) {
+            Pane::Strip
+        } else if a.detail.contains(pos) {
+            Pane::Detail
+        } else if a.events.contains(pos) {
+            Pane::Events
+        } else {
+            return false;
+        };
+        match m.kind {
+            MouseEventKind::Down(MouseButton::Left) => {
+                self.focus = pane;
+                match pane {
+                    Pane::Tree => {
+                        let inner_y = a.tree.y + 1;
+                        if m.row >= inner_y {
+                            let i = self.tree.offset + usize::from(m.row - inner_y);
+                            if i < self.tree.rows.len() {
+                                if i == self.tree.selected {
+                                    let row = self.tree.selected_row();
+                                    self.tree.set_open(row, None, &self.chains);
+                                } else {
+                                    self.tree.select(i, &self.chains);
+                                }
+                                self.selection_changed();
+                            }
+                        }
+                    }
+                    Pane::Strip => {
+                        let w = (a.strip.width / 9).max(1);
+                        let i = usize::from((m.column - a.strip.x) / w).min(8);
+                        self.link = LinkKind::ALL[i];
+                        self.detail_scroll = 0;
+                    }
+                    _ => {}
+                }
+                true
+            }
+            MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+                let d = if m.kind == MouseEventKind::ScrollDown {
+                    1
+                } else {
+                    -1
+                };
+                let saved = self.focus;
+                self.focus = pane;
+                self.move_by(if pane == Pane::Tree { d } else { 3 * d });
+                self.focus = saved;
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// ctrl-w in a text input: drop the last word and the spaces before it.
+fn erase_word(input: &mut String) {
+    let kept = input.trim_end().len();
+    input.truncate(kept);
+    let start = input.rfind(' ').map_or(0, |i| i + 1);
+    input.truncate(start);
+}

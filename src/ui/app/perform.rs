@@ -1,0 +1,210 @@
+//! A normal-mode action ([`UiAction`]) carried out: moving, expanding, switching panes and
+//! links, copying the fix, and offering the write actions.
+
+use std::time::Duration;
+
+use super::{App, Effect, Level, Mode, Pane};
+use crate::chain::LinkKind;
+use crate::source::{LabControl, SourceCommand};
+use crate::ui::keymap::UiAction;
+use crate::ui::tree::{Filter, Row};
+
+impl App {
+    /// Carry out a key's action in normal mode.
+    pub fn perform(&mut self, action: UiAction, fx: &mut Vec<Effect>) {
+        if !self.enabled(action) {
+            let why = if action.lab_only() {
+                "only available on the lab".to_string()
+            } else if action.reveals() && self.config.no_reveal {
+                "disabled by --no-reveal".to_string()
+            } else {
+                "disabled by --read-only".to_string()
+            };
+            self.say(format!("{}: {why}", action.description()), Level::Warn);
+            return;
+        }
+        if let Some(why) = self.denied(action) {
+            let msg = format!("{}: not permitted: {why}", action.description());
+            self.say(msg, Level::Warn);
+            return;
+        }
+        let page = usize::from(self.areas().tree.height.saturating_sub(3)).max(1);
+        match action {
+            UiAction::Quit => fx.push(Effect::Quit),
+            UiAction::Up => self.move_by(-1),
+            UiAction::Down => self.move_by(1),
+            UiAction::PageUp => self.move_by(-(page as isize)),
+            UiAction::PageDown => self.move_by(page as isize),
+            UiAction::Top => self.move_to(0),
+            UiAction::Bottom => self.move_to(usize::MAX),
+            UiAction::Expand => match self.focus {
+                Pane::Tree => {
+                    let row = self.tree.selected_row();
+                    if !self.tree.set_open(row, Some(true), &self.chains)
+                        && matches!(row, Row::Chain(..) | Row::Object { .. })
+                    {
+                        self.focus = Pane::Detail;
+                    }
+                    self.selection_changed();
+                }
+                Pane::Strip => self.focus = Pane::Detail,
+                _ => {}
+            },
+            UiAction::Collapse => match self.focus {
+                Pane::Tree => {
+                    let row = self.tree.selected_row();
+                    if !self.tree.set_open(row, Some(false), &self.chains)
+                        && let Some(p) = self.tree.parent_index()
+                    {
+                        self.tree.select(p, &self.chains);
+                    }
+                    self.selection_changed();
+                }
+                Pane::Detail | Pane::Events | Pane::Strip => self.focus = Pane::Tree,
+            },
+            UiAction::NextPane => self.focus = self.focus.step(true),
+            UiAction::PrevPane => self.focus = self.focus.step(false),
+            UiAction::LinkLeft => self.step_link(-1),
+            UiAction::LinkRight => self.step_link(1),
+            UiAction::Filter => {
+                self.mode = Mode::Filter {
+                    input: self.filter.text.clone(),
+                    previous: self.filter.text.clone(),
+                }
+            }
+            UiAction::Command => {
+                self.mode = Mode::Command {
+                    input: String::new(),
+                }
+            }
+            UiAction::Back => {
+                if self.focus != Pane::Tree {
+                    self.focus = Pane::Tree;
+                } else if self.filter.is_active() {
+                    self.filter = Filter::default();
+                    self.rebuild_tree();
+                    self.say("filter cleared", Level::Info);
+                } else if self.verified.is_some() {
+                    self.verified = None;
+                } else if self.timeline.is_some() {
+                    self.timeline = None;
+                    self.watch = None;
+                } else {
+                    self.message = None;
+                }
+            }
+            UiAction::Help => self.mode = Mode::Help,
+            UiAction::CopyFix => match self.fix_command() {
+                Some(fix) => {
+                    self.say(format!("copied: {fix}"), Level::Info);
+                    fx.push(Effect::Copy(fix));
+                }
+                None => self.say("nothing to copy: no fix for this link", Level::Warn),
+            },
+            UiAction::FullText => {
+                self.full_text = !self.full_text;
+                let what = if self.full_text {
+                    "full event text"
+                } else {
+                    "decisive line of each event"
+                };
+                self.say(what, Level::Info);
+            }
+            UiAction::CycleTheme => {
+                let n = self.config.themes.themes.len().max(1);
+                self.set_theme((self.config.theme_index + 1) % n);
+            }
+            UiAction::Refresh => {
+                // Permissions may have changed too (a new role binding): ask again.
+                self.permissions.clear();
+                fx.push(Effect::Command(SourceCommand::Refresh));
+                self.say("refresh requested", Level::Info);
+            }
+            UiAction::LabMenu => {
+                if self.lab.as_ref().is_some_and(|l| !l.faults.is_empty()) {
+                    // Always from the top: a remembered position applied the wrong fault.
+                    self.mode = Mode::LabMenu { selected: 0 };
+                } else {
+                    self.say("the lab lists no faults", Level::Warn);
+                }
+            }
+            UiAction::LabPause => {
+                let paused = self.lab.as_ref().is_some_and(|l| l.paused);
+                let c = if paused {
+                    LabControl::Resume
+                } else {
+                    LabControl::Pause
+                };
+                fx.push(Effect::Command(SourceCommand::Lab(c)));
+            }
+            UiAction::LabFaster => fx.push(Effect::Command(SourceCommand::Lab(
+                LabControl::ScaleSpeed(2.0),
+            ))),
+            UiAction::LabSlower => fx.push(Effect::Command(SourceCommand::Lab(
+                LabControl::ScaleSpeed(0.5),
+            ))),
+            UiAction::LabAdvance => fx.push(Effect::Command(SourceCommand::Lab(
+                LabControl::Advance(Duration::from_secs(60)),
+            ))),
+            UiAction::LessonNext => self.next_lesson_step(fx),
+            UiAction::Restart => self.offer_restart(),
+            UiAction::Rotate => self.offer_rotate(false),
+            UiAction::RotateMarker => {
+                if self.restore_applies() {
+                    self.offer_restore()
+                } else {
+                    self.offer_rotate(true)
+                }
+            }
+            UiAction::Verify => self.offer_verify(fx),
+            UiAction::Reveal => self.offer_reveal(fx),
+        }
+    }
+
+    pub(super) fn move_by(&mut self, delta: isize) {
+        match self.focus {
+            Pane::Tree => {
+                let i = self.tree.selected as isize + delta;
+                self.move_to(i.max(0) as usize);
+            }
+            Pane::Strip => self.step_link(delta.signum()),
+            Pane::Detail => {
+                self.detail_scroll = (self.detail_scroll as isize + delta).clamp(0, 10_000) as u16
+            }
+            Pane::Events => {
+                self.events_scroll = (self.events_scroll as isize + delta).clamp(0, 10_000) as u16
+            }
+        }
+    }
+
+    fn move_to(&mut self, index: usize) {
+        match self.focus {
+            Pane::Tree | Pane::Strip => {
+                self.tree.select(index, &self.chains);
+                self.selection_changed();
+            }
+            Pane::Detail => self.detail_scroll = if index == 0 { 0 } else { 10_000 },
+            Pane::Events => self.events_scroll = if index == 0 { 0 } else { 10_000 },
+        }
+    }
+
+    fn step_link(&mut self, delta: isize) {
+        let i = (self.link.index() as isize + delta).clamp(0, 8) as usize;
+        self.link = LinkKind::ALL[i];
+        self.detail_scroll = 0;
+    }
+
+    /// The fix of the selected link's first cause, else of the chain's root cause (a link
+    /// that is only blocked by an earlier one copies that one's fix).
+    pub fn fix_command(&self) -> Option<String> {
+        let chain = self.selected_chain()?;
+        let link = chain.link(self.link);
+        link.findings
+            .iter()
+            .filter(|f| f.follows.is_none())
+            .chain(chain.root_cause())
+            .map(|f| f.fix.trim())
+            .find(|f| !f.is_empty())
+            .map(String::from)
+    }
+}

@@ -1,0 +1,106 @@
+//! What the source says the user may do: which actions to ask about ahead of time (live
+//! clusters only), and the answers that grey or enable keys.
+
+use super::{App, Effect, Permission};
+use crate::action::Action;
+use crate::action::reveal::RevealTarget;
+use crate::snapshot::SourceKind;
+use crate::source::PermissionQuestion;
+use crate::ui::keymap::UiAction;
+
+impl App {
+    /// Actions whose permission the source can judge ahead of time, with the scope the answer
+    /// holds for: restarting a kind of owner, or exec, in a namespace; rotating or revealing
+    /// secrets of a vault. Only live clusters have access control; the carrying out checks
+    /// again in any case.
+    pub fn permission_probe(&self, action: UiAction) -> Option<(String, PermissionQuestion)> {
+        if self.source.kind != SourceKind::Live {
+            return None;
+        }
+        match action {
+            UiAction::Restart => {
+                let (namespace, pod) = self.selected_pod()?;
+                let owner = self
+                    .selected_chain()
+                    .and_then(|c| c.workload.as_ref())
+                    .map_or("Pod", |w| w.kind.as_str());
+                Some((
+                    format!("restart {namespace} {owner}"),
+                    Action::Restart { namespace, pod }.into(),
+                ))
+            }
+            UiAction::Verify => {
+                let (namespace, pod) = self.selected_pod()?;
+                Some((
+                    format!("exec {namespace}"),
+                    Action::Verify {
+                        namespace,
+                        pod,
+                        container: String::new(),
+                    }
+                    .into(),
+                ))
+            }
+            // Both write a new version of the same secret: one question per vault.
+            UiAction::Rotate | UiAction::RotateMarker => {
+                let (chain, object) = self.rotation_pick().ok()?;
+                let c = self.chains.get(chain)?;
+                let vault = c.vault.clone()?;
+                let object = c.objects.get(object)?.name.clone();
+                Some((
+                    format!("rotate {vault}"),
+                    Action::Rotate {
+                        vault,
+                        object,
+                        marker: false,
+                    }
+                    .into(),
+                ))
+            }
+            UiAction::Reveal => {
+                let target = self.selected_reveal_target()?;
+                let RevealTarget::VaultSecret { vault, .. } = &target else {
+                    return None;
+                };
+                let key = format!("reveal {vault}");
+                Some((key, PermissionQuestion::Reveal(target)))
+            }
+            _ => None,
+        }
+    }
+
+    /// Why the selected row's `action` is not permitted, when the source said so.
+    pub fn denied(&self, action: UiAction) -> Option<&str> {
+        let (key, _) = self.permission_probe(action)?;
+        match self.permissions.get(&key) {
+            Some(Permission::Denied(why)) => Some(why),
+            _ => None,
+        }
+    }
+
+    /// Whether a key's action can be used on the selected row: enabled, and not denied.
+    pub fn available(&self, action: UiAction) -> bool {
+        self.enabled(action) && self.denied(action).is_none()
+    }
+
+    /// Ask once per scope, as the selection reaches a new one.
+    pub(super) fn ask_permissions(&mut self, fx: &mut Vec<Effect>) {
+        for a in [
+            UiAction::Restart,
+            UiAction::Verify,
+            UiAction::Rotate,
+            UiAction::RotateMarker,
+            UiAction::Reveal,
+        ] {
+            if !self.enabled(a) {
+                continue;
+            }
+            if let Some((key, question)) = self.permission_probe(a)
+                && !self.permissions.contains_key(&key)
+            {
+                self.permissions.insert(key.clone(), Permission::Asking);
+                fx.push(Effect::CheckPermission { key, question });
+            }
+        }
+    }
+}
