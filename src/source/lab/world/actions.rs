@@ -65,7 +65,7 @@ impl World {
                 lines.push(format!("file {}: {verdict}", o.file_name()));
             }
         }
-        let spec = p.pod.spec.as_ref();
+        let spec = p.spec.as_deref();
         let c = spec
             .into_iter()
             .flat_map(|s| {

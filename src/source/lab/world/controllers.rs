@@ -195,8 +195,7 @@ impl World {
         for k in &owned {
             let stale = self.pods.get(k).is_some_and(|p| {
                 p.stage != Stage::Terminating
-                    && p.pod
-                        .metadata
+                    && p.meta
                         .labels
                         .as_ref()
                         .and_then(|l| l.get("controller-revision-hash"))

@@ -40,22 +40,23 @@ impl World {
         let Some(v) = p.csi.get(vol) else {
             return Err("volume gone".into());
         };
-        let spec_vol = p
-            .pod
-            .spec
+        // The spec is shared (an Arc): hold it, not copies of the volume source.
+        let spec = p.spec.clone();
+        let source = spec
             .iter()
             .flat_map(|s| s.volumes.iter().flatten())
             .find(|x| x.name == v.name)
-            .and_then(|x| x.csi.clone())
-            .unwrap_or_default();
-        let attrs = spec_vol.volume_attributes.clone().unwrap_or_default();
+            .and_then(|x| x.csi.as_ref());
+        let no_attrs = BTreeMap::new();
+        let attrs = source
+            .and_then(|c| c.volume_attributes.as_ref())
+            .unwrap_or(&no_attrs);
         let sa = p.service_account();
         let (ns, pod_name, volume, spc_name) =
             (key.0.clone(), key.1.clone(), v.name.clone(), v.spc.clone());
-        let nps = spec_vol
-            .node_publish_secret_ref
-            .as_ref()
-            .map(|r| r.name.clone());
+        let nps = source
+            .and_then(|c| c.node_publish_secret_ref.as_ref())
+            .map(|r| r.name.as_str());
         let (mut az, spcs) = self.azure();
         let spc = spcs.get(&(ns.clone(), spc_name));
         let req = VolumeRequest {
@@ -63,9 +64,9 @@ impl World {
             pod: &pod_name,
             service_account: &sa,
             volume: &volume,
-            read_only: spec_vol.read_only,
-            attributes: &attrs,
-            node_publish_secret: nps.as_deref(),
+            read_only: source.and_then(|c| c.read_only),
+            attributes: attrs,
+            node_publish_secret: nps,
         };
         mount::publish(&mut az, spc, &req, now).map_err(|e| e.0)
     }
@@ -107,7 +108,7 @@ impl World {
             .pods
             .get(key)
             .into_iter()
-            .flat_map(|p| p.pod.spec.iter().flat_map(|s| s.volumes.iter().flatten()))
+            .flat_map(|p| p.volumes())
             .filter_map(|v| {
                 let s = v.secret.as_ref()?;
                 Some((
@@ -130,7 +131,7 @@ impl World {
                 .pods
                 .get(key)
                 .into_iter()
-                .flat_map(|p| p.pod.spec.iter().flat_map(|s| s.volumes.iter().flatten()))
+                .flat_map(|p| p.volumes())
                 .map(|v| v.name.clone())
                 .collect();
             let Some(p) = self.pods.get_mut(key) else {
@@ -190,7 +191,7 @@ impl World {
         let (spc_name, vol_name, pod) = (
             p.csi[vol].spc.clone(),
             p.csi[vol].name.clone(),
-            p.pod.metadata.clone(),
+            p.meta.clone(),
         );
         let spcps_key = (key.0.clone(), sync::spcps_name(&key.1, &key.0, &spc_name));
         let existing = self.spcps.remove(&spcps_key);
@@ -300,7 +301,7 @@ impl World {
         let ns = &key.0;
         let mut env = BTreeMap::new();
         let mut subpaths = BTreeMap::new();
-        let Some(spec) = p.pod.spec.as_ref() else {
+        let Some(spec) = p.spec.as_deref() else {
             return Ok((env, subpaths));
         };
         for c in spec

@@ -13,9 +13,10 @@ impl World {
             .and_then(|s| s.service_account_name.clone())
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| "default".into());
+        let no_sa = ServiceAccount::default();
         let sa = match self.service_accounts.get(&(key.0.clone(), sa_name.clone())) {
-            Some(sa) => sa.clone(),
-            None if sa_name == "default" => ServiceAccount::default(),
+            Some(sa) => sa,
+            None if sa_name == "default" => &no_sa,
             None => {
                 return Err(format!(
                     "pods \"{}\" is forbidden: error looking up service account {}/{sa_name}: serviceaccount \"{sa_name}\" not found",
@@ -24,7 +25,7 @@ impl World {
             }
         };
         if self.cluster.workload_identity_webhook {
-            webhook::admit(&mut pod, &sa, &self.cluster.tenant_id);
+            webhook::admit(&mut pod, sa, &self.cluster.tenant_id);
         }
         if let Some(spec) = pod.spec.as_mut() {
             spec.node_name = Some(self.cluster.node.clone());
@@ -54,9 +55,11 @@ impl World {
                 })
             })
             .collect();
+        let spec = pod.spec.map(|s| self.share_spec(&pod.metadata, s));
         let now = self.now();
         let mut lp = LabPod {
-            pod,
+            meta: pod.metadata,
+            spec,
             csi,
             stage: Stage::Mounting,
             next_attempt: now,
@@ -65,6 +68,7 @@ impl World {
             unable_reported: None,
             delete_at: None,
             started_at: None,
+            waiting: None,
             env: BTreeMap::new(),
             subpath_files: BTreeMap::new(),
         };
@@ -73,6 +77,28 @@ impl World {
         self.waiting.insert(key.clone());
         self.changed();
         Ok(key)
+    }
+
+    /// The admitted spec, shared with the controller's previous pod when they are equal (the
+    /// same template admitted alike); bare pods keep their own.
+    fn share_spec(&mut self, meta: &ObjectMeta, spec: PodSpec) -> Arc<PodSpec> {
+        let Some(owner) = meta
+            .owner_references
+            .iter()
+            .flatten()
+            .find(|o| o.controller == Some(true))
+        else {
+            return Arc::new(spec);
+        };
+        if let Some(shared) = self.pod_specs.get(&owner.uid)
+            && **shared == spec
+        {
+            return Arc::clone(shared);
+        }
+        let shared = Arc::new(spec);
+        self.pod_specs
+            .insert(owner.uid.clone(), Arc::clone(&shared));
+        shared
     }
 
     /// `kubectl delete pod`: graceful termination, then gone (its controller replaces it).
@@ -94,7 +120,6 @@ impl World {
             return;
         }
         let grace = p
-            .pod
             .spec
             .as_ref()
             .and_then(|s| s.termination_grace_period_seconds)
@@ -105,8 +130,8 @@ impl World {
             now.checked_add(jiff::SignedDuration::from_secs(grace))
                 .unwrap_or(now),
         );
-        p.pod.metadata.deletion_timestamp = Some(Time(now));
-        p.pod.metadata.deletion_grace_period_seconds = Some(grace);
+        p.meta.deletion_timestamp = Some(Time(now));
+        p.meta.deletion_grace_period_seconds = Some(grace);
         self.waiting.remove(key);
         self.terminating.insert(key.clone());
         self.reconcile_needed = true;
@@ -227,4 +252,41 @@ impl World {
 
 pub(super) fn owned_by(meta: &ObjectMeta, uid: &str) -> bool {
     meta.owner_references.iter().flatten().any(|o| o.uid == uid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::lab::load;
+
+    /// Replicas admitted from one template hold one spec; another workload's pods, or the pods
+    /// of a new template after a rollout restart, hold their own.
+    #[test]
+    fn replicas_share_their_admitted_spec() {
+        let mut w = World::new(load("generated:10").unwrap());
+        w.run_until_stable(Duration::from_secs(60));
+        let specs = |w: &World, app: &str| -> Vec<Arc<PodSpec>> {
+            w.pods
+                .values()
+                .filter(|p| p.name().starts_with(app) && p.stage != Stage::Terminating)
+                .filter_map(|p| p.spec.clone())
+                .collect()
+        };
+        let a = specs(&w, "app-00000-");
+        let b = specs(&w, "app-00001-");
+        assert_eq!((a.len(), b.len()), (5, 5));
+        assert!(a.iter().all(|s| Arc::ptr_eq(s, &a[0])));
+        assert!(!Arc::ptr_eq(&a[0], &b[0]));
+        // The webhook's work is in the shared spec, as in each pod's own.
+        let env = &a[0].containers[0].env.as_ref().unwrap();
+        assert!(env.iter().any(|e| e.name == "AZURE_CLIENT_ID"));
+
+        w.rollout_restart("Deployment", "team-000", "app-00000")
+            .unwrap();
+        w.run_until_stable(Duration::from_secs(600));
+        let c = specs(&w, "app-00000-");
+        assert_eq!(c.len(), 5);
+        assert!(c.iter().all(|s| Arc::ptr_eq(s, &c[0])));
+        assert!(!Arc::ptr_eq(&a[0], &c[0]), "a new template is a new spec");
+    }
 }

@@ -15,12 +15,13 @@ use pod::set_status;
 pub use pod::{CsiVolume, LabPod, Stage, Workload, WorkloadKey};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetSpec};
 use k8s_openapi::api::core::v1::{
-    Event, EventSource, ObjectReference, Pod, PodTemplateSpec, Secret, ServiceAccount,
+    Event, EventSource, ObjectReference, Pod, PodSpec, PodTemplateSpec, Secret, ServiceAccount,
 };
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
@@ -60,6 +61,8 @@ pub struct World {
     pub workloads: BTreeMap<WorkloadKey, Workload>,
     pub replica_sets: BTreeMap<Key, ReplicaSet>,
     pub pods: BTreeMap<Key, LabPod>,
+    /// Controller uid → the spec its last pod was admitted with (see `share_spec`).
+    pod_specs: HashMap<String, Arc<PodSpec>>,
     pub secrets: BTreeMap<Key, Secret>,
     pub spcps: BTreeMap<Key, SecretProviderClassPodStatus>,
     pub ingresses: Vec<Ingress>,
@@ -118,6 +121,7 @@ impl World {
             workloads: BTreeMap::new(),
             replica_sets: BTreeMap::new(),
             pods: BTreeMap::new(),
+            pod_specs: HashMap::new(),
             secrets: BTreeMap::new(),
             spcps: BTreeMap::new(),
             ingresses: Vec::new(),
@@ -174,6 +178,13 @@ impl World {
         }
         w.reconcile();
         w
+    }
+
+    /// Takes every pod out of the world (with the specs kept for sharing): for the export of
+    /// a world that is dropped next, never for one that keeps running.
+    pub fn take_pods(&mut self) -> BTreeMap<Key, LabPod> {
+        self.pod_specs.clear();
+        std::mem::take(&mut self.pods)
     }
 
     pub fn now(&self) -> Timestamp {

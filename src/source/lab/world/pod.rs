@@ -1,14 +1,15 @@
 //! The objects the world keeps per workload and per pod, and the pod status kubelet reports.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{
-    ContainerState, ContainerStateRunning, ContainerStateWaiting, ContainerStatus, Pod, PodStatus,
-    PodTemplateSpec,
+    ContainerState, ContainerStateRunning, ContainerStateWaiting, ContainerStatus, Pod, PodSpec,
+    PodStatus, PodTemplateSpec, Volume,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
 
@@ -109,7 +110,11 @@ pub enum Stage {
 
 #[derive(Clone, Debug)]
 pub struct LabPod {
-    pub pod: Pod,
+    pub meta: ObjectMeta,
+    /// The admitted spec. Pods admitted alike from one template share it: a 10,000-pod world
+    /// would otherwise hold 10,000 copies of a few thousand specs (k8s-openapi's `Volume` alone
+    /// is 3 KB inline). Nothing changes a pod's spec after admission.
+    pub spec: Option<Arc<PodSpec>>,
     pub csi: Vec<CsiVolume>,
     pub stage: Stage,
     pub(super) next_attempt: Timestamp,
@@ -118,6 +123,8 @@ pub struct LabPod {
     pub(super) unable_reported: Option<Timestamp>,
     pub(super) delete_at: Option<Timestamp>,
     pub(super) started_at: Option<Timestamp>,
+    /// The waiting container state (reason, message) kubelet reports; `None` once running.
+    pub(super) waiting: Option<(String, String)>,
     /// container → variable → fingerprint of the value resolved at container start.
     pub env: BTreeMap<String, BTreeMap<String, Fingerprint>>,
     /// container → mount path → fingerprint of a subPath-mounted file, frozen at start.
@@ -126,74 +133,87 @@ pub struct LabPod {
 
 impl LabPod {
     pub fn namespace(&self) -> &str {
-        self.pod.metadata.namespace.as_deref().unwrap_or("default")
+        self.meta.namespace.as_deref().unwrap_or("default")
     }
     pub fn name(&self) -> &str {
-        self.pod.metadata.name.as_deref().unwrap_or("")
+        self.meta.name.as_deref().unwrap_or("")
     }
     pub fn uid(&self) -> &str {
-        self.pod.metadata.uid.as_deref().unwrap_or("")
+        self.meta.uid.as_deref().unwrap_or("")
     }
     pub fn service_account(&self) -> String {
-        self.pod
-            .spec
+        self.spec
             .as_ref()
             .and_then(|s| s.service_account_name.clone())
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| "default".into())
     }
     pub fn controller(&self) -> Option<&OwnerReference> {
-        self.pod
-            .metadata
+        self.meta
             .owner_references
             .iter()
             .flatten()
             .find(|o| o.controller == Some(true))
     }
+
+    /// The pod's volumes (the admitted spec's).
+    pub fn volumes(&self) -> impl Iterator<Item = &Volume> {
+        self.spec.iter().flat_map(|s| s.volumes.iter().flatten())
+    }
+
+    /// The pod as the API server would return it.
+    pub fn to_pod(&self) -> Pod {
+        Pod {
+            metadata: self.meta.clone(),
+            spec: self.spec.as_deref().cloned(),
+            status: Some(self.status()),
+        }
+    }
+
+    /// Pod status as kubelet reports it for the pod's stage.
+    pub fn status(&self) -> PodStatus {
+        let waiting = self.waiting.as_ref();
+        let state = match (waiting, self.started_at) {
+            (Some((reason, message)), _) => ContainerState {
+                waiting: Some(ContainerStateWaiting {
+                    reason: Some(reason.clone()),
+                    message: (!message.is_empty()).then(|| message.clone()),
+                }),
+                ..Default::default()
+            },
+            (None, started) => ContainerState {
+                running: Some(ContainerStateRunning {
+                    started_at: started.map(Time),
+                }),
+                ..Default::default()
+            },
+        };
+        let running = waiting.is_none();
+        PodStatus {
+            phase: Some(if running { "Running" } else { "Pending" }.into()),
+            start_time: self.meta.creation_timestamp.clone(),
+            container_statuses: Some(
+                self.spec
+                    .iter()
+                    .flat_map(|s| s.containers.iter())
+                    .map(|c| ContainerStatus {
+                        name: c.name.clone(),
+                        ready: running,
+                        started: Some(running),
+                        restart_count: 0,
+                        image: String::new(),
+                        image_id: String::new(),
+                        state: Some(state.clone()),
+                        ..Default::default()
+                    })
+                    .collect(),
+            ),
+            ..Default::default()
+        }
+    }
 }
 
-/// Pod status as kubelet reports it for the pod's stage.
+/// Records the container state kubelet reports for the pod's stage (`None`: running).
 pub(super) fn set_status(p: &mut LabPod, waiting: Option<(&str, &str)>) {
-    let names: Vec<String> = p
-        .pod
-        .spec
-        .iter()
-        .flat_map(|s| s.containers.iter().map(|c| c.name.clone()))
-        .collect();
-    let state = match (waiting, p.started_at) {
-        (Some((reason, message)), _) => ContainerState {
-            waiting: Some(ContainerStateWaiting {
-                reason: Some(reason.into()),
-                message: (!message.is_empty()).then(|| message.to_string()),
-            }),
-            ..Default::default()
-        },
-        (None, started) => ContainerState {
-            running: Some(ContainerStateRunning {
-                started_at: started.map(Time),
-            }),
-            ..Default::default()
-        },
-    };
-    let running = waiting.is_none();
-    p.pod.status = Some(PodStatus {
-        phase: Some(if running { "Running" } else { "Pending" }.into()),
-        start_time: p.pod.metadata.creation_timestamp.clone(),
-        container_statuses: Some(
-            names
-                .into_iter()
-                .map(|name| ContainerStatus {
-                    name,
-                    ready: running,
-                    started: Some(running),
-                    restart_count: 0,
-                    image: String::new(),
-                    image_id: String::new(),
-                    state: Some(state.clone()),
-                    ..Default::default()
-                })
-                .collect(),
-        ),
-        ..Default::default()
-    });
+    p.waiting = waiting.map(|(reason, message)| (reason.to_string(), message.to_string()));
 }

@@ -139,7 +139,7 @@ impl World {
             .spcps
             .get(&(key.0.clone(), sync::spcps_name(&key.1, &key.0, spc)));
         match (self.pods.get(key), spcps) {
-            (Some(p), Some(s)) => sync::owners_for(&p.pod.metadata, s),
+            (Some(p), Some(s)) => sync::owners_for(&p.meta, s),
             _ => Vec::new(),
         }
     }
