@@ -27,7 +27,11 @@ pub fn snapshot(w: &World) -> Snapshot {
     let mut workloads: Vec<_> = w.workloads.values().map(workload).collect();
     workloads.extend(w.replica_sets.values().map(convert::replica_set));
     let secrets = w.secrets.values().map(convert::secret).collect();
-    let events = w.events.iter().map(convert::event).collect();
+    let events = w
+        .events
+        .iter()
+        .map(|e| convert::event(&e.to_event()))
+        .collect();
     assemble(w, pods, spc_statuses(w), workloads, secrets, events)
 }
 
@@ -52,7 +56,7 @@ pub fn into_snapshot(mut w: World) -> Snapshot {
         .collect();
     let events = std::mem::take(&mut w.events)
         .into_iter()
-        .map(|e| convert::event(&e))
+        .map(|e| convert::event(&e.to_event()))
         .collect();
     assemble(&w, pods, statuses, workloads, secrets, events)
 }

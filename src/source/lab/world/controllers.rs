@@ -89,13 +89,15 @@ impl World {
         let rs_name = format!("{}-{hash}", wk.2);
         let rs_key = (ns.clone(), rs_name.clone());
         let replicas = wl.replicas();
+        // The pods' template: the Deployment's, labelled with its hash.
+        let mut rs_template = template;
+        rs_template
+            .metadata
+            .get_or_insert_with(Default::default)
+            .labels
+            .get_or_insert_with(Default::default)
+            .insert("pod-template-hash".into(), hash.clone());
         if !self.replica_sets.contains_key(&rs_key) {
-            let mut t = template.clone();
-            t.metadata
-                .get_or_insert_with(Default::default)
-                .labels
-                .get_or_insert_with(Default::default)
-                .insert("pod-template-hash".into(), hash.clone());
             let revision = replica_sets.len() + 1;
             let rs = ReplicaSet {
                 metadata: ObjectMeta {
@@ -103,7 +105,7 @@ impl World {
                     namespace: Some(ns.clone()),
                     uid: Some(self.uid()),
                     creation_timestamp: Some(Time(self.now())),
-                    labels: t.metadata.as_ref().and_then(|m| m.labels.clone()),
+                    labels: rs_template.metadata.as_ref().and_then(|m| m.labels.clone()),
                     annotations: Some(
                         [(
                             "deployment.kubernetes.io/revision".to_string(),
@@ -116,7 +118,14 @@ impl World {
                 },
                 spec: Some(ReplicaSetSpec {
                     replicas: Some(replicas as i32),
-                    template: Some(t),
+                    // The template's metadata only: the pods are made from the Deployment's
+                    // template, whose hash names this ReplicaSet (a same name is a same
+                    // template), and the snapshot reads no more of a ReplicaSet's template.
+                    // A copy of every pod spec per ReplicaSet is what it saves.
+                    template: Some(PodTemplateSpec {
+                        metadata: rs_template.metadata.clone(),
+                        spec: None,
+                    }),
                     ..Default::default()
                 }),
                 status: None,
@@ -124,19 +133,17 @@ impl World {
             self.replica_sets.insert(rs_key.clone(), rs);
             self.changed();
         }
-        let Some(rs) = self.replica_sets.get(&rs_key).cloned() else {
+        let Some(rs_uid) = self
+            .replica_sets
+            .get(&rs_key)
+            .map(|rs| rs.metadata.uid.clone().unwrap_or_default())
+        else {
             return;
         };
-        let rs_uid = rs.metadata.uid.clone().unwrap_or_default();
         let current: Vec<&LabPod> = self.live(by_owner.get(&rs_uid)).collect();
         let missing = replicas.saturating_sub(current.len());
         let all_running =
             current.len() >= replicas && current.iter().all(|p| p.stage == Stage::Running);
-        let rs_template = rs
-            .spec
-            .as_ref()
-            .and_then(|s| s.template.clone())
-            .unwrap_or_default();
         let owner = OwnerReference {
             api_version: "apps/v1".into(),
             kind: "ReplicaSet".into(),

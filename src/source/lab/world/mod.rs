@@ -11,6 +11,7 @@ mod lifecycle;
 mod pod;
 mod rotation;
 
+pub use events::LabEvent;
 use pod::set_status;
 pub use pod::{CsiVolume, LabPod, Stage, Workload, WorkloadKey};
 
@@ -66,8 +67,9 @@ pub struct World {
     pub secrets: BTreeMap<Key, Secret>,
     pub spcps: BTreeMap<Key, SecretProviderClassPodStatus>,
     pub ingresses: Vec<Ingress>,
-    pub events: Vec<Event>,
-    event_index: HashMap<(String, String, String), usize>,
+    pub events: Vec<LabEvent>,
+    /// Hash of (object uid, reason, message) → indexes in `events` with that hash.
+    event_index: HashMap<u64, Vec<usize>>,
     timeline: Vec<TimedEvent>,
     next_timed: usize,
     /// Faults currently applied, with what is needed to undo them.
