@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{
-    Container, ContainerState, Event, Pod, PodSpec, PodTemplateSpec, Secret, ServiceAccount, Volume,
+    Container, ContainerState, Event, Pod, PodSpec, PodStatus, PodTemplateSpec, Secret,
+    ServiceAccount, Volume,
 };
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
@@ -36,14 +37,18 @@ fn owners(refs: &Option<Vec<OwnerReference>>) -> Vec<OwnerRef> {
 }
 
 pub fn pod(p: &Pod) -> PodObs {
-    let meta = &p.metadata;
-    let mut obs = pod_spec(ns(meta), name(meta), meta, p.spec.as_ref());
+    pod_of(&p.metadata, p.spec.as_ref(), p.status.as_ref())
+}
+
+/// [`pod`] from the parts, for a source that keeps them apart (the lab shares specs).
+pub fn pod_of(meta: &ObjectMeta, spec: Option<&PodSpec>, status: Option<&PodStatus>) -> PodObs {
+    let mut obs = pod_spec(ns(meta), name(meta), meta, spec);
     obs.uid = meta.uid.clone().unwrap_or_default();
     obs.owners = owners(&meta.owner_references);
     obs.created_at = meta.creation_timestamp.as_ref().map(|t| t.0);
     obs.deleting = meta.deletion_timestamp.is_some();
-    obs.node = p.spec.as_ref().and_then(|s| s.node_name.clone());
-    if let Some(status) = &p.status {
+    obs.node = spec.and_then(|s| s.node_name.clone());
+    if let Some(status) = status {
         obs.phase = status.phase.clone().unwrap_or_default();
         let states = status
             .container_statuses

@@ -10,18 +10,109 @@ use k8s_openapi::api::core::v1::ServiceAccount;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::roles;
-use super::world::{Workload, World};
+use super::world::{LabPod, Workload, World};
 use crate::fingerprint::Fingerprint;
 use crate::snapshot::{
-    AccessPolicyObs, AzureObs, ClusterFacts, Coll, CsiDriverFacts, FederatedCredentialObs,
-    ManagedIdentityObs, NetworkObs, NodeObs, ObjectType, ObjectVersion, Observed, PemParts,
-    PlacementObs, RoleAssignmentObs, Snapshot, SourceInfo, SourceKind, SpcObs, VaultObject,
-    VaultObjectObs, VaultObs, convert,
+    AccessPolicyObs, AzureObs, ClusterFacts, Coll, CsiDriverFacts, EventObs,
+    FederatedCredentialObs, ManagedIdentityObs, NetworkObs, NodeObs, ObjectType, ObjectVersion,
+    Observed, PemParts, PlacementObs, PodObs, RoleAssignmentObs, SecretObs, Snapshot, SourceInfo,
+    SourceKind, SpcObs, SpcPodStatusObs, VaultObject, VaultObjectObs, VaultObs, WorkloadObs,
+    convert,
 };
 
 const OS_LABEL: &str = "kubernetes.io/os";
 
 pub fn snapshot(w: &World) -> Snapshot {
+    let pods = w.pods.values().map(pod).collect();
+    let mut workloads: Vec<_> = w.workloads.values().map(workload).collect();
+    workloads.extend(w.replica_sets.values().map(convert::replica_set));
+    let secrets = w.secrets.values().map(convert::secret).collect();
+    let events = w
+        .events
+        .iter()
+        .map(|e| convert::event(&e.to_event()))
+        .collect();
+    assemble(w, pods, spc_statuses(w), workloads, secrets, events)
+}
+
+/// [`snapshot`] of a world no longer needed (`check --lab`): each large collection is
+/// converted and freed in turn, so the peak is not a whole world beside a whole snapshot.
+pub fn into_snapshot(mut w: World) -> Snapshot {
+    let statuses = spc_statuses(&w);
+    w.spcps.clear();
+    let pods = w.take_pods().into_values().map(|p| pod(&p)).collect();
+    let mut workloads: Vec<_> = std::mem::take(&mut w.workloads)
+        .into_values()
+        .map(|wl| workload(&wl))
+        .collect();
+    workloads.extend(
+        std::mem::take(&mut w.replica_sets)
+            .into_values()
+            .map(|r| convert::replica_set(&r)),
+    );
+    let secrets = std::mem::take(&mut w.secrets)
+        .into_values()
+        .map(|s| convert::secret(&s))
+        .collect();
+    let events = std::mem::take(&mut w.events)
+        .into_iter()
+        .map(|e| convert::event(&e.to_event()))
+        .collect();
+    assemble(&w, pods, statuses, workloads, secrets, events)
+}
+
+fn pod(p: &LabPod) -> PodObs {
+    convert::pod_of(&p.meta, p.spec.as_deref(), Some(&p.status()))
+}
+
+fn workload(wl: &Workload) -> WorkloadObs {
+    match wl {
+        Workload::Deployment(d) => convert::deployment(d),
+        Workload::StatefulSet(s) => convert::stateful_set(s),
+        Workload::DaemonSet(d) => convert::daemon_set(d),
+        Workload::Job(j) => convert::job(j),
+    }
+}
+
+/// SPCPS observations with the fingerprints of the files their pod has mounted.
+fn spc_statuses(w: &World) -> Vec<SpcPodStatusObs> {
+    w.spcps
+        .iter()
+        .map(|((ns, _), s)| {
+            let mut obs = convert::spcps(s);
+            let mounted = w
+                .pods
+                .get(&(ns.clone(), obs.pod_name.clone()))
+                .and_then(|p| p.csi.iter().find(|v| v.spc == obs.spc_name))
+                .and_then(|v| v.mounted.as_ref());
+            if let Some(m) = mounted {
+                obs.files = Some(
+                    m.files
+                        .iter()
+                        .map(|(k, v)| (k.clone(), Fingerprint::of(v)))
+                        .collect(),
+                );
+                obs.pem_parts = m
+                    .files
+                    .iter()
+                    .filter(|(_, v)| v.starts_with(b"-----BEGIN "))
+                    .map(|(k, v)| (k.clone(), pem_fingerprints(v)))
+                    .collect();
+            }
+            obs
+        })
+        .collect()
+}
+
+/// The snapshot from the converted large collections and the rest of the world.
+fn assemble(
+    w: &World,
+    pods: Vec<PodObs>,
+    spc_statuses: Vec<SpcPodStatusObs>,
+    workloads: Vec<WorkloadObs>,
+    secrets: Vec<SecretObs>,
+    events: Vec<EventObs>,
+) -> Snapshot {
     let c = &w.cluster;
     let cluster = ClusterFacts {
         oidc_issuer: Observed::Known(c.oidc_issuer_url.clone()),
@@ -57,7 +148,6 @@ pub fn snapshot(w: &World) -> Snapshot {
             taints: Vec::new(),
         }]),
     };
-    let pods = w.pods.values().map(|p| convert::pod(&p.pod)).collect();
     // Every namespace has its `default` service account.
     let mut sas: Vec<_> = w
         .service_accounts
@@ -79,44 +169,6 @@ pub fn snapshot(w: &World) -> Snapshot {
             }));
         }
     }
-    let spc_statuses = w
-        .spcps
-        .iter()
-        .map(|((ns, _), s)| {
-            let mut obs = convert::spcps(s);
-            let mounted = w
-                .pods
-                .get(&(ns.clone(), obs.pod_name.clone()))
-                .and_then(|p| p.csi.iter().find(|v| v.spc == obs.spc_name))
-                .and_then(|v| v.mounted.as_ref());
-            if let Some(m) = mounted {
-                obs.files = Some(
-                    m.files
-                        .iter()
-                        .map(|(k, v)| (k.clone(), Fingerprint::of(v)))
-                        .collect(),
-                );
-                obs.pem_parts = m
-                    .files
-                    .iter()
-                    .filter(|(_, v)| v.starts_with(b"-----BEGIN "))
-                    .map(|(k, v)| (k.clone(), pem_fingerprints(v)))
-                    .collect();
-            }
-            obs
-        })
-        .collect();
-    let mut workloads: Vec<_> = w
-        .workloads
-        .values()
-        .map(|wl| match wl {
-            Workload::Deployment(d) => convert::deployment(d),
-            Workload::StatefulSet(s) => convert::stateful_set(s),
-            Workload::DaemonSet(d) => convert::daemon_set(d),
-            Workload::Job(j) => convert::job(j),
-        })
-        .collect();
-    workloads.extend(w.replica_sets.values().map(convert::replica_set));
     let spcs: Vec<SpcObs> = w.spcs.values().map(convert::spc).collect();
     Snapshot {
         source: SourceInfo {
@@ -131,8 +183,8 @@ pub fn snapshot(w: &World) -> Snapshot {
         azure: azure(w, &spcs),
         spcs: Coll::known(spcs),
         spc_statuses: Coll::known(spc_statuses),
-        secrets: Coll::known(w.secrets.values().map(convert::secret).collect()),
-        events: Coll::known(w.events.iter().map(convert::event).collect()),
+        secrets: Coll::known(secrets),
+        events: Coll::known(events),
         workloads: Coll::known(workloads),
         ingresses: Coll::known(w.ingresses.iter().map(convert::ingress).collect()),
     }
@@ -283,4 +335,22 @@ fn objects(w: &World, spcs: &[SpcObs]) -> Vec<VaultObjectObs> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::lab::{MAX_SETTLE, load};
+
+    /// `check --lab` exports by consuming the world; what it sees must be what the TUI sees.
+    #[test]
+    fn consuming_export_equals_the_shared_one() {
+        for spec in ["default", "gc-tls", "generated:60"] {
+            let mut w = World::new(load(spec).unwrap());
+            w.run_until_stable(MAX_SETTLE);
+            let shared = serde_json::to_string(&snapshot(&w)).unwrap();
+            let owned = serde_json::to_string(&into_snapshot(w)).unwrap();
+            assert_eq!(shared, owned, "{spec}");
+        }
+    }
 }

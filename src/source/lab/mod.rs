@@ -305,11 +305,8 @@ pub fn run_check(scenario: &str, run_for: Option<Duration>) -> anyhow::Result<Sn
             w.run_until_stable(MAX_SETTLE);
         }
     }
-    let snapshot = export::snapshot(&w);
-    // Freeing a large world (10,000 pods of k8s-openapi objects) takes a noticeable share of
-    // a one-shot check: let it happen beside the diagnosis instead of before it.
-    std::thread::spawn(move || drop(w));
-    Ok(snapshot)
+    // The world is not needed after: freed while converted, before the diagnosis allocates.
+    Ok(export::into_snapshot(w))
 }
 
 /// The lab as a [`Source`].

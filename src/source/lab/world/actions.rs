@@ -1,0 +1,126 @@
+//! Trainer actions on the Azure side and inside containers: new secret versions, in-container
+//! verify.
+
+use super::*;
+
+impl World {
+    /// Writes a new version of a Key Vault secret.
+    pub fn rotate_secret(
+        &mut self,
+        vault: &str,
+        name: &str,
+        value: Option<&[u8]>,
+    ) -> Result<String, String> {
+        let now = self.now();
+        let v = self
+            .vaults
+            .get_mut(vault)
+            .ok_or_else(|| format!("vault {vault} not found"))?;
+        let id = v.new_version(crate::snapshot::ObjectType::Secret, name, value, now)?;
+        self.changed();
+        Ok(format!(
+            "new version {id} of secret {name} in vault {vault}"
+        ))
+    }
+
+    /// In-container verify: compares what the container holds (files, env captured at start,
+    /// subPath files) with the vault's latest and the synced Secret, by fingerprint only.
+    pub fn verify(&self, ns: &str, pod: &str, container: &str) -> Result<String, String> {
+        let p = self
+            .pods
+            .get(&(ns.to_string(), pod.to_string()))
+            .ok_or_else(|| format!("pods \"{pod}\" not found in namespace {ns}"))?;
+        if p.stage != Stage::Running {
+            return Err(format!(
+                "cannot verify: container {container} is not running"
+            ));
+        }
+        let mut lines = Vec::new();
+        for v in &p.csi {
+            let Some(m) = &v.mounted else { continue };
+            let spc = self.spcs.get(&(ns.to_string(), v.spc.clone()));
+            let parsed = crate::spc::parse(
+                &spc.and_then(|s| s.spec.parameters.clone())
+                    .unwrap_or_default(),
+            );
+            let vault = parsed
+                .keyvault_name
+                .as_deref()
+                .and_then(|n| self.vaults.get(n));
+            for o in &parsed.objects {
+                let Some(file) = m.files.get(o.file_name()) else {
+                    continue;
+                };
+                let latest = o
+                    .object_type
+                    .and_then(|t| vault?.objects.get(&(t, o.object_name.clone())))
+                    .and_then(|obj| obj.latest());
+                let verdict = match latest {
+                    Some(l) if Fingerprint::of(&l.content) == Fingerprint::of(file) => {
+                        "matches the vault's latest version"
+                    }
+                    Some(_) => "differs from the vault's latest version",
+                    None => "cannot compare: object not readable",
+                };
+                lines.push(format!("file {}: {verdict}", o.file_name()));
+            }
+        }
+        let spec = p.spec.as_deref();
+        let c = spec
+            .into_iter()
+            .flat_map(|s| {
+                s.init_containers
+                    .iter()
+                    .flatten()
+                    .chain(s.containers.iter())
+            })
+            .find(|c| c.name == container)
+            .ok_or_else(|| format!("container {container} not found in pod {ns}/{pod}"))?;
+        for e in c.env.iter().flatten() {
+            let Some(r) = e
+                .value_from
+                .as_ref()
+                .and_then(|f| f.secret_key_ref.as_ref())
+            else {
+                continue;
+            };
+            let held = p.env.get(container).and_then(|m| m.get(&e.name));
+            let current = self
+                .secrets
+                .get(&(ns.to_string(), r.name.clone()))
+                .and_then(|s| s.data.as_ref()?.get(&r.key))
+                .map(|v| Fingerprint::of(&v.0));
+            let verdict = match (held, current) {
+                (Some(h), Some(c)) if *h == c => "matches Secret ".to_string() + &r.name,
+                (Some(_), Some(_)) => format!(
+                    "stale: Secret {} changed after the container started (restart needed)",
+                    r.name
+                ),
+                (_, None) => format!("Secret {} or key {} is gone", r.name, r.key),
+                (None, _) => "not set".to_string(),
+            };
+            lines.push(format!("env {}: {verdict}", e.name));
+        }
+        for (path, held) in p.subpath_files.get(container).into_iter().flatten() {
+            let mount = c
+                .volume_mounts
+                .iter()
+                .flatten()
+                .find(|m| &m.mount_path == path);
+            let current = mount.and_then(|m| {
+                let v = p.csi.iter().find(|v| v.name == m.name)?;
+                v.mounted.as_ref()?.files.get(m.sub_path.as_deref()?)
+            });
+            let verdict = match current {
+                Some(cur) if Fingerprint::of(cur) == *held => "matches the mounted file",
+                Some(_) => "stale: subPath mounts never see rotated content",
+                None => "source file gone",
+            };
+            lines.push(format!("subPath {path}: {verdict}"));
+        }
+        if lines.is_empty() {
+            lines.push("nothing from Key Vault is mounted or referenced in this container".into());
+        }
+        Ok(lines.join("\n"))
+    }
+}

@@ -1,0 +1,294 @@
+//! Controllers: Deployments → ReplicaSets → pods (with rollouts), StatefulSets, DaemonSets and Jobs
+//! → pods.
+
+use super::*;
+
+impl World {
+    pub fn add_workload(&mut self, mut wl: Workload) {
+        let meta = wl.meta_mut();
+        let ns = meta
+            .namespace
+            .get_or_insert_with(|| "default".into())
+            .clone();
+        let name = meta.name.clone().unwrap_or_default();
+        let uid = self.uid();
+        let now = self.now();
+        let meta = wl.meta_mut();
+        meta.uid.get_or_insert(uid);
+        meta.creation_timestamp.get_or_insert(Time(now));
+        self.namespaces.insert(ns.clone());
+        self.workloads.insert((wl.kind().to_string(), ns, name), wl);
+        self.reconcile_needed = true;
+        self.changed();
+    }
+
+    pub(super) fn template_hash(t: &PodTemplateSpec) -> String {
+        let h = Sha256::digest(serde_json::to_vec(t).unwrap_or_default());
+        h.iter()
+            .take(10)
+            .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+            .collect()
+    }
+
+    /// Controllers: Deployments → ReplicaSets → pods (with rollouts), StatefulSets,
+    /// DaemonSets and Jobs → pods.
+    pub(super) fn reconcile(&mut self) {
+        self.reconcile_needed = false;
+        let mut by_owner: HashMap<String, Vec<Key>> = HashMap::new();
+        for (k, p) in &self.pods {
+            if let Some(o) = p.controller() {
+                by_owner.entry(o.uid.clone()).or_default().push(k.clone());
+            }
+        }
+        let mut rs_by_owner: HashMap<String, Vec<Key>> = HashMap::new();
+        for (k, r) in &self.replica_sets {
+            for o in r.metadata.owner_references.iter().flatten() {
+                rs_by_owner
+                    .entry(o.uid.clone())
+                    .or_default()
+                    .push(k.clone());
+            }
+        }
+        let keys: Vec<WorkloadKey> = self.workloads.keys().cloned().collect();
+        for wk in keys {
+            let Some(wl) = self.workloads.get(&wk).cloned() else {
+                continue;
+            };
+            match &wl {
+                Workload::Deployment(_) => {
+                    let owned = rs_by_owner.get(&wl.uid()).cloned().unwrap_or_default();
+                    self.reconcile_deployment(&wk, &wl, &owned, &by_owner)
+                }
+                _ => self.reconcile_direct(&wk, &wl, &by_owner),
+            }
+        }
+    }
+
+    pub(super) fn live<'a>(
+        &'a self,
+        keys: Option<&'a Vec<Key>>,
+    ) -> impl Iterator<Item = &'a LabPod> + 'a {
+        keys.into_iter()
+            .flatten()
+            .filter_map(|k| self.pods.get(k))
+            .filter(|p| p.stage != Stage::Terminating)
+    }
+
+    pub(super) fn reconcile_deployment(
+        &mut self,
+        wk: &WorkloadKey,
+        wl: &Workload,
+        replica_sets: &[Key],
+        by_owner: &HashMap<String, Vec<Key>>,
+    ) {
+        let Some(template) = wl.template().cloned() else {
+            return;
+        };
+        let ns = wk.1.clone();
+        let hash = Self::template_hash(&template);
+        let rs_name = format!("{}-{hash}", wk.2);
+        let rs_key = (ns.clone(), rs_name.clone());
+        let replicas = wl.replicas();
+        // The pods' template: the Deployment's, labelled with its hash.
+        let mut rs_template = template;
+        rs_template
+            .metadata
+            .get_or_insert_with(Default::default)
+            .labels
+            .get_or_insert_with(Default::default)
+            .insert("pod-template-hash".into(), hash.clone());
+        if !self.replica_sets.contains_key(&rs_key) {
+            let revision = replica_sets.len() + 1;
+            let rs = ReplicaSet {
+                metadata: ObjectMeta {
+                    name: Some(rs_name.clone()),
+                    namespace: Some(ns.clone()),
+                    uid: Some(self.uid()),
+                    creation_timestamp: Some(Time(self.now())),
+                    labels: rs_template.metadata.as_ref().and_then(|m| m.labels.clone()),
+                    annotations: Some(
+                        [(
+                            "deployment.kubernetes.io/revision".to_string(),
+                            revision.to_string(),
+                        )]
+                        .into(),
+                    ),
+                    owner_references: Some(vec![wl.owner_ref("apps/v1")]),
+                    ..Default::default()
+                },
+                spec: Some(ReplicaSetSpec {
+                    replicas: Some(replicas as i32),
+                    // The template's metadata only: the pods are made from the Deployment's
+                    // template, whose hash names this ReplicaSet (a same name is a same
+                    // template), and the snapshot reads no more of a ReplicaSet's template.
+                    // A copy of every pod spec per ReplicaSet is what it saves.
+                    template: Some(PodTemplateSpec {
+                        metadata: rs_template.metadata.clone(),
+                        spec: None,
+                    }),
+                    ..Default::default()
+                }),
+                status: None,
+            };
+            self.replica_sets.insert(rs_key.clone(), rs);
+            self.changed();
+        }
+        let Some(rs_uid) = self
+            .replica_sets
+            .get(&rs_key)
+            .map(|rs| rs.metadata.uid.clone().unwrap_or_default())
+        else {
+            return;
+        };
+        let current: Vec<&LabPod> = self.live(by_owner.get(&rs_uid)).collect();
+        let missing = replicas.saturating_sub(current.len());
+        let all_running =
+            current.len() >= replicas && current.iter().all(|p| p.stage == Stage::Running);
+        let owner = OwnerReference {
+            api_version: "apps/v1".into(),
+            kind: "ReplicaSet".into(),
+            name: rs_name.clone(),
+            uid: rs_uid.clone(),
+            controller: Some(true),
+            block_owner_deletion: Some(true),
+        };
+        for _ in 0..missing {
+            let name = format!("{rs_name}-{}", self.suffix(5));
+            self.create_from_template(&ns, &name, &rs_template, owner.clone());
+        }
+        // Old ReplicaSets are scaled down once the new one is fully running (maxUnavailable
+        // aside, this is what a rollout looks like from outside).
+        if all_running {
+            for k in replica_sets.iter().filter(|k| **k != rs_key) {
+                if let Some(r) = self.replica_sets.get_mut(k) {
+                    let mut scaled = false;
+                    if let Some(s) = r.spec.as_mut()
+                        && s.replicas != Some(0)
+                    {
+                        s.replicas = Some(0);
+                        scaled = true;
+                    }
+                    let uid = r.metadata.uid.clone().unwrap_or_default();
+                    if scaled {
+                        self.changed();
+                    }
+                    let doomed: Vec<Key> = by_owner.get(&uid).cloned().unwrap_or_default();
+                    for p in doomed {
+                        self.terminate(&p);
+                    }
+                }
+            }
+        }
+    }
+
+    pub(super) fn reconcile_direct(
+        &mut self,
+        wk: &WorkloadKey,
+        wl: &Workload,
+        by_owner: &HashMap<String, Vec<Key>>,
+    ) {
+        let Some(template) = wl.template().cloned() else {
+            return;
+        };
+        let ns = wk.1.clone();
+        let revision = Self::template_hash(&template);
+        let owner = wl.owner_ref(if wl.kind() == "Job" {
+            "batch/v1"
+        } else {
+            "apps/v1"
+        });
+        let owned: Vec<Key> = by_owner.get(&wl.uid()).cloned().unwrap_or_default();
+        // Pods of an older template revision go (rollout restart); they come back new.
+        for k in &owned {
+            let stale = self.pods.get(k).is_some_and(|p| {
+                p.stage != Stage::Terminating
+                    && p.meta
+                        .labels
+                        .as_ref()
+                        .and_then(|l| l.get("controller-revision-hash"))
+                        != Some(&revision)
+            });
+            if stale && wl.kind() != "Job" {
+                self.terminate(k);
+            }
+        }
+        let existing: BTreeSet<String> = owned
+            .iter()
+            .filter_map(|k| self.pods.get(k))
+            .map(|p| p.name().to_string())
+            .collect();
+        let live = self.live(Some(&owned)).count();
+        let mut t = template.clone();
+        t.metadata
+            .get_or_insert_with(Default::default)
+            .labels
+            .get_or_insert_with(Default::default)
+            .insert("controller-revision-hash".into(), revision);
+        match wl {
+            Workload::StatefulSet(_) => {
+                for i in 0..wl.replicas() {
+                    let name = format!("{}-{i}", wk.2);
+                    // Same name: wait until the old pod is gone.
+                    if !existing.contains(&name) {
+                        self.create_from_template(&ns, &name, &t, owner.clone());
+                    }
+                }
+            }
+            Workload::Job(_) => {
+                if owned.is_empty() {
+                    let name = format!("{}-{}", wk.2, self.suffix(5));
+                    self.create_from_template(&ns, &name, &t, owner);
+                }
+            }
+            _ => {
+                if live == 0 {
+                    let name = format!("{}-{}", wk.2, self.suffix(5));
+                    self.create_from_template(&ns, &name, &t, owner);
+                }
+            }
+        }
+    }
+
+    pub(super) fn create_from_template(
+        &mut self,
+        ns: &str,
+        name: &str,
+        t: &PodTemplateSpec,
+        owner: OwnerReference,
+    ) {
+        let mut meta = t.metadata.clone().unwrap_or_default();
+        meta.name = Some(name.into());
+        meta.namespace = Some(ns.into());
+        meta.owner_references = Some(vec![owner.clone()]);
+        let pod = Pod {
+            metadata: meta,
+            spec: t.spec.clone(),
+            status: None,
+        };
+        if let Err(e) = self.create_pod(pod) {
+            // The owning controller records FailedCreate on itself (the ReplicaSet for a
+            // Deployment's pods), as kube-controller-manager does.
+            let involved = (
+                owner.api_version.as_str(),
+                owner.kind.as_str(),
+                owner.uid.clone(),
+            );
+            let at = (ns.to_string(), owner.name.clone());
+            let component = match owner.kind.as_str() {
+                "ReplicaSet" => "replicaset-controller",
+                "StatefulSet" => "statefulset-controller",
+                "DaemonSet" => "daemonset-controller",
+                _ => "job-controller",
+            };
+            let message = format!("Error creating: {e}");
+            self.record_on(
+                involved,
+                &at,
+                "Warning",
+                "FailedCreate",
+                &message,
+                component,
+            );
+        }
+    }
+}

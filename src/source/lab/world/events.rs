@@ -1,0 +1,183 @@
+//! Events as the API server keeps them: aggregated by (object, reason, message), expired after an
+//! hour.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use super::*;
+
+/// An aggregated event as the lab keeps it: the fields the API server would return, without
+/// k8s-openapi's 1 KB `Event` each (a 100,000-pod world holds over 100,000 of them).
+/// [`LabEvent::to_event`] is the Event itself.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LabEvent {
+    pub name: String,
+    pub namespace: String,
+    pub api_version: String,
+    pub kind: String,
+    /// The involved object's name and uid.
+    pub object: String,
+    pub uid: String,
+    pub type_: String,
+    pub reason: String,
+    pub message: String,
+    pub count: i32,
+    pub first: Timestamp,
+    pub last: Timestamp,
+    pub component: String,
+    pub host: Option<String>,
+}
+
+impl LabEvent {
+    pub fn to_event(&self) -> Event {
+        Event {
+            metadata: ObjectMeta {
+                name: Some(self.name.clone()),
+                namespace: Some(self.namespace.clone()),
+                ..Default::default()
+            },
+            involved_object: ObjectReference {
+                api_version: Some(self.api_version.clone()),
+                kind: Some(self.kind.clone()),
+                name: Some(self.object.clone()),
+                namespace: Some(self.namespace.clone()),
+                uid: Some(self.uid.clone()),
+                ..Default::default()
+            },
+            type_: Some(self.type_.clone()),
+            reason: Some(self.reason.clone()),
+            message: Some(self.message.clone()),
+            count: Some(self.count),
+            first_timestamp: Some(Time(self.first)),
+            last_timestamp: Some(Time(self.last)),
+            source: Some(EventSource {
+                component: Some(self.component.clone()),
+                host: self.host.clone(),
+            }),
+            ..Default::default()
+        }
+    }
+}
+
+/// What aggregates events, hashed: the index holds no copy of the strings, and a repeated
+/// event (every rotation poll records one per pod) allocates nothing to be found.
+fn aggregation_key(uid: &str, reason: &str, message: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    (uid, reason, message).hash(&mut h);
+    h.finish()
+}
+
+impl World {
+    /// The API server keeps events for an hour (`--event-ttl`).
+    pub(super) fn expire_events(&mut self) {
+        let Some(cutoff) = self
+            .now()
+            .checked_sub(jiff::SignedDuration::from_hours(1))
+            .ok()
+        else {
+            return;
+        };
+        let before = self.events.len();
+        self.events.retain(|e| e.last >= cutoff);
+        if self.events.len() != before {
+            self.event_index.clear();
+            for (i, e) in self.events.iter().enumerate() {
+                self.event_index
+                    .entry(aggregation_key(&e.uid, &e.reason, &e.message))
+                    .or_default()
+                    .push(i);
+            }
+            self.changed();
+        }
+    }
+
+    /// Records an event on a pod like the API server aggregates them: same (object, reason,
+    /// message) bumps the count.
+    pub fn record(&mut self, pod: &Key, type_: &str, reason: &str, message: &str, component: &str) {
+        let Some(p) = self.pods.get(pod) else { return };
+        let uid = p.uid().to_string();
+        let involved = ("v1", "Pod", uid);
+        self.record_on(involved, pod, type_, reason, message, component);
+    }
+
+    /// [`World::record`] on any object: (apiVersion, kind, uid) and its (namespace, name).
+    pub(super) fn record_on(
+        &mut self,
+        (api_version, kind, uid): (&str, &str, String),
+        object: &Key,
+        type_: &str,
+        reason: &str,
+        message: &str,
+        component: &str,
+    ) {
+        let now = self.now();
+        let key = aggregation_key(&uid, reason, message);
+        let same = self.event_index.get(&key).and_then(|candidates| {
+            candidates.iter().copied().find(|&i| {
+                let e = &self.events[i];
+                e.uid == uid && e.reason == reason && e.message == message
+            })
+        });
+        if let Some(i) = same {
+            let e = &mut self.events[i];
+            e.count += 1;
+            e.last = now;
+            self.touched();
+            return;
+        }
+        let name = format!(
+            "{}.{}",
+            object.1,
+            &hex::encode(Sha256::digest(format!("{uid}{reason}{message}").as_bytes()))[..16]
+        );
+        self.events.push(LabEvent {
+            name,
+            namespace: object.0.clone(),
+            api_version: api_version.into(),
+            kind: kind.into(),
+            object: object.1.clone(),
+            uid,
+            type_: type_.into(),
+            reason: reason.into(),
+            message: message.into(),
+            count: 1,
+            first: now,
+            last: now,
+            component: component.into(),
+            host: (component == "kubelet").then(|| self.cluster.node.clone()),
+        });
+        self.event_index
+            .entry(key)
+            .or_default()
+            .push(self.events.len() - 1);
+        self.changed();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::lab::load;
+
+    /// Same (object, reason, message) bumps one event; another message is another event; the
+    /// Event handed out carries what was recorded.
+    #[test]
+    fn repeated_events_aggregate_and_read_back_as_events() {
+        let mut w = World::new(load("generated:1").unwrap());
+        let pod = w.pods.keys().next().unwrap().clone();
+        let before = w.events.len();
+        w.record(&pod, "Warning", "FailedMount", "first", "kubelet");
+        w.advance(Duration::from_secs(5));
+        w.record(&pod, "Warning", "FailedMount", "first", "kubelet");
+        w.record(&pod, "Warning", "FailedMount", "second", "kubelet");
+        assert_eq!(w.events.len(), before + 2);
+        let e = w.events[before].to_event();
+        assert_eq!(e.count, Some(2));
+        assert_eq!(e.message.as_deref(), Some("first"));
+        assert_eq!(e.involved_object.kind.as_deref(), Some("Pod"));
+        assert_eq!(e.involved_object.name.as_deref(), Some(pod.1.as_str()));
+        assert_eq!(e.source.and_then(|s| s.host), Some(w.cluster.node.clone()));
+        let (first, last) = (e.first_timestamp.unwrap().0, e.last_timestamp.unwrap().0);
+        assert_eq!(last.duration_since(first).as_secs(), 5);
+        assert_eq!(w.events[before + 1].count, 1);
+    }
+}

@@ -1,0 +1,378 @@
+//! kubelet and the CSI driver: volume mounts with back-off, SPCPS, synced Secrets, container start
+//! with env resolved once.
+
+use super::*;
+
+impl World {
+    pub(super) fn azure(&mut self) -> (AzureWorld<'_>, &BTreeMap<Key, SecretProviderClass>) {
+        (
+            AzureWorld {
+                cluster: &self.cluster,
+                identities: &self.identities,
+                identity_index: &self.identity_index,
+                vaults: &mut self.vaults,
+                role_assignments: &self.role_assignments,
+                ra_index: &self.ra_index,
+                parse_cache: &mut self.parse_cache,
+            },
+            &self.spcs,
+        )
+    }
+
+    pub(super) fn start_waiting_pods(&mut self) {
+        let now = self.now();
+        let due: Vec<Key> = self
+            .waiting
+            .iter()
+            .filter(|k| self.pods.get(*k).is_some_and(|p| p.next_attempt <= now))
+            .cloned()
+            .collect();
+        for k in due {
+            self.try_start(&k);
+        }
+    }
+
+    pub(super) fn publish(&mut self, key: &Key, vol: usize) -> Result<Mounted, String> {
+        let now = self.now();
+        let Some(p) = self.pods.get(key) else {
+            return Err("pod gone".into());
+        };
+        let Some(v) = p.csi.get(vol) else {
+            return Err("volume gone".into());
+        };
+        // The spec is shared (an Arc): hold it, not copies of the volume source.
+        let spec = p.spec.clone();
+        let source = spec
+            .iter()
+            .flat_map(|s| s.volumes.iter().flatten())
+            .find(|x| x.name == v.name)
+            .and_then(|x| x.csi.as_ref());
+        let no_attrs = BTreeMap::new();
+        let attrs = source
+            .and_then(|c| c.volume_attributes.as_ref())
+            .unwrap_or(&no_attrs);
+        let sa = p.service_account();
+        let (ns, pod_name, volume, spc_name) =
+            (key.0.clone(), key.1.clone(), v.name.clone(), v.spc.clone());
+        let nps = source
+            .and_then(|c| c.node_publish_secret_ref.as_ref())
+            .map(|r| r.name.as_str());
+        let (mut az, spcs) = self.azure();
+        let spc = spcs.get(&(ns.clone(), spc_name));
+        let req = VolumeRequest {
+            namespace: &ns,
+            pod: &pod_name,
+            service_account: &sa,
+            volume: &volume,
+            read_only: source.and_then(|c| c.read_only),
+            attributes: attrs,
+            node_publish_secret: nps,
+        };
+        mount::publish(&mut az, spc, &req, now).map_err(|e| e.0)
+    }
+
+    pub(super) fn try_start(&mut self, key: &Key) {
+        let now = self.now();
+        let Some(p) = self.pods.get(key) else {
+            self.waiting.remove(key);
+            return;
+        };
+        if p.stage == Stage::Terminating {
+            self.waiting.remove(key);
+            return;
+        }
+        // 1. CSI volumes.
+        let pending: Vec<usize> = p
+            .csi
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.mounted.is_none())
+            .map(|(i, _)| i)
+            .collect();
+        let mut failures: Vec<(String, String)> = Vec::new();
+        for i in pending {
+            match self.publish(key, i) {
+                Ok(m) => self.mounted(key, i, m),
+                Err(e) => {
+                    let vol = self
+                        .pods
+                        .get(key)
+                        .map(|p| p.csi[i].name.clone())
+                        .unwrap_or_default();
+                    failures.push((vol, e));
+                }
+            }
+        }
+        // 2. Secret volumes.
+        let secret_vols: Vec<(String, String, bool)> = self
+            .pods
+            .get(key)
+            .into_iter()
+            .flat_map(|p| p.volumes())
+            .filter_map(|v| {
+                let s = v.secret.as_ref()?;
+                Some((
+                    v.name.clone(),
+                    s.secret_name.clone().unwrap_or_default(),
+                    s.optional.unwrap_or(false),
+                ))
+            })
+            .collect();
+        for (vol, secret, optional) in secret_vols {
+            if !optional && !self.secrets.contains_key(&(key.0.clone(), secret.clone())) {
+                failures.push((vol.clone(), format!("MountVolume.SetUp failed for volume \"{vol}\" : secret \"{secret}\" not found")));
+            }
+        }
+        if !failures.is_empty() {
+            for (_, msg) in &failures {
+                self.record(key, "Warning", "FailedMount", msg, "kubelet");
+            }
+            let all_volumes: Vec<String> = self
+                .pods
+                .get(key)
+                .into_iter()
+                .flat_map(|p| p.volumes())
+                .map(|v| v.name.clone())
+                .collect();
+            let Some(p) = self.pods.get_mut(key) else {
+                return;
+            };
+            let since = *p.failing_since.get_or_insert(now);
+            let due_unable = now.duration_since(since) >= jiff::SignedDuration::from_secs(120)
+                && p.unable_reported
+                    .is_none_or(|t| now.duration_since(t) >= jiff::SignedDuration::from_secs(120));
+            p.next_attempt = now.checked_add(p.backoff).unwrap_or(now);
+            p.backoff = (p.backoff * 2).min(BACKOFF_MAX);
+            if due_unable {
+                p.unable_reported = Some(now);
+                let unmounted: Vec<String> = failures.iter().map(|(v, _)| v.clone()).collect();
+                let msg = crate::source::lab::messages::unable_to_mount(&unmounted, &all_volumes);
+                self.record(key, "Warning", "FailedMount", &msg, "kubelet");
+            }
+            return;
+        }
+        // 3. Containers: env from Secrets is resolved now, once.
+        match self.resolve_env(key) {
+            Err(e) => {
+                if let Some(p) = self.pods.get_mut(key) {
+                    let first = p.stage != Stage::Configuring;
+                    p.stage = Stage::Configuring;
+                    p.next_attempt = now.checked_add(CONFIG_RETRY).unwrap_or(now);
+                    set_status(p, Some(("CreateContainerConfigError", &e)));
+                    if first {
+                        self.changed();
+                    }
+                }
+                self.record(key, "Warning", "Failed", &format!("Error: {e}"), "kubelet");
+            }
+            Ok((env, subpaths)) => {
+                if let Some(p) = self.pods.get_mut(key) {
+                    p.env = env;
+                    p.subpath_files = subpaths;
+                    p.stage = Stage::Running;
+                    p.started_at = Some(now);
+                    p.failing_since = None;
+                    set_status(p, None);
+                }
+                self.waiting.remove(key);
+                self.reconcile_needed = true;
+                self.changed();
+            }
+        }
+    }
+
+    /// A successful NodePublishVolume: files written, SPCPS created/updated, Secrets synced.
+    pub(super) fn mounted(&mut self, key: &Key, vol: usize, m: Mounted) {
+        let now = self.now();
+        let Some(p) = self.pods.get_mut(key) else {
+            return;
+        };
+        p.csi[vol].mounted = Some(m.clone());
+        let (spc_name, vol_name, pod) = (
+            p.csi[vol].spc.clone(),
+            p.csi[vol].name.clone(),
+            p.meta.clone(),
+        );
+        let spcps_key = (key.0.clone(), sync::spcps_name(&key.1, &key.0, &spc_name));
+        let existing = self.spcps.remove(&spcps_key);
+        let uid = self.uid();
+        let s = sync::write_spcps(
+            existing,
+            &pod,
+            &spc_name,
+            &vol_name,
+            &self.cluster.node,
+            &m,
+            uid,
+            now,
+        );
+        let owners = sync::owners_for(&pod, &s);
+        self.spcps.insert(spcps_key, s);
+        self.changed();
+        self.sync_secrets(key, &spc_name, &m, &owners, false);
+    }
+
+    pub(super) fn sync_secrets(
+        &mut self,
+        key: &Key,
+        spc_name: &str,
+        m: &Mounted,
+        owners: &[OwnerReference],
+        update: bool,
+    ) {
+        if !self.cluster.csi_driver.sync_secret {
+            return;
+        }
+        let Some(spc) = self.spcs.get(&(key.0.clone(), spc_name.to_string())) else {
+            return;
+        };
+        let now = self.now();
+        let mut counter = self.uid_counter;
+        let name = self.name.clone();
+        let outcomes = sync::sync_spc(
+            &mut self.secrets,
+            &key.0,
+            spc,
+            &m.files,
+            owners,
+            update,
+            || {
+                counter += 1;
+                let h = Sha256::digest(format!("{name}/secret/{counter}").as_bytes());
+                hex::encode(&h[..16])
+            },
+            now,
+        );
+        self.uid_counter = counter;
+        for o in outcomes {
+            match o {
+                SyncOutcome::Created(_) => self.changed(),
+                SyncOutcome::Updated(n) => {
+                    self.changed();
+                    self.record(
+                        key,
+                        "Normal",
+                        "SecretRotationComplete",
+                        &format!("successfully rotated K8s secret {n}"),
+                        "csi-secrets-store-rotation",
+                    );
+                    if self.cluster.reloader {
+                        self.reload_consumers(&key.0, &n);
+                    }
+                }
+                SyncOutcome::Unchanged(n) => {
+                    if update {
+                        self.record(
+                            key,
+                            "Normal",
+                            "SecretRotationComplete",
+                            &format!("successfully rotated K8s secret {n}"),
+                            "csi-secrets-store-rotation",
+                        );
+                    }
+                }
+                SyncOutcome::Failed(msg) => {
+                    self.record(
+                        key,
+                        "Warning",
+                        "FailedToCreateSecret",
+                        &msg,
+                        "csi-secrets-store-controller",
+                    );
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    pub(super) fn resolve_env(
+        &self,
+        key: &Key,
+    ) -> Result<
+        (
+            BTreeMap<String, BTreeMap<String, Fingerprint>>,
+            BTreeMap<String, BTreeMap<String, Fingerprint>>,
+        ),
+        String,
+    > {
+        let Some(p) = self.pods.get(key) else {
+            return Err("pod gone".into());
+        };
+        let ns = &key.0;
+        let mut env = BTreeMap::new();
+        let mut subpaths = BTreeMap::new();
+        let Some(spec) = p.spec.as_deref() else {
+            return Ok((env, subpaths));
+        };
+        for c in spec
+            .init_containers
+            .iter()
+            .flatten()
+            .chain(spec.containers.iter())
+        {
+            let mut vars = BTreeMap::new();
+            for e in c.env.iter().flatten() {
+                let Some(r) = e
+                    .value_from
+                    .as_ref()
+                    .and_then(|f| f.secret_key_ref.as_ref())
+                else {
+                    continue;
+                };
+                let optional = r.optional.unwrap_or(false);
+                match self.secrets.get(&(ns.clone(), r.name.clone())) {
+                    None if optional => {}
+                    None => return Err(format!("secret \"{}\" not found", r.name)),
+                    Some(s) => match s.data.as_ref().and_then(|d| d.get(&r.key)) {
+                        Some(v) => {
+                            vars.insert(e.name.clone(), Fingerprint::of(&v.0));
+                        }
+                        None if optional => {}
+                        None => {
+                            return Err(format!(
+                                "couldn't find key {} in Secret {ns}/{}",
+                                r.key, r.name
+                            ));
+                        }
+                    },
+                }
+            }
+            for ef in c.env_from.iter().flatten() {
+                let Some(r) = ef.secret_ref.as_ref() else {
+                    continue;
+                };
+                match self.secrets.get(&(ns.clone(), r.name.clone())) {
+                    None if r.optional.unwrap_or(false) => {}
+                    None => return Err(format!("secret \"{}\" not found", r.name)),
+                    Some(s) => {
+                        for (k, v) in s.data.iter().flatten() {
+                            let name = format!("{}{k}", ef.prefix.clone().unwrap_or_default());
+                            vars.insert(name, Fingerprint::of(&v.0));
+                        }
+                    }
+                }
+            }
+            env.insert(c.name.clone(), vars);
+            // subPath mounts of a CSI volume bind the file as it is now; rotation never reaches them.
+            let mut files = BTreeMap::new();
+            for m in c.volume_mounts.iter().flatten() {
+                let Some(sub) = m.sub_path.as_ref().filter(|s| !s.is_empty()) else {
+                    continue;
+                };
+                if let Some(content) = p
+                    .csi
+                    .iter()
+                    .find(|v| v.name == m.name)
+                    .and_then(|v| v.mounted.as_ref())
+                    .and_then(|mm| mm.files.get(sub))
+                {
+                    files.insert(m.mount_path.clone(), Fingerprint::of(content));
+                }
+            }
+            if !files.is_empty() {
+                subpaths.insert(c.name.clone(), files);
+            }
+        }
+        Ok((env, subpaths))
+    }
+}

@@ -1,0 +1,292 @@
+//! Pod admission and deletion, rollout restarts and workload deletion with their cascade.
+
+use super::*;
+
+impl World {
+    /// Admission (service account must exist, then the workload-identity webhook), then the
+    /// pod is scheduled on the lab's node and waits for its volumes.
+    pub fn create_pod(&mut self, mut pod: Pod) -> Result<Key, String> {
+        let key = self.stamp(&mut pod.metadata);
+        let sa_name = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.service_account_name.clone())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "default".into());
+        let no_sa = ServiceAccount::default();
+        let sa = match self.service_accounts.get(&(key.0.clone(), sa_name.clone())) {
+            Some(sa) => sa,
+            None if sa_name == "default" => &no_sa,
+            None => {
+                return Err(format!(
+                    "pods \"{}\" is forbidden: error looking up service account {}/{sa_name}: serviceaccount \"{sa_name}\" not found",
+                    key.1, key.0
+                ));
+            }
+        };
+        if self.cluster.workload_identity_webhook {
+            webhook::admit(&mut pod, sa, &self.cluster.tenant_id);
+        }
+        if let Some(spec) = pod.spec.as_mut() {
+            spec.node_name = Some(self.cluster.node.clone());
+            if spec
+                .service_account_name
+                .as_deref()
+                .unwrap_or("")
+                .is_empty()
+            {
+                spec.service_account_name = Some("default".into());
+            }
+        }
+        let csi = pod
+            .spec
+            .iter()
+            .flat_map(|s| s.volumes.iter().flatten())
+            .filter_map(|v| {
+                let c = v.csi.as_ref()?;
+                (c.driver == mount::DRIVER).then(|| CsiVolume {
+                    name: v.name.clone(),
+                    spc: c
+                        .volume_attributes
+                        .as_ref()
+                        .and_then(|a| a.get("secretProviderClass").cloned())
+                        .unwrap_or_default(),
+                    mounted: None,
+                })
+            })
+            .collect();
+        let spec = pod.spec.map(|s| self.share_spec(&pod.metadata, s));
+        let now = self.now();
+        let mut lp = LabPod {
+            meta: pod.metadata,
+            spec,
+            csi,
+            stage: Stage::Mounting,
+            next_attempt: now,
+            backoff: Duration::from_secs(1),
+            failing_since: None,
+            unable_reported: None,
+            delete_at: None,
+            started_at: None,
+            waiting: None,
+            env: BTreeMap::new(),
+            subpath_files: BTreeMap::new(),
+        };
+        set_status(&mut lp, Some(("ContainerCreating", "")));
+        self.pods.insert(key.clone(), lp);
+        self.waiting.insert(key.clone());
+        self.changed();
+        Ok(key)
+    }
+
+    /// The admitted spec, shared with the controller's previous pod when they are equal (the
+    /// same template admitted alike); bare pods keep their own.
+    fn share_spec(&mut self, meta: &ObjectMeta, spec: PodSpec) -> Arc<PodSpec> {
+        let Some(owner) = meta
+            .owner_references
+            .iter()
+            .flatten()
+            .find(|o| o.controller == Some(true))
+        else {
+            return Arc::new(spec);
+        };
+        if let Some(shared) = self.pod_specs.get(&owner.uid)
+            && **shared == spec
+        {
+            return Arc::clone(shared);
+        }
+        let shared = Arc::new(spec);
+        self.pod_specs
+            .insert(owner.uid.clone(), Arc::clone(&shared));
+        shared
+    }
+
+    /// `kubectl delete pod`: graceful termination, then gone (its controller replaces it).
+    pub fn delete_pod(&mut self, ns: &str, name: &str) -> Result<String, String> {
+        let key = (ns.to_string(), name.to_string());
+        if !self.pods.contains_key(&key) {
+            return Err(format!("pods \"{name}\" not found in namespace {ns}"));
+        }
+        self.terminate(&key);
+        Ok(format!("pod {ns}/{name} deleted"))
+    }
+
+    pub(super) fn terminate(&mut self, key: &Key) {
+        let now = self.now();
+        let Some(p) = self.pods.get_mut(key) else {
+            return;
+        };
+        if p.stage == Stage::Terminating {
+            return;
+        }
+        let grace = p
+            .spec
+            .as_ref()
+            .and_then(|s| s.termination_grace_period_seconds)
+            .unwrap_or(30)
+            .clamp(0, 30);
+        p.stage = Stage::Terminating;
+        p.delete_at = Some(
+            now.checked_add(jiff::SignedDuration::from_secs(grace))
+                .unwrap_or(now),
+        );
+        p.meta.deletion_timestamp = Some(Time(now));
+        p.meta.deletion_grace_period_seconds = Some(grace);
+        self.waiting.remove(key);
+        self.terminating.insert(key.clone());
+        self.reconcile_needed = true;
+        self.changed();
+    }
+
+    pub(super) fn finish_terminations(&mut self) {
+        let now = self.now();
+        let done: Vec<Key> = self
+            .terminating
+            .iter()
+            .filter(|k| {
+                self.pods
+                    .get(*k)
+                    .and_then(|p| p.delete_at)
+                    .is_none_or(|t| t <= now)
+            })
+            .cloned()
+            .collect();
+        for k in done {
+            self.terminating.remove(&k);
+            if let Some(p) = self.pods.remove(&k) {
+                // The SPCPS is owned by the pod: it goes with it.
+                for v in &p.csi {
+                    self.spcps
+                        .remove(&(k.0.clone(), sync::spcps_name(&k.1, &k.0, &v.spc)));
+                }
+            }
+            self.reconcile_needed = true;
+            self.gc_needed = true;
+            self.changed();
+        }
+    }
+
+    /// `kubectl rollout restart`: a new template annotation, so a new ReplicaSet/revision.
+    pub fn rollout_restart(&mut self, kind: &str, ns: &str, name: &str) -> Result<String, String> {
+        let now = self.now();
+        let wl = self
+            .workloads
+            .get_mut(&(kind.to_string(), ns.to_string(), name.to_string()))
+            .ok_or_else(|| format!("{kind} {ns}/{name} not found"))?;
+        let t = wl
+            .template_mut()
+            .ok_or_else(|| format!("{kind} {ns}/{name} has no pod template"))?;
+        t.metadata
+            .get_or_insert_with(Default::default)
+            .annotations
+            .get_or_insert_with(Default::default)
+            .insert("kubectl.kubernetes.io/restartedAt".into(), now.to_string());
+        self.reconcile_needed = true;
+        self.changed();
+        Ok(format!("{kind} {ns}/{name} restarted"))
+    }
+
+    /// The workload that controls a pod (through its ReplicaSet for a Deployment).
+    pub fn workload_of(&self, pod: &LabPod) -> Option<WorkloadKey> {
+        let o = pod.controller()?;
+        let ns = pod.namespace().to_string();
+        if o.kind == "ReplicaSet" {
+            let rs = self.replica_sets.get(&(ns.clone(), o.name.clone()))?;
+            let d = rs
+                .metadata
+                .owner_references
+                .iter()
+                .flatten()
+                .find(|r| r.kind == "Deployment")?;
+            return Some(("Deployment".into(), ns, d.name.clone()));
+        }
+        Some((o.kind.clone(), ns, o.name.clone()))
+    }
+
+    /// Restart as a user means it: rollout restart of the owner; a bare pod is deleted.
+    pub fn restart_pod(&mut self, ns: &str, name: &str) -> Result<String, String> {
+        let pod = self
+            .pods
+            .get(&(ns.to_string(), name.to_string()))
+            .ok_or_else(|| format!("pods \"{name}\" not found in namespace {ns}"))?;
+        match self.workload_of(pod) {
+            Some((kind, ns, wname)) if kind != "Job" => self.rollout_restart(&kind, &ns, &wname),
+            _ => self
+                .delete_pod(ns, name)
+                .map(|m| format!("{m} (bare pod: nothing recreates it)")),
+        }
+    }
+
+    /// `kubectl delete <kind>`: cascades to ReplicaSets and pods (background propagation).
+    pub fn delete_workload(&mut self, kind: &str, ns: &str, name: &str) -> Result<String, String> {
+        let wl = self
+            .workloads
+            .remove(&(kind.to_string(), ns.to_string(), name.to_string()))
+            .ok_or_else(|| format!("{kind} {ns}/{name} not found"))?;
+        let mut owners: HashSet<String> = [wl.uid()].into();
+        let rs: Vec<Key> = self
+            .replica_sets
+            .iter()
+            .filter(|(_, r)| owned_by(&r.metadata, &wl.uid()))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in rs {
+            if let Some(r) = self.replica_sets.remove(&k) {
+                owners.insert(r.metadata.uid.unwrap_or_default());
+            }
+        }
+        let doomed: Vec<Key> = self
+            .pods
+            .iter()
+            .filter(|(_, p)| p.controller().is_some_and(|o| owners.contains(&o.uid)))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in doomed {
+            self.terminate(&k);
+        }
+        self.gc_needed = true;
+        self.changed();
+        Ok(format!("{kind} {ns}/{name} deleted"))
+    }
+}
+
+pub(super) fn owned_by(meta: &ObjectMeta, uid: &str) -> bool {
+    meta.owner_references.iter().flatten().any(|o| o.uid == uid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::lab::load;
+
+    /// Replicas admitted from one template hold one spec; another workload's pods, or the pods
+    /// of a new template after a rollout restart, hold their own.
+    #[test]
+    fn replicas_share_their_admitted_spec() {
+        let mut w = World::new(load("generated:10").unwrap());
+        w.run_until_stable(Duration::from_secs(60));
+        let specs = |w: &World, app: &str| -> Vec<Arc<PodSpec>> {
+            w.pods
+                .values()
+                .filter(|p| p.name().starts_with(app) && p.stage != Stage::Terminating)
+                .filter_map(|p| p.spec.clone())
+                .collect()
+        };
+        let a = specs(&w, "app-00000-");
+        let b = specs(&w, "app-00001-");
+        assert_eq!((a.len(), b.len()), (5, 5));
+        assert!(a.iter().all(|s| Arc::ptr_eq(s, &a[0])));
+        assert!(!Arc::ptr_eq(&a[0], &b[0]));
+        // The webhook's work is in the shared spec, as in each pod's own.
+        let env = &a[0].containers[0].env.as_ref().unwrap();
+        assert!(env.iter().any(|e| e.name == "AZURE_CLIENT_ID"));
+
+        w.rollout_restart("Deployment", "team-000", "app-00000")
+            .unwrap();
+        w.run_until_stable(Duration::from_secs(600));
+        let c = specs(&w, "app-00000-");
+        assert_eq!(c.len(), 5);
+        assert!(c.iter().all(|s| Arc::ptr_eq(s, &c[0])));
+        assert!(!Arc::ptr_eq(&a[0], &c[0]), "a new template is a new spec");
+    }
+}

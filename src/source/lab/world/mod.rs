@@ -1,0 +1,357 @@
+//! The lab world: Kubernetes objects (as k8s-openapi types, so the snapshot is produced by the
+//! same conversion as a live cluster), the Azure side, and the per-pod state kubelet and the
+//! CSI driver keep. Synchronous and deterministic: [`World::advance`] moves lab time in
+//! one-second ticks and computes every consequence.
+
+mod actions;
+mod controllers;
+mod events;
+mod kubelet;
+mod lifecycle;
+mod pod;
+mod rotation;
+
+pub use events::LabEvent;
+use pod::set_status;
+pub use pod::{CsiVolume, LabPod, Stage, Workload, WorkloadKey};
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetSpec};
+use k8s_openapi::api::core::v1::{
+    Event, EventSource, ObjectReference, Pod, PodSpec, PodTemplateSpec, Secret, ServiceAccount,
+};
+use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
+use sha2::{Digest, Sha256};
+
+use super::azure::{LabIdentity, LabVault};
+use super::clock::Clock;
+use super::mount::{self, AzureWorld, Mounted, VolumeRequest};
+use super::scenario::{ClusterSpec, LabAction, RoleAssignment, Scenario, TimedEvent};
+use super::sync::{self, SyncOutcome};
+use super::webhook;
+use crate::fingerprint::Fingerprint;
+use crate::snapshot::crd::{SecretProviderClass, SecretProviderClassPodStatus};
+
+pub type Key = (String, String);
+
+const TICK: Duration = Duration::from_secs(1);
+/// kubelet's volume-mount back-off: starts small, doubles, caps at 2m2s.
+const BACKOFF_MAX: Duration = Duration::from_secs(122);
+/// kubelet retries a container whose config cannot be built.
+const CONFIG_RETRY: Duration = Duration::from_secs(10);
+const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+
+pub struct World {
+    pub name: String,
+    pub clock: Clock,
+    pub cluster: ClusterSpec,
+    pub identities: Vec<LabIdentity>,
+    pub vaults: BTreeMap<String, LabVault>,
+    pub role_assignments: Vec<RoleAssignment>,
+    identity_index: HashMap<String, Vec<usize>>,
+    ra_index: HashMap<String, Vec<usize>>,
+    parse_cache: HashMap<BTreeMap<String, String>, std::sync::Arc<crate::spc::AzureSpc>>,
+    pub namespaces: BTreeSet<String>,
+    pub service_accounts: BTreeMap<Key, ServiceAccount>,
+    pub spcs: BTreeMap<Key, SecretProviderClass>,
+    pub workloads: BTreeMap<WorkloadKey, Workload>,
+    pub replica_sets: BTreeMap<Key, ReplicaSet>,
+    pub pods: BTreeMap<Key, LabPod>,
+    /// Controller uid → the spec its last pod was admitted with (see `share_spec`).
+    pod_specs: HashMap<String, Arc<PodSpec>>,
+    pub secrets: BTreeMap<Key, Secret>,
+    pub spcps: BTreeMap<Key, SecretProviderClassPodStatus>,
+    pub ingresses: Vec<Ingress>,
+    pub events: Vec<LabEvent>,
+    /// Hash of (object uid, reason, message) → indexes in `events` with that hash.
+    event_index: HashMap<u64, Vec<usize>>,
+    timeline: Vec<TimedEvent>,
+    next_timed: usize,
+    /// Faults currently applied, with what is needed to undo them.
+    pub(super) faults: BTreeMap<String, super::faults::Undo>,
+    waiting: BTreeSet<Key>,
+    terminating: BTreeSet<Key>,
+    next_rotation: Duration,
+    uid_counter: u64,
+    rng: u64,
+    reconcile_needed: bool,
+    gc_needed: bool,
+    /// Bumped on every observable change (a new snapshot is worth sending).
+    pub revision: u64,
+    /// Last structural change (not mere event-count bumps): drives "run until stable".
+    pub last_change: Duration,
+}
+
+impl World {
+    pub fn new(sc: Scenario) -> World {
+        let clock = Clock::default();
+        let now = clock.now();
+        let poll = sc.cluster.csi_driver.rotation_poll_interval;
+        let mut w = World {
+            name: sc.name.clone(),
+            clock,
+            identities: sc
+                .identities
+                .iter()
+                .map(|i| LabIdentity {
+                    name: i.name.clone(),
+                    client_id: i.spec.client_id.clone(),
+                    principal_id: i.spec.principal_id.clone(),
+                    tenant_id: i.spec.tenant_id.clone(),
+                    resource_group: i.spec.resource_group.clone(),
+                    fics: i.spec.federated_credentials.clone(),
+                })
+                .collect(),
+            vaults: sc
+                .vaults
+                .iter()
+                .map(|v| (v.name.clone(), LabVault::from_spec(v, now)))
+                .collect(),
+            role_assignments: sc.role_assignments.clone(),
+            identity_index: HashMap::new(),
+            ra_index: HashMap::new(),
+            parse_cache: HashMap::new(),
+            cluster: sc.cluster.clone(),
+            namespaces: BTreeSet::new(),
+            service_accounts: BTreeMap::new(),
+            spcs: BTreeMap::new(),
+            workloads: BTreeMap::new(),
+            replica_sets: BTreeMap::new(),
+            pods: BTreeMap::new(),
+            pod_specs: HashMap::new(),
+            secrets: BTreeMap::new(),
+            spcps: BTreeMap::new(),
+            ingresses: Vec::new(),
+            events: Vec::new(),
+            event_index: HashMap::new(),
+            timeline: sc.timeline.clone(),
+            next_timed: 0,
+            faults: BTreeMap::new(),
+            waiting: BTreeSet::new(),
+            terminating: BTreeSet::new(),
+            next_rotation: poll,
+            uid_counter: 0,
+            rng: 0x9e37_79b9_7f4a_7c15,
+            reconcile_needed: true,
+            gc_needed: false,
+            revision: 1,
+            last_change: Duration::ZERO,
+        };
+        w.reindex();
+        for n in &sc.namespaces {
+            w.namespaces
+                .insert(n.metadata.name.clone().unwrap_or_default());
+        }
+        for mut sa in sc.service_accounts {
+            let key = w.stamp(&mut sa.metadata);
+            w.service_accounts.insert(key, sa);
+        }
+        for mut s in sc.spcs {
+            let key = w.stamp(&mut s.metadata);
+            w.spcs.insert(key, s);
+        }
+        for mut s in sc.secrets {
+            let key = w.stamp(&mut s.metadata);
+            w.secrets.insert(key, s);
+        }
+        for mut i in sc.ingresses {
+            w.stamp(&mut i.metadata);
+            w.ingresses.push(i);
+        }
+        let workloads = sc
+            .deployments
+            .into_iter()
+            .map(Workload::Deployment)
+            .chain(sc.stateful_sets.into_iter().map(Workload::StatefulSet))
+            .chain(sc.daemon_sets.into_iter().map(Workload::DaemonSet))
+            .chain(sc.jobs.into_iter().map(Workload::Job));
+        for wl in workloads {
+            w.add_workload(wl);
+        }
+        for p in sc.pods {
+            if let Err(e) = w.create_pod(p.clone()) {
+                tracing::warn!(scenario = %w.name, "bare pod not admitted: {e}");
+            }
+        }
+        w.reconcile();
+        w
+    }
+
+    /// Takes every pod out of the world (with the specs kept for sharing): for the export of
+    /// a world that is dropped next, never for one that keeps running.
+    pub fn take_pods(&mut self) -> BTreeMap<Key, LabPod> {
+        self.pod_specs.clear();
+        std::mem::take(&mut self.pods)
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    pub fn poll_interval(&self) -> Duration {
+        self.cluster.csi_driver.rotation_poll_interval
+    }
+
+    fn uid(&mut self) -> String {
+        self.uid_counter += 1;
+        let h = Sha256::digest(format!("{}/{}", self.name, self.uid_counter).as_bytes());
+        let x = hex::encode(&h[..16]);
+        format!(
+            "{}-{}-4{}-8{}-{}",
+            &x[..8],
+            &x[8..12],
+            &x[13..16],
+            &x[17..20],
+            &x[20..32]
+        )
+    }
+
+    /// Five characters as kube's name generator draws them (deterministic here).
+    fn suffix(&mut self, n: usize) -> String {
+        (0..n)
+            .map(|_| {
+                // xorshift64*
+                self.rng ^= self.rng >> 12;
+                self.rng ^= self.rng << 25;
+                self.rng ^= self.rng >> 27;
+                let r = self.rng.wrapping_mul(0x2545_f491_4f6c_dd1d);
+                ALPHABET[(r >> 33) as usize % ALPHABET.len()] as char
+            })
+            .collect()
+    }
+
+    /// Fills uid/namespace/creationTimestamp; returns the (namespace, name) key.
+    fn stamp(&mut self, meta: &mut ObjectMeta) -> Key {
+        let ns = meta
+            .namespace
+            .get_or_insert_with(|| "default".into())
+            .clone();
+        self.namespaces.insert(ns.clone());
+        if meta.uid.is_none() {
+            meta.uid = Some(self.uid());
+        }
+        if meta.creation_timestamp.is_none() {
+            meta.creation_timestamp = Some(Time(self.now()));
+        }
+        (ns, meta.name.clone().unwrap_or_default())
+    }
+
+    /// Marks an externally caused change (faults, trainer edits to identities or role
+    /// assignments): look-up indexes are rebuilt.
+    pub fn mark_changed(&mut self) {
+        self.reindex();
+        self.changed();
+    }
+
+    fn reindex(&mut self) {
+        self.identity_index.clear();
+        for (i, id) in self.identities.iter().enumerate() {
+            self.identity_index
+                .entry(id.client_id.clone())
+                .or_default()
+                .push(i);
+        }
+        self.ra_index.clear();
+        for (i, ra) in self.role_assignments.iter().enumerate() {
+            self.ra_index
+                .entry(ra.spec.principal_id.clone())
+                .or_default()
+                .push(i);
+        }
+    }
+
+    fn changed(&mut self) {
+        self.revision += 1;
+        self.last_change = self.clock.elapsed();
+    }
+
+    fn touched(&mut self) {
+        self.revision += 1;
+    }
+
+    // ------------------------------------------------------------------ time
+
+    /// Moves lab time forward by `d`, computing every consequence tick by tick.
+    pub fn advance(&mut self, d: Duration) {
+        let target = self.clock.elapsed() + d;
+        while self.clock.elapsed() < target {
+            let step = TICK.min(target - self.clock.elapsed());
+            self.clock.set_elapsed(self.clock.elapsed() + step);
+            self.tick();
+        }
+    }
+
+    /// Runs until nothing structural changed for two poll intervals and the timeline is done,
+    /// or `max` lab time passed. Returns the lab time run.
+    pub fn run_until_stable(&mut self, max: Duration) -> Duration {
+        let start = self.clock.elapsed();
+        let quiet = self.poll_interval() * 2;
+        loop {
+            let now = self.clock.elapsed();
+            let timeline_done = self.next_timed >= self.timeline.len();
+            if (timeline_done && now >= self.last_change + quiet) || now - start >= max {
+                return now - start;
+            }
+            self.advance(TICK);
+        }
+    }
+
+    fn tick(&mut self) {
+        let elapsed = self.clock.elapsed();
+        while let Some(e) = self.timeline.get(self.next_timed).cloned() {
+            if e.at > elapsed {
+                break;
+            }
+            self.next_timed += 1;
+            if let Err(err) = self.perform(&e.action) {
+                tracing::warn!(scenario = %self.name, "timeline event failed: {err}");
+            }
+        }
+        self.finish_terminations();
+        if self.reconcile_needed {
+            self.reconcile();
+        }
+        self.start_waiting_pods();
+        if elapsed >= self.next_rotation {
+            while self.next_rotation <= elapsed {
+                self.next_rotation += self.poll_interval();
+            }
+            if self.cluster.csi_driver.installed && self.cluster.csi_driver.enable_secret_rotation {
+                self.rotate_all();
+            }
+        }
+        if self.gc_needed {
+            self.collect_garbage();
+        }
+        if elapsed.as_secs().is_multiple_of(60) {
+            self.expire_events();
+        }
+    }
+
+    /// Carries out a timeline or trainer action.
+    pub fn perform(&mut self, action: &LabAction) -> Result<String, String> {
+        match action {
+            LabAction::RotateSecret { vault, name, value } => {
+                self.rotate_secret(vault, name, value.as_deref().map(str::as_bytes))
+            }
+            LabAction::DeletePod { namespace, name } => self.delete_pod(namespace, name),
+            LabAction::RolloutRestart {
+                namespace,
+                kind,
+                name,
+            } => self.rollout_restart(kind, namespace, name),
+            LabAction::DeleteWorkload {
+                namespace,
+                kind,
+                name,
+            } => self.delete_workload(kind, namespace, name),
+            LabAction::ApplyFault { id } => super::faults::apply(self, id),
+            LabAction::RepairFault { id } => super::faults::repair(self, id),
+        }
+    }
+}
