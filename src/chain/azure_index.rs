@@ -5,78 +5,99 @@
 //! the observations they index and reused across diagnoses: the incremental engine
 //! ([`super::engine`]) builds them once per Azure observation, not once per change.
 
+use std::borrow::Cow;
+
 use super::index::{HashMap, lower};
 use crate::snapshot::{
     AzureObs, ManagedIdentityObs, ObjectType, RoleAssignmentObs, VaultObjectObs, VaultObs,
 };
 
+/// Keys borrow from the observations (`'a`) for a one-off diagnosis, or are owned
+/// ([`AzureIndex::into_owned`]) when the joins outlive the call, as the engine's do.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct AzureIndex {
+pub(crate) struct AzureIndex<'a> {
     /// lower-case clientId → position in `identities.items`.
-    identities: HashMap<String, u32>,
+    identities: HashMap<Cow<'a, str>, u32>,
     /// lower-case vault name → position in `vaults.items`.
-    vaults: HashMap<String, u32>,
+    vaults: HashMap<Cow<'a, str>, u32>,
     /// principalId → positions in `role_assignments.items`.
-    assignments: HashMap<String, Vec<u32>>,
-    /// lower-case vault → type → lower-case name → position in `objects`.
-    objects: HashMap<String, HashMap<ObjectType, HashMap<String, u32>>>,
+    assignments: HashMap<Cow<'a, str>, Vec<u32>>,
+    /// (lower-case vault, type, lower-case name) → position in `objects`.
+    objects: HashMap<(Cow<'a, str>, ObjectType, Cow<'a, str>), u32>,
 }
 
 fn pos(i: usize) -> u32 {
     u32::try_from(i).expect("fewer than 2^32 Azure objects")
 }
 
-fn owned(s: &str) -> String {
-    lower(s).into_owned()
-}
-
-impl AzureIndex {
-    pub fn build(az: &AzureObs) -> Self {
+impl<'a> AzureIndex<'a> {
+    pub fn build(az: &'a AzureObs) -> Self {
         let mut ix = AzureIndex::default();
         ix.identities.reserve(az.identities.items.len());
         for (i, id) in az.identities.items.iter().enumerate() {
-            ix.identities.insert(owned(&id.client_id), pos(i));
+            ix.identities.insert(lower(&id.client_id), pos(i));
         }
         ix.vaults.reserve(az.vaults.items.len());
         for (i, v) in az.vaults.items.iter().enumerate() {
-            ix.vaults.insert(owned(&v.name), pos(i));
+            ix.vaults.insert(lower(&v.name), pos(i));
         }
         for (i, r) in az.role_assignments.items.iter().enumerate() {
             ix.assignments
-                .entry(r.principal_id.clone())
+                .entry(Cow::Borrowed(r.principal_id.as_str()))
                 .or_default()
                 .push(pos(i));
         }
+        ix.objects.reserve(az.objects.len());
         for (i, o) in az.objects.iter().enumerate() {
             ix.objects
-                .entry(owned(&o.vault))
-                .or_default()
-                .entry(o.object_type)
-                .or_default()
-                .insert(owned(&o.name), pos(i));
+                .insert((lower(&o.vault), o.object_type, lower(&o.name)), pos(i));
         }
         ix
     }
 
-    pub fn identity<'a>(
+    /// The same joins with owned keys, free of the observations' lifetime.
+    pub fn into_owned(self) -> AzureIndex<'static> {
+        fn own<V>(m: HashMap<Cow<'_, str>, V>) -> HashMap<Cow<'static, str>, V> {
+            m.into_iter()
+                .map(|(k, v)| (Cow::Owned(k.into_owned()), v))
+                .collect()
+        }
+        AzureIndex {
+            identities: own(self.identities),
+            vaults: own(self.vaults),
+            assignments: own(self.assignments),
+            objects: self
+                .objects
+                .into_iter()
+                .map(|((v, t, n), i)| {
+                    (
+                        (Cow::Owned(v.into_owned()), t, Cow::Owned(n.into_owned())),
+                        i,
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    pub fn identity<'o>(
         &self,
-        az: &'a AzureObs,
+        az: &'o AzureObs,
         client_id: &str,
-    ) -> Option<&'a ManagedIdentityObs> {
+    ) -> Option<&'o ManagedIdentityObs> {
         let i = *self.identities.get(lower(client_id).as_ref())?;
         az.identities.items.get(i as usize)
     }
 
-    pub fn vault<'a>(&self, az: &'a AzureObs, name: &str) -> Option<&'a VaultObs> {
+    pub fn vault<'o>(&self, az: &'o AzureObs, name: &str) -> Option<&'o VaultObs> {
         let i = *self.vaults.get(lower(name).as_ref())?;
         az.vaults.items.get(i as usize)
     }
 
-    pub fn assignments<'a>(
+    pub fn assignments<'o>(
         &self,
-        az: &'a AzureObs,
+        az: &'o AzureObs,
         principal: &str,
-    ) -> impl Iterator<Item = &'a RoleAssignmentObs> + use<'a, '_> {
+    ) -> impl Iterator<Item = &'o RoleAssignmentObs> + use<'o, '_, 'a> {
         let items = &az.role_assignments.items;
         self.assignments
             .get(principal)
@@ -85,18 +106,35 @@ impl AzureIndex {
             .filter_map(|i| items.get(*i as usize))
     }
 
-    pub fn object<'a>(
+    pub fn object<'o>(
         &self,
-        az: &'a AzureObs,
+        az: &'o AzureObs,
         vault: &str,
         t: ObjectType,
         name: &str,
-    ) -> Option<&'a VaultObjectObs> {
-        let i = *self
-            .objects
-            .get(lower(vault).as_ref())?
-            .get(&t)?
-            .get(lower(name).as_ref())?;
+    ) -> Option<&'o VaultObjectObs> {
+        let key = (lower(vault), t, lower(name));
+        // HashMap is covariant in its key: view the keys with the query's shorter lifetime so
+        // a borrowed tuple can be looked up without allocating owned Strings.
+        let objects: &HashMap<(Cow<'_, str>, ObjectType, Cow<'_, str>), u32> = &self.objects;
+        let i = *objects.get(&key)?;
         az.objects.get(i as usize)
+    }
+}
+
+/// An [`AzureIndex`] built for one diagnosis or lent by its keeper. (Not a `Cow`: that would
+/// make [`super::index::Index`] invariant in its lifetime.)
+pub(crate) enum AzureJoins<'a> {
+    Built(AzureIndex<'a>),
+    Lent(&'a AzureIndex<'a>),
+}
+
+impl<'a> std::ops::Deref for AzureJoins<'a> {
+    type Target = AzureIndex<'a>;
+    fn deref(&self) -> &AzureIndex<'a> {
+        match self {
+            AzureJoins::Built(ix) => ix,
+            AzureJoins::Lent(ix) => ix,
+        }
     }
 }

@@ -8,7 +8,7 @@ use std::collections::HashMap as StdHashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use super::azure_index::AzureIndex;
+use super::azure_index::{AzureIndex, AzureJoins};
 use crate::snapshot::*;
 
 /// FxHash (rustc's hasher): the joins hash short names millions of times per second, and
@@ -128,7 +128,7 @@ pub(crate) struct Index<'a> {
     pub snap: &'a Snapshot,
     pub globals: Globals<'a>,
     /// The Azure joins, built here or kept by the caller across diagnoses.
-    azure: Cow<'a, AzureIndex>,
+    azure: AzureJoins<'a>,
     pub spcs: HashMap<Key<'a>, &'a SpcObs>,
     pub service_accounts: HashMap<Key<'a>, &'a ServiceAccountObs>,
     /// (namespace, pod, spc) → status.
@@ -158,16 +158,12 @@ pub(crate) struct Index<'a> {
 
 impl<'a> Index<'a> {
     pub fn build(snap: &'a Snapshot) -> Self {
-        let azure = Cow::Owned(AzureIndex::build(&snap.azure));
+        let azure = AzureJoins::Built(AzureIndex::build(&snap.azure));
         Self::build_with(snap, Globals::of(snap), azure)
     }
 
     /// The joins over `kube`'s Kubernetes objects, with `globals` and their Azure joins.
-    pub fn build_with(
-        kube: &'a Snapshot,
-        globals: Globals<'a>,
-        azure: Cow<'a, AzureIndex>,
-    ) -> Self {
+    pub fn build_with(kube: &'a Snapshot, globals: Globals<'a>, azure: AzureJoins<'a>) -> Self {
         let snap = kube;
         // All three parts are memory-bound walks over thousands of scattered objects, and this
         // is the serial part of a large diagnosis: build the pod-sized two on other threads.
@@ -188,7 +184,7 @@ impl<'a> Index<'a> {
     }
 
     /// Every join but those over pods, SPC pod statuses and events ([`PodJoins`]).
-    fn without_pods(snap: &'a Snapshot, globals: Globals<'a>, azure: Cow<'a, AzureIndex>) -> Self {
+    fn without_pods(snap: &'a Snapshot, globals: Globals<'a>, azure: AzureJoins<'a>) -> Self {
         let mut ix = Index {
             snap,
             globals,

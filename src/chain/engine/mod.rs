@@ -58,7 +58,7 @@ pub struct Engine {
     source: SourceInfo,
     cluster: ClusterFacts,
     azure: AzureObs,
-    azure_index: AzureIndex,
+    azure_index: AzureIndex<'static>,
     /// Empty collections carrying the gaps of each kind: the shape of a new namespace.
     shape: Snapshot,
     spaces: BTreeMap<String, Space>,
@@ -90,7 +90,7 @@ impl Engine {
         shape.workloads.gaps = workloads.gaps.clone();
         shape.ingresses.gaps = ingresses.gaps.clone();
         let mut engine = Engine {
-            azure_index: AzureIndex::build(&azure),
+            azure_index: AzureIndex::build(&azure).into_owned(),
             source,
             cluster,
             azure,
@@ -164,7 +164,7 @@ impl Engine {
         self.source = source;
         self.cluster = cluster;
         if serde_json::to_value(&azure).ok() != serde_json::to_value(&self.azure).ok() {
-            self.azure_index = AzureIndex::build(&azure);
+            self.azure_index = AzureIndex::build(&azure).into_owned();
         }
         self.azure = azure;
         self.rediagnose_all()

@@ -1,9 +1,7 @@
 //! One namespace of the incremental engine: its objects, its chains, who reads what.
 
-use std::borrow::Cow;
-
 use super::deps::{self, Dep};
-use crate::chain::azure_index::AzureIndex;
+use crate::chain::azure_index::{AzureIndex, AzureJoins};
 use crate::chain::build;
 use crate::chain::index::{Globals, HashMap, HashSet, Index};
 use crate::chain::model::Chain;
@@ -89,7 +87,7 @@ impl Space {
     }
 
     /// Re-diagnose every pod of the namespace; returns how many chains that built.
-    pub fn rediagnose_all(&mut self, globals: Globals<'_>, azure: &AzureIndex) -> usize {
+    pub fn rediagnose_all(&mut self, globals: Globals<'_>, azure: &AzureIndex<'static>) -> usize {
         self.pod_chains.clear();
         self.reads.clear();
         self.readers.clear();
@@ -107,14 +105,14 @@ impl Space {
     pub fn rediagnose(
         &mut self,
         globals: Globals<'_>,
-        azure: &AzureIndex,
+        azure: &AzureIndex<'static>,
         pods: impl IntoIterator<Item = String>,
     ) -> usize {
         if self.flat {
             return self.rediagnose_flat(globals, azure);
         }
         let kube = &self.kube;
-        let ix = Index::build_with(kube, globals, Cow::Borrowed(azure));
+        let ix = Index::build_with(kube, globals, AzureJoins::Lent(azure));
         let mut built = 0;
         for name in pods {
             for dep in self.reads.remove(&name).unwrap_or_default() {
@@ -174,12 +172,12 @@ impl Space {
     }
 
     /// The whole namespace as one ordered list, as a full diagnosis builds it.
-    fn rediagnose_flat(&mut self, globals: Globals<'_>, azure: &AzureIndex) -> usize {
+    fn rediagnose_flat(&mut self, globals: Globals<'_>, azure: &AzureIndex<'static>) -> usize {
         self.pod_chains.clear();
         self.reads.clear();
         self.readers.clear();
         let kube = &self.kube;
-        let ix = Index::build_with(kube, globals, Cow::Borrowed(azure));
+        let ix = Index::build_with(kube, globals, AzureJoins::Lent(azure));
         let templates = orphans::uncreated(&ix, kube);
         let pods: Vec<&PodObs> = kube
             .pods
