@@ -27,3 +27,28 @@ pub mod ui;
 /// spent a third of a 10,000-pod diagnosis in malloc/free (profiled), mimalloc far less.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// mimalloc's defaults keep freed memory resident: arenas are committed eagerly, so a purge
+/// only resets pages (the kernel takes them back under pressure, resident until then), and
+/// purges wait 10 ms. A 10,000-pod list frees most of what it reads while the slim store
+/// grows, so resident memory stayed ~40% above the live heap (measured: `check` peaked at
+/// 152 MiB for a 78 MiB heap). Committing on demand and purging at once returns freed pages
+/// as they empty. Defaults only: `MIMALLOC_*` environment variables still win.
+#[cfg(target_os = "linux")]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static TUNE_ALLOCATOR: extern "C" fn() = tune_allocator;
+
+#[cfg(target_os = "linux")]
+extern "C" fn tune_allocator() {
+    // Positions in mimalloc's `mi_option_t` (the same in its v2 and v3 headers); the binding
+    // names neither.
+    const ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
+    const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+    // SAFETY: option setters only write the option table; this runs before main, before the
+    // first allocation and before any other thread exists.
+    unsafe {
+        libmimalloc_sys::mi_option_set_default(ARENA_EAGER_COMMIT, 0);
+        libmimalloc_sys::mi_option_set_default(PURGE_DELAY, 0);
+    }
+}
