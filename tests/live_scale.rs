@@ -261,7 +261,8 @@ async fn ten_thousand_pods_memory_check() {
     );
 }
 
-/// The TUI case: the running source keeps its store and the UI holds the snapshot it got.
+/// The TUI case: the running source keeps its store and the UI holds the snapshot it got and
+/// its diagnosis.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "scale measurement; run explicitly"]
 async fn ten_thousand_pods_memory_running() {
@@ -286,6 +287,8 @@ async fn ten_thousand_pods_memory_running() {
         }
     };
     let elapsed = started.elapsed();
+    // The UI diagnoses what it got and holds both.
+    let chains = kvchain::chain::diagnose(&snap);
     // Let the watches idle a moment with the snapshot held, as the UI would.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = rss_kib("VmRSS:");
@@ -293,8 +296,9 @@ async fn ten_thousand_pods_memory_running() {
     stop(child);
     assert_eq!(snap.pods.items.len(), PODS_N);
     println!(
-        "running, 10k pods: first snapshot in {elapsed:?} after {progress} progress events; RSS before {} MiB, with store + UI snapshot {} MiB, peak (VmHWM) {} MiB",
+        "running, 10k pods: first snapshot in {elapsed:?} after {progress} progress events; RSS before {} MiB, with store + UI snapshot + {} chains {} MiB, peak (VmHWM) {} MiB",
         before / 1024,
+        chains.len(),
         after / 1024,
         peak / 1024,
     );
