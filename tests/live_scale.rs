@@ -390,6 +390,8 @@ fn check_cli(format: &str) {
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = kubeconfig_for(&uri, dir.path());
     let started = Instant::now();
+    // Reaped by `wait4` below, which also reports its resource usage.
+    #[allow(clippy::zombie_processes)]
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
         .args(["check", "-A", "--no-azure", "-o", format, "--kubeconfig"])
         .arg(&kubeconfig)

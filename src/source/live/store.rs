@@ -146,13 +146,7 @@ impl<T: Clone> Kind<T> {
     /// Moves every object into `out` (cloning those lent to the previous snapshot, `old`) and
     /// keeps its position there; with `take` (one-shot checks) keeps nothing. An object whose
     /// `key_of` is already in `seen` (merged kinds: the first wins) stays here.
-    fn lend_into(
-        &mut self,
-        old: &[T],
-        out: &mut Vec<T>,
-        seen: &mut Option<(std::collections::BTreeSet<String>, fn(&T) -> String)>,
-        take: bool,
-    ) {
+    fn lend_into(&mut self, old: &[T], out: &mut Vec<T>, seen: &mut Option<Seen<T>>, take: bool) {
         // In key order; an entry that points nowhere (cannot happen) is dropped, not guessed.
         self.items.retain(|_, entry| {
             let Some(item) = resolve(entry, old) else {
@@ -196,6 +190,9 @@ impl<T: Clone> Kind<T> {
 fn part<T>(snapshot: Option<&Snapshot>, at: fn(&Snapshot) -> &[T]) -> &[T] {
     snapshot.map_or(&[], at)
 }
+
+/// Merged kinds: the keys already in the collection, and how to key an object.
+type Seen<T> = (std::collections::BTreeSet<String>, fn(&T) -> String);
 
 fn here<T>(items: BTreeMap<Key, T>) -> BTreeMap<Key, Entry<T>> {
     items
