@@ -1,8 +1,9 @@
 //! Memory at scale: a fake API server serving 10,000 pods (plus 2,000 SecretProviderClasses,
 //! SPC pod statuses, ReplicaSets and ServiceAccounts), generated page by page so the server
-//! itself holds almost nothing. Ignored by default (it takes a while in debug builds); run it
-//! with `cargo test --release --test live_scale -- --ignored --nocapture --test-threads 1`
-//! and read the figures it prints.
+//! itself holds almost nothing. Ignored by default (it takes a while in debug builds); run
+//! each measurement in a process of its own (the peak is the process's), e.g.
+//! `cargo test --release --test live_scale -- --ignored --nocapture --exact
+//! ten_thousand_pods_memory_running`, and read the figures it prints.
 
 mod live_support;
 
