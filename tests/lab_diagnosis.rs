@@ -550,3 +550,67 @@ fn an_ingress_naming_a_collected_synced_secret_is_a_broken_chain_without_pods() 
         describe(&chains)
     );
 }
+
+/// `check -o json` streams: the report reaches its writer in small pieces as it is serialised
+/// (no whole document first), and the bytes are those of the report as one string.
+#[test]
+fn json_report_is_written_as_it_is_serialised() {
+    struct Pieces {
+        bytes: Vec<u8>,
+        writes: usize,
+        largest: usize,
+    }
+    impl std::io::Write for Pieces {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.writes += 1;
+            self.largest = self.largest.max(buf.len());
+            self.bytes.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let w = settled("default");
+    let snap = export::snapshot(&w);
+    let chains = chain::diagnose(&snap);
+    let spcs = chain::unmounted_spcs(&snap, &chains);
+    let mut out = Pieces {
+        bytes: Vec::new(),
+        writes: 0,
+        largest: 0,
+    };
+    kvchain::report::write_json(&mut out, &snap, &chains, &spcs).unwrap();
+    let whole = kvchain::report::json(&snap, &chains);
+    assert!(whole.len() > 20_000, "a report worth streaming");
+    assert_eq!(String::from_utf8(out.bytes).unwrap(), whole);
+    assert!(
+        out.largest < 4096 && out.writes > 1000,
+        "{} writes, the largest {} bytes",
+        out.writes,
+        out.largest
+    );
+}
+
+/// A reader that goes away mid-report is an error for the writer, not a panic.
+#[test]
+fn json_report_stops_at_a_write_error() {
+    struct Closed(usize);
+    impl std::io::Write for Closed {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.0 < buf.len() {
+                return Err(std::io::ErrorKind::BrokenPipe.into());
+            }
+            self.0 -= buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let w = settled("default");
+    let snap = export::snapshot(&w);
+    let chains = chain::diagnose(&snap);
+    let err = kvchain::report::write_json(Closed(1000), &snap, &chains, &[]).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe);
+}

@@ -1,7 +1,9 @@
-//! Memory at scale: a fake API server serving 10,000 pods (plus SPC pod statuses, ReplicaSets
-//! and ServiceAccounts), generated page by page so the server itself holds almost nothing.
-//! Ignored by default (it takes a while in debug builds); run it with
-//! `cargo test --test live_scale -- --ignored --nocapture` and read the figures it prints.
+//! Memory at scale: a fake API server serving 10,000 pods (plus 2,000 SecretProviderClasses,
+//! SPC pod statuses, ReplicaSets and ServiceAccounts), generated page by page so the server
+//! itself holds almost nothing. Ignored by default (it takes a while in debug builds); run
+//! each measurement in a process of its own (the peak is the process's), e.g.
+//! `cargo test --release --test live_scale -- --ignored --nocapture --exact
+//! ten_thousand_pods_memory_running`, and read the figures it prints.
 
 mod live_support;
 
@@ -12,6 +14,8 @@ use live_support::*;
 use serde_json::{Value, json};
 
 const PODS_N: usize = 10_000;
+/// 40 SecretProviderClass names in each of the 50 namespaces; pods mount 200 of them.
+const SPCS_N: usize = 2_000;
 
 fn ns(i: usize) -> String {
     format!("team-{:02}", i % 50)
@@ -70,6 +74,18 @@ fn gen_spcps(i: usize) -> Value {
             "objects": [{"id": "secret/db-password", "version": "b82206cb5ac249918008b0b97fd1fd66"}]}})
 }
 
+fn gen_spc(i: usize) -> Value {
+    json!({"apiVersion": "secrets-store.csi.x-k8s.io/v1", "kind": "SecretProviderClass",
+        "metadata": {"name": format!("spc-{}", i / 50), "namespace": ns(i), "resourceVersion": "100",
+            "uid": format!("10000000-0000-4000-8000-{i:012}")},
+        "spec": {"provider": "azure",
+            "secretObjects": [{"secretName": format!("db-{}", i / 50), "type": "Opaque",
+                "data": [{"objectName": "db-password", "key": "password"}]}],
+            "parameters": {"clientID": "11111111-2222-3333-4444-555555555555",
+                "keyvaultName": format!("kv-{}", i % 7), "tenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+                "objects": "array:\n  - |\n    objectName: db-password\n    objectType: secret\n"}}})
+}
+
 fn gen_rs(i: usize) -> Value {
     json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
         "metadata": {"name": format!("app-{i}-7d9f8c6b5d"), "namespace": ns(i), "resourceVersion": "100",
@@ -96,9 +112,19 @@ fn rss_kib(field: &str) -> u64 {
 fn scale_api() -> FakeApi {
     let api = FakeApi::empty();
     api.generate(PODS, PODS_N, gen_pod);
+    api.generate(SPCS, SPCS_N, gen_spc);
     api.generate(SPCPS, PODS_N / 3, gen_spcps);
     api.generate(REPLICA_SETS, 2_000, gen_rs);
     api.generate(SERVICE_ACCOUNTS, 400, gen_sa);
+    // What `kvchain check` asks before it lists (the version) and the cluster facts.
+    api.raw(
+        "/version",
+        json!({"major": "1", "minor": "33", "gitVersion": "v1.33.2"}),
+    );
+    api.raw(
+        "/.well-known/openid-configuration",
+        json!({"issuer": ISSUER, "jwks_uri": format!("{ISSUER}openid/v1/jwks")}),
+    );
     api
 }
 
@@ -121,6 +147,13 @@ async fn scale_server_process() {
 
 /// Starts the fake server in a child process; returns it and a client for it.
 fn spawn_server() -> (std::process::Child, kube::Client) {
+    let (child, uri) = spawn_server_uri();
+    let client = kube::Client::try_from(kube::Config::new(uri.parse().unwrap())).unwrap();
+    (child, client)
+}
+
+/// Starts the fake server in a child process; returns it and its address.
+fn spawn_server_uri() -> (std::process::Child, String) {
     use std::io::BufRead;
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
@@ -139,14 +172,68 @@ fn spawn_server() -> (std::process::Child, kube::Client) {
         .map_while(Result::ok)
         .find_map(|l| l.strip_prefix("LISTENING ").map(String::from))
         .expect("server address");
-    let client = kube::Client::try_from(kube::Config::new(uri.parse().unwrap())).unwrap();
-    (child, client)
+    (child, uri)
 }
 
 /// Stops the helper process this test started (by its handle, nothing else).
 fn stop(mut child: std::process::Child) {
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// What the live source lists, each paged as kube's watcher pages (500 a request).
+const LISTED: &[&str] = &[
+    PODS,
+    SERVICE_ACCOUNTS,
+    "/api/v1/secrets?labelSelector=secrets-store.csi.k8s.io%2Fmanaged%3Dtrue",
+    EVENTS,
+    DEPLOYMENTS,
+    REPLICA_SETS,
+    STATEFUL_SETS,
+    DAEMON_SETS,
+    JOBS,
+    CRON_JOBS,
+    INGRESSES,
+    SPCS,
+    SPCPS,
+];
+
+/// The floor for a first snapshot: every kind the source lists, fetched in parallel as raw
+/// pages (bodies read, only `metadata.continue` parsed). Returns the time and the bytes read.
+async fn raw_parallel_gets(client: &kube::Client) -> (Duration, usize) {
+    #[derive(serde::Deserialize)]
+    struct Page {
+        metadata: PageMeta,
+    }
+    #[derive(serde::Deserialize)]
+    struct PageMeta {
+        #[serde(rename = "continue")]
+        next: Option<String>,
+    }
+    let started = Instant::now();
+    let lists = LISTED.iter().map(|path| async move {
+        let mut bytes = 0;
+        let mut next: Option<String> = None;
+        loop {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            let mut url = format!("{path}{sep}limit=500");
+            if let Some(c) = &next {
+                url.push_str(&format!("&continue={c}"));
+            }
+            let req = hyper::Request::get(url).body(Vec::new()).unwrap();
+            let text = client.request_text(req).await.expect("raw list");
+            bytes += text.len();
+            next = serde_json::from_str::<Page>(&text)
+                .expect("a list")
+                .metadata
+                .next;
+            if next.is_none() {
+                break bytes;
+            }
+        }
+    });
+    let bytes = futures::future::join_all(lists).await.into_iter().sum();
+    (started.elapsed(), bytes)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -165,6 +252,7 @@ async fn ten_thousand_pods_memory_check() {
     stop(child);
     assert_eq!(snap.pods.items.len(), PODS_N);
     assert_eq!(snap.spc_statuses.items.len(), PODS_N / 3);
+    assert_eq!(snap.spcs.items.len(), SPCS_N);
     println!(
         "check, 10k pods: complete snapshot in {elapsed:?}; RSS before {} MiB, after {} MiB, peak (VmHWM) {} MiB; snapshot JSON {} MiB",
         before / 1024,
@@ -174,7 +262,8 @@ async fn ten_thousand_pods_memory_check() {
     );
 }
 
-/// The TUI case: the running source keeps its store and the UI holds the snapshot it got.
+/// The TUI case: the running source keeps its store and the UI holds the snapshot it got and
+/// its diagnosis.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "scale measurement; run explicitly"]
 async fn ten_thousand_pods_memory_running() {
@@ -199,6 +288,8 @@ async fn ten_thousand_pods_memory_running() {
         }
     };
     let elapsed = started.elapsed();
+    // The UI diagnoses what it got and holds both.
+    let chains = kvchain::chain::diagnose(&snap);
     // Let the watches idle a moment with the snapshot held, as the UI would.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = rss_kib("VmRSS:");
@@ -206,8 +297,9 @@ async fn ten_thousand_pods_memory_running() {
     stop(child);
     assert_eq!(snap.pods.items.len(), PODS_N);
     println!(
-        "running, 10k pods: first snapshot in {elapsed:?} after {progress} progress events; RSS before {} MiB, with store + UI snapshot {} MiB, peak (VmHWM) {} MiB",
+        "running, 10k pods: first snapshot in {elapsed:?} after {progress} progress events; RSS before {} MiB, with store + UI snapshot + {} chains {} MiB, peak (VmHWM) {} MiB",
         before / 1024,
+        chains.len(),
         after / 1024,
         peak / 1024,
     );
@@ -261,4 +353,93 @@ async fn ten_thousand_pods_memory_serve() {
         peak / 1024,
     );
     assert!(series > 0);
+}
+
+/// Time to the first complete live snapshot against the floor: raw parallel GETs of the same
+/// kinds from the same server, alternated three times (the server's page generation is shared
+/// by both, so the ratio is what the source adds).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "scale measurement; run explicitly"]
+async fn ten_thousand_pods_first_snapshot_vs_raw_gets() {
+    let (child, client) = spawn_server();
+    let mut lines = Vec::new();
+    for _ in 0..3 {
+        let (raw, bytes) = raw_parallel_gets(&client).await;
+        let live = LiveSource::new(client.clone(), "scale", Scope::All, no_azure())
+            .with_options(options());
+        let started = Instant::now();
+        let snap = live.snapshot().await;
+        let first = started.elapsed();
+        assert_eq!(snap.pods.items.len(), PODS_N);
+        lines.push(format!(
+            "raw parallel GETs {raw:?} ({} MiB), first complete snapshot {first:?}: {:.2}x",
+            bytes / (1024 * 1024),
+            first.as_secs_f64() / raw.as_secs_f64()
+        ));
+    }
+    stop(child);
+    for l in lines {
+        println!("first snapshot vs raw, 10k pods: {l}");
+    }
+}
+
+/// `kvchain check` as a user runs it: the binary in its own process against the fake server,
+/// its output read through a pipe; peak resident memory as the kernel counted it (`wait4`).
+fn check_cli(format: &str) {
+    use std::io::Read;
+    let (server, uri) = spawn_server_uri();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = kubeconfig_for(&uri, dir.path());
+    let started = Instant::now();
+    // Reaped by `wait4` below, which also reports its resource usage.
+    #[allow(clippy::zombie_processes)]
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["check", "-A", "--no-azure", "-o", format, "--kubeconfig"])
+        .arg(&kubeconfig)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("kvchain check");
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut buf = vec![0; 64 * 1024];
+        let mut total = 0usize;
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            total += n;
+        }
+        total
+    });
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for the child this test spawned (its own pid); `usage` is a valid rusage.
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    let elapsed = started.elapsed();
+    assert_eq!(pid, child.id() as i32);
+    let bytes = reader.join().unwrap();
+    stop(server);
+    let code = libc::WEXITSTATUS(status);
+    assert!(
+        libc::WIFEXITED(status) && code == 1,
+        "check exits 1 on the scale world's errors (status {status})"
+    );
+    println!(
+        "check -o {format}, 10k pods / 2k SPCs (process): {elapsed:?}, {} KiB of output, peak RSS (ru_maxrss) {} MiB",
+        bytes / 1024,
+        usage.ru_maxrss / 1024
+    );
+}
+
+#[test]
+#[ignore = "scale measurement; run explicitly"]
+fn ten_thousand_pods_memory_check_cli_text() {
+    check_cli("text");
+}
+
+#[test]
+#[ignore = "scale measurement; run explicitly"]
+fn ten_thousand_pods_memory_check_cli_json() {
+    check_cli("json");
 }

@@ -82,28 +82,31 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         fail_on: args.fail_on,
     };
     let out = match args.output {
-        OutputFormat::Text => report::text_with(&snapshot, &chains, &spcs, color),
-        OutputFormat::Json => report::json_with(&snapshot, &chains, &spcs),
-        OutputFormat::Sarif => output::sarif::render(&snapshot, &chains, &cx),
-        OutputFormat::Junit => output::junit::render(&snapshot, &chains, &cx),
-        OutputFormat::Mermaid => match &args.chain {
+        OutputFormat::Text => Some(report::text_with(&snapshot, &chains, &spcs, color)),
+        // Streamed below: a 10k-pod report is tens of megabytes, never held whole.
+        OutputFormat::Json => None,
+        OutputFormat::Sarif => Some(output::sarif::render(&snapshot, &chains, &cx)),
+        OutputFormat::Junit => Some(output::junit::render(&snapshot, &chains, &cx)),
+        OutputFormat::Mermaid => Some(match &args.chain {
             Some(id) => output::mermaid::render(&[pick(&chains, id)?]),
             None => output::mermaid::render(&chains.iter().collect::<Vec<_>>()),
-        },
-        OutputFormat::Svg => match &args.chain {
+        }),
+        OutputFormat::Svg => Some(match &args.chain {
             Some(id) => output::svg::render(pick(&chains, id)?),
             None => match chains.iter().max_by_key(|c| c.worst()) {
                 Some(c) => output::svg::render(c),
                 None => anyhow::bail!("no chain to draw: no pod mounts a Secrets Store CSI volume"),
             },
-        },
+        }),
     };
     // `print!` panics when the reader has gone (`kvchain check | head -1`): a closed pipe is
     // the reader's choice, not an error; other write errors are.
-    let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout
-        .write_all(out.as_bytes())
-        .and_then(|()| stdout.flush())
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = match out {
+        Some(out) => stdout.write_all(out.as_bytes()),
+        None => report::write_json(&mut stdout, &snapshot, &chains, &spcs),
+    };
+    if let Err(e) = written.and_then(|()| stdout.flush())
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
         return Err(e.into());

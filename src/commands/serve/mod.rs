@@ -6,6 +6,7 @@
 //! and never written to, so no action, restart or reveal can run, whatever the RBAC allows.
 
 pub mod metrics;
+mod stream;
 
 use std::convert::Infallible;
 use std::process::ExitCode;
@@ -13,7 +14,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::{Either, Full};
 use hyper::{Method, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
@@ -135,8 +136,19 @@ async fn accept_loop(listener: TcpListener, state: Shared) -> anyhow::Result<()>
     }
 }
 
-fn reply(status: StatusCode, content_type: &str, body: String) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from(body)));
+/// A response body: whole, or streamed as it is written (`/report.json`).
+type Body = Either<Full<Bytes>, stream::Streamed>;
+
+fn reply(status: StatusCode, content_type: &str, body: String) -> Response<Body> {
+    with_body(
+        status,
+        content_type,
+        Either::Left(Full::new(Bytes::from(body))),
+    )
+}
+
+fn with_body(status: StatusCode, content_type: &str, body: Body) -> Response<Body> {
+    let mut r = Response::new(body);
     *r.status_mut() = status;
     if let Ok(v) = content_type.parse() {
         r.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
@@ -149,7 +161,7 @@ const TEXT: &str = "text/plain; charset=utf-8";
 /// One request. Only GET (and HEAD) exist; everything is computed from the latest diagnosis.
 /// `openmetrics`: the client asked for OpenMetrics (Prometheus does); others get the classic
 /// text format.
-fn answer(method: &Method, path: &str, openmetrics: bool, state: &Shared) -> Response<Full<Bytes>> {
+fn answer(method: &Method, path: &str, openmetrics: bool, state: &Shared) -> Response<Body> {
     if method != Method::GET && method != Method::HEAD {
         return reply(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -193,10 +205,14 @@ fn answer(method: &Method, path: &str, openmetrics: bool, state: &Shared) -> Res
                 )
             }
         }
-        ("/report.json", Some(l)) => reply(
+        // Streamed from the diagnosis it holds: tens of megabytes at 10,000 pods.
+        ("/report.json", Some(l)) => with_body(
             StatusCode::OK,
             "application/json",
-            report::json(&l.snapshot, &l.chains),
+            Either::Right(stream::body(move |w| {
+                let spcs = chain::unmounted_spcs(&l.snapshot, &l.chains);
+                report::write_json(w, &l.snapshot, &l.chains, &spcs)
+            })),
         ),
         ("/readyz" | "/metrics" | "/report.json", None) => reply(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -211,9 +211,9 @@ impl Engine {
                 return false;
             }
             secrets::wanted_in(
-                state.spcs.items.values(),
-                state.pods.items.values(),
-                state.managed_secrets.items.values(),
+                state.spcs.values(state.lent(store::at::spcs)),
+                state.pods.values(state.lent(store::at::pods)),
+                state.managed_secrets.values(state.lent(store::at::secrets)),
             )
         };
         self.wanted_secrets.send_if_modified(|old| {
@@ -228,7 +228,7 @@ impl Engine {
 
     /// A snapshot for the UI, also handed to the Azure loop.
     fn snapshot(&self, src: &LiveSource) -> Arc<Snapshot> {
-        let snapshot = Arc::new(self.shared.read().assemble(&src.label, Timestamp::now()));
+        let snapshot = self.shared.read().assemble(&src.label, Timestamp::now());
         self.k8s_view.send_replace(Some(snapshot.clone()));
         snapshot
     }

@@ -122,12 +122,13 @@ pub async fn read_all(client: &Client, shared: &Shared, wanted: &BTreeSet<Key>) 
     }
     shared.update(|s| {
         // A read that failed for a passing reason keeps what was seen before.
+        let lent = s.lent(super::store::at::secrets);
         for (key, _) in &transient {
-            if let Some(old) = s.named_secrets.items.get(key) {
+            if let Some(old) = s.named_secrets.get(key, lent) {
                 items.insert(key.clone(), old.clone());
             }
         }
-        s.named_secrets.items = items;
+        s.named_secrets.set_items(items);
         s.named_secrets.gaps = gaps;
         s.named_secrets.synced = true;
     });
