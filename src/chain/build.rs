@@ -417,66 +417,10 @@ pub(super) fn settle(link: &mut Link) {
     let from_findings = worst.severity.status();
     if from_findings > link.status {
         link.status = from_findings;
-        link.summary = Cow::Borrowed(short(worst.code));
+        link.summary = Cow::Borrowed(super::catalog::short(worst.code));
     }
     // Findings first by severity so the UI and reports read worst-first.
     link.findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
-}
-
-/// One or two words for the chain strip.
-pub fn short(code: Code) -> &'static str {
-    use Code::*;
-    match code {
-        KVC101 => "no SPC",
-        KVC102 => "subPath",
-        KVC103 => "bad wiring",
-        KVC104 => "no driver",
-        KVC105 => "no token",
-        KVC106 => "not created",
-        KVC201 => "no WI label",
-        KVC202 => "no SA",
-        KVC203 => "no client-id",
-        KVC204 => "client-id differs",
-        KVC205 => "not injected",
-        KVC301 => "no identity",
-        KVC302 => "bad params",
-        KVC303 => "node identity",
-        KVC304 => "pod identity",
-        KVC305 => "unknown param",
-        KVC306 => "template",
-        KVC307 => "no identity",
-        KVC401 => "subject mismatch",
-        KVC402 => "issuer mismatch",
-        KVC403 => "bad audience",
-        KVC404 => "wrong tenant",
-        KVC405 => "no FIC matches",
-        KVC406 => "cross-tenant",
-        KVC501 => "no grant",
-        KVC502 => "wrong role",
-        KVC503 => "wrong model",
-        KVC504 => "over-privileged",
-        KVC505 => "firewall",
-        KVC601 => "not found",
-        KVC602 => "disabled",
-        KVC603 => "pinned",
-        KVC604 => "expiring",
-        KVC701 => "FailedMount",
-        KVC702 => "no rotation",
-        KVC703 => "stale mount",
-        KVC704 => "throttled",
-        KVC705 => "bad objects",
-        KVC706 => "file clash",
-        KVC801 => "key missing",
-        KVC802 => "not synced",
-        KVC803 => "GC risk",
-        KVC804 => "bad tls",
-        KVC805 => "content differs",
-        KVC806 => "sync failed",
-        KVC901 => "stale env",
-        KVC902 => "no reloader",
-        KVC903 => "not mounted",
-        KVC904 => "Secret absent",
-    }
 }
 
 /// Ids are `<ns>/<pod>/<spc>`; in manifests two workloads of different kinds may share a

@@ -19,8 +19,9 @@ pub(crate) mod rules;
 mod standalone;
 pub mod testkit;
 
-pub use build::{diagnose, diagnose_detailed, explain, short};
+pub use build::{diagnose, diagnose_detailed, explain};
 pub use catalog::Code;
+pub use catalog::short;
 pub use standalone::{SpcVerdict, unmounted_spcs};
 /// The Secrets Store CSI driver's registered name.
 pub const DRIVER_NAME: &str = index::DRIVER;
