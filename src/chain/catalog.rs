@@ -93,32 +93,6 @@ impl std::fmt::Display for Code {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn codes_are_unique_and_link_matches_their_hundred() {
-        for (i, c) in Code::ALL.iter().enumerate() {
-            assert_eq!(Code::parse(c.as_str()), Some(*c));
-            let hundred = c.as_str()[3..4].parse::<usize>().unwrap();
-            let expected = match hundred {
-                1 => LinkKind::Pod,
-                2 => LinkKind::ServiceAccount,
-                3 => LinkKind::Identity,
-                4 => LinkKind::Federation,
-                5 => LinkKind::Access,
-                6 => LinkKind::VaultObject,
-                7 => LinkKind::Mount,
-                8 => LinkKind::Sync,
-                _ => LinkKind::Consumers,
-            };
-            assert_eq!(c.link(), expected, "{c}");
-            assert!(!Code::ALL[..i].contains(c));
-        }
-    }
-}
-
 /// One or two words for the chain strip.
 pub fn short(code: Code) -> &'static str {
     use Code::*;
@@ -172,5 +146,31 @@ pub fn short(code: Code) -> &'static str {
         KVC902 => "no reloader",
         KVC903 => "not mounted",
         KVC904 => "Secret absent",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_link_matches_their_hundred() {
+        for (i, c) in Code::ALL.iter().enumerate() {
+            assert_eq!(Code::parse(c.as_str()), Some(*c));
+            let hundred = c.as_str()[3..4].parse::<usize>().unwrap();
+            let expected = match hundred {
+                1 => LinkKind::Pod,
+                2 => LinkKind::ServiceAccount,
+                3 => LinkKind::Identity,
+                4 => LinkKind::Federation,
+                5 => LinkKind::Access,
+                6 => LinkKind::VaultObject,
+                7 => LinkKind::Mount,
+                8 => LinkKind::Sync,
+                _ => LinkKind::Consumers,
+            };
+            assert_eq!(c.link(), expected, "{c}");
+            assert!(!Code::ALL[..i].contains(c));
+        }
     }
 }
