@@ -97,37 +97,45 @@ impl Engine {
             shape,
             spaces: BTreeMap::new(),
         };
-        for p in pods.items {
-            engine.space(&p.namespace).kube.pods.items.push(p);
-        }
-        for o in service_accounts.items {
-            engine
-                .space(&o.namespace)
-                .kube
-                .service_accounts
-                .items
-                .push(o);
-        }
-        for o in spcs.items {
-            engine.space(&o.namespace).kube.spcs.items.push(o);
-        }
-        for o in spc_statuses.items {
-            engine.space(&o.namespace).kube.spc_statuses.items.push(o);
-        }
-        for o in secrets.items {
-            engine.space(&o.namespace).kube.secrets.items.push(o);
-        }
-        for o in events.items {
-            engine.space(&o.namespace).kube.events.items.push(o);
-        }
-        for o in workloads.items {
-            engine.space(&o.namespace).kube.workloads.items.push(o);
-        }
-        for o in ingresses.items {
-            engine.space(&o.namespace).kube.ingresses.items.push(o);
-        }
+        engine.distribute(pods.items, |o| &o.namespace, |k| &mut k.pods.items);
+        engine.distribute(
+            service_accounts.items,
+            |o| &o.namespace,
+            |k| &mut k.service_accounts.items,
+        );
+        engine.distribute(spcs.items, |o| &o.namespace, |k| &mut k.spcs.items);
+        engine.distribute(
+            spc_statuses.items,
+            |o| &o.namespace,
+            |k| &mut k.spc_statuses.items,
+        );
+        engine.distribute(secrets.items, |o| &o.namespace, |k| &mut k.secrets.items);
+        engine.distribute(events.items, |o| &o.namespace, |k| &mut k.events.items);
+        engine.distribute(
+            workloads.items,
+            |o| &o.namespace,
+            |k| &mut k.workloads.items,
+        );
+        engine.distribute(
+            ingresses.items,
+            |o| &o.namespace,
+            |k| &mut k.ingresses.items,
+        );
         engine.rediagnose_all();
         engine
+    }
+
+    /// Put each of `items` into its namespace's collection (`coll` of the namespace's objects).
+    fn distribute<T>(
+        &mut self,
+        items: Vec<T>,
+        namespace: fn(&T) -> &str,
+        coll: fn(&mut Snapshot) -> &mut Vec<T>,
+    ) {
+        for o in items {
+            let space = self.space(namespace(&o));
+            coll(&mut space.kube).push(o);
+        }
     }
 
     fn space(&mut self, ns: &str) -> &mut Space {
