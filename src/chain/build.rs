@@ -48,17 +48,27 @@ pub(super) fn threads_for(pods: usize) -> usize {
 }
 
 fn run(snapshot: &Snapshot, detail: bool, want: impl Fn(&PodObs) -> bool) -> Vec<Chain> {
-    let ix = Index::build(snapshot);
-    let templates = orphans::uncreated(&ix, snapshot);
-    let pods: Vec<&PodObs> = snapshot
+    chains_over(&Index::build(snapshot), detail, want)
+}
+
+/// Every chain over `ix`'s objects (pods and templates `want` keeps, then orphan consumers),
+/// with unique ids and stamped findings.
+pub(super) fn chains_over(
+    ix: &Index<'_>,
+    detail: bool,
+    want: impl Fn(&PodObs) -> bool,
+) -> Vec<Chain> {
+    let templates = orphans::uncreated(ix);
+    let pods: Vec<&PodObs> = ix
+        .snap
         .pods
         .items
         .iter()
         .chain(templates.iter().copied())
         .filter(|p| want(p))
         .collect();
-    let mut chains = chains_in_parallel(&ix, &pods, detail);
-    chains.extend(orphan_chains(&ix, &chains, &templates));
+    let mut chains = chains_in_parallel(ix, &pods, detail);
+    chains.extend(orphan_chains(ix, &chains, &templates));
     finish(&mut chains);
     chains
 }

@@ -310,6 +310,30 @@ impl<'a> Index<'a> {
         if let Some(t) = &pod.template_of {
             return Some((&t.kind, &t.name));
         }
+        let (kind, name) = self.owner_path(pod, |_, _| {})?;
+        if kind == "ReplicaSet" && !self.snap.workloads.gaps.is_empty() {
+            // ReplicaSets not visible: `<deployment>-<pod-template-hash>` is the convention.
+            if let Some((dep, hash)) = name.rsplit_once('-')
+                && hash.len() >= 5
+                && hash.chars().all(|c| c.is_ascii_alphanumeric())
+            {
+                return Some(("Deployment", dep));
+            }
+        }
+        Some((kind, name))
+    }
+
+    /// Walk a (non-template) pod's owners as [`Index::workload_of`] does: its controller (else
+    /// first) owner, then at most two hops through observed workloads (ReplicaSet →
+    /// Deployment, Job → CronJob). `visit` sees every hop; the last one is returned.
+    pub fn owner_path<'p>(
+        &self,
+        pod: &'p PodObs,
+        mut visit: impl FnMut(&'p str, &'p str),
+    ) -> Option<(&'p str, &'p str)>
+    where
+        'a: 'p,
+    {
         let owner = pod
             .owners
             .iter()
@@ -317,7 +341,7 @@ impl<'a> Index<'a> {
             .or(pod.owners.first())?;
         let mut kind = owner.kind.as_str();
         let mut name = owner.name.as_str();
-        // At most two hops (ReplicaSet → Deployment, Job → CronJob).
+        visit(kind, name);
         for _ in 0..2 {
             let Some(w) = self.workloads.get(&(pod.namespace.as_str(), kind, name)) else {
                 break;
@@ -327,15 +351,7 @@ impl<'a> Index<'a> {
             };
             kind = &up.kind;
             name = &up.name;
-        }
-        if kind == "ReplicaSet" && !self.snap.workloads.gaps.is_empty() {
-            // ReplicaSets not visible: `<deployment>-<pod-template-hash>` is the convention.
-            if let Some((dep, hash)) = name.rsplit_once('-')
-                && hash.len() >= 5
-                && hash.chars().all(|c| c.is_ascii_alphanumeric())
-            {
-                return Some(("Deployment", dep));
-            }
+            visit(kind, name);
         }
         Some((kind, name))
     }

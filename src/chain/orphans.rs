@@ -14,7 +14,7 @@ use super::index::{Consumer, HashMap, Index};
 use super::model::*;
 use super::rules;
 use crate::snapshot::{
-    IngressObs, PodObs, SecretObjectSpec, Snapshot, SpcObs, VolumeObs, VolumeSourceObs, WorkloadObs,
+    IngressObs, PodObs, SecretObjectSpec, SpcObs, VolumeObs, VolumeSourceObs, WorkloadObs,
 };
 
 /// Who starts an orphan chain.
@@ -57,7 +57,8 @@ pub(super) fn chains(ix: &Index<'_>, mounted: impl Fn(&str, &str) -> bool) -> Ve
 
 /// Pod templates of workloads none of whose pods exist (ServiceAccount missing, admission
 /// denied: FailedCreate): with no pod, the template is what there is to diagnose.
-pub(super) fn uncreated<'a>(ix: &Index<'a>, snap: &'a Snapshot) -> Vec<&'a PodObs> {
+pub(super) fn uncreated<'a>(ix: &Index<'a>) -> Vec<&'a PodObs> {
+    let snap = ix.snap;
     let mut templates: Vec<(&WorkloadObs, &'a PodObs)> = snap
         .workloads
         .items

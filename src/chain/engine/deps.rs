@@ -69,32 +69,15 @@ pub(super) fn reads(ix: &Index<'_>, pod: &PodObs, spcs: &[&str]) -> Vec<Dep> {
     deps
 }
 
-/// The workloads `Index::workload_of` visits for `pod`: Pod → ReplicaSet → Deployment,
-/// Pod → Job → CronJob (or the workload a template belongs to).
+/// The workloads `Index::workload_of` visits for `pod` (or the workload a template belongs to).
 fn owner_path(ix: &Index<'_>, pod: &PodObs, deps: &mut Vec<Dep>) {
-    if let Some(t) = &pod.template_of {
-        deps.push(Dep::Workload(t.kind.clone(), t.name.clone()));
-        return;
-    }
-    let Some(o) = pod
-        .owners
-        .iter()
-        .find(|o| o.controller)
-        .or(pod.owners.first())
-    else {
-        return;
-    };
-    let (mut kind, mut name) = (o.kind.as_str(), o.name.as_str());
-    deps.push(Dep::Workload(kind.to_string(), name.to_string()));
-    for _ in 0..2 {
-        let Some(w) = ix.workload(&pod.namespace, kind, name) else {
-            break;
-        };
-        let Some(up) = w.owners.iter().find(|o| o.controller).or(w.owners.first()) else {
-            break;
-        };
-        (kind, name) = (&up.kind, &up.name);
-        deps.push(Dep::Workload(kind.to_string(), name.to_string()));
+    match &pod.template_of {
+        Some(t) => deps.push(Dep::Workload(t.kind.clone(), t.name.clone())),
+        None => {
+            ix.owner_path(pod, |kind, name| {
+                deps.push(Dep::Workload(kind.to_string(), name.to_string()));
+            });
+        }
     }
 }
 

@@ -145,7 +145,7 @@ impl Space {
             }
             self.pod_chains.insert(name, chains);
         }
-        let templates = orphans::uncreated(&ix, kube);
+        let templates = orphans::uncreated(&ix);
         let mut extra = build::chains_of(&ix, &templates, false);
         let orphans = build::orphan_chains(
             &ix,
@@ -176,18 +176,8 @@ impl Space {
         self.pod_chains.clear();
         self.reads.clear();
         self.readers.clear();
-        let kube = &self.kube;
-        let ix = Index::build_with(kube, globals, AzureJoins::Lent(azure));
-        let templates = orphans::uncreated(&ix, kube);
-        let pods: Vec<&PodObs> = kube
-            .pods
-            .items
-            .iter()
-            .chain(templates.iter().copied())
-            .collect();
-        let mut chains = build::chains_of(&ix, &pods, false);
-        chains.extend(build::orphan_chains(&ix, &chains, &templates));
-        build::finish(&mut chains);
+        let ix = Index::build_with(&self.kube, globals, AzureJoins::Lent(azure));
+        let chains = build::chains_over(&ix, false, |_| true);
         drop(ix);
         self.extra = chains;
         self.extra.len()
