@@ -25,6 +25,7 @@ pub mod ui;
 
 /// Diagnosis and the lab allocate and free many small strings per chain; glibc's allocator
 /// spent a third of a 10,000-pod diagnosis in malloc/free (profiled), mimalloc far less.
+#[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -35,12 +36,12 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// ~78 MiB heap). Committing on demand measured the same gain as turning THP off (both
 /// together, nothing more; purging freed pages at once as well, ~2 MiB for more time). A
 /// default only: `MIMALLOC_ARENA_EAGER_COMMIT` in the environment still wins.
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", not(feature = "system-alloc")))]
 #[used]
 #[unsafe(link_section = ".init_array")]
 static TUNE_ALLOCATOR: extern "C" fn() = tune_allocator;
 
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", not(feature = "system-alloc")))]
 extern "C" fn tune_allocator() {
     // Its position in mimalloc's `mi_option_t` (the same in the v2 and v3 headers); the
     // binding does not name it.
