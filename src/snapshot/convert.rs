@@ -77,8 +77,8 @@ fn pod_spec(namespace: String, name: String, meta: &ObjectMeta, spec: Option<&Po
     let mut obs = PodObs {
         namespace,
         name,
-        labels: meta.labels.clone().unwrap_or_default(),
-        annotations: meta.annotations.clone().unwrap_or_default(),
+        labels: StrMap::shared_from(meta.labels.as_ref()),
+        annotations: StrMap::shared_from(meta.annotations.as_ref()),
         service_account: "default".into(),
         ..PodObs::default()
     };
@@ -102,7 +102,7 @@ fn volume(v: &Volume) -> VolumeObs {
         VolumeSourceObs::Csi {
             driver: csi.driver.clone(),
             read_only: csi.read_only,
-            attributes: csi.volume_attributes.clone().unwrap_or_default(),
+            attributes: StrMap::shared_from(csi.volume_attributes.as_ref()),
             node_publish_secret: csi.node_publish_secret_ref.as_ref().map(|r| r.name.clone()),
         }
     } else if let Some(s) = &v.secret {
@@ -207,7 +207,7 @@ pub fn service_account(sa: &ServiceAccount) -> ServiceAccountObs {
     ServiceAccountObs {
         namespace: ns(&sa.metadata),
         name: name(&sa.metadata),
-        annotations: sa.metadata.annotations.clone().unwrap_or_default(),
+        annotations: StrMap::shared_from(sa.metadata.annotations.as_ref()),
     }
 }
 
@@ -216,7 +216,7 @@ pub fn spc(s: &SecretProviderClass) -> SpcObs {
     SpcObs {
         namespace: ns(&s.metadata),
         name: name(&s.metadata),
-        annotations: s.metadata.annotations.clone().unwrap_or_default(),
+        annotations: StrMap::shared_from(s.metadata.annotations.as_ref()),
         provider: s.spec.provider.clone().unwrap_or_default(),
         parsed: crate::spc::parse(&parameters),
         parameters,
@@ -292,7 +292,7 @@ pub fn secret(s: &Secret) -> SecretObs {
         namespace: ns(&s.metadata),
         name: name(&s.metadata),
         type_: s.type_.clone().unwrap_or_else(|| "Opaque".into()),
-        labels: s.metadata.labels.clone().unwrap_or_default(),
+        labels: StrMap::shared_from(s.metadata.labels.as_ref()),
         owners: owners(&s.metadata.owner_references),
         data,
         created_at: s.metadata.creation_timestamp.as_ref().map(|t| t.0),
@@ -353,11 +353,12 @@ fn workload(
         name: name(meta),
         uid: meta.uid.clone().unwrap_or_default(),
         owners: owners(&meta.owner_references),
-        annotations: meta.annotations.clone().unwrap_or_default(),
-        template_annotations: template
-            .and_then(|t| t.metadata.as_ref())
-            .and_then(|m| m.annotations.clone())
-            .unwrap_or_default(),
+        annotations: StrMap::shared_from(meta.annotations.as_ref()),
+        template_annotations: StrMap::shared_from(
+            template
+                .and_then(|t| t.metadata.as_ref())
+                .and_then(|m| m.annotations.as_ref()),
+        ),
         replicas,
     }
 }

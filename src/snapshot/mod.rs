@@ -10,6 +10,7 @@ pub mod convert;
 pub mod crd;
 pub mod file;
 pub mod gaps;
+pub mod strmap;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::fingerprint::Fingerprint;
 use crate::spc::AzureSpc;
 pub use gaps::Gap;
+pub use strmap::StrMap;
 
 /// A value that may be unknown, with the reason. Unknown is not the same as absent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -374,9 +376,9 @@ pub struct PodObs {
     #[serde(default)]
     pub uid: String,
     #[serde(default)]
-    pub labels: BTreeMap<String, String>,
+    pub labels: StrMap,
     #[serde(default)]
-    pub annotations: BTreeMap<String, String>,
+    pub annotations: StrMap,
     /// `spec.serviceAccountName`, `default` when unset.
     pub service_account: String,
     #[serde(default)]
@@ -429,7 +431,7 @@ pub enum VolumeSourceObs {
         driver: String,
         /// `csi.readOnly` (None when unset: kubelet treats it as false).
         read_only: Option<bool>,
-        attributes: BTreeMap<String, String>,
+        attributes: StrMap,
         node_publish_secret: Option<String>,
     },
     Secret {
@@ -517,7 +519,7 @@ pub struct ServiceAccountObs {
     pub namespace: String,
     pub name: String,
     #[serde(default)]
-    pub annotations: BTreeMap<String, String>,
+    pub annotations: StrMap,
 }
 
 /// A SecretProviderClass, with its Azure parameters parsed once at observation time.
@@ -527,7 +529,7 @@ pub struct SpcObs {
     pub name: String,
     /// Metadata annotations (only `kvchain.dev/ignore*` are read, for suppressions).
     #[serde(default)]
-    pub annotations: BTreeMap<String, String>,
+    pub annotations: StrMap,
     pub provider: String,
     pub parameters: BTreeMap<String, String>,
     #[serde(default)]
@@ -602,7 +604,7 @@ pub struct SecretObs {
     #[serde(rename = "type", default)]
     pub type_: String,
     #[serde(default)]
-    pub labels: BTreeMap<String, String>,
+    pub labels: StrMap,
     #[serde(default)]
     pub owners: Vec<OwnerRef>,
     /// key → fingerprint of the value (empty value ⇒ fingerprint of "").
@@ -656,9 +658,9 @@ pub struct WorkloadObs {
     #[serde(default)]
     pub owners: Vec<OwnerRef>,
     #[serde(default)]
-    pub annotations: BTreeMap<String, String>,
+    pub annotations: StrMap,
     #[serde(default)]
-    pub template_annotations: BTreeMap<String, String>,
+    pub template_annotations: StrMap,
     #[serde(default)]
     pub replicas: Option<i32>,
     /// The pod template as the pod it would create, kept for Deployments, StatefulSets and

@@ -180,7 +180,7 @@ pub(super) fn deployment(rs: &str, reloader: bool) -> Vec<WorkloadObs> {
             kind: "Deployment".into(),
             namespace: "pay".into(),
             name: "web".into(),
-            annotations,
+            annotations: annotations.into(),
             replicas: Some(1),
             ..Default::default()
         },
