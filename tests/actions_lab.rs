@@ -94,8 +94,8 @@ fn marker_rotation_reaches_file_and_secret_env_stays_stale_until_restart() {
     assert_eq!(owner, Some(("Deployment".into(), "cart".into())));
     let mut watch = RestartWatch::new(&before, &pod.namespace, &pod.name, owner);
     let out = src.act(&Action::Restart {
-        namespace: pod.namespace.clone(),
-        pod: pod.name.clone(),
+        namespace: pod.namespace.to_string(),
+        pod: pod.name.to_string(),
     });
     assert!(out.ok, "{out:?}");
     follow(&mut src, |s| {

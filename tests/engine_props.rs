@@ -121,8 +121,8 @@ fn changes(s: &Snapshot, edit: &Edit, gone: &mut Vec<Object>, n: usize) -> Vec<C
         Edit::DeletePod(i) => pick(pods, i).map_or_else(Vec::new, |p| del(Object::Pod(p.clone()))),
         Edit::CopyPod(i) => pick(pods, i).map_or_else(Vec::new, |p| {
             let mut p = p.clone();
-            p.name = format!("{}-copy{n}", p.name);
-            p.uid = format!("uid-copy{n}");
+            p.name = format!("{}-copy{n}", p.name).into();
+            p.uid = format!("uid-copy{n}").into();
             up(Object::Pod(p))
         }),
         Edit::PodPhase(i) => pick(pods, i).map_or_else(Vec::new, |p| {
@@ -144,7 +144,7 @@ fn changes(s: &Snapshot, edit: &Edit, gone: &mut Vec<Object>, n: usize) -> Vec<C
                 .iter()
                 .filter(|a| a.namespace == p.namespace)
                 .collect();
-            p.service_account = pick(&sas, j).map_or("missing-sa".into(), |a| a.name.clone());
+            p.service_account = pick(&sas, j).map_or("missing-sa".into(), |a| a.name.as_str().into());
             up(Object::Pod(p))
         }),
         Edit::PodSpc(i, j) => pick(pods, i).map_or_else(Vec::new, |p| {
@@ -180,7 +180,7 @@ fn changes(s: &Snapshot, edit: &Edit, gone: &mut Vec<Object>, n: usize) -> Vec<C
                 return Vec::new();
             };
             if let Some(c) = p.containers.first_mut() {
-                c.env_from_secrets.push(secret.to_string());
+                c.env_from_secrets.push((*secret).into());
             }
             up(Object::Pod(p))
         }),

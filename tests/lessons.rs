@@ -111,8 +111,8 @@ fn rotation_lesson_goes_stale_then_fresh_after_a_restart() {
                 .find(|p| p.name.starts_with("cart-"))
                 .expect("cart pod");
             let out = src.act(&Action::Restart {
-                namespace: pod.namespace.clone(),
-                pod: pod.name.clone(),
+                namespace: pod.namespace.to_string(),
+                pod: pod.name.to_string(),
             });
             assert!(out.ok, "{out:?}");
         }

@@ -163,7 +163,7 @@ fn pod_env_probe() -> EnvSourceObs {
     let owner = kvchain::snapshot::OwnerRef {
         kind: "Deployment".into(),
         name: "busybox-deployment".into(),
-        uid: String::new(),
+        uid: Default::default(),
         controller: true,
     };
     let p =

@@ -42,12 +42,12 @@ fn originals(s: &Snapshot) -> BTreeSet<String> {
     o.insert(s.source.label.clone());
     for p in &s.pods.items {
         o.extend([
-            p.namespace.clone(),
-            p.name.clone(),
-            p.uid.clone(),
-            p.service_account.clone(),
+            p.namespace.to_string(),
+            p.name.to_string(),
+            p.uid.to_string(),
+            p.service_account.to_string(),
         ]);
-        o.extend(p.node.clone());
+        o.extend(p.node.as_ref().map(|n| n.to_string()));
     }
     for sa in &s.service_accounts.items {
         o.insert(sa.name.clone());

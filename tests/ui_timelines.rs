@@ -186,7 +186,7 @@ fn reloader_rollout_ends_with_fresh_env_and_no_stale_pod() {
         .items
         .iter()
         .filter(|p| p.name.starts_with("checkout-"))
-        .map(|p| p.name.clone())
+        .map(|p| p.name.to_string())
         .collect();
     select_pod(&mut app, "checkout-");
     key(&mut app, KeyCode::Char('M'));

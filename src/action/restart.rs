@@ -4,7 +4,7 @@
 //! `kubectl rollout restart` does it — on its top-level owner — so the pod template is
 //! rolled and every replica gets fresh env values. A bare pod can only be deleted.
 
-use crate::snapshot::{PodObs, Snapshot};
+use crate::snapshot::{Name, PodObs, Snapshot};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RestartPlan {
@@ -34,8 +34,8 @@ impl RestartPlan {
             .or(pod.owners.first())
         else {
             return RestartPlan::DeleteBarePod {
-                namespace: ns,
-                pod: pod.name.clone(),
+                namespace: ns.to_string(),
+                pod: pod.name.to_string(),
             };
         };
         if matches!(
@@ -43,9 +43,9 @@ impl RestartPlan {
             "Deployment" | "StatefulSet" | "DaemonSet"
         ) {
             return RestartPlan::RolloutRestart {
-                namespace: ns,
-                kind: owner.kind.clone(),
-                name: owner.name.clone(),
+                namespace: ns.to_string(),
+                kind: owner.kind.to_string(),
+                name: owner.name.to_string(),
             };
         }
         if owner.kind == "ReplicaSet" {
@@ -60,22 +60,19 @@ impl RestartPlan {
                 // tells us the Deployment (`<deployment>-<hash>`).
                 .or_else(|| {
                     let hash = pod.labels.get("pod-template-hash")?;
-                    owner
-                        .name
-                        .strip_suffix(&format!("-{hash}"))
-                        .map(String::from)
+                    owner.name.strip_suffix(&format!("-{hash}")).map(Name::from)
                 });
             if let Some(name) = deployment {
                 return RestartPlan::RolloutRestart {
-                    namespace: ns,
+                    namespace: ns.to_string(),
                     kind: "Deployment".into(),
-                    name,
+                    name: name.to_string(),
                 };
             }
         }
         RestartPlan::DeleteOwnedPod {
-            namespace: ns,
-            pod: pod.name.clone(),
+            namespace: ns.to_string(),
+            pod: pod.name.to_string(),
             owner: format!("{}/{}", owner.kind, owner.name),
         }
     }
@@ -128,7 +125,7 @@ mod tests {
             owners: vec![OwnerRef {
                 kind: kind.into(),
                 name: name.into(),
-                uid: String::new(),
+                uid: Default::default(),
                 controller: true,
             }],
             labels: [("pod-template-hash".to_string(), "6d9".to_string())].into(),
@@ -146,7 +143,7 @@ mod tests {
                 owners: vec![OwnerRef {
                     kind: "Deployment".into(),
                     name: "web".into(),
-                    uid: String::new(),
+                    uid: Default::default(),
                     controller: true,
                 }],
                 ..Default::default()

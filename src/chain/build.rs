@@ -317,10 +317,10 @@ fn diagnose_volume<'a>(
     Some(Chain {
         id: format!("{ns}/{}/{spc_or_volume}", pod.name),
         namespace: ns.to_string(),
-        pod: pod.name.clone(),
+        pod: pod.name.to_string(),
         workload,
         spc: w.spc_name.to_string(),
-        volume: volume.name.clone(),
+        volume: volume.name.to_string(),
         vault,
         objects,
         links,

@@ -165,7 +165,7 @@ impl<'a> Ctx<'a> {
             code,
             severity: code.severity(),
             link: code.link(),
-            namespace: self.pod.namespace.clone(),
+            namespace: self.pod.namespace.to_string(),
             resource,
             message,
             evidence,

@@ -244,7 +244,7 @@ impl<'a> Index<'a> {
                         && let Some(spc) = attributes.get(SPC_ATTRIBUTE)
                     {
                         *users
-                            .entry(pod.namespace.clone())
+                            .entry(pod.namespace.to_string())
                             .or_default()
                             .entry(spc.clone())
                             .or_default() += 1;

@@ -90,11 +90,11 @@ fn chain(ix: &Index<'_>, spc: &SpcObs, so: &SecretObjectSpec, start: Start<'_>) 
     let ns = spc.namespace.as_str();
     // An Ingress has no pod: the context carries only its namespace.
     let holder = PodObs {
-        namespace: ns.to_string(),
+        namespace: ns.into(),
         ..PodObs::default()
     };
     let volume = VolumeObs {
-        name: String::new(),
+        name: Default::default(),
         source: VolumeSourceObs::Other,
     };
     let attributes = BTreeMap::new();
@@ -189,14 +189,14 @@ fn chain(ix: &Index<'_>, spc: &SpcObs, so: &SecretObjectSpec, start: Start<'_>) 
         super::build::settle(link);
     }
     let start_name = match &start {
-        Start::Pod(c) => c.pod.name.clone(),
+        Start::Pod(c) => c.pod.name.to_string(),
         Start::Ingress(i) => format!("Ingress:{}", i.name),
     };
     Chain {
         id: format!("{ns}/{start_name}/{}", spc.name),
         namespace: ns.to_string(),
         pod: match &start {
-            Start::Pod(c) => c.pod.name.clone(),
+            Start::Pod(c) => c.pod.name.to_string(),
             Start::Ingress(_) => String::new(),
         },
         workload: cx.workload.map(|(kind, name)| WorkloadRef {

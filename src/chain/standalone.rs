@@ -53,11 +53,11 @@ pub fn unmounted_spcs(snapshot: &Snapshot, chains: &[Chain]) -> Vec<SpcVerdict> 
 fn verdict(ix: &Index<'_>, spc: &SpcObs) -> SpcVerdict {
     // No pod: the rules called below read only the namespace from it.
     let pod = PodObs {
-        namespace: spc.namespace.clone(),
+        namespace: spc.namespace.as_str().into(),
         ..PodObs::default()
     };
     let volume = VolumeObs {
-        name: String::new(),
+        name: Default::default(),
         source: VolumeSourceObs::Other,
     };
     let attributes = BTreeMap::new();

@@ -265,8 +265,8 @@ pub fn add_app(s: &mut Snapshot, ns: &str, app: &str, pods: usize) {
         let name = pod_name(app, i);
         s.pods.items.push(PodObs {
             namespace: ns.into(),
-            name: name.clone(),
-            uid: format!("uid-pod-{ns}-{name}"),
+            name: name.as_str().into(),
+            uid: compact_str::format_compact!("uid-pod-{ns}-{name}"),
             labels: [
                 ("app".to_string(), app.to_string()),
                 (
@@ -275,7 +275,7 @@ pub fn add_app(s: &mut Snapshot, ns: &str, app: &str, pods: usize) {
                 ),
             ]
             .into(),
-            service_account: sa_name(app),
+            service_account: sa_name(app).into(),
             owners: vec![owner("ReplicaSet", &rs)],
             node: Some("aks-nodepool1-12345678-vmss000000".into()),
             phase: "Running".into(),
@@ -302,7 +302,7 @@ pub fn add_app(s: &mut Snapshot, ns: &str, app: &str, pods: usize) {
                     EnvObs {
                         name: "DB_PASSWORD".into(),
                         source: EnvSourceObs::SecretKey {
-                            secret: secret.clone(),
+                            secret: secret.as_str().into(),
                             key: "password".into(),
                             optional: false,
                         },
@@ -417,7 +417,7 @@ pub fn owner(kind: &str, name: &str) -> OwnerRef {
     OwnerRef {
         kind: kind.into(),
         name: name.into(),
-        uid: String::new(),
+        uid: Default::default(),
         controller: true,
     }
 }

@@ -28,9 +28,9 @@ fn owners(refs: &Option<Vec<OwnerReference>>) -> Vec<OwnerRef> {
     refs.iter()
         .flatten()
         .map(|o| OwnerRef {
-            kind: o.kind.clone(),
-            name: o.name.clone(),
-            uid: o.uid.clone(),
+            kind: o.kind.as_str().into(),
+            name: o.name.as_str().into(),
+            uid: o.uid.as_str().into(),
             controller: o.controller.unwrap_or(false),
         })
         .collect()
@@ -43,13 +43,13 @@ pub fn pod(p: &Pod) -> PodObs {
 /// [`pod`] from the parts, for a source that keeps them apart (the lab shares specs).
 pub fn pod_of(meta: &ObjectMeta, spec: Option<&PodSpec>, status: Option<&PodStatus>) -> PodObs {
     let mut obs = pod_spec(ns(meta), name(meta), meta, spec);
-    obs.uid = meta.uid.clone().unwrap_or_default();
+    obs.uid = meta.uid.as_deref().unwrap_or_default().into();
     obs.owners = owners(&meta.owner_references);
     obs.created_at = meta.creation_timestamp.as_ref().map(|t| t.0);
     obs.deleting = meta.deletion_timestamp.is_some();
-    obs.node = spec.and_then(|s| s.node_name.clone());
+    obs.node = spec.and_then(|s| s.node_name.as_deref().map(Name::from));
     if let Some(status) = status {
-        obs.phase = status.phase.clone().unwrap_or_default();
+        obs.phase = status.phase.as_deref().unwrap_or_default().into();
         let states = status
             .container_statuses
             .iter()
@@ -68,15 +68,15 @@ pub fn pod_of(meta: &ObjectMeta, spec: Option<&PodSpec>, status: Option<&PodStat
 pub fn pod_from_template(owner: OwnerRef, namespace: String, t: &PodTemplateSpec) -> PodObs {
     let empty = ObjectMeta::default();
     let meta = t.metadata.as_ref().unwrap_or(&empty);
-    let mut obs = pod_spec(namespace, owner.name.clone(), meta, t.spec.as_ref());
+    let mut obs = pod_spec(namespace, owner.name.to_string(), meta, t.spec.as_ref());
     obs.template_of = Some(owner);
     obs
 }
 
 fn pod_spec(namespace: String, name: String, meta: &ObjectMeta, spec: Option<&PodSpec>) -> PodObs {
     let mut obs = PodObs {
-        namespace,
-        name,
+        namespace: namespace.into(),
+        name: name.into(),
         labels: StrMap::shared_from(meta.labels.as_ref()),
         annotations: StrMap::shared_from(meta.annotations.as_ref()),
         service_account: "default".into(),
@@ -84,7 +84,7 @@ fn pod_spec(namespace: String, name: String, meta: &ObjectMeta, spec: Option<&Po
     };
     let Some(spec) = spec else { return obs };
     if let Some(sa) = spec.service_account_name.as_ref().filter(|s| !s.is_empty()) {
-        obs.service_account = sa.clone();
+        obs.service_account = sa.as_str().into();
     }
     obs.volumes = spec.volumes.iter().flatten().map(volume).collect();
     obs.containers = spec
@@ -100,14 +100,17 @@ fn pod_spec(namespace: String, name: String, meta: &ObjectMeta, spec: Option<&Po
 fn volume(v: &Volume) -> VolumeObs {
     let source = if let Some(csi) = &v.csi {
         VolumeSourceObs::Csi {
-            driver: csi.driver.clone(),
+            driver: csi.driver.as_str().into(),
             read_only: csi.read_only,
             attributes: StrMap::shared_from(csi.volume_attributes.as_ref()),
-            node_publish_secret: csi.node_publish_secret_ref.as_ref().map(|r| r.name.clone()),
+            node_publish_secret: csi
+                .node_publish_secret_ref
+                .as_ref()
+                .map(|r| r.name.as_str().into()),
         }
     } else if let Some(s) = &v.secret {
         VolumeSourceObs::Secret {
-            secret_name: s.secret_name.clone().unwrap_or_default(),
+            secret_name: s.secret_name.clone().unwrap_or_default().into(),
             optional: s.optional.unwrap_or(false),
         }
     } else if let Some(p) = &v.projected {
@@ -115,10 +118,10 @@ fn volume(v: &Volume) -> VolumeObs {
         let mut secrets = Vec::new();
         for src in p.sources.iter().flatten() {
             if let Some(t) = &src.service_account_token {
-                token_audiences.push(t.audience.clone().unwrap_or_default());
+                token_audiences.push(t.audience.as_deref().unwrap_or_default().into());
             }
             if let Some(s) = &src.secret {
-                secrets.push(s.name.clone());
+                secrets.push(s.name.as_str().into());
             }
         }
         VolumeSourceObs::Projected {
@@ -129,23 +132,27 @@ fn volume(v: &Volume) -> VolumeObs {
         VolumeSourceObs::Other
     };
     VolumeObs {
-        name: v.name.clone(),
+        name: v.name.as_str().into(),
         source,
     }
 }
 
 fn container(c: &Container, init: bool) -> ContainerObs {
     ContainerObs {
-        name: c.name.clone(),
+        name: c.name.as_str().into(),
         init,
         mounts: c
             .volume_mounts
             .iter()
             .flatten()
             .map(|m| MountObs {
-                volume: m.name.clone(),
-                path: m.mount_path.clone(),
-                sub_path: m.sub_path.clone().filter(|s| !s.is_empty()),
+                volume: m.name.as_str().into(),
+                path: m.mount_path.as_str().into(),
+                sub_path: m
+                    .sub_path
+                    .as_deref()
+                    .filter(|s| !s.is_empty())
+                    .map(Name::from),
                 read_only: m.read_only.unwrap_or(false),
             })
             .collect(),
@@ -154,12 +161,12 @@ fn container(c: &Container, init: bool) -> ContainerObs {
             .iter()
             .flatten()
             .map(|e| EnvObs {
-                name: e.name.clone(),
+                name: e.name.as_str().into(),
                 source: match (&e.value, &e.value_from) {
                     (_, Some(from)) => match &from.secret_key_ref {
                         Some(r) => EnvSourceObs::SecretKey {
-                            secret: r.name.clone(),
-                            key: r.key.clone(),
+                            secret: r.name.as_str().into(),
+                            key: r.key.as_str().into(),
                             optional: r.optional.unwrap_or(false),
                         },
                         None => EnvSourceObs::Other,
@@ -175,7 +182,7 @@ fn container(c: &Container, init: bool) -> ContainerObs {
             .env_from
             .iter()
             .flatten()
-            .filter_map(|e| e.secret_ref.as_ref().map(|s| s.name.clone()))
+            .filter_map(|e| e.secret_ref.as_ref().map(|s| s.name.as_str().into()))
             .collect(),
         state: ContainerStateObs::Unknown,
     }
@@ -342,8 +349,8 @@ fn workload(
         template: template.filter(|_| keep_template).map(|t| {
             let owner = OwnerRef {
                 kind: kind.into(),
-                name: name(meta),
-                uid: meta.uid.clone().unwrap_or_default(),
+                name: name(meta).into(),
+                uid: meta.uid.as_deref().unwrap_or_default().into(),
                 controller: true,
             };
             Box::new(pod_from_template(owner, ns(meta), t))
@@ -537,7 +544,7 @@ mod tests {
         let owner = OwnerRef {
             kind: "Deployment".into(),
             name: "busybox-deployment".into(),
-            uid: String::new(),
+            uid: Default::default(),
             controller: true,
         };
         let p = pod_from_template(owner, "default".into(), &d.spec.unwrap().template);

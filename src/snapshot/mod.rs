@@ -23,6 +23,10 @@ use crate::spc::AzureSpc;
 pub use gaps::Gap;
 pub use strmap::StrMap;
 
+/// A name or short string of an observation, stored inline up to 24 bytes (most Kubernetes
+/// names are): a 10,000-pod snapshot holds hundreds of thousands of them.
+pub type Name = compact_str::CompactString;
+
 /// A value that may be unknown, with the reason. Unknown is not the same as absent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", content = "value", rename_all = "lowercase")]
@@ -361,33 +365,33 @@ pub mod humantime_serde_compat {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct OwnerRef {
-    pub kind: String,
-    pub name: String,
+    pub kind: Name,
+    pub name: Name,
     #[serde(default)]
-    pub uid: String,
+    pub uid: Name,
     #[serde(default)]
     pub controller: bool,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct PodObs {
-    pub namespace: String,
-    pub name: String,
+    pub namespace: Name,
+    pub name: Name,
     #[serde(default)]
-    pub uid: String,
+    pub uid: Name,
     #[serde(default)]
     pub labels: StrMap,
     #[serde(default)]
     pub annotations: StrMap,
     /// `spec.serviceAccountName`, `default` when unset.
-    pub service_account: String,
+    pub service_account: Name,
     #[serde(default)]
     pub owners: Vec<OwnerRef>,
     #[serde(default)]
-    pub node: Option<String>,
+    pub node: Option<Name>,
     /// Pod phase (Pending, Running, …); empty for a template.
     #[serde(default)]
-    pub phase: String,
+    pub phase: Name,
     #[serde(default)]
     pub created_at: Option<Timestamp>,
     /// Set while the pod is terminating.
@@ -420,7 +424,7 @@ impl PodObs {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct VolumeObs {
-    pub name: String,
+    pub name: Name,
     pub source: VolumeSourceObs,
 }
 
@@ -428,27 +432,27 @@ pub struct VolumeObs {
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum VolumeSourceObs {
     Csi {
-        driver: String,
+        driver: Name,
         /// `csi.readOnly` (None when unset: kubelet treats it as false).
         read_only: Option<bool>,
         attributes: StrMap,
-        node_publish_secret: Option<String>,
+        node_publish_secret: Option<Name>,
     },
     Secret {
-        secret_name: String,
+        secret_name: Name,
         optional: bool,
     },
     /// Projected volume: service-account tokens (with audience) and secrets.
     Projected {
-        token_audiences: Vec<String>,
-        secrets: Vec<String>,
+        token_audiences: Vec<Name>,
+        secrets: Vec<Name>,
     },
     Other,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ContainerObs {
-    pub name: String,
+    pub name: Name,
     #[serde(default)]
     pub init: bool,
     #[serde(default)]
@@ -457,24 +461,24 @@ pub struct ContainerObs {
     pub env: Vec<EnvObs>,
     /// `envFrom[].secretRef.name`
     #[serde(default)]
-    pub env_from_secrets: Vec<String>,
+    pub env_from_secrets: Vec<Name>,
     #[serde(default)]
     pub state: ContainerStateObs,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MountObs {
-    pub volume: String,
-    pub path: String,
+    pub volume: Name,
+    pub path: Name,
     #[serde(default)]
-    pub sub_path: Option<String>,
+    pub sub_path: Option<Name>,
     #[serde(default)]
     pub read_only: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct EnvObs {
-    pub name: String,
+    pub name: Name,
     pub source: EnvSourceObs,
 }
 
@@ -487,8 +491,8 @@ pub enum EnvSourceObs {
         value: Option<String>,
     },
     SecretKey {
-        secret: String,
-        key: String,
+        secret: Name,
+        key: Name,
         optional: bool,
     },
     Other,

@@ -291,9 +291,9 @@ impl Builder {
         w.template = None;
         if let Some(t) = template {
             let owner = OwnerRef {
-                kind: w.kind.clone(),
-                name: w.name.clone(),
-                uid: w.uid.clone(),
+                kind: w.kind.as_str().into(),
+                name: w.name.as_str().into(),
+                uid: w.uid.as_str().into(),
                 controller: true,
             };
             self.pods
@@ -321,7 +321,8 @@ impl Builder {
         self.floating
             .adopt(&self.pods, &mut self.spcs, &mut self.sas);
         // Kubernetes creates `default` in every namespace: manifests never list it.
-        let mut namespaces: Vec<String> = self.pods.iter().map(|p| p.namespace.clone()).collect();
+        let mut namespaces: Vec<String> =
+            self.pods.iter().map(|p| p.namespace.to_string()).collect();
         namespaces.sort();
         namespaces.dedup();
         for ns in namespaces {

@@ -369,8 +369,8 @@ pub fn shared_objects_snapshot() -> kvchain::snapshot::Snapshot {
         });
         for p in 0..20 {
             snap.pods.items.push(PodObs {
-                namespace: format!("team-{ns}"),
-                name: format!("app-{p}"),
+                namespace: format!("team-{ns}").into(),
+                name: format!("app-{p}").into(),
                 service_account: "app".into(),
                 ..Default::default()
             });

@@ -319,7 +319,7 @@ mod tests {
             owners: vec![OwnerRef {
                 kind: "Deployment".into(),
                 name: "web".into(),
-                uid: String::new(),
+                uid: Default::default(),
                 controller: true,
             }],
             ..Default::default()

@@ -454,7 +454,7 @@ impl RotationWatch {
                             .entry(owner.clone())
                             .or_insert_with(|| reloader_restarts(s, p, &so.secret_name));
                         readers
-                            .entry((owner.clone(), c.name.clone(), e.name.clone()))
+                            .entry((owner.clone(), c.name.to_string(), e.name.to_string()))
                             .or_default()
                             .push(started);
                     }

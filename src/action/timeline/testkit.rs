@@ -51,7 +51,7 @@ pub(super) fn pod(name: &str, created: i64, started: i64, owner: &str) -> PodObs
     let mount = |sub: Option<&str>| MountObs {
         volume: "kv".into(),
         path: "/mnt/kv".into(),
-        sub_path: sub.map(String::from),
+        sub_path: sub.map(Name::from),
         read_only: true,
     };
     PodObs {
@@ -61,7 +61,7 @@ pub(super) fn pod(name: &str, created: i64, started: i64, owner: &str) -> PodObs
         owners: vec![OwnerRef {
             kind: "ReplicaSet".into(),
             name: owner.into(),
-            uid: String::new(),
+            uid: Default::default(),
             controller: true,
         }],
         phase: "Running".into(),
@@ -191,7 +191,7 @@ pub(super) fn deployment(rs: &str, reloader: bool) -> Vec<WorkloadObs> {
             owners: vec![OwnerRef {
                 kind: "Deployment".into(),
                 name: "web".into(),
-                uid: String::new(),
+                uid: Default::default(),
                 controller: true,
             }],
             ..Default::default()

@@ -15,15 +15,15 @@
 
 use crate::chain::index::{Index, SPC_ATTRIBUTE};
 use crate::snapshot::{
-    EnvSourceObs, IngressObs, PodObs, SpcPodStatusObs, VolumeSourceObs, WorkloadObs,
+    EnvSourceObs, IngressObs, Name, PodObs, SpcPodStatusObs, VolumeSourceObs, WorkloadObs,
 };
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(super) enum Dep {
-    Pod(String),
+    Pod(Name),
     Spc(String),
     Secret(String),
-    Workload(String, String),
+    Workload(Name, Name),
     Sas,
     Spcs,
 }
@@ -75,7 +75,7 @@ fn owner_path(ix: &Index<'_>, pod: &PodObs, deps: &mut Vec<Dep>) {
         Some(t) => deps.push(Dep::Workload(t.kind.clone(), t.name.clone())),
         None => {
             ix.owner_path(pod, |kind, name| {
-                deps.push(Dep::Workload(kind.to_string(), name.to_string()));
+                deps.push(Dep::Workload(kind.into(), name.into()));
             });
         }
     }
@@ -89,10 +89,10 @@ fn secrets_of(pod: &PodObs) -> impl Iterator<Item = &str> {
             ..
         } => node_publish_secret
             .iter()
-            .map(String::as_str)
+            .map(Name::as_str)
             .collect::<Vec<_>>(),
         VolumeSourceObs::Secret { secret_name, .. } => vec![secret_name.as_str()],
-        VolumeSourceObs::Projected { secrets, .. } => secrets.iter().map(String::as_str).collect(),
+        VolumeSourceObs::Projected { secrets, .. } => secrets.iter().map(Name::as_str).collect(),
         VolumeSourceObs::Other => Vec::new(),
     });
     let env = pod.containers.iter().flat_map(|c| {
@@ -102,7 +102,7 @@ fn secrets_of(pod: &PodObs) -> impl Iterator<Item = &str> {
                 EnvSourceObs::SecretKey { secret, .. } => Some(secret.as_str()),
                 _ => None,
             })
-            .chain(c.env_from_secrets.iter().map(String::as_str))
+            .chain(c.env_from_secrets.iter().map(Name::as_str))
     });
     volumes.chain(env)
 }
@@ -123,12 +123,15 @@ pub(super) fn touched_by_pod(pod: &PodObs, out: &mut Vec<Dep>) {
 }
 
 pub(super) fn touched_by_status(st: &SpcPodStatusObs, out: &mut Vec<Dep>) {
-    out.push(Dep::Pod(st.pod_name.clone()));
+    out.push(Dep::Pod(st.pod_name.as_str().into()));
     out.push(Dep::Spc(st.spc_name.clone()));
 }
 
 pub(super) fn touched_by_workload(w: &WorkloadObs, out: &mut Vec<Dep>) {
-    out.push(Dep::Workload(w.kind.clone(), w.name.clone()));
+    out.push(Dep::Workload(
+        w.kind.as_str().into(),
+        w.name.as_str().into(),
+    ));
 }
 
 pub(super) fn touched_by_ingress(i: &IngressObs, out: &mut Vec<Dep>) {

@@ -328,7 +328,7 @@ fn apply_one(space: &mut Space, object: Object, delete: bool, keys: &mut Vec<Dep
         }
         Object::Event(e) => upsert(&mut kube.events.items, e, delete, same_event, |x| {
             if x.involved_kind == "Pod" {
-                keys.push(Dep::Pod(x.involved_name.clone()));
+                keys.push(Dep::Pod(x.involved_name.as_str().into()));
             }
         }),
         Object::Workload(o) => upsert(

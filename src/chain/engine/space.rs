@@ -6,7 +6,7 @@ use crate::chain::build;
 use crate::chain::index::{Globals, HashMap, HashSet, Index};
 use crate::chain::model::Chain;
 use crate::chain::orphans;
-use crate::snapshot::{PodObs, Snapshot};
+use crate::snapshot::{Name, PodObs, Snapshot};
 
 /// A namespace's objects with their chains as the last diagnosis left them.
 #[derive(Default)]
@@ -15,15 +15,15 @@ pub(super) struct Space {
     /// source, cluster and Azure parts are unused (the engine's globals are read instead).
     pub kube: Snapshot,
     /// Pod name → position in `kube.pods.items` (unique names; see `flat`).
-    pod_at: HashMap<String, usize>,
+    pod_at: HashMap<Name, usize>,
     /// Pod name → its chains, ids as built (`<ns>/<pod>/<spc>`).
-    pod_chains: HashMap<String, Vec<Chain>>,
+    pod_chains: HashMap<Name, Vec<Chain>>,
     /// Template chains and orphan consumer chains, recomputed with every change.
     extra: Vec<Chain>,
     /// Pod name → the keys its chains read.
-    reads: HashMap<String, Vec<Dep>>,
+    reads: HashMap<Name, Vec<Dep>>,
     /// Key → pods whose chains read it.
-    readers: HashMap<Dep, HashSet<String>>,
+    readers: HashMap<Dep, HashSet<Name>>,
     /// How many chains carry each id; ids carried more than once (only manifests make them).
     id_count: HashMap<String, u32>,
     clashing: usize,
@@ -96,7 +96,7 @@ impl Space {
         self.extra.clear();
         self.flat = false;
         self.reindex_pods();
-        let all: Vec<String> = self.pod_at.keys().cloned().collect();
+        let all: Vec<Name> = self.pod_at.keys().cloned().collect();
         self.rediagnose(globals, azure, all)
     }
 
@@ -106,7 +106,7 @@ impl Space {
         &mut self,
         globals: Globals<'_>,
         azure: &AzureIndex<'static>,
-        pods: impl IntoIterator<Item = String>,
+        pods: impl IntoIterator<Item = Name>,
     ) -> usize {
         if self.flat {
             return self.rediagnose_flat(globals, azure);
@@ -184,7 +184,7 @@ impl Space {
     }
 
     /// Pods whose chains read any of `keys`.
-    pub fn readers_of(&self, keys: &[Dep], out: &mut HashSet<String>) {
+    pub fn readers_of(&self, keys: &[Dep], out: &mut HashSet<Name>) {
         for k in keys {
             if let Dep::Pod(name) = k {
                 out.insert(name.clone());

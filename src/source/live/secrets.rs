@@ -60,7 +60,7 @@ pub fn wanted_in<'a>(
             } = &v.source
                 && driver == CSI_DRIVER
             {
-                out.insert((pod.namespace.clone(), name.clone()));
+                out.insert((pod.namespace.to_string(), name.to_string()));
             }
         }
     }

@@ -142,7 +142,7 @@ pub fn plan(
             let file = o.file_name();
             let path = match &m.sub_path {
                 // A subPath mount is one file of the volume, at the mount path itself.
-                Some(sp) if sp == file => m.path.clone(),
+                Some(sp) if sp == file => m.path.to_string(),
                 Some(_) => continue,
                 None => format!("{}/{file}", m.path.trim_end_matches('/')),
             };
@@ -199,7 +199,7 @@ pub fn plan(
             && synced_names.contains(secret.as_str())
         {
             out.env.push(EnvCheck {
-                name: e.name.clone(),
+                name: e.name.to_string(),
                 synced: synced_key(snapshot, ns, secret, key),
             });
         }
@@ -362,7 +362,7 @@ mod tests {
                 optional: false,
             },
         });
-        c.env_from_secrets.push(testkit::secret_name("web"));
+        c.env_from_secrets.push(testkit::secret_name("web").into());
         let p = plan(&s, NS, &pod(), "app").unwrap();
         assert_eq!(
             p.file_paths(),

@@ -215,7 +215,7 @@ impl App {
                 fx.push(Effect::Act(Action::Verify {
                     namespace,
                     pod,
-                    container,
+                    container: container.to_string(),
                 }));
             }
             None => self.say("verify: the pod has no observed container", Level::Warn),
