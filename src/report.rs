@@ -9,7 +9,6 @@
 //! seen or read first, then grouped by namespace, workload and SPC.
 
 use std::collections::{BTreeMap, HashSet};
-use std::fmt::Write as _;
 
 use serde::Serialize;
 
@@ -326,8 +325,54 @@ pub fn text_with(
     spcs: &[SpcVerdict],
     color: bool,
 ) -> String {
-    let p = Paint(color);
     let mut out = String::new();
+    write_text_to(&mut out, snapshot, chains, spcs, color);
+    out
+}
+
+/// [`text_with`] written to `w` as it is made: a 10,000-pod report is megabytes, never held
+/// whole. Returns the first write error.
+pub fn write_text(
+    w: impl std::io::Write,
+    snapshot: &Snapshot,
+    chains: &[Chain],
+    spcs: &[SpcVerdict],
+    color: bool,
+) -> std::io::Result<()> {
+    let mut out = IoText {
+        inner: w,
+        error: None,
+    };
+    write_text_to(&mut out, snapshot, chains, spcs, color);
+    out.error.map_or(Ok(()), Err)
+}
+
+/// Formatted text into an `io::Write`, keeping the first I/O error (`fmt::Error` carries none).
+struct IoText<W> {
+    inner: W,
+    error: Option<std::io::Error>,
+}
+
+impl<W: std::io::Write> std::fmt::Write for IoText<W> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        if self.error.is_some() {
+            return Err(std::fmt::Error);
+        }
+        self.inner.write_all(s.as_bytes()).map_err(|e| {
+            self.error = Some(e);
+            std::fmt::Error
+        })
+    }
+}
+
+fn write_text_to(
+    out: &mut impl std::fmt::Write,
+    snapshot: &Snapshot,
+    chains: &[Chain],
+    spcs: &[SpcVerdict],
+    color: bool,
+) {
+    let p = Paint(color);
     let all = all_findings(chains, spcs);
     let n = counts(snapshot, chains, spcs, &all);
     let lonely = if n.spcs > 0 {
@@ -340,7 +385,7 @@ pub fn text_with(
     } else {
         format!(" ({})", snapshot.source.label)
     };
-    let _ = writeln!(
+    let _ = write!(
         out,
         "{} {}{label}: {}{lonely}, {}, {}, {} info",
         p.bold("kvchain check"),
@@ -351,14 +396,14 @@ pub fn text_with(
         n.info
     );
     if n.suppressed > 0 {
-        out.truncate(out.trim_end().len());
-        let _ = writeln!(out, ", {} suppressed", n.suppressed);
+        let _ = write!(out, ", {} suppressed", n.suppressed);
     }
+    let _ = writeln!(out);
     if snapshot.source.kind == crate::snapshot::SourceKind::Live {
         let _ = writeln!(out, "{} Azure requests made", snapshot.azure.requests);
     }
     let gaps = snapshot.gaps();
-    write_gaps(&mut out, &p, &gaps);
+    write_gaps(out, &p, &gaps);
     if !snapshot.source.unread.is_empty() {
         let _ = writeln!(
             out,
@@ -384,8 +429,8 @@ pub fn text_with(
                 "\nNo pod mounts (or means to mount) a Secrets Store CSI volume."
             )
         };
-        write_spcs(&mut out, &p, spcs);
-        return out;
+        write_spcs(out, &p, spcs);
+        return;
     }
 
     // namespace → (owner, spc) → chains; BTreeMap keeps the output stable.
@@ -464,22 +509,21 @@ pub fn text_with(
                     .then(a.code.cmp(&b.code))
             });
             for f in fs {
-                write_finding(&mut out, &p, f);
+                write_finding(out, &p, f);
             }
         }
     }
-    write_spcs(&mut out, &p, spcs);
+    write_spcs(out, &p, spcs);
     let _ = writeln!(
         out,
         "\n{}",
         p.dim("Links: ✓ ok  … pending  ? unknown (not observable here)  ! warning  ✗ broken")
     );
-    out
 }
 
 /// "Not visible": one line per reason, naming every kind and place it hides, so a cluster
 /// that forbids everything in a namespace reads as a short list, not a wall.
-fn write_gaps(out: &mut String, p: &Paint, gaps: &[Gap]) {
+fn write_gaps(out: &mut impl std::fmt::Write, p: &Paint, gaps: &[Gap]) {
     if gaps.is_empty() {
         return;
     }
@@ -524,7 +568,7 @@ fn write_gaps(out: &mut String, p: &Paint, gaps: &[Gap]) {
 }
 
 /// SecretProviderClasses no chain mounts: each with its own findings.
-fn write_spcs(out: &mut String, p: &Paint, spcs: &[SpcVerdict]) {
+fn write_spcs(out: &mut impl std::fmt::Write, p: &Paint, spcs: &[SpcVerdict]) {
     if spcs.is_empty() {
         return;
     }
@@ -551,7 +595,7 @@ fn write_spcs(out: &mut String, p: &Paint, spcs: &[SpcVerdict]) {
     }
 }
 
-fn write_finding(out: &mut String, p: &Paint, f: &Finding) {
+fn write_finding(out: &mut impl std::fmt::Write, p: &Paint, f: &Finding) {
     if let Some(s) = &f.suppressed {
         // Still shown, dimmed and labelled: a suppression never hides a finding.
         let reason = s

@@ -296,6 +296,12 @@ fn an_ignore_annotation_on_the_workload_suppresses_visibly() {
     let text = String::from_utf8(kvchain(&["check", "-f", path]).stdout).unwrap();
     assert!(text.contains("KVC202 warning suppressed"), "{text}");
     assert!(text.contains("2 suppressed"), "{text}");
+    assert!(
+        text.lines()
+            .next()
+            .is_some_and(|l| l.ends_with(" info, 2 suppressed")),
+        "the count closes the summary line: {text}"
+    );
     // SARIF: an inSource suppression with the reason as justification.
     let sarif = stdout_json(&kvchain(&["check", "-f", path, "-o", "sarif"]));
     assert!(sarif_schema_errors(&sarif).is_empty());

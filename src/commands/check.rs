@@ -82,9 +82,8 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         fail_on: args.fail_on,
     };
     let out = match args.output {
-        OutputFormat::Text => Some(report::text_with(&snapshot, &chains, &spcs, color)),
-        // Streamed below: a 10k-pod report is tens of megabytes, never held whole.
-        OutputFormat::Json => None,
+        // Streamed below: a 10k-pod report is megabytes, never held whole.
+        OutputFormat::Text | OutputFormat::Json => None,
         OutputFormat::Sarif => Some(output::sarif::render(&snapshot, &chains, &cx)),
         OutputFormat::Junit => Some(output::junit::render(&snapshot, &chains, &cx)),
         OutputFormat::Mermaid => Some(match &args.chain {
@@ -104,6 +103,9 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let written = match out {
         Some(out) => stdout.write_all(out.as_bytes()),
+        None if args.output == OutputFormat::Text => {
+            report::write_text(&mut stdout, &snapshot, &chains, &spcs, color)
+        }
         None => report::write_json(&mut stdout, &snapshot, &chains, &spcs),
     };
     if let Err(e) = written.and_then(|()| stdout.flush())
