@@ -179,18 +179,22 @@ pub struct Suppressed {
     pub reason: Option<String>,
 }
 
+/// Short text of a fact, inline up to 24 bytes (labels and most observed values are): a
+/// 10,000-pod diagnosis holds hundreds of thousands of them.
+pub type Text = compact_str::CompactString;
+
 /// An observed value next to the expected one, for side-by-side display.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fact {
-    pub label: String,
-    pub observed: String,
+    pub label: Text,
+    pub observed: Text,
     /// `None` when there is nothing to compare against.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expected: Option<String>,
+    pub expected: Option<Text>,
 }
 
 impl Fact {
-    pub fn new(label: impl Into<String>, observed: impl Into<String>) -> Self {
+    pub fn new(label: impl Into<Text>, observed: impl Into<Text>) -> Self {
         Fact {
             label: label.into(),
             observed: observed.into(),
@@ -198,9 +202,9 @@ impl Fact {
         }
     }
     pub fn compare(
-        label: impl Into<String>,
-        observed: impl Into<String>,
-        expected: impl Into<String>,
+        label: impl Into<Text>,
+        observed: impl Into<Text>,
+        expected: impl Into<Text>,
     ) -> Self {
         Fact {
             label: label.into(),
