@@ -40,6 +40,20 @@ impl StrMap {
     }
 }
 
+impl StrMap {
+    /// Removes `key`, keeping the map shared: a map without it is left as it is (a write through
+    /// `DerefMut` would copy it), one with it becomes the shared copy of the rest.
+    pub fn remove(&mut self, key: &str) -> Option<String> {
+        if !self.contains_key(key) {
+            return None;
+        }
+        let mut rest: Map = (**self).clone();
+        let value = rest.remove(key);
+        *self = StrMap::shared(rest);
+        value
+    }
+}
+
 impl Deref for StrMap {
     type Target = Map;
     fn deref(&self) -> &Map {
@@ -189,6 +203,22 @@ mod tests {
         assert_eq!(b.get("extra").map(String::as_str), Some("1"));
         b.remove("extra");
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn removing_keeps_the_map_shared() {
+        let pairs = [("app", "strmap-test-remove"), ("drop-me", "x")];
+        let mut a = StrMap::shared(map(&pairs));
+        let mut b = StrMap::shared(map(&pairs));
+        assert_eq!(a.remove("absent"), None);
+        assert!(Arc::ptr_eq(a.0.as_ref().unwrap(), b.0.as_ref().unwrap()));
+        assert_eq!(a.remove("drop-me").as_deref(), Some("x"));
+        assert_eq!(b.remove("drop-me").as_deref(), Some("x"));
+        assert_eq!(a.len(), 1);
+        assert!(
+            Arc::ptr_eq(a.0.as_ref().unwrap(), b.0.as_ref().unwrap()),
+            "what is left is one shared copy"
+        );
     }
 
     #[test]
