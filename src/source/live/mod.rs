@@ -330,7 +330,14 @@ impl Source for LiveSource {
                 // Let a burst of watch events settle into one snapshot. On a big, busy cluster
                 // assembling itself costs (~60 ms at 10k pods, see benches/live_store.rs), so
                 // the pause grows with it: snapshots never take more than ~20% of a core.
-                tokio::time::sleep(self.options.debounce.max(assembly * 4)).await;
+                // Before the first one only progress is sent: a short pause bounds those
+                // events without holding back the first snapshot by a debounce or two.
+                let pause = if complete {
+                    self.options.debounce.max(assembly * 4)
+                } else {
+                    self.options.debounce.min(STARTUP_PAUSE)
+                };
+                tokio::time::sleep(pause).await;
                 let synced = engine.sync_wanted();
                 // After the first complete snapshot, later ones never wait for anything.
                 complete = complete || (synced && engine.shared.read().complete());
@@ -348,6 +355,9 @@ impl Source for LiveSource {
         })
     }
 }
+
+/// The pause between startup progress events.
+const STARTUP_PAUSE: Duration = Duration::from_millis(20);
 
 /// Startup progress: how many of the kinds (plus cluster facts and named Secrets) are in,
 /// and what is still loading with its count so far ("listing pods 1500, events 200").
