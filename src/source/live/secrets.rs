@@ -123,13 +123,15 @@ async fn read(client: &Client, (ns, name): &Key) -> Read {
 /// Keys read in this round, each with the gap its read met (`None`: found or absent).
 pub type Done = BTreeMap<Key, Option<String>>;
 
-/// Reads the keys of `wanted` not in `done` yet and stores the results in the
+/// Reads the keys of `wanted` not read yet and stores the results in the
 /// `named_secrets` collection, dropping what is no longer wanted. A grown wanted set (pods
 /// listed after the SecretProviderClasses, a new SPC) costs only the new reads.
 pub async fn read_new(client: &Client, shared: &Shared, wanted: &Wanted, done: &mut Done) {
     done.retain(|k, _| wanted.keys.contains(k));
+    // A read that met a gap is tried again on every change: a permission granted later (the
+    // label watch relists and the wanted set changes) shows without waiting for the round.
     let new: Vec<Key> = (wanted.keys.iter())
-        .filter(|k| !done.contains_key(*k))
+        .filter(|k| !matches!(done.get(*k), Some(None)))
         .cloned()
         .collect();
     let results: Vec<(Key, Read)> = futures::stream::iter(new)
