@@ -215,3 +215,53 @@ async fn a_helm_installed_driver_is_told_from_its_daemonset_name() {
     let csi = snap.cluster.csi_driver.known().expect("csi facts");
     assert_eq!(csi.install, Some(DriverInstall::Helm));
 }
+
+/// The Secrets SecretProviderClasses name are read while pods, a big cluster's longest list,
+/// are still listing; the ones only pods name follow once pods are in. Each is read once.
+#[tokio::test]
+async fn named_secrets_are_read_while_pods_still_list() {
+    let api = world();
+    // A CSI volume with a node-publish Secret: only the pods list tells its name.
+    let mut p = pod("azure-sync", "Running");
+    p["metadata"]["name"] = serde_json::json!("sp-creds-pod");
+    p["metadata"]["uid"] = serde_json::json!("6f1c3a0e-93a4-4c1e-bd2e-0c1d2e3f4a5c");
+    p["spec"]["volumes"][0]["csi"]["nodePublishSecretRef"] =
+        serde_json::json!({"name": "sp-creds"});
+    api.add(PODS, p);
+    api.add(SECRETS, synced_secret("sp-creds", CANARY_NAMED, false));
+    // The first pods list fails: the watcher lists again only after its backoff (≥ 0.8 s).
+    api.fail_next_lists(PODS, &[500]);
+    let server = api.serve().await;
+    let live = LiveSource::new(client(&server), "aks-test", Scope::All, no_azure())
+        .with_options(options());
+    let snap = tokio::time::timeout(Duration::from_secs(30), live.snapshot())
+        .await
+        .expect("snapshot within 30s");
+
+    let mut names: Vec<_> = snap.secrets.items.iter().map(|s| s.name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["foosecret", "legacy-synced", "sp-creds"]);
+    assert_eq!(snap.pods.items.len(), 2);
+
+    let reqs = api.requests();
+    let reads = |name: &str| {
+        let path = format!("/api/v1/namespaces/{NS}/secrets/{name}");
+        let at: Vec<usize> = (reqs.iter().enumerate())
+            .filter(|(_, r)| r.starts_with("GET ") && r.contains(&path))
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(at.len(), 1, "{name} read once: {reqs:#?}");
+        at[0]
+    };
+    let pods_listed = (reqs.iter())
+        .rposition(|r| r.contains("/api/v1/pods?") && !r.contains("watch=true"))
+        .expect("pods listed");
+    assert!(
+        reads("legacy-synced") < pods_listed,
+        "the SPC's Secret is read before pods are listed again: {reqs:#?}"
+    );
+    assert!(
+        reads("sp-creds") > pods_listed,
+        "the pod's Secret is known only from the pods list: {reqs:#?}"
+    );
+}

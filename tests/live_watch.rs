@@ -23,9 +23,16 @@ struct Running {
 }
 
 async fn start(api: &FakeApi, scope: Scope) -> Running {
+    start_with(api, scope, options()).await
+}
+
+async fn start_with(
+    api: &FakeApi,
+    scope: Scope,
+    options: kvchain::source::live::LiveOptions,
+) -> Running {
     let server = api.serve().await;
-    let src =
-        LiveSource::new(client(&server), "aks-test", scope, no_azure()).with_options(options());
+    let src = LiveSource::new(client(&server), "aks-test", scope, no_azure()).with_options(options);
     let (etx, erx) = mpsc::unbounded_channel();
     let (ctx, crx) = mpsc::unbounded_channel();
     let task = tokio::spawn(Box::new(src).run(etx, crx));
@@ -63,6 +70,20 @@ impl Running {
             }
         }
     }
+}
+
+/// The debounce gathers changes into later snapshots; it does not hold back the first one
+/// (there is nothing to gather before it, only progress to show).
+#[tokio::test]
+async fn the_first_snapshot_does_not_wait_for_the_debounce() {
+    let api = world();
+    let slow = kvchain::source::live::LiveOptions {
+        debounce: Duration::from_secs(30),
+        ..options()
+    };
+    let mut run = start_with(&api, Scope::All, slow).await;
+    let first = run.until(20, |_| true).await;
+    assert_eq!(first.pods.items.len(), 1);
 }
 
 fn mounted_version(s: &Snapshot) -> Option<&str> {

@@ -26,7 +26,6 @@ pub mod switch;
 mod verify;
 mod watch;
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -44,7 +43,6 @@ use crate::snapshot::{AzureObs, Snapshot, SourceInfo, SourceKind};
 use crate::source::azure::{self, AzureObserver};
 use crate::source::{Progress, Source, SourceCommand, SourceEvent};
 use azure_loop::{AzureSetup, VaultState};
-use store::Key;
 use watch::Shared;
 
 #[derive(Debug, thiserror::Error)]
@@ -170,7 +168,7 @@ impl LiveSource {
 /// The running parts of a live source. Dropping it aborts every task.
 struct Engine {
     shared: Arc<Shared>,
-    wanted_secrets: twatch::Sender<Option<BTreeSet<Key>>>,
+    wanted_secrets: twatch::Sender<Option<secrets::Wanted>>,
     k8s_view: twatch::Sender<Option<Arc<Snapshot>>>,
     _tasks: JoinSet<()>,
 }
@@ -201,29 +199,24 @@ impl Engine {
         }
     }
 
-    /// Once every watch has listed: tells the by-name secret reader what the chains name now.
-    /// Returns whether the watches are synced. Works on the store directly, so a one-shot
-    /// check never holds a second copy of the observations.
+    /// Tells the by-name secret reader what the chains name so far (see
+    /// [`secrets::wanted_now`]). Returns whether the watches are synced. Works on the store
+    /// directly, so a one-shot check never holds a second copy of the observations.
     fn sync_wanted(&self) -> bool {
-        let wanted = {
+        let (wanted, synced) = {
             let state = self.shared.read();
-            if !state.watches_synced() {
-                return false;
-            }
-            secrets::wanted_in(
-                state.spcs.values(state.lent(store::at::spcs)),
-                state.pods.values(state.lent(store::at::pods)),
-                state.managed_secrets.values(state.lent(store::at::secrets)),
-            )
+            (secrets::wanted_now(&state), state.watches_synced())
         };
-        self.wanted_secrets.send_if_modified(|old| {
-            let changed = old.as_ref() != Some(&wanted);
-            if changed {
-                *old = Some(wanted);
-            }
-            changed
-        });
-        true
+        if let Some(wanted) = wanted {
+            self.wanted_secrets.send_if_modified(|old| {
+                let changed = old.as_ref() != Some(&wanted);
+                if changed {
+                    *old = Some(wanted);
+                }
+                changed
+            });
+        }
+        synced
     }
 
     /// A snapshot for the UI, also handed to the Azure loop.
@@ -337,7 +330,14 @@ impl Source for LiveSource {
                 // Let a burst of watch events settle into one snapshot. On a big, busy cluster
                 // assembling itself costs (~60 ms at 10k pods, see benches/live_store.rs), so
                 // the pause grows with it: snapshots never take more than ~20% of a core.
-                tokio::time::sleep(self.options.debounce.max(assembly * 4)).await;
+                // Before the first one only progress is sent: a short pause bounds those
+                // events without holding back the first snapshot by a debounce or two.
+                let pause = if complete {
+                    self.options.debounce.max(assembly * 4)
+                } else {
+                    self.options.debounce.min(STARTUP_PAUSE)
+                };
+                tokio::time::sleep(pause).await;
                 let synced = engine.sync_wanted();
                 // After the first complete snapshot, later ones never wait for anything.
                 complete = complete || (synced && engine.shared.read().complete());
@@ -355,6 +355,9 @@ impl Source for LiveSource {
         })
     }
 }
+
+/// The pause between startup progress events.
+const STARTUP_PAUSE: Duration = Duration::from_millis(20);
 
 /// Startup progress: how many of the kinds (plus cluster facts and named Secrets) are in,
 /// and what is still loading with its count so far ("listing pods 1500, events 200").

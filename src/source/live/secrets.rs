@@ -19,7 +19,7 @@ use tokio::sync::watch;
 use super::connect::Scope;
 use super::errors::{Failure, classify};
 use super::kinds::SECRETS;
-use super::store::Key;
+use super::store::{Key, LiveState, at};
 use super::watch::Shared;
 use crate::snapshot::{Gaps, PodObs, SecretObs, Snapshot, SpcObs, VolumeSourceObs, convert};
 
@@ -72,6 +72,34 @@ pub fn wanted_in<'a>(
     out
 }
 
+/// The Secrets to read by name so far.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Wanted {
+    pub keys: BTreeSet<Key>,
+    /// Every list that names Secrets is in: once these are read, the named Secrets are complete.
+    pub complete: bool,
+}
+
+/// What the chains name so far, or `None` before the SecretProviderClasses and the driver's
+/// Secrets have listed. Reads start then, while pods (the longest list on a big cluster) are
+/// still listing; the few names only pods give (`nodePublishSecretRef`) follow once they are
+/// in. Waiting for the driver's Secrets keeps their names out: the label watch has them.
+pub fn wanted_now(state: &LiveState) -> Option<Wanted> {
+    if !(state.spcs.synced && state.managed_secrets.synced) {
+        return None;
+    }
+    let pods_in = state.pods.synced;
+    let keys = wanted_in(
+        state.spcs.values(state.lent(at::spcs)),
+        state.pods.values(state.lent(at::pods)).filter(|_| pods_in),
+        state.managed_secrets.values(state.lent(at::secrets)),
+    );
+    Some(Wanted {
+        keys,
+        complete: pods_in,
+    })
+}
+
 enum Read {
     Found(Box<SecretObs>),
     Absent,
@@ -92,9 +120,21 @@ async fn read(client: &Client, (ns, name): &Key) -> Read {
     }
 }
 
-/// Reads `wanted` once and stores the result as the `named_secrets` collection.
-pub async fn read_all(client: &Client, shared: &Shared, wanted: &BTreeSet<Key>) {
-    let results: Vec<(Key, Read)> = futures::stream::iter(wanted.iter().cloned())
+/// Keys read in this round, each with the gap its read met (`None`: found or absent).
+pub type Done = BTreeMap<Key, Option<String>>;
+
+/// Reads the keys of `wanted` not read yet and stores the results in the
+/// `named_secrets` collection, dropping what is no longer wanted. A grown wanted set (pods
+/// listed after the SecretProviderClasses, a new SPC) costs only the new reads.
+pub async fn read_new(client: &Client, shared: &Shared, wanted: &Wanted, done: &mut Done) {
+    done.retain(|k, _| wanted.keys.contains(k));
+    // A read that met a gap is tried again on every change: a permission granted later (the
+    // label watch relists and the wanted set changes) shows without waiting for the round.
+    let new: Vec<Key> = (wanted.keys.iter())
+        .filter(|k| !matches!(done.get(*k), Some(None)))
+        .cloned()
+        .collect();
+    let results: Vec<(Key, Read)> = futures::stream::iter(new)
         .map(|key| async move {
             let r = read(client, &key).await;
             (key, r)
@@ -102,54 +142,73 @@ pub async fn read_all(client: &Client, shared: &Shared, wanted: &BTreeSet<Key>) 
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
-    let mut items = BTreeMap::new();
-    let mut gaps = Gaps::default();
-    let mut transient = Vec::new();
-    for (key, r) in results {
-        match r {
-            Read::Found(s) => {
-                items.insert(key, *s);
-            }
-            Read::Absent => {}
-            Read::Gap(reason) => {
-                gaps.namespaces.entry(key.0).or_insert(reason);
-            }
-            Read::Transient(m) => transient.push((key, m)),
+    let mut transient = None;
+    shared.update(|s| {
+        let stale: Vec<Key> = s
+            .named_secrets
+            .values(s.lent(at::secrets))
+            .map(|x| (x.namespace.clone(), x.name.clone()))
+            .filter(|k| !wanted.keys.contains(k))
+            .collect();
+        let named = &mut s.named_secrets;
+        for key in &stale {
+            named.delete(key);
         }
-    }
-    if let Some((_, m)) = transient.first() {
+        for (key, r) in results {
+            match r {
+                Read::Found(obs) => {
+                    named.apply(key.clone(), Some(*obs));
+                    done.insert(key, None);
+                }
+                Read::Absent => {
+                    named.apply(key.clone(), None);
+                    done.insert(key, None);
+                }
+                Read::Gap(reason) => {
+                    named.apply(key.clone(), None);
+                    done.insert(key, Some(reason));
+                }
+                // A read that failed for a passing reason keeps what was seen before and is
+                // tried again on the next change or round.
+                Read::Transient(m) => {
+                    transient.get_or_insert(m);
+                }
+            }
+        }
+        let mut gaps = Gaps::default();
+        for ((ns, _), why) in done.iter() {
+            if let Some(why) = why {
+                gaps.namespaces
+                    .entry(ns.clone())
+                    .or_insert_with(|| why.clone());
+            }
+        }
+        named.gaps = gaps;
+        named.synced |= wanted.complete;
+    });
+    if let Some(m) = transient {
         shared.status(format!("{m}; retrying"));
     }
-    shared.update(|s| {
-        // A read that failed for a passing reason keeps what was seen before.
-        let lent = s.lent(super::store::at::secrets);
-        for (key, _) in &transient {
-            if let Some(old) = s.named_secrets.get(key, lent) {
-                items.insert(key.clone(), old.clone());
-            }
-        }
-        s.named_secrets.set_items(items);
-        s.named_secrets.gaps = gaps;
-        s.named_secrets.synced = true;
-    });
 }
 
-/// Re-reads whenever the wanted set changes, on `every`, and on a refresh request.
+/// Reads what is newly wanted whenever the wanted set changes, and everything again on
+/// `every` and on a refresh request.
 pub async fn run(
     client: Client,
     shared: Arc<Shared>,
-    mut wanted_rx: watch::Receiver<Option<BTreeSet<Key>>>,
+    mut wanted_rx: watch::Receiver<Option<Wanted>>,
     every: Duration,
 ) {
+    let mut done = Done::new();
     loop {
         let wanted = wanted_rx.borrow_and_update().clone();
         if let Some(wanted) = wanted {
-            read_all(&client, &shared, &wanted).await;
+            read_new(&client, &shared, &wanted, &mut done).await;
         }
         tokio::select! {
             changed = wanted_rx.changed() => if changed.is_err() { return },
-            _ = tokio::time::sleep(every) => {}
-            _ = shared.refresh.notified() => {}
+            _ = tokio::time::sleep(every) => done.clear(),
+            _ = shared.refresh.notified() => done.clear(),
         }
     }
 }
