@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{Event, Pod, Secret, ServiceAccount};
+use k8s_openapi::api::core::v1::{Event, Secret, ServiceAccount};
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::core::PartialObjectMeta;
 use kube::runtime::watcher;
@@ -14,6 +14,7 @@ use tokio::task::JoinSet;
 
 use super::connect::Scope;
 use super::errors::Target;
+use super::listed::ListedPod;
 use super::watch::{Shared, Watch, run};
 use crate::snapshot::convert;
 use crate::snapshot::crd::{SecretProviderClass, SecretProviderClassPodStatus};
@@ -118,9 +119,9 @@ pub fn spawn_all(set: &mut JoinSet<()>, client: &Client, scope: &Scope, shared: 
         Watch::new(
             core("pods"),
             s,
-            api::<Pod>(client, s),
+            api::<ListedPod>(client, s),
             cfg(),
-            |p| slim_pod(convert::pod(p)),
+            |p| slim_pod(p.observe()),
             |st| &mut st.pods,
         ),
     );

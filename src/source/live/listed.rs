@@ -1,0 +1,223 @@
+//! Pods as listed: decoded straight into the parts diagnosis reads.
+//!
+//! A pod is the bulk of every list (10,000 of them on a big cluster) and most of each is what
+//! kvchain never reads: `managedFields` (decoded by k8s-openapi as a JSON tree), images,
+//! resources, probes, security contexts. Decoding a full `Pod` and slimming it afterwards cost
+//! most of the client's time and a transient heap of ~10 MB per page of 500. [`ListedPod`]
+//! skips those fields while decoding (serde passes over unknown fields without allocating) and
+//! still reads as a `Pod` to the converter and to kube's watcher.
+
+use std::borrow::Cow;
+
+use k8s_openapi::api::core::v1::{
+    Container, EnvFromSource, EnvVar, Pod, PodSpec, PodStatus, Volume, VolumeMount,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
+use kube::Resource;
+use serde::{Deserialize, Deserializer};
+
+use crate::snapshot::{PodObs, convert};
+
+/// A pod with the metadata, spec and status fields kvchain reads (see [`convert::pod_of`]).
+#[derive(Clone, Debug, Deserialize)]
+pub struct ListedPod {
+    #[serde(deserialize_with = "read_meta")]
+    pub metadata: ObjectMeta,
+    #[serde(default, deserialize_with = "read_spec")]
+    pub spec: Option<PodSpec>,
+    #[serde(default)]
+    pub status: Option<PodStatus>,
+}
+
+impl ListedPod {
+    pub fn observe(&self) -> PodObs {
+        convert::pod_of(&self.metadata, self.spec.as_ref(), self.status.as_ref())
+    }
+}
+
+impl Resource for ListedPod {
+    type DynamicType = ();
+    type Scope = k8s_openapi::NamespaceResourceScope;
+
+    fn kind(dt: &()) -> Cow<'_, str> {
+        Pod::kind(dt)
+    }
+    fn group(dt: &()) -> Cow<'_, str> {
+        Pod::group(dt)
+    }
+    fn version(dt: &()) -> Cow<'_, str> {
+        Pod::version(dt)
+    }
+    fn plural(dt: &()) -> Cow<'_, str> {
+        Pod::plural(dt)
+    }
+    fn meta(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+    fn meta_mut(&mut self) -> &mut ObjectMeta {
+        &mut self.metadata
+    }
+}
+
+/// The metadata fields the converter and the watcher read (`resourceVersion` resumes a watch).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MetaIn {
+    name: Option<String>,
+    namespace: Option<String>,
+    uid: Option<String>,
+    resource_version: Option<String>,
+    labels: Option<std::collections::BTreeMap<String, String>>,
+    annotations: Option<std::collections::BTreeMap<String, String>>,
+    owner_references: Option<Vec<OwnerReference>>,
+    creation_timestamp: Option<Time>,
+    deletion_timestamp: Option<Time>,
+}
+
+fn read_meta<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error> {
+    let m = MetaIn::deserialize(d)?;
+    Ok(ObjectMeta {
+        name: m.name,
+        namespace: m.namespace,
+        uid: m.uid,
+        resource_version: m.resource_version,
+        labels: m.labels,
+        annotations: m.annotations,
+        owner_references: m.owner_references,
+        creation_timestamp: m.creation_timestamp,
+        deletion_timestamp: m.deletion_timestamp,
+        ..ObjectMeta::default()
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SpecIn {
+    service_account_name: Option<String>,
+    node_name: Option<String>,
+    volumes: Option<Vec<Volume>>,
+    #[serde(default)]
+    containers: Vec<ContainerIn>,
+    init_containers: Option<Vec<ContainerIn>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ContainerIn {
+    name: String,
+    env: Option<Vec<EnvVar>>,
+    env_from: Option<Vec<EnvFromSource>>,
+    volume_mounts: Option<Vec<VolumeMount>>,
+}
+
+impl From<ContainerIn> for Container {
+    fn from(c: ContainerIn) -> Self {
+        Container {
+            name: c.name,
+            env: c.env,
+            env_from: c.env_from,
+            volume_mounts: c.volume_mounts,
+            ..Container::default()
+        }
+    }
+}
+
+fn read_spec<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PodSpec>, D::Error> {
+    let Some(s) = Option::<SpecIn>::deserialize(d)? else {
+        return Ok(None);
+    };
+    Ok(Some(PodSpec {
+        service_account_name: s.service_account_name,
+        node_name: s.node_name,
+        volumes: s.volumes,
+        containers: s.containers.into_iter().map(Container::from).collect(),
+        init_containers: s
+            .init_containers
+            .map(|cs| cs.into_iter().map(Container::from).collect()),
+        ..PodSpec::default()
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pod as an API server sends it, with the fields kvchain skips filled in.
+    fn full_pod() -> serde_json::Value {
+        serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {
+                "name": "api-7d9f8c6b5d-x1", "namespace": "shop", "uid": "u-1",
+                "resourceVersion": "4711", "generateName": "api-7d9f8c6b5d-",
+                "creationTimestamp": "2026-11-23T09:00:00Z",
+                "deletionTimestamp": "2026-11-23T10:00:00Z",
+                "labels": {"app": "api", "azure.workload.identity/use": "true"},
+                "annotations": {"kubectl.kubernetes.io/restartedAt": "2026-11-20T10:00:00Z"},
+                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                    "name": "api-7d9f8c6b5d", "uid": "rs-1", "controller": true}],
+                "managedFields": [{"manager": "kube-controller-manager", "operation": "Update",
+                    "fieldsType": "FieldsV1", "fieldsV1": {"f:metadata": {"f:labels": {}}}}]
+            },
+            "spec": {
+                "serviceAccountName": "api", "nodeName": "aks-np-1",
+                "initContainers": [{"name": "init", "image": "busybox",
+                    "envFrom": [{"secretRef": {"name": "init-env"}}]}],
+                "containers": [{
+                    "name": "app", "image": "app:1", "imagePullPolicy": "Always",
+                    "resources": {"requests": {"cpu": "100m"}},
+                    "livenessProbe": {"httpGet": {"path": "/", "port": 80}},
+                    "env": [
+                        {"name": "AZURE_CLIENT_ID", "value": "11111111-2222-3333-4444-555555555555"},
+                        {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}},
+                        {"name": "PLAIN", "value": "listed-pod-canary-value"}
+                    ],
+                    "volumeMounts": [{"name": "secrets", "mountPath": "/mnt/secrets", "readOnly": true},
+                                     {"name": "secrets", "mountPath": "/etc/one", "subPath": "one"}]
+                }],
+                "volumes": [
+                    {"name": "secrets", "csi": {"driver": "secrets-store.csi.k8s.io", "readOnly": true,
+                        "volumeAttributes": {"secretProviderClass": "api-spc"},
+                        "nodePublishSecretRef": {"name": "creds"}}},
+                    {"name": "azure-identity-token", "projected": {"sources": [
+                        {"serviceAccountToken": {"audience": "api://AzureADTokenExchange",
+                            "expirationSeconds": 3600, "path": "azure-identity-token"}}]}}
+                ],
+                "tolerations": [{"key": "x", "operator": "Exists"}],
+                "securityContext": {"runAsNonRoot": true}
+            },
+            "status": {"phase": "Running", "podIP": "10.0.0.7",
+                "conditions": [{"type": "Ready", "status": "True"}],
+                "initContainerStatuses": [{"name": "init", "ready": false, "restartCount": 0,
+                    "image": "busybox", "imageID": "", "state": {"terminated": {"exitCode": 0, "reason": "Completed"}}}],
+                "containerStatuses": [{"name": "app", "ready": true, "restartCount": 0, "image": "app:1",
+                    "imageID": "sha256:abc", "state": {"running": {"startedAt": "2026-11-23T09:00:04Z"}}}]}
+        })
+    }
+
+    #[test]
+    fn a_listed_pod_observes_as_the_full_pod_does() {
+        let full: Pod = serde_json::from_value(full_pod()).unwrap();
+        let listed: ListedPod = serde_json::from_value(full_pod()).unwrap();
+        assert_eq!(
+            serde_json::to_value(listed.observe()).unwrap(),
+            serde_json::to_value(convert::pod(&full)).unwrap()
+        );
+        assert_eq!(listed.metadata.resource_version.as_deref(), Some("4711"));
+        assert!(listed.metadata.managed_fields.is_none());
+        assert!(!format!("{:?}", listed.observe()).contains("listed-pod-canary-value"));
+    }
+
+    #[test]
+    fn a_pod_without_spec_or_status_still_reads() {
+        let listed: ListedPod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "bare", "namespace": "shop"}
+        }))
+        .unwrap();
+        let obs = listed.observe();
+        assert_eq!(
+            (obs.namespace.as_str(), obs.name.as_str()),
+            ("shop", "bare")
+        );
+        assert_eq!(obs.service_account, "default");
+    }
+}
