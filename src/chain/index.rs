@@ -6,7 +6,10 @@
 use std::borrow::Cow;
 use std::collections::HashMap as StdHashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use jiff::Timestamp;
 
 use super::azure_index::{AzureIndex, AzureJoins};
 use crate::snapshot::*;
@@ -154,6 +157,26 @@ pub(crate) struct Index<'a> {
     pub failed_creates: Vec<&'a EventObs>,
     /// (namespace, kind, name) → workload.
     pub workloads: HashMap<(&'a str, &'a str, &'a str), &'a WorkloadObs>,
+    /// A rule read the source's clock since [`Index::take_clock_read`]: the incremental engine
+    /// re-diagnoses only such chains when nothing but the clock moved.
+    clock_read: AtomicBool,
+}
+
+/// The source's clock, noting each read (see [`Index::clock`]).
+#[derive(Clone, Copy)]
+pub(crate) struct Clock<'a> {
+    at: Timestamp,
+    read: &'a AtomicBool,
+}
+
+impl Clock<'_> {
+    pub fn now(self) -> Timestamp {
+        // Load first: once set, threads sharing the index do not write the line again.
+        if !self.read.load(Ordering::Relaxed) {
+            self.read.store(true, Ordering::Relaxed);
+        }
+        self.at
+    }
 }
 
 impl<'a> Index<'a> {
@@ -201,6 +224,7 @@ impl<'a> Index<'a> {
             pod_events: map(0),
             failed_creates: Vec::new(),
             workloads: map(snap.workloads.items.len()),
+            clock_read: AtomicBool::new(false),
         };
         for s in &snap.spcs.items {
             ix.spcs.insert((&s.namespace, &s.name), s);
@@ -283,6 +307,20 @@ impl<'a> Index<'a> {
         let pods: PodAddresses = pods.into();
         lock().insert(key, pods.clone());
         pods
+    }
+
+    /// The source's clock. Rules read it only where a verdict depends on it, so a chain
+    /// that never read it is the same at any time.
+    pub fn clock(&self) -> Clock<'_> {
+        Clock {
+            at: self.globals.source.observed_at,
+            read: &self.clock_read,
+        }
+    }
+
+    /// Whether the clock was read since the last call (and forget it).
+    pub fn take_clock_read(&self) -> bool {
+        self.clock_read.swap(false, Ordering::Relaxed)
     }
 
     pub fn identity(&self, client_id: &str) -> Option<&'a ManagedIdentityObs> {

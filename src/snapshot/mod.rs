@@ -107,7 +107,7 @@ impl<T> Coll<T> {
     }
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct Gaps {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub all: Option<String>,
@@ -367,7 +367,7 @@ pub struct OwnerRef {
     pub controller: bool,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct PodObs {
     pub namespace: String,
     pub name: String,
@@ -416,13 +416,13 @@ impl PodObs {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct VolumeObs {
     pub name: String,
     pub source: VolumeSourceObs,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum VolumeSourceObs {
     Csi {
@@ -444,7 +444,7 @@ pub enum VolumeSourceObs {
     Other,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerObs {
     pub name: String,
     #[serde(default)]
@@ -460,7 +460,7 @@ pub struct ContainerObs {
     pub state: ContainerStateObs,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MountObs {
     pub volume: String,
     pub path: String,
@@ -470,13 +470,13 @@ pub struct MountObs {
     pub read_only: bool,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EnvObs {
     pub name: String,
     pub source: EnvSourceObs,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum EnvSourceObs {
     /// A literal value. Only kept for the workload-identity variables (AZURE_*): other literals
@@ -512,7 +512,7 @@ pub enum ContainerStateObs {
     },
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct ServiceAccountObs {
     pub namespace: String,
     pub name: String,
@@ -521,7 +521,7 @@ pub struct ServiceAccountObs {
 }
 
 /// A SecretProviderClass, with its Azure parameters parsed once at observation time.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SpcObs {
     pub namespace: String,
     pub name: String,
@@ -553,7 +553,7 @@ pub struct SecretObjectData {
     pub key: String,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct SpcPodStatusObs {
     pub namespace: String,
     pub name: String,
@@ -595,7 +595,7 @@ pub struct SpcpsObject {
 }
 
 /// A Kubernetes Secret, values replaced by keyed fingerprints on arrival.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct SecretObs {
     pub namespace: String,
     pub name: String,
@@ -624,7 +624,7 @@ impl SecretObs {
     }
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct EventObs {
     pub namespace: String,
     /// `Kind/name` of the involved object.
@@ -645,7 +645,7 @@ pub struct EventObs {
     pub last_seen: Option<Timestamp>,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct WorkloadObs {
     /// Deployment | StatefulSet | DaemonSet | ReplicaSet | Job | CronJob
     pub kind: String,
@@ -668,7 +668,7 @@ pub struct WorkloadObs {
     pub template: Option<Box<PodObs>>,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct IngressObs {
     pub namespace: String,
     pub name: String,

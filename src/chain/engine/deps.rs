@@ -26,6 +26,8 @@ pub(super) enum Dep {
     Workload(String, String),
     Sas,
     Spcs,
+    /// The source's clock: a rule compared a time with it (see `Index::clock`).
+    Clock,
 }
 
 /// The keys a pod's chains read (see the module documentation), given the index of its

@@ -6,23 +6,32 @@
 //! is diagnosed whole on every change). The engine therefore keeps one [`space::Space`] per
 //! namespace and, inside it, which pods' chains read which object ([`deps`]). A change of a
 //! Kubernetes object re-diagnoses the pods whose chains read it (plus the namespace's template
-//! and orphan chains, which are few); a change of the globals re-diagnoses everything, the
-//! Azure joins being rebuilt only when the Azure side itself changed.
+//! and orphan chains, which are few). The clock moves with every snapshot a source sends, but
+//! few verdicts depend on it (an expiry, a rotation lag, a failure that stopped recurring):
+//! chains that read it ([`deps::Dep::Clock`]) are re-diagnosed when only the clock moved. Any
+//! other change of the globals re-diagnoses everything, the Azure joins being rebuilt only
+//! when the Azure side itself changed.
 //!
 //! [`Engine::chains`] equals [`super::diagnose`] of [`Engine::snapshot`] (property-tested in
 //! `tests/engine_props.rs`), in the same order within each namespace.
 
 mod deps;
+mod diff;
+mod feed;
 mod space;
 
+pub use diff::diff;
+pub use feed::{Fed, Feed};
+
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::azure_index::AzureIndex;
 use super::index::{Globals, HashSet};
 use super::model::Chain;
 use crate::snapshot::*;
 use deps::Dep;
-use space::Space;
+use space::{Space, With};
 
 /// One Kubernetes object a source observed.
 #[derive(Clone, Debug)]
@@ -54,7 +63,12 @@ pub struct Work {
     pub chains: usize,
 }
 
+/// What runs over every chain the engine builds, with the objects of the chains' namespace
+/// (e.g. marking suppressed findings), so kept chains need not be gone over again.
+pub type Finish = dyn Fn(&Snapshot, &mut [Chain]) + Send + Sync;
+
 pub struct Engine {
+    finish: Option<Arc<Finish>>,
     source: SourceInfo,
     cluster: ClusterFacts,
     azure: AzureObs,
@@ -67,6 +81,11 @@ pub struct Engine {
 impl Engine {
     /// Split `snapshot` by namespace and diagnose all of it.
     pub fn new(snapshot: Snapshot) -> Self {
+        Self::with_finish(snapshot, None)
+    }
+
+    /// [`Engine::new`], running `finish` over the chains each diagnosis builds.
+    pub fn with_finish(snapshot: Snapshot, finish: Option<Arc<Finish>>) -> Self {
         let Snapshot {
             source,
             cluster,
@@ -90,6 +109,7 @@ impl Engine {
         shape.workloads.gaps = workloads.gaps.clone();
         shape.ingresses.gaps = ingresses.gaps.clone();
         let mut engine = Engine {
+            finish,
             azure_index: AzureIndex::build(&azure).into_owned(),
             source,
             cluster,
@@ -147,35 +167,62 @@ impl Engine {
     }
 
     fn rediagnose_all(&mut self) -> Work {
-        let globals = Globals {
-            source: &self.source,
-            cluster: &self.cluster,
-            azure: &self.azure,
+        self.rediagnose_each(Space::rediagnose_all)
+    }
+
+    /// `f` over every namespace; namespaces where it built nothing are not counted.
+    fn rediagnose_each(&mut self, f: fn(&mut Space, With<'_>) -> usize) -> Work {
+        let with = With {
+            globals: Globals {
+                source: &self.source,
+                cluster: &self.cluster,
+                azure: &self.azure,
+            },
+            azure: &self.azure_index,
+            finish: self.finish.as_deref(),
         };
         let mut work = Work::default();
         for space in self.spaces.values_mut() {
-            work.namespaces += 1;
-            work.chains += space.rediagnose_all(globals, &self.azure_index);
+            let built = f(space, with);
+            work.namespaces += usize::from(built > 0);
+            work.chains += built;
         }
         work
     }
 
-    /// New globals: the source (its clock), the cluster facts, the Azure side. Everything is
-    /// re-diagnosed (time moves every verdict that ages); the Azure joins are rebuilt only
-    /// when `azure` differs from what the engine holds.
+    /// New globals: the source (its clock), the cluster facts, the Azure side. When only the
+    /// clock moved, the chains that read it are re-diagnosed; otherwise everything is. The
+    /// Azure joins are rebuilt only when `azure` differs from what the engine holds.
     pub fn set_globals(
         &mut self,
         source: SourceInfo,
         cluster: ClusterFacts,
         azure: AzureObs,
     ) -> Work {
+        let same_azure = same(&azure, &self.azure);
+        let same_source = {
+            let mut timeless = source.clone();
+            timeless.observed_at = self.source.observed_at;
+            same(&timeless, &self.source)
+        };
+        let clock_only = same_azure && same_source && same(&cluster, &self.cluster);
+        let moved = source.observed_at != self.source.observed_at;
         self.source = source;
         self.cluster = cluster;
-        if serde_json::to_value(&azure).ok() != serde_json::to_value(&self.azure).ok() {
+        if !same_azure {
             self.azure_index = AzureIndex::build(&azure).into_owned();
         }
         self.azure = azure;
-        self.rediagnose_all()
+        match (clock_only, moved) {
+            (true, false) => Work::default(),
+            (true, true) => self.rediagnose_each(Space::rediagnose_clock),
+            (false, _) => self.rediagnose_all(),
+        }
+    }
+
+    /// The globals the engine holds (source with its clock, cluster facts, Azure side).
+    pub fn globals(&self) -> (&SourceInfo, &ClusterFacts, &AzureObs) {
+        (&self.source, &self.cluster, &self.azure)
     }
 
     /// Apply `changes`, then re-diagnose the chains that read what changed.
@@ -194,10 +241,14 @@ impl Engine {
         if self.source.kind == SourceKind::Manifests {
             return self.rediagnose_all();
         }
-        let globals = Globals {
-            source: &self.source,
-            cluster: &self.cluster,
-            azure: &self.azure,
+        let with = With {
+            globals: Globals {
+                source: &self.source,
+                cluster: &self.cluster,
+                azure: &self.azure,
+            },
+            azure: &self.azure_index,
+            finish: self.finish.as_deref(),
         };
         let mut work = Work::default();
         for (ns, keys) in touched {
@@ -207,9 +258,28 @@ impl Engine {
             let mut pods = HashSet::default();
             space.readers_of(&keys, &mut pods);
             work.namespaces += 1;
-            work.chains += space.rediagnose(globals, &self.azure_index, pods);
+            work.chains += space.rediagnose(with, pods);
         }
         work
+    }
+
+    /// The chains of pod `namespace/name` (empty for a pod whose namespace is diagnosed whole,
+    /// whose chains are among [`Engine::extra_chains`]).
+    pub fn pod_chains(&self, namespace: &str, name: &str) -> &[Chain] {
+        self.spaces
+            .get(namespace)
+            .map_or(&[], |space| space.pod_chains(name))
+    }
+
+    /// The chains no pod holds in [`Engine::pod_chains`], namespace by namespace: template
+    /// and orphan chains, and every chain of a namespace diagnosed whole (ids clash there).
+    pub fn extra_chains(&self) -> impl Iterator<Item = &Chain> {
+        self.spaces.values().flat_map(|s| s.extra())
+    }
+
+    /// How many namespaces hold objects.
+    pub fn namespaces(&self) -> usize {
+        self.spaces.len()
     }
 
     /// Every chain, namespace by namespace (each in the order [`super::diagnose`] gives).
@@ -240,6 +310,11 @@ impl Engine {
         }
         s
     }
+}
+
+/// Whether two globals are the same, by their serialized form (no `PartialEq` on them).
+fn same<T: serde::Serialize>(a: &T, b: &T) -> bool {
+    serde_json::to_value(a).ok() == serde_json::to_value(b).ok()
 }
 
 fn namespace_of(o: &Object) -> &str {

@@ -30,6 +30,17 @@ pub(super) struct Space {
     /// Pods sharing a name, or clashing ids: the namespace is diagnosed whole each time, its
     /// chains kept in one ordered list (`extra`), as a full diagnosis orders and dedupes them.
     flat: bool,
+    /// The extra chains (all of them when `flat`) read the clock when last built.
+    extra_clock: bool,
+}
+
+/// What every namespace's diagnosis reads besides its own objects, and what runs over the
+/// chains it builds.
+#[derive(Clone, Copy)]
+pub(super) struct With<'e> {
+    pub globals: Globals<'e>,
+    pub azure: &'e AzureIndex<'static>,
+    pub finish: Option<&'e super::Finish>,
 }
 
 impl Space {
@@ -75,6 +86,17 @@ impl Space {
         }
     }
 
+    /// The chains of pod `name` (none when the namespace is diagnosed whole: see `flat`).
+    pub fn pod_chains(&self, name: &str) -> &[Chain] {
+        self.pod_chains.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// The chains no pod of this namespace holds in [`Space::pod_chains`]: template and orphan
+    /// chains, or every chain when the namespace is diagnosed whole.
+    pub fn extra(&self) -> &[Chain] {
+        &self.extra
+    }
+
     /// The chains in the order a full diagnosis of [`Space::kube`] gives them: pods', then
     /// templates' and orphan consumers'.
     pub fn chains(&self) -> impl Iterator<Item = &Chain> {
@@ -87,7 +109,7 @@ impl Space {
     }
 
     /// Re-diagnose every pod of the namespace; returns how many chains that built.
-    pub fn rediagnose_all(&mut self, globals: Globals<'_>, azure: &AzureIndex<'static>) -> usize {
+    pub fn rediagnose_all(&mut self, with: With<'_>) -> usize {
         self.pod_chains.clear();
         self.reads.clear();
         self.readers.clear();
@@ -97,23 +119,34 @@ impl Space {
         self.flat = false;
         self.reindex_pods();
         let all: Vec<String> = self.pod_at.keys().cloned().collect();
-        self.rediagnose(globals, azure, all)
+        self.rediagnose(with, all)
+    }
+
+    /// Only the clock moved: re-diagnose the chains that read it (and the extra chains when
+    /// one of them did); returns how many chains that built.
+    pub fn rediagnose_clock(&mut self, with: With<'_>) -> usize {
+        let mut pods = HashSet::default();
+        self.readers_of(&[Dep::Clock], &mut pods);
+        if pods.is_empty() && !self.extra_clock {
+            return 0;
+        }
+        if self.flat {
+            return self.rediagnose_flat(with);
+        }
+        self.rediagnose(with, pods)
     }
 
     /// Re-diagnose the pods named in `pods` and the namespace's extra chains; returns how
     /// many chains that built.
-    pub fn rediagnose(
-        &mut self,
-        globals: Globals<'_>,
-        azure: &AzureIndex<'static>,
-        pods: impl IntoIterator<Item = String>,
-    ) -> usize {
+    pub fn rediagnose(&mut self, with: With<'_>, pods: impl IntoIterator<Item = String>) -> usize {
         if self.flat {
-            return self.rediagnose_flat(globals, azure);
+            return self.rediagnose_flat(with);
         }
         let kube = &self.kube;
-        let ix = Index::build_with(kube, globals, AzureJoins::Lent(azure));
-        let mut built = 0;
+        let ix = Index::build_with(kube, with.globals, AzureJoins::Lent(with.azure));
+        // Every chain built here, in one list so `with.finish` runs once over them.
+        let mut fresh: Vec<Chain> = Vec::new();
+        let mut owners: Vec<(String, std::ops::Range<usize>)> = Vec::new();
         for name in pods {
             for dep in self.reads.remove(&name).unwrap_or_default() {
                 if let Some(r) = self.readers.get_mut(&dep) {
@@ -127,10 +160,14 @@ impl Space {
                 continue;
             };
             let pod = &kube.pods.items[at];
+            ix.take_clock_read();
             let chains = build::chains_of(&ix, &[pod], false);
-            built += chains.len();
+            let clock = ix.take_clock_read();
             let spcs: Vec<&str> = chains.iter().map(|c| c.spc.as_str()).collect();
-            let reads = deps::reads(&ix, pod, &spcs);
+            let mut reads = deps::reads(&ix, pod, &spcs);
+            if clock {
+                reads.push(Dep::Clock);
+            }
             for dep in &reads {
                 self.readers
                     .entry(dep.clone())
@@ -138,47 +175,57 @@ impl Space {
                     .insert(name.clone());
             }
             self.reads.insert(name.clone(), reads);
-            let mut chains = chains;
-            for c in &mut chains {
-                count(&mut self.id_count, &mut self.clashing, &c.id);
-                build::stamp_findings(c);
-            }
-            self.pod_chains.insert(name, chains);
+            owners.push((name, fresh.len()..fresh.len() + chains.len()));
+            fresh.extend(chains);
         }
+        let pods_built = fresh.len();
         let templates = orphans::uncreated(&ix);
         let mut extra = build::chains_of(&ix, &templates, false);
-        let orphans = build::orphan_chains(
-            &ix,
-            self.pod_chains.values().flatten().chain(&extra),
-            &templates,
-        );
+        let in_pods = self.pod_chains.values().flatten().chain(&fresh);
+        let orphans = build::orphan_chains(&ix, in_pods.chain(&extra), &templates);
         extra.extend(orphans);
-        built += extra.len();
+        self.extra_clock = ix.take_clock_read();
         drop(ix);
         for c in std::mem::take(&mut self.extra) {
             uncount(&mut self.id_count, &mut self.clashing, c.id);
         }
-        for c in &mut extra {
+        fresh.extend(extra);
+        for c in &mut fresh {
             count(&mut self.id_count, &mut self.clashing, &c.id);
             build::stamp_findings(c);
         }
-        self.extra = extra;
         if self.clashing > 0 {
             // Which chain keeps a clashing id depends on the order of all of them.
             self.flat = true;
-            return self.rediagnose_flat(globals, azure);
+            return self.rediagnose_flat(with);
+        }
+        let built = fresh.len();
+        if let Some(finish) = with.finish {
+            finish(&self.kube, &mut fresh);
+        }
+        self.extra = fresh.split_off(pods_built);
+        // Ranges run in order: split each pod's chains off the front.
+        let mut rest = fresh.into_iter();
+        for (name, range) in owners {
+            let chains: Vec<Chain> = rest.by_ref().take(range.len()).collect();
+            self.pod_chains.insert(name, chains);
         }
         built
     }
 
     /// The whole namespace as one ordered list, as a full diagnosis builds it.
-    fn rediagnose_flat(&mut self, globals: Globals<'_>, azure: &AzureIndex<'static>) -> usize {
+    fn rediagnose_flat(&mut self, with: With<'_>) -> usize {
         self.pod_chains.clear();
         self.reads.clear();
         self.readers.clear();
-        let ix = Index::build_with(&self.kube, globals, AzureJoins::Lent(azure));
-        let chains = build::chains_over(&ix, false, |_| true);
+        let ix = Index::build_with(&self.kube, with.globals, AzureJoins::Lent(with.azure));
+        ix.take_clock_read();
+        let mut chains = build::chains_over(&ix, false, |_| true);
+        self.extra_clock = ix.take_clock_read();
         drop(ix);
+        if let Some(finish) = with.finish {
+            finish(&self.kube, &mut chains);
+        }
         self.extra = chains;
         self.extra.len()
     }

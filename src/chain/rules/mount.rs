@@ -177,7 +177,6 @@ fn lag(cx: &Ctx, link: &mut Link, poll: Duration) {
         return;
     };
     let Some(st) = cx.status else { return };
-    let now = cx.source().observed_at;
     let rotation_off = cx
         .cluster()
         .csi_driver
@@ -210,6 +209,7 @@ fn lag(cx: &Ctx, link: &mut Link, poll: Duration) {
         if mounted.version == latest.version {
             continue;
         }
+        let now = cx.ix.clock().now();
         let since = latest.created.unwrap_or(now);
         let lag = now.duration_since(since);
         let limit =

@@ -20,7 +20,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
         return Vec::new();
     };
     let vault = p.keyvault_name.clone().unwrap_or_default();
-    let now = cx.source().observed_at;
+    let clock = cx.ix.clock();
     let mut out = Vec::with_capacity(p.objects.len());
     let mut unknown_reason: Option<String> = None;
     let mut latest_summary = None;
@@ -171,8 +171,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
             continue;
         }
         if let Some(exp) = target.expires
-            && exp < now + EXPIRY_WARNING
+            && exp < clock.now() + EXPIRY_WARNING
         {
+            let now = clock.now();
             co.status = co.status.max(Status::Warning);
             let state = if exp <= now { "expired" } else { "expires" };
             let (confirm, _) = show(cx, t, &o.object_name, Some(&target.version));

@@ -20,6 +20,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
+use crate::chain::engine::Feed;
 use crate::chain::{self, Chain};
 use crate::cli::ServeArgs;
 use crate::report;
@@ -84,12 +85,21 @@ pub async fn serve(live: LiveSource, listener: TcpListener) -> anyhow::Result<()
 }
 
 async fn diagnose_loop(mut events: mpsc::UnboundedReceiver<SourceEvent>, state: Shared) {
+    // Kept across snapshots: each costs what changed since the last (the first, everything).
+    let mut feed = Feed::new(None);
     while let Some(event) = events.recv().await {
         match event {
             SourceEvent::Snapshot(snapshot) => {
                 let started = Instant::now();
-                let chains = chain::diagnose(&snapshot);
+                let fed = feed.update(snapshot.clone());
+                let chains = feed.chains();
                 let took = started.elapsed();
+                tracing::debug!(
+                    rebuilt = fed.work.chains,
+                    whole = fed.whole,
+                    ms = took.as_millis() as u64,
+                    "diagnosed"
+                );
                 let latest = Latest {
                     snapshot,
                     chains,

@@ -1,0 +1,202 @@
+//! What changed between two snapshots of one source, as [`Change`]s for the engine.
+//!
+//! Sources send whole snapshots (the live store assembles one per burst of watch events, the
+//! lab exports its world on every change), so the changes are found here, in one place, for
+//! every consumer. Objects are matched by the key the engine replaces them by (namespace and
+//! name; kind too for workloads; for events, which have no name here, what makes two reports
+//! the same report) and compared by value. Collections already in key order (the live store
+//! sends most kinds so) are walked side by side; others are matched through a hash map.
+
+use std::collections::HashMap;
+
+use super::{Change, Object};
+use crate::snapshot::*;
+
+/// The changes that turn `old`'s Kubernetes objects into `new`'s, deletions first, or `None`
+/// when they cannot be said as changes: a kind's gaps differ (they shape every namespace), or
+/// a kind holds two objects under one key (an upsert could not say which one it replaces).
+/// The globals (source, cluster, Azure) are not compared here: see `Engine::set_globals`.
+pub fn diff(old: &Snapshot, new: &Snapshot) -> Option<Vec<Change>> {
+    let mut d = Diff::default();
+    d.kind(&old.pods, &new.pods)?;
+    d.kind(&old.service_accounts, &new.service_accounts)?;
+    d.kind(&old.spcs, &new.spcs)?;
+    d.kind(&old.spc_statuses, &new.spc_statuses)?;
+    d.kind(&old.secrets, &new.secrets)?;
+    d.kind(&old.events, &new.events)?;
+    d.kind(&old.workloads, &new.workloads)?;
+    d.kind(&old.ingresses, &new.ingresses)?;
+    let Diff {
+        mut deletes,
+        upserts,
+    } = d;
+    deletes.extend(upserts);
+    Some(deletes)
+}
+
+/// An observation the engine holds: the key it replaces it by, and the object it is.
+trait Keyed: PartialEq + Clone {
+    fn key(&self) -> Key<'_>;
+    fn object(self) -> Object;
+}
+
+/// Namespace first, so a collection in (namespace, name) order is in key order.
+fn named<'a>(namespace: &'a str, name: &'a str, kind: &'a str) -> Key<'a> {
+    ([namespace, name, kind, "", "", ""], "")
+}
+
+macro_rules! keyed_by_name {
+    ($($t:ty => $variant:ident),* $(,)?) => {$(
+        impl Keyed for $t {
+            fn key(&self) -> Key<'_> {
+                named(&self.namespace, &self.name, "")
+            }
+            fn object(self) -> Object {
+                Object::$variant(self)
+            }
+        }
+    )*};
+}
+
+keyed_by_name!(
+    PodObs => Pod,
+    ServiceAccountObs => ServiceAccount,
+    SpcObs => Spc,
+    SpcPodStatusObs => SpcStatus,
+    SecretObs => Secret,
+    IngressObs => Ingress,
+);
+
+impl Keyed for WorkloadObs {
+    fn key(&self) -> Key<'_> {
+        named(&self.namespace, &self.name, &self.kind)
+    }
+    fn object(self) -> Object {
+        Object::Workload(self)
+    }
+}
+
+/// Events have no name here: the engine's `same_event`, as a key.
+impl Keyed for EventObs {
+    fn key(&self) -> Key<'_> {
+        (
+            [
+                &self.namespace,
+                &self.involved_kind,
+                &self.involved_name,
+                &self.involved_uid,
+                &self.reason,
+                &self.message,
+            ],
+            &self.source,
+        )
+    }
+    fn object(self) -> Object {
+        Object::Event(self)
+    }
+}
+
+type Key<'a> = ([&'a str; 6], &'a str);
+
+#[derive(Default)]
+struct Diff {
+    deletes: Vec<Change>,
+    upserts: Vec<Change>,
+}
+
+impl Diff {
+    fn kind<T: Keyed>(&mut self, old: &Coll<T>, new: &Coll<T>) -> Option<()> {
+        if old.gaps != new.gaps {
+            return None;
+        }
+        let (old, new) = (&old.items, &new.items);
+        let marks = (self.deletes.len(), self.upserts.len());
+        if self.sorted(old, new) {
+            return Some(());
+        }
+        self.deletes.truncate(marks.0);
+        self.upserts.truncate(marks.1);
+        self.hashed(old, new)
+    }
+
+    /// Both collections strictly in key order (which also rules out a repeated key): walk
+    /// them side by side. Returns false, part way, as soon as either is out of order.
+    fn sorted<T: Keyed>(&mut self, old: &[T], new: &[T]) -> bool {
+        let ascending = |items: &[T], i: usize| i == 0 || T::key(&items[i - 1]) < T::key(&items[i]);
+        let (mut i, mut j) = (0, 0);
+        while i < old.len() || j < new.len() {
+            let order = match (old.get(i), new.get(j)) {
+                (Some(a), Some(b)) => T::key(a).cmp(&T::key(b)),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                _ => std::cmp::Ordering::Greater,
+            };
+            match order {
+                std::cmp::Ordering::Less => {
+                    if !ascending(old, i) {
+                        return false;
+                    }
+                    self.deletes.push(Change::Delete(T::object(old[i].clone())));
+                    i += 1;
+                }
+                std::cmp::Ordering::Greater => {
+                    if !ascending(new, j) {
+                        return false;
+                    }
+                    self.upserts.push(Change::Upsert(T::object(new[j].clone())));
+                    j += 1;
+                }
+                std::cmp::Ordering::Equal => {
+                    if !ascending(old, i) || !ascending(new, j) {
+                        return false;
+                    }
+                    if old[i] != new[j] {
+                        self.upserts.push(Change::Upsert(T::object(new[j].clone())));
+                    }
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        true
+    }
+
+    /// Any order: match by key through a map of `old`.
+    fn hashed<T: Keyed>(&mut self, old: &[T], new: &[T]) -> Option<()> {
+        let mut before: HashMap<Key<'_>, (usize, bool)> = unique(old)?;
+        let mut seen = HashMap::with_capacity(new.len());
+        for b in new {
+            if seen.insert(T::key(b), ()).is_some() {
+                return None;
+            }
+            match before.get_mut(&T::key(b)) {
+                Some((at, matched)) => {
+                    *matched = true;
+                    if old[*at] != *b {
+                        self.upserts.push(Change::Upsert(T::object(b.clone())));
+                    }
+                }
+                None => self.upserts.push(Change::Upsert(T::object(b.clone()))),
+            }
+        }
+        let mut gone: Vec<usize> = before
+            .into_values()
+            .filter(|(_, matched)| !matched)
+            .map(|(at, _)| at)
+            .collect();
+        gone.sort_unstable();
+        self.deletes
+            .extend(gone.into_iter().map(|at| Change::Delete(T::object(old[at].clone()))));
+        Some(())
+    }
+}
+
+/// Key → (position, matched yet), or `None` when a key repeats.
+fn unique<T: Keyed>(items: &[T]) -> Option<HashMap<Key<'_>, (usize, bool)>> {
+    let mut out = HashMap::with_capacity(items.len());
+    for (at, t) in items.iter().enumerate() {
+        if out.insert(T::key(t), (at, false)).is_some() {
+            return None;
+        }
+    }
+    Some(out)
+}
