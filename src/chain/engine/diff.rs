@@ -184,8 +184,10 @@ impl Diff {
             .map(|(at, _)| at)
             .collect();
         gone.sort_unstable();
-        self.deletes
-            .extend(gone.into_iter().map(|at| Change::Delete(T::object(old[at].clone()))));
+        self.deletes.extend(
+            gone.into_iter()
+                .map(|at| Change::Delete(T::object(old[at].clone()))),
+        );
         Some(())
     }
 }

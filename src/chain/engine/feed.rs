@@ -56,15 +56,12 @@ impl Feed {
         let (Some(engine), Some(changes)) = (self.engine.as_mut(), changes) else {
             return self.rebuild(next);
         };
-        // The new clock first: the changed chains are then diagnosed at the new time.
-        let mut work = engine.set_globals(
+        let globals = (
             next.source.clone(),
             next.cluster.clone(),
             next.azure.clone(),
         );
-        let applied = engine.apply(changes);
-        work.namespaces = work.namespaces.max(applied.namespaces);
-        work.chains += applied.chains;
+        let work = engine.update(Some(globals), changes);
         self.last = Some(next);
         Fed { work, whole: false }
     }

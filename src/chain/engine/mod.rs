@@ -167,11 +167,6 @@ impl Engine {
     }
 
     fn rediagnose_all(&mut self) -> Work {
-        self.rediagnose_each(Space::rediagnose_all)
-    }
-
-    /// `f` over every namespace; namespaces where it built nothing are not counted.
-    fn rediagnose_each(&mut self, f: fn(&mut Space, With<'_>) -> usize) -> Work {
         let with = With {
             globals: Globals {
                 source: &self.source,
@@ -183,9 +178,8 @@ impl Engine {
         };
         let mut work = Work::default();
         for space in self.spaces.values_mut() {
-            let built = f(space, with);
-            work.namespaces += usize::from(built > 0);
-            work.chains += built;
+            work.namespaces += 1;
+            work.chains += space.rediagnose_all(with);
         }
         work
     }
@@ -199,25 +193,7 @@ impl Engine {
         cluster: ClusterFacts,
         azure: AzureObs,
     ) -> Work {
-        let same_azure = same(&azure, &self.azure);
-        let same_source = {
-            let mut timeless = source.clone();
-            timeless.observed_at = self.source.observed_at;
-            same(&timeless, &self.source)
-        };
-        let clock_only = same_azure && same_source && same(&cluster, &self.cluster);
-        let moved = source.observed_at != self.source.observed_at;
-        self.source = source;
-        self.cluster = cluster;
-        if !same_azure {
-            self.azure_index = AzureIndex::build(&azure).into_owned();
-        }
-        self.azure = azure;
-        match (clock_only, moved) {
-            (true, false) => Work::default(),
-            (true, true) => self.rediagnose_each(Space::rediagnose_clock),
-            (false, _) => self.rediagnose_all(),
-        }
+        self.update(Some((source, cluster, azure)), [])
     }
 
     /// The globals the engine holds (source with its clock, cluster facts, Azure side).
@@ -227,6 +203,16 @@ impl Engine {
 
     /// Apply `changes`, then re-diagnose the chains that read what changed.
     pub fn apply(&mut self, changes: impl IntoIterator<Item = Change>) -> Work {
+        self.update(None, changes)
+    }
+
+    /// [`Engine::set_globals`] (when given) and [`Engine::apply`] at once: a chain that reads
+    /// both the clock and a changed object is diagnosed once, at the new time.
+    pub fn update(
+        &mut self,
+        globals: Option<(SourceInfo, ClusterFacts, AzureObs)>,
+        changes: impl IntoIterator<Item = Change>,
+    ) -> Work {
         let mut touched: BTreeMap<String, Vec<Dep>> = BTreeMap::new();
         for change in changes {
             let (object, delete) = match change {
@@ -238,8 +224,19 @@ impl Engine {
             let space = self.space(&ns);
             apply_one(space, object, delete, keys);
         }
-        if self.source.kind == SourceKind::Manifests {
+        let (everything, moved) = match globals {
+            Some((source, cluster, azure)) => self.replace_globals(source, cluster, azure),
+            None => (false, false),
+        };
+        if everything || self.source.kind == SourceKind::Manifests {
             return self.rediagnose_all();
+        }
+        if moved {
+            for (ns, space) in &self.spaces {
+                if space.reads_clock() {
+                    touched.entry(ns.clone()).or_default().push(Dep::Clock);
+                }
+            }
         }
         let with = With {
             globals: Globals {
@@ -261,6 +258,31 @@ impl Engine {
             work.chains += space.rediagnose(with, pods);
         }
         work
+    }
+
+    /// Hold the new globals; returns whether every chain must be re-diagnosed (more than the
+    /// clock changed) and whether the clock moved.
+    fn replace_globals(
+        &mut self,
+        source: SourceInfo,
+        cluster: ClusterFacts,
+        azure: AzureObs,
+    ) -> (bool, bool) {
+        let same_azure = same(&azure, &self.azure);
+        let same_source = {
+            let mut timeless = source.clone();
+            timeless.observed_at = self.source.observed_at;
+            same(&timeless, &self.source)
+        };
+        let everything = !(same_azure && same_source && same(&cluster, &self.cluster));
+        let moved = source.observed_at != self.source.observed_at;
+        self.source = source;
+        self.cluster = cluster;
+        if !same_azure {
+            self.azure_index = AzureIndex::build(&azure).into_owned();
+        }
+        self.azure = azure;
+        (everything, moved)
     }
 
     /// The chains of pod `namespace/name` (empty for a pod whose namespace is diagnosed whole,

@@ -122,18 +122,10 @@ impl Space {
         self.rediagnose(with, all)
     }
 
-    /// Only the clock moved: re-diagnose the chains that read it (and the extra chains when
-    /// one of them did); returns how many chains that built.
-    pub fn rediagnose_clock(&mut self, with: With<'_>) -> usize {
-        let mut pods = HashSet::default();
-        self.readers_of(&[Dep::Clock], &mut pods);
-        if pods.is_empty() && !self.extra_clock {
-            return 0;
-        }
-        if self.flat {
-            return self.rediagnose_flat(with);
-        }
-        self.rediagnose(with, pods)
+    /// Some chain of the namespace read the clock when last built (`Dep::Clock` then names
+    /// the pods whose chains did).
+    pub fn reads_clock(&self) -> bool {
+        self.extra_clock || self.readers.get(&Dep::Clock).is_some_and(|r| !r.is_empty())
     }
 
     /// Re-diagnose the pods named in `pods` and the namespace's extra chains; returns how
