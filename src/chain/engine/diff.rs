@@ -202,3 +202,139 @@ fn unique<T: Keyed>(items: &[T]) -> Option<HashMap<Key<'_>, (usize, bool)>> {
     }
     Some(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::testkit;
+
+    /// What a change says: its kind, object kind and name.
+    fn said(changes: &[Change]) -> Vec<String> {
+        changes
+            .iter()
+            .map(|c| {
+                let (what, o) = match c {
+                    Change::Upsert(o) => ("upsert", o),
+                    Change::Delete(o) => ("delete", o),
+                };
+                let name = match o {
+                    Object::Pod(p) => format!("pod {}", p.name),
+                    Object::Secret(s) => format!("secret {}", s.name),
+                    Object::Event(e) => format!("event {} {}", e.involved_name, e.reason),
+                    Object::Workload(w) => format!("{} {}", w.kind, w.name),
+                    other => format!("{other:?}"),
+                };
+                format!("{what} {name}")
+            })
+            .collect()
+    }
+
+    fn world() -> Snapshot {
+        let mut s = testkit::empty();
+        testkit::add_app(&mut s, "a", "one", 2);
+        testkit::add_app(&mut s, "b", "two", 2);
+        s
+    }
+
+    fn edited(s: &Snapshot) -> Snapshot {
+        let mut s = s.clone();
+        s.pods.items[0].phase = "Pending".into();
+        let gone = s.pods.items.remove(3).name;
+        assert_eq!(gone, testkit::pod_name("two", 1));
+        let mut copy = s.pods.items[1].clone();
+        copy.name = "zz-new".into();
+        s.pods.items.push(copy);
+        s.secrets.items.clear();
+        s
+    }
+
+    #[test]
+    fn same_snapshot_no_changes_in_any_order() {
+        let s = world();
+        assert!(diff(&s, &s).unwrap().is_empty());
+        let mut shuffled = s.clone();
+        shuffled.pods.items.reverse();
+        shuffled.workloads.items.reverse();
+        assert!(diff(&s, &shuffled).unwrap().is_empty());
+    }
+
+    #[test]
+    fn sorted_and_unsorted_collections_give_the_same_changes() {
+        let s = world();
+        let after = edited(&s);
+        let expected = [
+            "delete pod two-rs-1".to_string(),
+            "delete secret one-synced".into(),
+            "delete secret two-synced".into(),
+            "upsert pod one-rs-0".into(),
+            "upsert pod zz-new".into(),
+        ];
+        let sort = |s: &mut Snapshot| {
+            s.pods
+                .items
+                .sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)))
+        };
+        let (mut a, mut b) = (s.clone(), after.clone());
+        sort(&mut a);
+        sort(&mut b);
+        let in_order = said(&diff(&a, &b).unwrap());
+        let (mut a, mut b) = (s, after);
+        a.pods.items.reverse();
+        b.pods.items.reverse();
+        let any_order = said(&diff(&a, &b).unwrap());
+        let mut want: Vec<String> = expected
+            .iter()
+            .map(|e| {
+                e.replace("one-rs-0", &testkit::pod_name("one", 0))
+                    .replace("two-rs-1", &testkit::pod_name("two", 1))
+                    .replace("one-synced", &testkit::secret_name("one"))
+                    .replace("two-synced", &testkit::secret_name("two"))
+            })
+            .collect();
+        want.sort();
+        let sorted = |mut v: Vec<String>| {
+            v.sort();
+            v
+        };
+        assert_eq!(sorted(in_order.clone()), want);
+        assert_eq!(sorted(any_order), want);
+        // Deletions come first: a delete after an upsert of one key would undo it.
+        let first_upsert = in_order.iter().position(|c| c.starts_with("upsert"));
+        assert!(
+            in_order[first_upsert.unwrap()..]
+                .iter()
+                .all(|c| c.starts_with("upsert"))
+        );
+    }
+
+    #[test]
+    fn a_repeated_key_or_a_moved_gap_cannot_be_said_as_changes() {
+        let s = world();
+        let mut twice = s.clone();
+        let again = twice.pods.items[0].clone();
+        twice.pods.items.push(again);
+        assert!(diff(&s, &twice).is_none());
+        let mut event = s.clone();
+        let e = testkit::failed_mount("a", "p", "v", "cause");
+        event.events.items.extend([e.clone(), e]);
+        assert!(diff(&s, &event).is_none(), "two reports under one key");
+        let mut gap = s.clone();
+        gap.pods.gaps.all = Some("forbidden".into());
+        assert!(diff(&s, &gap).is_none());
+    }
+
+    #[test]
+    fn workloads_are_told_apart_by_kind() {
+        let s = world();
+        let mut after = s.clone();
+        let mut twin = after.workloads.items[0].clone();
+        twin.kind = if twin.kind == "Deployment" {
+            "StatefulSet".into()
+        } else {
+            "Deployment".into()
+        };
+        after.workloads.items.push(twin.clone());
+        let changes = said(&diff(&s, &after).unwrap());
+        assert_eq!(changes, [format!("upsert {} {}", twin.kind, twin.name)]);
+    }
+}
