@@ -189,3 +189,62 @@ fn changed_gaps_are_diagnosed_whole_and_still_agree() {
     assert!(fed.whole, "{fed:?}");
     assert_same(&feed.chains(), &diagnose(&next), "a new gap");
 }
+
+/// The TUI's diagnoser task itself: snapshot after snapshot (a fault, its repair, the clock
+/// moving), each published diagnosis is the full one with suppressions.
+#[tokio::test]
+async fn the_tui_diagnoser_publishes_full_diagnoses_with_suppressions() {
+    use kvchain::source::SourceEvent;
+    use kvchain::ui::app::AppEvent;
+    use tokio::sync::mpsc;
+    let mut w = World::new(lab::load("default").expect("built-in scenario"));
+    let poll = w.poll_interval();
+    let first = export::snapshot(&w);
+    let (ns, _) = first_deployment(&first);
+    let rules = Rules::new(&[IgnoreRule {
+        code: "*".into(),
+        namespace: Some(ns),
+        resource: Some("Pod/*".into()),
+        reason: None,
+    }])
+    .expect("valid rule");
+    let (stx, srx) = mpsc::unbounded_channel();
+    let (atx, mut arx) = mpsc::unbounded_channel();
+    let task = tokio::spawn(kvchain::ui::diagnoser_with(srx, atx, rules.clone()));
+    for step in 0..8 {
+        match step {
+            2 => {
+                faults::apply(&mut w, "remove-role-assignment").unwrap();
+            }
+            5 => {
+                faults::repair(&mut w, "remove-role-assignment").unwrap();
+            }
+            _ => {}
+        }
+        w.advance(poll / 4);
+        let s = Arc::new(export::snapshot(&w));
+        stx.send(SourceEvent::Snapshot(s.clone())).unwrap();
+        // One at a time: the diagnoser skips to the newest of several pending snapshots.
+        let (snapshot, chains) = loop {
+            match arx.recv().await.expect("the diagnoser runs") {
+                AppEvent::Diagnosed { snapshot, chains } => break (snapshot, chains),
+                _ => continue,
+            }
+        };
+        assert!(
+            Arc::ptr_eq(&snapshot, &s),
+            "the snapshot itself, not a copy"
+        );
+        let expected = full(&s, &rules);
+        assert!(
+            expected
+                .iter()
+                .flat_map(|c| c.findings())
+                .any(|f| f.suppressed.is_some()),
+            "the rule suppresses something"
+        );
+        assert_same(&chains, &expected, &format!("step {step}"));
+    }
+    drop(stx);
+    task.await.unwrap();
+}
