@@ -248,3 +248,22 @@ async fn the_tui_diagnoser_publishes_full_diagnoses_with_suppressions() {
     drop(stx);
     task.await.unwrap();
 }
+
+#[test]
+fn another_context_or_a_relist_of_everything_is_diagnosed_whole() {
+    let world = testkit::generated_snapshot(200, 40);
+    let mut feed = Feed::new(None);
+    feed.update(Arc::new(world.clone()));
+    let mut other = world.clone();
+    other.source.label = "another-context".into();
+    let other = Arc::new(other);
+    assert!(feed.update(other.clone()).whole, "a kube context switch");
+    assert_same(&feed.chains(), &diagnose(&other), "a context switch");
+    let mut relisted = (*other).clone();
+    for p in &mut relisted.pods.items {
+        p.uid.push('x');
+    }
+    let relisted = Arc::new(relisted);
+    assert!(feed.update(relisted.clone()).whole, "every pod changed");
+    assert_same(&feed.chains(), &diagnose(&relisted), "every pod changed");
+}

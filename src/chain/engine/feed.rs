@@ -23,8 +23,9 @@ pub struct Feed {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Fed {
     pub work: Work,
-    /// Everything was diagnosed anew: the first snapshot, a manifests source, or a change the
-    /// diff cannot express (gaps moved, a key repeated).
+    /// Everything was diagnosed anew: the first snapshot, a manifests source, another source
+    /// (context, scenario), most objects changed, or a change the diff cannot express (gaps
+    /// moved, a key repeated).
     pub whole: bool,
 }
 
@@ -48,9 +49,10 @@ impl Feed {
     /// whole).
     pub fn update(&mut self, next: Arc<Snapshot>) -> Fed {
         let changes = match &self.last {
-            Some(last) if self.engine.is_some() && next.source.kind != SourceKind::Manifests => {
-                diff(last, &next)
-            }
+            Some(last) if self.engine.is_some() && same_source(last, &next) => diff(last, &next)
+                // Most objects changed (a relist after a long disconnection): the engine's
+                // replacements search its namespaces, building anew is cheaper.
+                .filter(|c| c.len() <= objects(&next) / 4 + 64),
             _ => None,
         };
         let (Some(engine), Some(changes)) = (self.engine.as_mut(), changes) else {
@@ -109,4 +111,24 @@ impl Feed {
         out.extend(engine.extra_chains().cloned());
         out
     }
+}
+
+/// The same source (not manifests, which are diagnosed whole): another kube context or
+/// scenario is a new world, diagnosed whole.
+fn same_source(last: &Snapshot, next: &Snapshot) -> bool {
+    next.source.kind != SourceKind::Manifests
+        && last.source.kind == next.source.kind
+        && last.source.label == next.source.label
+}
+
+/// How many Kubernetes objects `s` holds.
+fn objects(s: &Snapshot) -> usize {
+    s.pods.items.len()
+        + s.service_accounts.items.len()
+        + s.spcs.items.len()
+        + s.spc_statuses.items.len()
+        + s.secrets.items.len()
+        + s.events.items.len()
+        + s.workloads.items.len()
+        + s.ingresses.items.len()
 }

@@ -334,9 +334,14 @@ impl Engine {
     }
 }
 
-/// Whether two globals are the same, by their serialized form (no `PartialEq` on them).
+/// Whether two globals are the same, by their serialized form (no `PartialEq` on them; no
+/// hash maps in them either, so equal values serialize alike). Compared with every snapshot a
+/// source sends: bytes, not a `serde_json::Value` tree.
 fn same<T: serde::Serialize>(a: &T, b: &T) -> bool {
-    serde_json::to_value(a).ok() == serde_json::to_value(b).ok()
+    match (serde_json::to_vec(a), serde_json::to_vec(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 fn namespace_of(o: &Object) -> &str {
