@@ -263,7 +263,10 @@ fn another_context_or_a_relist_of_everything_is_diagnosed_whole() {
     for p in &mut relisted.pods.items {
         p.uid.push('x');
     }
+    for st in &mut relisted.spc_statuses.items {
+        st.target_path.push('x');
+    }
     let relisted = Arc::new(relisted);
-    assert!(feed.update(relisted.clone()).whole, "every pod changed");
+    assert!(feed.update(relisted.clone()).whole, "every pod and status changed");
     assert_same(&feed.chains(), &diagnose(&relisted), "every pod changed");
 }
