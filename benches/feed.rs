@@ -43,8 +43,23 @@ fn bench(c: &mut Criterion) {
     g.bench_function(format!("diff_{label}"), |b| {
         b.iter_with_large_drop(|| diff(black_box(&base), black_box(&one)))
     });
+    // Resident memory (Linux): what the engine's own copy of the objects and its chains, and
+    // then one published copy of the chains, cost beside the snapshot everyone shares.
+    let empty = rss_mb();
+    let shared = Arc::new(base.clone());
+    let before = rss_mb();
     let mut feed = Feed::new(None);
-    feed.update(Arc::new(base.clone()));
+    feed.update(shared.clone());
+    let with_engine = rss_mb();
+    let published = feed.chains();
+    let with_published = rss_mb();
+    eprintln!(
+        "{label}: resident +{:.0} MB for a copy of the snapshot, +{:.0} MB for the feed (engine objects and chains), +{:.0} MB for one published copy of the chains",
+        before - empty,
+        with_engine - before,
+        with_published - with_engine
+    );
+    drop((published, shared));
     let mut n = 0;
     let fed = feed.update(Arc::new(next(&base, 1)));
     eprintln!("{label}: one pod and the clock re-diagnose {fed:?}");
@@ -70,3 +85,15 @@ fn bench(c: &mut Criterion) {
 
 criterion_group!(benches, bench);
 criterion_main!(benches);
+
+/// Resident set size in MB (0 where /proc is missing).
+fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}

@@ -267,6 +267,9 @@ fn another_context_or_a_relist_of_everything_is_diagnosed_whole() {
         st.target_path.push('x');
     }
     let relisted = Arc::new(relisted);
-    assert!(feed.update(relisted.clone()).whole, "every pod and status changed");
+    assert!(
+        feed.update(relisted.clone()).whole,
+        "every pod and status changed"
+    );
     assert_same(&feed.chains(), &diagnose(&relisted), "every pod changed");
 }
