@@ -69,7 +69,7 @@ impl<T: Default> Default for Observed<T> {
 ///
 /// `gaps.all` set: nothing of this kind could be seen (e.g. CRD missing, offline);
 /// `gaps.namespaces[ns]` set: that namespace could not be listed (e.g. 403).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Coll<T> {
     pub items: Vec<T>,
     #[serde(default, skip_serializing_if = "Gaps::is_empty")]
@@ -145,7 +145,7 @@ impl SourceKind {
 }
 
 /// Which source produced a snapshot, and at what (source) time.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SourceInfo {
     pub kind: SourceKind,
     /// kube context, scenario name, or the manifest paths.
@@ -204,7 +204,7 @@ impl Snapshot {
 
 // ---------------------------------------------------------------- cluster
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClusterFacts {
     /// Cluster OIDC issuer URL as the API server publishes it (trailing '/' kept).
     pub oidc_issuer: Observed<String>,
@@ -222,7 +222,7 @@ fn not_observed<T>() -> Observed<T> {
 }
 
 /// A node as far as DaemonSet placement is concerned.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct NodeObs {
     pub name: String,
     #[serde(default)]
@@ -293,7 +293,7 @@ impl Default for ClusterFacts {
 }
 
 /// What is known of the Secrets Store CSI driver installation.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CsiDriverFacts {
     /// The CSIDriver object `secrets-store.csi.k8s.io` exists (driver registered).
     pub installed: bool,
@@ -679,7 +679,7 @@ pub struct IngressObs {
 // ---------------------------------------------------------------- azure
 
 /// The Azure side. Each collection may be unknown (no credentials, no permission, offline).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AzureObs {
     pub identities: Coll<ManagedIdentityObs>,
     pub vaults: Coll<VaultObs>,
@@ -712,7 +712,7 @@ impl AzureObs {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ManagedIdentityObs {
     pub name: String,
     #[serde(default)]
@@ -731,7 +731,7 @@ pub struct FederatedCredentialObs {
     pub audiences: Vec<String>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct VaultObs {
     pub name: String,
     #[serde(default)]
@@ -748,7 +748,7 @@ pub struct VaultObs {
     pub object_names: Option<Vec<(ObjectType, String)>>,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct AccessPolicyObs {
     pub object_id: String,
     #[serde(default)]
@@ -761,7 +761,7 @@ pub struct AccessPolicyObs {
     pub certificates: Vec<String>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NetworkObs {
     /// `publicNetworkAccess` Enabled.
     pub public_access: bool,
@@ -782,7 +782,7 @@ impl Default for NetworkObs {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RoleAssignmentObs {
     pub principal_id: String,
     pub role_definition_id: String,
@@ -829,7 +829,7 @@ impl ObjectType {
 }
 
 /// One Key Vault object as looked up: `state` Known(None) ⇒ not found.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct VaultObjectObs {
     pub vault: String,
     pub object_type: ObjectType,
@@ -837,7 +837,7 @@ pub struct VaultObjectObs {
     pub state: Observed<Option<VaultObject>>,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct VaultObject {
     /// Newest first.
     pub versions: Vec<ObjectVersion>,
@@ -860,7 +860,7 @@ impl VaultObject {
     }
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct ObjectVersion {
     /// 32-hex version id.
     pub version: String,

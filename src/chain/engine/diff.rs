@@ -4,10 +4,11 @@
 //! lab exports its world on every change), so the changes are found here, in one place, for
 //! every consumer. Objects are matched by the key the engine replaces them by (namespace and
 //! name; kind too for workloads; for events, which have no name here, what makes two reports
-//! the same report) and compared by value. Collections already in key order (the live store
-//! sends most kinds so) are walked side by side; others are matched through a hash map.
+//! the same report) and compared by value. Sources keep their order from one snapshot to the
+//! next, so both are walked side by side; where that loses its way, the rest is matched
+//! through a hash map.
 
-use std::collections::HashMap;
+use crate::chain::index::HashMap;
 
 use super::{Change, Object};
 use crate::snapshot::*;
@@ -111,71 +112,61 @@ impl Diff {
         }
         let (old, new) = (&old.items, &new.items);
         let marks = (self.deletes.len(), self.upserts.len());
-        if self.sorted(old, new) {
-            return Some(());
-        }
-        self.deletes.truncate(marks.0);
-        self.upserts.truncate(marks.1);
-        self.hashed(old, new)
+        let (i, j) = self.walk(old, new);
+        self.hashed(&old[i..], &new[j..])?;
+        let changed = marks != (self.deletes.len(), self.upserts.len());
+        // A repeated key would make an upsert or delete ambiguous; where nothing changed, the
+        // engine already holds both objects as they are.
+        (!changed || (unique(old) && unique(new))).then_some(())
     }
 
-    /// Both collections strictly in key order (which also rules out a repeated key): walk
-    /// them side by side. Returns false, part way, as soon as either is out of order.
-    fn sorted<T: Keyed>(&mut self, old: &[T], new: &[T]) -> bool {
-        let ascending = |items: &[T], i: usize| i == 0 || T::key(&items[i - 1]) < T::key(&items[i]);
+    /// Sources keep their order from one snapshot to the next: walk both collections side by
+    /// side while their keys line up, stepping over one object added or removed. Returns
+    /// where the walk stopped (the rest is matched through a map).
+    ///
+    /// Pairing only ever matches equal keys, and every object is paired, deleted or upserted,
+    /// so even a wrong guess only costs a delete and an upsert of one key (deletes go first).
+    fn walk<T: Keyed>(&mut self, old: &[T], new: &[T]) -> (usize, usize) {
         let (mut i, mut j) = (0, 0);
-        while i < old.len() || j < new.len() {
-            let order = match (old.get(i), new.get(j)) {
-                (Some(a), Some(b)) => T::key(a).cmp(&T::key(b)),
-                (Some(_), None) => std::cmp::Ordering::Less,
-                _ => std::cmp::Ordering::Greater,
-            };
-            match order {
-                std::cmp::Ordering::Less => {
-                    if !ascending(old, i) {
-                        return false;
-                    }
-                    self.deletes.push(Change::Delete(T::object(old[i].clone())));
-                    i += 1;
+        while i < old.len() && j < new.len() {
+            let (a, b) = (old[i].key(), new[j].key());
+            if a == b {
+                if old[i] != new[j] {
+                    self.upserts.push(Change::Upsert(new[j].clone().object()));
                 }
-                std::cmp::Ordering::Greater => {
-                    if !ascending(new, j) {
-                        return false;
-                    }
-                    self.upserts.push(Change::Upsert(T::object(new[j].clone())));
-                    j += 1;
-                }
-                std::cmp::Ordering::Equal => {
-                    if !ascending(old, i) || !ascending(new, j) {
-                        return false;
-                    }
-                    if old[i] != new[j] {
-                        self.upserts.push(Change::Upsert(T::object(new[j].clone())));
-                    }
-                    i += 1;
-                    j += 1;
-                }
+                i += 1;
+                j += 1;
+            } else if old.get(i + 1).is_some_and(|o| o.key() == b) {
+                self.deletes.push(Change::Delete(old[i].clone().object()));
+                i += 1;
+            } else if new.get(j + 1).is_some_and(|n| n.key() == a) {
+                self.upserts.push(Change::Upsert(new[j].clone().object()));
+                j += 1;
+            } else {
+                break;
             }
         }
-        true
+        (i, j)
     }
 
     /// Any order: match by key through a map of `old`.
     fn hashed<T: Keyed>(&mut self, old: &[T], new: &[T]) -> Option<()> {
-        let mut before: HashMap<Key<'_>, (usize, bool)> = unique(old)?;
-        let mut seen = HashMap::with_capacity(new.len());
-        for b in new {
-            if seen.insert(T::key(b), ()).is_some() {
+        let mut before: HashMap<Key<'_>, (usize, bool)> = map(old.len());
+        for (at, t) in old.iter().enumerate() {
+            if before.insert(t.key(), (at, false)).is_some() {
                 return None;
             }
-            match before.get_mut(&T::key(b)) {
+        }
+        for b in new {
+            match before.get_mut(&b.key()) {
+                Some((_, true)) => return None,
                 Some((at, matched)) => {
                     *matched = true;
                     if old[*at] != *b {
-                        self.upserts.push(Change::Upsert(T::object(b.clone())));
+                        self.upserts.push(Change::Upsert(b.clone().object()));
                     }
                 }
-                None => self.upserts.push(Change::Upsert(T::object(b.clone()))),
+                None => self.upserts.push(Change::Upsert(b.clone().object())),
             }
         }
         let mut gone: Vec<usize> = before
@@ -186,21 +177,20 @@ impl Diff {
         gone.sort_unstable();
         self.deletes.extend(
             gone.into_iter()
-                .map(|at| Change::Delete(T::object(old[at].clone()))),
+                .map(|at| Change::Delete(old[at].clone().object())),
         );
         Some(())
     }
 }
 
-/// Key → (position, matched yet), or `None` when a key repeats.
-fn unique<T: Keyed>(items: &[T]) -> Option<HashMap<Key<'_>, (usize, bool)>> {
-    let mut out = HashMap::with_capacity(items.len());
-    for (at, t) in items.iter().enumerate() {
-        if out.insert(T::key(t), (at, false)).is_some() {
-            return None;
-        }
-    }
-    Some(out)
+fn map<K, V>(n: usize) -> HashMap<K, V> {
+    HashMap::with_capacity_and_hasher(n, Default::default())
+}
+
+/// No key repeats in `items`.
+fn unique<T: Keyed>(items: &[T]) -> bool {
+    let mut seen: HashMap<Key<'_>, ()> = map(items.len());
+    items.iter().all(|t| seen.insert(t.key(), ()).is_none())
 }
 
 #[cfg(test)]

@@ -268,13 +268,12 @@ impl Engine {
         cluster: ClusterFacts,
         azure: AzureObs,
     ) -> (bool, bool) {
-        let same_azure = same(&azure, &self.azure);
-        let same_source = {
-            let mut timeless = source.clone();
-            timeless.observed_at = self.source.observed_at;
-            same(&timeless, &self.source)
+        let same_azure = azure == self.azure;
+        let timeless = SourceInfo {
+            observed_at: self.source.observed_at,
+            ..source.clone()
         };
-        let everything = !(same_azure && same_source && same(&cluster, &self.cluster));
+        let everything = !(same_azure && timeless == self.source && cluster == self.cluster);
         let moved = source.observed_at != self.source.observed_at;
         self.source = source;
         self.cluster = cluster;
@@ -331,16 +330,6 @@ impl Engine {
             s.ingresses.items.extend(k.ingresses.items.iter().cloned());
         }
         s
-    }
-}
-
-/// Whether two globals are the same, by their serialized form (no `PartialEq` on them; no
-/// hash maps in them either, so equal values serialize alike). Compared with every snapshot a
-/// source sends: bytes, not a `serde_json::Value` tree.
-fn same<T: serde::Serialize>(a: &T, b: &T) -> bool {
-    match (serde_json::to_vec(a), serde_json::to_vec(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
     }
 }
 
