@@ -26,10 +26,12 @@ fn full(s: &Snapshot, rules: &Rules) -> Vec<Chain> {
     chains
 }
 
-fn assert_same(published: &[Chain], expected: &[Chain], after: &str) {
-    let ids = |c: &[Chain]| c.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
-    assert_eq!(ids(published), ids(expected), "chain ids after {after}");
-    for (a, b) in published.iter().zip(expected) {
+fn assert_same(published: &[Arc<Chain>], expected: &[Chain], after: &str) {
+    let published: Vec<&Chain> = published.iter().map(|c| &**c).collect();
+    let ids = |c: &[&Chain]| c.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
+    let expected: Vec<&Chain> = expected.iter().collect();
+    assert_eq!(ids(&published), ids(&expected), "chain ids after {after}");
+    for (a, b) in published.iter().zip(&expected) {
         assert_eq!(a, b, "chain {} after {after}", a.id);
     }
 }

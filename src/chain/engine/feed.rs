@@ -15,7 +15,7 @@ pub struct Feed {
     /// namespaces, so they are diagnosed whole (see the engine's documentation).
     engine: Option<Engine>,
     /// The whole diagnosis when there is no engine.
-    whole: Vec<Chain>,
+    whole: Vec<Arc<Chain>>,
     finish: Option<Arc<Finish>>,
 }
 
@@ -72,10 +72,11 @@ impl Feed {
         self.engine = None;
         self.whole.clear();
         let work = if next.source.kind == SourceKind::Manifests {
-            self.whole = crate::chain::diagnose(&next);
+            let mut chains = crate::chain::diagnose(&next);
             if let Some(finish) = &self.finish {
-                finish(&next, &mut self.whole);
+                finish(&next, &mut chains);
             }
+            self.whole = chains.into_iter().map(Arc::new).collect();
             Work {
                 namespaces: 0,
                 chains: self.whole.len(),
@@ -98,15 +99,16 @@ impl Feed {
     /// chains in the snapshot's pod order, then template and orphan chains namespace by
     /// namespace (a full diagnosis puts them after all pods' chains, in the order of the
     /// workloads and SecretProviderClasses that start them). A namespace whose chain ids
-    /// clash is diagnosed whole, its chains among the latter.
-    pub fn chains(&self) -> Vec<Chain> {
+    /// clash is diagnosed whole, its chains among the latter. Shared with the engine, which
+    /// replaces (never changes) a chain it re-diagnoses: a copy of the list, not the chains.
+    pub fn chains(&self) -> Vec<Arc<Chain>> {
         let Some(engine) = &self.engine else {
             return self.whole.clone();
         };
         let pods = self.last.as_deref().map_or(&[][..], |s| &s.pods.items);
         let mut out = Vec::with_capacity(pods.len());
         for p in pods {
-            out.extend_from_slice(engine.pod_chains(&p.namespace, &p.name));
+            out.extend(engine.pod_chains(&p.namespace, &p.name).iter().cloned());
         }
         out.extend(engine.extra_chains().cloned());
         out

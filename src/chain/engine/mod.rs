@@ -286,7 +286,7 @@ impl Engine {
 
     /// The chains of pod `namespace/name` (empty for a pod whose namespace is diagnosed whole,
     /// whose chains are among [`Engine::extra_chains`]).
-    pub fn pod_chains(&self, namespace: &str, name: &str) -> &[Chain] {
+    pub fn pod_chains(&self, namespace: &str, name: &str) -> &[Arc<Chain>] {
         self.spaces
             .get(namespace)
             .map_or(&[], |space| space.pod_chains(name))
@@ -294,7 +294,7 @@ impl Engine {
 
     /// The chains no pod holds in [`Engine::pod_chains`], namespace by namespace: template
     /// and orphan chains, and every chain of a namespace diagnosed whole (ids clash there).
-    pub fn extra_chains(&self) -> impl Iterator<Item = &Chain> {
+    pub fn extra_chains(&self) -> impl Iterator<Item = &Arc<Chain>> {
         self.spaces.values().flat_map(|s| s.extra())
     }
 

@@ -4,6 +4,8 @@ use super::deps::{self, Dep};
 use crate::chain::azure_index::{AzureIndex, AzureJoins};
 use crate::chain::build;
 use crate::chain::index::{Globals, HashMap, HashSet, Index};
+use std::sync::Arc;
+
 use crate::chain::model::Chain;
 use crate::chain::orphans;
 use crate::snapshot::{PodObs, Snapshot};
@@ -17,9 +19,9 @@ pub(super) struct Space {
     /// Pod name → position in `kube.pods.items` (unique names; see `flat`).
     pod_at: HashMap<String, usize>,
     /// Pod name → its chains, ids as built (`<ns>/<pod>/<spc>`).
-    pod_chains: HashMap<String, Vec<Chain>>,
+    pod_chains: HashMap<String, Vec<Arc<Chain>>>,
     /// Template chains and orphan consumer chains, recomputed with every change.
-    extra: Vec<Chain>,
+    extra: Vec<Arc<Chain>>,
     /// Pod name → the keys its chains read.
     reads: HashMap<String, Vec<Dep>>,
     /// Key → pods whose chains read it.
@@ -87,13 +89,13 @@ impl Space {
     }
 
     /// The chains of pod `name` (none when the namespace is diagnosed whole: see `flat`).
-    pub fn pod_chains(&self, name: &str) -> &[Chain] {
+    pub fn pod_chains(&self, name: &str) -> &[Arc<Chain>] {
         self.pod_chains.get(name).map_or(&[], Vec::as_slice)
     }
 
     /// The chains no pod of this namespace holds in [`Space::pod_chains`]: template and orphan
     /// chains, or every chain when the namespace is diagnosed whole.
-    pub fn extra(&self) -> &[Chain] {
+    pub fn extra(&self) -> &[Arc<Chain>] {
         &self.extra
     }
 
@@ -106,6 +108,7 @@ impl Space {
             .iter()
             .flat_map(|p| self.pod_chains.get(&p.name).into_iter().flatten())
             .chain(&self.extra)
+            .map(|c| &**c)
     }
 
     /// Re-diagnose every pod of the namespace; returns how many chains that built.
@@ -146,7 +149,7 @@ impl Space {
                 }
             }
             for c in self.pod_chains.remove(&name).unwrap_or_default() {
-                uncount(&mut self.id_count, &mut self.clashing, c.id);
+                uncount(&mut self.id_count, &mut self.clashing, &c.id);
             }
             let Some(&at) = self.pod_at.get(&name) else {
                 continue;
@@ -173,13 +176,14 @@ impl Space {
         let pods_built = fresh.len();
         let templates = orphans::uncreated(&ix);
         let mut extra = build::chains_of(&ix, &templates, false);
-        let in_pods = self.pod_chains.values().flatten().chain(&fresh);
+        let kept = self.pod_chains.values().flatten().map(|c| &**c);
+        let in_pods = kept.chain(&fresh);
         let orphans = build::orphan_chains(&ix, in_pods.chain(&extra), &templates);
         extra.extend(orphans);
         self.extra_clock = ix.take_clock_read();
         drop(ix);
         for c in std::mem::take(&mut self.extra) {
-            uncount(&mut self.id_count, &mut self.clashing, c.id);
+            uncount(&mut self.id_count, &mut self.clashing, &c.id);
         }
         fresh.extend(extra);
         for c in &mut fresh {
@@ -195,11 +199,16 @@ impl Space {
         if let Some(finish) = with.finish {
             finish(&self.kube, &mut fresh);
         }
-        self.extra = fresh.split_off(pods_built);
+        // Shared: publishing them is a count, not a copy (the UI holds them between snapshots).
+        self.extra = fresh
+            .split_off(pods_built)
+            .into_iter()
+            .map(Arc::new)
+            .collect();
         // Ranges run in order: split each pod's chains off the front.
-        let mut rest = fresh.into_iter();
+        let mut rest = fresh.into_iter().map(Arc::new);
         for (name, range) in owners {
-            let chains: Vec<Chain> = rest.by_ref().take(range.len()).collect();
+            let chains: Vec<Arc<Chain>> = rest.by_ref().take(range.len()).collect();
             self.pod_chains.insert(name, chains);
         }
         built
@@ -218,7 +227,7 @@ impl Space {
         if let Some(finish) = with.finish {
             finish(&self.kube, &mut chains);
         }
-        self.extra = chains;
+        self.extra = chains.into_iter().map(Arc::new).collect();
         self.extra.len()
     }
 
@@ -243,13 +252,13 @@ fn count(ids: &mut HashMap<String, u32>, clashing: &mut usize, id: &str) {
     }
 }
 
-fn uncount(ids: &mut HashMap<String, u32>, clashing: &mut usize, id: String) {
-    if let Some(n) = ids.get_mut(&id) {
+fn uncount(ids: &mut HashMap<String, u32>, clashing: &mut usize, id: &str) {
+    if let Some(n) = ids.get_mut(id) {
         *n -= 1;
         if *n == 1 {
             *clashing -= 1;
         } else if *n == 0 {
-            ids.remove(&id);
+            ids.remove(id);
         }
     }
 }
