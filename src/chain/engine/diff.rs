@@ -112,23 +112,29 @@ impl Diff {
         }
         let (old, new) = (&old.items, &new.items);
         let marks = (self.deletes.len(), self.upserts.len());
-        let (i, j) = self.walk(old, new);
+        let (i, j, ascending) = self.walk(old, new);
         self.hashed(&old[i..], &new[j..])?;
         let changed = marks != (self.deletes.len(), self.upserts.len());
         // A repeated key would make an upsert or delete ambiguous; where nothing changed, the
-        // engine already holds both objects as they are.
-        (!changed || (unique(old) && unique(new))).then_some(())
+        // engine already holds both objects as they are. Collections walked whole in strict
+        // key order (the live store's, by namespace and name) cannot repeat one.
+        let walked = i == old.len() && j == new.len() && ascending;
+        (!changed || walked || (unique(old) && unique(new))).then_some(())
     }
 
     /// Sources keep their order from one snapshot to the next: walk both collections side by
     /// side while their keys line up, stepping over one object added or removed. Returns
-    /// where the walk stopped (the rest is matched through a map).
+    /// where the walk stopped (the rest is matched through a map), and whether both were in
+    /// strict key order that far.
     ///
     /// Pairing only ever matches equal keys, and every object is paired, deleted or upserted,
     /// so even a wrong guess only costs a delete and an upsert of one key (deletes go first).
-    fn walk<T: Keyed>(&mut self, old: &[T], new: &[T]) -> (usize, usize) {
+    fn walk<T: Keyed>(&mut self, old: &[T], new: &[T]) -> (usize, usize, bool) {
         let (mut i, mut j) = (0, 0);
+        let mut ascending = true;
+        let after = |items: &[T], at: usize| at == 0 || items[at - 1].key() < items[at].key();
         while i < old.len() && j < new.len() {
+            ascending = ascending && after(old, i) && after(new, j);
             let (a, b) = (old[i].key(), new[j].key());
             if a == b {
                 if old[i] != new[j] {
@@ -146,7 +152,7 @@ impl Diff {
                 break;
             }
         }
-        (i, j)
+        (i, j, ascending)
     }
 
     /// Any order: match by key through a map of `old`.

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::{Engine, Finish, Work, diff};
 use crate::chain::Chain;
+use crate::chain::index::Globals;
 use crate::snapshot::{Snapshot, SourceKind};
 
 /// The latest snapshot and its diagnosis, kept up to date by [`Feed::update`].
@@ -58,12 +59,7 @@ impl Feed {
         let (Some(engine), Some(changes)) = (self.engine.as_mut(), changes) else {
             return self.rebuild(next);
         };
-        let globals = (
-            next.source.clone(),
-            next.cluster.clone(),
-            next.azure.clone(),
-        );
-        let work = engine.update(Some(globals), changes);
+        let work = engine.update(Some(Globals::of(&next)), changes);
         self.last = Some(next);
         Fed { work, whole: false }
     }

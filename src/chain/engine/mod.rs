@@ -193,12 +193,12 @@ impl Engine {
         cluster: ClusterFacts,
         azure: AzureObs,
     ) -> Work {
-        self.update(Some((source, cluster, azure)), [])
-    }
-
-    /// The globals the engine holds (source with its clock, cluster facts, Azure side).
-    pub fn globals(&self) -> (&SourceInfo, &ClusterFacts, &AzureObs) {
-        (&self.source, &self.cluster, &self.azure)
+        let globals = Globals {
+            source: &source,
+            cluster: &cluster,
+            azure: &azure,
+        };
+        self.update(Some(globals), [])
     }
 
     /// Apply `changes`, then re-diagnose the chains that read what changed.
@@ -208,9 +208,9 @@ impl Engine {
 
     /// [`Engine::set_globals`] (when given) and [`Engine::apply`] at once: a chain that reads
     /// both the clock and a changed object is diagnosed once, at the new time.
-    pub fn update(
+    pub(crate) fn update(
         &mut self,
-        globals: Option<(SourceInfo, ClusterFacts, AzureObs)>,
+        globals: Option<Globals<'_>>,
         changes: impl IntoIterator<Item = Change>,
     ) -> Work {
         let mut touched: BTreeMap<String, Vec<Dep>> = BTreeMap::new();
@@ -225,7 +225,7 @@ impl Engine {
             apply_one(space, object, delete, keys);
         }
         let (everything, moved) = match globals {
-            Some((source, cluster, azure)) => self.replace_globals(source, cluster, azure),
+            Some(globals) => self.replace_globals(globals),
             None => (false, false),
         };
         if everything || self.source.kind == SourceKind::Manifests {
@@ -262,25 +262,30 @@ impl Engine {
 
     /// Hold the new globals; returns whether every chain must be re-diagnosed (more than the
     /// clock changed) and whether the clock moved.
-    fn replace_globals(
-        &mut self,
-        source: SourceInfo,
-        cluster: ClusterFacts,
-        azure: AzureObs,
-    ) -> (bool, bool) {
-        let same_azure = azure == self.azure;
+    fn replace_globals(&mut self, globals: Globals<'_>) -> (bool, bool) {
+        let Globals {
+            source,
+            cluster,
+            azure,
+        } = globals;
+        let moved = source.observed_at != self.source.observed_at;
+        // Everything but the clock: another context, scenario or set of unread inputs.
         let timeless = SourceInfo {
             observed_at: self.source.observed_at,
             ..source.clone()
         };
-        let everything = !(same_azure && timeless == self.source && cluster == self.cluster);
-        let moved = source.observed_at != self.source.observed_at;
-        self.source = source;
-        self.cluster = cluster;
-        if !same_azure {
-            self.azure_index = AzureIndex::build(&azure).into_owned();
+        let mut everything = timeless != self.source;
+        self.source.clone_from(source);
+        // Compared before copied: the Azure side is large and rarely changes.
+        if *cluster != self.cluster {
+            self.cluster = cluster.clone();
+            everything = true;
         }
-        self.azure = azure;
+        if *azure != self.azure {
+            self.azure_index = AzureIndex::build(azure).into_owned();
+            self.azure = azure.clone();
+            everything = true;
+        }
         (everything, moved)
     }
 
