@@ -275,3 +275,49 @@ fn another_context_or_a_relist_of_everything_is_diagnosed_whole() {
     );
     assert_same(&feed.chains(), &diagnose(&relisted), "every pod changed");
 }
+
+/// An expiry compares the clock with an instant: the chain is diagnosed again when the clock
+/// passes it (the warning starts seven days before), not on every move before that.
+#[test]
+fn an_expiry_weeks_away_is_diagnosed_again_only_when_its_warning_starts() {
+    use kvchain::chain::Code;
+    use kvchain::snapshot::Observed;
+    let mut world = testkit::generated_snapshot(200, 40);
+    let at = world.source.observed_at;
+    for o in &mut world.azure.objects {
+        if let Observed::Known(Some(v)) = &mut o.state {
+            for version in &mut v.versions {
+                version.expires = Some(at + SignedDuration::from_hours(10 * 24));
+            }
+        }
+    }
+    let mut feed = Feed::new(None);
+    feed.update(Arc::new(world.clone()));
+    let count = |chains: &[Arc<Chain>], code: Code| {
+        chains
+            .iter()
+            .filter(|c| c.findings().any(|f| f.code == code))
+            .count()
+    };
+    let mut later = world.clone();
+    later.source.observed_at = at + SignedDuration::from_hours(24);
+    let later = Arc::new(later);
+    let fed = feed.update(later.clone());
+    let chains = feed.chains();
+    assert_same(&chains, &diagnose(&later), "a day later");
+    assert_eq!(count(&chains, Code::KVC604), 0);
+    // Only the lagging chains (their message gives the lag) moved with the clock.
+    assert_eq!(fed.work.chains, count(&chains, Code::KVC703), "{fed:?}");
+    let mut warned = world;
+    warned.source.observed_at = at + SignedDuration::from_hours(3 * 24 + 1);
+    let warned = Arc::new(warned);
+    let fed = feed.update(warned.clone());
+    let chains = feed.chains();
+    assert_same(
+        &chains,
+        &diagnose(&warned),
+        "within seven days of the expiry",
+    );
+    assert!(count(&chains, Code::KVC604) > 0);
+    assert!(fed.work.chains >= count(&chains, Code::KVC604), "{fed:?}");
+}

@@ -8,9 +8,10 @@
 //! Kubernetes object re-diagnoses the pods whose chains read it (plus the namespace's template
 //! and orphan chains, which are few). The clock moves with every snapshot a source sends, but
 //! few verdicts depend on it (an expiry, a rotation lag, a failure that stopped recurring):
-//! chains that read it ([`deps::Dep::Clock`]) are re-diagnosed when only the clock moved. Any
-//! other change of the globals re-diagnoses everything, the Azure joins being rebuilt only
-//! when the Azure side itself changed.
+//! when it moves, chains whose message names the time ([`deps::Dep::Clock`]) are re-diagnosed,
+//! and those that compared it with an instant once it passes that instant (see
+//! `Index::clock`). Any other change of the globals, or the clock going back, re-diagnoses
+//! everything, the Azure joins being rebuilt only when the Azure side itself changed.
 //!
 //! [`Engine::chains`] equals [`super::diagnose`] of [`Engine::snapshot`] (property-tested in
 //! `tests/engine_props.rs`), in the same order within each namespace.
@@ -232,9 +233,11 @@ impl Engine {
             return self.rediagnose_all();
         }
         if moved {
+            let now = self.source.observed_at;
             for (ns, space) in &self.spaces {
-                if space.reads_clock() {
-                    touched.entry(ns.clone()).or_default().push(Dep::Clock);
+                if let Some(pods) = space.clock_due(now) {
+                    let keys = touched.entry(ns.clone()).or_default();
+                    keys.extend(pods.into_iter().map(Dep::Pod));
                 }
             }
         }
@@ -269,12 +272,14 @@ impl Engine {
             azure,
         } = globals;
         let moved = source.observed_at != self.source.observed_at;
+        // Verdicts that turned true as time passed stay so only while it moves forward.
+        let backwards = source.observed_at < self.source.observed_at;
         // Everything but the clock: another context, scenario or set of unread inputs.
         let timeless = SourceInfo {
             observed_at: self.source.observed_at,
             ..source.clone()
         };
-        let mut everything = timeless != self.source;
+        let mut everything = timeless != self.source || backwards;
         self.source.clone_from(source);
         // Compared before copied: the Azure side is large and rarely changes.
         if *cluster != self.cluster {

@@ -3,7 +3,9 @@
 use super::deps::{self, Dep};
 use crate::chain::azure_index::{AzureIndex, AzureJoins};
 use crate::chain::build;
-use crate::chain::index::{Globals, HashMap, HashSet, Index};
+use jiff::Timestamp;
+
+use crate::chain::index::{ClockUse, Globals, HashMap, HashSet, Index};
 use std::sync::Arc;
 
 use crate::chain::model::Chain;
@@ -32,8 +34,12 @@ pub(super) struct Space {
     /// Pods sharing a name, or clashing ids: the namespace is diagnosed whole each time, its
     /// chains kept in one ordered list (`extra`), as a full diagnosis orders and dedupes them.
     flat: bool,
-    /// The extra chains (all of them when `flat`) read the clock when last built.
-    extra_clock: bool,
+    /// How the extra chains (all of them when `flat`) read the clock when last built.
+    extra_clock: ClockUse,
+    /// Pods whose chains compared the clock with an instant, and the earliest such instant:
+    /// they are re-diagnosed once the clock passes it. (Those that read the time itself are
+    /// readers of [`Dep::Clock`].)
+    clock_until: HashMap<String, Timestamp>,
 }
 
 /// What every namespace's diagnosis reads besides its own objects, and what runs over the
@@ -116,6 +122,7 @@ impl Space {
         self.pod_chains.clear();
         self.reads.clear();
         self.readers.clear();
+        self.clock_until.clear();
         self.id_count.clear();
         self.clashing = 0;
         self.extra.clear();
@@ -125,10 +132,28 @@ impl Space {
         self.rediagnose(with, all)
     }
 
-    /// Some chain of the namespace read the clock when last built (`Dep::Clock` then names
-    /// the pods whose chains did).
-    pub fn reads_clock(&self) -> bool {
-        self.extra_clock || self.readers.get(&Dep::Clock).is_some_and(|r| !r.is_empty())
+    /// The clock moved forward to `now`: the pods whose chains it changes, with an empty list
+    /// when only the extra chains change; `None` when nothing does.
+    pub fn clock_due(&self, now: Timestamp) -> Option<Vec<String>> {
+        let mut pods: Vec<String> = self
+            .readers
+            .get(&Dep::Clock)
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        pods.extend(
+            self.clock_until
+                .iter()
+                .filter(|(_, until)| now > **until)
+                .map(|(name, _)| name.clone()),
+        );
+        let extra = match self.extra_clock {
+            ClockUse::None => false,
+            ClockUse::Until(until) => now > until,
+            ClockUse::Exact => true,
+        };
+        (extra || !pods.is_empty()).then_some(pods)
     }
 
     /// Re-diagnose the pods named in `pods` and the namespace's extra chains; returns how
@@ -148,6 +173,7 @@ impl Space {
                     r.remove(&name);
                 }
             }
+            self.clock_until.remove(&name);
             for c in self.pod_chains.remove(&name).unwrap_or_default() {
                 uncount(&mut self.id_count, &mut self.clashing, &c.id);
             }
@@ -160,8 +186,12 @@ impl Space {
             let clock = ix.take_clock_read();
             let spcs: Vec<&str> = chains.iter().map(|c| c.spc.as_str()).collect();
             let mut reads = deps::reads(&ix, pod, &spcs);
-            if clock {
-                reads.push(Dep::Clock);
+            match clock {
+                ClockUse::None => {}
+                ClockUse::Until(until) => {
+                    self.clock_until.insert(name.clone(), until);
+                }
+                ClockUse::Exact => reads.push(Dep::Clock),
             }
             for dep in &reads {
                 self.readers
@@ -219,6 +249,7 @@ impl Space {
         self.pod_chains.clear();
         self.reads.clear();
         self.readers.clear();
+        self.clock_until.clear();
         let ix = Index::build_with(&self.kube, with.globals, AzureJoins::Lent(with.azure));
         ix.take_clock_read();
         let mut chains = build::chains_over(&ix, false, |_| true);

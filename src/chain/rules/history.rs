@@ -144,7 +144,9 @@ impl<'a> Signals<'a> {
         let poll = self.rotation_poll?;
         let seen = e.last_seen?;
         let quiet = jiff::SignedDuration::try_from(poll * 2).ok()?;
-        (link_clean && self.clock.now().duration_since(seen) > quiet).then(|| {
+        // Past once the clock is beyond `seen + quiet`; the message does not name the time.
+        let past = link_clean && seen.checked_add(quiet).is_ok_and(|t| self.clock.after(t));
+        past.then(|| {
             format!(
                 "not repeated since {} (rotation polls every {}s)",
                 glance::time(seen),

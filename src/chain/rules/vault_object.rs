@@ -170,8 +170,13 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
             out.push(co);
             continue;
         }
+        // Within the warning once the clock is past `exp - EXPIRY_WARNING`; the message then
+        // names the time itself.
         if let Some(exp) = target.expires
-            && exp < clock.now() + EXPIRY_WARNING
+            && exp.checked_sub(EXPIRY_WARNING).map_or_else(
+                |_| exp < clock.now() + EXPIRY_WARNING,
+                |from| clock.after(from),
+            )
         {
             let now = clock.now();
             co.status = co.status.max(Status::Warning);
