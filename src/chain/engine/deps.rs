@@ -26,7 +26,7 @@ pub(super) enum Dep {
     Workload(String, String),
     Sas,
     Spcs,
-    /// The source's clock: a rule compared a time with it (see `Index::clock`).
+    /// The time itself: a message names it or an age taken from it (see `Clock::now`).
     Clock,
 }
 
