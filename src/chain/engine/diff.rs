@@ -18,21 +18,40 @@ use crate::snapshot::*;
 /// a kind holds two objects under one key (an upsert could not say which one it replaces).
 /// The globals (source, cluster, Azure) are not compared here: see `Engine::set_globals`.
 pub fn diff(old: &Snapshot, new: &Snapshot) -> Option<Vec<Change>> {
-    let mut d = Diff::default();
-    d.kind(&old.pods, &new.pods)?;
-    d.kind(&old.service_accounts, &new.service_accounts)?;
-    d.kind(&old.spcs, &new.spcs)?;
-    d.kind(&old.spc_statuses, &new.spc_statuses)?;
-    d.kind(&old.secrets, &new.secrets)?;
-    d.kind(&old.events, &new.events)?;
-    d.kind(&old.workloads, &new.workloads)?;
-    d.kind(&old.ingresses, &new.ingresses)?;
-    let Diff {
-        mut deletes,
-        upserts,
-    } = d;
-    deletes.extend(upserts);
-    Some(deletes)
+    let rest = |d: &mut Diff| -> Option<()> {
+        d.kind(&old.service_accounts, &new.service_accounts)?;
+        d.kind(&old.spcs, &new.spcs)?;
+        d.kind(&old.spc_statuses, &new.spc_statuses)?;
+        d.kind(&old.secrets, &new.secrets)?;
+        d.kind(&old.events, &new.events)?;
+        d.kind(&old.workloads, &new.workloads)?;
+        d.kind(&old.ingresses, &new.ingresses)
+    };
+    let pods = |d: &mut Diff| d.kind(&old.pods, &new.pods);
+    let run = |f: &dyn Fn(&mut Diff) -> Option<()>| {
+        let mut d = Diff::default();
+        f(&mut d).map(|()| d)
+    };
+    // Comparing equal objects is the whole cost: pods (the largest) on another thread when
+    // there are enough of them to pay for it.
+    let (pods, rest) = if crate::chain::build::threads_for(new.pods.items.len()) > 1 {
+        std::thread::scope(|scope| {
+            let pods = scope.spawn(|| run(&pods));
+            let rest = run(&rest);
+            match pods.join() {
+                Ok(pods) => (pods, rest),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        })
+    } else {
+        (run(&pods), run(&rest))
+    };
+    let (pods, rest) = (pods?, rest?);
+    let mut changes = pods.deletes;
+    changes.extend(rest.deletes);
+    changes.extend(pods.upserts);
+    changes.extend(rest.upserts);
+    Some(changes)
 }
 
 /// An observation the engine holds: the key it replaces it by, and the object it is.
