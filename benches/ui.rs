@@ -5,6 +5,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use kvchain::chain::Chain;
 use kvchain::ui::app::{App, AppEvent};
 use kvchain::ui::config::UiConfig;
 use kvchain::ui::testing::{lab_snapshot, many_chains};
@@ -62,7 +63,7 @@ fn update(c: &mut Criterion) {
         ("snapshot_update_10k_pods_all_open", true),
     ] {
         let mut app = loaded_app(open_all);
-        let chains = many_chains(PODS);
+        let chains: Vec<Arc<Chain>> = many_chains(PODS).into_iter().map(Arc::new).collect();
         let snapshot = Arc::new(lab_snapshot("bench"));
         c.bench_function(name, |b| {
             b.iter_batched(
@@ -101,6 +102,7 @@ fn update_with_diagnose(c: &mut Criterion) {
     c.bench_function("diagnose_and_update_10k_pods", |b| {
         b.iter(|| {
             let chains = kvchain::chain::diagnose(black_box(&snap));
+            let chains = chains.into_iter().map(Arc::new).collect();
             app.update(AppEvent::Diagnosed {
                 snapshot: Arc::clone(&snap),
                 chains,
@@ -111,7 +113,7 @@ fn update_with_diagnose(c: &mut Criterion) {
 
 /// The tree rebuild alone (the part of an update that is the UI's own work).
 fn rebuild(c: &mut Criterion) {
-    let chains = many_chains(PODS);
+    let chains: Vec<Arc<Chain>> = many_chains(PODS).into_iter().map(Arc::new).collect();
     let mut tree = kvchain::ui::tree::TreeView::default();
     let filter = kvchain::ui::tree::Filter::default();
     c.bench_function("tree_rebuild_10k_pods", |b| {
@@ -127,6 +129,7 @@ fn rebuild_presorted(c: &mut Criterion) {
     });
     let mut tree = kvchain::ui::tree::TreeView::default();
     let filter = kvchain::ui::tree::Filter::default();
+    let chains: Vec<Arc<Chain>> = chains.into_iter().map(Arc::new).collect();
     c.bench_function("tree_rebuild_10k_pods_presorted", |b| {
         b.iter(|| tree.rebuild(black_box(&chains), &filter, "bench"))
     });

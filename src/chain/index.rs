@@ -6,7 +6,10 @@
 use std::borrow::Cow;
 use std::collections::HashMap as StdHashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use jiff::Timestamp;
 
 use super::azure_index::{AzureIndex, AzureJoins};
 use crate::snapshot::*;
@@ -154,6 +157,61 @@ pub(crate) struct Index<'a> {
     pub failed_creates: Vec<&'a EventObs>,
     /// (namespace, kind, name) → workload.
     pub workloads: HashMap<(&'a str, &'a str, &'a str), &'a WorkloadObs>,
+    /// How the rules read the source's clock since [`Index::take_clock_read`]: the
+    /// incremental engine re-diagnoses only the chains whose verdict the clock's move changed.
+    clock: ClockReads,
+}
+
+/// What verdicts built since the last [`Index::take_clock_read`] made of the clock.
+struct ClockReads {
+    /// The time itself was read (it is in a message): any move changes the chain.
+    exact: AtomicBool,
+    /// The earliest instant (Unix nanoseconds, `i64::MAX`: none) at which a comparison made
+    /// with the clock turns: until then, moving the clock forward changes nothing.
+    until: AtomicI64,
+}
+
+/// How the chains built since the last take read the clock.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum ClockUse {
+    /// Not at all, or only in comparisons that stay true as time moves on.
+    #[default]
+    None,
+    /// Only in comparisons that turn at this instant.
+    Until(Timestamp),
+    /// The time itself.
+    Exact,
+}
+
+/// The source's clock, noting each read (see [`Index::clock`]).
+#[derive(Clone, Copy)]
+pub(crate) struct Clock<'a> {
+    at: Timestamp,
+    reads: &'a ClockReads,
+}
+
+impl Clock<'_> {
+    /// The time itself (a message names it, or the age is in it): every move matters.
+    pub fn now(self) -> Timestamp {
+        // Load first: once set, threads sharing the index do not write the line again.
+        if !self.reads.exact.load(Ordering::Relaxed) {
+            self.reads.exact.store(true, Ordering::Relaxed);
+        }
+        self.at
+    }
+
+    /// Whether the time is past `t`. Once it is, moving on keeps it so; until then, the answer
+    /// holds until `t` (noted, so the engine knows when to ask again).
+    pub fn after(self, t: Timestamp) -> bool {
+        if self.at > t {
+            return true;
+        }
+        self.reads.until.fetch_min(
+            t.as_nanosecond().try_into().unwrap_or(i64::MAX),
+            Ordering::Relaxed,
+        );
+        false
+    }
 }
 
 impl<'a> Index<'a> {
@@ -201,6 +259,10 @@ impl<'a> Index<'a> {
             pod_events: map(0),
             failed_creates: Vec::new(),
             workloads: map(snap.workloads.items.len()),
+            clock: ClockReads {
+                exact: AtomicBool::new(false),
+                until: AtomicI64::new(i64::MAX),
+            },
         };
         for s in &snap.spcs.items {
             ix.spcs.insert((&s.namespace, &s.name), s);
@@ -283,6 +345,29 @@ impl<'a> Index<'a> {
         let pods: PodAddresses = pods.into();
         lock().insert(key, pods.clone());
         pods
+    }
+
+    /// The source's clock. Rules read it only where a verdict depends on it, so a chain
+    /// that never read it is the same at any time.
+    pub fn clock(&self) -> Clock<'_> {
+        Clock {
+            at: self.globals.source.observed_at,
+            reads: &self.clock,
+        }
+    }
+
+    /// How the clock was read since the last call (and forget it).
+    pub fn take_clock_read(&self) -> ClockUse {
+        let exact = self.clock.exact.swap(false, Ordering::Relaxed);
+        let until = self.clock.until.swap(i64::MAX, Ordering::Relaxed);
+        match (exact, until) {
+            (true, _) => ClockUse::Exact,
+            (false, i64::MAX) => ClockUse::None,
+            // A deadline jiff cannot hold is none the engine could reach: ask every time.
+            (false, t) => {
+                Timestamp::from_nanosecond(t.into()).map_or(ClockUse::Exact, ClockUse::Until)
+            }
+        }
     }
 
     pub fn identity(&self, client_id: &str) -> Option<&'a ManagedIdentityObs> {

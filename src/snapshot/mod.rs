@@ -75,7 +75,7 @@ impl<T: Default> Default for Observed<T> {
 ///
 /// `gaps.all` set: nothing of this kind could be seen (e.g. CRD missing, offline);
 /// `gaps.namespaces[ns]` set: that namespace could not be listed (e.g. 403).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Coll<T> {
     pub items: Vec<T>,
     #[serde(default, skip_serializing_if = "Gaps::is_empty")]
@@ -113,7 +113,7 @@ impl<T> Coll<T> {
     }
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct Gaps {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub all: Option<String>,
@@ -151,7 +151,7 @@ impl SourceKind {
 }
 
 /// Which source produced a snapshot, and at what (source) time.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SourceInfo {
     pub kind: SourceKind,
     /// kube context, scenario name, or the manifest paths.
@@ -210,7 +210,7 @@ impl Snapshot {
 
 // ---------------------------------------------------------------- cluster
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClusterFacts {
     /// Cluster OIDC issuer URL as the API server publishes it (trailing '/' kept).
     pub oidc_issuer: Observed<String>,
@@ -228,7 +228,7 @@ fn not_observed<T>() -> Observed<T> {
 }
 
 /// A node as far as DaemonSet placement is concerned.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct NodeObs {
     pub name: String,
     #[serde(default)]
@@ -299,7 +299,7 @@ impl Default for ClusterFacts {
 }
 
 /// What is known of the Secrets Store CSI driver installation.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CsiDriverFacts {
     /// The CSIDriver object `secrets-store.csi.k8s.io` exists (driver registered).
     pub installed: bool,
@@ -373,7 +373,7 @@ pub struct OwnerRef {
     pub controller: bool,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct PodObs {
     pub namespace: Name,
     pub name: Name,
@@ -422,13 +422,13 @@ impl PodObs {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct VolumeObs {
     pub name: Name,
     pub source: VolumeSourceObs,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum VolumeSourceObs {
     Csi {
@@ -450,7 +450,7 @@ pub enum VolumeSourceObs {
     Other,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerObs {
     pub name: Name,
     #[serde(default)]
@@ -466,7 +466,7 @@ pub struct ContainerObs {
     pub state: ContainerStateObs,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MountObs {
     pub volume: Name,
     pub path: Name,
@@ -476,13 +476,13 @@ pub struct MountObs {
     pub read_only: bool,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EnvObs {
     pub name: Name,
     pub source: EnvSourceObs,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum EnvSourceObs {
     /// A literal value. Only kept for the workload-identity variables (AZURE_*): other literals
@@ -518,7 +518,7 @@ pub enum ContainerStateObs {
     },
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct ServiceAccountObs {
     pub namespace: String,
     pub name: String,
@@ -527,7 +527,7 @@ pub struct ServiceAccountObs {
 }
 
 /// A SecretProviderClass, with its Azure parameters parsed once at observation time.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SpcObs {
     pub namespace: String,
     pub name: String,
@@ -559,7 +559,7 @@ pub struct SecretObjectData {
     pub key: String,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct SpcPodStatusObs {
     pub namespace: String,
     pub name: String,
@@ -601,7 +601,7 @@ pub struct SpcpsObject {
 }
 
 /// A Kubernetes Secret, values replaced by keyed fingerprints on arrival.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct SecretObs {
     pub namespace: String,
     pub name: String,
@@ -630,7 +630,7 @@ impl SecretObs {
     }
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct EventObs {
     pub namespace: String,
     /// `Kind/name` of the involved object.
@@ -651,7 +651,7 @@ pub struct EventObs {
     pub last_seen: Option<Timestamp>,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct WorkloadObs {
     /// Deployment | StatefulSet | DaemonSet | ReplicaSet | Job | CronJob
     pub kind: String,
@@ -674,7 +674,7 @@ pub struct WorkloadObs {
     pub template: Option<Box<PodObs>>,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct IngressObs {
     pub namespace: String,
     pub name: String,
@@ -685,7 +685,7 @@ pub struct IngressObs {
 // ---------------------------------------------------------------- azure
 
 /// The Azure side. Each collection may be unknown (no credentials, no permission, offline).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AzureObs {
     pub identities: Coll<ManagedIdentityObs>,
     pub vaults: Coll<VaultObs>,
@@ -718,7 +718,7 @@ impl AzureObs {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ManagedIdentityObs {
     pub name: String,
     #[serde(default)]
@@ -737,7 +737,7 @@ pub struct FederatedCredentialObs {
     pub audiences: Vec<String>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct VaultObs {
     pub name: String,
     #[serde(default)]
@@ -754,7 +754,7 @@ pub struct VaultObs {
     pub object_names: Option<Vec<(ObjectType, String)>>,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct AccessPolicyObs {
     pub object_id: String,
     #[serde(default)]
@@ -767,7 +767,7 @@ pub struct AccessPolicyObs {
     pub certificates: Vec<String>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NetworkObs {
     /// `publicNetworkAccess` Enabled.
     pub public_access: bool,
@@ -788,7 +788,7 @@ impl Default for NetworkObs {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RoleAssignmentObs {
     pub principal_id: String,
     pub role_definition_id: String,
@@ -835,7 +835,7 @@ impl ObjectType {
 }
 
 /// One Key Vault object as looked up: `state` Known(None) ⇒ not found.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct VaultObjectObs {
     pub vault: String,
     pub object_type: ObjectType,
@@ -843,7 +843,7 @@ pub struct VaultObjectObs {
     pub state: Observed<Option<VaultObject>>,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct VaultObject {
     /// Newest first.
     pub versions: Vec<ObjectVersion>,
@@ -866,7 +866,7 @@ impl VaultObject {
     }
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct ObjectVersion {
     /// 32-hex version id.
     pub version: String,

@@ -42,7 +42,7 @@ pub use model::{AppEvent, Discarded, Effect, Level, Mode, Pane, Permission, Reve
 pub struct App {
     pub source: SourceInfo,
     pub snapshot: Option<Arc<Snapshot>>,
-    pub chains: Vec<Chain>,
+    pub chains: Vec<Arc<Chain>>,
     pub tree: TreeView,
     pub filter: Filter,
     pub focus: Pane,
@@ -200,6 +200,7 @@ impl App {
         self.tree
             .row_chain(self.tree.selected_row())
             .and_then(|i| self.chains.get(i))
+            .map(|c| &**c)
     }
 
     pub fn selected_link(&self) -> Option<&Link> {
@@ -276,7 +277,7 @@ impl App {
                 self.dirty = true;
             }
             AppEvent::Diagnosed { snapshot, chains } => {
-                let old = self.apply(snapshot, chains);
+                let old = self.apply_shared(snapshot, chains);
                 fx.push(Effect::Discard(old));
                 self.dirty = true;
             }

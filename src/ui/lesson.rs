@@ -2,7 +2,7 @@
 //! link it talks about selected on the target's pod, its fault applied when it starts, and
 //! the next step when its check passes (or on `n`).
 
-use crate::chain::Status;
+use crate::chain::{Chain, Status};
 use crate::source::lab::lesson::{LessonEffect, LessonRun};
 use crate::source::{LabControl, SourceCommand};
 use crate::ui::app::{App, Effect, Level};
@@ -48,7 +48,9 @@ impl App {
             return;
         };
         let before = run.step;
-        let effects = run.observe(s.source.observed_at, &self.chains);
+        // Lessons run on small lab worlds: a copy of the chains is cheap there.
+        let chains: Vec<Chain> = self.chains.iter().map(|c| Chain::clone(c)).collect();
+        let effects = run.observe(s.source.observed_at, &chains);
         if self.snapshots_applied == 1 && run.step == before {
             // The lesson started before any data: show its target now.
             self.focus_lesson_step();

@@ -1,8 +1,8 @@
 //! The TUI: browse chains, see broken links live, act with one key.
 //!
 //! Shape (television / oxker style): the source runs in its own task and sends events; a
-//! diagnoser task keeps only the newest pending snapshot, runs [`chain::diagnose`] off the UI
-//! task and forwards the chains; the UI loop turns key, mouse, tick and source events into
+//! diagnoser task keeps only the newest pending snapshot, diagnoses off the UI task what
+//! changed since the last one ([`Feed`]) and forwards the chains; the UI loop turns key, mouse, tick and source events into
 //! state changes ([`app::App::update`]) and redraws from state only when something changed.
 //! Idle, the loop sleeps on its inputs (a one-second tick for the data age): no busy redraw.
 
@@ -38,7 +38,7 @@ use ratatui::backend::CrosstermBackend;
 use tokio::sync::mpsc;
 
 use crate::action::ActionOutcome;
-use crate::chain;
+use crate::chain::engine::{Feed, Finish};
 use crate::cli::UiArgs;
 use crate::source::{Source, SourceCommand, SourceEvent, Unanswered, request};
 use app::{App, AppEvent, Effect};
@@ -347,6 +347,12 @@ pub async fn diagnoser_with(
     tx: mpsc::UnboundedSender<AppEvent>,
     ignore: crate::suppress::Rules,
 ) {
+    // Suppressions are marked as each chain is built: a kept chain keeps its marks, and what
+    // they read (the pod, its workload, its SPC) re-diagnoses the chain when it changes.
+    let finish: Arc<Finish> = Arc::new(move |kube, chains| {
+        crate::suppress::apply(kube, &Default::default(), &ignore, chains);
+    });
+    let mut feed: Option<Feed> = None;
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while let Ok(e) = rx.try_recv() {
@@ -371,24 +377,35 @@ pub async fn diagnoser_with(
             }
         }
         if let Some(s) = snapshot {
-            let for_diag = Arc::clone(&s);
-            let ignore = ignore.clone();
+            // The feed goes to the blocking pool and comes back; a panic loses it, and the
+            // next snapshot is diagnosed whole.
+            let mut taken = feed
+                .take()
+                .unwrap_or_else(|| Feed::new(Some(finish.clone())));
             let diagnosed = tokio::task::spawn_blocking(move || {
                 let started = Instant::now();
-                let mut chains = chain::diagnose(&for_diag);
-                crate::suppress::apply(&for_diag, &Default::default(), &ignore, &mut chains);
+                let pods = s.pods.items.len();
+                let fed = taken.update(s);
+                let chains = taken.chains();
                 tracing::debug!(
-                    pods = for_diag.pods.items.len(),
+                    pods,
+                    rebuilt = fed.work.chains,
+                    namespaces = fed.work.namespaces,
+                    whole = fed.whole,
                     ms = started.elapsed().as_millis() as u64,
                     "diagnosed"
                 );
-                chains
+                (taken, chains)
             });
             let event = match diagnosed.await {
-                Ok(chains) => AppEvent::Diagnosed {
-                    snapshot: s,
-                    chains,
-                },
+                Ok((kept, chains)) => {
+                    let snapshot = kept.snapshot().cloned();
+                    feed = Some(kept);
+                    match snapshot {
+                        Some(snapshot) => AppEvent::Diagnosed { snapshot, chains },
+                        None => continue,
+                    }
+                }
                 Err(_) => AppEvent::Source(SourceEvent::Failed(
                     "diagnosis failed unexpectedly (panic); see the log".into(),
                 )),

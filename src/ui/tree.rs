@@ -10,6 +10,7 @@
 //! frame. The flattening and viewport slicing below are small and keep frames O(viewport).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use crate::chain::{Chain, Status};
 
@@ -199,7 +200,7 @@ impl TreeView {
     }
 
     /// Rebuild the model from `chains` (sorted or not), keeping open state and selection.
-    pub fn rebuild(&mut self, chains: &[Chain], filter: &Filter, cluster_label: &str) {
+    pub fn rebuild(&mut self, chains: &[Arc<Chain>], filter: &Filter, cluster_label: &str) {
         self.cluster_label = cluster_label.to_string();
         let mut order: Vec<usize> = (0..chains.len())
             .filter(|i| filter.matches(&chains[*i]))
@@ -341,7 +342,7 @@ impl TreeView {
     }
 
     /// Recompute the visible rows from the open flags, then restore the selection by key.
-    pub fn flatten(&mut self, chains: &[Chain]) {
+    pub fn flatten(&mut self, chains: &[Arc<Chain>]) {
         let mut rows = Vec::with_capacity(self.rows.len().max(16));
         rows.push(Row::Cluster);
         for (ni, ns) in self.namespaces.iter().enumerate() {
@@ -374,7 +375,7 @@ impl TreeView {
         self.restore_selection(chains);
     }
 
-    fn restore_selection(&mut self, chains: &[Chain]) {
+    fn restore_selection(&mut self, chains: &[Arc<Chain>]) {
         let Some(key) = self.selected_key.clone() else {
             self.selected = self.selected.min(self.rows.len().saturating_sub(1));
             return;
@@ -389,7 +390,7 @@ impl TreeView {
     }
 
     /// Compare a row with a key without allocating.
-    fn key_eq(&self, row: Row, key: &NodeKey, chains: &[Chain]) -> bool {
+    fn key_eq(&self, row: Row, key: &NodeKey, chains: &[Arc<Chain>]) -> bool {
         match (row, key) {
             (Row::Cluster, NodeKey::Cluster) => true,
             (Row::Namespace(n), NodeKey::Namespace(k)) => self.namespaces[n].name == *k,
@@ -420,7 +421,7 @@ impl TreeView {
         }
     }
 
-    pub fn key(&self, row: Row, chains: &[Chain]) -> NodeKey {
+    pub fn key(&self, row: Row, chains: &[Arc<Chain>]) -> NodeKey {
         match row {
             Row::Cluster => NodeKey::Cluster,
             Row::Namespace(n) => NodeKey::Namespace(self.namespaces[n].name.clone()),
@@ -456,7 +457,7 @@ impl TreeView {
     }
 
     /// A pod's name (borrowed from its first chain).
-    pub fn pod_name<'c>(&self, n: usize, w: usize, p: usize, chains: &'c [Chain]) -> &'c str {
+    pub fn pod_name<'c>(&self, n: usize, w: usize, p: usize, chains: &'c [Arc<Chain>]) -> &'c str {
         let pod = &self.namespaces[n].workloads[w].pods[p];
         self.order
             .get(pod.chains.start)
@@ -496,7 +497,7 @@ impl TreeView {
         self.selected_key.as_ref()
     }
 
-    pub fn select(&mut self, index: usize, chains: &[Chain]) {
+    pub fn select(&mut self, index: usize, chains: &[Arc<Chain>]) {
         if self.rows.is_empty() {
             return;
         }
@@ -505,14 +506,14 @@ impl TreeView {
     }
 
     /// Select the row whose key is `key`, if it is visible (otherwise the selection stays).
-    pub fn select_key(&mut self, key: NodeKey, chains: &[Chain]) {
+    pub fn select_key(&mut self, key: NodeKey, chains: &[Arc<Chain>]) {
         self.selected_key = Some(key);
         self.flatten(chains);
     }
 
     /// Open (`Some(true)`), close (`Some(false)`) or toggle (`None`) a row. Returns whether
     /// anything changed.
-    pub fn set_open(&mut self, row: Row, open: Option<bool>, chains: &[Chain]) -> bool {
+    pub fn set_open(&mut self, row: Row, open: Option<bool>, chains: &[Arc<Chain>]) -> bool {
         let key = self.key(row, chains);
         let flag: &mut bool = match row {
             Row::Cluster | Row::Object { .. } => return false,
@@ -567,7 +568,7 @@ impl TreeView {
     }
 
     /// Worst status of the node a row stands for.
-    pub fn row_status(&self, row: Row, chains: &[Chain]) -> Status {
+    pub fn row_status(&self, row: Row, chains: &[Arc<Chain>]) -> Status {
         match row {
             Row::Cluster => self.counts.worst(),
             Row::Namespace(n) => self.namespaces[n].counts.worst(),
@@ -576,7 +577,7 @@ impl TreeView {
             Row::Chain(..) => self
                 .row_chain(row)
                 .and_then(|ci| chains.get(ci))
-                .map_or(Status::Unknown, Chain::worst),
+                .map_or(Status::Unknown, |c| c.worst()),
             Row::Object { chain, object } => chains
                 .get(chain)
                 .and_then(|c| c.objects.get(object))

@@ -26,6 +26,8 @@ pub(super) enum Dep {
     Workload(Name, Name),
     Sas,
     Spcs,
+    /// The time itself: a message names it or an age taken from it (see `Clock::now`).
+    Clock,
 }
 
 /// The keys a pod's chains read (see the module documentation), given the index of its

@@ -6,23 +6,33 @@
 //! is diagnosed whole on every change). The engine therefore keeps one [`space::Space`] per
 //! namespace and, inside it, which pods' chains read which object ([`deps`]). A change of a
 //! Kubernetes object re-diagnoses the pods whose chains read it (plus the namespace's template
-//! and orphan chains, which are few); a change of the globals re-diagnoses everything, the
-//! Azure joins being rebuilt only when the Azure side itself changed.
+//! and orphan chains, which are few). The clock moves with every snapshot a source sends, but
+//! few verdicts depend on it (an expiry, a rotation lag, a failure that stopped recurring):
+//! when it moves, chains whose message names the time ([`deps::Dep::Clock`]) are re-diagnosed,
+//! and those that compared it with an instant once it passes that instant (see
+//! `Index::clock`). Any other change of the globals, or the clock going back, re-diagnoses
+//! everything, the Azure joins being rebuilt only when the Azure side itself changed.
 //!
 //! [`Engine::chains`] equals [`super::diagnose`] of [`Engine::snapshot`] (property-tested in
 //! `tests/engine_props.rs`), in the same order within each namespace.
 
 mod deps;
+mod diff;
+mod feed;
 mod space;
 
+pub use diff::diff;
+pub use feed::{Fed, Feed};
+
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::azure_index::AzureIndex;
 use super::index::{Globals, HashSet};
 use super::model::Chain;
 use crate::snapshot::*;
 use deps::Dep;
-use space::Space;
+use space::{Space, With};
 
 /// One Kubernetes object a source observed.
 #[derive(Clone, Debug)]
@@ -54,7 +64,12 @@ pub struct Work {
     pub chains: usize,
 }
 
+/// What runs over every chain the engine builds, with the objects of the chains' namespace
+/// (e.g. marking suppressed findings), so kept chains need not be gone over again.
+pub type Finish = dyn Fn(&Snapshot, &mut [Chain]) + Send + Sync;
+
 pub struct Engine {
+    finish: Option<Arc<Finish>>,
     source: SourceInfo,
     cluster: ClusterFacts,
     azure: AzureObs,
@@ -67,6 +82,11 @@ pub struct Engine {
 impl Engine {
     /// Split `snapshot` by namespace and diagnose all of it.
     pub fn new(snapshot: Snapshot) -> Self {
+        Self::with_finish(snapshot, None)
+    }
+
+    /// [`Engine::new`], running `finish` over the chains each diagnosis builds.
+    pub fn with_finish(snapshot: Snapshot, finish: Option<Arc<Finish>>) -> Self {
         let Snapshot {
             source,
             cluster,
@@ -90,6 +110,7 @@ impl Engine {
         shape.workloads.gaps = workloads.gaps.clone();
         shape.ingresses.gaps = ingresses.gaps.clone();
         let mut engine = Engine {
+            finish,
             azure_index: AzureIndex::build(&azure).into_owned(),
             source,
             cluster,
@@ -147,39 +168,52 @@ impl Engine {
     }
 
     fn rediagnose_all(&mut self) -> Work {
-        let globals = Globals {
-            source: &self.source,
-            cluster: &self.cluster,
-            azure: &self.azure,
+        let with = With {
+            globals: Globals {
+                source: &self.source,
+                cluster: &self.cluster,
+                azure: &self.azure,
+            },
+            azure: &self.azure_index,
+            finish: self.finish.as_deref(),
         };
         let mut work = Work::default();
         for space in self.spaces.values_mut() {
             work.namespaces += 1;
-            work.chains += space.rediagnose_all(globals, &self.azure_index);
+            work.chains += space.rediagnose_all(with);
         }
         work
     }
 
-    /// New globals: the source (its clock), the cluster facts, the Azure side. Everything is
-    /// re-diagnosed (time moves every verdict that ages); the Azure joins are rebuilt only
-    /// when `azure` differs from what the engine holds.
+    /// New globals: the source (its clock), the cluster facts, the Azure side. When only the
+    /// clock moved, the chains that read it are re-diagnosed; otherwise everything is. The
+    /// Azure joins are rebuilt only when `azure` differs from what the engine holds.
     pub fn set_globals(
         &mut self,
         source: SourceInfo,
         cluster: ClusterFacts,
         azure: AzureObs,
     ) -> Work {
-        self.source = source;
-        self.cluster = cluster;
-        if serde_json::to_value(&azure).ok() != serde_json::to_value(&self.azure).ok() {
-            self.azure_index = AzureIndex::build(&azure).into_owned();
-        }
-        self.azure = azure;
-        self.rediagnose_all()
+        let globals = Globals {
+            source: &source,
+            cluster: &cluster,
+            azure: &azure,
+        };
+        self.update(Some(globals), [])
     }
 
     /// Apply `changes`, then re-diagnose the chains that read what changed.
     pub fn apply(&mut self, changes: impl IntoIterator<Item = Change>) -> Work {
+        self.update(None, changes)
+    }
+
+    /// [`Engine::set_globals`] (when given) and [`Engine::apply`] at once: a chain that reads
+    /// both the clock and a changed object is diagnosed once, at the new time.
+    pub(crate) fn update(
+        &mut self,
+        globals: Option<Globals<'_>>,
+        changes: impl IntoIterator<Item = Change>,
+    ) -> Work {
         let mut touched: BTreeMap<String, Vec<Dep>> = BTreeMap::new();
         for change in changes {
             let (object, delete) = match change {
@@ -191,13 +225,30 @@ impl Engine {
             let space = self.space(&ns);
             apply_one(space, object, delete, keys);
         }
-        if self.source.kind == SourceKind::Manifests {
+        let (everything, moved) = match globals {
+            Some(globals) => self.replace_globals(globals),
+            None => (false, false),
+        };
+        if everything || self.source.kind == SourceKind::Manifests {
             return self.rediagnose_all();
         }
-        let globals = Globals {
-            source: &self.source,
-            cluster: &self.cluster,
-            azure: &self.azure,
+        if moved {
+            let now = self.source.observed_at;
+            for (ns, space) in &self.spaces {
+                if let Some(pods) = space.clock_due(now) {
+                    let keys = touched.entry(ns.clone()).or_default();
+                    keys.extend(pods.into_iter().map(Dep::Pod));
+                }
+            }
+        }
+        let with = With {
+            globals: Globals {
+                source: &self.source,
+                cluster: &self.cluster,
+                azure: &self.azure,
+            },
+            azure: &self.azure_index,
+            finish: self.finish.as_deref(),
         };
         let mut work = Work::default();
         for (ns, keys) in touched {
@@ -207,9 +258,59 @@ impl Engine {
             let mut pods = HashSet::default();
             space.readers_of(&keys, &mut pods);
             work.namespaces += 1;
-            work.chains += space.rediagnose(globals, &self.azure_index, pods);
+            work.chains += space.rediagnose(with, pods);
         }
         work
+    }
+
+    /// Hold the new globals; returns whether every chain must be re-diagnosed (more than the
+    /// clock changed) and whether the clock moved.
+    fn replace_globals(&mut self, globals: Globals<'_>) -> (bool, bool) {
+        let Globals {
+            source,
+            cluster,
+            azure,
+        } = globals;
+        let moved = source.observed_at != self.source.observed_at;
+        // Verdicts that turned true as time passed stay so only while it moves forward.
+        let backwards = source.observed_at < self.source.observed_at;
+        // Everything but the clock: another context, scenario or set of unread inputs.
+        let timeless = SourceInfo {
+            observed_at: self.source.observed_at,
+            ..source.clone()
+        };
+        let mut everything = timeless != self.source || backwards;
+        self.source.clone_from(source);
+        // Compared before copied: the Azure side is large and rarely changes.
+        if *cluster != self.cluster {
+            self.cluster = cluster.clone();
+            everything = true;
+        }
+        if *azure != self.azure {
+            self.azure_index = AzureIndex::build(azure).into_owned();
+            self.azure = azure.clone();
+            everything = true;
+        }
+        (everything, moved)
+    }
+
+    /// The chains of pod `namespace/name` (empty for a pod whose namespace is diagnosed whole,
+    /// whose chains are among [`Engine::extra_chains`]).
+    pub fn pod_chains(&self, namespace: &str, name: &str) -> &[Arc<Chain>] {
+        self.spaces
+            .get(namespace)
+            .map_or(&[], |space| space.pod_chains(name))
+    }
+
+    /// The chains no pod holds in [`Engine::pod_chains`], namespace by namespace: template
+    /// and orphan chains, and every chain of a namespace diagnosed whole (ids clash there).
+    pub fn extra_chains(&self) -> impl Iterator<Item = &Arc<Chain>> {
+        self.spaces.values().flat_map(|s| s.extra())
+    }
+
+    /// How many namespaces hold objects.
+    pub fn namespaces(&self) -> usize {
+        self.spaces.len()
     }
 
     /// Every chain, namespace by namespace (each in the order [`super::diagnose`] gives).

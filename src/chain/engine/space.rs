@@ -3,7 +3,11 @@
 use super::deps::{self, Dep};
 use crate::chain::azure_index::{AzureIndex, AzureJoins};
 use crate::chain::build;
-use crate::chain::index::{Globals, HashMap, HashSet, Index};
+use jiff::Timestamp;
+
+use crate::chain::index::{ClockUse, Globals, HashMap, HashSet, Index};
+use std::sync::Arc;
+
 use crate::chain::model::Chain;
 use crate::chain::orphans;
 use crate::snapshot::{Name, PodObs, Snapshot};
@@ -17,9 +21,9 @@ pub(super) struct Space {
     /// Pod name → position in `kube.pods.items` (unique names; see `flat`).
     pod_at: HashMap<Name, usize>,
     /// Pod name → its chains, ids as built (`<ns>/<pod>/<spc>`).
-    pod_chains: HashMap<Name, Vec<Chain>>,
+    pod_chains: HashMap<Name, Vec<Arc<Chain>>>,
     /// Template chains and orphan consumer chains, recomputed with every change.
-    extra: Vec<Chain>,
+    extra: Vec<Arc<Chain>>,
     /// Pod name → the keys its chains read.
     reads: HashMap<Name, Vec<Dep>>,
     /// Key → pods whose chains read it.
@@ -30,6 +34,21 @@ pub(super) struct Space {
     /// Pods sharing a name, or clashing ids: the namespace is diagnosed whole each time, its
     /// chains kept in one ordered list (`extra`), as a full diagnosis orders and dedupes them.
     flat: bool,
+    /// How the extra chains (all of them when `flat`) read the clock when last built.
+    extra_clock: ClockUse,
+    /// Pods whose chains compared the clock with an instant, and the earliest such instant:
+    /// they are re-diagnosed once the clock passes it. (Those that read the time itself are
+    /// readers of [`Dep::Clock`].)
+    clock_until: HashMap<Name, Timestamp>,
+}
+
+/// What every namespace's diagnosis reads besides its own objects, and what runs over the
+/// chains it builds.
+#[derive(Clone, Copy)]
+pub(super) struct With<'e> {
+    pub globals: Globals<'e>,
+    pub azure: &'e AzureIndex<'static>,
+    pub finish: Option<&'e super::Finish>,
 }
 
 impl Space {
@@ -75,6 +94,17 @@ impl Space {
         }
     }
 
+    /// The chains of pod `name` (none when the namespace is diagnosed whole: see `flat`).
+    pub fn pod_chains(&self, name: &str) -> &[Arc<Chain>] {
+        self.pod_chains.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// The chains no pod of this namespace holds in [`Space::pod_chains`]: template and orphan
+    /// chains, or every chain when the namespace is diagnosed whole.
+    pub fn extra(&self) -> &[Arc<Chain>] {
+        &self.extra
+    }
+
     /// The chains in the order a full diagnosis of [`Space::kube`] gives them: pods', then
     /// templates' and orphan consumers'.
     pub fn chains(&self) -> impl Iterator<Item = &Chain> {
@@ -84,53 +114,85 @@ impl Space {
             .iter()
             .flat_map(|p| self.pod_chains.get(&p.name).into_iter().flatten())
             .chain(&self.extra)
+            .map(|c| &**c)
     }
 
     /// Re-diagnose every pod of the namespace; returns how many chains that built.
-    pub fn rediagnose_all(&mut self, globals: Globals<'_>, azure: &AzureIndex<'static>) -> usize {
+    pub fn rediagnose_all(&mut self, with: With<'_>) -> usize {
         self.pod_chains.clear();
         self.reads.clear();
         self.readers.clear();
+        self.clock_until.clear();
         self.id_count.clear();
         self.clashing = 0;
         self.extra.clear();
         self.flat = false;
         self.reindex_pods();
         let all: Vec<Name> = self.pod_at.keys().cloned().collect();
-        self.rediagnose(globals, azure, all)
+        self.rediagnose(with, all)
+    }
+
+    /// The clock moved forward to `now`: the pods whose chains it changes, with an empty list
+    /// when only the extra chains change; `None` when nothing does.
+    pub fn clock_due(&self, now: Timestamp) -> Option<Vec<Name>> {
+        let mut pods: Vec<Name> = self
+            .readers
+            .get(&Dep::Clock)
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        pods.extend(
+            self.clock_until
+                .iter()
+                .filter(|(_, until)| now > **until)
+                .map(|(name, _)| name.clone()),
+        );
+        let extra = match self.extra_clock {
+            ClockUse::None => false,
+            ClockUse::Until(until) => now > until,
+            ClockUse::Exact => true,
+        };
+        (extra || !pods.is_empty()).then_some(pods)
     }
 
     /// Re-diagnose the pods named in `pods` and the namespace's extra chains; returns how
     /// many chains that built.
-    pub fn rediagnose(
-        &mut self,
-        globals: Globals<'_>,
-        azure: &AzureIndex<'static>,
-        pods: impl IntoIterator<Item = Name>,
-    ) -> usize {
+    pub fn rediagnose(&mut self, with: With<'_>, pods: impl IntoIterator<Item = Name>) -> usize {
         if self.flat {
-            return self.rediagnose_flat(globals, azure);
+            return self.rediagnose_flat(with);
         }
         let kube = &self.kube;
-        let ix = Index::build_with(kube, globals, AzureJoins::Lent(azure));
-        let mut built = 0;
+        let ix = Index::build_with(kube, with.globals, AzureJoins::Lent(with.azure));
+        // Every chain built here, in one list so `with.finish` runs once over them.
+        let mut fresh: Vec<Chain> = Vec::new();
+        let mut owners: Vec<(Name, std::ops::Range<usize>)> = Vec::new();
         for name in pods {
             for dep in self.reads.remove(&name).unwrap_or_default() {
                 if let Some(r) = self.readers.get_mut(&dep) {
                     r.remove(&name);
                 }
             }
+            self.clock_until.remove(&name);
             for c in self.pod_chains.remove(&name).unwrap_or_default() {
-                uncount(&mut self.id_count, &mut self.clashing, c.id);
+                uncount(&mut self.id_count, &mut self.clashing, &c.id);
             }
             let Some(&at) = self.pod_at.get(&name) else {
                 continue;
             };
             let pod = &kube.pods.items[at];
+            ix.take_clock_read();
             let chains = build::chains_of(&ix, &[pod], false);
-            built += chains.len();
+            let clock = ix.take_clock_read();
             let spcs: Vec<&str> = chains.iter().map(|c| c.spc.as_str()).collect();
-            let reads = deps::reads(&ix, pod, &spcs);
+            let mut reads = deps::reads(&ix, pod, &spcs);
+            match clock {
+                ClockUse::None => {}
+                ClockUse::Until(until) => {
+                    self.clock_until.insert(name.clone(), until);
+                }
+                ClockUse::Exact => reads.push(Dep::Clock),
+            }
             for dep in &reads {
                 self.readers
                     .entry(dep.clone())
@@ -138,48 +200,65 @@ impl Space {
                     .insert(name.clone());
             }
             self.reads.insert(name.clone(), reads);
-            let mut chains = chains;
-            for c in &mut chains {
-                count(&mut self.id_count, &mut self.clashing, &c.id);
-                build::stamp_findings(c);
-            }
-            self.pod_chains.insert(name, chains);
+            owners.push((name, fresh.len()..fresh.len() + chains.len()));
+            fresh.extend(chains);
         }
+        let pods_built = fresh.len();
         let templates = orphans::uncreated(&ix);
         let mut extra = build::chains_of(&ix, &templates, false);
-        let orphans = build::orphan_chains(
-            &ix,
-            self.pod_chains.values().flatten().chain(&extra),
-            &templates,
-        );
+        let kept = self.pod_chains.values().flatten().map(|c| &**c);
+        let in_pods = kept.chain(&fresh);
+        let orphans = build::orphan_chains(&ix, in_pods.chain(&extra), &templates);
         extra.extend(orphans);
-        built += extra.len();
+        self.extra_clock = ix.take_clock_read();
         drop(ix);
         for c in std::mem::take(&mut self.extra) {
-            uncount(&mut self.id_count, &mut self.clashing, c.id);
+            uncount(&mut self.id_count, &mut self.clashing, &c.id);
         }
-        for c in &mut extra {
+        fresh.extend(extra);
+        for c in &mut fresh {
             count(&mut self.id_count, &mut self.clashing, &c.id);
             build::stamp_findings(c);
         }
-        self.extra = extra;
         if self.clashing > 0 {
             // Which chain keeps a clashing id depends on the order of all of them.
             self.flat = true;
-            return self.rediagnose_flat(globals, azure);
+            return self.rediagnose_flat(with);
+        }
+        let built = fresh.len();
+        if let Some(finish) = with.finish {
+            finish(&self.kube, &mut fresh);
+        }
+        // Shared: publishing them is a count, not a copy (the UI holds them between snapshots).
+        self.extra = fresh
+            .split_off(pods_built)
+            .into_iter()
+            .map(Arc::new)
+            .collect();
+        // Ranges run in order: split each pod's chains off the front.
+        let mut rest = fresh.into_iter().map(Arc::new);
+        for (name, range) in owners {
+            let chains: Vec<Arc<Chain>> = rest.by_ref().take(range.len()).collect();
+            self.pod_chains.insert(name, chains);
         }
         built
     }
 
     /// The whole namespace as one ordered list, as a full diagnosis builds it.
-    fn rediagnose_flat(&mut self, globals: Globals<'_>, azure: &AzureIndex<'static>) -> usize {
+    fn rediagnose_flat(&mut self, with: With<'_>) -> usize {
         self.pod_chains.clear();
         self.reads.clear();
         self.readers.clear();
-        let ix = Index::build_with(&self.kube, globals, AzureJoins::Lent(azure));
-        let chains = build::chains_over(&ix, false, |_| true);
+        self.clock_until.clear();
+        let ix = Index::build_with(&self.kube, with.globals, AzureJoins::Lent(with.azure));
+        ix.take_clock_read();
+        let mut chains = build::chains_over(&ix, false, |_| true);
+        self.extra_clock = ix.take_clock_read();
         drop(ix);
-        self.extra = chains;
+        if let Some(finish) = with.finish {
+            finish(&self.kube, &mut chains);
+        }
+        self.extra = chains.into_iter().map(Arc::new).collect();
         self.extra.len()
     }
 
@@ -204,13 +283,13 @@ fn count(ids: &mut HashMap<String, u32>, clashing: &mut usize, id: &str) {
     }
 }
 
-fn uncount(ids: &mut HashMap<String, u32>, clashing: &mut usize, id: String) {
-    if let Some(n) = ids.get_mut(&id) {
+fn uncount(ids: &mut HashMap<String, u32>, clashing: &mut usize, id: &str) {
+    if let Some(n) = ids.get_mut(id) {
         *n -= 1;
         if *n == 1 {
             *clashing -= 1;
         } else if *n == 0 {
-            ids.remove(&id);
+            ids.remove(id);
         }
     }
 }

@@ -16,13 +16,14 @@ use jiff::Timestamp;
 
 use crate::chain::catalog::Code;
 use crate::chain::context::{Ctx, event_evidence};
+use crate::chain::index::Clock;
 use crate::chain::model::{Fact, Link};
 use crate::glance;
 use crate::snapshot::{ContainerStateObs, EventObs};
 
 /// The newest success signals of one chain, gathered once per chain.
-pub(crate) struct Signals {
-    now: Timestamp,
+pub(crate) struct Signals<'a> {
+    clock: Clock<'a>,
     /// The SPCPS says mounted: kubelet's earlier FailedMount retries ended in success.
     mounted: bool,
     /// The SPCPS was last written (created on mount, updated on rotation).
@@ -37,8 +38,8 @@ pub(crate) struct Signals {
     rotation_poll: Option<Duration>,
 }
 
-impl Signals {
-    pub fn of(cx: &Ctx) -> Self {
+impl<'a> Signals<'a> {
+    pub fn of(cx: &Ctx<'a>) -> Self {
         let status_written = cx.status.filter(|s| s.mounted).and_then(|s| s.updated_at);
         let started = cx
             .pod
@@ -85,7 +86,7 @@ impl Signals {
             .filter(|c| c.rotation_enabled.known() == Some(&true))
             .map(|c| c.rotation_poll_interval);
         Signals {
-            now: cx.source().observed_at,
+            clock: cx.ix.clock(),
             mounted: cx.mounted(),
             status_written,
             started,
@@ -143,7 +144,9 @@ impl Signals {
         let poll = self.rotation_poll?;
         let seen = e.last_seen?;
         let quiet = jiff::SignedDuration::try_from(poll * 2).ok()?;
-        (link_clean && self.now.duration_since(seen) > quiet).then(|| {
+        // Past once the clock is beyond `seen + quiet`; the message does not name the time.
+        let past = link_clean && seen.checked_add(quiet).is_ok_and(|t| self.clock.after(t));
+        past.then(|| {
             format!(
                 "not repeated since {} (rotation polls every {}s)",
                 glance::time(seen),

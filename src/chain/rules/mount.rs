@@ -177,7 +177,6 @@ fn lag(cx: &Ctx, link: &mut Link, poll: Duration) {
         return;
     };
     let Some(st) = cx.status else { return };
-    let now = cx.source().observed_at;
     let rotation_off = cx
         .cluster()
         .csi_driver
@@ -210,13 +209,19 @@ fn lag(cx: &Ctx, link: &mut Link, poll: Duration) {
         if mounted.version == latest.version {
             continue;
         }
-        let since = latest.created.unwrap_or(now);
-        let lag = now.duration_since(since);
+        // No creation time: no lag to measure.
+        let Some(since) = latest.created else {
+            continue;
+        };
         let limit =
             jiff::SignedDuration::try_from(poll + LAG_SLACK).unwrap_or(jiff::SignedDuration::MAX);
-        if lag <= limit {
+        // Lagging once the clock is past `since + limit`; the message then gives the lag.
+        let clock = cx.ix.clock();
+        if !since.checked_add(limit).is_ok_and(|t| clock.after(t)) {
             continue;
         }
+        let now = clock.now();
+        let lag = now.duration_since(since);
         let why = if rotation_off {
             "rotation is disabled, so it never will".to_string()
         } else {

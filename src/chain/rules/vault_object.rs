@@ -20,7 +20,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
         return Vec::new();
     };
     let vault = p.keyvault_name.clone().unwrap_or_default();
-    let now = cx.source().observed_at;
+    let clock = cx.ix.clock();
     let mut out = Vec::with_capacity(p.objects.len());
     let mut unknown_reason: Option<String> = None;
     let mut latest_summary = None;
@@ -170,9 +170,15 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
             out.push(co);
             continue;
         }
+        // Within the warning once the clock is past `exp - EXPIRY_WARNING`; the message then
+        // names the time itself.
         if let Some(exp) = target.expires
-            && exp < now + EXPIRY_WARNING
+            && exp.checked_sub(EXPIRY_WARNING).map_or_else(
+                |_| exp < clock.now() + EXPIRY_WARNING,
+                |from| clock.after(from),
+            )
         {
+            let now = clock.now();
             co.status = co.status.max(Status::Warning);
             let state = if exp <= now { "expired" } else { "expires" };
             let (confirm, _) = show(cx, t, &o.object_name, Some(&target.version));

@@ -20,6 +20,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
+use crate::chain::engine::Feed;
 use crate::chain::{self, Chain};
 use crate::cli::ServeArgs;
 use crate::report;
@@ -61,7 +62,8 @@ struct State {
 
 struct Latest {
     snapshot: Arc<Snapshot>,
-    chains: Vec<Chain>,
+    /// Shared with the feed: a new snapshot copies the list, not the chains.
+    chains: Vec<Arc<Chain>>,
     finished_at: f64,
     duration_seconds: f64,
 }
@@ -84,12 +86,21 @@ pub async fn serve(live: LiveSource, listener: TcpListener) -> anyhow::Result<()
 }
 
 async fn diagnose_loop(mut events: mpsc::UnboundedReceiver<SourceEvent>, state: Shared) {
+    // Kept across snapshots: each costs what changed since the last (the first, everything).
+    let mut feed = Feed::new(None);
     while let Some(event) = events.recv().await {
         match event {
             SourceEvent::Snapshot(snapshot) => {
                 let started = Instant::now();
-                let chains = chain::diagnose(&snapshot);
+                let fed = feed.update(snapshot.clone());
+                let chains = feed.chains();
                 let took = started.elapsed();
+                tracing::debug!(
+                    rebuilt = fed.work.chains,
+                    whole = fed.whole,
+                    ms = took.as_millis() as u64,
+                    "diagnosed"
+                );
                 let latest = Latest {
                     snapshot,
                     chains,
@@ -134,6 +145,12 @@ async fn accept_loop(listener: TcpListener, state: Shared) -> anyhow::Result<()>
             }
         });
     }
+}
+
+/// The chains as the report and metrics read them: copied per request (a scrape every
+/// 15–60 s), not per snapshot (up to four a second on a busy cluster).
+fn owned(chains: &[Arc<Chain>]) -> Vec<Chain> {
+    chains.iter().map(|c| Chain::clone(c)).collect()
 }
 
 /// A response body: whole, or streamed as it is written (`/report.json`).
@@ -184,9 +201,10 @@ fn answer(method: &Method, path: &str, openmetrics: bool, state: &Shared) -> Res
         },
         ("/readyz", Some(_)) => reply(StatusCode::OK, TEXT, "ready\n".into()),
         ("/metrics", Some(l)) => {
+            let chains = owned(&l.chains);
             let om = metrics::render(&metrics::Diagnosis {
                 snapshot: &l.snapshot,
-                chains: &l.chains,
+                chains: &chains,
                 finished_at: l.finished_at,
                 duration_seconds: l.duration_seconds,
                 diagnoses,
@@ -210,8 +228,9 @@ fn answer(method: &Method, path: &str, openmetrics: bool, state: &Shared) -> Res
             StatusCode::OK,
             "application/json",
             Either::Right(stream::body(move |w| {
-                let spcs = chain::unmounted_spcs(&l.snapshot, &l.chains);
-                report::write_json(w, &l.snapshot, &l.chains, &spcs)
+                let chains = owned(&l.chains);
+                let spcs = chain::unmounted_spcs(&l.snapshot, &chains);
+                report::write_json(w, &l.snapshot, &chains, &spcs)
             })),
         ),
         ("/readyz" | "/metrics" | "/report.json", None) => reply(

@@ -37,6 +37,11 @@ impl App {
     /// A new snapshot: rebuild the tree (keeping selection and open nodes). Returns what it
     /// replaced, for the caller to drop wherever it likes.
     pub fn apply(&mut self, snapshot: Arc<Snapshot>, chains: Vec<Chain>) -> Discarded {
+        self.apply_shared(snapshot, chains.into_iter().map(Arc::new).collect())
+    }
+
+    /// [`App::apply`] with chains shared with the diagnoser.
+    pub fn apply_shared(&mut self, snapshot: Arc<Snapshot>, chains: Vec<Arc<Chain>>) -> Discarded {
         let first = self.snapshot.is_none();
         self.source.label.clone_from(&snapshot.source.label);
         self.source.kind = snapshot.source.kind;

@@ -26,7 +26,8 @@ pub enum AppEvent {
     /// A snapshot and its chains, diagnosed off the UI task.
     Diagnosed {
         snapshot: Arc<Snapshot>,
-        chains: Vec<Chain>,
+        /// Shared with the diagnoser, which keeps the chains that did not change.
+        chains: Vec<Arc<Chain>>,
     },
     ActionDone(ActionOutcome),
     /// The outcome of an in-container verify (shown in the events pane, one line per item).
@@ -70,7 +71,7 @@ pub enum Effect {
 /// What a new snapshot replaced.
 #[derive(Debug, Default)]
 pub struct Discarded {
-    pub chains: Vec<Chain>,
+    pub chains: Vec<Arc<Chain>>,
     pub snapshot: Option<Arc<Snapshot>>,
 }
 
