@@ -343,6 +343,18 @@ async fn ten_thousand_pods_memory_check() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "scale measurement; run explicitly"]
 async fn ten_thousand_pods_memory_running() {
+    running(false).await;
+}
+
+/// The same, diagnosed by the incremental feed the TUI keeps (its engine holds the objects by
+/// namespace beside the snapshot).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "scale measurement; run explicitly"]
+async fn ten_thousand_pods_memory_running_feed() {
+    running(true).await;
+}
+
+async fn running(feed: bool) {
     use kvchain::source::{Source, SourceEvent};
     let (child, client) = spawn_server();
     let before = rss_kib("VmRSS:");
@@ -365,7 +377,13 @@ async fn ten_thousand_pods_memory_running() {
     };
     let elapsed = started.elapsed();
     // The UI diagnoses what it got and holds both.
-    let chains = kvchain::chain::diagnose(&snap);
+    let mut kept = kvchain::chain::engine::Feed::new(None);
+    let chains = if feed {
+        kept.update(snap.clone());
+        kept.chains().len()
+    } else {
+        kvchain::chain::diagnose(&snap).len()
+    };
     // Let the watches idle a moment with the snapshot held, as the UI would.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = rss_kib("VmRSS:");
@@ -373,9 +391,10 @@ async fn ten_thousand_pods_memory_running() {
     stop(child);
     assert_eq!(snap.pods.items.len(), PODS_N);
     println!(
-        "running, 10k pods: first snapshot in {elapsed:?} after {progress} progress events; RSS before {} MiB, with store + UI snapshot + {} chains {} MiB, peak (VmHWM) {} MiB",
+        "running{}, 10k pods: first snapshot in {elapsed:?} after {progress} progress events; RSS before {} MiB, with store + UI snapshot + {} chains {} MiB, peak (VmHWM) {} MiB",
+        if feed { " (feed)" } else { "" },
         before / 1024,
-        chains.len(),
+        chains,
         after / 1024,
         peak / 1024,
     );
