@@ -1,0 +1,201 @@
+//! The Azure side: managed identities, vaults, role assignments and Key Vault objects.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::{Coll, Fingerprint, Observed};
+
+/// The Azure side. Each collection may be unknown (no credentials, no permission, offline).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AzureObs {
+    pub identities: Coll<ManagedIdentityObs>,
+    pub vaults: Coll<VaultObs>,
+    pub role_assignments: Coll<RoleAssignmentObs>,
+    pub objects: Vec<VaultObjectObs>,
+    /// Azure requests made so far by the source (visible "good citizen" counter).
+    #[serde(default)]
+    pub requests: u64,
+    /// Of those, answered 429 (throttled).
+    #[serde(default)]
+    pub throttled: u64,
+}
+
+impl Default for AzureObs {
+    fn default() -> Self {
+        AzureObs::unknown("Azure side not observed")
+    }
+}
+
+impl AzureObs {
+    pub fn unknown(reason: &str) -> Self {
+        AzureObs {
+            identities: Coll::unknown(reason),
+            vaults: Coll::unknown(reason),
+            role_assignments: Coll::unknown(reason),
+            objects: Vec::new(),
+            requests: 0,
+            throttled: 0,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ManagedIdentityObs {
+    pub name: String,
+    #[serde(default)]
+    pub resource_id: String,
+    pub client_id: String,
+    pub principal_id: String,
+    pub tenant_id: String,
+    pub federated_credentials: Observed<Vec<FederatedCredentialObs>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FederatedCredentialObs {
+    pub name: String,
+    pub issuer: String,
+    pub subject: String,
+    pub audiences: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VaultObs {
+    pub name: String,
+    #[serde(default)]
+    pub resource_id: String,
+    pub tenant_id: String,
+    /// `enableRbacAuthorization`: true ⇒ Azure RBAC, false ⇒ access policies.
+    pub rbac: bool,
+    #[serde(default)]
+    pub access_policies: Vec<AccessPolicyObs>,
+    #[serde(default)]
+    pub network: NetworkObs,
+    /// Names of the vault's objects by type when a listing was read (for "did you mean").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_names: Option<Vec<(ObjectType, String)>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+pub struct AccessPolicyObs {
+    pub object_id: String,
+    #[serde(default)]
+    pub tenant_id: String,
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    #[serde(default)]
+    pub keys: Vec<String>,
+    #[serde(default)]
+    pub certificates: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NetworkObs {
+    /// `publicNetworkAccess` Enabled.
+    pub public_access: bool,
+    /// `networkAcls.defaultAction` is Deny.
+    pub default_deny: bool,
+    /// Whether the cluster's egress is allowed by the rules (ip rule / vnet rule / private
+    /// endpoint); unknown when it cannot be matched.
+    pub cluster_allowed: Observed<bool>,
+}
+
+impl Default for NetworkObs {
+    fn default() -> Self {
+        NetworkObs {
+            public_access: true,
+            default_deny: false,
+            cluster_allowed: Observed::Known(true),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RoleAssignmentObs {
+    pub principal_id: String,
+    pub role_definition_id: String,
+    /// Built-in role name when resolved (e.g. "Key Vault Secrets User").
+    pub role_name: String,
+    /// `dataActions` of the role definition, e.g. `Microsoft.KeyVault/vaults/secrets/getSecret/action`.
+    pub data_actions: Vec<String>,
+    /// ARM scope (subscription, resource group, vault, or `<vault id>/secrets/<name>`).
+    pub scope: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ObjectType {
+    Secret,
+    Key,
+    Cert,
+}
+
+impl ObjectType {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim() {
+            "secret" => Some(ObjectType::Secret),
+            "key" => Some(ObjectType::Key),
+            "cert" => Some(ObjectType::Cert),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectType::Secret => "secret",
+            ObjectType::Key => "key",
+            ObjectType::Cert => "cert",
+        }
+    }
+    /// The path segment Key Vault uses in object ids (`/secrets/`, `/keys/`, `/certificates/`).
+    pub fn collection(self) -> &'static str {
+        match self {
+            ObjectType::Secret => "secrets",
+            ObjectType::Key => "keys",
+            ObjectType::Cert => "certificates",
+        }
+    }
+}
+
+/// One Key Vault object as looked up: `state` Known(None) ⇒ not found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VaultObjectObs {
+    pub vault: String,
+    pub object_type: ObjectType,
+    pub name: String,
+    pub state: Observed<Option<VaultObject>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+pub struct VaultObject {
+    /// Newest first.
+    pub versions: Vec<ObjectVersion>,
+    #[serde(default)]
+    pub content_type: Option<String>,
+    /// A secret that backs a certificate (`kid` set): its value is key + chain.
+    #[serde(default)]
+    pub backs_certificate: bool,
+    /// Fingerprint of the latest version's value, when the source can compute one (lab).
+    #[serde(default)]
+    pub latest_fingerprint: Option<Fingerprint>,
+}
+
+impl VaultObject {
+    pub fn latest(&self) -> Option<&ObjectVersion> {
+        self.versions.first()
+    }
+    pub fn version(&self, id: &str) -> Option<&ObjectVersion> {
+        self.versions.iter().find(|v| v.version == id)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+pub struct ObjectVersion {
+    /// 32-hex version id.
+    pub version: String,
+    pub enabled: bool,
+    #[serde(default)]
+    pub created: Option<Timestamp>,
+    #[serde(default)]
+    pub expires: Option<Timestamp>,
+    #[serde(default)]
+    pub not_before: Option<Timestamp>,
+}

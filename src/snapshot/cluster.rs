@@ -1,0 +1,160 @@
+//! What is known of the cluster itself: OIDC issuer, tenant, webhook, the CSI driver
+//! installation and the nodes its DaemonSets may run on.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::Observed;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClusterFacts {
+    /// Cluster OIDC issuer URL as the API server publishes it (trailing '/' kept).
+    pub oidc_issuer: Observed<String>,
+    /// Tenant the cluster (and its webhook config) lives in.
+    pub tenant_id: Observed<String>,
+    pub workload_identity_webhook: Observed<bool>,
+    pub csi_driver: Observed<CsiDriverFacts>,
+    /// Nodes with what decides where the driver's DaemonSets run (labels, taints).
+    #[serde(default = "not_observed")]
+    pub nodes: Observed<Vec<NodeObs>>,
+}
+
+fn not_observed<T>() -> Observed<T> {
+    Observed::unknown("not observed")
+}
+
+/// A node as far as DaemonSet placement is concerned.
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+pub struct NodeObs {
+    pub name: String,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub taints: Vec<TaintObs>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaintObs {
+    pub key: String,
+    #[serde(default)]
+    pub value: String,
+    /// NoSchedule | PreferNoSchedule | NoExecute
+    pub effect: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TolerationObs {
+    #[serde(default)]
+    pub key: String,
+    /// Equal (default) | Exists
+    #[serde(default)]
+    pub operator: String,
+    #[serde(default)]
+    pub value: String,
+    /// Empty: every effect.
+    #[serde(default)]
+    pub effect: String,
+}
+
+/// One `matchExpressions` entry of a required node-affinity term.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeRequirementObs {
+    pub key: String,
+    /// In | NotIn | Exists | DoesNotExist | Gt | Lt
+    pub operator: String,
+    #[serde(default)]
+    pub values: Vec<String>,
+}
+
+/// Where a driver or provider DaemonSet's pods may run: its pod template's nodeSelector,
+/// required node affinity (terms ORed, requirements ANDed) and tolerations.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlacementObs {
+    /// `kube-system/<name>`.
+    pub daemonset: String,
+    /// The Azure provider (else the driver).
+    pub provider: bool,
+    #[serde(default)]
+    pub node_selector: BTreeMap<String, String>,
+    #[serde(default)]
+    pub affinity: Vec<Vec<NodeRequirementObs>>,
+    #[serde(default)]
+    pub tolerations: Vec<TolerationObs>,
+}
+
+impl Default for ClusterFacts {
+    fn default() -> Self {
+        ClusterFacts {
+            oidc_issuer: Observed::unknown("not observed"),
+            tenant_id: Observed::unknown("not observed"),
+            workload_identity_webhook: Observed::unknown("not observed"),
+            csi_driver: Observed::unknown("not observed"),
+            nodes: Observed::unknown("not observed"),
+        }
+    }
+}
+
+/// What is known of the Secrets Store CSI driver installation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CsiDriverFacts {
+    /// The CSIDriver object `secrets-store.csi.k8s.io` exists (driver registered).
+    pub installed: bool,
+    /// Audiences in CSIDriver `spec.tokenRequests`.
+    pub token_audiences: Observed<Vec<String>>,
+    /// `--enable-secret-rotation`.
+    pub rotation_enabled: Observed<bool>,
+    /// `--rotation-poll-interval` (default 2m).
+    #[serde(with = "humantime_serde_compat")]
+    pub rotation_poll_interval: Duration,
+    /// `syncSecret.enabled` / the driver may write Secrets.
+    pub sync_secret_enabled: Observed<bool>,
+    /// The Azure provider is running.
+    pub azure_provider: Observed<bool>,
+    /// How the driver was installed (from its DaemonSet); `None` when not seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub install: Option<DriverInstall>,
+    /// Scheduling constraints of the driver and provider DaemonSets (presence is per node).
+    #[serde(default = "not_observed")]
+    pub placement: Observed<Vec<PlacementObs>>,
+}
+
+/// How the Secrets Store CSI driver was installed: it decides which command changes its flags
+/// (`az aks addon update` vs `helm upgrade`) and whether secret sync can be off at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DriverInstall {
+    /// The AKS add-on `azure-keyvault-secrets-provider` (DaemonSet `aks-secrets-store-csi-driver`).
+    AksAddon,
+    /// The Helm chart (or anything that is not the add-on).
+    Helm,
+}
+
+impl Default for CsiDriverFacts {
+    fn default() -> Self {
+        CsiDriverFacts {
+            installed: true,
+            token_audiences: Observed::unknown("not observed"),
+            rotation_enabled: Observed::unknown("not observed"),
+            rotation_poll_interval: Duration::from_secs(120),
+            sync_secret_enabled: Observed::unknown("not observed"),
+            azure_provider: Observed::unknown("not observed"),
+            install: None,
+            placement: Observed::unknown("not observed"),
+        }
+    }
+}
+
+/// Durations serialize as humantime strings ("2m").
+pub mod humantime_serde_compat {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(*d).to_string())
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let s = String::deserialize(d)?;
+        humantime::parse_duration(&s).map_err(serde::de::Error::custom)
+    }
+}

@@ -1,0 +1,328 @@
+//! Kubernetes objects as diagnosis reads them, slimmed on arrival (see [`super::convert`]).
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::{Fingerprint, Name, StrMap};
+use crate::spc::AzureSpc;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct OwnerRef {
+    pub kind: Name,
+    pub name: Name,
+    #[serde(default)]
+    pub uid: Name,
+    #[serde(default)]
+    pub controller: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+pub struct PodObs {
+    pub namespace: Name,
+    pub name: Name,
+    #[serde(default)]
+    pub uid: Name,
+    #[serde(default)]
+    pub labels: StrMap,
+    #[serde(default)]
+    pub annotations: StrMap,
+    /// `spec.serviceAccountName`, `default` when unset.
+    pub service_account: Name,
+    #[serde(default)]
+    pub owners: Vec<OwnerRef>,
+    #[serde(default)]
+    pub node: Option<Name>,
+    /// Pod phase (Pending, Running, …); empty for a template.
+    #[serde(default)]
+    pub phase: Name,
+    #[serde(default)]
+    pub created_at: Option<Timestamp>,
+    /// Set while the pod is terminating.
+    #[serde(default)]
+    pub deleting: bool,
+    /// This "pod" is a workload's pod template (manifests), not a running pod.
+    #[serde(default)]
+    pub template_of: Option<OwnerRef>,
+    #[serde(default)]
+    pub volumes: Vec<VolumeObs>,
+    #[serde(default)]
+    pub containers: Vec<ContainerObs>,
+}
+
+impl PodObs {
+    pub fn key(&self) -> (&str, &str) {
+        (&self.namespace, &self.name)
+    }
+    pub fn volume(&self, name: &str) -> Option<&VolumeObs> {
+        self.volumes.iter().find(|v| v.name == name)
+    }
+    /// Whether a CSI volume of this pod names SecretProviderClass `spc` (same namespace).
+    pub fn mounts_spc(&self, spc: &str) -> bool {
+        self.volumes.iter().any(|v| {
+            matches!(&v.source, VolumeSourceObs::Csi { attributes, .. }
+                if attributes.get("secretProviderClass").is_some_and(|s| s == spc))
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VolumeObs {
+    pub name: Name,
+    pub source: VolumeSourceObs,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum VolumeSourceObs {
+    Csi {
+        driver: Name,
+        /// `csi.readOnly` (None when unset: kubelet treats it as false).
+        read_only: Option<bool>,
+        attributes: StrMap,
+        node_publish_secret: Option<Name>,
+    },
+    Secret {
+        secret_name: Name,
+        optional: bool,
+    },
+    /// Projected volume: service-account tokens (with audience) and secrets.
+    Projected {
+        token_audiences: Vec<Name>,
+        secrets: Vec<Name>,
+    },
+    Other,
+}
+
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+pub struct ContainerObs {
+    pub name: Name,
+    #[serde(default)]
+    pub init: bool,
+    #[serde(default)]
+    pub mounts: Vec<MountObs>,
+    #[serde(default)]
+    pub env: Vec<EnvObs>,
+    /// `envFrom[].secretRef.name`
+    #[serde(default)]
+    pub env_from_secrets: Vec<Name>,
+    #[serde(default)]
+    pub state: ContainerStateObs,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MountObs {
+    pub volume: Name,
+    pub path: Name,
+    #[serde(default)]
+    pub sub_path: Option<Name>,
+    #[serde(default)]
+    pub read_only: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EnvObs {
+    pub name: Name,
+    pub source: EnvSourceObs,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum EnvSourceObs {
+    /// A literal value. Only kept for the workload-identity variables (AZURE_*): other literals
+    /// may hold secrets and are not stored.
+    Literal {
+        value: Option<String>,
+    },
+    SecretKey {
+        secret: Name,
+        key: Name,
+        optional: bool,
+    },
+    Other,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "camelCase")]
+pub enum ContainerStateObs {
+    #[default]
+    Unknown,
+    Waiting {
+        reason: String,
+        #[serde(default)]
+        message: String,
+    },
+    Running {
+        started_at: Timestamp,
+    },
+    Terminated {
+        reason: String,
+        #[serde(default)]
+        exit_code: i32,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+pub struct ServiceAccountObs {
+    pub namespace: String,
+    pub name: String,
+    #[serde(default)]
+    pub annotations: StrMap,
+}
+
+/// A SecretProviderClass, with its Azure parameters parsed once at observation time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SpcObs {
+    pub namespace: String,
+    pub name: String,
+    /// Metadata annotations (only `kvchain.dev/ignore*` are read, for suppressions).
+    #[serde(default)]
+    pub annotations: StrMap,
+    pub provider: String,
+    pub parameters: BTreeMap<String, String>,
+    #[serde(default)]
+    pub secret_objects: Vec<SecretObjectSpec>,
+    /// `parameters` parsed (see [`crate::spc`]); parse problems are kept inside.
+    pub parsed: AzureSpc,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretObjectSpec {
+    pub secret_name: String,
+    #[serde(rename = "type", default)]
+    pub type_: String,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub data: Vec<SecretObjectData>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretObjectData {
+    pub object_name: String,
+    pub key: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+pub struct SpcPodStatusObs {
+    pub namespace: String,
+    pub name: String,
+    pub pod_name: String,
+    pub spc_name: String,
+    pub mounted: bool,
+    #[serde(default)]
+    pub target_path: String,
+    /// `status.objects`: ids like `secret/<objectName>` with the mounted version.
+    #[serde(default)]
+    pub objects: Vec<SpcpsObject>,
+    /// When the driver last wrote this status (rotation progress).
+    #[serde(default)]
+    pub updated_at: Option<Timestamp>,
+    /// Fingerprints of the mounted files by file name, when the source can see them
+    /// (the lab always; live only after an in-container verify).
+    #[serde(default)]
+    pub files: Option<BTreeMap<String, Fingerprint>>,
+    /// For files holding PEM blocks: fingerprints of the parts the driver writes into a
+    /// `kubernetes.io/tls` Secret (private key → `tls.key`, certificates → `tls.crt`), which
+    /// never equal the whole file's (FACTS §2). Same visibility as `files`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pem_parts: BTreeMap<String, PemParts>,
+}
+
+/// Fingerprints of a PEM file's private-key blocks and certificate blocks (None: none there).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PemParts {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<Fingerprint>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert: Option<Fingerprint>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpcpsObject {
+    pub id: String,
+    pub version: String,
+}
+
+/// A Kubernetes Secret, values replaced by keyed fingerprints on arrival.
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+pub struct SecretObs {
+    pub namespace: String,
+    pub name: String,
+    #[serde(rename = "type", default)]
+    pub type_: String,
+    #[serde(default)]
+    pub labels: StrMap,
+    #[serde(default)]
+    pub owners: Vec<OwnerRef>,
+    /// key → fingerprint of the value (empty value ⇒ fingerprint of "").
+    #[serde(default)]
+    pub data: BTreeMap<String, Fingerprint>,
+    #[serde(default)]
+    pub created_at: Option<Timestamp>,
+    /// Last write of `data` (managedFields of the driver / the lab clock).
+    #[serde(default)]
+    pub updated_at: Option<Timestamp>,
+}
+
+impl SecretObs {
+    /// Carries the driver's `secrets-store.csi.k8s.io/managed: "true"` label.
+    pub fn driver_managed(&self) -> bool {
+        self.labels
+            .get("secrets-store.csi.k8s.io/managed")
+            .is_some_and(|v| v == "true")
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+pub struct EventObs {
+    pub namespace: String,
+    /// `Kind/name` of the involved object.
+    pub involved_kind: String,
+    pub involved_name: String,
+    #[serde(default)]
+    pub involved_uid: String,
+    /// Normal | Warning
+    #[serde(rename = "type", default)]
+    pub type_: String,
+    pub reason: String,
+    pub message: String,
+    #[serde(default)]
+    pub count: u32,
+    #[serde(default)]
+    pub source: String,
+    #[serde(default)]
+    pub last_seen: Option<Timestamp>,
+}
+
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+pub struct WorkloadObs {
+    /// Deployment | StatefulSet | DaemonSet | ReplicaSet | Job | CronJob
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    #[serde(default)]
+    pub uid: String,
+    #[serde(default)]
+    pub owners: Vec<OwnerRef>,
+    #[serde(default)]
+    pub annotations: StrMap,
+    #[serde(default)]
+    pub template_annotations: StrMap,
+    #[serde(default)]
+    pub replicas: Option<i32>,
+    /// The pod template as the pod it would create, kept for Deployments, StatefulSets and
+    /// DaemonSets whose template has a CSI volume: when none of its pods can be created
+    /// (FailedCreate), the template is the only thing to diagnose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<Box<PodObs>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+pub struct IngressObs {
+    pub namespace: String,
+    pub name: String,
+    #[serde(default)]
+    pub tls_secrets: Vec<String>,
+}
