@@ -167,7 +167,9 @@ impl Engine {
         self.spaces.get_mut(ns).expect("inserted above")
     }
 
-    fn rediagnose_all(&mut self) -> Work {
+    /// What a re-diagnosis reads beside a namespace's objects, and the namespaces to
+    /// re-diagnose (borrowed apart, so both can be used at once).
+    fn parts(&mut self) -> (With<'_>, &mut BTreeMap<String, Space>) {
         let with = With {
             globals: Globals {
                 source: &self.source,
@@ -177,8 +179,13 @@ impl Engine {
             azure: &self.azure_index,
             finish: self.finish.as_deref(),
         };
+        (with, &mut self.spaces)
+    }
+
+    fn rediagnose_all(&mut self) -> Work {
+        let (with, spaces) = self.parts();
         let mut work = Work::default();
-        for space in self.spaces.values_mut() {
+        for space in spaces.values_mut() {
             work.namespaces += 1;
             work.chains += space.rediagnose_all(with);
         }
@@ -241,18 +248,10 @@ impl Engine {
                 }
             }
         }
-        let with = With {
-            globals: Globals {
-                source: &self.source,
-                cluster: &self.cluster,
-                azure: &self.azure,
-            },
-            azure: &self.azure_index,
-            finish: self.finish.as_deref(),
-        };
+        let (with, spaces) = self.parts();
         let mut work = Work::default();
         for (ns, keys) in touched {
-            let Some(space) = self.spaces.get_mut(&ns) else {
+            let Some(space) = spaces.get_mut(&ns) else {
                 continue;
             };
             let mut pods = HashSet::default();
