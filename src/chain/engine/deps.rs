@@ -21,8 +21,8 @@ use crate::snapshot::{
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(super) enum Dep {
     Pod(Name),
-    Spc(String),
-    Secret(String),
+    Spc(Name),
+    Secret(Name),
     Workload(Name, Name),
     Sas,
     Spcs,
@@ -36,20 +36,20 @@ pub(super) fn reads(ix: &Index<'_>, pod: &PodObs, spcs: &[&str]) -> Vec<Dep> {
     let ns = pod.namespace.as_str();
     let mut deps = vec![Dep::Pod(pod.name.clone()), Dep::Sas];
     for &name in spcs {
-        deps.push(Dep::Spc(name.to_string()));
+        deps.push(Dep::Spc(name.into()));
         match ix.spcs.get(&(ns, name)) {
             Some(spc) => deps.extend(
                 spc.secret_objects
                     .iter()
-                    .map(|so| Dep::Secret(so.secret_name.clone())),
+                    .map(|so| Dep::Secret(so.secret_name.as_str().into())),
             ),
             None => deps.push(Dep::Spcs),
         }
     }
-    deps.extend(secrets_of(pod).map(|s| Dep::Secret(s.to_string())));
+    deps.extend(secrets_of(pod).map(|s| Dep::Secret(s.into())));
     owner_path(ix, pod, &mut deps);
     // Consumers of the Secrets the chains sync are named by their workload.
-    let synced: Vec<String> = deps
+    let synced: Vec<Name> = deps
         .iter()
         .filter_map(|d| match d {
             Dep::Secret(s) => Some(s.clone()),
@@ -130,17 +130,17 @@ pub(super) fn touched_by_pod(pod: &PodObs, out: &mut Vec<Dep>) {
         if let VolumeSourceObs::Csi { attributes, .. } = &v.source {
             // Every attribute value: a misspelt key still names the SPC the chain reads.
             if let Some(spc) = attributes.get(SPC_ATTRIBUTE) {
-                out.push(Dep::Spc(spc.clone()));
+                out.push(Dep::Spc(spc.as_str().into()));
             }
-            out.extend(attributes.values().map(|v| Dep::Spc(v.clone())));
+            out.extend(attributes.values().map(|v| Dep::Spc(v.as_str().into())));
         }
     }
-    out.extend(secrets_of(pod).map(|s| Dep::Secret(s.to_string())));
+    out.extend(secrets_of(pod).map(|s| Dep::Secret(s.into())));
 }
 
 pub(super) fn touched_by_status(st: &SpcPodStatusObs, out: &mut Vec<Dep>) {
     out.push(Dep::Pod(st.pod_name.as_str().into()));
-    out.push(Dep::Spc(st.spc_name.clone()));
+    out.push(Dep::Spc(st.spc_name.as_str().into()));
 }
 
 pub(super) fn touched_by_workload(w: &WorkloadObs, out: &mut Vec<Dep>) {
@@ -151,5 +151,5 @@ pub(super) fn touched_by_workload(w: &WorkloadObs, out: &mut Vec<Dep>) {
 }
 
 pub(super) fn touched_by_ingress(i: &IngressObs, out: &mut Vec<Dep>) {
-    out.extend(i.tls_secrets.iter().map(|s| Dep::Secret(s.clone())));
+    out.extend(i.tls_secrets.iter().map(|s| Dep::Secret(s.as_str().into())));
 }

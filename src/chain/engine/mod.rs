@@ -400,7 +400,7 @@ fn apply_one(space: &mut Space, object: Object, delete: bool, keys: &mut Vec<Dep
         }
         Object::Spc(o) => {
             keys.push(Dep::Spcs);
-            keys.push(Dep::Spc(o.name.clone()));
+            keys.push(Dep::Spc(o.name.as_str().into()));
             upsert(
                 &mut kube.spcs.items,
                 o,
@@ -417,7 +417,7 @@ fn apply_one(space: &mut Space, object: Object, delete: bool, keys: &mut Vec<Dep
             |x| deps::touched_by_status(x, keys),
         ),
         Object::Secret(o) => {
-            keys.push(Dep::Secret(o.name.clone()));
+            keys.push(Dep::Secret(o.name.as_str().into()));
             upsert(
                 &mut kube.secrets.items,
                 o,
