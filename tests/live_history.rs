@@ -4,10 +4,7 @@
 
 mod live_support;
 
-use std::time::Duration;
-
 use kvchain::chain::{Code, LinkKind, Status, diagnose};
-use kvchain::source::live::{LiveSource, Scope};
 use live_support::*;
 use serde_json::json;
 
@@ -33,12 +30,7 @@ fn rotation_event(reason: &str, type_: &str, message: &str, seconds_ago: i64) ->
 const DENIED: &str = "provider mount err: rpc error: code = Unknown desc = failed to mount secrets store objects for pod payments/busybox-secrets-store-inline-wi, err: rpc error: code = Unknown desc = failed to mount objects, error: failed to get objectType:secret, objectName:db-password, objectVersion:: GET https://kv-payments.vault.azure.net/secrets/db-password/\nRESPONSE 403: 403 Forbidden\n{\"error\":{\"code\":\"Forbidden\",\"innererror\":{\"code\":\"ForbiddenByRbac\"}}}";
 
 async fn access_link(api: &FakeApi) -> kvchain::chain::Link {
-    let server = api.serve().await;
-    let live = LiveSource::new(client(&server), "aks-test", Scope::All, no_azure())
-        .with_options(options());
-    let snap = tokio::time::timeout(Duration::from_secs(30), live.snapshot())
-        .await
-        .expect("snapshot within 30s");
+    let snap = snapshot_of(&api).await;
     let chains = diagnose(&snap);
     chains
         .iter()
@@ -96,12 +88,7 @@ async fn a_deployment_without_pods_is_diagnosed_from_its_template_and_failed_cre
             "firstTimestamp": at(900), "lastTimestamp": at(20)
         }),
     );
-    let server = api.serve().await;
-    let live = LiveSource::new(client(&server), "aks-test", Scope::All, no_azure())
-        .with_options(options());
-    let snap = tokio::time::timeout(Duration::from_secs(30), live.snapshot())
-        .await
-        .expect("snapshot within 30s");
+    let snap = snapshot_of(&api).await;
     let chains = diagnose(&snap);
     let c = chains
         .iter()

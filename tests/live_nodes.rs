@@ -4,10 +4,7 @@
 
 mod live_support;
 
-use std::time::Duration;
-
 use kvchain::chain::{Code, diagnose};
-use kvchain::source::live::{LiveSource, Scope};
 use live_support::*;
 use serde_json::json;
 
@@ -66,12 +63,7 @@ async fn kvc104_is_decided_per_node_and_names_why_no_driver_runs_there() {
     win["status"]["containerStatuses"][0]["state"] =
         json!({"waiting": {"reason": "ContainerCreating"}});
     api.add(PODS, win);
-    let server = api.serve().await;
-    let live = LiveSource::new(client(&server), "aks-test", Scope::All, no_azure())
-        .with_options(options());
-    let snap = tokio::time::timeout(Duration::from_secs(30), live.snapshot())
-        .await
-        .expect("snapshot within 30s");
+    let snap = snapshot_of(&api).await;
     let nodes = snap.cluster.nodes.known().expect("nodes read");
     assert_eq!(nodes.len(), 2);
     let chains = diagnose(&snap);

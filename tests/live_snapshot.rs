@@ -13,12 +13,7 @@ use live_support::*;
 #[tokio::test]
 async fn snapshot_from_lists_has_every_kind_cluster_facts_and_no_secret_values() {
     let api = world();
-    let server = api.serve().await;
-    let live = LiveSource::new(client(&server), "aks-test", Scope::All, no_azure())
-        .with_options(options());
-    let snap = tokio::time::timeout(Duration::from_secs(30), live.snapshot())
-        .await
-        .expect("snapshot within 30s");
+    let snap = snapshot_of(&api).await;
 
     assert_eq!(snap.source.kind, SourceKind::Live);
     assert_eq!(snap.source.label, "aks-test");
@@ -231,12 +226,7 @@ async fn named_secrets_are_read_while_pods_still_list() {
     api.add(SECRETS, synced_secret("sp-creds", CANARY_NAMED, false));
     // The first pods list fails: the watcher lists again only after its backoff (≥ 0.8 s).
     api.fail_next_lists(PODS, &[500]);
-    let server = api.serve().await;
-    let live = LiveSource::new(client(&server), "aks-test", Scope::All, no_azure())
-        .with_options(options());
-    let snap = tokio::time::timeout(Duration::from_secs(30), live.snapshot())
-        .await
-        .expect("snapshot within 30s");
+    let snap = snapshot_of(&api).await;
 
     let mut names: Vec<_> = snap.secrets.items.iter().map(|s| s.name.as_str()).collect();
     names.sort();

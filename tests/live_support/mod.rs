@@ -799,3 +799,18 @@ pub fn no_azure() -> kvchain::cli::AzureArgs {
         ..Default::default()
     }
 }
+
+/// The first complete snapshot of `api`'s world, all namespaces, context `aks-test`, no Azure.
+pub async fn snapshot_of(api: &FakeApi) -> kvchain::snapshot::Snapshot {
+    let server = api.serve().await;
+    let live = kvchain::source::live::LiveSource::new(
+        client(&server),
+        "aks-test",
+        kvchain::source::live::Scope::All,
+        no_azure(),
+    )
+    .with_options(options());
+    tokio::time::timeout(Duration::from_secs(30), live.snapshot())
+        .await
+        .expect("snapshot within 30s")
+}
