@@ -49,7 +49,7 @@ fn bench(c: &mut Criterion) {
         g.sample_size(50);
 
         let mut pod = p.pod.clone();
-        let work = engine.apply([Change::Upsert(Object::Pod(pod.clone()))]);
+        let work = engine.apply([Change::Upsert(Object::Pod(pod.clone().into()))]);
         eprintln!("{label}: a pod change re-diagnoses {work:?}");
         g.bench_function(format!("pod_status_{label}"), |b| {
             b.iter(|| {
@@ -59,12 +59,12 @@ fn bench(c: &mut Criterion) {
                     "Running"
                 }
                 .into();
-                engine.apply([Change::Upsert(Object::Pod(pod.clone()))])
+                engine.apply([Change::Upsert(Object::Pod(pod.clone().into()))])
             })
         });
 
         let mut secret = p.secret.clone();
-        let work = engine.apply([Change::Upsert(Object::Secret(secret.clone()))]);
+        let work = engine.apply([Change::Upsert(Object::Secret(secret.clone().into()))]);
         eprintln!("{label}: a Secret change re-diagnoses {work:?}");
         g.bench_function(format!("secret_{label}"), |b| {
             b.iter(|| {
@@ -74,27 +74,27 @@ fn bench(c: &mut Criterion) {
                     "Opaque"
                 }
                 .into();
-                engine.apply([Change::Upsert(Object::Secret(secret.clone()))])
+                engine.apply([Change::Upsert(Object::Secret(secret.clone().into()))])
             })
         });
 
         let mut status = p.status.clone();
-        let work = engine.apply([Change::Upsert(Object::SpcStatus(status.clone()))]);
+        let work = engine.apply([Change::Upsert(Object::SpcStatus(status.clone().into()))]);
         eprintln!("{label}: an SPC pod status change re-diagnoses {work:?}");
         g.bench_function(format!("spc_pod_status_{label}"), |b| {
             b.iter(|| {
                 status.mounted = !status.mounted;
-                engine.apply([Change::Upsert(Object::SpcStatus(status.clone()))])
+                engine.apply([Change::Upsert(Object::SpcStatus(status.clone().into()))])
             })
         });
 
         let mut event = p.event.clone();
-        let work = engine.apply([Change::Upsert(Object::Event(event.clone()))]);
+        let work = engine.apply([Change::Upsert(Object::Event(event.clone().into()))]);
         eprintln!("{label}: an event re-diagnoses {work:?}");
         g.bench_function(format!("event_{label}"), |b| {
             b.iter(|| {
                 event.count += 1;
-                engine.apply([Change::Upsert(Object::Event(event.clone()))])
+                engine.apply([Change::Upsert(Object::Event(event.clone().into()))])
             })
         });
         g.finish();

@@ -5,7 +5,7 @@
 //! The case count is bounded so `cargo test` stays fast; raise PROPTEST_CASES to search longer.
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use jiff::SignedDuration;
 use kvchain::chain::engine::{Change, Engine, Object};
@@ -99,8 +99,14 @@ fn edit() -> impl Strategy<Value = Edit> {
     ]
 }
 
-fn pick<T>(items: &[T], i: usize) -> Option<&T> {
-    (!items.is_empty()).then(|| &items[i % items.len()])
+fn pick<'a, T: 'a, I>(items: I, i: usize) -> Option<&'a T>
+where
+    I: IntoIterator<Item = &'a T>,
+    I::IntoIter: ExactSizeIterator,
+{
+    let mut items = items.into_iter();
+    let n = items.len();
+    (n > 0).then(|| items.nth(i % n)).flatten()
 }
 
 const CAUSES: [&str; 3] = [
@@ -118,12 +124,12 @@ fn changes(s: &Snapshot, edit: &Edit, gone: &mut Vec<Object>, n: usize) -> Vec<C
     };
     let pods = &s.pods.items;
     match *edit {
-        Edit::DeletePod(i) => pick(pods, i).map_or_else(Vec::new, |p| del(Object::Pod(p.clone()))),
+        Edit::DeletePod(i) => pick(pods, i).map_or_else(Vec::new, |p| del(Object::Pod(p.clone().into()))),
         Edit::CopyPod(i) => pick(pods, i).map_or_else(Vec::new, |p| {
             let mut p = p.clone();
             p.name = format!("{}-copy{n}", p.name).into();
             p.uid = format!("uid-copy{n}").into();
-            up(Object::Pod(p))
+            up(Object::Pod(p.into()))
         }),
         Edit::PodPhase(i) => pick(pods, i).map_or_else(Vec::new, |p| {
             let mut p = p.clone();
@@ -134,7 +140,7 @@ fn changes(s: &Snapshot, edit: &Edit, gone: &mut Vec<Object>, n: usize) -> Vec<C
             }
             .into();
             p.deleting = !p.deleting;
-            up(Object::Pod(p))
+            up(Object::Pod(p.into()))
         }),
         Edit::PodServiceAccount(i, j) => pick(pods, i).map_or_else(Vec::new, |p| {
             let mut p = p.clone();
@@ -145,7 +151,7 @@ fn changes(s: &Snapshot, edit: &Edit, gone: &mut Vec<Object>, n: usize) -> Vec<C
                 .filter(|a| a.namespace == p.namespace)
                 .collect();
             p.service_account = pick(&sas, j).map_or("missing-sa".into(), |a| a.name.as_str().into());
-            up(Object::Pod(p))
+            up(Object::Pod(p.into()))
         }),
         Edit::PodSpc(i, j) => pick(pods, i).map_or_else(Vec::new, |p| {
             let mut p = p.clone();
@@ -165,7 +171,7 @@ fn changes(s: &Snapshot, edit: &Edit, gone: &mut Vec<Object>, n: usize) -> Vec<C
                     attributes.insert("secretProviderClass".into(), name.clone());
                 }
             }
-            up(Object::Pod(p))
+            up(Object::Pod(p.into()))
         }),
         Edit::PodEnvSecret(i, j) => pick(pods, i).map_or_else(Vec::new, |p| {
             let mut p = p.clone();
@@ -182,10 +188,10 @@ fn changes(s: &Snapshot, edit: &Edit, gone: &mut Vec<Object>, n: usize) -> Vec<C
             if let Some(c) = p.containers.first_mut() {
                 c.env_from_secrets.push((*secret).into());
             }
-            up(Object::Pod(p))
+            up(Object::Pod(p.into()))
         }),
         Edit::DeleteSpc(i) => {
-            pick(&s.spcs.items, i).map_or_else(Vec::new, |x| del(Object::Spc(x.clone())))
+            pick(&s.spcs.items, i).map_or_else(Vec::new, |x| del(Object::Spc(x.clone().into())))
         }
         Edit::SpcSecretRenamed(i) => pick(&s.spcs.items, i).map_or_else(Vec::new, |x| {
             let mut x = x.clone();
@@ -193,30 +199,30 @@ fn changes(s: &Snapshot, edit: &Edit, gone: &mut Vec<Object>, n: usize) -> Vec<C
                 Some(so) => so.secret_name = format!("renamed-{n}"),
                 None => return Vec::new(),
             }
-            up(Object::Spc(x))
+            up(Object::Spc(x.into()))
         }),
         Edit::DeleteSecret(i) => {
-            pick(&s.secrets.items, i).map_or_else(Vec::new, |x| del(Object::Secret(x.clone())))
+            pick(&s.secrets.items, i).map_or_else(Vec::new, |x| del(Object::Secret(x.clone().into())))
         }
         Edit::StatusMounted(i) => pick(&s.spc_statuses.items, i).map_or_else(Vec::new, |x| {
             let mut x = x.clone();
             x.mounted = !x.mounted;
-            up(Object::SpcStatus(x))
+            up(Object::SpcStatus(x.into()))
         }),
         Edit::DeleteStatus(i) => pick(&s.spc_statuses.items, i)
-            .map_or_else(Vec::new, |x| del(Object::SpcStatus(x.clone()))),
+            .map_or_else(Vec::new, |x| del(Object::SpcStatus(x.clone().into()))),
         Edit::AddEvent(i, j) => pick(pods, i).map_or_else(Vec::new, |p| {
             let volume = p.volumes.first().map_or("v", |v| v.name.as_str());
             let mut e =
                 testkit::failed_mount(&p.namespace, &p.name, volume, CAUSES[j % CAUSES.len()]);
             e.last_seen = Some(s.source.observed_at);
-            up(Object::Event(e))
+            up(Object::Event(e.into()))
         }),
         Edit::DeleteEvent(i) => {
-            pick(&s.events.items, i).map_or_else(Vec::new, |x| del(Object::Event(x.clone())))
+            pick(&s.events.items, i).map_or_else(Vec::new, |x| del(Object::Event(x.clone().into())))
         }
         Edit::DeleteSa(i) => pick(&s.service_accounts.items, i)
-            .map_or_else(Vec::new, |x| del(Object::ServiceAccount(x.clone()))),
+            .map_or_else(Vec::new, |x| del(Object::ServiceAccount(x.clone().into()))),
         Edit::SaClientId(i) => pick(&s.service_accounts.items, i).map_or_else(Vec::new, |x| {
             let mut x = x.clone();
             if x.annotations
@@ -228,17 +234,17 @@ fn changes(s: &Snapshot, edit: &Edit, gone: &mut Vec<Object>, n: usize) -> Vec<C
                     "00000000-0000-0000-0000-000000000000".into(),
                 );
             }
-            up(Object::ServiceAccount(x))
+            up(Object::ServiceAccount(x.into()))
         }),
         Edit::DeleteWorkload(i) => {
-            pick(&s.workloads.items, i).map_or_else(Vec::new, |x| del(Object::Workload(x.clone())))
+            pick(&s.workloads.items, i).map_or_else(Vec::new, |x| del(Object::Workload(x.clone().into())))
         }
         Edit::IngressTls(i) => pick(&s.secrets.items, i).map_or_else(Vec::new, |x| {
-            up(Object::Ingress(IngressObs {
+            up(Object::Ingress(Arc::new(IngressObs {
                 namespace: x.namespace.clone(),
                 name: format!("ing-{n}"),
                 tls_secrets: vec![x.name.clone()],
-            }))
+            })))
         }),
         Edit::Restore(i) => {
             if gone.is_empty() {
@@ -251,15 +257,15 @@ fn changes(s: &Snapshot, edit: &Edit, gone: &mut Vec<Object>, n: usize) -> Vec<C
             let mut x = x.clone();
             x.parameters.insert("clientID".into(), format!("11111111-0000-0000-0000-{n:012}"));
             testkit::reparse(&mut x);
-            up(Object::Spc(x))
+            up(Object::Spc(x.into()))
         }),
         Edit::WorkloadScaledToZero(i) => pick(&s.workloads.items, i).map_or_else(Vec::new, |x| {
             let mut x = x.clone();
             x.replicas = Some(0);
-            up(Object::Workload(x))
+            up(Object::Workload(x.into()))
         }),
         Edit::FailedCreate(i) => pick(&s.workloads.items, i).map_or_else(Vec::new, |w| {
-            up(Object::Event(EventObs {
+            up(Object::Event(Arc::new(EventObs {
                 namespace: w.namespace.clone(),
                 involved_kind: w.kind.clone(),
                 involved_name: w.name.clone(),
@@ -270,17 +276,17 @@ fn changes(s: &Snapshot, edit: &Edit, gone: &mut Vec<Object>, n: usize) -> Vec<C
                 count: 1,
                 source: "replicaset-controller".into(),
                 last_seen: Some(s.source.observed_at),
-            }))
+            })))
         }),
         Edit::PodVolumesDropped(i) => pick(pods, i).map_or_else(Vec::new, |p| {
             let mut p = p.clone();
             p.volumes.clear();
-            up(Object::Pod(p))
+            up(Object::Pod(p.into()))
         }),
         Edit::SecretEmptied(i) => pick(&s.secrets.items, i).map_or_else(Vec::new, |x| {
             let mut x = x.clone();
             x.data.clear();
-            up(Object::Secret(x))
+            up(Object::Secret(x.into()))
         }),
         Edit::Clock => Vec::new(),
     }
@@ -351,7 +357,7 @@ fn a_pod_change_rebuilds_only_the_chains_that_read_it() {
     assert_eq!(total, 120);
     let mut pod = engine.snapshot().pods.items[5].clone();
     pod.phase = "Pending".into();
-    let work = engine.apply([Change::Upsert(Object::Pod(pod))]);
+    let work = engine.apply([Change::Upsert(Object::Pod(pod.into()))]);
     // The pod's own chain and its three siblings (they count who mounts their SPC), no more.
     assert_eq!(work.chains, 4, "{work:?}");
     assert_agrees(&engine, "one pod Pending");
@@ -364,7 +370,7 @@ fn a_pod_change_rebuilds_only_the_chains_that_read_it() {
         .find(|x| x.name == testkit::secret_name("app-07"))
         .cloned()
         .expect("app-07's synced Secret");
-    let work = engine.apply([Change::Delete(Object::Secret(secret))]);
+    let work = engine.apply([Change::Delete(Object::Secret(secret.into()))]);
     assert_eq!(work.chains, 4, "{work:?}");
     assert_agrees(&engine, "Secret deleted");
 }

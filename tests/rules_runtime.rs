@@ -457,7 +457,7 @@ fn a_consumer_of_a_synced_secret_nobody_mounts_is_a_chain() {
         .volumes
         .retain(|v| !matches!(v.source, VolumeSourceObs::Csi { .. }));
     reader.containers[0].mounts.clear();
-    s.pods.items = vec![reader];
+    s.pods.items = vec![reader].into();
     s.spc_statuses.items.clear();
     let chains = run(&s);
     assert_eq!(chains.len(), 1, "{:#?}", all(&chains));

@@ -12,6 +12,7 @@ pub mod convert;
 pub mod crd;
 pub mod file;
 pub mod gaps;
+pub mod items;
 mod kube;
 pub mod strmap;
 
@@ -22,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::fingerprint::Fingerprint;
 pub use gaps::Gap;
+pub use items::Items;
 pub use strmap::StrMap;
 
 pub use azure::*;
@@ -82,7 +84,7 @@ impl<T: Default> Default for Observed<T> {
 /// `gaps.namespaces[ns]` set: that namespace could not be listed (e.g. 403).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Coll<T> {
-    pub items: Vec<T>,
+    pub items: Items<T>,
     #[serde(default, skip_serializing_if = "Gaps::is_empty")]
     pub gaps: Gaps,
 }
@@ -90,7 +92,7 @@ pub struct Coll<T> {
 impl<T> Default for Coll<T> {
     fn default() -> Self {
         Coll {
-            items: Vec::new(),
+            items: Items::new(),
             gaps: Gaps::default(),
         }
     }
@@ -99,13 +101,13 @@ impl<T> Default for Coll<T> {
 impl<T> Coll<T> {
     pub fn known(items: Vec<T>) -> Self {
         Coll {
-            items,
+            items: items.into(),
             gaps: Gaps::default(),
         }
     }
     pub fn unknown(reason: impl Into<String>) -> Self {
         Coll {
-            items: Vec::new(),
+            items: Items::new(),
             gaps: Gaps {
                 all: Some(reason.into()),
                 namespaces: BTreeMap::new(),

@@ -310,7 +310,7 @@ mod tests {
             Some(("Deployment".into(), "web".into())),
         );
         let mut after = world(40, 2, 2, -10, 2, -10);
-        after.pods.items = vec![pod("web-2", 5, 30, "web-7aa")];
+        after.pods.items = vec![pod("web-2", 5, 30, "web-7aa")].into();
         after.spc_statuses.items[0].pod_name = "web-2".into();
         after.workloads = Coll::known(vec![WorkloadObs {
             kind: "ReplicaSet".into(),
@@ -376,7 +376,7 @@ mod tests {
         after.workloads = Coll::known(deployment("web-7aa", false));
         let mut new_pod = pod("web-2", 5, 7, "web-7aa");
         new_pod.containers.truncate(1);
-        after.pods.items = vec![new_pod];
+        after.pods.items = vec![new_pod].into();
         after.spc_statuses.items[0].pod_name = "web-2".into();
         w.observe(&after);
         let tl = w.timeline();
@@ -438,7 +438,7 @@ mod tests {
         after.workloads = Coll::known(deployment("web-7aa", false));
         let mut new_pod = pod("web-2", 5, 6, "web-7aa");
         new_pod.containers.truncate(1);
-        after.pods.items = vec![new_pod];
+        after.pods.items = vec![new_pod].into();
         after.spc_statuses.items[0].pod_name = "web-2".into();
         w.observe(&after);
         let tl = w.timeline();

@@ -8,6 +8,8 @@
 //! next, so both are walked side by side; where that loses its way, the rest is matched
 //! through a hash map.
 
+use std::sync::Arc;
+
 use crate::chain::index::HashMap;
 
 use super::{Change, Object};
@@ -55,9 +57,14 @@ pub fn diff(old: &Snapshot, new: &Snapshot) -> Option<Vec<Change>> {
 }
 
 /// An observation the engine holds: the key it replaces it by, and the object it is.
-trait Keyed: PartialEq + Clone {
+trait Keyed: PartialEq {
     fn key(&self) -> Key<'_>;
-    fn object(self) -> Object;
+    fn object(this: Arc<Self>) -> Object;
+}
+
+/// The same object: shared by both snapshots, or equal.
+fn same<T: PartialEq>(a: &Arc<T>, b: &Arc<T>) -> bool {
+    Arc::ptr_eq(a, b) || a == b
 }
 
 /// Namespace first, so a collection in (namespace, name) order is in key order.
@@ -71,8 +78,8 @@ macro_rules! keyed_by_name {
             fn key(&self) -> Key<'_> {
                 named(&self.namespace, &self.name, "")
             }
-            fn object(self) -> Object {
-                Object::$variant(self)
+            fn object(this: Arc<Self>) -> Object {
+                Object::$variant(this)
             }
         }
     )*};
@@ -91,8 +98,8 @@ impl Keyed for WorkloadObs {
     fn key(&self) -> Key<'_> {
         named(&self.namespace, &self.name, &self.kind)
     }
-    fn object(self) -> Object {
-        Object::Workload(self)
+    fn object(this: Arc<Self>) -> Object {
+        Object::Workload(this)
     }
 }
 
@@ -111,8 +118,8 @@ impl Keyed for EventObs {
             &self.source,
         )
     }
-    fn object(self) -> Object {
-        Object::Event(self)
+    fn object(this: Arc<Self>) -> Object {
+        Object::Event(this)
     }
 }
 
@@ -129,7 +136,7 @@ impl Diff {
         if old.gaps != new.gaps {
             return None;
         }
-        let (old, new) = (&old.items, &new.items);
+        let (old, new) = (old.items.shared(), new.items.shared());
         let marks = (self.deletes.len(), self.upserts.len());
         let (i, j, ascending) = self.walk(old, new);
         self.hashed(&old[i..], &new[j..])?;
@@ -148,24 +155,24 @@ impl Diff {
     ///
     /// Pairing only ever matches equal keys, and every object is paired, deleted or upserted,
     /// so even a wrong guess only costs a delete and an upsert of one key (deletes go first).
-    fn walk<T: Keyed>(&mut self, old: &[T], new: &[T]) -> (usize, usize, bool) {
+    fn walk<T: Keyed>(&mut self, old: &[Arc<T>], new: &[Arc<T>]) -> (usize, usize, bool) {
         let (mut i, mut j) = (0, 0);
         let mut ascending = true;
-        let after = |items: &[T], at: usize| at == 0 || items[at - 1].key() < items[at].key();
+        let after = |items: &[Arc<T>], at: usize| at == 0 || items[at - 1].key() < items[at].key();
         while i < old.len() && j < new.len() {
             ascending = ascending && after(old, i) && after(new, j);
             let (a, b) = (old[i].key(), new[j].key());
             if a == b {
-                if old[i] != new[j] {
-                    self.upserts.push(Change::Upsert(new[j].clone().object()));
+                if !same(&old[i], &new[j]) {
+                    self.upserts.push(upsert(&new[j]));
                 }
                 i += 1;
                 j += 1;
             } else if old.get(i + 1).is_some_and(|o| o.key() == b) {
-                self.deletes.push(Change::Delete(old[i].clone().object()));
+                self.deletes.push(delete(&old[i]));
                 i += 1;
             } else if new.get(j + 1).is_some_and(|n| n.key() == a) {
-                self.upserts.push(Change::Upsert(new[j].clone().object()));
+                self.upserts.push(upsert(&new[j]));
                 j += 1;
             } else {
                 break;
@@ -175,7 +182,7 @@ impl Diff {
     }
 
     /// Any order: match by key through a map of `old`.
-    fn hashed<T: Keyed>(&mut self, old: &[T], new: &[T]) -> Option<()> {
+    fn hashed<T: Keyed>(&mut self, old: &[Arc<T>], new: &[Arc<T>]) -> Option<()> {
         let mut before: HashMap<Key<'_>, (usize, bool)> = map(old.len());
         for (at, t) in old.iter().enumerate() {
             if before.insert(t.key(), (at, false)).is_some() {
@@ -187,11 +194,11 @@ impl Diff {
                 Some((_, true)) => return None,
                 Some((at, matched)) => {
                     *matched = true;
-                    if old[*at] != *b {
-                        self.upserts.push(Change::Upsert(b.clone().object()));
+                    if !same(&old[*at], b) {
+                        self.upserts.push(upsert(b));
                     }
                 }
-                None => self.upserts.push(Change::Upsert(b.clone().object())),
+                None => self.upserts.push(upsert(b)),
             }
         }
         let mut gone: Vec<usize> = before
@@ -200,12 +207,18 @@ impl Diff {
             .map(|(at, _)| at)
             .collect();
         gone.sort_unstable();
-        self.deletes.extend(
-            gone.into_iter()
-                .map(|at| Change::Delete(old[at].clone().object())),
-        );
+        self.deletes
+            .extend(gone.into_iter().map(|at| delete(&old[at])));
         Some(())
     }
+}
+
+fn upsert<T: Keyed>(o: &Arc<T>) -> Change {
+    Change::Upsert(T::object(o.clone()))
+}
+
+fn delete<T: Keyed>(o: &Arc<T>) -> Change {
+    Change::Delete(T::object(o.clone()))
 }
 
 fn map<K, V>(n: usize) -> HashMap<K, V> {
@@ -213,7 +226,7 @@ fn map<K, V>(n: usize) -> HashMap<K, V> {
 }
 
 /// No key repeats in `items`.
-fn unique<T: Keyed>(items: &[T]) -> bool {
+fn unique<T: Keyed>(items: &[Arc<T>]) -> bool {
     let mut seen: HashMap<Key<'_>, ()> = map(items.len());
     items.iter().all(|t| seen.insert(t.key(), ()).is_none())
 }

@@ -78,7 +78,8 @@ impl Feed {
                 chains: self.whole.len(),
             }
         } else {
-            // The engine owns its objects: this is the one copy of them it keeps.
+            // The engine shares the snapshot's objects (sorted by namespace): a copy of the
+            // handles, not of the objects.
             let engine = Engine::with_finish((*next).clone(), self.finish.clone());
             let work = Work {
                 namespaces: engine.namespaces(),
@@ -101,7 +102,10 @@ impl Feed {
         let Some(engine) = &self.engine else {
             return self.whole.clone();
         };
-        let pods = self.last.as_deref().map_or(&[][..], |s| &s.pods.items);
+        let pods = self
+            .last
+            .as_deref()
+            .map_or(&[][..], |s| s.pods.items.shared());
         let mut out = Vec::with_capacity(pods.len());
         for p in pods {
             out.extend(engine.pod_chains(&p.namespace, &p.name).iter().cloned());

@@ -34,17 +34,17 @@ use crate::snapshot::*;
 use deps::Dep;
 use space::{Space, With};
 
-/// One Kubernetes object a source observed.
+/// One Kubernetes object a source observed, shared with the snapshot it came in.
 #[derive(Clone, Debug)]
 pub enum Object {
-    Pod(PodObs),
-    ServiceAccount(ServiceAccountObs),
-    Spc(SpcObs),
-    SpcStatus(SpcPodStatusObs),
-    Secret(SecretObs),
-    Event(EventObs),
-    Workload(WorkloadObs),
-    Ingress(IngressObs),
+    Pod(Arc<PodObs>),
+    ServiceAccount(Arc<ServiceAccountObs>),
+    Spc(Arc<SpcObs>),
+    SpcStatus(Arc<SpcPodStatusObs>),
+    Secret(Arc<SecretObs>),
+    Event(Arc<EventObs>),
+    Workload(Arc<WorkloadObs>),
+    Ingress(Arc<IngressObs>),
 }
 
 /// What happened to an object: created or updated, or deleted (carrying its last state, as a
@@ -146,16 +146,17 @@ impl Engine {
         engine
     }
 
-    /// Put each of `items` into its namespace's collection (`coll` of the namespace's objects).
+    /// Put each of `items` into its namespace's collection (`coll` of the namespace's
+    /// objects): shared with the snapshot they came in, not copied.
     fn distribute<T>(
         &mut self,
-        items: Vec<T>,
+        items: Items<T>,
         namespace: fn(&T) -> &str,
-        coll: fn(&mut Snapshot) -> &mut Vec<T>,
+        coll: fn(&mut Snapshot) -> &mut Items<T>,
     ) {
-        for o in items {
+        for o in items.into_shared() {
             let space = self.space(namespace(&o));
-            coll(&mut space.kube).push(o);
+            coll(&mut space.kube).push_shared(o);
         }
     }
 
@@ -325,20 +326,22 @@ impl Engine {
         s.azure = self.azure.clone();
         for space in self.spaces.values() {
             let k = &space.kube;
-            s.pods.items.extend(k.pods.items.iter().cloned());
-            s.service_accounts
-                .items
-                .extend(k.service_accounts.items.iter().cloned());
-            s.spcs.items.extend(k.spcs.items.iter().cloned());
-            s.spc_statuses
-                .items
-                .extend(k.spc_statuses.items.iter().cloned());
-            s.secrets.items.extend(k.secrets.items.iter().cloned());
-            s.events.items.extend(k.events.items.iter().cloned());
-            s.workloads.items.extend(k.workloads.items.iter().cloned());
-            s.ingresses.items.extend(k.ingresses.items.iter().cloned());
+            share(&mut s.pods.items, &k.pods.items);
+            share(&mut s.service_accounts.items, &k.service_accounts.items);
+            share(&mut s.spcs.items, &k.spcs.items);
+            share(&mut s.spc_statuses.items, &k.spc_statuses.items);
+            share(&mut s.secrets.items, &k.secrets.items);
+            share(&mut s.events.items, &k.events.items);
+            share(&mut s.workloads.items, &k.workloads.items);
+            share(&mut s.ingresses.items, &k.ingresses.items);
         }
         s
+    }
+}
+
+fn share<T>(to: &mut Items<T>, from: &Items<T>) {
+    for o in from.shared() {
+        to.push_shared(o.clone());
     }
 }
 
@@ -358,8 +361,8 @@ fn namespace_of(o: &Object) -> &str {
 /// Replace the item `same` finds (or append), or remove it; touch the keys of the old and
 /// the new state.
 fn upsert<T>(
-    items: &mut Vec<T>,
-    new: T,
+    items: &mut Items<T>,
+    new: Arc<T>,
     delete: bool,
     same: impl Fn(&T, &T) -> bool,
     mut touch: impl FnMut(&T),
@@ -371,10 +374,12 @@ fn upsert<T>(
     touch(&new);
     match (at, delete) {
         (Some(i), true) => {
-            items.remove(i);
+            items.remove_shared(i);
         }
-        (Some(i), false) => items[i] = new,
-        (None, false) => items.push(new),
+        (Some(i), false) => {
+            items.replace_shared(i, new);
+        }
+        (None, false) => items.push_shared(new),
         (None, true) => {}
     }
 }

@@ -73,12 +73,12 @@ impl Space {
     }
 
     /// Insert or replace pod `new` (by name), or remove it; returns the previous state.
-    pub fn upsert_pod(&mut self, new: PodObs, delete: bool) -> Option<PodObs> {
+    pub fn upsert_pod(&mut self, new: Arc<PodObs>, delete: bool) -> Option<Arc<PodObs>> {
         let pods = &mut self.kube.pods.items;
         match (self.pod_at.get(&new.name).copied(), delete) {
-            (Some(i), false) => Some(std::mem::replace(&mut pods[i], new)),
+            (Some(i), false) => Some(pods.replace_shared(i, new)),
             (Some(i), true) => {
-                let old = pods.swap_remove(i);
+                let old = pods.swap_remove_shared(i);
                 self.pod_at.remove(&old.name);
                 if let Some(moved) = pods.get(i) {
                     self.pod_at.insert(moved.name.clone(), i);
@@ -87,7 +87,7 @@ impl Space {
             }
             (None, false) => {
                 self.pod_at.insert(new.name.clone(), pods.len());
-                pods.push(new);
+                pods.push_shared(new);
                 None
             }
             (None, true) => None,

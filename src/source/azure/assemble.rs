@@ -13,7 +13,8 @@ use super::cloud::Cloud;
 use super::roles::{self, RoleDef};
 use super::{Fetched, VaultLookup};
 use crate::snapshot::{
-    Coll, FederatedCredentialObs, Gaps, ManagedIdentityObs, Observed, RoleAssignmentObs, VaultObs,
+    Coll, FederatedCredentialObs, Gaps, Items, ManagedIdentityObs, Observed, RoleAssignmentObs,
+    VaultObs,
 };
 
 pub fn identities(
@@ -130,7 +131,7 @@ pub fn role_assignments(
     custom: impl Fn(&str) -> Option<Fetched<RoleDef>>,
 ) -> Coll<RoleAssignmentObs> {
     let mut out = Coll {
-        items: Vec::new(),
+        items: Items::new(),
         gaps,
     };
     for (_, a) in kept {

@@ -19,7 +19,7 @@ use tokio::sync::watch;
 use super::connect::Scope;
 use super::errors::{Failure, classify};
 use super::kinds::SECRETS;
-use super::store::{Key, LiveState, at};
+use super::store::{Key, LiveState};
 use super::watch::Shared;
 use crate::snapshot::{Gaps, PodObs, SecretObs, Snapshot, SpcObs, VolumeSourceObs, convert};
 
@@ -90,9 +90,9 @@ pub fn wanted_now(state: &LiveState) -> Option<Wanted> {
     }
     let pods_in = state.pods.synced;
     let keys = wanted_in(
-        state.spcs.values(state.lent(at::spcs)),
-        state.pods.values(state.lent(at::pods)).filter(|_| pods_in),
-        state.managed_secrets.values(state.lent(at::secrets)),
+        state.spcs.values(),
+        state.pods.values().filter(|_| pods_in),
+        state.managed_secrets.values(),
     );
     Some(Wanted {
         keys,
@@ -146,7 +146,7 @@ pub async fn read_new(client: &Client, shared: &Shared, wanted: &Wanted, done: &
     shared.update(|s| {
         let stale: Vec<Key> = s
             .named_secrets
-            .values(s.lent(at::secrets))
+            .values()
             .map(|x| (x.namespace.clone(), x.name.clone()))
             .filter(|k| !wanted.keys.contains(k))
             .collect();

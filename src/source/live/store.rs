@@ -3,10 +3,10 @@
 //! Watchers convert every object with [`crate::snapshot::convert`] *before* it reaches this
 //! store, so neither full k8s-openapi objects nor secret bytes are ever kept here.
 //!
-//! One copy, not two: assembling a [`Snapshot`] *moves* each stored observation into it and
-//! keeps only its position there ([`Entry::Lent`]); the store holds that snapshot (the UI holds
-//! it anyway). The next assembly moves what changed since and clones only what did not, from
-//! the snapshot before. At 10,000 pods the store and the UI's snapshot were two full copies.
+//! One copy, not two: each observation is held behind an `Arc` that the snapshots assembled
+//! from the store share ([`crate::snapshot::Items`]); the store, the snapshot the UI shows
+//! and the incremental engine's objects are one copy of each object. (At 10,000 pods the
+//! store and the UI's snapshot were once two full copies, the engine a third.)
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -15,24 +15,16 @@ use jiff::Timestamp;
 
 use super::connect::Scope;
 use crate::snapshot::{
-    AzureObs, ClusterFacts, Coll, EventObs, Gaps, IngressObs, PodObs, SecretObs, ServiceAccountObs,
-    Snapshot, SourceInfo, SourceKind, SpcObs, SpcPodStatusObs, WorkloadObs,
+    AzureObs, ClusterFacts, Coll, EventObs, Gaps, IngressObs, Items, PodObs, SecretObs,
+    ServiceAccountObs, Snapshot, SourceInfo, SourceKind, SpcObs, SpcPodStatusObs, WorkloadObs,
 };
 
 pub type Key = (String, String);
 
-/// A stored observation: held here, or lent to the latest snapshot at this position of its
-/// collection.
-#[derive(Debug)]
-enum Entry<T> {
-    Here(T),
-    Lent(usize),
-}
-
 /// One kind's objects and what could not be seen of it.
 #[derive(Debug)]
 pub struct Kind<T> {
-    items: BTreeMap<Key, Entry<T>>,
+    items: BTreeMap<Key, Arc<T>>,
     pub gaps: Gaps,
     /// The first complete list arrived (or failed for good): startup can stop waiting.
     pub synced: bool,
@@ -51,7 +43,7 @@ impl<T> Default for Kind<T> {
     }
 }
 
-impl<T: Clone> Kind<T> {
+impl<T> Kind<T> {
     /// How many objects are stored.
     pub fn len(&self) -> usize {
         self.items.len()
@@ -61,15 +53,14 @@ impl<T: Clone> Kind<T> {
         self.items.is_empty()
     }
 
-    /// The stored objects in key order; `lent` is the collection of the latest snapshot
-    /// ([`LiveState::lent`]).
-    pub fn values<'a>(&'a self, lent: &'a [T]) -> impl Iterator<Item = &'a T> {
-        self.items.values().filter_map(move |e| resolve(e, lent))
+    /// The stored objects in key order.
+    pub fn values(&self) -> impl Iterator<Item = &T> {
+        self.items.values().map(|t| &**t)
     }
 
     /// The object stored under `key`.
-    pub fn get<'a>(&'a self, key: &Key, lent: &'a [T]) -> Option<&'a T> {
-        self.items.get(key).and_then(|e| resolve(e, lent))
+    pub fn get(&self, key: &Key) -> Option<&T> {
+        self.items.get(key).map(|t| &**t)
     }
 
     /// Replaces every stored object (by-name reads: the newest reads are the whole truth).
@@ -107,7 +98,7 @@ impl<T: Clone> Kind<T> {
     pub fn apply(&mut self, key: Key, item: Option<T>) -> bool {
         match item {
             Some(t) => {
-                self.items.insert(key, Entry::Here(t));
+                self.items.insert(key, Arc::new(t));
                 true
             }
             // The converter filtered it out (e.g. an event kvchain does not read).
@@ -143,42 +134,30 @@ impl<T: Clone> Kind<T> {
         }
     }
 
-    /// Moves every object into `out` (cloning those lent to the previous snapshot, `old`) and
-    /// keeps its position there; with `take` (one-shot checks) keeps nothing. An object whose
-    /// `key_of` is already in `seen` (merged kinds: the first wins) stays here.
-    fn lend_into(&mut self, old: &[T], out: &mut Vec<T>, seen: &mut Option<Seen<T>>, take: bool) {
-        // In key order; an entry that points nowhere (cannot happen) is dropped, not guessed.
-        self.items.retain(|_, entry| {
-            let Some(item) = resolve(entry, old) else {
-                return false;
-            };
+    /// Shares every object with `out` in key order; with `take` (one-shot checks) keeps
+    /// nothing. An object whose `key_of` is already in `seen` (merged kinds: the first wins)
+    /// is left out.
+    fn share_into(&mut self, out: &mut Items<T>, seen: &mut Option<Seen<T>>, take: bool) {
+        let items = if take {
+            std::mem::take(&mut self.items)
+        } else {
+            self.items.clone()
+        };
+        for item in items.into_values() {
             let repeated = match seen {
-                Some((seen, key_of)) => !seen.insert(key_of(item)),
+                Some((seen, key_of)) => !seen.insert(key_of(&item)),
                 None => false,
             };
-            if repeated {
-                // Not in the new snapshot: it must not point into it.
-                if let Entry::Lent(i) = *entry {
-                    *entry = Entry::Here(old[i].clone());
-                }
-                return true;
+            if !repeated {
+                out.push_shared(item);
             }
-            let item = match std::mem::replace(entry, Entry::Lent(out.len())) {
-                Entry::Here(t) => t,
-                Entry::Lent(i) => old[i].clone(),
-            };
-            out.push(item);
-            true
-        });
-        if take {
-            self.items.clear();
         }
     }
 
-    /// The collection, every object lent to it.
-    fn coll(&mut self, old: &[T], take: bool) -> Coll<T> {
-        let mut items = Vec::with_capacity(self.items.len());
-        self.lend_into(old, &mut items, &mut None, take);
+    /// The collection, every object shared with it.
+    fn coll(&mut self, take: bool) -> Coll<T> {
+        let mut items = Items::with_capacity(self.items.len());
+        self.share_into(&mut items, &mut None, take);
         Coll {
             items,
             gaps: self.gaps.clone(),
@@ -186,41 +165,21 @@ impl<T: Clone> Kind<T> {
     }
 }
 
-/// `at`'s collection of `snapshot`, empty without one.
-fn part<T>(snapshot: Option<&Snapshot>, at: fn(&Snapshot) -> &[T]) -> &[T] {
-    snapshot.map_or(&[], at)
-}
-
 /// Merged kinds: the keys already in the collection, and how to key an object.
 type Seen<T> = (std::collections::BTreeSet<String>, fn(&T) -> String);
 
-fn here<T>(items: BTreeMap<Key, T>) -> BTreeMap<Key, Entry<T>> {
-    items
-        .into_iter()
-        .map(|(k, t)| (k, Entry::Here(t)))
-        .collect()
-}
-
-fn resolve<'a, T>(e: &'a Entry<T>, lent: &'a [T]) -> Option<&'a T> {
-    match e {
-        Entry::Here(t) => Some(t),
-        Entry::Lent(i) => lent.get(*i),
-    }
+fn here<T>(items: BTreeMap<Key, T>) -> BTreeMap<Key, Arc<T>> {
+    items.into_iter().map(|(k, t)| (k, Arc::new(t))).collect()
 }
 
 /// Merges several kinds into one collection (workloads come from six watchers, secrets from
 /// the label watch plus by-name reads). The first kind wins on duplicate keys.
-fn merged<T: Clone>(
-    parts: &mut [&mut Kind<T>],
-    old: &[T],
-    take: bool,
-    key_of: fn(&T) -> String,
-) -> Coll<T> {
+fn merged<T>(parts: &mut [&mut Kind<T>], take: bool, key_of: fn(&T) -> String) -> Coll<T> {
     let mut seen = Some((std::collections::BTreeSet::new(), key_of));
-    let mut items = Vec::with_capacity(parts.iter().map(|p| p.items.len()).sum());
+    let mut items = Items::with_capacity(parts.iter().map(|p| p.items.len()).sum());
     let mut gaps = Gaps::default();
     for part in parts.iter_mut() {
-        part.lend_into(old, &mut items, &mut seen, take);
+        part.share_into(&mut items, &mut seen, take);
         if gaps.all.is_none() {
             gaps.all.clone_from(&part.gaps.all);
         }
@@ -254,37 +213,6 @@ pub struct LiveState {
     pub cluster: ClusterFacts,
     pub cluster_synced: bool,
     pub azure: AzureObs,
-    /// The latest assembled snapshot: the stored observations live there ([`Entry::Lent`]).
-    lent: Option<Arc<Snapshot>>,
-}
-
-/// Where each kind's observations sit in a snapshot.
-pub mod at {
-    use crate::snapshot::*;
-    pub fn pods(s: &Snapshot) -> &[PodObs] {
-        &s.pods.items
-    }
-    pub fn service_accounts(s: &Snapshot) -> &[ServiceAccountObs] {
-        &s.service_accounts.items
-    }
-    pub fn spcs(s: &Snapshot) -> &[SpcObs] {
-        &s.spcs.items
-    }
-    pub fn spc_statuses(s: &Snapshot) -> &[SpcPodStatusObs] {
-        &s.spc_statuses.items
-    }
-    pub fn secrets(s: &Snapshot) -> &[SecretObs] {
-        &s.secrets.items
-    }
-    pub fn events(s: &Snapshot) -> &[EventObs] {
-        &s.events.items
-    }
-    pub fn workloads(s: &Snapshot) -> &[WorkloadObs] {
-        &s.workloads.items
-    }
-    pub fn ingresses(s: &Snapshot) -> &[IngressObs] {
-        &s.ingresses.items
-    }
 }
 
 impl Default for LiveState {
@@ -307,18 +235,11 @@ impl Default for LiveState {
             cluster: ClusterFacts::default(),
             cluster_synced: false,
             azure: AzureObs::unknown("Azure not observed yet"),
-            lent: None,
         }
     }
 }
 
 impl LiveState {
-    /// The collection of the latest snapshot that `at` picks (empty before the first one):
-    /// pass it to [`Kind::values`] and [`Kind::get`].
-    pub fn lent<T>(&self, at: fn(&Snapshot) -> &[T]) -> &[T] {
-        part(self.lent.as_deref(), at)
-    }
-
     /// (name, synced, count) per watched kind: startup progress.
     pub fn progress(&self) -> Vec<(&'static str, bool, usize)> {
         vec![
@@ -413,11 +334,10 @@ impl LiveState {
     /// access" RBAC), the by-name reads still cover every Secret a chain names — the
     /// `secretObjects` names and `nodePublishSecretRef`s — so the cluster-wide gap would hide
     /// what is in fact known: only the namespaces where those reads failed stay unknown.
-    fn secrets(&mut self, old: &[SecretObs], take: bool) -> Coll<SecretObs> {
+    fn secrets(&mut self, take: bool) -> Coll<SecretObs> {
         let covered_by_names = self.managed_secrets.gaps.all.is_some() && self.named_secrets.synced;
         let mut coll = merged(
             &mut [&mut self.managed_secrets, &mut self.named_secrets],
-            old,
             take,
             |s| format!("{}/{}", s.namespace, s.name),
         );
@@ -427,12 +347,9 @@ impl LiveState {
         coll
     }
 
-    /// A snapshot of what is stored; the store keeps it and lends its observations to it
-    /// (the watches keep going).
+    /// A snapshot of what is stored, sharing its observations (the watches keep going).
     pub fn assemble(&mut self, label: &str, observed_at: Timestamp) -> Arc<Snapshot> {
-        let snapshot = Arc::new(self.build(label, observed_at, false));
-        self.lent = Some(snapshot.clone());
-        snapshot
+        Arc::new(self.build(label, observed_at, false))
     }
 
     /// The final snapshot of a one-shot check: observations are moved out, nothing is kept.
@@ -441,9 +358,6 @@ impl LiveState {
     }
 
     fn build(&mut self, label: &str, observed_at: Timestamp, take: bool) -> Snapshot {
-        // Unchanged observations are cloned from here; it is freed once the UI lets go of it.
-        let old = self.lent.take();
-        let old = old.as_deref();
         Snapshot {
             source: SourceInfo {
                 kind: SourceKind::Live,
@@ -452,14 +366,12 @@ impl LiveState {
                 unread: Vec::new(),
             },
             cluster: self.cluster.clone(),
-            pods: self.pods.coll(part(old, at::pods), take),
-            service_accounts: self
-                .service_accounts
-                .coll(part(old, at::service_accounts), take),
-            spcs: self.spcs.coll(part(old, at::spcs), take),
-            spc_statuses: self.spc_statuses.coll(part(old, at::spc_statuses), take),
-            secrets: self.secrets(part(old, at::secrets), take),
-            events: self.events.coll(part(old, at::events), take),
+            pods: self.pods.coll(take),
+            service_accounts: self.service_accounts.coll(take),
+            spcs: self.spcs.coll(take),
+            spc_statuses: self.spc_statuses.coll(take),
+            secrets: self.secrets(take),
+            events: self.events.coll(take),
             workloads: merged(
                 &mut [
                     &mut self.deployments,
@@ -469,11 +381,10 @@ impl LiveState {
                     &mut self.jobs,
                     &mut self.cron_jobs,
                 ],
-                part(old, at::workloads),
                 take,
                 |w| format!("{}/{}/{}", w.kind, w.namespace, w.name),
             ),
-            ingresses: self.ingresses.coll(part(old, at::ingresses), take),
+            ingresses: self.ingresses.coll(take),
             azure: self.azure.clone(),
         }
     }
@@ -503,7 +414,7 @@ mod tests {
             &payments,
             "cannot list serviceaccounts in b: forbidden".into(),
         );
-        let c = k.coll(&[], false);
+        let c = k.coll(false);
         assert_eq!(c.items.len(), 1);
         assert_eq!(
             c.unknown_in("b"),
@@ -557,9 +468,9 @@ mod tests {
     }
 
     #[test]
-    fn the_store_lends_to_the_latest_snapshot_and_follows_changes() {
+    fn the_store_shares_with_the_snapshots_and_follows_changes() {
         let mut state = LiveState::default();
-        let sas = |s: &LiveState| names(s.service_accounts.values(s.lent(at::service_accounts)));
+        let sas = |s: &LiveState| names(s.service_accounts.values());
         state
             .service_accounts
             .replace(&Scope::All, [sa("a", "x"), sa("b", "y")].into());
@@ -570,8 +481,9 @@ mod tests {
                 .service_accounts
                 .items
                 .values()
-                .all(|e| matches!(e, Entry::Lent(_))),
-            "one copy: the observations are in the snapshot, not also here"
+                .zip(first.service_accounts.items.shared())
+                .all(|(here, there)| Arc::ptr_eq(here, there)),
+            "one copy: the snapshot shares the store's observations"
         );
         assert_eq!(sas(&state), ["a/x", "b/y"]);
         let (key, mut changed) = sa("a", "x");
@@ -585,10 +497,15 @@ mod tests {
         let second = state.assemble("t", Timestamp::UNIX_EPOCH);
         assert_eq!(names(second.service_accounts.items.iter()), ["a/x", "c/z"]);
         assert_eq!(second.service_accounts.items[0].annotations["k"], "v");
-        // Nothing changed: the same objects again, cloned from the snapshot before.
+        // Nothing changed: the same objects again, shared with the snapshot before.
         let third = state.assemble("t", Timestamp::UNIX_EPOCH);
         assert_eq!(names(third.service_accounts.items.iter()), ["a/x", "c/z"]);
         assert_eq!(third.service_accounts.items[0].annotations["k"], "v");
+        assert_eq!(third.service_accounts.items, second.service_accounts.items);
+        assert!(Arc::ptr_eq(
+            &third.service_accounts.items.shared()[1],
+            &second.service_accounts.items.shared()[1]
+        ));
         // A one-shot check takes them all and keeps nothing.
         let taken = state.take_snapshot("t", Timestamp::UNIX_EPOCH);
         assert_eq!(names(taken.service_accounts.items.iter()), ["a/x", "c/z"]);
@@ -623,8 +540,7 @@ mod tests {
                 .collect();
             assert_eq!(got, [("a", "managed"), ("b", "named")]);
         }
-        let lent = s.lent(at::secrets);
-        let named = s.named_secrets.get(&("app".into(), "a".into()), lent);
+        let named = s.named_secrets.get(&("app".into(), "a".into()));
         assert_eq!(named.map(|x| x.type_.as_str()), Some("named"));
     }
 

@@ -178,7 +178,7 @@ fn reloader_rollout_is_followed_to_fresh_env_in_the_new_pods() {
     let mut workloads = deployment("web-6d9", true);
     workloads.extend(deployment("web-7aa", true).into_iter().skip(1));
     rolled.workloads = Coll::known(workloads);
-    rolled.pods.items = vec![pod("web-2", 130, 140, "web-7aa")];
+    rolled.pods.items = vec![pod("web-2", 130, 140, "web-7aa")].into();
     rolled.pods.items[0].containers.truncate(1);
     rolled.spc_statuses.items[0].pod_name = "web-2".into();
     w.observe(&rolled);
