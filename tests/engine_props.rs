@@ -324,6 +324,25 @@ fn assert_agrees(engine: &Engine, after: &str) {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
 
+    /// Several edits in one `apply` (a burst of watch events): a pod deleted and added again,
+    /// or deleted while another moves into its place, before either is re-diagnosed.
+    #[test]
+    fn incremental_equals_full_after_batches_of_changes(world in 0usize..3, batches in proptest::collection::vec(proptest::collection::vec(edit(), 1..5), 1..8)) {
+        let mut engine = Engine::new(worlds()[world].clone());
+        let mut gone = Vec::new();
+        for (n, batch) in batches.iter().enumerate() {
+            let s = engine.snapshot();
+            let mut all = Vec::new();
+            for (m, e) in batch.iter().enumerate() {
+                if !matches!(e, Edit::Clock) {
+                    all.extend(changes(&s, e, &mut gone, n * 8 + m));
+                }
+            }
+            engine.apply(all);
+            assert_agrees(&engine, &format!("{:?}", &batches[..=n]));
+        }
+    }
+
     #[test]
     fn incremental_equals_full_after_random_changes(world in 0usize..3, edits in proptest::collection::vec(edit(), 1..24)) {
         let mut engine = Engine::new(worlds()[world].clone());
@@ -373,4 +392,40 @@ fn a_pod_change_rebuilds_only_the_chains_that_read_it() {
     let work = engine.apply([Change::Delete(Object::Secret(secret.into()))]);
     assert_eq!(work.chains, 4, "{work:?}");
     assert_agrees(&engine, "Secret deleted");
+}
+
+/// The engine numbers a namespace's pods: a deleted pod's number waits for its
+/// re-diagnosis, the pod that takes its place keeps its own, a pod added again keeps its
+/// chains apart from the one it replaces.
+#[test]
+fn pods_deleted_moved_and_added_again_in_one_burst_keep_their_own_chains() {
+    let mut s = testkit::empty();
+    for a in 0..3 {
+        testkit::add_app(&mut s, "shared", &format!("app-{a}"), 2);
+    }
+    let mut engine = Engine::new(s);
+    let pods: Vec<Arc<PodObs>> = engine.snapshot().pods.items.shared().to_vec();
+    let first = pods[0].clone();
+    let mut last = (*pods[pods.len() - 1]).clone();
+    last.phase = "Pending".into();
+    let mut back = (*first).clone();
+    back.phase = "Failed".into();
+    engine.apply([
+        // The last pod moves into the first one's place…
+        Change::Delete(Object::Pod(first.clone())),
+        // …changes there…
+        Change::Upsert(Object::Pod(last.into())),
+        // …and the first comes back under its old name, changed.
+        Change::Upsert(Object::Pod(back.into())),
+    ]);
+    assert_agrees(&engine, "delete, move, re-add");
+    assert_eq!(engine.pod_chains("shared", &first.name).len(), 1);
+    // Deleted for good: its chains go, a new pod takes its number.
+    engine.apply([Change::Delete(Object::Pod(first.clone()))]);
+    assert!(engine.pod_chains("shared", &first.name).is_empty());
+    let mut new = (*pods[1]).clone();
+    new.name = "newcomer".into();
+    engine.apply([Change::Upsert(Object::Pod(new.into()))]);
+    assert_agrees(&engine, "deleted, then a newcomer");
+    assert_eq!(engine.pod_chains("shared", "newcomer").len(), 1);
 }

@@ -13,7 +13,7 @@
 //! A change touches the keys of the object before and after it, so a pod that stops mounting
 //! an SPC still reaches the chains that counted it.
 
-use crate::chain::index::{HashSet, Index, SPC_ATTRIBUTE};
+use crate::chain::index::{HashMap, HashSet, Index, SPC_ATTRIBUTE};
 use crate::snapshot::{
     EnvSourceObs, IngressObs, Name, PodObs, SpcPodStatusObs, VolumeSourceObs, WorkloadObs,
 };
@@ -28,6 +28,77 @@ pub(super) enum Dep {
     Spcs,
     /// The time itself: a message names it or an age taken from it (see `Clock::now`).
     Clock,
+}
+
+/// A pod of one namespace, as the engine numbers them (see `Space`).
+pub(super) type PodId = u32;
+
+/// Which pods read which key: each key held once, the pods as numbers. (Held by name, the
+/// index was a third of the engine's memory at 10,000 pods: every pod's name once per key
+/// it reads.) A pod's own key ([`Dep::Pod`]) is not held: only the pod reads it.
+#[derive(Default)]
+pub(super) struct Readers {
+    ids: HashMap<Dep, u32>,
+    keys: Vec<Keyed>,
+    free: Vec<u32>,
+}
+
+#[derive(Default)]
+struct Keyed {
+    dep: Option<Dep>,
+    pods: HashSet<PodId>,
+}
+
+impl Readers {
+    pub fn clear(&mut self) {
+        *self = Readers::default();
+    }
+
+    /// `pod` reads `deps`; returns the numbers its reads are kept under.
+    pub fn add(&mut self, pod: PodId, deps: Vec<Dep>) -> Box<[u32]> {
+        deps.into_iter()
+            .filter(|d| !matches!(d, Dep::Pod(_)))
+            .map(|dep| {
+                let id = match self.ids.get(&dep) {
+                    Some(&id) => id,
+                    None => {
+                        let id = self.free.pop().unwrap_or(self.keys.len() as u32);
+                        if id as usize == self.keys.len() {
+                            self.keys.push(Keyed::default());
+                        }
+                        self.keys[id as usize].dep = Some(dep.clone());
+                        self.ids.insert(dep, id);
+                        id
+                    }
+                };
+                self.keys[id as usize].pods.insert(pod);
+                id
+            })
+            .collect()
+    }
+
+    /// `pod` no longer reads the keys `add` numbered `reads`; a key nobody reads is forgotten.
+    pub fn remove(&mut self, pod: PodId, reads: &[u32]) {
+        for &id in reads {
+            let keyed = &mut self.keys[id as usize];
+            keyed.pods.remove(&pod);
+            if keyed.pods.is_empty() {
+                if let Some(dep) = keyed.dep.take() {
+                    self.ids.remove(&dep);
+                }
+                keyed.pods = HashSet::default();
+                self.free.push(id);
+            }
+        }
+    }
+
+    /// The pods that read `dep` (none for [`Dep::Pod`]: see [`Readers`]).
+    pub fn of(&self, dep: &Dep) -> impl Iterator<Item = PodId> + '_ {
+        self.ids
+            .get(dep)
+            .into_iter()
+            .flat_map(|&id| self.keys[id as usize].pods.iter().copied())
+    }
 }
 
 /// The keys a pod's chains read (see the module documentation), given the index of its
@@ -80,8 +151,6 @@ pub(super) fn reads(ix: &Index<'_>, pod: &PodObs, spcs: &[&str]) -> Vec<Dep> {
     }
     deps.sort_unstable();
     deps.dedup();
-    // Kept for the pod's life: only what it reads, not the room the walk needed.
-    deps.shrink_to_fit();
     deps
 }
 

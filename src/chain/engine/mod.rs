@@ -31,7 +31,7 @@ use super::azure_index::AzureIndex;
 use super::index::{Globals, HashSet};
 use super::model::Chain;
 use crate::snapshot::*;
-use deps::Dep;
+use deps::{Dep, PodId};
 use space::{Space, With};
 
 /// One Kubernetes object a source observed, shared with the snapshot it came in.
@@ -240,12 +240,14 @@ impl Engine {
         if everything || self.source.kind == SourceKind::Manifests {
             return self.rediagnose_all();
         }
+        let mut due: BTreeMap<String, HashSet<PodId>> = BTreeMap::new();
         if moved {
             let now = self.source.observed_at;
             for (ns, space) in &self.spaces {
-                if let Some(pods) = space.clock_due(now) {
-                    let keys = touched.entry(ns.clone()).or_default();
-                    keys.extend(pods.into_iter().map(Dep::Pod));
+                let mut pods = HashSet::default();
+                if space.clock_due(now, &mut pods) {
+                    touched.entry(ns.clone()).or_default();
+                    due.insert(ns.clone(), pods);
                 }
             }
         }
@@ -255,7 +257,7 @@ impl Engine {
             let Some(space) = spaces.get_mut(&ns) else {
                 continue;
             };
-            let mut pods = HashSet::default();
+            let mut pods = due.remove(&ns).unwrap_or_default();
             space.readers_of(&keys, &mut pods);
             work.namespaces += 1;
             work.chains += space.rediagnose(with, pods);

@@ -1,6 +1,6 @@
 //! One namespace of the incremental engine: its objects, its chains, who reads what.
 
-use super::deps::{self, Dep};
+use super::deps::{self, Dep, PodId, Readers};
 use crate::chain::azure_index::{AzureIndex, AzureJoins};
 use crate::chain::build;
 use jiff::Timestamp;
@@ -18,16 +18,15 @@ pub(super) struct Space {
     /// This namespace's Kubernetes objects; the collections carry the engine's gaps. Its
     /// source, cluster and Azure parts are unused (the engine's globals are read instead).
     pub kube: Snapshot,
-    /// Pod name → position in `kube.pods.items` (unique names; see `flat`).
-    pod_at: HashMap<Name, usize>,
-    /// Pod name → its chains, ids as built (`<ns>/<pod>/<spc>`).
-    pod_chains: HashMap<Name, Vec<Arc<Chain>>>,
+    /// Pod name → its number (unique names; see `flat`).
+    ids: HashMap<Name, PodId>,
+    /// What the engine keeps per pod, by number; numbers of deleted pods are reused.
+    pods: Vec<Pod>,
+    free: Vec<PodId>,
+    /// Key → pods whose chains read it.
+    readers: Readers,
     /// Template chains and orphan consumer chains, recomputed with every change.
     extra: Vec<Arc<Chain>>,
-    /// Pod name → the keys its chains read.
-    reads: HashMap<Name, Vec<Dep>>,
-    /// Key → pods whose chains read it.
-    readers: HashMap<Dep, HashSet<Name>>,
     /// How many chains carry each id; ids carried more than once (only manifests make them).
     id_count: HashMap<String, u32>,
     clashing: usize,
@@ -39,7 +38,20 @@ pub(super) struct Space {
     /// Pods whose chains compared the clock with an instant, and the earliest such instant:
     /// they are re-diagnosed once the clock passes it. (Those that read the time itself are
     /// readers of [`Dep::Clock`].)
-    clock_until: HashMap<Name, Timestamp>,
+    clock_until: HashMap<PodId, Timestamp>,
+}
+
+/// One pod's place in the namespace and what its last diagnosis left.
+#[derive(Default)]
+struct Pod {
+    name: Name,
+    /// Position in `kube.pods.items`; `None` once deleted: the number is freed when the pod
+    /// is re-diagnosed, which drops what its chains read.
+    at: Option<usize>,
+    /// Its chains, ids as built (`<ns>/<pod>/<spc>`).
+    chains: Vec<Arc<Chain>>,
+    /// The keys its chains read, as [`Readers`] numbers them.
+    reads: Box<[u32]>,
 }
 
 /// What every namespace's diagnosis reads besides its own objects, and what runs over the
@@ -61,11 +73,30 @@ impl Space {
         space
     }
 
+    /// Number the pods afresh (nothing diagnosed yet).
     fn reindex_pods(&mut self) {
-        self.pod_at.clear();
+        self.ids.clear();
+        self.pods.clear();
+        self.free.clear();
+        self.readers.clear();
+        self.clock_until.clear();
         let mut duplicate = false;
         for (i, p) in self.kube.pods.items.iter().enumerate() {
-            duplicate |= self.pod_at.insert(p.name.clone(), i).is_some();
+            let id = self.pods.len() as PodId;
+            match self.ids.insert(p.name.clone(), id) {
+                // The later one answers to the name, as `upsert_pod` finds it.
+                Some(old) => {
+                    duplicate = true;
+                    self.ids.insert(p.name.clone(), old);
+                    self.pods[old as usize].at = Some(i);
+                    continue;
+                }
+                None => self.pods.push(Pod {
+                    name: p.name.clone(),
+                    at: Some(i),
+                    ..Pod::default()
+                }),
+            }
         }
         if duplicate {
             self.flat = true;
@@ -75,18 +106,42 @@ impl Space {
     /// Insert or replace pod `new` (by name), or remove it; returns the previous state.
     pub fn upsert_pod(&mut self, new: Arc<PodObs>, delete: bool) -> Option<Arc<PodObs>> {
         let pods = &mut self.kube.pods.items;
-        match (self.pod_at.get(&new.name).copied(), delete) {
-            (Some(i), false) => Some(pods.replace_shared(i, new)),
-            (Some(i), true) => {
+        let id = self.ids.get(&new.name).copied();
+        let here = id.and_then(|id| Some((id, self.pods[id as usize].at?)));
+        match (here, delete) {
+            (Some((_, i)), false) => Some(pods.replace_shared(i, new)),
+            (Some((id, i)), true) => {
                 let old = pods.swap_remove_shared(i);
-                self.pod_at.remove(&old.name);
+                self.pods[id as usize].at = None;
                 if let Some(moved) = pods.get(i) {
-                    self.pod_at.insert(moved.name.clone(), i);
+                    let moved = self.ids[&moved.name];
+                    self.pods[moved as usize].at = Some(i);
                 }
                 Some(old)
             }
             (None, false) => {
-                self.pod_at.insert(new.name.clone(), pods.len());
+                let at = Some(pods.len());
+                match id {
+                    Some(id) => self.pods[id as usize].at = at,
+                    None => {
+                        let pod = Pod {
+                            name: new.name.clone(),
+                            at,
+                            ..Pod::default()
+                        };
+                        let id = match self.free.pop() {
+                            Some(id) => {
+                                self.pods[id as usize] = pod;
+                                id
+                            }
+                            None => {
+                                self.pods.push(pod);
+                                (self.pods.len() - 1) as PodId
+                            }
+                        };
+                        self.ids.insert(new.name.clone(), id);
+                    }
+                }
                 pods.push_shared(new);
                 None
             }
@@ -96,7 +151,9 @@ impl Space {
 
     /// The chains of pod `name` (none when the namespace is diagnosed whole: see `flat`).
     pub fn pod_chains(&self, name: &str) -> &[Arc<Chain>] {
-        self.pod_chains.get(name).map_or(&[], Vec::as_slice)
+        self.ids
+            .get(name)
+            .map_or(&[], |&id| self.pods[id as usize].chains.as_slice())
     }
 
     /// The chains no pod of this namespace holds in [`Space::pod_chains`]: template and orphan
@@ -112,74 +169,77 @@ impl Space {
             .pods
             .items
             .iter()
-            .flat_map(|p| self.pod_chains.get(&p.name).into_iter().flatten())
+            .flat_map(|p| self.pod_chains(&p.name))
             .chain(&self.extra)
             .map(|c| &**c)
     }
 
     /// Re-diagnose every pod of the namespace; returns how many chains that built.
     pub fn rediagnose_all(&mut self, with: With<'_>) -> usize {
-        self.pod_chains.clear();
-        self.reads.clear();
-        self.readers.clear();
-        self.clock_until.clear();
         self.id_count.clear();
         self.clashing = 0;
         self.extra.clear();
         self.flat = false;
         self.reindex_pods();
-        let all: Vec<Name> = self.pod_at.keys().cloned().collect();
+        let all = 0..self.pods.len() as PodId;
         self.rediagnose(with, all)
     }
 
-    /// The clock moved forward to `now`: the pods whose chains it changes, with an empty list
-    /// when only the extra chains change; `None` when nothing does.
-    pub fn clock_due(&self, now: Timestamp) -> Option<Vec<Name>> {
-        let mut pods: Vec<Name> = self
-            .readers
-            .get(&Dep::Clock)
-            .into_iter()
-            .flatten()
-            .cloned()
-            .collect();
-        pods.extend(
+    /// The clock moved forward to `now`: adds the pods whose chains it changes to `due`;
+    /// returns whether anything of the namespace changes (the extra chains may alone).
+    pub fn clock_due(&self, now: Timestamp, due: &mut HashSet<PodId>) -> bool {
+        let before = due.len();
+        due.extend(self.readers.of(&Dep::Clock));
+        due.extend(
             self.clock_until
                 .iter()
                 .filter(|(_, until)| now > **until)
-                .map(|(name, _)| name.clone()),
+                .map(|(&id, _)| id),
         );
         let extra = match self.extra_clock {
             ClockUse::None => false,
             ClockUse::Until(until) => now > until,
             ClockUse::Exact => true,
         };
-        (extra || !pods.is_empty()).then_some(pods)
+        extra || due.len() > before
     }
 
-    /// Re-diagnose the pods named in `pods` and the namespace's extra chains; returns how
+    /// Forget what pod `id`'s last diagnosis left; frees its number once it is deleted.
+    /// Returns its position, if it is still there.
+    fn forget(&mut self, id: PodId) -> Option<usize> {
+        let pod = &mut self.pods[id as usize];
+        let reads = std::mem::take(&mut pod.reads);
+        let chains = std::mem::take(&mut pod.chains);
+        let at = pod.at;
+        if at.is_none() && !pod.name.is_empty() {
+            let name = std::mem::take(&mut pod.name);
+            self.ids.remove(&name);
+            self.free.push(id);
+        }
+        self.readers.remove(id, &reads);
+        self.clock_until.remove(&id);
+        for c in chains {
+            uncount(&mut self.id_count, &mut self.clashing, &c.id);
+        }
+        at
+    }
+
+    /// Re-diagnose the pods numbered in `pods` and the namespace's extra chains; returns how
     /// many chains that built.
-    pub fn rediagnose(&mut self, with: With<'_>, pods: impl IntoIterator<Item = Name>) -> usize {
+    pub fn rediagnose(&mut self, with: With<'_>, pods: impl IntoIterator<Item = PodId>) -> usize {
         if self.flat {
             return self.rediagnose_flat(with);
         }
+        let pods: Vec<(PodId, usize)> = pods
+            .into_iter()
+            .filter_map(|id| self.forget(id).map(|at| (id, at)))
+            .collect();
         let kube = &self.kube;
         let ix = Index::build_with(kube, with.globals, AzureJoins::Lent(with.azure));
         // Every chain built here, in one list so `with.finish` runs once over them.
         let mut fresh: Vec<Chain> = Vec::new();
-        let mut owners: Vec<(Name, std::ops::Range<usize>)> = Vec::new();
-        for name in pods {
-            for dep in self.reads.remove(&name).unwrap_or_default() {
-                if let Some(r) = self.readers.get_mut(&dep) {
-                    r.remove(&name);
-                }
-            }
-            self.clock_until.remove(&name);
-            for c in self.pod_chains.remove(&name).unwrap_or_default() {
-                uncount(&mut self.id_count, &mut self.clashing, &c.id);
-            }
-            let Some(&at) = self.pod_at.get(&name) else {
-                continue;
-            };
+        let mut owners: Vec<(PodId, std::ops::Range<usize>)> = Vec::new();
+        for (id, at) in pods {
             let pod = &kube.pods.items[at];
             ix.take_clock_read();
             let chains = build::chains_of(&ix, &[pod], false);
@@ -189,24 +249,18 @@ impl Space {
             match clock {
                 ClockUse::None => {}
                 ClockUse::Until(until) => {
-                    self.clock_until.insert(name.clone(), until);
+                    self.clock_until.insert(id, until);
                 }
                 ClockUse::Exact => reads.push(Dep::Clock),
             }
-            for dep in &reads {
-                self.readers
-                    .entry(dep.clone())
-                    .or_default()
-                    .insert(name.clone());
-            }
-            self.reads.insert(name.clone(), reads);
-            owners.push((name, fresh.len()..fresh.len() + chains.len()));
+            self.pods[id as usize].reads = self.readers.add(id, reads);
+            owners.push((id, fresh.len()..fresh.len() + chains.len()));
             fresh.extend(chains);
         }
         let pods_built = fresh.len();
         let templates = orphans::uncreated(&ix);
         let mut extra = build::chains_of(&ix, &templates, false);
-        let kept = self.pod_chains.values().flatten().map(|c| &**c);
+        let kept = self.pods.iter().flat_map(|p| &p.chains).map(|c| &**c);
         let in_pods = kept.chain(&fresh);
         let orphans = build::orphan_chains(&ix, in_pods.chain(&extra), &templates);
         extra.extend(orphans);
@@ -237,19 +291,16 @@ impl Space {
             .collect();
         // Ranges run in order: split each pod's chains off the front.
         let mut rest = fresh.into_iter().map(Arc::new);
-        for (name, range) in owners {
-            let chains: Vec<Arc<Chain>> = rest.by_ref().take(range.len()).collect();
-            self.pod_chains.insert(name, chains);
+        for (id, range) in owners {
+            self.pods[id as usize].chains = rest.by_ref().take(range.len()).collect();
         }
         built
     }
 
     /// The whole namespace as one ordered list, as a full diagnosis builds it.
     fn rediagnose_flat(&mut self, with: With<'_>) -> usize {
-        self.pod_chains.clear();
-        self.reads.clear();
-        self.readers.clear();
-        self.clock_until.clear();
+        self.reindex_pods();
+        self.flat = true;
         let ix = Index::build_with(&self.kube, with.globals, AzureJoins::Lent(with.azure));
         ix.take_clock_read();
         let mut chains = build::chains_over(&ix, false, |_| true);
@@ -263,13 +314,11 @@ impl Space {
     }
 
     /// Pods whose chains read any of `keys`.
-    pub fn readers_of(&self, keys: &[Dep], out: &mut HashSet<Name>) {
+    pub fn readers_of(&self, keys: &[Dep], out: &mut HashSet<PodId>) {
         for k in keys {
-            if let Dep::Pod(name) = k {
-                out.insert(name.clone());
-            }
-            if let Some(r) = self.readers.get(k) {
-                out.extend(r.iter().cloned());
+            match k {
+                Dep::Pod(name) => out.extend(self.ids.get(name)),
+                k => out.extend(self.readers.of(k)),
             }
         }
     }
