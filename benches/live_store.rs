@@ -49,7 +49,7 @@ fn benches(c: &mut Criterion) {
         let obs = convert::pod(&pod(i));
         state
             .pods
-            .apply((obs.namespace.to_string(), obs.name.to_string()), Some(obs));
+            .apply((obs.namespace.clone(), obs.name.clone()), Some(obs));
     }
     c.bench_function("live: assemble snapshot, 10k pods", |b| {
         b.iter(|| state.assemble("bench", jiff::Timestamp::UNIX_EPOCH))

@@ -47,7 +47,10 @@ pub fn wanted_in<'a>(
     for spc in spcs {
         for so in &spc.secret_objects {
             if !so.secret_name.is_empty() {
-                out.insert((spc.namespace.clone(), so.secret_name.clone()));
+                out.insert((
+                    spc.namespace.as_str().into(),
+                    so.secret_name.as_str().into(),
+                ));
             }
         }
     }
@@ -60,13 +63,13 @@ pub fn wanted_in<'a>(
             } = &v.source
                 && driver == CSI_DRIVER
             {
-                out.insert((pod.namespace.to_string(), name.to_string()));
+                out.insert((pod.namespace.clone(), name.clone()));
             }
         }
     }
     for s in secrets {
         if s.driver_managed() {
-            out.remove(&(s.namespace.clone(), s.name.clone()));
+            out.remove(&(s.namespace.as_str().into(), s.name.as_str().into()));
         }
     }
     out
@@ -113,7 +116,7 @@ async fn read(client: &Client, (ns, name): &Key) -> Read {
         // The Secret (with its bytes) lives only for the duration of this conversion.
         Ok(Some(s)) => Read::Found(Box::new(convert::secret(&s))),
         Ok(None) => Read::Absent,
-        Err(e) => match classify(&e, "get", SECRETS, &Scope::Namespace(ns.clone())) {
+        Err(e) => match classify(&e, "get", SECRETS, &Scope::Namespace(ns.to_string())) {
             Failure::Gap(r) => Read::Gap(r),
             Failure::Transient(m) => Read::Transient(m),
         },
@@ -147,7 +150,7 @@ pub async fn read_new(client: &Client, shared: &Shared, wanted: &Wanted, done: &
         let stale: Vec<Key> = s
             .named_secrets
             .values()
-            .map(|x| (x.namespace.clone(), x.name.clone()))
+            .map(|x| (x.namespace.as_str().into(), x.name.as_str().into()))
             .filter(|k| !wanted.keys.contains(k))
             .collect();
         let named = &mut s.named_secrets;
@@ -179,7 +182,7 @@ pub async fn read_new(client: &Client, shared: &Shared, wanted: &Wanted, done: &
         for ((ns, _), why) in done.iter() {
             if let Some(why) = why {
                 gaps.namespaces
-                    .entry(ns.clone())
+                    .entry(ns.to_string())
                     .or_insert_with(|| why.clone());
             }
         }
@@ -265,8 +268,8 @@ mod tests {
         assert_eq!(
             w,
             vec![
-                ("app".to_string(), "sp-creds".to_string()),
-                ("app".to_string(), "synced-b".to_string())
+                ("app".into(), "sp-creds".into()),
+                ("app".into(), "synced-b".into())
             ]
         );
     }

@@ -15,11 +15,11 @@ use jiff::Timestamp;
 
 use super::connect::Scope;
 use crate::snapshot::{
-    AzureObs, ClusterFacts, Coll, EventObs, Gaps, IngressObs, Items, PodObs, SecretObs,
+    AzureObs, ClusterFacts, Coll, EventObs, Gaps, IngressObs, Items, Name, PodObs, SecretObs,
     ServiceAccountObs, Snapshot, SourceInfo, SourceKind, SpcObs, SpcPodStatusObs, WorkloadObs,
 };
 
-pub type Key = (String, String);
+pub type Key = (Name, Name);
 
 /// One kind's objects and what could not be seen of it.
 #[derive(Debug)]

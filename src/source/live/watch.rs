@@ -106,8 +106,8 @@ const PROGRESS_EVERY: usize = 500;
 fn key<K: Resource>(obj: &K) -> Key {
     let m = obj.meta();
     (
-        m.namespace.clone().unwrap_or_default(),
-        m.name.clone().unwrap_or_default(),
+        m.namespace.as_deref().unwrap_or_default().into(),
+        m.name.as_deref().unwrap_or_default().into(),
     )
 }
 
