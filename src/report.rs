@@ -8,6 +8,7 @@
 //! `findings`. Inputs that could not be read are listed under `unread`. Text: what could not be
 //! seen or read first, then grouped by namespace, workload and SPC.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
@@ -16,16 +17,17 @@ use crate::chain::{Chain, Fact, Finding, LinkKind, Severity, SpcVerdict, Status}
 use crate::snapshot::{Gap, Snapshot};
 
 /// All findings of all chains, de-duplicated, worst first (then code, namespace, resource).
-pub fn findings(chains: &[Chain]) -> Vec<&Finding> {
+/// The chains may be owned or shared (`Arc<Chain>`, as the engine keeps them).
+pub fn findings<C: Borrow<Chain>>(chains: &[C]) -> Vec<&Finding> {
     all_findings(chains, &[])
 }
 
 /// [`findings`] plus those of the SecretProviderClasses no chain mounts.
-fn all_findings<'a>(chains: &'a [Chain], spcs: &'a [SpcVerdict]) -> Vec<&'a Finding> {
+fn all_findings<'a, C: Borrow<Chain>>(chains: &'a [C], spcs: &'a [SpcVerdict]) -> Vec<&'a Finding> {
     let mut seen: HashSet<(crate::chain::Code, &str, &str)> = HashSet::new();
     let mut out: Vec<&Finding> = chains
         .iter()
-        .flat_map(|c| c.findings())
+        .flat_map(|c| c.borrow().findings())
         .chain(spcs.iter().flat_map(|s| &s.findings))
         .filter(|f| seen.insert((f.code, f.resource.as_str(), f.message.as_str())))
         .collect();
@@ -40,13 +42,14 @@ fn all_findings<'a>(chains: &'a [Chain], spcs: &'a [SpcVerdict]) -> Vec<&'a Find
 }
 
 #[derive(Serialize)]
-struct JsonReport<'a> {
+#[serde(bound = "")]
+struct JsonReport<'a, C> {
     source: &'static str,
     label: &'a str,
     summary: Counts,
     /// What could not be seen (kind, namespace or null for everywhere, reason).
     gaps: Vec<Gap>,
-    chains: Each<'a, Chain, JsonChain<'a>>,
+    chains: Each<'a, C, JsonChain<'a>>,
     /// SecretProviderClasses no chain mounts, checked on their own (details in `findings`).
     spcs: Each<'a, SpcVerdict, JsonSpc<'a>>,
     findings: Vec<JsonFinding<'a>>,
@@ -108,9 +111,9 @@ struct JsonLink<'a> {
     facts: &'a [Fact],
 }
 
-fn counts(
+fn counts<C>(
     snapshot: &Snapshot,
-    chains: &[Chain],
+    chains: &[C],
     spcs: &[SpcVerdict],
     findings: &[&Finding],
 ) -> Counts {
@@ -164,10 +167,10 @@ pub fn json_with(snapshot: &Snapshot, chains: &[Chain], spcs: &[SpcVerdict]) -> 
 /// Writes the JSON report to `w` as it is serialised: chains, links and findings are turned
 /// into JSON one at a time, so no document (string or `serde_json::Value`) is ever built.
 /// The bytes are those of `serde_json::to_string_pretty` plus a final newline.
-pub fn write_json(
+pub fn write_json<C: Borrow<Chain>>(
     mut w: impl std::io::Write,
     snapshot: &Snapshot,
-    chains: &[Chain],
+    chains: &[C],
     spcs: &[SpcVerdict],
 ) -> std::io::Result<()> {
     let findings = all_findings(chains, spcs);
@@ -175,6 +178,7 @@ pub fn write_json(
     // Chain ids per finding: references only, a small fraction of what the chains hold.
     let mut on: BTreeMap<(crate::chain::Code, &str, &str), Vec<&str>> = BTreeMap::new();
     for c in chains {
+        let c = c.borrow();
         for f in c.findings() {
             let ids = on.entry((f.code, &f.resource, &f.message)).or_default();
             if ids.last() != Some(&c.id.as_str()) {
@@ -214,7 +218,8 @@ impl<'a, T, J: Serialize> Serialize for Each<'a, T, J> {
     }
 }
 
-fn json_chain(c: &Chain) -> JsonChain<'_> {
+fn json_chain<C: Borrow<Chain>>(c: &C) -> JsonChain<'_> {
+    let c = c.borrow();
     JsonChain {
         id: &c.id,
         namespace: &c.namespace,

@@ -30,10 +30,13 @@ pub struct SpcVerdict {
 
 /// Every Azure SecretProviderClass of the snapshot that no chain references, with what is
 /// wrong with it on its own.
-pub fn unmounted_spcs(snapshot: &Snapshot, chains: &[Chain]) -> Vec<SpcVerdict> {
+pub fn unmounted_spcs<C: std::borrow::Borrow<Chain>>(
+    snapshot: &Snapshot,
+    chains: &[C],
+) -> Vec<SpcVerdict> {
     let used: HashSet<(&str, &str)> = chains
         .iter()
-        .map(|c| (c.namespace.as_str(), c.spc.as_str()))
+        .map(|c| (c.borrow().namespace.as_str(), c.borrow().spc.as_str()))
         .collect();
     let lonely: Vec<&SpcObs> = snapshot
         .spcs

@@ -7,6 +7,7 @@
 //! the latest diagnosis, so a chain that is gone is gone from the scrape too.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
@@ -22,7 +23,8 @@ use crate::snapshot::Snapshot;
 /// What one scrape reports on.
 pub struct Diagnosis<'a> {
     pub snapshot: &'a Snapshot,
-    pub chains: &'a [Chain],
+    /// Shared with the engine (not copied per scrape).
+    pub chains: &'a [Arc<Chain>],
     /// When the diagnosis finished (Unix seconds).
     pub finished_at: f64,
     pub duration_seconds: f64,
@@ -247,7 +249,10 @@ mod tests {
     use crate::chain::testkit;
 
     fn scrape(snapshot: &Snapshot) -> String {
-        let chains = crate::chain::diagnose(snapshot);
+        let chains: Vec<Arc<Chain>> = crate::chain::diagnose(snapshot)
+            .into_iter()
+            .map(Arc::new)
+            .collect();
         render(&Diagnosis {
             snapshot,
             chains: &chains,

@@ -147,12 +147,6 @@ async fn accept_loop(listener: TcpListener, state: Shared) -> anyhow::Result<()>
     }
 }
 
-/// The chains as the report and metrics read them: copied per request (a scrape every
-/// 15–60 s), not per snapshot (up to four a second on a busy cluster).
-fn owned(chains: &[Arc<Chain>]) -> Vec<Chain> {
-    chains.iter().map(|c| Chain::clone(c)).collect()
-}
-
 /// A response body: whole, or streamed as it is written (`/report.json`).
 type Body = Either<Full<Bytes>, stream::Streamed>;
 
@@ -201,10 +195,9 @@ fn answer(method: &Method, path: &str, openmetrics: bool, state: &Shared) -> Res
         },
         ("/readyz", Some(_)) => reply(StatusCode::OK, TEXT, "ready\n".into()),
         ("/metrics", Some(l)) => {
-            let chains = owned(&l.chains);
             let om = metrics::render(&metrics::Diagnosis {
                 snapshot: &l.snapshot,
-                chains: &chains,
+                chains: &l.chains,
                 finished_at: l.finished_at,
                 duration_seconds: l.duration_seconds,
                 diagnoses,
@@ -228,9 +221,9 @@ fn answer(method: &Method, path: &str, openmetrics: bool, state: &Shared) -> Res
             StatusCode::OK,
             "application/json",
             Either::Right(stream::body(move |w| {
-                let chains = owned(&l.chains);
-                let spcs = chain::unmounted_spcs(&l.snapshot, &chains);
-                report::write_json(w, &l.snapshot, &chains, &spcs)
+                // Read where the engine keeps them: no copy per scrape.
+                let spcs = chain::unmounted_spcs(&l.snapshot, &l.chains);
+                report::write_json(w, &l.snapshot, &l.chains, &spcs)
             })),
         ),
         ("/readyz" | "/metrics" | "/report.json", None) => reply(
