@@ -1,0 +1,158 @@
+//! What one observe asks of Azure, worked out from the snapshot before any request: the
+//! identities, vaults and objects the SecretProviderClasses name, grouped by cloud, with
+//! input that cannot safely go into a query refused here.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::arm;
+use super::cloud::Cloud;
+use crate::snapshot::{ObjectType, Snapshot};
+
+/// What the Kubernetes side asks of Azure: derived from the SecretProviderClasses in use, so
+/// requests scale with distinct identities/vaults/objects, never with pods.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AzureWanted {
+    /// SPC `clientID`s (and SA client-id annotations).
+    pub client_ids: BTreeSet<String>,
+    /// (vault name, cloudName as written in the SPC, "" for default)
+    pub vaults: BTreeSet<(String, String)>,
+    /// (vault name, type, object name)
+    pub objects: BTreeSet<(String, ObjectType, String)>,
+}
+
+/// Everything the chains of `snapshot` need from Azure.
+pub fn wanted(snapshot: &Snapshot) -> AzureWanted {
+    let mut w = AzureWanted::default();
+    for spc in &snapshot.spcs.items {
+        let p = &spc.parsed;
+        if let Some(c) = &p.client_id {
+            w.client_ids.insert(c.clone());
+        }
+        if let Some(v) = &p.keyvault_name {
+            w.vaults
+                .insert((v.clone(), p.cloud_name.clone().unwrap_or_default()));
+            for o in &p.objects {
+                if let Some(t) = o.object_type {
+                    w.objects.insert((v.clone(), t, o.object_name.clone()));
+                }
+            }
+        }
+    }
+    for sa in &snapshot.service_accounts.items {
+        if let Some(c) = sa.annotations.get("azure.workload.identity/client-id") {
+            w.client_ids.insert(c.clone());
+        }
+    }
+    w
+}
+
+/// Vault names as the provider validates them: 3–24 of `[-A-Za-z0-9]`.
+pub(super) fn is_valid_vault_name(name: &str) -> bool {
+    (3..=24).contains(&name.len()) && arm::is_safe_token(name)
+}
+
+/// One observe's requests, normalised before any IO.
+#[derive(Debug, PartialEq)]
+pub(super) struct Plan {
+    /// Client ids safe to put in a query, lower-cased, deduplicated.
+    pub client_ids: Vec<String>,
+    /// Each wanted vault (as the SPC spells it) with its cloud, or why it cannot be looked up.
+    pub vault_cloud: BTreeMap<String, Result<Cloud, String>>,
+    /// Lower-cased vault names to look up, per cloud.
+    pub by_cloud: BTreeMap<Cloud, Vec<String>>,
+    /// Where identities are looked up.
+    pub arm_cloud: Cloud,
+}
+
+impl Plan {
+    pub fn new(wanted: &AzureWanted) -> Plan {
+        let mut vault_cloud: BTreeMap<String, Result<Cloud, String>> = BTreeMap::new();
+        for (name, cloud_name) in &wanted.vaults {
+            let c = if is_valid_vault_name(name) {
+                Cloud::from_spc(cloud_name)
+            } else {
+                Err(format!(
+                    "{name:?} is not a valid vault name (3-24 letters, digits, '-')"
+                ))
+            };
+            vault_cloud.entry(name.clone()).or_insert(c);
+        }
+        let mut by_cloud: BTreeMap<Cloud, Vec<String>> = BTreeMap::new();
+        for (name, c) in &vault_cloud {
+            if let Ok(c) = c {
+                let lower = name.to_ascii_lowercase();
+                let names = by_cloud.entry(*c).or_default();
+                if !names.contains(&lower) {
+                    names.push(lower);
+                }
+            }
+        }
+        let client_ids = wanted
+            .client_ids
+            .iter()
+            .filter(|c| arm::is_safe_token(c))
+            .map(|c| c.to_ascii_lowercase())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        Plan {
+            client_ids,
+            arm_cloud: primary_cloud(vault_cloud.values()),
+            vault_cloud,
+            by_cloud,
+        }
+    }
+}
+
+/// The cloud for ARM look-ups of identities: the one most wanted vaults live in (an
+/// identity and the vaults it reads are in the same cloud), public when there are none.
+fn primary_cloud<'a>(clouds: impl Iterator<Item = &'a Result<Cloud, String>>) -> Cloud {
+    let mut counts: BTreeMap<Cloud, usize> = BTreeMap::new();
+    for c in clouds.flatten() {
+        *counts.entry(*c).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .max_by(|(ca, a), (cb, b)| a.cmp(b).then(cb.cmp(ca)))
+        .map_or(Cloud::Public, |(c, _)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_groups_vaults_by_cloud_and_refuses_unsafe_input() {
+        let w = AzureWanted {
+            client_ids: BTreeSet::from([
+                "4024AB25-56a8-4370-aea6-6389221caf29".to_string(),
+                "4024ab25-56a8-4370-aea6-6389221caf29".to_string(),
+                "x' or 1==1".to_string(),
+            ]),
+            vaults: BTreeSet::from([
+                ("kv-gov".to_string(), "AzureUSGovernmentCloud".to_string()),
+                ("KV-Gov".to_string(), "azureusgovernmentcloud".to_string()),
+                ("kv-pub".to_string(), String::new()),
+                ("kv-mars".to_string(), "Mars".to_string()),
+            ]),
+            objects: BTreeSet::new(),
+        };
+        let p = Plan::new(&w);
+        assert_eq!(p.client_ids, ["4024ab25-56a8-4370-aea6-6389221caf29"]);
+        assert_eq!(p.by_cloud[&Cloud::UsGovernment], ["kv-gov"]);
+        assert_eq!(p.by_cloud[&Cloud::Public], ["kv-pub"]);
+        assert!(p.vault_cloud["kv-mars"].is_err());
+        assert_eq!(
+            p.arm_cloud,
+            Cloud::UsGovernment,
+            "two wanted vaults are in US Gov"
+        );
+    }
+
+    #[test]
+    fn public_cloud_when_nothing_says_otherwise() {
+        assert_eq!(primary_cloud([].iter()), Cloud::Public);
+        let tie = [Ok(Cloud::China), Ok(Cloud::Public)];
+        assert_eq!(primary_cloud(tie.iter()), Cloud::Public);
+    }
+}
