@@ -304,10 +304,13 @@ fn diagnose_volume<'a>(
     }
     rules::mark_effects(&mut links);
 
-    let vault = cx.params.as_deref().and_then(|p| p.keyvault_name.clone());
+    let vault = cx
+        .params
+        .as_deref()
+        .and_then(|p| p.keyvault_name.as_deref().map(Text::from));
     let workload = cx.workload.map(|(kind, name)| WorkloadRef {
-        kind: kind.to_string(),
-        name: name.to_string(),
+        kind: kind.into(),
+        name: name.into(),
     });
     let spc_or_volume = if w.spc_name.is_empty() {
         volume.name.as_str()
@@ -316,11 +319,11 @@ fn diagnose_volume<'a>(
     };
     Some(Chain {
         id: format!("{ns}/{}/{spc_or_volume}", pod.name),
-        namespace: ns.to_string(),
-        pod: pod.name.to_string(),
+        namespace: ns.into(),
+        pod: pod.name.clone(),
         workload,
-        spc: w.spc_name.to_string(),
-        volume: volume.name.to_string(),
+        spc: w.spc_name.into(),
+        volume: volume.name.clone(),
         vault,
         objects,
         links,
@@ -427,7 +430,7 @@ pub(super) fn settle(link: &mut Link) {
     let from_findings = worst.severity.status();
     if from_findings > link.status {
         link.status = from_findings;
-        link.summary = Cow::Borrowed(super::catalog::short(worst.code));
+        link.summary = Text::const_new(super::catalog::short(worst.code));
     }
     // Findings first by severity so the UI and reports read worst-first.
     link.findings.sort_by_key(|f| std::cmp::Reverse(f.severity));

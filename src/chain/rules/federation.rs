@@ -141,7 +141,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         ));
         return;
     }
-    set(link, Status::Ok, f.name.clone());
+    set(link, Status::Ok, f.name.as_str());
 }
 
 fn subject_mismatch(cx: &Ctx, link: &mut Link, fics: &[FederatedCredentialObs], subject: &str) {

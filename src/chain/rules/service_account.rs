@@ -24,7 +24,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         link.findings.push(missing(cx, sa_name));
         return;
     };
-    set(link, Status::Ok, sa_name.to_string());
+    set(link, Status::Ok, sa_name);
     // Only workload identity reads the SA's identity; other modes don't care.
     let Some(spc_client) = cx.params.as_deref().and_then(|p| p.client_id.as_deref()) else {
         return;
