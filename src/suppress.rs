@@ -169,7 +169,7 @@ fn annotation_holders<'a>(
     if let Some(a) = index.spcs.get(&(c.namespace.as_str(), c.spc.as_str())) {
         out.push((format!("SecretProviderClass/{}", c.spc), *a));
     }
-    if let Some(a) = namespaces.get(&c.namespace) {
+    if let Some(a) = namespaces.get(c.namespace.as_str()) {
         out.push((format!("Namespace/{}", c.namespace), a));
     }
     out

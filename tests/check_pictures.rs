@@ -144,7 +144,10 @@ fn check_svg_picks_the_named_chain_and_refuses_an_unknown_one() {
         String::from_utf8_lossy(&out.stderr)
     );
     let doc = String::from_utf8(out.stdout).unwrap();
-    assert!(doc.contains(&broken.pod), "the picture names its pod");
+    assert!(
+        doc.contains(broken.pod.as_str()),
+        "the picture names its pod"
+    );
     let out = run("no-such-chain");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--chain no-such-chain"));

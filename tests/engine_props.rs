@@ -296,7 +296,7 @@ fn changes(s: &Snapshot, edit: &Edit, gone: &mut Vec<Object>, n: usize) -> Vec<C
 fn by_namespace<'c>(chains: impl Iterator<Item = &'c Chain>) -> BTreeMap<String, Vec<&'c Chain>> {
     let mut out: BTreeMap<String, Vec<&Chain>> = BTreeMap::new();
     for c in chains {
-        out.entry(c.namespace.clone()).or_default().push(c);
+        out.entry(c.namespace.to_string()).or_default().push(c);
     }
     out
 }

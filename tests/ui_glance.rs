@@ -240,9 +240,9 @@ fn break_menu_names_and_targets_the_selected_workload() {
     key(&mut app, KeyCode::Char('j'));
     let fx = key(&mut app, KeyCode::Enter);
     let want = FaultTarget {
-        kind: workload.kind.clone(),
+        kind: workload.kind.to_string(),
         namespace: ns.clone(),
-        name: workload.name.clone(),
+        name: workload.name.to_string(),
     };
     assert!(
         matches!(

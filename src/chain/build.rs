@@ -110,10 +110,16 @@ pub(super) fn orphan_chains<'c>(
     chains: impl IntoIterator<Item = &'c Chain>,
     templates: &[&PodObs],
 ) -> Vec<Chain> {
-    let referenced: HashMap<(&str, &str), ()> = chains
-        .into_iter()
-        .map(|c| ((c.namespace.as_str(), c.spc.as_str()), ()))
-        .collect();
+    let mut referenced: HashMap<(&str, &str), ()> = HashMap::default();
+    // Replicas come one after the other: hash each run of equal keys once.
+    let mut last = None;
+    for c in chains {
+        let key = (c.namespace.as_str(), c.spc.as_str());
+        if last != Some(key) {
+            referenced.insert(key, ());
+            last = Some(key);
+        }
+    }
     orphans::chains(ix, |ns, spc| {
         referenced.contains_key(&(ns, spc))
             || ix.spc_users(ns, spc).is_some()
@@ -304,10 +310,13 @@ fn diagnose_volume<'a>(
     }
     rules::mark_effects(&mut links);
 
-    let vault = cx.params.as_deref().and_then(|p| p.keyvault_name.clone());
+    let vault = cx
+        .params
+        .as_deref()
+        .and_then(|p| p.keyvault_name.as_deref().map(Text::from));
     let workload = cx.workload.map(|(kind, name)| WorkloadRef {
-        kind: kind.to_string(),
-        name: name.to_string(),
+        kind: kind.into(),
+        name: name.into(),
     });
     let spc_or_volume = if w.spc_name.is_empty() {
         volume.name.as_str()
@@ -315,16 +324,29 @@ fn diagnose_volume<'a>(
         w.spc_name
     };
     Some(Chain {
-        id: format!("{ns}/{}/{spc_or_volume}", pod.name),
-        namespace: ns.to_string(),
-        pod: pod.name.to_string(),
+        id: chain_id(ns, &pod.name, spc_or_volume),
+        namespace: ns.into(),
+        pod: pod.name.clone(),
         workload,
-        spc: w.spc_name.to_string(),
-        volume: volume.name.to_string(),
+        spc: w.spc_name.into(),
+        volume: volume.name.clone(),
         vault,
         objects,
         links,
     })
+}
+
+/// `<ns>/<pod>/<spc>`, built in one allocation (`format!` costs several times more, once per
+/// chain).
+fn chain_id(ns: &str, pod: &str, spc: &str) -> String {
+    let mut id = String::with_capacity(ns.len() + pod.len() + spc.len() + 2);
+    for (i, part) in [ns, pod, spc].into_iter().enumerate() {
+        if i > 0 {
+            id.push('/');
+        }
+        id.push_str(part);
+    }
+    id
 }
 
 /// Run the identity, federation, access and vault-object rules, or reuse their outcome for
@@ -427,7 +449,7 @@ pub(super) fn settle(link: &mut Link) {
     let from_findings = worst.severity.status();
     if from_findings > link.status {
         link.status = from_findings;
-        link.summary = Cow::Borrowed(super::catalog::short(worst.code));
+        link.summary = Text::const_new(super::catalog::short(worst.code));
     }
     // Findings first by severity so the UI and reports read worst-first.
     link.findings.sort_by_key(|f| std::cmp::Reverse(f.severity));

@@ -1,7 +1,5 @@
 //! What diagnosis produces: one [`Chain`] per (pod, SecretProviderClass), nine links each.
 
-use std::borrow::Cow;
-
 use serde::{Deserialize, Serialize};
 
 use super::catalog::Code;
@@ -221,9 +219,10 @@ impl Fact {
 pub struct Link {
     pub link: LinkKind,
     pub status: Status,
-    /// One or two words for the chain strip ("subject typo", "no role", "stale env"). Mostly a
-    /// fixed word: borrowed, so ten thousand healthy chains do not allocate ninety thousand "ok"s.
-    pub summary: Cow<'static, str>,
+    /// One or two words for the chain strip ("subject typo", "no role", "stale env"), or a
+    /// name: compact text, so ten thousand healthy chains allocate none of their ninety
+    /// thousand summaries (fixed words are borrowed, names up to 24 bytes inline).
+    pub summary: Text,
     /// Observed vs expected values behind the status.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub facts: Vec<Fact>,
@@ -236,7 +235,7 @@ impl Link {
         Link {
             link,
             status: Status::Ok,
-            summary: Cow::Borrowed("ok"),
+            summary: Text::const_new("ok"),
             facts: Vec::new(),
             findings: Vec::new(),
         }
@@ -246,44 +245,45 @@ impl Link {
 /// A workload that owns pods (top-level owner: Deployment rather than ReplicaSet).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct WorkloadRef {
-    pub kind: String,
-    pub name: String,
+    pub kind: Text,
+    pub name: Text,
 }
 
 /// An object of the SPC as this chain sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainObject {
-    pub name: String,
-    pub object_type: String,
+    pub name: Text,
+    pub object_type: Text,
     /// Mounted file name (alias or name).
-    pub file: String,
+    pub file: Text,
     /// Pinned version, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pinned_version: Option<String>,
+    pub pinned_version: Option<Text>,
     /// Version the pod has mounted (SPCPS), if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mounted_version: Option<String>,
+    pub mounted_version: Option<Text>,
     /// Latest version in the vault, if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vault_version: Option<String>,
+    pub vault_version: Option<Text>,
     pub status: Status,
 }
 
-/// One pod's walk through one SecretProviderClass.
+/// One pod's walk through one SecretProviderClass. Names are compact text: a 10,000-pod
+/// diagnosis builds (and drops) ten thousand of these, and most names fit inline.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Chain {
     /// Stable id: `<namespace>/<pod>/<spc>`.
     pub id: String,
-    pub namespace: String,
-    pub pod: String,
+    pub namespace: Text,
+    pub pod: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workload: Option<WorkloadRef>,
     /// SPC name as referenced by the volume (may not exist).
-    pub spc: String,
+    pub spc: Text,
     /// The pod volume that carries it.
-    pub volume: String,
+    pub volume: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vault: Option<String>,
+    pub vault: Option<Text>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub objects: Vec<ChainObject>,
     /// The nine links, in [`LinkKind::ALL`] order.

@@ -194,18 +194,18 @@ fn chain(ix: &Index<'_>, spc: &SpcObs, so: &SecretObjectSpec, start: Start<'_>) 
     };
     Chain {
         id: format!("{ns}/{start_name}/{}", spc.name),
-        namespace: ns.to_string(),
+        namespace: ns.into(),
         pod: match &start {
-            Start::Pod(c) => c.pod.name.to_string(),
-            Start::Ingress(_) => String::new(),
+            Start::Pod(c) => c.pod.name.clone(),
+            Start::Ingress(_) => Text::default(),
         },
         workload: cx.workload.map(|(kind, name)| WorkloadRef {
-            kind: kind.to_string(),
-            name: name.to_string(),
+            kind: kind.into(),
+            name: name.into(),
         }),
-        spc: spc.name.clone(),
-        volume: String::new(),
-        vault: spc.parsed.keyvault_name.clone(),
+        spc: spc.name.as_str().into(),
+        volume: Text::default(),
+        vault: spc.parsed.keyvault_name.as_deref().map(Text::from),
         objects: Vec::new(),
         links,
     }

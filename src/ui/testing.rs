@@ -280,7 +280,7 @@ pub fn break_link(chain: &mut Chain, link: LinkKind) {
         code,
         severity,
         link,
-        namespace: ns.clone(),
+        namespace: ns.to_string(),
         resource,
         message,
         evidence,

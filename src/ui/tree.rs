@@ -272,9 +272,9 @@ impl TreeView {
         for (pos, &ci) in order.iter().enumerate() {
             let c = &chains[ci];
             if namespaces.last().is_none_or(|n| n.name != c.namespace) {
-                let open = self.is_open(&NodeKey::Namespace(c.namespace.clone()), default_open);
+                let open = self.is_open(&NodeKey::Namespace(c.namespace.to_string()), default_open);
                 namespaces.push(NsNode {
-                    name: c.namespace.clone(),
+                    name: c.namespace.to_string(),
                     open,
                     counts: Counts::default(),
                     workloads: Vec::new(),
@@ -288,7 +288,7 @@ impl TreeView {
                 .is_none_or(|w| w.kind != kind || w.name != name)
             {
                 let key = NodeKey::Workload {
-                    namespace: c.namespace.clone(),
+                    namespace: c.namespace.to_string(),
                     kind: kind.to_string(),
                     name: name.to_string(),
                 };
@@ -311,8 +311,8 @@ impl TreeView {
             if !same_pod {
                 let open = any_pod_open
                     && self.opened.contains(&NodeKey::Pod {
-                        namespace: c.namespace.clone(),
-                        name: c.pod.clone(),
+                        namespace: c.namespace.to_string(),
+                        name: c.pod.to_string(),
                     });
                 wl.pods.push(PodNode {
                     open,
@@ -449,7 +449,7 @@ impl TreeView {
                     chain: c.map(|c| c.id.clone()).unwrap_or_default(),
                     name: c
                         .and_then(|c| c.objects.get(object))
-                        .map(|o| o.name.clone())
+                        .map(|o| o.name.to_string())
                         .unwrap_or_default(),
                 }
             }

@@ -141,16 +141,20 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         ));
         return;
     }
-    set(link, Status::Ok, f.name.clone());
+    set(link, Status::Ok, f.name.as_str());
 }
 
 fn subject_mismatch(cx: &Ctx, link: &mut Link, fics: &[FederatedCredentialObs], subject: &str) {
     let identity = cx.identity.map_or("", |i| i.name.as_str());
-    let nearest = fics
-        .iter()
-        .map(|f| (strsim::levenshtein(&f.subject, subject), f))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, f)| f);
+    // The distance only ranks several credentials: one is the nearest whatever it is.
+    let nearest = match fics {
+        [] | [_] => fics.first(),
+        _ => fics
+            .iter()
+            .map(|f| (strsim::levenshtein(&f.subject, subject), f))
+            .min_by_key(|(d, _)| *d)
+            .map(|(_, f)| f),
+    };
     let mut evidence: Vec<String> = fics
         .iter()
         .map(|f| format!("credential {}: subject {}", f.name, f.subject))

@@ -76,7 +76,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     if let Some(i) = cx.ix.identity(&client) {
         cx.identity = Some(i);
         super::note(cx, link, || Fact::new("identity", i.name.as_str()));
-        set(link, Status::Ok, i.name.clone());
+        set(link, Status::Ok, i.name.as_str());
         return;
     }
     if let Some(reason) = &cx.azure().identities.gaps.all {

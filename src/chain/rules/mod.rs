@@ -16,12 +16,10 @@ pub(crate) mod service_account;
 pub(crate) mod sync;
 pub(crate) mod vault_object;
 
-use std::borrow::Cow;
-
 use super::catalog::Code;
 use super::context::{Ctx, event_evidence};
 use super::events;
-use super::model::{Fact, Link, LinkKind, Severity, Status};
+use super::model::{Fact, Link, LinkKind, Severity, Status, Text};
 
 /// A context fact (what was checked and found fine). Every healthy chain would pay its
 /// allocations, so these are kept only in detail mode ([`crate::chain::explain`]).
@@ -39,7 +37,7 @@ pub(crate) fn compare(cx: &Ctx, link: &mut Link, label: &str, observed: &str, ex
 }
 
 /// Set a link's non-finding status: unknown / pending / ok with its reason.
-pub(crate) fn set(link: &mut Link, status: Status, summary: impl Into<Cow<'static, str>>) {
+pub(crate) fn set(link: &mut Link, status: Status, summary: impl Into<Text>) {
     link.status = status;
     link.summary = summary.into();
 }
@@ -142,7 +140,7 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) {
         let mount = &mut links[LinkKind::Mount.index()];
         if mount.status < Status::Broken {
             mount.status = Status::Broken;
-            mount.summary = format!("blocked: {}", cause.title()).into();
+            mount.summary = compact_str::format_compact!("blocked: {}", cause.title());
         }
     }
 }
@@ -206,7 +204,7 @@ pub(crate) fn mark_effects(links: &mut [Link]) {
             any = true;
         }
         if any && link.findings.iter().all(|f| f.follows.is_some()) {
-            link.summary = format!("blocked: {}", root.title()).into();
+            link.summary = compact_str::format_compact!("blocked: {}", root.title());
         }
     }
 }

@@ -70,6 +70,14 @@ fn hint(key: &str) -> Option<String> {
 /// `{{ .Values.x }}`, `#{VAR}#`, `__VAR__`. None of these characters can occur in a vault,
 /// object, tenant or client id, nor in a Kubernetes name, so a real value never matches.
 pub fn is_placeholder(value: &str) -> bool {
+    // Every form below needs one of these characters, which real values lack: one scan
+    // settles the usual case (this runs several times per chain).
+    if !value
+        .bytes()
+        .any(|b| matches!(b, b'$' | b'<' | b'{' | b'_'))
+    {
+        return false;
+    }
     let v = value.trim();
     let dollar_var = v
         .match_indices('$')

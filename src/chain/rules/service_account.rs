@@ -24,7 +24,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         link.findings.push(missing(cx, sa_name));
         return;
     };
-    set(link, Status::Ok, sa_name.to_string());
+    set(link, Status::Ok, sa_name);
     // Only workload identity reads the SA's identity; other modes don't care.
     let Some(spc_client) = cx.params.as_deref().and_then(|p| p.client_id.as_deref()) else {
         return;
@@ -37,9 +37,12 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     }
     let annotated = sa.annotations.get(CLIENT_ID);
     let seen = annotated.map_or("(none)", String::as_str);
-    // A template on either side says nothing about whether the two agree once rendered.
-    let template = params::is_placeholder(seen) || params::is_placeholder(spc_client);
-    if cx.detail || (!template && !seen.trim().eq_ignore_ascii_case(spc_client)) {
+    // A template on either side says nothing about whether the two agree once rendered
+    // (asked only when they differ: most chains agree).
+    let differ = !seen.trim().eq_ignore_ascii_case(spc_client)
+        && !params::is_placeholder(seen)
+        && !params::is_placeholder(spc_client);
+    if cx.detail || differ {
         link.facts.push(Fact::compare(CLIENT_ID, seen, spc_client));
     }
     match annotated {
@@ -53,7 +56,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 vec![format!("metadata.annotations: {:?}", sa.annotations)],
             ));
         }
-        Some(a) if !template && !a.trim().eq_ignore_ascii_case(spc_client) => {
+        Some(a) if differ => {
             link.findings.push(cx.remedied(
                 Code::KVC204,
                 cx.sa_resource(),

@@ -31,7 +31,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         Fact::new("secretObjects", names.join(", "))
     });
     match spc.secret_objects.as_slice() {
-        [one] => set(link, Status::Ok, one.secret_name.clone()),
+        [one] => set(link, Status::Ok, one.secret_name.as_str()),
         _ => set(link, Status::Ok, "synced"),
     }
     let causes = statics(cx, spc, link);

@@ -7,7 +7,7 @@ use super::remedy;
 use super::{set, unknown};
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
-use crate::chain::model::{ChainObject, Fact, Link, Status};
+use crate::chain::model::{ChainObject, Fact, Link, Status, Text};
 use crate::glance;
 use crate::snapshot::{ObjectType, ObjectVersion, Observed};
 use crate::spc::SpcObject;
@@ -27,10 +27,10 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
     for o in &p.objects {
         let mounted_version = mounted_version(cx, o);
         let mut co = ChainObject {
-            name: o.object_name.clone(),
-            object_type: o.object_type_raw.clone(),
-            file: o.file_name().to_string(),
-            pinned_version: o.object_version.clone(),
+            name: o.object_name.as_str().into(),
+            object_type: o.object_type_raw.as_str().into(),
+            file: o.file_name().into(),
+            pinned_version: o.object_version.as_deref().map(Text::from),
             mounted_version,
             vault_version: None,
             status: Status::Ok,
@@ -107,7 +107,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
             out.push(co);
             continue;
         };
-        co.vault_version = obj.latest().map(|v| v.version.clone());
+        co.vault_version = obj.latest().map(|v| v.version.as_str().into());
         let target: Option<&ObjectVersion> = match &o.object_version {
             Some(v) => obj.version(v),
             None => obj.latest(),
@@ -273,7 +273,7 @@ pub(crate) fn set_mounted_versions(cx: &Ctx, objects: &mut [ChainObject]) {
 }
 
 /// The version the pod has mounted, from SPCPS `status.objects` (`<type>/<objectName>`).
-fn mounted_version(cx: &Ctx, o: &SpcObject) -> Option<String> {
+fn mounted_version(cx: &Ctx, o: &SpcObject) -> Option<Text> {
     let st = cx.status?;
     let t = o.object_type_raw.as_str();
     st.objects
@@ -283,7 +283,7 @@ fn mounted_version(cx: &Ctx, o: &SpcObject) -> Option<String> {
                 .split_once('/')
                 .is_some_and(|(ty, name)| ty == t && name == o.object_name)
         })
-        .map(|so| so.version.clone())
+        .map(|so| so.version.as_str().into())
 }
 
 /// The vault's object of type `t` whose name is closest to `name`, if one is close enough to

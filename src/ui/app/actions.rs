@@ -88,8 +88,8 @@ impl App {
         };
         self.mode = Mode::Confirm {
             action: Action::Rotate {
-                vault,
-                object: o.name.clone(),
+                vault: vault.to_string(),
+                object: o.name.to_string(),
                 marker,
             },
             prompt,
@@ -263,8 +263,8 @@ impl App {
             return None;
         }
         Some(RevealTarget::VaultSecret {
-            vault: c.vault.clone()?,
-            object: o.name.clone(),
+            vault: c.vault.as_deref()?.to_string(),
+            object: o.name.to_string(),
         })
     }
 

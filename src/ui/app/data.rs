@@ -156,7 +156,7 @@ impl App {
             Row::Object { chain, .. } => self
                 .chains
                 .get(chain)
-                .map(|c| (c.namespace.clone(), c.pod.clone())),
+                .map(|c| (c.namespace.to_string(), c.pod.to_string())),
             _ => None,
         }
     }

@@ -212,21 +212,21 @@ impl App {
                 // The "bare pods" group has no kind: nothing to roll out or re-wire.
                 (!wl.kind.is_empty()).then(|| {
                     let r = crate::chain::WorkloadRef {
-                        kind: wl.kind.clone(),
-                        name: wl.name.clone(),
+                        kind: wl.kind.as_str().into(),
+                        name: wl.name.as_str().into(),
                     };
                     (ns.name.clone(), r)
                 })
             }
             _ => self
                 .selected_chain()
-                .and_then(|c| Some((c.namespace.clone(), c.workload.clone()?))),
+                .and_then(|c| Some((c.namespace.to_string(), c.workload.clone()?))),
         };
         match selected {
             Some((namespace, w)) => Some(crate::source::FaultTarget {
-                kind: w.kind,
+                kind: w.kind.to_string(),
                 namespace,
-                name: w.name,
+                name: w.name.to_string(),
             }),
             None => self.lab.as_ref().and_then(|l| l.default_target.clone()),
         }

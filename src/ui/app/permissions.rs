@@ -45,8 +45,8 @@ impl App {
             UiAction::Rotate | UiAction::RotateMarker => {
                 let (chain, object) = self.rotation_pick().ok()?;
                 let c = self.chains.get(chain)?;
-                let vault = c.vault.clone()?;
-                let object = c.objects.get(object)?.name.clone();
+                let vault = c.vault.as_deref()?.to_string();
+                let object = c.objects.get(object)?.name.to_string();
                 Some((
                     format!("rotate {vault}"),
                     Action::Rotate {
