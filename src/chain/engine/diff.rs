@@ -138,32 +138,37 @@ impl Diff {
         }
         let (old, new) = (old.items.shared(), new.items.shared());
         let marks = (self.deletes.len(), self.upserts.len());
-        let (i, j, ascending) = self.walk(old, new);
+        let (i, j) = self.walk(old, new);
         self.hashed(&old[i..], &new[j..])?;
-        let changed = marks != (self.deletes.len(), self.upserts.len());
-        // A repeated key would make an upsert or delete ambiguous; where nothing changed, the
-        // engine already holds both objects as they are. Collections walked whole in strict
-        // key order (the live store's, by namespace and name) cannot repeat one.
-        let walked = i == old.len() && j == new.len() && ascending;
-        (!changed || walked || (unique(old) && unique(new))).then_some(())
+        if marks == (self.deletes.len(), self.upserts.len()) {
+            // Nothing changed: the engine already holds both objects as they are.
+            return Some(());
+        }
+        // A repeated key would make an upsert or delete ambiguous. Collections walked whole
+        // in strict key order (the live store's, by namespace and name) cannot repeat one.
+        let walked = i == old.len() && j == new.len() && ascending(old) && ascending(new);
+        (walked || (unique(old) && unique(new))).then_some(())
     }
 
     /// Sources keep their order from one snapshot to the next: walk both collections side by
     /// side while their keys line up, stepping over one object added or removed. Returns
-    /// where the walk stopped (the rest is matched through a map), and whether both were in
-    /// strict key order that far.
+    /// where the walk stopped (the rest is matched through a map). An object both snapshots
+    /// share is passed without reading it (the usual case: a source hands unchanged objects
+    /// on), so a walk over unchanged objects compares pointers only.
     ///
     /// Pairing only ever matches equal keys, and every object is paired, deleted or upserted,
     /// so even a wrong guess only costs a delete and an upsert of one key (deletes go first).
-    fn walk<T: Keyed>(&mut self, old: &[Arc<T>], new: &[Arc<T>]) -> (usize, usize, bool) {
+    fn walk<T: Keyed>(&mut self, old: &[Arc<T>], new: &[Arc<T>]) -> (usize, usize) {
         let (mut i, mut j) = (0, 0);
-        let mut ascending = true;
-        let after = |items: &[Arc<T>], at: usize| at == 0 || items[at - 1].key() < items[at].key();
         while i < old.len() && j < new.len() {
-            ascending = ascending && after(old, i) && after(new, j);
+            if Arc::ptr_eq(&old[i], &new[j]) {
+                i += 1;
+                j += 1;
+                continue;
+            }
             let (a, b) = (old[i].key(), new[j].key());
             if a == b {
-                if !same(&old[i], &new[j]) {
+                if *old[i] != *new[j] {
                     self.upserts.push(upsert(&new[j]));
                 }
                 i += 1;
@@ -178,7 +183,7 @@ impl Diff {
                 break;
             }
         }
-        (i, j, ascending)
+        (i, j)
     }
 
     /// Any order: match by key through a map of `old`.
@@ -223,6 +228,11 @@ fn delete<T: Keyed>(o: &Arc<T>) -> Change {
 
 fn map<K, V>(n: usize) -> HashMap<K, V> {
     HashMap::with_capacity_and_hasher(n, Default::default())
+}
+
+/// Every key is greater than the one before it.
+fn ascending<T: Keyed>(items: &[Arc<T>]) -> bool {
+    items.windows(2).all(|w| w[0].key() < w[1].key())
 }
 
 /// No key repeats in `items`.
