@@ -84,7 +84,7 @@ impl World {
             else {
                 continue;
             };
-            let held = p.env.get(container).and_then(|m| m.get(&e.name));
+            let held = p.env.get(container, &e.name);
             let current = self
                 .secrets
                 .get(&(ns.to_string(), r.name.clone()))
@@ -101,7 +101,7 @@ impl World {
             };
             lines.push(format!("env {}: {verdict}", e.name));
         }
-        for (path, held) in p.subpath_files.get(container).into_iter().flatten() {
+        for (path, held) in p.subpath_files.of(container) {
             let mount = c
                 .volume_mounts
                 .iter()
