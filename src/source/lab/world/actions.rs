@@ -106,7 +106,7 @@ impl World {
                 .volume_mounts
                 .iter()
                 .flatten()
-                .find(|m| &m.mount_path == path);
+                .find(|m| m.mount_path == path);
             let current = mount.and_then(|m| {
                 let v = p.csi.iter().find(|v| v.name == m.name)?;
                 v.mounted.as_ref()?.files.get(m.sub_path.as_deref()?)
