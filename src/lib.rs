@@ -52,3 +52,25 @@ extern "C" fn tune_allocator() {
         libmimalloc_sys::mi_option_set_default(ARENA_EAGER_COMMIT, 0);
     }
 }
+
+/// Runs `f` with freed memory handed back to the OS at once instead of after mimalloc's 10 ms
+/// purge delay. For a batch run that builds, churns and frees a large structure (the lab
+/// world of `check --lab`): its peak resident memory at 10,000 pods was 22 MB (12%) above
+/// the same run purging at once, for 5–10% more time; other runs keep the default.
+pub fn with_prompt_purge<T>(f: impl FnOnce() -> T) -> T {
+    #[cfg(not(feature = "system-alloc"))]
+    {
+        // Its position in mimalloc's `mi_option_t` (the same in the v2 and v3 headers); the
+        // binding does not name it.
+        const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+        // SAFETY: option getters and setters only read and write mimalloc's option table,
+        // which it reads afresh at each purge.
+        let before = unsafe { libmimalloc_sys::mi_option_get(PURGE_DELAY) };
+        unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 0) };
+        let out = f();
+        unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, before) };
+        out
+    }
+    #[cfg(feature = "system-alloc")]
+    f()
+}

@@ -279,7 +279,7 @@ fn the_documented_example_runs_as_described() {
     assert_eq!(fp(&data.0), fp(b"still-not-real"), "rotated by the 4m poll");
     for p in w.pods.values() {
         assert_eq!(
-            p.env["api"]["DB_PASSWORD"],
+            p.env.get("api", "DB_PASSWORD").copied().unwrap(),
             fp(b"not-a-real-password"),
             "env frozen at start"
         );

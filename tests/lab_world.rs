@@ -24,6 +24,7 @@ fn pods<'a>(w: &'a World, app: &str) -> Vec<&'a LabPod> {
     w.pods
         .values()
         .filter(|p| p.name().starts_with(&prefix) && p.stage != Stage::Terminating)
+        .map(|p| &**p)
         .collect()
 }
 
@@ -90,7 +91,10 @@ fn healthy_chain_mounts_writes_spcps_syncs_secret_and_starts() {
             st.files.as_ref().unwrap()["db-password"],
             fp("checkout-pass-v2")
         );
-        assert_eq!(p.env["app"]["DB_PASSWORD"], fp("checkout-pass-v2"));
+        assert_eq!(
+            p.env.get("app", "DB_PASSWORD").copied().unwrap(),
+            fp("checkout-pass-v2")
+        );
     }
     let secret = s
         .secrets
@@ -364,7 +368,7 @@ fn rotation_updates_file_spcps_and_secret_within_one_poll_but_never_env() {
     );
     let cart = pods(&w, "cart")[0];
     assert_eq!(
-        cart.env["app"]["REDIS_PASSWORD"],
+        cart.env.get("app", "REDIS_PASSWORD").copied().unwrap(),
         fp("cart-pass-1"),
         "env is a start-time snapshot"
     );
@@ -383,7 +387,10 @@ fn rotation_updates_file_spcps_and_secret_within_one_poll_but_never_env() {
     let now = pods(&w, "cart");
     assert_eq!(now.len(), 1);
     assert_ne!(now[0].name(), name);
-    assert_eq!(now[0].env["app"]["REDIS_PASSWORD"], fp("cart-pass-2"));
+    assert_eq!(
+        now[0].env.get("app", "REDIS_PASSWORD").copied().unwrap(),
+        fp("cart-pass-2")
+    );
     let s = export::snapshot(&w);
     let secret = s
         .secrets
@@ -414,7 +421,10 @@ fn subpath_mount_never_sees_rotated_content() {
         fp("billing-key-2")
     );
     assert_eq!(
-        p.subpath_files["app"]["/etc/billing/api-key"],
+        p.subpath_files
+            .get("app", "/etc/billing/api-key")
+            .copied()
+            .unwrap(),
         fp("billing-key-1")
     );
     let v = w.verify("shop", p.name(), "app").unwrap();
@@ -473,7 +483,10 @@ fn reloader_rolls_out_the_annotated_consumer_when_its_secret_changes() {
     assert_eq!(after.len(), 2);
     for p in after {
         assert!(!before.contains(&p.name().to_string()));
-        assert_eq!(p.env["app"]["DB_PASSWORD"], fp("checkout-pass-v3"));
+        assert_eq!(
+            p.env.get("app", "DB_PASSWORD").copied().unwrap(),
+            fp("checkout-pass-v3")
+        );
     }
 }
 

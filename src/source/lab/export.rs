@@ -12,6 +12,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use super::roles;
 use super::world::{LabPod, Workload, World};
 use crate::fingerprint::Fingerprint;
+use crate::snapshot::crd::SecretProviderClassPodStatus;
 use crate::snapshot::{
     AccessPolicyObs, AzureObs, ClusterFacts, Coll, CsiDriverFacts, EventObs,
     FederatedCredentialObs, ManagedIdentityObs, NetworkObs, NodeObs, ObjectType, ObjectVersion,
@@ -23,9 +24,13 @@ use crate::snapshot::{
 const OS_LABEL: &str = "kubernetes.io/os";
 
 pub fn snapshot(w: &World) -> Snapshot {
-    let pods = w.pods.values().map(pod).collect();
+    let pods = w.pods.values().map(|p| pod(p)).collect();
     let mut workloads: Vec<_> = w.workloads.values().map(workload).collect();
-    workloads.extend(w.replica_sets.values().map(convert::replica_set));
+    workloads.extend(
+        w.replica_sets
+            .values()
+            .map(|r| convert::replica_set(&r.to_replica_set())),
+    );
     let secrets = w.secrets.values().map(convert::secret).collect();
     let events = w
         .events
@@ -38,8 +43,12 @@ pub fn snapshot(w: &World) -> Snapshot {
 /// [`snapshot`] of a world no longer needed (`check --lab`): each large collection is
 /// converted and freed in turn, so the peak is not a whole world beside a whole snapshot.
 pub fn into_snapshot(mut w: World) -> Snapshot {
-    let statuses = spc_statuses(&w);
-    w.spcps.clear();
+    // Each status is freed as it is converted: the world at its fullest plus every converted
+    // status was the peak of `check --lab`.
+    let statuses = std::mem::take(&mut w.spcps)
+        .into_iter()
+        .map(|((ns, _), s)| spc_status(&w, &ns, &s.to_spcps()))
+        .collect();
     let pods = w.take_pods().into_values().map(|p| pod(&p)).collect();
     let mut workloads: Vec<_> = std::mem::take(&mut w.workloads)
         .into_values()
@@ -48,7 +57,7 @@ pub fn into_snapshot(mut w: World) -> Snapshot {
     workloads.extend(
         std::mem::take(&mut w.replica_sets)
             .into_values()
-            .map(|r| convert::replica_set(&r)),
+            .map(|r| convert::replica_set(&r.to_replica_set())),
     );
     let secrets = std::mem::take(&mut w.secrets)
         .into_values()
@@ -78,30 +87,33 @@ fn workload(wl: &Workload) -> WorkloadObs {
 fn spc_statuses(w: &World) -> Vec<SpcPodStatusObs> {
     w.spcps
         .iter()
-        .map(|((ns, _), s)| {
-            let mut obs = convert::spcps(s);
-            let mounted = w
-                .pods
-                .get(&(ns.clone(), obs.pod_name.clone()))
-                .and_then(|p| p.csi.iter().find(|v| v.spc == obs.spc_name))
-                .and_then(|v| v.mounted.as_ref());
-            if let Some(m) = mounted {
-                obs.files = Some(
-                    m.files
-                        .iter()
-                        .map(|(k, v)| (k.clone(), Fingerprint::of(v)))
-                        .collect(),
-                );
-                obs.pem_parts = m
-                    .files
-                    .iter()
-                    .filter(|(_, v)| v.starts_with(b"-----BEGIN "))
-                    .map(|(k, v)| (k.clone(), pem_fingerprints(v)))
-                    .collect();
-            }
-            obs
-        })
+        .map(|((ns, _), s)| spc_status(w, ns, &s.to_spcps()))
         .collect()
+}
+
+/// One SPCPS observation, with the fingerprints of the files its pod has mounted.
+fn spc_status(w: &World, ns: &str, s: &SecretProviderClassPodStatus) -> SpcPodStatusObs {
+    let mut obs = convert::spcps(s);
+    let mounted = w
+        .pods
+        .get(&(ns.to_string(), obs.pod_name.clone()))
+        .and_then(|p| p.csi.iter().find(|v| v.spc == obs.spc_name))
+        .and_then(|v| v.mounted.as_ref());
+    if let Some(m) = mounted {
+        obs.files = Some(
+            m.files
+                .iter()
+                .map(|(k, v)| (k.clone(), Fingerprint::of(v)))
+                .collect(),
+        );
+        obs.pem_parts = m
+            .files
+            .iter()
+            .filter(|(_, v)| v.starts_with(b"-----BEGIN "))
+            .map(|(k, v)| (k.clone(), pem_fingerprints(v)))
+            .collect();
+    }
+    obs
 }
 
 /// The snapshot from the converted large collections and the rest of the world.

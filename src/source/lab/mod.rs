@@ -298,15 +298,20 @@ pub fn run_check(scenario: &str, run_for: Option<Duration>) -> anyhow::Result<Sn
         )
         .into());
     }
-    let mut w = World::new(load(scenario)?);
-    match run_for {
-        Some(d) => w.advance(d),
-        None => {
-            w.run_until_stable(MAX_SETTLE);
+    let sc = load(scenario)?;
+    // The world churns through short-lived objects and is freed while converted: returning
+    // freed pages at once keeps them from adding to the peak.
+    Ok(crate::with_prompt_purge(|| {
+        let mut w = World::new(sc);
+        match run_for {
+            Some(d) => w.advance(d),
+            None => {
+                w.run_until_stable(MAX_SETTLE);
+            }
         }
-    }
-    // The world is not needed after: freed while converted, before the diagnosis allocates.
-    Ok(export::into_snapshot(w))
+        // The world is not needed after: freed while converted, before the diagnosis allocates.
+        export::into_snapshot(w)
+    }))
 }
 
 /// The lab as a [`Source`].

@@ -12,7 +12,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
     ManagedFieldsEntry, ObjectMeta, OwnerReference, Time,
 };
 
-use super::mount::Mounted;
+use super::mount::{Files, Mounted};
 use crate::snapshot::crd::{
     SecretProviderClass, SecretProviderClassPodStatus, SpcpsStatus, SpcpsStatusObject,
 };
@@ -38,10 +38,68 @@ pub fn target_path(pod_uid: &str, volume: &str) -> String {
     format!("/var/lib/kubelet/pods/{pod_uid}/volumes/kubernetes.io~csi/{volume}/mount")
 }
 
+/// An SPCPS as the lab keeps it: what the driver writes, one small record per mounted volume
+/// (10,000 of them as k8s-shaped objects, with their label maps and managed fields, held
+/// 18 MB). [`LabSpcps::to_spcps`] is the object the API server returns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LabSpcps {
+    pub name: String,
+    pub namespace: String,
+    pub uid: String,
+    pub created: Timestamp,
+    /// When the driver last wrote it (its managedFields time).
+    pub written: Timestamp,
+    pub node: String,
+    pub pod_name: String,
+    pub pod_uid: String,
+    pub spc: String,
+    pub volume: String,
+    /// `status.objects`: (`<type>/<objectName>`, version).
+    pub objects: Vec<(String, String)>,
+}
+
+impl LabSpcps {
+    pub fn to_spcps(&self) -> SecretProviderClassPodStatus {
+        SecretProviderClassPodStatus {
+            metadata: ObjectMeta {
+                name: Some(self.name.clone()),
+                namespace: Some(self.namespace.clone()),
+                uid: Some(self.uid.clone()),
+                creation_timestamp: Some(Time(self.created)),
+                labels: Some([(NODE_LABEL.to_string(), self.node.clone())].into()),
+                owner_references: Some(vec![OwnerReference {
+                    api_version: "v1".into(),
+                    kind: "Pod".into(),
+                    name: self.pod_name.clone(),
+                    uid: self.pod_uid.clone(),
+                    ..Default::default()
+                }]),
+                managed_fields: Some(managed_write("secrets-store-csi-driver", self.written)),
+                ..Default::default()
+            },
+            status: Some(SpcpsStatus {
+                pod_name: Some(self.pod_name.clone()),
+                secret_provider_class_name: Some(self.spc.clone()),
+                mounted: Some(true),
+                target_path: Some(target_path(&self.pod_uid, &self.volume)),
+                objects: Some(
+                    self.objects
+                        .iter()
+                        .map(|(id, v)| SpcpsStatusObject {
+                            id: Some(id.clone()),
+                            version: Some(v.clone()),
+                        })
+                        .collect(),
+                ),
+            }),
+        }
+    }
+}
+
 /// Creates or overwrites the SPCPS after a successful mount (`uid` for a new object).
 #[allow(clippy::too_many_arguments)]
 pub fn write_spcps(
-    existing: Option<SecretProviderClassPodStatus>,
+    existing: Option<LabSpcps>,
     pod: &ObjectMeta,
     spc: &str,
     volume: &str,
@@ -49,53 +107,33 @@ pub fn write_spcps(
     mounted: &Mounted,
     uid: String,
     now: Timestamp,
-) -> SecretProviderClassPodStatus {
-    let pm = pod;
+) -> LabSpcps {
     let (ns, name, pod_uid) = (
-        pm.namespace.clone().unwrap_or_default(),
-        pm.name.clone().unwrap_or_default(),
-        pm.uid.clone().unwrap_or_default(),
+        pod.namespace.clone().unwrap_or_default(),
+        pod.name.clone().unwrap_or_default(),
+        pod.uid.clone().unwrap_or_default(),
     );
-    let mut s = existing.unwrap_or_else(|| SecretProviderClassPodStatus {
-        metadata: ObjectMeta {
-            name: Some(spcps_name(&name, &ns, spc)),
-            namespace: Some(ns.clone()),
-            uid: Some(uid),
-            creation_timestamp: Some(Time(now)),
-            ..Default::default()
-        },
-        status: None,
-    });
-    s.metadata.labels = Some([(NODE_LABEL.to_string(), node.to_string())].into());
-    s.metadata.owner_references = Some(vec![OwnerReference {
-        api_version: "v1".into(),
-        kind: "Pod".into(),
-        name: name.clone(),
-        uid: pod_uid.clone(),
-        ..Default::default()
-    }]);
-    s.metadata.managed_fields = Some(managed_write("secrets-store-csi-driver", now));
-    s.status = Some(SpcpsStatus {
-        pod_name: Some(name),
-        secret_provider_class_name: Some(spc.to_string()),
-        mounted: Some(true),
-        target_path: Some(target_path(&pod_uid, volume)),
-        objects: Some(
-            mounted
-                .objects
-                .iter()
-                .map(|(id, v)| SpcpsStatusObject {
-                    id: Some(id.clone()),
-                    version: Some(v.clone()),
-                })
-                .collect(),
-        ),
-    });
-    s
+    let (spcps, uid, created) = match existing {
+        Some(s) => (s.name, s.uid, s.created),
+        None => (spcps_name(&name, &ns, spc), uid, now),
+    };
+    LabSpcps {
+        name: spcps,
+        namespace: ns,
+        uid,
+        created,
+        written: now,
+        node: node.to_string(),
+        pod_name: name,
+        pod_uid,
+        spc: spc.to_string(),
+        volume: volume.to_string(),
+        objects: mounted.objects.clone(),
+    }
 }
 
 /// The owners a synced Secret gets from one mounting pod.
-pub fn owners_for(pod: &ObjectMeta, spcps: &SecretProviderClassPodStatus) -> Vec<OwnerReference> {
+pub fn owners_for(pod: &ObjectMeta, spcps: &LabSpcps) -> Vec<OwnerReference> {
     match pod.owner_references.as_ref().filter(|o| !o.is_empty()) {
         Some(refs) => refs
             .iter()
@@ -108,8 +146,8 @@ pub fn owners_for(pod: &ObjectMeta, spcps: &SecretProviderClassPodStatus) -> Vec
         None => vec![OwnerReference {
             api_version: "secrets-store.csi.x-k8s.io/v1".into(),
             kind: "SecretProviderClassPodStatus".into(),
-            name: spcps.metadata.name.clone().unwrap_or_default(),
-            uid: spcps.metadata.uid.clone().unwrap_or_default(),
+            name: spcps.name.clone(),
+            uid: spcps.uid.clone(),
             ..Default::default()
         }],
     }
@@ -146,7 +184,7 @@ pub(crate) fn pem_parts(file: &[u8]) -> (Vec<u8>, Vec<u8>) {
 /// The data of one `secretObjects` entry from the mounted files, or the driver's error.
 pub fn secret_data(
     obj: &crate::snapshot::crd::SecretObject,
-    files: &BTreeMap<String, Vec<u8>>,
+    files: &Files,
 ) -> Result<BTreeMap<String, ByteString>, String> {
     if obj.secret_name.as_deref().unwrap_or("").is_empty() {
         return Err("secret name is empty".into());
@@ -206,7 +244,7 @@ pub fn sync_spc(
     secrets: &mut BTreeMap<(String, String), Secret>,
     ns: &str,
     spc: &SecretProviderClass,
-    files: &BTreeMap<String, Vec<u8>>,
+    files: &Files,
     owners: &[OwnerReference],
     update_data: bool,
     mut next_uid: impl FnMut() -> String,

@@ -84,7 +84,7 @@ impl World {
             else {
                 continue;
             };
-            let held = p.env.get(container).and_then(|m| m.get(&e.name));
+            let held = p.env.get(container, &e.name);
             let current = self
                 .secrets
                 .get(&(ns.to_string(), r.name.clone()))
@@ -101,12 +101,12 @@ impl World {
             };
             lines.push(format!("env {}: {verdict}", e.name));
         }
-        for (path, held) in p.subpath_files.get(container).into_iter().flatten() {
+        for (path, held) in p.subpath_files.of(container) {
             let mount = c
                 .volume_mounts
                 .iter()
                 .flatten()
-                .find(|m| &m.mount_path == path);
+                .find(|m| m.mount_path == path);
             let current = mount.and_then(|m| {
                 let v = p.csi.iter().find(|v| v.name == m.name)?;
                 v.mounted.as_ref()?.files.get(m.sub_path.as_deref()?)

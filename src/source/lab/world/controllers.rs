@@ -70,7 +70,7 @@ impl World {
     ) -> impl Iterator<Item = &'a LabPod> + 'a {
         keys.into_iter()
             .flatten()
-            .filter_map(|k| self.pods.get(k))
+            .filter_map(|k| self.pods.get(k).map(|p| &**p))
             .filter(|p| p.stage != Stage::Terminating)
     }
 
@@ -99,7 +99,7 @@ impl World {
             .insert("pod-template-hash".into(), hash.clone());
         if !self.replica_sets.contains_key(&rs_key) {
             let revision = replica_sets.len() + 1;
-            let rs = ReplicaSet {
+            let rs = LabReplicaSet {
                 metadata: ObjectMeta {
                     name: Some(rs_name.clone()),
                     namespace: Some(ns.clone()),
@@ -116,19 +116,8 @@ impl World {
                     owner_references: Some(vec![wl.owner_ref("apps/v1")]),
                     ..Default::default()
                 },
-                spec: Some(ReplicaSetSpec {
-                    replicas: Some(replicas as i32),
-                    // The template's metadata only: the pods are made from the Deployment's
-                    // template, whose hash names this ReplicaSet (a same name is a same
-                    // template), and the snapshot reads no more of a ReplicaSet's template.
-                    // A copy of every pod spec per ReplicaSet is what it saves.
-                    template: Some(PodTemplateSpec {
-                        metadata: rs_template.metadata.clone(),
-                        spec: None,
-                    }),
-                    ..Default::default()
-                }),
-                status: None,
+                replicas: replicas as i32,
+                template: rs_template.metadata.clone(),
             };
             self.replica_sets.insert(rs_key.clone(), rs);
             self.changed();
@@ -161,13 +150,8 @@ impl World {
         if all_running {
             for k in replica_sets.iter().filter(|k| **k != rs_key) {
                 if let Some(r) = self.replica_sets.get_mut(k) {
-                    let mut scaled = false;
-                    if let Some(s) = r.spec.as_mut()
-                        && s.replicas != Some(0)
-                    {
-                        s.replicas = Some(0);
-                        scaled = true;
-                    }
+                    let scaled = r.replicas != 0;
+                    r.replicas = 0;
                     let uid = r.metadata.uid.clone().unwrap_or_default();
                     if scaled {
                         self.changed();

@@ -4,26 +4,28 @@
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use super::*;
+use crate::snapshot::Name;
 
 /// An aggregated event as the lab keeps it: the fields the API server would return, without
 /// k8s-openapi's 1 KB `Event` each (a 100,000-pod world holds over 100,000 of them).
 /// [`LabEvent::to_event`] is the Event itself.
 #[derive(Clone, Debug, PartialEq)]
+/// The short words are stored inline (no allocation each).
 pub struct LabEvent {
     pub name: String,
-    pub namespace: String,
-    pub api_version: String,
-    pub kind: String,
+    pub namespace: Name,
+    pub api_version: Name,
+    pub kind: Name,
     /// The involved object's name and uid.
     pub object: String,
     pub uid: String,
-    pub type_: String,
-    pub reason: String,
+    pub type_: Name,
+    pub reason: Name,
     pub message: String,
     pub count: i32,
     pub first: Timestamp,
     pub last: Timestamp,
-    pub component: String,
+    pub component: Name,
     pub host: Option<String>,
 }
 
@@ -32,25 +34,25 @@ impl LabEvent {
         Event {
             metadata: ObjectMeta {
                 name: Some(self.name.clone()),
-                namespace: Some(self.namespace.clone()),
+                namespace: Some(self.namespace.to_string()),
                 ..Default::default()
             },
             involved_object: ObjectReference {
-                api_version: Some(self.api_version.clone()),
-                kind: Some(self.kind.clone()),
+                api_version: Some(self.api_version.to_string()),
+                kind: Some(self.kind.to_string()),
                 name: Some(self.object.clone()),
-                namespace: Some(self.namespace.clone()),
+                namespace: Some(self.namespace.to_string()),
                 uid: Some(self.uid.clone()),
                 ..Default::default()
             },
-            type_: Some(self.type_.clone()),
-            reason: Some(self.reason.clone()),
+            type_: Some(self.type_.to_string()),
+            reason: Some(self.reason.to_string()),
             message: Some(self.message.clone()),
             count: Some(self.count),
             first_timestamp: Some(Time(self.first)),
             last_timestamp: Some(Time(self.last)),
             source: Some(EventSource {
-                component: Some(self.component.clone()),
+                component: Some(self.component.to_string()),
                 host: self.host.clone(),
             }),
             ..Default::default()
@@ -131,7 +133,7 @@ impl World {
         );
         self.events.push(LabEvent {
             name,
-            namespace: object.0.clone(),
+            namespace: object.0.as_str().into(),
             api_version: api_version.into(),
             kind: kind.into(),
             object: object.1.clone(),

@@ -167,8 +167,8 @@ impl World {
             }
             Ok((env, subpaths)) => {
                 if let Some(p) = self.pods.get_mut(key) {
-                    p.env = env;
-                    p.subpath_files = subpaths;
+                    p.env = Held::new(env);
+                    p.subpath_files = Held::new(subpaths);
                     p.stage = Stage::Running;
                     p.started_at = Some(now);
                     p.failing_since = None;

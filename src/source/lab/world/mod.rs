@@ -13,14 +13,13 @@ mod rotation;
 
 pub use events::LabEvent;
 use pod::set_status;
-pub use pod::{CsiVolume, LabPod, Stage, Workload, WorkloadKey};
+pub use pod::{CsiVolume, Held, LabPod, LabReplicaSet, Stage, Workload, WorkloadKey};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetSpec};
 use k8s_openapi::api::core::v1::{
     Event, EventSource, ObjectReference, Pod, PodSpec, PodTemplateSpec, Secret, ServiceAccount,
 };
@@ -35,7 +34,7 @@ use super::scenario::{ClusterSpec, LabAction, RoleAssignment, Scenario, TimedEve
 use super::sync::{self, SyncOutcome};
 use super::webhook;
 use crate::fingerprint::Fingerprint;
-use crate::snapshot::crd::{SecretProviderClass, SecretProviderClassPodStatus};
+use crate::snapshot::crd::SecretProviderClass;
 
 pub type Key = (String, String);
 
@@ -60,12 +59,13 @@ pub struct World {
     pub service_accounts: BTreeMap<Key, ServiceAccount>,
     pub spcs: BTreeMap<Key, SecretProviderClass>,
     pub workloads: BTreeMap<WorkloadKey, Workload>,
-    pub replica_sets: BTreeMap<Key, ReplicaSet>,
-    pub pods: BTreeMap<Key, LabPod>,
+    pub replica_sets: BTreeMap<Key, LabReplicaSet>,
+    /// Boxed: a map node holds eleven entries, a third of them empty on average.
+    pub pods: BTreeMap<Key, Box<LabPod>>,
     /// Controller uid → the spec its last pod was admitted with (see `share_spec`).
     pod_specs: HashMap<String, Arc<PodSpec>>,
     pub secrets: BTreeMap<Key, Secret>,
-    pub spcps: BTreeMap<Key, SecretProviderClassPodStatus>,
+    pub spcps: BTreeMap<Key, sync::LabSpcps>,
     pub ingresses: Vec<Ingress>,
     pub events: Vec<LabEvent>,
     /// Hash of (object uid, reason, message) → indexes in `events` with that hash.
@@ -166,10 +166,18 @@ impl World {
         let workloads = sc
             .deployments
             .into_iter()
-            .map(Workload::Deployment)
-            .chain(sc.stateful_sets.into_iter().map(Workload::StatefulSet))
-            .chain(sc.daemon_sets.into_iter().map(Workload::DaemonSet))
-            .chain(sc.jobs.into_iter().map(Workload::Job));
+            .map(|d| Workload::Deployment(Box::new(d)))
+            .chain(
+                sc.stateful_sets
+                    .into_iter()
+                    .map(|s| Workload::StatefulSet(Box::new(s))),
+            )
+            .chain(
+                sc.daemon_sets
+                    .into_iter()
+                    .map(|d| Workload::DaemonSet(Box::new(d))),
+            )
+            .chain(sc.jobs.into_iter().map(|j| Workload::Job(Box::new(j))));
         for wl in workloads {
             w.add_workload(wl);
         }
@@ -184,7 +192,7 @@ impl World {
 
     /// Takes every pod out of the world (with the specs kept for sharing): for the export of
     /// a world that is dropped next, never for one that keeps running.
-    pub fn take_pods(&mut self) -> BTreeMap<Key, LabPod> {
+    pub fn take_pods(&mut self) -> BTreeMap<Key, Box<LabPod>> {
         self.pod_specs.clear();
         std::mem::take(&mut self.pods)
     }

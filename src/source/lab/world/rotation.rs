@@ -55,20 +55,9 @@ impl World {
                     };
                     p.csi[i].mounted = Some(m.clone());
                     let spcps_key = (key.0.clone(), sync::spcps_name(&key.1, &key.0, &spc_name));
-                    if let Some(s) = self.spcps.get_mut(&spcps_key)
-                        && let Some(st) = s.status.as_mut()
-                    {
-                        st.objects = Some(
-                            m.objects
-                                .iter()
-                                .map(|(id, v)| crate::snapshot::crd::SpcpsStatusObject {
-                                    id: Some(id.clone()),
-                                    version: Some(v.clone()),
-                                })
-                                .collect(),
-                        );
-                        s.metadata.managed_fields =
-                            Some(sync::managed_write("secrets-store-csi-driver", now));
+                    if let Some(s) = self.spcps.get_mut(&spcps_key) {
+                        s.objects = m.objects.clone();
+                        s.written = now;
                     }
                     self.changed();
                     let msg = format!(
@@ -155,7 +144,7 @@ impl World {
                 .filter_map(|r| r.metadata.uid.clone()),
         );
         live.extend(self.pods.values().map(|p| p.uid().to_string()));
-        live.extend(self.spcps.values().filter_map(|s| s.metadata.uid.clone()));
+        live.extend(self.spcps.values().map(|s| s.uid.clone()));
         let doomed: Vec<Key> = self
             .secrets
             .iter()

@@ -1,0 +1,439 @@
+//! Scenario files: multi-document YAML of ordinary Kubernetes manifests plus a few lab kinds
+//! (`apiVersion: lab.kvchain.dev/v1`) describing what lives outside the cluster: the AKS
+//! cluster settings, managed identities with their federated credentials, key vaults with
+//! their objects, role assignments, and a timeline of events.
+//!
+//! Loading is strict: an unknown kind, an unknown field or a bad value is an [`InputError`]
+//! naming the file, the document (1-based) and the field, so a typo in a scenario never turns
+//! silently into a different world.
+
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{Namespace, Pod, Secret, ServiceAccount};
+use k8s_openapi::api::networking::v1::Ingress;
+use serde::Deserialize;
+
+use crate::snapshot::crd::SecretProviderClass;
+
+mod parse;
+mod validate;
+
+pub use parse::parse;
+
+/// The group/version of the lab's own kinds.
+pub const LAB_API_VERSION: &str = "lab.kvchain.dev/v1";
+
+/// A whole scenario, parsed but not yet run.
+#[derive(Clone, Debug, Default)]
+pub struct Scenario {
+    pub name: String,
+    pub cluster: ClusterSpec,
+    pub identities: Vec<ManagedIdentity>,
+    pub vaults: Vec<KeyVault>,
+    pub role_assignments: Vec<RoleAssignment>,
+    pub timeline: Vec<TimedEvent>,
+    /// `kind: Lesson` documents: guided steps for a class (see [`super::lesson`]).
+    pub lessons: Vec<super::lesson::Lesson>,
+    pub namespaces: Vec<Namespace>,
+    pub service_accounts: Vec<ServiceAccount>,
+    pub pods: Vec<Pod>,
+    pub deployments: Vec<Deployment>,
+    pub stateful_sets: Vec<StatefulSet>,
+    pub daemon_sets: Vec<DaemonSet>,
+    pub jobs: Vec<Job>,
+    pub secrets: Vec<Secret>,
+    pub spcs: Vec<SecretProviderClass>,
+    pub ingresses: Vec<Ingress>,
+}
+
+// ------------------------------------------------------------------ lab kinds
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LabMeta {
+    name: String,
+}
+
+/// `kind: Cluster` — the AKS cluster and its add-ons.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClusterSpec {
+    /// `oidcIssuerProfile.issuerUrl` (AKS issuers end with `/`).
+    #[serde(rename = "oidcIssuerURL")]
+    pub oidc_issuer_url: String,
+    #[serde(rename = "tenantID")]
+    pub tenant_id: String,
+    #[serde(default = "default_subscription", rename = "subscriptionID")]
+    pub subscription_id: String,
+    #[serde(default = "default_location")]
+    pub location: String,
+    /// The node every pod is scheduled on.
+    #[serde(default = "default_node")]
+    pub node: String,
+    /// The workload-identity mutating webhook is installed.
+    #[serde(default = "yes")]
+    pub workload_identity_webhook: bool,
+    #[serde(default)]
+    pub csi_driver: CsiDriverSpec,
+    /// Stakater Reloader runs (env-vars strategy): annotated workloads roll out when a
+    /// Secret they use changes.
+    #[serde(default)]
+    pub reloader: bool,
+    /// Pod whose workload the trainer faults act on (`namespace/workload`); default: the
+    /// first Deployment that mounts a SecretProviderClass.
+    #[serde(default)]
+    pub fault_target: Option<String>,
+}
+
+impl Default for ClusterSpec {
+    fn default() -> Self {
+        ClusterSpec {
+            oidc_issuer_url: String::new(),
+            tenant_id: String::new(),
+            subscription_id: default_subscription(),
+            location: default_location(),
+            node: default_node(),
+            workload_identity_webhook: true,
+            csi_driver: CsiDriverSpec::default(),
+            reloader: false,
+            fault_target: None,
+        }
+    }
+}
+
+/// The Secrets Store CSI driver add-on (`azureKeyvaultSecretsProvider`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CsiDriverSpec {
+    #[serde(default = "yes")]
+    pub installed: bool,
+    /// `--enable-secret-rotation`.
+    #[serde(default = "yes")]
+    pub enable_secret_rotation: bool,
+    /// `--rotation-poll-interval`.
+    #[serde(default = "default_poll", with = "humantime_field")]
+    pub rotation_poll_interval: Duration,
+    /// `syncSecret.enabled`: the driver may create Secrets.
+    #[serde(default = "yes")]
+    pub sync_secret: bool,
+    /// CSIDriver `spec.tokenRequests[].audience`.
+    #[serde(default = "default_audiences")]
+    pub token_audiences: Vec<String>,
+    /// `aks-addon` (default) or `helm`.
+    #[serde(default = "aks_addon")]
+    pub install: crate::snapshot::DriverInstall,
+}
+
+fn aks_addon() -> crate::snapshot::DriverInstall {
+    crate::snapshot::DriverInstall::AksAddon
+}
+
+impl Default for CsiDriverSpec {
+    fn default() -> Self {
+        CsiDriverSpec {
+            installed: true,
+            enable_secret_rotation: true,
+            rotation_poll_interval: default_poll(),
+            sync_secret: true,
+            token_audiences: default_audiences(),
+            install: aks_addon(),
+        }
+    }
+}
+
+/// `kind: ManagedIdentity` — a user-assigned managed identity.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ManagedIdentitySpec {
+    #[serde(rename = "clientID")]
+    pub client_id: String,
+    #[serde(rename = "principalID")]
+    pub principal_id: String,
+    #[serde(rename = "tenantID")]
+    pub tenant_id: String,
+    #[serde(default = "default_rg")]
+    pub resource_group: String,
+    #[serde(default)]
+    pub federated_credentials: Vec<FederatedCredential>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ManagedIdentity {
+    pub name: String,
+    pub spec: ManagedIdentitySpec,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FederatedCredential {
+    pub name: String,
+    pub issuer: String,
+    pub subject: String,
+    #[serde(default = "default_audiences")]
+    pub audiences: Vec<String>,
+}
+
+/// `kind: KeyVault`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KeyVaultSpec {
+    #[serde(rename = "tenantID")]
+    pub tenant_id: String,
+    #[serde(default = "default_rg")]
+    pub resource_group: String,
+    /// `enableRbacAuthorization`: true ⇒ Azure RBAC, false ⇒ access policies.
+    #[serde(default = "yes")]
+    pub enable_rbac_authorization: bool,
+    #[serde(default)]
+    pub network: NetworkSpec,
+    #[serde(default)]
+    pub access_policies: Vec<AccessPolicySpec>,
+    /// Requests per 10-second window before Key Vault answers 429 (the real service limit
+    /// is in the thousands; scenarios lower it to show throttling).
+    #[serde(default)]
+    pub request_limit: Option<u32>,
+    #[serde(default)]
+    pub secrets: Vec<SecretSpec>,
+    #[serde(default)]
+    pub keys: Vec<KeySpec>,
+    #[serde(default)]
+    pub certificates: Vec<CertificateSpec>,
+}
+
+#[derive(Clone, Debug)]
+pub struct KeyVault {
+    pub name: String,
+    pub spec: KeyVaultSpec,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NetworkSpec {
+    /// `publicNetworkAccess: Enabled`.
+    #[serde(default = "yes")]
+    pub public_network_access: bool,
+    /// `networkAcls.defaultAction`: `Allow` or `Deny`.
+    #[serde(default = "default_allow")]
+    pub default_action: String,
+    /// Whether an IP/VNet rule or private endpoint lets the cluster's egress in.
+    #[serde(default = "yes")]
+    pub cluster_allowed: bool,
+}
+
+impl Default for NetworkSpec {
+    fn default() -> Self {
+        NetworkSpec {
+            public_network_access: true,
+            default_action: default_allow(),
+            cluster_allowed: true,
+        }
+    }
+}
+
+impl NetworkSpec {
+    /// The cluster can reach the vault's data plane.
+    pub fn reachable(&self) -> bool {
+        self.cluster_allowed
+            || (self.public_network_access && !self.default_action.eq_ignore_ascii_case("deny"))
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AccessPolicySpec {
+    #[serde(rename = "objectID")]
+    pub object_id: String,
+    #[serde(default, rename = "tenantID")]
+    pub tenant_id: String,
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    #[serde(default)]
+    pub keys: Vec<String>,
+    #[serde(default)]
+    pub certificates: Vec<String>,
+}
+
+/// A secret: either one `value` or explicit `versions` (oldest first).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SecretSpec {
+    pub name: String,
+    #[serde(default)]
+    pub value: Option<String>,
+    #[serde(default)]
+    pub versions: Vec<VersionSpec>,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Expiry relative to lab start (negative not allowed: use `expired: true`).
+    #[serde(default, with = "opt_humantime_field")]
+    pub expires_in: Option<Duration>,
+    #[serde(default)]
+    pub expired: bool,
+    #[serde(default)]
+    pub content_type: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VersionSpec {
+    pub value: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KeySpec {
+    pub name: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+/// A certificate. Key Vault also exposes it as a secret (key + chain, when exportable) and a
+/// key of the same name.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CertificateSpec {
+    pub name: String,
+    /// Subject CN, for the generated PEM.
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// The key is exportable: the backing secret carries the private key.
+    #[serde(default = "yes")]
+    pub exportable: bool,
+    /// `application/x-pem-file` (default) or `application/x-pkcs12`.
+    #[serde(default)]
+    pub content_type: Option<String>,
+}
+
+/// `kind: RoleAssignment` — an Azure RBAC role assignment on a vault or one object.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RoleAssignmentSpec {
+    #[serde(rename = "principalID")]
+    pub principal_id: String,
+    /// Built-in role name, e.g. `Key Vault Secrets User`.
+    pub role: String,
+    pub scope: ScopeSpec,
+}
+
+#[derive(Clone, Debug)]
+pub struct RoleAssignment {
+    pub name: String,
+    pub spec: RoleAssignmentSpec,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ScopeSpec {
+    pub vault: String,
+    /// `secrets/<name>`, `keys/<name>` or `certificates/<name>` for an object scope.
+    #[serde(default)]
+    pub object: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimedEvent {
+    pub at: Duration,
+    pub action: LabAction,
+}
+
+/// Something the scenario timeline (or a trainer) makes happen.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub enum LabAction {
+    /// A new version of a Key Vault secret (same value when `value` is absent).
+    RotateSecret {
+        vault: String,
+        name: String,
+        #[serde(default)]
+        value: Option<String>,
+    },
+    /// `kubectl delete pod`.
+    DeletePod {
+        namespace: String,
+        name: String,
+    },
+    /// `kubectl rollout restart <kind>/<name>`.
+    RolloutRestart {
+        namespace: String,
+        kind: String,
+        name: String,
+    },
+    /// `kubectl delete <kind>/<name>` (pods and ReplicaSets go with it).
+    DeleteWorkload {
+        namespace: String,
+        kind: String,
+        name: String,
+    },
+    /// Break a link with a catalogue fault (see `faults`).
+    ApplyFault {
+        id: String,
+    },
+    RepairFault {
+        id: String,
+    },
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_poll() -> Duration {
+    Duration::from_secs(120)
+}
+fn default_audiences() -> Vec<String> {
+    vec!["api://AzureADTokenExchange".into()]
+}
+fn default_subscription() -> String {
+    "00000000-0000-0000-0000-00000000ab01".into()
+}
+fn default_location() -> String {
+    "westeurope".into()
+}
+fn default_node() -> String {
+    "aks-nodepool1-12345678-vmss000000".into()
+}
+fn default_rg() -> String {
+    "rg-kvchain-lab".into()
+}
+fn default_allow() -> String {
+    "Allow".into()
+}
+
+/// Longest duration a scenario may state (rotation poll, expiry, timeline time): ten years
+/// of lab time keeps every sum and multiple of lab times far from overflowing.
+pub const MAX_SCENARIO_DURATION: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s).map_err(|e| format!("{s:?}: {e} (examples: 90s, 2m)"))?;
+    if d > MAX_SCENARIO_DURATION {
+        return Err(format!(
+            "{s:?} is longer than the lab's limit of {}h (10 years)",
+            MAX_SCENARIO_DURATION.as_secs() / 3600
+        ));
+    }
+    Ok(d)
+}
+
+mod humantime_field {
+    use serde::{Deserialize, Deserializer};
+    use std::time::Duration;
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let s = String::deserialize(d)?;
+        super::parse_duration(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+mod opt_humantime_field {
+    use serde::{Deserialize, Deserializer};
+    use std::time::Duration;
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        let s = Option::<String>::deserialize(d)?;
+        s.map(|s| super::parse_duration(&s).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
