@@ -30,6 +30,7 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     } else if let Some(scenario) = &args.lab {
         source::lab::run_check(scenario, args.run_for)?
     } else {
+        let _purge = crate::PromptPurge::start();
         source::live::snapshot_once(&args.kube, &args.azure).await?
     };
     // Manifests: where each object is written (SARIF) and Namespace annotations (suppressions).
