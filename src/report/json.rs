@@ -1,0 +1,183 @@
+//! The JSON report, streamed: chains, links and findings are serialised one at a time.
+
+use std::borrow::Borrow;
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Counts, all_findings, counts};
+use crate::chain::{Chain, Fact, Finding, SpcVerdict};
+use crate::snapshot::{Gap, Snapshot};
+
+#[derive(Serialize)]
+#[serde(bound = "")]
+struct JsonReport<'a, C> {
+    source: &'static str,
+    label: &'a str,
+    summary: Counts,
+    /// What could not be seen (kind, namespace or null for everywhere, reason).
+    gaps: Vec<Gap>,
+    chains: Each<'a, C, JsonChain<'a>>,
+    /// SecretProviderClasses no chain mounts, checked on their own (details in `findings`).
+    spcs: Each<'a, SpcVerdict, JsonSpc<'a>>,
+    findings: Vec<JsonFinding<'a>>,
+    /// Inputs that could not be read (`file, document N: reason`); the rest was diagnosed.
+    unread: &'a [String],
+}
+
+/// A de-duplicated finding with the ids of every chain it was found on (`chain` is the first).
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    #[serde(flatten)]
+    finding: &'a Finding,
+    chains: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonSpc<'a> {
+    namespace: &'a str,
+    name: &'a str,
+    vault: Option<&'a str>,
+    status: &'static str,
+    codes: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+struct JsonChain<'a> {
+    id: &'a str,
+    namespace: &'a str,
+    pod: &'a str,
+    /// `Kind/name` of the top-level owner, or null for a bare pod.
+    workload: Option<String>,
+    spc: &'a str,
+    volume: &'a str,
+    vault: Option<&'a str>,
+    status: &'static str,
+    links: Each<'a, crate::chain::Link, JsonLink<'a>>,
+    /// Codes of this chain's findings (details in the top-level `findings`).
+    codes: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+struct JsonLink<'a> {
+    link: &'static str,
+    status: &'static str,
+    summary: &'a str,
+    #[serde(skip_serializing_if = "<[Fact]>::is_empty")]
+    facts: &'a [Fact],
+}
+
+fn codes<'a>(findings: impl Iterator<Item = &'a Finding>) -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = findings.map(|f| f.code.as_str()).collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// The JSON report; checks the SecretProviderClasses no chain mounts itself.
+pub fn json(snapshot: &Snapshot, chains: &[Chain]) -> String {
+    json_with(
+        snapshot,
+        chains,
+        &crate::chain::unmounted_spcs(snapshot, chains),
+    )
+}
+
+/// The JSON report, with the verdicts on SecretProviderClasses no chain mounts.
+pub fn json_with(snapshot: &Snapshot, chains: &[Chain], spcs: &[SpcVerdict]) -> String {
+    let mut out = Vec::new();
+    match write_json(&mut out, snapshot, chains, spcs) {
+        // Only plain strings and numbers go in: the text is UTF-8.
+        Ok(()) => String::from_utf8(out).unwrap_or_default(),
+        // Writing to memory cannot fail; keep the contract if it ever does.
+        Err(e) => format!("{{\"error\": {:?}}}\n", e.to_string()),
+    }
+}
+
+/// Writes the JSON report to `w` as it is serialised: chains, links and findings are turned
+/// into JSON one at a time, so no document (string or `serde_json::Value`) is ever built.
+/// The bytes are those of `serde_json::to_string_pretty` plus a final newline.
+pub fn write_json<C: Borrow<Chain>>(
+    mut w: impl std::io::Write,
+    snapshot: &Snapshot,
+    chains: &[C],
+    spcs: &[SpcVerdict],
+) -> std::io::Result<()> {
+    let findings = all_findings(chains, spcs);
+    let summary = counts(snapshot, chains, spcs, &findings);
+    // Chain ids per finding: references only, a small fraction of what the chains hold.
+    let mut on: BTreeMap<(crate::chain::Code, &str, &str), Vec<&str>> = BTreeMap::new();
+    for c in chains {
+        let c = c.borrow();
+        for f in c.findings() {
+            let ids = on.entry((f.code, &f.resource, &f.message)).or_default();
+            if ids.last() != Some(&c.id.as_str()) {
+                ids.push(&c.id);
+            }
+        }
+    }
+    let findings = findings
+        .into_iter()
+        .map(|f| JsonFinding {
+            chains: on
+                .remove(&(f.code, f.resource.as_str(), f.message.as_str()))
+                .unwrap_or_default(),
+            finding: f,
+        })
+        .collect();
+    let report = JsonReport {
+        source: snapshot.source.kind.as_str(),
+        label: &snapshot.source.label,
+        summary,
+        gaps: snapshot.gaps(),
+        chains: Each(chains, json_chain),
+        spcs: Each(spcs, json_spc),
+        findings,
+        unread: &snapshot.source.unread,
+    };
+    serde_json::to_writer_pretty(&mut w, &report)?;
+    w.write_all(b"\n")
+}
+
+/// A sequence serialised item by item through `to_json`, never collected.
+struct Each<'a, T, J>(&'a [T], fn(&'a T) -> J);
+
+impl<'a, T, J: Serialize> Serialize for Each<'a, T, J> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(self.1))
+    }
+}
+
+fn json_chain<C: Borrow<Chain>>(c: &C) -> JsonChain<'_> {
+    let c = c.borrow();
+    JsonChain {
+        id: &c.id,
+        namespace: &c.namespace,
+        pod: &c.pod,
+        workload: c
+            .workload
+            .as_ref()
+            .map(|w| format!("{}/{}", w.kind, w.name)),
+        spc: &c.spc,
+        volume: &c.volume,
+        vault: c.vault.as_deref(),
+        status: c.worst().as_str(),
+        links: Each(&c.links, |l| JsonLink {
+            link: l.link.as_str(),
+            status: l.status.as_str(),
+            summary: &l.summary,
+            facts: &l.facts,
+        }),
+        codes: codes(c.findings()),
+    }
+}
+
+fn json_spc(s: &SpcVerdict) -> JsonSpc<'_> {
+    JsonSpc {
+        namespace: &s.namespace,
+        name: &s.name,
+        vault: s.vault.as_deref(),
+        status: s.status.as_str(),
+        codes: codes(s.findings.iter()),
+    }
+}

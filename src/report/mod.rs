@@ -1,0 +1,104 @@
+//! Text and JSON reports of a diagnosis (the `kvchain check` contract).
+//!
+//! JSON: `{"source", "label", "summary", "gaps": [...], "chains": [...], "spcs": [...],
+//! "findings": [...], "unread": [...]}` where findings are de-duplicated across chains (same
+//! code + resource + message: ten replicas of one broken Deployment are one finding) and gaps
+//! say what could not be seen. SecretProviderClasses no chain mounts are checked on their own
+//! ([`crate::chain::unmounted_spcs`]): they are listed under `spcs` and their findings join
+//! `findings`. Inputs that could not be read are listed under `unread`. Text: what could not be
+//! seen or read first, then grouped by namespace, workload and SPC.
+
+mod json;
+mod text;
+
+pub use json::{json, json_with, write_json};
+pub use text::{text, text_with, write_text};
+
+use std::borrow::Borrow;
+use std::collections::HashSet;
+
+use serde::Serialize;
+
+use crate::chain::{Chain, Finding, Severity, SpcVerdict};
+use crate::snapshot::Snapshot;
+
+/// All findings of all chains, de-duplicated, worst first (then code, namespace, resource).
+/// The chains may be owned or shared (`Arc<Chain>`, as the engine keeps them).
+pub fn findings<C: Borrow<Chain>>(chains: &[C]) -> Vec<&Finding> {
+    all_findings(chains, &[])
+}
+
+/// [`findings`] plus those of the SecretProviderClasses no chain mounts.
+fn all_findings<'a, C: Borrow<Chain>>(chains: &'a [C], spcs: &'a [SpcVerdict]) -> Vec<&'a Finding> {
+    let mut seen: HashSet<(crate::chain::Code, &str, &str)> = HashSet::new();
+    let mut out: Vec<&Finding> = chains
+        .iter()
+        .flat_map(|c| c.borrow().findings())
+        .chain(spcs.iter().flat_map(|s| &s.findings))
+        .filter(|f| seen.insert((f.code, f.resource.as_str(), f.message.as_str())))
+        .collect();
+    out.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.code.cmp(&b.code))
+            .then(a.namespace.cmp(&b.namespace))
+            .then(a.resource.cmp(&b.resource))
+    });
+    out
+}
+
+#[derive(Serialize, Default)]
+struct Counts {
+    chains: usize,
+    errors: usize,
+    warnings: usize,
+    info: usize,
+    spcs: usize,
+    unread: usize,
+    /// Findings an ignore annotation or config rule covers (not in the three counts above).
+    suppressed: usize,
+}
+
+fn counts<C>(
+    snapshot: &Snapshot,
+    chains: &[C],
+    spcs: &[SpcVerdict],
+    findings: &[&Finding],
+) -> Counts {
+    let mut c = Counts {
+        chains: chains.len(),
+        spcs: spcs.len(),
+        unread: snapshot.source.unread.len(),
+        ..Counts::default()
+    };
+    for f in findings {
+        if f.suppressed.is_some() {
+            c.suppressed += 1;
+            continue;
+        }
+        match f.severity {
+            Severity::Error => c.errors += 1,
+            Severity::Warning => c.warnings += 1,
+            Severity::Info => c.info += 1,
+        }
+    }
+    c
+}
+
+pub fn has_errors(chains: &[Chain]) -> bool {
+    chains
+        .iter()
+        .flat_map(|c| c.findings())
+        .any(|f| f.severity == Severity::Error)
+}
+
+/// Exit status 1: an error finding on a chain or an SPC, or an input that could not be read
+/// (the verdict is incomplete).
+pub fn fails(snapshot: &Snapshot, chains: &[Chain], spcs: &[SpcVerdict]) -> bool {
+    has_errors(chains)
+        || spcs
+            .iter()
+            .flat_map(|s| &s.findings)
+            .any(|f| f.severity == Severity::Error)
+        || !snapshot.source.unread.is_empty()
+}
