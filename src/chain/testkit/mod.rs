@@ -12,6 +12,12 @@
 //!
 //! [`add_app`] appends another such app, so [`generated_snapshot`] can build large worlds.
 
+mod access;
+mod generated;
+
+pub use access::*;
+pub use generated::*;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
@@ -461,157 +467,6 @@ pub fn unmount(s: &mut Snapshot, app: &str) {
             };
         }
     }
-}
-
-// ------------------------------------------------------------------ accessors for tests
-
-pub fn pod_mut<'a>(s: &'a mut Snapshot, app: &str) -> &'a mut PodObs {
-    let prefix = replica_set(app);
-    s.pods
-        .items
-        .iter_mut()
-        .find(|p| p.name.starts_with(&prefix))
-        .expect("testkit app has a pod")
-}
-pub fn spc_mut<'a>(s: &'a mut Snapshot, app: &str) -> &'a mut SpcObs {
-    let n = spc_name(app);
-    s.spcs
-        .items
-        .iter_mut()
-        .find(|x| x.name == n)
-        .expect("testkit app has an SPC")
-}
-pub fn sa_mut<'a>(s: &'a mut Snapshot, app: &str) -> &'a mut ServiceAccountObs {
-    let n = sa_name(app);
-    s.service_accounts
-        .items
-        .iter_mut()
-        .find(|x| x.name == n)
-        .expect("testkit app has a service account")
-}
-pub fn identity_mut<'a>(s: &'a mut Snapshot, app: &str) -> &'a mut ManagedIdentityObs {
-    let n = identity_name(app);
-    s.azure
-        .identities
-        .items
-        .iter_mut()
-        .find(|x| x.name == n)
-        .expect("testkit app has an identity")
-}
-pub fn fic_mut<'a>(s: &'a mut Snapshot, app: &str) -> &'a mut FederatedCredentialObs {
-    match &mut identity_mut(s, app).federated_credentials {
-        Observed::Known(v) => v.first_mut().expect("testkit identity has a credential"),
-        Observed::Unknown(_) => panic!("testkit credentials are known"),
-    }
-}
-pub fn vault_mut<'a>(s: &'a mut Snapshot, ns: &str) -> &'a mut VaultObs {
-    let n = vault_name(ns);
-    s.azure
-        .vaults
-        .items
-        .iter_mut()
-        .find(|x| x.name == n)
-        .expect("testkit namespace has a vault")
-}
-pub fn role_mut<'a>(s: &'a mut Snapshot, ns: &str, app: &str) -> &'a mut RoleAssignmentObs {
-    let p = principal_id(ns, app);
-    s.azure
-        .role_assignments
-        .items
-        .iter_mut()
-        .find(|x| x.principal_id == p)
-        .expect("testkit app has a role assignment")
-}
-pub fn object_mut<'a>(s: &'a mut Snapshot, app: &str) -> &'a mut VaultObjectObs {
-    let n = object_name(app);
-    s.azure
-        .objects
-        .iter_mut()
-        .find(|x| x.name == n)
-        .expect("testkit app has a vault object")
-}
-pub fn secret_mut<'a>(s: &'a mut Snapshot, app: &str) -> &'a mut SecretObs {
-    let n = secret_name(app);
-    s.secrets
-        .items
-        .iter_mut()
-        .find(|x| x.name == n)
-        .expect("testkit app has a synced secret")
-}
-pub fn workload_mut<'a>(s: &'a mut Snapshot, kind: &str, name: &str) -> &'a mut WorkloadObs {
-    s.workloads
-        .items
-        .iter_mut()
-        .find(|x| x.kind == kind && x.name == name)
-        .expect("testkit workload exists")
-}
-
-/// Every code found in these chains.
-pub fn codes(chains: &[Chain]) -> BTreeSet<Code> {
-    chains
-        .iter()
-        .flat_map(|c| c.findings())
-        .map(|f| f.code)
-        .collect()
-}
-
-// ------------------------------------------------------------------ generated worlds
-
-/// A large mixed world for benches and load tests: `spcs` apps (one SPC each) spread over 50
-/// namespaces, `pods` pods spread over them; the Azure side is known. Every 7th app has a
-/// subject typo, every 11th no role, every 13th a disabled object, every 17th a FailedMount
-/// event (with its SPCPS gone), every 19th a rotated object its pods have not picked up.
-pub fn generated_snapshot(pods: usize, spcs: usize) -> Snapshot {
-    let mut s = empty();
-    let spcs = spcs.max(1);
-    let per = pods / spcs;
-    let extra = pods % spcs;
-    for i in 0..spcs {
-        let ns = format!("ns-{:02}", i % 50);
-        let app = format!("app-{i:05}");
-        let n = per + usize::from(i < extra);
-        add_app(&mut s, &ns, &app, n);
-        if i % 7 == 3 {
-            fic_mut(&mut s, &app).subject =
-                format!("system:serviceaccount:{ns}:{}", app.replace('-', "_"));
-        }
-        if i % 11 == 5 {
-            role_mut(&mut s, &ns, &app).data_actions =
-                vec!["Microsoft.KeyVault/vaults/certificates/read".into()];
-        }
-        if i % 13 == 7
-            && let Observed::Known(Some(o)) = &mut object_mut(&mut s, &app).state
-        {
-            o.versions[0].enabled = false;
-        }
-        if i % 17 == 9 {
-            unmount(&mut s, &app);
-            for j in 0..n {
-                let pod = pod_name(&app, j);
-                s.events.items.push(failed_mount(
-                    &ns,
-                    &pod,
-                    "secrets-store-inline",
-                    "failed to get objectType:secret, objectName:x, objectVersion:: RESPONSE 403: 403 Forbidden\nERROR CODE: Forbidden ForbiddenByRbac",
-                ));
-            }
-        }
-        if i % 19 == 11
-            && let Observed::Known(Some(o)) = &mut object_mut(&mut s, &app).state
-        {
-            o.versions.insert(
-                0,
-                ObjectVersion {
-                    version: V2.into(),
-                    enabled: true,
-                    created: Some(ago(SignedDuration::from_hours(1))),
-                    expires: None,
-                    not_before: None,
-                },
-            );
-        }
-    }
-    s
 }
 
 #[cfg(test)]
