@@ -48,10 +48,6 @@ impl<T> Items<T> {
         self.get(0)
     }
 
-    pub fn last(&self) -> Option<&T> {
-        self.0.last().map(|a| &**a)
-    }
-
     pub fn push(&mut self, item: T) {
         self.0.push(Arc::new(item));
     }
@@ -93,20 +89,12 @@ impl<T> Items<T> {
         self.0.sort_by(|a, b| order(a, b));
     }
 
-    pub fn sort_by_key<K: Ord>(&mut self, mut key: impl FnMut(&T) -> K) {
-        self.0.sort_by_key(|a| key(a));
-    }
-
     pub fn reverse(&mut self) {
         self.0.reverse();
     }
 
     pub fn clear(&mut self) {
         self.0.clear();
-    }
-
-    pub fn truncate(&mut self, n: usize) {
-        self.0.truncate(n);
     }
 }
 
@@ -116,25 +104,8 @@ impl<T: Clone> Items<T> {
         self.0.iter_mut().map(Arc::make_mut)
     }
 
-    pub fn get_mut(&mut self, i: usize) -> Option<&mut T> {
-        self.0.get_mut(i).map(Arc::make_mut)
-    }
-
-    pub fn last_mut(&mut self) -> Option<&mut T> {
-        self.0.last_mut().map(Arc::make_mut)
-    }
-
     pub fn remove(&mut self, i: usize) -> T {
         Arc::unwrap_or_clone(self.0.remove(i))
-    }
-
-    pub fn swap_remove(&mut self, i: usize) -> T {
-        Arc::unwrap_or_clone(self.0.swap_remove(i))
-    }
-
-    /// The objects by value (a copy of those another holder shares).
-    pub fn into_vec(self) -> Vec<T> {
-        self.0.into_iter().map(Arc::unwrap_or_clone).collect()
     }
 }
 
@@ -220,16 +191,6 @@ impl<'a, T: Clone> IntoIterator for &'a mut Items<T> {
     /// Each object to change: one another holder shares is copied first.
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter_mut().map(Arc::make_mut)
-    }
-}
-
-impl<T: Clone> IntoIterator for Items<T> {
-    type Item = T;
-    type IntoIter = std::vec::IntoIter<T>;
-    /// By value: a copy of the objects another holder shares (use [`Items::into_shared`] to
-    /// move the handles instead).
-    fn into_iter(self) -> Self::IntoIter {
-        self.into_vec().into_iter()
     }
 }
 

@@ -57,7 +57,6 @@ impl Readers {
     /// `pod` reads `deps`; returns the numbers its reads are kept under.
     pub fn add(&mut self, pod: PodId, deps: Vec<Dep>) -> Box<[u32]> {
         deps.into_iter()
-            .filter(|d| !matches!(d, Dep::Pod(_)))
             .map(|dep| {
                 let id = match self.ids.get(&dep) {
                     Some(&id) => id,
@@ -105,7 +104,8 @@ impl Readers {
 /// namespace and the SPC names its chains ended up with.
 pub(super) fn reads(ix: &Index<'_>, pod: &PodObs, spcs: &[&str]) -> Vec<Dep> {
     let ns = pod.namespace.as_str();
-    let mut deps = vec![Dep::Pod(pod.name.clone()), Dep::Sas];
+    // Not its own key ([`Dep::Pod`]): only the pod reads that (see [`Readers`]).
+    let mut deps = vec![Dep::Sas];
     for &name in spcs {
         deps.push(Dep::Spc(name.into()));
         match ix.spcs.get(&(ns, name)) {

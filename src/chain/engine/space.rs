@@ -82,20 +82,20 @@ impl Space {
         self.clock_until.clear();
         let mut duplicate = false;
         for (i, p) in self.kube.pods.items.iter().enumerate() {
-            let id = self.pods.len() as PodId;
-            match self.ids.insert(p.name.clone(), id) {
+            match self.ids.get(&p.name) {
                 // The later one answers to the name, as `upsert_pod` finds it.
-                Some(old) => {
+                Some(&id) => {
                     duplicate = true;
-                    self.ids.insert(p.name.clone(), old);
-                    self.pods[old as usize].at = Some(i);
-                    continue;
+                    self.pods[id as usize].at = Some(i);
                 }
-                None => self.pods.push(Pod {
-                    name: p.name.clone(),
-                    at: Some(i),
-                    ..Pod::default()
-                }),
+                None => {
+                    self.ids.insert(p.name.clone(), self.pods.len() as PodId);
+                    self.pods.push(Pod {
+                        name: p.name.clone(),
+                        at: Some(i),
+                        ..Pod::default()
+                    });
+                }
             }
         }
         if duplicate {
