@@ -24,9 +24,23 @@ fn name(meta: &ObjectMeta) -> String {
     meta.name.clone().unwrap_or_default()
 }
 
+/// The items of an optional list. Iterating the slice (not `Option::iter().flatten()`, whose
+/// size hint starts at zero) lets `collect` allocate exactly: a collected one-element list
+/// would otherwise reserve four, ~1.3 KB of spare capacity per pod (13 MB at 10,000 pods).
+fn each<T>(list: &Option<Vec<T>>) -> &[T] {
+    list.as_deref().unwrap_or_default()
+}
+
+/// `collect` without spare capacity, for filtered lists (their size is not known up front).
+fn tight<T>(items: impl Iterator<Item = T>) -> Vec<T> {
+    let mut v: Vec<T> = items.collect();
+    v.shrink_to_fit();
+    v
+}
+
 fn owners(refs: &Option<Vec<OwnerReference>>) -> Vec<OwnerRef> {
-    refs.iter()
-        .flatten()
+    each(refs)
+        .iter()
         .map(|o| OwnerRef {
             kind: o.kind.as_str().into(),
             name: o.name.as_str().into(),
@@ -86,11 +100,9 @@ fn pod_spec(namespace: String, name: String, meta: &ObjectMeta, spec: Option<&Po
     if let Some(sa) = spec.service_account_name.as_ref().filter(|s| !s.is_empty()) {
         obs.service_account = sa.as_str().into();
     }
-    obs.volumes = spec.volumes.iter().flatten().map(volume).collect();
-    obs.containers = spec
-        .init_containers
+    obs.volumes = each(&spec.volumes).iter().map(volume).collect();
+    obs.containers = each(&spec.init_containers)
         .iter()
-        .flatten()
         .map(|c| container(c, true))
         .chain(spec.containers.iter().map(|c| container(c, false)))
         .collect();
@@ -125,8 +137,8 @@ fn volume(v: &Volume) -> VolumeObs {
             }
         }
         VolumeSourceObs::Projected {
-            token_audiences,
-            secrets,
+            token_audiences: tight(token_audiences.into_iter()),
+            secrets: tight(secrets.into_iter()),
         }
     } else {
         VolumeSourceObs::Other
@@ -141,10 +153,8 @@ fn container(c: &Container, init: bool) -> ContainerObs {
     ContainerObs {
         name: c.name.as_str().into(),
         init,
-        mounts: c
-            .volume_mounts
+        mounts: each(&c.volume_mounts)
             .iter()
-            .flatten()
             .map(|m| MountObs {
                 volume: m.name.as_str().into(),
                 path: m.mount_path.as_str().into(),
@@ -156,10 +166,8 @@ fn container(c: &Container, init: bool) -> ContainerObs {
                 read_only: m.read_only.unwrap_or(false),
             })
             .collect(),
-        env: c
-            .env
+        env: each(&c.env)
             .iter()
-            .flatten()
             .map(|e| EnvObs {
                 name: e.name.as_str().into(),
                 source: match (&e.value, &e.value_from) {
@@ -178,12 +186,11 @@ fn container(c: &Container, init: bool) -> ContainerObs {
                 },
             })
             .collect(),
-        env_from_secrets: c
-            .env_from
-            .iter()
-            .flatten()
-            .filter_map(|e| e.secret_ref.as_ref().map(|s| s.name.as_str().into()))
-            .collect(),
+        env_from_secrets: tight(
+            each(&c.env_from)
+                .iter()
+                .filter_map(|e| e.secret_ref.as_ref().map(|s| s.name.as_str().into())),
+        ),
         state: ContainerStateObs::Unknown,
     }
 }
@@ -227,19 +234,14 @@ pub fn spc(s: &SecretProviderClass) -> SpcObs {
         provider: s.spec.provider.clone().unwrap_or_default(),
         parsed: crate::spc::parse(&parameters),
         parameters,
-        secret_objects: s
-            .spec
-            .secret_objects
+        secret_objects: each(&s.spec.secret_objects)
             .iter()
-            .flatten()
             .map(|o| SecretObjectSpec {
                 secret_name: o.secret_name.clone().unwrap_or_default(),
                 type_: o.type_.clone().unwrap_or_default(),
                 labels: o.labels.clone().unwrap_or_default(),
-                data: o
-                    .data
+                data: each(&o.data)
                     .iter()
-                    .flatten()
                     .map(|d| SecretObjectData {
                         object_name: d.object_name.clone().unwrap_or_default(),
                         key: d.key.clone().unwrap_or_default(),
@@ -261,8 +263,8 @@ pub fn spcps(s: &SecretProviderClassPodStatus) -> SpcPodStatusObs {
         target_path: st.target_path.unwrap_or_default(),
         objects: st
             .objects
+            .unwrap_or_default()
             .into_iter()
-            .flatten()
             .map(|o| SpcpsObject {
                 id: o.id.unwrap_or_default(),
                 version: o.version.unwrap_or_default(),
@@ -531,6 +533,61 @@ mod tests {
         assert_eq!(obs.data["username"], Fingerprint::of(canary.as_bytes()));
         let dump = format!("{obs:?} {}", serde_json::to_string(&obs).unwrap());
         assert!(!dump.contains(canary));
+    }
+
+    /// A pod's lists are held for as long as it lives (10,000 of them on a big cluster):
+    /// they must not keep the spare room a growing `Vec` reserves.
+    #[test]
+    fn a_pods_lists_hold_no_spare_room() {
+        let pod: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "web-1", "namespace": "app",
+                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                    "name": "web-7d9f", "uid": "u1", "controller": true}]},
+            "spec": {
+                "volumes": [{"name": "kube-api-access-abcde", "projected": {"sources": [
+                    {"serviceAccountToken": {"path": "token"}},
+                    {"secret": {"name": "extra"}}]}}],
+                "containers": [{"name": "app",
+                    "env": [{"name": "LOG_LEVEL", "value": "info"}],
+                    "envFrom": [{"configMapRef": {"name": "cfg"}}, {"secretRef": {"name": "db"}}],
+                    "volumeMounts": [{"name": "kube-api-access-abcde",
+                        "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"}]}]
+            }
+        }))
+        .unwrap();
+        let p = super::pod(&pod);
+        let tight = |what: &str, len: usize, cap: usize| {
+            assert_eq!(
+                (len, cap),
+                (len, len),
+                "{what}: {len} items in room for {cap}"
+            );
+        };
+        tight("owners", p.owners.len(), p.owners.capacity());
+        tight("volumes", p.volumes.len(), p.volumes.capacity());
+        tight("containers", p.containers.len(), p.containers.capacity());
+        let c = &p.containers[0];
+        tight("mounts", c.mounts.len(), c.mounts.capacity());
+        tight("env", c.env.len(), c.env.capacity());
+        tight(
+            "envFrom secrets",
+            c.env_from_secrets.len(),
+            c.env_from_secrets.capacity(),
+        );
+        assert_eq!(c.env_from_secrets, ["db"]);
+        let VolumeSourceObs::Projected {
+            token_audiences,
+            secrets,
+        } = &p.volumes[0].source
+        else {
+            panic!("expected a projected volume")
+        };
+        tight(
+            "token audiences",
+            token_audiences.len(),
+            token_audiences.capacity(),
+        );
+        tight("projected secrets", secrets.len(), secrets.capacity());
     }
 
     #[test]
