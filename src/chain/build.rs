@@ -4,11 +4,11 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use super::catalog::Code;
+use super::chain_events::chain_events;
 use super::context::{AuthMode, Ctx};
 use super::index::{DRIVER, HashMap, Index, SPC_ATTRIBUTE};
 use super::model::*;
-use super::{events, orphans, rules};
+use super::{orphans, rules};
 use crate::snapshot::*;
 use crate::spc::{self, AzureSpc};
 
@@ -400,47 +400,6 @@ fn group_links<'a>(
     objects
 }
 
-/// Mount/sync events about this pod that concern this volume, classified once.
-fn chain_events<'a>(
-    ix: &Index<'a>,
-    pod: &PodObs,
-    volume: &VolumeObs,
-    spc_name: &str,
-) -> Vec<(Option<Code>, &'a EventObs)> {
-    if let Some(t) = &pod.template_of {
-        // A template's only runtime evidence: why its pods could not be created.
-        return ix
-            .failed_creates_of(&pod.namespace, &t.kind, &t.name)
-            .into_iter()
-            .map(|e| (events::classify_event(&e.reason, &e.message), e))
-            .collect();
-    }
-    let Some(list) = ix
-        .pod_events
-        .get(&(pod.namespace.as_str(), pod.name.as_str()))
-    else {
-        return Vec::new();
-    };
-    list.iter()
-        .filter(|e| pod.uid.is_empty() || e.involved_uid.is_empty() || e.involved_uid == pod.uid)
-        .filter(|e| events::volume_of(&e.message).is_none_or(|v| v == volume.name))
-        .filter(|e| {
-            // Driver sync events name the SPC (`spc <ns>/<name>`): keep only ours.
-            spc_named_in(&e.message, &pod.namespace).is_none_or(|name| name == spc_name)
-        })
-        .map(|e| (events::classify_event(&e.reason, &e.message), *e))
-        .collect()
-}
-
-/// The SPC name after the first `spc <ns>/` in a driver message, without building the tag.
-fn spc_named_in<'m>(message: &'m str, ns: &str) -> Option<&'m str> {
-    // "spc " cannot overlap itself, so its matches are all the places the tag can start.
-    message.match_indices("spc ").find_map(|(i, _)| {
-        let rest = message[i + 4..].strip_prefix(ns)?.strip_prefix('/')?;
-        rest.split([' ', ',', ':']).next()
-    })
-}
-
 /// Fold findings into the link status; the worst finding names the link when it decides it.
 pub(super) fn settle(link: &mut Link) {
     let Some(worst) = link.findings.iter().max_by_key(|f| f.severity) else {
@@ -479,6 +438,7 @@ pub(super) fn dedupe_ids(chains: &mut [Chain]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chain::catalog::Code;
     use crate::chain::testkit::*;
 
     fn chain<'c>(chains: &'c [Chain], pod: &str) -> &'c Chain {
