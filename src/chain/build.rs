@@ -8,6 +8,7 @@ use super::chain_events::chain_events;
 use super::context::{AuthMode, Ctx};
 use super::index::{DRIVER, HashMap, Index, SPC_ATTRIBUTE};
 use super::model::*;
+use super::replicas::{Shared, group_links};
 use super::{orphans, rules};
 use crate::snapshot::*;
 use crate::spc::{self, AzureSpc};
@@ -148,7 +149,7 @@ pub(super) fn stamp_findings(chain: &mut Chain) {
 
 pub(super) fn chains_of(ix: &Index<'_>, pods: &[&PodObs], detail: bool) -> Vec<Chain> {
     let mut chains = Vec::with_capacity(pods.len());
-    let mut shared = HashMap::default();
+    let mut shared = Shared::default();
     for pod in pods {
         for volume in &pod.volumes {
             if let Some(chain) = diagnose_volume(ix, &mut shared, pod, volume, detail) {
@@ -157,30 +158,6 @@ pub(super) fn chains_of(ix: &Index<'_>, pods: &[&PodObs], detail: bool) -> Vec<C
         }
     }
     chains
-}
-
-/// The links whose outcome does not depend on the pod itself (see [`GroupKey`]).
-const GROUP_LINKS: [LinkKind; 4] = [
-    LinkKind::Identity,
-    LinkKind::Federation,
-    LinkKind::Access,
-    LinkKind::VaultObject,
-];
-
-/// What the identity, federation, access and vault-object links read: the SecretProviderClass
-/// (its own parameters, no pod override), the service account (the federated subject), the
-/// nodePublishSecretRef and whether the pod has it mounted (links it proves). Replicas share
-/// all four, so a 10,000-pod world runs those rules once per group, not once per pod.
-type GroupKey<'a> = (*const SpcObs, &'a str, Option<&'a str>, bool);
-
-/// The group links as computed for the first pod of a group, and what they fill in for later
-/// links. Objects carry no mounted versions: each pod fills in its own.
-struct Group<'a> {
-    mode: AuthMode,
-    identity: Option<&'a ManagedIdentityObs>,
-    vault: Option<&'a VaultObs>,
-    links: [Link; 4],
-    objects: Vec<ChainObject>,
 }
 
 /// The volume's CSI wiring if it mounts, or clearly means to mount, a SecretProviderClass.
@@ -257,7 +234,7 @@ fn merged<'a>(spc: &'a SpcObs, attributes: &BTreeMap<String, String>) -> Cow<'a,
 
 fn diagnose_volume<'a>(
     ix: &'a Index<'a>,
-    shared: &mut HashMap<GroupKey<'a>, Group<'a>>,
+    shared: &mut Shared<'a>,
     pod: &'a PodObs,
     volume: &'a VolumeObs,
     detail: bool,
@@ -288,14 +265,16 @@ fn diagnose_volume<'a>(
         spc_key_typo: w.spc_key_typo,
         spc,
         params: spc.map(|s| merged(s, w.attributes)),
-        workload: ix.workload_of(pod),
+        workload: shared.workload_of(ix, pod),
         template,
         status,
         events: chain_events(ix, pod, volume, w.spc_name),
+        side: None,
         mode: AuthMode::Unknown,
         identity: None,
         vault: None,
     };
+    cx.side = shared.spc_side(&cx);
 
     let mut links: Vec<Link> = LinkKind::ALL.iter().map(|k| Link::new(*k)).collect();
     rules::pod::check(&mut cx, &mut links[LinkKind::Pod.index()]);
@@ -347,57 +326,6 @@ fn chain_id(ns: &str, pod: &str, spc: &str) -> String {
         id.push_str(part);
     }
     id
-}
-
-/// Run the identity, federation, access and vault-object rules, or reuse their outcome for
-/// the pod's group (same SPC parameters, service account and mount state).
-fn group_links<'a>(
-    cx: &mut Ctx<'a>,
-    shared: &mut HashMap<GroupKey<'a>, Group<'a>>,
-    links: &mut [Link],
-) -> Vec<ChainObject> {
-    let key = match (cx.spc, &cx.params) {
-        // A pod overriding parameters has its own parse: nothing to share.
-        (Some(spc), Some(Cow::Borrowed(_))) => Some((
-            std::ptr::from_ref(spc),
-            cx.pod.service_account.as_str(),
-            cx.node_publish_secret,
-            cx.mounted(),
-        )),
-        _ => None,
-    };
-    if let Some(g) = key.and_then(|k| shared.get(&k)) {
-        cx.mode = g.mode.clone();
-        cx.identity = g.identity;
-        cx.vault = g.vault;
-        for (kind, link) in GROUP_LINKS.iter().zip(&g.links) {
-            links[kind.index()].clone_from(link);
-        }
-        let mut objects = g.objects.clone();
-        rules::vault_object::set_mounted_versions(cx, &mut objects);
-        return objects;
-    }
-    rules::identity::check(cx, &mut links[LinkKind::Identity.index()]);
-    rules::federation::check(cx, &mut links[LinkKind::Federation.index()]);
-    rules::access::check(cx, &mut links[LinkKind::Access.index()]);
-    let objects = rules::vault_object::check(cx, &mut links[LinkKind::VaultObject.index()]);
-    if let Some(k) = key {
-        let group = Group {
-            mode: cx.mode.clone(),
-            identity: cx.identity,
-            vault: cx.vault,
-            links: GROUP_LINKS.map(|kind| links[kind.index()].clone()),
-            objects: objects
-                .iter()
-                .map(|o| ChainObject {
-                    mounted_version: None,
-                    ..o.clone()
-                })
-                .collect(),
-        };
-        shared.insert(k, group);
-    }
-    objects
 }
 
 /// Fold findings into the link status; the worst finding names the link when it decides it.

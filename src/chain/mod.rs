@@ -16,6 +16,7 @@ pub mod events;
 pub(crate) mod index;
 pub mod model;
 mod orphans;
+mod replicas;
 pub(crate) mod rules;
 mod standalone;
 pub mod testkit;
