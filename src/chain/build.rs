@@ -268,7 +268,7 @@ fn diagnose_volume<'a>(
         workload: shared.workload_of(ix, pod),
         template,
         status,
-        events: chain_events(ix, pod, volume, w.spc_name),
+        events: chain_events(ix, pod, volume, w.spc_name, |e| shared.classify(e)),
         side: None,
         mode: AuthMode::Unknown,
         identity: None,

@@ -6,19 +6,21 @@ use super::events;
 use super::index::Index;
 use crate::snapshot::*;
 
-/// Mount/sync events about this pod that concern this volume, classified once.
+/// Mount/sync events about this pod that concern this volume, each with what `classify`
+/// makes of it ([`events::classify_event`]).
 pub(super) fn chain_events<'a>(
     ix: &Index<'a>,
     pod: &PodObs,
     volume: &VolumeObs,
     spc_name: &str,
+    mut classify: impl FnMut(&'a EventObs) -> Option<Code>,
 ) -> Vec<(Option<Code>, &'a EventObs)> {
     if let Some(t) = &pod.template_of {
         // A template's only runtime evidence: why its pods could not be created.
         return ix
             .failed_creates_of(&pod.namespace, &t.kind, &t.name)
             .into_iter()
-            .map(|e| (events::classify_event(&e.reason, &e.message), e))
+            .map(|e| (classify(e), e))
             .collect();
     }
     let Some(list) = ix
@@ -34,7 +36,7 @@ pub(super) fn chain_events<'a>(
             // Driver sync events name the SPC (`spc <ns>/<name>`): keep only ours.
             spc_named_in(&e.message, &pod.namespace).is_none_or(|name| name == spc_name)
         })
-        .map(|e| (events::classify_event(&e.reason, &e.message), *e))
+        .map(|e| (classify(e), *e))
         .collect()
 }
 

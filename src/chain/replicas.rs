@@ -8,7 +8,9 @@
 use std::borrow::Cow;
 use std::rc::Rc;
 
+use super::catalog::Code;
 use super::context::{AuthMode, Ctx};
+use super::events;
 use super::index::{Consumer, HashMap, PodAddresses};
 use super::model::*;
 use super::rules;
@@ -21,6 +23,8 @@ pub(super) struct Shared<'a> {
     spcs: HashMap<*const SpcObs, Rc<SpcSide<'a>>>,
     /// The last pod's controller owner (namespace, kind, name) and its top-level workload.
     owner: Option<LastOwner<'a>>,
+    /// Event (reason, message) → its code.
+    classified: HashMap<(&'a str, &'a str), Option<Code>>,
 }
 
 type LastOwner<'a> = ((&'a str, &'a str, &'a str), Option<(&'a str, &'a str)>);
@@ -55,6 +59,15 @@ impl<'a> Shared<'a> {
         let workload = ix.workload_of(pod);
         self.owner = Some((key, workload));
         workload
+    }
+
+    /// [`events::classify_event`] once per distinct (reason, message): replicas failing the
+    /// same way log the same message, and classifying one scans it for some sixty phrases.
+    pub fn classify(&mut self, e: &'a EventObs) -> Option<Code> {
+        *self
+            .classified
+            .entry((&e.reason, &e.message))
+            .or_insert_with(|| events::classify_event(&e.reason, &e.message))
     }
 
     /// The side of the chain's SecretProviderClass, built on its first chain. A pod that
