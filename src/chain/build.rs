@@ -121,20 +121,26 @@ pub(super) fn orphan_chains<'c>(
             last = Some(key);
         }
     }
-    orphans::chains(ix, |ns, spc| {
+    let mut orphans = orphans::chains(ix, |ns, spc| {
         referenced.contains_key(&(ns, spc))
             || ix.spc_users(ns, spc).is_some()
             || templates
                 .iter()
                 .any(|t| t.namespace == ns && t.mounts_spc(spc))
-    })
+    });
+    for c in &mut orphans {
+        stamp_findings(c);
+    }
+    orphans
 }
 
 /// Unique ids (see [`dedupe_ids`]) and each finding stamped with its chain's id.
 pub(super) fn finish(chains: &mut [Chain]) {
-    dedupe_ids(chains);
-    for c in chains {
-        stamp_findings(c);
+    // Findings were stamped as each chain was built, while it was still in cache (a pass
+    // over ten thousand cold chains costs more than the stamping): only the ids made unique
+    // here need it again.
+    for i in dedupe_ids(chains) {
+        stamp_findings(&mut chains[i]);
     }
 }
 
@@ -302,7 +308,7 @@ fn diagnose_volume<'a>(
     } else {
         w.spc_name
     };
-    Some(Chain {
+    let mut chain = Chain {
         id: chain_id(ns, &pod.name, spc_or_volume),
         namespace: ns.into(),
         pod: pod.name.clone(),
@@ -312,7 +318,9 @@ fn diagnose_volume<'a>(
         vault,
         objects,
         links,
-    })
+    };
+    stamp_findings(&mut chain);
+    Some(chain)
 }
 
 /// `<ns>/<pod>/<spc>`, built in one allocation (`format!` costs several times more, once per
@@ -344,7 +352,8 @@ pub(super) fn settle(link: &mut Link) {
 
 /// Ids are `<ns>/<pod>/<spc>`; in manifests two workloads of different kinds may share a
 /// name, and a pod may mount one SPC twice: disambiguate with the volume, then the kind.
-pub(super) fn dedupe_ids(chains: &mut [Chain]) {
+/// Returns the positions of the chains whose id changed.
+pub(super) fn dedupe_ids(chains: &mut [Chain]) -> Vec<usize> {
     let mut seen: HashMap<&str, ()> =
         HashMap::with_capacity_and_hasher(chains.len(), Default::default());
     let clashes: Vec<usize> = chains
@@ -354,13 +363,14 @@ pub(super) fn dedupe_ids(chains: &mut [Chain]) {
         .map(|(i, _)| i)
         .collect();
     drop(seen);
-    for i in clashes {
+    for &i in &clashes {
         let c = &mut chains[i];
         c.id = format!("{}#{}", c.id, c.volume);
         if let Some(w) = &c.workload {
             c.id = format!("{}#{}", c.id, w.kind);
         }
     }
+    clashes
 }
 
 #[cfg(test)]
@@ -406,6 +416,37 @@ mod tests {
             let solo = diagnose(&alone);
             assert_eq!(solo[0].links, c.links, "{}", c.pod);
             assert_eq!(solo[0].objects, c.objects, "{}", c.pod);
+        }
+    }
+
+    #[test]
+    fn findings_name_the_chain_by_its_final_id_when_ids_clash() {
+        let mut s = empty();
+        add_app(&mut s, NS, APP, 1);
+        // The pod mounts its SPC a second time, through a volume the driver refuses (KVC103).
+        let mut second = csi_volume("second", &spc_name(APP));
+        if let VolumeSourceObs::Csi { read_only, .. } = &mut second.source {
+            *read_only = Some(false);
+        }
+        for pod in &mut s.pods.items {
+            pod.volumes.push(second.clone());
+        }
+        let chains = diagnose(&s);
+        assert_eq!(chains.len(), 2);
+        assert_ne!(chains[0].id, chains[1].id, "ids are unique");
+        let refused = chains
+            .iter()
+            .find(|c| c.volume == "second")
+            .expect("the second volume's chain");
+        assert!(refused.id.contains("#second"), "{}", refused.id);
+        assert!(
+            refused.findings().any(|f| f.code == Code::KVC103),
+            "{refused:#?}"
+        );
+        for c in &chains {
+            for f in c.findings() {
+                assert_eq!(f.chain, c.id, "{:?}", f.code);
+            }
         }
     }
 
