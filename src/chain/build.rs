@@ -4,11 +4,12 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use super::catalog::Code;
+use super::chain_events::chain_events;
 use super::context::{AuthMode, Ctx};
 use super::index::{DRIVER, HashMap, Index, SPC_ATTRIBUTE};
 use super::model::*;
-use super::{events, orphans, rules};
+use super::replicas::{Shared, group_links};
+use super::{orphans, rules};
 use crate::snapshot::*;
 use crate::spc::{self, AzureSpc};
 
@@ -120,20 +121,26 @@ pub(super) fn orphan_chains<'c>(
             last = Some(key);
         }
     }
-    orphans::chains(ix, |ns, spc| {
+    let mut orphans = orphans::chains(ix, |ns, spc| {
         referenced.contains_key(&(ns, spc))
             || ix.spc_users(ns, spc).is_some()
             || templates
                 .iter()
                 .any(|t| t.namespace == ns && t.mounts_spc(spc))
-    })
+    });
+    for c in &mut orphans {
+        stamp_findings(c);
+    }
+    orphans
 }
 
 /// Unique ids (see [`dedupe_ids`]) and each finding stamped with its chain's id.
 pub(super) fn finish(chains: &mut [Chain]) {
-    dedupe_ids(chains);
-    for c in chains {
-        stamp_findings(c);
+    // Findings were stamped as each chain was built, while it was still in cache (a pass
+    // over ten thousand cold chains costs more than the stamping): only the ids made unique
+    // here need it again.
+    for i in dedupe_ids(chains) {
+        stamp_findings(&mut chains[i]);
     }
 }
 
@@ -148,7 +155,7 @@ pub(super) fn stamp_findings(chain: &mut Chain) {
 
 pub(super) fn chains_of(ix: &Index<'_>, pods: &[&PodObs], detail: bool) -> Vec<Chain> {
     let mut chains = Vec::with_capacity(pods.len());
-    let mut shared = HashMap::default();
+    let mut shared = Shared::default();
     for pod in pods {
         for volume in &pod.volumes {
             if let Some(chain) = diagnose_volume(ix, &mut shared, pod, volume, detail) {
@@ -157,30 +164,6 @@ pub(super) fn chains_of(ix: &Index<'_>, pods: &[&PodObs], detail: bool) -> Vec<C
         }
     }
     chains
-}
-
-/// The links whose outcome does not depend on the pod itself (see [`GroupKey`]).
-const GROUP_LINKS: [LinkKind; 4] = [
-    LinkKind::Identity,
-    LinkKind::Federation,
-    LinkKind::Access,
-    LinkKind::VaultObject,
-];
-
-/// What the identity, federation, access and vault-object links read: the SecretProviderClass
-/// (its own parameters, no pod override), the service account (the federated subject), the
-/// nodePublishSecretRef and whether the pod has it mounted (links it proves). Replicas share
-/// all four, so a 10,000-pod world runs those rules once per group, not once per pod.
-type GroupKey<'a> = (*const SpcObs, &'a str, Option<&'a str>, bool);
-
-/// The group links as computed for the first pod of a group, and what they fill in for later
-/// links. Objects carry no mounted versions: each pod fills in its own.
-struct Group<'a> {
-    mode: AuthMode,
-    identity: Option<&'a ManagedIdentityObs>,
-    vault: Option<&'a VaultObs>,
-    links: [Link; 4],
-    objects: Vec<ChainObject>,
 }
 
 /// The volume's CSI wiring if it mounts, or clearly means to mount, a SecretProviderClass.
@@ -257,7 +240,7 @@ fn merged<'a>(spc: &'a SpcObs, attributes: &BTreeMap<String, String>) -> Cow<'a,
 
 fn diagnose_volume<'a>(
     ix: &'a Index<'a>,
-    shared: &mut HashMap<GroupKey<'a>, Group<'a>>,
+    shared: &mut Shared<'a>,
     pod: &'a PodObs,
     volume: &'a VolumeObs,
     detail: bool,
@@ -288,14 +271,16 @@ fn diagnose_volume<'a>(
         spc_key_typo: w.spc_key_typo,
         spc,
         params: spc.map(|s| merged(s, w.attributes)),
-        workload: ix.workload_of(pod),
+        workload: shared.workload_of(ix, pod),
         template,
         status,
-        events: chain_events(ix, pod, volume, w.spc_name),
+        events: chain_events(ix, pod, volume, w.spc_name, |e| shared.classify(e)),
+        side: None,
         mode: AuthMode::Unknown,
         identity: None,
         vault: None,
     };
+    cx.side = shared.spc_side(&cx);
 
     let mut links: Vec<Link> = LinkKind::ALL.iter().map(|k| Link::new(*k)).collect();
     rules::pod::check(&mut cx, &mut links[LinkKind::Pod.index()]);
@@ -323,7 +308,7 @@ fn diagnose_volume<'a>(
     } else {
         w.spc_name
     };
-    Some(Chain {
+    let mut chain = Chain {
         id: chain_id(ns, &pod.name, spc_or_volume),
         namespace: ns.into(),
         pod: pod.name.clone(),
@@ -333,7 +318,9 @@ fn diagnose_volume<'a>(
         vault,
         objects,
         links,
-    })
+    };
+    stamp_findings(&mut chain);
+    Some(chain)
 }
 
 /// `<ns>/<pod>/<spc>`, built in one allocation (`format!` costs several times more, once per
@@ -347,98 +334,6 @@ fn chain_id(ns: &str, pod: &str, spc: &str) -> String {
         id.push_str(part);
     }
     id
-}
-
-/// Run the identity, federation, access and vault-object rules, or reuse their outcome for
-/// the pod's group (same SPC parameters, service account and mount state).
-fn group_links<'a>(
-    cx: &mut Ctx<'a>,
-    shared: &mut HashMap<GroupKey<'a>, Group<'a>>,
-    links: &mut [Link],
-) -> Vec<ChainObject> {
-    let key = match (cx.spc, &cx.params) {
-        // A pod overriding parameters has its own parse: nothing to share.
-        (Some(spc), Some(Cow::Borrowed(_))) => Some((
-            std::ptr::from_ref(spc),
-            cx.pod.service_account.as_str(),
-            cx.node_publish_secret,
-            cx.mounted(),
-        )),
-        _ => None,
-    };
-    if let Some(g) = key.and_then(|k| shared.get(&k)) {
-        cx.mode = g.mode.clone();
-        cx.identity = g.identity;
-        cx.vault = g.vault;
-        for (kind, link) in GROUP_LINKS.iter().zip(&g.links) {
-            links[kind.index()].clone_from(link);
-        }
-        let mut objects = g.objects.clone();
-        rules::vault_object::set_mounted_versions(cx, &mut objects);
-        return objects;
-    }
-    rules::identity::check(cx, &mut links[LinkKind::Identity.index()]);
-    rules::federation::check(cx, &mut links[LinkKind::Federation.index()]);
-    rules::access::check(cx, &mut links[LinkKind::Access.index()]);
-    let objects = rules::vault_object::check(cx, &mut links[LinkKind::VaultObject.index()]);
-    if let Some(k) = key {
-        let group = Group {
-            mode: cx.mode.clone(),
-            identity: cx.identity,
-            vault: cx.vault,
-            links: GROUP_LINKS.map(|kind| links[kind.index()].clone()),
-            objects: objects
-                .iter()
-                .map(|o| ChainObject {
-                    mounted_version: None,
-                    ..o.clone()
-                })
-                .collect(),
-        };
-        shared.insert(k, group);
-    }
-    objects
-}
-
-/// Mount/sync events about this pod that concern this volume, classified once.
-fn chain_events<'a>(
-    ix: &Index<'a>,
-    pod: &PodObs,
-    volume: &VolumeObs,
-    spc_name: &str,
-) -> Vec<(Option<Code>, &'a EventObs)> {
-    if let Some(t) = &pod.template_of {
-        // A template's only runtime evidence: why its pods could not be created.
-        return ix
-            .failed_creates_of(&pod.namespace, &t.kind, &t.name)
-            .into_iter()
-            .map(|e| (events::classify_event(&e.reason, &e.message), e))
-            .collect();
-    }
-    let Some(list) = ix
-        .pod_events
-        .get(&(pod.namespace.as_str(), pod.name.as_str()))
-    else {
-        return Vec::new();
-    };
-    list.iter()
-        .filter(|e| pod.uid.is_empty() || e.involved_uid.is_empty() || e.involved_uid == pod.uid)
-        .filter(|e| events::volume_of(&e.message).is_none_or(|v| v == volume.name))
-        .filter(|e| {
-            // Driver sync events name the SPC (`spc <ns>/<name>`): keep only ours.
-            spc_named_in(&e.message, &pod.namespace).is_none_or(|name| name == spc_name)
-        })
-        .map(|e| (events::classify_event(&e.reason, &e.message), *e))
-        .collect()
-}
-
-/// The SPC name after the first `spc <ns>/` in a driver message, without building the tag.
-fn spc_named_in<'m>(message: &'m str, ns: &str) -> Option<&'m str> {
-    // "spc " cannot overlap itself, so its matches are all the places the tag can start.
-    message.match_indices("spc ").find_map(|(i, _)| {
-        let rest = message[i + 4..].strip_prefix(ns)?.strip_prefix('/')?;
-        rest.split([' ', ',', ':']).next()
-    })
 }
 
 /// Fold findings into the link status; the worst finding names the link when it decides it.
@@ -457,7 +352,8 @@ pub(super) fn settle(link: &mut Link) {
 
 /// Ids are `<ns>/<pod>/<spc>`; in manifests two workloads of different kinds may share a
 /// name, and a pod may mount one SPC twice: disambiguate with the volume, then the kind.
-pub(super) fn dedupe_ids(chains: &mut [Chain]) {
+/// Returns the positions of the chains whose id changed.
+pub(super) fn dedupe_ids(chains: &mut [Chain]) -> Vec<usize> {
     let mut seen: HashMap<&str, ()> =
         HashMap::with_capacity_and_hasher(chains.len(), Default::default());
     let clashes: Vec<usize> = chains
@@ -467,18 +363,20 @@ pub(super) fn dedupe_ids(chains: &mut [Chain]) {
         .map(|(i, _)| i)
         .collect();
     drop(seen);
-    for i in clashes {
+    for &i in &clashes {
         let c = &mut chains[i];
         c.id = format!("{}#{}", c.id, c.volume);
         if let Some(w) = &c.workload {
             c.id = format!("{}#{}", c.id, w.kind);
         }
     }
+    clashes
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chain::catalog::Code;
     use crate::chain::testkit::*;
 
     fn chain<'c>(chains: &'c [Chain], pod: &str) -> &'c Chain {
@@ -518,6 +416,37 @@ mod tests {
             let solo = diagnose(&alone);
             assert_eq!(solo[0].links, c.links, "{}", c.pod);
             assert_eq!(solo[0].objects, c.objects, "{}", c.pod);
+        }
+    }
+
+    #[test]
+    fn findings_name_the_chain_by_its_final_id_when_ids_clash() {
+        let mut s = empty();
+        add_app(&mut s, NS, APP, 1);
+        // The pod mounts its SPC a second time, through a volume the driver refuses (KVC103).
+        let mut second = csi_volume("second", &spc_name(APP));
+        if let VolumeSourceObs::Csi { read_only, .. } = &mut second.source {
+            *read_only = Some(false);
+        }
+        for pod in &mut s.pods.items {
+            pod.volumes.push(second.clone());
+        }
+        let chains = diagnose(&s);
+        assert_eq!(chains.len(), 2);
+        assert_ne!(chains[0].id, chains[1].id, "ids are unique");
+        let refused = chains
+            .iter()
+            .find(|c| c.volume == "second")
+            .expect("the second volume's chain");
+        assert!(refused.id.contains("#second"), "{}", refused.id);
+        assert!(
+            refused.findings().any(|f| f.code == Code::KVC103),
+            "{refused:#?}"
+        );
+        for c in &chains {
+            for f in c.findings() {
+                assert_eq!(f.chain, c.id, "{:?}", f.code);
+            }
         }
     }
 

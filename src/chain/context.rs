@@ -2,10 +2,12 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use super::catalog::Code;
 use super::index::Index;
 use super::model::Finding;
+use super::replicas::SpcSide;
 use crate::snapshot::*;
 use crate::spc::AzureSpc;
 
@@ -71,6 +73,8 @@ pub(crate) struct Ctx<'a> {
     pub status: Option<&'a SpcPodStatusObs>,
     /// Mount and sync events about this pod and volume, classified.
     pub events: Vec<(Option<Code>, &'a EventObs)>,
+    /// What the chains of this SPC share (none when the pod overrides its parameters).
+    pub side: Option<Rc<SpcSide<'a>>>,
     // Filled in by earlier links for later ones.
     pub mode: AuthMode,
     pub identity: Option<&'a ManagedIdentityObs>,

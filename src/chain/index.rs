@@ -105,7 +105,7 @@ type Key<'a> = (&'a str, &'a str);
 /// (namespace, secret) → pods consuming it, in pod order.
 type Consumers<'a> = HashMap<Key<'a>, Vec<Consumer<'a>>>;
 /// Sorted [`pod_address`]es, shared by every chain that asks.
-type PodAddresses = Arc<[usize]>;
+pub(crate) type PodAddresses = Arc<[usize]>;
 
 /// What the chains of every namespace read besides their namespace's own objects.
 #[derive(Clone, Copy)]

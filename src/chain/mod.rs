@@ -9,12 +9,14 @@
 mod azure_index;
 mod build;
 pub mod catalog;
+mod chain_events;
 mod context;
 pub mod engine;
 pub mod events;
 pub(crate) mod index;
 pub mod model;
 mod orphans;
+mod replicas;
 pub(crate) mod rules;
 mod standalone;
 pub mod testkit;

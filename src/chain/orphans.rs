@@ -119,6 +119,7 @@ fn chain(ix: &Index<'_>, spc: &SpcObs, so: &SecretObjectSpec, start: Start<'_>) 
         template: pod.template_of.is_some(),
         status: None,
         events: Vec::new(),
+        side: None,
         mode: AuthMode::Unknown,
         identity: None,
         vault: None,

@@ -81,6 +81,7 @@ fn verdict(ix: &Index<'_>, spc: &SpcObs) -> SpcVerdict {
         template: true,
         status: None,
         events: Vec::new(),
+        side: None,
         mode: AuthMode::Unknown,
         identity: None,
         vault: None,

@@ -21,20 +21,15 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     let mut env_users = 0usize;
     let mut total = 0usize;
     for (i, so) in spc.secret_objects.iter().enumerate() {
-        let Some(list) = cx
-            .ix
-            .secret_consumers
-            .get(&(cx.ns(), so.secret_name.as_str()))
-        else {
+        let Some((list, unmounted)) = cx.consumers_of(i) else {
             continue;
         };
-        let unmounted = cx.ix.consumers_not_mounting(spc, i, list);
         for c in list {
             if std::ptr::eq(c.pod, cx.pod) {
                 total += 1;
                 if super::sync::is_env(&c.how) {
                     env_users += 1;
-                    stale_env(cx, link, &so.secret_name, &c.how);
+                    stale_env(cx, link, i, &so.secret_name, &c.how);
                 }
             } else if unmounted.binary_search(&pod_address(c.pod)).is_ok() {
                 not_mounted(cx, link, &so.secret_name, c.pod, &c.how);
@@ -72,8 +67,8 @@ pub(crate) fn describe(how: &Use) -> String {
     }
 }
 
-/// KVC901: the Secret changed after the container started.
-fn stale_env(cx: &Ctx, link: &mut Link, secret: &str, how: &Use) {
+/// KVC901: the Secret (of `secretObjects[i]`) changed after the container started.
+fn stale_env(cx: &Ctx, link: &mut Link, i: usize, secret: &str, how: &Use) {
     if cx.template {
         return;
     }
@@ -84,7 +79,7 @@ fn stale_env(cx: &Ctx, link: &mut Link, secret: &str, how: &Use) {
     let ContainerStateObs::Running { started_at } = &container.state else {
         return;
     };
-    let Some(s) = cx.ix.secrets.get(&(cx.ns(), secret)) else {
+    let Some(s) = cx.synced_secret(i) else {
         return;
     };
     let Some(updated) = s.updated_at else { return };

@@ -11,7 +11,7 @@ const PAIRWISE_MAX: usize = 32;
 use super::{set, unknown};
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
-use crate::chain::model::{Fact, Link, Status};
+use crate::chain::model::{Fact, Finding, Link, LinkKind, Status};
 use crate::snapshot::ContainerStateObs;
 use crate::spc::AzureSpc;
 
@@ -19,22 +19,15 @@ use crate::spc::AzureSpc;
 const LAG_SLACK: Duration = Duration::from_secs(60);
 
 pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
-    let Some(p) = cx.params.clone() else {
+    if cx.params.is_none() {
         super::no_spc(cx, link);
         return;
-    };
-    objects(cx, &p, link);
-    let csi = cx.cluster().csi_driver.known();
-    if let Some(csi) = csi
-        && csi.rotation_enabled.known() == Some(&false)
-    {
-        link.findings.push(cx.remedied(
-            Code::KVC702,
-            remedy::CSIDRIVER.to_string(),
-            "secret rotation is disabled in the Secrets Store CSI driver: mounted files (and synced Secrets) keep the version fetched at pod start".to_string(),
-            vec!["--enable-secret-rotation=false".to_string()],
-        ));
     }
+    match &cx.side {
+        Some(side) => link.findings.extend_from_slice(&side.mount),
+        None => link.findings.extend(statics(cx)),
+    }
+    let csi = cx.cluster().csi_driver.known();
 
     // Runtime: did the driver mount it?
     if cx.template {
@@ -85,6 +78,29 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         link,
         csi.map_or(Duration::from_secs(120), |c| c.rotation_poll_interval),
     );
+}
+
+/// What the link finds whoever mounts the SPC (its merged parameters): [`objects`], and
+/// rotation turned off in the driver (KVC702).
+pub(crate) fn statics(cx: &Ctx) -> Vec<Finding> {
+    let mut link = Link::new(LinkKind::Mount);
+    if let Some(p) = cx.params.as_deref() {
+        objects(cx, p, &mut link);
+    }
+    if cx
+        .cluster()
+        .csi_driver
+        .known()
+        .is_some_and(|csi| csi.rotation_enabled.known() == Some(&false))
+    {
+        link.findings.push(cx.remedied(
+            Code::KVC702,
+            remedy::CSIDRIVER.to_string(),
+            "secret rotation is disabled in the Secrets Store CSI driver: mounted files (and synced Secrets) keep the version fetched at pod start".to_string(),
+            vec!["--enable-secret-rotation=false".to_string()],
+        ));
+    }
+    link.findings
 }
 
 /// Static: the objects YAML parses, every item is valid (KVC705) and maps to its own file
@@ -184,14 +200,13 @@ fn lag(cx: &Ctx, link: &mut Link, poll: Duration) {
         .and_then(|c| c.rotation_enabled.known())
         == Some(&false);
     let vault = p.keyvault_name.as_deref().unwrap_or_default();
-    for o in &p.objects {
+    for (i, o) in p.objects.iter().enumerate() {
         if o.object_version.is_some() {
             continue; // pinned: KVC603 already says it never moves
         }
         let Some(t) = o.object_type else { continue };
         let Some(obj) = cx
-            .ix
-            .object(vault, t, &o.object_name)
+            .vault_object(i, vault, t, &o.object_name)
             .and_then(|f| f.state.known())
             .and_then(|s| s.as_ref())
         else {

@@ -105,18 +105,16 @@ fn label_and_injection(cx: &Ctx, link: &mut Link) {
         matches!(&v.source, VolumeSourceObs::Projected { token_audiences, .. }
             if token_audiences.iter().any(|a| a == remedy::AUDIENCE))
     });
-    let env = cx.pod.containers.iter().any(|c| {
-        c.env.iter().any(|e| {
-            e.name == "AZURE_FEDERATED_TOKEN_FILE" && !matches!(e.source, EnvSourceObs::Other)
-        })
-    });
-    let injected = if token_volume || env {
-        "present"
-    } else {
-        "absent"
-    };
-    super::compare(cx, link, "webhook injection", injected, "present");
-    if token_volume || env {
+    // Either sign will do: the env of every container is read only without the volume.
+    let injected = token_volume
+        || cx.pod.containers.iter().any(|c| {
+            c.env.iter().any(|e| {
+                e.name == "AZURE_FEDERATED_TOKEN_FILE" && !matches!(e.source, EnvSourceObs::Other)
+            })
+        });
+    let seen = if injected { "present" } else { "absent" };
+    super::compare(cx, link, "webhook injection", seen, "present");
+    if injected {
         return;
     }
     let webhook = match cx.cluster().workload_identity_webhook.known() {

@@ -34,15 +34,22 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         [one] => set(link, Status::Ok, one.secret_name.as_str()),
         _ => set(link, Status::Ok, "synced"),
     }
-    let causes = statics(cx, spc, link);
+    // The SPC's own findings come first, so the causes index the link's findings alike.
+    let causes = match &cx.side {
+        Some(side) => {
+            link.findings.extend_from_slice(&side.sync);
+            side.sync_causes.clone()
+        }
+        None => statics(cx, spc, link),
+    };
     if cx.template {
         if link.status == Status::Ok {
             set(link, Status::Pending, "template");
         }
         return;
     }
-    for (so, cause) in spc.secret_objects.iter().zip(causes) {
-        runtime(cx, link, so, cause);
+    for (i, (so, cause)) in spc.secret_objects.iter().zip(causes).enumerate() {
+        runtime(cx, link, i, so, cause);
     }
 }
 
@@ -267,7 +274,8 @@ fn lifetime(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
     ));
 }
 
-fn runtime(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: Option<usize>) {
+/// `so` is `secretObjects[i]`.
+fn runtime(cx: &Ctx, link: &mut Link, i: usize, so: &SecretObjectSpec, cause: Option<usize>) {
     if so.secret_name.is_empty() {
         return;
     }
@@ -277,12 +285,7 @@ fn runtime(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: Option<usize
         }
         return;
     }
-    let Some(secret) = cx
-        .ix
-        .secrets
-        .get(&(cx.ns(), so.secret_name.as_str()))
-        .copied()
-    else {
+    let Some(secret) = cx.synced_secret(i) else {
         missing(cx, link, so, cause);
         return;
     };

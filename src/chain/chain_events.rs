@@ -1,0 +1,50 @@
+//! Which of a pod's events concern one of its chains: the mount/sync events about that
+//! volume and SecretProviderClass (or, for a template, why its pods could not be created).
+
+use super::catalog::Code;
+use super::events;
+use super::index::Index;
+use crate::snapshot::*;
+
+/// Mount/sync events about this pod that concern this volume, each with what `classify`
+/// makes of it ([`events::classify_event`]).
+pub(super) fn chain_events<'a>(
+    ix: &Index<'a>,
+    pod: &PodObs,
+    volume: &VolumeObs,
+    spc_name: &str,
+    mut classify: impl FnMut(&'a EventObs) -> Option<Code>,
+) -> Vec<(Option<Code>, &'a EventObs)> {
+    if let Some(t) = &pod.template_of {
+        // A template's only runtime evidence: why its pods could not be created.
+        return ix
+            .failed_creates_of(&pod.namespace, &t.kind, &t.name)
+            .into_iter()
+            .map(|e| (classify(e), e))
+            .collect();
+    }
+    let Some(list) = ix
+        .pod_events
+        .get(&(pod.namespace.as_str(), pod.name.as_str()))
+    else {
+        return Vec::new();
+    };
+    list.iter()
+        .filter(|e| pod.uid.is_empty() || e.involved_uid.is_empty() || e.involved_uid == pod.uid)
+        .filter(|e| events::volume_of(&e.message).is_none_or(|v| v == volume.name))
+        .filter(|e| {
+            // Driver sync events name the SPC (`spc <ns>/<name>`): keep only ours.
+            spc_named_in(&e.message, &pod.namespace).is_none_or(|name| name == spc_name)
+        })
+        .map(|e| (classify(e), *e))
+        .collect()
+}
+
+/// The SPC name after the first `spc <ns>/` in a driver message, without building the tag.
+fn spc_named_in<'m>(message: &'m str, ns: &str) -> Option<&'m str> {
+    // "spc " cannot overlap itself, so its matches are all the places the tag can start.
+    message.match_indices("spc ").find_map(|(i, _)| {
+        let rest = message[i + 4..].strip_prefix(ns)?.strip_prefix('/')?;
+        rest.split([' ', ',', ':']).next()
+    })
+}

@@ -1,0 +1,349 @@
+//! What the chains of one pass share. Replicas of a workload mount the same
+//! SecretProviderClass with the same service account, so the verdicts and lookups that do not
+//! depend on the pod itself are worked out for the first replica and reused by the others (a
+//! 10,000-pod world has some 2,000 such groups). A shared piece must equal what the pod's own
+//! run would give: the incremental engine diagnoses one pod at a time with nothing to share,
+//! and `tests/engine_props.rs` checks that it agrees with a full pass.
+
+use std::borrow::Cow;
+use std::rc::Rc;
+
+use super::catalog::Code;
+use super::context::{AuthMode, Ctx};
+use super::events;
+use super::index::{Consumer, HashMap, PodAddresses};
+use super::model::*;
+use super::rules;
+use crate::snapshot::*;
+
+/// Per pass (per thread of it): the groups and SecretProviderClass sides seen so far.
+#[derive(Default)]
+pub(super) struct Shared<'a> {
+    groups: HashMap<GroupKey<'a>, Box<Group<'a>>>,
+    spcs: HashMap<*const SpcObs, Rc<SpcSide<'a>>>,
+    /// The last pod's controller owner (namespace, kind, name) and its top-level workload.
+    owner: Option<LastOwner<'a>>,
+    /// Event (reason, message) → its code.
+    classified: HashMap<(&'a str, &'a str), Option<Code>>,
+}
+
+type LastOwner<'a> = ((&'a str, &'a str, &'a str), Option<(&'a str, &'a str)>);
+
+impl<'a> Shared<'a> {
+    /// The pod's top-level workload ([`super::index::Index::workload_of`]). It depends only on
+    /// the pod's namespace and controller owner, which replicas share and which come one after
+    /// another: the owner walk (two lookups of three-name keys) runs once per run of replicas.
+    pub fn workload_of(
+        &mut self,
+        ix: &super::index::Index<'a>,
+        pod: &'a PodObs,
+    ) -> Option<(&'a str, &'a str)> {
+        let owner = pod
+            .owners
+            .iter()
+            .find(|o| o.controller)
+            .or(pod.owners.first());
+        let (Some(owner), None) = (owner, &pod.template_of) else {
+            return ix.workload_of(pod);
+        };
+        let key = (
+            pod.namespace.as_str(),
+            owner.kind.as_str(),
+            owner.name.as_str(),
+        );
+        if let Some((last, workload)) = self.owner
+            && last == key
+        {
+            return workload;
+        }
+        let workload = ix.workload_of(pod);
+        self.owner = Some((key, workload));
+        workload
+    }
+
+    /// [`events::classify_event`] once per distinct (reason, message): replicas failing the
+    /// same way log the same message, and classifying one scans it for some sixty phrases.
+    pub fn classify(&mut self, e: &'a EventObs) -> Option<Code> {
+        *self
+            .classified
+            .entry((&e.reason, &e.message))
+            .or_insert_with(|| events::classify_event(&e.reason, &e.message))
+    }
+
+    /// The side of the chain's SecretProviderClass, built on its first chain. A pod that
+    /// overrides SPC parameters in its volume has its own parse: nothing to share.
+    pub fn spc_side(&mut self, cx: &Ctx<'a>) -> Option<Rc<SpcSide<'a>>> {
+        let (Some(spc), Some(Cow::Borrowed(_))) = (cx.spc, &cx.params) else {
+            return None;
+        };
+        let side = self
+            .spcs
+            .entry(std::ptr::from_ref(spc))
+            .or_insert_with(|| Rc::new(SpcSide::of(cx, spc)));
+        Some(side.clone())
+    }
+}
+
+/// What the chains of one SecretProviderClass (its own parameters, no pod override) share:
+/// the findings about the SPC itself and the objects its links look up by name.
+pub(crate) struct SpcSide<'a> {
+    /// The mount link's findings about the objects list and the driver's rotation setting.
+    pub mount: Vec<Finding>,
+    /// The sync link's findings about `secretObjects` ([`rules::sync::statics`]), as the
+    /// first findings of the link, and the causes it returned.
+    pub sync: Vec<Finding>,
+    pub sync_causes: Vec<Option<usize>>,
+    /// Per `secretObjects` entry: the synced Secret, if observed.
+    pub secrets: Vec<Option<&'a SecretObs>>,
+    /// Per `secretObjects` entry: the pods consuming its Secret and which of them do not
+    /// mount the SPC ([`super::index::Index::consumers_not_mounting`]).
+    pub consumers: Vec<Option<(&'a [Consumer<'a>], PodAddresses)>>,
+    /// Per parameters object: the vault's object, if observed.
+    pub vault_objects: Vec<Option<&'a VaultObjectObs>>,
+}
+
+impl<'a> SpcSide<'a> {
+    fn of(cx: &Ctx<'a>, spc: &'a SpcObs) -> Self {
+        let ix = cx.ix;
+        let ns = cx.ns();
+        let mut sync = Link::new(LinkKind::Sync);
+        let sync_causes = rules::sync::statics(cx, spc, &mut sync);
+        let params = cx.params.as_deref();
+        let vault = params
+            .and_then(|p| p.keyvault_name.as_deref())
+            .unwrap_or_default();
+        SpcSide {
+            mount: rules::mount::statics(cx),
+            sync: sync.findings,
+            sync_causes,
+            secrets: spc
+                .secret_objects
+                .iter()
+                .map(|so| ix.secrets.get(&(ns, so.secret_name.as_str())).copied())
+                .collect(),
+            consumers: spc
+                .secret_objects
+                .iter()
+                .enumerate()
+                .map(|(i, so)| {
+                    let list = ix.secret_consumers.get(&(ns, so.secret_name.as_str()))?;
+                    Some((list.as_slice(), ix.consumers_not_mounting(spc, i, list)))
+                })
+                .collect(),
+            vault_objects: params.map_or_else(Vec::new, |p| {
+                p.objects
+                    .iter()
+                    .map(|o| ix.object(vault, o.object_type?, &o.object_name))
+                    .collect()
+            }),
+        }
+    }
+}
+
+impl<'a> Ctx<'a> {
+    /// The synced Secret of `secretObjects[i]` of the chain's SPC, if observed.
+    pub fn synced_secret(&self, i: usize) -> Option<&'a SecretObs> {
+        if let Some(side) = &self.side {
+            return side.secrets[i];
+        }
+        let so = &self.spc?.secret_objects[i];
+        self.ix
+            .secrets
+            .get(&(self.ns(), so.secret_name.as_str()))
+            .copied()
+    }
+
+    /// The consumers of the Secret of `secretObjects[i]`, and which do not mount the SPC.
+    pub fn consumers_of(&self, i: usize) -> Option<(&'a [Consumer<'a>], PodAddresses)> {
+        if let Some(side) = &self.side {
+            return side.consumers[i].clone();
+        }
+        let spc = self.spc?;
+        let so = &spc.secret_objects[i];
+        let list = self
+            .ix
+            .secret_consumers
+            .get(&(self.ns(), so.secret_name.as_str()))?;
+        Some((
+            list.as_slice(),
+            self.ix.consumers_not_mounting(spc, i, list),
+        ))
+    }
+
+    /// The vault's object for parameters object `i` (in vault `vault`, of type `t`).
+    pub fn vault_object(
+        &self,
+        i: usize,
+        vault: &str,
+        t: ObjectType,
+        name: &str,
+    ) -> Option<&'a VaultObjectObs> {
+        match &self.side {
+            Some(side) => side.vault_objects[i],
+            None => self.ix.object(vault, t, name),
+        }
+    }
+}
+
+/// The links whose outcome does not depend on the pod itself (see [`GroupKey`]).
+const GROUP_LINKS: [LinkKind; 4] = [
+    LinkKind::Identity,
+    LinkKind::Federation,
+    LinkKind::Access,
+    LinkKind::VaultObject,
+];
+
+/// What the identity, federation, access and vault-object links read: the SecretProviderClass
+/// (its own parameters, no pod override), the service account (the federated subject), the
+/// nodePublishSecretRef and whether the pod has it mounted (links it proves). Replicas share
+/// all four, so a 10,000-pod world runs those rules once per group, not once per pod.
+type GroupKey<'a> = (*const SpcObs, &'a str, Option<&'a str>, bool);
+
+/// The group links as computed for the first pod of a group, and what they fill in for later
+/// links. Objects carry no mounted versions: each pod fills in its own.
+struct Group<'a> {
+    mode: AuthMode,
+    identity: Option<&'a ManagedIdentityObs>,
+    vault: Option<&'a VaultObs>,
+    links: [Link; 4],
+    objects: Vec<ChainObject>,
+}
+
+/// Run the identity, federation, access and vault-object rules, or reuse their outcome for
+/// the pod's group (same SPC parameters, service account and mount state).
+pub(super) fn group_links<'a>(
+    cx: &mut Ctx<'a>,
+    shared: &mut Shared<'a>,
+    links: &mut [Link],
+) -> Vec<ChainObject> {
+    let key = match (cx.spc, &cx.params) {
+        // A pod overriding parameters has its own parse: nothing to share.
+        (Some(spc), Some(Cow::Borrowed(_))) => Some((
+            std::ptr::from_ref(spc),
+            cx.pod.service_account.as_str(),
+            cx.node_publish_secret,
+            cx.mounted(),
+        )),
+        _ => None,
+    };
+    if let Some(g) = key.and_then(|k| shared.groups.get(&k)) {
+        cx.mode = g.mode.clone();
+        cx.identity = g.identity;
+        cx.vault = g.vault;
+        for (kind, link) in GROUP_LINKS.iter().zip(&g.links) {
+            links[kind.index()].clone_from(link);
+        }
+        let mut objects = g.objects.clone();
+        rules::vault_object::set_mounted_versions(cx, &mut objects);
+        return objects;
+    }
+    rules::identity::check(cx, &mut links[LinkKind::Identity.index()]);
+    rules::federation::check(cx, &mut links[LinkKind::Federation.index()]);
+    rules::access::check(cx, &mut links[LinkKind::Access.index()]);
+    let objects = rules::vault_object::check(cx, &mut links[LinkKind::VaultObject.index()]);
+    if let Some(k) = key {
+        let group = Group {
+            mode: cx.mode.clone(),
+            identity: cx.identity,
+            vault: cx.vault,
+            links: GROUP_LINKS.map(|kind| links[kind.index()].clone()),
+            objects: objects
+                .iter()
+                .map(|o| ChainObject {
+                    mounted_version: None,
+                    ..o.clone()
+                })
+                .collect(),
+        };
+        // Boxed: the map grows by moving entries, and a group holds four links.
+        shared.groups.insert(k, Box::new(group));
+    }
+    objects
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::SignedDuration;
+
+    use crate::chain::catalog::Code;
+    use crate::chain::diagnose;
+    use crate::chain::model::{Chain, LinkKind};
+    use crate::chain::testkit::*;
+    use crate::snapshot::*;
+
+    fn codes(c: &Chain, link: LinkKind, code: Code) -> Vec<&str> {
+        c.link(link)
+            .findings
+            .iter()
+            .filter(|f| f.code == code)
+            .map(|f| f.message.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn replicas_share_the_spc_verdict_but_keep_their_own_findings() {
+        let mut s = empty();
+        add_app(&mut s, NS, APP, 3);
+        // The SPC syncs a key from a file it does not mount (KVC801, whoever mounts it).
+        for spc in &mut s.spcs.items {
+            spc.secret_objects[0].data.push(SecretObjectData {
+                object_name: "passwd".into(),
+                key: "alt".into(),
+            });
+        }
+        // The synced Secret changed half an hour ago: only replica 1 started before that and
+        // reads it through env (KVC901 is about its container alone).
+        for secret in &mut s.secrets.items {
+            secret.updated_at = Some(ago(SignedDuration::from_mins(30)));
+        }
+        let (p1, p2) = (pod_name(APP, 1), pod_name(APP, 2));
+        for pod in &mut s.pods.items {
+            if pod.name != p1 {
+                pod.containers[0].state = ContainerStateObs::Running {
+                    started_at: ago(SignedDuration::from_mins(10)),
+                };
+            }
+            // Replica 2 overrides the objects in its volume (the driver merges volumeAttributes
+            // over the SPC's parameters): its file is `passwd`, so `password` is the key no
+            // file feeds there.
+            if pod.name == p2
+                && let VolumeSourceObs::Csi { attributes, .. } = &mut pod.volumes[0].source
+            {
+                let objects = objects_yaml(&[&[
+                    ("objectName", &object_name(APP)),
+                    ("objectType", "secret"),
+                    ("objectAlias", "passwd"),
+                ]]);
+                attributes.insert("objects".into(), objects);
+            }
+        }
+        let chains = diagnose(&s);
+        assert_eq!(chains.len(), 3);
+        let chain = |pod: &str| chains.iter().find(|c| c.pod == pod).expect("a chain");
+        for pod in [pod_name(APP, 0), p1.clone()] {
+            let sync = codes(chain(&pod), LinkKind::Sync, Code::KVC801);
+            assert_eq!(sync.len(), 1, "{pod}: {sync:?}");
+            assert!(sync[0].contains("key alt:"), "{pod}: {sync:?}");
+        }
+        let own = codes(chain(&p2), LinkKind::Sync, Code::KVC801);
+        assert_eq!(own.len(), 1, "{own:?}");
+        assert!(own[0].contains("key password:"), "{own:?}");
+        for c in &chains {
+            let stale = codes(c, LinkKind::Consumers, Code::KVC901);
+            assert_eq!(
+                stale.len(),
+                usize::from(c.pod == p1),
+                "{}: {stale:?}",
+                c.pod
+            );
+        }
+        // Whatever was shared, each chain equals what a diagnosis of its pod alone gives.
+        for c in &chains {
+            let mut alone = s.clone();
+            alone.pods.items.retain(|p| p.name == c.pod);
+            let solo = diagnose(&alone);
+            assert_eq!(solo[0].links, c.links, "{}", c.pod);
+            assert_eq!(solo[0].objects, c.objects, "{}", c.pod);
+        }
+    }
+}
