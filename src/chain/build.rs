@@ -92,12 +92,17 @@ fn chains_in_parallel(ix: &Index<'_>, pods: &[&PodObs], detail: bool) -> Vec<Cha
             .map(|part| scope.spawn(|| chains_of(ix, part, detail)))
             .collect();
         let own = chains_of(ix, own, detail);
-        let mut all = Vec::with_capacity(pods.len());
-        for w in workers {
-            match w.join() {
-                Ok(part) => all.extend(part),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
+        let parts: Vec<Vec<Chain>> = workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect();
+        // Sized by what was found: most pods mount no SPC, and `check` keeps this list.
+        let mut all = Vec::with_capacity(parts.iter().map(Vec::len).sum::<usize>() + own.len());
+        for part in parts {
+            all.extend(part);
         }
         all.extend(own);
         all
@@ -338,6 +343,13 @@ fn chain_id(ns: &str, pod: &str, spc: &str) -> String {
 
 /// Fold findings into the link status; the worst finding names the link when it decides it.
 pub(super) fn settle(link: &mut Link) {
+    // A list's first push reserves room for four: a link with one finding would hold ~900
+    // bytes of room (~7 MB over a 10,000-pod diagnosis, kept as long as the chains are shown).
+    link.findings.shrink_to_fit();
+    link.facts.shrink_to_fit();
+    for f in &mut link.findings {
+        f.evidence.shrink_to_fit();
+    }
     let Some(worst) = link.findings.iter().max_by_key(|f| f.severity) else {
         return;
     };
@@ -384,6 +396,37 @@ mod tests {
             .iter()
             .find(|c| c.pod == pod)
             .expect("a chain for the pod")
+    }
+
+    /// Chains are held as long as they are shown (ten thousand of them in the TUI): their
+    /// lists must not keep the spare room growing them reserved.
+    #[test]
+    fn a_diagnosed_chains_lists_hold_no_spare_room() {
+        let chains = diagnose(&generated_snapshot(300, 60));
+        let links = || chains.iter().flat_map(|c| &c.links);
+        let findings = || links().flat_map(|l| &l.findings);
+        assert!(
+            links().any(|l| !l.facts.is_empty()),
+            "the world shows facts"
+        );
+        assert!(findings().any(|f| !f.evidence.is_empty()), "and evidence");
+        for l in links() {
+            assert_eq!(
+                l.findings.capacity(),
+                l.findings.len(),
+                "{:?} findings",
+                l.link
+            );
+            assert_eq!(l.facts.capacity(), l.facts.len(), "{:?} facts", l.link);
+        }
+        for f in findings() {
+            assert_eq!(
+                f.evidence.capacity(),
+                f.evidence.len(),
+                "{} evidence",
+                f.code
+            );
+        }
     }
 
     #[test]
