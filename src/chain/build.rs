@@ -287,7 +287,7 @@ fn diagnose_volume<'a>(
     };
     cx.side = shared.spc_side(&cx);
 
-    let mut links: Vec<Link> = LinkKind::ALL.iter().map(|k| Link::new(*k)).collect();
+    let mut links = LinkKind::ALL.map(Link::new);
     rules::pod::check(&mut cx, &mut links[LinkKind::Pod.index()]);
     rules::service_account::check(&mut cx, &mut links[LinkKind::ServiceAccount.index()]);
     let objects = group_links(&mut cx, shared, &mut links);

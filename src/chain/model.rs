@@ -286,8 +286,9 @@ pub struct Chain {
     pub vault: Option<Text>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub objects: Vec<ChainObject>,
-    /// The nine links, in [`LinkKind::ALL`] order.
-    pub links: Vec<Link>,
+    /// The nine links, in [`LinkKind::ALL`] order. Held inline: a list of its own was one
+    /// more allocation per chain to make and to free on every full pass.
+    pub links: [Link; LinkKind::ALL.len()],
 }
 
 impl Chain {

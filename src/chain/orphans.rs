@@ -124,7 +124,7 @@ fn chain(ix: &Index<'_>, spc: &SpcObs, so: &SecretObjectSpec, start: Start<'_>) 
         identity: None,
         vault: None,
     };
-    let mut links: Vec<Link> = LinkKind::ALL.iter().map(|k| Link::new(*k)).collect();
+    let mut links = LinkKind::ALL.map(Link::new);
     let nothing = format!("no pod mounts SecretProviderClass {}", spc.name);
     for link in &mut links[..LinkKind::Sync.index()] {
         rules::set(link, Status::Pending, "no mount");

@@ -144,20 +144,17 @@ pub fn lab_status() -> LabStatus {
 /// A chain with all nine links ok.
 pub fn healthy_chain(namespace: &str, workload: Option<&str>, pod: &str) -> Chain {
     let spc = "kv-app";
-    let links = LinkKind::ALL
-        .iter()
-        .map(|k| {
-            let mut l = Link::new(*k);
-            if *k == LinkKind::Federation {
-                l.facts = vec![Fact::compare(
-                    "subject",
-                    format!("system:serviceaccount:{namespace}:app-sa"),
-                    format!("system:serviceaccount:{namespace}:app-sa"),
-                )];
-            }
-            l
-        })
-        .collect();
+    let links = LinkKind::ALL.map(|k| {
+        let mut l = Link::new(k);
+        if k == LinkKind::Federation {
+            l.facts = vec![Fact::compare(
+                "subject",
+                format!("system:serviceaccount:{namespace}:app-sa"),
+                format!("system:serviceaccount:{namespace}:app-sa"),
+            )];
+        }
+        l
+    });
     Chain {
         id: format!("{namespace}/{pod}/{spc}"),
         namespace: namespace.into(),
