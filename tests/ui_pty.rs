@@ -230,8 +230,9 @@ fn terminating_signals_restore_the_terminal() {
 #[test]
 fn falling_back_to_the_lab_is_loud() {
     let mut pty = Pty::spawn(&[]);
+    // The whole frame: the pty may be read while a frame is half written.
     let s = pty.wait_for("the fallback notice", |s| {
-        s.contains("No cluster configured") && s.contains("Chains ·")
+        s.contains("No cluster configured") && s.contains("Chains ·") && s.contains(" LAB ")
     });
     assert!(s.contains("this is the built-in lab, a simulation"), "{s}");
     assert!(s.contains("KUBECONFIG file"), "{s}");
