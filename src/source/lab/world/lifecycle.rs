@@ -1,6 +1,7 @@
 //! Pod admission and deletion, rollout restarts and workload deletion with their cascade.
 
 use super::*;
+use crate::snapshot::StrMap;
 
 impl World {
     /// Admission (service account must exist, then the workload-identity webhook), then the
@@ -56,9 +57,11 @@ impl World {
             })
             .collect();
         let spec = pod.spec.map(|s| self.share_spec(&pod.metadata, s));
+        let labels = StrMap::shared(pod.metadata.labels.take().unwrap_or_default());
         let now = self.now();
         let mut lp = LabPod {
             meta: pod.metadata,
+            labels,
             spec,
             csi,
             stage: Stage::Mounting,
