@@ -31,7 +31,8 @@ pub fn managed_write(manager: &str, now: Timestamp) -> Vec<ManagedFieldsEntry> {
 }
 
 pub fn spcps_name(pod: &str, ns: &str, spc: &str) -> String {
-    format!("{pod}-{ns}-{spc}")
+    // Sized exactly (`format!` grows by doubling): the world keeps one per mounted volume.
+    [pod, "-", ns, "-", spc].concat()
 }
 
 pub fn target_path(pod_uid: &str, volume: &str) -> String {

@@ -186,11 +186,7 @@ impl World {
         for k in &owned {
             let stale = self.pods.get(k).is_some_and(|p| {
                 p.stage != Stage::Terminating
-                    && p.meta
-                        .labels
-                        .as_ref()
-                        .and_then(|l| l.get("controller-revision-hash"))
-                        != Some(&revision)
+                    && p.labels.get("controller-revision-hash") != Some(&revision)
             });
             if stale && wl.kind() != "Job" {
                 self.terminate(k);

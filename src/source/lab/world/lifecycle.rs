@@ -1,6 +1,7 @@
 //! Pod admission and deletion, rollout restarts and workload deletion with their cascade.
 
 use super::*;
+use crate::snapshot::StrMap;
 
 impl World {
     /// Admission (service account must exist, then the workload-identity webhook), then the
@@ -56,9 +57,11 @@ impl World {
             })
             .collect();
         let spec = pod.spec.map(|s| self.share_spec(&pod.metadata, s));
+        let labels = StrMap::shared(pod.metadata.labels.take().unwrap_or_default());
         let now = self.now();
         let mut lp = LabPod {
             meta: pod.metadata,
+            labels,
             spec,
             csi,
             stage: Stage::Mounting,
@@ -304,5 +307,39 @@ mod tests {
         assert_eq!(c.len(), 5);
         assert!(c.iter().all(|s| Arc::ptr_eq(s, &c[0])));
         assert!(!Arc::ptr_eq(&a[0], &c[0]), "a new template is a new spec");
+    }
+
+    /// The replicas of one template hold one copy of their labels, which the snapshot's pods
+    /// share too; another template's pods have their own.
+    #[test]
+    fn replicas_share_their_labels() {
+        let mut w = World::new(load("generated:10").unwrap());
+        w.run_until_stable(Duration::from_secs(60));
+        let labels = |app: &str| -> Vec<&BTreeMap<String, String>> {
+            w.pods
+                .values()
+                .filter(|p| p.name().starts_with(app))
+                .map(|p| &*p.labels)
+                .collect()
+        };
+        let (a, b) = (labels("app-00000-"), labels("app-00001-"));
+        assert_eq!((a.len(), b.len()), (5, 5));
+        assert!(a.iter().all(|l| std::ptr::eq(*l, a[0])));
+        assert!(!std::ptr::eq(a[0], b[0]));
+        assert_eq!(a[0].get("app").map(String::as_str), Some("app-00000"));
+        assert!(a[0].contains_key("pod-template-hash"));
+        assert!(w.pods.values().all(|p| p.meta.labels.is_none()));
+
+        let snap = crate::source::lab::export::snapshot(&w);
+        let pod = snap
+            .pods
+            .items
+            .iter()
+            .find(|p| p.name.starts_with("app-00000-"))
+            .unwrap();
+        assert!(
+            std::ptr::eq(&*pod.labels, a[0]),
+            "the snapshot shares the map"
+        );
     }
 }

@@ -209,14 +209,19 @@ impl World {
         self.uid_counter += 1;
         let h = Sha256::digest(format!("{}/{}", self.name, self.uid_counter).as_bytes());
         let x = hex::encode(&h[..16]);
-        format!(
-            "{}-{}-4{}-8{}-{}",
+        // Sized exactly (`format!` grows to 64 bytes): every object of the world holds one.
+        let parts = [
             &x[..8],
+            "-",
             &x[8..12],
+            "-4",
             &x[13..16],
+            "-8",
             &x[17..20],
-            &x[20..32]
-        )
+            "-",
+            &x[20..],
+        ];
+        parts.concat()
     }
 
     /// Five characters as kube's name generator draws them (deterministic here).
