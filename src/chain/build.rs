@@ -452,14 +452,7 @@ mod tests {
         let access = |c: &Chain| c.link(LinkKind::Access).status;
         assert_eq!(access(chain(&chains, &p1)), Status::Ok);
         assert_eq!(access(chain(&chains, &p2)), Status::Unknown);
-        // Whatever was shared, each chain equals what a diagnosis of its pod alone gives.
-        for c in &chains {
-            let mut alone = s.clone();
-            alone.pods.items.retain(|p| p.name == c.pod);
-            let solo = diagnose(&alone);
-            assert_eq!(solo[0].links, c.links, "{}", c.pod);
-            assert_eq!(solo[0].objects, c.objects, "{}", c.pod);
-        }
+        assert_each_chain_as_alone(&s, &chains);
     }
 
     #[test]

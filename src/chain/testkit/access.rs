@@ -91,3 +91,15 @@ pub fn codes(chains: &[Chain]) -> BTreeSet<Code> {
         .map(|f| f.code)
         .collect()
 }
+
+/// Asserts that each of `chains` (a diagnosis of `s`) equals what a diagnosis of its pod alone
+/// gives: whatever a full pass shares between replicas must not change a chain.
+pub fn assert_each_chain_as_alone(s: &Snapshot, chains: &[Chain]) {
+    for c in chains {
+        let mut alone = s.clone();
+        alone.pods.items.retain(|p| p.name == c.pod);
+        let solo = crate::chain::diagnose(&alone);
+        assert_eq!(solo[0].links, c.links, "{}", c.pod);
+        assert_eq!(solo[0].objects, c.objects, "{}", c.pod);
+    }
+}
