@@ -270,9 +270,10 @@ impl Space {
             uncount(&mut self.id_count, &mut self.clashing, &c.id);
         }
         fresh.extend(extra);
-        for c in &mut fresh {
+        // Their findings were stamped as they were built; ids change only when they clash,
+        // and clashing ids take the flat path.
+        for c in &fresh {
             count(&mut self.id_count, &mut self.clashing, &c.id);
-            build::stamp_findings(c);
         }
         if self.clashing > 0 {
             // Which chain keeps a clashing id depends on the order of all of them.
