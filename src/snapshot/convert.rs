@@ -126,19 +126,20 @@ fn volume(v: &Volume) -> VolumeObs {
             optional: s.optional.unwrap_or(false),
         }
     } else if let Some(p) = &v.projected {
-        let mut token_audiences = Vec::new();
-        let mut secrets = Vec::new();
-        for src in p.sources.iter().flatten() {
-            if let Some(t) = &src.service_account_token {
-                token_audiences.push(t.audience.as_deref().unwrap_or_default().into());
-            }
-            if let Some(s) = &src.secret {
-                secrets.push(s.name.as_str().into());
-            }
-        }
+        let sources = each(&p.sources);
         VolumeSourceObs::Projected {
-            token_audiences: tight(token_audiences.into_iter()),
-            secrets: tight(secrets.into_iter()),
+            token_audiences: tight(
+                sources
+                    .iter()
+                    .filter_map(|s| s.service_account_token.as_ref())
+                    .map(|t| t.audience.as_deref().unwrap_or_default().into()),
+            ),
+            secrets: tight(
+                sources
+                    .iter()
+                    .filter_map(|s| s.secret.as_ref())
+                    .map(|s| s.name.as_str().into()),
+            ),
         }
     } else {
         VolumeSourceObs::Other
