@@ -28,15 +28,17 @@ use crate::snapshot::{PodObs, convert};
 pub struct ListedPod {
     #[serde(deserialize_with = "read_meta")]
     pub metadata: ObjectMeta,
+    /// Boxed, as is the status: kube's watcher moves each listed object several times (the
+    /// page's list, its queue, each event), and a `PodSpec` is kilobytes of optional fields.
     #[serde(default, deserialize_with = "read_spec")]
-    pub spec: Option<PodSpec>,
+    pub spec: Option<Box<PodSpec>>,
     #[serde(default, deserialize_with = "read_status")]
-    pub status: Option<PodStatus>,
+    pub status: Option<Box<PodStatus>>,
 }
 
 impl ListedPod {
     pub fn observe(&self) -> PodObs {
-        convert::pod_of(&self.metadata, self.spec.as_ref(), self.status.as_ref())
+        convert::pod_of(&self.metadata, self.spec.as_deref(), self.status.as_deref())
     }
 }
 
@@ -206,20 +208,22 @@ fn statuses(list: Option<Vec<ContainerStatusIn>>) -> Option<Vec<ContainerStatus>
     list.map(|l| l.into_iter().map(ContainerStatus::from).collect())
 }
 
-fn read_status<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PodStatus>, D::Error> {
-    Ok(Option::<StatusIn>::deserialize(d)?.map(|s| PodStatus {
-        phase: s.phase,
-        container_statuses: statuses(s.container_statuses),
-        init_container_statuses: statuses(s.init_container_statuses),
-        ..PodStatus::default()
+fn read_status<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Box<PodStatus>>, D::Error> {
+    Ok(Option::<StatusIn>::deserialize(d)?.map(|s| {
+        Box::new(PodStatus {
+            phase: s.phase,
+            container_statuses: statuses(s.container_statuses),
+            init_container_statuses: statuses(s.init_container_statuses),
+            ..PodStatus::default()
+        })
     }))
 }
 
-fn read_spec<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PodSpec>, D::Error> {
+fn read_spec<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Box<PodSpec>>, D::Error> {
     let Some(s) = Option::<SpecIn>::deserialize(d)? else {
         return Ok(None);
     };
-    Ok(Some(PodSpec {
+    Ok(Some(Box::new(PodSpec {
         service_account_name: s.service_account_name,
         node_name: s.node_name,
         volumes: s
@@ -230,7 +234,7 @@ fn read_spec<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PodSpec>, D::Erro
             .init_containers
             .map(|cs| cs.into_iter().map(Container::from).collect()),
         ..PodSpec::default()
-    }))
+    })))
 }
 
 #[cfg(test)]
