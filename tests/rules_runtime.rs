@@ -32,7 +32,7 @@ fn all(chains: &[Chain]) -> Vec<(Code, String)> {
     chains
         .iter()
         .flat_map(|c| c.findings())
-        .map(|f| (f.code, f.message.clone()))
+        .map(|f| (f.code, f.message.to_string()))
         .collect()
 }
 

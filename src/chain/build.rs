@@ -151,9 +151,13 @@ pub(super) fn finish(chains: &mut [Chain]) {
 
 /// Each finding of `chain` names the chain it belongs to.
 pub(super) fn stamp_findings(chain: &mut Chain) {
+    // One shared copy of the id for all of them, made only when there is a finding.
+    let mut id: Option<SharedText> = None;
     for l in &mut chain.links {
         for f in &mut l.findings {
-            f.chain.clone_from(&chain.id);
+            if *f.chain != *chain.id {
+                f.chain = id.get_or_insert_with(|| chain.id.as_str().into()).clone();
+            }
         }
     }
 }
@@ -483,7 +487,7 @@ mod tests {
         );
         for c in &chains {
             for f in c.findings() {
-                assert_eq!(f.chain, c.id, "{:?}", f.code);
+                assert_eq!(*f.chain, *c.id, "{:?}", f.code);
             }
         }
     }
@@ -511,7 +515,7 @@ mod tests {
                 .findings
                 .iter()
                 .filter(|f| f.code == Code::KVC903)
-                .map(|f| f.resource.as_str())
+                .map(|f| &*f.resource)
                 .collect();
             assert_eq!(named, ["Pod/reader"], "{}", c.pod);
         }

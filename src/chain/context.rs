@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use super::catalog::Code;
 use super::index::Index;
-use super::model::Finding;
+use super::model::{Finding, SharedText};
 use super::replicas::SpcSide;
 use crate::snapshot::*;
 use crate::spc::AzureSpc;
@@ -169,14 +169,14 @@ impl<'a> Ctx<'a> {
             code,
             severity: code.severity(),
             link: code.link(),
-            namespace: self.pod.namespace.to_string(),
-            resource,
-            message,
-            evidence,
-            confirm,
-            fix,
+            namespace: self.pod.namespace.as_str().into(),
+            resource: resource.into(),
+            message: message.into(),
+            evidence: evidence.into_iter().map(SharedText::from).collect(),
+            confirm: confirm.into(),
+            fix: fix.into(),
             follows: None,
-            chain: String::new(),
+            chain: SharedText::new(),
             suppressed: None,
         }
     }

@@ -138,30 +138,34 @@ impl Severity {
     }
 }
 
+/// Text of a finding: replicas of a workload share their group's findings, and a clone of
+/// shared text is a count, not a copy (a 10,000-pod diagnosis clones thousands of findings).
+pub type SharedText = arcstr::ArcStr;
+
 /// An evidence-based finding: what was observed, why it breaks the link, how to confirm, how to fix.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     pub code: Code,
     pub severity: Severity,
     pub link: LinkKind,
-    pub namespace: String,
+    pub namespace: SharedText,
     /// `Kind/name` of the object to change (Pod/x, SecretProviderClass/y, ManagedIdentity/z…).
-    pub resource: String,
+    pub resource: SharedText,
     /// The cause, with the observed values.
-    pub message: String,
+    pub message: SharedText,
     /// What was seen: field values, event text.
-    pub evidence: Vec<String>,
+    pub evidence: Vec<SharedText>,
     /// A command that shows the problem, with real names filled in.
-    pub confirm: String,
+    pub confirm: SharedText,
     /// A command (or edit) that fixes it, with real names filled in.
-    pub fix: String,
+    pub fix: SharedText,
     /// The earlier broken link this finding is a downstream effect of ("blocked by
     /// Federation"): fixing that link's cause fixes this one too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follows: Option<LinkKind>,
     /// Id of the chain it was found on (names the pod, template or consumer it starts from).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub chain: String,
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub chain: SharedText,
     /// Set when an ignore annotation or config rule covers this finding: it stays visible
     /// (reports mark it) but no longer decides the exit status.
     #[serde(default, skip_serializing_if = "Option::is_none")]

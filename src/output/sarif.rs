@@ -167,7 +167,7 @@ fn fingerprint(f: &Finding) -> String {
 fn location(f: &Finding, chain: &Chain, cx: &Context) -> Location {
     let logical = LogicalLocation::builder()
         .fully_qualified_name(format!("{}/{}", f.namespace, f.resource))
-        .name(f.resource.clone())
+        .name(f.resource.to_string())
         .kind("resource")
         .build();
     let mut loc = Location::builder().logical_locations(vec![logical]).build();

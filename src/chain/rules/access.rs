@@ -375,7 +375,8 @@ fn over_privilege(
             "{} && {}",
             remedy::grant_roles(cx, &remedy::roles_needed(cx, None)),
             deletes.join(" && ")
-        );
+        )
+        .into();
     }
     link.findings.push(f);
 }

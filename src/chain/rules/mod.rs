@@ -125,8 +125,8 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) {
                     .position(|f| same_failure(f.code, code))
             });
         if let Some(f) = known.map(|i| &mut link.findings[i]) {
-            if !f.evidence.contains(&evidence) {
-                f.evidence.push(evidence);
+            if !f.evidence.iter().any(|known| **known == *evidence) {
+                f.evidence.push(evidence.into());
             }
         } else {
             let f = remedy::from_event(cx, code, e, evidence);
@@ -200,7 +200,7 @@ pub(crate) fn mark_effects(links: &mut [Link]) {
             .filter(|f| EFFECTS.contains(&f.code) && f.follows.is_none())
         {
             f.follows = Some(root);
-            f.message = format!("blocked by {}: {}", root.title(), f.message);
+            f.message = format!("blocked by {}: {}", root.title(), f.message).into();
             any = true;
         }
         if any && link.findings.iter().all(|f| f.follows.is_some()) {

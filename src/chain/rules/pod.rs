@@ -140,10 +140,12 @@ fn offline_absence(cx: &Ctx, f: &mut Finding) {
         .map(|s| s.namespace.as_str())
         .collect();
     if !elsewhere.is_empty() {
-        f.message.push_str(&format!(
-            " (the manifests define it in namespace {}: the driver reads the SecretProviderClass from the pod's namespace only)",
+        f.message = format!(
+            "{} (the manifests define it in namespace {}: the driver reads the SecretProviderClass from the pod's namespace only)",
+            f.message,
             elsewhere.join(", ")
-        ));
+        )
+        .into();
         return;
     }
     f.severity = Severity::Warning;
@@ -159,7 +161,8 @@ fn offline_absence(cx: &Ctx, f: &mut Finding) {
             cx.spc_name,
             cx.ns()
         )
-    };
+    }
+    .into();
 }
 
 /// subPath mounts of the CSI volume, or of a Secret volume fed by this SPC's sync.

@@ -330,10 +330,13 @@ fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: Option<usize
         return;
     }
     if let Some(f) = cause.and_then(|i| link.findings.get_mut(i)) {
-        f.evidence.push(format!(
-            "pod {} has {} mounted; Secret {} not found: the driver cannot build it",
-            cx.pod.name, cx.spc_name, so.secret_name
-        ));
+        f.evidence.push(
+            format!(
+                "pod {} has {} mounted; Secret {} not found: the driver cannot build it",
+                cx.pod.name, cx.spc_name, so.secret_name
+            )
+            .into(),
+        );
         return;
     }
     let sync_off = cx

@@ -131,7 +131,7 @@ pub fn link_lines_with(
                 fs,
             ),
             Span::styled(format!(" {} ", finding.severity.as_str()), t.muted()),
-            Span::raw(finding.message.clone()),
+            Span::raw(finding.message.to_string()),
         ]));
         out.push(Line::styled(
             format!("  {}", finding.code.title()),
