@@ -60,7 +60,7 @@ extern "C" fn tune_allocator() {
 /// against 34.8 ms with 250 ms, measured alternately on a loaded VM). The first live snapshot
 /// churns the same way (0.87–0.92 s against 0.67 s). It costs the TUI ~1.5 MiB resident at
 /// 10,000 pods. A default only: `MIMALLOC_PURGE_DELAY` in the environment still wins.
-#[cfg(not(feature = "system-alloc"))]
+#[cfg(all(target_os = "linux", not(feature = "system-alloc")))]
 const PURGE_DELAY_MS: std::ffi::c_long = 250;
 
 /// Runs `f` with freed memory handed back to the OS at once instead of after mimalloc's 10 ms
