@@ -63,14 +63,14 @@ extern "C" fn tune_allocator() {
 #[cfg(all(target_os = "linux", not(feature = "system-alloc")))]
 const PURGE_DELAY_MS: std::ffi::c_long = 250;
 
-/// Runs `f` with freed memory handed back to the OS at once instead of after mimalloc's 10 ms
+/// Runs `f` with freed memory handed back to the OS at once instead of after the 250 ms
 /// purge delay (see [`PromptPurge`]).
 pub fn with_prompt_purge<T>(f: impl FnOnce() -> T) -> T {
     let _purge = PromptPurge::start();
     f()
 }
 
-/// While held, freed memory goes back to the OS at once instead of after mimalloc's 10 ms
+/// While held, freed memory goes back to the OS at once instead of after the 250 ms
 /// purge delay. For a batch phase that builds, churns and frees large structures: the lab
 /// world of `check --lab` (its peak resident memory at 10,000 pods was 22 MB, 12%, above the
 /// same run purging at once, for 5–10% more time) and the one-shot live listing of `check`
