@@ -487,7 +487,7 @@ mod tests {
         );
         for c in &chains {
             for f in c.findings() {
-                assert_eq!(*f.chain, *c.id, "{:?}", f.code);
+                assert_eq!(f.chain, c.id, "{:?}", f.code);
             }
         }
     }
@@ -515,7 +515,7 @@ mod tests {
                 .findings
                 .iter()
                 .filter(|f| f.code == Code::KVC903)
-                .map(|f| &*f.resource)
+                .map(|f| f.resource.as_str())
                 .collect();
             assert_eq!(named, ["Pod/reader"], "{}", c.pod);
         }

@@ -276,7 +276,7 @@ mod tests {
             .findings
             .iter()
             .filter(|f| f.code == code)
-            .map(|f| &*f.message)
+            .map(|f| f.message.as_str())
             .collect()
     }
 

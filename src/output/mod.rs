@@ -93,7 +93,7 @@ pub fn findings_with_chain(chains: &[Chain]) -> Vec<(&Finding, &Chain)> {
     crate::report::findings(chains)
         .into_iter()
         .filter_map(|f| {
-            let chain = by_id.get(&*f.chain).copied().or_else(|| {
+            let chain = by_id.get(f.chain.as_str()).copied().or_else(|| {
                 chains
                     .iter()
                     .find(|c| c.findings().any(|g| std::ptr::eq(g, f)))

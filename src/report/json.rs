@@ -120,7 +120,7 @@ pub fn write_json<C: Borrow<Chain>>(
         .into_iter()
         .map(|f| JsonFinding {
             chains: on
-                .remove(&(f.code, &*f.resource, &*f.message))
+                .remove(&(f.code, f.resource.as_str(), f.message.as_str()))
                 .unwrap_or_default(),
             finding: f,
         })

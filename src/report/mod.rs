@@ -35,7 +35,7 @@ fn all_findings<'a, C: Borrow<Chain>>(chains: &'a [C], spcs: &'a [SpcVerdict]) -
         .iter()
         .flat_map(|c| c.borrow().findings())
         .chain(spcs.iter().flat_map(|s| &s.findings))
-        .filter(|f| seen.insert((f.code, &*f.resource, &*f.message)))
+        .filter(|f| seen.insert((f.code, f.resource.as_str(), f.message.as_str())))
         .collect();
     out.sort_by(|a, b| {
         b.severity

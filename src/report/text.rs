@@ -237,7 +237,7 @@ fn write_text_to(
             let mut fs: Vec<&Finding> = group
                 .iter()
                 .flat_map(|c| c.findings())
-                .filter(|f| printed.insert((f.code, &*f.resource, &*f.message)))
+                .filter(|f| printed.insert((f.code, f.resource.as_str(), f.message.as_str())))
                 .collect();
             // Root cause first: causes before the effects that follow from them, then worst
             // first, then in chain order (codes are numbered along the chain).

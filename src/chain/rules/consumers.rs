@@ -175,7 +175,7 @@ pub(crate) fn not_mounted(cx: &Ctx, link: &mut Link, secret: &str, other: &PodOb
     if link
         .findings
         .iter()
-        .any(|f| f.code == Code::KVC903 && *f.resource == *who)
+        .any(|f| f.code == Code::KVC903 && f.resource == who)
     {
         return;
     }
