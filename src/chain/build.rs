@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::chain_events::chain_events;
 use super::context::{AuthMode, Ctx};
@@ -74,39 +75,53 @@ pub(super) fn chains_over(
     chains
 }
 
+/// Pods a thread takes at a time: runs small enough that a thread the OS holds back leaves
+/// its share to the others, large enough that replicas mostly share a run (and its cache).
+const RUN: usize = 512;
+
 /// [`chains_of`] over several threads when there are enough pods to pay for them.
 fn chains_in_parallel(ix: &Index<'_>, pods: &[&PodObs], detail: bool) -> Vec<Chain> {
     let threads = threads_for(pods.len());
     if threads <= 1 {
         return chains_of(ix, pods, detail);
     }
-    // Chains are independent given the shared, read-only index: split the pods into
-    // contiguous runs (so the output order stays the pods' order) and join in order.
-    // The last run is done on this thread: its allocator heap is warm from earlier calls
-    // (a fresh thread's is not) and the caller frees these chains without crossing threads.
-    let per = pods.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let mut parts = pods.chunks(per);
-        let own = parts.next_back().unwrap_or_default();
-        let workers: Vec<_> = parts
-            .map(|part| scope.spawn(|| chains_of(ix, part, detail)))
-            .collect();
-        let own = chains_of(ix, own, detail);
-        let parts: Vec<Vec<Chain>> = workers
-            .into_iter()
-            .map(|w| {
-                w.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect();
-        // Sized by what was found: most pods mount no SPC, and `check` keeps this list.
-        let mut all = Vec::with_capacity(parts.iter().map(Vec::len).sum::<usize>() + own.len());
-        for part in parts {
-            all.extend(part);
+    // Chains are independent given the shared, read-only index. Each thread (this one too:
+    // its allocator heap is warm from earlier calls) takes the next run of pods until none is
+    // left, so a thread held back on a busy machine does not hold up the pass, and the runs
+    // are joined in order: the output keeps the pods' order.
+    let runs: Vec<&[&PodObs]> = pods.chunks(RUN).collect();
+    let next = AtomicUsize::new(0);
+    let take = || {
+        let mut shared = Shared::default();
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(run) = runs.get(i) else {
+                break done;
+            };
+            let mut chains = Vec::with_capacity(run.len());
+            chains_into(ix, run, detail, &mut shared, &mut chains);
+            done.push((i, chains));
         }
-        all.extend(own);
-        all
-    })
+    };
+    let mut done = std::thread::scope(|scope| {
+        let workers: Vec<_> = (1..threads).map(|_| scope.spawn(take)).collect();
+        let mut done = take();
+        for w in workers {
+            done.extend(
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            );
+        }
+        done
+    });
+    done.sort_unstable_by_key(|(i, _)| *i);
+    // Sized by what was found: most pods mount no SPC, and `check` keeps this list.
+    let mut all = Vec::with_capacity(done.iter().map(|(_, c)| c.len()).sum());
+    for (_, chains) in done {
+        all.extend(chains);
+    }
+    all
 }
 
 /// Consumers of synced Secrets of SPCs that no pod (or template) references: `chains` are
@@ -164,13 +179,23 @@ pub(super) fn stamp_findings(chain: &mut Chain) {
 
 pub(super) fn chains_of(ix: &Index<'_>, pods: &[&PodObs], detail: bool) -> Vec<Chain> {
     let mut chains = Vec::with_capacity(pods.len());
-    let mut shared = Shared::default();
+    chains_into(ix, pods, detail, &mut Shared::default(), &mut chains);
+    chains
+}
+
+/// The chains of `pods`, appended to `out`; `shared` carries what replicas share.
+fn chains_into<'a>(
+    ix: &'a Index<'a>,
+    pods: &[&'a PodObs],
+    detail: bool,
+    shared: &mut Shared<'a>,
+    out: &mut Vec<Chain>,
+) {
     for pod in pods {
         for volume in &pod.volumes {
-            diagnose_volume(ix, &mut shared, pod, volume, detail, &mut chains);
+            diagnose_volume(ix, shared, pod, volume, detail, out);
         }
     }
-    chains
 }
 
 /// The volume's CSI wiring if it mounts, or clearly means to mount, a SecretProviderClass.
