@@ -184,6 +184,7 @@ pub(super) fn chains_of(ix: &Index<'_>, pods: &[&PodObs], detail: bool) -> Vec<C
 }
 
 /// The chains of `pods`, appended to `out`; `shared` carries what replicas share.
+#[inline]
 fn chains_into<'a>(
     ix: &'a Index<'a>,
     pods: &[&'a PodObs],
