@@ -5,6 +5,7 @@
 //! files (`SpcPodStatusObs.files`) and of the vault's latest value.
 
 use std::collections::BTreeSet;
+use std::collections::btree_map::Entry;
 
 use k8s_openapi::api::core::v1::ServiceAccount;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -56,11 +57,11 @@ pub fn into_snapshot(mut w: World) -> Snapshot {
             for v in &p.csi {
                 let key = (ns.clone(), sync::spcps_name(&name, &ns, &v.spc));
                 // The status the driver wrote for this pod's volume (see `spc_status`).
-                if spcps
-                    .get(&key)
-                    .is_some_and(|s| s.pod_name == name && s.spc == v.spc)
-                    && let Some((key, s)) = spcps.remove_entry(&key)
+                if let Entry::Occupied(e) = spcps.entry(key)
+                    && e.get().pod_name == name
+                    && e.get().spc == v.spc
                 {
+                    let (key, s) = e.remove_entry();
                     statuses.push((key, spc_status(&s.to_spcps(), Some(&p))));
                 }
             }
