@@ -175,12 +175,19 @@ impl Clock<'_> {
 
 impl<'a> Index<'a> {
     pub fn build(snap: &'a Snapshot) -> Self {
-        let azure = AzureJoins::Built(AzureIndex::build(&snap.azure));
-        Self::build_with(snap, Globals::of(snap), azure)
+        Self::build_with(snap, Globals::of(snap), || {
+            AzureJoins::Built(AzureIndex::build(&snap.azure))
+        })
     }
 
-    /// The joins over `kube`'s Kubernetes objects, with `globals` and their Azure joins.
-    pub fn build_with(kube: &'a Snapshot, globals: Globals<'a>, azure: AzureJoins<'a>) -> Self {
+    /// The joins over `kube`'s Kubernetes objects, with `globals` and their Azure joins
+    /// (`azure` makes them while other threads join the pods: building them is a walk over
+    /// every Azure object, as serial as the rest).
+    pub fn build_with(
+        kube: &'a Snapshot,
+        globals: Globals<'a>,
+        azure: impl FnOnce() -> AzureJoins<'a>,
+    ) -> Self {
         let snap = kube;
         // All three parts are memory-bound walks over thousands of scattered objects, and this
         // is the serial part of a large diagnosis: build the pod-sized two on other threads.
@@ -188,14 +195,14 @@ impl<'a> Index<'a> {
             std::thread::scope(|scope| {
                 let statuses = scope.spawn(|| PodJoins::statuses(snap));
                 let consumers = scope.spawn(|| PodJoins::consumers(snap));
-                let ix = Self::without_pods(snap, globals, azure);
+                let ix = Self::without_pods(snap, globals, azure());
                 match (statuses.join(), consumers.join()) {
                     (Ok(statuses), Ok(consumers)) => ix.with_pods(statuses, consumers),
                     (Err(panic), _) | (_, Err(panic)) => std::panic::resume_unwind(panic),
                 }
             })
         } else {
-            Self::without_pods(snap, globals, azure)
+            Self::without_pods(snap, globals, azure())
                 .with_pods(PodJoins::statuses(snap), PodJoins::consumers(snap))
         }
     }

@@ -235,7 +235,7 @@ impl Space {
             .filter_map(|id| self.forget(id).map(|at| (id, at)))
             .collect();
         let kube = &self.kube;
-        let ix = Index::build_with(kube, with.globals, AzureJoins::Lent(with.azure));
+        let ix = Index::build_with(kube, with.globals, || AzureJoins::Lent(with.azure));
         // Every chain built here, in one list so `with.finish` runs once over them.
         let mut fresh: Vec<Chain> = Vec::new();
         let mut owners: Vec<(PodId, std::ops::Range<usize>)> = Vec::new();
@@ -302,7 +302,7 @@ impl Space {
     fn rediagnose_flat(&mut self, with: With<'_>) -> usize {
         self.reindex_pods();
         self.flat = true;
-        let ix = Index::build_with(&self.kube, with.globals, AzureJoins::Lent(with.azure));
+        let ix = Index::build_with(&self.kube, with.globals, || AzureJoins::Lent(with.azure));
         ix.take_clock_read();
         let mut chains = build::chains_over(&ix, false, |_| true);
         self.extra_clock = ix.take_clock_read();
