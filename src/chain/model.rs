@@ -1,6 +1,7 @@
 //! What diagnosis produces: one [`Chain`] per (pod, SecretProviderClass), nine links each.
 
 use serde::{Deserialize, Serialize};
+pub use thin_vec::{ThinVec, thin_vec};
 
 use super::catalog::Code;
 
@@ -228,10 +229,10 @@ pub struct Link {
     /// thousand summaries (fixed words are borrowed, names up to 24 bytes inline).
     pub summary: Text,
     /// Observed vs expected values behind the status.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub facts: Vec<Fact>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub findings: Vec<Finding>,
+    #[serde(default, skip_serializing_if = "ThinVec::is_empty")]
+    pub facts: ThinVec<Fact>,
+    #[serde(default, skip_serializing_if = "ThinVec::is_empty")]
+    pub findings: ThinVec<Finding>,
 }
 
 impl Link {
@@ -240,8 +241,8 @@ impl Link {
             link,
             status: Status::Ok,
             summary: Text::const_new("ok"),
-            facts: Vec::new(),
-            findings: Vec::new(),
+            facts: ThinVec::new(),
+            findings: ThinVec::new(),
         }
     }
 }

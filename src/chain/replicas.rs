@@ -88,10 +88,10 @@ impl<'a> Shared<'a> {
 /// the findings about the SPC itself and the objects its links look up by name.
 pub(crate) struct SpcSide<'a> {
     /// The mount link's findings about the objects list and the driver's rotation setting.
-    pub mount: Vec<Finding>,
+    pub mount: ThinVec<Finding>,
     /// The sync link's findings about `secretObjects` ([`rules::sync::statics`]), as the
     /// first findings of the link, and the causes it returned.
-    pub sync: Vec<Finding>,
+    pub sync: ThinVec<Finding>,
     pub sync_causes: Vec<Option<usize>>,
     /// Per `secretObjects` entry: the synced Secret, if observed.
     pub secrets: Vec<Option<&'a SecretObs>>,

@@ -8,7 +8,9 @@ use futures::future::BoxFuture;
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 
-use crate::chain::{Chain, ChainObject, Code, Fact, Finding, Link, LinkKind, Status, WorkloadRef};
+use crate::chain::{
+    Chain, ChainObject, Code, Fact, Finding, Link, LinkKind, Status, WorkloadRef, thin_vec,
+};
 use crate::snapshot::{EventObs, Snapshot, SourceInfo, SourceKind};
 use crate::source::{
     FaultInfo, FaultTarget, LabControl, LabStatus, Progress, Source, SourceCommand, SourceEvent,
@@ -147,7 +149,7 @@ pub fn healthy_chain(namespace: &str, workload: Option<&str>, pod: &str) -> Chai
     let links = LinkKind::ALL.map(|k| {
         let mut l = Link::new(k);
         if k == LinkKind::Federation {
-            l.facts = vec![Fact::compare(
+            l.facts = thin_vec![Fact::compare(
                 "subject",
                 format!("system:serviceaccount:{namespace}:app-sa"),
                 format!("system:serviceaccount:{namespace}:app-sa"),
@@ -272,8 +274,8 @@ pub fn break_link(chain: &mut Chain, link: LinkKind) {
         LinkKind::Access => "no role".into(),
         _ => "broken".into(),
     };
-    l.facts = facts;
-    l.findings = vec![Finding {
+    l.facts = facts.into();
+    l.findings = thin_vec![Finding {
         code,
         severity,
         link,
@@ -314,7 +316,7 @@ pub fn unknown_azure(chain: &mut Chain) {
         let l = chain.link_mut(k);
         l.status = Status::Unknown;
         l.summary = "Azure unseen".into();
-        l.facts = vec![Fact::new("azure", "unknown: --no-azure given")];
+        l.facts = thin_vec![Fact::new("azure", "unknown: --no-azure given")];
         l.findings.clear();
     }
 }

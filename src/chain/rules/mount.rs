@@ -11,7 +11,7 @@ const PAIRWISE_MAX: usize = 32;
 use super::{set, unknown};
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
-use crate::chain::model::{Fact, Finding, Link, LinkKind, Status};
+use crate::chain::model::{Fact, Finding, Link, LinkKind, Status, ThinVec};
 use crate::snapshot::ContainerStateObs;
 use crate::spc::AzureSpc;
 
@@ -82,7 +82,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
 
 /// What the link finds whoever mounts the SPC (its merged parameters): [`objects`], and
 /// rotation turned off in the driver (KVC702).
-pub(crate) fn statics(cx: &Ctx) -> Vec<Finding> {
+pub(crate) fn statics(cx: &Ctx) -> ThinVec<Finding> {
     let mut link = Link::new(LinkKind::Mount);
     if let Some(p) = cx.params.as_deref() {
         objects(cx, p, &mut link);
