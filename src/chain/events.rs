@@ -5,9 +5,10 @@
 //! Azure side. Patterns are the upstream message shapes (FACTS.md §3 and §5); the most specific
 //! pattern is tried first because the wrappers repeat generic words ("not found", "failed").
 
-use std::sync::OnceLock;
+use std::sync::{LazyLock, OnceLock};
 
 use aho_corasick::AhoCorasick;
+use memchr::memmem::Finder;
 
 use super::catalog::Code;
 
@@ -179,8 +180,16 @@ pub fn classify(message: &str) -> Option<Code> {
 
 /// A follow-up kubelet message that restates an earlier failure without a cause.
 pub fn is_followup(message: &str) -> bool {
-    message.contains("Unable to attach or mount volumes")
-        && message.contains("timed out waiting for the condition")
+    // Searchers built once: `str::contains` sets one up per call (asked of every event).
+    static PHRASES: LazyLock<[Finder<'static>; 2]> = LazyLock::new(|| {
+        [
+            Finder::new("Unable to attach or mount volumes"),
+            Finder::new("timed out waiting for the condition"),
+        ]
+    });
+    PHRASES
+        .iter()
+        .all(|p| p.find(message.as_bytes()).is_some())
 }
 
 /// Whether this event reason belongs to the mount / sync machinery kvchain reads.

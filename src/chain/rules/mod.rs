@@ -80,29 +80,27 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) {
     }
     let signals = history::Signals::of(cx);
     // Decided before any event adds findings: "clean" means the objects showed no problem.
-    let current: Vec<bool> = cx
+    // Per event: whether it is current, and whether it only restates an earlier failure.
+    let current: Vec<(bool, bool)> = cx
         .events
         .iter()
         .map(|(code, e)| {
             let link = code.map_or(LinkKind::Mount, |c| c.link());
             let clean = links[link.index()].findings.is_empty();
-            match signals.past(e, clean) {
+            let now = match signals.past(e, clean) {
                 Some(why) => {
                     history::record(&mut links[link.index()], *code, e, why);
                     false
                 }
                 None => e.type_ != "Normal",
-            }
+            };
+            (now, now && events::is_followup(&e.message))
         })
         .collect();
-    let has_cause = cx
-        .events
-        .iter()
-        .zip(&current)
-        .any(|((_, e), now)| *now && !events::is_followup(&e.message));
+    let has_cause = current.iter().any(|&(now, followup)| now && !followup);
     let mut blocked_by: Option<LinkKind> = None;
-    for ((code, e), now) in cx.events.iter().zip(&current) {
-        if !now || (has_cause && events::is_followup(&e.message)) {
+    for ((code, e), &(now, followup)) in cx.events.iter().zip(&current) {
+        if !now || (has_cause && followup) {
             continue;
         }
         let code = match code {
