@@ -289,6 +289,7 @@ fn diagnose_volume<'a>(
         ix.spcs.get(&(ns, w.spc_name)).copied()
     };
     let template = pod.template_of.is_some();
+    let (workload, workload_object) = shared.workload_of(ix, pod);
     let status = if template {
         None
     } else {
@@ -307,7 +308,8 @@ fn diagnose_volume<'a>(
         spc_key_typo: w.spc_key_typo,
         spc,
         params: spc.map(|s| merged(s, w.attributes)),
-        workload: shared.workload_of(ix, pod),
+        workload,
+        workload_object,
         template,
         status,
         events: chain_events(ix, pod, volume, w.spc_name, |e| shared.classify(e)),

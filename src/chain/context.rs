@@ -68,6 +68,8 @@ pub(crate) struct Ctx<'a> {
     pub params: Option<Cow<'a, AzureSpc>>,
     /// Top-level workload (kind, name).
     pub workload: Option<(&'a str, &'a str)>,
+    /// The object of `workload`, when observed.
+    pub workload_object: Option<&'a WorkloadObs>,
     pub template: bool,
     /// SecretProviderClassPodStatus of this pod and SPC.
     pub status: Option<&'a SpcPodStatusObs>,

@@ -411,6 +411,16 @@ impl<'a> Index<'a> {
         self.workloads.get(&(ns, kind, name)).copied()
     }
 
+    /// [`Index::workload_of`] the pod, and that workload's object when observed.
+    pub fn workload_with_object(
+        &self,
+        pod: &'a PodObs,
+    ) -> (Option<(&'a str, &'a str)>, Option<&'a WorkloadObs>) {
+        let workload = self.workload_of(pod);
+        let object = workload.and_then(|(kind, name)| self.workload(&pod.namespace, kind, name));
+        (workload, object)
+    }
+
     /// FailedCreate events of workload `kind/name`: on itself, or on a ReplicaSet it owns.
     pub fn failed_creates_of(&self, ns: &str, kind: &str, name: &str) -> Vec<&'a EventObs> {
         let owned_rs = |rs: &str| match self.workload(ns, "ReplicaSet", rs) {

@@ -98,9 +98,9 @@ fn chain(ix: &Index<'_>, spc: &SpcObs, so: &SecretObjectSpec, start: Start<'_>) 
         source: VolumeSourceObs::Other,
     };
     let attributes = BTreeMap::new();
-    let (pod, workload) = match &start {
-        Start::Pod(c) => (c.pod, ix.workload_of(c.pod)),
-        Start::Ingress(i) => (&holder, Some(("Ingress", i.name.as_str()))),
+    let (pod, (workload, workload_object)) = match &start {
+        Start::Pod(c) => (c.pod, ix.workload_with_object(c.pod)),
+        Start::Ingress(i) => (&holder, (Some(("Ingress", i.name.as_str())), None)),
     };
     let cx = Ctx {
         ix,
@@ -116,6 +116,7 @@ fn chain(ix: &Index<'_>, spc: &SpcObs, so: &SecretObjectSpec, start: Start<'_>) 
         spc: Some(spc),
         params: Some(Cow::Borrowed(&spc.parsed)),
         workload,
+        workload_object,
         template: pod.template_of.is_some(),
         status: None,
         events: Vec::new(),

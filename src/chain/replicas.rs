@@ -27,24 +27,24 @@ pub(super) struct Shared<'a> {
     classified: HashMap<(&'a str, &'a str), Option<Code>>,
 }
 
-type LastOwner<'a> = ((&'a str, &'a str, &'a str), Option<(&'a str, &'a str)>);
+type LastOwner<'a> = ((&'a str, &'a str, &'a str), Workload<'a>);
+
+/// A pod's top-level workload (kind, name), and its object when observed.
+pub(super) type Workload<'a> = (Option<(&'a str, &'a str)>, Option<&'a WorkloadObs>);
 
 impl<'a> Shared<'a> {
-    /// The pod's top-level workload ([`super::index::Index::workload_of`]). It depends only on
-    /// the pod's namespace and controller owner, which replicas share and which come one after
-    /// another: the owner walk (two lookups of three-name keys) runs once per run of replicas.
-    pub fn workload_of(
-        &mut self,
-        ix: &super::index::Index<'a>,
-        pod: &'a PodObs,
-    ) -> Option<(&'a str, &'a str)> {
+    /// The pod's top-level workload ([`super::index::Index::workload_of`]) and its object. It
+    /// depends only on the pod's namespace and controller owner, which replicas share and which
+    /// come one after another: the owner walk (two lookups of three-name keys) and the lookup
+    /// of the object run once per run of replicas.
+    pub fn workload_of(&mut self, ix: &super::index::Index<'a>, pod: &'a PodObs) -> Workload<'a> {
         let owner = pod
             .owners
             .iter()
             .find(|o| o.controller)
             .or(pod.owners.first());
         let (Some(owner), None) = (owner, &pod.template_of) else {
-            return ix.workload_of(pod);
+            return ix.workload_with_object(pod);
         };
         let key = (
             pod.namespace.as_str(),
@@ -56,7 +56,7 @@ impl<'a> Shared<'a> {
         {
             return workload;
         }
-        let workload = ix.workload_of(pod);
+        let workload = ix.workload_with_object(pod);
         self.owner = Some((key, workload));
         workload
     }

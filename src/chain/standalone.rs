@@ -78,6 +78,7 @@ fn verdict(ix: &Index<'_>, spc: &SpcObs) -> SpcVerdict {
         spc: Some(spc),
         params: Some(Cow::Borrowed(&spc.parsed)),
         workload: None,
+        workload_object: None,
         template: true,
         status: None,
         events: Vec::new(),

@@ -138,7 +138,7 @@ pub(crate) fn reloader_restarts(
 /// KVC902: env consumption with nothing that restarts the pods when the Secret rotates.
 fn reloader(cx: &Ctx, link: &mut Link, secret: &str) {
     let ann = match &cx.workload {
-        Some((k, n)) => cx.ix.workload(cx.ns(), k, n).map(|w| &w.annotations),
+        Some(_) => cx.workload_object.map(|w| &w.annotations),
         None => Some(&cx.pod.annotations),
     };
     let Some(ann) = ann else {
