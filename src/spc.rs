@@ -77,9 +77,15 @@ impl SpcObject {
         }
     }
 
-    /// The id the provider reports in SecretProviderClassPodStatus (`secret/<objectName>`).
-    pub fn status_id(&self) -> String {
-        format!("{}/{}", self.object_type_raw.trim(), self.object_name)
+    /// Whether `id` is the one the provider reports for this object in
+    /// SecretProviderClassPodStatus (`secret/<objectName>`). Compared in place: it is asked
+    /// for every object of every chain, and building or splitting the id searched and copied.
+    pub fn is_status_id(&self, id: &str) -> bool {
+        let (t, name) = (self.object_type_raw.as_str(), self.object_name.as_str());
+        id.len() == t.len() + 1 + name.len()
+            && id.starts_with(t)
+            && id[t.len()..].starts_with('/')
+            && id.ends_with(name)
     }
 }
 
@@ -320,7 +326,17 @@ mod tests {
         assert!(spc.problems.is_empty(), "{:?}", spc.problems);
         assert_eq!(spc.objects.len(), 2);
         assert_eq!(spc.objects[0].file_name(), "secretalias");
-        assert_eq!(spc.objects[0].status_id(), "secret/db-pass");
+        assert!(spc.objects[0].is_status_id("secret/db-pass"));
+        for other in [
+            "secret/db-pas",
+            "secret/db-passs",
+            "secrets/db-pass",
+            "secret-db-pass",
+            "key/db-pass",
+            "",
+        ] {
+            assert!(!spc.objects[0].is_status_id(other), "{other}");
+        }
         assert_eq!(spc.objects[0].object_version, None);
         assert_eq!(spc.objects[1].object_type, Some(ObjectType::Key));
         assert_eq!(

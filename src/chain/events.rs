@@ -187,9 +187,7 @@ pub fn is_followup(message: &str) -> bool {
             Finder::new("timed out waiting for the condition"),
         ]
     });
-    PHRASES
-        .iter()
-        .all(|p| p.find(message.as_bytes()).is_some())
+    PHRASES.iter().all(|p| p.find(message.as_bytes()).is_some())
 }
 
 /// Whether this event reason belongs to the mount / sync machinery kvchain reads.

@@ -258,7 +258,7 @@ impl RotationWatch {
         let mounted = status.and_then(|st| {
             st.objects
                 .iter()
-                .find(|o| o.id == object.status_id())
+                .find(|o| object.is_status_id(&o.id))
                 .map(|o| o.version.clone())
         });
         let mount_state = match (&self.new_version, mounted) {

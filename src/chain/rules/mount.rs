@@ -213,12 +213,7 @@ fn lag(cx: &Ctx, link: &mut Link, poll: Duration) {
             continue;
         };
         let Some(latest) = obj.latest() else { continue };
-        let t_raw = o.object_type_raw.trim();
-        let Some(mounted) = st.objects.iter().find(|so| {
-            so.id
-                .split_once('/')
-                .is_some_and(|(ty, name)| ty == t_raw && name == o.object_name)
-        }) else {
+        let Some(mounted) = st.objects.iter().find(|so| o.is_status_id(&so.id)) else {
             continue;
         };
         if mounted.version == latest.version {

@@ -275,18 +275,9 @@ pub(crate) fn set_mounted_versions(cx: &Ctx, objects: &mut [ChainObject]) {
 /// The version the pod has mounted, from SPCPS `status.objects` (`<type>/<objectName>`).
 fn mounted_version(cx: &Ctx, o: &SpcObject) -> Option<Text> {
     let st = cx.status?;
-    let t = o.object_type_raw.as_str();
-    // Compared in place: splitting each id at its '/' searched for it first (every object of
-    // every chain).
-    let name = o.object_name.as_str();
     st.objects
         .iter()
-        .find(|so| {
-            so.id.len() == t.len() + 1 + name.len()
-                && so.id.starts_with(t)
-                && so.id[t.len()..].starts_with('/')
-                && so.id.ends_with(name)
-        })
+        .find(|so| o.is_status_id(&so.id))
         .map(|so| so.version.as_str().into())
 }
 
