@@ -43,7 +43,8 @@ pub(super) fn chain_events<'a>(
 /// The SPC name after the first `spc <ns>/` in a driver message, without building the tag.
 fn spc_named_in<'m>(message: &'m str, ns: &str) -> Option<&'m str> {
     // "spc " cannot overlap itself, so its matches are all the places the tag can start.
-    message.match_indices("spc ").find_map(|(i, _)| {
+    let tag = events::phrase!("spc ");
+    tag.find_iter(message.as_bytes()).find_map(|i| {
         let rest = message[i + 4..].strip_prefix(ns)?.strip_prefix('/')?;
         rest.split([' ', ',', ':']).next()
     })

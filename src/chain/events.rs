@@ -5,7 +5,7 @@
 //! Azure side. Patterns are the upstream message shapes (FACTS.md §3 and §5); the most specific
 //! pattern is tried first because the wrappers repeat generic words ("not found", "failed").
 
-use std::sync::{LazyLock, OnceLock};
+use std::sync::OnceLock;
 
 use aho_corasick::AhoCorasick;
 use memchr::memmem::Finder;
@@ -25,6 +25,24 @@ macro_rules! token {
     ($m:expr, $needle:literal) => {
         has_token($m, const { bit($needle) }, $needle)
     };
+}
+
+/// A searcher for a fixed phrase, built on its first use: `str::find` sets one up on every
+/// call, and these phrases are looked for in every mount event of every chain.
+macro_rules! phrase {
+    ($text:literal) => {{
+        static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new($text));
+        &*FINDER
+    }};
+}
+pub(crate) use phrase;
+
+/// What follows the first occurrence of the phrase `finder` looks for.
+fn after<'m>(message: &'m str, finder: &Finder<'_>) -> Option<&'m str> {
+    let at = finder.find(message.as_bytes())?;
+    // The phrase is whole UTF-8 text, so both its ends fall on character boundaries.
+    message.get(at + finder.needle().len()..)
 }
 
 /// The code an event message points to, if any rule explains it.
@@ -180,14 +198,13 @@ pub fn classify(message: &str) -> Option<Code> {
 
 /// A follow-up kubelet message that restates an earlier failure without a cause.
 pub fn is_followup(message: &str) -> bool {
-    // Searchers built once: `str::contains` sets one up per call (asked of every event).
-    static PHRASES: LazyLock<[Finder<'static>; 2]> = LazyLock::new(|| {
-        [
-            Finder::new("Unable to attach or mount volumes"),
-            Finder::new("timed out waiting for the condition"),
-        ]
-    });
-    PHRASES.iter().all(|p| p.find(message.as_bytes()).is_some())
+    let m = message.as_bytes();
+    phrase!("Unable to attach or mount volumes")
+        .find(m)
+        .is_some()
+        && phrase!("timed out waiting for the condition")
+            .find(m)
+            .is_some()
 }
 
 /// Whether this event reason belongs to the mount / sync machinery kvchain reads.
@@ -219,7 +236,7 @@ pub fn classify_event(reason: &str, message: &str) -> Option<Code> {
 
 /// The volume a kubelet message names (`for volume "<name>"`), if any.
 pub fn volume_of(message: &str) -> Option<&str> {
-    let rest = &message[message.find("for volume \"")? + "for volume \"".len()..];
+    let rest = after(message, phrase!("for volume \""))?;
     Some(&rest[..rest.find('"')?])
 }
 
@@ -264,8 +281,7 @@ pub fn sts_tenant<'m>(message: &'m str, after: &str) -> Option<&'m str> {
 
 /// The object type of the provider's per-object wrapper (`failed to get objectType:<t>, …`).
 pub fn object_type(message: &str) -> Option<crate::snapshot::ObjectType> {
-    let key = "failed to get objectType:";
-    let rest = &message[message.find(key)? + key.len()..];
+    let rest = after(message, phrase!("failed to get objectType:"))?;
     crate::snapshot::ObjectType::parse(rest.split(',').next()?)
 }
 
