@@ -377,10 +377,13 @@ fn chain_id(ns: &str, pod: &str, spc: &str) -> String {
 
 /// Fold findings into the link status; the worst finding names the link when it decides it.
 pub(super) fn settle(link: &mut Link) {
-    // A list's first push reserves room for four: a link with one finding would hold ~900
-    // bytes of room (~7 MB over a 10,000-pod diagnosis, kept as long as the chains are shown).
-    link.findings.shrink_to_fit();
+    // A list's first push reserves room for four: a link with one finding would keep room
+    // for three more (384 bytes), as long as the chains are shown.
     link.facts.shrink_to_fit();
+    if link.findings.is_empty() {
+        return; // most links
+    }
+    link.findings.shrink_to_fit();
     for f in &mut link.findings {
         f.evidence.shrink_to_fit();
     }
