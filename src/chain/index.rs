@@ -84,6 +84,9 @@ impl<'a> Globals<'a> {
     }
 }
 
+/// A pod's top-level workload (kind, name), and its object when observed.
+pub(crate) type Workload<'a> = (Option<(&'a str, &'a str)>, Option<&'a WorkloadObs>);
+
 pub(crate) struct Index<'a> {
     /// The Kubernetes objects: the whole snapshot, or one namespace of it (the incremental
     /// engine). Its source, cluster and Azure parts are not read: [`Index::globals`] are.
@@ -412,10 +415,7 @@ impl<'a> Index<'a> {
     }
 
     /// [`Index::workload_of`] the pod, and that workload's object when observed.
-    pub fn workload_with_object(
-        &self,
-        pod: &'a PodObs,
-    ) -> (Option<(&'a str, &'a str)>, Option<&'a WorkloadObs>) {
+    pub fn workload_with_object(&self, pod: &'a PodObs) -> Workload<'a> {
         let workload = self.workload_of(pod);
         let object = workload.and_then(|(kind, name)| self.workload(&pod.namespace, kind, name));
         (workload, object)

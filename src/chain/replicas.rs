@@ -11,7 +11,7 @@ use std::rc::Rc;
 use super::catalog::Code;
 use super::context::{AuthMode, Ctx};
 use super::events;
-use super::index::{Consumer, HashMap, PodAddresses};
+use super::index::{Consumer, HashMap, PodAddresses, Workload};
 use super::model::*;
 use super::rules;
 use crate::snapshot::*;
@@ -28,9 +28,6 @@ pub(super) struct Shared<'a> {
 }
 
 type LastOwner<'a> = ((&'a str, &'a str, &'a str), Workload<'a>);
-
-/// A pod's top-level workload (kind, name), and its object when observed.
-pub(super) type Workload<'a> = (Option<(&'a str, &'a str)>, Option<&'a WorkloadObs>);
 
 impl<'a> Shared<'a> {
     /// The pod's top-level workload ([`super::index::Index::workload_of`]) and its object. It
