@@ -35,12 +35,18 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         _ => set(link, Status::Ok, "synced"),
     }
     // The SPC's own findings come first, so the causes index the link's findings alike.
-    let causes = match &cx.side {
+    // A shared side's causes are read in place (copying them was an allocation per chain).
+    let side = cx.side.clone();
+    let own;
+    let causes: &[Option<usize>] = match &side {
         Some(side) => {
             link.findings.extend_from_slice(&side.sync);
-            side.sync_causes.clone()
+            &side.sync_causes
         }
-        None => statics(cx, spc, link),
+        None => {
+            own = statics(cx, spc, link);
+            &own
+        }
     };
     if cx.template {
         if link.status == Status::Ok {
@@ -49,7 +55,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         return;
     }
     for (i, (so, cause)) in spc.secret_objects.iter().zip(causes).enumerate() {
-        runtime(cx, link, i, so, cause);
+        runtime(cx, link, i, so, *cause);
     }
 }
 
