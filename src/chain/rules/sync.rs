@@ -36,9 +36,8 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     }
     // The SPC's own findings come first, so the causes index the link's findings alike.
     // A shared side's causes are read in place (copying them was an allocation per chain).
-    let side = cx.side.clone();
     let own;
-    let causes: &[Option<usize>] = match &side {
+    let causes: &[Option<usize>] = match &cx.side {
         Some(side) => {
             link.findings.extend_from_slice(&side.sync);
             &side.sync_causes
