@@ -266,10 +266,11 @@ pub struct ChainObject {
     pub pinned_version: Option<Text>,
     /// Version the pod has mounted (SPCPS), if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mounted_version: Option<Text>,
-    /// Latest version in the vault, if known.
+    pub mounted_version: Option<SharedText>,
+    /// Latest version in the vault, if known. Shared text: replicas' chains copy their
+    /// group's objects, and a version id (32 characters) does not fit inline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vault_version: Option<Text>,
+    pub vault_version: Option<SharedText>,
     pub status: Status,
 }
 
