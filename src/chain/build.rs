@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{LazyLock, Mutex, PoisonError};
 
 use super::chain_events::chain_events;
 use super::context::{AuthMode, Ctx};
@@ -44,11 +44,10 @@ const PARALLEL_FROM: usize = 2048;
 
 /// Threads worth using for `pods` pods (one below [`PARALLEL_FROM`]).
 pub(super) fn threads_for(pods: usize) -> usize {
-    if pods >= PARALLEL_FROM {
-        std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
-    } else {
-        1
-    }
+    // Asked once: the standard library reads the cgroup's CPU quota from files on each call.
+    static CPUS: LazyLock<usize> =
+        LazyLock::new(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(8)));
+    if pods >= PARALLEL_FROM { *CPUS } else { 1 }
 }
 
 fn run(snapshot: &Snapshot, detail: bool, want: impl Fn(&PodObs) -> bool) -> Vec<Chain> {
@@ -141,7 +140,14 @@ fn chains_in_parallel(ix: &Index<'_>, pods: &[&PodObs], detail: bool) -> Vec<Cha
 
 /// How many chains `pod` has: one per volume that wires (or clearly means to wire) an SPC.
 fn wired_volumes(pod: &PodObs) -> usize {
-    pod.volumes.iter().filter(|v| wiring(v).is_some()).count()
+    // The driver's own volumes first: counted without reading their attributes, which live in
+    // allocations of their own (this runs on one thread before the others start).
+    let wired = |v: &VolumeObs| match &v.source {
+        VolumeSourceObs::Csi { driver, .. } if driver == DRIVER => true,
+        VolumeSourceObs::Csi { .. } => wiring(v).is_some(),
+        _ => false,
+    };
+    pod.volumes.iter().filter(|v| wired(v)).count()
 }
 
 /// Where built chains go.
