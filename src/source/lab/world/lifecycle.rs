@@ -77,7 +77,7 @@ impl World {
         };
         set_status(&mut lp, Some(("ContainerCreating", "")));
         self.pods.insert(key.clone(), Box::new(lp));
-        self.waiting.insert(key.clone());
+        self.waiting.insert(key.clone(), now);
         self.changed();
         Ok(key)
     }

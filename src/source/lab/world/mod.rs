@@ -10,6 +10,7 @@ mod kubelet;
 mod lifecycle;
 mod pod;
 mod rotation;
+mod waiting;
 
 pub use events::LabEvent;
 use pod::set_status;
@@ -74,7 +75,7 @@ pub struct World {
     next_timed: usize,
     /// Faults currently applied, with what is needed to undo them.
     pub(super) faults: BTreeMap<String, super::faults::Undo>,
-    waiting: BTreeSet<Key>,
+    waiting: waiting::Waiting,
     terminating: BTreeSet<Key>,
     next_rotation: Duration,
     uid_counter: u64,
@@ -132,7 +133,7 @@ impl World {
             timeline: sc.timeline.clone(),
             next_timed: 0,
             faults: BTreeMap::new(),
-            waiting: BTreeSet::new(),
+            waiting: waiting::Waiting::default(),
             terminating: BTreeSet::new(),
             next_rotation: poll,
             uid_counter: 0,
