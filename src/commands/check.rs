@@ -114,13 +114,18 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     {
         return Err(e.into());
     }
-    Ok(if failed {
+    let code = if failed {
         ExitCode::from(1)
     } else if snapshot.incomplete() {
         ExitCode::from(EXIT_INCOMPLETE)
     } else {
         ExitCode::SUCCESS
-    })
+    };
+    // The process exits with this code: freeing the snapshot and the chains one allocation at
+    // a time first bought nothing (0.16 s of `check --lab generated:100000`, sampled).
+    std::mem::forget(chains);
+    std::mem::forget(snapshot);
+    Ok(code)
 }
 
 /// Colour for text on a terminal, unless --no-color or NO_COLOR.
