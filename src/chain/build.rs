@@ -70,8 +70,8 @@ pub(super) fn chains_over(
         .chain(templates.iter().copied())
         .filter(|p| want(p))
         .collect();
-    let mut chains = chains_in_parallel(ix, &pods, detail);
-    chains.extend(orphan_chains(ix, &chains, &templates));
+    let (mut chains, referenced) = chains_in_parallel(ix, &pods, detail);
+    chains.extend(orphan_chains(ix, &referenced, &templates));
     finish(&mut chains);
     chains
 }
@@ -81,10 +81,14 @@ pub(super) fn chains_over(
 const RUN: usize = 512;
 
 /// [`chains_of`] over several threads when there are enough pods to pay for them.
-fn chains_in_parallel(ix: &Index<'_>, pods: &[&PodObs], detail: bool) -> Vec<Chain> {
+fn chains_in_parallel<'a>(
+    ix: &'a Index<'a>,
+    pods: &[&'a PodObs],
+    detail: bool,
+) -> (Vec<Chain>, Referenced<'a>) {
     let threads = threads_for(pods.len());
     if threads <= 1 {
-        return chains_of(ix, pods, detail);
+        return chains_and_referenced(ix, pods, detail);
     }
     // Chains are independent given the shared, read-only index. Each thread (this one too:
     // its allocator heap is warm from earlier calls) takes the next run of pods until none is
@@ -110,32 +114,37 @@ fn chains_in_parallel(ix: &Index<'_>, pods: &[&PodObs], detail: bool) -> Vec<Cha
     let next = AtomicUsize::new(0);
     let take = || {
         let mut shared = Shared::default();
+        let mut referenced = Referenced::default();
         while let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
             // Each index is handed out once, so the job is always there to take.
             let taken = job.lock().unwrap_or_else(PoisonError::into_inner).take();
             if let Some((run, mut slots)) = taken {
-                chains_into(ix, run, detail, &mut shared, &mut slots);
+                chains_into(ix, run, detail, &mut shared, &mut slots, &mut referenced);
                 assert!(
                     slots.0.is_empty(),
                     "a run builds one chain per wired volume"
                 );
             }
         }
+        referenced
     };
-    std::thread::scope(|scope| {
+    let referenced = std::thread::scope(|scope| {
         let workers: Vec<_> = (1..threads).map(|_| scope.spawn(take)).collect();
-        take();
+        let mut referenced = take();
         for w in workers {
-            w.join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            referenced.merge(
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            );
         }
+        referenced
     });
     drop(jobs);
     // SAFETY: the runs' slots partition the first `total` places of `all`; every run was
     // taken once and ran to the end (a panic in any thread unwinds before this line), and
     // each run filled every one of its slots (asserted above).
     unsafe { all.set_len(total) };
-    all
+    (all, referenced)
 }
 
 /// How many chains `pod` has: one per volume that wires (or clearly means to wire) an SPC.
@@ -177,25 +186,50 @@ impl Sink for Slots<'_> {
     }
 }
 
-/// Consumers of synced Secrets of SPCs that no pod (or template) references: `chains` are
-/// the pod and template chains already built over the same index.
-pub(super) fn orphan_chains<'c>(
-    ix: &Index<'_>,
-    chains: impl IntoIterator<Item = &'c Chain>,
-    templates: &[&PodObs],
-) -> Vec<Chain> {
-    let mut referenced: HashMap<(&str, &str), ()> = HashMap::default();
-    // Replicas come one after the other: hash each run of equal keys once.
-    let mut last = None;
-    for c in chains {
-        let key = (c.namespace.as_str(), c.spc.as_str());
-        if last != Some(key) {
-            referenced.insert(key, ());
-            last = Some(key);
+/// The (namespace, SPC) of every pod and template chain built: an SPC in it is one a pod
+/// means to mount.
+#[derive(Default)]
+pub(super) struct Referenced<'k> {
+    set: HashMap<(&'k str, &'k str), ()>,
+    last: Option<(&'k str, &'k str)>,
+}
+
+impl<'k> Referenced<'k> {
+    pub fn of_chains(chains: impl IntoIterator<Item = &'k Chain>) -> Self {
+        let mut referenced = Referenced::default();
+        for c in chains {
+            referenced.add(&c.namespace, &c.spc);
+        }
+        referenced
+    }
+
+    fn add(&mut self, ns: &'k str, spc: &'k str) {
+        // Replicas come one after the other: hash each run of equal keys once.
+        let key = (ns, spc);
+        if self.last != Some(key) {
+            self.set.insert(key, ());
+            self.last = Some(key);
         }
     }
+
+    fn merge(&mut self, other: Referenced<'k>) {
+        self.set.extend(other.set);
+    }
+
+    fn contains(&self, ns: &str, spc: &str) -> bool {
+        self.set.contains_key(&(ns, spc))
+    }
+}
+
+/// Consumers of synced Secrets of SPCs that no pod (or template) references: `referenced`
+/// holds the pod and template chains already built over the same index.
+pub(super) fn orphan_chains(
+    ix: &Index<'_>,
+    referenced: &Referenced<'_>,
+    templates: &[&PodObs],
+) -> Vec<Chain> {
     let mut orphans = orphans::chains(ix, |ns, spc| {
-        referenced.contains_key(&(ns, spc))
+        referenced.contains(ns, spc)
             || ix.spc_users(ns, spc).is_some()
             || templates
                 .iter()
@@ -231,12 +265,29 @@ pub(super) fn stamp_findings(chain: &mut Chain) {
 }
 
 pub(super) fn chains_of(ix: &Index<'_>, pods: &[&PodObs], detail: bool) -> Vec<Chain> {
-    let mut chains = Vec::with_capacity(pods.len());
-    chains_into(ix, pods, detail, &mut Shared::default(), &mut chains);
-    chains
+    chains_and_referenced(ix, pods, detail).0
 }
 
-/// The chains of `pods`, appended to `out`; `shared` carries what replicas share.
+fn chains_and_referenced<'a>(
+    ix: &'a Index<'a>,
+    pods: &[&'a PodObs],
+    detail: bool,
+) -> (Vec<Chain>, Referenced<'a>) {
+    let mut chains = Vec::with_capacity(pods.len());
+    let mut referenced = Referenced::default();
+    chains_into(
+        ix,
+        pods,
+        detail,
+        &mut Shared::default(),
+        &mut chains,
+        &mut referenced,
+    );
+    (chains, referenced)
+}
+
+/// The chains of `pods`, appended to `out` (and their SPCs to `referenced`); `shared`
+/// carries what replicas share.
 #[inline]
 fn chains_into<'a>(
     ix: &'a Index<'a>,
@@ -244,10 +295,13 @@ fn chains_into<'a>(
     detail: bool,
     shared: &mut Shared<'a>,
     out: &mut impl Sink,
+    referenced: &mut Referenced<'a>,
 ) {
     for pod in pods {
         for volume in &pod.volumes {
-            diagnose_volume(ix, shared, pod, volume, detail, out);
+            if let Some(spc) = diagnose_volume(ix, shared, pod, volume, detail, out) {
+                referenced.add(&pod.namespace, spc);
+            }
         }
     }
 }
@@ -331,10 +385,8 @@ fn diagnose_volume<'a>(
     volume: &'a VolumeObs,
     detail: bool,
     out: &mut impl Sink,
-) {
-    let Some(w) = wiring(volume) else {
-        return;
-    };
+) -> Option<&'a str> {
+    let w = wiring(volume)?;
     let ns = pod.namespace.as_str();
     let spc = if w.spc_name.is_empty() {
         None
@@ -410,6 +462,7 @@ fn diagnose_volume<'a>(
     }
     rules::mark_effects(links);
     stamp_findings(chain);
+    Some(w.spc_name)
 }
 
 /// `<ns>/<pod>/<spc>`, built in one allocation (`format!` costs several times more, once per
@@ -539,7 +592,13 @@ mod tests {
         let expected: usize = (0..pods.len()).map(|i| [0, 1, 1, 2, 1][i % 5]).sum();
         assert_eq!(one.len(), expected, "no chain, one, or two per pod");
         assert!(one.iter().any(|c| c.volume == "second"));
-        assert_eq!(chains_in_parallel(&ix, &pods, false), one);
+        let (parallel, referenced) = chains_in_parallel(&ix, &pods, false);
+        assert_eq!(parallel, one);
+        assert_eq!(
+            referenced.set,
+            Referenced::of_chains(&one).set,
+            "the SPCs the chains reference"
+        );
     }
 
     #[test]

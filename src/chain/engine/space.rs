@@ -262,7 +262,8 @@ impl Space {
         let mut extra = build::chains_of(&ix, &templates, false);
         let kept = self.pods.iter().flat_map(|p| &p.chains).map(|c| &**c);
         let in_pods = kept.chain(&fresh);
-        let orphans = build::orphan_chains(&ix, in_pods.chain(&extra), &templates);
+        let referenced = build::Referenced::of_chains(in_pods.chain(&extra));
+        let orphans = build::orphan_chains(&ix, &referenced, &templates);
         extra.extend(orphans);
         self.extra_clock = ix.take_clock_read();
         drop(ix);
