@@ -18,16 +18,18 @@ use super::Key;
 #[derive(Default)]
 pub(super) struct Waiting {
     keys: BTreeSet<Arc<Key>>,
-    /// (due, pod) for every attempt scheduled. An entry whose pod has left, or has been
-    /// scheduled again since, is dropped when it comes up.
-    due: BinaryHeap<Reverse<(Timestamp, Arc<Key>)>>,
+    /// (due, order scheduled, pod) for every attempt scheduled. An entry whose pod has left,
+    /// or has been scheduled again since, is dropped when it comes up. The order breaks ties
+    /// (a whole world's pods come due at once) without comparing names.
+    due: BinaryHeap<Reverse<(Timestamp, u64, Arc<Key>)>>,
+    scheduled: u64,
 }
 
 impl Waiting {
     /// A new pod, first due at `at`.
     pub fn insert(&mut self, key: Key, at: Timestamp) {
         let key = Arc::new(key);
-        self.due.push(Reverse((at, key.clone())));
+        self.schedule(at, key.clone());
         self.keys.insert(key);
     }
 
@@ -38,9 +40,14 @@ impl Waiting {
     /// The waiting pod's next attempt moved to `at`: every change of a pod's `next_attempt`
     /// comes here, or the pod is never due again.
     pub fn retry_at(&mut self, key: &Key, at: Timestamp) {
-        if let Some(key) = self.keys.get(key) {
-            self.due.push(Reverse((at, key.clone())));
+        if let Some(key) = self.keys.get(key).cloned() {
+            self.schedule(at, key);
         }
+    }
+
+    fn schedule(&mut self, at: Timestamp, key: Arc<Key>) {
+        self.scheduled += 1;
+        self.due.push(Reverse((at, self.scheduled, key)));
     }
 
     /// The waiting pods due by `now`, in key order (the order kubelet starts them in, which
@@ -51,11 +58,11 @@ impl Waiting {
         next_attempt: impl Fn(&Key) -> Option<Timestamp>,
     ) -> Vec<Arc<Key>> {
         let mut out = Vec::new();
-        while let Some(Reverse((at, _))) = self.due.peek() {
+        while let Some(Reverse((at, _, _))) = self.due.peek() {
             if *at > now {
                 break;
             }
-            let Some(Reverse((_, key))) = self.due.pop() else {
+            let Some(Reverse((_, _, key))) = self.due.pop() else {
                 break;
             };
             if self.keys.contains(&key) && next_attempt(&key).is_some_and(|t| t <= now) {
