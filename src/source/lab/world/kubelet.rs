@@ -141,12 +141,9 @@ impl World {
                     .is_none_or(|t| now.duration_since(t) >= jiff::SignedDuration::from_secs(120));
             p.next_attempt = now.checked_add(p.backoff).unwrap_or(now);
             p.backoff = (p.backoff * 2).min(BACKOFF_MAX);
-            let next = p.next_attempt;
+            self.waiting.retry_at(key, p.next_attempt);
             if due_unable {
                 p.unable_reported = Some(now);
-            }
-            self.waiting.retry_at(key, next);
-            if due_unable {
                 let unmounted: Vec<String> = failures.iter().map(|(v, _)| v.clone()).collect();
                 let msg = crate::source::lab::messages::unable_to_mount(&unmounted, &all_volumes);
                 self.record(key, "Warning", "FailedMount", &msg, "kubelet");
@@ -161,8 +158,7 @@ impl World {
                     p.stage = Stage::Configuring;
                     p.next_attempt = now.checked_add(CONFIG_RETRY).unwrap_or(now);
                     set_status(p, Some(("CreateContainerConfigError", &e)));
-                    let next = p.next_attempt;
-                    self.waiting.retry_at(key, next);
+                    self.waiting.retry_at(key, p.next_attempt);
                     if first {
                         self.changed();
                     }
