@@ -14,6 +14,10 @@ use super::scenario::{ClusterSpec, RoleAssignment};
 use crate::snapshot::crd::SecretProviderClass;
 use crate::spc::AzureSpc;
 
+/// SPC parses by their merged parameters. FxHash: every publish hashes its parameters (the
+/// objects YAML included), and SipHash's DoS resistance buys nothing in a simulation.
+pub type ParseCache = rustc_hash::FxHashMap<BTreeMap<String, String>, Arc<AzureSpc>>;
+
 pub const DRIVER: &str = "secrets-store.csi.k8s.io";
 
 /// The Azure side the provider talks to.
@@ -27,7 +31,7 @@ pub struct AzureWorld<'a> {
     /// principalId → role assignments.
     pub ra_index: &'a HashMap<String, Vec<usize>>,
     /// Merged SPC parameters → parsed provider view.
-    pub parse_cache: &'a mut HashMap<BTreeMap<String, String>, Arc<AzureSpc>>,
+    pub parse_cache: &'a mut ParseCache,
 }
 
 /// The CSI volume of a pod, as kubelet passes it.

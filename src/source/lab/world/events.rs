@@ -1,7 +1,7 @@
 //! Events as the API server keeps them: aggregated by (object, reason, message), expired after an
 //! hour.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 
 use super::*;
 use crate::snapshot::Name;
@@ -63,7 +63,10 @@ impl LabEvent {
 /// What aggregates events, hashed: the index holds no copy of the strings, and a repeated
 /// event (every rotation poll records one per pod) allocates nothing to be found.
 fn aggregation_key(uid: &str, reason: &str, message: &str) -> u64 {
-    let mut h = DefaultHasher::new();
+    // FxHash: repeated events (every rotation poll reports on every pod) hash messages of up
+    // to a kilobyte; candidates are compared field by field, so a weaker hash only costs a
+    // rare extra comparison.
+    let mut h = rustc_hash::FxHasher::default();
     (uid, reason, message).hash(&mut h);
     h.finish()
 }
