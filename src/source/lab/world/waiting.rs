@@ -106,7 +106,7 @@ mod tests {
         w.remove(&key("c"));
         w.retry_at(&key("c"), at(20));
         assert_eq!(names(w.take_due(at(35), next)), ["b"], "c left, a not due");
-        // `b` is rescheduled earlier than an entry it already has: due once, at the new time.
+        // `b` was handed out at 35 and failed again: due once more, at its new time.
         attempts.borrow_mut().insert(key("b"), at(36));
         w.retry_at(&key("b"), at(36));
         assert_eq!(names(w.take_due(at(40), next)), ["a", "b"]);
