@@ -1,16 +1,31 @@
-//! Live source costs at 10,000 pods: converting one listed Pod on arrival, and assembling a
+//! Live source costs at 10,000 pods: decoding a listed page of pods and converting one listed
+//! Pod on arrival (the client's work between two pages of the initial list), and assembling a
 //! snapshot from the store (what every debounced change costs).
 
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use k8s_openapi::api::core::v1::Pod;
+use kube::core::ObjectList;
 use kvchain::snapshot::convert;
+use kvchain::source::live::listed::ListedPod;
 use kvchain::source::live::store::LiveState;
 use serde_json::json;
 
 fn pod(i: usize) -> Pod {
-    let v = json!({
+    serde_json::from_value(pod_json(i)).expect("pod")
+}
+
+/// A page of `n` pods as the API server sends it to kube's watcher.
+fn page(n: usize) -> String {
+    let items: Vec<_> = (0..n).map(pod_json).collect();
+    serde_json::to_string(&json!({"apiVersion": "v1", "kind": "PodList",
+        "metadata": {"resourceVersion": "100", "continue": "next"}, "items": items}))
+    .expect("page")
+}
+
+fn pod_json(i: usize) -> serde_json::Value {
+    json!({
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {
             "name": format!("app-{i}-7d9f8c6b5d-x{i:05}"), "namespace": format!("team-{:02}", i % 50),
@@ -34,11 +49,21 @@ fn pod(i: usize) -> Pod {
         },
         "status": {"phase": "Running", "containerStatuses": [{"name": "app", "ready": true, "restartCount": 0,
             "image": "app:1.2.3", "imageID": "sha256:abc", "state": {"running": {"startedAt": "2026-11-23T09:00:04Z"}}}]}
-    });
-    serde_json::from_value(v).expect("pod")
+    })
 }
 
 fn benches(c: &mut Criterion) {
+    let text = page(500);
+    c.bench_function("live: decode and convert a listed page of 500 pods", |b| {
+        b.iter(|| {
+            let page: ObjectList<ListedPod> = serde_json::from_str(black_box(&text)).unwrap();
+            page.items
+                .iter()
+                .map(ListedPod::observe)
+                .collect::<Vec<_>>()
+        })
+    });
+
     let one = pod(7);
     c.bench_function("live: convert one listed Pod", |b| {
         b.iter(|| convert::pod(black_box(&one)))

@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{
-    Container, ContainerState, Event, Pod, PodSpec, PodStatus, PodTemplateSpec, Secret,
-    ServiceAccount, Volume,
+    CSIVolumeSource, ContainerState, EnvFromSource, EnvVar, Event, Pod, PodSpec, PodStatus,
+    PodTemplateSpec, ProjectedVolumeSource, Secret, SecretKeySelector, SecretVolumeSource,
+    ServiceAccount, Volume, VolumeMount,
 };
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
@@ -56,24 +57,16 @@ pub fn pod(p: &Pod) -> PodObs {
 
 /// [`pod`] from the parts, for a source that keeps them apart (the lab shares specs).
 pub fn pod_of(meta: &ObjectMeta, spec: Option<&PodSpec>, status: Option<&PodStatus>) -> PodObs {
-    let mut obs = pod_spec(ns(meta), name(meta), meta, spec);
-    obs.uid = meta.uid.as_deref().unwrap_or_default().into();
-    obs.owners = owners(&meta.owner_references);
-    obs.created_at = meta.creation_timestamp.as_ref().map(|t| t.0);
-    obs.deleting = meta.deletion_timestamp.is_some();
-    obs.node = spec.and_then(|s| s.node_name.as_deref().map(Name::from));
+    let mut obs = pod_from_meta(meta);
+    if let Some(spec) = spec {
+        set_spec(&mut obs, spec);
+    }
+    set_identity(&mut obs, meta, spec.and_then(|s| s.node_name.as_deref()));
     if let Some(status) = status {
-        obs.phase = status.phase.as_deref().unwrap_or_default().into();
-        let states = status
-            .container_statuses
-            .iter()
-            .flatten()
-            .chain(status.init_container_statuses.iter().flatten());
-        for cs in states {
-            if let Some(c) = obs.containers.iter_mut().find(|c| c.name == cs.name) {
-                c.state = container_state(cs.state.as_ref());
-            }
-        }
+        let states = (status.container_statuses.iter().flatten())
+            .chain(status.init_container_statuses.iter().flatten())
+            .map(|cs| (cs.name.as_str(), cs.state.as_ref()));
+        set_status(&mut obs, status.phase.as_deref(), states);
     }
     obs
 }
@@ -82,35 +75,107 @@ pub fn pod_of(meta: &ObjectMeta, spec: Option<&PodSpec>, status: Option<&PodStat
 pub fn pod_from_template(owner: OwnerRef, namespace: String, t: &PodTemplateSpec) -> PodObs {
     let empty = ObjectMeta::default();
     let meta = t.metadata.as_ref().unwrap_or(&empty);
-    let mut obs = pod_spec(namespace, owner.name.to_string(), meta, t.spec.as_ref());
+    let mut obs = pod_meta(namespace, owner.name.to_string(), meta);
+    if let Some(spec) = &t.spec {
+        set_spec(&mut obs, spec);
+    }
     obs.template_of = Some(owner);
     obs
 }
 
-fn pod_spec(namespace: String, name: String, meta: &ObjectMeta, spec: Option<&PodSpec>) -> PodObs {
-    let mut obs = PodObs {
+/// A pod with its names and labels, and nothing from its spec yet (see [`set_pod_spec`],
+/// [`set_identity`] and [`set_status`] for the rest).
+pub fn pod_from_meta(meta: &ObjectMeta) -> PodObs {
+    pod_meta(ns(meta), name(meta), meta)
+}
+
+fn pod_meta(namespace: String, name: String, meta: &ObjectMeta) -> PodObs {
+    PodObs {
         namespace: namespace.into(),
         name: name.into(),
         labels: StrMap::shared_from(meta.labels.as_ref()),
         annotations: StrMap::shared_from(meta.annotations.as_ref()),
         service_account: "default".into(),
         ..PodObs::default()
-    };
-    let Some(spec) = spec else { return obs };
-    if let Some(sa) = spec.service_account_name.as_ref().filter(|s| !s.is_empty()) {
-        obs.service_account = sa.as_str().into();
     }
-    obs.volumes = each(&spec.volumes).iter().map(volume).collect();
-    obs.containers = each(&spec.init_containers)
-        .iter()
-        .map(|c| container(c, true))
-        .chain(spec.containers.iter().map(|c| container(c, false)))
-        .collect();
-    obs
+}
+
+fn set_spec(obs: &mut PodObs, spec: &PodSpec) {
+    let containers = (each(&spec.init_containers).iter().map(|c| (c, true)))
+        .chain(spec.containers.iter().map(|c| (c, false)))
+        .map(|(c, init)| {
+            let env: Vec<EnvObs> = each(&c.env).iter().map(env_var).collect();
+            container_of(
+                &c.name,
+                env,
+                each(&c.env_from),
+                each(&c.volume_mounts),
+                init,
+            )
+        });
+    set_pod_spec(
+        obs,
+        spec.service_account_name.as_deref(),
+        each(&spec.volumes).iter().map(volume),
+        containers,
+    );
+}
+
+/// The spec's part of a pod: its service account ("default" when unset or empty), volumes
+/// and containers (init containers first).
+pub fn set_pod_spec(
+    obs: &mut PodObs,
+    service_account: Option<&str>,
+    volumes: impl Iterator<Item = VolumeObs>,
+    containers: impl Iterator<Item = ContainerObs>,
+) {
+    if let Some(sa) = service_account.filter(|s| !s.is_empty()) {
+        obs.service_account = sa.into();
+    }
+    obs.volumes = volumes.collect();
+    obs.containers = containers.collect();
+}
+
+/// What only a running pod has: its uid, owners, times and node.
+pub fn set_identity(obs: &mut PodObs, meta: &ObjectMeta, node: Option<&str>) {
+    obs.uid = meta.uid.as_deref().unwrap_or_default().into();
+    obs.owners = owners(&meta.owner_references);
+    obs.created_at = meta.creation_timestamp.as_ref().map(|t| t.0);
+    obs.deleting = meta.deletion_timestamp.is_some();
+    obs.node = node.map(Name::from);
+}
+
+/// The pod's phase and each container's state, matched by container name.
+pub fn set_status<'a>(
+    obs: &mut PodObs,
+    phase: Option<&str>,
+    states: impl Iterator<Item = (&'a str, Option<&'a ContainerState>)>,
+) {
+    obs.phase = phase.unwrap_or_default().into();
+    for (name, state) in states {
+        if let Some(c) = obs.containers.iter_mut().find(|c| c.name == name) {
+            c.state = container_state(state);
+        }
+    }
 }
 
 fn volume(v: &Volume) -> VolumeObs {
-    let source = if let Some(csi) = &v.csi {
+    volume_of(
+        &v.name,
+        v.csi.as_ref(),
+        v.secret.as_ref(),
+        v.projected.as_ref(),
+    )
+}
+
+/// A volume from the sources diagnosis reads; any other kind of volume is `Other`.
+pub fn volume_of(
+    name: &str,
+    csi: Option<&CSIVolumeSource>,
+    secret: Option<&SecretVolumeSource>,
+    projected: Option<&ProjectedVolumeSource>,
+) -> VolumeObs {
+    let source = if let Some(csi) = csi {
         VolumeSourceObs::Csi {
             driver: csi.driver.as_str().into(),
             read_only: csi.read_only,
@@ -120,12 +185,12 @@ fn volume(v: &Volume) -> VolumeObs {
                 .as_ref()
                 .map(|r| r.name.as_str().into()),
         }
-    } else if let Some(s) = &v.secret {
+    } else if let Some(s) = secret {
         VolumeSourceObs::Secret {
             secret_name: s.secret_name.clone().unwrap_or_default().into(),
             optional: s.optional.unwrap_or(false),
         }
-    } else if let Some(p) = &v.projected {
+    } else if let Some(p) = projected {
         let sources = each(&p.sources);
         VolumeSourceObs::Projected {
             token_audiences: tight(
@@ -145,16 +210,53 @@ fn volume(v: &Volume) -> VolumeObs {
         VolumeSourceObs::Other
     };
     VolumeObs {
-        name: v.name.as_str().into(),
+        name: name.into(),
         source,
     }
 }
 
-fn container(c: &Container, init: bool) -> ContainerObs {
+/// An env var: which Secret key it reads, or its literal value. Literal values may be
+/// secrets: only the workload-identity ones (`AZURE_*`) are kept.
+pub fn env_of(
+    name: &str,
+    value: Option<&str>,
+    secret_key: Option<Option<&SecretKeySelector>>,
+) -> EnvObs {
+    EnvObs {
+        name: name.into(),
+        source: match secret_key {
+            Some(Some(r)) => EnvSourceObs::SecretKey {
+                secret: r.name.as_str().into(),
+                key: r.key.as_str().into(),
+                optional: r.optional.unwrap_or(false),
+            },
+            Some(None) => EnvSourceObs::Other,
+            None => EnvSourceObs::Literal {
+                value: value
+                    .filter(|_| name.starts_with("AZURE_"))
+                    .map(String::from),
+            },
+        },
+    }
+}
+
+fn env_var(e: &EnvVar) -> EnvObs {
+    let from = e.value_from.as_ref().map(|f| f.secret_key_ref.as_ref());
+    env_of(&e.name, e.value.as_deref(), from)
+}
+
+/// A container from its name, env vars (already read), `envFrom` and volume mounts.
+pub fn container_of(
+    name: &str,
+    env: Vec<EnvObs>,
+    env_from: &[EnvFromSource],
+    mounts: &[VolumeMount],
+    init: bool,
+) -> ContainerObs {
     ContainerObs {
-        name: c.name.as_str().into(),
+        name: name.into(),
         init,
-        mounts: each(&c.volume_mounts)
+        mounts: mounts
             .iter()
             .map(|m| MountObs {
                 volume: m.name.as_str().into(),
@@ -167,28 +269,9 @@ fn container(c: &Container, init: bool) -> ContainerObs {
                 read_only: m.read_only.unwrap_or(false),
             })
             .collect(),
-        env: each(&c.env)
-            .iter()
-            .map(|e| EnvObs {
-                name: e.name.as_str().into(),
-                source: match (&e.value, &e.value_from) {
-                    (_, Some(from)) => match &from.secret_key_ref {
-                        Some(r) => EnvSourceObs::SecretKey {
-                            secret: r.name.as_str().into(),
-                            key: r.key.as_str().into(),
-                            optional: r.optional.unwrap_or(false),
-                        },
-                        None => EnvSourceObs::Other,
-                    },
-                    // Literal values may be secrets: keep only the workload-identity ones.
-                    (value, None) => EnvSourceObs::Literal {
-                        value: value.clone().filter(|_| e.name.starts_with("AZURE_")),
-                    },
-                },
-            })
-            .collect(),
+        env,
         env_from_secrets: tight(
-            each(&c.env_from)
+            env_from
                 .iter()
                 .filter_map(|e| e.secret_ref.as_ref().map(|s| s.name.as_str().into())),
         ),

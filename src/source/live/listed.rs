@@ -5,17 +5,17 @@
 //! resources, probes, security contexts. Decoding a full `Pod` and slimming it afterwards cost
 //! most of the client's time and a transient heap of ~10 MB per page of 500. [`ListedPod`]
 //! skips those fields while decoding (serde passes over unknown fields without allocating) and
-//! still reads as a `Pod` to the converter and to kube's watcher. Volumes, env vars and
-//! container statuses are decoded as the few fields the converter reads too: a k8s-openapi
-//! `Volume` is 3.2 KB (one optional field per volume type), and a page of them, grown by
-//! doubling, was most of a page's transient heap.
+//! reads as a `Pod` to kube's watcher. Its spec and status stay in their own slim shapes and
+//! are observed through the converter's parts (`convert::volume_of`, `container_of`…), the
+//! same ones a full `Pod` goes through: building k8s-openapi's `Volume` (3.2 KB, one optional
+//! field per volume type), `Container` and `PodSpec` only to read a few fields from them was
+//! a third of the client's time between two pages of a long list.
 
 use std::borrow::Cow;
 
 use k8s_openapi::api::core::v1::{
-    CSIVolumeSource, Container, ContainerState, ContainerStatus, EnvFromSource, EnvVar,
-    EnvVarSource, Pod, PodSpec, PodStatus, ProjectedVolumeSource, SecretKeySelector,
-    SecretVolumeSource, Volume, VolumeMount,
+    CSIVolumeSource, ContainerState, EnvFromSource, Pod, ProjectedVolumeSource, SecretKeySelector,
+    SecretVolumeSource, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
 use kube::Resource;
@@ -23,22 +23,52 @@ use serde::{Deserialize, Deserializer};
 
 use crate::snapshot::{PodObs, convert};
 
-/// A pod with the metadata, spec and status fields kvchain reads (see [`convert::pod_of`]).
+/// A pod with the metadata, spec and status fields kvchain reads, observed through the same
+/// converters as a full `Pod` (see [`convert::pod_of`]).
 #[derive(Clone, Debug, Deserialize)]
 pub struct ListedPod {
     #[serde(deserialize_with = "read_meta")]
     pub metadata: ObjectMeta,
     /// Boxed, as is the status: kube's watcher moves each listed object several times (the
-    /// page's list, its queue, each event), and a `PodSpec` is kilobytes of optional fields.
-    #[serde(default, deserialize_with = "read_spec")]
-    pub spec: Option<Box<PodSpec>>,
-    #[serde(default, deserialize_with = "read_status")]
-    pub status: Option<Box<PodStatus>>,
+    /// page's list, its queue, each event).
+    #[serde(default)]
+    spec: Option<Box<SpecIn>>,
+    #[serde(default)]
+    status: Option<Box<StatusIn>>,
 }
 
 impl ListedPod {
     pub fn observe(&self) -> PodObs {
-        convert::pod_of(&self.metadata, self.spec.as_deref(), self.status.as_deref())
+        let meta = &self.metadata;
+        let mut obs = convert::pod_from_meta(meta);
+        let spec = self.spec.as_deref();
+        if let Some(s) = spec {
+            let containers = (s.init_containers.iter().map(|c| (c, true)))
+                .chain(s.containers.iter().map(|c| (c, false)))
+                .map(|(c, init)| c.observe(init));
+            let volumes = s.volumes.iter().map(|v| {
+                convert::volume_of(
+                    &v.name,
+                    v.csi.as_ref(),
+                    v.secret.as_ref(),
+                    v.projected.as_ref(),
+                )
+            });
+            convert::set_pod_spec(
+                &mut obs,
+                s.service_account_name.as_deref(),
+                volumes,
+                containers,
+            );
+        }
+        convert::set_identity(&mut obs, meta, spec.and_then(|s| s.node_name.as_deref()));
+        if let Some(st) = self.status.as_deref() {
+            let states = (st.container_statuses.iter())
+                .chain(&st.init_container_statuses)
+                .map(|c| (c.name.as_str(), c.state.as_ref()));
+            convert::set_status(&mut obs, st.phase.as_deref(), states);
+        }
+        obs
     }
 }
 
@@ -97,41 +127,52 @@ fn read_meta<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error> {
     })
 }
 
-#[derive(Deserialize)]
+/// A list field that may be absent or `null`.
+fn list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+}
+
+#[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct SpecIn {
     service_account_name: Option<String>,
     node_name: Option<String>,
-    volumes: Option<Vec<VolumeIn>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
+    volumes: Vec<VolumeIn>,
+    #[serde(default, deserialize_with = "list")]
     containers: Vec<ContainerIn>,
-    init_containers: Option<Vec<ContainerIn>>,
+    #[serde(default, deserialize_with = "list")]
+    init_containers: Vec<ContainerIn>,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ContainerIn {
     name: String,
-    env: Option<Vec<EnvIn>>,
-    env_from: Option<Vec<EnvFromSource>>,
-    volume_mounts: Option<Vec<VolumeMount>>,
+    #[serde(default, deserialize_with = "list")]
+    env: Vec<EnvIn>,
+    #[serde(default, deserialize_with = "list")]
+    env_from: Vec<EnvFromSource>,
+    #[serde(default, deserialize_with = "list")]
+    volume_mounts: Vec<VolumeMount>,
 }
 
-impl From<ContainerIn> for Container {
-    fn from(c: ContainerIn) -> Self {
-        Container {
-            name: c.name,
-            env: c.env.map(|e| e.into_iter().map(EnvVar::from).collect()),
-            env_from: c.env_from,
-            volume_mounts: c.volume_mounts,
-            ..Container::default()
-        }
+impl ContainerIn {
+    fn observe(&self, init: bool) -> crate::snapshot::ContainerObs {
+        let env = (self.env.iter())
+            .map(|e| {
+                let from = e.value_from.as_ref().map(|f| f.secret_key_ref.as_ref());
+                convert::env_of(&e.name, e.value.as_deref(), from)
+            })
+            .collect();
+        convert::container_of(&self.name, env, &self.env_from, &self.volume_mounts, init)
     }
 }
 
 /// The volume sources the converter reads; any other kind of volume reads as one with no
-/// source set, as the converter treats it.
-#[derive(Deserialize)]
+/// source set, as the converter treats it. (A k8s-openapi `Volume` is 3.2 KB: one optional
+/// field per volume type.)
+#[derive(Clone, Debug, Deserialize)]
 struct VolumeIn {
     name: String,
     csi: Option<CSIVolumeSource>,
@@ -139,21 +180,9 @@ struct VolumeIn {
     projected: Option<ProjectedVolumeSource>,
 }
 
-impl From<VolumeIn> for Volume {
-    fn from(v: VolumeIn) -> Self {
-        Volume {
-            name: v.name,
-            csi: v.csi,
-            secret: v.secret,
-            projected: v.projected,
-            ..Volume::default()
-        }
-    }
-}
-
 /// An env var: its value, or which Secret key it comes from. Other `valueFrom` sources
 /// (fieldRef, configMapKeyRef…) still read as a `valueFrom`, so the value is not a literal.
-#[derive(Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct EnvIn {
     name: String,
@@ -161,80 +190,26 @@ struct EnvIn {
     value_from: Option<ValueFromIn>,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ValueFromIn {
     secret_key_ref: Option<SecretKeySelector>,
 }
 
-impl From<EnvIn> for EnvVar {
-    fn from(e: EnvIn) -> Self {
-        EnvVar {
-            name: e.name,
-            value: e.value,
-            value_from: e.value_from.map(|f| EnvVarSource {
-                secret_key_ref: f.secret_key_ref,
-                ..EnvVarSource::default()
-            }),
-        }
-    }
-}
-
-#[derive(Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct StatusIn {
     phase: Option<String>,
-    container_statuses: Option<Vec<ContainerStatusIn>>,
-    init_container_statuses: Option<Vec<ContainerStatusIn>>,
+    #[serde(default, deserialize_with = "list")]
+    container_statuses: Vec<ContainerStatusIn>,
+    #[serde(default, deserialize_with = "list")]
+    init_container_statuses: Vec<ContainerStatusIn>,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 struct ContainerStatusIn {
     name: String,
     state: Option<ContainerState>,
-}
-
-impl From<ContainerStatusIn> for ContainerStatus {
-    fn from(c: ContainerStatusIn) -> Self {
-        ContainerStatus {
-            name: c.name,
-            state: c.state,
-            ..ContainerStatus::default()
-        }
-    }
-}
-
-fn statuses(list: Option<Vec<ContainerStatusIn>>) -> Option<Vec<ContainerStatus>> {
-    list.map(|l| l.into_iter().map(ContainerStatus::from).collect())
-}
-
-fn read_status<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Box<PodStatus>>, D::Error> {
-    Ok(Option::<StatusIn>::deserialize(d)?.map(|s| {
-        Box::new(PodStatus {
-            phase: s.phase,
-            container_statuses: statuses(s.container_statuses),
-            init_container_statuses: statuses(s.init_container_statuses),
-            ..PodStatus::default()
-        })
-    }))
-}
-
-fn read_spec<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Box<PodSpec>>, D::Error> {
-    let Some(s) = Option::<SpecIn>::deserialize(d)? else {
-        return Ok(None);
-    };
-    Ok(Some(Box::new(PodSpec {
-        service_account_name: s.service_account_name,
-        node_name: s.node_name,
-        volumes: s
-            .volumes
-            .map(|vs| vs.into_iter().map(Volume::from).collect()),
-        containers: s.containers.into_iter().map(Container::from).collect(),
-        init_containers: s
-            .init_containers
-            .map(|cs| cs.into_iter().map(Container::from).collect()),
-        ..PodSpec::default()
-    })))
 }
 
 #[cfg(test)]
@@ -327,5 +302,24 @@ mod tests {
             ("shop", "bare")
         );
         assert_eq!(obs.service_account, "default");
+    }
+
+    #[test]
+    fn null_lists_read_as_empty_as_in_a_full_pod() {
+        let pod = serde_json::json!({
+            "metadata": {"name": "p", "namespace": "shop"},
+            "spec": {"serviceAccountName": "", "volumes": null, "initContainers": null,
+                "containers": [{"name": "app", "env": null, "envFrom": null, "volumeMounts": null}]},
+            "status": {"phase": "Pending", "containerStatuses": null}
+        });
+        let full: Pod = serde_json::from_value(pod.clone()).unwrap();
+        let listed: ListedPod = serde_json::from_value(pod).unwrap();
+        let obs = listed.observe();
+        assert_eq!(
+            serde_json::to_value(&obs).unwrap(),
+            serde_json::to_value(convert::pod(&full)).unwrap()
+        );
+        assert_eq!(obs.service_account, "default");
+        assert_eq!(obs.containers.len(), 1);
     }
 }

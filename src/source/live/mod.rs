@@ -20,7 +20,7 @@ mod cluster;
 pub mod connect;
 mod errors;
 mod kinds;
-mod listed;
+pub mod listed;
 mod secrets;
 pub mod store;
 pub mod switch;
