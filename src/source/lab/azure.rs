@@ -330,20 +330,22 @@ pub fn get<'v, 'r>(
     now: Timestamp,
 ) -> Result<&'v LabVersion, String> {
     let t = req.object_type;
-    let url = msg::object_url(&vault.name, t, req.name, req.version.unwrap_or(""));
-    let caller = msg::caller(&token.client_id, &token.principal_id, &token.tenant);
+    // Error texts only: a read that succeeds (every rotation poll of every healthy pod) builds
+    // none of them.
+    let url = |vault: &str| msg::object_url(vault, t, req.name, req.version.unwrap_or(""));
+    let caller = || msg::caller(&token.client_id, &token.principal_id, &token.tenant);
     if !vault.network.reachable() {
         return Err(msg::response_error(
-            &url,
+            &url(&vault.name),
             403,
             "Forbidden",
-            &msg::firewall(&caller, &vault.name, location),
+            &msg::firewall(&caller(), &vault.name, location),
             Some("ForbiddenByFirewall"),
         ));
     }
     if !vault.admit(now) {
         return Err(msg::response_error(
-            &url,
+            &url(&vault.name),
             429,
             "Throttled",
             &msg::throttled(),
@@ -352,34 +354,33 @@ pub fn get<'v, 'r>(
     }
     if token.tenant != vault.tenant_id {
         return Err(msg::response_error(
-            &url,
+            &url(&vault.name),
             401,
             "Unauthorized",
             &msg::wrong_issuer(&vault.tenant_id, &token.tenant),
             None,
         ));
     }
-    let vault_id = vault.resource_id(subscription);
-    let object_scope = format!("{vault_id}/{}/{}", t.collection(), req.name);
     if vault.rbac {
         let action = roles::required_action(t);
         let allowed = role_assignments.any(|ra| {
             ra.spec.principal_id == token.principal_id
                 && ra.spec.scope.vault == vault.name
-                && ra
-                    .spec
-                    .scope
-                    .object
-                    .as_deref()
-                    .is_none_or(|o| o == format!("{}/{}", t.collection(), req.name))
+                && ra.spec.scope.object.as_deref().is_none_or(|o| {
+                    o.strip_prefix(t.collection())
+                        .and_then(|rest| rest.strip_prefix('/'))
+                        == Some(req.name)
+                })
                 && roles::builtin(&ra.spec.role).is_some_and(|r| roles::grants(r, action))
         });
         if !allowed {
+            let vault_id = vault.resource_id(subscription);
+            let object_scope = format!("{vault_id}/{}/{}", t.collection(), req.name);
             return Err(msg::response_error(
-                &url,
+                &url(&vault.name),
                 403,
                 "Forbidden",
-                &msg::forbidden_by_rbac(&caller, action, &object_scope, &vault.name, location),
+                &msg::forbidden_by_rbac(&caller(), action, &object_scope, &vault.name, location),
                 Some("ForbiddenByRbac"),
             ));
         }
@@ -398,10 +399,10 @@ pub fn get<'v, 'r>(
         });
         if !allowed {
             return Err(msg::response_error(
-                &url,
+                &url(&vault.name),
                 403,
                 "Forbidden",
-                &msg::access_denied(&caller, t, &vault.name, location),
+                &msg::access_denied(&caller(), t, &vault.name, location),
                 Some("AccessDenied"),
             ));
         }
@@ -417,12 +418,18 @@ pub fn get<'v, 'r>(
             None => req.name.to_string(),
         };
         let (code, message) = msg::not_found(t, &shown);
-        return Err(msg::response_error(&url, 404, &code, &message, None));
+        return Err(msg::response_error(
+            &url(&vault.name),
+            404,
+            &code,
+            &message,
+            None,
+        ));
     };
     if !version.enabled {
         let (code, message) = msg::disabled(t);
         return Err(msg::response_error(
-            &url,
+            &url(&vault.name),
             403,
             "Forbidden",
             &message,
@@ -430,4 +437,80 @@ pub fn get<'v, 'r>(
         ));
     }
     Ok(version)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::lab::scenario::{RoleAssignmentSpec, ScopeSpec};
+
+    fn vault() -> LabVault {
+        let spec = serde_yaml::from_str(
+            "tenantID: t\nsecrets:\n  - {name: db, value: v1}\n  - {name: db2, value: v2}\nkeys:\n  - {name: db}\n",
+        )
+        .expect("a vault spec");
+        let v = KeyVault {
+            name: "kv".into(),
+            spec,
+        };
+        LabVault::from_spec(&v, Timestamp::UNIX_EPOCH)
+    }
+
+    /// Key Vault Administrator: every data action, so only the scope decides.
+    fn assignment(object: Option<&str>) -> RoleAssignment {
+        RoleAssignment {
+            name: "ra".into(),
+            spec: RoleAssignmentSpec {
+                principal_id: "p".into(),
+                role: "Key Vault Administrator".into(),
+                scope: ScopeSpec {
+                    vault: "kv".into(),
+                    object: object.map(String::from),
+                },
+            },
+        }
+    }
+
+    fn read(ra: &RoleAssignment, object_type: ObjectType, name: &str) -> Result<(), String> {
+        let token = Token {
+            client_id: "c".into(),
+            principal_id: "p".into(),
+            tenant: "t".into(),
+        };
+        let req = Request {
+            object_type,
+            name,
+            version: None,
+        };
+        let mut v = vault();
+        get(
+            &mut v,
+            &token,
+            [ra].into_iter(),
+            "sub",
+            "westeurope",
+            &req,
+            Timestamp::UNIX_EPOCH,
+        )
+        .map(|_| ())
+    }
+
+    #[test]
+    fn an_object_scoped_role_grants_that_object_only() {
+        let scoped = assignment(Some("secrets/db"));
+        assert_eq!(read(&scoped, ObjectType::Secret, "db"), Ok(()));
+        for (t, name) in [(ObjectType::Secret, "db2"), (ObjectType::Key, "db")] {
+            let err = read(&scoped, t, name).expect_err("outside the role's scope");
+            assert!(err.contains("ForbiddenByRbac"), "{err}");
+            // The error names the object the read was refused on, under the vault's id.
+            let collection = t.collection();
+            assert!(
+                err.contains(&format!("/vaults/kv/{collection}/{name}")),
+                "{err}"
+            );
+        }
+        let vault_wide = assignment(None);
+        assert_eq!(read(&vault_wide, ObjectType::Secret, "db2"), Ok(()));
+        assert_eq!(read(&vault_wide, ObjectType::Key, "db"), Ok(()));
+    }
 }
