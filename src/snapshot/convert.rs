@@ -215,16 +215,17 @@ pub fn volume_of(
     }
 }
 
-/// An env var: which Secret key it reads, or its literal value. Literal values may be
-/// secrets: only the workload-identity ones (`AZURE_*`) are kept.
+/// An env var: which Secret key it reads, or its literal value. `value_from` is the var's
+/// `valueFrom` as the Secret key it names (`Some(None)`: another source, e.g. a fieldRef).
+/// Literal values may be secrets: only the workload-identity ones (`AZURE_*`) are kept.
 pub fn env_of(
     name: &str,
     value: Option<&str>,
-    secret_key: Option<Option<&SecretKeySelector>>,
+    value_from: Option<Option<&SecretKeySelector>>,
 ) -> EnvObs {
     EnvObs {
         name: name.into(),
-        source: match secret_key {
+        source: match value_from {
             Some(Some(r)) => EnvSourceObs::SecretKey {
                 secret: r.name.as_str().into(),
                 key: r.key.as_str().into(),

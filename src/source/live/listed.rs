@@ -182,12 +182,24 @@ struct VolumeIn {
 
 /// An env var: its value, or which Secret key it comes from. Other `valueFrom` sources
 /// (fieldRef, configMapKeyRef…) still read as a `valueFrom`, so the value is not a literal.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct EnvIn {
     name: String,
     value: Option<String>,
     value_from: Option<ValueFromIn>,
+}
+
+/// Without the value: a literal may be a secret, and kube's watcher requires its objects to
+/// be `Debug`.
+impl std::fmt::Debug for EnvIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnvIn")
+            .field("name", &self.name)
+            .field("value", &self.value.as_ref().map(|_| "<redacted>"))
+            .field("value_from", &self.value_from)
+            .finish()
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -288,6 +300,7 @@ mod tests {
         assert_eq!(listed.metadata.resource_version.as_deref(), Some("4711"));
         assert!(listed.metadata.managed_fields.is_none());
         assert!(!format!("{:?}", listed.observe()).contains("listed-pod-canary-value"));
+        assert!(!format!("{listed:?}").contains("listed-pod-canary-value"));
     }
 
     #[test]
