@@ -1,6 +1,6 @@
-//! Live source costs at 10,000 pods: decoding a listed page of pods and converting one listed
-//! Pod on arrival (the client's work between two pages of the initial list), and assembling a
-//! snapshot from the store (what every debounced change costs).
+//! Live source costs at 10,000 pods: decoding and converting a listed page of 500 pods (the
+//! client's work between two pages of the initial list), converting one listed Pod on
+//! arrival, and assembling a snapshot from the store (what every debounced change costs).
 
 use std::hint::black_box;
 

@@ -8,8 +8,8 @@
 //! reads as a `Pod` to kube's watcher. Its spec and status stay in their own slim shapes and
 //! are observed through the converter's parts (`convert::volume_of`, `container_of`…), the
 //! same ones a full `Pod` goes through: building k8s-openapi's `Volume` (3.2 KB, one optional
-//! field per volume type), `Container` and `PodSpec` only to read a few fields from them was
-//! a third of the client's time between two pages of a long list.
+//! field per volume type), `Container` and `PodSpec` only to read a few fields from them cost
+//! 30% of decoding and converting a page (`cargo bench --bench live_store`).
 
 use std::borrow::Cow;
 
