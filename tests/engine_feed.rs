@@ -44,7 +44,7 @@ fn first_deployment(s: &Snapshot) -> (String, String) {
         .iter()
         .find(|w| w.kind == "Deployment")
         .expect("the default lab has Deployments");
-    (d.namespace.clone(), d.name.clone())
+    (d.namespace.to_string(), d.name.to_string())
 }
 
 const TICKS: usize = 60;

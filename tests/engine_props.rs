@@ -164,7 +164,7 @@ fn changes(s: &Snapshot, edit: &Edit, gone: &mut Vec<Object>, n: usize) -> Vec<C
             let name = if j % 5 == 0 {
                 "nosuch".to_string()
             } else {
-                pick(&spcs, j).map_or("nosuch".into(), |x| x.name.clone())
+                pick(&spcs, j).map_or("nosuch".to_string(), |x| x.name.to_string())
             };
             for v in &mut p.volumes {
                 if let VolumeSourceObs::Csi { attributes, .. } = &mut v.source {
@@ -196,7 +196,7 @@ fn changes(s: &Snapshot, edit: &Edit, gone: &mut Vec<Object>, n: usize) -> Vec<C
         Edit::SpcSecretRenamed(i) => pick(&s.spcs.items, i).map_or_else(Vec::new, |x| {
             let mut x = x.clone();
             match x.secret_objects.first_mut() {
-                Some(so) => so.secret_name = format!("renamed-{n}"),
+                Some(so) => so.secret_name = format!("renamed-{n}").into(),
                 None => return Vec::new(),
             }
             up(Object::Spc(x.into()))
@@ -242,8 +242,8 @@ fn changes(s: &Snapshot, edit: &Edit, gone: &mut Vec<Object>, n: usize) -> Vec<C
         Edit::IngressTls(i) => pick(&s.secrets.items, i).map_or_else(Vec::new, |x| {
             up(Object::Ingress(Arc::new(IngressObs {
                 namespace: x.namespace.clone(),
-                name: format!("ing-{n}"),
-                tls_secrets: vec![x.name.clone()],
+                name: format!("ing-{n}").into(),
+                tls_secrets: vec![x.name.to_string()],
             })))
         }),
         Edit::Restore(i) => {

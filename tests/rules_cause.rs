@@ -160,7 +160,7 @@ fn a_tls_secret_without_key_is_not_a_missing_file_nor_a_sync_permission_problem(
     s.events.items.push(EventObs {
         namespace: NS.into(),
         involved_kind: "Pod".into(),
-        involved_name: tk::pod_name(APP, 0),
+        involved_name: tk::pod_name(APP, 0).into(),
         type_: "Warning".into(),
         reason: "FailedToCreateSecret".into(),
         message: "failed to get data in spc shop/web-kv for secret web-secret, err: failed to get private key from file matching objectName password: no private key found".into(),

@@ -144,7 +144,7 @@ fn sync_events_break_the_sync_link_even_when_mounted() {
     s.events.items.push(EventObs {
         namespace: NS.into(),
         involved_kind: "Pod".into(),
-        involved_name: tk::pod_name(APP, 0),
+        involved_name: tk::pod_name(APP, 0).into(),
         type_: "Warning".into(),
         reason: "FailedToCreateSecret".into(),
         message: "failed to get data in spc shop/web-kv for secret web-secret, err: file matching objectName db-pass not found in the pod".into(),
@@ -160,7 +160,7 @@ fn sync_events_break_the_sync_link_even_when_mounted() {
     s.events.items.push(EventObs {
         namespace: NS.into(),
         involved_kind: "Pod".into(),
-        involved_name: tk::pod_name(APP, 0),
+        involved_name: tk::pod_name(APP, 0).into(),
         type_: "Warning".into(),
         reason: "FailedToCreateSecret".into(),
         message: "failed to get data in spc shop/other-kv for secret x, err: file matching objectName y not found in the pod".into(),
@@ -342,7 +342,7 @@ fn rotation_failed(cause: &str, ago: jiff::SignedDuration) -> EventObs {
     EventObs {
         namespace: NS.into(),
         involved_kind: "Pod".into(),
-        involved_name: tk::pod_name(APP, 0),
+        involved_name: tk::pod_name(APP, 0).into(),
         type_: "Warning".into(),
         reason: "MountRotationFailed".into(),
         message: format!(
@@ -443,7 +443,7 @@ fn an_admission_denial_without_pods_is_a_template_chain_with_kvc106() {
     s.events.items.push(EventObs {
         namespace: NS.into(),
         involved_kind: "ReplicaSet".into(),
-        involved_name: tk::replica_set(APP),
+        involved_name: tk::replica_set(APP).into(),
         type_: "Warning".into(),
         reason: "FailedCreate".into(),
         message: "Error creating: admission webhook \"mutation.azure-workload-identity.io\" denied the request: hostNetwork is set to true, cannot inject proxy sidecar".into(),

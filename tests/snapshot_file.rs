@@ -50,22 +50,22 @@ fn originals(s: &Snapshot) -> BTreeSet<String> {
         o.extend(p.node.as_ref().map(|n| n.to_string()));
     }
     for sa in &s.service_accounts.items {
-        o.insert(sa.name.clone());
+        o.insert(sa.name.to_string());
         o.extend(sa.annotations.values().cloned());
     }
     for spc in &s.spcs.items {
-        o.insert(spc.name.clone());
+        o.insert(spc.name.to_string());
         o.extend(spc.parsed.keyvault_name.clone());
         o.extend(spc.parsed.tenant_id.clone());
         o.extend(spc.parsed.client_id.clone());
         o.extend(spc.parsed.objects.iter().map(|x| x.object_name.clone()));
-        o.extend(spc.secret_objects.iter().map(|x| x.secret_name.clone()));
+        o.extend(spc.secret_objects.iter().map(|x| x.secret_name.to_string()));
     }
     for sec in &s.secrets.items {
-        o.insert(sec.name.clone());
+        o.insert(sec.name.to_string());
     }
     for w in &s.workloads.items {
-        o.insert(w.name.clone());
+        o.insert(w.name.to_string());
     }
     o.extend(s.cluster.oidc_issuer.known().cloned());
     o.retain(|x| x.len() >= 4 && x != "default");

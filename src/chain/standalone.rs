@@ -99,8 +99,8 @@ fn verdict(ix: &Index<'_>, spc: &SpcObs) -> SpcVerdict {
         .collect();
     findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)));
     SpcVerdict {
-        namespace: spc.namespace.clone(),
-        name: spc.name.clone(),
+        namespace: spc.namespace.to_string(),
+        name: spc.name.to_string(),
         vault: spc.parsed.keyvault_name.clone(),
         status: findings.first().map_or(Status::Ok, |f| f.severity.status()),
         findings,

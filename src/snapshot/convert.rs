@@ -304,8 +304,8 @@ fn container_state(s: Option<&ContainerState>) -> ContainerStateObs {
 
 pub fn service_account(sa: &ServiceAccount) -> ServiceAccountObs {
     ServiceAccountObs {
-        namespace: ns(&sa.metadata),
-        name: name(&sa.metadata),
+        namespace: ns(&sa.metadata).into(),
+        name: name(&sa.metadata).into(),
         annotations: StrMap::shared_from(sa.metadata.annotations.as_ref()),
     }
 }
@@ -313,8 +313,8 @@ pub fn service_account(sa: &ServiceAccount) -> ServiceAccountObs {
 pub fn spc(s: &SecretProviderClass) -> SpcObs {
     let parameters = s.spec.parameters.clone().unwrap_or_default();
     SpcObs {
-        namespace: ns(&s.metadata),
-        name: name(&s.metadata),
+        namespace: ns(&s.metadata).into(),
+        name: name(&s.metadata).into(),
         annotations: StrMap::shared_from(s.metadata.annotations.as_ref()),
         provider: s.spec.provider.clone().unwrap_or_default(),
         parsed: crate::spc::parse(&parameters),
@@ -322,7 +322,7 @@ pub fn spc(s: &SecretProviderClass) -> SpcObs {
         secret_objects: each(&s.spec.secret_objects)
             .iter()
             .map(|o| SecretObjectSpec {
-                secret_name: o.secret_name.clone().unwrap_or_default(),
+                secret_name: o.secret_name.clone().unwrap_or_default().into(),
                 type_: o.type_.clone().unwrap_or_default(),
                 labels: o.labels.clone().unwrap_or_default(),
                 data: each(&o.data)
@@ -340,10 +340,10 @@ pub fn spc(s: &SecretProviderClass) -> SpcObs {
 pub fn spcps(s: &SecretProviderClassPodStatus) -> SpcPodStatusObs {
     let st = s.status.clone().unwrap_or_default();
     SpcPodStatusObs {
-        namespace: ns(&s.metadata),
-        name: name(&s.metadata),
-        pod_name: st.pod_name.unwrap_or_default(),
-        spc_name: st.secret_provider_class_name.unwrap_or_default(),
+        namespace: ns(&s.metadata).into(),
+        name: name(&s.metadata).into(),
+        pod_name: st.pod_name.unwrap_or_default().into(),
+        spc_name: st.secret_provider_class_name.unwrap_or_default().into(),
         mounted: st.mounted.unwrap_or(false),
         target_path: st.target_path.unwrap_or_default(),
         objects: st
@@ -383,8 +383,8 @@ pub fn secret(s: &Secret) -> SecretObs {
         data.insert(k.clone(), Fingerprint::of(v.as_bytes()));
     }
     SecretObs {
-        namespace: ns(&s.metadata),
-        name: name(&s.metadata),
+        namespace: ns(&s.metadata).into(),
+        name: name(&s.metadata).into(),
         type_: s.type_.clone().unwrap_or_else(|| "Opaque".into()),
         labels: StrMap::shared_from(s.metadata.labels.as_ref()),
         owners: owners(&s.metadata.owner_references),
@@ -400,9 +400,10 @@ pub fn event(e: &Event) -> EventObs {
             .involved_object
             .namespace
             .clone()
-            .unwrap_or_else(|| ns(&e.metadata)),
-        involved_kind: e.involved_object.kind.clone().unwrap_or_default(),
-        involved_name: e.involved_object.name.clone().unwrap_or_default(),
+            .unwrap_or_else(|| ns(&e.metadata))
+            .into(),
+        involved_kind: e.involved_object.kind.clone().unwrap_or_default().into(),
+        involved_name: e.involved_object.name.clone().unwrap_or_default().into(),
         involved_uid: e.involved_object.uid.clone().unwrap_or_default(),
         type_: e.type_.clone().unwrap_or_default(),
         reason: e.reason.clone().unwrap_or_default(),
@@ -443,8 +444,8 @@ fn workload(
             Box::new(pod_from_template(owner, ns(meta), t))
         }),
         kind: kind.into(),
-        namespace: ns(meta),
-        name: name(meta),
+        namespace: ns(meta).into(),
+        name: name(meta).into(),
         uid: meta.uid.clone().unwrap_or_default(),
         owners: owners(&meta.owner_references),
         annotations: StrMap::shared_from(meta.annotations.as_ref()),
@@ -580,8 +581,8 @@ pub fn placement(d: &DaemonSet, provider: bool) -> PlacementObs {
 
 pub fn ingress(i: &Ingress) -> IngressObs {
     IngressObs {
-        namespace: ns(&i.metadata),
-        name: name(&i.metadata),
+        namespace: ns(&i.metadata).into(),
+        name: name(&i.metadata).into(),
         tls_secrets: i
             .spec
             .iter()

@@ -165,8 +165,8 @@ pub enum ContainerStateObs {
 
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct ServiceAccountObs {
-    pub namespace: String,
-    pub name: String,
+    pub namespace: Name,
+    pub name: Name,
     #[serde(default)]
     pub annotations: StrMap,
 }
@@ -174,8 +174,8 @@ pub struct ServiceAccountObs {
 /// A SecretProviderClass, with its Azure parameters parsed once at observation time.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SpcObs {
-    pub namespace: String,
-    pub name: String,
+    pub namespace: Name,
+    pub name: Name,
     /// Metadata annotations (only `kvchain.dev/ignore*` are read, for suppressions).
     #[serde(default)]
     pub annotations: StrMap,
@@ -189,7 +189,7 @@ pub struct SpcObs {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecretObjectSpec {
-    pub secret_name: String,
+    pub secret_name: Name,
     #[serde(rename = "type", default)]
     pub type_: String,
     #[serde(default)]
@@ -206,10 +206,10 @@ pub struct SecretObjectData {
 
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct SpcPodStatusObs {
-    pub namespace: String,
-    pub name: String,
-    pub pod_name: String,
-    pub spc_name: String,
+    pub namespace: Name,
+    pub name: Name,
+    pub pod_name: Name,
+    pub spc_name: Name,
     pub mounted: bool,
     #[serde(default)]
     pub target_path: String,
@@ -248,8 +248,8 @@ pub struct SpcpsObject {
 /// A Kubernetes Secret, values replaced by keyed fingerprints on arrival.
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct SecretObs {
-    pub namespace: String,
-    pub name: String,
+    pub namespace: Name,
+    pub name: Name,
     #[serde(rename = "type", default)]
     pub type_: String,
     #[serde(default)]
@@ -277,10 +277,10 @@ impl SecretObs {
 
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct EventObs {
-    pub namespace: String,
+    pub namespace: Name,
     /// `Kind/name` of the involved object.
-    pub involved_kind: String,
-    pub involved_name: String,
+    pub involved_kind: Name,
+    pub involved_name: Name,
     #[serde(default)]
     pub involved_uid: String,
     /// Normal | Warning
@@ -299,9 +299,9 @@ pub struct EventObs {
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct WorkloadObs {
     /// Deployment | StatefulSet | DaemonSet | ReplicaSet | Job | CronJob
-    pub kind: String,
-    pub namespace: String,
-    pub name: String,
+    pub kind: Name,
+    pub namespace: Name,
+    pub name: Name,
     #[serde(default)]
     pub uid: String,
     #[serde(default)]
@@ -321,8 +321,8 @@ pub struct WorkloadObs {
 
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct IngressObs {
-    pub namespace: String,
-    pub name: String,
+    pub namespace: Name,
+    pub name: Name,
     #[serde(default)]
     pub tls_secrets: Vec<String>,
 }

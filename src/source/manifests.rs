@@ -296,8 +296,11 @@ impl Builder {
                 uid: w.uid.as_str().into(),
                 controller: true,
             };
-            self.pods
-                .push(convert::pod_from_template(owner, w.namespace.clone(), t));
+            self.pods.push(convert::pod_from_template(
+                owner,
+                w.namespace.to_string(),
+                t,
+            ));
         }
         self.workloads.push(w);
     }
@@ -332,7 +335,7 @@ impl Builder {
                 .any(|s| s.namespace == ns && s.name == "default")
             {
                 self.sas.push(ServiceAccountObs {
-                    namespace: ns,
+                    namespace: ns.into(),
                     name: "default".into(),
                     annotations: Default::default(),
                 });

@@ -359,7 +359,7 @@ pub fn shared_objects_snapshot() -> kvchain::snapshot::Snapshot {
             ("objects".to_string(), objects.clone()),
         ]);
         snap.spcs.items.push(SpcObs {
-            namespace: format!("team-{ns}"),
+            namespace: format!("team-{ns}").into(),
             name: "app-secrets".into(),
             annotations: Default::default(),
             provider: "azure".into(),

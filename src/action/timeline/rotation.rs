@@ -357,7 +357,8 @@ impl RotationWatch {
                 };
                 let via = match &vol.source {
                     VolumeSourceObs::Csi { attributes, .. }
-                        if attributes.get("secretProviderClass") == Some(&spc.name) =>
+                        if attributes.get("secretProviderClass").map(String::as_str)
+                            == Some(spc.name.as_str()) =>
                     {
                         Some((file_done, file_state.clone(), "CSI volume"))
                     }

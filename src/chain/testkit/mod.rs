@@ -221,7 +221,7 @@ pub fn add_app(s: &mut Snapshot, ns: &str, app: &str, pods: usize) {
 
     s.service_accounts.items.push(ServiceAccountObs {
         namespace: ns.into(),
-        name: sa_name(app),
+        name: sa_name(app).into(),
         annotations: [("azure.workload.identity/client-id".to_string(), cid.clone())].into(),
     });
     let objects = objects_yaml(&[&[
@@ -239,7 +239,7 @@ pub fn add_app(s: &mut Snapshot, ns: &str, app: &str, pods: usize) {
             ("objects", &objects),
         ],
         vec![SecretObjectSpec {
-            secret_name: secret.clone(),
+            secret_name: secret.clone().into(),
             type_: "Opaque".into(),
             labels: BTreeMap::new(),
             data: vec![SecretObjectData {
@@ -261,7 +261,7 @@ pub fn add_app(s: &mut Snapshot, ns: &str, app: &str, pods: usize) {
     s.workloads.items.push(WorkloadObs {
         kind: "ReplicaSet".into(),
         namespace: ns.into(),
-        name: rs.clone(),
+        name: rs.clone().into(),
         uid: format!("uid-rs-{ns}-{app}"),
         owners: vec![owner("Deployment", app)],
         replicas: Some(pods as i32),
@@ -331,9 +331,9 @@ pub fn add_app(s: &mut Snapshot, ns: &str, app: &str, pods: usize) {
         });
         s.spc_statuses.items.push(SpcPodStatusObs {
             namespace: ns.into(),
-            name: format!("{name}-{ns}-{spc_n}"),
-            pod_name: name.clone(),
-            spc_name: spc_n.clone(),
+            name: format!("{name}-{ns}-{spc_n}").into(),
+            pod_name: name.clone().into(),
+            spc_name: spc_n.clone().into(),
             mounted: true,
             target_path: format!(
                 "/var/lib/kubelet/pods/uid-pod-{ns}-{name}/volumes/kubernetes.io~csi/secrets-store-inline/mount"
@@ -349,7 +349,7 @@ pub fn add_app(s: &mut Snapshot, ns: &str, app: &str, pods: usize) {
     }
     s.secrets.items.push(SecretObs {
         namespace: ns.into(),
-        name: secret,
+        name: secret.into(),
         type_: "Opaque".into(),
         labels: [(
             "secrets-store.csi.k8s.io/managed".to_string(),

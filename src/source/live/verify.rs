@@ -130,7 +130,7 @@ pub fn plan(
         let Some(spc_name) = attributes.get("secretProviderClass") else {
             continue;
         };
-        let Some(spc) = spcs_here().find(|s| &s.name == spc_name) else {
+        let Some(spc) = spcs_here().find(|s| s.name == spc_name) else {
             out.notes.push(format!(
                 "volume {}: SecretProviderClass {spc_name} not observed, cannot tell which files it mounts",
                 m.volume

@@ -16,13 +16,13 @@ pub(super) struct Floating {
 
 /// Something with a namespace that a pod can name.
 trait Placed: Clone {
-    fn namespace_mut(&mut self) -> &mut String;
+    fn namespace_mut(&mut self) -> &mut crate::snapshot::Name;
     fn namespace(&self) -> &str;
     fn name(&self) -> &str;
 }
 
 impl Placed for SpcObs {
-    fn namespace_mut(&mut self) -> &mut String {
+    fn namespace_mut(&mut self) -> &mut crate::snapshot::Name {
         &mut self.namespace
     }
     fn namespace(&self) -> &str {
@@ -34,7 +34,7 @@ impl Placed for SpcObs {
 }
 
 impl Placed for ServiceAccountObs {
-    fn namespace_mut(&mut self) -> &mut String {
+    fn namespace_mut(&mut self) -> &mut crate::snapshot::Name {
         &mut self.namespace
     }
     fn namespace(&self) -> &str {
@@ -87,10 +87,10 @@ fn place<T: Placed>(floating: &[usize], refs: &BTreeSet<(&str, &str)>, items: &m
         };
         for ns in rest {
             let mut copy = items[i].clone();
-            *copy.namespace_mut() = (*ns).to_string();
+            *copy.namespace_mut() = (*ns).into();
             added.push(copy);
         }
-        *items[i].namespace_mut() = (*first).to_string();
+        *items[i].namespace_mut() = (*first).into();
     }
     items.extend(added);
 }
