@@ -311,13 +311,21 @@ pub fn service_account(sa: &ServiceAccount) -> ServiceAccountObs {
 }
 
 pub fn spc(s: &SecretProviderClass) -> SpcObs {
+    spc_parsed_by(s, crate::spc::parse)
+}
+
+/// [`spc`], its parameters parsed by `parse` (a source that parsed them before reuses that).
+pub fn spc_parsed_by(
+    s: &SecretProviderClass,
+    parse: impl FnOnce(&BTreeMap<String, String>) -> crate::spc::AzureSpc,
+) -> SpcObs {
     let parameters = s.spec.parameters.clone().unwrap_or_default();
     SpcObs {
         namespace: ns(&s.metadata).into(),
         name: name(&s.metadata).into(),
         annotations: StrMap::shared_from(s.metadata.annotations.as_ref()),
         provider: s.spec.provider.clone().unwrap_or_default(),
-        parsed: crate::spc::parse(&parameters),
+        parsed: parse(&parameters),
         parameters,
         secret_objects: each(&s.spec.secret_objects)
             .iter()

@@ -211,7 +211,11 @@ fn assemble(
             }));
         }
     }
-    let spcs: Vec<SpcObs> = w.spcs.values().map(convert::spc).collect();
+    let spcs: Vec<SpcObs> = w
+        .spcs
+        .values()
+        .map(|s| convert::spc_parsed_by(s, |params| w.parsed(params)))
+        .collect();
     Snapshot {
         source: SourceInfo {
             kind: SourceKind::Lab,

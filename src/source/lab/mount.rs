@@ -122,9 +122,16 @@ pub fn publish(
     };
     let provider_err =
         |e: String| MountError(msg::failed_mount(req.volume, req.namespace, req.pod, &e));
-    // The driver merges the pod's volumeAttributes over the SPC parameters.
+    // The driver merges the pod's volumeAttributes over the SPC parameters. The attribute
+    // naming the SPC is not a provider parameter: left out, a pod that overrides nothing
+    // shares the parse of the SPC's own parameters (which the snapshot's export reuses).
     let mut params = spc.spec.parameters.clone().unwrap_or_default();
-    params.extend(req.attributes.iter().map(|(k, v)| (k.clone(), v.clone())));
+    params.extend(
+        req.attributes
+            .iter()
+            .filter(|(k, _)| *k != "secretProviderClass")
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
     // Parsing the objects YAML dominates large worlds; identical parameters parse alike.
     let parsed = match az.parse_cache.get(&params) {
         Some(p) => Arc::clone(p),

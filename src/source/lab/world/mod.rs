@@ -202,6 +202,14 @@ impl World {
         self.clock.now()
     }
 
+    /// SecretProviderClass parameters parsed as the provider does: the parse a mount made of
+    /// the same parameters when there is one (parsing the objects YAML dominates large worlds).
+    pub fn parsed(&self, params: &BTreeMap<String, String>) -> crate::spc::AzureSpc {
+        self.parse_cache
+            .get(params)
+            .map_or_else(|| crate::spc::parse(params), |p| (**p).clone())
+    }
+
     pub fn poll_interval(&self) -> Duration {
         self.cluster.csi_driver.rotation_poll_interval
     }
