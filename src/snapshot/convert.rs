@@ -17,12 +17,14 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference}
 use super::crd::{SecretProviderClass, SecretProviderClassPodStatus};
 use super::*;
 
-fn ns(meta: &ObjectMeta) -> String {
-    meta.namespace.clone().unwrap_or_else(|| "default".into())
+// Names are built from the borrowed text: a short one is stored inline, with no copy of
+// the whole string made first and freed.
+fn ns(meta: &ObjectMeta) -> Name {
+    Name::from(meta.namespace.as_deref().unwrap_or("default"))
 }
 
-fn name(meta: &ObjectMeta) -> String {
-    meta.name.clone().unwrap_or_default()
+fn name(meta: &ObjectMeta) -> Name {
+    Name::from(meta.name.as_deref().unwrap_or_default())
 }
 
 /// The items of an optional list. Iterating the slice (not `Option::iter().flatten()`, whose
@@ -72,10 +74,10 @@ pub fn pod_of(meta: &ObjectMeta, spec: Option<&PodSpec>, status: Option<&PodStat
 }
 
 /// A workload's pod template, seen as the pod it would create (manifests mode).
-pub fn pod_from_template(owner: OwnerRef, namespace: String, t: &PodTemplateSpec) -> PodObs {
+pub fn pod_from_template(owner: OwnerRef, namespace: Name, t: &PodTemplateSpec) -> PodObs {
     let empty = ObjectMeta::default();
     let meta = t.metadata.as_ref().unwrap_or(&empty);
-    let mut obs = pod_meta(namespace, owner.name.to_string(), meta);
+    let mut obs = pod_meta(namespace, owner.name.clone(), meta);
     if let Some(spec) = &t.spec {
         set_spec(&mut obs, spec);
     }
@@ -89,10 +91,10 @@ pub fn pod_from_meta(meta: &ObjectMeta) -> PodObs {
     pod_meta(ns(meta), name(meta), meta)
 }
 
-fn pod_meta(namespace: String, name: String, meta: &ObjectMeta) -> PodObs {
+fn pod_meta(namespace: Name, name: Name, meta: &ObjectMeta) -> PodObs {
     PodObs {
-        namespace: namespace.into(),
-        name: name.into(),
+        namespace,
+        name,
         labels: StrMap::shared_from(meta.labels.as_ref()),
         annotations: StrMap::shared_from(meta.annotations.as_ref()),
         service_account: "default".into(),
@@ -304,8 +306,8 @@ fn container_state(s: Option<&ContainerState>) -> ContainerStateObs {
 
 pub fn service_account(sa: &ServiceAccount) -> ServiceAccountObs {
     ServiceAccountObs {
-        namespace: ns(&sa.metadata).into(),
-        name: name(&sa.metadata).into(),
+        namespace: ns(&sa.metadata),
+        name: name(&sa.metadata),
         annotations: StrMap::shared_from(sa.metadata.annotations.as_ref()),
     }
 }
@@ -321,8 +323,8 @@ pub fn spc_parsed_by(
 ) -> SpcObs {
     let parameters = s.spec.parameters.clone().unwrap_or_default();
     SpcObs {
-        namespace: ns(&s.metadata).into(),
-        name: name(&s.metadata).into(),
+        namespace: ns(&s.metadata),
+        name: name(&s.metadata),
         annotations: StrMap::shared_from(s.metadata.annotations.as_ref()),
         provider: s.spec.provider.clone().unwrap_or_default(),
         parsed: parse(&parameters),
@@ -348,8 +350,8 @@ pub fn spc_parsed_by(
 pub fn spcps(s: &SecretProviderClassPodStatus) -> SpcPodStatusObs {
     let st = s.status.clone().unwrap_or_default();
     SpcPodStatusObs {
-        namespace: ns(&s.metadata).into(),
-        name: name(&s.metadata).into(),
+        namespace: ns(&s.metadata),
+        name: name(&s.metadata),
         pod_name: st.pod_name.unwrap_or_default().into(),
         spc_name: st.secret_provider_class_name.unwrap_or_default().into(),
         mounted: st.mounted.unwrap_or(false),
@@ -391,8 +393,8 @@ pub fn secret(s: &Secret) -> SecretObs {
         data.insert(k.clone(), Fingerprint::of(v.as_bytes()));
     }
     SecretObs {
-        namespace: ns(&s.metadata).into(),
-        name: name(&s.metadata).into(),
+        namespace: ns(&s.metadata),
+        name: name(&s.metadata),
         type_: s.type_.clone().unwrap_or_else(|| "Opaque".into()),
         labels: StrMap::shared_from(s.metadata.labels.as_ref()),
         owners: owners(&s.metadata.owner_references),
@@ -407,11 +409,10 @@ pub fn event(e: &Event) -> EventObs {
         namespace: e
             .involved_object
             .namespace
-            .clone()
-            .unwrap_or_else(|| ns(&e.metadata))
-            .into(),
-        involved_kind: e.involved_object.kind.clone().unwrap_or_default().into(),
-        involved_name: e.involved_object.name.clone().unwrap_or_default().into(),
+            .as_deref()
+            .map_or_else(|| ns(&e.metadata), Name::from),
+        involved_kind: e.involved_object.kind.as_deref().unwrap_or_default().into(),
+        involved_name: e.involved_object.name.as_deref().unwrap_or_default().into(),
         involved_uid: e.involved_object.uid.clone().unwrap_or_default(),
         type_: e.type_.clone().unwrap_or_default(),
         reason: e.reason.clone().unwrap_or_default(),
@@ -445,15 +446,15 @@ fn workload(
         template: template.filter(|_| keep_template).map(|t| {
             let owner = OwnerRef {
                 kind: kind.into(),
-                name: name(meta).into(),
+                name: name(meta),
                 uid: meta.uid.as_deref().unwrap_or_default().into(),
                 controller: true,
             };
             Box::new(pod_from_template(owner, ns(meta), t))
         }),
         kind: kind.into(),
-        namespace: ns(meta).into(),
-        name: name(meta).into(),
+        namespace: ns(meta),
+        name: name(meta),
         uid: meta.uid.clone().unwrap_or_default(),
         owners: owners(&meta.owner_references),
         annotations: StrMap::shared_from(meta.annotations.as_ref()),
@@ -525,7 +526,7 @@ pub fn cron_job(c: &CronJob) -> WorkloadObs {
 
 pub fn node(n: &k8s_openapi::api::core::v1::Node) -> NodeObs {
     NodeObs {
-        name: name(&n.metadata),
+        name: name(&n.metadata).to_string(),
         labels: n.metadata.labels.clone().unwrap_or_default(),
         taints: n
             .spec
@@ -589,8 +590,8 @@ pub fn placement(d: &DaemonSet, provider: bool) -> PlacementObs {
 
 pub fn ingress(i: &Ingress) -> IngressObs {
     IngressObs {
-        namespace: ns(&i.metadata).into(),
-        name: name(&i.metadata).into(),
+        namespace: ns(&i.metadata),
+        name: name(&i.metadata),
         tls_secrets: i
             .spec
             .iter()

@@ -296,11 +296,8 @@ impl Builder {
                 uid: w.uid.as_str().into(),
                 controller: true,
             };
-            self.pods.push(convert::pod_from_template(
-                owner,
-                w.namespace.to_string(),
-                t,
-            ));
+            self.pods
+                .push(convert::pod_from_template(owner, w.namespace.clone(), t));
         }
         self.workloads.push(w);
     }
