@@ -332,7 +332,7 @@ pub fn spc_parsed_by(
         secret_objects: each(&s.spec.secret_objects)
             .iter()
             .map(|o| SecretObjectSpec {
-                secret_name: o.secret_name.clone().unwrap_or_default().into(),
+                secret_name: o.secret_name.as_deref().unwrap_or_default().into(),
                 type_: o.type_.clone().unwrap_or_default(),
                 labels: o.labels.clone().unwrap_or_default(),
                 data: each(&o.data)
