@@ -189,7 +189,7 @@ pub fn volume_of(
         }
     } else if let Some(s) = secret {
         VolumeSourceObs::Secret {
-            secret_name: s.secret_name.clone().unwrap_or_default().into(),
+            secret_name: s.secret_name.as_deref().unwrap_or_default().into(),
             optional: s.optional.unwrap_or(false),
         }
     } else if let Some(p) = projected {
