@@ -3,7 +3,7 @@
 //! depend on the pod itself are worked out for the first replica and reused by the others (a
 //! 10,000-pod world has some 2,000 such groups). A shared piece must equal what the pod's own
 //! run would give: the incremental engine diagnoses one pod at a time with nothing to share,
-//! and `tests/engine_props.rs` checks that it agrees with a full pass.
+//! and `tests/it/engine_props.rs` checks that it agrees with a full pass.
 
 use std::borrow::Cow;
 use std::rc::Rc;

@@ -14,7 +14,7 @@
 //! everything, the Azure joins being rebuilt only when the Azure side itself changed.
 //!
 //! [`Engine::chains`] equals [`super::diagnose`] of [`Engine::snapshot`] (property-tested in
-//! `tests/engine_props.rs`), in the same order within each namespace.
+//! `tests/it/engine_props.rs`), in the same order within each namespace.
 
 mod deps;
 mod diff;

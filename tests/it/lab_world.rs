@@ -1,0 +1,710 @@
+//! The lab world on its own: webhook, mounts and FailedMount shapes, SPCPS, synced Secrets and
+//! their owners, GC, env snapshots, rotation, throttling, Reloader, faults, clock. These assert
+//! what the simulated AKS does, independent of diagnosis.
+
+use std::time::Duration;
+
+use kvchain::fingerprint::Fingerprint;
+use kvchain::snapshot::{ContainerStateObs, EnvSourceObs, Snapshot, VolumeSourceObs};
+use kvchain::source::lab::world::{LabPod, Stage, World};
+use kvchain::source::lab::{self, export, faults};
+
+fn world(name: &str) -> World {
+    World::new(lab::load(name).expect("built-in scenario loads"))
+}
+
+fn settled(name: &str) -> World {
+    let mut w = world(name);
+    w.run_until_stable(Duration::from_secs(3600));
+    w
+}
+
+fn pods<'a>(w: &'a World, app: &str) -> Vec<&'a LabPod> {
+    let prefix = format!("{app}-");
+    w.pods
+        .values()
+        .filter(|p| p.name().starts_with(&prefix) && p.stage != Stage::Terminating)
+        .map(|p| &**p)
+        .collect()
+}
+
+fn events<'a>(s: &'a Snapshot, app: &str, reason: &str) -> Vec<&'a kvchain::snapshot::EventObs> {
+    let prefix = format!("{app}-");
+    s.events
+        .items
+        .iter()
+        .filter(|e| e.involved_name.starts_with(&prefix) && e.reason == reason)
+        .collect()
+}
+
+fn fp(v: &str) -> Fingerprint {
+    Fingerprint::of(v.as_bytes())
+}
+
+fn secret_fp(s: &Snapshot, name: &str, key: &str) -> Option<Fingerprint> {
+    s.secrets
+        .items
+        .iter()
+        .find(|x| x.name == name)
+        .and_then(|x| x.data.get(key).copied())
+}
+
+fn minutes(m: u64) -> Duration {
+    Duration::from_secs(60 * m)
+}
+
+#[test]
+fn healthy_chain_mounts_writes_spcps_syncs_secret_and_starts() {
+    let w = settled("healthy");
+    let s = export::snapshot(&w);
+    let running = pods(&w, "checkout");
+    assert_eq!(running.len(), 2);
+    let latest = w.vaults["kv-shop-lab"].objects[&(
+        kvchain::snapshot::ObjectType::Secret,
+        "checkout-db-password".into(),
+    )]
+        .latest()
+        .unwrap()
+        .id
+        .clone();
+    for p in running {
+        assert_eq!(p.stage, Stage::Running);
+        let spcps_name = format!("{}-shop-checkout-kv", p.name());
+        let st = s
+            .spc_statuses
+            .items
+            .iter()
+            .find(|x| x.name == spcps_name)
+            .expect("SPCPS named <pod>-<ns>-<spc>");
+        assert!(st.mounted);
+        assert_eq!(st.objects.len(), 1);
+        assert_eq!(st.objects[0].id, "secret/checkout-db-password");
+        assert_eq!(st.objects[0].version, latest);
+        assert!(
+            st.target_path.contains(p.uid())
+                && st
+                    .target_path
+                    .ends_with("/volumes/kubernetes.io~csi/secrets-store/mount")
+        );
+        // the file is written under the alias, with the latest version's value
+        assert_eq!(
+            st.files.as_ref().unwrap()["db-password"],
+            fp("checkout-pass-v2")
+        );
+        assert_eq!(
+            p.env.get("app", "DB_PASSWORD").copied().unwrap(),
+            fp("checkout-pass-v2")
+        );
+    }
+    let secret = s
+        .secrets
+        .items
+        .iter()
+        .find(|x| x.name == "checkout-db")
+        .unwrap();
+    assert!(secret.driver_managed());
+    assert_eq!(secret.data["password"], fp("checkout-pass-v2"));
+    assert_eq!(secret.owners.len(), 1);
+    assert_eq!(secret.owners[0].kind, "ReplicaSet");
+    assert!(
+        !secret.owners[0].controller,
+        "driver copies owners without the controller flag"
+    );
+    assert!(
+        s.events.items.iter().all(|e| e.type_ != "Warning"),
+        "{:#?}",
+        s.events.items
+    );
+    // Deployment → ReplicaSet named like the controller does
+    let rs = s
+        .workloads
+        .items
+        .iter()
+        .find(|x| x.kind == "ReplicaSet")
+        .unwrap();
+    assert!(rs.name.starts_with("checkout-") && rs.name.len() == "checkout-".len() + 10);
+}
+
+#[test]
+fn webhook_mutates_labelled_pods_only_and_at_create_only() {
+    let w = settled("missing-label");
+    let s = export::snapshot(&w);
+    let checkout = s
+        .pods
+        .items
+        .iter()
+        .find(|p| p.name.starts_with("checkout-"))
+        .unwrap();
+    let env: Vec<(&str, Option<&str>)> = checkout.containers[0]
+        .env
+        .iter()
+        .filter_map(|e| match &e.source {
+            EnvSourceObs::Literal { value } => Some((e.name.as_str(), value.as_deref())),
+            _ => None,
+        })
+        .collect();
+    let names: Vec<&str> = env.iter().map(|e| e.0).collect();
+    assert_eq!(
+        names,
+        [
+            "AZURE_CLIENT_ID",
+            "AZURE_TENANT_ID",
+            "AZURE_FEDERATED_TOKEN_FILE",
+            "AZURE_AUTHORITY_HOST"
+        ]
+    );
+    assert!(checkout.volumes.iter().any(|v| matches!(&v.source,
+        VolumeSourceObs::Projected { token_audiences, .. } if token_audiences == &["api://AzureADTokenExchange"])));
+    let reviews = s
+        .pods
+        .items
+        .iter()
+        .find(|p| p.name.starts_with("reviews-"))
+        .unwrap();
+    assert!(
+        reviews.containers[0]
+            .env
+            .iter()
+            .all(|e| !e.name.starts_with("AZURE_"))
+    );
+    assert!(
+        reviews
+            .volumes
+            .iter()
+            .all(|v| v.name != "azure-identity-token")
+    );
+    // ...but the mount does not depend on the webhook
+    assert_eq!(pods(&w, "reviews")[0].stage, Stage::Running);
+}
+
+#[test]
+fn failed_mounts_carry_the_real_message_shapes() {
+    let w = settled("default");
+    let s = export::snapshot(&w);
+    let cases = [
+        (
+            "orders",
+            vec![
+                "AADSTS70021",
+                "Assertion Subject: 'system:serviceaccount:shop:orders'",
+                "ClientAssertionCredential authentication failed",
+            ],
+        ),
+        (
+            "payments",
+            vec![
+                "AADSTS70021",
+                "Assertion Issuer: 'https://westeurope.oic.prod-aks.azure.com/",
+            ],
+        ),
+        (
+            "invoices",
+            vec![
+                "RESPONSE 403: 403 Forbidden",
+                "ForbiddenByRbac",
+                "Action: 'Microsoft.KeyVault/vaults/certificates/read'",
+            ],
+        ),
+        (
+            "catalog",
+            vec!["RESPONSE 404", "SecretNotFound", "catalog-api-key"],
+        ),
+        (
+            "partners",
+            vec!["AADSTS700016", "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"],
+        ),
+        ("shipping", vec!["failed to unmarshal objects"]),
+    ];
+    for (app, needles) in cases {
+        let p = pods(&w, app);
+        assert_eq!(p.len(), 1, "{app}");
+        assert_eq!(p[0].stage, Stage::Mounting, "{app}");
+        let evs = events(&s, app, "FailedMount");
+        let first = evs
+            .iter()
+            .find(|e| e.message.starts_with("MountVolume.SetUp failed for volume \"secrets-store\" : rpc error: code = Unknown desc = failed to mount secrets store objects for pod shop/"))
+            .unwrap_or_else(|| panic!("{app}: no FailedMount: {evs:#?}"));
+        for n in needles {
+            assert!(
+                first.message.contains(n),
+                "{app}: {n:?} not in {}",
+                first.message
+            );
+        }
+        assert!(first.count > 3, "{app}: retried with back-off");
+        assert_eq!(first.source, "kubelet");
+        assert!(
+            evs.iter().any(|e| e.message.starts_with(
+                "Unable to attach or mount volumes: unmounted volumes=[secrets-store]"
+            )),
+            "{app}"
+        );
+        // no SPCPS without a successful mount
+        assert!(
+            !s.spc_statuses
+                .items
+                .iter()
+                .any(|x| x.pod_name == p[0].name()),
+            "{app}"
+        );
+        let pod = s.pods.items.iter().find(|x| x.name == p[0].name()).unwrap();
+        assert_eq!(pod.phase, "Pending");
+        assert!(
+            matches!(&pod.containers[0].state, ContainerStateObs::Waiting { reason, .. } if reason == "ContainerCreating")
+        );
+    }
+}
+
+#[test]
+fn mount_back_off_doubles_up_to_two_minutes() {
+    let mut w = world("object-not-found");
+    w.advance(minutes(30));
+    let s = export::snapshot(&w);
+    let count = events(&s, "catalog", "FailedMount")
+        .iter()
+        .find(|e| e.message.contains("SecretNotFound"))
+        .unwrap()
+        .count;
+    // 1,2,4…64 s then every 122 s: ~8 + 28/2 ≈ 21 attempts in 30 minutes, not 1800.
+    assert!((15..=25).contains(&count), "{count}");
+}
+
+#[test]
+fn alias_mismatch_syncs_nothing_and_env_consumer_cannot_start() {
+    let w = settled("alias-mismatch");
+    let s = export::snapshot(&w);
+    assert!(s.secrets.items.iter().all(|x| x.name != "search-secrets"));
+    let ev = &events(&s, "search", "FailedToCreateSecret")[0];
+    assert_eq!(
+        ev.message,
+        "failed to get data in spc shop/search-kv for secret search-secrets, err: file matching objectName search-es-password not found in the pod"
+    );
+    assert_eq!(ev.source, "csi-secrets-store-controller");
+    let pod = s
+        .pods
+        .items
+        .iter()
+        .find(|p| p.name.starts_with("search-"))
+        .unwrap();
+    assert_eq!(
+        pod.containers[0].state,
+        ContainerStateObs::Waiting {
+            reason: "CreateContainerConfigError".into(),
+            message: "secret \"search-secrets\" not found".into()
+        }
+    );
+    // the mount itself succeeded: SPCPS with the alias file
+    let st = s
+        .spc_statuses
+        .items
+        .iter()
+        .find(|x| x.pod_name == pod.name)
+        .unwrap();
+    assert!(st.files.as_ref().unwrap().contains_key("es-password"));
+}
+
+#[test]
+fn rotation_updates_file_spcps_and_secret_within_one_poll_but_never_env() {
+    let mut w = world("env-stale");
+    w.advance(Duration::from_secs(59));
+    let before = export::snapshot(&w);
+    let old_version = before
+        .spc_statuses
+        .items
+        .iter()
+        .find(|x| x.spc_name == "cart-kv")
+        .unwrap()
+        .objects[0]
+        .version
+        .clone();
+    // the timeline writes a new version at 1m; the next poll is at 2m
+    w.advance(Duration::from_secs(62));
+    let s = export::snapshot(&w);
+    let vault_latest = s
+        .azure
+        .objects
+        .iter()
+        .find(|o| o.name == "cart-redis-password")
+        .and_then(|o| o.state.known().cloned().flatten())
+        .unwrap();
+    let st = s
+        .spc_statuses
+        .items
+        .iter()
+        .find(|x| x.spc_name == "cart-kv")
+        .unwrap();
+    assert_ne!(st.objects[0].version, old_version);
+    assert_eq!(st.objects[0].version, vault_latest.versions[0].version);
+    assert_eq!(
+        st.files.as_ref().unwrap()["redis-password"],
+        fp("cart-pass-2")
+    );
+    assert_eq!(vault_latest.latest_fingerprint, Some(fp("cart-pass-2")));
+    assert_eq!(
+        secret_fp(&s, "cart-redis", "password"),
+        Some(fp("cart-pass-2"))
+    );
+    let secret = s
+        .secrets
+        .items
+        .iter()
+        .find(|x| x.name == "cart-redis")
+        .unwrap();
+    let started = match &s
+        .pods
+        .items
+        .iter()
+        .find(|p| p.name.starts_with("cart-"))
+        .unwrap()
+        .containers[0]
+        .state
+    {
+        ContainerStateObs::Running { started_at } => *started_at,
+        other => panic!("{other:?}"),
+    };
+    assert!(
+        secret.updated_at.unwrap() > started,
+        "Secret written after the container started"
+    );
+    let cart = pods(&w, "cart")[0];
+    assert_eq!(
+        cart.env.get("app", "REDIS_PASSWORD").copied().unwrap(),
+        fp("cart-pass-1"),
+        "env is a start-time snapshot"
+    );
+    assert!(!events(&s, "cart", "MountRotationComplete").is_empty());
+    let verify = w.verify("shop", cart.name(), "app").unwrap();
+    assert!(verify.contains("env REDIS_PASSWORD: stale"), "{verify}");
+    assert!(
+        verify.contains("file redis-password: matches the vault's latest version"),
+        "{verify}"
+    );
+
+    // restart: a new ReplicaSet, new pod, fresh env; the Secret now has both ReplicaSets as owners
+    let name = cart.name().to_string();
+    w.restart_pod("shop", &name).unwrap();
+    w.run_until_stable(minutes(30));
+    let now = pods(&w, "cart");
+    assert_eq!(now.len(), 1);
+    assert_ne!(now[0].name(), name);
+    assert_eq!(
+        now[0].env.get("app", "REDIS_PASSWORD").copied().unwrap(),
+        fp("cart-pass-2")
+    );
+    let s = export::snapshot(&w);
+    let secret = s
+        .secrets
+        .items
+        .iter()
+        .find(|x| x.name == "cart-redis")
+        .unwrap();
+    assert_eq!(secret.owners.len(), 2, "owners accumulate across rollouts");
+    assert!(s.pods.items.iter().all(|p| p.name != name), "old pod gone");
+}
+
+#[test]
+fn subpath_mount_never_sees_rotated_content() {
+    let mut w = settled("subpath");
+    w.rotate_secret("kv-shop-lab", "billing-api-key", Some(b"billing-key-2"))
+        .unwrap();
+    w.advance(minutes(3));
+    let p = pods(&w, "billing")[0];
+    let s = export::snapshot(&w);
+    let st = s
+        .spc_statuses
+        .items
+        .iter()
+        .find(|x| x.pod_name == p.name())
+        .unwrap();
+    assert_eq!(
+        st.files.as_ref().unwrap()["billing-api-key"],
+        fp("billing-key-2")
+    );
+    assert_eq!(
+        p.subpath_files
+            .get("app", "/etc/billing/api-key")
+            .copied()
+            .unwrap(),
+        fp("billing-key-1")
+    );
+    let v = w.verify("shop", p.name(), "app").unwrap();
+    assert!(v.contains("subPath /etc/billing/api-key: stale"), "{v}");
+}
+
+#[test]
+fn rotation_disabled_leaves_the_old_version_mounted() {
+    let mut w = world("rotation-disabled");
+    w.advance(minutes(10));
+    let s = export::snapshot(&w);
+    assert!(
+        !s.cluster
+            .csi_driver
+            .known()
+            .unwrap()
+            .rotation_enabled
+            .known()
+            .unwrap()
+    );
+    let latest = s
+        .azure
+        .objects
+        .iter()
+        .find(|o| o.name == "checkout-db-password")
+        .unwrap();
+    let latest = latest.state.known().cloned().flatten().unwrap().versions[0]
+        .version
+        .clone();
+    for st in s
+        .spc_statuses
+        .items
+        .iter()
+        .filter(|x| x.spc_name == "checkout-kv")
+    {
+        assert_ne!(st.objects[0].version, latest);
+    }
+    assert!(events(&s, "checkout", "MountRotationComplete").is_empty());
+}
+
+#[test]
+fn reloader_rolls_out_the_annotated_consumer_when_its_secret_changes() {
+    let mut w = settled("healthy");
+    let before: Vec<String> = pods(&w, "checkout")
+        .iter()
+        .map(|p| p.name().to_string())
+        .collect();
+    w.rotate_secret(
+        "kv-shop-lab",
+        "checkout-db-password",
+        Some(b"checkout-pass-v3"),
+    )
+    .unwrap();
+    w.run_until_stable(minutes(30));
+    let after = pods(&w, "checkout");
+    assert_eq!(after.len(), 2);
+    for p in after {
+        assert!(!before.contains(&p.name().to_string()));
+        assert_eq!(
+            p.env.get("app", "DB_PASSWORD").copied().unwrap(),
+            fp("checkout-pass-v3")
+        );
+    }
+}
+
+#[test]
+fn synced_secret_is_collected_when_all_owners_are_gone_not_before() {
+    let mut w = settled("healthy");
+    // scaling pods away is not enough: the ReplicaSet still owns the Secret
+    let names: Vec<String> = pods(&w, "checkout")
+        .iter()
+        .map(|p| p.name().to_string())
+        .collect();
+    for n in &names {
+        w.delete_pod("shop", n).unwrap();
+    }
+    w.advance(minutes(1));
+    assert!(
+        w.secrets
+            .contains_key(&("shop".into(), "checkout-db".into()))
+    );
+    w.delete_workload("Deployment", "shop", "checkout").unwrap();
+    w.advance(minutes(1));
+    assert!(
+        !w.secrets
+            .contains_key(&("shop".into(), "checkout-db".into()))
+    );
+    assert!(w.spcps.is_empty(), "SPCPS go with their pods");
+    assert!(w.replica_sets.is_empty());
+}
+
+#[test]
+fn bare_pod_secret_is_owned_by_the_spcps_and_goes_with_the_pod() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/scenarios/healthy.yaml"
+    ))
+    .unwrap();
+    // turn the Deployment into a bare pod
+    let pod_yaml = bare_pod_from(&text);
+    let full = [
+        include_str!("../../assets/scenarios/cluster.yaml"),
+        include_str!("../../assets/scenarios/shop.yaml"),
+        &pod_yaml,
+    ]
+    .join("\n---\n");
+    let sc = lab::scenario::parse("bare", std::path::Path::new("bare.yaml"), &full).unwrap();
+    let mut w = World::new(sc);
+    w.run_until_stable(minutes(10));
+    let s = export::snapshot(&w);
+    let secret = s
+        .secrets
+        .items
+        .iter()
+        .find(|x| x.name == "checkout-db")
+        .unwrap();
+    assert_eq!(secret.owners[0].kind, "SecretProviderClassPodStatus");
+    assert_eq!(secret.owners[0].name, "checkout-shop-checkout-kv");
+    let out = w.restart_pod("shop", "checkout").unwrap();
+    assert!(out.contains("bare pod"), "{out}");
+    w.advance(minutes(1));
+    assert!(w.pods.is_empty());
+    assert!(w.secrets.is_empty(), "GC'd with the SPCPS");
+}
+
+/// The healthy fragment with its Deployment replaced by an equivalent bare Pod.
+fn bare_pod_from(healthy: &str) -> String {
+    let docs: Vec<&str> = healthy.split("\n---\n").collect();
+    let mut out: Vec<String> = docs[..docs.len() - 1]
+        .iter()
+        .map(|d| d.to_string())
+        .collect();
+    out.push(
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: checkout
+  namespace: shop
+  labels:
+    azure.workload.identity/use: "true"
+spec:
+  serviceAccountName: checkout
+  containers:
+    - name: app
+      image: busybox
+      env:
+        - name: DB_PASSWORD
+          valueFrom:
+            secretKeyRef: {name: checkout-db, key: password}
+      volumeMounts:
+        - {name: secrets-store, mountPath: /mnt/secrets-store, readOnly: true}
+  volumes:
+    - name: secrets-store
+      csi:
+        driver: secrets-store.csi.k8s.io
+        readOnly: true
+        volumeAttributes: {secretProviderClass: checkout-kv}
+"#
+        .into(),
+    );
+    out.join("\n---\n")
+}
+
+#[test]
+fn throttled_vault_answers_429_at_mount_and_on_rotation() {
+    let w = settled("throttling");
+    let s = export::snapshot(&w);
+    let mount_429 = events(&s, "reports", "FailedMount").iter().any(|e| {
+        e.message.contains("RESPONSE 429: 429 Too Many Requests")
+            && e.message.contains("ERROR CODE: Throttled")
+    });
+    let rotation_429 = events(&s, "reports", "MountRotationFailed")
+        .iter()
+        .any(|e| {
+            e.message.starts_with("provider mount err: rpc error:")
+                && e.message.contains("RESPONSE 429")
+        });
+    assert!(mount_429 && rotation_429);
+    // all replicas got through eventually
+    assert!(
+        pods(&w, "reports")
+            .iter()
+            .all(|p| p.stage == Stage::Running)
+    );
+}
+
+#[test]
+fn cert_object_cannot_feed_a_tls_secret_but_secret_object_can() {
+    let w = settled("default");
+    let s = export::snapshot(&w);
+    assert!(s.secrets.items.iter().all(|x| x.name != "gateway-tls"));
+    assert!(
+        events(&s, "gateway", "FailedToCreateSecret")[0]
+            .message
+            .contains("no private key")
+    );
+    let edge = s
+        .secrets
+        .items
+        .iter()
+        .find(|x| x.name == "edge-tls")
+        .unwrap();
+    assert_eq!(edge.type_, "kubernetes.io/tls");
+    assert_eq!(edge.data.keys().collect::<Vec<_>>(), ["tls.crt", "tls.key"]);
+}
+
+#[test]
+fn every_fault_breaks_then_repairs_the_observable_configuration() {
+    for f in faults::CATALOGUE {
+        let mut w = settled("healthy");
+        let before = config_view(&export::snapshot(&w));
+        faults::apply(&mut w, f.id).unwrap_or_else(|e| panic!("{}: {e}", f.id));
+        assert!(
+            faults::apply(&mut w, f.id).is_err(),
+            "{}: applied twice",
+            f.id
+        );
+        w.advance(minutes(5));
+        let broken = config_view(&export::snapshot(&w));
+        assert_ne!(before, broken, "{}: no visible change", f.id);
+        faults::repair(&mut w, f.id).unwrap();
+        w.run_until_stable(minutes(30));
+        let after = export::snapshot(&w);
+        assert_eq!(before, config_view(&after), "{}: not repaired", f.id);
+        assert_eq!(pods(&w, "checkout").len(), 2, "{}", f.id);
+        assert!(
+            pods(&w, "checkout")
+                .iter()
+                .all(|p| p.stage == Stage::Running),
+            "{}",
+            f.id
+        );
+    }
+}
+
+/// The configuration a fault may touch (not versions or runtime state).
+fn config_view(s: &Snapshot) -> String {
+    let mut v = serde_json::json!({
+        "identities": s.azure.identities,
+        "ras": s.azure.role_assignments,
+        "vaults": s.azure.vaults,
+        "spcs": s.spcs.items.iter().map(|x| &x.parameters).collect::<Vec<_>>(),
+        "sas": s.service_accounts,
+        "rotation": s.cluster.csi_driver.known().map(|c| c.rotation_enabled.clone()),
+        "objects": s.azure.objects.iter().map(|o| (o.name.clone(), o.state.known().map(|x| x.as_ref().map(|x| x.versions.iter().map(|v| v.enabled).collect::<Vec<_>>())))).collect::<Vec<_>>(),
+        "workloads": s.workloads.items.iter().filter(|w| w.kind == "Deployment").map(|w| &w.name).collect::<Vec<_>>(),
+        "labels": s.pods.items.iter().filter(|p| !p.deleting).map(|p| p.labels.get("azure.workload.identity/use").cloned()).collect::<Vec<_>>(),
+    });
+    v.as_object_mut().unwrap().retain(|_, x| !x.is_null());
+    v.to_string()
+}
+
+#[test]
+fn same_scenario_same_world_deterministically() {
+    let a = serde_json::to_string(&export::snapshot(&settled("default"))).unwrap();
+    let b = serde_json::to_string(&export::snapshot(&settled("default"))).unwrap();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn run_until_stable_waits_two_quiet_polls_after_the_timeline() {
+    let mut w = world("env-stale");
+    let ran = w.run_until_stable(Duration::from_secs(3600));
+    // last change: rotation at the 2m poll; then two quiet 2m polls
+    assert!(ran >= minutes(6) && ran < minutes(8), "{ran:?}");
+    let mut g = World::new(lab::load("generated:50").unwrap());
+    let ran = g.run_until_stable(Duration::from_secs(3600));
+    assert!(ran < minutes(10), "{ran:?}");
+}
+
+#[test]
+fn generated_world_has_n_pods_and_its_planted_faults() {
+    let w = settled("generated:100");
+    let s = export::snapshot(&w);
+    assert_eq!(s.pods.items.len(), 100);
+    let running = w
+        .pods
+        .values()
+        .filter(|p| p.stage == Stage::Running)
+        .count();
+    // every tenth workload (5 pods) is broken: 2 of 20 workloads
+    assert_eq!(running, 90);
+}

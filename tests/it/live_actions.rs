@@ -1,0 +1,923 @@
+//! Actions on the running live source, end to end through the audit wrapper: the rotation
+//! test against Key Vault (in-process Azure transport: the SDK refuses bearer tokens over
+//! plain http), reveal from the vault and from a Kubernetes Secret, and verify in container
+//! (execs answered over a real websocket by `exec_support`, which fronts the fake API server;
+//! without it the exec fails, and what was asked is asserted). Canary values must never
+//! appear in an outcome message or the audit log.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::azure_support::{self, FakeAzure, Route};
+use crate::exec_support::{self, Exec};
+use crate::live_support::*;
+use azure_core::http::Method;
+use kvchain::action::reveal::{RevealTarget, Revealed};
+use kvchain::action::{Action, ActionOutcome};
+use kvchain::snapshot::{Observed, Snapshot};
+use kvchain::source::audited::Audited;
+use kvchain::source::live::{LiveSource, Scope};
+use kvchain::source::{PermissionQuestion, Source, SourceCommand, SourceEvent, request};
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, oneshot};
+
+const KV: &str = "kv-payments.vault.azure.net";
+const VAULT: &str = "kv-payments";
+const OBJECT: &str = "db-password";
+const CANARY_KV: &str = "CANARY-keyvault-91f4-do-not-print";
+const NEW_VERSION: &str = "03bcccc7c8cf4546a0e3e21e52560441";
+
+struct Running {
+    events: mpsc::UnboundedReceiver<SourceEvent>,
+    commands: mpsc::UnboundedSender<SourceCommand>,
+    audit: PathBuf,
+    _dir: tempfile::TempDir,
+    _server: wiremock::MockServer,
+    /// Every outcome and reveal error seen, for the canary sweep.
+    said: Vec<String>,
+}
+
+/// The `world()` cluster behind the audit wrapper, with Azure on `fake` (or `--no-azure`);
+/// returns once the first snapshot is out.
+async fn start(api: &FakeApi, fake: Option<&Arc<FakeAzure>>) -> Running {
+    start_on(api, fake, None).await
+}
+
+/// As [`start`]; with `exec`, the cluster URL is the exec front (`exec_support`), which
+/// answers execs itself and forwards everything else to the fake API server.
+async fn start_on(
+    api: &FakeApi,
+    fake: Option<&Arc<FakeAzure>>,
+    exec: Option<exec_support::Answer>,
+) -> Running {
+    api.raw(
+        "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+        json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+               "spec": {}, "status": {"allowed": true}}),
+    );
+    let server = api.serve().await;
+    let kube = match exec {
+        Some(answer) => {
+            let (url, _) = exec_support::serve(answer, Some(*server.address())).await;
+            exec_support::client(&url)
+        }
+        None => client(&server),
+    };
+    let mut live =
+        LiveSource::new(kube, "aks-test", Scope::All, no_azure()).with_options(options());
+    if let Some(fake) = fake {
+        live = live.with_azure_observer(azure_support::observer(fake, Duration::from_secs(60)));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let src = Audited::new(Box::new(live), Some(audit.clone()));
+    let (etx, mut erx) = mpsc::unbounded_channel();
+    let (ctx, crx) = mpsc::unbounded_channel();
+    tokio::spawn(Box::new(src).run(etx, crx));
+    loop {
+        let ev = tokio::time::timeout(Duration::from_secs(20), erx.recv())
+            .await
+            .expect("a snapshot within 20s")
+            .expect("source running");
+        if let SourceEvent::Snapshot(_) = ev {
+            break;
+        }
+    }
+    Running {
+        events: erx,
+        commands: ctx,
+        audit,
+        _dir: dir,
+        _server: server,
+        said: Vec::new(),
+    }
+}
+
+impl Running {
+    /// The first snapshot satisfying `pred`, within `secs`.
+    async fn until(&mut self, secs: u64, pred: impl Fn(&Snapshot) -> bool) -> Arc<Snapshot> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+        loop {
+            let ev = tokio::time::timeout_at(deadline, self.events.recv())
+                .await
+                .unwrap_or_else(|_| panic!("no matching snapshot in {secs}s"))
+                .expect("source running");
+            if let SourceEvent::Snapshot(s) = ev
+                && pred(&s)
+            {
+                return s;
+            }
+        }
+    }
+
+    /// Send a command carrying a reply channel; its answer, within 20 s.
+    async fn ask<T>(&self, command: impl FnOnce(oneshot::Sender<T>) -> SourceCommand) -> T {
+        request(&self.commands, command)
+            .expect("source running")
+            .within(Duration::from_secs(20))
+            .await
+            .expect("answered within 20s")
+    }
+
+    async fn act(&mut self, action: Action) -> ActionOutcome {
+        let out = self.ask(|reply| SourceCommand::Act { action, reply }).await;
+        self.said.push(out.message.clone());
+        out
+    }
+
+    async fn permitted(&mut self, question: impl Into<PermissionQuestion>) -> Result<(), String> {
+        let question = question.into();
+        self.ask(|reply| SourceCommand::Permission { question, reply })
+            .await
+    }
+
+    async fn reveal(&mut self, target: RevealTarget) -> Result<Revealed, String> {
+        let r = self
+            .ask(|reply| SourceCommand::Reveal { target, reply })
+            .await;
+        match &r {
+            Ok(v) => self.said.push(format!("{v} {v:?}")),
+            Err(e) => self.said.push(e.clone()),
+        }
+        r
+    }
+
+    fn audit_lines(&self) -> Vec<Value> {
+        std::fs::read_to_string(&self.audit)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// No canary in anything the source said or recorded.
+    fn assert_no_canary(&self) {
+        let audit = std::fs::read_to_string(&self.audit).unwrap_or_default();
+        for text in self.said.iter().chain(std::iter::once(&audit)) {
+            for canary in [CANARY_KV, CANARY, CANARY_NAMED, CANARY_UNRELATED] {
+                assert!(!text.contains(canary), "canary leaked: {text}");
+            }
+        }
+    }
+}
+
+const OLD_VERSION: &str = "b82206cb5ac249918008b0b97fd1fd66";
+
+/// The latest version of db-password in the snapshot's Azure side.
+fn latest_version(s: &Snapshot) -> Option<String> {
+    s.azure
+        .objects
+        .iter()
+        .find(|o| o.vault == VAULT && o.name == OBJECT)
+        .and_then(|o| match &o.state {
+            Observed::Known(Some(v)) => v.latest().map(|l| l.version.clone()),
+            _ => None,
+        })
+}
+
+fn rotate(marker: bool) -> Action {
+    Action::Rotate {
+        vault: VAULT.into(),
+        object: OBJECT.into(),
+        marker,
+    }
+}
+
+/// The secret bundle Key Vault returns (upstream GetSecret/SetSecret example shape).
+fn bundle(value: &str, version: &str) -> String {
+    json!({
+        "value": value,
+        "id": format!("https://{KV}/secrets/{OBJECT}/{version}"),
+        "contentType": "text/plain",
+        "tags": {"owner": "payments"},
+        "attributes": {"enabled": true, "created": 1493938410, "updated": 1493938410,
+                       "recoveryLevel": "Recoverable+Purgeable"}
+    })
+    .to_string()
+}
+
+/// Key Vault with `db-password` at CANARY_KV (GET with or without the trailing slash the
+/// SDK leaves for "latest").
+fn vault_with_secret() -> Arc<FakeAzure> {
+    let fake = Arc::new(FakeAzure::default());
+    let current = bundle(CANARY_KV, OLD_VERSION);
+    fake.add(Route::get(KV, &format!("/secrets/{OBJECT}/")).reply(200, current.clone()))
+        .add(Route::get(KV, &format!("/secrets/{OBJECT}")).reply(200, current))
+        .add(
+            Route::get(KV, &format!("/secrets/{OBJECT}/versions")).reply(
+                200,
+                json!({"value": [{"id": format!("https://{KV}/secrets/{OBJECT}/{OLD_VERSION}"),
+                                  "attributes": {"enabled": true, "created": 1700000000}}]})
+                .to_string(),
+            ),
+        );
+    fake
+}
+
+fn forbidden_by_rbac() -> String {
+    json!({"error": {"code": "Forbidden",
+        "message": "Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nCaller: appid=04b07795-8ddb-461a-bbee-02f9e1bf7b46;oid=4ae2e6c8-2c4d-4b4e-9a3e-7f2b1c0d9e8f\r\nAction: 'Microsoft.KeyVault/vaults/secrets/setSecret/action'\r\nResource: '/subscriptions/a925f2f7/resourcegroups/rg-kv/providers/microsoft.keyvault/vaults/kv-payments/secrets/db-password'",
+        "innererror": {"code": "ForbiddenByRbac"}}})
+    .to_string()
+}
+
+/// The bodies of the PUTs that reached `…/secrets/db-password`.
+fn puts(fake: &FakeAzure) -> Vec<Value> {
+    fake.bodies()
+        .into_iter()
+        .filter(|(line, _)| line == &format!("PUT {KV}/secrets/{OBJECT}"))
+        .map(|(_, b)| serde_json::from_str(&b).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn rotation_re_stamps_the_current_value_as_a_new_version() {
+    let fake = vault_with_secret();
+    fake.add(
+        Route::new(Method::Put, KV, &format!("/secrets/{OBJECT}"))
+            .reply(200, bundle(CANARY_KV, NEW_VERSION)),
+    );
+    let mut run = start(&world(), Some(&fake)).await;
+    // Before the write, the vault lists only the old version.
+    let versions = |ids: &[&str]| {
+        let value: Vec<Value> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                json!({"id": format!("https://{KV}/secrets/{OBJECT}/{id}"),
+                                  "attributes": {"enabled": true, "created": 1700000000 + i}})
+            })
+            .collect();
+        json!({"value": value}).to_string()
+    };
+    run.until(10, |s| latest_version(s).as_deref() == Some(OLD_VERSION))
+        .await;
+    fake.add_first(
+        Route::get(KV, &format!("/secrets/{OBJECT}/versions"))
+            .reply(200, versions(&[OLD_VERSION, NEW_VERSION])),
+    );
+    let out = run.act(rotate(false)).await;
+    assert!(out.ok, "{}", out.message);
+    // The Azure side is re-read at once, not at the next 60 s interval, so the timeline's
+    // first hop (the vault's latest version) moves right after the write.
+    run.until(10, |s| latest_version(s).as_deref() == Some(NEW_VERSION))
+        .await;
+    assert_eq!(
+        out.message,
+        format!("new version {NEW_VERSION} of {VAULT}/{OBJECT} written (same value re-stamped)")
+    );
+    // What was written: the same value, content type and tags, to the secret's own URL.
+    let put = puts(&fake);
+    assert_eq!(put.len(), 1, "{:?}", fake.log());
+    assert_eq!(put[0]["value"], CANARY_KV);
+    assert_eq!(put[0]["contentType"], "text/plain");
+    assert_eq!(put[0]["tags"]["owner"], "payments");
+    assert!(
+        fake.log()
+            .iter()
+            .any(|l| l.starts_with(&format!("PUT {KV}/secrets/{OBJECT}?api-version="))),
+        "{:?}",
+        fake.log()
+    );
+    let audit = run.audit_lines();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0]["action"], "rotate");
+    assert_eq!(
+        audit[0]["target"],
+        format!("keyvault {VAULT}/secrets/{OBJECT}")
+    );
+    assert_eq!(audit[0]["result"], "ok");
+    run.assert_no_canary();
+}
+
+/// After a marker, `M` again restores: the value of the version before the marker is read
+/// (that version, not the latest) and written as a new version; the audit says `restore`.
+#[tokio::test]
+async fn restore_writes_the_value_of_the_named_version_again() {
+    const MARKED: &str = "kvchain-rotation-test-1700000000";
+    let fake = Arc::new(FakeAzure::default());
+    fake.add(
+        Route::get(KV, &format!("/secrets/{OBJECT}/")).reply(200, bundle(MARKED, NEW_VERSION)),
+    )
+    .add(
+        Route::get(KV, &format!("/secrets/{OBJECT}/{OLD_VERSION}"))
+            .reply(200, bundle(CANARY_KV, OLD_VERSION)),
+    )
+    .add(
+        Route::new(Method::Put, KV, &format!("/secrets/{OBJECT}"))
+            .reply(200, bundle(CANARY_KV, "0a1b2c3d4e5f60718293a4b5c6d7e8f9")),
+    );
+    let mut run = start(&world(), Some(&fake)).await;
+    let out = run
+        .act(Action::Restore {
+            vault: VAULT.into(),
+            object: OBJECT.into(),
+            version: OLD_VERSION.into(),
+        })
+        .await;
+    assert!(out.ok, "{}", out.message);
+    assert_eq!(
+        out.message,
+        format!(
+            "new version 0a1b2c3d4e5f60718293a4b5c6d7e8f9 of {VAULT}/{OBJECT} written (value of version {OLD_VERSION} restored)"
+        )
+    );
+    let put = puts(&fake);
+    assert_eq!(put.len(), 1, "{:?}", fake.log());
+    assert_eq!(put[0]["value"], CANARY_KV, "the old value, not the marker");
+    let audit = run.audit_lines();
+    assert_eq!(audit[0]["action"], "restore");
+    assert_eq!(
+        audit[0]["target"],
+        format!("keyvault {VAULT}/secrets/{OBJECT} from version {OLD_VERSION}")
+    );
+    run.assert_no_canary();
+}
+
+#[tokio::test]
+async fn marker_mode_writes_the_marker_not_the_value() {
+    let fake = vault_with_secret();
+    fake.add(
+        Route::new(Method::Put, KV, &format!("/secrets/{OBJECT}"))
+            .reply(200, bundle("kvchain-rotation-test-1", NEW_VERSION)),
+    );
+    let mut run = start(&world(), Some(&fake)).await;
+    let out = run.act(rotate(true)).await;
+    assert!(out.ok, "{}", out.message);
+    assert!(out.message.ends_with("(marker value)"), "{}", out.message);
+    let put = puts(&fake);
+    assert_eq!(put.len(), 1);
+    let written = put[0]["value"].as_str().unwrap();
+    assert!(written.starts_with("kvchain-rotation-test-"), "{written}");
+    assert_eq!(run.audit_lines()[0]["action"], "rotate-marker");
+    run.assert_no_canary();
+}
+
+#[tokio::test]
+async fn forbidden_write_names_vault_object_and_the_missing_permission() {
+    let fake = vault_with_secret();
+    fake.add(
+        Route::new(Method::Put, KV, &format!("/secrets/{OBJECT}")).reply(403, forbidden_by_rbac()),
+    );
+    let mut run = start(&world(), Some(&fake)).await;
+    let out = run.act(rotate(false)).await;
+    assert!(!out.ok);
+    let m = &out.message;
+    assert!(m.starts_with("refused:"), "{m}");
+    assert!(m.contains("secret db-password in vault kv-payments"), "{m}");
+    assert!(m.contains("403 Forbidden (ForbiddenByRbac)"), "{m}");
+    assert!(m.contains("Key Vault Secrets Officer"), "{m}");
+    assert!(m.contains("secrets/set"), "{m}");
+    let audit = run.audit_lines();
+    assert_eq!(audit.len(), 1, "refused writes are recorded too");
+    assert_ne!(audit[0]["result"], "ok");
+    run.assert_no_canary();
+}
+
+#[tokio::test]
+async fn forbidden_read_before_the_re_stamp_says_so() {
+    let fake = Arc::new(FakeAzure::default());
+    fake.add(Route::get(KV, &format!("/secrets/{OBJECT}/")).reply(403, forbidden_by_rbac()));
+    let mut run = start(&world(), Some(&fake)).await;
+    let out = run.act(rotate(false)).await;
+    assert!(!out.ok);
+    assert!(
+        out.message
+            .contains("may not read secret db-password in vault kv-payments"),
+        "{}",
+        out.message
+    );
+    assert!(
+        puts(&fake).is_empty(),
+        "nothing written after a failed read"
+    );
+}
+
+#[tokio::test]
+async fn without_azure_rotation_and_vault_reveal_are_refused_with_the_reason() {
+    let mut run = start(&world(), None).await;
+    let out = run.act(rotate(false)).await;
+    assert!(!out.ok);
+    assert_eq!(
+        out.message,
+        "cannot rotate kv-payments/db-password: the Azure side is unavailable: Azure disabled (--no-azure)"
+    );
+    let err = run
+        .reveal(RevealTarget::VaultSecret {
+            vault: VAULT.into(),
+            object: OBJECT.into(),
+        })
+        .await
+        .unwrap_err();
+    assert!(err.contains("Azure disabled (--no-azure)"), "{err}");
+}
+
+#[tokio::test]
+async fn pinned_and_unmounted_objects_are_refused_before_any_azure_call() {
+    let api = world();
+    let mut vars = VARS.to_vec();
+    vars.retain(|(k, _)| *k != "SECRET_NAME" && *k != "SECRET_VERSION");
+    vars.push(("SECRET_NAME", "pinned-password"));
+    vars.push(("SECRET_VERSION", "b82206cb5ac249918008b0b97fd1fd66"));
+    let mut pinned = upstream("spc-azure-wi-synck8s.yaml", &vars);
+    pinned["metadata"]["namespace"] = json!(NS);
+    pinned["metadata"]["name"] = json!("azure-pinned");
+    api.add(SPCS, pinned);
+    let fake = Arc::new(FakeAzure::default());
+    let mut run = start(&api, Some(&fake)).await;
+    let before = fake.log().len();
+    let out = run
+        .act(Action::Rotate {
+            vault: VAULT.into(),
+            object: "pinned-password".into(),
+            marker: false,
+        })
+        .await;
+    assert!(!out.ok);
+    assert!(
+        out.message
+            .contains("objectVersion is pinned to b82206cb5ac249918008b0b97fd1fd66"),
+        "{}",
+        out.message
+    );
+    assert!(
+        out.message.contains("payments/azure-pinned"),
+        "{}",
+        out.message
+    );
+    let out = run
+        .act(Action::Rotate {
+            vault: VAULT.into(),
+            object: "not-mounted".into(),
+            marker: false,
+        })
+        .await;
+    assert!(
+        out.message
+            .contains("no SecretProviderClass mounts not-mounted from vault kv-payments"),
+        "{}",
+        out.message
+    );
+    let vault_calls: Vec<String> = fake.log()[before..]
+        .iter()
+        .filter(|l| l.contains(KV) && !l.contains("/versions"))
+        .cloned()
+        .collect();
+    assert!(vault_calls.is_empty(), "{vault_calls:?}");
+}
+
+#[tokio::test]
+async fn reveal_reads_the_vault_and_the_synced_secret_wrapped() {
+    let fake = vault_with_secret();
+    fake.add(Route::get(KV, "/secrets/locked/").reply(403, forbidden_by_rbac()))
+        .add(
+            Route::get(KV, "/secrets/switched-off/").reply(
+                403,
+                json!({"error": {"code": "Forbidden",
+                             "message": "Operation get is not allowed on a disabled secret.",
+                             "innererror": {"code": "SecretDisabled"}}})
+                .to_string(),
+            ),
+        );
+    let api = world();
+    let mut run = start(&api, Some(&fake)).await;
+
+    let v = run
+        .reveal(RevealTarget::VaultSecret {
+            vault: VAULT.into(),
+            object: OBJECT.into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(v.expose(), CANARY_KV);
+
+    let k = run
+        .reveal(RevealTarget::SecretKey {
+            namespace: NS.into(),
+            secret: "foosecret".into(),
+            key: "username".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(k.expose(), CANARY);
+    assert!(
+        api.requests()
+            .iter()
+            .any(|r| r.starts_with("GET")
+                && r.contains("/api/v1/namespaces/payments/secrets/foosecret")),
+        "read by name: {:?}",
+        api.requests()
+    );
+
+    let err = run
+        .reveal(RevealTarget::SecretKey {
+            namespace: NS.into(),
+            secret: "foosecret".into(),
+            key: "password".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err, "Secret payments/foosecret has no key password");
+
+    let err = run
+        .reveal(RevealTarget::VaultSecret {
+            vault: VAULT.into(),
+            object: "locked".into(),
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        err.contains("may not read secret locked in vault kv-payments"),
+        "{err}"
+    );
+    assert!(err.contains("Key Vault Secrets User"), "{err}");
+
+    let err = run
+        .reveal(RevealTarget::VaultSecret {
+            vault: VAULT.into(),
+            object: "switched-off".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        "the latest version of secret switched-off in vault kv-payments is disabled (403 Forbidden (SecretDisabled))"
+    );
+    assert!(run.audit_lines().is_empty(), "reveals are not writes");
+    run.assert_no_canary();
+}
+
+#[tokio::test]
+async fn forbidden_secret_reveal_names_the_permission() {
+    let api = world();
+    let mut run = start(&api, None).await;
+    api.forbid("/api/v1/namespaces/payments/secrets/foosecret");
+    let err = run
+        .reveal(RevealTarget::SecretKey {
+            namespace: NS.into(),
+            secret: "foosecret".into(),
+            key: "username".into(),
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        err.starts_with("not allowed to read Secret payments/foosecret"),
+        "{err}"
+    );
+    assert!(
+        err.contains("needs get on secrets in namespace payments"),
+        "{err}"
+    );
+    run.assert_no_canary();
+}
+
+#[tokio::test]
+async fn verify_checks_exec_permission_and_reads_the_planned_files() {
+    let api = world();
+    let mut run = start(&api, None).await;
+    let out = run.act(verify_busybox()).await;
+    // The fake API server cannot upgrade to a websocket: the exec fails and says so.
+    assert!(!out.ok);
+    assert!(
+        out.message
+            .starts_with("file /mnt/secrets-store/secretalias: cannot verify: NotFound (404)"),
+        "{}",
+        out.message
+    );
+    let reqs = api.requests();
+    let review = reqs
+        .iter()
+        .position(|r| r.starts_with("POST") && r.contains("selfsubjectaccessreviews"));
+    let exec = reqs
+        .iter()
+        .position(|r| r.contains(&format!("/pods/{POD}/exec")));
+    let (Some(review), Some(exec)) = (review, exec) else {
+        panic!("no access review then exec: {reqs:?}");
+    };
+    assert!(review < exec, "permission is checked first");
+    let exec = &reqs[exec];
+    assert!(exec.contains("command=cat"), "{exec}");
+    assert!(
+        exec.contains("command=%2Fmnt%2Fsecrets-store%2Fsecretalias"),
+        "{exec}"
+    );
+    assert!(exec.contains("container=busybox"), "{exec}");
+    assert!(run.audit_lines().is_empty(), "verify is not a write");
+    run.assert_no_canary();
+}
+
+#[tokio::test]
+async fn verify_refused_without_exec_permission() {
+    let api = world();
+    let mut run = start(&api, None).await;
+    api.raw(
+        "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+        json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+               "spec": {}, "status": {"allowed": false, "reason": "no RBAC policy matched"}}),
+    );
+    let out = run.act(verify_busybox()).await;
+    assert!(!out.ok);
+    assert_eq!(
+        out.message,
+        format!(
+            "cannot verify: not allowed to create pods/exec {NS}/{POD}: no RBAC policy matched"
+        )
+    );
+    assert!(!api.requests().iter().any(|r| r.contains("/exec")));
+}
+
+/// Asked ahead of time (so the UI can grey the keys): the same access reviews as the actions,
+/// and nothing is carried out or recorded.
+#[tokio::test]
+async fn permission_questions_ask_access_reviews_and_change_nothing() {
+    let api = world();
+    let mut run = start(&api, None).await;
+    run.until(20, |s| !s.pods.items.is_empty()).await;
+    assert_eq!(run.permitted(verify_busybox()).await, Ok(()));
+    api.raw(
+        "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+        json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+               "spec": {}, "status": {"allowed": false, "reason": "no RBAC policy matched"}}),
+    );
+    let denied = run
+        .permitted(Action::Restart {
+            namespace: NS.into(),
+            pod: POD.into(),
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        denied.contains("not allowed to delete pods") && denied.contains("no RBAC policy matched"),
+        "{denied}"
+    );
+    let reqs = api.requests();
+    assert_eq!(
+        reqs.iter()
+            .filter(|r| r.contains("selfsubjectaccessreviews"))
+            .count(),
+        2,
+        "{reqs:?}"
+    );
+    assert!(
+        !reqs
+            .iter()
+            .any(|r| r.starts_with("DELETE") || r.starts_with("PATCH") || r.contains("/exec")),
+        "{reqs:?}"
+    );
+    assert!(run.audit_lines().is_empty());
+}
+
+/// Resource Graph knows kv-payments: RBAC, or access policies granting `policy_secrets`.
+fn vault_graph(fake: &FakeAzure, rbac: bool, policy_secrets: &[&str]) {
+    fake.add(
+        Route::new(Method::Post, azure_support::ARM, azure_support::GRAPH)
+            .body_has("keyvault/vaults")
+            .reply(
+                200,
+                json!({"totalRecords": 1, "count": 1, "data": [{
+                    "id": azure_support::vault_id(VAULT), "name": VAULT,
+                    "properties": {"tenantId": azure_support::TENANT,
+                                   "enableRbacAuthorization": rbac,
+                                   "accessPolicies": [{"tenantId": azure_support::TENANT,
+                                       "objectId": azure_support::PRINCIPAL_ID,
+                                       "permissions": {"secrets": policy_secrets}}]}}]})
+                .to_string(),
+            ),
+    );
+}
+
+/// ARM's "Permissions - List For Resource" at kv-payments.
+fn permissions_path() -> String {
+    format!(
+        "{}/providers/Microsoft.Authorization/permissions",
+        azure_support::vault_id(VAULT)
+    )
+}
+
+fn vault_reveal() -> PermissionQuestion {
+    PermissionQuestion::Reveal(RevealTarget::VaultSecret {
+        vault: VAULT.into(),
+        object: OBJECT.into(),
+    })
+}
+
+/// A caller with Key Vault Secrets User on an RBAC vault may reveal but not rotate: asked
+/// ahead of time from its ARM permissions at the vault (one call for both questions), the
+/// denial names the data action and the role, and nothing is read, written or recorded.
+#[tokio::test]
+async fn key_vault_permission_questions_read_the_callers_data_actions() {
+    let fake = Arc::new(FakeAzure::default());
+    vault_graph(&fake, true, &[]);
+    fake.add(
+        Route::get(azure_support::ARM, &permissions_path())
+            .query_has("api-version=2022-04-01")
+            .reply(
+                200,
+                json!({"value": [
+                    {"actions": [], "notActions": [],
+                     "dataActions": ["Microsoft.KeyVault/vaults/secrets/getSecret/action",
+                                     "Microsoft.KeyVault/vaults/secrets/readMetadata/action"],
+                     "notDataActions": []},
+                    {"actions": ["*/read"], "notActions": [], "dataActions": [], "notDataActions": []}
+                ]})
+                .to_string(),
+            ),
+    );
+    let mut run = start(&world(), Some(&fake)).await;
+    let denied = run.permitted(rotate(false)).await.unwrap_err();
+    assert_eq!(
+        denied,
+        "kvchain's Azure identity lacks Microsoft.KeyVault/vaults/secrets/setSecret/action on vault kv-payments (Key Vault Secrets Officer)"
+    );
+    assert_eq!(run.permitted(vault_reveal()).await, Ok(()));
+    assert_eq!(run.permitted(rotate(true)).await, Err(denied));
+    assert_eq!(
+        fake.count("/providers/Microsoft.Authorization/permissions"),
+        1,
+        "cached for the refresh interval: {:?}",
+        fake.log()
+    );
+    assert!(
+        !fake
+            .log()
+            .iter()
+            .any(|l| l.contains(KV) && !l.contains("/versions")),
+        "no value read: {:?}",
+        fake.log()
+    );
+    assert!(puts(&fake).is_empty());
+    assert!(run.audit_lines().is_empty());
+}
+
+/// `Microsoft.KeyVault/vaults/*` (Key Vault Administrator) covers the rotation test; a
+/// permissions API that refuses to answer greys nothing.
+#[tokio::test]
+async fn key_vault_wildcards_allow_and_an_unanswerable_question_is_a_yes() {
+    let fake = Arc::new(FakeAzure::default());
+    vault_graph(&fake, true, &[]);
+    fake.add(
+        Route::get(azure_support::ARM, &permissions_path()).reply(
+            200,
+            json!({"value": [{"actions": [], "notActions": [],
+                              "dataActions": ["Microsoft.KeyVault/vaults/*"],
+                              "notDataActions": []}]})
+            .to_string(),
+        ),
+    );
+    let mut run = start(&world(), Some(&fake)).await;
+    assert_eq!(run.permitted(rotate(false)).await, Ok(()));
+
+    let refused = Arc::new(FakeAzure::default());
+    vault_graph(&refused, true, &[]);
+    refused.add(
+        Route::get(azure_support::ARM, &permissions_path()).reply(
+            403,
+            json!({"error": {"code": "AuthorizationFailed",
+                "message": "The client does not have authorization to perform action 'Microsoft.Authorization/permissions/read'"}})
+            .to_string(),
+        ),
+    );
+    let mut run = start(&world(), Some(&refused)).await;
+    assert_eq!(run.permitted(rotate(false)).await, Ok(()));
+    assert_eq!(run.permitted(vault_reveal()).await, Ok(()));
+    assert_eq!(
+        refused.count("/providers/Microsoft.Authorization/permissions"),
+        1
+    );
+
+    // No Azure at all: nothing can be answered, nothing is greyed.
+    let mut run = start(&world(), None).await;
+    assert_eq!(run.permitted(rotate(false)).await, Ok(()));
+}
+
+/// A role assignment on a single secret is not in the vault-scope permissions list: once the
+/// Azure side has seen one on the vault, a vault-scope "no" is uncertain and greys nothing.
+#[tokio::test]
+async fn object_scoped_assignments_make_a_vault_scope_no_uncertain() {
+    let fake = Arc::new(FakeAzure::default());
+    vault_graph(&fake, true, &[]);
+    let vault = azure_support::vault_id(VAULT);
+    let object_scope = format!("{vault}/secrets/{OBJECT}");
+    fake.add(
+        Route::get(azure_support::ARM, &permissions_path()).reply(
+            200,
+            json!({"value": [{"dataActions": ["Microsoft.KeyVault/vaults/secrets/getSecret/action"]}]})
+                .to_string(),
+        ),
+    )
+    .add(
+        Route::get(
+            azure_support::ARM,
+            &format!("{vault}/providers/Microsoft.Authorization/roleAssignments"),
+        )
+        .reply(
+            200,
+            json!({"value": [{"properties": {
+                "roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/b86a8fe4-44ce-4948-aee5-eccb2c155cd7", azure_support::SUB),
+                "principalId": azure_support::PRINCIPAL_ID,
+                "scope": object_scope}}]})
+            .to_string(),
+        ),
+    );
+    let mut run = start(&world(), Some(&fake)).await;
+    run.until(10, |s| {
+        s.azure
+            .role_assignments
+            .items
+            .iter()
+            .any(|a| a.scope == object_scope)
+    })
+    .await;
+    assert_eq!(run.permitted(rotate(false)).await, Ok(()));
+    assert_eq!(
+        fake.count("/providers/Microsoft.Authorization/permissions"),
+        1
+    );
+}
+
+/// Access-policy vaults answer from their policies (no ARM permissions call): nobody holds
+/// secrets/set, so the rotation test is a certain "no"; secrets/get is granted, so reveal may be.
+#[tokio::test]
+async fn access_policy_vaults_answer_from_their_policies() {
+    let fake = Arc::new(FakeAzure::default());
+    vault_graph(&fake, false, &["Get", "List"]);
+    let mut run = start(&world(), Some(&fake)).await;
+    let denied = run.permitted(rotate(false)).await.unwrap_err();
+    assert!(
+        denied.starts_with("no access policy on vault kv-payments grants secrets/set"),
+        "{denied}"
+    );
+    assert_eq!(run.permitted(vault_reveal()).await, Ok(()));
+    assert_eq!(
+        fake.count("/providers/Microsoft.Authorization/permissions"),
+        0
+    );
+}
+
+/// `world()` with the pod reading `foosecret` through an env var, as the upstream
+/// Deployment does.
+fn world_with_env_consumer() -> FakeApi {
+    let api = world();
+    let mut p = pod("azure-sync", "Running");
+    p["spec"]["containers"][0]["env"] = json!([{"name": "SECRET_USERNAME",
+        "valueFrom": {"secretKeyRef": {"name": "foosecret", "key": "username"}}}]);
+    api.replace_silently(PODS, vec![p]);
+    api
+}
+
+fn verify_busybox() -> Action {
+    Action::Verify {
+        namespace: NS.into(),
+        pod: POD.into(),
+        container: "busybox".into(),
+    }
+}
+
+#[tokio::test]
+async fn verify_in_container_finds_the_file_fresh_and_the_env_stale() {
+    let mut run = start_on(
+        &world_with_env_consumer(),
+        None,
+        Some(|cmd| match cmd {
+            [c, p] if c == "cat" && p == "/mnt/secrets-store/secretalias" => {
+                Exec::Prints(CANARY.as_bytes().to_vec())
+            }
+            [c, p] if c == "cat" && p == "/proc/1/environ" => {
+                Exec::Prints(b"PATH=/bin\0SECRET_USERNAME=the-value-before-rotation\0".to_vec())
+            }
+            _ => Exec::Fails("command terminated with non-zero exit code: exit code 1"),
+        }),
+    )
+    .await;
+    let out = run.act(verify_busybox()).await;
+    assert!(out.ok, "{}", out.message);
+    assert_eq!(
+        out.message,
+        "file /mnt/secrets-store/secretalias: matches synced Secret foosecret (key username)\n\
+         env SECRET_USERNAME: differs from synced Secret foosecret (key username) (stale: restart needed)"
+    );
+    assert!(run.audit_lines().is_empty(), "verify is not a write");
+    run.assert_no_canary();
+}
+
+#[tokio::test]
+async fn verify_in_a_distroless_container_says_why_once() {
+    let mut run = start_on(
+        &world_with_env_consumer(),
+        None,
+        Some(|_| {
+            Exec::Fails("OCI runtime exec failed: exec failed: unable to start container process: exec: \"cat\": executable file not found in $PATH: unknown")
+        }),
+    )
+    .await;
+    let out = run.act(verify_busybox()).await;
+    assert!(!out.ok);
+    assert!(
+        out.message
+            .starts_with("cannot verify: the container has no `cat` (distroless image?)"),
+        "{}",
+        out.message
+    );
+    assert_eq!(out.message.lines().count(), 1, "{}", out.message);
+}

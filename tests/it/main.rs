@@ -1,0 +1,53 @@
+//! The integration tests, one binary: linking each file on its own took ~110 MB of disk
+//! and a link per file (47 of them). Tests that need a process of their own stay beside
+//! this directory: `allocator` (reads process-wide allocator options), `live_scale`
+//! (measures its own resident memory) and `serve_prometheus` (run by name in CI).
+
+#[path = "../azure_support/mod.rs"]
+mod azure_support;
+#[path = "../exec_support/mod.rs"]
+mod exec_support;
+#[path = "../live_support/mod.rs"]
+mod live_support;
+
+mod actions_kube;
+mod actions_lab;
+mod azure_credentials;
+mod azure_observe;
+mod check_ci;
+mod check_classes;
+mod check_fleet;
+mod check_manifests;
+mod check_pictures;
+mod deploy_manifests;
+mod engine_feed;
+mod engine_props;
+mod hostile_input;
+mod lab_diagnosis;
+mod lab_scenarios;
+mod lab_world;
+mod lessons;
+mod live_actions;
+mod live_connect;
+mod live_contexts;
+mod live_degrade;
+mod live_gaps;
+mod live_history;
+mod live_nodes;
+mod live_snapshot;
+mod live_watch;
+mod parser_props;
+mod report_text;
+mod rules_cause;
+mod rules_events;
+mod rules_runtime;
+mod serve_exporter;
+mod snapshot_file;
+mod spc_props;
+mod ui_app;
+mod ui_config;
+mod ui_contexts;
+mod ui_glance;
+mod ui_pty;
+mod ui_render;
+mod ui_timelines;
