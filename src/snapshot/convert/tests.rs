@@ -1,0 +1,114 @@
+use super::*;
+use k8s_openapi::ByteString;
+
+#[test]
+fn secret_values_are_fingerprinted_and_dropped() {
+    let canary = "CANARY-9f3e-value";
+    let s = Secret {
+        metadata: ObjectMeta {
+            name: Some("foosecret".into()),
+            namespace: Some("app".into()),
+            ..Default::default()
+        },
+        data: Some(
+            [(
+                "username".to_string(),
+                ByteString(canary.as_bytes().to_vec()),
+            )]
+            .into(),
+        ),
+        ..Default::default()
+    };
+    let obs = secret(&s);
+    assert_eq!(obs.data["username"], Fingerprint::of(canary.as_bytes()));
+    let dump = format!("{obs:?} {}", serde_json::to_string(&obs).unwrap());
+    assert!(!dump.contains(canary));
+}
+
+/// A pod's lists are held for as long as it lives (10,000 of them on a big cluster):
+/// they must not keep the spare room a growing `Vec` reserves.
+#[test]
+fn a_pods_lists_hold_no_spare_room() {
+    let pod: Pod = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "web-1", "namespace": "app",
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                "name": "web-7d9f", "uid": "u1", "controller": true}]},
+        "spec": {
+            "volumes": [{"name": "kube-api-access-abcde", "projected": {"sources": [
+                {"serviceAccountToken": {"path": "token"}},
+                {"secret": {"name": "extra"}}]}}],
+            "containers": [{"name": "app",
+                "env": [{"name": "LOG_LEVEL", "value": "info"}],
+                "envFrom": [{"configMapRef": {"name": "cfg"}}, {"secretRef": {"name": "db"}}],
+                "volumeMounts": [{"name": "kube-api-access-abcde",
+                    "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"}]}]
+        }
+    }))
+    .unwrap();
+    let p = super::pod(&pod);
+    let tight = |what: &str, len: usize, cap: usize| {
+        assert_eq!(
+            (len, cap),
+            (len, len),
+            "{what}: {len} items in room for {cap}"
+        );
+    };
+    tight("owners", p.owners.len(), p.owners.capacity());
+    tight("volumes", p.volumes.len(), p.volumes.capacity());
+    tight("containers", p.containers.len(), p.containers.capacity());
+    let c = &p.containers[0];
+    tight("mounts", c.mounts.len(), c.mounts.capacity());
+    tight("env", c.env.len(), c.env.capacity());
+    tight(
+        "envFrom secrets",
+        c.env_from_secrets.len(),
+        c.env_from_secrets.capacity(),
+    );
+    assert_eq!(c.env_from_secrets, ["db"]);
+    let VolumeSourceObs::Projected {
+        token_audiences,
+        secrets,
+    } = &p.volumes[0].source
+    else {
+        panic!("expected a projected volume")
+    };
+    tight(
+        "token audiences",
+        token_audiences.len(),
+        token_audiences.capacity(),
+    );
+    tight("projected secrets", secrets.len(), secrets.capacity());
+}
+
+#[test]
+fn upstream_deployment_template_keeps_csi_wiring_and_env_refs() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/upstream/examples/k8s/deployment-synck8s-azure.yaml"
+    ))
+    .expect("CI runs with ../shared beside the project");
+    let d: Deployment = serde_yaml::from_str(&text).unwrap();
+    let owner = OwnerRef {
+        kind: "Deployment".into(),
+        name: "busybox-deployment".into(),
+        uid: Default::default(),
+        controller: true,
+    };
+    let p = pod_from_template(owner, "default".into(), &d.spec.unwrap().template);
+    let VolumeSourceObs::Csi {
+        driver,
+        read_only,
+        attributes,
+        ..
+    } = &p.volumes[0].source
+    else {
+        panic!("expected csi volume")
+    };
+    assert_eq!(driver, "secrets-store.csi.k8s.io");
+    assert_eq!(*read_only, Some(true));
+    assert_eq!(attributes["secretProviderClass"], "azure-sync");
+    let EnvSourceObs::SecretKey { secret, key, .. } = &p.containers[0].env[0].source else {
+        panic!("expected secretKeyRef")
+    };
+    assert_eq!((secret.as_str(), key.as_str()), ("foosecret", "username"));
+}
