@@ -450,7 +450,6 @@ async fn ten_thousand_pods_memory_serve() {
     assert!(series > 0);
 }
 
-/// CPU time this process (the client; the server runs in a child) has used so far.
 /// CPU time (user + system) process `pid` has used so far, from `/proc/PID/stat`.
 fn cpu_of(pid: u32) -> Duration {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("the server's stat");
@@ -464,6 +463,7 @@ fn cpu_of(pid: u32) -> Duration {
     Duration::from_millis(ticks * 1000 / hz)
 }
 
+/// CPU time this process (the client; the server runs in a child) has used so far.
 fn cpu_used() -> Duration {
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: `usage` is a valid rusage for the kernel to fill.
