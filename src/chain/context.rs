@@ -11,27 +11,28 @@ use super::replicas::SpcSide;
 use crate::snapshot::*;
 use crate::spc::AzureSpc;
 
-/// How the provider will authenticate, derived from the merged parameters (FACTS §5).
+/// How the provider will authenticate, derived from the merged parameters (FACTS §5). Its
+/// names are shared text: every chain of a replica group takes its group's mode.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum AuthMode {
     /// No SecretProviderClass to read the mode from.
     Unknown,
     WorkloadIdentity {
-        client_id: String,
+        client_id: SharedText,
     },
     /// `useAzureTokenProxy` (AKS identity binding).
     TokenProxy {
-        client_id: Option<String>,
+        client_id: Option<SharedText>,
     },
     /// `useVMManagedIdentity`: the kubelet / add-on identity, or a user-assigned one on the node.
     VmIdentity {
-        user_assigned: Option<String>,
+        user_assigned: Option<SharedText>,
     },
     /// `usePodIdentity` (aad-pod-identity, deprecated).
     PodIdentity,
     /// `nodePublishSecretRef` with clientid/clientsecret.
     ServicePrincipal {
-        secret: String,
+        secret: SharedText,
     },
     /// Nothing usable configured, or conflicting modes (a KVC302 finding says why).
     Invalid,

@@ -6,7 +6,7 @@ use super::{params, remedy};
 use super::{set, unknown};
 use crate::chain::catalog::Code;
 use crate::chain::context::{AuthMode, Ctx};
-use crate::chain::model::{Fact, Link, Status};
+use crate::chain::model::{Fact, Link, SharedText, Status};
 use crate::spc::AzureSpc;
 
 /// Names the provider's cloud lookup accepts, compared case-insensitively (FACTS §5 [AR]).
@@ -54,7 +54,8 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             }
         }
         AuthMode::ServicePrincipal { secret } => {
-            link.facts.push(Fact::new("nodePublishSecretRef", secret));
+            link.facts
+                .push(Fact::new("nodePublishSecretRef", secret.as_str()));
             unknown(
                 link,
                 "service principal",
@@ -271,7 +272,7 @@ fn auth_mode(p: &AzureSpc, nps: Option<Option<&str>>) -> (AuthMode, Vec<Problem>
         AuthMode::PodIdentity
     } else if vm {
         AuthMode::VmIdentity {
-            user_assigned: p.user_assigned_identity_id.clone(),
+            user_assigned: p.user_assigned_identity_id.as_deref().map(SharedText::from),
         }
     } else if proxy {
         if p.client_id.is_none() {
@@ -282,15 +283,15 @@ fn auth_mode(p: &AzureSpc, nps: Option<Option<&str>>) -> (AuthMode, Vec<Problem>
             ));
         }
         AuthMode::TokenProxy {
-            client_id: p.client_id.clone(),
+            client_id: p.client_id.as_deref().map(SharedText::from),
         }
     } else if let Some(c) = &p.client_id {
         AuthMode::WorkloadIdentity {
-            client_id: c.clone(),
+            client_id: c.as_str().into(),
         }
     } else if let Some(Some(s)) = nps {
         AuthMode::ServicePrincipal {
-            secret: s.to_string(),
+            secret: (*s).into(),
         }
     } else if nps.is_none() {
         // No pod to read a nodePublishSecretRef from: service-principal mode may be meant.
