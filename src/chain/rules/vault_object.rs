@@ -7,7 +7,7 @@ use super::remedy;
 use super::{set, unknown};
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
-use crate::chain::model::{ChainObject, Fact, Link, SharedText, Status, Text};
+use crate::chain::model::{ChainObject, Fact, Link, Status, Text, VersionText};
 use crate::glance;
 use crate::snapshot::{ObjectType, ObjectVersion, Observed};
 use crate::spc::SpcObject;
@@ -273,7 +273,7 @@ pub(crate) fn set_mounted_versions(cx: &Ctx, objects: &mut [ChainObject]) {
 }
 
 /// The version the pod has mounted, from SPCPS `status.objects` (`<type>/<objectName>`).
-fn mounted_version(cx: &Ctx, o: &SpcObject) -> Option<SharedText> {
+fn mounted_version(cx: &Ctx, o: &SpcObject) -> Option<VersionText> {
     let st = cx.status?;
     st.objects
         .iter()
