@@ -382,3 +382,23 @@ impl Chain {
             .or_else(|| self.findings().next())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_read_back_whatever_their_length() {
+        let kv = "b82206cb5ac249918008b0b97fd1fd66";
+        let long = "a version text longer than the thirty-two bytes held inline";
+        for text in [kv, long, ""] {
+            let v = VersionText::from(text);
+            assert_eq!(v.as_str(), text);
+            let json = serde_json::to_string(&v).unwrap();
+            assert_eq!(json, serde_json::to_string(text).unwrap());
+            assert_eq!(serde_json::from_str::<VersionText>(&json).unwrap(), v);
+        }
+        assert!(matches!(VersionText::from(kv), VersionText::Inline(_)));
+        assert!(matches!(VersionText::from(long), VersionText::Shared(_)));
+    }
+}
