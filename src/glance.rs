@@ -96,25 +96,20 @@ fn take_until<'a>(s: &'a str, stops: &[char]) -> &'a str {
     s.find(stops).map_or(s, |i| &s[..i])
 }
 
-/// The first `"key": "value"` string in a JSON body embedded in free text.
+/// The first `"key": "value"` string in a JSON body embedded in free text, its escapes
+/// decoded (Key Vault's messages break lines with `\r\n`) and its whitespace collapsed.
 fn json_string(s: &str, key: &str) -> Option<String> {
     let rest = after(s, &format!("\"{key}\""))?;
-    let rest = rest.trim_start().strip_prefix(':')?.trim_start();
-    let rest = rest.strip_prefix('"')?;
-    let mut out = String::new();
-    let mut chars = rest.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                if let Some(n) = chars.next() {
-                    out.push(if n == 'n' { ' ' } else { n });
-                }
-            }
-            '"' => return Some(out.split_whitespace().collect::<Vec<_>>().join(" ")),
-            c => out.push(c),
-        }
-    }
-    None
+    let literal = rest.trim_start().strip_prefix(':')?.trim_start();
+    // The literal ends at the first quote that no backslash escapes.
+    let mut escaped = false;
+    let (end, _) = literal.char_indices().skip(1).find(|&(_, c)| {
+        let closes = c == '"' && !escaped;
+        escaped = c == '\\' && !escaped;
+        closes
+    })?;
+    let text: String = serde_json::from_str(&literal[..=end]).ok()?;
+    Some(text.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 fn cut_at_word(s: &str, max: usize) -> String {
@@ -163,6 +158,20 @@ mod tests {
         assert_eq!(
             decisive(m),
             "RESPONSE 404: 404 Not Found · SecretNotFound · A secret with (name/id) catalog-api-key was not found in this key vault."
+        );
+    }
+
+    #[test]
+    fn escaped_line_breaks_in_the_json_message_read_as_spaces() {
+        // FACTS.md §3: an RBAC denial's message breaks its lines with `\r\n` inside the JSON.
+        let m = "GET https://kv-shop.vault.azure.net/secrets/db-password/\n----\nRESPONSE 403: 403 Forbidden\nERROR CODE: Forbidden\n----\n{\n  \"error\": {\n    \"code\": \"Forbidden\",\n    \"message\": \"Caller is not authorized to perform action on resource.\\r\\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\\r\\nCaller: appid=1;oid=2\\r\\nAction: \\u0027Microsoft.KeyVault/vaults/secrets/getSecret/action\\u0027\",\n    \"innererror\": {\"code\": \"ForbiddenByRbac\"}\n  }\n}\n----\n";
+        assert_eq!(
+            decisive(m),
+            "RESPONSE 403: 403 Forbidden · Forbidden · Caller is not authorized to perform action on resource."
+        );
+        assert_eq!(
+            json_string(m, "message").unwrap(),
+            "Caller is not authorized to perform action on resource. If role assignments, deny assignments or role definitions were changed recently, please observe propagation time. Caller: appid=1;oid=2 Action: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'"
         );
     }
 
