@@ -70,8 +70,9 @@ pub fn decisive(message: &str) -> String {
         add(format!("AADSTS{}", take_until(a, &['.', '\n'])));
     }
     if parts.is_empty() {
-        // No known shape: the first sentence, cut at a word.
-        let first = take_until(&flat, &['.']);
+        // No known shape: the first sentence (a period that ends a word, not the one in
+        // `Microsoft.KeyVault` or a host name), cut at a word.
+        let first = flat.find(". ").map_or(flat.as_str(), |i| &flat[..=i]);
         return cut_at_word(first, 160);
     }
     parts.join(" · ")
@@ -173,6 +174,25 @@ mod tests {
             json_string(m, "message").unwrap(),
             "Caller is not authorized to perform action on resource. If role assignments, deny assignments or role definitions were changed recently, please observe propagation time. Caller: appid=1;oid=2 Action: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'"
         );
+    }
+
+    #[test]
+    fn a_long_line_is_not_cut_at_the_dot_of_a_resource_id() {
+        let scope = "/subscriptions/00000000-0000-0000-0000-00000000ab01/resourceGroups/rg-lab/providers/Microsoft.KeyVault/vaults/kv-shop";
+        let line = format!(
+            "Key Vault Secrets User at {scope}: dataActions [\"Microsoft.KeyVault/vaults/secrets/getSecret/action\", \"Microsoft.KeyVault/vaults/secrets/readMetadata/action\"]"
+        );
+        let seen = decisive(&line);
+        assert!(
+            seen.starts_with(&format!("Key Vault Secrets User at {scope}:")),
+            "{seen}"
+        );
+        assert!(seen.ends_with('…') && seen.chars().count() <= 160, "{seen}");
+        // A sentence still ends at its period.
+        let first = "word ".repeat(20);
+        let first = first.trim_end();
+        let rest = "more ".repeat(20);
+        assert_eq!(decisive(&format!("{first}. {rest}")), format!("{first}."));
     }
 
     #[test]
