@@ -70,6 +70,15 @@ pub fn decisive(message: &str) -> String {
         add(format!("AADSTS{}", take_until(a, &['.', '\n'])));
     }
     if parts.is_empty() {
+        // Wrapped errors (the CSI driver's "…, err: rpc error: code = Unknown desc = …,
+        // error: <cause>"): the innermost cause is the decisive one.
+        let innermost = [", error: ", ", err: ", "desc = "]
+            .iter()
+            .filter_map(|sep| flat.rfind(sep).map(|i| &flat[i + sep.len()..]))
+            .min_by_key(|cause| cause.len());
+        if let Some(cause) = innermost.filter(|c| !c.is_empty()) {
+            return cut_at_word(cause, 160);
+        }
         // No known shape: the first sentence (a period that ends a word, not the one in
         // `Microsoft.KeyVault` or a host name), cut at a word.
         let first = flat.find(". ").map_or(flat.as_str(), |i| &flat[..=i]);
@@ -82,7 +91,7 @@ pub fn decisive(message: &str) -> String {
 /// part of the message.
 pub fn evidence(e: &str) -> String {
     match e.split_once(": ") {
-        Some((head, rest)) if head.len() <= 48 && !head.contains(['{', '\n']) => {
+        Some((head, rest)) if head.len() <= 64 && !head.contains(['{', '\n']) => {
             format!("{head}: {}", decisive(rest))
         }
         _ => decisive(e),
@@ -193,6 +202,20 @@ mod tests {
         let first = first.trim_end();
         let rest = "more ".repeat(20);
         assert_eq!(decisive(&format!("{first}. {rest}")), format!("{first}."));
+    }
+
+    #[test]
+    fn a_chain_of_wrapped_errors_comes_down_to_its_innermost_cause() {
+        let m = "MountVolume.SetUp failed for volume \"secrets-store\" : rpc error: code = Unknown desc = failed to mount secrets store objects for pod shop/shipping-1, err: rpc error: code = Unknown desc = failed to mount objects, error: failed to unmarshal objects, error: objects is not valid YAML: did not find expected '-' indicator";
+        assert_eq!(
+            decisive(m),
+            "objects is not valid YAML: did not find expected '-' indicator"
+        );
+        let m = "failed to get data in spc shop/gateway-kv for secret gateway-tls, err: failed to get private key from file matching objectName gateway-tls: no private key found; the pod's mount holds only the certificate part of the PEM bundle";
+        assert_eq!(
+            decisive(m),
+            "failed to get private key from file matching objectName gateway-tls: no private key found; the pod's mount holds only the certificate part of the PEM bundle"
+        );
     }
 
     #[test]
