@@ -111,6 +111,9 @@ fn take_until<'a>(s: &'a str, stops: &[char]) -> &'a str {
 fn json_string(s: &str, key: &str) -> Option<String> {
     let rest = after(s, &format!("\"{key}\""))?;
     let literal = rest.trim_start().strip_prefix(':')?.trim_start();
+    if !literal.starts_with('"') {
+        return None; // a number, an object: not a message
+    }
     // The literal ends at the first quote that no backslash escapes.
     let mut escaped = false;
     let (end, _) = literal.char_indices().skip(1).find(|&(_, c)| {
@@ -118,7 +121,9 @@ fn json_string(s: &str, key: &str) -> Option<String> {
         escaped = c == '\\' && !escaped;
         closes
     })?;
-    let text: String = serde_json::from_str(&literal[..=end]).ok()?;
+    // Text that is not quite JSON (a raw line break inside the string) is kept as it stands.
+    let text: String =
+        serde_json::from_str(&literal[..=end]).unwrap_or_else(|_| literal[1..end].to_string());
     Some(text.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
@@ -216,6 +221,16 @@ mod tests {
             decisive(m),
             "failed to get private key from file matching objectName gateway-tls: no private key found; the pod's mount holds only the certificate part of the PEM bundle"
         );
+    }
+
+    #[test]
+    fn a_message_that_is_not_quite_json_is_kept_as_it_stands() {
+        let m = "{\"error\": {\"code\": \"Forbidden\", \"message\": \"Caller is not authorized.\nIf role assignments changed, wait.\"}}";
+        assert_eq!(
+            json_string(m, "message").unwrap(),
+            "Caller is not authorized. If role assignments changed, wait."
+        );
+        assert_eq!(json_string("{\"code\": 403}", "code"), None);
     }
 
     #[test]
