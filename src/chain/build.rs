@@ -251,14 +251,12 @@ pub(super) fn finish(chains: &mut [Chain]) {
     }
 }
 
-/// Each finding of `chain` names the chain it belongs to.
+/// Each finding of `chain` names the chain it belongs to (with the chain's own id: a count).
 pub(super) fn stamp_findings(chain: &mut Chain) {
-    // One shared copy of the id for all of them, made only when there is a finding.
-    let mut id: Option<SharedText> = None;
     for l in &mut chain.links {
         for f in &mut l.findings {
-            if *f.chain != *chain.id {
-                f.chain = id.get_or_insert_with(|| chain.id.as_str().into()).clone();
+            if !SharedText::ptr_eq(&f.chain, &chain.id) {
+                f.chain = chain.id.clone();
             }
         }
     }
@@ -432,10 +430,12 @@ fn diagnose_volume<'a>(
     };
     // Built in its place in the list and filled there: a chain is ~650 bytes, and returning
     // it by value copied it twice more per chain.
+    let id = chain_id(ns, &pod.name, spc_or_volume);
+    let pod_name = id.substr(ns.len() + 1..ns.len() + 1 + pod.name.len());
     let chain = out.put(Chain {
-        id: chain_id(ns, &pod.name, spc_or_volume),
+        id,
         namespace: ns.into(),
-        pod: pod.name.clone(),
+        pod: pod_name,
         workload: cx.workload.map(|(kind, name)| WorkloadRef {
             kind: kind.into(),
             name: name.into(),
@@ -446,7 +446,7 @@ fn diagnose_volume<'a>(
             .params
             .as_deref()
             .and_then(|p| p.keyvault_name.as_deref().map(Text::from)),
-        objects: Vec::new(),
+        objects: Default::default(),
         links: LinkKind::ALL.map(Link::new),
     });
     let links = &mut chain.links;
@@ -465,17 +465,20 @@ fn diagnose_volume<'a>(
     Some(w.spc_name)
 }
 
-/// `<ns>/<pod>/<spc>`, built in one allocation (`format!` costs several times more, once per
-/// chain).
-fn chain_id(ns: &str, pod: &str, spc: &str) -> String {
-    let mut id = String::with_capacity(ns.len() + pod.len() + spc.len() + 2);
-    for (i, part) in [ns, pod, spc].into_iter().enumerate() {
-        if i > 0 {
-            id.push('/');
+/// `<ns>/<pod>/<spc>`, built in its one allocation (`format!` costs several times more, once
+/// per chain, and a `String` turned shared text is a second).
+fn chain_id(ns: &str, pod: &str, spc: &str) -> SharedText {
+    let parts = [ns, "/", pod, "/", spc];
+    let len = parts.iter().map(|p| p.len()).sum();
+    SharedText::init_with(len, |buf| {
+        let mut at = 0;
+        for p in parts {
+            buf[at..at + p.len()].copy_from_slice(p.as_bytes());
+            at += p.len();
         }
-        id.push_str(part);
-    }
-    id
+    })
+    // Whole strs joined are UTF-8 whatever they hold: this never runs.
+    .unwrap_or_else(|_| parts.concat().into())
 }
 
 /// Fold findings into the link status; the worst finding names the link when it decides it.
@@ -517,10 +520,11 @@ pub(super) fn dedupe_ids(chains: &mut [Chain]) -> Vec<usize> {
     drop(seen);
     for &i in &clashes {
         let c = &mut chains[i];
-        c.id = format!("{}#{}", c.id, c.volume);
+        let mut id = format!("{}#{}", c.id, c.volume);
         if let Some(w) = &c.workload {
-            c.id = format!("{}#{}", c.id, w.kind);
+            id = format!("{id}#{}", w.kind);
         }
+        c.id = id.into();
     }
     clashes
 }

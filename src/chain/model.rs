@@ -1,5 +1,7 @@
 //! What diagnosis produces: one [`Chain`] per (pod, SecretProviderClass), nine links each.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 pub use thin_vec::{ThinVec, thin_vec};
 
@@ -142,6 +144,9 @@ impl Severity {
 /// Text of a finding: replicas of a workload share their group's findings, and a clone of
 /// shared text is a count, not a copy (a 10,000-pod diagnosis clones thousands of findings).
 pub type SharedText = arcstr::ArcStr;
+
+/// A part of a [`SharedText`] (a chain's pod name within its id): a clone is a count.
+pub type SharedPart = arcstr::Substr;
 
 /// An evidence-based finding: what was observed, why it breaks the link, how to confirm, how to fix.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -336,10 +341,12 @@ impl<'de> Deserialize<'de> for VersionText {
 /// diagnosis builds (and drops) ten thousand of these, and most names fit inline.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Chain {
-    /// Stable id: `<namespace>/<pod>/<spc>`.
-    pub id: String,
+    /// Stable id: `<namespace>/<pod>/<spc>`. Shared: each finding names its chain with it.
+    pub id: SharedText,
     pub namespace: Text,
-    pub pod: Text,
+    /// Diagnosis takes it from the id (no text of its own; pod names past 24 bytes, common
+    /// for replicas, were one more allocation per chain).
+    pub pod: SharedPart,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workload: Option<WorkloadRef>,
     /// SPC name as referenced by the volume (may not exist).
@@ -348,11 +355,17 @@ pub struct Chain {
     pub volume: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vault: Option<Text>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub objects: Vec<ChainObject>,
+    /// Shared with the pod's replicas that mount the same versions (a count, not a copy of
+    /// each object per chain).
+    #[serde(default, skip_serializing_if = "no_objects")]
+    pub objects: Arc<[ChainObject]>,
     /// The nine links, in [`LinkKind::ALL`] order. Held inline: a list of its own was one
     /// more allocation per chain to make and to free on every full pass.
     pub links: [Link; LinkKind::ALL.len()],
+}
+
+fn no_objects(objects: &Arc<[ChainObject]>) -> bool {
+    objects.is_empty()
 }
 
 impl Chain {

@@ -194,13 +194,15 @@ fn chain(ix: &Index<'_>, spc: &SpcObs, so: &SecretObjectSpec, start: Start<'_>) 
         Start::Pod(c) => c.pod.name.to_string(),
         Start::Ingress(i) => format!("Ingress:{}", i.name),
     };
+    let id = SharedText::from(format!("{ns}/{start_name}/{}", spc.name));
+    let pod = match &start {
+        Start::Pod(c) => id.substr(ns.len() + 1..ns.len() + 1 + c.pod.name.len()),
+        Start::Ingress(_) => SharedPart::default(),
+    };
     Chain {
-        id: format!("{ns}/{start_name}/{}", spc.name),
+        id,
         namespace: ns.into(),
-        pod: match &start {
-            Start::Pod(c) => c.pod.name.clone(),
-            Start::Ingress(_) => Text::default(),
-        },
+        pod,
         workload: cx.workload.map(|(kind, name)| WorkloadRef {
             kind: kind.into(),
             name: name.into(),
@@ -208,7 +210,7 @@ fn chain(ix: &Index<'_>, spc: &SpcObs, so: &SecretObjectSpec, start: Start<'_>) 
         spc: spc.name.as_str().into(),
         volume: Text::default(),
         vault: spc.parsed.keyvault_name.as_deref().map(Text::from),
-        objects: Vec::new(),
+        objects: Default::default(),
         links,
     }
 }

@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use super::catalog::Code;
 use super::context::{AuthMode, Ctx};
@@ -203,7 +204,8 @@ struct Group<'a> {
     identity: Option<&'a ManagedIdentityObs>,
     vault: Option<&'a VaultObs>,
     links: [Link; 4],
-    objects: Vec<ChainObject>,
+    /// The first pod's objects, its mounted versions with them.
+    objects: Arc<[ChainObject]>,
 }
 
 /// Run the identity, federation, access and vault-object rules, or reuse their outcome for
@@ -212,7 +214,7 @@ pub(super) fn group_links<'a>(
     cx: &mut Ctx<'a>,
     shared: &mut Shared<'a>,
     links: &mut [Link],
-) -> Vec<ChainObject> {
+) -> Arc<[ChainObject]> {
     let key = match (cx.spc, &cx.params) {
         // A pod overriding parameters has its own parse: nothing to share.
         (Some(spc), Some(Cow::Borrowed(_))) => Some((
@@ -230,27 +232,31 @@ pub(super) fn group_links<'a>(
         for (kind, link) in GROUP_LINKS.iter().zip(&g.links) {
             links[kind.index()].clone_from(link);
         }
-        let mut objects = g.objects.clone();
+        // Replicas mostly mount the same versions: then the objects are the group's.
+        if rules::vault_object::mounts_versions_of(cx, &g.objects) {
+            return g.objects.clone();
+        }
+        let mut objects = g.objects.to_vec();
         rules::vault_object::set_mounted_versions(cx, &mut objects);
-        return objects;
+        return objects.into();
     }
     rules::identity::check(cx, &mut links[LinkKind::Identity.index()]);
     rules::federation::check(cx, &mut links[LinkKind::Federation.index()]);
     rules::access::check(cx, &mut links[LinkKind::Access.index()]);
     let objects = rules::vault_object::check(cx, &mut links[LinkKind::VaultObject.index()]);
+    // Empty: a static shared list, no allocation.
+    let objects: Arc<[ChainObject]> = if objects.is_empty() {
+        Arc::default()
+    } else {
+        objects.into()
+    };
     if let Some(k) = key {
         let group = Group {
             mode: cx.mode.clone(),
             identity: cx.identity,
             vault: cx.vault,
             links: GROUP_LINKS.map(|kind| links[kind.index()].clone()),
-            objects: objects
-                .iter()
-                .map(|o| ChainObject {
-                    mounted_version: None,
-                    ..o.clone()
-                })
-                .collect(),
+            objects: objects.clone(),
         };
         // Boxed: the map grows by moving entries, and a group holds four links.
         shared.groups.insert(k, Box::new(group));

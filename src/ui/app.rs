@@ -50,7 +50,7 @@ pub struct App {
     /// The link shown in the detail pane.
     pub link: LinkKind,
     /// The chain `link` was chosen for (a new chain starts at its worst link).
-    link_chain: Option<String>,
+    link_chain: Option<crate::chain::SharedText>,
     /// The link that chain's diagnosis pointed at then ([`super::strip_text::focus_link`]).
     link_focus: Option<LinkKind>,
     pub detail_scroll: u16,

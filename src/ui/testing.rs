@@ -158,7 +158,7 @@ pub fn healthy_chain(namespace: &str, workload: Option<&str>, pod: &str) -> Chai
         l
     });
     Chain {
-        id: format!("{namespace}/{pod}/{spc}"),
+        id: format!("{namespace}/{pod}/{spc}").into(),
         namespace: namespace.into(),
         pod: pod.into(),
         workload: workload.map(|w| WorkloadRef {
@@ -187,7 +187,8 @@ pub fn healthy_chain(namespace: &str, workload: Option<&str>, pod: &str) -> Chai
                 vault_version: Some("d4e5f6".into()),
                 status: Status::Ok,
             },
-        ],
+        ]
+        .into(),
         links,
     }
 }
@@ -286,7 +287,7 @@ pub fn break_link(chain: &mut Chain, link: LinkKind) {
         confirm: confirm.into(),
         fix: fix.into(),
         follows: None,
-        chain: id.into(),
+        chain: id,
         suppressed: None,
     }];
     if severity.status() == Status::Broken {

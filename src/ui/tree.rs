@@ -12,7 +12,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use crate::chain::{Chain, Status};
+use crate::chain::{Chain, SharedText, Status};
 
 /// Stable identity of a tree node, independent of its position.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -29,9 +29,9 @@ pub enum NodeKey {
         name: String,
     },
     /// A chain (pod × SPC), by [`Chain::id`].
-    Chain(String),
+    Chain(SharedText),
     Object {
-        chain: String,
+        chain: SharedText,
         name: String,
     },
 }

@@ -309,7 +309,7 @@ fn assert_agrees(engine: &Engine, after: &str) {
     for ns in namespaces {
         let (f, i) = (full.get(ns), incremental.get(ns));
         let ids = |c: Option<&Vec<&Chain>>| -> Vec<String> {
-            c.into_iter().flatten().map(|c| c.id.clone()).collect()
+            c.into_iter().flatten().map(|c| c.id.to_string()).collect()
         };
         assert_eq!(ids(i), ids(f), "chain ids in {ns} after {after}");
         for (a, b) in i.into_iter().flatten().zip(f.into_iter().flatten()) {

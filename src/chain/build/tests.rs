@@ -99,6 +99,25 @@ fn replicas_share_group_links_but_keep_their_own_mount_state_and_versions() {
 }
 
 #[test]
+fn replicas_mounting_the_same_versions_share_one_objects_list() {
+    let mut s = empty();
+    add_app(&mut s, NS, APP, 3);
+    let p1 = pod_name(APP, 1);
+    for st in &mut s.spc_statuses.items {
+        if st.pod_name == p1 {
+            st.objects[0].version = V2.into();
+        }
+    }
+    let chains = diagnose(&s);
+    let objects = |i| &chain(&chains, &pod_name(APP, i)).objects;
+    assert!(std::sync::Arc::ptr_eq(objects(0), objects(2)));
+    assert!(!std::sync::Arc::ptr_eq(objects(0), objects(1)));
+    assert_eq!(objects(1)[0].mounted_version, Some(V2.into()));
+    assert_eq!(objects(2)[0].mounted_version, Some(V1.into()));
+    assert_each_chain_as_alone(&s, &chains);
+}
+
+#[test]
 fn findings_name_the_chain_by_its_final_id_when_ids_clash() {
     let mut s = empty();
     add_app(&mut s, NS, APP, 1);

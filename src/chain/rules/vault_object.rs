@@ -272,6 +272,18 @@ pub(crate) fn set_mounted_versions(cx: &Ctx, objects: &mut [ChainObject]) {
     }
 }
 
+/// Whether the pod has mounted the versions `objects` (another pod's, computed for the same
+/// SPC objects in order) name.
+pub(crate) fn mounts_versions_of(cx: &Ctx, objects: &[ChainObject]) -> bool {
+    let Some(p) = cx.params.as_deref() else {
+        return true; // no objects to mount
+    };
+    objects
+        .iter()
+        .zip(&p.objects)
+        .all(|(co, o)| mounted_version(cx, o) == co.mounted_version)
+}
+
 /// The version the pod has mounted, from SPCPS `status.objects` (`<type>/<objectName>`).
 fn mounted_version(cx: &Ctx, o: &SpcObject) -> Option<VersionText> {
     let st = cx.status?;
