@@ -9,7 +9,7 @@ use std::sync::{LazyLock, Mutex, PoisonError};
 
 use super::chain_events::chain_events;
 use super::context::{AuthMode, Ctx};
-use super::index::{DRIVER, HashMap, Index, SPC_ATTRIBUTE};
+use super::index::{DRIVER, HashMap, HashSet, Index, SPC_ATTRIBUTE};
 use super::model::*;
 use super::replicas::{Shared, group_links};
 use super::{orphans, rules};
@@ -70,9 +70,11 @@ pub(super) fn chains_over(
         .chain(templates.iter().copied())
         .filter(|p| want(p))
         .collect();
-    let (mut chains, referenced) = chains_in_parallel(ix, &pods, detail);
-    chains.extend(orphan_chains(ix, &referenced, &templates));
-    finish(&mut chains);
+    let (mut chains, mut hashes, referenced) = chains_in_parallel(ix, &pods, detail);
+    let orphans = orphan_chains(ix, &referenced, &templates);
+    hashes.extend(orphans.iter().map(|c| id_hash(&c.id)));
+    chains.extend(orphans);
+    finish(&mut chains, &hashes);
     chains
 }
 
@@ -80,15 +82,18 @@ pub(super) fn chains_over(
 /// its share to the others, large enough that replicas mostly share a run (and its cache).
 const RUN: usize = 512;
 
-/// [`chains_of`] over several threads when there are enough pods to pay for them.
+/// [`chains_of`] over several threads when there are enough pods to pay for them, with each
+/// chain's [`id_hash`].
 fn chains_in_parallel<'a>(
     ix: &'a Index<'a>,
     pods: &[&'a PodObs],
     detail: bool,
-) -> (Vec<Chain>, Referenced<'a>) {
+) -> (Vec<Chain>, Vec<u64>, Referenced<'a>) {
     let threads = threads_for(pods.len());
     if threads <= 1 {
-        return chains_and_referenced(ix, pods, detail);
+        let (chains, referenced) = chains_and_referenced(ix, pods, detail);
+        let hashes = chains.iter().map(|c| id_hash(&c.id)).collect();
+        return (chains, hashes, referenced);
     }
     // Chains are independent given the shared, read-only index. Each thread (this one too:
     // its allocator heap is warm from earlier calls) takes the next run of pods until none is
@@ -104,12 +109,16 @@ fn chains_in_parallel<'a>(
         .collect();
     let total = counts.iter().sum();
     let mut all: Vec<Chain> = Vec::with_capacity(total);
+    let mut hashes: Vec<u64> = Vec::with_capacity(total);
     let mut free = &mut all.spare_capacity_mut()[..total];
+    let mut free_hashes = &mut hashes.spare_capacity_mut()[..total];
     let mut jobs = Vec::with_capacity(runs.len());
     for (run, &n) in runs.iter().zip(&counts) {
-        let (slots, rest) = std::mem::take(&mut free).split_at_mut(n);
+        let (chains, rest) = std::mem::take(&mut free).split_at_mut(n);
         free = rest;
-        jobs.push(Mutex::new(Some((*run, Slots(slots)))));
+        let (ids, rest) = std::mem::take(&mut free_hashes).split_at_mut(n);
+        free_hashes = rest;
+        jobs.push(Mutex::new(Some((*run, Slots { chains, ids }))));
     }
     let next = AtomicUsize::new(0);
     let take = || {
@@ -121,7 +130,7 @@ fn chains_in_parallel<'a>(
             if let Some((run, mut slots)) = taken {
                 chains_into(ix, run, detail, &mut shared, &mut slots, &mut referenced);
                 assert!(
-                    slots.0.is_empty(),
+                    slots.chains.is_empty(),
                     "a run builds one chain per wired volume"
                 );
             }
@@ -140,11 +149,14 @@ fn chains_in_parallel<'a>(
         referenced
     });
     drop(jobs);
-    // SAFETY: the runs' slots partition the first `total` places of `all`; every run was
-    // taken once and ran to the end (a panic in any thread unwinds before this line), and
-    // each run filled every one of its slots (asserted above).
-    unsafe { all.set_len(total) };
-    (all, referenced)
+    // SAFETY: the runs' slots partition the first `total` places of `all` (and of `hashes`,
+    // filled with them); every run was taken once and ran to the end (a panic in any thread
+    // unwinds before this line), and each run filled every one of its slots (asserted above).
+    unsafe {
+        all.set_len(total);
+        hashes.set_len(total);
+    }
+    (all, hashes, referenced)
 }
 
 /// How many chains `pod` has: one per volume that wires (or clearly means to wire) an SPC.
@@ -173,15 +185,26 @@ impl Sink for Vec<Chain> {
     }
 }
 
-/// A run's share of the parallel pass's output, not yet written: one place per chain, in order.
-struct Slots<'s>(&'s mut [MaybeUninit<Chain>]);
+/// A run's share of the parallel pass's output, not yet written: one place per chain, in
+/// order, and beside it one for the hash of its id.
+struct Slots<'s> {
+    chains: &'s mut [MaybeUninit<Chain>],
+    ids: &'s mut [MaybeUninit<u64>],
+}
 
 impl Sink for Slots<'_> {
     fn put(&mut self, chain: Chain) -> &mut Chain {
-        let Some((slot, rest)) = std::mem::take(&mut self.0).split_first_mut() else {
+        let (Some((slot, rest)), Some((id, ids))) = (
+            std::mem::take(&mut self.chains).split_first_mut(),
+            std::mem::take(&mut self.ids).split_first_mut(),
+        ) else {
             panic!("a run builds one chain per wired volume");
         };
-        self.0 = rest;
+        (self.chains, self.ids) = (rest, ids);
+        // Hashed here, while the id is in this thread's cache: the ids are made unique on
+        // one thread after the others finish, and reading ten thousand cold ids there was a
+        // fiftieth of the pass.
+        id.write(id_hash(&chain.id));
         slot.write(chain)
     }
 }
@@ -241,14 +264,29 @@ pub(super) fn orphan_chains(
     orphans
 }
 
-/// Unique ids (see [`dedupe_ids`]) and each finding stamped with its chain's id.
-pub(super) fn finish(chains: &mut [Chain]) {
+/// Unique ids (see [`dedupe_ids`]; `hashes` are the chains' [`id_hash`]es) and each finding
+/// stamped with its chain's id.
+pub(super) fn finish(chains: &mut [Chain], hashes: &[u64]) {
+    // Distinct hashes are distinct ids: the ids themselves are read only when a hash repeats
+    // (ids clash, or two hashes collide).
+    let mut seen: HashSet<u64> =
+        HashSet::with_capacity_and_hasher(hashes.len(), Default::default());
+    if hashes.len() == chains.len() && hashes.iter().all(|h| seen.insert(*h)) {
+        return;
+    }
+    drop(seen);
     // Findings were stamped as each chain was built, while it was still in cache (a pass
     // over ten thousand cold chains costs more than the stamping): only the ids made unique
     // here need it again.
     for i in dedupe_ids(chains) {
         stamp_findings(&mut chains[i]);
     }
+}
+
+/// A chain id's hash, for [`finish`].
+fn id_hash(id: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(id)
 }
 
 /// Each finding of `chain` names the chain it belongs to (with the chain's own id: a count).

@@ -63,8 +63,10 @@ fn the_parallel_pass_builds_the_single_threads_chains_in_pod_order() {
     let expected: usize = (0..pods.len()).map(|i| [0, 1, 1, 2, 1][i % 5]).sum();
     assert_eq!(one.len(), expected, "no chain, one, or two per pod");
     assert!(one.iter().any(|c| c.volume == "second"));
-    let (parallel, referenced) = chains_in_parallel(&ix, &pods, false);
+    let (parallel, hashes, referenced) = chains_in_parallel(&ix, &pods, false);
     assert_eq!(parallel, one);
+    let each: Vec<u64> = one.iter().map(|c| id_hash(&c.id)).collect();
+    assert_eq!(hashes, each, "each chain's id hashed in its place");
     assert_eq!(
         referenced.set,
         Referenced::of_chains(&one).set,
