@@ -72,9 +72,11 @@ pub(super) fn chains_over(
         .collect();
     let (mut chains, mut hashes, referenced) = chains_in_parallel(ix, &pods, detail);
     let orphans = orphan_chains(ix, &referenced, &templates);
-    hashes.extend(orphans.iter().map(|c| id_hash(&c.id)));
+    if let Some(hashes) = &mut hashes {
+        hashes.extend(orphans.iter().map(|c| id_hash(&c.id)));
+    }
     chains.extend(orphans);
-    finish(&mut chains, &hashes);
+    finish(&mut chains, hashes.as_deref());
     chains
 }
 
@@ -83,17 +85,16 @@ pub(super) fn chains_over(
 const RUN: usize = 512;
 
 /// [`chains_of`] over several threads when there are enough pods to pay for them, with each
-/// chain's [`id_hash`].
+/// chain's [`id_hash`] when they were.
 fn chains_in_parallel<'a>(
     ix: &'a Index<'a>,
     pods: &[&'a PodObs],
     detail: bool,
-) -> (Vec<Chain>, Vec<u64>, Referenced<'a>) {
+) -> (Vec<Chain>, Option<Vec<u64>>, Referenced<'a>) {
     let threads = threads_for(pods.len());
     if threads <= 1 {
         let (chains, referenced) = chains_and_referenced(ix, pods, detail);
-        let hashes = chains.iter().map(|c| id_hash(&c.id)).collect();
-        return (chains, hashes, referenced);
+        return (chains, None, referenced);
     }
     // Chains are independent given the shared, read-only index. Each thread (this one too:
     // its allocator heap is warm from earlier calls) takes the next run of pods until none is
@@ -156,7 +157,7 @@ fn chains_in_parallel<'a>(
         all.set_len(total);
         hashes.set_len(total);
     }
-    (all, hashes, referenced)
+    (all, Some(hashes), referenced)
 }
 
 /// How many chains `pod` has: one per volume that wires (or clearly means to wire) an SPC.
@@ -264,17 +265,18 @@ pub(super) fn orphan_chains(
     orphans
 }
 
-/// Unique ids (see [`dedupe_ids`]; `hashes` are the chains' [`id_hash`]es) and each finding
-/// stamped with its chain's id.
-pub(super) fn finish(chains: &mut [Chain], hashes: &[u64]) {
+/// Unique ids (see [`dedupe_ids`]; `hashes`, when the threads made them, are the chains'
+/// [`id_hash`]es) and each finding stamped with its chain's id.
+pub(super) fn finish(chains: &mut [Chain], hashes: Option<&[u64]>) {
     // Distinct hashes are distinct ids: the ids themselves are read only when a hash repeats
     // (ids clash, or two hashes collide).
-    let mut seen: HashSet<u64> =
-        HashSet::with_capacity_and_hasher(hashes.len(), Default::default());
-    if hashes.len() == chains.len() && hashes.iter().all(|h| seen.insert(*h)) {
-        return;
+    if let Some(hashes) = hashes.filter(|h| h.len() == chains.len()) {
+        let mut seen: HashSet<u64> =
+            HashSet::with_capacity_and_hasher(hashes.len(), Default::default());
+        if hashes.iter().all(|h| seen.insert(*h)) {
+            return;
+        }
     }
-    drop(seen);
     // Findings were stamped as each chain was built, while it was still in cache (a pass
     // over ten thousand cold chains costs more than the stamping): only the ids made unique
     // here need it again.
