@@ -468,7 +468,7 @@ fn diagnose_volume<'a>(
     } else {
         w.spc_name
     };
-    // Built in its place in the list and filled there: a chain is ~650 bytes, and returning
+    // Built in its place in the list and filled there: a chain is ~600 bytes, and returning
     // it by value copied it twice more per chain.
     let id = chain_id(ns, &pod.name, spc_or_volume);
     let pod_name = id.substr(ns.len() + 1..ns.len() + 1 + pod.name.len());
