@@ -279,10 +279,11 @@ pub struct ChainObject {
 }
 
 /// An object version as a chain holds it. Key Vault's version ids (32 characters) are held
-/// inline: every chain copies its group's versions and frees them when the next diagnosis
-/// replaces it, and shared text made that an atomic count on a line another thread last wrote
-/// for each of ten thousand chains, twice (freeing the previous result's objects was a sixth of
-/// the pass's serial part, sampled). Anything longer is shared text.
+/// inline: a replica that mounted other versions than its group copies the group's objects,
+/// and shared text made each copied version an atomic count on a line another thread last
+/// wrote, at build and again when the next diagnosis frees it (when every chain copied them,
+/// freeing the previous result's objects was a sixth of the pass's serial part, sampled).
+/// Anything longer is shared text.
 #[derive(Clone, PartialEq, Eq)]
 pub enum VersionText {
     Inline(arrayvec::ArrayString<32>),
@@ -337,8 +338,9 @@ impl<'de> Deserialize<'de> for VersionText {
     }
 }
 
-/// One pod's walk through one SecretProviderClass. Names are compact text: a 10,000-pod
-/// diagnosis builds (and drops) ten thousand of these, and most names fit inline.
+/// One pod's walk through one SecretProviderClass. A 10,000-pod diagnosis builds (and drops)
+/// ten thousand of these: names are compact text (most fit inline), the id is the one text a
+/// chain always allocates, and its pod name and findings share it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Chain {
     /// Stable id: `<namespace>/<pod>/<spc>`. Shared: each finding names its chain with it.
