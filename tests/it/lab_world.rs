@@ -88,8 +88,8 @@ fn healthy_chain_mounts_writes_spcps_syncs_secret_and_starts() {
         );
         // the file is written under the alias, with the latest version's value
         assert_eq!(
-            st.files.as_ref().unwrap()["db-password"],
-            fp("checkout-pass-v2")
+            st.files.as_ref().unwrap().get("db-password"),
+            Some(&fp("checkout-pass-v2"))
         );
         assert_eq!(
             p.env.get("app", "DB_PASSWORD").copied().unwrap(),
@@ -336,8 +336,8 @@ fn rotation_updates_file_spcps_and_secret_within_one_poll_but_never_env() {
     assert_ne!(st.objects[0].version, old_version);
     assert_eq!(st.objects[0].version, vault_latest.versions[0].version);
     assert_eq!(
-        st.files.as_ref().unwrap()["redis-password"],
-        fp("cart-pass-2")
+        st.files.as_ref().unwrap().get("redis-password"),
+        Some(&fp("cart-pass-2"))
     );
     assert_eq!(vault_latest.latest_fingerprint, Some(fp("cart-pass-2")));
     assert_eq!(
@@ -417,8 +417,8 @@ fn subpath_mount_never_sees_rotated_content() {
         .find(|x| x.pod_name == p.name())
         .unwrap();
     assert_eq!(
-        st.files.as_ref().unwrap()["billing-api-key"],
-        fp("billing-key-2")
+        st.files.as_ref().unwrap().get("billing-api-key"),
+        Some(&fp("billing-key-2"))
     );
     assert_eq!(
         p.subpath_files

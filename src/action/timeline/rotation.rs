@@ -284,7 +284,7 @@ impl RotationWatch {
         let file_label = format!("pod {}: file {file}", pod.name);
         let new_content = self.new_content();
         let file_state = match (status.and_then(|st| st.files.as_ref()), new_content) {
-            (Some(files), Some(fp)) if files.get(&file) == Some(&fp) => {
+            (Some(files), Some(fp)) if files.get(file.as_str()) == Some(&fp) => {
                 StepState::Done(if mount_done {
                     step_time(&mount_state)
                 } else {

@@ -128,7 +128,7 @@ pub(super) fn world(
             version: ver(mounted_v),
         }],
         updated_at: Some(t(mount_t)),
-        files: Some([("db-pass".to_string(), fp(mounted_v))].into()),
+        files: Some([("db-pass".into(), fp(mounted_v))].into_iter().collect()),
         ..Default::default()
     }]);
     s.secrets = Coll::known(vec![SecretObs {

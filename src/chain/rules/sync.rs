@@ -397,7 +397,7 @@ fn content(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, secret: &crate::sna
                 _ => None,
             }
         } else {
-            files.get(&d.object_name)
+            files.get(d.object_name.as_str())
         };
         let Some(file) = file else {
             continue;

@@ -343,7 +343,7 @@ pub fn add_app(s: &mut Snapshot, ns: &str, app: &str, pods: usize) {
                 version: V1.into(),
             }],
             updated_at: Some(started),
-            files: Some([("password".to_string(), fp)].into()),
+            files: Some([("password".into(), fp)].into_iter().collect()),
             pem_parts: Default::default(),
         });
     }

@@ -133,7 +133,7 @@ fn spc_status(s: &SecretProviderClassPodStatus, pod: Option<&LabPod>) -> SpcPodS
         obs.files = Some(
             m.files
                 .iter()
-                .map(|(k, v)| (k.clone(), Fingerprint::of(v)))
+                .map(|(k, v)| (k.as_str().into(), Fingerprint::of(v)))
                 .collect(),
         );
         obs.pem_parts = m

@@ -56,7 +56,7 @@ fn restamp_follows_the_mounted_version_not_the_unchanged_content() {
         if let Observed::Known(Some(o)) = &mut s.azure.objects[0].state {
             o.latest_fingerprint = Some(same);
         }
-        s.spc_statuses.items[0].files = Some([("db-pass".to_string(), same)].into());
+        s.spc_statuses.items[0].files = Some([("db-pass".into(), same)].into_iter().collect());
         s
     };
     let mut w = RotationWatch::new(&world(0, 1, 1, -3000, 1, -3000), "kv-pay", "db-pass");
@@ -224,7 +224,7 @@ fn a_restamp_never_makes_env_stale() {
             if let Observed::Known(Some(o)) = &mut s.azure.objects[0].state {
                 o.latest_fingerprint = Some(same);
             }
-            s.spc_statuses.items[0].files = Some([("db-pass".to_string(), same)].into());
+            s.spc_statuses.items[0].files = Some([("db-pass".into(), same)].into_iter().collect());
             s.workloads = Coll::known(deployment("web-6d9", false));
             s
         };
