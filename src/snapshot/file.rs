@@ -77,6 +77,33 @@ mod tests {
         assert_eq!(back.source.label, snap.source.label);
     }
 
+    /// Files written before the fingerprints became a sorted list held them as a JSON object
+    /// in any key order: they still read, sorted, and write back as the same object.
+    #[test]
+    fn file_fingerprints_read_and_write_as_a_map_in_any_order() {
+        use crate::snapshot::{Fingerprint, SpcPodStatusObs};
+        let (a, b) = (Fingerprint::of(b"a"), Fingerprint::of(b"b"));
+        let json = format!(
+            r#"{{"namespace":"ns","name":"s","pod_name":"p","spc_name":"c","mounted":true,
+               "files":{{"zeta":{},"alpha":{}}}}}"#,
+            serde_json::to_string(&b).unwrap(),
+            serde_json::to_string(&a).unwrap()
+        );
+        let st: SpcPodStatusObs = serde_json::from_str(&json).unwrap();
+        let files = st.files.as_ref().unwrap();
+        assert_eq!(files.get("alpha"), Some(&a));
+        assert_eq!(files.get("zeta"), Some(&b));
+        assert_eq!(files.get("beta"), None);
+        let names: Vec<&str> = files.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, ["alpha", "zeta"]);
+        let back = serde_json::to_value(&st).unwrap();
+        assert_eq!(
+            back["files"],
+            serde_json::json!({"alpha": serde_json::to_value(a).unwrap(),
+                               "zeta": serde_json::to_value(b).unwrap()})
+        );
+    }
+
     #[test]
     fn wrong_files_are_refused_with_the_reason() {
         assert!(from_str("{}").unwrap_err().contains("no kvchain_snapshot"));
