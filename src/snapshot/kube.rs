@@ -232,8 +232,8 @@ pub struct SpcPodStatusObs {
 
 /// File name → fingerprint of its content, sorted by name. A status holds one or two files: a
 /// sorted list holds them in one small block (a `BTreeMap` node is ~600 bytes whatever it
-/// holds, half of each status's memory in a 10,000-pod world) and is searched without a
-/// node walk.
+/// holds: a third of the statuses' memory in a 10,000-pod world) and is searched without a
+/// node walk. Snapshot files hold it as a JSON object, as they held the map.
 pub type FileFingerprints = litemap::LiteMap<Name, Fingerprint>;
 
 /// Fingerprints of a PEM file's private-key blocks and certificate blocks (None: none there).
