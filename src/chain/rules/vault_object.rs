@@ -281,16 +281,20 @@ pub(crate) fn mounts_versions_of(cx: &Ctx, objects: &[ChainObject]) -> bool {
     objects
         .iter()
         .zip(&p.objects)
-        .all(|(co, o)| mounted_version(cx, o) == co.mounted_version)
+        .all(|(co, o)| mounted(cx, o) == co.mounted_version.as_deref())
 }
 
 /// The version the pod has mounted, from SPCPS `status.objects` (`<type>/<objectName>`).
-fn mounted_version(cx: &Ctx, o: &SpcObject) -> Option<VersionText> {
+fn mounted<'a>(cx: &Ctx<'a>, o: &SpcObject) -> Option<&'a str> {
     let st = cx.status?;
     st.objects
         .iter()
         .find(|so| o.is_status_id(&so.id))
-        .map(|so| so.version.as_str().into())
+        .map(|so| so.version.as_str())
+}
+
+fn mounted_version(cx: &Ctx, o: &SpcObject) -> Option<VersionText> {
+    mounted(cx, o).map(VersionText::from)
 }
 
 /// The vault's object of type `t` whose name is closest to `name`, if one is close enough to
