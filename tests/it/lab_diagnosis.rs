@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use kvchain::chain::{self, Chain, Code, LinkKind, Severity};
+use kvchain::source::lab::scenario::LabAction;
 use kvchain::source::lab::world::World;
 use kvchain::source::lab::{self, export, faults, generator};
 use proptest::prelude::*;
@@ -261,6 +262,111 @@ fn rotation_stales_env_until_restart_then_fresh() {
     w.restart_pod("shop", &pod).unwrap();
     w.run_until_stable(lab::MAX_SETTLE);
     assert!(!has_901(&w), "fresh after restart");
+}
+
+/// Carries out a finding's fix as a user pasting it would, for the two commands the rotation
+/// fixes use (`kubectl delete secret … --ignore-not-found`, `kubectl delete pod …`); any other
+/// command fails the test.
+fn paste(w: &mut World, fix: &str) {
+    let shell = fix.split("  #").next().unwrap_or_default();
+    for command in shell.split(" && ") {
+        let words: Vec<&str> = command.split_whitespace().collect();
+        match words.as_slice() {
+            [
+                "kubectl",
+                "delete",
+                "secret",
+                names @ ..,
+                "-n",
+                ns,
+                "--ignore-not-found",
+            ] => {
+                for name in names {
+                    let _ = w.delete_secret(ns, name);
+                }
+            }
+            ["kubectl", "delete", "pod", name, "-n", ns] => {
+                w.delete_pod(ns, name).expect("the pod named exists");
+            }
+            _ => panic!("a command this test cannot carry out: {command:?}"),
+        }
+    }
+}
+
+fn with_code(chains: &[Chain], app: &str, code: Code) -> Vec<(String, String)> {
+    chains
+        .iter()
+        .filter(|c| is_app(c, app))
+        .flat_map(|c| c.findings().filter(|f| f.code == code))
+        .map(|f| (f.message.to_string(), f.fix.to_string()))
+        .collect()
+}
+
+/// FACTS §4 and §11: with rotation off, a restarted pod mounts the vault's latest version, but
+/// the driver does not rewrite a synced Secret that already exists; deleting the Secret and
+/// then the pod makes the driver create it again from the new mount. The fixes of KVC703 (an
+/// old version mounted) and KVC805 (the Secret differs from the mount) must do exactly that.
+#[test]
+fn rotation_off_fixes_refresh_file_and_synced_secret_when_pasted() {
+    let mut w = World::new(lab::load("rotation-disabled").unwrap());
+    w.run_until_stable(lab::MAX_SETTLE);
+    // The vault gets a new value; rotation is off, so the pods keep the old one.
+    w.perform(&LabAction::RotateSecret {
+        vault: "kv-shop-lab".into(),
+        name: "checkout-db-password".into(),
+        value: Some("checkout-pass-v3".into()),
+    })
+    .unwrap();
+    w.advance(Duration::from_secs(270));
+    let stale = with_code(&diagnose(&w), "checkout", Code::KVC703);
+    assert_eq!(stale.len(), 2, "{}", describe(&diagnose(&w)));
+    for (_, fix) in &stale {
+        assert!(
+            fix.starts_with("kubectl delete secret checkout-db -n shop --ignore-not-found && kubectl delete pod checkout-"),
+            "{fix}"
+        );
+    }
+    // A rollout restarts the pods without touching the Secret: the new mounts have the latest
+    // version, the Secret still the old value.
+    w.perform(&LabAction::RolloutRestart {
+        namespace: "shop".into(),
+        kind: "Deployment".into(),
+        name: "checkout".into(),
+    })
+    .unwrap();
+    w.run_until_stable(lab::MAX_SETTLE);
+    let chains = diagnose(&w);
+    assert!(
+        with_code(&chains, "checkout", Code::KVC703).is_empty(),
+        "{}",
+        describe(&chains)
+    );
+    let differs = with_code(&chains, "checkout", Code::KVC805);
+    assert!(
+        !differs.is_empty(),
+        "a restart alone leaves the Secret stale:\n{}",
+        describe(&chains)
+    );
+    for (_, fix) in &differs {
+        paste(&mut w, fix);
+        w.run_until_stable(lab::MAX_SETTLE);
+    }
+    let chains = diagnose(&w);
+    for code in [Code::KVC703, Code::KVC805] {
+        assert!(
+            with_code(&chains, "checkout", code).is_empty(),
+            "{code}:\n{}",
+            describe(&chains)
+        );
+    }
+    assert!(
+        chains
+            .iter()
+            .filter(|c| is_app(c, "checkout"))
+            .all(|c| c.link(LinkKind::Sync).status == chain::Status::Ok),
+        "{}",
+        describe(&chains)
+    );
 }
 
 proptest! {

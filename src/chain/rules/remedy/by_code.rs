@@ -227,7 +227,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                 "kubectl get secretproviderclasspodstatus {}-{ns}-{} -n {ns} -o jsonpath='{{.status.objects}}'",
                 cx.pod.name, cx.spc_name
             ),
-            format!("kubectl delete pod {} -n {ns}  # remount fetches the latest version", cx.pod.name),
+            remount(cx),
         ),
         KVC704 => (
             format!("kubectl get events -n {ns} --field-selector reason=FailedMount"),
@@ -257,7 +257,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         ),
         KVC805 => (
             format!("kubectl get secret -n {ns} -o custom-columns=NAME:.metadata.name,UPDATED:.metadata.managedFields[*].time"),
-            format!("kubectl delete pod {} -n {ns}  # the driver rewrites the Secret from the new mount", cx.pod.name),
+            remount(cx),
         ),
         KVC806 => (
             format!(
@@ -297,4 +297,32 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             ),
         ),
     }
+}
+
+/// Delete the pod so that its new mount fetches the latest versions. The SPC's synced Secrets
+/// go first: the driver never rewrites an existing Secret at mount, only rotation does, and it
+/// creates a missing one from the new mount (FACTS §4, §11). `--ignore-not-found`, so the fix
+/// of each replica pastes after another's.
+fn remount(cx: &Ctx) -> String {
+    let ns = cx.ns();
+    let secrets: Vec<&str> = cx
+        .spc
+        .map(|spc| {
+            spc.secret_objects
+                .iter()
+                .map(|so| so.secret_name.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    if secrets.is_empty() {
+        return format!(
+            "kubectl delete pod {} -n {ns}  # its new mount fetches the latest versions",
+            cx.pod.name
+        );
+    }
+    format!(
+        "kubectl delete secret {} -n {ns} --ignore-not-found && kubectl delete pod {} -n {ns}  # the new mount fetches the latest versions and the driver creates the Secret again from it (it never rewrites an existing one at mount)",
+        secrets.join(" "),
+        cx.pod.name
+    )
 }

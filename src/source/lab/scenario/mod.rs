@@ -364,6 +364,11 @@ pub enum LabAction {
         kind: String,
         name: String,
     },
+    /// `kubectl delete secret`: a synced Secret is created again from the next mount.
+    DeleteSecret {
+        namespace: String,
+        name: String,
+    },
     /// `kubectl delete <kind>/<name>` (pods and ReplicaSets go with it).
     DeleteWorkload {
         namespace: String,

@@ -114,6 +114,20 @@ impl World {
         Ok(format!("pod {ns}/{name} deleted"))
     }
 
+    /// `kubectl delete secret`. The driver does not notice: it creates a synced Secret again
+    /// only when a pod mounts its SPC (FACTS §2, §11).
+    pub fn delete_secret(&mut self, ns: &str, name: &str) -> Result<String, String> {
+        if self
+            .secrets
+            .remove(&(ns.to_string(), name.to_string()))
+            .is_none()
+        {
+            return Err(format!("secrets \"{name}\" not found in namespace {ns}"));
+        }
+        self.changed();
+        Ok(format!("secret {ns}/{name} deleted"))
+    }
+
     pub(super) fn terminate(&mut self, key: &Key) {
         let now = self.now();
         let Some(p) = self.pods.get_mut(key) else {

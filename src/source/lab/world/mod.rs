@@ -362,6 +362,7 @@ impl World {
                 self.rotate_secret(vault, name, value.as_deref().map(str::as_bytes))
             }
             LabAction::DeletePod { namespace, name } => self.delete_pod(namespace, name),
+            LabAction::DeleteSecret { namespace, name } => self.delete_secret(namespace, name),
             LabAction::RolloutRestart {
                 namespace,
                 kind,
