@@ -425,6 +425,106 @@ fn kvc902_env_without_reloader() {
     assert_eq!(f.resource, "Deployment/web");
 }
 
+/// The healthy world's pod with its owners removed: a pod nothing recreates.
+fn bare(s: &mut Snapshot) {
+    for pod in s.pods.items.iter_mut() {
+        pod.owners.clear();
+    }
+}
+
+/// FACTS §10: Reloader restarts a workload by changing its pod template; a pod nothing owns
+/// has none, so a Reloader annotation on it restarts nothing, and the fix recreates the pod.
+#[test]
+fn kvc902_a_bare_pod_is_restarted_by_nothing_even_with_a_reloader_annotation() {
+    let mut s = tk::healthy();
+    bare(&mut s);
+    for pod in s.pods.items.iter_mut() {
+        pod.annotations
+            .insert("reloader.stakater.com/auto".into(), "true".into());
+    }
+    let pod = tk::pod_name(APP, 0);
+    let f = only(&run(&s), Code::KVC902);
+    assert_eq!(f.resource, format!("Pod/{pod}"));
+    assert!(
+        f.fix.starts_with(&format!(
+            "kubectl get pod {pod} -n {NS} -o yaml | kubectl replace --force -f -"
+        )),
+        "{}",
+        f.fix
+    );
+    assert!(!f.fix.contains("annotate"), "{}", f.fix);
+}
+
+/// `kubectl rollout restart` takes Deployments, StatefulSets and DaemonSets only: another
+/// owner recreates a deleted pod, and a pod nothing owns is recreated from itself.
+#[test]
+fn kvc901_restart_fix_fits_the_owner() {
+    let mut s = tk::healthy();
+    tk::secret_mut(&mut s, APP).updated_at = Some(tk::ago(SignedDuration::from_mins(5)));
+    let pod = tk::pod_name(APP, 0);
+    let fix = |s: &Snapshot| only(&run(s), Code::KVC901).fix.to_string();
+    assert_eq!(
+        fix(&s),
+        format!("kubectl rollout restart deployment/{APP} -n {NS}")
+    );
+    let mut job = s.clone();
+    for p in job.pods.items.iter_mut() {
+        p.owners = vec![OwnerRef {
+            kind: "Job".into(),
+            name: "nightly".into(),
+            uid: "uid-job".into(),
+            controller: true,
+        }];
+    }
+    assert!(
+        fix(&job).starts_with(&format!(
+            "kubectl delete pod {pod} -n {NS}  # its Job nightly"
+        )),
+        "{}",
+        fix(&job)
+    );
+    bare(&mut s);
+    assert!(
+        fix(&s).starts_with(&format!(
+            "kubectl get pod {pod} -n {NS} -o yaml | kubectl replace --force -f -"
+        )),
+        "{}",
+        fix(&s)
+    );
+}
+
+/// A pod's spec cannot be edited in place (but for its images): a spec fix on a bare pod
+/// recreates it with the change; on a workload it edits the template.
+#[test]
+fn kvc102_spec_fix_recreates_a_bare_pod_and_edits_a_workload() {
+    let mut s = tk::healthy();
+    for p in s.pods.items.iter_mut() {
+        p.containers[0].mounts.push(MountObs {
+            volume: "secrets-store-inline".into(),
+            path: "/mnt/secrets/password".into(),
+            sub_path: Some("password".into()),
+            read_only: true,
+        });
+    }
+    let f = only(&run(&s), Code::KVC102);
+    assert!(
+        f.fix
+            .starts_with(&format!("kubectl edit deployment/{APP} -n {NS}  #")),
+        "{}",
+        f.fix
+    );
+    bare(&mut s);
+    let pod = tk::pod_name(APP, 0);
+    let f = only(&run(&s), Code::KVC102);
+    assert!(
+        f.fix.starts_with(&format!(
+            "kubectl get pod {pod} -n {NS} -o yaml > {pod}.yaml && ${{EDITOR:-vi}} {pod}.yaml && kubectl replace --force -f {pod}.yaml  #"
+        )),
+        "{}",
+        f.fix
+    );
+}
+
 #[test]
 fn replicas_of_one_workload_share_workload_level_findings() {
     let mut s = tk::empty();

@@ -137,6 +137,20 @@ pub(crate) fn reloader_restarts(
 
 /// KVC902: env consumption with nothing that restarts the pods when the Secret rotates.
 fn reloader(cx: &Ctx, link: &mut Link, secret: &str) {
+    if cx.workload.is_none() && !cx.template {
+        // Reloader restarts a workload by changing its pod template (FACTS §10): a pod that
+        // nothing owns has none, whatever annotations it carries.
+        link.findings.push(cx.remedied(
+            Code::KVC902,
+            cx.owner_resource(),
+            format!(
+                "{} reads synced Secret {secret} through env but nothing restarts a pod without an owner when the Secret rotates (Reloader restarts workloads): env keeps the value from container start",
+                cx.owner_resource()
+            ),
+            vec!["ownerReferences: none".to_string()],
+        ));
+        return;
+    }
     let ann = match &cx.workload {
         Some(_) => cx.workload_object.map(|w| &w.annotations),
         None => Some(&cx.pod.annotations),

@@ -284,17 +284,25 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                 "kubectl get pod {} -n {ns} -o jsonpath='{{.status.containerStatuses[*].state.running.startedAt}}'",
                 cx.pod.name
             ),
-            format!("kubectl rollout restart {} -n {ns}", cx.owner_kubectl()),
+            restart(cx),
         ),
         KVC902 => (
             format!(
                 "kubectl get {} -n {ns} -o jsonpath='{{.metadata.annotations}}'",
                 cx.owner_kubectl()
             ),
-            format!(
-                "kubectl annotate {} -n {ns} reloader.stakater.com/auto=true  # needs Stakater Reloader in the cluster",
-                cx.owner_kubectl()
-            ),
+            if cx.workload.is_none() && !cx.template {
+                // Reloader rolls a workload's pod template (FACTS §10): a bare pod has none.
+                format!(
+                    "kubectl get pod {} -n {ns} -o yaml | kubectl replace --force -f -  # after each rotation: nothing restarts a bare pod (Reloader rolls workloads); or run it from a Deployment, or read the mounted file instead of env",
+                    cx.pod.name
+                )
+            } else {
+                format!(
+                    "kubectl annotate {} -n {ns} reloader.stakater.com/auto=true  # needs Stakater Reloader in the cluster",
+                    cx.owner_kubectl()
+                )
+            },
         ),
     }
 }

@@ -129,12 +129,37 @@ pub(crate) fn edit_spc(cx: &Ctx, what: &str) -> String {
     )
 }
 
+/// Change `what` in the pod spec: on the workload's template, or, for a pod nothing owns, by
+/// recreating the pod (a pod's spec cannot be edited in place, but for its images).
 pub(crate) fn edit_owner(cx: &Ctx, what: &str) -> String {
-    format!(
-        "kubectl edit {} -n {}  # {what}",
-        cx.owner_kubectl(),
-        cx.ns()
-    )
+    let ns = cx.ns();
+    if cx.workload.is_none() && !cx.template {
+        let pod = &cx.pod.name;
+        return format!(
+            "kubectl get pod {pod} -n {ns} -o yaml > {pod}.yaml && ${{EDITOR:-vi}} {pod}.yaml && kubectl replace --force -f {pod}.yaml  # {what} (a pod's spec cannot be edited in place: this recreates it)"
+        );
+    }
+    format!("kubectl edit {} -n {ns}  # {what}", cx.owner_kubectl())
+}
+
+/// Restart the chain's pods so that they read the synced Secret again: a rollout where
+/// `kubectl rollout restart` applies, else the pod deleted for its owner to recreate, or
+/// recreated when nothing owns it.
+pub(crate) fn restart(cx: &Ctx) -> String {
+    let ns = cx.ns();
+    let pod = &cx.pod.name;
+    match cx.workload {
+        Some((kind @ ("Deployment" | "StatefulSet" | "DaemonSet"), name)) => format!(
+            "kubectl rollout restart {}/{name} -n {ns}",
+            kind.to_ascii_lowercase()
+        ),
+        Some((kind, name)) => {
+            format!("kubectl delete pod {pod} -n {ns}  # its {kind} {name} starts a new one")
+        }
+        None => format!(
+            "kubectl get pod {pod} -n {ns} -o yaml | kubectl replace --force -f -  # recreates the pod: nothing owns it"
+        ),
+    }
 }
 
 pub(crate) fn show_spc(cx: &Ctx, jsonpath: &str) -> String {
