@@ -231,11 +231,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         ),
         KVC704 => (
             format!("kubectl get events -n {ns} --field-selector reason=FailedMount"),
-            driver_setting(
-                cx,
-                "--enable-secret-rotation --rotation-poll-interval 10m",
-                "enableSecretRotation=true --set rotationPollInterval=10m",
-            ),
+            calmer_poll(cx),
         ),
         KVC705 | KVC706 => (
             show_spc(cx, "{.spec.parameters.objects}"),

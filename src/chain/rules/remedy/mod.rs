@@ -255,14 +255,57 @@ impl Ctx<'_> {
 }
 
 /// A finding known only from an event (the objects it concerns may be unobservable).
+/// The rotation poll interval the throttling fix proposes.
+const CALMER_POLL: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// KVC704's confirm and fix, from the event that showed the 429: the events of its reason (a
+/// failed rotation is `MountRotationFailed`, not `FailedMount`), and a longer poll interval
+/// only while the driver polls more often than that. At that interval or longer, fewer polls
+/// do not help: each poll reads every object of every pod on a node at once (FACTS §4), so the
+/// reads of one poll must shrink.
+fn throttling_commands(cx: &Ctx, e: &EventObs) -> (String, String) {
+    let ns = cx.ns();
+    let confirm = format!(
+        "kubectl get events -n {ns} --field-selector reason={}",
+        e.reason
+    );
+    let poll = cx
+        .cluster()
+        .csi_driver
+        .known()
+        .map(|c| c.rotation_poll_interval);
+    let fix = match poll {
+        Some(p) if p >= CALMER_POLL => format!(
+            "split SecretProviderClass {} (fewer objects per SPC, or fewer pods reading Key Vault {}) or spread its objects over more vaults: the driver already polls every {}s, and each poll reads every mounted object at once",
+            cx.spc_name,
+            cx.keyvault(),
+            p.as_secs()
+        ),
+        _ => calmer_poll(cx),
+    };
+    (confirm, fix)
+}
+
+/// Rotation on, polling every [`CALMER_POLL`].
+pub(crate) fn calmer_poll(cx: &Ctx) -> String {
+    driver_setting(
+        cx,
+        "--enable-secret-rotation --rotation-poll-interval 10m",
+        "enableSecretRotation=true --set rotationPollInterval=10m",
+    )
+}
+
 pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -> Finding {
     use Code::*;
-    let (confirm, mut fix) = commands(cx, code);
+    let (mut confirm, mut fix) = commands(cx, code);
     if code == KVC501 && cx.vault.is_none_or(|v| v.rbac) {
         // The 403 names the object type it was refused for: grant the role that type needs.
         if let Some(t) = events::object_type(&e.message) {
             fix = grant_roles(cx, &roles_needed(cx, Some(t)));
         }
+    }
+    if code == KVC704 {
+        (confirm, fix) = throttling_commands(cx, e);
     }
     let spc = cx.spc_resource();
     let (resource, message) = match code {
