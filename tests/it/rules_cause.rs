@@ -391,6 +391,27 @@ fn malformed_objects_state_the_format_once() {
     );
 }
 
+/// One cause, one finding: with `objects` unreadable the provider mounts nothing (KVC705), so
+/// the files a synced Secret's keys name are unknown (no KVC801 "matches no mounted file"),
+/// and the permissions the objects need are unknown too (Access is not "granted").
+#[test]
+fn unreadable_objects_leave_sync_keys_and_access_unknown_not_broken_or_granted() {
+    let mut s = tk::healthy();
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.parameters.insert(
+        "objects".into(),
+        "array:\n  - |\n    objectName: a\n   - |\n".into(),
+    );
+    tk::reparse(spc);
+    let c = one(&s);
+    find(&c, Code::KVC705);
+    let codes: Vec<Code> = c.findings().map(|f| f.code).collect();
+    assert!(!codes.contains(&Code::KVC801), "{codes:?}");
+    let access = c.link(LinkKind::Access);
+    assert_eq!(access.status, Status::Unknown, "{access:?}");
+    assert_eq!(access.summary, "objects unknown");
+}
+
 #[test]
 fn driver_fixes_follow_the_install_method() {
     for (install, expect, never) in [

@@ -168,6 +168,16 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         .iter()
         .filter(|a| a.object_id == principal)
         .collect();
+    if !p.problems.is_empty() || p.objects.is_empty() {
+        // The permissions needed depend on the objects' types (FACTS §8): not known here.
+        over_privilege(cx, link, vault, &assignments, &policies);
+        unknown(
+            link,
+            "objects unknown",
+            "the SecretProviderClass objects cannot be read, so the permissions they need are unknown",
+        );
+        return;
+    }
     let objects = &p.objects;
     let mut ok_summary = String::new();
     for t in [ObjectType::Secret, ObjectType::Key, ObjectType::Cert] {

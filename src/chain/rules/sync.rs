@@ -151,7 +151,10 @@ fn static_checks(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
             remedy::edit_spc(cx, "secretObjects[]: secretName, type and data are all required"),
         ));
     }
-    for d in &so.data {
+    // With `objects` unreadable the provider mounts nothing (the Mount link says why) and the
+    // files it would write are unknown: whether a key names one cannot be told.
+    let files_known = params.is_some_and(|p| p.problems.is_empty());
+    for d in so.data.iter().filter(|_| files_known) {
         if is_mounted_file(cx, &d.object_name) {
             continue;
         }
