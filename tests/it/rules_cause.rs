@@ -412,6 +412,41 @@ fn unreadable_objects_leave_sync_keys_and_access_unknown_not_broken_or_granted()
     assert_eq!(access.summary, "objects unknown");
 }
 
+/// A pod that reads a synced Secret the driver cannot build cannot start (env from a missing
+/// Secret: CreateContainerConfigError): its Consumers link waits on the root cause instead of
+/// reading "ok", and a key marked optional does not hold it back.
+#[test]
+fn consumers_of_a_secret_never_synced_are_blocked_by_the_root_cause() {
+    let mut s = tk::healthy();
+    tk::spc_mut(&mut s, APP).secret_objects[0].data[0].object_name = "passwd".into();
+    s.secrets.items.clear();
+    let c = one(&s);
+    find(&c, Code::KVC801);
+    let consumers = c.link(LinkKind::Consumers);
+    assert_eq!(consumers.status, Status::Pending, "{consumers:?}");
+    assert_eq!(consumers.summary, "blocked: Sync");
+    // Upstream of the sync, the root cause is named: the identity's credential is gone.
+    let mut federation = s.clone();
+    tk::fic_mut(&mut federation, APP).subject = "system:serviceaccount:shop:other".into();
+    tk::unmount(&mut federation, APP);
+    let c = one(&federation);
+    assert_eq!(c.link(LinkKind::Consumers).summary, "blocked: Federation");
+    for pod in s.pods.items.iter_mut() {
+        for e in pod.containers[0].env.iter_mut() {
+            if let EnvSourceObs::SecretKey { optional, .. } = &mut e.source {
+                *optional = true;
+            }
+        }
+    }
+    let c = one(&s);
+    assert_eq!(
+        c.link(LinkKind::Consumers).status,
+        Status::Ok,
+        "{:?}",
+        c.link(LinkKind::Consumers)
+    );
+}
+
 #[test]
 fn driver_fixes_follow_the_install_method() {
     for (install, expect, never) in [

@@ -7,7 +7,7 @@ use crate::chain::context::Ctx;
 use crate::chain::index::{Use, pod_address};
 use crate::chain::model::{Fact, Link, Status};
 use crate::glance;
-use crate::snapshot::{ContainerStateObs, PodObs};
+use crate::snapshot::{ContainerStateObs, EnvSourceObs, PodObs, VolumeSourceObs};
 
 pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     let Some(spc) = cx.spc else {
@@ -20,6 +20,10 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     }
     let mut env_users = 0usize;
     let mut total = 0usize;
+    // A Secret this pod needs that does not exist: its containers cannot start until the
+    // sync link's cause is fixed (env: CreateContainerConfigError; volume: FailedMount).
+    let secrets_known = cx.snap().secrets.unknown_in(cx.ns()).is_none();
+    let mut blocked = false;
     for (i, so) in spc.secret_objects.iter().enumerate() {
         let Some((list, unmounted)) = cx.consumers_of(i) else {
             continue;
@@ -27,6 +31,10 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         for c in list {
             if std::ptr::eq(c.pod, cx.pod) {
                 total += 1;
+                blocked |= secrets_known
+                    && !cx.template
+                    && cx.synced_secret(i).is_none()
+                    && required(cx.pod, &c.how);
                 if super::sync::is_env(&c.how) {
                     env_users += 1;
                     stale_env(cx, link, i, &so.secret_name, &c.how);
@@ -42,6 +50,10 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     super::note(cx, link, || {
         Fact::new("consumers in this pod", total.to_string())
     });
+    if blocked && link.findings.is_empty() {
+        set(link, Status::Pending, "blocked: Sync");
+        return;
+    }
     set(
         link,
         Status::Ok,
@@ -51,6 +63,20 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             _ => "env",
         },
     );
+}
+
+/// Whether the pod cannot start without the Secret: an `optional` env key or secret volume
+/// starts without it (envFrom's own `optional` is not observed: taken as required).
+fn required(pod: &PodObs, how: &Use) -> bool {
+    match how {
+        Use::Env { container, var, .. } => !container.env.iter().any(|e| {
+            e.name == *var && matches!(e.source, EnvSourceObs::SecretKey { optional: true, .. })
+        }),
+        Use::EnvFrom { .. } => true,
+        Use::Volume { volume } => !pod.volumes.iter().any(|v| {
+            v.name == *volume && matches!(v.source, VolumeSourceObs::Secret { optional: true, .. })
+        }),
+    }
 }
 
 pub(crate) fn describe(how: &Use) -> String {

@@ -201,7 +201,10 @@ pub(crate) fn mark_effects(links: &mut [Link]) {
             f.message = format!("blocked by {}: {}", root.title(), f.message).into();
             any = true;
         }
-        if any && link.findings.iter().all(|f| f.follows.is_some()) {
+        // A link that waits on an earlier one (consumers of a Secret never synced) names the
+        // root cause, not the link it waits on.
+        let waiting = link.status == Status::Pending && link.summary.starts_with("blocked: ");
+        if waiting || (any && link.findings.iter().all(|f| f.follows.is_some())) {
             link.summary = compact_str::format_compact!("blocked: {}", root.title());
         }
     }
