@@ -306,7 +306,7 @@ impl<'a> Index<'a> {
         }
         let mut pods: Vec<usize> = list
             .iter()
-            .filter(|c| !c.pod.mounts_spc(&spc.name))
+            .filter(|c| !may_mount(c.pod, &spc.name))
             .map(|c| pod_address(c.pod))
             .collect();
         pods.sort_unstable();
@@ -525,6 +525,16 @@ impl<'a> PodJoins<'a> {
         }
         consumers
     }
+}
+
+/// Whether `pod` mounts SecretProviderClass `spc`, or may once its manifest is rendered: a
+/// volume that names an unrendered template value (`${SPC}`) may name this one.
+pub(crate) fn may_mount(pod: &PodObs, spc: &str) -> bool {
+    pod.mounts_spc(spc)
+        || pod.volumes.iter().any(|v| {
+            matches!(&v.source, VolumeSourceObs::Csi { attributes, .. }
+                if attributes.get(SPC_ATTRIBUTE).is_some_and(|s| super::rules::params::is_placeholder(s)))
+        })
 }
 
 /// The pod volume attribute naming the SecretProviderClass.

@@ -41,6 +41,10 @@ pub(super) fn chains(ix: &Index<'_>, mounted: impl Fn(&str, &str) -> bool) -> Ve
             let key = (ns, so.secret_name.as_str());
             let mut owners: Vec<String> = Vec::new();
             for c in ix.secret_consumers.get(&key).into_iter().flatten() {
+                if super::index::may_mount(c.pod, &spc.name) {
+                    // Its volume names an unrendered SPC (KVC101 says so): maybe this one.
+                    continue;
+                }
                 let owner = owner_of(ix, c.pod);
                 if !owners.contains(&owner) {
                     owners.push(owner);

@@ -3,7 +3,7 @@
 //! fix that works.
 
 use kvchain::chain::testkit::{self as tk, APP, ISSUER, NS, TENANT};
-use kvchain::chain::{Chain, Code, Finding, LinkKind, Status, diagnose};
+use kvchain::chain::{Chain, Code, Finding, LinkKind, Severity, Status, diagnose};
 use kvchain::snapshot::*;
 
 const OTHER_TENANT: &str = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
@@ -445,6 +445,79 @@ fn consumers_of_a_secret_never_synced_are_blocked_by_the_root_cause() {
         "{:?}",
         c.link(LinkKind::Consumers)
     );
+}
+
+/// A consumer whose CSI volume names an unrendered SecretProviderClass (`${SPC}`, KVC101 on its
+/// own chain) may mount this SPC once rendered: it is not reported as reading the synced
+/// Secret without mounting it (KVC903), nor given an orphan chain when no pod mounts the SPC.
+#[test]
+fn a_consumer_naming_an_unrendered_spc_is_not_said_to_mount_none() {
+    let mut s = tk::healthy();
+    let mut reader = s.pods.items[0].clone();
+    reader.name = "reader".into();
+    reader.uid = "uid-reader".into();
+    reader.owners.clear();
+    reader.volumes = vec![tk::csi_volume("secrets", "${SPC}")];
+    s.pods.items.push(reader.clone());
+    let chains = diagnose(&s);
+    let codes: Vec<Code> = chains
+        .iter()
+        .flat_map(|c| c.findings())
+        .map(|f| f.code)
+        .collect();
+    assert!(codes.contains(&Code::KVC101), "{codes:?}");
+    assert!(!codes.contains(&Code::KVC903), "{codes:?}");
+    // The same reader with a real, other SPC is a consumer that mounts none of this one.
+    let mut real = s.clone();
+    real.pods.items.retain(|p| p.name != "reader");
+    reader.volumes = vec![tk::csi_volume("secrets", "other-kv")];
+    real.pods.items.push(reader);
+    let codes: Vec<Code> = diagnose(&real)
+        .iter()
+        .flat_map(|c| c.findings())
+        .map(|f| f.code)
+        .collect();
+    assert!(codes.contains(&Code::KVC903), "{codes:?}");
+    // No pod mounts the SPC: the unrendered reader gets no orphan chain.
+    s.pods.items.retain(|p| p.name == "reader");
+    s.spc_statuses.items.clear();
+    let chains = diagnose(&s);
+    assert!(
+        chains.iter().all(|c| c.pod == "reader"),
+        "{:?}",
+        chains.iter().map(|c| &c.id).collect::<Vec<_>>()
+    );
+}
+
+/// FACTS §5: the CSI mount's workload identity reads neither the service account's client-id
+/// nor the pod label. A pod with neither (the app does not use workload identity itself) gets
+/// one note, not two warnings; one of the two without the other is the app's misconfiguration.
+#[test]
+fn an_app_without_any_workload_identity_sign_gets_one_note_not_two_warnings() {
+    let mut s = tk::healthy();
+    tk::sa_mut(&mut s, APP).annotations.clear();
+    for p in s.pods.items.iter_mut() {
+        p.labels.remove("azure.workload.identity/use");
+    }
+    let c = one(&s);
+    let sa: Vec<(Code, Severity)> = c
+        .link(LinkKind::ServiceAccount)
+        .findings
+        .iter()
+        .map(|f| (f.code, f.severity))
+        .collect();
+    assert_eq!(sa, [(Code::KVC203, Severity::Info)]);
+    assert_eq!(c.link(LinkKind::ServiceAccount).status, Status::Ok);
+    // The label alone says the app means to use it: the missing client-id is a warning.
+    let mut labelled = s.clone();
+    for p in labelled.pods.items.iter_mut() {
+        p.labels
+            .insert("azure.workload.identity/use".into(), "true".into());
+    }
+    let c = one(&labelled);
+    let f = find(&c, Code::KVC203);
+    assert_eq!(f.severity, Severity::Warning);
+    assert!(c.findings().all(|f| f.code != Code::KVC201));
 }
 
 #[test]

@@ -45,6 +45,27 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     if cx.detail || differ {
         link.facts.push(Fact::compare(CLIENT_ID, seen, spc_client));
     }
+    let labelled = cx.pod.labels.get(USE_LABEL).is_some_and(|v| v == "true");
+    if annotated.is_none() && !labelled {
+        // Neither sign of the app using workload identity itself: the CSI mount needs neither
+        // (the driver requests the token for the SPC's clientID, FACTS §5). One note, not two
+        // warnings about a pod that is fine.
+        let mut f = cx.remedied(
+            Code::KVC203,
+            cx.sa_resource(),
+            format!(
+                "service account {sa_name} has no {CLIENT_ID} annotation and pods of {} lack label {USE_LABEL}: fine for the CSI mount, which needs neither; only if the app itself calls Azure with workload identity does it need both",
+                cx.owner_resource()
+            ),
+            vec![
+                format!("metadata.annotations: {:?}", sa.annotations),
+                format!("pod labels: {:?}", cx.pod.labels),
+            ],
+        );
+        f.severity = Severity::Info;
+        link.findings.push(f);
+        return;
+    }
     match annotated {
         None => {
             link.findings.push(cx.remedied(
