@@ -520,6 +520,36 @@ fn an_app_without_any_workload_identity_sign_gets_one_note_not_two_warnings() {
     assert!(c.findings().all(|f| f.code != Code::KVC201));
 }
 
+/// FACTS §7: the identity has a client id and a principal (object) id; the service account's
+/// annotation takes the client id. Given the principal id, the finding says so, and its fix
+/// replaces the pods too: the webhook sets AZURE_CLIENT_ID on CREATE only (FACTS §6).
+#[test]
+fn a_principal_id_in_the_client_id_annotation_is_named_and_the_fix_restarts_the_pods() {
+    let mut s = tk::healthy();
+    let principal = s.azure.identities.items[0].principal_id.clone();
+    let name = s.azure.identities.items[0].name.clone();
+    tk::sa_mut(&mut s, APP).annotations.insert(
+        "azure.workload.identity/client-id".into(),
+        principal.clone(),
+    );
+    let c = one(&s);
+    let f = find(&c, Code::KVC204);
+    assert!(
+        f.message.contains(&format!(
+            "{principal}, which is the principal (object) id of identity {name}"
+        )),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.fix.ends_with(&format!(
+            "--overwrite && kubectl rollout restart deployment/{APP} -n {NS}"
+        )),
+        "{}",
+        f.fix
+    );
+}
+
 #[test]
 fn driver_fixes_follow_the_install_method() {
     for (install, expect, never) in [

@@ -78,16 +78,34 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             ));
         }
         Some(a) if differ => {
-            link.findings.push(cx.remedied(
-                Code::KVC204,
-                cx.sa_resource(),
-                format!(
+            // A principal (object) id where the client id belongs is the usual mix-up: both
+            // are on the identity, and RBAC is granted to the principal (FACTS §7).
+            let principal_of = cx
+                .azure()
+                .identities
+                .items
+                .iter()
+                .find(|i| i.principal_id.eq_ignore_ascii_case(a.trim()));
+            let message = match principal_of {
+                Some(i) => format!(
+                    "service account {sa_name} says client-id {a}, which is the principal (object) id of identity {}, not a client id (its client id is {}): the webhook injects it as AZURE_CLIENT_ID and the app's own token requests fail",
+                    i.name, i.client_id
+                ),
+                None => format!(
                     "service account {sa_name} says client-id {a} but SecretProviderClass {} uses clientID {spc_client}: the mount and the app authenticate as different identities",
                     cx.spc_name
                 ),
+            };
+            link.findings.push(cx.remedied(
+                Code::KVC204,
+                cx.sa_resource(),
+                message,
                 vec![
                     format!("ServiceAccount {sa_name}: {CLIENT_ID}: {a}"),
-                    format!("SecretProviderClass {}: clientID: {spc_client}", cx.spc_name),
+                    format!(
+                        "SecretProviderClass {}: clientID: {spc_client}",
+                        cx.spc_name
+                    ),
                 ],
             ));
         }

@@ -95,10 +95,13 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                 "kubectl get serviceaccount {} -n {ns} -o jsonpath='{{.metadata.annotations}}'",
                 cx.pod.service_account
             ),
+            // The webhook mutates pods on CREATE only (FACTS §6): running pods keep what
+            // they were given until they are replaced.
             format!(
-                "kubectl annotate serviceaccount {} -n {ns} azure.workload.identity/client-id={} --overwrite",
+                "kubectl annotate serviceaccount {} -n {ns} azure.workload.identity/client-id={} --overwrite && {}",
                 cx.pod.service_account,
-                client_id(cx)
+                client_id(cx),
+                restart(cx)
             ),
         ),
         KVC301 => (
