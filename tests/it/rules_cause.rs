@@ -550,6 +550,32 @@ fn a_principal_id_in_the_client_id_annotation_is_named_and_the_fix_restarts_the_
     );
 }
 
+/// `useVMManagedIdentity` without `userAssignedIdentityID`: the provider asks the node's
+/// metadata endpoint for a token with no client id, which is the scale set's system-assigned
+/// identity (not the kubelet's, a user-assigned one). kvchain cannot see it: the link is
+/// unknown, and the confirm command lists the scale sets' own identities.
+#[test]
+fn vm_identity_without_a_user_assigned_id_is_the_scale_sets_own_and_unknown() {
+    let mut s = tk::healthy();
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.parameters.remove("clientID");
+    spc.parameters
+        .insert("useVMManagedIdentity".into(), "true".into());
+    tk::reparse(spc);
+    let c = one(&s);
+    let identity = c.link(LinkKind::Identity);
+    assert_eq!(identity.status, Status::Unknown, "{identity:?}");
+    let f = find(&c, Code::KVC303);
+    assert!(
+        f.message
+            .contains("the node scale set's system-assigned identity"),
+        "{}",
+        f.message
+    );
+    assert!(!f.message.contains("kubelet"), "{}", f.message);
+    assert!(f.confirm.starts_with("az vmss list -g "), "{}", f.confirm);
+}
+
 #[test]
 fn driver_fixes_follow_the_install_method() {
     for (install, expect, never) in [

@@ -30,11 +30,14 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     parameters(cx, link, Pods::Mounting);
     match cx.mode.clone() {
         AuthMode::VmIdentity { user_assigned } => {
-            let who = user_assigned
-                .as_deref()
-                .map_or("the kubelet's system-assigned identity".to_string(), |c| {
-                    format!("node identity {c}")
-                });
+            // No userAssignedIdentityID: the provider asks the node's metadata endpoint for a
+            // token without a client id, which answers with the scale set's system-assigned
+            // identity, if it has one (AKS node pools usually carry user-assigned ones only).
+            let who = user_assigned.as_deref().map_or(
+                "the node scale set's system-assigned identity (no userAssignedIdentityID)"
+                    .to_string(),
+                |c| format!("node identity {c}"),
+            );
             super::note(cx, link, || Fact::new("mode", "useVMManagedIdentity"));
             link.findings.push(cx.remedied(
                 Code::KVC303,
@@ -49,7 +52,11 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 )],
             ));
             if user_assigned.is_none() {
-                set(link, Status::Ok, "kubelet identity");
+                unknown(
+                    link,
+                    "node identity",
+                    "the node scale set's system-assigned identity is not visible to kvchain",
+                );
                 return;
             }
         }

@@ -1,6 +1,7 @@
 //! The default confirm and fix commands of each code (see the parent module).
 
 use super::*;
+use crate::chain::context::AuthMode;
 
 /// Default confirm/fix for a code in this chain.
 pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
@@ -128,7 +129,11 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             edit_spc(cx, "clientID: <workload identity clientId>  # or nodePublishSecretRef (clientid/clientsecret) on every pod volume"),
         ),
         KVC303 => (
-            "az aks show -g \"$CLUSTER_RG\" -n \"$CLUSTER\" --query addonProfiles.azureKeyvaultSecretsProvider.identity".to_string(),
+            match cx.mode {
+                // The scale sets' own identity, where IMDS looks without a client id.
+                AuthMode::VmIdentity { user_assigned: None } => "az vmss list -g \"$(az aks show -g \"$CLUSTER_RG\" -n \"$CLUSTER\" --query nodeResourceGroup -o tsv)\" --query \"[].{vmss:name,identity:identity.type,principalId:identity.principalId}\" -o table".to_string(),
+                _ => "az aks show -g \"$CLUSTER_RG\" -n \"$CLUSTER\" --query addonProfiles.azureKeyvaultSecretsProvider.identity".to_string(),
+            },
             edit_spc(cx, "useVMManagedIdentity: \"false\", clientID: <a workload identity's clientId> (one identity per workload)"),
         ),
         KVC401 => (fic_list(cx), fic_create(cx)),
