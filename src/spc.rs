@@ -66,6 +66,10 @@ pub struct SpcObject {
     pub object_format: Option<String>,
     pub object_encoding: Option<String>,
     pub file_permission: Option<String>,
+    /// Keys the provider does not read (its YAML decoding ignores them), with their scalar
+    /// values: a misspelt `objectAlias` leaves the file named after `objectName`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<(String, String)>,
 }
 
 impl SpcObject {
@@ -114,6 +118,9 @@ struct RawObject {
     object_encoding: Option<serde_yaml::Value>,
     #[serde(default)]
     file_permission: Option<serde_yaml::Value>,
+    /// Every other key.
+    #[serde(flatten)]
+    other: serde_yaml::Mapping,
 }
 
 /// YAML scalars as the Go provider sees them when unmarshalling into a string field.
@@ -196,6 +203,7 @@ fn parse_objects(text: &str, spc: &mut AzureSpc) {
         let field = format!("objects.array[{index}]");
         // One pass: every RawObject field is a Value, so nothing is lost going through one.
         let raw = match crate::input::value_within(item, &budget)
+            .map(keys_as_text)
             .and_then(serde_yaml::from_value::<Option<RawObject>>)
         {
             Ok(Some(raw)) => raw,
@@ -212,6 +220,22 @@ fn parse_objects(text: &str, spc: &mut AzureSpc) {
     }
 }
 
+/// An item's keys as text: the provider skips a key it has no field for whatever its type
+/// (`7: x`), and so must the decoding into [`RawObject`].
+fn keys_as_text(v: serde_yaml::Value) -> serde_yaml::Value {
+    match v {
+        serde_yaml::Value::Mapping(m) => serde_yaml::Value::Mapping(
+            m.into_iter()
+                .map(|(k, v)| match k {
+                    serde_yaml::Value::String(_) => (k, v),
+                    other => (scalar(&Some(other)).unwrap_or_default().into(), v),
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 fn object_from_raw(index: usize, raw: &RawObject) -> SpcObject {
     let object_type_raw = scalar(&raw.object_type).unwrap_or_default();
     SpcObject {
@@ -225,6 +249,14 @@ fn object_from_raw(index: usize, raw: &RawObject) -> SpcObject {
         object_format: scalar(&raw.object_format).filter(|s| !s.is_empty()),
         object_encoding: scalar(&raw.object_encoding).filter(|s| !s.is_empty()),
         file_permission: scalar(&raw.file_permission).filter(|s| !s.is_empty()),
+        ignored: raw
+            .other
+            .iter()
+            .map(|(k, v)| {
+                let text = |v: &serde_yaml::Value| scalar(&Some(v.clone())).unwrap_or_default();
+                (text(k), text(v))
+            })
+            .collect(),
     }
 }
 
@@ -316,6 +348,25 @@ mod tests {
         m.insert("tenantId".into(), "t1".into());
         m.insert("objects".into(), objects.into());
         m
+    }
+
+    /// The provider's YAML decoding skips keys it has no field for, whatever their type: they
+    /// are kept aside (a misspelt objectAlias explains a missing file), never a problem.
+    #[test]
+    fn keys_the_provider_does_not_read_are_kept_aside_not_rejected() {
+        let spc = parse(&params(
+            "array:\n  - |\n    objectName: db-pass\n    objectType: secret\n    alias: password\n    7: seven\n",
+        ));
+        assert!(spc.problems.is_empty(), "{:?}", spc.problems);
+        let o = &spc.objects[0];
+        assert_eq!(o.file_name(), "db-pass");
+        assert_eq!(
+            o.ignored,
+            [
+                ("alias".to_string(), "password".to_string()),
+                ("7".to_string(), "seven".to_string())
+            ]
+        );
     }
 
     #[test]

@@ -576,6 +576,40 @@ fn vm_identity_without_a_user_assigned_id_is_the_scale_sets_own_and_unknown() {
     assert!(f.confirm.starts_with("az vmss list -g "), "{}", f.confirm);
 }
 
+/// FACTS §5: the provider reads objectAlias; any other key is ignored, so `alias: password`
+/// leaves the file named after objectName and the synced key finds no file. The finding names
+/// the misspelt field and the fix renames it (not the secretObjects entry, which is right).
+#[test]
+fn a_misspelt_object_alias_is_named_as_the_cause_of_the_missing_file() {
+    let mut s = tk::healthy();
+    let spc = tk::spc_mut(&mut s, APP);
+    let objects = tk::objects_yaml(&[&[
+        ("objectName", &tk::object_name(APP)),
+        ("objectType", "secret"),
+        ("alias", "password"),
+    ]]);
+    spc.parameters.insert("objects".into(), objects);
+    tk::reparse(spc);
+    let c = one(&s);
+    let f = find(&c, Code::KVC801);
+    assert!(
+        f.message
+            .contains("objects[0] sets it as `alias`, a field the provider does not read"),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.fix.ends_with("# objects[0]: rename alias to objectAlias"),
+        "{}",
+        f.fix
+    );
+    assert!(
+        f.confirm.contains("{.spec.parameters.objects}"),
+        "{}",
+        f.confirm
+    );
+}
+
 #[test]
 fn driver_fixes_follow_the_install_method() {
     for (install, expect, never) in [

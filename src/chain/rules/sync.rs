@@ -163,6 +163,31 @@ fn static_checks(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
                 .iter()
                 .find(|o| o.object_name == d.object_name && o.object_alias.is_some())
         });
+        // The file meant, written under a key the provider ignores (`alias:` for objectAlias).
+        let misspelt = params.and_then(|p| {
+            p.objects.iter().find_map(|o| {
+                let (key, _) = o.ignored.iter().find(|(_, v)| *v == d.object_name)?;
+                Some((o, key.as_str()))
+            })
+        });
+        if let Some((o, key)) = misspelt {
+            let confirm = remedy::show_spc(cx, "{.spec.parameters.objects}");
+            link.findings.push(cx.finding(
+                Code::KVC801,
+                cx.spc_resource(),
+                format!(
+                    "Secret {} key {}: objectName {} matches no mounted file: objects[{}] sets it as `{key}`, a field the provider does not read (objectAlias?), so the file is named {} (\"file matching objectName {} not found in the pod\")",
+                    so.secret_name, d.key, d.object_name, o.index, o.object_name, d.object_name
+                ),
+                vec![
+                    format!("objects[{}]: {{objectName: {}, {key}: {}}}", o.index, o.object_name, d.object_name),
+                    format!("secretObjects[{}].data: {{objectName: {}, key: {}}}", so.secret_name, d.object_name, d.key),
+                ],
+                confirm,
+                remedy::edit_spc(cx, &format!("objects[{}]: rename {key} to objectAlias", o.index)),
+            ));
+            continue;
+        }
         let hint = match aliased {
             Some(o) => format!(
                 ": {} is the Key Vault name, the file is its objectAlias {}",
