@@ -146,18 +146,16 @@ fn chain(ix: &Index<'_>, spc: &SpcObs, so: &SecretObjectSpec, start: Start<'_>) 
         None => Some(ix.secrets.contains_key(&(ns, secret.as_str()))),
     };
     let sync = &mut links[LinkKind::Sync.index()];
-    if present == Some(false) {
-        sync.findings.push(cx.remedied(
-            Code::KVC802,
-            format!("Secret/{secret}"),
-            format!(
-                "synced Secret {secret} does not exist because no pod has SecretProviderClass {} mounted: no mount, no Secret",
-                spc.name
-            ),
-            vec![nothing.clone()],
-        ));
-    } else if present == Some(true) {
-        rules::set(sync, Status::Ok, secret.clone());
+    match present {
+        // One cause, one finding: the consumer's KVC904 below names the missing Secret and
+        // why (no mount, no Secret); the sync link waits on a mount like the links before it.
+        Some(false) => {
+            rules::set(sync, Status::Pending, "no mount");
+            sync.facts
+                .push(Fact::new("synced Secret", format!("{secret} not found")));
+        }
+        Some(true) => rules::set(sync, Status::Ok, secret.clone()),
+        None => {}
     }
     let (who, how) = match &start {
         Start::Pod(c) => (owner_of(ix, c.pod), rules::consumers::describe(&c.how)),

@@ -103,6 +103,33 @@ fn every_single_fault_scenario_names_its_planted_code_on_the_right_link_only() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
+/// cert-for-tls (FACTS §2): an objectType cert mounts no private key, so the driver never
+/// builds the kubernetes.io/tls Secret the Ingress serves. One cause: KVC804 says so and names
+/// the Ingress that waits on it; the Secret is not also "at risk of garbage collection"
+/// (KVC803 is for a Secret that exists), and the Consumers link waits on Sync instead of ok.
+#[test]
+fn a_tls_secret_the_driver_cannot_build_blocks_its_ingress_and_is_not_a_gc_risk() {
+    let chains = diagnose(&settled("cert-for-tls"));
+    let gateway: Vec<&Chain> = chains.iter().filter(|c| is_app(c, "gateway")).collect();
+    assert!(!gateway.is_empty(), "{}", describe(&chains));
+    for c in gateway {
+        let codes: Vec<Code> = c.findings().map(|f| f.code).collect();
+        assert_eq!(codes, [Code::KVC804], "{}", describe(&chains));
+        let cause = c.findings().next().unwrap();
+        assert!(
+            cause
+                .evidence
+                .iter()
+                .any(|e| e.starts_with("Ingress/gateway serves Secret gateway-tls")),
+            "{:?}",
+            cause.evidence
+        );
+        let consumers = c.link(LinkKind::Consumers);
+        assert_eq!(consumers.status, chain::Status::Pending);
+        assert_eq!(consumers.summary, "blocked: Sync");
+    }
+}
+
 #[test]
 fn healthy_scenario_has_no_error_or_warning_findings() {
     let chains = diagnose(&settled("healthy"));
@@ -642,7 +669,9 @@ fn an_ingress_naming_a_collected_synced_secret_is_a_broken_chain_without_pods() 
         .unwrap_or_else(|| panic!("{:#?}", edge.links));
     assert_eq!(f.severity, Severity::Error);
     assert_eq!(f.resource, "Ingress/edge");
-    assert!(edge.findings().any(|f| f.code == Code::KVC802));
+    // One cause, one finding: no KVC802 beside it for the same missing Secret.
+    assert_eq!(edge.findings().count(), 1, "{:#?}", edge.links);
+    assert_eq!(edge.link(LinkKind::Sync).summary, "no mount");
     assert!(kvchain::report::has_errors(&chains));
     // Repaired (the Deployment is back): the Secret is re-created, the Ingress chain is gone.
     faults::repair(&mut w, "delete-mounting-workload").unwrap();

@@ -47,6 +47,16 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             reloader(cx, link, &so.secret_name);
         }
     }
+    // An Ingress serving a Secret the driver has not built has no certificate either.
+    blocked |= secrets_known
+        && !cx.template
+        && spc.secret_objects.iter().enumerate().any(|(i, so)| {
+            cx.synced_secret(i).is_none()
+                && cx
+                    .ix
+                    .ingress_tls
+                    .contains_key(&(cx.ns(), so.secret_name.as_str()))
+        });
     super::note(cx, link, || {
         Fact::new("consumers in this pod", total.to_string())
     });

@@ -69,7 +69,7 @@ pub(crate) fn statics(
     spc: &crate::snapshot::SpcObs,
     link: &mut Link,
 ) -> Vec<Option<usize>> {
-    let causes = spc
+    let causes: Vec<Option<usize>> = spc
         .secret_objects
         .iter()
         .map(|so| {
@@ -78,10 +78,35 @@ pub(crate) fn statics(
             (link.findings.len() > before).then_some(before)
         })
         .collect();
-    for so in &spc.secret_objects {
-        lifetime(cx, link, so);
+    for (so, cause) in spc.secret_objects.iter().zip(&causes) {
+        match cause {
+            // The driver never builds this Secret: whoever serves it waits on the cause; it
+            // is not a Secret at risk of garbage collection.
+            Some(i) => {
+                let waiting = ingress_users(cx, so).map(|u| {
+                    format!("{u} serves Secret {} (spec.tls[].secretName): it has none until this is fixed", so.secret_name).into()
+                });
+                link.findings[*i].evidence.extend(waiting);
+            }
+            None => lifetime(cx, link, so),
+        }
     }
     causes
+}
+
+/// The Ingresses that name `so`'s Secret for TLS, as `Ingress/<name>`, sorted, once each.
+fn ingress_users(cx: &Ctx, so: &SecretObjectSpec) -> impl Iterator<Item = String> {
+    let mut users: Vec<String> = cx
+        .ix
+        .ingress_tls
+        .get(&(cx.ns(), so.secret_name.as_str()))
+        .into_iter()
+        .flatten()
+        .map(|i| format!("Ingress/{}", i.name))
+        .collect();
+    users.sort();
+    users.dedup();
+    users.into_iter()
 }
 
 /// Whether the driver writes a file named `name` for this SPC (alias or name; `alias/i` with
@@ -279,18 +304,8 @@ fn static_checks(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
 /// KVC803: the synced Secret is used by something that does not mount the SPC (an Ingress,
 /// another workload): it lives only as long as the mounting pods' owners do.
 fn lifetime(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
-    let key = (cx.ns(), so.secret_name.as_str());
-    let mut users: Vec<String> = cx
-        .ix
-        .ingress_tls
-        .get(&key)
-        .into_iter()
-        .flatten()
-        .map(|i| format!("Ingress/{}", i.name))
-        .collect();
     // Other workloads consuming it without the mount are KVC903 on the consumers link.
-    users.sort();
-    users.dedup();
+    let users: Vec<String> = ingress_users(cx, so).collect();
     if users.is_empty() {
         return;
     }
