@@ -28,15 +28,19 @@ pub struct SpcVerdict {
     pub findings: Vec<Finding>,
 }
 
-/// Every Azure SecretProviderClass of the snapshot that no chain references, with what is
-/// wrong with it on its own.
+/// Every Azure SecretProviderClass of the snapshot that no chain mounts, with what is wrong
+/// with it on its own.
 pub fn unmounted_spcs<C: std::borrow::Borrow<Chain>>(
     snapshot: &Snapshot,
     chains: &[C],
 ) -> Vec<SpcVerdict> {
+    // A consumer's chain of a Secret nobody mounts (no volume) names the SPC but does not
+    // check it: the SPC is still checked on its own.
     let used: HashSet<(&str, &str)> = chains
         .iter()
-        .map(|c| (c.borrow().namespace.as_str(), c.borrow().spc.as_str()))
+        .map(|c| c.borrow())
+        .filter(|c| !c.volume.is_empty())
+        .map(|c| (c.namespace.as_str(), c.spc.as_str()))
         .collect();
     let lonely: Vec<&SpcObs> = snapshot
         .spcs

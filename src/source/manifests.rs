@@ -20,6 +20,7 @@ use crate::snapshot::convert;
 use crate::snapshot::crd::SecretProviderClass;
 use crate::snapshot::*;
 
+mod apply_set;
 mod namespaces;
 
 const RUNTIME: &str = "manifests: exists only at run time";
@@ -116,6 +117,8 @@ struct Builder {
     csi_driver: Option<CsiDriverFacts>,
     /// Indexes into `spcs` / `sas` of objects written without `metadata.namespace`.
     floating: namespaces::Floating,
+    /// The documents read from the files, one per object, until they are converted.
+    set: apply_set::ApplySet,
     /// Documents read (any kind), and those that could not be.
     read: usize,
     unread: Vec<InputError>,
@@ -147,21 +150,18 @@ impl Builder {
     fn file(&mut self, file: &Path, text: &str) {
         let text = crate::input::without_bom(text);
         let starts = document_lines(text);
+        let file: std::sync::Arc<Path> = std::sync::Arc::from(file);
         for (i, value) in crate::input::documents(text).enumerate() {
-            let doc = Doc {
-                file,
-                index: i + 1,
-                line: starts.get(i).copied().unwrap_or(1),
-            };
+            let (index, line) = (i + 1, starts.get(i).copied().unwrap_or(1));
             let mut value = match value {
                 Ok(v) => v,
                 Err(e) => {
                     let at = e.location().map_or(String::new(), |l| {
                         format!(" at line {}, column {}", l.line(), l.column())
                     });
-                    self.unread(InputError::in_document(
-                        file,
-                        doc.index,
+                    self.set.push_error(InputError::in_document(
+                        &file,
+                        index,
                         format!("invalid YAML{at}: {}", strip_location(&e)),
                     ));
                     // The parser cannot resynchronise after a syntax error: the rest of
@@ -172,7 +172,31 @@ impl Builder {
             // `key:` with nothing after it is null; the API server prunes nulls, so kubectl
             // applies such a manifest as if the key were absent.
             prune_nulls(&mut value);
-            match self.value(&doc, value) {
+            self.set.push(apply_set::Queued {
+                file: file.clone(),
+                index,
+                line,
+                value,
+            });
+        }
+    }
+
+    /// Convert every queued document (the last definition of each object).
+    fn read_queued(&mut self) {
+        for q in std::mem::take(&mut self.set).into_documents() {
+            let q = match q {
+                Ok(q) => q,
+                Err(e) => {
+                    self.unread(e);
+                    continue;
+                }
+            };
+            let doc = Doc {
+                file: &q.file,
+                index: q.index,
+                line: q.line,
+            };
+            match self.value(&doc, q.value) {
                 Ok(()) => self.read += 1,
                 Err(e) => self.unread(e),
             }
@@ -185,14 +209,6 @@ impl Builder {
             .and_then(|k| k.as_str())
             .unwrap_or_default()
             .to_string();
-        if kind.ends_with("List")
-            && let Some(items) = value.get("items").and_then(|i| i.as_sequence())
-        {
-            for item in items.clone() {
-                self.value(doc, item)?;
-            }
-            return Ok(());
-        }
         let name = value
             .get("metadata")
             .and_then(|m| m.get("name"))
@@ -200,6 +216,11 @@ impl Builder {
             .unwrap_or("")
             .to_string();
         let what = format!("{kind}/{name}");
+        let floating = value
+            .get("metadata")
+            .and_then(|m| m.get("namespace"))
+            .is_none();
+        let (pods_before, workloads_before) = (self.pods.len(), self.workloads.len());
         match kind.as_str() {
             "Deployment" => {
                 let d: Deployment = typed(doc, &what, value)?;
@@ -283,6 +304,12 @@ impl Builder {
             }
             _ => {} // unknown kinds (and kind-less documents) are not ours to judge
         }
+        if floating {
+            let w = (self.workloads.len() > workloads_before).then_some(workloads_before);
+            self.floating
+                .pods
+                .extend((pods_before..self.pods.len()).map(|p| (p, w)));
+        }
         Ok(())
     }
 
@@ -303,7 +330,8 @@ impl Builder {
     }
 
     /// The snapshot, unless no document at all could be read (then the first reason).
-    fn finish_or_error(self, label: String) -> Result<Snapshot, InputError> {
+    fn finish_or_error(mut self, label: String) -> Result<Snapshot, InputError> {
+        self.read_queued();
         if self.read == 0
             && let Some(first) = self.unread.first()
         {
@@ -318,6 +346,8 @@ impl Builder {
     }
 
     fn finish(mut self, label: String) -> Snapshot {
+        self.floating
+            .place_pods(&mut self.pods, &mut self.workloads, &self.spcs, &self.sas);
         self.floating
             .adopt(&self.pods, &mut self.spcs, &mut self.sas);
         // Kubernetes creates `default` in every namespace: manifests never list it.

@@ -463,3 +463,48 @@ fn json_says_what_manifests_cannot_show() {
         );
     }
 }
+
+/// A directory is one apply set: an SPC written in two files is what the later one says (as
+/// after `kubectl apply -f dir`), the earlier is listed as not read, and a Deployment written
+/// without a namespace beside a namespaced ServiceAccount and SPC is diagnosed in theirs (a
+/// consumer of the SPC's synced Secret that mounts nothing is then named: KVC903).
+#[test]
+fn a_directory_is_one_apply_set_where_the_last_definition_wins() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spc = |vault: &str| {
+        format!(
+            "apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata: {{name: kv, namespace: apps}}\nspec:\n  provider: azure\n  secretObjects: [{{secretName: app-secrets, type: Opaque, data: [{{objectName: db, key: db}}]}}]\n  parameters:\n    clientID: 2b4d6f8a-1c3e-4a5b-9d7f-0e2c4a6b8d0f\n    keyvaultName: {vault}\n    tenantId: 72f988bf-86f1-41af-91ab-2d7cd011db47\n    objects: |\n      array:\n        - |\n          objectName: db\n          objectType: secret\n"
+        )
+    };
+    std::fs::write(dir.path().join("a-old.yaml"), spc("kv-old")).expect("write");
+    std::fs::write(dir.path().join("b-new.yaml"), spc("kv-new")).expect("write");
+    std::fs::write(
+        dir.path().join("c-app.yaml"),
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: app, namespace: apps}\n---\n\
+apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec:\n  selector: {matchLabels: {app: app}}\n  template:\n    metadata: {labels: {app: app}}\n    spec:\n      serviceAccountName: app\n      containers:\n      - name: app\n        image: app:1\n        env:\n        - name: DB\n          valueFrom: {secretKeyRef: {name: app-secrets, key: db}}\n",
+    )
+    .expect("write");
+    let (code, r) = json(&["check", "-f", dir.path().to_str().unwrap(), "-o", "json"]);
+    let unread: Vec<&str> = r["unread"]
+        .as_array()
+        .expect("unread")
+        .iter()
+        .filter_map(|u| u.as_str())
+        .collect();
+    assert_eq!(unread.len(), 1, "{unread:?}");
+    assert!(
+        unread[0].contains("a-old.yaml, document 1: SecretProviderClass apps/kv")
+            && unread[0].contains("b-new.yaml, document 1"),
+        "{}",
+        unread[0]
+    );
+    assert_eq!(code, 1, "an unread definition fails the check");
+    let spcs = r["spcs"].as_array().expect("spcs");
+    assert_eq!(spcs.len(), 1, "{spcs:?}");
+    assert_eq!(spcs[0]["vault"], "kv-new");
+    let chains = r["chains"].as_array().expect("chains");
+    assert_eq!(chains.len(), 1, "{chains:?}");
+    assert_eq!(chains[0]["namespace"], "apps");
+    let codes = codes(&r);
+    assert!(codes.contains("KVC903"), "{codes:?}");
+}

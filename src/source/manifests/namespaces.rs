@@ -1,17 +1,23 @@
 //! Objects written without `metadata.namespace` are applied with `kubectl apply -n NS`: their
 //! namespace is whatever the user passes, not `default`. A SecretProviderClass or
 //! ServiceAccount without one is therefore taken to live in the namespace of the pods that
-//! name it (when that namespace has no object of that name written explicitly).
+//! name it (when that namespace has no object of that name written explicitly), and a pod or
+//! workload without one in the one namespace holding what it names (its ServiceAccount, the
+//! SecretProviderClasses it mounts, the synced Secrets it reads).
 
 use std::collections::BTreeSet;
 
-use crate::snapshot::{PodObs, ServiceAccountObs, SpcObs, VolumeSourceObs};
+use crate::snapshot::{
+    EnvSourceObs, PodObs, ServiceAccountObs, SpcObs, VolumeSourceObs, WorkloadObs,
+};
 
-/// Indexes of namespace-less SecretProviderClasses and ServiceAccounts, in read order.
+/// Indexes of namespace-less objects, in read order.
 #[derive(Default)]
 pub(super) struct Floating {
     pub spcs: Vec<usize>,
     pub sas: Vec<usize>,
+    /// Pods (a workload's template included) and, for a template, its workload.
+    pub pods: Vec<(usize, Option<usize>)>,
 }
 
 /// Something with a namespace that a pod can name.
@@ -46,6 +52,63 @@ impl Placed for ServiceAccountObs {
 }
 
 impl Floating {
+    /// Put each namespace-less pod (and its workload) in the namespace of the objects it names,
+    /// when the explicitly placed ones all live in one namespace: written beside them, it is
+    /// applied with them (`kubectl apply -n NS`). Otherwise it stays in `default`.
+    pub fn place_pods(
+        &self,
+        pods: &mut [PodObs],
+        workloads: &mut [WorkloadObs],
+        spcs: &[SpcObs],
+        sas: &[ServiceAccountObs],
+    ) {
+        let placed_spcs: Vec<&SpcObs> = (0..spcs.len())
+            .filter(|i| !self.spcs.contains(i))
+            .map(|i| &spcs[i])
+            .collect();
+        let placed_sas: Vec<&ServiceAccountObs> = (0..sas.len())
+            .filter(|i| !self.sas.contains(i))
+            .map(|i| &sas[i])
+            .collect();
+        for &(p, w) in &self.pods {
+            let pod = &pods[p];
+            let mut homes = BTreeSet::new();
+            if pod.service_account != "default" {
+                homes.extend(
+                    placed_sas
+                        .iter()
+                        .filter(|sa| sa.name == pod.service_account)
+                        .map(|sa| sa.namespace.clone()),
+                );
+            }
+            let mounted = mounted_spcs(pod);
+            let read = read_secrets(pod);
+            homes.extend(
+                placed_spcs
+                    .iter()
+                    .filter(|spc| {
+                        mounted.contains(spc.name.as_str())
+                            || spc
+                                .secret_objects
+                                .iter()
+                                .any(|so| read.contains(so.secret_name.as_str()))
+                    })
+                    .map(|spc| spc.namespace.clone()),
+            );
+            // `${NS}` is any namespace once rendered: no evidence of a home.
+            let mut homes = homes
+                .into_iter()
+                .filter(|ns| !crate::chain::rules::params::is_placeholder(ns));
+            let (Some(home), None) = (homes.next(), homes.next()) else {
+                continue;
+            };
+            pods[p].namespace = home.clone();
+            if let Some(w) = w {
+                workloads[w].namespace = home;
+            }
+        }
+    }
+
     /// Move (or copy, when pods of several namespaces name it) each floating object into the
     /// namespaces of the pods that reference it by name.
     pub fn adopt(&self, pods: &[PodObs], spcs: &mut Vec<SpcObs>, sas: &mut Vec<ServiceAccountObs>) {
@@ -65,6 +128,35 @@ impl Floating {
             .collect();
         place(&self.sas, &refs, sas);
     }
+}
+
+fn mounted_spcs(pod: &PodObs) -> BTreeSet<&str> {
+    pod.volumes
+        .iter()
+        .filter_map(|v| match &v.source {
+            VolumeSourceObs::Csi { attributes, .. } => attributes
+                .get(crate::chain::index::SPC_ATTRIBUTE)
+                .map(|n| n.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The Secrets a pod reads: env keys, envFrom, secret and projected volumes.
+fn read_secrets(pod: &PodObs) -> BTreeSet<&str> {
+    let env = pod.containers.iter().flat_map(|c| {
+        let keys = c.env.iter().filter_map(|e| match &e.source {
+            EnvSourceObs::SecretKey { secret, .. } => Some(secret.as_str()),
+            _ => None,
+        });
+        keys.chain(c.env_from_secrets.iter().map(|s| s.as_str()))
+    });
+    let volumes = pod.volumes.iter().flat_map(|v| match &v.source {
+        VolumeSourceObs::Secret { secret_name, .. } => vec![secret_name.as_str()],
+        VolumeSourceObs::Projected { secrets, .. } => secrets.iter().map(|s| s.as_str()).collect(),
+        _ => Vec::new(),
+    });
+    env.chain(volumes).collect()
 }
 
 fn place<T: Placed>(floating: &[usize], refs: &BTreeSet<(&str, &str)>, items: &mut Vec<T>) {
@@ -98,6 +190,45 @@ fn place<T: Placed>(floating: &[usize], refs: &BTreeSet<(&str, &str)>, items: &m
 #[cfg(test)]
 mod tests {
     use crate::source::manifests::load_str;
+
+    /// A Deployment written without a namespace beside the ServiceAccount and the
+    /// SecretProviderClass (whose synced Secret it reads) of one namespace is applied with them
+    /// (`kubectl apply -n NS`); one naming objects of two namespaces stays in `default`.
+    #[test]
+    fn a_namespace_less_workload_joins_the_one_namespace_of_what_it_names() {
+        let deployment = |name: &str, sa: &str, secret: &str| {
+            format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}}}\nspec:\n  selector: {{matchLabels: {{app: x}}}}\n  template:\n    metadata: {{labels: {{app: x}}}}\n    spec:\n      serviceAccountName: {sa}\n      containers:\n      - name: c\n        image: i\n        env:\n        - name: V\n          valueFrom: {{secretKeyRef: {{name: {secret}, key: k}}}}\n---\n"
+            )
+        };
+        let text = deployment("web", "app-sa", "synced")
+            + &deployment("split", "other-sa", "synced")
+            + "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: app-sa, namespace: apps}\n---\n"
+            + "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: other-sa, namespace: ops}\n---\n"
+            + "apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata: {name: kv, namespace: apps}\nspec:\n  provider: azure\n  secretObjects: [{secretName: synced, type: Opaque, data: [{objectName: o, key: k}]}]\n";
+        let s = load_str("m.yaml", &text).expect("loads");
+        let ns = |name: &str| {
+            let w = s
+                .workloads
+                .items
+                .iter()
+                .find(|w| w.name == name)
+                .expect("workload");
+            let p = s
+                .pods
+                .items
+                .iter()
+                .find(|p| p.template_of.as_ref().is_some_and(|o| o.name == name))
+                .expect("template");
+            assert_eq!(
+                w.namespace, p.namespace,
+                "{name}: workload and template together"
+            );
+            p.namespace.to_string()
+        };
+        assert_eq!(ns("web"), "apps");
+        assert_eq!(ns("split"), "default");
+    }
 
     #[test]
     fn a_namespace_less_spc_and_sa_follow_every_namespace_whose_pods_name_them() {
