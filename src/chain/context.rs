@@ -137,6 +137,23 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The tenant parameter as written: `tenantID`, else the deprecated `tenantId` the
+    /// provider also reads (a pod's volume attributes over the SPC's), so evidence quotes the
+    /// field the user wrote and a fix edits it instead of adding a second one.
+    pub fn tenant_key(&self) -> &'static str {
+        let written = |k: &str| {
+            self.attributes
+                .get(k)
+                .or_else(|| self.spc.and_then(|s| s.parameters.get(k)))
+                .is_some_and(|v| !v.trim().is_empty())
+        };
+        if !written("tenantID") && written("tenantId") {
+            "tenantId"
+        } else {
+            "tenantID"
+        }
+    }
+
     pub fn spc_resource(&self) -> String {
         format!("SecretProviderClass/{}", self.spc_name)
     }

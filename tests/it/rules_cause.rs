@@ -203,31 +203,48 @@ fn secret_objects_naming_the_object_not_the_alias_is_not_a_helm_problem() {
 
 // ------------------------------------------------------------------------------ tenants
 
+/// FACTS §5: the provider reads `tenantID`, else the deprecated `tenantId`. The evidence
+/// quotes the key the SPC has and the fix edits that key (adding `tenantID` beside a wrong
+/// `tenantId` would work, but leave the wrong value in place to mislead the next reader).
 #[test]
 fn aadsts700016_for_a_known_identity_names_both_tenants() {
-    let mut s = tk::healthy();
-    let spc = tk::spc_mut(&mut s, APP);
-    spc.parameters
-        .insert("tenantId".into(), OTHER_TENANT.into());
-    tk::reparse(spc);
-    let client = tk::client_id(NS, APP);
-    let c = one(&failing_with(s, &aadsts700016(&client, OTHER_TENANT)));
-    assert_eq!(
-        codes(&c),
-        [Code::KVC404],
-        "not 'no application with clientID'"
-    );
-    let f = find(&c, Code::KVC404);
-    assert!(
-        f.message.contains(OTHER_TENANT) && f.message.contains(TENANT),
-        "{}",
-        f.message
-    );
-    assert!(has_event(f));
-    assert!(f.fix.contains(&format!("tenantID: {TENANT}")), "{}", f.fix);
-    assert!(!f.fix.contains("clientID"), "{}", f.fix);
-    assert_eq!(c.link(LinkKind::Identity).status, Status::Ok);
-    assert_eq!(c.link(LinkKind::Mount).summary, "blocked: Federation");
+    for key in ["tenantId", "tenantID"] {
+        let mut s = tk::healthy();
+        let spc = tk::spc_mut(&mut s, APP);
+        spc.parameters.remove("tenantId");
+        spc.parameters.remove("tenantID");
+        spc.parameters.insert(key.into(), OTHER_TENANT.into());
+        tk::reparse(spc);
+        let client = tk::client_id(NS, APP);
+        let c = one(&failing_with(s, &aadsts700016(&client, OTHER_TENANT)));
+        assert_eq!(
+            codes(&c),
+            [Code::KVC404],
+            "not 'no application with clientID'"
+        );
+        let f = find(&c, Code::KVC404);
+        assert!(
+            f.message.contains(OTHER_TENANT) && f.message.contains(TENANT),
+            "{}",
+            f.message
+        );
+        assert!(has_event(f));
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| **e == format!("parameters.{key}: {OTHER_TENANT}")),
+            "{:?}",
+            f.evidence
+        );
+        assert!(
+            f.fix.ends_with(&format!("# parameters.{key}: {TENANT}")),
+            "{}",
+            f.fix
+        );
+        assert!(!f.fix.contains("clientID"), "{}", f.fix);
+        assert_eq!(c.link(LinkKind::Identity).status, Status::Ok);
+        assert_eq!(c.link(LinkKind::Mount).summary, "blocked: Federation");
+    }
 }
 
 #[test]
@@ -665,4 +682,49 @@ fn fixes_fill_what_the_snapshot_knows() {
         f.fix
     );
     assert!(!f.fix.contains('<'), "{}", f.fix);
+}
+
+/// KVC202's fix creates the missing account; it annotates a client id only where someone
+/// reads it (FACTS §5: the CSI mount reads no annotation; §6: the webhook injects it into
+/// pods labelled azure.workload.identity/use), and never with a placeholder the SPC fills.
+#[test]
+fn a_missing_service_account_is_created_annotated_only_for_a_labelled_pod() {
+    let annotate = "kubectl annotate serviceaccount";
+    for (labelled, vm_identity, expect_annotation) in [
+        (true, false, true),
+        (false, false, false),
+        (true, true, false),
+    ] {
+        let mut s = tk::healthy();
+        s.service_accounts.items.clear();
+        for p in s.pods.items.iter_mut() {
+            if !labelled {
+                p.labels.remove("azure.workload.identity/use");
+            }
+        }
+        if vm_identity {
+            let spc = tk::spc_mut(&mut s, APP);
+            spc.parameters.remove("clientID");
+            spc.parameters
+                .insert("useVMManagedIdentity".into(), "true".into());
+            tk::reparse(spc);
+        }
+        let c = one(&s);
+        let f = find(&c, Code::KVC202);
+        let case = format!("labelled {labelled}, VM identity {vm_identity}: {}", f.fix);
+        assert!(
+            f.fix.starts_with("kubectl create serviceaccount "),
+            "{case}"
+        );
+        assert!(!f.fix.contains("<clientID>"), "{case}");
+        assert_eq!(f.fix.contains(annotate), expect_annotation, "{case}");
+        if expect_annotation {
+            let client = tk::client_id(NS, APP);
+            assert!(
+                f.fix
+                    .ends_with(&format!("azure.workload.identity/client-id={client}")),
+                "{case}"
+            );
+        }
+    }
 }

@@ -276,7 +276,8 @@ fn wrong_tenant(
     vault: Option<(&str, &str)>,
 ) {
     let right = home.or(vault).map_or("", |(_, t)| t);
-    let mut evidence = vec![format!("parameters.tenantID: {spc_tenant}")];
+    let key = cx.tenant_key();
+    let mut evidence = vec![format!("parameters.{key}: {spc_tenant}")];
     let message = match home {
         Some((name, t)) => {
             evidence.push(format!("identity {name} tenantId: {t}"));
@@ -304,7 +305,7 @@ fn wrong_tenant(
         message,
         evidence,
         confirm,
-        remedy::edit_spc(cx, &format!("parameters.tenantID: {right}")),
+        remedy::edit_spc(cx, &format!("parameters.{key}: {right}")),
     ));
 }
 
@@ -336,7 +337,7 @@ fn cross_tenant(
         vec![
             format!("identity {name} tenantId: {home}"),
             format!("vault {vault} tenantId: {vault_tenant}"),
-            format!("parameters.tenantID: {spc_tenant}"),
+            format!("parameters.{}: {spc_tenant}", cx.tenant_key()),
         ],
         remedy::commands(cx, Code::KVC406).0,
         cross_tenant_fix(cx, vault_tenant),

@@ -124,7 +124,7 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
         Pods::Mounting => Some(cx.node_publish_secret),
         Pods::NoneSeen => None,
     };
-    let (mode, problems) = auth_mode(&p, nps);
+    let (mode, problems) = auth_mode(&p, nps, cx.tenant_key());
     cx.mode = mode;
     for code in [Code::KVC302, Code::KVC304, Code::KVC306, Code::KVC307] {
         let mine: Vec<&Problem> = problems.iter().filter(|pr| pr.code == code).collect();
@@ -225,8 +225,13 @@ fn problem(code: Code, observed: impl Into<String>, fix: impl Into<String>) -> P
 }
 
 /// The provider's auth selection, with every reason it would refuse the parameters.
-/// `nps`: the mounting pod's nodePublishSecretRef, or `None` when no pod is known.
-fn auth_mode(p: &AzureSpc, nps: Option<Option<&str>>) -> (AuthMode, Vec<Problem>) {
+/// `nps`: the mounting pod's nodePublishSecretRef, or `None` when no pod is known;
+/// `tenant_key`: the tenant parameter as written (`tenantID` or the deprecated `tenantId`).
+fn auth_mode(
+    p: &AzureSpc,
+    nps: Option<Option<&str>>,
+    tenant_key: &str,
+) -> (AuthMode, Vec<Problem>) {
     let mut problems: Vec<Problem> = Vec::new();
     for (key, v) in [
         ("usePodIdentity", &p.use_pod_identity),
@@ -354,8 +359,8 @@ fn auth_mode(p: &AzureSpc, nps: Option<Option<&str>>) -> (AuthMode, Vec<Problem>
         )),
         Some(t) if params::is_placeholder(t) => problems.push(problem(
             Code::KVC306,
-            format!("tenantId: {t}"),
-            "tenantID: <the vault's tenant id>",
+            format!("{tenant_key}: {t}"),
+            format!("{tenant_key}: <the vault's tenant id>"),
         )),
         Some(_) => {}
     }

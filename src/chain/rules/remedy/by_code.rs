@@ -84,11 +84,27 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             match annotated_sa(cx) {
                 // One already carries this clientID: use it rather than create a twin.
                 Some(sa) => edit_owner(cx, &format!("serviceAccountName: {sa}")),
-                None => format!(
-                    "kubectl create serviceaccount {sa} -n {ns} && kubectl annotate serviceaccount {sa} -n {ns} azure.workload.identity/client-id={}",
-                    client_id(cx),
-                    sa = cx.pod.service_account
-                ),
+                None => {
+                    let sa = &cx.pod.service_account;
+                    let create = format!("kubectl create serviceaccount {sa} -n {ns}");
+                    // The CSI mount reads no annotation (FACTS §5): only a pod labelled for
+                    // workload identity needs the client id, for its own SDK (the webhook).
+                    let labelled = cx
+                        .pod
+                        .labels
+                        .get("azure.workload.identity/use")
+                        .is_some_and(|v| v == "true");
+                    let spc_client = cx.params.as_deref().and_then(|p| p.client_id.as_deref());
+                    match (labelled, spc_client) {
+                        (false, _) => create,
+                        (true, Some(id)) => format!(
+                            "{create} && kubectl annotate serviceaccount {sa} -n {ns} azure.workload.identity/client-id={id}"
+                        ),
+                        (true, None) => format!(
+                            "{create}  # the pod is labelled for workload identity: annotate the account azure.workload.identity/client-id with the client id of the identity the app uses"
+                        ),
+                    }
+                }
             },
         ),
         KVC203 | KVC204 => (
@@ -160,7 +176,8 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                 client_id(cx)
             ),
             edit_spc(cx, &format!(
-                "parameters.tenantID: {}",
+                "parameters.{}: {}",
+                cx.tenant_key(),
                 cx.identity
                     .map(|i| i.tenant_id.as_str())
                     .or(cx.vault.map(|v| v.tenant_id.as_str()))
