@@ -354,7 +354,10 @@ pub(crate) fn cross_tenant_fix(cx: &Ctx, vault_tenant: &str) -> String {
         cx.subject(),
         remedy::edit_spc(
             cx,
-            &format!("parameters.clientID: that app's client id, tenantID: {vault_tenant}")
+            &format!(
+                "parameters.clientID: that app's client id, {}: {vault_tenant}",
+                cx.tenant_key()
+            )
         )
     )
 }
