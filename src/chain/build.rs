@@ -494,8 +494,12 @@ fn diagnose_volume<'a>(
     rules::service_account::check(&mut cx, &mut links[LinkKind::ServiceAccount.index()]);
     chain.objects = group_links(&mut cx, shared, links);
     rules::mount::check(&mut cx, &mut links[LinkKind::Mount.index()]);
-    rules::sync::check(&mut cx, &mut links[LinkKind::Sync.index()]);
-    rules::consumers::check(&mut cx, &mut links[LinkKind::Consumers.index()]);
+    let never_built = rules::sync::check(&mut cx, &mut links[LinkKind::Sync.index()]);
+    rules::consumers::check(
+        &mut cx,
+        &mut links[LinkKind::Consumers.index()],
+        never_built,
+    );
     rules::apply_events(&cx, links);
     for link in links.iter_mut() {
         settle(link);

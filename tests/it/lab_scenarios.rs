@@ -92,6 +92,44 @@ fn bad_inputs_are_errors_not_panics() {
     assert!(lab::load("generated:0").is_err());
 }
 
+/// Every action docs/scenarios.md lists for `Timeline` events parses into a timed event.
+#[test]
+fn every_documented_timeline_action_parses() {
+    let docs = include_str!("../../docs/scenarios.md");
+    let section = docs
+        .split("### ")
+        .find(|s| s.starts_with("`Timeline`"))
+        .expect("docs/scenarios.md has a Timeline section");
+    let bodies = [
+        ("rotateSecret", "{vault: kv-shop-lab, name: s}"),
+        ("deletePod", "{namespace: shop, name: p}"),
+        ("deleteSecret", "{namespace: shop, name: s}"),
+        (
+            "rolloutRestart",
+            "{namespace: shop, kind: Deployment, name: d}",
+        ),
+        (
+            "deleteWorkload",
+            "{namespace: shop, kind: Deployment, name: d}",
+        ),
+        ("applyFault", "{id: disable-rotation}"),
+        ("repairFault", "{id: disable-rotation}"),
+    ];
+    for (action, body) in bodies {
+        assert!(
+            section.contains(&format!("`{action}:")),
+            "{action} in: {section}"
+        );
+        let tl = format!(
+            "apiVersion: lab.kvchain.dev/v1\nkind: Timeline\nmetadata: {{name: t}}\nspec:\n  events:\n    - at: 1m\n      {action}: {body}\n"
+        );
+        let shop = include_str!("../../assets/scenarios/shop.yaml");
+        let sc = parse(&format!("{CLUSTER}---\n{shop}\n---\n{tl}"))
+            .unwrap_or_else(|e| panic!("{action}: {e}"));
+        assert_eq!(sc.timeline.len(), 1, "{action}");
+    }
+}
+
 #[test]
 fn timed_events_parse_and_unknown_fault_is_rejected() {
     let tl = "apiVersion: lab.kvchain.dev/v1\nkind: Timeline\nmetadata: {name: t}\nspec:\n  events:\n    - at: 5m\n      deletePod: {namespace: shop, name: p}\n    - at: 90s\n      applyFault: {id: disable-rotation}\n";

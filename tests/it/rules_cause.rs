@@ -728,3 +728,103 @@ fn a_missing_service_account_is_created_annotated_only_for_a_labelled_pod() {
         }
     }
 }
+
+/// FACTS §2–§3: the driver builds a synced Secret whole or not at all (FailedToCreateSecret
+/// "failed to get data in spc … file matching objectName <x> not found in the pod"). Two keys
+/// naming no file are one cause, one finding for the Secret, naming both keys and both edits;
+/// the pods that read the Secret through env wait on it (Consumers blocked) and get no advice
+/// about restarting on a rotation of a Secret that never exists.
+#[test]
+fn a_synced_secret_with_keys_naming_no_file_is_one_cause_and_blocks_its_readers() {
+    let mut s = tk::healthy();
+    let spc = tk::spc_mut(&mut s, APP);
+    let so = &mut spc.secret_objects[0];
+    so.data[0].object_name = "passwrd".into();
+    so.data.push(SecretObjectData {
+        object_name: "user-name".into(),
+        key: "user".into(),
+    });
+    s.secrets.items.retain(|x| x.name != tk::secret_name(APP));
+    for w in s.workloads.items.iter_mut() {
+        w.annotations.clear(); // no Reloader: KVC902 would fire for a Secret that exists
+    }
+    let c = one(&s);
+    let sync: Vec<&Finding> = c.link(LinkKind::Sync).findings.iter().collect();
+    assert_eq!(sync.len(), 1, "{sync:#?}");
+    let f = sync[0];
+    assert_eq!(f.code, Code::KVC801);
+    let secret = tk::secret_name(APP);
+    assert!(
+        f.message
+            .starts_with(&format!("Secret {secret} is never created: ")),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.message.contains("key password: objectName passwrd")
+            && f.message.contains("key user: objectName user-name"),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.fix.contains(&format!(
+            "secretObjects[{secret}].data[key=password].objectName: password"
+        )) && f
+            .fix
+            .contains(&format!("secretObjects[{secret}].data[key=user]")),
+        "{}",
+        f.fix
+    );
+    let consumers = c.link(LinkKind::Consumers);
+    assert!(
+        consumers.findings.iter().all(|f| f.code != Code::KVC902),
+        "{:#?}",
+        consumers.findings
+    );
+    assert_eq!(consumers.status, Status::Pending);
+    assert_eq!(consumers.summary, "blocked: Sync");
+}
+
+/// One pod reading two synced Secrets through env, with nothing to restart it: one KVC902 for
+/// the pod naming both Secrets (one restart problem, one finding).
+#[test]
+fn env_readers_of_two_synced_secrets_get_one_restart_finding() {
+    let mut s = tk::healthy();
+    let spc = tk::spc_mut(&mut s, APP);
+    let mut second = spc.secret_objects[0].clone();
+    second.secret_name = "web-extra".into();
+    spc.secret_objects.push(second);
+    let mut extra = s
+        .secrets
+        .items
+        .iter()
+        .find(|x| x.name == tk::secret_name(APP))
+        .cloned()
+        .expect("synced Secret");
+    extra.name = "web-extra".into();
+    s.secrets.items.push(extra);
+    for p in s.pods.items.iter_mut() {
+        let mut env = p.containers[0].env[0].clone();
+        if let EnvSourceObs::SecretKey { secret, .. } = &mut env.source {
+            *secret = "web-extra".into();
+        }
+        env.name = "EXTRA".into();
+        p.containers[0].env.push(env);
+    }
+    for w in s.workloads.items.iter_mut() {
+        w.annotations.clear();
+    }
+    let chains = diagnose(&s);
+    for c in &chains {
+        let restart: Vec<&Finding> = c.findings().filter(|f| f.code == Code::KVC902).collect();
+        assert_eq!(restart.len(), 1, "{restart:#?}");
+        assert!(
+            restart[0].message.contains(&format!(
+                "synced Secret {}, web-extra ",
+                tk::secret_name(APP)
+            )),
+            "{}",
+            restart[0].message
+        );
+    }
+}

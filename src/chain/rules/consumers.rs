@@ -9,7 +9,9 @@ use crate::chain::model::{Fact, Link, Status};
 use crate::glance;
 use crate::snapshot::{ContainerStateObs, EnvSourceObs, PodObs, VolumeSourceObs};
 
-pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
+/// `never_built`: the `secretObjects` entries the driver can never build (bit `i` for entry
+/// `i`, from the sync link): their consumers wait on that cause, whatever else holds.
+pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
     let Some(spc) = cx.spc else {
         super::no_spc(cx, link);
         return;
@@ -20,6 +22,8 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     }
     let mut env_users = 0usize;
     let mut total = 0usize;
+    // The synced Secrets this pod reads through env: a rotation reaches it only by a restart.
+    let mut env_secrets: Vec<&str> = Vec::new();
     // A Secret this pod needs that does not exist: its containers cannot start until the
     // sync link's cause is fixed (env: CreateContainerConfigError; volume: FailedMount).
     let secrets_known = cx.snap().secrets.unknown_in(cx.ns()).is_none();
@@ -28,24 +32,29 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         let Some((list, unmounted)) = cx.consumers_of(i) else {
             continue;
         };
+        // Built before the SPC went wrong, a Secret still exists and is read as it is.
+        let unbuildable = i < 64 && never_built & (1 << i) != 0 && cx.synced_secret(i).is_none();
         for c in list {
             if std::ptr::eq(c.pod, cx.pod) {
                 total += 1;
-                blocked |= secrets_known
-                    && !cx.template
-                    && cx.synced_secret(i).is_none()
-                    && required(cx.pod, &c.how);
-                if super::sync::is_env(&c.how) {
+                let absent =
+                    unbuildable || (secrets_known && !cx.template && cx.synced_secret(i).is_none());
+                blocked |= absent && required(cx.pod, &c.how);
+                // A Secret that never exists neither changes nor rotates: no restart advice.
+                if super::sync::is_env(&c.how) && !unbuildable {
                     env_users += 1;
                     stale_env(cx, link, i, &so.secret_name, &c.how);
+                    if !env_secrets.contains(&so.secret_name.as_str()) {
+                        env_secrets.push(&so.secret_name);
+                    }
                 }
             } else if unmounted.binary_search(&pod_address(c.pod)).is_ok() {
                 not_mounted(cx, link, &so.secret_name, c.pod, &c.how);
             }
         }
-        if env_users > 0 {
-            reloader(cx, link, &so.secret_name);
-        }
+    }
+    if !env_secrets.is_empty() {
+        reloader(cx, link, &env_secrets);
     }
     // An Ingress serving a Secret the driver has not built has no certificate either.
     blocked |= secrets_known
@@ -171,8 +180,9 @@ pub(crate) fn reloader_restarts(
     auto || named || spc_named
 }
 
-/// KVC902: env consumption with nothing that restarts the pods when the Secret rotates.
-fn reloader(cx: &Ctx, link: &mut Link, secret: &str) {
+/// KVC902: env consumption with nothing that restarts the pods when a Secret rotates: one
+/// finding for the pod, naming every synced Secret it reads through env that way.
+fn reloader(cx: &Ctx, link: &mut Link, secrets: &[&str]) {
     if cx.workload.is_none() && !cx.template {
         // Reloader restarts a workload by changing its pod template (FACTS §10): a pod that
         // nothing owns has none, whatever annotations it carries.
@@ -180,8 +190,9 @@ fn reloader(cx: &Ctx, link: &mut Link, secret: &str) {
             Code::KVC902,
             cx.owner_resource(),
             format!(
-                "{} reads synced Secret {secret} through env but nothing restarts a pod without an owner when the Secret rotates (Reloader restarts workloads): env keeps the value from container start",
-                cx.owner_resource()
+                "{} reads synced Secret {} through env but nothing restarts a pod without an owner when the Secret rotates (Reloader restarts workloads): env keeps the value from container start",
+                cx.owner_resource(),
+                secrets.join(", ")
             ),
             vec!["ownerReferences: none".to_string()],
         ));
@@ -199,7 +210,12 @@ fn reloader(cx: &Ctx, link: &mut Link, secret: &str) {
         ));
         return;
     };
-    if reloader_restarts(ann, secret, Some(cx.spc_name)) {
+    let missed: Vec<&str> = secrets
+        .iter()
+        .copied()
+        .filter(|s| !reloader_restarts(ann, s, Some(cx.spc_name)))
+        .collect();
+    if missed.is_empty() {
         super::note(cx, link, || {
             Fact::new("restart on rotation", "Reloader annotation")
         });
@@ -209,8 +225,9 @@ fn reloader(cx: &Ctx, link: &mut Link, secret: &str) {
         Code::KVC902,
         cx.owner_resource(),
         format!(
-            "{} reads synced Secret {secret} through env but nothing restarts it when the Secret rotates (no Reloader annotation): env keeps the value from container start",
-            cx.owner_resource()
+            "{} reads synced Secret {} through env but nothing restarts it when the Secret rotates (no Reloader annotation): env keeps the value from container start",
+            cx.owner_resource(),
+            missed.join(", ")
         ),
         vec![format!("annotations: {:?}", ann.keys().collect::<Vec<_>>())],
     ));

@@ -13,14 +13,16 @@ use crate::snapshot::{ObjectType, SecretObjectSpec};
 
 const TLS: &str = "kubernetes.io/tls";
 
-pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
+/// Returns the entries of `secretObjects` the driver can never build (bit `i` for entry `i`,
+/// the first 64): a static cause says why, and their consumers wait on it.
+pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> u64 {
     let Some(spc) = cx.spc else {
         super::no_spc(cx, link);
-        return;
+        return 0;
     };
     if spc.secret_objects.is_empty() {
         set(link, Status::Ok, "no sync");
-        return;
+        return 0;
     }
     super::note(cx, link, || {
         let names: Vec<&str> = spc
@@ -47,15 +49,22 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             &own
         }
     };
+    let never_built = causes
+        .iter()
+        .take(64)
+        .enumerate()
+        .filter(|(_, c)| c.is_some())
+        .fold(0u64, |mask, (i, _)| mask | 1 << i);
     if cx.template {
         if link.status == Status::Ok {
             set(link, Status::Pending, "template");
         }
-        return;
+        return never_built;
     }
     for (i, (so, cause)) in spc.secret_objects.iter().zip(causes).enumerate() {
         runtime(cx, link, i, so, *cause);
     }
+    never_built
 }
 
 /// What the SPC says about its synced Secrets, whoever mounts it: invalid entries (KVC806),
@@ -161,7 +170,8 @@ fn static_checks(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
         invalid.push("data is empty");
     }
     if !invalid.is_empty() {
-        let (confirm, _) = remedy::commands(cx, Code::KVC806);
+        // The driver only logs a failed validation (no event): the SPC itself shows it.
+        let confirm = remedy::show_spc(cx, "{.spec.secretObjects}");
         link.findings.push(cx.finding(
             Code::KVC806,
             cx.spc_resource(),
@@ -178,82 +188,8 @@ fn static_checks(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
     }
     // With `objects` unreadable the provider mounts nothing (the Mount link says why) and the
     // files it would write are unknown: whether a key names one cannot be told.
-    let files_known = params.is_some_and(|p| p.problems.is_empty());
-    for d in so.data.iter().filter(|_| files_known) {
-        if is_mounted_file(cx, &d.object_name) {
-            continue;
-        }
-        let aliased = params.and_then(|p| {
-            p.objects
-                .iter()
-                .find(|o| o.object_name == d.object_name && o.object_alias.is_some())
-        });
-        // The file meant, written under a key the provider ignores (`alias:` for objectAlias).
-        let misspelt = params.and_then(|p| {
-            p.objects.iter().find_map(|o| {
-                let (key, _) = o.ignored.iter().find(|(_, v)| *v == d.object_name)?;
-                Some((o, key.as_str()))
-            })
-        });
-        if let Some((o, key)) = misspelt {
-            let confirm = remedy::show_spc(cx, "{.spec.parameters.objects}");
-            link.findings.push(cx.finding(
-                Code::KVC801,
-                cx.spc_resource(),
-                format!(
-                    "Secret {} key {}: objectName {} matches no mounted file: objects[{}] sets it as `{key}`, a field the provider does not read (objectAlias?), so the file is named {} (\"file matching objectName {} not found in the pod\")",
-                    so.secret_name, d.key, d.object_name, o.index, o.object_name, d.object_name
-                ),
-                vec![
-                    format!("objects[{}]: {{objectName: {}, {key}: {}}}", o.index, o.object_name, d.object_name),
-                    format!("secretObjects[{}].data: {{objectName: {}, key: {}}}", so.secret_name, d.object_name, d.key),
-                ],
-                confirm,
-                remedy::edit_spc(cx, &format!("objects[{}]: rename {key} to objectAlias", o.index)),
-            ));
-            continue;
-        }
-        let hint = match aliased {
-            Some(o) => format!(
-                ": {} is the Key Vault name, the file is its objectAlias {}",
-                d.object_name,
-                o.file_name()
-            ),
-            None => format!("; mounted files: {}", mounted_files(cx).join(", ")),
-        };
-        // The file meant: the alias of the object named, else the nearest mounted file.
-        let files = mounted_files(cx);
-        let meant = aliased.map(|o| o.file_name().to_string()).or_else(|| {
-            files
-                .iter()
-                .min_by_key(|f| strsim::levenshtein(f, &d.object_name))
-                .cloned()
-        });
-        let fix = remedy::edit_spc(
-            cx,
-            &match meant {
-                Some(f) => format!(
-                    "secretObjects[{}].data[key={}].objectName: {f}",
-                    so.secret_name, d.key
-                ),
-                None => format!(
-                    "secretObjects[{}].data[key={}]: name a mounted file (the SPC mounts none)",
-                    so.secret_name, d.key
-                ),
-            },
-        );
-        let (confirm, _) = remedy::commands(cx, Code::KVC801);
-        link.findings.push(cx.finding(
-            Code::KVC801,
-            cx.spc_resource(),
-            format!(
-                "Secret {} key {}: objectName {} matches no mounted file{hint} (\"file matching objectName {} not found in the pod\")",
-                so.secret_name, d.key, d.object_name, d.object_name
-            ),
-            vec![format!("secretObjects[{}].data: {{objectName: {}, key: {}}}", so.secret_name, d.object_name, d.key)],
-            confirm,
-            fix,
-        ));
+    if params.is_some_and(|p| p.problems.is_empty()) {
+        unmatched_keys(cx, link, so);
     }
     if so.type_ == TLS {
         let mut problems = Vec::new();
@@ -299,6 +235,114 @@ fn static_checks(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
             ));
         }
     }
+}
+
+/// KVC801: keys whose objectName is no mounted file. The driver builds a Secret whole or not
+/// at all (FACTS §3: FailedToCreateSecret "failed to get data in spc … file matching objectName
+/// <x> not found in the pod"), so one finding per Secret names every such key and its fix.
+fn unmatched_keys(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
+    let Some(params) = cx.params.as_deref() else {
+        return;
+    };
+    let files = mounted_files(cx);
+    let (mut why, mut evidence, mut edits) = (Vec::new(), Vec::new(), Vec::new());
+    let mut list_files = false;
+    let mut objects_confirm = false;
+    for d in so
+        .data
+        .iter()
+        .filter(|d| !is_mounted_file(cx, &d.object_name))
+    {
+        let name = &d.object_name;
+        evidence.push(format!(
+            "secretObjects[{}].data: {{objectName: {name}, key: {}}}",
+            so.secret_name, d.key
+        ));
+        // The file meant, written under a key the provider ignores (`alias:` for objectAlias).
+        let misspelt = params.objects.iter().find_map(|o| {
+            let (key, _) = o.ignored.iter().find(|(_, v)| v == name)?;
+            Some((o, key.as_str()))
+        });
+        if let Some((o, key)) = misspelt {
+            why.push(format!(
+                "key {}: objectName {name} matches no mounted file: objects[{}] sets it as `{key}`, a field the provider does not read (objectAlias?), so the file is named {}",
+                d.key, o.index, o.object_name
+            ));
+            evidence.push(format!(
+                "objects[{}]: {{objectName: {}, {key}: {name}}}",
+                o.index, o.object_name
+            ));
+            edits.push(format!("objects[{}]: rename {key} to objectAlias", o.index));
+            objects_confirm = true;
+            continue;
+        }
+        let aliased = params
+            .objects
+            .iter()
+            .find(|o| o.object_name == *name && o.object_alias.is_some());
+        let meant = match aliased {
+            Some(o) => {
+                why.push(format!(
+                    "key {}: objectName {name} matches no mounted file: {name} is the Key Vault name, the file is its objectAlias {}",
+                    d.key,
+                    o.file_name()
+                ));
+                Some(o.file_name().to_string())
+            }
+            None => {
+                why.push(format!(
+                    "key {}: objectName {name} matches no mounted file",
+                    d.key
+                ));
+                list_files = true;
+                // The file meant: the nearest mounted file.
+                files
+                    .iter()
+                    .min_by_key(|f| strsim::levenshtein(f, name))
+                    .cloned()
+            }
+        };
+        edits.push(match meant {
+            Some(f) => format!(
+                "secretObjects[{}].data[key={}].objectName: {f}",
+                so.secret_name, d.key
+            ),
+            None => format!(
+                "secretObjects[{}].data[key={}]: name a mounted file (the SPC mounts none)",
+                so.secret_name, d.key
+            ),
+        });
+    }
+    let Some(first) = so
+        .data
+        .iter()
+        .find(|d| !is_mounted_file(cx, &d.object_name))
+    else {
+        return;
+    };
+    let mounted = if list_files {
+        format!(" (mounted files: {})", files.join(", "))
+    } else {
+        String::new()
+    };
+    let confirm = if objects_confirm {
+        remedy::show_spc(cx, "{.spec.parameters.objects}")
+    } else {
+        remedy::commands(cx, Code::KVC801).0
+    };
+    link.findings.push(cx.finding(
+        Code::KVC801,
+        cx.spc_resource(),
+        format!(
+            "Secret {} is never created: {}{mounted}; the driver builds a Secret whole or not at all (\"file matching objectName {} not found in the pod\")",
+            so.secret_name,
+            why.join("; "),
+            first.object_name
+        ),
+        evidence,
+        confirm,
+        remedy::edit_spc(cx, &edits.join("; ")),
+    ));
 }
 
 /// KVC803: the synced Secret is used by something that does not mount the SPC (an Ingress,

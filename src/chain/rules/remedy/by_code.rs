@@ -308,10 +308,18 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             restart(cx),
         ),
         KVC902 => (
-            format!(
-                "kubectl get {} -n {ns} -o jsonpath='{{.metadata.annotations}}'",
-                cx.owner_kubectl()
-            ),
+            if cx.workload.is_none() && !cx.template {
+                // What the finding rests on: nothing owns the pod.
+                format!(
+                    "kubectl get pod {} -n {ns} -o jsonpath='{{.metadata.ownerReferences}}'",
+                    cx.pod.name
+                )
+            } else {
+                format!(
+                    "kubectl get {} -n {ns} -o jsonpath='{{.metadata.annotations}}'",
+                    cx.owner_kubectl()
+                )
+            },
             if cx.workload.is_none() && !cx.template {
                 // Reloader rolls a workload's pod template (FACTS §10): a bare pod has none.
                 format!(

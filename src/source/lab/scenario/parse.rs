@@ -276,9 +276,10 @@ fn top_level_fields(
 }
 
 /// The names of [`LabAction`]'s variants, as written in a Timeline event.
-const ACTIONS: [&str; 6] = [
+const ACTIONS: [&str; 7] = [
     "rotateSecret",
     "deletePod",
+    "deleteSecret",
     "rolloutRestart",
     "deleteWorkload",
     "applyFault",
