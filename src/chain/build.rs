@@ -537,7 +537,9 @@ pub(super) fn settle(link: &mut Link) {
     for f in &mut link.findings {
         f.evidence.shrink_to_fit();
     }
-    let Some(worst) = link.findings.iter().max_by_key(|f| f.severity) else {
+    // The first of the worst (max_by_key would take the last): the rules push a link's
+    // causes in the order the service meets them, so the first is the one that fails first.
+    let Some(worst) = link.findings.iter().rev().max_by_key(|f| f.severity) else {
         return;
     };
     let from_findings = worst.severity.status();

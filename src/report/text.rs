@@ -240,13 +240,15 @@ fn write_text_to(
                 .filter(|f| printed.insert((f.code, f.resource.as_str(), f.message.as_str())))
                 .collect();
             // Root cause first: causes before the effects that follow from them, then worst
-            // first, then in chain order (codes are numbered along the chain).
+            // first, then in chain order: by link, and within a link as the rules found them
+            // (the order the service meets them: a wrong tenant fails before any credential
+            // is compared). The sort is stable.
             fs.sort_by(|a, b| {
                 a.follows
                     .is_some()
                     .cmp(&b.follows.is_some())
                     .then(b.severity.cmp(&a.severity))
-                    .then(a.code.cmp(&b.code))
+                    .then(a.link.cmp(&b.link))
             });
             for f in fs {
                 write_finding(out, &p, f);

@@ -672,6 +672,16 @@ fn an_ingress_naming_a_collected_synced_secret_is_a_broken_chain_without_pods() 
     // One cause, one finding: no KVC802 beside it for the same missing Secret.
     assert_eq!(edge.findings().count(), 1, "{:#?}", edge.links);
     assert_eq!(edge.link(LinkKind::Sync).summary, "no mount");
+    // The SPC, mounted by no pod now, is checked on its own: the Secret it would risk losing
+    // is already gone, so no KVC803 there either.
+    let alone = chain::unmounted_spcs(&snap, &chains);
+    assert!(
+        alone
+            .iter()
+            .flat_map(|v| &v.findings)
+            .all(|f| f.code != Code::KVC803),
+        "{alone:#?}"
+    );
     assert!(kvchain::report::has_errors(&chains));
     // Repaired (the Deployment is back): the Secret is re-created, the Ingress chain is gone.
     faults::repair(&mut w, "delete-mounting-workload").unwrap();

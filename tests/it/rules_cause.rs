@@ -313,6 +313,11 @@ fn downstream_effects_follow_the_root_cause_and_say_so() {
         effect.message
     );
     assert_eq!(c.link(LinkKind::Sync).summary, "blocked: Federation");
+    // Its own fix (remount) cannot work while federation fails: it points at the cause.
+    assert_eq!(
+        &*effect.fix,
+        "# fix KVC401 (Federation) first: the next rotation poll or mount then refreshes this"
+    );
     let root = c.root_cause().expect("a root cause");
     assert_eq!(root.code, Code::KVC401);
     // `check` prints the root cause first.
@@ -827,4 +832,29 @@ fn env_readers_of_two_synced_secrets_get_one_restart_finding() {
             restart[0].message
         );
     }
+}
+
+/// FACTS §11: the token is asked of the SPC's tenant first; a wrong tenant fails there
+/// (AADSTS700016) before any federated credential is compared. With both wrong, the link
+/// names the tenant (summary, first finding, first printed) and the subject after it.
+#[test]
+fn a_wrong_tenant_is_named_before_a_credential_it_keeps_from_being_compared() {
+    let mut s = tk::healthy();
+    tk::fic_mut(&mut s, APP).subject = "system:serviceaccount:shop:Web".into();
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.parameters
+        .insert("tenantId".into(), OTHER_TENANT.into());
+    tk::reparse(spc);
+    let client = tk::client_id(NS, APP);
+    let s = failing_with(s, &aadsts700016(&client, OTHER_TENANT));
+    let c = one(&s);
+    let fed = c.link(LinkKind::Federation);
+    let order: Vec<Code> = fed.findings.iter().map(|f| f.code).collect();
+    assert_eq!(order, [Code::KVC404, Code::KVC401], "{fed:#?}");
+    assert_eq!(fed.summary, "wrong tenant");
+    assert_eq!(c.root_cause().map(|f| f.code), Some(Code::KVC404));
+    let text = kvchain::report::text(&s, std::slice::from_ref(&c), false);
+    let tenant = text.find("KVC404 error").expect("404 printed");
+    let subject = text.find("KVC401 error").expect("401 printed");
+    assert!(tenant < subject, "{text}");
 }

@@ -238,8 +238,8 @@ fn tenant(cx: &Ctx, link: &mut Link) {
     if let Some((name, t)) = home
         && (cx.detail || !same(spc_tenant, t))
     {
-        link.facts
-            .push(Fact::compare(format!("tenant of {name}"), t, spc_tenant));
+        // Context, not a difference: the identity's home is a fact; the SPC is what is wrong.
+        link.facts.push(Fact::new(format!("tenant of {name}"), t));
     }
     match (home, vault) {
         (Some((name, home)), Some(v)) if !same(home, &v.tenant_id) => {

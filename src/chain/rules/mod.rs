@@ -19,7 +19,7 @@ pub(crate) mod vault_object;
 use super::catalog::Code;
 use super::context::{Ctx, event_evidence};
 use super::events;
-use super::model::{Fact, Link, LinkKind, Severity, Status, Text};
+use super::model::{Fact, Finding, Link, LinkKind, Severity, Status, Text};
 
 /// A context fact (what was checked and found fine). Every healthy chain would pay its
 /// allocations, so these are kept only in detail mode ([`crate::chain::explain`]).
@@ -179,15 +179,11 @@ const EFFECTS: [Code; 4] = [Code::KVC703, Code::KVC802, Code::KVC805, Code::KVC8
 /// and a link holding nothing else reads "blocked" like the mount link does. Runs after the
 /// links are settled.
 pub(crate) fn mark_effects(links: &mut [Link]) {
-    let Some(root) = links
-        .iter()
-        .find(|l| {
-            l.findings
-                .iter()
-                .any(|f| f.severity == Severity::Error && !EFFECTS.contains(&f.code))
-        })
-        .map(|l| l.link)
-    else {
+    let is_cause = |f: &Finding| f.severity == Severity::Error && !EFFECTS.contains(&f.code);
+    let Some((root, cause)) = links.iter().find_map(|l| {
+        let f = l.findings.iter().find(|f| is_cause(f))?;
+        Some((l.link, f.code))
+    }) else {
         return;
     };
     for link in links.iter_mut().filter(|l| l.link > root) {
@@ -199,6 +195,13 @@ pub(crate) fn mark_effects(links: &mut [Link]) {
         {
             f.follows = Some(root);
             f.message = format!("blocked by {}: {}", root.title(), f.message).into();
+            // Its own fix (delete the Secret, remount) cannot work while the cause holds: a
+            // new mount fails the same way, and a running replica would be lost.
+            f.fix = format!(
+                "# fix {cause} ({}) first: the next rotation poll or mount then refreshes this",
+                root.title()
+            )
+            .into();
             any = true;
         }
         // A link that waits on an earlier one (consumers of a Secret never synced) names the

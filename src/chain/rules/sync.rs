@@ -348,6 +348,11 @@ fn unmatched_keys(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
 /// KVC803: the synced Secret is used by something that does not mount the SPC (an Ingress,
 /// another workload): it lives only as long as the mounting pods' owners do.
 fn lifetime(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
+    // Seen absent, the Secret is no risk but a loss: what names it says so (KVC904, KVC802).
+    let key = (cx.ns(), so.secret_name.as_str());
+    if cx.snap().secrets.unknown_in(cx.ns()).is_none() && !cx.ix.secrets.contains_key(&key) {
+        return;
+    }
     // Other workloads consuming it without the mount are KVC903 on the consumers link.
     let users: Vec<String> = ingress_users(cx, so).collect();
     if users.is_empty() {
