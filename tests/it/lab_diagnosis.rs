@@ -486,6 +486,60 @@ fn canary_value_appears_in_no_output_or_log_of_the_binary() {
     assert!(!logged.contains(CANARY));
 }
 
+/// docs/scenarios.md: trainer faults are reversible. Two faults on one piece of the world
+/// (the identity's credentials, its role assignments, the SPC, the object): repairing the
+/// first leaves the second in place (its code still named), repairing the second too gives
+/// back the healthy chain within one rotation poll, whatever the order; a fault that finds
+/// nothing to change says so instead of being listed as applied.
+#[test]
+fn two_faults_on_one_piece_repair_one_at_a_time_to_a_healthy_chain() {
+    let pairs = [
+        ("wrong-role", "remove-role-assignment", Code::KVC501),
+        ("fic-issuer-mismatch", "fic-subject-typo", Code::KVC401),
+        ("spc-wrong-tenant", "break-objects-yaml", Code::KVC705),
+        ("disable-object", "delete-object", Code::KVC601),
+    ];
+    let mut failures = Vec::new();
+    for (first, second, second_code) in pairs {
+        let mut w = settled("healthy");
+        let poll = w.poll_interval();
+        faults::apply(&mut w, first).unwrap();
+        w.advance(poll);
+        faults::apply(&mut w, second).unwrap();
+        w.advance(poll * 2);
+        faults::repair(&mut w, first).unwrap();
+        w.advance(poll * 2);
+        let one_left = diagnose(&w);
+        if !one_left
+            .iter()
+            .filter(|c| is_app(c, "checkout"))
+            .any(|c| c.findings().any(|f| f.code == second_code))
+        {
+            failures.push(format!(
+                "{first} repaired, {second} left: {second_code} not named\n{}",
+                describe(&one_left)
+            ));
+        }
+        faults::repair(&mut w, second).unwrap();
+        w.advance(poll);
+        let after = diagnose(&w);
+        let left: Vec<String> = after
+            .iter()
+            .flat_map(|c| c.findings())
+            .filter(|f| f.severity >= Severity::Warning)
+            .map(|f| format!("{} {}", f.code, f.message))
+            .collect();
+        if !left.is_empty() {
+            failures.push(format!("{first} + {second} repaired: {left:#?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    // The subject already carries a case slip: the issuer fault still finds the credential.
+    let mut w = settled("healthy");
+    faults::apply(&mut w, "fic-subject-typo").unwrap();
+    faults::apply(&mut w, "fic-issuer-mismatch").expect("the credential meant is found");
+}
+
 /// The trainer's loop for every catalogue fault (issue 12 §3): apply it, see it named, repair
 /// it — the chain reads healthy within one rotation poll. Events from the broken time are
 /// history once a newer success signal exists (FACTS §11 "Evidence ages").

@@ -103,6 +103,15 @@ pub fn find(id: &str) -> Option<&'static FaultDef> {
     CATALOGUE.iter().find(|f| f.id == id)
 }
 
+/// A fault as applied: its id, the workload whose chain it broke, and what restores the piece
+/// of the world it changed (as that piece was just before).
+#[derive(Clone, Debug)]
+pub struct Applied {
+    pub id: String,
+    pub target: WorkloadKey,
+    pub undo: Undo,
+}
+
 /// What it takes to undo an applied fault.
 #[derive(Clone, Debug)]
 pub enum Undo {
@@ -143,7 +152,7 @@ pub fn infos(world: &World) -> Vec<FaultInfo> {
             id: f.id.into(),
             title: f.title.into(),
             link: f.link,
-            active: world.faults.contains_key(f.id),
+            active: world.faults.iter().any(|a| a.id == f.id),
             target: None,
         })
         .collect()
@@ -242,9 +251,21 @@ pub fn apply(world: &mut World, id: &str) -> Result<String, String> {
 /// Applies fault `id` to the chain of workload `wk`.
 pub fn apply_to(world: &mut World, id: &str, wk: &WorkloadKey) -> Result<String, String> {
     let def = find(id).ok_or_else(|| format!("unknown fault {id:?}"))?;
-    if world.faults.contains_key(id) {
+    if world.faults.iter().any(|a| a.id == id) {
         return Err(format!("fault {id} is already applied"));
     }
+    let undo = change(world, id, wk)?;
+    world.faults.push(Applied {
+        id: id.to_string(),
+        target: wk.clone(),
+        undo,
+    });
+    world.mark_changed();
+    Ok(format!("applied: {}", def.title))
+}
+
+/// Make fault `id`'s change to the chain of `wk`; returns what undoes it.
+fn change(world: &mut World, id: &str, wk: &WorkloadKey) -> Result<Undo, String> {
     let t = resolve(world, wk)?;
     let subject = format!("system:serviceaccount:{}:{}", t.ns, t.sa);
     let identity = world
@@ -256,11 +277,14 @@ pub fn apply_to(world: &mut World, id: &str, wk: &WorkloadKey) -> Result<String,
             let i = identity.ok_or("no managed identity has the SPC clientID")?;
             let before = world.identities[i].fics.clone();
             let issuer = world.cluster.oidc_issuer_url.clone();
-            for f in world.identities[i]
-                .fics
-                .iter_mut()
-                .filter(|f| f.subject == subject)
-            {
+            // The credential meant for this account, whatever case slip it already carries.
+            let meant = |f: &&mut FederatedCredential| f.subject.eq_ignore_ascii_case(&subject);
+            if !world.identities[i].fics.iter_mut().any(|f| meant(&f)) {
+                return Err(format!(
+                    "no federated credential of the identity has subject {subject}"
+                ));
+            }
+            for f in world.identities[i].fics.iter_mut().filter(meant) {
                 if id == "fic-subject-typo" {
                     // A case slip: matching is case-sensitive.
                     f.subject = format!("system:serviceaccount:{}:{}", t.ns, capitalize(&t.sa));
@@ -412,17 +436,58 @@ pub fn apply_to(world: &mut World, id: &str, wk: &WorkloadKey) -> Result<String,
         }
         _ => return Err(format!("fault {id} has no implementation")),
     };
-    world.faults.insert(id.to_string(), undo);
-    world.mark_changed();
-    Ok(format!("applied: {}", def.title))
+    Ok(undo)
 }
 
+/// Undo fault `id` alone. An undo restores its piece of the world as it was just before the
+/// fault, so the faults applied after it on the same piece are undone first (newest first)
+/// and made again afterwards: repairing one of two faults leaves the other in place, and
+/// repairing both gives back the world before either.
 pub fn repair(world: &mut World, id: &str) -> Result<String, String> {
     let def = find(id).ok_or_else(|| format!("unknown fault {id:?}"))?;
-    let undo = world
+    let at = world
         .faults
-        .remove(id)
+        .iter()
+        .position(|a| a.id == id)
         .ok_or_else(|| format!("fault {id} is not applied"))?;
+    let piece = world.faults[at].undo.piece();
+    let later: Vec<usize> = (at + 1..world.faults.len())
+        .filter(|&j| world.faults[j].undo.piece() == piece)
+        .collect();
+    let mut redo = Vec::new();
+    for &j in later.iter().rev() {
+        let a = world.faults.remove(j);
+        restore(world, a.undo)?;
+        redo.push((a.id, a.target));
+    }
+    let a = world.faults.remove(at);
+    restore(world, a.undo)?;
+    for (id, target) in redo.into_iter().rev() {
+        let undo = change(world, &id, &target)?;
+        world.faults.push(Applied { id, target, undo });
+    }
+    world.mark_changed();
+    Ok(format!("repaired: {}", def.title))
+}
+
+impl Undo {
+    /// The piece of the world this undo restores: two faults on one piece nest.
+    fn piece(&self) -> String {
+        match self {
+            Undo::Fics { identity, .. } => format!("fics/{identity}"),
+            Undo::RoleAssignments(_) => "role-assignments".into(),
+            Undo::Network { vault, .. } => format!("network/{vault}"),
+            Undo::Object { vault, key, .. } => format!("object/{vault}/{:?}/{}", key.0, key.1),
+            Undo::Spc { key, .. } => format!("spc/{}/{}", key.0, key.1),
+            // A label on a workload's template, the workload itself: both the workloads.
+            Undo::PodLabel { .. } | Undo::Workload(_) => "workloads".into(),
+            Undo::SaAnnotation { key, .. } => format!("sa/{}/{}", key.0, key.1),
+            Undo::Rotation(_) => "rotation".into(),
+        }
+    }
+}
+
+fn restore(world: &mut World, undo: Undo) -> Result<(), String> {
     match undo {
         Undo::Fics { identity, fics } => {
             if let Some(i) = world.identities.get_mut(identity) {
@@ -487,8 +552,7 @@ pub fn repair(world: &mut World, id: &str) -> Result<String, String> {
             world.add_workload(w);
         }
     }
-    world.mark_changed();
-    Ok(format!("repaired: {}", def.title))
+    Ok(())
 }
 
 fn capitalize(s: &str) -> String {

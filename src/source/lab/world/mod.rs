@@ -74,7 +74,9 @@ pub struct World {
     timeline: Vec<TimedEvent>,
     next_timed: usize,
     /// Faults currently applied, with what is needed to undo them.
-    pub(super) faults: BTreeMap<String, super::faults::Undo>,
+    /// The faults applied, in the order they were (their undos are exact only undone in
+    /// reverse order where they touch the same piece of the world).
+    pub(super) faults: Vec<super::faults::Applied>,
     waiting: waiting::Waiting,
     terminating: BTreeSet<Key>,
     next_rotation: Duration,
@@ -132,7 +134,7 @@ impl World {
             event_index: rustc_hash::FxHashMap::default(),
             timeline: sc.timeline.clone(),
             next_timed: 0,
-            faults: BTreeMap::new(),
+            faults: Vec::new(),
             waiting: waiting::Waiting::default(),
             terminating: BTreeSet::new(),
             next_rotation: poll,
