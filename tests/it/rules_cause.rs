@@ -530,6 +530,13 @@ fn an_app_without_any_workload_identity_sign_gets_one_note_not_two_warnings() {
         .collect();
     assert_eq!(sa, [(Code::KVC203, Severity::Info)]);
     assert_eq!(c.link(LinkKind::ServiceAccount).status, Status::Ok);
+    // Nothing is needed for the mount: pasted, the fix changes nothing (a comment).
+    let note = find(&c, Code::KVC203);
+    assert!(
+        note.fix.starts_with("# nothing for the mount"),
+        "{}",
+        note.fix
+    );
     // The label alone says the app means to use it: the missing client-id is a warning.
     let mut labelled = s.clone();
     for p in labelled.pods.items.iter_mut() {
@@ -857,4 +864,71 @@ fn a_wrong_tenant_is_named_before_a_credential_it_keeps_from_being_compared() {
     let tenant = text.find("KVC404 error").expect("404 printed");
     let subject = text.find("KVC401 error").expect("401 printed");
     assert!(tenant < subject, "{text}");
+}
+
+/// FACTS §6: the webhook injects AZURE_CLIENT_ID from the service account's annotation into
+/// labelled pods at CREATE only, and never overwrites a variable already set. What a running
+/// pod holds is the truth about its app: a stale wrong id is named on the pod even when the
+/// annotation is right again; a wrong annotation that running pods have not received yet is
+/// worded as what new pods will get; unlabelled pods read no annotation at all (an info).
+#[test]
+fn the_client_id_a_pod_holds_is_what_its_app_uses() {
+    const WRONG: &str = "00000000-dead-beef-0000-000000000000";
+    let client = tk::client_id(NS, APP);
+    let hold = |s: &mut Snapshot, id: &str| {
+        for p in s.pods.items.iter_mut() {
+            p.containers[0].env.push(EnvObs {
+                name: "AZURE_CLIENT_ID".into(),
+                source: EnvSourceObs::Literal {
+                    value: Some(id.into()),
+                },
+            });
+        }
+    };
+    // The annotation was fixed, the pod still holds the wrong id.
+    let mut s = tk::healthy();
+    hold(&mut s, WRONG);
+    let c = one(&s);
+    let f = find(&c, Code::KVC204);
+    assert_eq!(f.resource, format!("Pod/{}", c.pod));
+    assert!(
+        f.message
+            .contains(&format!("holds AZURE_CLIENT_ID {WRONG}")),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.fix.starts_with("kubectl rollout restart deployment/"),
+        "{}",
+        f.fix
+    );
+    // The pod holds the right id, the annotation was just changed: latent, said so.
+    let mut s = tk::healthy();
+    hold(&mut s, &client);
+    tk::sa_mut(&mut s, APP)
+        .annotations
+        .insert("azure.workload.identity/client-id".into(), WRONG.into());
+    let c = one(&s);
+    let f = find(&c, Code::KVC204);
+    assert!(
+        f.message
+            .contains(&format!("running pods still hold {client}"))
+            && f.message
+                .contains(&format!("pods created from now on get {WRONG}")),
+        "{}",
+        f.message
+    );
+    // Unlabelled pods: nothing injects the annotation; an info, not a claim about the app.
+    for p in s.pods.items.iter_mut() {
+        p.labels.remove("azure.workload.identity/use");
+        p.containers[0].env.retain(|e| e.name != "AZURE_CLIENT_ID");
+    }
+    let c = one(&s);
+    let f = find(&c, Code::KVC204);
+    assert_eq!(f.severity, Severity::Info, "{}", f.message);
+    assert!(
+        f.message.contains("nothing reads the annotation now"),
+        "{}",
+        f.message
+    );
 }

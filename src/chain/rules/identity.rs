@@ -33,11 +33,15 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             // No userAssignedIdentityID: the provider asks the node's metadata endpoint for a
             // token without a client id, which answers with the scale set's system-assigned
             // identity, if it has one (AKS node pools usually carry user-assigned ones only).
-            let who = user_assigned.as_deref().map_or(
-                "the node scale set's system-assigned identity (no userAssignedIdentityID)"
+            let who = match user_assigned.as_deref() {
+                None => "the node scale set's system-assigned identity (no userAssignedIdentityID)"
                     .to_string(),
-                |c| format!("node identity {c}"),
-            );
+                // Unrendered (KVC306 says so): which node identity is not known yet.
+                Some(c) if params::is_placeholder(c) => {
+                    "a node identity (userAssignedIdentityID is not rendered yet)".to_string()
+                }
+                Some(c) => format!("node identity {c}"),
+            };
             super::note(cx, link, || Fact::new("mode", "useVMManagedIdentity"));
             link.findings.push(cx.remedied(
                 Code::KVC303,
@@ -149,6 +153,11 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
                 .replace("<workload identity clientId>", c)
                 .replace("<identity clientId>", c);
         }
+        let subject = match pods {
+            Pods::Mounting => cx.subject(),
+            Pods::NoneSeen => "the mounting pods' service account".to_string(),
+        };
+        let hints = hints.replace("{subject}", &subject);
         let fix = remedy::edit_spc(cx, &hints);
         let evidence: Vec<String> = mine.iter().map(|pr| pr.observed.clone()).collect();
         let message = match code {
@@ -215,6 +224,10 @@ struct Problem {
     /// The edit that fixes it.
     fix: String,
 }
+
+/// No credential at all: the two ways the provider accepts (FACTS §5), each whole. `{subject}`
+/// is filled with the mounting pods' service account where it is known.
+const EITHER_CREDENTIAL: &str = "either clientID: <workload identity clientId> (workload identity: that identity needs a federated credential for {subject}), or keep service-principal mode: nodePublishSecretRef: {name: <a Secret with clientid and clientsecret>} on each pod volume that mounts this SecretProviderClass";
 
 fn problem(code: Code, observed: impl Into<String>, fix: impl Into<String>) -> Problem {
     Problem {
@@ -310,14 +323,14 @@ fn auth_mode(
         problems.push(problem(
             Code::KVC307,
             "no clientID and no identity mode: the provider uses service-principal mode, which needs nodePublishSecretRef (a Secret with clientid/clientsecret) on every pod volume that mounts this SecretProviderClass",
-            "clientID: <workload identity clientId>",
+            EITHER_CREDENTIAL,
         ));
         AuthMode::Unknown
     } else {
         problems.push(problem(
             Code::KVC302,
             "no clientID and no nodePublishSecretRef: \"failed to get credentials, nodePublishSecretRef secret is not set\"",
-            "clientID: <workload identity clientId>",
+            EITHER_CREDENTIAL,
         ));
         AuthMode::Invalid
     };

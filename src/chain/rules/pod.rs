@@ -150,6 +150,26 @@ fn offline_absence(cx: &Ctx, f: &mut Finding) {
     }
     f.severity = Severity::Warning;
     f.message = if params::is_placeholder(cx.spc_name) {
+        let (confirm, mut fix) = super::remedy::unrendered(
+            &format!("volume {}'s volumeAttributes.secretProviderClass", cx.volume.name),
+            cx.spc_name,
+        );
+        // The one SecretProviderClass of the namespace is very likely the one meant.
+        let mut here = cx
+            .snap()
+            .spcs
+            .items
+            .iter()
+            .filter(|s| s.namespace == cx.ns());
+        if let (Some(only), None) = (here.next(), here.next()) {
+            fix.push_str(&format!(
+                " (the only SecretProviderClass in namespace {} is {})",
+                cx.ns(),
+                only.name
+            ));
+        }
+        f.confirm = confirm.into();
+        f.fix = fix.into();
         format!(
             "volume {} names SecretProviderClass {}: an unrendered template value; render the template before applying",
             cx.volume.name, cx.spc_name

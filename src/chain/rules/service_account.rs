@@ -63,6 +63,12 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             ],
         );
         f.severity = Severity::Info;
+        // Nothing to do for the mount: the fix is conditional, and says so.
+        f.fix = format!(
+            "# nothing for the mount; only if the app calls Azure with workload identity, label its pods {USE_LABEL}: \"true\" and: {}",
+            f.fix
+        )
+        .into();
         link.findings.push(f);
         return;
     }
@@ -91,12 +97,23 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                     "service account {sa_name} says client-id {a}, which is the principal (object) id of identity {}, not a client id (its client id is {}): the webhook injects it as AZURE_CLIENT_ID and the app's own token requests fail",
                     i.name, i.client_id
                 ),
+                // The webhook injects the annotation into labelled pods only (FACTS §6).
+                None if !labelled => format!(
+                    "service account {sa_name} says client-id {a} but SecretProviderClass {} uses clientID {spc_client}: no pod of {} is labelled {USE_LABEL}, so nothing reads the annotation now; labelled, the app and the mount would authenticate as different identities",
+                    cx.spc_name,
+                    cx.owner_resource()
+                ),
+                // Injected at creation only (FACTS §6): running pods keep what they were given.
+                None if injected_client_id(cx.pod).is_some_and(|v| same(v, spc_client)) => format!(
+                    "service account {sa_name} says client-id {a} but SecretProviderClass {} uses clientID {spc_client}: running pods still hold {spc_client} (injected when they were created); pods created from now on get {a}, and their app and the mount will authenticate as different identities",
+                    cx.spc_name
+                ),
                 None => format!(
                     "service account {sa_name} says client-id {a} but SecretProviderClass {} uses clientID {spc_client}: the mount and the app authenticate as different identities",
                     cx.spc_name
                 ),
             };
-            link.findings.push(cx.remedied(
+            let mut f = cx.remedied(
                 Code::KVC204,
                 cx.sa_resource(),
                 message,
@@ -107,11 +124,64 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                         cx.spc_name
                     ),
                 ],
-            ));
+            );
+            if !labelled && principal_of.is_none() {
+                f.severity = Severity::Info;
+            }
+            link.findings.push(f);
         }
-        Some(_) => {}
+        Some(a) => stale_injection(cx, link, a, spc_client),
     }
     label_and_injection(cx, link);
+}
+
+fn same(a: &str, b: &str) -> bool {
+    a.trim().eq_ignore_ascii_case(b.trim())
+}
+
+/// The AZURE_CLIENT_ID a pod's containers hold (injected by the webhook, or set in the spec).
+fn injected_client_id(pod: &crate::snapshot::PodObs) -> Option<&str> {
+    pod.containers.iter().find_map(|c| {
+        c.env.iter().find_map(|e| match &e.source {
+            EnvSourceObs::Literal { value: Some(v) } if e.name == "AZURE_CLIENT_ID" => {
+                Some(v.as_str())
+            }
+            _ => None,
+        })
+    })
+}
+
+/// KVC204 on a pod: the annotation agrees with the SPC now, but the pod holds another client
+/// id, injected before the annotation was corrected (the webhook mutates on CREATE only and
+/// never overwrites a variable already set, FACTS §6) or written in the pod spec.
+fn stale_injection(cx: &Ctx, link: &mut Link, annotated: &str, spc_client: &str) {
+    if cx.template || cx.pod.labels.get(USE_LABEL).is_none_or(|v| v != "true") {
+        return;
+    }
+    let Some(held) = injected_client_id(cx.pod) else {
+        return;
+    };
+    if same(held, spc_client) || params::is_placeholder(held) || !same(annotated, spc_client) {
+        return;
+    }
+    let (confirm, _) = remedy::commands(cx, Code::KVC204);
+    link.findings.push(cx.finding(
+        Code::KVC204,
+        format!("Pod/{}", cx.pod.name),
+        format!(
+            "pod {} holds AZURE_CLIENT_ID {held} but SecretProviderClass {} uses clientID {spc_client} (as the service account now says): the app and the mount authenticate as different identities until the pod is replaced",
+            cx.pod.name, cx.spc_name
+        ),
+        vec![
+            format!("pod {}: env AZURE_CLIENT_ID={held}", cx.pod.name),
+            format!("ServiceAccount {}: {CLIENT_ID}: {annotated}", cx.pod.service_account),
+        ],
+        confirm,
+        format!(
+            "{}  # if the pod spec sets AZURE_CLIENT_ID itself, change it there: the webhook never overwrites it",
+            remedy::restart(cx)
+        ),
+    ));
 }
 
 fn label_and_injection(cx: &Ctx, link: &mut Link) {
@@ -192,7 +262,8 @@ fn missing(cx: &Ctx, sa_name: &str) -> Finding {
         );
     }
     if params::is_placeholder(sa_name) {
-        let mut f = cx.remedied(
+        let (confirm, fix) = super::remedy::unrendered("spec.serviceAccountName", sa_name);
+        let mut f = cx.finding(
             Code::KVC202,
             cx.sa_resource(),
             format!(
@@ -200,6 +271,8 @@ fn missing(cx: &Ctx, sa_name: &str) -> Finding {
                 cx.owner_resource()
             ),
             evidence,
+            confirm,
+            fix,
         );
         f.severity = Severity::Warning;
         return f;

@@ -274,7 +274,16 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         ),
         KVC803 | KVC903 => (
             format!("kubectl get secret -n {ns} -l secrets-store.csi.k8s.io/managed=true -o custom-columns=NAME:.metadata.name,OWNERS:.metadata.ownerReferences[*].name"),
-            format!("mount SecretProviderClass {} in every workload that uses the synced Secret", cx.spc_name),
+            match code {
+                KVC903 => format!("mount SecretProviderClass {} in every workload that uses the synced Secret", cx.spc_name),
+                // An Ingress mounts nothing: the Secret lives as long as its owners do (the
+                // mounting pods' owners, or a bare pod itself; FACTS §2, §11). Shared by every
+                // chain of the SPC, so it names no one pod's owner.
+                _ => format!(
+                    "keep what mounts SecretProviderClass {} in namespace {ns} running from a workload (its pods' owners own the Secret: deleting or renaming them deletes it, and a pod nothing owns takes it along); an Ingress cannot mount a volume",
+                    cx.spc_name
+                ),
+            },
         ),
         KVC805 => (
             format!("kubectl get secret -n {ns} -o custom-columns=NAME:.metadata.name,UPDATED:.metadata.managedFields[*].time"),

@@ -162,6 +162,18 @@ pub(crate) fn restart(cx: &Ctx) -> String {
     }
 }
 
+/// A field that still holds a template placeholder: no object can be named by it, so the
+/// confirm finds the templates that hold it and the fix is to render them. (confirm, fix)
+pub(crate) fn unrendered(field: &str, value: &str) -> (String, String) {
+    let quoted = format!("'{}'", value.replace('\'', "'\\''"));
+    (
+        format!("grep -rn -F {quoted} ."),
+        format!(
+            "# render the manifests before applying (envsubst, helm template, kustomize): {field} is {value}"
+        ),
+    )
+}
+
 pub(crate) fn show_spc(cx: &Ctx, jsonpath: &str) -> String {
     format!(
         "kubectl get secretproviderclass {} -n {} -o jsonpath='{jsonpath}'",
