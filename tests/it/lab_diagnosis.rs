@@ -540,6 +540,45 @@ fn two_faults_on_one_piece_repair_one_at_a_time_to_a_healthy_chain() {
     faults::apply(&mut w, "fic-issuer-mismatch").expect("the credential meant is found");
 }
 
+/// FACTS §11, evidence in time: between a repair and the next rotation poll the last failure
+/// event is still current, but the objects kvchain reads are right again. The finding says
+/// so; it neither claims the credential is invisible or the role missing, nor proposes to
+/// create what exists (a second credential with the same issuer and subject fails, FACTS §7).
+#[test]
+fn a_failure_older_than_a_repair_is_not_explained_by_objects_that_are_right_now() {
+    let mut failures = Vec::new();
+    for fault in ["fic-subject-typo", "wrong-role", "delete-object"] {
+        let mut w = settled("healthy");
+        let poll = w.poll_interval();
+        faults::apply(&mut w, fault).unwrap();
+        w.advance(poll * 2);
+        faults::repair(&mut w, fault).unwrap();
+        w.advance(poll / 4);
+        let chains = diagnose(&w);
+        let errors: Vec<_> = chains
+            .iter()
+            .filter(|c| is_app(c, "checkout"))
+            .flat_map(|c| c.findings())
+            .filter(|f| f.severity == Severity::Error)
+            .collect();
+        if errors.is_empty() {
+            failures.push(format!("{fault}: the last failure is not shown at all"));
+        }
+        for f in errors {
+            if !f.message.contains("looks right now")
+                || !f.fix.starts_with("# nothing to change")
+                || f.fix.contains(" create ")
+            {
+                failures.push(format!(
+                    "{fault}: {} {}\n  fix: {}",
+                    f.code, f.message, f.fix
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// The trainer's loop for every catalogue fault (issue 12 §3): apply it, see it named, repair
 /// it — the chain reads healthy within one rotation poll. Events from the broken time are
 /// history once a newer success signal exists (FACTS §11 "Evidence ages").

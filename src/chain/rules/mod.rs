@@ -98,6 +98,8 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) {
         })
         .collect();
     let has_cause = current.iter().any(|&(now, followup)| now && !followup);
+    // Links whose objects were read and showed nothing wrong, before any event is folded in.
+    let seen_fine = LinkKind::ALL.map(|l| objects_look_right(cx, &links[l.index()]));
     let mut blocked_by: Option<LinkKind> = None;
     for ((code, e), &(now, followup)) in cx.events.iter().zip(&current) {
         if !now || (has_cause && followup) {
@@ -127,7 +129,10 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) {
                 f.evidence.push(evidence.into());
             }
         } else {
-            let f = remedy::from_event(cx, code, e, evidence);
+            let mut f = remedy::from_event(cx, code, e, evidence);
+            if seen_fine[code.link().index()] {
+                contradicted(&mut f, e, code.link());
+            }
             link.findings.push(f);
         }
         if e.reason == "FailedMount" && code.link() != LinkKind::Mount {
@@ -141,6 +146,44 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) {
             mount.summary = compact_str::format_compact!("blocked: {}", cause.title());
         }
     }
+}
+
+/// Whether the link's own objects were read and show nothing wrong: the identity's
+/// credentials, the vault's grants, the object (not "proven by mount", which read none).
+fn objects_look_right(cx: &Ctx, link: &Link) -> bool {
+    let read = match link.link {
+        LinkKind::Federation => cx.identity.is_some_and(|i| {
+            matches!(i.federated_credentials, crate::snapshot::Observed::Known(_))
+        }),
+        LinkKind::Access => cx.vault.is_some() && cx.azure().role_assignments.gaps.all.is_none(),
+        LinkKind::VaultObject => cx.vault.is_some(),
+        _ => false,
+    };
+    read && link.status == Status::Ok
+        && link.findings.is_empty()
+        && link.summary != "proven by mount"
+}
+
+/// A current failure event on a link whose objects now look right: either they changed after
+/// it (a repair the next attempt will prove) or the cause is something kvchain does not read.
+/// The event's own explanation (a credential "not visible", a role "missing") would contradict
+/// what is shown, and its fix would create what exists: say what is known instead.
+fn contradicted(f: &mut Finding, e: &crate::snapshot::EventObs, link: LinkKind) {
+    let when = e.last_seen.map_or_else(
+        || "recently".to_string(),
+        |t| format!("at {}", crate::glance::time(t)),
+    );
+    f.message = format!(
+        "the last attempt failed {when} ({}), but what kvchain reads for the {} link looks right now: it changed after that (the next rotation poll or mount retry will tell), or the cause is something kvchain does not read",
+        e.reason,
+        link.title()
+    )
+    .into();
+    f.fix = format!(
+        "# nothing to change in what kvchain reads: wait for the next attempt; if it fails again: {}",
+        f.confirm
+    )
+    .into();
 }
 
 /// The code an event's classification stands for in this chain. AADSTS700016 ("application
