@@ -579,6 +579,39 @@ fn a_failure_older_than_a_repair_is_not_explained_by_objects_that_are_right_now(
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// docs/scenarios.md: the lab's rotation reconciler is the ≤v1.5 one, which records
+/// MountRotationFailed. A version lag whose polls fail says so; it is blocked by the broken
+/// federation, and its fix points there instead of deleting a pod that could not mount again.
+#[test]
+fn a_version_lag_behind_failing_polls_says_they_fail_and_fixes_the_cause() {
+    let mut w = settled("healthy");
+    faults::apply(&mut w, "fic-subject-typo").unwrap();
+    w.perform(&LabAction::RotateSecret {
+        vault: "kv-shop-lab".into(),
+        name: "checkout-db-password".into(),
+        value: Some("checkout-pass-v3".into()),
+    })
+    .unwrap();
+    w.advance(w.poll_interval() * 3);
+    let chains = diagnose(&w);
+    let lag: Vec<_> = chains
+        .iter()
+        .flat_map(|c| c.findings())
+        .filter(|f| f.code == Code::KVC703)
+        .collect();
+    assert!(!lag.is_empty(), "{}", describe(&chains));
+    for f in lag {
+        assert!(
+            f.message.contains("its rotation polls fail"),
+            "{}",
+            f.message
+        );
+        assert!(!f.message.contains("v1.6.0"), "{}", f.message);
+        assert_eq!(f.follows, Some(LinkKind::Federation));
+        assert!(!f.fix.contains("kubectl delete"), "{}", f.fix);
+    }
+}
+
 /// The trainer's loop for every catalogue fault (issue 12 §3): apply it, see it named, repair
 /// it — the chain reads healthy within one rotation poll. Events from the broken time are
 /// history once a newer success signal exists (FACTS §11 "Evidence ages").

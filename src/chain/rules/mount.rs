@@ -232,10 +232,16 @@ fn lag(cx: &Ctx, link: &mut Link, poll: Duration) {
         }
         let now = clock.now();
         let lag = now.duration_since(since);
+        let failed = cx
+            .events
+            .iter()
+            .any(|(_, e)| e.reason == "MountRotationFailed" && e.type_ != "Normal");
         let why = if rotation_off {
             "rotation is disabled, so it never will".to_string()
+        } else if failed {
+            "its rotation polls fail (MountRotationFailed events)".to_string()
         } else {
-            "since driver v1.6.0 failed re-fetches are silent (no event): this lag is the only signal".to_string()
+            "no rotation event says why (drivers from v1.6.0 re-fetch without events): this lag is the only signal".to_string()
         };
         link.findings.push(cx.remedied(
             Code::KVC703,
