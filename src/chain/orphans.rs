@@ -175,7 +175,10 @@ fn chain(ix: &Index<'_>, spc: &SpcObs, so: &SecretObjectSpec, start: Start<'_>) 
             ),
             vec![format!("{who}: {how}"), format!("Secret {secret} not found"), nothing],
         )),
-        (Start::Pod(c), _) => rules::consumers::not_mounted(&cx, consumers, secret, c.pod, &c.how),
+        (Start::Pod(c), _) => {
+            let exists = present.unwrap_or(false);
+            rules::consumers::not_mounted(&cx, consumers, secret, c.pod, &c.how, Some(exists))
+        }
         (Start::Ingress(_), _) => {
             rules::set(consumers, Status::Ok, "Ingress");
             links[LinkKind::Sync.index()].findings.push(cx.remedied(

@@ -507,4 +507,17 @@ apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec:\n  selector:
     assert_eq!(chains[0]["namespace"], "apps");
     let codes = codes(&r);
     assert!(codes.contains("KVC903"), "{codes:?}");
+    let consumer = r["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["code"] == "KVC903")
+        .expect("KVC903");
+    assert!(
+        consumer["message"]
+            .as_str()
+            .unwrap()
+            .contains("the driver never creates the Secret"),
+        "{consumer}"
+    );
 }

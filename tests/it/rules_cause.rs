@@ -932,3 +932,41 @@ fn the_client_id_a_pod_holds_is_what_its_app_uses() {
         f.message
     );
 }
+
+/// FACTS §5: userAssignedIdentityID is read with useVMManagedIdentity only; beside a clientID
+/// (workload identity) it changes nothing, though it looks like it picks the identity.
+#[test]
+fn a_user_assigned_identity_id_outside_vm_identity_mode_is_named_unread() {
+    let mut s = tk::healthy();
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.parameters.insert(
+        "userAssignedIdentityID".into(),
+        "7017a6e5-0000-4000-8000-000000000001".into(),
+    );
+    tk::reparse(spc);
+    let c = one(&s);
+    let f = find(&c, Code::KVC305);
+    assert!(
+        f.message
+            .contains("userAssignedIdentityID (read only with useVMManagedIdentity"),
+        "{}",
+        f.message
+    );
+    // In VM identity mode it is the identity: not unread.
+    let mut s = tk::healthy();
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.parameters.remove("clientID");
+    spc.parameters
+        .insert("useVMManagedIdentity".into(), "true".into());
+    spc.parameters.insert(
+        "userAssignedIdentityID".into(),
+        "7017a6e5-0000-4000-8000-000000000001".into(),
+    );
+    tk::reparse(spc);
+    let c = one(&s);
+    assert!(
+        c.findings().all(|f| f.code != Code::KVC305),
+        "{:#?}",
+        c.findings().collect::<Vec<_>>()
+    );
+}

@@ -612,6 +612,8 @@ fn a_consumer_of_a_synced_secret_nobody_mounts_is_a_chain() {
         .unwrap_or_else(|| panic!("{:#?}", all(&chains)));
     assert_eq!(f.resource, "Pod/reader");
     assert_eq!(f.chain, chains[0].id);
+    // No other pod mounts it: the Secret is what earlier mounts left, and is not made again.
+    assert!(f.message.contains("is not created again"), "{}", f.message);
     // The Secret is gone (its owners were deleted): the reader cannot start.
     s.secrets.items.clear();
     let chains = run(&s);

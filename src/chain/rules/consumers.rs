@@ -49,7 +49,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
                     }
                 }
             } else if unmounted.binary_search(&pod_address(c.pod)).is_ok() {
-                not_mounted(cx, link, &so.secret_name, c.pod, &c.how);
+                not_mounted(cx, link, &so.secret_name, c.pod, &c.how, None);
             }
         }
     }
@@ -234,7 +234,16 @@ fn reloader(cx: &Ctx, link: &mut Link, secrets: &[&str]) {
 }
 
 /// KVC903: another workload consumes the synced Secret without mounting the SPC.
-pub(crate) fn not_mounted(cx: &Ctx, link: &mut Link, secret: &str, other: &PodObs, how: &Use) {
+/// `nobody`: `Some(exists)` when no pod at all mounts the SPC (the consumer's own orphan
+/// chain): a Secret left by earlier mounts goes with its owners, and none is made again.
+pub(crate) fn not_mounted(
+    cx: &Ctx,
+    link: &mut Link,
+    secret: &str,
+    other: &PodObs,
+    how: &Use,
+    nobody: Option<bool>,
+) {
     let who = match cx.ix.workload_of(other) {
         Some((k, n)) => format!("{k}/{n}"),
         None => format!("Pod/{}", other.name),
@@ -250,9 +259,14 @@ pub(crate) fn not_mounted(cx: &Ctx, link: &mut Link, secret: &str, other: &PodOb
         Code::KVC903,
         who.clone(),
         format!(
-            "{who} consumes synced Secret {secret} ({}) but none of its pods mount SecretProviderClass {}: the Secret exists only while other pods mount it, and is garbage-collected with their owners",
+            "{who} consumes synced Secret {secret} ({}) but none of its pods mount SecretProviderClass {}: {}",
             describe(how),
-            cx.spc_name
+            cx.spc_name,
+            match nobody {
+                Some(true) => "no pod mounts it now: the Secret left by earlier mounts goes with its owners and is not created again",
+                Some(false) => "no pod mounts it at all, so the driver never creates the Secret (no mount, no Secret)",
+                None => "the Secret exists only while other pods mount it, and is garbage-collected with their owners",
+            }
         ),
         vec![format!("{who}: {}", describe(how))],
     ));

@@ -186,7 +186,20 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
 /// KVC305: keys of the SPC's own parameters the provider never reads.
 fn ignored_keys(cx: &Ctx, link: &mut Link) {
     let Some(spc) = cx.spc else { return };
-    let unknown = params::unknown(spc.parameters.keys().map(String::as_str));
+    let mut unknown = params::unknown(spc.parameters.keys().map(String::as_str));
+    // Read by the provider only for a VM managed identity (FACTS §5): elsewhere it is as
+    // unread as an unknown key, though it looks like it picks the identity.
+    if let Some(p) = cx.params.as_deref()
+        && p.user_assigned_identity_id.is_some()
+        && !super::pod::truthy(&p.use_vm_managed_identity)
+    {
+        unknown.push(params::Unknown {
+            key: "userAssignedIdentityID",
+            hint: Some(
+                "read only with useVMManagedIdentity: \"true\"; the identity here is chosen by clientID (workload identity) or nodePublishSecretRef".into(),
+            ),
+        });
+    }
     if unknown.is_empty() {
         return;
     }
@@ -199,7 +212,13 @@ fn ignored_keys(cx: &Ctx, link: &mut Link) {
         .collect();
     let suggested: Vec<String> = unknown
         .iter()
-        .map(|u| format!("remove or rename {}", u.key))
+        .map(|u| match u.key {
+            "useWorkloadIdentity" => {
+                "replace useWorkloadIdentity with clientID: <the workload identity's client id>"
+                    .to_string()
+            }
+            key => format!("remove or rename {key}"),
+        })
         .collect();
     let (confirm, _) = remedy::commands(cx, Code::KVC305);
     link.findings.push(cx.finding(
