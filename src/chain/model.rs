@@ -389,6 +389,28 @@ impl Chain {
     }
     /// The finding to act on first: the earliest link's error that is not a downstream effect
     /// of another, else the worst finding that is none.
+    /// The first broken link that carries a finding of its own: the cause of the break.
+    pub fn broken_cause(&self) -> Option<&Link> {
+        self.links
+            .iter()
+            .find(|l| l.status == Status::Broken && !l.findings.is_empty())
+    }
+
+    /// How link `kind` is drawn for a person: a broken link after the cause with no finding of
+    /// its own (a mount that failed because the object is missing) was not reached — pending,
+    /// so the one red box is the cause. The link keeps its own status for the engine.
+    pub fn drawn_status(&self, kind: LinkKind) -> Status {
+        let link = self.link(kind);
+        match self.broken_cause() {
+            Some(c)
+                if c.link < kind && link.status == Status::Broken && link.findings.is_empty() =>
+            {
+                Status::Pending
+            }
+            _ => link.status,
+        }
+    }
+
     pub fn root_cause(&self) -> Option<&Finding> {
         let causes = || self.findings().filter(|f| f.follows.is_none());
         causes()

@@ -21,16 +21,12 @@ pub fn render(chains: &[&Chain]) -> String {
         let _ = writeln!(s, "  subgraph c{i}[\"{}\"]", escape(&title(c)));
         s.push_str("    direction LR\n");
         for (j, l) in c.links.iter().enumerate() {
-            let mut label = format!("{} {}<br/>{}", l.status.symbol(), l.link.title(), l.summary);
+            let st = c.drawn_status(l.link);
+            let mut label = format!("{} {}<br/>{}", st.symbol(), l.link.title(), l.summary);
             if let Some(f) = l.findings.first() {
                 let _ = write!(label, "<br/><b>{}</b>", f.code);
             }
-            let _ = writeln!(
-                s,
-                "    c{i}l{j}[\"{}\"]:::{}",
-                escape(&label),
-                l.status.as_str()
-            );
+            let _ = writeln!(s, "    c{i}l{j}[\"{}\"]:::{}", escape(&label), st.as_str());
         }
         let ids: Vec<String> = (0..c.links.len()).map(|j| format!("c{i}l{j}")).collect();
         let _ = writeln!(s, "    {}", ids.join(" --> "));

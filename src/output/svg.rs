@@ -58,25 +58,26 @@ pub fn render(c: &Chain) -> String {
     for (i, l) in c.links.iter().enumerate() {
         let x = PAD + i * (BOX_W + GAP);
         let cx = x + BOX_W / 2;
-        let broken = l.status == Status::Broken;
+        let st = c.drawn_status(l.link);
+        let broken = st == Status::Broken;
         let _ = writeln!(
             s,
             r#"<g class="box" data-link="{}" data-status="{}">"#,
             l.link.as_str(),
-            l.status.as_str()
+            st.as_str()
         );
         let _ = writeln!(
             s,
             r#"<rect x="{x}" y="{TOP}" width="{BOX_W}" height="{BOX_H}" rx="8" fill="{}" stroke="{}" stroke-width="{}"/>"#,
-            fill(l.status),
-            if broken { "#ffffff" } else { fill(l.status) },
+            fill(st),
+            if broken { "#ffffff" } else { fill(st) },
             if broken { 3 } else { 1 }
         );
         let _ = writeln!(
             s,
             r#"<text x="{cx}" y="{}" font-size="15" font-weight="bold" text-anchor="middle">{} {}</text>"#,
             TOP + 24,
-            l.status.symbol(),
+            st.symbol(),
             escape(l.link.title())
         );
         let _ = writeln!(

@@ -218,10 +218,10 @@ fn write_text_to(
                 .links
                 .iter()
                 .map(|l| {
-                    p.status(
-                        l.status,
-                        &format!("{} {}", l.status.symbol(), l.link.title()),
-                    )
+                    // As the TUI strip draws it: a link the break kept from being tried is
+                    // pending, so the one red box is the cause.
+                    let st = rep.drawn_status(l.link);
+                    p.status(st, &format!("{} {}", st.symbol(), l.link.title()))
                 })
                 .collect();
             let _ = writeln!(out, "    {}", strip.join("  "));

@@ -54,10 +54,7 @@ pub struct Shown {
 
 /// The first broken link that carries a finding of its own: the cause of the break.
 pub fn cause(chain: &Chain) -> Option<&Link> {
-    chain
-        .links
-        .iter()
-        .find(|l| l.status == Status::Broken && !l.findings.is_empty())
+    chain.broken_cause()
 }
 
 /// The link to show first: the cause of a break, else the first link of the worst status.
@@ -78,9 +75,7 @@ pub fn shown(chain: &Chain, kind: LinkKind) -> Shown {
     // A broken link with no finding of its own after the cause ("blocked: Object", a mount
     // that failed because the object is missing) is a consequence, not a second cause.
     if let Some(c) = cause(chain)
-        && c.link < kind
-        && link.status == Status::Broken
-        && link.findings.is_empty()
+        && chain.drawn_status(kind) != link.status
     {
         return Shown {
             status: Status::Pending,

@@ -60,10 +60,14 @@ fn every_default_chain_renders_a_well_formed_svg_naming_every_link() {
             "dark-mode colours"
         );
         let (text, links) = parse_svg(&doc);
+        // Drawn as the TUI strip draws them: a link the break kept from being tried is pending.
         let expected: Vec<(String, String)> = c
             .links
             .iter()
-            .map(|l| (l.link.as_str().to_string(), l.status.as_str().to_string()))
+            .map(|l| {
+                let st = c.drawn_status(l.link);
+                (l.link.as_str().to_string(), st.as_str().to_string())
+            })
             .collect();
         assert_eq!(links, expected, "{}", c.id);
         for kind in LinkKind::ALL {
@@ -75,7 +79,8 @@ fn every_default_chain_renders_a_well_formed_svg_naming_every_link() {
             );
         }
         for l in &c.links {
-            assert!(text.contains(&format!("{} {}", l.status.symbol(), l.link.title())));
+            let st = c.drawn_status(l.link);
+            assert!(text.contains(&format!("{} {}", st.symbol(), l.link.title())));
             if let Some(f) = l.findings.first() {
                 assert!(
                     text.contains(f.code.as_str()),
@@ -102,7 +107,7 @@ fn mermaid_draws_nine_links_per_chain_with_the_code_on_the_broken_link() {
             let line = doc[at..].lines().next().unwrap();
             assert!(line.contains(l.link.title()), "{line}");
             assert!(
-                line.ends_with(&format!(":::{}", l.status.as_str())),
+                line.ends_with(&format!(":::{}", c.drawn_status(l.link).as_str())),
                 "{line}"
             );
             if l.status == Status::Broken
@@ -151,4 +156,29 @@ fn check_svg_picks_the_named_chain_and_refuses_an_unknown_one() {
     let out = run("no-such-chain");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--chain no-such-chain"));
+}
+
+/// README: the one red box is the cause. With the object missing (KVC601) the mount fails
+/// because of it: the text, Mermaid and SVG outputs draw the mount pending (not reached),
+/// and the engine keeps its own status.
+#[test]
+fn a_link_the_break_kept_from_being_tried_is_drawn_pending_everywhere() {
+    let chains = default_chains();
+    let c = chains
+        .iter()
+        .find(|c| {
+            c.link(LinkKind::VaultObject).status == Status::Broken
+                && c.link(LinkKind::Mount).status == Status::Broken
+                && c.link(LinkKind::Mount).findings.is_empty()
+        })
+        .expect("a chain whose mount fails for a missing object");
+    assert_eq!(c.drawn_status(LinkKind::Mount), Status::Pending);
+    assert_eq!(c.drawn_status(LinkKind::VaultObject), Status::Broken);
+    let doc = svg::render(c);
+    assert!(
+        doc.contains(r#"data-link="mount" data-status="pending""#),
+        "{doc}"
+    );
+    let m = mermaid::render(&[c]);
+    assert_eq!(m.matches(":::broken").count(), 1, "{m}");
 }
