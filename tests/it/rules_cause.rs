@@ -970,3 +970,64 @@ fn a_user_assigned_identity_id_outside_vm_identity_mode_is_named_unread() {
         c.findings().collect::<Vec<_>>()
     );
 }
+
+/// FACTS §11: which field differs is found only by comparing the presented issuer, subject and
+/// audience with each credential; AADSTS70021 names none. A credential wrong in two fields
+/// has both named, so fixing the subject alone is not mistaken for the whole repair.
+#[test]
+fn a_credential_wrong_in_subject_and_issuer_is_named_for_both() {
+    let mut s = tk::healthy();
+    let fic = tk::fic_mut(&mut s, APP);
+    fic.subject = "system:serviceaccount:shop:Web".into();
+    fic.issuer = ISSUER.replace("oic.prod-aks", "oic.staging-aks");
+    let c = one(&failing_with(s, &aadsts70021(ISSUER)));
+    let f = find(&c, Code::KVC401);
+    assert!(f.message.contains("differs only in case"), "{}", f.message);
+    assert!(
+        f.message
+            .contains("and its issuer https://westeurope.oic.staging-aks"),
+        "{}",
+        f.message
+    );
+}
+
+/// FACTS §5: the driver merges a volume's attributes over the SPC's parameters. A volume
+/// written in the inline form (keyvaultName, objects… in volumeAttributes, no
+/// secretProviderClass) is fixed by moving those keys into a SecretProviderClass and naming
+/// it; the fix says to remove them (left, they override it) and keeps nodePublishSecretRef.
+#[test]
+fn an_inline_volume_is_fixed_by_a_spc_made_of_its_attributes() {
+    let mut s = tk::healthy();
+    for p in s.pods.items.iter_mut() {
+        if let VolumeSourceObs::Csi {
+            attributes,
+            node_publish_secret,
+            ..
+        } = &mut p.volumes[0].source
+        {
+            attributes.clear();
+            attributes.insert("keyvaultName".into(), "kv-inline".into());
+            attributes.insert("usePodIdentity".into(), "false".into());
+            *node_publish_secret = Some("secrets-store-creds".into());
+        }
+    }
+    let chains = diagnose(&s);
+    let f = chains
+        .iter()
+        .flat_map(|c| c.findings())
+        .find(|f| f.code == Code::KVC103)
+        .expect("KVC103");
+    assert!(
+        f.fix
+            .contains("whose parameters are this volume's keyvaultName, usePodIdentity"),
+        "{}",
+        f.fix
+    );
+    assert!(f.fix.contains("remove the inline keys"), "{}", f.fix);
+    assert!(
+        f.fix
+            .contains("nodePublishSecretRef: {name: secrets-store-creds}"),
+        "{}",
+        f.fix
+    );
+}

@@ -169,8 +169,27 @@ fn subject_mismatch(cx: &Ctx, link: &mut Link, fics: &[FederatedCredentialObs], 
                 f.subject.as_str(),
                 subject,
             ));
+            // Every field of that credential that differs: fixing the subject alone would
+            // leave the exchange failing on the next one (AADSTS70021 names none of them).
+            let presented = remedy::presented_issuer(cx);
+            let issuer = cx.cluster().oidc_issuer.known().or(presented.as_ref());
+            let mut also = String::new();
+            if let Some(iss) = issuer.filter(|iss| **iss != f.issuer) {
+                also.push_str(&format!(
+                    ", and its issuer {} is not the cluster's {iss}",
+                    f.issuer
+                ));
+                evidence.push(format!("credential {}: issuer {}", f.name, f.issuer));
+            }
+            if !f.audiences.iter().any(|a| a == remedy::AUDIENCE) {
+                also.push_str(&format!(
+                    ", and its audiences {:?} lack {}",
+                    f.audiences,
+                    remedy::AUDIENCE
+                ));
+            }
             format!(
-                "; nearest is {} on credential {} ({})",
+                "; nearest is {} on credential {} ({}){also}",
                 f.subject,
                 f.name,
                 difference(&f.subject, subject, cx.ns())

@@ -30,14 +30,35 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                 cx.owner_kubectl(),
                 cx.pod_spec_path()
             ),
-            edit_owner(
-                cx,
-                &format!(
-                    "volume {}: csi: {{driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {{secretProviderClass: {}}}}}",
+            {
+                // Keys written inline in the volume (the 2020 form): they belong in a
+                // SecretProviderClass, and left in the volume they override its parameters
+                // (the driver merges volumeAttributes over them, FACTS §5).
+                let inline: Vec<&str> = cx
+                    .attributes
+                    .keys()
+                    .map(String::as_str)
+                    .filter(|k| *k != crate::chain::index::SPC_ATTRIBUTE)
+                    .collect();
+                let nps = cx
+                    .node_publish_secret
+                    .map(|s| format!(", nodePublishSecretRef: {{name: {s}}}"))
+                    .unwrap_or_default();
+                let volume = format!(
+                    "volume {}: csi: {{driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {{secretProviderClass: {}}}{nps}}}",
                     cx.volume.name,
                     if cx.spc_name.is_empty() { "<name>" } else { cx.spc_name }
-                ),
-            ),
+                );
+                let what = if inline.is_empty() {
+                    volume
+                } else {
+                    format!(
+                        "create a SecretProviderClass (provider: azure) whose parameters are this volume's {}, then {volume} (remove the inline keys: left there they override the SecretProviderClass)",
+                        inline.join(", ")
+                    )
+                };
+                edit_owner(cx, &what)
+            },
         ),
         KVC104 => (
             "kubectl get csidriver secrets-store.csi.k8s.io && kubectl get pods -n kube-system -o wide | grep -e secrets-store".to_string(),
