@@ -1031,3 +1031,38 @@ fn an_inline_volume_is_fixed_by_a_spc_made_of_its_attributes() {
         f.fix
     );
 }
+
+/// A command must work when pasted: an SPC still named by a placeholder (`<keyvault-name>`)
+/// is quoted as one shell word, never left to read as a redirection.
+#[test]
+fn a_placeholder_spc_name_is_one_quoted_shell_word_in_commands() {
+    let mut s = tk::healthy();
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.name = "<keyvault-name>".into();
+    spc.parameters
+        .insert("keyvaultName".into(), "<keyvault-name>".into());
+    tk::reparse(spc);
+    for p in s.pods.items.iter_mut() {
+        if let VolumeSourceObs::Csi { attributes, .. } = &mut p.volumes[0].source {
+            attributes.insert("secretProviderClass".into(), "<keyvault-name>".into());
+        }
+    }
+    let chains = diagnose(&s);
+    let f = chains
+        .iter()
+        .flat_map(|c| c.findings())
+        .find(|f| f.code == Code::KVC306)
+        .expect("KVC306");
+    assert!(
+        f.confirm
+            .contains("secretproviderclass '<keyvault-name>' -n"),
+        "{}",
+        f.confirm
+    );
+    assert!(
+        f.fix
+            .starts_with("kubectl edit secretproviderclass '<keyvault-name>' -n"),
+        "{}",
+        f.fix
+    );
+}

@@ -124,7 +124,7 @@ pub(crate) fn principal(cx: &Ctx) -> String {
 pub(crate) fn edit_spc(cx: &Ctx, what: &str) -> String {
     format!(
         "kubectl edit secretproviderclass {} -n {}  # {what}",
-        cx.spc_name,
+        sh_word(cx.spc_name),
         cx.ns()
     )
 }
@@ -162,10 +162,24 @@ pub(crate) fn restart(cx: &Ctx) -> String {
     }
 }
 
+/// `word` as one shell word: as it is when it holds only characters a shell passes through,
+/// else single-quoted (a name still written `<your-spc>` would otherwise be a redirection).
+pub(crate) fn sh_word(word: &str) -> std::borrow::Cow<'_, str> {
+    let plain = !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:/=@%+,".contains(&b));
+    if plain {
+        word.into()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''")).into()
+    }
+}
+
 /// A field that still holds a template placeholder: no object can be named by it, so the
 /// confirm finds the templates that hold it and the fix is to render them. (confirm, fix)
 pub(crate) fn unrendered(field: &str, value: &str) -> (String, String) {
-    let quoted = format!("'{}'", value.replace('\'', "'\\''"));
+    let quoted = sh_word(value);
     (
         format!("grep -rn -F {quoted} ."),
         format!(
@@ -177,7 +191,7 @@ pub(crate) fn unrendered(field: &str, value: &str) -> (String, String) {
 pub(crate) fn show_spc(cx: &Ctx, jsonpath: &str) -> String {
     format!(
         "kubectl get secretproviderclass {} -n {} -o jsonpath='{jsonpath}'",
-        cx.spc_name,
+        sh_word(cx.spc_name),
         cx.ns()
     )
 }
