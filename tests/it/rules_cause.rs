@@ -22,6 +22,15 @@ fn codes(c: &Chain) -> Vec<Code> {
         .collect()
 }
 
+/// The first finding with `code` in any of `chains`.
+fn find_any(chains: &[Chain], code: Code) -> &Finding {
+    chains
+        .iter()
+        .flat_map(|c| c.findings())
+        .find(|f| f.code == code)
+        .unwrap_or_else(|| panic!("{code} missing"))
+}
+
 fn find(c: &Chain, code: Code) -> &Finding {
     c.findings()
         .find(|f| f.code == code)
@@ -1012,11 +1021,7 @@ fn an_inline_volume_is_fixed_by_a_spc_made_of_its_attributes() {
         }
     }
     let chains = diagnose(&s);
-    let f = chains
-        .iter()
-        .flat_map(|c| c.findings())
-        .find(|f| f.code == Code::KVC103)
-        .expect("KVC103");
+    let f = find_any(&chains, Code::KVC103);
     assert!(
         f.fix
             .contains("whose parameters are this volume's keyvaultName, usePodIdentity"),
@@ -1048,11 +1053,7 @@ fn a_placeholder_spc_name_is_one_quoted_shell_word_in_commands() {
         }
     }
     let chains = diagnose(&s);
-    let f = chains
-        .iter()
-        .flat_map(|c| c.findings())
-        .find(|f| f.code == Code::KVC306)
-        .expect("KVC306");
+    let f = find_any(&chains, Code::KVC306);
     assert!(
         f.confirm
             .contains("secretproviderclass '<keyvault-name>' -n"),

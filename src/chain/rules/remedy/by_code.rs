@@ -337,31 +337,27 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             ),
             restart(cx),
         ),
+        // A pod nothing owns: the finding rests on its ownerReferences, and Reloader rolls a
+        // workload's pod template (FACTS §10), which a bare pod has none of.
+        KVC902 if cx.workload.is_none() && !cx.template => (
+            format!(
+                "kubectl get pod {} -n {ns} -o jsonpath='{{.metadata.ownerReferences}}'",
+                cx.pod.name
+            ),
+            format!(
+                "kubectl get pod {} -n {ns} -o yaml | kubectl replace --force -f -  # after each rotation: nothing restarts a bare pod (Reloader rolls workloads); or run it from a Deployment, or read the mounted file instead of env",
+                cx.pod.name
+            ),
+        ),
         KVC902 => (
-            if cx.workload.is_none() && !cx.template {
-                // What the finding rests on: nothing owns the pod.
-                format!(
-                    "kubectl get pod {} -n {ns} -o jsonpath='{{.metadata.ownerReferences}}'",
-                    cx.pod.name
-                )
-            } else {
-                format!(
-                    "kubectl get {} -n {ns} -o jsonpath='{{.metadata.annotations}}'",
-                    cx.owner_kubectl()
-                )
-            },
-            if cx.workload.is_none() && !cx.template {
-                // Reloader rolls a workload's pod template (FACTS §10): a bare pod has none.
-                format!(
-                    "kubectl get pod {} -n {ns} -o yaml | kubectl replace --force -f -  # after each rotation: nothing restarts a bare pod (Reloader rolls workloads); or run it from a Deployment, or read the mounted file instead of env",
-                    cx.pod.name
-                )
-            } else {
-                format!(
-                    "kubectl annotate {} -n {ns} reloader.stakater.com/auto=true  # needs Stakater Reloader in the cluster",
-                    cx.owner_kubectl()
-                )
-            },
+            format!(
+                "kubectl get {} -n {ns} -o jsonpath='{{.metadata.annotations}}'",
+                cx.owner_kubectl()
+            ),
+            format!(
+                "kubectl annotate {} -n {ns} reloader.stakater.com/auto=true  # needs Stakater Reloader in the cluster",
+                cx.owner_kubectl()
+            ),
         ),
     }
 }
