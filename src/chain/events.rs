@@ -279,6 +279,13 @@ pub fn sts_tenant<'m>(message: &'m str, after: &str) -> Option<&'m str> {
     Some(&rest[..rest.find('/')?])
 }
 
+/// The object name of the provider's per-object wrapper (`…, objectName:<name>, …`).
+pub fn object_name(message: &str) -> Option<&str> {
+    let at = message.find("objectName:")? + "objectName:".len();
+    let name = message[at..].split(',').next()?.trim();
+    (!name.is_empty()).then_some(name)
+}
+
 /// The object type of the provider's per-object wrapper (`failed to get objectType:<t>, …`).
 pub fn object_type(message: &str) -> Option<crate::snapshot::ObjectType> {
     let rest = after(message, phrase!("failed to get objectType:"))?;

@@ -612,6 +612,38 @@ fn a_version_lag_behind_failing_polls_says_they_fail_and_fixes_the_cause() {
     }
 }
 
+/// FACTS §11, events are history: a 404 for an object, then 403s because its latest version
+/// is disabled, prove the object exists again. The 404 is history (a fact), not a current
+/// KVC601 beside the KVC602 that the newer failures name.
+#[test]
+fn a_not_found_superseded_by_a_newer_disabled_failure_is_history() {
+    let mut w = settled("healthy");
+    let poll = w.poll_interval();
+    faults::apply(&mut w, "disable-object").unwrap();
+    w.advance(Duration::from_secs(10));
+    faults::apply(&mut w, "delete-object").unwrap();
+    w.advance(poll * 2);
+    faults::repair(&mut w, "delete-object").unwrap();
+    w.advance(poll * 3);
+    let chains = diagnose(&w);
+    let checkout: Vec<&Chain> = chains.iter().filter(|c| is_app(c, "checkout")).collect();
+    let codes: Vec<Code> = checkout
+        .iter()
+        .flat_map(|c| c.findings())
+        .map(|f| f.code)
+        .collect();
+    assert!(codes.contains(&Code::KVC602), "{}", describe(&chains));
+    assert!(!codes.contains(&Code::KVC601), "{}", describe(&chains));
+    assert!(
+        checkout.iter().any(|c| c
+            .link(LinkKind::VaultObject)
+            .facts
+            .iter()
+            .any(|f| f.label == "history (KVC601)")),
+        "the 404 is kept as history"
+    );
+}
+
 /// The trainer's loop for every catalogue fault (issue 12 §3): apply it, see it named, repair
 /// it — the chain reads healthy within one rotation poll. Events from the broken time are
 /// history once a newer success signal exists (FACTS §11 "Evidence ages").

@@ -87,7 +87,7 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) {
         .map(|(code, e)| {
             let link = code.map_or(LinkKind::Mount, |c| c.link());
             let clean = links[link.index()].findings.is_empty();
-            let now = match signals.past(e, clean) {
+            let now = match signals.past(e, clean).or_else(|| superseded(cx, *code, e)) {
                 Some(why) => {
                     history::record(&mut links[link.index()], *code, e, why);
                     false
@@ -146,6 +146,27 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) {
             mount.summary = compact_str::format_compact!("blocked: {}", cause.title());
         }
     }
+}
+
+/// An object's failure that a newer failure of the same object contradicts: a 404 (not
+/// found) followed by 403s for a disabled version proves the object exists again (FACTS §11:
+/// events are history). Returns why the older one is history.
+fn superseded(cx: &Ctx, code: Option<Code>, e: &crate::snapshot::EventObs) -> Option<String> {
+    let code = code.filter(|c| c.link() == LinkKind::VaultObject)?;
+    let (name, seen) = (events::object_name(&e.message)?, e.last_seen?);
+    let (_, later) = cx.events.iter().find(|(c, later)| {
+        c.is_some_and(|c| c != code && c.link() == LinkKind::VaultObject)
+            && later.type_ != "Normal"
+            && later.last_seen.is_some_and(|t| t > seen)
+            && events::object_name(&later.message) == Some(name)
+    })?;
+    Some(format!(
+        "a later {} for {name} ({}) says otherwise",
+        later.reason,
+        later
+            .last_seen
+            .map_or_else(String::new, crate::glance::time)
+    ))
 }
 
 /// Whether the link's own objects were read and show nothing wrong: the identity's
