@@ -3,7 +3,7 @@
 //! upstream keeps from being tried, so the one red box is the cause. Pure: the strip draws
 //! it, the tests check it for every built-in scenario at 80 and 160 columns.
 
-use crate::chain::{Chain, Code, Link, LinkKind, Status};
+use crate::chain::{Chain, Code, LinkKind, Status};
 
 /// Shorter spellings, applied in turn: each one that changes the text adds a candidate.
 const ABBREVIATIONS: &[(&str, &str)] = &[
@@ -52,14 +52,9 @@ pub struct Shown {
     pub not_reached: Option<LinkKind>,
 }
 
-/// The first broken link that carries a finding of its own: the cause of the break.
-pub fn cause(chain: &Chain) -> Option<&Link> {
-    chain.broken_cause()
-}
-
 /// The link to show first: the cause of a break, else the first link of the worst status.
 pub fn focus_link(chain: &Chain) -> LinkKind {
-    if let Some(c) = cause(chain) {
+    if let Some(c) = chain.broken_cause() {
         return c.link;
     }
     let worst = chain.worst();
@@ -74,7 +69,7 @@ pub fn shown(chain: &Chain, kind: LinkKind) -> Shown {
     let link = chain.link(kind);
     // A broken link with no finding of its own after the cause ("blocked: Object", a mount
     // that failed because the object is missing) is a consequence, not a second cause.
-    if let Some(c) = cause(chain)
+    if let Some(c) = chain.broken_cause()
         && chain.drawn_status(kind) != link.status
     {
         return Shown {
