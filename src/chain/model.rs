@@ -178,6 +178,21 @@ pub struct Finding {
     pub suppressed: Option<Suppressed>,
 }
 
+/// What makes findings of several chains one finding (ten replicas of a broken Deployment
+/// share theirs): the same code on the same object of the same namespace, saying the same.
+pub type FindingKey<'a> = (Code, &'a str, &'a str, &'a str);
+
+impl Finding {
+    pub fn key(&self) -> FindingKey<'_> {
+        (
+            self.code,
+            self.namespace.as_str(),
+            self.resource.as_str(),
+            self.message.as_str(),
+        )
+    }
+}
+
 /// Why a finding is suppressed: which annotation or config rule, and the reason given.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Suppressed {

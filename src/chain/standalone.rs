@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde::Serialize;
 
 use super::context::{AuthMode, Ctx};
-use super::index::{DRIVER, Index};
+use super::index::{DRIVER, Index, SPC_ATTRIBUTE};
 use super::model::{Chain, Finding, Link, LinkKind, Status};
 use super::rules;
 use crate::snapshot::{PodObs, Snapshot, SpcObs, VolumeObs, VolumeSourceObs};
@@ -68,6 +68,7 @@ fn verdict(ix: &Index<'_>, spc: &SpcObs) -> SpcVerdict {
         source: VolumeSourceObs::Other,
     };
     let attributes = BTreeMap::new();
+    let maybe_mounting = secret_of_unrendered_mounts(ix.snap, &spc.namespace);
     let mut cx = Ctx {
         ix,
         detail: false,
@@ -76,7 +77,7 @@ fn verdict(ix: &Index<'_>, spc: &SpcObs) -> SpcVerdict {
         driver: DRIVER,
         read_only: Some(true),
         attributes: &attributes,
-        node_publish_secret: None,
+        node_publish_secret: maybe_mounting,
         spc_name: &spc.name,
         spc_key_typo: None,
         spc: Some(spc),
@@ -92,7 +93,11 @@ fn verdict(ix: &Index<'_>, spc: &SpcObs) -> SpcVerdict {
         vault: None,
     };
     let mut identity = Link::new(LinkKind::Identity);
-    rules::identity::parameters(&mut cx, &mut identity, rules::identity::Pods::NoneSeen);
+    let pods = match maybe_mounting {
+        Some(_) => rules::identity::Pods::Mounting,
+        None => rules::identity::Pods::NoneSeen,
+    };
+    rules::identity::parameters(&mut cx, &mut identity, pods);
     let mut mount = Link::new(LinkKind::Mount);
     rules::mount::objects(&cx, &spc.parsed, &mut mount);
     let mut sync = Link::new(LinkKind::Sync);
@@ -109,4 +114,32 @@ fn verdict(ix: &Index<'_>, spc: &SpcObs) -> SpcVerdict {
         status: findings.first().map_or(Status::Ok, |f| f.severity.status()),
         findings,
     }
+}
+
+/// The nodePublishSecretRef that the pod volumes of `ns` naming an unrendered
+/// SecretProviderClass (`${SPC}`) all carry: once rendered they may well mount this one
+/// (KVC101 says so on the pod), and with that credential service-principal mode is meant.
+/// `None` when there is no such volume, or one of them carries no ref.
+fn secret_of_unrendered_mounts<'a>(snap: &'a Snapshot, ns: &str) -> Option<&'a str> {
+    let mut secret = None;
+    for pod in snap.pods.items.iter().filter(|p| p.namespace == ns) {
+        for v in &pod.volumes {
+            let VolumeSourceObs::Csi {
+                attributes,
+                node_publish_secret,
+                ..
+            } = &v.source
+            else {
+                continue;
+            };
+            if !attributes
+                .get(SPC_ATTRIBUTE)
+                .is_some_and(|s| rules::params::is_placeholder(s))
+            {
+                continue;
+            }
+            secret = Some(node_publish_secret.as_deref()?);
+        }
+    }
+    secret
 }

@@ -106,11 +106,11 @@ pub fn write_json<C: Borrow<Chain>>(
     let findings = all_findings(chains, spcs);
     let summary = counts(snapshot, chains, spcs, &findings);
     // Chain ids per finding: references only, a small fraction of what the chains hold.
-    let mut on: BTreeMap<(crate::chain::Code, &str, &str), Vec<&str>> = BTreeMap::new();
+    let mut on: BTreeMap<crate::chain::FindingKey, Vec<&str>> = BTreeMap::new();
     for c in chains {
         let c = c.borrow();
         for f in c.findings() {
-            let ids = on.entry((f.code, &f.resource, &f.message)).or_default();
+            let ids = on.entry(f.key()).or_default();
             if ids.last() != Some(&c.id.as_str()) {
                 ids.push(&c.id);
             }
@@ -119,9 +119,7 @@ pub fn write_json<C: Borrow<Chain>>(
     let findings = findings
         .into_iter()
         .map(|f| JsonFinding {
-            chains: on
-                .remove(&(f.code, f.resource.as_str(), f.message.as_str()))
-                .unwrap_or_default(),
+            chains: on.remove(&f.key()).unwrap_or_default(),
             finding: f,
         })
         .collect();

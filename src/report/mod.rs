@@ -1,9 +1,9 @@
 //! Text and JSON reports of a diagnosis (the `kvchain check` contract).
 //!
 //! JSON: `{"source", "label", "summary", "gaps": [...], "chains": [...], "spcs": [...],
-//! "findings": [...], "unread": [...]}` where findings are de-duplicated across chains (same
-//! code + resource + message: ten replicas of one broken Deployment are one finding) and gaps
-//! say what could not be seen. SecretProviderClasses no chain mounts are checked on their own
+//! "findings": [...], "unread": [...]}` where findings are de-duplicated across chains
+//! ([`crate::chain::Finding::key`]: ten replicas of one broken Deployment are one finding) and
+//! gaps say what could not be seen. SecretProviderClasses no chain mounts are checked on their own
 //! ([`crate::chain::unmounted_spcs`]): they are listed under `spcs` and their findings join
 //! `findings`. Inputs that could not be read are listed under `unread`. Text: what could not be
 //! seen or read first, then grouped by namespace, workload and SPC.
@@ -30,12 +30,12 @@ pub fn findings<C: Borrow<Chain>>(chains: &[C]) -> Vec<&Finding> {
 
 /// [`findings`] plus those of the SecretProviderClasses no chain mounts.
 fn all_findings<'a, C: Borrow<Chain>>(chains: &'a [C], spcs: &'a [SpcVerdict]) -> Vec<&'a Finding> {
-    let mut seen: HashSet<(crate::chain::Code, &str, &str)> = HashSet::new();
+    let mut seen: HashSet<crate::chain::FindingKey> = HashSet::new();
     let mut out: Vec<&Finding> = chains
         .iter()
         .flat_map(|c| c.borrow().findings())
         .chain(spcs.iter().flat_map(|s| &s.findings))
-        .filter(|f| seen.insert((f.code, f.resource.as_str(), f.message.as_str())))
+        .filter(|f| seen.insert(f.key()))
         .collect();
     out.sort_by(|a, b| {
         b.severity

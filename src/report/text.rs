@@ -187,7 +187,7 @@ fn write_text_to(
             .or_default()
             .push(c);
     }
-    let mut printed: HashSet<(crate::chain::Code, &str, &str)> = HashSet::new();
+    let mut printed: HashSet<crate::chain::FindingKey> = HashSet::new();
     for (ns, owners) in &groups {
         let _ = writeln!(out, "\n{} {}", p.dim("namespace"), p.bold(ns));
         for ((owner, spc), group) in owners {
@@ -237,7 +237,7 @@ fn write_text_to(
             let mut fs: Vec<&Finding> = group
                 .iter()
                 .flat_map(|c| c.findings())
-                .filter(|f| printed.insert((f.code, f.resource.as_str(), f.message.as_str())))
+                .filter(|f| printed.insert(f.key()))
                 .collect();
             // Root cause first: causes before the effects that follow from them, then worst
             // first, then in chain order: by link, and within a link as the rules found them

@@ -235,12 +235,17 @@ fn spcs_no_pod_mounts_are_checked_on_their_own() {
     ] {
         assert!(msg.contains(expected), "{expected} in {msg}");
     }
-    // useWorkloadIdentity is not a provider parameter, and without clientID no identity.
+    // useWorkloadIdentity is not a provider parameter, and without clientID no identity
+    // (FACTS §5): one cause, on the credential finding, whose fix removes the flag.
     let wi = spc(&r, "wi-flag");
-    assert_eq!(wi["codes"], serde_json::json!(["KVC305", "KVC307"]));
-    let ignored = one(&r, "KVC305")["message"].as_str().unwrap().to_string();
-    assert!(ignored.contains("useWorkloadIdentity"), "{ignored}");
-    assert!(ignored.contains("clientID"), "{ignored}");
+    assert_eq!(wi["codes"], serde_json::json!(["KVC307"]));
+    let none = one(&r, "KVC307");
+    let msg = none["message"].as_str().unwrap();
+    assert!(msg.contains("useWorkloadIdentity"), "{msg}");
+    assert!(msg.contains("clientID does"), "{msg}");
+    let fix = none["fix"].as_str().unwrap();
+    assert!(fix.contains("remove useWorkloadIdentity"), "{fix}");
+    assert!(fix.contains("nodePublishSecretRef"), "{fix}");
     // A TLS Secret fed by objectType cert gets no private key.
     let tls = one(&r, "KVC804");
     assert_eq!(tls["resource"], "SecretProviderClass/tls-from-cert");
@@ -326,4 +331,26 @@ fn a_placeholder_client_id_is_not_compared_but_a_missing_annotation_still_is() {
         guid,
     ));
     assert_eq!(one(&r, "KVC204")["severity"], "warning");
+}
+
+/// FACTS §5: with no clientID the provider uses service-principal mode, whose credential is
+/// the mounting volume's nodePublishSecretRef. A volume naming its SPC by an unrendered
+/// `${VAR}` may mount the namespace's SPC once rendered: when it carries the ref, the SPC is
+/// not short of a credential; when it does not, the warning stands. The same unrendered name
+/// in two namespaces is two findings, one under each.
+#[test]
+fn an_unrendered_mount_with_its_credential_is_not_a_missing_credential() {
+    let (_, r) = check("unrendered-mount.yaml");
+    assert_eq!(spc(&r, "reports-kv")["status"], "ok", "{:#}", r["spcs"]);
+    assert_eq!(spc(&r, "ledger-kv")["codes"], serde_json::json!(["KVC307"]));
+    let unrendered = findings(&r, "KVC101");
+    let namespaces: Vec<&str> = unrendered
+        .iter()
+        .map(|f| f["namespace"].as_str().unwrap())
+        .collect();
+    assert_eq!(namespaces.len(), 2, "{unrendered:#?}");
+    assert!(namespaces.contains(&"sp") && namespaces.contains(&"bare"));
+    let out = kvchain(&["check", "-f", &fixture("unrendered-mount.yaml")]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.matches("KVC101 warning").count(), 2, "{text}");
 }

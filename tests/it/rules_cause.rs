@@ -1067,3 +1067,32 @@ fn a_placeholder_spc_name_is_one_quoted_shell_word_in_commands() {
         f.fix
     );
 }
+
+/// FACTS §5: the provider selects workload identity by clientID; `useWorkloadIdentity` is no
+/// parameter of it. A pod mounting such an SPC without clientID fails for want of a
+/// credential: one cause (KVC302), whose fix removes the flag and names the service
+/// account's own client id, not a second KVC305 for the same flag.
+#[test]
+fn use_workload_identity_without_client_id_is_one_cause_with_the_flag_named() {
+    let mut s = tk::healthy();
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.parameters.remove("clientID");
+    spc.parameters
+        .insert("useWorkloadIdentity".into(), "true".into());
+    spc.parameters
+        .insert("cloudNme".into(), "AzurePublicCloud".into());
+    tk::reparse(spc);
+    let chains = diagnose(&s);
+    let f = find_any(&chains, Code::KVC302);
+    assert!(f.message.contains("useWorkloadIdentity"), "{}", f.message);
+    assert!(f.fix.contains("remove useWorkloadIdentity"), "{}", f.fix);
+    assert!(f.fix.contains(&tk::client_id(NS, APP)), "{}", f.fix);
+    // The other unread key is still told, without the flag named twice.
+    let ignored = find_any(&chains, Code::KVC305);
+    assert!(ignored.message.contains("cloudNme"), "{}", ignored.message);
+    assert!(
+        !ignored.message.contains("useWorkloadIdentity"),
+        "{}",
+        ignored.message
+    );
+}

@@ -474,3 +474,49 @@ fn an_admission_denial_without_pods_is_a_template_chain_with_kvc106() {
     }));
     assert_eq!(diagnose(&s2).len(), diagnose(&healthy).len());
 }
+
+/// The kubelet starts no container before every volume is mounted (a pod stuck in
+/// ContainerCreating): a new replica failing to mount reads nothing, even while the synced
+/// Secret its running sibling built exists. Its consumers wait on the mount's cause.
+#[test]
+fn a_replica_stuck_mounting_has_consumers_blocked_while_its_sibling_reads() {
+    let mut s = tk::empty();
+    tk::add_app(&mut s, NS, APP, 2);
+    s.azure = AzureObs::unknown("no Azure credentials");
+    let stuck = tk::pod_name(APP, 1);
+    s.spc_statuses.items.retain(|st| st.pod_name != stuck);
+    let pod = s
+        .pods
+        .items
+        .iter_mut()
+        .find(|p| p.name == stuck)
+        .expect("pod");
+    pod.phase = "Pending".into();
+    for c in &mut pod.containers {
+        c.state = ContainerStateObs::Waiting {
+            reason: "ContainerCreating".into(),
+            message: String::new(),
+        };
+    }
+    s.events.items.push(tk::failed_mount(
+        NS,
+        &stuck,
+        "secrets-store-inline",
+        AADSTS70021,
+    ));
+    let chains = diagnose(&s);
+    let of = |pod: &str| {
+        chains
+            .iter()
+            .find(|c| c.pod.as_str() == pod)
+            .unwrap_or_else(|| panic!("{pod}: {chains:#?}"))
+    };
+    let c = of(&stuck);
+    assert_eq!(c.link(LinkKind::Federation).status, Status::Broken);
+    let consumers = c.link(LinkKind::Consumers);
+    assert_eq!(consumers.status, Status::Pending, "{consumers:#?}");
+    assert_eq!(consumers.summary.as_str(), "blocked: Federation");
+    assert_eq!(c.drawn_status(LinkKind::Consumers), Status::Pending);
+    let running = of(&tk::pod_name(APP, 0)).link(LinkKind::Consumers);
+    assert_eq!(running.status, Status::Ok, "{running:#?}");
+}

@@ -130,6 +130,10 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
     };
     let (mode, problems) = auth_mode(&p, nps, cx.tenant_key());
     cx.mode = mode;
+    // `useWorkloadIdentity` is what the author meant by "workload identity", and why no
+    // credential is named: one cause, told on the credential finding (not again as KVC305).
+    let meant_wi = problems.iter().any(|pr| pr.fix == EITHER_CREDENTIAL)
+        && cx.spc.is_some_and(|s| s.parameters.contains_key(MEANT_WI));
     for code in [Code::KVC302, Code::KVC304, Code::KVC306, Code::KVC307] {
         let mine: Vec<&Problem> = problems.iter().filter(|pr| pr.code == code).collect();
         if mine.is_empty() {
@@ -157,9 +161,15 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
             Pods::Mounting => cx.subject(),
             Pods::NoneSeen => "the mounting pods' service account".to_string(),
         };
-        let hints = hints.replace("{subject}", &subject);
+        let mut hints = hints.replace("{subject}", &subject);
+        let mut evidence: Vec<String> = mine.iter().map(|pr| pr.observed.clone()).collect();
+        if meant_wi && mine.iter().any(|pr| pr.fix == EITHER_CREDENTIAL) {
+            hints = format!("remove {MEANT_WI} (not read) and set {hints}");
+            evidence.push(format!(
+                "parameters.{MEANT_WI}: not a provider parameter, it selects no identity (clientID does)"
+            ));
+        }
         let fix = remedy::edit_spc(cx, &hints);
-        let evidence: Vec<String> = mine.iter().map(|pr| pr.observed.clone()).collect();
         let message = match code {
             Code::KVC306 => format!(
                 "SecretProviderClass {} holds unrendered template values ({}): render the template (envsubst, helm template, the guide's export steps) before applying; kvchain does not validate these fields",
@@ -180,13 +190,22 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
         link.findings
             .push(cx.finding(code, cx.spc_resource(), message, evidence, confirm, fix));
     }
-    ignored_keys(cx, link);
+    ignored_keys(cx, link, meant_wi);
 }
 
-/// KVC305: keys of the SPC's own parameters the provider never reads.
-fn ignored_keys(cx: &Ctx, link: &mut Link) {
+/// The parameter blog posts use to "turn on" workload identity; the provider never reads it.
+const MEANT_WI: &str = "useWorkloadIdentity";
+
+/// KVC305: keys of the SPC's own parameters the provider never reads (`told_wi`: leave out
+/// `useWorkloadIdentity`, already named as the reason no credential is set).
+fn ignored_keys(cx: &Ctx, link: &mut Link, told_wi: bool) {
     let Some(spc) = cx.spc else { return };
-    let mut unknown = params::unknown(spc.parameters.keys().map(String::as_str));
+    let mut unknown = params::unknown(
+        spc.parameters
+            .keys()
+            .map(String::as_str)
+            .filter(|k| !(told_wi && *k == MEANT_WI)),
+    );
     // Read by the provider only for a VM managed identity (FACTS §5): elsewhere it is as
     // unread as an unknown key, though it looks like it picks the identity.
     if let Some(p) = cx.params.as_deref()
@@ -213,7 +232,7 @@ fn ignored_keys(cx: &Ctx, link: &mut Link) {
     let suggested: Vec<String> = unknown
         .iter()
         .map(|u| match u.key {
-            "useWorkloadIdentity" => {
+            MEANT_WI => {
                 "replace useWorkloadIdentity with clientID: <the workload identity's client id>"
                     .to_string()
             }

@@ -135,16 +135,22 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) {
             }
             link.findings.push(f);
         }
-        if e.reason == "FailedMount" && code.link() != LinkKind::Mount {
+        if e.reason == "FailedMount" {
             blocked_by = Some(blocked_by.map_or(code.link(), |b| b.min(code.link())));
         }
     }
-    if let Some(cause) = blocked_by {
-        let mount = &mut links[LinkKind::Mount.index()];
-        if mount.status < Status::Broken {
-            mount.status = Status::Broken;
-            mount.summary = compact_str::format_compact!("blocked: {}", cause.title());
-        }
+    let Some(cause) = blocked_by else { return };
+    let mount = &mut links[LinkKind::Mount.index()];
+    if cause != LinkKind::Mount && mount.status < Status::Broken {
+        mount.status = Status::Broken;
+        mount.summary = compact_str::format_compact!("blocked: {}", cause.title());
+    }
+    // The kubelet starts no container before its volumes mount: nothing in this pod reads
+    // the synced Secret yet, even one a running sibling had built.
+    let consumers = &mut links[LinkKind::Consumers.index()];
+    if consumers.status == Status::Ok && consumers.findings.is_empty() {
+        consumers.status = Status::Pending;
+        consumers.summary = compact_str::format_compact!("blocked: {}", cause.title());
     }
 }
 
