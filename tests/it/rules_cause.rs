@@ -1096,3 +1096,50 @@ fn use_workload_identity_without_client_id_is_one_cause_with_the_flag_named() {
         ignored.message
     );
 }
+
+/// FACTS §8: a role assignment may be scoped to one object (`<vault>/secrets/<name>`); Key
+/// Vault Secrets User grants getSecret wherever it is assigned. An identity granted object by
+/// object, one object short, lacks a grant for that object only (KVC501), not the wrong role
+/// (KVC502) for all of them; the fix grants the missing object the same way.
+#[test]
+fn a_grant_scoped_to_other_objects_is_a_missing_grant_for_the_uncovered_one() {
+    let mut s = tk::healthy();
+    let first = tk::object_name(APP);
+    let mut other = tk::object_mut(&mut s, APP).clone();
+    other.name = "web-api-token".into();
+    s.azure.objects.push(other);
+    let spc = tk::spc_mut(&mut s, APP);
+    let objects = tk::objects_yaml(&[
+        &[("objectName", &first), ("objectType", "secret")],
+        &[("objectName", "web-api-token"), ("objectType", "secret")],
+    ]);
+    spc.parameters.insert("objects".into(), objects);
+    spc.secret_objects.clear();
+    tk::reparse(spc);
+    let vault = tk::vault_id(NS);
+    tk::role_mut(&mut s, NS, APP).scope = format!("{vault}/secrets/{first}");
+    let chains = diagnose(&s);
+    assert!(
+        !tk::codes(&chains).contains(&Code::KVC502),
+        "{:#?}",
+        chains[0].links
+    );
+    let f = find_any(&chains, Code::KVC501);
+    assert!(f.message.contains("secret web-api-token"), "{}", f.message);
+    assert!(!f.message.contains(&first), "{}", f.message);
+    assert!(
+        f.fix.ends_with(&format!("--scope {vault}/secrets/web-api-token")),
+        "{}",
+        f.fix
+    );
+    assert!(
+        f.evidence
+            .iter()
+            .any(|e| e.contains(&format!("secrets/{first} only"))),
+        "{:#?}",
+        f.evidence
+    );
+    // Granted on the vault, both objects are covered.
+    tk::role_mut(&mut s, NS, APP).scope = vault;
+    assert!(!tk::codes(&diagnose(&s)).contains(&Code::KVC501));
+}

@@ -191,9 +191,11 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 .filter(move |o| o.object_type == Some(t))
                 .map(|o| o.object_name.as_str())
         };
-        let by_rbac = assignments.iter().find(|r| {
-            grants(r, action) && names().all(|n| covers(&r.scope, &vault.resource_id, t, n))
-        });
+        // A role may be scoped to single objects (FACTS §8): each object needs its own cover.
+        let granted_for =
+            |n: &str| assignments.iter().find(|r| grants(r, action) && covers(&r.scope, &vault.resource_id, t, n));
+        let uncovered: Vec<&str> = names().filter(|n| granted_for(n).is_none()).collect();
+        let by_rbac = names().find_map(granted_for).filter(|_| uncovered.is_empty());
         let by_policy = policies.iter().any(|a| {
             policy_allows(match t {
                 ObjectType::Secret => &a.secrets,
@@ -246,21 +248,51 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             ));
             continue;
         }
+        // Under RBAC only the objects no grant covers are missing, and a role is "wrong" only
+        // where it covers one of them without the action.
+        let what = if vault.rbac {
+            format!("{} {}", t.as_str(), uncovered.join(", "))
+        } else {
+            what
+        };
         let wrong_type: Vec<&&RoleAssignmentObs> = if vault.rbac {
             assignments
                 .iter()
-                .filter(|r| !r.data_actions.is_empty())
+                .filter(|r| !r.data_actions.is_empty() && !grants(r, action))
+                .filter(|r| {
+                    uncovered
+                        .iter()
+                        .any(|n| covers(&r.scope, &vault.resource_id, t, n))
+                })
                 .collect()
         } else {
             Vec::new()
         };
+        // Grants of the action scoped to other objects: what the identity does hold.
+        let elsewhere: Vec<&&RoleAssignmentObs> = assignments
+            .iter()
+            .filter(|r| grants(r, action) && !under(&vault.resource_id, &r.scope))
+            .collect();
         let wrong_policy = !vault.rbac && !policies.is_empty();
         if vault.rbac {
             let role = remedy::role_for(t);
-            fix = format!(
-                "az role assignment create --assignee-object-id {principal} --assignee-principal-type ServicePrincipal --role \"{role}\" --scope {}",
-                remedy::vault_scope(cx)
-            );
+            let scope = remedy::vault_scope(cx);
+            // Granted object by object so far: keep to that, one grant per missing object.
+            let scopes: Vec<String> = if elsewhere.is_empty() {
+                vec![scope]
+            } else {
+                uncovered
+                    .iter()
+                    .map(|n| format!("{scope}/{}/{n}", t.collection()))
+                    .collect()
+            };
+            fix = scopes
+                .iter()
+                .map(|scope| format!(
+                    "az role assignment create --assignee-object-id {principal} --assignee-principal-type ServicePrincipal --role \"{role}\" --scope {scope}"
+                ))
+                .collect::<Vec<_>>()
+                .join(" && ");
         } else {
             let flag = match t {
                 ObjectType::Secret => "--secret-permissions",
@@ -308,12 +340,17 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                     "no role assignment or access policy lets {} (principal {principal}) perform {action} on Key Vault {} for {what}: the read fails with 403",
                     identity.name, vault.name
                 ),
-                vec![format!(
+                std::iter::once(format!(
                     "{} role assignments and {} access policies for principal {principal} on {}",
                     assignments.len(),
                     policies.len(),
                     vault.name
-                )],
+                ))
+                .chain(elsewhere.iter().map(|r| {
+                    let inside = r.scope.get(vault.resource_id.len()..).unwrap_or(&r.scope);
+                    format!("{} on {} only", r.role_name, inside.trim_start_matches('/'))
+                }))
+                .collect(),
                 confirm,
                 fix,
             ));
