@@ -666,10 +666,25 @@ fn driver_fixes_follow_the_install_method() {
             "{install:?}: {}",
             f.fix
         );
-        // A synced Secret missing while mounted: sync RBAC is Helm's switch only.
+        // A synced Secret missing while mounted, the driver failing to create it
+        // (FACTS §11: without sync RBAC, FailedToCreateSecret … forbidden): sync RBAC is
+        // Helm's switch only.
         s.secrets.items.clear();
+        s.events.items.push(EventObs {
+            namespace: NS.into(),
+            involved_kind: "Pod".into(),
+            involved_name: tk::pod_name(APP, 0).into(),
+            type_: "Warning".into(),
+            reason: "FailedToCreateSecret".into(),
+            message: "failed to create Kubernetes secret web-secret: secrets is forbidden: User \"system:serviceaccount:kube-system:secrets-store-csi-driver\" cannot create resource \"secrets\" in API group \"\" in the namespace \"shop\"".into(),
+            count: 3,
+            source: "csi-secrets-store-controller".into(),
+            last_seen: Some(tk::now()),
+            ..EventObs::default()
+        });
         let c = one(&s);
         let f = find(&c, Code::KVC806);
+        assert_eq!(f.severity, Severity::Error);
         assert_eq!(
             f.fix.contains("syncSecret.enabled=true"),
             install == DriverInstall::Helm,
@@ -677,6 +692,22 @@ fn driver_fixes_follow_the_install_method() {
             f.fix
         );
     }
+}
+
+/// FACTS §2: the SPCPS controller re-checks every 5 minutes that the synced Secret exists and
+/// creates it. A Secret missing while mounted with no FailedToCreateSecret event was deleted
+/// and comes back by itself: no driver failure is claimed and no pod is deleted.
+#[test]
+fn a_synced_secret_deleted_while_mounted_is_recreated_not_a_driver_failure() {
+    let mut s = tk::healthy();
+    s.secrets.items.clear();
+    let c = one(&s);
+    let f = find(&c, Code::KVC806);
+    assert_eq!(f.severity, Severity::Warning, "{f:#?}");
+    assert!(!f.message.contains("failed to create"), "{}", f.message);
+    assert!(f.message.contains("recreated"), "{}", f.message);
+    assert!(!f.fix.contains("delete pod"), "{}", f.fix);
+    assert!(f.fix.starts_with("# nothing to delete"), "{}", f.fix);
 }
 
 #[test]
@@ -1128,7 +1159,8 @@ fn a_grant_scoped_to_other_objects_is_a_missing_grant_for_the_uncovered_one() {
     assert!(f.message.contains("secret web-api-token"), "{}", f.message);
     assert!(!f.message.contains(&first), "{}", f.message);
     assert!(
-        f.fix.ends_with(&format!("--scope {vault}/secrets/web-api-token")),
+        f.fix
+            .ends_with(&format!("--scope {vault}/secrets/web-api-token")),
         "{}",
         f.fix
     );

@@ -3,7 +3,7 @@
 
 use jiff::SignedDuration;
 use kvchain::chain::testkit::{self as tk, APP, NS};
-use kvchain::chain::{Chain, Code, Finding, LinkKind, Status, diagnose};
+use kvchain::chain::{Chain, Code, Finding, LinkKind, Severity, Status, diagnose};
 use kvchain::snapshot::*;
 
 fn run(s: &Snapshot) -> Vec<Chain> {
@@ -449,12 +449,40 @@ fn kvc806_secret_missing_while_mounted_sync_disabled() {
     assert!(f.message.contains("syncSecret.enabled"), "{}", f.message);
 }
 
+/// A rotation after the pod started: the vault's version the mount and the Secret now hold
+/// was created after the pod, and the Secret was written then.
+fn rotated_after_start(s: &mut Snapshot) {
+    let at = tk::ago(SignedDuration::from_mins(5));
+    tk::secret_mut(s, APP).updated_at = Some(at);
+    if let Observed::Known(Some(o)) = &mut tk::object_mut(s, APP).state {
+        o.versions[0].created = Some(at);
+    }
+}
+
 #[test]
 fn kvc901_env_older_than_the_secret() {
     let mut s = tk::healthy();
+    rotated_after_start(&mut s);
+    let f = only(&run(&s), Code::KVC901);
+    assert_eq!(f.severity, Severity::Error);
+    assert!(f.message.contains("DB_PASSWORD"));
+    assert!(f.message.contains("holds the old value"), "{}", f.message);
+}
+
+/// FACTS §2/§4: the driver recreates a deleted synced Secret from what it mounts. Written
+/// after the container started but from the vault versions the pod's first mount read (all
+/// created before the pod), it holds the value the process holds: no error, no restart; an
+/// info says why, and what would make it otherwise (an SPC edit kvchain cannot date).
+#[test]
+fn kvc901_a_secret_rebuilt_from_versions_older_than_the_pod_is_not_a_stale_env() {
+    let mut s = tk::healthy();
     tk::secret_mut(&mut s, APP).updated_at = Some(tk::ago(SignedDuration::from_mins(5)));
     let f = only(&run(&s), Code::KVC901);
-    assert!(f.message.contains("DB_PASSWORD"));
+    assert_eq!(f.severity, Severity::Info, "{f:#?}");
+    assert!(f.message.contains("holds the same value"), "{}", f.message);
+    assert!(f.fix.starts_with("# nothing to do"), "{}", f.fix);
+    let chains = run(&s);
+    assert_eq!(chains[0].link(LinkKind::Consumers).status, Status::Ok);
 }
 
 #[test]
@@ -502,7 +530,7 @@ fn kvc902_a_bare_pod_is_restarted_by_nothing_even_with_a_reloader_annotation() {
 #[test]
 fn kvc901_restart_fix_fits_the_owner() {
     let mut s = tk::healthy();
-    tk::secret_mut(&mut s, APP).updated_at = Some(tk::ago(SignedDuration::from_mins(5)));
+    rotated_after_start(&mut s);
     let pod = tk::pod_name(APP, 0);
     let fix = |s: &Snapshot| only(&run(s), Code::KVC901).fix.to_string();
     assert_eq!(

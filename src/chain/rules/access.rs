@@ -192,10 +192,15 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 .map(|o| o.object_name.as_str())
         };
         // A role may be scoped to single objects (FACTS §8): each object needs its own cover.
-        let granted_for =
-            |n: &str| assignments.iter().find(|r| grants(r, action) && covers(&r.scope, &vault.resource_id, t, n));
+        let granted_for = |n: &str| {
+            assignments
+                .iter()
+                .find(|r| grants(r, action) && covers(&r.scope, &vault.resource_id, t, n))
+        };
         let uncovered: Vec<&str> = names().filter(|n| granted_for(n).is_none()).collect();
-        let by_rbac = names().find_map(granted_for).filter(|_| uncovered.is_empty());
+        let by_rbac = names()
+            .find_map(granted_for)
+            .filter(|_| uncovered.is_empty());
         let by_policy = policies.iter().any(|a| {
             policy_allows(match t {
                 ObjectType::Secret => &a.secrets,

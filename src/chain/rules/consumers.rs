@@ -131,6 +131,26 @@ fn stale_env(cx: &Ctx, link: &mut Link, i: usize, secret: &str, how: &Use) {
     if updated <= *started_at {
         return;
     }
+    if content_predates_pod(cx) {
+        // Rewritten (recreated after a delete, say) from the versions the pod's first mount
+        // read: the same value, unless the SPC's objects were edited since (not observed).
+        let mut f = cx.remedied(
+            Code::KVC901,
+            format!("Pod/{}", cx.pod.name),
+            format!(
+                "{} of pod {} reads Secret {secret}, rewritten at {} after the container started at {}, but from the vault versions the pod's first mount read (all created before the pod): the process holds the same value, unless the SecretProviderClass's objects were edited since",
+                describe(how),
+                cx.pod.name,
+                glance::time(updated),
+                glance::time(*started_at)
+            ),
+            vec![format!("Secret {secret} last written {}", glance::time(updated))],
+        );
+        f.severity = crate::chain::model::Severity::Info;
+        f.fix = format!("# nothing to do unless SecretProviderClass {} was edited after the pod started; then: {}", cx.spc_name, f.fix).into();
+        link.findings.push(f);
+        return;
+    }
     link.findings.push(cx.remedied(
         Code::KVC901,
         format!("Pod/{}", cx.pod.name),
@@ -150,6 +170,34 @@ fn stale_env(cx: &Ctx, link: &mut Link, i: usize, secret: &str, how: &Use) {
             format!("Secret {secret} last written {}", glance::time(updated)),
         ],
     ));
+}
+
+/// Whether every object the SPC mounts is unpinned and mounted at a version the vault created
+/// before the pod was: its first mount then read these very versions (a mount takes the
+/// latest, and rotation only moves forward), and the driver built the Secret from them before
+/// any container started. A later write of the Secret (recreated after a delete, re-stamped)
+/// holds what the process already holds. Unknown versions or times: not proven.
+fn content_predates_pod(cx: &Ctx) -> bool {
+    let (Some(p), Some(st), Some(born)) = (cx.params.as_deref(), cx.status, cx.pod.created_at)
+    else {
+        return false;
+    };
+    let vault = p.keyvault_name.as_deref().unwrap_or_default();
+    !p.objects.is_empty()
+        && p.objects.iter().enumerate().all(|(i, o)| {
+            let (None, Some(t)) = (&o.object_version, o.object_type) else {
+                return false;
+            };
+            let Some(mounted) = st.objects.iter().find(|so| o.is_status_id(&so.id)) else {
+                return false;
+            };
+            cx.vault_object(i, vault, t, &o.object_name)
+                .and_then(|f| f.state.known())
+                .and_then(|s| s.as_ref())
+                .and_then(|obj| obj.version(&mounted.version))
+                .and_then(|v| v.created)
+                .is_some_and(|created| created <= born)
+        })
 }
 
 const RELOADER_ANY: [&str; 2] = [
