@@ -258,6 +258,14 @@ fn forbidden_namespaces_are_unknown_not_missing() {
     );
     assert_eq!(c.link(LinkKind::Sync).status, Status::Unknown);
     assert_eq!(c.link(LinkKind::Mount).status, Status::Unknown);
+    // Whether the env holds the Secret's current value needs the Secret (FACTS §4): unknown,
+    // with the reason, never ok.
+    let consumers = c.link(LinkKind::Consumers);
+    assert_eq!(consumers.status, Status::Unknown, "{consumers:#?}");
+    assert!(
+        consumers.facts.iter().any(|f| f.observed.contains("forbidden")),
+        "{consumers:#?}"
+    );
 }
 
 #[test]

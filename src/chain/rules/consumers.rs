@@ -73,6 +73,15 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
         set(link, Status::Pending, "blocked: Sync");
         return;
     }
+    // Whether a reader holds the Secret's current value needs the Secret's last write: with
+    // Secrets unreadable here, a stale env is as possible as a fresh one.
+    if total > 0
+        && link.findings.is_empty()
+        && let Some(reason) = cx.snap().secrets.unknown_in(cx.ns())
+    {
+        super::unknown(link, "Secret unknown", reason);
+        return;
+    }
     set(
         link,
         Status::Ok,
