@@ -263,7 +263,10 @@ fn forbidden_namespaces_are_unknown_not_missing() {
     let consumers = c.link(LinkKind::Consumers);
     assert_eq!(consumers.status, Status::Unknown, "{consumers:#?}");
     assert!(
-        consumers.facts.iter().any(|f| f.observed.contains("forbidden")),
+        consumers
+            .facts
+            .iter()
+            .any(|f| f.observed.contains("forbidden")),
         "{consumers:#?}"
     );
 }
@@ -527,4 +530,36 @@ fn a_replica_stuck_mounting_has_consumers_blocked_while_its_sibling_reads() {
     assert_eq!(c.drawn_status(LinkKind::Consumers), Status::Pending);
     let running = of(&tk::pod_name(APP, 0)).link(LinkKind::Consumers);
     assert_eq!(running.status, Status::Ok, "{running:#?}");
+}
+
+/// FACTS §11: events are history once a later signal says otherwise. A Key Vault 403 means
+/// Entra issued the token: an older AADSTS70021 for the same pod is a past state of the
+/// Federation link, not a second current cause beside the 403.
+#[test]
+fn a_federation_failure_older_than_a_key_vault_answer_is_history() {
+    let mut s = failing(AADSTS70021);
+    s.events.items[0].last_seen = Some(tk::ago(jiff::SignedDuration::from_mins(6)));
+    let mut denied = tk::failed_mount(NS, &tk::pod_name(APP, 0), "secrets-store-inline", FORBIDDEN);
+    denied.last_seen = Some(tk::ago(jiff::SignedDuration::from_mins(1)));
+    s.events.items.push(denied);
+    let c = one(&s);
+    assert!(
+        !c.findings().any(|f| f.link == LinkKind::Federation),
+        "{:#?}",
+        c.links
+    );
+    assert_ne!(c.link(LinkKind::Federation).status, Status::Broken);
+    assert!(
+        c.link(LinkKind::Federation)
+            .facts
+            .iter()
+            .any(|f| f.observed.contains("Key Vault answered")),
+        "{:#?}",
+        c.link(LinkKind::Federation)
+    );
+    assert_eq!(c.link(LinkKind::Access).status, Status::Broken);
+    // The other way round (a 403, then the federation broke) both are current.
+    s.events.items[0].last_seen = Some(tk::now());
+    let c = one(&s);
+    assert_eq!(c.link(LinkKind::Federation).status, Status::Broken);
 }

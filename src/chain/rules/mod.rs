@@ -131,7 +131,7 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) {
         } else {
             let mut f = remedy::from_event(cx, code, e, evidence);
             if seen_fine[code.link().index()] {
-                contradicted(&mut f, e, code.link());
+                contradicted(&mut f, code.link());
             }
             link.findings.push(f);
         }
@@ -158,8 +158,29 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) {
 /// found) followed by 403s for a disabled version proves the object exists again (FACTS §11:
 /// events are history). Returns why the older one is history.
 fn superseded(cx: &Ctx, code: Option<Code>, e: &crate::snapshot::EventObs) -> Option<String> {
-    let code = code.filter(|c| c.link() == LinkKind::VaultObject)?;
-    let (name, seen) = (events::object_name(&e.message)?, e.last_seen?);
+    let code = code?;
+    let seen = e.last_seen?;
+    // A later answer from Key Vault (a 403 or a 404) means the token exchange got through:
+    // an earlier sign-in or federation failure, or an earlier 403 before a 404, is history.
+    if code.link() < LinkKind::VaultObject {
+        let (_, later) = cx.events.iter().find(|(c, later)| {
+            c.is_some_and(|c| {
+                c.link() > code.link()
+                    && matches!(c.link(), LinkKind::Access | LinkKind::VaultObject)
+            }) && later.type_ != "Normal"
+                && later.last_seen.is_some_and(|t| t > seen)
+        })?;
+        return Some(format!(
+            "a later {} ({}) got past the {} link: Key Vault answered",
+            later.reason,
+            later
+                .last_seen
+                .map_or_else(String::new, crate::glance::time),
+            code.link().title()
+        ));
+    }
+    let code = Some(code).filter(|c| c.link() == LinkKind::VaultObject)?;
+    let name = events::object_name(&e.message)?;
     let (_, later) = cx.events.iter().find(|(c, later)| {
         c.is_some_and(|c| c != code && c.link() == LinkKind::VaultObject)
             && later.type_ != "Normal"
@@ -195,14 +216,11 @@ fn objects_look_right(cx: &Ctx, link: &Link) -> bool {
 /// it (a repair the next attempt will prove) or the cause is something kvchain does not read.
 /// The event's own explanation (a credential "not visible", a role "missing") would contradict
 /// what is shown, and its fix would create what exists: say what is known instead.
-fn contradicted(f: &mut Finding, e: &crate::snapshot::EventObs, link: LinkKind) {
-    let when = e.last_seen.map_or_else(
-        || "recently".to_string(),
-        |t| format!("at {}", crate::glance::time(t)),
-    );
+fn contradicted(f: &mut Finding, link: LinkKind) {
+    // When and how (a pod's FailedMount, another's MountRotationFailed) is the evidence: the
+    // message stays one for every pod failing the same way, so the report shows it once.
     f.message = format!(
-        "the last attempt failed {when} ({}), but what kvchain reads for the {} link looks right now: it changed after that (the next rotation poll or mount retry will tell), or the cause is something kvchain does not read",
-        e.reason,
+        "a recent attempt failed (see the event), but what kvchain reads for the {} link looks right now: it changed after that (the next rotation poll or mount retry will tell), or the cause is something kvchain does not read",
         link.title()
     )
     .into();
