@@ -1175,3 +1175,31 @@ fn a_grant_scoped_to_other_objects_is_a_missing_grant_for_the_uncovered_one() {
     tk::role_mut(&mut s, NS, APP).scope = vault;
     assert!(!tk::codes(&diagnose(&s)).contains(&Code::KVC501));
 }
+
+/// FACTS §5: the vault URL is built from keyvaultName, which must be 3–24 characters of
+/// `[-A-Za-z0-9]`. A vault URL or host is named as such and its first label proposed; a name
+/// that is no URL and no valid name gets the provider's own objection, never a proposal that
+/// is itself invalid.
+#[test]
+fn a_vault_name_is_a_url_only_when_it_looks_like_one() {
+    let verdict = |name: &str| {
+        let mut s = tk::healthy();
+        let spc = tk::spc_mut(&mut s, APP);
+        spc.parameters.insert("keyvaultName".into(), name.into());
+        tk::reparse(spc);
+        find_any(&diagnose(&s), Code::KVC302).clone()
+    };
+    let url = verdict("https://kv-shop.vault.azure.net/");
+    assert!(url.message.contains("URL/host name"), "{}", url.message);
+    assert!(url.fix.ends_with("keyvaultName: kv-shop"), "{}", url.fix);
+    let host = verdict("kv-shop.vault.azure.net");
+    assert!(host.fix.ends_with("keyvaultName: kv-shop"), "{}", host.fix);
+    let bad = verdict("kv_shop.prod");
+    assert!(!bad.message.contains("URL"), "{}", bad.message);
+    assert!(
+        bad.message.contains("Invalid vault name"),
+        "{}",
+        bad.message
+    );
+    assert!(!bad.fix.contains("kv_shop"), "{}", bad.fix);
+}

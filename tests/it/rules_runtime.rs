@@ -68,6 +68,21 @@ fn kvc105_no_token_for_the_exchange_audience() {
     csi(&mut s).token_audiences = Observed::Known(vec!["api://AKSIdentityBinding".into()]);
     let f = only(&run(&s), Code::KVC105);
     assert!(f.message.contains("api://AzureADTokenExchange"));
+    // FACTS §5: tokens for another audience only fail as "token for audience … not found";
+    // no tokenRequests at all as "service account tokens not found".
+    assert!(
+        f.message
+            .contains("\"token for audience api://AzureADTokenExchange not found\""),
+        "{}",
+        f.message
+    );
+    csi(&mut s).token_audiences = Observed::Known(vec![]);
+    let f = only(&run(&s), Code::KVC105);
+    assert!(
+        f.message.contains("\"service account tokens not found\""),
+        "{}",
+        f.message
+    );
 }
 
 #[test]

@@ -383,23 +383,24 @@ fn auth_mode(
             format!("keyvaultName: {k}"),
             "keyvaultName: <vault name>",
         )),
-        Some(k) if k.contains("://") || k.contains('.') => problems.push(problem(
-            Code::KVC302,
-            format!(
-                "keyvaultName {k:?} is a URL/host name, the provider wants the bare vault name"
-            ),
-            format!("keyvaultName: {}", bare_vault(k)),
-        )),
+        // A vault URL or host name: its first label is the name (when that is a name).
         Some(k)
-            if !(3..=24).contains(&k.len())
-                || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') =>
+            if (k.contains("://") || k.to_ascii_lowercase().contains(".vault."))
+                && valid_vault_name(bare_vault(k)) =>
         {
             problems.push(problem(
                 Code::KVC302,
-                format!("Invalid vault name: {k:?}, must match [-a-zA-Z0-9]{{3,24}}"),
-                "keyvaultName: 3-24 letters, digits or '-'",
+                format!(
+                    "keyvaultName {k:?} is a URL/host name, the provider wants the bare vault name"
+                ),
+                format!("keyvaultName: {}", bare_vault(k)),
             ))
         }
+        Some(k) if !valid_vault_name(k) => problems.push(problem(
+            Code::KVC302,
+            format!("Invalid vault name: {k:?}, must match [-a-zA-Z0-9]{{3,24}}"),
+            "keyvaultName: 3-24 letters, digits or '-'",
+        )),
         Some(_) => {}
     }
     match p.tenant_id.as_deref() {
@@ -450,6 +451,11 @@ fn auth_mode(
 }
 
 /// `https://kv1.vault.azure.net/` → `kv1`.
+/// FACTS §5: 3–24 characters of `[-A-Za-z0-9]`.
+fn valid_vault_name(k: &str) -> bool {
+    (3..=24).contains(&k.len()) && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
 fn bare_vault(k: &str) -> &str {
     let k = k.split("://").nth(1).unwrap_or(k);
     k.split(['.', '/']).next().unwrap_or(k)

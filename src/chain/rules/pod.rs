@@ -252,10 +252,16 @@ fn driver_facts(cx: &Ctx, link: &mut Link) {
     if let (true, true, Some(auds)) = (needs_token, csi.installed, csi.token_audiences.known())
         && !auds.iter().any(|a| a == AUDIENCE)
     {
+        // FACTS §5: no tokens at all, or tokens for other audiences only, fail differently.
+        let error = if auds.is_empty() {
+            "service account tokens not found".to_string()
+        } else {
+            format!("token for audience {AUDIENCE} not found")
+        };
         link.findings.push(cx.remedied(
             Code::KVC105,
             CSIDRIVER.to_string(),
-            format!("the CSIDriver requests no service-account token for {AUDIENCE}: workload-identity mounts fail with \"service account tokens not found\""),
+            format!("the CSIDriver requests no service-account token for {AUDIENCE}: workload-identity mounts fail with \"{error}\""),
             vec![format!("CSIDriver.spec.tokenRequests audiences: {auds:?}")],
         ));
     }
