@@ -1203,3 +1203,29 @@ fn a_vault_name_is_a_url_only_when_it_looks_like_one() {
     );
     assert!(!bad.fix.contains("kv_shop"), "{}", bad.fix);
 }
+
+/// FACTS §5: identity binding (useAzureTokenProxy) exchanges through the binding's one
+/// federated credential per identity, which kvchain does not read: the Federation link is
+/// proven by a mount or unknown with the reason, never "ok" on its own say.
+#[test]
+fn identity_binding_federation_is_proven_by_a_mount_or_unknown() {
+    let mut s = tk::healthy();
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.parameters
+        .insert("useAzureTokenProxy".into(), "true".into());
+    tk::reparse(spc);
+    let c = one(&s);
+    let fed = c.link(LinkKind::Federation);
+    assert_eq!(
+        (fed.status, fed.summary.as_str()),
+        (Status::Ok, "proven by mount")
+    );
+    tk::unmount(&mut s, APP);
+    let c = one(&s);
+    let fed = c.link(LinkKind::Federation);
+    assert_eq!(fed.status, Status::Unknown, "{fed:#?}");
+    assert!(
+        fed.facts.iter().any(|f| f.observed.contains("not checked")),
+        "{fed:#?}"
+    );
+}

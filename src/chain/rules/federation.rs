@@ -13,8 +13,18 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     match &cx.mode {
         AuthMode::WorkloadIdentity { .. } => {}
         AuthMode::TokenProxy { .. } => {
-            // Identity binding: one credential per identity, managed by AKS for any workload.
-            set(link, Status::Ok, "identity binding");
+            // Identity binding (FACTS §5): one credential per identity, made by the AKS
+            // identity binding for any workload; kvchain does not read bindings, so only a
+            // mount proves it.
+            if cx.mounted() {
+                set(link, Status::Ok, "proven by mount");
+            } else {
+                unknown(
+                    link,
+                    "identity binding",
+                    "identity binding (useAzureTokenProxy): the binding's federated credential is not checked by kvchain; a mount proves it",
+                );
+            }
             return;
         }
         AuthMode::Unknown | AuthMode::Invalid => {
