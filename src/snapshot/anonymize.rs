@@ -281,11 +281,4 @@ fn resource_group(id: &str, n: &mut Names) {
     }
 }
 
-fn is_guid(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => *c == b'-',
-            _ => c.is_ascii_hexdigit(),
-        })
-}
+use super::is_guid;

@@ -214,3 +214,13 @@ impl Snapshot {
             .find(|s| s.namespace == namespace && s.name == name)
     }
 }
+
+/// `8-4-4-4-12` hex digits: how Entra writes tenant, client and principal ids.
+pub fn is_guid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}

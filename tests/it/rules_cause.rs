@@ -1229,3 +1229,23 @@ fn identity_binding_federation_is_proven_by_a_mount_or_unknown() {
         "{fed:#?}"
     );
 }
+
+/// FACTS §5/§11: the tenant names where the sign-in happens; Entra knows a tenant by its id
+/// (a GUID) or a domain. A variable's name left in place is unrendered (KVC306), anything else
+/// that is neither is no tenant (KVC302); a GUID or a domain passes.
+#[test]
+fn a_tenant_that_is_neither_an_id_nor_a_domain_is_named() {
+    let codes = |tenant: &str| {
+        let mut s = tk::healthy();
+        let spc = tk::spc_mut(&mut s, APP);
+        spc.parameters.remove("tenantID");
+        spc.parameters.insert("tenantId".into(), tenant.into());
+        tk::reparse(spc);
+        tk::codes(&diagnose(&s))
+    };
+    assert!(codes("YOUR_TENANT_ID").contains(&Code::KVC306));
+    let tid = codes("tid");
+    assert!(tid.contains(&Code::KVC302), "{tid:?}");
+    assert!(!codes("contoso.onmicrosoft.com").contains(&Code::KVC302));
+    assert!(!codes(TENANT).contains(&Code::KVC302));
+}

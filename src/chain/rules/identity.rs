@@ -409,11 +409,21 @@ fn auth_mode(
             "tenantId is not provided",
             "tenantID: <the vault's tenant id>",
         )),
-        Some(t) if params::is_placeholder(t) => problems.push(problem(
+        Some(t) if params::is_placeholder(t) || screaming_snake(t) => problems.push(problem(
             Code::KVC306,
             format!("{tenant_key}: {t}"),
             format!("{tenant_key}: <the vault's tenant id>"),
         )),
+        // Entra knows a tenant by its id or one of its domains: anything else is no tenant.
+        Some(t) if !crate::snapshot::is_guid(t.trim()) && !t.contains('.') => {
+            problems.push(problem(
+                Code::KVC302,
+                format!(
+                    "{tenant_key} {t:?} is neither a tenant id (GUID) nor a tenant domain: Entra finds no such tenant and every sign-in fails"
+                ),
+                format!("{tenant_key}: <the vault's tenant id>"),
+            ))
+        }
         Some(_) => {}
     }
     match p.cloud_name.as_deref() {
@@ -451,6 +461,15 @@ fn auth_mode(
 }
 
 /// `https://kv1.vault.azure.net/` → `kv1`.
+/// `YOUR_TENANT_ID`, `TENANT_ID`: a variable's name left where its value belongs (no tenant
+/// id or domain has an underscore).
+fn screaming_snake(v: &str) -> bool {
+    v.contains('_')
+        && v
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
 /// FACTS §5: 3–24 characters of `[-A-Za-z0-9]`.
 fn valid_vault_name(k: &str) -> bool {
     (3..=24).contains(&k.len()) && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
