@@ -1249,3 +1249,19 @@ fn a_tenant_that_is_neither_an_id_nor_a_domain_is_named() {
     assert!(!codes("contoso.onmicrosoft.com").contains(&Code::KVC302));
     assert!(!codes(TENANT).contains(&Code::KVC302));
 }
+
+/// FACTS §6: the webhook copies the client-id annotation into AZURE_CLIENT_ID of labelled
+/// pods as it is. An unrendered `${VAR}` there is what the app gets: named on the
+/// ServiceAccount, and fixed with the SPC's client id when that one is a real value.
+#[test]
+fn an_unrendered_client_id_annotation_is_what_labelled_pods_get() {
+    let mut s = tk::healthy();
+    tk::sa_mut(&mut s, APP).annotations.insert(
+        "azure.workload.identity/client-id".into(),
+        "${USER_ASSIGNED_CLIENT_ID}".into(),
+    );
+    let c = one(&s);
+    let f = find(&c, Code::KVC204);
+    assert!(f.message.contains("unrendered"), "{}", f.message);
+    assert!(f.fix.contains(&tk::client_id(NS, APP)), "{}", f.fix);
+}

@@ -465,8 +465,7 @@ fn auth_mode(
 /// id or domain has an underscore).
 fn screaming_snake(v: &str) -> bool {
     v.contains('_')
-        && v
-            .chars()
+        && v.chars()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 

@@ -83,6 +83,27 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 vec![format!("metadata.annotations: {:?}", sa.annotations)],
             ));
         }
+        // The webhook copies the annotation as it is (FACTS §6): a template value left in
+        // place becomes the app's AZURE_CLIENT_ID.
+        Some(a) if labelled && params::is_placeholder(a) => {
+            let mut f = cx.remedied(
+                Code::KVC204,
+                cx.sa_resource(),
+                format!(
+                    "service account {sa_name} says client-id {a}: an unrendered template value, which the webhook injects as it is into AZURE_CLIENT_ID of labelled pods, so the app's own token requests fail (the CSI mount uses the SPC's clientID)"
+                ),
+                vec![format!("ServiceAccount {sa_name}: {CLIENT_ID}: {a}")],
+            );
+            // The SPC's clientID is no value to copy either: render both.
+            if params::is_placeholder(spc_client) {
+                let (confirm, fix) = remedy::unrendered(
+                    &format!("ServiceAccount {sa_name}'s {CLIENT_ID} annotation"),
+                    a,
+                );
+                (f.confirm, f.fix) = (confirm.into(), fix.into());
+            }
+            link.findings.push(f);
+        }
         Some(a) if differ => {
             // A principal (object) id where the client id belongs is the usual mix-up: both
             // are on the identity, and RBAC is granted to the principal (FACTS §7).
