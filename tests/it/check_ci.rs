@@ -528,3 +528,103 @@ fn sarif_notification_levels_follow_what_each_gap_hides() {
     );
     assert!(notes.iter().all(|n| n["level"] == "note"), "{notes:#?}");
 }
+
+/// Every test case of a JUnit document: (suite, name, status, message), status one of
+/// `pass`, `failure`, `error`, `skipped`; read with a strict XML parser.
+fn junit_statuses(xml: &str) -> Vec<(String, String, String, String)> {
+    use quick_xml::events::Event;
+    let attr = |e: &quick_xml::events::BytesStart, name: &str| {
+        e.try_get_attribute(name)
+            .unwrap()
+            .map(|a| {
+                a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                    .unwrap()
+                    .into_owned()
+            })
+            .unwrap_or_default()
+    };
+    let mut reader = quick_xml::Reader::from_str(xml);
+    reader.config_mut().check_end_names = true;
+    let (mut suite, mut out) = (String::new(), Vec::new());
+    loop {
+        match reader
+            .read_event()
+            .unwrap_or_else(|e| panic!("not well-formed: {e}\n{xml}"))
+        {
+            Event::Start(e) | Event::Empty(e) => match e.name().as_ref() {
+                b"testsuite" => suite = attr(&e, "name"),
+                b"testcase" => out.push((
+                    suite.clone(),
+                    attr(&e, "name"),
+                    "pass".to_string(),
+                    String::new(),
+                )),
+                kind @ (b"failure" | b"error" | b"skipped") => {
+                    let last = out.last_mut().expect("inside a testcase");
+                    last.2 = String::from_utf8(kind.to_vec()).unwrap();
+                    last.3 = attr(&e, "message");
+                }
+                _ => {}
+            },
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Audit: with pods forbidden the JUnit was `tests="0" failures="0"`; with SPCs forbidden
+/// every chain passed with all its links unknown. The gap is an errored case naming what,
+/// where and why, and the chains behind it are skipped with the reason, not passed.
+#[test]
+fn junit_of_an_incomplete_view_errors_on_the_gap_and_skips_the_chains_behind_it() {
+    let run = |edit: fn(&mut kvchain::snapshot::Snapshot)| {
+        let (_dir, path) = gapped_snapshot(edit);
+        let out = kvchain(&["check", "--snapshot", &path, "-o", "junit"]);
+        (
+            out.status.code(),
+            junit_statuses(&String::from_utf8(out.stdout).unwrap()),
+        )
+    };
+    let (code, cases) = run(pods_forbidden);
+    assert_eq!(code, Some(3));
+    assert_eq!(cases.len(), 1, "{cases:#?}");
+    let (suite, name, status, message) = &cases[0];
+    assert_eq!(suite, kvchain::output::junit::GAP_SUITE);
+    assert_eq!(name, "read pods (all namespaces)");
+    assert_eq!(status, "error");
+    assert!(message.contains(PODS_FORBIDDEN), "{message}");
+
+    let (code, cases) = run(spcs_forbidden);
+    assert_eq!(code, Some(3));
+    let gap = cases.iter().find(|c| c.1.contains("secretproviderclasses"));
+    assert_eq!(gap.map(|c| c.2.as_str()), Some("error"), "{cases:#?}");
+    let chains: Vec<_> = cases.iter().filter(|c| c.0 == "shop").collect();
+    assert_eq!(chains.len(), 2, "{cases:#?}");
+    for (_, name, status, message) in chains {
+        assert_eq!(status, "skipped", "{name} is no pass");
+        assert!(
+            message.starts_with("not verified") && message.contains(SPCS_FORBIDDEN),
+            "{message}"
+        );
+    }
+
+    // A link unknown for a failed read: the gap and the chain are skipped, not errored.
+    let (code, cases) = run(secrets_forbidden_in_shop);
+    assert_eq!(code, Some(0), "no chain is missing");
+    assert!(cases.iter().all(|c| c.2 == "skipped"), "{cases:#?}");
+    assert!(cases.iter().any(|c| c.1 == "read secrets in shop"));
+
+    // A complete view, and manifests (whose gaps are the source's nature): plain passes.
+    let (_, cases) = run(|_| {});
+    assert!(
+        !cases.is_empty() && cases.iter().all(|c| c.2 == "pass"),
+        "{cases:#?}"
+    );
+    let out = kvchain(&["check", "-f", "assets/examples/healthy", "-o", "junit"]);
+    let cases = junit_statuses(&String::from_utf8(out.stdout).unwrap());
+    assert!(
+        !cases.is_empty() && cases.iter().all(|c| c.2 == "pass"),
+        "{cases:#?}"
+    );
+}
