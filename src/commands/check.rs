@@ -13,7 +13,7 @@ use crate::cli::{CheckArgs, OutputFormat, UiArgs};
 use crate::error::InputError;
 use crate::output::{self, Context};
 use crate::report;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Gap, Snapshot};
 use crate::source;
 
 /// Exit status when what could be seen has no error but part of it could not be seen.
@@ -87,17 +87,29 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         OutputFormat::Text | OutputFormat::Json => None,
         OutputFormat::Sarif => Some(output::sarif::render(&snapshot, &chains, &cx)),
         OutputFormat::Junit => Some(output::junit::render(&snapshot, &chains, &cx)),
-        OutputFormat::Mermaid => Some(match &args.chain {
-            Some(id) => output::mermaid::render(&[pick(&chains, id)?]),
-            None => output::mermaid::render(&chains.iter().collect::<Vec<_>>()),
-        }),
-        OutputFormat::Svg => Some(match &args.chain {
-            Some(id) => output::svg::render(pick(&chains, id)?),
-            None => match chains.iter().max_by_key(|c| c.worst()) {
-                Some(c) => output::svg::render(c),
-                None => anyhow::bail!("no chain to draw: no pod mounts a Secrets Store CSI volume"),
-            },
-        }),
+        OutputFormat::Mermaid => {
+            let drawn = match &args.chain {
+                Some(id) => vec![pick_or_say_unseen(&snapshot, &chains, id)?],
+                None => chains.iter().collect::<Vec<_>>(),
+            };
+            Some(output::mermaid::render_with_gaps(
+                &drawn,
+                &unseen(&snapshot, args.chain.as_ref().and(drawn.first().copied())),
+            ))
+        }
+        OutputFormat::Svg => {
+            let c = match &args.chain {
+                Some(id) => pick_or_say_unseen(&snapshot, &chains, id)?,
+                None => match chains.iter().max_by_key(|c| c.worst()) {
+                    Some(c) => c,
+                    None => anyhow::bail!("no chain to draw: {}", why_no_chain(&snapshot)),
+                },
+            };
+            Some(output::svg::render_with_gaps(
+                c,
+                &unseen(&snapshot, Some(c)),
+            ))
+        }
     };
     // `print!` panics when the reader has gone (`kvchain check | head -1`): a closed pipe is
     // the reader's choice, not an error; other write errors are.
@@ -169,6 +181,43 @@ fn only_namespace(snapshot: &Snapshot, chains: &mut Vec<Chain>, ns: &str) -> any
     }
     chains.retain(|c| c.namespace == ns);
     Ok(())
+}
+
+/// The gaps a picture names: those that failed (what the source cannot hold, or `--no-azure`,
+/// the links' own summaries say), for `--chain` only those covering the chain's namespace.
+fn unseen(snapshot: &Snapshot, chain: Option<&Chain>) -> Vec<Gap> {
+    snapshot
+        .gaps()
+        .into_iter()
+        .filter(|g| !g.chosen && chain.is_none_or(|c| g.covers(&c.namespace)))
+        .collect()
+}
+
+/// Why there is no chain at all: unread pods or SecretProviderClasses (named, where, why) are
+/// not the same as none mounting a CSI volume.
+fn why_no_chain(snapshot: &Snapshot) -> String {
+    let gaps = snapshot.gaps();
+    match crate::snapshot::gaps::hiding_chains(&gaps, 5, Gap::describe) {
+        Some(hidden) => format!("could not read {hidden}; the chains behind that may exist"),
+        None => "no pod mounts a Secrets Store CSI volume".to_string(),
+    }
+}
+
+/// [`pick`], saying in its error what could not be read: the chain asked for may be behind it.
+fn pick_or_say_unseen<'a>(
+    snapshot: &Snapshot,
+    chains: &'a [Chain],
+    id: &str,
+) -> anyhow::Result<&'a Chain> {
+    pick(chains, id).map_err(|e| {
+        let gaps = snapshot.gaps();
+        match crate::snapshot::gaps::hiding_chains(&gaps, 5, Gap::describe) {
+            Some(hidden) => {
+                anyhow::anyhow!("{e}; could not read {hidden}: the chain may be behind that")
+            }
+            None => e,
+        }
+    })
 }
 
 /// The chain `--chain` names: its exact id, else the one chain whose id contains the text.

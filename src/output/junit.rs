@@ -5,6 +5,13 @@
 //! failure message lists those codes and its body has one block per failing finding (code,
 //! message, resource, confirm, fix). Other findings, suppressed ones included, go to the
 //! case's system-out so nothing is silently gone.
+//!
+//! What could not be read is never a quiet pass: every gap that is a failure to read (not the
+//! source's nature or `--no-azure`) is a test case of the suite [`GAP_SUITE`] — `<error>` when
+//! chains may be missing behind it (pods or SecretProviderClasses), `<skipped>` when only links
+//! that depend on it are unknown — and a chain with nothing failing that sits behind such a
+//! gap (its links unknown for it) is `<skipped>` with the reason, not passed: JUnit viewers
+//! (GitHub, GitLab, Jenkins) count skipped and errored cases apart from passes.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -12,8 +19,11 @@ use std::fmt::Write as _;
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::{Context, FailOn};
-use crate::chain::{Chain, Finding};
-use crate::snapshot::Snapshot;
+use crate::chain::{Chain, Finding, Link, Status};
+use crate::snapshot::{Gap, Snapshot};
+
+/// The suite of what could not be read, named so it sorts apart from namespaces.
+pub const GAP_SUITE: &str = "kvchain: not visible";
 
 pub fn render(snapshot: &Snapshot, chains: &[Chain], cx: &Context) -> String {
     let mut report = Report::new(format!("kvchain {}", snapshot.source.kind.as_str()));
@@ -21,10 +31,17 @@ pub fn render(snapshot: &Snapshot, chains: &[Chain], cx: &Context) -> String {
     for c in chains {
         suites.entry(&c.namespace).or_default().push(c);
     }
+    // Gaps first: the first thing a reader of the report sees is what it could not see.
+    let gaps = snapshot.gaps();
+    let mut unseen = TestSuite::new(GAP_SUITE);
+    unseen.add_test_cases(gaps.iter().filter(|g| !g.chosen).map(gap_case));
+    if !unseen.test_cases.is_empty() {
+        report.add_test_suite(unseen);
+    }
     for (ns, group) in suites {
         let mut suite = TestSuite::new(ns);
         for c in group {
-            suite.add_test_case(case(c, cx.fail_on));
+            suite.add_test_case(case(c, cx.fail_on, &gaps));
         }
         report.add_test_suite(suite);
     }
@@ -33,7 +50,73 @@ pub fn render(snapshot: &Snapshot, chains: &[Chain], cx: &Context) -> String {
         .unwrap_or_else(|e| format!("<!-- kvchain: cannot write JUnit: {e} -->\n"))
 }
 
-fn case(c: &Chain, fail_on: FailOn) -> TestCase {
+/// One gap that is a failure to read: an error when chains may be missing behind it (the
+/// run's verdict does not cover them), else skipped (links depending on it went unchecked).
+fn gap_case(g: &Gap) -> TestCase {
+    let status = if g.hides_chains() {
+        let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+        s.set_message(format!(
+            "{}: chains behind it may be missing (no failure there means unknown, not healthy)",
+            g.describe()
+        ));
+        s.set_type("incomplete");
+        s
+    } else {
+        let mut s = TestCaseStatus::skipped();
+        s.set_message(format!(
+            "{}: links that depend on it are unknown, not ok",
+            g.describe()
+        ));
+        s
+    };
+    let mut tc = TestCase::new(format!("read {}", g.what_where()), status);
+    tc.set_classname(format!("not-visible.{}", g.kind));
+    tc
+}
+
+/// Why a chain with nothing failing is still no pass: the gaps that failed (not chosen) which
+/// it sits behind — chains may be missing in its namespace, or a link of it is unknown for
+/// that very reason. `None` when all it needed was read, or left unread by choice.
+fn unverified(c: &Chain, gaps: &[Gap]) -> Option<String> {
+    let behind: Vec<String> = gaps
+        .iter()
+        .filter(|g| !g.chosen && g.covers(&c.namespace))
+        .filter(|g| g.hides_chains() || c.links.iter().any(|l| unknown_for(l, &g.reason)))
+        .map(Gap::describe)
+        .collect();
+    if behind.is_empty() {
+        return None;
+    }
+    let unknown: Vec<&str> = c
+        .links
+        .iter()
+        .filter(|l| l.status == Status::Unknown)
+        .map(|l| l.link.title())
+        .collect();
+    let links = if unknown.is_empty() {
+        String::new()
+    } else {
+        format!(" (unknown: {})", unknown.join(", "))
+    };
+    Some(format!(
+        "not verified{links}: could not read {}",
+        behind.join("; ")
+    ))
+}
+
+/// The link is unknown because of exactly this reason (the rules record it as a fact).
+fn unknown_for(l: &Link, reason: &str) -> bool {
+    l.status == Status::Unknown && unknown_reasons(l).any(|r| r == reason)
+}
+
+fn unknown_reasons(l: &Link) -> impl Iterator<Item = &str> {
+    l.facts
+        .iter()
+        .filter(|f| f.label == "unknown")
+        .map(|f| f.observed.as_str())
+}
+
+fn case(c: &Chain, fail_on: FailOn, gaps: &[Gap]) -> TestCase {
     let owner = c.workload.as_ref().map_or_else(
         || format!("Pod/{}", c.pod),
         |w| format!("{}/{}", w.kind, w.name),
@@ -43,7 +126,14 @@ fn case(c: &Chain, fail_on: FailOn) -> TestCase {
         .findings()
         .partition(|f| f.suppressed.is_none() && fail_on.fails(f.severity));
     let status = if failing.is_empty() {
-        TestCaseStatus::success()
+        match unverified(c, gaps) {
+            Some(why) => {
+                let mut s = TestCaseStatus::skipped();
+                s.set_message(why);
+                s
+            }
+            None => TestCaseStatus::success(),
+        }
     } else {
         let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
         let codes: Vec<&str> = failing.iter().map(|f| f.code.as_str()).collect();
@@ -66,6 +156,19 @@ fn case(c: &Chain, fail_on: FailOn) -> TestCase {
         .map(|l| format!("{} {}", l.status.symbol(), l.link.title()))
         .collect();
     let mut out = format!("{}\n", strip.join("  "));
+    // Why the unknown links are unknown, one line per reason: "unknown" never reads as "fine".
+    let mut why: Vec<(&str, Vec<&str>)> = Vec::new();
+    for l in c.links.iter().filter(|l| l.status == Status::Unknown) {
+        for r in unknown_reasons(l) {
+            match why.iter_mut().find(|(w, _)| *w == r) {
+                Some((_, links)) => links.push(l.link.title()),
+                None => why.push((r, vec![l.link.title()])),
+            }
+        }
+    }
+    for (reason, links) in why {
+        let _ = writeln!(out, "? {}: {reason}", links.join(", "));
+    }
     for f in other {
         out.push_str(&block(f));
     }

@@ -1,9 +1,15 @@
 //! `check -o mermaid`: a Mermaid flowchart per chain (nine links left to right, status colour
-//! and symbol, the finding code on the broken link) to paste into wikis and slides.
+//! and symbol, the finding code on the broken link) to paste into wikis and slides. What could
+//! not be read is a node of its own above them: a picture with no chain in it must not read
+//! as "nothing to see" when the pods were never seen.
 
 use std::fmt::Write as _;
 
 use crate::chain::{Chain, Status};
+use crate::snapshot::Gap;
+
+/// At most this many gaps are spelled out in the note; the rest are counted.
+const MAX_GAPS: usize = 8;
 
 /// Colours readable on light and dark pages: white text on a saturated fill.
 const CLASSES: &str = "\
@@ -14,9 +20,25 @@ const CLASSES: &str = "\
   classDef broken fill:#cf222e,stroke:#a40e26,color:#ffffff,stroke-width:3px
 ";
 
+/// The note of what could not be read: the unknown colour (it is what is unknown), dashed; a
+/// red border when chains may be missing behind it.
+const GAP_CLASSES: &str = "\
+  classDef incomplete fill:#8250df,stroke:#cf222e,color:#ffffff,stroke-width:3px,stroke-dasharray:6 3
+  classDef unseen fill:#8250df,stroke:#6639ba,color:#ffffff,stroke-dasharray:6 3
+";
+
 pub fn render(chains: &[&Chain]) -> String {
+    render_with_gaps(chains, &[])
+}
+
+/// [`render`] with a note naming `gaps` (kind, where, why) above the chains.
+pub fn render_with_gaps(chains: &[&Chain], gaps: &[Gap]) -> String {
     let mut s = String::from("flowchart LR\n");
     s.push_str(CLASSES);
+    if !gaps.is_empty() {
+        s.push_str(GAP_CLASSES);
+        note(&mut s, gaps);
+    }
     for (i, c) in chains.iter().enumerate() {
         let _ = writeln!(s, "  subgraph c{i}[\"{}\"]", escape(&title(c)));
         s.push_str("    direction LR\n");
@@ -33,6 +55,26 @@ pub fn render(chains: &[&Chain]) -> String {
         s.push_str("  end\n");
     }
     s
+}
+
+fn note(s: &mut String, gaps: &[Gap]) {
+    let hidden = gaps.iter().any(Gap::hides_chains);
+    let mut label = String::from(if hidden {
+        "<b>? Not visible — incomplete: chains behind these may be missing</b>"
+    } else {
+        "<b>? Not visible — links that depend on these are unknown</b>"
+    });
+    for g in gaps.iter().take(MAX_GAPS) {
+        let _ = write!(label, "<br/>{}", escape_text(&g.describe()));
+    }
+    if gaps.len() > MAX_GAPS {
+        let _ = write!(label, "<br/>+{} more", gaps.len() - MAX_GAPS);
+    }
+    let _ = writeln!(
+        s,
+        "  gaps[\"{label}\"]:::{}",
+        if hidden { "incomplete" } else { "unseen" }
+    );
 }
 
 /// `namespace/pod → spc`, the chain's caption.
@@ -52,4 +94,9 @@ pub fn title(c: &Chain) -> String {
 /// Mermaid labels are quoted strings: quotes become entities, `<br/>`/`<b>` we add stay.
 fn escape(s: &str) -> String {
     s.replace('"', "#quot;")
+}
+
+/// Text from outside (an API server's reason) in a label: no markup of its own either.
+fn escape_text(s: &str) -> String {
+    escape(s).replace('<', "#lt;").replace('>', "#gt;")
 }

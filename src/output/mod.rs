@@ -2,6 +2,7 @@
 //! CI, Mermaid and SVG pictures of a chain. Plus what every format shares: the exit status
 //! per `--fail-on` and the `--min-severity` filter. Pure: strings in, strings out.
 
+mod invocation;
 pub mod junit;
 pub mod mermaid;
 pub mod sarif;

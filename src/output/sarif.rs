@@ -4,7 +4,8 @@
 //! manifests a result points at the file and the line of the object to change (the finding's
 //! resource, else the chain's workload or pod); every result also carries a logical location
 //! `namespace/Kind/name`. Suppressed findings are results with a `suppressions` entry
-//! (`inSource` for an annotation, `external` for a config rule), as the spec intends.
+//! (`inSource` for an annotation, `external` for a config rule), as the spec intends. What
+//! could not be read is in `invocations[0]` ([`super::invocation`]).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -38,17 +39,23 @@ pub fn render(snapshot: &Snapshot, chains: &[Chain], cx: &Context) -> String {
         .semantic_version(env!("CARGO_PKG_VERSION"))
         .information_uri("https://github.com/kvchain/kvchain")
         .rules(rules)
+        .notifications(super::invocation::descriptors())
         .build();
+    let gaps = snapshot.gaps();
     let run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
         // A clean run still says so: an empty array, not a missing one.
         .results(results)
+        // What could not be read: without it an empty `results` reads as healthy.
+        .invocations(vec![super::invocation::invocation(snapshot, &gaps)])
         .properties(
             PropertyBag::builder()
                 .additional_properties(BTreeMap::from([
                     ("source".to_string(), json!(snapshot.source.kind.as_str())),
                     ("label".to_string(), json!(snapshot.source.label)),
                     ("chains".to_string(), json!(chains.len())),
+                    ("incomplete".to_string(), json!(snapshot.incomplete())),
+                    ("gaps".to_string(), json!(gaps.len())),
                 ]))
                 .build(),
         )

@@ -2,7 +2,8 @@
 //! fetched) for slides. Nine boxes left to right, status colour and symbol, the link's
 //! summary and, on a link with findings, the first code. Readable on light and dark
 //! backgrounds: the page colours follow `prefers-color-scheme`, the status boxes carry white
-//! text on saturated fills that hold contrast on both.
+//! text on saturated fills that hold contrast on both. What could not be read in the chain's
+//! namespace is written under the boxes, one line per gap: a box that reads `?` says why.
 
 use std::fmt::Write as _;
 
@@ -10,12 +11,16 @@ use quick_xml::escape::escape;
 
 use super::mermaid::title;
 use crate::chain::{Chain, Status};
+use crate::snapshot::Gap;
 
 const BOX_W: usize = 128;
 const BOX_H: usize = 84;
 const GAP: usize = 22;
 const PAD: usize = 16;
 const TOP: usize = 48;
+/// Gap lines under the legend; more are counted in one last line.
+const MAX_GAPS: usize = 4;
+const LINE: usize = 18;
 
 fn fill(s: Status) -> &'static str {
     match s {
@@ -28,9 +33,15 @@ fn fill(s: Status) -> &'static str {
 }
 
 pub fn render(c: &Chain) -> String {
+    render_with_gaps(c, &[])
+}
+
+/// [`render`] with a line per gap (kind, where, why) under the legend.
+pub fn render_with_gaps(c: &Chain, gaps: &[Gap]) -> String {
     let n = c.links.len();
     let width = PAD * 2 + n * BOX_W + n.saturating_sub(1) * GAP;
-    let height = TOP + BOX_H + PAD + 24;
+    let notes = gap_lines(gaps);
+    let height = TOP + BOX_H + PAD + 24 + notes.len() * LINE;
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -109,8 +120,37 @@ pub fn render(c: &Chain) -> String {
         r#"<text class="muted" x="{PAD}" y="{}" font-size="11">✓ ok  … pending  ? unknown  ! warning  ✗ broken · kvchain</text>"#,
         TOP + BOX_H + 24
     );
+    for (i, line) in notes.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            r#"<text class="fg" x="{PAD}" y="{}" font-size="12" data-gap="true">{}</text>"#,
+            TOP + BOX_H + 24 + (i + 1) * LINE,
+            escape(line.as_str())
+        );
+    }
     s.push_str("</svg>\n");
     s
+}
+
+/// "? Not visible (incomplete): pods in shop: cannot list …", at most [`MAX_GAPS`] lines and
+/// a count of the rest.
+fn gap_lines(gaps: &[Gap]) -> Vec<String> {
+    let mut lines: Vec<String> = gaps
+        .iter()
+        .take(MAX_GAPS)
+        .map(|g| {
+            let what = if g.hides_chains() {
+                "Not visible (incomplete)"
+            } else {
+                "Not visible"
+            };
+            format!("? {what}: {}", clip(&g.describe(), 160))
+        })
+        .collect();
+    if gaps.len() > MAX_GAPS {
+        lines.push(format!("? and {} more not visible", gaps.len() - MAX_GAPS));
+    }
+    lines
 }
 
 /// Shorten to `max` characters with an ellipsis (boxes have a fixed width).

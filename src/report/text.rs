@@ -125,6 +125,16 @@ fn write_text_to(
     } else {
         format!(" ({})", snapshot.source.label)
     };
+    let gaps = snapshot.gaps();
+    // An incomplete view says so before its counts: "0 errors" over unread pods is no verdict,
+    // and a reader (or a CI log's first line) may stop at the headline.
+    if let Some(hidden) = crate::snapshot::gaps::hiding_chains(&gaps, 3, Gap::what_where) {
+        let _ = write!(
+            out,
+            "{} {hidden} could not be read — ",
+            p.severity(Severity::Error, "INCOMPLETE:")
+        );
+    }
     let _ = write!(
         out,
         "{} {}{label}: {}{lonely}, {}, {}, {} info",
@@ -142,7 +152,6 @@ fn write_text_to(
     if snapshot.source.kind == crate::snapshot::SourceKind::Live {
         let _ = writeln!(out, "{} Azure requests made", snapshot.azure.requests);
     }
-    let gaps = snapshot.gaps();
     write_gaps(out, &p, &gaps);
     if !snapshot.source.unread.is_empty() {
         let _ = writeln!(

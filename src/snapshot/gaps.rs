@@ -23,10 +23,18 @@ pub struct Gap {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vault: Option<String>,
     pub reason: String,
+    /// Nothing failed: the source cannot hold this (manifests have no run-time state and no
+    /// Azure side) or the user asked not to look (`--no-azure`). Still unknown and listed,
+    /// but no sign that reading went wrong.
+    #[serde(skip)]
+    pub chosen: bool,
 }
 
 /// Pods and SecretProviderClasses: without them whole chains are missing, not just a link.
 const CHAIN_KINDS: [&str; 2] = ["pods", "secretproviderclasses"];
+
+/// `--no-azure`: the user asked for the Azure side not to be read.
+pub const AZURE_DISABLED: &str = "Azure disabled (--no-azure)";
 
 impl Gap {
     /// Whole chains may be missing behind this gap (pods or SPCs unread), as opposed to a
@@ -46,6 +54,29 @@ impl Gap {
         }
     }
 
+    /// [`Gap::what`] that also says when the gap covers every namespace, for outputs read
+    /// one gap at a time (SARIF, JUnit, pictures): "pods (all namespaces)", "pods in payments".
+    pub fn what_where(&self) -> String {
+        // Kubernetes collections are spelled without a dot; cluster facts and the Azure side
+        // ("cluster.nodes", "azure.vaults") are not per namespace.
+        if self.namespace.is_none() && self.vault.is_none() && !self.kind.contains('.') {
+            format!("{} (all namespaces)", self.kind)
+        } else {
+            self.what()
+        }
+    }
+
+    /// One line: what, where and why ("pods (all namespaces): cannot list pods at the cluster
+    /// scope: forbidden").
+    pub fn describe(&self) -> String {
+        format!("{}: {}", self.what_where(), self.reason)
+    }
+
+    /// Whether the gap hides objects of `namespace` (it is in that namespace, or everywhere).
+    pub fn covers(&self, namespace: &str) -> bool {
+        self.namespace.as_deref().is_none_or(|ns| ns == namespace)
+    }
+
     /// The reason already names the kind and the namespace ("cannot list pods in payments:
     /// forbidden"), so it can stand alone.
     pub fn reason_says_what(&self) -> bool {
@@ -55,6 +86,26 @@ impl Gap {
                 .as_deref()
                 .is_none_or(|ns| self.reason.contains(ns))
     }
+}
+
+/// The gaps behind which whole chains may be missing, each as `name` spells it, joined: at
+/// most `max` of them, then "and N more". `None` when no chain is hidden: the view is
+/// complete as far as chains go. Headlines and error messages say this first.
+pub fn hiding_chains(gaps: &[Gap], max: usize, name: impl Fn(&Gap) -> String) -> Option<String> {
+    let hiding: Vec<&Gap> = gaps.iter().filter(|g| g.hides_chains()).collect();
+    if hiding.is_empty() {
+        return None;
+    }
+    let mut s = hiding
+        .iter()
+        .take(max)
+        .map(|g| name(g))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if hiding.len() > max {
+        s.push_str(&format!(" and {} more", hiding.len() - max));
+    }
+    Some(s)
 }
 
 /// The reason a kind's CRD is missing (a fact: nothing of that kind exists).
@@ -133,6 +184,10 @@ impl Snapshot {
             &a.role_assignments,
             Place::Vault,
         );
+        let manifests = self.source.kind == super::SourceKind::Manifests;
+        for g in &mut out {
+            g.chosen = manifests || g.reason == AZURE_DISABLED;
+        }
         out
     }
 
@@ -156,6 +211,7 @@ fn coll<T>(out: &mut Vec<Gap>, kind: &'static str, c: &Coll<T>, place: Place) {
             namespace: None,
             vault: None,
             reason: reason.clone(),
+            chosen: false,
         });
     }
     for (key, reason) in &c.gaps.namespaces {
@@ -168,6 +224,7 @@ fn coll<T>(out: &mut Vec<Gap>, kind: &'static str, c: &Coll<T>, place: Place) {
             namespace,
             vault,
             reason: reason.clone(),
+            chosen: false,
         });
     }
 }
@@ -179,6 +236,7 @@ fn fact<T>(out: &mut Vec<Gap>, kind: &'static str, o: &Observed<T>) {
             namespace: None,
             vault: None,
             reason: reason.to_string(),
+            chosen: false,
         });
     }
 }
@@ -272,12 +330,52 @@ mod tests {
     }
 
     #[test]
+    fn a_gap_says_where_even_when_it_is_everywhere() {
+        let mut s = complete();
+        s.source.kind = crate::snapshot::SourceKind::Live;
+        s.pods.gaps.all = Some("cannot list pods at the cluster scope: forbidden".into());
+        s.spcs.gaps.namespaces.insert(
+            "shop".into(),
+            "cannot list secretproviderclasses in shop".into(),
+        );
+        s.cluster.nodes = Observed::unknown("forbidden");
+        s.azure.vaults.gaps.all = Some(AZURE_DISABLED.into());
+        let gaps = s.gaps();
+        let described: Vec<_> = gaps.iter().map(Gap::describe).collect();
+        assert_eq!(
+            described,
+            [
+                "pods (all namespaces): cannot list pods at the cluster scope: forbidden",
+                "secretproviderclasses in shop: cannot list secretproviderclasses in shop",
+                "cluster.nodes: forbidden",
+                "azure.vaults: Azure disabled (--no-azure)",
+            ]
+        );
+        assert!(gaps[0].covers("shop") && gaps[0].covers("payments"));
+        assert!(gaps[1].covers("shop") && !gaps[1].covers("payments"));
+        assert!(!gaps[0].chosen && gaps[3].chosen, "--no-azure is a choice");
+        assert_eq!(
+            hiding_chains(&gaps, 5, Gap::what_where).as_deref(),
+            Some("pods (all namespaces), secretproviderclasses in shop")
+        );
+        assert_eq!(
+            hiding_chains(&gaps, 1, Gap::what_where).as_deref(),
+            Some("pods (all namespaces) and 1 more")
+        );
+        assert_eq!(hiding_chains(&gaps[2..], 5, Gap::what_where), None);
+        // Manifests cannot hold what they do not list: their gaps are the source's nature.
+        s.source.kind = crate::snapshot::SourceKind::Manifests;
+        assert!(s.gaps().iter().all(|g| g.chosen));
+    }
+
+    #[test]
     fn json_shape_is_kind_namespace_reason() {
         let g = Gap {
             kind: "pods",
             namespace: Some("payments".into()),
             vault: None,
             reason: "cannot list pods in payments: forbidden".into(),
+            chosen: false,
         };
         assert_eq!(
             serde_json::to_value(&g).unwrap(),

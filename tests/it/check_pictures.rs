@@ -182,3 +182,89 @@ fn a_link_the_break_kept_from_being_tried_is_drawn_pending_everywhere() {
     let m = mermaid::render(&[c]);
     assert_eq!(m.matches(":::broken").count(), 1, "{m}");
 }
+
+fn check_snapshot(path: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["check", "--snapshot", path])
+        .args(args)
+        .env("XDG_CONFIG_HOME", env!("CARGO_TARGET_TMPDIR"))
+        .output()
+        .unwrap()
+}
+
+/// Audit: with pods forbidden `-o mermaid` was an empty flowchart. The picture names what it
+/// could not see (kind, where, why) in a node of its own; a complete view has no such node.
+#[test]
+fn mermaid_names_what_could_not_be_read() {
+    let (_dir, path) = crate::check_ci::gapped_snapshot(crate::check_ci::pods_forbidden);
+    let out = check_snapshot(&path, &["-o", "mermaid"]);
+    assert_eq!(out.status.code(), Some(3));
+    let doc = String::from_utf8(out.stdout).unwrap();
+    let note = doc
+        .lines()
+        .find(|l| l.trim_start().starts_with("gaps[\""))
+        .unwrap_or_else(|| panic!("no note of the gap: {doc}"));
+    assert!(note.contains("incomplete"), "{note}");
+    assert!(
+        note.contains(&format!(
+            "pods (all namespaces): {}",
+            crate::check_ci::PODS_FORBIDDEN
+        )),
+        "{note}"
+    );
+    assert!(note.ends_with(":::incomplete"), "{note}");
+
+    let (_dir, path) = crate::check_ci::gapped_snapshot(|_| {});
+    let doc = String::from_utf8(check_snapshot(&path, &["-o", "mermaid"]).stdout).unwrap();
+    assert!(!doc.contains("gaps[\""), "{doc}");
+    assert!(doc.contains("subgraph c0"), "{doc}");
+}
+
+/// Audit: `-o svg` said "no pod mounts a Secrets Store CSI volume" when the pods could not be
+/// read. It says what could not be read, where and why.
+#[test]
+fn svg_without_a_chain_says_the_pods_could_not_be_read() {
+    let (_dir, path) = crate::check_ci::gapped_snapshot(crate::check_ci::pods_forbidden);
+    let out = check_snapshot(&path, &["-o", "svg"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(out.stdout.is_empty());
+    assert!(!err.contains("no pod mounts"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "could not read pods (all namespaces): {}",
+            crate::check_ci::PODS_FORBIDDEN
+        )),
+        "{err}"
+    );
+    // A named chain that is not there may be behind the gap: the error says so too.
+    let out = check_snapshot(&path, &["-o", "svg", "--chain", "checkout"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--chain checkout") && err.contains(crate::check_ci::PODS_FORBIDDEN),
+        "{err}"
+    );
+}
+
+/// A chain drawn over a gap in its namespace (SPCs forbidden: its links are unknown) says why
+/// under its boxes; a complete view's picture has no such line.
+#[test]
+fn svg_of_a_chain_behind_a_gap_says_what_could_not_be_read() {
+    let reason = "cannot list secretproviderclasses in shop: forbidden";
+    let (_dir, path) = crate::check_ci::gapped_snapshot(|s| {
+        s.spcs.gaps.namespaces.insert("shop".into(), reason.into());
+    });
+    let out = check_snapshot(&path, &["-o", "svg"]);
+    assert_eq!(out.status.code(), Some(3));
+    let doc = String::from_utf8(out.stdout).unwrap();
+    let (text, _) = parse_svg(&doc);
+    assert!(
+        text.contains(&format!(
+            "? Not visible (incomplete): secretproviderclasses in shop: {reason}"
+        )),
+        "{text}"
+    );
+    let (_dir, path) = crate::check_ci::gapped_snapshot(|_| {});
+    let doc = String::from_utf8(check_snapshot(&path, &["-o", "svg"]).stdout).unwrap();
+    assert!(!doc.contains("data-gap"), "{doc}");
+}

@@ -82,7 +82,7 @@ impl AzureObserver {
     /// Sets up credentials. `Err(reason)` means the Azure side will be unknown with that reason.
     pub async fn new(args: &AzureArgs) -> Result<Self, String> {
         if args.no_azure {
-            return Err("Azure disabled (--no-azure)".into());
+            return Err(crate::snapshot::gaps::AZURE_DISABLED.into());
         }
         let env = |k: &str| std::env::var(k).ok();
         let kind = credential::choose(env)?;

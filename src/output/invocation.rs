@@ -1,0 +1,180 @@
+//! SARIF `invocations[0]`: what the run could not read, as tool execution notifications.
+//!
+//! Code scanning reads a run with no results as "nothing wrong". When pods or
+//! SecretProviderClasses could not be read, chains may be missing, so an empty `results` is no
+//! verdict: each gap becomes a notification (kind, where, why) — `error` when chains may be
+//! missing, `warning` when links that depend on it are unknown, `note` when nothing failed (the
+//! source cannot hold it, or `--no-azure` asked not to look) — and `executionSuccessful` is
+//! false when an error-level notification is present. Inputs that could not be read are errors
+//! too: they are left out of every verdict.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+use serde_sarif::sarif::{
+    Invocation, Location, LogicalLocation, Message, MultiformatMessageString, Notification,
+    PropertyBag, ReportingConfiguration, ReportingDescriptor, ReportingDescriptorReference,
+};
+
+use crate::snapshot::{Gap, Snapshot};
+
+/// The notification kinds, in `tool.driver.notifications` order (descriptors refer by index).
+#[derive(Clone, Copy)]
+enum Kind {
+    Incomplete,
+    UnknownLinks,
+    NotObserved,
+    UnreadInput,
+}
+
+const KINDS: [Kind; 4] = [
+    Kind::Incomplete,
+    Kind::UnknownLinks,
+    Kind::NotObserved,
+    Kind::UnreadInput,
+];
+
+impl Kind {
+    fn id(self) -> &'static str {
+        match self {
+            Kind::Incomplete => "incomplete",
+            Kind::UnknownLinks => "unknown-links",
+            Kind::NotObserved => "not-observed",
+            Kind::UnreadInput => "unread-input",
+        }
+    }
+    fn level(self) -> &'static str {
+        match self {
+            Kind::Incomplete | Kind::UnreadInput => "error",
+            Kind::UnknownLinks => "warning",
+            Kind::NotObserved => "note",
+        }
+    }
+    fn text(self) -> &'static str {
+        match self {
+            Kind::Incomplete => {
+                "Pods or SecretProviderClasses could not be read: chains behind the gap may be missing, so no result there means unknown, not healthy."
+            }
+            Kind::UnknownLinks => {
+                "Something could not be read: the links that depend on it are unknown, not ok."
+            }
+            Kind::NotObserved => {
+                "Not observed by this source (manifests hold no run-time state) or by choice (--no-azure): the links that depend on it are unknown."
+            }
+            Kind::UnreadInput => {
+                "An input document could not be read: it is left out of every result."
+            }
+        }
+    }
+    /// Its place in [`KINDS`], which lists the variants in declaration order.
+    fn index(self) -> i64 {
+        self as i64
+    }
+}
+
+/// `tool.driver.notifications`: one descriptor per notification kind.
+pub fn descriptors() -> Vec<ReportingDescriptor> {
+    KINDS
+        .iter()
+        .map(|k| {
+            ReportingDescriptor::builder()
+                .id(k.id())
+                .short_description(MultiformatMessageString::builder().text(k.text()).build())
+                .default_configuration(
+                    ReportingConfiguration::builder()
+                        .level(json!(k.level()))
+                        .build(),
+                )
+                .build()
+        })
+        .collect()
+}
+
+/// The run's one invocation: every gap and unread input, and whether the run saw enough to
+/// stand for the cluster.
+pub fn invocation(snapshot: &Snapshot, gaps: &[Gap]) -> Invocation {
+    let mut notes: Vec<Notification> = gaps.iter().map(gap_notification).collect();
+    notes.extend(snapshot.source.unread.iter().map(|u| {
+        notification(
+            Kind::UnreadInput,
+            format!("Not read (left out of every result): {u}"),
+            BTreeMap::from([("input".to_string(), json!(u))]),
+            None,
+        )
+    }));
+    let successful = !notes
+        .iter()
+        .any(|n| n.level.as_ref().is_some_and(|l| l == "error"));
+    Invocation::builder()
+        .execution_successful(successful)
+        .tool_execution_notifications(notes)
+        .build()
+}
+
+fn gap_notification(g: &Gap) -> Notification {
+    let kind = if g.hides_chains() {
+        Kind::Incomplete
+    } else if g.chosen {
+        Kind::NotObserved
+    } else {
+        Kind::UnknownLinks
+    };
+    let consequence = match kind {
+        Kind::Incomplete => {
+            "Chains behind it may be missing: no result there means unknown, not healthy"
+        }
+        _ => "Links that depend on it are unknown, not ok",
+    };
+    let props = BTreeMap::from([
+        ("kind".to_string(), json!(g.kind)),
+        ("namespace".to_string(), json!(g.namespace)),
+        ("vault".to_string(), json!(g.vault)),
+        ("reason".to_string(), json!(g.reason)),
+        ("hidesChains".to_string(), json!(g.hides_chains())),
+    ]);
+    // Where, for viewers that group by location: the namespace (or vault) it covers.
+    let place = match (&g.namespace, &g.vault) {
+        (Some(ns), _) => Some((ns.as_str(), "namespace")),
+        (None, Some(v)) => Some((v.as_str(), "vault")),
+        (None, None) => None,
+    };
+    notification(
+        kind,
+        format!("Not visible: {}. {consequence}.", g.describe()),
+        props,
+        place,
+    )
+}
+
+fn notification(
+    kind: Kind,
+    text: String,
+    props: BTreeMap<String, serde_json::Value>,
+    place: Option<(&str, &str)>,
+) -> Notification {
+    let mut n = Notification::builder()
+        .descriptor(
+            ReportingDescriptorReference::builder()
+                .id(kind.id())
+                .index(kind.index())
+                .build(),
+        )
+        .level(json!(kind.level()))
+        .message(Message::builder().text(text).build())
+        .properties(PropertyBag::builder().additional_properties(props).build())
+        .build();
+    if let Some((name, what)) = place {
+        n.locations = Some(vec![
+            Location::builder()
+                .logical_locations(vec![
+                    LogicalLocation::builder()
+                        .name(name.to_string())
+                        .fully_qualified_name(name.to_string())
+                        .kind(what)
+                        .build(),
+                ])
+                .build(),
+        ]);
+    }
+    n
+}
