@@ -142,29 +142,51 @@ fn a_403_with_grants_unseen_grants_the_role_the_object_type_needs() {
     assert!(!f.fix.contains("Secrets User"), "{}", f.fix);
 }
 
-#[test]
-fn a_tls_secret_without_key_is_not_a_missing_file_nor_a_sync_permission_problem() {
+/// The healthy app's synced Secret as `kubernetes.io/tls`, both keys from its one object,
+/// mounted as `object_type`.
+fn tls_secret_from(object_type: &str) -> Snapshot {
     let mut s = tk::healthy();
     let spc = tk::spc_mut(&mut s, APP);
     let so = &mut spc.secret_objects[0];
     so.type_ = "kubernetes.io/tls".into();
-    so.data = vec![
-        SecretObjectData {
+    so.data = ["tls.key", "tls.crt"]
+        .map(|key| SecretObjectData {
             object_name: "password".into(),
-            key: "tls.key".into(),
-        },
-        SecretObjectData {
-            object_name: "password".into(),
-            key: "tls.crt".into(),
-        },
-    ];
+            key: key.into(),
+        })
+        .into();
     let objects = tk::objects_yaml(&[&[
         ("objectName", &tk::object_name(APP)),
-        ("objectType", "cert"),
+        ("objectType", object_type),
         ("objectAlias", "password"),
     ]]);
     spc.parameters.insert("objects".into(), objects);
     tk::reparse(spc);
+    s
+}
+
+/// FACTS §5: objectType key mounts the PUBLIC KEY PEM: neither the private key nor the
+/// certificate a kubernetes.io/tls Secret needs; the fix names the object to change.
+#[test]
+fn a_tls_secret_built_from_a_key_object_has_no_private_key() {
+    let c = one(&tls_secret_from("key"));
+    let f = find(&c, Code::KVC804);
+    assert!(f.message.contains("objectType key"), "{}", f.message);
+    assert!(f.message.contains("PUBLIC KEY"), "{}", f.message);
+    assert!(
+        f.fix.ends_with(&format!(
+            "objects[0] ({}).objectType: secret",
+            tk::object_name(APP)
+        )),
+        "{}",
+        f.fix
+    );
+    assert!(!tk::codes(std::slice::from_ref(&c)).contains(&Code::KVC801));
+}
+
+#[test]
+fn a_tls_secret_without_key_is_not_a_missing_file_nor_a_sync_permission_problem() {
+    let mut s = tls_secret_from("cert");
     s.secrets.items.retain(|x| x.name != tk::secret_name(APP));
     s.events.items.push(EventObs {
         namespace: NS.into(),

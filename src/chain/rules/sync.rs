@@ -206,33 +206,72 @@ fn static_checks(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
                 problems.push(format!("{k} is missing"));
             }
         }
-        let mut cert_sources: Vec<&str> = so
+        let keys_wrong = !problems.is_empty();
+        // FACTS §5: cert mounts the certificate alone, key the PUBLIC KEY PEM; only the
+        // certificate's secret holds the private key with its chain.
+        let mut wrong_sources: Vec<(usize, &str, ObjectType)> = so
             .data
             .iter()
             .filter_map(|d| {
-                params?.objects.iter().find(|o| {
-                    o.file_name() == d.object_name && o.object_type == Some(ObjectType::Cert)
+                params?.objects.iter().enumerate().find(|(_, o)| {
+                    o.file_name() == d.object_name
+                        && matches!(o.object_type, Some(ObjectType::Cert | ObjectType::Key))
                 })
             })
-            .map(|o| o.object_name.as_str())
+            .filter_map(|(i, o)| Some((i, o.object_name.as_str(), o.object_type?)))
             .collect();
-        cert_sources.dedup();
-        if !cert_sources.is_empty() {
+        wrong_sources.dedup();
+        for t in [ObjectType::Cert, ObjectType::Key] {
+            let names: Vec<&str> = wrong_sources
+                .iter()
+                .filter(|(_, _, ty)| *ty == t)
+                .map(|(_, n, _)| *n)
+                .collect();
+            if names.is_empty() {
+                continue;
+            }
+            let mounts = match t {
+                ObjectType::Key => {
+                    "the public key (a PUBLIC KEY PEM): no private key and no certificate"
+                }
+                _ => "only the public certificate: no private key for tls.key",
+            };
             problems.push(format!(
-                "built from objectType cert ({}), which mounts only the public certificate: no private key for tls.key (use objectType: secret)",
-                cert_sources.join(", ")
+                "built from objectType {} ({}), which mounts {mounts} (use objectType: secret)",
+                t.as_str(),
+                names.join(", ")
             ));
         }
+        let mut edits: Vec<String> = wrong_sources
+            .iter()
+            .map(|(i, n, _)| format!("objects[{i}] ({n}).objectType: secret"))
+            .collect();
+        if keys_wrong || edits.is_empty() {
+            edits.push(format!(
+                "secretObjects[{}]: keys tls.key and tls.crt, both from an objectType: secret object",
+                so.secret_name
+            ));
+        }
+        let edit = edits.join("; ");
         if !problems.is_empty() {
             let (confirm, _) = remedy::commands(cx, Code::KVC804);
-            link.findings.push(cx.finding(
-                Code::KVC804,
-                cx.spc_resource(),
-                format!("kubernetes.io/tls Secret {}: {}", so.secret_name, problems.join("; ")),
-                so.data.iter().map(|d| format!("data: {{objectName: {}, key: {}}}", d.object_name, d.key)).collect(),
-                confirm,
-                remedy::edit_spc(cx, &format!("secretObjects[{}]: keys tls.key and tls.crt, both from an objectType: secret object", so.secret_name)),
-            ));
+            link.findings.push(
+                cx.finding(
+                    Code::KVC804,
+                    cx.spc_resource(),
+                    format!(
+                        "kubernetes.io/tls Secret {}: {}",
+                        so.secret_name,
+                        problems.join("; ")
+                    ),
+                    so.data
+                        .iter()
+                        .map(|d| format!("data: {{objectName: {}, key: {}}}", d.object_name, d.key))
+                        .collect(),
+                    confirm,
+                    remedy::edit_spc(cx, &edit),
+                ),
+            );
         }
     }
 }
