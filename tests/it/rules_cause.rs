@@ -1287,3 +1287,30 @@ fn an_unrendered_client_id_annotation_is_what_labelled_pods_get() {
     assert!(f.message.contains("unrendered"), "{}", f.message);
     assert!(f.fix.contains(&tk::client_id(NS, APP)), "{}", f.fix);
 }
+
+/// FACTS §6: the webhook's object selector matches `azure.workload.identity/use: "true"`
+/// exactly, and AKS excludes kube-system from admission webhooks. A "True" label is named as
+/// the value it is; a labelled pod in kube-system gets nothing injected, and relabelling is
+/// no fix there.
+#[test]
+fn the_webhook_label_is_exact_and_kube_system_is_never_mutated() {
+    let mut s = tk::healthy();
+    tk::pod_mut(&mut s, APP)
+        .labels
+        .insert("azure.workload.identity/use".into(), "True".into());
+    let f = find(&one(&s), Code::KVC201).clone();
+    assert!(f.message.contains("\"True\""), "{}", f.message);
+    assert!(!f.message.contains("lack label"), "{}", f.message);
+
+    let mut s = tk::empty();
+    tk::add_app(&mut s, "kube-system", APP, 1);
+    let pod = tk::pod_mut(&mut s, APP);
+    pod.volumes.retain(|v| v.name != "azure-identity-token");
+    pod.containers[0]
+        .env
+        .retain(|e| e.name != "AZURE_FEDERATED_TOKEN_FILE");
+    let c = one(&s);
+    let f = find(&c, Code::KVC205);
+    assert!(f.message.contains("kube-system"), "{}", f.message);
+    assert!(!f.fix.contains("kubectl patch"), "{}", f.fix);
+}

@@ -215,20 +215,22 @@ fn label_and_injection(cx: &Ctx, link: &mut Link) {
         "true",
     );
     if label != Some("true") {
+        // The webhook's selector matches the value exactly (FACTS §6): "True" is no "true".
+        let lack = match label {
+            Some(v) => format!(
+                "carry label {USE_LABEL}: {v:?}, which the webhook's selector does not match (only \"true\", exactly)"
+            ),
+            None => format!("lack label {USE_LABEL}: \"true\""),
+        };
         link.findings.push(cx.remedied(
             Code::KVC201,
             cx.owner_resource(),
             format!(
-                "pods of {} lack label {USE_LABEL}: \"true\": the CSI mount works without it (the driver requests the token itself), but the app's own Azure SDK calls get no AZURE_CLIENT_ID / token file",
+                "pods of {} {lack}: the CSI mount works without it (the driver requests the token itself), but the app's own Azure SDK calls get no AZURE_CLIENT_ID / token file",
                 cx.owner_resource()
             ),
             vec![format!("labels: {:?}", cx.pod.labels)],
         ));
-        return;
-    }
-    // Injection happens at admission: a template, or a Pod manifest that was never created,
-    // cannot show it (README: KVC205 is not produced from manifests).
-    if cx.template || cx.source().kind == SourceKind::Manifests {
         return;
     }
     let token_volume = cx.pod.volumes.iter().any(|v| {
@@ -242,6 +244,31 @@ fn label_and_injection(cx: &Ctx, link: &mut Link) {
                 e.name == "AZURE_FEDERATED_TOKEN_FILE" && !matches!(e.source, EnvSourceObs::Other)
             })
         });
+    // FACTS §6: AKS excludes kube-system from admission webhooks: the label mutates nothing
+    // there, from manifests as on a cluster (unless a pod shows otherwise).
+    if cx.ns() == "kube-system" && !injected {
+        let mut f = cx.remedied(
+            Code::KVC205,
+            cx.owner_resource(),
+            format!(
+                "pods of {} are labelled {USE_LABEL}: \"true\" in kube-system, which AKS excludes from admission webhooks: nothing is injected (no AZURE_CLIENT_ID, no token file) and the app's own Azure SDK calls fail; the CSI mount does not need it",
+                cx.owner_resource()
+            ),
+            vec![format!("namespace: kube-system; labels: {:?}", cx.pod.labels)],
+        );
+        f.fix = format!(
+            "# run {} in a namespace of its own (with its ServiceAccount and SecretProviderClass): the webhook mutates pods everywhere but kube-system",
+            cx.owner_resource()
+        )
+        .into();
+        link.findings.push(f);
+        return;
+    }
+    // Injection happens at admission: a template, or a Pod manifest that was never created,
+    // cannot show it (README: KVC205 is not produced from manifests).
+    if cx.template || cx.source().kind == SourceKind::Manifests {
+        return;
+    }
     let seen = if injected { "present" } else { "absent" };
     super::compare(cx, link, "webhook injection", seen, "present");
     if injected {
