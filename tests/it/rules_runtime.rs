@@ -664,3 +664,32 @@ fn a_consumer_of_a_synced_secret_nobody_mounts_is_a_chain() {
     assert_eq!(c, [Code::KVC904], "{c:?}");
     assert_eq!(chains[0].link(LinkKind::Consumers).status, Status::Broken);
 }
+
+/// FACTS §10: `secret.reloader.stakater.com/reload` restarts for the Secrets it lists only.
+/// A workload listing others is told so (not "no annotation"), and the fix adds the Secret to
+/// its list instead of a second, different annotation.
+#[test]
+fn kvc902_a_reload_list_naming_other_secrets_is_extended() {
+    let mut s = tk::healthy();
+    let ann = &mut tk::workload_mut(&mut s, "Deployment", APP).annotations;
+    ann.clear();
+    ann.insert(
+        "secret.reloader.stakater.com/reload".into(),
+        "other-secret".into(),
+    );
+    let f = only(&run(&s), Code::KVC902);
+    assert!(f.message.contains("names other Secrets"), "{}", f.message);
+    assert!(
+        !f.message.contains("no Reloader annotation"),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.fix.contains(&format!(
+            "secret.reloader.stakater.com/reload=other-secret,{} --overwrite",
+            tk::secret_name(APP)
+        )),
+        "{}",
+        f.fix
+    );
+}

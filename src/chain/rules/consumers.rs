@@ -278,16 +278,37 @@ fn reloader(cx: &Ctx, link: &mut Link, secrets: &[&str]) {
         });
         return;
     }
-    link.findings.push(cx.remedied(
+    // A Reloader annotation that names other Secrets is there, and restarts for those only:
+    // the fix adds these to its list.
+    let named = ann.get("secret.reloader.stakater.com/reload");
+    let why = match named {
+        Some(named) => format!("its Reloader annotation reload: {named:?} names other Secrets"),
+        None => "no Reloader annotation".to_string(),
+    };
+    let mut f = cx.remedied(
         Code::KVC902,
         cx.owner_resource(),
         format!(
-            "{} reads synced Secret {} through env but nothing restarts it when the Secret rotates (no Reloader annotation): env keeps the value from container start",
+            "{} reads synced Secret {} through env but nothing restarts it when the Secret rotates ({why}): env keeps the value from container start",
             cx.owner_resource(),
             missed.join(", ")
         ),
         vec![format!("annotations: {:?}", ann.keys().collect::<Vec<_>>())],
-    ));
+    );
+    if let Some(named) = named {
+        let list = std::iter::once(named.trim())
+            .chain(missed.iter().copied())
+            .collect::<Vec<_>>()
+            .join(",");
+        f.fix = f
+            .fix
+            .replace(
+                "reloader.stakater.com/auto=true",
+                &format!("secret.reloader.stakater.com/reload={list} --overwrite"),
+            )
+            .into();
+    }
+    link.findings.push(f);
 }
 
 /// KVC903: another workload consumes the synced Secret without mounting the SPC.
