@@ -158,10 +158,34 @@ pub fn from_str_within<T: DeserializeOwned>(
 /// Deserializes a value into `T`; the error names the field path (`spec.replicas`) and never
 /// the offending value.
 pub fn typed<T: DeserializeOwned>(v: Value) -> Result<T, FieldError> {
-    serde_path_to_error::deserialize(v).map_err(|e| FieldError {
-        path: e.path().to_string(),
-        message: redact(&e.inner().to_string()),
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let inner = e.inner().to_string();
+        FieldError {
+            path: e.path().to_string(),
+            message: if is_base64_error(&inner) {
+                NOT_BASE64.to_string()
+            } else {
+                redact(&inner)
+            },
+        }
     })
+}
+
+/// What a base64 field (a Secret's `data`) that does not decode is said to be.
+pub const NOT_BASE64: &str = "not valid base64";
+
+/// The `base64` crate's decode errors, as k8s-openapi's `ByteString` passes them on (a Secret's
+/// `data` values): they name the offending byte and its offset, or the value's length —
+/// pieces of the secret, so the whole message is replaced.
+fn is_base64_error(msg: &str) -> bool {
+    [
+        "Invalid symbol ",
+        "Invalid last symbol ",
+        "Invalid input length",
+        "Invalid padding",
+    ]
+    .iter()
+    .any(|p| msg.starts_with(p))
 }
 
 /// A type error inside a document: where (dotted path, `.` for the document itself) and what.
@@ -213,6 +237,8 @@ pub fn redact(msg: &str) -> String {
             ("an integer", t.split_once('`').map_or("", |(_, r)| r))
         } else if let Some(t) = rest.strip_prefix("floating point `") {
             ("a number", t.split_once('`').map_or("", |(_, r)| r))
+        } else if let Some(t) = rest.strip_prefix("boolean `") {
+            ("a boolean", t.split_once('`').map_or("", |(_, r)| r))
         } else {
             continue;
         };
@@ -383,9 +409,29 @@ mod tests {
             "invalid type: an integer, expected a sequence"
         );
         assert_eq!(
+            redact("invalid type: boolean `false`, expected a string"),
+            "invalid type: a boolean, expected a string"
+        );
+        assert_eq!(
             redact("invalid type: sequence, expected a string"),
             "invalid type: sequence, expected a string"
         );
+    }
+
+    /// A Secret's `data` value that is not base64: the decoder's message names a byte of the
+    /// value and its offset (`Invalid symbol 45, offset 6.`); only the field and "not valid
+    /// base64" may be said.
+    #[test]
+    fn base64_errors_name_neither_symbol_nor_offset() {
+        use k8s_openapi::api::core::v1::Secret;
+        for bad in ["CANARY-9f3b-notbase64!!", "QUJDR", "QUJ=", "QQ"] {
+            let v = value(&format!(
+                "metadata: {{name: s}}\ndata: {{token: {bad:?}}}\n"
+            ))
+            .unwrap();
+            let e = typed::<Secret>(v).unwrap_err();
+            assert_eq!(e.to_string(), "data.token: not valid base64", "{bad}");
+        }
     }
 
     #[test]

@@ -304,6 +304,38 @@ fn wrong_type_of_secret_fields_never_echoes_the_value() {
     assert!(!e.contains("hunter2-canary"), "secret echoed: {e}");
 }
 
+/// `Invalid symbol 45, offset 6.` is what the base64 decoder says of a Secret's `data` value:
+/// it gives away a byte of the secret and where it sits. Only "not valid base64" may be said,
+/// by `check -f` and by a lab scenario alike; a boolean in `stringData` is not echoed either.
+#[test]
+fn undecodable_secret_data_names_the_field_and_no_byte_of_the_value() {
+    let secret = "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: shop}\ndata:\n  token: \"CANARY-9f3b-notbase64!!\"\n";
+    let (code, e) = check_f(secret);
+    assert_eq!(code, Some(2), "{e}");
+    assert!(
+        e.contains("m.yaml, document 1") && e.contains("data.token: not valid base64"),
+        "{e}"
+    );
+    for leak in ["CANARY", "symbol", "offset", "45"] {
+        assert!(!e.contains(leak), "{leak:?} leaks the value: {e}");
+    }
+
+    let e = parse(&format!("{CLUSTER}---\n{secret}")).unwrap_err();
+    assert!(e.contains("data.token: not valid base64"), "{e}");
+    for leak in ["CANARY", "symbol", "offset", "45"] {
+        assert!(!e.contains(leak), "{leak:?} leaks the value: {e}");
+    }
+
+    let (code, e) =
+        check_f("apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {flag: false}\n");
+    assert_eq!(code, Some(2), "{e}");
+    assert!(
+        e.contains("stringData.flag: invalid type: a boolean"),
+        "{e}"
+    );
+    assert!(!e.contains("false"), "the value is echoed: {e}");
+}
+
 #[test]
 fn bad_duration_names_the_field() {
     let text = CLUSTER.replace("rotationPollInterval: 2m", "rotationPollInterval: soon");
