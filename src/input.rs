@@ -9,6 +9,8 @@
 //! - YAML aliases may not expand a file beyond what it spells out by more than
 //!   [`ALIAS_EXTRA_BYTES`] of strings or [`ALIAS_EXTRA_NODES`] values (serde_yaml limits alias
 //!   jumps, not the size they expand to: one 1 MiB string aliased 4,000 times is 4 GiB);
+//! - YAML nested more deeply than serde_yaml reads is rejected before parsing, in linear
+//!   time ([`nesting`]): libyaml takes quadratic time over deep flow nesting;
 //! - a leading UTF-8 byte-order mark is dropped (editors on Windows write one);
 //! - type errors name the field path and never echo the offending value, which may be secret
 //!   material (`stringData`, a Key Vault secret `value`).
@@ -24,6 +26,8 @@ use serde_yaml::Value;
 use serde_yaml::value::{Tag, TaggedValue};
 
 use crate::error::InputError;
+
+pub mod nesting;
 
 /// Largest input file read (64 MiB: a `kubectl get -A -o yaml` of a large cluster fits).
 pub const MAX_FILE_BYTES: u64 = 64 << 20;
@@ -120,7 +124,26 @@ pub fn without_bom(text: &str) -> &str {
 pub fn documents(text: &str) -> impl Iterator<Item = Result<Value, serde_yaml::Error>> + '_ {
     let text = without_bom(text);
     let budget = Budget::for_text(text);
-    serde_yaml::Deserializer::from_str(text).map(move |de| Bounded(&budget).deserialize(de))
+    // Too deep somewhere: the documents before that one are read, then the error ends it.
+    let deep = nesting::too_deep(text);
+    let (head, error) = match &deep {
+        Some(d) => (&text[..d.document_start], Some(too_deep_error(d))),
+        None => (text, None),
+    };
+    let empty_head = head.trim().is_empty();
+    let docs = serde_yaml::Deserializer::from_str(head)
+        .take_while(move |_| !empty_head)
+        .map(move |de| Bounded(&budget).deserialize(de));
+    docs.chain(error.map(Err))
+}
+
+fn too_deep_error(d: &nesting::TooDeep) -> serde_yaml::Error {
+    serde::de::Error::custom(d.to_string())
+}
+
+/// The error for a text nested too deeply to be parsed in reasonable time, if it is.
+fn check_nesting(text: &str) -> Result<(), serde_yaml::Error> {
+    nesting::too_deep(text).map_or(Ok(()), |d| Err(too_deep_error(&d)))
 }
 
 /// One YAML value (the first document of `text`), aliases expanded within budget.
@@ -130,6 +153,7 @@ pub fn value(text: &str) -> Result<Value, serde_yaml::Error> {
 
 /// The first document of `text` as a value, charging a shared budget (see [`from_str_within`]).
 pub fn value_within(text: &str, budget: &Budget) -> Result<Value, serde_yaml::Error> {
+    check_nesting(without_bom(text))?;
     match serde_yaml::Deserializer::from_str(without_bom(text)).next() {
         Some(de) => Bounded(budget).deserialize(de),
         None => Ok(Value::Null),
@@ -149,6 +173,7 @@ pub fn from_str_within<T: DeserializeOwned>(
     budget: &Budget,
 ) -> Result<T, serde_yaml::Error> {
     let text = without_bom(text);
+    check_nesting(text)?;
     for de in serde_yaml::Deserializer::from_str(text) {
         Bounded(budget).deserialize(de)?;
     }

@@ -336,6 +336,38 @@ fn undecodable_secret_data_names_the_field_and_no_byte_of_the_value() {
     assert!(!e.contains("false"), "the value is echoed: {e}");
 }
 
+/// serde_yaml refuses nesting beyond 128 levels only after libyaml has scanned the whole
+/// document in quadratic time (100,000 `[` took about 50 s): such a file is rejected before it
+/// is parsed, naming the file, the document and the line; the documents before it are read.
+#[test]
+fn deeply_nested_yaml_is_rejected_naming_file_document_and_line() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "deep.yaml", &"[".repeat(100_000));
+    let out = kvchain(&["check", "-f", "deep.yaml"], d.path());
+    let e = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{e}");
+    assert!(
+        e.contains("deep.yaml, document 1")
+            && e.contains("nested more than 128 levels deep (line 1, column 129)"),
+        "{e}"
+    );
+
+    let blocks: String = (0..300).map(|i| " ".repeat(i) + "a:\n").collect();
+    write(d.path(), "m.yaml", &format!("{SA}---\n{blocks}"));
+    let out = kvchain(&["check", "-f", "m.yaml", "-o", "json"], d.path());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(out.status.code(), Some(1), "{report:#}");
+    let unread = report["unread"].to_string();
+    assert!(
+        unread.contains("m.yaml, document 2") && unread.contains("nested more than 128 levels"),
+        "{unread}"
+    );
+    assert_eq!(report["summary"]["unread"], 1, "{report:#}");
+
+    let e = parse(&format!("{CLUSTER}---\nkind: {}", "{a: ".repeat(50_000))).unwrap_err();
+    assert!(e.contains("nested more than 128 levels deep"), "{e}");
+}
+
 #[test]
 fn bad_duration_names_the_field() {
     let text = CLUSTER.replace("rotationPollInterval: 2m", "rotationPollInterval: soon");
