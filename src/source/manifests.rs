@@ -277,6 +277,9 @@ impl Builder {
             }
             "Secret" => {
                 let s: Secret = typed(doc, &what, value)?;
+                if s.metadata.namespace.is_none() {
+                    self.floating.secrets.push(self.secrets.len());
+                }
                 self.secrets.push(convert::secret(&s));
             }
             "Ingress" => {
@@ -346,8 +349,13 @@ impl Builder {
     }
 
     fn finish(mut self, label: String) -> Snapshot {
-        self.floating
-            .place_pods(&mut self.pods, &mut self.workloads, &self.spcs, &self.sas);
+        self.floating.place_pods(
+            &mut self.pods,
+            &mut self.workloads,
+            &self.spcs,
+            &self.sas,
+            &self.secrets,
+        );
         self.floating
             .adopt(&self.pods, &mut self.spcs, &mut self.sas);
         // Kubernetes creates `default` in every namespace: manifests never list it.
