@@ -368,6 +368,45 @@ fn deeply_nested_yaml_is_rejected_naming_file_document_and_line() {
     assert!(e.contains("nested more than 128 levels deep"), "{e}");
 }
 
+/// A 5 MB `keyvaultName` was printed whole, in the message and again under `seen:` (10 MB of
+/// report); a right-to-left override in a name was printed raw and reordered the line. Echoed
+/// input is capped (its head and its size) and such characters are escaped like zero-width
+/// ones, in text and JSON alike.
+#[test]
+fn echoed_values_are_capped_and_bidi_controls_escaped() {
+    let d = tempfile::tempdir().unwrap();
+    let pod = |name: &str, sa: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: a}}\nspec:\n  serviceAccountName: \"{sa}\"\n  containers: [{{name: c, image: i}}]\n  volumes:\n  - name: v\n    csi: {{driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {{secretProviderClass: kv}}}}\n---\n"
+        )
+    };
+    let text = pod("p", "w\u{f6}rkload-sa\u{202e}")
+        + &pod("q", "w\u{f6}rkload-sa\u{200b}")
+        + "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: w\u{f6}rkload-sa, namespace: a}\n---\n"
+        + "apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata: {name: kv, namespace: a}\nspec:\n  provider: azure\n  parameters:\n    tenantID: t\n    keyvaultName: "
+        + &"v".repeat(5_000_000)
+        + "\n";
+    write(d.path(), "m.yaml", &text);
+    for format in ["text", "json"] {
+        let out = kvchain(&["check", "-f", "m.yaml", "-o", format], d.path());
+        let o = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(o.len() < 100_000, "{format}: {} bytes of report", o.len());
+        assert!(o.contains("… (500000"), "{format}: the size is not said");
+        assert!(
+            !o.contains('\u{202e}'),
+            "{format}: a raw right-to-left override"
+        );
+        // JSON writes the backslash of `\u{202e}` escaped once more.
+        let slash = if format == "json" { "\\\\" } else { "\\" };
+        assert!(
+            o.contains(&format!("rkload-sa{slash}u{{202e}}"))
+                && o.contains(&format!("rkload-sa{slash}u{{200b}}")),
+            "{format}: {o}"
+        );
+    }
+}
+
 #[test]
 fn bad_duration_names_the_field() {
     let text = CLUSTER.replace("rotationPollInterval: 2m", "rotationPollInterval: soon");
