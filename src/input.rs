@@ -9,6 +9,8 @@
 //! - YAML aliases may not expand a file beyond what it spells out by more than
 //!   [`ALIAS_EXTRA_BYTES`] of strings or [`ALIAS_EXTRA_NODES`] values (serde_yaml limits alias
 //!   jumps, not the size they expand to: one 1 MiB string aliased 4,000 times is 4 GiB);
+//! - YAML nested more deeply than serde_yaml reads is rejected before parsing, in linear
+//!   time ([`nesting`]): libyaml takes quadratic time over deep flow nesting;
 //! - a leading UTF-8 byte-order mark is dropped (editors on Windows write one);
 //! - type errors name the field path and never echo the offending value, which may be secret
 //!   material (`stringData`, a Key Vault secret `value`).
@@ -24,6 +26,8 @@ use serde_yaml::Value;
 use serde_yaml::value::{Tag, TaggedValue};
 
 use crate::error::InputError;
+
+pub mod nesting;
 
 /// Largest input file read (64 MiB: a `kubectl get -A -o yaml` of a large cluster fits).
 pub const MAX_FILE_BYTES: u64 = 64 << 20;
@@ -120,7 +124,26 @@ pub fn without_bom(text: &str) -> &str {
 pub fn documents(text: &str) -> impl Iterator<Item = Result<Value, serde_yaml::Error>> + '_ {
     let text = without_bom(text);
     let budget = Budget::for_text(text);
-    serde_yaml::Deserializer::from_str(text).map(move |de| Bounded(&budget).deserialize(de))
+    // Too deep somewhere: the documents before that one are read, then the error ends it.
+    let deep = nesting::too_deep(text);
+    let (head, error) = match &deep {
+        Some(d) => (&text[..d.document_start], Some(too_deep_error(d))),
+        None => (text, None),
+    };
+    let empty_head = head.trim().is_empty();
+    let docs = serde_yaml::Deserializer::from_str(head)
+        .take_while(move |_| !empty_head)
+        .map(move |de| Bounded(&budget).deserialize(de));
+    docs.chain(error.map(Err))
+}
+
+fn too_deep_error(d: &nesting::TooDeep) -> serde_yaml::Error {
+    serde::de::Error::custom(d.to_string())
+}
+
+/// The error for a text nested too deeply to be parsed in reasonable time, if it is.
+fn check_nesting(text: &str) -> Result<(), serde_yaml::Error> {
+    nesting::too_deep(text).map_or(Ok(()), |d| Err(too_deep_error(&d)))
 }
 
 /// One YAML value (the first document of `text`), aliases expanded within budget.
@@ -130,6 +153,7 @@ pub fn value(text: &str) -> Result<Value, serde_yaml::Error> {
 
 /// The first document of `text` as a value, charging a shared budget (see [`from_str_within`]).
 pub fn value_within(text: &str, budget: &Budget) -> Result<Value, serde_yaml::Error> {
+    check_nesting(without_bom(text))?;
     match serde_yaml::Deserializer::from_str(without_bom(text)).next() {
         Some(de) => Bounded(budget).deserialize(de),
         None => Ok(Value::Null),
@@ -149,6 +173,7 @@ pub fn from_str_within<T: DeserializeOwned>(
     budget: &Budget,
 ) -> Result<T, serde_yaml::Error> {
     let text = without_bom(text);
+    check_nesting(text)?;
     for de in serde_yaml::Deserializer::from_str(text) {
         Bounded(budget).deserialize(de)?;
     }
@@ -158,10 +183,34 @@ pub fn from_str_within<T: DeserializeOwned>(
 /// Deserializes a value into `T`; the error names the field path (`spec.replicas`) and never
 /// the offending value.
 pub fn typed<T: DeserializeOwned>(v: Value) -> Result<T, FieldError> {
-    serde_path_to_error::deserialize(v).map_err(|e| FieldError {
-        path: e.path().to_string(),
-        message: redact(&e.inner().to_string()),
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let inner = e.inner().to_string();
+        FieldError {
+            path: e.path().to_string(),
+            message: if is_base64_error(&inner) {
+                NOT_BASE64.to_string()
+            } else {
+                redact(&inner)
+            },
+        }
     })
+}
+
+/// What a base64 field (a Secret's `data`) that does not decode is said to be.
+pub const NOT_BASE64: &str = "not valid base64";
+
+/// The `base64` crate's decode errors, as k8s-openapi's `ByteString` passes them on (a Secret's
+/// `data` values): they name the offending byte and its offset, or the value's length —
+/// pieces of the secret, so the whole message is replaced.
+fn is_base64_error(msg: &str) -> bool {
+    [
+        "Invalid symbol ",
+        "Invalid last symbol ",
+        "Invalid input length",
+        "Invalid padding",
+    ]
+    .iter()
+    .any(|p| msg.starts_with(p))
 }
 
 /// A type error inside a document: where (dotted path, `.` for the document itself) and what.
@@ -213,6 +262,8 @@ pub fn redact(msg: &str) -> String {
             ("an integer", t.split_once('`').map_or("", |(_, r)| r))
         } else if let Some(t) = rest.strip_prefix("floating point `") {
             ("a number", t.split_once('`').map_or("", |(_, r)| r))
+        } else if let Some(t) = rest.strip_prefix("boolean `") {
+            ("a boolean", t.split_once('`').map_or("", |(_, r)| r))
         } else {
             continue;
         };
@@ -383,9 +434,29 @@ mod tests {
             "invalid type: an integer, expected a sequence"
         );
         assert_eq!(
+            redact("invalid type: boolean `false`, expected a string"),
+            "invalid type: a boolean, expected a string"
+        );
+        assert_eq!(
             redact("invalid type: sequence, expected a string"),
             "invalid type: sequence, expected a string"
         );
+    }
+
+    /// A Secret's `data` value that is not base64: the decoder's message names a byte of the
+    /// value and its offset (`Invalid symbol 45, offset 6.`); only the field and "not valid
+    /// base64" may be said.
+    #[test]
+    fn base64_errors_name_neither_symbol_nor_offset() {
+        use k8s_openapi::api::core::v1::Secret;
+        for bad in ["CANARY-9f3b-notbase64!!", "QUJDR", "QUJ=", "QQ"] {
+            let v = value(&format!(
+                "metadata: {{name: s}}\ndata: {{token: {bad:?}}}\n"
+            ))
+            .unwrap();
+            let e = typed::<Secret>(v).unwrap_err();
+            assert_eq!(e.to_string(), "data.token: not valid base64", "{bad}");
+        }
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod input;
 pub mod logging;
 pub mod output;
 pub mod report;
+pub mod shown;
 pub mod snapshot;
 pub mod source;
 pub mod spc;

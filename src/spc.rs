@@ -311,11 +311,17 @@ fn validate_object(o: &SpcObject, field: &str, problems: &mut Vec<SpcProblem>) {
         }
     }
     let file = o.file_name();
+    // The file is named by objectAlias, or by objectName when there is no alias: the field to
+    // correct is the one the name came from.
+    let named_by = match &o.object_alias {
+        Some(a) if !a.is_empty() => "objectAlias",
+        _ => "objectName",
+    };
     if file.contains("..") {
-        push("objectAlias", "file name must not contain '..'".into());
+        push(named_by, "file name must not contain '..'".into());
     } else if file.starts_with('/') {
         push(
-            "objectAlias",
+            named_by,
             format!("file name must be a relative path: {file}"),
         );
     }
@@ -393,6 +399,33 @@ mod tests {
         assert_eq!(
             spc.objects[1].object_version.as_deref(),
             Some("7cc095105411491b84fe1b92ebbcf01a")
+        );
+    }
+
+    /// Without objectAlias the provider names the file by objectName: a `..` in it is a
+    /// problem of objectName, the field to correct; with an alias it is the alias's.
+    #[test]
+    fn a_dotdot_file_name_is_reported_on_the_field_it_came_from() {
+        let spc = parse(&params(
+            "array:\n  - |\n    objectName: démo/../secret\n    objectType: secret\n  - |\n    objectName: fine\n    objectType: secret\n    objectAlias: ../up\n",
+        ));
+        let fields: Vec<(&str, &str)> = spc
+            .problems
+            .iter()
+            .map(|p| (p.field.as_str(), p.message.as_str()))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                (
+                    "objects.array[0].objectName",
+                    "file name must not contain '..'"
+                ),
+                (
+                    "objects.array[1].objectAlias",
+                    "file name must not contain '..'"
+                ),
+            ]
         );
     }
 

@@ -485,7 +485,9 @@ fn diagnose_volume<'a>(
         vault: cx
             .params
             .as_deref()
-            .and_then(|p| p.keyvault_name.as_deref().map(Text::from)),
+            // A vault name is 3–24 plain characters: anything else is shown capped and escaped.
+            .and_then(|p| p.keyvault_name.as_deref())
+            .map(|k| Text::from(crate::shown::shown(k).as_ref())),
         objects: Default::default(),
         links: LinkKind::ALL.map(Link::new),
     });

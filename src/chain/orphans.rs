@@ -214,7 +214,11 @@ fn chain(ix: &Index<'_>, spc: &SpcObs, so: &SecretObjectSpec, start: Start<'_>) 
         }),
         spc: spc.name.as_str().into(),
         volume: Text::default(),
-        vault: spc.parsed.keyvault_name.as_deref().map(Text::from),
+        vault: spc
+            .parsed
+            .keyvault_name
+            .as_deref()
+            .map(|k| Text::from(crate::shown::shown(k).as_ref())),
         objects: Default::default(),
         links,
     }

@@ -110,7 +110,11 @@ fn verdict(ix: &Index<'_>, spc: &SpcObs) -> SpcVerdict {
     SpcVerdict {
         namespace: spc.namespace.to_string(),
         name: spc.name.to_string(),
-        vault: spc.parsed.keyvault_name.clone(),
+        vault: spc
+            .parsed
+            .keyvault_name
+            .as_deref()
+            .map(|k| crate::shown::shown(k).into_owned()),
         status: findings.first().map_or(Status::Ok, |f| f.severity.status()),
         findings,
     }

@@ -168,6 +168,24 @@ pub struct SourceInfo {
     /// Inputs that could not be read while others could (`file, document N: reason`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unread: Vec<String>,
+    /// The objects those unread documents define, as far as they can be told (`check -f`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unread_objects: Vec<UnreadObject>,
+}
+
+/// An object whose document could not be read: a rule looking for it by name can say it was
+/// written but not read (and why) instead of "not in the given manifests".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnreadObject {
+    pub kind: String,
+    /// As written; `None` when the document has no `metadata.namespace`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
+    /// The file holding the document (for the fix's `kubectl apply -f`).
+    pub file: String,
+    /// The unread message: file, document, field and why.
+    pub reason: String,
 }
 
 impl Default for SourceInfo {
@@ -177,6 +195,7 @@ impl Default for SourceInfo {
             label: String::new(),
             observed_at: Timestamp::UNIX_EPOCH,
             unread: Vec::new(),
+            unread_objects: Vec::new(),
         }
     }
 }

@@ -39,6 +39,7 @@ impl Source for Connecting {
             label: self.label.clone(),
             observed_at: jiff::Timestamp::now(),
             unread: Vec::new(),
+            unread_objects: Vec::new(),
         }
     }
 

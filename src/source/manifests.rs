@@ -22,6 +22,7 @@ use crate::snapshot::*;
 
 mod apply_set;
 mod namespaces;
+mod refused;
 
 const RUNTIME: &str = "manifests: exists only at run time";
 
@@ -122,6 +123,8 @@ struct Builder {
     /// Documents read (any kind), and those that could not be.
     read: usize,
     unread: Vec<InputError>,
+    /// What the unread documents define, so a chain naming one can say why it is missing.
+    unread_objects: Vec<UnreadObject>,
 }
 
 /// Where a document sits, for error messages.
@@ -196,9 +199,21 @@ impl Builder {
                 index: q.index,
                 line: q.line,
             };
+            let defines = defines(&q.value);
             match self.value(&doc, q.value) {
                 Ok(()) => self.read += 1,
-                Err(e) => self.unread(e),
+                Err(e) => {
+                    if let Some((kind, namespace, name)) = defines {
+                        self.unread_objects.push(UnreadObject {
+                            kind,
+                            namespace,
+                            name,
+                            file: q.file.display().to_string(),
+                            reason: e.to_string(),
+                        });
+                    }
+                    self.unread(e);
+                }
             }
         }
     }
@@ -215,7 +230,13 @@ impl Builder {
             .and_then(|n| n.as_str())
             .unwrap_or("")
             .to_string();
-        let what = format!("{kind}/{name}");
+        let what = match kind.as_str() {
+            "" => format!("{} {name}", str_at(&value, "apiVersion")),
+            _ => format!("{kind}/{name}"),
+        };
+        if let Some(why) = refused::refused(&value, &kind, &name) {
+            return Err(doc.err(&what, why));
+        }
         let floating = value
             .get("metadata")
             .and_then(|m| m.get("namespace"))
@@ -277,6 +298,9 @@ impl Builder {
             }
             "Secret" => {
                 let s: Secret = typed(doc, &what, value)?;
+                if s.metadata.namespace.is_none() {
+                    self.floating.secrets.push(self.secrets.len());
+                }
                 self.secrets.push(convert::secret(&s));
             }
             "Ingress" => {
@@ -346,8 +370,13 @@ impl Builder {
     }
 
     fn finish(mut self, label: String) -> Snapshot {
-        self.floating
-            .place_pods(&mut self.pods, &mut self.workloads, &self.spcs, &self.sas);
+        self.floating.place_pods(
+            &mut self.pods,
+            &mut self.workloads,
+            &self.spcs,
+            &self.sas,
+            &self.secrets,
+        );
         self.floating
             .adopt(&self.pods, &mut self.spcs, &mut self.sas);
         // Kubernetes creates `default` in every namespace: manifests never list it.
@@ -379,6 +408,7 @@ impl Builder {
                 label,
                 observed_at: jiff::Timestamp::now(),
                 unread: self.unread.iter().map(ToString::to_string).collect(),
+                unread_objects: self.unread_objects,
             },
             cluster: ClusterFacts {
                 csi_driver: self
@@ -397,6 +427,29 @@ impl Builder {
             azure: AzureObs::unknown("manifests: the Azure side is not observed"),
         }
     }
+}
+
+fn str_at<'v>(value: &'v serde_yaml::Value, key: &str) -> &'v str {
+    value.get(key).and_then(|v| v.as_str()).unwrap_or_default()
+}
+
+/// The kind, namespace as written and name a document defines, when it names one. A kind-less
+/// document of the Secrets Store CSI API group is taken for the SecretProviderClass it
+/// evidently is (the group's other kind, the pod status, is written by the driver).
+fn defines(value: &serde_yaml::Value) -> Option<(String, Option<String>, String)> {
+    let meta = value.get("metadata")?;
+    let name = meta.get("name")?.as_str().filter(|n| !n.is_empty())?;
+    let kind = match str_at(value, "kind") {
+        "" if str_at(value, "apiVersion").starts_with("secrets-store.csi.x-k8s.io/") => {
+            "SecretProviderClass"
+        }
+        kind => kind,
+    };
+    let namespace = meta
+        .get("namespace")
+        .and_then(|n| n.as_str())
+        .map(String::from);
+    Some((kind.to_string(), namespace, name.to_string()))
 }
 
 /// Drop every mapping entry whose value is null, at any depth (serde_yaml bounds the depth).

@@ -109,6 +109,7 @@ pub fn lab_snapshot(label: &str) -> Snapshot {
             label: label.into(),
             observed_at: fixed_time(),
             unread: Vec::new(),
+            unread_objects: Vec::new(),
         },
         ..Snapshot::default()
     }

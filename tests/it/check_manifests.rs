@@ -521,3 +521,95 @@ apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec:\n  selector:
         "{consumer}"
     );
 }
+
+const MOUNTING_POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: NAME}\nspec:\n  containers: [{name: c, image: i}]\n  volumes:\n  - name: v\n    csi: {driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {secretProviderClass: SPC}}\n---\n";
+
+fn mounting(pod: &str, spc: &str) -> String {
+    MOUNTING_POD.replace("NAME", pod).replace("SPC", spc)
+}
+
+/// The files define the SecretProviderClass, but its document could not be read (a parameter
+/// of the wrong type; no `kind`): KVC101 says so, naming the file and why, and the fix is to
+/// correct that document, not to apply "the file defining" it from elsewhere.
+#[test]
+fn an_unread_spc_document_is_what_kvc101_names_and_fixes() {
+    let text = mounting("p", "kv")
+        + &mounting("q", "kv2")
+        + "apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata: {name: kv}\nspec:\n  provider: azure\n  parameters: {keyvaultName: kv1, tenantID: t, usePodIdentity: false}\n---\n"
+        + "apiVersion: secrets-store.csi.x-k8s.io/v1\nmetadata: {name: kv2}\nspec: {provider: azure}\n";
+    let snap = manifests::load_str("one.yaml", &text).expect("loads");
+    assert_eq!(snap.source.unread.len(), 2, "{:?}", snap.source.unread);
+    assert!(
+        snap.source.unread[1].contains("one.yaml, document 4")
+            && snap.source.unread[1].contains("kind: missing"),
+        "{:?}",
+        snap.source.unread
+    );
+    let chains = diagnose(&snap);
+    for (pod, why) in [
+        (
+            "p",
+            "spec.parameters.usePodIdentity: invalid type: a boolean, expected a string",
+        ),
+        ("q", "kind: missing"),
+    ] {
+        let c = chains
+            .iter()
+            .find(|c| &*c.pod == pod)
+            .unwrap_or_else(|| panic!("a chain for {pod}"));
+        let f = c
+            .findings()
+            .find(|f| f.code == Code::KVC101)
+            .unwrap_or_else(|| panic!("{pod}: KVC101"));
+        assert!(
+            f.message.contains("could not be read") && f.message.contains(why),
+            "{pod}: {}",
+            f.message
+        );
+        assert!(
+            !f.message.contains("not in the given manifests"),
+            "{}",
+            f.message
+        );
+        assert!(
+            f.fix.starts_with("correct one.yaml, document ") && f.fix.contains("-f one.yaml"),
+            "{pod}: {}",
+            f.fix
+        );
+    }
+    assert!(
+        !snap.source.unread.iter().any(|u| u.contains("false")),
+        "the wrong-typed value is echoed: {:?}",
+        snap.source.unread
+    );
+}
+
+/// Documents the API server would refuse are listed under "Not read" with the field instead of
+/// vanishing (a misspelt kind, a List whose items are no sequence) or yielding `Deployment/`.
+#[test]
+fn refused_documents_are_listed_as_unread_with_the_field() {
+    let text = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: app, namespace: shop}\n---\n\
+        apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: \"\"}\nspec: {selector: {}, template: {spec: {containers: [{name: c}]}}}\n---\n\
+        apiVersion: apps/v1\nkind: Deploymnet\nmetadata: {name: web}\n---\n\
+        apiVersion: v1\nkind: List\nitems: nope\n";
+    let snap = manifests::load_str("m.yaml", text).expect("loads");
+    assert!(
+        snap.workloads.items.is_empty(),
+        "{:?}",
+        snap.workloads.items
+    );
+    let unread = &snap.source.unread;
+    assert_eq!(unread.len(), 3, "{unread:?}");
+    assert!(
+        unread[0].contains("m.yaml, document 2") && unread[0].contains("metadata.name"),
+        "{unread:?}"
+    );
+    assert!(
+        unread[1].contains("m.yaml, document 3") && unread[1].contains("did you mean Deployment?"),
+        "{unread:?}"
+    );
+    assert!(
+        unread[2].contains("m.yaml, document 4") && unread[2].contains("items: invalid type"),
+        "{unread:?}"
+    );
+}

@@ -304,6 +304,109 @@ fn wrong_type_of_secret_fields_never_echoes_the_value() {
     assert!(!e.contains("hunter2-canary"), "secret echoed: {e}");
 }
 
+/// `Invalid symbol 45, offset 6.` is what the base64 decoder says of a Secret's `data` value:
+/// it gives away a byte of the secret and where it sits. Only "not valid base64" may be said,
+/// by `check -f` and by a lab scenario alike; a boolean in `stringData` is not echoed either.
+#[test]
+fn undecodable_secret_data_names_the_field_and_no_byte_of_the_value() {
+    let secret = "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: shop}\ndata:\n  token: \"CANARY-9f3b-notbase64!!\"\n";
+    let (code, e) = check_f(secret);
+    assert_eq!(code, Some(2), "{e}");
+    assert!(
+        e.contains("m.yaml, document 1") && e.contains("data.token: not valid base64"),
+        "{e}"
+    );
+    for leak in ["CANARY", "symbol", "offset", "45"] {
+        assert!(!e.contains(leak), "{leak:?} leaks the value: {e}");
+    }
+
+    let e = parse(&format!("{CLUSTER}---\n{secret}")).unwrap_err();
+    assert!(e.contains("data.token: not valid base64"), "{e}");
+    for leak in ["CANARY", "symbol", "offset", "45"] {
+        assert!(!e.contains(leak), "{leak:?} leaks the value: {e}");
+    }
+
+    let (code, e) =
+        check_f("apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {flag: false}\n");
+    assert_eq!(code, Some(2), "{e}");
+    assert!(
+        e.contains("stringData.flag: invalid type: a boolean"),
+        "{e}"
+    );
+    assert!(!e.contains("false"), "the value is echoed: {e}");
+}
+
+/// serde_yaml refuses nesting beyond 128 levels only after libyaml has scanned the whole
+/// document in quadratic time (100,000 `[` took about 50 s): such a file is rejected before it
+/// is parsed, naming the file, the document and the line; the documents before it are read.
+#[test]
+fn deeply_nested_yaml_is_rejected_naming_file_document_and_line() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "deep.yaml", &"[".repeat(100_000));
+    let out = kvchain(&["check", "-f", "deep.yaml"], d.path());
+    let e = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{e}");
+    assert!(
+        e.contains("deep.yaml, document 1")
+            && e.contains("nested more than 128 levels deep (line 1, column 129)"),
+        "{e}"
+    );
+
+    let blocks: String = (0..300).map(|i| " ".repeat(i) + "a:\n").collect();
+    write(d.path(), "m.yaml", &format!("{SA}---\n{blocks}"));
+    let out = kvchain(&["check", "-f", "m.yaml", "-o", "json"], d.path());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(out.status.code(), Some(1), "{report:#}");
+    let unread = report["unread"].to_string();
+    assert!(
+        unread.contains("m.yaml, document 2") && unread.contains("nested more than 128 levels"),
+        "{unread}"
+    );
+    assert_eq!(report["summary"]["unread"], 1, "{report:#}");
+
+    let e = parse(&format!("{CLUSTER}---\nkind: {}", "{a: ".repeat(50_000))).unwrap_err();
+    assert!(e.contains("nested more than 128 levels deep"), "{e}");
+}
+
+/// A 5 MB `keyvaultName` was printed whole, in the message and again under `seen:` (10 MB of
+/// report); a right-to-left override in a name was printed raw and reordered the line. Echoed
+/// input is capped (its head and its size) and such characters are escaped like zero-width
+/// ones, in text and JSON alike.
+#[test]
+fn echoed_values_are_capped_and_bidi_controls_escaped() {
+    let d = tempfile::tempdir().unwrap();
+    let pod = |name: &str, sa: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: a}}\nspec:\n  serviceAccountName: \"{sa}\"\n  containers: [{{name: c, image: i}}]\n  volumes:\n  - name: v\n    csi: {{driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {{secretProviderClass: kv}}}}\n---\n"
+        )
+    };
+    let text = pod("p", "w\u{f6}rkload-sa\u{202e}")
+        + &pod("q", "w\u{f6}rkload-sa\u{200b}")
+        + "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: w\u{f6}rkload-sa, namespace: a}\n---\n"
+        + "apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata: {name: kv, namespace: a}\nspec:\n  provider: azure\n  parameters:\n    tenantID: t\n    keyvaultName: "
+        + &"v".repeat(5_000_000)
+        + "\n";
+    write(d.path(), "m.yaml", &text);
+    for format in ["text", "json"] {
+        let out = kvchain(&["check", "-f", "m.yaml", "-o", format], d.path());
+        let o = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(o.len() < 100_000, "{format}: {} bytes of report", o.len());
+        assert!(o.contains("… (500000"), "{format}: the size is not said");
+        assert!(
+            !o.contains('\u{202e}'),
+            "{format}: a raw right-to-left override"
+        );
+        // JSON writes the backslash of `\u{202e}` escaped once more.
+        let slash = if format == "json" { "\\\\" } else { "\\" };
+        assert!(
+            o.contains(&format!("rkload-sa{slash}u{{202e}}"))
+                && o.contains(&format!("rkload-sa{slash}u{{200b}}")),
+            "{format}: {o}"
+        );
+    }
+}
+
 #[test]
 fn bad_duration_names_the_field() {
     let text = CLUSTER.replace("rotationPollInterval: 2m", "rotationPollInterval: soon");

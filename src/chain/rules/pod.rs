@@ -80,6 +80,9 @@ fn spc_exists(cx: &Ctx, link: &mut Link) {
     if super::spc_unread(cx, link) {
         return;
     }
+    if written_but_unread(cx, link) {
+        return;
+    }
     // Name the nearest SPC in the namespace: a typo is the usual cause.
     let nearest = cx
         .snap()
@@ -125,6 +128,42 @@ fn spc_exists(cx: &Ctx, link: &mut Link) {
         offline_absence(cx, &mut f);
     }
     link.findings.push(f);
+}
+
+/// The files define the SPC, but its document could not be read (no `kind`, a field of the
+/// wrong type): it is neither absent nor elsewhere, and the fix is to correct that document.
+fn written_but_unread(cx: &Ctx, link: &mut Link) -> bool {
+    let Some(doc) = cx.source().unread_objects.iter().find(|o| {
+        o.kind == "SecretProviderClass"
+            && o.name == cx.spc_name
+            && o.namespace.as_deref().is_none_or(|ns| ns == cx.ns())
+    }) else {
+        return false;
+    };
+    let (confirm, _) = remedy::commands(cx, Code::KVC101);
+    let message = format!(
+        "volume {} references SecretProviderClass {}, whose document could not be read: {}",
+        cx.volume.name, cx.spc_name, doc.reason
+    );
+    let fix = format!(
+        "correct {} (see Not read), then kubectl apply -n {} -f {}",
+        doc.reason.split(": ").next().unwrap_or(&doc.file),
+        cx.ns(),
+        doc.file
+    );
+    let evidence = vec![format!(
+        "volumes[{}].csi.volumeAttributes.secretProviderClass: {}",
+        cx.volume.name, cx.spc_name
+    )];
+    link.findings.push(cx.finding(
+        Code::KVC101,
+        cx.spc_resource(),
+        message,
+        evidence,
+        confirm,
+        fix,
+    ));
+    true
 }
 
 /// Offline, an SPC that is in none of the given files is unknown, not absent (it may be

@@ -58,6 +58,7 @@ pub fn empty() -> Snapshot {
             label: "testkit".into(),
             observed_at: now(),
             unread: Vec::new(),
+            unread_objects: Vec::new(),
         },
         cluster: ClusterFacts {
             oidc_issuer: Observed::Known(ISSUER.into()),

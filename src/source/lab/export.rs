@@ -222,6 +222,7 @@ fn assemble(
             label: w.name.clone(),
             observed_at: w.now(),
             unread: Vec::new(),
+            unread_objects: Vec::new(),
         },
         cluster,
         pods: Coll {

@@ -515,6 +515,7 @@ impl Source for LabSource {
             label: self.world.name.clone(),
             observed_at: self.world.now(),
             unread: Vec::new(),
+            unread_objects: Vec::new(),
         }
     }
 

@@ -249,6 +249,7 @@ impl Source for LiveSource {
             label: self.label.clone(),
             observed_at: Timestamp::now(),
             unread: Vec::new(),
+            unread_objects: Vec::new(),
         }
     }
 

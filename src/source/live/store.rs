@@ -364,6 +364,7 @@ impl LiveState {
                 label: label.to_string(),
                 observed_at,
                 unread: Vec::new(),
+                unread_objects: Vec::new(),
             },
             cluster: self.cluster.clone(),
             pods: self.pods.coll(take),

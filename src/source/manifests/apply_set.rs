@@ -28,7 +28,7 @@ pub(super) struct ApplySet {
 }
 
 /// The kinds kvchain reads: only their duplicates change a verdict.
-const READ: [&str; 12] = [
+pub(super) const READ: [&str; 12] = [
     "Deployment",
     "StatefulSet",
     "DaemonSet",

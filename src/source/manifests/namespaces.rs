@@ -3,12 +3,14 @@
 //! ServiceAccount without one is therefore taken to live in the namespace of the pods that
 //! name it (when that namespace has no object of that name written explicitly), and a pod or
 //! workload without one in the one namespace holding what it names (its ServiceAccount, the
-//! SecretProviderClasses it mounts, the synced Secrets it reads).
+//! SecretProviderClasses it mounts, the synced Secrets it reads) — unless some of what it
+//! names is written without a namespace too: `kubectl apply -f DIR` puts all of those in the
+//! same namespace, so it stays with them.
 
 use std::collections::BTreeSet;
 
 use crate::snapshot::{
-    EnvSourceObs, PodObs, ServiceAccountObs, SpcObs, VolumeSourceObs, WorkloadObs,
+    EnvSourceObs, PodObs, SecretObs, ServiceAccountObs, SpcObs, VolumeSourceObs, WorkloadObs,
 };
 
 /// Indexes of namespace-less objects, in read order.
@@ -16,6 +18,8 @@ use crate::snapshot::{
 pub(super) struct Floating {
     pub spcs: Vec<usize>,
     pub sas: Vec<usize>,
+    /// Secrets written without a namespace: they stay where the pods reading them are.
+    pub secrets: Vec<usize>,
     /// Pods (a workload's template included) and, for a template, its workload.
     pub pods: Vec<(usize, Option<usize>)>,
 }
@@ -61,6 +65,7 @@ impl Floating {
         workloads: &mut [WorkloadObs],
         spcs: &[SpcObs],
         sas: &[ServiceAccountObs],
+        secrets: &[SecretObs],
     ) {
         let placed_spcs: Vec<&SpcObs> = (0..spcs.len())
             .filter(|i| !self.spcs.contains(i))
@@ -72,6 +77,11 @@ impl Floating {
             .collect();
         for &(p, w) in &self.pods {
             let pod = &pods[p];
+            // What it names is also written without a namespace: `kubectl apply` puts both in
+            // the same namespace, so that is where it stays, whatever other files hold.
+            if self.names_floating(pod, spcs, sas, secrets) {
+                continue;
+            }
             let mut homes = BTreeSet::new();
             if pod.service_account != "default" {
                 homes.extend(
@@ -107,6 +117,33 @@ impl Floating {
                 workloads[w].namespace = home;
             }
         }
+    }
+
+    /// Whether `pod` names a ServiceAccount, SecretProviderClass or Secret written without a
+    /// namespace (the implicit `default` ServiceAccount is no evidence).
+    fn names_floating(
+        &self,
+        pod: &PodObs,
+        spcs: &[SpcObs],
+        sas: &[ServiceAccountObs],
+        secrets: &[SecretObs],
+    ) -> bool {
+        let mounted = mounted_spcs(pod);
+        let read = read_secrets(pod);
+        let sa = pod.service_account != "default"
+            && self.sas.iter().any(|&i| sas[i].name == pod.service_account);
+        let spc = self.spcs.iter().any(|&i| {
+            mounted.contains(spcs[i].name.as_str())
+                || spcs[i]
+                    .secret_objects
+                    .iter()
+                    .any(|so| read.contains(so.secret_name.as_str()))
+        });
+        let secret = self
+            .secrets
+            .iter()
+            .any(|&i| read.contains(secrets[i].name.as_str()));
+        sa || spc || secret
     }
 
     /// Move (or copy, when pods of several namespaces name it) each floating object into the
@@ -228,6 +265,64 @@ mod tests {
         };
         assert_eq!(ns("web"), "apps");
         assert_eq!(ns("split"), "default");
+    }
+
+    /// `kubectl apply -f DIR` puts the namespace-less objects of every file into one namespace:
+    /// a pod mounting a namespace-less SPC `kv` stays with it, even though another file defines
+    /// an SPC `kv` in namespace `other` (a pod naming only that one still joins it).
+    #[test]
+    fn a_namespace_less_pod_stays_with_the_namespace_less_objects_it_names() {
+        let pod = |name: &str, spc: &str| {
+            format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec:\n  containers: [{{name: c, image: i}}]\n  volumes:\n  - name: v\n    csi: {{driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {{secretProviderClass: {spc}}}}}\n---\n"
+            )
+        };
+        let spc = |name: &str, ns: &str| {
+            format!(
+                "apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata: {{name: {name}{ns}}}\nspec: {{provider: azure}}\n---\n"
+            )
+        };
+        let mut b = super::super::Builder::default();
+        b.file(
+            std::path::Path::new("one.yaml"),
+            &(pod("p", "kv") + &spc("kv", "")),
+        );
+        b.file(
+            std::path::Path::new("two.yaml"),
+            &(spc("kv", ", namespace: other")
+                + &spc("solo", ", namespace: other")
+                + &pod("q", "solo")),
+        );
+        let s = b.finish_or_error("dir".into()).expect("loads");
+        let ns_of = |name: &str| {
+            s.pods
+                .items
+                .iter()
+                .find(|p| p.name == name)
+                .map(|p| p.namespace.to_string())
+        };
+        assert_eq!(ns_of("p").as_deref(), Some("default"));
+        assert_eq!(ns_of("q").as_deref(), Some("other"));
+        let mut spcs: Vec<String> = s
+            .spcs
+            .items
+            .iter()
+            .map(|x| format!("{}/{}", x.namespace, x.name))
+            .collect();
+        spcs.sort();
+        assert_eq!(spcs, ["default/kv", "other/kv", "other/solo"]);
+        let chains = crate::chain::diagnose(&s);
+        let p = chains
+            .iter()
+            .find(|c| c.id.to_string() == "default/p/kv")
+            .expect("a chain for p in default");
+        let codes: Vec<_> = p
+            .links
+            .iter()
+            .flat_map(|l| &l.findings)
+            .map(|f| f.code)
+            .collect();
+        assert!(!codes.contains(&crate::chain::Code::KVC101), "{codes:?}");
     }
 
     #[test]
