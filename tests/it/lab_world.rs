@@ -708,3 +708,35 @@ fn generated_world_has_n_pods_and_its_planted_faults() {
     // every tenth workload (5 pods) is broken: 2 of 20 workloads
     assert_eq!(running, 90);
 }
+
+/// Faults stack (docs/scenarios.md): rotation can be turned off while the SPC's objects are
+/// unreadable (it needs no object). A timeline event the world refuses (the same fault
+/// twice) did not happen, and the snapshot says so as unread input instead of a trainer
+/// wondering why the lab ignored it.
+#[test]
+fn faults_stack_on_a_broken_spc_and_a_refused_timeline_event_is_reported() {
+    use kvchain::source::lab::scenario::{LabAction, TimedEvent};
+    let mut sc = lab::load("healthy").expect("built-in scenario loads");
+    for (secs, id) in [
+        (60, "break-objects-yaml"),
+        (80, "disable-rotation"),
+        (90, "disable-rotation"),
+    ] {
+        sc.timeline.push(TimedEvent {
+            at: Duration::from_secs(secs),
+            action: LabAction::ApplyFault { id: id.into() },
+        });
+    }
+    let mut w = World::new(sc);
+    w.advance(minutes(2));
+    let s = export::snapshot(&w);
+    let csi = s.cluster.csi_driver.known().expect("driver known");
+    assert_eq!(csi.rotation_enabled.known(), Some(&false));
+    assert_eq!(s.source.unread.len(), 1, "{:#?}", s.source.unread);
+    let why = &s.source.unread[0];
+    assert!(
+        why.contains("1m 30s") && why.contains("disable-rotation"),
+        "{why}"
+    );
+    assert!(why.contains("already applied"), "{why}");
+}

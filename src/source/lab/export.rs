@@ -221,7 +221,7 @@ fn assemble(
             kind: SourceKind::Lab,
             label: w.name.clone(),
             observed_at: w.now(),
-            unread: Vec::new(),
+            unread: w.timeline_failures.clone(),
             unread_objects: Vec::new(),
         },
         cluster,

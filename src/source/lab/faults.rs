@@ -167,7 +167,8 @@ struct Target {
     client_id: String,
     tenant: String,
     vault: String,
-    object: (ObjectType, String),
+    /// The SPC's first object, when its objects can be read.
+    object: Option<(ObjectType, String)>,
 }
 
 /// The scenario's `faultTarget` (`namespace/deployment`), else the first Deployment that
@@ -223,10 +224,14 @@ fn resolve(world: &World, wk: &WorkloadKey) -> Result<Target, String> {
         .get(&(ns.clone(), spc.clone()))
         .ok_or_else(|| format!("SecretProviderClass {ns}/{spc} not found"))?;
     let parsed = crate::spc::parse(&obj.spec.parameters.clone().unwrap_or_default());
-    let first = parsed
-        .objects
-        .first()
-        .ok_or("the SecretProviderClass has no objects")?;
+    // Only the object faults need one: the others still apply to an SPC whose objects a
+    // stacked fault made unreadable.
+    let object = parsed.objects.first().map(|first| {
+        (
+            first.object_type.unwrap_or(ObjectType::Secret),
+            first.object_name.clone(),
+        )
+    });
     Ok(Target {
         workload: wk.clone(),
         ns,
@@ -235,10 +240,7 @@ fn resolve(world: &World, wk: &WorkloadKey) -> Result<Target, String> {
         client_id: parsed.client_id.clone().unwrap_or_default(),
         tenant: parsed.tenant_id.clone().unwrap_or_default(),
         vault: parsed.keyvault_name.clone().unwrap_or_default(),
-        object: (
-            first.object_type.unwrap_or(ObjectType::Secret),
-            first.object_name.clone(),
-        ),
+        object,
     })
 }
 
@@ -366,25 +368,29 @@ fn change(world: &mut World, id: &str, wk: &WorkloadKey) -> Result<Undo, String>
             }
         }
         "delete-object" | "disable-object" => {
+            let key = t
+                .object
+                .clone()
+                .ok_or("the SecretProviderClass has no objects")?;
             let v = world
                 .vaults
                 .get_mut(&t.vault)
                 .ok_or("vault not in the lab")?;
             let object = v
                 .objects
-                .get(&t.object)
+                .get(&key)
                 .cloned()
                 .ok_or("object not in the vault")?;
             if id == "delete-object" {
-                v.objects.remove(&t.object);
-            } else if let Some(o) = v.objects.get_mut(&t.object)
+                v.objects.remove(&key);
+            } else if let Some(o) = v.objects.get_mut(&key)
                 && let Some(latest) = o.versions.first_mut()
             {
                 latest.enabled = false;
             }
             Undo::Object {
                 vault: t.vault.clone(),
-                key: t.object.clone(),
+                key,
                 object,
             }
         }

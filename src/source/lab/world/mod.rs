@@ -73,6 +73,9 @@ pub struct World {
     event_index: rustc_hash::FxHashMap<u64, Vec<usize>>,
     timeline: Vec<TimedEvent>,
     next_timed: usize,
+    /// Timeline events that could not happen, with why: the scenario asked for something the
+    /// world refused, which a trainer must see (reported as unread input).
+    pub timeline_failures: Vec<String>,
     /// Faults currently applied, with what is needed to undo them.
     /// The faults applied, in the order they were (their undos are exact only undone in
     /// reverse order where they touch the same piece of the world).
@@ -134,6 +137,7 @@ impl World {
             event_index: rustc_hash::FxHashMap::default(),
             timeline: sc.timeline.clone(),
             next_timed: 0,
+            timeline_failures: Vec::new(),
             faults: Vec::new(),
             waiting: waiting::Waiting::default(),
             terminating: BTreeSet::new(),
@@ -334,6 +338,12 @@ impl World {
             self.next_timed += 1;
             if let Err(err) = self.perform(&e.action) {
                 tracing::warn!(scenario = %self.name, "timeline event failed: {err}");
+                self.timeline_failures.push(format!(
+                    "scenario {}: Timeline event at {} ({:?}) did not happen: {err}",
+                    self.name,
+                    humantime::format_duration(e.at),
+                    e.action
+                ));
             }
         }
         self.finish_terminations();
