@@ -109,6 +109,9 @@ pub(crate) struct Index<'a> {
     /// once per chain: each of a Deployment's n replicas would otherwise scan the n − 1 others.
     unmounted_consumers: Mutex<HashMap<(usize, usize), PodAddresses>>,
     pub secrets: HashMap<Key<'a>, &'a SecretObs>,
+    /// (namespace, secret) → the SecretProviderClasses whose secretObjects write it (more
+    /// than one is a conflict: KVC807).
+    pub secret_writers: HashMap<Key<'a>, Vec<&'a SpcObs>>,
     /// (namespace, secret) → pods consuming it.
     pub secret_consumers: Consumers<'a>,
     /// (namespace, secret) → ingresses using it for TLS.
@@ -223,6 +226,7 @@ impl<'a> Index<'a> {
             spc_users: OnceLock::new(),
             unmounted_consumers: Mutex::new(map(0)),
             secrets: map(snap.secrets.items.len()),
+            secret_writers: map(0),
             secret_consumers: map(0),
             ingress_tls: map(0),
             pod_events: map(0),
@@ -235,6 +239,15 @@ impl<'a> Index<'a> {
         };
         for s in &snap.spcs.items {
             ix.spcs.insert((&s.namespace, &s.name), s);
+            for so in &s.secret_objects {
+                let writers = ix
+                    .secret_writers
+                    .entry((&s.namespace, &so.secret_name))
+                    .or_default();
+                if !writers.iter().any(|w| std::ptr::eq(*w, s)) {
+                    writers.push(s);
+                }
+            }
         }
         for sa in &snap.service_accounts.items {
             ix.service_accounts.insert((&sa.namespace, &sa.name), sa);
@@ -306,7 +319,10 @@ impl<'a> Index<'a> {
         }
         let mut pods: Vec<usize> = list
             .iter()
-            .filter(|c| !may_mount(c.pod, &spc.name))
+            .filter(|c| {
+                !may_mount(c.pod, &spc.name)
+                    && !self.mounts_a_writer(c.pod, &spc.secret_objects[secret].secret_name)
+            })
             .map(|c| pod_address(c.pod))
             .collect();
         pods.sort_unstable();
@@ -314,6 +330,14 @@ impl<'a> Index<'a> {
         let pods: PodAddresses = pods.into();
         lock().insert(key, pods.clone());
         pods
+    }
+
+    /// Whether `pod` mounts a SecretProviderClass that syncs Secret `secret` of its namespace:
+    /// one that makes it, if not the one asked about (KVC807 names the conflict).
+    pub fn mounts_a_writer(&self, pod: &PodObs, secret: &str) -> bool {
+        self.secret_writers
+            .get(&(pod.namespace.as_str(), secret))
+            .is_some_and(|ws| ws.iter().any(|w| pod.mounts_spc(&w.name)))
     }
 
     /// The source's clock. Rules read it only where a verdict depends on it, so a chain

@@ -41,8 +41,11 @@ pub(super) fn chains(ix: &Index<'_>, mounted: impl Fn(&str, &str) -> bool) -> Ve
             let key = (ns, so.secret_name.as_str());
             let mut owners: Vec<String> = Vec::new();
             for c in ix.secret_consumers.get(&key).into_iter().flatten() {
-                if super::index::may_mount(c.pod, &spc.name) {
-                    // Its volume names an unrendered SPC (KVC101 says so): maybe this one.
+                if super::index::may_mount(c.pod, &spc.name)
+                    || ix.mounts_a_writer(c.pod, &so.secret_name)
+                {
+                    // Its volume names an unrendered SPC (KVC101 says so): maybe this one. Or
+                    // it mounts another SPC that writes the Secret (KVC807 there).
                     continue;
                 }
                 let owner = owner_of(ix, c.pod);

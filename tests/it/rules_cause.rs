@@ -1314,3 +1314,39 @@ fn the_webhook_label_is_exact_and_kube_system_is_never_mutated() {
     assert!(f.message.contains("kube-system"), "{}", f.message);
     assert!(!f.fix.contains("kubectl patch"), "{}", f.fix);
 }
+
+/// FACTS §2: the driver writes a synced Secret from the SecretProviderClass of each mount
+/// that names it. Two SPCs of a namespace writing one Secret name is one conflict (KVC807,
+/// told once), and a reader mounting either writer is no reader "without the SPC" (KVC903).
+#[test]
+fn two_spcs_syncing_one_secret_are_one_conflict_not_two_unmounted_readers() {
+    let mut s = tk::empty();
+    tk::add_app(&mut s, NS, APP, 1);
+    tk::add_app(&mut s, NS, "api", 1);
+    let shared = tk::secret_name(APP);
+    tk::spc_mut(&mut s, "api").secret_objects[0].secret_name = shared.as_str().into();
+    // api's pods read the shared name (the add_app env names its own Secret).
+    for c in &mut tk::pod_mut(&mut s, "api").containers {
+        for e in &mut c.env {
+            if let EnvSourceObs::SecretKey { secret, .. } = &mut e.source {
+                *secret = shared.as_str().into();
+            }
+        }
+    }
+    let chains = diagnose(&s);
+    let codes = tk::codes(&chains);
+    assert!(codes.contains(&Code::KVC807), "{codes:?}");
+    assert!(!codes.contains(&Code::KVC903), "{codes:?}");
+    let told: std::collections::BTreeSet<_> = chains
+        .iter()
+        .flat_map(|c| c.findings())
+        .filter(|f| f.code == Code::KVC807)
+        .map(|f| f.message.to_string())
+        .collect();
+    assert_eq!(told.len(), 1, "{told:#?}");
+    let msg = told.first().unwrap();
+    assert!(
+        msg.contains(&tk::spc_name(APP)) && msg.contains(&tk::spc_name("api")),
+        "{msg}"
+    );
+}

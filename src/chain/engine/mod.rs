@@ -408,12 +408,20 @@ fn apply_one(space: &mut Space, object: Object, delete: bool, keys: &mut Vec<Dep
         Object::Spc(o) => {
             keys.push(Dep::Spcs);
             keys.push(Dep::Spc(o.name.as_str().into()));
+            // The Secrets it syncs, before and after: another SPC writing one of them
+            // (KVC807) and the consumers that mount either are judged from these.
             upsert(
                 &mut kube.spcs.items,
                 o,
                 delete,
                 |a, b| a.name == b.name,
-                |_| {},
+                |spc| {
+                    keys.extend(
+                        spc.secret_objects
+                            .iter()
+                            .map(|so| Dep::Secret(so.secret_name.as_str().into())),
+                    );
+                },
             );
         }
         Object::SpcStatus(o) => upsert(

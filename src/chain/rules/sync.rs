@@ -158,6 +158,7 @@ fn mounted_files(cx: &Ctx) -> Vec<String> {
 
 fn static_checks(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
     let params = cx.params.as_deref();
+    two_writers(cx, link, so);
     // Driver validation (secretutil.ValidateSecretObject): the Secret is never created.
     let mut invalid = Vec::new();
     if so.secret_name.is_empty() {
@@ -274,6 +275,41 @@ fn static_checks(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
             );
         }
     }
+}
+
+/// KVC807: another SecretProviderClass of the namespace syncs the same Secret. The driver
+/// writes it from whichever pod's SPC it reconciles (FACTS §2: v1.6 creates or updates on
+/// every reconcile; before, the first creates it and rotation patches it from each), so its
+/// content flips between the two and readers get either.
+fn two_writers(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
+    let Some(writers) = cx
+        .ix
+        .secret_writers
+        .get(&(cx.ns(), so.secret_name.as_str()))
+    else {
+        return;
+    };
+    if writers.len() < 2 {
+        return;
+    }
+    // One message whichever SPC's chain tells it: the report shows the conflict once.
+    let mut names: Vec<&str> = writers.iter().map(|w| w.name.as_str()).collect();
+    names.sort_unstable();
+    let (last, rest) = names.split_last().unwrap_or((&"", &[]));
+    link.findings.push(cx.remedied(
+        Code::KVC807,
+        format!("Secret/{}", so.secret_name),
+        format!(
+            "SecretProviderClasses {} and {last} {} sync Secret {}: the driver writes it from each one's mounts, so its content follows whichever wrote last and its readers may get any of their values",
+            rest.join(", "),
+            if rest.len() == 1 { "both" } else { "all" },
+            so.secret_name
+        ),
+        writers
+            .iter()
+            .map(|w| format!("SecretProviderClass {}: secretObjects[].secretName: {}", w.name, so.secret_name))
+            .collect(),
+    ));
 }
 
 /// KVC801: keys whose objectName is no mounted file. The driver builds a Secret whole or not

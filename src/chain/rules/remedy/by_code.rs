@@ -326,6 +326,15 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                 ),
             },
         ),
+        KVC807 => (
+            format!(
+                "kubectl get secretproviderclass -n {ns} -o custom-columns=NAME:.metadata.name,SECRETS:.spec.secretObjects[*].secretName"
+            ),
+            edit_spc(
+                cx,
+                "give this SPC's secretObjects[].secretName a name no other SPC writes, and point its readers at it",
+            ),
+        ),
         KVC904 => (
             format!("kubectl get secretproviderclasspodstatus,secret -n {ns}"),
             format!("run a workload that mounts SecretProviderClass {} (its pods make the driver create the Secret)", cx.spc_name),
