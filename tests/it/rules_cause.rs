@@ -1350,3 +1350,40 @@ fn two_spcs_syncing_one_secret_are_one_conflict_not_two_unmounted_readers() {
         "{msg}"
     );
 }
+
+/// FACTS §6: the webhook injects AZURE_TENANT_ID from the service account's tenant-id
+/// annotation, else its default (the cluster's tenant); FACTS §11: a managed identity lives
+/// in one tenant. A pod holding another tenant is named, with the annotation that fixes it.
+#[test]
+fn a_pod_holding_another_tenant_than_its_identity_is_named() {
+    let mut s = tk::healthy();
+    tk::pod_mut(&mut s, APP).containers[0].env.push(EnvObs {
+        name: "AZURE_TENANT_ID".into(),
+        source: EnvSourceObs::Literal {
+            value: Some(OTHER_TENANT.into()),
+        },
+    });
+    let c = one(&s);
+    let f = find(&c, Code::KVC206);
+    assert!(
+        f.message.contains(OTHER_TENANT) && f.message.contains(TENANT),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.fix
+            .contains(&format!("azure.workload.identity/tenant-id={TENANT}")),
+        "{}",
+        f.fix
+    );
+    // Holding the identity's own tenant is fine.
+    if let EnvSourceObs::Literal { value } = &mut tk::pod_mut(&mut s, APP).containers[0]
+        .env
+        .last_mut()
+        .unwrap()
+        .source
+    {
+        *value = Some(TENANT.into());
+    }
+    assert!(!tk::codes(&diagnose(&s)).contains(&Code::KVC206));
+}

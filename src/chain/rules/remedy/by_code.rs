@@ -97,6 +97,14 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                 ),
             },
         ),
+        KVC206 => (
+            format!(
+                "kubectl get pod {} -n {ns} -o jsonpath='{{.spec.containers[*].env[?(@.name==\"AZURE_TENANT_ID\")].value}}' && kubectl get serviceaccount {} -n {ns} -o jsonpath='{{.metadata.annotations}}'",
+                cx.pod.name,
+                sh_word(&cx.pod.service_account)
+            ),
+            restart(cx),
+        ),
         KVC202 => (
             format!(
                 "kubectl get serviceaccount {} -n {ns}",
