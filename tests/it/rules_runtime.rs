@@ -693,3 +693,44 @@ fn kvc902_a_reload_list_naming_other_secrets_is_extended() {
         f.fix
     );
 }
+
+/// FACTS §4: a file mounted with subPath never sees updates. A synced Secret mounted so and
+/// rewritten by a rotation after the container started leaves the file with the old value,
+/// as an env var would be.
+#[test]
+fn kvc901_a_subpath_file_of_a_rotated_secret_holds_the_old_value() {
+    let mut s = tk::healthy();
+    rotated_after_start(&mut s);
+    let secret = tk::secret_name(APP);
+    let pod = tk::pod_mut(&mut s, APP);
+    pod.containers[0]
+        .env
+        .retain(|e| !matches!(e.source, EnvSourceObs::SecretKey { .. }));
+    pod.volumes.push(VolumeObs {
+        name: "db".into(),
+        source: VolumeSourceObs::Secret {
+            secret_name: secret.as_str().into(),
+            optional: false,
+        },
+    });
+    pod.containers[0].mounts.push(MountObs {
+        volume: "db".into(),
+        path: "/etc/db/password".into(),
+        sub_path: Some("password".into()),
+        read_only: true,
+    });
+    let f = only(&run(&s), Code::KVC901);
+    assert!(f.message.contains("subPath password"), "{}", f.message);
+    assert!(
+        f.message.contains("the file holds the old value"),
+        "{}",
+        f.message
+    );
+    // Mounted as a directory, the kubelet refreshes it: nothing to say.
+    tk::pod_mut(&mut s, APP).containers[0]
+        .mounts
+        .last_mut()
+        .unwrap()
+        .sub_path = None;
+    assert!(!tk::codes(&run(&s)).contains(&Code::KVC901));
+}

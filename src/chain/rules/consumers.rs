@@ -7,7 +7,7 @@ use crate::chain::context::Ctx;
 use crate::chain::index::{Use, pod_address};
 use crate::chain::model::{Fact, Link, Status};
 use crate::glance;
-use crate::snapshot::{ContainerStateObs, EnvSourceObs, PodObs, VolumeSourceObs};
+use crate::snapshot::{ContainerObs, ContainerStateObs, EnvSourceObs, PodObs, VolumeSourceObs};
 
 /// `never_built`: the `secretObjects` entries the driver can never build (bit `i` for entry
 /// `i`, from the sync link): their consumers wait on that cause, whatever else holds.
@@ -41,9 +41,12 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
                     unbuildable || (secrets_known && !cx.template && cx.synced_secret(i).is_none());
                 blocked |= absent && required(cx.pod, &c.how);
                 // A Secret that never exists neither changes nor rotates: no restart advice.
+                if !super::sync::is_env(&c.how) && !unbuildable {
+                    stale_copy(cx, link, i, &so.secret_name, &c.how);
+                }
                 if super::sync::is_env(&c.how) && !unbuildable {
                     env_users += 1;
-                    stale_env(cx, link, i, &so.secret_name, &c.how);
+                    stale_copy(cx, link, i, &so.secret_name, &c.how);
                     if !env_secrets.contains(&so.secret_name.as_str()) {
                         env_secrets.push(&so.secret_name);
                     }
@@ -121,15 +124,49 @@ pub(crate) fn describe(how: &Use) -> String {
     }
 }
 
-/// KVC901: the Secret (of `secretObjects[i]`) changed after the container started.
-fn stale_env(cx: &Ctx, link: &mut Link, i: usize, secret: &str, how: &Use) {
+/// KVC901: the Secret (of `secretObjects[i]`) changed after the container started, and the
+/// container took a copy at start: an env var, or a file mounted with subPath (FACTS §4:
+/// subPath mounts never see updates).
+fn stale_copy(cx: &Ctx, link: &mut Link, i: usize, secret: &str, how: &Use) {
     if cx.template {
         return;
     }
-    let container = match how {
-        Use::Env { container, .. } | Use::EnvFrom { container } => *container,
-        Use::Volume { .. } => return,
-    };
+    match how {
+        Use::Env { container, .. } | Use::EnvFrom { container } => {
+            stale(
+                cx,
+                link,
+                i,
+                secret,
+                container,
+                &describe(how),
+                "the process",
+            );
+        }
+        Use::Volume { volume } => {
+            for c in &cx.pod.containers {
+                for m in c.mounts.iter().filter(|m| m.volume == *volume) {
+                    let Some(sub) = &m.sub_path else { continue };
+                    let what = format!(
+                        "container {} file {} (volume {volume} with subPath {sub}, which never sees updates)",
+                        c.name, m.path
+                    );
+                    stale(cx, link, i, secret, c, &what, "the file");
+                }
+            }
+        }
+    }
+}
+
+fn stale(
+    cx: &Ctx,
+    link: &mut Link,
+    i: usize,
+    secret: &str,
+    container: &ContainerObs,
+    what: &str,
+    holder: &str,
+) {
     let ContainerStateObs::Running { started_at } = &container.state else {
         return;
     };
@@ -147,8 +184,7 @@ fn stale_env(cx: &Ctx, link: &mut Link, i: usize, secret: &str, how: &Use) {
             Code::KVC901,
             format!("Pod/{}", cx.pod.name),
             format!(
-                "{} of pod {} reads Secret {secret}, rewritten at {} after the container started at {}, but from the vault versions the pod's first mount read (all created before the pod): the process holds the same value, unless the SecretProviderClass's objects were edited since",
-                describe(how),
+                "{what} of pod {} reads Secret {secret}, rewritten at {} after the container started at {}, but from the vault versions the pod's first mount read (all created before the pod): {holder} holds the same value, unless the SecretProviderClass's objects were edited since",
                 cx.pod.name,
                 glance::time(updated),
                 glance::time(*started_at)
@@ -164,8 +200,7 @@ fn stale_env(cx: &Ctx, link: &mut Link, i: usize, secret: &str, how: &Use) {
         Code::KVC901,
         format!("Pod/{}", cx.pod.name),
         format!(
-            "{} of pod {} reads Secret {secret}, which changed at {} after the container started at {}: the process holds the old value",
-            describe(how),
+            "{what} of pod {} reads Secret {secret}, which changed at {} after the container started at {}: {holder} holds the old value",
             cx.pod.name,
             glance::time(updated),
             glance::time(*started_at)
