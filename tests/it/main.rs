@@ -23,6 +23,7 @@ mod deploy_manifests;
 mod engine_feed;
 mod engine_props;
 mod hostile_input;
+mod lab_credentials;
 mod lab_diagnosis;
 mod lab_scenarios;
 mod lab_world;

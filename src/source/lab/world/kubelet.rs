@@ -54,7 +54,7 @@ impl World {
             (key.0.clone(), key.1.clone(), v.name.clone(), v.spc.clone());
         let nps = source
             .and_then(|c| c.node_publish_secret_ref.as_ref())
-            .map(|r| r.name.as_str());
+            .map(|r| self.node_publish_secret(&ns, &r.name));
         let (mut az, spcs) = self.azure();
         let spc = spcs.get(&(ns.clone(), spc_name));
         let req = VolumeRequest {
@@ -67,6 +67,38 @@ impl World {
             node_publish_secret: nps,
         };
         mount::publish(&mut az, spc, &req, now).map_err(|e| e.0)
+    }
+
+    /// A `nodePublishSecretRef` as kubelet reads it: which keys the Secret holds (non-empty).
+    fn node_publish_secret(&self, ns: &str, name: &str) -> mount::NodePublishSecret {
+        let keys = self
+            .secrets
+            .get(&(ns.to_string(), name.to_string()))
+            .map(|s| {
+                s.data
+                    .iter()
+                    .flatten()
+                    .filter(|(_, v)| !v.0.is_empty())
+                    .map(|(k, _)| k.clone())
+                    .collect()
+            });
+        mount::NodePublishSecret {
+            name: name.to_string(),
+            keys,
+        }
+    }
+
+    /// The name of the `nodePublishSecretRef` Secret of a pod's CSI volume when it is missing.
+    pub(super) fn missing_node_publish_secret(&self, key: &Key, vol: usize) -> Option<String> {
+        let p = self.pods.get(key)?;
+        let v = p.csi.get(vol)?;
+        let name = p
+            .volumes()
+            .find(|x| x.name == v.name)
+            .and_then(|x| x.csi.as_ref())
+            .and_then(|c| c.node_publish_secret_ref.as_ref())
+            .map(|r| r.name.clone())?;
+        (!self.secrets.contains_key(&(key.0.clone(), name.clone()))).then_some(name)
     }
 
     pub(super) fn try_start(&mut self, key: &Key) {

@@ -159,6 +159,14 @@ impl World {
             w.spcs.insert(key, s);
         }
         for mut s in sc.secrets {
+            // The API server merges `stringData` into `data` on write (stringData wins) and
+            // never returns it: readers of the Secret see `data` only.
+            if let Some(sd) = s.string_data.take() {
+                let data = s.data.get_or_insert_with(BTreeMap::new);
+                for (k, v) in sd {
+                    data.insert(k, k8s_openapi::ByteString(v.into_bytes()));
+                }
+            }
             let key = w.stamp(&mut s.metadata);
             w.secrets.insert(key, s);
         }
