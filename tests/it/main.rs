@@ -25,6 +25,7 @@ mod engine_props;
 mod hostile_input;
 mod lab_credentials;
 mod lab_diagnosis;
+mod lab_nodes;
 mod lab_scenarios;
 mod lab_world;
 mod lessons;

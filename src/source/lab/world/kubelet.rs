@@ -50,6 +50,15 @@ impl World {
             .and_then(|c| c.volume_attributes.as_ref())
             .unwrap_or(&no_attrs);
         let sa = p.service_account();
+        // Presence is per node: kubelet there finds no registered driver where the add-on's
+        // DaemonSet does not run (FACTS §11 "Nodes").
+        let node = spec.as_ref().and_then(|s| s.node_name.as_deref());
+        if self.cluster.csi_driver.installed
+            && let Some(n) = self.nodes.iter().find(|n| Some(n.name.as_str()) == node)
+            && !crate::source::lab::nodes::driver_runs_on(n)
+        {
+            return Err(crate::source::lab::messages::driver_not_registered(&v.name));
+        }
         let (ns, pod_name, volume, spc_name) =
             (key.0.clone(), key.1.clone(), v.name.clone(), v.spc.clone());
         let nps = source
@@ -225,19 +234,15 @@ impl World {
             p.csi[vol].name.clone(),
             p.meta.clone(),
         );
+        let node = p
+            .spec
+            .as_ref()
+            .and_then(|s| s.node_name.clone())
+            .unwrap_or_else(|| self.cluster.node.clone());
         let spcps_key = (key.0.clone(), sync::spcps_name(&key.1, &key.0, &spc_name));
         let existing = self.spcps.remove(&spcps_key);
         let uid = self.uid();
-        let s = sync::write_spcps(
-            existing,
-            &pod,
-            &spc_name,
-            &vol_name,
-            &self.cluster.node,
-            &m,
-            uid,
-            now,
-        );
+        let s = sync::write_spcps(existing, &pod, &spc_name, &vol_name, &node, &m, uid, now);
         let owners = sync::owners_for(&pod, &s);
         self.spcps.insert(spcps_key, s);
         self.changed();
