@@ -26,6 +26,7 @@ mod hostile_input;
 mod lab_credentials;
 mod lab_diagnosis;
 mod lab_nodes;
+mod lab_recovery;
 mod lab_scenarios;
 mod lab_world;
 mod lessons;
