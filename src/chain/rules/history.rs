@@ -144,8 +144,16 @@ impl<'a> Signals<'a> {
         let poll = self.rotation_poll?;
         let seen = e.last_seen?;
         let quiet = jiff::SignedDuration::try_from(poll * 2).ok()?;
-        // Past once the clock is beyond `seen + quiet`; the message does not name the time.
-        let past = link_clean && seen.checked_add(quiet).is_ok_and(|t| self.clock.after(t));
+        // Past once the clock reaches `seen + quiet`, not only beyond it: a failure recorded
+        // by a poll is two intervals old when the poll after the next one runs, and that poll
+        // not failing again is the signal (an SPC without secretObjects whose versions did
+        // not change leaves no success event at all). Strictly later, a repaired chain read
+        // broken until a second after that poll, past "within one poll after the next
+        // successful rotation" (FACTS §11). The message does not name the time.
+        let due = seen
+            .checked_add(quiet)
+            .and_then(|t| t.checked_sub(jiff::SignedDuration::from_nanos(1)));
+        let past = link_clean && due.is_ok_and(|t| self.clock.after(t));
         past.then(|| {
             format!(
                 "not repeated since {} (rotation polls every {}s)",

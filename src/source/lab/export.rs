@@ -17,13 +17,10 @@ use crate::fingerprint::Fingerprint;
 use crate::snapshot::crd::SecretProviderClassPodStatus;
 use crate::snapshot::{
     AccessPolicyObs, AzureObs, ClusterFacts, Coll, CsiDriverFacts, EventObs,
-    FederatedCredentialObs, Items, ManagedIdentityObs, NetworkObs, NodeObs, ObjectType,
-    ObjectVersion, Observed, PemParts, PlacementObs, PodObs, RoleAssignmentObs, SecretObs,
-    Snapshot, SourceInfo, SourceKind, SpcObs, SpcPodStatusObs, VaultObject, VaultObjectObs,
-    VaultObs, WorkloadObs, convert,
+    FederatedCredentialObs, Items, ManagedIdentityObs, NetworkObs, ObjectType, ObjectVersion,
+    Observed, PemParts, PodObs, RoleAssignmentObs, SecretObs, Snapshot, SourceInfo, SourceKind,
+    SpcObs, SpcPodStatusObs, VaultObject, VaultObjectObs, VaultObs, WorkloadObs, convert,
 };
-
-const OS_LABEL: &str = "kubernetes.io/os";
 
 pub fn snapshot(w: &World) -> Snapshot {
     let pods = w.pods.values().map(|p| pod(p)).collect();
@@ -169,26 +166,9 @@ fn assemble(
             azure_provider: Observed::Known(c.csi_driver.installed),
             install: Some(c.csi_driver.install),
             // The add-on's DaemonSets run on Linux nodes (FACTS §11 "Nodes").
-            placement: Observed::Known(
-                [
-                    ("aks-secrets-store-csi-driver", false),
-                    ("aks-secrets-store-provider-azure", true),
-                ]
-                .map(|(name, provider)| PlacementObs {
-                    daemonset: format!("kube-system/{name}"),
-                    provider,
-                    node_selector: [(OS_LABEL.to_string(), "linux".to_string())].into(),
-                    ..PlacementObs::default()
-                })
-                .into(),
-            ),
+            placement: Observed::Known(super::nodes::addon_placement()),
         }),
-        // The lab's one node is a Linux node of the default pool.
-        nodes: Observed::Known(vec![NodeObs {
-            name: c.node.clone(),
-            labels: [(OS_LABEL.to_string(), "linux".to_string())].into(),
-            taints: Vec::new(),
-        }]),
+        nodes: Observed::Known(w.nodes.clone()),
     };
     // Every namespace has its `default` service account.
     let mut sas: Vec<_> = w

@@ -28,6 +28,20 @@ pub fn driver_not_registered(volume: &str) -> String {
     )
 }
 
+/// kubelet reads a volume's `nodePublishSecretRef` Secret before it calls the driver; a
+/// missing Secret fails there, in kubelet's own words (`csi_mounter.go` SetUpAt).
+pub fn node_publish_secret_not_found(volume: &str, ns: &str, secret: &str) -> String {
+    format!(
+        "MountVolume.SetUp failed for volume \"{volume}\" : fetching NodePublishSecretRef {ns}/{secret} failed: kubernetes.io/csi: failed to find the secret {secret} in the namespace {ns} with error: secrets \"{secret}\" not found"
+    )
+}
+
+/// The ≤v1.5 rotation reconciler reads the `nodePublishSecretRef` Secret from its informer
+/// cache (FACTS §3 `MountRotationFailed`); the lister's not-found names the singular resource.
+pub fn rotation_node_publish_secret_not_found(ns: &str, secret: &str) -> String {
+    format!("failed to get node publish secret {ns}/{secret}, err: secret \"{secret}\" not found")
+}
+
 pub fn spc_not_found(ns: &str, spc: &str) -> String {
     format!(
         "failed to get secretproviderclass {ns}/{spc}, error: secretproviderclasses.secrets-store.csi.x-k8s.io \"{spc}\" not found"

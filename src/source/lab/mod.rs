@@ -17,6 +17,7 @@ pub mod generator;
 pub mod lesson;
 pub mod messages;
 pub mod mount;
+pub mod nodes;
 pub mod roles;
 pub mod scenario;
 pub mod sync;

@@ -42,7 +42,16 @@ pub struct VolumeRequest<'a> {
     pub volume: &'a str,
     pub read_only: Option<bool>,
     pub attributes: &'a BTreeMap<String, String>,
-    pub node_publish_secret: Option<&'a str>,
+    pub node_publish_secret: Option<NodePublishSecret>,
+}
+
+/// A volume's `nodePublishSecretRef` as kubelet finds it. Only the key names are carried: the
+/// provider looks for `clientid`/`clientsecret`, and the lab never needs their values.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodePublishSecret {
+    pub name: String,
+    /// Keys with a non-empty value; None when no such Secret exists.
+    pub keys: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -101,6 +110,14 @@ pub fn publish(
     if !driver.installed {
         return Err(MountError(msg::driver_not_registered(req.volume)));
     }
+    // kubelet fetches the nodePublishSecretRef Secret before it calls the driver.
+    if let Some(NodePublishSecret { name, keys: None }) = &req.node_publish_secret {
+        return Err(MountError(msg::node_publish_secret_not_found(
+            req.volume,
+            req.namespace,
+            name,
+        )));
+    }
     if req.read_only != Some(true) {
         return Err(MountError(msg::failed_mount_driver(
             req.volume,
@@ -156,15 +173,7 @@ pub fn publish(
         return Err(provider_err(e));
     }
     let Some(client_id) = parsed.client_id.clone() else {
-        let e = match req.node_publish_secret {
-            None => {
-                "failed to build auth config for mode None: failed to get credentials, nodePublishSecretRef secret is not set"
-            }
-            Some(_) => {
-                "failed to build auth config for mode None: could not find clientid in secrets"
-            }
-        };
-        return Err(provider_err(e.into()));
+        return Err(provider_err(service_principal(req)));
     };
     // Workload identity: kubelet mints the SA token per CSIDriver tokenRequests; the provider
     // never looks at the SA annotation, the pod label or the webhook's env vars.
@@ -286,6 +295,32 @@ pub fn publish(
     }
     out.objects.sort();
     Ok(out)
+}
+
+/// Without a clientID the provider takes a service principal from the nodePublishSecretRef
+/// keys `clientid`/`clientsecret`, matched case-insensitively, an empty value counting as
+/// absent (FACTS §5). The lab has no Entra app registrations to check them against: with both
+/// present the mount fails with a message that says so rather than pretending either outcome.
+fn service_principal(req: &VolumeRequest) -> String {
+    const MODE: &str = "failed to build auth config for mode None: ";
+    let Some(NodePublishSecret {
+        name,
+        keys: Some(keys),
+    }) = &req.node_publish_secret
+    else {
+        return format!("{MODE}failed to get credentials, nodePublishSecretRef secret is not set");
+    };
+    let has = |k: &str| keys.iter().any(|x| x.eq_ignore_ascii_case(k));
+    if !has("clientid") {
+        return format!("{MODE}could not find clientid in secrets");
+    }
+    if !has("clientsecret") {
+        return format!("{MODE}could not find clientsecret in secrets");
+    }
+    format!(
+        "kvchain lab: service-principal credentials are not simulated (the lab has no Entra app registrations to check clientid/clientsecret of Secret {}/{name} against); give the SecretProviderClass a clientID to use workload identity",
+        req.namespace
+    )
 }
 
 #[cfg(test)]

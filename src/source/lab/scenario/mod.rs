@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{Namespace, Pod, Secret, ServiceAccount};
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Secret, ServiceAccount};
 use k8s_openapi::api::networking::v1::Ingress;
 use serde::Deserialize;
 
@@ -37,6 +37,8 @@ pub struct Scenario {
     /// `kind: Lesson` documents: guided steps for a class (see [`super::lesson`]).
     pub lessons: Vec<super::lesson::Lesson>,
     pub namespaces: Vec<Namespace>,
+    /// `v1` Node documents: nodes besides the Cluster's `node` (labels and taints count).
+    pub nodes: Vec<Node>,
     pub service_accounts: Vec<ServiceAccount>,
     pub pods: Vec<Pod>,
     pub deployments: Vec<Deployment>,
@@ -69,7 +71,7 @@ pub struct ClusterSpec {
     pub subscription_id: String,
     #[serde(default = "default_location")]
     pub location: String,
-    /// The node every pod is scheduled on.
+    /// The default pool's Linux node, where the add-on runs; Node documents add others.
     #[serde(default = "default_node")]
     pub node: String,
     /// The workload-identity mutating webhook is installed.

@@ -147,6 +147,7 @@ pub fn parse(name: &str, origin: &Path, text: &str) -> Result<Scenario, InputErr
         seen.once(identity, &err)?;
         match (api_version.as_str(), kind.as_str()) {
             ("v1", "Namespace") => sc.namespaces.push(k8s(value, &err)?),
+            ("v1", "Node") => sc.nodes.push(k8s(value, &err)?),
             ("v1", "ServiceAccount") => sc.service_accounts.push(k8s(value, &err)?),
             ("v1", "Pod") => sc.pods.push(k8s(value, &err)?),
             ("v1", "Secret") => sc.secrets.push(k8s(value, &err)?),
@@ -222,6 +223,7 @@ fn k8s_identity(kind: &str, value: &serde_yaml::Value) -> (&'static str, String)
     let get = |k: &str| meta.and_then(|m| m.get(k)).and_then(|v| v.as_str());
     let kind: &'static str = match kind {
         "Namespace" => "Namespace",
+        "Node" => "Node",
         "ServiceAccount" => "ServiceAccount",
         "Pod" => "Pod",
         "Secret" => "Secret",
@@ -234,7 +236,7 @@ fn k8s_identity(kind: &str, value: &serde_yaml::Value) -> (&'static str, String)
         _ => "object",
     };
     let name = get("name").unwrap_or("");
-    if kind == "Namespace" {
+    if kind == "Namespace" || kind == "Node" {
         (kind, name.to_string())
     } else {
         (

@@ -16,6 +16,16 @@ pub(super) fn validate(sc: &Scenario, origin: &Path) -> Result<(), InputError> {
         return fail("Cluster spec.csiDriver.rotationPollInterval must be at least 1s".into());
     }
     pod_count(sc).map_err(|m| InputError::in_file(origin, m))?;
+    if sc
+        .nodes
+        .iter()
+        .any(|n| n.metadata.name.as_deref() == Some(sc.cluster.node.as_str()))
+    {
+        return fail(format!(
+            "Node {:?} is the Cluster's spec.node already (a Linux node of the default pool): give the extra node another name",
+            sc.cluster.node
+        ));
+    }
     let mut vaults = std::collections::BTreeSet::new();
     for v in &sc.vaults {
         if !vaults.insert(v.name.as_str()) {

@@ -148,7 +148,13 @@ impl World {
             first: now,
             last: now,
             component: component.into(),
-            host: (component == "kubelet").then(|| self.cluster.node.clone()),
+            // kubelet reports from the pod's node.
+            host: (component == "kubelet").then(|| {
+                self.pods
+                    .get(object)
+                    .and_then(|p| p.spec.as_ref()?.node_name.clone())
+                    .unwrap_or_else(|| self.cluster.node.clone())
+            }),
         });
         self.event_index
             .entry(key)

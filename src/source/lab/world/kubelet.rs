@@ -50,11 +50,20 @@ impl World {
             .and_then(|c| c.volume_attributes.as_ref())
             .unwrap_or(&no_attrs);
         let sa = p.service_account();
+        // Presence is per node: kubelet there finds no registered driver where the add-on's
+        // DaemonSet does not run (FACTS §11 "Nodes").
+        let node = spec.as_ref().and_then(|s| s.node_name.as_deref());
+        if self.cluster.csi_driver.installed
+            && let Some(n) = self.nodes.iter().find(|n| Some(n.name.as_str()) == node)
+            && !crate::source::lab::nodes::driver_runs_on(n)
+        {
+            return Err(crate::source::lab::messages::driver_not_registered(&v.name));
+        }
         let (ns, pod_name, volume, spc_name) =
             (key.0.clone(), key.1.clone(), v.name.clone(), v.spc.clone());
         let nps = source
             .and_then(|c| c.node_publish_secret_ref.as_ref())
-            .map(|r| r.name.as_str());
+            .map(|r| self.node_publish_secret(&ns, &r.name));
         let (mut az, spcs) = self.azure();
         let spc = spcs.get(&(ns.clone(), spc_name));
         let req = VolumeRequest {
@@ -67,6 +76,38 @@ impl World {
             node_publish_secret: nps,
         };
         mount::publish(&mut az, spc, &req, now).map_err(|e| e.0)
+    }
+
+    /// A `nodePublishSecretRef` as kubelet reads it: which keys the Secret holds (non-empty).
+    fn node_publish_secret(&self, ns: &str, name: &str) -> mount::NodePublishSecret {
+        let keys = self
+            .secrets
+            .get(&(ns.to_string(), name.to_string()))
+            .map(|s| {
+                s.data
+                    .iter()
+                    .flatten()
+                    .filter(|(_, v)| !v.0.is_empty())
+                    .map(|(k, _)| k.clone())
+                    .collect()
+            });
+        mount::NodePublishSecret {
+            name: name.to_string(),
+            keys,
+        }
+    }
+
+    /// The name of the `nodePublishSecretRef` Secret of a pod's CSI volume when it is missing.
+    pub(super) fn missing_node_publish_secret(&self, key: &Key, vol: usize) -> Option<String> {
+        let p = self.pods.get(key)?;
+        let v = p.csi.get(vol)?;
+        let name = p
+            .volumes()
+            .find(|x| x.name == v.name)
+            .and_then(|x| x.csi.as_ref())
+            .and_then(|c| c.node_publish_secret_ref.as_ref())
+            .map(|r| r.name.clone())?;
+        (!self.secrets.contains_key(&(key.0.clone(), name.clone()))).then_some(name)
     }
 
     pub(super) fn try_start(&mut self, key: &Key) {
@@ -193,19 +234,15 @@ impl World {
             p.csi[vol].name.clone(),
             p.meta.clone(),
         );
+        let node = p
+            .spec
+            .as_ref()
+            .and_then(|s| s.node_name.clone())
+            .unwrap_or_else(|| self.cluster.node.clone());
         let spcps_key = (key.0.clone(), sync::spcps_name(&key.1, &key.0, &spc_name));
         let existing = self.spcps.remove(&spcps_key);
         let uid = self.uid();
-        let s = sync::write_spcps(
-            existing,
-            &pod,
-            &spc_name,
-            &vol_name,
-            &self.cluster.node,
-            &m,
-            uid,
-            now,
-        );
+        let s = sync::write_spcps(existing, &pod, &spc_name, &vol_name, &node, &m, uid, now);
         let owners = sync::owners_for(&pod, &s);
         self.spcps.insert(spcps_key, s);
         self.changed();

@@ -2,10 +2,12 @@
 
 use super::*;
 use crate::snapshot::StrMap;
+use crate::source::lab::nodes::Placement;
 
 impl World {
     /// Admission (service account must exist, then the workload-identity webhook), then the
-    /// pod is scheduled on the lab's node and waits for its volumes.
+    /// scheduler places the pod on a lab node, where it waits for its volumes, or leaves it
+    /// Pending (see [`super::super::nodes::schedule`]).
     pub fn create_pod(&mut self, mut pod: Pod) -> Result<Key, String> {
         let key = self.stamp(&mut pod.metadata);
         let sa_name = pod
@@ -28,8 +30,14 @@ impl World {
         if self.cluster.workload_identity_webhook {
             webhook::admit(&mut pod, sa, &self.cluster.tenant_id);
         }
+        let placement = pod
+            .spec
+            .as_ref()
+            .map(|s| crate::source::lab::nodes::schedule(s, &self.nodes));
         if let Some(spec) = pod.spec.as_mut() {
-            spec.node_name = Some(self.cluster.node.clone());
+            if let Some(Placement::Node(n)) = &placement {
+                spec.node_name = Some(n.clone());
+            }
             if spec
                 .service_account_name
                 .as_deref()
@@ -75,9 +83,45 @@ impl World {
             env: Held::default(),
             subpath_files: Held::default(),
         };
-        set_status(&mut lp, Some(("ContainerCreating", "")));
+        let unscheduled = match placement {
+            None | Some(Placement::Node(_)) => None,
+            Some(other) => Some(other),
+        };
+        let Some(placement) = unscheduled else {
+            set_status(&mut lp, Some(("ContainerCreating", "")));
+            self.pods.insert(key.clone(), Box::new(lp));
+            self.waiting.insert(key.clone(), now);
+            self.changed();
+            return Ok(key);
+        };
+        lp.stage = Stage::Unscheduled;
+        match &placement {
+            Placement::Unschedulable(why) => set_status(&mut lp, Some(("Unschedulable", why))),
+            // PodGC: bound to a node that does not exist, deleted after the quarantine
+            // (marked Failed and force-deleted at once: no grace period to observe).
+            _ => {
+                lp.delete_at = Some(now.checked_add(PODGC_QUARANTINE).unwrap_or(now));
+                self.terminating.insert(key.clone());
+            }
+        }
         self.pods.insert(key.clone(), Box::new(lp));
-        self.waiting.insert(key.clone(), now);
+        if let Placement::Unschedulable(why) = &placement {
+            self.record_on(
+                (
+                    "v1",
+                    "Pod",
+                    self.pods
+                        .get(&key)
+                        .map(|p| p.uid().to_string())
+                        .unwrap_or_default(),
+                ),
+                &key,
+                "Warning",
+                "FailedScheduling",
+                why,
+                "default-scheduler",
+            );
+        }
         self.changed();
         Ok(key)
     }

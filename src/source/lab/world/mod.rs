@@ -42,6 +42,9 @@ pub type Key = (String, String);
 const TICK: Duration = Duration::from_secs(1);
 /// kubelet's volume-mount back-off: starts small, doubles, caps at 2m2s.
 const BACKOFF_MAX: Duration = Duration::from_secs(122);
+/// PodGC deletes a pod bound to a node that does not exist once the node has been missing for
+/// its quarantine (`quarantineTime`, 40 s).
+const PODGC_QUARANTINE: Duration = Duration::from_secs(40);
 /// kubelet retries a container whose config cannot be built.
 const CONFIG_RETRY: Duration = Duration::from_secs(10);
 const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
@@ -53,6 +56,8 @@ pub struct World {
     pub identities: Vec<LabIdentity>,
     pub vaults: BTreeMap<String, LabVault>,
     pub role_assignments: Vec<RoleAssignment>,
+    /// The Cluster's node first, then the scenario's Node documents.
+    pub nodes: Vec<crate::snapshot::NodeObs>,
     identity_index: HashMap<String, Vec<usize>>,
     ra_index: HashMap<String, Vec<usize>>,
     parse_cache: mount::ParseCache,
@@ -119,6 +124,7 @@ impl World {
                 .map(|v| (v.name.clone(), LabVault::from_spec(v, now)))
                 .collect(),
             role_assignments: sc.role_assignments.clone(),
+            nodes: super::nodes::lab_nodes(&sc.cluster, &sc.nodes),
             identity_index: HashMap::new(),
             ra_index: HashMap::new(),
             parse_cache: mount::ParseCache::default(),
@@ -163,6 +169,14 @@ impl World {
             w.spcs.insert(key, s);
         }
         for mut s in sc.secrets {
+            // The API server merges `stringData` into `data` on write (stringData wins) and
+            // never returns it: readers of the Secret see `data` only.
+            if let Some(sd) = s.string_data.take() {
+                let data = s.data.get_or_insert_with(BTreeMap::new);
+                for (k, v) in sd {
+                    data.insert(k, k8s_openapi::ByteString(v.into_bytes()));
+                }
+            }
             let key = w.stamp(&mut s.metadata);
             w.secrets.insert(key, s);
         }

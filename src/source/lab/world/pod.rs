@@ -8,8 +8,8 @@ use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, ReplicaSetSpec, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{
-    ContainerState, ContainerStateRunning, ContainerStateWaiting, ContainerStatus, Pod, PodSpec,
-    PodStatus, PodTemplateSpec, Volume,
+    ContainerState, ContainerStateRunning, ContainerStateWaiting, ContainerStatus, Pod,
+    PodCondition, PodSpec, PodStatus, PodTemplateSpec, Volume,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
 
@@ -132,6 +132,9 @@ pub struct CsiVolume {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stage {
+    /// No kubelet runs it: no node fits (the scheduler's message is the waiting reason), or
+    /// its `nodeName` names no node (PodGC deletes it after its quarantine).
+    Unscheduled,
     /// Waiting for volumes (ContainerCreating).
     Mounting,
     /// Volumes ready, container config cannot be built yet (CreateContainerConfigError).
@@ -250,6 +253,23 @@ impl LabPod {
 
     /// Pod status as kubelet reports it for the pod's stage.
     pub fn status(&self) -> PodStatus {
+        if self.stage == Stage::Unscheduled {
+            // Never on a kubelet: no start time, no container statuses; the scheduler's
+            // verdict, if it gave one, is the PodScheduled condition.
+            return PodStatus {
+                phase: Some("Pending".into()),
+                conditions: self.waiting.as_ref().map(|(reason, message)| {
+                    vec![PodCondition {
+                        type_: "PodScheduled".into(),
+                        status: "False".into(),
+                        reason: Some(reason.clone()),
+                        message: Some(message.clone()),
+                        ..Default::default()
+                    }]
+                }),
+                ..Default::default()
+            };
+        }
         let waiting = self.waiting.as_ref();
         let state = match (waiting, self.started_at) {
             (Some((reason, message)), _) => ContainerState {

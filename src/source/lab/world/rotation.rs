@@ -24,6 +24,20 @@ impl World {
                 continue;
             };
             let spc_name = p.csi[i].spc.clone();
+            // The reconciler reads the nodePublishSecretRef Secret itself, before the provider.
+            if let Some(secret) = self.missing_node_publish_secret(&key, i) {
+                let msg = crate::source::lab::messages::rotation_node_publish_secret_not_found(
+                    &key.0, &secret,
+                );
+                self.record(
+                    &key,
+                    "Warning",
+                    "MountRotationFailed",
+                    &msg,
+                    "csi-secrets-store-rotation",
+                );
+                continue;
+            }
             match self.publish(&key, i) {
                 Err(e) => {
                     // kubelet's wrapper is not part of the rotation path: strip it.

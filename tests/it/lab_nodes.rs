@@ -1,0 +1,195 @@
+//! Lab nodes and scheduling (FACTS §11 "Nodes"): a pod lands only on a node whose labels match
+//! its nodeSelector and whose taints it tolerates, else it stays Pending with kube-scheduler's
+//! FailedScheduling; a `nodeName` that names no node is never run and PodGC deletes it; the
+//! add-on's DaemonSets select `kubernetes.io/os: linux`, so a mount on another node finds no
+//! registered driver.
+
+use std::time::Duration;
+
+use kvchain::snapshot::Snapshot;
+use kvchain::source::lab::world::{Stage, World};
+use kvchain::source::lab::{self, export};
+
+const CLUSTER: &str = include_str!("../../assets/scenarios/cluster.yaml");
+const SHOP: &str = include_str!("../../assets/scenarios/shop.yaml");
+const HEALTHY: &str = include_str!("../../assets/scenarios/healthy.yaml");
+
+/// A bare pod of the healthy chain with `placement` (indented under `spec:`) and `extra`
+/// documents (Nodes).
+fn world(placement: &str, extra: &str) -> World {
+    let pod = format!(
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: placed
+  namespace: shop
+  labels: {{azure.workload.identity/use: "true"}}
+spec:
+  serviceAccountName: checkout
+{placement}  containers:
+    - name: app
+      image: busybox
+      volumeMounts: [{{name: s, mountPath: /mnt/s, readOnly: true}}]
+  volumes:
+    - name: s
+      csi: {{driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {{secretProviderClass: checkout-kv}}}}"#
+    );
+    let mut docs = vec![CLUSTER, SHOP, HEALTHY, &pod];
+    if !extra.is_empty() {
+        docs.push(extra);
+    }
+    let sc = lab::scenario::parse(
+        "nodes",
+        std::path::Path::new("nodes.yaml"),
+        &docs.join("\n---\n"),
+    )
+    .expect("scenario loads");
+    World::new(sc)
+}
+
+fn events(s: &Snapshot, reason: &str) -> Vec<kvchain::snapshot::EventObs> {
+    s.events
+        .items
+        .iter()
+        .filter(|e| e.involved_name == "placed" && e.reason == reason)
+        .cloned()
+        .collect()
+}
+
+fn key() -> (String, String) {
+    ("shop".into(), "placed".into())
+}
+
+const WINDOWS_NODE: &str = "apiVersion: v1\nkind: Node\nmetadata:\n  name: akswin000000\n  labels: {kubernetes.io/os: windows}\n";
+
+#[test]
+fn a_selector_no_node_satisfies_leaves_the_pod_pending_with_failed_scheduling() {
+    let mut w = world("  nodeSelector: {kubernetes.io/os: windows}\n", "");
+    w.advance(Duration::from_secs(150));
+    assert_eq!(w.pods[&key()].stage, Stage::Unscheduled);
+    let s = export::snapshot(&w);
+    let pod = s.pods.items.iter().find(|p| p.name == "placed").unwrap();
+    assert_eq!(pod.phase, "Pending");
+    assert_eq!(pod.node, None, "not bound to any node");
+    let fs = events(&s, "FailedScheduling");
+    assert_eq!(fs.len(), 1, "{fs:#?}");
+    assert_eq!(fs[0].type_, "Warning");
+    assert_eq!(fs[0].source, "default-scheduler");
+    assert_eq!(
+        fs[0].message,
+        "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling."
+    );
+    assert!(
+        events(&s, "FailedMount").is_empty(),
+        "no kubelet ever tried"
+    );
+    assert!(w.spcps.values().all(|x| x.pod_name != "placed"));
+}
+
+#[test]
+fn an_untolerated_taint_is_named_and_a_toleration_lets_the_pod_on() {
+    let gpu = "apiVersion: v1\nkind: Node\nmetadata:\n  name: aks-gpu-0000-vmss000000\n  labels: {kubernetes.io/os: linux, pool: gpu}\nspec:\n  taints: [{key: sku, value: gpu, effect: NoSchedule}]\n";
+    let mut w = world("  nodeSelector: {pool: gpu}\n", gpu);
+    w.advance(Duration::from_secs(30));
+    let s = export::snapshot(&w);
+    assert_eq!(
+        events(&s, "FailedScheduling")[0].message,
+        "0/2 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) had untolerated taint {sku: gpu}. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling."
+    );
+    let mut w = world(
+        "  nodeSelector: {pool: gpu}\n  tolerations: [{key: sku, operator: Equal, value: gpu, effect: NoSchedule}]\n",
+        gpu,
+    );
+    w.advance(Duration::from_secs(60));
+    let s = export::snapshot(&w);
+    let pod = s.pods.items.iter().find(|p| p.name == "placed").unwrap();
+    assert_eq!(pod.node.as_deref(), Some("aks-gpu-0000-vmss000000"));
+    assert!(events(&s, "FailedScheduling").is_empty());
+    // The taint keeps the add-on's DaemonSets (no toleration for it) off the node too.
+    assert!(events(&s, "FailedMount").iter().any(|e| {
+        e.message
+            .contains("not found in the list of registered CSI drivers")
+            && e.source == "kubelet"
+    }));
+}
+
+#[test]
+fn a_pod_on_another_linux_node_mounts_there() {
+    let b = "apiVersion: v1\nkind: Node\nmetadata:\n  name: aks-pool2-0000-vmss000000\n  labels: {kubernetes.io/os: linux, pool: b}\n";
+    let mut w = world("  nodeSelector: {pool: b}\n", b);
+    w.advance(Duration::from_secs(60));
+    assert_eq!(w.pods[&key()].stage, Stage::Running);
+    let spcps = w.spcps.values().find(|x| x.pod_name == "placed").unwrap();
+    assert_eq!(
+        spcps.node, "aks-pool2-0000-vmss000000",
+        "the SPCPS carries the pod's node"
+    );
+    let other = w.spcps.values().find(|x| x.pod_name != "placed").unwrap();
+    assert_eq!(other.node, "aks-nodepool1-12345678-vmss000000");
+}
+
+#[test]
+fn a_node_name_of_no_node_never_runs_and_podgc_deletes_the_pod() {
+    let mut w = world("  nodeName: aks-gpu-0000-vmss000000\n", "");
+    w.advance(Duration::from_secs(20));
+    let s = export::snapshot(&w);
+    let pod = s.pods.items.iter().find(|p| p.name == "placed").unwrap();
+    assert_eq!(pod.phase, "Pending");
+    assert_eq!(pod.node.as_deref(), Some("aks-gpu-0000-vmss000000"));
+    assert!(
+        s.events.items.iter().all(|e| e.involved_name != "placed"),
+        "no scheduler, no kubelet: no event"
+    );
+    assert!(w.spcps.values().all(|x| x.pod_name != "placed"));
+    // PodGC's 40-second quarantine, then the orphan is gone.
+    w.advance(Duration::from_secs(30));
+    assert!(!w.pods.contains_key(&key()));
+}
+
+#[test]
+fn a_pod_on_a_node_without_the_driver_gets_driver_not_found() {
+    let mut w = world(
+        "  nodeSelector: {kubernetes.io/os: windows}\n",
+        WINDOWS_NODE,
+    );
+    w.advance(Duration::from_secs(30));
+    let s = export::snapshot(&w);
+    let pod = s.pods.items.iter().find(|p| p.name == "placed").unwrap();
+    assert_eq!(pod.node.as_deref(), Some("akswin000000"));
+    assert!(events(&s, "FailedScheduling").is_empty());
+    let fm = events(&s, "FailedMount");
+    assert!(
+        fm.iter().any(|e| e.message.ends_with(
+            "driver name secrets-store.csi.k8s.io not found in the list of registered CSI drivers"
+        )),
+        "{fm:#?}"
+    );
+    assert_eq!(w.pods[&key()].stage, Stage::Mounting);
+    // The healthy chain's pods stay on the Linux node, where the driver runs.
+    assert!(
+        s.spc_statuses.items.iter().all(|x| x.pod_name != "placed")
+            && s.spc_statuses.items.iter().any(|x| x.mounted)
+    );
+    let nodes = s.cluster.nodes.known().unwrap();
+    assert_eq!(nodes.len(), 2, "the snapshot shows both nodes");
+}
+
+#[test]
+fn node_documents_are_strict() {
+    let parse = |extra: &str| {
+        let docs = [CLUSTER, SHOP, extra].join("\n---\n");
+        lab::scenario::parse("n", std::path::Path::new("n.yaml"), &docs)
+    };
+    let e = parse("apiVersion: v1\nkind: Node\nmetadata: {name: x}\nspecc: {}\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("n.yaml") && e.contains("document 4") && e.contains("specc"),
+        "{e}"
+    );
+    let e =
+        parse("apiVersion: v1\nkind: Node\nmetadata: {name: aks-nodepool1-12345678-vmss000000}\n")
+            .unwrap_err()
+            .to_string();
+    assert!(e.contains("aks-nodepool1-12345678-vmss000000"), "{e}");
+}
