@@ -1387,3 +1387,31 @@ fn a_pod_holding_another_tenant_than_its_identity_is_named() {
     }
     assert!(!tk::codes(&diagnose(&s)).contains(&Code::KVC206));
 }
+
+/// FACTS §5: each objects item is a YAML mapping; a key written twice is invalid YAML. Two
+/// objectName keys in one item are a name and a file name written with the wrong key: the
+/// fix names the item and renames the second to objectAlias.
+#[test]
+fn a_duplicate_object_name_key_is_fixed_as_the_alias_it_was_meant_to_be() {
+    let mut s = tk::healthy();
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.parameters.insert(
+        "objects".into(),
+        "array:\n  - |\n    objectName: web-db-pass\n    objectType: secret\n    objectName: DB_PASS\n"
+            .into(),
+    );
+    tk::reparse(spc);
+    let f = find_any(&diagnose(&s), Code::KVC705).clone();
+    assert!(
+        f.message.contains("duplicate key \"objectName\""),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.fix.ends_with(
+            "objects.array[0]: rename the second objectName to objectAlias (the file name)"
+        ),
+        "{}",
+        f.fix
+    );
+}

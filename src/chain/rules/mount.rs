@@ -133,7 +133,7 @@ pub(crate) fn objects(cx: &Ctx, p: &AzureSpc, link: &mut Link) {
         } else {
             ". The parameter is a YAML string: `array:` followed by one `- |` string per object, each holding objectName and objectType"
         };
-        link.findings.push(cx.remedied(
+        let mut f = cx.remedied(
             Code::KVC705,
             cx.spc_resource(),
             format!(
@@ -142,7 +142,31 @@ pub(crate) fn objects(cx: &Ctx, p: &AzureSpc, link: &mut Link) {
                 said.join("; ")
             ),
             objects_problems.iter().map(|pr| pr.to_string()).collect(),
-        ));
+        );
+        // The edit each problem asks for, where the problem says which.
+        let edits: Vec<String> = objects_problems
+            .iter()
+            .filter_map(|pr| {
+                let key = pr
+                    .message
+                    .split("duplicate key \"")
+                    .nth(1)?
+                    .split('"')
+                    .next()?;
+                Some(match key {
+                    // Two names in one item: the second is the file name, objectAlias.
+                    "objectName" => format!(
+                        "{}: rename the second objectName to objectAlias (the file name)",
+                        pr.field
+                    ),
+                    key => format!("{}: keep one {key}", pr.field),
+                })
+            })
+            .collect();
+        if !edits.is_empty() {
+            f.fix = remedy::edit_spc(cx, &edits.join("; ")).into();
+        }
+        link.findings.push(f);
     }
     // Objects lists are short: a pairwise scan beats building a map per chain. A long list
     // (100,000 items in a hostile SPC took minutes pairwise) gets the map.
