@@ -1070,17 +1070,25 @@ fn an_inline_volume_is_fixed_by_a_spc_made_of_its_attributes() {
             attributes.clear();
             attributes.insert("keyvaultName".into(), "kv-inline".into());
             attributes.insert("usePodIdentity".into(), "false".into());
+            // The 2020 examples: required keys left empty, keys the provider never read.
+            attributes.insert("tenantId".into(), "".into());
+            attributes.insert("resourceGroup".into(), "rg".into());
             *node_publish_secret = Some("secrets-store-creds".into());
         }
     }
     let chains = diagnose(&s);
     let f = find_any(&chains, Code::KVC103);
+    // FACTS §5: an empty required key is "not provided"; unread keys change nothing. The SPC
+    // made from the volume carries what the provider reads, asks for what is empty, and
+    // drops the rest; its name is one the fix chooses, not a placeholder.
     assert!(
-        f.fix
-            .contains("whose parameters are this volume's keyvaultName, usePodIdentity"),
+        f.fix.contains(&format!(
+            "create SecretProviderClass {APP}-kv (provider: azure) with this volume's parameters keyvaultName, usePodIdentity; tenantId set (empty in the volume); without resourceGroup"
+        )),
         "{}",
         f.fix
     );
+    assert!(!f.fix.contains('<'), "{}", f.fix);
     assert!(f.fix.contains("remove the inline keys"), "{}", f.fix);
     assert!(
         f.fix

@@ -40,6 +40,40 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                     .map(String::as_str)
                     .filter(|k| *k != crate::chain::index::SPC_ATTRIBUTE)
                     .collect();
+                // What to carry over: keys the provider reads, with a value; an empty
+                // required one is to be filled, an unread one dropped (KVC305's keys).
+                let unread: Vec<&str> = crate::chain::rules::params::unknown(inline.iter().copied())
+                    .into_iter()
+                    .map(|u| u.key)
+                    .collect();
+                let empty: Vec<&str> = inline
+                    .iter()
+                    .copied()
+                    .filter(|k| !unread.contains(k))
+                    .filter(|k| cx.attributes.get(*k).is_some_and(|v| v.trim().is_empty()))
+                    .collect();
+                let carried: Vec<&str> = inline
+                    .iter()
+                    .copied()
+                    .filter(|k| !unread.contains(k) && !empty.contains(k))
+                    .collect();
+                let mut parts = vec![format!("parameters {}", carried.join(", "))];
+                let required_empty: Vec<&str> = empty
+                    .iter()
+                    .copied()
+                    .filter(|k| matches!(*k, "keyvaultName" | "tenantId" | "tenantID" | "objects"))
+                    .collect();
+                if !required_empty.is_empty() {
+                    parts.push(format!("{} set (empty in the volume)", required_empty.join(", ")));
+                }
+                if !unread.is_empty() {
+                    parts.push(format!("without {} (the provider does not read them)", unread.join(", ")));
+                }
+                let spc_name = if cx.spc_name.is_empty() {
+                    format!("{}-kv", cx.owner_resource().rsplit('/').next().unwrap_or("app"))
+                } else {
+                    cx.spc_name.to_string()
+                };
                 let nps = cx
                     .node_publish_secret
                     .map(|s| format!(", nodePublishSecretRef: {{name: {s}}}"))
@@ -47,14 +81,14 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                 let volume = format!(
                     "volume {}: csi: {{driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {{secretProviderClass: {}}}{nps}}}",
                     cx.volume.name,
-                    if cx.spc_name.is_empty() { "<name>" } else { cx.spc_name }
+                    spc_name
                 );
                 let what = if inline.is_empty() {
                     volume
                 } else {
                     format!(
-                        "create a SecretProviderClass (provider: azure) whose parameters are this volume's {}, then {volume} (remove the inline keys: left there they override the SecretProviderClass)",
-                        inline.join(", ")
+                        "create SecretProviderClass {spc_name} (provider: azure) with this volume's {}, then {volume} (remove the inline keys: left there they override the SecretProviderClass)",
+                        parts.join("; ")
                     )
                 };
                 edit_owner(cx, &what)
