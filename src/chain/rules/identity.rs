@@ -414,13 +414,12 @@ fn auth_mode(
             format!("{tenant_key}: {t}"),
             format!("{tenant_key}: <the vault's tenant id>"),
         )),
-        // Entra knows a tenant by its id or one of its domains: anything else is no tenant.
+        // Entra knows a tenant by its id or one of its domains: anything else ("tid" in the
+        // upstream examples) is a value still to be filled in, like a template's.
         Some(t) if !crate::snapshot::is_guid(t.trim()) && !t.contains('.') => {
             problems.push(problem(
-                Code::KVC302,
-                format!(
-                    "{tenant_key} {t:?} is neither a tenant id (GUID) nor a tenant domain: Entra finds no such tenant and every sign-in fails"
-                ),
+                Code::KVC306,
+                format!("{tenant_key}: {t} (neither a tenant id nor a domain: no tenant has it)"),
                 format!("{tenant_key}: <the vault's tenant id>"),
             ))
         }
