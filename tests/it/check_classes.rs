@@ -359,3 +359,74 @@ fn an_unrendered_mount_with_its_credential_is_not_a_missing_credential() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(text.matches("KVC101 warning").count(), 2, "{text}");
 }
+
+fn on<'a>(report: &'a Value, code: &str, resource: &str) -> Vec<&'a Value> {
+    findings(report, code)
+        .into_iter()
+        .filter(|f| f["resource"] == resource)
+        .collect()
+}
+
+/// FACTS §6: the webhook selects pods labelled `azure.workload.identity/use: "true"` and, with
+/// `failurePolicy: Fail`, its refusal means no pod: a proxy sidecar on a hostNetwork pod, and a
+/// token expiration (the pod's annotation, else the service account's) outside 3600–86400.
+#[test]
+fn webhook_refusals_decided_by_the_manifest_are_kvc106() {
+    let (code, r) = check("webhook-admission.yaml");
+    let relay = on(&r, "KVC106", "Deployment/relay");
+    assert_eq!(relay.len(), 1, "{:#}", r["findings"]);
+    assert_eq!(relay[0]["severity"], "error");
+    let msg = relay[0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("hostNetwork is set to true, cannot inject proxy sidecar"),
+        "{msg}"
+    );
+    // The annotation's presence asks for the proxy: the fix removes it, not its value.
+    let fix = relay[0]["fix"].as_str().unwrap();
+    assert!(
+        fix.contains("remove annotation azure.workload.identity/inject-proxy-sidecar"),
+        "{fix}"
+    );
+    let batch = on(&r, "KVC106", "Deployment/batch");
+    assert_eq!(batch.len(), 1, "{:#}", r["findings"]);
+    let msg = batch[0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains(
+            "token expiration 1800 not valid. Expected value to be between 3600 and 86400"
+        ),
+        "{msg}"
+    );
+    // The value lives on the service account: the fix annotates it with a valid value.
+    assert_eq!(
+        batch[0]["fix"],
+        "kubectl annotate serviceaccount batch -n edge azure.workload.identity/service-account-token-expiration=3600 --overwrite"
+    );
+    // The pod's own annotation wins; an unlabelled pod is never seen by the webhook.
+    assert!(on(&r, "KVC106", "Deployment/report").is_empty());
+    assert!(on(&r, "KVC106", "Deployment/probe").is_empty());
+    assert_eq!(code, 1);
+}
+
+/// FACTS §11 "Nodes": the driver and provider DaemonSets run on Linux nodes; a pod pinned to
+/// Windows (nodeSelector or required affinity) needs the charts' Windows DaemonSets, which the
+/// AKS add-on does not run. Offline it is a warning; a pod that may land on Linux is fine.
+#[test]
+fn a_windows_pod_mounting_the_csi_volume_needs_the_windows_daemonsets() {
+    let (code, r) = check("windows-pods.yaml");
+    for owner in ["Deployment/iis", "StatefulSet/ledger"] {
+        let f = on(&r, "KVC104", owner);
+        assert_eq!(f.len(), 1, "{owner}: {:#}", r["findings"]);
+        assert_eq!(f[0]["severity"], "warning");
+        let msg = f[0]["message"].as_str().unwrap();
+        assert!(
+            msg.contains("driver name secrets-store.csi.k8s.io not found in the list of registered CSI drivers"),
+            "{msg}"
+        );
+        assert!(msg.contains("AKS add-on does not run"), "{msg}");
+        let fix = f[0]["fix"].as_str().unwrap();
+        assert!(fix.contains("windows.enabled=true"), "{fix}");
+    }
+    assert!(on(&r, "KVC104", "Deployment/agent").is_empty());
+    assert!(on(&r, "KVC104", "Deployment/api").is_empty());
+    assert_eq!(code, 0);
+}

@@ -1314,3 +1314,87 @@ fn the_webhook_label_is_exact_and_kube_system_is_never_mutated() {
     assert!(f.message.contains("kube-system"), "{}", f.message);
     assert!(!f.fix.contains("kubectl patch"), "{}", f.fix);
 }
+
+/// The healthy app with no pod left: its Deployment's template is all there is (as a live
+/// cluster keeps it for a workload whose pods cannot be created), with `annotations` on it, and
+/// the ReplicaSet's FailedCreate carrying `message`.
+fn uncreated_with(annotations: &[(&str, &str)], message: &str) -> Snapshot {
+    let mut s = tk::healthy();
+    let mut template = s.pods.items[0].clone();
+    s.pods.items.clear();
+    s.spc_statuses.items.clear();
+    template.name = APP.into();
+    template.uid = Default::default();
+    template.owners.clear();
+    template.node = None;
+    template.phase = Default::default();
+    template.template_of = Some(tk::owner("Deployment", APP));
+    let mut pod_annotations = std::collections::BTreeMap::new();
+    for (k, v) in annotations {
+        pod_annotations.insert(k.to_string(), v.to_string());
+    }
+    template.annotations = pod_annotations.into();
+    let deployment = s
+        .workloads
+        .items
+        .iter_mut()
+        .find(|w| w.kind == "Deployment" && w.name == APP)
+        .expect("testkit Deployment");
+    deployment.template = Some(Box::new(template));
+    s.events.items.push(EventObs {
+        namespace: NS.into(),
+        involved_kind: "ReplicaSet".into(),
+        involved_name: tk::replica_set(APP).into(),
+        type_: "Warning".into(),
+        reason: "FailedCreate".into(),
+        message: message.into(),
+        count: 12,
+        source: "replicaset-controller".into(),
+        last_seen: Some(tk::now()),
+        ..EventObs::default()
+    });
+    s
+}
+
+/// FACTS §6 on a cluster: the template says why the webhook refuses the pods, and the
+/// FailedCreate that reports the refusal corroborates that one finding (one symptom, one
+/// cause), which names the annotation to change.
+#[test]
+fn a_webhook_refusal_read_from_the_template_absorbs_its_failed_create() {
+    let refusal = "Error creating: admission webhook \"mutation.azure-workload-identity.io\" denied the request: token expiration 600 not valid. Expected value to be between 3600 and 86400";
+    let s = uncreated_with(
+        &[(
+            "azure.workload.identity/service-account-token-expiration",
+            "600",
+        )],
+        refusal,
+    );
+    let chains = diagnose(&s);
+    let all: Vec<&Finding> = chains
+        .iter()
+        .flat_map(|c| c.findings())
+        .filter(|f| f.code == Code::KVC106)
+        .collect();
+    assert_eq!(all.len(), 1, "{all:#?}");
+    let f = all[0];
+    assert!(
+        f.message.contains(
+            "token expiration 600 not valid. Expected value to be between 3600 and 86400"
+        ),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.evidence.iter().any(|e| e.contains("pod annotation")),
+        "{f:#?}"
+    );
+    assert!(
+        f.evidence.iter().any(|e| e.starts_with("FailedCreate")),
+        "the event corroborates: {f:#?}"
+    );
+    assert!(
+        f.fix.contains("service-account-token-expiration: \"3600\""),
+        "{}",
+        f.fix
+    );
+}

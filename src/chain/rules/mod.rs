@@ -3,6 +3,7 @@
 //! (ok, unknown, pending) and pushes findings; `build::settle` then lets findings decide.
 
 pub(crate) mod access;
+pub(crate) mod admission;
 pub(crate) mod consumers;
 pub(crate) mod federation;
 pub(crate) mod history;
