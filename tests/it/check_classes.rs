@@ -430,3 +430,31 @@ fn a_windows_pod_mounting_the_csi_volume_needs_the_windows_daemonsets() {
     assert!(on(&r, "KVC104", "Deployment/api").is_empty());
     assert_eq!(code, 0);
 }
+
+/// FACTS §5: in service-principal mode the provider reads keys `clientid` and `clientsecret`
+/// of the nodePublishSecretRef Secret, case-insensitively, else "could not find clientid in
+/// secrets". A Secret among the manifests is checked by its key names; no value is shown.
+#[test]
+fn a_service_principal_secret_with_other_key_names_is_rejected_by_the_provider() {
+    let (code, r) = check("sp-secret.yaml");
+    let all = findings(&r, "KVC302");
+    assert_eq!(all.len(), 1, "{:#}", r["findings"]);
+    let f = all[0];
+    assert_eq!(f["resource"], "Secret/billing-sp");
+    assert_eq!(f["severity"], "error");
+    let msg = f["message"].as_str().unwrap();
+    assert!(
+        msg.contains("\"could not find clientid in secrets\""),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("\"could not find clientsecret in secrets\""),
+        "{msg}"
+    );
+    let fix = f["fix"].as_str().unwrap();
+    assert!(fix.contains("client-id → clientid"), "{fix}");
+    assert!(fix.contains("client-secret → clientsecret"), "{fix}");
+    let text = serde_json::to_string(&r).unwrap();
+    assert!(!text.contains("placeholder-secret"), "a value leaked");
+    assert_eq!(code, 1);
+}

@@ -1398,3 +1398,89 @@ fn a_webhook_refusal_read_from_the_template_absorbs_its_failed_create() {
         f.fix
     );
 }
+
+/// The healthy app switched to service-principal mode (FACTS §5): no clientID in its SPC, its
+/// pods' volume naming nodePublishSecretRef `creds`.
+fn service_principal() -> Snapshot {
+    let mut s = tk::healthy();
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.parameters.remove("clientID");
+    tk::reparse(spc);
+    for p in &mut s.pods.items {
+        for v in &mut p.volumes {
+            if let VolumeSourceObs::Csi {
+                node_publish_secret,
+                ..
+            } = &mut v.source
+            {
+                *node_publish_secret = Some("creds".into());
+            }
+        }
+    }
+    s
+}
+
+fn sp_secret(keys: &[&str]) -> SecretObs {
+    SecretObs {
+        namespace: NS.into(),
+        name: "creds".into(),
+        type_: "Opaque".into(),
+        data: keys
+            .iter()
+            .map(|k| (k.to_string(), Fingerprint::of(b"not shown")))
+            .collect(),
+        ..SecretObs::default()
+    }
+}
+
+/// On a cluster the Secret is read by name: a missing one fails the mount, wrong key names
+/// fail in the provider with its own message, and the fix moves the values without showing
+/// them.
+#[test]
+fn a_service_principal_secret_is_checked_by_its_key_names() {
+    let s = service_principal();
+    let f = find_any(&diagnose(&s), Code::KVC302).clone();
+    assert_eq!(f.resource, "Secret/creds");
+    assert!(f.message.contains("does not exist"), "{}", f.message);
+    assert!(
+        f.message
+            .contains("failed to get node publish secret shop/creds"),
+        "{}",
+        f.message
+    );
+
+    let mut s = service_principal();
+    s.secrets
+        .items
+        .push(sp_secret(&["client-id", "ClientSecret"]));
+    let chains = diagnose(&s);
+    let f = find_any(&chains, Code::KVC302);
+    assert!(
+        f.message.contains("\"could not find clientid in secrets\""),
+        "{}",
+        f.message
+    );
+    assert!(
+        !f.message.contains("clientsecret in secrets"),
+        "{}",
+        f.message
+    );
+    assert_eq!(
+        f.fix,
+        "kubectl patch secret creds -n shop --type=json -p '[{\"op\":\"move\",\"from\":\"/data/client-id\",\"path\":\"/data/clientid\"}]'"
+    );
+
+    let mut s = service_principal();
+    s.secrets
+        .items
+        .push(sp_secret(&["CLIENTID", "clientsecret"]));
+    let chains = diagnose(&s);
+    assert!(
+        chains
+            .iter()
+            .flat_map(|c| c.findings())
+            .all(|f| f.code != Code::KVC302),
+        "{:#?}",
+        chains.iter().flat_map(|c| c.findings()).collect::<Vec<_>>()
+    );
+}

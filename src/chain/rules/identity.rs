@@ -67,11 +67,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         AuthMode::ServicePrincipal { secret } => {
             link.facts
                 .push(Fact::new("nodePublishSecretRef", secret.as_str()));
-            unknown(
-                link,
-                "service principal",
-                "credentials live in a Kubernetes Secret kvchain does not read",
-            );
+            super::sp_secret::check(cx, link, &secret);
             return;
         }
         AuthMode::PodIdentity | AuthMode::Invalid | AuthMode::Unknown => {
