@@ -458,3 +458,27 @@ fn a_service_principal_secret_with_other_key_names_is_rejected_by_the_provider()
     assert!(!text.contains("placeholder-secret"), "a value leaked");
     assert_eq!(code, 1);
 }
+
+/// Upstream service-principal examples (FACTS §5: no clientID ⇒ the mounting volume's
+/// nodePublishSecretRef) come without pods: no credential is missing yet, so KVC307 is a note;
+/// it stays a warning where `useWorkloadIdentity` shows workload identity was meant (spc-only).
+/// KVC303 reads only the SPC and is said of an SPC no pod mounts too.
+#[test]
+fn identities_of_spcs_no_pod_mounts_are_told_as_the_spc_says() {
+    let (code, r) = check("spc-only-identities.yaml");
+    let sp = one(&r, "KVC307");
+    assert_eq!(sp["resource"], "SecretProviderClass/sp-example");
+    assert_eq!(sp["severity"], "info");
+    let node = one(&r, "KVC303");
+    assert_eq!(node["resource"], "SecretProviderClass/node-msi");
+    assert!(
+        node["message"]
+            .as_str()
+            .unwrap()
+            .contains("node identity 9d2e4f6a-8b0c-4d1e-a3f5-7b9c1d3e5f70"),
+        "{node:#}"
+    );
+    assert_eq!(code, 0);
+    let (_, r) = check("spc-only.yaml");
+    assert_eq!(one(&r, "KVC307")["severity"], "warning");
+}
