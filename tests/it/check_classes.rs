@@ -482,3 +482,32 @@ fn identities_of_spcs_no_pod_mounts_are_told_as_the_spc_says() {
     let (_, r) = check("spc-only.yaml");
     assert_eq!(one(&r, "KVC307")["severity"], "warning");
 }
+
+/// A SecretProviderClass whose metadata.name is still a placeholder is an unrendered value
+/// like its parameters (KVC306 names the field); no command may name it as an object, since
+/// the API server accepts no such name.
+#[test]
+fn an_unrendered_spc_name_is_a_template_value_and_no_command_names_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("m.yaml");
+    std::fs::write(
+        &path,
+        "apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata: {name: '${SPC_NAME}', namespace: t}\nspec: {provider: azure, parameters: {clientID: 0d9f2a61-4c57-4b8e-a7c3-2e5f8b1d6a90, keyvaultName: kv-one, tenantId: 5b1e7c44-0b8f-4a8e-9d55-3f0c2a6e1d21, objects: 'array: []', useVMManagedIdentitty: 'true'}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: t}\nspec:\n  containers: [{name: c, image: i}]\n  volumes:\n  - name: v\n    csi: {driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {secretProviderClass: '${SPC_NAME}'}}\n",
+    )
+    .expect("write");
+    let out = kvchain(&["check", "-f", path.to_str().unwrap(), "-o", "json"]);
+    let r: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let f = one(&r, "KVC306");
+    let msg = f["message"].as_str().unwrap();
+    assert!(msg.contains("metadata.name: ${SPC_NAME}"), "{msg}");
+    for f in r["findings"].as_array().unwrap() {
+        for field in ["confirm", "fix"] {
+            let cmd = f[field].as_str().unwrap_or_default();
+            assert!(
+                !cmd.contains("secretproviderclass '${SPC_NAME}'"),
+                "{} {field}: {cmd}",
+                f["code"]
+            );
+        }
+    }
+}

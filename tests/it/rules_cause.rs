@@ -1091,7 +1091,9 @@ fn an_inline_volume_is_fixed_by_a_spc_made_of_its_attributes() {
 }
 
 /// A command must work when pasted: an SPC still named by a placeholder (`<keyvault-name>`)
-/// is quoted as one shell word, never left to read as a redirection.
+/// is no object the API server can hold, so no kubectl command names it; the confirm finds
+/// the templates holding it (the value quoted as one shell word, never read as a redirection)
+/// and the fix is to render them.
 #[test]
 fn a_placeholder_spc_name_is_one_quoted_shell_word_in_commands() {
     let mut s = tk::healthy();
@@ -1108,17 +1110,21 @@ fn a_placeholder_spc_name_is_one_quoted_shell_word_in_commands() {
     let chains = diagnose(&s);
     let f = find_any(&chains, Code::KVC306);
     assert!(
-        f.confirm
-            .contains("secretproviderclass '<keyvault-name>' -n"),
+        f.message.contains("metadata.name: <keyvault-name>"),
         "{}",
-        f.confirm
+        f.message
     );
-    assert!(
-        f.fix
-            .starts_with("kubectl edit secretproviderclass '<keyvault-name>' -n"),
-        "{}",
-        f.fix
-    );
+    assert_eq!(f.confirm, "grep -rn -F '<keyvault-name>' .");
+    assert!(f.fix.starts_with("# "), "{}", f.fix);
+    for f in chains.iter().flat_map(|c| c.findings()) {
+        for cmd in [&f.confirm, &f.fix] {
+            assert!(
+                !cmd.contains("secretproviderclass '<keyvault-name>'"),
+                "{}: {cmd}",
+                f.code
+            );
+        }
+    }
 }
 
 /// FACTS §5: the provider selects workload identity by clientID; `useWorkloadIdentity` is no

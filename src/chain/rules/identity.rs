@@ -137,8 +137,20 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
         Pods::Mounting => Some(cx.node_publish_secret),
         Pods::MaybeMounting | Pods::NoneSeen => None,
     };
-    let (mode, problems) = auth_mode(&p, nps, cx.tenant_key());
+    let (mode, mut problems) = auth_mode(&p, nps, cx.tenant_key());
     cx.mode = mode;
+    // An unrendered name is an unrendered value like the parameters (a volume naming it is
+    // told so by KVC101): said first, with the other template values.
+    if let Some(spc) = cx.spc.filter(|s| params::is_placeholder(&s.name)) {
+        problems.insert(
+            0,
+            problem(
+                Code::KVC306,
+                format!("metadata.name: {}", spc.name),
+                "metadata.name: <the SecretProviderClass's name>",
+            ),
+        );
+    }
     // `useWorkloadIdentity` is what the author meant by "workload identity", and why no
     // credential is named: one cause, told on the credential finding (not again as KVC305).
     let meant_wi = problems.iter().any(|pr| pr.fix == EITHER_CREDENTIAL)
