@@ -95,9 +95,12 @@ fn verdict(ix: &Index<'_>, spc: &SpcObs) -> SpcVerdict {
     let mut identity = Link::new(LinkKind::Identity);
     let pods = match maybe_mounting {
         Some(_) => rules::identity::Pods::Mounting,
+        None if unrendered_mounts(ix.snap, &spc.namespace) => rules::identity::Pods::MaybeMounting,
         None => rules::identity::Pods::NoneSeen,
     };
     rules::identity::parameters(&mut cx, &mut identity, pods);
+    // Which identity reads the vault is the SPC's to say, pod or no pod.
+    rules::identity::node_identity(&cx, &mut identity);
     let mut mount = Link::new(LinkKind::Mount);
     rules::mount::objects(&cx, &spc.parsed, &mut mount);
     let mut sync = Link::new(LinkKind::Sync);
@@ -118,6 +121,19 @@ fn verdict(ix: &Index<'_>, spc: &SpcObs) -> SpcVerdict {
         status: findings.first().map_or(Status::Ok, |f| f.severity.status()),
         findings,
     }
+}
+
+/// Whether a pod volume of `ns` names an unrendered SecretProviderClass (`${SPC}`).
+fn unrendered_mounts(snap: &Snapshot, ns: &str) -> bool {
+    snap.pods
+        .items
+        .iter()
+        .filter(|p| p.namespace == ns)
+        .flat_map(|p| &p.volumes)
+        .any(|v| {
+            matches!(&v.source, VolumeSourceObs::Csi { attributes, .. }
+                if attributes.get(SPC_ATTRIBUTE).is_some_and(|s| rules::params::is_placeholder(s)))
+        })
 }
 
 /// The nodePublishSecretRef that the pod volumes of `ns` naming an unrendered

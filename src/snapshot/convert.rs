@@ -121,6 +121,47 @@ fn set_spec(obs: &mut PodObs, spec: &PodSpec) {
         each(&spec.volumes).iter().map(volume),
         containers,
     );
+    obs.host_network = spec.host_network == Some(true);
+    obs.node_os = pinned_os(spec);
+}
+
+/// Node-OS label keys (the beta one is still set by kubelets and honoured by selectors).
+const OS_LABELS: [&str; 2] = ["kubernetes.io/os", "beta.kubernetes.io/os"];
+
+/// The OS a pod can only be scheduled to: its nodeSelector's, else the one every required
+/// node-affinity term demands (`In` a single OS). Preferred affinity pins nothing.
+fn pinned_os(spec: &PodSpec) -> Option<Name> {
+    if let Some(os) = spec
+        .node_selector
+        .iter()
+        .flatten()
+        .find(|(k, _)| OS_LABELS.contains(&k.as_str()))
+        .map(|(_, v)| v)
+    {
+        return Some(os.as_str().into());
+    }
+    let terms = &spec
+        .affinity
+        .as_ref()?
+        .node_affinity
+        .as_ref()?
+        .required_during_scheduling_ignored_during_execution
+        .as_ref()?
+        .node_selector_terms;
+    // Terms are ORed: the pod is pinned only when each of them pins the same OS.
+    let mut pinned: Option<&str> = None;
+    for term in terms {
+        let os = term.match_expressions.iter().flatten().find_map(|e| {
+            let values = e.values.as_deref().unwrap_or_default();
+            (OS_LABELS.contains(&e.key.as_str()) && e.operator == "In" && values.len() == 1)
+                .then(|| values[0].as_str())
+        })?;
+        if pinned.is_some_and(|p| p != os) {
+            return None;
+        }
+        pinned = Some(os);
+    }
+    pinned.map(Name::from)
 }
 
 /// The spec's part of a pod: its service account ("default" when unset or empty), volumes

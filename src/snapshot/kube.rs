@@ -49,6 +49,16 @@ pub struct PodObs {
     pub volumes: Vec<VolumeObs>,
     #[serde(default)]
     pub containers: Vec<ContainerObs>,
+    /// `spec.hostNetwork`: the workload-identity webhook refuses a proxy sidecar for it
+    /// (FACTS §6). Read from full pod specs (manifests, workload templates); the live pod list
+    /// leaves it unset, since a pod that exists has been through admission already.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub host_network: bool,
+    /// The node OS (`kubernetes.io/os`) the pod's required scheduling constraints pin it to:
+    /// its nodeSelector, or every term of its required node affinity. Same sources as
+    /// `host_network`: a running pod has a node, whose labels say more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_os: Option<Name>,
 }
 
 impl PodObs {

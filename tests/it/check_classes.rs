@@ -359,3 +359,155 @@ fn an_unrendered_mount_with_its_credential_is_not_a_missing_credential() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(text.matches("KVC101 warning").count(), 2, "{text}");
 }
+
+fn on<'a>(report: &'a Value, code: &str, resource: &str) -> Vec<&'a Value> {
+    findings(report, code)
+        .into_iter()
+        .filter(|f| f["resource"] == resource)
+        .collect()
+}
+
+/// FACTS §6: the webhook selects pods labelled `azure.workload.identity/use: "true"` and, with
+/// `failurePolicy: Fail`, its refusal means no pod: a proxy sidecar on a hostNetwork pod, and a
+/// token expiration (the pod's annotation, else the service account's) outside 3600–86400.
+#[test]
+fn webhook_refusals_decided_by_the_manifest_are_kvc106() {
+    let (code, r) = check("webhook-admission.yaml");
+    let relay = on(&r, "KVC106", "Deployment/relay");
+    assert_eq!(relay.len(), 1, "{:#}", r["findings"]);
+    assert_eq!(relay[0]["severity"], "error");
+    let msg = relay[0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("hostNetwork is set to true, cannot inject proxy sidecar"),
+        "{msg}"
+    );
+    // The annotation's presence asks for the proxy: the fix removes it, not its value.
+    let fix = relay[0]["fix"].as_str().unwrap();
+    assert!(
+        fix.contains("remove annotation azure.workload.identity/inject-proxy-sidecar"),
+        "{fix}"
+    );
+    let batch = on(&r, "KVC106", "Deployment/batch");
+    assert_eq!(batch.len(), 1, "{:#}", r["findings"]);
+    let msg = batch[0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains(
+            "token expiration 1800 not valid. Expected value to be between 3600 and 86400"
+        ),
+        "{msg}"
+    );
+    // The value lives on the service account: the fix annotates it with a valid value.
+    assert_eq!(
+        batch[0]["fix"],
+        "kubectl annotate serviceaccount batch -n edge azure.workload.identity/service-account-token-expiration=3600 --overwrite"
+    );
+    // The pod's own annotation wins; an unlabelled pod is never seen by the webhook.
+    assert!(on(&r, "KVC106", "Deployment/report").is_empty());
+    assert!(on(&r, "KVC106", "Deployment/probe").is_empty());
+    assert_eq!(code, 1);
+}
+
+/// FACTS §11 "Nodes": the driver and provider DaemonSets run on Linux nodes; a pod pinned to
+/// Windows (nodeSelector or required affinity) needs the charts' Windows DaemonSets, which the
+/// AKS add-on does not run. Offline it is a warning; a pod that may land on Linux is fine.
+#[test]
+fn a_windows_pod_mounting_the_csi_volume_needs_the_windows_daemonsets() {
+    let (code, r) = check("windows-pods.yaml");
+    for owner in ["Deployment/iis", "StatefulSet/ledger"] {
+        let f = on(&r, "KVC104", owner);
+        assert_eq!(f.len(), 1, "{owner}: {:#}", r["findings"]);
+        assert_eq!(f[0]["severity"], "warning");
+        let msg = f[0]["message"].as_str().unwrap();
+        assert!(
+            msg.contains("driver name secrets-store.csi.k8s.io not found in the list of registered CSI drivers"),
+            "{msg}"
+        );
+        assert!(msg.contains("AKS add-on does not run"), "{msg}");
+        let fix = f[0]["fix"].as_str().unwrap();
+        assert!(fix.contains("windows.enabled=true"), "{fix}");
+    }
+    assert!(on(&r, "KVC104", "Deployment/agent").is_empty());
+    assert!(on(&r, "KVC104", "Deployment/api").is_empty());
+    assert_eq!(code, 0);
+}
+
+/// FACTS §5: in service-principal mode the provider reads keys `clientid` and `clientsecret`
+/// of the nodePublishSecretRef Secret, case-insensitively, else "could not find clientid in
+/// secrets". A Secret among the manifests is checked by its key names; no value is shown.
+#[test]
+fn a_service_principal_secret_with_other_key_names_is_rejected_by_the_provider() {
+    let (code, r) = check("sp-secret.yaml");
+    let all = findings(&r, "KVC302");
+    assert_eq!(all.len(), 1, "{:#}", r["findings"]);
+    let f = all[0];
+    assert_eq!(f["resource"], "Secret/billing-sp");
+    assert_eq!(f["severity"], "error");
+    let msg = f["message"].as_str().unwrap();
+    assert!(
+        msg.contains("\"could not find clientid in secrets\""),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("\"could not find clientsecret in secrets\""),
+        "{msg}"
+    );
+    let fix = f["fix"].as_str().unwrap();
+    assert!(fix.contains("client-id → clientid"), "{fix}");
+    assert!(fix.contains("client-secret → clientsecret"), "{fix}");
+    let text = serde_json::to_string(&r).unwrap();
+    assert!(!text.contains("placeholder-secret"), "a value leaked");
+    assert_eq!(code, 1);
+}
+
+/// Upstream service-principal examples (FACTS §5: no clientID ⇒ the mounting volume's
+/// nodePublishSecretRef) come without pods: no credential is missing yet, so KVC307 is a note;
+/// it stays a warning where `useWorkloadIdentity` shows workload identity was meant (spc-only).
+/// KVC303 reads only the SPC and is said of an SPC no pod mounts too.
+#[test]
+fn identities_of_spcs_no_pod_mounts_are_told_as_the_spc_says() {
+    let (code, r) = check("spc-only-identities.yaml");
+    let sp = one(&r, "KVC307");
+    assert_eq!(sp["resource"], "SecretProviderClass/sp-example");
+    assert_eq!(sp["severity"], "info");
+    let node = one(&r, "KVC303");
+    assert_eq!(node["resource"], "SecretProviderClass/node-msi");
+    assert!(
+        node["message"]
+            .as_str()
+            .unwrap()
+            .contains("node identity 9d2e4f6a-8b0c-4d1e-a3f5-7b9c1d3e5f70"),
+        "{node:#}"
+    );
+    assert_eq!(code, 0);
+    let (_, r) = check("spc-only.yaml");
+    assert_eq!(one(&r, "KVC307")["severity"], "warning");
+}
+
+/// A SecretProviderClass whose metadata.name is still a placeholder is an unrendered value
+/// like its parameters (KVC306 names the field); no command may name it as an object, since
+/// the API server accepts no such name.
+#[test]
+fn an_unrendered_spc_name_is_a_template_value_and_no_command_names_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("m.yaml");
+    std::fs::write(
+        &path,
+        "apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata: {name: '${SPC_NAME}', namespace: t}\nspec: {provider: azure, parameters: {clientID: 0d9f2a61-4c57-4b8e-a7c3-2e5f8b1d6a90, keyvaultName: kv-one, tenantId: 5b1e7c44-0b8f-4a8e-9d55-3f0c2a6e1d21, objects: 'array: []', useVMManagedIdentitty: 'true'}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: t}\nspec:\n  containers: [{name: c, image: i}]\n  volumes:\n  - name: v\n    csi: {driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {secretProviderClass: '${SPC_NAME}'}}\n",
+    )
+    .expect("write");
+    let out = kvchain(&["check", "-f", path.to_str().unwrap(), "-o", "json"]);
+    let r: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let f = one(&r, "KVC306");
+    let msg = f["message"].as_str().unwrap();
+    assert!(msg.contains("metadata.name: ${SPC_NAME}"), "{msg}");
+    for f in r["findings"].as_array().unwrap() {
+        for field in ["confirm", "fix"] {
+            let cmd = f[field].as_str().unwrap_or_default();
+            assert!(
+                !cmd.contains("secretproviderclass '${SPC_NAME}'"),
+                "{} {field}: {cmd}",
+                f["code"]
+            );
+        }
+    }
+}

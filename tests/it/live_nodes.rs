@@ -86,6 +86,12 @@ async fn kvc104_is_decided_per_node_and_names_why_no_driver_runs_there() {
         seen.contains("taint os=windows:NoSchedule is not tolerated"),
         "{seen}"
     );
+    // A Windows container cannot move to Linux and the Linux DaemonSets cannot run on
+    // Windows (FACTS §11): the fix is the charts' Windows DaemonSets, or a Linux pool for a
+    // Linux image, not "schedule onto nodes where the driver runs".
+    assert!(f.fix.contains("windows.enabled=true"), "{}", f.fix);
+    assert!(f.fix.contains("AKS add-on does not run"), "{}", f.fix);
+    assert!(!f.fix.contains("schedule onto nodes"), "{}", f.fix);
     // The replica on the Linux node, where both DaemonSets run, has no KVC104.
     assert!(on(POD).findings().all(|f| f.code != Code::KVC104));
     // Read-only: nodes are listed, never written.

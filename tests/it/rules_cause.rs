@@ -1099,7 +1099,9 @@ fn an_inline_volume_is_fixed_by_a_spc_made_of_its_attributes() {
 }
 
 /// A command must work when pasted: an SPC still named by a placeholder (`<keyvault-name>`)
-/// is quoted as one shell word, never left to read as a redirection.
+/// is no object the API server can hold, so no kubectl command names it; the confirm finds
+/// the templates holding it (the value quoted as one shell word, never read as a redirection)
+/// and the fix is to render them.
 #[test]
 fn a_placeholder_spc_name_is_one_quoted_shell_word_in_commands() {
     let mut s = tk::healthy();
@@ -1116,17 +1118,21 @@ fn a_placeholder_spc_name_is_one_quoted_shell_word_in_commands() {
     let chains = diagnose(&s);
     let f = find_any(&chains, Code::KVC306);
     assert!(
-        f.confirm
-            .contains("secretproviderclass '<keyvault-name>' -n"),
+        f.message.contains("metadata.name: <keyvault-name>"),
         "{}",
-        f.confirm
+        f.message
     );
-    assert!(
-        f.fix
-            .starts_with("kubectl edit secretproviderclass '<keyvault-name>' -n"),
-        "{}",
-        f.fix
-    );
+    assert_eq!(f.confirm, "grep -rn -F '<keyvault-name>' .");
+    assert!(f.fix.starts_with("# "), "{}", f.fix);
+    for f in chains.iter().flat_map(|c| c.findings()) {
+        for cmd in [&f.confirm, &f.fix] {
+            assert!(
+                !cmd.contains("secretproviderclass '<keyvault-name>'"),
+                "{}: {cmd}",
+                f.code
+            );
+        }
+    }
 }
 
 /// FACTS §5: the provider selects workload identity by clientID; `useWorkloadIdentity` is no
@@ -1427,5 +1433,175 @@ fn a_duplicate_object_name_key_is_fixed_as_the_alias_it_was_meant_to_be() {
         ),
         "{}",
         f.fix
+    );
+}
+
+/// The healthy app with no pod left: its Deployment's template is all there is (as a live
+/// cluster keeps it for a workload whose pods cannot be created), with `annotations` on it, and
+/// the ReplicaSet's FailedCreate carrying `message`.
+fn uncreated_with(annotations: &[(&str, &str)], message: &str) -> Snapshot {
+    let mut s = tk::healthy();
+    let mut template = s.pods.items[0].clone();
+    s.pods.items.clear();
+    s.spc_statuses.items.clear();
+    template.name = APP.into();
+    template.uid = Default::default();
+    template.owners.clear();
+    template.node = None;
+    template.phase = Default::default();
+    template.template_of = Some(tk::owner("Deployment", APP));
+    let mut pod_annotations = std::collections::BTreeMap::new();
+    for (k, v) in annotations {
+        pod_annotations.insert(k.to_string(), v.to_string());
+    }
+    template.annotations = pod_annotations.into();
+    let deployment = s
+        .workloads
+        .items
+        .iter_mut()
+        .find(|w| w.kind == "Deployment" && w.name == APP)
+        .expect("testkit Deployment");
+    deployment.template = Some(Box::new(template));
+    s.events.items.push(EventObs {
+        namespace: NS.into(),
+        involved_kind: "ReplicaSet".into(),
+        involved_name: tk::replica_set(APP).into(),
+        type_: "Warning".into(),
+        reason: "FailedCreate".into(),
+        message: message.into(),
+        count: 12,
+        source: "replicaset-controller".into(),
+        last_seen: Some(tk::now()),
+        ..EventObs::default()
+    });
+    s
+}
+
+/// FACTS §6 on a cluster: the template says why the webhook refuses the pods, and the
+/// FailedCreate that reports the refusal corroborates that one finding (one symptom, one
+/// cause), which names the annotation to change.
+#[test]
+fn a_webhook_refusal_read_from_the_template_absorbs_its_failed_create() {
+    let refusal = "Error creating: admission webhook \"mutation.azure-workload-identity.io\" denied the request: token expiration 600 not valid. Expected value to be between 3600 and 86400";
+    let s = uncreated_with(
+        &[(
+            "azure.workload.identity/service-account-token-expiration",
+            "600",
+        )],
+        refusal,
+    );
+    let chains = diagnose(&s);
+    let all: Vec<&Finding> = chains
+        .iter()
+        .flat_map(|c| c.findings())
+        .filter(|f| f.code == Code::KVC106)
+        .collect();
+    assert_eq!(all.len(), 1, "{all:#?}");
+    let f = all[0];
+    assert!(
+        f.message.contains(
+            "token expiration 600 not valid. Expected value to be between 3600 and 86400"
+        ),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.evidence.iter().any(|e| e.contains("pod annotation")),
+        "{f:#?}"
+    );
+    assert!(
+        f.evidence.iter().any(|e| e.starts_with("FailedCreate")),
+        "the event corroborates: {f:#?}"
+    );
+    assert!(
+        f.fix.contains("service-account-token-expiration: \"3600\""),
+        "{}",
+        f.fix
+    );
+}
+
+/// The healthy app switched to service-principal mode (FACTS §5): no clientID in its SPC, its
+/// pods' volume naming nodePublishSecretRef `creds`.
+fn service_principal() -> Snapshot {
+    let mut s = tk::healthy();
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.parameters.remove("clientID");
+    tk::reparse(spc);
+    for p in &mut s.pods.items {
+        for v in &mut p.volumes {
+            if let VolumeSourceObs::Csi {
+                node_publish_secret,
+                ..
+            } = &mut v.source
+            {
+                *node_publish_secret = Some("creds".into());
+            }
+        }
+    }
+    s
+}
+
+fn sp_secret(keys: &[&str]) -> SecretObs {
+    SecretObs {
+        namespace: NS.into(),
+        name: "creds".into(),
+        type_: "Opaque".into(),
+        data: keys
+            .iter()
+            .map(|k| (k.to_string(), Fingerprint::of(b"not shown")))
+            .collect(),
+        ..SecretObs::default()
+    }
+}
+
+/// On a cluster the Secret is read by name: a missing one fails the mount, wrong key names
+/// fail in the provider with its own message, and the fix moves the values without showing
+/// them.
+#[test]
+fn a_service_principal_secret_is_checked_by_its_key_names() {
+    let s = service_principal();
+    let f = find_any(&diagnose(&s), Code::KVC302).clone();
+    assert_eq!(f.resource, "Secret/creds");
+    assert!(f.message.contains("does not exist"), "{}", f.message);
+    assert!(
+        f.message
+            .contains("failed to get node publish secret shop/creds"),
+        "{}",
+        f.message
+    );
+
+    let mut s = service_principal();
+    s.secrets
+        .items
+        .push(sp_secret(&["client-id", "ClientSecret"]));
+    let chains = diagnose(&s);
+    let f = find_any(&chains, Code::KVC302);
+    assert!(
+        f.message.contains("\"could not find clientid in secrets\""),
+        "{}",
+        f.message
+    );
+    assert!(
+        !f.message.contains("clientsecret in secrets"),
+        "{}",
+        f.message
+    );
+    assert_eq!(
+        f.fix,
+        "kubectl patch secret creds -n shop --type=json -p '[{\"op\":\"move\",\"from\":\"/data/client-id\",\"path\":\"/data/clientid\"}]'"
+    );
+
+    let mut s = service_principal();
+    s.secrets
+        .items
+        .push(sp_secret(&["CLIENTID", "clientsecret"]));
+    let chains = diagnose(&s);
+    assert!(
+        chains
+            .iter()
+            .flat_map(|c| c.findings())
+            .all(|f| f.code != Code::KVC302),
+        "{:#?}",
+        chains.iter().flat_map(|c| c.findings()).collect::<Vec<_>>()
     );
 }

@@ -30,31 +30,8 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     parameters(cx, link, Pods::Mounting);
     match cx.mode.clone() {
         AuthMode::VmIdentity { user_assigned } => {
-            // No userAssignedIdentityID: the provider asks the node's metadata endpoint for a
-            // token without a client id, which answers with the scale set's system-assigned
-            // identity, if it has one (AKS node pools usually carry user-assigned ones only).
-            let who = match user_assigned.as_deref() {
-                None => "the node scale set's system-assigned identity (no userAssignedIdentityID)"
-                    .to_string(),
-                // Unrendered (KVC306 says so): which node identity is not known yet.
-                Some(c) if params::is_placeholder(c) => {
-                    "a node identity (userAssignedIdentityID is not rendered yet)".to_string()
-                }
-                Some(c) => format!("node identity {c}"),
-            };
             super::note(cx, link, || Fact::new("mode", "useVMManagedIdentity"));
-            link.findings.push(cx.remedied(
-                Code::KVC303,
-                cx.spc_resource(),
-                format!(
-                    "SecretProviderClass {} reads Key Vault as {who}: every pod on those nodes shares it and Key Vault logs cannot tell workloads apart",
-                    cx.spc_name
-                ),
-                vec![format!(
-                    "useVMManagedIdentity: true, userAssignedIdentityID: {}",
-                    user_assigned.as_deref().unwrap_or("(none)")
-                )],
-            ));
+            node_identity(cx, link);
             if user_assigned.is_none() {
                 unknown(
                     link,
@@ -67,11 +44,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         AuthMode::ServicePrincipal { secret } => {
             link.facts
                 .push(Fact::new("nodePublishSecretRef", secret.as_str()));
-            unknown(
-                link,
-                "service principal",
-                "credentials live in a Kubernetes Secret kvchain does not read",
-            );
+            super::sp_secret::check(cx, link, &secret);
             return;
         }
         AuthMode::PodIdentity | AuthMode::Invalid | AuthMode::Unknown => {
@@ -110,11 +83,47 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     ));
 }
 
+/// KVC303 (info): the SPC reads Key Vault as a node identity. Decided by the SPC alone, so
+/// also said of an SPC no pod in the input mounts.
+pub(crate) fn node_identity(cx: &Ctx, link: &mut Link) {
+    let AuthMode::VmIdentity { user_assigned } = &cx.mode else {
+        return;
+    };
+    // No userAssignedIdentityID: the provider asks the node's metadata endpoint for a
+    // token without a client id, which answers with the scale set's system-assigned
+    // identity, if it has one (AKS node pools usually carry user-assigned ones only).
+    let who = match user_assigned.as_deref() {
+        None => {
+            "the node scale set's system-assigned identity (no userAssignedIdentityID)".to_string()
+        }
+        // Unrendered (KVC306 says so): which node identity is not known yet.
+        Some(c) if params::is_placeholder(c) => {
+            "a node identity (userAssignedIdentityID is not rendered yet)".to_string()
+        }
+        Some(c) => format!("node identity {c}"),
+    };
+    link.findings.push(cx.remedied(
+        Code::KVC303,
+        cx.spc_resource(),
+        format!(
+            "SecretProviderClass {} reads Key Vault as {who}: every pod on those nodes shares it and Key Vault logs cannot tell workloads apart",
+            cx.spc_name
+        ),
+        vec![format!(
+            "useVMManagedIdentity: true, userAssignedIdentityID: {}",
+            user_assigned.as_deref().unwrap_or("(none)")
+        )],
+    ));
+}
+
 /// Whose nodePublishSecretRef the provider would read.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Pods {
     /// This chain's pod: its volume's ref (or none) is known.
     Mounting,
+    /// A SecretProviderClass checked on its own: pods of its namespace name an unrendered
+    /// SecretProviderClass (`${SPC}`) and may mount it once rendered, not all with a ref.
+    MaybeMounting,
     /// A SecretProviderClass checked on its own: no pod in the input mounts it.
     NoneSeen,
 }
@@ -126,10 +135,22 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
     let Some(p) = cx.params.clone() else { return };
     let nps = match pods {
         Pods::Mounting => Some(cx.node_publish_secret),
-        Pods::NoneSeen => None,
+        Pods::MaybeMounting | Pods::NoneSeen => None,
     };
-    let (mode, problems) = auth_mode(&p, nps, cx.tenant_key());
+    let (mode, mut problems) = auth_mode(&p, nps, cx.tenant_key());
     cx.mode = mode;
+    // An unrendered name is an unrendered value like the parameters (a volume naming it is
+    // told so by KVC101): said first, with the other template values.
+    if let Some(spc) = cx.spc.filter(|s| params::is_placeholder(&s.name)) {
+        problems.insert(
+            0,
+            problem(
+                Code::KVC306,
+                format!("metadata.name: {}", spc.name),
+                "metadata.name: <the SecretProviderClass's name>",
+            ),
+        );
+    }
     // `useWorkloadIdentity` is what the author meant by "workload identity", and why no
     // credential is named: one cause, told on the credential finding (not again as KVC305).
     let meant_wi = problems.iter().any(|pr| pr.fix == EITHER_CREDENTIAL)
@@ -159,7 +180,9 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
         }
         let subject = match pods {
             Pods::Mounting => cx.subject(),
-            Pods::NoneSeen => "the mounting pods' service account".to_string(),
+            Pods::MaybeMounting | Pods::NoneSeen => {
+                "the mounting pods' service account".to_string()
+            }
         };
         let mut hints = hints.replace("{subject}", &subject);
         let mut evidence: Vec<String> = mine.iter().map(|pr| pr.observed.clone()).collect();
@@ -187,8 +210,14 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
                 evidence.join("; ")
             ),
         };
-        link.findings
-            .push(cx.finding(code, cx.spc_resource(), message, evidence, confirm, fix));
+        let mut f = cx.finding(code, cx.spc_resource(), message, evidence, confirm, fix);
+        // With no pod in sight, service-principal mode (the pods' refs) is as likely as a
+        // forgotten clientID: a note, unless useWorkloadIdentity shows workload identity was
+        // meant (upstream service-principal examples set usePodIdentity: "false" and no pod).
+        if code == Code::KVC307 && pods == Pods::NoneSeen && !meant_wi {
+            f.severity = crate::chain::model::Severity::Info;
+        }
+        link.findings.push(f);
     }
     ignored_keys(cx, link, meant_wi);
 }

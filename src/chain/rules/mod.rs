@@ -3,6 +3,7 @@
 //! (ok, unknown, pending) and pushes findings; `build::settle` then lets findings decide.
 
 pub(crate) mod access;
+pub(crate) mod admission;
 pub(crate) mod consumers;
 pub(crate) mod federation;
 pub(crate) mod history;
@@ -13,6 +14,7 @@ pub(crate) mod params;
 pub(crate) mod pod;
 pub(crate) mod remedy;
 pub(crate) mod service_account;
+pub(crate) mod sp_secret;
 pub(crate) mod sync;
 pub(crate) mod vault_object;
 

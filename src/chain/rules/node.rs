@@ -105,30 +105,19 @@ fn tolerates(tol: &TolerationObs, t: &TaintObs) -> bool {
     key && value && effect
 }
 
-/// KVC104 for this pod's node: no driver (or no provider) DaemonSet may run there. None when
-/// the node, the DaemonSets' constraints or the pod's node are not known, or one may run.
-pub(crate) fn absent(cx: &Ctx) -> Option<Finding> {
-    let node_name = cx.pod.node.as_deref()?;
-    let node = cx
-        .cluster()
-        .nodes
-        .known()?
-        .iter()
-        .find(|n| n.name == node_name)?;
-    let placement = cx.cluster().csi_driver.known()?.placement.known()?;
+/// The mount errors of a node without the driver, and without the provider (FACTS §11).
+const NO_DRIVER: &str =
+    "driver name secrets-store.csi.k8s.io not found in the list of registered CSI drivers";
+const NO_PROVIDER: &str = "failed to lookup provider client: \"azure\"";
+
+/// Which of the driver and the provider none of their observed DaemonSets may run on `node`
+/// (each with its mount error), and why each DaemonSet is excluded.
+fn missing_on(placement: &[PlacementObs], node: &NodeObs) -> (Vec<String>, Vec<String>) {
     let mut missing = Vec::new();
     let mut evidence = Vec::new();
     for (provider, what, symptom) in [
-        (
-            false,
-            "driver",
-            "driver name secrets-store.csi.k8s.io not found in the list of registered CSI drivers",
-        ),
-        (
-            true,
-            "Azure provider",
-            "failed to lookup provider client: \"azure\"",
-        ),
+        (false, "driver", NO_DRIVER),
+        (true, "Azure provider", NO_PROVIDER),
     ] {
         let sets: Vec<&PlacementObs> = placement
             .iter()
@@ -147,6 +136,36 @@ pub(crate) fn absent(cx: &Ctx) -> Option<Finding> {
             evidence.extend(reasons);
         }
     }
+    (missing, evidence)
+}
+
+/// The fix for a Windows pod without the driver: a Windows container cannot move to a Linux
+/// node and the Linux DaemonSets cannot run on Windows, so the Windows DaemonSets are needed.
+/// The Helm values are the charts' (`windows.enabled`; the provider chart installs the driver
+/// as its subchart); the AKS add-on has no such switch.
+fn windows_fix(cx: &Ctx) -> String {
+    remedy::edit_owner(
+        cx,
+        "a Windows pod needs the Secrets Store CSI driver's and the Azure provider's Windows DaemonSets, which the AKS add-on does not run: install them with the Helm charts (secrets-store-csi-driver: windows.enabled=true; csi-secrets-store-provider-azure: windows.enabled=true and secrets-store-csi-driver.windows.enabled=true); or, if the image is a Linux image, run it on a Linux pool: nodeSelector kubernetes.io/os: linux",
+    )
+}
+
+fn is_windows(os: Option<&str>) -> bool {
+    os.is_some_and(|os| os.eq_ignore_ascii_case("windows"))
+}
+
+/// KVC104 for this pod's node: no driver (or no provider) DaemonSet may run there. None when
+/// the node, the DaemonSets' constraints or the pod's node are not known, or one may run.
+pub(crate) fn absent(cx: &Ctx) -> Option<Finding> {
+    let node_name = cx.pod.node.as_deref()?;
+    let node = cx
+        .cluster()
+        .nodes
+        .known()?
+        .iter()
+        .find(|n| n.name == node_name)?;
+    let placement = cx.cluster().csi_driver.known()?.placement.known()?;
+    let (missing, mut evidence) = missing_on(placement, node);
     if missing.is_empty() {
         return None;
     }
@@ -162,6 +181,16 @@ pub(crate) fn absent(cx: &Ctx) -> Option<Finding> {
             .map(|t| format!("taint {}={}:{}", t.key, t.value, t.effect)),
     );
     evidence.insert(0, format!("node {node_name}: {}", labels.join(", ")));
+    let fix = if is_windows(node.labels.get("kubernetes.io/os").map(String::as_str)) {
+        windows_fix(cx)
+    } else {
+        remedy::edit_owner(
+            cx,
+            &format!(
+                "schedule onto nodes where the driver runs (e.g. nodeSelector kubernetes.io/os: linux), or run the driver's DaemonSets on node {node_name}"
+            ),
+        )
+    };
     Some(cx.finding(
         Code::KVC104,
         format!("Node/{node_name}"),
@@ -175,13 +204,72 @@ pub(crate) fn absent(cx: &Ctx) -> Option<Finding> {
         format!(
             "kubectl get node {node_name} --show-labels && kubectl get pods -n kube-system -o wide --field-selector spec.nodeName={node_name}"
         ),
-        remedy::edit_owner(
-            cx,
-            &format!(
-                "schedule onto nodes where the driver runs (e.g. nodeSelector kubernetes.io/os: linux), or run the driver's DaemonSets on node {node_name}"
-            ),
-        ),
+        fix,
     ))
+}
+
+/// KVC104 for a pod with no node yet (a manifest, or a template whose pods are missing) whose
+/// scheduling constraints pin it to Windows nodes. With the DaemonSets' constraints known it
+/// is decided on a Windows node as they see it (an error when none may run there); offline it
+/// is a warning: the cluster may run the charts' Windows DaemonSets.
+pub(crate) fn windows_unscheduled(cx: &Ctx) -> Option<Finding> {
+    if cx.pod.node.is_some() || !is_windows(cx.pod.node_os.as_deref()) {
+        return None;
+    }
+    let pinned = format!(
+        "kubernetes.io/os: {} (nodeSelector or required node affinity)",
+        cx.pod.node_os.as_deref().unwrap_or_default()
+    );
+    let placement = cx
+        .cluster()
+        .csi_driver
+        .known()
+        .and_then(|c| c.placement.known());
+    // Where the driver's DaemonSets may run: their nodeSelectors say which OS.
+    let confirm = "kubectl get daemonsets -n kube-system -o custom-columns=NAME:.metadata.name,NODE-SELECTOR:.spec.template.spec.nodeSelector | grep -e NAME -e secrets-store";
+    let f = match placement {
+        Some(placement) => {
+            let windows = NodeObs {
+                name: "windows".into(),
+                labels: [("kubernetes.io/os".to_string(), "windows".to_string())].into(),
+                taints: Vec::new(),
+            };
+            let (missing, mut evidence) = missing_on(placement, &windows);
+            if missing.is_empty() {
+                return None;
+            }
+            evidence.insert(0, format!("pod spec: {pinned}"));
+            cx.finding(
+                Code::KVC104,
+                cx.owner_resource(),
+                format!(
+                    "pods of {} can only run on Windows nodes, where no Secrets Store CSI {} pod can run: its DaemonSets' scheduling constraints exclude Windows nodes",
+                    cx.owner_resource(),
+                    missing.join(" and no ")
+                ),
+                evidence,
+                confirm.to_string(),
+                windows_fix(cx),
+            )
+        }
+        None => {
+            let mut f = cx.finding(
+                Code::KVC104,
+                cx.owner_resource(),
+                format!(
+                    "pods of {} can only run on Windows nodes and mount volume {}: the Secrets Store CSI driver and Azure provider DaemonSets run on Linux nodes only (nodeSelector kubernetes.io/os: linux) unless the Helm charts' separate Windows DaemonSets are installed, which the AKS add-on does not run; without them the mount fails with \"{NO_DRIVER}\"",
+                    cx.owner_resource(),
+                    cx.volume.name
+                ),
+                vec![format!("pod spec: {pinned}")],
+                confirm.to_string(),
+                windows_fix(cx),
+            );
+            f.severity = crate::chain::model::Severity::Warning;
+            f
+        }
+    };
+    Some(f)
 }
 
 #[cfg(test)]

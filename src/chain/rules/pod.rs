@@ -16,6 +16,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     wiring(cx, link);
     spc_exists(cx, link);
     sub_paths(cx, link);
+    super::admission::check(cx, link);
     driver_facts(cx, link);
 }
 
@@ -262,6 +263,8 @@ fn sub_paths(cx: &Ctx, link: &mut Link) {
 /// Cluster facts: driver registered, provider running, token for the exchange audience.
 fn driver_facts(cx: &Ctx, link: &mut Link) {
     let Some(csi) = cx.cluster().csi_driver.known() else {
+        // Offline nothing is known of the DaemonSets, but a Windows pod still needs theirs.
+        link.findings.extend(super::node::windows_unscheduled(cx));
         return;
     };
     if !csi.installed {
@@ -278,7 +281,8 @@ fn driver_facts(cx: &Ctx, link: &mut Link) {
             "the Azure provider of the Secrets Store CSI driver is not running: mounts fail with \"failed to lookup provider client: \\\"azure\\\"\"".to_string(),
             vec!["no running secrets-store-provider-azure pod".to_string()],
         ));
-    } else if let Some(f) = super::node::absent(cx) {
+    } else if let Some(f) = super::node::absent(cx).or_else(|| super::node::windows_unscheduled(cx))
+    {
         link.findings.push(f);
     }
     // Only workload identity needs the token; other modes never read it.

@@ -192,19 +192,19 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             edit_spc(cx, "parameters.clientID: the clientId of an existing managed identity (az identity show -g <rg> -n <name> --query clientId -o tsv)"),
         ),
         KVC302 => (
-            format!("kubectl get secretproviderclass {} -n {ns} -o yaml", sh_word(cx.spc_name)),
+            get_spc(cx, "-o yaml"),
             edit_spc(cx, "fix the parameters named in the message"),
         ),
         KVC304 => (
-            format!("kubectl get secretproviderclass {} -n {ns} -o jsonpath='{{.spec.parameters.usePodIdentity}}' && kubectl get azureidentitybinding -A", sh_word(cx.spc_name)),
+            get_spc(cx, "-o jsonpath='{.spec.parameters.usePodIdentity}' && kubectl get azureidentitybinding -A"),
             edit_spc(cx, "usePodIdentity: \"false\", clientID: <the identity's clientId>  # migrate to workload identity: https://learn.microsoft.com/azure/aks/workload-identity-migrate-from-pod-identity"),
         ),
         KVC305 | KVC306 => (
-            format!("kubectl get secretproviderclass {} -n {ns} -o jsonpath='{{.spec.parameters}}'", sh_word(cx.spc_name)),
+            get_spc(cx, "-o jsonpath='{.spec.parameters}'"),
             edit_spc(cx, "the parameters named in the message"),
         ),
         KVC307 => (
-            format!("kubectl get secretproviderclass {} -n {ns} -o yaml", sh_word(cx.spc_name)),
+            get_spc(cx, "-o yaml"),
             edit_spc(cx, "clientID: <workload identity clientId>  # or nodePublishSecretRef (clientid/clientsecret) on every pod volume"),
         ),
         KVC303 => (

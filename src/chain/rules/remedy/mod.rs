@@ -121,7 +121,32 @@ pub(crate) fn principal(cx: &Ctx) -> String {
     )
 }
 
+/// An SPC whose metadata.name is still a template placeholder: no object of that name can
+/// exist (the API server refuses it), so no kubectl command can name it.
+fn unrendered_spc(cx: &Ctx) -> bool {
+    crate::chain::rules::params::is_placeholder(cx.spc_name)
+}
+
+/// `kubectl get secretproviderclass <name> -n <ns> <tail>`; for an unrendered name, where
+/// the templates hold it.
+pub(crate) fn get_spc(cx: &Ctx, tail: &str) -> String {
+    if unrendered_spc(cx) {
+        return unrendered("metadata.name", cx.spc_name).0;
+    }
+    format!(
+        "kubectl get secretproviderclass {} -n {} {tail}",
+        sh_word(cx.spc_name),
+        cx.ns()
+    )
+}
+
 pub(crate) fn edit_spc(cx: &Ctx, what: &str) -> String {
+    if unrendered_spc(cx) {
+        return format!(
+            "# in the SecretProviderClass manifest whose metadata.name is {} (unrendered: no object can have that name), render the template and set: {what}",
+            cx.spc_name
+        );
+    }
     format!(
         "kubectl edit secretproviderclass {} -n {}  # {what}",
         sh_word(cx.spc_name),
@@ -189,11 +214,7 @@ pub(crate) fn unrendered(field: &str, value: &str) -> (String, String) {
 }
 
 pub(crate) fn show_spc(cx: &Ctx, jsonpath: &str) -> String {
-    format!(
-        "kubectl get secretproviderclass {} -n {} -o jsonpath='{jsonpath}'",
-        sh_word(cx.spc_name),
-        cx.ns()
-    )
+    get_spc(cx, &format!("-o jsonpath='{jsonpath}'"))
 }
 
 pub(crate) fn fic_list(cx: &Ctx) -> String {
