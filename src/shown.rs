@@ -17,6 +17,23 @@ pub const KEPT: usize = 200;
 /// `s` with long runs cut and invisible or reordering characters escaped; borrowed when
 /// nothing needs to change (the common case).
 pub fn shown(s: &str) -> Cow<'_, str> {
+    // Every finding's texts pass here: plain printable ASCII no longer than a run can be is
+    // the usual case, settled by one byte scan (the char-wise test took 9% of a diagnosis).
+    let mut run = 0usize;
+    let plain = s.bytes().all(|b| match b {
+        b' ' | b'\n' | b'\t' => {
+            run = 0;
+            true
+        }
+        0x21..0x7f => {
+            run += 1;
+            run <= MAX_RUN
+        }
+        _ => false,
+    });
+    if plain {
+        return Cow::Borrowed(s);
+    }
     if !s.chars().any(hidden) && !s.split(char::is_whitespace).any(|w| w.len() > MAX_RUN) {
         return Cow::Borrowed(s);
     }
