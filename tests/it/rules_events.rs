@@ -563,3 +563,25 @@ fn a_federation_failure_older_than_a_key_vault_answer_is_history() {
     let c = one(&s);
     assert_eq!(c.link(LinkKind::Federation).status, Status::Broken);
 }
+
+/// A Pending pod with no node has not been scheduled: the kubelet mounts nothing before the
+/// scheduler places it (FACTS §11, Nodes). The Mount link says so instead of "mounting".
+#[test]
+fn an_unscheduled_pod_is_not_mounting() {
+    let mut s = tk::healthy();
+    tk::unmount(&mut s, APP);
+    tk::pod_mut(&mut s, APP).node = None;
+    let c = one(&s);
+    let mount = c.link(LinkKind::Mount);
+    assert_eq!(
+        (mount.status, mount.summary.as_str()),
+        (Status::Pending, "not scheduled"),
+        "{mount:#?}"
+    );
+    assert!(
+        mount
+            .facts
+            .iter()
+            .any(|f| f.observed.contains("not scheduled"))
+    );
+}

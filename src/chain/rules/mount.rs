@@ -42,7 +42,15 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     }
     let Some(st) = cx.status else {
         let waiting = cx.pod.containers.iter().any(|c| matches!(&c.state, ContainerStateObs::Waiting { reason, .. } if reason == "ContainerCreating"));
-        if cx.pod.phase == "Pending" || waiting {
+        if cx.pod.phase == "Pending" && cx.pod.node.is_none() {
+            // Nothing mounts before the scheduler places the pod (its FailedScheduling
+            // events say why): not a mount in progress.
+            set(link, Status::Pending, "not scheduled");
+            link.facts.push(Fact::new(
+                "node",
+                "none yet: the pod is not scheduled, so no volume is mounted (kubectl describe pod shows the scheduler's FailedScheduling reason)",
+            ));
+        } else if cx.pod.phase == "Pending" || waiting {
             set(link, Status::Pending, "mounting");
         } else if cx.pod.phase.is_empty() {
             set(link, Status::Pending, "no status");
