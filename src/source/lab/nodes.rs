@@ -21,22 +21,7 @@ pub fn lab_nodes(cluster: &ClusterSpec, declared: &[Node]) -> Vec<NodeObs> {
         taints: Vec::new(),
     };
     std::iter::once(default)
-        .chain(declared.iter().map(|n| {
-            NodeObs {
-                name: n.metadata.name.clone().unwrap_or_default(),
-                labels: n.metadata.labels.clone().unwrap_or_default(),
-                taints: n
-                    .spec
-                    .iter()
-                    .flat_map(|s| s.taints.iter().flatten())
-                    .map(|t| TaintObs {
-                        key: t.key.clone(),
-                        value: t.value.clone().unwrap_or_default(),
-                        effect: t.effect.clone(),
-                    })
-                    .collect(),
-            }
-        }))
+        .chain(declared.iter().map(crate::snapshot::convert::node))
         .collect()
 }
 
