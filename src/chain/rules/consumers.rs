@@ -177,33 +177,28 @@ fn stale(
     if updated <= *started_at {
         return;
     }
-    if content_predates_pod(cx) {
-        // Rewritten (recreated after a delete, say) from the versions the pod's first mount
-        // read: the same value, unless the SPC's objects were edited since (not observed).
-        let mut f = cx.remedied(
-            Code::KVC901,
-            format!("Pod/{}", cx.pod.name),
+    // Rewritten (recreated after a delete, say) from the versions the pod's first mount read:
+    // the same value, unless the SPC's objects were edited since (not observed).
+    let same = content_predates_pod(cx);
+    let (changed, holds) = if same {
+        (
+            "was rewritten",
             format!(
-                "{what} of pod {} reads Secret {secret}, rewritten at {} after the container started at {}, but from the vault versions the pod's first mount read (all created before the pod): {holder} holds the same value, unless the SecretProviderClass's objects were edited since",
-                cx.pod.name,
-                glance::time(updated),
-                glance::time(*started_at)
+                "but from the vault versions the pod's first mount read (all created before the pod): {holder} holds the same value, unless the SecretProviderClass's objects were edited since"
             ),
-            vec![format!("Secret {secret} last written {}", glance::time(updated))],
-        );
-        f.severity = crate::chain::model::Severity::Info;
-        f.fix = format!("# nothing to do unless SecretProviderClass {} was edited after the pod started; then: {}", cx.spc_name, f.fix).into();
-        link.findings.push(f);
-        return;
-    }
-    link.findings.push(cx.remedied(
+        )
+    } else {
+        ("changed", format!("{holder} holds the old value"))
+    };
+    let mut f = cx.remedied(
         Code::KVC901,
         format!("Pod/{}", cx.pod.name),
         format!(
-            "{what} of pod {} reads Secret {secret}, which changed at {} after the container started at {}: {holder} holds the old value",
+            "{what} of pod {} reads Secret {secret}, which {changed} at {} after the container started at {}: {}",
             cx.pod.name,
             glance::time(updated),
-            glance::time(*started_at)
+            glance::time(*started_at),
+            holds
         ),
         vec![
             format!(
@@ -213,7 +208,16 @@ fn stale(
             ),
             format!("Secret {secret} last written {}", glance::time(updated)),
         ],
-    ));
+    );
+    if same {
+        f.severity = crate::chain::model::Severity::Info;
+        f.fix = format!(
+            "# nothing to do unless SecretProviderClass {} was edited after the pod started; then: {}",
+            cx.spc_name, f.fix
+        )
+        .into();
+    }
+    link.findings.push(f);
 }
 
 /// Whether every object the SPC mounts is unpinned and mounted at a version the vault created
