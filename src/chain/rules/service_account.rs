@@ -185,32 +185,23 @@ fn injected_tenant(
     }
     let sa_name = sa.name.as_str();
     let annotated = sa.annotations.get(TENANT_ANNOTATION);
-    let (why, fix) = match annotated {
-        Some(t) if same(t, home) => (
-            format!(
-                "service account {sa_name} now says {home}, but the pod was created before (injected at CREATE only)"
-            ),
-            remedy::restart(cx),
+    let why = match annotated {
+        Some(t) if same(t, home) => format!(
+            "service account {sa_name} now says {home}, but the pod was created before (injected at CREATE only)"
         ),
-        Some(t) => (
-            format!("service account {sa_name} says {TENANT_ANNOTATION}: {t}"),
-            format!(
-                "kubectl annotate serviceaccount {} -n {} {TENANT_ANNOTATION}={home} --overwrite && {}",
-                remedy::sh_word(sa_name),
-                cx.ns(),
-                remedy::restart(cx)
-            ),
+        Some(t) => format!("service account {sa_name} says {TENANT_ANNOTATION}: {t}"),
+        None => format!(
+            "service account {sa_name} has no {TENANT_ANNOTATION} annotation, so the webhook injected its default, the cluster's tenant"
         ),
-        None => (
-            format!(
-                "service account {sa_name} has no {TENANT_ANNOTATION} annotation, so the webhook injected its default, the cluster's tenant"
-            ),
-            format!(
-                "kubectl annotate serviceaccount {} -n {} {TENANT_ANNOTATION}={home} && {}",
-                remedy::sh_word(sa_name),
-                cx.ns(),
-                remedy::restart(cx)
-            ),
+    };
+    // Pods get the annotation at creation: annotate where it is wrong, then replace them.
+    let fix = match annotated {
+        Some(t) if same(t, home) => remedy::restart(cx),
+        _ => format!(
+            "kubectl annotate serviceaccount {} -n {} {TENANT_ANNOTATION}={home} --overwrite && {}",
+            remedy::sh_word(sa_name),
+            cx.ns(),
+            remedy::restart(cx)
         ),
     };
     let mut f = cx.remedied(
