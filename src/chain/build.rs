@@ -61,17 +61,17 @@ pub(super) fn chains_over(
     detail: bool,
     want: impl Fn(&PodObs) -> bool,
 ) -> Vec<Chain> {
-    let templates = orphans::uncreated(ix);
+    let templates = orphans::templates(ix);
     let pods: Vec<&PodObs> = ix
         .snap
         .pods
         .items
         .iter()
-        .chain(templates.iter().copied())
+        .chain(templates.uncreated.iter().copied())
         .filter(|p| want(p))
         .collect();
     let (mut chains, mut hashes, referenced) = chains_in_parallel(ix, &pods, detail);
-    let orphans = orphan_chains(ix, &referenced, &templates);
+    let orphans = orphan_chains(ix, &referenced, &templates, detail);
     if let Some(hashes) = &mut hashes {
         hashes.extend(orphans.iter().map(|c| id_hash(&c.id)));
     }
@@ -245,24 +245,29 @@ impl<'k> Referenced<'k> {
     }
 }
 
-/// Consumers of synced Secrets of SPCs that no pod (or template) references: `referenced`
-/// holds the pod and template chains already built over the same index.
+/// Consumers of synced Secrets of SPCs that no pod (or uncreated template) references, after
+/// the chains of the scaled-down templates they wait on: `referenced` holds the pod and
+/// template chains already built over the same index.
 pub(super) fn orphan_chains(
     ix: &Index<'_>,
     referenced: &Referenced<'_>,
-    templates: &[&PodObs],
+    templates: &orphans::Templates<'_>,
+    detail: bool,
 ) -> Vec<Chain> {
-    let mut orphans = orphans::chains(ix, |ns, spc| {
+    // A template scaled to zero mounts nothing: its SPC counts as mounted by no pod.
+    let mounted = |ns: &str, spc: &str| {
         referenced.contains(ns, spc)
             || ix.spc_users(ns, spc).is_some()
-            || templates
-                .iter()
-                .any(|t| t.namespace == ns && t.mounts_spc(spc))
-    });
+            || (templates.uncreated.iter()).any(|t| t.namespace == ns && t.mounts_spc(spc))
+    };
+    let parked = orphans::needed(ix, &templates.parked, mounted);
+    let mut out = chains_of(ix, &parked, detail);
+    let mut orphans = orphans::chains(ix, mounted, &out);
     for c in &mut orphans {
         stamp_findings(c);
     }
-    orphans
+    out.extend(orphans);
+    out
 }
 
 /// Unique ids (see [`dedupe_ids`]; `hashes`, when the threads made them, are the chains'

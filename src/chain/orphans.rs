@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use super::catalog::Code;
 use super::context::{AuthMode, Ctx};
-use super::index::{Consumer, HashMap, Index};
+use super::index::{Consumer, HashMap, Index, SPC_ATTRIBUTE};
 use super::model::*;
 use super::rules;
 use crate::snapshot::{
@@ -24,8 +24,13 @@ enum Start<'a> {
 }
 
 /// One chain per consumer (per workload, bare pod or Ingress) of each synced Secret of each
-/// SecretProviderClass for which `mounted(namespace, spc)` is false.
-pub(super) fn chains(ix: &Index<'_>, mounted: impl Fn(&str, &str) -> bool) -> Vec<Chain> {
+/// SecretProviderClass for which `mounted(namespace, spc)` is false. `parked`: the chains of
+/// the templates of workloads scaled to zero that a consumer waits on ([`needed`]).
+pub(super) fn chains(
+    ix: &Index<'_>,
+    mounted: impl Fn(&str, &str) -> bool,
+    parked: &[Chain],
+) -> Vec<Chain> {
     let snap = ix.snap;
     let mut out = Vec::new();
     for spc in &snap.spcs.items {
@@ -37,6 +42,7 @@ pub(super) fn chains(ix: &Index<'_>, mounted: impl Fn(&str, &str) -> bool) -> Ve
         {
             continue;
         }
+        let parked = parked_of(parked, ns, &spc.name);
         for so in &spc.secret_objects {
             let key = (ns, so.secret_name.as_str());
             let mut owners: Vec<String> = Vec::new();
@@ -51,30 +57,41 @@ pub(super) fn chains(ix: &Index<'_>, mounted: impl Fn(&str, &str) -> bool) -> Ve
                 let owner = owner_of(ix, c.pod);
                 if !owners.contains(&owner) {
                     owners.push(owner);
-                    out.push(chain(ix, spc, so, Start::Pod(*c)));
+                    out.push(chain(ix, spc, so, Start::Pod(*c), &parked));
                 }
             }
             for ing in ix.ingress_tls.get(&key).into_iter().flatten() {
-                out.push(chain(ix, spc, so, Start::Ingress(ing)));
+                out.push(chain(ix, spc, so, Start::Ingress(ing), &parked));
             }
         }
     }
     out
 }
 
-/// Pod templates of workloads none of whose pods exist (ServiceAccount missing, admission
-/// denied: FailedCreate): with no pod, the template is what there is to diagnose.
-pub(super) fn uncreated<'a>(ix: &Index<'a>) -> Vec<&'a PodObs> {
+/// Pod templates of workloads that run no pod, diagnosed as the pod they would create.
+#[derive(Default)]
+pub(super) struct Templates<'a> {
+    /// Pods wanted but none created (ServiceAccount missing, admission denied: FailedCreate):
+    /// the template is what there is to diagnose.
+    pub uncreated: Vec<&'a PodObs>,
+    /// Scaled to zero (`replicas: 0`): no pod mounts its SecretProviderClasses for it, so
+    /// their synced Secrets are not made (FACTS §2, §11). A workload parked on purpose is no
+    /// fault: its template is diagnosed only when a consumer waits on it ([`needed`]).
+    pub parked: Vec<&'a PodObs>,
+}
+
+/// The templates of workloads none of whose pods exist (pods of the namespace visible).
+pub(super) fn templates<'a>(ix: &Index<'a>) -> Templates<'a> {
     let snap = ix.snap;
     let mut templates: Vec<(&WorkloadObs, &'a PodObs)> = snap
         .workloads
         .items
         .iter()
-        .filter(|w| w.replicas != Some(0) && snap.pods.unknown_in(&w.namespace).is_none())
+        .filter(|w| snap.pods.unknown_in(&w.namespace).is_none())
         .filter_map(|w| Some((w, w.template.as_deref()?)))
         .collect();
     if templates.is_empty() {
-        return Vec::new();
+        return Templates::default();
     }
     let mut has_pods: HashMap<(&str, &str, &str), ()> = HashMap::default();
     for p in &snap.pods.items {
@@ -83,7 +100,60 @@ pub(super) fn uncreated<'a>(ix: &Index<'a>) -> Vec<&'a PodObs> {
         }
     }
     templates.retain(|(w, _)| !has_pods.contains_key(&(&w.namespace, &w.kind, &w.name)));
-    templates.into_iter().map(|(_, t)| t).collect()
+    let (parked, uncreated): (Vec<_>, Vec<_>) = templates
+        .into_iter()
+        .partition(|(w, _)| w.replicas == Some(0));
+    Templates {
+        uncreated: uncreated.into_iter().map(|(_, t)| t).collect(),
+        parked: parked.into_iter().map(|(_, t)| t).collect(),
+    }
+}
+
+/// The parked templates a consumer waits on: one mounts a SecretProviderClass that nothing
+/// else mounts (`mounted` false) and a synced Secret of it is absent while a pod or an Ingress
+/// uses it (that consumer's KVC904). Scaling such a workload up is the fix, and its template's
+/// chain says whether that would work.
+pub(super) fn needed<'a>(
+    ix: &Index<'a>,
+    parked: &[&'a PodObs],
+    mounted: impl Fn(&str, &str) -> bool,
+) -> Vec<&'a PodObs> {
+    let waited_on = |ns: &str, spc_name: &str| {
+        let Some(spc) = ix.spcs.get(&(ns, spc_name)) else {
+            return false;
+        };
+        ix.snap.secrets.unknown_in(ns).is_none()
+            && !mounted(ns, spc_name)
+            && spc.secret_objects.iter().any(|so| {
+                let key = (ns, so.secret_name.as_str());
+                !ix.secrets.contains_key(&key)
+                    && (ix.secret_consumers.contains_key(&key) || ix.ingress_tls.contains_key(&key))
+            })
+    };
+    parked
+        .iter()
+        .copied()
+        .filter(|t| spcs_of(t).any(|spc| waited_on(&t.namespace, spc)))
+        .collect()
+}
+
+/// The SecretProviderClasses a pod's (or template's) CSI volumes name.
+fn spcs_of(pod: &PodObs) -> impl Iterator<Item = &str> {
+    pod.volumes.iter().filter_map(|v| match &v.source {
+        VolumeSourceObs::Csi { attributes, .. } => {
+            attributes.get(SPC_ATTRIBUTE).map(String::as_str)
+        }
+        _ => None,
+    })
+}
+
+/// Whether `pod` is the template of a workload scaled to zero, seen through the workload
+/// (lab and live). Manifests list each template among the pods as a copy of its own: there
+/// every template is diagnosed, whatever the replicas (an autoscaler may set them).
+pub(crate) fn is_parked(pod: &PodObs, workload: Option<&WorkloadObs>) -> bool {
+    workload.is_some_and(|w| {
+        w.replicas == Some(0) && w.template.as_deref().is_some_and(|t| std::ptr::eq(t, pod))
+    })
 }
 
 fn owner_of(ix: &Index<'_>, pod: &PodObs) -> String {
@@ -93,7 +163,118 @@ fn owner_of(ix: &Index<'_>, pod: &PodObs) -> String {
     }
 }
 
-fn chain(ix: &Index<'_>, spc: &SpcObs, so: &SecretObjectSpec, start: Start<'_>) -> Chain {
+/// A workload scaled to zero whose pod template mounts the SPC: scaling it up makes the
+/// driver create the synced Secret, unless its template's chain breaks before the Secret.
+struct Parked<'c> {
+    /// `Deployment/billing`.
+    who: String,
+    /// `kubectl scale deployment/billing -n shop --replicas=1`.
+    scale: String,
+    /// Its template chain's id.
+    chain: &'c str,
+    /// The worst finding of the template chain's first broken link up to Sync: why its pods
+    /// would not mount the SPC (or the driver not build the Secret) after scaling up.
+    blocker: Option<&'c Finding>,
+}
+
+fn parked_of<'c>(parked: &'c [Chain], ns: &str, spc: &str) -> Vec<Parked<'c>> {
+    let mut out: Vec<Parked<'c>> = Vec::new();
+    for c in parked.iter().filter(|c| c.namespace == ns && c.spc == spc) {
+        let Some(w) = &c.workload else { continue };
+        let who = format!("{}/{}", w.kind, w.name);
+        if out.iter().any(|p| p.who == who) {
+            continue; // the SPC mounted twice by one template
+        }
+        let blocker = c.links[..=LinkKind::Sync.index()]
+            .iter()
+            .find(|l| l.status == Status::Broken)
+            .and_then(|l| l.findings.first());
+        out.push(Parked {
+            scale: format!(
+                "kubectl scale {}/{} -n {ns} --replicas=1",
+                w.kind.to_ascii_lowercase(),
+                w.name
+            ),
+            who,
+            chain: &c.id,
+            blocker,
+        });
+    }
+    // One that would work first: it is the one the fix scales.
+    out.sort_by_key(|p| p.blocker.is_some());
+    out
+}
+
+/// What KVC904 says when workloads scaled to zero mount the SPC.
+struct ParkedRemedy {
+    /// Appended to the message.
+    tail: String,
+    evidence: Vec<String>,
+    confirm: String,
+    fix: String,
+}
+
+fn parked_remedy(parked: &[Parked<'_>], spc: &str, ns: &str, secret: &str) -> Option<ParkedRemedy> {
+    let first = parked.first()?;
+    let names: Vec<&str> = parked.iter().map(|p| p.who.as_str()).collect();
+    let (verb, are) = if names.len() == 1 {
+        ("mounts", "is")
+    } else {
+        ("mount", "are")
+    };
+    let mut tail = format!(
+        ": {} {verb} it in the pod template but {are} scaled to zero (replicas 0)",
+        names.join(", ")
+    );
+    let mut evidence: Vec<String> = parked
+        .iter()
+        .map(|p| {
+            format!(
+                "{}: replicas 0, pod template mounts SecretProviderClass {spc}",
+                p.who
+            )
+        })
+        .collect();
+    let fix = match first.blocker {
+        None => first.scale.clone(),
+        Some(b) => {
+            tail.push_str(&format!(
+                "; scaling {} up would not make the Secret either: its template's chain breaks at {} ({} on {}), which must be fixed first",
+                first.who,
+                b.link.title(),
+                b.code,
+                b.resource
+            ));
+            evidence.push(format!(
+                "chain {}: {} broken ({})",
+                first.chain,
+                b.link.title(),
+                b.code
+            ));
+            format!(
+                "{}  # after fixing {} on {} (chain {}): until then its pods cannot make the Secret",
+                first.scale, b.code, b.resource, first.chain
+            )
+        }
+    };
+    // The workloads' READY 0/0 beside the Secret's NotFound.
+    let objects: Vec<String> = parked.iter().map(|p| p.who.to_ascii_lowercase()).collect();
+    let confirm = format!("kubectl get {} secret/{secret} -n {ns}", objects.join(" "));
+    Some(ParkedRemedy {
+        tail,
+        evidence,
+        confirm,
+        fix,
+    })
+}
+
+fn chain(
+    ix: &Index<'_>,
+    spc: &SpcObs,
+    so: &SecretObjectSpec,
+    start: Start<'_>,
+    parked: &[Parked<'_>],
+) -> Chain {
     let ns = spc.namespace.as_str();
     // An Ingress has no pod: the context carries only its namespace.
     let holder = PodObs {
@@ -137,9 +318,16 @@ fn chain(ix: &Index<'_>, spc: &SpcObs, so: &SecretObjectSpec, start: Start<'_>) 
     for link in &mut links[..LinkKind::Sync.index()] {
         rules::set(link, Status::Pending, "no mount");
     }
-    links[LinkKind::Pod.index()]
+    let pod_link = &mut links[LinkKind::Pod.index()];
+    pod_link
         .facts
         .push(Fact::new("mounted by", nothing.clone()));
+    for p in parked {
+        pod_link.facts.push(Fact::new(
+            "scaled to zero",
+            format!("{} (replicas 0)", p.who),
+        ));
+    }
     let secret = &so.secret_name;
     let present = match ix.snap.secrets.unknown_in(ns) {
         Some(reason) => {
@@ -169,15 +357,45 @@ fn chain(ix: &Index<'_>, spc: &SpcObs, so: &SecretObjectSpec, start: Start<'_>) 
     };
     let consumers = &mut links[LinkKind::Consumers.index()];
     match (&start, present) {
-        (_, Some(false)) => consumers.findings.push(cx.remedied(
-            Code::KVC904,
-            who.clone(),
-            format!(
-                "{who} uses Secret {secret} ({how}), which does not exist: only a pod that mounts SecretProviderClass {} makes the driver create it, and none does (a deleted workload's synced Secret is garbage-collected with it)",
-                spc.name
-            ),
-            vec![format!("{who}: {how}"), format!("Secret {secret} not found"), nothing],
-        )),
+        (_, Some(false)) => {
+            let mut evidence = vec![
+                format!("{who}: {how}"),
+                format!("Secret {secret} not found"),
+                nothing,
+            ];
+            let f = match parked_remedy(parked, &spc.name, ns, secret) {
+                // A scaled-down mounter is why: scaling it up is the fix (FACTS §11).
+                Some(ParkedRemedy {
+                    tail,
+                    evidence: more,
+                    confirm,
+                    fix,
+                }) => {
+                    evidence.extend(more);
+                    cx.finding(
+                        Code::KVC904,
+                        who.clone(),
+                        format!(
+                            "{who} uses Secret {secret} ({how}), which does not exist: only a pod that mounts SecretProviderClass {} makes the driver create it, and none runs{tail}",
+                            spc.name
+                        ),
+                        evidence,
+                        confirm,
+                        fix,
+                    )
+                }
+                None => cx.remedied(
+                    Code::KVC904,
+                    who.clone(),
+                    format!(
+                        "{who} uses Secret {secret} ({how}), which does not exist: only a pod that mounts SecretProviderClass {} makes the driver create it, and none does (a deleted workload's synced Secret is garbage-collected with it)",
+                        spc.name
+                    ),
+                    evidence,
+                ),
+            };
+            consumers.findings.push(f);
+        }
         (Start::Pod(c), _) => {
             let exists = present.unwrap_or(false);
             rules::consumers::not_mounted(&cx, consumers, secret, c.pod, &c.how, Some(exists))

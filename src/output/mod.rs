@@ -8,6 +8,7 @@ pub mod mermaid;
 pub mod sarif;
 pub mod svg;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::chain::{Chain, Finding, Severity};
@@ -89,7 +90,7 @@ pub struct Context<'a> {
 
 /// Every finding once (same code, resource and message as [`crate::report::findings`]), with
 /// the first chain it was found in, in report order (worst first).
-pub fn findings_with_chain(chains: &[Chain]) -> Vec<(&Finding, &Chain)> {
+pub fn findings_with_chain(chains: &[Chain]) -> Vec<(Cow<'_, Finding>, &Chain)> {
     let by_id: HashMap<&str, &Chain> = chains.iter().map(|c| (c.id.as_str(), c)).collect();
     crate::report::findings(chains)
         .into_iter()
@@ -97,7 +98,7 @@ pub fn findings_with_chain(chains: &[Chain]) -> Vec<(&Finding, &Chain)> {
             let chain = by_id.get(f.chain.as_str()).copied().or_else(|| {
                 chains
                     .iter()
-                    .find(|c| c.findings().any(|g| std::ptr::eq(g, f)))
+                    .find(|c| c.findings().any(|g| g.key() == f.key()))
             })?;
             Some((f, chain))
         })

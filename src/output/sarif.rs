@@ -31,7 +31,7 @@ pub fn render(snapshot: &Snapshot, chains: &[Chain], cx: &Context) -> String {
     let rules: Vec<ReportingDescriptor> = Code::ALL.iter().map(|&c| rule(c)).collect();
     let results: Vec<SarifResult> = findings_with_chain(chains)
         .into_iter()
-        .map(|(f, c)| result(f, c, cx))
+        .map(|(f, c)| result(&f, c, cx))
         .collect();
     let driver = ToolComponent::builder()
         .name("kvchain")

@@ -1,7 +1,6 @@
 //! The JSON report, streamed: chains, links and findings are serialised one at a time.
 
-use std::borrow::Borrow;
-use std::collections::BTreeMap;
+use std::borrow::{Borrow, Cow};
 
 use serde::Serialize;
 
@@ -25,11 +24,12 @@ struct JsonReport<'a, C> {
     unread: &'a [String],
 }
 
-/// A de-duplicated finding with the ids of every chain it was found on (`chain` is the first).
+/// A de-duplicated finding with the ids of every chain it was found on (`chain` is the first)
+/// and the evidence all of them saw.
 #[derive(Serialize)]
 struct JsonFinding<'a> {
     #[serde(flatten)]
-    finding: &'a Finding,
+    finding: Cow<'a, Finding>,
     chains: Vec<&'a str>,
 }
 
@@ -105,22 +105,11 @@ pub fn write_json<C: Borrow<Chain>>(
 ) -> std::io::Result<()> {
     let findings = all_findings(chains, spcs);
     let summary = counts(snapshot, chains, spcs, &findings);
-    // Chain ids per finding: references only, a small fraction of what the chains hold.
-    let mut on: BTreeMap<crate::chain::FindingKey, Vec<&str>> = BTreeMap::new();
-    for c in chains {
-        let c = c.borrow();
-        for f in c.findings() {
-            let ids = on.entry(f.key()).or_default();
-            if ids.last() != Some(&c.id.as_str()) {
-                ids.push(&c.id);
-            }
-        }
-    }
     let findings = findings
         .into_iter()
-        .map(|f| JsonFinding {
-            chains: on.remove(&f.key()).unwrap_or_default(),
-            finding: f,
+        .map(|m| JsonFinding {
+            finding: m.finding,
+            chains: m.chains,
         })
         .collect();
     let report = JsonReport {

@@ -2,42 +2,47 @@
 //!
 //! JSON: `{"source", "label", "summary", "gaps": [...], "chains": [...], "spcs": [...],
 //! "findings": [...], "unread": [...]}` where findings are de-duplicated across chains
-//! ([`crate::chain::Finding::key`]: ten replicas of one broken Deployment are one finding) and
+//! ([`crate::chain::Finding::key`]: ten replicas of one broken Deployment are one finding, with
+//! the evidence every replica saw, [`merged`]) and
 //! gaps say what could not be seen. SecretProviderClasses no chain mounts are checked on their own
 //! ([`crate::chain::unmounted_spcs`]): they are listed under `spcs` and their findings join
 //! `findings`. Inputs that could not be read are listed under `unread`. Text: what could not be
 //! seen or read first, then grouped by namespace, workload and SPC.
 
 mod json;
+mod merged;
 mod text;
 
 pub use json::{json, json_with, write_json};
+pub use merged::MAX_EVIDENCE;
 pub use text::{text, text_with, write_text};
 
-use std::borrow::Borrow;
-use std::collections::HashSet;
+use std::borrow::{Borrow, Cow};
 
 use serde::Serialize;
 
 use crate::chain::{Chain, Finding, Severity, SpcVerdict};
 use crate::snapshot::Snapshot;
 
-/// All findings of all chains, de-duplicated, worst first (then code, namespace, resource).
-/// The chains may be owned or shared (`Arc<Chain>`, as the engine keeps them).
-pub fn findings<C: Borrow<Chain>>(chains: &[C]) -> Vec<&Finding> {
+/// All findings of all chains, de-duplicated (each with the union of its duplicates'
+/// evidence), worst first (then code, namespace, resource). The chains may be owned or shared
+/// (`Arc<Chain>`, as the engine keeps them).
+pub fn findings<C: Borrow<Chain>>(chains: &[C]) -> Vec<Cow<'_, Finding>> {
     all_findings(chains, &[])
+        .into_iter()
+        .map(|m| m.finding)
+        .collect()
 }
 
-/// [`findings`] plus those of the SecretProviderClasses no chain mounts.
-fn all_findings<'a, C: Borrow<Chain>>(chains: &'a [C], spcs: &'a [SpcVerdict]) -> Vec<&'a Finding> {
-    let mut seen: HashSet<crate::chain::FindingKey> = HashSet::new();
-    let mut out: Vec<&Finding> = chains
-        .iter()
-        .flat_map(|c| c.borrow().findings())
-        .chain(spcs.iter().flat_map(|s| &s.findings))
-        .filter(|f| seen.insert(f.key()))
-        .collect();
+/// [`findings`] plus those of the SecretProviderClasses no chain mounts, with the chains each
+/// was found on.
+fn all_findings<'a, C: Borrow<Chain>>(
+    chains: &'a [C],
+    spcs: &'a [SpcVerdict],
+) -> Vec<merged::Merged<'a>> {
+    let mut out = merged::merge(chains, spcs);
     out.sort_by(|a, b| {
+        let (a, b) = (&a.finding, &b.finding);
         b.severity
             .cmp(&a.severity)
             .then(a.code.cmp(&b.code))
@@ -63,7 +68,7 @@ fn counts<C>(
     snapshot: &Snapshot,
     chains: &[C],
     spcs: &[SpcVerdict],
-    findings: &[&Finding],
+    findings: &[merged::Merged<'_>],
 ) -> Counts {
     let mut c = Counts {
         chains: chains.len(),
@@ -71,7 +76,7 @@ fn counts<C>(
         unread: snapshot.source.unread.len(),
         ..Counts::default()
     };
-    for f in findings {
+    for f in findings.iter().map(|m| &m.finding) {
         if f.suppressed.is_some() {
             c.suppressed += 1;
             continue;

@@ -1,7 +1,8 @@
 //! The text report: what could not be seen or read first, then grouped by namespace,
 //! workload and SPC; streamed to its writer.
 
-use std::collections::{BTreeMap, HashSet};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::{all_findings, counts};
 use crate::chain::{Chain, Finding, LinkKind, Severity, SpcVerdict, Status};
@@ -197,6 +198,13 @@ fn write_text_to(
             .push(c);
     }
     let mut printed: HashSet<crate::chain::FindingKey> = HashSet::new();
+    // A finding is printed once, on its first group, with what all its chains saw: the
+    // merged copies by key (only those a duplicate added evidence to differ from the chain's).
+    let merged: HashMap<crate::chain::FindingKey, &Finding> = all
+        .iter()
+        .filter(|m| matches!(m.finding, Cow::Owned(_)))
+        .map(|m| (m.finding.key(), m.finding.as_ref()))
+        .collect();
     for (ns, owners) in &groups {
         let _ = writeln!(out, "\n{} {}", p.dim("namespace"), p.bold(ns));
         for ((owner, spc), group) in owners {
@@ -247,6 +255,7 @@ fn write_text_to(
                 .iter()
                 .flat_map(|c| c.findings())
                 .filter(|f| printed.insert(f.key()))
+                .map(|f| merged.get(&f.key()).copied().unwrap_or(f))
                 .collect();
             // Root cause first: causes before the effects that follow from them, then worst
             // first, then in chain order: by link, and within a link as the rules found them
@@ -377,10 +386,15 @@ fn write_finding(out: &mut impl std::fmt::Write, p: &Paint, f: &Finding) {
         p.dim(&format!("[{}] {}", link_name(f.link), f.resource)),
         f.message
     );
+    let mut shown: Vec<String> = Vec::with_capacity(f.evidence.len());
     for e in &f.evidence {
         // Event messages carry whole HTTP dumps: the decisive line here, all of it in JSON.
+        // Replicas' events differ in the pod they name, not in that line: shown once.
         let one = crate::glance::evidence(e);
-        let _ = writeln!(out, "        {} {}", p.dim("seen:   "), one);
+        if !shown.contains(&one) {
+            let _ = writeln!(out, "        {} {}", p.dim("seen:   "), one);
+            shown.push(one);
+        }
     }
     let _ = writeln!(out, "        {} {}", p.dim("confirm:"), f.confirm);
     let _ = writeln!(out, "        {} {}", p.dim("fix:    "), f.fix);

@@ -44,6 +44,7 @@ mod report_text;
 mod rules_cause;
 mod rules_events;
 mod rules_runtime;
+mod scaled_to_zero;
 mod serve_exporter;
 mod snapshot_file;
 mod spc_props;

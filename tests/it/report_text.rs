@@ -1,7 +1,7 @@
 //! The text report streamed to a writer reads exactly as the one built in memory, and a
 //! writer that fails stops it with that writer's error.
 
-use kvchain::chain;
+use kvchain::chain::{self, testkit as tk};
 use kvchain::report;
 use kvchain::source::lab;
 
@@ -91,4 +91,144 @@ fn the_headline_of_an_incomplete_view_starts_with_what_could_not_be_read() {
         text.starts_with("kvchain check lab (healthy): "),
         "a link is unknown, no chain is missing: {text}"
     );
+}
+
+/// The AADSTS70021 a provider reports for a subject no federated credential has (FACTS §5),
+/// as the kubelet's FailedMount (§3) and as ≤v1.5's MountRotationFailed (§3) wrap it.
+fn aadsts70021(pod: &str) -> String {
+    format!(
+        "failed to mount secrets store objects for pod {}/{pod}, err: rpc error: code = Unknown desc = failed to mount objects, error: failed to get objectType:secret, objectName:{}, objectVersion:: ClientAssertionCredential authentication failed. \nPOST https://login.microsoftonline.com/{}/oauth2/v2.0/token\n--------------------------------------------------------------------------------\nRESPONSE 400: 400 Bad Request\n--------------------------------------------------------------------------------\n{{ \"error\": \"invalid_request\", \"error_description\": \"AADSTS70021: No matching federated identity record found for presented assertion. Assertion Subject: 'system:serviceaccount:{}:{}'. Assertion Audience: 'api://AzureADTokenExchange'.\", \"error_codes\": [70021] }}",
+        tk::NS,
+        tk::object_name(tk::APP),
+        tk::TENANT,
+        tk::NS,
+        tk::sa_name(tk::APP),
+    )
+}
+
+/// Two replicas of one Deployment whose ServiceAccount has no federated credential (one
+/// KVC401 for both): the running one's rotation fails (MountRotationFailed), the new one is
+/// stuck in ContainerCreating (FailedMount). `extra` more replicas are stuck the same way.
+fn two_replicas_failing_differently(extra: usize) -> kvchain::snapshot::Snapshot {
+    use kvchain::snapshot::*;
+    let mut s = tk::empty();
+    tk::add_app(&mut s, tk::NS, tk::APP, 2 + extra);
+    tk::fic_mut(&mut s, tk::APP).subject = format!("system:serviceaccount:{}:other", tk::NS);
+    let running = tk::pod_name(tk::APP, 0);
+    let mut rotation = tk::failed_mount(tk::NS, &running, "secrets-store-inline", "");
+    rotation.reason = "MountRotationFailed".into();
+    rotation.source = "csi-secrets-store-rotation".into();
+    rotation.message = format!("provider mount err: {}", aadsts70021(&running));
+    s.events.items.push(rotation);
+    for i in 1..2 + extra {
+        let stuck = tk::pod_name(tk::APP, i);
+        s.spc_statuses.items.retain(|st| st.pod_name != stuck);
+        let pod = s.pods.items.iter_mut().find(|p| p.name == stuck).unwrap();
+        pod.phase = "Pending".into();
+        for c in &mut pod.containers {
+            c.state = ContainerStateObs::Waiting {
+                reason: "ContainerCreating".into(),
+                message: String::new(),
+            };
+        }
+        let mut e = tk::failed_mount(tk::NS, &stuck, "secrets-store-inline", "");
+        e.message = format!(
+            "MountVolume.SetUp failed for volume \"secrets-store-inline\" : rpc error: code = Unknown desc = {}",
+            aadsts70021(&stuck)
+        );
+        s.events.items.push(e);
+    }
+    s
+}
+
+/// A finding two chains share is printed once with what each of them saw: the running
+/// replica's MountRotationFailed and the stuck one's FailedMount, each once.
+#[test]
+fn a_shared_finding_shows_the_evidence_of_every_chain_once() {
+    let s = two_replicas_failing_differently(0);
+    let chains = chain::diagnose(&s);
+    let kvc401: Vec<_> = chains
+        .iter()
+        .flat_map(|c| c.findings())
+        .filter(|f| f.code == kvchain::chain::Code::KVC401)
+        .collect();
+    assert_eq!(kvc401.len(), 2, "one per replica: {chains:#?}");
+    assert_eq!(kvc401[0].key(), kvc401[1].key(), "one finding");
+    let text = report::text(&s, &chains, false);
+    let seen = |reason: &str| {
+        text.lines()
+            .filter(|l| l.contains("seen:") && l.contains(reason))
+            .count()
+    };
+    assert_eq!(seen("MountRotationFailed"), 1, "{text}");
+    assert_eq!(seen("FailedMount"), 1, "{text}");
+    assert_eq!(text.matches("KVC401 error").count(), 1, "{text}");
+    let json: serde_json::Value = serde_json::from_str(&report::json(&s, &chains)).unwrap();
+    let f = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "KVC401")
+        .unwrap();
+    let evidence: Vec<&str> = f["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    for reason in ["MountRotationFailed", "FailedMount"] {
+        assert_eq!(
+            evidence.iter().filter(|e| e.contains(reason)).count(),
+            1,
+            "{evidence:#?}"
+        );
+    }
+    let sarif = kvchain::output::sarif::render(&s, &chains, &Default::default());
+    let sarif: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    let r = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "KVC401")
+        .unwrap();
+    assert_eq!(
+        r["properties"]["evidence"].as_array().unwrap().len(),
+        evidence.len()
+    );
+}
+
+/// Ten replicas each stuck with their own event: the merged evidence stops at
+/// `MAX_EVIDENCE` lines plus one saying how many more there were.
+#[test]
+fn a_shared_findings_evidence_is_capped_with_a_count_of_the_rest() {
+    let s = two_replicas_failing_differently(8);
+    let chains = chain::diagnose(&s);
+    let mine: std::collections::BTreeSet<String> = chains
+        .iter()
+        .flat_map(|c| c.findings())
+        .filter(|f| f.code == kvchain::chain::Code::KVC401)
+        .flat_map(|f| f.evidence.iter().map(|e| e.to_string()))
+        .collect();
+    assert!(mine.len() > report::MAX_EVIDENCE, "{mine:#?}");
+    let json: serde_json::Value = serde_json::from_str(&report::json(&s, &chains)).unwrap();
+    let f = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "KVC401")
+        .unwrap();
+    let evidence = f["evidence"].as_array().unwrap();
+    assert_eq!(evidence.len(), report::MAX_EVIDENCE + 1, "{evidence:#?}");
+    let more = format!("… and {} more", mine.len() - report::MAX_EVIDENCE);
+    assert_eq!(evidence[report::MAX_EVIDENCE], more.as_str());
+    // The text shows each decisive line once: the stuck replicas' FailedMounts differ only in
+    // the pod they name.
+    let text = report::text(&s, &chains, false);
+    let seen = |what: &str| {
+        text.lines()
+            .filter(|l| l.contains("seen:") && l.contains(what))
+            .count()
+    };
+    assert_eq!(seen("FailedMount"), 1, "{text}");
+    assert_eq!(seen(&more), 1, "{text}");
 }

@@ -258,12 +258,12 @@ impl Space {
             fresh.extend(chains);
         }
         let pods_built = fresh.len();
-        let templates = orphans::uncreated(&ix);
-        let mut extra = build::chains_of(&ix, &templates, false);
+        let templates = orphans::templates(&ix);
+        let mut extra = build::chains_of(&ix, &templates.uncreated, false);
         let kept = self.pods.iter().flat_map(|p| &p.chains).map(|c| &**c);
         let in_pods = kept.chain(&fresh);
         let referenced = build::Referenced::of_chains(in_pods.chain(&extra));
-        let orphans = build::orphan_chains(&ix, &referenced, &templates);
+        let orphans = build::orphan_chains(&ix, &referenced, &templates, false);
         extra.extend(orphans);
         self.extra_clock = ix.take_clock_read();
         drop(ix);

@@ -28,6 +28,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
     // sync link's cause is fixed (env: CreateContainerConfigError; volume: FailedMount).
     let secrets_known = cx.snap().secrets.unknown_in(cx.ns()).is_none();
     let mut blocked = false;
+    // The consumers of a scaled-down template's Secrets have chains of their own, whose
+    // KVC904 names this workload (one symptom, one finding).
+    let parked = crate::chain::orphans::is_parked(cx.pod, cx.workload_object);
     for (i, so) in spc.secret_objects.iter().enumerate() {
         let Some((list, unmounted)) = cx.consumers_of(i) else {
             continue;
@@ -51,7 +54,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
                         env_secrets.push(&so.secret_name);
                     }
                 }
-            } else if unmounted.binary_search(&pod_address(c.pod)).is_ok() {
+            } else if !parked && unmounted.binary_search(&pod_address(c.pod)).is_ok() {
                 not_mounted(cx, link, &so.secret_name, c.pod, &c.how, None);
             }
         }
