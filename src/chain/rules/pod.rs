@@ -112,10 +112,7 @@ fn spc_exists(cx: &Ctx, link: &mut Link) {
             ),
         );
     }
-    let evidence = vec![format!(
-        "volumes[{}].csi.volumeAttributes.secretProviderClass: {}",
-        cx.volume.name, cx.spc_name
-    )];
+    let evidence = vec![spc_reference(cx)];
     let near_miss = nearest.is_some_and(|(d, _)| d <= 3);
     let mut f = cx.finding(
         Code::KVC101,
@@ -129,6 +126,14 @@ fn spc_exists(cx: &Ctx, link: &mut Link) {
         offline_absence(cx, &mut f);
     }
     link.findings.push(f);
+}
+
+/// The volume's reference to its SecretProviderClass, as KVC101's evidence.
+fn spc_reference(cx: &Ctx) -> String {
+    format!(
+        "volumes[{}].csi.volumeAttributes.secretProviderClass: {}",
+        cx.volume.name, cx.spc_name
+    )
 }
 
 /// The files define the SPC, but its document could not be read (no `kind`, a field of the
@@ -152,10 +157,7 @@ fn written_but_unread(cx: &Ctx, link: &mut Link) -> bool {
         cx.ns(),
         doc.file
     );
-    let evidence = vec![format!(
-        "volumes[{}].csi.volumeAttributes.secretProviderClass: {}",
-        cx.volume.name, cx.spc_name
-    )];
+    let evidence = vec![spc_reference(cx)];
     link.findings.push(cx.finding(
         Code::KVC101,
         cx.spc_resource(),
