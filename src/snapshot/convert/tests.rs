@@ -1,5 +1,6 @@
 use super::*;
 use k8s_openapi::ByteString;
+use k8s_openapi::api::apps::v1::Deployment;
 
 #[test]
 fn secret_values_are_fingerprinted_and_dropped() {

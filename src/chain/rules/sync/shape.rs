@@ -1,0 +1,313 @@
+//! What an SPC's `secretObjects` say whoever mounts it: entries the driver refuses (KVC806),
+//! keys fed by no mounted file (KVC801), TLS Secrets it cannot build (KVC804), and a Secret
+//! another SPC of the namespace writes too (KVC807).
+
+use super::remedy;
+use crate::chain::catalog::Code;
+use crate::chain::context::Ctx;
+use crate::chain::model::Link;
+use crate::snapshot::{ObjectType, SecretObjectSpec};
+
+use super::TLS;
+
+/// Whether the driver writes a file named `name` for this SPC (alias or name; `alias/i` with
+/// version history).
+fn is_mounted_file(cx: &Ctx, name: &str) -> bool {
+    let Some(p) = cx.params.as_deref() else {
+        return false;
+    };
+    p.objects.iter().any(|o| {
+        let f = o.file_name();
+        match o.object_version_history {
+            Some(n) if n > 1 => name
+                .strip_prefix(f)
+                .and_then(|r| r.strip_prefix('/'))
+                .and_then(|i| i.parse::<i32>().ok())
+                .is_some_and(|i| (0..n).contains(&i)),
+            _ => f == name,
+        }
+    })
+}
+
+/// Files the driver writes for this SPC (alias or name; `alias/i` with version history).
+fn mounted_files(cx: &Ctx) -> Vec<String> {
+    let Some(p) = cx.params.as_deref() else {
+        return Vec::new();
+    };
+    let mut files = Vec::with_capacity(p.objects.len());
+    for o in &p.objects {
+        match o.object_version_history {
+            Some(n) if n > 1 => {
+                for i in 0..n {
+                    files.push(format!("{}/{i}", o.file_name()));
+                }
+            }
+            _ => files.push(o.file_name().to_string()),
+        }
+    }
+    files
+}
+
+pub(super) fn static_checks(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
+    let params = cx.params.as_deref();
+    two_writers(cx, link, so);
+    // Driver validation (secretutil.ValidateSecretObject): the Secret is never created.
+    let mut invalid = Vec::new();
+    if so.secret_name.is_empty() {
+        invalid.push("secret name is empty");
+    }
+    if so.type_.is_empty() {
+        invalid.push("secret type is empty");
+    }
+    if so.data.is_empty() {
+        invalid.push("data is empty");
+    }
+    if !invalid.is_empty() {
+        // The driver only logs a failed validation (no event): the SPC itself shows it.
+        let confirm = remedy::show_spc(cx, "{.spec.secretObjects}");
+        link.findings.push(cx.finding(
+            Code::KVC806,
+            cx.spc_resource(),
+            format!(
+                "secretObjects entry {:?} of SecretProviderClass {} is invalid ({}): the driver never creates it",
+                so.secret_name,
+                cx.spc_name,
+                invalid.join(", ")
+            ),
+            vec![format!("secretObjects: {{secretName: {:?}, type: {:?}, data: {} entries}}", so.secret_name, so.type_, so.data.len())],
+            confirm,
+            remedy::edit_spc(cx, "secretObjects[]: secretName, type and data are all required"),
+        ));
+    }
+    // With `objects` unreadable the provider mounts nothing (the Mount link says why) and the
+    // files it would write are unknown: whether a key names one cannot be told.
+    if params.is_some_and(|p| p.problems.is_empty()) {
+        unmatched_keys(cx, link, so);
+    }
+    if so.type_ == TLS {
+        let mut problems = Vec::new();
+        for d in &so.data {
+            if d.key != "tls.key" && d.key != "tls.crt" {
+                problems.push(format!(
+                    "key '{}' is not supported. Only 'tls.key' and 'tls.crt' are supported",
+                    d.key
+                ));
+            }
+        }
+        for k in ["tls.key", "tls.crt"] {
+            if !so.data.iter().any(|d| d.key == k) {
+                problems.push(format!("{k} is missing"));
+            }
+        }
+        let keys_wrong = !problems.is_empty();
+        // FACTS §5: cert mounts the certificate alone, key the PUBLIC KEY PEM; only the
+        // certificate's secret holds the private key with its chain.
+        let mut wrong_sources: Vec<(usize, &str, ObjectType)> = so
+            .data
+            .iter()
+            .filter_map(|d| {
+                params?.objects.iter().enumerate().find(|(_, o)| {
+                    o.file_name() == d.object_name
+                        && matches!(o.object_type, Some(ObjectType::Cert | ObjectType::Key))
+                })
+            })
+            .filter_map(|(i, o)| Some((i, o.object_name.as_str(), o.object_type?)))
+            .collect();
+        wrong_sources.dedup();
+        for t in [ObjectType::Cert, ObjectType::Key] {
+            let names: Vec<&str> = wrong_sources
+                .iter()
+                .filter(|(_, _, ty)| *ty == t)
+                .map(|(_, n, _)| *n)
+                .collect();
+            if names.is_empty() {
+                continue;
+            }
+            let mounts = match t {
+                ObjectType::Key => {
+                    "the public key (a PUBLIC KEY PEM): no private key and no certificate"
+                }
+                _ => "only the public certificate: no private key for tls.key",
+            };
+            problems.push(format!(
+                "built from objectType {} ({}), which mounts {mounts} (use objectType: secret)",
+                t.as_str(),
+                names.join(", ")
+            ));
+        }
+        let mut edits: Vec<String> = wrong_sources
+            .iter()
+            .map(|(i, n, _)| format!("objects[{i}] ({n}).objectType: secret"))
+            .collect();
+        if keys_wrong || edits.is_empty() {
+            edits.push(format!(
+                "secretObjects[{}]: keys tls.key and tls.crt, both from an objectType: secret object",
+                so.secret_name
+            ));
+        }
+        let edit = edits.join("; ");
+        if !problems.is_empty() {
+            let (confirm, _) = remedy::commands(cx, Code::KVC804);
+            link.findings.push(
+                cx.finding(
+                    Code::KVC804,
+                    cx.spc_resource(),
+                    format!(
+                        "kubernetes.io/tls Secret {}: {}",
+                        so.secret_name,
+                        problems.join("; ")
+                    ),
+                    so.data
+                        .iter()
+                        .map(|d| format!("data: {{objectName: {}, key: {}}}", d.object_name, d.key))
+                        .collect(),
+                    confirm,
+                    remedy::edit_spc(cx, &edit),
+                ),
+            );
+        }
+    }
+}
+
+/// KVC807: another SecretProviderClass of the namespace syncs the same Secret. The driver
+/// writes it from whichever pod's SPC it reconciles (FACTS §2: v1.6 creates or updates on
+/// every reconcile; before, the first creates it and rotation patches it from each), so its
+/// content flips between the two and readers get either.
+fn two_writers(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
+    let Some(writers) = cx
+        .ix
+        .secret_writers
+        .get(&(cx.ns(), so.secret_name.as_str()))
+    else {
+        return;
+    };
+    if writers.len() < 2 {
+        return;
+    }
+    // One message whichever SPC's chain tells it: the report shows the conflict once.
+    let mut names: Vec<&str> = writers.iter().map(|w| w.name.as_str()).collect();
+    names.sort_unstable();
+    let (last, rest) = names.split_last().unwrap_or((&"", &[]));
+    link.findings.push(cx.remedied(
+        Code::KVC807,
+        format!("Secret/{}", so.secret_name),
+        format!(
+            "SecretProviderClasses {} and {last} {} sync Secret {}: the driver writes it from each one's mounts, so its content follows whichever wrote last and its readers may get any of their values",
+            rest.join(", "),
+            if rest.len() == 1 { "both" } else { "all" },
+            so.secret_name
+        ),
+        writers
+            .iter()
+            .map(|w| format!("SecretProviderClass {}: secretObjects[].secretName: {}", w.name, so.secret_name))
+            .collect(),
+    ));
+}
+
+/// KVC801: keys whose objectName is no mounted file. The driver builds a Secret whole or not
+/// at all (FACTS §3: FailedToCreateSecret "failed to get data in spc … file matching objectName
+/// <x> not found in the pod"), so one finding per Secret names every such key and its fix.
+fn unmatched_keys(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
+    let Some(params) = cx.params.as_deref() else {
+        return;
+    };
+    let files = mounted_files(cx);
+    let (mut why, mut evidence, mut edits) = (Vec::new(), Vec::new(), Vec::new());
+    let mut list_files = false;
+    let mut objects_confirm = false;
+    for d in so
+        .data
+        .iter()
+        .filter(|d| !is_mounted_file(cx, &d.object_name))
+    {
+        let name = &d.object_name;
+        evidence.push(format!(
+            "secretObjects[{}].data: {{objectName: {name}, key: {}}}",
+            so.secret_name, d.key
+        ));
+        // The file meant, written under a key the provider ignores (`alias:` for objectAlias).
+        let misspelt = params.objects.iter().find_map(|o| {
+            let (key, _) = o.ignored.iter().find(|(_, v)| v == name)?;
+            Some((o, key.as_str()))
+        });
+        if let Some((o, key)) = misspelt {
+            why.push(format!(
+                "key {}: objectName {name} matches no mounted file: objects[{}] sets it as `{key}`, a field the provider does not read (objectAlias?), so the file is named {}",
+                d.key, o.index, o.object_name
+            ));
+            evidence.push(format!(
+                "objects[{}]: {{objectName: {}, {key}: {name}}}",
+                o.index, o.object_name
+            ));
+            edits.push(format!("objects[{}]: rename {key} to objectAlias", o.index));
+            objects_confirm = true;
+            continue;
+        }
+        let aliased = params
+            .objects
+            .iter()
+            .find(|o| o.object_name == *name && o.object_alias.is_some());
+        let meant = match aliased {
+            Some(o) => {
+                why.push(format!(
+                    "key {}: objectName {name} matches no mounted file: {name} is the Key Vault name, the file is its objectAlias {}",
+                    d.key,
+                    o.file_name()
+                ));
+                Some(o.file_name().to_string())
+            }
+            None => {
+                why.push(format!(
+                    "key {}: objectName {name} matches no mounted file",
+                    d.key
+                ));
+                list_files = true;
+                // The file meant: the nearest mounted file.
+                files
+                    .iter()
+                    .min_by_key(|f| strsim::levenshtein(f, name))
+                    .cloned()
+            }
+        };
+        edits.push(match meant {
+            Some(f) => format!(
+                "secretObjects[{}].data[key={}].objectName: {f}",
+                so.secret_name, d.key
+            ),
+            None => format!(
+                "secretObjects[{}].data[key={}]: name a mounted file (the SPC mounts none)",
+                so.secret_name, d.key
+            ),
+        });
+    }
+    let Some(first) = so
+        .data
+        .iter()
+        .find(|d| !is_mounted_file(cx, &d.object_name))
+    else {
+        return;
+    };
+    let mounted = if list_files {
+        format!(" (mounted files: {})", files.join(", "))
+    } else {
+        String::new()
+    };
+    let confirm = if objects_confirm {
+        remedy::show_spc(cx, "{.spec.parameters.objects}")
+    } else {
+        remedy::commands(cx, Code::KVC801).0
+    };
+    link.findings.push(cx.finding(
+        Code::KVC801,
+        cx.spc_resource(),
+        format!(
+            "Secret {} is never created: {}{mounted}; the driver builds a Secret whole or not at all (\"file matching objectName {} not found in the pod\")",
+            so.secret_name,
+            why.join("; "),
+            first.object_name
+        ),
+        evidence,
+        confirm,
+        remedy::edit_spc(cx, &edits.join("; ")),
+    ));
+}

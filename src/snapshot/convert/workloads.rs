@@ -1,0 +1,164 @@
+//! Workloads (their pod templates), nodes and the driver DaemonSets' placement → observations.
+
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::PodTemplateSpec;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use super::*;
+
+fn workload(
+    kind: &str,
+    meta: &ObjectMeta,
+    template: Option<&PodTemplateSpec>,
+    replicas: Option<i32>,
+) -> WorkloadObs {
+    let keep_template = matches!(kind, "Deployment" | "StatefulSet" | "DaemonSet")
+        && template
+            .and_then(|t| t.spec.as_ref())
+            .is_some_and(|s| s.volumes.iter().flatten().any(|v| v.csi.is_some()));
+    WorkloadObs {
+        template: template.filter(|_| keep_template).map(|t| {
+            let owner = OwnerRef {
+                kind: kind.into(),
+                name: name(meta),
+                uid: meta.uid.as_deref().unwrap_or_default().into(),
+                controller: true,
+            };
+            Box::new(pod_from_template(owner, ns(meta), t))
+        }),
+        kind: kind.into(),
+        namespace: ns(meta),
+        name: name(meta),
+        uid: meta.uid.clone().unwrap_or_default(),
+        owners: owners(&meta.owner_references),
+        annotations: StrMap::shared_from(meta.annotations.as_ref()),
+        template_annotations: StrMap::shared_from(
+            template
+                .and_then(|t| t.metadata.as_ref())
+                .and_then(|m| m.annotations.as_ref()),
+        ),
+        replicas,
+    }
+}
+
+pub fn deployment(d: &Deployment) -> WorkloadObs {
+    let spec = d.spec.as_ref();
+    workload(
+        "Deployment",
+        &d.metadata,
+        spec.map(|s| &s.template),
+        spec.and_then(|s| s.replicas),
+    )
+}
+
+pub fn replica_set(r: &ReplicaSet) -> WorkloadObs {
+    let spec = r.spec.as_ref();
+    workload(
+        "ReplicaSet",
+        &r.metadata,
+        spec.and_then(|s| s.template.as_ref()),
+        spec.and_then(|s| s.replicas),
+    )
+}
+
+pub fn stateful_set(s: &StatefulSet) -> WorkloadObs {
+    let spec = s.spec.as_ref();
+    workload(
+        "StatefulSet",
+        &s.metadata,
+        spec.map(|s| &s.template),
+        spec.and_then(|s| s.replicas),
+    )
+}
+
+pub fn daemon_set(d: &DaemonSet) -> WorkloadObs {
+    workload(
+        "DaemonSet",
+        &d.metadata,
+        d.spec.as_ref().map(|s| &s.template),
+        None,
+    )
+}
+
+pub fn job(j: &Job) -> WorkloadObs {
+    workload(
+        "Job",
+        &j.metadata,
+        j.spec.as_ref().map(|s| &s.template),
+        None,
+    )
+}
+
+pub fn cron_job(c: &CronJob) -> WorkloadObs {
+    let template = c
+        .spec
+        .as_ref()
+        .and_then(|s| s.job_template.spec.as_ref())
+        .map(|s| &s.template);
+    workload("CronJob", &c.metadata, template, None)
+}
+
+pub fn node(n: &k8s_openapi::api::core::v1::Node) -> NodeObs {
+    NodeObs {
+        name: name(&n.metadata).to_string(),
+        labels: n.metadata.labels.clone().unwrap_or_default(),
+        taints: n
+            .spec
+            .iter()
+            .flat_map(|s| s.taints.iter().flatten())
+            .map(|t| TaintObs {
+                key: t.key.clone(),
+                value: t.value.clone().unwrap_or_default(),
+                effect: t.effect.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// Where a DaemonSet's pods may be scheduled (its pod template's node constraints).
+pub fn placement(d: &DaemonSet, provider: bool) -> PlacementObs {
+    let spec = d.spec.as_ref().and_then(|s| s.template.spec.as_ref());
+    let affinity = spec
+        .and_then(|s| s.affinity.as_ref())
+        .and_then(|a| a.node_affinity.as_ref())
+        .and_then(|a| {
+            a.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        })
+        .map(|r| {
+            r.node_selector_terms
+                .iter()
+                .map(|t| {
+                    t.match_expressions
+                        .iter()
+                        .flatten()
+                        .map(|e| NodeRequirementObs {
+                            key: e.key.clone(),
+                            operator: e.operator.clone(),
+                            values: e.values.clone().unwrap_or_default(),
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    PlacementObs {
+        daemonset: format!("{}/{}", ns(&d.metadata), name(&d.metadata)),
+        provider,
+        node_selector: spec
+            .and_then(|s| s.node_selector.clone())
+            .unwrap_or_default(),
+        affinity,
+        tolerations: spec
+            .iter()
+            .flat_map(|s| s.tolerations.iter().flatten())
+            .map(|t| TolerationObs {
+                key: t.key.clone().unwrap_or_default(),
+                operator: t.operator.clone().unwrap_or_default(),
+                value: t.value.clone().unwrap_or_default(),
+                effect: t.effect.clone().unwrap_or_default(),
+            })
+            .collect(),
+    }
+}
