@@ -34,7 +34,29 @@ pub(super) fn refused(value: &Value, kind: &str, name: &str) -> Option<String> {
     if READ.contains(&kind) && name.is_empty() && !generated {
         return Some("metadata.name: missing or empty (the API server rejects it)".into());
     }
+    // Every kind kvchain reads is named as a DNS-1123 subdomain. A template placeholder is
+    // left to the rules, which say it is unrendered.
+    if READ.contains(&kind)
+        && !name.is_empty()
+        && !crate::chain::rules::params::is_placeholder(name)
+        && !dns_subdomain(name)
+    {
+        return Some(format!(
+            "metadata.name: {:?} is no valid name (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253): the API server rejects it",
+            crate::shown::shown(name)
+        ));
+    }
     None
+}
+
+/// RFC 1123 subdomain, as the API server validates object names.
+fn dns_subdomain(name: &str) -> bool {
+    let ok = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    let bytes = name.as_bytes();
+    name.len() <= 253
+        && bytes.first().copied().is_some_and(ok)
+        && bytes.last().copied().is_some_and(ok)
+        && bytes.iter().all(|&b| ok(b) || b == b'-' || b == b'.')
 }
 
 /// The kind kvchain reads that `kind` misspells: within edit distance 2, ignoring case (1 for
@@ -54,6 +76,21 @@ fn near_miss(kind: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn object_names_are_dns_subdomains() {
+        for good in ["web", "kv-shop.v2", "a", "0app"] {
+            assert!(dns_subdomain(good), "{good}");
+        }
+        for bad in ["My_SPC", "-web", "web-", "Web", "kv shop", ""] {
+            assert!(!dns_subdomain(bad), "{bad}");
+        }
+        let value = serde_yaml::from_str::<Value>("kind: SecretProviderClass").unwrap();
+        let why = refused(&value, "SecretProviderClass", "My_SPC").expect("refused");
+        assert!(why.starts_with("metadata.name: \"My_SPC\""), "{why}");
+        // Placeholders are the rules' to tell (unrendered), not refused here.
+        assert_eq!(refused(&value, "SecretProviderClass", "${SPC}"), None);
+    }
 
     #[test]
     fn near_misses_of_read_kinds_only() {
