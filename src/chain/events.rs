@@ -177,7 +177,11 @@ pub fn classify(message: &str) -> Option<Code> {
         "could not find clientid in secrets",
         "could not find clientsecret in secrets",
         "There is no cloud environment matching",
-        "clientID is required for identity binding"
+        "clientID is required for identity binding",
+        // The service-principal Secret itself is missing (kubelet at mount, the rotation
+        // reconciler later): the credential the parameters choose is not there.
+        "fetching NodePublishSecretRef",
+        "failed to get node publish secret"
     ) {
         return Some(Code::KVC302);
     }
@@ -295,7 +299,7 @@ pub fn object_type(message: &str) -> Option<crate::snapshot::ObjectType> {
 /// Every literal [`classify`] looks for (at most 64: one bit each): one Aho-Corasick pass over
 /// a message tells which occur, instead of up to sixty substring searches (each event of every
 /// chain).
-const NEEDLES: [&str; 59] = [
+const NEEDLES: [&str; 61] = [
     "429",
     "AADSTS700016",
     "AADSTS70021",
@@ -333,10 +337,12 @@ const NEEDLES: [&str; 59] = [
     "does not have keys get permission",
     "does not have secrets get permission",
     "error looking up service account",
+    "failed to get node publish secret",
     "failed to get private key",
     "failed to get secretproviderclass",
     "failed to lookup provider client",
     "failed to unmarshal objects",
+    "fetching NodePublishSecretRef",
     "file matching objectName",
     "file name must not contain",
     "invalid objectFormat",
@@ -583,6 +589,20 @@ mod tests {
             classify(&wrapped(
                 "failed to get vault: Invalid vault name: \"https://kv1.vault.azure.net\", must be between 3 and 24 chars"
             )),
+            Some(Code::KVC302)
+        );
+        // The service-principal Secret is missing: kubelet before the driver, the rotation
+        // reconciler later (FACTS §3): the credential the parameters choose, not "unexplained".
+        assert_eq!(
+            classify(
+                "MountVolume.SetUp failed for volume \"s\" : kubernetes.io/csi: mounter.SetUpAt failed to get service accoount token attributes: fetching NodePublishSecretRef shop/sp-creds failed: kubernetes.io/csi: failed to find the secret sp-creds in the namespace shop with error: secrets \"sp-creds\" not found"
+            ),
+            Some(Code::KVC302)
+        );
+        assert_eq!(
+            classify(
+                "failed to get node publish secret shop/sp-creds, err: secret \"sp-creds\" not found"
+            ),
             Some(Code::KVC302)
         );
         assert_eq!(

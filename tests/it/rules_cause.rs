@@ -1605,3 +1605,29 @@ fn a_service_principal_secret_is_checked_by_its_key_names() {
         chains.iter().flat_map(|c| c.findings()).collect::<Vec<_>>()
     );
 }
+
+/// FACTS §2: with two SPCs writing one Secret its content follows whichever wrote last: it
+/// matching neither mount (KVC805) or changing after a reader started (KVC901) are that
+/// conflict's effects, not causes of their own, and the conflict is an error.
+#[test]
+fn a_secret_two_spcs_write_has_one_cause_whatever_its_content_or_write_time() {
+    let mut s = tk::empty();
+    tk::add_app(&mut s, NS, APP, 1);
+    tk::add_app(&mut s, NS, "api", 1);
+    tk::spc_mut(&mut s, "api").secret_objects[0].secret_name = tk::secret_name(APP).as_str().into();
+    let secret = tk::secret_mut(&mut s, APP);
+    secret.updated_at = Some(tk::now());
+    secret.data.insert(
+        "password".into(),
+        kvchain::fingerprint::Fingerprint::of(b"the other vault's"),
+    );
+    let chains = diagnose(&s);
+    let codes = tk::codes(&chains);
+    assert!(codes.contains(&Code::KVC807), "{codes:?}");
+    assert!(
+        !codes.contains(&Code::KVC805) && !codes.contains(&Code::KVC901),
+        "{codes:?}"
+    );
+    let f = find_any(&chains, Code::KVC807);
+    assert_eq!(f.severity, Severity::Error);
+}

@@ -173,6 +173,10 @@ fn stale(
     let ContainerStateObs::Running { started_at } = &container.state else {
         return;
     };
+    // Two SPCs write it (KVC807): its last write says nothing of what this pod took.
+    if super::sync::written_by_others(cx, secret) {
+        return;
+    }
     let Some(s) = cx.synced_secret(i) else {
         return;
     };

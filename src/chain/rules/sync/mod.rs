@@ -4,6 +4,7 @@
 //! mounts the SPC), matches the mount, and nothing relies on it without keeping it alive.
 
 mod shape;
+pub(crate) use shape::written_by_others;
 
 use super::remedy;
 use super::{set, unknown};
@@ -173,7 +174,10 @@ fn runtime(cx: &Ctx, link: &mut Link, i: usize, so: &SecretObjectSpec, cause: Op
             )],
         ));
     }
-    content(cx, link, so, secret);
+    // Written from two SPCs' mounts, it matches one of them at a time: KVC807 is the cause.
+    if !shape::written_by_others(cx, &so.secret_name) {
+        content(cx, link, so, secret);
+    }
 }
 
 /// The synced Secret does not exist. `cause`: a static finding that already explains why the

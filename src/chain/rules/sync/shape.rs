@@ -169,6 +169,16 @@ pub(super) fn static_checks(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
     }
 }
 
+/// Whether another SecretProviderClass of the namespace syncs Secret `secret` too (KVC807):
+/// its content and its write times then follow whichever SPC wrote last, and say nothing of
+/// what this SPC's mounts or readers hold.
+pub(crate) fn written_by_others(cx: &Ctx, secret: &str) -> bool {
+    cx.ix
+        .secret_writers
+        .get(&(cx.ns(), secret))
+        .is_some_and(|w| w.len() > 1)
+}
+
 /// KVC807: another SecretProviderClass of the namespace syncs the same Secret. The driver
 /// writes it from whichever pod's SPC it reconciles (FACTS §2: v1.6 creates or updates on
 /// every reconcile; before, the first creates it and rotation patches it from each), so its
