@@ -40,7 +40,7 @@ catalog! {
     KVC102 => Pod, Warning, "secrets volume mounted with subPath: rotation never reaches it";
     KVC103 => Pod, Error, "CSI volume wiring wrong (driver name, secretProviderClass attribute, readOnly)";
     KVC104 => Pod, Error, "driver not registered on the node / provider unavailable";
-    KVC105 => Pod, Error, "CSIDriver requests no service-account token for api://AzureADTokenExchange";
+    KVC105 => Pod, Error, "CSIDriver requests no service-account token for the audience the identity mode reads";
     KVC106 => Pod, Error, "the workload's pods cannot be created (FailedCreate: admission denied)";
     KVC201 => ServiceAccount, Warning, "pod lacks label azure.workload.identity/use: \"true\" (mount works, app SDK does not)";
     KVC202 => ServiceAccount, Error, "the pod's service account does not exist";

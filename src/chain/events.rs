@@ -157,7 +157,8 @@ pub fn classify(message: &str) -> Option<Code> {
     if has!(
         m,
         "service account tokens not found",
-        "token for audience api://AzureADTokenExchange not found"
+        "token for audience api://AzureADTokenExchange not found",
+        "token for audience api://AKSIdentityBinding not found"
     ) {
         return Some(Code::KVC105);
     }
@@ -296,10 +297,17 @@ pub fn object_type(message: &str) -> Option<crate::snapshot::ObjectType> {
     crate::snapshot::ObjectType::parse(rest.split(',').next()?)
 }
 
+/// The audience of "token for audience <audience> not found" (KVC105).
+pub fn token_audience(message: &str) -> Option<&str> {
+    let key = "token for audience ";
+    let rest = &message[message.find(key)? + key.len()..];
+    rest.split(' ').next().filter(|a| !a.is_empty())
+}
+
 /// Every literal [`classify`] looks for (at most 64: one bit each): one Aho-Corasick pass over
 /// a message tells which occur, instead of up to sixty substring searches (each event of every
 /// chain).
-const NEEDLES: [&str; 61] = [
+const NEEDLES: [&str; 62] = [
     "429",
     "AADSTS700016",
     "AADSTS70021",
@@ -359,6 +367,7 @@ const NEEDLES: [&str; 61] = [
     "service account tokens not found",
     "syncSecret.enabled",
     "tenantId is not provided",
+    "token for audience api://AKSIdentityBinding not found",
     "token for audience api://AzureADTokenExchange not found",
     "was not found in this key vault",
 ];
@@ -573,6 +582,9 @@ mod tests {
             )),
             Some(Code::KVC105)
         );
+        let binding = "failed to parse identity binding token, error: token for audience api://AKSIdentityBinding not found";
+        assert_eq!(classify(&wrapped(binding)), Some(Code::KVC105));
+        assert_eq!(token_audience(binding), Some("api://AKSIdentityBinding"));
         assert_eq!(
             classify(
                 "MountVolume.SetUp failed for volume \"v\" : rpc error: code = Unknown desc = failed to get secretproviderclass app/azure-kv, error: secretproviderclasses.secrets-store.csi.x-k8s.io \"azure-kv\" not found"

@@ -85,6 +85,44 @@ fn kvc105_no_token_for_the_exchange_audience() {
     );
 }
 
+/// FACTS §5: identity binding (`useAzureTokenProxy: "true"`) reads the token for
+/// api://AKSIdentityBinding; the Azure provider chart requests both audiences (FACTS §4). A
+/// CSIDriver with the exchange audience only leaves its mounts without a token, and the fix
+/// keeps the audience the CSIDriver has while adding the missing one.
+#[test]
+fn kvc105_identity_binding_needs_its_own_audience() {
+    let mut s = tk::healthy();
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.parameters
+        .insert("useAzureTokenProxy".into(), "true".into());
+    tk::reparse(spc);
+    csi(&mut s).token_audiences = Observed::Known(vec!["api://AzureADTokenExchange".into()]);
+    let f = only(&run(&s), Code::KVC105);
+    assert!(
+        f.message
+            .contains("\"token for audience api://AKSIdentityBinding not found\""),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.fix
+            .contains("tokenRequests[0].audience=api://AzureADTokenExchange")
+            && f.fix
+                .contains("tokenRequests[1].audience=api://AKSIdentityBinding"),
+        "{}",
+        f.fix
+    );
+    // With the binding's audience requested (the exchange one missing) nothing is wrong:
+    // identity binding never reads the exchange token.
+    csi(&mut s).token_audiences = Observed::Known(vec!["api://AKSIdentityBinding".into()]);
+    assert!(
+        !run(&s)
+            .iter()
+            .flat_map(|c| c.findings())
+            .any(|f| f.code == Code::KVC105)
+    );
+}
+
 #[test]
 fn kvc205_label_without_injection() {
     let mut s = tk::healthy();

@@ -287,26 +287,26 @@ fn driver_facts(cx: &Ctx, link: &mut Link) {
     {
         link.findings.push(f);
     }
-    // Only workload identity needs the token; other modes never read it.
-    let needs_token = cx.params.as_deref().is_some_and(|p| {
-        p.client_id.is_some()
-            && !truthy(&p.use_vm_managed_identity)
-            && !truthy(&p.use_pod_identity)
-            && !truthy(&p.use_azure_token_proxy)
-    });
-    if let (true, true, Some(auds)) = (needs_token, csi.installed, csi.token_audiences.known())
-        && !auds.iter().any(|a| a == AUDIENCE)
+    // Only workload identity and identity binding read a token, each for its own audience.
+    let needed = remedy::token_audience(cx);
+    if let (Some(needed), true, Some(auds)) = (needed, csi.installed, csi.token_audiences.known())
+        && !auds.iter().any(|a| a == needed)
     {
         // FACTS §5: no tokens at all, or tokens for other audiences only, fail differently.
         let error = if auds.is_empty() {
             "service account tokens not found".to_string()
         } else {
-            format!("token for audience {AUDIENCE} not found")
+            format!("token for audience {needed} not found")
+        };
+        let mode = if needed == AUDIENCE {
+            "workload-identity"
+        } else {
+            "identity-binding"
         };
         link.findings.push(cx.remedied(
             Code::KVC105,
             CSIDRIVER.to_string(),
-            format!("the CSIDriver requests no service-account token for {AUDIENCE}: workload-identity mounts fail with \"{error}\""),
+            format!("the CSIDriver requests no service-account token for {needed}: {mode} mounts fail with \"{error}\""),
             vec![format!("CSIDriver.spec.tokenRequests audiences: {auds:?}")],
         ));
     }

@@ -100,7 +100,13 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         ),
         KVC105 => (
             "kubectl get csidriver secrets-store.csi.k8s.io -o jsonpath='{.spec.tokenRequests}'".to_string(),
-            format!("helm upgrade csi-secrets-store secrets-store-csi-driver/secrets-store-csi-driver -n kube-system --reuse-values --set 'tokenRequests[0].audience={AUDIENCE}'"),
+            {
+                let have = cx.cluster().csi_driver.known().and_then(|c| c.token_audiences.known());
+                token_requests_fix(
+                    have.map_or(&[][..], Vec::as_slice),
+                    token_audience(cx).unwrap_or(AUDIENCE),
+                )
+            },
         ),
         KVC106 => (
             format!(

@@ -13,6 +13,39 @@ mod by_code;
 pub(crate) use by_code::commands;
 
 pub(crate) const AUDIENCE: &str = "api://AzureADTokenExchange";
+/// The token audience of AKS identity binding (`useAzureTokenProxy`), FACTS §5.
+pub(crate) const BINDING_AUDIENCE: &str = "api://AKSIdentityBinding";
+
+/// The service-account token audience the mount's identity mode reads, if it reads one:
+/// workload identity the exchange audience, identity binding its own (FACTS §5). The VM's
+/// managed identity and pod identity read no token.
+pub(crate) fn token_audience(cx: &Ctx) -> Option<&'static str> {
+    use super::pod::truthy;
+    let p = cx.params.as_deref()?;
+    if p.client_id.is_none() || truthy(&p.use_vm_managed_identity) || truthy(&p.use_pod_identity) {
+        return None;
+    }
+    Some(if truthy(&p.use_azure_token_proxy) {
+        BINDING_AUDIENCE
+    } else {
+        AUDIENCE
+    })
+}
+
+/// `helm --set` arguments for a CSIDriver whose tokenRequests keep every audience it has
+/// and add `needed` (setting one index alone would replace the audience already there).
+pub(crate) fn token_requests_fix(have: &[String], needed: &str) -> String {
+    let mut auds: Vec<&str> = have.iter().map(String::as_str).collect();
+    if !auds.contains(&needed) {
+        auds.push(needed);
+    }
+    let sets: Vec<String> = auds
+        .iter()
+        .enumerate()
+        .map(|(i, a)| format!("--set 'tokenRequests[{i}].audience={a}'"))
+        .collect();
+    format!("{HELM_DRIVER} {}", sets.join(" "))
+}
 pub(crate) const CSIDRIVER: &str = "CSIDriver/secrets-store.csi.k8s.io";
 
 const HELM_DRIVER: &str = "helm upgrade csi-secrets-store secrets-store-csi-driver/secrets-store-csi-driver -n kube-system --reuse-values";
@@ -359,7 +392,12 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
         KVC101 => (spc, format!("the driver cannot find SecretProviderClass {} in namespace {}", cx.spc_name, cx.ns())),
         KVC103 => (cx.owner_resource(), format!("the driver rejects volume {}: readOnly is not true", cx.volume.name)),
         KVC104 => (CSIDRIVER.to_string(), format!("the Secrets Store CSI driver (or its Azure provider) is not available on node {}, where pod {} runs", cx.pod.node.as_deref().unwrap_or("(unknown)"), cx.pod.name)),
-        KVC105 => (CSIDRIVER.to_string(), format!("the driver got no service-account token for {AUDIENCE}: the CSIDriver has no tokenRequests for it")),
+        KVC105 => {
+            let audience = events::token_audience(&e.message)
+                .or_else(|| token_audience(cx))
+                .unwrap_or(AUDIENCE);
+            (CSIDRIVER.to_string(), format!("the driver got no service-account token for {audience}: the CSIDriver has no tokenRequests for it"))
+        }
         KVC301 => {
             let tenant = events::directory(&e.message).unwrap_or("the SecretProviderClass tenantID");
             (
