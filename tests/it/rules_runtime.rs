@@ -267,6 +267,35 @@ fn kvc502_role_for_the_wrong_object_type() {
     assert!(f.message.contains("Crypto User"));
 }
 
+/// KVC504 means a role far broader than the read it serves (codes.yaml); an Officer role for
+/// another object type serves no read at all: one cause, the wrong role (KVC502), whose fix
+/// grants the role the object needs (FACTS §8: a certificate's read is certificates/read).
+#[test]
+fn kvc502_an_officer_role_for_another_type_is_the_wrong_role_not_over_privilege() {
+    let mut s = tk::healthy();
+    let r = tk::role_mut(&mut s, NS, APP);
+    r.role_name = "Key Vault Certificates Officer".into();
+    r.data_actions = vec![
+        "Microsoft.KeyVault/vaults/certificatecas/*".into(),
+        "Microsoft.KeyVault/vaults/certificates/*".into(),
+    ];
+    let chains = run(&s);
+    let f = only(&chains, Code::KVC502);
+    assert!(f.fix.contains("Key Vault Secrets User"), "{}", f.fix);
+    assert!(
+        !codes(&chains).contains(&Code::KVC504),
+        "{:#?}",
+        all(&chains)
+    );
+    // The same role family where it does serve the read is over-privilege, as before.
+    let r = tk::role_mut(&mut s, NS, APP);
+    r.role_name = "Key Vault Secrets Officer".into();
+    r.data_actions = vec!["Microsoft.KeyVault/vaults/secrets/*".into()];
+    let chains = run(&s);
+    only(&chains, Code::KVC504);
+    assert!(!codes(&chains).contains(&Code::KVC502));
+}
+
 #[test]
 fn kvc503_access_policy_on_an_rbac_vault() {
     let mut s = tk::healthy();

@@ -170,7 +170,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         .collect();
     if !p.problems.is_empty() || p.objects.is_empty() {
         // The permissions needed depend on the objects' types (FACTS §8): not known here.
-        over_privilege(cx, link, vault, &assignments, &policies);
+        over_privilege(cx, link, vault, &assignments, &policies, None);
         unknown(
             link,
             "objects unknown",
@@ -361,7 +361,13 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             ));
         }
     }
-    over_privilege(cx, link, vault, &assignments, &policies);
+    // A broad role that grants none of the reads is KVC502's ("wrong role"), not over-privilege.
+    let needed: Vec<&str> = [ObjectType::Secret, ObjectType::Key, ObjectType::Cert]
+        .into_iter()
+        .filter(|t| objects.iter().any(|o| o.object_type == Some(*t)))
+        .map(needed_action)
+        .collect();
+    over_privilege(cx, link, vault, &assignments, &policies, Some(&needed));
     if ok_summary.is_empty() {
         ok_summary = "granted".into();
     }
@@ -374,13 +380,15 @@ fn over_privilege(
     vault: &VaultObs,
     assignments: &[&RoleAssignmentObs],
     policies: &[&crate::snapshot::AccessPolicyObs],
+    needed: Option<&[&str]>,
 ) {
     let identity = cx.identity.map_or("", |i| i.name.as_str());
     let mut evidence = Vec::new();
     // The assignments to remove, named as the snapshot shows them.
     let mut deletes = Vec::new();
     if vault.rbac {
-        for r in assignments {
+        let serves = |r: &RoleAssignmentObs| needed.is_none_or(|n| n.iter().any(|a| grants(r, a)));
+        for r in assignments.iter().filter(|r| serves(r)) {
             if WRITES.iter().any(|w| grants(r, w)) {
                 evidence.push(format!(
                     "{} at {}: dataActions {:?}",
