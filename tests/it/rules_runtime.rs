@@ -62,6 +62,64 @@ fn kvc104_driver_not_registered() {
     assert_eq!(f.resource, "CSIDriver/secrets-store.csi.k8s.io");
 }
 
+/// FACTS §11: a taint without a matching toleration keeps the driver's DaemonSets off a node.
+/// The fix is said by that cause: a toleration on the DaemonSets (their list kept, as a
+/// strategic merge replaces it), or, where AKS manages them (the add-on), a node without the
+/// taint — never an OS selector the node already satisfies.
+#[test]
+fn kvc104_a_taint_the_driver_does_not_tolerate_is_fixed_by_a_toleration() {
+    let mut s = tk::healthy();
+    let node = tk::pod_mut(&mut s, APP)
+        .node
+        .clone()
+        .expect("testkit pods run on a node");
+    s.cluster.nodes = Observed::Known(vec![NodeObs {
+        name: node.to_string(),
+        labels: [("kubernetes.io/os".to_string(), "linux".to_string())].into(),
+        taints: vec![TaintObs {
+            key: "sku".into(),
+            value: "gpu".into(),
+            effect: "NoSchedule".into(),
+        }],
+    }]);
+    let set = |name: &str, provider: bool| PlacementObs {
+        daemonset: format!("kube-system/{name}"),
+        provider,
+        node_selector: [("kubernetes.io/os".to_string(), "linux".to_string())].into(),
+        affinity: vec![],
+        tolerations: vec![TolerationObs {
+            key: "CriticalAddonsOnly".into(),
+            operator: "Exists".into(),
+            ..TolerationObs::default()
+        }],
+    };
+    csi(&mut s).placement = Observed::Known(vec![
+        set("csi-secrets-store", false),
+        set("csi-secrets-store-provider-azure", true),
+    ]);
+    csi(&mut s).install = Some(DriverInstall::Helm);
+    let f = only(&run(&s), Code::KVC104);
+    assert!(!f.fix.contains("kubernetes.io/os"), "{}", f.fix);
+    assert!(
+        f.fix.contains(r#"kubectl patch daemonset csi-secrets-store -n kube-system -p '{"spec":{"template":{"spec":{"tolerations":[{"key":"CriticalAddonsOnly","operator":"Exists"},{"key":"sku","operator":"Equal","value":"gpu","effect":"NoSchedule"}]}}}}'"#),
+        "{}",
+        f.fix
+    );
+    assert!(
+        f.fix.contains("daemonset csi-secrets-store-provider-azure"),
+        "{}",
+        f.fix
+    );
+    csi(&mut s).install = Some(DriverInstall::AksAddon);
+    let f = only(&run(&s), Code::KVC104);
+    assert!(
+        f.fix.contains("schedule onto nodes without it"),
+        "{}",
+        f.fix
+    );
+    assert!(!f.fix.contains("kubectl patch"), "{}", f.fix);
+}
+
 #[test]
 fn kvc105_no_token_for_the_exchange_audience() {
     let mut s = tk::healthy();

@@ -6,7 +6,9 @@ use super::remedy;
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::model::Finding;
-use crate::snapshot::{NodeObs, NodeRequirementObs, PlacementObs, TaintObs, TolerationObs};
+use crate::snapshot::{
+    DriverInstall, NodeObs, NodeRequirementObs, PlacementObs, TaintObs, TolerationObs,
+};
 
 /// Taints the DaemonSet controller tolerates on its own for every DaemonSet pod.
 const DAEMONSET_TOLERATED: &[&str] = &[
@@ -46,11 +48,7 @@ pub(crate) fn excluded(p: &PlacementObs, node: &NodeObs) -> Option<String> {
         ));
     }
     for t in &node.taints {
-        let blocks = t.effect == "NoSchedule" || t.effect == "NoExecute";
-        if blocks
-            && !DAEMONSET_TOLERATED.contains(&t.key.as_str())
-            && !p.tolerations.iter().any(|tol| tolerates(tol, t))
-        {
+        if blocks(p, t) {
             let value = if t.value.is_empty() {
                 String::new()
             } else {
@@ -63,6 +61,108 @@ pub(crate) fn excluded(p: &PlacementObs, node: &NodeObs) -> Option<String> {
         }
     }
     (!why.is_empty()).then(|| why.join("; "))
+}
+
+/// Taint `t` keeps DaemonSet `p`'s pods off its node.
+fn blocks(p: &PlacementObs, t: &TaintObs) -> bool {
+    (t.effect == "NoSchedule" || t.effect == "NoExecute")
+        && !DAEMONSET_TOLERATED.contains(&t.key.as_str())
+        && !p.tolerations.iter().any(|tol| tolerates(tol, t))
+}
+
+/// The DaemonSet's nodeSelector and required node affinity admit the node's labels.
+fn labels_admit(p: &PlacementObs, node: &NodeObs) -> bool {
+    p.node_selector
+        .iter()
+        .all(|(k, v)| node.labels.get(k) == Some(v))
+        && (p.affinity.is_empty()
+            || p.affinity
+                .iter()
+                .any(|term| term.iter().all(|r| requirement(r, node))))
+}
+
+/// What to change so the driver runs where the pod runs, said by what excludes the node
+/// (FACTS §11). Labels: the pod belongs on nodes the DaemonSets select. A taint: the
+/// DaemonSets need a toleration — patched with their whole list (a strategic merge replaces
+/// tolerations), except on the AKS add-on, whose DaemonSets AKS reconciles: there the pod moves.
+fn linux_fix(cx: &Ctx, placement: &[PlacementObs], node: &NodeObs) -> String {
+    let by_labels = placement.iter().any(|p| !labels_admit(p, node));
+    let tainted: Vec<&PlacementObs> = placement
+        .iter()
+        .filter(|p| labels_admit(p, node) && node.taints.iter().any(|t| blocks(p, t)))
+        .collect();
+    if by_labels || tainted.is_empty() {
+        return remedy::edit_owner(
+            cx,
+            &format!(
+                "schedule onto nodes whose labels the driver's DaemonSets select (see the evidence: node {} is not one)",
+                node.name
+            ),
+        );
+    }
+    let taints = |p: &PlacementObs| -> Vec<&TaintObs> {
+        node.taints.iter().filter(|t| blocks(p, t)).collect()
+    };
+    if remedy::install(cx) == Some(DriverInstall::AksAddon) {
+        let named: Vec<String> = taints(tainted[0]).iter().map(|t| taint_text(t)).collect();
+        return remedy::edit_owner(
+            cx,
+            &format!(
+                "the AKS add-on's DaemonSets (managed by AKS) do not tolerate taint {}: schedule onto nodes without it",
+                named.join(", ")
+            ),
+        );
+    }
+    let patches: Vec<String> = tainted
+        .iter()
+        .map(|p| {
+            let mut list: Vec<String> = p.tolerations.iter().map(toleration_json).collect();
+            list.extend(taints(p).iter().map(|t| {
+                toleration_json(&TolerationObs {
+                    key: t.key.clone(),
+                    operator: "Equal".into(),
+                    value: t.value.clone(),
+                    effect: t.effect.clone(),
+                })
+            }));
+            let (ns, name) = p.daemonset.split_once('/').unwrap_or(("kube-system", &p.daemonset));
+            format!(
+                "kubectl patch daemonset {name} -n {ns} -p '{{\"spec\":{{\"template\":{{\"spec\":{{\"tolerations\":[{}]}}}}}}}}'",
+                list.join(",")
+            )
+        })
+        .collect();
+    format!(
+        "{}  # with Helm, also set linux.tolerations in the chart's values so an upgrade keeps it",
+        patches.join(" && ")
+    )
+}
+
+fn taint_text(t: &TaintObs) -> String {
+    if t.value.is_empty() {
+        format!("{}:{}", t.key, t.effect)
+    } else {
+        format!("{}={}:{}", t.key, t.value, t.effect)
+    }
+}
+
+fn toleration_json(t: &TolerationObs) -> String {
+    let mut fields = Vec::new();
+    for (k, v) in [
+        ("key", &t.key),
+        ("operator", &t.operator),
+        ("value", &t.value),
+        ("effect", &t.effect),
+    ] {
+        if !v.is_empty() {
+            fields.push(format!(
+                "{}:{}",
+                serde_json::Value::from(k),
+                serde_json::Value::from(v.as_str())
+            ));
+        }
+    }
+    format!("{{{}}}", fields.join(","))
 }
 
 fn requirement(r: &NodeRequirementObs, node: &NodeObs) -> bool {
@@ -184,12 +284,7 @@ pub(crate) fn absent(cx: &Ctx) -> Option<Finding> {
     let fix = if is_windows(node.labels.get("kubernetes.io/os").map(String::as_str)) {
         windows_fix(cx)
     } else {
-        remedy::edit_owner(
-            cx,
-            &format!(
-                "schedule onto nodes where the driver runs (e.g. nodeSelector kubernetes.io/os: linux), or run the driver's DaemonSets on node {node_name}"
-            ),
-        )
+        linux_fix(cx, placement, node)
     };
     Some(cx.finding(
         Code::KVC104,
