@@ -23,7 +23,7 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     if super::fleet::wanted(args) {
         return super::fleet::run(args).await;
     }
-    let snapshot = if !args.files.is_empty() {
+    let mut snapshot = if !args.files.is_empty() {
         source::manifests::load(&args.files)?
     } else if let Some(file) = &args.snapshot {
         crate::snapshot::file::load(file)?
@@ -70,6 +70,7 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             .flat_map(|s| &s.findings)
             .any(|f| f.suppressed.is_none() && args.fail_on.fails(f.severity))
         || !snapshot.source.unread.is_empty();
+    snapshot.source.hidden = output::hidden(&chains, &spcs, args.min_severity, args.fail_on);
     output::filter_min_severity(&mut chains, args.min_severity);
     let min = args.min_severity.severity();
     for s in &mut spcs {

@@ -24,6 +24,8 @@ use crate::snapshot::{Gap, Snapshot};
 
 /// The suite of what could not be read, named so it sorts apart from namespaces.
 pub const GAP_SUITE: &str = "kvchain: not visible";
+/// The suite of findings `--min-severity` hid that still fail the run.
+pub const HIDDEN_SUITE: &str = "kvchain: hidden";
 
 pub fn render(snapshot: &Snapshot, chains: &[Chain], cx: &Context) -> String {
     let mut report = Report::new(format!("kvchain {}", snapshot.source.kind.as_str()));
@@ -37,6 +39,22 @@ pub fn render(snapshot: &Snapshot, chains: &[Chain], cx: &Context) -> String {
     unseen.add_test_cases(gaps.iter().filter(|g| !g.chosen).map(gap_case));
     if !unseen.test_cases.is_empty() {
         report.add_test_suite(unseen);
+    }
+    // Findings --min-severity hides that still fail the run: the report says so, or a
+    // failing job would show nothing but passes.
+    let hidden = &snapshot.source.hidden;
+    if hidden.failing > 0 {
+        let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+        s.set_message(format!(
+            "{} hidden by --min-severity {} fail this run (--fail-on counts them); run without --min-severity to see them",
+            crate::glance::plural(hidden.failing, "finding"),
+            hidden.below
+        ));
+        let mut tc = TestCase::new("findings hidden by --min-severity", s);
+        tc.set_classname("hidden");
+        let mut suite = TestSuite::new(HIDDEN_SUITE);
+        suite.add_test_case(tc);
+        report.add_test_suite(suite);
     }
     for (ns, group) in suites {
         let mut suite = TestSuite::new(ns);

@@ -65,6 +65,36 @@ pub fn fails(chains: &[Chain], fail_on: FailOn) -> bool {
         .any(|f| f.suppressed.is_none() && fail_on.fails(f.severity))
 }
 
+/// What [`filter_min_severity`] is about to hide from `chains` and `spcs`, counted as the
+/// report counts (merged, suppressed ones apart), with those `fail_on` counts.
+pub fn hidden(
+    chains: &[Chain],
+    spcs: &[crate::chain::SpcVerdict],
+    min: MinSeverity,
+    fail_on: FailOn,
+) -> crate::snapshot::Hidden {
+    let min = min.severity();
+    let mut h = crate::snapshot::Hidden::default();
+    if min == Severity::Info {
+        return h;
+    }
+    h.below = min.as_str().to_string();
+    for f in crate::report::all_findings(chains, spcs)
+        .iter()
+        .map(|m| &m.finding)
+        .filter(|f| f.suppressed.is_none() && f.severity < min)
+    {
+        match f.severity {
+            Severity::Warning => h.warnings += 1,
+            _ => h.info += 1,
+        }
+        if fail_on.fails(f.severity) {
+            h.failing += 1;
+        }
+    }
+    h
+}
+
 /// Drop findings below `min` from what is printed (link statuses stay: the chain is what it is).
 pub fn filter_min_severity(chains: &mut [Chain], min: MinSeverity) {
     let min = min.severity();

@@ -36,7 +36,7 @@ pub fn findings<C: Borrow<Chain>>(chains: &[C]) -> Vec<Cow<'_, Finding>> {
 
 /// [`findings`] plus those of the SecretProviderClasses no chain mounts, with the chains each
 /// was found on.
-fn all_findings<'a, C: Borrow<Chain>>(
+pub(crate) fn all_findings<'a, C: Borrow<Chain>>(
     chains: &'a [C],
     spcs: &'a [SpcVerdict],
 ) -> Vec<merged::Merged<'a>> {
@@ -62,6 +62,13 @@ struct Counts {
     unread: usize,
     /// Findings an ignore annotation or config rule covers (not in the three counts above).
     suppressed: usize,
+    /// Findings `--min-severity` left out of the report (not in the counts above either).
+    #[serde(skip_serializing_if = "is_zero")]
+    hidden: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 fn counts<C>(
@@ -74,6 +81,7 @@ fn counts<C>(
         chains: chains.len(),
         spcs: spcs.len(),
         unread: snapshot.source.unread.len(),
+        hidden: snapshot.source.hidden.total(),
         ..Counts::default()
     };
     for f in findings.iter().map(|m| &m.finding) {

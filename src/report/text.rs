@@ -149,6 +149,27 @@ fn write_text_to(
     if n.suppressed > 0 {
         let _ = write!(out, ", {} suppressed", n.suppressed);
     }
+    let hidden = &snapshot.source.hidden;
+    if hidden.total() > 0 {
+        let mut what = Vec::new();
+        if hidden.warnings > 0 {
+            what.push(crate::glance::plural(hidden.warnings, "warning"));
+        }
+        if hidden.info > 0 {
+            what.push(format!("{} info", hidden.info));
+        }
+        let _ = write!(
+            out,
+            " ({} hidden by --min-severity {}{})",
+            what.join(", "),
+            hidden.below,
+            if hidden.failing > 0 {
+                format!("; the exit status counts {} of them", hidden.failing)
+            } else {
+                String::new()
+            }
+        );
+    }
     let _ = writeln!(out);
     if snapshot.source.kind == crate::snapshot::SourceKind::Live {
         let _ = writeln!(out, "{} Azure requests made", snapshot.azure.requests);

@@ -171,6 +171,28 @@ pub struct SourceInfo {
     /// The objects those unread documents define, as far as they can be told (`check -f`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unread_objects: Vec<UnreadObject>,
+    /// Findings `check --min-severity` left out of the report (never part of a snapshot file:
+    /// a report says what it left out, so its counts never read "0" over a failing run).
+    #[serde(skip)]
+    pub hidden: Hidden,
+}
+
+/// What `--min-severity` hid from a report: counted like the report's own (one per merged
+/// finding, suppressed ones apart), and how many of them decide the exit status.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Hidden {
+    /// The `--min-severity` value (`warning` or `error`); empty when nothing is hidden.
+    pub below: String,
+    pub warnings: usize,
+    pub info: usize,
+    /// Hidden findings that `--fail-on` counts (the run fails on them).
+    pub failing: usize,
+}
+
+impl Hidden {
+    pub fn total(&self) -> usize {
+        self.warnings + self.info
+    }
 }
 
 /// An object whose document could not be read: a rule looking for it by name can say it was
@@ -196,6 +218,7 @@ impl Default for SourceInfo {
             observed_at: Timestamp::UNIX_EPOCH,
             unread: Vec::new(),
             unread_objects: Vec::new(),
+            hidden: Hidden::default(),
         }
     }
 }

@@ -40,6 +40,7 @@ impl Source for Connecting {
             observed_at: jiff::Timestamp::now(),
             unread: Vec::new(),
             unread_objects: Vec::new(),
+            hidden: Default::default(),
         }
     }
 

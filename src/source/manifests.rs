@@ -409,6 +409,7 @@ impl Builder {
                 observed_at: jiff::Timestamp::now(),
                 unread: self.unread.iter().map(ToString::to_string).collect(),
                 unread_objects: self.unread_objects,
+                hidden: Default::default(),
             },
             cluster: ClusterFacts {
                 csi_driver: self

@@ -243,7 +243,58 @@ fn min_severity_filters_the_output_not_the_exit_status() {
         "warning",
     ]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stdout_json(&out)["findings"].as_array().unwrap().is_empty());
+    let report = stdout_json(&out);
+    assert!(report["findings"].as_array().unwrap().is_empty());
+    // What was hidden is counted, so a summary never reads "0 warnings" alone over a run that
+    // fails on warnings (README: hidden from the listing, not from the verdict).
+    let hidden = report["summary"]["hidden"].as_u64().unwrap();
+    assert!(hidden > 0, "{}", report["summary"]);
+    let args = |o: &'static str| {
+        [
+            "check",
+            "-f",
+            "assets/examples/broken/reports.yaml",
+            "-o",
+            o,
+            "--min-severity",
+            "error",
+            "--fail-on",
+            "warning",
+        ]
+    };
+    let text = String::from_utf8(kvchain(&args("text")).stdout).unwrap();
+    let headline = text.lines().next().unwrap();
+    assert!(
+        headline.contains("hidden by --min-severity error; the exit status counts"),
+        "{headline}"
+    );
+    // JUnit: the failing job shows a failure, not only passes.
+    let junit = String::from_utf8(kvchain(&args("junit")).stdout).unwrap();
+    assert!(
+        junit.contains(r#"<testsuite name="kvchain: hidden""#),
+        "{junit}"
+    );
+    let top = junit
+        .lines()
+        .find(|l| l.starts_with("<testsuites"))
+        .unwrap();
+    assert!(!top.contains(r#"failures="0""#), "{top}");
+    // Nothing failing hidden (the default --fail-on error): no failure is invented.
+    let out = kvchain(&[
+        "check",
+        "-f",
+        "assets/examples/broken/reports.yaml",
+        "-o",
+        "junit",
+        "--min-severity",
+        "error",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        !String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("kvchain: hidden")
+    );
 }
 
 /// A copy of the broken examples with `extra` appended to one file and `edit` applied to it.

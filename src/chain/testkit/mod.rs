@@ -59,6 +59,7 @@ pub fn empty() -> Snapshot {
             observed_at: now(),
             unread: Vec::new(),
             unread_objects: Vec::new(),
+            hidden: Default::default(),
         },
         cluster: ClusterFacts {
             oidc_issuer: Observed::Known(ISSUER.into()),

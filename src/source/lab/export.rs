@@ -203,6 +203,7 @@ fn assemble(
             observed_at: w.now(),
             unread: w.timeline_failures.clone(),
             unread_objects: Vec::new(),
+            hidden: Default::default(),
         },
         cluster,
         pods: Coll {

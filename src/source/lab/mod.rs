@@ -517,6 +517,7 @@ impl Source for LabSource {
             observed_at: self.world.now(),
             unread: Vec::new(),
             unread_objects: Vec::new(),
+            hidden: Default::default(),
         }
     }
 

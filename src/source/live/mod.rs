@@ -250,6 +250,7 @@ impl Source for LiveSource {
             observed_at: Timestamp::now(),
             unread: Vec::new(),
             unread_objects: Vec::new(),
+            hidden: Default::default(),
         }
     }
 

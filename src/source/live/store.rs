@@ -365,6 +365,7 @@ impl LiveState {
                 observed_at,
                 unread: Vec::new(),
                 unread_objects: Vec::new(),
+                hidden: Default::default(),
             },
             cluster: self.cluster.clone(),
             pods: self.pods.coll(take),
