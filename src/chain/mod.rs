@@ -24,6 +24,7 @@ pub mod testkit;
 pub use build::{diagnose, diagnose_detailed, explain};
 pub use catalog::Code;
 pub use catalog::short;
+pub use rules::CONTRADICTED;
 pub use standalone::{SpcVerdict, unmounted_spcs};
 /// The Secrets Store CSI driver's registered name.
 pub const DRIVER_NAME: &str = index::DRIVER;

@@ -564,6 +564,19 @@ fn a_failure_older_than_a_repair_is_not_explained_by_objects_that_are_right_now(
         if errors.is_empty() {
             failures.push(format!("{fault}: the last failure is not shown at all"));
         }
+        // The link's summary says the same: not the code's cause ("no FIC matches", "not
+        // found") over objects that show none.
+        for c in chains.iter().filter(|c| is_app(c, "checkout")) {
+            for l in c
+                .links
+                .iter()
+                .filter(|l| l.status == kvchain::chain::Status::Broken)
+            {
+                if l.summary != kvchain::chain::CONTRADICTED && !l.summary.starts_with("blocked") {
+                    failures.push(format!("{fault}: {:?} link reads {:?}", l.link, l.summary));
+                }
+            }
+        }
         for f in errors {
             if !f.message.contains("looks right now")
                 || !f.fix.starts_with("# nothing to change")

@@ -134,6 +134,10 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) {
             let mut f = remedy::from_event(cx, code, e, evidence);
             if seen_fine[code.link().index()] {
                 contradicted(&mut f, code.link());
+                // Settled now, so the link does not read as the code's cause ("no FIC
+                // matches") over objects that show none: the attempt failed, the next tells.
+                link.status = f.severity.status();
+                link.summary = Text::const_new(CONTRADICTED);
             }
             link.findings.push(f);
         }
@@ -213,6 +217,9 @@ fn objects_look_right(cx: &Ctx, link: &Link) -> bool {
         && link.findings.is_empty()
         && link.summary != "proven by mount"
 }
+
+/// The summary of a link whose current failure event its objects contradict.
+pub const CONTRADICTED: &str = "failed, now looks right";
 
 /// A current failure event on a link whose objects now look right: either they changed after
 /// it (a repair the next attempt will prove) or the cause is something kvchain does not read.
