@@ -176,6 +176,25 @@ fn check_for_is_capped_and_says_the_cap() {
     );
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("168h"), "{}", stderr(&out));
+    // Said in the limit's unit, not "7days 1h".
+    let out = kvchain(
+        &["check", "--lab", "default", "--for", "169h"],
+        Path::new("."),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--for: 169h is longer than the limit of 168h"),
+        "{}",
+        stderr(&out)
+    );
+    // A mistyped scenario name is the --lab argument's error.
+    let out = kvchain(&["check", "--lab", "nosuch"], Path::new("."));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with("kvchain: --lab: unknown scenario nosuch"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 fn deployment(replicas: &str) -> String {

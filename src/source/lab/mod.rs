@@ -263,7 +263,7 @@ pub fn load(spec: &str) -> Result<Scenario, InputError> {
     // A bare word that is no file: a mistyped scenario name, not an IO error.
     if !path.exists() && !spec.contains(['/', '\\', '.']) {
         return Err(InputError::new(
-            "demo",
+            "--lab",
             format!(
                 "unknown scenario {spec} (built-in: {}, generated:N)",
                 known()
@@ -284,6 +284,17 @@ pub fn load(spec: &str) -> Result<Scenario, InputError> {
     scenario::parse(name, path, &text)
 }
 
+/// A duration in the unit of the limit it is measured against: `169h`, `168h0m1s`.
+fn in_hours(d: Duration) -> String {
+    let s = d.as_secs();
+    let (h, m, s) = (s / 3600, s % 3600 / 60, s % 60);
+    match (m, s) {
+        (0, 0) => format!("{h}h"),
+        (m, 0) => format!("{h}h{m}m"),
+        (m, s) => format!("{h}h{m}m{s}s"),
+    }
+}
+
 /// Runs the lab for `run_for` lab time, or until nothing changes for two poll intervals.
 pub fn run_check(scenario: &str, run_for: Option<Duration>) -> anyhow::Result<Snapshot> {
     if let Some(d) = run_for
@@ -293,7 +304,7 @@ pub fn run_check(scenario: &str, run_for: Option<Duration>) -> anyhow::Result<Sn
             "--for",
             format!(
                 "{} is longer than the limit of {}h (7 days of lab time)",
-                humantime::format_duration(d),
+                in_hours(d),
                 MAX_RUN_FOR.as_secs() / 3600
             ),
         )
