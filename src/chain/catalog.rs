@@ -62,7 +62,7 @@ catalog! {
     KVC405 => Federation, Error, "no federated credential matches the presented issuer + subject + audience (credentials not visible)";
     KVC406 => Federation, Error, "vault in another tenant than the identity: a managed identity cannot cross tenants";
     KVC501 => Access, Error, "no role assignment or access policy grants the data action the object type needs";
-    KVC502 => Access, Error, "a role exists but fits the wrong object type";
+    KVC502 => Access, Error, "a grant exists but fits another object type (a role, or an access policy without get on it)";
     KVC503 => Access, Error, "grants are in the permission model the vault does not enforce";
     KVC504 => Access, Warning, "over-privileged read identity (Administrator / Officer)";
     KVC505 => Access, Error, "vault firewall / network rules block the request";
@@ -125,7 +125,7 @@ pub fn short(code: Code) -> &'static str {
         KVC405 => "no FIC matches",
         KVC406 => "cross-tenant",
         KVC501 => "no grant",
-        KVC502 => "wrong role",
+        KVC502 => "wrong grant",
         KVC503 => "wrong model",
         KVC504 => "over-privileged",
         KVC505 => "firewall",

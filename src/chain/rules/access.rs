@@ -361,7 +361,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             ));
         }
     }
-    // A broad role that grants none of the reads is KVC502's ("wrong role"), not over-privilege.
+    // A broad role that grants none of the reads is KVC502's ("wrong grant"), not over-privilege.
     let needed: Vec<&str> = [ObjectType::Secret, ObjectType::Key, ObjectType::Cert]
         .into_iter()
         .filter(|t| objects.iter().any(|o| o.object_type == Some(*t)))
