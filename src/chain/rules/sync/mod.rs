@@ -11,7 +11,7 @@ use super::{set, unknown};
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::index::Use;
-use crate::chain::model::{Fact, Link, Status};
+use crate::chain::model::{Fact, Link, LinkKind, Status};
 use crate::snapshot::SecretObjectSpec;
 
 const TLS: &str = "kubernetes.io/tls";
@@ -213,6 +213,18 @@ fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: Option<usize
             )
             .into(),
         );
+        return;
+    }
+    // A FailedToCreateSecret whose message names a cause of its own (a secretObjects file not
+    // mounted, a TLS Secret without its key) becomes that cause's finding when the events are
+    // folded in (`apply_events`): the absence is its effect, and "no event says why" (below)
+    // would be false. Those events are classified as that cause, not as KVC806.
+    let explained = cx.events.iter().any(|(code, e)| {
+        e.reason == "FailedToCreateSecret"
+            && e.type_ != "Normal"
+            && code.is_some_and(|c| c != Code::KVC806 && c.link() == LinkKind::Sync)
+    });
+    if explained {
         return;
     }
     let sync_off = cx
