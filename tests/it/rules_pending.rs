@@ -231,7 +231,7 @@ fn a_static_cause_is_the_one_finding_for_a_secret_never_built_while_mounting() {
         .iter_mut()
         .find(|x| x.name == tk::spc_name(APP))
         .unwrap();
-    spc.secret_objects[0].data[0].object_name = tk::object_name(APP).into();
+    spc.secret_objects[0].data[0].object_name = tk::object_name(APP);
     let c = one(&s);
     assert_eq!(find(&c, Code::KVC801).severity, Severity::Error);
     assert!(
