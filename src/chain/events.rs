@@ -216,7 +216,11 @@ pub fn is_followup(message: &str) -> bool {
 pub fn is_relevant_reason(reason: &str) -> bool {
     matches!(
         reason,
-        "FailedMount" | "FailedToCreateSecret" | "MountRotationFailed" | "SecretRotationFailed"
+        "FailedMount"
+            | "FailedToCreateSecret"
+            | "MountRotationFailed"
+            | "SecretRotationFailed"
+            | "FailedScheduling"
     ) || is_success_reason(reason)
 }
 
@@ -230,6 +234,10 @@ pub fn is_success_reason(reason: &str) -> bool {
 pub fn classify_event(reason: &str, message: &str) -> Option<Code> {
     if is_success_reason(reason) {
         return None;
+    }
+    // The scheduler's reasons per node are not mount errors, whatever words they share.
+    if reason == "FailedScheduling" {
+        return Some(Code::KVC107);
     }
     classify(message).or(match reason {
         "FailedToCreateSecret" | "SecretRotationFailed" => Some(Code::KVC806),

@@ -525,10 +525,20 @@ fn kvc704_fix_never_proposes_the_interval_already_set() {
     );
 }
 
+/// No running pod: the only one failed without a mount. (A pod still on its way to its mount
+/// is no KVC802: the Sync link waits, see rules_pending.)
 #[test]
 fn kvc802_no_running_pod_mounts_the_spc() {
     let mut s = tk::healthy();
     tk::unmount(&mut s, APP);
+    let pod = tk::pod_mut(&mut s, APP);
+    pod.phase = "Failed".into();
+    for c in &mut pod.containers {
+        c.state = ContainerStateObs::Terminated {
+            reason: "Error".into(),
+            exit_code: 1,
+        };
+    }
     only(&run(&s), Code::KVC802);
 }
 

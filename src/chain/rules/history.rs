@@ -36,6 +36,8 @@ pub(crate) struct Signals<'a> {
     synced: Option<Timestamp>,
     /// Rotation is on, with this poll interval (None: off or unknown).
     rotation_poll: Option<Duration>,
+    /// The node the pod is bound to: a FailedScheduling before it is past.
+    node: Option<&'a str>,
 }
 
 impl<'a> Signals<'a> {
@@ -93,6 +95,7 @@ impl<'a> Signals<'a> {
             rotated,
             synced,
             rotation_poll,
+            node: cx.pod.node.as_deref(),
         }
     }
 
@@ -115,6 +118,9 @@ impl<'a> Signals<'a> {
                 })
         };
         match e.reason.as_str() {
+            "FailedScheduling" => self
+                .node
+                .map(|n| format!("the pod is scheduled now, on node {n}")),
             "FailedMount" => {
                 if self.mounted {
                     return Some("the volume is mounted now (SPCPS mounted: true)".into());

@@ -11,6 +11,7 @@ pub(crate) mod identity;
 pub(crate) mod mount;
 pub(crate) mod node;
 pub(crate) mod params;
+pub(crate) mod placement;
 pub(crate) mod pod;
 pub(crate) mod remedy;
 pub(crate) mod service_account;
@@ -272,15 +273,22 @@ fn same_failure(rule: Code, event: Code) -> bool {
 /// mount or Secret): when an earlier link is broken they are its effects, not causes.
 const EFFECTS: [Code; 4] = [Code::KVC703, Code::KVC802, Code::KVC805, Code::KVC806];
 
+/// Warnings that still stop everything after their link: a pod the scheduler could not place
+/// yet mounts nothing, however soon it may be placed.
+const BLOCKING: [Code; 1] = [Code::KVC107];
+
 /// Mark downstream effects of the chain's first broken link: they say what they follow from
 /// and a link holding nothing else reads "blocked" like the mount link does. Runs after the
 /// links are settled.
 pub(crate) fn mark_effects(links: &mut [Link]) {
-    let is_cause = |f: &Finding| f.severity == Severity::Error && !EFFECTS.contains(&f.code);
+    let is_cause = |f: &Finding| {
+        (f.severity == Severity::Error || BLOCKING.contains(&f.code)) && !EFFECTS.contains(&f.code)
+    };
     let Some((root, cause)) = links.iter().find_map(|l| {
         let f = l.findings.iter().find(|f| is_cause(f))?;
         Some((l.link, f.code))
     }) else {
+        sync::awaiting_mount(links);
         return;
     };
     for link in links.iter_mut().filter(|l| l.link > root) {
@@ -303,9 +311,13 @@ pub(crate) fn mark_effects(links: &mut [Link]) {
         }
         // A link that waits on an earlier one (consumers of a Secret never synced) names the
         // root cause, not the link it waits on.
-        let waiting = link.status == Status::Pending && link.summary.starts_with("blocked: ");
+        // A mount that has not happened yet waits on the cause too.
+        let waiting = link.status == Status::Pending
+            && (link.summary.starts_with("blocked: ")
+                || (link.link == LinkKind::Mount && mount::WAITING.contains(&&*link.summary)));
         if waiting || (any && link.findings.iter().all(|f| f.follows.is_some())) {
             link.summary = compact_str::format_compact!("blocked: {}", root.title());
         }
     }
+    sync::awaiting_mount(links);
 }

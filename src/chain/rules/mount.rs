@@ -50,6 +50,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 "node",
                 "none yet: the pod is not scheduled, so no volume is mounted (kubectl describe pod shows the scheduler's FailedScheduling reason)",
             ));
+        } else if bound_to_no_node(cx) {
+            // No kubelet claims it: never mounted (the pod link says why, KVC107).
+            set(link, Status::Pending, NO_NODE);
         } else if cx.pod.phase == "Pending" || waiting {
             set(link, Status::Pending, "mounting");
         } else if cx.pod.phase.is_empty() {
@@ -86,6 +89,20 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         link,
         csi.map_or(Duration::from_secs(120), |c| c.rotation_poll_interval),
     );
+}
+
+/// The Mount link's summary for a pod bound to a node the cluster does not have.
+pub(crate) const NO_NODE: &str = "no such node";
+
+/// Summaries of a Mount link that waits for the pod to be mounted, with no failure of its own.
+pub(crate) const WAITING: [&str; 3] = ["mounting", "not scheduled", NO_NODE];
+
+/// `spec.nodeName` names a node that is not among the nodes read.
+fn bound_to_no_node(cx: &Ctx) -> bool {
+    let (Some(node), Some(nodes)) = (cx.pod.node.as_deref(), cx.cluster().nodes.known()) else {
+        return false;
+    };
+    !nodes.iter().any(|n| n.name == node)
 }
 
 /// What the link finds whoever mounts the SPC (its merged parameters): [`objects`], and

@@ -13,6 +13,7 @@ use crate::snapshot::{SourceKind, VolumeSourceObs};
 pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     super::compare(cx, link, "driver", cx.driver, DRIVER);
     set(link, Status::Ok, "wired");
+    super::placement::check(cx, link);
     wiring(cx, link);
     spc_exists(cx, link);
     sub_paths(cx, link);

@@ -62,10 +62,12 @@ where
     }
 }
 
-/// Event reasons diagnosis reads: kubelet's FailedMount and the driver's own (see FACTS §3).
+/// Event reasons diagnosis reads: kubelet's FailedMount, the driver's own (see FACTS §3) and
+/// kube-scheduler's FailedScheduling (a pod no node runs mounts nothing).
 /// Everything else is dropped on arrival, so a noisy cluster's events cost no memory.
 const EVENT_REASONS: &[&str] = &[
     "FailedMount",
+    "FailedScheduling",
     "FailedToCreateSecret",
     "MountRotationComplete",
     "MountRotationFailed",

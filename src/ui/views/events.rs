@@ -27,6 +27,10 @@ pub struct ClassifiedEvent {
 pub fn link_of(reason: &str, message: &str) -> Option<LinkKind> {
     let m = message;
     let has = |s: &str| m.contains(s);
+    // The scheduler's per-node reasons are about placing the pod, whatever words they share.
+    if reason == "FailedScheduling" {
+        return Some(LinkKind::Pod);
+    }
     // "AADSTS70021" is also the prefix of the newer 700211 / 700213 / 7002138 codes.
     if has("AADSTS70021") || has("No matching federated identity") {
         Some(LinkKind::Federation)

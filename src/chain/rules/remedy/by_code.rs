@@ -114,6 +114,16 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             ),
             edit_owner(cx, "what the FailedCreate message names (service account, webhook annotations, hostNetwork…)"),
         ),
+        KVC107 => (
+            format!(
+                "kubectl describe pod {} -n {ns} | grep -A3 FailedScheduling; kubectl get nodes --show-labels",
+                cx.pod.name
+            ),
+            edit_owner(
+                cx,
+                "make nodeSelector, affinity and tolerations match a node pool that exists (or add that pool); drop a nodeName of a node that does not exist",
+            ),
+        ),
         KVC201 | KVC205 => (
             if cx.template {
                 format!(

@@ -497,6 +497,7 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
         KVC801 => (spc, "the driver cannot build the synced Secret: a secretObjects objectName matches no mounted file".to_string()),
         KVC806 => (spc, "the driver failed to create or update the synced Secret".to_string()),
         KVC106 => (cx.owner_resource(), format!("{} cannot create its pods: admission refused them (message in evidence)", cx.owner_resource())),
+        KVC107 => (format!("Pod/{}", cx.pod.name), format!("pod {} is not scheduled: kube-scheduler finds no node that fits it (message in evidence)", cx.pod.name)),
         KVC701 => (format!("Pod/{}", cx.pod.name), format!("volume {} fails to mount for a reason no rule explains (message verbatim in evidence)", cx.volume.name)),
         other => (spc, other.title().to_string()),
     };

@@ -11,7 +11,7 @@ use super::{set, unknown};
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::index::Use;
-use crate::chain::model::{Fact, Link, Status};
+use crate::chain::model::{Fact, Link, LinkKind, Status};
 use crate::snapshot::SecretObjectSpec;
 
 const TLS: &str = "kubernetes.io/tls";
@@ -180,9 +180,43 @@ fn runtime(cx: &Ctx, link: &mut Link, i: usize, so: &SecretObjectSpec, cause: Op
     }
 }
 
+/// KVC802 says no running pod has the SPC mounted. While this chain's own pod is still on its
+/// way to a mount (scheduling, ContainerCreating) and nothing upstream failed, that is no
+/// finding: the driver writes the Secret after the first mount. The Sync link waits (`…`),
+/// and so do consumers waiting on it. Runs after the effects of a cause were marked: a
+/// KVC802 that follows a broken link stays, saying `blocked by` it.
+pub(crate) fn awaiting_mount(links: &mut [Link]) {
+    let mount = &links[LinkKind::Mount.index()];
+    let on_its_way = mount.status == Status::Pending
+        && mount.findings.is_empty()
+        && super::mount::WAITING.contains(&&*mount.summary);
+    if !on_its_way {
+        return;
+    }
+    let sync = &mut links[LinkKind::Sync.index()];
+    let before = sync.findings.len();
+    sync.findings
+        .retain(|f| f.code != Code::KVC802 || f.follows.is_some());
+    if sync.findings.len() == before {
+        return;
+    }
+    set(sync, Status::Pending, WAITING);
+    crate::chain::build::settle(sync);
+    let consumers = &mut links[LinkKind::Consumers.index()];
+    if consumers.status == Status::Pending && consumers.summary == "blocked: Sync" {
+        consumers.summary = WAITING.into();
+    }
+}
+
+const WAITING: &str = "waiting for mount";
+
 /// The synced Secret does not exist. `cause`: a static finding that already explains why the
 /// driver cannot build it (the absence is its effect, not a second cause with its own fix).
 fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: Option<usize>) {
+    // Never built whatever mounts it: the cause says so (no KVC802 beside it).
+    if cause.is_some() && !cx.mounted() {
+        return;
+    }
     let mounted_anywhere = cx
         .ix
         .mounted_per_spc
@@ -213,6 +247,18 @@ fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: Option<usize
             )
             .into(),
         );
+        return;
+    }
+    // A FailedToCreateSecret whose message names a cause of its own (a secretObjects file not
+    // mounted, a TLS Secret without its key) becomes that cause's finding when the events are
+    // folded in (`apply_events`): the absence is its effect, and "no event says why" (below)
+    // would be false. Those events are classified as that cause, not as KVC806.
+    let explained = cx.events.iter().any(|(code, e)| {
+        e.reason == "FailedToCreateSecret"
+            && e.type_ != "Normal"
+            && code.is_some_and(|c| c != Code::KVC806 && c.link() == LinkKind::Sync)
+    });
+    if explained {
         return;
     }
     let sync_off = cx
