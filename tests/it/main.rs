@@ -42,6 +42,7 @@ mod live_watch;
 mod parser_props;
 mod report_text;
 mod rules_cause;
+mod rules_consumers;
 mod rules_events;
 mod rules_runtime;
 mod scaled_to_zero;
