@@ -88,6 +88,7 @@ catalog! {
     KVC902 => Consumers, Warning, "env consumption of a synced Secret with no restart mechanism";
     KVC903 => Consumers, Warning, "a workload consumes the synced Secret but none of its pods mount the SPC";
     KVC904 => Consumers, Error, "a consumer names a synced Secret that is absent because no pod mounts the SPC";
+    KVC905 => Consumers, Error, "a consumer asks for a key the synced Secret does not have: the container cannot start";
 }
 
 impl std::fmt::Display for Code {
@@ -152,6 +153,7 @@ pub fn short(code: Code) -> &'static str {
         KVC902 => "no reloader",
         KVC903 => "not mounted",
         KVC904 => "Secret absent",
+        KVC905 => "no such key",
     }
 }
 

@@ -230,6 +230,12 @@ pub fn volume_of(
         VolumeSourceObs::Secret {
             secret_name: s.secret_name.as_deref().unwrap_or_default().into(),
             optional: s.optional.unwrap_or(false),
+            keys: s
+                .items
+                .iter()
+                .flatten()
+                .map(|i| i.key.as_str().into())
+                .collect(),
         }
     } else if let Some(p) = projected {
         let sources = each(&p.sources);

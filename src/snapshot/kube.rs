@@ -96,6 +96,10 @@ pub enum VolumeSourceObs {
     Secret {
         secret_name: Name,
         optional: bool,
+        /// `items[].key`: the keys it projects (empty: every key of the Secret). A key the
+        /// Secret lacks fails the volume's mount unless the volume is optional.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        keys: Vec<Name>,
     },
     /// Projected volume: service-account tokens (with audience) and secrets.
     Projected {

@@ -43,6 +43,7 @@ mod live_watch;
 mod parser_props;
 mod report_text;
 mod rules_cause;
+mod rules_consumers;
 mod rules_events;
 mod rules_pending;
 mod rules_runtime;

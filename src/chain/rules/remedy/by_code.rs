@@ -397,6 +397,13 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             format!("kubectl get secretproviderclasspodstatus,secret -n {ns}"),
             format!("run a workload that mounts SecretProviderClass {} (its pods make the driver create the Secret)", cx.spc_name),
         ),
+        KVC905 => (
+            show_spc(cx, "{.spec.secretObjects}"),
+            edit_owner(
+                cx,
+                "secretKeyRef.key / items[].key: a key the synced Secret has (its SecretProviderClass's secretObjects[].data[].key)",
+            ),
+        ),
         KVC901 => (
             format!(
                 "kubectl get pod {} -n {ns} -o jsonpath='{{.status.containerStatuses[*].state.running.startedAt}}'",
@@ -415,6 +422,15 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                 "kubectl get pod {} -n {ns} -o yaml | kubectl replace --force -f -  # after each rotation: nothing restarts a bare pod (Reloader rolls workloads); or run it from a Deployment, or read the mounted file instead of env",
                 cx.pod.name
             ),
+        ),
+        // Reloader rolls Deployments, DaemonSets and StatefulSets (FACTS §10): a Job's pods
+        // are never restarted by it, and an annotation there silences nothing but this.
+        KVC902 if matches!(cx.workload, Some(("Job", _))) => (
+            format!(
+                "kubectl get {} -n {ns} -o jsonpath='{{.spec.template.spec.containers[*].env}}'",
+                cx.owner_kubectl()
+            ),
+            "# nothing to annotate: Reloader does not restart Jobs; a run keeps the value it started with and the next run reads the current one (read the mounted file instead of env if a run must see a rotation)".to_string(),
         ),
         KVC902 => (
             format!(

@@ -204,9 +204,13 @@ pub(crate) fn edit_owner(cx: &Ctx, what: &str) -> String {
 /// `kubectl rollout restart` applies, else the pod deleted for its owner to recreate, or
 /// recreated when nothing owns it.
 pub(crate) fn restart(cx: &Ctx) -> String {
-    let ns = cx.ns();
-    let pod = &cx.pod.name;
-    match cx.workload {
+    restart_pod(cx.ns(), &cx.pod.name, cx.workload)
+}
+
+/// [`restart`] for pod `pod` of namespace `ns` owned by `workload` (a consumer of the chain's
+/// Secret need not be the chain's pod).
+pub(crate) fn restart_pod(ns: &str, pod: &str, workload: Option<(&str, &str)>) -> String {
+    match workload {
         Some((kind @ ("Deployment" | "StatefulSet" | "DaemonSet"), name)) => format!(
             "kubectl rollout restart {}/{name} -n {ns}",
             kind.to_ascii_lowercase()

@@ -1,13 +1,15 @@
 //! Consumers link: who reads the synced Secret and whether they see current values. Env vars
 //! are a start-time snapshot (FACTS §4): a rotated Secret needs a restart (Reloader, §10).
 
+mod keys;
+mod stale;
+
 use super::set;
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::index::{Use, pod_address};
 use crate::chain::model::{Fact, Link, Status};
-use crate::glance;
-use crate::snapshot::{ContainerObs, ContainerStateObs, EnvSourceObs, PodObs, VolumeSourceObs};
+use crate::snapshot::{EnvSourceObs, PodObs, VolumeSourceObs};
 
 /// `never_built`: the `secretObjects` entries the driver can never build (bit `i` for entry
 /// `i`, from the sync link): their consumers wait on that cause, whatever else holds.
@@ -43,19 +45,27 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
                 let absent =
                     unbuildable || (secrets_known && !cx.template && cx.synced_secret(i).is_none());
                 blocked |= absent && required(cx.pod, &c.how);
-                // A Secret that never exists neither changes nor rotates: no restart advice.
-                if !super::sync::is_env(&c.how) && !unbuildable {
-                    stale_copy(cx, link, i, &so.secret_name, &c.how);
+                // A Secret that never exists neither changes nor rotates: no restart advice,
+                // and which keys it lacks is for after the cause is fixed.
+                if unbuildable {
+                    continue;
                 }
-                if super::sync::is_env(&c.how) && !unbuildable {
+                if !absent {
+                    keys::check(cx, link, i, &so.secret_name, &c.how);
+                }
+                stale::check(cx, link, i, &so.secret_name, cx.pod, &c.how);
+                if super::sync::is_env(&c.how) {
                     env_users += 1;
-                    stale_copy(cx, link, i, &so.secret_name, &c.how);
                     if !env_secrets.contains(&so.secret_name.as_str()) {
                         env_secrets.push(&so.secret_name);
                     }
                 }
             } else if !parked && unmounted.binary_search(&pod_address(c.pod)).is_ok() {
                 not_mounted(cx, link, &so.secret_name, c.pod, &c.how, None);
+                // A copy taken at start goes stale whoever mounts the SPC (FACTS §4).
+                if !unbuildable {
+                    stale::check(cx, link, i, &so.secret_name, c.pod, &c.how);
+                }
             }
         }
     }
@@ -127,134 +137,6 @@ pub(crate) fn describe(how: &Use) -> String {
     }
 }
 
-/// KVC901: the Secret (of `secretObjects[i]`) changed after the container started, and the
-/// container took a copy at start: an env var, or a file mounted with subPath (FACTS §4:
-/// subPath mounts never see updates).
-fn stale_copy(cx: &Ctx, link: &mut Link, i: usize, secret: &str, how: &Use) {
-    if cx.template {
-        return;
-    }
-    match how {
-        Use::Env { container, .. } | Use::EnvFrom { container } => {
-            stale(
-                cx,
-                link,
-                i,
-                secret,
-                container,
-                &describe(how),
-                "the process",
-            );
-        }
-        Use::Volume { volume } => {
-            for c in &cx.pod.containers {
-                for m in c.mounts.iter().filter(|m| m.volume == *volume) {
-                    let Some(sub) = &m.sub_path else { continue };
-                    let what = format!(
-                        "container {} file {} (volume {volume} with subPath {sub}, which never sees updates)",
-                        c.name, m.path
-                    );
-                    stale(cx, link, i, secret, c, &what, "the file");
-                }
-            }
-        }
-    }
-}
-
-fn stale(
-    cx: &Ctx,
-    link: &mut Link,
-    i: usize,
-    secret: &str,
-    container: &ContainerObs,
-    what: &str,
-    holder: &str,
-) {
-    let ContainerStateObs::Running { started_at } = &container.state else {
-        return;
-    };
-    // Two SPCs write it (KVC807): its last write says nothing of what this pod took.
-    if super::sync::written_by_others(cx, secret) {
-        return;
-    }
-    let Some(s) = cx.synced_secret(i) else {
-        return;
-    };
-    let Some(updated) = s.updated_at else { return };
-    if updated <= *started_at {
-        return;
-    }
-    // Rewritten (recreated after a delete, say) from the versions the pod's first mount read:
-    // the same value, unless the SPC's objects were edited since (not observed).
-    let same = content_predates_pod(cx);
-    let (changed, holds) = if same {
-        (
-            "was rewritten",
-            format!(
-                "but from the vault versions the pod's first mount read (all created before the pod): {holder} holds the same value, unless the SecretProviderClass's objects were edited since"
-            ),
-        )
-    } else {
-        ("changed", format!("{holder} holds the old value"))
-    };
-    let mut f = cx.remedied(
-        Code::KVC901,
-        format!("Pod/{}", cx.pod.name),
-        format!(
-            "{what} of pod {} reads Secret {secret}, which {changed} at {} after the container started at {}: {}",
-            cx.pod.name,
-            glance::time(updated),
-            glance::time(*started_at),
-            holds
-        ),
-        vec![
-            format!(
-                "container {} running since {}",
-                container.name,
-                glance::time(*started_at)
-            ),
-            format!("Secret {secret} last written {}", glance::time(updated)),
-        ],
-    );
-    if same {
-        f.severity = crate::chain::model::Severity::Info;
-        f.fix = format!(
-            "# nothing to do unless SecretProviderClass {} was edited after the pod started; then: {}",
-            cx.spc_name, f.fix
-        )
-        .into();
-    }
-    link.findings.push(f);
-}
-
-/// Whether every object the SPC mounts is unpinned and mounted at a version the vault created
-/// before the pod was: its first mount then read these very versions (a mount takes the
-/// latest, and rotation only moves forward), and the driver built the Secret from them before
-/// any container started. A later write of the Secret (recreated after a delete, re-stamped)
-/// holds what the process already holds. Unknown versions or times: not proven.
-fn content_predates_pod(cx: &Ctx) -> bool {
-    let (Some(p), Some(st), Some(born)) = (cx.params.as_deref(), cx.status, cx.pod.created_at)
-    else {
-        return false;
-    };
-    let vault = p.keyvault_name.as_deref().unwrap_or_default();
-    !p.objects.is_empty()
-        && p.objects.iter().enumerate().all(|(i, o)| {
-            let (None, Some(t)) = (&o.object_version, o.object_type) else {
-                return false;
-            };
-            let Some(mounted) = st.objects.iter().find(|so| o.is_status_id(&so.id)) else {
-                return false;
-            };
-            cx.vault_object(i, vault, t, &o.object_name)
-                .and_then(|f| f.state.known())
-                .and_then(|s| s.as_ref())
-                .and_then(|obj| obj.version(&mounted.version))
-                .and_then(|v| v.created)
-                .is_some_and(|created| created <= born)
-        })
-}
-
 const RELOADER_ANY: [&str; 2] = [
     "reloader.stakater.com/auto",
     "secret.reloader.stakater.com/auto",
@@ -286,6 +168,37 @@ pub(crate) fn reloader_restarts(
 /// KVC902: env consumption with nothing that restarts the pods when a Secret rotates: one
 /// finding for the pod, naming every synced Secret it reads through env that way.
 fn reloader(cx: &Ctx, link: &mut Link, secrets: &[&str]) {
+    // Reloader rolls Deployments, DaemonSets and StatefulSets (FACTS §10). A CronJob's runs
+    // each start a fresh pod that reads the current Secret: nothing to restart. A Job's run
+    // reads it once, at start, and nothing (Reloader included) restarts it in place: said as
+    // info, with no annotation that would only silence this.
+    match cx.workload {
+        Some(("CronJob", _)) => {
+            super::note(cx, link, || {
+                Fact::new(
+                    "restart on rotation",
+                    "each CronJob run reads the Secret at start",
+                )
+            });
+            return;
+        }
+        Some(("Job", _)) => {
+            let who = cx.owner_resource();
+            let mut f = cx.remedied(
+                Code::KVC902,
+                who.clone(),
+                format!(
+                    "{who} reads synced Secret {} through env once, at container start: Reloader restarts Deployments, DaemonSets and StatefulSets, not Jobs, so a run keeps the value it started with and the next run reads the current one",
+                    secrets.join(", ")
+                ),
+                vec![format!("owner: {who}")],
+            );
+            f.severity = crate::chain::model::Severity::Info;
+            link.findings.push(f);
+            return;
+        }
+        _ => {}
+    }
     if cx.workload.is_none() && !cx.template {
         // Reloader restarts a workload by changing its pod template (FACTS §10): a pod that
         // nothing owns has none, whatever annotations it carries.
@@ -357,6 +270,20 @@ fn reloader(cx: &Ctx, link: &mut Link, secrets: &[&str]) {
     link.findings.push(f);
 }
 
+/// [`describe`], naming a projected volume as such (its `secret` source is a consumer too).
+fn describe_in(pod: &PodObs, how: &Use) -> String {
+    match how {
+        Use::Volume { volume }
+            if pod.volumes.iter().any(|v| {
+                v.name == *volume && matches!(v.source, VolumeSourceObs::Projected { .. })
+            }) =>
+        {
+            format!("projected volume {volume}")
+        }
+        _ => describe(how),
+    }
+}
+
 /// KVC903: another workload consumes the synced Secret without mounting the SPC.
 /// `nobody`: `Some(exists)` when no pod at all mounts the SPC (the consumer's own orphan
 /// chain): a Secret left by earlier mounts goes with its owners, and none is made again.
@@ -372,11 +299,17 @@ pub(crate) fn not_mounted(
         Some((k, n)) => format!("{k}/{n}"),
         None => format!("Pod/{}", other.name),
     };
-    if link
+    // One finding per workload: each further way it reads the Secret (another container, a
+    // projected volume's secret source) is evidence on it.
+    let seen = format!("{who}: {}", describe_in(other, how));
+    if let Some(f) = link
         .findings
-        .iter()
-        .any(|f| f.code == Code::KVC903 && f.resource == who)
+        .iter_mut()
+        .find(|f| f.code == Code::KVC903 && f.resource == who)
     {
+        if !f.evidence.iter().any(|e| **e == *seen) {
+            f.evidence.push(seen.into());
+        }
         return;
     }
     link.findings.push(cx.remedied(
@@ -392,6 +325,6 @@ pub(crate) fn not_mounted(
                 None => "the Secret exists only while other pods mount it, and is garbage-collected with their owners",
             }
         ),
-        vec![format!("{who}: {}", describe(how))],
+        vec![seen],
     ));
 }

@@ -1,0 +1,134 @@
+//! KVC905: a consumer asks for a key the synced Secret cannot have. The driver writes exactly
+//! the keys of `secretObjects[].data[].key` (FACTS §2), so the keys are known from the
+//! SecretProviderClass alone (`check -f` sees it too); at run time the kubelet's
+//! CreateContainerConfigError is the same symptom, added as evidence (one cause, one finding).
+
+use super::describe;
+use crate::chain::catalog::Code;
+use crate::chain::context::Ctx;
+use crate::chain::index::Use;
+use crate::chain::model::{Link, Severity};
+use crate::snapshot::{ContainerStateObs, EnvSourceObs, VolumeSourceObs};
+
+/// The keys synced Secret `secret` gets: those of every SecretProviderClass of the namespace
+/// that writes it (two writers, KVC807, each write their own keys).
+fn produced_keys<'a>(cx: &Ctx<'a>, secret: &str) -> Vec<&'a str> {
+    let mut keys: Vec<&'a str> = Vec::new();
+    let writers = cx.ix.secret_writers.get(&(cx.ns(), secret));
+    for spc in writers.into_iter().flatten() {
+        for so in spc
+            .secret_objects
+            .iter()
+            .filter(|so| so.secret_name == secret)
+        {
+            keys.extend(so.data.iter().map(|d| d.key.as_str()));
+        }
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// KVC905 for consumer `how` (of the chain's pod) of synced Secret `secret` (entry `i`).
+pub(super) fn check(cx: &Ctx, link: &mut Link, i: usize, secret: &str, how: &Use) {
+    let keys = produced_keys(cx, secret);
+    // An entry with no data is the driver's own validation error (sync link): no key to judge.
+    if keys.is_empty() {
+        return;
+    }
+    // Observed in the Secret itself (written by hand, say): the container finds it.
+    let has =
+        |k: &str| keys.contains(&k) || cx.synced_secret(i).is_some_and(|s| s.data.contains_key(k));
+    let (missing, optional): (Vec<&str>, bool) = match how {
+        Use::Env {
+            container,
+            var,
+            key,
+            ..
+        } => {
+            let optional = container.env.iter().any(|e| {
+                e.name == *var && matches!(e.source, EnvSourceObs::SecretKey { optional: true, .. })
+            });
+            (
+                vec![*key].into_iter().filter(|k| !has(k)).collect(),
+                optional,
+            )
+        }
+        // envFrom takes whatever keys there are.
+        Use::EnvFrom { .. } => return,
+        Use::Volume { volume } => {
+            let Some(VolumeSourceObs::Secret {
+                keys: items,
+                optional,
+                ..
+            }) = cx
+                .pod
+                .volumes
+                .iter()
+                .find(|v| v.name == *volume)
+                .map(|v| &v.source)
+            else {
+                return;
+            };
+            (
+                items
+                    .iter()
+                    .map(|k| k.as_str())
+                    .filter(|k| !has(k))
+                    .collect(),
+                *optional,
+            )
+        }
+    };
+    if missing.is_empty() {
+        return;
+    }
+    let owner = cx.owner_resource();
+    let has_keys = keys.join(", ");
+    let what = describe(how);
+    let consequence = match (how, optional) {
+        (_, true) => "it is optional, so the container starts without it",
+        (Use::Volume { .. }, false) => "the volume cannot be set up, so the pod does not start",
+        (_, false) => "the container cannot start (CreateContainerConfigError)",
+    };
+    let mut evidence = vec![format!(
+        "SecretProviderClass {} secretObjects make Secret {secret} with keys: {has_keys}",
+        cx.spc_name
+    )];
+    // The kubelet's own words, while the container waits on it.
+    if !cx.template {
+        for c in &cx.pod.containers {
+            if let ContainerStateObs::Waiting { reason, message } = &c.state
+                && reason == "CreateContainerConfigError"
+                && message.contains(&format!("Secret {}/{secret}", cx.ns()))
+                && missing
+                    .iter()
+                    .any(|k| message.contains(&format!("key {k} ")))
+            {
+                evidence.push(format!("container {} waiting: {reason}: {message}", c.name));
+            }
+        }
+    }
+    let mut f = cx.remedied(
+        Code::KVC905,
+        owner.clone(),
+        format!(
+            "{what} of {owner} asks synced Secret {secret} for key {}, which it does not have (SecretProviderClass {} makes only {has_keys}): {consequence}",
+            missing.join(", "),
+            cx.spc_name
+        ),
+        evidence,
+    );
+    f.fix = crate::chain::rules::remedy::edit_owner(
+        cx,
+        &format!(
+            "{what}: ask for a key Secret {secret} has ({has_keys}) instead of {}, or add a secretObjects data entry that makes it",
+            missing.join(", ")
+        ),
+    )
+    .into();
+    if optional {
+        f.severity = Severity::Info;
+    }
+    link.findings.push(f);
+}

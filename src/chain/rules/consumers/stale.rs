@@ -1,0 +1,278 @@
+//! KVC901: a copy taken at container start (an env var, a file mounted with subPath: FACTS §4)
+//! of a synced Secret rewritten since. Whether the copy is old is decided per key: the Secret
+//! is rewritten whole when any one of its objects rotates, and a key whose vault object did
+//! not change still holds the value the process took.
+
+use jiff::Timestamp;
+
+use super::describe;
+use crate::chain::catalog::Code;
+use crate::chain::context::Ctx;
+use crate::chain::index::Use;
+use crate::chain::model::{Link, Severity};
+use crate::glance;
+use crate::snapshot::{ContainerObs, ContainerStateObs, PodObs, VolumeSourceObs};
+
+/// Whether what a container took at start changed since.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Change {
+    /// The value is the one the Secret holds now.
+    Same,
+    /// A vault version created after the container started is in the Secret now.
+    Changed,
+    /// Not known (versions or times not observed, or a lag between version and write).
+    Unknown,
+}
+
+/// KVC901 for consumer `how`, in pod `pod` (the chain's pod, or one that reads the Secret
+/// without mounting the SPC: a copy goes stale whoever mounts), of `secretObjects[i]`.
+pub(super) fn check(cx: &Ctx, link: &mut Link, i: usize, secret: &str, pod: &PodObs, how: &Use) {
+    if cx.template {
+        return;
+    }
+    match how {
+        Use::Env { container, key, .. } => {
+            stale(
+                cx,
+                link,
+                i,
+                secret,
+                pod,
+                container,
+                &describe(how),
+                "the process",
+                Some(&[*key]),
+            );
+        }
+        Use::EnvFrom { container } => {
+            stale(
+                cx,
+                link,
+                i,
+                secret,
+                pod,
+                container,
+                &describe(how),
+                "the process",
+                None,
+            );
+        }
+        Use::Volume { volume } => {
+            let source = pod
+                .volumes
+                .iter()
+                .find(|v| v.name == *volume)
+                .map(|v| &v.source);
+            let kind = match source {
+                Some(VolumeSourceObs::Projected { .. }) => "projected volume",
+                _ => "volume",
+            };
+            for c in &pod.containers {
+                for m in c.mounts.iter().filter(|m| m.volume == *volume) {
+                    let Some(sub) = &m.sub_path else { continue };
+                    // The file's name is its key unless items renamed them (not observed).
+                    let file = sub.split('/').next().unwrap_or(sub);
+                    let renamed = matches!(source, Some(VolumeSourceObs::Secret { keys, .. }) if !keys.is_empty());
+                    let keys = [file];
+                    let what = format!(
+                        "container {} file {} ({kind} {volume} with subPath {sub}, which never sees updates)",
+                        c.name, m.path
+                    );
+                    let keys = (!renamed).then_some(&keys[..]);
+                    stale(cx, link, i, secret, pod, c, &what, "the file", keys);
+                }
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)] // one finding's facts, each read once
+fn stale(
+    cx: &Ctx,
+    link: &mut Link,
+    i: usize,
+    secret: &str,
+    pod: &PodObs,
+    container: &ContainerObs,
+    what: &str,
+    holder: &str,
+    keys: Option<&[&str]>,
+) {
+    let ContainerStateObs::Running { started_at } = &container.state else {
+        return;
+    };
+    // Two SPCs write it (KVC807): its last write says nothing of what this pod took.
+    if crate::chain::rules::sync::written_by_others(cx, secret) {
+        return;
+    }
+    let Some(s) = cx.synced_secret(i) else {
+        return;
+    };
+    let Some(updated) = s.updated_at else { return };
+    if updated <= *started_at {
+        return;
+    }
+    let mine = std::ptr::eq(pod, cx.pod);
+    let change = change_of(cx, i, keys, *started_at, pod, mine);
+    let read = match keys {
+        Some(k) => format!("key {}", k.join(", ")),
+        None => "its keys".to_string(),
+    };
+    let (changed, holds) = match change {
+        Change::Same => (
+            "was rewritten",
+            format!(
+                "but {read} kept the vault version it had before the container started: {holder} holds the same value, unless the SecretProviderClass's objects were edited since"
+            ),
+        ),
+        Change::Changed => ("changed", format!("{holder} holds the old value")),
+        Change::Unknown => (
+            "was rewritten",
+            format!(
+                "whether the vault version of {read} changed since is not known: {holder} may hold the old value"
+            ),
+        ),
+    };
+    let who = format!("Pod/{}", pod.name);
+    let mut f = cx.remedied(
+        Code::KVC901,
+        who,
+        format!(
+            "{what} of pod {} reads Secret {secret}, which {changed} at {} after the container started at {}: {}",
+            pod.name,
+            glance::time(updated),
+            glance::time(*started_at),
+            holds
+        ),
+        vec![
+            format!(
+                "container {} running since {}",
+                container.name,
+                glance::time(*started_at)
+            ),
+            format!("Secret {secret} last written {}", glance::time(updated)),
+        ],
+    );
+    if !mine {
+        // Another workload's pod: its own restart.
+        f.fix =
+            crate::chain::rules::remedy::restart_pod(cx.ns(), &pod.name, cx.ix.workload_of(pod))
+                .into();
+        f.confirm = format!(
+            "kubectl get pod {} -n {} -o jsonpath='{{.status.containerStatuses[*].state.running.startedAt}}'",
+            pod.name,
+            cx.ns()
+        )
+        .into();
+    }
+    match change {
+        Change::Same => {
+            f.severity = Severity::Info;
+            f.fix = format!(
+                "# nothing to do unless SecretProviderClass {} was edited after the pod started; then: {}",
+                cx.spc_name, f.fix
+            )
+            .into();
+        }
+        Change::Unknown => f.severity = Severity::Warning,
+        Change::Changed => {}
+    }
+    link.findings.push(f);
+}
+
+/// What became of `keys` (all of the entry's when `None`) since `started`: each key maps
+/// through `secretObjects[i].data[]` to the file it is built from, the file to its
+/// `parameters.objects` entry, and that to the version mounted now and when the vault
+/// created it. Any key changed: changed; every key the same: same; else unknown.
+fn change_of(
+    cx: &Ctx,
+    i: usize,
+    keys: Option<&[&str]>,
+    started: Timestamp,
+    pod: &PodObs,
+    mine: bool,
+) -> Change {
+    let Some(so) = cx.spc.map(|spc| &spc.secret_objects[i]) else {
+        return Change::Unknown;
+    };
+    let entries: Vec<_> = so
+        .data
+        .iter()
+        .filter(|d| keys.is_none_or(|k| k.contains(&d.key.as_str())))
+        .collect();
+    if entries.is_empty() {
+        return Change::Unknown;
+    }
+    let mut all_same = true;
+    for d in entries {
+        match key_change(cx, &d.object_name, started, pod, mine) {
+            Change::Changed => return Change::Changed,
+            Change::Unknown => all_same = false,
+            Change::Same => {}
+        }
+    }
+    if all_same {
+        Change::Same
+    } else {
+        Change::Unknown
+    }
+}
+
+/// [`change_of`] for the key built from mounted file `file`.
+fn key_change(cx: &Ctx, file: &str, started: Timestamp, pod: &PodObs, mine: bool) -> Change {
+    let (Some(p), Some(st)) = (cx.params.as_deref(), cx.status) else {
+        return Change::Unknown;
+    };
+    // `alias/<i>` with objectVersionHistory: entry i of the object's history.
+    let (base, nth) = match file.rsplit_once('/') {
+        Some((b, n)) if n.parse::<u32>().is_ok() => (b, Some(n)),
+        _ => (file, None),
+    };
+    let Some((j, o)) = p
+        .objects
+        .iter()
+        .enumerate()
+        .find(|(_, o)| o.file_name() == base)
+    else {
+        return Change::Unknown;
+    };
+    let Some(t) = o.object_type else {
+        return Change::Unknown;
+    };
+    let mounted = st.objects.iter().find(|so| match nth {
+        None => o.is_status_id(&so.id),
+        Some(n) => so
+            .id
+            .strip_suffix(n)
+            .and_then(|id| id.strip_suffix('/'))
+            .is_some_and(|id| o.is_status_id(id)),
+    });
+    let Some(mounted) = mounted else {
+        return Change::Unknown;
+    };
+    let vault = p.keyvault_name.as_deref().unwrap_or_default();
+    let Some(obj) = cx
+        .vault_object(j, vault, t, &o.object_name)
+        .and_then(|f| f.state.known())
+        .and_then(|s| s.as_ref())
+    else {
+        return Change::Unknown;
+    };
+    let Some(created) = obj.version(&mounted.version).and_then(|v| v.created) else {
+        return Change::Unknown;
+    };
+    if created > started {
+        return Change::Changed;
+    }
+    // The only version there is: nothing else was ever in the Secret.
+    if obj.versions.len() == 1 {
+        return Change::Same;
+    }
+    // The chain's pod mounts the SPC: its first mount read the latest versions after the pod
+    // was created, and rotation only moves forward. A version older than the pod is what
+    // that mount read (pinned versions aside: not proven).
+    if mine && o.object_version.is_none() && pod.created_at.is_some_and(|born| created <= born) {
+        return Change::Same;
+    }
+    Change::Unknown
+}
