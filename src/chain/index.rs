@@ -47,6 +47,8 @@ pub(crate) enum Use<'a> {
     EnvFrom { container: &'a ContainerObs },
     /// A `secret` (or projected) volume.
     Volume { volume: &'a str },
+    /// `spec.imagePullSecrets`: read by the kubelet for each image pull, not by the app.
+    ImagePull,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -545,6 +547,9 @@ impl<'a> PodJoins<'a> {
                 for s in &c.env_from_secrets {
                     add(ns, s, pod, Use::EnvFrom { container: c });
                 }
+            }
+            for s in &pod.image_pull_secrets {
+                add(ns, s, pod, Use::ImagePull);
             }
         }
         consumers

@@ -190,6 +190,9 @@ fn collect(s: &Snapshot, n: &mut Names) {
         if let Some(node) = &p.node {
             n.add("node", node);
         }
+        for s in &p.image_pull_secrets {
+            n.add("secret", s);
+        }
         for c in &p.containers {
             n.add("ctr", &c.name);
             for e in &c.env_from_secrets {

@@ -119,8 +119,18 @@ fn set_spec(obs: &mut PodObs, spec: &PodSpec) {
         each(&spec.volumes).iter().map(volume),
         containers,
     );
+    obs.image_pull_secrets = pull_secrets(
+        each(&spec.image_pull_secrets)
+            .iter()
+            .map(|r| r.name.as_str()),
+    );
     obs.host_network = spec.host_network == Some(true);
     obs.node_os = pinned_os(spec);
+}
+
+/// `imagePullSecrets` names, empty ones left out (the API allows them; they name nothing).
+pub fn pull_secrets<'a>(names: impl Iterator<Item = &'a str>) -> Vec<Name> {
+    names.filter(|n| !n.is_empty()).map(Name::from).collect()
 }
 
 /// Node-OS label keys (the beta one is still set by kubelets and honoured by selectors).

@@ -49,6 +49,10 @@ pub struct PodObs {
     pub volumes: Vec<VolumeObs>,
     #[serde(default)]
     pub containers: Vec<ContainerObs>,
+    /// `spec.imagePullSecrets[].name`: the kubelet reads them for each image pull (a synced
+    /// `kubernetes.io/dockerconfigjson` Secret is consumed this way, FACTS §2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub image_pull_secrets: Vec<Name>,
     /// `spec.hostNetwork`: the workload-identity webhook refuses a proxy sidecar for it
     /// (FACTS §6). Read from full pod specs (manifests, workload templates); the live pod list
     /// leaves it unset, since a pod that exists has been through admission already.

@@ -533,3 +533,58 @@ fn consumers_a_cronjob_gets_no_kvc902() {
         all(&chains)
     );
 }
+
+// ---- imagePullSecrets: a synced docker config is consumed by the kubelet ----
+
+/// A pod `puller` that does not mount the SPC and names the synced Secret only in
+/// `imagePullSecrets` (the upstream example syncs a `kubernetes.io/dockerconfigjson` Secret for
+/// exactly this use).
+fn puller(s: &mut Snapshot) {
+    let mut p = s.pods.items[0].clone();
+    p.name = "puller".into();
+    p.owners = vec![];
+    p.volumes = vec![];
+    for c in &mut p.containers {
+        c.env.clear();
+        c.env_from_secrets.clear();
+        c.mounts.clear();
+    }
+    p.image_pull_secrets = vec![tk::secret_name(APP).as_str().into()];
+    s.pods.items.push(p);
+}
+
+/// FACTS §2/§11: the synced Secret exists only while a pod mounts the SPC and goes with the
+/// mounting pods' owners. A pod pulling its image with it depends on that mount like any
+/// other reader (KVC903); with no mount at all the Secret is never created (KVC904).
+#[test]
+fn consumers_an_image_pull_secret_is_a_consumer_of_the_synced_secret() {
+    let mut s = tk::healthy();
+    puller(&mut s);
+    let chains = diagnose(&s);
+    let f = one(&chains, Code::KVC903);
+    assert!(f.resource.ends_with("/puller"), "{f:#?}");
+    assert!(
+        f.evidence.iter().any(|e| e.contains("imagePullSecrets")),
+        "{:#?}",
+        f.evidence
+    );
+    // A pull secret is read at each pull: rotation leaves nothing stale in the puller.
+    rotate_password(&mut s);
+    assert!(
+        with(&diagnose(&s), Code::KVC901)
+            .iter()
+            .all(|f| !f.resource.contains("puller")),
+        "{:#?}",
+        all(&diagnose(&s))
+    );
+    // Nobody mounts the SPC and the Secret is gone: the puller names a Secret that never comes.
+    let mut s = tk::healthy();
+    puller(&mut s);
+    let secret = tk::secret_name(APP);
+    s.pods.items.retain(|p| p.name == "puller");
+    s.secrets.items.retain(|x| x.name != secret.as_str());
+    s.spc_statuses.items.clear();
+    let chains = diagnose(&s);
+    let f = one(&chains, Code::KVC904);
+    assert!(f.message.contains("imagePullSecrets"), "{}", f.message);
+}

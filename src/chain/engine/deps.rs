@@ -189,7 +189,9 @@ fn secrets_of(pod: &PodObs) -> impl Iterator<Item = &str> {
             })
             .chain(c.env_from_secrets.iter().map(Name::as_str))
     });
-    volumes.chain(env)
+    volumes
+        .chain(env)
+        .chain(pod.image_pull_secrets.iter().map(Name::as_str))
 }
 
 /// The keys a pod's change reaches: its own chains, and the aggregates it takes part in.

@@ -60,6 +60,8 @@ impl ListedPod {
                 volumes,
                 containers,
             );
+            obs.image_pull_secrets =
+                convert::pull_secrets(s.image_pull_secrets.iter().map(|r| r.name.as_str()));
         }
         convert::set_identity(&mut obs, meta, spec.and_then(|s| s.node_name.as_deref()));
         if let Some(st) = self.status.as_deref() {
@@ -143,6 +145,8 @@ struct SpecIn {
     containers: Vec<ContainerIn>,
     #[serde(default, deserialize_with = "list")]
     init_containers: Vec<ContainerIn>,
+    #[serde(default, deserialize_with = "list")]
+    image_pull_secrets: Vec<k8s_openapi::api::core::v1::LocalObjectReference>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -275,6 +279,7 @@ mod tests {
                     {"name": "cache", "emptyDir": {"sizeLimit": "1Gi"}},
                     {"name": "disk", "azureDisk": {"diskName": "d", "diskURI": "/subscriptions/x/disk"}}
                 ],
+                "imagePullSecrets": [{"name": "acr-pull"}, {"name": ""}],
                 "tolerations": [{"key": "x", "operator": "Exists"}],
                 "securityContext": {"runAsNonRoot": true}
             },
@@ -297,6 +302,7 @@ mod tests {
             serde_json::to_value(listed.observe()).unwrap(),
             serde_json::to_value(convert::pod(&full)).unwrap()
         );
+        assert_eq!(listed.observe().image_pull_secrets, ["acr-pull"]);
         assert_eq!(listed.metadata.resource_version.as_deref(), Some("4711"));
         assert!(listed.metadata.managed_fields.is_none());
         assert!(!format!("{:?}", listed.observe()).contains("listed-pod-canary-value"));

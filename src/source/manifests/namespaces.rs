@@ -179,7 +179,7 @@ fn mounted_spcs(pod: &PodObs) -> BTreeSet<&str> {
         .collect()
 }
 
-/// The Secrets a pod reads: env keys, envFrom, secret and projected volumes.
+/// The Secrets a pod reads: env keys, envFrom, secret and projected volumes, image pulls.
 fn read_secrets(pod: &PodObs) -> BTreeSet<&str> {
     let env = pod.containers.iter().flat_map(|c| {
         let keys = c.env.iter().filter_map(|e| match &e.source {
@@ -193,7 +193,9 @@ fn read_secrets(pod: &PodObs) -> BTreeSet<&str> {
         VolumeSourceObs::Projected { secrets, .. } => secrets.iter().map(|s| s.as_str()).collect(),
         _ => Vec::new(),
     });
-    env.chain(volumes).collect()
+    env.chain(volumes)
+        .chain(pod.image_pull_secrets.iter().map(|s| s.as_str()))
+        .collect()
 }
 
 fn place<T: Placed>(floating: &[usize], refs: &BTreeSet<(&str, &str)>, items: &mut Vec<T>) {

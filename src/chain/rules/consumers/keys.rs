@@ -54,8 +54,8 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, i: usize, secret: &str, how: &Use
                 optional,
             )
         }
-        // envFrom takes whatever keys there are.
-        Use::EnvFrom { .. } => return,
+        // envFrom takes whatever keys there are; an image pull reads the docker config.
+        Use::EnvFrom { .. } | Use::ImagePull => return,
         Use::Volume { volume } => {
             let Some(VolumeSourceObs::Secret {
                 keys: items,

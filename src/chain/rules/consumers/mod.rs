@@ -116,7 +116,8 @@ fn required(pod: &PodObs, how: &Use) -> bool {
         Use::Env { container, var, .. } => !container.env.iter().any(|e| {
             e.name == *var && matches!(e.source, EnvSourceObs::SecretKey { optional: true, .. })
         }),
-        Use::EnvFrom { .. } => true,
+        // Without it the kubelet pulls anonymously: a private registry refuses the image.
+        Use::EnvFrom { .. } | Use::ImagePull => true,
         Use::Volume { volume } => !pod.volumes.iter().any(|v| {
             v.name == *volume && matches!(v.source, VolumeSourceObs::Secret { optional: true, .. })
         }),
@@ -134,6 +135,7 @@ pub(crate) fn describe(how: &Use) -> String {
         }
         Use::EnvFrom { container } => format!("container {} envFrom", container.name),
         Use::Volume { volume } => format!("volume {volume}"),
+        Use::ImagePull => "imagePullSecrets".to_string(),
     }
 }
 

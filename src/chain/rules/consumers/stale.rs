@@ -31,6 +31,8 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, i: usize, secret: &str, pod: &Pod
         return;
     }
     match how {
+        // The kubelet reads a pull secret at each pull: nothing holds a copy.
+        Use::ImagePull => {}
         Use::Env { container, key, .. } => {
             stale(
                 cx,
