@@ -18,7 +18,12 @@ pub const KEPT: usize = 200;
 /// nothing needs to change (the common case).
 pub fn shown(s: &str) -> Cow<'_, str> {
     // Every finding's texts pass here: plain printable ASCII no longer than a run can be is
-    // the usual case, settled by one byte scan (the char-wise test took 9% of a diagnosis).
+    // the usual case. A text no longer than a run has no run to cut: one branch-free scan
+    // settles it (the compiler vectorises it; the char-wise test took 9% of a diagnosis, the
+    // byte loop below still ~3%).
+    if s.len() <= MAX_RUN && printable_ascii(s.as_bytes()) {
+        return Cow::Borrowed(s);
+    }
     let mut run = 0usize;
     let plain = s.bytes().all(|b| match b {
         b' ' | b'\n' | b'\t' => {
@@ -48,6 +53,15 @@ pub fn shown(s: &str) -> Cow<'_, str> {
     }
     push_run(&mut out, &s[run_start..]);
     Cow::Owned(out)
+}
+
+/// Every byte is printable ASCII, a space, a line break or a tab.
+fn printable_ascii(bytes: &[u8]) -> bool {
+    bytes.chunks(64).all(|chunk| {
+        chunk.iter().fold(true, |ok, &b| {
+            ok & ((0x20..0x7f).contains(&b) | (b == b'\n') | (b == b'\t'))
+        })
+    })
 }
 
 /// [`shown`] as an owned string.
