@@ -168,6 +168,8 @@ fn a_pod_bound_to_a_node_that_does_not_exist_is_a_pod_error_not_mounting() {
         "the nodes there are: {f:#?}"
     );
     assert_ne!(summary(&c, LinkKind::Mount).1, "mounting");
+    // Nothing is scheduled there: the Pod link says what it is, not "not schedulable".
+    assert_eq!(summary(&c, LinkKind::Pod), (Status::Broken, "no such node"));
     assert_downstream_blocked_by_pod(&c);
     // Nodes not read: nothing to say about the node, the pod is just mounting.
     s.cluster.nodes = Observed::unknown("forbidden");

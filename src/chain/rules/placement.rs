@@ -113,4 +113,6 @@ fn missing_node(cx: &Ctx, link: &mut Link, node: &str) {
     )
     .into();
     link.findings.push(f);
+    // Said as what it is: nothing is scheduled there, nor can it be.
+    super::set(link, crate::chain::model::Status::Broken, "no such node");
 }
