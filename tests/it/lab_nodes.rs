@@ -10,14 +10,13 @@ use kvchain::snapshot::Snapshot;
 use kvchain::source::lab::world::{Stage, World};
 use kvchain::source::lab::{self, export};
 
-const CLUSTER: &str = include_str!("../../assets/scenarios/cluster.yaml");
-const SHOP: &str = include_str!("../../assets/scenarios/shop.yaml");
-const HEALTHY: &str = include_str!("../../assets/scenarios/healthy.yaml");
+pub(crate) const CLUSTER: &str = include_str!("../../assets/scenarios/cluster.yaml");
+pub(crate) const SHOP: &str = include_str!("../../assets/scenarios/shop.yaml");
+pub(crate) const HEALTHY: &str = include_str!("../../assets/scenarios/healthy.yaml");
 
-/// A bare pod of the healthy chain with `placement` (indented under `spec:`) and `extra`
-/// documents (Nodes).
-fn world(placement: &str, extra: &str) -> World {
-    let pod = format!(
+/// A bare pod mounting checkout-kv, with `placement` (indented under `spec:`).
+pub(crate) fn placed(placement: &str) -> String {
+    format!(
         r#"apiVersion: v1
 kind: Pod
 metadata:
@@ -33,11 +32,13 @@ spec:
   volumes:
     - name: s
       csi: {{driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {{secretProviderClass: checkout-kv}}}}"#
-    );
-    let mut docs = vec![CLUSTER, SHOP, HEALTHY, &pod];
-    if !extra.is_empty() {
-        docs.push(extra);
-    }
+    )
+}
+
+/// The healthy chain plus `extra` documents (a bare pod, nodes).
+pub(crate) fn healthy_with(extra: &[&str]) -> World {
+    let mut docs = vec![CLUSTER, SHOP, HEALTHY];
+    docs.extend(extra.iter().copied().filter(|d| !d.is_empty()));
     let sc = lab::scenario::parse(
         "nodes",
         std::path::Path::new("nodes.yaml"),
@@ -45,6 +46,11 @@ spec:
     )
     .expect("scenario loads");
     World::new(sc)
+}
+
+/// The healthy chain with the bare pod `placed` and `extra` documents (Nodes).
+fn world(placement: &str, extra: &str) -> World {
+    healthy_with(&[&placed(placement), extra])
 }
 
 fn events(s: &Snapshot, reason: &str) -> Vec<kvchain::snapshot::EventObs> {

@@ -10,40 +10,11 @@ use kvchain::chain::{self, Chain, Code, LinkKind, Severity, Status};
 use kvchain::source::lab::world::World;
 use kvchain::source::lab::{self, export};
 
-const CLUSTER: &str = include_str!("../../assets/scenarios/cluster.yaml");
-const SHOP: &str = include_str!("../../assets/scenarios/shop.yaml");
-const HEALTHY: &str = include_str!("../../assets/scenarios/healthy.yaml");
+use crate::lab_nodes::{CLUSTER, HEALTHY, SHOP, healthy_with, placed};
 
 /// The healthy chain plus `extra` documents (a bare pod, nodes).
 fn world(extra: &str) -> World {
-    let sc = lab::scenario::parse(
-        "pending",
-        std::path::Path::new("pending.yaml"),
-        &[CLUSTER, SHOP, HEALTHY, extra].join("\n---\n"),
-    )
-    .expect("scenario loads");
-    World::new(sc)
-}
-
-/// A bare pod mounting checkout-kv, with `placement` under `spec:`.
-fn placed(placement: &str) -> String {
-    format!(
-        r#"apiVersion: v1
-kind: Pod
-metadata:
-  name: placed
-  namespace: shop
-  labels: {{azure.workload.identity/use: "true"}}
-spec:
-  serviceAccountName: checkout
-{placement}  containers:
-    - name: app
-      image: busybox
-      volumeMounts: [{{name: s, mountPath: /mnt/s, readOnly: true}}]
-  volumes:
-    - name: s
-      csi: {{driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {{secretProviderClass: checkout-kv}}}}"#
-    )
+    healthy_with(&[extra])
 }
 
 fn chain_of<'c>(chains: &'c [Chain], pod: &str) -> &'c Chain {

@@ -202,25 +202,6 @@ fn a_pod_merely_starting_has_no_finding_and_sync_waits_for_the_mount() {
     assert_eq!(c.link(LinkKind::Sync).status, Status::Pending);
 }
 
-/// KVC802 stays for a pod that will not mount: no running pod has the SPC mounted.
-#[test]
-fn kvc802_when_the_only_pod_stopped_without_a_mount() {
-    let mut s = tk::healthy();
-    tk::unmount(&mut s, APP);
-    let pod = tk::pod_mut(&mut s, APP);
-    pod.phase = "Failed".into();
-    for c in &mut pod.containers {
-        c.state = ContainerStateObs::Terminated {
-            reason: "Evicted".into(),
-            exit_code: 137,
-        };
-    }
-    let c = one(&s);
-    let f = find(&c, Code::KVC802);
-    assert_eq!(f.severity, Severity::Warning);
-    assert_eq!(f.follows, None);
-}
-
 /// The default lab at 0s (P3): the cause the SPC shows (KVC801) is the one finding for its
 /// never-built Secret, with no KVC802 beside it while the pod mounts.
 #[test]
