@@ -33,7 +33,12 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, i: usize, secret: &str, pod: &Pod
     match how {
         // The kubelet reads a pull secret at each pull: nothing holds a copy.
         Use::ImagePull => {}
-        Use::Env { container, key, .. } => {
+        Use::Env { container, .. } | Use::EnvFrom { container } => {
+            // An env key is judged by its own object; envFrom takes every key.
+            let key = match how {
+                Use::Env { key, .. } => Some([*key]),
+                _ => None,
+            };
             stale(
                 cx,
                 link,
@@ -43,20 +48,7 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, i: usize, secret: &str, pod: &Pod
                 container,
                 &describe(how),
                 "the process",
-                Some(&[*key]),
-            );
-        }
-        Use::EnvFrom { container } => {
-            stale(
-                cx,
-                link,
-                i,
-                secret,
-                pod,
-                container,
-                &describe(how),
-                "the process",
-                None,
+                key.as_ref().map(|k| &k[..]),
             );
         }
         Use::Volume { volume } => {
