@@ -354,6 +354,39 @@ fn kvc502_an_officer_role_for_another_type_is_the_wrong_role_not_over_privilege(
     assert!(!codes(&chains).contains(&Code::KVC502));
 }
 
+/// KVC504 (codes.yaml): an Officer role lets a leaked pod token write or delete whether or not
+/// the mount uses it. Beside a role that serves the read it is over-privilege (no KVC502 names
+/// it); its fix removes it and grants nothing the identity already holds.
+#[test]
+fn kvc504_an_unused_officer_role_beside_the_right_one_is_over_privilege() {
+    let mut s = tk::healthy();
+    let mut broad = tk::role_mut(&mut s, NS, APP).clone();
+    broad.role_name = "Key Vault Certificates Officer".into();
+    broad.data_actions = vec![
+        "Microsoft.KeyVault/vaults/certificatecas/*".into(),
+        "Microsoft.KeyVault/vaults/certificates/*".into(),
+    ];
+    s.azure.role_assignments.items.push(broad);
+    let chains = run(&s);
+    let f = only(&chains, Code::KVC504);
+    assert!(
+        !codes(&chains).contains(&Code::KVC502),
+        "{:#?}",
+        all(&chains)
+    );
+    assert!(
+        f.fix.contains("az role assignment delete --assignee")
+            && f.fix.contains("Key Vault Certificates Officer"),
+        "{}",
+        f.fix
+    );
+    assert!(
+        !f.fix.contains("az role assignment create"),
+        "already held: {}",
+        f.fix
+    );
+}
+
 #[test]
 fn kvc503_access_policy_on_an_rbac_vault() {
     let mut s = tk::healthy();

@@ -170,7 +170,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         .collect();
     if !p.problems.is_empty() || p.objects.is_empty() {
         // The permissions needed depend on the objects' types (FACTS §8): not known here.
-        over_privilege(cx, link, vault, &assignments, &policies, None);
+        over_privilege(cx, link, vault, &assignments, &policies, &[]);
         unknown(
             link,
             "objects unknown",
@@ -180,6 +180,8 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     }
     let objects = &p.objects;
     let mut ok_summary = String::new();
+    // Assignments a KVC502 already names as the wrong grant: told once, there.
+    let mut wrong: Vec<&RoleAssignmentObs> = Vec::new();
     for t in [ObjectType::Secret, ObjectType::Key, ObjectType::Cert] {
         if !objects.iter().any(|o| o.object_type == Some(t)) {
             continue;
@@ -313,6 +315,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 vault.name
             );
         }
+        wrong.extend(wrong_type.iter().map(|r| **r));
         if !wrong_type.is_empty() || wrong_policy {
             let held = if vault.rbac {
                 wrong_type
@@ -361,13 +364,8 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             ));
         }
     }
-    // A broad role that grants none of the reads is KVC502's ("wrong grant"), not over-privilege.
-    let needed: Vec<&str> = [ObjectType::Secret, ObjectType::Key, ObjectType::Cert]
-        .into_iter()
-        .filter(|t| objects.iter().any(|o| o.object_type == Some(*t)))
-        .map(needed_action)
-        .collect();
-    over_privilege(cx, link, vault, &assignments, &policies, Some(&needed));
+    // A broad role a KVC502 names (it grants none of the reads) is told there, not twice.
+    over_privilege(cx, link, vault, &assignments, &policies, &wrong);
     if ok_summary.is_empty() {
         ok_summary = "granted".into();
     }
@@ -380,15 +378,17 @@ fn over_privilege(
     vault: &VaultObs,
     assignments: &[&RoleAssignmentObs],
     policies: &[&crate::snapshot::AccessPolicyObs],
-    needed: Option<&[&str]>,
+    told: &[&RoleAssignmentObs],
 ) {
     let identity = cx.identity.map_or("", |i| i.name.as_str());
     let mut evidence = Vec::new();
     // The assignments to remove, named as the snapshot shows them.
     let mut deletes = Vec::new();
     if vault.rbac {
-        let serves = |r: &RoleAssignmentObs| needed.is_none_or(|n| n.iter().any(|a| grants(r, a)));
-        for r in assignments.iter().filter(|r| serves(r)) {
+        for r in assignments
+            .iter()
+            .filter(|r| !told.iter().any(|t| std::ptr::eq(*t, **r)))
+        {
             if WRITES.iter().any(|w| grants(r, w)) {
                 evidence.push(format!(
                     "{} at {}: dataActions {:?}",
@@ -431,11 +431,42 @@ fn over_privilege(
         evidence,
     );
     if !deletes.is_empty() {
-        f.fix = format!(
-            "{} && {}",
-            remedy::grant_roles(cx, &remedy::roles_needed(cx, None)),
+        // Grant only the reads the assignments left after the deletes do not give: never a
+        // role the identity already holds.
+        let broad = |r: &RoleAssignmentObs| WRITES.iter().any(|w| grants(r, w));
+        let kept: Vec<&&RoleAssignmentObs> = assignments.iter().filter(|r| !broad(r)).collect();
+        let objects: Vec<(ObjectType, &str)> = cx
+            .params
+            .as_deref()
+            .map(|p| {
+                p.objects
+                    .iter()
+                    .filter_map(|o| Some((o.object_type?, o.object_name.as_str())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let read = |t: ObjectType, name: &str| {
+            kept.iter().any(|r| {
+                grants(r, needed_action(t)) && covers(&r.scope, &vault.resource_id, t, name)
+            })
+        };
+        let mut roles: Vec<&str> = if objects.is_empty() {
+            remedy::roles_needed(cx, None)
+        } else {
+            objects
+                .into_iter()
+                .filter(|(t, name)| !read(*t, name))
+                .map(|(t, _)| remedy::role_for(t))
+                .collect()
+        };
+        roles.sort_unstable();
+        roles.dedup();
+        let grant = remedy::grant_roles(cx, &roles);
+        f.fix = if grant.is_empty() {
             deletes.join(" && ")
-        )
+        } else {
+            format!("{grant} && {}", deletes.join(" && "))
+        }
         .into();
     }
     link.findings.push(f);
