@@ -344,6 +344,20 @@ fn strip_location(e: &serde_yaml::Error) -> String {
     }
 }
 
+/// A boolean parameter that parses true (the provider trims values, then strconv.ParseBool).
+pub fn truthy(v: &Option<String>) -> bool {
+    v.as_deref().and_then(parse_bool) == Some(true)
+}
+
+/// Go's strconv.ParseBool, after the provider's TrimSpace.
+pub fn parse_bool(s: &str) -> Option<bool> {
+    match s.trim() {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -179,3 +179,62 @@ fn rotation_reports_a_deleted_credentials_secret_in_the_reconcilers_words() {
         messages(&s, "MountRotationFailed")
     );
 }
+
+/// FACTS §5: identity binding (`useAzureTokenProxy: "true"`) reads the service-account token
+/// for api://AKSIdentityBinding. The lab's CSIDriver requests only the exchange audience by
+/// default: the mount fails the way the provider says, and the diagnosis names the same cause
+/// (KVC105) instead of a healthy mount beside "no token".
+#[test]
+fn identity_binding_mounts_need_the_binding_audience() {
+    let healthy = include_str!("../../assets/scenarios/healthy.yaml").replace(
+        "    clientID: e2ef6ca4-8b82-5fca-9991-b28fc1e02a92\n",
+        "    clientID: e2ef6ca4-8b82-5fca-9991-b28fc1e02a92\n    useAzureTokenProxy: \"true\"\n",
+    );
+    let run = |cluster: &str| {
+        let sc = lab::scenario::parse(
+            "binding",
+            std::path::Path::new("binding.yaml"),
+            &[cluster, SHOP, &healthy].join("\n---\n"),
+        )
+        .expect("scenario loads");
+        let mut w = World::new(sc);
+        w.advance(Duration::from_secs(60));
+        export::snapshot(&w)
+    };
+    let s = run(CLUSTER);
+    assert!(
+        s.events.items.iter().any(|e| e.reason == "FailedMount"
+            && e.message
+                .contains("token for audience api://AKSIdentityBinding not found")),
+        "{:#?}",
+        s.events.items
+    );
+    let chains = kvchain::chain::diagnose(&s);
+    let checkout: Vec<_> = chains
+        .iter()
+        .filter(|c| c.spc.contains("checkout"))
+        .collect();
+    assert!(!checkout.is_empty());
+    for c in checkout {
+        assert!(
+            c.findings().any(|f| f.code == kvchain::chain::Code::KVC105),
+            "{c:#?}"
+        );
+        assert_ne!(
+            c.link(kvchain::chain::LinkKind::Mount).status,
+            kvchain::chain::Status::Ok
+        );
+    }
+    // Both audiences requested, as the Azure provider's chart does: the mount succeeds.
+    let both = CLUSTER.replace(
+        "tokenAudiences: [api://AzureADTokenExchange]",
+        "tokenAudiences: [api://AzureADTokenExchange, api://AKSIdentityBinding]",
+    );
+    assert_ne!(both, CLUSTER);
+    let s = run(&both);
+    assert!(
+        !s.events.items.iter().any(|e| e.reason == "FailedMount"),
+        "{:#?}",
+        s.events.items
+    );
+}

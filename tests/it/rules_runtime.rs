@@ -170,6 +170,28 @@ fn kvc105_identity_binding_needs_its_own_audience() {
         "{}",
         f.fix
     );
+    // The AKS add-on's CSIDriver is AKS's: no Helm release to upgrade there.
+    csi(&mut s).install = Some(DriverInstall::AksAddon);
+    let f = only(&run(&s), Code::KVC105);
+    assert!(!f.fix.contains("helm"), "{}", f.fix);
+    assert!(f.fix.contains("AKS add-on owns"), "{}", f.fix);
+    csi(&mut s).install = Some(DriverInstall::Helm);
+    // Another SPC of the cluster uses workload identity and the CSIDriver requests nothing:
+    // each chain's fix lists both audiences, in one order, so either pasted fixes both.
+    let mut wi = s.spcs.items[0].clone();
+    wi.name = "wi-kv".into();
+    wi.parameters.remove("useAzureTokenProxy");
+    tk::reparse(&mut wi);
+    s.spcs.items.push(wi);
+    csi(&mut s).token_audiences = Observed::Known(vec![]);
+    let f = only(&run(&s), Code::KVC105);
+    assert!(
+        f.fix.ends_with(
+            "--set 'tokenRequests[0].audience=api://AKSIdentityBinding' --set 'tokenRequests[1].audience=api://AzureADTokenExchange'"
+        ),
+        "{}",
+        f.fix
+    );
     // With the binding's audience requested (the exchange one missing) nothing is wrong:
     // identity binding never reads the exchange token.
     csi(&mut s).token_audiences = Observed::Known(vec!["api://AKSIdentityBinding".into()]);

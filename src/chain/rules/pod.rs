@@ -313,15 +313,4 @@ fn driver_facts(cx: &Ctx, link: &mut Link) {
     }
 }
 
-pub(crate) fn truthy(v: &Option<String>) -> bool {
-    v.as_deref().and_then(parse_bool) == Some(true)
-}
-
-/// Go's strconv.ParseBool.
-pub(crate) fn parse_bool(s: &str) -> Option<bool> {
-    match s.trim() {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
-        _ => None,
-    }
-}
+pub(crate) use crate::spc::{parse_bool, truthy};

@@ -15,6 +15,8 @@ use super::scenario::{
 use crate::snapshot::ObjectType;
 
 pub const TOKEN_AUDIENCE: &str = "api://AzureADTokenExchange";
+/// The token audience identity binding (`useAzureTokenProxy`) reads (FACTS §5).
+pub const BINDING_AUDIENCE: &str = "api://AKSIdentityBinding";
 pub const AUTHORITY: &str = "https://login.microsoftonline.com/";
 
 #[derive(Clone, Debug)]

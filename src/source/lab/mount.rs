@@ -182,14 +182,23 @@ pub fn publish(
             "failed to build auth config for mode None: failed to parse workload identity tokens, error: service account tokens not found".into(),
         ));
     }
-    if !driver
-        .token_audiences
-        .iter()
-        .any(|a| a == azure::TOKEN_AUDIENCE)
-    {
+    // Identity binding reads the token for its own audience (FACTS §5); the provider's
+    // parseTokenForAudience error is the same for both modes, only the audience differs. (The
+    // wrapping of the identity-binding mode's error is not in the stored upstream sources: the
+    // lab words it like workload identity's, with the mode's name.)
+    let binding = crate::spc::truthy(&parsed.use_azure_token_proxy);
+    let (audience, mode, tokens) = if binding {
+        (
+            azure::BINDING_AUDIENCE,
+            "AzureTokenProxy",
+            "identity binding token",
+        )
+    } else {
+        (azure::TOKEN_AUDIENCE, "None", "workload identity tokens")
+    };
+    if !driver.token_audiences.iter().any(|a| a == audience) {
         return Err(provider_err(format!(
-            "failed to build auth config for mode None: failed to parse workload identity tokens, error: token for audience {} not found",
-            azure::TOKEN_AUDIENCE
+            "failed to build auth config for mode {mode}: failed to parse {tokens}, error: token for audience {audience} not found"
         )));
     }
     let subject = format!(

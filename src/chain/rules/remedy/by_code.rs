@@ -100,13 +100,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         ),
         KVC105 => (
             "kubectl get csidriver secrets-store.csi.k8s.io -o jsonpath='{.spec.tokenRequests}'".to_string(),
-            {
-                let have = cx.cluster().csi_driver.known().and_then(|c| c.token_audiences.known());
-                token_requests_fix(
-                    have.map_or(&[][..], Vec::as_slice),
-                    token_audience(cx).unwrap_or(AUDIENCE),
-                )
-            },
+            token_requests_fix(cx),
         ),
         KVC106 => (
             format!(

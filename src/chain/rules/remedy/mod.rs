@@ -32,12 +32,44 @@ pub(crate) fn token_audience(cx: &Ctx) -> Option<&'static str> {
     })
 }
 
-/// `helm --set` arguments for a CSIDriver whose tokenRequests keep every audience it has
-/// and add `needed` (setting one index alone would replace the audience already there).
-pub(crate) fn token_requests_fix(have: &[String], needed: &str) -> String {
+/// The fix for a CSIDriver without a token audience some mount needs. With Helm: the chart's
+/// tokenRequests keeping every audience the CSIDriver has, plus each one the cluster's SPCs
+/// need (one command whichever chain shows it; setting one index would replace another
+/// audience). The AKS add-on's CSIDriver is AKS's to keep (it reverts edits): no Helm command.
+pub(crate) fn token_requests_fix(cx: &Ctx) -> String {
+    let have = cx
+        .cluster()
+        .csi_driver
+        .known()
+        .and_then(|c| c.token_audiences.known())
+        .map_or(&[][..], Vec::as_slice);
     let mut auds: Vec<&str> = have.iter().map(String::as_str).collect();
-    if !auds.contains(&needed) {
-        auds.push(needed);
+    let needed = token_audience(cx).unwrap_or(AUDIENCE);
+    let mut wanted: Vec<&str> = vec![needed];
+    wanted.extend(cx.snap().spcs.items.iter().filter_map(|spc| {
+        let p = &spc.parsed;
+        let mode = |v: &Option<String>| super::pod::truthy(v);
+        (p.client_id.is_some() && !mode(&p.use_vm_managed_identity) && !mode(&p.use_pod_identity))
+            .then(|| {
+                if mode(&p.use_azure_token_proxy) {
+                    BINDING_AUDIENCE
+                } else {
+                    AUDIENCE
+                }
+            })
+    }));
+    // In one order whichever chain asks, so every chain's fix is the same command.
+    wanted.sort_unstable();
+    for a in wanted {
+        if !auds.contains(&a) {
+            auds.push(a);
+        }
+    }
+    if install(cx) == Some(DriverInstall::AksAddon) {
+        return format!(
+            "# the AKS add-on owns CSIDriver secrets-store.csi.k8s.io (AKS reverts edits to it) and it requests no token for {needed}: update the add-on with the cluster (az aks upgrade), or run the driver from its Helm charts, whose tokenRequests can list {}",
+            auds.join(" and ")
+        );
     }
     let sets: Vec<String> = auds
         .iter()
