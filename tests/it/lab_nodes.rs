@@ -199,3 +199,48 @@ fn node_documents_are_strict() {
             .to_string();
     assert!(e.contains("aks-nodepool1-12345678-vmss000000"), "{e}");
 }
+
+/// docs/scenarios.md: `csiDriver.install` says which commands the fixes give; the DaemonSets
+/// the snapshot shows carry the names that install gives them (the add-on's `aks-…`, the
+/// Helm charts' released as `csi-secrets-store`), so a fix patching them names real objects.
+#[test]
+fn the_driver_daemonsets_are_named_as_the_install_names_them() {
+    let helm = CLUSTER.replace("  csiDriver:\n", "  csiDriver:\n    install: helm\n");
+    assert_ne!(helm, CLUSTER);
+    let names = |cluster: &str| {
+        let sc = lab::scenario::parse(
+            "install",
+            std::path::Path::new("install.yaml"),
+            &[cluster, SHOP, HEALTHY].join("\n---\n"),
+        )
+        .expect("scenario loads");
+        let s = export::snapshot(&World::new(sc));
+        let placement = s
+            .cluster
+            .csi_driver
+            .known()
+            .unwrap()
+            .placement
+            .known()
+            .unwrap()
+            .clone();
+        placement
+            .into_iter()
+            .map(|p| p.daemonset)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(CLUSTER),
+        [
+            "kube-system/aks-secrets-store-csi-driver",
+            "kube-system/aks-secrets-store-provider-azure"
+        ]
+    );
+    assert_eq!(
+        names(&helm),
+        [
+            "kube-system/csi-secrets-store-secrets-store-csi-driver",
+            "kube-system/csi-secrets-store-provider-azure"
+        ]
+    );
+}

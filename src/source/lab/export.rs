@@ -165,8 +165,8 @@ fn assemble(
             sync_secret_enabled: Observed::Known(c.csi_driver.sync_secret),
             azure_provider: Observed::Known(c.csi_driver.installed),
             install: Some(c.csi_driver.install),
-            // The add-on's DaemonSets run on Linux nodes (FACTS §11 "Nodes").
-            placement: Observed::Known(super::nodes::addon_placement()),
+            // The driver's DaemonSets run on Linux nodes (FACTS §11 "Nodes").
+            placement: Observed::Known(super::nodes::driver_placement(c.csi_driver.install)),
         }),
         nodes: Observed::Known(w.nodes.clone()),
     };

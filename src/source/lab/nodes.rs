@@ -9,7 +9,7 @@
 use k8s_openapi::api::core::v1::{Node, PodSpec, Toleration};
 
 use super::scenario::ClusterSpec;
-use crate::snapshot::{NodeObs, PlacementObs, TaintObs};
+use crate::snapshot::{DriverInstall, NodeObs, PlacementObs, TaintObs};
 
 pub const OS_LABEL: &str = "kubernetes.io/os";
 
@@ -25,25 +25,34 @@ pub fn lab_nodes(cluster: &ClusterSpec, declared: &[Node]) -> Vec<NodeObs> {
         .collect()
 }
 
-/// The AKS add-on's DaemonSets as the snapshot shows them: both select Linux nodes.
-pub fn addon_placement() -> Vec<PlacementObs> {
-    [
-        ("aks-secrets-store-csi-driver", false),
-        ("aks-secrets-store-provider-azure", true),
-    ]
-    .map(|(name, provider)| PlacementObs {
-        daemonset: format!("kube-system/{name}"),
-        provider,
-        node_selector: [(OS_LABEL.to_string(), "linux".to_string())].into(),
-        ..PlacementObs::default()
-    })
-    .into()
+/// The driver's and provider's DaemonSets as the snapshot shows them, named as `install`
+/// names them (the AKS add-on's, or the Helm charts' with the driver released as
+/// `csi-secrets-store`): both select Linux nodes.
+pub fn driver_placement(install: DriverInstall) -> Vec<PlacementObs> {
+    let names = match install {
+        DriverInstall::AksAddon => [
+            ("aks-secrets-store-csi-driver", false),
+            ("aks-secrets-store-provider-azure", true),
+        ],
+        DriverInstall::Helm => [
+            ("csi-secrets-store-secrets-store-csi-driver", false),
+            ("csi-secrets-store-provider-azure", true),
+        ],
+    };
+    names
+        .map(|(name, provider)| PlacementObs {
+            daemonset: format!("kube-system/{name}"),
+            provider,
+            node_selector: [(OS_LABEL.to_string(), "linux".to_string())].into(),
+            ..PlacementObs::default()
+        })
+        .into()
 }
 
 /// Whether the driver's DaemonSet runs a pod on `node` (the same placement rules the
 /// diagnosis applies to a live cluster).
 pub fn driver_runs_on(node: &NodeObs) -> bool {
-    addon_placement()
+    driver_placement(DriverInstall::AksAddon)
         .iter()
         .filter(|p| !p.provider)
         .all(|p| crate::chain::rules::node::excluded(p, node).is_none())
