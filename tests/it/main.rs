@@ -46,6 +46,7 @@ mod rules_cause;
 mod rules_consumers;
 mod rules_events;
 mod rules_pending;
+mod rules_placement;
 mod rules_repaired;
 mod rules_runtime;
 mod scaled_to_zero;

@@ -119,6 +119,14 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
         };
         let evidence = event_evidence(e);
         let link = &mut links[code.link().index()];
+        // A DaemonSet pod's selector or taint rejection, which the placement rule judged not
+        // to be its story (`placement::daemon_pod`): no finding of its own.
+        if code == Code::KVC107
+            && placement::daemon_pod(cx)
+            && !link.findings.iter().any(|f| f.code == code)
+        {
+            continue;
+        }
         // A rule that found the cause from the objects owns the symptom: the event
         // corroborates it (the same code first, else the same failure seen from the rule's
         // side) and adds no second, contradictory cause.
