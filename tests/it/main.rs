@@ -24,6 +24,7 @@ mod engine_feed;
 mod engine_props;
 mod hostile_input;
 mod lab_credentials;
+mod lab_daemonset;
 mod lab_diagnosis;
 mod lab_nodes;
 mod lab_pending;
