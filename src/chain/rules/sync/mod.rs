@@ -299,7 +299,7 @@ fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: Option<usize
             Code::KVC806,
             format!("Secret/{}", so.secret_name),
             format!(
-                "synced Secret {} is missing although SecretProviderClass {} is mounted, and no FailedToCreateSecret event says the driver failed: deleted since it was written, it is recreated at the driver's next reconcile (every 5 minutes) or rotation poll",
+                "synced Secret {} is missing although SecretProviderClass {} is mounted, and no FailedToCreateSecret event says the driver failed to build it: deleted since it was written, it is recreated at the driver's next reconcile (every 5 minutes) or rotation poll",
                 so.secret_name, cx.spc_name
             ),
             evidence,
