@@ -507,11 +507,14 @@ fn diagnose_volume<'a>(
         &mut links[LinkKind::Consumers.index()],
         never_built,
     );
-    rules::apply_events(&cx, links);
+    // Whether the pod is on its way to a mount, read before events and settling turn the
+    // Mount link's summary into a failure's or a static warning's (rotation off).
+    let starting = rules::mount::starting(&links[LinkKind::Mount.index()]);
+    let mount_failed = rules::apply_events(&cx, links);
     for link in links.iter_mut() {
         settle(link);
     }
-    rules::mark_effects(links);
+    rules::mark_effects(links, starting && !mount_failed);
     stamp_findings(chain);
     Some(w.spc_name)
 }

@@ -292,6 +292,15 @@ pub fn sts_tenant<'m>(message: &'m str, after: &str) -> Option<&'m str> {
     Some(&rest[..rest.find('/')?])
 }
 
+/// The Secret a driver FailedToCreateSecret names (`failed to get data in spc <ns>/<spc> for
+/// secret <name>, err: …`, FACTS §3); `None` for the shapes that name none (`failed to get
+/// mounted files, err: …`), which concern every Secret of the SPC.
+pub fn secret_name(message: &str) -> Option<&str> {
+    let rest = after(message, phrase!(" for secret "))?;
+    let name = rest.split([',', ' ']).next()?;
+    (!name.is_empty()).then_some(name)
+}
+
 /// The object name of the provider's per-object wrapper (`…, objectName:<name>, …`).
 pub fn object_name(message: &str) -> Option<&str> {
     let at = message.find("objectName:")? + "objectName:".len();

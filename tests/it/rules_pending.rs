@@ -268,3 +268,81 @@ fn a_failed_to_create_secret_explains_the_missing_secret_once() {
     let c = one(&s);
     assert_eq!(find(&c, Code::KVC806).severity, Severity::Warning);
 }
+
+/// N4: a static warning on the Mount link (rotation off, KVC702) says nothing about this
+/// pod's mount: the pod is still only starting (no SPCPS, no FailedMount), so its synced
+/// Secret waits for the mount — no KVC802 ("no running pod has the SPC mounted").
+#[test]
+fn a_pod_merely_starting_with_rotation_off_still_waits_for_the_mount() {
+    let mut s = tk::healthy();
+    if let Observed::Known(csi) = &mut s.cluster.csi_driver {
+        csi.rotation_enabled = Observed::Known(false);
+    }
+    tk::unmount(&mut s, APP);
+    let c = one(&s);
+    let codes: Vec<(Code, Severity)> = c.findings().map(|f| (f.code, f.severity)).collect();
+    assert_eq!(codes, [(Code::KVC702, Severity::Warning)], "{:#?}", c.links);
+    assert!(!c.findings().any(|f| f.code == Code::KVC802));
+    assert_eq!(
+        summary(&c, LinkKind::Sync),
+        (Status::Pending, "waiting for mount")
+    );
+    assert_eq!(c.link(LinkKind::Consumers).status, Status::Pending);
+    // A FailedMount is no longer "starting": the mount failed, and the Secret waits on it.
+    s.events.items.push(tk::failed_mount(
+        NS,
+        &tk::pod_name(APP, 0),
+        "secrets-store-inline",
+        "failed to unmarshal objects",
+    ));
+    let c = one(&s);
+    assert_ne!(
+        summary(&c, LinkKind::Sync).1,
+        "waiting for mount",
+        "{:#?}",
+        c.links
+    );
+}
+
+/// N13: a FailedToCreateSecret names the one Secret it could not build (`… for secret
+/// <name>, err: …`, FACTS §3). Another Secret of the same SPC that is missing is a symptom of
+/// its own: KVC806 for it stays.
+#[test]
+fn a_failed_to_create_secret_for_one_secret_does_not_explain_another() {
+    let mut s = tk::healthy();
+    let spc = tk::spc_mut(&mut s, APP);
+    let mut other = spc.secret_objects[0].clone();
+    other.secret_name = "other".into();
+    spc.secret_objects.push(other);
+    // `other` was never seen; the app's own Secret was built before (it exists).
+    let uid = tk::pod_mut(&mut s, APP).uid.to_string();
+    s.events.items.push(EventObs {
+        namespace: NS.into(),
+        involved_kind: "Pod".into(),
+        involved_name: tk::pod_name(APP, 0).into(),
+        involved_uid: uid,
+        type_: "Warning".into(),
+        reason: "FailedToCreateSecret".into(),
+        message: format!(
+            "failed to get data in spc {NS}/{} for secret {}, err: file matching objectName nope not found in the pod",
+            tk::spc_name(APP),
+            tk::secret_name(APP)
+        ),
+        count: 3,
+        source: "csi-secrets-store-controller".into(),
+        last_seen: Some(tk::ago(SignedDuration::from_secs(30))),
+    });
+    s.secrets.items.retain(|x| x.name != tk::secret_name(APP));
+    let c = one(&s);
+    let f806: Vec<&Finding> = c.findings().filter(|f| f.code == Code::KVC806).collect();
+    assert_eq!(f806.len(), 1, "{:#?}", c.links);
+    assert_eq!(f806[0].resource, "Secret/other", "{:#?}", f806[0]);
+    assert_eq!(f806[0].severity, Severity::Warning);
+    // The Secret the event names is explained by it: no KVC806 for that one.
+    assert!(
+        !c.findings().any(|f| f.code == Code::KVC806
+            && f.resource == format!("Secret/{}", tk::secret_name(APP)).as_str()),
+        "{:#?}",
+        c.links
+    );
+}

@@ -77,9 +77,12 @@ pub(crate) fn spc_unread(cx: &Ctx, link: &mut Link) -> bool {
 /// Only current evidence counts: an event older than the chain's latest success signal (or a
 /// rotation failure that stopped recurring) is history, kept as a fact on the link it once
 /// broke ([`history`]).
-pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) {
+///
+/// Returns whether a current FailedMount was folded in: the mount failed, so the pod is no
+/// longer merely on its way to one.
+pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
     if cx.events.is_empty() {
-        return; // most chains: no success signals to gather
+        return false; // most chains: no success signals to gather
     }
     let signals = history::Signals::of(cx);
     // Decided before any event adds findings: "clean" means the objects showed no problem.
@@ -103,6 +106,7 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) {
     let has_cause = current.iter().any(|&(now, followup)| now && !followup);
     // Links whose objects were read and showed nothing wrong, before any event is folded in.
     let seen_fine = LinkKind::ALL.map(|l| objects_look_right(cx, &links[l.index()]));
+    let spc_objects_fine = spc_objects_validate(cx, &links[LinkKind::Mount.index()]);
     let mut blocked_by: Option<LinkKind> = None;
     for ((code, e), &(now, followup)) in cx.events.iter().zip(&current) {
         if !now || (has_cause && followup) {
@@ -115,6 +119,14 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) {
         };
         let evidence = event_evidence(e);
         let link = &mut links[code.link().index()];
+        // A DaemonSet pod's selector or taint rejection, which the placement rule judged not
+        // to be its story (`placement::daemon_pod`): no finding of its own.
+        if code == Code::KVC107
+            && placement::daemon_pod(cx)
+            && !link.findings.iter().any(|f| f.code == code)
+        {
+            continue;
+        }
         // A rule that found the cause from the objects owns the symptom: the event
         // corroborates it (the same code first, else the same failure seen from the rule's
         // side) and adds no second, contradictory cause.
@@ -133,7 +145,14 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) {
             }
         } else {
             let mut f = remedy::from_event(cx, code, e, evidence);
-            if seen_fine[code.link().index()] {
+            // The Mount link's one code about what kvchain reads is KVC705 (the SPC's
+            // objects); an unclassified FailedMount (KVC701) names nothing kvchain can check,
+            // so it is never shown right and stays as it is.
+            let fine = match code {
+                Code::KVC705 => spc_objects_fine,
+                _ => seen_fine[code.link().index()],
+            };
+            if fine {
                 contradicted(&mut f, code.link());
                 // Settled now, so the link does not read as the code's cause ("no FIC
                 // matches") over objects that show none: the attempt failed, the next tells.
@@ -146,7 +165,9 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) {
             blocked_by = Some(blocked_by.map_or(code.link(), |b| b.min(code.link())));
         }
     }
-    let Some(cause) = blocked_by else { return };
+    let Some(cause) = blocked_by else {
+        return false;
+    };
     let mount = &mut links[LinkKind::Mount.index()];
     if cause != LinkKind::Mount && mount.status < Status::Broken {
         mount.status = Status::Broken;
@@ -159,6 +180,7 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) {
         consumers.status = Status::Pending;
         consumers.summary = compact_str::format_compact!("blocked: {}", cause.title());
     }
+    true
 }
 
 /// An object's failure that a newer failure of the same object contradicts: a 404 (not
@@ -217,6 +239,19 @@ fn objects_look_right(cx: &Ctx, link: &Link) -> bool {
     read && link.status == Status::Ok
         && link.findings.is_empty()
         && link.summary != "proven by mount"
+}
+
+/// Whether the SPC's `objects` parameter was read and parses and validates now (no static
+/// KVC705 or KVC706 on the Mount link): what a KVC705 event (the provider rejecting them) is
+/// about.
+fn spc_objects_validate(cx: &Ctx, mount: &Link) -> bool {
+    cx.params
+        .as_deref()
+        .is_some_and(|p| !p.problems.iter().any(|pr| pr.field.starts_with("objects")))
+        && !mount
+            .findings
+            .iter()
+            .any(|f| matches!(f.code, Code::KVC705 | Code::KVC706))
 }
 
 /// The summary of a link whose current failure event its objects contradict.
@@ -279,8 +314,9 @@ const BLOCKING: [Code; 1] = [Code::KVC107];
 
 /// Mark downstream effects of the chain's first broken link: they say what they follow from
 /// and a link holding nothing else reads "blocked" like the mount link does. Runs after the
-/// links are settled.
-pub(crate) fn mark_effects(links: &mut [Link]) {
+/// links are settled. `starting`: the pod is on its way to its first mount with no failure
+/// (see [`sync::awaiting_mount`]).
+pub(crate) fn mark_effects(links: &mut [Link], starting: bool) {
     let is_cause = |f: &Finding| {
         (f.severity == Severity::Error || BLOCKING.contains(&f.code)) && !EFFECTS.contains(&f.code)
     };
@@ -288,7 +324,7 @@ pub(crate) fn mark_effects(links: &mut [Link]) {
         let f = l.findings.iter().find(|f| is_cause(f))?;
         Some((l.link, f.code))
     }) else {
-        sync::awaiting_mount(links);
+        sync::awaiting_mount(links, starting);
         return;
     };
     for link in links.iter_mut().filter(|l| l.link > root) {
@@ -319,5 +355,5 @@ pub(crate) fn mark_effects(links: &mut [Link]) {
             link.summary = compact_str::format_compact!("blocked: {}", root.title());
         }
     }
-    sync::awaiting_mount(links);
+    sync::awaiting_mount(links, starting);
 }

@@ -97,6 +97,12 @@ pub(crate) const NO_NODE: &str = "no such node";
 /// Summaries of a Mount link that waits for the pod to be mounted, with no failure of its own.
 pub(crate) const WAITING: [&str; 3] = ["mounting", "not scheduled", NO_NODE];
 
+/// Whether the mount check left the link waiting for this pod's mount (no SPCPS yet, pod not
+/// failed), whatever static findings (rotation off) sit beside it. Read before events fold in.
+pub(crate) fn starting(link: &Link) -> bool {
+    link.status == Status::Pending && WAITING.contains(&&*link.summary)
+}
+
 /// `spec.nodeName` names a node that is not among the nodes read.
 fn bound_to_no_node(cx: &Ctx) -> bool {
     let (Some(node), Some(nodes)) = (cx.pod.node.as_deref(), cx.cluster().nodes.known()) else {

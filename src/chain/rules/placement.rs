@@ -41,12 +41,39 @@ fn unschedulable(cx: &Ctx, link: &mut Link) {
     else {
         return;
     };
+    // Its per-node reasons; the preemption summary after them adds nothing here.
+    let said = latest
+        .message
+        .split(". preemption:")
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches('.');
+    let why = Reasons::of(said);
+    // The DaemonSet controller creates a pod only for a node whose labels and taints its
+    // template admits (no eligible node: no pod at all), so a selector or taint rejection is
+    // not a DaemonSet pod's story. Too little CPU or memory on its node still can be.
+    if daemon_pod(cx) && !why.resources {
+        link.facts.push(crate::chain::model::Fact::new(
+            "FailedScheduling",
+            "on a DaemonSet's pod, which its controller creates only for a node its template admits: not why it waits",
+        ));
+        return;
+    }
     // Unschedulable since the pod was created (the scheduler tries a new pod at once); the
     // event's own time only bounds it when the creation time is not known.
     let since = cx.pod.created_at.or(latest.last_seen);
-    let long = since
-        .and_then(|t| t.checked_add(UNSCHEDULABLE_GRACE).ok())
-        .is_some_and(|t| cx.ix.clock().after(t));
+    // More nodes now than the scheduler weighed ("0/<n> nodes are available"): some came
+    // after the event, which cannot say whether they fit; its next retry will.
+    let weighed = weighed_nodes(said);
+    let now_read = cx.cluster().nodes.known().map(Vec::len);
+    let predates = match (weighed, now_read) {
+        (Some(w), Some(n)) if n > w => Some((w, n)),
+        _ => None,
+    };
+    let long = predates.is_none()
+        && since
+            .and_then(|t| t.checked_add(UNSCHEDULABLE_GRACE).ok())
+            .is_some_and(|t| cx.ix.clock().after(t));
     let how_long = match (long, since) {
         (true, Some(t)) => format!(
             " for more than 5 minutes (Pending since {})",
@@ -54,28 +81,41 @@ fn unschedulable(cx: &Ctx, link: &mut Link) {
         ),
         _ => String::new(),
     };
+    let newer = match predates {
+        Some((w, n)) => format!(
+            "; the event predates the cluster's newer nodes (it weighed {w}, kvchain now reads {n}): the scheduler's next retry (within 5 minutes) tells whether one fits"
+        ),
+        None => String::new(),
+    };
     let mut f = cx.remedied(
         Code::KVC107,
         format!("Pod/{}", cx.pod.name),
         format!(
-            "pod {} is not scheduled{how_long}: kube-scheduler finds no node that fits it, so no kubelet mounts volume {}: {}",
-            cx.pod.name,
-            cx.volume.name,
-            // Its per-node reasons; the preemption summary after them adds nothing here.
-            latest
-                .message
-                .split(". preemption:")
-                .next()
-                .unwrap_or_default()
-                .trim_end_matches('.')
+            "pod {} is not scheduled{how_long}: kube-scheduler finds no node that fits it, so no kubelet mounts volume {}: {said}{newer}",
+            cx.pod.name, cx.volume.name,
         ),
         vec![event_evidence(latest)],
     );
+    f.fix = if predates.is_some() {
+        format!(
+            "# nothing to change yet: wait for the scheduler's retry against the new nodes; if it fails again: {}",
+            f.confirm
+        )
+    } else {
+        super::remedy::edit_owner(cx, &why.fix())
+    }
+    .into();
     if !long {
         // The scheduler retries: a node may yet fit (a scale-up, a taint removed).
         f.severity = Severity::Warning;
     }
     link.findings.push(f);
+}
+
+/// Whether the chain's pod is a DaemonSet's: its controller picks the node (FailedScheduling
+/// events about selectors or taints are folded in here, not as a finding of their own).
+pub(crate) fn daemon_pod(cx: &Ctx) -> bool {
+    cx.workload.is_some_and(|(kind, _)| kind == "DaemonSet")
 }
 
 /// Bound to a node the cluster does not have (only when the nodes were read).
@@ -112,7 +152,66 @@ fn missing_node(cx: &Ctx, link: &mut Link, node: &str) {
         &format!("remove spec.nodeName {node} (let the scheduler place the pod) or name a node that exists"),
     )
     .into();
+    // A pod bound by nodeName never meets the scheduler: no FailedScheduling to look for.
+    f.confirm = format!(
+        "kubectl get pod {} -n {} -o jsonpath='{{.spec.nodeName}}'; kubectl get nodes",
+        cx.pod.name,
+        cx.ns()
+    )
+    .into();
     link.findings.push(f);
     // Said as what it is: nothing is scheduled there, nor can it be.
     super::set(link, crate::chain::model::Status::Broken, "no such node");
+}
+
+/// What kube-scheduler's FailedScheduling says kept the pod off each node (its message
+/// shapes: `<n> Insufficient cpu`, `<n> node(s) didn't match Pod's node affinity/selector`,
+/// `<n> node(s) had untolerated taint {<key>: <value>}`).
+#[derive(Default)]
+struct Reasons {
+    resources: bool,
+    labels: bool,
+    taints: Vec<String>,
+}
+
+impl Reasons {
+    fn of(said: &str) -> Reasons {
+        let mut r = Reasons::default();
+        for part in said.split(", ").flat_map(|p| p.split(": ")) {
+            if part.contains("Insufficient ") {
+                r.resources = true;
+            } else if part.contains("didn't match Pod's node affinity/selector") {
+                r.labels = true;
+            } else if let Some(t) = part.split("had untolerated taint ").nth(1) {
+                r.taints.push(t.to_string());
+            }
+        }
+        r
+    }
+
+    /// The edit each reason asks for; the whole list when the message names none known.
+    fn fix(&self) -> String {
+        let mut edits = Vec::new();
+        if self.labels {
+            edits.push("make nodeSelector and required node affinity match the labels of a node pool that exists (kubectl get nodes --show-labels), or add such a pool".to_string());
+        }
+        if !self.taints.is_empty() {
+            edits.push(format!(
+                "add a toleration for taint {} (or take the taint off a node pool)",
+                self.taints.join(", ")
+            ));
+        }
+        if self.resources {
+            edits.push("lower the containers' resources.requests to what a node can offer, or add capacity (a larger VM size, a scale-up of the pool)".to_string());
+        }
+        if edits.is_empty() {
+            edits.push("make nodeSelector, affinity, tolerations and resources.requests fit a node that exists".to_string());
+        }
+        edits.join("; ")
+    }
+}
+
+/// The `<n>` of `0/<n> nodes are available`: how many nodes the scheduler weighed.
+fn weighed_nodes(said: &str) -> Option<usize> {
+    said.strip_prefix("0/")?.split(' ').next()?.parse().ok()
 }

@@ -97,6 +97,12 @@ pub fn schedule(spec: &PodSpec, nodes: &[NodeObs]) -> Placement {
     ))
 }
 
+/// Whether `node` admits a pod of `spec` (its nodeSelector matches, its NoSchedule/NoExecute
+/// taints are tolerated): the DaemonSet controller creates a pod only for such a node.
+pub fn admits(spec: &PodSpec, node: &NodeObs) -> bool {
+    unfit(spec, node).is_none()
+}
+
 fn unfit(spec: &PodSpec, node: &NodeObs) -> Option<String> {
     let tolerations = spec.tolerations.as_deref().unwrap_or(&[]);
     if let Some(t) = node.taints.iter().find(|t| {

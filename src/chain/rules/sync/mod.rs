@@ -185,12 +185,12 @@ fn runtime(cx: &Ctx, link: &mut Link, i: usize, so: &SecretObjectSpec, cause: Op
 /// finding: the driver writes the Secret after the first mount. The Sync link waits (`…`),
 /// and so do consumers waiting on it. Runs after the effects of a cause were marked: a
 /// KVC802 that follows a broken link stays, saying `blocked by` it.
-pub(crate) fn awaiting_mount(links: &mut [Link]) {
-    let mount = &links[LinkKind::Mount.index()];
-    let on_its_way = mount.status == Status::Pending
-        && mount.findings.is_empty()
-        && super::mount::WAITING.contains(&&*mount.summary);
-    if !on_its_way {
+///
+/// `starting` is decided from the pod's own mount state (no SPCPS, no FailedMount, not
+/// failed), not from the Mount link's overall status: a static warning there (rotation off)
+/// says nothing about whether this pod has mounted yet.
+pub(crate) fn awaiting_mount(links: &mut [Link], starting: bool) {
+    if !starting {
         return;
     }
     let sync = &mut links[LinkKind::Sync.index()];
@@ -252,11 +252,15 @@ fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: Option<usize
     // A FailedToCreateSecret whose message names a cause of its own (a secretObjects file not
     // mounted, a TLS Secret without its key) becomes that cause's finding when the events are
     // folded in (`apply_events`): the absence is its effect, and "no event says why" (below)
-    // would be false. Those events are classified as that cause, not as KVC806.
+    // would be false. Those events are classified as that cause, not as KVC806. An event
+    // explains only the Secret it names (another Secret of the SPC missing is a symptom of its
+    // own); one that names none (mounted files unreadable) concerns them all.
     let explained = cx.events.iter().any(|(code, e)| {
         e.reason == "FailedToCreateSecret"
             && e.type_ != "Normal"
             && code.is_some_and(|c| c != Code::KVC806 && c.link() == LinkKind::Sync)
+            && crate::chain::events::secret_name(&e.message)
+                .is_none_or(|named| named == so.secret_name)
     });
     if explained {
         return;
@@ -279,6 +283,10 @@ fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: Option<usize
     let before = evidence.len();
     evidence.extend(
         cx.events_for(Code::KVC806)
+            .filter(|e| {
+                crate::chain::events::secret_name(&e.message)
+                    .is_none_or(|named| named == so.secret_name)
+            })
             .map(crate::chain::context::event_evidence),
     );
     let failed = evidence.len() > before;
@@ -291,7 +299,7 @@ fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: Option<usize
             Code::KVC806,
             format!("Secret/{}", so.secret_name),
             format!(
-                "synced Secret {} is missing although SecretProviderClass {} is mounted, and no FailedToCreateSecret event says the driver failed: deleted since it was written, it is recreated at the driver's next reconcile (every 5 minutes) or rotation poll",
+                "synced Secret {} is missing although SecretProviderClass {} is mounted, and no FailedToCreateSecret event says the driver failed to build it: deleted since it was written, it is recreated at the driver's next reconcile (every 5 minutes) or rotation poll",
                 so.secret_name, cx.spc_name
             ),
             evidence,

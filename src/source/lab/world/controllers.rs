@@ -220,6 +220,31 @@ impl World {
                     self.create_from_template(&ns, &name, &t, owner);
                 }
             }
+            Workload::DaemonSet(_) => {
+                // One pod per node the template admits, bound to it (the DaemonSet
+                // controller's own placement): no admitting node means no pod at all
+                // (desiredNumberScheduled 0), never a Pending pod with FailedScheduling.
+                let Some(spec) = t.spec.clone() else { return };
+                let served: BTreeSet<String> = self
+                    .live(Some(&owned))
+                    .filter_map(|p| p.spec.as_ref()?.node_name.clone())
+                    .collect();
+                let nodes: Vec<String> = self
+                    .nodes
+                    .iter()
+                    .filter(|n| crate::source::lab::nodes::admits(&spec, n))
+                    .filter(|n| !served.contains(&n.name))
+                    .map(|n| n.name.clone())
+                    .collect();
+                for node in nodes {
+                    let mut bound = t.clone();
+                    if let Some(s) = bound.spec.as_mut() {
+                        s.node_name = Some(node);
+                    }
+                    let name = format!("{}-{}", wk.2, self.suffix(5));
+                    self.create_from_template(&ns, &name, &bound, owner.clone());
+                }
+            }
             _ => {
                 if live == 0 {
                     let name = format!("{}-{}", wk.2, self.suffix(5));
