@@ -413,6 +413,7 @@ pub fn add_app(s: &mut Snapshot, ns: &str, app: &str, pods: usize) {
                 created: Some(ago(SignedDuration::from_hours(24 * 30))),
                 expires: None,
                 not_before: None,
+                fingerprint: None,
             }],
             content_type: None,
             backs_certificate: false,
