@@ -8,7 +8,7 @@ use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::index::Use;
 use crate::chain::model::{Link, Severity};
-use crate::snapshot::{ContainerStateObs, EnvSourceObs, VolumeSourceObs};
+use crate::snapshot::{ContainerStateObs, EnvSourceObs, PodObs, VolumeSourceObs};
 
 /// The keys synced Secret `secret` gets: those of every SecretProviderClass of the namespace
 /// that writes it (two writers, KVC807, each write their own keys).
@@ -29,8 +29,16 @@ fn produced_keys<'a>(cx: &Ctx<'a>, secret: &str) -> Vec<&'a str> {
     keys
 }
 
-/// KVC905 for consumer `how` (of the chain's pod) of synced Secret `secret` (entry `i`).
-pub(super) fn check(cx: &Ctx, link: &mut Link, i: usize, secret: &str, how: &Use) {
+/// KVC905 for consumer `how`, in pod `pod` (the chain's pod, or one that reads the Secret
+/// without mounting the SPC: it cannot start either), of synced Secret `secret` (entry `i`).
+pub(super) fn check(
+    cx: &Ctx,
+    link: &mut Link,
+    i: usize,
+    secret: &str,
+    pod: &PodObs,
+    how: &Use,
+) {
     let keys = produced_keys(cx, secret);
     // An entry with no data is the driver's own validation error (sync link): no key to judge.
     if keys.is_empty() {
@@ -61,8 +69,7 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, i: usize, secret: &str, how: &Use
                 keys: items,
                 optional,
                 ..
-            }) = cx
-                .pod
+            }) = pod
                 .volumes
                 .iter()
                 .find(|v| v.name == *volume)
@@ -83,7 +90,17 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, i: usize, secret: &str, how: &Use
     if missing.is_empty() {
         return;
     }
-    let owner = cx.owner_resource();
+    let mine = std::ptr::eq(pod, cx.pod);
+    let workload = if mine {
+        cx.workload
+    } else {
+        cx.ix.workload_of(pod)
+    };
+    let owner = match workload {
+        Some((k, n)) => format!("{k}/{n}"),
+        None if mine => cx.owner_resource(),
+        None => format!("Pod/{}", pod.name),
+    };
     let has_keys = keys.join(", ");
     let what = describe(how);
     let consequence = match (how, optional) {
@@ -97,7 +114,7 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, i: usize, secret: &str, how: &Use
     )];
     // The kubelet's own words, while the container waits on it.
     if !cx.template {
-        for c in &cx.pod.containers {
+        for c in &pod.containers {
             if let ContainerStateObs::Waiting { reason, message } = &c.state
                 && reason == "CreateContainerConfigError"
                 && message.contains(&format!("Secret {}/{secret}", cx.ns()))
@@ -109,23 +126,29 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, i: usize, secret: &str, how: &Use
             }
         }
     }
-    let mut f = cx.remedied(
-        Code::KVC905,
-        owner.clone(),
-        format!(
-            "{what} of {owner} asks synced Secret {secret} for key {}, which it does not have (SecretProviderClass {} makes only {has_keys}): {consequence}",
-            missing.join(", "),
-            cx.spc_name
-        ),
-        evidence,
+    let message = format!(
+        "{what} of {owner} asks synced Secret {secret} for key {}, which it does not have (SecretProviderClass {} makes only {has_keys}): {consequence}",
+        missing.join(", "),
+        cx.spc_name
     );
-    f.fix = crate::chain::rules::remedy::edit_owner(
-        cx,
-        &format!(
-            "{what}: ask for a key Secret {secret} has ({has_keys}) instead of {}, or add a secretObjects data entry that makes it",
-            missing.join(", ")
-        ),
-    )
+    // Each pod of a workload asks for the same key: one finding for the workload.
+    if link
+        .findings
+        .iter()
+        .any(|f| f.code == Code::KVC905 && f.resource == owner && f.message == message)
+    {
+        return;
+    }
+    let mut f = cx.remedied(Code::KVC905, owner.clone(), message, evidence);
+    let what = format!(
+        "{what}: ask for a key Secret {secret} has ({has_keys}) instead of {}, or add a secretObjects data entry that makes it",
+        missing.join(", ")
+    );
+    f.fix = if mine {
+        crate::chain::rules::remedy::edit_owner(cx, &what)
+    } else {
+        crate::chain::rules::remedy::edit_pod_owner(cx.ns(), &pod.name, workload, &what)
+    }
     .into();
     if optional {
         f.severity = Severity::Info;
