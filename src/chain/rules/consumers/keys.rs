@@ -8,6 +8,7 @@ use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::index::Use;
 use crate::chain::model::{Link, Severity};
+use crate::chain::rules::params;
 use crate::snapshot::{ContainerStateObs, EnvSourceObs, PodObs, VolumeSourceObs};
 
 /// The keys synced Secret `secret` gets: those of every SecretProviderClass of the namespace
@@ -41,7 +42,8 @@ pub(super) fn check(
 ) {
     let keys = produced_keys(cx, secret);
     // An entry with no data is the driver's own validation error (sync link): no key to judge.
-    if keys.is_empty() {
+    // A key still a template placeholder may render to the one asked for: KVC306 says so.
+    if keys.is_empty() || keys.iter().any(|k| params::is_placeholder(k)) {
         return;
     }
     // Observed in the Secret itself (written by hand, say): the container finds it.
