@@ -156,7 +156,10 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
     for so in cx.spc.iter().flat_map(|s| &s.secret_objects) {
         let fields = std::iter::once(("secretName", so.secret_name.as_str())).chain(
             so.data.iter().flat_map(|d| {
-                [("objectName", d.object_name.as_str()), ("key", d.key.as_str())]
+                [
+                    ("objectName", d.object_name.as_str()),
+                    ("key", d.key.as_str()),
+                ]
             }),
         );
         for (field, v) in fields.filter(|(_, v)| params::is_placeholder(v)) {

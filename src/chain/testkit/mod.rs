@@ -295,6 +295,7 @@ pub fn add_app(s: &mut Snapshot, ns: &str, app: &str, pods: usize) {
                     source: VolumeSourceObs::Projected {
                         token_audiences: vec![AUDIENCE.into()],
                         secrets: vec![],
+                        secret_items: vec![],
                     },
                 },
             ],

@@ -3,7 +3,6 @@
 //! SecretProviderClass alone (`check -f` sees it too); at run time the kubelet's
 //! CreateContainerConfigError is the same symptom, added as evidence (one cause, one finding).
 
-use super::describe;
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::index::Use;
@@ -32,14 +31,7 @@ fn produced_keys<'a>(cx: &Ctx<'a>, secret: &str) -> Vec<&'a str> {
 
 /// KVC905 for consumer `how`, in pod `pod` (the chain's pod, or one that reads the Secret
 /// without mounting the SPC: it cannot start either), of synced Secret `secret` (entry `i`).
-pub(super) fn check(
-    cx: &Ctx,
-    link: &mut Link,
-    i: usize,
-    secret: &str,
-    pod: &PodObs,
-    how: &Use,
-) {
+pub(super) fn check(cx: &Ctx, link: &mut Link, i: usize, secret: &str, pod: &PodObs, how: &Use) {
     let keys = produced_keys(cx, secret);
     // An entry with no data is the driver's own validation error (sync link): no key to judge.
     // A key still a template placeholder may render to the one asked for: KVC306 says so.
@@ -67,26 +59,30 @@ pub(super) fn check(
         // envFrom takes whatever keys there are; an image pull reads the docker config.
         Use::EnvFrom { .. } | Use::ImagePull => return,
         Use::Volume { volume } => {
-            let Some(VolumeSourceObs::Secret {
-                keys: items,
-                optional,
-                ..
-            }) = pod
+            // A secret volume's items, or those of a projected volume's sources that read
+            // this Secret: the kubelet looks each key up alike.
+            let (items, optional): (Vec<&str>, bool) = match pod
                 .volumes
                 .iter()
                 .find(|v| v.name == *volume)
                 .map(|v| &v.source)
-            else {
-                return;
+            {
+                Some(VolumeSourceObs::Secret { keys, optional, .. }) => {
+                    (keys.iter().map(|k| k.as_str()).collect(), *optional)
+                }
+                Some(VolumeSourceObs::Projected { secret_items, .. }) => {
+                    let mine = secret_items.iter().filter(|s| s.secret == secret);
+                    // Several sources of one Secret: a required one stops the pod.
+                    let optional = mine.clone().all(|s| s.optional);
+                    let keys = mine
+                        .filter(|s| !s.optional || optional)
+                        .flat_map(|s| s.keys.iter().map(|k| k.as_str()))
+                        .collect();
+                    (keys, optional)
+                }
+                _ => return,
             };
-            (
-                items
-                    .iter()
-                    .map(|k| k.as_str())
-                    .filter(|k| !has(k))
-                    .collect(),
-                *optional,
-            )
+            (items.into_iter().filter(|k| !has(k)).collect(), optional)
         }
     };
     if missing.is_empty() {
@@ -104,7 +100,7 @@ pub(super) fn check(
         None => format!("Pod/{}", pod.name),
     };
     let has_keys = keys.join(", ");
-    let what = describe(how);
+    let what = super::describe_in(pod, how);
     let consequence = match (how, optional) {
         (_, true) => "it is optional, so the container starts without it",
         (Use::Volume { .. }, false) => "the volume cannot be set up, so the pod does not start",
@@ -125,6 +121,25 @@ pub(super) fn check(
                     .any(|k| message.contains(&format!("key {k} ")))
             {
                 evidence.push(format!("container {} waiting: {reason}: {message}", c.name));
+            }
+        }
+        // A volume's: the kubelet's FailedMount for it.
+        if let Use::Volume { volume } = how {
+            let events = cx
+                .ix
+                .pod_events
+                .get(&(pod.namespace.as_str(), pod.name.as_str()));
+            let about = format!("for volume \"{volume}\" : references non-existent secret key: ");
+            for e in events.into_iter().flatten().filter(|e| {
+                e.reason == "FailedMount"
+                    && (pod.uid.is_empty()
+                        || e.involved_uid.is_empty()
+                        || e.involved_uid == pod.uid)
+                    && e.message
+                        .split_once(&about)
+                        .is_some_and(|(_, k)| missing.contains(&k.trim()))
+            }) {
+                evidence.push(format!("FailedMount: {}", e.message));
             }
         }
     }

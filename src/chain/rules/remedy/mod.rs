@@ -209,7 +209,10 @@ pub(crate) fn edit_pod_owner(
     what: &str,
 ) -> String {
     match workload {
-        Some((k, n)) => format!("kubectl edit {}/{n} -n {ns}  # {what}", k.to_ascii_lowercase()),
+        Some((k, n)) => format!(
+            "kubectl edit {}/{n} -n {ns}  # {what}",
+            k.to_ascii_lowercase()
+        ),
         None => format!(
             "kubectl get pod {pod} -n {ns} -o yaml > {pod}.yaml && ${{EDITOR:-vi}} {pod}.yaml && kubectl replace --force -f {pod}.yaml  # {what} (a pod's spec cannot be edited in place: this recreates it)"
         ),
