@@ -368,6 +368,7 @@ fn subpath_reader(s: &mut Snapshot) {
             source: VolumeSourceObs::Projected {
                 token_audiences: vec![],
                 secrets: vec![secret.as_str().into()],
+                secret_items: vec![],
             },
         },
     ];
