@@ -314,7 +314,7 @@ fn pointed_to<'a>(
     for t in moments {
         let mut at: Vec<&(&ObjectVersion, Timestamp)> =
             listed.iter().filter(|(_, c)| *c <= t).collect();
-        at.sort_by(|a, b| b.1.cmp(&a.1));
+        at.sort_by_key(|a| std::cmp::Reverse(a.1));
         if let Some((v, c)) = at.get(index)
             && *c <= limit
             && !out.iter().any(|o| o.version == v.version)
