@@ -198,4 +198,8 @@ pub struct ObjectVersion {
     pub expires: Option<Timestamp>,
     #[serde(default)]
     pub not_before: Option<Timestamp>,
+    /// Fingerprint of this version's value, when the source can compute one (lab): tells a
+    /// value rotated away and back (A→B→A) from a changed one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<Fingerprint>,
 }

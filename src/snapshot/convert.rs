@@ -262,6 +262,21 @@ pub fn volume_of(
                     .filter_map(|s| s.secret.as_ref())
                     .map(|s| s.name.as_str().into()),
             ),
+            secret_items: sources
+                .iter()
+                .filter_map(|s| s.secret.as_ref())
+                .filter(|s| s.items.as_ref().is_some_and(|i| !i.is_empty()))
+                .map(|s| ProjectedSecretItems {
+                    secret: s.name.as_str().into(),
+                    optional: s.optional.unwrap_or(false),
+                    keys: s
+                        .items
+                        .iter()
+                        .flatten()
+                        .map(|i| i.key.as_str().into())
+                        .collect(),
+                })
+                .collect(),
         }
     } else {
         VolumeSourceObs::Other

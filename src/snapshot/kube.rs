@@ -109,8 +109,22 @@ pub enum VolumeSourceObs {
     Projected {
         token_audiences: Vec<Name>,
         secrets: Vec<Name>,
+        /// The `secret` sources that list `items[].key`: like a secret volume's, a key the
+        /// Secret lacks fails the volume's setup unless the source is optional.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        secret_items: Vec<ProjectedSecretItems>,
     },
     Other,
+}
+
+/// A projected volume's `secret` source that names the keys it projects.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProjectedSecretItems {
+    pub secret: Name,
+    #[serde(default)]
+    pub optional: bool,
+    /// `items[].key`.
+    pub keys: Vec<Name>,
 }
 
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]

@@ -259,6 +259,7 @@ fn with_second_key(s: &mut Snapshot) {
                 created: Some(tk::ago(SignedDuration::from_hours(24 * 30))),
                 expires: None,
                 not_before: None,
+                fingerprint: None,
             }],
             content_type: None,
             backs_certificate: false,
@@ -367,6 +368,7 @@ fn subpath_reader(s: &mut Snapshot) {
             source: VolumeSourceObs::Projected {
                 token_audiences: vec![],
                 secrets: vec![secret.as_str().into()],
+                secret_items: vec![],
             },
         },
     ];

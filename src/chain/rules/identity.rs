@@ -151,6 +151,25 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
             ),
         );
     }
+    // `secretObjects` are part of the SPC's template too (README: placeholders are reported
+    // once, here, and not validated: no KVC905/KVC801 judges them as real names).
+    for so in cx.spc.iter().flat_map(|s| &s.secret_objects) {
+        let fields = std::iter::once(("secretName", so.secret_name.as_str())).chain(
+            so.data.iter().flat_map(|d| {
+                [
+                    ("objectName", d.object_name.as_str()),
+                    ("key", d.key.as_str()),
+                ]
+            }),
+        );
+        for (field, v) in fields.filter(|(_, v)| params::is_placeholder(v)) {
+            problems.push(problem(
+                Code::KVC306,
+                format!("secretObjects[{}].{field}: {v}", so.secret_name),
+                format!("secretObjects[].{field}: <a real value>"),
+            ));
+        }
+    }
     // `useWorkloadIdentity` is what the author meant by "workload identity", and why no
     // credential is named: one cause, told on the credential finding (not again as KVC305).
     let meant_wi = problems.iter().any(|pr| pr.fix == EITHER_CREDENTIAL)

@@ -52,6 +52,7 @@ pub fn generated_snapshot(pods: usize, spcs: usize) -> Snapshot {
                     created: Some(ago(SignedDuration::from_hours(1))),
                     expires: None,
                     not_before: None,
+                    fingerprint: None,
                 },
             );
         }

@@ -295,6 +295,7 @@ pub fn add_app(s: &mut Snapshot, ns: &str, app: &str, pods: usize) {
                     source: VolumeSourceObs::Projected {
                         token_audiences: vec![AUDIENCE.into()],
                         secrets: vec![],
+                        secret_items: vec![],
                     },
                 },
             ],
@@ -413,6 +414,7 @@ pub fn add_app(s: &mut Snapshot, ns: &str, app: &str, pods: usize) {
                 created: Some(ago(SignedDuration::from_hours(24 * 30))),
                 expires: None,
                 not_before: None,
+                fingerprint: None,
             }],
             content_type: None,
             backs_certificate: false,

@@ -69,6 +69,7 @@ fn a_pods_lists_hold_no_spare_room() {
     let VolumeSourceObs::Projected {
         token_audiences,
         secrets,
+        ..
     } = &p.volumes[0].source
     else {
         panic!("expected a projected volume")

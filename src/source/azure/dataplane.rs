@@ -169,6 +169,7 @@ pub fn secret_object(props: &[SecretProperties]) -> VaultObject {
                     created: ts(a.and_then(|a| a.created)),
                     expires: ts(a.and_then(|a| a.expires)),
                     not_before: ts(a.and_then(|a| a.not_before)),
+                    fingerprint: None,
                 },
                 p,
             )
@@ -213,6 +214,7 @@ pub fn rest_object(object_type: ObjectType, items: &[Value]) -> VaultObject {
                 created: unix(a.and_then(|a| a.get("created"))),
                 expires: unix(a.and_then(|a| a.get("exp"))),
                 not_before: unix(a.and_then(|a| a.get("nbf"))),
+                fingerprint: None,
             }
         })
         .collect();

@@ -350,6 +350,7 @@ fn objects(w: &World, spcs: &[SpcObs]) -> Vec<VaultObjectObs> {
                                 created: Some(x.created),
                                 expires: x.expires,
                                 not_before: None,
+                                fingerprint: Some(Fingerprint::of(&x.content)),
                             })
                             .collect(),
                         content_type: o.content_type.clone(),

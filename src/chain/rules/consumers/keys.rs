@@ -3,12 +3,12 @@
 //! SecretProviderClass alone (`check -f` sees it too); at run time the kubelet's
 //! CreateContainerConfigError is the same symptom, added as evidence (one cause, one finding).
 
-use super::describe;
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::index::Use;
 use crate::chain::model::{Link, Severity};
-use crate::snapshot::{ContainerStateObs, EnvSourceObs, VolumeSourceObs};
+use crate::chain::rules::params;
+use crate::snapshot::{ContainerStateObs, EnvSourceObs, PodObs, VolumeSourceObs};
 
 /// The keys synced Secret `secret` gets: those of every SecretProviderClass of the namespace
 /// that writes it (two writers, KVC807, each write their own keys).
@@ -29,11 +29,13 @@ fn produced_keys<'a>(cx: &Ctx<'a>, secret: &str) -> Vec<&'a str> {
     keys
 }
 
-/// KVC905 for consumer `how` (of the chain's pod) of synced Secret `secret` (entry `i`).
-pub(super) fn check(cx: &Ctx, link: &mut Link, i: usize, secret: &str, how: &Use) {
+/// KVC905 for consumer `how`, in pod `pod` (the chain's pod, or one that reads the Secret
+/// without mounting the SPC: it cannot start either), of synced Secret `secret` (entry `i`).
+pub(super) fn check(cx: &Ctx, link: &mut Link, i: usize, secret: &str, pod: &PodObs, how: &Use) {
     let keys = produced_keys(cx, secret);
     // An entry with no data is the driver's own validation error (sync link): no key to judge.
-    if keys.is_empty() {
+    // A key still a template placeholder may render to the one asked for: KVC306 says so.
+    if keys.is_empty() || keys.iter().any(|k| params::is_placeholder(k)) {
         return;
     }
     // Observed in the Secret itself (written by hand, say): the container finds it.
@@ -57,35 +59,48 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, i: usize, secret: &str, how: &Use
         // envFrom takes whatever keys there are; an image pull reads the docker config.
         Use::EnvFrom { .. } | Use::ImagePull => return,
         Use::Volume { volume } => {
-            let Some(VolumeSourceObs::Secret {
-                keys: items,
-                optional,
-                ..
-            }) = cx
-                .pod
+            // A secret volume's items, or those of a projected volume's sources that read
+            // this Secret: the kubelet looks each key up alike.
+            let (items, optional): (Vec<&str>, bool) = match pod
                 .volumes
                 .iter()
                 .find(|v| v.name == *volume)
                 .map(|v| &v.source)
-            else {
-                return;
+            {
+                Some(VolumeSourceObs::Secret { keys, optional, .. }) => {
+                    (keys.iter().map(|k| k.as_str()).collect(), *optional)
+                }
+                Some(VolumeSourceObs::Projected { secret_items, .. }) => {
+                    let mine = secret_items.iter().filter(|s| s.secret == secret);
+                    // Several sources of one Secret: a required one stops the pod.
+                    let optional = mine.clone().all(|s| s.optional);
+                    let keys = mine
+                        .filter(|s| !s.optional || optional)
+                        .flat_map(|s| s.keys.iter().map(|k| k.as_str()))
+                        .collect();
+                    (keys, optional)
+                }
+                _ => return,
             };
-            (
-                items
-                    .iter()
-                    .map(|k| k.as_str())
-                    .filter(|k| !has(k))
-                    .collect(),
-                *optional,
-            )
+            (items.into_iter().filter(|k| !has(k)).collect(), optional)
         }
     };
     if missing.is_empty() {
         return;
     }
-    let owner = cx.owner_resource();
+    let mine = std::ptr::eq(pod, cx.pod);
+    let workload = if mine {
+        cx.workload
+    } else {
+        cx.ix.workload_of(pod)
+    };
+    let owner = match workload {
+        Some((k, n)) => format!("{k}/{n}"),
+        None if mine => cx.owner_resource(),
+        None => format!("Pod/{}", pod.name),
+    };
     let has_keys = keys.join(", ");
-    let what = describe(how);
+    let what = super::describe_in(pod, how);
     let consequence = match (how, optional) {
         (_, true) => "it is optional, so the container starts without it",
         (Use::Volume { .. }, false) => "the volume cannot be set up, so the pod does not start",
@@ -97,7 +112,7 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, i: usize, secret: &str, how: &Use
     )];
     // The kubelet's own words, while the container waits on it.
     if !cx.template {
-        for c in &cx.pod.containers {
+        for c in &pod.containers {
             if let ContainerStateObs::Waiting { reason, message } = &c.state
                 && reason == "CreateContainerConfigError"
                 && message.contains(&format!("Secret {}/{secret}", cx.ns()))
@@ -108,24 +123,49 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, i: usize, secret: &str, how: &Use
                 evidence.push(format!("container {} waiting: {reason}: {message}", c.name));
             }
         }
+        // A volume's: the kubelet's FailedMount for it.
+        if let Use::Volume { volume } = how {
+            let events = cx
+                .ix
+                .pod_events
+                .get(&(pod.namespace.as_str(), pod.name.as_str()));
+            let about = format!("for volume \"{volume}\" : references non-existent secret key: ");
+            for e in events.into_iter().flatten().filter(|e| {
+                e.reason == "FailedMount"
+                    && (pod.uid.is_empty()
+                        || e.involved_uid.is_empty()
+                        || e.involved_uid == pod.uid)
+                    && e.message
+                        .split_once(&about)
+                        .is_some_and(|(_, k)| missing.contains(&k.trim()))
+            }) {
+                evidence.push(format!("FailedMount: {}", e.message));
+            }
+        }
     }
-    let mut f = cx.remedied(
-        Code::KVC905,
-        owner.clone(),
-        format!(
-            "{what} of {owner} asks synced Secret {secret} for key {}, which it does not have (SecretProviderClass {} makes only {has_keys}): {consequence}",
-            missing.join(", "),
-            cx.spc_name
-        ),
-        evidence,
+    let message = format!(
+        "{what} of {owner} asks synced Secret {secret} for key {}, which it does not have (SecretProviderClass {} makes only {has_keys}): {consequence}",
+        missing.join(", "),
+        cx.spc_name
     );
-    f.fix = crate::chain::rules::remedy::edit_owner(
-        cx,
-        &format!(
-            "{what}: ask for a key Secret {secret} has ({has_keys}) instead of {}, or add a secretObjects data entry that makes it",
-            missing.join(", ")
-        ),
-    )
+    // Each pod of a workload asks for the same key: one finding for the workload.
+    if link
+        .findings
+        .iter()
+        .any(|f| f.code == Code::KVC905 && f.resource == owner && f.message == message)
+    {
+        return;
+    }
+    let mut f = cx.remedied(Code::KVC905, owner.clone(), message, evidence);
+    let what = format!(
+        "{what}: ask for a key Secret {secret} has ({has_keys}) instead of {}, or add a secretObjects data entry that makes it",
+        missing.join(", ")
+    );
+    f.fix = if mine {
+        crate::chain::rules::remedy::edit_owner(cx, &what)
+    } else {
+        crate::chain::rules::remedy::edit_pod_owner(cx.ns(), &pod.name, workload, &what)
+    }
     .into();
     if optional {
         f.severity = Severity::Info;

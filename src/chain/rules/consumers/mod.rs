@@ -51,7 +51,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
                     continue;
                 }
                 if !absent {
-                    keys::check(cx, link, i, &so.secret_name, &c.how);
+                    keys::check(cx, link, i, &so.secret_name, cx.pod, &c.how);
                 }
                 stale::check(cx, link, i, &so.secret_name, cx.pod, &c.how);
                 if super::sync::is_env(&c.how) {
@@ -62,8 +62,11 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
                 }
             } else if !parked && unmounted.binary_search(&pod_address(c.pod)).is_ok() {
                 not_mounted(cx, link, &so.secret_name, c.pod, &c.how, None);
-                // A copy taken at start goes stale whoever mounts the SPC (FACTS §4).
+                // A copy taken at start goes stale, and a key the Secret lacks stops the
+                // container, whoever mounts the SPC (FACTS §2, §4). The Secret exists here
+                // (KVC903): were it never made (KVC904), its keys would be moot.
                 if !unbuildable {
+                    keys::check(cx, link, i, &so.secret_name, c.pod, &c.how);
                     stale::check(cx, link, i, &so.secret_name, c.pod, &c.how);
                 }
             }

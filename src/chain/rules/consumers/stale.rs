@@ -11,7 +11,7 @@ use crate::chain::context::Ctx;
 use crate::chain::index::Use;
 use crate::chain::model::{Link, Severity};
 use crate::glance;
-use crate::snapshot::{ContainerObs, ContainerStateObs, PodObs, VolumeSourceObs};
+use crate::snapshot::{ContainerObs, ContainerStateObs, ObjectVersion, PodObs, VolumeSourceObs};
 
 /// Whether what a container took at start changed since.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -116,7 +116,7 @@ fn stale(
         Change::Same => (
             "was rewritten",
             format!(
-                "but {read} kept the vault version it had before the container started: {holder} holds the same value, unless the SecretProviderClass's objects were edited since"
+                "but {read} holds the value it held when the container started (the same vault version, or one with the same value): {holder} holds the same value, unless the SecretProviderClass's objects were edited since"
             ),
         ),
         Change::Changed => ("changed", format!("{holder} holds the old value")),
@@ -176,8 +176,9 @@ fn stale(
 
 /// What became of `keys` (all of the entry's when `None`) since `started`: each key maps
 /// through `secretObjects[i].data[]` to the file it is built from, the file to its
-/// `parameters.objects` entry, and that to the version mounted now and when the vault
-/// created it. Any key changed: changed; every key the same: same; else unknown.
+/// `parameters.objects` entry (and history index), and that to the version mounted now and
+/// the version(s) it pointed to at container start. Any key changed: changed; every key the
+/// same: same; else unknown.
 fn change_of(
     cx: &Ctx,
     i: usize,
@@ -252,21 +253,74 @@ fn key_change(cx: &Ctx, file: &str, started: Timestamp, pod: &PodObs, mine: bool
     else {
         return Change::Unknown;
     };
-    let Some(created) = obj.version(&mounted.version).and_then(|v| v.created) else {
+    let Some(now) = obj.version(&mounted.version) else {
         return Change::Unknown;
     };
-    if created > started {
+    // The chain's pod mounts the SPC: its first mount read the vault after the pod was
+    // created, so what the container took is what the index pointed to at some moment from
+    // then to its start. Any other reader took what the Secret held then, written by some
+    // earlier mount (pinned versions aside: not proven either way).
+    let since = (mine && o.object_version.is_none())
+        .then_some(pod.created_at)
+        .flatten();
+    let index = nth.and_then(|n| n.parse::<usize>().ok()).unwrap_or(0);
+    let Some(then) = pointed_to(&obj.versions, nth.is_some(), index, since, started, now) else {
+        return Change::Unknown;
+    };
+    // Each candidate value the container may have taken, against the one held now: the same
+    // version, or (where the source fingerprints versions) the same value under another
+    // version (rotated away and back).
+    let same = |v: &ObjectVersion| {
+        v.version == now.version || (v.fingerprint.is_some() && v.fingerprint == now.fingerprint)
+    };
+    if then.iter().all(|v| same(v)) && !then.is_empty() {
+        return Change::Same;
+    }
+    // Not one candidate holds the value held now: the copy is old.
+    if then.iter().all(|v| !same(v)) {
         return Change::Changed;
     }
-    // The only version there is: nothing else was ever in the Secret.
-    if obj.versions.len() == 1 {
-        return Change::Same;
-    }
-    // The chain's pod mounts the SPC: its first mount read the latest versions after the pod
-    // was created, and rotation only moves forward. A version older than the pod is what
-    // that mount read (pinned versions aside: not proven).
-    if mine && o.object_version.is_none() && pod.created_at.is_some_and(|born| created <= born) {
-        return Change::Same;
-    }
     Change::Unknown
+}
+
+/// The versions history index `index` (0 = newest; `history`: `objectVersionHistory`, which
+/// skips disabled versions, FACTS §5) may have pointed to when the container that `started`
+/// took its copy: at any moment from `since` (unknown: any earlier moment) to `started`, and
+/// never past the version it points to now (rotation only moves forward). None when the
+/// versions' creation times are not all known.
+fn pointed_to<'a>(
+    versions: &'a [ObjectVersion],
+    history: bool,
+    index: usize,
+    since: Option<Timestamp>,
+    started: Timestamp,
+    now: &ObjectVersion,
+) -> Option<Vec<&'a ObjectVersion>> {
+    let listed: Vec<(&ObjectVersion, Timestamp)> = versions
+        .iter()
+        .filter(|v| !history || v.enabled)
+        .map(|v| v.created.map(|c| (v, c)))
+        .collect::<Option<_>>()?;
+    let limit = now.created?;
+    // The index moves only when a version is created: the moments to look at are `since` and
+    // each creation after it, up to the start.
+    let moments = since.into_iter().chain(
+        listed
+            .iter()
+            .map(|(_, c)| *c)
+            .filter(|c| *c <= started && since.is_none_or(|s| *c > s)),
+    );
+    let mut out: Vec<&ObjectVersion> = Vec::new();
+    for t in moments {
+        let mut at: Vec<&(&ObjectVersion, Timestamp)> =
+            listed.iter().filter(|(_, c)| *c <= t).collect();
+        at.sort_by_key(|a| std::cmp::Reverse(a.1));
+        if let Some((v, c)) = at.get(index)
+            && *c <= limit
+            && !out.iter().any(|o| o.version == v.version)
+        {
+            out.push(v);
+        }
+    }
+    Some(out)
 }

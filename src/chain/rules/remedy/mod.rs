@@ -222,14 +222,33 @@ pub(crate) fn edit_spc(cx: &Ctx, what: &str) -> String {
 /// Change `what` in the pod spec: on the workload's template, or, for a pod nothing owns, by
 /// recreating the pod (a pod's spec cannot be edited in place, but for its images).
 pub(crate) fn edit_owner(cx: &Ctx, what: &str) -> String {
-    let ns = cx.ns();
-    if cx.workload.is_none() && !cx.template {
-        let pod = &cx.pod.name;
+    if cx.template {
         return format!(
-            "kubectl get pod {pod} -n {ns} -o yaml > {pod}.yaml && ${{EDITOR:-vi}} {pod}.yaml && kubectl replace --force -f {pod}.yaml  # {what} (a pod's spec cannot be edited in place: this recreates it)"
+            "kubectl edit {} -n {}  # {what}",
+            cx.owner_kubectl(),
+            cx.ns()
         );
     }
-    format!("kubectl edit {} -n {ns}  # {what}", cx.owner_kubectl())
+    edit_pod_owner(cx.ns(), &cx.pod.name, cx.workload, what)
+}
+
+/// [`edit_owner`] for pod `pod` of namespace `ns` owned by `workload` (a consumer of the
+/// chain's Secret need not be the chain's pod).
+pub(crate) fn edit_pod_owner(
+    ns: &str,
+    pod: &str,
+    workload: Option<(&str, &str)>,
+    what: &str,
+) -> String {
+    match workload {
+        Some((k, n)) => format!(
+            "kubectl edit {}/{n} -n {ns}  # {what}",
+            k.to_ascii_lowercase()
+        ),
+        None => format!(
+            "kubectl get pod {pod} -n {ns} -o yaml > {pod}.yaml && ${{EDITOR:-vi}} {pod}.yaml && kubectl replace --force -f {pod}.yaml  # {what} (a pod's spec cannot be edited in place: this recreates it)"
+        ),
+    }
 }
 
 /// Restart the chain's pods so that they read the synced Secret again: a rollout where

@@ -225,11 +225,12 @@ fn unmatched_keys(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
     let (mut why, mut evidence, mut edits) = (Vec::new(), Vec::new(), Vec::new());
     let mut list_files = false;
     let mut objects_confirm = false;
-    for d in so
-        .data
-        .iter()
-        .filter(|d| !is_mounted_file(cx, &d.object_name))
-    {
+    // A placeholder is reported as unrendered (KVC306), not as a file no object writes.
+    let unmatched = |d: &&crate::snapshot::SecretObjectData| {
+        !is_mounted_file(cx, &d.object_name)
+            && !crate::chain::rules::params::is_placeholder(&d.object_name)
+    };
+    for d in so.data.iter().filter(unmatched) {
         let name = &d.object_name;
         evidence.push(format!(
             "secretObjects[{}].data: {{objectName: {name}, key: {}}}",
@@ -290,11 +291,7 @@ fn unmatched_keys(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
             ),
         });
     }
-    let Some(first) = so
-        .data
-        .iter()
-        .find(|d| !is_mounted_file(cx, &d.object_name))
-    else {
+    let Some(first) = so.data.iter().find(unmatched) else {
         return;
     };
     let mounted = if list_files {

@@ -142,24 +142,61 @@ impl World {
                 }
             }
         }
-        // 2. Secret volumes.
-        let secret_vols: Vec<(String, String, bool)> = self
+        // 2. Secret volumes and projected secret sources: a missing Secret, or an
+        // `items[].key` it lacks, fails the volume's setup unless optional (the kubelet's
+        // secret and projected volume plugins).
+        let secret_vols: Vec<(String, String, bool, Vec<String>, bool)> = self
             .pods
             .get(key)
             .into_iter()
             .flat_map(|p| p.volumes())
-            .filter_map(|v| {
-                let s = v.secret.as_ref()?;
-                Some((
-                    v.name.clone(),
-                    s.secret_name.clone().unwrap_or_default(),
-                    s.optional.unwrap_or(false),
-                ))
+            .flat_map(|v| {
+                let plain = v.secret.as_ref().map(|s| {
+                    let keys = s.items.iter().flatten().map(|i| i.key.clone()).collect();
+                    let name = s.secret_name.clone().unwrap_or_default();
+                    (
+                        v.name.clone(),
+                        name,
+                        s.optional.unwrap_or(false),
+                        keys,
+                        true,
+                    )
+                });
+                let projected = v.projected.iter().flat_map(|p| p.sources.iter().flatten());
+                let projected = projected.filter_map(|src| {
+                    let s = src.secret.as_ref()?;
+                    let keys = s.items.iter().flatten().map(|i| i.key.clone()).collect();
+                    Some((
+                        v.name.clone(),
+                        s.name.clone(),
+                        s.optional.unwrap_or(false),
+                        keys,
+                        false,
+                    ))
+                });
+                plain.into_iter().chain(projected.collect::<Vec<_>>())
             })
             .collect();
-        for (vol, secret, optional) in secret_vols {
-            if !optional && !self.secrets.contains_key(&(key.0.clone(), secret.clone())) {
-                failures.push((vol.clone(), format!("MountVolume.SetUp failed for volume \"{vol}\" : secret \"{secret}\" not found")));
+        for (vol, secret, optional, keys, plain) in secret_vols {
+            if optional {
+                continue;
+            }
+            let setup = format!("MountVolume.SetUp failed for volume \"{vol}\" : ");
+            match self.secrets.get(&(key.0.clone(), secret.clone())) {
+                // A projected source's missing Secret is not modelled (only its items keys).
+                None if plain => {
+                    failures.push((vol, format!("{setup}secret \"{secret}\" not found")))
+                }
+                None => {}
+                Some(s) => {
+                    let has = |k: &str| s.data.as_ref().is_some_and(|d| d.contains_key(k));
+                    if let Some(k) = keys.iter().find(|k| !has(k)) {
+                        failures.push((
+                            vol,
+                            format!("{setup}references non-existent secret key: {k}"),
+                        ));
+                    }
+                }
             }
         }
         if !failures.is_empty() {

@@ -1,0 +1,293 @@
+//! The lab's consumers of a synced Secret, diagnosed against the documented behaviour: a key
+//! the Secret lacks stops every reader, mounting the SPC or not (docs/codes.yaml KVC905); a
+//! secret volume or projected secret source whose `items[].key` is absent fails its setup
+//! (kubelet: "references non-existent secret key"), the pod stays ContainerCreating; a value
+//! is stale only when it differs from the one taken at container start (KVC901, compared by
+//! fingerprints; with objectVersionHistory every rotation shifts every index, FACTS §5).
+
+use std::time::Duration;
+
+use kvchain::chain::{self, Chain, Code, Finding, Severity};
+use kvchain::snapshot::{ContainerStateObs, Snapshot};
+use kvchain::source::lab::world::World;
+use kvchain::source::lab::{self, export};
+
+use crate::lab_nodes::{CLUSTER, HEALTHY, SHOP};
+
+/// The healthy checkout chain with `edit` applied (no Reloader annotation, so rotation leaves
+/// env stale) plus `extra` documents, run for `d`.
+fn run(edit: impl Fn(&str) -> String, extra: &[&str], d: Duration) -> Snapshot {
+    let app = edit(&HEALTHY.replace("reloader.stakater.com/auto", "x-not-reloaded"));
+    let mut docs = vec![CLUSTER, SHOP, app.as_str()];
+    docs.extend(extra.iter().copied());
+    let sc = lab::scenario::parse(
+        "consumers",
+        std::path::Path::new("consumers.yaml"),
+        &docs.join("\n---\n"),
+    )
+    .expect("scenario loads");
+    let mut w = World::new(sc);
+    w.advance(d);
+    export::snapshot(&w)
+}
+
+/// The findings of `code`, once each: every replica's chain tells the same (the report
+/// groups them by workload).
+fn findings(chains: &[Chain], code: Code) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::new();
+    for f in chains.iter().flat_map(|c| c.findings()) {
+        if f.code == code
+            && !out
+                .iter()
+                .any(|o| o.resource == f.resource && o.message == f.message)
+        {
+            out.push(f.clone());
+        }
+    }
+    out
+}
+
+fn all(chains: &[Chain]) -> Vec<(Code, Severity, String)> {
+    chains
+        .iter()
+        .flat_map(|c| c.findings())
+        .map(|f| (f.code, f.severity, f.message.to_string()))
+        .collect()
+}
+
+/// A Deployment `reader` that mounts no SPC and reads checkout-db with `spec` (indented under
+/// the pod spec).
+fn reader(spec: &str) -> String {
+    format!(
+        r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: reader, namespace: shop}}
+spec:
+  replicas: 1
+  selector: {{matchLabels: {{app: reader}}}}
+  template:
+    metadata: {{labels: {{app: reader}}}}
+    spec:
+{spec}"#
+    )
+}
+
+const READER_ENV_USERNAME: &str = r#"      containers:
+        - name: reader
+          image: busybox
+          env:
+            - name: DB_USER
+              valueFrom: {secretKeyRef: {name: checkout-db, key: username}}"#;
+
+/// N1: KVC905 is not limited to workloads that mount the SPC: the reader's container is stuck
+/// in CreateContainerConfigError, which is its evidence; KVC903 (another cause) stays.
+#[test]
+fn lab_consumers_a_reader_without_the_spc_asking_for_a_missing_key_is_kvc905() {
+    let s = run(
+        |a| a.to_string(),
+        &[&reader(READER_ENV_USERNAME)],
+        Duration::from_secs(60),
+    );
+    let chains = chain::diagnose(&s);
+    let missing = findings(&chains, Code::KVC905);
+    assert_eq!(missing.len(), 1, "{:#?}", all(&chains));
+    let f = &missing[0];
+    assert_eq!(f.severity, Severity::Error);
+    assert_eq!(f.resource, "Deployment/reader", "{f:#?}");
+    assert!(f.message.contains("key username"), "{}", f.message);
+    assert!(
+        f.evidence
+            .iter()
+            .any(|e| e.contains("CreateContainerConfigError")
+                && e.contains("couldn't find key username in Secret shop/checkout-db")),
+        "{:#?}",
+        f.evidence
+    );
+    assert!(
+        f.fix.starts_with("kubectl edit deployment/reader -n shop"),
+        "{}",
+        f.fix
+    );
+    // A different cause, still true.
+    assert_eq!(
+        findings(&chains, Code::KVC903).len(),
+        1,
+        "{:#?}",
+        all(&chains)
+    );
+}
+
+/// N1, one cause per symptom: when the Secret never exists (KVC904), which keys it would lack
+/// is moot.
+#[test]
+fn lab_consumers_a_secret_that_never_exists_gets_no_key_check() {
+    let s = run(
+        |a| a.replace("  replicas: 2\n", "  replicas: 0\n"),
+        &[&reader(READER_ENV_USERNAME)],
+        Duration::from_secs(60),
+    );
+    let chains = chain::diagnose(&s);
+    assert_eq!(
+        findings(&chains, Code::KVC904).len(),
+        1,
+        "{:#?}",
+        all(&chains)
+    );
+    assert!(
+        findings(&chains, Code::KVC905).is_empty(),
+        "{:#?}",
+        all(&chains)
+    );
+}
+
+/// N11: a projected volume's `secret` source with an absent `items[].key` fails the volume's
+/// setup as a plain secret volume does: FailedMount, the pod never starts, KVC905 (error)
+/// with the kubelet's message as evidence.
+#[test]
+fn lab_consumers_a_missing_items_key_fails_the_volume_and_is_kvc905() {
+    for (kind, volume) in [
+        (
+            "projected",
+            "        - name: dbsecret\n          projected:\n            sources:\n              - secret:\n                  name: checkout-db\n                  items: [{key: username, path: user}]\n",
+        ),
+        (
+            "secret",
+            "        - name: dbsecret\n          secret:\n            secretName: checkout-db\n            items: [{key: username, path: user}]\n",
+        ),
+    ] {
+        let s = run(
+            |a| {
+                a.replace(
+                    "              readOnly: true\n      volumes:\n",
+                    &format!("              readOnly: true\n            - {{name: dbsecret, mountPath: /etc/db}}\n      volumes:\n{volume}"),
+                )
+            },
+            &[],
+            Duration::from_secs(90),
+        );
+        let pods: Vec<_> = s
+            .pods
+            .items
+            .iter()
+            .filter(|p| p.namespace == "shop" && p.name.starts_with("checkout-"))
+            .collect();
+        assert!(!pods.is_empty(), "{kind}");
+        for p in &pods {
+            assert!(
+                p.containers
+                    .iter()
+                    .all(|c| !matches!(c.state, ContainerStateObs::Running { .. })),
+                "{kind}: a pod whose volume cannot be set up does not run: {p:#?}"
+            );
+            assert!(
+                s.events.items.iter().any(|e| e.involved_name == p.name
+                    && e.reason == "FailedMount"
+                    && e.message.contains("MountVolume.SetUp failed for volume \"dbsecret\" : references non-existent secret key: username")),
+                "{kind}: {:#?}",
+                s.events.items
+            );
+        }
+        let chains = chain::diagnose(&s);
+        let missing = findings(&chains, Code::KVC905);
+        assert!(!missing.is_empty(), "{kind}: {:#?}", all(&chains));
+        for f in &missing {
+            assert_eq!(f.severity, Severity::Error, "{kind}");
+            assert!(f.message.contains("username"), "{kind}: {}", f.message);
+            assert!(
+                f.evidence
+                    .iter()
+                    .any(|e| e.contains("references non-existent secret key: username")),
+                "{kind}: {:#?}",
+                f.evidence
+            );
+        }
+    }
+}
+
+/// N14: rotated to B, then back to the value the container started with: env holds what the
+/// Secret holds (info, "holds the same value"), never "holds the old value".
+#[test]
+fn lab_consumers_a_value_rotated_away_and_back_holds_the_same_value() {
+    let timeline = r#"apiVersion: lab.kvchain.dev/v1
+kind: Timeline
+metadata: {name: aba}
+spec:
+  events:
+    - at: 1m
+      rotateSecret: {vault: kv-shop-lab, name: checkout-db-password, value: checkout-pass-B}
+    - at: 5m
+      rotateSecret: {vault: kv-shop-lab, name: checkout-db-password, value: checkout-pass-v2}"#;
+    let s = run(|a| a.to_string(), &[timeline], Duration::from_secs(9 * 60));
+    let chains = chain::diagnose(&s);
+    let stale = findings(&chains, Code::KVC901);
+    assert!(
+        !stale.is_empty(),
+        "the Secret was rewritten: {:#?}",
+        all(&chains)
+    );
+    for f in &stale {
+        assert_eq!(f.severity, Severity::Info, "{f:#?}");
+        assert!(f.message.contains("holds the same value"), "{}", f.message);
+        assert!(!f.message.contains("holds the old value"), "{}", f.message);
+    }
+    // Control: rotated to B only, the old value is held.
+    let once = r#"apiVersion: lab.kvchain.dev/v1
+kind: Timeline
+metadata: {name: ab}
+spec:
+  events:
+    - at: 1m
+      rotateSecret: {vault: kv-shop-lab, name: checkout-db-password, value: checkout-pass-B}"#;
+    let chains = chain::diagnose(&run(
+        |a| a.to_string(),
+        &[once],
+        Duration::from_secs(5 * 60),
+    ));
+    let stale = findings(&chains, Code::KVC901);
+    assert!(!stale.is_empty(), "{:#?}", all(&chains));
+    assert!(
+        stale
+            .iter()
+            .all(|f| f.severity == Severity::Error && f.message.contains("holds the old value")),
+        "{:#?}",
+        all(&chains)
+    );
+}
+
+/// N3: with objectVersionHistory, `name/1` pointed at v1 when the container started; a
+/// rotation shifts it to v2: the key holds the old value (error), not "the same value".
+#[test]
+fn lab_consumers_a_history_index_shifted_by_rotation_holds_the_old_value() {
+    let history = |a: &str| {
+        a.replace(
+            "          objectAlias: db-password\n",
+            "          objectAlias: db-password\n          objectVersionHistory: 2\n",
+        )
+        .replace(
+            "        - objectName: db-password\n          key: password\n",
+            "        - objectName: db-password/0\n          key: password\n        - objectName: db-password/1\n          key: previous\n",
+        )
+        .replace(
+            "          env:\n",
+            "          env:\n            - name: PREV\n              valueFrom: {secretKeyRef: {name: checkout-db, key: previous}}\n",
+        )
+    };
+    let timeline = r#"apiVersion: lab.kvchain.dev/v1
+kind: Timeline
+metadata: {name: rot}
+spec:
+  events:
+    - at: 1m
+      rotateSecret: {vault: kv-shop-lab, name: checkout-db-password, value: checkout-pass-v3}"#;
+    let chains = chain::diagnose(&run(history, &[timeline], Duration::from_secs(5 * 60)));
+    let prev: Vec<Finding> = findings(&chains, Code::KVC901)
+        .into_iter()
+        .filter(|f| f.message.contains("PREV"))
+        .collect();
+    assert!(!prev.is_empty(), "{:#?}", all(&chains));
+    for f in &prev {
+        assert_eq!(f.severity, Severity::Error, "{f:#?}");
+        assert!(f.message.contains("holds the old value"), "{}", f.message);
+        assert!(!f.message.contains("holds the same value"), "{}", f.message);
+    }
+}
