@@ -38,6 +38,11 @@ macro_rules! phrase {
 }
 pub(crate) use phrase;
 
+// What a message names (volume, assertion, tenant, Secret, object, audience): after the
+// macros, which it uses.
+mod fields;
+pub use fields::*;
+
 /// What follows the first occurrence of the phrase `finder` looks for.
 fn after<'m>(message: &'m str, finder: &Finder<'_>) -> Option<&'m str> {
     let at = finder.find(message.as_bytes())?;
@@ -245,80 +250,6 @@ pub fn classify_event(reason: &str, message: &str) -> Option<Code> {
         "FailedCreate" => Some(Code::KVC106),
         _ => None,
     })
-}
-
-/// The volume a kubelet message names (`for volume "<name>"`), if any.
-pub fn volume_of(message: &str) -> Option<&str> {
-    let rest = after(message, phrase!("for volume \""))?;
-    Some(&rest[..rest.find('"')?])
-}
-
-/// The `Assertion Subject: '<...>'` of an AADSTS message, if any.
-pub fn assertion(message: &str, what: &str) -> Option<String> {
-    let key = format!("Assertion {what}: '");
-    let rest = &message[message.find(&key)? + key.len()..];
-    Some(rest[..rest.find('\'')?].to_string())
-}
-
-/// What a token exchange presented, as AADSTS70021 prints it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Presented {
-    pub issuer: String,
-    pub subject: String,
-    pub audience: String,
-}
-
-/// The issuer, subject and audience an AADSTS70021 message says were presented.
-pub fn presented(message: &str) -> Option<Presented> {
-    Some(Presented {
-        issuer: assertion(message, "Issuer")?,
-        subject: assertion(message, "Subject")?,
-        audience: assertion(message, "Audience")?,
-    })
-}
-
-/// The `'<tenant>'` of `… was not found in the directory '<tenant>'` (AADSTS700016).
-pub fn directory(message: &str) -> Option<&str> {
-    let key = "was not found in the directory '";
-    let rest = &message[message.find(key)? + key.len()..];
-    Some(&rest[..rest.find('\'')?])
-}
-
-/// The tenant of the first `https://sts.windows.net/<tenant>/` after `after` (AKV10032).
-pub fn sts_tenant<'m>(message: &'m str, after: &str) -> Option<&'m str> {
-    const STS: &str = "https://sts.windows.net/";
-    let rest = &message[message.find(after)? + after.len()..];
-    let rest = rest.strip_prefix(STS)?;
-    Some(&rest[..rest.find('/')?])
-}
-
-/// The Secret a driver FailedToCreateSecret names (`failed to get data in spc <ns>/<spc> for
-/// secret <name>, err: …`, FACTS §3); `None` for the shapes that name none (`failed to get
-/// mounted files, err: …`), which concern every Secret of the SPC.
-pub fn secret_name(message: &str) -> Option<&str> {
-    let rest = after(message, phrase!(" for secret "))?;
-    let name = rest.split([',', ' ']).next()?;
-    (!name.is_empty()).then_some(name)
-}
-
-/// The object name of the provider's per-object wrapper (`…, objectName:<name>, …`).
-pub fn object_name(message: &str) -> Option<&str> {
-    let at = message.find("objectName:")? + "objectName:".len();
-    let name = message[at..].split(',').next()?.trim();
-    (!name.is_empty()).then_some(name)
-}
-
-/// The object type of the provider's per-object wrapper (`failed to get objectType:<t>, …`).
-pub fn object_type(message: &str) -> Option<crate::snapshot::ObjectType> {
-    let rest = after(message, phrase!("failed to get objectType:"))?;
-    crate::snapshot::ObjectType::parse(rest.split(',').next()?)
-}
-
-/// The audience of "token for audience <audience> not found" (KVC105).
-pub fn token_audience(message: &str) -> Option<&str> {
-    let key = "token for audience ";
-    let rest = &message[message.find(key)? + key.len()..];
-    rest.split(' ').next().filter(|a| !a.is_empty())
 }
 
 /// Every literal [`classify`] looks for (at most 64: one bit each): one Aho-Corasick pass over

@@ -1,0 +1,78 @@
+//! What an event message names: the volume, what an AADSTS message says was presented, the
+//! tenant, the Secret, the object and the token audience (FACTS §3 and §5 message shapes).
+
+use super::after;
+
+/// The volume a kubelet message names (`for volume "<name>"`), if any.
+pub fn volume_of(message: &str) -> Option<&str> {
+    let rest = after(message, phrase!("for volume \""))?;
+    Some(&rest[..rest.find('"')?])
+}
+
+/// The `Assertion Subject: '<...>'` of an AADSTS message, if any.
+pub fn assertion(message: &str, what: &str) -> Option<String> {
+    let key = format!("Assertion {what}: '");
+    let rest = &message[message.find(&key)? + key.len()..];
+    Some(rest[..rest.find('\'')?].to_string())
+}
+
+/// What a token exchange presented, as AADSTS70021 prints it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Presented {
+    pub issuer: String,
+    pub subject: String,
+    pub audience: String,
+}
+
+/// The issuer, subject and audience an AADSTS70021 message says were presented.
+pub fn presented(message: &str) -> Option<Presented> {
+    Some(Presented {
+        issuer: assertion(message, "Issuer")?,
+        subject: assertion(message, "Subject")?,
+        audience: assertion(message, "Audience")?,
+    })
+}
+
+/// The `'<tenant>'` of `… was not found in the directory '<tenant>'` (AADSTS700016).
+pub fn directory(message: &str) -> Option<&str> {
+    let key = "was not found in the directory '";
+    let rest = &message[message.find(key)? + key.len()..];
+    Some(&rest[..rest.find('\'')?])
+}
+
+/// The tenant of the first `https://sts.windows.net/<tenant>/` after `after` (AKV10032).
+pub fn sts_tenant<'m>(message: &'m str, after: &str) -> Option<&'m str> {
+    const STS: &str = "https://sts.windows.net/";
+    let rest = &message[message.find(after)? + after.len()..];
+    let rest = rest.strip_prefix(STS)?;
+    Some(&rest[..rest.find('/')?])
+}
+
+/// The Secret a driver FailedToCreateSecret names (`failed to get data in spc <ns>/<spc> for
+/// secret <name>, err: …`, FACTS §3); `None` for the shapes that name none (`failed to get
+/// mounted files, err: …`), which concern every Secret of the SPC.
+pub fn secret_name(message: &str) -> Option<&str> {
+    let rest = after(message, phrase!(" for secret "))?;
+    let name = rest.split([',', ' ']).next()?;
+    (!name.is_empty()).then_some(name)
+}
+
+/// The object name of the provider's per-object wrapper (`…, objectName:<name>, …`).
+pub fn object_name(message: &str) -> Option<&str> {
+    let at = message.find("objectName:")? + "objectName:".len();
+    let name = message[at..].split(',').next()?.trim();
+    (!name.is_empty()).then_some(name)
+}
+
+/// The object type of the provider's per-object wrapper (`failed to get objectType:<t>, …`).
+pub fn object_type(message: &str) -> Option<crate::snapshot::ObjectType> {
+    let rest = after(message, phrase!("failed to get objectType:"))?;
+    crate::snapshot::ObjectType::parse(rest.split(',').next()?)
+}
+
+/// The audience of "token for audience <audience> not found" (KVC105).
+pub fn token_audience(message: &str) -> Option<&str> {
+    let key = "token for audience ";
+    let rest = &message[message.find(key)? + key.len()..];
+    rest.split(' ').next().filter(|a| !a.is_empty())
+}
