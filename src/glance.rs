@@ -12,6 +12,17 @@ pub fn plural(n: usize, noun: &str) -> String {
     }
 }
 
+/// A duration in the unit of the limit it is measured against: `169h`, `168h0m1s`.
+pub fn hours(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    let (h, m, s) = (s / 3600, s % 3600 / 60, s % 60);
+    match (m, s) {
+        (0, 0) => format!("{h}h"),
+        (m, 0) => format!("{h}h{m}m"),
+        (m, s) => format!("{h}h{m}m{s}s"),
+    }
+}
+
 /// A timestamp to the second, UTC: `2025-06-01 09:02:00Z`.
 pub fn time(t: jiff::Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M:%SZ").to_string()

@@ -284,17 +284,6 @@ pub fn load(spec: &str) -> Result<Scenario, InputError> {
     scenario::parse(name, path, &text)
 }
 
-/// A duration in the unit of the limit it is measured against: `169h`, `168h0m1s`.
-fn in_hours(d: Duration) -> String {
-    let s = d.as_secs();
-    let (h, m, s) = (s / 3600, s % 3600 / 60, s % 60);
-    match (m, s) {
-        (0, 0) => format!("{h}h"),
-        (m, 0) => format!("{h}h{m}m"),
-        (m, s) => format!("{h}h{m}m{s}s"),
-    }
-}
-
 /// Runs the lab for `run_for` lab time, or until nothing changes for two poll intervals.
 pub fn run_check(scenario: &str, run_for: Option<Duration>) -> anyhow::Result<Snapshot> {
     if let Some(d) = run_for
@@ -304,7 +293,7 @@ pub fn run_check(scenario: &str, run_for: Option<Duration>) -> anyhow::Result<Sn
             "--for",
             format!(
                 "{} is longer than the limit of {}h (7 days of lab time)",
-                in_hours(d),
+                crate::glance::hours(d),
                 MAX_RUN_FOR.as_secs() / 3600
             ),
         )
