@@ -185,6 +185,15 @@ fn kvc105_identity_binding_needs_its_own_audience() {
     s.spcs.items.push(wi);
     csi(&mut s).token_audiences = Observed::Known(vec![]);
     let f = only(&run(&s), Code::KVC105);
+    // One CSIDriver, one finding whichever chain shows it: it names both audiences.
+    assert!(
+        f.message
+            .contains("api://AKSIdentityBinding (identity-binding mounts fail")
+            && f.message
+                .contains("nor for api://AzureADTokenExchange (workload-identity mounts fail"),
+        "{}",
+        f.message
+    );
     assert!(
         f.fix.ends_with(
             "--set 'tokenRequests[0].audience=api://AKSIdentityBinding' --set 'tokenRequests[1].audience=api://AzureADTokenExchange'"

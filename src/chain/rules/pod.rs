@@ -293,21 +293,33 @@ fn driver_facts(cx: &Ctx, link: &mut Link) {
     if let (Some(needed), true, Some(auds)) = (needed, csi.installed, csi.token_audiences.known())
         && !auds.iter().any(|a| a == needed)
     {
-        // FACTS §5: no tokens at all, or tokens for other audiences only, fail differently.
-        let error = if auds.is_empty() {
-            "service account tokens not found".to_string()
-        } else {
-            format!("token for audience {needed} not found")
-        };
-        let mode = if needed == AUDIENCE {
-            "workload-identity"
-        } else {
-            "identity-binding"
-        };
+        // One CSIDriver for every mount: the finding names each audience the cluster's mounts
+        // miss, so every chain shows one and the same finding. FACTS §5: no tokens at all, or
+        // tokens for other audiences only, fail differently.
+        let missing: Vec<String> = remedy::audiences_needed(cx)
+            .into_iter()
+            .filter(|a| !auds.iter().any(|have| have == a))
+            .map(|a| {
+                let error = if auds.is_empty() {
+                    "service account tokens not found".to_string()
+                } else {
+                    format!("token for audience {a} not found")
+                };
+                let mode = if a == AUDIENCE {
+                    "workload-identity"
+                } else {
+                    "identity-binding"
+                };
+                format!("{a} ({mode} mounts fail with \"{error}\")")
+            })
+            .collect();
         link.findings.push(cx.remedied(
             Code::KVC105,
             CSIDRIVER.to_string(),
-            format!("the CSIDriver requests no service-account token for {needed}: {mode} mounts fail with \"{error}\""),
+            format!(
+                "the CSIDriver requests no service-account token for {}",
+                missing.join(" nor for ")
+            ),
             vec![format!("CSIDriver.spec.tokenRequests audiences: {auds:?}")],
         ));
     }

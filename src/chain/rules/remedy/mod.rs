@@ -32,6 +32,29 @@ pub(crate) fn token_audience(cx: &Ctx) -> Option<&'static str> {
     })
 }
 
+/// Every token audience a mount of the cluster reads, sorted: this chain's (its volume may
+/// override the SPC's parameters) and each SPC's. One CSIDriver serves them all, so its
+/// finding and fix say the same whichever chain shows them.
+pub(crate) fn audiences_needed(cx: &Ctx) -> Vec<&'static str> {
+    let mut wanted: Vec<&'static str> = token_audience(cx).into_iter().collect();
+    wanted.extend(cx.snap().spcs.items.iter().filter_map(|spc| {
+        let p = &spc.parsed;
+        let on = |v: &Option<String>| super::pod::truthy(v);
+        (p.client_id.is_some() && !on(&p.use_vm_managed_identity) && !on(&p.use_pod_identity)).then(
+            || {
+                if on(&p.use_azure_token_proxy) {
+                    BINDING_AUDIENCE
+                } else {
+                    AUDIENCE
+                }
+            },
+        )
+    }));
+    wanted.sort_unstable();
+    wanted.dedup();
+    wanted
+}
+
 /// The fix for a CSIDriver without a token audience some mount needs. With Helm: the chart's
 /// tokenRequests keeping every audience the CSIDriver has, plus each one the cluster's SPCs
 /// need (one command whichever chain shows it; setting one index would replace another
@@ -44,30 +67,15 @@ pub(crate) fn token_requests_fix(cx: &Ctx) -> String {
         .and_then(|c| c.token_audiences.known())
         .map_or(&[][..], Vec::as_slice);
     let mut auds: Vec<&str> = have.iter().map(String::as_str).collect();
-    let needed = token_audience(cx).unwrap_or(AUDIENCE);
-    let mut wanted: Vec<&str> = vec![needed];
-    wanted.extend(cx.snap().spcs.items.iter().filter_map(|spc| {
-        let p = &spc.parsed;
-        let mode = |v: &Option<String>| super::pod::truthy(v);
-        (p.client_id.is_some() && !mode(&p.use_vm_managed_identity) && !mode(&p.use_pod_identity))
-            .then(|| {
-                if mode(&p.use_azure_token_proxy) {
-                    BINDING_AUDIENCE
-                } else {
-                    AUDIENCE
-                }
-            })
-    }));
-    // In one order whichever chain asks, so every chain's fix is the same command.
-    wanted.sort_unstable();
-    for a in wanted {
-        if !auds.contains(&a) {
-            auds.push(a);
-        }
-    }
+    let missing: Vec<&str> = audiences_needed(cx)
+        .into_iter()
+        .filter(|a| !auds.contains(a))
+        .collect();
+    auds.extend(&missing);
     if install(cx) == Some(DriverInstall::AksAddon) {
         return format!(
-            "# the AKS add-on owns CSIDriver secrets-store.csi.k8s.io (AKS reverts edits to it) and it requests no token for {needed}: update the add-on with the cluster (az aks upgrade), or run the driver from its Helm charts, whose tokenRequests can list {}",
+            "# the AKS add-on owns CSIDriver secrets-store.csi.k8s.io (AKS reverts edits to it) and it requests no token for {}: update the add-on with the cluster (az aks upgrade), or run the driver from its Helm charts, whose tokenRequests can list {}",
+            missing.join(" nor "),
             auds.join(" and ")
         );
     }
