@@ -193,3 +193,30 @@ fn lab_placeholders_manifests_offer_both_sides_of_a_near_miss() {
     );
     assert!(!f[0].message.contains("mounted files"), "{}", f[0].message);
 }
+
+/// Q3: the kubelet starts no container until every volume is set up. Another volume (an
+/// ordinary Secret asking for a key it lacks) failing keeps the pod in ContainerCreating:
+/// the secrets-store mount itself is fine, but nothing reads the secret, and the chain says
+/// what blocks it instead of reading all ✓.
+#[test]
+fn lab_placeholders_another_volume_failing_blocks_the_consumers() {
+    let app = HEALTHY.replace(
+        "      volumes:\n",
+        "      volumes:\n        - name: proj\n          projected:\n            sources:\n              - secret:\n                  name: plain\n                  items:\n                    - {key: nokey, path: u}\n",
+    );
+    let plain = "apiVersion: v1\nkind: Secret\nmetadata: {name: plain, namespace: shop}\ntype: Opaque\nstringData: {user: x}\n";
+    let chains = run(&app, &[plain]);
+    assert!(!chains.is_empty());
+    for c in &chains {
+        assert_eq!(c.links[LinkKind::Mount.index()].status, Status::Ok);
+        let consumers = &c.links[LinkKind::Consumers.index()];
+        assert_eq!(consumers.status, Status::Pending, "{consumers:#?}");
+        assert_eq!(consumers.summary, "blocked: volume proj");
+    }
+    // Not a synced Secret: no KVC905 about it.
+    assert!(
+        with(&chains, Code::KVC905).is_empty(),
+        "{:#?}",
+        codes(&chains)
+    );
+}
