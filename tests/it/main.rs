@@ -29,6 +29,7 @@ mod lab_daemonset;
 mod lab_diagnosis;
 mod lab_nodes;
 mod lab_pending;
+mod lab_placeholders;
 mod lab_recovery;
 mod lab_scenarios;
 mod lab_world;

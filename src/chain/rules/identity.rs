@@ -163,10 +163,15 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
             }),
         );
         for (field, v) in fields.filter(|(_, v)| params::is_placeholder(v)) {
+            // The CRD's own path: objectName and key live under `data[]`.
+            let path = match field {
+                "secretName" => format!("secretObjects[{}].secretName", so.secret_name),
+                _ => format!("secretObjects[{}].data[].{field}", so.secret_name),
+            };
             problems.push(problem(
                 Code::KVC306,
-                format!("secretObjects[{}].{field}: {v}", so.secret_name),
-                format!("secretObjects[].{field}: <a real value>"),
+                format!("{path}: {v}"),
+                format!("{path}: <a real value>"),
             ));
         }
     }
@@ -179,7 +184,10 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
         if mine.is_empty() {
             continue;
         }
-        let (confirm, _) = remedy::commands(cx, code);
+        let (mut confirm, _) = remedy::commands(cx, code);
+        if code == Code::KVC306 {
+            confirm = unrendered_confirm(cx, &mine);
+        }
         let mut hints = mine
             .iter()
             .map(|pr| pr.fix.as_str())
@@ -229,7 +237,27 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
                 evidence.join("; ")
             ),
         };
+        // Not validated is not healthy: a container seen stuck on a Secret an unrendered
+        // entry makes is the failure itself, said here as the cause (one cause, one finding).
+        let stuck = match (code, cx.spc) {
+            (Code::KVC306, Some(spc)) if pods == Pods::Mounting && !cx.template => {
+                params::stuck_on_unrendered(spc, cx.pod)
+            }
+            _ => Vec::new(),
+        };
+        let message = match stuck.is_empty() {
+            true => message,
+            false => format!(
+                "{message}; a container of pod {} cannot start on it (see the kubelet's words)",
+                cx.pod.name
+            ),
+        };
+        let escalate = !stuck.is_empty();
+        evidence.extend(stuck);
         let mut f = cx.finding(code, cx.spc_resource(), message, evidence, confirm, fix);
+        if escalate {
+            f.severity = crate::chain::model::Severity::Error;
+        }
         // With no pod in sight, service-principal mode (the pods' refs) is as likely as a
         // forgotten clientID: a note, unless useWorkloadIdentity shows workload identity was
         // meant (upstream service-principal examples set usePodIdentity: "false" and no pod).
@@ -239,6 +267,22 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
         link.findings.push(f);
     }
     ignored_keys(cx, link, meant_wi);
+}
+
+/// KVC306's confirm shows where the placeholders are: `.spec.parameters` holds none of
+/// `secretObjects` nor the name, so it prints the whole SPC filtered (docs/codes.yaml) unless
+/// every one is a parameter, or every one is in `secretObjects`.
+fn unrendered_confirm(cx: &Ctx, mine: &[&Problem]) -> String {
+    let all_in = |prefix: &str| mine.iter().all(|pr| pr.observed.starts_with(prefix));
+    if all_in("secretObjects[") {
+        remedy::show_spc(cx, "{.spec.secretObjects}")
+    } else if mine.iter().all(|pr| {
+        !pr.observed.starts_with("secretObjects[") && !pr.observed.starts_with("metadata.")
+    }) {
+        remedy::commands(cx, Code::KVC306).0
+    } else {
+        remedy::get_spc(cx, "-o yaml | grep -E '\\$|<'")
+    }
 }
 
 /// The parameter blog posts use to "turn on" workload identity; the provider never reads it.

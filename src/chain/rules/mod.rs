@@ -118,6 +118,22 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
             None => Code::KVC701,
         };
         let evidence = event_evidence(e);
+        // A file "matching objectName ${OBJ}" is the unrendered value KVC306 names: the event
+        // proves it fails at run time (the cause, now an error), not a second cause.
+        if code == Code::KVC801 && params::unrendered_sync_object(&e.message) {
+            let identity = &mut links[LinkKind::Identity.index()];
+            if let Some(f) = identity
+                .findings
+                .iter_mut()
+                .find(|f| f.code == Code::KVC306)
+            {
+                if !f.evidence.iter().any(|known| **known == *evidence) {
+                    f.evidence.push(evidence.into());
+                }
+                f.severity = Severity::Error;
+                continue;
+            }
+        }
         let link = &mut links[code.link().index()];
         // A DaemonSet pod's selector or taint rejection, which the placement rule judged not
         // to be its story (`placement::daemon_pod`): no finding of its own.
@@ -328,12 +344,41 @@ pub(crate) fn mark_effects(links: &mut [Link], starting: bool) {
         return;
     };
     for link in links.iter_mut().filter(|l| l.link > root) {
-        let mut any = false;
+        // An unrendered secretObjects value seen failing at run time (KVC306 is an error only
+        // then): the Secret and its readers are not healthy, whatever kvchain could judge.
+        if cause == Code::KVC306
+            && matches!(link.link, LinkKind::Sync | LinkKind::Consumers)
+            && link.status == Status::Ok
+            && link.findings.is_empty()
+        {
+            link.status = Status::Pending;
+            link.summary = compact_str::format_compact!("blocked: {}", root.title());
+        }
+        // A workload relying on another's mount (KVC903) waits on the cause too: the Secret
+        // exists only once the mount succeeds, and mounting the SPC there would fail alike.
         for f in link
             .findings
             .iter_mut()
-            .filter(|f| EFFECTS.contains(&f.code) && f.follows.is_none())
+            .filter(|f| f.code == Code::KVC903 && f.follows.is_none())
         {
+            f.follows = Some(root);
+            f.message = format!("blocked by {}: {}", root.title(), f.message).into();
+            f.fix = format!(
+                "# fix {cause} ({}) first: no pod has the Secret until the mount succeeds; then: {}",
+                root.title(),
+                f.fix
+            )
+            .into();
+        }
+        let mut any = false;
+        // While the object or the mount itself fails nothing is mounted: a secretObjects
+        // name matching no file (KVC801) is judged against files that do not exist, and the
+        // near-miss it offers may be the object's typo (KVC601 names it).
+        let mount_fails = matches!(root, LinkKind::VaultObject | LinkKind::Mount);
+        for f in link.findings.iter_mut().filter(|f| {
+            (EFFECTS.contains(&f.code) || (mount_fails && f.code == Code::KVC801))
+                && f.follows.is_none()
+        }) {
             f.follows = Some(root);
             f.message = format!("blocked by {}: {}", root.title(), f.message).into();
             // Its own fix (delete the Secret, remount) cannot work while the cause holds: a

@@ -90,6 +90,65 @@ pub fn is_placeholder(value: &str) -> bool {
         || (v.len() > 4 && v.starts_with("__") && v.ends_with("__"))
 }
 
+/// Whether one field of `secretObjects` entry `so` is still a template placeholder.
+pub(crate) fn unrendered_entry(so: &crate::snapshot::SecretObjectSpec) -> bool {
+    is_placeholder(&so.secret_name)
+        || so
+            .data
+            .iter()
+            .any(|d| is_placeholder(&d.object_name) || is_placeholder(&d.key))
+}
+
+/// The kubelet's words for containers of `pod` that cannot start for want of a Secret an
+/// unrendered `secretObjects` entry makes (or, its `secretName` a placeholder, may make once
+/// rendered). KVC306 skips judging those fields statically (README), but a container seen
+/// stuck on them is run-time proof the link fails: unknown is not healthy.
+pub(crate) fn stuck_on_unrendered(
+    spc: &crate::snapshot::SpcObs,
+    pod: &crate::snapshot::PodObs,
+) -> Vec<String> {
+    let entries: Vec<_> = spc
+        .secret_objects
+        .iter()
+        .filter(|so| unrendered_entry(so))
+        .collect();
+    if entries.is_empty() {
+        return Vec::new();
+    }
+    let in_ns = format!("in Secret {}/", pod.namespace);
+    pod.containers
+        .iter()
+        .filter_map(|c| match &c.state {
+            crate::snapshot::ContainerStateObs::Waiting { reason, message }
+                if reason == "CreateContainerConfigError" =>
+            {
+                // `couldn't find key <k> in Secret <ns>/<name>` or `secret "<name>" not found`.
+                let named = match message.split_once(&in_ns) {
+                    Some((_, rest)) => rest.split_whitespace().next(),
+                    None => message
+                        .split_once("secret \"")
+                        .and_then(|(_, rest)| rest.split('"').next()),
+                }?;
+                entries
+                    .iter()
+                    .any(|so| so.secret_name == named || is_placeholder(&so.secret_name))
+                    .then(|| format!("container {} waiting: {reason}: {message}", c.name))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The objectName of a FailedToCreateSecret message (`file matching objectName <x> not
+/// found`), when it is still a placeholder: the event shows the unrendered value (KVC306),
+/// not a second cause.
+pub(crate) fn unrendered_sync_object(message: &str) -> bool {
+    message
+        .split_once("file matching objectName ")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .is_some_and(|name| is_placeholder(name.trim_end_matches(':')))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

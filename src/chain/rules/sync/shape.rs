@@ -280,12 +280,25 @@ fn unmatched_keys(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
                     .cloned()
             }
         };
-        edits.push(match meant {
-            Some(f) => format!(
+        // A near-miss file written under its Key Vault name (no alias) may be the typo
+        // itself: then `objects` is what to change, and copying it here would break this
+        // entry again once fixed. Both sides are offered; with the vault read, KVC601 tells.
+        let vault_named = meant.as_deref().and_then(|f| {
+            params
+                .objects
+                .iter()
+                .find(|o| o.object_alias.is_none() && o.object_name == f)
+        });
+        edits.push(match (meant, vault_named) {
+            (Some(f), Some(o)) => format!(
+                "secretObjects[{}].data[key={}].objectName: {f}, or if {name} is the Key Vault object's name: objects[{}].objectName: {name}",
+                so.secret_name, d.key, o.index
+            ),
+            (Some(f), None) => format!(
                 "secretObjects[{}].data[key={}].objectName: {f}",
                 so.secret_name, d.key
             ),
-            None => format!(
+            (None, _) => format!(
                 "secretObjects[{}].data[key={}]: name a mounted file (the SPC mounts none)",
                 so.secret_name, d.key
             ),
@@ -295,7 +308,7 @@ fn unmatched_keys(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
         return;
     };
     let mounted = if list_files {
-        format!(" (mounted files: {})", files.join(", "))
+        format!(" (files its objects mount: {})", files.join(", "))
     } else {
         String::new()
     };
