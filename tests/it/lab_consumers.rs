@@ -326,5 +326,9 @@ spec:
         .collect();
     assert!(failed.is_empty(), "{failed:#?}");
     let chains = chain::diagnose(&s);
-    assert!(findings(&chains, Code::KVC602).is_empty(), "{:#?}", all(&chains));
+    assert!(
+        findings(&chains, Code::KVC602).is_empty(),
+        "{:#?}",
+        all(&chains)
+    );
 }

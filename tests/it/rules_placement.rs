@@ -192,10 +192,7 @@ fn a_taint_fix_keeps_the_key_and_value_as_a_toleration() {
     // A taint without value is tolerated with Exists.
     const NOVALUE: &str = "0/1 nodes are available: 1 node(s) had untolerated taint {dedicated: }. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.";
     let f = kvc107(&one(&recent(NOVALUE))).fix.to_string();
-    assert!(
-        f.contains("{key: dedicated, operator: Exists}"),
-        "{f}"
-    );
+    assert!(f.contains("{key: dedicated, operator: Exists}"), "{f}");
 }
 
 /// Q5: `node.kubernetes.io/*` condition taints are put on by the node lifecycle controller on
@@ -207,7 +204,11 @@ fn a_node_condition_taint_points_at_the_node_not_a_toleration() {
     let c = one(&recent(UNREACH));
     let f = kvc107(&c);
     assert!(!f.fix.contains("toleration"), "{}", f.fix);
-    assert!(f.fix.contains("node.kubernetes.io/unreachable"), "{}", f.fix);
+    assert!(
+        f.fix.contains("node.kubernetes.io/unreachable"),
+        "{}",
+        f.fix
+    );
     assert!(f.fix.contains("kubectl describe node"), "{}", f.fix);
     assert!(f.fix.contains("resources.requests"), "{}", f.fix);
 }

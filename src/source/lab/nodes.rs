@@ -132,13 +132,16 @@ fn required_affinity_admits(spec: &PodSpec, node: &NodeObs) -> bool {
         .affinity
         .as_ref()
         .and_then(|a| a.node_affinity.as_ref())
-        .and_then(|a| a.required_during_scheduling_ignored_during_execution.as_ref())
+        .and_then(|a| {
+            a.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        })
     else {
         return true;
     };
     let field = |r: &NodeSelectorRequirement| {
         let values = r.values.as_deref().unwrap_or_default();
-        let named = values.iter().any(|v| *v == node.name);
+        let named = values.contains(&node.name);
         r.key == "metadata.name"
             && match r.operator.as_str() {
                 "In" => named,
