@@ -418,7 +418,9 @@ fn write_finding(out: &mut impl std::fmt::Write, p: &Paint, f: &Finding) {
         }
     }
     let _ = writeln!(out, "        {} {}", p.dim("confirm:"), f.confirm);
-    let _ = writeln!(out, "        {} {}", p.dim("fix:    "), f.fix);
+    // A fix of several commands (one per line) keeps them under the first.
+    let fix = f.fix.replace('\n', "\n                 ");
+    let _ = writeln!(out, "        {} {}", p.dim("fix:    "), fix);
 }
 
 fn link_name(l: LinkKind) -> &'static str {

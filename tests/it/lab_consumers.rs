@@ -291,3 +291,44 @@ spec:
         assert!(!f.message.contains("holds the same value"), "{}", f.message);
     }
 }
+
+/// Q4: the provider in history mode lists the versions and skips disabled ones (FACTS §5):
+/// disabling the latest version fails no poll ("Operation get is not allowed" is the error of
+/// a GET of that version, which history mode does not make), and KVC602 is not the story.
+#[test]
+fn lab_consumers_a_disabled_latest_version_under_history_is_skipped() {
+    let history = |a: &str| {
+        a.replace(
+            "          objectAlias: db-password\n",
+            "          objectAlias: db-password\n          objectVersionHistory: 2\n",
+        )
+        .replace(
+            "        - objectName: db-password\n          key: password\n",
+            "        - objectName: db-password/0\n          key: password\n",
+        )
+    };
+    let timeline = r#"apiVersion: lab.kvchain.dev/v1
+kind: Timeline
+metadata: {name: rot}
+spec:
+  events:
+    - at: 1m
+      rotateSecret: {vault: kv-shop-lab, name: checkout-db-password, value: checkout-pass-v3}
+    - at: 4m
+      applyFault: {id: disable-object}"#;
+    let s = run(history, &[timeline], Duration::from_secs(9 * 60));
+    let failed: Vec<&str> = s
+        .events
+        .items
+        .iter()
+        .filter(|e| e.message.contains("not allowed on a disabled"))
+        .map(|e| e.message.as_str())
+        .collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    let chains = chain::diagnose(&s);
+    assert!(
+        findings(&chains, Code::KVC602).is_empty(),
+        "{:#?}",
+        all(&chains)
+    );
+}

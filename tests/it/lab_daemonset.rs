@@ -108,3 +108,23 @@ fn a_daemonset_runs_one_pod_on_each_node_it_admits() {
     assert_eq!(pods.len(), 1, "{pods:#?}");
     assert_eq!(pods[0].node.as_deref(), Some("aks-poolb-0000-vmss000000"));
 }
+
+/// Q6: a DaemonSet's pods go only to nodes its template's required node affinity admits
+/// (codes.yaml KVC107 "A DaemonSet's pods are created only for nodes its template admits"):
+/// the only matching node is tainted and not tolerated, so no pod at all.
+#[test]
+fn a_daemonset_honours_required_node_affinity() {
+    let affinity = "      affinity:\n        nodeAffinity:\n          requiredDuringSchedulingIgnoredDuringExecution:\n            nodeSelectorTerms:\n              - matchExpressions: [{key: pool, operator: In, values: [b]}]\n";
+    let tainted_b = "apiVersion: v1\nkind: Node\nmetadata:\n  name: aks-poolb-0000-vmss000000\n  labels: {kubernetes.io/os: linux, pool: b}\nspec:\n  taints: [{key: sku, value: gpu, effect: NoSchedule}]\n";
+    let mut w = healthy_with(&[&daemonset(affinity), tainted_b]);
+    w.advance(Duration::from_secs(60));
+    let s = export::snapshot(&w);
+    assert!(agent_pods(&s).is_empty(), "{:#?}", agent_pods(&s));
+    // Untainted, the pool-b node gets the only pod.
+    let mut w = healthy_with(&[&daemonset(affinity), POOL_B]);
+    w.advance(Duration::from_secs(60));
+    let s = export::snapshot(&w);
+    let pods = agent_pods(&s);
+    assert_eq!(pods.len(), 1, "{pods:#?}");
+    assert_eq!(pods[0].node.as_deref(), Some("aks-poolb-0000-vmss000000"));
+}

@@ -244,3 +244,33 @@ fn the_driver_daemonsets_are_named_as_the_install_names_them() {
         ]
     );
 }
+
+/// Q6: required node affinity (nodeSelectorTerms ORed, matchExpressions ANDed; Kubernetes
+/// "Assigning Pods to Nodes") is a scheduling filter like nodeSelector: no node matching it
+/// leaves the pod Pending with kube-scheduler's NodeAffinity reason, and a node that matches
+/// takes it.
+#[test]
+fn required_node_affinity_no_node_satisfies_leaves_the_pod_pending() {
+    let affinity = "  affinity:\n    nodeAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        nodeSelectorTerms:\n          - matchExpressions: [{key: agentpool, operator: In, values: [gpu]}]\n";
+    let mut w = world(affinity, "");
+    w.advance(Duration::from_secs(60));
+    assert_eq!(w.pods[&key()].stage, Stage::Unscheduled);
+    let s = export::snapshot(&w);
+    assert_eq!(
+        events(&s, "FailedScheduling")[0].message,
+        "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling."
+    );
+    let gpu = "apiVersion: v1\nkind: Node\nmetadata:\n  name: aks-gpu-0000-vmss000000\n  labels: {kubernetes.io/os: linux, agentpool: gpu}\n";
+    let mut w = world(affinity, gpu);
+    w.advance(Duration::from_secs(60));
+    let s = export::snapshot(&w);
+    let pod = s.pods.items.iter().find(|p| p.name == "placed").unwrap();
+    assert_eq!(pod.node.as_deref(), Some("aks-gpu-0000-vmss000000"));
+    // matchFields on metadata.name picks a node by name.
+    let by_name = "  affinity:\n    nodeAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        nodeSelectorTerms:\n          - matchFields: [{key: metadata.name, operator: In, values: [aks-gpu-0000-vmss000000]}]\n";
+    let mut w = world(by_name, gpu);
+    w.advance(Duration::from_secs(60));
+    let s = export::snapshot(&w);
+    let pod = s.pods.items.iter().find(|p| p.name == "placed").unwrap();
+    assert_eq!(pod.node.as_deref(), Some("aks-gpu-0000-vmss000000"));
+}

@@ -174,3 +174,51 @@ fn a_daemonset_pod_is_not_flagged_for_a_selector_the_controller_already_matched(
         );
     }
 }
+
+/// Q5: kube-scheduler writes a taint as `{<key>: <value>}` (codes.yaml KVC107 upstream); the
+/// fix names both and gives a toleration that matches it, not a fragment of the braces.
+#[test]
+fn a_taint_fix_keeps_the_key_and_value_as_a_toleration() {
+    const DEDICATED: &str = "0/1 nodes are available: 1 node(s) had untolerated taint {dedicated: infra}. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.";
+    let c = one(&recent(DEDICATED));
+    let f = kvc107(&c);
+    assert!(
+        f.fix
+            .contains("{key: dedicated, operator: Equal, value: infra}"),
+        "{}",
+        f.fix
+    );
+    assert!(!f.fix.contains("{dedicated ("), "garbled: {}", f.fix);
+    // A taint without value is tolerated with Exists.
+    const NOVALUE: &str = "0/1 nodes are available: 1 node(s) had untolerated taint {dedicated: }. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.";
+    let f = kvc107(&one(&recent(NOVALUE))).fix.to_string();
+    assert!(f.contains("{key: dedicated, operator: Exists}"), "{f}");
+}
+
+/// Q5: `node.kubernetes.io/*` condition taints are put on by the node lifecycle controller on
+/// a node that is down, not ready or under pressure; tolerating them would place the pod on a
+/// sick node. The fix is the node's health, and the resources part still stands.
+#[test]
+fn a_node_condition_taint_points_at_the_node_not_a_toleration() {
+    const UNREACH: &str = "0/1 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint {node.kubernetes.io/unreachable: }. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.";
+    let c = one(&recent(UNREACH));
+    let f = kvc107(&c);
+    assert!(!f.fix.contains("toleration"), "{}", f.fix);
+    assert!(
+        f.fix.contains("node.kubernetes.io/unreachable"),
+        "{}",
+        f.fix
+    );
+    assert!(f.fix.contains("kubectl describe node"), "{}", f.fix);
+    assert!(f.fix.contains("resources.requests"), "{}", f.fix);
+}
+
+/// Q5: "node(s) were unschedulable" is a cordoned node (spec.unschedulable): uncordon it or
+/// add a node, not the generic "make everything fit".
+#[test]
+fn a_cordoned_node_gets_an_uncordon_fix() {
+    const CORDONED: &str = "0/1 nodes are available: 1 node(s) were unschedulable. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.";
+    let f = kvc107(&one(&recent(CORDONED))).fix.to_string();
+    assert!(f.contains("kubectl uncordon"), "{f}");
+    assert!(!f.contains("tolerations"), "{f}");
+}

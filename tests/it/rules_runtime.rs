@@ -936,3 +936,46 @@ fn kvc901_a_subpath_file_of_a_rotated_secret_holds_the_old_value() {
         .sub_path = None;
     assert!(!tk::codes(&run(&s)).contains(&Code::KVC901));
 }
+
+/// Q4: with objectVersionHistory the provider lists the versions and skips disabled ones
+/// (FACTS §5): a disabled latest version is no "get is not allowed" failure there; the
+/// files shift instead (`/0` is the newest enabled version), which the Object link says.
+#[test]
+fn a_disabled_latest_version_under_history_is_skipped_not_kvc602() {
+    let mut s = tk::healthy();
+    let obj = tk::object_name(APP);
+    let objects = tk::objects_yaml(&[&[
+        ("objectName", &obj),
+        ("objectType", "secret"),
+        ("objectAlias", "password"),
+        ("objectVersionHistory", "2"),
+    ]]);
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.parameters.insert("objects".into(), objects);
+    tk::reparse(spc);
+    let mut older = latest(&mut s).clone();
+    older.version = "0123456789abcdef0123456789abcdef".into();
+    latest(&mut s).enabled = false;
+    if let Observed::Known(Some(o)) = &mut tk::object_mut(&mut s, APP).state {
+        o.versions.push(older);
+    }
+    let chains = run(&s);
+    let c = &chains[0];
+    assert!(
+        !c.findings().any(|f| f.code == Code::KVC602),
+        "{:#?}",
+        all(&chains)
+    );
+    let link = c.link(LinkKind::VaultObject);
+    assert_ne!(link.status, Status::Broken, "{link:#?}");
+    let said: Vec<String> = link.facts.iter().map(|f| format!("{f:?}")).collect();
+    assert!(
+        said.iter()
+            .any(|f| f.contains("skips") && f.contains("0123456789abcdef0123456789abcdef")),
+        "{said:#?}"
+    );
+    // The same object without history: the provider GETs the latest version: KVC602.
+    let mut s = tk::healthy();
+    latest(&mut s).enabled = false;
+    only(&run(&s), Code::KVC602);
+}

@@ -165,7 +165,7 @@ fn toleration_json(t: &TolerationObs) -> String {
     format!("{{{}}}", fields.join(","))
 }
 
-fn requirement(r: &NodeRequirementObs, node: &NodeObs) -> bool {
+pub(crate) fn requirement(r: &NodeRequirementObs, node: &NodeObs) -> bool {
     let have = node.labels.get(&r.key);
     let num = |s: &str| s.parse::<i64>().ok();
     match r.operator.as_str() {

@@ -102,7 +102,7 @@ fn unschedulable(cx: &Ctx, link: &mut Link) {
             f.confirm
         )
     } else {
-        super::remedy::edit_owner(cx, &why.fix())
+        why.fix(cx)
     }
     .into();
     if !long {
@@ -166,48 +166,91 @@ fn missing_node(cx: &Ctx, link: &mut Link, node: &str) {
 
 /// What kube-scheduler's FailedScheduling says kept the pod off each node (its message
 /// shapes: `<n> Insufficient cpu`, `<n> node(s) didn't match Pod's node affinity/selector`,
-/// `<n> node(s) had untolerated taint {<key>: <value>}`).
+/// `<n> node(s) had untolerated taint {<key>: <value>}`, `<n> node(s) were unschedulable`).
 #[derive(Default)]
 struct Reasons {
     resources: bool,
     labels: bool,
-    taints: Vec<String>,
+    cordoned: bool,
+    /// Taints a toleration may answer, as (key, value).
+    taints: Vec<(String, String)>,
+    /// `node.kubernetes.io/*` taints: the node lifecycle controller's word for a node that is
+    /// down, not ready or under pressure. A toleration would only place the pod on a sick node.
+    conditions: Vec<String>,
 }
 
 impl Reasons {
     fn of(said: &str) -> Reasons {
         let mut r = Reasons::default();
+        // Taints first: their `{key: value}` holds the ": " the per-node split below uses.
+        let mut rest = said;
+        while let Some(i) = rest.find("untolerated taint {") {
+            let after = &rest[i + "untolerated taint {".len()..];
+            let Some(end) = after.find('}') else { break };
+            let (key, value) = after[..end].split_once(':').unwrap_or((&after[..end], ""));
+            let (key, value) = (key.trim().to_string(), value.trim().to_string());
+            if key.starts_with("node.kubernetes.io/") {
+                r.conditions.push(key);
+            } else {
+                r.taints.push((key, value));
+            }
+            rest = &after[end..];
+        }
         for part in said.split(", ").flat_map(|p| p.split(": ")) {
             if part.contains("Insufficient ") {
                 r.resources = true;
             } else if part.contains("didn't match Pod's node affinity/selector") {
                 r.labels = true;
-            } else if let Some(t) = part.split("had untolerated taint ").nth(1) {
-                r.taints.push(t.to_string());
+            } else if part.contains("node(s) were unschedulable") {
+                r.cordoned = true;
             }
         }
         r
     }
 
-    /// The edit each reason asks for; the whole list when the message names none known.
-    fn fix(&self) -> String {
+    /// The edit each reason asks for; the whole list when the message names none known. A
+    /// sick or cordoned node is fixed on the node, not in the pod's owner.
+    fn fix(&self, cx: &Ctx) -> String {
         let mut edits = Vec::new();
         if self.labels {
             edits.push("make nodeSelector and required node affinity match the labels of a node pool that exists (kubectl get nodes --show-labels), or add such a pool".to_string());
         }
         if !self.taints.is_empty() {
+            // No effect in the toleration: the message does not say it, and a toleration
+            // without one matches every effect of that key and value.
+            let tolerations: Vec<String> = self
+                .taints
+                .iter()
+                .map(|(k, v)| match v.as_str() {
+                    "" => format!("{{key: {k}, operator: Exists}}"),
+                    v => format!("{{key: {k}, operator: Equal, value: {v}}}"),
+                })
+                .collect();
             edits.push(format!(
-                "add a toleration for taint {} (or take the taint off a node pool)",
-                self.taints.join(", ")
+                "add to the pod template tolerations: [{}] (or take the taint off a node pool)",
+                tolerations.join(", ")
             ));
         }
         if self.resources {
             edits.push("lower the containers' resources.requests to what a node can offer, or add capacity (a larger VM size, a scale-up of the pool)".to_string());
         }
-        if edits.is_empty() {
+        let mut node = Vec::new();
+        if !self.conditions.is_empty() {
+            node.push(format!(
+                "kubectl get nodes; kubectl describe node <node>  # taint {} is the node lifecycle controller's: the node is down, not ready or under pressure; repair or replace it, or add a node (tolerating the taint would place the pod on that node)",
+                self.conditions.join(", ")
+            ));
+        }
+        if self.cordoned {
+            node.push("kubectl get nodes; kubectl uncordon <node>  # a node is cordoned (SchedulingDisabled): uncordon it once it may take pods again, or add a node".to_string());
+        }
+        if edits.is_empty() && node.is_empty() {
             edits.push("make nodeSelector, affinity, tolerations and resources.requests fit a node that exists".to_string());
         }
-        edits.join("; ")
+        if !edits.is_empty() {
+            node.insert(0, super::remedy::edit_owner(cx, &edits.join("; ")));
+        }
+        node.join("\n")
     }
 }
 

@@ -107,11 +107,50 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
             out.push(co);
             continue;
         };
-        co.vault_version = obj.latest().map(|v| v.version.as_str().into());
+        // With objectVersionHistory the provider lists the versions and skips disabled ones
+        // (FACTS §5): `/0` is the newest enabled version, and a disabled latest fails no GET.
+        let history = o.object_version_history.unwrap_or(0) > 1;
+        let newest_enabled = obj.versions.iter().find(|v| v.enabled);
         let target: Option<&ObjectVersion> = match &o.object_version {
             Some(v) => obj.version(v),
+            None if history => newest_enabled.or(obj.latest()),
             None => obj.latest(),
         };
+        co.vault_version = match (history, target) {
+            (true, Some(tv)) => Some(tv.version.as_str().into()),
+            _ => obj.latest().map(|v| v.version.as_str().into()),
+        };
+        if history
+            && o.object_version.is_none()
+            && let (Some(latest), Some(tv)) = (obj.latest(), target)
+            && !latest.enabled
+            && tv.enabled
+        {
+            let enabled = obj.versions.iter().filter(|v| v.enabled).count();
+            let want = o.object_version_history.unwrap_or(0) as usize;
+            let short = if enabled < want {
+                format!(
+                    "; only {enabled} enabled version(s): {}/{}..{}/{} are not written",
+                    o.file_name(),
+                    enabled,
+                    o.file_name(),
+                    want - 1
+                )
+            } else {
+                String::new()
+            };
+            link.facts.push(Fact::new(
+                "history",
+                format!(
+                    "latest version {} of {} {} is disabled: the provider skips it (objectVersionHistory), so {}/0 is version {}{short}",
+                    latest.version,
+                    t.as_str(),
+                    o.object_name,
+                    o.file_name(),
+                    tv.version
+                ),
+            ));
+        }
         let Some(target) = target else {
             co.status = Status::Broken;
             let (confirm, _) = show(cx, t, &o.object_name, None);

@@ -252,10 +252,17 @@ pub fn publish(
             )));
         };
         let history = o.object_version_history.unwrap_or(0).max(1) as usize;
+        // History mode lists the versions and skips disabled ones (FACTS §5): the newest
+        // enabled version is what it reads first, so a disabled latest fails nothing there.
+        let newest_enabled = (history > 1 && o.object_version.is_none())
+            .then(|| vault.objects.get(&(t, o.object_name.clone())))
+            .flatten()
+            .and_then(|obj| obj.versions.iter().find(|v| v.enabled))
+            .map(|v| v.id.clone());
         let request = Request {
             object_type: t,
             name: &o.object_name,
-            version: o.object_version.as_deref(),
+            version: o.object_version.as_deref().or(newest_enabled.as_deref()),
         };
         let grants = az
             .ra_index

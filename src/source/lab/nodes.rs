@@ -1,15 +1,16 @@
 //! The lab's nodes and where pods land on them. The Cluster's `node` is a Linux node of the
 //! default pool; a scenario may declare more (`v1` Node documents: labels, taints). The
-//! scheduler places a pod on a node whose labels match its `nodeSelector` and whose
+//! scheduler places a pod on a node whose labels match its `nodeSelector` and required node
+//! affinity and whose
 //! NoSchedule/NoExecute taints it tolerates, or leaves it Pending with kube-scheduler's
 //! FailedScheduling message; a pod naming a `nodeName` bypasses the scheduler. The add-on's
 //! DaemonSets run only where their own nodeSelector allows (FACTS §11 "Nodes"), so a pod on
 //! any other node finds no registered driver.
 
-use k8s_openapi::api::core::v1::{Node, PodSpec, Toleration};
+use k8s_openapi::api::core::v1::{Node, NodeSelectorRequirement, PodSpec, Toleration};
 
 use super::scenario::ClusterSpec;
-use crate::snapshot::{DriverInstall, NodeObs, PlacementObs, TaintObs};
+use crate::snapshot::{DriverInstall, NodeObs, NodeRequirementObs, PlacementObs, TaintObs};
 
 pub const OS_LABEL: &str = "kubernetes.io/os";
 
@@ -119,7 +120,52 @@ fn unfit(spec: &PodSpec, node: &NodeObs) -> Option<String> {
         .iter()
         .flatten()
         .all(|(k, v)| node.labels.get(k) == Some(v));
-    (!selector_ok).then(|| "node(s) didn't match Pod's node affinity/selector".to_string())
+    (!selector_ok || !required_affinity_admits(spec, node))
+        .then(|| "node(s) didn't match Pod's node affinity/selector".to_string())
+}
+
+/// Required node affinity (Kubernetes "Assigning Pods to Nodes"): nodeSelectorTerms are ORed,
+/// each term's matchExpressions (labels) and matchFields (only `metadata.name`) ANDed, and a
+/// term with neither matches no node. Label requirements use the diagnosis's own matching.
+fn required_affinity_admits(spec: &PodSpec, node: &NodeObs) -> bool {
+    let Some(required) = spec
+        .affinity
+        .as_ref()
+        .and_then(|a| a.node_affinity.as_ref())
+        .and_then(|a| {
+            a.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        })
+    else {
+        return true;
+    };
+    let field = |r: &NodeSelectorRequirement| {
+        let values = r.values.as_deref().unwrap_or_default();
+        let named = values.contains(&node.name);
+        r.key == "metadata.name"
+            && match r.operator.as_str() {
+                "In" => named,
+                "NotIn" => !named,
+                _ => false,
+            }
+    };
+    let label = |r: &NodeSelectorRequirement| {
+        crate::chain::rules::node::requirement(
+            &NodeRequirementObs {
+                key: r.key.clone(),
+                operator: r.operator.clone(),
+                values: r.values.clone().unwrap_or_default(),
+            },
+            node,
+        )
+    };
+    required.node_selector_terms.iter().any(|term| {
+        let exprs = term.match_expressions.as_deref().unwrap_or_default();
+        let fields = term.match_fields.as_deref().unwrap_or_default();
+        !(exprs.is_empty() && fields.is_empty())
+            && exprs.iter().all(label)
+            && fields.iter().all(field)
+    })
 }
 
 fn tolerates(tol: &Toleration, t: &TaintObs) -> bool {
