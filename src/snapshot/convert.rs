@@ -379,6 +379,9 @@ pub fn service_account(sa: &ServiceAccount) -> ServiceAccountObs {
         namespace: ns(&sa.metadata),
         name: name(&sa.metadata),
         annotations: StrMap::shared_from(sa.metadata.annotations.as_ref()),
+        image_pull_secrets: pull_secrets(
+            each(&sa.image_pull_secrets).iter().map(|r| r.name.as_str()),
+        ),
     }
 }
 

@@ -201,6 +201,11 @@ pub struct ServiceAccountObs {
     pub name: Name,
     #[serde(default)]
     pub annotations: StrMap,
+    /// `imagePullSecrets[].name`: the ServiceAccount admission plugin copies them into a pod
+    /// created with no imagePullSecrets of its own. Read for manifests (a live pod carries the
+    /// copy already).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub image_pull_secrets: Vec<Name>,
 }
 
 /// A SecretProviderClass, with its Azure parameters parsed once at observation time.

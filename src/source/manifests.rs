@@ -393,8 +393,23 @@ impl Builder {
                 self.sas.push(ServiceAccountObs {
                     namespace: ns.into(),
                     name: "default".into(),
-                    annotations: Default::default(),
+                    ..Default::default()
                 });
+            }
+        }
+        // The ServiceAccount admission plugin: a pod that names no imagePullSecrets gets its
+        // service account's, so a template reads through them what its pods will.
+        for pod in self
+            .pods
+            .iter_mut()
+            .filter(|p| p.image_pull_secrets.is_empty())
+        {
+            if let Some(sa) = self
+                .sas
+                .iter()
+                .find(|s| s.namespace == pod.namespace && s.name == pod.service_account)
+            {
+                pod.image_pull_secrets.clone_from(&sa.image_pull_secrets);
             }
         }
         let mut secrets = Coll::known(self.secrets);

@@ -274,3 +274,35 @@ fn required_node_affinity_no_node_satisfies_leaves_the_pod_pending() {
     let pod = s.pods.items.iter().find(|p| p.name == "placed").unwrap();
     assert_eq!(pod.node.as_deref(), Some("aks-gpu-0000-vmss000000"));
 }
+
+/// The ServiceAccount admission plugin copies the account's `imagePullSecrets` into a pod
+/// created without its own; a pod that names some keeps them.
+#[test]
+fn a_service_accounts_image_pull_secrets_are_copied_into_its_pods() {
+    let healthy = HEALTHY.replace(
+        "    azure.workload.identity/client-id: e2ef6ca4-8b82-5fca-9991-b28fc1e02a92\n---",
+        "    azure.workload.identity/client-id: e2ef6ca4-8b82-5fca-9991-b28fc1e02a92\nimagePullSecrets: [{name: checkout-db}]\n---",
+    );
+    assert_ne!(healthy, HEALTHY);
+    let own = placed("  imagePullSecrets: [{name: registry}]\n");
+    let sc = lab::scenario::parse(
+        "pulls",
+        std::path::Path::new("pulls.yaml"),
+        &[CLUSTER, SHOP, &healthy, &own].join("\n---\n"),
+    )
+    .expect("scenario loads");
+    let mut w = World::new(sc);
+    w.advance(Duration::from_secs(30));
+    let s = export::snapshot(&w);
+    let pulls = |name: &str| -> Vec<String> {
+        let p = s
+            .pods
+            .items
+            .iter()
+            .find(|p| p.name.starts_with(name))
+            .unwrap();
+        p.image_pull_secrets.iter().map(|n| n.to_string()).collect()
+    };
+    assert_eq!(pulls("checkout"), ["checkout-db"]);
+    assert_eq!(pulls("placed"), ["registry"]);
+}

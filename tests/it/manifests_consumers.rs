@@ -193,3 +193,42 @@ fn manifests_consumers_a_projected_items_key_the_secret_lacks_is_kvc905() {
         + &deployment("app", true, "", &projected("password"));
     assert!(with(&check(&text), Code::KVC905).is_empty());
 }
+
+/// Kubernetes' ServiceAccount admission copies the service account's `imagePullSecrets` into a
+/// pod that names none: a template of a workload running as that account pulls with the synced
+/// Secret, and depends on another workload's mount for it (KVC903) like any reader.
+#[test]
+fn manifests_consumers_a_service_accounts_image_pull_secret_reaches_its_pods() {
+    let sa_pulls = |text: String| {
+        text.replace(
+            "  annotations: {azure.workload.identity/client-id: 0b9c5e1a-7d2f-4c3e-9a8b-1f2e3d4c5b6a}\n",
+            "  annotations: {azure.workload.identity/client-id: 0b9c5e1a-7d2f-4c3e-9a8b-1f2e3d4c5b6a}\nimagePullSecrets: [{name: app-db}]\n",
+        )
+    };
+    let text = sa_pulls(spc("app-db", "db-password", "password"))
+        + &deployment("app", true, "", "")
+        + &deployment("reader", false, "", "");
+    assert!(text.contains("imagePullSecrets: [{name: app-db}]"));
+    let chains = check(&text);
+    let f = with(&chains, Code::KVC903);
+    assert_eq!(f.len(), 1, "{:#?}", all(&chains));
+    assert_eq!(f[0].resource, "Deployment/reader");
+    assert!(
+        f[0].message.contains("imagePullSecrets"),
+        "{}",
+        f[0].message
+    );
+    // A pod naming its own imagePullSecrets keeps them: the account's are not added.
+    let own = deployment("reader", false, "", "").replace(
+        "      containers:\n",
+        "      imagePullSecrets: [{name: registry}]\n      containers:\n",
+    );
+    let text = sa_pulls(spc("app-db", "db-password", "password"))
+        + &deployment("app", true, "", "")
+        + &own;
+    assert!(
+        with(&check(&text), Code::KVC903).is_empty(),
+        "{:#?}",
+        all(&check(&text))
+    );
+}

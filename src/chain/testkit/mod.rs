@@ -225,6 +225,7 @@ pub fn add_app(s: &mut Snapshot, ns: &str, app: &str, pods: usize) {
         namespace: ns.into(),
         name: sa_name(app).into(),
         annotations: [("azure.workload.identity/client-id".to_string(), cid.clone())].into(),
+        ..Default::default()
     });
     let objects = objects_yaml(&[&[
         ("objectName", &obj),

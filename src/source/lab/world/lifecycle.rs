@@ -27,6 +27,14 @@ impl World {
                 ));
             }
         };
+        // The ServiceAccount admission plugin: a pod that names no imagePullSecrets gets its
+        // service account's.
+        if let Some(spec) = pod.spec.as_mut()
+            && spec.image_pull_secrets.as_ref().is_none_or(Vec::is_empty)
+            && let Some(pulls) = sa.image_pull_secrets.as_ref().filter(|v| !v.is_empty())
+        {
+            spec.image_pull_secrets = Some(pulls.clone());
+        }
         if self.cluster.workload_identity_webhook {
             webhook::admit(&mut pod, sa, &self.cluster.tenant_id);
         }
