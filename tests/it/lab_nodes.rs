@@ -306,3 +306,50 @@ fn a_service_accounts_image_pull_secrets_are_copied_into_its_pods() {
     assert_eq!(pulls("checkout"), ["checkout-db"]);
     assert_eq!(pulls("placed"), ["registry"]);
 }
+
+/// Kubernetes runs init containers first: an init container whose env asks for a key the
+/// Secret lacks waits in CreateContainerConfigError and the app containers wait in
+/// PodInitializing — the error is the init container's, and KVC905's evidence names it.
+#[test]
+fn an_init_containers_config_error_is_its_own() {
+    let pod = placed(
+        "  initContainers:\n    - name: init\n      image: busybox\n      env:\n        - name: X\n          valueFrom: {secretKeyRef: {name: checkout-db, key: nosuch}}\n",
+    );
+    let mut w = healthy_with(&[&pod]);
+    w.advance(Duration::from_secs(90));
+    let s = export::snapshot(&w);
+    let p = s.pods.items.iter().find(|p| p.name == "placed").unwrap();
+    let state = |name: &str| {
+        p.containers
+            .iter()
+            .find(|c| c.name == name)
+            .unwrap()
+            .state
+            .clone()
+    };
+    match state("init") {
+        kvchain::snapshot::ContainerStateObs::Waiting { reason, message } => {
+            assert_eq!(reason, "CreateContainerConfigError");
+            assert!(message.contains("couldn't find key nosuch"), "{message}");
+        }
+        other => panic!("init: {other:?}"),
+    }
+    assert!(matches!(
+        state("app"),
+        kvchain::snapshot::ContainerStateObs::Waiting { reason, .. } if reason == "PodInitializing"
+    ));
+    let chains = kvchain::chain::diagnose(&s);
+    let f = chains
+        .iter()
+        .filter(|c| c.pod == "placed")
+        .flat_map(|c| c.findings())
+        .find(|f| f.code == kvchain::chain::Code::KVC905)
+        .expect("KVC905 for the init container's key");
+    assert!(
+        f.evidence
+            .iter()
+            .any(|e| e.starts_with("container init waiting: CreateContainerConfigError")),
+        "{:#?}",
+        f.evidence
+    );
+}

@@ -230,12 +230,13 @@ impl World {
         }
         // 3. Containers: env from Secrets is resolved now, once.
         match self.resolve_env(key) {
-            Err(e) => {
+            Err((init, e)) => {
                 if let Some(p) = self.pods.get_mut(key) {
                     let first = p.stage != Stage::Configuring;
                     p.stage = Stage::Configuring;
                     p.next_attempt = now.checked_add(CONFIG_RETRY).unwrap_or(now);
                     set_status(p, Some(("CreateContainerConfigError", &e)));
+                    p.waiting_init = init;
                     self.waiting.retry_at(key, p.next_attempt);
                     if first {
                         self.changed();
@@ -367,10 +368,10 @@ impl World {
             BTreeMap<String, BTreeMap<String, Fingerprint>>,
             BTreeMap<String, BTreeMap<String, Fingerprint>>,
         ),
-        String,
+        (Option<String>, String),
     > {
         let Some(p) = self.pods.get(key) else {
-            return Err("pod gone".into());
+            return Err((None, "pod gone".into()));
         };
         let ns = &key.0;
         let mut env = BTreeMap::new();
@@ -378,12 +379,10 @@ impl World {
         let Some(spec) = p.spec.as_deref() else {
             return Ok((env, subpaths));
         };
-        for c in spec
-            .init_containers
-            .iter()
-            .flatten()
-            .chain(spec.containers.iter())
-        {
+        let inits = spec.init_containers.iter().flatten().map(|c| (c, true));
+        for (c, init) in inits.chain(spec.containers.iter().map(|c| (c, false))) {
+            // The error is the container's: an init container's keeps the app ones waiting.
+            let fail = |e: String| (init.then(|| c.name.clone()), e);
             let mut vars = BTreeMap::new();
             for e in c.env.iter().flatten() {
                 let Some(r) = e
@@ -396,17 +395,17 @@ impl World {
                 let optional = r.optional.unwrap_or(false);
                 match self.secrets.get(&(ns.clone(), r.name.clone())) {
                     None if optional => {}
-                    None => return Err(format!("secret \"{}\" not found", r.name)),
+                    None => return Err(fail(format!("secret \"{}\" not found", r.name))),
                     Some(s) => match s.data.as_ref().and_then(|d| d.get(&r.key)) {
                         Some(v) => {
                             vars.insert(e.name.clone(), Fingerprint::of(&v.0));
                         }
                         None if optional => {}
                         None => {
-                            return Err(format!(
+                            return Err(fail(format!(
                                 "couldn't find key {} in Secret {ns}/{}",
                                 r.key, r.name
-                            ));
+                            )));
                         }
                     },
                 }
@@ -417,7 +416,7 @@ impl World {
                 };
                 match self.secrets.get(&(ns.clone(), r.name.clone())) {
                     None if r.optional.unwrap_or(false) => {}
-                    None => return Err(format!("secret \"{}\" not found", r.name)),
+                    None => return Err(fail(format!("secret \"{}\" not found", r.name))),
                     Some(s) => {
                         for (k, v) in s.data.iter().flatten() {
                             let name = format!("{}{k}", ef.prefix.clone().unwrap_or_default());

@@ -88,6 +88,7 @@ impl World {
             delete_at: None,
             started_at: None,
             waiting: None,
+            waiting_init: None,
             env: Held::default(),
             subpath_files: Held::default(),
         };

@@ -8,8 +8,8 @@ use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, ReplicaSetSpec, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{
-    ContainerState, ContainerStateRunning, ContainerStateWaiting, ContainerStatus, Pod,
-    PodCondition, PodSpec, PodStatus, PodTemplateSpec, Volume,
+    ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStateWaiting,
+    ContainerStatus, Pod, PodCondition, PodSpec, PodStatus, PodTemplateSpec, Volume,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
 
@@ -166,6 +166,9 @@ pub struct LabPod {
     pub(super) started_at: Option<Timestamp>,
     /// The waiting container state (reason, message) kubelet reports; `None` once running.
     pub(super) waiting: Option<(String, String)>,
+    /// The init container `waiting` belongs to: Kubernetes runs init containers first, so the
+    /// app containers then wait in PodInitializing. `None`: it is the app containers'.
+    pub(super) waiting_init: Option<String>,
     /// container → variable → fingerprint of the value resolved at container start.
     pub env: Held,
     /// container → mount path → fingerprint of a subPath-mounted file, frozen at start.
@@ -270,6 +273,9 @@ impl LabPod {
                 ..Default::default()
             };
         }
+        if let Some(init) = &self.waiting_init {
+            return self.initializing(init);
+        }
         let waiting = self.waiting.as_ref();
         let state = match (waiting, self.started_at) {
             (Some((reason, message)), _) => ContainerState {
@@ -314,6 +320,65 @@ impl LabPod {
 /// Records the container state kubelet reports for the pod's stage (`None`: running).
 pub(super) fn set_status(p: &mut LabPod, waiting: Option<(&str, &str)>) {
     p.waiting = waiting.map(|(reason, message)| (reason.to_string(), message.to_string()));
+    p.waiting_init = None;
+}
+
+impl LabPod {
+    /// Pending on init container `init`: the ones before it completed, it waits with the
+    /// kubelet's reason, the rest and every app container wait in PodInitializing.
+    fn initializing(&self, init: &str) -> PodStatus {
+        let waiting = |reason: &str, message: Option<String>| ContainerState {
+            waiting: Some(ContainerStateWaiting {
+                reason: Some(reason.into()),
+                message,
+            }),
+            ..Default::default()
+        };
+        let status = |name: &str, state: ContainerState| ContainerStatus {
+            name: name.into(),
+            ready: false,
+            started: Some(false),
+            state: Some(state),
+            ..Default::default()
+        };
+        let (reason, message) = self.waiting.clone().unwrap_or_default();
+        let mut before = true;
+        let inits = self
+            .spec
+            .iter()
+            .flat_map(|s| s.init_containers.iter().flatten());
+        let init_statuses = inits
+            .map(|c| {
+                let state = if c.name == init {
+                    before = false;
+                    waiting(&reason, (!message.is_empty()).then(|| message.clone()))
+                } else if before {
+                    ContainerState {
+                        terminated: Some(ContainerStateTerminated {
+                            exit_code: 0,
+                            reason: Some("Completed".into()),
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    }
+                } else {
+                    waiting("PodInitializing", None)
+                };
+                status(&c.name, state)
+            })
+            .collect();
+        let app = self.spec.iter().flat_map(|s| s.containers.iter());
+        PodStatus {
+            phase: Some("Pending".into()),
+            start_time: self.meta.creation_timestamp.clone(),
+            init_container_statuses: Some(init_statuses),
+            container_statuses: Some(
+                app.map(|c| status(&c.name, waiting("PodInitializing", None)))
+                    .collect(),
+            ),
+            ..Default::default()
+        }
+    }
 }
 
 #[cfg(test)]
