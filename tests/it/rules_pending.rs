@@ -31,12 +31,10 @@ fn summary(c: &Chain, l: LinkKind) -> (Status, &str) {
     (link.status, link.summary.as_str())
 }
 
-/// The app's pod, created `age` ago, Pending with no node, and kube-scheduler's
-/// FailedScheduling about it (seen `count` times, last a few seconds ago).
-fn unschedulable(age: SignedDuration, count: u32) -> Snapshot {
-    let mut s = tk::healthy();
-    tk::unmount(&mut s, APP);
-    let pod = tk::pod_mut(&mut s, APP);
+/// Makes the app's pod one created `age` ago, Pending with no node and not mounted; its uid.
+pub(crate) fn pending(s: &mut Snapshot, age: SignedDuration) -> String {
+    tk::unmount(s, APP);
+    let pod = tk::pod_mut(s, APP);
     pod.node = None;
     pod.created_at = Some(tk::ago(age));
     for c in &mut pod.containers {
@@ -45,7 +43,14 @@ fn unschedulable(age: SignedDuration, count: u32) -> Snapshot {
             message: String::new(),
         };
     }
-    let uid = pod.uid.to_string();
+    pod.uid.to_string()
+}
+
+/// The app's pod, created `age` ago, Pending with no node, and kube-scheduler's
+/// FailedScheduling about it (seen `count` times, last a few seconds ago).
+fn unschedulable(age: SignedDuration, count: u32) -> Snapshot {
+    let mut s = tk::healthy();
+    let uid = pending(&mut s, age);
     s.events.items.push(EventObs {
         namespace: NS.into(),
         involved_kind: "Pod".into(),

@@ -39,18 +39,8 @@ fn node(name: &str, labels: &[(&str, &str)]) -> NodeObs {
 /// FailedScheduling `message` about it (last seen `seen` ago); the cluster has one node.
 fn unschedulable(message: &str, age: SignedDuration, seen: SignedDuration) -> Snapshot {
     let mut s = tk::healthy();
-    tk::unmount(&mut s, APP);
     s.cluster.nodes = Observed::Known(vec![node(NODE, &[("kubernetes.io/os", "linux")])]);
-    let pod = tk::pod_mut(&mut s, APP);
-    pod.node = None;
-    pod.created_at = Some(tk::ago(age));
-    for c in &mut pod.containers {
-        c.state = ContainerStateObs::Waiting {
-            reason: String::new(),
-            message: String::new(),
-        };
-    }
-    let uid = pod.uid.to_string();
+    let uid = crate::rules_pending::pending(&mut s, age);
     s.events.items.push(EventObs {
         namespace: NS.into(),
         involved_kind: "Pod".into(),
