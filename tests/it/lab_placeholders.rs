@@ -213,9 +213,35 @@ fn lab_placeholders_another_volume_failing_blocks_the_consumers() {
         assert_eq!(consumers.status, Status::Pending, "{consumers:#?}");
         assert_eq!(consumers.summary, "blocked: volume proj");
     }
-    // Not a synced Secret: no KVC905 about it.
+    // Not a synced Secret: no KVC905 about it. The pod is stuck all the same: KVC108 (a
+    // warning on the Pod link) names the volume and cites the kubelet (docs/codes.yaml).
     assert!(
         with(&chains, Code::KVC905).is_empty(),
+        "{:#?}",
+        codes(&chains)
+    );
+    let f = with(&chains, Code::KVC108);
+    assert!(!f.is_empty(), "{:#?}", codes(&chains));
+    for f in &f {
+        assert_eq!(f.severity, kvchain::chain::Severity::Warning);
+        assert!(
+            f.message.contains("volume proj fails to mount"),
+            "{}",
+            f.message
+        );
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.contains("references non-existent secret key: nokey")),
+            "{:#?}",
+            f.evidence
+        );
+    }
+    // Repaired (the key exists): no KVC108, the consumers read the secret.
+    let plain = plain.replace("{user: x}", "{user: x, nokey: y}");
+    let chains = run(&app, &[&plain]);
+    assert!(
+        with(&chains, Code::KVC108).is_empty(),
         "{:#?}",
         codes(&chains)
     );

@@ -114,41 +114,13 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
 }
 
 /// The kubelet starts no container before every volume of the pod is set up: another volume
-/// failing (an ordinary Secret's missing key, say) keeps the pod in ContainerCreating although
-/// this chain's mount succeeded. Outside the chain, so no finding of its own, but nothing here
-/// reads the secret: the link waits and says on what (README: a mount failure is no start).
+/// failing keeps the pod in ContainerCreating although this chain's mount succeeded (KVC108 on
+/// the Pod link says so). Nothing here reads the secret: the link waits and says on what.
 fn other_volume_fails(cx: &Ctx, link: &mut Link) {
-    if cx.template || cx.pod.phase == "Running" {
+    let Some((volume, _)) = super::pod::failed_other_volume(cx) else {
         return;
-    }
-    let events = cx
-        .ix
-        .pod_events
-        .get(&(cx.pod.namespace.as_str(), cx.pod.name.as_str()));
-    let failed = events.into_iter().flatten().find_map(|e| {
-        let rest = e
-            .message
-            .split_once("MountVolume.SetUp failed for volume \"")?
-            .1;
-        let volume = rest.split('"').next()?;
-        let mine = (e.reason == "FailedMount" && e.type_ != "Normal")
-            && (cx.pod.uid.is_empty() || e.involved_uid.is_empty() || e.involved_uid == cx.pod.uid);
-        // The chain's own volume (or another CSI volume, a chain of its own) is judged there.
-        let other = cx
-            .pod
-            .volume(volume)
-            .is_some_and(|v| !matches!(v.source, VolumeSourceObs::Csi { .. }));
-        (mine && other).then_some((volume, e))
-    });
-    let Some((volume, e)) = failed else { return };
+    };
     set(link, Status::Pending, format!("blocked: volume {volume}"));
-    link.facts.push(Fact::new(
-        "pod not started",
-        format!(
-            "volume {volume} fails to mount (not the secrets-store volume): {}",
-            e.message
-        ),
-    ));
 }
 
 /// Whether the pod cannot start without the Secret: an `optional` env key or secret volume

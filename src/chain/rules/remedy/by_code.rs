@@ -118,6 +118,10 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                 "make nodeSelector, affinity and tolerations match a node pool that exists (or add that pool); drop a nodeName of a node that does not exist",
             ),
         ),
+        KVC108 => (
+            format!("kubectl describe pod {} -n {ns} | grep -A3 FailedMount", cx.pod.name),
+            edit_owner(cx, "repair the volume the FailedMount message names (create its Secret, fix its items key, or mark the source optional), or drop it"),
+        ),
         KVC201 | KVC205 => (
             if cx.template {
                 format!(
