@@ -20,8 +20,12 @@ pub(crate) const BINDING_AUDIENCE: &str = "api://AKSIdentityBinding";
 /// workload identity the exchange audience, identity binding its own (FACTS §5). The VM's
 /// managed identity and pod identity read no token.
 pub(crate) fn token_audience(cx: &Ctx) -> Option<&'static str> {
+    cx.params.as_deref().and_then(audience_of)
+}
+
+/// [`token_audience`] of SPC parameters `p`.
+fn audience_of(p: &crate::spc::AzureSpc) -> Option<&'static str> {
     use super::pod::truthy;
-    let p = cx.params.as_deref()?;
     if p.client_id.is_none() || truthy(&p.use_vm_managed_identity) || truthy(&p.use_pod_identity) {
         return None;
     }
@@ -37,19 +41,13 @@ pub(crate) fn token_audience(cx: &Ctx) -> Option<&'static str> {
 /// finding and fix say the same whichever chain shows them.
 pub(crate) fn audiences_needed(cx: &Ctx) -> Vec<&'static str> {
     let mut wanted: Vec<&'static str> = token_audience(cx).into_iter().collect();
-    wanted.extend(cx.snap().spcs.items.iter().filter_map(|spc| {
-        let p = &spc.parsed;
-        let on = |v: &Option<String>| super::pod::truthy(v);
-        (p.client_id.is_some() && !on(&p.use_vm_managed_identity) && !on(&p.use_pod_identity)).then(
-            || {
-                if on(&p.use_azure_token_proxy) {
-                    BINDING_AUDIENCE
-                } else {
-                    AUDIENCE
-                }
-            },
-        )
-    }));
+    wanted.extend(
+        cx.snap()
+            .spcs
+            .items
+            .iter()
+            .filter_map(|spc| audience_of(&spc.parsed)),
+    );
     wanted.sort_unstable();
     wanted.dedup();
     wanted
