@@ -354,45 +354,40 @@ pub(crate) fn mark_effects(links: &mut [Link], starting: bool) {
             link.status = Status::Pending;
             link.summary = compact_str::format_compact!("blocked: {}", root.title());
         }
-        // A workload relying on another's mount (KVC903) waits on the cause too: the Secret
-        // exists only once the mount succeeds, and mounting the SPC there would fail alike.
-        for f in link
-            .findings
-            .iter_mut()
-            .filter(|f| f.code == Code::KVC903 && f.follows.is_none())
-        {
-            f.follows = Some(root);
-            f.message = format!("blocked by {}: {}", root.title(), f.message).into();
-            f.fix = format!(
-                "# fix {cause} ({}) first: no pod has the Secret until the mount succeeds; then: {}",
-                root.title(),
-                f.fix
-            )
-            .into();
-        }
         let mut any = false;
         // While the object or the mount itself fails nothing is mounted: a secretObjects
         // name matching no file (KVC801) is judged against files that do not exist, and the
         // near-miss it offers may be the object's typo (KVC601 names it).
         let mount_fails = matches!(root, LinkKind::VaultObject | LinkKind::Mount);
-        for f in link.findings.iter_mut().filter(|f| {
-            (EFFECTS.contains(&f.code) || (mount_fails && f.code == Code::KVC801))
-                && f.follows.is_none()
-        }) {
+        for f in link.findings.iter_mut().filter(|f| f.follows.is_none()) {
+            let effect = EFFECTS.contains(&f.code) || (mount_fails && f.code == Code::KVC801);
+            if !effect && f.code != Code::KVC903 {
+                continue;
+            }
             f.follows = Some(root);
             f.message = format!("blocked by {}: {}", root.title(), f.message).into();
-            // Its own fix (delete the Secret, remount) cannot work while the cause holds: a
-            // new mount fails the same way, and a running replica would be lost.
-            f.fix = format!(
-                "# fix {cause} ({}) first: the next rotation poll or mount then refreshes this",
-                root.title()
-            )
+            f.fix = if effect {
+                // Its own fix (delete the Secret, remount) cannot work while the cause holds:
+                // a new mount fails the same way, and a running replica would be lost.
+                format!(
+                    "# fix {cause} ({}) first: the next rotation poll or mount then refreshes this",
+                    root.title()
+                )
+            } else {
+                // A workload relying on another's mount (KVC903) waits on the cause too: the
+                // Secret exists only once the mount succeeds, and mounting the SPC there would
+                // fail alike; its own fix comes after.
+                format!(
+                    "# fix {cause} ({}) first: no pod has the Secret until the mount succeeds; then: {}",
+                    root.title(),
+                    f.fix
+                )
+            }
             .into();
-            any = true;
+            any |= effect;
         }
-        // A link that waits on an earlier one (consumers of a Secret never synced) names the
-        // root cause, not the link it waits on.
-        // A mount that has not happened yet waits on the cause too.
+        // A link that waits on an earlier one (consumers of a Secret never synced, a mount
+        // that has not happened yet) names the root cause, not the link it waits on.
         let waiting = link.status == Status::Pending
             && (link.summary.starts_with("blocked: ")
                 || (link.link == LinkKind::Mount && mount::WAITING.contains(&&*link.summary)));
