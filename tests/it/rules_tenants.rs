@@ -1,0 +1,189 @@
+//! Tenants (FACTS §5, §11): a wrong tenant is named for what it is — in the SPC, the
+//! identity or the vault — before the credential it keeps from being compared.
+
+use kvchain::chain::testkit::{self as tk, APP, NS, TENANT};
+use kvchain::chain::{Code, LinkKind, Status, diagnose};
+use kvchain::snapshot::*;
+
+use super::cause_kit::*;
+
+/// FACTS §5: the provider reads `tenantID`, else the deprecated `tenantId`. The evidence
+/// quotes the key the SPC has and the fix edits that key (adding `tenantID` beside a wrong
+/// `tenantId` would work, but leave the wrong value in place to mislead the next reader).
+#[test]
+fn aadsts700016_for_a_known_identity_names_both_tenants() {
+    for key in ["tenantId", "tenantID"] {
+        let mut s = tk::healthy();
+        let spc = tk::spc_mut(&mut s, APP);
+        spc.parameters.remove("tenantId");
+        spc.parameters.remove("tenantID");
+        spc.parameters.insert(key.into(), OTHER_TENANT.into());
+        tk::reparse(spc);
+        let client = tk::client_id(NS, APP);
+        let c = one(&failing_with(s, &aadsts700016(&client, OTHER_TENANT)));
+        assert_eq!(
+            codes(&c),
+            [Code::KVC404],
+            "not 'no application with clientID'"
+        );
+        let f = find(&c, Code::KVC404);
+        assert!(
+            f.message.contains(OTHER_TENANT) && f.message.contains(TENANT),
+            "{}",
+            f.message
+        );
+        assert!(has_event(f));
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| **e == format!("parameters.{key}: {OTHER_TENANT}")),
+            "{:?}",
+            f.evidence
+        );
+        assert!(
+            f.fix.ends_with(&format!("# parameters.{key}: {TENANT}")),
+            "{}",
+            f.fix
+        );
+        assert!(!f.fix.contains("clientID"), "{}", f.fix);
+        assert_eq!(c.link(LinkKind::Identity).status, Status::Ok);
+        assert_eq!(c.link(LinkKind::Mount).summary, "blocked: Federation");
+    }
+}
+
+#[test]
+fn aadsts700016_with_identities_unseen_says_what_remains_possible() {
+    let mut s = tk::healthy();
+    s.azure = AzureObs::unknown("no Azure credentials");
+    let client = tk::client_id(NS, APP);
+    let c = one(&failing_with(s, &aadsts700016(&client, OTHER_TENANT)));
+    let f = find(&c, Code::KVC301);
+    assert!(f.message.contains(OTHER_TENANT), "{}", f.message);
+    assert!(f.message.contains("tenantID"), "{}", f.message);
+}
+
+#[test]
+fn a_vault_in_another_tenant_explains_that_a_managed_identity_cannot_cross() {
+    let mut s = tk::healthy();
+    tk::vault_mut(&mut s, NS).tenant_id = OTHER_TENANT.into();
+    let c = one(&failing_with(s, &akv10032(OTHER_TENANT, TENANT)));
+    assert_eq!(
+        codes(&c),
+        [Code::KVC406],
+        "{:#?}",
+        c.findings().collect::<Vec<_>>()
+    );
+    let f = find(&c, Code::KVC406);
+    assert!(has_event(f));
+    assert!(f.message.contains(OTHER_TENANT) && f.message.contains(TENANT));
+    assert!(f.fix.contains("multi-tenant app registration"), "{}", f.fix);
+    // Not the fix that leads to the next failure (AADSTS700016 in the vault's tenant).
+    assert!(
+        !f.fix
+            .contains(&format!("parameters.tenantID: {OTHER_TENANT}"))
+    );
+}
+
+#[test]
+fn akv10032_alone_is_recognised() {
+    let mut s = tk::healthy();
+    s.azure = AzureObs::unknown("no Azure credentials");
+    let c = one(&failing_with(s, &akv10032(OTHER_TENANT, TENANT)));
+    assert!(!c.findings().any(|f| f.code == Code::KVC701));
+    let f = find(&c, Code::KVC406);
+    assert!(f.message.contains("AKV10032"), "{}", f.message);
+    assert!(
+        f.message.contains(&format!("vault tenant {OTHER_TENANT}"))
+            && f.message.contains(&format!("token from tenant {TENANT}")),
+        "{}",
+        f.message
+    );
+}
+
+/// FACTS §11: the token is asked of the SPC's tenant first; a wrong tenant fails there
+/// (AADSTS700016) before any federated credential is compared. With both wrong, the link
+/// names the tenant (summary, first finding, first printed) and the subject after it.
+#[test]
+fn a_wrong_tenant_is_named_before_a_credential_it_keeps_from_being_compared() {
+    let mut s = tk::healthy();
+    tk::fic_mut(&mut s, APP).subject = "system:serviceaccount:shop:Web".into();
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.parameters
+        .insert("tenantId".into(), OTHER_TENANT.into());
+    tk::reparse(spc);
+    let client = tk::client_id(NS, APP);
+    let s = failing_with(s, &aadsts700016(&client, OTHER_TENANT));
+    let c = one(&s);
+    let fed = c.link(LinkKind::Federation);
+    let order: Vec<Code> = fed.findings.iter().map(|f| f.code).collect();
+    assert_eq!(order, [Code::KVC404, Code::KVC401], "{fed:#?}");
+    assert_eq!(fed.summary, "wrong tenant");
+    assert_eq!(c.root_cause().map(|f| f.code), Some(Code::KVC404));
+    let text = kvchain::report::text(&s, std::slice::from_ref(&c), false);
+    let tenant = text.find("KVC404 error").expect("404 printed");
+    let subject = text.find("KVC401 error").expect("401 printed");
+    assert!(tenant < subject, "{text}");
+}
+
+/// FACTS §5/§11: the tenant names where the sign-in happens; Entra knows a tenant by its id
+/// (a GUID) or a domain. A variable's name left in place, or any other value that is neither
+/// ("tid" in the upstream examples), is a value still to fill in (KVC306); a GUID or a domain
+/// passes.
+#[test]
+fn a_tenant_that_is_neither_an_id_nor_a_domain_is_named() {
+    let codes = |tenant: &str| {
+        let mut s = tk::healthy();
+        let spc = tk::spc_mut(&mut s, APP);
+        spc.parameters.remove("tenantID");
+        spc.parameters.insert("tenantId".into(), tenant.into());
+        tk::reparse(spc);
+        tk::codes(&diagnose(&s))
+    };
+    assert!(codes("YOUR_TENANT_ID").contains(&Code::KVC306));
+    let tid = codes("tid");
+    assert!(tid.contains(&Code::KVC306), "{tid:?}");
+    for fine in ["contoso.onmicrosoft.com", TENANT] {
+        let got = codes(fine);
+        assert!(
+            !got.contains(&Code::KVC306) && !got.contains(&Code::KVC302),
+            "{fine}: {got:?}"
+        );
+    }
+}
+
+/// FACTS §6: the webhook injects AZURE_TENANT_ID from the service account's tenant-id
+/// annotation, else its default (the cluster's tenant); FACTS §11: a managed identity lives
+/// in one tenant. A pod holding another tenant is named, with the annotation that fixes it.
+#[test]
+fn a_pod_holding_another_tenant_than_its_identity_is_named() {
+    let mut s = tk::healthy();
+    tk::pod_mut(&mut s, APP).containers[0].env.push(EnvObs {
+        name: "AZURE_TENANT_ID".into(),
+        source: EnvSourceObs::Literal {
+            value: Some(OTHER_TENANT.into()),
+        },
+    });
+    let c = one(&s);
+    let f = find(&c, Code::KVC206);
+    assert!(
+        f.message.contains(OTHER_TENANT) && f.message.contains(TENANT),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.fix
+            .contains(&format!("azure.workload.identity/tenant-id={TENANT}")),
+        "{}",
+        f.fix
+    );
+    // Holding the identity's own tenant is fine.
+    if let EnvSourceObs::Literal { value } = &mut tk::pod_mut(&mut s, APP).containers[0]
+        .env
+        .last_mut()
+        .unwrap()
+        .source
+    {
+        *value = Some(TENANT.into());
+    }
+    assert!(!tk::codes(&diagnose(&s)).contains(&Code::KVC206));
+}
