@@ -56,6 +56,7 @@ mod rules_pending;
 mod rules_placement;
 mod rules_repaired;
 mod rules_runtime;
+mod rules_runtime_objects;
 mod rules_tenants;
 mod scaled_to_zero;
 mod serve_exporter;

@@ -1,0 +1,532 @@
+//! Codes that need runtime or Azure observations from the Object link on (object versions,
+//! mounts, rotation, the synced Secret and its consumers), each planted in the testkit's
+//! healthy world (one working chain: namespace `shop`, Deployment `web`) by changing exactly
+//! one thing.
+
+use jiff::SignedDuration;
+use kvchain::chain::testkit::{self as tk, APP, NS};
+use kvchain::chain::{Code, LinkKind, Severity, Status};
+use kvchain::snapshot::*;
+
+use super::rules_runtime::{all, codes, csi, latest, only, run};
+
+#[test]
+fn kvc601_object_not_found() {
+    let mut s = tk::healthy();
+    tk::object_mut(&mut s, APP).state = Observed::Known(None);
+    let chains = run(&s);
+    only(&chains, Code::KVC601);
+    assert_eq!(chains[0].objects[0].status, Status::Broken);
+}
+
+#[test]
+fn kvc602_latest_version_disabled() {
+    let mut s = tk::healthy();
+    latest(&mut s).enabled = false;
+    let f = only(&run(&s), Code::KVC602);
+    assert!(f.fix.contains("--enabled true"));
+}
+
+#[test]
+fn kvc604_expiring_within_a_week() {
+    let mut s = tk::healthy();
+    latest(&mut s).expires = Some(tk::now() + SignedDuration::from_hours(48));
+    let f = only(&run(&s), Code::KVC604);
+    assert!(f.message.contains("expires"), "{}", f.message);
+}
+
+#[test]
+fn kvc701_unexplained_failed_mount_shown_verbatim() {
+    let mut s = tk::healthy();
+    tk::unmount(&mut s, APP);
+    let pod = tk::pod_name(APP, 0);
+    s.events.items.push(tk::failed_mount(
+        NS,
+        &pod,
+        "secrets-store-inline",
+        "grpc: received message larger than max (5242880 vs. 4194304)",
+    ));
+    let chains = run(&s);
+    let f = only(&chains, Code::KVC701);
+    assert!(f.evidence[0].contains("received message larger than max"));
+    assert_eq!(chains[0].link(LinkKind::Mount).status, Status::Broken);
+}
+
+#[test]
+fn kvc702_rotation_disabled() {
+    let mut s = tk::healthy();
+    csi(&mut s).rotation_enabled = Observed::Known(false);
+    only(&run(&s), Code::KVC702);
+}
+
+#[test]
+fn kvc703_mounted_version_lags_longer_than_the_poll_interval() {
+    let mut s = tk::healthy();
+    let Observed::Known(Some(o)) = &mut tk::object_mut(&mut s, APP).state else {
+        panic!()
+    };
+    o.versions.insert(
+        0,
+        ObjectVersion {
+            version: tk::V2.into(),
+            enabled: true,
+            created: Some(tk::ago(SignedDuration::from_mins(30))),
+            ..ObjectVersion::default()
+        },
+    );
+    let f = only(&run(&s), Code::KVC703);
+    assert!(f.message.contains(tk::V1) && f.message.contains(tk::V2));
+    // Within the poll interval (+ slack) it is not yet a finding.
+    let Observed::Known(Some(o)) = &mut tk::object_mut(&mut s, APP).state else {
+        panic!()
+    };
+    o.versions[0].created = Some(tk::ago(SignedDuration::from_secs(90)));
+    assert!(!codes(&run(&s)).contains(&Code::KVC703));
+}
+
+#[test]
+fn kvc704_throttling_with_a_transactions_estimate() {
+    let mut s = tk::healthy();
+    tk::unmount(&mut s, APP);
+    s.events.items.push(tk::failed_mount(
+        NS,
+        &tk::pod_name(APP, 0),
+        "secrets-store-inline",
+        "failed to get objectType:secret, objectName:web-db-pass, objectVersion:: GET https://kv-shop.vault.azure.net/secrets/web-db-pass/\n--------\nRESPONSE 429: 429 Too Many Requests",
+    ));
+    let f = only(&run(&s), Code::KVC704);
+    assert!(f.message.contains("720 reads/day"), "{}", f.message); // 1 pod × 1 object × 720 polls
+}
+
+/// A rotation that the vault throttles: the pod stays mounted, each poll fails with 429.
+fn throttled_rotation(s: &mut Snapshot) {
+    let pod = tk::pod_name(APP, 0);
+    s.events.items.push(EventObs {
+        reason: "MountRotationFailed".into(),
+        source: "csi-secrets-store-rotation".into(),
+        message: format!(
+            "provider mount err: failed to mount objects, error: failed to get objectType:secret, objectName:web-db-pass, objectVersion:: GET https://kv-shop.vault.azure.net/secrets/web-db-pass/\n--------\nRESPONSE 429: 429 Too Many Requests for spc {NS}/{}",
+            tk::spc_name(APP)
+        ),
+        ..tk::failed_mount(NS, &pod, "secrets-store-inline", "")
+    });
+}
+
+/// The throttling fix proposes a longer poll interval only while the driver polls more often
+/// than that: each poll reads every mounted object at once (FACTS §4), so at ten minutes or
+/// more the reads of one poll must shrink. The confirm command lists the events that showed
+/// the 429 (here rotation's, not FailedMount).
+#[test]
+fn kvc704_fix_never_proposes_the_interval_already_set() {
+    let mut s = tk::healthy();
+    csi(&mut s).rotation_enabled = Observed::Known(true);
+    throttled_rotation(&mut s);
+    let f = only(&run(&s), Code::KVC704);
+    assert!(f.fix.contains("--rotation-poll-interval 10m"), "{}", f.fix);
+    assert!(
+        f.confirm
+            .ends_with("--field-selector reason=MountRotationFailed"),
+        "{}",
+        f.confirm
+    );
+    csi(&mut s).rotation_poll_interval = std::time::Duration::from_secs(600);
+    let f = only(&run(&s), Code::KVC704);
+    assert!(!f.fix.contains("rotation-poll-interval"), "{}", f.fix);
+    assert!(
+        f.fix
+            .starts_with(&format!("split SecretProviderClass {}", tk::spc_name(APP))),
+        "{}",
+        f.fix
+    );
+}
+
+/// No running pod: the only one failed without a mount. (A pod still on its way to its mount
+/// is no KVC802: the Sync link waits, see rules_pending.)
+#[test]
+fn kvc802_no_running_pod_mounts_the_spc() {
+    let mut s = tk::healthy();
+    tk::unmount(&mut s, APP);
+    let pod = tk::pod_mut(&mut s, APP);
+    pod.phase = "Failed".into();
+    for c in &mut pod.containers {
+        c.state = ContainerStateObs::Terminated {
+            reason: "Error".into(),
+            exit_code: 1,
+        };
+    }
+    let f = only(&run(&s), Code::KVC802);
+    assert_eq!(f.severity, Severity::Warning);
+    assert_eq!(f.follows, None, "nothing upstream blocks it: {f:#?}");
+}
+
+#[test]
+fn kvc805_synced_secret_differs_from_the_mount() {
+    let mut s = tk::healthy();
+    tk::secret_mut(&mut s, APP)
+        .data
+        .insert("password".into(), Fingerprint::of(b"stale"));
+    only(&run(&s), Code::KVC805);
+}
+
+/// FACTS §2: a `kubernetes.io/tls` Secret holds the private key (tls.key) and the certificates
+/// (tls.crt) split out of the mounted PEM file, never the whole file.
+#[test]
+fn kvc805_tls_secret_is_compared_with_the_pem_parts_the_driver_writes() {
+    let mut s = tk::healthy();
+    let (key, cert) = (Fingerprint::of(b"the key"), Fingerprint::of(b"the chain"));
+    let so = &mut tk::spc_mut(&mut s, APP).secret_objects[0];
+    so.type_ = "kubernetes.io/tls".into();
+    so.data = ["tls.key", "tls.crt"]
+        .map(|k| SecretObjectData {
+            object_name: "password".into(),
+            key: k.into(),
+        })
+        .into();
+    let secret = tk::secret_mut(&mut s, APP);
+    secret.type_ = "kubernetes.io/tls".into();
+    secret.data = [("tls.key".to_string(), key), ("tls.crt".to_string(), cert)].into();
+    s.spc_statuses.items[0].pem_parts = [(
+        "password".to_string(),
+        PemParts {
+            key: Some(key),
+            cert: Some(cert),
+        },
+    )]
+    .into();
+    let chains = run(&s);
+    assert!(
+        !codes(&chains).contains(&Code::KVC805),
+        "{:#?}",
+        all(&chains)
+    );
+    // A Secret that really differs from the mount is still found, naming only that key.
+    tk::secret_mut(&mut s, APP)
+        .data
+        .insert("tls.crt".into(), Fingerprint::of(b"an older chain"));
+    let f = only(&run(&s), Code::KVC805);
+    assert!(f.message.ends_with("tls.crt"), "{}", f.message);
+}
+
+#[test]
+fn kvc806_secret_missing_while_mounted_sync_disabled() {
+    let mut s = tk::healthy();
+    csi(&mut s).sync_secret_enabled = Observed::Known(false);
+    s.secrets.items.clear();
+    let f = only(&run(&s), Code::KVC806);
+    assert!(f.message.contains("syncSecret.enabled"), "{}", f.message);
+}
+
+/// A rotation after the pod started: the vault's version the mount and the Secret now hold
+/// was created after the pod, and the Secret was written then.
+fn rotated_after_start(s: &mut Snapshot) {
+    let at = tk::ago(SignedDuration::from_mins(5));
+    tk::secret_mut(s, APP).updated_at = Some(at);
+    if let Observed::Known(Some(o)) = &mut tk::object_mut(s, APP).state {
+        o.versions[0].created = Some(at);
+    }
+}
+
+#[test]
+fn kvc901_env_older_than_the_secret() {
+    let mut s = tk::healthy();
+    rotated_after_start(&mut s);
+    let f = only(&run(&s), Code::KVC901);
+    assert_eq!(f.severity, Severity::Error);
+    assert!(f.message.contains("DB_PASSWORD"));
+    assert!(f.message.contains("holds the old value"), "{}", f.message);
+}
+
+/// FACTS §2/§4: the driver recreates a deleted synced Secret from what it mounts. Written
+/// after the container started but from the vault versions the pod's first mount read (all
+/// created before the pod), it holds the value the process holds: no error, no restart; an
+/// info says why, and what would make it otherwise (an SPC edit kvchain cannot date).
+#[test]
+fn kvc901_a_secret_rebuilt_from_versions_older_than_the_pod_is_not_a_stale_env() {
+    let mut s = tk::healthy();
+    tk::secret_mut(&mut s, APP).updated_at = Some(tk::ago(SignedDuration::from_mins(5)));
+    let f = only(&run(&s), Code::KVC901);
+    assert_eq!(f.severity, Severity::Info, "{f:#?}");
+    assert!(f.message.contains("holds the same value"), "{}", f.message);
+    assert!(f.fix.starts_with("# nothing to do"), "{}", f.fix);
+    let chains = run(&s);
+    assert_eq!(chains[0].link(LinkKind::Consumers).status, Status::Ok);
+}
+
+#[test]
+fn kvc902_env_without_reloader() {
+    let mut s = tk::healthy();
+    tk::workload_mut(&mut s, "Deployment", APP)
+        .annotations
+        .clear();
+    let f = only(&run(&s), Code::KVC902);
+    assert_eq!(f.resource, "Deployment/web");
+}
+
+/// The healthy world's pod with its owners removed: a pod nothing recreates.
+fn bare(s: &mut Snapshot) {
+    for pod in s.pods.items.iter_mut() {
+        pod.owners.clear();
+    }
+}
+
+/// FACTS §10: Reloader restarts a workload by changing its pod template; a pod nothing owns
+/// has none, so a Reloader annotation on it restarts nothing, and the fix recreates the pod.
+#[test]
+fn kvc902_a_bare_pod_is_restarted_by_nothing_even_with_a_reloader_annotation() {
+    let mut s = tk::healthy();
+    bare(&mut s);
+    for pod in s.pods.items.iter_mut() {
+        pod.annotations
+            .insert("reloader.stakater.com/auto".into(), "true".into());
+    }
+    let pod = tk::pod_name(APP, 0);
+    let f = only(&run(&s), Code::KVC902);
+    assert_eq!(f.resource, format!("Pod/{pod}"));
+    assert!(
+        f.fix.starts_with(&format!(
+            "kubectl get pod {pod} -n {NS} -o yaml | kubectl replace --force -f -"
+        )),
+        "{}",
+        f.fix
+    );
+    assert!(!f.fix.contains("annotate"), "{}", f.fix);
+}
+
+/// `kubectl rollout restart` takes Deployments, StatefulSets and DaemonSets only: another
+/// owner recreates a deleted pod, and a pod nothing owns is recreated from itself.
+#[test]
+fn kvc901_restart_fix_fits_the_owner() {
+    let mut s = tk::healthy();
+    rotated_after_start(&mut s);
+    let pod = tk::pod_name(APP, 0);
+    let fix = |s: &Snapshot| only(&run(s), Code::KVC901).fix.to_string();
+    assert_eq!(
+        fix(&s),
+        format!("kubectl rollout restart deployment/{APP} -n {NS}")
+    );
+    let mut job = s.clone();
+    for p in job.pods.items.iter_mut() {
+        p.owners = vec![OwnerRef {
+            kind: "Job".into(),
+            name: "nightly".into(),
+            uid: "uid-job".into(),
+            controller: true,
+        }];
+    }
+    assert!(
+        fix(&job).starts_with(&format!(
+            "kubectl delete pod {pod} -n {NS}  # its Job nightly"
+        )),
+        "{}",
+        fix(&job)
+    );
+    bare(&mut s);
+    assert!(
+        fix(&s).starts_with(&format!(
+            "kubectl get pod {pod} -n {NS} -o yaml | kubectl replace --force -f -"
+        )),
+        "{}",
+        fix(&s)
+    );
+}
+
+/// A pod's spec cannot be edited in place (but for its images): a spec fix on a bare pod
+/// recreates it with the change; on a workload it edits the template.
+#[test]
+fn kvc102_spec_fix_recreates_a_bare_pod_and_edits_a_workload() {
+    let mut s = tk::healthy();
+    for p in s.pods.items.iter_mut() {
+        p.containers[0].mounts.push(MountObs {
+            volume: "secrets-store-inline".into(),
+            path: "/mnt/secrets/password".into(),
+            sub_path: Some("password".into()),
+            read_only: true,
+        });
+    }
+    let f = only(&run(&s), Code::KVC102);
+    assert!(
+        f.fix
+            .starts_with(&format!("kubectl edit deployment/{APP} -n {NS}  #")),
+        "{}",
+        f.fix
+    );
+    bare(&mut s);
+    let pod = tk::pod_name(APP, 0);
+    let f = only(&run(&s), Code::KVC102);
+    assert!(
+        f.fix.starts_with(&format!(
+            "kubectl get pod {pod} -n {NS} -o yaml > {pod}.yaml && ${{EDITOR:-vi}} {pod}.yaml && kubectl replace --force -f {pod}.yaml  #"
+        )),
+        "{}",
+        f.fix
+    );
+}
+
+#[test]
+fn replicas_of_one_workload_share_workload_level_findings() {
+    let mut s = tk::empty();
+    tk::add_app(&mut s, NS, APP, 3);
+    tk::workload_mut(&mut s, "Deployment", APP)
+        .annotations
+        .clear();
+    let chains = run(&s);
+    assert_eq!(chains.len(), 3);
+    let report = kvchain::report::json(&s, &chains);
+    let v: serde_json::Value = serde_json::from_str(&report).expect("json");
+    let n = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["code"] == "KVC902")
+        .count();
+    assert_eq!(n, 1, "de-duplicated across the three pods");
+}
+
+/// Issue 12 §4: a pod that reads the synced Secret while no pod mounts the SPC is a chain of
+/// its own: KVC903 while the Secret still exists, KVC904 once it is gone (one finding: the
+/// consumer that cannot start, naming why the Secret is missing; no KVC802 beside it).
+#[test]
+fn a_consumer_of_a_synced_secret_nobody_mounts_is_a_chain() {
+    let mut s = tk::healthy();
+    let mut reader = s.pods.items[0].clone();
+    reader.name = "reader".into();
+    reader.owners.clear();
+    reader
+        .volumes
+        .retain(|v| !matches!(v.source, VolumeSourceObs::Csi { .. }));
+    reader.containers[0].mounts.clear();
+    s.pods.items = vec![reader].into();
+    s.spc_statuses.items.clear();
+    let chains = run(&s);
+    assert_eq!(chains.len(), 1, "{:#?}", all(&chains));
+    assert_eq!(chains[0].pod, "reader");
+    assert_eq!(chains[0].spc, tk::spc_name(APP));
+    let f = chains[0]
+        .findings()
+        .find(|f| f.code == Code::KVC903)
+        .unwrap_or_else(|| panic!("{:#?}", all(&chains)));
+    assert_eq!(f.resource, "Pod/reader");
+    assert_eq!(f.chain, chains[0].id);
+    // No other pod mounts it: the Secret is what earlier mounts left, and is not made again.
+    assert!(f.message.contains("is not created again"), "{}", f.message);
+    // The Secret is gone (its owners were deleted): the reader cannot start.
+    s.secrets.items.clear();
+    let chains = run(&s);
+    let c = codes(&chains);
+    assert_eq!(c, [Code::KVC904], "{c:?}");
+    assert_eq!(chains[0].link(LinkKind::Consumers).status, Status::Broken);
+}
+
+/// FACTS §10: `secret.reloader.stakater.com/reload` restarts for the Secrets it lists only.
+/// A workload listing others is told so (not "no annotation"), and the fix adds the Secret to
+/// its list instead of a second, different annotation.
+#[test]
+fn kvc902_a_reload_list_naming_other_secrets_is_extended() {
+    let mut s = tk::healthy();
+    let ann = &mut tk::workload_mut(&mut s, "Deployment", APP).annotations;
+    ann.clear();
+    ann.insert(
+        "secret.reloader.stakater.com/reload".into(),
+        "other-secret".into(),
+    );
+    let f = only(&run(&s), Code::KVC902);
+    assert!(f.message.contains("names other Secrets"), "{}", f.message);
+    assert!(
+        !f.message.contains("no Reloader annotation"),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.fix.contains(&format!(
+            "secret.reloader.stakater.com/reload=other-secret,{} --overwrite",
+            tk::secret_name(APP)
+        )),
+        "{}",
+        f.fix
+    );
+}
+
+/// FACTS §4: a file mounted with subPath never sees updates. A synced Secret mounted so and
+/// rewritten by a rotation after the container started leaves the file with the old value,
+/// as an env var would be.
+#[test]
+fn kvc901_a_subpath_file_of_a_rotated_secret_holds_the_old_value() {
+    let mut s = tk::healthy();
+    rotated_after_start(&mut s);
+    let secret = tk::secret_name(APP);
+    let pod = tk::pod_mut(&mut s, APP);
+    pod.containers[0]
+        .env
+        .retain(|e| !matches!(e.source, EnvSourceObs::SecretKey { .. }));
+    pod.volumes.push(VolumeObs {
+        name: "db".into(),
+        source: VolumeSourceObs::Secret {
+            secret_name: secret.as_str().into(),
+            optional: false,
+            keys: vec![],
+        },
+    });
+    pod.containers[0].mounts.push(MountObs {
+        volume: "db".into(),
+        path: "/etc/db/password".into(),
+        sub_path: Some("password".into()),
+        read_only: true,
+    });
+    let f = only(&run(&s), Code::KVC901);
+    assert!(f.message.contains("subPath password"), "{}", f.message);
+    assert!(
+        f.message.contains("the file holds the old value"),
+        "{}",
+        f.message
+    );
+    // Mounted as a directory, the kubelet refreshes it: nothing to say.
+    tk::pod_mut(&mut s, APP).containers[0]
+        .mounts
+        .last_mut()
+        .unwrap()
+        .sub_path = None;
+    assert!(!tk::codes(&run(&s)).contains(&Code::KVC901));
+}
+
+/// Q4: with objectVersionHistory the provider lists the versions and skips disabled ones
+/// (FACTS §5): a disabled latest version is no "get is not allowed" failure there; the
+/// files shift instead (`/0` is the newest enabled version), which the Object link says.
+#[test]
+fn a_disabled_latest_version_under_history_is_skipped_not_kvc602() {
+    let mut s = tk::healthy();
+    let obj = tk::object_name(APP);
+    let objects = tk::objects_yaml(&[&[
+        ("objectName", &obj),
+        ("objectType", "secret"),
+        ("objectAlias", "password"),
+        ("objectVersionHistory", "2"),
+    ]]);
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.parameters.insert("objects".into(), objects);
+    tk::reparse(spc);
+    let mut older = latest(&mut s).clone();
+    older.version = "0123456789abcdef0123456789abcdef".into();
+    latest(&mut s).enabled = false;
+    if let Observed::Known(Some(o)) = &mut tk::object_mut(&mut s, APP).state {
+        o.versions.push(older);
+    }
+    let chains = run(&s);
+    let c = &chains[0];
+    assert!(
+        !c.findings().any(|f| f.code == Code::KVC602),
+        "{:#?}",
+        all(&chains)
+    );
+    let link = c.link(LinkKind::VaultObject);
+    assert_ne!(link.status, Status::Broken, "{link:#?}");
+    let said: Vec<String> = link.facts.iter().map(|f| format!("{f:?}")).collect();
+    assert!(
+        said.iter()
+            .any(|f| f.contains("skips") && f.contains("0123456789abcdef0123456789abcdef")),
+        "{said:#?}"
+    );
+    // The same object without history: the provider GETs the latest version: KVC602.
+    let mut s = tk::healthy();
+    latest(&mut s).enabled = false;
+    only(&run(&s), Code::KVC602);
+}
