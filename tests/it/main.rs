@@ -32,6 +32,7 @@ mod lab_nodes;
 mod lab_pending;
 mod lab_placeholders;
 mod lab_recovery;
+mod lab_repairs;
 mod lab_scenarios;
 mod lab_world;
 mod lessons;
