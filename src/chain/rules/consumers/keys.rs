@@ -6,7 +6,7 @@
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::index::Use;
-use crate::chain::model::{Link, Severity};
+use crate::chain::model::{Link, LinkKind, Severity};
 use crate::chain::rules::params;
 use crate::snapshot::{ContainerStateObs, EnvSourceObs, PodObs, VolumeSourceObs};
 
@@ -31,16 +31,34 @@ fn produced_keys<'a>(cx: &Ctx<'a>, secret: &str) -> Vec<&'a str> {
 
 /// KVC905 for consumer `how`, in pod `pod` (the chain's pod, or one that reads the Secret
 /// without mounting the SPC: it cannot start either), of synced Secret `secret` (entry `i`).
-pub(super) fn check(cx: &Ctx, link: &mut Link, i: usize, secret: &str, pod: &PodObs, how: &Use) {
+/// `stuck`: the sync link found that the driver cannot build entry `i` now.
+pub(super) fn check(
+    cx: &Ctx,
+    link: &mut Link,
+    i: usize,
+    secret: &str,
+    pod: &PodObs,
+    how: &Use,
+    stuck: bool,
+) {
     let keys = produced_keys(cx, secret);
     // An entry with no data is the driver's own validation error (sync link): no key to judge.
     // A key still a template placeholder may render to the one asked for: KVC306 says so.
     if keys.is_empty() || keys.iter().any(|k| params::is_placeholder(k)) {
         return;
     }
-    // Observed in the Secret itself (written by hand, say): the container finds it.
-    let has =
-        |k: &str| keys.contains(&k) || cx.synced_secret(i).is_some_and(|s| s.data.contains_key(k));
+    // The kubelet reads the Secret as it is: once it exists, its own keys decide (FACTS §11:
+    // the driver does not rewrite it at mount, so keys added to secretObjects later are not
+    // there). Another SPC writing it too (KVC807) makes its keys follow whichever wrote last:
+    // then what the SPCs make is judged. Not yet made, the SPC's keys are what it will have.
+    let live = cx
+        .synced_secret(i)
+        .filter(|_| !crate::chain::rules::sync::written_by_others(cx, secret));
+    let has = |k: &str| match live {
+        Some(s) => s.data.contains_key(k),
+        // Observed in the Secret itself (written by hand, say): the container finds it.
+        None => keys.contains(&k) || cx.synced_secret(i).is_some_and(|s| s.data.contains_key(k)),
+    };
     let (missing, optional): (Vec<&str>, bool) = match how {
         Use::Env {
             container,
@@ -88,6 +106,16 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, i: usize, secret: &str, pod: &Pod
     if missing.is_empty() {
         return;
     }
+    // Keys the SPC makes but the live Secret lacks are the stale Secret's (the sync link's
+    // KVC805, or its cause when the driver cannot build the Secret now): the reader follows
+    // it. A key the SPC does not make either is the reader's own cause, said as ever.
+    let own: Vec<&str> = missing
+        .iter()
+        .copied()
+        .filter(|k| !keys.contains(k))
+        .collect();
+    let follows_sync = own.is_empty();
+    let missing = if follows_sync { missing } else { own };
     let mine = std::ptr::eq(pod, cx.pod);
     let workload = if mine {
         cx.workload
@@ -143,11 +171,23 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, i: usize, secret: &str, pod: &Pod
             }
         }
     }
-    let message = format!(
-        "{what} of {owner} asks synced Secret {secret} for key {}, which it does not have (SecretProviderClass {} makes only {has_keys}): {consequence}",
-        missing.join(", "),
-        cx.spc_name
-    );
+    let message = match live.filter(|_| follows_sync) {
+        Some(s) => format!(
+            "blocked by Sync: {what} of {owner} asks synced Secret {secret} for key {}, which SecretProviderClass {} makes ({has_keys}) but the Secret as written lacks (it has {}): {consequence}",
+            missing.join(", "),
+            cx.spc_name,
+            s.data
+                .keys()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None => format!(
+            "{what} of {owner} asks synced Secret {secret} for key {}, which it does not have (SecretProviderClass {} makes only {has_keys}): {consequence}",
+            missing.join(", "),
+            cx.spc_name
+        ),
+    };
     // Each pod of a workload asks for the same key: one finding for the workload.
     if link
         .findings
@@ -157,6 +197,22 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, i: usize, secret: &str, pod: &Pod
         return;
     }
     let mut f = cx.remedied(Code::KVC905, owner.clone(), message, evidence);
+    if follows_sync && live.is_some() {
+        // Nothing to change in the reader: the key comes with the Secret the driver writes
+        // once the sync link's finding is fixed.
+        f.follows = Some(LinkKind::Sync);
+        f.fix = if stuck {
+            format!("# fix the Sync link's error first: the driver cannot build Secret {secret} now, and key {} comes with the Secret it builds", missing.join(", "))
+        } else {
+            format!("# fix KVC805 (Sync) first: Secret {secret} written again has key {}, and the container then starts", missing.join(", "))
+        }
+        .into();
+        if optional {
+            f.severity = Severity::Info;
+        }
+        link.findings.push(f);
+        return;
+    }
     let what = format!(
         "{what}: ask for a key Secret {secret} has ({has_keys}) instead of {}, or add a secretObjects data entry that makes it",
         missing.join(", ")

@@ -38,7 +38,8 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
             continue;
         };
         // Built before the SPC went wrong, a Secret still exists and is read as it is.
-        let unbuildable = i < 64 && never_built & (1 << i) != 0 && cx.synced_secret(i).is_none();
+        let stuck = i < 64 && never_built & (1 << i) != 0;
+        let unbuildable = stuck && cx.synced_secret(i).is_none();
         for c in list {
             if std::ptr::eq(c.pod, cx.pod) {
                 total += 1;
@@ -51,7 +52,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
                     continue;
                 }
                 if !absent {
-                    keys::check(cx, link, i, &so.secret_name, cx.pod, &c.how);
+                    keys::check(cx, link, i, &so.secret_name, cx.pod, &c.how, stuck);
                 }
                 stale::check(cx, link, i, &so.secret_name, cx.pod, &c.how);
                 if super::sync::is_env(&c.how) {
@@ -66,7 +67,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
                 // container, whoever mounts the SPC (FACTS §2, §4). The Secret exists here
                 // (KVC903): were it never made (KVC904), its keys would be moot.
                 if !unbuildable {
-                    keys::check(cx, link, i, &so.secret_name, c.pod, &c.how);
+                    keys::check(cx, link, i, &so.secret_name, c.pod, &c.how, stuck);
                     stale::check(cx, link, i, &so.secret_name, c.pod, &c.how);
                 }
             }

@@ -364,7 +364,20 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         ),
         KVC805 => (
             format!("kubectl get secret -n {ns} -o custom-columns=NAME:.metadata.name,UPDATED:.metadata.managedFields[*].time"),
-            remount(cx),
+            {
+                // FACTS §4: without rotation, delete the Secret and remount; with it turned
+                // on, the driver updates the Secret at its next poll (KVC702 says how).
+                let rotation_off = cx
+                    .cluster()
+                    .csi_driver
+                    .known()
+                    .is_some_and(|csi| csi.rotation_enabled.known() == Some(&false));
+                let mut fix = remount(cx);
+                if rotation_off {
+                    fix.push_str("; or enable secret rotation (KVC702), after which the driver updates it at its next poll");
+                }
+                fix
+            },
         ),
         KVC806 => (
             format!(

@@ -175,9 +175,30 @@ fn runtime(cx: &Ctx, link: &mut Link, i: usize, so: &SecretObjectSpec, cause: Op
         ));
     }
     // Written from two SPCs' mounts, it matches one of them at a time: KVC807 is the cause.
-    if !shape::written_by_others(cx, &so.secret_name) {
+    // An entry the driver cannot build (a static cause) is not stale but stuck: deleting the
+    // Secret to have it made again would leave none (the cause says what to change).
+    if cause.is_none() && !shape::written_by_others(cx, &so.secret_name) {
         content(cx, link, so, secret);
     }
+}
+
+/// The keys `secretObjects` entry `so` makes that its live Secret lacks: the Secret was
+/// written before they were added (FACTS §11: created, then only rotation updates it).
+/// Empty when the SPC's entry is one the driver cannot build or another SPC writes the Secret
+/// too (those have causes of their own), or when a key is still a template placeholder.
+pub(crate) fn keys_lacking<'s>(
+    cx: &Ctx,
+    so: &'s SecretObjectSpec,
+    secret: &crate::snapshot::SecretObs,
+) -> Vec<&'s str> {
+    if shape::written_by_others(cx, &so.secret_name) {
+        return Vec::new();
+    }
+    so.data
+        .iter()
+        .map(|d| d.key.as_str())
+        .filter(|k| !secret.data.contains_key(*k) && !super::params::is_placeholder(k))
+        .collect()
 }
 
 /// KVC802 says no running pod has the SPC mounted. While this chain's own pod is still on its
@@ -324,14 +345,108 @@ fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: Option<usize
     ));
 }
 
-/// KVC805: Secret values vs mounted file fingerprints (when the source can see files).
+/// KVC805: the synced Secret is older than what the mount and `secretObjects` make: values
+/// differ from the mounted files' fingerprints (when the source can see files), or keys the
+/// SPC's `secretObjects` now make are missing from it (an SPC edited after the Secret was
+/// written: FACTS §4, §11). One finding per Secret, the stale Secret named.
 fn content(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, secret: &crate::snapshot::SecretObs) {
-    let Some(status) = cx.status else {
+    let lacking = keys_lacking(cx, so, secret);
+    let mut differ = Vec::new();
+    if let Some((status, files)) = cx
+        .status
+        .and_then(|st| st.files.as_ref().map(|files| (st, files)))
+    {
+        differ = values_differ(so, secret, status, files);
+    }
+    if differ.is_empty() && lacking.is_empty() {
         return;
-    };
-    let Some(files) = status.files.as_ref() else {
-        return;
-    };
+    }
+    let mut parts = Vec::new();
+    if !differ.is_empty() {
+        parts.push(format!(
+            "differs from what pod {} has mounted: {}",
+            cx.pod.name,
+            differ
+                .iter()
+                .map(|d| d.split(' ').nth(1).unwrap_or(""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if !lacking.is_empty() {
+        let has: Vec<&str> = secret.data.keys().map(String::as_str).collect();
+        parts.push(format!(
+            "lacks key {} that secretObjects of SecretProviderClass {} now make (it has {}): it was written before they were added, and the driver does not rewrite an existing Secret at mount; only rotation updates it",
+            lacking.join(", "),
+            cx.spc_name,
+            if has.is_empty() { "no keys".to_string() } else { has.join(", ") }
+        ));
+        differ.push(format!(
+            "Secret {} keys: {}; secretObjects[{}].data keys: {}",
+            secret.name,
+            has.join(", "),
+            so.secret_name,
+            so.data
+                .iter()
+                .map(|d| d.key.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        differ.extend(unmounted_objects(cx));
+    }
+    link.findings.push(cx.remedied(
+        Code::KVC805,
+        format!("Secret/{}", secret.name),
+        format!("synced Secret {} {}", secret.name, parts.join("; it also ")),
+        differ,
+    ));
+}
+
+/// The objects the SPC lists that the pod's mount (SecretProviderClassPodStatus) lacks: the
+/// mount too predates an edit of the SPC.
+fn unmounted_objects(cx: &Ctx) -> Option<String> {
+    let status = cx.status?;
+    let params = cx.params.as_deref()?;
+    let missing: Vec<&str> = params
+        .objects
+        .iter()
+        .filter(|o| {
+            // With version history the ids are `<type>/<name>/<i>` (FACTS §1).
+            let history = format!("{}/{}/", o.object_type_raw, o.object_name);
+            !status
+                .objects
+                .iter()
+                .any(|so| o.is_status_id(&so.id) || so.id.starts_with(&history))
+        })
+        .map(|o| o.object_name.as_str())
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "SecretProviderClassPodStatus of pod {} lists {}; the SPC's objects now also list {}: the mount predates the edit",
+        cx.pod.name,
+        if status.objects.is_empty() {
+            "no objects".to_string()
+        } else {
+            status
+                .objects
+                .iter()
+                .map(|o| o.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+        missing.join(", ")
+    ))
+}
+
+/// Keys whose value differs from the fingerprint of the mounted file that makes it.
+fn values_differ(
+    so: &SecretObjectSpec,
+    secret: &crate::snapshot::SecretObs,
+    status: &crate::snapshot::SpcPodStatusObs,
+    files: &crate::snapshot::FileFingerprints,
+) -> Vec<String> {
     let mut differ = Vec::new();
     for d in &so.data {
         let Some(value) = secret.data.get(&d.key) else {
@@ -359,20 +474,7 @@ fn content(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, secret: &crate::sna
             ));
         }
     }
-    if differ.is_empty() {
-        return;
-    }
-    link.findings.push(cx.remedied(
-        Code::KVC805,
-        format!("Secret/{}", secret.name),
-        format!(
-            "synced Secret {} differs from what pod {} has mounted: {}",
-            secret.name,
-            cx.pod.name,
-            differ.iter().map(|d| d.split(' ').nth(1).unwrap_or("")).collect::<Vec<_>>().join(", ")
-        ),
-        differ,
-    ));
+    differ
 }
 
 /// Whether a consumer reads this Secret through env (a start-time snapshot).
