@@ -514,7 +514,9 @@ fn diagnose_volume<'a>(
     for link in links.iter_mut() {
         settle(link);
     }
-    rules::mark_effects(links, starting && !mount_failed);
+    let object_typos =
+        rules::sync::object_typos(&cx, &chain.objects, &links[LinkKind::Sync.index()]);
+    rules::mark_effects(links, starting && !mount_failed, &object_typos);
     stamp_findings(chain);
     Some(w.spc_name)
 }

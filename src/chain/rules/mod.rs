@@ -22,7 +22,7 @@ pub(crate) mod vault_object;
 use super::catalog::Code;
 use super::context::{Ctx, event_evidence};
 use super::events;
-use super::model::{Fact, Finding, Link, LinkKind, Severity, Status, Text};
+use super::model::{Fact, Finding, Link, LinkKind, Severity, SharedText, Status, Text};
 
 /// A context fact (what was checked and found fine). Every healthy chain would pay its
 /// allocations, so these are kept only in detail mode ([`crate::chain::explain`]).
@@ -331,69 +331,125 @@ const BLOCKING: [Code; 1] = [Code::KVC107];
 /// Mark downstream effects of the chain's first broken link: they say what they follow from
 /// and a link holding nothing else reads "blocked" like the mount link does. Runs after the
 /// links are settled. `starting`: the pod is on its way to its first mount with no failure
-/// (see [`sync::awaiting_mount`]).
-pub(crate) fn mark_effects(links: &mut [Link], starting: bool) {
+/// (see [`sync::awaiting_mount`]). `object_typos`: the messages of the KVC801 findings that
+/// only repeat a typo in `objects` ([`sync::object_typos`]): they follow the Object link's
+/// cause; any other KVC801 is a cause of its own.
+pub(crate) fn mark_effects(links: &mut [Link], starting: bool, object_typos: &[SharedText]) {
     let is_cause = |f: &Finding| {
-        (f.severity == Severity::Error || BLOCKING.contains(&f.code)) && !EFFECTS.contains(&f.code)
+        f.follows.is_none()
+            && (f.severity == Severity::Error || BLOCKING.contains(&f.code))
+            && !EFFECTS.contains(&f.code)
     };
-    let Some((root, cause)) = links.iter().find_map(|l| {
+    // A secretObjects entry naming the object's real vault name while `objects` has it
+    // misspelt: fixing the object (KVC601's fix) makes the file, so the entry is no cause.
+    let object = LinkKind::VaultObject.index();
+    if let Some(cause) = links[object].findings.iter().find(|f| is_cause(f)) {
+        let cause = cause.code;
+        for f in links[LinkKind::Sync.index()]
+            .findings
+            .iter_mut()
+            .filter(|f| {
+                f.code == Code::KVC801 && f.follows.is_none() && object_typos.contains(&f.message)
+            })
+        {
+            follow(f, LinkKind::VaultObject, cause, true);
+        }
+    }
+    let root = links.iter().find_map(|l| {
         let f = l.findings.iter().find(|f| is_cause(f))?;
         Some((l.link, f.code))
-    }) else {
-        sync::awaiting_mount(links, starting);
-        return;
-    };
-    for link in links.iter_mut().filter(|l| l.link > root) {
-        // An unrendered secretObjects value seen failing at run time (KVC306 is an error only
-        // then): the Secret and its readers are not healthy, whatever kvchain could judge.
-        if cause == Code::KVC306
-            && matches!(link.link, LinkKind::Sync | LinkKind::Consumers)
-            && link.status == Status::Ok
-            && link.findings.is_empty()
-        {
-            link.status = Status::Pending;
-            link.summary = compact_str::format_compact!("blocked: {}", root.title());
-        }
-        let mut any = false;
-        // While the object or the mount itself fails nothing is mounted: a secretObjects
-        // name matching no file (KVC801) is judged against files that do not exist, and the
-        // near-miss it offers may be the object's typo (KVC601 names it).
-        let mount_fails = matches!(root, LinkKind::VaultObject | LinkKind::Mount);
-        for f in link.findings.iter_mut().filter(|f| f.follows.is_none()) {
-            let effect = EFFECTS.contains(&f.code) || (mount_fails && f.code == Code::KVC801);
-            if !effect && f.code != Code::KVC903 {
-                continue;
-            }
-            f.follows = Some(root);
-            f.message = format!("blocked by {}: {}", root.title(), f.message).into();
-            f.fix = if effect {
-                // Its own fix (delete the Secret, remount) cannot work while the cause holds:
-                // a new mount fails the same way, and a running replica would be lost.
-                format!(
-                    "# fix {cause} ({}) first: the next rotation poll or mount then refreshes this",
-                    root.title()
-                )
-            } else {
-                // A workload relying on another's mount (KVC903) waits on the cause too: the
-                // Secret exists only once the mount succeeds, and mounting the SPC there would
-                // fail alike; its own fix comes after.
-                format!(
-                    "# fix {cause} ({}) first: no pod has the Secret until the mount succeeds; then: {}",
-                    root.title(),
-                    f.fix
-                )
-            }
-            .into();
-            any |= effect;
-        }
-        // A link that waits on an earlier one (consumers of a Secret never synced, a mount
-        // that has not happened yet) names the root cause, not the link it waits on.
-        let waiting = link.status == Status::Pending
-            && (link.summary.starts_with("blocked: ")
-                || (link.link == LinkKind::Mount && mount::WAITING.contains(&&*link.summary)));
-        if waiting || (any && link.findings.iter().all(|f| f.follows.is_some())) {
-            link.summary = compact_str::format_compact!("blocked: {}", root.title());
+    });
+    if let Some((root, cause)) = root {
+        for link in links.iter_mut().filter(|l| l.link > root) {
+            effects_of(link, root, cause);
         }
     }
     sync::awaiting_mount(links, starting);
+    for link in links.iter_mut() {
+        drawn_as_followed(link);
+    }
+}
+
+/// Mark the findings of `link` that follow `root`'s cause `cause`.
+fn effects_of(link: &mut Link, root: LinkKind, cause: Code) {
+    // An unrendered secretObjects value seen failing at run time (KVC306 is an error only
+    // then): the Secret and its readers are not healthy, whatever kvchain could judge.
+    if cause == Code::KVC306
+        && matches!(link.link, LinkKind::Sync | LinkKind::Consumers)
+        && link.status == Status::Ok
+        && link.findings.is_empty()
+    {
+        link.status = Status::Pending;
+        link.summary = compact_str::format_compact!("blocked: {}", root.title());
+    }
+    for f in link.findings.iter_mut().filter(|f| f.follows.is_none()) {
+        let effect = EFFECTS.contains(&f.code);
+        if effect || f.code == Code::KVC903 {
+            follow(f, root, cause, effect);
+        }
+    }
+    // A link that waits on an earlier one (consumers of a Secret never synced, a mount
+    // that has not happened yet) names the root cause, not the link it waits on.
+    let waiting = link.status == Status::Pending
+        && (link.summary.starts_with("blocked: ")
+            || (link.link == LinkKind::Mount && mount::WAITING.contains(&&*link.summary)));
+    if waiting {
+        link.summary = compact_str::format_compact!("blocked: {}", root.title());
+    }
+}
+
+/// Mark finding `f` as following `root`'s cause `cause`: it says so and its fix points there.
+/// `effect`: a product missing or old downstream (its own fix, deleting a Secret or a pod,
+/// cannot work while the cause holds); else a finding whose own fix comes after (KVC903).
+fn follow(f: &mut Finding, root: LinkKind, cause: Code, effect: bool) {
+    f.follows = Some(root);
+    f.message = format!("blocked by {}: {}", root.title(), f.message).into();
+    f.fix = if effect {
+        // A new mount fails the same way, and a running replica would be lost.
+        format!(
+            "# fix {cause} ({}) first: the next rotation poll or mount then refreshes this",
+            root.title()
+        )
+    } else {
+        // A workload relying on another's mount (KVC903) waits on the cause too: the Secret
+        // exists only once the mount succeeds, and mounting the SPC there would fail alike.
+        format!(
+            "# fix {cause} ({}) first: no pod has the Secret until the mount succeeds; then: {}",
+            root.title(),
+            f.fix
+        )
+    }
+    .into();
+}
+
+/// How a link holding findings that follow an earlier link's cause is drawn (README: a link
+/// the break kept from being tried is drawn `…`, so the one red box is the cause): with
+/// nothing of its own it is pending, `blocked: <link>`; else its own findings decide. The
+/// findings keep their severity: they are listed and counted as ever (the exit status too).
+fn drawn_as_followed(link: &mut Link) {
+    let Some(followed) = link.findings.iter().find_map(|f| f.follows) else {
+        return; // most links
+    };
+    let worst = |own: bool| {
+        link.findings
+            .iter()
+            .filter(|f| !own || f.follows.is_none())
+            .fold(None::<&Finding>, |w, f| match w {
+                Some(w) if w.severity >= f.severity => Some(w),
+                _ => Some(f),
+            })
+    };
+    let all = worst(false).map(|f| f.severity.status());
+    match worst(true) {
+        None => {
+            link.status = Status::Pending;
+            link.summary = compact_str::format_compact!("blocked: {}", followed.title());
+        }
+        // Only a status the findings decided (not a rule's own unknown, say) is redrawn.
+        Some(own) if Some(link.status) == all && own.severity.status() < link.status => {
+            link.status = own.severity.status();
+            link.summary = Text::const_new(super::catalog::short(own.code));
+        }
+        Some(_) => {}
+    }
 }

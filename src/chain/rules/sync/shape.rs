@@ -10,8 +10,55 @@ use crate::snapshot::{ObjectType, SecretObjectSpec};
 
 use super::TLS;
 
+/// How many history files (`<file>/<i>`) the provider writes for object `o` with
+/// `objectVersionHistory: n`: `n`, or fewer when the vault (read) holds fewer enabled
+/// versions, since the provider skips disabled ones (FACTS §5).
+fn history_written(cx: &Ctx, o: &crate::spc::SpcObject, n: i32) -> i32 {
+    match history_versions(cx, o) {
+        Some(v) => n.min(v.iter().filter(|v| v.enabled).count() as i32),
+        None => n,
+    }
+}
+
+/// The versions of history object `o` in the vault, newest first, when read.
+fn history_versions<'v>(
+    cx: &Ctx<'v>,
+    o: &crate::spc::SpcObject,
+) -> Option<&'v [crate::snapshot::ObjectVersion]> {
+    // A pinned version is fetched alone, whatever history it has.
+    if o.object_version
+        .as_deref()
+        .is_some_and(|v| !v.is_empty() && v != "latest")
+    {
+        return None;
+    }
+    let vault = cx.params.as_deref()?.keyvault_name.as_deref()?;
+    match &cx.ix.object(vault, o.object_type?, &o.object_name)?.state {
+        crate::snapshot::Observed::Known(Some(obj)) => Some(&obj.versions),
+        _ => None,
+    }
+}
+
+/// The history object whose index `name` (`<file>/<i>`) names, with the index, when `i` is
+/// within `objectVersionHistory` but past the enabled versions the vault holds.
+fn history_index_lost<'p>(
+    cx: &Ctx,
+    params: &'p crate::spc::AzureSpc,
+    name: &str,
+) -> Option<(&'p crate::spc::SpcObject, i32)> {
+    params.objects.iter().find_map(|o| {
+        let n = o.object_version_history.filter(|n| *n > 1)?;
+        let i = name
+            .strip_prefix(o.file_name())?
+            .strip_prefix('/')?
+            .parse::<i32>()
+            .ok()?;
+        ((0..n).contains(&i) && i >= history_written(cx, o, n)).then_some((o, i))
+    })
+}
+
 /// Whether the driver writes a file named `name` for this SPC (alias or name; `alias/i` with
-/// version history).
+/// version history, for the enabled versions the vault holds).
 fn is_mounted_file(cx: &Ctx, name: &str) -> bool {
     let Some(p) = cx.params.as_deref() else {
         return false;
@@ -23,7 +70,7 @@ fn is_mounted_file(cx: &Ctx, name: &str) -> bool {
                 .strip_prefix(f)
                 .and_then(|r| r.strip_prefix('/'))
                 .and_then(|i| i.parse::<i32>().ok())
-                .is_some_and(|i| (0..n).contains(&i)),
+                .is_some_and(|i| (0..history_written(cx, o, n)).contains(&i)),
             _ => f == name,
         }
     })
@@ -38,7 +85,7 @@ fn mounted_files(cx: &Ctx) -> Vec<String> {
     for o in &p.objects {
         match o.object_version_history {
             Some(n) if n > 1 => {
-                for i in 0..n {
+                for i in 0..history_written(cx, o, n) {
                     files.push(format!("{}/{i}", o.file_name()));
                 }
             }
@@ -230,12 +277,73 @@ fn unmatched_keys(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
         !is_mounted_file(cx, &d.object_name)
             && !crate::chain::rules::params::is_placeholder(&d.object_name)
     };
+    // History indexes lost to disabled versions: what to re-enable (a command of its own).
+    let mut reenable: Vec<String> = Vec::new();
     for d in so.data.iter().filter(unmatched) {
         let name = &d.object_name;
         evidence.push(format!(
             "secretObjects[{}].data: {{objectName: {name}, key: {}}}",
             so.secret_name, d.key
         ));
+        // `<file>/<i>` within objectVersionHistory but past the enabled versions: the
+        // provider skips disabled ones (FACTS §5), so the newest enabled is `/0` and the
+        // last indexes are not written. Re-enabling brings them back; nothing in
+        // secretObjects is misspelt.
+        if let Some((o, i)) = history_index_lost(cx, params, name) {
+            let versions = history_versions(cx, o).unwrap_or_default();
+            let n = o.object_version_history.unwrap_or(0) as usize;
+            let disabled: Vec<&str> = versions
+                .iter()
+                .take(n)
+                .filter(|v| !v.enabled)
+                .map(|v| v.version.as_str())
+                .collect();
+            let enabled = versions.iter().filter(|v| v.enabled).count();
+            let t = o.object_type.map_or("secret", |t| t.as_str());
+            let shifted = if disabled.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (version {} disabled and skipped: the indexes move on to older versions, and no enabled version is left for {name})",
+                    disabled.join(", ")
+                )
+            };
+            why.push(format!(
+                "key {}: objectName {name} is history index {i} of {t} {}, which has {enabled} enabled version(s) in the vault{shifted}; objectVersionHistory skips disabled versions, so the provider does not write {name}",
+                d.key, o.object_name
+            ));
+            evidence.push(format!(
+                "vault {} {t} {}: versions (newest first) {}",
+                cx.keyvault(),
+                o.object_name,
+                versions
+                    .iter()
+                    .map(|v| format!(
+                        "{}{}",
+                        v.version,
+                        if v.enabled { "" } else { " (disabled)" }
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            let cli = match o.object_type {
+                Some(ObjectType::Key) => "key",
+                Some(ObjectType::Cert) => "certificate",
+                _ => "secret",
+            };
+            reenable.extend(disabled.iter().map(|v| {
+                format!(
+                    "az keyvault {cli} set-attributes --vault-name {} -n {} --version {v} --enabled true",
+                    cx.keyvault(),
+                    o.object_name
+                )
+            }));
+            edits.push(format!(
+                "remove secretObjects[{}].data[key={}] (objectName {name})",
+                so.secret_name, d.key
+            ));
+            continue;
+        }
         // The file meant, written under a key the provider ignores (`alias:` for objectAlias).
         let misspelt = params.objects.iter().find_map(|o| {
             let (key, _) = o.ignored.iter().find(|(_, v)| v == name)?;
@@ -317,17 +425,105 @@ fn unmatched_keys(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
     } else {
         remedy::commands(cx, Code::KVC801).0
     };
+    // A Secret written before (all its files mounted then) stays as it was: the driver cannot
+    // write it again, and deleting it would leave none (never "delete it to rebuild").
+    let exists = cx
+        .ix
+        .secrets
+        .contains_key(&(cx.ns(), so.secret_name.as_str()));
+    let never = if exists {
+        "is never written again (the one there was built before and stays as it was)"
+    } else {
+        "is never created"
+    };
+    let mut fix = remedy::edit_spc(cx, &edits.join("; "));
+    if !reenable.is_empty() {
+        reenable.sort();
+        reenable.dedup();
+        // Re-enabling restores the indexes secretObjects names: the edit is the other way.
+        fix = format!(
+            "{}  # or, to do without that version: {}",
+            reenable.join(" && "),
+            fix.replacen("  # ", " and ", 1)
+        );
+    }
     link.findings.push(cx.finding(
         Code::KVC801,
         cx.spc_resource(),
         format!(
-            "Secret {} is never created: {}{mounted}; the driver builds a Secret whole or not at all (\"file matching objectName {} not found in the pod\")",
+            "Secret {} {never}: {}{mounted}; the driver builds a Secret whole or not at all (\"file matching objectName {} not found in the pod\")",
             so.secret_name,
             why.join("; "),
             first.object_name
         ),
         evidence,
         confirm,
-        remedy::edit_spc(cx, &edits.join("; ")),
+        fix,
     ));
+}
+
+/// The KVC801 findings of the sync link that only repeat a typo in `objects`: every name they
+/// say matches no mounted file is a near-miss of an object failing in the vault (`objects`),
+/// written under its Key Vault name (no alias), so fixing that object's name (KVC601's fix)
+/// makes the file the entry names (audit 6 Q2). Any other KVC801 is a cause of its own: it is
+/// judged against the SPC's declared objects, not against files a failure kept from being
+/// written, and stays when the object is fixed.
+pub(crate) fn object_typos(
+    cx: &Ctx,
+    objects: &[crate::chain::model::ChainObject],
+    sync: &Link,
+) -> Vec<crate::chain::model::SharedText> {
+    let Some(spc) = cx.spc else {
+        return Vec::new();
+    };
+    if !sync.findings.iter().any(|f| f.code == Code::KVC801) {
+        return Vec::new(); // most chains
+    }
+    // Failing objects, seen in the vault (broken) or, with the vault unread, named by a
+    // current object failure event (`failed to get objectType:…, objectName:<name>, …`).
+    let failed_by_event = |name: &str| {
+        cx.events.iter().any(|(code, e)| {
+            code.is_some_and(|c| c.link() == crate::chain::model::LinkKind::VaultObject)
+                && e.type_ != "Normal"
+                && crate::chain::events::object_name(&e.message) == Some(name)
+        })
+    };
+    let failing: Vec<&str> = objects
+        .iter()
+        .filter(|o| o.file == o.name)
+        .filter(|o| {
+            o.status == crate::chain::model::Status::Broken
+                || (o.status != crate::chain::model::Status::Ok && failed_by_event(&o.name))
+        })
+        .map(|o| o.name.as_str())
+        .collect();
+    if failing.is_empty() {
+        return Vec::new();
+    }
+    // As KVC601 offers a vault name: a slip of a few characters.
+    let near = |name: &str, file: &str| {
+        name != file
+            && strsim::levenshtein(&name.to_ascii_lowercase(), &file.to_ascii_lowercase())
+                <= (name.len() / 3).max(2)
+    };
+    let mut out = Vec::new();
+    for so in &spc.secret_objects {
+        let unmatched: Vec<&str> = so
+            .data
+            .iter()
+            .map(|d| d.object_name.as_str())
+            .filter(|n| !is_mounted_file(cx, n) && !crate::chain::rules::params::is_placeholder(n))
+            .collect();
+        if unmatched.is_empty() || !unmatched.iter().all(|n| failing.iter().any(|f| near(n, f))) {
+            continue;
+        }
+        let head = format!("Secret {} is never ", so.secret_name);
+        out.extend(
+            sync.findings
+                .iter()
+                .filter(|f| f.code == Code::KVC801 && f.message.starts_with(&head))
+                .map(|f| f.message.clone()),
+        );
+    }
+    out
 }
