@@ -510,6 +510,7 @@ fn diagnose_volume<'a>(
     // Whether the pod is on its way to a mount, read before events and settling turn the
     // Mount link's summary into a failure's or a static warning's (rotation off).
     let starting = rules::mount::starting(&links[LinkKind::Mount.index()]);
+    rules::unstarted::consumers_unproven(links, starting);
     let mount_failed = rules::apply_events(&cx, links);
     for link in links.iter_mut() {
         settle(link);
