@@ -441,7 +441,12 @@ fn diagnose_volume<'a>(
     let status = if template {
         None
     } else {
-        ix.spcps.get(&(ns, pod.name.as_str(), w.spc_name)).copied()
+        // An earlier pod's status (same name, re-created) is no success signal for this one:
+        // the Mount link says whose it is (`rules::mount`).
+        ix.spcps
+            .get(&(ns, pod.name.as_str(), w.spc_name))
+            .copied()
+            .filter(|st| st.earlier_pod(pod).is_none())
     };
     let mut cx = Ctx {
         ix,

@@ -49,6 +49,7 @@ mod manifests_consumers;
 mod parser_props;
 mod report_text;
 mod rules_cause;
+mod rules_earlier_pod;
 mod rules_consumers;
 mod rules_events;
 mod rules_fixes;
