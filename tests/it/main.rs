@@ -15,6 +15,7 @@ mod actions_lab;
 mod azure_credentials;
 mod azure_observe;
 mod cause_kit;
+mod check_azure_item_gaps;
 mod check_ci;
 mod check_classes;
 mod check_fleet;
