@@ -73,13 +73,20 @@ fn text_lists_the_identity_and_the_object_azure_would_not_show_with_the_error() 
         .lines()
         .find(|l| l.contains(OBJ_ERR))
         .unwrap_or_else(|| panic!("{unseen}"));
-    assert!(obj.contains(&tk::object_name(APP)) && obj.contains(&tk::vault_name(NS)), "{obj}");
+    assert!(
+        obj.contains(&tk::object_name(APP)) && obj.contains(&tk::vault_name(NS)),
+        "{obj}"
+    );
 }
 
 #[test]
 fn json_gaps_hold_each_identity_and_object_once_however_many_chains_use_them() {
     let doc = json(&check(&snapshot(false), "json"));
-    assert_eq!(doc["chains"].as_array().map(Vec::len), Some(2), "two chains");
+    assert_eq!(
+        doc["chains"].as_array().map(Vec::len),
+        Some(2),
+        "two chains"
+    );
     let gaps = doc["gaps"].as_array().unwrap();
     let fic: Vec<&Value> = gaps.iter().filter(|g| g["reason"] == FIC_ERR).collect();
     assert_eq!(fic.len(), 1, "{gaps:#?}");

@@ -81,7 +81,11 @@ fn an_earlier_pods_status_is_not_this_pods_mount_and_says_whose_it_is() {
         .find(|f| f.label == "earlier pod's SPCPS")
         .unwrap_or_else(|| panic!("{mount:#?}"));
     // It names the uid in the targetPath and this pod's.
-    assert!(fact.observed.contains(&format!("uid-pod-{NS}-")), "{}", fact.observed);
+    assert!(
+        fact.observed.contains(&format!("uid-pod-{NS}-")),
+        "{}",
+        fact.observed
+    );
     assert!(fact.observed.contains(NEW_UID), "{}", fact.observed);
     assert_ne!(c.link(LinkKind::Consumers).status, Status::Ok);
 }
@@ -98,10 +102,8 @@ fn a_status_written_before_the_pod_existed_is_an_earlier_pods_when_no_uid_tells(
     no_history(&c);
     let mount = c.link(LinkKind::Mount);
     assert!(
-        mount
-            .facts
-            .iter()
-            .any(|f| f.label == "earlier pod's SPCPS" && f.observed.contains("before this pod was created")),
+        mount.facts.iter().any(|f| f.label == "earlier pod's SPCPS"
+            && f.observed.contains("before this pod was created")),
         "{mount:#?}"
     );
 }
@@ -116,7 +118,11 @@ fn the_pods_own_status_still_makes_an_older_failure_history() {
     e.last_seen = Some(tk::ago(SignedDuration::from_mins(61)));
     s.events.items.push(e);
     let c = one(&s);
-    assert!(c.findings().all(|f| f.severity < Severity::Error), "{:#?}", c.links);
+    assert!(
+        c.findings().all(|f| f.severity < Severity::Error),
+        "{:#?}",
+        c.links
+    );
     assert!(
         c.links
             .iter()

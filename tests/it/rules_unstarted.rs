@@ -62,7 +62,11 @@ fn events_unreadable_and_not_started_for_minutes_is_an_unknown_mount_that_says_w
     let consumers = c.link(LinkKind::Consumers);
     assert_eq!(consumers.status, Status::Unknown, "{consumers:#?}");
     // Unknown is no guessed cause.
-    assert!(c.findings().all(|f| f.severity < Severity::Error), "{:#?}", c.links);
+    assert!(
+        c.findings().all(|f| f.severity < Severity::Error),
+        "{:#?}",
+        c.links
+    );
 }
 
 #[test]

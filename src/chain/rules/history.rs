@@ -124,7 +124,8 @@ impl<'a> Signals<'a> {
             "FailedMount" => {
                 // A failure newer than the status's last write is never history: the SPCPS
                 // may say mounted from before it (a re-publish that failed after the mount).
-                let after_write = matches!((self.status_written, e.last_seen), (Some(w), Some(seen)) if seen > w);
+                let after_write =
+                    matches!((self.status_written, e.last_seen), (Some(w), Some(seen)) if seen > w);
                 if self.mounted && !after_write {
                     return Some("the volume is mounted now (SPCPS mounted: true)".into());
                 }

@@ -54,8 +54,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         } else if bound_to_no_node(cx) {
             // No kubelet claims it: never mounted (the pod link says why, KVC107).
             set(link, Status::Pending, NO_NODE);
-        } else if (cx.pod.phase == "Pending" || waiting)
-            && super::unstarted::unseen_mount(cx, link)
+        } else if (cx.pod.phase == "Pending" || waiting) && super::unstarted::unseen_mount(cx, link)
         {
             // Past the time a mount takes, with the events that would say why unread.
         } else if cx.pod.phase == "Pending" || waiting {
@@ -111,7 +110,11 @@ pub(crate) fn starting(link: &Link) -> bool {
 /// An SPCPS of this name that belongs to an earlier pod of the same name (re-created, as a
 /// StatefulSet's are): shown, so its `mounted: true` is not read as this pod's mount.
 fn earlier_pods_status(cx: &Ctx, link: &mut Link) {
-    let Some(st) = cx.ix.spcps.get(&(cx.ns(), cx.pod.name.as_str(), cx.spc_name)) else {
+    let Some(st) = cx
+        .ix
+        .spcps
+        .get(&(cx.ns(), cx.pod.name.as_str(), cx.spc_name))
+    else {
         return;
     };
     if let Some(why) = st.earlier_pod(cx.pod) {

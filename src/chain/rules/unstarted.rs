@@ -20,7 +20,8 @@ pub(crate) const NO_CONSUMER_YET: &str = "pod not started";
 /// Whether `link` is unknown only because the pod has not started (see [`unseen_mount`]): a
 /// root cause found upstream explains the wait, and the link then reads blocked by it.
 pub(crate) fn unseen(link: &Link) -> bool {
-    link.status == Status::Unknown && (link.summary == NOT_STARTED || link.summary == NO_CONSUMER_YET)
+    link.status == Status::Unknown
+        && (link.summary == NOT_STARTED || link.summary == NO_CONSUMER_YET)
 }
 
 /// How long a mount may take before "still mounting" needs evidence: kubelet waits about two
