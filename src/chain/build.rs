@@ -441,7 +441,12 @@ fn diagnose_volume<'a>(
     let status = if template {
         None
     } else {
-        ix.spcps.get(&(ns, pod.name.as_str(), w.spc_name)).copied()
+        // An earlier pod's status (same name, re-created) is no success signal for this one:
+        // the Mount link says whose it is (`rules::mount`).
+        ix.spcps
+            .get(&(ns, pod.name.as_str(), w.spc_name))
+            .copied()
+            .filter(|st| st.earlier_pod(pod).is_none())
     };
     let mut cx = Ctx {
         ix,
@@ -510,6 +515,7 @@ fn diagnose_volume<'a>(
     // Whether the pod is on its way to a mount, read before events and settling turn the
     // Mount link's summary into a failure's or a static warning's (rotation off).
     let starting = rules::mount::starting(&links[LinkKind::Mount.index()]);
+    rules::unstarted::consumers_unproven(links, starting);
     let mount_failed = rules::apply_events(&cx, links);
     for link in links.iter_mut() {
         settle(link);

@@ -129,14 +129,18 @@ fn gap_notification(g: &Gap) -> Notification {
         ("kind".to_string(), json!(g.kind)),
         ("namespace".to_string(), json!(g.namespace)),
         ("vault".to_string(), json!(g.vault)),
+        ("identity".to_string(), json!(g.identity)),
+        ("object".to_string(), json!(g.object)),
         ("reason".to_string(), json!(g.reason)),
         ("hidesChains".to_string(), json!(g.hides_chains())),
     ]);
-    // Where, for viewers that group by location: the namespace (or vault) it covers.
-    let place = match (&g.namespace, &g.vault) {
-        (Some(ns), _) => Some((ns.as_str(), "namespace")),
-        (None, Some(v)) => Some((v.as_str(), "vault")),
-        (None, None) => None,
+    // Where, for viewers that group by location: the namespace (or vault, or identity) it
+    // covers.
+    let place = match (&g.namespace, &g.vault, &g.identity) {
+        (Some(ns), ..) => Some((ns.as_str(), "namespace")),
+        (None, Some(v), _) => Some((v.as_str(), "vault")),
+        (None, None, Some(i)) => Some((i.as_str(), "identity")),
+        (None, None, None) => None,
     };
     notification(
         kind,

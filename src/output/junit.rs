@@ -94,32 +94,42 @@ fn gap_case(g: &Gap) -> TestCase {
 
 /// Why a chain with nothing failing is still no pass: the gaps that failed (not chosen) which
 /// it sits behind — chains may be missing in its namespace, or a link of it is unknown for
-/// that very reason. `None` when all it needed was read, or left unread by choice.
+/// that very reason. Each unknown link names its own gap ("Federation unknown: could not read
+/// azure.federatedCredentials of identity id-app: 403 …"), never another's. `None` when all
+/// it needed was read, or left unread by choice.
 fn unverified(c: &Chain, gaps: &[Gap]) -> Option<String> {
-    let behind: Vec<String> = gaps
+    let failed: Vec<&Gap> = gaps
         .iter()
         .filter(|g| !g.chosen && g.covers(&c.namespace))
-        .filter(|g| g.hides_chains() || c.links.iter().any(|l| unknown_for(l, &g.reason)))
-        .map(Gap::describe)
         .collect();
-    if behind.is_empty() {
+    let mut parts: Vec<String> = Vec::new();
+    // One part per gap, naming the links unknown for it, in link order.
+    let mut by_gap: Vec<(&Gap, Vec<&str>)> = Vec::new();
+    for l in &c.links {
+        for g in failed.iter().filter(|g| unknown_for(l, &g.reason)) {
+            match by_gap.iter_mut().find(|(seen, _)| std::ptr::eq(*seen, *g)) {
+                Some((_, links)) => links.push(l.link.title()),
+                None => by_gap.push((g, vec![l.link.title()])),
+            }
+        }
+    }
+    for (g, links) in by_gap {
+        parts.push(format!(
+            "{} unknown: could not read {}",
+            links.join(", "),
+            g.describe()
+        ));
+    }
+    for g in failed.iter().filter(|g| g.hides_chains()) {
+        parts.push(format!(
+            "chains may be missing: could not read {}",
+            g.describe()
+        ));
+    }
+    if parts.is_empty() {
         return None;
     }
-    let unknown: Vec<&str> = c
-        .links
-        .iter()
-        .filter(|l| l.status == Status::Unknown)
-        .map(|l| l.link.title())
-        .collect();
-    let links = if unknown.is_empty() {
-        String::new()
-    } else {
-        format!(" (unknown: {})", unknown.join(", "))
-    };
-    Some(format!(
-        "not verified{links}: could not read {}",
-        behind.join("; ")
-    ))
+    Some(format!("not verified: {}", parts.join("; ")))
 }
 
 /// The link is unknown because of exactly this reason (the rules record it as a fact).

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::{Coll, Observed, Snapshot};
 
 /// One thing that could not be seen.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Gap {
     /// Kubernetes collections by their API plural (`pods`, `secretproviderclasses`,
     /// `workloads` for the six workload kinds); cluster facts and the Azure side by their
@@ -22,6 +22,12 @@ pub struct Gap {
     /// Azure per-vault gaps: the vault.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vault: Option<String>,
+    /// Azure per-identity gaps (its federated credentials): the managed identity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
+    /// Azure per-object gaps (an object's versions): `<type>/<name>`, in `vault`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
     pub reason: String,
     /// Nothing failed: the source cannot hold this (manifests have no run-time state and no
     /// Azure side) or the user asked not to look (`--no-azure`). Still unknown and listed,
@@ -47,10 +53,12 @@ impl Gap {
     /// What could not be seen, where: "pods in payments", "azure.vaults for vault kv-x",
     /// "cluster.csiDriver".
     pub fn what(&self) -> String {
-        match (&self.namespace, &self.vault) {
-            (Some(ns), _) => format!("{} in {ns}", self.kind),
-            (None, Some(v)) => format!("{} for vault {v}", self.kind),
-            (None, None) => self.kind.to_string(),
+        match (&self.namespace, &self.vault, &self.identity, &self.object) {
+            (Some(ns), ..) => format!("{} in {ns}", self.kind),
+            (None, Some(v), _, Some(o)) => format!("{} for {o} in vault {v}", self.kind),
+            (None, Some(v), ..) => format!("{} for vault {v}", self.kind),
+            (None, None, Some(i), _) => format!("{} of identity {i}", self.kind),
+            _ => self.kind.to_string(),
         }
     }
 
@@ -184,6 +192,7 @@ impl Snapshot {
             &a.role_assignments,
             Place::Vault,
         );
+        azure_items(&mut out, a);
         let manifests = self.source.kind == super::SourceKind::Manifests;
         for g in &mut out {
             g.chosen = manifests || g.reason == AZURE_DISABLED;
@@ -208,10 +217,8 @@ fn coll<T>(out: &mut Vec<Gap>, kind: &'static str, c: &Coll<T>, place: Place) {
     if let Some(reason) = &c.gaps.all {
         out.push(Gap {
             kind,
-            namespace: None,
-            vault: None,
             reason: reason.clone(),
-            chosen: false,
+            ..Gap::default()
         });
     }
     for (key, reason) in &c.gaps.namespaces {
@@ -224,7 +231,7 @@ fn coll<T>(out: &mut Vec<Gap>, kind: &'static str, c: &Coll<T>, place: Place) {
             namespace,
             vault,
             reason: reason.clone(),
-            chosen: false,
+            ..Gap::default()
         });
     }
 }
@@ -233,11 +240,42 @@ fn fact<T>(out: &mut Vec<Gap>, kind: &'static str, o: &Observed<T>) {
     if let Some(reason) = o.unknown_reason() {
         out.push(Gap {
             kind,
-            namespace: None,
-            vault: None,
             reason: reason.to_string(),
-            chosen: false,
+            ..Gap::default()
         });
+    }
+}
+
+/// What Azure would not show about one identity or object that was itself found: an
+/// identity's federated credentials, an object's versions (a 403 on listing them). Once per
+/// identity or object, with the Azure error, however many chains use it (README "What is
+/// missing becomes a gap with the Azure error").
+fn azure_items(out: &mut Vec<Gap>, a: &super::AzureObs) {
+    for id in &a.identities.items {
+        if let Some(reason) = id.federated_credentials.unknown_reason() {
+            out.push(Gap {
+                kind: "azure.federatedCredentials",
+                identity: Some(id.name.clone()),
+                reason: reason.to_string(),
+                ..Gap::default()
+            });
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for o in &a.objects {
+        let Some(reason) = o.state.unknown_reason() else {
+            continue;
+        };
+        let object = format!("{}/{}", o.object_type.as_str(), o.name);
+        if seen.insert((o.vault.as_str(), object.clone())) {
+            out.push(Gap {
+                kind: "azure.objects",
+                vault: Some(o.vault.clone()),
+                object: Some(object),
+                reason: reason.to_string(),
+                ..Gap::default()
+            });
+        }
     }
 }
 
@@ -375,7 +413,7 @@ mod tests {
             namespace: Some("payments".into()),
             vault: None,
             reason: "cannot list pods in payments: forbidden".into(),
-            chosen: false,
+            ..Gap::default()
         };
         assert_eq!(
             serde_json::to_value(&g).unwrap(),

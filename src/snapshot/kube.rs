@@ -267,6 +267,41 @@ pub struct SpcPodStatusObs {
     pub pem_parts: BTreeMap<String, PemParts>,
 }
 
+impl SpcPodStatusObs {
+    /// The pod uid in `targetPath` (`/var/lib/kubelet/pods/<podUID>/volumes/…/mount`, FACTS
+    /// §1: the driver's controllers validate the pod uid against it). None when the path does
+    /// not have that shape (manifests and hand-written snapshots often hold none).
+    pub fn target_pod_uid(&self) -> Option<&str> {
+        let rest = self.target_path.split_once("/pods/")?.1;
+        let (uid, tail) = rest.split_once('/')?;
+        (!uid.is_empty() && tail.starts_with("volumes/")).then_some(uid)
+    }
+
+    /// Why this status describes an earlier pod of the same name rather than `pod` (a
+    /// StatefulSet pod re-created: FACTS §1, the driver updates the existing SPCPS only once
+    /// the new pod's mount succeeds), or None when it is `pod`'s or nothing tells them apart.
+    /// Its `mounted: true` then proves nothing about `pod`.
+    pub fn earlier_pod(&self, pod: &PodObs) -> Option<String> {
+        if let Some(uid) = self.target_pod_uid()
+            && !pod.uid.is_empty()
+            && *uid != *pod.uid
+        {
+            return Some(format!(
+                "its targetPath names pod uid {uid}, not this pod's {}",
+                pod.uid
+            ));
+        }
+        match (self.updated_at, pod.created_at) {
+            (Some(written), Some(created)) if written < created => Some(format!(
+                "written at {}, before this pod was created at {}",
+                crate::glance::time(written),
+                crate::glance::time(created)
+            )),
+            _ => None,
+        }
+    }
+}
+
 /// File name → fingerprint of its content, sorted by name. A status holds one or two files: a
 /// sorted list holds them in one small block (a `BTreeMap` node is ~600 bytes whatever it
 /// holds: a third of the statuses' memory in a 10,000-pod world) and is searched without a

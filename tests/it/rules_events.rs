@@ -173,12 +173,11 @@ fn sync_events_break_the_sync_link_even_when_mounted() {
 fn old_failed_mounts_are_history_once_mounted_and_other_volumes_are_not_ours() {
     let mut s = tk::healthy();
     let pod = tk::pod_name(APP, 0);
-    s.events.items.push(tk::failed_mount(
-        NS,
-        &pod,
-        "secrets-store-inline",
-        AADSTS70021,
-    ));
+    let mut old = tk::failed_mount(NS, &pod, "secrets-store-inline", AADSTS70021);
+    // Before the mount an hour ago succeeded: only a failure older than the newest success
+    // signal is history (README "Events are history").
+    old.last_seen = Some(tk::ago(jiff::SignedDuration::from_mins(61)));
+    s.events.items.push(old);
     assert!(
         one(&s).findings().next().is_none(),
         "mounted: the event is stale"

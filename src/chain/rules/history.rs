@@ -122,7 +122,11 @@ impl<'a> Signals<'a> {
                 .node
                 .map(|n| format!("the pod is scheduled now, on node {n}")),
             "FailedMount" => {
-                if self.mounted {
+                // A failure newer than the status's last write is never history: the SPCPS
+                // may say mounted from before it (a re-publish that failed after the mount).
+                let after_write =
+                    matches!((self.status_written, e.last_seen), (Some(w), Some(seen)) if seen > w);
+                if self.mounted && !after_write {
                     return Some("the volume is mounted now (SPCPS mounted: true)".into());
                 }
                 mount_ok().or_else(|| {

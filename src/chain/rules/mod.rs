@@ -17,6 +17,7 @@ pub(crate) mod remedy;
 pub(crate) mod service_account;
 pub(crate) mod sp_secret;
 pub(crate) mod sync;
+pub(crate) mod unstarted;
 pub(crate) mod vault_object;
 
 use super::catalog::Code;
@@ -390,9 +391,16 @@ fn effects_of(link: &mut Link, root: LinkKind, cause: Code) {
     }
     // A link that waits on an earlier one (consumers of a Secret never synced, a mount
     // that has not happened yet) names the root cause, not the link it waits on.
-    let waiting = link.status == Status::Pending
-        && (link.summary.starts_with("blocked: ")
-            || (link.link == LinkKind::Mount && mount::WAITING.contains(&&*link.summary)));
+    // A pod not started whose events are unread (unknown): the root cause found here
+    // says why it waits.
+    let unseen = unstarted::unseen(link);
+    if unseen {
+        link.status = Status::Pending;
+    }
+    let waiting = unseen
+        || link.status == Status::Pending
+            && (link.summary.starts_with("blocked: ")
+                || (link.link == LinkKind::Mount && mount::WAITING.contains(&&*link.summary)));
     if waiting {
         link.summary = compact_str::format_compact!("blocked: {}", root.title());
     }

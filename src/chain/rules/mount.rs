@@ -41,6 +41,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         return;
     }
     let Some(st) = cx.status else {
+        earlier_pods_status(cx, link);
         let waiting = cx.pod.containers.iter().any(|c| matches!(&c.state, ContainerStateObs::Waiting { reason, .. } if reason == "ContainerCreating"));
         if cx.pod.phase == "Pending" && cx.pod.node.is_none() {
             // Nothing mounts before the scheduler places the pod (its FailedScheduling
@@ -53,6 +54,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         } else if bound_to_no_node(cx) {
             // No kubelet claims it: never mounted (the pod link says why, KVC107).
             set(link, Status::Pending, NO_NODE);
+        } else if (cx.pod.phase == "Pending" || waiting) && super::unstarted::unseen_mount(cx, link)
+        {
+            // Past the time a mount takes, with the events that would say why unread.
         } else if cx.pod.phase == "Pending" || waiting {
             set(link, Status::Pending, "mounting");
         } else if cx.pod.phase.is_empty() {
@@ -101,6 +105,27 @@ pub(crate) const WAITING: [&str; 3] = ["mounting", "not scheduled", NO_NODE];
 /// failed), whatever static findings (rotation off) sit beside it. Read before events fold in.
 pub(crate) fn starting(link: &Link) -> bool {
     link.status == Status::Pending && WAITING.contains(&&*link.summary)
+}
+
+/// An SPCPS of this name that belongs to an earlier pod of the same name (re-created, as a
+/// StatefulSet's are): shown, so its `mounted: true` is not read as this pod's mount.
+fn earlier_pods_status(cx: &Ctx, link: &mut Link) {
+    let Some(st) = cx
+        .ix
+        .spcps
+        .get(&(cx.ns(), cx.pod.name.as_str(), cx.spc_name))
+    else {
+        return;
+    };
+    if let Some(why) = st.earlier_pod(cx.pod) {
+        link.facts.push(Fact::new(
+            "earlier pod's SPCPS",
+            format!(
+                "{} is not this pod's mount: {why} (the driver updates it only after this pod's mount succeeds)",
+                st.name
+            ),
+        ));
+    }
 }
 
 /// `spec.nodeName` names a node that is not among the nodes read.

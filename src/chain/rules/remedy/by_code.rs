@@ -324,13 +324,28 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             "kubectl get ds -n kube-system -o yaml | grep -e enable-secret-rotation -e rotation-poll-interval".to_string(),
             driver_setting(cx, "--enable-secret-rotation", "enableSecretRotation=true"),
         ),
-        KVC703 => (
-            format!(
+        KVC703 => {
+            let status = format!(
                 "kubectl get secretproviderclasspodstatus {}-{ns}-{} -n {ns} -o jsonpath='{{.status.objects}}'",
                 cx.pod.name, cx.spc_name
-            ),
-            remount(cx),
-        ),
+            );
+            // Rotation off is KVC702's to fix; on (or not known off), it fails somewhere only
+            // the driver log tells.
+            if rotation_off(cx) {
+                (status, remount(cx))
+            } else {
+                (
+                    format!("{status} && {}", rotation::DRIVER_LOG),
+                    {
+                        // The repair depends on what the log says: guidance after the
+                        // command, in its comment.
+                        let now = remount(cx);
+                        let sep = if now.contains('#') { "; " } else { "  # " };
+                        format!("{now}{sep}{}", rotation::repair(cx))
+                    },
+                )
+            }
+        }
         KVC704 => (
             format!("kubectl get events -n {ns} --field-selector reason=FailedMount"),
             calmer_poll(cx),
@@ -460,6 +475,15 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
 /// go first: the driver never rewrites an existing Secret at mount, only rotation does, and it
 /// creates a missing one from the new mount (FACTS §4, §11). `--ignore-not-found`, so the fix
 /// of each replica pastes after another's.
+/// The driver's rotation is known to be off.
+fn rotation_off(cx: &Ctx) -> bool {
+    cx.cluster()
+        .csi_driver
+        .known()
+        .and_then(|c| c.rotation_enabled.known())
+        == Some(&false)
+}
+
 fn remount(cx: &Ctx) -> String {
     let ns = cx.ns();
     let secrets: Vec<&str> = cx

@@ -9,6 +9,7 @@ use crate::chain::model::Finding;
 use crate::snapshot::{DriverInstall, EventObs};
 
 mod by_code;
+mod rotation;
 
 pub(crate) use by_code::commands;
 

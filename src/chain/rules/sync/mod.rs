@@ -214,6 +214,11 @@ pub(crate) fn awaiting_mount(links: &mut [Link], starting: bool) {
     if !starting {
         return;
     }
+    // Nothing failed: what waits on the mount says so, not "blocked" (`unstarted`).
+    let consumers = &mut links[LinkKind::Consumers.index()];
+    if consumers.status == Status::Pending && consumers.summary == "blocked: Mount" {
+        consumers.summary = WAITING.into();
+    }
     let sync = &mut links[LinkKind::Sync.index()];
     let before = sync.findings.len();
     sync.findings

@@ -1,0 +1,87 @@
+//! A pod that has not started. Nothing it runs reads anything yet, so its Consumers link
+//! proves nothing; and a pod still waiting for its mount is "merely starting" (README: no
+//! finding, links drawn `…`) only while no failure is seen. With its events unreadable, "no
+//! mount failure" is unknown, not established: past the time a mount takes, the Mount link is
+//! unknown and says why (README "Degrading": unknown, not broken nor pending).
+
+use jiff::SignedDuration;
+
+use super::{set, unknown};
+use crate::chain::context::Ctx;
+use crate::chain::model::{Fact, Link, LinkKind, Status};
+
+/// The Mount link's summary while the pod waits past [`MOUNT_GRACE`] and its events, which
+/// would say why, cannot be read.
+pub(crate) const NOT_STARTED: &str = "not started; events unread";
+
+/// The Consumers link's summary beside a [`NOT_STARTED`] Mount link.
+pub(crate) const NO_CONSUMER_YET: &str = "pod not started";
+
+/// Whether `link` is unknown only because the pod has not started (see [`unseen_mount`]): a
+/// root cause found upstream explains the wait, and the link then reads blocked by it.
+pub(crate) fn unseen(link: &Link) -> bool {
+    link.status == Status::Unknown
+        && (link.summary == NOT_STARTED || link.summary == NO_CONSUMER_YET)
+}
+
+/// How long a mount may take before "still mounting" needs evidence: kubelet waits about two
+/// minutes for a pod's volumes, then gives the attempt up ("Unable to attach or mount volumes
+/// … timed out waiting for the condition", FACTS §3) and retries. A pod with no SPCPS after
+/// that is not on its way to a first mount as far as anything visible shows.
+pub(crate) const MOUNT_GRACE: SignedDuration = SignedDuration::from_mins(2);
+
+/// The pod has waited for its mount past [`MOUNT_GRACE`] and the namespace's events cannot be
+/// read: the Mount link is unknown (the events gap's reason, so every format ties it to that
+/// gap) rather than "mounting". False, leaving the link alone, otherwise.
+pub(crate) fn unseen_mount(cx: &Ctx, link: &mut Link) -> bool {
+    let Some(reason) = cx.snap().events.unknown_in(cx.ns()) else {
+        return false;
+    };
+    let Some(created) = cx.pod.created_at else {
+        return false;
+    };
+    let Ok(due) = created.checked_add(MOUNT_GRACE) else {
+        return false;
+    };
+    if !cx.ix.clock().after(due) {
+        return false;
+    }
+    unknown(link, NOT_STARTED, reason);
+    link.facts.push(Fact::new(
+        "not started",
+        format!(
+            "pod {} was created at {} and is still not mounted more than {} minutes later (no SecretProviderClassPodStatus, containers waiting); the events that would say why (a FailedMount) cannot be read: kubectl describe pod {} -n {} shows them to an account that may read events",
+            cx.pod.name,
+            crate::glance::time(created),
+            MOUNT_GRACE.as_mins(),
+            cx.pod.name,
+            cx.ns()
+        ),
+    ));
+    true
+}
+
+/// A pod that has not mounted its volume has started no container (kubelet starts none before
+/// its volumes mount): its Consumers link cannot read ✓ with nothing found. Pending behind the
+/// mount while it is on its way (`starting`, named after the root cause by `mark_effects`),
+/// unknown while the Mount link is ([`NOT_STARTED`]).
+pub(crate) fn consumers_unproven(links: &mut [Link], starting: bool) {
+    let mount = &links[LinkKind::Mount.index()];
+    let unseen = unseen(mount);
+    if !starting && !unseen {
+        return;
+    }
+    let consumers = &mut links[LinkKind::Consumers.index()];
+    if consumers.status != Status::Ok || !consumers.findings.is_empty() {
+        return;
+    }
+    if unseen {
+        set(consumers, Status::Unknown, NO_CONSUMER_YET);
+        consumers.facts.push(Fact::new(
+            "unknown",
+            "no container of the pod has started (its mount is not seen to succeed): nothing reads the mounted files yet",
+        ));
+    } else {
+        set(consumers, Status::Pending, "blocked: Mount");
+    }
+}

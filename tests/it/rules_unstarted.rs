@@ -1,0 +1,107 @@
+//! A pod waiting for its mount with its events unreadable. README: a pod merely starting (no
+//! scheduler failure, no mount failure) has no finding and its Mount, Sync and Consumers
+//! links are drawn `…`; with events unreadable "no mount failure" is unknown, not
+//! established, so past the time a mount takes the Mount link is unknown (README "Degrading":
+//! unknown, not broken nor pending) and says why. A container that never started proves no
+//! consumer: Consumers never reads ✓ for such a pod.
+
+use jiff::SignedDuration;
+use kvchain::chain::testkit::{self as tk, APP};
+use kvchain::chain::{Chain, Code, LinkKind, Severity, Status, diagnose};
+use kvchain::snapshot::*;
+
+const FORBIDDEN: &str = "cannot list events in shop: forbidden";
+
+fn one(s: &Snapshot) -> Chain {
+    let mut chains = diagnose(s);
+    assert_eq!(chains.len(), 1, "{chains:#?}");
+    chains.remove(0)
+}
+
+/// The app's pod, created `age` ago and still in ContainerCreating with no SPCPS; its SPC
+/// mounts files only (no `secretObjects`, so no synced Secret to wait on); events unreadable
+/// when `events_gap`.
+fn waiting(age: SignedDuration, events_gap: bool) -> Snapshot {
+    let mut s = tk::healthy();
+    tk::unmount(&mut s, APP);
+    tk::pod_mut(&mut s, APP).created_at = Some(tk::ago(age));
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.secret_objects.clear();
+    if events_gap {
+        s.events.gaps.all = Some(FORBIDDEN.into());
+    }
+    s
+}
+
+#[test]
+fn events_unreadable_and_not_started_for_minutes_is_an_unknown_mount_that_says_why() {
+    let c = one(&waiting(SignedDuration::from_mins(6), true));
+    let mount = c.link(LinkKind::Mount);
+    assert_eq!(mount.status, Status::Unknown, "{mount:#?}");
+    // Why, in the link: the events gap's own reason (so reports tie it to that gap), and that
+    // the pod has not started.
+    assert!(
+        mount
+            .facts
+            .iter()
+            .any(|f| f.label == "unknown" && f.observed == FORBIDDEN),
+        "{mount:#?}"
+    );
+    assert!(
+        mount.summary.contains("not started") && mount.summary.contains("events"),
+        "{}",
+        mount.summary
+    );
+    assert!(
+        mount
+            .facts
+            .iter()
+            .any(|f| f.observed.contains("not mounted") && f.observed.contains("cannot be read")),
+        "{mount:#?}"
+    );
+    let consumers = c.link(LinkKind::Consumers);
+    assert_eq!(consumers.status, Status::Unknown, "{consumers:#?}");
+    // Unknown is no guessed cause.
+    assert!(
+        c.findings().all(|f| f.severity < Severity::Error),
+        "{:#?}",
+        c.links
+    );
+}
+
+#[test]
+fn a_pod_within_the_time_a_mount_takes_is_merely_starting_even_with_events_unreadable() {
+    let c = one(&waiting(SignedDuration::from_secs(40), true));
+    let mount = c.link(LinkKind::Mount);
+    assert_eq!(
+        (mount.status, mount.summary.as_str()),
+        (Status::Pending, "mounting")
+    );
+    let consumers = c.link(LinkKind::Consumers);
+    assert_eq!(consumers.status, Status::Pending, "{consumers:#?}");
+}
+
+#[test]
+fn with_events_readable_a_waiting_pod_with_no_failure_is_merely_starting_and_no_link_claims_a_consumer()
+ {
+    let c = one(&waiting(SignedDuration::from_mins(6), false));
+    assert_eq!(c.link(LinkKind::Mount).status, Status::Pending);
+    assert_eq!(c.link(LinkKind::Consumers).status, Status::Pending);
+    assert!(c.findings().next().is_none(), "{:#?}", c.links);
+}
+
+#[test]
+fn a_cause_found_upstream_explains_the_wait_when_events_are_unreadable() {
+    let mut s = waiting(SignedDuration::from_mins(6), true);
+    tk::object_mut(&mut s, APP).state = Observed::Known(None); // not in the vault
+    let c = one(&s);
+    assert_eq!(c.root_cause().map(|f| f.code), Some(Code::KVC601));
+    for l in [LinkKind::Mount, LinkKind::Consumers] {
+        let link = c.link(l);
+        assert_eq!(
+            (link.status, link.summary.as_str()),
+            (Status::Pending, "blocked: Object"),
+            "{l:?}"
+        );
+    }
+}
