@@ -113,7 +113,7 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
             continue;
         }
         let code = match code {
-            Some(c) => resolve(cx, *c),
+            Some(c) => resolve(cx, *c, e),
             None if e.type_ == "Normal" => continue,
             None => Code::KVC701,
         };
@@ -294,10 +294,15 @@ fn contradicted(f: &mut Finding, link: LinkKind) {
 
 /// The code an event's classification stands for in this chain. AADSTS700016 ("application
 /// not found in the directory") means a wrong clientID only while no identity with that
-/// clientID is known; a known one lives in another tenant than the one asked (KVC404).
-fn resolve(cx: &Ctx, code: Code) -> Code {
+/// clientID is known and the tenant asked is the cluster's; a known identity, or a tenant
+/// asked that is not the cluster's, says the SPC's tenantID is wrong (KVC404, FACTS §11).
+fn resolve(cx: &Ctx, code: Code, e: &crate::snapshot::EventObs) -> Code {
     match code {
-        Code::KVC301 if cx.identity.is_some() => Code::KVC404,
+        Code::KVC301
+            if cx.identity.is_some() || remedy::foreign_tenant(cx, &e.message).is_some() =>
+        {
+            Code::KVC404
+        }
         c => c,
     }
 }

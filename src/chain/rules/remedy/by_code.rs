@@ -258,6 +258,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                 cx.identity
                     .map(|i| i.tenant_id.as_str())
                     .or(cx.vault.map(|v| v.tenant_id.as_str()))
+                    .or_else(|| cluster_tenant(cx))
                     .map_or_else(|| "the tenantId that az identity list prints".to_string(), str::to_string)
             )),
         ),
