@@ -61,7 +61,7 @@ catalog! {
     KVC402 => Federation, Error, "federated credential issuer differs from the cluster OIDC issuer";
     KVC403 => Federation, Error, "federated credential audience is not api://AzureADTokenExchange";
     KVC404 => Federation, Error, "SPC tenantId is not the tenant the identity lives in";
-    KVC405 => Federation, Error, "no federated credential matches the presented issuer + subject + audience (credentials not visible)";
+    KVC405 => Federation, Error, "no federated credential matches the presented issuer + subject + audience (AADSTS70021), and no credential read shows which field differs";
     KVC406 => Federation, Error, "vault in another tenant than the identity: a managed identity cannot cross tenants";
     KVC501 => Access, Error, "no role assignment or access policy grants the data action the object type needs";
     KVC502 => Access, Error, "a grant exists but fits another object type (a role, or an access policy without get on it)";

@@ -110,8 +110,11 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             Code::KVC402,
             format!("ManagedIdentity/{}", identity.name),
             format!(
-                "federated credential {} on {} has issuer {} but the cluster's OIDC issuer is {issuer}{why} (AADSTS700211)",
-                f.name, identity.name, f.issuer
+                "federated credential {} on {} has issuer {} but the cluster's OIDC issuer is {issuer}{why} ({})",
+                f.name,
+                identity.name,
+                f.issuer,
+                entra_code(cx, "AADSTS700211")
             ),
             vec![
                 format!("credential {}: issuer {}", f.name, f.issuer),
@@ -211,10 +214,28 @@ fn subject_mismatch(cx: &Ctx, link: &mut Link, fics: &[FederatedCredentialObs], 
         Code::KVC401,
         format!("ManagedIdentity/{identity}"),
         format!(
-            "no federated credential on {identity} has subject {subject}{detail} (AADSTS70021)"
+            "no federated credential on {identity} has subject {subject}{detail} ({})",
+            entra_code(cx, "AADSTS700213")
         ),
         evidence,
     ));
+}
+
+/// The Entra code to quote for a credential mismatch: the one a current token-exchange event
+/// shows (AADSTS70021 for any of the three fields, or its newer field-specific successor,
+/// FACTS §5), else both the classic code and `newer`.
+fn entra_code(cx: &Ctx, newer: &str) -> String {
+    let federation = |c: &Option<Code>| {
+        c.is_some_and(|c| matches!(c, Code::KVC401 | Code::KVC402 | Code::KVC403 | Code::KVC405))
+    };
+    cx.events
+        .iter()
+        .filter(|(c, e)| federation(c) && e.type_ != "Normal")
+        .find_map(|(_, e)| crate::chain::events::aadsts(&e.message))
+        .map_or_else(
+            || format!("Entra ID answers AADSTS70021, or {newer} on newer tenants"),
+            str::to_string,
+        )
 }
 
 /// The kind of difference between a credential's subject and the expected one.
