@@ -53,6 +53,7 @@ mod rules_consumers;
 mod rules_events;
 mod rules_fixes;
 mod rules_identity;
+mod rules_network;
 mod rules_pending;
 mod rules_placement;
 mod rules_repaired;

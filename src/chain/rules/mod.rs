@@ -166,6 +166,8 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
             // so it is never shown right and stays as it is.
             let fine = match code {
                 Code::KVC705 => spc_objects_fine,
+                // No answer at all: the DNS zone and the route are not what kvchain reads.
+                _ if remedy::network::is_unanswered(&e.message) => false,
                 _ => seen_fine[code.link().index()],
             };
             if fine {
@@ -292,7 +294,9 @@ fn contradicted(f: &mut Finding, link: LinkKind) {
     .into();
 }
 
-/// The code an event's classification stands for in this chain. AADSTS700016 ("application
+/// The code an event's classification stands for in this chain. A vault request with no
+/// answer is a name no vault has when its host does not resolve and none of the vaults read
+/// has it (KVC506), else the network (KVC505). AADSTS700016 ("application
 /// not found in the directory") means a wrong clientID only while no identity with that
 /// clientID is known and the tenant asked is the cluster's; a known identity, or a tenant
 /// asked that is not the cluster's, says the SPC's tenantID is wrong (KVC404, FACTS §11).
@@ -302,6 +306,15 @@ fn resolve(cx: &Ctx, code: Code, e: &crate::snapshot::EventObs) -> Code {
             if cx.identity.is_some() || remedy::foreign_tenant(cx, &e.message).is_some() =>
         {
             Code::KVC404
+        }
+        // A vault host that does not resolve, named by no vault read: the name (FACTS §11).
+        // A timeout is not: the public name resolved, so the vault exists somewhere.
+        Code::KVC505
+            if events::unreached_vault(&e.message).is_some_and(|u| {
+                u.how == events::Unreached::Dns && remedy::network::names_no_vault(cx, u.vault)
+            }) =>
+        {
+            Code::KVC506
         }
         c => c,
     }

@@ -313,6 +313,10 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                 cx.pod.node.as_deref().and_then(node_pool).unwrap_or("nodepool1")
             ),
         ),
+        KVC506 => (
+            format!("nslookup {kv}.vault.azure.net ; az keyvault list --query \"[].name\" -o tsv"),
+            edit_spc(cx, "parameters.keyvaultName: the name az keyvault list prints"),
+        ),
         KVC601 | KVC602 | KVC603 | KVC604 => (
             format!("az keyvault secret list -o table --vault-name {kv}"),
             edit_spc(cx, "objects: objectName/objectVersion of an existing, enabled object"),

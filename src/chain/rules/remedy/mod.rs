@@ -9,6 +9,7 @@ use crate::chain::model::Finding;
 use crate::snapshot::{DriverInstall, EventObs};
 
 mod by_code;
+pub(crate) mod network;
 
 pub(crate) use by_code::commands;
 
@@ -483,6 +484,12 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
         && let Some(t) = events::sts_tenant(&e.message, "Expected one of ")
     {
         fix = crate::chain::rules::federation::cross_tenant_fix(cx, t);
+    }
+    if matches!(code, KVC505 | KVC506)
+        && let Some(u) = events::unreached_vault(&e.message)
+    {
+        let (resource, message, confirm, fix) = network::unreached(cx, code, u);
+        return cx.finding(code, resource, message, vec![evidence], confirm, fix);
     }
     let spc = cx.spc_resource();
     let (resource, message) = match code {
