@@ -59,6 +59,7 @@ mod rules_placement;
 mod rules_repaired;
 mod rules_runtime;
 mod rules_runtime_objects;
+mod rules_spc_namespace;
 mod rules_tenants;
 mod rules_wording;
 mod scaled_to_zero;
