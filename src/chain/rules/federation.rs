@@ -114,7 +114,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 f.name,
                 identity.name,
                 f.issuer,
-                entra_code(cx, "AADSTS700211")
+                entra_code("AADSTS700211")
             ),
             vec![
                 format!("credential {}: issuer {}", f.name, f.issuer),
@@ -215,27 +215,36 @@ fn subject_mismatch(cx: &Ctx, link: &mut Link, fics: &[FederatedCredentialObs], 
         format!("ManagedIdentity/{identity}"),
         format!(
             "no federated credential on {identity} has subject {subject}{detail} ({})",
-            entra_code(cx, "AADSTS700213")
+            entra_code("AADSTS700213")
         ),
         evidence,
     ));
 }
 
-/// The Entra code to quote for a credential mismatch: the one a current token-exchange event
-/// shows (AADSTS70021 for any of the three fields, or its newer field-specific successor,
-/// FACTS §5), else both the classic code and `newer`.
-fn entra_code(cx: &Ctx, newer: &str) -> String {
-    let federation = |c: &Option<Code>| {
-        c.is_some_and(|c| matches!(c, Code::KVC401 | Code::KVC402 | Code::KVC403 | Code::KVC405))
+/// What Entra answers for a credential mismatch, as far as the objects tell: AADSTS70021 for
+/// any of the three fields, or its newer field-specific successor `newer` (FACTS §5/§11).
+/// The group's links are shared by every pod, so the event's own code is quoted per chain,
+/// when its event is folded in ([`quote_event_code`]).
+fn entra_code(newer: &str) -> String {
+    format!("Entra ID answers AADSTS70021, or {newer} on newer tenants")
+}
+
+/// A current token-exchange event folded into finding `f`: `f` quotes the Entra code that
+/// event carries instead of naming both.
+pub(crate) fn quote_event_code(f: &mut crate::chain::model::Finding, event_message: &str) {
+    const OPEN: &str = "(Entra ID answers AADSTS70021, or ";
+    const CLOSE: &str = " on newer tenants)";
+    let Some(code) = crate::chain::events::aadsts(event_message) else {
+        return;
     };
-    cx.events
-        .iter()
-        .filter(|(c, e)| federation(c) && e.type_ != "Normal")
-        .find_map(|(_, e)| crate::chain::events::aadsts(&e.message))
-        .map_or_else(
-            || format!("Entra ID answers AADSTS70021, or {newer} on newer tenants"),
-            str::to_string,
-        )
+    let Some(start) = f.message.find(OPEN) else {
+        return;
+    };
+    let Some(len) = f.message[start..].find(CLOSE) else {
+        return;
+    };
+    let end = start + len + CLOSE.len();
+    f.message = format!("{}({code}){}", &f.message[..start], &f.message[end..]).into();
 }
 
 /// The kind of difference between a credential's subject and the expected one.
