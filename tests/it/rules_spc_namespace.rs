@@ -13,33 +13,37 @@ use super::cause_kit::*;
 
 const SHARED: &str = "shared";
 
+/// In a cluster a chain reads its own namespace only (the incremental engine's contract), so
+/// the fix finds the SPC itself: a copy from whichever namespace has it, no placeholder, and
+/// the confirm lists it across namespaces.
 #[test]
-fn an_spc_in_another_namespace_is_named_and_copied_here() {
+fn in_a_cluster_the_fix_copies_it_from_the_namespace_that_has_it() {
     let mut s = tk::healthy();
     tk::unmount(&mut s, APP);
     tk::spc_mut(&mut s, APP).namespace = SHARED.into();
     let c = one(&s);
     let f = find(&c, Code::KVC101);
-    assert!(
-        f.message.contains(&format!("namespace {SHARED}")),
-        "{}",
-        f.message
-    );
     let spc = &s.spcs.items[0].name;
     assert!(
         f.fix.starts_with(&format!(
-            "kubectl get secretproviderclass {spc} -n {SHARED} -o yaml | sed "
+            "kubectl get secretproviderclass -A --field-selector metadata.name={spc} -o yaml | sed "
         )) && f.fix.contains("| kubectl apply -f -"),
         "{}",
         f.fix
     );
     assert!(!f.fix.contains('<'), "no placeholder: {}", f.fix);
     assert!(!f.fix.contains(&format!("apply -n {NS}")), "{}", f.fix);
+    assert!(
+        f.confirm
+            .contains(&format!("-A --field-selector metadata.name={spc}")),
+        "{}",
+        f.confirm
+    );
 }
 
-/// The fix's `sed` run on what `kubectl get -o yaml` prints: only metadata.namespace moves
-/// (a parameter named `namespace` stays), and the fields that would make `kubectl apply`
-/// refuse a new object (uid, resourceVersion) are gone.
+/// The fix's `sed` run on what `kubectl get -A -o yaml` prints (a List): only the item's
+/// metadata.namespace moves (a parameter named `namespace` stays), and the fields that make
+/// `kubectl apply` refuse a new object (uid, resourceVersion) are gone.
 #[test]
 fn the_copy_commands_sed_rewrites_only_the_objects_own_namespace() {
     let mut s = tk::healthy();
@@ -52,7 +56,7 @@ fn the_copy_commands_sed_rewrites_only_the_objects_own_namespace() {
         .find(|part| part.starts_with("sed "))
         .expect("a sed step");
     let yaml = format!(
-        "apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata:\n  creationTimestamp: \"2026-01-15T09:00:00Z\"\n  generation: 1\n  name: app-kv\n  namespace: {SHARED}\n  resourceVersion: \"12345\"\n  uid: 5141ba22-9a3d-4f9b-84f4-f9c834df9285\nspec:\n  parameters:\n    keyvaultName: kv-demo\n    namespace: {SHARED}\n  provider: azure\n"
+        "apiVersion: v1\nitems:\n- apiVersion: secrets-store.csi.x-k8s.io/v1\n  kind: SecretProviderClass\n  metadata:\n    creationTimestamp: \"2026-01-15T09:00:00Z\"\n    generation: 1\n    name: app-kv\n    namespace: {SHARED}\n    resourceVersion: \"12345\"\n    uid: 5141ba22-9a3d-4f9b-84f4-f9c834df9285\n  spec:\n    parameters:\n      keyvaultName: kv-demo\n      namespace: {SHARED}\n    provider: azure\nkind: List\nmetadata:\n  resourceVersion: \"\"\n"
     );
     let mut child = Command::new("sh")
         .args(["-c", sed])
@@ -69,12 +73,12 @@ fn the_copy_commands_sed_rewrites_only_the_objects_own_namespace() {
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     let out = String::from_utf8(out.stdout).unwrap();
-    assert!(out.contains(&format!("\n  namespace: {NS}\n")), "{out}");
+    assert!(out.contains(&format!("\n    namespace: {NS}\n")), "{out}");
     assert!(
-        out.contains(&format!("\n    namespace: {SHARED}\n")),
+        out.contains(&format!("\n      namespace: {SHARED}\n")),
         "{out}"
     );
-    for gone in ["uid:", "resourceVersion:", "creationTimestamp:"] {
+    for gone in ["uid:", "    resourceVersion:", "creationTimestamp:"] {
         assert!(!out.contains(gone), "{gone} left in {out}");
     }
 }

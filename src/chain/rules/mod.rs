@@ -159,6 +159,7 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
             if !f.evidence.iter().any(|known| **known == *evidence) {
                 f.evidence.push(evidence.into());
             }
+            federation::quote_event_code(f, &e.message);
         } else {
             let mut f = remedy::from_event(cx, code, e, evidence);
             // The Mount link's one code about what kvchain reads is KVC705 (the SPC's

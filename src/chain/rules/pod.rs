@@ -167,13 +167,8 @@ fn spc_exists(cx: &Ctx, link: &mut Link) {
     // FACTS §11: the SPC must be in the pod's namespace. One of that name elsewhere is the
     // one meant: say where, and copy it here (its own namespace may still use it).
     if !near_miss && let Some(other) = elsewhere(cx) {
-        let defined = if cx.source().kind == SourceKind::Manifests {
-            "the manifests define it"
-        } else {
-            "it exists"
-        };
         message.push_str(&format!(
-            " ({defined} in namespace {}: the driver reads the SecretProviderClass from the pod's namespace only)",
+            " (the manifests define it in namespace {}: the driver reads the SecretProviderClass from the pod's namespace only)",
             other.namespace
         ));
         evidence.push(format!(
@@ -181,6 +176,8 @@ fn spc_exists(cx: &Ctx, link: &mut Link) {
             other.namespace, other.name
         ));
         fix = copy_to_namespace(cx, other);
+    } else if !near_miss && cx.source().kind != SourceKind::Manifests {
+        fix = copy_from_anywhere(cx);
     }
     let mut f = cx.finding(
         Code::KVC101,
@@ -196,8 +193,13 @@ fn spc_exists(cx: &Ctx, link: &mut Link) {
     link.findings.push(f);
 }
 
-/// A SecretProviderClass of the chain's name in another namespace (the first, by namespace).
+/// A SecretProviderClass of the chain's name in another namespace (the first, by namespace),
+/// read from manifests only: a chain of a cluster reads its own namespace's objects alone
+/// (`chain::engine`), so there the fix finds it itself ([`copy_from_anywhere`]).
 fn elsewhere<'a>(cx: &Ctx<'a>) -> Option<&'a crate::snapshot::SpcObs> {
+    if cx.source().kind != SourceKind::Manifests {
+        return None;
+    }
     cx.snap()
         .spcs
         .items
@@ -221,6 +223,17 @@ fn copy_to_namespace(cx: &Ctx, other: &crate::snapshot::SpcObs) -> String {
     }
     format!(
         "kubectl get secretproviderclass {name} -n {from} -o yaml | sed -e 's/^  namespace: {from}$/  namespace: {ns}/' -e '/^  resourceVersion:/d' -e '/^  uid:/d' -e '/^  creationTimestamp:/d' | kubectl apply -f -  # a copy in namespace {ns}; {from} keeps its own"
+    )
+}
+
+/// KVC101's fix in a cluster: copy the SecretProviderClass of that name from whichever
+/// namespace holds it (`kubectl get -A` lists items with metadata four spaces in), without
+/// the fields that tie it to the original; `kubectl apply -n` would refuse a document naming
+/// another namespace. None anywhere: apply says "no objects passed", and it must be written.
+fn copy_from_anywhere(cx: &Ctx) -> String {
+    let (ns, name) = (cx.ns(), remedy::sh_word(cx.spc_name));
+    format!(
+        "kubectl get secretproviderclass -A --field-selector metadata.name={name} -o yaml | sed -e 's/^    namespace: .*$/    namespace: {ns}/' -e '/^    resourceVersion:/d' -e '/^    uid:/d' -e '/^    creationTimestamp:/d' | kubectl apply -f -  # copies SecretProviderClass {name} into namespace {ns} from the namespace that has it (the driver reads the pod's namespace only); if none has it, apply it from its manifest"
     )
 }
 

@@ -10,7 +10,10 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
     let kv = cx.keyvault();
     match code {
         KVC101 => (
-            format!("kubectl get secretproviderclass -n {ns}"),
+            format!(
+                "kubectl get secretproviderclass -n {ns} && kubectl get secretproviderclass -A --field-selector metadata.name={}",
+                sh_word(cx.spc_name)
+            ),
             format!(
                 "kubectl apply -n {ns} -f <file defining SecretProviderClass {}>",
                 cx.spc_name
