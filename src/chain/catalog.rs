@@ -61,13 +61,14 @@ catalog! {
     KVC402 => Federation, Error, "federated credential issuer differs from the cluster OIDC issuer";
     KVC403 => Federation, Error, "federated credential audience is not api://AzureADTokenExchange";
     KVC404 => Federation, Error, "SPC tenantId is not the tenant the identity lives in";
-    KVC405 => Federation, Error, "no federated credential matches the presented issuer + subject + audience (credentials not visible)";
+    KVC405 => Federation, Error, "no federated credential matches the presented issuer + subject + audience (AADSTS70021), and no credential read shows which field differs";
     KVC406 => Federation, Error, "vault in another tenant than the identity: a managed identity cannot cross tenants";
     KVC501 => Access, Error, "no role assignment or access policy grants the data action the object type needs";
     KVC502 => Access, Error, "a grant exists but fits another object type (a role, or an access policy without get on it)";
     KVC503 => Access, Error, "grants are in the permission model the vault does not enforce";
     KVC504 => Access, Warning, "over-privileged read identity (Administrator / Officer)";
-    KVC505 => Access, Error, "vault firewall / network rules block the request";
+    KVC505 => Access, Error, "vault firewall / network rules block the request, or its private endpoint's name does not resolve";
+    KVC506 => Access, Error, "keyvaultName names no Key Vault: its host name does not resolve";
     KVC601 => VaultObject, Error, "object not found in the vault";
     KVC602 => VaultObject, Error, "object (latest or pinned version) disabled";
     KVC603 => VaultObject, Info, "objectVersion pinned: rotation never picks up new versions";
@@ -134,6 +135,7 @@ pub fn short(code: Code) -> &'static str {
         KVC503 => "wrong model",
         KVC504 => "over-privileged",
         KVC505 => "firewall",
+        KVC506 => "no such vault",
         KVC601 => "not found",
         KVC602 => "disabled",
         KVC603 => "pinned",

@@ -402,6 +402,7 @@ pub fn spc_parsed_by(
         provider: s.spec.provider.clone().unwrap_or_default(),
         parsed: parse(&parameters),
         parameters,
+        file: None,
         secret_objects: each(&s.spec.secret_objects)
             .iter()
             .map(|o| SecretObjectSpec {

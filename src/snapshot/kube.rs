@@ -222,6 +222,9 @@ pub struct SpcObs {
     pub secret_objects: Vec<SecretObjectSpec>,
     /// `parameters` parsed (see [`crate::spc`]); parse problems are kept inside.
     pub parsed: AzureSpc,
+    /// The manifest file that defines it (`check -f` only): a fix can name the file to edit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

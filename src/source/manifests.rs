@@ -294,7 +294,9 @@ impl Builder {
                 if s.metadata.namespace.is_none() {
                     self.floating.spcs.push(self.spcs.len());
                 }
-                self.spcs.push(convert::spc(&s));
+                let mut spc = convert::spc(&s);
+                spc.file = Some(doc.file.display().to_string());
+                self.spcs.push(spc);
             }
             "Secret" => {
                 let s: Secret = typed(doc, &what, value)?;

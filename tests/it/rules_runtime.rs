@@ -120,6 +120,63 @@ fn kvc104_a_taint_the_driver_does_not_tolerate_is_fixed_by_a_toleration() {
     assert!(!f.fix.contains("kubectl patch"), "{}", f.fix);
 }
 
+/// The provider DaemonSet selects a label no node has (the audit's N1): the fix is the
+/// DaemonSet's selector, not moving the app onto nodes that do not exist; and the pod's mount
+/// (SPCPS mounted, pod running) is proven, so it is a warning about what fails next
+/// (FACTS §11 "Presence is per node"; codes.yaml KVC104 "make its DaemonSets schedule on the
+/// node").
+#[test]
+fn kvc104_a_daemonset_that_selects_no_node_is_fixed_on_the_daemonset() {
+    let mut s = tk::healthy();
+    let node = tk::pod_mut(&mut s, APP).node.clone().expect("on a node");
+    s.cluster.nodes = Observed::Known(vec![NodeObs {
+        name: node.to_string(),
+        labels: [("kubernetes.io/os".to_string(), "linux".to_string())].into(),
+        taints: vec![],
+    }]);
+    let set = |name: &str, provider: bool, selector: &[(&str, &str)]| PlacementObs {
+        daemonset: format!("kube-system/{name}"),
+        provider,
+        node_selector: selector
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        affinity: vec![],
+        tolerations: vec![],
+    };
+    csi(&mut s).placement = Observed::Known(vec![
+        set("csi-secrets-store", false, &[("kubernetes.io/os", "linux")]),
+        set(
+            "csi-secrets-store-provider-azure",
+            true,
+            &[("kubernetes.io/os", "linux"), ("agentpool", "system")],
+        ),
+    ]);
+    csi(&mut s).install = Some(DriverInstall::Helm);
+    let chains = run(&s);
+    let f = only(&chains, Code::KVC104);
+    assert!(f.message.contains("no node"), "{}", f.message);
+    assert!(
+        f.fix.starts_with(r#"kubectl patch daemonset csi-secrets-store-provider-azure -n kube-system --type json -p '[{"op":"remove","path":"/spec/template/spec/nodeSelector/agentpool"}]'"#),
+        "{}",
+        f.fix
+    );
+    assert!(!f.fix.contains("kubectl edit deployment"), "{}", f.fix);
+    assert_eq!(
+        f.severity,
+        kvchain::chain::Severity::Warning,
+        "mount proven"
+    );
+    assert_eq!(
+        chains[0].link(LinkKind::Pod).status,
+        kvchain::chain::Status::Warning
+    );
+    // Not mounted (a new pod on the node): the mount fails now, an error.
+    tk::unmount(&mut s, APP);
+    let f = only(&run(&s), Code::KVC104);
+    assert_eq!(f.severity, kvchain::chain::Severity::Error);
+}
+
 #[test]
 fn kvc105_no_token_for_the_exchange_audience() {
     let mut s = tk::healthy();

@@ -51,15 +51,91 @@ fn aadsts700016_for_a_known_identity_names_both_tenants() {
     }
 }
 
+/// FACTS §11: AADSTS700016 for a clientID asked at another tenant's endpoint — the identity
+/// exists, the SPC tenantID is wrong. With the identities unseen, a tenant asked that is not
+/// the cluster's (where its managed identities live) says so: KVC404 leading with the
+/// cluster's tenant, in the key the SPC uses, not a clientID to change.
 #[test]
-fn aadsts700016_with_identities_unseen_says_what_remains_possible() {
+fn aadsts700016_with_identities_unseen_and_another_tenant_than_the_clusters_is_the_tenant() {
+    for key in ["tenantId", "tenantID"] {
+        let mut s = tk::healthy();
+        s.azure = AzureObs::unknown("no Azure credentials");
+        let spc = tk::spc_mut(&mut s, APP);
+        spc.parameters.remove("tenantId");
+        spc.parameters.remove("tenantID");
+        spc.parameters.insert(key.into(), OTHER_TENANT.into());
+        tk::reparse(spc);
+        let client = tk::client_id(NS, APP);
+        let c = one(&failing_with(s, &aadsts700016(&client, OTHER_TENANT)));
+        assert_eq!(codes(&c), [Code::KVC404], "not 'no identity'");
+        let f = find(&c, Code::KVC404);
+        assert!(has_event(f));
+        assert!(
+            f.message.contains(OTHER_TENANT) && f.message.contains(TENANT),
+            "{}",
+            f.message
+        );
+        assert!(
+            f.fix.ends_with(&format!("# parameters.{key}: {TENANT}")),
+            "{}",
+            f.fix
+        );
+        assert!(!f.fix.contains("clientID"), "{}", f.fix);
+        assert_ne!(c.link(LinkKind::Identity).status, Status::Broken);
+    }
+}
+
+/// The cluster's tenant is known from its OIDC issuer too (FACTS §7: AKS issuers carry it).
+#[test]
+fn the_clusters_tenant_is_read_from_its_issuer_when_not_observed() {
     let mut s = tk::healthy();
     s.azure = AzureObs::unknown("no Azure credentials");
+    s.cluster.tenant_id = Observed::unknown("not observed");
+    s.cluster.oidc_issuer = Observed::Known(format!(
+        "https://westeurope.oic.prod-aks.azure.com/{TENANT}/6d8f2a3b-4c5e-4f70-9b1c-2d3e4f5a6b7c/"
+    ));
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.parameters
+        .insert("tenantID".into(), OTHER_TENANT.into());
+    tk::reparse(spc);
+    let client = tk::client_id(NS, APP);
+    let c = one(&failing_with(s, &aadsts700016(&client, OTHER_TENANT)));
+    let f = find(&c, Code::KVC404);
+    assert!(f.fix.ends_with(&format!(": {TENANT}")), "{}", f.fix);
+}
+
+/// When neither the identities nor the cluster's tenant are known, which of clientID and
+/// tenantID is wrong cannot be told: both edits are offered, clientID first (KVC301).
+#[test]
+fn aadsts700016_with_no_tenant_to_compare_offers_both_edits() {
+    let mut s = tk::healthy();
+    s.azure = AzureObs::unknown("no Azure credentials");
+    s.cluster.tenant_id = Observed::unknown("not observed");
+    s.cluster.oidc_issuer = Observed::unknown("not observed");
     let client = tk::client_id(NS, APP);
     let c = one(&failing_with(s, &aadsts700016(&client, OTHER_TENANT)));
     let f = find(&c, Code::KVC301);
     assert!(f.message.contains(OTHER_TENANT), "{}", f.message);
     assert!(f.message.contains("tenantID"), "{}", f.message);
+    let (client_edit, tenant_edit) = (
+        f.fix.find("parameters.clientID").expect("clientID edit"),
+        f.fix.find("parameters.tenant").expect("tenant edit"),
+    );
+    assert!(client_edit < tenant_edit, "{}", f.fix);
+}
+
+/// The tenant asked is the cluster's: the clientID is what names no identity (KVC301).
+#[test]
+fn aadsts700016_in_the_clusters_tenant_is_the_client_id() {
+    let mut s = tk::healthy();
+    s.azure = AzureObs::unknown("no Azure credentials");
+    let c = one(&failing_with(
+        s,
+        &aadsts700016("11111111-2222-4333-8444-555555555555", TENANT),
+    ));
+    assert_eq!(codes(&c), [Code::KVC301]);
+    let f = find(&c, Code::KVC301);
+    assert!(f.fix.contains("parameters.clientID"), "{}", f.fix);
 }
 
 #[test]
@@ -82,6 +158,23 @@ fn a_vault_in_another_tenant_explains_that_a_managed_identity_cannot_cross() {
         !f.fix
             .contains(&format!("parameters.tenantID: {OTHER_TENANT}"))
     );
+}
+
+/// AKV10032 names the vault's tenant (FACTS §11): with the vault unseen, the fix's consent
+/// and tenantID name it, not a phrase in its place.
+#[test]
+fn akv10032_alone_fills_the_vaults_tenant_into_the_fix() {
+    let mut s = tk::healthy();
+    s.azure = AzureObs::unknown("no Azure credentials");
+    let c = one(&failing_with(s, &akv10032(OTHER_TENANT, TENANT)));
+    let f = find(&c, Code::KVC406);
+    assert!(
+        f.fix
+            .contains(&format!("consent it in tenant {OTHER_TENANT}")),
+        "{}",
+        f.fix
+    );
+    assert!(!f.fix.contains("the vault's tenant"), "{}", f.fix);
 }
 
 #[test]

@@ -26,6 +26,7 @@ pub(super) fn spc() -> SpcObs {
         provider: "azure".into(),
         parsed: crate::spc::parse(&params),
         parameters: params,
+        file: None,
         secret_objects: vec![SecretObjectSpec {
             secret_name: "app-secrets".into(),
             type_: "Opaque".into(),

@@ -33,6 +33,16 @@ pub fn presented(message: &str) -> Option<Presented> {
     })
 }
 
+/// The first Entra error code a message carries (`AADSTS70021`, `AADSTS700211`, …).
+pub fn aadsts(message: &str) -> Option<&str> {
+    let at = message.find("AADSTS")?;
+    let digits = message[at + 6..]
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .count();
+    (digits > 0).then(|| &message[at..at + 6 + digits])
+}
+
 /// The `'<tenant>'` of `… was not found in the directory '<tenant>'` (AADSTS700016).
 pub fn directory(message: &str) -> Option<&str> {
     let key = "was not found in the directory '";

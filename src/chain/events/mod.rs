@@ -42,6 +42,8 @@ pub(crate) use phrase;
 // macros, which it uses.
 mod fields;
 pub use fields::*;
+mod network;
+pub use network::*;
 
 /// What follows the first occurrence of the phrase `finder` looks for.
 fn after<'m>(message: &'m str, finder: &Finder<'_>) -> Option<&'m str> {
@@ -143,6 +145,11 @@ pub fn classify(message: &str) -> Option<Code> {
         "was not found in this key vault"
     ) {
         return Some(Code::KVC601);
+    }
+    // No answer from the vault at all (DNS, deadline; FACTS §11): `rules::resolve` tells a
+    // name no vault has (KVC506) from a vault the nodes cannot reach.
+    if unreached_vault(message).is_some() {
+        return Some(Code::KVC505);
     }
     if token!(m, "429") || has!(m, "Too Many Requests") {
         return Some(Code::KVC704);

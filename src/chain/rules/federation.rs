@@ -110,8 +110,11 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             Code::KVC402,
             format!("ManagedIdentity/{}", identity.name),
             format!(
-                "federated credential {} on {} has issuer {} but the cluster's OIDC issuer is {issuer}{why} (AADSTS700211)",
-                f.name, identity.name, f.issuer
+                "federated credential {} on {} has issuer {} but the cluster's OIDC issuer is {issuer}{why} ({})",
+                f.name,
+                identity.name,
+                f.issuer,
+                entra_code("AADSTS700211")
             ),
             vec![
                 format!("credential {}: issuer {}", f.name, f.issuer),
@@ -211,10 +214,37 @@ fn subject_mismatch(cx: &Ctx, link: &mut Link, fics: &[FederatedCredentialObs], 
         Code::KVC401,
         format!("ManagedIdentity/{identity}"),
         format!(
-            "no federated credential on {identity} has subject {subject}{detail} (AADSTS70021)"
+            "no federated credential on {identity} has subject {subject}{detail} ({})",
+            entra_code("AADSTS700213")
         ),
         evidence,
     ));
+}
+
+/// What Entra answers for a credential mismatch, as far as the objects tell: AADSTS70021 for
+/// any of the three fields, or its newer field-specific successor `newer` (FACTS §5/§11).
+/// The group's links are shared by every pod, so the event's own code is quoted per chain,
+/// when its event is folded in ([`quote_event_code`]).
+fn entra_code(newer: &str) -> String {
+    format!("Entra ID answers AADSTS70021, or {newer} on newer tenants")
+}
+
+/// A current token-exchange event folded into finding `f`: `f` quotes the Entra code that
+/// event carries instead of naming both.
+pub(crate) fn quote_event_code(f: &mut crate::chain::model::Finding, event_message: &str) {
+    const OPEN: &str = "(Entra ID answers AADSTS70021, or ";
+    const CLOSE: &str = " on newer tenants)";
+    let Some(code) = crate::chain::events::aadsts(event_message) else {
+        return;
+    };
+    let Some(start) = f.message.find(OPEN) else {
+        return;
+    };
+    let Some(len) = f.message[start..].find(CLOSE) else {
+        return;
+    };
+    let end = start + len + CLOSE.len();
+    f.message = format!("{}({code}){}", &f.message[..start], &f.message[end..]).into();
 }
 
 /// The kind of difference between a credential's subject and the expected one.

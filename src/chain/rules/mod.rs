@@ -114,7 +114,7 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
             continue;
         }
         let code = match code {
-            Some(c) => resolve(cx, *c),
+            Some(c) => resolve(cx, *c, e),
             None if e.type_ == "Normal" => continue,
             None => Code::KVC701,
         };
@@ -160,6 +160,7 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
             if !f.evidence.iter().any(|known| **known == *evidence) {
                 f.evidence.push(evidence.into());
             }
+            federation::quote_event_code(f, &e.message);
         } else {
             let mut f = remedy::from_event(cx, code, e, evidence);
             // The Mount link's one code about what kvchain reads is KVC705 (the SPC's
@@ -167,6 +168,8 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
             // so it is never shown right and stays as it is.
             let fine = match code {
                 Code::KVC705 => spc_objects_fine,
+                // No answer at all: the DNS zone and the route are not what kvchain reads.
+                _ if remedy::network::is_unanswered(&e.message) => false,
                 _ => seen_fine[code.link().index()],
             };
             if fine {
@@ -293,12 +296,28 @@ fn contradicted(f: &mut Finding, link: LinkKind) {
     .into();
 }
 
-/// The code an event's classification stands for in this chain. AADSTS700016 ("application
+/// The code an event's classification stands for in this chain. A vault request with no
+/// answer is a name no vault has when its host does not resolve and none of the vaults read
+/// has it (KVC506), else the network (KVC505). AADSTS700016 ("application
 /// not found in the directory") means a wrong clientID only while no identity with that
-/// clientID is known; a known one lives in another tenant than the one asked (KVC404).
-fn resolve(cx: &Ctx, code: Code) -> Code {
+/// clientID is known and the tenant asked is the cluster's; a known identity, or a tenant
+/// asked that is not the cluster's, says the SPC's tenantID is wrong (KVC404, FACTS §11).
+fn resolve(cx: &Ctx, code: Code, e: &crate::snapshot::EventObs) -> Code {
     match code {
-        Code::KVC301 if cx.identity.is_some() => Code::KVC404,
+        Code::KVC301
+            if cx.identity.is_some() || remedy::foreign_tenant(cx, &e.message).is_some() =>
+        {
+            Code::KVC404
+        }
+        // A vault host that does not resolve, named by no vault read: the name (FACTS §11).
+        // A timeout is not: the public name resolved, so the vault exists somewhere.
+        Code::KVC505
+            if events::unreached_vault(&e.message).is_some_and(|u| {
+                u.how == events::Unreached::Dns && remedy::network::names_no_vault(cx, u.vault)
+            }) =>
+        {
+            Code::KVC506
+        }
         c => c,
     }
 }

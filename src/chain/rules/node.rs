@@ -85,8 +85,12 @@ fn labels_admit(p: &PlacementObs, node: &NodeObs) -> bool {
 /// (FACTS §11). Labels: the pod belongs on nodes the DaemonSets select. A taint: the
 /// DaemonSets need a toleration — patched with their whole list (a strategic merge replaces
 /// tolerations), except on the AKS add-on, whose DaemonSets AKS reconciles: there the pod moves.
-fn linux_fix(cx: &Ctx, placement: &[PlacementObs], node: &NodeObs) -> String {
+fn linux_fix(cx: &Ctx, placement: &[PlacementObs], node: &NodeObs, nodes: &[NodeObs]) -> String {
     let by_labels = placement.iter().any(|p| !labels_admit(p, node));
+    let nowhere = runs_nowhere(placement, node, nodes);
+    if by_labels && !nowhere.is_empty() {
+        return selector_fix(cx, &nowhere, node);
+    }
     let tainted: Vec<&PlacementObs> = placement
         .iter()
         .filter(|p| labels_admit(p, node) && node.taints.iter().any(|t| blocks(p, t)))
@@ -197,6 +201,77 @@ fn describe(r: &NodeRequirementObs) -> String {
     }
 }
 
+/// The DaemonSets whose labels keep them off `node` and admit no node of the cluster either:
+/// they run nowhere, so no pod can be moved to where they run.
+fn runs_nowhere<'p>(
+    placement: &'p [PlacementObs],
+    node: &NodeObs,
+    nodes: &[NodeObs],
+) -> Vec<&'p PlacementObs> {
+    placement
+        .iter()
+        .filter(|p| !labels_admit(p, node) && !nodes.iter().any(|n| labels_admit(p, n)))
+        .collect()
+}
+
+/// The fix for DaemonSets that select no node: drop the nodeSelector keys the pod's node does
+/// not have (a JSON patch, pasteable), or edit the affinity that excludes it. The add-on's
+/// DaemonSets are AKS's: it may restore them, then the add-on is reinstalled.
+fn selector_fix(cx: &Ctx, nowhere: &[&PlacementObs], node: &NodeObs) -> String {
+    let steps: Vec<String> = nowhere
+        .iter()
+        .map(|p| {
+            let (ns, name) = p
+                .daemonset
+                .split_once('/')
+                .unwrap_or(("kube-system", &p.daemonset));
+            let ops: Vec<String> = p
+                .node_selector
+                .iter()
+                .filter(|(k, v)| node.labels.get(*k) != Some(*v))
+                .map(|(k, _)| {
+                    let pointer = k.replace('~', "~0").replace('/', "~1");
+                    format!(
+                        r#"{{"op":"remove","path":"/spec/template/spec/nodeSelector/{pointer}"}}"#
+                    )
+                })
+                .collect();
+            if ops.is_empty() {
+                // Only the required node affinity excludes the nodes: no one-line patch.
+                format!("kubectl edit daemonset {name} -n {ns}")
+            } else {
+                format!(
+                    "kubectl patch daemonset {name} -n {ns} --type json -p '[{}]'",
+                    ops.join(",")
+                )
+            }
+        })
+        .collect();
+    let names: Vec<&str> = nowhere.iter().map(|p| p.daemonset.as_str()).collect();
+    let note = match remedy::install(cx) {
+        Some(DriverInstall::AksAddon) => {
+            "AKS manages the add-on's DaemonSets: if it restores the selector, disable and re-enable the add-on"
+        }
+        Some(DriverInstall::Helm) => {
+            "with Helm, also fix linux.nodeSelector / linux.affinity in the chart's values so an upgrade keeps it"
+        }
+        None => {
+            "with Helm, also fix the chart's linux.nodeSelector; on the AKS add-on, if AKS restores it, re-enable the add-on"
+        }
+    };
+    let verb = if names.len() == 1 {
+        "selects"
+    } else {
+        "select"
+    };
+    format!(
+        "{}  # {} {verb} no node of the cluster: this lets it run on node {} too; {note}",
+        steps.join(" && "),
+        names.join(" and "),
+        node.name
+    )
+}
+
 fn tolerates(tol: &TolerationObs, t: &TaintObs) -> bool {
     let exists = tol.operator == "Exists";
     let key = (tol.key.is_empty() && exists) || tol.key == t.key;
@@ -258,12 +333,8 @@ fn is_windows(os: Option<&str>) -> bool {
 /// the node, the DaemonSets' constraints or the pod's node are not known, or one may run.
 pub(crate) fn absent(cx: &Ctx) -> Option<Finding> {
     let node_name = cx.pod.node.as_deref()?;
-    let node = cx
-        .cluster()
-        .nodes
-        .known()?
-        .iter()
-        .find(|n| n.name == node_name)?;
+    let nodes = cx.cluster().nodes.known()?;
+    let node = nodes.iter().find(|n| n.name == node_name)?;
     let placement = cx.cluster().csi_driver.known()?.placement.known()?;
     let (missing, mut evidence) = missing_on(placement, node);
     if missing.is_empty() {
@@ -281,26 +352,53 @@ pub(crate) fn absent(cx: &Ctx) -> Option<Finding> {
             .map(|t| format!("taint {}={}:{}", t.key, t.value, t.effect)),
     );
     evidence.insert(0, format!("node {node_name}: {}", labels.join(", ")));
-    let fix = if is_windows(node.labels.get("kubernetes.io/os").map(String::as_str)) {
+    let windows = is_windows(node.labels.get("kubernetes.io/os").map(String::as_str));
+    let fix = if windows {
         windows_fix(cx)
     } else {
-        linux_fix(cx, placement, node)
+        linux_fix(cx, placement, node, nodes)
     };
-    Some(cx.finding(
+    let nowhere = runs_nowhere(placement, node, nodes);
+    let why = if windows || nowhere.is_empty() {
+        "its DaemonSets' scheduling constraints exclude the node".to_string()
+    } else {
+        let names: Vec<&str> = nowhere.iter().map(|p| p.daemonset.as_str()).collect();
+        let verb = if names.len() == 1 {
+            "selects"
+        } else {
+            "select"
+        };
+        format!(
+            "{} {verb} no node of the cluster at all, so it runs nowhere",
+            names.join(" and ")
+        )
+    };
+    // The pod's volume mounted and it runs (the driver was there then): what fails is the
+    // next mount on this node and the rotation of this one, not the running pod.
+    let proven = cx.mounted() && cx.pod.phase == "Running";
+    let now = if proven {
+        "; this pod's volume is mounted and it runs, so what fails is rotation and every new mount on the node"
+    } else {
+        ""
+    };
+    let mut f = cx.finding(
         Code::KVC104,
         format!("Node/{node_name}"),
         format!(
-            "pod {} runs on node {node_name}, where no Secrets Store CSI {} pod can run: {}",
+            "pod {} runs on node {node_name}, where no Secrets Store CSI {} pod can run: {why}{now}",
             cx.pod.name,
             missing.join(" and no "),
-            "its DaemonSets' scheduling constraints exclude the node"
         ),
         evidence,
         format!(
             "kubectl get node {node_name} --show-labels && kubectl get pods -n kube-system -o wide --field-selector spec.nodeName={node_name}"
         ),
         fix,
-    ))
+    );
+    if proven {
+        f.severity = crate::chain::model::Severity::Warning;
+    }
+    Some(f)
 }
 
 /// KVC104 for a pod with no node yet (a manifest, or a template whose pods are missing) whose

@@ -162,8 +162,23 @@ fn spc_exists(cx: &Ctx, link: &mut Link) {
             ),
         );
     }
-    let evidence = vec![spc_reference(cx)];
+    let mut evidence = vec![spc_reference(cx)];
     let near_miss = nearest.is_some_and(|(d, _)| d <= 3);
+    // FACTS §11: the SPC must be in the pod's namespace. One of that name elsewhere is the
+    // one meant: say where, and copy it here (its own namespace may still use it).
+    if !near_miss && let Some(other) = elsewhere(cx) {
+        message.push_str(&format!(
+            " (the manifests define it in namespace {}: the driver reads the SecretProviderClass from the pod's namespace only)",
+            other.namespace
+        ));
+        evidence.push(format!(
+            "SecretProviderClass {}/{}",
+            other.namespace, other.name
+        ));
+        fix = copy_to_namespace(cx, other);
+    } else if !near_miss && cx.source().kind != SourceKind::Manifests {
+        fix = copy_from_anywhere(cx);
+    }
     let mut f = cx.finding(
         Code::KVC101,
         cx.spc_resource(),
@@ -176,6 +191,50 @@ fn spc_exists(cx: &Ctx, link: &mut Link) {
         offline_absence(cx, &mut f);
     }
     link.findings.push(f);
+}
+
+/// A SecretProviderClass of the chain's name in another namespace (the first, by namespace),
+/// read from manifests only: a chain of a cluster reads its own namespace's objects alone
+/// (`chain::engine`), so there the fix finds it itself ([`copy_from_anywhere`]).
+fn elsewhere<'a>(cx: &Ctx<'a>) -> Option<&'a crate::snapshot::SpcObs> {
+    if cx.source().kind != SourceKind::Manifests {
+        return None;
+    }
+    cx.snap()
+        .spcs
+        .items
+        .iter()
+        .filter(|s| s.name == cx.spc_name && s.namespace != cx.ns())
+        .min_by(|a, b| a.namespace.cmp(&b.namespace))
+}
+
+/// A fix that puts SecretProviderClass `other` into the pod's namespace, pasteable as it is:
+/// with its manifest file known, that file's `metadata.namespace` edited and applied
+/// (`kubectl apply -n` refuses a document naming another namespace); else the object copied
+/// from its namespace, without the fields that tie it to the original.
+fn copy_to_namespace(cx: &Ctx, other: &crate::snapshot::SpcObs) -> String {
+    let (ns, from) = (cx.ns(), other.namespace.as_str());
+    let name = remedy::sh_word(&other.name);
+    if let Some(file) = &other.file {
+        let file = remedy::sh_word(file);
+        return format!(
+            "${{EDITOR:-vi}} {file} && kubectl apply -f {file}  # set metadata.namespace: {ns} on SecretProviderClass {name} (now {from}), or add a copy with namespace {ns}"
+        );
+    }
+    format!(
+        "kubectl get secretproviderclass {name} -n {from} -o yaml | sed -e 's/^  namespace: {from}$/  namespace: {ns}/' -e '/^  resourceVersion:/d' -e '/^  uid:/d' -e '/^  creationTimestamp:/d' | kubectl apply -f -  # a copy in namespace {ns}; {from} keeps its own"
+    )
+}
+
+/// KVC101's fix in a cluster: copy the SecretProviderClass of that name from whichever
+/// namespace holds it (`kubectl get -A` lists items with metadata four spaces in), without
+/// the fields that tie it to the original; `kubectl apply -n` would refuse a document naming
+/// another namespace. None anywhere: apply says "no objects passed", and it must be written.
+fn copy_from_anywhere(cx: &Ctx) -> String {
+    let (ns, name) = (cx.ns(), remedy::sh_word(cx.spc_name));
+    format!(
+        "kubectl get secretproviderclass -A --field-selector metadata.name={name} -o yaml | sed -e 's/^    namespace: .*$/    namespace: {ns}/' -e '/^    resourceVersion:/d' -e '/^    uid:/d' -e '/^    creationTimestamp:/d' | kubectl apply -f -  # copies SecretProviderClass {name} into namespace {ns} from the namespace that has it (the driver reads the pod's namespace only); if none has it, apply it from its manifest"
+    )
 }
 
 /// The volume's reference to its SecretProviderClass, as KVC101's evidence.
@@ -223,21 +282,8 @@ fn written_but_unread(cx: &Ctx, link: &mut Link) -> bool {
 /// applied from elsewhere): a warning. It stays an error when the files put it in another
 /// namespace — the driver only looks in the pod's.
 fn offline_absence(cx: &Ctx, f: &mut Finding) {
-    let elsewhere: Vec<&str> = cx
-        .snap()
-        .spcs
-        .items
-        .iter()
-        .filter(|s| s.name == cx.spc_name)
-        .map(|s| s.namespace.as_str())
-        .collect();
-    if !elsewhere.is_empty() {
-        f.message = format!(
-            "{} (the manifests define it in namespace {}: the driver reads the SecretProviderClass from the pod's namespace only)",
-            f.message,
-            elsewhere.join(", ")
-        )
-        .into();
+    if elsewhere(cx).is_some() {
+        // An error, named where it is (`spc_exists`): the driver only looks in the pod's.
         return;
     }
     f.severity = Severity::Warning;

@@ -183,6 +183,7 @@ pub fn spc(
     SpcObs {
         namespace: ns.into(),
         name: name.into(),
+        file: None,
         annotations: Default::default(),
         provider: "azure".into(),
         parsed: spc::parse(&parameters),

@@ -225,6 +225,7 @@ mod tests {
         SpcObs {
             namespace: ns.into(),
             name: "spc".into(),
+            file: None,
             annotations: Default::default(),
             provider: "azure".into(),
             parameters: Default::default(),

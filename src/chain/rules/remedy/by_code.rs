@@ -10,7 +10,10 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
     let kv = cx.keyvault();
     match code {
         KVC101 => (
-            format!("kubectl get secretproviderclass -n {ns}"),
+            format!(
+                "kubectl get secretproviderclass -n {ns} && kubectl get secretproviderclass -A --field-selector metadata.name={}",
+                sh_word(cx.spc_name)
+            ),
             format!(
                 "kubectl apply -n {ns} -f <file defining SecretProviderClass {}>",
                 cx.spc_name
@@ -258,6 +261,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                 cx.identity
                     .map(|i| i.tenant_id.as_str())
                     .or(cx.vault.map(|v| v.tenant_id.as_str()))
+                    .or_else(|| cluster_tenant(cx))
                     .map_or_else(|| "the tenantId that az identity list prints".to_string(), str::to_string)
             )),
         ),
@@ -311,6 +315,10 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                 "az keyvault network-rule add -n {kv} --subnet \"$(az aks nodepool show -g \"$CLUSTER_RG\" --cluster-name \"$CLUSTER\" -n {} --query vnetSubnetId -o tsv)\"  # or a private endpoint reachable from the cluster",
                 cx.pod.node.as_deref().and_then(node_pool).unwrap_or("nodepool1")
             ),
+        ),
+        KVC506 => (
+            format!("nslookup {kv}.vault.azure.net ; az keyvault list --query \"[].name\" -o tsv"),
+            edit_spc(cx, "parameters.keyvaultName: the name az keyvault list prints"),
         ),
         KVC601 | KVC602 | KVC603 | KVC604 => (
             format!("az keyvault secret list -o table --vault-name {kv}"),

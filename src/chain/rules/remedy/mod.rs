@@ -9,6 +9,7 @@ use crate::chain::model::Finding;
 use crate::snapshot::{DriverInstall, EventObs};
 
 mod by_code;
+pub(crate) mod network;
 mod rotation;
 
 pub(crate) use by_code::commands;
@@ -160,6 +161,34 @@ pub(crate) fn cluster_issuer(cx: &Ctx) -> String {
         .cloned()
         .or_else(|| presented_issuer(cx))
         .unwrap_or_else(|| "\"$(az aks show -g \"$CLUSTER_RG\" -n \"$CLUSTER\" --query oidcIssuerProfile.issuerUrl -o tsv)\"".to_string())
+}
+
+/// The cluster's Entra ID tenant: observed, else the tenant segment of its AKS OIDC issuer
+/// (`https://<region>.oic.prod-aks.azure.com/<tenant>/<guid>/`, FACTS §7). The cluster's
+/// managed identities usually live there.
+pub(crate) fn cluster_tenant<'a>(cx: &Ctx<'a>) -> Option<&'a str> {
+    let cluster = cx.cluster();
+    if let Some(t) = cluster.tenant_id.known() {
+        return Some(t.as_str());
+    }
+    let issuer = cluster.oidc_issuer.known()?;
+    let path = issuer.strip_prefix("https://")?.split_once('/')?.1;
+    let first = path.split('/').next()?;
+    let guid = first.len() == 36
+        && first.bytes().enumerate().all(|(i, b)| {
+            matches!(i, 8 | 13 | 18 | 23) == (b == b'-') && (b == b'-' || b.is_ascii_hexdigit())
+        });
+    guid.then_some(first)
+}
+
+/// The tenant an AADSTS700016 asked (`…not found in the directory '<tenant>'`), else the
+/// SPC's tenantID, when it is not the cluster's: the identity exists, the SPC asks the
+/// wrong tenant (FACTS §11). `None` when they agree or either is unknown.
+pub(crate) fn foreign_tenant<'m>(cx: &'m Ctx, message: &'m str) -> Option<&'m str> {
+    let asked = events::directory(message)
+        .or_else(|| cx.params.as_deref().and_then(|p| p.tenant_id.as_deref()))?;
+    let home = cluster_tenant(cx)?;
+    (!asked.eq_ignore_ascii_case(home)).then_some(asked)
 }
 
 /// The issuer an AADSTS70021 event says the driver's token carried, if any.
@@ -449,6 +478,20 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
     if code == KVC704 {
         (confirm, fix) = throttling_commands(cx, e);
     }
+    // AKV10032 names the vault's tenant (`Expected one of https://sts.windows.net/<t>/`):
+    // the fix's consent and tenantID then name it too.
+    if code == KVC406
+        && cx.vault.is_none()
+        && let Some(t) = events::sts_tenant(&e.message, "Expected one of ")
+    {
+        fix = crate::chain::rules::federation::cross_tenant_fix(cx, t);
+    }
+    if matches!(code, KVC505 | KVC506)
+        && let Some(u) = events::unreached_vault(&e.message)
+    {
+        let (resource, message, confirm, fix) = network::unreached(cx, code, u);
+        return cx.finding(code, resource, message, vec![evidence], confirm, fix);
+    }
     let spc = cx.spc_resource();
     let (resource, message) = match code {
         KVC101 => (spc, format!("the driver cannot find SecretProviderClass {} in namespace {}", cx.spc_name, cx.ns())),
@@ -462,10 +505,22 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
         }
         KVC301 => {
             let tenant = events::directory(&e.message).unwrap_or("the SecretProviderClass tenantID");
+            let why = match cluster_tenant(cx) {
+                // `rules::resolve` made a tenant other than the cluster's KVC404.
+                Some(home) => format!("tenant {tenant} is the cluster's ({home}), so the clientID is the likely fault"),
+                None => {
+                    // Which one is wrong cannot be told: offer both edits.
+                    fix = format!(
+                        "{fix}  — or, if the identity lives in another tenant: {}",
+                        edit_spc(cx, &format!("parameters.{}: the identity's tenantId (az identity list --query \"[?clientId=='{}'].tenantId\" -o tsv)", cx.tenant_key(), client_id(cx)))
+                    );
+                    "either no identity has this clientID, or it lives in another tenant and tenantID is wrong; kvchain sees neither the identities nor the cluster's tenant to tell which".to_string()
+                }
+            };
             (
                 format!("ManagedIdentity/{}", client_id(cx)),
                 format!(
-                    "Entra ID tenant {tenant} has no application with clientID {} (AADSTS700016): either no identity has this clientID, or it lives in another tenant and tenantID is wrong; kvchain cannot see the identities to tell which",
+                    "Entra ID tenant {tenant} has no application with clientID {} (AADSTS700016): {why}",
                     client_id(cx)
                 ),
             )
@@ -487,9 +542,15 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
                 || "the tenant in the SecretProviderClass".to_string(),
                 |t| format!("tenant {t}"),
             );
-            let home = cx.identity.map_or_else(String::new, |i| {
-                format!(": {} lives in tenant {}", i.name, i.tenant_id)
-            });
+            let home = match (cx.identity, cluster_tenant(cx)) {
+                (Some(i), _) => format!(": {} lives in tenant {}", i.name, i.tenant_id),
+                // FACTS §11: AADSTS700016 at another tenant's endpoint: the identity exists.
+                (None, Some(t)) => format!(
+                    ": the cluster (and, as a rule, its managed identities) is in tenant {t}, so the SecretProviderClass {} is the likely fault",
+                    cx.tenant_key()
+                ),
+                (None, None) => String::new(),
+            };
             (spc, format!("token exchange rejected: {asked} does not know clientID {}{home}", client_id(cx)))
         }
         KVC405 => {

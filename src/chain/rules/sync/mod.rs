@@ -298,7 +298,7 @@ fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: Option<usize
         .and_then(|c| c.sync_secret_enabled.known())
         == Some(&false);
     let why = if sync_off {
-        "secret sync is disabled in the driver (helm syncSecret.enabled=false: no RBAC to write Secrets)"
+        sync_off_why(super::remedy::install(cx))
     } else {
         "the driver failed to create it (see FailedToCreateSecret events and the driver log)"
     };
@@ -485,4 +485,20 @@ fn values_differ(
 /// Whether a consumer reads this Secret through env (a start-time snapshot).
 pub(crate) fn is_env(u: &Use) -> bool {
     matches!(u, Use::Env { .. } | Use::EnvFrom { .. })
+}
+
+/// Why the driver may not write Secrets, by install method (FACTS §11): Helm grants the
+/// syncing RBAC only with `syncSecret.enabled=true`; the AKS add-on always grants it, so
+/// there it was removed, or the driver log names another cause.
+fn sync_off_why(install: Option<crate::snapshot::DriverInstall>) -> &'static str {
+    use crate::snapshot::DriverInstall;
+    match install {
+        Some(DriverInstall::Helm) => {
+            "secret sync is disabled in the driver (helm syncSecret.enabled=false: no RBAC to write Secrets)"
+        }
+        Some(DriverInstall::AksAddon) => {
+            "the driver does not write it, though the AKS add-on always may write Secrets: the driver log names why"
+        }
+        None => "the driver has no RBAC to write Secrets (with Helm: syncSecret.enabled=false)",
+    }
 }

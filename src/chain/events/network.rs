@@ -1,0 +1,115 @@
+//! A Key Vault request that got no HTTP answer at all (FACTS §11, Network): a mistyped vault
+//! name, or a private endpoint whose private DNS zone is not linked to the cluster's VNet,
+//! shows as a DNS failure or `context deadline exceeded` against `<vault>.vault.azure.net`,
+//! never as a 403/404. Which of the two it is depends on whether the vault exists, which the
+//! rules decide (`rules::resolve`); here only the message is read.
+
+/// The Key Vault DNS suffixes of the clouds the provider knows (FACTS §5, `cloudName`).
+const VAULT_SUFFIXES: [&str; 4] = [
+    ".vault.azure.net",
+    ".vault.usgovcloudapi.net",
+    ".vault.azure.cn",
+    ".vault.microsoftazure.de",
+];
+
+/// How the request failed before Key Vault could answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unreached {
+    /// The vault's host name did not resolve (`dial tcp: lookup …: no such host`).
+    Dns,
+    /// No answer in time (`context deadline exceeded`, `i/o timeout`).
+    Timeout,
+}
+
+impl Unreached {
+    /// How the message said it, for the finding's text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unreached::Dns => "does not resolve",
+            Unreached::Timeout => "does not answer in time (context deadline exceeded)",
+        }
+    }
+}
+
+/// A request to a vault that got no answer: the vault's host and name, and how it failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VaultUnreached<'m> {
+    pub host: &'m str,
+    pub vault: &'m str,
+    pub how: Unreached,
+}
+
+/// The vault request of `message` that got no answer, if that is what the message says.
+pub fn unreached_vault(message: &str) -> Option<VaultUnreached<'_>> {
+    // A DNS lookup that itself timed out is a DNS failure: the name is what did not resolve.
+    let how = if message.contains("no such host") || message.contains("dial tcp: lookup ") {
+        Unreached::Dns
+    } else if message.contains("context deadline exceeded")
+        || message.contains("i/o timeout")
+        || message.contains("Client.Timeout exceeded")
+    {
+        Unreached::Timeout
+    } else {
+        return None;
+    };
+    let host = vault_host(message)?;
+    let vault = &host[..host.find('.')?];
+    Some(VaultUnreached { host, vault, how })
+}
+
+/// The first `https://<vault>.vault.<cloud suffix>` host the message names.
+fn vault_host(message: &str) -> Option<&str> {
+    message.match_indices("https://").find_map(|(at, _)| {
+        let rest = &message[at + "https://".len()..];
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.'))
+            .unwrap_or(rest.len());
+        let host = &rest[..end];
+        let lower = host.to_ascii_lowercase();
+        VAULT_SUFFIXES
+            .iter()
+            .any(|s| lower.ends_with(s) && lower.len() > s.len())
+            .then_some(host)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WRAP: &str = "MountVolume.SetUp failed for volume \"secrets-store\" : rpc error: code = Unknown desc = failed to mount secrets store objects for pod demo/app-1, err: rpc error: code = Unknown desc = failed to mount objects, error: failed to get objectType:secret, objectName:db-password, objectVersion:: ";
+
+    #[test]
+    fn a_mistyped_name_is_a_dns_failure_of_its_host() {
+        let m = format!(
+            "{WRAP}GET https://kv-dem0.vault.azure.net/secrets/db-password/\nRESPONSE: dial tcp: lookup kv-dem0.vault.azure.net on 10.0.0.10:53: no such host"
+        );
+        let u = unreached_vault(&m).expect("unreached");
+        assert_eq!(
+            (u.vault, u.host, u.how),
+            ("kv-dem0", "kv-dem0.vault.azure.net", Unreached::Dns)
+        );
+    }
+
+    #[test]
+    fn a_deadline_against_a_vault_is_a_timeout() {
+        let m = format!(
+            "{WRAP}GET https://kv-demo.vault.usgovcloudapi.net/secrets/db-password/\nRESPONSE: context deadline exceeded"
+        );
+        let u = unreached_vault(&m).expect("unreached");
+        assert_eq!((u.vault, u.how), ("kv-demo", Unreached::Timeout));
+    }
+
+    #[test]
+    fn a_timeout_elsewhere_or_an_answer_is_not_a_vault_unreached() {
+        // The token endpoint timing out is not the vault's network.
+        let token = format!(
+            "{WRAP}POST https://login.microsoftonline.com/t/oauth2/v2.0/token\nRESPONSE: context deadline exceeded"
+        );
+        assert_eq!(unreached_vault(&token), None);
+        let answered = format!(
+            "{WRAP}GET https://kv-demo.vault.azure.net/secrets/db/\nRESPONSE 403: 403 Forbidden ForbiddenByFirewall"
+        );
+        assert_eq!(unreached_vault(&answered), None);
+    }
+}

@@ -1,0 +1,132 @@
+//! A Key Vault request that got no answer (FACTS §11, Network): a vault name that exists
+//! nowhere (KVC506, with the nearest visible vault), or an existing vault the nodes cannot
+//! reach — behind a private endpoint, its private DNS zone not linked to the cluster's VNet
+//! (KVC505).
+
+use super::{edit_spc, node_pool};
+use crate::chain::catalog::Code;
+use crate::chain::context::Ctx;
+use crate::chain::events::VaultUnreached;
+use crate::chain::rules::access::vault_gap;
+
+/// The private DNS zone of the Key Vault private endpoints of `host`'s cloud:
+/// `privatelink.vaultcore.<cloud suffix>` (`…vault.azure.net` → `privatelink.vaultcore.azure.net`).
+fn private_zone(host: &str) -> String {
+    let cloud = host.split_once(".vault.").map_or("azure.net", |(_, c)| c);
+    format!("privatelink.vaultcore.{cloud}")
+}
+
+/// Whether `vault` is a name no vault has, as far as kvchain can tell: the vaults were read
+/// for it (no gap) and none has that name. Unreadable vaults tell nothing.
+pub(crate) fn names_no_vault(cx: &Ctx, vault: &str) -> bool {
+    cx.ix.vault(vault).is_none() && vault_gap(&cx.azure().vaults.gaps, vault).is_none()
+}
+
+/// The visible vault whose name is nearest to `vault` (a typo: at most 3 edits away).
+fn nearest_vault<'a>(cx: &Ctx<'a>, vault: &str) -> Option<&'a str> {
+    cx.azure()
+        .vaults
+        .items
+        .iter()
+        .map(|v| {
+            let d = strsim::levenshtein(&v.name.to_ascii_lowercase(), &vault.to_ascii_lowercase());
+            (d, v.name.as_str())
+        })
+        .filter(|&(d, _)| d <= 3)
+        .min()
+        .map(|(_, name)| name)
+}
+
+/// `nslookup <host>` run on a node (the pod's, else the first): what the nodes resolve.
+fn nslookup_from_node(cx: &Ctx, host: &str) -> String {
+    let node = cx.pod.node.as_deref().map_or_else(
+        || "$(kubectl get nodes -o name | head -1)".to_string(),
+        |n| format!("node/{n}"),
+    );
+    format!("kubectl debug {node} -it --image=busybox -- nslookup {host}")
+}
+
+/// (resource, message, confirm, fix) of a KVC505 or KVC506 an unanswered request shows.
+pub(crate) fn unreached(
+    cx: &Ctx,
+    code: Code,
+    u: VaultUnreached,
+) -> (String, String, String, String) {
+    let resource = format!("KeyVault/{}", u.vault);
+    if code == Code::KVC506 {
+        let near = nearest_vault(cx, u.vault);
+        let mean = near.map_or_else(String::new, |n| format!(" (did you mean {n}?)"));
+        let message = format!(
+            "SecretProviderClass {} names Key Vault {}, which no vault visible to kvchain is called{mean}, and {} {}: no vault exists under that name",
+            cx.spc_name,
+            u.vault,
+            u.host,
+            u.how.as_str()
+        );
+        let confirm = format!(
+            "nslookup {} ; az keyvault list --query \"[].name\" -o tsv",
+            u.host
+        );
+        let fix = edit_spc(
+            cx,
+            &near.map_or_else(
+                || "parameters.keyvaultName: the name az keyvault list prints".to_string(),
+                |n| format!("parameters.keyvaultName: {n}"),
+            ),
+        );
+        return (resource, message, confirm, fix);
+    }
+    let vault = cx.ix.vault(u.vault);
+    let private = vault.is_some_and(|v| !v.network.public_access);
+    let zone = private_zone(u.host);
+    let why = match (vault, private) {
+        (Some(_), true) => format!(
+            "the vault denies public access, so the nodes must resolve {} to its private endpoint: the private DNS zone {zone} is not linked to the cluster's VNet (or the endpoint is missing)",
+            u.host
+        ),
+        (Some(_), false) => format!(
+            "the vault exists, so the nodes' DNS or egress (a firewall, a proxy, a route) stops the request to {}",
+            u.host
+        ),
+        (None, _) => format!(
+            "kvchain cannot see the vault; a private endpoint whose private DNS zone {zone} is not linked to the cluster's VNet shows this way (a mistyped name shows as a DNS failure)"
+        ),
+    };
+    let message = format!(
+        "the nodes cannot reach Key Vault {}: {} {}; {why}",
+        u.vault,
+        u.host,
+        u.how.as_str()
+    );
+    let confirm = format!(
+        "{}  # from a node: a private endpoint answers a private address (via {zone})",
+        nslookup_from_node(cx, u.host)
+    );
+    let vnet = format!(
+        "\"$(az aks nodepool show -g \"$CLUSTER_RG\" --cluster-name \"$CLUSTER\" -n {} --query vnetSubnetId -o tsv | sed 's|/subnets/.*||')\"",
+        cx.pod
+            .node
+            .as_deref()
+            .and_then(node_pool)
+            .unwrap_or("nodepool1")
+    );
+    let link = format!(
+        "az network private-dns link vnet create -g \"$DNS_ZONE_RG\" -z {zone} -n {}-link -v {vnet} -e false",
+        u.vault
+    );
+    let fix = if vault.is_some() && !private {
+        format!(
+            "# let the nodes reach {}:443 (DNS, egress firewall or proxy rules); with a private endpoint instead: {link}",
+            u.host
+        )
+    } else {
+        link
+    };
+    (resource, message, confirm, fix)
+}
+
+/// Whether an event is a request that never got an answer: what its link's objects say
+/// cannot contradict it (the DNS zone and the route are not read).
+pub(crate) fn is_unanswered(message: &str) -> bool {
+    crate::chain::events::unreached_vault(message).is_some()
+}

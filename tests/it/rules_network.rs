@@ -1,0 +1,113 @@
+//! A Key Vault request that gets no answer (FACTS §11, Network): "A vault behind a private
+//! endpoint without the private DNS zone linked, or a mistyped vault name, shows as `context
+//! deadline exceeded` / DNS failure, not as a 403/404." Both are explained (codes.yaml
+//! KVC505, KVC506), never left to KVC701 "no rule explains".
+
+use kvchain::chain::testkit::{self as tk, APP, NS};
+use kvchain::chain::{CONTRADICTED, Code, LinkKind, Status};
+use kvchain::snapshot::*;
+
+use super::cause_kit::*;
+
+/// The provider's error for a GET to `vault` that got `response` instead of an answer.
+fn unanswered(vault: &str, response: &str) -> String {
+    format!(
+        "failed to get objectType:secret, objectName:web-db-pass, objectVersion:: GET https://{vault}.vault.azure.net/secrets/web-db-pass/\nRESPONSE: {response}"
+    )
+}
+
+fn no_such_host(vault: &str) -> String {
+    unanswered(
+        vault,
+        &format!("dial tcp: lookup {vault}.vault.azure.net on 10.0.0.10:53: no such host"),
+    )
+}
+
+const DEADLINE: &str = "context deadline exceeded";
+
+/// The SPC names `vault` instead of the app's vault.
+fn naming(s: &mut Snapshot, vault: &str) {
+    let spc = tk::spc_mut(s, APP);
+    spc.parameters.insert("keyvaultName".into(), vault.into());
+    tk::reparse(spc);
+}
+
+#[test]
+fn a_host_that_does_not_resolve_for_a_name_no_vault_has_is_the_name_with_the_nearest() {
+    let real = tk::vault_name(NS);
+    let typo = format!("{}0", &real[..real.len() - 1]);
+    let mut s = tk::healthy();
+    naming(&mut s, &typo);
+    let c = one(&failing_with(s, &no_such_host(&typo)));
+    assert_eq!(codes(&c), [Code::KVC506], "{:#?}", c.links);
+    let f = find(&c, Code::KVC506);
+    assert!(has_event(f));
+    assert!(
+        f.message.contains(&typo) && f.message.contains(&format!("did you mean {real}?")),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.fix
+            .ends_with(&format!("# parameters.keyvaultName: {real}")),
+        "{}",
+        f.fix
+    );
+    assert_eq!(c.link(LinkKind::Access).status, Status::Broken);
+    assert_eq!(c.link(LinkKind::Mount).summary, "blocked: Access");
+}
+
+/// The vault exists and denies public access: the deadline is its private endpoint's name
+/// not resolving from the nodes. The vault's rules read fine, but that does not contradict
+/// the event: the DNS zone link is not something kvchain reads.
+#[test]
+fn a_deadline_to_a_private_vault_is_the_private_dns_zone() {
+    let mut s = tk::healthy();
+    let v = tk::vault_mut(&mut s, NS);
+    v.network.public_access = false;
+    v.network.default_deny = true;
+    v.network.cluster_allowed = Observed::Known(true);
+    let c = one(&failing_with(s, &unanswered(&tk::vault_name(NS), DEADLINE)));
+    assert_eq!(codes(&c), [Code::KVC505], "{:#?}", c.links);
+    let f = find(&c, Code::KVC505);
+    assert!(has_event(f));
+    assert!(
+        f.message.contains("privatelink.vaultcore.azure.net") && f.message.contains(DEADLINE),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.confirm
+            .contains(&format!("nslookup {}.vault.azure.net", tk::vault_name(NS)))
+            && f.confirm.starts_with("kubectl debug node/"),
+        "{}",
+        f.confirm
+    );
+    assert!(
+        f.fix.starts_with("az network private-dns link vnet create")
+            && f.fix.contains("-z privatelink.vaultcore.azure.net"),
+        "{}",
+        f.fix
+    );
+    assert_ne!(c.link(LinkKind::Access).summary, CONTRADICTED);
+}
+
+/// Vaults unreadable: a name not seen proves nothing, so the network is named (KVC505).
+#[test]
+fn with_vaults_unreadable_a_dns_failure_is_not_called_a_wrong_name() {
+    let mut s = tk::healthy();
+    s.azure = AzureObs::unknown("no Azure credentials");
+    naming(&mut s, "kv-elsewhere");
+    let c = one(&failing_with(s, &no_such_host("kv-elsewhere")));
+    assert_eq!(codes(&c), [Code::KVC505], "{:#?}", c.links);
+    assert!(!c.findings().any(|f| f.code == Code::KVC701));
+}
+
+/// A timeout means the public name resolved: some vault has it, even one kvchain cannot see.
+#[test]
+fn a_timeout_for_a_vault_not_seen_is_the_network_not_the_name() {
+    let mut s = tk::healthy();
+    naming(&mut s, "kv-other-sub");
+    let c = one(&failing_with(s, &unanswered("kv-other-sub", DEADLINE)));
+    assert_eq!(codes(&c), [Code::KVC505], "{:#?}", c.links);
+}
