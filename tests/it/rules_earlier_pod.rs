@@ -147,3 +147,45 @@ fn a_failure_newer_than_the_pods_last_mount_and_start_is_not_history() {
         c.links
     );
 }
+
+/// FACTS §11 counts "container started" among the success signals: the kubelet starts a
+/// container only once every volume is mounted. A re-created pod that runs has mounted, even
+/// while the only SPCPS under its name is its predecessor's (or none is left at all).
+#[test]
+fn a_started_container_proves_the_mount_whose_spcps_is_an_earlier_pods() {
+    for keep_status in [true, false] {
+        let mut s = recreated();
+        if !keep_status {
+            s.spc_statuses.items.clear();
+        }
+        let pod = tk::pod_mut(&mut s, APP);
+        pod.phase = "Running".into();
+        for c in &mut pod.containers {
+            c.state = ContainerStateObs::Running {
+                started_at: tk::ago(SignedDuration::from_mins(3)),
+            };
+        }
+        let c = one(&s);
+        let mount = c.link(LinkKind::Mount);
+        assert_eq!(mount.status, Status::Ok, "{mount:#?}");
+        assert!(
+            mount.facts.iter().any(|f| f.observed.contains("started")),
+            "the fact says what proves it: {:#?}",
+            mount.facts
+        );
+    }
+}
+
+/// A failed pod none of whose containers is seen started proves nothing: unknown.
+#[test]
+fn a_failed_pod_without_a_started_container_leaves_the_mount_unknown() {
+    let mut s = recreated();
+    s.spc_statuses.items.clear();
+    let pod = tk::pod_mut(&mut s, APP);
+    pod.phase = "Failed".into();
+    for c in &mut pod.containers {
+        c.state = ContainerStateObs::Unknown;
+    }
+    let c = one(&s);
+    assert_eq!(c.link(LinkKind::Mount).status, Status::Unknown);
+}

@@ -61,6 +61,17 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             set(link, Status::Pending, "mounting");
         } else if cx.pod.phase.is_empty() {
             set(link, Status::Pending, "no status");
+        } else if let Some(started) = started_container(cx) {
+            // The kubelet starts a container only once every volume of the pod is mounted
+            // (FACTS §11: "container started" is a success signal): the mount happened, even
+            // if its SPCPS is gone or is an earlier pod's. Which versions it holds is unknown.
+            set(link, Status::Ok, "mounted");
+            link.facts.push(Fact::new(
+                "mounted",
+                format!(
+                    "container {started} started, which the kubelet does only once every volume is mounted; no SecretProviderClassPodStatus of this pod was observed, so the versions it mounted are not known"
+                ),
+            ));
         } else {
             unknown(
                 link,
@@ -126,6 +137,20 @@ fn earlier_pods_status(cx: &Ctx, link: &mut Link) {
             ),
         ));
     }
+}
+
+/// The first container of the pod that has started (running, or run and ended).
+fn started_container<'a>(cx: &Ctx<'a>) -> Option<&'a str> {
+    cx.pod
+        .containers
+        .iter()
+        .find(|c| {
+            matches!(
+                c.state,
+                ContainerStateObs::Running { .. } | ContainerStateObs::Terminated { .. }
+            )
+        })
+        .map(|c| c.name.as_str())
 }
 
 /// `spec.nodeName` names a node that is not among the nodes read.
