@@ -134,7 +134,7 @@ pub fn short(code: Code) -> &'static str {
         KVC502 => "wrong grant",
         KVC503 => "wrong model",
         KVC504 => "over-privileged",
-        KVC505 => "firewall",
+        KVC505 => "unreachable",
         KVC506 => "no such vault",
         KVC601 => "not found",
         KVC602 => "disabled",

@@ -111,3 +111,39 @@ fn a_timeout_for_a_vault_not_seen_is_the_network_not_the_name() {
     let c = one(&failing_with(s, &unanswered("kv-other-sub", DEADLINE)));
     assert_eq!(codes(&c), [Code::KVC505], "{:#?}", c.links);
 }
+
+/// With the vaults unreadable kvchain cannot tell a name no vault has from a private
+/// endpoint whose DNS zone is not linked (FACTS §11: both are a DNS failure): the finding
+/// names both, never claims the vault exists, and its fix offers both edits (codes.yaml
+/// KVC505 upstream: "no such host (for a vault that exists)"; KVC506 needs the vaults read).
+#[test]
+fn a_host_that_does_not_resolve_with_the_vaults_unread_names_both_causes() {
+    let typo = "kv-dem0";
+    let mut s = tk::healthy();
+    naming(&mut s, typo);
+    s.azure.vaults.items.clear();
+    s.azure.vaults.gaps.all = Some("403 Forbidden: cannot list vaults".into());
+    let c = one(&failing_with(s, &no_such_host(typo)));
+    assert_eq!(codes(&c), [Code::KVC505], "{:#?}", c.links);
+    let f = find(&c, Code::KVC505);
+    assert!(has_event(f));
+    assert!(
+        f.message.contains("either no Key Vault is named kv-dem0")
+            && f.message.contains("privatelink.vaultcore.azure.net")
+            && !f.message.contains("cannot reach"),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.confirm.starts_with("nslookup kv-dem0.vault.azure.net")
+            && f.confirm.contains("az keyvault list"),
+        "{}",
+        f.confirm
+    );
+    assert!(
+        f.fix.contains("parameters.keyvaultName") && f.fix.contains("private-dns link vnet create"),
+        "{}",
+        f.fix
+    );
+    assert_ne!(c.link(LinkKind::Access).summary, "firewall");
+}

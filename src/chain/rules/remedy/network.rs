@@ -6,7 +6,7 @@
 use super::{edit_spc, node_pool};
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
-use crate::chain::events::VaultUnreached;
+use crate::chain::events::{Unreached, VaultUnreached};
 use crate::chain::rules::access::vault_gap;
 
 /// The private DNS zone of the Key Vault private endpoints of `host`'s cloud:
@@ -79,6 +79,9 @@ pub(crate) fn unreached(
     let vault = cx.ix.vault(u.vault);
     let private = vault.is_some_and(|v| !v.network.public_access);
     let zone = private_zone(u.host);
+    if vault.is_none() && u.how == Unreached::Dns {
+        return unresolved_unseen(cx, u, &zone, resource);
+    }
     let why = match (vault, private) {
         (Some(_), true) => format!(
             "the vault denies public access, so the nodes must resolve {} to its private endpoint: the private DNS zone {zone} is not linked to the cluster's VNet (or the endpoint is missing)",
@@ -102,18 +105,7 @@ pub(crate) fn unreached(
         "{}  # from a node: a private endpoint answers a private address (via {zone})",
         nslookup_from_node(cx, u.host)
     );
-    let vnet = format!(
-        "\"$(az aks nodepool show -g \"$CLUSTER_RG\" --cluster-name \"$CLUSTER\" -n {} --query vnetSubnetId -o tsv | sed 's|/subnets/.*||')\"",
-        cx.pod
-            .node
-            .as_deref()
-            .and_then(node_pool)
-            .unwrap_or("nodepool1")
-    );
-    let link = format!(
-        "az network private-dns link vnet create -g \"$DNS_ZONE_RG\" -z {zone} -n {}-link -v {vnet} -e false",
-        u.vault
-    );
+    let link = private_link(cx, u, &zone);
     let fix = if vault.is_some() && !private {
         format!(
             "# let the nodes reach {}:443 (DNS, egress firewall or proxy rules); with a private endpoint instead: {link}",
@@ -123,6 +115,53 @@ pub(crate) fn unreached(
         link
     };
     (resource, message, confirm, fix)
+}
+
+/// KVC505 for a host that does not resolve while the vaults cannot be read: kvchain cannot
+/// tell a name no vault has (KVC506's case) from a private endpoint whose DNS zone is not
+/// linked (FACTS §11: both show as a DNS failure), so it says both and how to tell them apart —
+/// an existing vault's public name resolves from anywhere, even behind a private endpoint.
+fn unresolved_unseen(
+    cx: &Ctx,
+    u: VaultUnreached,
+    zone: &str,
+    resource: String,
+) -> (String, String, String, String) {
+    let message = format!(
+        "{} does not resolve from the nodes and kvchain cannot read the vaults: either no Key Vault is named {} (a typo in keyvaultName), or it sits behind a private endpoint whose private DNS zone {zone} is not linked to the cluster's VNet",
+        u.host, u.vault
+    );
+    let confirm = format!(
+        "nslookup {} ; az keyvault list --query \"[].name\" -o tsv  # an existing vault's public name resolves from anywhere, also behind a private endpoint; then from a node: {}",
+        u.host,
+        nslookup_from_node(cx, u.host)
+    );
+    let fix = format!(
+        "# if az keyvault list has no {}: {}; if it has it: {}",
+        u.vault,
+        edit_spc(
+            cx,
+            "parameters.keyvaultName: the name az keyvault list prints"
+        ),
+        private_link(cx, u, zone)
+    );
+    (resource, message, confirm, fix)
+}
+
+/// The command that links the private DNS zone `zone` to the VNet of the pod's node pool.
+fn private_link(cx: &Ctx, u: VaultUnreached, zone: &str) -> String {
+    let vnet = format!(
+        "\"$(az aks nodepool show -g \"$CLUSTER_RG\" --cluster-name \"$CLUSTER\" -n {} --query vnetSubnetId -o tsv | sed 's|/subnets/.*||')\"",
+        cx.pod
+            .node
+            .as_deref()
+            .and_then(node_pool)
+            .unwrap_or("nodepool1")
+    );
+    format!(
+        "az network private-dns link vnet create -g \"$DNS_ZONE_RG\" -z {zone} -n {}-link -v {vnet} -e false",
+        u.vault
+    )
 }
 
 /// Whether an event is a request that never got an answer: what its link's objects say
