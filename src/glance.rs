@@ -66,6 +66,11 @@ pub fn decisive(message: &str) -> String {
         add(format!("RESPONSE {}", status.trim()));
     } else if let Some(code) = after(message, "StatusCode=").map(|r| take_until(r, &[' ', ','])) {
         add(format!("StatusCode={}", code.trim()));
+    } else if let Some(cause) = after(message, "RESPONSE: ").map(|r| take_until(r, &['\n'])) {
+        // No HTTP answer at all ("RESPONSE: dial tcp: lookup …: no such host", "RESPONSE:
+        // context deadline exceeded"): the transport's own error is the cause, and the host
+        // it names (a vault, Entra ID's login endpoint) says where it failed.
+        add(format!("RESPONSE: {}", cause.trim()));
     }
     if let Some(code) = after(message, "ERROR CODE: ").map(|r| take_until(r, &['\n'])) {
         add(code.trim().to_string());
@@ -158,6 +163,18 @@ fn cut_at_word(s: &str, max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// A request that got no HTTP answer keeps the transport error, which names the host
+    /// (codes.yaml KVC701: the message is the evidence; its decisive line must survive).
+    #[test]
+    fn a_request_without_an_answer_keeps_the_transport_error() {
+        let m = "MountVolume.SetUp failed for volume \"secrets-store\" : rpc error: code = Unknown desc = failed to mount secrets store objects for pod demo/app-x, err: rpc error: code = Unknown desc = failed to mount objects, error: failed to get objectType:secret, objectName:db-password, objectVersion:: ClientAssertionCredential authentication failed. \nPOST https://login.microsoftonline.com/5c7e/oauth2/v2.0/token\nRESPONSE: dial tcp: lookup login.microsoftonline.com: no such host";
+        let seen = super::evidence(&format!("FailedMount (x9, kubelet): {m}"));
+        assert!(
+            seen.ends_with("RESPONSE: dial tcp: lookup login.microsoftonline.com: no such host"),
+            "{seen}"
+        );
+    }
+
     use super::*;
 
     #[test]
