@@ -37,7 +37,9 @@ use crate::snapshot::{Snapshot, SourceInfo, SourceKind};
 use crate::source::{LabStatus, Progress};
 
 use model::reveal_label;
-pub use model::{AppEvent, Discarded, Effect, Level, Mode, Pane, Permission, RevealState, Watch};
+pub use model::{
+    AppEvent, Discarded, Effect, Level, Mode, Pane, Permission, RevealState, Unreachable, Watch,
+};
 
 pub struct App {
     pub source: SourceInfo,
@@ -83,6 +85,8 @@ pub struct App {
     lab_received: Option<Instant>,
     pub message: Option<(String, Level)>,
     pub failed: Option<String>,
+    /// The source cannot reach its cluster and is retrying ([`Unreachable`]).
+    pub unreachable: Option<Unreachable>,
     pub received_at: Option<Instant>,
     pub now: Instant,
     /// Seconds of data age last drawn (a tick redraws only when it changes).
@@ -140,6 +144,7 @@ impl App {
             lab_received: None,
             message: None,
             failed: None,
+            unreachable: None,
             received_at: None,
             now: Instant::now(),
             drawn_age: None,

@@ -570,6 +570,8 @@ impl TreeView {
     /// Worst status of the node a row stands for.
     pub fn row_status(&self, row: Row, chains: &[Arc<Chain>]) -> Status {
         match row {
+            // No chains under the root is not a healthy cluster: nothing was judged.
+            Row::Cluster if self.counts.total() == 0 => Status::Unknown,
             Row::Cluster => self.counts.worst(),
             Row::Namespace(n) => self.namespaces[n].counts.worst(),
             Row::Workload(n, w) => self.namespaces[n].workloads[w].worst,

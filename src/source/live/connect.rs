@@ -74,7 +74,8 @@ impl std::fmt::Display for NoCluster {
 }
 
 /// A ready client plus what to call the cluster in the UI (the kube context name). Nothing
-/// has been sent to the API server yet.
+/// has been sent to the API server yet. Cloned for every attempt to reach it.
+#[derive(Clone)]
 pub struct Connection {
     pub client: Client,
     pub label: String,

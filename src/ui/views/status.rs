@@ -81,7 +81,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         spans.push(Span::styled(" [read-only]", t.status(Status::Warning)));
     }
     let c = &app.tree.counts;
-    for s in Status::WORST_FIRST {
+    // Before any data there is nothing to count: `✗0 ✓0` would read as a verdict.
+    let counted = app.snapshot.is_some();
+    for s in Status::WORST_FIRST.into_iter().filter(|_| counted) {
         // Zero counts of the in-between statuses are noise; broken and ok always show.
         if c.get(s) == 0 && !matches!(s, Status::Broken | Status::Ok) {
             continue;
