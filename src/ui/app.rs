@@ -81,6 +81,9 @@ pub struct App {
     pub permissions: HashMap<String, Permission>,
     pub progress: Option<Progress>,
     pub lab: Option<LabStatus>,
+    /// The workload the open break menu acts on, fixed when it opened: a refresh that moves
+    /// the selection (a rollout, a deleted workload) must not re-target the next break.
+    pub menu_target: Option<crate::source::FaultTarget>,
     /// When `lab` arrived: the lab clock runs on between two statuses.
     lab_received: Option<Instant>,
     pub message: Option<(String, Level)>,
@@ -141,6 +144,7 @@ impl App {
             permissions: HashMap::new(),
             progress: None,
             lab: None,
+            menu_target: None,
             lab_received: None,
             message: None,
             failed: None,

@@ -70,4 +70,5 @@ mod ui_glance;
 mod ui_no_data;
 mod ui_pty;
 mod ui_render;
+mod ui_selection;
 mod ui_timelines;

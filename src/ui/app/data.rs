@@ -108,7 +108,7 @@ impl App {
             Some(_) => match &self.filter.namespace {
                 Some(ns) => format!("no chains in {ns}"),
                 None if !self.filter.text.is_empty() => "nothing matches the filter".into(),
-                None => "no pod mounts Key Vault material".into(),
+                None => "no chains".into(),
             },
         })
     }

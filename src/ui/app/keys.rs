@@ -183,7 +183,7 @@ impl App {
                     let target = if f.active {
                         f.target.clone()
                     } else {
-                        self.fault_target()
+                        self.break_target()
                     };
                     let verb = if f.active { "repair" } else { "break" };
                     let on = target
@@ -198,9 +198,17 @@ impl App {
                     })));
                 }
             }
-            Some(UiAction::Back | UiAction::LabMenu | UiAction::Quit) => self.mode = Mode::Normal,
+            Some(UiAction::Back | UiAction::LabMenu | UiAction::Quit) => {
+                self.mode = Mode::Normal;
+                self.menu_target = None;
+            }
             _ => {}
         }
+    }
+
+    /// What the open break menu acts on: the target pinned when it opened.
+    pub fn break_target(&self) -> Option<crate::source::FaultTarget> {
+        self.menu_target.clone().or_else(|| self.fault_target())
     }
 
     /// The workload a break acts on: the selected row's, else the lab's default target.

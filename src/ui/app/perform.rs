@@ -142,6 +142,7 @@ impl App {
                 if self.lab.as_ref().is_some_and(|l| !l.faults.is_empty()) {
                     // Always from the top: a remembered position applied the wrong fault.
                     self.mode = Mode::LabMenu { selected: 0 };
+                    self.menu_target = self.fault_target();
                 } else {
                     self.say("the lab lists no faults", Level::Warn);
                 }

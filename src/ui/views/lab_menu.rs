@@ -52,7 +52,7 @@ pub fn draw(f: &mut Frame, app: &App, selected: usize) {
     let t = &app.theme;
     let Some(lab) = &app.lab else { return };
     let area = f.area();
-    let target = app.fault_target();
+    let target = app.break_target();
     let widest = lab
         .faults
         .iter()
