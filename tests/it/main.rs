@@ -67,6 +67,7 @@ mod ui_app;
 mod ui_config;
 mod ui_contexts;
 mod ui_glance;
+mod ui_lab_menu;
 mod ui_no_data;
 mod ui_pty;
 mod ui_render;

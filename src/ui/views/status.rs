@@ -20,20 +20,12 @@ pub fn source_label(app: &App) -> String {
             format!(
                 "lab {} {clock} ×{}{state}",
                 app.source.label,
-                fmt_speed(l.speed)
+                crate::glance::speed(l.speed)
             )
         }
         (None, SourceKind::Lab) => format!("lab {}", app.source.label),
         (None, SourceKind::Live) => format!("ctx {}", app.source.label),
         (None, SourceKind::Manifests) => format!("files {}", app.source.label),
-    }
-}
-
-fn fmt_speed(s: f64) -> String {
-    if (s - s.round()).abs() < 1e-9 {
-        format!("{s:.0}")
-    } else {
-        format!("{s:.2}")
     }
 }
 
