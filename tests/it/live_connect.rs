@@ -139,6 +139,31 @@ async fn no_kubeconfig_anywhere_says_so() {
     }
 }
 
+/// README §Live clusters: the no-cluster notice names every place it looked; a kubeconfig
+/// that exists but defines no cluster is named too (which file was empty?).
+#[tokio::test]
+async fn an_empty_kubeconfig_is_named_in_the_no_cluster_notice() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.kubeconfig");
+    std::fs::write(&empty, "\n").unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["check", "--no-azure"])
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .env("KUBECONFIG", &empty)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "KUBECONFIG file {} defines no cluster",
+            empty.display()
+        )),
+        "{stderr}"
+    );
+}
+
 /// README "Degrading, not failing": a failing API server is reconnected with backoff, and the
 /// UI is told so. A cluster that refuses the very first connection is no different: kvchain
 /// keeps trying and the data arrives when the server comes up.

@@ -151,3 +151,56 @@ fn a_namespace_with_no_chains_draws_an_unknown_root_with_the_reason() {
     assert!(root.contains("no chains in nosuch"), "{root}");
     assert!(!root.contains('✓'), "{root}");
 }
+
+/// The no-cluster notice is sized to its text: its last line ("… for the lab.") is inside the
+/// box at 80 and 120 columns, however long the list of places looked in.
+#[test]
+fn the_no_cluster_notice_shows_its_last_line_whole() {
+    for w in [80, 120] {
+        let mut app = App::new(lab_snapshot("default").source, UiConfig::default());
+        app.update(AppEvent::Resize(w, 30));
+        app.apply(Arc::new(lab_snapshot("default")), testing::demo_chains());
+        app.lab_fallback(
+            "KUBECONFIG file /tmp/audit8/missing.yaml (no such file); the in-cluster service \
+             account (KUBERNETES_SERVICE_HOST not set: not in a pod)",
+        );
+        let s = screen(&mut app);
+        let last = s
+            .lines()
+            .position(|l| l.contains("any key continues"))
+            .expect("the box's bottom border");
+        let above = s.lines().nth(last - 1).unwrap_or_default();
+        assert!(above.contains("lab."), "{w} columns:\n{s}");
+    }
+}
+
+/// Key hints that do not fit are dropped whole: never `q qu` or `y copy f`.
+#[test]
+fn status_hints_are_whole_or_absent() {
+    for w in [80u16, 100, 120] {
+        let mut app = App::new(lab_snapshot("default").source, UiConfig::default());
+        app.update(AppEvent::Resize(w, 30));
+        app.apply(Arc::new(lab_snapshot("default")), testing::demo_chains());
+        let s = screen(&mut app);
+        let bar = s
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .trim_end_matches(['"', ' '])
+            .to_string();
+        let whole = [
+            "help",
+            "filter",
+            "link",
+            "copy fix",
+            "restart",
+            "rotate",
+            "break/repair",
+            "quit",
+        ];
+        assert!(
+            whole.iter().any(|h| bar.ends_with(h)),
+            "{w} columns: the bar ends mid-hint: {bar:?}"
+        );
+    }
+}
