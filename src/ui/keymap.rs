@@ -55,7 +55,7 @@ actions! {
     LinkLeft => "link_left", Navigate, "previous link", ["left"];
     LinkRight => "link_right", Navigate, "next link", ["right"];
     Filter => "filter", View, "filter name/ns/code", ["/"];
-    Command => "command", View, ":ns NAME :theme :q", [":"];
+    Command => "command", View, ":ns :ctx :theme :q", [":"];
     Back => "back", View, "close / clear filter", ["esc"];
     Help => "help", View, "this help", ["?"];
     CopyFix => "copy_fix", View, "copy fix (OSC 52)", ["y"];

@@ -308,3 +308,29 @@ fn key_overrides_parse_one_or_many() {
     // p was the lab pause key: it now means up only.
     assert!(km.keys(UiAction::LabPause).is_empty());
 }
+
+/// README §Config file lists the action names `keys:` takes: every one the key table has.
+#[test]
+fn readme_lists_every_action_name() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("Action names for `keys:`").expect("the list");
+    let list = &readme[start..start + readme[start..].find("Key syntax").unwrap()];
+    for a in UiAction::ALL {
+        assert!(
+            list.contains(&format!("`{}`", a.name())),
+            "README misses `{}`",
+            a.name()
+        );
+    }
+}
+
+/// README §Keys: help is generated from the key table, and `:` takes `:ns`, `:theme`, `:ctx`
+/// and `:q`; the help's line for `:` names each.
+#[test]
+fn the_help_line_for_colon_names_every_command() {
+    let d = UiAction::Command.description();
+    for c in [":ns", ":theme", ":ctx", ":q"] {
+        assert!(d.contains(c), "{d:?} misses {c}");
+    }
+}

@@ -79,7 +79,7 @@ const LESSON_ROTATION: &str = include_str!("../../../assets/scenarios/lesson-rot
 const BUILTINS: &[Builtin] = &[
     Builtin {
         name: "default",
-        title: "namespace shop: a healthy chain and, side by side, one pod per failure class",
+        title: "namespace shop: a healthy chain and, side by side, one workload per failure class",
         parts: &[
             CLUSTER,
             SHOP,
