@@ -317,7 +317,7 @@ impl KeyMap {
                         "keys.{name}: {spelled:?} is also given to keys.{other}"
                     ));
                 }
-                given.push((name, key.clone()));
+                given.push((name, *key));
             }
             taken.push((action, parsed));
         }
