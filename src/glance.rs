@@ -33,6 +33,17 @@ pub fn clock(t: jiff::Timestamp) -> String {
     t.strftime("%H:%M:%S").to_string()
 }
 
+/// A lab clock speed as people read it: whole from 10 up (`102`), else at most two decimals
+/// without trailing zeros (`0.11`, `0.1`, `2.5`, `1`).
+pub fn speed(s: f64) -> String {
+    if s >= 10.0 {
+        format!("{s:.0}")
+    } else {
+        let t = format!("{s:.2}");
+        t.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
 /// How long ago `then` was, seen from `now`: "12s ago", "2m ago", "3h ago", "4d ago".
 pub fn ago(then: jiff::Timestamp, now: jiff::Timestamp) -> String {
     let secs = now.as_second().saturating_sub(then.as_second());
@@ -176,6 +187,15 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn speeds_are_rounded_for_reading() {
+        let got: Vec<String> = [0.10986328125, 0.1, 1.0, 2.5, 30.0, 102.4, 3600.0]
+            .into_iter()
+            .map(speed)
+            .collect();
+        assert_eq!(got, ["0.11", "0.1", "1", "2.5", "30", "102", "3600"]);
+    }
 
     #[test]
     fn plurals() {

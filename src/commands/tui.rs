@@ -57,17 +57,11 @@ pub async fn run_default(cli: &Cli) -> anyhow::Result<ExitCode> {
     match source::live::prepare(&cli.kube).await {
         Ok(c) => {
             let (label, server) = (c.label.clone(), c.endpoint.server.clone());
-            let (kube, azure) = (cli.kube.clone(), cli.azure.clone());
-            let reach: source::connecting::Reach = Box::pin(async move {
-                match source::live::open(c, &kube, &azure).await {
-                    Ok(live) => {
-                        let live = source::live::switch::Switching::new(live, kube, azure);
-                        Ok(Box::new(live) as Box<dyn source::Source>)
-                    }
-                    Err(e) => Err(e.to_string()),
-                }
-            });
-            let connecting = source::connecting::Connecting::new(label, server, reach);
+            let connecting = source::connecting::Connecting::new(
+                label,
+                server,
+                reacher(c, &cli.kube, &cli.azure),
+            );
             crate::ui::run(audited(Box::new(connecting)), &cli.ui).await?;
             Ok(ExitCode::SUCCESS)
         }
@@ -77,6 +71,28 @@ pub async fn run_default(cli: &Cli) -> anyhow::Result<ExitCode> {
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// One attempt to reach the cluster `c` names, made again for every retry: a server that
+/// refuses now may answer later (a VPN coming up, an API server restarting).
+pub fn reacher(
+    c: source::live::Connection,
+    kube: &crate::cli::KubeArgs,
+    azure: &crate::cli::AzureArgs,
+) -> source::connecting::Reacher {
+    let (kube, azure) = (kube.clone(), azure.clone());
+    Box::new(move || {
+        let (c, kube, azure) = (c.clone(), kube.clone(), azure.clone());
+        Box::pin(async move {
+            match source::live::open(c, &kube, &azure).await {
+                Ok(live) => {
+                    let live = source::live::switch::Switching::new(live, kube, azure);
+                    Ok(Box::new(live) as Box<dyn source::Source>)
+                }
+                Err(e) => Err(e.to_string()),
+            }
+        })
+    })
 }
 
 /// Every action the UI sends is recorded on its way back, whatever the source.

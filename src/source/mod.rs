@@ -23,6 +23,14 @@ pub enum SourceEvent {
     Status(String),
     /// The lab's clock and fault catalogue changed.
     Lab(LabStatus),
+    /// The source cannot reach what it reads (an API server refusing connections) and has no
+    /// data from it; it tries again after `retry_in`, or at once on [`SourceCommand::Refresh`].
+    Unreachable {
+        why: String,
+        retry_in: Duration,
+        /// Failed attempts so far (1 after the first).
+        attempt: u32,
+    },
     /// A fatal error: the source stopped.
     Failed(String),
 }

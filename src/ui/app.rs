@@ -37,7 +37,9 @@ use crate::snapshot::{Snapshot, SourceInfo, SourceKind};
 use crate::source::{LabStatus, Progress};
 
 use model::reveal_label;
-pub use model::{AppEvent, Discarded, Effect, Level, Mode, Pane, Permission, RevealState, Watch};
+pub use model::{
+    AppEvent, Discarded, Effect, Level, Mode, Pane, Permission, RevealState, Unreachable, Watch,
+};
 
 pub struct App {
     pub source: SourceInfo,
@@ -79,10 +81,15 @@ pub struct App {
     pub permissions: HashMap<String, Permission>,
     pub progress: Option<Progress>,
     pub lab: Option<LabStatus>,
+    /// The workload the open break menu acts on, fixed when it opened: a refresh that moves
+    /// the selection (a rollout, a deleted workload) must not re-target the next break.
+    pub menu_target: Option<crate::source::FaultTarget>,
     /// When `lab` arrived: the lab clock runs on between two statuses.
     lab_received: Option<Instant>,
     pub message: Option<(String, Level)>,
     pub failed: Option<String>,
+    /// The source cannot reach its cluster and is retrying ([`Unreachable`]).
+    pub unreachable: Option<Unreachable>,
     pub received_at: Option<Instant>,
     pub now: Instant,
     /// Seconds of data age last drawn (a tick redraws only when it changes).
@@ -137,9 +144,11 @@ impl App {
             permissions: HashMap::new(),
             progress: None,
             lab: None,
+            menu_target: None,
             lab_received: None,
             message: None,
             failed: None,
+            unreachable: None,
             received_at: None,
             now: Instant::now(),
             drawn_age: None,

@@ -148,26 +148,6 @@ pub fn load_from(
             }
         }
     }
-    let theme_dir = path.and_then(Path::parent).map(|d| d.join("themes"));
-    let themes = ThemeSet::load(theme_dir.as_deref())?;
-    let wanted = theme_flag.or(file.theme.as_deref()).unwrap_or("default");
-    let theme_index = themes.position(wanted).ok_or_else(|| {
-        let origin = if theme_flag.is_some() {
-            "--theme".to_string()
-        } else {
-            format!(
-                "{}: theme",
-                path.map(|p| p.display().to_string()).unwrap_or_default()
-            )
-        };
-        InputError::new(
-            origin,
-            format!(
-                "unknown theme {wanted:?} (available: {})",
-                themes.names().join(", ")
-            ),
-        )
-    })?;
     let keymap = KeyMap::with_overrides(&file.keys).map_err(|m| {
         InputError::new(path.map(|p| p.display().to_string()).unwrap_or_default(), m)
     })?;
@@ -182,6 +162,20 @@ pub fn load_from(
     let ignore = crate::suppress::Rules::new(&file.ignore).map_err(|m| {
         InputError::new(path.map(|p| p.display().to_string()).unwrap_or_default(), m)
     })?;
+    // The config file's own errors come first; then the themes, of which only the selected
+    // one must be valid (the others are skipped with a warning).
+    let theme_dir = path.and_then(Path::parent).map(|d| d.join("themes"));
+    let themes = ThemeSet::load(theme_dir.as_deref())?;
+    let wanted = theme_flag.or(file.theme.as_deref()).unwrap_or("default");
+    let origin = if theme_flag.is_some() {
+        "--theme".to_string()
+    } else {
+        format!(
+            "{}: theme",
+            path.map(|p| p.display().to_string()).unwrap_or_default()
+        )
+    };
+    let theme_index = themes.select(wanted, &origin)?;
     Ok(UiConfig {
         ignore,
         themes,

@@ -55,7 +55,7 @@ actions! {
     LinkLeft => "link_left", Navigate, "previous link", ["left"];
     LinkRight => "link_right", Navigate, "next link", ["right"];
     Filter => "filter", View, "filter name/ns/code", ["/"];
-    Command => "command", View, ":ns NAME :theme :q", [":"];
+    Command => "command", View, ":ns :ctx :theme :q", [":"];
     Back => "back", View, "close / clear filter", ["esc"];
     Help => "help", View, "this help", ["?"];
     CopyFix => "copy_fix", View, "copy fix (OSC 52)", ["y"];
@@ -295,6 +295,7 @@ impl KeyMap {
     pub fn with_overrides(overrides: &KeyOverrides) -> Result<Self, String> {
         let mut bindings = KeyMap::default().bindings;
         let mut taken: Vec<(UiAction, Vec<KeyBind>)> = Vec::new();
+        let mut given: Vec<(&str, KeyBind)> = Vec::new();
         for (name, keys) in &overrides.0 {
             let action = UiAction::parse(name).ok_or_else(|| {
                 let known: Vec<&str> = UiAction::ALL.iter().map(|a| a.name()).collect();
@@ -308,6 +309,16 @@ impl KeyMap {
                         .map_err(|e| format!("keys.{name}: {e}"))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
+            // One key for two actions in the user's own file is a contradiction, not a merge
+            // (`quit: q` and `restart: q` must not quietly make q restart a workload).
+            for (key, spelled) in parsed.iter().zip(keys.keys()) {
+                if let Some((other, _)) = given.iter().find(|(n, k)| k == key && n != name) {
+                    return Err(format!(
+                        "keys.{name}: {spelled:?} is also given to keys.{other}"
+                    ));
+                }
+                given.push((name, *key));
+            }
             taken.push((action, parsed));
         }
         for (action, keys) in &taken {

@@ -34,8 +34,47 @@ impl App {
             self.say("lesson closed", Level::Info);
             return;
         }
-        fx.extend(lab_effects(run.advance(at)));
+        let step = run.step + 1;
+        let (fault, effects) = run.skip(at);
+        fx.extend(lab_effects(effects));
+        // Skipping repairs nothing: say what stays broken under the next steps.
+        match fault.filter(|id| self.fault_active(id)) {
+            Some(id) => self.say(
+                format!("skipped step {step} — fault {id} still applied"),
+                Level::Warn,
+            ),
+            None => self.say(format!("skipped step {step}"), Level::Info),
+        }
         self.focus_lesson_step();
+    }
+
+    /// Whether the lab reports fault `id` applied.
+    pub fn fault_active(&self, id: &str) -> bool {
+        self.lab
+            .as_ref()
+            .is_some_and(|l| l.faults.iter().any(|f| f.id == id && f.active))
+    }
+
+    /// The lab's faults applied now, by id (what a finished lesson leaves behind).
+    pub fn active_faults(&self) -> Vec<String> {
+        self.lab.as_ref().map_or_else(Vec::new, |l| {
+            l.faults
+                .iter()
+                .filter(|f| f.active)
+                .map(|f| f.id.clone())
+                .collect()
+        })
+    }
+
+    /// The faults of skipped lesson steps that are still applied.
+    pub fn skipped_still_applied(&self) -> Vec<String> {
+        self.lesson.as_ref().map_or_else(Vec::new, |run| {
+            run.skipped_faults
+                .iter()
+                .filter(|id| self.fault_active(id))
+                .cloned()
+                .collect()
+        })
     }
 
     /// After each new diagnosed snapshot: move on when the step's check passes.
@@ -56,7 +95,12 @@ impl App {
             self.focus_lesson_step();
         } else if run.step != before {
             let msg = if run.finished() {
-                "lesson: done — n closes it".to_string()
+                let left = self.active_faults();
+                if left.is_empty() {
+                    "lesson: done — n closes it".to_string()
+                } else {
+                    format!("lesson: done — still applied: {}", left.join(", "))
+                }
             } else {
                 format!(
                     "lesson: step {} of {}",

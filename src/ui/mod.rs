@@ -67,6 +67,10 @@ pub async fn run_full(
     lesson: Option<crate::source::lab::lesson::LessonRun>,
 ) -> anyhow::Result<()> {
     let config = config::load(ui)?;
+    // Said before the TUI takes the terminal (and the screen would hide them).
+    for w in config.themes.warnings() {
+        eprintln!("{w}");
+    }
     if !io::stdout().is_terminal() {
         anyhow::bail!(
             "the TUI needs a terminal; for text or JSON output use `kvchain check` (--lab, -f)"

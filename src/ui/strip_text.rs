@@ -19,6 +19,25 @@ const ABBREVIATIONS: &[(&str, &str)] = &[
     ("Azure unknown", "unknown"),
     ("Azure unseen", "unseen"),
     ("KV Secrets ", "Secrets "),
+    ("KV Certificate ", "Cert "),
+];
+
+/// Spellings for boxes of 6 or 7 cells (80 columns), tried only when no form above fits in
+/// any layout, so a reason still shows: `sub`/`iss` are the token's own claim names, `429` the
+/// status of a throttled request, `←` points at the upstream link that blocks this one.
+const NARROW: &[(&str, &str)] = &[
+    ("blocked: ", "← "),
+    ("Federation", "Fed"),
+    ("subject ≠", "sub ≠"),
+    ("issuer ≠", "iss ≠"),
+    ("client-id ≠", "id ≠"),
+    ("cross-tenant", "other tenant"),
+    ("wrong grant", "bad role"),
+    ("no such file", "no file"),
+    ("no rotation", "no rotate"),
+    ("throttled", "429"),
+    ("objects unknown", "objs ?"),
+    ("not reached", "not tried"),
 ];
 
 /// The words the abbreviations bring in (for tests: every word drawn is one of the summary's
@@ -26,14 +45,27 @@ const ABBREVIATIONS: &[(&str, &str)] = &[
 pub fn abbreviation_words() -> impl Iterator<Item = &'static str> {
     ABBREVIATIONS
         .iter()
+        .chain(NARROW)
         .flat_map(|(_, to)| to.split_whitespace())
 }
 
 /// The summary and its shorter forms, longest first.
 pub fn short_forms(summary: &str) -> Vec<String> {
     let mut out = vec![summary.to_string()];
-    let mut current = summary.to_string();
-    for (from, to) in ABBREVIATIONS {
+    out.extend(shortened(summary, ABBREVIATIONS));
+    out
+}
+
+/// The narrow-box forms of `summary`, after all of [`short_forms`].
+fn narrow_forms(summary: &str) -> Vec<String> {
+    let last = short_forms(summary).pop().unwrap_or_default();
+    shortened(&last, NARROW)
+}
+
+fn shortened(text: &str, table: &[(&str, &str)]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = text.to_string();
+    for (from, to) in table {
         if current.contains(from) {
             current = current.replace(from, to);
             out.push(current.clone());
@@ -91,22 +123,47 @@ fn width(s: &str) -> usize {
     s.chars().count()
 }
 
-/// The two body lines of a box `w` cells wide: symbol and the longest form that fits, then
-/// the code; when no form fits beside the symbol, a form alone on the second line if there
-/// is no code; else the symbol and the code (the full text is in the detail pane).
+/// The two body lines of a box `w` cells wide. The reason never goes missing while some form
+/// of it fits: the symbol and the longest form that fits, then the code; else the symbol and
+/// the code, a form alone below; else the symbol, a form alone below (the code is in the tree
+/// row and the detail); else a form over both lines, broken between words or after a hyphen.
+/// Only a name too long for both lines leaves the symbol and the code.
 pub fn body(s: &Shown, w: usize) -> [String; 2] {
     let sym = s.status.symbol();
     let code = s.code.map(|c| c.to_string()).unwrap_or_default();
-    let forms = short_forms(&s.text);
-    if let Some(f) = forms.iter().find(|f| width(sym) + 1 + width(f) <= w) {
-        return [format!("{sym} {f}"), code];
-    }
-    if code.is_empty()
-        && let Some(f) = forms.iter().find(|f| width(f) <= w)
-    {
-        return [sym.to_string(), f.clone()];
+    let beside = w.saturating_sub(width(sym) + 1);
+    for forms in [short_forms(&s.text), narrow_forms(&s.text)] {
+        if let Some(f) = forms.iter().find(|f| width(f) <= beside) {
+            return [format!("{sym} {f}"), code];
+        }
+        if let Some(f) = forms.iter().find(|f| width(f) <= w) {
+            if !code.is_empty() && width(&code) <= beside {
+                return [format!("{sym} {code}"), f.clone()];
+            }
+            return [sym.to_string(), f.clone()];
+        }
+        if let Some((head, tail)) = forms.iter().find_map(|f| split_in_two(f, beside, w)) {
+            return [format!("{sym} {head}"), tail];
+        }
     }
     [sym.to_string(), code]
+}
+
+/// `text` on two lines of at most `first` and `second` cells, broken at a space (dropped) or
+/// after a hyphen (kept), the first line as long as it can be.
+fn split_in_two(text: &str, first: usize, second: usize) -> Option<(String, String)> {
+    let mut best = None;
+    for (i, c) in text.char_indices() {
+        let (head, tail) = match c {
+            ' ' => (&text[..i], &text[i + 1..]),
+            '-' => (&text[..i + 1], &text[i + 1..]),
+            _ => continue,
+        };
+        if !head.is_empty() && !tail.is_empty() && width(head) <= first && width(tail) <= second {
+            best = Some((head.to_string(), tail.to_string()));
+        }
+    }
+    best
 }
 
 #[cfg(test)]
@@ -135,6 +192,49 @@ mod tests {
     fn a_finding_keeps_its_code_on_the_second_line() {
         let s = shown(Status::Broken, "subject mismatch", Some(Code::KVC401));
         assert_eq!(body(&s, 16), ["✗ subject ≠".to_string(), "KVC401".into()]);
-        assert_eq!(body(&s, 7), ["✗".to_string(), "KVC401".into()]);
+        assert_eq!(body(&s, 9), ["✗ KVC401".to_string(), "subject ≠".into()]);
+        assert_eq!(body(&s, 6), ["✗".to_string(), "sub ≠".into()]);
+    }
+
+    /// README §TUI: a reason too long for its box is shortened to a form that fits whole —
+    /// at 80 columns (6 or 7 cells) too, never only the symbol and the code.
+    #[test]
+    fn a_reason_survives_the_narrowest_box() {
+        let broken = Status::Broken;
+        // 80 columns: the Access box has 6 cells inside, the others 7.
+        for (w, status, text, code, want) in [
+            (
+                7,
+                broken,
+                "subject mismatch",
+                Some(Code::KVC401),
+                ["✗ sub ≠", "KVC401"],
+            ),
+            (7, broken, "not found", Some(Code::KVC601), ["✗", "missing"]),
+            (
+                7,
+                broken,
+                "bad objects",
+                Some(Code::KVC705),
+                ["✗ bad", "objects"],
+            ),
+            (
+                6,
+                broken,
+                "wrong grant",
+                Some(Code::KVC502),
+                ["✗ bad", "role"],
+            ),
+            (6, Status::Pending, "not reached", None, ["… not", "tried"]),
+        ] {
+            let got = body(&shown(status, text, code), w);
+            assert_eq!(got, want.map(String::from), "{text}");
+        }
+        // A name breaks after a hyphen rather than disappear.
+        let s = shown(Status::Ok, "checkout-db-password", None);
+        assert_eq!(
+            body(&s, 13),
+            ["✓ checkout-".to_string(), "db-password".into()]
+        );
     }
 }

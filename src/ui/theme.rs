@@ -199,6 +199,18 @@ impl Theme {
 #[derive(Clone, Debug)]
 pub struct ThemeSet {
     pub themes: Vec<Theme>,
+    /// User theme files that could not be read, with why: left out of the set, so a
+    /// half-edited theme nobody selected does not stop kvchain from starting.
+    pub skipped: Vec<SkippedTheme>,
+}
+
+/// A theme file left out of the [`ThemeSet`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SkippedTheme {
+    /// The name it would have had (its `name:`, else its file name).
+    pub name: String,
+    /// Why, naming the file and the slot.
+    pub error: InputError,
 }
 
 impl ThemeSet {
@@ -208,11 +220,13 @@ impl ThemeSet {
                 .iter()
                 .filter_map(|(n, _)| Theme::builtin(n))
                 .collect(),
+            skipped: Vec::new(),
         }
     }
 
     /// Built-ins plus every `*.yaml` in `dir` (sorted by file name). A missing directory is
-    /// fine; a broken file is an error naming the file and the slot.
+    /// fine; a broken file is left out with the reason in [`ThemeSet::skipped`] (an error only
+    /// when that theme is selected: [`ThemeSet::select`]).
     pub fn load(dir: Option<&Path>) -> Result<ThemeSet, InputError> {
         let mut set = ThemeSet::builtin();
         let Some(dir) = dir else { return Ok(set) };
@@ -237,8 +251,26 @@ impl ThemeSet {
                 crate::input::warn_skipped(&p, kind);
                 continue;
             }
-            let text = crate::input::read_text(&p)?;
-            let mut theme = Theme::parse(&text, &base, &p.display().to_string())?;
+            let stem = p
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let parsed = crate::input::read_text(&p).and_then(|text| {
+                let theme = Theme::parse(&text, &base, &p.display().to_string())?;
+                Ok((text, theme))
+            });
+            let (text, mut theme) = match parsed {
+                Ok(ok) => ok,
+                Err(error) => {
+                    let text = std::fs::read_to_string(&p).unwrap_or_default();
+                    let named = text.lines().find_map(|l| {
+                        let v = l.strip_prefix("name:")?.trim().trim_matches(['"', '\'']);
+                        (!v.is_empty()).then(|| v.to_string())
+                    });
+                    skip(&mut set, named.unwrap_or(stem), error);
+                    continue;
+                }
+            };
             // An unnamed theme is named after its file.
             if !text.lines().any(|l| l.trim_start().starts_with("name:")) {
                 theme.name = p
@@ -249,6 +281,32 @@ impl ThemeSet {
             set.insert(theme);
         }
         Ok(set)
+    }
+
+    /// The index of theme `name`, or why it cannot be had: the error of its broken file, or
+    /// the themes there are. `origin` is where the name came from (`--theme`, `FILE: theme`).
+    pub fn select(&self, name: &str, origin: &str) -> Result<usize, InputError> {
+        if let Some(i) = self.position(name) {
+            return Ok(i);
+        }
+        if let Some(s) = self.skipped.iter().find(|s| s.name == name) {
+            return Err(s.error.clone());
+        }
+        Err(InputError::new(
+            origin,
+            format!(
+                "unknown theme {name:?} (available: {})",
+                self.names().join(", ")
+            ),
+        ))
+    }
+
+    /// "kvchain: warning: skipping FILE: why" for each theme file left out.
+    pub fn warnings(&self) -> Vec<String> {
+        self.skipped
+            .iter()
+            .map(|s| format!("kvchain: warning: skipping theme {}", s.error))
+            .collect()
     }
 
     fn insert(&mut self, theme: Theme) {
@@ -265,6 +323,10 @@ impl ThemeSet {
     pub fn names(&self) -> Vec<&str> {
         self.themes.iter().map(|t| t.name.as_str()).collect()
     }
+}
+
+fn skip(set: &mut ThemeSet, name: String, error: InputError) {
+    set.skipped.push(SkippedTheme { name, error });
 }
 
 /// Slots a built-in theme file leaves unset (must be none; used by tests).

@@ -14,6 +14,8 @@ use std::sync::Arc;
 
 use crate::chain::{Chain, SharedText, Status};
 
+mod fallback;
+
 /// Stable identity of a tree node, independent of its position.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum NodeKey {
@@ -162,6 +164,11 @@ pub struct TreeView {
     /// Nodes the user closed on purpose (default-open nodes stay closed after a refresh).
     closed: HashSet<NodeKey>,
     selected_key: Option<NodeKey>,
+    /// The selected node's ancestors, nearest first ([`fallback`]).
+    lineage: Vec<NodeKey>,
+    /// A selected node that vanished, with its ancestors then: the selection fell back to the
+    /// nearest survivor and goes back when the node (or a nearer ancestor) returns.
+    lost: Option<(NodeKey, Vec<NodeKey>)>,
     /// Open namespaces and workloads by default (small trees).
     pub open_by_default: bool,
 }
@@ -180,6 +187,8 @@ impl Default for TreeView {
             opened: HashSet::new(),
             closed: HashSet::new(),
             selected_key: None,
+            lineage: Vec::new(),
+            lost: None,
             open_by_default: true,
         }
     }
@@ -375,20 +384,6 @@ impl TreeView {
         self.restore_selection(chains);
     }
 
-    fn restore_selection(&mut self, chains: &[Arc<Chain>]) {
-        let Some(key) = self.selected_key.clone() else {
-            self.selected = self.selected.min(self.rows.len().saturating_sub(1));
-            return;
-        };
-        if let Some(i) = self.rows.iter().position(|r| self.key_eq(*r, &key, chains)) {
-            self.selected = i;
-        } else {
-            // The node vanished (pod deleted, filtered out): stay at the same height.
-            self.selected = self.selected.min(self.rows.len().saturating_sub(1));
-            self.selected_key = self.rows.get(self.selected).map(|r| self.key(*r, chains));
-        }
-    }
-
     /// Compare a row with a key without allocating.
     fn key_eq(&self, row: Row, key: &NodeKey, chains: &[Arc<Chain>]) -> bool {
         match (row, key) {
@@ -503,11 +498,15 @@ impl TreeView {
         }
         self.selected = index.min(self.rows.len() - 1);
         self.selected_key = Some(self.key(self.rows[self.selected], chains));
+        self.lineage = self.lineage_of(self.rows[self.selected], chains);
+        // The user chose: a node lost earlier is no longer wanted back.
+        self.lost = None;
     }
 
     /// Select the row whose key is `key`, if it is visible (otherwise the selection stays).
     pub fn select_key(&mut self, key: NodeKey, chains: &[Arc<Chain>]) {
         self.selected_key = Some(key);
+        self.lost = None;
         self.flatten(chains);
     }
 
@@ -536,6 +535,8 @@ impl TreeView {
             return false;
         }
         *flag = new;
+        // Opening or closing is the user's move: the selection stays where they put it.
+        self.lost = None;
         if new {
             self.closed.remove(&key);
             self.opened.insert(key);
@@ -570,6 +571,8 @@ impl TreeView {
     /// Worst status of the node a row stands for.
     pub fn row_status(&self, row: Row, chains: &[Arc<Chain>]) -> Status {
         match row {
+            // No chains under the root is not a healthy cluster: nothing was judged.
+            Row::Cluster if self.counts.total() == 0 => Status::Unknown,
             Row::Cluster => self.counts.worst(),
             Row::Namespace(n) => self.namespaces[n].counts.worst(),
             Row::Workload(n, w) => self.namespaces[n].workloads[w].worst,

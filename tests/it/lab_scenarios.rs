@@ -392,3 +392,23 @@ async fn audited_lab_records_writes_without_values() {
         .expect("the wrapped source stops when the UI quits")
         .unwrap();
 }
+
+/// `demo --list` and docs/scenarios.md ("Built-in scenarios") describe `default` alike: one
+/// workload (a Deployment each, as the tree shows) per failure class.
+#[test]
+fn the_default_scenario_is_described_alike_in_the_list_and_the_docs() {
+    let title = lab::builtin_scenarios()
+        .into_iter()
+        .find(|(n, _)| *n == "default")
+        .map(|(_, t)| t)
+        .unwrap();
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/scenarios.md")).unwrap();
+    let docs = docs.split_whitespace().collect::<Vec<_>>().join(" ");
+    let phrase = "one workload per failure class";
+    assert!(title.contains(phrase), "{title}");
+    assert!(
+        docs.contains(&format!("side by side, {phrase}")),
+        "docs/scenarios.md"
+    );
+}

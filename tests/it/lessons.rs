@@ -241,4 +241,47 @@ mod tui {
         key(&mut app, &mut src, KeyCode::Char('n'));
         assert!(app.lesson.is_none(), "n closes a finished lesson");
     }
+
+    /// docs/scenarios.md "Lesson": `n` moves on without the check and repairs nothing. The
+    /// skip says which fault stays applied, later steps show it, and the end does not claim
+    /// success over a broken chain.
+    #[test]
+    fn skipping_steps_says_which_faults_stay_applied_and_the_end_lists_them() {
+        let mut src = lab::open("lesson-six-hops", None).unwrap();
+        let (lesson, target) = lab::find_lesson(&src, "six-hops").unwrap();
+        let s = export::snapshot(src.world());
+        let mut app = App::new(s.source.clone(), UiConfig::default());
+        app.update(AppEvent::Resize(160, 45));
+        let fx = app.start_lesson(kvchain::source::lab::lesson::LessonRun::new(lesson, target));
+        run_effects(&mut app, &mut src, fx);
+        let mut rev = 0;
+        tick(&mut app, &mut src, &mut rev);
+        // On to the first step that breaks a hop (the lab applies it), then skip it.
+        let fault = |app: &App| app.lesson.as_ref()?.current()?.fault.clone();
+        while fault(&app).is_none() {
+            key(&mut app, &mut src, KeyCode::Char('n'));
+            tick(&mut app, &mut src, &mut rev);
+        }
+        let first = fault(&app).unwrap();
+        key(&mut app, &mut src, KeyCode::Char('n'));
+        tick(&mut app, &mut src, &mut rev);
+        let (msg, _) = app.message.clone().expect("the skip is said");
+        assert!(
+            msg.contains("skipped") && msg.contains(&first) && msg.contains("still applied"),
+            "{msg}"
+        );
+        while !app.lesson.as_ref().unwrap().finished() {
+            key(&mut app, &mut src, KeyCode::Char('n'));
+            tick(&mut app, &mut src, &mut rev);
+            if !app.lesson.as_ref().unwrap().finished() {
+                let text = screen(&mut app);
+                assert!(text.contains("still applied from skipped steps"), "{text}");
+            }
+        }
+        assert!(app.lesson.as_ref().unwrap().finished());
+        let text = screen(&mut app);
+        assert!(!text.contains("every step done"), "{text}");
+        assert!(text.contains("still applied"), "{text}");
+        assert!(text.contains(&first), "{text}");
+    }
 }

@@ -64,6 +64,7 @@ impl Running {
                 SourceEvent::Progress(_) => self.progress_seen = true,
                 SourceEvent::Status(m) => self.statuses.push(m),
                 SourceEvent::Failed(m) => panic!("source failed: {m}"),
+                SourceEvent::Unreachable { why, .. } => panic!("source unreachable: {why}"),
                 SourceEvent::Lab(_) => {}
             }
         }

@@ -202,16 +202,85 @@ fn user_themes_inherit_unset_slots_and_can_replace_builtins() {
     assert_eq!(cfg.theme().name, "solar");
 }
 
+/// README §Themes: a broken theme file is an error only when it is the theme selected; the
+/// others are left out with a warning naming the file and the slot, and the config file's own
+/// errors come first.
 #[test]
-fn bad_theme_colour_names_file_and_slot() {
+fn a_broken_theme_file_is_an_error_only_when_selected() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "themes/bad.yaml", "error: notacolour\n");
-    let e = ThemeSet::load(Some(&dir.path().join("themes")))
+    write(
+        dir.path(),
+        "themes/bad.yaml",
+        "error: notacolour
+",
+    );
+    let set = ThemeSet::load(Some(&dir.path().join("themes"))).unwrap();
+    assert!(!set.names().contains(&"bad"), "left out: {:?}", set.names());
+    let w = set.warnings().join("\n");
+    assert!(
+        w.contains("warning")
+            && w.contains("bad.yaml")
+            && w.contains("error")
+            && w.contains("notacolour"),
+        "{w}"
+    );
+
+    // Not selected: kvchain starts, with the warning.
+    let p = write(dir.path(), "config.yaml", "read_only: true\n");
+    let cfg = load_from(Some(&p), true, None, false, false, None, false).unwrap();
+    assert_eq!(cfg.theme().name, "default");
+    assert_eq!(cfg.themes.warnings().len(), 1);
+
+    // Selected (flag or config): its own error, naming the file and the slot.
+    for (flag, text) in [(Some("bad"), "read_only: true\n"), (None, "theme: bad\n")] {
+        let p = write(dir.path(), "config.yaml", text);
+        let e = load_from(Some(&p), true, flag, false, false, None, false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("bad.yaml") && e.contains("error") && e.contains("notacolour"),
+            "{e}"
+        );
+    }
+
+    // The config file's own error is reported first.
+    let p = write(
+        dir.path(),
+        "config.yaml",
+        "theme: bad\nkeys:\n  quit: ctrl-nonsense\n",
+    );
+    let e = load_from(Some(&p), true, None, false, false, None, false)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("keys.quit"), "{e}");
+}
+
+/// README §Config file: every error names the file and the field. One key given to two
+/// actions is the user's own contradiction (quit: q, restart: q), never resolved silently.
+#[test]
+fn a_key_given_to_two_actions_is_an_error_naming_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "c11.yaml",
+        "keys:\n  quit: [q, ctrl-q]\n  restart: q\n",
+    );
+    let e = load_from(Some(&p), true, None, false, false, None, false)
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("bad.yaml") && e.contains("error") && e.contains("notacolour"),
+        e.contains("c11.yaml")
+            && e.contains("keys.restart")
+            && e.contains("keys.quit")
+            && e.contains("\"q\""),
         "{e}"
+    );
+    // Taking a default key away from its action is still fine.
+    let p = write(dir.path(), "c12.yaml", "keys:\n  restart: q\n");
+    let cfg = load_from(Some(&p), true, None, false, false, None, false).unwrap();
+    assert_eq!(
+        press(&cfg.keymap, KeyCode::Char('q'), KeyModifiers::NONE),
+        Some(UiAction::Restart)
     );
 }
 
@@ -238,4 +307,30 @@ fn key_overrides_parse_one_or_many() {
     );
     // p was the lab pause key: it now means up only.
     assert!(km.keys(UiAction::LabPause).is_empty());
+}
+
+/// README §Config file lists the action names `keys:` takes: every one the key table has.
+#[test]
+fn readme_lists_every_action_name() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("Action names for `keys:`").expect("the list");
+    let list = &readme[start..start + readme[start..].find("Key syntax").unwrap()];
+    for a in UiAction::ALL {
+        assert!(
+            list.contains(&format!("`{}`", a.name())),
+            "README misses `{}`",
+            a.name()
+        );
+    }
+}
+
+/// README §Keys: help is generated from the key table, and `:` takes `:ns`, `:theme`, `:ctx`
+/// and `:q`; the help's line for `:` names each.
+#[test]
+fn the_help_line_for_colon_names_every_command() {
+    let d = UiAction::Command.description();
+    for c in [":ns", ":theme", ":ctx", ":q"] {
+        assert!(d.contains(c), "{d:?} misses {c}");
+    }
 }

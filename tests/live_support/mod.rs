@@ -309,6 +309,21 @@ impl FakeApi {
         server
     }
 
+    /// [`FakeApi::serve`] on a listener bound beforehand (a port that refused connections
+    /// until now).
+    pub async fn serve_on(&self, listener: std::net::TcpListener) -> MockServer {
+        let server = MockServer::builder()
+            .listener(listener)
+            .disable_request_recording()
+            .start()
+            .await;
+        Mock::given(any())
+            .respond_with(self.clone())
+            .mount(&server)
+            .await;
+        server
+    }
+
     pub fn add(&self, collection: &str, mut item: Value) {
         let mut i = self.inner.lock().unwrap();
         i.rv += 1;

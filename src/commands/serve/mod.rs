@@ -116,6 +116,9 @@ async fn diagnose_loop(mut events: mpsc::UnboundedReceiver<SourceEvent>, state: 
                 state.write().unwrap_or_else(|p| p.into_inner()).failed = Some(why);
             }
             SourceEvent::Status(s) => tracing::info!("{s}"),
+            SourceEvent::Unreachable { why, retry_in, .. } => {
+                tracing::warn!("{why}; reconnecting in {}s", retry_in.as_secs())
+            }
             SourceEvent::Progress(_) | SourceEvent::Lab(_) => {}
         }
     }

@@ -48,13 +48,30 @@ impl Clock {
             real.mul_f64(self.speed.max(0.0))
         }
     }
-    /// Speed stays within sane bounds: 0.1× to 3600× (an hour per second).
+    /// Speed stays within sane bounds: [`MIN_SPEED`] to [`MAX_SPEED`] (an hour per second).
     pub fn scale(&mut self, factor: f64) {
         if factor.is_finite() && factor > 0.0 {
-            self.speed = (self.speed * factor).clamp(0.1, 3600.0);
+            self.speed = (self.speed * factor).clamp(MIN_SPEED, MAX_SPEED);
         }
     }
+
+    /// "lab speed ×0.11"; at a bound, says so ("lab speed ×0.1 — the minimum").
+    pub fn describe_speed(&self) -> String {
+        let bound = if self.speed <= MIN_SPEED {
+            " — the minimum"
+        } else if self.speed >= MAX_SPEED {
+            " — the maximum"
+        } else {
+            ""
+        };
+        format!("lab speed ×{}{bound}", crate::glance::speed(self.speed))
+    }
 }
+
+/// The slowest lab clock: a tenth of real time.
+pub const MIN_SPEED: f64 = 0.1;
+/// The fastest: an hour per second.
+pub const MAX_SPEED: f64 = 3600.0;
 
 /// The timestamp `d` after the lab epoch.
 pub fn at(d: Duration) -> Timestamp {
@@ -80,5 +97,12 @@ mod tests {
         assert_eq!(c.speed, 3600.0);
         c.scale(f64::NAN);
         assert_eq!(c.speed, 3600.0);
+        assert_eq!(c.describe_speed(), "lab speed ×3600 — the maximum");
+        c.speed = 0.2;
+        c.scale(0.5);
+        c.scale(0.5);
+        assert_eq!(c.describe_speed(), "lab speed ×0.1 — the minimum");
+        c.scale(1.1);
+        assert_eq!(c.describe_speed(), "lab speed ×0.11");
     }
 }

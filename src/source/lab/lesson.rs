@@ -215,6 +215,9 @@ pub struct LessonRun {
     /// …and, for a step that applies a fault, once a snapshot showed the check not holding:
     /// the fault has landed, so "repaired" cannot pass on a view from before it.
     armed: bool,
+    /// Faults of the steps skipped with `n`, in order: skipping repairs nothing, so later
+    /// steps run on top of them (the pane and the last line say which are still applied).
+    pub skipped_faults: Vec<String>,
 }
 
 impl LessonRun {
@@ -226,6 +229,7 @@ impl LessonRun {
             step: 0,
             not_before: None,
             armed: false,
+            skipped_faults: Vec::new(),
         }
     }
 
@@ -254,6 +258,18 @@ impl LessonRun {
         }
         self.step += 1;
         self.enter(now)
+    }
+
+    /// The trainer skips the current step (`n`): move on without its check, remembering its
+    /// fault (which stays applied). Returns the skipped step's fault, if it had one.
+    pub fn skip(&mut self, now: Option<Timestamp>) -> (Option<String>, Vec<LessonEffect>) {
+        let fault = self.current().and_then(|s| s.fault.clone());
+        if let Some(f) = &fault
+            && !self.skipped_faults.contains(f)
+        {
+            self.skipped_faults.push(f.clone());
+        }
+        (fault, self.advance(now))
     }
 
     /// A diagnosed snapshot observed at `at`: if the current step's check passes, move on

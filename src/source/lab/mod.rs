@@ -79,7 +79,7 @@ const LESSON_ROTATION: &str = include_str!("../../../assets/scenarios/lesson-rot
 const BUILTINS: &[Builtin] = &[
     Builtin {
         name: "default",
-        title: "namespace shop: a healthy chain and, side by side, one pod per failure class",
+        title: "namespace shop: a healthy chain and, side by side, one workload per failure class",
         parts: &[
             CLUSTER,
             SHOP,
@@ -333,7 +333,7 @@ pub fn open(scenario: &str, speed: Option<f64>) -> anyhow::Result<LabSource> {
             s.is_finite() && s > 0.0,
             "--speed must be a positive number, got {s}"
         );
-        world.clock.speed = s.clamp(0.1, 3600.0);
+        world.clock.speed = s.clamp(clock::MIN_SPEED, clock::MAX_SPEED);
     }
     Ok(LabSource {
         world,
@@ -380,7 +380,7 @@ impl LabSource {
             }
             LabControl::ScaleSpeed(f) => {
                 w.clock.scale(*f);
-                Ok(format!("lab speed {}×", w.clock.speed))
+                Ok(w.clock.describe_speed())
             }
             LabControl::Advance(d) => {
                 w.advance(*d);

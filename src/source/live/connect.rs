@@ -74,7 +74,8 @@ impl std::fmt::Display for NoCluster {
 }
 
 /// A ready client plus what to call the cluster in the UI (the kube context name). Nothing
-/// has been sent to the API server yet.
+/// has been sent to the API server yet. Cloned for every attempt to reach it.
+#[derive(Clone)]
 pub struct Connection {
     pub client: Client,
     pub label: String,
@@ -99,7 +100,7 @@ pub async fn connect(args: &KubeArgs) -> Result<Connection, ConnectError> {
         cluster: None,
         user: None,
     };
-    let (kubeconfig, mut looked_for) = load(args)?;
+    let (kubeconfig, mut looked_for, read) = load(args)?;
     let (config, label, context) = match kubeconfig {
         Some(k) => {
             let label = args
@@ -108,7 +109,8 @@ pub async fn connect(args: &KubeArgs) -> Result<Connection, ConnectError> {
                 .or_else(|| k.current_context.clone())
                 .unwrap_or_else(|| "kubeconfig".into());
             if k.contexts.is_empty() && k.clusters.is_empty() {
-                looked_for.push("a cluster in the kubeconfig (it defines none)".to_string());
+                // Name the file(s) read: "the kubeconfig" alone leaves the user guessing which.
+                looked_for.push(format!("{} defines no cluster", read.join(", ")));
                 return Err(ConnectError::NoKubeconfig(NoCluster { looked_for }));
             }
             let config = Config::from_custom_kubeconfig(k, &options)
@@ -149,11 +151,18 @@ pub async fn connect(args: &KubeArgs) -> Result<Connection, ConnectError> {
 }
 
 /// The kubeconfig kubectl would read (`--kubeconfig`, else `KUBECONFIG` merged, else
-/// `~/.kube/config`), or `None` with every place that was looked in.
-fn load(args: &KubeArgs) -> Result<(Option<Kubeconfig>, Vec<String>), ConnectError> {
+/// `~/.kube/config`), or `None` with every place that was looked in; and the files read, as
+/// the user would name them (`KUBECONFIG file /x`).
+type Loaded = (Option<Kubeconfig>, Vec<String>, Vec<String>);
+
+fn load(args: &KubeArgs) -> Result<Loaded, ConnectError> {
     let mut looked_for = Vec::new();
+    let mut files = Vec::new();
     let kubeconfig = match &args.kubeconfig {
-        Some(path) => Some(read(path)?),
+        Some(path) => {
+            files.push(format!("--kubeconfig {}", path.display()));
+            Some(read(path)?)
+        }
         None => match std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
             // Like kubectl: KUBECONFIG replaces ~/.kube/config, and files in it that do not
             // exist are skipped.
@@ -166,6 +175,7 @@ fn load(args: &KubeArgs) -> Result<(Option<Kubeconfig>, Vec<String>), ConnectErr
                         continue;
                     }
                     let next = read(&path)?;
+                    files.push(format!("KUBECONFIG file {}", path.display()));
                     merged = Some(match merged {
                         None => next,
                         Some(m) => m
@@ -178,7 +188,10 @@ fn load(args: &KubeArgs) -> Result<(Option<Kubeconfig>, Vec<String>), ConnectErr
             None => {
                 looked_for.push("KUBECONFIG (not set)".to_string());
                 match default_path() {
-                    Some(p) if p.exists() => Some(read(&p)?),
+                    Some(p) if p.exists() => {
+                        files.push(p.display().to_string());
+                        Some(read(&p)?)
+                    }
                     Some(p) => {
                         looked_for.push(format!("{} (no such file)", p.display()));
                         None
@@ -191,13 +204,13 @@ fn load(args: &KubeArgs) -> Result<(Option<Kubeconfig>, Vec<String>), ConnectErr
             }
         },
     };
-    Ok((kubeconfig, looked_for))
+    Ok((kubeconfig, looked_for, files))
 }
 
 /// The contexts of the kubeconfig kubectl would read, in file order, and the current one
 /// (`--all-contexts`, the TUI's `:ctx`). No kubeconfig at all is [`ConnectError::NoKubeconfig`].
 pub fn contexts(args: &KubeArgs) -> Result<(Vec<String>, Option<String>), ConnectError> {
-    let (kubeconfig, mut looked_for) = load(args)?;
+    let (kubeconfig, mut looked_for, _) = load(args)?;
     match kubeconfig {
         Some(k) if !k.contexts.is_empty() => Ok((
             k.contexts.iter().map(|c| c.name.clone()).collect(),

@@ -20,6 +20,32 @@ impl App {
                 self.lab_received = Some(self.now);
                 self.tick_watch();
             }
+            SourceEvent::Unreachable {
+                why,
+                retry_in,
+                attempt,
+            } => {
+                // The word first: a long reason is cut at the right edge of the status bar.
+                self.say(
+                    format!("reconnecting (attempt {attempt}): {why}"),
+                    Level::Warn,
+                );
+                if self.snapshot.is_none() {
+                    // Nothing was seen: the whole cluster is a gap, not an empty healthy one.
+                    self.gaps = vec![crate::ui::gaps::Gap {
+                        kind: "everything",
+                        namespace: None,
+                        // Short, so the banner has room for it; the full error is in the
+                        // loading box and the status bar.
+                        reason: "cannot reach the API server; reconnecting".into(),
+                    }];
+                }
+                self.unreachable = Some(super::Unreachable {
+                    why,
+                    retry_at: self.now + retry_in,
+                    attempt,
+                });
+            }
             SourceEvent::Failed(e) => {
                 self.say(format!("source stopped: {e}"), Level::Error);
                 self.failed = Some(e);
@@ -43,6 +69,7 @@ impl App {
     /// [`App::apply`] with chains shared with the diagnoser.
     pub fn apply_shared(&mut self, snapshot: Arc<Snapshot>, chains: Vec<Arc<Chain>>) -> Discarded {
         let first = self.snapshot.is_none();
+        self.unreachable = None;
         self.source.label.clone_from(&snapshot.source.label);
         self.source.kind = snapshot.source.kind;
         self.source.observed_at = snapshot.source.observed_at;
@@ -66,6 +93,24 @@ impl App {
             chains: old_chains,
             snapshot: old_snapshot,
         }
+    }
+
+    /// Why the tree's root stands over no chains at all, drawn beside its `?`: no data (and
+    /// why), or data in which nothing is shown. `None` when there are chains to judge.
+    pub fn empty_reason(&self) -> Option<String> {
+        if self.tree.counts.total() > 0 {
+            return None;
+        }
+        Some(match &self.snapshot {
+            None if self.unreachable.is_some() => "no data: cannot reach the cluster".into(),
+            None if self.failed.is_some() => "no data: the source stopped".into(),
+            None => "no data yet".into(),
+            Some(_) => match &self.filter.namespace {
+                Some(ns) => format!("no chains in {ns}"),
+                None if !self.filter.text.is_empty() => "nothing matches the filter".into(),
+                None => "no chains".into(),
+            },
+        })
     }
 
     pub(super) fn cluster_label(&self) -> String {

@@ -183,7 +183,7 @@ impl App {
                     let target = if f.active {
                         f.target.clone()
                     } else {
-                        self.fault_target()
+                        self.break_target()
                     };
                     let verb = if f.active { "repair" } else { "break" };
                     let on = target
@@ -198,9 +198,17 @@ impl App {
                     })));
                 }
             }
-            Some(UiAction::Back | UiAction::LabMenu | UiAction::Quit) => self.mode = Mode::Normal,
+            Some(UiAction::Back | UiAction::LabMenu | UiAction::Quit) => {
+                self.mode = Mode::Normal;
+                self.menu_target = None;
+            }
             _ => {}
         }
+    }
+
+    /// What the open break menu acts on: the target pinned when it opened.
+    pub fn break_target(&self) -> Option<crate::source::FaultTarget> {
+        self.menu_target.clone().or_else(|| self.fault_target())
     }
 
     /// The workload a break acts on: the selected row's, else the lab's default target.
@@ -249,14 +257,18 @@ impl App {
             }
             (Some("theme"), Some(name)) => match self.config.themes.position(name) {
                 Some(i) => self.set_theme(i),
-                None => self.say(
-                    format!(
-                        "unknown theme {name} (available: {})",
-                        self.config.themes.names().join(", ")
-                    ),
-                    Level::Error,
-                ),
+                None => {
+                    let text = match self.config.themes.skipped.iter().find(|s| s.name == name) {
+                        Some(s) => format!("theme {name} was skipped: {}", s.error),
+                        None => format!("unknown theme {name} ({})", self.themes_line()),
+                    };
+                    self.say(text, Level::Error)
+                }
             },
+            (Some("theme"), None) => {
+                let text = self.themes_line();
+                self.say(text, Level::Info)
+            }
             (Some("help"), _) => self.mode = Mode::Help,
             (Some("ctx" | "context"), arg) => {
                 match crate::ui::contexts::command(self.source.kind, arg) {
@@ -270,11 +282,25 @@ impl App {
             (None, _) => {}
             (Some(other), _) => self.say(
                 format!(
-                    "unknown command :{other} (try :ns NAME, :ns, :theme NAME, :ctx [NAME], :q)"
+                    "unknown command :{other} (try :ns NAME, :ns, :theme [NAME], :ctx [NAME], :q)"
                 ),
                 Level::Error,
             ),
         }
+    }
+
+    /// "themes: default, light, … · skipped (broken): badcol" for `:theme`.
+    fn themes_line(&self) -> String {
+        let set = &self.config.themes;
+        let mut text = format!("themes: {}", set.names().join(", "));
+        if !set.skipped.is_empty() {
+            let names: Vec<&str> = set.skipped.iter().map(|s| s.name.as_str()).collect();
+            text.push_str(&format!(
+                " · skipped (broken, :theme NAME says why): {}",
+                names.join(", ")
+            ));
+        }
+        text
     }
 
     pub(super) fn set_theme(&mut self, index: usize) {

@@ -130,6 +130,16 @@ pub enum Mode {
     },
 }
 
+/// The source cannot reach its cluster and has no data from it; it tries again at
+/// `retry_at` (or at once on a refresh).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unreachable {
+    pub why: String,
+    pub retry_at: Instant,
+    /// Failed attempts so far.
+    pub attempt: u32,
+}
+
 /// A permission answer from the source.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Permission {

@@ -118,12 +118,31 @@ impl App {
                 // Permissions may have changed too (a new role binding): ask again.
                 self.permissions.clear();
                 fx.push(Effect::Command(SourceCommand::Refresh));
-                self.say("refresh requested", Level::Info);
+                // Say what a refresh does now, not what it would do for a running source.
+                match (&self.failed, &self.unreachable) {
+                    (Some(e), _) => self.say(
+                        format!(
+                            "the source has stopped ({e}): nothing to refresh; restart kvchain"
+                        ),
+                        Level::Error,
+                    ),
+                    (None, Some(u)) => {
+                        let text =
+                            format!("retrying the connection now (attempt {})", u.attempt + 1);
+                        self.unreachable = Some(super::Unreachable {
+                            retry_at: self.now,
+                            ..u.clone()
+                        });
+                        self.say(text, Level::Info);
+                    }
+                    (None, None) => self.say("refresh requested", Level::Info),
+                }
             }
             UiAction::LabMenu => {
                 if self.lab.as_ref().is_some_and(|l| !l.faults.is_empty()) {
                     // Always from the top: a remembered position applied the wrong fault.
                     self.mode = Mode::LabMenu { selected: 0 };
+                    self.menu_target = self.fault_target();
                 } else {
                     self.say("the lab lists no faults", Level::Warn);
                 }

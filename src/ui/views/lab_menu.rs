@@ -1,6 +1,7 @@
 //! The lab's break/repair menu. It names the workload a break acts on (the selected one, else
-//! the lab's default target), fits the terminal (long descriptions wrap, never cut), and in
-//! read-only mode is a view of the catalogue only.
+//! the lab's default target), shows each fault's id (lessons and docs/scenarios.md name faults
+//! by id: `b, sa-client-id-mismatch, enter`), fits the terminal (long descriptions wrap, never
+//! cut), and in read-only mode is a view of the catalogue only.
 
 use ratatui::Frame;
 use ratatui::text::{Line, Span};
@@ -10,8 +11,10 @@ use super::overlay::centered;
 use crate::chain::Status;
 use crate::ui::app::App;
 
-/// Mark, link title, description: the description starts in this column.
-const INDENT: usize = 2 + 11;
+/// Mark and link title; then the id column, then the description.
+const LEAD: usize = 2 + 11;
+/// The description always keeps this many columns, however long the ids.
+const MIN_DESCRIPTION: usize = 24;
 
 /// Greedy word wrap; a word longer than the width is split (it cannot be kept whole).
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
@@ -52,13 +55,19 @@ pub fn draw(f: &mut Frame, app: &App, selected: usize) {
     let t = &app.theme;
     let Some(lab) = &app.lab else { return };
     let area = f.area();
-    let target = app.fault_target();
+    let target = app.break_target();
+    let id_w = lab
+        .faults
+        .iter()
+        .map(|f| f.id.chars().count() + 1)
+        .max()
+        .unwrap_or(0);
     let widest = lab
         .faults
         .iter()
         .map(|f| {
             let on = f.target.as_ref().map_or(0, |t| t.to_string().len() + 4);
-            INDENT + f.title.chars().count() + on
+            LEAD + id_w + f.title.chars().count() + on
         })
         .max()
         .unwrap_or(40);
@@ -69,6 +78,9 @@ pub fn draw(f: &mut Frame, app: &App, selected: usize) {
     let w = (widest.max(target_line.chars().count()).max(60) as u16 + 2)
         .min(area.width.saturating_sub(2));
     let inner_w = usize::from(w.saturating_sub(2));
+    // Narrow terminals: the id goes on a line of its own rather than squeezing the text.
+    let id_inline = inner_w >= LEAD + id_w + MIN_DESCRIPTION;
+    let indent = if id_inline { LEAD + id_w } else { LEAD };
     // Every row, wrapped: (fault index, line).
     let mut rows: Vec<(usize, Line)> = Vec::new();
     for (i, fault) in lab.faults.iter().enumerate() {
@@ -81,20 +93,32 @@ pub fn draw(f: &mut Frame, app: &App, selected: usize) {
         if let Some(on) = fault.target.as_ref().filter(|_| fault.active) {
             text.push_str(&format!(" — on {on}"));
         }
-        for (n, part) in wrap(&text, inner_w.saturating_sub(INDENT))
+        let id = Span::styled(format!("{:<id_w$}", fault.id), t.accent());
+        let mut lines: Vec<Vec<Span>> = Vec::new();
+        if !id_inline {
+            lines.push(vec![
+                Span::styled(mark, st),
+                Span::styled(format!("{:<10} ", fault.link.title()), t.muted()),
+                id.clone(),
+            ]);
+        }
+        for (n, part) in wrap(&text, inner_w.saturating_sub(indent))
             .into_iter()
             .enumerate()
         {
-            let lead = if n == 0 {
+            let mut spans = if n == 0 && id_inline {
                 vec![
                     Span::styled(mark, st),
                     Span::styled(format!("{:<10} ", fault.link.title()), t.muted()),
+                    id.clone(),
                 ]
             } else {
-                vec![Span::raw(" ".repeat(INDENT))]
+                vec![Span::raw(" ".repeat(indent))]
             };
-            let mut spans = lead;
             spans.push(Span::raw(part));
+            lines.push(spans);
+        }
+        for spans in lines {
             let line = Line::from(spans);
             rows.push((
                 i,
@@ -118,7 +142,7 @@ pub fn draw(f: &mut Frame, app: &App, selected: usize) {
         .title(format!(
             " Break / repair · clock {} ×{}{} ",
             crate::glance::clock(lab.time),
-            lab.speed,
+            crate::glance::speed(lab.speed),
             if lab.paused { " paused" } else { "" }
         ))
         .title_bottom(Line::styled(hint, t.muted()))

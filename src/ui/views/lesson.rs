@@ -47,14 +47,31 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, run: &LessonRun) {
                 lines,
             )
         }
-        None => (
-            format!(" Lesson · {} · done ", run.lesson.title),
-            vec![Line::styled(
-                format!("✓ every step done. {next} closes the lesson."),
-                t.status(Status::Ok),
-            )],
-        ),
+        None => {
+            // "Done" only claims success when nothing is left broken.
+            let left = app.active_faults();
+            let line = if left.is_empty() {
+                Line::styled(
+                    format!("✓ every step done. {next} closes the lesson."),
+                    t.status(Status::Ok),
+                )
+            } else {
+                Line::styled(
+                    format!(
+                        "! done — {} still applied: {} (b repairs). {next} closes the lesson.",
+                        crate::glance::plural(left.len(), "fault"),
+                        left.join(", ")
+                    ),
+                    t.status(Status::Warning),
+                )
+            };
+            (
+                format!(" Lesson · {} · done ", run.lesson.title),
+                vec![line],
+            )
+        }
     };
+
     // Reflow: the YAML text is wrapped by hand; let the pane wrap it to its own width.
     let joined = lines
         .iter()
@@ -65,6 +82,16 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, run: &LessonRun) {
     if !joined.is_empty() {
         let last = lines.pop().unwrap_or_default();
         lines = vec![Line::raw(joined), last];
+    }
+    // Steps run on top of what skipped steps left broken: say so under the step's text.
+    let left = app.skipped_still_applied();
+    if run.current().is_some() && !left.is_empty() {
+        let last = lines.pop().unwrap_or_default();
+        lines.push(Line::styled(
+            format!("! still applied from skipped steps: {}", left.join(", ")),
+            t.status(Status::Warning),
+        ));
+        lines.push(last);
     }
     let block = Block::bordered()
         .title(title)

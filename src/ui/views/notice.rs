@@ -28,7 +28,14 @@ pub fn lab_fallback(f: &mut Frame, app: &App) {
     let t = &app.theme;
     let Some(why) = &app.fallback else { return };
     let area = f.area();
-    let r = centered(area, area.width.saturating_sub(4).min(76), 9);
+    let w = area.width.saturating_sub(4).min(76);
+    let looked = format!("Looked for: {why}.");
+    let hint = "Point --kubeconfig/--context at a cluster, or run `kvchain demo` for the lab.";
+    // The box fits its text as wrapped at this width: no last line lost under the border.
+    let inner_w = usize::from(w.saturating_sub(2));
+    let rows = |s: &str| super::lab_menu::wrap(s, inner_w).len();
+    let h = rows(FALLBACK_TITLE) + 1 + rows(&looked) + 1 + rows(hint) + 2;
+    let r = centered(area, w, u16::try_from(h).unwrap_or(u16::MAX));
     f.render_widget(Clear, r);
     let block = Block::bordered()
         .title(" kvchain ")
@@ -39,12 +46,9 @@ pub fn lab_fallback(f: &mut Frame, app: &App) {
     let text = vec![
         Line::styled(FALLBACK_TITLE, t.status(Status::Warning)),
         Line::raw(""),
-        Line::raw(format!("Looked for: {why}.")),
+        Line::raw(looked),
         Line::raw(""),
-        Line::styled(
-            "Point --kubeconfig/--context at a cluster, or run `kvchain demo` for the lab.",
-            t.muted(),
-        ),
+        Line::styled(hint, t.muted()),
     ];
     f.render_widget(
         Paragraph::new(text).wrap(Wrap { trim: true }).block(block),

@@ -39,8 +39,10 @@ const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "�
 
 pub fn loading(f: &mut Frame, app: &App) {
     let t = &app.theme;
-    // Wide enough for "connecting to https://<server> (context <name>) · 12s".
-    let r = centered(f.area(), f.area().width.saturating_sub(4).min(76), 6);
+    // Wide enough for "connecting to https://<server> (context <name>) · 12s"; room for a
+    // two-line reason and the retry line when the server cannot be reached.
+    let height = if app.unreachable.is_some() { 7 } else { 6 };
+    let r = centered(f.area(), f.area().width.saturating_sub(4).min(76), height);
     f.render_widget(Clear, r);
     let block = Block::bordered()
         .title(" kvchain ")
@@ -58,6 +60,29 @@ pub fn loading(f: &mut Frame, app: &App) {
             .wrap(Wrap { trim: true }),
             inner,
         );
+        return;
+    }
+    if let Some(u) = &app.unreachable {
+        let key = app.keymap.hint(crate::ui::keymap::UiAction::Refresh);
+        let next = match u.retry_at.checked_duration_since(app.now) {
+            Some(d) if !d.is_zero() => format!(
+                "reconnecting in {}s (attempt {} failed) · {key} retries now",
+                d.as_millis().div_ceil(1000),
+                u.attempt
+            ),
+            _ => format!("reconnecting now (attempt {})…", u.attempt + 1),
+        };
+        let [why, retry] =
+            Layout::vertical([Constraint::Length(3), Constraint::Length(1)]).areas(inner);
+        f.render_widget(
+            Paragraph::new(Line::styled(
+                format!("✗ {}", u.why),
+                t.status(Status::Broken),
+            ))
+            .wrap(Wrap { trim: true }),
+            why,
+        );
+        f.render_widget(Paragraph::new(Line::styled(next, t.accent())), retry);
         return;
     }
     let spin = SPINNER[app.spinner % SPINNER.len()];

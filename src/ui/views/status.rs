@@ -20,20 +20,12 @@ pub fn source_label(app: &App) -> String {
             format!(
                 "lab {} {clock} ×{}{state}",
                 app.source.label,
-                fmt_speed(l.speed)
+                crate::glance::speed(l.speed)
             )
         }
         (None, SourceKind::Lab) => format!("lab {}", app.source.label),
         (None, SourceKind::Live) => format!("ctx {}", app.source.label),
         (None, SourceKind::Manifests) => format!("files {}", app.source.label),
-    }
-}
-
-fn fmt_speed(s: f64) -> String {
-    if (s - s.round()).abs() < 1e-9 {
-        format!("{s:.0}")
-    } else {
-        format!("{s:.2}")
     }
 }
 
@@ -81,7 +73,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         spans.push(Span::styled(" [read-only]", t.status(Status::Warning)));
     }
     let c = &app.tree.counts;
-    for s in Status::WORST_FIRST {
+    // Before any data there is nothing to count: `✗0 ✓0` would read as a verdict.
+    let counted = app.snapshot.is_some();
+    for s in Status::WORST_FIRST.into_iter().filter(|_| counted) {
         // Zero counts of the in-between statuses are noise; broken and ok always show.
         if c.get(s) == 0 && !matches!(s, Status::Broken | Status::Ok) {
             continue;
@@ -110,14 +104,18 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 };
                 spans.push(Span::styled(m.clone(), st));
             }
-            None => spans.extend(hints(app)),
+            None => {
+                let used: usize = spans.iter().map(|s| s.width()).sum();
+                spans.extend(hints(app, usize::from(area.width).saturating_sub(used)));
+            }
         },
     }
     f.render_widget(Paragraph::new(Line::from(spans)).style(t.base()), area);
 }
 
-/// Key hints for the current row, from the key table; disabled actions are shown greyed.
-fn hints(app: &App) -> Vec<Span<'static>> {
+/// Key hints for the current row, from the key table; disabled actions are shown greyed. Only
+/// whole hints that fit in `room` columns: `q qu` would read as a different key.
+fn hints(app: &App, mut room: usize) -> Vec<Span<'static>> {
     let t = &app.theme;
     let mut actions = vec![
         UiAction::Help,
@@ -153,9 +151,17 @@ fn hints(app: &App) -> Vec<Span<'static>> {
         };
         let enabled = app.available(a);
         let key_style = if enabled { t.accent() } else { t.muted() };
-        out.push(Span::styled(app.keymap.hint(a), key_style));
+        let key = app.keymap.hint(a);
+        let label = format!(" {label}  ");
+        // The trailing gap may fall off the edge; the words may not.
+        let need = key.chars().count() + label.trim_end().chars().count();
+        if need > room {
+            break;
+        }
+        room = room.saturating_sub(key.chars().count() + label.chars().count());
+        out.push(Span::styled(key, key_style));
         out.push(Span::styled(
-            format!(" {label}  "),
+            label,
             if enabled { t.base() } else { t.muted() },
         ));
     }

@@ -94,6 +94,9 @@ fn row_line(app: &App, row: Row) -> Line<'static> {
         Row::Cluster => {
             spans.push(Span::styled(tree.cluster_label.clone(), t.title()));
             spans.extend(counts_spans(app, &tree.counts));
+            if let Some(why) = app.empty_reason() {
+                spans.push(Span::styled(format!("  {why}"), t.status(Status::Unknown)));
+            }
         }
         Row::Namespace(n) => {
             let ns = &tree.namespaces[n];
