@@ -4,7 +4,7 @@
 //! mounts the SPC), matches the mount, and nothing relies on it without keeping it alive.
 
 mod shape;
-pub(crate) use shape::written_by_others;
+pub(crate) use shape::{object_typos, written_by_others};
 
 use super::remedy;
 use super::{set, unknown};
