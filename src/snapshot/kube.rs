@@ -63,6 +63,10 @@ pub struct PodObs {
     /// `host_network`: a running pod has a node, whose labels say more.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node_os: Option<Name>,
+    /// `spec.nodeSelector`, from full pod specs (manifests, workload templates) like
+    /// `node_os`: a value still a template placeholder is refused by the API server.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub node_selector: BTreeMap<String, String>,
 }
 
 impl PodObs {

@@ -46,6 +46,7 @@ mod live_history;
 mod live_nodes;
 mod live_snapshot;
 mod live_watch;
+mod manifests_apply;
 mod manifests_consumers;
 mod parser_props;
 mod report_text;

@@ -150,11 +150,7 @@ fn history_with_disabled_latest() -> Snapshot {
     // Built while both versions were enabled.
     let secret = tk::secret_mut(&mut s, APP);
     let fp = *secret.data.values().next().expect("a key");
-    secret.data = [
-        ("current".to_string(), fp),
-        ("previous".to_string(), fp),
-    ]
-    .into();
+    secret.data = [("current".to_string(), fp), ("previous".to_string(), fp)].into();
     if let EnvSourceObs::SecretKey { key, .. } =
         &mut tk::pod_mut(&mut s, APP).containers[0].env[0].source
     {

@@ -10,6 +10,7 @@ pub(crate) mod history;
 pub(crate) mod identity;
 pub(crate) mod mount;
 pub(crate) mod node;
+pub(crate) mod node_selector;
 pub(crate) mod params;
 pub(crate) mod placement;
 pub(crate) mod pod;

@@ -18,6 +18,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     spc_exists(cx, link);
     sub_paths(cx, link);
     super::admission::check(cx, link);
+    super::node_selector::check(cx, link);
     driver_facts(cx, link);
     other_volume(cx, link);
 }
