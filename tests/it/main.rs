@@ -48,6 +48,7 @@ mod live_snapshot;
 mod live_watch;
 mod manifests_apply;
 mod manifests_consumers;
+mod manifests_objects;
 mod parser_props;
 mod report_text;
 mod rules_cause;
