@@ -78,3 +78,81 @@ fn an_invalid_object_type_never_makes_the_object_link_ok() {
         "a valid object is Azure unknown from manifests"
     );
 }
+
+/// The KVC806 findings of a chain whose SPC syncs one Secret of `type_` with `keys` (each
+/// fed by the mounted file `registry`).
+fn typed(type_: &str, keys: &[&str]) -> Vec<Finding> {
+    let data: Vec<String> = keys
+        .iter()
+        .map(|k| format!("{{objectName: registry, key: {k:?}}}"))
+        .collect();
+    let so = format!(
+        "[{{secretName: synced, type: {type_:?}, data: [{}]}}]",
+        data.join(", ")
+    );
+    let c = chain(&manifests_with("secret", &so));
+    c.findings()
+        .filter(|f| f.code == Code::KVC806)
+        .cloned()
+        .collect()
+}
+
+/// Kubernetes' Secret validation: dockerconfigjson needs `.dockerconfigjson`, dockercfg
+/// `.dockercfg`, ssh-auth `ssh-privatekey`, basic-auth `username` or `password` (either one
+/// alone is accepted). Missing, the create is refused: an error on the Sync link naming the key.
+#[test]
+fn a_typed_secret_without_the_key_its_type_requires_is_never_created() {
+    for (type_, keys, want) in [
+        (
+            "kubernetes.io/dockerconfigjson",
+            &["dockerconfigjson"][..],
+            ".dockerconfigjson",
+        ),
+        ("kubernetes.io/dockercfg", &["config"][..], ".dockercfg"),
+        ("kubernetes.io/ssh-auth", &["id_rsa"][..], "ssh-privatekey"),
+        (
+            "kubernetes.io/basic-auth",
+            &["user"][..],
+            "username or password",
+        ),
+    ] {
+        let found = typed(type_, keys);
+        assert_eq!(found.len(), 1, "{type_}: {found:?}");
+        let f = &found[0];
+        assert_eq!(f.severity, Severity::Error, "{type_}");
+        assert_eq!(f.link, LinkKind::Sync, "{type_}");
+        assert!(
+            f.message.contains(type_)
+                && f.message.contains(want)
+                && f.message.contains("never made"),
+            "{type_}: {}",
+            f.message
+        );
+        assert!(
+            f.fix
+                .contains(&format!("data[0].key: {}", want.split(' ').next().unwrap())),
+            "{type_}: {}",
+            f.fix
+        );
+    }
+    // The dot left out: said as a near miss.
+    let near = typed("kubernetes.io/dockerconfigjson", &["dockerconfigjson"]);
+    assert!(
+        near[0].message.contains("did you mean .dockerconfigjson?"),
+        "{}",
+        near[0].message
+    );
+    for (type_, keys) in [
+        ("kubernetes.io/dockerconfigjson", &[".dockerconfigjson"][..]),
+        ("kubernetes.io/dockercfg", &[".dockercfg"][..]),
+        (
+            "kubernetes.io/ssh-auth",
+            &["ssh-privatekey", "known_hosts"][..],
+        ),
+        ("kubernetes.io/basic-auth", &["username"][..]),
+        ("kubernetes.io/basic-auth", &["password"][..]),
+        ("Opaque", &["anything"][..]),
+    ] {
+        assert!(typed(type_, keys).is_empty(), "{type_} {keys:?}");
+    }
+}
