@@ -402,6 +402,7 @@ pub fn spc_parsed_by(
         annotations: StrMap::shared_from(s.metadata.annotations.as_ref()),
         provider: s.spec.provider.clone().unwrap_or_default(),
         parsed: parse(&parameters),
+        namespace_less: None,
         parameters,
         secret_objects: each(&s.spec.secret_objects)
             .iter()

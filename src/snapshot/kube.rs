@@ -226,6 +226,22 @@ pub struct SpcObs {
     pub secret_objects: Vec<SecretObjectSpec>,
     /// `parameters` parsed (see [`crate::spc`]); parse problems are kept inside.
     pub parsed: AzureSpc,
+    /// Manifests: written without `metadata.namespace`, and taken to be applied with `-n` into
+    /// the namespace of the pods that name it (README `check -f`). Says so, since nothing in
+    /// the files guarantees it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace_less: Option<NamespaceLess>,
+}
+
+/// A SecretProviderClass document without `metadata.namespace` (see [`SpcObs`]).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NamespaceLess {
+    /// The file that defines it.
+    pub file: String,
+    /// Every namespace whose pods (written with a namespace) name it, sorted: one
+    /// `kubectl apply` puts the document in one of them only.
+    #[serde(default)]
+    pub namespaces: Vec<Name>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

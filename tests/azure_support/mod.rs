@@ -366,6 +366,7 @@ pub fn shared_objects_snapshot() -> kvchain::snapshot::Snapshot {
             parsed: kvchain::spc::parse(&params),
             parameters: params,
             secret_objects: Vec::new(),
+            namespace_less: None,
         });
         for p in 0..20 {
             snap.pods.items.push(PodObs {

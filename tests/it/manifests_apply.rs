@@ -114,3 +114,63 @@ fn an_unrendered_node_selector_is_reported_once_as_unrendered() {
         "a rendered nodeSelector is no finding"
     );
 }
+
+/// W4: a SecretProviderClass without metadata.namespace is assumed applied with `-n` into its
+/// pods' namespace (README); that assumption is said on the Pod link (an info naming the
+/// namespace). Pods of two namespaces naming the one document: one apply serves one namespace,
+/// so a warning in every namespace but the first in alphabetical order.
+#[test]
+fn a_namespace_less_spc_says_where_it_must_be_applied() {
+    let deployment = |ns: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: poi, namespace: {ns}}}\nspec:\n  selector: {{matchLabels: {{app: poi}}}}\n  template:\n    metadata: {{labels: {{app: poi}}}}\n    spec:\n      containers: [{{name: c, image: i}}]\n      volumes:\n      - name: secrets\n        csi: {{driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {{secretProviderClass: kv}}}}\n---\n"
+        )
+    };
+    let floating =
+        spc("secrets-store.csi.x-k8s.io/v1").replace("{name: kv, namespace: shop}", "{name: kv}");
+    let notes = |text: &str| -> Vec<(String, Severity, String)> {
+        let snap = manifests::load_str("apps.yaml", text).expect("loads");
+        let mut out: Vec<(String, Severity, String)> = findings(&diagnose(&snap))
+            .into_iter()
+            .filter(|f| f.code == Code::KVC101)
+            .map(|f| {
+                (
+                    f.namespace.to_string(),
+                    f.severity,
+                    format!("{} | {}", f.message, f.fix),
+                )
+            })
+            .collect();
+        out.dedup();
+        out
+    };
+    let one = notes(&(deployment("api") + &floating));
+    assert_eq!(one.len(), 1, "{one:?}");
+    let (ns, severity, said) = &one[0];
+    assert_eq!((ns.as_str(), *severity), ("api", Severity::Info));
+    assert!(
+        said.contains("SecretProviderClass kv has no metadata.namespace")
+            && said.contains("it must be applied with -n api")
+            && said.contains("apps.yaml: add metadata.namespace: api"),
+        "{said}"
+    );
+    let two = notes(&(deployment("web") + &deployment("api") + &floating));
+    assert_eq!(two.len(), 2, "{two:?}");
+    let api = two.iter().find(|n| n.0 == "api").expect("api");
+    let web = two.iter().find(|n| n.0 == "web").expect("web");
+    assert_eq!(api.1, Severity::Info, "{}", api.2);
+    assert_eq!(web.1, Severity::Warning, "{}", web.2);
+    assert!(
+        web.2
+            .contains("one kubectl apply puts the document in one namespace only")
+            && web.2.contains("first in alphabetical order")
+            && web.2.contains("metadata.namespace: web"),
+        "{}",
+        web.2
+    );
+    // Written with its namespace: nothing to say.
+    assert!(notes(&(deployment("shop") + &spc("secrets-store.csi.x-k8s.io/v1"))).is_empty());
+    // A pod written without one either: both land wherever they are applied, together.
+    let bare = POD.replace("{name: web, namespace: shop}", "{name: web}");
+    assert!(notes(&(bare + &floating)).is_empty());
+}

@@ -17,6 +17,7 @@ pub(crate) mod pod;
 pub(crate) mod remedy;
 pub(crate) mod service_account;
 pub(crate) mod sp_secret;
+pub(crate) mod spc_namespace;
 pub(crate) mod sync;
 pub(crate) mod vault_object;
 
