@@ -13,9 +13,10 @@ use crate::chain::model::{Link, Severity};
 use crate::snapshot::SourceKind;
 
 pub(crate) fn check(cx: &Ctx, link: &mut Link) {
-    // A pod that exists was admitted with its nodeSelector: only one still to be created (a
-    // manifest, a workload's template) can hold a placeholder.
-    if !cx.template && cx.source().kind != SourceKind::Manifests {
+    // A pod or workload a cluster holds passed validation with its nodeSelector (a live
+    // template too: the API server validates it with the workload): only a manifest can hold
+    // a placeholder there.
+    if cx.source().kind != SourceKind::Manifests {
         return;
     }
     let unrendered: Vec<(&String, &String)> = cx
