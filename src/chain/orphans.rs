@@ -14,7 +14,8 @@ use super::index::{Consumer, HashMap, Index, SPC_ATTRIBUTE};
 use super::model::*;
 use super::rules;
 use crate::snapshot::{
-    IngressObs, PodObs, SecretObjectSpec, SpcObs, VolumeObs, VolumeSourceObs, WorkloadObs,
+    IngressObs, PodObs, SecretObjectSpec, SourceKind, SpcObs, VolumeObs, VolumeSourceObs,
+    WorkloadObs,
 };
 
 /// Who starts an orphan chain.
@@ -329,7 +330,19 @@ fn chain(
         ));
     }
     let secret = &so.secret_name;
+    // From manifests the files are all there is: no pod in them mounts the SPC, so no mount
+    // makes the Secret unless something outside them does (the consumer's KVC904 says so).
+    let offline = ix.snap.source.kind == SourceKind::Manifests;
     let present = match ix.snap.secrets.unknown_in(ns) {
+        Some(_) if offline => {
+            let sync = &mut links[LinkKind::Sync.index()];
+            rules::set(sync, Status::Pending, "no mount");
+            sync.facts.push(Fact::new(
+                "synced Secret",
+                format!("{secret}: made only for a pod that mounts SecretProviderClass {}, and none in the given manifests does", spc.name),
+            ));
+            None
+        }
         Some(reason) => {
             rules::unknown(&mut links[LinkKind::Sync.index()], "Secret unknown", reason);
             None
@@ -394,6 +407,24 @@ fn chain(
                     evidence,
                 ),
             };
+            consumers.findings.push(f);
+        }
+        (Start::Pod(c), None) if offline => {
+            // Every way this owner's pods read the Secret: any required one stops them.
+            let uses: Vec<(String, bool)> = ix
+                .secret_consumers
+                .get(&(ns, secret.as_str()))
+                .into_iter()
+                .flatten()
+                .filter(|u| owner_of(ix, u.pod) == who)
+                .map(|u| {
+                    (
+                        rules::consumers::describe(&u.how),
+                        rules::consumers::required(u.pod, &u.how),
+                    )
+                })
+                .collect();
+            let f = rules::consumers::offline::never_mounted(&cx, &who, c.pod, secret, &uses);
             consumers.findings.push(f);
         }
         (Start::Pod(c), _) => {

@@ -126,6 +126,7 @@ fn set_spec(obs: &mut PodObs, spec: &PodSpec) {
     );
     obs.host_network = spec.host_network == Some(true);
     obs.node_os = pinned_os(spec);
+    obs.node_selector = spec.node_selector.clone().unwrap_or_default();
 }
 
 /// `imagePullSecrets` names, empty ones left out (the API allows them; they name nothing).
@@ -401,6 +402,7 @@ pub fn spc_parsed_by(
         annotations: StrMap::shared_from(s.metadata.annotations.as_ref()),
         provider: s.spec.provider.clone().unwrap_or_default(),
         parsed: parse(&parameters),
+        namespace_less: None,
         parameters,
         file: None,
         secret_objects: each(&s.spec.secret_objects)

@@ -63,6 +63,10 @@ pub struct PodObs {
     /// `host_network`: a running pod has a node, whose labels say more.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node_os: Option<Name>,
+    /// `spec.nodeSelector`, from full pod specs (manifests, workload templates) like
+    /// `node_os`: a value still a template placeholder is refused by the API server.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub node_selector: BTreeMap<String, String>,
 }
 
 impl PodObs {
@@ -225,6 +229,20 @@ pub struct SpcObs {
     /// The manifest file that defines it (`check -f` only): a fix can name the file to edit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// Manifests: written without `metadata.namespace`, and taken to be applied with `-n` into
+    /// the namespace of the pods that name it (README `check -f`). Says so, since nothing in
+    /// the files guarantees it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace_less: Option<NamespaceLess>,
+}
+
+/// A SecretProviderClass document without `metadata.namespace` (see [`SpcObs`]).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NamespaceLess {
+    /// Every namespace whose pods (written with a namespace) name it, sorted: one
+    /// `kubectl apply` puts the document in one of them only.
+    #[serde(default)]
+    pub namespaces: Vec<Name>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -291,11 +291,14 @@ impl Builder {
             "SecretProviderClass" => {
                 // v1alpha1 and v1 share the schema; the typed struct ignores apiVersion.
                 let s: SecretProviderClass = typed(doc, &what, value)?;
-                if s.metadata.namespace.is_none() {
-                    self.floating.spcs.push(self.spcs.len());
-                }
                 let mut spc = convert::spc(&s);
                 spc.file = Some(doc.file.display().to_string());
+                if s.metadata.namespace.is_none() {
+                    self.floating.spcs.push(self.spcs.len());
+                    spc.namespace_less = Some(NamespaceLess {
+                        namespaces: Vec::new(),
+                    });
+                }
                 self.spcs.push(spc);
             }
             "Secret" => {
@@ -381,6 +384,7 @@ impl Builder {
         );
         self.floating
             .adopt(&self.pods, &mut self.spcs, &mut self.sas);
+        self.floating.pinned_by(&self.pods, &mut self.spcs);
         // Kubernetes creates `default` in every namespace: manifests never list it.
         let mut namespaces: Vec<String> =
             self.pods.iter().map(|p| p.namespace.to_string()).collect();

@@ -367,6 +367,7 @@ pub fn shared_objects_snapshot() -> kvchain::snapshot::Snapshot {
             parameters: params,
             secret_objects: Vec::new(),
             file: None,
+            namespace_less: None,
         });
         for p in 0..20 {
             snap.pods.items.push(PodObs {

@@ -232,3 +232,72 @@ fn manifests_consumers_a_service_accounts_image_pull_secret_reaches_its_pods() {
         all(&check(&text))
     );
 }
+
+/// W5: no pod in the files mounts the SPC. The driver makes the Secret only for a mounting pod
+/// (FACTS §2), so a reader that needs it cannot start unless something outside the files
+/// mounts the SPC: KVC904 (an error; a warning when its only use is optional), Sync drawn
+/// "no mount" (not unknown), and the fix adds the CSI volume to that workload. When another
+/// workload in the files mounts it, the reader depends on that mount: KVC903, a warning.
+#[test]
+fn manifests_consumers_a_reader_of_an_spc_no_pod_mounts_cannot_start_unless_mounted_elsewhere() {
+    let text =
+        spc("app-db", "db-password", "password") + &deployment("reader", false, ENV_PASSWORD, "");
+    let chains = check(&text);
+    assert!(
+        with(&chains, Code::KVC903).is_empty(),
+        "{:#?}",
+        all(&chains)
+    );
+    let f = with(&chains, Code::KVC904);
+    assert_eq!(f.len(), 1, "{:#?}", all(&chains));
+    assert_eq!(f[0].severity, Severity::Error);
+    assert_eq!(f[0].resource, "Deployment/reader");
+    assert!(
+        f[0].message
+            .contains("no pod in the given manifests mounts it")
+            && f[0]
+                .message
+                .contains("unless something outside these files does")
+            && f[0].message.contains("cannot start"),
+        "{}",
+        f[0].message
+    );
+    assert!(
+        f[0].fix.contains("Deployment/reader")
+            && f[0].fix.contains("secretProviderClass: app-kv")
+            && f[0].fix.contains("volumeMounts")
+            && !f[0].fix.contains('<'),
+        "{}",
+        f[0].fix
+    );
+    let c = chains
+        .iter()
+        .find(|c| c.findings().any(|f| f.code == Code::KVC904))
+        .expect("chain");
+    let sync = &c.links[kvchain::chain::LinkKind::Sync.index()];
+    assert_eq!(
+        (sync.status, sync.summary.as_str()),
+        (kvchain::chain::Status::Pending, "no mount")
+    );
+    // Optional everywhere: its pods start without the values, a warning.
+    let optional = ENV_PASSWORD.replace("key: password}", "key: password, optional: true}");
+    let chains = check(
+        &(spc("app-db", "db-password", "password") + &deployment("reader", false, &optional, "")),
+    );
+    let f = with(&chains, Code::KVC904);
+    assert_eq!(f.len(), 1, "{:#?}", all(&chains));
+    assert_eq!(f[0].severity, Severity::Warning, "{}", f[0].message);
+    // Another workload mounts it: KVC903 (a warning), no KVC904.
+    let chains = check(
+        &(spc("app-db", "db-password", "password")
+            + &deployment("app", true, "", "")
+            + &deployment("reader", false, ENV_PASSWORD, "")),
+    );
+    assert_eq!(with(&chains, Code::KVC903).len(), 1, "{:#?}", all(&chains));
+    assert_eq!(with(&chains, Code::KVC903)[0].severity, Severity::Warning);
+    assert!(
+        with(&chains, Code::KVC904).is_empty(),
+        "{:#?}",
+        all(&chains)
+    );
+}

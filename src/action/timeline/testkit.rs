@@ -25,6 +25,7 @@ pub(super) fn spc() -> SpcObs {
         annotations: Default::default(),
         provider: "azure".into(),
         parsed: crate::spc::parse(&params),
+        namespace_less: None,
         parameters: params,
         file: None,
         secret_objects: vec![SecretObjectSpec {

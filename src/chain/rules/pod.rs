@@ -16,8 +16,10 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     super::placement::check(cx, link);
     wiring(cx, link);
     spc_exists(cx, link);
+    super::spc_namespace::check(cx, link);
     sub_paths(cx, link);
     super::admission::check(cx, link);
+    super::node_selector::check(cx, link);
     driver_facts(cx, link);
     other_volume(cx, link);
 }

@@ -24,6 +24,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
     let mut out = Vec::with_capacity(p.objects.len());
     let mut unknown_reason: Option<String> = None;
     let mut latest_summary = None;
+    // Objects whose objectType is none of secret, key, cert: the provider refuses them before
+    // any Key Vault call (FACTS §5), so nothing says whether they exist.
+    let mut untyped: Vec<String> = Vec::new();
     for o in &p.objects {
         let mounted_version = mounted_version(cx, o);
         let mut co = ChainObject {
@@ -45,6 +48,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
         }
         let Some(t) = o.object_type else {
             co.status = Status::Broken; // KVC705 on the mount link says why
+            untyped.push(format!("objects[{}] {}", o.index, o.object_name));
             out.push(co);
             continue;
         };
@@ -244,7 +248,18 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
         latest_summary.get_or_insert(o.object_name.clone());
         out.push(co);
     }
-    if let Some(reason) = unknown_reason {
+    if !untyped.is_empty() && unknown_reason.is_none() {
+        // Never looked up, never fetched: not ok, whatever the other objects are. The mount
+        // link's KVC705 is the cause; this link was not tried.
+        set(link, Status::Pending, "not fetched");
+        link.facts.push(Fact::new(
+            "not fetched",
+            format!(
+                "{}: objectType is not secret, key or cert, so the provider fetches nothing (KVC705 on Mount)",
+                untyped.join(", ")
+            ),
+        ));
+    } else if let Some(reason) = unknown_reason {
         if cx.mounted() {
             set(link, Status::Ok, "proven by mount");
         } else {

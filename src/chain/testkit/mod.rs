@@ -187,6 +187,7 @@ pub fn spc(
         annotations: Default::default(),
         provider: "azure".into(),
         parsed: spc::parse(&parameters),
+        namespace_less: None,
         parameters,
         secret_objects,
     }

@@ -234,6 +234,7 @@ mod tests {
                 ..Default::default()
             }],
             parsed: crate::spc::parse(&Default::default()),
+            namespace_less: None,
         }
     }
 

@@ -165,6 +165,35 @@ impl Floating {
             .collect();
         place(&self.sas, &refs, sas);
     }
+
+    /// For each namespace-less SecretProviderClass (and each copy `adopt` made), the
+    /// namespaces of the pods written with a namespace that mount it where no explicit one of
+    /// that name is: where it must be applied with `-n`. A pod itself written without one
+    /// stays with it (`kubectl apply` puts both in the same namespace): it pins nothing.
+    pub fn pinned_by(&self, pods: &[PodObs], spcs: &mut [SpcObs]) {
+        let floating_pods: BTreeSet<usize> = self.pods.iter().map(|&(p, _)| p).collect();
+        let explicit: BTreeSet<(String, String)> = spcs
+            .iter()
+            .filter(|s| s.namespace_less.is_none())
+            .map(|s| (s.namespace.to_string(), s.name.to_string()))
+            .collect();
+        for spc in spcs.iter_mut() {
+            let Some(nl) = spc.namespace_less.as_mut() else {
+                continue;
+            };
+            let namespaces: BTreeSet<&str> = pods
+                .iter()
+                .enumerate()
+                .filter(|(i, p)| {
+                    !floating_pods.contains(i)
+                        && mounted_spcs(p).contains(spc.name.as_str())
+                        && !explicit.contains(&(p.namespace.to_string(), spc.name.to_string()))
+                })
+                .map(|(_, p)| p.namespace.as_str())
+                .collect();
+            nl.namespaces = namespaces.into_iter().map(Into::into).collect();
+        }
+    }
 }
 
 fn mounted_spcs(pod: &PodObs) -> BTreeSet<&str> {

@@ -31,6 +31,11 @@ pub(super) fn refused(value: &Value, kind: &str, name: &str) -> Option<String> {
         .and_then(|m| m.get("generateName"))
         .and_then(Value::as_str)
         .is_some_and(|g| !g.is_empty());
+    if kind == "SecretProviderClass"
+        && let Some(why) = unserved_spc_version(field("apiVersion"))
+    {
+        return Some(why);
+    }
     if READ.contains(&kind) && name.is_empty() && !generated {
         return Some("metadata.name: missing or empty (the API server rejects it)".into());
     }
@@ -47,6 +52,58 @@ pub(super) fn refused(value: &Value, kind: &str, name: &str) -> Option<String> {
         ));
     }
     None
+}
+
+/// The API group and versions the Secrets Store CSI CRD serves (upstream/crds: `v1`, storage,
+/// and the deprecated `v1alpha1`). Any other apiVersion is refused by `kubectl apply` ("no
+/// matches for kind \"SecretProviderClass\" in version …"), so the SPC never exists.
+const SPC_GROUP: &str = "secrets-store.csi.x-k8s.io";
+const SPC_VERSIONS: [&str; 2] = ["v1", "v1alpha1"];
+/// The driver's name, often written where the API group belongs.
+const DRIVER_NAME: &str = "secrets-store.csi.k8s.io";
+
+/// Why a SecretProviderClass's apiVersion is one the CRD does not serve, as `apiVersion: …`.
+/// A placeholder is said to be unrendered (it is no version until rendered); a wrong group or
+/// version gets the served one it most likely means.
+fn unserved_spc_version(api_version: Option<&Value>) -> Option<String> {
+    let Some(v) = api_version
+        .and_then(Value::as_str)
+        .filter(|v| !v.is_empty())
+    else {
+        return Some(format!(
+            "apiVersion: missing (kubectl rejects a document without it; a SecretProviderClass is {SPC_GROUP}/v1)"
+        ));
+    };
+    let (group, version) = v.rsplit_once('/').unwrap_or(("", v));
+    if group == SPC_GROUP && SPC_VERSIONS.contains(&version) {
+        return None;
+    }
+    let shown = crate::shown::shown(v);
+    if crate::chain::rules::params::is_placeholder(v) {
+        return Some(format!(
+            "apiVersion: {shown:?} is an unrendered template value: kubectl apply finds no served version for it; render the template ({SPC_GROUP}/v1 or v1alpha1)"
+        ));
+    }
+    let refused = format!(
+        "kubectl apply refuses it (no matches for kind \"SecretProviderClass\" in version {shown:?}): the CRD serves {SPC_GROUP}/v1 and v1alpha1 only"
+    );
+    let meant_version = if SPC_VERSIONS.contains(&version) {
+        version
+    } else {
+        "v1"
+    };
+    let hint = if group == DRIVER_NAME {
+        format!(
+            " (did you mean {SPC_GROUP}/{meant_version}? {DRIVER_NAME} is the driver's name, not the API group)"
+        )
+    } else if group.eq_ignore_ascii_case(SPC_GROUP) || group.starts_with("secrets-store.") {
+        format!(" (did you mean {SPC_GROUP}/{meant_version}?)")
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "apiVersion: {shown:?} is not served: {refused}{hint}"
+    ))
 }
 
 /// RFC 1123 subdomain, as the API server validates object names.
@@ -85,11 +142,57 @@ mod tests {
         for bad in ["My_SPC", "-web", "web-", "Web", "kv shop", ""] {
             assert!(!dns_subdomain(bad), "{bad}");
         }
-        let value = serde_yaml::from_str::<Value>("kind: SecretProviderClass").unwrap();
+        let value = serde_yaml::from_str::<Value>(
+            "{apiVersion: secrets-store.csi.x-k8s.io/v1, kind: SecretProviderClass}",
+        )
+        .unwrap();
         let why = refused(&value, "SecretProviderClass", "My_SPC").expect("refused");
         assert!(why.starts_with("metadata.name: \"My_SPC\""), "{why}");
         // Placeholders are the rules' to tell (unrendered), not refused here.
         assert_eq!(refused(&value, "SecretProviderClass", "${SPC}"), None);
+    }
+
+    /// Only `secrets-store.csi.x-k8s.io/v1` and `v1alpha1` are served (upstream CRD): the
+    /// driver's name as group, another version, a placeholder or no apiVersion are refused,
+    /// each saying why.
+    #[test]
+    fn a_secret_provider_class_needs_a_served_api_version() {
+        let why = |v: &str| {
+            let value = serde_yaml::from_str::<Value>(&format!(
+                "{{apiVersion: {v:?}, kind: SecretProviderClass, metadata: {{name: kv}}}}"
+            ))
+            .unwrap();
+            refused(&value, "SecretProviderClass", "kv")
+        };
+        assert_eq!(why("secrets-store.csi.x-k8s.io/v1"), None);
+        assert_eq!(why("secrets-store.csi.x-k8s.io/v1alpha1"), None);
+        let driver = why("secrets-store.csi.k8s.io/v1").expect("wrong group");
+        assert!(
+            driver.starts_with("apiVersion: ")
+                && driver.contains("did you mean secrets-store.csi.x-k8s.io/v1?")
+                && driver.contains("the driver's name, not the API group"),
+            "{driver}"
+        );
+        let v2 = why("secrets-store.csi.x-k8s.io/v2").expect("unserved version");
+        assert!(
+            v2.contains("not served")
+                && v2.contains("serves secrets-store.csi.x-k8s.io/v1 and v1alpha1"),
+            "{v2}"
+        );
+        let templ = why("$API_VERSION").expect("placeholder");
+        assert!(
+            templ.starts_with("apiVersion: \"$API_VERSION\"") && templ.contains("unrendered"),
+            "{templ}"
+        );
+        let none =
+            serde_yaml::from_str::<Value>("{kind: SecretProviderClass, metadata: {name: kv}}")
+                .unwrap();
+        let missing = refused(&none, "SecretProviderClass", "kv").expect("no apiVersion");
+        assert!(missing.starts_with("apiVersion: missing"), "{missing}");
+        // Other kinds keep their own apiVersions.
+        let deploy =
+            serde_yaml::from_str::<Value>("{apiVersion: apps/v1, kind: Deployment}").unwrap();
+        assert_eq!(refused(&deploy, "Deployment", "web"), None);
     }
 
     #[test]

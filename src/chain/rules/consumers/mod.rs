@@ -2,6 +2,7 @@
 //! are a start-time snapshot (FACTS §4): a rotated Secret needs a restart (Reloader, §10).
 
 mod keys;
+pub(crate) mod offline;
 mod stale;
 
 use super::set;
@@ -126,7 +127,7 @@ fn other_volume_fails(cx: &Ctx, link: &mut Link) {
 
 /// Whether the pod cannot start without the Secret: an `optional` env key or secret volume
 /// starts without it (envFrom's own `optional` is not observed: taken as required).
-fn required(pod: &PodObs, how: &Use) -> bool {
+pub(crate) fn required(pod: &PodObs, how: &Use) -> bool {
     match how {
         Use::Env { container, var, .. } => !container.env.iter().any(|e| {
             e.name == *var && matches!(e.source, EnvSourceObs::SecretKey { optional: true, .. })

@@ -4,6 +4,7 @@
 //! mounts the SPC), matches the mount, and nothing relies on it without keeping it alive.
 
 mod shape;
+mod typed;
 pub(crate) use shape::{object_typos, written_by_others};
 
 use super::remedy;

@@ -9,6 +9,7 @@ use crate::chain::model::Link;
 use crate::snapshot::{ObjectType, SecretObjectSpec};
 
 use super::TLS;
+use super::typed::check as typed_keys;
 
 /// How many history files (`<file>/<i>`) the provider writes for object `o` with
 /// `objectVersionHistory: n`: `n`, or fewer when the vault (read) holds fewer enabled
@@ -131,6 +132,7 @@ pub(super) fn static_checks(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
     if params.is_some_and(|p| p.problems.is_empty()) {
         unmatched_keys(cx, link, so);
     }
+    typed_keys(cx, link, so);
     if so.type_ == TLS {
         let mut problems = Vec::new();
         for d in &so.data {

@@ -1,0 +1,71 @@
+//! `check -f`: a consumer of a synced Secret whose SecretProviderClass no pod in the given
+//! manifests mounts. The driver creates the Secret only for a mounting pod (FACTS §2 "No mount
+//! ⇒ no Secret"); what is outside the files is unknown (README), so this is said as a gap in
+//! the files: unless something else mounts the SPC the Secret never exists, and a consumer
+//! that cannot start without it is KVC904's error (optional: a warning). The fix is the CSI
+//! volume in that workload's own pod template, so its pods make the Secret they read.
+
+use crate::chain::catalog::Code;
+use crate::chain::context::Ctx;
+use crate::chain::model::{Finding, Severity};
+use crate::snapshot::PodObs;
+
+/// KVC904 for `who` (`Deployment/web`), reading `secret` of SPC `cx.spc_name` as `uses`
+/// (each `(how, required)`), from manifests in which no pod mounts the SPC.
+pub(crate) fn never_mounted(
+    cx: &Ctx,
+    who: &str,
+    pod: &PodObs,
+    secret: &str,
+    uses: &[(String, bool)],
+) -> Finding {
+    let spc = cx.spc_name;
+    let required = uses.iter().any(|(_, r)| *r);
+    let how: Vec<&str> = uses.iter().map(|(h, _)| h.as_str()).collect();
+    let outcome = if required {
+        "its pods cannot start (CreateContainerConfigError for env, FailedMount for a secret volume)"
+    } else {
+        "its pods start without it (every use is optional) and never see its values"
+    };
+    let mut evidence: Vec<String> = how.iter().map(|h| format!("{who}: {h}")).collect();
+    evidence.push(format!(
+        "no pod in the given manifests mounts SecretProviderClass {spc}"
+    ));
+    let mut f = cx.finding(
+        Code::KVC904,
+        who.to_string(),
+        format!(
+            "{who} uses Secret {secret} ({}{}), which only a pod mounting SecretProviderClass {spc} makes the driver create, and no pod in the given manifests mounts it: unless something outside these files does, the Secret never exists and {outcome}",
+            how.first().copied().unwrap_or_default(),
+            match how.len() {
+                0 | 1 => String::new(),
+                n => format!(" and {} more", n - 1),
+            }
+        ),
+        evidence,
+        format!("kubectl get secret {secret} -n {}", cx.ns()),
+        add_volume(who, pod, spc),
+    );
+    if !required {
+        f.severity = Severity::Warning;
+    }
+    f
+}
+
+/// The CSI volume (and its mount: the kubelet sets up only volumes a container mounts) that
+/// makes `who`'s own pods mount `spc`.
+fn add_volume(who: &str, pod: &PodObs, spc: &str) -> String {
+    let spec = if pod.template_of.is_some() {
+        "spec.template.spec"
+    } else {
+        "spec"
+    };
+    let container = pod
+        .containers
+        .iter()
+        .find(|c| !c.init)
+        .map_or("the one that reads it", |c| c.name.as_str());
+    format!(
+        "# in {who}'s {spec}: volumes: [{{name: secrets-store, csi: {{driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {{secretProviderClass: {spc}}}}}}}]; and in container {container}: volumeMounts: [{{name: secrets-store, mountPath: /mnt/secrets-store, readOnly: true}}]  # its pods then make the driver create the Secret"
+    )
+}

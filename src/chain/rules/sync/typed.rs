@@ -1,0 +1,103 @@
+//! Typed Secrets the API server validates (Kubernetes `ValidateSecret`): the driver creates
+//! the synced Secret with the entry's `type` and exactly its `data[].key`s (FACTS §2), so an
+//! entry lacking a key its type requires is refused at create — the driver's
+//! FailedToCreateSecret (FACTS §3) — and the Secret is never made (KVC806). `kubernetes.io/tls`
+//! is KVC804's (the driver itself allows only tls.key and tls.crt there).
+
+use super::remedy;
+use crate::chain::catalog::Code;
+use crate::chain::context::Ctx;
+use crate::chain::model::Link;
+use crate::chain::rules::params;
+use crate::snapshot::SecretObjectSpec;
+
+/// What a type requires of the data keys.
+enum Needs {
+    /// This key (its value must also be valid JSON for the docker types: the mounted file's
+    /// content, which manifests cannot show).
+    Key(&'static str),
+    /// At least one of these: the API server accepts `username` or `password` alone.
+    AnyOf(&'static [&'static str]),
+}
+
+fn needs(type_: &str) -> Option<Needs> {
+    Some(match type_ {
+        "kubernetes.io/dockerconfigjson" => Needs::Key(".dockerconfigjson"),
+        "kubernetes.io/dockercfg" => Needs::Key(".dockercfg"),
+        "kubernetes.io/ssh-auth" => Needs::Key("ssh-privatekey"),
+        "kubernetes.io/basic-auth" => Needs::AnyOf(&["username", "password"]),
+        _ => return None,
+    })
+}
+
+/// What a Secret of the type is for, to say when it is not that.
+fn holds(type_: &str) -> &'static str {
+    match type_ {
+        "kubernetes.io/ssh-auth" => "SSH private key",
+        "kubernetes.io/basic-auth" => "basic-auth credentials",
+        _ => "registry credentials",
+    }
+}
+
+pub(super) fn check(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
+    let Some(needs) = needs(&so.type_) else {
+        return;
+    };
+    // No data is KVC806 already; a placeholder key may render to the one required (KVC306).
+    if so.data.is_empty() || so.data.iter().any(|d| params::is_placeholder(&d.key)) {
+        return;
+    }
+    let has = |k: &str| so.data.iter().any(|d| d.key == k);
+    // What is wanted, said as a key (or keys), and the entry written for it when one differs
+    // only by the dot (`dockerconfigjson` for `.dockerconfigjson`).
+    let (want, near) = match needs {
+        Needs::Key(k) if !has(k) => (
+            k.to_string(),
+            so.data
+                .iter()
+                .position(|d| d.key.trim_start_matches('.') == k.trim_start_matches('.')),
+        ),
+        Needs::AnyOf(ks) if !ks.iter().any(|k| has(k)) => (ks.join(" or "), None),
+        _ => return,
+    };
+    let required = match needs {
+        Needs::AnyOf(_) => format!("data key {want} (either suffices)"),
+        Needs::Key(_) => format!("data key {want}"),
+    };
+    let keys: Vec<&str> = so.data.iter().map(|d| d.key.as_str()).collect();
+    let hint = near.map_or(String::new(), |i| {
+        format!(" ({} is not it: did you mean {want}?)", so.data[i].key)
+    });
+    // The key to rename: the near miss, or the only one there is.
+    let edit = match near.or((so.data.len() == 1).then_some(0)) {
+        Some(i) => format!(
+            "secretObjects[{}].data[{i}].key: {want} (not {})",
+            so.secret_name, so.data[i].key
+        ),
+        None => format!("secretObjects[{}].data: add key {want}", so.secret_name),
+    };
+    // Keys nothing like the required one: perhaps the type is what is wrong.
+    let edit = match near {
+        Some(_) => edit,
+        None => format!(
+            "{edit}; or type: Opaque if it holds no {}",
+            holds(&so.type_)
+        ),
+    };
+    link.findings.push(cx.finding(
+        Code::KVC806,
+        cx.spc_resource(),
+        format!(
+            "secretObjects entry {} of SecretProviderClass {} has type {} but no {required}{hint}: the API server refuses such a Secret (data[…]: Required value), so the driver's create fails (FailedToCreateSecret) and the Secret is never made",
+            so.secret_name, cx.spc_name, so.type_
+        ),
+        vec![format!(
+            "secretObjects: {{secretName: {}, type: {}, data keys: {}}}",
+            so.secret_name,
+            so.type_,
+            keys.join(", ")
+        )],
+        remedy::show_spc(cx, "{.spec.secretObjects}"),
+        remedy::edit_spc(cx, &edit),
+    ));
+}
