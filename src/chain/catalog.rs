@@ -55,7 +55,7 @@ catalog! {
     KVC303 => Identity, Info, "uses the add-on / node managed identity: shared, unattributable";
     KVC304 => Identity, Warning, "usePodIdentity: aad-pod-identity is deprecated (works only where it is still installed)";
     KVC305 => Identity, Warning, "SPC parameter the Azure provider does not read (ignored)";
-    KVC306 => Identity, Warning, "unrendered template value in the SPC ($VAR, ${VAR}, <placeholder>)";
+    KVC306 => Identity, Warning, "unrendered template value in the SPC or its pods' SA identity annotations ($VAR, ${VAR}, <placeholder>)";
     KVC307 => Identity, Warning, "SPC names no identity: service-principal mode needs nodePublishSecretRef on every pod that mounts it";
     KVC401 => Federation, Error, "no federated credential subject equals system:serviceaccount:<ns>:<sa>";
     KVC402 => Federation, Error, "federated credential issuer differs from the cluster OIDC issuer";

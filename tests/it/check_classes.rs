@@ -333,12 +333,16 @@ fn a_placeholder_client_id_is_not_compared_but_a_missing_annotation_still_is() {
         ", annotations: {azure.workload.identity/client-id: '${CLIENT_ID}'}",
         guid,
     ));
-    // Not compared with the SPC's id: named as unrendered, since the webhook injects it as
-    // it is (FACTS §6).
-    let f = one(&r, "KVC204");
+    // Not compared with the SPC's id: a placeholder is reported once as unrendered (README,
+    // KVC306), on the service account, since the webhook injects it as it is (FACTS §6).
+    assert!(findings(&r, "KVC204").is_empty(), "{:#}", r["findings"]);
+    let f = one(&r, "KVC306");
+    assert_eq!(f["resource"], "ServiceAccount/app");
     let msg = f["message"].as_str().unwrap();
-    assert!(msg.contains("unrendered template value"), "{msg}");
+    assert!(msg.contains("unrendered template values"), "{msg}");
     assert!(!msg.contains(guid), "not a mismatch: {msg}");
+    // The SPC's clientID is what the rendered annotation should say.
+    assert!(f["fix"].as_str().unwrap().contains(guid), "{f:#}");
     let r = report(doc("", "$IDENTITY_CLIENT_ID"));
     assert_eq!(one(&r, "KVC203")["severity"], "warning");
     // Two real, different ids are still a mismatch.

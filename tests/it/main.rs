@@ -58,6 +58,7 @@ mod rules_earlier_pod;
 mod rules_events;
 mod rules_fixes;
 mod rules_identity;
+mod rules_identity_fixes;
 mod rules_network;
 mod rules_pending;
 mod rules_placement;

@@ -327,8 +327,9 @@ fn identity_binding_federation_is_proven_by_a_mount_or_unknown() {
 }
 
 /// FACTS §6: the webhook copies the client-id annotation into AZURE_CLIENT_ID of labelled
-/// pods as it is. An unrendered `${VAR}` there is what the app gets: named on the
-/// ServiceAccount, and fixed with the SPC's client id when that one is a real value.
+/// pods as it is. An unrendered `${VAR}` there is what the app gets: reported once as
+/// unrendered (README: KVC306), on the ServiceAccount — not KVC204, a placeholder differs from
+/// nothing — and fixed with the SPC's client id when that one is a real value.
 #[test]
 fn an_unrendered_client_id_annotation_is_what_labelled_pods_get() {
     let mut s = tk::healthy();
@@ -337,9 +338,16 @@ fn an_unrendered_client_id_annotation_is_what_labelled_pods_get() {
         "${USER_ASSIGNED_CLIENT_ID}".into(),
     );
     let c = one(&s);
-    let f = find(&c, Code::KVC204);
+    assert!(
+        c.findings().all(|f| f.code != Code::KVC204),
+        "{:#?}",
+        c.links
+    );
+    let f = find(&c, Code::KVC306);
+    assert!(f.resource.starts_with("ServiceAccount/"), "{}", f.resource);
     assert!(f.message.contains("unrendered"), "{}", f.message);
     assert!(f.fix.contains(&tk::client_id(NS, APP)), "{}", f.fix);
+    assert_eq!(c.link(LinkKind::ServiceAccount).summary, "template");
 }
 
 /// FACTS §6: the webhook's object selector matches `azure.workload.identity/use: "true"`

@@ -2,7 +2,7 @@
 //! identity or the vault — before the credential it keeps from being compared.
 
 use kvchain::chain::testkit::{self as tk, APP, NS, TENANT};
-use kvchain::chain::{Code, LinkKind, Status, diagnose};
+use kvchain::chain::{Code, LinkKind, Severity, Status, diagnose};
 use kvchain::snapshot::*;
 
 use super::cause_kit::*;
@@ -219,22 +219,37 @@ fn a_wrong_tenant_is_named_before_a_credential_it_keeps_from_being_compared() {
 }
 
 /// FACTS §5/§11: the tenant names where the sign-in happens; Entra knows a tenant by its id
-/// (a GUID) or a domain. A variable's name left in place, or any other value that is neither
-/// ("tid" in the upstream examples), is a value still to fill in (KVC306); a GUID or a domain
-/// passes.
+/// (a GUID) or a domain. A variable's name left in place is a value still to fill in
+/// (KVC306); any other value that is neither ("tid" in the upstream examples) is no template
+/// but an invalid tenant (KVC302), an error where the token is asked in it (workload
+/// identity here); a GUID or a domain passes.
 #[test]
 fn a_tenant_that_is_neither_an_id_nor_a_domain_is_named() {
-    let codes = |tenant: &str| {
+    let diagnosed = |tenant: &str| {
         let mut s = tk::healthy();
         let spc = tk::spc_mut(&mut s, APP);
         spc.parameters.remove("tenantID");
         spc.parameters.insert("tenantId".into(), tenant.into());
         tk::reparse(spc);
-        tk::codes(&diagnose(&s))
+        diagnose(&s)
     };
+    let codes = |tenant: &str| tk::codes(&diagnosed(tenant));
     assert!(codes("YOUR_TENANT_ID").contains(&Code::KVC306));
-    let tid = codes("tid");
-    assert!(tid.contains(&Code::KVC306), "{tid:?}");
+    let tid = diagnosed("tid");
+    let c = &tid[0];
+    let f = find(c, Code::KVC302);
+    assert!(f.message.contains("invalid tenant"), "{}", f.message);
+    assert!(
+        !f.message.contains("render"),
+        "not a template: {}",
+        f.message
+    );
+    assert_eq!(f.severity, Severity::Error);
+    assert!(
+        c.findings().all(|f| f.code != Code::KVC306),
+        "{:#?}",
+        c.links
+    );
     for fine in ["contoso.onmicrosoft.com", TENANT] {
         let got = codes(fine);
         assert!(

@@ -285,6 +285,10 @@ fn tenant(cx: &Ctx, link: &mut Link) {
     let Some(spc_tenant) = cx.params.as_deref().and_then(|p| p.tenant_id.as_deref()) else {
         return;
     };
+    // An unrendered or invalid tenant is the identity link's finding (one cause, one finding).
+    if super::auth_params::tenant_unusable(spc_tenant) {
+        return;
+    }
     let vault = cx.ix.vault(cx.keyvault());
     let home = cx.identity.map(|i| (i.name.as_str(), i.tenant_id.as_str()));
     let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);

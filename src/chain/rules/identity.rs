@@ -1,26 +1,12 @@
 //! Identity link: which identity the provider authenticates as (FACTS §5 auth selection),
 //! whether the parameters are coherent, and whether that managed identity exists.
 
-use super::pod::{parse_bool, truthy};
+use super::auth_params::{EITHER_CREDENTIAL, Problem, TENANT, auth_mode, problem};
 use super::{params, remedy};
 use super::{set, unknown};
 use crate::chain::catalog::Code;
 use crate::chain::context::{AuthMode, Ctx};
-use crate::chain::model::{Fact, Link, SharedText, Status};
-use crate::spc::AzureSpc;
-
-/// Names the provider's cloud lookup accepts, compared case-insensitively (FACTS §5 [AR]).
-/// go-autorest v0.11.30, the version the provider pins, also maps the Azure CLI spellings
-/// `AzureCloud` and `AzureUSGovernment`; older copies of environments.go lack them.
-const CLOUDS: [&str; 7] = [
-    "azurepubliccloud",
-    "azurecloud",
-    "azureusgovernmentcloud",
-    "azureusgovernment",
-    "azurechinacloud",
-    "azuregermancloud",
-    "azurestackcloud",
-];
+use crate::chain::model::{Fact, Link, Status};
 
 pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     if cx.params.is_none() {
@@ -137,8 +123,18 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
         Pods::Mounting => Some(cx.node_publish_secret),
         Pods::MaybeMounting | Pods::NoneSeen => None,
     };
-    let (mode, mut problems) = auth_mode(&p, nps, cx.tenant_key());
+    let (mode, mut problems) = auth_mode(&p, nps, remedy::tenant_key_to_edit(cx));
     cx.mode = mode;
+    // The tenant each tenant fix names: the identity's home tenant (FACTS §11).
+    let tenant = remedy::home_tenant(cx);
+    for pr in &mut problems {
+        pr.fix = pr.fix.replace(TENANT, &tenant);
+    }
+    // The service account's identity annotations are part of the template too.
+    let sa_unrendered = match pods {
+        Pods::Mounting => super::sa_template::unrendered(cx),
+        Pods::MaybeMounting | Pods::NoneSeen => Vec::new(),
+    };
     // An unrendered name is an unrendered value like the parameters (a volume naming it is
     // told so by KVC101): said first, with the other template values.
     if let Some(spc) = cx.spc.filter(|s| params::is_placeholder(&s.name)) {
@@ -182,6 +178,10 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
     for code in [Code::KVC302, Code::KVC304, Code::KVC306, Code::KVC307] {
         let mine: Vec<&Problem> = problems.iter().filter(|pr| pr.code == code).collect();
         if mine.is_empty() {
+            if code == Code::KVC306 && !sa_unrendered.is_empty() {
+                link.findings
+                    .push(super::sa_template::finding(cx, &sa_unrendered));
+            }
             continue;
         }
         let (mut confirm, _) = remedy::commands(cx, code);
@@ -199,7 +199,8 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
                 .ix
                 .service_accounts
                 .get(&(cx.ns(), cx.pod.service_account.as_str()))
-                .and_then(|sa| sa.annotations.get("azure.workload.identity/client-id"))
+                .and_then(|sa| sa.annotations.get(super::sa_template::CLIENT_ID))
+                .filter(|c| !params::is_placeholder(c))
         {
             hints = hints
                 .replace("<workload identity clientId>", c)
@@ -219,8 +220,8 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
                 "parameters.{MEANT_WI}: not a provider parameter, it selects no identity (clientID does)"
             ));
         }
-        let fix = remedy::edit_spc(cx, &hints);
-        let message = match code {
+        let mut fix = remedy::edit_spc(cx, &hints);
+        let mut message = match code {
             Code::KVC306 => format!(
                 "SecretProviderClass {} holds unrendered template values ({}): render the template (envsubst, helm template, the guide's export steps) before applying; kvchain does not validate these fields",
                 cx.spc_name,
@@ -237,6 +238,15 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
                 evidence.join("; ")
             ),
         };
+        if code == Code::KVC306 {
+            let parts = super::sa_template::Parts {
+                message: &mut message,
+                evidence: &mut evidence,
+                confirm: &mut confirm,
+                fix: &mut fix,
+            };
+            super::sa_template::fold_into(cx, parts, &sa_unrendered);
+        }
         // Not validated is not healthy: a container seen stuck on a Secret an unrendered
         // entry makes is the failure itself, said here as the cause (one cause, one finding).
         let stuck = match (code, cx.spc) {
@@ -257,6 +267,10 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
         let mut f = cx.finding(code, cx.spc_resource(), message, evidence, confirm, fix);
         if escalate {
             f.severity = crate::chain::model::Severity::Error;
+        }
+        // Wrong, but not read in this identity mode (a junk tenant with a VM's identity).
+        if mine.iter().all(|pr| pr.harmless) {
+            f.severity = crate::chain::model::Severity::Warning;
         }
         // With no pod in sight, service-principal mode (the pods' refs) is as likely as a
         // forgotten clientID: a note, unless useWorkloadIdentity shows workload identity was
@@ -304,11 +318,25 @@ fn ignored_keys(cx: &Ctx, link: &mut Link, told_wi: bool) {
         && p.user_assigned_identity_id.is_some()
         && !super::pod::truthy(&p.use_vm_managed_identity)
     {
+        // What does choose the identity, in the mode the provider takes (FACTS §5).
+        let chooser = match &cx.mode {
+            AuthMode::PodIdentity => {
+                "pod identity: the AzureIdentityBinding matched by the pod's aadpodidbinding label chooses the identity"
+            }
+            AuthMode::WorkloadIdentity { .. } => "workload identity: clientID is the identity",
+            AuthMode::TokenProxy { .. } => "identity binding: clientID is the identity",
+            AuthMode::ServicePrincipal { .. } => {
+                "service-principal mode: the credentials in nodePublishSecretRef are the identity"
+            }
+            _ => {
+                "the identity here is chosen by clientID (workload identity) or nodePublishSecretRef (service principal)"
+            }
+        };
         unknown.push(params::Unknown {
             key: "userAssignedIdentityID",
-            hint: Some(
-                "read only with useVMManagedIdentity: \"true\"; the identity here is chosen by clientID (workload identity) or nodePublishSecretRef".into(),
-            ),
+            hint: Some(format!(
+                "read only with useVMManagedIdentity: \"true\"; {chooser}"
+            )),
         });
     }
     if unknown.is_empty() {
@@ -328,7 +356,13 @@ fn ignored_keys(cx: &Ctx, link: &mut Link, told_wi: bool) {
                 "replace useWorkloadIdentity with clientID: <the workload identity's client id>"
                     .to_string()
             }
-            key => format!("remove or rename {key}"),
+            // A did-you-mean names the key meant; a key that is simply not read (or
+            // read in another mode only) has nothing to become.
+            key => match u.hint.as_deref().and_then(did_you_mean) {
+                Some(meant) => format!("rename {key} to {meant}"),
+                None if u.hint.is_some() => format!("remove {key}"),
+                None => format!("remove or rename {key}"),
+            },
         })
         .collect();
     let (confirm, _) = remedy::commands(cx, Code::KVC305);
@@ -346,226 +380,8 @@ fn ignored_keys(cx: &Ctx, link: &mut Link, told_wi: bool) {
     ));
 }
 
-/// One reason the provider (or a reader of the template) objects to the parameters.
-struct Problem {
-    code: Code,
-    /// What was seen, as the provider would put it.
-    observed: String,
-    /// The edit that fixes it.
-    fix: String,
-}
-
-/// No credential at all: the two ways the provider accepts (FACTS §5), each whole. `{subject}`
-/// is filled with the mounting pods' service account where it is known.
-const EITHER_CREDENTIAL: &str = "either clientID: <workload identity clientId> (workload identity: that identity needs a federated credential for {subject}), or keep service-principal mode: nodePublishSecretRef: {name: <a Secret with clientid and clientsecret>} on each pod volume that mounts this SecretProviderClass";
-
-fn problem(code: Code, observed: impl Into<String>, fix: impl Into<String>) -> Problem {
-    Problem {
-        code,
-        observed: observed.into(),
-        fix: fix.into(),
-    }
-}
-
-/// The provider's auth selection, with every reason it would refuse the parameters.
-/// `nps`: the mounting pod's nodePublishSecretRef, or `None` when no pod is known;
-/// `tenant_key`: the tenant parameter as written (`tenantID` or the deprecated `tenantId`).
-fn auth_mode(
-    p: &AzureSpc,
-    nps: Option<Option<&str>>,
-    tenant_key: &str,
-) -> (AuthMode, Vec<Problem>) {
-    let mut problems: Vec<Problem> = Vec::new();
-    for (key, v) in [
-        ("usePodIdentity", &p.use_pod_identity),
-        ("useVMManagedIdentity", &p.use_vm_managed_identity),
-        ("useAzureTokenProxy", &p.use_azure_token_proxy),
-    ] {
-        if let Some(v) = v
-            && parse_bool(v).is_none()
-        {
-            problems.push(problem(
-                Code::KVC302,
-                format!("{key}: {v:?} is not a boolean"),
-                format!("{key}: \"true\" or \"false\""),
-            ));
-        }
-    }
-    for (key, v) in [
-        ("clientID", &p.client_id),
-        ("userAssignedIdentityID", &p.user_assigned_identity_id),
-    ] {
-        if let Some(v) = v.as_deref().filter(|v| params::is_placeholder(v)) {
-            problems.push(problem(
-                Code::KVC306,
-                format!("{key}: {v}"),
-                format!("{key}: <the identity's clientId>"),
-            ));
-        }
-    }
-    let pod_id = truthy(&p.use_pod_identity);
-    let vm = truthy(&p.use_vm_managed_identity);
-    let proxy = truthy(&p.use_azure_token_proxy);
-    let modes = [pod_id, vm, proxy].iter().filter(|b| **b).count();
-    let mode = if modes > 1 {
-        problems.push(problem(
-            Code::KVC302,
-            format!(
-                "only one identity mode can be enabled at a time: usePodIdentity={pod_id}, useVMManagedIdentity={vm}, useAzureTokenProxy={proxy}"
-            ),
-            "keep one identity mode",
-        ));
-        AuthMode::Invalid
-    } else if pod_id {
-        // Deprecated, not broken: the provider still implements it and aad-pod-identity can
-        // still be installed; only the AKS add-on is gone.
-        problems.push(problem(
-            Code::KVC304,
-            "usePodIdentity: \"true\": aad-pod-identity is deprecated and the AKS pod-identity add-on is retired; the mount works only where aad-pod-identity (NMI) still runs",
-            "usePodIdentity: \"false\" and clientID: <workload identity clientId> (migration: https://learn.microsoft.com/azure/aks/workload-identity-migrate-from-pod-identity)",
-        ));
-        AuthMode::PodIdentity
-    } else if vm {
-        AuthMode::VmIdentity {
-            user_assigned: p.user_assigned_identity_id.as_deref().map(SharedText::from),
-        }
-    } else if proxy {
-        if p.client_id.is_none() {
-            problems.push(problem(
-                Code::KVC302,
-                "clientID is required for identity binding (useAzureTokenProxy: true)",
-                "clientID: <identity clientId>",
-            ));
-        }
-        AuthMode::TokenProxy {
-            client_id: p.client_id.as_deref().map(SharedText::from),
-        }
-    } else if let Some(c) = &p.client_id {
-        AuthMode::WorkloadIdentity {
-            client_id: c.as_str().into(),
-        }
-    } else if let Some(Some(s)) = nps {
-        AuthMode::ServicePrincipal {
-            secret: (*s).into(),
-        }
-    } else if nps.is_none() {
-        // No pod to read a nodePublishSecretRef from: service-principal mode may be meant.
-        problems.push(problem(
-            Code::KVC307,
-            "no clientID and no identity mode: the provider uses service-principal mode, which needs nodePublishSecretRef (a Secret with clientid/clientsecret) on every pod volume that mounts this SecretProviderClass",
-            EITHER_CREDENTIAL,
-        ));
-        AuthMode::Unknown
-    } else {
-        problems.push(problem(
-            Code::KVC302,
-            "no clientID and no nodePublishSecretRef: \"failed to get credentials, nodePublishSecretRef secret is not set\"",
-            EITHER_CREDENTIAL,
-        ));
-        AuthMode::Invalid
-    };
-    match p.keyvault_name.as_deref() {
-        None => problems.push(problem(
-            Code::KVC302,
-            "keyvaultName is not provided",
-            "keyvaultName: <vault name>",
-        )),
-        Some(k) if params::is_placeholder(k) => problems.push(problem(
-            Code::KVC306,
-            format!("keyvaultName: {k}"),
-            "keyvaultName: <vault name>",
-        )),
-        // A vault URL or host name: its first label is the name (when that is a name).
-        Some(k)
-            if (k.contains("://") || k.to_ascii_lowercase().contains(".vault."))
-                && valid_vault_name(bare_vault(k)) =>
-        {
-            problems.push(problem(
-                Code::KVC302,
-                format!(
-                    "keyvaultName {k:?} is a URL/host name, the provider wants the bare vault name"
-                ),
-                format!("keyvaultName: {}", bare_vault(k)),
-            ))
-        }
-        Some(k) if !valid_vault_name(k) => problems.push(problem(
-            Code::KVC302,
-            format!("Invalid vault name: {k:?}, must match [-a-zA-Z0-9]{{3,24}}"),
-            "keyvaultName: 3-24 letters, digits or '-'",
-        )),
-        Some(_) => {}
-    }
-    match p.tenant_id.as_deref() {
-        None => problems.push(problem(
-            Code::KVC302,
-            "tenantId is not provided",
-            "tenantID: <the vault's tenant id>",
-        )),
-        Some(t) if params::is_placeholder(t) || screaming_snake(t) => problems.push(problem(
-            Code::KVC306,
-            format!("{tenant_key}: {t}"),
-            format!("{tenant_key}: <the vault's tenant id>"),
-        )),
-        // Entra knows a tenant by its id or one of its domains: anything else ("tid" in the
-        // upstream examples) is a value still to be filled in, like a template's.
-        Some(t) if !crate::snapshot::is_guid(t.trim()) && !t.contains('.') => {
-            problems.push(problem(
-                Code::KVC306,
-                format!("{tenant_key}: {t} (neither a tenant id nor a domain: no tenant has it)"),
-                format!("{tenant_key}: <the vault's tenant id>"),
-            ))
-        }
-        Some(_) => {}
-    }
-    match p.cloud_name.as_deref() {
-        Some(c) if params::is_placeholder(c) => problems.push(problem(
-            Code::KVC306,
-            format!("cloudName: {c}"),
-            "cloudName: AzurePublicCloud (or leave empty)",
-        )),
-        Some(c) if !CLOUDS.contains(&c.to_ascii_lowercase().as_str()) => problems.push(problem(
-            Code::KVC302,
-            format!(
-                "cloudName {c} is not valid: there is no cloud environment matching the name {:?}",
-                c.to_ascii_uppercase()
-            ),
-            "cloudName: AzurePublicCloud (or leave empty)",
-        )),
-        _ => {}
-    }
-    for o in &p.objects {
-        for (field, v) in [
-            ("objectName", Some(o.object_name.as_str())),
-            ("objectAlias", o.object_alias.as_deref()),
-            ("objectVersion", o.object_version.as_deref()),
-        ] {
-            if let Some(v) = v.filter(|v| params::is_placeholder(v)) {
-                problems.push(problem(
-                    Code::KVC306,
-                    format!("objects[{}].{field}: {v}", o.index),
-                    format!("objects[{}].{field}: <a real value>", o.index),
-                ));
-            }
-        }
-    }
-    (mode, problems)
-}
-
-/// `https://kv1.vault.azure.net/` → `kv1`.
-/// `YOUR_TENANT_ID`, `TENANT_ID`: a variable's name left where its value belongs (no tenant
-/// id or domain has an underscore).
-fn screaming_snake(v: &str) -> bool {
-    v.contains('_')
-        && v.chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-}
-
-/// FACTS §5: 3–24 characters of `[-A-Za-z0-9]`.
-fn valid_vault_name(k: &str) -> bool {
-    (3..=24).contains(&k.len()) && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-}
-
-fn bare_vault(k: &str) -> &str {
-    let k = k.split("://").nth(1).unwrap_or(k);
-    k.split(['.', '/']).next().unwrap_or(k)
+/// The parameter a KVC305 hint suggests (`did you mean keyvaultName? …`).
+fn did_you_mean(hint: &str) -> Option<&str> {
+    let rest = hint.strip_prefix("did you mean ")?;
+    rest.split_once('?').map(|(k, _)| k)
 }

@@ -4,9 +4,11 @@
 
 pub(crate) mod access;
 pub(crate) mod admission;
+pub(crate) mod auth_params;
 pub(crate) mod consumers;
 pub(crate) mod federation;
 pub(crate) mod history;
+use auth_params::INVALID_TENANT;
 pub(crate) mod identity;
 pub(crate) mod mount;
 pub(crate) mod node;
@@ -15,6 +17,7 @@ pub(crate) mod params;
 pub(crate) mod placement;
 pub(crate) mod pod;
 pub(crate) mod remedy;
+mod sa_template;
 pub(crate) mod service_account;
 pub(crate) mod sp_secret;
 pub(crate) mod spc_namespace;
@@ -134,6 +137,24 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
                     f.evidence.push(evidence.into());
                 }
                 f.severity = Severity::Error;
+                continue;
+            }
+        }
+        // AADSTS90002 for a tenant the SPC names but no tenant can have: the invalid tenant
+        // KVC302 names from the parameters is the cause, the event its proof.
+        if code == Code::KVC404 && e.message.contains("AADSTS90002") {
+            let identity = &mut links[LinkKind::Identity.index()];
+            if let Some(f) = identity.findings.iter_mut().find(|f| {
+                f.code == Code::KVC302 && f.evidence.iter().any(|e| e.contains(INVALID_TENANT))
+            }) {
+                if !f.evidence.iter().any(|known| **known == *evidence) {
+                    f.evidence.push(evidence.into());
+                }
+                f.severity = Severity::Error;
+                if e.reason == "FailedMount" {
+                    blocked_by =
+                        Some(blocked_by.map_or(LinkKind::Identity, |b| b.min(LinkKind::Identity)));
+                }
                 continue;
             }
         }

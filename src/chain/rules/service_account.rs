@@ -9,7 +9,7 @@ use crate::chain::context::Ctx;
 use crate::chain::model::{Fact, Finding, Link, Severity, Status};
 use crate::snapshot::{EnvSourceObs, SourceKind, VolumeSourceObs};
 
-const CLIENT_ID: &str = "azure.workload.identity/client-id";
+use super::sa_template::{CLIENT_ID, TENANT_ID as TENANT_ANNOTATION};
 const USE_LABEL: &str = "azure.workload.identity/use";
 
 pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
@@ -25,6 +25,17 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         return;
     };
     set(link, Status::Ok, sa_name);
+    // A placeholder annotation is a template value, told once with the SPC's (KVC306 on the
+    // identity link): whether it agrees with the SPC is known once it is rendered.
+    if sa.annotations.iter().any(|(k, v)| {
+        [CLIENT_ID, TENANT_ANNOTATION].contains(&k.as_str()) && params::is_placeholder(v)
+    }) {
+        unknown(
+            link,
+            "template",
+            "an azure.workload.identity annotation is an unrendered template value (KVC306)",
+        );
+    }
     // Only workload identity reads the SA's identity; other modes don't care.
     let Some(spc_client) = cx.params.as_deref().and_then(|p| p.client_id.as_deref()) else {
         return;
@@ -83,27 +94,6 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 vec![format!("metadata.annotations: {:?}", sa.annotations)],
             ));
         }
-        // The webhook copies the annotation as it is (FACTS §6): a template value left in
-        // place becomes the app's AZURE_CLIENT_ID.
-        Some(a) if labelled && params::is_placeholder(a) => {
-            let mut f = cx.remedied(
-                Code::KVC204,
-                cx.sa_resource(),
-                format!(
-                    "service account {sa_name} says client-id {a}: an unrendered template value, which the webhook injects as it is into AZURE_CLIENT_ID of labelled pods, so the app's own token requests fail (the CSI mount uses the SPC's clientID)"
-                ),
-                vec![format!("ServiceAccount {sa_name}: {CLIENT_ID}: {a}")],
-            );
-            // The SPC's clientID is no value to copy either: render both.
-            if params::is_placeholder(spc_client) {
-                let (confirm, fix) = remedy::unrendered(
-                    &format!("ServiceAccount {sa_name}'s {CLIENT_ID} annotation"),
-                    a,
-                );
-                (f.confirm, f.fix) = (confirm.into(), fix.into());
-            }
-            link.findings.push(f);
-        }
         Some(a) if differ => {
             // A principal (object) id where the client id belongs is the usual mix-up: both
             // are on the identity, and RBAC is granted to the principal (FACTS §7).
@@ -156,8 +146,6 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     injected_tenant(cx, link, sa, spc_client);
     label_and_injection(cx, link);
 }
-
-const TENANT_ANNOTATION: &str = "azure.workload.identity/tenant-id";
 
 /// KVC206: the webhook injects AZURE_TENANT_ID from the service account's tenant-id
 /// annotation, else its own default, the cluster's tenant (FACTS §6); a managed identity

@@ -230,7 +230,9 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                 AuthMode::VmIdentity { user_assigned: None } => "az vmss list -g \"$(az aks show -g \"$CLUSTER_RG\" -n \"$CLUSTER\" --query nodeResourceGroup -o tsv)\" --query \"[].{vmss:name,identity:identity.type,principalId:identity.principalId}\" -o table".to_string(),
                 _ => "az aks show -g \"$CLUSTER_RG\" -n \"$CLUSTER\" --query addonProfiles.azureKeyvaultSecretsProvider.identity".to_string(),
             },
-            edit_spc(cx, "useVMManagedIdentity: \"false\", clientID: <a workload identity's clientId> (one identity per workload)"),
+            // Its own identity per workload, with what workload identity needs before the
+            // switch (a bare clientID edit would break a working mount).
+            switch_to_workload_identity(cx),
         ),
         KVC401 => (fic_list(cx), fic_create(cx)),
         KVC402 => (

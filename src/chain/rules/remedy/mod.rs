@@ -11,8 +11,12 @@ use crate::snapshot::{DriverInstall, EventObs};
 mod by_code;
 pub(crate) mod network;
 mod rotation;
+mod tenant;
+mod workload_identity;
 
 pub(crate) use by_code::commands;
+pub(crate) use tenant::{home_tenant, tenant_key_to_edit};
+pub(crate) use workload_identity::switch_to_workload_identity;
 
 pub(crate) const AUDIENCE: &str = "api://AzureADTokenExchange";
 /// The token audience of AKS identity binding (`useAzureTokenProxy`), FACTS §5.

@@ -1,0 +1,277 @@
+//! The provider's auth selection read from an SPC's parameters (FACTS §5): which identity mode
+//! it uses, and every reason it would refuse the parameters or a reader would object to them.
+
+use super::params;
+use super::pod::{parse_bool, truthy};
+use crate::chain::catalog::Code;
+use crate::chain::context::AuthMode;
+use crate::chain::model::SharedText;
+use crate::spc::AzureSpc;
+
+/// Names the provider's cloud lookup accepts, compared case-insensitively (FACTS §5 [AR]).
+/// go-autorest v0.11.30, the version the provider pins, also maps the Azure CLI spellings
+/// `AzureCloud` and `AzureUSGovernment`; older copies of environments.go lack them.
+const CLOUDS: [&str; 7] = [
+    "azurepubliccloud",
+    "azurecloud",
+    "azureusgovernmentcloud",
+    "azureusgovernment",
+    "azurechinacloud",
+    "azuregermancloud",
+    "azurestackcloud",
+];
+
+/// One reason the provider (or a reader of the template) objects to the parameters.
+pub(crate) struct Problem {
+    pub code: Code,
+    /// What was seen, as the provider would put it.
+    pub observed: String,
+    /// The edit that fixes it. `{tenant}` stands for the tenant the SPC should name (the
+    /// caller knows the snapshot: [`super::remedy::home_tenant`]).
+    pub fix: String,
+    /// Wrong, but nothing fails on it in the mode the SPC uses: a warning, not the code's
+    /// error.
+    pub harmless: bool,
+}
+
+/// How KVC302 words a tenant no tenant can have (the event fold looks for it).
+pub(crate) const INVALID_TENANT: &str = "is an invalid tenant (neither a tenant id nor a domain)";
+
+/// What a fix writes where the tenant belongs (filled in by the caller).
+pub(crate) const TENANT: &str = "{tenant}";
+
+/// No credential at all: the two ways the provider accepts (FACTS §5), each whole. `{subject}`
+/// is filled with the mounting pods' service account where it is known.
+pub(crate) const EITHER_CREDENTIAL: &str = "either clientID: <workload identity clientId> (workload identity: that identity needs a federated credential for {subject}), or keep service-principal mode: nodePublishSecretRef: {name: <a Secret with clientid and clientsecret>} on each pod volume that mounts this SecretProviderClass";
+
+pub(crate) fn problem(code: Code, observed: impl Into<String>, fix: impl Into<String>) -> Problem {
+    Problem {
+        code,
+        observed: observed.into(),
+        fix: fix.into(),
+        harmless: false,
+    }
+}
+
+/// The provider's auth selection, with every reason it would refuse the parameters.
+/// `nps`: the mounting pod's nodePublishSecretRef, or `None` when no pod is known;
+/// `tenant_key`: the tenant parameter as written (`tenantID` or the deprecated `tenantId`).
+pub(crate) fn auth_mode(
+    p: &AzureSpc,
+    nps: Option<Option<&str>>,
+    tenant_key: &str,
+) -> (AuthMode, Vec<Problem>) {
+    let mut problems: Vec<Problem> = Vec::new();
+    for (key, v) in [
+        ("usePodIdentity", &p.use_pod_identity),
+        ("useVMManagedIdentity", &p.use_vm_managed_identity),
+        ("useAzureTokenProxy", &p.use_azure_token_proxy),
+    ] {
+        if let Some(v) = v
+            && parse_bool(v).is_none()
+        {
+            problems.push(problem(
+                Code::KVC302,
+                format!("{key}: {v:?} is not a boolean"),
+                format!("{key}: \"true\" or \"false\""),
+            ));
+        }
+    }
+    for (key, v) in [
+        ("clientID", &p.client_id),
+        ("userAssignedIdentityID", &p.user_assigned_identity_id),
+    ] {
+        if let Some(v) = v.as_deref().filter(|v| params::is_placeholder(v)) {
+            problems.push(problem(
+                Code::KVC306,
+                format!("{key}: {v}"),
+                format!("{key}: <the identity's clientId>"),
+            ));
+        }
+    }
+    let pod_id = truthy(&p.use_pod_identity);
+    let vm = truthy(&p.use_vm_managed_identity);
+    let proxy = truthy(&p.use_azure_token_proxy);
+    let modes = [pod_id, vm, proxy].iter().filter(|b| **b).count();
+    let mode = if modes > 1 {
+        problems.push(problem(
+            Code::KVC302,
+            format!(
+                "only one identity mode can be enabled at a time: usePodIdentity={pod_id}, useVMManagedIdentity={vm}, useAzureTokenProxy={proxy}"
+            ),
+            "keep one identity mode",
+        ));
+        AuthMode::Invalid
+    } else if pod_id {
+        // Deprecated, not broken: the provider still implements it and aad-pod-identity can
+        // still be installed; only the AKS add-on is gone.
+        problems.push(problem(
+            Code::KVC304,
+            "usePodIdentity: \"true\": aad-pod-identity is deprecated and the AKS pod-identity add-on is retired; the mount works only where aad-pod-identity (NMI) still runs",
+            "usePodIdentity: \"false\" and clientID: <workload identity clientId> (migration: https://learn.microsoft.com/azure/aks/workload-identity-migrate-from-pod-identity)",
+        ));
+        AuthMode::PodIdentity
+    } else if vm {
+        AuthMode::VmIdentity {
+            user_assigned: p.user_assigned_identity_id.as_deref().map(SharedText::from),
+        }
+    } else if proxy {
+        if p.client_id.is_none() {
+            problems.push(problem(
+                Code::KVC302,
+                "clientID is required for identity binding (useAzureTokenProxy: true)",
+                "clientID: <identity clientId>",
+            ));
+        }
+        AuthMode::TokenProxy {
+            client_id: p.client_id.as_deref().map(SharedText::from),
+        }
+    } else if let Some(c) = &p.client_id {
+        AuthMode::WorkloadIdentity {
+            client_id: c.as_str().into(),
+        }
+    } else if let Some(Some(s)) = nps {
+        AuthMode::ServicePrincipal {
+            secret: (*s).into(),
+        }
+    } else if nps.is_none() {
+        // No pod to read a nodePublishSecretRef from: service-principal mode may be meant.
+        problems.push(problem(
+            Code::KVC307,
+            "no clientID and no identity mode: the provider uses service-principal mode, which needs nodePublishSecretRef (a Secret with clientid/clientsecret) on every pod volume that mounts this SecretProviderClass",
+            EITHER_CREDENTIAL,
+        ));
+        AuthMode::Unknown
+    } else {
+        problems.push(problem(
+            Code::KVC302,
+            "no clientID and no nodePublishSecretRef: \"failed to get credentials, nodePublishSecretRef secret is not set\"",
+            EITHER_CREDENTIAL,
+        ));
+        AuthMode::Invalid
+    };
+    match p.keyvault_name.as_deref() {
+        None => problems.push(problem(
+            Code::KVC302,
+            "keyvaultName is not provided",
+            "keyvaultName: <vault name>",
+        )),
+        Some(k) if params::is_placeholder(k) => problems.push(problem(
+            Code::KVC306,
+            format!("keyvaultName: {k}"),
+            "keyvaultName: <vault name>",
+        )),
+        // A vault URL or host name: its first label is the name (when that is a name).
+        Some(k)
+            if (k.contains("://") || k.to_ascii_lowercase().contains(".vault."))
+                && valid_vault_name(bare_vault(k)) =>
+        {
+            problems.push(problem(
+                Code::KVC302,
+                format!(
+                    "keyvaultName {k:?} is a URL/host name, the provider wants the bare vault name"
+                ),
+                format!("keyvaultName: {}", bare_vault(k)),
+            ))
+        }
+        Some(k) if !valid_vault_name(k) => problems.push(problem(
+            Code::KVC302,
+            format!("Invalid vault name: {k:?}, must match [-a-zA-Z0-9]{{3,24}}"),
+            "keyvaultName: 3-24 letters, digits or '-'",
+        )),
+        Some(_) => {}
+    }
+    // The token is requested in the tenant for workload identity, identity binding and a
+    // service principal; a VM's managed identity (IMDS) and pod identity (NMI) get theirs
+    // without asking it, though the provider still requires the key (FACTS §5, auth.go).
+    let tenant_read = !matches!(mode, AuthMode::VmIdentity { .. } | AuthMode::PodIdentity);
+    match p.tenant_id.as_deref() {
+        None => problems.push(problem(
+            Code::KVC302,
+            "tenantId is not provided",
+            format!("{tenant_key}: {TENANT}"),
+        )),
+        Some(t) if params::is_placeholder(t) || screaming_snake(t) => problems.push(problem(
+            Code::KVC306,
+            format!("{tenant_key}: {t}"),
+            format!("{tenant_key}: {TENANT}"),
+        )),
+        // Entra knows a tenant by its id or one of its domains: anything else ("tid" in the
+        // upstream examples) is no tenant at all, a literal, not a template to render.
+        Some(t) if !crate::snapshot::is_guid(t.trim()) && !t.contains('.') => {
+            let outcome = if tenant_read {
+                ": Entra ID answers AADSTS90002 (tenant not found)"
+            } else {
+                "; this mode's token does not ask it, so the mount works, until workload identity is used"
+            };
+            problems.push(Problem {
+                harmless: !tenant_read,
+                ..problem(
+                    Code::KVC302,
+                    format!("{tenant_key}: {t} {INVALID_TENANT}{outcome}"),
+                    format!("{tenant_key}: {TENANT}"),
+                )
+            })
+        }
+        Some(_) => {}
+    }
+    match p.cloud_name.as_deref() {
+        Some(c) if params::is_placeholder(c) => problems.push(problem(
+            Code::KVC306,
+            format!("cloudName: {c}"),
+            "cloudName: AzurePublicCloud (or leave empty)",
+        )),
+        Some(c) if !CLOUDS.contains(&c.to_ascii_lowercase().as_str()) => problems.push(problem(
+            Code::KVC302,
+            format!(
+                "cloudName {c} is not valid: there is no cloud environment matching the name {:?}",
+                c.to_ascii_uppercase()
+            ),
+            "cloudName: AzurePublicCloud (or leave empty)",
+        )),
+        _ => {}
+    }
+    for o in &p.objects {
+        for (field, v) in [
+            ("objectName", Some(o.object_name.as_str())),
+            ("objectAlias", o.object_alias.as_deref()),
+            ("objectVersion", o.object_version.as_deref()),
+        ] {
+            if let Some(v) = v.filter(|v| params::is_placeholder(v)) {
+                problems.push(problem(
+                    Code::KVC306,
+                    format!("objects[{}].{field}: {v}", o.index),
+                    format!("objects[{}].{field}: <a real value>", o.index),
+                ));
+            }
+        }
+    }
+    (mode, problems)
+}
+
+/// A tenant value the identity link already names (KVC306 unrendered, KVC302 invalid): no
+/// tenant to compare with the identity's or the vault's.
+pub(crate) fn tenant_unusable(t: &str) -> bool {
+    params::is_placeholder(t)
+        || screaming_snake(t)
+        || (!crate::snapshot::is_guid(t.trim()) && !t.contains('.'))
+}
+
+/// `YOUR_TENANT_ID`, `TENANT_ID`: a variable's name left where its value belongs (no tenant
+/// id or domain has an underscore).
+fn screaming_snake(v: &str) -> bool {
+    v.contains('_')
+        && v.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// FACTS §5: 3–24 characters of `[-A-Za-z0-9]`.
+fn valid_vault_name(k: &str) -> bool {
+    (3..=24).contains(&k.len()) && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+/// `https://kv1.vault.azure.net/` → `kv1`.
+fn bare_vault(k: &str) -> &str {
+    let k = k.split("://").nth(1).unwrap_or(k);
+    k.split(['.', '/']).next().unwrap_or(k)
+}

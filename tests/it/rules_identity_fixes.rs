@@ -1,0 +1,220 @@
+//! The identity side's templates, tenants and fixes: placeholders are told once (README,
+//! KVC306), a tenant fix names the identity's home tenant (FACTS §11, KVC404), an unread key
+//! is named for the mode that ignores it (FACTS §5), and switching away from the node's
+//! identity brings what workload identity needs with it (FACTS §7, §8).
+
+use kvchain::chain::testkit::{self as tk, APP, ISSUER, NS, TENANT};
+use kvchain::chain::{Chain, Code, LinkKind, Severity};
+use kvchain::snapshot::*;
+
+use super::cause_kit::*;
+
+const CLIENT_ANNOTATION: &str = "azure.workload.identity/client-id";
+const TENANT_ANNOTATION: &str = "azure.workload.identity/tenant-id";
+
+fn set_param(s: &mut Snapshot, key: &str, value: Option<&str>) {
+    let spc = tk::spc_mut(s, APP);
+    match value {
+        Some(v) => spc.parameters.insert(key.into(), v.into()),
+        None => spc.parameters.remove(key),
+    };
+    tk::reparse(spc);
+}
+
+fn annotate(s: &mut Snapshot, key: &str, value: &str) {
+    tk::sa_mut(s, APP)
+        .annotations
+        .insert(key.into(), value.into());
+}
+
+fn count(c: &Chain, code: Code) -> usize {
+    c.findings().filter(|f| f.code == code).count()
+}
+
+/// The node's identity reads the vault (useVMManagedIdentity, no clientID).
+fn vm_identity() -> Snapshot {
+    let mut s = tk::healthy();
+    set_param(&mut s, "clientID", None);
+    set_param(&mut s, "useVMManagedIdentity", Some("true"));
+    s
+}
+
+/// W2: the SA's client-id and the SPC's clientID are the same unrendered `${VAR}` (one
+/// heredoc rendered later). They differ from nothing: no KVC204 (codes.yaml: "differs"); the
+/// placeholder is reported once, with the SPC's (README), and the SA link reads "template".
+#[test]
+fn a_placeholder_client_id_on_both_sides_is_one_unrendered_finding() {
+    let mut s = tk::healthy();
+    set_param(&mut s, "clientID", Some("${USER_ASSIGNED_CLIENT_ID}"));
+    annotate(&mut s, CLIENT_ANNOTATION, "${USER_ASSIGNED_CLIENT_ID}");
+    let c = one(&s);
+    assert_eq!(count(&c, Code::KVC204), 0, "{:#?}", c.links);
+    assert_eq!(count(&c, Code::KVC306), 1, "{:#?}", c.links);
+    let f = find(&c, Code::KVC306);
+    assert!(
+        f.evidence
+            .iter()
+            .any(|e| e.contains(CLIENT_ANNOTATION) && e.contains("${USER_ASSIGNED_CLIENT_ID}")),
+        "{:?}",
+        f.evidence
+    );
+    assert_eq!(c.link(LinkKind::ServiceAccount).summary, "template");
+}
+
+/// W2: the tenant-id annotation is injected as AZURE_TENANT_ID the same way (FACTS §6): a
+/// placeholder there is unrendered too, named once, and its fix names the identity's tenant.
+#[test]
+fn a_placeholder_tenant_annotation_is_unrendered_not_ignored() {
+    let mut s = tk::healthy();
+    annotate(&mut s, TENANT_ANNOTATION, "<tenant ID>");
+    let c = one(&s);
+    assert_eq!(count(&c, Code::KVC306), 1, "{:#?}", c.links);
+    let f = find(&c, Code::KVC306);
+    assert!(f.message.contains(TENANT_ANNOTATION), "{}", f.message);
+    assert!(
+        f.fix.contains(&format!("{TENANT_ANNOTATION}={TENANT}")),
+        "{}",
+        f.fix
+    );
+    assert_eq!(c.link(LinkKind::ServiceAccount).summary, "template");
+}
+
+/// A rendered pair that agrees is clean; one that differs is still KVC204.
+#[test]
+fn rendered_client_ids_are_still_compared() {
+    let c = one(&tk::healthy());
+    assert_eq!(count(&c, Code::KVC204) + count(&c, Code::KVC306), 0);
+    let mut s = tk::healthy();
+    annotate(
+        &mut s,
+        CLIENT_ANNOTATION,
+        "11111111-2222-3333-4444-555555555555",
+    );
+    let c = one(&s);
+    assert_eq!(count(&c, Code::KVC204), 1, "{:#?}", c.links);
+    assert_eq!(count(&c, Code::KVC306), 0);
+}
+
+/// W3: FACTS §11 / KVC404: the SPC tenant is the identity's home tenant, never "the vault's".
+/// An absent key is added as `tenantID` (FACTS §5: `tenantId` is deprecated), filled with the
+/// identity's tenant when the identity is visible.
+#[test]
+fn a_missing_tenant_is_fixed_with_the_identitys_tenant_as_tenant_id() {
+    let mut s = tk::healthy();
+    set_param(&mut s, "tenantID", None);
+    set_param(&mut s, "tenantId", None);
+    let c = one(&s);
+    let f = find(&c, Code::KVC302);
+    assert!(
+        f.fix.ends_with(&format!("# tenantID: {TENANT}")),
+        "{}",
+        f.fix
+    );
+    assert!(!f.fix.contains("vault"), "{}", f.fix);
+}
+
+/// W3: a key the SPC has (even empty) is edited in place, not shadowed by a second one. The
+/// node's identity lives in the cluster's tenant, known here from the cluster's issuer.
+#[test]
+fn an_empty_tenant_key_is_edited_in_place_with_the_clusters_tenant_for_a_node_identity() {
+    let mut s = vm_identity();
+    set_param(&mut s, "tenantID", None);
+    set_param(&mut s, "tenantId", Some(""));
+    let c = one(&s);
+    let f = find(&c, Code::KVC302);
+    assert!(
+        f.fix.ends_with(&format!("# tenantId: {TENANT}")),
+        "{}",
+        f.fix
+    );
+}
+
+/// W3: with the identity unseen, the fix says whose tenant to look up, not the vault's.
+#[test]
+fn an_unrendered_tenant_names_the_identitys_home_tenant() {
+    let mut s = tk::healthy();
+    s.azure = AzureObs::unknown("no Azure credentials");
+    set_param(&mut s, "tenantID", None);
+    set_param(&mut s, "tenantId", Some("${IDENTITY_TENANT}"));
+    let c = one(&s);
+    let f = find(&c, Code::KVC306);
+    assert!(
+        f.fix.contains("tenantId: <the identity's home tenant id"),
+        "{}",
+        f.fix
+    );
+    assert!(!f.fix.contains("vault's tenant"), "{}", f.fix);
+}
+
+/// W3: a literal that is no tenant ("tid") is an invalid tenant, not a template to render.
+/// The node's and pod identity's tokens are not asked in the tenant (provider auth.go): a
+/// warning there, since the mount does not fail on it.
+#[test]
+fn a_junk_tenant_is_invalid_and_harmless_only_where_the_tenant_is_not_asked() {
+    let mut s = vm_identity();
+    set_param(&mut s, "tenantID", Some("tid"));
+    let c = one(&s);
+    let f = find(&c, Code::KVC302);
+    assert!(f.message.contains("invalid tenant"), "{}", f.message);
+    assert_eq!(f.severity, Severity::Warning);
+    assert_eq!(count(&c, Code::KVC306), 0);
+}
+
+/// W8: in pod-identity mode the AzureIdentityBinding matched by the pod's aadpodidbinding
+/// label chooses the identity (aad-pod-identity's NMI), not clientID or nodePublishSecretRef;
+/// the key has nothing to be renamed to.
+#[test]
+fn an_unread_user_assigned_id_in_pod_identity_mode_names_the_binding() {
+    let mut s = tk::healthy();
+    set_param(&mut s, "clientID", None);
+    set_param(&mut s, "usePodIdentity", Some("true"));
+    set_param(
+        &mut s,
+        "userAssignedIdentityID",
+        Some("8917dd75-0000-4000-8000-000000000001"),
+    );
+    let c = one(&s);
+    let f = find(&c, Code::KVC305);
+    assert!(f.message.contains("aadpodidbinding"), "{}", f.message);
+    assert!(!f.message.contains("nodePublishSecretRef"), "{}", f.message);
+    assert!(f.fix.contains("remove userAssignedIdentityID"), "{}", f.fix);
+    assert!(!f.fix.contains("rename"), "{}", f.fix);
+}
+
+/// W9: leaving the node's identity for a workload identity needs, before the SPC switches, a
+/// federated credential for the pods' service account at the cluster's issuer (FACTS §7) and
+/// a Key Vault role for the object types read (FACTS §8); KVC303's fix carries them.
+#[test]
+fn the_node_identity_fix_brings_the_workload_identity_prerequisites() {
+    let c = one(&vm_identity());
+    let f = find(&c, Code::KVC303);
+    let sa = tk::sa_name(APP);
+    for needed in [
+        "az identity federated-credential create".to_string(),
+        format!("--subject system:serviceaccount:{NS}:{sa}"),
+        format!("--issuer {ISSUER}"),
+        "--audiences api://AzureADTokenExchange".to_string(),
+        "--role \"Key Vault Secrets User\"".to_string(),
+        "useVMManagedIdentity\\\":\\\"false".to_string(),
+    ] {
+        assert!(f.fix.contains(&needed), "{needed} missing: {}", f.fix);
+    }
+    // The credential and the role come before the switch.
+    let fic = f.fix.find("federated-credential").unwrap();
+    let switch = f.fix.find("useVMManagedIdentity").unwrap();
+    assert!(fic < switch, "{}", f.fix);
+}
+
+/// One symptom, one cause: AADSTS90002 for the invalid tenant the SPC names is the proof of
+/// KVC302, not a second finding (KVC404) on the federation link.
+#[test]
+fn aadsts90002_for_an_invalid_tenant_is_evidence_of_it() {
+    let mut s = tk::healthy();
+    set_param(&mut s, "tenantID", Some("tid"));
+    let message = "failed to get objectType:secret, objectName:web-db-pass, objectVersion:: ClientAssertionCredential authentication failed. \nPOST https://login.microsoftonline.com/tid/oauth2/v2.0/token\n----\nRESPONSE 400: 400 Bad Request\n----\n{ \"error\": \"invalid_request\", \"error_description\": \"AADSTS90002: Tenant 'tid' not found.\", \"error_codes\": [90002] }";
+    let c = one(&failing_with(s, message));
+    assert_eq!(codes(&c), [Code::KVC302], "{:#?}", c.links);
+    let f = find(&c, Code::KVC302);
+    assert!(has_event(f), "{:?}", f.evidence);
+    assert_eq!(f.severity, Severity::Error);
+}
