@@ -8,91 +8,21 @@ use crate::chain::events;
 use crate::chain::model::Finding;
 use crate::snapshot::{DriverInstall, EventObs};
 
+mod audience;
 mod by_code;
 pub(crate) mod network;
 mod rotation;
 mod tenant;
 mod workload_identity;
 
+pub(crate) use audience::{AUDIENCE, audiences_needed, token_audience, token_requests_fix};
 pub(crate) use by_code::commands;
 pub(crate) use tenant::{home_tenant, tenant_key_to_edit};
 pub(crate) use workload_identity::switch_to_workload_identity;
 
-pub(crate) const AUDIENCE: &str = "api://AzureADTokenExchange";
-/// The token audience of AKS identity binding (`useAzureTokenProxy`), FACTS §5.
-pub(crate) const BINDING_AUDIENCE: &str = "api://AKSIdentityBinding";
-
-/// The service-account token audience the mount's identity mode reads, if it reads one:
-/// workload identity the exchange audience, identity binding its own (FACTS §5). The VM's
-/// managed identity and pod identity read no token.
-pub(crate) fn token_audience(cx: &Ctx) -> Option<&'static str> {
-    cx.params.as_deref().and_then(audience_of)
-}
-
-/// [`token_audience`] of SPC parameters `p`.
-fn audience_of(p: &crate::spc::AzureSpc) -> Option<&'static str> {
-    use super::pod::truthy;
-    if p.client_id.is_none() || truthy(&p.use_vm_managed_identity) || truthy(&p.use_pod_identity) {
-        return None;
-    }
-    Some(if truthy(&p.use_azure_token_proxy) {
-        BINDING_AUDIENCE
-    } else {
-        AUDIENCE
-    })
-}
-
-/// Every token audience a mount of the cluster reads, sorted: this chain's (its volume may
-/// override the SPC's parameters) and each SPC's. One CSIDriver serves them all, so its
-/// finding and fix say the same whichever chain shows them.
-pub(crate) fn audiences_needed(cx: &Ctx) -> Vec<&'static str> {
-    let mut wanted: Vec<&'static str> = token_audience(cx).into_iter().collect();
-    wanted.extend(
-        cx.snap()
-            .spcs
-            .items
-            .iter()
-            .filter_map(|spc| audience_of(&spc.parsed)),
-    );
-    wanted.sort_unstable();
-    wanted.dedup();
-    wanted
-}
-
-/// The fix for a CSIDriver without a token audience some mount needs. With Helm: the chart's
-/// tokenRequests keeping every audience the CSIDriver has, plus each one the cluster's SPCs
-/// need (one command whichever chain shows it; setting one index would replace another
-/// audience). The AKS add-on's CSIDriver is AKS's to keep (it reverts edits): no Helm command.
-pub(crate) fn token_requests_fix(cx: &Ctx) -> String {
-    let have = cx
-        .cluster()
-        .csi_driver
-        .known()
-        .and_then(|c| c.token_audiences.known())
-        .map_or(&[][..], Vec::as_slice);
-    let mut auds: Vec<&str> = have.iter().map(String::as_str).collect();
-    let missing: Vec<&str> = audiences_needed(cx)
-        .into_iter()
-        .filter(|a| !auds.contains(a))
-        .collect();
-    auds.extend(&missing);
-    if install(cx) == Some(DriverInstall::AksAddon) {
-        return format!(
-            "# the AKS add-on owns CSIDriver secrets-store.csi.k8s.io (AKS reverts edits to it) and it requests no token for {}: update the add-on with the cluster (az aks upgrade), or run the driver from its Helm charts, whose tokenRequests can list {}",
-            missing.join(" nor "),
-            auds.join(" and ")
-        );
-    }
-    let sets: Vec<String> = auds
-        .iter()
-        .enumerate()
-        .map(|(i, a)| format!("--set 'tokenRequests[{i}].audience={a}'"))
-        .collect();
-    format!("{HELM_DRIVER} {}", sets.join(" "))
-}
 pub(crate) const CSIDRIVER: &str = "CSIDriver/secrets-store.csi.k8s.io";
 
-const HELM_DRIVER: &str = "helm upgrade csi-secrets-store secrets-store-csi-driver/secrets-store-csi-driver -n kube-system --reuse-values";
+pub(super) const HELM_DRIVER: &str = "helm upgrade csi-secrets-store secrets-store-csi-driver/secrets-store-csi-driver -n kube-system --reuse-values";
 const ADDON: &str =
     "az aks addon update -g \"$CLUSTER_RG\" -n \"$CLUSTER\" -a azure-keyvault-secrets-provider";
 
