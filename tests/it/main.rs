@@ -65,6 +65,7 @@ mod rules_repaired;
 mod rules_rotation_repair;
 mod rules_runtime;
 mod rules_runtime_objects;
+mod rules_spc_edited;
 mod rules_spc_namespace;
 mod rules_stale_secret;
 mod rules_tenants;

@@ -12,7 +12,8 @@ mod by_code;
 pub(crate) mod network;
 mod rotation;
 
-pub(crate) use by_code::commands;
+pub(crate) use by_code::{commands, rotation_stuck_fix};
+pub(crate) use rotation::DRIVER_LOG;
 
 pub(crate) const AUDIENCE: &str = "api://AzureADTokenExchange";
 /// The token audience of AKS identity binding (`useAzureTokenProxy`), FACTS §5.
