@@ -68,6 +68,7 @@ mod rules_runtime_objects;
 mod rules_spc_edited;
 mod rules_spc_namespace;
 mod rules_stale_secret;
+mod rules_sync_readers;
 mod rules_tenants;
 mod rules_unstarted;
 mod rules_wording;
