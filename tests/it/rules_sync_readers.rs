@@ -86,3 +86,27 @@ fn a_reader_stuck_on_a_key_the_other_writer_dropped_follows_the_two_writers() {
         "{chains:#?}"
     );
 }
+
+/// V5: the driver cannot build the Secret (a disabled version loses a history index) and it
+/// is gone: the app waiting on `secret "…" not found` is on the Sync link's cause.
+#[test]
+fn the_app_waiting_on_a_secret_the_driver_cannot_build_is_the_causes_evidence() {
+    let mut s = crate::rules_stale_secret::history_with_disabled_latest();
+    let secret = tk::secret_name(APP);
+    s.secrets.items.retain(|x| x.name != secret);
+    tk::pod_mut(&mut s, APP).containers[0].state = ContainerStateObs::Waiting {
+        reason: "CreateContainerConfigError".into(),
+        message: format!("secret \"{secret}\" not found"),
+    };
+    let chains = run(&s);
+    let f = all(&chains, Code::KVC801);
+    assert_eq!(f.len(), 1, "{chains:#?}");
+    assert!(
+        f[0].evidence
+            .iter()
+            .any(|e| e.contains(&tk::pod_name(APP, 0))
+                && e.contains(&format!("secret \"{secret}\" not found"))),
+        "{:#?}",
+        f[0]
+    );
+}

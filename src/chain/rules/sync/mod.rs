@@ -6,6 +6,7 @@
 mod edited;
 mod shape;
 mod typed;
+mod waiting;
 pub(crate) use edited::mount_predates_edit;
 pub(crate) use shape::{object_typos, written_by_others};
 
@@ -276,6 +277,11 @@ fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: Option<usize
             )
             .into(),
         );
+        for line in waiting::on_absent(cx, &so.secret_name) {
+            if !f.evidence.iter().any(|e| **e == *line) {
+                f.evidence.push(line.into());
+            }
+        }
         return;
     }
     // A FailedToCreateSecret whose message names a cause of its own (a secretObjects file not
