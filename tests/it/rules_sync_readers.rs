@@ -5,7 +5,7 @@
 //! follows the cause or on the cause itself when the Secret is missing.
 
 use kvchain::chain::testkit::{self as tk, APP, NS};
-use kvchain::chain::{Chain, Code, Finding, LinkKind};
+use kvchain::chain::{Chain, Code, Finding, LinkKind, Severity};
 use kvchain::snapshot::*;
 
 use crate::rules_runtime::run;
@@ -85,6 +85,30 @@ fn a_reader_stuck_on_a_key_the_other_writer_dropped_follows_the_two_writers() {
             .any(|f| f.fix.contains("no pod has the Secret")),
         "{chains:#?}"
     );
+}
+
+/// V9: an optional key a stale Secret lacks, read by a running container: it started
+/// without it, and env is read at start, so the key reaches it only after a restart.
+#[test]
+fn an_optional_key_a_running_container_lacks_needs_a_restart_once_written() {
+    let mut s = tk::healthy();
+    if let Observed::Known(csi) = &mut s.cluster.csi_driver {
+        csi.rotation_enabled = Observed::Known(false);
+    }
+    tk::spc_mut(&mut s, APP).secret_objects[0]
+        .data
+        .push(SecretObjectData {
+            object_name: "password".into(),
+            key: "apikey".into(),
+        });
+    let secret = tk::secret_name(APP);
+    reads(&mut s, APP, &secret, "apikey", true);
+    let chains = run(&s);
+    let f = all(&chains, Code::KVC905);
+    assert_eq!(f.len(), 1, "{chains:#?}");
+    assert_eq!(f[0].severity, Severity::Info);
+    assert!(!f[0].fix.contains("then starts"), "{}", f[0].fix);
+    assert!(f[0].fix.contains("restart"), "{}", f[0].fix);
 }
 
 /// V5: the driver cannot build the Secret (a disabled version loses a history index) and it

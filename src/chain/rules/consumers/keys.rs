@@ -216,7 +216,14 @@ pub(super) fn check(
         } else if stuck {
             format!("# fix the Sync link's error first: the driver cannot build Secret {secret} now, and key {} comes with the Secret it builds", missing.join(", "))
         } else {
-            format!("# fix KVC805 (Sync) first: Secret {secret} written again has key {}, and the container then starts", missing.join(", "))
+            // An optional key: the container runs without it; env is read at start, a
+            // volume's files follow the Secret (FACTS §4).
+            let then = match (how, optional) {
+                (_, false) => "and the container then starts",
+                (Use::Volume { .. }, true) => "and the kubelet then adds it to the volume",
+                (_, true) => "which a running container sees only after a restart (env is read at start)",
+            };
+            format!("# fix KVC805 (Sync) first: Secret {secret} written again has key {}, {then}", missing.join(", "))
         }
         .into();
         if optional {
