@@ -64,11 +64,16 @@ pub(super) fn lacking_why(rotation: &Rotation) -> String {
     match rotation {
         Rotation::NotOn => "it was written before they were added, and the driver does not rewrite an existing Secret at mount; only rotation updates it".to_string(),
         Rotation::Due { ago, poll } => format!(
-            "it was written {ago}s ago, before they were added; rotation is on (poll interval {poll}s), so its next poll should write them"
+            "it was written before they were added, and rotation is on (poll interval {poll}s): the Secret or the pod's SPCPS was last written {ago}s ago, so its next poll should write them"
         ),
+        // The SPC's edit time is not observed: the Secret's last write bounds the poll that
+        // should have applied it, and a fresh edit still has a poll to go.
         Rotation::Stuck { ago, poll } => format!(
-            "it was written before they were added, and rotation is on (poll interval {poll}s) but has not applied the SPC edit{}: rotation fails silently (drivers from v1.6.0 log its errors only, no event)",
-            ago.map(|a| format!(" in the {a}s since")).unwrap_or_default()
+            "it was written before they were added, and rotation is on (poll interval {poll}s) but has not applied the SPC edit: the Secret and the pod's SPCPS were last written {}; unless the SPC was edited less than a poll ago, rotation fails silently (drivers from v1.6.0 log its errors only, no event)",
+            match ago {
+                Some(a) => format!("{a}s ago, more than a poll"),
+                None => "at a time the snapshot does not show".to_string(),
+            }
         ),
     }
 }

@@ -444,7 +444,15 @@ fn content(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, secret: &crate::sna
             // Rotation should have applied it: the driver log says why it has not (KVC703's
             // confirm and repair), the remount is the workaround until then.
             edited::Rotation::Stuck { .. } => {
-                f.confirm = format!("{} && {}", f.confirm, remedy::DRIVER_LOG).into();
+                // When the SPC was edited (its managedFields) says whether a poll has passed.
+                f.confirm = format!(
+                    "{} && kubectl get secretproviderclass {} -n {} -o jsonpath='{{.metadata.managedFields[*].time}}' && {}",
+                    f.confirm,
+                    cx.spc_name,
+                    cx.ns(),
+                    remedy::DRIVER_LOG
+                )
+                .into();
                 f.fix = remedy::rotation_stuck_fix(cx).into();
             }
             edited::Rotation::NotOn => {}
