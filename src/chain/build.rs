@@ -523,17 +523,7 @@ fn diagnose_volume<'a>(
     rules::sync::mount_predates_edit(&cx, links);
     let object_typos =
         rules::sync::object_typos(&cx, &chain.objects, &links[LinkKind::Sync.index()]);
-    let present: Vec<&str> = cx
-        .spc
-        .map(|spc| {
-            spc.secret_objects
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| cx.synced_secret(*i).is_some())
-                .map(|(_, so)| so.secret_name.as_str())
-                .collect()
-        })
-        .unwrap_or_default();
+    let present = rules::sync::present(&cx);
     rules::mark_effects(links, starting && !mount_failed, &object_typos, &present);
     stamp_findings(chain);
     Some(w.spc_name)

@@ -9,6 +9,7 @@ mod typed;
 mod waiting;
 pub(crate) use edited::mount_predates_edit;
 pub(crate) use shape::{object_typos, written_by_others};
+pub(crate) use waiting::present;
 
 use super::remedy;
 use super::{set, unknown};

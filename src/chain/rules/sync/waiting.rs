@@ -51,3 +51,17 @@ fn push(lines: &mut Vec<String>, line: String) {
         lines.push(line);
     }
 }
+
+/// The chain's synced Secrets that exist now (what waits on a cause says whether the Secret
+/// is missing or there but wrong: [`crate::chain::rules::mark_effects`]).
+pub(crate) fn present<'a>(cx: &Ctx<'a>) -> Vec<&'a str> {
+    let Some(spc) = cx.spc else {
+        return Vec::new();
+    };
+    spc.secret_objects
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| cx.synced_secret(*i).is_some())
+        .map(|(_, so)| so.secret_name.as_str())
+        .collect()
+}
