@@ -520,9 +520,11 @@ fn diagnose_volume<'a>(
     for link in links.iter_mut() {
         settle(link);
     }
+    rules::sync::mount_predates_edit(&cx, links);
     let object_typos =
         rules::sync::object_typos(&cx, &chain.objects, &links[LinkKind::Sync.index()]);
-    rules::mark_effects(links, starting && !mount_failed, &object_typos);
+    let present = rules::sync::present(&cx);
+    rules::mark_effects(links, starting && !mount_failed, &object_typos, &present);
     stamp_findings(chain);
     Some(w.spc_name)
 }

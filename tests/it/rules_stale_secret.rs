@@ -119,7 +119,7 @@ fn a_key_nothing_makes_is_the_readers_own_cause() {
 
 /// `objectVersionHistory: 2`, `password/0` → current and `password/1` → previous; the
 /// latest version is disabled, so only one enabled version is left.
-fn history_with_disabled_latest() -> Snapshot {
+pub(crate) fn history_with_disabled_latest() -> Snapshot {
     let mut s = tk::healthy();
     let obj = tk::object_name(APP);
     let objects = tk::objects_yaml(&[&[

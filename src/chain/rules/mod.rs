@@ -377,7 +377,15 @@ const BLOCKING: [Code; 1] = [Code::KVC107];
 /// (see [`sync::awaiting_mount`]). `object_typos`: the messages of the KVC801 findings that
 /// only repeat a typo in `objects` ([`sync::object_typos`]): they follow the Object link's
 /// cause; any other KVC801 is a cause of its own.
-pub(crate) fn mark_effects(links: &mut [Link], starting: bool, object_typos: &[SharedText]) {
+///
+/// `present`: the chain's synced Secrets that exist now (a finding waiting on the cause says
+/// whether the Secret is missing or there but not right).
+pub(crate) fn mark_effects(
+    links: &mut [Link],
+    starting: bool,
+    object_typos: &[SharedText],
+    present: &[&str],
+) {
     let is_cause = |f: &Finding| {
         f.follows.is_none()
             && (f.severity == Severity::Error || BLOCKING.contains(&f.code))
@@ -395,7 +403,7 @@ pub(crate) fn mark_effects(links: &mut [Link], starting: bool, object_typos: &[S
                 f.code == Code::KVC801 && f.follows.is_none() && object_typos.contains(&f.message)
             })
         {
-            follow(f, LinkKind::VaultObject, cause, true);
+            follow(f, LinkKind::VaultObject, cause, true, present);
         }
     }
     let root = links.iter().find_map(|l| {
@@ -404,7 +412,7 @@ pub(crate) fn mark_effects(links: &mut [Link], starting: bool, object_typos: &[S
     });
     if let Some((root, cause)) = root {
         for link in links.iter_mut().filter(|l| l.link > root) {
-            effects_of(link, root, cause);
+            effects_of(link, root, cause, present);
         }
     }
     sync::awaiting_mount(links, starting);
@@ -414,7 +422,7 @@ pub(crate) fn mark_effects(links: &mut [Link], starting: bool, object_typos: &[S
 }
 
 /// Mark the findings of `link` that follow `root`'s cause `cause`.
-fn effects_of(link: &mut Link, root: LinkKind, cause: Code) {
+fn effects_of(link: &mut Link, root: LinkKind, cause: Code, present: &[&str]) {
     // An unrendered secretObjects value seen failing at run time (KVC306 is an error only
     // then): the Secret and its readers are not healthy, whatever kvchain could judge.
     if cause == Code::KVC306
@@ -428,7 +436,7 @@ fn effects_of(link: &mut Link, root: LinkKind, cause: Code) {
     for f in link.findings.iter_mut().filter(|f| f.follows.is_none()) {
         let effect = EFFECTS.contains(&f.code);
         if effect || f.code == Code::KVC903 {
-            follow(f, root, cause, effect);
+            follow(f, root, cause, effect, present);
         }
     }
     // A link that waits on an earlier one (consumers of a Secret never synced, a mount
@@ -451,7 +459,7 @@ fn effects_of(link: &mut Link, root: LinkKind, cause: Code) {
 /// Mark finding `f` as following `root`'s cause `cause`: it says so and its fix points there.
 /// `effect`: a product missing or old downstream (its own fix, deleting a Secret or a pod,
 /// cannot work while the cause holds); else a finding whose own fix comes after (KVC903).
-fn follow(f: &mut Finding, root: LinkKind, cause: Code, effect: bool) {
+fn follow(f: &mut Finding, root: LinkKind, cause: Code, effect: bool, present: &[&str]) {
     f.follows = Some(root);
     f.message = format!("blocked by {}: {}", root.title(), f.message).into();
     f.fix = if effect {
@@ -461,13 +469,26 @@ fn follow(f: &mut Finding, root: LinkKind, cause: Code, effect: bool) {
             root.title()
         )
     } else {
-        // A workload relying on another's mount (KVC903) waits on the cause too: the Secret
-        // exists only once the mount succeeds, and mounting the SPC there would fail alike.
-        format!(
-            "# fix {cause} ({}) first: no pod has the Secret until the mount succeeds; then: {}",
-            root.title(),
-            f.fix
-        )
+        // A workload relying on another's mount (KVC903) waits on the cause too, and mounting
+        // the SPC there would meet it alike. Absent, the Secret exists only once the mount
+        // succeeds; present (two SPCs writing it, KVC807, or a stale one), it is not right
+        // until the cause is fixed.
+        let exists = present
+            .iter()
+            .any(|s| f.message.contains(&format!("synced Secret {s} ")));
+        if exists {
+            format!(
+                "# fix {cause} ({}) first: the Secret exists but what it holds is wrong until then; then: {}",
+                root.title(),
+                f.fix
+            )
+        } else {
+            format!(
+                "# fix {cause} ({}) first: no pod has the Secret until the mount succeeds; then: {}",
+                root.title(),
+                f.fix
+            )
+        }
     }
     .into();
 }

@@ -16,7 +16,7 @@ use crate::snapshot::ContainerStateObs;
 use crate::spc::AzureSpc;
 
 /// Slack on top of the poll interval before a version lag counts (kubelet republish cadence).
-const LAG_SLACK: Duration = Duration::from_secs(60);
+pub(crate) const LAG_SLACK: Duration = Duration::from_secs(60);
 
 pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     if cx.params.is_none() {

@@ -50,14 +50,13 @@ pub(super) fn check(
     // The kubelet reads the Secret as it is: once it exists, its own keys decide (FACTS §11:
     // the driver does not rewrite it at mount, so keys added to secretObjects later are not
     // there). Another SPC writing it too (KVC807) makes its keys follow whichever wrote last:
-    // then what the SPCs make is judged. Not yet made, the SPC's keys are what it will have.
-    let live = cx
-        .synced_secret(i)
-        .filter(|_| !crate::chain::rules::sync::written_by_others(cx, secret));
+    // a key one of them makes that the Secret as last written lacks is KVC807's effect.
+    // Not yet made, the SPC's keys are what it will have.
+    let live = cx.synced_secret(i);
+    let two_writers = crate::chain::rules::sync::written_by_others(cx, secret);
     let has = |k: &str| match live {
         Some(s) => s.data.contains_key(k),
-        // Observed in the Secret itself (written by hand, say): the container finds it.
-        None => keys.contains(&k) || cx.synced_secret(i).is_some_and(|s| s.data.contains_key(k)),
+        None => keys.contains(&k),
     };
     let (missing, optional): (Vec<&str>, bool) = match how {
         Use::Env {
@@ -171,7 +170,18 @@ pub(super) fn check(
             }
         }
     }
+    // The writers that make the keys the Secret lacks (two writers: not always this SPC).
+    let makers = makers_of(cx, secret, &missing);
     let message = match live.filter(|_| follows_sync) {
+        Some(s) if two_writers => format!(
+            "blocked by Sync: {what} of {owner} asks synced Secret {secret} for key {}, which SecretProviderClass {makers} makes but the Secret as last written lacks (it has {}; more than one SecretProviderClass writes it, KVC807): {consequence}",
+            missing.join(", "),
+            s.data
+                .keys()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         Some(s) => format!(
             "blocked by Sync: {what} of {owner} asks synced Secret {secret} for key {}, which SecretProviderClass {} makes ({has_keys}) but the Secret as written lacks (it has {}): {consequence}",
             missing.join(", "),
@@ -201,10 +211,19 @@ pub(super) fn check(
         // Nothing to change in the reader: the key comes with the Secret the driver writes
         // once the sync link's finding is fixed.
         f.follows = Some(LinkKind::Sync);
-        f.fix = if stuck {
+        f.fix = if two_writers {
+            format!("# fix KVC807 (Sync) first: once each Secret has one writer, point this reader at the Secret SecretProviderClass {makers} writes (it makes key {})", missing.join(", "))
+        } else if stuck {
             format!("# fix the Sync link's error first: the driver cannot build Secret {secret} now, and key {} comes with the Secret it builds", missing.join(", "))
         } else {
-            format!("# fix KVC805 (Sync) first: Secret {secret} written again has key {}, and the container then starts", missing.join(", "))
+            // An optional key: the container runs without it; env is read at start, a
+            // volume's files follow the Secret (FACTS §4).
+            let then = match (how, optional) {
+                (_, false) => "and the container then starts",
+                (Use::Volume { .. }, true) => "and the kubelet then adds it to the volume",
+                (_, true) => "which a running container sees only after a restart (env is read at start)",
+            };
+            format!("# fix KVC805 (Sync) first: Secret {secret} written again has key {}, {then}", missing.join(", "))
         }
         .into();
         if optional {
@@ -227,4 +246,28 @@ pub(super) fn check(
         f.severity = Severity::Info;
     }
     link.findings.push(f);
+}
+
+/// The SecretProviderClasses writing synced Secret `secret` that make one of `keys`, joined
+/// with " and " (this chain's SPC when none is known to).
+fn makers_of(cx: &Ctx, secret: &str, keys: &[&str]) -> String {
+    let mut names: Vec<&str> = cx
+        .ix
+        .secret_writers
+        .get(&(cx.ns(), secret))
+        .into_iter()
+        .flatten()
+        .filter(|spc| {
+            spc.secret_objects.iter().any(|so| {
+                so.secret_name == secret && so.data.iter().any(|d| keys.contains(&d.key.as_str()))
+            })
+        })
+        .map(|spc| spc.name.as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    if names.is_empty() {
+        return cx.spc_name.to_string();
+    }
+    names.join(" and ")
 }

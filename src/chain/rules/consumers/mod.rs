@@ -289,7 +289,7 @@ fn reloader(cx: &Ctx, link: &mut Link, secrets: &[&str]) {
 }
 
 /// [`describe`], naming a projected volume as such (its `secret` source is a consumer too).
-fn describe_in(pod: &PodObs, how: &Use) -> String {
+pub(crate) fn describe_in(pod: &PodObs, how: &Use) -> String {
     match how {
         Use::Volume { volume }
             if pod.volumes.iter().any(|v| {

@@ -346,13 +346,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             } else {
                 (
                     format!("{status} && {}", rotation::DRIVER_LOG),
-                    {
-                        // The repair depends on what the log says: guidance after the
-                        // command, in its comment.
-                        let now = remount(cx);
-                        let sep = if now.contains('#') { "; " } else { "  # " };
-                        format!("{now}{sep}{}", rotation::repair(cx))
-                    },
+                    rotation_stuck_fix(cx),
                 )
             }
         }
@@ -492,6 +486,15 @@ fn rotation_off(cx: &Ctx) -> bool {
         .known()
         .and_then(|c| c.rotation_enabled.known())
         == Some(&false)
+}
+
+/// Rotation is on but has not applied what it should (a new version, KVC703; an SPC edit,
+/// KVC805): the remount now, then the repair the driver log names. The repair depends on what
+/// the log says, so it is guidance after the command, in its comment (pasted, the command runs).
+pub(crate) fn rotation_stuck_fix(cx: &Ctx) -> String {
+    let now = remount(cx);
+    let sep = if now.contains('#') { "; " } else { "  # " };
+    format!("{now}{sep}{}", rotation::repair(cx))
 }
 
 fn remount(cx: &Ctx) -> String {

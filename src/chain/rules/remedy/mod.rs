@@ -16,7 +16,8 @@ mod tenant;
 mod workload_identity;
 
 pub(crate) use audience::{AUDIENCE, audiences_needed, token_audience, token_requests_fix};
-pub(crate) use by_code::commands;
+pub(crate) use by_code::{commands, rotation_stuck_fix};
+pub(crate) use rotation::DRIVER_LOG;
 pub(crate) use tenant::{home_tenant, tenant_key_to_edit};
 pub(crate) use workload_identity::switch_to_workload_identity;
 

@@ -3,16 +3,20 @@
 //! secret-type object, validation fields present. Runtime: the Secret exists (only while a pod
 //! mounts the SPC), matches the mount, and nothing relies on it without keeping it alive.
 
+mod edited;
 mod shape;
 mod typed;
+mod waiting;
+pub(crate) use edited::mount_predates_edit;
 pub(crate) use shape::{object_typos, written_by_others};
+pub(crate) use waiting::present;
 
 use super::remedy;
 use super::{set, unknown};
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::index::Use;
-use crate::chain::model::{Fact, Link, LinkKind, Status};
+use crate::chain::model::{Fact, Link, LinkKind, Severity, Status};
 use crate::snapshot::SecretObjectSpec;
 
 const TLS: &str = "kubernetes.io/tls";
@@ -274,6 +278,11 @@ fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: Option<usize
             )
             .into(),
         );
+        for line in waiting::on_absent(cx, &so.secret_name) {
+            if !f.evidence.iter().any(|e| **e == *line) {
+                f.evidence.push(line.into());
+            }
+        }
         return;
     }
     // A FailedToCreateSecret whose message names a cause of its own (a secretObjects file not
@@ -352,11 +361,13 @@ fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: Option<usize
 }
 
 /// KVC805: the synced Secret is older than what the mount and `secretObjects` make: values
-/// differ from the mounted files' fingerprints (when the source can see files), or keys the
-/// SPC's `secretObjects` now make are missing from it (an SPC edited after the Secret was
-/// written: FACTS §4, §11). One finding per Secret, the stale Secret named.
+/// differ from the mounted files' fingerprints (when the source can see files), keys the
+/// SPC's `secretObjects` now make are missing from it, or keys none makes any more are left
+/// in it (an SPC edited after the Secret was written: FACTS §2, §4, §11). One finding per
+/// Secret, the stale Secret named.
 fn content(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, secret: &crate::snapshot::SecretObs) {
     let lacking = keys_lacking(cx, so, secret);
+    let leftover = edited::leftover_keys(so, secret);
     let mut differ = Vec::new();
     if let Some((status, files)) = cx
         .status
@@ -364,11 +375,13 @@ fn content(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, secret: &crate::sna
     {
         differ = values_differ(so, secret, status, files);
     }
-    if differ.is_empty() && lacking.is_empty() {
+    if differ.is_empty() && lacking.is_empty() && leftover.is_empty() {
         return;
     }
+    let values_differ = !differ.is_empty();
+    let has: Vec<&str> = secret.data.keys().map(String::as_str).collect();
     let mut parts = Vec::new();
-    if !differ.is_empty() {
+    if values_differ {
         parts.push(format!(
             "differs from what pod {} has mounted: {}",
             cx.pod.name,
@@ -379,14 +392,25 @@ fn content(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, secret: &crate::sna
                 .join(", ")
         ));
     }
+    let rotation = edited::rotation(cx, secret);
     if !lacking.is_empty() {
-        let has: Vec<&str> = secret.data.keys().map(String::as_str).collect();
         parts.push(format!(
-            "lacks key {} that secretObjects of SecretProviderClass {} now make (it has {}): it was written before they were added, and the driver does not rewrite an existing Secret at mount; only rotation updates it",
+            "lacks key {} that secretObjects of SecretProviderClass {} now make (it has {}): {}",
             lacking.join(", "),
             cx.spc_name,
-            if has.is_empty() { "no keys".to_string() } else { has.join(", ") }
+            if has.is_empty() {
+                "no keys".to_string()
+            } else {
+                has.join(", ")
+            },
+            edited::lacking_why(&rotation)
         ));
+    }
+    let readers = edited::leftover_readers(cx, so, &leftover);
+    if !leftover.is_empty() {
+        parts.push(edited::leftover_part(cx, so, &leftover, &readers));
+    }
+    if !lacking.is_empty() || !leftover.is_empty() {
         differ.push(format!(
             "Secret {} keys: {}; secretObjects[{}].data keys: {}",
             secret.name,
@@ -398,14 +422,52 @@ fn content(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, secret: &crate::sna
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
+    }
+    if !lacking.is_empty() {
         differ.extend(unmounted_objects(cx));
     }
-    link.findings.push(cx.remedied(
+    differ.extend(readers.iter().map(|r| r.evidence.clone()));
+    let mut f = cx.remedied(
         Code::KVC805,
         format!("Secret/{}", secret.name),
         format!("synced Secret {} {}", secret.name, parts.join("; it also ")),
         differ,
-    ));
+    );
+    if values_differ {
+        // The default: a new Secret from a new mount.
+    } else if !lacking.is_empty() {
+        match rotation {
+            // Rotation's next poll applies the edit: nothing to delete, nothing broken yet.
+            edited::Rotation::Due { poll, .. } => {
+                f.severity = Severity::Warning;
+                f.fix = edited::due_fix(&secret.name, poll, &lacking.join(", ")).into();
+            }
+            // Rotation should have applied it: the driver log says why it has not (KVC703's
+            // confirm and repair), the remount is the workaround until then.
+            edited::Rotation::Stuck { .. } => {
+                // When the SPC was edited (its managedFields) says whether a poll has passed.
+                f.confirm = format!(
+                    "{} && kubectl get secretproviderclass {} -n {} -o jsonpath='{{.metadata.managedFields[*].time}}' && {}",
+                    f.confirm,
+                    cx.spc_name,
+                    cx.ns(),
+                    remedy::DRIVER_LOG
+                )
+                .into();
+                f.fix = remedy::rotation_stuck_fix(cx).into();
+            }
+            edited::Rotation::NotOn => {}
+        }
+    } else {
+        // Only leftovers: nothing is broken now; the readers break when the Secret is rebuilt.
+        f.severity = if readers.is_empty() {
+            Severity::Info
+        } else {
+            Severity::Warning
+        };
+        f.fix = edited::leftover_fix(cx, so, &leftover, &readers).into();
+    }
+    link.findings.push(f);
 }
 
 /// The objects the SPC lists that the pod's mount (SecretProviderClassPodStatus) lacks: the

@@ -1,0 +1,67 @@
+//! Who is stuck on a synced Secret the driver cannot build: the kubelet's own words for each
+//! container or volume that needs it (`secret "<name>" not found`). The Secret's absence is
+//! the Sync link's cause's effect, so the waiting readers are its evidence, not findings of
+//! their own (one symptom, one cause), and a report shows the down app (README: a link drawn
+//! `…` was kept from being tried; these were tried and fail).
+
+use crate::chain::context::Ctx;
+
+/// The readers of Secret `secret` waiting on its absence now, as evidence lines, once each.
+pub(super) fn on_absent(cx: &Ctx, secret: &str) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let not_found = format!("secret \"{secret}\" not found");
+    let consumers = cx.ix.secret_consumers.get(&(cx.ns(), secret));
+    for c in consumers.into_iter().flatten() {
+        let pod = c.pod;
+        for k in &pod.containers {
+            if let crate::snapshot::ContainerStateObs::Waiting { reason, message } = &k.state
+                && message.contains(&not_found)
+            {
+                push(
+                    &mut lines,
+                    format!(
+                        "pod {} container {} waiting: {reason}: {message}",
+                        pod.name, k.name
+                    ),
+                );
+            }
+        }
+        // A volume's: the kubelet's FailedMount for it (the pod's own, not an earlier uid's).
+        let events = cx
+            .ix
+            .pod_events
+            .get(&(pod.namespace.as_str(), pod.name.as_str()));
+        for e in events.into_iter().flatten().filter(|e| {
+            e.reason == "FailedMount"
+                && e.type_ != "Normal"
+                && (pod.uid.is_empty() || e.involved_uid.is_empty() || e.involved_uid == pod.uid)
+                && e.message.contains(&not_found)
+        }) {
+            push(
+                &mut lines,
+                format!("pod {} FailedMount: {}", pod.name, e.message),
+            );
+        }
+    }
+    lines
+}
+
+fn push(lines: &mut Vec<String>, line: String) {
+    if !lines.contains(&line) {
+        lines.push(line);
+    }
+}
+
+/// The chain's synced Secrets that exist now (what waits on a cause says whether the Secret
+/// is missing or there but wrong: [`crate::chain::rules::mark_effects`]).
+pub(crate) fn present<'a>(cx: &Ctx<'a>) -> Vec<&'a str> {
+    let Some(spc) = cx.spc else {
+        return Vec::new();
+    };
+    spc.secret_objects
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| cx.synced_secret(*i).is_some())
+        .map(|(_, so)| so.secret_name.as_str())
+        .collect()
+}
