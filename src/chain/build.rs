@@ -523,7 +523,7 @@ fn diagnose_volume<'a>(
     rules::sync::mount_predates_edit(&cx, links);
     let object_typos =
         rules::sync::object_typos(&cx, &chain.objects, &links[LinkKind::Sync.index()]);
-    let present = rules::sync::present(&cx);
+    let present = rules::sync::present(&cx, links);
     rules::mark_effects(links, starting && !mount_failed, &object_typos, &present);
     stamp_findings(chain);
     Some(w.spc_name)

@@ -4,7 +4,9 @@
 //! their own (one symptom, one cause), and a report shows the down app (README: a link drawn
 //! `…` was kept from being tried; these were tried and fail).
 
+use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
+use crate::chain::model::{Link, LinkKind};
 
 /// The readers of Secret `secret` waiting on its absence now, as evidence lines, once each.
 pub(super) fn on_absent(cx: &Ctx, secret: &str) -> Vec<String> {
@@ -54,8 +56,13 @@ fn push(lines: &mut Vec<String>, line: String) {
 
 /// The chain's synced Secrets that exist now (what waits on a cause says whether the Secret
 /// is missing or there but wrong: [`crate::chain::rules::mark_effects`]).
-pub(crate) fn present<'a>(cx: &Ctx<'a>) -> Vec<&'a str> {
-    let Some(spc) = cx.spc else {
+pub(crate) fn present<'a>(cx: &Ctx<'a>, links: &[Link]) -> Vec<&'a str> {
+    // Only a KVC903 words its fix by it: most chains have none, and need no list.
+    let consumers = &links[LinkKind::Consumers.index()];
+    let Some(spc) = cx
+        .spc
+        .filter(|_| consumers.findings.iter().any(|f| f.code == Code::KVC903))
+    else {
         return Vec::new();
     };
     spc.secret_objects
