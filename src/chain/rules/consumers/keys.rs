@@ -53,7 +53,6 @@ pub(super) fn check(
     // a key one of them makes that the Secret as last written lacks is KVC807's effect.
     // Not yet made, the SPC's keys are what it will have.
     let live = cx.synced_secret(i);
-    let two_writers = crate::chain::rules::sync::written_by_others(cx, secret);
     let has = |k: &str| match live {
         Some(s) => s.data.contains_key(k),
         None => keys.contains(&k),
@@ -105,6 +104,7 @@ pub(super) fn check(
     if missing.is_empty() {
         return;
     }
+    let two_writers = crate::chain::rules::sync::written_by_others(cx, secret);
     // Keys the SPC makes but the live Secret lacks are the stale Secret's (the sync link's
     // KVC805, or its cause when the driver cannot build the Secret now): the reader follows
     // it. A key the SPC does not make either is the reader's own cause, said as ever.

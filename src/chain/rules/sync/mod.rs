@@ -196,14 +196,18 @@ pub(crate) fn keys_lacking<'s>(
     so: &'s SecretObjectSpec,
     secret: &crate::snapshot::SecretObs,
 ) -> Vec<&'s str> {
-    if shape::written_by_others(cx, &so.secret_name) {
-        return Vec::new();
-    }
-    so.data
+    // Most Secrets have every key: the lookups settle them before anything else is asked.
+    let mut lacking: Vec<&str> = so
+        .data
         .iter()
         .map(|d| d.key.as_str())
-        .filter(|k| !secret.data.contains_key(*k) && !super::params::is_placeholder(k))
-        .collect()
+        .filter(|k| !secret.data.contains_key(*k))
+        .collect();
+    if lacking.is_empty() || shape::written_by_others(cx, &so.secret_name) {
+        return Vec::new();
+    }
+    lacking.retain(|k| !super::params::is_placeholder(k));
+    lacking
 }
 
 /// KVC802 says no running pod has the SPC mounted. While this chain's own pod is still on its
