@@ -30,6 +30,11 @@ pub(crate) fn find_any(chains: &[Chain], code: Code) -> &Finding {
         .unwrap_or_else(|| panic!("{code} missing"))
 }
 
+/// Every finding with `code` in `c`.
+pub(crate) fn with(c: &Chain, code: Code) -> Vec<&Finding> {
+    c.findings().filter(|f| f.code == code).collect()
+}
+
 pub(crate) fn find(c: &Chain, code: Code) -> &Finding {
     c.findings()
         .find(|f| f.code == code)

@@ -6,20 +6,10 @@
 //! its readers lose when the Secret is rebuilt.
 
 use kvchain::chain::testkit::{self as tk, APP, NS};
-use kvchain::chain::{Chain, Code, Finding, LinkKind, Severity, Status};
+use kvchain::chain::{Code, LinkKind, Severity, Status};
 use kvchain::snapshot::*;
 
-use crate::rules_runtime::run;
-
-fn one(s: &Snapshot) -> Chain {
-    let mut chains = run(s);
-    assert_eq!(chains.len(), 1, "{chains:#?}");
-    chains.remove(0)
-}
-
-fn with(c: &Chain, code: Code) -> Vec<&Finding> {
-    c.findings().filter(|f| f.code == code).collect()
-}
+use crate::cause_kit::{one, with};
 
 /// The Secret and the pod's SPCPS were last written `secs` seconds ago (rotation on, poll
 /// 120 s in the testkit).

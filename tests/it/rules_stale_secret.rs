@@ -7,20 +7,11 @@
 //! the driver cannot build again.
 
 use kvchain::chain::testkit::{self as tk, APP, NS};
-use kvchain::chain::{Chain, Code, Finding, LinkKind, Severity, Status};
+use kvchain::chain::{Code, LinkKind, Severity, Status};
 use kvchain::snapshot::*;
 
-use crate::rules_runtime::{latest, run};
-
-fn one(s: &Snapshot) -> Chain {
-    let mut chains = run(s);
-    assert_eq!(chains.len(), 1, "{chains:#?}");
-    chains.remove(0)
-}
-
-fn with(c: &Chain, code: Code) -> Vec<&Finding> {
-    c.findings().filter(|f| f.code == code).collect()
-}
+use crate::cause_kit::{one, with};
+use crate::rules_runtime::latest;
 
 fn rotation(s: &mut Snapshot, on: bool) {
     if let Observed::Known(csi) = &mut s.cluster.csi_driver {
