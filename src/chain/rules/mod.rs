@@ -19,6 +19,7 @@ pub(crate) mod pod;
 pub(crate) mod remedy;
 mod sa_template;
 pub(crate) mod service_account;
+mod slip;
 pub(crate) mod sp_secret;
 pub(crate) mod spc_namespace;
 pub(crate) mod sync;

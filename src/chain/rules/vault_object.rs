@@ -355,18 +355,13 @@ fn mounted_version(cx: &Ctx, o: &SpcObject) -> Option<VersionText> {
 /// be a slip (as KVC101 suggests SecretProviderClass names).
 fn nearest_name<'v>(cx: &Ctx<'v>, vault: &str, t: ObjectType, name: &str) -> Option<&'v str> {
     let names = cx.ix.vault(vault)?.object_names.as_deref()?;
-    names
-        .iter()
-        .filter(|(ty, n)| *ty == t && n != name)
-        .map(|(_, n)| {
-            (
-                strsim::levenshtein(&n.to_ascii_lowercase(), &name.to_ascii_lowercase()),
-                n.as_str(),
-            )
-        })
-        .filter(|(d, _)| *d <= (name.len() / 3).max(2))
-        .min()
-        .map(|(_, n)| n)
+    super::slip::nearest(
+        names
+            .iter()
+            .filter(|(ty, _)| *ty == t)
+            .map(|(_, n)| n.as_str()),
+        name,
+    )
 }
 
 /// The command that stores a missing object under the name the SPC asks for. The value is the

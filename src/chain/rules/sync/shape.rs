@@ -503,11 +503,7 @@ pub(crate) fn object_typos(
         return Vec::new();
     }
     // As KVC601 offers a vault name: a slip of a few characters.
-    let near = |name: &str, file: &str| {
-        name != file
-            && strsim::levenshtein(&name.to_ascii_lowercase(), &file.to_ascii_lowercase())
-                <= (name.len() / 3).max(2)
-    };
+    let near = crate::chain::rules::slip::is_slip;
     let mut out = Vec::new();
     for so in &spc.secret_objects {
         let unmatched: Vec<&str> = so
