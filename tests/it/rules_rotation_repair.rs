@@ -4,27 +4,17 @@
 //! silently with `serviceaccounts/token … forbidden` in the driver log. A remount fetches the
 //! latest once; the finding must point at the driver log and end with repairing what it names.
 
-use jiff::SignedDuration;
 use kvchain::chain::testkit::{self as tk, APP};
 use kvchain::chain::{Code, Finding, diagnose};
 use kvchain::snapshot::*;
+
+use crate::rules_runtime_objects::newer_version_30_minutes_ago;
 
 /// The healthy app with a vault version 30 minutes newer than the one mounted; rotation as
 /// given, the driver installed as given.
 fn lagging(rotation: bool, install: Option<DriverInstall>) -> Finding {
     let mut s = tk::healthy();
-    let Observed::Known(Some(o)) = &mut tk::object_mut(&mut s, APP).state else {
-        panic!()
-    };
-    o.versions.insert(
-        0,
-        ObjectVersion {
-            version: tk::V2.into(),
-            enabled: true,
-            created: Some(tk::ago(SignedDuration::from_mins(30))),
-            ..ObjectVersion::default()
-        },
-    );
+    newer_version_30_minutes_ago(&mut s);
     let Observed::Known(csi) = &mut s.cluster.csi_driver else {
         panic!()
     };

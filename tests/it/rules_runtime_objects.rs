@@ -59,10 +59,9 @@ fn kvc702_rotation_disabled() {
     only(&run(&s), Code::KVC702);
 }
 
-#[test]
-fn kvc703_mounted_version_lags_longer_than_the_poll_interval() {
-    let mut s = tk::healthy();
-    let Observed::Known(Some(o)) = &mut tk::object_mut(&mut s, APP).state else {
+/// The vault gains version V2, created 30 minutes ago, above the one the app mounts.
+pub(crate) fn newer_version_30_minutes_ago(s: &mut Snapshot) {
+    let Observed::Known(Some(o)) = &mut tk::object_mut(s, APP).state else {
         panic!()
     };
     o.versions.insert(
@@ -74,6 +73,12 @@ fn kvc703_mounted_version_lags_longer_than_the_poll_interval() {
             ..ObjectVersion::default()
         },
     );
+}
+
+#[test]
+fn kvc703_mounted_version_lags_longer_than_the_poll_interval() {
+    let mut s = tk::healthy();
+    newer_version_30_minutes_ago(&mut s);
     let f = only(&run(&s), Code::KVC703);
     assert!(f.message.contains(tk::V1) && f.message.contains(tk::V2));
     // Within the poll interval (+ slack) it is not yet a finding.
