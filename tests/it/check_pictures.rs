@@ -181,6 +181,26 @@ fn a_link_the_break_kept_from_being_tried_is_drawn_pending_everywhere() {
     );
     let m = mermaid::render(&[c]);
     assert_eq!(m.matches(":::broken").count(), 1, "{m}");
+    // JSON says what the pictures draw (audit 10, V6: it kept `mount: broken`).
+    let snapshot = kvchain::source::lab::run_check("default", None).expect("lab runs");
+    let report: serde_json::Value =
+        serde_json::from_str(&kvchain::report::json(&snapshot, &chains)).unwrap();
+    let links = &report["chains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["id"] == c.id.as_str())
+        .expect("the chain in the JSON report")["links"];
+    let status = |link: &str| {
+        links
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["link"] == link)
+            .map(|l| l["status"].as_str().unwrap().to_string())
+    };
+    assert_eq!(status("mount").as_deref(), Some("pending"), "{links}");
+    assert_eq!(status("vaultObject").as_deref(), Some("broken"), "{links}");
 }
 
 fn check_snapshot(path: &str, args: &[&str]) -> std::process::Output {
