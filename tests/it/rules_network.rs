@@ -55,6 +55,14 @@ fn a_host_that_does_not_resolve_for_a_name_no_vault_has_is_the_name_with_the_nea
     );
     assert_eq!(c.link(LinkKind::Access).status, Status::Broken);
     assert_eq!(c.link(LinkKind::Mount).summary, "blocked: Access");
+    // A vault that does not exist has no objects to read: the object waits on the name
+    // (audit 10, V10: it read `? Azure unknown`).
+    let object = c.link(LinkKind::VaultObject);
+    assert_eq!(
+        (object.status, object.summary.as_str()),
+        (Status::Pending, "blocked: Access"),
+        "{object:#?}"
+    );
 }
 
 /// The vault exists and denies public access: the deadline is its private endpoint's name

@@ -434,6 +434,13 @@ fn effects_of(link: &mut Link, root: LinkKind, cause: Code, present: &[&str]) {
         link.status = Status::Pending;
         link.summary = compact_str::format_compact!("blocked: {}", root.title());
     }
+    // A vault no name resolves to (KVC506) has no objects to read: the object is not
+    // unknown, it was never reachable.
+    if cause == Code::KVC506 && link.link == LinkKind::VaultObject && link.status == Status::Unknown
+    {
+        link.status = Status::Pending;
+        link.summary = compact_str::format_compact!("blocked: {}", root.title());
+    }
     for f in link.findings.iter_mut().filter(|f| f.follows.is_none()) {
         let effect = EFFECTS.contains(&f.code);
         if effect || f.code == Code::KVC903 {
