@@ -25,6 +25,7 @@ pub use build::{diagnose, diagnose_detailed, explain};
 pub use catalog::Code;
 pub use catalog::short;
 pub use rules::CONTRADICTED;
+pub use rules::unstarted::waits_unexplained;
 pub use standalone::{SpcVerdict, unmounted_spcs};
 /// The Secrets Store CSI driver's registered name.
 pub const DRIVER_NAME: &str = index::DRIVER;

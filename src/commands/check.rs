@@ -129,7 +129,7 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     }
     let code = if failed {
         ExitCode::from(1)
-    } else if snapshot.incomplete() {
+    } else if report::undetermined(&snapshot, &chains) {
         ExitCode::from(EXIT_INCOMPLETE)
     } else {
         ExitCode::SUCCESS

@@ -65,13 +65,16 @@ struct Counts {
     /// Findings `--min-severity` left out of the report (not in the counts above either).
     #[serde(skip_serializing_if = "is_zero")]
     hidden: usize,
+    /// Chains whose pod waits for its mount and whose events, which would say why, are unread.
+    #[serde(skip_serializing_if = "is_zero")]
+    unexplained: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
-fn counts<C>(
+fn counts<C: Borrow<Chain>>(
     snapshot: &Snapshot,
     chains: &[C],
     spcs: &[SpcVerdict],
@@ -82,6 +85,10 @@ fn counts<C>(
         spcs: spcs.len(),
         unread: snapshot.source.unread.len(),
         hidden: snapshot.source.hidden.total(),
+        unexplained: chains
+            .iter()
+            .filter(|c| crate::chain::waits_unexplained((*c).borrow()))
+            .count(),
         ..Counts::default()
     };
     for f in findings.iter().map(|m| &m.finding) {
@@ -103,6 +110,16 @@ pub fn has_errors(chains: &[Chain]) -> bool {
         .iter()
         .flat_map(|c| c.findings())
         .any(|f| f.severity == Severity::Error)
+}
+
+/// Exit status 3 unless something fails: pods or SecretProviderClasses unread somewhere
+/// (chains may be missing), or a pod waits for its mount with the events that would say why
+/// unread (its chain has no verdict).
+pub fn undetermined<C: Borrow<Chain>>(snapshot: &Snapshot, chains: &[C]) -> bool {
+    snapshot.incomplete()
+        || chains
+            .iter()
+            .any(|c| crate::chain::waits_unexplained(c.borrow()))
 }
 
 /// Exit status 1: an error finding on a chain or an SPC, or an input that could not be read

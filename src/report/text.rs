@@ -136,6 +136,15 @@ fn write_text_to(
             p.severity(Severity::Error, "INCOMPLETE:")
         );
     }
+    // A pod stuck with its cause unread has no verdict either: said before "0 errors".
+    if n.unexplained > 0 {
+        let _ = write!(
+            out,
+            "{} {} not started, and the events that would say why could not be read — ",
+            p.severity(Severity::Error, "UNDETERMINED:"),
+            crate::glance::plural(n.unexplained, "pod"),
+        );
+    }
     let _ = write!(
         out,
         "{} {}{label}: {}{lonely}, {}, {}, {} info",

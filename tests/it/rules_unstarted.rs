@@ -105,3 +105,43 @@ fn a_cause_found_upstream_explains_the_wait_when_events_are_unreadable() {
         );
     }
 }
+
+/// Audit 7, R4: unknown is not absent. A pod stuck for minutes whose cause cannot be read is
+/// no verdict: the report says so before its counts and `check` exits 3 (undetermined), never
+/// "0 errors" and 0. Within the mount's time, or with its cause found, it is an ordinary view.
+#[test]
+fn a_pod_stuck_with_its_cause_unread_makes_the_report_undetermined() {
+    let verdict = |s: &Snapshot| {
+        let chains = diagnose(s);
+        let text = kvchain::report::text(s, &chains, false);
+        let json: serde_json::Value =
+            serde_json::from_str(&kvchain::report::json(s, &chains)).unwrap();
+        (
+            kvchain::report::undetermined(s, &chains),
+            text.lines().next().unwrap_or("").to_string(),
+            json["summary"]["unexplained"].as_u64().unwrap_or(0),
+        )
+    };
+    let (undetermined, headline, unexplained) =
+        verdict(&waiting(SignedDuration::from_mins(6), true));
+    assert!(undetermined);
+    assert!(
+        headline.starts_with("UNDETERMINED: 1 pod not started")
+            && headline.contains("events")
+            && headline.contains("0 errors"),
+        "{headline}"
+    );
+    assert_eq!(unexplained, 1);
+
+    let (undetermined, headline, unexplained) =
+        verdict(&waiting(SignedDuration::from_secs(40), true));
+    assert!(!undetermined && !headline.contains("UNDETERMINED") && unexplained == 0);
+
+    let mut s = waiting(SignedDuration::from_mins(6), true);
+    tk::object_mut(&mut s, APP).state = Observed::Known(None);
+    let (undetermined, headline, _) = verdict(&s);
+    assert!(
+        !undetermined && !headline.contains("UNDETERMINED"),
+        "{headline}"
+    );
+}

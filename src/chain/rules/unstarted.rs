@@ -24,6 +24,14 @@ pub(crate) fn unseen(link: &Link) -> bool {
         && (link.summary == NOT_STARTED || link.summary == NO_CONSUMER_YET)
 }
 
+/// Whether `chain`'s pod waits for its mount past [`MOUNT_GRACE`] with nothing upstream to
+/// explain it and the events that would say why unread: no verdict can be given on it, so a
+/// `check` over it is undetermined (exit 3), never "0 errors".
+pub fn waits_unexplained(chain: &crate::chain::model::Chain) -> bool {
+    let mount = chain.link(LinkKind::Mount);
+    mount.status == Status::Unknown && mount.summary == NOT_STARTED
+}
+
 /// How long a mount may take before "still mounting" needs evidence: kubelet waits about two
 /// minutes for a pod's volumes, then gives the attempt up ("Unable to attach or mount volumes
 /// … timed out waiting for the condition", FACTS §3) and retries. A pod with no SPCPS after

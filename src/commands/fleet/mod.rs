@@ -83,7 +83,7 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     };
     print!("{out}");
     let incomplete = read.iter().any(|(_, o)| match o {
-        Ok((snapshot, _)) => snapshot.incomplete(),
+        Ok((snapshot, chains)) => crate::report::undetermined(snapshot, chains),
         Err(_) => true,
     });
     Ok(if merge::has_errors(&merged) {
