@@ -150,7 +150,7 @@ pub fn short(code: Code) -> &'static str {
         KVC802 => "not synced",
         KVC803 => "GC risk",
         KVC804 => "bad tls",
-        KVC805 => "content differs",
+        KVC805 => "stale Secret",
         KVC806 => "sync failed",
         KVC807 => "two writers",
         KVC901 => "stale env",
