@@ -25,6 +25,7 @@ mod deploy_manifests;
 mod engine_feed;
 mod engine_props;
 mod hostile_input;
+mod kubeconfig_errors;
 mod lab_consumers;
 mod lab_credentials;
 mod lab_daemonset;
