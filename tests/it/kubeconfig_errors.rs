@@ -114,7 +114,10 @@ fn a_yaml_error_names_file_line_and_column_and_quotes_no_line() {
         let text = all_output(&o);
         assert_eq!(o.status.code(), Some(2), "{what}: {text}");
         assert!(!text.contains("CANARY"), "{what} leaks: {text}");
-        assert!(!text.contains("client-key-data"), "{what} quotes a line: {text}");
+        assert!(
+            !text.contains("client-key-data"),
+            "{what} quotes a line: {text}"
+        );
         assert!(
             text.contains("config: not a valid kubeconfig: line 15, column 12:"),
             "{what}: {text}"
@@ -148,7 +151,10 @@ fn a_client_key_that_is_not_base64_is_named_without_its_bytes() {
     );
     let text = all_output(&o);
     assert_eq!(o.status.code(), Some(2), "{text}");
-    assert!(!text.contains("CANARY") && !text.contains("offset"), "{text}");
+    assert!(
+        !text.contains("CANARY") && !text.contains("offset"),
+        "{text}"
+    );
     assert!(
         text.contains("client-certificate-data is not valid base64"),
         "{text}"
@@ -180,12 +186,10 @@ fn completions_stay_quiet_over_a_broken_kubeconfig() {
 #[test]
 fn no_current_context_names_the_file_and_suggests_context() {
     let dir = tempfile::tempdir().unwrap();
-    let text = WRONG_TYPE
-        .replace("current-context: admin\n", "")
-        .replace(
-            "{token: CANARY-token-4002, password: [CANARY-pw-4003]}",
-            "{token: CANARY-token-4009}",
-        );
+    let text = WRONG_TYPE.replace("current-context: admin\n", "").replace(
+        "{token: CANARY-token-4002, password: [CANARY-pw-4003]}",
+        "{token: CANARY-token-4009}",
+    );
     let path = kubeconfig(dir.path(), "nocurrent", &text);
     let o = run(
         &["check", "--kubeconfig", path.to_str().unwrap()],

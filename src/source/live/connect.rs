@@ -192,9 +192,9 @@ fn load(args: &KubeArgs) -> Result<Loaded, ConnectError> {
                     files.push(format!("KUBECONFIG file {}", path.display()));
                     merged = Some(match merged {
                         None => next,
-                        Some(m) => m
-                            .merge(next)
-                            .map_err(|e| ConnectError::Other(anyhow::anyhow!("KUBECONFIG: {}", describe(&e))))?,
+                        Some(m) => m.merge(next).map_err(|e| {
+                            ConnectError::Other(anyhow::anyhow!("KUBECONFIG: {}", describe(&e)))
+                        })?,
                     });
                 }
                 merged

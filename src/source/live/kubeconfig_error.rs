@@ -22,7 +22,7 @@ pub fn describe(e: &KubeconfigError) -> String {
             )
         }
         KubeconfigError::CurrentContextNotSet => {
-"no current-context is set: pass --context NAME".to_string()
+            "no current-context is set: pass --context NAME".to_string()
         }
         KubeconfigError::LoadCertificateAuthority(d) => {
             format!(
