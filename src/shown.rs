@@ -97,7 +97,9 @@ fn hidden(c: char) -> bool {
             | '\u{202a}'..='\u{202e}'
             | '\u{2060}'..='\u{2064}'
             | '\u{2066}'..='\u{2069}'
-            | '\u{feff}')
+            | '\u{feff}'
+            // Noncharacters XML 1.0 refuses: an SVG or JUnit file holding one is not XML.
+            | '\u{fffe}' | '\u{ffff}')
 }
 
 #[cfg(test)]

@@ -303,6 +303,7 @@ pub(super) fn stamp_findings(chain: &mut Chain) {
             if !SharedText::ptr_eq(&f.chain, &chain.id) {
                 f.chain = chain.id.clone();
             }
+            f.show_safely();
         }
     }
 }

@@ -183,6 +183,23 @@ pub struct Finding {
 pub type FindingKey<'a> = (Code, &'a str, &'a str, &'a str);
 
 impl Finding {
+    /// Rules refine a finding's texts after it is made (a message for the offline case, a
+    /// fix naming the one SPC there is): once it is final, every text is shown capped and
+    /// escaped ([`crate::shown`]), whatever wrote it. Idempotent; texts that need nothing are
+    /// left as they are.
+    pub fn show_safely(&mut self) {
+        fn safe(t: &mut SharedText) {
+            if let std::borrow::Cow::Owned(s) = crate::shown::shown(t.as_str()) {
+                *t = s.into();
+            }
+        }
+        safe(&mut self.resource);
+        safe(&mut self.message);
+        safe(&mut self.confirm);
+        safe(&mut self.fix);
+        self.evidence.iter_mut().for_each(safe);
+    }
+
     pub fn key(&self) -> FindingKey<'_> {
         (
             self.code,

@@ -108,6 +108,10 @@ fn verdict(ix: &Index<'_>, spc: &SpcObs) -> SpcVerdict {
     let mut findings: Vec<Finding> = [identity, mount, sync]
         .into_iter()
         .flat_map(|l| l.findings)
+        .map(|mut f| {
+            f.show_safely();
+            f
+        })
         .collect();
     findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)));
     SpcVerdict {

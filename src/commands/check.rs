@@ -4,7 +4,6 @@
 //! 3 (incomplete: pods or SecretProviderClasses could not be read somewhere, and nothing
 //! `--fail-on` counts was found in what could).
 
-use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -42,8 +41,9 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     })?;
     let started = std::time::Instant::now();
     let mut chains = chain::diagnose(&snapshot);
-    // A live source already watches only `-n`; manifests and the lab hold every namespace.
-    if (!args.files.is_empty() || args.lab.is_some())
+    // A live source already watches only `-n`; manifests, the lab and a snapshot file hold
+    // every namespace.
+    if (!args.files.is_empty() || args.lab.is_some() || args.snapshot.is_some())
         && let Some(ns) = &args.kube.namespace
     {
         only_namespace(&snapshot, &mut chains, ns)?;
@@ -96,6 +96,7 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             Some(output::mermaid::render_with_gaps(
                 &drawn,
                 &unseen(&snapshot, args.chain.as_ref().and(drawn.first().copied())),
+                &snapshot.source.unread,
             ))
         }
         OutputFormat::Svg => {
@@ -109,6 +110,7 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             Some(output::svg::render_with_gaps(
                 c,
                 &unseen(&snapshot, Some(c)),
+                &snapshot.source.unread,
             ))
         }
     };
@@ -122,11 +124,7 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         }
         None => report::write_json(&mut stdout, &snapshot, &chains, &spcs),
     };
-    if let Err(e) = written.and_then(|()| stdout.flush())
-        && e.kind() != std::io::ErrorKind::BrokenPipe
-    {
-        return Err(e.into());
-    }
+    super::stdout::done(written.and_then(|()| stdout.flush()))?;
     let code = if failed {
         ExitCode::from(1)
     } else if report::undetermined(&snapshot, &chains) {
@@ -149,36 +147,12 @@ pub fn wants_color(args: &CheckArgs) -> bool {
         && std::io::stdout().is_terminal()
 }
 
-/// `-n` with `-f`/`--lab`: keep that namespace's chains. A namespace the input does not
-/// mention at all is a mistake worth saying (a typo would otherwise read as "all healthy").
+/// `-n` with `-f`, `--lab` or `--snapshot`: keep that namespace's chains. A namespace the
+/// input does not mention at all is a mistake worth saying (a typo would otherwise read as
+/// "all healthy").
 fn only_namespace(snapshot: &Snapshot, chains: &mut Vec<Chain>, ns: &str) -> anyhow::Result<()> {
-    let mut seen: BTreeSet<&str> = BTreeSet::new();
-    seen.extend(snapshot.pods.items.iter().map(|p| p.namespace.as_str()));
-    seen.extend(snapshot.spcs.items.iter().map(|s| s.namespace.as_str()));
-    seen.extend(
-        snapshot
-            .workloads
-            .items
-            .iter()
-            .map(|w| w.namespace.as_str()),
-    );
-    seen.extend(snapshot.secrets.items.iter().map(|s| s.namespace.as_str()));
-    if !seen.contains(ns) {
-        let known: Vec<&str> = seen.into_iter().collect();
-        return Err(InputError::new(
-            format!("-n {ns}"),
-            format!(
-                "the {} {} has no object in namespace {ns} (its namespaces: {})",
-                snapshot.source.kind.as_str(),
-                snapshot.source.label,
-                if known.is_empty() {
-                    "none".to_string()
-                } else {
-                    known.join(", ")
-                }
-            ),
-        )
-        .into());
+    if let Some(why) = snapshot.missing_namespace(ns) {
+        return Err(InputError::new(format!("-n {ns}"), crate::shown::shown_string(why)).into());
     }
     chains.retain(|c| c.namespace == ns);
     Ok(())
@@ -198,8 +172,13 @@ fn unseen(snapshot: &Snapshot, chain: Option<&Chain>) -> Vec<Gap> {
 /// not the same as none mounting a CSI volume.
 fn why_no_chain(snapshot: &Snapshot) -> String {
     let gaps = snapshot.gaps();
+    let unread = &snapshot.source.unread;
     match crate::snapshot::gaps::hiding_chains(&gaps, 5, Gap::describe) {
         Some(hidden) => format!("could not read {hidden}; the chains behind that may exist"),
+        None if !unread.is_empty() => format!(
+            "no pod that could be read mounts a Secrets Store CSI volume; not read: {}",
+            crate::shown::shown(&unread.join("; "))
+        ),
         None => "no pod mounts a Secrets Store CSI volume".to_string(),
     }
 }

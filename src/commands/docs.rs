@@ -23,41 +23,40 @@ pub fn explain(code: &str) -> anyhow::Result<ExitCode> {
         };
         anyhow::bail!("unknown code {code:?}{hint}; `kvchain codes` lists them");
     };
-    print!("{}", codedoc::text(c));
+    super::stdout::print(codedoc::text(c))?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn codes(format: CodesFormat, readme_table: bool) -> anyhow::Result<ExitCode> {
     if readme_table {
-        print!("{}", codedoc::readme_table());
+        super::stdout::print(codedoc::readme_table())?;
         return Ok(ExitCode::SUCCESS);
     }
-    match format {
-        CodesFormat::Text => {
-            for &c in Code::ALL {
-                println!(
-                    "{c}  {:<14} {:<7}  {}",
+    let text = match format {
+        CodesFormat::Text => Code::ALL
+            .iter()
+            .map(|c| {
+                format!(
+                    "{c}  {:<14} {:<7}  {}\n",
                     c.link().as_str(),
                     c.severity().as_str(),
                     c.title()
-                );
-            }
-        }
-        CodesFormat::Json => {
-            println!("{}", serde_json::to_string_pretty(&codedoc::listed())?);
-        }
-    }
+                )
+            })
+            .collect::<String>(),
+        CodesFormat::Json => serde_json::to_string_pretty(&codedoc::listed())? + "\n",
+    };
+    super::stdout::print(text)?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn completions(shell: CompletionShell) -> anyhow::Result<ExitCode> {
-    print!("{}", crate::complete::script(shell)?);
+    super::stdout::print(crate::complete::script(shell)?)?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn man() -> anyhow::Result<ExitCode> {
-    use std::io::Write as _;
-    std::io::stdout().write_all(&man_page()?)?;
+    super::stdout::print(man_page()?)?;
     Ok(ExitCode::SUCCESS)
 }
 

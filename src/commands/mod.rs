@@ -5,6 +5,7 @@ pub mod docs;
 pub mod fleet;
 pub mod serve;
 pub mod snapshot;
+pub mod stdout;
 pub mod tui;
 
 use std::process::ExitCode;
@@ -34,9 +35,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return tui::run_snapshot(file, ui).await;
             }
             if *list {
+                let mut list = String::new();
                 for (name, title) in crate::source::lab::builtin_scenarios() {
-                    println!("{name:<24} {title}");
+                    list.push_str(&format!("{name:<24} {title}\n"));
                 }
+                stdout::print(list)?;
                 return Ok(ExitCode::SUCCESS);
             }
             tui::run_lab(scenario, ui, lesson.as_deref()).await

@@ -15,7 +15,19 @@ pub async fn run(cmd: &SnapshotCommand) -> anyhow::Result<ExitCode> {
         azure,
     } = cmd;
     let snapshot = match lab {
-        Some(scenario) => source::lab::run_check(scenario, None)?,
+        Some(scenario) => {
+            let mut snapshot = source::lab::run_check(scenario, None)?;
+            // The lab holds every namespace; a live source watches only `-n`'s.
+            if let Some(ns) = &kube.namespace {
+                snapshot.keep_namespace(ns).map_err(|why| {
+                    crate::error::InputError::new(
+                        format!("-n {ns}"),
+                        crate::shown::shown_string(why),
+                    )
+                })?;
+            }
+            snapshot
+        }
         None => source::live::snapshot_once(kube, azure).await?,
     };
     let snapshot = if *anon {
@@ -35,7 +47,7 @@ pub async fn run(cmd: &SnapshotCommand) -> anyhow::Result<ExitCode> {
                 if *anon { " (anonymized)" } else { "" }
             );
         }
-        None => print!("{text}"),
+        None => super::stdout::print(text)?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -16,6 +16,7 @@ use serde_sarif::sarif::{
     PropertyBag, ReportingConfiguration, ReportingDescriptor, ReportingDescriptorReference,
 };
 
+use crate::shown::shown;
 use crate::snapshot::{Gap, Snapshot};
 
 /// The notification kinds, in `tool.driver.notifications` order (descriptors refer by index).
@@ -95,6 +96,7 @@ pub fn descriptors() -> Vec<ReportingDescriptor> {
 pub fn invocation(snapshot: &Snapshot, gaps: &[Gap]) -> Invocation {
     let mut notes: Vec<Notification> = gaps.iter().map(gap_notification).collect();
     notes.extend(snapshot.source.unread.iter().map(|u| {
+        let u = shown(u);
         notification(
             Kind::UnreadInput,
             format!("Not read (left out of every result): {u}"),
@@ -125,13 +127,14 @@ fn gap_notification(g: &Gap) -> Notification {
         }
         _ => "Links that depend on it are unknown, not ok",
     };
+    let name = |v: &Option<String>| json!(v.as_deref().map(shown));
     let props = BTreeMap::from([
         ("kind".to_string(), json!(g.kind)),
-        ("namespace".to_string(), json!(g.namespace)),
-        ("vault".to_string(), json!(g.vault)),
-        ("identity".to_string(), json!(g.identity)),
-        ("object".to_string(), json!(g.object)),
-        ("reason".to_string(), json!(g.reason)),
+        ("namespace".to_string(), name(&g.namespace)),
+        ("vault".to_string(), name(&g.vault)),
+        ("identity".to_string(), name(&g.identity)),
+        ("object".to_string(), name(&g.object)),
+        ("reason".to_string(), json!(shown(&g.reason))),
         ("hidesChains".to_string(), json!(g.hides_chains())),
     ]);
     // Where, for viewers that group by location: the namespace (or vault, or identity) it
@@ -168,6 +171,7 @@ fn notification(
         .properties(PropertyBag::builder().additional_properties(props).build())
         .build();
     if let Some((name, what)) = place {
+        let name = shown(name);
         n.locations = Some(vec![
             Location::builder()
                 .logical_locations(vec![

@@ -20,6 +20,7 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::{Context, FailOn};
 use crate::chain::{Chain, Finding, Link, Status};
+use crate::shown::{shown, shown_string};
 use crate::snapshot::{Gap, Snapshot};
 
 /// The suite of what could not be read, named so it sorts apart from namespaces.
@@ -37,6 +38,8 @@ pub fn render(snapshot: &Snapshot, chains: &[Chain], cx: &Context) -> String {
     let gaps = snapshot.gaps();
     let mut unseen = TestSuite::new(GAP_SUITE);
     unseen.add_test_cases(gaps.iter().filter(|g| !g.chosen).map(gap_case));
+    // Documents that could not be read fail the run (exit 1): an error each, never a pass.
+    unseen.add_test_cases(snapshot.source.unread.iter().map(|u| unread_case(u)));
     if !unseen.test_cases.is_empty() {
         report.add_test_suite(unseen);
     }
@@ -57,7 +60,7 @@ pub fn render(snapshot: &Snapshot, chains: &[Chain], cx: &Context) -> String {
         report.add_test_suite(suite);
     }
     for (ns, group) in suites {
-        let mut suite = TestSuite::new(ns);
+        let mut suite = TestSuite::new(shown(ns).as_ref());
         for c in group {
             suite.add_test_case(case(c, cx.fail_on, &gaps));
         }
@@ -89,6 +92,19 @@ fn gap_case(g: &Gap) -> TestCase {
     };
     let mut tc = TestCase::new(format!("read {}", g.what_where()), status);
     tc.set_classname(format!("not-visible.{}", g.kind));
+    tc
+}
+
+/// An input document that could not be read (`file, document N: why`, or a refused lab
+/// Timeline event): left out of every verdict, so an error case named by where it is.
+fn unread_case(u: &str) -> TestCase {
+    let u = shown(u);
+    let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+    s.set_message(format!("not read: {u}: left out of every verdict"));
+    s.set_type("unread");
+    let place = u.split_once(": ").map_or(u.as_ref(), |(place, _)| place);
+    let mut tc = TestCase::new(format!("read {place}"), s);
+    tc.set_classname("not-visible.input");
     tc
 }
 
@@ -145,11 +161,15 @@ fn unknown_reasons(l: &Link) -> impl Iterator<Item = &str> {
 }
 
 fn case(c: &Chain, fail_on: FailOn, gaps: &[Gap]) -> TestCase {
-    let owner = c.workload.as_ref().map_or_else(
+    let owner = shown_string(c.workload.as_ref().map_or_else(
         || format!("Pod/{}", c.pod),
         |w| format!("{}/{}", w.kind, w.name),
+    ));
+    let name = format!(
+        "{owner} · {} → {}",
+        shown(&c.pod),
+        shown(display_spc(&c.spc))
     );
-    let name = format!("{owner} · {} → {}", c.pod, display_spc(&c.spc));
     let (failing, other): (Vec<&Finding>, Vec<&Finding>) = c
         .findings()
         .partition(|f| f.suppressed.is_none() && fail_on.fails(f.severity));
@@ -177,7 +197,7 @@ fn case(c: &Chain, fail_on: FailOn, gaps: &[Gap]) -> TestCase {
         s
     };
     let mut tc = TestCase::new(name, status);
-    tc.set_classname(format!("{}.{}", c.namespace, owner));
+    tc.set_classname(format!("{}.{}", shown(&c.namespace), owner));
     let strip: Vec<String> = c
         .links
         .iter()
@@ -195,7 +215,7 @@ fn case(c: &Chain, fail_on: FailOn, gaps: &[Gap]) -> TestCase {
         }
     }
     for (reason, links) in why {
-        let _ = writeln!(out, "? {}: {reason}", links.join(", "));
+        let _ = writeln!(out, "? {}: {}", links.join(", "), shown(reason));
     }
     for f in other {
         out.push_str(&block(f));
@@ -221,10 +241,10 @@ fn block(f: &Finding) -> String {
         let _ = writeln!(
             s,
             "  suppressed: {}{}",
-            sup.by,
+            shown(&sup.by),
             sup.reason
                 .as_deref()
-                .map(|r| format!(" ({r})"))
+                .map(|r| format!(" ({})", shown(r)))
                 .unwrap_or_default()
         );
     }

@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 
 use crate::chain::{Chain, Status};
+use crate::shown::shown;
 use crate::snapshot::Gap;
 
 /// At most this many gaps are spelled out in the note; the rest are counted.
@@ -28,23 +29,29 @@ const GAP_CLASSES: &str = "\
 ";
 
 pub fn render(chains: &[&Chain]) -> String {
-    render_with_gaps(chains, &[])
+    render_with_gaps(chains, &[], &[])
 }
 
-/// [`render`] with a note naming `gaps` (kind, where, why) above the chains.
-pub fn render_with_gaps(chains: &[&Chain], gaps: &[Gap]) -> String {
+/// [`render`] with a note naming `gaps` (kind, where, why) and the `unread` input documents
+/// above the chains: a picture of green chains must not hide that a document was left out.
+pub fn render_with_gaps(chains: &[&Chain], gaps: &[Gap], unread: &[String]) -> String {
     let mut s = String::from("flowchart LR\n");
     s.push_str(CLASSES);
-    if !gaps.is_empty() {
+    if !gaps.is_empty() || !unread.is_empty() {
         s.push_str(GAP_CLASSES);
-        note(&mut s, gaps);
+        note(&mut s, gaps, unread);
     }
     for (i, c) in chains.iter().enumerate() {
-        let _ = writeln!(s, "  subgraph c{i}[\"{}\"]", escape(&title(c)));
+        let _ = writeln!(s, "  subgraph c{i}[\"{}\"]", escape_text(&title(c)));
         s.push_str("    direction LR\n");
         for (j, l) in c.links.iter().enumerate() {
             let st = c.drawn_status(l.link);
-            let mut label = format!("{} {}<br/>{}", st.symbol(), l.link.title(), l.summary);
+            let mut label = format!(
+                "{} {}<br/>{}",
+                st.symbol(),
+                l.link.title(),
+                escape_text(&shown(&l.summary))
+            );
             if let Some(f) = l.findings.first() {
                 let _ = write!(label, "<br/><b>{}</b>", f.code);
             }
@@ -57,18 +64,34 @@ pub fn render_with_gaps(chains: &[&Chain], gaps: &[Gap]) -> String {
     s
 }
 
-fn note(s: &mut String, gaps: &[Gap]) {
-    let hidden = gaps.iter().any(Gap::hides_chains);
-    let mut label = String::from(if hidden {
-        "<b>? Not visible — incomplete: chains behind these may be missing</b>"
-    } else {
-        "<b>? Not visible — links that depend on these are unknown</b>"
-    });
-    for g in gaps.iter().take(MAX_GAPS) {
-        let _ = write!(label, "<br/>{}", escape_text(&g.describe()));
+fn note(s: &mut String, gaps: &[Gap], unread: &[String]) {
+    // An unread document may define chains of its own: as incomplete as unread pods.
+    let hidden = gaps.iter().any(Gap::hides_chains) || !unread.is_empty();
+    let mut label = String::new();
+    if !gaps.is_empty() {
+        label.push_str(if hidden {
+            "<b>? Not visible — incomplete: chains behind these may be missing</b>"
+        } else {
+            "<b>? Not visible — links that depend on these are unknown</b>"
+        });
+        for g in gaps.iter().take(MAX_GAPS) {
+            let _ = write!(label, "<br/>{}", escape_text(&g.describe()));
+        }
+        if gaps.len() > MAX_GAPS {
+            let _ = write!(label, "<br/>+{} more", gaps.len() - MAX_GAPS);
+        }
     }
-    if gaps.len() > MAX_GAPS {
-        let _ = write!(label, "<br/>+{} more", gaps.len() - MAX_GAPS);
+    if !unread.is_empty() {
+        if !label.is_empty() {
+            label.push_str("<br/>");
+        }
+        label.push_str("<b>✗ Not read — left out of every verdict</b>");
+        for u in unread.iter().take(MAX_GAPS) {
+            let _ = write!(label, "<br/>{}", escape_text(&shown(u)));
+        }
+        if unread.len() > MAX_GAPS {
+            let _ = write!(label, "<br/>+{} more", unread.len() - MAX_GAPS);
+        }
     }
     let _ = writeln!(
         s,
@@ -77,7 +100,7 @@ fn note(s: &mut String, gaps: &[Gap]) {
     );
 }
 
-/// `namespace/pod → spc`, the chain's caption.
+/// `namespace/pod → spc`, the chain's caption; names shown capped and escaped.
 pub fn title(c: &Chain) -> String {
     let spc = if c.spc.is_empty() { "(no SPC)" } else { &c.spc };
     let worst = c.worst();
@@ -86,9 +109,14 @@ pub fn title(c: &Chain) -> String {
     } else {
         worst.symbol()
     };
-    format!("{mark} {}/{} → {spc}", c.namespace, c.pod)
-        .trim()
-        .to_string()
+    format!(
+        "{mark} {}/{} → {}",
+        shown(&c.namespace),
+        shown(&c.pod),
+        shown(spc)
+    )
+    .trim()
+    .to_string()
 }
 
 /// Mermaid labels are quoted strings: quotes become entities, `<br/>`/`<b>` we add stay.

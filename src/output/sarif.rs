@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 use super::{Context, findings_with_chain};
 use crate::chain::{Chain, Code, Finding, Severity};
 use crate::codedoc;
+use crate::shown::{shown, shown_string};
 use crate::snapshot::Snapshot;
 use crate::source::manifest_scan::Origin;
 
@@ -52,7 +53,7 @@ pub fn render(snapshot: &Snapshot, chains: &[Chain], cx: &Context) -> String {
             PropertyBag::builder()
                 .additional_properties(BTreeMap::from([
                     ("source".to_string(), json!(snapshot.source.kind.as_str())),
-                    ("label".to_string(), json!(snapshot.source.label)),
+                    ("label".to_string(), json!(shown(&snapshot.source.label))),
                     ("chains".to_string(), json!(chains.len())),
                     ("incomplete".to_string(), json!(snapshot.incomplete())),
                     ("gaps".to_string(), json!(gaps.len())),
@@ -118,9 +119,9 @@ fn rule(c: Code) -> ReportingDescriptor {
 fn result(f: &Finding, chain: &Chain, cx: &Context) -> SarifResult {
     let text = format!("{} Fix: {}", f.message, f.fix);
     let mut props = BTreeMap::from([
-        ("namespace".to_string(), json!(f.namespace)),
+        ("namespace".to_string(), json!(shown(&f.namespace))),
         ("resource".to_string(), json!(f.resource)),
-        ("chain".to_string(), json!(chain.id)),
+        ("chain".to_string(), json!(shown(&chain.id))),
         ("link".to_string(), json!(f.link.as_str())),
         ("confirm".to_string(), json!(f.confirm)),
         ("fix".to_string(), json!(f.fix)),
@@ -147,8 +148,8 @@ fn result(f: &Finding, chain: &Chain, cx: &Context) -> SarifResult {
             "external"
         };
         let justification = match &s.reason {
-            Some(r) => format!("{} ({r})", s.by),
-            None => s.by.clone(),
+            Some(r) => format!("{} ({})", shown(&s.by), shown(r)),
+            None => shown_string(s.by.clone()),
         };
         b.suppressions = Some(vec![
             Suppression::builder()
@@ -173,7 +174,7 @@ fn fingerprint(f: &Finding) -> String {
 
 fn location(f: &Finding, chain: &Chain, cx: &Context) -> Location {
     let logical = LogicalLocation::builder()
-        .fully_qualified_name(format!("{}/{}", f.namespace, f.resource))
+        .fully_qualified_name(format!("{}/{}", shown(&f.namespace), f.resource))
         .name(f.resource.to_string())
         .kind("resource")
         .build();

@@ -11,6 +11,7 @@ use quick_xml::escape::escape;
 
 use super::mermaid::title;
 use crate::chain::{Chain, Status};
+use crate::shown::shown;
 use crate::snapshot::Gap;
 
 const BOX_W: usize = 128;
@@ -33,20 +34,21 @@ fn fill(s: Status) -> &'static str {
 }
 
 pub fn render(c: &Chain) -> String {
-    render_with_gaps(c, &[])
+    render_with_gaps(c, &[], &[])
 }
 
-/// [`render`] with a line per gap (kind, where, why) under the legend.
-pub fn render_with_gaps(c: &Chain, gaps: &[Gap]) -> String {
+/// [`render`] with a line per gap (kind, where, why) and per `unread` input document under
+/// the legend: a green chain must not hide that a document was left out.
+pub fn render_with_gaps(c: &Chain, gaps: &[Gap], unread: &[String]) -> String {
     let n = c.links.len();
     let width = PAD * 2 + n * BOX_W + n.saturating_sub(1) * GAP;
-    let notes = gap_lines(gaps);
+    let notes = gap_lines(gaps, unread);
     let height = TOP + BOX_H + PAD + 24 + notes.len() * LINE;
     let mut s = String::new();
     let _ = writeln!(
         s,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="{}">"#,
-        escape(format!("kvchain chain {}", c.id).as_str())
+        escape(format!("kvchain chain {}", shown(&c.id)).as_str())
     );
     let _ = writeln!(s, "<title>{}</title>", escape(title(c).as_str()));
     s.push_str(
@@ -95,7 +97,7 @@ pub fn render_with_gaps(c: &Chain, gaps: &[Gap]) -> String {
             s,
             r#"<text x="{cx}" y="{}" font-size="12" text-anchor="middle">{}</text>"#,
             TOP + 46,
-            escape(clip(&l.summary, 18).as_str())
+            escape(clip(&shown(&l.summary), 18).as_str())
         );
         if let Some(f) = l.findings.first() {
             let _ = writeln!(
@@ -134,7 +136,7 @@ pub fn render_with_gaps(c: &Chain, gaps: &[Gap]) -> String {
 
 /// "? Not visible (incomplete): pods in shop: cannot list …", at most [`MAX_GAPS`] lines and
 /// a count of the rest.
-fn gap_lines(gaps: &[Gap]) -> Vec<String> {
+fn gap_lines(gaps: &[Gap], unread: &[String]) -> Vec<String> {
     let mut lines: Vec<String> = gaps
         .iter()
         .take(MAX_GAPS)
@@ -149,6 +151,18 @@ fn gap_lines(gaps: &[Gap]) -> Vec<String> {
         .collect();
     if gaps.len() > MAX_GAPS {
         lines.push(format!("? and {} more not visible", gaps.len() - MAX_GAPS));
+    }
+    for u in unread.iter().take(MAX_GAPS) {
+        lines.push(format!(
+            "✗ Not read (left out of every verdict): {}",
+            clip(&shown(u), 160)
+        ));
+    }
+    if unread.len() > MAX_GAPS {
+        lines.push(format!(
+            "✗ and {} more documents not read",
+            unread.len() - MAX_GAPS
+        ));
     }
     lines
 }

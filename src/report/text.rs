@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::{all_findings, counts};
 use crate::chain::{Chain, Finding, LinkKind, Severity, SpcVerdict, Status};
+use crate::shown::shown;
 use crate::snapshot::{Gap, Snapshot};
 
 struct Paint(bool);
@@ -124,7 +125,7 @@ fn write_text_to(
     let label = if snapshot.source.label.is_empty() {
         String::new()
     } else {
-        format!(" ({})", snapshot.source.label)
+        format!(" ({})", shown(&snapshot.source.label))
     };
     let gaps = snapshot.gaps();
     // An incomplete view says so before its counts: "0 errors" over unread pods is no verdict,
@@ -194,7 +195,7 @@ fn write_text_to(
             )
         );
         for u in &snapshot.source.unread {
-            let _ = writeln!(out, "  {u}");
+            let _ = writeln!(out, "  {}", shown(u));
         }
     }
     if chains.is_empty() {
@@ -236,7 +237,7 @@ fn write_text_to(
         .map(|m| (m.finding.key(), m.finding.as_ref()))
         .collect();
     for (ns, owners) in &groups {
-        let _ = writeln!(out, "\n{} {}", p.dim("namespace"), p.bold(ns));
+        let _ = writeln!(out, "\n{} {}", p.dim("namespace"), p.bold(&shown(ns)));
         for ((owner, spc), group) in owners {
             let worst = group.iter().map(|c| c.worst()).max().unwrap_or(Status::Ok);
             let pods = if group.len() > 1 {
@@ -248,12 +249,13 @@ fn write_text_to(
             let vault = group[0]
                 .vault
                 .as_deref()
-                .map_or(String::new(), |v| format!(" → vault {v}"));
+                .map_or(String::new(), |v| format!(" → vault {}", shown(v)));
             let _ = writeln!(
                 out,
-                "  {} {}{pods}  spc {spc}{vault}",
+                "  {} {}{pods}  spc {}{vault}",
                 p.status(worst, worst.symbol()),
-                p.bold(owner)
+                p.bold(&shown(owner)),
+                shown(spc)
             );
             // The strip of the worst chain in the group stands for the group.
             let rep = group
@@ -349,10 +351,11 @@ fn write_gaps(out: &mut impl std::fmt::Write, p: &Paint, gaps: &[Gap]) {
         }
     }
     for (reason, whats) in by_reason {
+        let reason = shown(reason);
         let _ = if whats.is_empty() {
             writeln!(out, "  {reason}")
         } else {
-            writeln!(out, "  {}: {reason}", p.bold(&whats.join(", ")))
+            writeln!(out, "  {}: {reason}", p.bold(&shown(&whats.join(", "))))
         };
     }
 }
@@ -371,13 +374,13 @@ fn write_spcs(out: &mut impl std::fmt::Write, p: &Paint, spcs: &[SpcVerdict]) {
         let vault = s
             .vault
             .as_deref()
-            .map_or(String::new(), |v| format!(" → vault {v}"));
+            .map_or(String::new(), |v| format!(" → vault {}", shown(v)));
         let _ = writeln!(
             out,
             "  {} {} {}{vault}",
             p.status(s.status, s.status.symbol()),
-            p.dim(&format!("namespace {}", s.namespace)),
-            p.bold(&format!("SecretProviderClass/{}", s.name))
+            p.dim(&format!("namespace {}", shown(&s.namespace))),
+            p.bold(&format!("SecretProviderClass/{}", shown(&s.name)))
         );
         for f in &s.findings {
             write_finding(out, p, f);
@@ -391,7 +394,7 @@ fn write_finding(out: &mut impl std::fmt::Write, p: &Paint, f: &Finding) {
         let reason = s
             .reason
             .as_deref()
-            .map(|r| format!(" — {r}"))
+            .map(|r| format!(" — {}", shown(r)))
             .unwrap_or_default();
         let _ = writeln!(
             out,

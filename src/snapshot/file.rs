@@ -43,13 +43,17 @@ pub fn load(path: &Path) -> Result<Snapshot, InputError> {
 }
 
 pub fn from_str(text: &str) -> Result<Snapshot, String> {
+    // A snapshot is one JSON object: anything else ("[1,2,3]", YAML) is said as such rather
+    // than as the first field error serde meets.
+    if !text.trim_start().starts_with('{') {
+        return Err("not a kvchain snapshot: expected a JSON object".into());
+    }
     // The version first, so a future format gets a clear message rather than a field error.
     #[derive(Deserialize)]
     struct Head {
         kvchain_snapshot: Option<u32>,
     }
-    let head: Head =
-        serde_json::from_str(text).map_err(|e| format!("not a kvchain snapshot (JSON): {e}"))?;
+    let head: Head = typed(text).map_err(|e| format!("not a kvchain snapshot (JSON): {e}"))?;
     match head.kvchain_snapshot {
         None => return Err("not a kvchain snapshot: no kvchain_snapshot version field".into()),
         Some(v) if v > FORMAT => {
@@ -59,9 +63,37 @@ pub fn from_str(text: &str) -> Result<Snapshot, String> {
         }
         Some(_) => {}
     }
-    let file: SnapshotFile =
-        serde_json::from_str(text).map_err(|e| format!("invalid snapshot: {e}"))?;
+    let file: SnapshotFile = typed(text).map_err(|e| format!("invalid snapshot: {e}"))?;
     Ok(file.snapshot)
+}
+
+/// Parses `text` as `T`; an error names the field path and the line and column, never the
+/// value found there (a hand-edited file may hold anything): `snapshot.cluster.oidc_issuer
+/// .value (line 14, column 14): invalid type: an integer, expected a string`.
+fn typed<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let inner = e.inner();
+        let at = format!("line {}, column {}", inner.line(), inner.column());
+        // serde_json ends its message with " at line L column C": given apart.
+        let msg = inner.to_string();
+        let msg = msg
+            .rsplit_once(" at line ")
+            .map_or(msg.as_str(), |(m, _)| m);
+        let msg = crate::input::redact(msg);
+        match e.path().to_string().as_str() {
+            "." => format!("{at}: {msg}"),
+            path => format!("{path} ({at}): {msg}"),
+        }
+    })?;
+    de.end().map_err(|e| {
+        format!(
+            "line {}, column {}: text after the snapshot's JSON object",
+            e.line(),
+            e.column()
+        )
+    })?;
+    Ok(value)
 }
 
 #[cfg(test)]
@@ -101,6 +133,38 @@ mod tests {
             back["files"],
             serde_json::json!({"alpha": serde_json::to_value(a).unwrap(),
                                "zeta": serde_json::to_value(b).unwrap()})
+        );
+    }
+
+    /// README "kvchain check": a wrong-typed value is never echoed; the error names the field.
+    #[test]
+    fn type_errors_name_the_field_path_and_never_the_value() {
+        let snap = crate::source::lab::run_check("healthy", None).unwrap();
+        let mut v: serde_json::Value =
+            serde_json::from_str(&to_string(&snap, false).unwrap()).unwrap();
+        v["snapshot"]["source"]["label"] = serde_json::json!(12345);
+        let e = from_str(&serde_json::to_string_pretty(&v).unwrap()).unwrap_err();
+        assert!(
+            e.starts_with("invalid snapshot: snapshot.source.label (line "),
+            "{e}"
+        );
+        assert!(
+            e.contains("invalid type: an integer, expected a string"),
+            "{e}"
+        );
+        assert!(!e.contains("12345"), "{e}");
+        v["snapshot"] = serde_json::json!("CANARY-snap-3001");
+        let e = from_str(&serde_json::to_string(&v).unwrap()).unwrap_err();
+        assert!(
+            e.contains("snapshot (line 1,") && !e.contains("CANARY"),
+            "{e}"
+        );
+        let e = from_str("[1,2,3]").unwrap_err();
+        assert!(e.contains("expected a JSON object"), "{e}");
+        let e = from_str(r#"{"kvchain_snapshot": "CANARY-v"}"#).unwrap_err();
+        assert!(
+            e.contains("kvchain_snapshot") && !e.contains("CANARY"),
+            "{e}"
         );
     }
 

@@ -52,14 +52,18 @@ impl Gap {
 
     /// What could not be seen, where: "pods in payments", "azure.vaults for vault kv-x",
     /// "cluster.csiDriver".
+    /// Names come from the input: every text about a gap is shown capped and escaped
+    /// ([`crate::shown`]), whichever format prints it.
     pub fn what(&self) -> String {
-        match (&self.namespace, &self.vault, &self.identity, &self.object) {
-            (Some(ns), ..) => format!("{} in {ns}", self.kind),
-            (None, Some(v), _, Some(o)) => format!("{} for {o} in vault {v}", self.kind),
-            (None, Some(v), ..) => format!("{} for vault {v}", self.kind),
-            (None, None, Some(i), _) => format!("{} of identity {i}", self.kind),
-            _ => self.kind.to_string(),
-        }
+        crate::shown::shown_string(
+            match (&self.namespace, &self.vault, &self.identity, &self.object) {
+                (Some(ns), ..) => format!("{} in {ns}", self.kind),
+                (None, Some(v), _, Some(o)) => format!("{} for {o} in vault {v}", self.kind),
+                (None, Some(v), ..) => format!("{} for vault {v}", self.kind),
+                (None, None, Some(i), _) => format!("{} of identity {i}", self.kind),
+                _ => self.kind.to_string(),
+            },
+        )
     }
 
     /// [`Gap::what`] that also says when the gap covers every namespace, for outputs read
@@ -77,7 +81,11 @@ impl Gap {
     /// One line: what, where and why ("pods (all namespaces): cannot list pods at the cluster
     /// scope: forbidden").
     pub fn describe(&self) -> String {
-        format!("{}: {}", self.what_where(), self.reason)
+        format!(
+            "{}: {}",
+            self.what_where(),
+            crate::shown::shown(&self.reason)
+        )
     }
 
     /// Whether the gap hides objects of `namespace` (it is in that namespace, or everywhere).

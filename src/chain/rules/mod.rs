@@ -47,9 +47,15 @@ pub(crate) fn compare(cx: &Ctx, link: &mut Link, label: &str, observed: &str, ex
 }
 
 /// Set a link's non-finding status: unknown / pending / ok with its reason.
+/// The summary may name what the input wrote (a missing SPC): capped and escaped like a
+/// finding's text ([`crate::shown`]).
 pub(crate) fn set(link: &mut Link, status: Status, summary: impl Into<Text>) {
     link.status = status;
-    link.summary = summary.into();
+    let summary: Text = summary.into();
+    link.summary = match crate::shown::shown(&summary) {
+        std::borrow::Cow::Borrowed(_) => summary,
+        std::borrow::Cow::Owned(s) => s.into(),
+    };
 }
 
 /// The link cannot be checked: say why, in the summary and as a fact.

@@ -81,7 +81,7 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             "-o {other:?}: a fleet check (several contexts) prints text or json; check one context for other formats"
         ),
     };
-    print!("{out}");
+    super::stdout::print(out)?;
     let incomplete = read.iter().any(|(_, o)| match o {
         Ok((snapshot, chains)) => crate::report::undetermined(snapshot, chains),
         Err(_) => true,

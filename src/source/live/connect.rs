@@ -7,10 +7,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use kube::client::ClientBuilder;
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 use kube::{Client, Config};
 
 use super::ConnectError;
+use super::kubeconfig_error::describe;
 use crate::cli::KubeArgs;
 
 /// Which namespaces the namespaced watchers cover.
@@ -113,9 +114,17 @@ pub async fn connect(args: &KubeArgs) -> Result<Connection, ConnectError> {
                 looked_for.push(format!("{} defines no cluster", read.join(", ")));
                 return Err(ConnectError::NoKubeconfig(NoCluster { looked_for }));
             }
+            let contexts: Vec<String> = k.contexts.iter().map(|c| c.name.clone()).collect();
             let config = Config::from_custom_kubeconfig(k, &options)
                 .await
-                .map_err(|e| ConnectError::Other(anyhow::anyhow!("kubeconfig: {e}")))?;
+                .map_err(|e| {
+                    // Name the file(s) and, when no context is chosen, the ones to choose from.
+                    let mut why = format!("{}: {}", read.join(", "), describe(&e));
+                    if matches!(e, KubeconfigError::CurrentContextNotSet) && !contexts.is_empty() {
+                        why.push_str(&format!(" (its contexts: {})", contexts.join(", ")));
+                    }
+                    ConnectError::Other(anyhow::anyhow!(why))
+                })?;
             (config, label.clone(), Some(label))
         }
         None => match Config::incluster() {
@@ -138,8 +147,13 @@ pub async fn connect(args: &KubeArgs) -> Result<Connection, ConnectError> {
         context,
     };
     let client = build_client(config, args.request_limit()).map_err(|e| {
+        // The client key and certificates are read here: said without their bytes.
+        let why = match &e {
+            kube::Error::InferKubeconfig(k) => describe(k),
+            other => other.to_string(),
+        };
         ConnectError::Other(anyhow::anyhow!(
-            "cannot build a Kubernetes client for {endpoint}: {e}"
+            "cannot build a Kubernetes client for {endpoint}: {why}"
         ))
     })?;
     Ok(Connection {
@@ -178,9 +192,9 @@ fn load(args: &KubeArgs) -> Result<Loaded, ConnectError> {
                     files.push(format!("KUBECONFIG file {}", path.display()));
                     merged = Some(match merged {
                         None => next,
-                        Some(m) => m
-                            .merge(next)
-                            .map_err(|e| ConnectError::Other(anyhow::anyhow!("KUBECONFIG: {e}")))?,
+                        Some(m) => m.merge(next).map_err(|e| {
+                            ConnectError::Other(anyhow::anyhow!("KUBECONFIG: {}", describe(&e)))
+                        })?,
                     });
                 }
                 merged
@@ -241,9 +255,11 @@ pub fn timed_out(e: &kube::Error) -> bool {
     matches!(e, kube::Error::Service(inner) if inner.is::<tower::timeout::error::Elapsed>())
 }
 
+/// Errors name the file, the line and column and what is wrong, never a line of it: a
+/// kubeconfig holds tokens and keys ([`describe`]).
 fn read(path: &Path) -> Result<Kubeconfig, ConnectError> {
     Kubeconfig::read_from(path)
-        .map_err(|e| ConnectError::Other(anyhow::anyhow!("{}: {e}", path.display())))
+        .map_err(|e| ConnectError::Other(anyhow::anyhow!("{}: {}", path.display(), describe(&e))))
 }
 
 fn default_path() -> Option<std::path::PathBuf> {

@@ -20,6 +20,7 @@ mod cluster;
 pub mod connect;
 mod errors;
 mod kinds;
+mod kubeconfig_error;
 pub mod listed;
 mod secrets;
 pub mod store;

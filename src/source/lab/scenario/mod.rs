@@ -257,8 +257,9 @@ pub struct AccessPolicySpec {
     pub certificates: Vec<String>,
 }
 
-/// A secret: either one `value` or explicit `versions` (oldest first).
-#[derive(Clone, Debug, Deserialize)]
+/// A secret: either one `value` or explicit `versions` (oldest first). `Debug` leaves the
+/// values out: a scenario is debug-printed in logs and test failures.
+#[derive(Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SecretSpec {
     pub name: String,
@@ -277,12 +278,38 @@ pub struct SecretSpec {
     pub content_type: Option<String>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VersionSpec {
     pub value: String,
     #[serde(default = "yes")]
     pub enabled: bool,
+}
+
+/// What `Debug` shows for a lab secret value: that there is one, not what it is.
+const HIDDEN: &str = "(value hidden)";
+
+impl std::fmt::Debug for SecretSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretSpec")
+            .field("name", &self.name)
+            .field("value", &self.value.as_ref().map(|_| HIDDEN))
+            .field("versions", &self.versions)
+            .field("enabled", &self.enabled)
+            .field("expires_in", &self.expires_in)
+            .field("expired", &self.expired)
+            .field("content_type", &self.content_type)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for VersionSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VersionSpec")
+            .field("value", &HIDDEN)
+            .field("enabled", &self.enabled)
+            .finish()
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -344,8 +371,10 @@ pub struct TimedEvent {
     pub action: LabAction,
 }
 
-/// Something the scenario timeline (or a trainer) makes happen.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+/// Something the scenario timeline (or a trainer) makes happen. Shown as the event is written
+/// (`rotateSecret db-password in kv-demo`), never with a `rotateSecret` value: `Debug` too
+/// leaves it out, since a refused event is reported in every output format.
+#[derive(Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub enum LabAction {
     /// A new version of a Key Vault secret (same value when `value` is absent).
@@ -384,6 +413,42 @@ pub enum LabAction {
     RepairFault {
         id: String,
     },
+}
+
+impl std::fmt::Display for LabAction {
+    /// The event's key and what it acts on, as the scenario names them: no value.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LabAction::RotateSecret { vault, name, .. } => {
+                write!(f, "rotateSecret {name} in {vault}")
+            }
+            LabAction::DeletePod { namespace, name } => {
+                write!(f, "deletePod {name} in {namespace}")
+            }
+            LabAction::DeleteSecret { namespace, name } => {
+                write!(f, "deleteSecret {name} in {namespace}")
+            }
+            LabAction::RolloutRestart {
+                namespace,
+                kind,
+                name,
+            } => write!(f, "rolloutRestart {kind}/{name} in {namespace}"),
+            LabAction::DeleteWorkload {
+                namespace,
+                kind,
+                name,
+            } => write!(f, "deleteWorkload {kind}/{name} in {namespace}"),
+            LabAction::ApplyFault { id } => write!(f, "applyFault {id}"),
+            LabAction::RepairFault { id } => write!(f, "repairFault {id}"),
+        }
+    }
+}
+
+impl std::fmt::Debug for LabAction {
+    /// As [`Display`](std::fmt::Display): a derived `Debug` would print a rotation's value.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LabAction({self})")
+    }
 }
 
 fn yes() -> bool {

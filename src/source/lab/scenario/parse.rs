@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::validate::validate;
+use super::validate::{Places, validate};
 use super::*;
 use crate::error::InputError;
 
@@ -19,6 +19,8 @@ pub fn parse(name: &str, origin: &Path, text: &str) -> Result<Scenario, InputErr
     };
     let mut cluster: Option<ClusterSpec> = None;
     let mut seen = Seen::default();
+    // Where cross-document checks point their errors: the document of each item.
+    let mut places = Places::default();
     for (i, value) in crate::input::documents(text).enumerate() {
         let n = i + 1;
         let value = value
@@ -65,7 +67,10 @@ pub fn parse(name: &str, origin: &Path, text: &str) -> Result<Scenario, InputErr
                     if cluster.is_some() {
                         return Err(err("only one Cluster per scenario".into()));
                     }
-                    cluster = Some(lab_spec(spec, &err)?);
+                    let c: ClusterSpec = lab_spec(spec, &err)?;
+                    cluster_checks(&c).map_err(&err)?;
+                    places.cluster = n;
+                    cluster = Some(c);
                 }
                 "ManagedIdentity" => {
                     let name = named("ManagedIdentity")?;
@@ -77,6 +82,7 @@ pub fn parse(name: &str, origin: &Path, text: &str) -> Result<Scenario, InputErr
                 }
                 "KeyVault" => {
                     let name = named("KeyVault")?;
+                    seen.once(("KeyVault", name.clone()), &err)?;
                     if !(3..=24).contains(&name.len())
                         || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
                     {
@@ -84,13 +90,21 @@ pub fn parse(name: &str, origin: &Path, text: &str) -> Result<Scenario, InputErr
                             "metadata.name: vault name {name:?} must match [-a-zA-Z0-9]{{3,24}}"
                         )));
                     }
-                    sc.vaults.push(KeyVault {
-                        name,
-                        spec: lab_spec(spec, &err)?,
-                    })
+                    let spec: KeyVaultSpec = lab_spec(spec, &err)?;
+                    vault_checks(&spec).map_err(&err)?;
+                    sc.vaults.push(KeyVault { name, spec })
                 }
                 "RoleAssignment" => {
                     let spec: RoleAssignmentSpec = lab_spec(spec, &err)?;
+                    if let Some(o) = &spec.scope.object
+                        && !o.split_once('/').is_some_and(|(c, n)| {
+                            matches!(c, "secrets" | "keys" | "certificates") && !n.is_empty()
+                        })
+                    {
+                        return Err(err(format!(
+                            "spec.scope.object: {o:?} must be secrets/<name>, keys/<name> or certificates/<name>"
+                        )));
+                    }
                     if crate::source::lab::roles::builtin(&spec.role).is_none() {
                         return Err(err(format!(
                             "spec.role: {:?} is not a Key Vault built-in role (known: {})",
@@ -110,6 +124,7 @@ pub fn parse(name: &str, origin: &Path, text: &str) -> Result<Scenario, InputErr
                     if !name.is_empty() {
                         seen.once(("RoleAssignment", name.clone()), &err)?;
                     }
+                    places.role_assignments.push(n);
                     sc.role_assignments.push(RoleAssignment {
                         name: if name.is_empty() {
                             format!("ra-{}", sc.role_assignments.len() + 1)
@@ -119,7 +134,11 @@ pub fn parse(name: &str, origin: &Path, text: &str) -> Result<Scenario, InputErr
                         spec,
                     })
                 }
-                "Timeline" => sc.timeline.extend(timeline(spec, &err)?),
+                "Timeline" => {
+                    let events = timeline(spec, &err)?;
+                    places.timeline.extend((0..events.len()).map(|i| (n, i)));
+                    sc.timeline.extend(events);
+                }
                 "Lesson" => {
                     let name = named("Lesson")?;
                     let l: crate::source::lab::lesson::LessonSpec = lab_spec(spec, &err)?;
@@ -147,14 +166,36 @@ pub fn parse(name: &str, origin: &Path, text: &str) -> Result<Scenario, InputErr
         seen.once(identity, &err)?;
         match (api_version.as_str(), kind.as_str()) {
             ("v1", "Namespace") => sc.namespaces.push(k8s(value, &err)?),
-            ("v1", "Node") => sc.nodes.push(k8s(value, &err)?),
+            ("v1", "Node") => {
+                places.nodes.push(n);
+                sc.nodes.push(k8s(value, &err)?)
+            }
             ("v1", "ServiceAccount") => sc.service_accounts.push(k8s(value, &err)?),
-            ("v1", "Pod") => sc.pods.push(k8s(value, &err)?),
+            ("v1", "Pod") => {
+                places.pods.push((n, 1));
+                sc.pods.push(k8s(value, &err)?)
+            }
             ("v1", "Secret") => sc.secrets.push(k8s(value, &err)?),
-            ("apps/v1", "Deployment") => sc.deployments.push(k8s(value, &err)?),
-            ("apps/v1", "StatefulSet") => sc.stateful_sets.push(k8s(value, &err)?),
-            ("apps/v1", "DaemonSet") => sc.daemon_sets.push(k8s(value, &err)?),
-            ("batch/v1", "Job") => sc.jobs.push(k8s(value, &err)?),
+            ("apps/v1", "Deployment") => {
+                let d: Deployment = k8s(value, &err)?;
+                let r = d.spec.as_ref().and_then(|s| s.replicas);
+                places.pods.push((n, replicas(r).map_err(&err)?));
+                sc.deployments.push(d)
+            }
+            ("apps/v1", "StatefulSet") => {
+                let d: StatefulSet = k8s(value, &err)?;
+                let r = d.spec.as_ref().and_then(|s| s.replicas);
+                places.pods.push((n, replicas(r).map_err(&err)?));
+                sc.stateful_sets.push(d)
+            }
+            ("apps/v1", "DaemonSet") => {
+                places.pods.push((n, 1));
+                sc.daemon_sets.push(k8s(value, &err)?)
+            }
+            ("batch/v1", "Job") => {
+                places.pods.push((n, 1));
+                sc.jobs.push(k8s(value, &err)?)
+            }
             ("networking.k8s.io/v1", "Ingress") => sc.ingresses.push(k8s(value, &err)?),
             ("secrets-store.csi.x-k8s.io/v1", "SecretProviderClass") => {
                 sc.spcs.push(k8s(value, &err)?)
@@ -174,7 +215,7 @@ pub fn parse(name: &str, origin: &Path, text: &str) -> Result<Scenario, InputErr
             format!("no `kind: Cluster` document (apiVersion {LAB_API_VERSION})"),
         )
     })?;
-    validate(&sc, origin)?;
+    validate(&sc, origin, &places)?;
     sc.timeline.sort_by_key(|e| e.at);
     Ok(sc)
 }
@@ -351,7 +392,77 @@ fn timeline(
             // The enum's path starts with the variant, which is the key the user wrote.
             err(e.under(&here))
         })?;
+        if let LabAction::ApplyFault { id } | LabAction::RepairFault { id } = &action
+            && crate::source::lab::faults::find(id).is_none()
+        {
+            return Err(err(format!("{here}.{name}.id: unknown fault {id:?}")));
+        }
         out.push(TimedEvent { at, action });
     }
     Ok(out)
+}
+
+/// `kind: Cluster` on its own: settings no other document changes.
+fn cluster_checks(c: &ClusterSpec) -> Result<(), String> {
+    if c.oidc_issuer_url.is_empty() {
+        return Err("spec.oidcIssuerURL: empty (the cluster's OIDC issuer URL is required)".into());
+    }
+    if c.csi_driver.rotation_poll_interval < Duration::from_secs(1) {
+        return Err("spec.csiDriver.rotationPollInterval: must be at least 1s".into());
+    }
+    Ok(())
+}
+
+/// `kind: KeyVault` on its own: each object defined once, each secret with one value source.
+fn vault_checks(spec: &KeyVaultSpec) -> Result<(), String> {
+    for (field, what, names) in [
+        (
+            "secrets",
+            "secret",
+            spec.secrets.iter().map(|s| &s.name).collect::<Vec<_>>(),
+        ),
+        ("keys", "key", spec.keys.iter().map(|k| &k.name).collect()),
+        (
+            "certificates",
+            "certificate",
+            spec.certificates.iter().map(|c| &c.name).collect(),
+        ),
+    ] {
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, n) in names.into_iter().enumerate() {
+            if !seen.insert(n) {
+                return Err(format!(
+                    "spec.{field}[{i}].name: {what} {n:?} is defined twice"
+                ));
+            }
+        }
+    }
+    for (i, s) in spec.secrets.iter().enumerate() {
+        if s.value.is_none() && s.versions.is_empty() {
+            return Err(format!(
+                "spec.secrets[{i}]: secret {:?}: set `value` or `versions`",
+                s.name
+            ));
+        }
+        if s.value.is_some() && !s.versions.is_empty() {
+            return Err(format!(
+                "spec.secrets[{i}]: secret {:?}: `value` and `versions` are exclusive",
+                s.name
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A workload's `spec.replicas` (1 when not given), within the lab's limit (the one
+/// `generated:N` has): a Deployment with `replicas: 2147483647` would otherwise exhaust memory.
+fn replicas(r: Option<i32>) -> Result<usize, String> {
+    let max = crate::source::lab::generator::MAX_PODS;
+    match r.unwrap_or(1) {
+        r if r < 0 => Err(format!("spec.replicas: must not be negative, got {r}")),
+        r if r as usize > max => Err(format!(
+            "spec.replicas: {r} is more than the lab's limit of {max} pods"
+        )),
+        r => Ok(r as usize),
+    }
 }

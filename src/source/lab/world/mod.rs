@@ -353,7 +353,7 @@ impl World {
             if let Err(err) = self.perform(&e.action) {
                 tracing::warn!(scenario = %self.name, "timeline event failed: {err}");
                 self.timeline_failures.push(format!(
-                    "scenario {}: Timeline event at {} ({:?}) did not happen: {err}",
+                    "scenario {}, Timeline event at {} ({}): did not happen: {err}",
                     self.name,
                     humantime::format_duration(e.at),
                     e.action

@@ -1,0 +1,94 @@
+//! `-n NS` over a whole snapshot. A live source watches only that namespace; the lab and a
+//! snapshot file hold every namespace, so `-n` narrows them here. A namespace the snapshot
+//! holds nothing in is a mistake worth saying (a typo would otherwise read as "all healthy",
+//! or a shared `snapshot save -n team-a` file would still hold every team's objects).
+
+use std::collections::BTreeSet;
+
+use super::{Coll, Snapshot};
+
+impl Snapshot {
+    /// Every namespace the snapshot holds an object in, sorted.
+    pub fn namespaces(&self) -> BTreeSet<&str> {
+        let mut seen: BTreeSet<&str> = BTreeSet::new();
+        seen.extend(self.pods.items.iter().map(|p| p.namespace.as_str()));
+        seen.extend(self.spcs.items.iter().map(|s| s.namespace.as_str()));
+        seen.extend(self.workloads.items.iter().map(|w| w.namespace.as_str()));
+        seen.extend(self.secrets.items.iter().map(|s| s.namespace.as_str()));
+        seen.extend(
+            self.service_accounts
+                .items
+                .iter()
+                .map(|s| s.namespace.as_str()),
+        );
+        seen
+    }
+
+    /// Why `-n ns` names nothing here, naming the namespaces there are; `None` when the
+    /// snapshot holds an object in `ns`.
+    pub fn missing_namespace(&self, ns: &str) -> Option<String> {
+        let known = self.namespaces();
+        if known.contains(ns) {
+            return None;
+        }
+        Some(format!(
+            "the {} {} has no object in namespace {ns} (its namespaces: {})",
+            self.source.kind.as_str(),
+            self.source.label,
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.into_iter().collect::<Vec<_>>().join(", ")
+            }
+        ))
+    }
+
+    /// Keeps only the Kubernetes objects (and the read failures) of namespace `ns`, as a live
+    /// source watching `-n ns` would have seen them. The Azure side stays whole, as a live
+    /// `snapshot save -n` records it: vaults and identities belong to no namespace.
+    pub fn keep_namespace(&mut self, ns: &str) -> Result<(), String> {
+        if let Some(why) = self.missing_namespace(ns) {
+            return Err(why);
+        }
+        fn keep<T>(c: &mut Coll<T>, ns: &str, of: impl Fn(&T) -> &str) {
+            c.items.retain(|o| of(o) == ns);
+            c.gaps.namespaces.retain(|n, _| n == ns);
+        }
+        keep(&mut self.pods, ns, |o| &o.namespace);
+        keep(&mut self.service_accounts, ns, |o| &o.namespace);
+        keep(&mut self.spcs, ns, |o| &o.namespace);
+        keep(&mut self.spc_statuses, ns, |o| &o.namespace);
+        keep(&mut self.secrets, ns, |o| &o.namespace);
+        keep(&mut self.events, ns, |o| &o.namespace);
+        keep(&mut self.workloads, ns, |o| &o.namespace);
+        keep(&mut self.ingresses, ns, |o| &o.namespace);
+        self.source
+            .unread_objects
+            .retain(|o| o.namespace.as_deref().is_none_or(|n| n == ns));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn keeping_a_namespace_drops_every_other_and_a_missing_one_is_named() {
+        let mut snap = crate::source::lab::run_check("default", None).unwrap();
+        // A second namespace: a pod and an event of one moved there.
+        let mut pod = snap.pods.items.first().unwrap().clone();
+        pod.namespace = "other".into();
+        snap.pods.items.push(pod);
+        let mut event = snap.events.items.first().unwrap().clone();
+        event.namespace = "other".into();
+        snap.events.items.push(event);
+        assert_eq!(snap.namespaces().len(), 2);
+        let why = snap.clone().keep_namespace("nope").unwrap_err();
+        assert!(
+            why.contains("namespace nope") && why.contains("shop"),
+            "{why}"
+        );
+        snap.keep_namespace("shop").unwrap();
+        assert_eq!(snap.namespaces().into_iter().collect::<Vec<_>>(), ["shop"]);
+        assert!(snap.events.items.iter().all(|e| e.namespace == "shop"));
+    }
+}
