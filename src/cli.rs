@@ -133,11 +133,13 @@ pub struct ServeArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Manifest files or directories (YAML, multi-document, `List` kinds).
+    /// Manifest files or directories (YAML, multi-document, `List` kinds); `-` reads stdin.
+    /// One `-f` takes several paths (`-f a.yaml b.yaml`, as pre-commit passes them).
     #[arg(
         short = 'f',
         long = "filename",
         value_name = "PATH",
+        num_args = 1..,
         conflicts_with = "lab"
     )]
     pub files: Vec<PathBuf>,
