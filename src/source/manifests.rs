@@ -176,8 +176,10 @@ impl Builder {
             .and_then(|n| n.as_str())
             .unwrap_or("")
             .to_string();
-        let what = match kind.as_str() {
-            "" => format!("{} {name}", str_at(&value, "apiVersion")),
+        let what = match (kind.as_str(), name.as_str()) {
+            ("", _) => format!("{} {name}", str_at(&value, "apiVersion")),
+            // No usable name (missing, or not a string): `Deployment/` would read as a typo.
+            (_, "") => kind.clone(),
             _ => format!("{kind}/{name}"),
         };
         if let Some(why) = refused::refused(&value, &kind, &name) {
@@ -421,11 +423,13 @@ fn defines(value: &serde_yaml::Value) -> Option<(String, Option<String>, String)
 }
 
 /// Drop every mapping entry whose value is null, at any depth (serde_yaml bounds the depth).
+/// An entry whose key is a mapping or list stays: it is how YAML reads an unquoted `{{ … }}`
+/// (`{{.Values.x: null}: null}`), which kubectl refuses before any pruning (see `refused`).
 fn prune_nulls(v: &mut serde_yaml::Value) {
     use serde_yaml::Value;
     match v {
         Value::Mapping(m) => {
-            m.retain(|_, v| !v.is_null());
+            m.retain(|k, v| !v.is_null() || matches!(k, Value::Mapping(_) | Value::Sequence(_)));
             for (_, v) in m.iter_mut() {
                 prune_nulls(v);
             }
