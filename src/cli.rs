@@ -133,11 +133,13 @@ pub struct ServeArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Manifest files or directories (YAML, multi-document, `List` kinds).
+    /// Manifest files or directories (YAML, multi-document, `List` kinds); `-` reads stdin.
+    /// One `-f` takes several paths (`-f a.yaml b.yaml`, as pre-commit passes them).
     #[arg(
         short = 'f',
         long = "filename",
         value_name = "PATH",
+        num_args = 1..,
         conflicts_with = "lab"
     )]
     pub files: Vec<PathBuf>,
@@ -280,8 +282,37 @@ pub fn parse_args() -> Cli {
     if let Some(bin) = plugin_bin_name(argv0.as_deref()) {
         cmd = cmd.bin_name(bin);
     }
-    let matches = cmd.get_matches();
-    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    let matches = cmd.get_matches_mut();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    if let Some(Command::Check(c)) = &cli.command
+        && let Some(why) = for_without_lab(c)
+    {
+        // The error on `check` itself, so that its usage line is the one printed.
+        let kind = clap::error::ErrorKind::ArgumentConflict;
+        match cmd.find_subcommand_mut("check") {
+            Some(check) => check.error(kind, why).exit(),
+            None => cmd.error(kind, why).exit(),
+        }
+    }
+    cli
+}
+
+/// `--for` with `-f` or `--snapshot`: clap lets it through (`requires = "lab"` is waived when a
+/// flag that conflicts with `--lab` is given), but nothing would run for that time, and
+/// accepting it silently would let the user believe it did.
+fn for_without_lab(c: &CheckArgs) -> Option<String> {
+    let input = if !c.files.is_empty() {
+        "manifests (-f) are read as written"
+    } else if c.snapshot.is_some() {
+        "a snapshot (--snapshot) is a moment already recorded"
+    } else {
+        return None;
+    };
+    c.run_for.is_some().then(|| {
+        format!(
+            "--for is the lab time to run before diagnosing (it needs --lab); {input}: nothing runs, drop --for"
+        )
+    })
 }
 
 /// `kubectl kvchain` when the executable is named `kubectl-kvchain` (any directory, `.exe`).
@@ -402,6 +433,36 @@ mod tests {
         };
         assert!(c.all_contexts);
         assert!(Cli::try_parse_from(["kvchain", "check", "--all-contexts", "--lab", "x"]).is_err());
+    }
+
+    /// README: `-f PATH...`; the shipped pre-commit hook passes every changed file after one `-f`.
+    #[test]
+    fn one_f_takes_several_paths_and_stdin() {
+        let c = check(
+            Cli::try_parse_from([
+                "kvchain", "check", "-f", "a.yaml", "b.yaml", "-", "-o", "json", "-f", "c",
+            ])
+            .unwrap(),
+        );
+        assert_eq!(c.files, ["a.yaml", "b.yaml", "-", "c"].map(PathBuf::from));
+        assert_eq!(c.output, OutputFormat::Json);
+    }
+
+    #[test]
+    fn for_is_refused_with_manifests_or_a_snapshot_saying_why() {
+        for input in [["-f", "dir"], ["--snapshot", "s.json"]] {
+            let mut args = vec!["kvchain", "check", "--for", "3m"];
+            args.extend(input);
+            let c = check(Cli::try_parse_from(args).unwrap());
+            let why = for_without_lab(&c).expect("refused");
+            assert!(
+                why.contains("needs --lab") && why.contains("nothing runs"),
+                "{why}"
+            );
+        }
+        let lab =
+            check(Cli::try_parse_from(["kvchain", "check", "--lab", "x", "--for", "3m"]).unwrap());
+        assert_eq!(for_without_lab(&lab), None);
     }
 
     #[test]

@@ -28,6 +28,7 @@ use serde_yaml::value::{Tag, TaggedValue};
 use crate::error::InputError;
 
 pub mod nesting;
+pub mod stream;
 
 /// Largest input file read (64 MiB: a `kubectl get -A -o yaml` of a large cluster fits).
 pub const MAX_FILE_BYTES: u64 = 64 << 20;
@@ -77,27 +78,40 @@ pub fn read_text(path: &Path) -> Result<String, InputError> {
             format!("is {kind}: only regular files are read"),
         ));
     }
-    let too_big = || {
-        InputError::in_file(
-            path,
-            format!(
-                "larger than {} MiB: not read (limit for one input file)",
-                MAX_FILE_BYTES >> 20
-            ),
-        )
-    };
     if meta.len() > MAX_FILE_BYTES {
-        return Err(too_big());
+        return Err(too_big(path));
     }
     let file = std::fs::File::open(path)
         .map_err(|e| InputError::in_file(path, format!("cannot read: {e}")))?;
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    // The file may grow between stat and read: the limit holds for what is read.
-    file.take(MAX_FILE_BYTES + 1)
+    text_from(file, path, meta.len() as usize)
+}
+
+fn too_big(path: &Path) -> InputError {
+    InputError::in_file(
+        path,
+        format!(
+            "larger than {} MiB: not read (limit for one input file)",
+            MAX_FILE_BYTES >> 20
+        ),
+    )
+}
+
+/// Standard input (`-f -`) as UTF-8 text, within the same limits as a file; `name` stands for it
+/// in messages.
+pub fn read_stdin(name: &Path) -> Result<String, InputError> {
+    text_from(std::io::stdin().lock(), name, 0)
+}
+
+/// At most [`MAX_FILE_BYTES`] of `reader` as UTF-8 text, without a leading byte-order mark.
+fn text_from(reader: impl Read, path: &Path, expected: usize) -> Result<String, InputError> {
+    let mut bytes = Vec::with_capacity(expected);
+    // A file may grow between stat and read, a pipe has no size: the limit holds for what is read.
+    reader
+        .take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| InputError::in_file(path, format!("cannot read: {e}")))?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_big());
+        return Err(too_big(path));
     }
     let text = String::from_utf8(bytes).map_err(|e| {
         InputError::in_file(

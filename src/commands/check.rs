@@ -22,8 +22,12 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     if super::fleet::wanted(args) {
         return super::fleet::run(args).await;
     }
-    let mut snapshot = if !args.files.is_empty() {
-        source::manifests::load(&args.files)?
+    // Manifests are read once: the load and the origin scan share the texts.
+    let inputs = (!args.files.is_empty())
+        .then(|| source::manifests::files::read(&args.files))
+        .transpose()?;
+    let mut snapshot = if let Some(inputs) = &inputs {
+        source::manifests::load_inputs(inputs)?
     } else if let Some(file) = &args.snapshot {
         crate::snapshot::file::load(file)?
     } else if let Some(scenario) = &args.lab {
@@ -33,7 +37,7 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         source::live::snapshot_once(&args.kube, &args.azure).await?
     };
     // Manifests: where each object is written (SARIF) and Namespace annotations (suppressions).
-    let scan = (!args.files.is_empty()).then(|| source::manifest_scan::scan(&args.files));
+    let scan = inputs.as_ref().map(source::manifest_scan::scan);
     // Only the config's `ignore` rules matter here: no theme, keys or lab speed.
     let config = crate::ui::config::load(&UiArgs {
         config: args.config.clone(),

@@ -1,12 +1,12 @@
 //! What `check -f` needs beyond the snapshot: where each object is written (file and line,
 //! for SARIF annotations on the pull request) and the annotations of `Namespace` documents
-//! (for suppressions). A second, untyped pass over the same files: [`super::manifests::load`]
+//! (for suppressions). A second, untyped pass over the same texts: [`super::manifests::load`]
 //! has already reported any parse error, so documents that do not parse are skipped here.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::manifests::{collect, document_lines};
+use super::manifests::files::Inputs;
 use crate::suppress::NamespaceAnnotations;
 
 /// Where an object is defined: file and 1-based line of its `name:`.
@@ -35,36 +35,33 @@ impl Scan {
     }
 }
 
-pub fn scan(paths: &[PathBuf]) -> Scan {
-    let mut files = Vec::new();
-    for p in paths {
-        // load() already failed on unreadable paths; nothing to add here.
-        let _ = collect(p, true, &mut files, &mut Default::default());
-    }
+pub fn scan(inputs: &Inputs) -> Scan {
     let mut out = Scan::default();
-    for f in &files {
-        // Bounded like the load itself (size, file type); the load already reported errors.
-        if let Ok(text) = crate::input::read_text(f) {
-            scan_str(f, &text, &mut out);
+    for (f, text) in &inputs.files {
+        // The load already reported the files that could not be read.
+        if let Ok(text) = text {
+            scan_str(f, text, &mut out);
         }
     }
     out
 }
 
 pub fn scan_str(file: &Path, text: &str, out: &mut Scan) {
-    let lines: Vec<&str> = text.lines().collect();
-    let starts = document_lines(text);
     let text = crate::input::without_bom(text);
-    // Aliases expand within the same budget as the load; after a syntax error the parser
-    // cannot resynchronise (serde_yaml would repeat the error forever), so stop there.
-    for (i, value) in crate::input::documents(text).enumerate() {
-        let Ok(value) = value else {
-            break;
+    let lines: Vec<&str> = text.lines().collect();
+    // The same documents as the load (a bad one skipped, those after it read).
+    let docs = crate::input::stream::documents(text);
+    let starts: Vec<usize> = docs.iter().map(|d| d.line).collect();
+    for (i, doc) in docs.into_iter().enumerate() {
+        let Ok(mut value) = doc.value else {
+            continue;
         };
-        let start = starts.get(i).copied().unwrap_or(1);
+        if value.apply_merge().is_err() {
+            continue;
+        }
         let end = starts.get(i + 1).copied().unwrap_or(lines.len() + 1);
-        let mut from = start;
-        object(file, &lines, start, end, &mut from, &value, out);
+        let mut from = doc.line;
+        object(file, &lines, doc.line, end, &mut from, &value, out);
     }
 }
 

@@ -21,6 +21,7 @@ use crate::snapshot::crd::SecretProviderClass;
 use crate::snapshot::*;
 
 mod apply_set;
+pub mod files;
 mod namespaces;
 mod refused;
 
@@ -32,24 +33,22 @@ const RUNTIME: &str = "manifests: exists only at run time";
 /// does not hide the verdicts on the others: it is listed in `source.unread`. Only when nothing
 /// at all could be read is it an error.
 pub fn load(paths: &[PathBuf]) -> Result<Snapshot, InputError> {
-    let mut files = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for p in paths {
-        collect(p, true, &mut files, &mut seen)?;
-    }
+    load_inputs(&files::read(paths)?)
+}
+
+/// [`load`] over texts already read (the origin scan reads the same ones).
+pub fn load_inputs(inputs: &files::Inputs) -> Result<Snapshot, InputError> {
     let mut b = Builder::default();
-    for f in &files {
-        match crate::input::read_text(f) {
-            Ok(text) => b.file(f, &text),
-            Err(e) => b.unread(e),
+    for e in &inputs.unlisted {
+        b.unread(e.clone());
+    }
+    for (f, text) in &inputs.files {
+        match text {
+            Ok(text) => b.file(f, text),
+            Err(e) => b.unread(e.clone()),
         }
     }
-    let label = paths
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
-    b.finish_or_error(label)
+    b.finish_or_error(inputs.label.clone())
 }
 
 /// Parse one file's text (exposed for tests and the lab's scenario files).
@@ -57,53 +56,6 @@ pub fn load_str(name: &str, text: &str) -> Result<Snapshot, InputError> {
     let mut b = Builder::default();
     b.file(Path::new(name), text);
     b.finish_or_error(name.to_string())
-}
-
-/// `seen` holds the directories already listed (device, inode): symlinks that loop back would
-/// otherwise be followed until the path is too long, or exponentially with two of them.
-pub(crate) fn collect(
-    path: &Path,
-    explicit: bool,
-    out: &mut Vec<PathBuf>,
-    seen: &mut std::collections::HashSet<(u64, u64)>,
-) -> Result<(), InputError> {
-    use std::os::unix::fs::MetadataExt;
-    let meta = std::fs::metadata(path)
-        .map_err(|e| InputError::in_file(path, format!("cannot read: {e}")))?;
-    if let Some(kind) = crate::input::special_kind(&meta) {
-        // Opening a FIFO blocks until a writer appears: never open one.
-        if explicit {
-            return Err(InputError::in_file(
-                path,
-                format!("is {kind}: only regular files are read"),
-            ));
-        }
-        if is_manifest(path) {
-            crate::input::warn_skipped(path, kind);
-        }
-    } else if meta.is_dir() {
-        if !seen.insert((meta.dev(), meta.ino())) {
-            return Ok(());
-        }
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-            .map_err(|e| InputError::in_file(path, format!("cannot list directory: {e}")))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
-        entries.sort();
-        for e in entries {
-            collect(&e, false, out, seen)?;
-        }
-    } else if explicit || is_manifest(path) {
-        out.push(path.to_path_buf());
-    }
-    Ok(())
-}
-
-fn is_manifest(p: &Path) -> bool {
-    matches!(
-        p.extension().and_then(|e| e.to_str()),
-        Some("yaml" | "yml" | "json")
-    )
 }
 
 #[derive(Default)]
@@ -151,25 +103,19 @@ impl Builder {
     }
 
     fn file(&mut self, file: &Path, text: &str) {
-        let text = crate::input::without_bom(text);
-        let starts = document_lines(text);
         let file: std::sync::Arc<Path> = std::sync::Arc::from(file);
-        for (i, value) in crate::input::documents(text).enumerate() {
-            let (index, line) = (i + 1, starts.get(i).copied().unwrap_or(1));
+        // Each `---` document on its own, as kubectl reads a stream: a bad one costs itself.
+        for doc in crate::input::stream::documents(text) {
+            let value = doc.value.and_then(|mut v| {
+                // Kubernetes' YAML (go-yaml) expands `<<` merge keys; serde_yaml leaves them.
+                v.apply_merge().map(|()| v).map_err(merge_error)
+            });
             let mut value = match value {
                 Ok(v) => v,
                 Err(e) => {
-                    let at = e.location().map_or(String::new(), |l| {
-                        format!(" at line {}, column {}", l.line(), l.column())
-                    });
-                    self.set.push_error(InputError::in_document(
-                        &file,
-                        index,
-                        format!("invalid YAML{at}: {}", strip_location(&e)),
-                    ));
-                    // The parser cannot resynchronise after a syntax error: the rest of
-                    // this file is unread too (the message says where it stopped).
-                    break;
+                    self.set
+                        .push_error(InputError::in_document(&file, doc.index, e.to_string()));
+                    continue;
                 }
             };
             // `key:` with nothing after it is null; the API server prunes nulls, so kubectl
@@ -177,8 +123,8 @@ impl Builder {
             prune_nulls(&mut value);
             self.set.push(apply_set::Queued {
                 file: file.clone(),
-                index,
-                line,
+                index: doc.index,
+                line: doc.line,
                 value,
             });
         }
@@ -230,8 +176,10 @@ impl Builder {
             .and_then(|n| n.as_str())
             .unwrap_or("")
             .to_string();
-        let what = match kind.as_str() {
-            "" => format!("{} {name}", str_at(&value, "apiVersion")),
+        let what = match (kind.as_str(), name.as_str()) {
+            ("", _) => format!("{} {name}", str_at(&value, "apiVersion")),
+            // No usable name (missing, or not a string): `Deployment/` would read as a typo.
+            (_, "") => kind.clone(),
             _ => format!("{kind}/{name}"),
         };
         if let Some(why) = refused::refused(&value, &kind, &name) {
@@ -475,11 +423,13 @@ fn defines(value: &serde_yaml::Value) -> Option<(String, Option<String>, String)
 }
 
 /// Drop every mapping entry whose value is null, at any depth (serde_yaml bounds the depth).
+/// An entry whose key is a mapping or list stays: it is how YAML reads an unquoted `{{ … }}`
+/// (`{{.Values.x: null}: null}`), which kubectl refuses before any pruning (see `refused`).
 fn prune_nulls(v: &mut serde_yaml::Value) {
     use serde_yaml::Value;
     match v {
         Value::Mapping(m) => {
-            m.retain(|_, v| !v.is_null());
+            m.retain(|k, v| !v.is_null() || matches!(k, Value::Mapping(_) | Value::Sequence(_)));
             for (_, v) in m.iter_mut() {
                 prune_nulls(v);
             }
@@ -490,47 +440,19 @@ fn prune_nulls(v: &mut serde_yaml::Value) {
     }
 }
 
+/// A `<<` whose value is not a mapping (or a list of them): go-yaml refuses it too.
+fn merge_error(e: serde_yaml::Error) -> crate::input::stream::DocumentError {
+    crate::input::stream::DocumentError {
+        line: None,
+        column: None,
+        message: format!("merge key `<<`: {e}"),
+    }
+}
+
 fn typed<T: DeserializeOwned>(
     doc: &Doc,
     what: &str,
     v: serde_yaml::Value,
 ) -> Result<T, InputError> {
     crate::input::typed(v).map_err(|e| doc.err(what, e))
-}
-
-/// 1-based line where each YAML document starts (after `---` separators). A leading
-/// segment with no content (comments only, or nothing before the first `---`) is no document.
-pub(crate) fn document_lines(text: &str) -> Vec<usize> {
-    let lines: Vec<&str> = text.lines().collect();
-    let mut seps: Vec<usize> = lines
-        .iter()
-        .enumerate()
-        .filter(|(_, l)| {
-            let t = l.trim_end();
-            t == "---" || t.starts_with("--- ")
-        })
-        .map(|(i, _)| i)
-        .collect();
-    let first_has_content = lines[..seps.first().copied().unwrap_or(lines.len())]
-        .iter()
-        .any(|l| is_content(l));
-    let mut starts = Vec::with_capacity(seps.len() + 1);
-    if first_has_content || seps.is_empty() {
-        starts.push(1);
-    }
-    starts.extend(seps.drain(..).map(|i| i + 2));
-    starts
-}
-
-fn is_content(line: &str) -> bool {
-    let t = line.trim();
-    !t.is_empty() && !t.starts_with('#')
-}
-
-fn strip_location(e: &serde_yaml::Error) -> String {
-    let s = e.to_string();
-    match s.find(" at line ") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
 }

@@ -56,6 +56,7 @@ mod live_watch;
 mod manifests_apply;
 mod manifests_consumers;
 mod manifests_objects;
+mod manifests_reading;
 mod parser_props;
 mod report_text;
 mod rules_cause;

@@ -6,6 +6,8 @@ use serde_yaml::Value;
 
 use super::apply_set::READ;
 
+mod template;
+
 /// Why the document cannot be applied, as `field: reason`; `None` when it can be read.
 pub(super) fn refused(value: &Value, kind: &str, name: &str) -> Option<String> {
     let field = |key: &str| value.get(key);
@@ -36,13 +38,35 @@ pub(super) fn refused(value: &Value, kind: &str, name: &str) -> Option<String> {
     {
         return Some(why);
     }
-    if READ.contains(&kind) && name.is_empty() && !generated {
+    if !READ.contains(&kind) {
+        return None;
+    }
+    // Before any field is judged: an unquoted `{{ … }}` anywhere fails kubectl's YAML-to-JSON
+    // conversion, so the whole document is refused, whatever the field.
+    if let Some(path) = template::unrendered(value) {
+        return Some(format!("{path}: {}", template::REFUSED));
+    }
+    let meta = value.get("metadata");
+    if let Some(n) = meta.and_then(|m| m.get("name"))
+        && !n.is_string()
+    {
+        return Some(format!(
+            "metadata.name: is {}, not a string (the API server rejects it)",
+            template::kind_of(n)
+        ));
+    }
+    if name.is_empty() && !generated {
         return Some("metadata.name: missing or empty (the API server rejects it)".into());
+    }
+    if let Some(why) = meta
+        .and_then(|m| m.get("namespace"))
+        .and_then(invalid_namespace)
+    {
+        return Some(format!("metadata.namespace: {why}"));
     }
     // Every kind kvchain reads is named as a DNS-1123 subdomain. A template placeholder is
     // left to the rules, which say it is unrendered.
-    if READ.contains(&kind)
-        && !name.is_empty()
+    if !name.is_empty()
         && !crate::chain::rules::params::is_placeholder(name)
         && !dns_subdomain(name)
     {
@@ -104,6 +128,34 @@ fn unserved_spc_version(api_version: Option<&Value>) -> Option<String> {
     Some(format!(
         "apiVersion: {shown:?} is not served: {refused}{hint}"
     ))
+}
+
+/// Why a written `metadata.namespace` names no namespace, if it does not. Namespaces are
+/// DNS-1123 labels (the API server validates them so): `Shop_Prod` or one holding an escape
+/// code cannot exist, so every object placed in it is refused, and fixes naming it cannot work.
+/// A template placeholder (`${NS}`) is left alone, as for `metadata.name`: README's placeholders
+/// are "not validated", and manifests rendered at deploy time are read as one namespace.
+fn invalid_namespace(ns: &Value) -> Option<String> {
+    let Some(ns) = ns.as_str() else {
+        return Some(format!(
+            "is {}, not a string (the API server rejects it)",
+            template::kind_of(ns)
+        ));
+    };
+    // Empty is `default` to the API server, as if absent.
+    if ns.is_empty() || dns_label(ns) || crate::chain::rules::params::is_placeholder(ns) {
+        return None;
+    }
+    // Quoted as written, control characters escaped once (`{:?}` would escape them twice).
+    Some(format!(
+        "\"{}\" is no valid namespace (lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63): the API server rejects it",
+        crate::shown::shown(ns)
+    ))
+}
+
+/// RFC 1123 label, as the API server validates namespace names.
+fn dns_label(name: &str) -> bool {
+    name.len() <= 63 && !name.contains('.') && dns_subdomain(name)
 }
 
 /// RFC 1123 subdomain, as the API server validates object names.
@@ -193,6 +245,42 @@ mod tests {
         let deploy =
             serde_yaml::from_str::<Value>("{apiVersion: apps/v1, kind: Deployment}").unwrap();
         assert_eq!(refused(&deploy, "Deployment", "web"), None);
+    }
+
+    /// A namespace is a DNS-1123 label; a placeholder is left to render, like a name.
+    #[test]
+    fn namespaces_are_dns_labels() {
+        let why = |ns: &str| {
+            let mut value =
+                serde_yaml::from_str::<Value>("{kind: ServiceAccount, metadata: {name: web}}")
+                    .unwrap();
+            value["metadata"]["namespace"] = Value::String(ns.to_string());
+            refused(&value, "ServiceAccount", "web")
+        };
+        for good in [
+            "shop",
+            "a",
+            "team-1",
+            "",
+            "${NS}",
+            "{{ .Release.Namespace }}",
+        ] {
+            assert_eq!(why(good), None, "{good}");
+        }
+        for bad in ["Shop_Prod", "shop.prod", "-shop", &"a".repeat(64)] {
+            let said = why(bad).unwrap_or_default();
+            assert!(said.starts_with("metadata.namespace: \""), "{bad}: {said}");
+            assert!(said.contains("is no valid namespace"), "{said}");
+        }
+        let esc = why("sh\u{1b}[5mop").unwrap_or_default();
+        assert!(esc.contains("\"sh\\u{1b}[5mop\""), "{esc}");
+        let number =
+            serde_yaml::from_str::<Value>("{kind: Pod, metadata: {name: p, namespace: 7}}")
+                .unwrap();
+        assert_eq!(
+            refused(&number, "Pod", "p").as_deref(),
+            Some("metadata.namespace: is a number, not a string (the API server rejects it)")
+        );
     }
 
     #[test]

@@ -1,0 +1,266 @@
+//! A multi-document YAML stream read as `kubectl apply -f` reads it: split on `---` lines first,
+//! each document then decoded on its own (k8s.io/apimachinery's `YAMLReader`), so a mistake in
+//! one document costs that document only.
+//!
+//! serde_yaml reads a stream through one libyaml parser, which cannot resynchronise after a
+//! syntax error (its iterator ends there), and the documents after a bad one would be lost
+//! without a word. Splitting first keeps them: the error of document N is reported at its own
+//! line, and documents N+1… are read as usual. Aliases still share one budget for the whole
+//! text ([`Budget::for_text`]), so splitting cannot multiply what a file may expand to.
+
+use serde::de::DeserializeSeed;
+use serde_yaml::Value;
+
+use super::{Bounded, Budget, nesting, without_bom};
+
+/// One document of a stream, read or not.
+#[derive(Debug)]
+pub struct Document {
+    /// 1-based position in the file, counting every `---` (a leading part holding only
+    /// comments, blank lines or directives is no document).
+    pub index: usize,
+    /// 1-based line where the document's content starts (the line after its `---`).
+    pub line: usize,
+    pub value: Result<Value, DocumentError>,
+}
+
+/// Why one document is not valid YAML; `line` and `column` are the file's, not the document's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentError {
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    /// What is wrong, without the location.
+    pub message: String,
+}
+
+impl std::fmt::Display for DocumentError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => write!(f, "invalid YAML at line {l}, column {c}: "),
+            _ => f.write_str("invalid YAML: "),
+        }?;
+        f.write_str(&self.message)
+    }
+}
+
+/// The documents of `text` (a leading byte-order mark dropped), each read on its own.
+pub fn documents(text: &str) -> Vec<Document> {
+    let text = without_bom(text);
+    let budget = Budget::for_text(text);
+    let mut out = Vec::new();
+    for part in parts(text) {
+        let body = &text[part.start..part.end];
+        let first = out.len() + 1;
+        let offset = part.first_line - 1;
+        if let Some(deep) = nesting::too_deep(body) {
+            // Read nothing of this part: libyaml would take quadratic time over it.
+            let deep = nesting::TooDeep {
+                line: deep.line + offset,
+                ..deep
+            };
+            out.push(Document {
+                index: first,
+                line: part.content_line,
+                value: Err(DocumentError {
+                    line: None,
+                    column: None,
+                    message: deep.to_string(),
+                }),
+            });
+            continue;
+        }
+        for de in serde_yaml::Deserializer::from_str(body) {
+            let value = Bounded(&budget).deserialize(de).map_err(|e| {
+                let at = e.location();
+                DocumentError {
+                    line: at.as_ref().map(|l| l.line() + offset),
+                    column: at.as_ref().map(|l| l.column()),
+                    message: without_location(&e),
+                }
+            });
+            let failed = value.is_err();
+            out.push(Document {
+                index: out.len() + 1,
+                line: if out.len() + 1 == first {
+                    part.content_line
+                } else {
+                    // After a `...` end marker inside the part: no line of its own is known.
+                    part.first_line
+                },
+                value,
+            });
+            if failed {
+                // libyaml cannot resynchronise inside this part; the next part is read anew.
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// One `---`-delimited part of a stream, as byte range and lines.
+#[derive(Debug, PartialEq, Eq)]
+struct Part {
+    start: usize,
+    end: usize,
+    /// 1-based line of the part's first byte.
+    first_line: usize,
+    /// 1-based line where its document starts (after the `---`).
+    content_line: usize,
+}
+
+/// The parts of `text`: one per `---` line (a line that is `---`, alone or followed by a blank
+/// and more, as kubectl splits), plus the text before the first one when it holds content. A
+/// content-less leading part (comments, `%YAML` directives) is read with the document after it.
+fn parts(text: &str) -> Vec<Part> {
+    let mut markers = Vec::new(); // (byte offset, 0-based line)
+    let mut offset = 0;
+    for (n, line) in text.split('\n').enumerate() {
+        if is_separator(line) {
+            markers.push((offset, n));
+        }
+        offset += line.len() + 1;
+    }
+    let lead_end = markers.first().map_or(text.len(), |&(o, _)| o);
+    let mut out = Vec::new();
+    let lead_has_content = text[..lead_end].lines().any(is_content);
+    if lead_has_content {
+        out.push(Part {
+            start: 0,
+            end: lead_end,
+            first_line: 1,
+            content_line: 1,
+        });
+    }
+    for (i, &(start, line)) in markers.iter().enumerate() {
+        let end = markers.get(i + 1).map_or(text.len(), |&(o, _)| o);
+        // A content-less lead (directives, comments) belongs to the first document.
+        let (start, first_line) = if i == 0 && !lead_has_content {
+            (0, 1)
+        } else {
+            (start, line + 1)
+        };
+        out.push(Part {
+            start,
+            end,
+            first_line,
+            content_line: line + 2,
+        });
+    }
+    out
+}
+
+fn is_separator(line: &str) -> bool {
+    let t = line.trim_end();
+    t == "---" || t.starts_with("--- ") || t.starts_with("---\t")
+}
+
+fn is_content(line: &str) -> bool {
+    let t = line.trim();
+    !t.is_empty() && !t.starts_with('#') && !t.starts_with('%')
+}
+
+/// serde_yaml's message without its " at line L column C" (the line is the part's, not the file's).
+fn without_location(e: &serde_yaml::Error) -> String {
+    let s = e.to_string();
+    match s.find(" at line ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(text: &str) -> Vec<(usize, usize, Result<String, String>)> {
+        documents(text)
+            .into_iter()
+            .map(|d| {
+                (
+                    d.index,
+                    d.line,
+                    d.value
+                        .map(|v| serde_yaml::to_string(&v).unwrap().trim().to_string())
+                        .map_err(|e| e.to_string()),
+                )
+            })
+            .collect()
+    }
+
+    /// kubectl decodes each `---` document on its own: a syntax error in document 2 is
+    /// reported at the file's line, and document 3 is still read.
+    #[test]
+    fn a_syntax_error_costs_only_its_document() {
+        let text = "a: 1\n---\nb: \"unclosed\n---\nc: 3\n";
+        let docs = summary(text);
+        assert_eq!(docs.len(), 3, "{docs:?}");
+        assert_eq!(docs[0], (1, 1, Ok("a: 1".into())));
+        let (index, line, err) = &docs[1];
+        assert_eq!((*index, *line), (2, 3));
+        let err = err.clone().unwrap_err();
+        assert!(err.starts_with("invalid YAML at line "), "{err}");
+        assert!(
+            err.contains("line 3") || err.contains("line 4"),
+            "line of the file: {err}"
+        );
+        assert_eq!(docs[2], (3, 5, Ok("c: 3".into())));
+    }
+
+    #[test]
+    fn a_duplicate_key_costs_only_its_document() {
+        let docs = summary("a: 0\n---\nb: 1\nb: 2\n---\nc: 3\n");
+        assert_eq!(docs.len(), 3);
+        let err = docs[1].2.clone().unwrap_err();
+        // serde_yaml places it at the mapping's first key: line 3 of the file.
+        assert!(
+            err.contains("duplicate key \"b\"") && err.contains("at line 3,"),
+            "{err}"
+        );
+        assert_eq!(docs[2], (3, 6, Ok("c: 3".into())));
+    }
+
+    #[test]
+    fn numbering_and_lines_match_the_separators() {
+        // A comment-only lead is no document; an empty `---` document still counts.
+        let docs = summary("# head\n---\na: 1\n---\n---\nb: 2\n");
+        let seen: Vec<_> = docs.iter().map(|d| (d.0, d.1)).collect();
+        assert_eq!(seen, [(1, 3), (2, 5), (3, 6)]);
+        assert_eq!(docs[1].2, Ok("null".into()));
+        // No separator at all: one document at line 1.
+        assert_eq!(summary("a: 1\n"), [(1, 1, Ok("a: 1".into()))]);
+        // A `%YAML` directive before the first `---` is read with that document.
+        assert_eq!(
+            summary("%YAML 1.1\n---\na: 1\n"),
+            [(1, 3, Ok("a: 1".into()))]
+        );
+        // `--- ` followed by content, CRLF line ends.
+        assert_eq!(
+            summary("--- {a: 1}\r\n--- \r\nb: 2\r\n"),
+            [(1, 2, Ok("a: 1".into())), (2, 3, Ok("b: 2".into()))]
+        );
+        // A `---` inside a block scalar is indented: no separator.
+        assert_eq!(summary("a: |\n  ---\n  x\n").len(), 1);
+    }
+
+    #[test]
+    fn too_deep_costs_only_its_document_and_names_the_files_line() {
+        let deep = "[".repeat(200);
+        let docs = summary(&format!("a: 1\n---\nb: {deep}\n---\nc: 3\n"));
+        assert_eq!(docs.len(), 3);
+        let err = docs[1].2.clone().unwrap_err();
+        assert!(
+            err.contains("nested more than") && err.contains("line 3"),
+            "{err}"
+        );
+        assert_eq!(docs[2].2, Ok("c: 3".into()));
+    }
+
+    #[test]
+    fn the_alias_budget_is_shared_by_all_documents() {
+        // Each document alone is within its own size plus the allowance; the budget is the
+        // file's, so the parts together cannot expand more than the file could.
+        let docs = documents("a: &x [1, 2]\nb: *x\n---\nc: 1\n");
+        assert!(docs.iter().all(|d| d.value.is_ok()));
+    }
+}
