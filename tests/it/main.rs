@@ -56,6 +56,7 @@ mod rules_cause;
 mod rules_consumers;
 mod rules_earlier_pod;
 mod rules_events;
+mod rules_firewall_history;
 mod rules_fixes;
 mod rules_identity;
 mod rules_identity_fixes;
