@@ -260,9 +260,17 @@ fn key_change(cx: &Ctx, file: &str, started: Timestamp, pod: &PodObs, mine: bool
     // created, so what the container took is what the index pointed to at some moment from
     // then to its start. Any other reader took what the Secret held then, written by some
     // earlier mount (pinned versions aside: not proven either way).
-    let since = (mine && o.object_version.is_none())
-        .then_some(pod.created_at)
-        .flatten();
+    // With rotation on, the Secret follows the vault's latest version within a poll: what it
+    // held at the start was fetched no earlier than two polls before it (the margin FACTS §11
+    // gives a working rotation). A reader that does not mount the SPC has no other bound: a
+    // Secret deleted and rebuilt since it started (a repaired `delete-mounting-workload`)
+    // would otherwise leave "may hold the old value" for good over versions long settled.
+    let since = if o.object_version.is_none() {
+        let mounted_after = mine.then_some(pod.created_at).flatten();
+        mounted_after.max(followed_since(cx, started))
+    } else {
+        None
+    };
     let index = nth.and_then(|n| n.parse::<usize>().ok()).unwrap_or(0);
     let Some(then) = pointed_to(&obj.versions, nth.is_some(), index, since, started, now) else {
         return Change::Unknown;
@@ -281,6 +289,18 @@ fn key_change(cx: &Ctx, file: &str, started: Timestamp, pod: &PodObs, mine: bool
         return Change::Changed;
     }
     Change::Unknown
+}
+
+/// The earliest moment the Secret's content at `started` can have been fetched from the vault
+/// while rotation runs: two poll intervals before it. None with rotation off or not known (a
+/// Secret is then rewritten only when it is missing, FACTS §11: it may hold any older value).
+fn followed_since(cx: &Ctx, started: Timestamp) -> Option<Timestamp> {
+    let csi = cx.cluster().csi_driver.known()?;
+    if csi.rotation_enabled.known() != Some(&true) {
+        return None;
+    }
+    let margin = jiff::SignedDuration::try_from(csi.rotation_poll_interval * 2).ok()?;
+    started.checked_sub(margin).ok()
 }
 
 /// The versions history index `index` (0 = newest; `history`: `objectVersionHistory`, which
