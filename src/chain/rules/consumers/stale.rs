@@ -171,7 +171,59 @@ fn stale(
         Change::Unknown => f.severity = Severity::Warning,
         Change::Changed => {}
     }
+    if change != Change::Same {
+        if let Some(r) = super::rollout::replacing(cx, pod) {
+            being_replaced(cx, &mut f, &r);
+        } else if let Some((kind, name)) = super::rollout::reloader_due(cx, pod, secret, updated) {
+            f.severity = Severity::Info;
+            f.message = format!(
+                "{}; Reloader watches Secret {secret} for {kind} {name}: its rollout is due",
+                f.message
+            )
+            .into();
+            f.fix = format!(
+                "# nothing to do yet: Reloader rolls {kind} {name} out on this change; follow it: kubectl rollout status {}/{name} -n {}",
+                kind.to_ascii_lowercase(),
+                cx.ns()
+            )
+            .into();
+        }
+    }
     link.findings.push(f);
+}
+
+/// A pod whose Deployment is rolling out a newer revision: its old copy goes with it. While
+/// the rollout progresses that is an info with nothing to do (a restart would only start the
+/// rollout again); stalled, the finding stands and its fix is what keeps the new pods from
+/// running.
+fn being_replaced(cx: &Ctx, f: &mut crate::chain::model::Finding, r: &super::rollout::Rollout) {
+    let ns = cx.ns();
+    let status = format!("kubectl rollout status deployment/{} -n {ns}", r.deployment);
+    match &r.stalled {
+        None => {
+            f.severity = Severity::Info;
+            f.message = format!(
+                "{}; the rollout of Deployment {} to revision {} (ReplicaSet {}, {} of {} new pods running) is replacing this pod",
+                f.message, r.deployment, r.revision, r.replica_set, r.ready, r.pods
+            )
+            .into();
+            f.fix = format!(
+                "# nothing to do: the rollout in progress replaces this pod; follow it: {status}"
+            )
+            .into();
+        }
+        Some((why, show)) => {
+            f.message = format!(
+                "{}; the rollout of Deployment {} to revision {} that would replace this pod is stalled: {why}",
+                f.message, r.deployment, r.revision
+            )
+            .into();
+            f.fix = format!(
+                "# another restart would stall the same way: fix what keeps the new pods from running (their own chains say), then the rollout replaces this pod: {show} && {status}"
+            )
+            .into();
+        }
+    }
 }
 
 /// What became of `keys` (all of the entry's when `None`) since `started`: each key maps
