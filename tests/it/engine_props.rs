@@ -429,3 +429,38 @@ fn pods_deleted_moved_and_added_again_in_one_burst_keep_their_own_chains() {
     assert_agrees(&engine, "deleted, then a newcomer");
     assert_eq!(engine.pod_chains("shared", "newcomer").len(), 1);
 }
+
+/// A Deployment's new ReplicaSet revision changes what its older pods' stale env is (being
+/// replaced, or a rollout with no pod: KVC901 of `rules::consumers::rollout`), though those
+/// pods read nothing of the new ReplicaSet's own: the change reaches every pod of the
+/// Deployment.
+#[test]
+fn a_new_replica_set_revision_reaches_the_deployments_older_pods() {
+    let mut s = testkit::healthy();
+    let app = testkit::APP;
+    let at = testkit::ago(jiff::SignedDuration::from_mins(5));
+    testkit::secret_mut(&mut s, app).updated_at = Some(at);
+    if let Observed::Known(Some(o)) = &mut testkit::object_mut(&mut s, app).state {
+        o.versions[0].created = Some(at);
+    }
+    testkit::workload_mut(&mut s, "ReplicaSet", &testkit::replica_set(app))
+        .annotations
+        .insert("deployment.kubernetes.io/revision".into(), "1".into());
+    let mut engine = Engine::new(s);
+    let newer = WorkloadObs {
+        kind: "ReplicaSet".into(),
+        namespace: testkit::NS.into(),
+        name: format!("{app}-5f6c7d8e9").into(),
+        uid: "uid-rs-newer".into(),
+        owners: vec![testkit::owner("Deployment", app)],
+        annotations: [(
+            "deployment.kubernetes.io/revision".to_string(),
+            "2".to_string(),
+        )]
+        .into(),
+        replicas: Some(1),
+        ..WorkloadObs::default()
+    };
+    engine.apply([Change::Upsert(Object::Workload(newer.into()))]);
+    assert_agrees(&engine, "a newer ReplicaSet revision");
+}

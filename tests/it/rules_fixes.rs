@@ -30,15 +30,23 @@ fn a_missing_object_suggests_the_vaults_nearest_name() {
     );
 }
 
+/// A 404 does not tell a deleted object from one that never existed, and Key Vault's soft
+/// delete keeps a deleted one under its name: `secret set` on it fails 409 Conflict until it
+/// is recovered (codes.yaml KVC601: "recover the object if it was deleted … else create it").
+/// The pasted fix recovers first and creates only when there is nothing to recover.
 #[test]
 fn a_missing_object_without_a_near_name_gets_a_command_that_runs() {
     let mut s = tk::healthy();
     tk::object_mut(&mut s, APP).state = Observed::Known(None);
     let c = one(&s);
     let f = find(&c, Code::KVC601);
-    assert!(
-        f.fix
-            .starts_with("az keyvault secret set --vault-name kv-shop -n web-db-pass --file"),
+    let shell = f.fix.split("  #").next().unwrap_or_default();
+    assert_eq!(
+        shell.split(" || ").collect::<Vec<_>>()[..],
+        [
+            "az keyvault secret recover --vault-name kv-shop -n web-db-pass",
+            "az keyvault secret set --vault-name kv-shop -n web-db-pass --file \"$VALUE_FILE\""
+        ],
         "{}",
         f.fix
     );

@@ -219,6 +219,17 @@ pub(super) fn touched_by_workload(w: &WorkloadObs, out: &mut Vec<Dep>) {
         w.kind.as_str().into(),
         w.name.as_str().into(),
     ));
+    // A ReplicaSet's revision tells its Deployment's older pods they are being replaced
+    // (`rules::consumers::rollout`): a new one reaches every pod of the Deployment, which
+    // reads its Deployment on its owner path.
+    if w.kind == "ReplicaSet" {
+        out.extend(
+            w.owners
+                .iter()
+                .filter(|o| o.kind == "Deployment")
+                .map(|o| Dep::Workload(o.kind.clone(), o.name.clone())),
+        );
+    }
 }
 
 pub(super) fn touched_by_ingress(i: &IngressObs, out: &mut Vec<Dep>) {

@@ -472,6 +472,14 @@ fn over_privilege(
     link.findings.push(f);
 }
 
+/// Whether the vault's network rules, as read now, let the cluster's requests through: open to
+/// all (public access, default Allow) or a rule that admits the cluster's egress. Unknown is
+/// not admitted.
+pub(crate) fn network_admits(vault: &VaultObs) -> bool {
+    let n = &vault.network;
+    (n.public_access && !n.default_deny) || n.cluster_allowed == Observed::Known(true)
+}
+
 fn firewall(cx: &Ctx, link: &mut Link, vault: &VaultObs) {
     let n = &vault.network;
     if n.public_access && !n.default_deny {

@@ -174,6 +174,44 @@ impl<'a> Signals<'a> {
     }
 }
 
+/// Why a firewall refusal (KVC505 answered by Key Vault, not a request that got no answer) is
+/// not current evidence: the vault's network rules as read now let the cluster through, and
+/// the Access link holds a finding from its objects that explains the failures now (a missing
+/// grant: one symptom, one cause). On a link that otherwise looks right the refusal stays a
+/// finding that says it failed and now looks right (`rules::contradicted`): nothing else
+/// explains it until the next attempt tells.
+pub(crate) fn firewall_open_now(
+    cx: &Ctx,
+    code: Option<Code>,
+    e: &EventObs,
+    link_clean: bool,
+) -> Option<String> {
+    if code != Some(Code::KVC505) || link_clean {
+        return None;
+    }
+    // No answer at all (DNS, a private endpoint): the network rules are not what failed.
+    if crate::chain::events::unreached_vault(&e.message).is_some() {
+        return None;
+    }
+    let vault = cx.vault.filter(|v| super::access::network_admits(v))?;
+    let n = &vault.network;
+    Some(format!(
+        "Key Vault {}'s network rules let the cluster through now (publicNetworkAccess: {}, networkAcls.defaultAction: {}{})",
+        vault.name,
+        if n.public_access {
+            "Enabled"
+        } else {
+            "Disabled"
+        },
+        if n.default_deny { "Deny" } else { "Allow" },
+        if n.default_deny {
+            ", a rule admits the cluster's egress"
+        } else {
+            ""
+        }
+    ))
+}
+
 /// `MountRotationComplete` names the SPC (the chain's events are already filtered by it);
 /// `SecretRotationComplete` names the synced Secret: one of this SPC's.
 fn is_rotation_success(e: &EventObs, secrets: &[&str]) -> bool {

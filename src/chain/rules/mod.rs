@@ -106,7 +106,11 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
         .map(|(code, e)| {
             let link = code.map_or(LinkKind::Mount, |c| c.link());
             let clean = links[link.index()].findings.is_empty();
-            let now = match signals.past(e, clean).or_else(|| superseded(cx, *code, e)) {
+            let now = match signals
+                .past(e, clean)
+                .or_else(|| superseded(cx, *code, e))
+                .or_else(|| history::firewall_open_now(cx, *code, e, clean))
+            {
                 Some(why) => {
                     history::record(&mut links[link.index()], *code, e, why);
                     false
@@ -241,21 +245,31 @@ fn superseded(cx: &Ctx, code: Option<Code>, e: &crate::snapshot::EventObs) -> Op
     let seen = e.last_seen?;
     // A later answer from Key Vault (a 403 or a 404) means the token exchange got through:
     // an earlier sign-in or federation failure, or an earlier 403 before a 404, is history.
+    // Key Vault applies its network rules before the caller's grants: a later refusal for
+    // want of a grant got past the firewall, so an earlier firewall refusal (or a request
+    // that got no answer) is history too.
     if code.link() < LinkKind::VaultObject {
-        let (_, later) = cx.events.iter().find(|(c, later)| {
+        let past_network =
+            |c: Code| code == Code::KVC505 && c.link() == LinkKind::Access && c != Code::KVC505;
+        let (later_code, later) = cx.events.iter().find(|(c, later)| {
             c.is_some_and(|c| {
-                c.link() > code.link()
-                    && matches!(c.link(), LinkKind::Access | LinkKind::VaultObject)
+                (c.link() > code.link()
+                    && matches!(c.link(), LinkKind::Access | LinkKind::VaultObject))
+                    || past_network(c)
             }) && later.type_ != "Normal"
                 && later.last_seen.is_some_and(|t| t > seen)
         })?;
+        let past = if later_code.is_some_and(past_network) {
+            "the vault's network rules: Key Vault refused it for want of a grant".to_string()
+        } else {
+            format!("the {} link: Key Vault answered", code.link().title())
+        };
         return Some(format!(
-            "a later {} ({}) got past the {} link: Key Vault answered",
+            "a later {} ({}) got past {past}",
             later.reason,
             later
                 .last_seen
                 .map_or_else(String::new, crate::glance::time),
-            code.link().title()
         ));
     }
     let code = Some(code).filter(|c| c.link() == LinkKind::VaultObject)?;

@@ -366,8 +366,13 @@ fn nearest_name<'v>(cx: &Ctx<'v>, vault: &str, t: ObjectType, name: &str) -> Opt
 
 /// The command that stores a missing object under the name the SPC asks for. The value is the
 /// user's to give (a file, never the command line).
+/// The object is not there: either it never existed or it was deleted. Key Vault's soft delete
+/// (always on) keeps a deleted object under its name, and creating one under that name fails
+/// with 409 Conflict ("currently in a deleted but recoverable state") until it is recovered or
+/// purged. The lookup answers 404 alike in both cases (the deleted objects are not read), so
+/// the fix recovers first and creates only when there is nothing to recover.
 fn create(vault: &str, t: ObjectType, name: &str) -> String {
-    match t {
+    let make = match t {
         ObjectType::Secret => {
             format!("az keyvault secret set --vault-name {vault} -n {name} --file \"$VALUE_FILE\"")
         }
@@ -377,7 +382,11 @@ fn create(vault: &str, t: ObjectType, name: &str) -> String {
         ObjectType::Cert => format!(
             "az keyvault certificate import --vault-name {vault} -n {name} --file \"$PFX_OR_PEM_FILE\""
         ),
-    }
+    };
+    format!(
+        "az keyvault {} recover --vault-name {vault} -n {name} || {make}  # recover if it was deleted (soft delete keeps it; creating it again fails 409 Conflict), else create it",
+        cli_kind(t)
+    )
 }
 
 fn cli_kind(t: ObjectType) -> &'static str {

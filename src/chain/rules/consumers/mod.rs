@@ -3,6 +3,7 @@
 
 mod keys;
 pub(crate) mod offline;
+mod rollout;
 mod stale;
 
 use super::set;

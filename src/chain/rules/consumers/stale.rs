@@ -171,7 +171,59 @@ fn stale(
         Change::Unknown => f.severity = Severity::Warning,
         Change::Changed => {}
     }
+    if change != Change::Same {
+        if let Some(r) = super::rollout::replacing(cx, pod) {
+            being_replaced(cx, &mut f, &r);
+        } else if let Some((kind, name)) = super::rollout::reloader_due(cx, pod, secret, updated) {
+            f.severity = Severity::Info;
+            f.message = format!(
+                "{}; Reloader watches Secret {secret} for {kind} {name}: its rollout is due",
+                f.message
+            )
+            .into();
+            f.fix = format!(
+                "# nothing to do yet: Reloader rolls {kind} {name} out on this change; follow it: kubectl rollout status {}/{name} -n {}",
+                kind.to_ascii_lowercase(),
+                cx.ns()
+            )
+            .into();
+        }
+    }
     link.findings.push(f);
+}
+
+/// A pod whose Deployment is rolling out a newer revision: its old copy goes with it. While
+/// the rollout progresses that is an info with nothing to do (a restart would only start the
+/// rollout again); stalled, the finding stands and its fix is what keeps the new pods from
+/// running.
+fn being_replaced(cx: &Ctx, f: &mut crate::chain::model::Finding, r: &super::rollout::Rollout) {
+    let ns = cx.ns();
+    let status = format!("kubectl rollout status deployment/{} -n {ns}", r.deployment);
+    match &r.stalled {
+        None => {
+            f.severity = Severity::Info;
+            f.message = format!(
+                "{}; the rollout of Deployment {} to revision {} (ReplicaSet {}, {} of {} new pods running) is replacing this pod",
+                f.message, r.deployment, r.revision, r.replica_set, r.ready, r.pods
+            )
+            .into();
+            f.fix = format!(
+                "# nothing to do: the rollout in progress replaces this pod; follow it: {status}"
+            )
+            .into();
+        }
+        Some((why, show)) => {
+            f.message = format!(
+                "{}; the rollout of Deployment {} to revision {} that would replace this pod is stalled: {why}",
+                f.message, r.deployment, r.revision
+            )
+            .into();
+            f.fix = format!(
+                "# another restart would stall the same way: fix what keeps the new pods from running (their own chains say), then the rollout replaces this pod: {show} && {status}"
+            )
+            .into();
+        }
+    }
 }
 
 /// What became of `keys` (all of the entry's when `None`) since `started`: each key maps
@@ -260,9 +312,17 @@ fn key_change(cx: &Ctx, file: &str, started: Timestamp, pod: &PodObs, mine: bool
     // created, so what the container took is what the index pointed to at some moment from
     // then to its start. Any other reader took what the Secret held then, written by some
     // earlier mount (pinned versions aside: not proven either way).
-    let since = (mine && o.object_version.is_none())
-        .then_some(pod.created_at)
-        .flatten();
+    // With rotation on, the Secret follows the vault's latest version within a poll: what it
+    // held at the start was fetched no earlier than two polls before it (the margin FACTS §11
+    // gives a working rotation). A reader that does not mount the SPC has no other bound: a
+    // Secret deleted and rebuilt since it started (a repaired `delete-mounting-workload`)
+    // would otherwise leave "may hold the old value" for good over versions long settled.
+    let since = if o.object_version.is_none() {
+        let mounted_after = mine.then_some(pod.created_at).flatten();
+        mounted_after.max(followed_since(cx, started))
+    } else {
+        None
+    };
     let index = nth.and_then(|n| n.parse::<usize>().ok()).unwrap_or(0);
     let Some(then) = pointed_to(&obj.versions, nth.is_some(), index, since, started, now) else {
         return Change::Unknown;
@@ -281,6 +341,18 @@ fn key_change(cx: &Ctx, file: &str, started: Timestamp, pod: &PodObs, mine: bool
         return Change::Changed;
     }
     Change::Unknown
+}
+
+/// The earliest moment the Secret's content at `started` can have been fetched from the vault
+/// while rotation runs: two poll intervals before it. None with rotation off or not known (a
+/// Secret is then rewritten only when it is missing, FACTS §11: it may hold any older value).
+fn followed_since(cx: &Ctx, started: Timestamp) -> Option<Timestamp> {
+    let csi = cx.cluster().csi_driver.known()?;
+    if csi.rotation_enabled.known() != Some(&true) {
+        return None;
+    }
+    let margin = jiff::SignedDuration::try_from(csi.rotation_poll_interval * 2).ok()?;
+    started.checked_sub(margin).ok()
 }
 
 /// The versions history index `index` (0 = newest; `history`: `objectVersionHistory`, which

@@ -1,0 +1,146 @@
+//! A pod its Deployment's rollout is replacing (Reloader after a rotation, FACTS §10, or a
+//! `rollout restart`): its env was taken at start and dies with it. The Deployment controller
+//! brings up the newest ReplicaSet's pods and scales the older ones to zero, so a restart
+//! advice for the old pods would only repeat what is running. A rollout that makes no progress
+//! for the Deployment's progress deadline is stalled (Kubernetes: `Progressing=False`,
+//! ProgressDeadlineExceeded): the old pods then stay, and what stops the new ones is the fix.
+//!
+//! Only Deployments: a StatefulSet's or DaemonSet's revisions live in ControllerRevisions,
+//! which are not read.
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::chain::context::Ctx;
+use crate::glance;
+use crate::snapshot::{ContainerStateObs, PodObs, WorkloadObs};
+
+/// `spec.progressDeadlineSeconds`' default (not observed: the default is assumed).
+const PROGRESS_DEADLINE: SignedDuration = SignedDuration::from_secs(600);
+
+/// How long after a Secret's write Reloader's rollout may not show yet: Reloader changes the
+/// pod template on the watch event, and the Deployment controller then creates the new
+/// ReplicaSet, within seconds. Past this, a watched workload with no newer revision was not
+/// rolled out (Reloader absent or failing), and its pods hold the old value for good.
+const RELOADER_REACTS: SignedDuration = SignedDuration::from_secs(60);
+
+const REVISION: &str = "deployment.kubernetes.io/revision";
+
+/// The rollout replacing a pod.
+pub(super) struct Rollout<'a> {
+    pub deployment: &'a str,
+    pub revision: u64,
+    /// The newest ReplicaSet, whose pods replace the old ones.
+    pub replica_set: &'a str,
+    /// Its pods running now, and all of them.
+    pub ready: usize,
+    pub pods: usize,
+    /// Why the rollout is stalled, with the command that shows it; None while in progress.
+    pub stalled: Option<(String, String)>,
+}
+
+fn revision(rs: &WorkloadObs) -> Option<u64> {
+    rs.annotations.get(REVISION)?.parse().ok()
+}
+
+fn owned_by<'p>(owners: &'p [crate::snapshot::OwnerRef], kind: &str) -> Option<&'p str> {
+    owners
+        .iter()
+        .find(|o| o.kind == kind && o.controller)
+        .or_else(|| owners.iter().find(|o| o.kind == kind))
+        .map(|o| o.name.as_str())
+}
+
+fn running(p: &PodObs) -> bool {
+    p.phase == "Running"
+        && p.containers
+            .iter()
+            .filter(|c| !c.init)
+            .all(|c| matches!(c.state, ContainerStateObs::Running { .. }))
+}
+
+/// The rollout that replaces `pod`: its ReplicaSet is an older revision of its Deployment than
+/// the newest one. None when the pod is of the newest revision, or the revisions are not seen.
+pub(super) fn replacing<'a>(cx: &Ctx<'a>, pod: &'a PodObs) -> Option<Rollout<'a>> {
+    let ns = pod.namespace.as_str();
+    let rs_name = owned_by(&pod.owners, "ReplicaSet")?;
+    let rs = cx.ix.workload(ns, "ReplicaSet", rs_name)?;
+    let deployment = owned_by(&rs.owners, "Deployment")?;
+    let mine = revision(rs)?;
+    let (newest, revision) = cx
+        .snap()
+        .workloads
+        .items
+        .iter()
+        .filter(|w| w.kind == "ReplicaSet" && w.namespace == ns)
+        .filter(|w| owned_by(&w.owners, "Deployment") == Some(deployment))
+        .filter_map(|w| Some((w, revision(w)?)))
+        .max_by_key(|(_, r)| *r)?;
+    if revision <= mine {
+        return None;
+    }
+    let new_pods: Vec<&PodObs> = cx
+        .snap()
+        .pods
+        .items
+        .iter()
+        .filter(|p| p.namespace == ns && !p.deleting && p.template_of.is_none())
+        .filter(|p| owned_by(&p.owners, "ReplicaSet") == Some(newest.name.as_str()))
+        .collect();
+    let ready = new_pods.iter().filter(|p| running(p)).count();
+    let clock = cx.ix.clock();
+    // The longest-waiting new pod, if it has waited past the deadline.
+    let stuck = new_pods
+        .iter()
+        .filter(|p| !running(p))
+        .filter_map(|p| Some((*p, p.created_at?)))
+        .min_by_key(|(_, created)| *created)
+        .filter(|(_, created)| {
+            created
+                .checked_add(PROGRESS_DEADLINE)
+                .is_ok_and(|due: Timestamp| clock.after(due))
+        });
+    let stalled = match stuck {
+        Some((p, created)) => Some((
+            format!(
+                "pod {} of ReplicaSet {} is not running since it was created at {} (past the Deployment's progress deadline, 600 s by default)",
+                p.name,
+                newest.name,
+                glance::time(created)
+            ),
+            format!("kubectl describe pod {} -n {ns}", p.name),
+        )),
+        None if new_pods.is_empty() => Some((
+            format!("ReplicaSet {} has no pod", newest.name),
+            format!("kubectl describe replicaset {} -n {ns}", newest.name),
+        )),
+        None => None,
+    };
+    Some(Rollout {
+        deployment,
+        revision,
+        replica_set: &newest.name,
+        ready,
+        pods: new_pods.len(),
+        stalled,
+    })
+}
+
+/// The Deployment, DaemonSet or StatefulSet of `pod` when Reloader watches `secret` for it
+/// (FACTS §10) and the Secret was written (`written`) too recently for its rollout to show.
+pub(super) fn reloader_due<'a>(
+    cx: &Ctx<'a>,
+    pod: &'a PodObs,
+    secret: &str,
+    written: Timestamp,
+) -> Option<(&'a str, &'a str)> {
+    let (Some((kind, name)), Some(w)) = cx.ix.workload_with_object(pod) else {
+        return None;
+    };
+    if !matches!(kind, "Deployment" | "DaemonSet" | "StatefulSet")
+        || !super::reloader_restarts(&w.annotations, secret, Some(cx.spc_name))
+    {
+        return None;
+    }
+    let due = written.checked_add(RELOADER_REACTS).ok()?;
+    (!cx.ix.clock().after(due)).then_some((kind, name))
+}
