@@ -422,9 +422,10 @@ impl RotationWatch {
                 .get(&secret_key)
                 .map(|st| st.state.clone())
                 .unwrap_or(StepState::Waiting);
-            // (workload, container, variable) → the containers currently reading it.
-            let mut readers: BTreeMap<(String, String, String), Vec<Option<Timestamp>>> =
-                BTreeMap::new();
+            // (workload, container, variable) → the containers currently reading it: when
+            // each started, and the value it took then (when the versions tell).
+            let mut readers: BTreeMap<(String, String, String), Vec<Reader>> = BTreeMap::new();
+            let versions = vault_object(s, &self.vault, &self.object);
             let mut reloaded: BTreeMap<String, bool> = BTreeMap::new();
             for p in
                 s.pods.items.iter().filter(|p| {
@@ -454,25 +455,40 @@ impl RotationWatch {
                         reloaded
                             .entry(owner.clone())
                             .or_insert_with(|| reloader_restarts(s, p, &so.secret_name));
+                        let took = started
+                            .and_then(|t| versions.and_then(|o| value_taken(o, p.created_at, t)));
                         readers
                             .entry((owner.clone(), c.name.to_string(), e.name.to_string()))
                             .or_default()
-                            .push(started);
+                            .push(Reader { started, took });
                     }
                 }
             }
             for ((owner, container, var), pods) in readers {
                 let key = format!("wl:{}/{owner}|{container}|env:{var}", spc.namespace);
                 let label = format!("{owner} / {container}: env {var}");
+                // A restore writes back the value the processes read at start: compared by
+                // fingerprint, nothing is stale (README "Actions": the value is the same).
+                let holds_current = self.new_version.is_some()
+                    && self.new_fingerprint.is_some()
+                    && pods.iter().all(|r| r.took == self.new_fingerprint);
                 let state = if restamp {
                     StepState::Unaffected(
                         "same value re-stamped: the env already holds it (a new value would need a restart)".into(),
                     )
+                } else if holds_current {
+                    let first = pods.iter().filter_map(|r| r.started).min();
+                    StepState::Unaffected(format!(
+                        "the env already holds this value: read at container start ({}), compared by fingerprint",
+                        first.map_or_else(|| "?".into(), crate::glance::clock)
+                    ))
                 } else {
                     match &secret_state {
                         StepState::Done(at) => {
                             let changed = self.started_at + *at;
-                            env_state(&pods, changed, self.started_at, reloaded[&owner], &owner)
+                            let starts: Vec<Option<Timestamp>> =
+                                pods.iter().map(|r| r.started).collect();
+                            env_state(&starts, changed, self.started_at, reloaded[&owner], &owner)
                         }
                         StepState::Never(why) => StepState::Never(format!(
                             "the synced Secret never gets the new value ({why}); a restart alone does not rewrite an existing synced Secret"
@@ -497,6 +513,51 @@ impl RotationWatch {
             follow_up: self.follow_up.clone().filter(|_| self.finished),
         }
     }
+}
+
+/// One running container that reads the followed key through env.
+struct Reader {
+    started: Option<Timestamp>,
+    /// The fingerprint of the value it took at start, when every version the key could
+    /// have pointed to then has the same one.
+    took: Option<Fingerprint>,
+}
+
+/// The value a container that `started` (in a pod created at `created`) took from `obj`:
+/// the Secret holds what the newest version was at some moment from the pod's creation to
+/// the container's start. Known only when each version newest at one of those moments has
+/// the same fingerprint (the lab's); else None.
+fn value_taken(
+    obj: &crate::snapshot::VaultObject,
+    created: Option<Timestamp>,
+    started: Timestamp,
+) -> Option<Fingerprint> {
+    let from = created.unwrap_or(started).min(started);
+    let newest_at = |t: Timestamp| {
+        obj.versions
+            .iter()
+            .filter(|v| v.created.is_some_and(|c| c <= t))
+            .max_by_key(|v| v.created)
+    };
+    // Versions with no creation time could have been newest at any moment: not known.
+    if obj.versions.iter().any(|v| v.created.is_none()) {
+        return None;
+    }
+    let moments = std::iter::once(from).chain(
+        obj.versions
+            .iter()
+            .filter_map(|v| v.created)
+            .filter(|c| *c > from && *c <= started),
+    );
+    let mut took: Option<Fingerprint> = None;
+    for t in moments {
+        let fp = newest_at(t)?.fingerprint?;
+        if took.is_some_and(|f| f != fp) {
+            return None;
+        }
+        took = Some(fp);
+    }
+    took
 }
 
 /// The env hop of one workload: fresh when every current container started after the
