@@ -320,8 +320,6 @@ pub struct LabSource {
     world: World,
     /// The scenario's lessons (`demo --lesson`).
     lessons: Vec<lesson::Lesson>,
-    /// The workload each applied fault broke (faults applied by the scenario are not here).
-    fault_targets: std::collections::BTreeMap<String, FaultTarget>,
 }
 
 pub fn open(scenario: &str, speed: Option<f64>) -> anyhow::Result<LabSource> {
@@ -335,11 +333,7 @@ pub fn open(scenario: &str, speed: Option<f64>) -> anyhow::Result<LabSource> {
         );
         world.clock.speed = s.clamp(clock::MIN_SPEED, clock::MAX_SPEED);
     }
-    Ok(LabSource {
-        world,
-        lessons,
-        fault_targets: Default::default(),
-    })
+    Ok(LabSource { world, lessons })
 }
 
 impl LabSource {
@@ -355,13 +349,7 @@ impl LabSource {
             time: self.world.now(),
             speed: self.world.clock.speed,
             paused: self.world.clock.paused,
-            faults: faults::infos(&self.world)
-                .into_iter()
-                .map(|mut f| {
-                    f.target = self.fault_targets.get(&f.id).cloned();
-                    f
-                })
-                .collect(),
+            faults: faults::infos(&self.world),
             default_target: faults::default_target(&self.world).map(fault_target),
         }
     }
@@ -396,17 +384,11 @@ impl LabSource {
                     None => faults::default_target(w)
                         .ok_or("no workload mounts a SecretProviderClass: nothing to break")?,
                 };
-                let done = faults::apply_to(w, id, &key)?;
-                self.fault_targets.insert(id.clone(), fault_target(key));
-                Ok(done)
+                faults::apply_to(w, id, &key)
             }
             LabControl::Fault {
                 id, apply: false, ..
-            } => {
-                let done = faults::repair(w, id)?;
-                self.fault_targets.remove(id);
-                Ok(done)
-            }
+            } => faults::repair(w, id),
         }
     }
 
