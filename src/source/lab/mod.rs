@@ -456,7 +456,11 @@ impl LabSource {
     pub fn reveal(&self, target: &RevealTarget) -> Result<Revealed, String> {
         let w = &self.world;
         let bytes = match target {
-            RevealTarget::VaultSecret { vault, object } => {
+            RevealTarget::VaultSecret {
+                vault,
+                object,
+                version,
+            } => {
                 let v = w
                     .vaults
                     .get(vault)
@@ -465,13 +469,20 @@ impl LabSource {
                     .objects
                     .get(&(crate::snapshot::ObjectType::Secret, object.clone()))
                     .ok_or_else(|| format!("secret {object} not found in vault {vault}"))?;
-                let latest = o
-                    .latest()
-                    .ok_or_else(|| format!("secret {object} has no version"))?;
-                if !latest.enabled {
+                let shown = match version {
+                    Some(v) => o
+                        .versions
+                        .iter()
+                        .find(|x| x.id == *v)
+                        .ok_or_else(|| format!("secret {object} has no version {v}"))?,
+                    None => o
+                        .latest()
+                        .ok_or_else(|| format!("secret {object} has no version"))?,
+                };
+                if !shown.enabled {
                     return Err("Operation get is not allowed on a disabled secret.".into());
                 }
-                latest.content.clone()
+                shown.content.clone()
             }
             RevealTarget::SecretKey {
                 namespace,
