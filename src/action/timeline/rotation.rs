@@ -467,28 +467,24 @@ impl RotationWatch {
             for ((owner, container, var), pods) in readers {
                 let key = format!("wl:{}/{owner}|{container}|env:{var}", spc.namespace);
                 let label = format!("{owner} / {container}: env {var}");
-                // A restore writes back the value the processes read at start: compared by
-                // fingerprint, nothing is stale (README "Actions": the value is the same).
-                let holds_current = self.new_version.is_some()
-                    && self.new_fingerprint.is_some()
-                    && pods.iter().all(|r| r.took == self.new_fingerprint);
                 let state = if restamp {
                     StepState::Unaffected(
                         "same value re-stamped: the env already holds it (a new value would need a restart)".into(),
                     )
-                } else if holds_current {
-                    let first = pods.iter().filter_map(|r| r.started).min();
-                    StepState::Unaffected(format!(
-                        "the env already holds this value: read at container start ({}), compared by fingerprint",
-                        first.map_or_else(|| "?".into(), crate::glance::clock)
-                    ))
                 } else {
                     match &secret_state {
                         StepState::Done(at) => {
                             let changed = self.started_at + *at;
-                            let starts: Vec<Option<Timestamp>> =
-                                pods.iter().map(|r| r.started).collect();
-                            env_state(&starts, changed, self.started_at, reloaded[&owner], &owner)
+                            let wanted =
+                                self.new_fingerprint.filter(|_| self.new_version.is_some());
+                            env_state(
+                                &pods,
+                                wanted,
+                                changed,
+                                self.started_at,
+                                reloaded[&owner],
+                                &owner,
+                            )
                         }
                         StepState::Never(why) => StepState::Never(format!(
                             "the synced Secret never gets the new value ({why}); a restart alone does not rewrite an existing synced Secret"
@@ -561,28 +557,42 @@ fn value_taken(
 }
 
 /// The env hop of one workload: fresh when every current container started after the
-/// Secret changed; while some still hold the old value, waiting for Reloader's rollout when
-/// it watches the workload, else stale until someone restarts it.
+/// Secret changed, or took at start the value the vault holds now (a restore writes back the
+/// value read at start: compared by fingerprint, nothing is stale); while some still hold
+/// another value, waiting for Reloader's rollout when it watches the workload, else stale
+/// until someone restarts it.
 fn env_state(
-    pods: &[Option<Timestamp>],
+    pods: &[Reader],
+    wanted: Option<Fingerprint>,
     changed: Timestamp,
     watch_start: Timestamp,
     reloader: bool,
     owner: &str,
 ) -> StepState {
-    if pods.iter().any(Option::is_none) {
+    let Some(starts) = pods.iter().map(|r| r.started).collect::<Option<Vec<_>>>() else {
         return StepState::Waiting;
-    }
-    let stale: Vec<Timestamp> = pods
+    };
+    let holds_wanted = |r: &Reader| wanted.is_some() && r.took == wanted;
+    let before: Vec<&Reader> = pods
         .iter()
-        .flatten()
-        .copied()
-        .filter(|t| *t < changed)
+        .filter(|r| r.started.is_some_and(|t| t < changed))
+        .collect();
+    let stale: Vec<Timestamp> = before
+        .iter()
+        .filter(|r| !holds_wanted(r))
+        .filter_map(|r| r.started)
         .collect();
     match stale.iter().min() {
+        None if !before.is_empty() && before.len() == pods.len() => {
+            let first = before.iter().filter_map(|r| r.started).min();
+            StepState::Unaffected(format!(
+                "the env already holds this value: read at container start ({}), compared by fingerprint",
+                first.map_or_else(|| "?".into(), crate::glance::clock)
+            ))
+        }
         None => StepState::Done(
-            pods.iter()
-                .flatten()
+            starts
+                .iter()
                 .max()
                 .map_or(Duration::ZERO, |t| since(watch_start, *t)),
         ),
