@@ -36,6 +36,7 @@ mod lab_pinned;
 mod lab_placeholders;
 mod lab_recovery;
 mod lab_repairs;
+mod lab_rollout;
 mod lab_scenarios;
 mod lab_sync_causes;
 mod lab_world;
