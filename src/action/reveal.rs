@@ -12,8 +12,13 @@ pub const UNMASK_FOR: Duration = Duration::from_secs(10);
 /// What to reveal.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RevealTarget {
-    /// The latest version of a Key Vault secret.
-    VaultSecret { vault: String, object: String },
+    /// A Key Vault secret: the version the pods mount — `version` when the SPC pins one
+    /// (`objectVersion`, FACTS §5), else the latest.
+    VaultSecret {
+        vault: String,
+        object: String,
+        version: Option<String>,
+    },
     /// One key of a Kubernetes Secret.
     SecretKey {
         namespace: String,

@@ -129,7 +129,9 @@ pub enum LabControl {
     /// Jump the clock forward.
     Advance(Duration),
     /// Break (`apply: true`) or repair a link with a named fault; a break acts on `target`'s
-    /// chain (the workload the trainer selected), else on the lab's default target.
+    /// chain (the workload the trainer selected), else on the lab's default target. A repair
+    /// undoes the fault wherever it was applied; its `target` (the workload the fault broke)
+    /// is for the audit record.
     Fault {
         id: String,
         apply: bool,
@@ -170,7 +172,7 @@ pub struct FaultInfo {
     /// The link the fault breaks.
     pub link: crate::chain::LinkKind,
     pub active: bool,
-    /// The workload an applied fault broke, when the trainer applied it.
+    /// The workload an applied fault broke (by the trainer, a lesson or the timeline).
     pub target: Option<FaultTarget>,
 }
 

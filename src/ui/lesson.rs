@@ -16,7 +16,7 @@ impl App {
         self.lesson = Some(run);
         self.lesson_seen = self.snapshots_applied;
         self.focus_lesson_step();
-        lab_effects(fx)
+        lab_effects(fx, &self.lesson)
     }
 
     /// `n`: the trainer moves the class on.
@@ -36,7 +36,7 @@ impl App {
         }
         let step = run.step + 1;
         let (fault, effects) = run.skip(at);
-        fx.extend(lab_effects(effects));
+        fx.extend(lab_effects(effects, &self.lesson));
         // Skipping repairs nothing: say what stays broken under the next steps.
         match fault.filter(|id| self.fault_active(id)) {
             Some(id) => self.say(
@@ -109,7 +109,7 @@ impl App {
                 )
             };
             self.say(msg, Level::Info);
-            fx.extend(lab_effects(effects));
+            fx.extend(lab_effects(effects, &self.lesson));
             self.focus_lesson_step();
         }
     }
@@ -154,13 +154,23 @@ impl App {
     }
 }
 
-fn lab_effects(fx: Vec<LessonEffect>) -> Vec<Effect> {
+/// A lesson's faults land on the Deployment its checks look at, named in the command so the
+/// audit record says where (README "Actions": `fault ID on Deployment NS/NAME`).
+fn lab_effects(fx: Vec<LessonEffect>, run: &Option<LessonRun>) -> Vec<Effect> {
+    let target = run.as_ref().and_then(|r| {
+        let (namespace, name) = &r.target;
+        (!namespace.is_empty() && !name.is_empty()).then(|| crate::source::FaultTarget {
+            kind: "Deployment".into(),
+            namespace: namespace.clone(),
+            name: name.clone(),
+        })
+    });
     fx.into_iter()
         .map(|LessonEffect::ApplyFault(id)| {
             Effect::Command(SourceCommand::Lab(LabControl::Fault {
                 id,
                 apply: true,
-                target: None,
+                target: target.clone(),
             }))
         })
         .collect()

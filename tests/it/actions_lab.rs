@@ -156,3 +156,65 @@ fn restamp_keeps_the_value_and_still_moves_every_hop() {
     assert_eq!(done(state(&tl, "Secret cart-redis[password]")), mount);
     assert_eq!(fingerprints(&before), fingerprints(&snapshot(&src)));
 }
+
+/// Audit 12 (A12-2), README "Actions" `r`: after a marker, `M` restores the value of the
+/// version before it. A process that read that value at start holds exactly what the vault
+/// holds again: compared by fingerprint its env is `✓ unaffected`, not a restart demand.
+#[test]
+fn restore_after_a_marker_leaves_env_that_read_the_restored_value_unaffected() {
+    let mut src = settled("env-stale");
+    // Restart cart first, so its env holds the vault's current value.
+    let pod = snapshot(&src)
+        .pods
+        .items
+        .iter()
+        .find(|p| p.name.starts_with("cart-") && p.template_of.is_none())
+        .expect("cart pod")
+        .clone();
+    let out = src.act(&Action::Restart {
+        namespace: pod.namespace.to_string(),
+        pod: pod.name.to_string(),
+    });
+    assert!(out.ok, "{out:?}");
+    src.world_mut().run_until_stable(Duration::from_secs(3600));
+
+    let before_marker = snapshot(&src);
+    let marker = rotate(&mut src, "cart-redis-password", true);
+    assert!(
+        matches!(state(&marker, "env REDIS_PASSWORD"), StepState::Never(w) if w.contains("restart needed")),
+        "{marker:#?}"
+    );
+    let old = RotationWatch::new(&before_marker, VAULT, "cart-redis-password")
+        .old_version()
+        .expect("the version before the marker")
+        .to_string();
+
+    let mut watch = RotationWatch::new(&snapshot(&src), VAULT, "cart-redis-password");
+    let out = src.act(&Action::Restore {
+        vault: VAULT.into(),
+        object: "cart-redis-password".into(),
+        version: old,
+    });
+    assert!(out.ok, "{out:?}");
+    follow(&mut src, |s| {
+        watch.observe(s);
+        watch.timeline().finished
+    });
+    let tl = watch.timeline();
+    done(state(&tl, "file redis-password"));
+    done(state(&tl, "Secret cart-redis[password]"));
+    assert!(
+        matches!(state(&tl, "env REDIS_PASSWORD"), StepState::Unaffected(_)),
+        "{tl:#?}"
+    );
+    let env = tl
+        .verdict
+        .iter()
+        .find(|s| s.label.starts_with("env / restart"))
+        .expect("an env verdict");
+    assert!(
+        env.state.describe().starts_with("✓ unaffected"),
+        "{:?}",
+        env.state
+    );
+}

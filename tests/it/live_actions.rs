@@ -407,6 +407,7 @@ async fn without_azure_rotation_and_vault_reveal_are_refused_with_the_reason() {
         .reveal(RevealTarget::VaultSecret {
             vault: VAULT.into(),
             object: OBJECT.into(),
+            version: None,
         })
         .await
         .unwrap_err();
@@ -487,6 +488,7 @@ async fn reveal_reads_the_vault_and_the_synced_secret_wrapped() {
         .reveal(RevealTarget::VaultSecret {
             vault: VAULT.into(),
             object: OBJECT.into(),
+            version: None,
         })
         .await
         .unwrap();
@@ -524,6 +526,7 @@ async fn reveal_reads_the_vault_and_the_synced_secret_wrapped() {
         .reveal(RevealTarget::VaultSecret {
             vault: VAULT.into(),
             object: "locked".into(),
+            version: None,
         })
         .await
         .unwrap_err();
@@ -537,6 +540,7 @@ async fn reveal_reads_the_vault_and_the_synced_secret_wrapped() {
         .reveal(RevealTarget::VaultSecret {
             vault: VAULT.into(),
             object: "switched-off".into(),
+            version: None,
         })
         .await
         .unwrap_err();
@@ -699,6 +703,7 @@ fn vault_reveal() -> PermissionQuestion {
     PermissionQuestion::Reveal(RevealTarget::VaultSecret {
         vault: VAULT.into(),
         object: OBJECT.into(),
+        version: None,
     })
 }
 

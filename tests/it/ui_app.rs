@@ -619,6 +619,7 @@ fn denied_key_vault_actions_are_disabled_with_the_reason() {
             PermissionQuestion::Reveal(RevealTarget::VaultSecret {
                 vault: "kv-prod".into(),
                 object: "db-password".into(),
+                version: None,
             })
         )]
     );

@@ -293,7 +293,8 @@ fn revealed_value_is_masked_until_asked_twice_and_hidden_after_ten_seconds() {
         *target,
         RevealTarget::VaultSecret {
             vault: "kv-prod".into(),
-            object: "db-password".into()
+            object: "db-password".into(),
+            version: None,
         }
     );
     app.update(AppEvent::Revealed {

@@ -36,6 +36,8 @@ pub struct RestartWatch {
     elapsed: Duration,
     deadline: Duration,
     steps: Steps,
+    /// New pods seen of the replicas the workload wants, when it wants more than one.
+    count: Option<(usize, usize)>,
     finished: bool,
     verdict: Vec<Step>,
 }
@@ -57,6 +59,7 @@ impl RestartWatch {
             elapsed: Duration::ZERO,
             deadline: Duration::from_secs(300),
             steps: Steps::default(),
+            count: None,
             finished: false,
             verdict: Vec::new(),
         }
@@ -154,6 +157,7 @@ impl RestartWatch {
             .map(|r| r.max(0) as usize);
         if let Some(want) = want.filter(|w| *w > 1) {
             let have = new_pods.len();
+            self.count = Some((have.min(want), want));
             let last = new_pods.iter().filter_map(|p| p.created_at).max();
             self.steps.set(
                 "count".into(),
@@ -248,10 +252,50 @@ impl RestartWatch {
             && self.steps.by_key.values().all(|s| s.state.is_terminal());
         if resolved || self.elapsed >= self.deadline {
             let limit = short_duration(self.deadline);
-            self.steps
-                .stick_waiting(|_| format!("no change observed within {limit}"));
+            self.steps.stick_waiting(|key| match key {
+                // A rolling update creates the next new pod only when one became ready.
+                "count" => format!(
+                    "the rollout stalled: a rolling update replaces old pods only as new ones become ready, and none did within {limit}"
+                ),
+                _ => format!("no change observed within {limit}"),
+            });
             self.verdict = verdict(&self.steps, RESTART_HOPS);
+            self.count_in_verdict();
             self.finished = true;
+        }
+    }
+
+    /// "new pods created (N of M)" counts the replicas the workload wants, not only the pods
+    /// that exist: a stalled rolling update shows `1 of 2`, with why.
+    fn count_in_verdict(&mut self) {
+        let (Some((have, want)), Some(count)) = (self.count, self.steps.by_key.get("count")) else {
+            return;
+        };
+        let state = match &count.state {
+            StepState::Done(_) => None,
+            other => Some(other.clone()),
+        };
+        self.verdict
+            .retain(|v| !v.label.starts_with("replacement pods"));
+        let label = format!("new pods created ({have} of {want})");
+        match self
+            .verdict
+            .iter_mut()
+            .find(|v| v.label.starts_with("new pods created"))
+        {
+            Some(v) => {
+                v.label = label;
+                if let Some(st) = state {
+                    v.state = st;
+                }
+            }
+            None => self.verdict.insert(
+                0,
+                Step {
+                    label,
+                    state: state.unwrap_or_default(),
+                },
+            ),
         }
     }
 

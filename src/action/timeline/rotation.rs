@@ -14,6 +14,7 @@ use crate::snapshot::{
 use super::steps::{
     Hop, Step, StepState, Steps, Timeline, pod_names, short_duration, since, step_time, verdict,
 };
+use env::{Reader, env_state, reloader_restarts, value_taken};
 
 const ROTATION_HOPS: &[Hop] = &[
     ("Key Vault: new version", |k| k == "vault"),
@@ -422,9 +423,10 @@ impl RotationWatch {
                 .get(&secret_key)
                 .map(|st| st.state.clone())
                 .unwrap_or(StepState::Waiting);
-            // (workload, container, variable) → the containers currently reading it.
-            let mut readers: BTreeMap<(String, String, String), Vec<Option<Timestamp>>> =
-                BTreeMap::new();
+            // (workload, container, variable) → the containers currently reading it: when
+            // each started, and the value it took then (when the versions tell).
+            let mut readers: BTreeMap<(String, String, String), Vec<Reader>> = BTreeMap::new();
+            let versions = vault_object(s, &self.vault, &self.object);
             let mut reloaded: BTreeMap<String, bool> = BTreeMap::new();
             for p in
                 s.pods.items.iter().filter(|p| {
@@ -454,10 +456,12 @@ impl RotationWatch {
                         reloaded
                             .entry(owner.clone())
                             .or_insert_with(|| reloader_restarts(s, p, &so.secret_name));
+                        let took = started
+                            .and_then(|t| versions.and_then(|o| value_taken(o, p.created_at, t)));
                         readers
                             .entry((owner.clone(), c.name.to_string(), e.name.to_string()))
                             .or_default()
-                            .push(started);
+                            .push(Reader { started, took });
                     }
                 }
             }
@@ -472,7 +476,16 @@ impl RotationWatch {
                     match &secret_state {
                         StepState::Done(at) => {
                             let changed = self.started_at + *at;
-                            env_state(&pods, changed, self.started_at, reloaded[&owner], &owner)
+                            let wanted =
+                                self.new_fingerprint.filter(|_| self.new_version.is_some());
+                            env_state(
+                                &pods,
+                                wanted,
+                                changed,
+                                self.started_at,
+                                reloaded[&owner],
+                                &owner,
+                            )
                         }
                         StepState::Never(why) => StepState::Never(format!(
                             "the synced Secret never gets the new value ({why}); a restart alone does not rewrite an existing synced Secret"
@@ -499,55 +512,6 @@ impl RotationWatch {
     }
 }
 
-/// The env hop of one workload: fresh when every current container started after the
-/// Secret changed; while some still hold the old value, waiting for Reloader's rollout when
-/// it watches the workload, else stale until someone restarts it.
-fn env_state(
-    pods: &[Option<Timestamp>],
-    changed: Timestamp,
-    watch_start: Timestamp,
-    reloader: bool,
-    owner: &str,
-) -> StepState {
-    if pods.iter().any(Option::is_none) {
-        return StepState::Waiting;
-    }
-    let stale: Vec<Timestamp> = pods
-        .iter()
-        .flatten()
-        .copied()
-        .filter(|t| *t < changed)
-        .collect();
-    match stale.iter().min() {
-        None => StepState::Done(
-            pods.iter()
-                .flatten()
-                .max()
-                .map_or(Duration::ZERO, |t| since(watch_start, *t)),
-        ),
-        Some(_) if reloader => StepState::Waiting,
-        Some(first) => StepState::Never(format!(
-            "stale: env read at container start ({}), restart needed (R restarts {owner})",
-            crate::glance::clock(*first)
-        )),
-    }
-}
-
-/// Whether Stakater Reloader restarts `pod`'s workload when `secret` changes (its annotations).
-fn reloader_restarts(s: &Snapshot, pod: &PodObs, secret: &str) -> bool {
-    let owner = crate::action::restart::RestartPlan::for_pod(s, pod).replacing_owner();
-    let ann = match &owner {
-        Some((kind, name)) => s
-            .workloads
-            .items
-            .iter()
-            .find(|w| w.namespace == pod.namespace && w.kind == *kind && w.name == *name)
-            .map(|w| &w.annotations),
-        None => Some(&pod.annotations),
-    };
-    ann.is_some_and(|a| crate::chain::rules::consumers::reloader_restarts(a, secret, None))
-}
-
 /// The observed Key Vault secret `vault/object`, when the Azure side saw it.
 pub(crate) fn vault_object<'a>(
     s: &'a Snapshot,
@@ -562,5 +526,6 @@ pub(crate) fn vault_object<'a>(
         .and_then(|o| o.as_ref())
 }
 
+mod env;
 #[cfg(test)]
 mod tests;

@@ -206,12 +206,18 @@ impl VaultAccess {
         outcome
     }
 
-    /// The latest version's value, for an explicit reveal.
-    pub async fn reveal(&self, s: &VaultSecret) -> Result<Revealed, String> {
+    /// The value of `version` (None: the latest), for an explicit reveal.
+    pub async fn reveal(&self, s: &VaultSecret, version: Option<&str>) -> Result<Revealed, String> {
         let (_, client) = self.client(s)?;
         let (vault, object) = (&s.vault, &s.object);
+        let options = version.map(|v| {
+            azure_security_keyvault_secrets::models::SecretClientGetSecretOptions {
+                secret_version: Some(v.to_string()),
+                ..Default::default()
+            }
+        });
         let secret = client
-            .get_secret(object, None)
+            .get_secret(object, options)
             .await
             .and_then(|r| r.into_model())
             .map_err(|e| {

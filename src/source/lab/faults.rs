@@ -153,7 +153,13 @@ pub fn infos(world: &World) -> Vec<FaultInfo> {
             title: f.title.into(),
             link: f.link,
             active: world.faults.iter().any(|a| a.id == f.id),
-            target: None,
+            target: world.faults.iter().find(|a| a.id == f.id).map(|a| {
+                crate::source::FaultTarget {
+                    kind: a.target.0.clone(),
+                    namespace: a.target.1.clone(),
+                    name: a.target.2.clone(),
+                }
+            }),
         })
         .collect()
 }

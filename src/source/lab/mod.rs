@@ -320,8 +320,6 @@ pub struct LabSource {
     world: World,
     /// The scenario's lessons (`demo --lesson`).
     lessons: Vec<lesson::Lesson>,
-    /// The workload each applied fault broke (faults applied by the scenario are not here).
-    fault_targets: std::collections::BTreeMap<String, FaultTarget>,
 }
 
 pub fn open(scenario: &str, speed: Option<f64>) -> anyhow::Result<LabSource> {
@@ -335,11 +333,7 @@ pub fn open(scenario: &str, speed: Option<f64>) -> anyhow::Result<LabSource> {
         );
         world.clock.speed = s.clamp(clock::MIN_SPEED, clock::MAX_SPEED);
     }
-    Ok(LabSource {
-        world,
-        lessons,
-        fault_targets: Default::default(),
-    })
+    Ok(LabSource { world, lessons })
 }
 
 impl LabSource {
@@ -355,13 +349,7 @@ impl LabSource {
             time: self.world.now(),
             speed: self.world.clock.speed,
             paused: self.world.clock.paused,
-            faults: faults::infos(&self.world)
-                .into_iter()
-                .map(|mut f| {
-                    f.target = self.fault_targets.get(&f.id).cloned();
-                    f
-                })
-                .collect(),
+            faults: faults::infos(&self.world),
             default_target: faults::default_target(&self.world).map(fault_target),
         }
     }
@@ -396,17 +384,11 @@ impl LabSource {
                     None => faults::default_target(w)
                         .ok_or("no workload mounts a SecretProviderClass: nothing to break")?,
                 };
-                let done = faults::apply_to(w, id, &key)?;
-                self.fault_targets.insert(id.clone(), fault_target(key));
-                Ok(done)
+                faults::apply_to(w, id, &key)
             }
             LabControl::Fault {
                 id, apply: false, ..
-            } => {
-                let done = faults::repair(w, id)?;
-                self.fault_targets.remove(id);
-                Ok(done)
-            }
+            } => faults::repair(w, id),
         }
     }
 
@@ -474,7 +456,11 @@ impl LabSource {
     pub fn reveal(&self, target: &RevealTarget) -> Result<Revealed, String> {
         let w = &self.world;
         let bytes = match target {
-            RevealTarget::VaultSecret { vault, object } => {
+            RevealTarget::VaultSecret {
+                vault,
+                object,
+                version,
+            } => {
                 let v = w
                     .vaults
                     .get(vault)
@@ -483,13 +469,20 @@ impl LabSource {
                     .objects
                     .get(&(crate::snapshot::ObjectType::Secret, object.clone()))
                     .ok_or_else(|| format!("secret {object} not found in vault {vault}"))?;
-                let latest = o
-                    .latest()
-                    .ok_or_else(|| format!("secret {object} has no version"))?;
-                if !latest.enabled {
+                let shown = match version {
+                    Some(v) => o
+                        .versions
+                        .iter()
+                        .find(|x| x.id == *v)
+                        .ok_or_else(|| format!("secret {object} has no version {v}"))?,
+                    None => o
+                        .latest()
+                        .ok_or_else(|| format!("secret {object} has no version"))?,
+                };
+                if !shown.enabled {
                     return Err("Operation get is not allowed on a disabled secret.".into());
                 }
-                latest.content.clone()
+                shown.content.clone()
             }
             RevealTarget::SecretKey {
                 namespace,

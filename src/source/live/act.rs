@@ -277,16 +277,23 @@ pub async fn run(ctx: Ctx, action: Action) -> ActionOutcome {
 /// Reads one value for an explicit reveal.
 pub async fn reveal(ctx: Ctx, target: RevealTarget) -> Result<Revealed, String> {
     match target {
-        RevealTarget::VaultSecret { vault, object } => {
+        RevealTarget::VaultSecret {
+            vault,
+            object,
+            version,
+        } => {
             let access = vault_access(&ctx)
                 .map_err(|why| format!("cannot reveal {vault}/{object}: {why}"))?;
             let cloud_name = cloud_name_of(ctx.latest.as_deref(), &vault);
             access
-                .reveal(&VaultSecret {
-                    vault,
-                    cloud_name,
-                    object,
-                })
+                .reveal(
+                    &VaultSecret {
+                        vault,
+                        cloud_name,
+                        object,
+                    },
+                    version.as_deref(),
+                )
                 .await
         }
         RevealTarget::SecretKey {

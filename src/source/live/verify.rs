@@ -30,8 +30,12 @@ pub struct FileCheck {
     pub sub_path: bool,
     /// The synced Secret keys fed from this file (SPC `secretObjects`).
     pub synced: Vec<SyncedKey>,
-    /// The vault's latest version, when the source could fingerprint it.
+    /// The vault version the SPC asks for (its latest, or the `objectVersion` it pins),
+    /// when the source could fingerprint it.
     pub vault: Option<Fingerprint>,
+    /// The `objectVersion` the SPC pins (None: latest): the file holds that version
+    /// (FACTS §5), so that is what it is compared with.
+    pub pinned: Option<String>,
 }
 
 /// One environment variable fed from a synced Secret.
@@ -167,7 +171,10 @@ pub fn plan(
                             && v.name == o.object_name
                     })
                     .and_then(|v| match &v.state {
-                        Observed::Known(Some(obj)) => obj.latest_fingerprint,
+                        Observed::Known(Some(obj)) => match &o.object_version {
+                            Some(pinned) => obj.version(pinned).and_then(|v| v.fingerprint),
+                            None => obj.latest_fingerprint,
+                        },
                         _ => None,
                     })
             });
@@ -177,6 +184,7 @@ pub fn plan(
                     sub_path: m.sub_path.is_some(),
                     synced,
                     vault: vault_fp,
+                    pinned: o.object_version.clone(),
                 });
             }
         }
@@ -270,11 +278,16 @@ pub fn report(plan: &VerifyPlan, reading: &VerifyReading) -> (bool, String) {
                     "the driver has not caught up with a rotation yet"
                 };
                 let mut parts: Vec<String> = Vec::new();
+                let (version, behind) = match &f.pinned {
+                    Some(v) => (
+                        format!("the pinned version {}", &v[..v.len().min(8)]),
+                        "objectVersion edited after the mount? the driver re-reads it only at a rotation",
+                    ),
+                    None => ("the vault's latest version".to_string(), stale),
+                };
                 match f.vault {
-                    Some(v) if v == held => parts.push("matches the vault's latest version".into()),
-                    Some(_) => {
-                        parts.push(format!("differs from the vault's latest version ({stale})"))
-                    }
+                    Some(v) if v == held => parts.push(format!("matches {version}")),
+                    Some(_) => parts.push(format!("differs from {version} ({behind})")),
                     None => {}
                 }
                 parts.extend(f.synced.iter().map(|s| compare_synced(&held, s, stale)));
@@ -371,6 +384,54 @@ mod tests {
         assert!(p.files[1].sub_path);
         // envFrom adds `password`; the unrelated Secret is not the driver's business.
         assert_eq!(p.env_names(), ["DB_PASSWORD", "password"]);
+    }
+
+    /// FACTS §5: `objectVersion` selects the version the file holds. A pinned file is
+    /// compared with that version, not the vault's latest (audit 12, A12-6).
+    #[test]
+    fn a_pinned_file_is_compared_with_the_pinned_version() {
+        let mut s = testkit::healthy();
+        let newer = Fingerprint::of(b"a newer value nobody mounts");
+        let Observed::Known(Some(obj)) = &mut testkit::object_mut(&mut s, "web").state else {
+            panic!("the object is observed")
+        };
+        let pinned = obj.versions[0].version.clone();
+        obj.versions[0].fingerprint = Some(value());
+        let mut latest = obj.versions[0].clone();
+        latest.version = "0123456789abcdef0123456789abcdef".into();
+        latest.fingerprint = Some(newer);
+        obj.versions.insert(0, latest);
+        obj.latest_fingerprint = Some(newer);
+        let spc = testkit::spc_mut(&mut s, "web");
+        let object = testkit::object_name("web");
+        spc.parameters.insert(
+            "objects".into(),
+            testkit::objects_yaml(&[&[
+                ("objectName", &object),
+                ("objectType", "secret"),
+                ("objectAlias", "password"),
+                ("objectVersion", &pinned),
+            ]]),
+        );
+        testkit::reparse(spc);
+
+        let p = plan(&s, NS, &pod(), "app").unwrap();
+        assert_eq!(p.files[0].vault, Some(value()));
+        assert_eq!(p.files[0].pinned.as_deref(), Some(pinned.as_str()));
+        let reading = VerifyReading {
+            files: vec![("/mnt/secrets-store/password".into(), Ok(value()))],
+            env: vec![("DB_PASSWORD".into(), Ok(value()))],
+        };
+        let (ok, msg) = report(&p, &reading);
+        assert!(ok);
+        assert!(
+            msg.starts_with(&format!(
+                "file /mnt/secrets-store/password: matches the pinned version {}",
+                &pinned[..8]
+            )),
+            "{msg}"
+        );
+        assert!(!msg.contains("differs"), "{msg}");
     }
 
     #[test]

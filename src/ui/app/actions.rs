@@ -262,9 +262,11 @@ impl App {
         if o.object_type != "secret" {
             return None;
         }
+        // The row is the SPC's object: show the version its pods mount.
         Some(RevealTarget::VaultSecret {
             vault: c.vault.as_deref()?.to_string(),
             object: o.name.to_string(),
+            version: o.pinned_version.as_deref().map(str::to_string),
         })
     }
 

@@ -191,10 +191,12 @@ impl App {
                         .map(|t| format!(" on {t}"))
                         .unwrap_or_default();
                     self.say(format!("lab: {verb} {}{on}", f.id), Level::Info);
+                    // A repair names the workload the fault broke too: the audit record
+                    // says where it acted (README "Actions").
                     fx.push(Effect::Command(SourceCommand::Lab(LabControl::Fault {
                         id: f.id,
                         apply: !f.active,
-                        target: target.filter(|_| !f.active),
+                        target,
                     })));
                 }
             }

@@ -186,7 +186,16 @@ impl Watch {
 /// How a reveal target is named on screen (`vault/object`, `namespace/secret[key]`).
 pub(super) fn reveal_label(t: &RevealTarget) -> String {
     match t {
-        RevealTarget::VaultSecret { vault, object } => format!("{vault}/{object}"),
+        RevealTarget::VaultSecret {
+            vault,
+            object,
+            version: None,
+        } => format!("{vault}/{object}"),
+        RevealTarget::VaultSecret {
+            vault,
+            object,
+            version: Some(v),
+        } => format!("{vault}/{object} (pinned version {})", &v[..v.len().min(8)]),
         RevealTarget::SecretKey {
             namespace,
             secret,

@@ -24,7 +24,8 @@ impl World {
     }
 
     /// In-container verify: compares what the container holds (files, env captured at start,
-    /// subPath files) with the vault's latest and the synced Secret, by fingerprint only.
+    /// subPath files) with the vault version the SPC asks for and the synced Secret, by
+    /// fingerprint only.
     pub fn verify(&self, ns: &str, pod: &str, container: &str) -> Result<String, String> {
         let p = self
             .pods
@@ -51,16 +52,27 @@ impl World {
                 let Some(file) = m.files.get(o.file_name()) else {
                     continue;
                 };
-                let latest = o
+                // The file holds the version the SPC asks for (FACTS §5): a pinned
+                // objectVersion, else the latest.
+                let object = o
                     .object_type
-                    .and_then(|t| vault?.objects.get(&(t, o.object_name.clone())))
-                    .and_then(|obj| obj.latest());
-                let verdict = match latest {
+                    .and_then(|t| vault?.objects.get(&(t, o.object_name.clone())));
+                let (want, what) = match &o.object_version {
+                    Some(v) => (
+                        object.and_then(|obj| obj.versions.iter().find(|x| x.id == *v)),
+                        format!("the pinned version {}", &v[..v.len().min(8)]),
+                    ),
+                    None => (
+                        object.and_then(|obj| obj.latest()),
+                        "the vault's latest version".to_string(),
+                    ),
+                };
+                let verdict = match want {
                     Some(l) if Fingerprint::of(&l.content) == Fingerprint::of(file) => {
-                        "matches the vault's latest version"
+                        format!("matches {what}")
                     }
-                    Some(_) => "differs from the vault's latest version",
-                    None => "cannot compare: object not readable",
+                    Some(_) => format!("differs from {what}"),
+                    None => "cannot compare: object not readable".to_string(),
                 };
                 lines.push(format!("file {}: {verdict}", o.file_name()));
             }

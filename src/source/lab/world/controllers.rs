@@ -3,6 +3,10 @@
 
 use super::*;
 
+fn pod_key(p: &LabPod) -> Key {
+    (p.namespace().to_string(), p.name().to_string())
+}
+
 impl World {
     pub fn add_workload(&mut self, mut wl: Workload) {
         let meta = wl.meta_mut();
@@ -129,10 +133,6 @@ impl World {
         else {
             return;
         };
-        let current: Vec<&LabPod> = self.live(by_owner.get(&rs_uid)).collect();
-        let missing = replicas.saturating_sub(current.len());
-        let all_running =
-            current.len() >= replicas && current.iter().all(|p| p.stage == Stage::Running);
         let owner = OwnerReference {
             api_version: "apps/v1".into(),
             kind: "ReplicaSet".into(),
@@ -141,26 +141,78 @@ impl World {
             controller: Some(true),
             block_owner_deletion: Some(true),
         };
-        for _ in 0..missing {
+        let strategy = match wl {
+            Workload::Deployment(d) => rollout::Strategy::of(d, replicas),
+            _ => return,
+        };
+        // The old ReplicaSets, oldest first (the controller scales those down first).
+        let mut old_sets: Vec<(Key, String, Option<Time>)> = replica_sets
+            .iter()
+            .filter(|k| **k != rs_key)
+            .filter_map(|k| {
+                let r = self.replica_sets.get(k)?;
+                let uid = r.metadata.uid.clone().unwrap_or_default();
+                Some((k.clone(), uid, r.metadata.creation_timestamp.clone()))
+            })
+            .collect();
+        old_sets.sort_by_key(|(_, _, created)| created.as_ref().map(|t| t.0));
+        let new_pods: Vec<&LabPod> = self.live(by_owner.get(&rs_uid)).collect();
+        // Old pods in the order they go: unavailable ones, then the most recently started.
+        let mut old_pods: Vec<(Key, bool, Option<Timestamp>)> = old_sets
+            .iter()
+            .flat_map(|(_, uid, _)| self.live(by_owner.get(uid)))
+            .map(|p| (pod_key(p), p.stage == Stage::Running, p.started_at))
+            .collect();
+        old_pods.sort_by_key(|(_, available, started)| (*available, std::cmp::Reverse(*started)));
+        let counts = rollout::Counts {
+            new: new_pods.len(),
+            new_available: new_pods
+                .iter()
+                .filter(|p| p.stage == Stage::Running)
+                .count(),
+            old: old_pods.len(),
+            old_available: old_pods.iter().filter(|(_, a, _)| *a).count(),
+            old_present: old_sets
+                .iter()
+                .flat_map(|(_, uid, _)| by_owner.get(uid).into_iter().flatten())
+                .filter(|k| self.pods.contains_key(*k))
+                .count(),
+        };
+        let step = rollout::step(strategy, replicas, counts);
+        let doomed: Vec<Key> = old_pods
+            .iter()
+            .filter(|(_, a, _)| !*a)
+            .take(step.remove_unavailable)
+            .chain(
+                old_pods
+                    .iter()
+                    .filter(|(_, a, _)| *a)
+                    .take(step.remove_available),
+            )
+            .map(|(k, _, _)| k.clone())
+            .collect();
+        for k in &doomed {
+            self.terminate(k);
+        }
+        for _ in 0..step.create {
             let name = format!("{rs_name}-{}", self.suffix(5));
             self.create_from_template(&ns, &name, &rs_template, owner.clone());
         }
-        // Old ReplicaSets are scaled down once the new one is fully running (maxUnavailable
-        // aside, this is what a rollout looks like from outside).
-        if all_running {
-            for k in replica_sets.iter().filter(|k| **k != rs_key) {
-                if let Some(r) = self.replica_sets.get_mut(k) {
-                    let scaled = r.replicas != 0;
-                    r.replicas = 0;
-                    let uid = r.metadata.uid.clone().unwrap_or_default();
-                    if scaled {
-                        self.changed();
-                    }
-                    let doomed: Vec<Key> = by_owner.get(&uid).cloned().unwrap_or_default();
-                    for p in doomed {
-                        self.terminate(&p);
-                    }
-                }
+        // Each ReplicaSet's replicas: what the rollout left it.
+        let mut sizes: Vec<(Key, i32)> = vec![(rs_key, (counts.new + step.create) as i32)];
+        for (k, uid, _) in &old_sets {
+            let left = self
+                .live(by_owner.get(uid))
+                .filter(|p| !doomed.contains(&pod_key(p)))
+                .count();
+            sizes.push((k.clone(), left as i32));
+        }
+        for (k, n) in sizes {
+            if let Some(r) = self.replica_sets.get_mut(&k)
+                && r.replicas != n
+            {
+                r.replicas = n;
+                self.changed();
             }
         }
     }

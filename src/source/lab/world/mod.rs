@@ -9,6 +9,7 @@ mod events;
 mod kubelet;
 mod lifecycle;
 mod pod;
+mod rollout;
 mod rotation;
 mod waiting;
 

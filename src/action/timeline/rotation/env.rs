@@ -1,0 +1,118 @@
+//! The env hop of a rotation: which value each process took at start, and whether the
+//! workload's current pods hold the value the vault holds now.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use super::super::steps::{StepState, since};
+use crate::fingerprint::Fingerprint;
+use crate::snapshot::{PodObs, Snapshot};
+
+/// One running container that reads the followed key through env.
+pub(super) struct Reader {
+    pub(super) started: Option<Timestamp>,
+    /// The fingerprint of the value it took at start, when every version the key could
+    /// have pointed to then has the same one.
+    pub(super) took: Option<Fingerprint>,
+}
+
+/// The value a container that `started` (in a pod created at `created`) took from `obj`:
+/// the Secret holds what the newest version was at some moment from the pod's creation to
+/// the container's start. Known only when each version newest at one of those moments has
+/// the same fingerprint (the lab's); else None.
+pub(super) fn value_taken(
+    obj: &crate::snapshot::VaultObject,
+    created: Option<Timestamp>,
+    started: Timestamp,
+) -> Option<Fingerprint> {
+    let from = created.unwrap_or(started).min(started);
+    let newest_at = |t: Timestamp| {
+        obj.versions
+            .iter()
+            .filter(|v| v.created.is_some_and(|c| c <= t))
+            .max_by_key(|v| v.created)
+    };
+    // Versions with no creation time could have been newest at any moment: not known.
+    if obj.versions.iter().any(|v| v.created.is_none()) {
+        return None;
+    }
+    let moments = std::iter::once(from).chain(
+        obj.versions
+            .iter()
+            .filter_map(|v| v.created)
+            .filter(|c| *c > from && *c <= started),
+    );
+    let mut took: Option<Fingerprint> = None;
+    for t in moments {
+        let fp = newest_at(t)?.fingerprint?;
+        if took.is_some_and(|f| f != fp) {
+            return None;
+        }
+        took = Some(fp);
+    }
+    took
+}
+
+/// The env hop of one workload: fresh when every current container started after the
+/// Secret changed, or took at start the value the vault holds now (a restore writes back the
+/// value read at start: compared by fingerprint, nothing is stale); while some still hold
+/// another value, waiting for Reloader's rollout when it watches the workload, else stale
+/// until someone restarts it.
+pub(super) fn env_state(
+    pods: &[Reader],
+    wanted: Option<Fingerprint>,
+    changed: Timestamp,
+    watch_start: Timestamp,
+    reloader: bool,
+    owner: &str,
+) -> StepState {
+    let Some(starts) = pods.iter().map(|r| r.started).collect::<Option<Vec<_>>>() else {
+        return StepState::Waiting;
+    };
+    let holds_wanted = |r: &Reader| wanted.is_some() && r.took == wanted;
+    let before: Vec<&Reader> = pods
+        .iter()
+        .filter(|r| r.started.is_some_and(|t| t < changed))
+        .collect();
+    let stale: Vec<Timestamp> = before
+        .iter()
+        .filter(|r| !holds_wanted(r))
+        .filter_map(|r| r.started)
+        .collect();
+    match stale.iter().min() {
+        None if !before.is_empty() && before.len() == pods.len() => {
+            let first = before.iter().filter_map(|r| r.started).min();
+            StepState::Unaffected(format!(
+                "the env already holds this value: read at container start ({}), compared by fingerprint",
+                first.map_or_else(|| "?".into(), crate::glance::clock)
+            ))
+        }
+        None => StepState::Done(
+            starts
+                .iter()
+                .max()
+                .map_or(Duration::ZERO, |t| since(watch_start, *t)),
+        ),
+        Some(_) if reloader => StepState::Waiting,
+        Some(first) => StepState::Never(format!(
+            "stale: env read at container start ({}), restart needed (R restarts {owner})",
+            crate::glance::clock(*first)
+        )),
+    }
+}
+
+/// Whether Stakater Reloader restarts `pod`'s workload when `secret` changes (its annotations).
+pub(super) fn reloader_restarts(s: &Snapshot, pod: &PodObs, secret: &str) -> bool {
+    let owner = crate::action::restart::RestartPlan::for_pod(s, pod).replacing_owner();
+    let ann = match &owner {
+        Some((kind, name)) => s
+            .workloads
+            .items
+            .iter()
+            .find(|w| w.namespace == pod.namespace && w.kind == *kind && w.name == *name)
+            .map(|w| &w.annotations),
+        None => Some(&pod.annotations),
+    };
+    ann.is_some_and(|a| crate::chain::rules::consumers::reloader_restarts(a, secret, None))
+}
