@@ -293,8 +293,21 @@ impl SpcPodStatusObs {
     /// §1: the driver's controllers validate the pod uid against it). None when the path does
     /// not have that shape (manifests and hand-written snapshots often hold none).
     pub fn target_pod_uid(&self) -> Option<&str> {
-        let rest = self.target_path.split_once("/pods/")?.1;
-        let (uid, tail) = rest.split_once('/')?;
+        // Every chain's status is asked (`earlier_pod`): `split_once("/pods/")` built a
+        // two-way searcher per call, ~800 instructions. The kubelet's default root holds the
+        // first "/pods/" at a known place; elsewhere it is found at a '/'.
+        const ROOT: &str = "/var/lib/kubelet/pods/";
+        let path = self.target_path.as_str();
+        let rest = match path.strip_prefix(ROOT) {
+            Some(rest) => rest,
+            None => {
+                let b = path.as_bytes();
+                let at = (0..b.len()).find(|&i| b[i] == b'/' && b[i..].starts_with(b"/pods/"))?;
+                &path[at + "/pods/".len()..]
+            }
+        };
+        let end = rest.bytes().position(|b| b == b'/')?;
+        let (uid, tail) = (&rest[..end], &rest[end + 1..]);
         (!uid.is_empty() && tail.starts_with("volumes/")).then_some(uid)
     }
 
@@ -424,4 +437,41 @@ pub struct IngressObs {
     pub name: Name,
     #[serde(default)]
     pub tls_secrets: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SpcPodStatusObs;
+
+    /// The byte scan finds what `split_once` found: the first "/pods/", the uid up to the next
+    /// '/', a `volumes/` after it.
+    #[test]
+    fn target_pod_uid_reads_the_first_pods_segment() {
+        fn by_split(path: &str) -> Option<&str> {
+            let rest = path.split_once("/pods/")?.1;
+            let (uid, tail) = rest.split_once('/')?;
+            (!uid.is_empty() && tail.starts_with("volumes/")).then_some(uid)
+        }
+        for path in [
+            "/var/lib/kubelet/pods/4f1c-77/volumes/kubernetes.io~csi/secrets/mount",
+            "/pods/u/volumes/",
+            "/var/lib/kubelet/pods/u/x/volumes/",
+            "/var/lib/kubelet/pods//volumes/x",
+            "/pods//volumes/x",
+            "/pods/u",
+            "/pods/u/vol",
+            "pods/u/volumes/x",
+            "/x/pods/a/pods/b/volumes/c",
+            "/x/pods/pods/u/volumes/",
+            "/pod/pods/ü/volumes/x",
+            "",
+            "/",
+        ] {
+            let st = SpcPodStatusObs {
+                target_path: path.to_string(),
+                ..Default::default()
+            };
+            assert_eq!(st.target_pod_uid(), by_split(path), "{path:?}");
+        }
+    }
 }

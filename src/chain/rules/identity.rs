@@ -125,10 +125,13 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
     };
     let (mode, mut problems) = auth_mode(&p, nps, remedy::tenant_key_to_edit(cx));
     cx.mode = mode;
-    // The tenant each tenant fix names: the identity's home tenant (FACTS §11).
-    let tenant = remedy::home_tenant(cx);
-    for pr in &mut problems {
-        pr.fix = pr.fix.replace(TENANT, &tenant);
+    // The tenant each tenant fix names: the identity's home tenant (FACTS §11), looked up
+    // only when a fix names it (most groups have no problem at all).
+    if problems.iter().any(|pr| pr.fix.contains(TENANT)) {
+        let tenant = remedy::home_tenant(cx);
+        for pr in &mut problems {
+            pr.fix = pr.fix.replace(TENANT, &tenant);
+        }
     }
     // The service account's identity annotations are part of the template too.
     let sa_unrendered = match pods {

@@ -1,0 +1,23 @@
+//! N passes of `chain::diagnose` over the bench's generated world (10,000 pods, 2,000 SPCs),
+//! for deterministic counts: callgrind's instructions for N = 4 minus those for N = 2, halved,
+//! are one pass's, with the world's generation cancelled out (docs/performance.md).
+//!
+//! `taskset -c 0 valgrind --tool=callgrind target/release/examples/passes 4`
+
+use std::hint::black_box;
+
+use kvchain::chain::{diagnose, testkit};
+
+fn main() {
+    let passes: usize = std::env::args()
+        .nth(1)
+        .map_or(2, |n| n.parse().expect("the number of passes"));
+    let snapshot = testkit::generated_snapshot(10_000, 2_000);
+    let mut findings = 0;
+    for _ in 0..passes {
+        let chains = diagnose(black_box(&snapshot));
+        findings = chains.iter().map(|c| c.findings().count()).sum::<usize>();
+        black_box(chains);
+    }
+    eprintln!("{passes} passes, {findings} findings per pass");
+}
