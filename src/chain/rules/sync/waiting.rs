@@ -45,6 +45,9 @@ pub(super) fn on_absent(cx: &Ctx, secret: &str) -> Vec<String> {
             );
         }
     }
+    // By pod name: the index lists consumers in the order their pods arrived, which the
+    // incremental engine and a full pass do not share.
+    lines.sort_unstable();
     lines
 }
 
