@@ -401,23 +401,7 @@ fn subpath_reader(s: &mut Snapshot) {
             ..ContainerObs::default()
         },
     ];
-    s.workloads.items.push(WorkloadObs {
-        kind: "ReplicaSet".into(),
-        namespace: NS.into(),
-        name: "reader-5d8f7".into(),
-        uid: "uid-rs-reader".into(),
-        owners: vec![tk::owner("Deployment", "reader")],
-        replicas: Some(1),
-        ..WorkloadObs::default()
-    });
-    s.workloads.items.push(WorkloadObs {
-        kind: "Deployment".into(),
-        namespace: NS.into(),
-        name: "reader".into(),
-        uid: "uid-deploy-reader".into(),
-        replicas: Some(1),
-        ..WorkloadObs::default()
-    });
+    tk::deployment_with_replica_set(s, "reader", "reader-5d8f7");
     s.pods.items.push(reader);
 }
 

@@ -168,23 +168,7 @@ fn env_reader(s: &mut Snapshot) {
         c.mounts.clear();
     }
     s.pods.items.push(reader);
-    s.workloads.items.push(WorkloadObs {
-        kind: "ReplicaSet".into(),
-        namespace: NS.into(),
-        name: "reader-5d8f7".into(),
-        uid: "uid-rs-reader".into(),
-        owners: vec![tk::owner("Deployment", "reader")],
-        replicas: Some(1),
-        ..WorkloadObs::default()
-    });
-    s.workloads.items.push(WorkloadObs {
-        kind: "Deployment".into(),
-        namespace: NS.into(),
-        name: "reader".into(),
-        uid: "uid-deploy-reader".into(),
-        replicas: Some(1),
-        ..WorkloadObs::default()
-    });
+    tk::deployment_with_replica_set(s, "reader", "reader-5d8f7");
 }
 
 /// The Secret was deleted and rebuilt 5 minutes ago (its mounting workload deleted and

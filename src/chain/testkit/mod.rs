@@ -426,6 +426,28 @@ pub fn add_app(s: &mut Snapshot, ns: &str, app: &str, pods: usize) {
     });
 }
 
+/// Deployment `name` in `NS` with one replica, and its ReplicaSet `rs` (uids `uid-deploy-NAME`
+/// and `uid-rs-NAME`): the owners a reader pod of a test names.
+pub fn deployment_with_replica_set(s: &mut Snapshot, name: &str, rs: &str) {
+    s.workloads.items.push(WorkloadObs {
+        kind: "ReplicaSet".into(),
+        namespace: NS.into(),
+        name: rs.into(),
+        uid: format!("uid-rs-{name}"),
+        owners: vec![owner("Deployment", name)],
+        replicas: Some(1),
+        ..WorkloadObs::default()
+    });
+    s.workloads.items.push(WorkloadObs {
+        kind: "Deployment".into(),
+        namespace: NS.into(),
+        name: name.into(),
+        uid: format!("uid-deploy-{name}"),
+        replicas: Some(1),
+        ..WorkloadObs::default()
+    });
+}
+
 pub fn owner(kind: &str, name: &str) -> OwnerRef {
     OwnerRef {
         kind: kind.into(),
