@@ -89,7 +89,12 @@ impl KubeActions {
         let answer = api
             .create(&PostParams::default(), &review)
             .await
-            .map_err(|e| format!("cannot check permission to {verb} {what}: {e}"))?;
+            .map_err(|e| {
+                format!(
+                    "cannot check permission to {verb} {what}: {}",
+                    describe_kube_error(&e)
+                )
+            })?;
         match answer.status {
             Some(st) if st.allowed => Ok(()),
             Some(st) => Err(format!(
