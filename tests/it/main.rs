@@ -102,4 +102,5 @@ mod ui_no_data;
 mod ui_pty;
 mod ui_render;
 mod ui_selection;
+mod ui_source_trouble;
 mod ui_timelines;
