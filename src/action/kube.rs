@@ -36,17 +36,7 @@ impl KubeActions {
     /// Whether the current user may carry out `plan` (SelfSubjectAccessReview); `Err(reason)`
     /// lets the UI show the action disabled with the reason.
     pub async fn check_restart_allowed(&self, plan: &RestartPlan) -> Result<(), String> {
-        let (verb, group, resource, namespace, name) = match plan {
-            RestartPlan::RolloutRestart {
-                namespace,
-                kind,
-                name,
-            } => ("patch", "apps", plural(kind), namespace, name),
-            RestartPlan::DeleteOwnedPod { namespace, pod, .. }
-            | RestartPlan::DeleteBarePod { namespace, pod } => {
-                ("delete", "", "pods", namespace, pod)
-            }
-        };
+        let (verb, group, resource, namespace, name) = plan.review_target();
         self.review(verb, group, resource, None, namespace, name)
             .await
     }
@@ -89,7 +79,12 @@ impl KubeActions {
         let answer = api
             .create(&PostParams::default(), &review)
             .await
-            .map_err(|e| format!("cannot check permission to {verb} {what}: {e}"))?;
+            .map_err(|e| {
+                format!(
+                    "cannot check permission to {verb} {what}: {}",
+                    describe_kube_error(&e)
+                )
+            })?;
         match answer.status {
             Some(st) if st.allowed => Ok(()),
             Some(st) => Err(format!(
@@ -300,14 +295,6 @@ fn cannot_verify(detail: &str) -> String {
 /// Whether a failed read means no read in this container can work.
 fn is_distroless(why: &str) -> bool {
     why.starts_with(NO_CAT)
-}
-
-fn plural(kind: &str) -> &'static str {
-    match kind {
-        "StatefulSet" => "statefulsets",
-        "DaemonSet" => "daemonsets",
-        _ => "deployments",
-    }
 }
 
 fn describe_kube_error(e: &kube::Error) -> String {

@@ -101,6 +101,23 @@ impl RestartPlan {
         }
     }
 
+    /// What the restart writes, as a SelfSubjectAccessReview names it: (verb, API group,
+    /// resource, namespace, name). The review names the object, so its answer holds for that
+    /// object only (RBAC `resourceNames` may allow one Deployment and not its neighbour).
+    pub fn review_target(&self) -> (&'static str, &'static str, &'static str, &str, &str) {
+        match self {
+            RestartPlan::RolloutRestart {
+                namespace,
+                kind,
+                name,
+            } => ("patch", "apps", rollout_plural(kind), namespace, name),
+            RestartPlan::DeleteOwnedPod { namespace, pod, .. }
+            | RestartPlan::DeleteBarePod { namespace, pod } => {
+                ("delete", "", "pods", namespace, pod)
+            }
+        }
+    }
+
     /// The owner whose new pods replace the old one (for the restart timeline).
     pub fn replacing_owner(&self) -> Option<(String, String)> {
         match self {
@@ -110,6 +127,15 @@ impl RestartPlan {
                 .map(|(k, n)| (k.to_string(), n.to_string())),
             RestartPlan::DeleteBarePod { .. } => None,
         }
+    }
+}
+
+/// The resource a rollout restart patches, as RBAC spells it.
+pub fn rollout_plural(kind: &str) -> &'static str {
+    match kind {
+        "StatefulSet" => "statefulsets",
+        "DaemonSet" => "daemonsets",
+        _ => "deployments",
     }
 }
 

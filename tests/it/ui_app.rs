@@ -508,8 +508,9 @@ fn permission_questions(fx: &[Effect]) -> Vec<(String, PermissionQuestion)> {
         .collect()
 }
 
-/// On a live cluster the app asks, once per scope, whether restart and verify are permitted
-/// for the selected pod; a denial greys the key and pressing it says why instead of asking
+/// On a live cluster the app asks, once per object the review names, whether restart and
+/// verify are permitted for the selected pod (this snapshot holds no pod objects: keyed by
+/// the pod); a denial greys the key and pressing it says why instead of asking
 /// for confirmation.
 #[test]
 fn denied_actions_are_disabled_with_the_reason() {
@@ -519,8 +520,8 @@ fn denied_actions_are_disabled_with_the_reason() {
     assert_eq!(
         keys,
         [
-            "restart payments Deployment",
-            "exec payments",
+            "restart: pod payments/worker-5c6d-xk2p9",
+            "exec payments/worker-5c6d-xk2p9",
             "rotate kv-prod"
         ],
         "{asked:?}"
@@ -533,13 +534,13 @@ fn denied_actions_are_disabled_with_the_reason() {
     assert!(a.available(kvchain::ui::keymap::UiAction::Restart));
 
     a.update(AppEvent::Permission {
-        key: "restart payments Deployment".into(),
+        key: "restart: pod payments/worker-5c6d-xk2p9".into(),
         result: Err(
             "not allowed to patch deployments payments/worker: no RBAC policy matched".into(),
         ),
     });
     a.update(AppEvent::Permission {
-        key: "exec payments".into(),
+        key: "exec payments/worker-5c6d-xk2p9".into(),
         result: Ok(()),
     });
     assert!(!a.available(kvchain::ui::keymap::UiAction::Restart));

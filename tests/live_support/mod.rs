@@ -73,6 +73,10 @@ struct Inner {
     /// Bodies for the next watch calls of a collection (newline-separated watch events).
     watch_bodies: BTreeMap<String, VecDeque<String>>,
     raw: BTreeMap<String, Value>,
+    /// Status codes for the next requests, whatever they ask (a control plane in trouble).
+    next_answers: VecDeque<u16>,
+    /// A status code every request is answered with, after `next_answers`.
+    every_answer: Option<u16>,
     /// (method+path+query) of every request, for "was X ever asked" assertions.
     log: Vec<String>,
     rv: u64,
@@ -146,6 +150,13 @@ impl Respond for FakeApi {
         let path = req.url.path().to_string();
         let query: BTreeMap<String, String> = req.url.query_pairs().into_owned().collect();
         inner.log.push(format!("{} {}", req.method, req.url));
+        if let Some(code) = inner.next_answers.pop_front().or(inner.every_answer) {
+            return status_response(
+                code,
+                "InternalError",
+                "Internal error occurred: etcdserver: leader changed",
+            );
+        }
         if inner.forbidden.iter().any(|p| path.starts_with(p.as_str())) && route(&path).is_none() {
             return status_response(
                 403,
@@ -465,6 +476,18 @@ impl FakeApi {
             })
             .collect();
         i.collections.insert(collection.to_string(), items);
+    }
+
+    /// Answer the next `codes.len()` requests, whatever they ask, with these statuses (an
+    /// `etcdserver: leader changed` Status), then serve normally.
+    pub fn fail_next_requests(&self, codes: &[u16]) {
+        self.inner.lock().unwrap().next_answers.extend(codes);
+    }
+
+    /// Answer every request with `code` (an `etcdserver: leader changed` Status), or serve
+    /// normally again with `None`.
+    pub fn fail_every_request(&self, code: Option<u16>) {
+        self.inner.lock().unwrap().every_answer = code;
     }
 
     pub fn requests(&self) -> Vec<String> {

@@ -106,7 +106,10 @@ async fn oidc_issuer(client: &Client) -> Observed<String> {
         Err(kube::Error::Api(s)) if s.code == 404 => {
             Observed::unknown("the API server does not publish /.well-known/openid-configuration")
         }
-        Err(e) => Observed::unknown(format!("cannot get /.well-known/openid-configuration: {e}")),
+        Err(e) => Observed::unknown(format!(
+            "cannot get /.well-known/openid-configuration: {}",
+            super::errors::plain(&e)
+        )),
     }
 }
 

@@ -12,7 +12,10 @@ use kube::{Client, Config};
 
 use super::ConnectError;
 use super::kubeconfig_error::describe;
+use super::retry::ServerErrors;
 use crate::cli::KubeArgs;
+use tower::buffer::BufferLayer;
+use tower::retry::RetryLayer;
 
 /// Which namespaces the namespaced watchers cover.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -237,16 +240,26 @@ pub fn contexts(args: &KubeArgs) -> Result<(Vec<String>, Option<String>), Connec
     }
 }
 
-/// kube's default client, with `--request-timeout` bounding each request until the API server
+/// kube's client, with `--request-timeout` bounding each request until the API server
 /// answers (its headers). A watch is answered at once and then streams, so the limit never cuts
 /// a quiet watch; an API server that accepts connections and never answers fails fast.
-fn build_client(config: Config, limit: Option<Duration>) -> Result<Client, kube::Error> {
+///
+/// kube's own retry (up to 15 tries over minutes, outside any timeout) is replaced by
+/// [`ServerErrors`]: a few tries within seconds, each bounded by the timeout, so a server
+/// answering 5xx is reported with its answer, not as silent.
+fn build_client(mut config: Config, limit: Option<Duration>) -> Result<Client, kube::Error> {
+    config.default_retry = false;
     let builder = ClientBuilder::try_from(config)?;
+    // The retry layer clones its service for every request: the buffer makes that cheap.
+    let buffer = BufferLayer::new(1024);
+    let retry = RetryLayer::new(ServerErrors::default());
     Ok(match limit {
         Some(t) => builder
             .with_layer(&tower::timeout::TimeoutLayer::new(t))
+            .with_layer(&buffer)
+            .with_layer(&retry)
             .build(),
-        None => builder.build(),
+        None => builder.with_layer(&buffer).with_layer(&retry).build(),
     })
 }
 

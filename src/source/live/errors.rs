@@ -75,11 +75,32 @@ pub fn classify(err: &kube::Error, verb: &str, target: Target, scope: &Scope) ->
                 target.group
             }
         )),
-        kube::Error::Api(status) => Failure::Transient(format!(
-            "{verb} {}: {} {}",
-            target.plural, status.code, status.message
-        )),
+        kube::Error::Api(_) => {
+            Failure::Transient(format!("{verb} {}: {}", target.plural, plain(err)))
+        }
         other => Failure::Transient(format!("{verb} {}: {other}", target.plural)),
+    }
+}
+
+/// A kube error in one line for people: an API server's answer as `503 InternalError:
+/// etcdserver: leader changed` (its HTTP status and the Status object's reason and message),
+/// anything else as kube says it. Never kube's own Display of an answer, which appends the
+/// whole Status as a Rust `Debug` dump.
+pub fn plain(err: &kube::Error) -> String {
+    match err {
+        kube::Error::Api(status) => {
+            let mut s = status.code.to_string();
+            if !status.reason.is_empty() {
+                s.push(' ');
+                s.push_str(&status.reason);
+            }
+            if !status.message.is_empty() {
+                s.push_str(": ");
+                s.push_str(&status.message);
+            }
+            s
+        }
+        other => other.to_string(),
     }
 }
 
@@ -114,6 +135,21 @@ mod tests {
         assert_eq!(
             f,
             Failure::Gap("cannot list secrets in payments: forbidden".into())
+        );
+    }
+
+    #[test]
+    fn an_answer_is_said_by_its_status_reason_and_message_never_a_debug_dump() {
+        let e = kube::Error::Api(Box::new(
+            Status::failure("etcdserver: leader changed", "InternalError").with_code(503),
+        ));
+        assert_eq!(plain(&e), "503 InternalError: etcdserver: leader changed");
+        let Failure::Transient(why) = classify(&e, "list", SECRETS, &Scope::All) else {
+            panic!("a 503 is transient")
+        };
+        assert_eq!(
+            why,
+            "list secrets: 503 InternalError: etcdserver: leader changed"
         );
     }
 

@@ -18,10 +18,11 @@ mod act;
 mod azure_loop;
 mod cluster;
 pub mod connect;
-mod errors;
+pub(crate) mod errors;
 mod kinds;
 mod kubeconfig_error;
 pub mod listed;
+mod retry;
 mod secrets;
 pub mod store;
 pub mod switch;
@@ -414,18 +415,10 @@ pub async fn open(
     kube: &KubeArgs,
     azure: &AzureArgs,
 ) -> Result<LiveSource, ConnectError> {
-    let endpoint = c.endpoint.clone();
-    let unreachable = |e: kube::Error| {
-        let why = match kube.request_limit() {
-            Some(t) if connect::timed_out(&e) => format!(
-                "no answer within {} (--request-timeout)",
-                humantime::format_duration(t)
-            ),
-            _ => e.to_string(),
-        };
-        ConnectError::Other(anyhow::anyhow!("cannot reach {endpoint}: {why}"))
-    };
-    c.client.apiserver_version().await.map_err(unreachable)?;
+    c.client
+        .apiserver_version()
+        .await
+        .map_err(|e| ConnectError::Other(anyhow::anyhow!(not_read(&c.endpoint, kube, &e))))?;
     let mut scope = c.scope;
     let mut notice = None;
     if scope == Scope::All && !kube.all_namespaces {
@@ -447,6 +440,35 @@ pub async fn open(
     live.notice = notice;
     live.endpoint = Some(c.endpoint);
     Ok(live)
+}
+
+/// Why the first request to the cluster failed, naming the server and the context. A server
+/// that answered is not "unreachable": its answer is said (`API server https://… (context X)
+/// answered 503 InternalError: …`), with how often it was asked when that was more than once.
+fn not_read(endpoint: &Endpoint, kube: &KubeArgs, e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(status) => {
+            let asked = hyper::StatusCode::from_u16(status.code)
+                .is_ok_and(|s| retry::worth_retrying(&hyper::Method::GET, s));
+            let again = if asked {
+                format!(
+                    " (asked {} times over {:.1}s)",
+                    retry::RETRIES + 1,
+                    retry::WITHIN.as_secs_f64()
+                )
+            } else {
+                String::new()
+            };
+            format!("API server {endpoint} answered {}{again}", errors::plain(e))
+        }
+        _ => match kube.request_limit() {
+            Some(t) if connect::timed_out(e) => format!(
+                "cannot reach {endpoint}: no answer within {} (--request-timeout)",
+                humantime::format_duration(t)
+            ),
+            _ => format!("cannot reach {endpoint}: {}", errors::plain(e)),
+        },
+    }
 }
 
 /// `kvchain check` without `-f`/`--lab`: one complete live snapshot.

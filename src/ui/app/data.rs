@@ -10,6 +10,9 @@ use crate::source::SourceEvent;
 use crate::ui::tree::Row;
 use crate::ui::views::events::classify;
 
+/// How the status bar says the source is retrying its connection; replaced once data arrives.
+const RECONNECTING: &str = "reconnecting";
+
 impl App {
     pub(super) fn on_source(&mut self, ev: SourceEvent) {
         match ev {
@@ -27,7 +30,7 @@ impl App {
             } => {
                 // The word first: a long reason is cut at the right edge of the status bar.
                 self.say(
-                    format!("reconnecting (attempt {attempt}): {why}"),
+                    format!("{RECONNECTING} (attempt {attempt}): {why}"),
                     Level::Warn,
                 );
                 if self.snapshot.is_none() {
@@ -69,7 +72,24 @@ impl App {
     /// [`App::apply`] with chains shared with the diagnoser.
     pub fn apply_shared(&mut self, snapshot: Arc<Snapshot>, chains: Vec<Arc<Chain>>) -> Discarded {
         let first = self.snapshot.is_none();
-        self.unreachable = None;
+        // Data arrived: the cluster answers again. A "reconnecting (attempt N): cannot reach …"
+        // left in the status bar would now be false; anything said since stays.
+        if let Some(lost) = self.unreachable.take()
+            && self
+                .message
+                .as_ref()
+                .is_some_and(|(m, _)| m.starts_with(RECONNECTING))
+        {
+            self.say(
+                format!(
+                    "reconnected to {} after {} failed attempt{}",
+                    snapshot.source.label,
+                    lost.attempt,
+                    if lost.attempt == 1 { "" } else { "s" }
+                ),
+                Level::Info,
+            );
+        }
         self.source.label.clone_from(&snapshot.source.label);
         self.source.kind = snapshot.source.kind;
         self.source.observed_at = snapshot.source.observed_at;
@@ -186,6 +206,14 @@ impl App {
                 .collect(),
             _ => Vec::new(),
         };
+    }
+
+    /// Why the selected pod's events could not be read, when they are a gap (forbidden, not
+    /// listed in time): the events pane must say so, not "no events for this pod".
+    pub fn events_unread(&self) -> Option<String> {
+        let (ns, _) = self.selected_pod()?;
+        let snapshot = self.snapshot.as_deref()?;
+        snapshot.events.gaps.reason_for(&ns).map(str::to_string)
     }
 
     /// (namespace, pod) of the selected row, for pod, SPC and object rows.

@@ -3,6 +3,7 @@
 
 use super::{App, Effect, Permission};
 use crate::action::Action;
+use crate::action::restart::RestartPlan;
 use crate::action::reveal::RevealTarget;
 use crate::snapshot::SourceKind;
 use crate::source::PermissionQuestion;
@@ -10,7 +11,7 @@ use crate::ui::keymap::UiAction;
 
 impl App {
     /// Actions whose permission the source can judge ahead of time, with the scope the answer
-    /// holds for: restarting a kind of owner, or exec, in a namespace; rotating or revealing
+    /// holds for: the object a restart writes, the pod exec runs in; rotating or revealing
     /// secrets of a vault. Only live clusters have access control; the carrying out checks
     /// again in any case.
     pub fn permission_probe(&self, action: UiAction) -> Option<(String, PermissionQuestion)> {
@@ -18,21 +19,25 @@ impl App {
             return None;
         }
         match action {
+            // The reviews name the object written (`resourceName`), so an answer is kept for
+            // that object only: the Deployment a rollout restart patches, or the pod deleted.
             UiAction::Restart => {
                 let (namespace, pod) = self.selected_pod()?;
-                let owner = self
-                    .selected_chain()
-                    .and_then(|c| c.workload.as_ref())
-                    .map_or("Pod", |w| w.kind.as_str());
-                Some((
-                    format!("restart {namespace} {owner}"),
-                    Action::Restart { namespace, pod }.into(),
-                ))
+                let key = self
+                    .snapshot
+                    .as_deref()
+                    .and_then(|s| Some(RestartPlan::for_pod(s, s.pod(&namespace, &pod)?)))
+                    .map(|plan| {
+                        let (verb, _, resource, ns, name) = plan.review_target();
+                        format!("restart: {verb} {resource} {ns}/{name}")
+                    })
+                    .unwrap_or_else(|| format!("restart: pod {namespace}/{pod}"));
+                Some((key, Action::Restart { namespace, pod }.into()))
             }
             UiAction::Verify => {
                 let (namespace, pod) = self.selected_pod()?;
                 Some((
-                    format!("exec {namespace}"),
+                    format!("exec {namespace}/{pod}"),
                     Action::Verify {
                         namespace,
                         pod,

@@ -110,14 +110,21 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         block = block.title_bottom(Line::styled(format!(" {key} {what} "), t.muted()));
     }
     let lines: Vec<Line> = if app.pod_events.is_empty() {
-        vec![Line::styled(
-            if app.selected_pod().is_some() {
-                "no events for this pod"
-            } else {
-                "select a pod to see its events"
-            },
-            t.muted(),
-        )]
+        // Unknown is not absent: events that could not be read are said so, with why.
+        vec![match app.events_unread() {
+            Some(why) => Line::styled(
+                format!("events could not be read: {why}"),
+                t.status(Status::Unknown),
+            ),
+            None => Line::styled(
+                if app.selected_pod().is_some() {
+                    "no events for this pod"
+                } else {
+                    "select a pod to see its events"
+                },
+                t.muted(),
+            ),
+        }]
     } else {
         app.pod_events
             .iter()
