@@ -54,6 +54,7 @@ mod live_connect;
 mod live_contexts;
 mod live_degrade;
 mod live_gaps;
+mod live_narrowed;
 mod live_history;
 mod live_nodes;
 mod live_snapshot;
