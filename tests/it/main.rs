@@ -86,6 +86,7 @@ mod rules_stale_readers;
 mod rules_stale_secret;
 mod rules_sync_readers;
 mod rules_tenants;
+mod rules_unread;
 mod rules_unstarted;
 mod rules_wording;
 mod scaled_to_zero;
