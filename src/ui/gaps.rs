@@ -113,7 +113,9 @@ mod tests {
         let mut pods: Coll<PodObs> = Coll::default();
         pods.gaps.outside = Some(crate::snapshot::Outside {
             namespace: "shop".into(),
-            reason: "cannot list pods at the cluster scope: forbidden; only namespace shop is watched".into(),
+            reason:
+                "cannot list pods at the cluster scope: forbidden; only namespace shop is watched"
+                    .into(),
         });
         let s = Snapshot {
             pods,

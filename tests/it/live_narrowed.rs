@@ -53,7 +53,8 @@ async fn the_text_headline_says_the_other_namespaces_were_not_read_and_exits_3()
     );
     assert!(headline.contains("0 errors"), "{headline}");
     assert!(
-        run.stdout.contains("cannot list pods at the cluster scope: forbidden"),
+        run.stdout
+            .contains("cannot list pods at the cluster scope: forbidden"),
         "the reason is under Not visible: {}",
         run.stdout
     );
@@ -111,7 +112,11 @@ async fn sarif_and_junit_call_the_run_incomplete() {
         "{}",
         junit.stdout
     );
-    assert!(junit.stdout.contains("type=\"incomplete\""), "{}", junit.stdout);
+    assert!(
+        junit.stdout.contains("type=\"incomplete\""),
+        "{}",
+        junit.stdout
+    );
 }
 
 #[tokio::test]
@@ -121,7 +126,11 @@ async fn asking_for_the_namespace_with_n_is_a_complete_view_of_it() {
     assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
     let r: Value = serde_json::from_str(&run.stdout).unwrap();
     assert!(
-        !r["gaps"].as_array().unwrap().iter().any(|g| g["kind"] == "pods"),
+        !r["gaps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["kind"] == "pods"),
         "{:#}",
         r["gaps"]
     );

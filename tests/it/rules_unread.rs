@@ -7,7 +7,11 @@ use kvchain::chain::{Chain, Code, LinkKind, Status, diagnose};
 use kvchain::snapshot::*;
 
 fn codes(chains: &[Chain]) -> Vec<Code> {
-    chains.iter().flat_map(|c| c.findings()).map(|f| f.code).collect()
+    chains
+        .iter()
+        .flat_map(|c| c.findings())
+        .map(|f| f.code)
+        .collect()
 }
 
 fn says(chain: &Chain, kind: LinkKind, what: &str) -> bool {
@@ -32,7 +36,11 @@ fn no_reloader() -> Snapshot {
 #[test]
 fn kvc902_is_found_when_the_deployment_is_read() {
     let chains = diagnose(&no_reloader());
-    assert!(codes(&chains).contains(&Code::KVC902), "{:?}", codes(&chains));
+    assert!(
+        codes(&chains).contains(&Code::KVC902),
+        "{:?}",
+        codes(&chains)
+    );
 }
 
 /// The Reloader annotation KVC902 looks for is on the Deployment: workloads unread, whether
@@ -113,7 +121,10 @@ fn driver_daemonsets_unread_make_the_mount_unknown_not_ok() {
         assert_eq!(link.status, Status::Unknown, "{link:?}");
         assert_eq!(link.summary, "rotation unknown");
         assert!(says(c, LinkKind::Mount, DAEMONSETS_403), "{link:?}");
-        assert!(says(c, LinkKind::Mount, "--enable-secret-rotation"), "{link:?}");
+        assert!(
+            says(c, LinkKind::Mount, "--enable-secret-rotation"),
+            "{link:?}"
+        );
     }
 }
 
@@ -157,5 +168,9 @@ fn kvc601_names_the_vault_its_failed_mount_quotes_when_the_spc_is_unread() {
     for text in [&*f.message, &*f.confirm, &*f.fix] {
         assert!(!text.contains("<keyvaultName>"), "{text}");
     }
-    assert!(f.confirm.contains("--vault-name kv-billing"), "{}", f.confirm);
+    assert!(
+        f.confirm.contains("--vault-name kv-billing"),
+        "{}",
+        f.confirm
+    );
 }

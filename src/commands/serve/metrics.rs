@@ -297,7 +297,10 @@ mod tests {
             .find_map(|l| l.strip_prefix("kvchain_unexplained "))
             .unwrap_or_else(|| panic!("{text}"));
         assert_ne!(n, "0", "{text}");
-        assert!(text.contains("kvchain_incomplete 0"), "events are no chain kind");
+        assert!(
+            text.contains("kvchain_incomplete 0"),
+            "events are no chain kind"
+        );
     }
 
     #[test]
