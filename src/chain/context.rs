@@ -170,10 +170,18 @@ impl<'a> Ctx<'a> {
         )
     }
 
+    /// The vault the chain's SecretProviderClass names; with the SPC unread, the vault its
+    /// events' requests went to (a FailedMount quotes `GET https://<vault>.vault.azure.net/…`),
+    /// so a fix never keeps a placeholder its own evidence fills.
     pub fn keyvault(&self) -> &str {
         self.params
             .as_deref()
             .and_then(|p| p.keyvault_name.as_deref())
+            .or_else(|| {
+                self.events
+                    .iter()
+                    .find_map(|(_, e)| crate::chain::events::vault_named(&e.message))
+            })
             .unwrap_or("<keyvaultName>")
     }
 

@@ -249,6 +249,9 @@ fn collect(s: &Snapshot, n: &mut Names) {
     for ns in s.pods.gaps.namespaces.keys() {
         n.add("ns", ns);
     }
+    if let Some(o) = &s.pods.gaps.outside {
+        n.add("ns", &o.namespace);
+    }
     let az = &s.azure;
     for i in &az.identities.items {
         n.add("id", &i.name);

@@ -28,6 +28,10 @@ pub struct Gap {
     /// Azure per-object gaps (an object's versions): `<type>/<name>`, in `vault`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
+    /// Every namespace but this one could not be read (pods forbidden at the cluster scope:
+    /// only the context's namespace is watched). Only with `namespace` unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outside: Option<String>,
     pub reason: String,
     /// Nothing failed: the source cannot hold this (manifests have no run-time state and no
     /// Azure side) or the user asked not to look (`--no-azure`). Still unknown and listed,
@@ -58,6 +62,11 @@ impl Gap {
         crate::shown::shown_string(
             match (&self.namespace, &self.vault, &self.identity, &self.object) {
                 (Some(ns), ..) => format!("{} in {ns}", self.kind),
+                _ if self.outside.is_some() => format!(
+                    "{} outside namespace {}",
+                    self.kind,
+                    self.outside.as_deref().unwrap_or_default()
+                ),
                 (None, Some(v), _, Some(o)) => format!("{} for {o} in vault {v}", self.kind),
                 (None, Some(v), ..) => format!("{} for vault {v}", self.kind),
                 (None, None, Some(i), _) => format!("{} of identity {i}", self.kind),
@@ -71,7 +80,11 @@ impl Gap {
     pub fn what_where(&self) -> String {
         // Kubernetes collections are spelled without a dot; cluster facts and the Azure side
         // ("cluster.nodes", "azure.vaults") are not per namespace.
-        if self.namespace.is_none() && self.vault.is_none() && !self.kind.contains('.') {
+        if self.namespace.is_none()
+            && self.vault.is_none()
+            && self.outside.is_none()
+            && !self.kind.contains('.')
+        {
             format!("{} (all namespaces)", self.kind)
         } else {
             self.what()
@@ -91,6 +104,7 @@ impl Gap {
     /// Whether the gap hides objects of `namespace` (it is in that namespace, or everywhere).
     pub fn covers(&self, namespace: &str) -> bool {
         self.namespace.as_deref().is_none_or(|ns| ns == namespace)
+            && self.outside.as_deref() != Some(namespace)
     }
 
     /// The reason already names the kind and the namespace ("cannot list pods in payments:
@@ -229,6 +243,14 @@ fn coll<T>(out: &mut Vec<Gap>, kind: &'static str, c: &Coll<T>, place: Place) {
             ..Gap::default()
         });
     }
+    if let Some(o) = &c.gaps.outside {
+        out.push(Gap {
+            kind,
+            outside: Some(o.namespace.clone()),
+            reason: o.reason.clone(),
+            ..Gap::default()
+        });
+    }
     for (key, reason) in &c.gaps.namespaces {
         let (namespace, vault) = match place {
             Place::Namespace => (Some(key.clone()), None),
@@ -356,6 +378,27 @@ mod tests {
         assert!(!gaps[2].reason_says_what());
         assert_eq!(gaps[0].reason, "cannot list pods in payments: forbidden");
         assert!(s.incomplete(), "pods unread in payments");
+    }
+
+    /// README "Live clusters": pods forbidden cluster-wide narrow the view to the context's
+    /// namespace "and says so": every other namespace is a gap that hides chains.
+    #[test]
+    fn a_view_narrowed_to_one_namespace_is_incomplete_outside_it() {
+        let mut s = complete();
+        s.pods.gaps.outside = Some(crate::snapshot::Outside {
+            namespace: "shop".into(),
+            reason: "cannot list pods at the cluster scope: forbidden".into(),
+        });
+        let gaps = s.gaps();
+        assert_eq!(gaps.len(), 1);
+        assert_eq!(
+            gaps[0].describe(),
+            "pods outside namespace shop: cannot list pods at the cluster scope: forbidden"
+        );
+        assert!(gaps[0].hides_chains() && s.incomplete());
+        assert!(!gaps[0].covers("shop") && gaps[0].covers("pay"));
+        assert_eq!(s.pods.unknown_in("shop"), None);
+        assert!(s.pods.unknown_in("pay").is_some());
     }
 
     #[test]

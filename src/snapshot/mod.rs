@@ -111,7 +111,7 @@ impl<T> Coll<T> {
             items: Items::new(),
             gaps: Gaps {
                 all: Some(reason.into()),
-                namespaces: BTreeMap::new(),
+                ..Gaps::default()
             },
         }
     }
@@ -127,16 +127,34 @@ pub struct Gaps {
     pub all: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub namespaces: BTreeMap<String, String>,
+    /// Only one namespace could be read: every other one is unknown (pods forbidden at the
+    /// cluster scope, so the live source watches the context's namespace instead).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outside: Option<Outside>,
+}
+
+/// Every namespace but `namespace` could not be read, for `reason`.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Outside {
+    /// The one namespace that was read.
+    pub namespace: String,
+    pub reason: String,
 }
 
 impl Gaps {
     pub fn is_empty(&self) -> bool {
-        self.all.is_none() && self.namespaces.is_empty()
+        self.all.is_none() && self.namespaces.is_empty() && self.outside.is_none()
     }
     pub fn reason_for(&self, namespace: &str) -> Option<&str> {
         self.all
             .as_deref()
             .or_else(|| self.namespaces.get(namespace).map(String::as_str))
+            .or_else(|| {
+                self.outside
+                    .as_ref()
+                    .filter(|o| o.namespace != namespace)
+                    .map(|o| o.reason.as_str())
+            })
     }
 }
 

@@ -29,6 +29,15 @@ fn push<T>(out: &mut Vec<Gap>, kind: &'static str, c: &Coll<T>) {
             reason: reason.clone(),
         });
     }
+    // The view narrowed to one namespace (pods forbidden cluster-wide): every other one is
+    // unread, and its reason says which namespace is watched.
+    if let Some(o) = &c.gaps.outside {
+        out.push(Gap {
+            kind,
+            namespace: None,
+            reason: o.reason.clone(),
+        });
+    }
     for (ns, reason) in &c.gaps.namespaces {
         out.push(Gap {
             kind,
@@ -98,6 +107,24 @@ fn fit(gaps: &[Gap], width: usize, describe: &dyn Fn(&Gap) -> String) -> Option<
 mod tests {
     use super::*;
     use crate::snapshot::PodObs;
+
+    #[test]
+    fn a_view_narrowed_to_one_namespace_shows_in_the_banner() {
+        let mut pods: Coll<PodObs> = Coll::default();
+        pods.gaps.outside = Some(crate::snapshot::Outside {
+            namespace: "shop".into(),
+            reason:
+                "cannot list pods at the cluster scope: forbidden; only namespace shop is watched"
+                    .into(),
+        });
+        let s = Snapshot {
+            pods,
+            ..Snapshot::default()
+        };
+        let b = banner(&gaps(&s), 200);
+        assert!(b.starts_with("⚠ not seen (1 gap): pods"), "{b}");
+        assert!(b.contains("only namespace shop is watched"), "{b}");
+    }
 
     #[test]
     fn every_collection_gap_is_listed_with_its_scope() {

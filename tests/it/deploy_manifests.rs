@@ -222,6 +222,9 @@ fn the_alerts_use_the_exporters_metric_names_and_codes_it_can_emit() {
         "KvchainChainBroken",
         "KvchainMountedVersionBehindVault",
         "KvchainEnvStaleAfterRotation",
+        "KvchainCannotSee",
+        // A pod stuck before its mount with events unread (README "Scrape").
+        "KvchainCannotTellWhy",
     ] {
         assert!(alerts.contains(&want), "{alerts:?}");
     }

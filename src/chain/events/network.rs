@@ -57,6 +57,13 @@ pub fn unreached_vault(message: &str) -> Option<VaultUnreached<'_>> {
     Some(VaultUnreached { host, vault, how })
 }
 
+/// The vault a message's request went to (`GET https://kv-shop.vault.azure.net/…` →
+/// `kv-shop`): what a fix names when the SecretProviderClass that says it could not be read.
+pub fn vault_named(message: &str) -> Option<&str> {
+    let host = vault_host(message)?;
+    Some(&host[..host.find('.')?])
+}
+
 /// The first `https://<vault>.vault.<cloud suffix>` host the message names.
 fn vault_host(message: &str) -> Option<&str> {
     message.match_indices("https://").find_map(|(at, _)| {
@@ -76,6 +83,14 @@ fn vault_host(message: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_vault_a_request_went_to_is_read_from_its_url() {
+        let m = "RESPONSE 404: 404 Not Found\nGET https://kv-shop.vault.azure.net/secrets/billing-token/\nSecretNotFound";
+        assert_eq!(vault_named(m), Some("kv-shop"));
+        assert_eq!(vault_named("GET https://login.microsoftonline.com/x"), None);
+        assert_eq!(vault_named("no url here"), None);
+    }
 
     const WRAP: &str = "MountVolume.SetUp failed for volume \"secrets-store\" : rpc error: code = Unknown desc = failed to mount secrets store objects for pod demo/app-1, err: rpc error: code = Unknown desc = failed to mount objects, error: failed to get objectType:secret, objectName:db-password, objectVersion:: ";
 

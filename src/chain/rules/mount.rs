@@ -66,6 +66,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             // (FACTS §11: "container started" is a success signal): the mount happened, even
             // if its SPCPS is gone or is an earlier pod's. Which versions it holds is unknown.
             set(link, Status::Ok, "mounted");
+            rotation_unread(cx, link);
             link.facts.push(Fact::new(
                 "mounted",
                 format!(
@@ -99,11 +100,31 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         return;
     }
     set(link, Status::Ok, "mounted");
+    rotation_unread(cx, link);
     lag(
         cx,
         link,
         csi.map_or(Duration::from_secs(120), |c| c.rotation_poll_interval),
     );
+}
+
+/// A mounted link whose rotation check (KVC702) could not be made: the driver's flags were
+/// not read (kube-system DaemonSets unreadable, cluster facts not listed). Unknown, not ok:
+/// rotation may well be off (README "Degrading, not failing").
+fn rotation_unread(cx: &Ctx, link: &mut Link) {
+    let why = match cx.cluster().csi_driver.known() {
+        Some(csi) => csi.rotation_enabled.unknown_reason(),
+        None => cx.cluster().csi_driver.unknown_reason(),
+    };
+    if let Some(why) = why {
+        unknown(
+            link,
+            "rotation unknown",
+            &format!(
+                "mounted, but whether the driver rotates it (--enable-secret-rotation, KVC702) is not known: {why}"
+            ),
+        );
+    }
 }
 
 /// The Mount link's summary for a pod bound to a node the cluster does not have.

@@ -15,6 +15,11 @@ pub struct ClusterReport {
     pub outcome: Result<Value, String>,
 }
 
+/// The key of a read cluster's entry in `clusters` saying chains may be missing from it
+/// (pods or SecretProviderClasses unread somewhere): "read" alone would pass a cluster
+/// narrowed to one namespace for a complete one.
+pub const INCOMPLETE: &str = "incomplete";
+
 /// The kind of the gap a context that could not be read at all becomes.
 pub const CLUSTER_GAP: &str = "cluster";
 
@@ -40,8 +45,9 @@ pub fn merge(parts: &[ClusterReport]) -> Value {
             }
             Ok(report) => {
                 clusters.push(json!({
-                    "cluster": name, "read": true, "label": report["label"],
-                    "summary": report["summary"],
+                    "cluster": name, "read": true,
+                    INCOMPLETE: report[INCOMPLETE].as_bool().unwrap_or(false),
+                    "label": report["label"], "summary": report["summary"],
                 }));
                 if let Some(s) = report["summary"].as_object() {
                     for (k, v) in s {

@@ -64,6 +64,12 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             cluster: name.clone(),
             outcome: match outcome {
                 Ok((snapshot, chains)) => serde_json::from_str(&report::json(snapshot, chains))
+                    .map(|mut r: serde_json::Value| {
+                        // Read, but chains may be missing (pods or SPCs unread somewhere, or
+                        // the view narrowed to one namespace): `clusters[].incomplete`.
+                        r[merge::INCOMPLETE] = snapshot.incomplete().into();
+                        r
+                    })
                     .map_err(|e| format!("report of {name} unreadable: {e}")),
                 Err(why) => Err(why.clone()),
             },

@@ -173,6 +173,22 @@ pub fn render(d: &Diagnosis<'_>) -> String {
         incomplete,
     );
 
+    // A pod stuck past its mount's two minutes with its events unread has no verdict (the
+    // check exits 3, `summary.unexplained`): an alert must be able to fire on it, since its
+    // chain reads only "unknown" and the view may be otherwise complete.
+    let unexplained = Gauge::<i64>::default();
+    unexplained.set(
+        d.chains
+            .iter()
+            .filter(|c| crate::chain::waits_unexplained(c))
+            .count() as i64,
+    );
+    registry.register(
+        "unexplained",
+        "Chains whose pod waits for its mount past the two minutes a mount takes while the events that would say why could not be read (no verdict)",
+        unexplained,
+    );
+
     let last = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
     last.set(d.finished_at);
     registry.register_with_unit(
@@ -262,6 +278,29 @@ mod tests {
             duration_seconds: 0.25,
             diagnoses: 7,
         })
+    }
+
+    /// README "Scrape": `kvchain_unexplained` counts the chains `check` calls undetermined
+    /// (a pod stuck past its mount's two minutes, events unread), so an alert can fire.
+    #[test]
+    fn a_pod_stuck_with_its_events_unread_is_counted_unexplained() {
+        let mut s = testkit::healthy();
+        assert!(classic(&scrape(&s)).contains("\nkvchain_unexplained 0\n"));
+        testkit::unmount(&mut s, testkit::APP);
+        for p in s.pods.items.iter_mut() {
+            p.created_at = Some(testkit::ago(jiff::SignedDuration::from_mins(6)));
+        }
+        s.events.gaps.all = Some("cannot list events at the cluster scope: forbidden".into());
+        let text = classic(&scrape(&s));
+        let n = text
+            .lines()
+            .find_map(|l| l.strip_prefix("kvchain_unexplained "))
+            .unwrap_or_else(|| panic!("{text}"));
+        assert_ne!(n, "0", "{text}");
+        assert!(
+            text.contains("kvchain_incomplete 0"),
+            "events are no chain kind"
+        );
     }
 
     #[test]

@@ -92,8 +92,8 @@ pub fn relevant_assignments(
 ) -> (BTreeSet<(Cloud, AssignmentRow)>, Gaps) {
     let mut kept = BTreeSet::new();
     let mut gaps = Gaps {
-        all: None,
         namespaces: vault_gaps.clone(),
+        ..Gaps::default()
     };
     for AssignmentsOf {
         vault: name,

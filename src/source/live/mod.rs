@@ -93,6 +93,10 @@ pub struct LiveSource {
     options: LiveOptions,
     /// Said once when the source starts (e.g. the scope was narrowed).
     notice: Option<String>,
+    /// The scope was narrowed to one namespace because pods cannot be listed cluster-wide:
+    /// every other namespace stays a gap of every snapshot (README "Live clusters": it "says
+    /// so"), so no report reads the one namespace as the whole cluster.
+    narrowed: Option<crate::snapshot::Outside>,
 }
 
 impl LiveSource {
@@ -106,6 +110,7 @@ impl LiveSource {
             azure: Arc::new(AzureSetup::Connect(azure)),
             options: LiveOptions::default(),
             notice: None,
+            narrowed: None,
         }
     }
 
@@ -179,6 +184,9 @@ struct Engine {
 impl Engine {
     fn start(src: &LiveSource, events: mpsc::UnboundedSender<SourceEvent>) -> Engine {
         let shared = Shared::new(events);
+        if let Some(outside) = &src.narrowed {
+            shared.update(|s| s.pods.gaps.outside = Some(outside.clone()));
+        }
         let mut tasks = JoinSet::new();
         kinds::spawn_all(&mut tasks, &src.client, &src.scope, &shared);
         tasks.spawn(cluster_loop(
@@ -421,6 +429,7 @@ pub async fn open(
         .map_err(|e| ConnectError::Other(anyhow::anyhow!(not_read(&c.endpoint, kube, &e))))?;
     let mut scope = c.scope;
     let mut notice = None;
+    let mut narrowed = None;
     if scope == Scope::All && !kube.all_namespaces {
         let pods: kube::Api<k8s_openapi::api::core::v1::Pod> = kube::Api::all(c.client.clone());
         let probe = pods
@@ -433,11 +442,18 @@ pub async fn open(
             notice = Some(format!(
                 "cannot list pods at the cluster scope; showing namespace {ns} only (-n picks another)"
             ));
+            narrowed = Some(crate::snapshot::Outside {
+                namespace: ns.clone(),
+                reason: format!(
+                    "cannot list pods at the cluster scope: forbidden; only namespace {ns} is watched (-n picks another)"
+                ),
+            });
             scope = Scope::Namespace(ns);
         }
     }
     let mut live = LiveSource::new(c.client, c.label, scope, azure.clone());
     live.notice = notice;
+    live.narrowed = narrowed;
     live.endpoint = Some(c.endpoint);
     Ok(live)
 }

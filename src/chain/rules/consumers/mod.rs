@@ -75,8 +75,10 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
             }
         }
     }
+    // Why the restart check could not be made (the owner's annotations unread).
+    let mut restart_unknown = None;
     if !env_secrets.is_empty() {
-        reloader(cx, link, &env_secrets);
+        reloader(cx, link, &env_secrets, &mut restart_unknown);
     }
     // An Ingress serving a Secret the driver has not built has no certificate either.
     blocked |= secrets_known
@@ -102,6 +104,12 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
         && let Some(reason) = cx.snap().secrets.unknown_in(cx.ns())
     {
         super::unknown(link, "Secret unknown", reason);
+        return;
+    }
+    if let Some(why) = restart_unknown
+        && link.findings.is_empty()
+    {
+        super::unknown(link, "restart unknown", &why);
         return;
     }
     set(
@@ -186,7 +194,7 @@ pub(crate) fn reloader_restarts(
 
 /// KVC902: env consumption with nothing that restarts the pods when a Secret rotates: one
 /// finding for the pod, naming every synced Secret it reads through env that way.
-fn reloader(cx: &Ctx, link: &mut Link, secrets: &[&str]) {
+fn reloader(cx: &Ctx, link: &mut Link, secrets: &[&str], unread: &mut Option<String>) {
     // Reloader rolls Deployments, DaemonSets and StatefulSets (FACTS §10). A CronJob's runs
     // each start a fresh pod that reads the current Secret: nothing to restart. A Job's run
     // reads it once, at start, and nothing (Reloader included) restarts it in place: said as
@@ -238,11 +246,21 @@ fn reloader(cx: &Ctx, link: &mut Link, secrets: &[&str]) {
         None => Some(&cx.pod.annotations),
     };
     let Some(ann) = ann else {
-        // The workload object is not observed: its annotations are unknown.
-        link.facts.push(Fact::new(
-            "restart on rotation",
-            "unknown (workload not observed)",
-        ));
+        // The workload object is not observed: its annotations are unknown. Unread workloads
+        // (a 403) leave the Reloader check undone: the link is unknown, not ok (KVC902 may
+        // well hold); read but absent (deleted under a running pod) is only said.
+        match cx.snap().workloads.unknown_in(cx.ns()) {
+            Some(reason) => {
+                *unread = Some(format!(
+                    "whether anything restarts {} when the Secret rotates (its Reloader annotation, KVC902) is not known: {reason}",
+                    cx.owner_resource()
+                ));
+            }
+            None => link.facts.push(Fact::new(
+                "restart on rotation",
+                "unknown (workload not observed)",
+            )),
+        }
         return;
     };
     let missed: Vec<&str> = secrets

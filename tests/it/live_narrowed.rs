@@ -1,0 +1,170 @@
+//! README "Live clusters": "When you did not ask for `-A` and may not list pods cluster-wide,
+//! kvchain watches the context's namespace instead and says so." Saying so is more than a
+//! stderr line: every other namespace is a gap behind which chains may be missing, so every
+//! report format calls the view incomplete and `check` exits 3 unless it found an error.
+
+use crate::live_support::*;
+use serde_json::{Value, json};
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+/// `kvchain check --no-azure --context aks-payments` (no `-n`, no `-A`) plus `extra`.
+async fn check(api: &FakeApi, extra: &[&str]) -> Run {
+    let server = api.serve().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = kubeconfig(&server, dir.path());
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["check", "--no-azure", "--context", "aks-payments"])
+        .args(extra)
+        .arg("--kubeconfig")
+        .arg(&path)
+        .env("NO_COLOR", "1")
+        .output()
+        .await
+        .unwrap();
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Pods forbidden at the cluster scope only; the context's namespace (payments) is readable
+/// and its one chain is healthy, with no event: nothing but the narrowing can fail the run.
+fn narrowed_world() -> FakeApi {
+    let api = world();
+    api.replace_silently(EVENTS, Vec::new());
+    api.deny(PODS, None);
+    api
+}
+
+#[tokio::test]
+async fn the_text_headline_says_the_other_namespaces_were_not_read_and_exits_3() {
+    let run = check(&narrowed_world(), &[]).await;
+    assert_eq!(run.code, Some(3), "{}\n{}", run.stdout, run.stderr);
+    let headline = run.stdout.lines().next().unwrap_or_default();
+    assert!(
+        headline.starts_with("INCOMPLETE: pods outside namespace payments could not be read"),
+        "{headline}"
+    );
+    assert!(headline.contains("0 errors"), "{headline}");
+    assert!(
+        run.stdout
+            .contains("cannot list pods at the cluster scope: forbidden"),
+        "the reason is under Not visible: {}",
+        run.stdout
+    );
+}
+
+#[tokio::test]
+async fn json_lists_the_narrowing_as_a_gap_and_keeps_the_namespace_read() {
+    let run = check(&narrowed_world(), &["-o", "json"]).await;
+    assert_eq!(run.code, Some(3), "{}", run.stderr);
+    let r: Value = serde_json::from_str(&run.stdout).unwrap();
+    let gap = r["gaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["kind"] == "pods")
+        .unwrap_or_else(|| panic!("no pods gap: {:#}", r["gaps"]));
+    assert_eq!(gap["namespace"], Value::Null);
+    assert_eq!(gap["outside"], "payments");
+    assert!(
+        gap["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("cannot list pods at the cluster scope: forbidden"),
+        "{gap}"
+    );
+    // The namespace that was read is diagnosed as usual.
+    let chains = r["chains"].as_array().unwrap();
+    assert!(!chains.is_empty());
+    assert!(
+        chains
+            .iter()
+            .all(|c| c["id"].as_str().unwrap().starts_with("payments/")),
+        "{chains:#?}"
+    );
+    assert_eq!(r["summary"]["errors"], 0);
+}
+
+#[tokio::test]
+async fn sarif_and_junit_call_the_run_incomplete() {
+    let api = narrowed_world();
+    let sarif = check(&api, &["-o", "sarif"]).await;
+    assert_eq!(sarif.code, Some(3), "{}", sarif.stderr);
+    let doc: Value = serde_json::from_str(&sarif.stdout).unwrap();
+    let run = &doc["runs"][0];
+    assert_eq!(run["properties"]["incomplete"], json!(true));
+    assert_eq!(
+        run["invocations"][0]["executionSuccessful"],
+        json!(false),
+        "{run:#}"
+    );
+    let junit = check(&api, &["-o", "junit"]).await;
+    assert_eq!(junit.code, Some(3), "{}", junit.stderr);
+    assert!(
+        junit.stdout.contains("pods outside namespace payments"),
+        "{}",
+        junit.stdout
+    );
+    assert!(
+        junit.stdout.contains("type=\"incomplete\""),
+        "{}",
+        junit.stdout
+    );
+}
+
+#[tokio::test]
+async fn asking_for_the_namespace_with_n_is_a_complete_view_of_it() {
+    // -n names the namespace: nothing outside it was asked for, so nothing is missing.
+    let run = check(&narrowed_world(), &["-n", NS, "-o", "json"]).await;
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    let r: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(
+        !r["gaps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["kind"] == "pods"),
+        "{:#}",
+        r["gaps"]
+    );
+}
+
+#[tokio::test]
+async fn a_fleet_cluster_narrowed_to_one_namespace_is_read_but_incomplete() {
+    let api = narrowed_world();
+    let server = api.serve().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = kubeconfig(&server, dir.path());
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["check", "--no-azure", "-o", "json"])
+        // `elsewhere` is a dead server: a second context makes this a fleet check.
+        .args(["--context", "aks-payments", "--context", "elsewhere"])
+        .arg("--kubeconfig")
+        .arg(&path)
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    let r: Value = serde_json::from_str(&stdout).unwrap();
+    let c = &r["clusters"][0];
+    assert_eq!(c["read"], json!(true), "{c}");
+    assert_eq!(c["incomplete"], json!(true), "{c}");
+    assert_eq!(r["clusters"][1]["read"], json!(false));
+    assert!(
+        r["gaps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["kind"] == "pods" && g["outside"] == NS),
+        "{:#}",
+        r["gaps"]
+    );
+}
