@@ -119,7 +119,8 @@ fn unaliased() -> String {
         )
 }
 
-const READER: &str = r#"apiVersion: apps/v1
+/// A Deployment that reads the checkout Secret's `password` through env and mounts nothing.
+pub(crate) const READER: &str = r#"apiVersion: apps/v1
 kind: Deployment
 metadata: {name: reader, namespace: shop}
 spec:

@@ -12,22 +12,7 @@ use kvchain::source::lab::{self, export, faults};
 
 use crate::lab_diagnosis::describe;
 use crate::lab_nodes::{CLUSTER, HEALTHY, SHOP};
-
-const READER: &str = r#"apiVersion: apps/v1
-kind: Deployment
-metadata: {name: reader, namespace: shop}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: reader}}
-  template:
-    metadata: {labels: {app: reader}}
-    spec:
-      containers:
-        - name: reader
-          image: busybox
-          env:
-            - name: DB_PASSWORD
-              valueFrom: {secretKeyRef: {name: checkout-db, key: password}}"#;
+use crate::lab_placeholders::READER;
 
 fn world(extra: &[&str]) -> World {
     let mut docs = vec![CLUSTER, SHOP, HEALTHY];

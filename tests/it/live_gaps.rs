@@ -11,20 +11,27 @@ use kvchain::cli::KubeArgs;
 use kvchain::source::live::{LiveSource, Scope, connect, prepare};
 use serde_json::{Value, json};
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: Option<i32>,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 /// `kvchain check --no-azure -n payments` (plus `extra`) against `api`, as alice.
 async fn check(api: &FakeApi, extra: &[&str]) -> Run {
+    let mut args = vec!["-n", NS];
+    args.extend_from_slice(extra);
+    check_in_context(api, &args).await
+}
+
+/// `kvchain check --no-azure --context aks-payments` plus `args` against `api`.
+pub(crate) async fn check_in_context(api: &FakeApi, args: &[&str]) -> Run {
     let server = api.serve().await;
     let dir = tempfile::tempdir().unwrap();
     let path = kubeconfig(&server, dir.path());
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
-        .args(["check", "--no-azure", "--context", "aks-payments", "-n", NS])
-        .args(extra)
+        .args(["check", "--no-azure", "--context", "aks-payments"])
+        .args(args)
         .arg("--kubeconfig")
         .arg(&path)
         .env("NO_COLOR", "1")

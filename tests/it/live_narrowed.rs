@@ -3,34 +3,13 @@
 //! stderr line: every other namespace is a gap behind which chains may be missing, so every
 //! report format calls the view incomplete and `check` exits 3 unless it found an error.
 
+use crate::live_gaps::{Run, check_in_context};
 use crate::live_support::*;
 use serde_json::{Value, json};
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
 /// `kvchain check --no-azure --context aks-payments` (no `-n`, no `-A`) plus `extra`.
 async fn check(api: &FakeApi, extra: &[&str]) -> Run {
-    let server = api.serve().await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = kubeconfig(&server, dir.path());
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
-        .args(["check", "--no-azure", "--context", "aks-payments"])
-        .args(extra)
-        .arg("--kubeconfig")
-        .arg(&path)
-        .env("NO_COLOR", "1")
-        .output()
-        .await
-        .unwrap();
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    check_in_context(api, extra).await
 }
 
 /// Pods forbidden at the cluster scope only; the context's namespace (payments) is readable
