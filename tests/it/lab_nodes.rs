@@ -35,6 +35,15 @@ spec:
     )
 }
 
+/// The healthy chain's scenario with `healthy` (an edited healthy.yaml) in place of its own,
+/// opened from a file as `--lab FILE` opens it.
+pub(crate) fn open_healthy_variant(healthy: &str) -> lab::LabSource {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("variant.yaml");
+    std::fs::write(&path, [CLUSTER, SHOP, healthy].join("\n---\n")).unwrap();
+    lab::open(path.to_str().unwrap(), None).expect("scenario loads")
+}
+
 /// The healthy chain plus `extra` documents (a bare pod, nodes).
 pub(crate) fn healthy_with(extra: &[&str]) -> World {
     let mut docs = vec![CLUSTER, SHOP, HEALTHY];

@@ -32,16 +32,7 @@ fn pinned() -> (LabSource, String) {
         &format!("objectAlias: db-password\n          objectVersion: {oldest}\n"),
     );
     assert!(healthy.contains(&oldest), "the SPC is pinned");
-    let text = [
-        include_str!("../../assets/scenarios/cluster.yaml"),
-        include_str!("../../assets/scenarios/shop.yaml"),
-        &healthy,
-    ]
-    .join("\n---\n");
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("pinned.yaml");
-    std::fs::write(&path, text).unwrap();
-    let mut src = lab::open(path.to_str().unwrap(), None).unwrap();
+    let mut src = crate::lab_nodes::open_healthy_variant(&healthy);
     src.world_mut().run_until_stable(Duration::from_secs(3600));
     (src, oldest)
 }

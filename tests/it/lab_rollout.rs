@@ -128,16 +128,8 @@ fn recreate_removes_the_old_pods_before_creating_new_ones() {
         "  replicas: 2\n  strategy:\n    type: Recreate\n",
         1,
     );
-    let text = [
-        include_str!("../../assets/scenarios/cluster.yaml"),
-        include_str!("../../assets/scenarios/shop.yaml"),
-        &healthy,
-    ]
-    .join("\n---\n");
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("recreate.yaml");
-    std::fs::write(&path, text).unwrap();
-    let mut src = settled(path.to_str().unwrap());
+    let mut src = crate::lab_nodes::open_healthy_variant(&healthy);
+    src.world_mut().run_until_stable(Duration::from_secs(3600));
     let (_, _, old) = restart_checkout(&mut src);
     let mut seen_new = false;
     for _ in 0..30 {

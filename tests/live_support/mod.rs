@@ -309,25 +309,18 @@ impl FakeApi {
     }
 
     pub async fn serve(&self) -> MockServer {
-        let server = MockServer::builder()
-            .disable_request_recording()
-            .start()
-            .await;
-        Mock::given(any())
-            .respond_with(self.clone())
-            .mount(&server)
-            .await;
-        server
+        self.serve_from(MockServer::builder()).await
     }
 
     /// [`FakeApi::serve`] on a listener bound beforehand (a port that refused connections
     /// until now).
     pub async fn serve_on(&self, listener: std::net::TcpListener) -> MockServer {
-        let server = MockServer::builder()
-            .listener(listener)
-            .disable_request_recording()
-            .start()
-            .await;
+        self.serve_from(MockServer::builder().listener(listener))
+            .await
+    }
+
+    async fn serve_from(&self, builder: wiremock::MockServerBuilder) -> MockServer {
+        let server = builder.disable_request_recording().start().await;
         Mock::given(any())
             .respond_with(self.clone())
             .mount(&server)
