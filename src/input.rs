@@ -58,7 +58,7 @@ pub fn special_kind(meta: &Metadata) -> Option<&'static str> {
 
 /// The warning printed for a special file met while listing a directory.
 pub fn warn_skipped(path: &Path, kind: &str) {
-    eprintln!(
+    crate::say!(
         "kvchain: warning: skipping {}: {kind}, only regular files are read",
         path.display()
     );

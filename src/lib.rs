@@ -4,6 +4,16 @@
 //! turns it into chains with findings, and the UI or a [`report`] draws them. Actions go back
 //! to the source.
 
+/// `eprintln!` without its panic: when stderr itself fails (redirected to a full device)
+/// there is nowhere left to say so, and a warning is not worth a crash (exit 101).
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod action;
 pub mod chain;
 pub mod cli;

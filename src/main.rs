@@ -5,19 +5,19 @@ fn main() -> ExitCode {
     kvchain::complete::answer_if_asked();
     let cli = kvchain::cli::parse_args();
     if let Err(why) = kvchain::logging::init_from_env() {
-        eprintln!("kvchain: not logging: {why}");
+        kvchain::say!("kvchain: not logging: {why}");
     }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("kvchain: cannot start the async runtime: {e}");
+            kvchain::say!("kvchain: cannot start the async runtime: {e}");
             return ExitCode::from(2);
         }
     };
     match runtime.block_on(kvchain::commands::run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("kvchain: {e:#}");
+            kvchain::say!("kvchain: {e:#}");
             ExitCode::from(2)
         }
     }

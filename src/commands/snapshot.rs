@@ -40,7 +40,7 @@ pub async fn run(cmd: &SnapshotCommand) -> anyhow::Result<ExitCode> {
         Some(path) => {
             std::fs::write(path, text)
                 .map_err(|e| anyhow::anyhow!("{}: cannot write snapshot: {e}", path.display()))?;
-            eprintln!(
+            crate::say!(
                 "kvchain: snapshot of {} pods written to {}{}",
                 snapshot.pods.items.len(),
                 path.display(),

@@ -69,7 +69,7 @@ pub async fn run_full(
     let config = config::load(ui)?;
     // Said before the TUI takes the terminal (and the screen would hide them).
     for w in config.themes.warnings() {
-        eprintln!("{w}");
+        crate::say!("{w}");
     }
     if !io::stdout().is_terminal() {
         anyhow::bail!(

@@ -67,3 +67,32 @@ fn a_full_device_is_an_error_with_exit_2() {
         );
     }
 }
+
+/// stderr on a full device: the error (or warning) cannot be said, but the exit status still
+/// tells what happened, never 101 (a panic in `eprintln!`).
+#[test]
+fn a_full_stderr_keeps_the_exit_status() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        return; // not Linux
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::net::UnixListener::bind(dir.path().join("a.yaml")).unwrap();
+    let cases: [(&[&str], i32); 3] = [
+        // An error: exit 2.
+        (&["check", "-f", "/nonexistent/kvchain"], 2),
+        (&["check", "--lab", "healthy", "-n", "no-such-namespace"], 2),
+        // A warning (a socket skipped), then nothing to diagnose: the run goes on to exit 0.
+        (&["check", "-f", dir.path().to_str().unwrap()], 0),
+    ];
+    for (args, code) in cases {
+        let out = Command::new(env!("CARGO_BIN_EXE_kvchain"))
+            .args(args)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(full.try_clone().unwrap()))
+            .output()
+            .expect("run kvchain");
+        assert_eq!(out.status.code(), Some(code), "{args:?}");
+    }
+}

@@ -110,7 +110,7 @@ async fn read_one(args: &CheckArgs, name: &str) -> Result<(Snapshot, Vec<Chain>)
         Err(ConnectError::Other(e)) => return Err(format!("{e:#}")),
     };
     if let Some(n) = live.notice() {
-        eprintln!("kvchain: {name}: {n}");
+        crate::say!("kvchain: {name}: {n}");
     }
     let snapshot = live.snapshot().await;
     let chains = chain::diagnose(&snapshot);

@@ -38,12 +38,12 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     };
     if let Some(n) = live.notice() {
         tracing::warn!("{n}");
-        eprintln!("kvchain: {n}");
+        crate::say!("kvchain: {n}");
     }
     let listener = TcpListener::bind(args.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
-    eprintln!(
+    crate::say!(
         "kvchain: serving /metrics /report.json /healthz /readyz on {}",
         args.listen
     );

@@ -497,7 +497,7 @@ pub async fn snapshot_once(kube: &KubeArgs, azure: &AzureArgs) -> anyhow::Result
         Err(ConnectError::Other(e)) => return Err(e),
     };
     if let Some(n) = live.notice() {
-        eprintln!("kvchain: {n}");
+        crate::say!("kvchain: {n}");
     }
     Ok(live.snapshot().await)
 }

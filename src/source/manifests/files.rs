@@ -135,7 +135,7 @@ fn unreadable_entry(path: &Path, e: std::io::Error, found: &mut Found) {
     if is_manifest(path) {
         found.unlisted.push(InputError::in_file(path, why));
     } else {
-        eprintln!("kvchain: warning: skipping {}: {why}", path.display());
+        crate::say!("kvchain: warning: skipping {}: {why}", path.display());
     }
 }
 
