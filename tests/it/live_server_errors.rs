@@ -132,3 +132,27 @@ async fn a_fleet_reports_a_503_cluster_as_a_gap_in_bounded_time() {
         );
     }
 }
+
+/// No server at all: `check` says what happened (the connection was refused), as kubectl
+/// does, not only where kube's client gave up (`ServiceError: client error (Connect)`).
+#[tokio::test]
+async fn a_refused_connection_is_named_as_refused() {
+    // A port that was free a moment ago: nobody listens on it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = format!("http://127.0.0.1:{port}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = kubeconfig_for(&server, dir.path());
+    let (code, stdout, stderr, _) = check(&path, &[]).await;
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "cannot reach {server} (context hung): Connection refused"
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("ServiceError"), "{stderr}");
+}

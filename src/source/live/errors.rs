@@ -78,14 +78,16 @@ pub fn classify(err: &kube::Error, verb: &str, target: Target, scope: &Scope) ->
         kube::Error::Api(_) => {
             Failure::Transient(format!("{verb} {}: {}", target.plural, plain(err)))
         }
-        other => Failure::Transient(format!("{verb} {}: {other}", target.plural)),
+        other => Failure::Transient(format!("{verb} {}: {}", target.plural, plain(other))),
     }
 }
 
 /// A kube error in one line for people: an API server's answer as `503 InternalError:
 /// etcdserver: leader changed` (its HTTP status and the Status object's reason and message),
-/// anything else as kube says it. Never kube's own Display of an answer, which appends the
-/// whole Status as a Rust `Debug` dump.
+/// anything else by its innermost cause (`Connection refused (os error 111)`, a TLS or DNS
+/// failure), which says what happened where kube's own words say only where (`ServiceError:
+/// client error (Connect)`). Never kube's own Display of an answer, which appends the whole
+/// Status as a Rust `Debug` dump.
 pub fn plain(err: &kube::Error) -> String {
     match err {
         kube::Error::Api(status) => {
@@ -100,7 +102,13 @@ pub fn plain(err: &kube::Error) -> String {
             }
             s
         }
-        other => other.to_string(),
+        other => {
+            let mut cause: &dyn std::error::Error = other;
+            while let Some(inner) = cause.source() {
+                cause = inner;
+            }
+            cause.to_string()
+        }
     }
 }
 
