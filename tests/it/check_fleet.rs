@@ -175,7 +175,8 @@ async fn text_names_each_cluster_and_the_unread_ones_first() {
     assert_eq!(code, Some(3), "{out}");
     let first_line = out.lines().next().unwrap();
     assert!(
-        first_line.contains("2 clusters (1 not read)"),
+        first_line.starts_with("INCOMPLETE: 1 cluster could not be read — ")
+            && first_line.contains("2 clusters (1 not read)"),
         "{first_line}"
     );
     let unread = out
@@ -198,4 +199,34 @@ async fn one_context_is_the_plain_single_cluster_report() {
         "unchanged contract: {out}"
     );
     assert!(report["chains"][0].get("cluster").is_none());
+}
+
+/// A cluster read in part (SecretProviderClasses forbidden: chains may be missing) has no
+/// verdict: its section starts INCOMPLETE, and so does the fleet's first line, which is what a
+/// CI log shows (README: "0 errors" over unread objects is no verdict).
+#[tokio::test]
+async fn a_cluster_read_in_part_makes_the_fleet_line_incomplete() {
+    let healthy = world();
+    healthy.replace_silently(EVENTS, Vec::new());
+    let partial = world();
+    partial.replace_silently(EVENTS, Vec::new());
+    partial.deny(SPCS, None);
+    let (a, b) = (healthy.serve().await, partial.serve().await);
+    let dir = tempfile::tempdir().unwrap();
+    let f = Fleet {
+        kubeconfig: kubeconfig3(&a, &b, dir.path()),
+        _servers: (a, b),
+        _dir: dir,
+    };
+    let (code, out, err) = check(&f, &["--context", "healthy", "--context", "broken"]).await;
+    assert_eq!(code, Some(3), "{out}\n{err}");
+    let first_line = out.lines().next().unwrap();
+    assert!(
+        first_line.starts_with("INCOMPLETE: 1 cluster read without a verdict — ")
+            && first_line.contains("2 clusters (0 not read, 1 incomplete)"),
+        "{first_line}"
+    );
+    let (code, out, _) = check(&f, &["--context", "healthy"]).await;
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!out.contains("INCOMPLETE"), "{out}");
 }

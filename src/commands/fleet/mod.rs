@@ -125,12 +125,41 @@ fn text(read: &[Read], merged: &serde_json::Value, color: bool) -> String {
         .iter()
         .filter_map(|(n, o)| o.as_ref().err().map(|why| (n.as_str(), why.as_str())))
         .collect();
+    // Clusters read but without a verdict (pods unread somewhere, a stuck pod's events
+    // unread): each section says so too, but the fleet's line is what a CI log shows first.
+    let partial = read
+        .iter()
+        .filter(|(_, o)| {
+            o.as_ref()
+                .is_ok_and(|(snapshot, chains)| report::undetermined(snapshot, chains))
+        })
+        .count();
     let mut out = String::new();
+    if !failed.is_empty() || partial > 0 {
+        let mut what = Vec::new();
+        if !failed.is_empty() {
+            what.push(format!(
+                "{} could not be read",
+                crate::glance::plural(failed.len(), "cluster")
+            ));
+        }
+        if partial > 0 {
+            what.push(format!(
+                "{} read without a verdict",
+                crate::glance::plural(partial, "cluster")
+            ));
+        }
+        let _ = write!(out, "INCOMPLETE: {} — ", what.join(", "));
+    }
+    let not_read = if partial > 0 {
+        format!("{} not read, {partial} incomplete", failed.len())
+    } else {
+        format!("{} not read", failed.len())
+    };
     let _ = writeln!(
         out,
-        "kvchain check fleet: {} clusters ({} not read): {} chains, {} errors, {} warnings, {} info",
+        "kvchain check fleet: {} clusters ({not_read}): {} chains, {} errors, {} warnings, {} info",
         read.len(),
-        failed.len(),
         s["chains"],
         s["errors"],
         s["warnings"],
