@@ -130,6 +130,40 @@ fn an_unknown_lesson_lists_the_lessons_there_are() {
     );
 }
 
+/// docs/scenarios.md: `target` is the `namespace/deployment` the checks look at. A target no
+/// workload has could never pass a check: refused before the class starts, naming the field
+/// and the workloads there are.
+#[test]
+fn a_target_no_workload_has_is_refused_naming_the_workloads() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lesson.yaml");
+    let scenario = [
+        crate::lab_nodes::CLUSTER,
+        crate::lab_nodes::SHOP,
+        crate::lab_nodes::HEALTHY,
+    ]
+    .join("\n---\n");
+    let lesson = "---
+apiVersion: lab.kvchain.dev/v1
+kind: Lesson
+metadata:
+  name: typo
+spec:
+  title: A target with a typo
+  target: shop/chekout
+  steps:
+    - text: Look at the chain.
+";
+    std::fs::write(&path, format!("{scenario}\n{lesson}")).unwrap();
+    let src = lab::open(path.to_str().unwrap(), None).unwrap();
+    let err = lab::find_lesson(&src, "typo").unwrap_err();
+    assert!(
+        err.contains("spec.target shop/chekout: no workload of that name")
+            && err.contains("Deployment shop/checkout"),
+        "{err}"
+    );
+}
+
 mod tui {
     use std::sync::Arc;
     use std::time::Duration;

@@ -231,6 +231,25 @@ pub fn find_lesson(
     let target = faults::default_target(w)
         .map(|(_, ns, name)| (ns, name))
         .unwrap_or_default();
+    // A target no workload has would leave every check unmet and the class stuck on step 1
+    // with nothing selected: said before the TUI opens.
+    let (ns, workload) = l.target.as_ref().unwrap_or(&target);
+    if !w.workloads.keys().any(|(_, n, w)| (n, w) == (ns, workload)) {
+        let have: Vec<String> = w
+            .workloads
+            .keys()
+            .map(|(kind, n, w)| format!("{kind} {n}/{w}"))
+            .collect();
+        return Err(format!(
+            "lesson {name:?}: spec.target {ns}/{workload}: no workload of that name in scenario {} (its workloads: {})",
+            w.name,
+            if have.is_empty() {
+                "none".into()
+            } else {
+                have.join(", ")
+            }
+        ));
+    }
     Ok((l.clone(), target))
 }
 
