@@ -56,13 +56,14 @@ impl MinSeverity {
     }
 }
 
-/// Whether the run fails: an unsuppressed finding `fail_on` counts. Decided on every finding,
-/// whatever `--min-severity` hides from the output.
+/// Whether the run fails: an unsuppressed cause `fail_on` counts. Decided on every finding,
+/// whatever `--min-severity` hides from the output; a finding that only follows from an
+/// earlier link's cause ("blocked by …") is that cause's effect and decides nothing itself.
 pub fn fails(chains: &[Chain], fail_on: FailOn) -> bool {
     chains
         .iter()
         .flat_map(|c| c.findings())
-        .any(|f| f.suppressed.is_none() && fail_on.fails(f.severity))
+        .any(|f| f.suppressed.is_none() && f.follows.is_none() && fail_on.fails(f.severity))
 }
 
 /// What [`filter_min_severity`] is about to hide from `chains` and `spcs`, counted as the
@@ -88,7 +89,7 @@ pub fn hidden(
             Severity::Warning => h.warnings += 1,
             _ => h.info += 1,
         }
-        if fail_on.fails(f.severity) {
+        if f.follows.is_none() && fail_on.fails(f.severity) {
             h.failing += 1;
         }
     }

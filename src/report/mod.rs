@@ -62,6 +62,11 @@ struct Counts {
     unread: usize,
     /// Findings an ignore annotation or config rule covers (not in the three counts above).
     suppressed: usize,
+    /// Findings that only follow from an earlier link's cause on their chain ("blocked by
+    /// Object": no synced Secret because nothing mounted). One symptom, one cause: they are
+    /// listed after their cause, not counted as errors or warnings of their own.
+    #[serde(skip_serializing_if = "is_zero")]
+    blocked: usize,
     /// Findings `--min-severity` left out of the report (not in the counts above either).
     #[serde(skip_serializing_if = "is_zero")]
     hidden: usize,
@@ -96,6 +101,10 @@ fn counts<C: Borrow<Chain>>(
             c.suppressed += 1;
             continue;
         }
+        if f.follows.is_some() {
+            c.blocked += 1;
+            continue;
+        }
         match f.severity {
             Severity::Error => c.errors += 1,
             Severity::Warning => c.warnings += 1,
@@ -105,11 +114,12 @@ fn counts<C: Borrow<Chain>>(
     c
 }
 
+/// An error that is a cause (one that only follows an earlier link's cause is its effect).
 pub fn has_errors(chains: &[Chain]) -> bool {
     chains
         .iter()
         .flat_map(|c| c.findings())
-        .any(|f| f.severity == Severity::Error)
+        .any(|f| f.severity == Severity::Error && f.follows.is_none())
 }
 
 /// Exit status 3 unless something fails: pods or SecretProviderClasses unread somewhere

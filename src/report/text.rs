@@ -156,6 +156,9 @@ fn write_text_to(
         crate::glance::plural(n.warnings, "warning"),
         n.info
     );
+    if n.blocked > 0 {
+        let _ = write!(out, ", {} blocked by a cause above", n.blocked);
+    }
     if n.suppressed > 0 {
         let _ = write!(out, ", {} suppressed", n.suppressed);
     }

@@ -3,8 +3,8 @@
 //! follows a failing object only when its unmatched name is that object's near-miss (fixing
 //! the object makes the file, audit 6 Q2); any other KVC801 is a cause of its own that stays
 //! after the object is fixed. README "Finding codes": a link the break kept from being tried
-//! is drawn `…` (pending) so the one red box is the cause; its findings are still listed and
-//! counted with their severity.
+//! is drawn `…` (pending) so the one red box is the cause; its findings are still listed with
+//! their severity and counted apart, as blocked (check_blocked_counts).
 
 use std::time::Duration;
 

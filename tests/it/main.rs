@@ -16,6 +16,7 @@ mod azure_credentials;
 mod azure_observe;
 mod cause_kit;
 mod check_azure_item_gaps;
+mod check_blocked_counts;
 mod check_ci;
 mod check_classes;
 mod check_echoed_names;

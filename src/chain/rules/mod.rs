@@ -524,7 +524,8 @@ fn follow(f: &mut Finding, root: LinkKind, cause: Code, effect: bool, present: &
 /// How a link holding findings that follow an earlier link's cause is drawn (README: a link
 /// the break kept from being tried is drawn `…`, so the one red box is the cause): with
 /// nothing of its own it is pending, `blocked: <link>`; else its own findings decide. The
-/// findings keep their severity: they are listed and counted as ever (the exit status too).
+/// findings keep their severity and are listed; reports count them apart, as blocked, and they
+/// decide no exit status (`report::counts`, `output::fails`).
 fn drawn_as_followed(link: &mut Link) {
     let Some(followed) = link.findings.iter().find_map(|f| f.follows) else {
         return; // most links
