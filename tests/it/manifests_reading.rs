@@ -373,6 +373,43 @@ fn an_invalid_namespace_is_listed_as_not_read_naming_the_field() {
     }
 }
 
+/// README: a namespace still a template placeholder (`$SA_NAMESPACE`, a guide's heredoc saved
+/// before envsubst) is reported once as unrendered (KVC306, with the SPC's other template
+/// values), and the files that all say it are still read as one namespace; no kubectl command
+/// names the SecretProviderClass in a namespace that cannot exist.
+#[test]
+fn a_placeholder_namespace_is_said_unrendered_and_still_read_as_one() {
+    let (spc, deployment) = web_documents();
+    let unrendered =
+        format!("{spc}---\n{deployment}").replace("namespace: shop", "namespace: $SA_NAMESPACE");
+    let sas = healthy("serviceaccounts.json").replace("\"shop\"", "\"$SA_NAMESPACE\"");
+    let dir = dir_with(&[("web.yaml", &unrendered), ("serviceaccounts.json", &sas)]);
+    let (_, report) = json_in(dir.path(), &["check", "-f", "."], None);
+    assert!(unread(&report).is_empty(), "{report:#}");
+    let f = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "KVC306")
+        .unwrap_or_else(|| panic!("no KVC306: {report:#}"));
+    assert!(
+        f["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e == "metadata.namespace: $SA_NAMESPACE"),
+        "{f:#}"
+    );
+    assert_eq!(f["confirm"], "grep -rn -F '$SA_NAMESPACE' .");
+    assert!(f["fix"].as_str().unwrap().starts_with("# "), "{f:#}");
+    // The SA and the SPC are found in the namespace the Deployment names: no KVC101/KVC202.
+    let found = codes(&report);
+    assert!(
+        !found.iter().any(|c| c == "KVC101" || c == "KVC202"),
+        "{found:?}"
+    );
+}
+
 /// README: input errors name the field path, and a wrong-typed value is never echoed. A name
 /// that is a number, or an unquoted `{{ … }}` (YAML reads it as a nested mapping; kubectl
 /// refuses the document), is said as what it is — not "missing or empty" — and a typed field

@@ -150,6 +150,19 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
             ),
         );
     }
+    // A namespace still a placeholder (`$SA_NAMESPACE` from a guide's heredoc) places the SPC
+    // and its pods in no namespace that can exist; the files are read as one namespace so the
+    // rest is still judged, but every command naming it waits on the rendering.
+    if let Some(spc) = cx.spc.filter(|s| params::is_placeholder(&s.namespace)) {
+        problems.insert(
+            0,
+            problem(
+                Code::KVC306,
+                format!("metadata.namespace: {}", spc.namespace),
+                "metadata.namespace: <the namespace> (in every manifest that has it)",
+            ),
+        );
+    }
     // `secretObjects` are part of the SPC's template too (README: placeholders are reported
     // once, here, and not validated: no KVC905/KVC801 judges them as real names).
     for so in cx.spc.iter().flat_map(|s| &s.secret_objects) {

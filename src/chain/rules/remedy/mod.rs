@@ -157,17 +157,25 @@ pub(crate) fn principal(cx: &Ctx) -> String {
     )
 }
 
-/// An SPC whose metadata.name is still a template placeholder: no object of that name can
-/// exist (the API server refuses it), so no kubectl command can name it.
-fn unrendered_spc(cx: &Ctx) -> bool {
-    crate::chain::rules::params::is_placeholder(cx.spc_name)
+/// An SPC whose metadata.name (or namespace) is still a template placeholder: no object of
+/// that name can exist (the API server refuses it), so no kubectl command can name it; the
+/// field and its value.
+fn unrendered_spc<'a>(cx: &Ctx<'a>) -> Option<(&'static str, &'a str)> {
+    use crate::chain::rules::params::is_placeholder;
+    if is_placeholder(cx.spc_name) {
+        Some(("metadata.name", cx.spc_name))
+    } else if is_placeholder(cx.ns()) {
+        Some(("metadata.namespace", cx.ns()))
+    } else {
+        None
+    }
 }
 
-/// `kubectl get secretproviderclass <name> -n <ns> <tail>`; for an unrendered name, where
-/// the templates hold it.
+/// `kubectl get secretproviderclass <name> -n <ns> <tail>`; for an unrendered name or
+/// namespace, where the templates hold it.
 pub(crate) fn get_spc(cx: &Ctx, tail: &str) -> String {
-    if unrendered_spc(cx) {
-        return unrendered("metadata.name", cx.spc_name).0;
+    if let Some((field, value)) = unrendered_spc(cx) {
+        return unrendered(field, value).0;
     }
     format!(
         "kubectl get secretproviderclass {} -n {} {tail}",
@@ -177,17 +185,20 @@ pub(crate) fn get_spc(cx: &Ctx, tail: &str) -> String {
 }
 
 pub(crate) fn edit_spc(cx: &Ctx, what: &str) -> String {
-    if unrendered_spc(cx) {
-        return format!(
-            "# in the SecretProviderClass manifest whose metadata.name is {} (unrendered: no object can have that name), render the template and set: {what}",
+    match unrendered_spc(cx) {
+        Some(("metadata.name", name)) => format!(
+            "# in the SecretProviderClass manifest whose metadata.name is {name} (unrendered: no object can have that name), render the template and set: {what}"
+        ),
+        Some((_, ns)) => format!(
+            "# in the SecretProviderClass manifest {} (its metadata.namespace {ns} is unrendered: no namespace can have that name), render the template and set: {what}",
             cx.spc_name
-        );
+        ),
+        None => format!(
+            "kubectl edit secretproviderclass {} -n {}  # {what}",
+            sh_word(cx.spc_name),
+            cx.ns()
+        ),
     }
-    format!(
-        "kubectl edit secretproviderclass {} -n {}  # {what}",
-        sh_word(cx.spc_name),
-        cx.ns()
-    )
 }
 
 /// Change `what` in the pod spec: on the workload's template, or, for a pod nothing owns, by
