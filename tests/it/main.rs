@@ -46,6 +46,7 @@ mod lab_scenario_errors;
 mod lab_scenarios;
 mod lab_stale_readers;
 mod lab_sync_causes;
+mod lab_webhook_admission;
 mod lab_world;
 mod lesson_texts;
 mod lessons;
