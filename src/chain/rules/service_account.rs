@@ -10,7 +10,7 @@ use crate::chain::model::{Fact, Finding, Link, Severity, Status};
 use crate::snapshot::{EnvSourceObs, SourceKind, VolumeSourceObs};
 
 use super::sa_template::{CLIENT_ID, TENANT_ID as TENANT_ANNOTATION};
-const USE_LABEL: &str = "azure.workload.identity/use";
+pub(super) const USE_LABEL: &str = "azure.workload.identity/use";
 
 pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     let sa_name = cx.pod.service_account.as_str();
@@ -143,72 +143,11 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         }
         Some(a) => stale_injection(cx, link, a, spc_client),
     }
-    injected_tenant(cx, link, sa, spc_client);
+    super::injected_tenant::check(cx, link, sa, spc_client);
     label_and_injection(cx, link);
 }
 
-/// KVC206: the webhook injects AZURE_TENANT_ID from the service account's tenant-id
-/// annotation, else its own default, the cluster's tenant (FACTS §6); a managed identity
-/// exists only in its home tenant (FACTS §11). A pod holding another tenant than its
-/// identity's cannot get tokens for the app, whatever the mount (which uses the SPC's
-/// tenantID) does.
-fn injected_tenant(
-    cx: &Ctx,
-    link: &mut Link,
-    sa: &crate::snapshot::ServiceAccountObs,
-    spc_client: &str,
-) {
-    if cx.template || cx.pod.labels.get(USE_LABEL).is_none_or(|v| v != "true") {
-        return;
-    }
-    let Some(held) = injected_env(cx.pod, "AZURE_TENANT_ID") else {
-        return;
-    };
-    let Some(identity) = cx.ix.identity(spc_client) else {
-        return;
-    };
-    let home = identity.tenant_id.as_str();
-    if home.is_empty() || same(held, home) || params::is_placeholder(held) {
-        return;
-    }
-    let sa_name = sa.name.as_str();
-    let annotated = sa.annotations.get(TENANT_ANNOTATION);
-    let why = match annotated {
-        Some(t) if same(t, home) => format!(
-            "service account {sa_name} now says {home}, but the pod was created before (injected at CREATE only)"
-        ),
-        Some(t) => format!("service account {sa_name} says {TENANT_ANNOTATION}: {t}"),
-        None => format!(
-            "service account {sa_name} has no {TENANT_ANNOTATION} annotation, so the webhook injected its default, the cluster's tenant"
-        ),
-    };
-    // Pods get the annotation at creation: annotate where it is wrong, then replace them.
-    let fix = match annotated {
-        Some(t) if same(t, home) => remedy::restart(cx),
-        _ => format!(
-            "kubectl annotate serviceaccount {} -n {} {TENANT_ANNOTATION}={home} --overwrite && {}",
-            remedy::sh_word(sa_name),
-            cx.ns(),
-            remedy::restart(cx)
-        ),
-    };
-    let mut f = cx.remedied(
-        Code::KVC206,
-        format!("Pod/{}", cx.pod.name),
-        format!(
-            "pod {} holds AZURE_TENANT_ID {held} but identity {} lives in tenant {home}: {why}; the app's own token requests fail (AADSTS700016), the CSI mount does not use it",
-            cx.pod.name, identity.name
-        ),
-        vec![
-            format!("pod {}: env AZURE_TENANT_ID={held}", cx.pod.name),
-            format!("ManagedIdentity {}: tenantId {home}", identity.name),
-        ],
-    );
-    f.fix = fix.into();
-    link.findings.push(f);
-}
-
-fn same(a: &str, b: &str) -> bool {
+pub(super) fn same(a: &str, b: &str) -> bool {
     a.trim().eq_ignore_ascii_case(b.trim())
 }
 
@@ -218,7 +157,7 @@ fn injected_client_id(pod: &crate::snapshot::PodObs) -> Option<&str> {
 }
 
 /// A literal env var of the pod's containers (what the webhook injects, or the spec sets).
-fn injected_env<'p>(pod: &'p crate::snapshot::PodObs, name: &str) -> Option<&'p str> {
+pub(super) fn injected_env<'p>(pod: &'p crate::snapshot::PodObs, name: &str) -> Option<&'p str> {
     pod.containers.iter().find_map(|c| {
         c.env.iter().find_map(|e| match &e.source {
             EnvSourceObs::Literal { value: Some(v) } if e.name == name => Some(v.as_str()),
