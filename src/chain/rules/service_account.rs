@@ -285,6 +285,35 @@ fn label_and_injection(cx: &Ctx, link: &mut Link) {
     ));
 }
 
+/// Whether the pod's service account is known not to exist, so that no token can be minted
+/// for it (KVC202 as an error): in an observed namespace of a cluster, or, offline, a near
+/// miss of one the manifests define. The federated subject of an account that is not there
+/// is no cause of its own: the account's fix decides which subject is needed.
+pub(crate) fn known_missing(cx: &Ctx) -> bool {
+    let sa_name = cx.pod.service_account.as_str();
+    if cx.ix.service_accounts.contains_key(&(cx.ns(), sa_name))
+        || cx.snap().service_accounts.unknown_in(cx.ns()).is_some()
+    {
+        return false;
+    }
+    cx.source().kind != SourceKind::Manifests
+        || (!params::is_placeholder(sa_name) && near_miss(cx, sa_name).is_some())
+}
+
+/// The account of the namespace the manifests define whose name is within two edits of
+/// `sa_name` (a typo).
+fn near_miss<'a>(cx: &Ctx<'a>, sa_name: &str) -> Option<&'a str> {
+    cx.snap()
+        .service_accounts
+        .items
+        .iter()
+        .filter(|s| s.namespace == cx.ns() && s.name != "default")
+        .map(|s| (strsim::levenshtein(&s.name, sa_name), s.name.as_str()))
+        .min()
+        .filter(|(d, _)| *d <= 2)
+        .map(|(_, n)| n)
+}
+
 /// KVC202. On a cluster the account is missing and the pod cannot be created. Offline, an
 /// account that is not among the given manifests is usually created elsewhere (a README step,
 /// a Helm chart, Terraform): unknown, so a warning — unless the name is a near miss of one the
@@ -319,16 +348,7 @@ fn missing(cx: &Ctx, sa_name: &str) -> Finding {
         f.severity = Severity::Warning;
         return f;
     }
-    let nearest = cx
-        .snap()
-        .service_accounts
-        .items
-        .iter()
-        .filter(|s| s.namespace == cx.ns() && s.name != "default")
-        .map(|s| (strsim::levenshtein(&s.name, sa_name), s.name.as_str()))
-        .min()
-        .filter(|(d, _)| *d <= 2);
-    if let Some((_, near)) = nearest {
+    if let Some(near) = near_miss(cx, sa_name) {
         return cx.remedied(
             Code::KVC202,
             cx.sa_resource(),
