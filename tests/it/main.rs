@@ -90,6 +90,7 @@ mod rules_sync_readers;
 mod rules_tenants;
 mod rules_unread;
 mod rules_unstarted;
+mod rules_webhook_fixes;
 mod rules_wording;
 mod scaled_to_zero;
 mod serve_exporter;
