@@ -138,6 +138,16 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The workload's pod template (jsonpath prefix): a CronJob's is in its job template.
+    /// `None` for a pod nothing owns.
+    pub fn pod_template_path(&self) -> Option<&'static str> {
+        match self.workload.map(|(k, _)| k) {
+            None => None,
+            Some("CronJob") => Some(".spec.jobTemplate.spec.template"),
+            Some(_) => Some(".spec.template"),
+        }
+    }
+
     /// The tenant parameter as written: `tenantID`, else the deprecated `tenantId` the
     /// provider also reads (a pod's volume attributes over the SPC's), so evidence quotes the
     /// field the user wrote and a fix edits it instead of adding a second one.

@@ -262,9 +262,14 @@ fn a_tenant_that_is_neither_an_id_nor_a_domain_is_named() {
 /// FACTS §6: the webhook injects AZURE_TENANT_ID from the service account's tenant-id
 /// annotation, else its default (the cluster's tenant); FACTS §11: a managed identity lives
 /// in one tenant. A pod holding another tenant is named, with the annotation that fixes it.
+/// (The annotation says the other tenant: that is where a webhook-injected value comes from.)
 #[test]
 fn a_pod_holding_another_tenant_than_its_identity_is_named() {
     let mut s = tk::healthy();
+    tk::sa_mut(&mut s, APP).annotations.insert(
+        "azure.workload.identity/tenant-id".into(),
+        OTHER_TENANT.into(),
+    );
     tk::pod_mut(&mut s, APP).containers[0].env.push(EnvObs {
         name: "AZURE_TENANT_ID".into(),
         source: EnvSourceObs::Literal {
@@ -294,4 +299,84 @@ fn a_pod_holding_another_tenant_than_its_identity_is_named() {
         *value = Some(TENANT.into());
     }
     assert!(!tk::codes(&diagnose(&s)).contains(&Code::KVC206));
+}
+
+fn tenant_env(value: &str) -> EnvObs {
+    EnvObs {
+        name: "AZURE_TENANT_ID".into(),
+        source: EnvSourceObs::Literal {
+            value: Some(value.into()),
+        },
+    }
+}
+
+/// FACTS §6: the webhook injects a variable only if the container does not set it already.
+/// A container setting AZURE_TENANT_ID to another tenant than its identity's keeps it,
+/// whatever the service account says: the cause is the container's own env entry, not "the
+/// webhook injected its default", and no annotation fixes it. Known from the workload's pod
+/// template, or, without it, from a value the webhook would not inject (neither the
+/// annotation, absent here, nor the cluster's tenant).
+#[test]
+fn a_container_setting_another_tenant_itself_is_fixed_in_its_own_env() {
+    for template_known in [true, false] {
+        let mut s = tk::healthy();
+        tk::pod_mut(&mut s, APP).containers[0]
+            .env
+            .insert(0, tenant_env(OTHER_TENANT));
+        if template_known {
+            let mut template = tk::pod_mut(&mut s, APP).clone();
+            template.template_of = Some(tk::owner("Deployment", APP));
+            template.containers[0]
+                .env
+                .retain(|e| e.name == "AZURE_TENANT_ID");
+            tk::workload_mut(&mut s, "Deployment", APP).template = Some(Box::new(template));
+        }
+        let c = one(&s);
+        let f = find(&c, Code::KVC206);
+        let case = format!("template known {template_known}: {} / {}", f.message, f.fix);
+        let container = &tk::pod_mut(&mut s, APP).containers[0].name.clone();
+        assert!(
+            f.message.contains(OTHER_TENANT) && f.message.contains(TENANT),
+            "{case}"
+        );
+        assert!(
+            f.message.contains(&format!("container {container}")),
+            "{case}"
+        );
+        assert!(!f.message.contains("injected its default"), "{case}");
+        assert!(!f.fix.contains("annotate serviceaccount"), "{case}");
+        assert_eq!(
+            f.fix,
+            format!(
+                "kubectl set env deployment/{APP} -n {NS} -c {container} AZURE_TENANT_ID={TENANT}"
+            ),
+            "{case}"
+        );
+    }
+}
+
+/// The template decides which it is: a template that does not set AZURE_TENANT_ID means the
+/// webhook injected it, so the annotation it read is the fix.
+#[test]
+fn a_template_without_the_variable_means_the_webhook_injected_it() {
+    let mut s = tk::healthy();
+    tk::sa_mut(&mut s, APP).annotations.insert(
+        "azure.workload.identity/tenant-id".into(),
+        OTHER_TENANT.into(),
+    );
+    tk::pod_mut(&mut s, APP).containers[0]
+        .env
+        .push(tenant_env(OTHER_TENANT));
+    let mut template = tk::pod_mut(&mut s, APP).clone();
+    template.template_of = Some(tk::owner("Deployment", APP));
+    template.containers[0].env.clear();
+    tk::workload_mut(&mut s, "Deployment", APP).template = Some(Box::new(template));
+    let f = find(&one(&s), Code::KVC206).clone();
+    assert!(f.message.contains("service account"), "{}", f.message);
+    assert!(!f.message.contains("itself"), "{}", f.message);
+    assert!(
+        f.fix.starts_with("kubectl annotate serviceaccount "),
+        "{}",
+        f.fix
+    );
 }

@@ -41,6 +41,13 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     let subject = cx.subject();
     super::note(cx, link, || Fact::new("expected subject", subject.as_str()));
     tenant(cx, link);
+    // One cause: a missing service account (KVC202) is fixed by creating it or by correcting
+    // serviceAccountName, and which subject needs a credential follows from that choice (the
+    // tenant above does not depend on it).
+    if super::service_account::known_missing(cx) {
+        set(link, Status::Pending, "blocked: service account missing");
+        return;
+    }
     let Some(identity) = cx.identity else {
         match cx.azure().identities.gaps.all.as_deref() {
             Some(_) if cx.mounted() => set(link, Status::Ok, "proven by mount"),

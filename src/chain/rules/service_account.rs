@@ -10,7 +10,7 @@ use crate::chain::model::{Fact, Finding, Link, Severity, Status};
 use crate::snapshot::{EnvSourceObs, SourceKind, VolumeSourceObs};
 
 use super::sa_template::{CLIENT_ID, TENANT_ID as TENANT_ANNOTATION};
-const USE_LABEL: &str = "azure.workload.identity/use";
+pub(super) const USE_LABEL: &str = "azure.workload.identity/use";
 
 pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     let sa_name = cx.pod.service_account.as_str();
@@ -143,72 +143,11 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         }
         Some(a) => stale_injection(cx, link, a, spc_client),
     }
-    injected_tenant(cx, link, sa, spc_client);
+    super::injected_tenant::check(cx, link, sa, spc_client);
     label_and_injection(cx, link);
 }
 
-/// KVC206: the webhook injects AZURE_TENANT_ID from the service account's tenant-id
-/// annotation, else its own default, the cluster's tenant (FACTS §6); a managed identity
-/// exists only in its home tenant (FACTS §11). A pod holding another tenant than its
-/// identity's cannot get tokens for the app, whatever the mount (which uses the SPC's
-/// tenantID) does.
-fn injected_tenant(
-    cx: &Ctx,
-    link: &mut Link,
-    sa: &crate::snapshot::ServiceAccountObs,
-    spc_client: &str,
-) {
-    if cx.template || cx.pod.labels.get(USE_LABEL).is_none_or(|v| v != "true") {
-        return;
-    }
-    let Some(held) = injected_env(cx.pod, "AZURE_TENANT_ID") else {
-        return;
-    };
-    let Some(identity) = cx.ix.identity(spc_client) else {
-        return;
-    };
-    let home = identity.tenant_id.as_str();
-    if home.is_empty() || same(held, home) || params::is_placeholder(held) {
-        return;
-    }
-    let sa_name = sa.name.as_str();
-    let annotated = sa.annotations.get(TENANT_ANNOTATION);
-    let why = match annotated {
-        Some(t) if same(t, home) => format!(
-            "service account {sa_name} now says {home}, but the pod was created before (injected at CREATE only)"
-        ),
-        Some(t) => format!("service account {sa_name} says {TENANT_ANNOTATION}: {t}"),
-        None => format!(
-            "service account {sa_name} has no {TENANT_ANNOTATION} annotation, so the webhook injected its default, the cluster's tenant"
-        ),
-    };
-    // Pods get the annotation at creation: annotate where it is wrong, then replace them.
-    let fix = match annotated {
-        Some(t) if same(t, home) => remedy::restart(cx),
-        _ => format!(
-            "kubectl annotate serviceaccount {} -n {} {TENANT_ANNOTATION}={home} --overwrite && {}",
-            remedy::sh_word(sa_name),
-            cx.ns(),
-            remedy::restart(cx)
-        ),
-    };
-    let mut f = cx.remedied(
-        Code::KVC206,
-        format!("Pod/{}", cx.pod.name),
-        format!(
-            "pod {} holds AZURE_TENANT_ID {held} but identity {} lives in tenant {home}: {why}; the app's own token requests fail (AADSTS700016), the CSI mount does not use it",
-            cx.pod.name, identity.name
-        ),
-        vec![
-            format!("pod {}: env AZURE_TENANT_ID={held}", cx.pod.name),
-            format!("ManagedIdentity {}: tenantId {home}", identity.name),
-        ],
-    );
-    f.fix = fix.into();
-    link.findings.push(f);
-}
-
-fn same(a: &str, b: &str) -> bool {
+pub(super) fn same(a: &str, b: &str) -> bool {
     a.trim().eq_ignore_ascii_case(b.trim())
 }
 
@@ -218,7 +157,7 @@ fn injected_client_id(pod: &crate::snapshot::PodObs) -> Option<&str> {
 }
 
 /// A literal env var of the pod's containers (what the webhook injects, or the spec sets).
-fn injected_env<'p>(pod: &'p crate::snapshot::PodObs, name: &str) -> Option<&'p str> {
+pub(super) fn injected_env<'p>(pod: &'p crate::snapshot::PodObs, name: &str) -> Option<&'p str> {
     pod.containers.iter().find_map(|c| {
         c.env.iter().find_map(|e| match &e.source {
             EnvSourceObs::Literal { value: Some(v) } if e.name == name => Some(v.as_str()),
@@ -346,6 +285,35 @@ fn label_and_injection(cx: &Ctx, link: &mut Link) {
     ));
 }
 
+/// Whether the pod's service account is known not to exist, so that no token can be minted
+/// for it (KVC202 as an error): in an observed namespace of a cluster, or, offline, a near
+/// miss of one the manifests define. The federated subject of an account that is not there
+/// is no cause of its own: the account's fix decides which subject is needed.
+pub(crate) fn known_missing(cx: &Ctx) -> bool {
+    let sa_name = cx.pod.service_account.as_str();
+    if cx.ix.service_accounts.contains_key(&(cx.ns(), sa_name))
+        || cx.snap().service_accounts.unknown_in(cx.ns()).is_some()
+    {
+        return false;
+    }
+    cx.source().kind != SourceKind::Manifests
+        || (!params::is_placeholder(sa_name) && near_miss(cx, sa_name).is_some())
+}
+
+/// The account of the namespace the manifests define whose name is within two edits of
+/// `sa_name` (a typo).
+fn near_miss<'a>(cx: &Ctx<'a>, sa_name: &str) -> Option<&'a str> {
+    cx.snap()
+        .service_accounts
+        .items
+        .iter()
+        .filter(|s| s.namespace == cx.ns() && s.name != "default")
+        .map(|s| (strsim::levenshtein(&s.name, sa_name), s.name.as_str()))
+        .min()
+        .filter(|(d, _)| *d <= 2)
+        .map(|(_, n)| n)
+}
+
 /// KVC202. On a cluster the account is missing and the pod cannot be created. Offline, an
 /// account that is not among the given manifests is usually created elsewhere (a README step,
 /// a Helm chart, Terraform): unknown, so a warning — unless the name is a near miss of one the
@@ -380,16 +348,7 @@ fn missing(cx: &Ctx, sa_name: &str) -> Finding {
         f.severity = Severity::Warning;
         return f;
     }
-    let nearest = cx
-        .snap()
-        .service_accounts
-        .items
-        .iter()
-        .filter(|s| s.namespace == cx.ns() && s.name != "default")
-        .map(|s| (strsim::levenshtein(&s.name, sa_name), s.name.as_str()))
-        .min()
-        .filter(|(d, _)| *d <= 2);
-    if let Some((_, near)) = nearest {
+    if let Some(near) = near_miss(cx, sa_name) {
         return cx.remedied(
             Code::KVC202,
             cx.sa_resource(),

@@ -14,6 +14,13 @@ pub const USE_LABEL: &str = "azure.workload.identity/use";
 pub const CLIENT_ID_ANNOTATION: &str = "azure.workload.identity/client-id";
 pub const TENANT_ID_ANNOTATION: &str = "azure.workload.identity/tenant-id";
 pub const SKIP_CONTAINERS_ANNOTATION: &str = "azure.workload.identity/skip-containers";
+pub const PROXY_SIDECAR_ANNOTATION: &str = "azure.workload.identity/inject-proxy-sidecar";
+pub const EXPIRATION_ANNOTATION: &str = "azure.workload.identity/service-account-token-expiration";
+/// The webhook's name, as the API server quotes it in a denial.
+pub const WEBHOOK: &str = "mutation.azure-workload-identity.io";
+/// The bounds and default of the projected token's lifetime, in seconds (FACTS §6).
+const MIN_EXPIRATION: i64 = 3600;
+const MAX_EXPIRATION: i64 = 86400;
 pub const TOKEN_VOLUME: &str = "azure-identity-token";
 pub const TOKEN_DIR: &str = "/var/run/secrets/azure/tokens";
 pub const TOKEN_FILE: &str = "/var/run/secrets/azure/tokens/azure-identity-token";
@@ -29,10 +36,16 @@ pub fn selects(pod: &Pod) -> bool {
 
 /// Mutates `pod` as the webhook would; `sa` is the pod's service account (admission has
 /// already rejected pods whose SA does not exist). `kube-system` is excluded by AKS.
-pub fn admit(pod: &mut Pod, sa: &ServiceAccount, cluster_tenant: &str) {
+///
+/// Refuses, as upstream does (FACTS §6), a proxy sidecar on a hostNetwork pod and a token
+/// expiration outside 3600–86400: with `failurePolicy: Fail` the API server then refuses the
+/// pod, and the error is the denial it returns.
+pub fn admit(pod: &mut Pod, sa: &ServiceAccount, cluster_tenant: &str) -> Result<(), String> {
     if !selects(pod) || pod.metadata.namespace.as_deref() == Some("kube-system") {
-        return;
+        return Ok(());
     }
+    let expiration = refusal(pod, sa)
+        .map_err(|why| format!("admission webhook \"{WEBHOOK}\" denied the request: {why}"))?;
     let ann = sa.metadata.annotations.clone().unwrap_or_default();
     let client_id = ann.get(CLIENT_ID_ANNOTATION).cloned().unwrap_or_default();
     let tenant = ann
@@ -47,7 +60,7 @@ pub fn admit(pod: &mut Pod, sa: &ServiceAccount, cluster_tenant: &str) {
         .map(|s| s.split(';').map(|x| x.trim().to_string()).collect())
         .unwrap_or_default();
     let Some(spec) = pod.spec.as_mut() else {
-        return;
+        return Ok(());
     };
     let env = [
         ("AZURE_CLIENT_ID", client_id),
@@ -95,7 +108,7 @@ pub fn admit(pod: &mut Pod, sa: &ServiceAccount, cluster_tenant: &str) {
                 sources: Some(vec![VolumeProjection {
                     service_account_token: Some(ServiceAccountTokenProjection {
                         audience: Some(TOKEN_AUDIENCE.into()),
-                        expiration_seconds: Some(3600),
+                        expiration_seconds: Some(expiration),
                         path: TOKEN_VOLUME.into(),
                     }),
                     ..Default::default()
@@ -103,6 +116,43 @@ pub fn admit(pod: &mut Pod, sa: &ServiceAccount, cluster_tenant: &str) {
             }),
             ..Default::default()
         });
+    }
+    Ok(())
+}
+
+/// The webhook's checks before it mutates, in its order: the proxy sidecar (asked for by the
+/// annotation's presence, whatever its value) on a hostNetwork pod, then the token expiration
+/// (the pod's annotation over the service account's; empty counts as unset). Ok: the
+/// expiration to project.
+fn refusal(pod: &Pod, sa: &ServiceAccount) -> Result<i64, String> {
+    let pod_ann = pod.metadata.annotations.as_ref();
+    let host_network = pod.spec.as_ref().and_then(|s| s.host_network) == Some(true);
+    if pod_ann.is_some_and(|a| a.contains_key(PROXY_SIDECAR_ANNOTATION)) && host_network {
+        return Err("hostNetwork is set to true, cannot inject proxy sidecar".into());
+    }
+    let set = |a: Option<&std::collections::BTreeMap<String, String>>| {
+        a.and_then(|a| a.get(EXPIRATION_ANNOTATION))
+            .filter(|v| !v.is_empty())
+            .cloned()
+    };
+    let Some(value) = set(pod_ann).or_else(|| set(sa.metadata.annotations.as_ref())) else {
+        return Ok(MIN_EXPIRATION);
+    };
+    // Go's strconv.ParseInt(value, 10, 64), as upstream parses it.
+    match value.parse::<i64>() {
+        Ok(n) if (MIN_EXPIRATION..=MAX_EXPIRATION).contains(&n) => Ok(n),
+        Ok(n) => Err(format!(
+            "token expiration {n} not valid. Expected value to be between {MIN_EXPIRATION} and {MAX_EXPIRATION}"
+        )),
+        Err(e) => {
+            let why = match e.kind() {
+                std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => {
+                    "value out of range"
+                }
+                _ => "invalid syntax",
+            };
+            Err(format!("strconv.ParseInt: parsing {value:?}: {why}"))
+        }
     }
 }
 
@@ -150,7 +200,7 @@ mod tests {
     #[test]
     fn labelled_pod_gets_token_volume_and_env_without_overwriting() {
         let mut p = pod(true);
-        admit(&mut p, &sa(), "tenant-1");
+        admit(&mut p, &sa(), "tenant-1").unwrap();
         let spec = p.spec.unwrap();
         let env: Vec<_> = spec.containers[0]
             .env
@@ -174,7 +224,73 @@ mod tests {
     fn unlabelled_pod_is_untouched() {
         let mut p = pod(false);
         let before = p.clone();
-        admit(&mut p, &sa(), "tenant-1");
+        admit(&mut p, &sa(), "tenant-1").unwrap();
         assert_eq!(p, before);
+    }
+
+    /// FACTS §6: a proxy sidecar on a hostNetwork pod is an admission error, asked for by the
+    /// annotation's presence (any value); the pod is left as it was.
+    #[test]
+    fn proxy_sidecar_on_host_network_is_refused() {
+        for value in ["true", "false"] {
+            let mut p = pod(true);
+            p.metadata.annotations =
+                Some([(PROXY_SIDECAR_ANNOTATION.to_string(), value.to_string())].into());
+            p.spec.as_mut().unwrap().host_network = Some(true);
+            let before = p.clone();
+            let err = admit(&mut p, &sa(), "tenant-1").unwrap_err();
+            assert_eq!(
+                err,
+                "admission webhook \"mutation.azure-workload-identity.io\" denied the request: hostNetwork is set to true, cannot inject proxy sidecar"
+            );
+            assert_eq!(p, before);
+        }
+        // Either alone is admitted.
+        let mut p = pod(true);
+        p.spec.as_mut().unwrap().host_network = Some(true);
+        assert!(admit(&mut p, &sa(), "tenant-1").is_ok());
+    }
+
+    /// FACTS §6: token expiration valid 3600–86400, the pod's annotation over the service
+    /// account's; the admitted value is what the projected token asks for.
+    #[test]
+    fn token_expiration_outside_the_bounds_is_refused() {
+        let with = |pod_value: Option<&str>, sa_value: Option<&str>| {
+            let mut p = pod(true);
+            p.metadata.annotations =
+                pod_value.map(|v| [(EXPIRATION_ANNOTATION.to_string(), v.to_string())].into());
+            let mut s = sa();
+            if let Some(v) = sa_value {
+                s.metadata
+                    .annotations
+                    .as_mut()
+                    .unwrap()
+                    .insert(EXPIRATION_ANNOTATION.into(), v.into());
+            }
+            admit(&mut p, &s, "tenant-1").map(|()| {
+                let v = &p.spec.unwrap().volumes.unwrap()[0];
+                v.projected.as_ref().unwrap().sources.as_ref().unwrap()[0]
+                    .service_account_token
+                    .as_ref()
+                    .unwrap()
+                    .expiration_seconds
+            })
+        };
+        let refused = |n: &str| {
+            format!(
+                "admission webhook \"mutation.azure-workload-identity.io\" denied the request: token expiration {n} not valid. Expected value to be between 3600 and 86400"
+            )
+        };
+        assert_eq!(with(Some("1800"), None), Err(refused("1800")));
+        assert_eq!(with(None, Some("90000")), Err(refused("90000")));
+        // The pod's annotation wins over the service account's.
+        assert_eq!(with(Some("86400"), Some("90000")), Ok(Some(86400)));
+        assert_eq!(with(None, Some("7200")), Ok(Some(7200)));
+        assert_eq!(with(None, None), Ok(Some(3600)));
+        assert!(
+            with(Some("1h"), None)
+                .unwrap_err()
+                .ends_with("strconv.ParseInt: parsing \"1h\": invalid syntax")
+        );
     }
 }

@@ -55,10 +55,11 @@ pub(crate) fn never_mounted(
 /// The CSI volume (and its mount: the kubelet sets up only volumes a container mounts) that
 /// makes `who`'s own pods mount `spc`.
 fn add_volume(who: &str, pod: &PodObs, spc: &str) -> String {
-    let spec = if pod.template_of.is_some() {
-        "spec.template.spec"
-    } else {
-        "spec"
+    // A CronJob keeps its pod template in its job template.
+    let spec = match &pod.template_of {
+        Some(o) if o.kind == "CronJob" => "spec.jobTemplate.spec.template.spec",
+        Some(_) => "spec.template.spec",
+        None => "spec",
     };
     let container = pod
         .containers

@@ -125,26 +125,31 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             format!("kubectl describe pod {} -n {ns} | grep -A3 FailedMount", cx.pod.name),
             edit_owner(cx, "repair the volume the FailedMount message names (create its Secret, fix its items key, or mark the source optional), or drop it"),
         ),
-        KVC201 | KVC205 => (
-            if cx.template {
-                format!(
-                    "kubectl get {} -n {ns} -o jsonpath='{{.spec.template.metadata.labels}}'",
+        KVC201 => (
+            match cx.pod_template_path() {
+                Some(t) if cx.template => format!(
+                    "kubectl get {} -n {ns} -o jsonpath='{{{t}.metadata.labels}}'",
                     cx.owner_kubectl()
-                )
-            } else {
-                format!(
-                    "kubectl get pod {} -n {ns} -o jsonpath='{{.metadata.labels}} {{.spec.containers[*].env[*].name}}'",
-                    cx.pod.name
-                )
+                ),
+                _ => pod_labels_and_env(cx),
             },
-            match cx.workload {
-                Some((k, n)) if k != "Pod" => format!(
-                    "kubectl patch {} {n} -n {ns} -p '{{\"spec\":{{\"template\":{{\"metadata\":{{\"labels\":{{\"azure.workload.identity/use\":\"true\"}}}}}}}}}}'  # new pods are mutated on CREATE",
-                    k.to_ascii_lowercase()
+            label_fix(cx),
+        ),
+        // The label is there (the finding says so): what is missing is the webhook's
+        // mutation, which only a pod created while the webhook runs gets (FACTS §6).
+        KVC205 => (
+            format!(
+                "{} && kubectl get mutatingwebhookconfiguration | grep azure-wi",
+                pod_labels_and_env(cx)
+            ),
+            match cx.cluster().workload_identity_webhook.known() {
+                Some(false) => format!(
+                    "{INSTALL_WEBHOOK} && {}  # the webhook mutates pods on CREATE only",
+                    restart(cx)
                 ),
                 _ => format!(
-                    "add label azure.workload.identity/use: \"true\" to pod {} and recreate it (the webhook mutates on CREATE only)",
-                    cx.pod.name
+                    "{}  # the webhook mutates pods on CREATE only; if kubectl get mutatingwebhookconfiguration | grep azure-wi finds nothing, install it first: {INSTALL_WEBHOOK}",
+                    restart(cx)
                 ),
             },
         ),
@@ -519,4 +524,39 @@ fn remount(cx: &Ctx) -> String {
         secrets.join(" "),
         cx.pod.name
     )
+}
+
+/// Installs the workload-identity webhook on AKS (with the OIDC issuer it needs).
+const INSTALL_WEBHOOK: &str = "az aks update -g \"$CLUSTER_RG\" -n \"$CLUSTER\" --enable-oidc-issuer --enable-workload-identity";
+
+fn pod_labels_and_env(cx: &Ctx) -> String {
+    format!(
+        "kubectl get pod {} -n {} -o jsonpath='{{.metadata.labels}} {{.spec.containers[*].env[*].name}}'",
+        cx.pod.name,
+        cx.ns()
+    )
+}
+
+/// KVC201's fix: the label on the pod template, where each kind keeps it. A Job's template
+/// is immutable (the API server refuses the patch) and a CronJob's is in its job template.
+fn label_fix(cx: &Ctx) -> String {
+    const LABEL: &str = r#"{"metadata":{"labels":{"azure.workload.identity/use":"true"}}}"#;
+    let ns = cx.ns();
+    match cx.workload {
+        Some(("Job", _)) => edit_owner(
+            cx,
+            "add label azure.workload.identity/use: \"true\" to spec.template.metadata.labels",
+        ),
+        Some(("CronJob", n)) => format!(
+            "kubectl patch cronjob {n} -n {ns} -p '{{\"spec\":{{\"jobTemplate\":{{\"spec\":{{\"template\":{LABEL}}}}}}}}}'  # the next run's pods are mutated on CREATE"
+        ),
+        Some((k, n)) if k != "Pod" => format!(
+            "kubectl patch {} {n} -n {ns} -p '{{\"spec\":{{\"template\":{LABEL}}}}}'  # new pods are mutated on CREATE",
+            k.to_ascii_lowercase()
+        ),
+        _ => format!(
+            "add label azure.workload.identity/use: \"true\" to pod {} and recreate it (the webhook mutates on CREATE only)",
+            cx.pod.name
+        ),
+    }
 }

@@ -204,7 +204,7 @@ pub(crate) fn edit_spc(cx: &Ctx, what: &str) -> String {
 /// Change `what` in the pod spec: on the workload's template, or, for a pod nothing owns, by
 /// recreating the pod (a pod's spec cannot be edited in place, but for its images).
 pub(crate) fn edit_owner(cx: &Ctx, what: &str) -> String {
-    if cx.template {
+    if cx.template && !matches!(cx.workload, Some(("Job", _))) {
         return format!(
             "kubectl edit {} -n {}  # {what}",
             cx.owner_kubectl(),
@@ -223,6 +223,11 @@ pub(crate) fn edit_pod_owner(
     what: &str,
 ) -> String {
     match workload {
+        // The API server refuses any change of a Job's pod template (immutable): the Job is
+        // re-created from its manifest.
+        Some(("Job", n)) => format!(
+            "# a Job's pod template cannot be changed: in its manifest, {what}; then re-create it: kubectl delete job {n} -n {ns} --ignore-not-found && kubectl apply -f <the Job's manifest>"
+        ),
         Some((k, n)) => format!(
             "kubectl edit {}/{n} -n {ns}  # {what}",
             k.to_ascii_lowercase()

@@ -36,7 +36,7 @@ impl World {
             spec.image_pull_secrets = Some(pulls.clone());
         }
         if self.cluster.workload_identity_webhook {
-            webhook::admit(&mut pod, sa, &self.cluster.tenant_id);
+            webhook::admit(&mut pod, sa, &self.cluster.tenant_id)?;
         }
         let placement = pod
             .spec
