@@ -257,6 +257,52 @@ pub(crate) fn tenant_unusable(t: &str) -> bool {
         || (!crate::snapshot::is_guid(t.trim()) && !t.contains('.'))
 }
 
+/// The values the chain's KVC306 names as unrendered, as the provider and the driver use them:
+/// the merged parameters (identity, vault, tenant, cloud; each object's name, alias and
+/// version) and the SecretProviderClass's `secretObjects`. A driver event quoting one fails
+/// on the template (KVC306 as an error), not on a second cause.
+pub(crate) fn unrendered_values<'a>(
+    p: &'a AzureSpc,
+    spc: Option<&'a crate::snapshot::SpcObs>,
+) -> Vec<&'a str> {
+    let parameters = [
+        &p.client_id,
+        &p.user_assigned_identity_id,
+        &p.keyvault_name,
+        &p.tenant_id,
+        &p.cloud_name,
+    ]
+    .into_iter()
+    .filter_map(|v| v.as_deref());
+    let objects = p.objects.iter().flat_map(|o| {
+        [
+            Some(o.object_name.as_str()),
+            o.object_alias.as_deref(),
+            o.object_version.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+    });
+    let synced = spc
+        .into_iter()
+        .flat_map(|s| &s.secret_objects)
+        .flat_map(|so| {
+            std::iter::once(so.secret_name.as_str()).chain(
+                so.data
+                    .iter()
+                    .flat_map(|d| [d.object_name.as_str(), d.key.as_str()]),
+            )
+        });
+    // A variable's name left as the tenant is unrendered too (auth_mode says KVC306).
+    let tenant = p.tenant_id.as_deref().filter(|t| screaming_snake(t));
+    parameters
+        .chain(objects)
+        .chain(synced)
+        .filter(|v| params::is_placeholder(v))
+        .chain(tenant)
+        .collect()
+}
+
 /// `YOUR_TENANT_ID`, `TENANT_ID`: a variable's name left where its value belongs (no tenant
 /// id or domain has an underscore).
 fn screaming_snake(v: &str) -> bool {

@@ -43,6 +43,12 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         set(link, Status::Unknown, "no clientID");
         return;
     };
+    // Unrendered: KVC306 (pushed by `parameters`) says so once; no identity can have that
+    // clientId, and no lookup is a second cause (README: placeholders are not validated).
+    if params::is_placeholder(&client) {
+        set(link, Status::Unknown, "unrendered clientID");
+        return;
+    }
     super::note(cx, link, || Fact::new("clientID", client.as_str()));
     if let Some(i) = cx.ix.identity(&client) {
         cx.identity = Some(i);
@@ -220,7 +226,8 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
         {
             hints = hints
                 .replace("<workload identity clientId>", c)
-                .replace("<identity clientId>", c);
+                .replace("<identity clientId>", c)
+                .replace("<the identity's clientId>", c);
         }
         let subject = match pods {
             Pods::Mounting => cx.subject(),

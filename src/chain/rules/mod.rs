@@ -8,8 +8,8 @@ pub(crate) mod auth_params;
 pub(crate) mod consumers;
 pub(crate) mod federation;
 pub(crate) mod history;
-use auth_params::INVALID_TENANT;
 pub(crate) mod identity;
+mod identity_proof;
 mod injected_tenant;
 pub(crate) mod mount;
 pub(crate) mod node;
@@ -126,6 +126,10 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
     let seen_fine = LinkKind::ALL.map(|l| objects_look_right(cx, &links[l.index()]));
     let spc_objects_fine = spc_objects_validate(cx, &links[LinkKind::Mount.index()]);
     let mut blocked_by: Option<LinkKind> = None;
+    let unrendered = cx
+        .params
+        .as_deref()
+        .map_or_else(Vec::new, |p| auth_params::unrendered_values(p, cx.spc));
     for ((code, e), &(now, followup)) in cx.events.iter().zip(&current) {
         if !now || (has_cause && followup) {
             continue;
@@ -136,39 +140,21 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
             None => Code::KVC701,
         };
         let evidence = event_evidence(e);
-        // A file "matching objectName ${OBJ}" is the unrendered value KVC306 names: the event
-        // proves it fails at run time (the cause, now an error), not a second cause.
-        if code == Code::KVC801 && params::unrendered_sync_object(&e.message) {
-            let identity = &mut links[LinkKind::Identity.index()];
-            if let Some(f) = identity
-                .findings
-                .iter_mut()
-                .find(|f| f.code == Code::KVC306)
-            {
-                if !f.evidence.iter().any(|known| **known == *evidence) {
-                    f.evidence.push(evidence.into());
-                }
-                f.severity = Severity::Error;
-                continue;
+        // An event that proves what the Identity link read from the SPC (an unrendered value,
+        // an invalid tenant) is that finding's evidence, not a second cause.
+        if identity_proof::fold(
+            cx,
+            &mut links[LinkKind::Identity.index()],
+            code,
+            e,
+            &evidence,
+            &unrendered,
+        ) {
+            if e.reason == "FailedMount" {
+                blocked_by =
+                    Some(blocked_by.map_or(LinkKind::Identity, |b| b.min(LinkKind::Identity)));
             }
-        }
-        // AADSTS90002 for a tenant the SPC names but no tenant can have: the invalid tenant
-        // KVC302 names from the parameters is the cause, the event its proof.
-        if code == Code::KVC404 && e.message.contains("AADSTS90002") {
-            let identity = &mut links[LinkKind::Identity.index()];
-            if let Some(f) = identity.findings.iter_mut().find(|f| {
-                f.code == Code::KVC302 && f.evidence.iter().any(|e| e.contains(INVALID_TENANT))
-            }) {
-                if !f.evidence.iter().any(|known| **known == *evidence) {
-                    f.evidence.push(evidence.into());
-                }
-                f.severity = Severity::Error;
-                if e.reason == "FailedMount" {
-                    blocked_by =
-                        Some(blocked_by.map_or(LinkKind::Identity, |b| b.min(LinkKind::Identity)));
-                }
-                continue;
-            }
+            continue;
         }
         let link = &mut links[code.link().index()];
         // A DaemonSet pod's selector or taint rejection, which the placement rule judged not

@@ -5,9 +5,10 @@
 use super::remedy;
 use super::{set, unknown};
 use crate::chain::catalog::Code;
-use crate::chain::context::Ctx;
-use crate::chain::model::{Link, Status};
-use crate::snapshot::SourceKind;
+use crate::chain::context::{AuthMode, Ctx};
+use crate::chain::model::{Finding, Link, Status};
+use crate::fingerprint::Fingerprint;
+use crate::snapshot::{EventObs, SourceKind};
 
 /// The keys the provider looks for, in the order it reports them missing.
 const KEYS: [&str; 2] = ["clientid", "clientsecret"];
@@ -18,6 +19,19 @@ pub(crate) fn check(cx: &Ctx, link: &mut Link, name: &str) {
         return;
     };
     let has = |want: &str| secret.data.keys().any(|k| k.eq_ignore_ascii_case(want));
+    // An empty value counts as missing (FACTS §5, docs/scenarios.md). Told by fingerprint
+    // only, and only where this process read the Secret (a replayed snapshot's fingerprints
+    // are under another key: there the mount's event says it, `from_event`).
+    let blank = Fingerprint::of(b"");
+    let empty: Vec<&str> = secret
+        .data
+        .iter()
+        .filter(|(k, fp)| **fp == blank && KEYS.iter().any(|w| k.eq_ignore_ascii_case(w)))
+        .map(|(k, _)| k.as_str())
+        .collect();
+    if !empty.is_empty() && KEYS.iter().all(|k| has(k)) {
+        return empty_values(cx, link, name, &empty);
+    }
     let missing: Vec<&str> = KEYS.into_iter().filter(|k| !has(k)).collect();
     if missing.is_empty() {
         // The credential's validity is Entra's to judge, which kvchain does not ask.
@@ -55,6 +69,14 @@ pub(crate) fn check(cx: &Ctx, link: &mut Link, name: &str) {
         missing.join(" and no key "),
     );
     let evidence = vec![format!("Secret {name} keys: {}", keys.join(", "))];
+    // One key absent, the other empty: one edit writes both.
+    if !empty.is_empty() {
+        let message = format!("{message}; and its {} is empty", empty.join(" and "));
+        let needed: Vec<&str> = missing.iter().chain(&empty).copied().collect();
+        link.findings
+            .push(secret_finding(cx, name, message, evidence, &needed));
+        return;
+    }
     // `describe` lists key names and sizes, never values.
     let confirm = format!(
         "kubectl describe secret {} -n {}",
@@ -102,6 +124,112 @@ pub(crate) fn check(cx: &Ctx, link: &mut Link, name: &str) {
         confirm,
         fix,
     ));
+}
+
+/// Both keys are there but `empty` (as the Secret spells them) hold nothing: the provider
+/// reads an empty value as no value and stops at the first.
+fn empty_values(cx: &Ctx, link: &mut Link, name: &str, empty: &[&str]) {
+    let first = KEYS
+        .into_iter()
+        .find(|w| empty.iter().any(|k| k.eq_ignore_ascii_case(w)))
+        .unwrap_or(KEYS[0]);
+    let message = format!(
+        "nodePublishSecretRef Secret {name} has an empty {} (an empty value counts as missing): the provider fails with \"could not find {first} in secrets\"",
+        empty.join(" and an empty ")
+    );
+    let keys: Vec<&str> = cx
+        .snap()
+        .secret(cx.ns(), name)
+        .map(|s| s.data.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    let evidence = vec![
+        format!("Secret {name} keys: {}", keys.join(", ")),
+        format!("empty: {}", empty.join(", ")),
+    ];
+    link.findings
+        .push(secret_finding(cx, name, message, evidence, empty));
+}
+
+/// A KVC302 on the nodePublishSecretRef Secret: `keys` (as the Secret spells them, or as the
+/// provider names them) need a value. `describe` shows key names and sizes, never values; the
+/// fix writes the values, which only their owner knows.
+fn secret_finding(
+    cx: &Ctx,
+    name: &str,
+    message: String,
+    evidence: Vec<String>,
+    keys: &[&str],
+) -> Finding {
+    let confirm = format!(
+        "kubectl describe secret {} -n {}",
+        remedy::sh_word(name),
+        cx.ns()
+    );
+    let what = |k: &str| {
+        if k.eq_ignore_ascii_case("clientid") {
+            "the service principal's application (client) id"
+        } else {
+            "the service principal's client secret"
+        }
+    };
+    let fix = if cx.source().kind == SourceKind::Manifests {
+        let sets: Vec<String> = keys.iter().map(|k| format!("{k}: {}", what(k))).collect();
+        format!(
+            "# in the manifest of Secret {name} (namespace {}), set {}",
+            cx.ns(),
+            sets.join(", ")
+        )
+    } else {
+        let sets: Vec<String> = keys
+            .iter()
+            .map(|k| format!("\"{k}\":\"<{}>\"", what(k)))
+            .collect();
+        format!(
+            "kubectl patch secret {} -n {} --type=merge -p '{{\"stringData\":{{{}}}}}'  # then the next mount retry reads it",
+            remedy::sh_word(name),
+            cx.ns(),
+            sets.join(",")
+        )
+    };
+    cx.finding(
+        Code::KVC302,
+        format!("Secret/{name}"),
+        message,
+        evidence,
+        confirm,
+        fix,
+    )
+}
+
+/// The provider's `could not find <key> in secrets` in service-principal mode: the
+/// nodePublishSecretRef Secret lacks that key or holds it empty (an empty value counts as
+/// missing), which its key names alone cannot tell (a replayed snapshot). The Secret is at
+/// fault, not the SecretProviderClass.
+pub(crate) fn from_event(cx: &Ctx, e: &EventObs, evidence: &str) -> Option<Finding> {
+    let AuthMode::ServicePrincipal { secret } = &cx.mode else {
+        return None;
+    };
+    let key = KEYS.into_iter().find(|k| {
+        e.message
+            .contains(&format!("could not find {k} in secrets"))
+    })?;
+    let name = secret.as_str();
+    // The key as the Secret spells it, when it has one (patched in place).
+    let spelt = cx
+        .snap()
+        .secret(cx.ns(), name)
+        .and_then(|s| s.data.keys().find(|k| k.eq_ignore_ascii_case(key)))
+        .map_or(key, String::as_str);
+    let message = format!(
+        "the provider finds no {key} in nodePublishSecretRef Secret {name}: the key is missing or its value is empty (an empty value counts as missing; keys are matched case-insensitively)"
+    );
+    Some(secret_finding(
+        cx,
+        name,
+        message,
+        vec![evidence.to_string()],
+        &[spelt],
+    ))
 }
 
 /// The Secret is not among what was read: unknown where Secrets cannot be seen (offline, a

@@ -443,6 +443,12 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
         let (resource, message, confirm, fix) = network::unreached(cx, code, u);
         return cx.finding(code, resource, message, vec![evidence], confirm, fix);
     }
+    // Service-principal mode: a key the provider misses is the Secret's fault, not the SPC's.
+    if code == KVC302
+        && let Some(f) = crate::chain::rules::sp_secret::from_event(cx, e, &evidence)
+    {
+        return f;
+    }
     let spc = cx.spc_resource();
     let (resource, message) = match code {
         KVC101 => (spc, format!("the driver cannot find SecretProviderClass {} in namespace {}", cx.spc_name, cx.ns())),
