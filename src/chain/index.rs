@@ -334,6 +334,32 @@ impl<'a> Index<'a> {
         pods
     }
 
+    /// Whether SecretProviderClass `spc` writes its synced Secrets now, or will as soon as its
+    /// pods mount: the driver writes them only from a pod's mount (FACTS §2, §11), so an SPC
+    /// no pod (or manifest template) references writes nothing. Pods not visible in its
+    /// namespace: not known to write nothing (unknown is not absent).
+    pub fn writes_now(&self, spc: &SpcObs) -> bool {
+        let ns = spc.namespace.as_str();
+        self.snap.pods.unknown_in(ns).is_some()
+            || self
+                .mounted_per_spc
+                .get(&(ns, spc.name.as_str()))
+                .is_some_and(|&n| n > 0)
+            || self.spc_users(ns, &spc.name).is_some()
+    }
+
+    /// The SecretProviderClasses that sync Secret `secret` of `ns` and write it now
+    /// ([`Index::writes_now`]): more than one is a live conflict (KVC807).
+    pub fn writers_now(&self, ns: &str, secret: &str) -> Vec<&'a SpcObs> {
+        self.secret_writers
+            .get(&(ns, secret))
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|w| self.writes_now(w))
+            .collect()
+    }
+
     /// Whether `pod` mounts a SecretProviderClass that syncs Secret `secret` of its namespace:
     /// one that makes it, if not the one asked about (KVC807 names the conflict).
     pub fn mounts_a_writer(&self, pod: &PodObs, secret: &str) -> bool {

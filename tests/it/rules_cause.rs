@@ -118,6 +118,30 @@ fn a_tls_secret_built_from_a_key_object_has_no_private_key() {
     assert!(!tk::codes(std::slice::from_ref(&c)).contains(&Code::KVC801));
 }
 
+/// One cause, one finding: the live Secret lacking tls.key is what the entry's KVC804 says
+/// (its keys are that finding's evidence), not a second KVC804 whose fix changes nothing.
+#[test]
+fn a_tls_secret_the_entry_cannot_build_is_told_once() {
+    let mut s = tls_secret_from("cert");
+    let secret = tk::secret_mut(&mut s, APP);
+    secret.type_ = "kubernetes.io/tls".into();
+    secret.data.retain(|k, _| k == "tls.crt");
+    secret.data.insert(
+        "tls.crt".into(),
+        kvchain::fingerprint::Fingerprint::of(b"cert"),
+    );
+    let c = one(&s);
+    let tls = with(&c, Code::KVC804);
+    assert_eq!(tls.len(), 1, "{:#?}", c.link(LinkKind::Sync));
+    let f = tls[0];
+    assert!(f.fix.contains("objectType: secret"), "{}", f.fix);
+    assert!(!f.fix.contains("mounted file name"), "{}", f.fix);
+    assert!(
+        f.evidence.iter().any(|e| e.contains("keys: tls.crt")),
+        "{f:#?}"
+    );
+}
+
 #[test]
 fn a_tls_secret_without_key_is_not_a_missing_file_nor_a_sync_permission_problem() {
     let mut s = tls_secret_from("cert");

@@ -155,3 +155,63 @@ fn a_host_that_does_not_resolve_with_the_vaults_unread_names_both_causes() {
     );
     assert_ne!(c.link(LinkKind::Access).summary, "firewall");
 }
+
+/// With publicNetworkAccess Disabled Key Vault admits only private endpoints (and trusted
+/// services) and does not honour its IP or VNet rules (the ARM property's own description):
+/// a network rule changes nothing, the fix is a private endpoint the nodes reach, named with
+/// the vault's id and resource group from the snapshot.
+#[test]
+fn a_vault_with_public_access_disabled_is_fixed_by_a_private_endpoint_not_a_rule() {
+    let mut s = tk::healthy();
+    tk::vault_mut(&mut s, NS).network = NetworkObs {
+        public_access: false,
+        default_deny: false,
+        cluster_allowed: Observed::Known(false),
+    };
+    let c = one(&s);
+    assert_eq!(codes(&c), [Code::KVC505], "{:#?}", c.links);
+    let f = find(&c, Code::KVC505);
+    assert!(!f.message.contains("no rule admits"), "{}", f.message);
+    assert!(
+        !f.fix.starts_with("az keyvault network-rule add"),
+        "{}",
+        f.fix
+    );
+    assert!(
+        f.fix.contains("az network private-endpoint create"),
+        "{}",
+        f.fix
+    );
+    assert!(
+        f.fix.contains(&format!(
+            "--private-connection-resource-id {} --group-id vault",
+            tk::vault_id(NS)
+        )),
+        "{}",
+        f.fix
+    );
+    assert!(
+        f.fix.contains("privatelink.vaultcore.azure.net"),
+        "{}",
+        f.fix
+    );
+    assert!(
+        f.fix.contains("--public-network-access Enabled"),
+        "the other way: {}",
+        f.fix
+    );
+    assert!(!f.fix.contains('<'), "{}", f.fix);
+    // Public access on, denying by default: the node subnet's rule is what admits it.
+    let mut s = tk::healthy();
+    tk::vault_mut(&mut s, NS).network = NetworkObs {
+        public_access: true,
+        default_deny: true,
+        cluster_allowed: Observed::Known(false),
+    };
+    let f = find(&one(&s), Code::KVC505).clone();
+    assert!(
+        f.fix.starts_with("az keyvault network-rule add"),
+        "{}",
+        f.fix
+    );
+}

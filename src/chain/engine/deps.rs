@@ -109,11 +109,22 @@ pub(super) fn reads(ix: &Index<'_>, pod: &PodObs, spcs: &[&str]) -> Vec<Dep> {
     for &name in spcs {
         deps.push(Dep::Spc(name.into()));
         match ix.spcs.get(&(ns, name)) {
-            Some(spc) => deps.extend(
-                spc.secret_objects
-                    .iter()
-                    .map(|so| Dep::Secret(so.secret_name.as_str().into())),
-            ),
+            Some(spc) => {
+                for so in &spc.secret_objects {
+                    deps.push(Dep::Secret(so.secret_name.as_str().into()));
+                    // Another SPC writing the same Secret is a live conflict (KVC807) only
+                    // while a pod mounts it: a pod starting or stopping to mount that SPC
+                    // (its key) changes this chain's verdict.
+                    deps.extend(
+                        ix.secret_writers
+                            .get(&(ns, so.secret_name.as_str()))
+                            .into_iter()
+                            .flatten()
+                            .filter(|w| w.name != name)
+                            .map(|w| Dep::Spc(w.name.as_str().into())),
+                    );
+                }
+            }
             None => deps.push(Dep::Spcs),
         }
     }

@@ -178,20 +178,35 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         );
         return;
     }
-    let objects = &p.objects;
+    // An object the vault holds under another type than the SPC's objectType is the Object
+    // link's cause (KVC601: the objectType is wrong), not a missing grant for the type asked:
+    // judged here as the type it exists under, the read the corrected SPC will need.
+    let objects: Vec<(ObjectType, &str)> = p
+        .objects
+        .iter()
+        .filter_map(|o| {
+            let t = o.object_type?;
+            let name = o.object_name.as_str();
+            Some((
+                super::vault_object::under_other_type(cx, &vault_name, t, name).unwrap_or(t),
+                name,
+            ))
+        })
+        .collect();
+    let objects = &objects;
     let mut ok_summary = String::new();
     // Assignments a KVC502 already names as the wrong grant: told once, there.
     let mut wrong: Vec<&RoleAssignmentObs> = Vec::new();
     for t in [ObjectType::Secret, ObjectType::Key, ObjectType::Cert] {
-        if !objects.iter().any(|o| o.object_type == Some(t)) {
+        if !objects.iter().any(|(ty, _)| *ty == t) {
             continue;
         }
         let action = needed_action(t);
         let names = || {
             objects
                 .iter()
-                .filter(move |o| o.object_type == Some(t))
-                .map(|o| o.object_name.as_str())
+                .filter(move |(ty, _)| *ty == t)
+                .map(|(_, name)| *name)
         };
         // A role may be scoped to single objects (FACTS §8): each object needs its own cover.
         let granted_for = |n: &str| {
@@ -491,11 +506,18 @@ fn firewall(cx: &Ctx, link: &mut Link, vault: &VaultObs) {
             link.findings.push(cx.remedied(
                 Code::KVC505,
                 format!("KeyVault/{}", vault.name),
-                format!(
-                    "Key Vault {} {} and no rule admits the cluster's egress: reads fail with 403 ForbiddenByFirewall",
-                    vault.name,
-                    if n.public_access { "denies by default" } else { "has public network access disabled" }
-                ),
+                if n.public_access {
+                    format!(
+                        "Key Vault {} denies by default and no rule admits the cluster's egress: reads fail with 403 ForbiddenByFirewall",
+                        vault.name
+                    )
+                } else {
+                    // Its IP and VNet rules are ignored then: only a private endpoint admits.
+                    format!(
+                        "Key Vault {} has public network access disabled and no private endpoint the cluster reaches it through (its network rules are ignored while public access is off): reads fail with 403",
+                        vault.name
+                    )
+                },
                 vec![format!(
                     "publicNetworkAccess: {}, networkAcls.defaultAction: {}",
                     if n.public_access { "Enabled" } else { "Disabled" },

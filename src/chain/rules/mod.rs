@@ -156,6 +156,22 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
             }
             continue;
         }
+        // A 403 or 404 for an object under the objectType the SPC asks, which the vault holds
+        // under another type: the wrong objectType (KVC601 on the Object link) is the cause,
+        // and the refusal for the type asked is its proof, not a missing grant.
+        if matches!(code, Code::KVC501 | Code::KVC601)
+            && let Some(f) = wrong_type_of(cx, &mut links[LinkKind::VaultObject.index()], e)
+        {
+            if !f.evidence.iter().any(|known| **known == *evidence) {
+                f.evidence.push(evidence.into());
+            }
+            if e.reason == "FailedMount" {
+                blocked_by = Some(
+                    blocked_by.map_or(LinkKind::VaultObject, |b| b.min(LinkKind::VaultObject)),
+                );
+            }
+            continue;
+        }
         let link = &mut links[code.link().index()];
         // A DaemonSet pod's selector or taint rejection, which the placement rule judged not
         // to be its story (`placement::daemon_pod`): no finding of its own.
@@ -274,6 +290,28 @@ fn superseded(cx: &Ctx, code: Option<Code>, e: &crate::snapshot::EventObs) -> Op
             .last_seen
             .map_or_else(String::new, crate::glance::time)
     ))
+}
+
+/// The Object link's KVC601 saying that the object an event failed on (`failed to get
+/// objectType:<t>, objectName:<n>`) exists under another type than `<t>`.
+fn wrong_type_of<'l>(
+    cx: &Ctx,
+    object: &'l mut Link,
+    e: &crate::snapshot::EventObs,
+) -> Option<&'l mut Finding> {
+    let name = events::object_name(&e.message)?;
+    let t = events::object_type(&e.message)?;
+    let p = cx.params.as_deref()?;
+    let index = p
+        .objects
+        .iter()
+        .find(|o| o.object_name == name && o.object_type == Some(t))?
+        .index;
+    let marker = format!("objects[{index}] {}", vault_object::WRONG_TYPE);
+    object
+        .findings
+        .iter_mut()
+        .find(|f| f.code == Code::KVC601 && f.message.contains(&marker))
 }
 
 /// Whether the link's own objects were read and show nothing wrong: the identity's

@@ -85,6 +85,11 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
         };
         let Some(obj) = state else {
             co.status = Status::Broken;
+            if let Some(other) = under_other_type(cx, &vault, t, &o.object_name) {
+                wrong_type(cx, link, o, t, other);
+                out.push(co);
+                continue;
+            }
             let (confirm, _) = show(cx, t, &o.object_name, None);
             let near = nearest_name(cx, &vault, t, &o.object_name);
             let (hint, fix) = match near {
@@ -290,6 +295,75 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
         ));
     }
     out
+}
+
+/// What a KVC601 for an object the vault holds under another type says: the marker
+/// `rules::apply_events` knows it by (a 403 or 404 for the type asked is its evidence).
+pub(crate) const WRONG_TYPE: &str = "asks for the wrong objectType";
+
+/// The type other than `t` under which `vault` holds an object named `name`, when the
+/// snapshot shows one: a listing of the vault's names, or a look-up of that name under the
+/// other type. Secret first: a certificate also has a secret and a key of its name, so a
+/// name found under a second type is never a certificate's.
+pub(crate) fn under_other_type(
+    cx: &Ctx,
+    vault: &str,
+    t: ObjectType,
+    name: &str,
+) -> Option<ObjectType> {
+    // Only when the type asked is known to be absent: a look-up that failed says nothing.
+    if !matches!(
+        cx.ix.object(vault, t, name).map(|f| &f.state),
+        Some(Observed::Known(None))
+    ) {
+        return None;
+    }
+    let listed = cx.ix.vault(vault).and_then(|v| v.object_names.as_deref());
+    [ObjectType::Secret, ObjectType::Key, ObjectType::Cert]
+        .into_iter()
+        .filter(|&other| other != t)
+        .find(|&other| {
+            listed.is_some_and(|names| names.iter().any(|(ty, n)| *ty == other && n == name))
+                || matches!(
+                    cx.ix.object(vault, other, name).map(|f| &f.state),
+                    Some(Observed::Known(Some(_)))
+                )
+        })
+}
+
+/// KVC601 for an object that exists, but under another type than the SPC's objectType: the
+/// fix is the objectType, not a new object (which would mount something else) nor a grant
+/// for the type asked (FACTS §5: the provider fetches `<type>/<name>` only).
+fn wrong_type(cx: &Ctx, link: &mut Link, o: &SpcObject, t: ObjectType, other: ObjectType) {
+    let vault = cx.keyvault();
+    let name = o.object_name.as_str();
+    link.findings.push(cx.finding(
+        Code::KVC601,
+        format!("KeyVault/{vault}"),
+        format!(
+            "{} {name} (objects[{}] of SecretProviderClass {}) does not exist in Key Vault {vault}, but a {} of that name does: objects[{}] {WRONG_TYPE} ({}, not {})",
+            t.as_str(),
+            o.index,
+            cx.spc_name,
+            other.as_str(),
+            o.index,
+            t.as_str(),
+            other.as_str()
+        ),
+        vec![
+            format!("GET https://{vault}.vault.azure.net/{}/{name}: 404", t.collection()),
+            format!("{} {name} exists in Key Vault {vault}", other.as_str()),
+            format!("objects[{}].objectType: {}", o.index, o.object_type_raw),
+        ],
+        format!(
+            "az keyvault {} show --vault-name {vault} -n {name} --query attributes",
+            cli_kind(other)
+        ),
+        remedy::edit_spc(
+            cx,
+            &format!("objects[{}].objectType: {}", o.index, other.as_str()),
+        ),
+    ));
 }
 
 fn pinned(cx: &Ctx, link: &mut Link, o: &SpcObject, version: &str) {

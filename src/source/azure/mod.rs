@@ -263,6 +263,31 @@ impl AzureObserver {
                 )
                 .await,
             );
+            // An object missing under the type the SPC asks may exist under another: a
+            // wrong objectType (KVC601 says which). Asked only on a miss, so a healthy
+            // chain costs no extra request; only what is found is kept (a look-up the SPC
+            // never asks for is no gap in what kvchain read).
+            let misses: Vec<(String, ObjectType, String)> = out
+                .iter()
+                .filter(|o| matches!(o.state, Observed::Known(None)))
+                .flat_map(|o| {
+                    [ObjectType::Secret, ObjectType::Key, ObjectType::Cert]
+                        .into_iter()
+                        .filter(move |&t| t != o.object_type)
+                        .map(move |t| (o.vault.clone(), t, o.name.clone()))
+                })
+                .filter(|k| !wanted.objects.contains(k))
+                .collect();
+            out.extend(
+                join_all(
+                    misses
+                        .iter()
+                        .map(|(v, t, name)| self.fetch_object(vault_of(v), *t, name)),
+                )
+                .await
+                .into_iter()
+                .filter(|o| matches!(o.state, Observed::Known(Some(_)))),
+            );
             out
         };
         let (fics, assignments, objects) =

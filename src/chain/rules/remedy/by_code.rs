@@ -316,13 +316,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                 principal(cx),
             ),
         ),
-        KVC505 => (
-            format!("az keyvault show -n {kv} --query \"{{public:properties.publicNetworkAccess,acls:properties.networkAcls}}\""),
-            format!(
-                "az keyvault network-rule add -n {kv} --subnet \"$(az aks nodepool show -g \"$CLUSTER_RG\" --cluster-name \"$CLUSTER\" -n {} --query vnetSubnetId -o tsv)\"  # or a private endpoint reachable from the cluster",
-                cx.pod.node.as_deref().and_then(node_pool).unwrap_or("nodepool1")
-            ),
-        ),
+        KVC505 => network::firewall_commands(cx),
         KVC506 => (
             format!("nslookup {kv}.vault.azure.net ; az keyvault list --query \"[].name\" -o tsv"),
             edit_spc(cx, "parameters.keyvaultName: the name az keyvault list prints"),
@@ -363,9 +357,15 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             show_spc(cx, "{.spec.parameters.objects}"),
             edit_spc(cx, "parameters.objects"),
         ),
-        KVC801 | KVC804 => (
+        KVC801 => (
             show_spc(cx, "{.spec.secretObjects}"),
             edit_spc(cx, "secretObjects[].data[].objectName: the mounted file name (objectAlias if set)"),
+        ),
+        // The file is there (else KVC801) but holds no private key: only the secret view of a
+        // certificate does (FACTS §5), so that is what both keys must come from.
+        KVC804 => (
+            show_spc(cx, "{.spec.secretObjects}"),
+            edit_spc(cx, "kubernetes.io/tls secretObjects: tls.key and tls.crt both from an objectType: secret object that backs a certificate (its PEM holds the private key and the chain)"),
         ),
         KVC802 => (
             format!(

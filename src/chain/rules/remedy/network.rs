@@ -164,6 +164,74 @@ fn private_link(cx: &Ctx, u: VaultUnreached, zone: &str) -> String {
     )
 }
 
+/// The Key Vault DNS suffix of the SPC's `cloudName` (FACTS §5; public cloud when unset).
+fn vault_suffix(cx: &Ctx) -> &'static str {
+    let cloud = cx.params.as_deref().and_then(|p| p.cloud_name.as_deref());
+    match cloud.map(str::to_ascii_lowercase).as_deref() {
+        Some("azureusgovernmentcloud") => "usgovcloudapi.net",
+        Some("azurechinacloud") => "azure.cn",
+        Some("azuregermancloud") => "microsoftazure.de",
+        _ => "azure.net",
+    }
+}
+
+/// (confirm, fix) of KVC505 when the vault refuses the cluster's requests (a 403 from its
+/// network rules). With publicNetworkAccess Disabled, Key Vault admits only private-endpoint
+/// traffic (and trusted services) and ignores its IP and virtual-network rules altogether
+/// (the ARM `publicNetworkAccess` property: "even if the firewall rules are present we will
+/// not honor the rules"), so a network rule changes nothing there: the fix is a private
+/// endpoint in the cluster's VNet with its DNS zone linked, or public access turned back on
+/// with the node subnet allowed. Otherwise (public, default Deny) the node subnet's rule.
+pub(crate) fn firewall_commands(cx: &Ctx) -> (String, String) {
+    let kv = cx.keyvault();
+    let pool = cx
+        .pod
+        .node
+        .as_deref()
+        .and_then(node_pool)
+        .unwrap_or("nodepool1");
+    let subnet = format!(
+        "\"$(az aks nodepool show -g \"$CLUSTER_RG\" --cluster-name \"$CLUSTER\" -n {pool} --query vnetSubnetId -o tsv)\""
+    );
+    let vault = cx.vault.or_else(|| cx.ix.vault(kv));
+    if vault.is_none_or(|v| v.network.public_access) {
+        return (
+            format!(
+                "az keyvault show -n {kv} --query \"{{public:properties.publicNetworkAccess,acls:properties.networkAcls}}\""
+            ),
+            format!(
+                "az keyvault network-rule add -n {kv} --subnet {subnet}  # or a private endpoint reachable from the cluster"
+            ),
+        );
+    }
+    // The vault's resource group and id, from the snapshot when it has them.
+    let id = vault
+        .map(|v| v.resource_id.as_str())
+        .filter(|id| !id.is_empty());
+    let rg = id
+        .and_then(|id| {
+            let mut parts = id.split('/');
+            parts.find(|p| p.eq_ignore_ascii_case("resourceGroups"))?;
+            parts.next().filter(|rg| !rg.is_empty())
+        })
+        .map_or_else(
+            || format!("\"$(az keyvault show -n {kv} --query resourceGroup -o tsv)\""),
+            str::to_string,
+        );
+    let id = id.map_or_else(
+        || format!("\"$(az keyvault show -n {kv} --query id -o tsv)\""),
+        str::to_string,
+    );
+    let zone = format!("privatelink.vaultcore.{}", vault_suffix(cx));
+    let confirm = format!(
+        "az keyvault show -n {kv} --query \"{{public:properties.publicNetworkAccess,privateEndpoints:properties.privateEndpointConnections[].privateEndpoint.id}}\""
+    );
+    let fix = format!(
+        "SUBNET={subnet} && az network private-endpoint create -g {rg} -n {kv}-pe --subnet \"$SUBNET\" --private-connection-resource-id {id} --group-id vault --connection-name {kv}-pe && {{ az network private-dns zone show -g {rg} -n {zone} -o none 2>/dev/null || az network private-dns zone create -g {rg} -n {zone}; }} && az network private-dns link vnet create -g {rg} -z {zone} -n {kv}-link -v \"${{SUBNET%/subnets/*}}\" -e false && az network private-endpoint dns-zone-group create -g {rg} --endpoint-name {kv}-pe -n default --private-dns-zone {zone} --zone-name vault  # public network access is disabled, so Key Vault ignores network rules and admits only private endpoints (where a central {zone} already serves the cluster's VNet, stop after the endpoint and add its record there); or turn public access back on and allow the node subnet: az keyvault update -n {kv} --public-network-access Enabled --default-action Deny && az keyvault network-rule add -n {kv} --subnet {subnet}"
+    );
+    (confirm, fix)
+}
+
 /// Whether an event is a request that never got an answer: what its link's objects say
 /// cannot contradict it (the DNS zone and the route are not read).
 pub(crate) fn is_unanswered(message: &str) -> bool {

@@ -168,16 +168,22 @@ fn runtime(cx: &Ctx, link: &mut Link, i: usize, so: &SecretObjectSpec, cause: Op
         return;
     };
     super::compare(cx, link, "synced Secret type", &secret.type_, &so.type_);
-    if so.type_ == TLS && !secret.data.contains_key("tls.key") {
-        link.findings.push(cx.remedied(
-            Code::KVC804,
-            format!("Secret/{}", secret.name),
-            format!("kubernetes.io/tls Secret {} has no tls.key", secret.name),
-            vec![format!(
-                "keys: {}",
+    // A TLS Secret without tls.key is never a cause of its own: the entry that cannot make
+    // it is the static KVC804 (its fix names the entry or object to change); an entry that
+    // does make it now left a Secret written before (KVC805, below), or another SPC wrote it
+    // (KVC807). The live keys are that cause's evidence, not a second finding.
+    if so.type_ == TLS
+        && !secret.data.contains_key("tls.key")
+        && let Some(f) = cause.and_then(|i| link.findings.get_mut(i))
+    {
+        f.evidence.push(
+            format!(
+                "Secret {} keys: {}",
+                secret.name,
                 secret.data.keys().cloned().collect::<Vec<_>>().join(", ")
-            )],
-        ));
+            )
+            .into(),
+        );
     }
     // Written from two SPCs' mounts, it matches one of them at a time: KVC807 is the cause.
     // An entry the driver cannot build (a static cause) is not stale but stuck: deleting the

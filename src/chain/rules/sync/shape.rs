@@ -5,7 +5,7 @@
 use super::remedy;
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
-use crate::chain::model::Link;
+use crate::chain::model::{Link, Severity};
 use crate::snapshot::{ObjectType, SecretObjectSpec};
 
 use super::TLS;
@@ -190,7 +190,7 @@ pub(super) fn static_checks(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
             .collect();
         if keys_wrong || edits.is_empty() {
             edits.push(format!(
-                "secretObjects[{}]: keys tls.key and tls.crt, both from an objectType: secret object",
+                "secretObjects[{}]: keys tls.key and tls.crt, both from the objectType: secret object of a certificate (its PEM holds the private key and the chain)",
                 so.secret_name
             ));
         }
@@ -218,20 +218,25 @@ pub(super) fn static_checks(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
     }
 }
 
-/// Whether another SecretProviderClass of the namespace syncs Secret `secret` too (KVC807):
-/// its content and its write times then follow whichever SPC wrote last, and say nothing of
-/// what this SPC's mounts or readers hold.
+/// Whether another SecretProviderClass of the namespace writes Secret `secret` now too
+/// (KVC807): its content and its write times then follow whichever SPC wrote last, and say
+/// nothing of what this SPC's mounts or readers hold. One that no pod mounts writes nothing.
 pub(crate) fn written_by_others(cx: &Ctx, secret: &str) -> bool {
+    // Most Secrets have one writer: settled without looking at the pods.
     cx.ix
         .secret_writers
         .get(&(cx.ns(), secret))
         .is_some_and(|w| w.len() > 1)
+        && cx.ix.writers_now(cx.ns(), secret).len() > 1
 }
 
 /// KVC807: another SecretProviderClass of the namespace syncs the same Secret. The driver
 /// writes it from whichever pod's SPC it reconciles (FACTS §2: v1.6 creates or updates on
 /// every reconcile; before, the first creates it and rotation patches it from each), so its
-/// content flips between the two and readers get either.
+/// content flips between the two and readers get either. Only SPCs that pods mount write
+/// (FACTS §11: no mount, no Secret): while just one of them is mounted the Secret has one
+/// writer, and the clash is latent — a warning on the SPC no pod mounts (the one whose first
+/// mount would start it, and whose rename breaks no reader), nothing on the one in use.
 fn two_writers(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
     let Some(writers) = cx
         .ix
@@ -243,10 +248,64 @@ fn two_writers(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
     if writers.len() < 2 {
         return;
     }
+    let evidence = || {
+        writers
+            .iter()
+            .map(|w| {
+                let mounted = if cx.ix.writes_now(w) {
+                    ""
+                } else {
+                    " (mounted by no pod)"
+                };
+                format!(
+                    "SecretProviderClass {}{mounted}: secretObjects[].secretName: {}",
+                    w.name, so.secret_name
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let this_writes = cx.spc.is_none_or(|spc| cx.ix.writes_now(spc));
+    let mut live: Vec<&str> = cx
+        .ix
+        .writers_now(cx.ns(), &so.secret_name)
+        .into_iter()
+        .map(|w| w.name.as_str())
+        .collect();
+    if !this_writes {
+        let mut others: Vec<&str> = writers
+            .iter()
+            .map(|w| w.name.as_str())
+            .filter(|n| *n != cx.spc_name)
+            .collect();
+        others.sort_unstable();
+        let mut f = cx.remedied(
+            Code::KVC807,
+            format!("Secret/{}", so.secret_name),
+            format!(
+                "SecretProviderClass {} syncs Secret {}, which {} {} too: no pod mounts {}, so it writes nothing now, but once one does the Secret's content follows whichever wrote last",
+                cx.spc_name,
+                so.secret_name,
+                others.join(" and "),
+                if others.len() == 1 { "syncs" } else { "sync" },
+                cx.spc_name
+            ),
+            evidence(),
+        );
+        f.severity = Severity::Warning;
+        f.fix = remedy::edit_spc(
+            cx,
+            "give secretObjects[].secretName a name no other SPC writes before a pod mounts this one (no reader uses it yet)",
+        )
+        .into();
+        link.findings.push(f);
+        return;
+    }
+    if live.len() < 2 {
+        return; // the others are mounted by no pod: their own verdict warns
+    }
     // One message whichever SPC's chain tells it: the report shows the conflict once.
-    let mut names: Vec<&str> = writers.iter().map(|w| w.name.as_str()).collect();
-    names.sort_unstable();
-    let (last, rest) = names.split_last().unwrap_or((&"", &[]));
+    live.sort_unstable();
+    let (last, rest) = live.split_last().unwrap_or((&"", &[]));
     link.findings.push(cx.remedied(
         Code::KVC807,
         format!("Secret/{}", so.secret_name),
@@ -256,10 +315,7 @@ fn two_writers(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
             if rest.len() == 1 { "both" } else { "all" },
             so.secret_name
         ),
-        writers
-            .iter()
-            .map(|w| format!("SecretProviderClass {}: secretObjects[].secretName: {}", w.name, so.secret_name))
-            .collect(),
+        evidence(),
     ));
 }
 

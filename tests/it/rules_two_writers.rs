@@ -1,0 +1,94 @@
+//! Two SecretProviderClasses naming one synced Secret (KVC807). The driver writes a synced
+//! Secret only from a pod's mount of the SPC (FACTS §2 "No mount ⇒ no Secret", §11), so a
+//! second SPC that no pod mounts writes nothing: the Secret has one writer and the chain that
+//! uses it works. That is a latent clash, a warning on the SPC no pod mounts (renaming its
+//! secretName breaks no reader), not a "last writer wins" error on the working chain.
+
+use std::sync::Arc;
+
+use kvchain::chain::engine::Feed;
+use kvchain::chain::testkit::{self as tk, APP, NS};
+use kvchain::chain::{self, Chain, Code, Severity, diagnose};
+use kvchain::snapshot::*;
+
+/// The app, plus `api` whose SPC syncs the app's Secret too; `api` runs `pods` pods.
+fn second_writer(pods: usize) -> Snapshot {
+    let mut s = tk::empty();
+    tk::add_app(&mut s, NS, APP, 1);
+    tk::add_app(&mut s, NS, "api", 1);
+    tk::spc_mut(&mut s, "api").secret_objects[0].secret_name = tk::secret_name(APP).as_str().into();
+    if pods == 0 {
+        // Nothing mounts api-kv: its pods, their SPC statuses and its own Secret are gone.
+        s.pods.items.retain(|p| !p.name.starts_with("api"));
+        s.spc_statuses
+            .items
+            .retain(|st| !st.pod_name.starts_with("api"));
+        s.workloads.items.retain(|w| !w.name.starts_with("api"));
+        let own = tk::secret_name("api");
+        s.secrets.items.retain(|x| x.name != own);
+    }
+    s
+}
+
+#[test]
+fn a_second_writer_no_pod_mounts_leaves_the_working_chain_alone() {
+    let s = second_writer(0);
+    let chains = diagnose(&s);
+    assert!(
+        chains
+            .iter()
+            .flat_map(|c| c.findings())
+            .all(|f| f.code != Code::KVC807),
+        "{chains:#?}"
+    );
+    assert!(!kvchain::report::has_errors(&chains), "{chains:#?}");
+    // The SPC no pod mounts says so, as a warning on itself.
+    let alone = chain::unmounted_spcs(&s, &chains);
+    let api = alone
+        .iter()
+        .find(|v| v.name == tk::spc_name("api"))
+        .unwrap_or_else(|| panic!("{alone:#?}"));
+    let f = api
+        .findings
+        .iter()
+        .find(|f| f.code == Code::KVC807)
+        .unwrap_or_else(|| panic!("{api:#?}"));
+    assert_eq!(f.severity, Severity::Warning);
+    assert!(f.message.contains("writes nothing now"), "{}", f.message);
+    assert!(
+        f.fix.starts_with(&format!(
+            "kubectl edit secretproviderclass {} ",
+            tk::spc_name("api")
+        )),
+        "{}",
+        f.fix
+    );
+}
+
+#[test]
+fn once_a_pod_mounts_the_second_writer_the_conflict_is_an_error() {
+    let chains = diagnose(&second_writer(1));
+    let f = chains
+        .iter()
+        .flat_map(|c| c.findings())
+        .find(|f| f.code == Code::KVC807)
+        .unwrap_or_else(|| panic!("{chains:#?}"));
+    assert_eq!(f.severity, Severity::Error);
+}
+
+/// The incremental engine re-diagnoses the app's chain when a pod starts mounting the other
+/// writer, and when it stops: what it publishes is the full diagnosis each time.
+#[test]
+fn the_engine_follows_the_other_writer_being_mounted() {
+    let mut feed = Feed::new(None);
+    let quiet = Arc::new(second_writer(0));
+    let busy = Arc::new(second_writer(1));
+    let published =
+        |feed: &Feed| -> Vec<Chain> { feed.chains().iter().map(|c| (**c).clone()).collect() };
+    feed.update(quiet.clone());
+    assert_eq!(published(&feed), diagnose(&quiet));
+    feed.update(busy.clone());
+    assert_eq!(published(&feed), diagnose(&busy), "api's pod mounts it");
+    feed.update(quiet.clone());
+    assert_eq!(published(&feed), diagnose(&quiet), "api's pod gone");
+}
