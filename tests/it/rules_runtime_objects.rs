@@ -103,48 +103,6 @@ fn kvc704_throttling_with_a_transactions_estimate() {
     assert!(f.message.contains("720 reads/day"), "{}", f.message); // 1 pod × 1 object × 720 polls
 }
 
-/// A rotation that the vault throttles: the pod stays mounted, each poll fails with 429.
-fn throttled_rotation(s: &mut Snapshot) {
-    let pod = tk::pod_name(APP, 0);
-    s.events.items.push(EventObs {
-        reason: "MountRotationFailed".into(),
-        source: "csi-secrets-store-rotation".into(),
-        message: format!(
-            "provider mount err: failed to mount objects, error: failed to get objectType:secret, objectName:web-db-pass, objectVersion:: GET https://kv-shop.vault.azure.net/secrets/web-db-pass/\n--------\nRESPONSE 429: 429 Too Many Requests for spc {NS}/{}",
-            tk::spc_name(APP)
-        ),
-        ..tk::failed_mount(NS, &pod, "secrets-store-inline", "")
-    });
-}
-
-/// The throttling fix proposes a longer poll interval only while the driver polls more often
-/// than that: each poll reads every mounted object at once (FACTS §4), so at ten minutes or
-/// more the reads of one poll must shrink. The confirm command lists the events that showed
-/// the 429 (here rotation's, not FailedMount).
-#[test]
-fn kvc704_fix_never_proposes_the_interval_already_set() {
-    let mut s = tk::healthy();
-    csi(&mut s).rotation_enabled = Observed::Known(true);
-    throttled_rotation(&mut s);
-    let f = only(&run(&s), Code::KVC704);
-    assert!(f.fix.contains("--rotation-poll-interval 10m"), "{}", f.fix);
-    assert!(
-        f.confirm
-            .ends_with("--field-selector reason=MountRotationFailed"),
-        "{}",
-        f.confirm
-    );
-    csi(&mut s).rotation_poll_interval = std::time::Duration::from_secs(600);
-    let f = only(&run(&s), Code::KVC704);
-    assert!(!f.fix.contains("rotation-poll-interval"), "{}", f.fix);
-    assert!(
-        f.fix
-            .starts_with(&format!("split SecretProviderClass {}", tk::spc_name(APP))),
-        "{}",
-        f.fix
-    );
-}
-
 /// No running pod: the only one failed without a mount. (A pod still on its way to its mount
 /// is no KVC802: the Sync link waits, see rules_pending.)
 #[test]

@@ -238,7 +238,8 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             }
             continue;
         }
-        let (mut confirm, mut fix) = remedy::commands(cx, Code::KVC501);
+        let (mut confirm, _) = remedy::commands(cx, Code::KVC501);
+        let fix;
         let what = format!("{} {}", t.as_str(), names().collect::<Vec<_>>().join(", "));
         if ignored {
             let model = if vault.rbac {
@@ -251,12 +252,17 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             } else {
                 "a role assignment"
             };
-            if !vault.rbac {
-                fix = format!(
-                    "{fix}  # or switch the vault to RBAC: az keyvault update -n {} --enable-rbac-authorization true",
-                    vault.name
-                );
-            }
+            // Grant what the enforced model needs, for this object type only. Switching the
+            // vault's permission model is no fix: under RBAC the access policies stop counting
+            // (FACTS §8), so every principal that reads through one loses access.
+            (confirm, fix) = if vault.rbac {
+                (confirm, remedy::grant_roles(cx, &[remedy::role_for(t)]))
+            } else {
+                (
+                    remedy::policy_confirm(&vault.name, principal),
+                    remedy::set_policy(&vault.name, principal, &[t]),
+                )
+            };
             link.findings.push(cx.finding(
                 Code::KVC503,
                 format!("KeyVault/{}", vault.name),
@@ -316,19 +322,8 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 .collect::<Vec<_>>()
                 .join(" && ");
         } else {
-            let flag = match t {
-                ObjectType::Secret => "--secret-permissions",
-                ObjectType::Key => "--key-permissions",
-                ObjectType::Cert => "--certificate-permissions",
-            };
-            fix = format!(
-                "az keyvault set-policy -n {} --object-id {principal} {flag} get",
-                vault.name
-            );
-            confirm = format!(
-                "az keyvault show -n {} --query \"properties.accessPolicies[?objectId=='{principal}']\"",
-                vault.name
-            );
+            fix = remedy::set_policy(&vault.name, principal, &[t]);
+            confirm = remedy::policy_confirm(&vault.name, principal);
         }
         wrong.extend(wrong_type.iter().map(|r| **r));
         if !wrong_type.is_empty() || wrong_policy {

@@ -393,9 +393,3 @@ fn lag(cx: &Ctx, link: &mut Link, poll: Duration) {
         ));
     }
 }
-
-/// KVC704 estimate: transactions/day = pods × objects × polls/day.
-pub(crate) fn throttle_estimate(pods: usize, objects: usize, poll: Duration) -> u64 {
-    let polls = 86_400 / poll.as_secs().max(1);
-    pods as u64 * objects as u64 * polls
-}

@@ -248,7 +248,9 @@ impl LabVault {
         Ok(id)
     }
 
-    /// Counts one data-plane request; false when over the vault's limit (429).
+    /// Counts one data-plane request; false when over the vault's limit (429). A refused
+    /// request does not count towards the limit (Key Vault throttling guidance), so the
+    /// window admits exactly `limit` requests however many more arrive.
     fn admit(&mut self, now: Timestamp) -> bool {
         let Some(limit) = self.request_limit else {
             return true;
@@ -257,8 +259,11 @@ impl LabVault {
         if self.window.0 != w {
             self.window = (w, 0);
         }
+        if self.window.1 >= limit {
+            return false;
+        }
         self.window.1 += 1;
-        self.window.1 <= limit
+        true
     }
 }
 

@@ -99,7 +99,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         ),
         KVC104 => (
             "kubectl get csidriver secrets-store.csi.k8s.io && kubectl get pods -n kube-system -o wide | grep -e secrets-store".to_string(),
-            "az aks enable-addons --addons azure-keyvault-secrets-provider -g \"$CLUSTER_RG\" -n \"$CLUSTER\"".to_string(),
+            install_fix(cx),
         ),
         KVC105 => (
             "kubectl get csidriver secrets-store.csi.k8s.io -o jsonpath='{.spec.tokenRequests}'".to_string(),
@@ -299,10 +299,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                 vault_scope(cx)
             );
             let fix = if cx.vault.is_some_and(|v| !v.rbac) {
-                format!(
-                    "az keyvault set-policy -n {kv} --object-id {} --secret-permissions get --certificate-permissions get --key-permissions get",
-                    principal(cx)
-                )
+                set_policy(kv, &principal(cx), &types_needed(cx, None))
             } else {
                 grant_roles(cx, &roles_needed(cx, None))
             };
@@ -351,7 +348,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         }
         KVC704 => (
             format!("kubectl get events -n {ns} --field-selector reason=FailedMount"),
-            calmer_poll(cx),
+            throttling::fix(cx),
         ),
         KVC705 | KVC706 => (
             show_spc(cx, "{.spec.parameters.objects}"),

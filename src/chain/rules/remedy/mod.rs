@@ -10,13 +10,18 @@ use crate::snapshot::{DriverInstall, EventObs};
 
 mod audience;
 mod by_code;
+mod driver_install;
+mod federated_credential;
 pub(crate) mod network;
 mod rotation;
 mod tenant;
+mod throttling;
 mod workload_identity;
 
 pub(crate) use audience::{AUDIENCE, audiences_needed, token_audience, token_requests_fix};
 pub(crate) use by_code::{commands, rotation_stuck_fix};
+pub(crate) use driver_install::install_fix;
+pub(crate) use federated_credential::fic_create;
 pub(crate) use rotation::DRIVER_LOG;
 pub(crate) use tenant::{home_tenant, tenant_key_to_edit};
 pub(crate) use workload_identity::switch_to_workload_identity;
@@ -24,6 +29,8 @@ pub(crate) use workload_identity::switch_to_workload_identity;
 pub(crate) const CSIDRIVER: &str = "CSIDriver/secrets-store.csi.k8s.io";
 
 pub(super) const HELM_DRIVER: &str = "helm upgrade csi-secrets-store secrets-store-csi-driver/secrets-store-csi-driver -n kube-system --reuse-values";
+/// Enables the add-on on a cluster that has none.
+const ADDON_ENABLE: &str = "az aks enable-addons --addons azure-keyvault-secrets-provider -g \"$CLUSTER_RG\" -n \"$CLUSTER\"";
 const ADDON: &str =
     "az aks addon update -g \"$CLUSTER_RG\" -n \"$CLUSTER\" -a azure-keyvault-secrets-provider";
 
@@ -300,18 +307,6 @@ pub(crate) fn fic_list(cx: &Ctx) -> String {
     )
 }
 
-pub(crate) fn fic_create(cx: &Ctx) -> String {
-    format!(
-        "az identity federated-credential create --name {ns}-{sa} --identity-name {id} -g {rg} --issuer {iss} --subject {sub} --audiences {AUDIENCE}",
-        ns = cx.ns(),
-        sa = cx.pod.service_account,
-        id = identity_name(cx),
-        rg = identity_rg(cx),
-        iss = cluster_issuer(cx),
-        sub = cx.subject(),
-    )
-}
-
 /// The roles the SPC's objects need (one per object type; `only` narrows to one type, e.g.
 /// the type a 403 names). Secrets User when nothing says otherwise.
 pub(crate) fn roles_needed(
@@ -355,6 +350,57 @@ pub(crate) fn grant_roles(cx: &Ctx, roles: &[&str]) -> String {
         .join(" && ")
 }
 
+/// The object types the SPC reads (`only` narrows to one, e.g. the type a 403 names); a
+/// secret when nothing says otherwise.
+pub(crate) fn types_needed(
+    cx: &Ctx,
+    only: Option<crate::snapshot::ObjectType>,
+) -> Vec<crate::snapshot::ObjectType> {
+    let mut types: Vec<crate::snapshot::ObjectType> = match only {
+        Some(t) => vec![t],
+        None => cx
+            .params
+            .as_deref()
+            .map(|p| p.objects.iter().filter_map(|o| o.object_type).collect())
+            .unwrap_or_default(),
+    };
+    types.sort_unstable_by_key(|t| t.as_str());
+    types.dedup();
+    if types.is_empty() {
+        types.push(crate::snapshot::ObjectType::Secret);
+    }
+    types
+}
+
+/// An access policy (access-policy vaults) with `get` on exactly `types`: the provider reads
+/// nothing else (FACTS §8), and a policy is the principal's whole grant on the vault.
+pub(crate) fn set_policy(
+    vault: &str,
+    principal: &str,
+    types: &[crate::snapshot::ObjectType],
+) -> String {
+    use crate::snapshot::ObjectType;
+    let flags: Vec<&str> = types
+        .iter()
+        .map(|t| match t {
+            ObjectType::Secret => "--secret-permissions get",
+            ObjectType::Key => "--key-permissions get",
+            ObjectType::Cert => "--certificate-permissions get",
+        })
+        .collect();
+    format!(
+        "az keyvault set-policy -n {vault} --object-id {principal} {}",
+        flags.join(" ")
+    )
+}
+
+/// The principal's access policy on an access-policy vault.
+pub(crate) fn policy_confirm(vault: &str, principal: &str) -> String {
+    format!(
+        "az keyvault show -n {vault} --query \"properties.accessPolicies[?objectId=='{principal}']\""
+    )
+}
+
 pub(crate) fn role_for(t: crate::snapshot::ObjectType) -> &'static str {
     match t {
         crate::snapshot::ObjectType::Secret => "Key Vault Secrets User",
@@ -377,53 +423,28 @@ impl Ctx<'_> {
 }
 
 /// A finding known only from an event (the objects it concerns may be unobservable).
-/// The rotation poll interval the throttling fix proposes.
-const CALMER_POLL: std::time::Duration = std::time::Duration::from_secs(600);
-
 /// KVC704's confirm and fix, from the event that showed the 429: the events of its reason (a
-/// failed rotation is `MountRotationFailed`, not `FailedMount`), and a longer poll interval
-/// only while the driver polls more often than that. At that interval or longer, fewer polls
-/// do not help: each poll reads every object of every pod on a node at once (FACTS §4), so the
-/// reads of one poll must shrink.
+/// failed rotation is `MountRotationFailed`, not `FailedMount`), and what relieves the vault
+/// ([`throttling::fix`]).
 fn throttling_commands(cx: &Ctx, e: &EventObs) -> (String, String) {
-    let ns = cx.ns();
     let confirm = format!(
-        "kubectl get events -n {ns} --field-selector reason={}",
+        "kubectl get events -n {} --field-selector reason={}",
+        cx.ns(),
         e.reason
     );
-    let poll = cx
-        .cluster()
-        .csi_driver
-        .known()
-        .map(|c| c.rotation_poll_interval);
-    let fix = match poll {
-        Some(p) if p >= CALMER_POLL => format!(
-            "split SecretProviderClass {} (fewer objects per SPC, or fewer pods reading Key Vault {}) or spread its objects over more vaults: the driver already polls every {}s, and each poll reads every mounted object at once",
-            cx.spc_name,
-            cx.keyvault(),
-            p.as_secs()
-        ),
-        _ => calmer_poll(cx),
-    };
-    (confirm, fix)
-}
-
-/// Rotation on, polling every [`CALMER_POLL`].
-pub(crate) fn calmer_poll(cx: &Ctx) -> String {
-    driver_setting(
-        cx,
-        "--enable-secret-rotation --rotation-poll-interval 10m",
-        "enableSecretRotation=true --set rotationPollInterval=10m",
-    )
+    (confirm, throttling::fix(cx))
 }
 
 pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -> Finding {
     use Code::*;
     let (mut confirm, mut fix) = commands(cx, code);
-    if code == KVC501 && cx.vault.is_none_or(|v| v.rbac) {
-        // The 403 names the object type it was refused for: grant the role that type needs.
+    if code == KVC501 {
+        // The 403 names the object type it was refused for: grant what that type needs.
         if let Some(t) = events::object_type(&e.message) {
-            fix = grant_roles(cx, &roles_needed(cx, Some(t)));
+            fix = match cx.vault.filter(|v| !v.rbac) {
+                Some(v) => set_policy(&v.name, &principal(cx), &[t]),
+                None => grant_roles(cx, &roles_needed(cx, Some(t))),
+            };
         }
     }
     if code == KVC704 {
@@ -554,22 +575,19 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
         KVC601 => (format!("KeyVault/{}", cx.keyvault()), format!("an object of SecretProviderClass {} is not in Key Vault {}", cx.spc_name, cx.keyvault())),
         KVC602 => (format!("KeyVault/{}", cx.keyvault()), format!("an object of SecretProviderClass {} is disabled in Key Vault {}", cx.spc_name, cx.keyvault())),
         KVC704 => {
-            let pods = cx.ix.spc_users(cx.ns(), cx.spc_name).unwrap_or(1);
-            let objects = cx.params.as_deref().map_or(1, |p| p.objects.len().max(1));
-            let poll = cx
-                .cluster()
-                .csi_driver
-                .known()
-                .map_or(std::time::Duration::from_secs(120), |c| c.rotation_poll_interval);
-            let per_day = super::mount::throttle_estimate(pods, objects, poll);
+            let l = throttling::Load::of(cx);
             (
                 format!("KeyVault/{}", cx.keyvault()),
                 format!(
-                    "Key Vault {} is throttling requests (429): SecretProviderClass {} alone costs about {per_day} reads/day ({pods} pods x {objects} objects x {} polls/day at {}s)",
+                    "Key Vault {} is throttling requests (429): SecretProviderClass {} reads {} objects per poll ({} pods x {} objects), about {} reads/day ({} polls/day at {}s)",
                     cx.keyvault(),
                     cx.spc_name,
-                    86_400 / poll.as_secs().max(1),
-                    poll.as_secs()
+                    l.per_poll(),
+                    l.pods,
+                    l.objects,
+                    l.per_day(),
+                    l.polls_per_day(),
+                    l.poll.as_secs()
                 ),
             )
         }

@@ -1,0 +1,159 @@
+//! The "add a federated credential" fix (KVC401, KVC405). `az identity federated-credential
+//! create` is the ARM PUT "Create Or Update": under a name the identity already has, it
+//! replaces that credential and breaks whichever workload it served. And an identity holds at
+//! most 20 credentials (FACTS §7), so a 21st create fails. The name is therefore one no
+//! credential of the identity has, and at the limit the fix reuses a credential this cluster
+//! proves unused, or says to free one, instead of a create that fails.
+
+use super::{AUDIENCE, cluster_issuer, identity_name, identity_rg};
+use crate::chain::context::Ctx;
+use crate::snapshot::FederatedCredentialObs;
+
+/// Federated identity credentials per user-assigned identity (FACTS §7).
+pub(crate) const MAX_PER_IDENTITY: usize = 20;
+/// Longest credential name (FACTS §7).
+const MAX_NAME: usize = 120;
+
+/// A credential for the chain's issuer, subject and audience that takes nothing from a
+/// credential another workload may use.
+pub(crate) fn fic_create(cx: &Ctx) -> String {
+    let base = base_name(cx);
+    let Some(fics) = cx.identity.and_then(|i| i.federated_credentials.known()) else {
+        // The identity's credentials are not visible: create only under a free name.
+        let show = format!(
+            "az identity federated-credential show --name {base} --identity-name {} -g {}",
+            identity_name(cx),
+            identity_rg(cx)
+        );
+        return format!(
+            "{show} >/dev/null 2>&1 && echo 'a credential named {base} exists: create would overwrite it, choose another --name' || {}",
+            create(cx, &base)
+        );
+    };
+    if fics.len() < MAX_PER_IDENTITY {
+        return create(cx, &free_name(&base, fics));
+    }
+    let id = identity_name(cx);
+    let full = format!(
+        "{id} already holds {} federated credentials, the most an identity may have: a create fails",
+        fics.len()
+    );
+    match unused_here(cx, fics).as_slice() {
+        [reuse, ..] => format!(
+            "{}  # {full}. {} is for {}, a service account that does not exist in namespace {} and no pod runs as: it is reused for {}",
+            update(cx, &reuse.name),
+            reuse.name,
+            reuse.subject,
+            cx.ns(),
+            cx.subject()
+        ),
+        [] => format!(
+            "# {full}. Delete one no workload uses (list: az identity federated-credential list --identity-name {id} -g {rg} -o table; delete: az identity federated-credential delete --name <unused credential> --identity-name {id} -g {rg} --yes), then: {}",
+            create(cx, &free_name(&base, fics)),
+            rg = identity_rg(cx),
+        ),
+    }
+}
+
+fn create(cx: &Ctx, name: &str) -> String {
+    format!(
+        "az identity federated-credential create --name {name} --identity-name {} -g {} --issuer {} --subject {} --audiences {AUDIENCE}",
+        identity_name(cx),
+        identity_rg(cx),
+        cluster_issuer(cx),
+        cx.subject(),
+    )
+}
+
+fn update(cx: &Ctx, name: &str) -> String {
+    format!(
+        "az identity federated-credential update --name {name} --identity-name {} -g {} --issuer {} --subject {} --audiences {AUDIENCE}",
+        identity_name(cx),
+        identity_rg(cx),
+        cluster_issuer(cx),
+        cx.subject(),
+    )
+}
+
+/// `<namespace>-<service account>`, within the name limit.
+fn base_name(cx: &Ctx) -> String {
+    let mut name = format!("{}-{}", cx.ns(), cx.pod.service_account);
+    // Kubernetes names are ASCII: a byte cut is a character cut.
+    name.truncate(MAX_NAME - 4);
+    name
+}
+
+/// `base`, or `base-2`, `base-3`, … : the first no credential of the identity is named
+/// (ARM names compare case-insensitively).
+pub(crate) fn free_name(base: &str, fics: &[FederatedCredentialObs]) -> String {
+    let taken = |n: &str| fics.iter().any(|f| f.name.eq_ignore_ascii_case(n));
+    if !taken(base) {
+        return base.to_string();
+    }
+    (2..)
+        .map(|i| format!("{base}-{i}"))
+        .find(|n| !taken(n))
+        .expect("fewer names taken than integers")
+}
+
+/// Credentials this cluster proves unused: on its issuer, for a service account of the
+/// chain's namespace (the one namespace every diagnosis sees whole) that does not exist
+/// there and that no pod runs as. A credential for another cluster or namespace may be in
+/// use where kvchain does not look, so it is never offered.
+fn unused_here<'f>(
+    cx: &Ctx,
+    fics: &'f [FederatedCredentialObs],
+) -> Vec<&'f FederatedCredentialObs> {
+    let Some(issuer) = cx.cluster().oidc_issuer.known() else {
+        return Vec::new();
+    };
+    let snap = cx.snap();
+    let ns = cx.ns();
+    if snap.pods.unknown_in(ns).is_some() || snap.service_accounts.unknown_in(ns).is_some() {
+        return Vec::new();
+    }
+    let prefix = format!("system:serviceaccount:{ns}:");
+    fics.iter()
+        .filter(|f| f.issuer == *issuer)
+        .filter(|f| {
+            f.subject.strip_prefix(&prefix).is_some_and(|sa| {
+                !sa.contains(':')
+                    && sa != cx.pod.service_account.as_str()
+                    && !snap
+                        .service_accounts
+                        .items
+                        .iter()
+                        .any(|s| s.namespace == ns && s.name == sa)
+                    && !snap
+                        .pods
+                        .items
+                        .iter()
+                        .any(|p| p.namespace == ns && p.service_account == sa)
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fic(name: &str) -> FederatedCredentialObs {
+        FederatedCredentialObs {
+            name: name.into(),
+            issuer: "https://issuer/".into(),
+            subject: format!("system:serviceaccount:x:{name}"),
+            audiences: vec![AUDIENCE.into()],
+        }
+    }
+
+    #[test]
+    fn a_taken_name_is_never_chosen() {
+        assert_eq!(free_name("shop-app", &[fic("other")]), "shop-app");
+        assert_eq!(free_name("shop-app", &[fic("Shop-App")]), "shop-app-2");
+        assert_eq!(
+            free_name("shop-app", &[fic("shop-app"), fic("shop-app-2")]),
+            "shop-app-3"
+        );
+    }
+}
