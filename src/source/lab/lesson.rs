@@ -302,6 +302,52 @@ impl LessonRun {
     }
 }
 
+/// Lesson `name` of `lessons` (the scenario's), with the workload its checks look at by
+/// default (`world`'s fault target); `builtin`: the built-in lessons' names, for the error.
+pub fn find(
+    lessons: &[Lesson],
+    w: &super::world::World,
+    name: &str,
+    builtin: &[&str],
+) -> Result<(Lesson, (String, String)), String> {
+    let l = lessons.iter().find(|l| l.name == name).ok_or_else(|| {
+        let here: Vec<&str> = lessons.iter().map(|l| l.name.as_str()).collect();
+        format!(
+            "no lesson {name:?} in scenario {} (its lessons: {}; built-in lessons: {})",
+            w.name,
+            if here.is_empty() {
+                "none".to_string()
+            } else {
+                here.join(", ")
+            },
+            builtin.join(", ")
+        )
+    })?;
+    let target = super::faults::default_target(w)
+        .map(|(_, ns, name)| (ns, name))
+        .unwrap_or_default();
+    // A target no workload has would leave every check unmet and the class stuck on step 1
+    // with nothing selected: said before the TUI opens.
+    let (ns, workload) = l.target.as_ref().unwrap_or(&target);
+    if !w.workloads.keys().any(|(_, n, w)| (n, w) == (ns, workload)) {
+        let have: Vec<String> = w
+            .workloads
+            .keys()
+            .map(|(kind, n, w)| format!("{kind} {n}/{w}"))
+            .collect();
+        return Err(format!(
+            "lesson {name:?}: spec.target {ns}/{workload}: no workload of that name in scenario {} (its workloads: {})",
+            w.name,
+            if have.is_empty() {
+                "none".into()
+            } else {
+                have.join(", ")
+            }
+        ));
+    }
+    Ok((l.clone(), target))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -210,47 +210,11 @@ pub fn find_lesson(
     src: &LabSource,
     name: &str,
 ) -> Result<(lesson::Lesson, (String, String)), String> {
-    let w = src.world();
-    let l = src.lessons.iter().find(|l| l.name == name).ok_or_else(|| {
-        let here: Vec<&str> = src.lessons.iter().map(|l| l.name.as_str()).collect();
-        let builtin: Vec<&str> = BUILTINS
-            .iter()
-            .filter_map(|b| b.name.strip_prefix("lesson-"))
-            .collect();
-        format!(
-            "no lesson {name:?} in scenario {} (its lessons: {}; built-in lessons: {})",
-            w.name,
-            if here.is_empty() {
-                "none".to_string()
-            } else {
-                here.join(", ")
-            },
-            builtin.join(", ")
-        )
-    })?;
-    let target = faults::default_target(w)
-        .map(|(_, ns, name)| (ns, name))
-        .unwrap_or_default();
-    // A target no workload has would leave every check unmet and the class stuck on step 1
-    // with nothing selected: said before the TUI opens.
-    let (ns, workload) = l.target.as_ref().unwrap_or(&target);
-    if !w.workloads.keys().any(|(_, n, w)| (n, w) == (ns, workload)) {
-        let have: Vec<String> = w
-            .workloads
-            .keys()
-            .map(|(kind, n, w)| format!("{kind} {n}/{w}"))
-            .collect();
-        return Err(format!(
-            "lesson {name:?}: spec.target {ns}/{workload}: no workload of that name in scenario {} (its workloads: {})",
-            w.name,
-            if have.is_empty() {
-                "none".into()
-            } else {
-                have.join(", ")
-            }
-        ));
-    }
-    Ok((l.clone(), target))
+    let builtin: Vec<&str> = BUILTINS
+        .iter()
+        .filter_map(|b| b.name.strip_prefix("lesson-"))
+        .collect();
+    lesson::find(&src.lessons, src.world(), name, &builtin)
 }
 
 /// (name, one-line description) of each built-in scenario.
