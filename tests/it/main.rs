@@ -30,6 +30,7 @@ mod engine_props;
 mod hostile_input;
 mod kubeconfig_errors;
 mod lab_audit;
+mod lab_cluster_names;
 mod lab_consumers;
 mod lab_credentials;
 mod lab_daemonset;

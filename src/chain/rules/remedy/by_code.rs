@@ -99,7 +99,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         ),
         KVC104 => (
             "kubectl get csidriver secrets-store.csi.k8s.io && kubectl get pods -n kube-system -o wide | grep -e secrets-store".to_string(),
-            "az aks enable-addons --addons azure-keyvault-secrets-provider -g \"$CLUSTER_RG\" -n \"$CLUSTER\"".to_string(),
+            format!("az aks enable-addons --addons azure-keyvault-secrets-provider {}", aks_args(cx)),
         ),
         KVC105 => (
             "kubectl get csidriver secrets-store.csi.k8s.io -o jsonpath='{.spec.tokenRequests}'".to_string(),
@@ -227,8 +227,8 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         KVC303 => (
             match cx.mode {
                 // The scale sets' own identity, where IMDS looks without a client id.
-                AuthMode::VmIdentity { user_assigned: None } => "az vmss list -g \"$(az aks show -g \"$CLUSTER_RG\" -n \"$CLUSTER\" --query nodeResourceGroup -o tsv)\" --query \"[].{vmss:name,identity:identity.type,principalId:identity.principalId}\" -o table".to_string(),
-                _ => "az aks show -g \"$CLUSTER_RG\" -n \"$CLUSTER\" --query addonProfiles.azureKeyvaultSecretsProvider.identity".to_string(),
+                AuthMode::VmIdentity { user_assigned: None } => format!("az vmss list -g \"$(az aks show {} --query nodeResourceGroup -o tsv)\" --query \"[].{{vmss:name,identity:identity.type,principalId:identity.principalId}}\" -o table", aks_args(cx)),
+                _ => format!("az aks show {} --query addonProfiles.azureKeyvaultSecretsProvider.identity", aks_args(cx)),
             },
             // Its own identity per workload, with what workload identity needs before the
             // switch (a bare clientID edit would break a working mount).
@@ -314,7 +314,9 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         KVC505 => (
             format!("az keyvault show -n {kv} --query \"{{public:properties.publicNetworkAccess,acls:properties.networkAcls}}\""),
             format!(
-                "az keyvault network-rule add -n {kv} --subnet \"$(az aks nodepool show -g \"$CLUSTER_RG\" --cluster-name \"$CLUSTER\" -n {} --query vnetSubnetId -o tsv)\"  # or a private endpoint reachable from the cluster",
+                "az keyvault network-rule add -n {kv} --subnet \"$(az aks nodepool show -g {} --cluster-name {} -n {} --query vnetSubnetId -o tsv)\"  # or a private endpoint reachable from the cluster",
+                aks_rg(cx),
+                aks_name(cx),
                 cx.pod.node.as_deref().and_then(node_pool).unwrap_or("nodepool1")
             ),
         ),

@@ -24,8 +24,28 @@ pub(crate) use workload_identity::switch_to_workload_identity;
 pub(crate) const CSIDRIVER: &str = "CSIDriver/secrets-store.csi.k8s.io";
 
 pub(super) const HELM_DRIVER: &str = "helm upgrade csi-secrets-store secrets-store-csi-driver/secrets-store-csi-driver -n kube-system --reuse-values";
-const ADDON: &str =
-    "az aks addon update -g \"$CLUSTER_RG\" -n \"$CLUSTER\" -a azure-keyvault-secrets-provider";
+
+/// `-g <resource group> -n <cluster>` of `az aks` commands: what the snapshot knows (the lab's
+/// Cluster), else the shell variables `$CLUSTER_RG` / `$CLUSTER` for the user to set.
+pub(crate) fn aks_args(cx: &Ctx) -> String {
+    format!("-g {} -n {}", aks_rg(cx), aks_name(cx))
+}
+
+/// The AKS cluster's resource group, else `"$CLUSTER_RG"`.
+pub(crate) fn aks_rg(cx: &Ctx) -> String {
+    cx.cluster().resource_group.as_deref().map_or_else(
+        || "\"$CLUSTER_RG\"".to_string(),
+        |g| sh_word(g).into_owned(),
+    )
+}
+
+/// The AKS cluster's name, else `"$CLUSTER"`.
+pub(crate) fn aks_name(cx: &Ctx) -> String {
+    cx.cluster()
+        .name
+        .as_deref()
+        .map_or_else(|| "\"$CLUSTER\"".to_string(), |n| sh_word(n).into_owned())
+}
 
 /// The AKS node pool of a node name (`aks-<pool>-<id>-vmss<n>`).
 pub(crate) fn node_pool(node: &str) -> Option<&str> {
@@ -60,7 +80,10 @@ pub(crate) fn install(cx: &Ctx) -> Option<DriverInstall> {
 /// The command that changes a driver flag: the add-on's `az aks addon update` flags, or the
 /// Helm chart's values; both when the install method is not known.
 pub(crate) fn driver_setting(cx: &Ctx, addon_flags: &str, helm_values: &str) -> String {
-    let addon = format!("{ADDON} {addon_flags}");
+    let addon = format!(
+        "az aks addon update {} -a azure-keyvault-secrets-provider {addon_flags}",
+        aks_args(cx)
+    );
     let helm = format!("{HELM_DRIVER} --set {helm_values}");
     match install(cx) {
         Some(DriverInstall::AksAddon) => addon,
@@ -95,7 +118,12 @@ pub(crate) fn cluster_issuer(cx: &Ctx) -> String {
         .known()
         .cloned()
         .or_else(|| presented_issuer(cx))
-        .unwrap_or_else(|| "\"$(az aks show -g \"$CLUSTER_RG\" -n \"$CLUSTER\" --query oidcIssuerProfile.issuerUrl -o tsv)\"".to_string())
+        .unwrap_or_else(|| {
+            format!(
+                "\"$(az aks show {} --query oidcIssuerProfile.issuerUrl -o tsv)\"",
+                aks_args(cx)
+            )
+        })
 }
 
 /// The cluster's Entra ID tenant: observed, else the tenant segment of its AKS OIDC issuer

@@ -151,7 +151,9 @@ fn unresolved_unseen(
 /// The command that links the private DNS zone `zone` to the VNet of the pod's node pool.
 fn private_link(cx: &Ctx, u: VaultUnreached, zone: &str) -> String {
     let vnet = format!(
-        "\"$(az aks nodepool show -g \"$CLUSTER_RG\" --cluster-name \"$CLUSTER\" -n {} --query vnetSubnetId -o tsv | sed 's|/subnets/.*||')\"",
+        "\"$(az aks nodepool show -g {} --cluster-name {} -n {} --query vnetSubnetId -o tsv | sed 's|/subnets/.*||')\"",
+        super::aks_rg(cx),
+        super::aks_name(cx),
         cx.pod
             .node
             .as_deref()
