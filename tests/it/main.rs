@@ -79,6 +79,7 @@ mod rules_network;
 mod rules_pending;
 mod rules_placement;
 mod rules_repaired;
+mod rules_role_on_client_id;
 mod rules_rotation_repair;
 mod rules_runtime;
 mod rules_runtime_objects;
