@@ -75,6 +75,7 @@ mod rules_firewall_history;
 mod rules_fixes;
 mod rules_identity;
 mod rules_identity_fixes;
+mod rules_miscased_keys;
 mod rules_network;
 mod rules_pending;
 mod rules_placement;

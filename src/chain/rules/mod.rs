@@ -10,6 +10,7 @@ pub(crate) mod federation;
 pub(crate) mod history;
 use auth_params::INVALID_TENANT;
 pub(crate) mod identity;
+mod miscased;
 pub(crate) mod mount;
 pub(crate) mod node;
 pub(crate) mod node_selector;
