@@ -68,6 +68,7 @@ mod manifests_reading;
 mod parser_props;
 mod report_text;
 mod rules_cause;
+mod rules_client_id_sides;
 mod rules_consumers;
 mod rules_earlier_pod;
 mod rules_events;

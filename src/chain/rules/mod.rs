@@ -10,6 +10,7 @@ pub(crate) mod federation;
 pub(crate) mod history;
 use auth_params::INVALID_TENANT;
 pub(crate) mod identity;
+pub(crate) mod identity_side;
 mod miscased;
 pub(crate) mod mount;
 pub(crate) mod node;

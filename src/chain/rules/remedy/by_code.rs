@@ -198,7 +198,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                 "kubectl annotate serviceaccount {} -n {ns} azure.workload.identity/client-id={} --overwrite && {}",
                 cx.pod.service_account,
                 client_id(cx),
-                restart(cx)
+                restart_sa_runners(cx)
             ),
         ),
         KVC301 => (

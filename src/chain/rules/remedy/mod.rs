@@ -257,6 +257,59 @@ pub(crate) fn restart(cx: &Ctx) -> String {
     restart_pod(cx.ns(), &cx.pod.name, cx.workload)
 }
 
+/// Restart every workload running as the chain's service account: the webhook injects its
+/// annotations at pod creation only (FACTS §6), so each keeps the old AZURE_CLIENT_ID until
+/// replaced. Only those labelled for workload identity: the webhook mutates no other pod (a
+/// database sharing `default` is left alone). The chain's own workload is always among them
+/// (unlabelled, the fix says to label it first; a template whose pods cannot be created runs
+/// none).
+pub(crate) fn restart_sa_runners(cx: &Ctx) -> String {
+    let ns = cx.ns();
+    let runners = cx.ix.runners_of(ns, &cx.pod.service_account);
+    let labelled = |p: &&crate::snapshot::PodObs| {
+        p.labels
+            .get("azure.workload.identity/use")
+            .is_some_and(|v| v == "true")
+    };
+    let mut commands: Vec<String> = Vec::new();
+    for p in runners.into_iter().filter(labelled) {
+        let c = restart_pod(ns, &p.name, cx.ix.workload_of(p));
+        if !commands.contains(&c) {
+            commands.push(c);
+        }
+    }
+    let own = restart(cx);
+    if !commands.contains(&own) {
+        commands.push(own);
+    }
+    // In name order: the same fix whichever chain (and pod order) it is built from.
+    commands.sort_unstable();
+    // A command's trailing comment would swallow the ones after it: the comments go last.
+    let (run, notes): (Vec<&str>, Vec<&str>) = commands
+        .iter()
+        .map(|c| c.split_once("  # ").unwrap_or((c, "")))
+        .unzip();
+    let notes: Vec<&str> = notes.into_iter().filter(|n| !n.is_empty()).collect();
+    match notes.is_empty() {
+        true => run.join(" && "),
+        false => format!("{}  # {}", run.join(" && "), notes.join("; ")),
+    }
+}
+
+/// `kubectl patch` of one SecretProviderClass parameter (a merge patch: the others stay).
+pub(crate) fn patch_spc_parameter(cx: &Ctx, key: &str, value: &str) -> String {
+    if unrendered_spc(cx) {
+        return edit_spc(cx, &format!("parameters.{key}: {value}"));
+    }
+    let patch = serde_json::json!({ "spec": { "parameters": { key: value } } }).to_string();
+    format!(
+        "kubectl patch secretproviderclass {} -n {} --type merge -p {}",
+        sh_word(cx.spc_name),
+        cx.ns(),
+        sh_word(&patch)
+    )
+}
+
 /// [`restart`] for pod `pod` of namespace `ns` owned by `workload` (a consumer of the chain's
 /// Secret need not be the chain's pod).
 pub(crate) fn restart_pod(ns: &str, pod: &str, workload: Option<(&str, &str)>) -> String {
