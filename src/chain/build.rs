@@ -518,6 +518,7 @@ fn diagnose_volume<'a>(
     let starting = rules::mount::starting(&links[LinkKind::Mount.index()]);
     rules::unstarted::consumers_unproven(links, starting);
     let mount_failed = rules::apply_events(&cx, links);
+    rules::identity_side::point_at_working(&cx, links);
     for link in links.iter_mut() {
         settle(link);
     }

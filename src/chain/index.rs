@@ -106,6 +106,10 @@ pub(crate) struct Index<'a> {
     /// throttling estimate (KVC704, from an event) needs it: built on first use, not per call.
     /// Owned names (namespace → SPC → count): a borrowed key would make `Index` invariant.
     spc_users: OnceLock<HashMap<String, HashMap<String, usize>>>,
+    /// `<namespace>/<service account>` → positions in `snap.pods` of one pod per workload (a
+    /// pod nothing owns is its own) running as that account, in pod order. Built on first use:
+    /// only a client-id fix (KVC203/KVC204) restarts them all.
+    sa_runners: OnceLock<HashMap<String, Vec<usize>>>,
     /// (SPC address, secretObjects index) → the sorted [`pod_address`]es of pods that consume
     /// that synced Secret without mounting the SPC (KVC903). Worked out once per Secret, not
     /// once per chain: each of a Deployment's n replicas would otherwise scan the n − 1 others.
@@ -226,6 +230,7 @@ impl<'a> Index<'a> {
             spcps: map(0),
             mounted_per_spc: map(0),
             spc_users: OnceLock::new(),
+            sa_runners: OnceLock::new(),
             unmounted_consumers: Mutex::new(map(0)),
             secrets: map(snap.secrets.items.len()),
             secret_writers: map(0),
@@ -300,6 +305,41 @@ impl<'a> Index<'a> {
             users
         });
         users.get(ns)?.get(spc).copied()
+    }
+
+    /// One pod per workload (or bare pod) of namespace `ns` running as service account `sa`,
+    /// in pod order: what the webhook injected the account's annotations into (FACTS §6).
+    pub fn runners_of(&self, ns: &str, sa: &str) -> Vec<&'a PodObs> {
+        let runners = self.sa_runners.get_or_init(|| {
+            let mut runners: HashMap<String, Vec<usize>> = map(0);
+            // Per account: a workload whose pods run as two accounts (mid-rollout) is a
+            // runner of each. Its pod with the least name stands for it, whatever the pod
+            // order (a Job's restart names the pod).
+            let pods = &self.snap.pods.items;
+            let mut first: HashMap<(String, String, String), usize> = map(0);
+            for (i, pod) in pods.iter().enumerate() {
+                let (kind, name) = self.workload_of(pod).unwrap_or(("Pod", &pod.name));
+                let account = format!("{}/{}", pod.namespace, pod.service_account);
+                first
+                    .entry((account, kind.to_string(), name.to_string()))
+                    .and_modify(|at| {
+                        if pods.get(*at).is_some_and(|p| pod.name < p.name) {
+                            *at = i;
+                        }
+                    })
+                    .or_insert(i);
+            }
+            for ((account, _, _), i) in first {
+                runners.entry(account).or_default().push(i);
+            }
+            // Pod order, as every other list of the index.
+            runners.values_mut().for_each(|v| v.sort_unstable());
+            runners
+        });
+        let pods = &self.snap.pods.items;
+        (runners.get(&format!("{ns}/{sa}")).into_iter().flatten())
+            .filter_map(|&i| pods.get(i))
+            .collect()
     }
 
     /// Consumers in `list` (those of `spc.secret_objects[secret]`) whose pod does not mount

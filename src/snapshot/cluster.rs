@@ -19,6 +19,12 @@ pub struct ClusterFacts {
     /// Nodes with what decides where the driver's DaemonSets run (labels, taints).
     #[serde(default = "not_observed")]
     pub nodes: Observed<Vec<NodeObs>>,
+    /// The AKS cluster's name and resource group, where the source knows them (the lab's
+    /// Cluster document): `az aks` fixes name them instead of `$CLUSTER` / `$CLUSTER_RG`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_group: Option<String>,
 }
 
 fn not_observed<T>() -> Observed<T> {
@@ -92,6 +98,8 @@ impl Default for ClusterFacts {
             workload_identity_webhook: Observed::unknown("not observed"),
             csi_driver: Observed::unknown("not observed"),
             nodes: Observed::unknown("not observed"),
+            name: None,
+            resource_group: None,
         }
     }
 }

@@ -329,6 +329,8 @@ mod tests {
                     ..CsiDriverFacts::default()
                 }),
                 nodes: Observed::Known(vec![]),
+                name: None,
+                resource_group: None,
             },
             azure: AzureObs {
                 identities: Coll::known(vec![]),

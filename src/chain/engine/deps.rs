@@ -8,7 +8,9 @@
 //! or reads, with their consumers and Ingresses ([`Dep::Secret`]); the ServiceAccounts (the
 //! rules look for a near name or an annotated one when the pod's is wrong: [`Dep::Sas`]); every
 //! SecretProviderClass when one it names is missing (did-you-mean: [`Dep::Spcs`]); and the
-//! workloads on its owner path ([`Dep::Workload`]).
+//! workloads on its owner path ([`Dep::Workload`]). A chain whose client-id fix restarts every
+//! workload running as its ServiceAccount (KVC203/KVC204) also reads those pods and their
+//! owner paths ([`Dep::Runners`]).
 //!
 //! A change touches the keys of the object before and after it, so a pod that stops mounting
 //! an SPC still reaches the chains that counted it.
@@ -25,6 +27,8 @@ pub(super) enum Dep {
     Secret(Name),
     Workload(Name, Name),
     Sas,
+    /// The pods running as a ServiceAccount (by its name).
+    Runners(Name),
     Spcs,
     /// The time itself: a message names it or an age taken from it (see `Clock::now`).
     Clock,
@@ -130,6 +134,12 @@ pub(super) fn reads(ix: &Index<'_>, pod: &PodObs, spcs: &[&str]) -> Vec<Dep> {
     }
     deps.extend(secrets_of(pod).map(|s| Dep::Secret(s.into())));
     owner_path(ix, pod, &mut deps);
+    if client_id_fix_possible(ix, pod, spcs) {
+        deps.push(Dep::Runners(pod.service_account.clone()));
+        for runner in ix.runners_of(ns, &pod.service_account) {
+            owner_path(ix, runner, &mut deps);
+        }
+    }
     // Consumers of the Secrets the chains sync are named by their workload.
     let synced: Vec<Name> = deps
         .iter()
@@ -163,6 +173,30 @@ pub(super) fn reads(ix: &Index<'_>, pod: &PodObs, spcs: &[&str]) -> Vec<Dep> {
     deps.sort_unstable();
     deps.dedup();
     deps
+}
+
+/// Whether a chain of `pod` may carry a client-id fix (KVC203/KVC204, whose restart names
+/// every workload running as the ServiceAccount): its account exists and its client-id
+/// annotation is missing or differs from a clientID its SecretProviderClasses give. A
+/// superset is enough: most chains agree, and they do not read the other pods.
+fn client_id_fix_possible(ix: &Index<'_>, pod: &PodObs, spcs: &[&str]) -> bool {
+    let ns = pod.namespace.as_str();
+    let Some(sa) = ix.service_accounts.get(&(ns, pod.service_account.as_str())) else {
+        return false;
+    };
+    let annotated = sa.annotations.get("azure.workload.identity/client-id");
+    // The SPCs' clientIDs and any a volume writes over them (the driver merges those over).
+    let spc_ids = spcs.iter().filter_map(|name| {
+        (ix.spcs.get(&(ns, *name))).and_then(|spc| spc.parameters.get("clientID"))
+    });
+    let volume_ids = pod.volumes.iter().filter_map(|v| match &v.source {
+        VolumeSourceObs::Csi { attributes, .. } => attributes.get("clientID"),
+        _ => None,
+    });
+    spc_ids.chain(volume_ids).any(|c| match annotated {
+        None => true,
+        Some(a) => !a.trim().eq_ignore_ascii_case(c.trim()),
+    })
 }
 
 /// The workloads `Index::workload_of` visits for `pod` (or the workload a template belongs to).
@@ -208,6 +242,7 @@ fn secrets_of(pod: &PodObs) -> impl Iterator<Item = &str> {
 /// The keys a pod's change reaches: its own chains, and the aggregates it takes part in.
 pub(super) fn touched_by_pod(pod: &PodObs, out: &mut Vec<Dep>) {
     out.push(Dep::Pod(pod.name.clone()));
+    out.push(Dep::Runners(pod.service_account.clone()));
     for v in &pod.volumes {
         if let VolumeSourceObs::Csi { attributes, .. } = &v.source {
             // Every attribute value: a misspelt key still names the SPC the chain reads.

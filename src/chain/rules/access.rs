@@ -9,6 +9,11 @@ use crate::chain::context::Ctx;
 use crate::chain::model::{Fact, Link, Status};
 use crate::snapshot::{Gaps, ObjectType, Observed, RoleAssignmentObs, VaultObs};
 
+mod granted;
+mod on_client_id;
+pub(crate) use granted::reads_granted;
+use on_client_id::on_client_id;
+
 /// The data action the provider's read of each object type needs.
 pub(crate) fn needed_action(t: ObjectType) -> &'static str {
     match t {
@@ -239,7 +244,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             continue;
         }
         let (mut confirm, _) = remedy::commands(cx, Code::KVC501);
-        let fix;
+        let mut fix;
         let what = format!("{} {}", t.as_str(), names().collect::<Vec<_>>().join(", "));
         if ignored {
             let model = if vault.rbac {
@@ -351,11 +356,46 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 fix,
             ));
         } else if assignments_known || !vault.rbac {
+            // codes.yaml KVC501: a role "assigned to the clientId instead of the principal
+            // (object) id" — RBAC matches the principal only (FACTS §7), so it grants nothing.
+            let on_client: Vec<&RoleAssignmentObs> = if vault.rbac {
+                (cx.ix.assignments(&identity.client_id))
+                    .filter(|r| {
+                        grants(r, action)
+                            && uncovered
+                                .iter()
+                                .any(|n| covers(&r.scope, &vault.resource_id, t, n))
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let (misassigned, deletes) = on_client_id(identity, &on_client);
+            if !deletes.is_empty() {
+                // Re-made for the principal as they were meant: same roles, same scopes, when
+                // they cover every object still missing.
+                let all = uncovered.iter().all(|n| {
+                    on_client
+                        .iter()
+                        .any(|r| covers(&r.scope, &vault.resource_id, t, n))
+                });
+                if all {
+                    fix = on_client
+                        .iter()
+                        .map(|r| format!(
+                            "az role assignment create --assignee-object-id {principal} --assignee-principal-type ServicePrincipal --role \"{}\" --scope {}",
+                            r.role_name, r.scope
+                        ))
+                        .collect::<Vec<_>>()
+                        .join(" && ");
+                }
+                fix = format!("{fix} && {deletes}");
+            }
             link.findings.push(cx.finding(
                 Code::KVC501,
                 format!("KeyVault/{}", vault.name),
                 format!(
-                    "no role assignment or access policy lets {} (principal {principal}) perform {action} on Key Vault {} for {what}: the read fails with 403",
+                    "no role assignment or access policy lets {} (principal {principal}) perform {action} on Key Vault {} for {what}: the read fails with 403{misassigned}",
                     identity.name, vault.name
                 ),
                 std::iter::once(format!(
@@ -367,6 +407,12 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 .chain(elsewhere.iter().map(|r| {
                     let inside = r.scope.get(vault.resource_id.len()..).unwrap_or(&r.scope);
                     format!("{} on {} only", r.role_name, inside.trim_start_matches('/'))
+                }))
+                .chain(on_client.iter().map(|r| {
+                    format!(
+                        "{} at {} assigned to principalId {} = the clientId of {}",
+                        r.role_name, r.scope, r.principal_id, identity.name
+                    )
                 }))
                 .collect(),
                 confirm,

@@ -131,6 +131,7 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
     };
     let (mode, mut problems) = auth_mode(&p, nps, remedy::tenant_key_to_edit(cx));
     cx.mode = mode;
+    super::miscased::name_in(cx, &mut problems);
     // The tenant each tenant fix names: the identity's home tenant (FACTS §11), looked up
     // only when a fix names it (most groups have no problem at all).
     if problems.iter().any(|pr| pr.fix.contains(TENANT)) {
@@ -329,11 +330,17 @@ const MEANT_WI: &str = "useWorkloadIdentity";
 /// `useWorkloadIdentity`, already named as the reason no credential is set).
 fn ignored_keys(cx: &Ctx, link: &mut Link, told_wi: bool) {
     let Some(spc) = cx.spc else { return };
+    // A miscased required key is told where its absence is (KVC302, [`super::miscased`]).
+    let told = |k: &str| {
+        cx.params
+            .as_deref()
+            .is_some_and(|p| super::miscased::stands_for(p, k).is_some())
+    };
     let mut unknown = params::unknown(
         spc.parameters
             .keys()
             .map(String::as_str)
-            .filter(|k| !(told_wi && *k == MEANT_WI)),
+            .filter(|k| !(told(k) || (told_wi && *k == MEANT_WI))),
     );
     // Read by the provider only for a VM managed identity (FACTS §5): elsewhere it is as
     // unread as an unknown key, though it looks like it picks the identity.
@@ -375,10 +382,7 @@ fn ignored_keys(cx: &Ctx, link: &mut Link, told_wi: bool) {
     let suggested: Vec<String> = unknown
         .iter()
         .map(|u| match u.key {
-            MEANT_WI => {
-                "replace useWorkloadIdentity with clientID: <the workload identity's client id>"
-                    .to_string()
-            }
+            MEANT_WI => meant_wi_fix(cx),
             // A did-you-mean names the key meant; a key that is simply not read (or
             // read in another mode only) has nothing to become.
             key => match u.hint.as_deref().and_then(did_you_mean) {
@@ -401,6 +405,27 @@ fn ignored_keys(cx: &Ctx, link: &mut Link, told_wi: bool) {
         confirm,
         remedy::edit_spc(cx, &suggested.join("; ")),
     ));
+}
+
+/// What to do with `useWorkloadIdentity`: drop it where a clientID (even a miscased one)
+/// already selects workload identity, else put the identity's client id in its place — the
+/// pod's service account's when it names one.
+fn meant_wi_fix(cx: &Ctx) -> String {
+    let has_client = cx.params.as_deref().is_some_and(|p| p.client_id.is_some())
+        || super::miscased::written_for(cx, "clientID").is_some();
+    if has_client {
+        return format!("remove {MEANT_WI} (clientID already selects workload identity)");
+    }
+    let annotated = cx
+        .ix
+        .service_accounts
+        .get(&(cx.ns(), cx.pod.service_account.as_str()))
+        .and_then(|sa| sa.annotations.get(super::sa_template::CLIENT_ID))
+        .filter(|c| !params::is_placeholder(c));
+    match annotated {
+        Some(c) => format!("replace {MEANT_WI} with clientID: {c}"),
+        None => format!("replace {MEANT_WI} with clientID: <the workload identity's client id>"),
+    }
 }
 
 /// The parameter a KVC305 hint suggests (`did you mean keyvaultName? …`).

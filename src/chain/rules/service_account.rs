@@ -139,12 +139,60 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             if !labelled && principal_of.is_none() {
                 f.severity = Severity::Info;
             }
+            if principal_of.is_none() {
+                keep_working_side(cx, &mut f, a, spc_client);
+            }
             link.findings.push(f);
         }
         Some(a) => stale_injection(cx, link, a, spc_client),
     }
     super::injected_tenant::check(cx, link, sa, spc_client);
     label_and_injection(cx, link);
+}
+
+/// KVC204's direction from what the snapshot shows of both identities (codes.yaml: "annotate
+/// the ServiceAccount with the SPC clientID … or the reverse"): the SPC's clientID is changed
+/// when the ServiceAccount's identity is the one that works and the SPC's is not; when each
+/// lacks something, both are said.
+fn keep_working_side(cx: &Ctx, f: &mut Finding, annotated: &str, spc_client: &str) {
+    use super::identity_side::{Side, pick, set_spc_client, works};
+    match pick(cx, annotated, spc_client) {
+        Side::Spc => {}
+        Side::ServiceAccount { sa, spc } => {
+            let id = sa.identity.map_or(sa.client_id, |i| i.client_id.as_str());
+            f.message = format!(
+                "{}; the service account's {}, while the SecretProviderClass's {} {}: the SecretProviderClass's clientID is the one to change",
+                f.message,
+                works(cx, &sa),
+                spc.named(),
+                spc.shortfall(cx)
+            )
+            .into();
+            // The pods already hold the annotation's id; the mount retries with the new one.
+            f.fix = format!(
+                "{}  # the service account already names {id}: no restart needed",
+                set_spc_client(cx, id)
+            )
+            .into();
+        }
+        Side::Neither { sa, spc } => {
+            let lack =
+                |r: &super::identity_side::Readiness| format!("{} {}", r.named(), r.shortfall(cx));
+            f.message = format!(
+                "{}; neither works for {}: the service account's {}, the SecretProviderClass's {}",
+                f.message,
+                cx.subject(),
+                lack(&sa),
+                lack(&spc)
+            )
+            .into();
+            f.fix = format!(
+                "# complete one identity (the other findings of this chain say how for the SecretProviderClass's), then use it on both sides: {}",
+                f.fix
+            )
+            .into();
+        }
+    }
 }
 
 pub(super) fn same(a: &str, b: &str) -> bool {

@@ -76,6 +76,8 @@ pub fn empty() -> Snapshot {
                 placement: Observed::unknown("not observed"),
             }),
             nodes: Observed::unknown("not observed"),
+            name: None,
+            resource_group: None,
         },
         pods: Coll::known(vec![]),
         service_accounts: Coll::known(vec![]),

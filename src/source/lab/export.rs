@@ -169,6 +169,8 @@ fn assemble(
             placement: Observed::Known(super::nodes::driver_placement(c.csi_driver.install)),
         }),
         nodes: Observed::Known(w.nodes.clone()),
+        name: Some(c.name.clone()).filter(|n| !n.is_empty()),
+        resource_group: c.resource_group.clone().filter(|g| !g.is_empty()),
     };
     // Every namespace has its `default` service account.
     let mut sas: Vec<_> = w

@@ -75,6 +75,9 @@ pub async fn observe(client: &Client) -> ClusterFacts {
         workload_identity_webhook: webhook,
         csi_driver: csi,
         nodes,
+        // The Kubernetes API does not say which AKS resource it is.
+        name: None,
+        resource_group: None,
     }
 }
 

@@ -323,6 +323,8 @@ impl LiveState {
                 )),
                 csi_driver: crate::snapshot::Observed::unknown(format!("cluster facts {why}")),
                 nodes: crate::snapshot::Observed::unknown(format!("cluster facts {why}")),
+                name: None,
+                resource_group: None,
             };
             self.cluster_synced = true;
         }

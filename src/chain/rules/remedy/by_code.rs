@@ -144,12 +144,14 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             ),
             match cx.cluster().workload_identity_webhook.known() {
                 Some(false) => format!(
-                    "{INSTALL_WEBHOOK} && {}  # the webhook mutates pods on CREATE only",
+                    "{} && {}  # the webhook mutates pods on CREATE only",
+                    install_webhook(cx),
                     restart(cx)
                 ),
                 _ => format!(
-                    "{}  # the webhook mutates pods on CREATE only; if kubectl get mutatingwebhookconfiguration | grep azure-wi finds nothing, install it first: {INSTALL_WEBHOOK}",
-                    restart(cx)
+                    "{}  # the webhook mutates pods on CREATE only; if kubectl get mutatingwebhookconfiguration | grep azure-wi finds nothing, install it first: {}",
+                    restart(cx),
+                    install_webhook(cx)
                 ),
             },
         ),
@@ -203,7 +205,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                 "kubectl annotate serviceaccount {} -n {ns} azure.workload.identity/client-id={} --overwrite && {}",
                 cx.pod.service_account,
                 client_id(cx),
-                restart(cx)
+                restart_sa_runners(cx)
             ),
         ),
         KVC301 => (
@@ -232,8 +234,8 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         KVC303 => (
             match cx.mode {
                 // The scale sets' own identity, where IMDS looks without a client id.
-                AuthMode::VmIdentity { user_assigned: None } => "az vmss list -g \"$(az aks show -g \"$CLUSTER_RG\" -n \"$CLUSTER\" --query nodeResourceGroup -o tsv)\" --query \"[].{vmss:name,identity:identity.type,principalId:identity.principalId}\" -o table".to_string(),
-                _ => "az aks show -g \"$CLUSTER_RG\" -n \"$CLUSTER\" --query addonProfiles.azureKeyvaultSecretsProvider.identity".to_string(),
+                AuthMode::VmIdentity { user_assigned: None } => format!("az vmss list -g \"$(az aks show {} --query nodeResourceGroup -o tsv)\" --query \"[].{{vmss:name,identity:identity.type,principalId:identity.principalId}}\" -o table", aks_args(cx)),
+                _ => format!("az aks show {} --query addonProfiles.azureKeyvaultSecretsProvider.identity", aks_args(cx)),
             },
             // Its own identity per workload, with what workload identity needs before the
             // switch (a bare clientID edit would break a working mount).
@@ -524,7 +526,12 @@ fn remount(cx: &Ctx) -> String {
 }
 
 /// Installs the workload-identity webhook on AKS (with the OIDC issuer it needs).
-const INSTALL_WEBHOOK: &str = "az aks update -g \"$CLUSTER_RG\" -n \"$CLUSTER\" --enable-oidc-issuer --enable-workload-identity";
+fn install_webhook(cx: &Ctx) -> String {
+    format!(
+        "az aks update {} --enable-oidc-issuer --enable-workload-identity",
+        aks_args(cx)
+    )
+}
 
 fn pod_labels_and_env(cx: &Ctx) -> String {
     format!(

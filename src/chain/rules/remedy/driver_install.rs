@@ -7,7 +7,7 @@
 //! upgrade ([`HELM_DRIVER`]), and the Azure provider's chart without its bundled copy of the
 //! driver (`secrets-store-csi-driver.install=false`), so one driver runs whichever was missing.
 
-use super::{ADDON_ENABLE, HELM_DRIVER, audiences_needed, install};
+use super::{HELM_DRIVER, aks_args, audiences_needed, install};
 use crate::chain::context::Ctx;
 use crate::snapshot::DriverInstall;
 
@@ -18,10 +18,22 @@ const PROVIDER: &str = "helm upgrade --install csi-secrets-store-provider-azure 
 /// The fix for a driver (or Azure provider) that is not there.
 pub(crate) fn install_fix(cx: &Ctx) -> String {
     match install(cx) {
-        Some(DriverInstall::AksAddon) => ADDON_ENABLE.to_string(),
+        Some(DriverInstall::AksAddon) => addon_enable(cx),
         Some(DriverInstall::Helm) => helm(cx),
-        None => format!("{ADDON_ENABLE}  # AKS add-on; with Helm: {}", helm(cx)),
+        None => format!(
+            "{}  # AKS add-on; with Helm: {}",
+            addon_enable(cx),
+            helm(cx)
+        ),
     }
+}
+
+/// Enables the add-on on a cluster that has none.
+fn addon_enable(cx: &Ctx) -> String {
+    format!(
+        "az aks enable-addons --addons azure-keyvault-secrets-provider {}",
+        aks_args(cx)
+    )
 }
 
 /// The Helm charts of what is missing: the driver when its CSIDriver is not registered, the

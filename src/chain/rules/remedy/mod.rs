@@ -29,10 +29,28 @@ pub(crate) use workload_identity::switch_to_workload_identity;
 pub(crate) const CSIDRIVER: &str = "CSIDriver/secrets-store.csi.k8s.io";
 
 pub(super) const HELM_DRIVER: &str = "helm upgrade csi-secrets-store secrets-store-csi-driver/secrets-store-csi-driver -n kube-system --reuse-values";
-/// Enables the add-on on a cluster that has none.
-const ADDON_ENABLE: &str = "az aks enable-addons --addons azure-keyvault-secrets-provider -g \"$CLUSTER_RG\" -n \"$CLUSTER\"";
-const ADDON: &str =
-    "az aks addon update -g \"$CLUSTER_RG\" -n \"$CLUSTER\" -a azure-keyvault-secrets-provider";
+
+/// `-g <resource group> -n <cluster>` of `az aks` commands: what the snapshot knows (the lab's
+/// Cluster), else the shell variables `$CLUSTER_RG` / `$CLUSTER` for the user to set.
+pub(crate) fn aks_args(cx: &Ctx) -> String {
+    format!("-g {} -n {}", aks_rg(cx), aks_name(cx))
+}
+
+/// The AKS cluster's resource group, else `"$CLUSTER_RG"`.
+pub(crate) fn aks_rg(cx: &Ctx) -> String {
+    cx.cluster().resource_group.as_deref().map_or_else(
+        || "\"$CLUSTER_RG\"".to_string(),
+        |g| sh_word(g).into_owned(),
+    )
+}
+
+/// The AKS cluster's name, else `"$CLUSTER"`.
+pub(crate) fn aks_name(cx: &Ctx) -> String {
+    cx.cluster()
+        .name
+        .as_deref()
+        .map_or_else(|| "\"$CLUSTER\"".to_string(), |n| sh_word(n).into_owned())
+}
 
 /// The AKS node pool of a node name (`aks-<pool>-<id>-vmss<n>`).
 pub(crate) fn node_pool(node: &str) -> Option<&str> {
@@ -67,7 +85,10 @@ pub(crate) fn install(cx: &Ctx) -> Option<DriverInstall> {
 /// The command that changes a driver flag: the add-on's `az aks addon update` flags, or the
 /// Helm chart's values; both when the install method is not known.
 pub(crate) fn driver_setting(cx: &Ctx, addon_flags: &str, helm_values: &str) -> String {
-    let addon = format!("{ADDON} {addon_flags}");
+    let addon = format!(
+        "az aks addon update {} -a azure-keyvault-secrets-provider {addon_flags}",
+        aks_args(cx)
+    );
     let helm = format!("{HELM_DRIVER} --set {helm_values}");
     match install(cx) {
         Some(DriverInstall::AksAddon) => addon,
@@ -102,7 +123,12 @@ pub(crate) fn cluster_issuer(cx: &Ctx) -> String {
         .known()
         .cloned()
         .or_else(|| presented_issuer(cx))
-        .unwrap_or_else(|| "\"$(az aks show -g \"$CLUSTER_RG\" -n \"$CLUSTER\" --query oidcIssuerProfile.issuerUrl -o tsv)\"".to_string())
+        .unwrap_or_else(|| {
+            format!(
+                "\"$(az aks show {} --query oidcIssuerProfile.issuerUrl -o tsv)\"",
+                aks_args(cx)
+            )
+        })
 }
 
 /// The cluster's Entra ID tenant: observed, else the tenant segment of its AKS OIDC issuer
@@ -250,6 +276,59 @@ pub(crate) fn edit_pod_owner(
 /// recreated when nothing owns it.
 pub(crate) fn restart(cx: &Ctx) -> String {
     restart_pod(cx.ns(), &cx.pod.name, cx.workload)
+}
+
+/// Restart every workload running as the chain's service account: the webhook injects its
+/// annotations at pod creation only (FACTS §6), so each keeps the old AZURE_CLIENT_ID until
+/// replaced. Only those labelled for workload identity: the webhook mutates no other pod (a
+/// database sharing `default` is left alone). The chain's own workload is always among them
+/// (unlabelled, the fix says to label it first; a template whose pods cannot be created runs
+/// none).
+pub(crate) fn restart_sa_runners(cx: &Ctx) -> String {
+    let ns = cx.ns();
+    let runners = cx.ix.runners_of(ns, &cx.pod.service_account);
+    let labelled = |p: &&crate::snapshot::PodObs| {
+        p.labels
+            .get("azure.workload.identity/use")
+            .is_some_and(|v| v == "true")
+    };
+    let mut commands: Vec<String> = Vec::new();
+    for p in runners.into_iter().filter(labelled) {
+        let c = restart_pod(ns, &p.name, cx.ix.workload_of(p));
+        if !commands.contains(&c) {
+            commands.push(c);
+        }
+    }
+    let own = restart(cx);
+    if !commands.contains(&own) {
+        commands.push(own);
+    }
+    // In name order: the same fix whichever chain (and pod order) it is built from.
+    commands.sort_unstable();
+    // A command's trailing comment would swallow the ones after it: the comments go last.
+    let (run, notes): (Vec<&str>, Vec<&str>) = commands
+        .iter()
+        .map(|c| c.split_once("  # ").unwrap_or((c, "")))
+        .unzip();
+    let notes: Vec<&str> = notes.into_iter().filter(|n| !n.is_empty()).collect();
+    match notes.is_empty() {
+        true => run.join(" && "),
+        false => format!("{}  # {}", run.join(" && "), notes.join("; ")),
+    }
+}
+
+/// `kubectl patch` of one SecretProviderClass parameter (a merge patch: the others stay).
+pub(crate) fn patch_spc_parameter(cx: &Ctx, key: &str, value: &str) -> String {
+    if unrendered_spc(cx).is_some() {
+        return edit_spc(cx, &format!("parameters.{key}: {value}"));
+    }
+    let patch = serde_json::json!({ "spec": { "parameters": { key: value } } }).to_string();
+    format!(
+        "kubectl patch secretproviderclass {} -n {} --type merge -p {}",
+        sh_word(cx.spc_name),
+        cx.ns(),
+        sh_word(&patch)
+    )
 }
 
 /// [`restart`] for pod `pod` of namespace `ns` owned by `workload` (a consumer of the chain's

@@ -3,7 +3,7 @@
 //! reach — behind a private endpoint, its private DNS zone not linked to the cluster's VNet
 //! (KVC505).
 
-use super::{edit_spc, node_pool};
+use super::{aks_name, aks_rg, edit_spc, node_pool};
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::events::{Unreached, VaultUnreached};
@@ -151,7 +151,9 @@ fn unresolved_unseen(
 /// The command that links the private DNS zone `zone` to the VNet of the pod's node pool.
 fn private_link(cx: &Ctx, u: VaultUnreached, zone: &str) -> String {
     let vnet = format!(
-        "\"$(az aks nodepool show -g \"$CLUSTER_RG\" --cluster-name \"$CLUSTER\" -n {} --query vnetSubnetId -o tsv | sed 's|/subnets/.*||')\"",
+        "\"$(az aks nodepool show -g {} --cluster-name {} -n {} --query vnetSubnetId -o tsv | sed 's|/subnets/.*||')\"",
+        super::aks_rg(cx),
+        super::aks_name(cx),
         cx.pod
             .node
             .as_deref()
@@ -191,7 +193,9 @@ pub(crate) fn firewall_commands(cx: &Ctx) -> (String, String) {
         .and_then(node_pool)
         .unwrap_or("nodepool1");
     let subnet = format!(
-        "\"$(az aks nodepool show -g \"$CLUSTER_RG\" --cluster-name \"$CLUSTER\" -n {pool} --query vnetSubnetId -o tsv)\""
+        "\"$(az aks nodepool show -g {} --cluster-name {} -n {pool} --query vnetSubnetId -o tsv)\"",
+        aks_rg(cx),
+        aks_name(cx)
     );
     let vault = cx.vault.or_else(|| cx.ix.vault(kv));
     if vault.is_none_or(|v| v.network.public_access) {

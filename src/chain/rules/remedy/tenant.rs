@@ -22,7 +22,7 @@ pub(crate) fn home_tenant(cx: &Ctx) -> String {
     match &cx.mode {
         AuthMode::VmIdentity { .. } => cluster_tenant(cx).map_or_else(
             || {
-                "<the cluster's tenant id, where its node identities live: az aks show -g \"$CLUSTER_RG\" -n \"$CLUSTER\" --query identity.tenantId -o tsv>".to_string()
+                format!("<the cluster's tenant id, where its node identities live: az aks show {} --query identity.tenantId -o tsv>", super::aks_args(cx))
             },
             str::to_string,
         ),

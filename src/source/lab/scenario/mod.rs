@@ -87,6 +87,12 @@ pub struct ClusterSpec {
     /// first Deployment that mounts a SecretProviderClass.
     #[serde(default)]
     pub fault_target: Option<String>,
+    /// The AKS resource group, named by `az aks` fixes (unset: `"$CLUSTER_RG"`).
+    #[serde(default)]
+    pub resource_group: Option<String>,
+    /// `metadata.name`: the AKS cluster's name, named by `az aks` fixes.
+    #[serde(skip)]
+    pub name: String,
 }
 
 impl Default for ClusterSpec {
@@ -101,6 +107,8 @@ impl Default for ClusterSpec {
             csi_driver: CsiDriverSpec::default(),
             reloader: false,
             fault_target: None,
+            resource_group: None,
+            name: String::new(),
         }
     }
 }

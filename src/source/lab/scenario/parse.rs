@@ -67,7 +67,8 @@ pub fn parse(name: &str, origin: &Path, text: &str) -> Result<Scenario, InputErr
                     if cluster.is_some() {
                         return Err(err("only one Cluster per scenario".into()));
                     }
-                    let c: ClusterSpec = lab_spec(spec, &err)?;
+                    let mut c: ClusterSpec = lab_spec(spec, &err)?;
+                    c.name = name.clone();
                     cluster_checks(&c).map_err(&err)?;
                     places.cluster = n;
                     cluster = Some(c);

@@ -1,0 +1,45 @@
+//! Whether a principal may read the chain's objects, without findings: what the client-id
+//! mismatch (KVC204) asks of each side's identity.
+
+use super::{covers, grants, needed_action, policy_allows, touches, vault_gap};
+use crate::chain::context::Ctx;
+use crate::snapshot::{ObjectType, RoleAssignmentObs, VaultObs};
+
+/// Whether `principal` may read every object of the chain's SecretProviderClass from `vault`
+/// in the permission model the vault enforces (the same test as [`check`], without findings):
+/// `None` when the objects or the vault's role assignments are not known.
+pub(crate) fn reads_granted(cx: &Ctx, vault: &VaultObs, principal: &str) -> Option<bool> {
+    let p = cx.params.as_deref()?;
+    if !p.problems.is_empty() || p.objects.is_empty() {
+        return None;
+    }
+    if vault.rbac && vault_gap(&cx.azure().role_assignments.gaps, &vault.name).is_some() {
+        return None;
+    }
+    let assignments: Vec<&RoleAssignmentObs> = cx
+        .ix
+        .assignments(principal)
+        .filter(|r| touches(&r.scope, &vault.resource_id))
+        .collect();
+    let policies: Vec<_> = (vault.access_policies.iter())
+        .filter(|a| a.object_id == principal)
+        .collect();
+    let granted = p.objects.iter().all(|o| {
+        let Some(t) = o.object_type else { return false };
+        if vault.rbac {
+            let action = needed_action(t);
+            assignments.iter().any(|r| {
+                grants(r, action) && covers(&r.scope, &vault.resource_id, t, &o.object_name)
+            })
+        } else {
+            policies.iter().any(|a| {
+                policy_allows(match t {
+                    ObjectType::Secret => &a.secrets,
+                    ObjectType::Key => &a.keys,
+                    ObjectType::Cert => &a.certificates,
+                })
+            })
+        }
+    });
+    Some(granted)
+}

@@ -1,0 +1,43 @@
+//! KVC501's known cause "assigned to the clientId instead of the principal (object) id"
+//! (codes.yaml): RBAC matches an assignment's principal only (FACTS §7).
+
+use crate::snapshot::{ManagedIdentityObs, RoleAssignmentObs};
+
+/// What KVC501 says of grants made to the identity's clientId (`on_client`): the message's
+/// tail and the commands that delete them. An assignment whose principal is a clientId is
+/// deleted by its id: `--assignee` would resolve the clientId to the real principal and miss it.
+pub(super) fn on_client_id(
+    identity: &ManagedIdentityObs,
+    on_client: &[&RoleAssignmentObs],
+) -> (String, String) {
+    if on_client.is_empty() {
+        return (String::new(), String::new());
+    }
+    let held: Vec<String> = on_client
+        .iter()
+        .map(|r| format!("{} at {}", r.role_name, r.scope))
+        .collect();
+    let message = format!(
+        "; the role assignment{} {} name{} the identity's clientId {} as principal instead of its principal (object) id: RBAC grants the principal only, so {} nothing",
+        if held.len() == 1 { "" } else { "s" },
+        held.join(", "),
+        if held.len() == 1 { "s" } else { "" },
+        identity.client_id,
+        if held.len() == 1 {
+            "it grants"
+        } else {
+            "they grant"
+        },
+    );
+    let deletes = on_client
+        .iter()
+        .map(|r| {
+            format!(
+                "az role assignment delete --ids $(az role assignment list --scope {} --query \"[?principalId=='{}' && roleDefinitionName=='{}'].id\" -o tsv)",
+                r.scope, r.principal_id, r.role_name
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" && ");
+    (message, deletes)
+}

@@ -1,0 +1,204 @@
+//! Which side of a client-id mismatch (KVC204) is the broken one. The ServiceAccount's
+//! annotation and the SPC's clientID name two identities; the one to keep is the one that
+//! works for this pod: it exists, has a federated credential for the pod's service account
+//! (issuer, subject and audience, FACTS §7) and may read the SPC's objects (FACTS §8). Copying
+//! the other side's id over it spreads the broken value instead (a nonexistent id into the
+//! app's AZURE_CLIENT_ID, or the app onto an identity with no credential and no role).
+
+use super::access::reads_granted;
+use super::remedy::{self, AUDIENCE};
+use crate::chain::catalog::Code;
+use crate::chain::context::Ctx;
+use crate::chain::model::{Link, LinkKind};
+use crate::snapshot::ManagedIdentityObs;
+
+/// What the snapshot shows of one client id for this chain's pod. `None`: not known.
+pub(crate) struct Readiness<'a> {
+    pub client_id: &'a str,
+    pub identity: Option<&'a ManagedIdentityObs>,
+    pub exists: Option<bool>,
+    pub federated: Option<bool>,
+    pub granted: Option<bool>,
+}
+
+impl Readiness<'_> {
+    /// Known to work end to end for this pod.
+    pub fn complete(&self) -> bool {
+        [self.exists, self.federated, self.granted] == [Some(true); 3]
+    }
+
+    /// Known to lack something.
+    pub fn lacking(&self) -> bool {
+        [self.exists, self.federated, self.granted].contains(&Some(false))
+    }
+
+    /// `identity NAME` or `clientId X`.
+    pub fn named(&self) -> String {
+        match self.identity {
+            Some(i) => format!("identity {} ({})", i.name, self.client_id),
+            None => format!("clientId {}", self.client_id),
+        }
+    }
+
+    /// What it is known to lack, as a predicate (`is no managed identity`, `has no federated
+    /// credential for … and no role …`), in the order the token exchange meets it.
+    pub fn shortfall(&self, cx: &Ctx) -> String {
+        if self.exists == Some(false) {
+            return "is no managed identity".to_string();
+        }
+        let mut lacks = Vec::new();
+        if self.federated == Some(false) {
+            lacks.push(format!("no federated credential for {}", cx.subject()));
+        }
+        if self.granted == Some(false) {
+            lacks.push(format!(
+                "no role or access policy to read the objects of Key Vault {}",
+                cx.keyvault()
+            ));
+        }
+        format!("has {}", lacks.join(" and "))
+    }
+}
+
+/// What the snapshot shows of `client_id` for this chain's pod.
+pub(crate) fn readiness<'a>(cx: &Ctx<'a>, client_id: &'a str) -> Readiness<'a> {
+    let identity = cx.ix.identity(client_id.trim());
+    let exists = match identity {
+        Some(_) => Some(true),
+        None if cx.azure().identities.gaps.all.is_none() => Some(false),
+        None => None,
+    };
+    let federated = identity.and_then(|i| {
+        let fics = i.federated_credentials.known()?;
+        let subject = cx.subject();
+        let by_subject: Vec<_> = fics.iter().filter(|f| f.subject == subject).collect();
+        if by_subject.is_empty() {
+            return Some(false);
+        }
+        let issuer = cx.cluster().oidc_issuer.known()?;
+        Some(
+            by_subject
+                .iter()
+                .any(|f| f.issuer == *issuer && f.audiences.iter().any(|a| a == AUDIENCE)),
+        )
+    });
+    let granted = identity.and_then(|i| {
+        let vault = cx
+            .ix
+            .vault(cx.params.as_deref()?.keyvault_name.as_deref()?)?;
+        reads_granted(cx, vault, &i.principal_id)
+    });
+    Readiness {
+        client_id,
+        identity,
+        exists,
+        federated,
+        granted,
+    }
+}
+
+/// The side to keep when the ServiceAccount says `annotated` and the SPC `spc_client`.
+pub(crate) enum Side<'a> {
+    /// The SPC's identity works, or nothing says it does not: annotate the ServiceAccount.
+    Spc,
+    /// The ServiceAccount's identity works and the SPC's does not: change the SPC.
+    ServiceAccount {
+        sa: Readiness<'a>,
+        spc: Readiness<'a>,
+    },
+    /// Each is known to lack something.
+    Neither {
+        sa: Readiness<'a>,
+        spc: Readiness<'a>,
+    },
+}
+
+pub(crate) fn pick<'a>(cx: &Ctx<'a>, annotated: &'a str, spc_client: &'a str) -> Side<'a> {
+    let spc = readiness(cx, spc_client);
+    if spc.complete() || !spc.lacking() {
+        return Side::Spc;
+    }
+    let sa = readiness(cx, annotated);
+    if sa.complete() {
+        Side::ServiceAccount { sa, spc }
+    } else if sa.lacking() {
+        Side::Neither { sa, spc }
+    } else {
+        Side::Spc
+    }
+}
+
+/// `identity X exists, is federated for <subject> and may read Key Vault <kv>`.
+pub(crate) fn works(cx: &Ctx, r: &Readiness) -> String {
+    format!(
+        "{} exists, has a federated credential for {} and may read the objects of Key Vault {}",
+        r.named(),
+        cx.subject(),
+        cx.keyvault()
+    )
+}
+
+/// The SPC's clientID set to `id`: where the pod's volume overrides it, on the volume.
+pub(crate) fn set_spc_client(cx: &Ctx, id: &str) -> String {
+    if cx.attributes.contains_key("clientID") {
+        return remedy::edit_owner(
+            cx,
+            &format!(
+                "volume {}: volumeAttributes.clientID: {id} (it overrides the SecretProviderClass's)",
+                cx.volume.name
+            ),
+        );
+    }
+    remedy::patch_spc_parameter(cx, "clientID", id)
+}
+
+/// The chain's SPC-identity findings (no such identity, no credential, no grant) when the
+/// ServiceAccount's identity is the complete one: one SPC edit fixes them all, so each fix
+/// says it first; creating a credential and a role for the SPC's identity stays the
+/// alternative for who means to keep it.
+pub(crate) fn point_at_working(cx: &Ctx, links: &mut [Link]) {
+    let Some(spc_client) = cx.params.as_deref().and_then(|p| p.client_id.as_deref()) else {
+        return;
+    };
+    let Some(annotated) = cx
+        .ix
+        .service_accounts
+        .get(&(cx.ns(), cx.pod.service_account.as_str()))
+        .and_then(|sa| sa.annotations.get(super::sa_template::CLIENT_ID))
+    else {
+        return;
+    };
+    if annotated.trim().eq_ignore_ascii_case(spc_client.trim())
+        || super::params::is_placeholder(annotated)
+        || super::params::is_placeholder(spc_client)
+    {
+        return;
+    }
+    let Side::ServiceAccount { sa, spc } = pick(cx, annotated, spc_client) else {
+        return;
+    };
+    let edit = set_spc_client(cx, sa.client_id);
+    let why = format!("the service account's {}", works(cx, &sa));
+    for kind in [LinkKind::Identity, LinkKind::Federation, LinkKind::Access] {
+        for f in links[kind.index()].findings.iter_mut().filter(|f| {
+            matches!(
+                f.code,
+                Code::KVC301
+                    | Code::KVC401
+                    | Code::KVC402
+                    | Code::KVC403
+                    | Code::KVC405
+                    | Code::KVC501
+                    | Code::KVC502
+                    | Code::KVC503
+            ) && !f.fix.starts_with('#')
+        }) {
+            f.fix = match (f.code, spc.identity) {
+                // No identity to complete: the edit is the whole fix.
+                (Code::KVC301, _) | (_, None) => format!("{edit}  # {why}"),
+                (_, Some(i)) => format!("{edit}  # {why}; or, to keep {}: {}", i.name, f.fix),
+            }
+            .into();
+        }
+    }
+}
