@@ -69,6 +69,7 @@ mod manifests_apply;
 mod manifests_consumers;
 mod manifests_objects;
 mod manifests_reading;
+mod manifests_restarts;
 mod parser_props;
 mod report_text;
 mod rules_cause;

@@ -275,7 +275,28 @@ pub(crate) fn edit_pod_owner(
 /// `kubectl rollout restart` applies, else the pod deleted for its owner to recreate, or
 /// recreated when nothing owns it.
 pub(crate) fn restart(cx: &Ctx) -> String {
-    restart_pod(cx.ns(), &cx.pod.name, cx.workload)
+    restart_of(cx.ns(), cx.pod, cx.workload)
+}
+
+/// [`restart_pod`] for a pod or, for a workload's pod template (manifests, a CronJob between
+/// runs), for the pods made from it: a template is named after its workload, no pod is.
+fn restart_of(ns: &str, pod: &crate::snapshot::PodObs, workload: Option<(&str, &str)>) -> String {
+    if pod.template_of.is_none() {
+        return restart_pod(ns, &pod.name, workload);
+    }
+    match workload {
+        // Its next run creates new pods, which are given the change; a run in progress
+        // keeps its pods (a pasted command must still succeed: a look, not a restart).
+        Some(("CronJob", name)) => format!(
+            "kubectl get cronjob {name} -n {ns}  # nothing to restart: its next run creates new pods, which get the change"
+        ),
+        // The Job controller labels its pods with the Job's name and replaces a deleted one
+        // while the Job runs.
+        Some(("Job", name)) => format!(
+            "kubectl delete pod -n {ns} -l job-name={name}  # pods of Job {name} still running are replaced; a finished Job runs no more"
+        ),
+        _ => restart_pod(ns, &pod.name, workload),
+    }
 }
 
 /// Restart every workload running as the chain's service account: the webhook injects its
@@ -294,7 +315,7 @@ pub(crate) fn restart_sa_runners(cx: &Ctx) -> String {
     };
     let mut commands: Vec<String> = Vec::new();
     for p in runners.into_iter().filter(labelled) {
-        let c = restart_pod(ns, &p.name, cx.ix.workload_of(p));
+        let c = restart_of(ns, p, cx.ix.workload_of(p));
         if !commands.contains(&c) {
             commands.push(c);
         }

@@ -1,0 +1,115 @@
+//! The restart half of a fix, for workloads read from manifests (README "check -f"): a pod
+//! template is named after its workload, no pod is. A CronJob's next run creates new pods
+//! (which the webhook mutates, FACTS §6), a Job's running pods carry its `job-name` label;
+//! neither has a pod called after the workload, so `kubectl delete pod <workload>` fails with
+//! NotFound when pasted (audit 14, A14-7).
+
+use std::process::Command;
+
+use serde_json::Value;
+
+/// A ServiceAccount whose client-id differs from the SPC's clientID (KVC204), the SPC, and
+/// `workload`, which runs as it.
+fn manifests(workload: &str) -> tempfile::TempDir {
+    let common = r#"apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: app
+  namespace: team
+  annotations:
+    azure.workload.identity/client-id: "99999999-2222-4333-8444-555555555555"
+---
+apiVersion: secrets-store.csi.x-k8s.io/v1
+kind: SecretProviderClass
+metadata:
+  name: app-kv
+  namespace: team
+spec:
+  provider: azure
+  parameters:
+    clientID: "11111111-2222-4333-8444-555555555555"
+    keyvaultName: kv-team
+    tenantID: "5c7e1f2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b"
+    objects: |
+      array:
+        - |
+          objectName: db-password
+          objectType: secret
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("common.yaml"), common).unwrap();
+    std::fs::write(dir.path().join("workload.yaml"), workload).unwrap();
+    dir
+}
+
+const POD_SPEC: &str = r#"metadata:
+  labels: {app: batch, azure.workload.identity/use: "true"}
+spec:
+  restartPolicy: OnFailure
+  serviceAccountName: app
+  containers:
+  - name: c
+    image: busybox
+    volumeMounts:
+    - {name: s, mountPath: /mnt/s, readOnly: true}
+  volumes:
+  - name: s
+    csi:
+      driver: secrets-store.csi.k8s.io
+      readOnly: true
+      volumeAttributes: {secretProviderClass: app-kv}
+"#;
+
+fn indent(text: &str, by: usize) -> String {
+    text.lines()
+        .map(|l| format!("{}{l}\n", " ".repeat(by)))
+        .collect()
+}
+
+fn kvc204_fix(workload: &str) -> String {
+    let dir = manifests(workload);
+    let out = Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["check", "-o", "json", "-f"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "KVC204")
+        .unwrap_or_else(|| panic!("no KVC204: {report:#}"))["fix"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn a_cronjobs_next_run_needs_no_restart_and_no_pod_is_named_after_it() {
+    let cronjob = format!(
+        "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: nightly\n  namespace: team\nspec:\n  schedule: \"0 1 * * *\"\n  jobTemplate:\n    spec:\n      template:\n{}",
+        indent(POD_SPEC, 8)
+    );
+    let fix = kvc204_fix(&cronjob);
+    assert!(
+        fix.starts_with("kubectl annotate serviceaccount app -n team ")
+            && fix.contains(" && kubectl get cronjob nightly -n team  # nothing to restart"),
+        "{fix}"
+    );
+    assert!(!fix.contains("delete pod nightly"), "{fix}");
+}
+
+#[test]
+fn a_jobs_running_pods_are_found_by_its_job_name_label() {
+    let job = format!(
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\n  namespace: team\nspec:\n  template:\n{}",
+        indent(POD_SPEC, 4)
+    );
+    let fix = kvc204_fix(&job);
+    assert!(
+        fix.contains(" && kubectl delete pod -n team -l job-name=migrate  #"),
+        "{fix}"
+    );
+    assert!(!fix.contains("delete pod migrate"), "{fix}");
+}
