@@ -274,6 +274,54 @@ impl Snapshot {
             .iter()
             .find(|s| s.namespace == namespace && s.name == name)
     }
+
+    /// What pod `pod` has mounted for key `key` of synced Secret `secret`: the file (by its
+    /// SPC's `secretObjects` entry) and its fingerprint, when the source sees the pod's files.
+    /// A `kubernetes.io/tls` key is compared with the PEM part the driver writes into it
+    /// (FACTS §2), never with the whole file.
+    pub fn mounted_for_key(
+        &self,
+        pod: &PodObs,
+        secret: &str,
+        key: &str,
+    ) -> Option<(&str, Fingerprint)> {
+        let mounted =
+            self.spc_statuses.items.iter().filter(|st| {
+                st.mounted && st.namespace == pod.namespace && st.pod_name == pod.name
+            });
+        for st in mounted {
+            let Some(spc) = self
+                .spcs
+                .items
+                .iter()
+                .find(|c| c.namespace == pod.namespace && c.name == st.spc_name)
+            else {
+                continue;
+            };
+            for so in spc
+                .secret_objects
+                .iter()
+                .filter(|so| so.secret_name == secret)
+            {
+                for d in so.data.iter().filter(|d| d.key == key) {
+                    let fp = if so.type_ == "kubernetes.io/tls" {
+                        let parts = st.pem_parts.get(&d.object_name);
+                        match key {
+                            "tls.key" => parts.and_then(|p| p.key),
+                            "tls.crt" => parts.and_then(|p| p.cert),
+                            _ => None,
+                        }
+                    } else {
+                        st.files.as_ref()?.get(d.object_name.as_str()).copied()
+                    };
+                    if let Some(fp) = fp {
+                        return Some((d.object_name.as_str(), fp));
+                    }
+                }
+            }
+        }
+        None
+    }
 }
 
 /// `8-4-4-4-12` hex digits: how Entra writes tenant, client and principal ids.

@@ -44,6 +44,7 @@ mod lab_placeholders;
 mod lab_recovery;
 mod lab_refused_events;
 mod lab_repairs;
+mod lab_restart_stale_secret;
 mod lab_rollout;
 mod lab_scenario_errors;
 mod lab_scenarios;

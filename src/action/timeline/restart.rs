@@ -222,12 +222,28 @@ impl RestartWatch {
                 running.map_or(StepState::Waiting, StepState::Done),
             );
             for e in &c.env {
-                let EnvSourceObs::SecretKey { secret, .. } = &e.source else {
+                let EnvSourceObs::SecretKey {
+                    secret,
+                    key: secret_key,
+                    ..
+                } = &e.source
+                else {
                     continue;
                 };
                 let Some(sec) = s.secret(&p.namespace, secret) else {
                     continue;
                 };
+                // Fresh from the Secret is not fresh when the Secret itself is behind the
+                // file this pod mounted: a restart never rewrites an existing synced Secret,
+                // only rotation does (FACTS §11).
+                if let (Some(_), Some(stale)) = (running, stale_secret(s, p, secret, secret_key)) {
+                    self.steps.set(
+                        format!("{key}|{}|env:{}", c.name, e.name),
+                        format!("new pod {} / {}: env {} fresh", p.name, c.name, e.name),
+                        stale,
+                    );
+                    continue;
+                }
                 let state = match (running, sec.updated_at) {
                     (Some(at), Some(updated)) if self.started_at + at >= updated => {
                         StepState::Done(at)
@@ -324,6 +340,32 @@ impl RestartWatch {
 }
 
 /// Whether `pod` belongs to workload `kind/name` (directly, or through its ReplicaSet).
+/// The env step's state when the synced Secret's `key` differs from the file `pod` mounted
+/// for it: waiting for rotation's next poll when rotation is on, never otherwise (the driver
+/// does not rewrite an existing Secret at mount; FACTS §11). None when they agree or the
+/// source cannot see the pod's files.
+fn stale_secret(s: &Snapshot, pod: &PodObs, secret: &str, key: &str) -> Option<StepState> {
+    let (file, mounted) = s.mounted_for_key(pod, secret, key)?;
+    let held = s.secret(&pod.namespace, secret)?.data.get(key)?;
+    if *held == mounted {
+        return None;
+    }
+    let rotation = s
+        .cluster
+        .csi_driver
+        .known()
+        .and_then(|d| d.rotation_enabled.known().copied());
+    Some(match rotation {
+        Some(true) => StepState::Waiting,
+        Some(false) => StepState::Never(format!(
+            "Secret {secret} is stale: key {key} differs from file {file} this pod mounted, and a restart never rewrites an existing synced Secret — only rotation does, and it is off (FACTS §11)"
+        )),
+        None => StepState::Never(format!(
+            "Secret {secret} is stale: key {key} differs from file {file} this pod mounted; a restart never rewrites an existing synced Secret — only rotation does, if it is on (FACTS §11)"
+        )),
+    })
+}
+
 fn owned_by(s: &Snapshot, pod: &PodObs, kind: &str, name: &str) -> bool {
     pod.owners.iter().any(|o| {
         (o.kind == kind && o.name == name)
@@ -379,6 +421,64 @@ mod tests {
             StepState::Done(Duration::from_secs(30))
         );
         assert!(tl.finished, "{tl:#?}");
+    }
+
+    /// FACTS §11: a restart does not rewrite an existing synced Secret; with rotation off the
+    /// new pod's env comes from a Secret behind the file it mounted, which is not fresh.
+    #[test]
+    fn env_from_a_secret_behind_the_mounted_file_is_not_fresh() {
+        let restart = |rotation: Observed<bool>| {
+            let before = world(0, 2, 1, -10, 1, -10);
+            let mut w = RestartWatch::new(
+                &before,
+                "pay",
+                "web-1",
+                Some(("Deployment".into(), "web".into())),
+            );
+            // The new pod mounted version 2; the Secret still holds version 1.
+            let mut after = world(40, 2, 2, 20, 1, -3600);
+            after.cluster.csi_driver = Observed::Known(CsiDriverFacts {
+                rotation_enabled: rotation,
+                ..Default::default()
+            });
+            after.pods.items = vec![pod("web-2", 5, 30, "web-7aa")].into();
+            after.spc_statuses.items[0].pod_name = "web-2".into();
+            after.workloads = Coll::known(deployment("web-7aa", false));
+            w.observe(&after);
+            w.timeline()
+        };
+        let off = restart(Observed::Known(false));
+        let StepState::Never(why) = state_of(&off, "web-2 / app: env DB_PASS fresh") else {
+            panic!("{off:#?}");
+        };
+        assert!(
+            why.contains("app-secrets") && why.contains("password") && why.contains("db-pass"),
+            "{why}"
+        );
+        assert!(why.contains("rotation") && why.contains("off"), "{why}");
+        let on = restart(Observed::Known(true));
+        assert_eq!(
+            *state_of(&on, "web-2 / app: env DB_PASS fresh"),
+            StepState::Waiting,
+            "rotation's next poll rewrites it"
+        );
+        // The same Secret agreeing with the file is fresh.
+        let before = world(0, 2, 2, -10, 2, -10);
+        let mut w = RestartWatch::new(
+            &before,
+            "pay",
+            "web-1",
+            Some(("Deployment".into(), "web".into())),
+        );
+        let mut after = world(40, 2, 2, 20, 2, -10);
+        after.pods.items = vec![pod("web-2", 5, 30, "web-7aa")].into();
+        after.spc_statuses.items[0].pod_name = "web-2".into();
+        after.workloads = Coll::known(deployment("web-7aa", false));
+        w.observe(&after);
+        assert!(matches!(
+            state_of(&w.timeline(), "web-2 / app: env DB_PASS fresh"),
+            StepState::Done(_)
+        ));
     }
 
     #[test]

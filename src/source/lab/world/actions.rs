@@ -103,7 +103,16 @@ impl World {
                 .and_then(|s| s.data.as_ref()?.get(&r.key))
                 .map(|v| Fingerprint::of(&v.0));
             let verdict = match (held, current) {
-                (Some(h), Some(c)) if *h == c => "matches Secret ".to_string() + &r.name,
+                (Some(h), Some(c)) if *h == c => match self.mounted_for_key(p, ns, &r.name, &r.key)
+                {
+                    // The Secret itself is behind what this pod mounted: a restart does not
+                    // rewrite an existing synced Secret, only rotation does (FACTS §11).
+                    Some((file, f)) if f != c => format!(
+                        "matches Secret {}, but that Secret is stale: key {} differs from file {file} this pod mounted (only rotation rewrites a synced Secret)",
+                        r.name, r.key
+                    ),
+                    _ => "matches Secret ".to_string() + &r.name,
+                },
                 (Some(_), Some(_)) => format!(
                     "stale: Secret {} changed after the container started (restart needed)",
                     r.name
@@ -134,5 +143,33 @@ impl World {
             lines.push("nothing from Key Vault is mounted or referenced in this container".into());
         }
         Ok(lines.join("\n"))
+    }
+
+    /// The file pod `p` mounted for key `key` of synced Secret `secret` (by its SPCs'
+    /// `secretObjects`) and its fingerprint. TLS Secrets hold parts of a PEM file, never the
+    /// whole file, so they are not compared here.
+    fn mounted_for_key(
+        &self,
+        p: &LabPod,
+        ns: &str,
+        secret: &str,
+        key: &str,
+    ) -> Option<(String, Fingerprint)> {
+        p.csi.iter().find_map(|v| {
+            let files = &v.mounted.as_ref()?.files;
+            let spc = self.spcs.get(&(ns.to_string(), v.spc.clone()))?;
+            spc.spec
+                .secret_objects
+                .iter()
+                .flatten()
+                .filter(|so| so.secret_name.as_deref() == Some(secret))
+                .filter(|so| so.type_.as_deref() != Some("kubernetes.io/tls"))
+                .flat_map(|so| so.data.iter().flatten())
+                .filter(|d| d.key.as_deref() == Some(key))
+                .find_map(|d| {
+                    let file = d.object_name.as_deref()?;
+                    Some((file.to_string(), Fingerprint::of(files.get(file)?)))
+                })
+        })
     }
 }

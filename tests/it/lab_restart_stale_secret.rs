@@ -1,0 +1,75 @@
+//! A restart with rotation off (FACTS §11): the driver does not rewrite an existing synced
+//! Secret at mount, so the new pod's env holds the Secret's old value although its file is
+//! new. Neither the in-container verify nor the restart timeline may call that env fresh.
+
+use std::time::Duration;
+
+use kvchain::action::restart::RestartPlan;
+use kvchain::action::timeline::{RestartWatch, StepState};
+use kvchain::source::lab::world::{Stage, World};
+use kvchain::source::lab::{self, export};
+
+fn minutes(m: u64) -> Duration {
+    Duration::from_secs(60 * m)
+}
+
+fn checkout_pod(w: &World) -> String {
+    w.pods
+        .values()
+        .find(|p| p.name().starts_with("checkout-") && p.stage == Stage::Running)
+        .expect("a running checkout pod")
+        .name()
+        .to_string()
+}
+
+#[test]
+fn a_restart_with_rotation_off_leaves_env_on_a_stale_secret_and_says_so() {
+    let mut w = World::new(lab::load("rotation-disabled").expect("built-in scenario"));
+    // Rotation is off in this scenario: a new value stays in the vault.
+    w.advance(minutes(10));
+    w.rotate_secret(
+        "kv-shop-lab",
+        "checkout-db-password",
+        Some(b"checkout-pass-v9"),
+    )
+    .unwrap();
+    w.advance(minutes(5));
+    let old = checkout_pod(&w);
+    let before = export::snapshot(&w);
+    let owner = before
+        .pod("shop", &old)
+        .and_then(|p| RestartPlan::for_pod(&before, p).replacing_owner());
+    let mut watch =
+        RestartWatch::new(&before, "shop", &old, owner).starting_at(before.source.observed_at);
+    w.restart_pod("shop", &old).unwrap();
+    w.run_until_stable(minutes(30));
+    let new = checkout_pod(&w);
+    assert_ne!(new, old);
+
+    let verify = w.verify("shop", &new, "app").unwrap();
+    assert!(
+        verify.contains("file db-password: matches the vault's latest version"),
+        "the new pod mounts the new version: {verify}"
+    );
+    let env = verify
+        .lines()
+        .find(|l| l.starts_with("env DB_PASSWORD"))
+        .unwrap_or_else(|| panic!("{verify}"));
+    assert!(
+        env.contains("stale") && env.contains("db-password"),
+        "{env}"
+    );
+
+    let after = export::snapshot(&w);
+    watch.observe(&after);
+    let tl = watch.timeline();
+    let step = tl
+        .steps
+        .iter()
+        .find(|s| s.label.contains(&new) && s.label.contains("env DB_PASSWORD"))
+        .unwrap_or_else(|| panic!("no env step of {new}: {tl:#?}"));
+    let StepState::Never(why) = &step.state else {
+        panic!("env of a pod reading a stale Secret is not fresh: {tl:#?}");
+    };
+    assert!(why.contains("stale") && why.contains("rotation"), "{why}");
+}
