@@ -134,18 +134,15 @@ impl<'a> Ctx<'a> {
         match self.workload.map(|(k, _)| k) {
             None => ".spec",
             Some("CronJob") => ".spec.jobTemplate.spec.template.spec",
+            Some("ScaledJob") => ".spec.jobTargetRef.template.spec",
             Some(_) => ".spec.template.spec",
         }
     }
 
     /// The workload's pod template (jsonpath prefix): a CronJob's is in its job template.
-    /// `None` for a pod nothing owns.
+    /// `None` for a pod nothing owns or a kind whose template kvchain does not know.
     pub fn pod_template_path(&self) -> Option<&'static str> {
-        match self.workload.map(|(k, _)| k) {
-            None => None,
-            Some("CronJob") => Some(".spec.jobTemplate.spec.template"),
-            Some(_) => Some(".spec.template"),
-        }
+        template_of(self.workload?.0).map(|t| t.jsonpath)
     }
 
     /// The tenant parameter as written: `tenantID`, else the deprecated `tenantId` the
@@ -262,4 +259,31 @@ pub(crate) fn resource_group(id: &str) -> Option<&str> {
         }
     }
     None
+}
+
+/// Where a kind keeps its pod template.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Template {
+    /// jsonpath prefix, e.g. `.spec.template`.
+    pub jsonpath: &'static str,
+    /// A kind the API server knows: `kubectl patch` merges strategically. A custom resource
+    /// refuses that (`--type merge` is needed).
+    pub built_in: bool,
+}
+
+/// The pod template of `kind`: the built-in workloads, Argo Rollouts (`spec.template`) and
+/// KEDA ScaledJobs (`spec.jobTargetRef.template`). None for other kinds, an operator's own:
+/// where its pod template lives is the operator's business, and a guessed path would be a
+/// fix that does nothing when pasted.
+pub fn template_of(kind: &str) -> Option<Template> {
+    let (jsonpath, built_in) = match kind {
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
+            (".spec.template", true)
+        }
+        "CronJob" => (".spec.jobTemplate.spec.template", true),
+        "Rollout" => (".spec.template", false),
+        "ScaledJob" => (".spec.jobTargetRef.template", false),
+        _ => return None,
+    };
+    Some(Template { jsonpath, built_in })
 }

@@ -523,7 +523,8 @@ pub fn ingress(i: &Ingress) -> IngressObs {
 
 mod workloads;
 pub use workloads::{
-    cron_job, daemon_set, deployment, job, node, placement, replica_set, stateful_set,
+    cron_job, custom_workload, daemon_set, deployment, job, node, placement, replica_set,
+    stateful_set,
 };
 
 #[cfg(test)]

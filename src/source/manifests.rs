@@ -3,7 +3,8 @@
 //! Files and directories (recursive: `.yaml`, `.yml`, `.json`), multi-document YAML and `List`
 //! kinds. Workloads become their pod templates (what each pod would be), plus ServiceAccounts,
 //! SecretProviderClasses (`v1` and `v1alpha1`), Secrets (fingerprinted on arrival) and
-//! Ingresses. Unknown kinds are skipped. Everything that only exists at run time — SPCPS,
+//! Ingresses, and the pod templates of Argo Rollouts and KEDA ScaledJobs. Other kinds are
+//! skipped, unless one holds a secrets-store volume: that one is unread, never a quiet pass. Everything that only exists at run time — SPCPS,
 //! synced Secrets, events, the Azure side, cluster facts — is marked unknown, never absent.
 
 use std::path::{Path, PathBuf};
@@ -21,6 +22,7 @@ use crate::snapshot::crd::SecretProviderClass;
 use crate::snapshot::*;
 
 mod apply_set;
+mod custom;
 pub mod files;
 mod namespaces;
 mod refused;
@@ -279,13 +281,61 @@ impl Builder {
                     ..CsiDriverFacts::default()
                 });
             }
-            _ => {} // unknown kinds (and kind-less documents) are not ours to judge
+            _ => self.other(doc, &what, &kind, value)?,
         }
         if floating {
             let w = (self.workloads.len() > workloads_before).then_some(workloads_before);
             self.floating
                 .pods
                 .extend((pods_before..self.pods.len()).map(|p| (p, w)));
+        }
+        Ok(())
+    }
+
+    /// A kind none of the arms above reads: a pod-making custom resource kvchain knows is read
+    /// as a workload; another one holding a secrets-store volume is unread (its chain would
+    /// otherwise pass unchecked); the rest are not ours to judge.
+    fn other(
+        &mut self,
+        doc: &Doc,
+        what: &str,
+        kind: &str,
+        value: serde_yaml::Value,
+    ) -> Result<(), InputError> {
+        let api_version = str_at(&value, "apiVersion").to_string();
+        match custom::known(kind, &api_version) {
+            Some("Rollout") => {
+                let r: custom::Custom<custom::RolloutSpec> = typed(doc, what, value)?;
+                let spec = r.spec.as_ref();
+                let t = spec.and_then(|s| s.template.as_ref());
+                let replicas = spec.and_then(|s| s.replicas);
+                self.workload(
+                    convert::custom_workload("Rollout", &r.metadata, t, replicas),
+                    t,
+                );
+            }
+            Some(_) => {
+                let j: custom::Custom<custom::ScaledJobSpec> = typed(doc, what, value)?;
+                let t = j
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.job_target_ref.as_ref())
+                    .and_then(|r| r.template.as_ref());
+                self.workload(
+                    convert::custom_workload("ScaledJob", &j.metadata, t, None),
+                    t,
+                );
+            }
+            None => {
+                if let Some(at) = custom::secrets_store_volume(&value) {
+                    return Err(doc.err(
+                        what,
+                        format!(
+                            "kvchain does not read {api_version} {kind}: its secrets-store volume at {at} is not checked (where its pod template lives is its operator's business; check the pods it makes, or the rendered workload)"
+                        ),
+                    ));
+                }
+            }
         }
         Ok(())
     }

@@ -68,6 +68,7 @@ mod live_snapshot;
 mod live_watch;
 mod manifests_apply;
 mod manifests_consumers;
+mod manifests_custom_workloads;
 mod manifests_objects;
 mod manifests_reading;
 mod manifests_restarts;

@@ -99,6 +99,16 @@ pub fn cron_job(c: &CronJob) -> WorkloadObs {
     workload("CronJob", &c.metadata, template, None)
 }
 
+/// A custom resource that makes pods from a template (an Argo Rollout, a KEDA ScaledJob).
+pub fn custom_workload(
+    kind: &str,
+    meta: &ObjectMeta,
+    template: Option<&PodTemplateSpec>,
+    replicas: Option<i32>,
+) -> WorkloadObs {
+    workload(kind, meta, template, replicas)
+}
+
 pub fn node(n: &k8s_openapi::api::core::v1::Node) -> NodeObs {
     NodeObs {
         name: name(&n.metadata).to_string(),

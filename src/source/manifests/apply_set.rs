@@ -28,7 +28,7 @@ pub(super) struct ApplySet {
 }
 
 /// The kinds kvchain reads: only their duplicates change a verdict.
-pub(super) const READ: [&str; 12] = [
+pub(super) const READ: [&str; 14] = [
     "Deployment",
     "StatefulSet",
     "DaemonSet",
@@ -41,6 +41,8 @@ pub(super) const READ: [&str; 12] = [
     "Secret",
     "Ingress",
     "CSIDriver",
+    "Rollout",
+    "ScaledJob",
 ];
 
 impl ApplySet {

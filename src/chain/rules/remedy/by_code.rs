@@ -551,13 +551,28 @@ fn label_fix(cx: &Ctx) -> String {
             cx,
             "add label azure.workload.identity/use: \"true\" to spec.template.metadata.labels",
         ),
-        Some(("CronJob", n)) => format!(
-            "kubectl patch cronjob {n} -n {ns} -p '{{\"spec\":{{\"jobTemplate\":{{\"spec\":{{\"template\":{LABEL}}}}}}}}}'  # the next run's pods are mutated on CREATE"
-        ),
-        Some((k, n)) if k != "Pod" => format!(
-            "kubectl patch {} {n} -n {ns} -p '{{\"spec\":{{\"template\":{LABEL}}}}}'  # new pods are mutated on CREATE",
-            k.to_ascii_lowercase()
-        ),
+        Some((k, n)) if k != "Pod" => match crate::chain::context::template_of(k) {
+            Some(t) => {
+                // {"spec":{"template":LABEL}} from the template's path, innermost last.
+                let steps: Vec<&str> = t.jsonpath.trim_start_matches('.').split('.').collect();
+                let patch = steps.iter().rev().fold(LABEL.to_string(), |inner, step| {
+                    format!("{{\"{step}\":{inner}}}")
+                });
+                let merge = if t.built_in { "" } else { " --type merge" };
+                let when = match k {
+                    "CronJob" | "ScaledJob" => "the next run's pods are mutated on CREATE",
+                    _ => "new pods are mutated on CREATE",
+                };
+                format!(
+                    "kubectl patch {} {n} -n {ns}{merge} -p '{patch}'  # {when}",
+                    k.to_ascii_lowercase()
+                )
+            }
+            None => format!(
+                "# {k}/{n} makes these pods: add label azure.workload.identity/use: \"true\" to the pod template in its spec (where its operator reads it), then let it re-create pod {} (the webhook mutates on CREATE only)",
+                cx.pod.name
+            ),
+        },
         _ => format!(
             "add label azure.workload.identity/use: \"true\" to pod {} and recreate it (the webhook mutates on CREATE only)",
             cx.pod.name
