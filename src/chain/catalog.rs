@@ -50,6 +50,7 @@ catalog! {
     KVC204 => ServiceAccount, Warning, "service account client-id differs from the SPC clientID";
     KVC205 => ServiceAccount, Warning, "workload-identity label present but nothing injected (webhook missing or pod predates label)";
     KVC206 => ServiceAccount, Warning, "the tenant injected for the app (AZURE_TENANT_ID) is not its identity's tenant";
+    KVC207 => ServiceAccount, Error, "a static pod has no service account: workload identity cannot authenticate its mount";
     KVC301 => Identity, Error, "no managed identity has the SPC clientID";
     KVC302 => Identity, Error, "auth parameters invalid or incoherent";
     KVC303 => Identity, Info, "uses the add-on / node managed identity: shared, unattributable";
@@ -117,6 +118,7 @@ pub fn short(code: Code) -> &'static str {
         KVC204 => "client-id differs",
         KVC205 => "not injected",
         KVC206 => "wrong tenant",
+        KVC207 => "static pod",
         KVC301 => "no identity",
         KVC302 => "bad params",
         KVC303 => "node identity",

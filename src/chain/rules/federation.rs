@@ -44,6 +44,14 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     // One cause: a missing service account (KVC202) is fixed by creating it or by correcting
     // serviceAccountName, and which subject needs a credential follows from that choice (the
     // tenant above does not depend on it).
+    if super::static_pod::node_of(cx.pod).is_some() {
+        set(
+            link,
+            Status::Pending,
+            "blocked: a static pod has no service account",
+        );
+        return;
+    }
     if super::service_account::known_missing(cx) {
         set(link, Status::Pending, "blocked: service account missing");
         return;

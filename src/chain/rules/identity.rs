@@ -94,7 +94,7 @@ pub(crate) fn node_identity(cx: &Ctx, link: &mut Link) {
         }
         Some(c) => format!("node identity {c}"),
     };
-    link.findings.push(cx.remedied(
+    let mut f = cx.remedied(
         Code::KVC303,
         cx.spc_resource(),
         format!(
@@ -105,7 +105,22 @@ pub(crate) fn node_identity(cx: &Ctx, link: &mut Link) {
             "useVMManagedIdentity: true, userAssignedIdentityID: {}",
             user_assigned.as_deref().unwrap_or("(none)")
         )],
-    ));
+    );
+    // A static pod has no service account to federate (KVC207): moving its SPC to workload
+    // identity would break the mount, so the move is to a DaemonSet first.
+    if let Some(node) = super::static_pod::node_of(cx.pod) {
+        f.message = format!(
+            "{}; pod {} is a static pod of node {node}, which has no service account: the node identity is the only one it can mount with",
+            f.message, cx.pod.name
+        )
+        .into();
+        f.fix = format!(
+            "# nothing to change for this static pod; for an identity of its own, run it as a DaemonSet (nodeSelector kubernetes.io/hostname: {node}) with a federated ServiceAccount and move SecretProviderClass {} to its clientID",
+            cx.spc_name
+        )
+        .into();
+    }
+    link.findings.push(f);
 }
 
 /// Whose nodePublishSecretRef the provider would read.

@@ -25,6 +25,7 @@ pub(crate) mod service_account;
 mod slip;
 pub(crate) mod sp_secret;
 pub(crate) mod spc_namespace;
+pub(crate) mod static_pod;
 pub(crate) mod sync;
 pub(crate) mod unstarted;
 pub(crate) mod vault_object;

@@ -13,6 +13,9 @@ use super::sa_template::{CLIENT_ID, TENANT_ID as TENANT_ANNOTATION};
 pub(super) const USE_LABEL: &str = "azure.workload.identity/use";
 
 pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
+    if super::static_pod::check(cx, link) {
+        return;
+    }
     let sa_name = cx.pod.service_account.as_str();
     super::note(cx, link, || Fact::new("serviceAccount", sa_name));
     let sa = cx.ix.service_accounts.get(&(cx.ns(), sa_name)).copied();

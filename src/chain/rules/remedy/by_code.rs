@@ -155,6 +155,19 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                 ),
             },
         ),
+        KVC207 => {
+            let node = crate::chain::rules::static_pod::node_of(cx.pod).unwrap_or("(its node)");
+            let client = cx.params.as_deref().and_then(|p| p.client_id.as_deref()).unwrap_or("<clientID>");
+            (
+                format!(
+                    "kubectl get pod {} -n {ns} -o jsonpath='{{.metadata.annotations}} {{.metadata.ownerReferences[*].kind}} {{.spec.serviceAccountName}}'",
+                    cx.pod.name
+                ),
+                format!(
+                    "# run it as a DaemonSet (nodeSelector kubernetes.io/hostname: {node} keeps it on that node) whose ServiceAccount carries azure.workload.identity/client-id: {client} and has a federated credential; then remove its manifest from {node}'s staticPodPath (/etc/kubernetes/manifests by default)"
+                ),
+            )
+        }
         KVC206 => (
             format!(
                 "kubectl get pod {} -n {ns} -o jsonpath='{{.spec.containers[*].env[?(@.name==\"AZURE_TENANT_ID\")].value}}' && kubectl get serviceaccount {} -n {ns} -o jsonpath='{{.metadata.annotations}}'",

@@ -261,6 +261,7 @@ pub(crate) fn edit_pod_owner(
         Some(("Job", n)) => format!(
             "# a Job's pod template cannot be changed: in its manifest, {what}; then re-create it: kubectl delete job {n} -n {ns} --ignore-not-found && kubectl apply -f <the Job's manifest>"
         ),
+        Some(("Node", n)) => static_pod_edit(n, what),
         Some((k, n)) => format!(
             "kubectl edit {}/{n} -n {ns}  # {what}",
             k.to_ascii_lowercase()
@@ -356,6 +357,7 @@ pub(crate) fn patch_spc_parameter(cx: &Ctx, key: &str, value: &str) -> String {
 /// Secret need not be the chain's pod).
 pub(crate) fn restart_pod(ns: &str, pod: &str, workload: Option<(&str, &str)>) -> String {
     match workload {
+        Some(("Node", n)) => static_pod_edit(n, "touch it (or change it) to restart the pod"),
         Some((kind @ ("Deployment" | "StatefulSet" | "DaemonSet"), name)) => format!(
             "kubectl rollout restart {}/{name} -n {ns}",
             kind.to_ascii_lowercase()
@@ -367,6 +369,15 @@ pub(crate) fn restart_pod(ns: &str, pod: &str, workload: Option<(&str, &str)>) -
             "kubectl get pod {pod} -n {ns} -o yaml | kubectl replace --force -f -  # recreates the pod: nothing owns it"
         ),
     }
+}
+
+/// A static pod (its mirror is owned by its Node) lives in a manifest file on that node; the
+/// API's copy is a mirror, and deleting it restarts nothing (the kubelet re-creates the
+/// mirror of the pod it still runs).
+fn static_pod_edit(node: &str, what: &str) -> String {
+    format!(
+        "# static pod of node {node}: in its manifest file on {node} (the kubelet's staticPodPath, /etc/kubernetes/manifests by default), {what}; the kubelet re-creates the pod when the file changes (kubectl cannot: deleting the mirror pod restarts nothing)"
+    )
 }
 
 /// `word` as one shell word: as it is when it holds only characters a shell passes through,
