@@ -14,6 +14,7 @@ mod actions_kube;
 mod actions_lab;
 mod azure_credentials;
 mod azure_observe;
+mod azure_other_type;
 mod cause_kit;
 mod check_azure_item_gaps;
 mod check_blocked_counts;
