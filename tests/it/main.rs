@@ -91,6 +91,7 @@ mod rules_one_cause;
 mod rules_pending;
 mod rules_placement;
 mod rules_repaired;
+mod rules_restart_owners;
 mod rules_role_on_client_id;
 mod rules_rotation_repair;
 mod rules_runtime;
