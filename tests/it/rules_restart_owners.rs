@@ -238,3 +238,30 @@ fn kvc902_a_deployment_still_gets_the_reloader_annotation() {
         )
     );
 }
+
+/// Workloads unread (a 403): an Argo Rollout's pod is known by its own hash label, not taken
+/// for a Deployment's by the `<owner>-<hash>` naming both follow.
+#[test]
+fn an_argo_pod_with_workloads_unread_is_its_rollouts_not_a_deployments() {
+    let mut s = tk::healthy();
+    rotated_after_start(&mut s);
+    s.workloads = Coll::unknown("cannot list replicasets in shop: forbidden");
+    for p in s.pods.items.iter_mut() {
+        p.labels.remove("pod-template-hash");
+        p.labels
+            .insert("rollouts-pod-template-hash".into(), "7d9f8c6b5".into());
+    }
+    let chains = run(&s);
+    let workload = chains[0].workload.as_ref().expect("a workload");
+    assert_eq!(
+        (workload.kind.as_ref(), workload.name.as_ref()),
+        ("Rollout", APP)
+    );
+    let fix = kvc901_fix(&s);
+    assert!(
+        fix.starts_with(&format!(
+            "kubectl patch rollout.argoproj.io {APP} -n {NS} --type merge"
+        )),
+        "{fix}"
+    );
+}
