@@ -6,7 +6,10 @@ use k8s_openapi::api::authorization::v1::{
     ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
 };
 use k8s_openapi::api::core::v1::{Pod, Secret};
-use kube::api::{AttachParams, DeleteParams, Patch, PatchParams, PostParams};
+use kube::api::{
+    ApiResource, AttachParams, DeleteParams, DynamicObject, GroupVersionKind, Patch, PatchParams,
+    PostParams,
+};
 use kube::{Api, Client};
 use tokio::io::AsyncReadExt;
 
@@ -28,6 +31,19 @@ pub fn rollout_restart_patch(at: jiff::Timestamp) -> serde_json::Value {
     })
 }
 
+/// The merge patch `kubectl argo rollouts restart` sends: the Rollout's controller then
+/// replaces, one at a time, every pod created before `restartAt`.
+pub fn argo_restart_patch(at: jiff::Timestamp) -> serde_json::Value {
+    serde_json::json!({"spec": {"restartAt": at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()}})
+}
+
+fn argo_rollouts() -> ApiResource {
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("argoproj.io", "v1alpha1", "Rollout"),
+        "rollouts",
+    )
+}
+
 impl KubeActions {
     pub fn new(client: Client) -> Self {
         KubeActions { client }
@@ -36,7 +52,10 @@ impl KubeActions {
     /// Whether the current user may carry out `plan` (SelfSubjectAccessReview); `Err(reason)`
     /// lets the UI show the action disabled with the reason.
     pub async fn check_restart_allowed(&self, plan: &RestartPlan) -> Result<(), String> {
-        let (verb, group, resource, namespace, name) = plan.review_target();
+        let Some((verb, group, resource, namespace, name)) = plan.review_target() else {
+            // Nothing to write: the refusal is the answer.
+            return Err(plan.confirmation());
+        };
         self.review(verb, group, resource, None, namespace, name)
             .await
     }
@@ -122,10 +141,29 @@ impl KubeActions {
 
     pub async fn restart(&self, plan: &RestartPlan, at: jiff::Timestamp) -> ActionOutcome {
         let result = match plan {
+            RestartPlan::Refused { .. } => {
+                return ActionOutcome {
+                    ok: false,
+                    message: plan.confirmation(),
+                };
+            }
+            RestartPlan::ArgoRestart { namespace, name } => Api::<DynamicObject>::namespaced_with(
+                self.client.clone(),
+                namespace,
+                &argo_rollouts(),
+            )
+            .patch(
+                name,
+                &PatchParams::default(),
+                &Patch::Merge(argo_restart_patch(at)),
+            )
+            .await
+            .map(|_| format!("restart of Rollout {namespace}/{name} started (spec.restartAt)")),
             RestartPlan::RolloutRestart {
                 namespace,
                 kind,
                 name,
+                ..
             } => {
                 let patch = Patch::Strategic(rollout_restart_patch(at));
                 let pp = PatchParams::default();
@@ -152,12 +190,22 @@ impl KubeActions {
                 }
                 .map(|_| format!("rollout restart of {kind} {namespace}/{name} started"))
             }
-            RestartPlan::DeleteOwnedPod { namespace, pod, .. }
-            | RestartPlan::DeleteBarePod { namespace, pod } => {
+            RestartPlan::DeleteOwnedPod {
+                namespace,
+                pod,
+                owner,
+                ..
+            } => Api::<Pod>::namespaced(self.client.clone(), namespace)
+                .delete(pod, &DeleteParams::default())
+                .await
+                .map(|_| format!("pod {namespace}/{pod} deleted; {owner} makes a new one")),
+            RestartPlan::DeleteBarePod { namespace, pod } => {
                 Api::<Pod>::namespaced(self.client.clone(), namespace)
                     .delete(pod, &DeleteParams::default())
                     .await
-                    .map(|_| format!("pod {namespace}/{pod} deleted"))
+                    .map(|_| {
+                        format!("pod {namespace}/{pod} deleted (bare pod: nothing recreates it)")
+                    })
             }
         };
         match result {

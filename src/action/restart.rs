@@ -1,10 +1,18 @@
 //! What "restart this pod" means, decided from observations alone.
 //!
-//! Restart is offered on the pod row, but a controller-owned pod is restarted the way
-//! `kubectl rollout restart` does it — on its top-level owner — so the pod template is
-//! rolled and every replica gets fresh env values. A bare pod can only be deleted.
+//! Restart is offered on the pod row, and what it does depends on what owns the pod. Only a
+//! Deployment, StatefulSet or DaemonSet is restarted the way `kubectl rollout restart` does it
+//! (a new template annotation, every replica replaced) — and for a StatefulSet or DaemonSet
+//! only when its update strategy replaces this pod. An Argo Rollout is restarted through its
+//! `spec.restartAt`, as `kubectl argo rollouts restart` does. Any other owner (a Job, a bare
+//! ReplicaSet, an operator's resource) gets the pod deleted for it to make a new one. A mirror
+//! pod cannot be restarted from the API at all, and a bare pod deleted is lost. The same plan
+//! is confirmed, carried out (live and lab), followed by the timeline, and written as a fix.
 
-use crate::snapshot::{Name, PodObs, Snapshot};
+use crate::snapshot::{PodObs, Snapshot, WorkloadObs};
+
+/// Set by the kubelet on the API's copy of a static pod.
+pub const MIRROR_ANNOTATION: &str = "kubernetes.io/config.mirror";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RestartPlan {
@@ -13,67 +21,107 @@ pub enum RestartPlan {
         namespace: String,
         kind: String,
         name: String,
+        /// What the restart leaves out (a StatefulSet's partition), or what is not known.
+        note: Option<String>,
     },
-    /// Delete the pod; its owner (ReplicaSet without Deployment, Job) recreates it.
+    /// Set the Argo Rollout's `spec.restartAt`: its controller deletes the pods one at a time.
+    ArgoRestart { namespace: String, name: String },
+    /// Delete the pod; its owner makes a new one.
     DeleteOwnedPod {
         namespace: String,
         pod: String,
+        /// `Kind/name` of the controller that replaces the pod.
         owner: String,
+        /// Why deleting rather than a rollout restart, and what the deletion costs.
+        note: Option<String>,
     },
     /// Delete a pod nothing owns: nothing recreates it.
     DeleteBarePod { namespace: String, pod: String },
+    /// Nothing the API offers restarts this pod: nothing is done.
+    Refused {
+        namespace: String,
+        pod: String,
+        why: String,
+    },
 }
 
 impl RestartPlan {
     pub fn for_pod(s: &Snapshot, pod: &PodObs) -> RestartPlan {
-        let ns = pod.namespace.clone();
-        let Some(owner) = pod
+        let ns = pod.namespace.to_string();
+        let pod_name = pod.name.to_string();
+        let owner = pod
             .owners
             .iter()
             .find(|o| o.controller)
-            .or(pod.owners.first())
-        else {
+            .or(pod.owners.first());
+        if let Some(why) = mirror(pod, owner.map(|o| (o.kind.as_str(), o.name.as_str()))) {
+            return RestartPlan::Refused {
+                namespace: ns,
+                pod: pod_name,
+                why,
+            };
+        }
+        let Some(owner) = owner else {
             return RestartPlan::DeleteBarePod {
-                namespace: ns.to_string(),
-                pod: pod.name.to_string(),
+                namespace: ns,
+                pod: pod_name,
             };
         };
-        if matches!(
-            owner.kind.as_str(),
-            "Deployment" | "StatefulSet" | "DaemonSet"
-        ) {
-            return RestartPlan::RolloutRestart {
-                namespace: ns.to_string(),
-                kind: owner.kind.to_string(),
-                name: owner.name.to_string(),
-            };
-        }
-        if owner.kind == "ReplicaSet" {
-            let deployment = s
-                .workloads
+        let object = |kind: &str, name: &str| {
+            s.workloads
                 .items
                 .iter()
-                .find(|w| w.namespace == ns && w.kind == "ReplicaSet" && w.name == owner.name)
-                .and_then(|rs| rs.owners.iter().find(|o| o.kind == "Deployment"))
-                .map(|d| d.name.clone())
-                // Workloads may be unobserved: the pod-template-hash naming convention still
-                // tells us the Deployment (`<deployment>-<hash>`).
-                .or_else(|| {
-                    let hash = pod.labels.get("pod-template-hash")?;
-                    owner.name.strip_suffix(&format!("-{hash}")).map(Name::from)
-                });
-            if let Some(name) = deployment {
-                return RestartPlan::RolloutRestart {
-                    namespace: ns.to_string(),
-                    kind: "Deployment".into(),
-                    name: name.to_string(),
-                };
-            }
-        }
-        RestartPlan::DeleteOwnedPod {
-            namespace: ns.to_string(),
-            pod: pod.name.to_string(),
+                .find(|w| w.namespace == ns && w.kind == kind && w.name == name)
+        };
+        let delete = |note: Option<String>| RestartPlan::DeleteOwnedPod {
+            namespace: ns.clone(),
+            pod: pod_name.clone(),
             owner: format!("{}/{}", owner.kind, owner.name),
+            note,
+        };
+        let (kind, name) = (owner.kind.as_str(), owner.name.as_str());
+        match kind {
+            "Deployment" | "StatefulSet" | "DaemonSet" => {
+                match held_back(kind, name, pod, object(kind, name)) {
+                    Held::No(note) => RestartPlan::RolloutRestart {
+                        namespace: ns.clone(),
+                        kind: kind.to_string(),
+                        name: name.to_string(),
+                        note,
+                    },
+                    Held::Yes(why) => delete(Some(why)),
+                }
+            }
+            "ReplicaSet" => match replica_set_owner(s, pod, name, object(kind, name)) {
+                Some(Top::Deployment(d)) => RestartPlan::RolloutRestart {
+                    namespace: ns.clone(),
+                    kind: "Deployment".into(),
+                    name: d.to_string(),
+                    note: None,
+                },
+                Some(Top::Rollout(r)) => RestartPlan::ArgoRestart {
+                    namespace: ns.clone(),
+                    name: r.to_string(),
+                },
+                Some(Top::Other(k, n)) => delete(Some(format!(
+                    "ReplicaSet {name} is controlled by {k}/{n} (not a Deployment): deleting the pod is the restart"
+                ))),
+                None => delete(None),
+            },
+            "Job" => match pod.phase.as_str() {
+                "Succeeded" | "Failed" => RestartPlan::Refused {
+                    namespace: ns.clone(),
+                    pod: pod_name.clone(),
+                    why: format!(
+                        "pod {ns}/{pod_name} of Job {name} has finished ({}): deleting it starts nothing, the Job does not run it again",
+                        pod.phase
+                    ),
+                },
+                _ => delete(Some(job_cost(name))),
+            },
+            _ => delete(Some(format!(
+                "{kind} is not a built-in workload: its operator is expected to make the new pod; if it does not, nothing does"
+            ))),
         }
     }
 
@@ -84,37 +132,103 @@ impl RestartPlan {
                 namespace,
                 kind,
                 name,
-            } => format!(
-                "Rollout restart {kind} {namespace}/{name}: patch its pod template with kubectl.kubernetes.io/restartedAt (like `kubectl rollout restart {} {name} -n {namespace}`). Every replica is replaced.",
-                kind.to_lowercase()
+                note,
+            } => {
+                let effect = note
+                    .clone()
+                    .unwrap_or_else(|| "Every replica is replaced.".into());
+                format!(
+                    "Rollout restart {kind} {namespace}/{name}: patch its pod template with kubectl.kubernetes.io/restartedAt (like `kubectl rollout restart {} {name} -n {namespace}`). {effect}",
+                    kind.to_lowercase()
+                )
+            }
+            RestartPlan::ArgoRestart { namespace, name } => format!(
+                "Restart Argo Rollout {namespace}/{name}: set its spec.restartAt to now (like `kubectl argo rollouts restart {name} -n {namespace}`); the Rollout's controller deletes its pods one at a time and their ReplicaSets make new ones."
             ),
             RestartPlan::DeleteOwnedPod {
                 namespace,
                 pod,
                 owner,
+                note,
             } => {
-                format!("Delete pod {namespace}/{pod}; its owner {owner} recreates it.")
+                let note = note
+                    .as_deref()
+                    .map(|n| format!(" {n}."))
+                    .unwrap_or_default();
+                format!(
+                    "Delete pod {namespace}/{pod}; its controller {owner} makes a new one.{note}"
+                )
             }
             RestartPlan::DeleteBarePod { namespace, pod } => format!(
-                "Delete pod {namespace}/{pod}. WARNING: it has no owner — nothing recreates it."
+                "Delete pod {namespace}/{pod}. WARNING: it has no owner — nothing recreates it: the pod is lost."
             ),
+            RestartPlan::Refused { why, .. } => format!("Not restarted: {why}."),
+        }
+    }
+
+    /// The command a fix gives for this restart: what the action does, pasted.
+    pub fn command(&self) -> String {
+        match self {
+            RestartPlan::RolloutRestart {
+                namespace,
+                kind,
+                name,
+                note,
+            } => {
+                let note = note
+                    .as_deref()
+                    .map(|n| format!("  # {n}"))
+                    .unwrap_or_default();
+                format!(
+                    "kubectl rollout restart {}/{name} -n {namespace}{note}",
+                    kind.to_ascii_lowercase()
+                )
+            }
+            RestartPlan::ArgoRestart { namespace, name } => format!(
+                "kubectl patch rollout.argoproj.io {name} -n {namespace} --type merge -p \"{{\\\"spec\\\":{{\\\"restartAt\\\":\\\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\\\"}}}}\"  # what kubectl argo rollouts restart does"
+            ),
+            RestartPlan::DeleteOwnedPod {
+                namespace,
+                pod,
+                owner,
+                note,
+            } => {
+                let (kind, name) = owner.split_once('/').unwrap_or((owner, ""));
+                let note = note
+                    .as_deref()
+                    .map(|n| format!("; {n}"))
+                    .unwrap_or_default();
+                format!(
+                    "kubectl delete pod {pod} -n {namespace}  # its {kind} {name} starts a new one{note}"
+                )
+            }
+            RestartPlan::DeleteBarePod { namespace, pod } => format!(
+                "kubectl get pod {pod} -n {namespace} -o yaml | kubectl replace --force -f -  # recreates the pod: nothing owns it"
+            ),
+            RestartPlan::Refused { why, .. } => format!("# not restartable from the API: {why}"),
         }
     }
 
     /// What the restart writes, as a SelfSubjectAccessReview names it: (verb, API group,
     /// resource, namespace, name). The review names the object, so its answer holds for that
     /// object only (RBAC `resourceNames` may allow one Deployment and not its neighbour).
-    pub fn review_target(&self) -> (&'static str, &'static str, &'static str, &str, &str) {
+    /// None when the plan writes nothing.
+    pub fn review_target(&self) -> Option<(&'static str, &'static str, &'static str, &str, &str)> {
         match self {
             RestartPlan::RolloutRestart {
                 namespace,
                 kind,
                 name,
-            } => ("patch", "apps", rollout_plural(kind), namespace, name),
+                ..
+            } => Some(("patch", "apps", rollout_plural(kind), namespace, name)),
+            RestartPlan::ArgoRestart { namespace, name } => {
+                Some(("patch", "argoproj.io", "rollouts", namespace, name))
+            }
             RestartPlan::DeleteOwnedPod { namespace, pod, .. }
             | RestartPlan::DeleteBarePod { namespace, pod } => {
-                ("delete", "", "pods", namespace, pod)
+                Some(("delete", "", "pods", namespace, pod))
             }
+            RestartPlan::Refused { .. } => None,
         }
     }
 
@@ -122,12 +236,156 @@ impl RestartPlan {
     pub fn replacing_owner(&self) -> Option<(String, String)> {
         match self {
             RestartPlan::RolloutRestart { kind, name, .. } => Some((kind.clone(), name.clone())),
+            RestartPlan::ArgoRestart { name, .. } => Some(("Rollout".into(), name.clone())),
             RestartPlan::DeleteOwnedPod { owner, .. } => owner
                 .split_once('/')
                 .map(|(k, n)| (k.to_string(), n.to_string())),
-            RestartPlan::DeleteBarePod { .. } => None,
+            RestartPlan::DeleteBarePod { .. } | RestartPlan::Refused { .. } => None,
         }
     }
+
+    /// Only the deleted pod is replaced (its siblings are left alone).
+    pub fn replaces_one_pod(&self) -> bool {
+        matches!(self, RestartPlan::DeleteOwnedPod { .. })
+    }
+
+    /// How the restart timeline names it.
+    pub fn title(&self) -> String {
+        match self {
+            RestartPlan::RolloutRestart { kind, name, .. } => {
+                format!("rollout restart of {kind}/{name}")
+            }
+            RestartPlan::ArgoRestart { name, .. } => {
+                format!("restart of Rollout/{name} (spec.restartAt)")
+            }
+            RestartPlan::DeleteOwnedPod { pod, owner, .. } => {
+                format!("delete of pod {pod} ({owner} makes a new one)")
+            }
+            RestartPlan::DeleteBarePod { pod, .. } => format!("delete of bare pod {pod}"),
+            RestartPlan::Refused { pod, .. } => format!("no restart of pod {pod}"),
+        }
+    }
+}
+
+/// Why a mirror pod is not restarted, if `pod` is one: the kubelet runs the static pod from
+/// a manifest on its node and only mirrors it to the API, so deleting the mirror stops
+/// nothing and the kubelet posts it again.
+fn mirror(pod: &PodObs, owner: Option<(&str, &str)>) -> Option<String> {
+    let node = match owner {
+        Some(("Node", node)) => Some(node),
+        _ => pod.node.as_deref(),
+    };
+    let is_mirror =
+        pod.annotations.contains_key(MIRROR_ANNOTATION) || matches!(owner, Some(("Node", _)));
+    is_mirror.then(|| {
+        format!(
+            "pod {}/{} is the mirror of a static pod on node {} (annotation {MIRROR_ANNOTATION}): deleting it does not restart the static pod, the kubelet posts the mirror again. Restart it on the node, by editing (or moving out and back) its manifest in the kubelet's staticPodPath (often /etc/kubernetes/manifests)",
+            pod.namespace,
+            pod.name,
+            node.unwrap_or("(unknown)")
+        )
+    })
+}
+
+/// What deleting a running Job pod costs: the Job controller counts a pod deleted before it
+/// succeeded as failed, against `backoffLimit` (Kubernetes docs, Job "Pod backoff failure
+/// policy"). A plain delete sets no `DisruptionTarget` condition (only evictions, preemption,
+/// taint and GC deletions do), so a podFailurePolicy that ignores disruptions does not spare it.
+fn job_cost(job: &str) -> String {
+    format!(
+        "Job {job} counts the deleted pod as a failure against its backoffLimit (6 unless the Job sets it): at the limit the Job fails and makes no new pod. A podFailurePolicy ignoring DisruptionTarget does not cover a plain delete (only an eviction sets that condition)"
+    )
+}
+
+enum Held {
+    /// A rollout restart replaces this pod (with what it leaves out, or what is not known).
+    No(Option<String>),
+    /// A rollout restart would not replace this pod: why, and that it is deleted instead.
+    Yes(String),
+}
+
+/// Whether the update strategy of StatefulSet/DaemonSet `name` keeps a rollout restart from
+/// replacing `pod`: `OnDelete` replaces no pod, a StatefulSet's partition none below it.
+fn held_back(kind: &str, name: &str, pod: &PodObs, object: Option<&WorkloadObs>) -> Held {
+    if kind == "Deployment" {
+        return Held::No(None);
+    }
+    let Some(update) = object.and_then(|w| w.update.as_ref()) else {
+        return Held::No(Some(format!(
+            "{kind} {name}'s updateStrategy is not known (not observed): under OnDelete, or a partition above this pod's ordinal, the restart replaces no pod"
+        )));
+    };
+    if update.on_delete {
+        return Held::Yes(format!(
+            "{kind} {name} has updateStrategy OnDelete: a rollout restart changes its template and replaces no pod; the deleted pod comes back from the current template"
+        ));
+    }
+    let Some(partition) = update.partition else {
+        return Held::No(None);
+    };
+    let ordinal = pod
+        .name
+        .strip_prefix(name)
+        .and_then(|r| r.strip_prefix('-'))
+        .and_then(|r| r.parse::<i32>().ok());
+    match ordinal {
+        Some(i) if i < partition => Held::Yes(format!(
+            "Pod ordinal {i} is below StatefulSet {name}'s rollingUpdate.partition {partition}: a rollout restart replaces only ordinals {partition} and up; the deleted pod comes back with the same name, at the StatefulSet's current revision"
+        )),
+        _ => Held::No(Some(format!(
+            "Only pods with ordinal {partition} or above are replaced (rollingUpdate.partition {partition}); the ones below keep running."
+        ))),
+    }
+}
+
+enum Top<'a> {
+    Deployment(&'a str),
+    Rollout(&'a str),
+    Other(&'a str, &'a str),
+}
+
+/// The controller above ReplicaSet `rs`: from the observed ReplicaSet, else from the naming
+/// conventions (`<owner>-<hash>`: the Deployment's `pod-template-hash`, an Argo Rollout's
+/// `rollouts-pod-template-hash`). None: a bare ReplicaSet, or nothing says otherwise.
+fn replica_set_owner<'a>(
+    s: &Snapshot,
+    pod: &'a PodObs,
+    rs: &'a str,
+    object: Option<&'a WorkloadObs>,
+) -> Option<Top<'a>> {
+    if let Some(o) = object {
+        let up = o
+            .owners
+            .iter()
+            .find(|o| o.controller)
+            .or(o.owners.first())?;
+        return Some(match up.kind.as_str() {
+            "Deployment" => Top::Deployment(&up.name),
+            // Argo's own ReplicaSets carry its hash label; a Rollout of another API group
+            // would not.
+            "Rollout" if pod.labels.contains_key("rollouts-pod-template-hash") => {
+                Top::Rollout(&up.name)
+            }
+            other => Top::Other(other, &up.name),
+        });
+    }
+    let by_label = |label: &str| {
+        let hash = pod.labels.get(label)?;
+        rs.strip_suffix(hash.as_str())?.strip_suffix('-')
+    };
+    if let Some(r) = by_label("rollouts-pod-template-hash") {
+        return Some(Top::Rollout(r));
+    }
+    if let Some(d) = by_label("pod-template-hash") {
+        return Some(Top::Deployment(d));
+    }
+    // ReplicaSets not visible and no label: the same convention as the chain's workload.
+    if s.workloads.gaps.is_empty() {
+        return None;
+    }
+    let (dep, hash) = rs.rsplit_once('-')?;
+    (hash.len() >= 5 && hash.chars().all(|c| c.is_ascii_alphanumeric()))
+        .then_some(Top::Deployment(dep))
 }
 
 /// The resource a rollout restart patches, as RBAC spells it.
@@ -140,82 +398,4 @@ pub fn rollout_plural(kind: &str) -> &'static str {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::snapshot::{Coll, OwnerRef, WorkloadObs};
-
-    fn owned(kind: &str, name: &str) -> PodObs {
-        PodObs {
-            namespace: "pay".into(),
-            name: "web-6d9-abcde".into(),
-            owners: vec![OwnerRef {
-                kind: kind.into(),
-                name: name.into(),
-                uid: Default::default(),
-                controller: true,
-            }],
-            labels: [("pod-template-hash".to_string(), "6d9".to_string())].into(),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn replica_set_pod_restarts_its_deployment() {
-        let s = Snapshot {
-            workloads: Coll::known(vec![WorkloadObs {
-                kind: "ReplicaSet".into(),
-                namespace: "pay".into(),
-                name: "web-6d9".into(),
-                owners: vec![OwnerRef {
-                    kind: "Deployment".into(),
-                    name: "web".into(),
-                    uid: Default::default(),
-                    controller: true,
-                }],
-                ..Default::default()
-            }]),
-            ..Default::default()
-        };
-        let plan = RestartPlan::for_pod(&s, &owned("ReplicaSet", "web-6d9"));
-        assert_eq!(
-            plan,
-            RestartPlan::RolloutRestart {
-                namespace: "pay".into(),
-                kind: "Deployment".into(),
-                name: "web".into()
-            }
-        );
-        assert!(
-            plan.confirmation()
-                .contains("kubectl rollout restart deployment web -n pay")
-        );
-    }
-
-    #[test]
-    fn deployment_is_found_from_template_hash_when_workloads_are_unknown() {
-        let s = Snapshot::default();
-        let plan = RestartPlan::for_pod(&s, &owned("ReplicaSet", "web-6d9"));
-        assert_eq!(
-            plan.replacing_owner(),
-            Some(("Deployment".into(), "web".into()))
-        );
-    }
-
-    #[test]
-    fn bare_pod_is_deleted_with_a_warning_and_job_pod_is_deleted() {
-        let s = Snapshot::default();
-        let bare = PodObs {
-            namespace: "pay".into(),
-            name: "debug".into(),
-            ..Default::default()
-        };
-        let plan = RestartPlan::for_pod(&s, &bare);
-        assert!(matches!(plan, RestartPlan::DeleteBarePod { .. }));
-        assert!(plan.confirmation().contains("nothing recreates it"));
-        assert_eq!(plan.replacing_owner(), None);
-        let job = RestartPlan::for_pod(&s, &owned("Job", "migrate"));
-        assert!(
-            matches!(job, RestartPlan::DeleteOwnedPod { ref owner, .. } if owner == "Job/migrate")
-        );
-    }
-}
+mod tests;

@@ -463,6 +463,11 @@ impl<'a> Index<'a> {
                 && hash.len() >= 5
                 && hash.chars().all(|c| c.is_ascii_alphanumeric())
             {
+                // An Argo Rollout's ReplicaSets follow it too; its pods carry its own hash
+                // label.
+                if pod.labels.contains_key("rollouts-pod-template-hash") {
+                    return Some(("Rollout", dep));
+                }
                 return Some(("Deployment", dep));
             }
         }

@@ -429,6 +429,42 @@ pub struct WorkloadObs {
     /// (FailedCreate), the template is the only thing to diagnose.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<Box<PodObs>>,
+    /// How a StatefulSet or DaemonSet replaces its pods when its template changes: a
+    /// `kubectl rollout restart` replaces none under `OnDelete`, and under a StatefulSet's
+    /// partition only the ordinals at or above it. None when not read (or another kind).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update: Option<UpdateObs>,
+    /// A DaemonSet's rollout as its status counts it (what `kubectl rollout status` reads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<RolloutObs>,
+}
+
+/// `spec.updateStrategy` of a StatefulSet or DaemonSet.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct UpdateObs {
+    /// `type: OnDelete`: a template change replaces no pod; a deleted pod comes back new.
+    #[serde(default)]
+    pub on_delete: bool,
+    /// StatefulSet `rollingUpdate.partition` (above 0): pods with a lower ordinal are not
+    /// replaced when the template changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<i32>,
+}
+
+/// A DaemonSet's `metadata.generation` and rollout `status`.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RolloutObs {
+    #[serde(default)]
+    pub generation: Option<i64>,
+    #[serde(default)]
+    pub observed_generation: Option<i64>,
+    #[serde(default)]
+    pub desired: i32,
+    /// Pods running the current template (`updatedNumberScheduled`).
+    #[serde(default)]
+    pub updated: i32,
+    #[serde(default)]
+    pub available: i32,
 }
 
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]

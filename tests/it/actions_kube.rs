@@ -42,6 +42,7 @@ async fn rollout_restart_patches_the_deployment_template_like_kubectl() {
         namespace: "pay".into(),
         kind: "Deployment".into(),
         name: "web".into(),
+        note: None,
     };
     let out = actions(&server).await.restart(&plan, at()).await;
     assert!(out.ok, "{out:?}");
@@ -93,6 +94,7 @@ async fn permission_check_uses_a_self_subject_access_review() {
         namespace: "pay".into(),
         kind: "Deployment".into(),
         name: "web".into(),
+        note: None,
     };
     let err = actions(&server)
         .await
@@ -186,5 +188,74 @@ async fn distroless_containers_cannot_be_verified_and_say_why() {
         seen.lock().unwrap().len(),
         1,
         "no second exec once `cat` is known to be missing"
+    );
+}
+
+/// An Argo Rollout is restarted as `kubectl argo rollouts restart` does it: a merge patch of
+/// `spec.restartAt` on the Rollout (argoproj.io/v1alpha1), and the access review asks for
+/// exactly that write.
+#[tokio::test]
+async fn argo_rollout_restart_patches_restart_at_like_the_plugin() {
+    let server = MockServer::start().await;
+    Mock::given(method("PATCH"))
+        .and(path(
+            "/apis/argoproj.io/v1alpha1/namespaces/pay/rollouts/api",
+        ))
+        .and(header("content-type", "application/merge-patch+json"))
+        .and(body_partial_json(
+            json!({"spec": {"restartAt": "2027-01-15T08:00:00Z"}}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+            "metadata": {"name": "api", "namespace": "pay"}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"))
+        .and(body_partial_json(json!({"spec": {"resourceAttributes": {
+            "verb": "patch", "group": "argoproj.io", "resource": "rollouts", "namespace": "pay", "name": "api"}}})))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+            "spec": {}, "status": {"allowed": true}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let plan = RestartPlan::ArgoRestart {
+        namespace: "pay".into(),
+        name: "api".into(),
+    };
+    let kube = actions(&server).await;
+    assert_eq!(kube.check_restart_allowed(&plan).await, Ok(()));
+    let out = kube.restart(&plan, at()).await;
+    assert!(out.ok, "{out:?}");
+    assert_eq!(
+        out.message,
+        "restart of Rollout pay/api started (spec.restartAt)"
+    );
+}
+
+/// A refused plan (a mirror pod) sends nothing: no review, no write.
+#[tokio::test]
+async fn a_refused_restart_sends_no_request() {
+    let server = MockServer::start().await;
+    let plan = RestartPlan::Refused {
+        namespace: "kube-system".into(),
+        pod: "etcd-node-1".into(),
+        why: "pod kube-system/etcd-node-1 is the mirror of a static pod".into(),
+    };
+    let kube = actions(&server).await;
+    assert!(kube.check_restart_allowed(&plan).await.is_err());
+    let out = kube.restart(&plan, at()).await;
+    assert!(!out.ok);
+    assert!(out.message.contains("mirror of a static pod"), "{out:?}");
+    assert!(
+        server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty()
     );
 }

@@ -113,3 +113,42 @@ fn a_jobs_running_pods_are_found_by_its_job_name_label() {
     );
     assert!(!fix.contains("delete pod migrate"), "{fix}");
 }
+
+fn stateful_set(strategy: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: ledger\n  namespace: team\nspec:\n  replicas: 3\n  serviceName: ledger\n  updateStrategy: {strategy}\n  selector:\n    matchLabels: {{app: batch}}\n  template:\n{}",
+        indent(
+            &POD_SPEC.replace("restartPolicy: OnFailure", "restartPolicy: Always"),
+            4
+        )
+    )
+}
+
+/// Under updateStrategy OnDelete a rollout restart changes the template and replaces no pod
+/// (Kubernetes "StatefulSets", update strategies): the fix deletes the pods, by their names.
+#[test]
+fn a_stateful_set_on_delete_has_its_pods_deleted_not_rolled() {
+    let fix = kvc204_fix(&stateful_set("{type: OnDelete}"));
+    assert!(
+        fix.contains(
+            " && kubectl delete pod ledger-0 ledger-1 ledger-2 -n team --ignore-not-found  #"
+        ) && fix.contains("OnDelete"),
+        "{fix}"
+    );
+    assert!(!fix.contains("kubectl rollout restart"), "{fix}");
+}
+
+/// With rollingUpdate.partition 2 the rollout replaces ledger-2 only: ledger-0 and ledger-1
+/// are deleted to be restarted.
+#[test]
+fn a_stateful_set_partition_rolls_the_upper_ordinals_and_deletes_the_lower() {
+    let fix = kvc204_fix(&stateful_set(
+        "{type: RollingUpdate, rollingUpdate: {partition: 2}}",
+    ));
+    assert!(
+        fix.contains(
+            " && kubectl rollout restart statefulset/ledger -n team && kubectl delete pod ledger-0 ledger-1 -n team --ignore-not-found  #"
+        ) && fix.contains("partition 2"),
+        "{fix}"
+    );
+}

@@ -197,14 +197,38 @@ fn tab_cycles_panes_and_esc_returns_to_the_tree() {
     assert_eq!(a.focus, Pane::Tree);
 }
 
+/// The selected pod in the app's snapshot: the confirmation is the pod's restart plan, here
+/// its ReplicaSet's Deployment (by its pod-template-hash).
+fn with_worker_pod(a: &mut App) {
+    let mut snapshot = (**a.snapshot.as_ref().unwrap()).clone();
+    snapshot.pods = Coll::known(vec![kvchain::snapshot::PodObs {
+        namespace: "payments".into(),
+        name: "worker-5c6d-xk2p9".into(),
+        owners: vec![kvchain::snapshot::OwnerRef {
+            kind: "ReplicaSet".into(),
+            name: "worker-5c6d".into(),
+            uid: Default::default(),
+            controller: true,
+        }],
+        labels: [("pod-template-hash".to_string(), "5c6d".to_string())].into(),
+        ..Default::default()
+    }]);
+    a.apply(Arc::new(snapshot), testing::demo_chains());
+}
+
 #[test]
 fn restart_is_offered_on_the_pod_row_and_needs_confirmation() {
     let mut a = app(testing::demo_chains(), UiConfig::default());
+    with_worker_pod(&mut a);
     assert!(key(&mut a, KeyCode::Char('R')).is_empty());
     let Mode::Confirm { prompt, .. } = &a.mode else {
         panic!("{:?}", a.mode)
     };
-    assert!(prompt.contains("rollout restart of Deployment/worker"));
+    assert!(
+        prompt.contains("Rollout restart Deployment payments/worker")
+            && prompt.contains("`kubectl rollout restart deployment worker -n payments`"),
+        "{prompt}"
+    );
     let fx = key(&mut a, KeyCode::Char('y'));
     assert!(
         matches!(fx.as_slice(), [Effect::Act(Action::Restart { namespace, pod })] if namespace == "payments" && pod == "worker-5c6d-xk2p9")
@@ -372,6 +396,7 @@ async fn static_source_through_the_diagnoser_reaches_the_app() {
 #[test]
 fn a_successful_restart_starts_a_timeline_and_esc_closes_it() {
     let mut a = app(testing::demo_chains(), UiConfig::default());
+    with_worker_pod(&mut a);
     key(&mut a, KeyCode::Char('R'));
     let fx = key(&mut a, KeyCode::Char('y'));
     assert!(matches!(

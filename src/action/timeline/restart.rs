@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-use crate::snapshot::{ContainerStateObs, EnvSourceObs, PodObs, Snapshot, VolumeSourceObs};
-
-use super::steps::{
-    Hop, Step, StepState, Steps, Timeline, pod_names, short_duration, since, verdict,
+use crate::action::restart::RestartPlan;
+use crate::snapshot::{
+    ContainerStateObs, EnvSourceObs, PodObs, RolloutObs, Snapshot, VolumeSourceObs, WorkloadObs,
 };
+
+use super::steps::{Hop, Step, StepState, Steps, Timeline, short_duration, since, verdict};
 
 const RESTART_HOPS: &[Hop] = &[
     ("new pods created", |k| k.ends_with("|created")),
@@ -30,8 +31,21 @@ pub struct RestartWatch {
     pod: String,
     /// The owner whose new pods replace the old one (None for a bare pod: nothing will).
     owner: Option<(String, String)>,
-    /// Pods that existed before the action: the new pods are the others.
+    /// Pods that existed before the action, by uid (`namespace/name` when the source gives
+    /// none): the new pods are the others. A StatefulSet's replacement keeps the old name.
     before_pods: BTreeSet<String>,
+    /// The uid of the pod restarted, when known: a pod of the same name with another uid is
+    /// its replacement, not the pod itself.
+    old_uid: Option<String>,
+    /// Only the restarted pod is replaced (it was deleted), not every replica.
+    one: bool,
+    /// The DaemonSet's generation before the restart: its status counts the new template
+    /// only once it has observed a later one.
+    before_generation: Option<i64>,
+    /// The owner's pods before the restart: how many a DaemonSet replaces when its status
+    /// is not read.
+    before_owned: usize,
+    title: Option<String>,
     started_at: Timestamp,
     elapsed: Duration,
     deadline: Duration,
@@ -50,11 +64,33 @@ impl RestartWatch {
         pod: &str,
         owner: Option<(String, String)>,
     ) -> Self {
+        let old_uid = before
+            .pod(namespace, pod)
+            .map(|p| p.uid.to_string())
+            .filter(|u| !u.is_empty());
+        let before_owned = owner.as_ref().map_or(0, |(kind, name)| {
+            before
+                .pods
+                .items
+                .iter()
+                .filter(|p| p.namespace == namespace && !p.deleting)
+                .filter(|p| owned_by(before, p, kind, name))
+                .count()
+        });
+        let before_generation = owner
+            .as_ref()
+            .and_then(|(kind, name)| workload(before, namespace, kind, name))
+            .and_then(|w| w.rollout.as_ref()?.generation);
         RestartWatch {
             namespace: namespace.into(),
             pod: pod.into(),
             owner,
-            before_pods: pod_names(before),
+            before_pods: before.pods.items.iter().map(pod_key).collect(),
+            old_uid,
+            one: false,
+            before_generation,
+            before_owned,
+            title: None,
             started_at: before.source.observed_at,
             elapsed: Duration::ZERO,
             deadline: Duration::from_secs(300),
@@ -63,6 +99,15 @@ impl RestartWatch {
             finished: false,
             verdict: Vec::new(),
         }
+    }
+
+    /// Follows `plan`, the restart of `namespace/pod` carried out: a deleted pod's one
+    /// replacement, or the owner's rollout.
+    pub fn for_plan(before: &Snapshot, namespace: &str, pod: &str, plan: &RestartPlan) -> Self {
+        let mut w = RestartWatch::new(before, namespace, pod, plan.replacing_owner());
+        w.one = plan.replaces_one_pod();
+        w.title = Some(plan.title());
+        w
     }
 
     /// The action happened at `at` on the source's clock (see [`RotationWatch::starting_at`]).
@@ -90,7 +135,11 @@ impl RestartWatch {
             .elapsed
             .max(since(self.started_at, s.source.observed_at));
         let now = self.elapsed;
-        let old = s.pod(&self.namespace, &self.pod);
+        let old = s.pods.items.iter().find(|p| {
+            p.namespace == self.namespace
+                && p.name == self.pod
+                && self.old_uid.as_ref().is_none_or(|u| p.uid == u.as_str())
+        });
         let old_label = match old {
             Some(p) if p.deleting => format!("old pod {}: terminating", self.pod),
             _ => format!("old pod {}: gone", self.pod),
@@ -116,11 +165,10 @@ impl RestartWatch {
             .iter()
             .filter(|p| {
                 p.namespace == self.namespace
-                    && p.name != self.pod
+                    // Without uids a pod of the old name cannot be told from the old pod.
+                    && (p.name != self.pod || self.old_uid.is_some())
                     && !p.deleting
-                    && !self
-                        .before_pods
-                        .contains(&format!("{}/{}", p.namespace, p.name))
+                    && !self.before_pods.contains(&pod_key(p))
                     && owned_by(s, p, &kind, &name)
             })
             .collect();
@@ -148,22 +196,50 @@ impl RestartWatch {
         } else {
             self.steps.remove("new");
         }
-        let want = s
-            .workloads
-            .items
-            .iter()
-            .find(|w| w.namespace == self.namespace && w.kind == kind && w.name == name)
-            .and_then(|w| w.replicas)
-            .map(|r| r.max(0) as usize);
+        let object = workload(s, &self.namespace, &kind, &name);
+        let (want, counted) = match kind.as_str() {
+            // A deleted pod is replaced by one pod; its siblings are not touched.
+            _ if self.one => (None, None),
+            "DaemonSet" => {
+                let (want, counted) =
+                    self.daemon_set_count(object.and_then(|w| w.rollout.as_ref()));
+                (Some(want), counted)
+            }
+            // A partition keeps the ordinals below it: they are not replaced.
+            "StatefulSet" => {
+                let partition = object
+                    .and_then(|w| w.update.as_ref()?.partition)
+                    .unwrap_or(0);
+                (
+                    object
+                        .and_then(|w| w.replicas)
+                        .map(|r| (r - partition).max(0) as usize),
+                    None,
+                )
+            }
+            // An Argo Rollout is not read: it replaces every pod it ran before the restart.
+            "Rollout" => (Some(self.before_owned), None),
+            _ => (
+                object.and_then(|w| w.replicas).map(|r| r.max(0) as usize),
+                None,
+            ),
+        };
         if let Some(want) = want.filter(|w| *w > 1) {
-            let have = new_pods.len();
-            self.count = Some((have.min(want), want));
+            let (have, label, complete) = match counted {
+                Some((have, label, complete)) => (have, label, complete),
+                None => {
+                    let have = new_pods.len().min(want);
+                    (have, format!("{have} of {want}"), new_pods.len() >= want)
+                }
+            };
+            self.count = Some((have, want));
             let last = new_pods.iter().filter_map(|p| p.created_at).max();
             self.steps.set(
                 "count".into(),
-                format!("new pods of {kind}/{name}: {} of {want}", have.min(want)),
+                format!("new pods of {kind}/{name}: {label}"),
                 match last {
-                    Some(t) if have >= want => StepState::Done(since(self.started_at, t)),
+                    Some(t) if complete => StepState::Done(since(self.started_at, t)),
+                    _ if complete => StepState::Done(now),
                     _ => StepState::Waiting,
                 },
             );
@@ -172,6 +248,37 @@ impl RestartWatch {
             self.observe_new_pod(s, p, now);
         }
         self.finish_if_done();
+    }
+
+    /// How many pods a DaemonSet's rollout replaces and, once its status has seen the
+    /// restart (`observedGeneration` past the generation before it), how far it got by that
+    /// status: (updated, label, complete) as `kubectl rollout status` judges it.
+    fn daemon_set_count(
+        &self,
+        status: Option<&RolloutObs>,
+    ) -> (usize, Option<(usize, String, bool)>) {
+        let Some(st) = status else {
+            return (self.before_owned, None);
+        };
+        let want = st.desired.max(0) as usize;
+        let seen = match (
+            st.generation,
+            st.observed_generation,
+            self.before_generation,
+        ) {
+            (Some(g), Some(o), Some(before)) => g > before && o >= g,
+            _ => false,
+        };
+        if !seen {
+            return (want, None);
+        }
+        let updated = (st.updated.max(0) as usize).min(want);
+        let available = (st.available.max(0) as usize).min(want);
+        let label = format!("{updated} of {want} updated, {available} available");
+        (
+            want,
+            Some((updated, label, updated >= want && available >= want)),
+        )
     }
 
     fn observe_new_pod(&mut self, s: &Snapshot, p: &PodObs, now: Duration) {
@@ -316,9 +423,10 @@ impl RestartWatch {
     }
 
     pub fn timeline(&self) -> Timeline {
-        let target = match &self.owner {
-            Some((kind, name)) => format!("rollout restart of {kind}/{name}"),
-            None => format!("delete of bare pod {}", self.pod),
+        let target = match (&self.title, &self.owner) {
+            (Some(title), _) => title.clone(),
+            (None, Some((kind, name))) => format!("rollout restart of {kind}/{name}"),
+            (None, None) => format!("delete of bare pod {}", self.pod),
         };
         // Causal order: what happened first comes first; what has not happened yet, last.
         let mut steps = self.steps.all();
@@ -337,6 +445,21 @@ impl RestartWatch {
             follow_up: None,
         }
     }
+}
+
+/// A pod's identity across a restart: its uid, else `namespace/name`.
+fn pod_key(p: &PodObs) -> String {
+    match p.uid.is_empty() {
+        true => format!("{}/{}", p.namespace, p.name),
+        false => p.uid.to_string(),
+    }
+}
+
+fn workload<'s>(s: &'s Snapshot, ns: &str, kind: &str, name: &str) -> Option<&'s WorkloadObs> {
+    s.workloads
+        .items
+        .iter()
+        .find(|w| w.namespace == ns && w.kind == kind && w.name == name)
 }
 
 /// Whether `pod` belongs to workload `kind/name` (directly, or through its ReplicaSet).
@@ -379,231 +502,4 @@ fn owned_by(s: &Snapshot, pod: &PodObs, kind: &str, name: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::RotationWatch;
-    use super::super::steps::step_time;
-    use super::super::testkit::*;
-    use super::*;
-    use crate::snapshot::*;
-
-    #[test]
-    fn restart_of_a_deployment_ends_with_fresh_env() {
-        let before = world(0, 2, 2, -10, 2, -10);
-        let mut w = RestartWatch::new(
-            &before,
-            "pay",
-            "web-1",
-            Some(("Deployment".into(), "web".into())),
-        );
-        let mut after = world(40, 2, 2, -10, 2, -10);
-        after.pods.items = vec![pod("web-2", 5, 30, "web-7aa")].into();
-        after.spc_statuses.items[0].pod_name = "web-2".into();
-        after.workloads = Coll::known(vec![WorkloadObs {
-            kind: "ReplicaSet".into(),
-            namespace: "pay".into(),
-            name: "web-7aa".into(),
-            owners: vec![OwnerRef {
-                kind: "Deployment".into(),
-                name: "web".into(),
-                uid: Default::default(),
-                controller: true,
-            }],
-            ..Default::default()
-        }]);
-        w.observe(&after);
-        let tl = w.timeline();
-        assert_eq!(
-            *state_of(&tl, "old pod web-1"),
-            StepState::Done(Duration::from_secs(40))
-        );
-        assert_eq!(
-            *state_of(&tl, "web-2 / app: env DB_PASS fresh"),
-            StepState::Done(Duration::from_secs(30))
-        );
-        assert!(tl.finished, "{tl:#?}");
-    }
-
-    /// FACTS §11: a restart does not rewrite an existing synced Secret; with rotation off the
-    /// new pod's env comes from a Secret behind the file it mounted, which is not fresh.
-    #[test]
-    fn env_from_a_secret_behind_the_mounted_file_is_not_fresh() {
-        let restart = |rotation: Observed<bool>| {
-            let before = world(0, 2, 1, -10, 1, -10);
-            let mut w = RestartWatch::new(
-                &before,
-                "pay",
-                "web-1",
-                Some(("Deployment".into(), "web".into())),
-            );
-            // The new pod mounted version 2; the Secret still holds version 1.
-            let mut after = world(40, 2, 2, 20, 1, -3600);
-            after.cluster.csi_driver = Observed::Known(CsiDriverFacts {
-                rotation_enabled: rotation,
-                ..Default::default()
-            });
-            after.pods.items = vec![pod("web-2", 5, 30, "web-7aa")].into();
-            after.spc_statuses.items[0].pod_name = "web-2".into();
-            after.workloads = Coll::known(deployment("web-7aa", false));
-            w.observe(&after);
-            w.timeline()
-        };
-        let off = restart(Observed::Known(false));
-        let StepState::Never(why) = state_of(&off, "web-2 / app: env DB_PASS fresh") else {
-            panic!("{off:#?}");
-        };
-        assert!(
-            why.contains("app-secrets") && why.contains("password") && why.contains("db-pass"),
-            "{why}"
-        );
-        assert!(why.contains("rotation") && why.contains("off"), "{why}");
-        let on = restart(Observed::Known(true));
-        assert_eq!(
-            *state_of(&on, "web-2 / app: env DB_PASS fresh"),
-            StepState::Waiting,
-            "rotation's next poll rewrites it"
-        );
-        // The same Secret agreeing with the file is fresh.
-        let before = world(0, 2, 2, -10, 2, -10);
-        let mut w = RestartWatch::new(
-            &before,
-            "pay",
-            "web-1",
-            Some(("Deployment".into(), "web".into())),
-        );
-        let mut after = world(40, 2, 2, 20, 2, -10);
-        after.pods.items = vec![pod("web-2", 5, 30, "web-7aa")].into();
-        after.spc_statuses.items[0].pod_name = "web-2".into();
-        after.workloads = Coll::known(deployment("web-7aa", false));
-        w.observe(&after);
-        assert!(matches!(
-            state_of(&w.timeline(), "web-2 / app: env DB_PASS fresh"),
-            StepState::Done(_)
-        ));
-    }
-
-    #[test]
-    fn deleting_a_bare_pod_says_nothing_recreates_it() {
-        let before = world(0, 1, 1, -10, 1, -10);
-        let mut w = RestartWatch::new(&before, "pay", "web-1", None);
-        let mut after = world(10, 1, 1, -10, 1, -10);
-        after.pods.items.clear();
-        w.observe(&after);
-        let tl = w.timeline();
-        assert!(
-            matches!(state_of(&tl, "replacement"), StepState::Never(w) if w.contains("nothing recreates"))
-        );
-        assert!(tl.finished);
-    }
-
-    /// Issue 14: created → secrets mounted → running → env fresh, in that order and with
-    /// times that agree; no "did not move" once the new pod exists.
-    #[test]
-    fn restart_steps_are_causal_and_end_when_the_new_pod_runs_with_fresh_env() {
-        let before = world(0, 2, 2, -10, 2, -10);
-        let mut w = RestartWatch::new(
-            &before,
-            "pay",
-            "web-1",
-            Some(("Deployment".into(), "web".into())),
-        );
-        let mut rolling = world(3, 2, 2, -10, 2, -10);
-        rolling.workloads = Coll::known(deployment("web-7aa", false));
-        w.observe(&rolling);
-        assert_eq!(
-            *state_of(&w.timeline(), "new pod of Deployment/web"),
-            StepState::Waiting
-        );
-
-        // The new pod was created at +5 and its container started at +7; its
-        // SecretProviderClassPodStatus was only seen written at +9.
-        let mut after = world(40, 2, 2, 9, 2, -10);
-        after.workloads = Coll::known(deployment("web-7aa", false));
-        let mut new_pod = pod("web-2", 5, 7, "web-7aa");
-        new_pod.containers.truncate(1);
-        after.pods.items = vec![new_pod].into();
-        after.spc_statuses.items[0].pod_name = "web-2".into();
-        w.observe(&after);
-        let tl = w.timeline();
-        assert!(tl.finished, "{tl:#?}");
-        let order: Vec<&str> = tl
-            .steps
-            .iter()
-            .map(|s| s.label.rsplit(": ").next().unwrap_or_default())
-            .collect();
-        assert_eq!(
-            order,
-            [
-                "created",
-                "secrets mounted",
-                "running",
-                "env DB_PASS fresh",
-                "gone"
-            ],
-            "{tl:#?}"
-        );
-        let times: Vec<Duration> = tl.steps.iter().map(|s| step_time(&s.state)).collect();
-        assert!(times.windows(2).all(|p| p[0] <= p[1]), "{tl:#?}");
-        assert!(
-            times[1] <= Duration::from_secs(7),
-            "mounted before the container started: {tl:#?}"
-        );
-        assert!(
-            !tl.steps
-                .iter()
-                .any(|s| matches!(s.state, StepState::Stuck(_))),
-            "{tl:#?}"
-        );
-        let hops: Vec<&str> = tl.verdict.iter().map(|s| s.label.as_str()).collect();
-        assert_eq!(
-            hops,
-            [
-                "new pods created",
-                "secrets mounted",
-                "containers running",
-                "env fresh",
-                "old pod gone"
-            ]
-        );
-    }
-
-    /// The caller's estimate of the source clock may run a few seconds ahead of the real
-    /// action: a pod created "before" that estimate is still new, and times start at it.
-    #[test]
-    fn a_clock_estimate_ahead_of_the_source_still_finds_the_new_pods() {
-        let before = world(0, 2, 2, -10, 2, -10);
-        let mut w = RestartWatch::new(
-            &before,
-            "pay",
-            "web-1",
-            Some(("Deployment".into(), "web".into())),
-        )
-        .starting_at(t(10));
-        let mut after = world(40, 2, 2, 5, 2, -10);
-        after.workloads = Coll::known(deployment("web-7aa", false));
-        let mut new_pod = pod("web-2", 5, 6, "web-7aa");
-        new_pod.containers.truncate(1);
-        after.pods.items = vec![new_pod].into();
-        after.spc_statuses.items[0].pod_name = "web-2".into();
-        w.observe(&after);
-        let tl = w.timeline();
-        assert!(tl.finished, "{tl:#?}");
-        assert_eq!(
-            *state_of(&tl, "web-2: created"),
-            StepState::Done(Duration::ZERO)
-        );
-        assert_eq!(
-            *state_of(&tl, "web-2 / app: running"),
-            StepState::Done(Duration::from_secs(1))
-        );
-
-        let mut r = RotationWatch::new(&world(0, 1, 1, -3000, 1, -3000), "kv-pay", "db-pass")
-            .starting_at(t(9));
-        r.observe(&world(30, 2, 1, -3000, 1, -3000));
-        assert_eq!(
-            *state_of(&r.timeline(), "new version"),
-            StepState::Done(Duration::ZERO),
-            "the write happened no later than its version"
-        );
-        assert_eq!(r.timeline().started_at, t(5));
-    }
-}
+mod tests;

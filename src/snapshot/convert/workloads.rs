@@ -39,6 +39,8 @@ fn workload(
                 .and_then(|m| m.annotations.as_ref()),
         ),
         replicas,
+        update: None,
+        rollout: None,
     }
 }
 
@@ -64,21 +66,43 @@ pub fn replica_set(r: &ReplicaSet) -> WorkloadObs {
 
 pub fn stateful_set(s: &StatefulSet) -> WorkloadObs {
     let spec = s.spec.as_ref();
-    workload(
+    let mut obs = workload(
         "StatefulSet",
         &s.metadata,
         spec.map(|s| &s.template),
         spec.and_then(|s| s.replicas),
-    )
+    );
+    let strategy = spec.and_then(|s| s.update_strategy.as_ref());
+    obs.update = spec.map(|_| UpdateObs {
+        on_delete: strategy.and_then(|u| u.type_.as_deref()) == Some("OnDelete"),
+        // A partition applies to RollingUpdate only (the default type); 0 holds nothing back.
+        partition: strategy
+            .filter(|u| u.type_.as_deref() != Some("OnDelete"))
+            .and_then(|u| u.rolling_update.as_ref()?.partition)
+            .filter(|p| *p > 0),
+    });
+    obs
 }
 
 pub fn daemon_set(d: &DaemonSet) -> WorkloadObs {
-    workload(
+    let mut obs = workload(
         "DaemonSet",
         &d.metadata,
         d.spec.as_ref().map(|s| &s.template),
         None,
-    )
+    );
+    obs.update = d.spec.as_ref().map(|s| UpdateObs {
+        on_delete: s.update_strategy.as_ref().and_then(|u| u.type_.as_deref()) == Some("OnDelete"),
+        partition: None,
+    });
+    obs.rollout = d.status.as_ref().map(|st| RolloutObs {
+        generation: d.metadata.generation,
+        observed_generation: st.observed_generation,
+        desired: st.desired_number_scheduled,
+        updated: st.updated_number_scheduled.unwrap_or(0),
+        available: st.number_available.unwrap_or(0),
+    });
+    obs
 }
 
 pub fn job(j: &Job) -> WorkloadObs {

@@ -18,20 +18,41 @@ impl App {
             self.say("restart: select a pod first", Level::Warn);
             return;
         };
-        let owner = self.selected_chain().and_then(|c| c.workload.clone());
-        let prompt = match owner {
-            Some(w) => format!(
-                "Restart pod {namespace}/{pod}: rollout restart of {}/{} (sets kubectl.kubernetes.io/restartedAt). y to confirm",
-                w.kind, w.name
+        // The confirmation says what the source will do: the same plan, from the same kind of
+        // view (the owner and its update strategy decide it, not the chain's workload).
+        let plan = self
+            .snapshot
+            .as_deref()
+            .and_then(|s| Some(RestartPlan::for_pod(s, s.pod(&namespace, &pod)?)));
+        let (prompt, typed) = match &plan {
+            None => {
+                self.say(
+                    format!("restart: pod {namespace}/{pod} is not in the current view"),
+                    Level::Warn,
+                );
+                return;
+            }
+            Some(RestartPlan::Refused { why, .. }) => {
+                self.say(
+                    format!("restart {namespace}/{pod}: refused: {why}"),
+                    Level::Warn,
+                );
+                return;
+            }
+            // The pod is lost for good: the name typed, not a single key.
+            Some(p @ RestartPlan::DeleteBarePod { .. }) => (
+                format!(
+                    "{} Type the pod name and press enter to confirm:",
+                    p.confirmation()
+                ),
+                Some(String::new()),
             ),
-            None => format!(
-                "Restart bare pod {namespace}/{pod}: DELETE it — nothing recreates a bare pod. y to confirm"
-            ),
+            Some(p) => (format!("{} y to confirm", p.confirmation()), None),
         };
         self.mode = Mode::Confirm {
             action: Action::Restart { namespace, pod },
             prompt,
-            typed: None,
+            typed,
         };
     }
 
@@ -299,10 +320,11 @@ impl App {
                     .same_value(false),
             )),
             Action::Restart { namespace, pod } => {
-                let owner = s
-                    .pod(namespace, pod)
-                    .and_then(|p| RestartPlan::for_pod(s, p).replacing_owner());
-                let w = RestartWatch::new(s, namespace, pod, owner).starting_at(now);
+                let plan = RestartPlan::for_pod(s, s.pod(namespace, pod)?);
+                if matches!(plan, RestartPlan::Refused { .. }) {
+                    return None;
+                }
+                let w = RestartWatch::for_plan(s, namespace, pod, &plan).starting_at(now);
                 Some(Watch::Restart(w))
             }
             Action::Verify { .. } => None,

@@ -104,6 +104,7 @@ impl App {
                     self.mode = Mode::Normal;
                     let expected = match &action {
                         Action::Rotate { object, .. } => object.as_str(),
+                        Action::Restart { pod, .. } => pod.as_str(),
                         _ => "",
                     };
                     if typed == expected {

@@ -27,9 +27,12 @@ impl App {
                     .snapshot
                     .as_deref()
                     .and_then(|s| Some(RestartPlan::for_pod(s, s.pod(&namespace, &pod)?)))
-                    .map(|plan| {
-                        let (verb, _, resource, ns, name) = plan.review_target();
-                        format!("restart: {verb} {resource} {ns}/{name}")
+                    .map(|plan| match plan.review_target() {
+                        Some((verb, _, resource, ns, name)) => {
+                            format!("restart: {verb} {resource} {ns}/{name}")
+                        }
+                        // Nothing is written: the source answers with why.
+                        None => format!("restart: refused {namespace}/{pod}"),
                     })
                     .unwrap_or_else(|| format!("restart: pod {namespace}/{pod}"));
                 Some((key, Action::Restart { namespace, pod }.into()))

@@ -164,6 +164,18 @@ pub(crate) fn describe(how: &Use) -> String {
     }
 }
 
+/// The kinds Stakater Reloader restarts (FACTS §10; its docs: Deployments, DaemonSets,
+/// StatefulSets, Argo Rollouts with `--is-Argo-Rollouts=true`, OpenShift DeploymentConfigs,
+/// CronJobs). Jobs are read once per run and said apart. Any other owner — a ReplicaSet with
+/// no Deployment above it, an operator's resource, a static pod's Node — is never restarted
+/// by it, whatever it is annotated with.
+pub(crate) fn reloader_watches(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Deployment" | "DaemonSet" | "StatefulSet" | "Rollout" | "DeploymentConfig" | "CronJob"
+    )
+}
+
 const RELOADER_ANY: [&str; 2] = [
     "reloader.stakater.com/auto",
     "secret.reloader.stakater.com/auto",
@@ -238,6 +250,21 @@ fn reloader(cx: &Ctx, link: &mut Link, secrets: &[&str], unread: &mut Option<Str
                 secrets.join(", ")
             ),
             vec!["ownerReferences: none".to_string()],
+        ));
+        return;
+    }
+    if let Some((kind, _)) = cx.workload
+        && !reloader_watches(kind)
+    {
+        let who = cx.owner_resource();
+        link.findings.push(cx.remedied(
+            Code::KVC902,
+            who.clone(),
+            format!(
+                "{who} reads synced Secret {} through env but nothing restarts its pods when the Secret rotates: Stakater Reloader restarts Deployments, DaemonSets, StatefulSets, Argo Rollouts and CronJobs, not a {kind}, so no annotation helps: env keeps the value from container start",
+                secrets.join(", ")
+            ),
+            vec![format!("owner: {who}")],
         ));
         return;
     }

@@ -149,9 +149,7 @@ fn stale(
     );
     if !mine {
         // Another workload's pod: its own restart.
-        f.fix =
-            crate::chain::rules::remedy::restart_pod(cx.ns(), &pod.name, cx.ix.workload_of(pod))
-                .into();
+        f.fix = crate::chain::rules::remedy::restart_pod(cx.snap(), pod).into();
         f.confirm = format!(
             "kubectl get pod {} -n {} -o jsonpath='{{.status.containerStatuses[*].state.running.startedAt}}'",
             pod.name,

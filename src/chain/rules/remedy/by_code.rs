@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::chain::context::AuthMode;
+use crate::chain::rules::consumers::reloader_watches;
 
 /// Default confirm/fix for a code in this chain.
 pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
@@ -479,14 +480,49 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             ),
             "# nothing to annotate: Reloader does not restart Jobs; a run keeps the value it started with and the next run reads the current one (read the mounted file instead of env if a run must see a rotation)".to_string(),
         ),
+        // An owner Reloader does not watch (a bare ReplicaSet, an operator's resource, a
+        // static pod's node): an annotation would restart nothing. What restarts the pod is
+        // the restart itself, after each rotation.
+        KVC902 if cx.workload.is_some_and(|(k, _)| !reloader_watches(k)) => {
+            let kind = cx.workload.map_or("", |(k, _)| k);
+            let confirm = match kind {
+                // Whether a Deployment is above it.
+                "ReplicaSet" => format!(
+                    "kubectl get {} -n {ns} -o jsonpath='{{.metadata.ownerReferences}}'",
+                    cx.owner_kubectl()
+                ),
+                _ => format!(
+                    "kubectl get pod {} -n {ns} -o jsonpath='{{.metadata.ownerReferences}}'",
+                    cx.pod.name
+                ),
+            };
+            let restart = restart(cx);
+            let fix = match restart.strip_prefix("# ") {
+                Some(note) => format!(
+                    "# {note}; nothing restarts it when the Secret rotates: read the mounted file instead of env"
+                ),
+                None => {
+                    let (run, note) = restart.split_once("  # ").unwrap_or((&restart, ""));
+                    let note = if note.is_empty() { String::new() } else { format!(" ({note})") };
+                    format!(
+                        "{run}  # after each rotation{note}: Reloader does not restart a {kind}; or run the pods from a Deployment, or read the mounted file instead of env"
+                    )
+                }
+            };
+            (confirm, fix)
+        }
         KVC902 => (
             format!(
                 "kubectl get {} -n {ns} -o jsonpath='{{.metadata.annotations}}'",
                 cx.owner_kubectl()
             ),
             format!(
-                "kubectl annotate {} -n {ns} reloader.stakater.com/auto=true  # needs Stakater Reloader in the cluster",
-                cx.owner_kubectl()
+                "kubectl annotate {} -n {ns} reloader.stakater.com/auto=true  # needs Stakater Reloader in the cluster{}",
+                cx.owner_kubectl(),
+                match cx.workload {
+                    Some(("Rollout", _)) => ", started with --is-Argo-Rollouts=true",
+                    _ => "",
+                }
             ),
         ),
     }

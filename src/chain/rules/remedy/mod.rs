@@ -13,6 +13,7 @@ mod by_code;
 mod driver_install;
 mod federated_credential;
 pub(crate) mod network;
+mod restart;
 mod rotation;
 mod tenant;
 mod throttling;
@@ -22,6 +23,7 @@ pub(crate) use audience::{AUDIENCE, audiences_needed, token_audience, token_requ
 pub(crate) use by_code::{commands, rotation_stuck_fix};
 pub(crate) use driver_install::install_fix;
 pub(crate) use federated_credential::fic_create;
+pub(crate) use restart::{restart, restart_pod, restart_sa_runners};
 pub(crate) use rotation::DRIVER_LOG;
 pub(crate) use tenant::{home_tenant, tenant_key_to_edit};
 pub(crate) use workload_identity::switch_to_workload_identity;
@@ -272,73 +274,6 @@ pub(crate) fn edit_pod_owner(
     }
 }
 
-/// Restart the chain's pods so that they read the synced Secret again: a rollout where
-/// `kubectl rollout restart` applies, else the pod deleted for its owner to recreate, or
-/// recreated when nothing owns it.
-pub(crate) fn restart(cx: &Ctx) -> String {
-    restart_of(cx.ns(), cx.pod, cx.workload)
-}
-
-/// [`restart_pod`] for a pod or, for a workload's pod template (manifests, a CronJob between
-/// runs), for the pods made from it: a template is named after its workload, no pod is.
-fn restart_of(ns: &str, pod: &crate::snapshot::PodObs, workload: Option<(&str, &str)>) -> String {
-    if pod.template_of.is_none() {
-        return restart_pod(ns, &pod.name, workload);
-    }
-    match workload {
-        // Its next run creates new pods, which are given the change; a run in progress
-        // keeps its pods (a pasted command must still succeed: a look, not a restart).
-        Some(("CronJob", name)) => format!(
-            "kubectl get cronjob {name} -n {ns}  # nothing to restart: its next run creates new pods, which get the change"
-        ),
-        // The Job controller labels its pods with the Job's name and replaces a deleted one
-        // while the Job runs.
-        Some(("Job", name)) => format!(
-            "kubectl delete pod -n {ns} -l job-name={name}  # pods of Job {name} still running are replaced; a finished Job runs no more"
-        ),
-        _ => restart_pod(ns, &pod.name, workload),
-    }
-}
-
-/// Restart every workload running as the chain's service account: the webhook injects its
-/// annotations at pod creation only (FACTS §6), so each keeps the old AZURE_CLIENT_ID until
-/// replaced. Only those labelled for workload identity: the webhook mutates no other pod (a
-/// database sharing `default` is left alone). The chain's own workload is always among them
-/// (unlabelled, the fix says to label it first; a template whose pods cannot be created runs
-/// none).
-pub(crate) fn restart_sa_runners(cx: &Ctx) -> String {
-    let ns = cx.ns();
-    let runners = cx.ix.runners_of(ns, &cx.pod.service_account);
-    let labelled = |p: &&crate::snapshot::PodObs| {
-        p.labels
-            .get("azure.workload.identity/use")
-            .is_some_and(|v| v == "true")
-    };
-    let mut commands: Vec<String> = Vec::new();
-    for p in runners.into_iter().filter(labelled) {
-        let c = restart_of(ns, p, cx.ix.workload_of(p));
-        if !commands.contains(&c) {
-            commands.push(c);
-        }
-    }
-    let own = restart(cx);
-    if !commands.contains(&own) {
-        commands.push(own);
-    }
-    // In name order: the same fix whichever chain (and pod order) it is built from.
-    commands.sort_unstable();
-    // A command's trailing comment would swallow the ones after it: the comments go last.
-    let (run, notes): (Vec<&str>, Vec<&str>) = commands
-        .iter()
-        .map(|c| c.split_once("  # ").unwrap_or((c, "")))
-        .unzip();
-    let notes: Vec<&str> = notes.into_iter().filter(|n| !n.is_empty()).collect();
-    match notes.is_empty() {
-        true => run.join(" && "),
-        false => format!("{}  # {}", run.join(" && "), notes.join("; ")),
-    }
-}
-
 /// `kubectl patch` of one SecretProviderClass parameter (a merge patch: the others stay).
 pub(crate) fn patch_spc_parameter(cx: &Ctx, key: &str, value: &str) -> String {
     if unrendered_spc(cx).is_some() {
@@ -351,24 +286,6 @@ pub(crate) fn patch_spc_parameter(cx: &Ctx, key: &str, value: &str) -> String {
         cx.ns(),
         sh_word(&patch)
     )
-}
-
-/// [`restart`] for pod `pod` of namespace `ns` owned by `workload` (a consumer of the chain's
-/// Secret need not be the chain's pod).
-pub(crate) fn restart_pod(ns: &str, pod: &str, workload: Option<(&str, &str)>) -> String {
-    match workload {
-        Some(("Node", n)) => static_pod_edit(n, "touch it (or change it) to restart the pod"),
-        Some((kind @ ("Deployment" | "StatefulSet" | "DaemonSet"), name)) => format!(
-            "kubectl rollout restart {}/{name} -n {ns}",
-            kind.to_ascii_lowercase()
-        ),
-        Some((kind, name)) => {
-            format!("kubectl delete pod {pod} -n {ns}  # its {kind} {name} starts a new one")
-        }
-        None => format!(
-            "kubectl get pod {pod} -n {ns} -o yaml | kubectl replace --force -f -  # recreates the pod: nothing owns it"
-        ),
-    }
 }
 
 /// A static pod (its mirror is owned by its Node) lives in a manifest file on that node; the

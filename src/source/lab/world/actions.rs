@@ -2,8 +2,38 @@
 //! verify.
 
 use super::*;
+use crate::action::restart::RestartPlan;
 
 impl World {
+    /// The one-key restart, as the live source does it: the plan the confirmation showed
+    /// (from the same view, the lab's snapshot), carried out — a rollout restart of the
+    /// owner, the pod deleted for its controller to replace, a bare pod deleted, or nothing
+    /// with the reason (a mirror pod, a finished Job's pod). The lab has no Argo Rollouts.
+    pub fn restart_pod(&mut self, ns: &str, name: &str) -> Result<String, String> {
+        let snapshot = crate::source::lab::export::snapshot(self);
+        let pod = snapshot
+            .pod(ns, name)
+            .ok_or_else(|| format!("pods \"{name}\" not found in namespace {ns}"))?;
+        match RestartPlan::for_pod(&snapshot, pod) {
+            RestartPlan::RolloutRestart {
+                namespace,
+                kind,
+                name,
+                ..
+            } => self.rollout_restart(&kind, &namespace, &name),
+            RestartPlan::DeleteOwnedPod { owner, .. } => self
+                .delete_pod(ns, name)
+                .map(|m| format!("{m}; {owner} makes a new one")),
+            RestartPlan::DeleteBarePod { .. } => self
+                .delete_pod(ns, name)
+                .map(|m| format!("{m} (bare pod: nothing recreates it)")),
+            RestartPlan::ArgoRestart { name, .. } => Err(format!(
+                "Rollout {ns}/{name}: the lab runs no Argo Rollouts controller"
+            )),
+            plan @ RestartPlan::Refused { .. } => Err(plan.confirmation()),
+        }
+    }
+
     /// Writes a new version of a Key Vault secret.
     pub fn rotate_secret(
         &mut self,

@@ -234,13 +234,18 @@ impl World {
             "apps/v1"
         });
         let owned: Vec<Key> = by_owner.get(&wl.uid()).cloned().unwrap_or_default();
-        // Pods of an older template revision go (rollout restart); they come back new.
+        // Pods of an older template revision go (rollout restart); they come back new. Not
+        // under updateStrategy OnDelete (only a deleted pod comes back new), nor a
+        // StatefulSet's pods below its partition. (The lab re-creates those from the current
+        // template; the StatefulSet controller would use its current revision.)
+        let (on_delete, partition) = replaced_by_update(wl);
         for k in &owned {
             let stale = self.pods.get(k).is_some_and(|p| {
                 p.stage != Stage::Terminating
                     && p.labels.get("controller-revision-hash") != Some(&revision)
+                    && ordinal(&wk.2, p.name()).is_none_or(|i| i >= partition)
             });
-            if stale && wl.kind() != "Job" {
+            if stale && wl.kind() != "Job" && !on_delete {
                 self.terminate(k);
             }
         }
@@ -348,4 +353,31 @@ impl World {
             );
         }
     }
+}
+
+/// A StatefulSet's or DaemonSet's `updateStrategy`: (OnDelete, the partition below which a
+/// StatefulSet keeps its pods; 0 for none).
+fn replaced_by_update(wl: &Workload) -> (bool, i32) {
+    let (kind, partition) = match wl {
+        Workload::StatefulSet(s) => {
+            let u = s.spec.as_ref().and_then(|s| s.update_strategy.as_ref());
+            let partition = u
+                .and_then(|u| u.rolling_update.as_ref()?.partition)
+                .unwrap_or(0);
+            (u.and_then(|u| u.type_.clone()), partition)
+        }
+        Workload::DaemonSet(d) => (
+            d.spec
+                .as_ref()
+                .and_then(|s| s.update_strategy.as_ref()?.type_.clone()),
+            0,
+        ),
+        _ => (None, 0),
+    };
+    (kind.as_deref() == Some("OnDelete"), partition)
+}
+
+/// The ordinal of StatefulSet `set`'s pod `pod` (`<set>-<ordinal>`).
+fn ordinal(set: &str, pod: &str) -> Option<i32> {
+    pod.strip_prefix(set)?.strip_prefix('-')?.parse().ok()
 }

@@ -256,37 +256,6 @@ impl World {
         Ok(format!("{kind} {ns}/{name} restarted"))
     }
 
-    /// The workload that controls a pod (through its ReplicaSet for a Deployment).
-    pub fn workload_of(&self, pod: &LabPod) -> Option<WorkloadKey> {
-        let o = pod.controller()?;
-        let ns = pod.namespace().to_string();
-        if o.kind == "ReplicaSet" {
-            let rs = self.replica_sets.get(&(ns.clone(), o.name.clone()))?;
-            let d = rs
-                .metadata
-                .owner_references
-                .iter()
-                .flatten()
-                .find(|r| r.kind == "Deployment")?;
-            return Some(("Deployment".into(), ns, d.name.clone()));
-        }
-        Some((o.kind.clone(), ns, o.name.clone()))
-    }
-
-    /// Restart as a user means it: rollout restart of the owner; a bare pod is deleted.
-    pub fn restart_pod(&mut self, ns: &str, name: &str) -> Result<String, String> {
-        let pod = self
-            .pods
-            .get(&(ns.to_string(), name.to_string()))
-            .ok_or_else(|| format!("pods \"{name}\" not found in namespace {ns}"))?;
-        match self.workload_of(pod) {
-            Some((kind, ns, wname)) if kind != "Job" => self.rollout_restart(&kind, &ns, &wname),
-            _ => self
-                .delete_pod(ns, name)
-                .map(|m| format!("{m} (bare pod: nothing recreates it)")),
-        }
-    }
-
     /// `kubectl delete <kind>`: cascades to ReplicaSets and pods (background propagation).
     pub fn delete_workload(&mut self, kind: &str, ns: &str, name: &str) -> Result<String, String> {
         let wl = self

@@ -1,0 +1,297 @@
+use super::*;
+use crate::snapshot::{Coll, OwnerRef, UpdateObs, WorkloadObs};
+
+fn owner(kind: &str, name: &str) -> OwnerRef {
+    OwnerRef {
+        kind: kind.into(),
+        name: name.into(),
+        uid: Default::default(),
+        controller: true,
+    }
+}
+
+fn owned(kind: &str, name: &str) -> PodObs {
+    PodObs {
+        namespace: "pay".into(),
+        name: "web-6d9-abcde".into(),
+        owners: vec![owner(kind, name)],
+        labels: [("pod-template-hash".to_string(), "6d9".to_string())].into(),
+        phase: "Running".into(),
+        ..Default::default()
+    }
+}
+
+fn workload(kind: &str, name: &str, owners: Vec<OwnerRef>) -> WorkloadObs {
+    WorkloadObs {
+        kind: kind.into(),
+        namespace: "pay".into(),
+        name: name.into(),
+        owners,
+        ..Default::default()
+    }
+}
+
+fn with(workloads: Vec<WorkloadObs>) -> Snapshot {
+    Snapshot {
+        workloads: Coll::known(workloads),
+        ..Default::default()
+    }
+}
+
+/// The confirmation never promises a rollout restart the plan does not do.
+fn says_rollout(plan: &RestartPlan) -> bool {
+    plan.confirmation()
+        .to_lowercase()
+        .contains("rollout restart")
+}
+
+#[test]
+fn replica_set_pod_restarts_its_deployment() {
+    let s = with(vec![workload(
+        "ReplicaSet",
+        "web-6d9",
+        vec![owner("Deployment", "web")],
+    )]);
+    let plan = RestartPlan::for_pod(&s, &owned("ReplicaSet", "web-6d9"));
+    assert_eq!(
+        plan,
+        RestartPlan::RolloutRestart {
+            namespace: "pay".into(),
+            kind: "Deployment".into(),
+            name: "web".into(),
+            note: None,
+        }
+    );
+    assert!(
+        plan.confirmation()
+            .contains("kubectl rollout restart deployment web -n pay")
+    );
+    assert_eq!(
+        plan.command(),
+        "kubectl rollout restart deployment/web -n pay"
+    );
+}
+
+#[test]
+fn deployment_is_found_from_template_hash_when_workloads_are_unknown() {
+    let s = Snapshot::default();
+    let plan = RestartPlan::for_pod(&s, &owned("ReplicaSet", "web-6d9"));
+    assert_eq!(
+        plan.replacing_owner(),
+        Some(("Deployment".into(), "web".into()))
+    );
+}
+
+#[test]
+fn bare_pod_is_deleted_with_a_warning() {
+    let s = Snapshot::default();
+    let bare = PodObs {
+        namespace: "pay".into(),
+        name: "debug".into(),
+        ..Default::default()
+    };
+    let plan = RestartPlan::for_pod(&s, &bare);
+    assert!(matches!(plan, RestartPlan::DeleteBarePod { .. }));
+    assert!(plan.confirmation().contains("nothing recreates it"));
+    assert_eq!(plan.replacing_owner(), None);
+}
+
+/// An Argo Rollout's pod: its ReplicaSet is owned by the Rollout and the pods carry
+/// `rollouts-pod-template-hash`. The restart is the plugin's: `spec.restartAt`, patched on
+/// the Rollout, never a delete or a Deployment rollout.
+#[test]
+fn argo_rollout_pod_restarts_the_rollout_through_restart_at() {
+    let mut pod = owned("ReplicaSet", "api-7f8c9d");
+    pod.labels = [(
+        "rollouts-pod-template-hash".to_string(),
+        "7f8c9d".to_string(),
+    )]
+    .into();
+    let observed = with(vec![workload(
+        "ReplicaSet",
+        "api-7f8c9d",
+        vec![owner("Rollout", "api")],
+    )]);
+    for s in [observed, Snapshot::default()] {
+        let plan = RestartPlan::for_pod(&s, &pod);
+        assert_eq!(
+            plan,
+            RestartPlan::ArgoRestart {
+                namespace: "pay".into(),
+                name: "api".into()
+            }
+        );
+        assert!(!says_rollout(&plan), "{}", plan.confirmation());
+        assert!(plan.confirmation().contains("spec.restartAt"));
+        assert_eq!(
+            plan.review_target(),
+            Some(("patch", "argoproj.io", "rollouts", "pay", "api"))
+        );
+        assert!(
+            plan.command()
+                .starts_with("kubectl patch rollout.argoproj.io api -n pay --type merge -p ")
+        );
+        assert_eq!(
+            plan.replacing_owner(),
+            Some(("Rollout".into(), "api".into()))
+        );
+    }
+}
+
+#[test]
+fn bare_replica_set_and_custom_resource_pods_are_deleted_and_said_so() {
+    let bare_rs = with(vec![workload("ReplicaSet", "cache-5d4", vec![])]);
+    let mut pod = owned("ReplicaSet", "cache-5d4");
+    pod.labels.clear();
+    let plan = RestartPlan::for_pod(&bare_rs, &pod);
+    assert!(
+        matches!(&plan, RestartPlan::DeleteOwnedPod { owner, .. } if owner == "ReplicaSet/cache-5d4"),
+        "{plan:?}"
+    );
+    assert!(!says_rollout(&plan), "{}", plan.confirmation());
+    assert!(
+        plan.confirmation().starts_with(
+            "Delete pod pay/web-6d9-abcde; its controller ReplicaSet/cache-5d4 makes a new one."
+        ),
+        "{}",
+        plan.confirmation()
+    );
+
+    let cr = RestartPlan::for_pod(&Snapshot::default(), &owned("RedisFailover", "cache"));
+    assert!(!says_rollout(&cr), "{}", cr.confirmation());
+    assert!(
+        cr.confirmation()
+            .contains("its controller RedisFailover/cache makes a new one")
+            && cr.confirmation().contains("not a built-in workload"),
+        "{}",
+        cr.confirmation()
+    );
+    assert_eq!(cr.review_target().map(|t| t.0), Some("delete"));
+}
+
+#[test]
+fn a_mirror_pod_is_refused_and_nothing_is_written() {
+    let mut pod = owned("Node", "aks-node-1");
+    pod.annotations
+        .insert(MIRROR_ANNOTATION.into(), "3f2a".into());
+    let plan = RestartPlan::for_pod(&Snapshot::default(), &pod);
+    assert!(matches!(plan, RestartPlan::Refused { .. }), "{plan:?}");
+    assert_eq!(plan.review_target(), None);
+    assert_eq!(plan.replacing_owner(), None);
+    let said = plan.confirmation();
+    assert!(!says_rollout(&plan), "{said}");
+    assert!(
+        said.contains("static pod on node aks-node-1")
+            && said.contains("does not restart the static pod")
+            && said.contains("manifest"),
+        "{said}"
+    );
+    assert!(plan.command().starts_with("# "), "{}", plan.command());
+}
+
+#[test]
+fn a_running_job_pod_is_deleted_with_its_backoff_cost_and_a_finished_one_is_refused() {
+    let s = Snapshot::default();
+    let plan = RestartPlan::for_pod(&s, &owned("Job", "migrate"));
+    assert!(matches!(&plan, RestartPlan::DeleteOwnedPod { owner, .. } if owner == "Job/migrate"));
+    let said = plan.confirmation();
+    assert!(!says_rollout(&plan), "{said}");
+    assert!(
+        said.contains("Job migrate counts the deleted pod as a failure against its backoffLimit"),
+        "{said}"
+    );
+    let mut done = owned("Job", "migrate");
+    done.phase = "Succeeded".into();
+    assert!(matches!(
+        RestartPlan::for_pod(&s, &done),
+        RestartPlan::Refused { .. }
+    ));
+}
+
+fn stateful(update: Option<UpdateObs>) -> Snapshot {
+    let mut w = workload("StatefulSet", "db", vec![]);
+    w.update = update;
+    with(vec![w])
+}
+
+fn db_pod(ordinal: u32) -> PodObs {
+    let mut p = owned("StatefulSet", "db");
+    p.name = format!("db-{ordinal}").into();
+    p
+}
+
+#[test]
+fn a_stateful_set_on_delete_deletes_the_pod_instead_of_a_rollout_that_replaces_none() {
+    let s = stateful(Some(UpdateObs {
+        on_delete: true,
+        partition: None,
+    }));
+    let plan = RestartPlan::for_pod(&s, &db_pod(1));
+    assert!(
+        matches!(&plan, RestartPlan::DeleteOwnedPod { pod, owner, .. } if pod == "db-1" && owner == "StatefulSet/db"),
+        "{plan:?}"
+    );
+    assert!(
+        plan.confirmation().contains("OnDelete"),
+        "{}",
+        plan.confirmation()
+    );
+    assert!(plan.replaces_one_pod());
+}
+
+#[test]
+fn a_stateful_set_partition_replaces_only_the_ordinals_at_or_above_it() {
+    let s = stateful(Some(UpdateObs {
+        on_delete: false,
+        partition: Some(2),
+    }));
+    let below = RestartPlan::for_pod(&s, &db_pod(1));
+    assert!(
+        matches!(&below, RestartPlan::DeleteOwnedPod { .. }),
+        "{below:?}"
+    );
+    assert!(
+        below
+            .confirmation()
+            .contains("below StatefulSet db's rollingUpdate.partition 2")
+    );
+    let above = RestartPlan::for_pod(&s, &db_pod(2));
+    assert!(
+        matches!(&above, RestartPlan::RolloutRestart { .. }),
+        "{above:?}"
+    );
+    let said = above.confirmation();
+    assert!(
+        said.contains("Only pods with ordinal 2 or above are replaced")
+            && !said.contains("Every replica"),
+        "{said}"
+    );
+    assert!(
+        above
+            .command()
+            .contains("# Only pods with ordinal 2 or above")
+    );
+}
+
+#[test]
+fn an_unobserved_stateful_set_says_its_strategy_is_not_known() {
+    let plan = RestartPlan::for_pod(&Snapshot::default(), &db_pod(0));
+    assert!(matches!(&plan, RestartPlan::RolloutRestart { .. }));
+    assert!(plan.confirmation().contains("updateStrategy is not known"));
+    let plain = RestartPlan::for_pod(&stateful(Some(UpdateObs::default())), &db_pod(0));
+    assert!(plain.confirmation().ends_with("Every replica is replaced."));
+}
+
+#[test]
+fn a_daemon_set_on_delete_deletes_the_pod() {
+    let mut w = workload("DaemonSet", "agent", vec![]);
+    w.update = Some(UpdateObs {
+        on_delete: true,
+        partition: None,
+    });
+    let plan = RestartPlan::for_pod(&with(vec![w]), &owned("DaemonSet", "agent"));
+    assert!(
+        matches!(&plan, RestartPlan::DeleteOwnedPod { owner, .. } if owner == "DaemonSet/agent"),
+        "{plan:?}"
+    );
+}

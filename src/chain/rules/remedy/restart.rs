@@ -1,0 +1,155 @@
+//! The restart half of a fix: what restarts a pod (or a workload's pods) for real, as a
+//! command. A running pod's restart is the one-key restart's plan ([`RestartPlan`]), so the
+//! fix and the action never disagree: `kubectl rollout restart` only where it replaces the
+//! pod, an Argo Rollout's `restartAt`, a delete for any other owner (with what it costs a
+//! Job), nothing for a mirror pod. A pod template (manifests, a workload that creates no pod)
+//! names no pod: its workload's pods are restarted as its update strategy allows.
+
+use crate::action::restart::RestartPlan;
+use crate::chain::context::Ctx;
+use crate::snapshot::{PodObs, Snapshot, UpdateObs};
+
+/// Restart the chain's pods so that they read the synced Secret again (or are admitted again
+/// by the webhook).
+pub(crate) fn restart(cx: &Ctx) -> String {
+    restart_of(cx.snap(), cx.ns(), cx.pod, cx.workload)
+}
+
+/// [`restart_pod`] for a pod or, for a workload's pod template (manifests, a CronJob between
+/// runs), for the pods made from it: a template is named after its workload, no pod is.
+fn restart_of(s: &Snapshot, ns: &str, pod: &PodObs, workload: Option<(&str, &str)>) -> String {
+    if pod.template_of.is_none() {
+        return restart_pod(s, pod);
+    }
+    match workload {
+        // Its next run creates new pods, which are given the change; a run in progress
+        // keeps its pods (a pasted command must still succeed: a look, not a restart).
+        Some(("CronJob", name)) => format!(
+            "kubectl get cronjob {name} -n {ns}  # nothing to restart: its next run creates new pods, which get the change"
+        ),
+        // The Job controller labels its pods with the Job's name and replaces a deleted one
+        // while the Job runs.
+        Some(("Job", name)) => format!(
+            "kubectl delete pod -n {ns} -l job-name={name}  # pods of Job {name} still running are replaced, each counting as a failure against its backoffLimit; a finished Job runs no more"
+        ),
+        Some((kind @ ("Deployment" | "StatefulSet" | "DaemonSet"), name)) => {
+            let update = s
+                .workloads
+                .items
+                .iter()
+                .find(|w| w.namespace == ns && w.kind == kind && w.name == name);
+            template_restart(
+                ns,
+                kind,
+                name,
+                pod,
+                update.and_then(|w| Some((w.update.as_ref()?, w.replicas.unwrap_or(1)))),
+            )
+        }
+        Some((kind, name)) => format!(
+            "# restart the pods of {kind} {name} in namespace {ns} the way its controller replaces them (kvchain knows no restart for a {kind})"
+        ),
+        None => restart_pod(s, pod),
+    }
+}
+
+/// The pods of workload `kind/name` restarted, from its template: a rollout restart, unless
+/// its update strategy (`update`, with the replicas) keeps it from replacing them.
+fn template_restart(
+    ns: &str,
+    kind: &str,
+    name: &str,
+    template: &PodObs,
+    update: Option<(&UpdateObs, i32)>,
+) -> String {
+    let rollout = format!(
+        "kubectl rollout restart {}/{name} -n {ns}",
+        kind.to_ascii_lowercase()
+    );
+    let Some((update, replicas)) = update else {
+        return rollout;
+    };
+    // A StatefulSet's pods are `<name>-<ordinal>`; a DaemonSet's are found by its labels.
+    let ordinals = |range: std::ops::Range<i32>| {
+        range
+            .map(|i| format!("{name}-{i}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    match (kind, update.on_delete, update.partition) {
+        ("StatefulSet", true, _) => format!(
+            "kubectl delete pod {} -n {ns} --ignore-not-found  # StatefulSet {name} has updateStrategy OnDelete: a rollout restart replaces no pod; each deleted pod comes back from the current template",
+            ordinals(0..replicas.max(1))
+        ),
+        ("StatefulSet", false, Some(p)) if p > 0 => format!(
+            "{rollout} && kubectl delete pod {} -n {ns} --ignore-not-found  # rollingUpdate.partition {p}: the rollout replaces ordinals {p} and up only; the pods below are deleted to restart them (they come back at the StatefulSet's current revision)",
+            ordinals(0..p.min(replicas.max(1)))
+        ),
+        ("DaemonSet", true, _) if !template.labels.is_empty() => {
+            let selector: Vec<String> = template
+                .labels
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            format!(
+                "kubectl delete pod -n {ns} -l {}  # DaemonSet {name} has updateStrategy OnDelete: a rollout restart replaces no pod; each deleted pod comes back from the current template",
+                selector.join(",")
+            )
+        }
+        ("DaemonSet", true, _) => format!(
+            "kubectl get pods -n {ns} -o wide  # DaemonSet {name} has updateStrategy OnDelete: a rollout restart replaces no pod; delete each of its pods for it to make them again"
+        ),
+        _ => rollout,
+    }
+}
+
+/// Restart every workload running as the chain's service account: the webhook injects its
+/// annotations at pod creation only (FACTS §6), so each keeps the old AZURE_CLIENT_ID until
+/// replaced. Only those labelled for workload identity: the webhook mutates no other pod (a
+/// database sharing `default` is left alone). The chain's own workload is always among them
+/// (unlabelled, the fix says to label it first; a template whose pods cannot be created runs
+/// none).
+pub(crate) fn restart_sa_runners(cx: &Ctx) -> String {
+    let ns = cx.ns();
+    let runners = cx.ix.runners_of(ns, &cx.pod.service_account);
+    let labelled = |p: &&PodObs| {
+        p.labels
+            .get("azure.workload.identity/use")
+            .is_some_and(|v| v == "true")
+    };
+    let mut commands: Vec<String> = Vec::new();
+    for p in runners.into_iter().filter(labelled) {
+        let c = restart_of(cx.snap(), ns, p, cx.ix.workload_of(p));
+        if !commands.contains(&c) {
+            commands.push(c);
+        }
+    }
+    let own = restart(cx);
+    if !commands.contains(&own) {
+        commands.push(own);
+    }
+    // In name order: the same fix whichever chain (and pod order) it is built from.
+    commands.sort_unstable();
+    // A command's trailing comment would swallow the ones after it: the comments go last.
+    // A restart that is only a comment (a mirror pod) runs nothing: all of it is a note.
+    let (run, notes): (Vec<&str>, Vec<&str>) = commands
+        .iter()
+        .map(|c| match c.strip_prefix("# ") {
+            Some(note) => ("", note),
+            None => c.split_once("  # ").unwrap_or((c, "")),
+        })
+        .unzip();
+    let run: Vec<&str> = run.into_iter().filter(|r| !r.is_empty()).collect();
+    let notes: Vec<&str> = notes.into_iter().filter(|n| !n.is_empty()).collect();
+    match (run.is_empty(), notes.is_empty()) {
+        (_, true) => run.join(" && "),
+        (true, false) => format!("# {}", notes.join("; ")),
+        (false, false) => format!("{}  # {}", run.join(" && "), notes.join("; ")),
+    }
+}
+
+/// The restart of running pod `pod` (a consumer of the chain's Secret need not be the chain's
+/// pod): the one-key restart's plan, as a command.
+pub(crate) fn restart_pod(s: &Snapshot, pod: &PodObs) -> String {
+    RestartPlan::for_pod(s, pod).command()
+}

@@ -1,0 +1,201 @@
+//! The one-key restart on the lab for owners whose `kubectl rollout restart` would not restart
+//! the pod (audit 18, A18-3/10), and the timeline that follows it. A StatefulSet with
+//! updateStrategy OnDelete replaces no pod when its template changes, and with a
+//! rollingUpdate.partition only the ordinals at or above it (Kubernetes "StatefulSets",
+//! update strategies): the restart deletes the pod instead, the StatefulSet makes it again
+//! under the same name, and the timeline tells the new pod from the old by its uid. A
+//! DaemonSet's restart is followed until every node runs a new pod.
+
+use std::time::Duration;
+
+use kvchain::action::restart::RestartPlan;
+use kvchain::action::timeline::{RestartWatch, StepState, Timeline};
+use kvchain::snapshot::Snapshot;
+use kvchain::source::lab::export;
+use kvchain::source::lab::world::World;
+
+use crate::lab_nodes::{HEALTHY, healthy_with};
+
+/// The healthy chain with its Deployment turned into a StatefulSet with `strategy`.
+fn stateful(strategy: &str) -> World {
+    let healthy = HEALTHY
+        .replacen("kind: Deployment\n", "kind: StatefulSet\n", 1)
+        .replacen(
+            "spec:\n  replicas: 2\n",
+            &format!(
+                "spec:\n  replicas: 2\n  serviceName: checkout\n  updateStrategy: {strategy}\n"
+            ),
+            1,
+        );
+    assert!(healthy.contains("kind: StatefulSet"), "{healthy}");
+    let mut w = World::new(
+        kvchain::source::lab::scenario::parse(
+            "stateful",
+            std::path::Path::new("stateful.yaml"),
+            &[crate::lab_nodes::CLUSTER, crate::lab_nodes::SHOP, &healthy].join("\n---\n"),
+        )
+        .expect("scenario parses"),
+    );
+    w.run_until_stable(Duration::from_secs(3600));
+    w
+}
+
+fn uid(s: &Snapshot, pod: &str) -> String {
+    s.pod("shop", pod)
+        .unwrap_or_else(|| panic!("no pod {pod}"))
+        .uid
+        .to_string()
+}
+
+/// `R` on `pod` as the lab carries it out, followed to the end: (plan, outcome, timeline).
+fn restart(w: &mut World, pod: &str) -> (RestartPlan, String, Timeline) {
+    let before = export::snapshot(w);
+    let plan = RestartPlan::for_pod(&before, before.pod("shop", pod).expect("pod"));
+    let mut watch = RestartWatch::for_plan(&before, "shop", pod, &plan);
+    let out = w.restart_pod("shop", pod).expect("restarted");
+    for _ in 0..60 {
+        w.advance(Duration::from_secs(10));
+        watch.observe(&export::snapshot(w));
+        if watch.timeline().finished {
+            return (plan, out, watch.timeline());
+        }
+    }
+    panic!("the restart never finished: {:#?}", watch.timeline());
+}
+
+fn all_done(tl: &Timeline) -> bool {
+    tl.steps
+        .iter()
+        .all(|s| matches!(s.state, StepState::Done(_)))
+}
+
+#[test]
+fn on_delete_the_pod_is_deleted_and_comes_back_under_its_name() {
+    let mut w = stateful("{type: OnDelete}");
+    let before = export::snapshot(&w);
+    let (plan, out, tl) = restart(&mut w, "checkout-0");
+    assert!(plan.confirmation().contains("OnDelete"), "{plan:?}");
+    assert!(
+        out.contains("StatefulSet/checkout makes a new one"),
+        "{out}"
+    );
+    assert!(tl.finished && all_done(&tl), "{tl:#?}");
+    assert!(
+        tl.steps
+            .iter()
+            .any(|s| s.label == "new pod checkout-0: created"),
+        "{tl:#?}"
+    );
+    let after = export::snapshot(&w);
+    assert_ne!(uid(&before, "checkout-0"), uid(&after, "checkout-0"));
+    assert_eq!(
+        uid(&before, "checkout-1"),
+        uid(&after, "checkout-1"),
+        "its sibling is not touched"
+    );
+}
+
+/// The lab's StatefulSet honours the strategy as the controller does: a template change
+/// (the rollout restart of a lesson or a fix) replaces no pod under OnDelete.
+#[test]
+fn on_delete_a_rollout_restart_replaces_no_pod() {
+    let mut w = stateful("{type: OnDelete}");
+    let before = export::snapshot(&w);
+    w.rollout_restart("StatefulSet", "shop", "checkout")
+        .unwrap();
+    w.advance(Duration::from_secs(120));
+    let after = export::snapshot(&w);
+    for pod in ["checkout-0", "checkout-1"] {
+        assert_eq!(uid(&before, pod), uid(&after, pod), "{pod} replaced");
+    }
+}
+
+#[test]
+fn a_partition_restarts_the_pods_below_it_by_deleting_them_and_rolls_the_others() {
+    let mut w = stateful("{type: RollingUpdate, rollingUpdate: {partition: 1}}");
+    let before = export::snapshot(&w);
+
+    let (plan, out, tl) = restart(&mut w, "checkout-0");
+    assert!(
+        matches!(plan, RestartPlan::DeleteOwnedPod { .. }),
+        "{plan:?}"
+    );
+    assert!(out.contains("deleted"), "{out}");
+    assert!(tl.finished && all_done(&tl), "{tl:#?}");
+    let mid = export::snapshot(&w);
+    assert_ne!(uid(&before, "checkout-0"), uid(&mid, "checkout-0"));
+    assert_eq!(uid(&before, "checkout-1"), uid(&mid, "checkout-1"));
+
+    let (plan, _, tl) = restart(&mut w, "checkout-1");
+    assert!(
+        matches!(plan, RestartPlan::RolloutRestart { .. }),
+        "{plan:?}"
+    );
+    assert!(
+        plan.confirmation()
+            .contains("Only pods with ordinal 1 or above are replaced"),
+        "{}",
+        plan.confirmation()
+    );
+    // One pod at or above the partition: one replacement, not "1 of 2" stalled.
+    assert!(tl.finished && all_done(&tl), "{tl:#?}");
+    let after = export::snapshot(&w);
+    assert_ne!(uid(&mid, "checkout-1"), uid(&after, "checkout-1"));
+    assert_eq!(
+        uid(&mid, "checkout-0"),
+        uid(&after, "checkout-0"),
+        "below the partition: kept"
+    );
+}
+
+/// A DaemonSet's restart replaces its pod on every node: the timeline counts them all.
+#[test]
+fn a_daemon_sets_restart_is_followed_on_every_node() {
+    let ds = r#"apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: agent
+  namespace: shop
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata:
+      labels: {app: agent, azure.workload.identity/use: "true"}
+    spec:
+      serviceAccountName: checkout
+      containers:
+        - name: app
+          image: busybox
+          volumeMounts: [{name: s, mountPath: /mnt/s, readOnly: true}]
+      volumes:
+        - name: s
+          csi: {driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {secretProviderClass: checkout-kv}}"#;
+    // A second node: one agent pod each.
+    let node = "apiVersion: v1\nkind: Node\nmetadata:\n  name: aks-poolb-0000-vmss000000\n  labels: {kubernetes.io/os: linux, pool: b}\n";
+    let mut w = healthy_with(&[ds, node]);
+    w.run_until_stable(Duration::from_secs(3600));
+    let s = export::snapshot(&w);
+    let agents: Vec<String> = s
+        .pods
+        .items
+        .iter()
+        .filter(|p| p.name.starts_with("agent-"))
+        .map(|p| p.name.to_string())
+        .collect();
+    assert!(agents.len() >= 2, "a node each: {agents:?}");
+    let (plan, _, tl) = restart(&mut w, &agents[0]);
+    assert!(matches!(plan, RestartPlan::RolloutRestart { ref kind, .. } if kind == "DaemonSet"));
+    assert!(tl.finished && all_done(&tl), "{tl:#?}");
+    let n = agents.len();
+    assert!(
+        tl.steps
+            .iter()
+            .any(|s| s.label == format!("new pods of DaemonSet/agent: {n} of {n}")),
+        "{tl:#?}"
+    );
+    let after = export::snapshot(&w);
+    assert!(
+        agents.iter().all(|a| after.pod("shop", a).is_none()),
+        "every old pod replaced"
+    );
+}
