@@ -134,19 +134,25 @@ fn other_volume_fails(cx: &Ctx, link: &mut Link) {
     set(link, Status::Pending, format!("blocked: volume {volume}"));
 }
 
-/// Whether the pod cannot start without the Secret: an `optional` env key or secret volume
-/// starts without it (envFrom's own `optional` is not observed: taken as required).
+/// Whether the pod cannot start without the Secret: an `optional` env key, envFrom or secret
+/// volume starts without it (the variables unset, the volume empty).
 pub(crate) fn required(pod: &PodObs, how: &Use) -> bool {
     match how {
-        Use::Env { container, var, .. } => !container.env.iter().any(|e| {
-            e.name == *var && matches!(e.source, EnvSourceObs::SecretKey { optional: true, .. })
-        }),
+        Use::Env { container, var, .. } => !optional_env(container, var),
+        Use::EnvFrom { optional, .. } => !optional,
         // Without it the kubelet pulls anonymously: a private registry refuses the image.
-        Use::EnvFrom { .. } | Use::ImagePull => true,
+        Use::ImagePull => true,
         Use::Volume { volume } => !pod.volumes.iter().any(|v| {
             v.name == *volume && matches!(v.source, VolumeSourceObs::Secret { optional: true, .. })
         }),
     }
+}
+
+/// Whether env var `var` of `container` reads its Secret with `secretKeyRef.optional: true`.
+fn optional_env(container: &crate::snapshot::ContainerObs, var: &str) -> bool {
+    container.env.iter().any(|e| {
+        e.name == var && matches!(e.source, EnvSourceObs::SecretKey { optional: true, .. })
+    })
 }
 
 pub(crate) fn describe(how: &Use) -> String {
@@ -158,7 +164,7 @@ pub(crate) fn describe(how: &Use) -> String {
         } => {
             format!("container {} env {var} (key {key})", container.name)
         }
-        Use::EnvFrom { container } => format!("container {} envFrom", container.name),
+        Use::EnvFrom { container, .. } => format!("container {} envFrom", container.name),
         Use::Volume { volume } => format!("volume {volume}"),
         Use::ImagePull => "imagePullSecrets".to_string(),
     }
