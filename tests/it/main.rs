@@ -25,6 +25,7 @@ mod check_manifests;
 mod check_namespace_filter;
 mod check_pictures;
 mod check_unread_inputs;
+mod compound_env;
 mod compound_optional;
 mod deploy_manifests;
 mod engine_feed;

@@ -22,6 +22,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     super::node_selector::check(cx, link);
     driver_facts(cx, link);
     other_volume(cx, link);
+    super::env_secrets::check(cx, link);
 }
 
 /// A FailedMount of another, non-CSI volume of a pod that has not started: the kubelet starts

@@ -126,12 +126,14 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
 
 /// The kubelet starts no container before every volume of the pod is set up: another volume
 /// failing keeps the pod in ContainerCreating although this chain's mount succeeded (KVC108 on
-/// the Pod link says so). Nothing here reads the secret: the link waits and says on what.
+/// the Pod link says so); and it starts no container whose env names a Secret or key that does
+/// not exist (KVC109). Nothing here reads the secret: the link waits and says on what.
 fn other_volume_fails(cx: &Ctx, link: &mut Link) {
-    let Some((volume, _)) = super::pod::failed_other_volume(cx) else {
-        return;
-    };
-    set(link, Status::Pending, format!("blocked: volume {volume}"));
+    if let Some((volume, _)) = super::pod::failed_other_volume(cx) {
+        set(link, Status::Pending, format!("blocked: volume {volume}"));
+    } else if let Some(secret) = super::env_secrets::blocking_secret(cx) {
+        set(link, Status::Pending, format!("blocked: Secret {secret}"));
+    }
 }
 
 /// Whether the pod cannot start without the Secret: an `optional` env key, envFrom or secret
