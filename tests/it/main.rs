@@ -27,6 +27,7 @@ mod check_pictures;
 mod check_unread_inputs;
 mod compound_env;
 mod compound_optional;
+mod compound_volumes;
 mod deploy_manifests;
 mod engine_feed;
 mod engine_props;

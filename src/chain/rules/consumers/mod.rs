@@ -129,7 +129,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
 /// the Pod link says so); and it starts no container whose env names a Secret or key that does
 /// not exist (KVC109). Nothing here reads the secret: the link waits and says on what.
 fn other_volume_fails(cx: &Ctx, link: &mut Link) {
-    if let Some((volume, _)) = super::pod::failed_other_volume(cx) {
+    if let Some(volume) = super::other_volume::blocking_volume(cx) {
         set(link, Status::Pending, format!("blocked: volume {volume}"));
     } else if let Some(secret) = super::env_secrets::blocking_secret(cx) {
         set(link, Status::Pending, format!("blocked: Secret {secret}"));
