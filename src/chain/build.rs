@@ -392,6 +392,12 @@ fn wiring(volume: &VolumeObs) -> Option<Wiring<'_>> {
     })
 }
 
+/// The SecretProviderClass a volume wires (empty when it means to but names none): `Some`
+/// exactly when the volume has a chain of its own.
+pub(crate) fn wired_spc(volume: &VolumeObs) -> Option<&str> {
+    wiring(volume).map(|w| w.spc_name)
+}
+
 /// A driver name one slip away from the Secrets Store driver's.
 pub(crate) fn near_driver(driver: &str) -> bool {
     if driver == DRIVER {

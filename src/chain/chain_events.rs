@@ -32,6 +32,12 @@ pub(super) fn chain_events<'a>(
     list.iter()
         .filter(|e| pod.uid.is_empty() || e.involved_uid.is_empty() || e.involved_uid == pod.uid)
         .filter(|e| events::volume_of(&e.message).is_none_or(|v| v == volume.name))
+        // The kubelet's follow-up lists the volumes still unmounted: one that lists only
+        // others is theirs (`rules::other_volume`), not this chain's.
+        .filter(|e| {
+            let listed = events::unmounted_volumes(&e.message);
+            listed.is_empty() || listed.contains(&volume.name.as_str())
+        })
         .filter(|e| {
             // Driver sync events name the SPC (`spc <ns>/<name>`): keep only ours.
             spc_named_in(&e.message, &pod.namespace).is_none_or(|name| name == spc_name)

@@ -43,8 +43,11 @@ pub(crate) enum Use<'a> {
         var: &'a str,
         key: &'a str,
     },
-    /// `envFrom[].secretRef`.
-    EnvFrom { container: &'a ContainerObs },
+    /// `envFrom[].secretRef` (`optional`: the container starts without the Secret).
+    EnvFrom {
+        container: &'a ContainerObs,
+        optional: bool,
+    },
     /// A `secret` (or projected) volume.
     Volume { volume: &'a str },
     /// `spec.imagePullSecrets`: read by the kubelet for each image pull, not by the app.
@@ -616,7 +619,16 @@ impl<'a> PodJoins<'a> {
                     }
                 }
                 for s in &c.env_from_secrets {
-                    add(ns, s, pod, Use::EnvFrom { container: c });
+                    let optional = c.env_from_optional.contains(s);
+                    add(
+                        ns,
+                        s,
+                        pod,
+                        Use::EnvFrom {
+                            container: c,
+                            optional,
+                        },
+                    );
                 }
             }
             for s in &pod.image_pull_secrets {

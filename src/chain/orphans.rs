@@ -368,6 +368,25 @@ fn chain(
             "spec.tls[].secretName".to_string(),
         ),
     };
+    // Every way this owner's pods read the Secret: any required one stops them; when all are
+    // optional (secretKeyRef, envFrom or a volume) they start with it unset.
+    let uses: Vec<(String, bool)> = match &start {
+        Start::Pod(_) => ix
+            .secret_consumers
+            .get(&(ns, secret.as_str()))
+            .into_iter()
+            .flatten()
+            .filter(|u| owner_of(ix, u.pod) == who)
+            .map(|u| {
+                (
+                    rules::consumers::describe(&u.how),
+                    rules::consumers::required(u.pod, &u.how),
+                )
+            })
+            .collect(),
+        Start::Ingress(_) => Vec::new(),
+    };
+    let all_optional = !uses.is_empty() && uses.iter().all(|(_, required)| !required);
     let consumers = &mut links[LinkKind::Consumers.index()];
     match (&start, present) {
         (_, Some(false)) => {
@@ -376,7 +395,7 @@ fn chain(
                 format!("Secret {secret} not found"),
                 nothing,
             ];
-            let f = match parked_remedy(parked, &spc.name, ns, secret) {
+            let mut f = match parked_remedy(parked, &spc.name, ns, secret) {
                 // A scaled-down mounter is why: scaling it up is the fix (FACTS §11).
                 Some(ParkedRemedy {
                     tail,
@@ -407,23 +426,14 @@ fn chain(
                     evidence,
                 ),
             };
+            // Kubernetes starts a container whose optional Secret is missing, the variables
+            // unset (the volume empty): nothing fails, the values are only absent.
+            if all_optional {
+                rules::consumers::offline::optional_unset(&mut f);
+            }
             consumers.findings.push(f);
         }
         (Start::Pod(c), None) if offline => {
-            // Every way this owner's pods read the Secret: any required one stops them.
-            let uses: Vec<(String, bool)> = ix
-                .secret_consumers
-                .get(&(ns, secret.as_str()))
-                .into_iter()
-                .flatten()
-                .filter(|u| owner_of(ix, u.pod) == who)
-                .map(|u| {
-                    (
-                        rules::consumers::describe(&u.how),
-                        rules::consumers::required(u.pod, &u.how),
-                    )
-                })
-                .collect();
             let f = rules::consumers::offline::never_mounted(&cx, &who, c.pod, secret, &uses);
             consumers.findings.push(f);
         }

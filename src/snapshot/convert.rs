@@ -349,6 +349,10 @@ pub fn container_of(
                 .iter()
                 .filter_map(|e| e.secret_ref.as_ref().map(|s| s.name.as_str().into())),
         ),
+        env_from_optional: tight(env_from.iter().filter_map(|e| {
+            let s = e.secret_ref.as_ref()?;
+            s.optional.unwrap_or(false).then(|| s.name.as_str().into())
+        })),
         state: ContainerStateObs::Unknown,
     }
 }

@@ -143,6 +143,10 @@ pub struct ContainerObs {
     /// `envFrom[].secretRef.name`
     #[serde(default)]
     pub env_from_secrets: Vec<Name>,
+    /// Those of `env_from_secrets` whose `secretRef.optional` is true: the kubelet starts the
+    /// container without them when they are missing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env_from_optional: Vec<Name>,
     #[serde(default)]
     pub state: ContainerStateObs,
 }

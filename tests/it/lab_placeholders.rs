@@ -226,7 +226,7 @@ fn lab_placeholders_another_volume_failing_blocks_the_consumers() {
     for f in &f {
         assert_eq!(f.severity, kvchain::chain::Severity::Warning);
         assert!(
-            f.message.contains("volume proj fails to mount"),
+            f.message.contains("volume proj (projected) fails to mount"),
             "{}",
             f.message
         );

@@ -279,14 +279,15 @@ fn manifests_consumers_a_reader_of_an_spc_no_pod_mounts_cannot_start_unless_moun
         (sync.status, sync.summary.as_str()),
         (kvchain::chain::Status::Pending, "no mount")
     );
-    // Optional everywhere: its pods start without the values, a warning.
+    // Optional everywhere: its pods start with the values unset (Kubernetes: optional
+    // Secrets), nothing fails: an info (audit 17, A17-10).
     let optional = ENV_PASSWORD.replace("key: password}", "key: password, optional: true}");
     let chains = check(
         &(spc("app-db", "db-password", "password") + &deployment("reader", false, &optional, "")),
     );
     let f = with(&chains, Code::KVC904);
     assert_eq!(f.len(), 1, "{:#?}", all(&chains));
-    assert_eq!(f[0].severity, Severity::Warning, "{}", f[0].message);
+    assert_eq!(f[0].severity, Severity::Info, "{}", f[0].message);
     // Another workload mounts it: KVC903 (a warning), no KVC904.
     let chains = check(
         &(spc("app-db", "db-password", "password")

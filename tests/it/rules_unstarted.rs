@@ -19,12 +19,18 @@ fn one(s: &Snapshot) -> Chain {
 }
 
 /// The app's pod, created `age` ago and still in ContainerCreating with no SPCPS; its SPC
-/// mounts files only (no `secretObjects`, so no synced Secret to wait on); events unreadable
-/// when `events_gap`.
+/// mounts files only (no `secretObjects`, so no synced Secret to wait on, and no env reads
+/// one: a Secret nothing makes would hold its container, KVC109); events unreadable when
+/// `events_gap`.
 fn waiting(age: SignedDuration, events_gap: bool) -> Snapshot {
     let mut s = tk::healthy();
     tk::unmount(&mut s, APP);
-    tk::pod_mut(&mut s, APP).created_at = Some(tk::ago(age));
+    let pod = tk::pod_mut(&mut s, APP);
+    pod.created_at = Some(tk::ago(age));
+    for c in &mut pod.containers {
+        c.env
+            .retain(|e| !matches!(e.source, EnvSourceObs::SecretKey { .. }));
+    }
     let spc = tk::spc_mut(&mut s, APP);
     spc.secret_objects.clear();
     if events_gap {

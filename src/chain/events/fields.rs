@@ -9,6 +9,19 @@ pub fn volume_of(message: &str) -> Option<&str> {
     Some(&rest[..rest.find('"')?])
 }
 
+/// The pod volumes a kubelet follow-up lists as not mounted (`Unable to attach or mount
+/// volumes: unmounted volumes=[a b], unattached volumes=[…]: timed out waiting for the
+/// condition`, FACTS §3); empty for any other message.
+pub fn unmounted_volumes(message: &str) -> Vec<&str> {
+    if !super::is_followup(message) {
+        return Vec::new();
+    }
+    message
+        .split_once("unmounted volumes=[")
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .map_or_else(Vec::new, |(list, _)| list.split_whitespace().collect())
+}
+
 /// The `Assertion Subject: '<...>'` of an AADSTS message, if any.
 pub fn assertion(message: &str, what: &str) -> Option<String> {
     let key = format!("Assertion {what}: '");

@@ -6,6 +6,7 @@ pub(crate) mod access;
 pub(crate) mod admission;
 pub(crate) mod auth_params;
 pub(crate) mod consumers;
+pub(crate) mod env_secrets;
 pub(crate) mod federation;
 pub(crate) mod history;
 pub(crate) mod identity;
@@ -16,6 +17,7 @@ mod miscased;
 pub(crate) mod mount;
 pub(crate) mod node;
 pub(crate) mod node_selector;
+pub(crate) mod other_volume;
 pub(crate) mod params;
 pub(crate) mod placement;
 pub(crate) mod pod;
@@ -463,6 +465,7 @@ pub(crate) fn mark_effects(
         for link in links.iter_mut().filter(|l| l.link > root) {
             effects_of(link, root, cause, present);
         }
+        other_volume::follow_own_cause(&mut links[LinkKind::Pod.index()], root, cause);
     }
     sync::awaiting_mount(links, starting);
     for link in links.iter_mut() {
@@ -571,7 +574,15 @@ fn drawn_as_followed(link: &mut Link) {
     match worst(true) {
         None => {
             link.status = Status::Pending;
-            link.summary = compact_str::format_compact!("blocked: {}", followed.title());
+            // What the first such finding says blocks it: its link, or another volume of the
+            // pod (`blocked by volume files: …`, [`other_volume`]).
+            let by = link
+                .findings
+                .iter()
+                .filter(|f| f.follows.is_some())
+                .find_map(|f| f.message.strip_prefix("blocked by ")?.split_once(": "))
+                .map_or(followed.title(), |(by, _)| by);
+            link.summary = compact_str::format_compact!("blocked: {by}");
         }
         // Only a status the findings decided (not a rule's own unknown, say) is redrawn.
         Some(own) if Some(link.status) == all && own.severity.status() < link.status => {

@@ -21,55 +21,8 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     super::admission::check(cx, link);
     super::node_selector::check(cx, link);
     driver_facts(cx, link);
-    other_volume(cx, link);
-}
-
-/// A FailedMount of another, non-CSI volume of a pod that has not started: the kubelet starts
-/// no container before every volume is set up (the chain's own and other CSI volumes are
-/// judged by their chains). Current only: a pod running has set all its volumes up.
-pub(crate) fn failed_other_volume<'a>(
-    cx: &Ctx<'a>,
-) -> Option<(&'a str, &'a crate::snapshot::EventObs)> {
-    if cx.template || cx.pod.phase == "Running" {
-        return None;
-    }
-    let pod = cx.pod;
-    let events = cx
-        .ix
-        .pod_events
-        .get(&(pod.namespace.as_str(), pod.name.as_str()));
-    events.into_iter().flatten().copied().find_map(|e| {
-        let rest = e
-            .message
-            .split_once("MountVolume.SetUp failed for volume \"")?
-            .1;
-        let volume = rest.split('"').next()?;
-        let mine = e.reason == "FailedMount"
-            && e.type_ != "Normal"
-            && (pod.uid.is_empty() || e.involved_uid.is_empty() || e.involved_uid == pod.uid);
-        let v = pod
-            .volumes
-            .iter()
-            .find(|v| v.name == volume && !matches!(v.source, VolumeSourceObs::Csi { .. }))?;
-        mine.then_some((v.name.as_str(), e))
-    })
-}
-
-/// KVC108: another volume keeps the pod from starting (a warning: the cause is outside the
-/// secret chain, but no container reads the mounted secrets until it is repaired).
-fn other_volume(cx: &Ctx, link: &mut Link) {
-    let Some((volume, e)) = failed_other_volume(cx) else {
-        return;
-    };
-    link.findings.push(cx.remedied(
-        Code::KVC108,
-        cx.owner_resource(),
-        format!(
-            "volume {volume} fails to mount, so the kubelet starts no container: nothing reads the secrets of volume {} until it is repaired",
-            cx.volume.name
-        ),
-        vec![format!("FailedMount: {}", e.message)],
-    ));
+    super::other_volume::check(cx, link);
+    super::env_secrets::check(cx, link);
 }
 
 fn wiring(cx: &Ctx, link: &mut Link) {

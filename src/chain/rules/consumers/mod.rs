@@ -126,27 +126,35 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
 
 /// The kubelet starts no container before every volume of the pod is set up: another volume
 /// failing keeps the pod in ContainerCreating although this chain's mount succeeded (KVC108 on
-/// the Pod link says so). Nothing here reads the secret: the link waits and says on what.
+/// the Pod link says so); and it starts no container whose env names a Secret or key that does
+/// not exist (KVC109). Nothing here reads the secret: the link waits and says on what.
 fn other_volume_fails(cx: &Ctx, link: &mut Link) {
-    let Some((volume, _)) = super::pod::failed_other_volume(cx) else {
-        return;
-    };
-    set(link, Status::Pending, format!("blocked: volume {volume}"));
+    if let Some(volume) = super::other_volume::blocking_volume(cx) {
+        set(link, Status::Pending, format!("blocked: volume {volume}"));
+    } else if let Some(secret) = super::env_secrets::blocking_secret(cx) {
+        set(link, Status::Pending, format!("blocked: Secret {secret}"));
+    }
 }
 
-/// Whether the pod cannot start without the Secret: an `optional` env key or secret volume
-/// starts without it (envFrom's own `optional` is not observed: taken as required).
+/// Whether the pod cannot start without the Secret: an `optional` env key, envFrom or secret
+/// volume starts without it (the variables unset, the volume empty).
 pub(crate) fn required(pod: &PodObs, how: &Use) -> bool {
     match how {
-        Use::Env { container, var, .. } => !container.env.iter().any(|e| {
-            e.name == *var && matches!(e.source, EnvSourceObs::SecretKey { optional: true, .. })
-        }),
+        Use::Env { container, var, .. } => !optional_env(container, var),
+        Use::EnvFrom { optional, .. } => !optional,
         // Without it the kubelet pulls anonymously: a private registry refuses the image.
-        Use::EnvFrom { .. } | Use::ImagePull => true,
+        Use::ImagePull => true,
         Use::Volume { volume } => !pod.volumes.iter().any(|v| {
             v.name == *volume && matches!(v.source, VolumeSourceObs::Secret { optional: true, .. })
         }),
     }
+}
+
+/// Whether env var `var` of `container` reads its Secret with `secretKeyRef.optional: true`.
+fn optional_env(container: &crate::snapshot::ContainerObs, var: &str) -> bool {
+    container.env.iter().any(|e| {
+        e.name == var && matches!(e.source, EnvSourceObs::SecretKey { optional: true, .. })
+    })
 }
 
 pub(crate) fn describe(how: &Use) -> String {
@@ -158,7 +166,7 @@ pub(crate) fn describe(how: &Use) -> String {
         } => {
             format!("container {} env {var} (key {key})", container.name)
         }
-        Use::EnvFrom { container } => format!("container {} envFrom", container.name),
+        Use::EnvFrom { container, .. } => format!("container {} envFrom", container.name),
         Use::Volume { volume } => format!("volume {volume}"),
         Use::ImagePull => "imagePullSecrets".to_string(),
     }

@@ -2,7 +2,7 @@
 //! manifests mounts. The driver creates the Secret only for a mounting pod (FACTS §2 "No mount
 //! ⇒ no Secret"); what is outside the files is unknown (README), so this is said as a gap in
 //! the files: unless something else mounts the SPC the Secret never exists, and a consumer
-//! that cannot start without it is KVC904's error (optional: a warning). The fix is the CSI
+//! that cannot start without it is KVC904's error (optional: an info, the pods start with it unset). The fix is the CSI
 //! volume in that workload's own pod template, so its pods make the Secret they read.
 
 use crate::chain::catalog::Code;
@@ -47,9 +47,21 @@ pub(crate) fn never_mounted(
         add_volume(who, pod, spc),
     );
     if !required {
-        f.severity = Severity::Warning;
+        f.severity = Severity::Info;
     }
     f
+}
+
+/// A KVC904 whose every use is optional: the pods start with the variables unset (an
+/// optional volume empty), as Kubernetes documents for optional Secret references. What is
+/// lost is the values, not the pod: an info, never an error.
+pub(crate) fn optional_unset(f: &mut Finding) {
+    f.severity = Severity::Info;
+    f.message = format!(
+        "{}; every use is optional, so its pods start with it unset (optional, unset)",
+        f.message
+    )
+    .into();
 }
 
 /// The CSI volume (and its mount: the kubelet sets up only volumes a container mounts) that

@@ -33,12 +33,17 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, i: usize, secret: &str, pod: &Pod
     match how {
         // The kubelet reads a pull secret at each pull: nothing holds a copy.
         Use::ImagePull => {}
-        Use::Env { container, .. } | Use::EnvFrom { container } => {
+        Use::Env { container, .. } | Use::EnvFrom { container, .. } => {
             // An env key is judged by its own object; envFrom takes every key.
             let key = match how {
                 Use::Env { key, .. } => Some([*key]),
                 _ => None,
             };
+            let keys = key.as_ref().map(|k| &k[..]);
+            // An optional reference the kubelet left unset holds no copy to go stale.
+            if !super::required(pod, how) && unset_at_start(cx, link, i, secret, pod, how, keys) {
+                return;
+            }
             stale(
                 cx,
                 link,
@@ -48,7 +53,7 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, i: usize, secret: &str, pod: &Pod
                 container,
                 &describe(how),
                 "the process",
-                key.as_ref().map(|k| &k[..]),
+                keys,
             );
         }
         Use::Volume { volume } => {
@@ -78,6 +83,67 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, i: usize, secret: &str, pod: &Pod
             }
         }
     }
+}
+
+/// An optional env reference (`secretKeyRef.optional`, `envFrom[].secretRef.optional`) to a
+/// Secret or key missing when the container started: the kubelet started it with the
+/// variable unset (Kubernetes docs, "Optional Secrets"), so it took no value and nothing it
+/// holds goes stale. Said as an info when the Secret was created since (a restart would read
+/// it); nothing when the key is not in the Secret (KVC905's info says so). Returns whether
+/// the container took no value (no KVC901 then).
+fn unset_at_start(
+    cx: &Ctx,
+    link: &mut Link,
+    i: usize,
+    secret: &str,
+    pod: &PodObs,
+    how: &Use,
+    keys: Option<&[&str]>,
+) -> bool {
+    let (Use::Env { container, .. } | Use::EnvFrom { container, .. }) = how else {
+        return false;
+    };
+    let ContainerStateObs::Running { started_at } = &container.state else {
+        return false;
+    };
+    let Some(s) = cx.synced_secret(i) else {
+        return false;
+    };
+    // The key is not in the Secret: the variable is unset now as at start.
+    if keys.is_some_and(|k| k.iter().all(|k| !s.data.contains_key(*k))) {
+        return true;
+    }
+    let Some(created) = s.created_at.filter(|c| c > started_at) else {
+        return false;
+    };
+    let mut f = cx.remedied(
+        Code::KVC901,
+        format!("Pod/{}", pod.name),
+        format!(
+            "{} of pod {} reads Secret {secret} optionally, and the Secret was created at {}, after the container started at {}: the kubelet started it with the variable unset (optional, unset), so the process holds no value from it",
+            describe(how),
+            pod.name,
+            glance::time(created),
+            glance::time(*started_at)
+        ),
+        vec![
+            format!(
+                "container {} running since {}",
+                container.name,
+                glance::time(*started_at)
+            ),
+            format!("Secret {secret} created {}", glance::time(created)),
+        ],
+    );
+    f.severity = Severity::Info;
+    let restart = if std::ptr::eq(pod, cx.pod) {
+        f.fix.to_string()
+    } else {
+        crate::chain::rules::remedy::restart_pod(cx.ns(), &pod.name, cx.ix.workload_of(pod))
+    };
+    f.fix = format!("# nothing is broken (the reference is optional); for the process to read the value, restart it: {restart}").into();
+    link.findings.push(f);
+    true
 }
 
 #[allow(clippy::too_many_arguments)] // one finding's facts, each read once

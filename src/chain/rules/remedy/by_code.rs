@@ -126,6 +126,11 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             format!("kubectl describe pod {} -n {ns} | grep -A3 FailedMount", cx.pod.name),
             edit_owner(cx, "repair the volume the FailedMount message names (create its Secret, fix its items key, or mark the source optional), or drop it"),
         ),
+        // The rule fills both in with the Secret and the container (env_secrets).
+        KVC109 => (
+            format!("kubectl get pod {} -n {ns} -o jsonpath='{{.status.containerStatuses[*].state.waiting}}'", cx.pod.name),
+            edit_owner(cx, "name a Secret (and key) that exists in the container's env, or set optional: true"),
+        ),
         KVC201 => (
             match cx.pod_template_path() {
                 Some(t) if cx.template => format!(

@@ -1,0 +1,249 @@
+//! KVC109: a container's env names a Secret (secretKeyRef, envFrom secretRef) that does not
+//! exist, or a key it lacks, and no SecretProviderClass syncs it. The kubelet refuses to start
+//! that container (CreateContainerConfigError: `secret "X" not found`, `couldn't find key K
+//! in Secret ns/X`) and, for an init container, every container after it; an `optional`
+//! reference starts with the variable unset instead (Kubernetes docs, "Optional Secrets").
+//! A Secret a SecretProviderClass syncs is the chain's own business (KVC904, KVC905, the Sync
+//! link's cause). Said only when Secrets could be read: unknown is not absent.
+
+use super::set;
+use crate::chain::catalog::Code;
+use crate::chain::context::Ctx;
+use crate::chain::model::{Fact, Link, Status};
+use crate::snapshot::{ContainerObs, ContainerStateObs, EnvSourceObs};
+
+/// One container's required references to one Secret no SecretProviderClass syncs.
+struct Refs<'a> {
+    container: &'a ContainerObs,
+    secret: &'a str,
+    /// `VAR (key k)` per secretKeyRef, `envFrom` for a secretRef.
+    uses: Vec<String>,
+    /// The keys asked for (secretKeyRef), to compare with an existing Secret's.
+    keys: Vec<&'a str>,
+    env_from: bool,
+}
+
+/// The required env references of the pod's containers that have not started, grouped by
+/// container and Secret (a running container took its values; a Secret missing now matters at
+/// its next start, which is not this chain's to predict).
+fn references<'a>(cx: &Ctx<'a>) -> Vec<Refs<'a>> {
+    let mut out: Vec<Refs<'a>> = Vec::new();
+    if cx.template {
+        return out;
+    }
+    // A Secret an SPC syncs is the chain's business; one the pod's SPCs name only as an
+    // unrendered template value (`${SECRET_NAME}`) may be it, KVC306 says so.
+    let unrendered = cx.pod.volumes.iter().any(|v| {
+        crate::chain::build::wired_spc(v)
+            .and_then(|name| cx.ix.spcs.get(&(cx.ns(), name)))
+            .is_some_and(|spc| {
+                (spc.secret_objects.iter()).any(|so| super::params::is_placeholder(&so.secret_name))
+            })
+    });
+    if unrendered {
+        return out;
+    }
+    let synced = |s: &str| cx.ix.secret_writers.contains_key(&(cx.ns(), s));
+    for c in cx.pod.containers.iter().filter(|c| waiting(c)) {
+        let mut add = |secret: &'a str, using: String, key: Option<&'a str>| {
+            if synced(secret) {
+                return;
+            }
+            let i = match out
+                .iter()
+                .position(|r| std::ptr::eq(r.container, c) && r.secret == secret)
+            {
+                Some(i) => i,
+                None => {
+                    out.push(Refs {
+                        container: c,
+                        secret,
+                        uses: Vec::new(),
+                        keys: Vec::new(),
+                        env_from: false,
+                    });
+                    out.len() - 1
+                }
+            };
+            let r = &mut out[i];
+            r.uses.push(using);
+            match key {
+                Some(k) => r.keys.push(k),
+                None => r.env_from = true,
+            }
+        };
+        for e in &c.env {
+            if let EnvSourceObs::SecretKey {
+                secret,
+                key,
+                optional: false,
+            } = &e.source
+            {
+                add(secret, format!("env {} (key {key})", e.name), Some(key));
+            }
+        }
+        for s in c
+            .env_from_secrets
+            .iter()
+            .filter(|s| !c.env_from_optional.contains(s))
+        {
+            add(s, "envFrom".to_string(), None);
+        }
+    }
+    out
+}
+
+/// Not started (or not observed): running and finished containers took their env already.
+fn waiting(c: &ContainerObs) -> bool {
+    matches!(
+        c.state,
+        ContainerStateObs::Waiting { .. } | ContainerStateObs::Unknown
+    )
+}
+
+/// What the kubelet refuses for `r`: the Secret is missing (None for its keys), or the keys
+/// it lacks. None when everything it asks for exists.
+fn refusal<'a>(cx: &Ctx<'a>, r: &Refs<'a>) -> Option<Vec<&'a str>> {
+    match cx.ix.secrets.get(&(cx.ns(), r.secret)) {
+        None => Some(Vec::new()),
+        Some(s) => {
+            let lacks: Vec<&str> = (r.keys.iter().copied())
+                .filter(|k| !s.data.contains_key(*k))
+                .collect();
+            (!lacks.is_empty()).then_some(lacks)
+        }
+    }
+}
+
+/// The Pod link's KVC109 findings, or (Secrets unreadable) what is unknown.
+pub(crate) fn check(cx: &Ctx, link: &mut Link) {
+    let refs = references(cx);
+    if refs.is_empty() {
+        return;
+    }
+    if let Some(reason) = cx.snap().secrets.unknown_in(cx.ns()) {
+        unknown(link, &refs, reason);
+        return;
+    }
+    for r in &refs {
+        let Some(lacks) = refusal(cx, r) else {
+            continue;
+        };
+        let who = match r.container.init {
+            true => format!("init container {}", r.container.name),
+            false => format!("container {}", r.container.name),
+        };
+        let uses = r.uses.join(", ");
+        let secret = r.secret;
+        let ns = cx.ns();
+        let (what, kubelet, edit) = if lacks.is_empty() {
+            (
+                format!(
+                    "names Secret {secret}, which does not exist in namespace {ns} and no SecretProviderClass syncs"
+                ),
+                format!("secret \"{secret}\" not found"),
+                format!(
+                    "{who}: {uses}: create Secret {secret} in namespace {ns} (or name one that exists), or set optional: true if the app runs without it"
+                ),
+            )
+        } else {
+            let has: Vec<&str> = cx
+                .ix
+                .secrets
+                .get(&(ns, secret))
+                .map(|s| s.data.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            (
+                format!(
+                    "asks Secret {secret} for key {}, which it does not have (it has {})",
+                    lacks.join(", "),
+                    if has.is_empty() {
+                        "none".to_string()
+                    } else {
+                        has.join(", ")
+                    }
+                ),
+                format!("couldn't find key {} in Secret {ns}/{secret}", lacks[0]),
+                format!(
+                    "{who}: {uses}: ask for a key Secret {secret} has ({}), or add the key to the Secret, or set optional: true if the app runs without it",
+                    has.join(", ")
+                ),
+            )
+        };
+        let after = if r.container.init {
+            ", and no container after it"
+        } else {
+            ""
+        };
+        let mut evidence = vec![format!("{who}: {uses}")];
+        if let ContainerStateObs::Waiting { reason, message } = &r.container.state
+            && !reason.is_empty()
+        {
+            evidence.push(format!("{who} waiting: {reason}: {message}"));
+        }
+        let mut f = cx.remedied(
+            Code::KVC109,
+            cx.owner_resource(),
+            format!(
+                "{who} ({uses}) {what}: the kubelet refuses to start it (CreateContainerConfigError: {kubelet}){after}"
+            ),
+            evidence,
+        );
+        f.fix = crate::chain::rules::remedy::edit_owner(cx, &edit).into();
+        f.confirm = format!("kubectl get secret {secret} -n {ns}").into();
+        if r.env_from && lacks.is_empty() {
+            f.evidence
+                .push("envFrom.secretRef.optional is not set".into());
+        }
+        link.findings.push(f);
+    }
+}
+
+/// Secrets cannot be read here: a container the kubelet holds back for a Secret it names is
+/// unknown, not missing (nor fine).
+fn unknown(link: &mut Link, refs: &[Refs], reason: &str) {
+    let held = refs.iter().find(|r| {
+        matches!(&r.container.state, ContainerStateObs::Waiting { reason, .. } if reason == "CreateContainerConfigError")
+    });
+    let Some(r) = held else {
+        return;
+    };
+    if link.status == Status::Ok && link.findings.is_empty() {
+        set(link, Status::Unknown, "env Secret unknown");
+    }
+    link.facts.push(Fact::new(
+        "unknown",
+        format!(
+            "container {} waits (CreateContainerConfigError) and its env names Secret {} ({}); whether that Secret exists cannot be read: {reason}",
+            r.container.name,
+            r.secret,
+            r.uses.join(", ")
+        ),
+    ));
+}
+
+/// The Secret that keeps the chain's readers from starting: one a container that reads the
+/// chain (mounts its volume, or is an init container every other waits on) names and the
+/// kubelet refuses. For the Consumers link's summary.
+pub(crate) fn blocking_secret<'a>(cx: &Ctx<'a>) -> Option<&'a str> {
+    if cx.snap().secrets.unknown_in(cx.ns()).is_some() {
+        return None;
+    }
+    let synced = |s: &str| {
+        cx.spc
+            .is_some_and(|spc| spc.secret_objects.iter().any(|so| so.secret_name == s))
+    };
+    let reads = |c: &ContainerObs| {
+        c.init
+            || c.mounts.iter().any(|m| m.volume == cx.volume.name)
+            || c.env_from_secrets.iter().any(|s| synced(s))
+            || c.env.iter().any(
+                |e| matches!(&e.source, EnvSourceObs::SecretKey { secret, .. } if synced(secret)),
+            )
+    };
+    references(cx)
+        .into_iter()
+        .filter(|r| reads(r.container))
+        .find(|r| refusal(cx, r).is_some())
+        .map(|r| r.secret)
+}
