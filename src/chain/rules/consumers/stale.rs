@@ -139,7 +139,7 @@ fn unset_at_start(
     let restart = if std::ptr::eq(pod, cx.pod) {
         f.fix.to_string()
     } else {
-        crate::chain::rules::remedy::restart_pod(cx.ns(), &pod.name, cx.ix.workload_of(pod))
+        crate::chain::rules::remedy::restart_pod(cx.snap(), pod)
     };
     f.fix = format!("# nothing is broken (the reference is optional); for the process to read the value, restart it: {restart}").into();
     link.findings.push(f);
