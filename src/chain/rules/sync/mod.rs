@@ -5,6 +5,7 @@
 
 mod edited;
 mod shape;
+mod tls;
 mod typed;
 mod waiting;
 pub(crate) use edited::mount_predates_edit;

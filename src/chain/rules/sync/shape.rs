@@ -8,7 +8,6 @@ use crate::chain::context::Ctx;
 use crate::chain::model::{Link, Severity};
 use crate::snapshot::{ObjectType, SecretObjectSpec};
 
-use super::TLS;
 use super::typed::check as typed_keys;
 
 /// How many history files (`<file>/<i>`) the provider writes for object `o` with
@@ -133,89 +132,7 @@ pub(super) fn static_checks(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
         unmatched_keys(cx, link, so);
     }
     typed_keys(cx, link, so);
-    if so.type_ == TLS {
-        let mut problems = Vec::new();
-        for d in &so.data {
-            if d.key != "tls.key" && d.key != "tls.crt" {
-                problems.push(format!(
-                    "key '{}' is not supported. Only 'tls.key' and 'tls.crt' are supported",
-                    d.key
-                ));
-            }
-        }
-        for k in ["tls.key", "tls.crt"] {
-            if !so.data.iter().any(|d| d.key == k) {
-                problems.push(format!("{k} is missing"));
-            }
-        }
-        let keys_wrong = !problems.is_empty();
-        // FACTS §5: cert mounts the certificate alone, key the PUBLIC KEY PEM; only the
-        // certificate's secret holds the private key with its chain.
-        let mut wrong_sources: Vec<(usize, &str, ObjectType)> = so
-            .data
-            .iter()
-            .filter_map(|d| {
-                params?.objects.iter().enumerate().find(|(_, o)| {
-                    o.file_name() == d.object_name
-                        && matches!(o.object_type, Some(ObjectType::Cert | ObjectType::Key))
-                })
-            })
-            .filter_map(|(i, o)| Some((i, o.object_name.as_str(), o.object_type?)))
-            .collect();
-        wrong_sources.dedup();
-        for t in [ObjectType::Cert, ObjectType::Key] {
-            let names: Vec<&str> = wrong_sources
-                .iter()
-                .filter(|(_, _, ty)| *ty == t)
-                .map(|(_, n, _)| *n)
-                .collect();
-            if names.is_empty() {
-                continue;
-            }
-            let mounts = match t {
-                ObjectType::Key => {
-                    "the public key (a PUBLIC KEY PEM): no private key and no certificate"
-                }
-                _ => "only the public certificate: no private key for tls.key",
-            };
-            problems.push(format!(
-                "built from objectType {} ({}), which mounts {mounts} (use objectType: secret)",
-                t.as_str(),
-                names.join(", ")
-            ));
-        }
-        let mut edits: Vec<String> = wrong_sources
-            .iter()
-            .map(|(i, n, _)| format!("objects[{i}] ({n}).objectType: secret"))
-            .collect();
-        if keys_wrong || edits.is_empty() {
-            edits.push(format!(
-                "secretObjects[{}]: keys tls.key and tls.crt, both from the objectType: secret object of a certificate (its PEM holds the private key and the chain)",
-                so.secret_name
-            ));
-        }
-        let edit = edits.join("; ");
-        if !problems.is_empty() {
-            let (confirm, _) = remedy::commands(cx, Code::KVC804);
-            link.findings.push(
-                cx.finding(
-                    Code::KVC804,
-                    cx.spc_resource(),
-                    format!(
-                        "kubernetes.io/tls Secret {}: {}",
-                        so.secret_name,
-                        problems.join("; ")
-                    ),
-                    so.data
-                        .iter()
-                        .map(|d| format!("data: {{objectName: {}, key: {}}}", d.object_name, d.key))
-                        .collect(),
-                    confirm,
-                    remedy::edit_spc(cx, &edit),
-                ),
-            );
-        }
-    }
+    super::tls::check(cx, link, so);
 }
 
 /// Whether another SecretProviderClass of the namespace writes Secret `secret` now too
