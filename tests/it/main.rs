@@ -74,7 +74,7 @@ mod parser_props;
 mod report_text;
 mod rules_cause;
 mod rules_client_id_sides;
-mod rules_compound_sync;
+mod rules_compound_pods;
 mod rules_consumers;
 mod rules_earlier_pod;
 mod rules_events;

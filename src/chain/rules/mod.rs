@@ -20,6 +20,7 @@ pub(crate) mod params;
 pub(crate) mod placement;
 pub(crate) mod pod;
 pub(crate) mod remedy;
+mod sa_multi;
 mod sa_template;
 pub(crate) mod service_account;
 mod slip;

@@ -1,12 +1,14 @@
-//! Compound pods, Sync link (audit 17): a TLS synced Secret the driver cannot build has ONE
-//! cause. FACTS §2: `kubernetes.io/tls` takes only `tls.key`/`tls.crt`; the driver's
-//! GetSecretData fails with "key '…' is not supported. Only 'tls.key' and 'tls.crt' are
-//! supported", and the API server refuses a tls Secret without `tls.key` (the create's
-//! backoff error). Both reach the pod as FailedToCreateSecret (FACTS §3), which is KVC804's
-//! evidence, never a KVC806 beside it.
+//! Compound pods (audit 17): pods with several SPCs, init containers, sidecars, TLS synced
+//! Secrets. A TLS synced Secret the driver cannot build has ONE cause. FACTS §2:
+//! `kubernetes.io/tls` takes only `tls.key`/`tls.crt`; the driver's GetSecretData fails with
+//! "key '…' is not supported. Only 'tls.key' and 'tls.crt' are supported", and the API server
+//! refuses a tls Secret without `tls.key` (the create's backoff error). Both reach the pod as
+//! FailedToCreateSecret (FACTS §3), which is KVC804's evidence, never a KVC806 beside it.
+//! KVC804's fix breaks no other reader of the object or key it changes; a pod mounting two
+//! SPCs with two identities gets one AZURE_CLIENT_ID (FACTS §6), said per SPC (KVC204).
 
 use kvchain::chain::testkit::{self as tk, APP, NS};
-use kvchain::chain::{Code, LinkKind};
+use kvchain::chain::{Chain, Code, Finding, LinkKind, Severity, diagnose};
 use kvchain::snapshot::*;
 
 use crate::cause_kit::{codes, one, with};
@@ -174,4 +176,106 @@ fn kvc804_names_the_readers_of_an_unsupported_key() {
         fix.contains("Deployment/web container app env CA (key ca.crt) read ca.crt"),
         "{fix}"
     );
+}
+
+/// Two SPCs on one pod, each with an identity of its own, both federated for the pod's
+/// ServiceAccount (FACTS §5: each mount uses its SPC's clientID; §6: the annotation gives the
+/// app one AZURE_CLIENT_ID). `web-kv` uses web's identity, `api-kv` api's.
+fn two_identities() -> Snapshot {
+    let mut s = tk::healthy();
+    tk::add_app(&mut s, NS, "api", 0);
+    let fic = FederatedCredentialObs {
+        name: "web-on-api".into(),
+        issuer: tk::ISSUER.into(),
+        subject: format!("system:serviceaccount:{NS}:{}", tk::sa_name(APP)),
+        audiences: vec![tk::AUDIENCE.into()],
+    };
+    if let Observed::Known(v) = &mut tk::identity_mut(&mut s, "api").federated_credentials {
+        v.push(fic);
+    }
+    let pod = tk::pod_mut(&mut s, APP);
+    pod.volumes
+        .push(tk::csi_volume("api-inline", &tk::spc_name("api")));
+    let name = tk::pod_name(APP, 0);
+    let spc = tk::spc_name("api");
+    s.spc_statuses.items.push(SpcPodStatusObs {
+        namespace: NS.into(),
+        name: format!("{name}-{NS}-{spc}").into(),
+        pod_name: name.clone().into(),
+        spc_name: spc.into(),
+        mounted: true,
+        target_path: format!(
+            "/var/lib/kubelet/pods/uid-pod-{NS}-{name}/volumes/kubernetes.io~csi/api-inline/mount"
+        ),
+        objects: vec![SpcpsObject {
+            id: format!("secret/{}", tk::object_name("api")),
+            version: tk::V1.into(),
+        }],
+        updated_at: Some(tk::now()),
+        files: None,
+        pem_parts: Default::default(),
+    });
+    s
+}
+
+fn kvc204(chains: &[Chain], spc: &str) -> Vec<Finding> {
+    chains
+        .iter()
+        .filter(|c| c.spc == spc)
+        .flat_map(|c| c.findings())
+        .filter(|f| f.code == Code::KVC204)
+        .cloned()
+        .collect()
+}
+
+/// A17-4: the annotation is web-kv's identity. web-kv's chain agrees; api-kv's says which
+/// identity the app gets and that api-kv disagrees, as info (both mounts work), and never
+/// tells the user to annotate api's identity (which would make web-kv disagree).
+#[test]
+fn kvc204_with_two_spcs_keeps_the_annotation_another_spc_agrees_with() {
+    let chains = diagnose(&two_identities());
+    assert!(kvc204(&chains, &tk::spc_name(APP)).is_empty(), "{chains:#?}");
+    let f = kvc204(&chains, &tk::spc_name("api"));
+    assert_eq!(f.len(), 1, "{chains:#?}");
+    let (web, api) = (tk::client_id(NS, APP), tk::client_id(NS, "api"));
+    assert_eq!(f[0].severity, Severity::Info);
+    assert!(
+        f[0].message.contains(&format!("AZURE_CLIENT_ID {web} (SecretProviderClass web-kv's identity)"))
+            && f[0].message.contains("SecretProviderClass api-kv disagrees"),
+        "{}",
+        f[0].message
+    );
+    assert!(!f[0].fix.contains("kubectl annotate"), "{}", f[0].fix);
+    assert!(!f[0].fix.contains(&format!("client-id={api}")), "{}", f[0].fix);
+}
+
+/// The annotation is neither SPC's: both chains say so, and both give the SAME annotation —
+/// the identity the running pod holds (web's, injected at creation) — not one each.
+#[test]
+fn kvc204_with_two_spcs_and_a_foreign_annotation_gives_one_annotation() {
+    let mut s = two_identities();
+    tk::pod_mut(&mut s, APP).containers[0].env.push(EnvObs {
+        name: "AZURE_CLIENT_ID".into(),
+        source: EnvSourceObs::Literal {
+            value: Some(tk::client_id(NS, APP).into()),
+        },
+    });
+    tk::sa_mut(&mut s, APP).annotations.insert(
+        "azure.workload.identity/client-id".into(),
+        "11111111-2222-3333-4444-555555555555".into(),
+    );
+    let chains = diagnose(&s);
+    let web = kvc204(&chains, &tk::spc_name(APP));
+    let api = kvc204(&chains, &tk::spc_name("api"));
+    assert_eq!((web.len(), api.len()), (1, 1), "{chains:#?}");
+    assert_eq!(web[0].fix, api[0].fix);
+    assert!(
+        web[0].fix.contains(&format!(
+            "client-id={} --overwrite",
+            tk::client_id(NS, APP)
+        )),
+        "{}",
+        web[0].fix
+    );
+    assert!(api[0].message.contains("which none of them uses"), "{}", api[0].message);
 }
