@@ -279,3 +279,77 @@ fn kvc204_with_two_spcs_and_a_foreign_annotation_gives_one_annotation() {
     );
     assert!(api[0].message.contains("which none of them uses"), "{}", api[0].message);
 }
+
+/// A17-9: a native sidecar (an init container with restartPolicy: Always, listed under
+/// `initContainers` and `initContainerStatuses`, Kubernetes "Sidecar containers") that reads
+/// the synced Secret through env, and an init container mounting the CSI volume by subPath.
+/// Their confirm commands select them where they live; a `containers[*]` path never shows them.
+#[test]
+fn confirms_for_init_containers_and_sidecars_point_where_they_live() {
+    let mut s = tk::healthy();
+    let started = tk::ago(jiff::SignedDuration::from_hours(1));
+    let pod = tk::pod_mut(&mut s, APP);
+    pod.containers.insert(
+        0,
+        ContainerObs {
+            name: "proxy".into(),
+            init: true,
+            env: vec![EnvObs {
+                name: "PW".into(),
+                source: EnvSourceObs::SecretKey {
+                    secret: tk::secret_name(APP).into(),
+                    key: "password".into(),
+                    optional: false,
+                },
+            }],
+            state: ContainerStateObs::Running {
+                started_at: started,
+            },
+            ..ContainerObs::default()
+        },
+    );
+    pod.containers.insert(
+        0,
+        ContainerObs {
+            name: "init-copy".into(),
+            init: true,
+            mounts: vec![MountObs {
+                volume: "secrets-store-inline".into(),
+                path: "/etc/pw".into(),
+                sub_path: Some("password".into()),
+                read_only: true,
+            }],
+            state: ContainerStateObs::Terminated {
+                reason: "Completed".into(),
+                exit_code: 0,
+            },
+            ..ContainerObs::default()
+        },
+    );
+    // Rotated since the containers started: the env copies are stale (KVC901).
+    let secret = tk::secret_mut(&mut s, APP);
+    secret.updated_at = Some(tk::ago(jiff::SignedDuration::from_mins(10)));
+    let c = one(&s);
+    let sidecar = with(&c, Code::KVC901)
+        .into_iter()
+        .find(|f| f.message.contains("container proxy"))
+        .unwrap_or_else(|| panic!("{:#?}", c.links));
+    assert!(
+        sidecar.confirm.contains(
+            r#"{.status.initContainerStatuses[?(@.name=="proxy")].state.running.startedAt}"#
+        ),
+        "{}",
+        sidecar.confirm
+    );
+    let copy = with(&c, Code::KVC102)
+        .into_iter()
+        .find(|f| f.message.contains("container init-copy"))
+        .unwrap_or_else(|| panic!("{:#?}", c.links));
+    assert!(
+        copy.confirm
+            .contains(r#"{.spec.template.spec.initContainers[?(@.name=="init-copy")].volumeMounts}"#),
+        "{}",
+        copy.confirm
+    );
+    assert!(copy.evidence.iter().any(|e| e.starts_with("initContainers[init-copy]")));
+}

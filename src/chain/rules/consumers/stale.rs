@@ -152,13 +152,15 @@ fn stale(
         f.fix =
             crate::chain::rules::remedy::restart_pod(cx.ns(), &pod.name, cx.ix.workload_of(pod))
                 .into();
-        f.confirm = format!(
-            "kubectl get pod {} -n {} -o jsonpath='{{.status.containerStatuses[*].state.running.startedAt}}'",
-            pod.name,
-            cx.ns()
-        )
-        .into();
     }
+    // The container's own start, where it is listed (a sidecar among the init containers).
+    f.confirm = format!(
+        "kubectl get pod {} -n {} -o jsonpath='{{{}}}'",
+        pod.name,
+        cx.ns(),
+        crate::chain::rules::remedy::container_path(".status", container, true, ".state.running.startedAt")
+    )
+    .into();
     match change {
         Change::Same => {
             f.severity = Severity::Info;

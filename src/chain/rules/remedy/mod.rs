@@ -352,6 +352,25 @@ pub(crate) fn patch_spc_parameter(cx: &Ctx, key: &str, value: &str) -> String {
     )
 }
 
+/// The jsonpath of container `c`'s `field` within `list_of(c)`, selected by name: init
+/// containers, native sidecars among them (restartPolicy: Always), are under
+/// `initContainers` / `initContainerStatuses`, not `containers` (a `containers[*]` path never
+/// shows them).
+pub(crate) fn container_path(
+    prefix: &str,
+    c: &crate::snapshot::ContainerObs,
+    status: bool,
+    field: &str,
+) -> String {
+    let list = match (c.init, status) {
+        (true, false) => "initContainers",
+        (true, true) => "initContainerStatuses",
+        (false, false) => "containers",
+        (false, true) => "containerStatuses",
+    };
+    format!("{prefix}.{list}[?(@.name==\"{}\")]{field}", c.name)
+}
+
 /// [`restart`] for pod `pod` of namespace `ns` owned by `workload` (a consumer of the chain's
 /// Secret need not be the chain's pod).
 pub(crate) fn restart_pod(ns: &str, pod: &str, workload: Option<(&str, &str)>) -> String {
