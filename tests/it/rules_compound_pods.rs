@@ -353,3 +353,56 @@ fn confirms_for_init_containers_and_sidecars_point_where_they_live() {
     );
     assert!(copy.evidence.iter().any(|e| e.starts_with("initContainers[init-copy]")));
 }
+
+/// `container` of the app's pod (an init container when `init`) reads key `key` of the synced
+/// Secret through env.
+fn reads_key(s: &mut Snapshot, container: &str, init: bool, key: &str) {
+    let reader = ContainerObs {
+        name: container.into(),
+        init,
+        env: vec![EnvObs {
+            name: "K".into(),
+            source: EnvSourceObs::SecretKey {
+                secret: tk::secret_name(APP).into(),
+                key: key.into(),
+                optional: false,
+            },
+        }],
+        ..ContainerObs::default()
+    };
+    tk::pod_mut(s, APP).containers.push(reader);
+}
+
+/// A17-11: an init container, a second container and a secret volume of one Deployment each
+/// ask the synced Secret (it has only `password`) for a key it lacks (codes.yaml KVC905). One
+/// finding for the Deployment names every reader and key, in its message, evidence and fix.
+#[test]
+fn kvc905_names_every_reader_and_key_it_lacks() {
+    let mut s = tk::healthy();
+    reads_key(&mut s, "migrate", true, "apikey");
+    reads_key(&mut s, "worker", false, "token");
+    tk::pod_mut(&mut s, APP).volumes.push(VolumeObs {
+        name: "ca".into(),
+        source: VolumeSourceObs::Secret {
+            secret_name: tk::secret_name(APP).into(),
+            optional: false,
+            keys: vec!["ca.crt".into()],
+        },
+    });
+    let c = one(&s);
+    let f = with(&c, Code::KVC905);
+    assert_eq!(f.len(), 1, "{:#?}", c.links);
+    let f = f[0];
+    for (reader, key) in [
+        ("container migrate env K (key apikey)", "apikey"),
+        ("container worker env K (key token)", "token"),
+        ("volume ca", "ca.crt"),
+    ] {
+        let line = format!("{reader}: key {key}");
+        assert!(f.evidence.iter().any(|e| **e == *line), "{line}: {:#?}", f.evidence);
+        assert!(f.message.contains(&format!("{reader} asks for {key}")), "{}", f.message);
+        assert!(f.fix.contains(&format!("{reader}: ask for a key")), "{}", f.fix);
+    }
+    assert_eq!(f.severity, kvchain::chain::Severity::Error);
+    assert_eq!(c.root_cause().map(|r| r.code), Some(Code::KVC905));
+}
