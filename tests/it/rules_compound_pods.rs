@@ -406,3 +406,55 @@ fn kvc905_names_every_reader_and_key_it_lacks() {
     assert_eq!(f.severity, kvchain::chain::Severity::Error);
     assert_eq!(c.root_cause().map(|r| r.code), Some(Code::KVC905));
 }
+
+/// A17-12: `objectVersionHistory: 2` writes `<alias>/0` and `<alias>/1` (FACTS §5). An entry
+/// naming `/2` is past the history: the fix raises it (or names a lower index), not the
+/// nearest file another key already copies; one naming `<objectName>/1` where an alias names
+/// the files gets the alias. The evidence names each entry by its data index.
+#[test]
+fn kvc801_says_a_history_index_past_the_history_and_the_alias_meant() {
+    let mut s = tk::healthy();
+    let objects = tk::objects_yaml(&[&[
+        ("objectName", &tk::object_name(APP)),
+        ("objectType", "secret"),
+        ("objectAlias", "password"),
+        ("objectVersionHistory", "2"),
+    ]]);
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.parameters.insert("objects".into(), objects);
+    tk::reparse(spc);
+    let obj = tk::object_name(APP);
+    spc.secret_objects[0].data = [
+        ("password/0", "current"),
+        ("password/2", "older"),
+        (&format!("{obj}/1") as &str, "previous"),
+    ]
+    .map(|(o, k)| SecretObjectData {
+        object_name: o.into(),
+        key: k.into(),
+    })
+    .into();
+    let c = one(&s);
+    let f = with(&c, Code::KVC801);
+    assert_eq!(f.len(), 1, "{:#?}", c.links);
+    let f = f[0];
+    assert!(
+        f.fix.contains(&format!("objects[0] ({obj}).objectVersionHistory: 3")),
+        "{}",
+        f.fix
+    );
+    assert!(!f.fix.contains("data[key=older].objectName: password/0"), "{}", f.fix);
+    assert!(
+        f.fix.contains("data[key=previous].objectName: password/1"),
+        "{}",
+        f.fix
+    );
+    let secret = tk::secret_name(APP);
+    assert!(
+        f.evidence
+            .iter()
+            .any(|e| **e == *format!("secretObjects[{secret}].data[1]: {{objectName: password/2, key: older}}")),
+        "{:#?}",
+        f.evidence
+    );
+}

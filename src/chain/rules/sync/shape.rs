@@ -57,6 +57,30 @@ fn history_index_lost<'p>(
     })
 }
 
+/// The history object `name` (`<x>/<i>`) means and its index, with its
+/// objectVersionHistory when `i` is past it (`Some(n)`, `i >= n`), or `None` when `<x>` is
+/// the Key Vault name of an object whose files its alias names.
+fn history_slip<'p>(
+    params: &'p crate::spc::AzureSpc,
+    name: &str,
+) -> Option<(&'p crate::spc::SpcObject, i32, Option<i32>)> {
+    let (x, i) = name.rsplit_once('/')?;
+    let i = i.parse::<i32>().ok().filter(|i| *i >= 0)?;
+    params.objects.iter().find_map(|o| {
+        let n = o.object_version_history.filter(|n| *n > 1)?;
+        if o.file_name() == x && i >= n {
+            Some((o, i, Some(n)))
+        } else if o.object_alias.as_deref().is_some_and(|a| !a.is_empty())
+            && o.object_name == x
+            && i < n
+        {
+            Some((o, i, None))
+        } else {
+            None
+        }
+    })
+}
+
 /// Whether the driver writes a file named `name` for this SPC (alias or name; `alias/i` with
 /// version history, for the enabled versions the vault holds).
 fn is_mounted_file(cx: &Ctx, name: &str) -> bool {
@@ -254,10 +278,11 @@ fn unmatched_keys(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
     };
     // History indexes lost to disabled versions: what to re-enable (a command of its own).
     let mut reenable: Vec<String> = Vec::new();
-    for d in so.data.iter().filter(unmatched) {
+    // Each unmatched entry by its position in data[] (the entry the driver names).
+    for (di, d) in so.data.iter().enumerate().filter(|(_, d)| unmatched(d)) {
         let name = &d.object_name;
         evidence.push(format!(
-            "secretObjects[{}].data: {{objectName: {name}, key: {}}}",
+            "secretObjects[{}].data[{di}]: {{objectName: {name}, key: {}}}",
             so.secret_name, d.key
         ));
         // `<file>/<i>` within objectVersionHistory but past the enabled versions: the
@@ -317,6 +342,59 @@ fn unmatched_keys(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
                 "remove secretObjects[{}].data[key={}] (objectName {name})",
                 so.secret_name, d.key
             ));
+            continue;
+        }
+        // `<file>/<i>` of a history object past its objectVersionHistory (the provider writes
+        // `/0`…`/n-1`, FACTS §5), or under its Key Vault name where an alias names the files:
+        // what to change is the history or the name, not a near file (one another key uses).
+        if let Some((o, i, n)) = history_slip(params, name) {
+            let file = o.file_name();
+            let (reason, edit) = if n.is_some_and(|n| i >= n) {
+                let n = n.unwrap_or(1);
+                (
+                    format!(
+                        "objectName {name} is history index {i} of {} {}, whose objectVersionHistory: {n} writes {file}/0 to {file}/{} only",
+                        o.object_type.map_or("object", |t| t.as_str()),
+                        o.object_name,
+                        n - 1
+                    ),
+                    format!(
+                        "objects[{}] ({}).objectVersionHistory: {}, or secretObjects[{}].data[key={}].objectName: an index below {n}",
+                        o.index,
+                        o.object_name,
+                        i + 1,
+                        so.secret_name,
+                        d.key
+                    ),
+                )
+            } else {
+                (
+                    format!(
+                        "{name} uses the Key Vault name {}, but its files are named by its objectAlias: {file}/{i}",
+                        o.object_name
+                    ),
+                    format!(
+                        "secretObjects[{}].data[key={}].objectName: {file}/{i}",
+                        so.secret_name, d.key
+                    ),
+                )
+            };
+            why.push(format!(
+                "key {}: objectName {name} matches no mounted file: {reason}",
+                d.key
+            ));
+            let line = format!(
+                "objects[{}]: {{objectName: {}, objectAlias: {}, objectVersionHistory: {}}}",
+                o.index,
+                o.object_name,
+                o.object_alias.as_deref().unwrap_or(""),
+                o.object_version_history.unwrap_or(0)
+            );
+            if !evidence.contains(&line) {
+                evidence.push(line);
+            }
+            edits.push(edit);
+            objects_confirm = true;
             continue;
         }
         // The file meant, written under a key the provider ignores (`alias:` for objectAlias).
