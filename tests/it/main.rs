@@ -32,6 +32,7 @@ mod hostile_input;
 mod kubeconfig_errors;
 mod lab_audit;
 mod lab_cluster_names;
+mod lab_compound_pods;
 mod lab_consumers;
 mod lab_credentials;
 mod lab_daemonset;
