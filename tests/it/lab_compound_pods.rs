@@ -50,7 +50,8 @@ fn a_dockerconfigjson_secret_without_its_key_is_never_made() {
         s.events
             .items
             .iter()
-            .any(|e| e.reason == "FailedToCreateSecret" && e.message == "timed out waiting for the condition"),
+            .any(|e| e.reason == "FailedToCreateSecret"
+                && e.message == "timed out waiting for the condition"),
         "{:#?}",
         s.events.items
     );
@@ -58,9 +59,15 @@ fn a_dockerconfigjson_secret_without_its_key_is_never_made() {
     let c = &chains[0];
     let f: Vec<_> = c.findings().filter(|f| f.code == Code::KVC806).collect();
     assert_eq!(f.len(), 1, "{:#?}", c.links);
-    assert!(f[0].message.contains("did you mean .dockerconfigjson?"), "{}", f[0].message);
     assert!(
-        f[0].evidence.iter().any(|e| e.starts_with("FailedToCreateSecret")),
+        f[0].message.contains("did you mean .dockerconfigjson?"),
+        "{}",
+        f[0].message
+    );
+    assert!(
+        f[0].evidence
+            .iter()
+            .any(|e| e.starts_with("FailedToCreateSecret")),
         "{:#?}",
         f[0].evidence
     );
@@ -75,7 +82,9 @@ fn a_dockerconfigjson_secret_whose_file_is_not_json_is_never_made() {
     let chains = chain::diagnose(&s);
     assert!(
         chains[0].findings().any(|f| f.code == Code::KVC806
-            && f.evidence.iter().any(|e| e.contains("timed out waiting for the condition"))),
+            && f.evidence
+                .iter()
+                .any(|e| e.contains("timed out waiting for the condition"))),
         "{:#?}",
         chains[0].links
     );
@@ -107,8 +116,15 @@ fn a_started_pod_shows_its_init_container_completed_and_its_sidecar_running() {
         "{:?}",
         state(&s, "migrate")
     );
-    assert!(matches!(state(&s, "proxy"), ContainerStateObs::Running { .. }), "{:?}", state(&s, "proxy"));
-    assert!(matches!(state(&s, "app"), ContainerStateObs::Running { .. }));
+    assert!(
+        matches!(state(&s, "proxy"), ContainerStateObs::Running { .. }),
+        "{:?}",
+        state(&s, "proxy")
+    );
+    assert!(matches!(
+        state(&s, "app"),
+        ContainerStateObs::Running { .. }
+    ));
 }
 
 /// A17-7: a pod with init containers whose CSI volume cannot mount (the vault object is

@@ -59,7 +59,11 @@ fn a_refused_tls_create_is_kvc804s_evidence_not_a_kvc806() {
         .items
         .push(create_failed("timed out waiting for the condition"));
     let c = one(&s);
-    assert!(with(&c, Code::KVC806).is_empty(), "{:#?}", c.links[LinkKind::Sync.index()]);
+    assert!(
+        with(&c, Code::KVC806).is_empty(),
+        "{:#?}",
+        c.links[LinkKind::Sync.index()]
+    );
     assert_eq!(codes(&c), [Code::KVC804], "{:#?}", c.links);
     let f = with(&c, Code::KVC804)[0];
     assert!(
@@ -81,11 +85,17 @@ fn an_unsupported_tls_key_event_is_kvc804s_evidence() {
         APP
     )));
     let c = one(&s);
-    assert!(with(&c, Code::KVC806).is_empty(), "{:#?}", c.links[LinkKind::Sync.index()]);
+    assert!(
+        with(&c, Code::KVC806).is_empty(),
+        "{:#?}",
+        c.links[LinkKind::Sync.index()]
+    );
     let f = with(&c, Code::KVC804);
     assert_eq!(f.len(), 1, "{:#?}", c.links);
     assert!(
-        f[0].evidence.iter().any(|e| e.contains("ca.crt") && e.starts_with("FailedToCreateSecret")),
+        f[0].evidence
+            .iter()
+            .any(|e| e.contains("ca.crt") && e.starts_with("FailedToCreateSecret")),
         "{:#?}",
         f[0].evidence
     );
@@ -106,7 +116,11 @@ fn tls_from_cert_object() -> Snapshot {
             ("objectType", "secret"),
             ("objectAlias", "password"),
         ],
-        &[("objectName", "web-cert"), ("objectType", "cert"), ("objectAlias", "tls-cert")],
+        &[
+            ("objectName", "web-cert"),
+            ("objectType", "cert"),
+            ("objectAlias", "tls-cert"),
+        ],
     ]);
     spc.parameters.insert("objects".into(), objects);
     tk::reparse(spc);
@@ -124,12 +138,20 @@ fn kvc804_keeps_a_cert_file_another_container_reads() {
     let f = with(&c, Code::KVC804);
     assert_eq!(f.len(), 1, "{:#?}", c.links);
     let fix = &f[0].fix;
-    assert!(!fix.contains("objects[1] (web-cert).objectType: secret"), "{fix}");
     assert!(
-        fix.contains("add an item {objectName: web-cert, objectType: secret, objectAlias: tls-cert-secret}"),
+        !fix.contains("objects[1] (web-cert).objectType: secret"),
         "{fix}"
     );
-    assert!(fix.contains("objectName tls-cert to tls-cert-secret"), "{fix}");
+    assert!(
+        fix.contains(
+            "add an item {objectName: web-cert, objectType: secret, objectAlias: tls-cert-secret}"
+        ),
+        "{fix}"
+    );
+    assert!(
+        fix.contains("objectName tls-cert to tls-cert-secret"),
+        "{fix}"
+    );
     assert!(fix.contains("Deployment/web container app"), "{fix}");
 }
 
@@ -141,17 +163,22 @@ fn kvc804_changes_the_object_in_place_only_when_nothing_else_reads_it() {
     tk::pod_mut(&mut s, APP).containers[0].mounts.clear();
     let c = one(&s);
     let fix = &with(&c, Code::KVC804)[0].fix;
-    assert!(fix.ends_with("objects[1] (web-cert).objectType: secret"), "{fix}");
+    assert!(
+        fix.ends_with("objects[1] (web-cert).objectType: secret"),
+        "{fix}"
+    );
 
-    tk::spc_mut(&mut s, APP).secret_objects.push(SecretObjectSpec {
-        secret_name: "web-ca".into(),
-        type_: "Opaque".into(),
-        labels: Default::default(),
-        data: vec![SecretObjectData {
-            object_name: "tls-cert".into(),
-            key: "ca.crt".into(),
-        }],
-    });
+    tk::spc_mut(&mut s, APP)
+        .secret_objects
+        .push(SecretObjectSpec {
+            secret_name: "web-ca".into(),
+            type_: "Opaque".into(),
+            labels: Default::default(),
+            data: vec![SecretObjectData {
+                object_name: "tls-cert".into(),
+                key: "ca.crt".into(),
+            }],
+        });
     let c = one(&s);
     let fix = &with(&c, Code::KVC804)[0].fix;
     assert!(fix.contains("objectAlias: tls-cert-secret"), "{fix}");
@@ -173,7 +200,7 @@ fn kvc804_names_the_readers_of_an_unsupported_key() {
     let c = one(&s);
     let fix = &with(&c, Code::KVC804)[0].fix;
     assert!(
-        fix.contains("Deployment/web container app env CA (key ca.crt) read ca.crt"),
+        fix.contains("Deployment/web container app env CA (key ca.crt) reads ca.crt"),
         "{fix}"
     );
 }
@@ -234,19 +261,29 @@ fn kvc204(chains: &[Chain], spc: &str) -> Vec<Finding> {
 #[test]
 fn kvc204_with_two_spcs_keeps_the_annotation_another_spc_agrees_with() {
     let chains = diagnose(&two_identities());
-    assert!(kvc204(&chains, &tk::spc_name(APP)).is_empty(), "{chains:#?}");
+    assert!(
+        kvc204(&chains, &tk::spc_name(APP)).is_empty(),
+        "{chains:#?}"
+    );
     let f = kvc204(&chains, &tk::spc_name("api"));
     assert_eq!(f.len(), 1, "{chains:#?}");
     let (web, api) = (tk::client_id(NS, APP), tk::client_id(NS, "api"));
     assert_eq!(f[0].severity, Severity::Info);
     assert!(
-        f[0].message.contains(&format!("AZURE_CLIENT_ID {web} (SecretProviderClass web-kv's identity)"))
-            && f[0].message.contains("SecretProviderClass api-kv disagrees"),
+        f[0].message.contains(&format!(
+            "AZURE_CLIENT_ID {web} (SecretProviderClass web-kv's identity)"
+        )) && f[0]
+            .message
+            .contains("SecretProviderClass api-kv disagrees"),
         "{}",
         f[0].message
     );
     assert!(!f[0].fix.contains("kubectl annotate"), "{}", f[0].fix);
-    assert!(!f[0].fix.contains(&format!("client-id={api}")), "{}", f[0].fix);
+    assert!(
+        !f[0].fix.contains(&format!("client-id={api}")),
+        "{}",
+        f[0].fix
+    );
 }
 
 /// The annotation is neither SPC's: both chains say so, and both give the SAME annotation —
@@ -257,7 +294,7 @@ fn kvc204_with_two_spcs_and_a_foreign_annotation_gives_one_annotation() {
     tk::pod_mut(&mut s, APP).containers[0].env.push(EnvObs {
         name: "AZURE_CLIENT_ID".into(),
         source: EnvSourceObs::Literal {
-            value: Some(tk::client_id(NS, APP).into()),
+            value: Some(tk::client_id(NS, APP)),
         },
     });
     tk::sa_mut(&mut s, APP).annotations.insert(
@@ -270,14 +307,17 @@ fn kvc204_with_two_spcs_and_a_foreign_annotation_gives_one_annotation() {
     assert_eq!((web.len(), api.len()), (1, 1), "{chains:#?}");
     assert_eq!(web[0].fix, api[0].fix);
     assert!(
-        web[0].fix.contains(&format!(
-            "client-id={} --overwrite",
-            tk::client_id(NS, APP)
-        )),
+        web[0]
+            .fix
+            .contains(&format!("client-id={} --overwrite", tk::client_id(NS, APP))),
         "{}",
         web[0].fix
     );
-    assert!(api[0].message.contains("which none of them uses"), "{}", api[0].message);
+    assert!(
+        api[0].message.contains("which none of them uses"),
+        "{}",
+        api[0].message
+    );
 }
 
 /// A17-9: a native sidecar (an init container with restartPolicy: Always, listed under
@@ -346,12 +386,17 @@ fn confirms_for_init_containers_and_sidecars_point_where_they_live() {
         .find(|f| f.message.contains("container init-copy"))
         .unwrap_or_else(|| panic!("{:#?}", c.links));
     assert!(
-        copy.confirm
-            .contains(r#"{.spec.template.spec.initContainers[?(@.name=="init-copy")].volumeMounts}"#),
+        copy.confirm.contains(
+            r#"{.spec.template.spec.initContainers[?(@.name=="init-copy")].volumeMounts}"#
+        ),
         "{}",
         copy.confirm
     );
-    assert!(copy.evidence.iter().any(|e| e.starts_with("initContainers[init-copy]")));
+    assert!(
+        copy.evidence
+            .iter()
+            .any(|e| e.starts_with("initContainers[init-copy]"))
+    );
 }
 
 /// `container` of the app's pod (an init container when `init`) reads key `key` of the synced
@@ -399,9 +444,21 @@ fn kvc905_names_every_reader_and_key_it_lacks() {
         ("volume ca", "ca.crt"),
     ] {
         let line = format!("{reader}: key {key}");
-        assert!(f.evidence.iter().any(|e| **e == *line), "{line}: {:#?}", f.evidence);
-        assert!(f.message.contains(&format!("{reader} asks for {key}")), "{}", f.message);
-        assert!(f.fix.contains(&format!("{reader}: ask for a key")), "{}", f.fix);
+        assert!(
+            f.evidence.iter().any(|e| **e == *line),
+            "{line}: {:#?}",
+            f.evidence
+        );
+        assert!(
+            f.message.contains(&format!("{reader} asks for {key}")),
+            "{}",
+            f.message
+        );
+        assert!(
+            f.fix.contains(&format!("{reader}: ask for a key")),
+            "{}",
+            f.fix
+        );
     }
     assert_eq!(f.severity, kvchain::chain::Severity::Error);
     assert_eq!(c.root_cause().map(|r| r.code), Some(Code::KVC905));
@@ -439,11 +496,16 @@ fn kvc801_says_a_history_index_past_the_history_and_the_alias_meant() {
     assert_eq!(f.len(), 1, "{:#?}", c.links);
     let f = f[0];
     assert!(
-        f.fix.contains(&format!("objects[0] ({obj}).objectVersionHistory: 3")),
+        f.fix
+            .contains(&format!("objects[0] ({obj}).objectVersionHistory: 3")),
         "{}",
         f.fix
     );
-    assert!(!f.fix.contains("data[key=older].objectName: password/0"), "{}", f.fix);
+    assert!(
+        !f.fix.contains("data[key=older].objectName: password/0"),
+        "{}",
+        f.fix
+    );
     assert!(
         f.fix.contains("data[key=previous].objectName: password/1"),
         "{}",
@@ -451,9 +513,8 @@ fn kvc801_says_a_history_index_past_the_history_and_the_alias_meant() {
     );
     let secret = tk::secret_name(APP);
     assert!(
-        f.evidence
-            .iter()
-            .any(|e| **e == *format!("secretObjects[{secret}].data[1]: {{objectName: password/2, key: older}}")),
+        f.evidence.iter().any(|e| **e
+            == *format!("secretObjects[{secret}].data[1]: {{objectName: password/2, key: older}}")),
         "{:#?}",
         f.evidence
     );

@@ -344,7 +344,11 @@ fn sub_paths(cx: &Ctx, link: &mut Link) {
                     _ => continue,
                 }
             };
-            let list = if c.init { "initContainers" } else { "containers" };
+            let list = if c.init {
+                "initContainers"
+            } else {
+                "containers"
+            };
             let mut f = cx.remedied(
                 Code::KVC102,
                 cx.owner_resource(),

@@ -65,7 +65,10 @@ pub(super) fn check(
     all.push((cx.spc_name, spc_client));
     all.sort_unstable();
     evidence.extend(all.iter().map(|(n, c)| {
-        format!("pod {} mounts SecretProviderClass {n}: clientID {c}", cx.pod.name)
+        format!(
+            "pod {} mounts SecretProviderClass {n}: clientID {c}",
+            cx.pod.name
+        )
     }));
     let listed = all
         .iter()

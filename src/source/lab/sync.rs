@@ -252,8 +252,9 @@ pub(crate) fn api_refuses(type_: &str, data: &BTreeMap<String, ByteString>) -> O
             false => Some(required(".dockercfg")),
             true => json(".dockercfg"),
         },
-        "kubernetes.io/ssh-auth" => (!data.contains_key("ssh-privatekey"))
-            .then(|| required("ssh-privatekey")),
+        "kubernetes.io/ssh-auth" => {
+            (!data.contains_key("ssh-privatekey")).then(|| required("ssh-privatekey"))
+        }
         "kubernetes.io/basic-auth" => (!data.contains_key("username")
             && !data.contains_key("password"))
         .then(|| required("username")),
@@ -391,9 +392,15 @@ mod tests {
             [(k.to_string(), ByteString(v.to_vec()))].into()
         };
         let docker = "kubernetes.io/dockerconfigjson";
-        assert_eq!(api_refuses(docker, &data(".dockerconfigjson", br#"{"auths":{}}"#)), None);
+        assert_eq!(
+            api_refuses(docker, &data(".dockerconfigjson", br#"{"auths":{}}"#)),
+            None
+        );
         let e = api_refuses(docker, &data(".dockerconfigjson", b"hunter2")).unwrap();
-        assert!(e.starts_with("data[.dockerconfigjson]: Invalid value"), "{e}");
+        assert!(
+            e.starts_with("data[.dockerconfigjson]: Invalid value"),
+            "{e}"
+        );
         assert!(!e.contains("hunter2"), "{e}");
         assert_eq!(
             api_refuses(docker, &data("dockerconfigjson", b"{}")).as_deref(),

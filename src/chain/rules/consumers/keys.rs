@@ -32,6 +32,7 @@ fn produced_keys<'a>(cx: &Ctx<'a>, secret: &str) -> Vec<&'a str> {
 /// KVC905 for consumer `how`, in pod `pod` (the chain's pod, or one that reads the Secret
 /// without mounting the SPC: it cannot start either), of synced Secret `secret` (entry `i`).
 /// `stuck`: the sync link found that the driver cannot build entry `i` now.
+#[allow(clippy::too_many_arguments)] // one reader's facts, and where its finding goes
 pub(super) fn check<'a>(
     cx: &Ctx<'a>,
     link: &mut Link,
@@ -329,7 +330,13 @@ pub(super) fn emit(cx: &Ctx, link: &mut Link, asks: Vec<Ask>) {
         let mut f = cx.remedied(Code::KVC905, owner.clone(), message, evidence);
         let edits = g
             .iter()
-            .map(|a| format!("{}: ask for a key Secret {secret} has ({has_keys}) instead of {}", a.what, a.missing.join(", ")))
+            .map(|a| {
+                format!(
+                    "{}: ask for a key Secret {secret} has ({has_keys}) instead of {}",
+                    a.what,
+                    a.missing.join(", ")
+                )
+            })
             .collect::<Vec<_>>()
             .join("; ");
         let what = if g.len() > 1 {

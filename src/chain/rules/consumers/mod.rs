@@ -56,7 +56,16 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
                     continue;
                 }
                 if !absent {
-                    keys::check(cx, link, &mut asks, i, &so.secret_name, cx.pod, &c.how, stuck);
+                    keys::check(
+                        cx,
+                        link,
+                        &mut asks,
+                        i,
+                        &so.secret_name,
+                        cx.pod,
+                        &c.how,
+                        stuck,
+                    );
                 }
                 stale::check(cx, link, i, &so.secret_name, cx.pod, &c.how);
                 if super::sync::is_env(&c.how) {
@@ -71,7 +80,16 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
                 // container, whoever mounts the SPC (FACTS §2, §4). The Secret exists here
                 // (KVC903): were it never made (KVC904), its keys would be moot.
                 if !unbuildable {
-                    keys::check(cx, link, &mut asks, i, &so.secret_name, c.pod, &c.how, stuck);
+                    keys::check(
+                        cx,
+                        link,
+                        &mut asks,
+                        i,
+                        &so.secret_name,
+                        c.pod,
+                        &c.how,
+                        stuck,
+                    );
                     stale::check(cx, link, i, &so.secret_name, c.pod, &c.how);
                 }
             }

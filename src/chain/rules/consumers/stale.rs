@@ -158,7 +158,12 @@ fn stale(
         "kubectl get pod {} -n {} -o jsonpath='{{{}}}'",
         pod.name,
         cx.ns(),
-        crate::chain::rules::remedy::container_path(".status", container, true, ".state.running.startedAt")
+        crate::chain::rules::remedy::container_path(
+            ".status",
+            container,
+            true,
+            ".state.running.startedAt"
+        )
     )
     .into();
     match change {

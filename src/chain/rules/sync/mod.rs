@@ -120,8 +120,10 @@ pub(crate) fn statics(
 /// absent — unless the mounted files were unreadable (a cause of every entry) or the driver
 /// may not write Secrets at all (its own cause, KVC806).
 pub(crate) fn event_cause(cx: &Ctx, e: &crate::snapshot::EventObs) -> Option<usize> {
-    if !matches!(e.reason.as_str(), "FailedToCreateSecret" | "SecretRotationFailed")
-        || e.type_ == "Normal"
+    if !matches!(
+        e.reason.as_str(),
+        "FailedToCreateSecret" | "SecretRotationFailed"
+    ) || e.type_ == "Normal"
     {
         return None;
     }
@@ -145,7 +147,11 @@ pub(crate) fn event_cause(cx: &Ctx, e: &crate::snapshot::EventObs) -> Option<usi
                 return None;
             }
             entries
-                .filter(|(_, so)| !cx.ix.secrets.contains_key(&(cx.ns(), so.secret_name.as_str())))
+                .filter(|(_, so)| {
+                    !cx.ix
+                        .secrets
+                        .contains_key(&(cx.ns(), so.secret_name.as_str()))
+                })
                 .find_map(|(i, _)| cx.sync_cause(i))
         }
     }

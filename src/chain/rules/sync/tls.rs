@@ -64,7 +64,9 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
             continue;
         }
         let mounts = match t {
-            ObjectType::Key => "the public key (a PUBLIC KEY PEM): no private key and no certificate",
+            ObjectType::Key => {
+                "the public key (a PUBLIC KEY PEM): no private key and no certificate"
+            }
             _ => "only the public certificate: no private key for tls.key",
         };
         problems.push(format!(
@@ -89,29 +91,32 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
         let readers = key_readers(cx, &so.secret_name, &unsupported);
         if !readers.is_empty() {
             edit.push_str(&format!(
-                "; {} read {} from it, which a kubernetes.io/tls Secret cannot hold: give them another Secret that makes it (a secretObjects entry of type Opaque) and point them at it",
+                "; {} {} {} from it, which a kubernetes.io/tls Secret cannot hold: give them another Secret that makes it (a secretObjects entry of type Opaque) and point them at it",
                 readers.join(", "),
+                if readers.len() == 1 { "reads" } else { "read" },
                 unsupported.join(", ")
             ));
         }
         edits.push(edit);
     }
     let (confirm, _) = remedy::commands(cx, Code::KVC804);
-    link.findings.push(cx.finding(
-        Code::KVC804,
-        cx.spc_resource(),
-        format!(
-            "kubernetes.io/tls Secret {}: {}",
-            so.secret_name,
-            problems.join("; ")
+    link.findings.push(
+        cx.finding(
+            Code::KVC804,
+            cx.spc_resource(),
+            format!(
+                "kubernetes.io/tls Secret {}: {}",
+                so.secret_name,
+                problems.join("; ")
+            ),
+            so.data
+                .iter()
+                .map(|d| format!("data: {{objectName: {}, key: {}}}", d.object_name, d.key))
+                .collect(),
+            confirm,
+            remedy::edit_spc(cx, &edits.join("; ")),
         ),
-        so.data
-            .iter()
-            .map(|d| format!("data: {{objectName: {}, key: {}}}", d.object_name, d.key))
-            .collect(),
-        confirm,
-        remedy::edit_spc(cx, &edits.join("; ")),
-    ));
+    );
 }
 
 /// The edit that gives entry `so` the certificate's secret in place of object `o` (a cert or
@@ -121,16 +126,20 @@ fn source_edit(cx: &Ctx, so: &SecretObjectSpec, o: &SpcObject) -> String {
     let file = o.file_name();
     let readers = file_readers(cx, so, file);
     if readers.is_empty() {
-        return format!("objects[{}] ({}).objectType: secret", o.index, o.object_name);
+        return format!(
+            "objects[{}] ({}).objectType: secret",
+            o.index, o.object_name
+        );
     }
     let alias = free_alias(cx, file);
     format!(
-        "objects: add an item {{objectName: {}, objectType: secret, objectAlias: {alias}}} and set secretObjects[{}].data objectName {file} to {alias}; leave objects[{}] ({}) as it is: {} read its file {file}, which objectType: secret would turn into the private key and chain",
+        "objects: add an item {{objectName: {}, objectType: secret, objectAlias: {alias}}} and set secretObjects[{}].data objectName {file} to {alias}; leave objects[{}] ({}) as it is: {} {} its file {file}, which objectType: secret would turn into the private key and chain",
         o.object_name,
         so.secret_name,
         o.index,
         o.object_name,
-        readers.join(", ")
+        readers.join(", "),
+        if readers.len() == 1 { "reads" } else { "read" }
     )
 }
 
@@ -192,7 +201,11 @@ fn file_readers(cx: &Ctx, so: &SecretObjectSpec, file: &str) -> Vec<String> {
                     })
             });
             if reads {
-                out.push(format!("{} {}", owner_of(cx, pod), container_kind(c, &c.name)));
+                out.push(format!(
+                    "{} {}",
+                    owner_of(cx, pod),
+                    container_kind(c, &c.name)
+                ));
             }
         }
     }
@@ -241,7 +254,10 @@ fn key_readers(cx: &Ctx, secret: &str, keys: &[&str]) -> Vec<String> {
                 }
                 // A source without items projects every key (it is then not listed here).
                 Some(VolumeSourceObs::Projected { secret_items, .. }) => {
-                    let mut mine = secret_items.iter().filter(|s| s.secret == secret).peekable();
+                    let mut mine = secret_items
+                        .iter()
+                        .filter(|s| s.secret == secret)
+                        .peekable();
                     mine.peek().is_none()
                         || mine.any(|s| s.keys.iter().any(|k| keys.contains(&k.as_str())))
                 }
