@@ -474,6 +474,7 @@ fn diagnose_volume<'a>(
         status,
         events: chain_events(ix, pod, volume, w.spc_name, |e| shared.classify(e)),
         side: None,
+        sync_causes: Vec::new(),
         mode: AuthMode::Unknown,
         identity: None,
         vault: None,

@@ -79,6 +79,9 @@ pub(crate) struct Ctx<'a> {
     pub events: Vec<(Option<Code>, &'a EventObs)>,
     /// What the chains of this SPC share (none when the pod overrides its parameters).
     pub side: Option<Rc<SpcSide<'a>>>,
+    /// Per `secretObjects` entry, the Sync link finding that says why the driver cannot build
+    /// it ([`super::rules::sync::statics`]), when not read from `side` (no allocation then).
+    pub sync_causes: Vec<Option<usize>>,
     // Filled in by earlier links for later ones.
     pub mode: AuthMode,
     pub identity: Option<&'a ManagedIdentityObs>,
@@ -106,6 +109,16 @@ impl<'a> Ctx<'a> {
 
     pub fn azure(&self) -> &'a AzureObs {
         self.ix.globals.azure
+    }
+
+    /// The index, among the Sync link's findings, of the static cause that keeps the driver
+    /// from building `secretObjects[i]` (set by the sync check).
+    pub fn sync_cause(&self, i: usize) -> Option<usize> {
+        let causes = match &self.side {
+            Some(side) => &side.sync_causes,
+            None => &self.sync_causes,
+        };
+        causes.get(i).copied().flatten()
     }
 
     /// The mount succeeded (SPCPS `mounted: true`).

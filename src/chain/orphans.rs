@@ -310,6 +310,7 @@ fn chain(
         status: None,
         events: Vec::new(),
         side: None,
+        sync_causes: Vec::new(),
         mode: AuthMode::Unknown,
         identity: None,
         vault: None,

@@ -88,6 +88,7 @@ fn verdict(ix: &Index<'_>, spc: &SpcObs) -> SpcVerdict {
         status: None,
         events: Vec::new(),
         side: None,
+        sync_causes: Vec::new(),
         mode: AuthMode::Unknown,
         identity: None,
         vault: None,

@@ -70,7 +70,15 @@ pub fn classify(message: &str) -> Option<Code> {
     }
     // Sync failures first: the "not found" in them must not read as SecretNotFound/SPC missing.
     // A TLS Secret whose source file holds no private key names the file too: it exists.
-    if has!(m, "failed to get private key", "no private key found") {
+    // GetCertPart's failures for a kubernetes.io/tls entry (FACTS §2: a key other than
+    // tls.key/tls.crt, or a file with no private key or certificate) are wrapped as
+    // "failed to get cert data from file <path>, err: …".
+    if has!(
+        m,
+        "failed to get private key",
+        "no private key found",
+        "failed to get cert data from file"
+    ) {
         return Some(Code::KVC804);
     }
     if has!(m, "file matching objectName") {
@@ -262,7 +270,7 @@ pub fn classify_event(reason: &str, message: &str) -> Option<Code> {
 /// Every literal [`classify`] looks for (at most 64: one bit each): one Aho-Corasick pass over
 /// a message tells which occur, instead of up to sixty substring searches (each event of every
 /// chain).
-const NEEDLES: [&str; 62] = [
+const NEEDLES: [&str; 63] = [
     "429",
     "AADSTS700016",
     "AADSTS70021",
@@ -300,6 +308,7 @@ const NEEDLES: [&str; 62] = [
     "does not have keys get permission",
     "does not have secrets get permission",
     "error looking up service account",
+    "failed to get cert data from file",
     "failed to get node publish secret",
     "failed to get private key",
     "failed to get secretproviderclass",

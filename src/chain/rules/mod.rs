@@ -22,6 +22,7 @@ pub(crate) mod params;
 pub(crate) mod placement;
 pub(crate) mod pod;
 pub(crate) mod remedy;
+mod sa_multi;
 mod sa_template;
 pub(crate) mod service_account;
 mod slip;
@@ -178,6 +179,17 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
             continue;
         }
         let link = &mut links[code.link().index()];
+        // The driver failing to build a synced Secret the SPC's secretObjects already say it
+        // cannot build (KVC804's tls keys, KVC801's file, a type's required key): the event
+        // is that cause's proof (one symptom, one cause), not a KVC806 of its own.
+        if code.link() == LinkKind::Sync
+            && let Some(f) = sync::event_cause(cx, e).and_then(|i| link.findings.get_mut(i))
+        {
+            if !f.evidence.iter().any(|known| **known == *evidence) {
+                f.evidence.push(evidence.into());
+            }
+            continue;
+        }
         // A DaemonSet pod's selector or taint rejection, which the placement rule judged not
         // to be its story (`placement::daemon_pod`): no finding of its own.
         if code == Code::KVC107

@@ -297,7 +297,12 @@ fn sub_paths(cx: &Ctx, link: &mut Link) {
                     _ => continue,
                 }
             };
-            link.findings.push(cx.remedied(
+            let list = if c.init {
+                "initContainers"
+            } else {
+                "containers"
+            };
+            let mut f = cx.remedied(
                 Code::KVC102,
                 cx.owner_resource(),
                 format!(
@@ -305,10 +310,20 @@ fn sub_paths(cx: &Ctx, link: &mut Link) {
                     c.name, m.path
                 ),
                 vec![format!(
-                    "containers[{}].volumeMounts: {{name: {}, mountPath: {}, subPath: {sub}}}",
+                    "{list}[{}].volumeMounts: {{name: {}, mountPath: {}, subPath: {sub}}}",
                     c.name, m.volume, m.path
                 )],
-            ));
+            );
+            // This container's mounts, where it is listed (an init container or sidecar is
+            // not under `containers`).
+            f.confirm = format!(
+                "kubectl get {} -n {} -o jsonpath='{{{}}}'",
+                cx.owner_kubectl(),
+                cx.ns(),
+                super::remedy::container_path(cx.pod_spec_path(), c, false, ".volumeMounts")
+            )
+            .into();
+            link.findings.push(f);
         }
     }
 }

@@ -106,6 +106,15 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 .items
                 .iter()
                 .find(|i| i.principal_id.eq_ignore_ascii_case(a.trim()));
+            // Other SPCs of the pod with identities of their own: one annotation for several
+            // identities, said per SPC (`sa_multi`).
+            let others = super::sa_multi::other_clients(cx, spc_client);
+            if principal_of.is_none() && !others.is_empty() {
+                super::sa_multi::check(cx, link, a, spc_client, &others, labelled);
+                super::injected_tenant::check(cx, link, sa, spc_client);
+                label_and_injection(cx, link);
+                return;
+            }
             let message = match principal_of {
                 Some(i) => format!(
                     "service account {sa_name} says client-id {a}, which is the principal (object) id of identity {}, not a client id (its client id is {}): the webhook injects it as AZURE_CLIENT_ID and the app's own token requests fail",
@@ -203,7 +212,7 @@ pub(super) fn same(a: &str, b: &str) -> bool {
 }
 
 /// The AZURE_CLIENT_ID a pod's containers hold (injected by the webhook, or set in the spec).
-fn injected_client_id(pod: &crate::snapshot::PodObs) -> Option<&str> {
+pub(super) fn injected_client_id(pod: &crate::snapshot::PodObs) -> Option<&str> {
     injected_env(pod, "AZURE_CLIENT_ID")
 }
 

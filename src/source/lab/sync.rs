@@ -217,7 +217,7 @@ pub fn secret_data(
                 "tls.crt" => c,
                 other => {
                     return Err(format!(
-                        "key '{other}' is not supported. Only 'tls.key' and 'tls.crt' are supported"
+                        "failed to get cert data from file {object_name}, err: key '{other}' is not supported. Only 'tls.key' and 'tls.crt' are supported"
                     ));
                 }
             }
@@ -228,6 +228,43 @@ pub fn secret_data(
     }
     Ok(data)
 }
+
+/// Why the API server refuses a Secret of `type_` with `data` (Kubernetes ValidateSecret):
+/// the keys its type requires, and for the docker types a value that is JSON.
+pub(crate) fn api_refuses(type_: &str, data: &BTreeMap<String, ByteString>) -> Option<String> {
+    let required = |k: &str| format!("data[{k}]: Required value");
+    let json = |k: &str| {
+        let v = data.get(k)?;
+        serde_json::from_slice::<serde_json::Value>(&v.0)
+            .err()
+            .map(|e| format!("data[{k}]: Invalid value: \"<secret contents redacted>\": {e}"))
+    };
+    match type_ {
+        "kubernetes.io/tls" => ["tls.key", "tls.crt"]
+            .into_iter()
+            .find(|k| !data.contains_key(*k))
+            .map(required),
+        "kubernetes.io/dockerconfigjson" => match data.contains_key(".dockerconfigjson") {
+            false => Some(required(".dockerconfigjson")),
+            true => json(".dockerconfigjson"),
+        },
+        "kubernetes.io/dockercfg" => match data.contains_key(".dockercfg") {
+            false => Some(required(".dockercfg")),
+            true => json(".dockercfg"),
+        },
+        "kubernetes.io/ssh-auth" => {
+            (!data.contains_key("ssh-privatekey")).then(|| required("ssh-privatekey"))
+        }
+        "kubernetes.io/basic-auth" => (!data.contains_key("username")
+            && !data.contains_key("password"))
+        .then(|| required("username")),
+        _ => None,
+    }
+}
+
+/// The driver's event when its create-or-update of a Secret keeps failing (the API server's
+/// refusal is only in its log): the backoff's error, naming no Secret (FACTS §3).
+pub const BACKOFF_FAILED: &str = "timed out waiting for the condition";
 
 /// What syncing did, for events.
 pub enum SyncOutcome {
@@ -264,6 +301,12 @@ pub fn sync_spc(
                 continue;
             }
         };
+        // The API server validates the typed Secret the driver writes: refused, there is no
+        // Secret (and an existing one keeps its data).
+        if api_refuses(obj.type_.as_deref().unwrap_or(""), &data).is_some() {
+            out.push(SyncOutcome::Failed(BACKOFF_FAILED.into()));
+            continue;
+        }
         let key = (ns.to_string(), secret_name.clone());
         match secrets.get_mut(&key) {
             Some(s) => {
@@ -339,6 +382,35 @@ mod tests {
         let e = secret_data(&obj("Opaque", &[("db-pass", "password")]), &files).unwrap_err();
         assert_eq!(e, "file matching objectName db-pass not found in the pod");
         assert!(secret_data(&obj("Opaque", &[("alias", "password")]), &files).is_ok());
+    }
+
+    /// Kubernetes ValidateSecret: a dockerconfigjson Secret needs `.dockerconfigjson`
+    /// holding JSON, a tls one both tls keys; an Opaque one anything.
+    #[test]
+    fn the_api_server_refuses_typed_secrets_without_what_their_type_needs() {
+        let data = |k: &str, v: &[u8]| -> BTreeMap<String, ByteString> {
+            [(k.to_string(), ByteString(v.to_vec()))].into()
+        };
+        let docker = "kubernetes.io/dockerconfigjson";
+        assert_eq!(
+            api_refuses(docker, &data(".dockerconfigjson", br#"{"auths":{}}"#)),
+            None
+        );
+        let e = api_refuses(docker, &data(".dockerconfigjson", b"hunter2")).unwrap();
+        assert!(
+            e.starts_with("data[.dockerconfigjson]: Invalid value"),
+            "{e}"
+        );
+        assert!(!e.contains("hunter2"), "{e}");
+        assert_eq!(
+            api_refuses(docker, &data("dockerconfigjson", b"{}")).as_deref(),
+            Some("data[.dockerconfigjson]: Required value")
+        );
+        assert_eq!(
+            api_refuses("kubernetes.io/tls", &data("tls.crt", b"c")).as_deref(),
+            Some("data[tls.key]: Required value")
+        );
+        assert_eq!(api_refuses("Opaque", &data("x", b"y")), None);
     }
 
     #[test]

@@ -32,13 +32,15 @@ fn produced_keys<'a>(cx: &Ctx<'a>, secret: &str) -> Vec<&'a str> {
 /// KVC905 for consumer `how`, in pod `pod` (the chain's pod, or one that reads the Secret
 /// without mounting the SPC: it cannot start either), of synced Secret `secret` (entry `i`).
 /// `stuck`: the sync link found that the driver cannot build entry `i` now.
-pub(super) fn check(
-    cx: &Ctx,
+#[allow(clippy::too_many_arguments)] // one reader's facts, and where its finding goes
+pub(super) fn check<'a>(
+    cx: &Ctx<'a>,
     link: &mut Link,
+    asks: &mut Vec<Ask<'a>>,
     i: usize,
-    secret: &str,
-    pod: &PodObs,
-    how: &Use,
+    secret: &'a str,
+    pod: &'a PodObs,
+    how: &Use<'a>,
     stuck: bool,
 ) {
     let keys = produced_keys(cx, secret);
@@ -170,33 +172,44 @@ pub(super) fn check(
             }
         }
     }
+    // The reader's own cause (a key no SPC makes, or a Secret not made yet): gathered, so
+    // every reader of the owner that asks the Secret for a key it lacks is told in one
+    // finding (`emit`).
+    let Some(s) = live.filter(|_| follows_sync) else {
+        asks.push(Ask {
+            owner,
+            secret,
+            pod,
+            mine,
+            workload,
+            what,
+            missing,
+            optional,
+            consequence,
+            has_keys,
+            evidence,
+        });
+        return;
+    };
     // The writers that make the keys the Secret lacks (two writers: not always this SPC).
     let makers = makers_of(cx, secret, &missing);
-    let message = match live.filter(|_| follows_sync) {
-        Some(s) if two_writers => format!(
-            "blocked by Sync: {what} of {owner} asks synced Secret {secret} for key {}, which SecretProviderClass {makers} makes but the Secret as last written lacks (it has {}; more than one SecretProviderClass writes it, KVC807): {consequence}",
+    let has = s
+        .data
+        .keys()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let message = if two_writers {
+        format!(
+            "blocked by Sync: {what} of {owner} asks synced Secret {secret} for key {}, which SecretProviderClass {makers} makes but the Secret as last written lacks (it has {has}; more than one SecretProviderClass writes it, KVC807): {consequence}",
             missing.join(", "),
-            s.data
-                .keys()
-                .map(String::as_str)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Some(s) => format!(
-            "blocked by Sync: {what} of {owner} asks synced Secret {secret} for key {}, which SecretProviderClass {} makes ({has_keys}) but the Secret as written lacks (it has {}): {consequence}",
+        )
+    } else {
+        format!(
+            "blocked by Sync: {what} of {owner} asks synced Secret {secret} for key {}, which SecretProviderClass {} makes ({has_keys}) but the Secret as written lacks (it has {has}): {consequence}",
             missing.join(", "),
             cx.spc_name,
-            s.data
-                .keys()
-                .map(String::as_str)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        None => format!(
-            "{what} of {owner} asks synced Secret {secret} for key {}, which it does not have (SecretProviderClass {} makes only {has_keys}): {consequence}",
-            missing.join(", "),
-            cx.spc_name
-        ),
+        )
     };
     // Each pod of a workload asks for the same key: one finding for the workload.
     if link
@@ -207,45 +220,147 @@ pub(super) fn check(
         return;
     }
     let mut f = cx.remedied(Code::KVC905, owner.clone(), message, evidence);
-    if follows_sync && live.is_some() {
-        // Nothing to change in the reader: the key comes with the Secret the driver writes
-        // once the sync link's finding is fixed.
-        f.follows = Some(LinkKind::Sync);
-        f.fix = if two_writers {
-            format!("# fix KVC807 (Sync) first: once each Secret has one writer, point this reader at the Secret SecretProviderClass {makers} writes (it makes key {})", missing.join(", "))
-        } else if stuck {
-            format!("# fix the Sync link's error first: the driver cannot build Secret {secret} now, and key {} comes with the Secret it builds", missing.join(", "))
-        } else {
-            // An optional key: the container runs without it; env is read at start, a
-            // volume's files follow the Secret (FACTS §4).
-            let then = match (how, optional) {
-                (_, false) => "and the container then starts",
-                (Use::Volume { .. }, true) => "and the kubelet then adds it to the volume",
-                (_, true) => "which a running container sees only after a restart (env is read at start)",
-            };
-            format!("# fix KVC805 (Sync) first: Secret {secret} written again has key {}, {then}", missing.join(", "))
-        }
-        .into();
-        if optional {
-            f.severity = Severity::Info;
-        }
-        link.findings.push(f);
-        return;
-    }
-    let what = format!(
-        "{what}: ask for a key Secret {secret} has ({has_keys}) instead of {}, or add a secretObjects data entry that makes it",
-        missing.join(", ")
-    );
-    f.fix = if mine {
-        crate::chain::rules::remedy::edit_owner(cx, &what)
+    // Nothing to change in the reader: the key comes with the Secret the driver writes
+    // once the sync link's finding is fixed.
+    f.follows = Some(LinkKind::Sync);
+    f.fix = if two_writers {
+        format!("# fix KVC807 (Sync) first: once each Secret has one writer, point this reader at the Secret SecretProviderClass {makers} writes (it makes key {})", missing.join(", "))
+    } else if stuck {
+        format!("# fix the Sync link's error first: the driver cannot build Secret {secret} now, and key {} comes with the Secret it builds", missing.join(", "))
     } else {
-        crate::chain::rules::remedy::edit_pod_owner(cx.ns(), &pod.name, workload, &what)
+        // An optional key: the container runs without it; env is read at start, a
+        // volume's files follow the Secret (FACTS §4).
+        let then = match (how, optional) {
+            (_, false) => "and the container then starts",
+            (Use::Volume { .. }, true) => "and the kubelet then adds it to the volume",
+            (_, true) => "which a running container sees only after a restart (env is read at start)",
+        };
+        format!("# fix KVC805 (Sync) first: Secret {secret} written again has key {}, {then}", missing.join(", "))
     }
     .into();
     if optional {
         f.severity = Severity::Info;
     }
     link.findings.push(f);
+}
+
+/// One reader asking a synced Secret for keys it does not have (its own cause).
+pub(super) struct Ask<'a> {
+    owner: String,
+    secret: &'a str,
+    pod: &'a PodObs,
+    mine: bool,
+    workload: Option<(&'a str, &'a str)>,
+    what: String,
+    missing: Vec<&'a str>,
+    optional: bool,
+    consequence: &'static str,
+    has_keys: String,
+    evidence: Vec<String>,
+}
+
+/// KVC905 for the readers gathered by [`check`]: one finding per owner and Secret, naming
+/// every reader and key (audit A17-11: several containers or volumes of one workload asking
+/// for missing keys were several findings, the chain's root cause naming only the first).
+pub(super) fn emit(cx: &Ctx, link: &mut Link, asks: Vec<Ask>) {
+    let mut groups: Vec<Vec<Ask>> = Vec::new();
+    for a in asks {
+        match groups
+            .iter_mut()
+            .find(|g| g[0].owner == a.owner && g[0].secret == a.secret)
+        {
+            Some(g) => g.push(a),
+            None => groups.push(vec![a]),
+        }
+    }
+    for g in groups {
+        let first = &g[0];
+        let secret = first.secret;
+        let has_keys = &first.has_keys;
+        let owner = &first.owner;
+        let message = match g.as_slice() {
+            [a] => format!(
+                "{} of {owner} asks synced Secret {secret} for key {}, which it does not have (SecretProviderClass {} makes only {has_keys}): {}",
+                a.what,
+                a.missing.join(", "),
+                cx.spc_name,
+                a.consequence
+            ),
+            _ => format!(
+                "{owner} asks synced Secret {secret} for keys it does not have (SecretProviderClass {} makes only {has_keys}): {}",
+                cx.spc_name,
+                g.iter()
+                    .map(|a| format!(
+                        "{} asks for {} — {}",
+                        a.what,
+                        a.missing.join(", "),
+                        a.consequence
+                    ))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        };
+        // Each pod of a workload asks for the same keys: one finding for the workload.
+        if link
+            .findings
+            .iter()
+            .any(|f| f.code == Code::KVC905 && f.resource == *owner && f.message == message)
+        {
+            continue;
+        }
+        let mut evidence: Vec<String> = Vec::new();
+        for a in &g {
+            if g.len() > 1 {
+                evidence.push(format!("{}: key {}", a.what, a.missing.join(", ")));
+            }
+            for e in &a.evidence {
+                if !evidence.contains(e) {
+                    evidence.push(e.clone());
+                }
+            }
+        }
+        // The SPC's keys first, as for one reader.
+        if let Some(at) = evidence
+            .iter()
+            .position(|e| e.starts_with("SecretProviderClass "))
+        {
+            let spc = evidence.remove(at);
+            evidence.insert(0, spc);
+        }
+        let mut f = cx.remedied(Code::KVC905, owner.clone(), message, evidence);
+        let edits = g
+            .iter()
+            .map(|a| {
+                format!(
+                    "{}: ask for a key Secret {secret} has ({has_keys}) instead of {}",
+                    a.what,
+                    a.missing.join(", ")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        let what = if g.len() > 1 {
+            format!("{edits}; or add secretObjects data entries that make them")
+        } else {
+            format!("{edits}, or add a secretObjects data entry that makes it")
+        };
+        f.fix = if first.mine {
+            crate::chain::rules::remedy::edit_owner(cx, &what)
+        } else {
+            crate::chain::rules::remedy::edit_pod_owner(
+                cx.ns(),
+                &first.pod.name,
+                first.workload,
+                &what,
+            )
+        }
+        .into();
+        // Info only when every reader can start without its key.
+        if g.iter().all(|a| a.optional) {
+            f.severity = Severity::Info;
+        }
+        link.findings.push(f);
+    }
 }
 
 /// The SecretProviderClasses writing synced Secret `secret` that make one of `keys`, joined

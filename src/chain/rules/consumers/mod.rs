@@ -35,6 +35,8 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
     // The consumers of a scaled-down template's Secrets have chains of their own, whose
     // KVC904 names this workload (one symptom, one finding).
     let parked = crate::chain::orphans::is_parked(cx.pod, cx.workload_object);
+    // Readers asking for keys the Secret lacks, told per owner and Secret after the loop.
+    let mut asks = Vec::new();
     for (i, so) in spc.secret_objects.iter().enumerate() {
         let Some((list, unmounted)) = cx.consumers_of(i) else {
             continue;
@@ -54,7 +56,16 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
                     continue;
                 }
                 if !absent {
-                    keys::check(cx, link, i, &so.secret_name, cx.pod, &c.how, stuck);
+                    keys::check(
+                        cx,
+                        link,
+                        &mut asks,
+                        i,
+                        &so.secret_name,
+                        cx.pod,
+                        &c.how,
+                        stuck,
+                    );
                 }
                 stale::check(cx, link, i, &so.secret_name, cx.pod, &c.how);
                 if super::sync::is_env(&c.how) {
@@ -69,12 +80,22 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
                 // container, whoever mounts the SPC (FACTS §2, §4). The Secret exists here
                 // (KVC903): were it never made (KVC904), its keys would be moot.
                 if !unbuildable {
-                    keys::check(cx, link, i, &so.secret_name, c.pod, &c.how, stuck);
+                    keys::check(
+                        cx,
+                        link,
+                        &mut asks,
+                        i,
+                        &so.secret_name,
+                        c.pod,
+                        &c.how,
+                        stuck,
+                    );
                     stale::check(cx, link, i, &so.secret_name, c.pod, &c.how);
                 }
             }
         }
     }
+    keys::emit(cx, link, asks);
     // Why the restart check could not be made (the owner's annotations unread).
     let mut restart_unknown = None;
     if !env_secrets.is_empty() {

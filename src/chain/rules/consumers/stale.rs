@@ -216,13 +216,20 @@ fn stale(
     if !mine {
         // Another workload's pod: its own restart.
         f.fix = crate::chain::rules::remedy::restart_pod(cx.snap(), pod).into();
-        f.confirm = format!(
-            "kubectl get pod {} -n {} -o jsonpath='{{.status.containerStatuses[*].state.running.startedAt}}'",
-            pod.name,
-            cx.ns()
-        )
-        .into();
     }
+    // The container's own start, where it is listed (a sidecar among the init containers).
+    f.confirm = format!(
+        "kubectl get pod {} -n {} -o jsonpath='{{{}}}'",
+        pod.name,
+        cx.ns(),
+        crate::chain::rules::remedy::container_path(
+            ".status",
+            container,
+            true,
+            ".state.running.startedAt"
+        )
+    )
+    .into();
     match change {
         Change::Same => {
             f.severity = Severity::Info;

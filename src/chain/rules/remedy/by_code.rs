@@ -176,7 +176,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         }
         KVC206 => (
             format!(
-                "kubectl get pod {} -n {ns} -o jsonpath='{{.spec.containers[*].env[?(@.name==\"AZURE_TENANT_ID\")].value}}' && kubectl get serviceaccount {} -n {ns} -o jsonpath='{{.metadata.annotations}}'",
+                "kubectl get pod {} -n {ns} -o jsonpath='{{.spec.initContainers[*].env[?(@.name==\"AZURE_TENANT_ID\")].value}} {{.spec.containers[*].env[?(@.name==\"AZURE_TENANT_ID\")].value}}' && kubectl get serviceaccount {} -n {ns} -o jsonpath='{{.metadata.annotations}}'",
                 cx.pod.name,
                 sh_word(&cx.pod.service_account)
             ),
@@ -480,7 +480,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         // are never restarted by it, and an annotation there silences nothing but this.
         KVC902 if matches!(cx.workload, Some(("Job", _))) => (
             format!(
-                "kubectl get {} -n {ns} -o jsonpath='{{.spec.template.spec.containers[*].env}}'",
+                "kubectl get {} -n {ns} -o jsonpath='{{.spec.template.spec.initContainers[*].env}} {{.spec.template.spec.containers[*].env}}'",
                 cx.owner_kubectl()
             ),
             "# nothing to annotate: Reloader does not restart Jobs; a run keeps the value it started with and the next run reads the current one (read the mounted file instead of env if a run must see a rotation)".to_string(),
@@ -589,7 +589,7 @@ fn install_webhook(cx: &Ctx) -> String {
 
 fn pod_labels_and_env(cx: &Ctx) -> String {
     format!(
-        "kubectl get pod {} -n {} -o jsonpath='{{.metadata.labels}} {{.spec.containers[*].env[*].name}}'",
+        "kubectl get pod {} -n {} -o jsonpath='{{.metadata.labels}} {{.spec.initContainers[*].env[*].name}} {{.spec.containers[*].env[*].name}}'",
         cx.pod.name,
         cx.ns()
     )

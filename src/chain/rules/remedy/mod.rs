@@ -297,6 +297,25 @@ fn static_pod_edit(node: &str, what: &str) -> String {
     )
 }
 
+/// The jsonpath of container `c`'s `field` within `list_of(c)`, selected by name: init
+/// containers, native sidecars among them (restartPolicy: Always), are under
+/// `initContainers` / `initContainerStatuses`, not `containers` (a `containers[*]` path never
+/// shows them).
+pub(crate) fn container_path(
+    prefix: &str,
+    c: &crate::snapshot::ContainerObs,
+    status: bool,
+    field: &str,
+) -> String {
+    let list = match (c.init, status) {
+        (true, false) => "initContainers",
+        (true, true) => "initContainerStatuses",
+        (false, false) => "containers",
+        (false, true) => "containerStatuses",
+    };
+    format!("{prefix}.{list}[?(@.name==\"{}\")]{field}", c.name)
+}
+
 /// `word` as one shell word: as it is when it holds only characters a shell passes through,
 /// else single-quoted (a name still written `<your-spc>` would otherwise be a redirection).
 pub(crate) fn sh_word(word: &str) -> std::borrow::Cow<'_, str> {

@@ -4,10 +4,13 @@
 //! mounts the SPC), matches the mount, and nothing relies on it without keeping it alive.
 
 mod edited;
+mod failed_create;
 mod shape;
+mod tls;
 mod typed;
 mod waiting;
 pub(crate) use edited::mount_predates_edit;
+pub(crate) use failed_create::event_cause;
 pub(crate) use shape::{object_typos, written_by_others};
 pub(crate) use waiting::present;
 
@@ -46,16 +49,15 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> u64 {
     }
     // The SPC's own findings come first, so the causes index the link's findings alike.
     // A shared side's causes are read in place (copying them was an allocation per chain).
-    let own;
+    if cx.side.is_none() {
+        cx.sync_causes = statics(cx, spc, link);
+    }
     let causes: &[Option<usize>] = match &cx.side {
         Some(side) => {
             link.findings.extend_from_slice(&side.sync);
             &side.sync_causes
         }
-        None => {
-            own = statics(cx, spc, link);
-            &own
-        }
+        None => &cx.sync_causes,
     };
     let never_built = causes
         .iter()

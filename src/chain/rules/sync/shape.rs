@@ -8,7 +8,6 @@ use crate::chain::context::Ctx;
 use crate::chain::model::{Link, Severity};
 use crate::snapshot::{ObjectType, SecretObjectSpec};
 
-use super::TLS;
 use super::typed::check as typed_keys;
 
 /// How many history files (`<file>/<i>`) the provider writes for object `o` with
@@ -55,6 +54,30 @@ fn history_index_lost<'p>(
             .parse::<i32>()
             .ok()?;
         ((0..n).contains(&i) && i >= history_written(cx, o, n)).then_some((o, i))
+    })
+}
+
+/// The history object `name` (`<x>/<i>`) means and its index, with its
+/// objectVersionHistory when `i` is past it (`Some(n)`, `i >= n`), or `None` when `<x>` is
+/// the Key Vault name of an object whose files its alias names.
+fn history_slip<'p>(
+    params: &'p crate::spc::AzureSpc,
+    name: &str,
+) -> Option<(&'p crate::spc::SpcObject, i32, Option<i32>)> {
+    let (x, i) = name.rsplit_once('/')?;
+    let i = i.parse::<i32>().ok().filter(|i| *i >= 0)?;
+    params.objects.iter().find_map(|o| {
+        let n = o.object_version_history.filter(|n| *n > 1)?;
+        if o.file_name() == x && i >= n {
+            Some((o, i, Some(n)))
+        } else if o.object_alias.as_deref().is_some_and(|a| !a.is_empty())
+            && o.object_name == x
+            && i < n
+        {
+            Some((o, i, None))
+        } else {
+            None
+        }
     })
 }
 
@@ -133,89 +156,7 @@ pub(super) fn static_checks(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
         unmatched_keys(cx, link, so);
     }
     typed_keys(cx, link, so);
-    if so.type_ == TLS {
-        let mut problems = Vec::new();
-        for d in &so.data {
-            if d.key != "tls.key" && d.key != "tls.crt" {
-                problems.push(format!(
-                    "key '{}' is not supported. Only 'tls.key' and 'tls.crt' are supported",
-                    d.key
-                ));
-            }
-        }
-        for k in ["tls.key", "tls.crt"] {
-            if !so.data.iter().any(|d| d.key == k) {
-                problems.push(format!("{k} is missing"));
-            }
-        }
-        let keys_wrong = !problems.is_empty();
-        // FACTS §5: cert mounts the certificate alone, key the PUBLIC KEY PEM; only the
-        // certificate's secret holds the private key with its chain.
-        let mut wrong_sources: Vec<(usize, &str, ObjectType)> = so
-            .data
-            .iter()
-            .filter_map(|d| {
-                params?.objects.iter().enumerate().find(|(_, o)| {
-                    o.file_name() == d.object_name
-                        && matches!(o.object_type, Some(ObjectType::Cert | ObjectType::Key))
-                })
-            })
-            .filter_map(|(i, o)| Some((i, o.object_name.as_str(), o.object_type?)))
-            .collect();
-        wrong_sources.dedup();
-        for t in [ObjectType::Cert, ObjectType::Key] {
-            let names: Vec<&str> = wrong_sources
-                .iter()
-                .filter(|(_, _, ty)| *ty == t)
-                .map(|(_, n, _)| *n)
-                .collect();
-            if names.is_empty() {
-                continue;
-            }
-            let mounts = match t {
-                ObjectType::Key => {
-                    "the public key (a PUBLIC KEY PEM): no private key and no certificate"
-                }
-                _ => "only the public certificate: no private key for tls.key",
-            };
-            problems.push(format!(
-                "built from objectType {} ({}), which mounts {mounts} (use objectType: secret)",
-                t.as_str(),
-                names.join(", ")
-            ));
-        }
-        let mut edits: Vec<String> = wrong_sources
-            .iter()
-            .map(|(i, n, _)| format!("objects[{i}] ({n}).objectType: secret"))
-            .collect();
-        if keys_wrong || edits.is_empty() {
-            edits.push(format!(
-                "secretObjects[{}]: keys tls.key and tls.crt, both from the objectType: secret object of a certificate (its PEM holds the private key and the chain)",
-                so.secret_name
-            ));
-        }
-        let edit = edits.join("; ");
-        if !problems.is_empty() {
-            let (confirm, _) = remedy::commands(cx, Code::KVC804);
-            link.findings.push(
-                cx.finding(
-                    Code::KVC804,
-                    cx.spc_resource(),
-                    format!(
-                        "kubernetes.io/tls Secret {}: {}",
-                        so.secret_name,
-                        problems.join("; ")
-                    ),
-                    so.data
-                        .iter()
-                        .map(|d| format!("data: {{objectName: {}, key: {}}}", d.object_name, d.key))
-                        .collect(),
-                    confirm,
-                    remedy::edit_spc(cx, &edit),
-                ),
-            );
-        }
-    }
+    super::tls::check(cx, link, so);
 }
 
 /// Whether another SecretProviderClass of the namespace writes Secret `secret` now too
@@ -337,10 +278,11 @@ fn unmatched_keys(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
     };
     // History indexes lost to disabled versions: what to re-enable (a command of its own).
     let mut reenable: Vec<String> = Vec::new();
-    for d in so.data.iter().filter(unmatched) {
+    // Each unmatched entry by its position in data[] (the entry the driver names).
+    for (di, d) in so.data.iter().enumerate().filter(|(_, d)| unmatched(d)) {
         let name = &d.object_name;
         evidence.push(format!(
-            "secretObjects[{}].data: {{objectName: {name}, key: {}}}",
+            "secretObjects[{}].data[{di}]: {{objectName: {name}, key: {}}}",
             so.secret_name, d.key
         ));
         // `<file>/<i>` within objectVersionHistory but past the enabled versions: the
@@ -400,6 +342,59 @@ fn unmatched_keys(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
                 "remove secretObjects[{}].data[key={}] (objectName {name})",
                 so.secret_name, d.key
             ));
+            continue;
+        }
+        // `<file>/<i>` of a history object past its objectVersionHistory (the provider writes
+        // `/0`…`/n-1`, FACTS §5), or under its Key Vault name where an alias names the files:
+        // what to change is the history or the name, not a near file (one another key uses).
+        if let Some((o, i, n)) = history_slip(params, name) {
+            let file = o.file_name();
+            let (reason, edit) = if n.is_some_and(|n| i >= n) {
+                let n = n.unwrap_or(1);
+                (
+                    format!(
+                        "objectName {name} is history index {i} of {} {}, whose objectVersionHistory: {n} writes {file}/0 to {file}/{} only",
+                        o.object_type.map_or("object", |t| t.as_str()),
+                        o.object_name,
+                        n - 1
+                    ),
+                    format!(
+                        "objects[{}] ({}).objectVersionHistory: {}, or secretObjects[{}].data[key={}].objectName: an index below {n}",
+                        o.index,
+                        o.object_name,
+                        i + 1,
+                        so.secret_name,
+                        d.key
+                    ),
+                )
+            } else {
+                (
+                    format!(
+                        "{name} uses the Key Vault name {}, but its files are named by its objectAlias: {file}/{i}",
+                        o.object_name
+                    ),
+                    format!(
+                        "secretObjects[{}].data[key={}].objectName: {file}/{i}",
+                        so.secret_name, d.key
+                    ),
+                )
+            };
+            why.push(format!(
+                "key {}: objectName {name} matches no mounted file: {reason}",
+                d.key
+            ));
+            let line = format!(
+                "objects[{}]: {{objectName: {}, objectAlias: {}, objectVersionHistory: {}}}",
+                o.index,
+                o.object_name,
+                o.object_alias.as_deref().unwrap_or(""),
+                o.object_version_history.unwrap_or(0)
+            );
+            if !evidence.contains(&line) {
+                evidence.push(line);
+            }
+            edits.push(edit);
+            objects_confirm = true;
             continue;
         }
         // The file meant, written under a key the provider ignores (`alias:` for objectAlias).

@@ -293,9 +293,67 @@ impl LabPod {
             },
         };
         let running = waiting.is_none();
+        let inits: Vec<&k8s_openapi::api::core::v1::Container> = self
+            .spec
+            .iter()
+            .flat_map(|s| s.init_containers.iter().flatten())
+            .collect();
+        // Before the first container starts, the kubelet reports every container waiting
+        // with PodInitializing when the pod has init containers (ContainerCreating when it
+        // has none): they run first, in order, once every volume is mounted.
+        let state = match waiting {
+            Some((reason, _)) if reason == "ContainerCreating" && !inits.is_empty() => {
+                ContainerState {
+                    waiting: Some(ContainerStateWaiting {
+                        reason: Some("PodInitializing".into()),
+                        message: None,
+                    }),
+                    ..Default::default()
+                }
+            }
+            _ => state,
+        };
+        // Past its volumes (running, or an app container waiting on its own error: an init
+        // container's is `initializing`), the init containers have run: each completed,
+        // except a native sidecar (restartPolicy: Always), which keeps running beside the
+        // app containers.
+        let inits_done = waiting.is_none_or(|(reason, _)| reason != "ContainerCreating");
+        let init_statuses = (!inits.is_empty()).then(|| {
+            inits
+                .iter()
+                .map(|c| {
+                    let sidecar = c.restart_policy.as_deref() == Some("Always");
+                    let state = match (inits_done, sidecar) {
+                        (false, _) => state.clone(),
+                        (true, true) => ContainerState {
+                            running: Some(ContainerStateRunning {
+                                started_at: self.started_at.map(Time),
+                            }),
+                            ..Default::default()
+                        },
+                        (true, false) => ContainerState {
+                            terminated: Some(ContainerStateTerminated {
+                                exit_code: 0,
+                                reason: Some("Completed".into()),
+                                ..Default::default()
+                            }),
+                            ..Default::default()
+                        },
+                    };
+                    ContainerStatus {
+                        name: c.name.clone(),
+                        ready: inits_done && sidecar,
+                        started: Some(inits_done && sidecar),
+                        state: Some(state),
+                        ..Default::default()
+                    }
+                })
+                .collect()
+        });
         PodStatus {
             phase: Some(if running { "Running" } else { "Pending" }.into()),
             start_time: self.meta.creation_timestamp.clone(),
+            init_container_statuses: init_statuses,
             container_statuses: Some(
                 self.spec
                     .iter()
@@ -324,8 +382,9 @@ pub(super) fn set_status(p: &mut LabPod, waiting: Option<(&str, &str)>) {
 }
 
 impl LabPod {
-    /// Pending on init container `init`: the ones before it completed, it waits with the
-    /// kubelet's reason, the rest and every app container wait in PodInitializing.
+    /// Pending on init container `init`: the ones before it completed (a native sidecar
+    /// among them runs), it waits with the kubelet's reason, the rest and every app container
+    /// wait in PodInitializing.
     fn initializing(&self, init: &str) -> PodStatus {
         let waiting = |reason: &str, message: Option<String>| ContainerState {
             waiting: Some(ContainerStateWaiting {
@@ -352,6 +411,13 @@ impl LabPod {
                 let state = if c.name == init {
                     before = false;
                     waiting(&reason, (!message.is_empty()).then(|| message.clone()))
+                } else if before && c.restart_policy.as_deref() == Some("Always") {
+                    // A native sidecar before it started and keeps running (it never
+                    // completes); the next init container waited only for its start.
+                    ContainerState {
+                        running: Some(ContainerStateRunning { started_at: None }),
+                        ..Default::default()
+                    }
                 } else if before {
                     ContainerState {
                         terminated: Some(ContainerStateTerminated {

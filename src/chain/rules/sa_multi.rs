@@ -1,0 +1,147 @@
+//! KVC204 on a pod that mounts several SecretProviderClasses with different clientIDs (audit
+//! A17-4). Each mount uses its own SPC's clientID with the token the kubelet mints for the
+//! pod's ServiceAccount (FACTS §5: the provider does not read the annotation), so every mount
+//! can work at once; the annotation only decides the one AZURE_CLIENT_ID the webhook gives the
+//! app (FACTS §6). It can name one identity: the finding is per SPC, says which identity the
+//! app gets and which SPC disagrees, and never tells the user to set it to one SPC's identity
+//! when another SPC of the pod agrees with it now.
+
+use super::remedy;
+use super::service_account::same;
+use crate::chain::catalog::Code;
+use crate::chain::context::Ctx;
+use crate::chain::index::SPC_ATTRIBUTE;
+use crate::chain::model::{Link, Severity};
+use crate::snapshot::VolumeSourceObs;
+
+/// The other SecretProviderClasses this chain's pod mounts, with the clientID each mount
+/// uses (a volume's own `clientID` attribute over the SPC's, as the driver merges them),
+/// sorted by name; only those whose clientID differs from `spc_client`.
+pub(super) fn other_clients<'a>(cx: &Ctx<'a>, spc_client: &str) -> Vec<(&'a str, &'a str)> {
+    let mut out: Vec<(&str, &str)> = Vec::new();
+    for v in &cx.pod.volumes {
+        let VolumeSourceObs::Csi { attributes, .. } = &v.source else {
+            continue;
+        };
+        let Some(name) = attributes.get(SPC_ATTRIBUTE).map(String::as_str) else {
+            continue;
+        };
+        if name == cx.spc_name || std::ptr::eq(v, cx.volume) {
+            continue;
+        }
+        let client = attributes.get("clientID").map(String::as_str).or_else(|| {
+            cx.ix
+                .spcs
+                .get(&(cx.ns(), name))
+                .and_then(|spc| spc.parsed.client_id.as_deref())
+        });
+        if let Some(client) = client.filter(|c| !same(c, spc_client))
+            && !super::params::is_placeholder(client)
+            && !out.iter().any(|(n, _)| *n == name)
+        {
+            out.push((name, client));
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+/// KVC204 for this SPC when the pod mounts `others` too (non-empty): the annotation says
+/// `annotated`, this SPC uses `spc_client`.
+pub(super) fn check(
+    cx: &Ctx,
+    link: &mut Link,
+    annotated: &str,
+    spc_client: &str,
+    others: &[(&str, &str)],
+    labelled: bool,
+) {
+    let sa = cx.pod.service_account.as_str();
+    let ns = cx.ns();
+    let mut evidence = vec![format!(
+        "ServiceAccount {sa}: azure.workload.identity/client-id: {annotated}"
+    )];
+    let mut all: Vec<(&str, &str)> = others.to_vec();
+    all.push((cx.spc_name, spc_client));
+    all.sort_unstable();
+    evidence.extend(all.iter().map(|(n, c)| {
+        format!(
+            "pod {} mounts SecretProviderClass {n}: clientID {c}",
+            cx.pod.name
+        )
+    }));
+    let listed = all
+        .iter()
+        .map(|(n, c)| format!("{n} (clientID {c})"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (confirm, _) = remedy::commands(cx, Code::KVC204);
+    let app = if labelled {
+        "the webhook gives the app"
+    } else {
+        "labelled azure.workload.identity/use, the webhook would give the app"
+    };
+    let agreeing = others.iter().find(|(_, c)| same(c, annotated));
+    let (message, fix, severity) = match agreeing {
+        // The annotation is another SPC's identity: this SPC's mount works as it is, and
+        // annotating it with this SPC's would only move the disagreement to the other one.
+        Some((other, _)) => (
+            format!(
+                "pod {} mounts SecretProviderClasses {listed}; service account {sa} says client-id {annotated}, so {app} AZURE_CLIENT_ID {annotated} (SecretProviderClass {other}'s identity), and SecretProviderClass {} disagrees: its mount uses clientID {spc_client} itself (the driver does not read the annotation), so both mounts work; only the app's own Azure calls as {spc_client} would not get that identity",
+                cx.pod.name, cx.spc_name
+            ),
+            format!(
+                "# nothing to change for the mounts; keep client-id {annotated} (setting it to {spc_client} would make SecretProviderClass {other} disagree instead). Only if the app itself calls Azure as {spc_client}: set AZURE_CLIENT_ID={spc_client} in the container that does (the webhook never overwrites a variable the pod spec sets)"
+            ),
+            Severity::Info,
+        ),
+        // The annotation is no mounted SPC's: the app's identity is none of them. One
+        // annotation for every chain of the pod, not one per SPC: the mounted SPC's identity
+        // the running pods hold (injected at creation, what the app uses now), else the
+        // first SPC's by name.
+        None => {
+            let held = super::service_account::injected_client_id(cx.pod);
+            let (first, id) = held
+                .and_then(|h| all.iter().find(|(_, c)| same(c, h)))
+                .copied()
+                .unwrap_or(all[0]);
+            let now = match held {
+                Some(h) if !same(h, annotated) => format!(
+                    "running pods still hold AZURE_CLIENT_ID {h} (injected when they were created), and pods created from now on get {annotated}"
+                ),
+                _ => format!("{app} AZURE_CLIENT_ID {annotated}"),
+            };
+            let rest = all
+                .iter()
+                .filter(|(n, _)| *n != first)
+                .map(|(n, c)| format!("{c} ({n}'s)"))
+                .collect::<Vec<_>>()
+                .join(" or ");
+            (
+                format!(
+                    "pod {} mounts SecretProviderClasses {listed}; service account {sa} says client-id {annotated}, which none of them uses: {now}; SecretProviderClass {} mounts as {spc_client} (the driver does not read the annotation)",
+                    cx.pod.name, cx.spc_name
+                ),
+                format!(
+                    "kubectl annotate serviceaccount {sa} -n {ns} azure.workload.identity/client-id={id} --overwrite && {}  # the annotation names the one identity the app gets: {first}'s here, or {rest} if the app calls Azure as that; the mounts use their SPCs' clientIDs either way",
+                    remedy::restart_sa_runners(cx)
+                ),
+                if labelled {
+                    Severity::Warning
+                } else {
+                    Severity::Info
+                },
+            )
+        }
+    };
+    let mut f = cx.finding(
+        Code::KVC204,
+        cx.sa_resource(),
+        message,
+        evidence,
+        confirm,
+        fix,
+    );
+    f.severity = severity;
+    link.findings.push(f);
+}
