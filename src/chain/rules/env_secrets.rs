@@ -28,7 +28,15 @@ struct Refs<'a> {
 /// its next start, which is not this chain's to predict).
 fn references<'a>(cx: &Ctx<'a>) -> Vec<Refs<'a>> {
     let mut out: Vec<Refs<'a>> = Vec::new();
-    if cx.template {
+    // Most pods run: a container that started took its env, so nothing below is asked (this
+    // is read for every chain, twice).
+    if cx.template
+        || !cx
+            .pod
+            .containers
+            .iter()
+            .any(|c| waiting(c) && names_a_secret(c))
+    {
         return out;
     }
     // A Secret an SPC syncs is the chain's business; one the pod's SPCs name only as an
@@ -91,6 +99,22 @@ fn references<'a>(cx: &Ctx<'a>) -> Vec<Refs<'a>> {
         }
     }
     out
+}
+
+/// Whether `c`'s env names a Secret it requires (a cheap test before the grouping).
+fn names_a_secret(c: &ContainerObs) -> bool {
+    c.env.iter().any(|e| {
+        matches!(
+            e.source,
+            EnvSourceObs::SecretKey {
+                optional: false,
+                ..
+            }
+        )
+    }) || c
+        .env_from_secrets
+        .iter()
+        .any(|s| !c.env_from_optional.contains(s))
 }
 
 /// Not started (or not observed): running and finished containers took their env already.

@@ -157,6 +157,26 @@ pub(crate) fn set_spc_client(cx: &Ctx, id: &str) -> String {
 /// says it first; creating a credential and a role for the SPC's identity stays the
 /// alternative for who means to keep it.
 pub(crate) fn point_at_working(cx: &Ctx, links: &mut [Link]) {
+    // Read for every chain; most have no finding to re-point (asked first: it is cheapest).
+    let re_pointed = |f: &crate::chain::model::Finding| {
+        matches!(
+            f.code,
+            Code::KVC301
+                | Code::KVC401
+                | Code::KVC402
+                | Code::KVC403
+                | Code::KVC405
+                | Code::KVC501
+                | Code::KVC502
+                | Code::KVC503
+        ) && !f.fix.starts_with('#')
+    };
+    if [LinkKind::Identity, LinkKind::Federation, LinkKind::Access]
+        .iter()
+        .all(|k| !links[k.index()].findings.iter().any(re_pointed))
+    {
+        return;
+    }
     let Some(spc_client) = cx.params.as_deref().and_then(|p| p.client_id.as_deref()) else {
         return;
     };
@@ -180,19 +200,11 @@ pub(crate) fn point_at_working(cx: &Ctx, links: &mut [Link]) {
     let edit = set_spc_client(cx, sa.client_id);
     let why = format!("the service account's {}", works(cx, &sa));
     for kind in [LinkKind::Identity, LinkKind::Federation, LinkKind::Access] {
-        for f in links[kind.index()].findings.iter_mut().filter(|f| {
-            matches!(
-                f.code,
-                Code::KVC301
-                    | Code::KVC401
-                    | Code::KVC402
-                    | Code::KVC403
-                    | Code::KVC405
-                    | Code::KVC501
-                    | Code::KVC502
-                    | Code::KVC503
-            ) && !f.fix.starts_with('#')
-        }) {
+        for f in links[kind.index()]
+            .findings
+            .iter_mut()
+            .filter(|f| re_pointed(f))
+        {
             f.fix = match (f.code, spc.identity) {
                 // No identity to complete: the edit is the whole fix.
                 (Code::KVC301, _) | (_, None) => format!("{edit}  # {why}"),
