@@ -263,6 +263,7 @@ impl World {
             .remove(&(kind.to_string(), ns.to_string(), name.to_string()))
             .ok_or_else(|| format!("{kind} {ns}/{name} not found"))?;
         let mut owners: HashSet<String> = [wl.uid()].into();
+        self.stateful_revisions.remove(&wl.uid());
         let rs: Vec<Key> = self
             .replica_sets
             .iter()

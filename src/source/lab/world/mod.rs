@@ -67,6 +67,9 @@ pub struct World {
     pub spcs: BTreeMap<Key, SecretProviderClass>,
     pub workloads: BTreeMap<WorkloadKey, Workload>,
     pub replica_sets: BTreeMap<Key, LabReplicaSet>,
+    /// StatefulSet uid → its current revision (`status.currentRevision`) and that revision's
+    /// pod template: what the controller re-creates a pod below the partition from.
+    stateful_revisions: HashMap<String, (String, PodTemplateSpec)>,
     /// Boxed: a map node holds eleven entries, a third of them empty on average.
     pub pods: BTreeMap<Key, Box<LabPod>>,
     /// Controller uid → the spec its last pod was admitted with (see `share_spec`).
@@ -135,6 +138,7 @@ impl World {
             spcs: BTreeMap::new(),
             workloads: BTreeMap::new(),
             replica_sets: BTreeMap::new(),
+            stateful_revisions: HashMap::new(),
             pods: BTreeMap::new(),
             pod_specs: HashMap::new(),
             secrets: BTreeMap::new(),
