@@ -38,6 +38,7 @@ mod lab_audit;
 mod lab_cluster_names;
 mod lab_compound_pods;
 mod lab_consumers;
+mod lab_container_config;
 mod lab_credentials;
 mod lab_daemonset;
 mod lab_diagnosis;

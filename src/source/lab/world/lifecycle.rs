@@ -89,6 +89,7 @@ impl World {
             started_at: None,
             waiting: None,
             waiting_init: None,
+            config_errors: Box::default(),
             env: Held::default(),
             subpath_files: Held::default(),
         };

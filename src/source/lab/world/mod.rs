@@ -4,6 +4,7 @@
 //! one-second ticks and computes every consequence.
 
 mod actions;
+mod config;
 mod controllers;
 mod events;
 mod kubelet;
