@@ -70,11 +70,8 @@ fn only_the_container_whose_env_fails_waits_the_other_runs() {
         assert!(held.contains("not running"), "{held}");
     }
     assert!(
-        s.events
-            .items
-            .iter()
-            .any(|e| e.reason == "Failed"
-                && e.message == "Error: couldn't find key nope in Secret shop/checkout-db"),
+        s.events.items.iter().any(|e| e.reason == "Failed"
+            && e.message == "Error: couldn't find key nope in Secret shop/checkout-db"),
         "{:#?}",
         s.events.items
     );
@@ -101,7 +98,9 @@ fn the_diagnosis_names_only_the_held_container() {
         "{evidence:#?}"
     );
     assert!(
-        !evidence.iter().any(|e| e.starts_with("container app waiting")),
+        !evidence
+            .iter()
+            .any(|e| e.starts_with("container app waiting")),
         "{evidence:#?}"
     );
 }

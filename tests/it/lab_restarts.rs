@@ -168,7 +168,8 @@ fn a_pod_below_the_partition_comes_back_from_the_current_revision() {
     let old = revision(&before, "checkout-0");
     assert_eq!(old, revision(&before, "checkout-1"));
 
-    w.rollout_restart("StatefulSet", "shop", "checkout").unwrap();
+    w.rollout_restart("StatefulSet", "shop", "checkout")
+        .unwrap();
     w.advance(Duration::from_secs(120));
     let rolled = export::snapshot(&w);
     assert_ne!(uid(&before, "checkout-1"), uid(&rolled, "checkout-1"));
@@ -179,7 +180,11 @@ fn a_pod_below_the_partition_comes_back_from_the_current_revision() {
     w.delete_pod("shop", "checkout-0").unwrap();
     w.advance(Duration::from_secs(120));
     let after = export::snapshot(&w);
-    assert_ne!(uid(&rolled, "checkout-0"), uid(&after, "checkout-0"), "re-created");
+    assert_ne!(
+        uid(&rolled, "checkout-0"),
+        uid(&after, "checkout-0"),
+        "re-created"
+    );
     assert_eq!(after.pod("shop", "checkout-0").unwrap().phase, "Running");
     assert_eq!(revision(&after, "checkout-0"), old, "the current revision");
     assert!(!restarted(&after, "checkout-0"), "the old template");
@@ -191,10 +196,12 @@ fn a_pod_below_the_partition_comes_back_from_the_current_revision() {
 #[test]
 fn without_a_partition_a_deleted_pod_comes_back_from_the_completed_update() {
     let mut w = stateful("{type: RollingUpdate}");
-    w.rollout_restart("StatefulSet", "shop", "checkout").unwrap();
+    w.rollout_restart("StatefulSet", "shop", "checkout")
+        .unwrap();
     w.advance(Duration::from_secs(120));
     let rolled = export::snapshot(&w);
-    let new = rolled.pod("shop", "checkout-1").unwrap().labels["controller-revision-hash"].to_string();
+    let new =
+        rolled.pod("shop", "checkout-1").unwrap().labels["controller-revision-hash"].to_string();
     w.delete_pod("shop", "checkout-0").unwrap();
     w.advance(Duration::from_secs(120));
     let after = export::snapshot(&w);

@@ -335,7 +335,8 @@ impl World {
             let key = (wk.1.clone(), format!("{}-{i}", wk.2));
             self.pods.get(&key).is_some_and(|p| {
                 p.stage == Stage::Running
-                    && p.labels.get("controller-revision-hash").map(String::as_str) == Some(revision)
+                    && p.labels.get("controller-revision-hash").map(String::as_str)
+                        == Some(revision)
             })
         });
         if done {

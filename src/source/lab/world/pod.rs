@@ -209,7 +209,7 @@ impl Held {
         for (c, n, f) in self.0.iter() {
             out.entry(c.to_string())
                 .or_default()
-                .insert(n.to_string(), f.clone());
+                .insert(n.to_string(), *f);
         }
         out
     }
