@@ -37,6 +37,7 @@ mod kubeconfig_errors;
 mod lab_audit;
 mod lab_cluster_names;
 mod lab_compound_pods;
+mod lab_config_maps;
 mod lab_consumers;
 mod lab_container_config;
 mod lab_credentials;

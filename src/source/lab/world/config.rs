@@ -1,22 +1,23 @@
-//! The kubelet's own work besides the CSI driver: Secret volumes (and projected sources) set
-//! up or failing in the volume plugin's words, and containers created as
+//! The kubelet's own work besides the CSI driver: Secret and ConfigMap volumes (and projected
+//! sources) set up or failing in the volume plugins' words, and containers created as
 //! kuberuntime creates them. Init containers run first, in order: one whose config fails keeps
 //! every later container waiting. Then each app container on its own: one whose config fails
 //! waits with CreateContainerConfigError and is retried, the others start (Kubernetes reports
 //! the error only for the container whose config fails). A container's env is built once, at
 //! its start, as makeEnvironmentVariables builds it: `envFrom` in order, then `env`, a later
-//! definition of a name replacing an earlier one; a Secret (or key) that does not exist fails
-//! it unless the reference is optional.
+//! definition of a name replacing an earlier one; a Secret or ConfigMap (or key) that does not
+//! exist fails it unless the reference is optional.
 
 use k8s_openapi::api::core::v1::Container;
 
 use super::*;
+use crate::source::lab::config_map;
 
 /// Fingerprints by container, then by variable (or subPath mount path).
 type ByContainer = BTreeMap<String, BTreeMap<String, Fingerprint>>;
 
 impl World {
-    /// The pod's secret and projected volumes whose setup fails: (volume, the
+    /// The pod's secret, configMap and projected volumes whose setup fails: (volume, the
     /// kubelet's FailedMount message). An optional source never fails.
     pub(super) fn plain_volume_failures(&self, key: &Key) -> Vec<(String, String)> {
         let Some(p) = self.pods.get(key) else {
@@ -34,6 +35,9 @@ impl World {
                     Some(secret) => errors.extend(self.secret_lacks(secret, keys)),
                 }
             }
+            if let Some(c) = v.config_map.as_ref().filter(|c| c.optional != Some(true)) {
+                errors.extend(self.config_map_payload(ns, &c.name, c.items.iter().flatten()));
+            }
             let sources = v.projected.iter().flat_map(|p| p.sources.iter().flatten());
             for src in sources {
                 if let Some(s) = src.secret.as_ref().filter(|s| s.optional != Some(true)) {
@@ -42,6 +46,9 @@ impl World {
                         let keys = s.items.iter().flatten().map(|i| i.key.as_str());
                         errors.extend(self.secret_lacks(secret, keys));
                     }
+                }
+                if let Some(c) = src.config_map.as_ref().filter(|c| c.optional != Some(true)) {
+                    errors.extend(self.config_map_payload(ns, &c.name, c.items.iter().flatten()));
                 }
             }
             if let Some(msg) = aggregate(errors) {
@@ -63,13 +70,45 @@ impl World {
             .map(|k| format!("references non-existent secret key: {k}"))
     }
 
+    /// The configMap volume plugin's error for a required source: the ConfigMap is missing,
+    /// or lacks an `items[].key` (in `data` or `binaryData`).
+    fn config_map_payload<'a>(
+        &self,
+        ns: &str,
+        name: &str,
+        mut items: impl Iterator<Item = &'a k8s_openapi::api::core::v1::KeyToPath>,
+    ) -> Option<String> {
+        match self.config_maps.get(&(ns.to_string(), name.to_string())) {
+            None => Some(config_map::not_found(name)),
+            Some(cm) => items
+                .find(|i| !cm.projects(&i.key))
+                .map(|i| config_map::volume_key_missing(&i.key)),
+        }
+    }
+
     /// Container `c`'s env as the kubelet builds it at the container's start: what Secrets
     /// gave, by variable, as fingerprints. Err: the kubelet's message (its first failure).
-    fn container_env(&self, ns: &str, c: &Container) -> Result<BTreeMap<String, Fingerprint>, String> {
+    fn container_env(
+        &self,
+        ns: &str,
+        c: &Container,
+    ) -> Result<BTreeMap<String, Fingerprint>, String> {
         let key = |name: &str| (ns.to_string(), name.to_string());
         let mut vars = BTreeMap::new();
         for ef in c.env_from.iter().flatten() {
             let prefix = ef.prefix.as_deref().unwrap_or("");
+            if let Some(r) = &ef.config_map_ref {
+                match self.config_maps.get(&key(&r.name)) {
+                    None if r.optional == Some(true) => {}
+                    None => return Err(config_map::not_found(&r.name)),
+                    // A ConfigMap's value replaces what a Secret gave under the same name.
+                    Some(cm) => {
+                        for k in &cm.data {
+                            vars.remove(&format!("{prefix}{k}"));
+                        }
+                    }
+                }
+            }
             if let Some(r) = &ef.secret_ref {
                 match self.secrets.get(&key(&r.name)) {
                     None if r.optional == Some(true) => {}
@@ -103,7 +142,17 @@ impl World {
                 }
                 continue;
             }
-            // A literal, another source's value or the downward API replaces what envFrom took
+            if let Some(r) = from.and_then(|f| f.config_map_key_ref.as_ref()) {
+                let optional = r.optional == Some(true);
+                // Env reads `data` only: a key in `binaryData` is not found.
+                match self.config_maps.get(&key(&r.name)) {
+                    Some(cm) if cm.data.contains(&r.key) => {}
+                    _ if optional => continue,
+                    None => return Err(config_map::not_found(&r.name)),
+                    Some(_) => return Err(config_map::env_key_missing(&r.key, ns, &r.name)),
+                }
+            }
+            // A literal, a ConfigMap's value or the downward API replaces what envFrom took
             // from a Secret under the same name.
             vars.remove(&e.name);
         }
@@ -192,7 +241,8 @@ impl World {
                 vec![(init, e)]
             }
             None => {
-                let changed = started > 0 || p.stage != Stage::Configuring || *p.config_errors != *errors;
+                let changed =
+                    started > 0 || p.stage != Stage::Configuring || *p.config_errors != *errors;
                 set_status(p, None);
                 p.env = Held::new(env);
                 p.subpath_files = Held::new(files);

@@ -142,8 +142,8 @@ impl World {
                 }
             }
         }
-        // 2. Secret volumes, projected sources: a missing Secret, or an `items[].key` it
-        // lacks, fails the volume's setup unless optional.
+        // 2. Secret and ConfigMap volumes, projected sources: a missing object, or an
+        // `items[].key` it lacks, fails the volume's setup unless optional.
         failures.extend(self.plain_volume_failures(key));
         if !failures.is_empty() {
             for (_, msg) in &failures {

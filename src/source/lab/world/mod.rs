@@ -76,6 +76,8 @@ pub struct World {
     /// Controller uid → the spec its last pod was admitted with (see `share_spec`).
     pod_specs: HashMap<String, Arc<PodSpec>>,
     pub secrets: BTreeMap<Key, Secret>,
+    /// ConfigMaps by key, their keys only: the kubelet's env and volume checks read them.
+    pub config_maps: BTreeMap<Key, super::config_map::LabConfigMap>,
     pub spcps: BTreeMap<Key, sync::LabSpcps>,
     pub ingresses: Vec<Ingress>,
     pub events: Vec<LabEvent>,
@@ -143,6 +145,7 @@ impl World {
             pods: BTreeMap::new(),
             pod_specs: HashMap::new(),
             secrets: BTreeMap::new(),
+            config_maps: BTreeMap::new(),
             spcps: BTreeMap::new(),
             ingresses: Vec::new(),
             events: Vec::new(),
@@ -185,6 +188,10 @@ impl World {
             }
             let key = w.stamp(&mut s.metadata);
             w.secrets.insert(key, s);
+        }
+        for mut cm in sc.config_maps {
+            let key = w.stamp(&mut cm.metadata);
+            w.config_maps.insert(key, cm);
         }
         for mut i in sc.ingresses {
             w.stamp(&mut i.metadata);
