@@ -44,7 +44,7 @@ catalog! {
     KVC106 => Pod, Error, "the workload's pods cannot be created (FailedCreate: admission denied)";
     KVC107 => Pod, Error, "the pod is placed on no node: the scheduler finds none that fits (FailedScheduling), or its nodeName names no node";
     KVC108 => Pod, Warning, "another volume of the pod fails to mount: the pod starts no container, so nothing reads the mounted secrets";
-    KVC109 => Pod, Error, "a container's env names a Secret (or key) that does not exist and no SPC syncs: the kubelet refuses to start it";
+    KVC109 => Pod, Error, "a container's env names a Secret no SPC syncs, or a ConfigMap, that does not exist (or a key it lacks): the kubelet refuses to start it";
     KVC201 => ServiceAccount, Warning, "pod lacks label azure.workload.identity/use: \"true\" (mount works, app SDK does not)";
     KVC202 => ServiceAccount, Error, "the pod's service account does not exist";
     KVC203 => ServiceAccount, Warning, "service account lacks azure.workload.identity/client-id";
@@ -113,7 +113,7 @@ pub fn short(code: Code) -> &'static str {
         KVC106 => "not created",
         KVC107 => "not schedulable",
         KVC108 => "volume fails",
-        KVC109 => "env Secret missing",
+        KVC109 => "env config missing",
         KVC201 => "no WI label",
         KVC202 => "no SA",
         KVC203 => "no client-id",

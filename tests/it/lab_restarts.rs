@@ -4,7 +4,8 @@
 //! rollingUpdate.partition only the ordinals at or above it (Kubernetes "StatefulSets",
 //! update strategies): the restart deletes the pod instead, the StatefulSet makes it again
 //! under the same name, and the timeline tells the new pod from the old by its uid. A
-//! DaemonSet's restart is followed until every node runs a new pod.
+//! DaemonSet's restart is followed until every node runs a new pod. A pod below the partition
+//! that is deleted comes back from the StatefulSet's current revision, not the new template.
 
 use std::time::Duration;
 
@@ -145,6 +146,69 @@ fn a_partition_restarts_the_pods_below_it_by_deleting_them_and_rolls_the_others(
         uid(&mid, "checkout-0"),
         uid(&after, "checkout-0"),
         "below the partition: kept"
+    );
+}
+
+/// The StatefulSet controller makes a pod below the partition from its current revision
+/// (`newVersionedStatefulSetPod`), and a partition above 0 keeps the current revision the old
+/// template (`completeRollingUpdate` waits for every replica): after a rollout restart, a
+/// deleted `checkout-0` comes back as it was, without the restart's annotation, while
+/// `checkout-1` runs the new template.
+#[test]
+fn a_pod_below_the_partition_comes_back_from_the_current_revision() {
+    let mut w = stateful("{type: RollingUpdate, rollingUpdate: {partition: 1}}");
+    let before = export::snapshot(&w);
+    let revision = |s: &Snapshot, pod: &str| {
+        s.pod("shop", pod).expect("pod").labels["controller-revision-hash"].to_string()
+    };
+    let restarted = |s: &Snapshot, pod: &str| {
+        (s.pod("shop", pod).expect("pod").annotations)
+            .contains_key("kubectl.kubernetes.io/restartedAt")
+    };
+    let old = revision(&before, "checkout-0");
+    assert_eq!(old, revision(&before, "checkout-1"));
+
+    w.rollout_restart("StatefulSet", "shop", "checkout")
+        .unwrap();
+    w.advance(Duration::from_secs(120));
+    let rolled = export::snapshot(&w);
+    assert_ne!(uid(&before, "checkout-1"), uid(&rolled, "checkout-1"));
+    assert!(restarted(&rolled, "checkout-1"));
+    let new = revision(&rolled, "checkout-1");
+    assert_ne!(new, old);
+
+    w.delete_pod("shop", "checkout-0").unwrap();
+    w.advance(Duration::from_secs(120));
+    let after = export::snapshot(&w);
+    assert_ne!(
+        uid(&rolled, "checkout-0"),
+        uid(&after, "checkout-0"),
+        "re-created"
+    );
+    assert_eq!(after.pod("shop", "checkout-0").unwrap().phase, "Running");
+    assert_eq!(revision(&after, "checkout-0"), old, "the current revision");
+    assert!(!restarted(&after, "checkout-0"), "the old template");
+    assert_eq!(revision(&after, "checkout-1"), new, "untouched");
+}
+
+/// Without a partition the update completes: every replica runs the new template, which
+/// becomes the current revision, so a pod deleted afterwards comes back from it.
+#[test]
+fn without_a_partition_a_deleted_pod_comes_back_from_the_completed_update() {
+    let mut w = stateful("{type: RollingUpdate}");
+    w.rollout_restart("StatefulSet", "shop", "checkout")
+        .unwrap();
+    w.advance(Duration::from_secs(120));
+    let rolled = export::snapshot(&w);
+    let new =
+        rolled.pod("shop", "checkout-1").unwrap().labels["controller-revision-hash"].to_string();
+    w.delete_pod("shop", "checkout-0").unwrap();
+    w.advance(Duration::from_secs(120));
+    let after = export::snapshot(&w);
+    assert_ne!(uid(&rolled, "checkout-0"), uid(&after, "checkout-0"));
+    assert_eq!(
+        after.pod("shop", "checkout-0").unwrap().labels["controller-revision-hash"],
+        new
     );
 }
 

@@ -50,8 +50,8 @@ fn bad_inputs_are_errors_not_panics() {
             "metadata.name is required",
         ),
         (
-            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
-            "unsupported kind v1/ConfigMap",
+            "apiVersion: v1\nkind: Service\nmetadata: {name: x}\n",
+            "unsupported kind v1/Service",
         ),
         (
             "apiVersion: lab.kvchain.dev/v1\nkind: Vault\nspec: {}\n",

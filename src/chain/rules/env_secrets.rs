@@ -253,21 +253,24 @@ pub(crate) fn blocking_secret<'a>(cx: &Ctx<'a>) -> Option<&'a str> {
     if cx.snap().secrets.unknown_in(cx.ns()).is_some() {
         return None;
     }
+    references(cx)
+        .into_iter()
+        .filter(|r| reads_chain(cx, r.container))
+        .find(|r| refusal(cx, r).is_some())
+        .map(|r| r.secret)
+}
+
+/// Whether container `c` reads the chain: it mounts the chain's volume, takes env from a
+/// Secret the chain's SecretProviderClass syncs, or is an init container every other waits on.
+pub(crate) fn reads_chain(cx: &Ctx, c: &ContainerObs) -> bool {
     let synced = |s: &str| {
         cx.spc
             .is_some_and(|spc| spc.secret_objects.iter().any(|so| so.secret_name == s))
     };
-    let reads = |c: &ContainerObs| {
-        c.init
-            || c.mounts.iter().any(|m| m.volume == cx.volume.name)
-            || c.env_from_secrets.iter().any(|s| synced(s))
-            || c.env.iter().any(
-                |e| matches!(&e.source, EnvSourceObs::SecretKey { secret, .. } if synced(secret)),
-            )
-    };
-    references(cx)
-        .into_iter()
-        .filter(|r| reads(r.container))
-        .find(|r| refusal(cx, r).is_some())
-        .map(|r| r.secret)
+    c.init
+        || c.mounts.iter().any(|m| m.volume == cx.volume.name)
+        || c.env_from_secrets.iter().any(|s| synced(s))
+        || c.env
+            .iter()
+            .any(|e| matches!(&e.source, EnvSourceObs::SecretKey { secret, .. } if synced(secret)))
 }

@@ -6,6 +6,7 @@ pub(crate) mod access;
 pub(crate) mod admission;
 pub(crate) mod auth_params;
 pub(crate) mod consumers;
+pub(crate) mod env_config_maps;
 pub(crate) mod env_secrets;
 pub(crate) mod federation;
 pub(crate) mod history;

@@ -11,6 +11,7 @@
 
 pub mod azure;
 pub mod clock;
+pub mod config_map;
 pub mod export;
 pub mod faults;
 pub mod generator;

@@ -148,12 +148,18 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
 /// The kubelet starts no container before every volume of the pod is set up: another volume
 /// failing keeps the pod in ContainerCreating although this chain's mount succeeded (KVC108 on
 /// the Pod link says so); and it starts no container whose env names a Secret or key that does
-/// not exist (KVC109). Nothing here reads the secret: the link waits and says on what.
+/// not exist, or a ConfigMap (KVC109). Nothing here reads the secret: the link waits and says on what.
 fn other_volume_fails(cx: &Ctx, link: &mut Link) {
     if let Some(volume) = super::other_volume::blocking_volume(cx) {
         set(link, Status::Pending, format!("blocked: volume {volume}"));
     } else if let Some(secret) = super::env_secrets::blocking_secret(cx) {
         set(link, Status::Pending, format!("blocked: Secret {secret}"));
+    } else if let Some(config_map) = super::env_config_maps::blocking(cx) {
+        set(
+            link,
+            Status::Pending,
+            format!("blocked: ConfigMap {config_map}"),
+        );
     }
 }
 

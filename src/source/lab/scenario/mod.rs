@@ -46,6 +46,8 @@ pub struct Scenario {
     pub daemon_sets: Vec<DaemonSet>,
     pub jobs: Vec<Job>,
     pub secrets: Vec<Secret>,
+    /// `v1` ConfigMaps, their keys only (values never matter to the lab, nor are shown).
+    pub config_maps: Vec<super::config_map::LabConfigMap>,
     pub spcs: Vec<SecretProviderClass>,
     pub ingresses: Vec<Ingress>,
 }

@@ -155,6 +155,7 @@ pub fn parse(name: &str, origin: &Path, text: &str) -> Result<Scenario, InputErr
         }
         let fields: &[&str] = match kind.as_str() {
             "Secret" => &["data", "stringData", "type", "immutable"],
+            "ConfigMap" => &["data", "binaryData", "immutable"],
             "ServiceAccount" => &[
                 "secrets",
                 "imagePullSecrets",
@@ -177,6 +178,10 @@ pub fn parse(name: &str, origin: &Path, text: &str) -> Result<Scenario, InputErr
                 sc.pods.push(k8s(value, &err)?)
             }
             ("v1", "Secret") => sc.secrets.push(k8s(value, &err)?),
+            ("v1", "ConfigMap") => {
+                let cm = crate::source::lab::config_map::LabConfigMap::admit(k8s(value, &err)?);
+                sc.config_maps.push(cm.map_err(&err)?)
+            }
             ("apps/v1", "Deployment") => {
                 let d: Deployment = k8s(value, &err)?;
                 let r = d.spec.as_ref().and_then(|s| s.replicas);
@@ -269,6 +274,7 @@ fn k8s_identity(kind: &str, value: &serde_yaml::Value) -> (&'static str, String)
         "ServiceAccount" => "ServiceAccount",
         "Pod" => "Pod",
         "Secret" => "Secret",
+        "ConfigMap" => "ConfigMap",
         "Deployment" => "Deployment",
         "StatefulSet" => "StatefulSet",
         "DaemonSet" => "DaemonSet",

@@ -61,7 +61,7 @@ impl World {
             .pods
             .get(&(ns.to_string(), pod.to_string()))
             .ok_or_else(|| format!("pods \"{pod}\" not found in namespace {ns}"))?;
-        if p.stage != Stage::Running {
+        if !p.runs(container) {
             return Err(format!(
                 "cannot verify: container {container} is not running"
             ));

@@ -236,8 +236,8 @@ impl World {
         let owned: Vec<Key> = by_owner.get(&wl.uid()).cloned().unwrap_or_default();
         // Pods of an older template revision go (rollout restart); they come back new. Not
         // under updateStrategy OnDelete (only a deleted pod comes back new), nor a
-        // StatefulSet's pods below its partition. (The lab re-creates those from the current
-        // template; the StatefulSet controller would use its current revision.)
+        // StatefulSet's pods below its partition: one of those deleted comes back from the
+        // current revision (`newVersionedStatefulSetPod`), the template before the update.
         let (on_delete, partition) = replaced_by_update(wl);
         for k in &owned {
             let stale = self.pods.get(k).is_some_and(|p| {
@@ -260,15 +260,25 @@ impl World {
             .get_or_insert_with(Default::default)
             .labels
             .get_or_insert_with(Default::default)
-            .insert("controller-revision-hash".into(), revision);
+            .insert("controller-revision-hash".into(), revision.clone());
         match wl {
             Workload::StatefulSet(_) => {
+                let current = self
+                    .stateful_revisions
+                    .entry(wl.uid())
+                    .or_insert_with(|| (revision.clone(), t.clone()))
+                    .1
+                    .clone();
                 for i in 0..wl.replicas() {
                     let name = format!("{}-{i}", wk.2);
                     // Same name: wait until the old pod is gone.
                     if !existing.contains(&name) {
-                        self.create_from_template(&ns, &name, &t, owner.clone());
+                        let t = if (i as i32) < partition { &current } else { &t };
+                        self.create_from_template(&ns, &name, t, owner.clone());
                     }
+                }
+                if !on_delete {
+                    self.complete_rolling_update(wk, wl, &revision, &t);
                 }
             }
             Workload::Job(_) => {
@@ -308,6 +318,30 @@ impl World {
                     self.create_from_template(&ns, &name, &t, owner);
                 }
             }
+        }
+    }
+
+    /// The StatefulSet controller's `completeRollingUpdate`: once every replica runs the
+    /// update revision, it becomes the current one. Under a partition above 0 it never does
+    /// (the pods below it keep the current revision).
+    fn complete_rolling_update(
+        &mut self,
+        wk: &WorkloadKey,
+        wl: &Workload,
+        revision: &str,
+        t: &PodTemplateSpec,
+    ) {
+        let done = (0..wl.replicas()).all(|i| {
+            let key = (wk.1.clone(), format!("{}-{i}", wk.2));
+            self.pods.get(&key).is_some_and(|p| {
+                p.stage == Stage::Running
+                    && p.labels.get("controller-revision-hash").map(String::as_str)
+                        == Some(revision)
+            })
+        });
+        if done {
+            self.stateful_revisions
+                .insert(wl.uid(), (revision.to_string(), t.clone()));
         }
     }
 

@@ -142,63 +142,9 @@ impl World {
                 }
             }
         }
-        // 2. Secret volumes and projected secret sources: a missing Secret, or an
-        // `items[].key` it lacks, fails the volume's setup unless optional (the kubelet's
-        // secret and projected volume plugins).
-        let secret_vols: Vec<(String, String, bool, Vec<String>, bool)> = self
-            .pods
-            .get(key)
-            .into_iter()
-            .flat_map(|p| p.volumes())
-            .flat_map(|v| {
-                let plain = v.secret.as_ref().map(|s| {
-                    let keys = s.items.iter().flatten().map(|i| i.key.clone()).collect();
-                    let name = s.secret_name.clone().unwrap_or_default();
-                    (
-                        v.name.clone(),
-                        name,
-                        s.optional.unwrap_or(false),
-                        keys,
-                        true,
-                    )
-                });
-                let projected = v.projected.iter().flat_map(|p| p.sources.iter().flatten());
-                let projected = projected.filter_map(|src| {
-                    let s = src.secret.as_ref()?;
-                    let keys = s.items.iter().flatten().map(|i| i.key.clone()).collect();
-                    Some((
-                        v.name.clone(),
-                        s.name.clone(),
-                        s.optional.unwrap_or(false),
-                        keys,
-                        false,
-                    ))
-                });
-                plain.into_iter().chain(projected.collect::<Vec<_>>())
-            })
-            .collect();
-        for (vol, secret, optional, keys, plain) in secret_vols {
-            if optional {
-                continue;
-            }
-            let setup = format!("MountVolume.SetUp failed for volume \"{vol}\" : ");
-            match self.secrets.get(&(key.0.clone(), secret.clone())) {
-                // A projected source's missing Secret is not modelled (only its items keys).
-                None if plain => {
-                    failures.push((vol, format!("{setup}secret \"{secret}\" not found")))
-                }
-                None => {}
-                Some(s) => {
-                    let has = |k: &str| s.data.as_ref().is_some_and(|d| d.contains_key(k));
-                    if let Some(k) = keys.iter().find(|k| !has(k)) {
-                        failures.push((
-                            vol,
-                            format!("{setup}references non-existent secret key: {k}"),
-                        ));
-                    }
-                }
-            }
-        }
+        // 2. Secret and ConfigMap volumes, projected sources: a missing object, or an
+        // `items[].key` it lacks, fails the volume's setup unless optional.
+        failures.extend(self.plain_volume_failures(key));
         if !failures.is_empty() {
             for (_, msg) in &failures {
                 self.record(key, "Warning", "FailedMount", msg, "kubelet");
@@ -228,36 +174,8 @@ impl World {
             }
             return;
         }
-        // 3. Containers: env from Secrets is resolved now, once.
-        match self.resolve_env(key) {
-            Err((init, e)) => {
-                if let Some(p) = self.pods.get_mut(key) {
-                    let first = p.stage != Stage::Configuring;
-                    p.stage = Stage::Configuring;
-                    p.next_attempt = now.checked_add(CONFIG_RETRY).unwrap_or(now);
-                    set_status(p, Some(("CreateContainerConfigError", &e)));
-                    p.waiting_init = init;
-                    self.waiting.retry_at(key, p.next_attempt);
-                    if first {
-                        self.changed();
-                    }
-                }
-                self.record(key, "Warning", "Failed", &format!("Error: {e}"), "kubelet");
-            }
-            Ok((env, subpaths)) => {
-                if let Some(p) = self.pods.get_mut(key) {
-                    p.env = Held::new(env);
-                    p.subpath_files = Held::new(subpaths);
-                    p.stage = Stage::Running;
-                    p.started_at = Some(now);
-                    p.failing_since = None;
-                    set_status(p, None);
-                }
-                self.waiting.remove(key);
-                self.reconcile_needed = true;
-                self.changed();
-            }
-        }
+        // 3. Containers.
+        self.start_containers(key);
     }
 
     /// A successful NodePublishVolume: files written, SPCPS created/updated, Secrets synced.
@@ -357,95 +275,5 @@ impl World {
                 }
             }
         }
-    }
-
-    #[allow(clippy::type_complexity)]
-    pub(super) fn resolve_env(
-        &self,
-        key: &Key,
-    ) -> Result<
-        (
-            BTreeMap<String, BTreeMap<String, Fingerprint>>,
-            BTreeMap<String, BTreeMap<String, Fingerprint>>,
-        ),
-        (Option<String>, String),
-    > {
-        let Some(p) = self.pods.get(key) else {
-            return Err((None, "pod gone".into()));
-        };
-        let ns = &key.0;
-        let mut env = BTreeMap::new();
-        let mut subpaths = BTreeMap::new();
-        let Some(spec) = p.spec.as_deref() else {
-            return Ok((env, subpaths));
-        };
-        let inits = spec.init_containers.iter().flatten().map(|c| (c, true));
-        for (c, init) in inits.chain(spec.containers.iter().map(|c| (c, false))) {
-            // The error is the container's: an init container's keeps the app ones waiting.
-            let fail = |e: String| (init.then(|| c.name.clone()), e);
-            let mut vars = BTreeMap::new();
-            for e in c.env.iter().flatten() {
-                let Some(r) = e
-                    .value_from
-                    .as_ref()
-                    .and_then(|f| f.secret_key_ref.as_ref())
-                else {
-                    continue;
-                };
-                let optional = r.optional.unwrap_or(false);
-                match self.secrets.get(&(ns.clone(), r.name.clone())) {
-                    None if optional => {}
-                    None => return Err(fail(format!("secret \"{}\" not found", r.name))),
-                    Some(s) => match s.data.as_ref().and_then(|d| d.get(&r.key)) {
-                        Some(v) => {
-                            vars.insert(e.name.clone(), Fingerprint::of(&v.0));
-                        }
-                        None if optional => {}
-                        None => {
-                            return Err(fail(format!(
-                                "couldn't find key {} in Secret {ns}/{}",
-                                r.key, r.name
-                            )));
-                        }
-                    },
-                }
-            }
-            for ef in c.env_from.iter().flatten() {
-                let Some(r) = ef.secret_ref.as_ref() else {
-                    continue;
-                };
-                match self.secrets.get(&(ns.clone(), r.name.clone())) {
-                    None if r.optional.unwrap_or(false) => {}
-                    None => return Err(fail(format!("secret \"{}\" not found", r.name))),
-                    Some(s) => {
-                        for (k, v) in s.data.iter().flatten() {
-                            let name = format!("{}{k}", ef.prefix.clone().unwrap_or_default());
-                            vars.insert(name, Fingerprint::of(&v.0));
-                        }
-                    }
-                }
-            }
-            env.insert(c.name.clone(), vars);
-            // subPath mounts of a CSI volume bind the file as it is now; rotation never reaches them.
-            let mut files = BTreeMap::new();
-            for m in c.volume_mounts.iter().flatten() {
-                let Some(sub) = m.sub_path.as_ref().filter(|s| !s.is_empty()) else {
-                    continue;
-                };
-                if let Some(content) = p
-                    .csi
-                    .iter()
-                    .find(|v| v.name == m.name)
-                    .and_then(|v| v.mounted.as_ref())
-                    .and_then(|mm| mm.files.get(sub))
-                {
-                    files.insert(m.mount_path.clone(), Fingerprint::of(content));
-                }
-            }
-            if !files.is_empty() {
-                subpaths.insert(c.name.clone(), files);
-            }
-        }
-        Ok((env, subpaths))
     }
 }

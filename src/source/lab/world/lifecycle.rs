@@ -89,6 +89,7 @@ impl World {
             started_at: None,
             waiting: None,
             waiting_init: None,
+            config_errors: Box::default(),
             env: Held::default(),
             subpath_files: Held::default(),
         };
@@ -263,6 +264,7 @@ impl World {
             .remove(&(kind.to_string(), ns.to_string(), name.to_string()))
             .ok_or_else(|| format!("{kind} {ns}/{name} not found"))?;
         let mut owners: HashSet<String> = [wl.uid()].into();
+        self.stateful_revisions.remove(&wl.uid());
         let rs: Vec<Key> = self
             .replica_sets
             .iter()

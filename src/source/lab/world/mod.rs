@@ -4,6 +4,7 @@
 //! one-second ticks and computes every consequence.
 
 mod actions;
+mod config;
 mod controllers;
 mod events;
 mod kubelet;
@@ -67,11 +68,16 @@ pub struct World {
     pub spcs: BTreeMap<Key, SecretProviderClass>,
     pub workloads: BTreeMap<WorkloadKey, Workload>,
     pub replica_sets: BTreeMap<Key, LabReplicaSet>,
+    /// StatefulSet uid → its current revision (`status.currentRevision`) and that revision's
+    /// pod template: what the controller re-creates a pod below the partition from.
+    stateful_revisions: HashMap<String, (String, PodTemplateSpec)>,
     /// Boxed: a map node holds eleven entries, a third of them empty on average.
     pub pods: BTreeMap<Key, Box<LabPod>>,
     /// Controller uid → the spec its last pod was admitted with (see `share_spec`).
     pod_specs: HashMap<String, Arc<PodSpec>>,
     pub secrets: BTreeMap<Key, Secret>,
+    /// ConfigMaps by key, their keys only: the kubelet's env and volume checks read them.
+    pub config_maps: BTreeMap<Key, super::config_map::LabConfigMap>,
     pub spcps: BTreeMap<Key, sync::LabSpcps>,
     pub ingresses: Vec<Ingress>,
     pub events: Vec<LabEvent>,
@@ -135,9 +141,11 @@ impl World {
             spcs: BTreeMap::new(),
             workloads: BTreeMap::new(),
             replica_sets: BTreeMap::new(),
+            stateful_revisions: HashMap::new(),
             pods: BTreeMap::new(),
             pod_specs: HashMap::new(),
             secrets: BTreeMap::new(),
+            config_maps: BTreeMap::new(),
             spcps: BTreeMap::new(),
             ingresses: Vec::new(),
             events: Vec::new(),
@@ -180,6 +188,10 @@ impl World {
             }
             let key = w.stamp(&mut s.metadata);
             w.secrets.insert(key, s);
+        }
+        for mut cm in sc.config_maps {
+            let key = w.stamp(&mut cm.metadata);
+            w.config_maps.insert(key, cm);
         }
         for mut i in sc.ingresses {
             w.stamp(&mut i.metadata);

@@ -169,6 +169,9 @@ pub struct LabPod {
     /// The init container `waiting` belongs to: Kubernetes runs init containers first, so the
     /// app containers then wait in PodInitializing. `None`: it is the app containers'.
     pub(super) waiting_init: Option<String>,
+    /// App containers the kubelet holds back (CreateContainerConfigError) with its message,
+    /// once the init containers have run: the pod's other app containers started.
+    pub(super) config_errors: Box<[(String, String)]>,
     /// container → variable → fingerprint of the value resolved at container start.
     pub env: Held,
     /// container → mount path → fingerprint of a subPath-mounted file, frozen at start.
@@ -199,6 +202,16 @@ impl Held {
             .iter()
             .find(|(c, n, _)| c == container && n == name)
             .map(|(_, _, f)| f)
+    }
+    /// The rows by container, then by name.
+    pub fn by_container(&self) -> BTreeMap<String, BTreeMap<String, Fingerprint>> {
+        let mut out: BTreeMap<String, BTreeMap<String, Fingerprint>> = BTreeMap::new();
+        for (c, n, f) in self.0.iter() {
+            out.entry(c.to_string())
+                .or_default()
+                .insert(n.to_string(), *f);
+        }
+        out
     }
     /// What `container` holds, by name.
     pub fn of<'a>(
@@ -235,6 +248,27 @@ impl LabPod {
             .iter()
             .flatten()
             .find(|o| o.controller == Some(true))
+    }
+
+    /// The kubelet's message for app container `name`, held back by its config.
+    pub fn config_error(&self, name: &str) -> Option<&str> {
+        (self.config_errors.iter())
+            .find(|(c, _)| c == name)
+            .map(|(_, m)| m.as_str())
+    }
+
+    /// Container `name` has started: the pod runs, or only other app containers are held
+    /// back by their config (the init containers ran, the rest started).
+    pub fn runs(&self, name: &str) -> bool {
+        match self.stage {
+            Stage::Running => true,
+            Stage::Configuring => {
+                self.waiting.is_none()
+                    && !self.config_errors.is_empty()
+                    && self.config_error(name).is_none()
+            }
+            _ => false,
+        }
     }
 
     /// The pod's volumes (the admitted spec's).
@@ -292,7 +326,9 @@ impl LabPod {
                 ..Default::default()
             },
         };
-        let running = waiting.is_none();
+        // Pending while an app container waits (the kubelet's getPhase), even with others
+        // running.
+        let running = waiting.is_none() && self.config_errors.is_empty();
         let inits: Vec<&k8s_openapi::api::core::v1::Container> = self
             .spec
             .iter()
@@ -358,15 +394,31 @@ impl LabPod {
                 self.spec
                     .iter()
                     .flat_map(|s| s.containers.iter())
-                    .map(|c| ContainerStatus {
-                        name: c.name.clone(),
-                        ready: running,
-                        started: Some(running),
-                        restart_count: 0,
-                        image: String::new(),
-                        image_id: String::new(),
-                        state: Some(state.clone()),
-                        ..Default::default()
+                    .map(|c| {
+                        // Held back by its own config, or started with the rest.
+                        let (state, up) = match self.config_error(&c.name) {
+                            Some(message) if waiting.is_none() => (
+                                ContainerState {
+                                    waiting: Some(ContainerStateWaiting {
+                                        reason: Some("CreateContainerConfigError".into()),
+                                        message: Some(message.to_string()),
+                                    }),
+                                    ..Default::default()
+                                },
+                                false,
+                            ),
+                            _ => (state.clone(), waiting.is_none()),
+                        };
+                        ContainerStatus {
+                            name: c.name.clone(),
+                            ready: up,
+                            started: Some(up),
+                            restart_count: 0,
+                            image: String::new(),
+                            image_id: String::new(),
+                            state: Some(state),
+                            ..Default::default()
+                        }
                     })
                     .collect(),
             ),
@@ -379,6 +431,7 @@ impl LabPod {
 pub(super) fn set_status(p: &mut LabPod, waiting: Option<(&str, &str)>) {
     p.waiting = waiting.map(|(reason, message)| (reason.to_string(), message.to_string()));
     p.waiting_init = None;
+    p.config_errors = Box::default();
 }
 
 impl LabPod {
