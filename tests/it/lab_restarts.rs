@@ -345,3 +345,29 @@ fn a_timeline_pause_refuses_a_rollout_restart_until_resumed() {
         "{failures}"
     );
 }
+
+/// A Deployment created paused gets no ReplicaSet and so runs no pod until it is resumed
+/// (Kubernetes' e2e "paused deployment": no new ReplicaSet before the resume).
+#[test]
+fn a_deployment_created_paused_runs_no_pod_until_resumed() {
+    let paused = crate::lab_nodes::HEALTHY.replacen(
+        "spec:\n  replicas: 2\n",
+        "spec:\n  paused: true\n  replicas: 2\n",
+        1,
+    );
+    assert_ne!(paused, crate::lab_nodes::HEALTHY);
+    let mut w = World::new(
+        kvchain::source::lab::scenario::parse(
+            "paused",
+            std::path::Path::new("paused.yaml"),
+            &[crate::lab_nodes::CLUSTER, crate::lab_nodes::SHOP, &paused].join("\n---\n"),
+        )
+        .expect("scenario parses"),
+    );
+    w.run_until_stable(Duration::from_secs(3600));
+    assert_eq!(checkout(&export::snapshot(&w)), (vec![], vec![]));
+    w.set_paused("shop", "checkout", false).expect("resumed");
+    w.run_until_stable(Duration::from_secs(3600));
+    let (pods, sets) = checkout(&export::snapshot(&w));
+    assert_eq!((pods.len(), sets.len()), (2, 1), "{pods:?} {sets:?}");
+}
