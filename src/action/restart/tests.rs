@@ -325,8 +325,10 @@ fn a_paused_deployment_is_not_rolled_its_pod_is_deleted() {
 
 #[test]
 fn a_deployment_unread_says_a_pause_is_not_known() {
-    let mut s = Snapshot::default();
-    s.workloads = Coll::unknown("forbidden");
+    let s = Snapshot {
+        workloads: Coll::unknown("forbidden"),
+        ..Default::default()
+    };
     let plan = RestartPlan::for_pod(&s, &owned("ReplicaSet", "web-6d9"));
     assert!(
         matches!(&plan, RestartPlan::RolloutRestart { .. }),
