@@ -2,8 +2,8 @@
 //!
 //! Restart is offered on the pod row, and what it does depends on what owns the pod. Only a
 //! Deployment, StatefulSet or DaemonSet is restarted the way `kubectl rollout restart` does it
-//! (a new template annotation, every replica replaced) — and for a StatefulSet or DaemonSet
-//! only when its update strategy replaces this pod. An Argo Rollout is restarted through its
+//! (a new template annotation, every replica replaced) — for a Deployment only when it is not
+//! paused, for a StatefulSet or DaemonSet only when its update strategy replaces this pod. An Argo Rollout is restarted through its
 //! `spec.restartAt`, as `kubectl argo rollouts restart` does. Any other owner (a Job, a bare
 //! ReplicaSet, an operator's resource) gets the pod deleted for it to make a new one. A mirror
 //! pod cannot be restarted from the API at all, and a bare pod deleted is lost. The same plan
@@ -80,25 +80,30 @@ impl RestartPlan {
             note,
         };
         let (kind, name) = (owner.kind.as_str(), owner.name.as_str());
+        // A Deployment's rollout restart, unless it is paused: then the pod is deleted and
+        // its ReplicaSet makes a new one.
+        let deployment = |d: &str| match paused(s, &ns, d) {
+            Pause::Paused(why) => delete(Some(why)),
+            Pause::Running(note) => RestartPlan::RolloutRestart {
+                namespace: ns.clone(),
+                kind: "Deployment".into(),
+                name: d.to_string(),
+                note,
+            },
+        };
         match kind {
-            "Deployment" | "StatefulSet" | "DaemonSet" => {
-                match held_back(kind, name, pod, object(kind, name)) {
-                    Held::No(note) => RestartPlan::RolloutRestart {
-                        namespace: ns.clone(),
-                        kind: kind.to_string(),
-                        name: name.to_string(),
-                        note,
-                    },
-                    Held::Yes(why) => delete(Some(why)),
-                }
-            }
-            "ReplicaSet" => match replica_set_owner(s, pod, name, object(kind, name)) {
-                Some(Top::Deployment(d)) => RestartPlan::RolloutRestart {
+            "Deployment" => deployment(name),
+            "StatefulSet" | "DaemonSet" => match held_back(kind, name, pod, object(kind, name)) {
+                Held::No(note) => RestartPlan::RolloutRestart {
                     namespace: ns.clone(),
-                    kind: "Deployment".into(),
-                    name: d.to_string(),
-                    note: None,
+                    kind: kind.to_string(),
+                    name: name.to_string(),
+                    note,
                 },
+                Held::Yes(why) => delete(Some(why)),
+            },
+            "ReplicaSet" => match replica_set_owner(s, pod, name, object(kind, name)) {
+                Some(Top::Deployment(d)) => deployment(d),
                 Some(Top::Rollout(r)) => RestartPlan::ArgoRestart {
                     namespace: ns.clone(),
                     name: r.to_string(),
@@ -304,12 +309,42 @@ enum Held {
     Yes(String),
 }
 
+enum Pause {
+    /// Not paused as far as is known: a rollout restart replaces every replica (with what is
+    /// not known about it).
+    Running(Option<String>),
+    /// Paused: why the pod is deleted instead, and how to restart every replica.
+    Paused(String),
+}
+
+/// Whether Deployment `name` is paused (`spec.paused`). kubectl refuses to rollout-restart a
+/// paused Deployment ("can't restart paused deployment (run rollout resume first)"), and the
+/// patch itself, made through the API, rolls nothing: the deployment controller only syncs a
+/// paused Deployment's scale, it makes no new ReplicaSet for a changed template. Its
+/// ReplicaSets still keep their replica counts, so a deleted pod is made again.
+fn paused(s: &Snapshot, ns: &str, name: &str) -> Pause {
+    let found = s
+        .workloads
+        .items
+        .iter()
+        .find(|w| w.namespace == ns && w.kind == "Deployment" && w.name == name);
+    match found {
+        Some(d) if d.paused => Pause::Paused(format!(
+            "Deployment {name} is paused (spec.paused): kubectl rollout restart refuses it and a template change rolls nothing until it is resumed; its ReplicaSet still replaces a deleted pod (the other replicas keep running). To restart every replica: kubectl rollout resume deployment/{name} -n {ns} && kubectl rollout restart deployment/{name} -n {ns} (resuming also rolls out whatever template change the pause held back)"
+        )),
+        Some(_) => Pause::Running(None),
+        // Unknown is not "not paused": say what the restart depends on.
+        None => Pause::Running(s.workloads.unknown_in(ns).map(|_| {
+            format!(
+                "Every replica is replaced, unless Deployment {name} is paused: that is not known (Deployments not read), and kubectl refuses to restart a paused Deployment (resume it first, or delete the pod for its ReplicaSet to make a new one)."
+            )
+        })),
+    }
+}
+
 /// Whether the update strategy of StatefulSet/DaemonSet `name` keeps a rollout restart from
 /// replacing `pod`: `OnDelete` replaces no pod, a StatefulSet's partition none below it.
 fn held_back(kind: &str, name: &str, pod: &PodObs, object: Option<&WorkloadObs>) -> Held {
-    if kind == "Deployment" {
-        return Held::No(None);
-    }
     let Some(update) = object.and_then(|w| w.update.as_ref()) else {
         return Held::No(Some(format!(
             "{kind} {name}'s updateStrategy is not known (not observed): under OnDelete, or a partition above this pod's ordinal, the restart replaces no pod"

@@ -43,7 +43,7 @@ catalog! {
     KVC105 => Pod, Error, "CSIDriver requests no service-account token for the audience the identity mode reads";
     KVC106 => Pod, Error, "the workload's pods cannot be created (FailedCreate: admission denied)";
     KVC107 => Pod, Error, "the pod is placed on no node: the scheduler finds none that fits (FailedScheduling), or its nodeName names no node";
-    KVC108 => Pod, Warning, "another volume of the pod fails to mount: the pod starts no container, so nothing reads the mounted secrets";
+    KVC108 => Pod, Error, "another volume of the pod fails to mount: the pod starts no container, so nothing reads the mounted secrets";
     KVC109 => Pod, Error, "a container's env names a Secret no SPC syncs, or a ConfigMap, that does not exist (or a key it lacks): the kubelet refuses to start it";
     KVC201 => ServiceAccount, Warning, "pod lacks label azure.workload.identity/use: \"true\" (mount works, app SDK does not)";
     KVC202 => ServiceAccount, Error, "the pod's service account does not exist";

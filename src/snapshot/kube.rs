@@ -441,6 +441,11 @@ pub struct WorkloadObs {
     /// A DaemonSet's rollout as its status counts it (what `kubectl rollout status` reads).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollout: Option<RolloutObs>,
+    /// A Deployment's `spec.paused`: its controller rolls out no template change (a rollout
+    /// restart included, which kubectl refuses outright) until resumed; its ReplicaSets still
+    /// replace deleted pods.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub paused: bool,
 }
 
 /// `spec.updateStrategy` of a StatefulSet or DaemonSet.

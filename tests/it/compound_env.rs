@@ -69,9 +69,10 @@ fn an_env_secret_nothing_creates_is_kvc109_and_fails_the_check() {
     for l in links(&report, "pod") {
         assert_eq!(l["status"], "broken", "{l:#}");
     }
+    // The Consumers link names what it waits on, as for another volume failing (KVC108).
     for l in links(&report, "consumers") {
         assert_eq!(l["status"], "pending", "{l:#}");
-        assert_eq!(l["summary"], "blocked: Pod", "{l:#}");
+        assert_eq!(l["summary"], "blocked: Secret api-keys", "{l:#}");
     }
     // The Secret created: the containers start, nothing to say.
     let secret = "apiVersion: v1\nkind: Secret\nmetadata: {name: api-keys, namespace: shop}\ntype: Opaque\nstringData: {key: k1}\n";
@@ -164,5 +165,40 @@ fn an_env_secret_is_not_called_missing_when_secrets_are_unreadable() {
             .iter()
             .any(|f| f.observed.contains("Secret api-keys") && f.observed.contains(reason)),
         "{pod:#?}"
+    );
+}
+
+/// KVC109 holds a container, not the chain: the volumes are set up before the kubelet builds a
+/// container's env, so the secrets-store mount and the sync succeed or fail for their own
+/// cause. With the object misspelt too, the synced Secret is missing because of KVC601:
+/// the Sync link is blocked by the Object, never by the Pod's KVC109.
+#[test]
+fn kvc109_blocks_none_of_the_chains_own_links() {
+    let app = app(API_KEYS, "").replace(
+        "objectName: checkout-db-password",
+        "objectName: checkout-db-pasword",
+    );
+    let (code, report) = check(&[&app]);
+    assert_eq!(code, Some(1), "{report:#}");
+    let sync = findings(&report, "KVC802");
+    assert!(!sync.is_empty(), "{report:#}");
+    for f in sync {
+        assert_eq!(f["follows"], "vaultObject", "{f:#}");
+        assert!(
+            f["fix"]
+                .as_str()
+                .unwrap()
+                .starts_with("# fix KVC601 (Object) first"),
+            "{f:#}"
+        );
+    }
+    for l in links(&report, "sync") {
+        assert_eq!(l["summary"], "blocked: Object", "{l:#}");
+    }
+    assert!(
+        findings(&report, "KVC109")
+            .iter()
+            .all(|f| f.get("follows").is_none()),
+        "{report:#}"
     );
 }

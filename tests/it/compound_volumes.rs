@@ -275,9 +275,9 @@ fn only(chains: &[Chain]) -> &Chain {
     &chains[0]
 }
 
-/// A17-1: the Azure Files volume has no chain of its own, so KVC108 is its finding: a cause
-/// (a warning: outside the secret chain), naming the volume and its driver, quoting the
-/// kubelet; the Consumers link is blocked by that volume, not ✓.
+/// A17-1: the Azure Files volume has no chain of its own, so KVC108 is its finding: a cause,
+/// an error (the pod starts no container: it does not run, as with KVC109), naming the volume
+/// and its driver, quoting the kubelet; the Consumers link is blocked by that volume, not ✓.
 #[test]
 fn a_csi_volume_of_another_driver_failing_is_kvc108_and_blocks_the_consumers() {
     let s = stuck_on(azure_files(), azure_files_failure);
@@ -288,7 +288,7 @@ fn a_csi_volume_of_another_driver_failing_is_kvc108_and_blocks_the_consumers() {
     let f = f[0];
     assert_eq!(
         (f.code, f.severity, f.link),
-        (Code::KVC108, Severity::Warning, LinkKind::Pod)
+        (Code::KVC108, Severity::Error, LinkKind::Pod)
     );
     assert_eq!(f.follows, None, "the volume's own cause");
     assert!(
@@ -311,7 +311,7 @@ fn a_csi_volume_of_another_driver_failing_is_kvc108_and_blocks_the_consumers() {
         "{}",
         f.fix
     );
-    assert_eq!(c.link(LinkKind::Pod).status, Status::Warning);
+    assert_eq!(c.link(LinkKind::Pod).status, Status::Broken);
     let consumers = c.link(LinkKind::Consumers);
     assert_eq!(consumers.status, Status::Pending);
     assert_eq!(consumers.summary, "blocked: volume files");
@@ -358,4 +358,72 @@ fn a_persistent_volume_named_by_the_follow_up_is_kvc108() {
         f[0].message
     );
     assert_eq!(c.link(LinkKind::Consumers).summary, "blocked: volume data");
+}
+
+/// Another volume failing stops the pod, not the chain: the kubelet mounts each volume on its
+/// own, so the secrets-store mount and the sync happen, or fail for their own cause, all the
+/// same. KVC108 is an error of its own (the check fails on it alone) and never the cause the
+/// chain's later links are blocked by: with the object misspelt as well, the Secret is
+/// missing because of KVC601, not of the other volume.
+#[test]
+fn kvc108_fails_the_check_and_blocks_none_of_the_chains_own_links() {
+    let proj = "        - name: proj\n          projected:\n            sources:\n              - secret:\n                  name: plain\n                  items:\n                    - {key: nokey, path: u}\n";
+    let plain = "apiVersion: v1\nkind: Secret\nmetadata: {name: plain, namespace: shop}\ntype: Opaque\nstringData: {user: x}\n";
+    let dir = tempfile::tempdir().unwrap();
+    let (code, report) = check(&scenario(dir.path(), &with_volume(proj), plain));
+    assert_eq!(
+        code,
+        Some(1),
+        "a pod that cannot start fails the check: {report:#}"
+    );
+    let s = &report["summary"];
+    assert_eq!(
+        (&s["errors"], &s["warnings"], s.get("blocked")),
+        (&Value::from(1), &Value::from(0), None),
+        "{s}"
+    );
+    for c in chains_of(&report, "checkout-kv") {
+        assert_eq!(link(c, "pod")["status"], "broken", "{c:#}");
+        assert_eq!(link(c, "sync")["status"], "ok", "{c:#}");
+        assert_eq!(
+            link(c, "consumers")["summary"],
+            "blocked: volume proj",
+            "{c:#}"
+        );
+    }
+
+    let app = with_volume(proj).replace(
+        "objectName: checkout-db-password",
+        "objectName: checkout-db-pasword",
+    );
+    let (code, report) = check(&scenario(dir.path(), &app, plain));
+    assert_eq!(code, Some(1), "{report:#}");
+    let findings = report["findings"].as_array().unwrap();
+    let causes: Vec<&str> = findings
+        .iter()
+        .filter(|f| f.get("follows").is_none())
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(causes, ["KVC108", "KVC601"], "{report:#}");
+    let sync = findings
+        .iter()
+        .find(|f| f["code"] == "KVC802")
+        .unwrap_or_else(|| panic!("no KVC802: {report:#}"));
+    assert_eq!(sync["follows"], "vaultObject", "{sync:#}");
+    assert!(
+        sync["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("# fix KVC601 (Object) first"),
+        "{sync:#}"
+    );
+    for c in chains_of(&report, "checkout-kv") {
+        assert_eq!(link(c, "sync")["summary"], "blocked: Object", "{c:#}");
+    }
+    let s = &report["summary"];
+    assert_eq!(
+        (&s["errors"], &s["warnings"], &s["blocked"]),
+        (&Value::from(2), &Value::from(0), &Value::from(1)),
+        "{s}"
+    );
 }

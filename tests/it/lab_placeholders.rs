@@ -214,8 +214,8 @@ fn lab_placeholders_another_volume_failing_blocks_the_consumers() {
         assert_eq!(consumers.status, Status::Pending, "{consumers:#?}");
         assert_eq!(consumers.summary, "blocked: volume proj");
     }
-    // Not a synced Secret: no KVC905 about it. The pod is stuck all the same: KVC108 (a
-    // warning on the Pod link) names the volume and cites the kubelet (docs/codes.yaml).
+    // Not a synced Secret: no KVC905 about it. The pod is stuck all the same: KVC108 (an
+    // error on the Pod link) names the volume and cites the kubelet (docs/codes.yaml).
     assert!(
         with(&chains, Code::KVC905).is_empty(),
         "{:#?}",
@@ -224,7 +224,7 @@ fn lab_placeholders_another_volume_failing_blocks_the_consumers() {
     let f = with(&chains, Code::KVC108);
     assert!(!f.is_empty(), "{:#?}", codes(&chains));
     for f in &f {
-        assert_eq!(f.severity, kvchain::chain::Severity::Warning);
+        assert_eq!(f.severity, kvchain::chain::Severity::Error);
         assert!(
             f.message.contains("volume proj (projected) fails to mount"),
             "{}",

@@ -263,3 +263,175 @@ spec:
         "every old pod replaced"
     );
 }
+
+/// The running checkout pods (`<deployment>-<hash>-<suffix>`) and the ReplicaSets present.
+fn checkout(s: &Snapshot) -> (Vec<String>, Vec<String>) {
+    let pods = s
+        .pods
+        .items
+        .iter()
+        .filter(|p| p.name.starts_with("checkout-") && p.phase == "Running")
+        .map(|p| p.name.to_string())
+        .collect();
+    let sets = s
+        .workloads
+        .items
+        .iter()
+        .filter(|w| w.kind == "ReplicaSet" && w.name.starts_with("checkout-"))
+        .map(|w| w.name.to_string())
+        .collect();
+    (pods, sets)
+}
+
+fn paused_checkout() -> World {
+    let mut w = healthy_with(&[]);
+    w.run_until_stable(Duration::from_secs(3600));
+    w.set_paused("shop", "checkout", true).expect("paused");
+    w.advance(Duration::from_secs(30));
+    w
+}
+
+/// kubectl refuses to rollout-restart a paused Deployment (its object restarter: "can't
+/// restart paused deployment (run rollout resume first)"); its ReplicaSet still replaces a
+/// deleted pod. `R` deletes the pod, says why, and the ReplicaSet makes a new one; the
+/// sibling keeps running and no ReplicaSet is added.
+#[test]
+fn a_paused_deployments_pod_is_deleted_and_its_replica_set_makes_a_new_one() {
+    let mut w = paused_checkout();
+    let before = export::snapshot(&w);
+    assert!(
+        before
+            .workloads
+            .items
+            .iter()
+            .any(|x| x.kind == "Deployment" && x.name == "checkout" && x.paused),
+        "the lab's snapshot says the Deployment is paused"
+    );
+    let (pods, sets) = checkout(&before);
+    assert_eq!((pods.len(), sets.len()), (2, 1), "{pods:?} {sets:?}");
+    let (plan, out, tl) = restart(&mut w, &pods[0]);
+    assert!(
+        matches!(&plan, RestartPlan::DeleteOwnedPod { owner, .. } if *owner == format!("ReplicaSet/{}", sets[0])),
+        "{plan:?}"
+    );
+    let said = plan.confirmation();
+    assert!(
+        said.contains("Deployment checkout is paused (spec.paused)")
+            && said.contains("kubectl rollout resume deployment/checkout -n shop")
+            && !said.starts_with("Rollout restart"),
+        "{said}"
+    );
+    assert!(out.contains("deleted"), "{out}");
+    assert!(tl.finished && all_done(&tl), "{tl:#?}");
+    let after = export::snapshot(&w);
+    let (now, sets_now) = checkout(&after);
+    assert_eq!(sets_now, sets, "no new ReplicaSet while paused");
+    assert_eq!(now.len(), 2, "{now:?}");
+    assert!(!now.contains(&pods[0]), "{now:?}");
+    assert_eq!(
+        uid(&before, &pods[1]),
+        uid(&after, &pods[1]),
+        "sibling kept"
+    );
+}
+
+/// Paused, a rollout restart is refused as kubectl refuses it, and a template change (here
+/// Reloader's, after a rotation) rolls nothing until the Deployment is resumed; resumed, it
+/// rolls out.
+#[test]
+fn a_paused_deployment_rolls_no_template_change_until_resumed() {
+    let mut w = paused_checkout();
+    let err = w
+        .rollout_restart("Deployment", "shop", "checkout")
+        .unwrap_err();
+    assert!(
+        err.contains("can't restart paused deployment (run rollout resume first)"),
+        "{err}"
+    );
+    let before = export::snapshot(&w);
+    let (pods, sets) = checkout(&before);
+    w.rotate_secret(
+        "kv-shop-lab",
+        "checkout-db-password",
+        Some(b"checkout-pass-v9"),
+    )
+    .unwrap();
+    w.advance(Duration::from_secs(600));
+    let held = export::snapshot(&w);
+    let template = |s: &Snapshot| {
+        s.workloads
+            .items
+            .iter()
+            .find(|x| x.kind == "Deployment" && x.name == "checkout")
+            .map(|d| d.template.as_ref().map(|t| t.containers[0].env.len()))
+    };
+    assert_ne!(
+        template(&before),
+        template(&held),
+        "Reloader changed the template"
+    );
+    assert_eq!(
+        checkout(&held),
+        (pods.clone(), sets.clone()),
+        "nothing rolled"
+    );
+
+    w.set_paused("shop", "checkout", false).expect("resumed");
+    w.run_until_stable(Duration::from_secs(3600));
+    let (rolled, sets_now) = checkout(&export::snapshot(&w));
+    assert_eq!(rolled.len(), 2, "{rolled:?}");
+    assert!(rolled.iter().all(|p| !pods.contains(p)), "{rolled:?}");
+    assert_eq!(sets_now.len(), 2, "a new ReplicaSet: {sets_now:?}");
+}
+
+/// A scenario's Timeline pauses and resumes a Deployment; a `rolloutRestart` between them is
+/// refused and reported as an event that did not happen.
+#[test]
+fn a_timeline_pause_refuses_a_rollout_restart_until_resumed() {
+    let timeline = "apiVersion: lab.kvchain.dev/v1\nkind: Timeline\nmetadata:\n  name: t\nspec:\n  events:\n    - {at: 5m, pauseRollout: {namespace: shop, name: checkout}}\n    - {at: 6m, rolloutRestart: {namespace: shop, kind: Deployment, name: checkout}}\n    - {at: 7m, resumeRollout: {namespace: shop, name: checkout}}\n    - {at: 8m, rolloutRestart: {namespace: shop, kind: Deployment, name: checkout}}\n";
+    let mut w = healthy_with(&[timeline]);
+    w.advance(Duration::from_secs(5 * 60 + 30));
+    let (pods, _) = checkout(&export::snapshot(&w));
+    w.advance(Duration::from_secs(60));
+    assert_eq!(
+        checkout(&export::snapshot(&w)).0,
+        pods,
+        "refused: nothing rolled"
+    );
+    w.run_until_stable(Duration::from_secs(3600));
+    let (rolled, _) = checkout(&export::snapshot(&w));
+    assert!(rolled.iter().all(|p| !pods.contains(p)), "{rolled:?}");
+    let failures = w.timeline_failures.join("\n");
+    assert!(
+        failures.contains("rolloutRestart Deployment/checkout in shop): did not happen")
+            && failures.contains("can't restart paused deployment")
+            && !failures.contains("8m"),
+        "{failures}"
+    );
+}
+
+/// A Deployment created paused gets no ReplicaSet and so runs no pod until it is resumed
+/// (Kubernetes' e2e "paused deployment": no new ReplicaSet before the resume).
+#[test]
+fn a_deployment_created_paused_runs_no_pod_until_resumed() {
+    let paused = crate::lab_nodes::HEALTHY.replacen(
+        "spec:\n  replicas: 2\n",
+        "spec:\n  paused: true\n  replicas: 2\n",
+        1,
+    );
+    assert_ne!(paused, crate::lab_nodes::HEALTHY);
+    let mut w = World::new(
+        kvchain::source::lab::scenario::parse(
+            "paused",
+            std::path::Path::new("paused.yaml"),
+            &[crate::lab_nodes::CLUSTER, crate::lab_nodes::SHOP, &paused].join("\n---\n"),
+        )
+        .expect("scenario parses"),
+    );
+    w.run_until_stable(Duration::from_secs(3600));
+    assert_eq!(checkout(&export::snapshot(&w)), (vec![], vec![]));
+    w.set_paused("shop", "checkout", false).expect("resumed");
+    w.run_until_stable(Duration::from_secs(3600));
+    let (pods, sets) = checkout(&export::snapshot(&w));
+    assert_eq!((pods.len(), sets.len()), (2, 1), "{pods:?} {sets:?}");
+}

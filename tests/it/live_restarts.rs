@@ -298,3 +298,68 @@ async fn each_owner_gets_the_restart_its_confirmation_names() {
         "nothing to ask about a write that is not made"
     );
 }
+
+/// A paused Deployment: kubectl refuses `rollout restart` ("can't restart paused deployment
+/// (run rollout resume first)") and a template patch sent through the API rolls nothing while
+/// paused. `R` deletes the pod for its ReplicaSet to make again, and patches no Deployment.
+#[tokio::test]
+async fn a_paused_deployments_pod_is_deleted_and_the_deployment_left_alone() {
+    let api = unusual_owners();
+    api.add(
+        DEPLOYMENTS,
+        json!({"apiVersion": "apps/v1", "kind": "Deployment",
+               "metadata": {"name": "ledger-api", "namespace": NS, "uid": "uid-ledger-api"},
+               "spec": {"paused": true, "replicas": 2,
+                        "selector": {"matchLabels": {"app": "ledger-api"}},
+                        "template": {"metadata": {"labels": {"app": "ledger-api"}},
+                                     "spec": {"containers": [{"name": "app", "image": "busybox"}]}}}}),
+    );
+    api.add(
+        REPLICA_SETS,
+        replica_set(
+            "ledger-api-6b7c8d9e0f",
+            Some(("apps/v1", "Deployment", "ledger-api")),
+        ),
+    );
+    let pod_name = "ledger-api-6b7c8d9e0f-k2j4h";
+    api.add(
+        PODS,
+        pod(
+            pod_name,
+            Some(("apps/v1", "ReplicaSet", "ledger-api-6b7c8d9e0f")),
+            json!({"app": "ledger-api", "pod-template-hash": "6b7c8d9e0f"}),
+            json!({}),
+        ),
+    );
+    let (mut run, _) = start(&api).await;
+    let s = run
+        .until(|s| {
+            s.pod(NS, pod_name).is_some()
+                && s.workloads
+                    .items
+                    .iter()
+                    .any(|w| w.name == "ledger-api-6b7c8d9e0f")
+                && s.workloads
+                    .items
+                    .iter()
+                    .any(|w| w.kind == "Deployment" && w.name == "ledger-api" && w.paused)
+        })
+        .await;
+    let said = confirmation(&s, pod_name);
+    assert!(
+        said.starts_with(&format!(
+            "Delete pod {NS}/{pod_name}; its controller ReplicaSet/ledger-api-6b7c8d9e0f makes a new one. Deployment ledger-api is paused (spec.paused)"
+        )),
+        "{said}"
+    );
+    let n = api.requests().len();
+    let out = run.restart(pod_name).await;
+    assert!(out.ok, "{out:?}");
+    let w = writes(&api, n);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].starts_with("DELETE")
+            && w[0].contains(&format!("/api/v1/namespaces/{NS}/pods/{pod_name}?")),
+        "{w:?}"
+    );
+}

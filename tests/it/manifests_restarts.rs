@@ -152,3 +152,38 @@ fn a_stateful_set_partition_rolls_the_upper_ordinals_and_deletes_the_lower() {
         "{fix}"
     );
 }
+
+/// A paused Deployment (`spec.paused: true`): kubectl refuses `rollout restart` ("can't
+/// restart paused deployment (run rollout resume first)"), so the fix deletes its pods (its
+/// ReplicaSets make them again) and says how to restart it rolling.
+#[test]
+fn a_paused_deployments_pods_are_deleted_not_rolled() {
+    let deployment = format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  namespace: team\nspec:\n  paused: true\n  replicas: 2\n  selector:\n    matchLabels: {{app: batch}}\n  template:\n{}",
+        indent(
+            &POD_SPEC.replace("restartPolicy: OnFailure", "restartPolicy: Always"),
+            4
+        )
+    );
+    let fix = kvc204_fix(&deployment);
+    let (run, why) = fix.split_once("  # ").expect("a command and why");
+    assert!(
+        run.ends_with(
+            " && kubectl delete pod -n team -l app=batch,azure.workload.identity/use=true"
+        ),
+        "{fix}"
+    );
+    assert!(!run.contains("rollout restart"), "{fix}");
+    assert!(
+        why.starts_with(
+            "Deployment api is paused (spec.paused): kubectl rollout restart refuses it"
+        ) && why.contains("kubectl rollout resume deployment/api -n team"),
+        "{fix}"
+    );
+    // Not paused: the rollout restart.
+    let fix = kvc204_fix(&deployment.replace("  paused: true\n", ""));
+    assert!(
+        fix.ends_with(" && kubectl rollout restart deployment/api -n team"),
+        "{fix}"
+    );
+}

@@ -265,3 +265,51 @@ fn an_argo_pod_with_workloads_unread_is_its_rollouts_not_a_deployments() {
         "{fix}"
     );
 }
+
+/// A paused Deployment (`spec.paused`): kubectl refuses `rollout restart` ("can't restart
+/// paused deployment (run rollout resume first)", kubectl's object restarter) and the
+/// deployment controller rolls no template change while paused; its ReplicaSet still makes a
+/// deleted pod again. The fix deletes the pod and says how to restart every replica.
+#[test]
+fn a_paused_deployments_pod_is_deleted_not_rolled() {
+    let mut s = tk::healthy();
+    rotated_after_start(&mut s);
+    let running = kvc901_fix(&s);
+    assert!(
+        running.starts_with(&format!("kubectl rollout restart deployment/{APP} -n {NS}")),
+        "{running}"
+    );
+    tk::workload_mut(&mut s, "Deployment", APP).paused = true;
+    let fix = kvc901_fix(&s);
+    let (run, note) = fix.split_once("  # ").expect("a command and why");
+    assert_eq!(
+        run,
+        format!("kubectl delete pod {} -n {NS}", tk::pod_name(APP, 0)),
+        "{fix}"
+    );
+    assert!(
+        note.starts_with(&format!(
+            "its ReplicaSet {} starts a new one; Deployment {APP} is paused (spec.paused): kubectl rollout restart refuses it",
+            tk::replica_set(APP)
+        )) && note.contains(&format!(
+            "kubectl rollout resume deployment/{APP} -n {NS} && kubectl rollout restart deployment/{APP} -n {NS}"
+        )),
+        "{fix}"
+    );
+}
+
+/// Deployments unread: whether the Deployment is paused is not known, and the rollout restart
+/// says what it depends on instead of promising every replica.
+#[test]
+fn an_unread_deployments_restart_says_a_pause_is_not_known() {
+    let mut s = tk::healthy();
+    rotated_after_start(&mut s);
+    s.workloads = Coll::unknown("cannot list deployments in shop: forbidden");
+    let fix = kvc901_fix(&s);
+    assert!(
+        fix.starts_with(&format!(
+            "kubectl rollout restart deployment/{APP} -n {NS}  # Every replica is replaced, unless Deployment {APP} is paused: that is not known"
+        )),
+        "{fix}"
+    );
+}

@@ -73,15 +73,39 @@ fn app() -> App {
         ),
         (mirror, Some(("Node", "aks-node-1"))),
         (pod("debug", vec![], &[]), None),
+        (
+            pod(
+                "ledger-6b7c8-k2j4h",
+                vec![owner("ReplicaSet", "ledger-6b7c8")],
+                &[("pod-template-hash", "6b7c8")],
+            ),
+            Some(("Deployment", "ledger")),
+        ),
     ];
     let mut snapshot = lab_snapshot("default");
     snapshot.pods = Coll::known(pods.iter().map(|(p, _)| p.clone()).collect());
-    snapshot.workloads = Coll::known(vec![WorkloadObs {
-        kind: "ReplicaSet".into(),
-        namespace: NS.into(),
-        name: "cache-5d4".into(),
-        ..Default::default()
-    }]);
+    snapshot.workloads = Coll::known(vec![
+        WorkloadObs {
+            kind: "ReplicaSet".into(),
+            namespace: NS.into(),
+            name: "cache-5d4".into(),
+            ..Default::default()
+        },
+        WorkloadObs {
+            kind: "ReplicaSet".into(),
+            namespace: NS.into(),
+            name: "ledger-6b7c8".into(),
+            owners: vec![owner("Deployment", "ledger")],
+            ..Default::default()
+        },
+        WorkloadObs {
+            kind: "Deployment".into(),
+            namespace: NS.into(),
+            name: "ledger".into(),
+            paused: true,
+            ..Default::default()
+        },
+    ]);
     let chains = pods
         .iter()
         .map(|(p, w)| {
@@ -205,6 +229,26 @@ fn a_bare_pod_is_deleted_only_when_its_name_is_typed() {
     let fx = key(&mut a, KeyCode::Enter);
     assert!(
         matches!(fx.as_slice(), [Effect::Act(Action::Restart { pod, .. })] if pod == "debug"),
+        "{fx:?}"
+    );
+}
+
+/// A paused Deployment's pod: kubectl refuses its rollout restart, so `R` offers to delete
+/// the pod (its ReplicaSet makes a new one) and says the Deployment is paused and how to
+/// restart every replica.
+#[test]
+fn a_paused_deployments_pod_is_offered_a_delete_with_why() {
+    let mut a = app();
+    let said = offer(&mut a, "ledger-6b7c8-k2j4h").expect("offered");
+    assert!(
+        said.starts_with(
+            "Delete pod payments/ledger-6b7c8-k2j4h; its controller ReplicaSet/ledger-6b7c8 makes a new one. Deployment ledger is paused (spec.paused): kubectl rollout restart refuses it"
+        ) && said.contains("kubectl rollout resume deployment/ledger -n payments"),
+        "{said}"
+    );
+    let fx = key(&mut a, KeyCode::Char('y'));
+    assert!(
+        matches!(fx.as_slice(), [Effect::Act(Action::Restart { pod, .. })] if pod == "ledger-6b7c8-k2j4h"),
         "{fx:?}"
     );
 }

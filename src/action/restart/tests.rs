@@ -295,3 +295,49 @@ fn a_daemon_set_on_delete_deletes_the_pod() {
         "{plan:?}"
     );
 }
+
+/// kubectl refuses to rollout-restart a paused Deployment, whether the pod names its
+/// ReplicaSet or (rarely) the Deployment itself: the pod is deleted instead.
+#[test]
+fn a_paused_deployment_is_not_rolled_its_pod_is_deleted() {
+    let mut d = workload("Deployment", "web", vec![]);
+    d.paused = true;
+    let rs = workload("ReplicaSet", "web-6d9", vec![owner("Deployment", "web")]);
+    let s = with(vec![d, rs]);
+    for (kind, name) in [("ReplicaSet", "web-6d9"), ("Deployment", "web")] {
+        let plan = RestartPlan::for_pod(&s, &owned(kind, name));
+        assert!(
+            matches!(&plan, RestartPlan::DeleteOwnedPod { owner, note: Some(n), .. }
+                if *owner == format!("{kind}/{name}") && n.starts_with("Deployment web is paused")),
+            "{plan:?}"
+        );
+        assert!(
+            plan.confirmation()
+                .starts_with("Delete pod pay/web-6d9-abcde;")
+        );
+        assert!(
+            plan.command()
+                .starts_with("kubectl delete pod web-6d9-abcde -n pay  #")
+        );
+        assert_eq!(plan.review_target().map(|t| t.0), Some("delete"));
+    }
+}
+
+#[test]
+fn a_deployment_unread_says_a_pause_is_not_known() {
+    let s = Snapshot {
+        workloads: Coll::unknown("forbidden"),
+        ..Default::default()
+    };
+    let plan = RestartPlan::for_pod(&s, &owned("ReplicaSet", "web-6d9"));
+    assert!(
+        matches!(&plan, RestartPlan::RolloutRestart { .. }),
+        "{plan:?}"
+    );
+    assert!(
+        plan.confirmation()
+            .contains("unless Deployment web is paused: that is not known"),
+        "{}",
+        plan.confirmation()
+    );
+}

@@ -435,6 +435,15 @@ const EFFECTS: [Code; 4] = [Code::KVC703, Code::KVC802, Code::KVC805, Code::KVC8
 /// yet mounts nothing, however soon it may be placed.
 const BLOCKING: [Code; 1] = [Code::KVC107];
 
+/// Errors of the Pod link that keep the pod's containers from starting but lie beside the
+/// chain, not on it: another volume failing to mount (KVC108), a container's env naming a
+/// Secret that does not exist (KVC109). The kubelet mounts each volume on its own, so the
+/// chain's mount and sync happen (or fail for their own cause) regardless: no later link
+/// follows from them, and they are never the root the later links are marked blocked by. The
+/// Consumers link says what it waits on itself (`blocked: volume <name>`, `blocked: Secret
+/// <name>`).
+const BESIDE: [Code; 2] = [Code::KVC108, Code::KVC109];
+
 /// Mark downstream effects of the chain's first broken link: they say what they follow from
 /// and a link holding nothing else reads "blocked" like the mount link does. Runs after the
 /// links are settled. `starting`: the pod is on its way to its first mount with no failure
@@ -454,6 +463,7 @@ pub(crate) fn mark_effects(
         f.follows.is_none()
             && (f.severity == Severity::Error || BLOCKING.contains(&f.code))
             && !EFFECTS.contains(&f.code)
+            && !BESIDE.contains(&f.code)
     };
     // A secretObjects entry naming the object's real vault name while `objects` has it
     // misspelt: fixing the object (KVC601's fix) makes the file, so the entry is no cause.

@@ -114,3 +114,18 @@ fn upstream_deployment_template_keeps_csi_wiring_and_env_refs() {
     };
     assert_eq!((secret.as_str(), key.as_str()), ("foosecret", "username"));
 }
+
+/// `spec.paused` decides whether a rollout restart rolls anything (kubectl refuses it for a
+/// paused Deployment): kept as read, absent meaning not paused (the API's default).
+#[test]
+fn a_deployments_pause_is_kept() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/upstream/examples/k8s/deployment-synck8s-azure.yaml"
+    ))
+    .expect("CI runs with ../shared beside the project");
+    let mut d: Deployment = serde_yaml::from_str(&text).unwrap();
+    assert!(!super::deployment(&d).paused);
+    d.spec.as_mut().unwrap().paused = Some(true);
+    assert!(super::deployment(&d).paused);
+}

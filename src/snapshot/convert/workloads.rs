@@ -41,17 +41,20 @@ fn workload(
         replicas,
         update: None,
         rollout: None,
+        paused: false,
     }
 }
 
 pub fn deployment(d: &Deployment) -> WorkloadObs {
     let spec = d.spec.as_ref();
-    workload(
+    let mut obs = workload(
         "Deployment",
         &d.metadata,
         spec.map(|s| &s.template),
         spec.and_then(|s| s.replicas),
-    )
+    );
+    obs.paused = spec.and_then(|s| s.paused).unwrap_or(false);
+    obs
 }
 
 pub fn replica_set(r: &ReplicaSet) -> WorkloadObs {

@@ -413,7 +413,7 @@ fn change(world: &mut World, id: &str, wk: &WorkloadKey) -> Result<Undo, String>
             let value = labels
                 .remove(super::webhook::USE_LABEL)
                 .ok_or("the pod template has no azure.workload.identity/use label")?;
-            world.rollout_restart(&t.workload.0, &t.workload.1, &t.workload.2)?;
+            world.patch_restarted_at(&t.workload.0, &t.workload.1, &t.workload.2)?;
             Undo::PodLabel {
                 workload: t.workload.clone(),
                 value,
@@ -540,7 +540,7 @@ fn restore(world: &mut World, undo: Undo) -> Result<(), String> {
                     .get_or_insert_with(Default::default)
                     .insert(super::webhook::USE_LABEL.into(), value);
             }
-            world.rollout_restart(&workload.0, &workload.1, &workload.2)?;
+            world.patch_restarted_at(&workload.0, &workload.1, &workload.2)?;
         }
         Undo::SaAnnotation { key, value } => {
             if let Some(sa) = world.service_accounts.get_mut(&key) {

@@ -1,9 +1,10 @@
 //! The restart half of a fix: what restarts a pod (or a workload's pods) for real, as a
 //! command. A running pod's restart is the one-key restart's plan ([`RestartPlan`]), so the
 //! fix and the action never disagree: `kubectl rollout restart` only where it replaces the
-//! pod, an Argo Rollout's `restartAt`, a delete for any other owner (with what it costs a
-//! Job), nothing for a mirror pod. A pod template (manifests, a workload that creates no pod)
-//! names no pod: its workload's pods are restarted as its update strategy allows.
+//! pod (never for a paused Deployment, which kubectl refuses), an Argo Rollout's `restartAt`,
+//! a delete for any other owner (with what it costs a Job), nothing for a mirror pod. A pod
+//! template (manifests, a workload that creates no pod) names no pod: its workload's pods are
+//! restarted as its update strategy (or pause) allows.
 
 use crate::action::restart::RestartPlan;
 use crate::chain::context::Ctx;
@@ -38,6 +39,9 @@ fn restart_of(s: &Snapshot, ns: &str, pod: &PodObs, workload: Option<(&str, &str
                 .items
                 .iter()
                 .find(|w| w.namespace == ns && w.kind == kind && w.name == name);
+            if update.is_some_and(|w| w.paused) {
+                return paused_template_restart(ns, name, pod);
+            }
             template_restart(
                 ns,
                 kind,
@@ -101,6 +105,27 @@ fn template_restart(
         ),
         _ => rollout,
     }
+}
+
+/// The pods of paused Deployment `name`, restarted from its template: kubectl refuses a
+/// rollout restart of a paused Deployment, and the deployment controller rolls out no
+/// template change until it is resumed; its ReplicaSets still make a deleted pod again.
+fn paused_template_restart(ns: &str, name: &str, template: &PodObs) -> String {
+    let why = format!(
+        "Deployment {name} is paused (spec.paused): kubectl rollout restart refuses it; its ReplicaSets make each deleted pod again. Or restart it rolling: kubectl rollout resume deployment/{name} -n {ns} && kubectl rollout restart deployment/{name} -n {ns} (resuming also rolls out whatever template change the pause held back)"
+    );
+    if template.labels.is_empty() {
+        return format!("kubectl get pods -n {ns} -o wide  # {why}; delete each of its pods");
+    }
+    let selector: Vec<String> = template
+        .labels
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    format!(
+        "kubectl delete pod -n {ns} -l {}  # {why}. The delete takes them all at once: to keep serving, delete them one at a time",
+        selector.join(",")
+    )
 }
 
 /// Restart every workload running as the chain's service account: the webhook injects its

@@ -405,6 +405,17 @@ pub enum LabAction {
         kind: String,
         name: String,
     },
+    /// `kubectl rollout pause deployment/<name>`: its template changes roll nothing (and
+    /// `rolloutRestart` is refused) until resumed.
+    PauseRollout {
+        namespace: String,
+        name: String,
+    },
+    /// `kubectl rollout resume deployment/<name>`.
+    ResumeRollout {
+        namespace: String,
+        name: String,
+    },
     /// `kubectl delete secret`: a synced Secret is created again from the next mount.
     DeleteSecret {
         namespace: String,
@@ -443,6 +454,12 @@ impl std::fmt::Display for LabAction {
                 kind,
                 name,
             } => write!(f, "rolloutRestart {kind}/{name} in {namespace}"),
+            LabAction::PauseRollout { namespace, name } => {
+                write!(f, "pauseRollout Deployment/{name} in {namespace}")
+            }
+            LabAction::ResumeRollout { namespace, name } => {
+                write!(f, "resumeRollout Deployment/{name} in {namespace}")
+            }
             LabAction::DeleteWorkload {
                 namespace,
                 kind,

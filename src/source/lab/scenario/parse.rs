@@ -326,11 +326,13 @@ fn top_level_fields(
 }
 
 /// The names of [`LabAction`]'s variants, as written in a Timeline event.
-const ACTIONS: [&str; 7] = [
+const ACTIONS: [&str; 9] = [
     "rotateSecret",
     "deletePod",
     "deleteSecret",
     "rolloutRestart",
+    "pauseRollout",
+    "resumeRollout",
     "deleteWorkload",
     "applyFault",
     "repairFault",

@@ -101,6 +101,13 @@ impl World {
             .labels
             .get_or_insert_with(Default::default)
             .insert("pod-template-hash".into(), hash.clone());
+        // Paused: the deployment controller makes no ReplicaSet for a changed template and
+        // moves no pod; each ReplicaSet keeps its replicas on its own.
+        if let Workload::Deployment(d) = wl
+            && d.spec.as_ref().and_then(|s| s.paused) == Some(true)
+        {
+            return self.reconcile_paused(&ns, replica_sets, by_owner);
+        }
         if !self.replica_sets.contains_key(&rs_key) {
             let revision = replica_sets.len() + 1;
             let rs = LabReplicaSet {
@@ -122,6 +129,7 @@ impl World {
                 },
                 replicas: replicas as i32,
                 template: rs_template.metadata.clone(),
+                spec: rs_template.spec.clone().map(Box::new),
             };
             self.replica_sets.insert(rs_key.clone(), rs);
             self.changed();
@@ -213,6 +221,45 @@ impl World {
             {
                 r.replicas = n;
                 self.changed();
+            }
+        }
+    }
+
+    /// A paused Deployment's ReplicaSets, each as the ReplicaSet controller keeps it: a pod
+    /// deleted (or terminating) is made again from the ReplicaSet's own template, up to its
+    /// replicas. (The controller would still scale a paused Deployment whose replicas change;
+    /// the lab changes no Deployment's replicas.)
+    fn reconcile_paused(
+        &mut self,
+        ns: &str,
+        replica_sets: &[Key],
+        by_owner: &HashMap<String, Vec<Key>>,
+    ) {
+        for k in replica_sets {
+            let Some(r) = self.replica_sets.get(k) else {
+                continue;
+            };
+            let uid = r.metadata.uid.clone().unwrap_or_default();
+            let missing =
+                (r.replicas.max(0) as usize).saturating_sub(self.live(by_owner.get(&uid)).count());
+            if missing == 0 {
+                continue;
+            }
+            let template = PodTemplateSpec {
+                metadata: r.template.clone(),
+                spec: r.spec.as_deref().cloned(),
+            };
+            let owner = OwnerReference {
+                api_version: "apps/v1".into(),
+                kind: "ReplicaSet".into(),
+                name: k.1.clone(),
+                uid,
+                controller: Some(true),
+                block_owner_deletion: Some(true),
+            };
+            for _ in 0..missing {
+                let name = format!("{}-{}", k.1, self.suffix(5));
+                self.create_from_template(ns, &name, &template, owner.clone());
             }
         }
     }

@@ -238,7 +238,29 @@ impl World {
     }
 
     /// `kubectl rollout restart`: a new template annotation, so a new ReplicaSet/revision.
+    /// Refused for a paused Deployment, as kubectl's object restarter refuses it before any
+    /// patch is sent.
     pub fn rollout_restart(&mut self, kind: &str, ns: &str, name: &str) -> Result<String, String> {
+        let key = (kind.to_string(), ns.to_string(), name.to_string());
+        if let Some(Workload::Deployment(d)) = self.workloads.get(&key)
+            && d.spec.as_ref().and_then(|s| s.paused) == Some(true)
+        {
+            return Err(format!(
+                "deployments.apps \"{name}\" can't restart paused deployment (run rollout resume first)"
+            ));
+        }
+        self.patch_restarted_at(kind, ns, name)
+    }
+
+    /// The template patch a rollout restart sends, as the API server takes it: a paused
+    /// Deployment accepts it too (its controller rolls it out once resumed). Also how a
+    /// fault's template edit starts its rollout.
+    pub(crate) fn patch_restarted_at(
+        &mut self,
+        kind: &str,
+        ns: &str,
+        name: &str,
+    ) -> Result<String, String> {
         let now = self.now();
         let wl = self
             .workloads
@@ -255,6 +277,35 @@ impl World {
         self.reconcile_needed = true;
         self.changed();
         Ok(format!("{kind} {ns}/{name} restarted"))
+    }
+
+    /// `kubectl rollout pause` (`paused`) or `resume` of Deployment `ns/name`: sets
+    /// `spec.paused`. Refused as kubectl refuses it when the Deployment is already so.
+    pub fn set_paused(&mut self, ns: &str, name: &str, paused: bool) -> Result<String, String> {
+        let key = ("Deployment".to_string(), ns.to_string(), name.to_string());
+        let Some(Workload::Deployment(d)) = self.workloads.get_mut(&key) else {
+            return Err(format!(
+                "deployments.apps \"{name}\" not found in namespace {ns}"
+            ));
+        };
+        let spec = d.spec.get_or_insert_with(Default::default);
+        if spec.paused.unwrap_or(false) == paused {
+            return Err(format!(
+                "deployments.apps \"{name}\" {}",
+                if paused {
+                    "is already paused"
+                } else {
+                    "is not paused"
+                }
+            ));
+        }
+        spec.paused = Some(paused);
+        self.reconcile_needed = true;
+        self.changed();
+        Ok(format!(
+            "deployment.apps/{name} {}",
+            if paused { "paused" } else { "resumed" }
+        ))
     }
 
     /// `kubectl delete <kind>`: cascades to ReplicaSets and pods (background propagation).

@@ -407,6 +407,8 @@ impl World {
                 kind,
                 name,
             } => self.rollout_restart(kind, namespace, name),
+            LabAction::PauseRollout { namespace, name } => self.set_paused(namespace, name, true),
+            LabAction::ResumeRollout { namespace, name } => self.set_paused(namespace, name, false),
             LabAction::DeleteWorkload {
                 namespace,
                 kind,

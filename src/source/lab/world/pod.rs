@@ -103,6 +103,9 @@ pub struct LabReplicaSet {
     /// The pod template's metadata (labels with `pod-template-hash`); the pods are made from
     /// the Deployment's template, whose hash names the ReplicaSet.
     pub template: Option<ObjectMeta>,
+    /// The pod spec of that template: while its Deployment is paused the ReplicaSet itself
+    /// makes a deleted pod again, from its own template (the Deployment's may have changed).
+    pub spec: Option<Box<PodSpec>>,
 }
 
 impl LabReplicaSet {
