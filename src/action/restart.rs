@@ -12,7 +12,7 @@
 use crate::snapshot::{PodObs, Snapshot, WorkloadObs};
 
 /// Set by the kubelet on the API's copy of a static pod.
-pub const MIRROR_ANNOTATION: &str = "kubernetes.io/config.mirror";
+pub use crate::snapshot::MIRROR_ANNOTATION;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RestartPlan {
@@ -54,7 +54,7 @@ impl RestartPlan {
             .iter()
             .find(|o| o.controller)
             .or(pod.owners.first());
-        if let Some(why) = mirror(pod, owner.map(|o| (o.kind.as_str(), o.name.as_str()))) {
+        if let Some(why) = mirror(pod) {
             return RestartPlan::Refused {
                 namespace: ns,
                 pod: pod_name,
@@ -275,21 +275,12 @@ impl RestartPlan {
 /// Why a mirror pod is not restarted, if `pod` is one: the kubelet runs the static pod from
 /// a manifest on its node and only mirrors it to the API, so deleting the mirror stops
 /// nothing and the kubelet posts it again.
-fn mirror(pod: &PodObs, owner: Option<(&str, &str)>) -> Option<String> {
-    let node = match owner {
-        Some(("Node", node)) => Some(node),
-        _ => pod.node.as_deref(),
-    };
-    let is_mirror =
-        pod.annotations.contains_key(MIRROR_ANNOTATION) || matches!(owner, Some(("Node", _)));
-    is_mirror.then(|| {
-        format!(
-            "pod {}/{} is the mirror of a static pod on node {} (annotation {MIRROR_ANNOTATION}): deleting it does not restart the static pod, the kubelet posts the mirror again. Restart it on the node, by editing (or moving out and back) its manifest in the kubelet's staticPodPath (often /etc/kubernetes/manifests)",
-            pod.namespace,
-            pod.name,
-            node.unwrap_or("(unknown)")
-        )
-    })
+fn mirror(pod: &PodObs) -> Option<String> {
+    let node = pod.static_node()?;
+    Some(format!(
+        "pod {}/{} is the mirror of a static pod on node {} (annotation {MIRROR_ANNOTATION}): deleting it does not restart the static pod, the kubelet posts the mirror again. Restart it on the node, by editing (or moving out and back) its manifest in the kubelet's staticPodPath (often /etc/kubernetes/manifests)",
+        pod.namespace, pod.name, node
+    ))
 }
 
 /// What deleting a running Job pod costs: the Job controller counts a pod deleted before it

@@ -69,9 +69,25 @@ pub struct PodObs {
     pub node_selector: BTreeMap<String, String>,
 }
 
+/// The annotation the kubelet puts on the API's mirror of a static pod.
+pub const MIRROR_ANNOTATION: &str = "kubernetes.io/config.mirror";
+
 impl PodObs {
     pub fn key(&self) -> (&str, &str) {
         (&self.namespace, &self.name)
+    }
+
+    /// The node whose kubelet runs this pod from a manifest file, when it is a static pod's
+    /// mirror (owned by its Node, or carrying [`MIRROR_ANNOTATION`]): nothing in the API
+    /// restarts or edits it, and its spec may name no ServiceAccount.
+    pub fn static_node(&self) -> Option<&str> {
+        match self.owners.iter().find(|o| o.kind == "Node") {
+            Some(o) => Some(&o.name),
+            None if self.annotations.contains_key(MIRROR_ANNOTATION) => {
+                Some(self.node.as_deref().unwrap_or("(unknown)"))
+            }
+            None => None,
+        }
     }
     pub fn volume(&self, name: &str) -> Option<&VolumeObs> {
         self.volumes.iter().find(|v| v.name == name)

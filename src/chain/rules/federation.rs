@@ -44,7 +44,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     // One cause: a missing service account (KVC202) is fixed by creating it or by correcting
     // serviceAccountName, and which subject needs a credential follows from that choice (the
     // tenant above does not depend on it).
-    if super::static_pod::node_of(cx.pod).is_some() {
+    if cx.pod.static_node().is_some() {
         set(
             link,
             Status::Pending,

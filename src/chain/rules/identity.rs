@@ -108,7 +108,7 @@ pub(crate) fn node_identity(cx: &Ctx, link: &mut Link) {
     );
     // A static pod has no service account to federate (KVC207): moving its SPC to workload
     // identity would break the mount, so the move is to a DaemonSet first.
-    if let Some(node) = super::static_pod::node_of(cx.pod) {
+    if let Some(node) = cx.pod.static_node() {
         f.message = format!(
             "{}; pod {} is a static pod of node {node}, which has no service account: the node identity is the only one it can mount with",
             f.message, cx.pod.name

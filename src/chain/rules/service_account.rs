@@ -43,10 +43,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     let Some(spc_client) = cx.params.as_deref().and_then(|p| p.client_id.as_deref()) else {
         return;
     };
-    let wi = cx.params.as_deref().is_some_and(|p| {
-        !super::pod::truthy(&p.use_vm_managed_identity) && !super::pod::truthy(&p.use_pod_identity)
-    });
-    if !wi {
+    if !workload_identity(cx) {
         return;
     }
     let annotated = sa.annotations.get(CLIENT_ID);
@@ -205,6 +202,16 @@ fn keep_working_side(cx: &Ctx, f: &mut Finding, annotated: &str, spc_client: &st
             .into();
         }
     }
+}
+
+/// Whether the SPC mounts with workload identity: a clientID, and neither the node's identity
+/// nor pod identity (only then does the pod's service account matter to the mount).
+pub(super) fn workload_identity(cx: &Ctx) -> bool {
+    cx.params.as_deref().is_some_and(|p| {
+        p.client_id.is_some()
+            && !super::pod::truthy(&p.use_vm_managed_identity)
+            && !super::pod::truthy(&p.use_pod_identity)
+    })
 }
 
 pub(super) fn same(a: &str, b: &str) -> bool {

@@ -8,40 +8,16 @@ use super::set;
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::model::{Link, Status};
-use crate::snapshot::PodObs;
-
-const MIRROR: &str = "kubernetes.io/config.mirror";
-
-/// The node whose kubelet runs `pod` from a manifest file, when it is a static pod's mirror.
-pub(crate) fn node_of(pod: &PodObs) -> Option<&str> {
-    let owner = pod
-        .owners
-        .iter()
-        .find(|o| o.kind == "Node")
-        .map(|o| o.name.as_str());
-    match owner {
-        Some(n) => Some(n),
-        None if pod.annotations.get(MIRROR).is_some() => {
-            Some(pod.node.as_deref().unwrap_or("(its node)"))
-        }
-        None => None,
-    }
-}
 
 /// The ServiceAccount link of a static pod, told here instead of the account's checks (there
 /// is no account). False when the pod is not static.
 pub(super) fn check(cx: &Ctx, link: &mut Link) -> bool {
-    let Some(node) = node_of(cx.pod) else {
+    let Some(node) = cx.pod.static_node() else {
         return false;
     };
     // Only workload identity needs the pod's account (the node's identity or a service
     // principal's Secret do not; the latter is refused in a mirror pod by the API server).
-    let wi = cx.params.as_deref().is_some_and(|p| {
-        p.client_id.is_some()
-            && !super::pod::truthy(&p.use_vm_managed_identity)
-            && !super::pod::truthy(&p.use_pod_identity)
-    });
-    if !wi {
+    if !super::service_account::workload_identity(cx) {
         set(
             link,
             Status::Ok,

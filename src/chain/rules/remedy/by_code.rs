@@ -162,7 +162,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             },
         ),
         KVC207 => {
-            let node = crate::chain::rules::static_pod::node_of(cx.pod).unwrap_or("(its node)");
+            let node = cx.pod.static_node().unwrap_or("(unknown)");
             let client = cx.params.as_deref().and_then(|p| p.client_id.as_deref()).unwrap_or("<clientID>");
             (
                 format!(
