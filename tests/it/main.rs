@@ -98,6 +98,7 @@ mod rules_miscased_keys;
 mod rules_network;
 mod rules_object_type;
 mod rules_one_cause;
+mod rules_paused_deployments;
 mod rules_pending;
 mod rules_placement;
 mod rules_repaired;

@@ -120,19 +120,29 @@ fn set_by_containers(cx: &Ctx, setters: &[&str], home: &str) -> (String, String)
     );
     // `kubectl set env` edits the pod template of these kinds, which then roll out (a
     // CronJob's next run); a Job's template is immutable and a bare pod's spec too.
+    // A paused Deployment rolls it out once resumed.
     let fix = match cx.workload {
-        Some((kind @ ("Deployment" | "StatefulSet" | "DaemonSet" | "CronJob"), name)) => setters
-            .iter()
-            .map(|c| {
-                format!(
-                    "kubectl set env {}/{name} -n {} -c {} AZURE_TENANT_ID={home}",
-                    kind.to_ascii_lowercase(),
-                    cx.ns(),
-                    remedy::sh_word(c)
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(" && "),
+        Some((kind @ ("Deployment" | "StatefulSet" | "DaemonSet" | "CronJob"), name)) => {
+            let set = setters
+                .iter()
+                .map(|c| {
+                    format!(
+                        "kubectl set env {}/{name} -n {} -c {} AZURE_TENANT_ID={home}",
+                        kind.to_ascii_lowercase(),
+                        cx.ns(),
+                        remedy::sh_word(c)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" && ");
+            remedy::rolled(
+                cx.snap(),
+                cx.ns(),
+                cx.workload,
+                set,
+                "the template kubectl set env changes",
+            )
+        }
         _ => remedy::edit_owner(
             cx,
             &format!(

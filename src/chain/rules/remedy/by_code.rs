@@ -516,18 +516,26 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             };
             (confirm, fix)
         }
+        // Reloader restarts a workload by changing its pod template (FACTS §10): a paused
+        // Deployment rolls that out only once resumed.
         KVC902 => (
             format!(
                 "kubectl get {} -n {ns} -o jsonpath='{{.metadata.annotations}}'",
                 cx.owner_kubectl()
             ),
-            format!(
-                "kubectl annotate {} -n {ns} reloader.stakater.com/auto=true  # needs Stakater Reloader in the cluster{}",
-                cx.owner_kubectl(),
-                match cx.workload {
-                    Some(("Rollout", _)) => ", started with --is-Argo-Rollouts=true",
-                    _ => "",
-                }
+            rolled(
+                cx.snap(),
+                ns,
+                cx.workload,
+                format!(
+                    "kubectl annotate {} -n {ns} reloader.stakater.com/auto=true  # needs Stakater Reloader in the cluster{}",
+                    cx.owner_kubectl(),
+                    match cx.workload {
+                        Some(("Rollout", _)) => ", started with --is-Argo-Rollouts=true",
+                        _ => "",
+                    }
+                ),
+                "the template change Reloader makes at each rotation",
             ),
         ),
     }
@@ -617,10 +625,11 @@ fn label_fix(cx: &Ctx) -> String {
                     "CronJob" | "ScaledJob" => "the next run's pods are mutated on CREATE",
                     _ => "new pods are mutated on CREATE",
                 };
-                format!(
+                let fix = format!(
                     "kubectl patch {} {n} -n {ns}{merge} -p '{patch}'  # {when}",
                     k.to_ascii_lowercase()
-                )
+                );
+                rolled(cx.snap(), ns, cx.workload, fix, "the labelled template")
             }
             None => format!(
                 "# {k}/{n} makes these pods: add label azure.workload.identity/use: \"true\" to the pod template in its spec (where its operator reads it), then let it re-create pod {} (the webhook mutates on CREATE only)",

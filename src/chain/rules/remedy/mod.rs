@@ -13,6 +13,7 @@ mod by_code;
 mod driver_install;
 mod federated_credential;
 pub(crate) mod network;
+mod paused;
 mod restart;
 mod rotation;
 mod tenant;
@@ -23,6 +24,7 @@ pub(crate) use audience::{AUDIENCE, audiences_needed, token_audience, token_requ
 pub(crate) use by_code::{commands, rotation_stuck_fix};
 pub(crate) use driver_install::install_fix;
 pub(crate) use federated_credential::fic_create;
+pub(crate) use paused::rolled;
 pub(crate) use restart::{restart, restart_pod, restart_sa_runners};
 pub(crate) use rotation::DRIVER_LOG;
 pub(crate) use tenant::{home_tenant, tenant_key_to_edit};
@@ -238,26 +240,32 @@ pub(crate) fn edit_spc(cx: &Ctx, what: &str) -> String {
 
 /// Change `what` in the pod spec: on the workload's template, or, for a pod nothing owns, by
 /// recreating the pod (a pod's spec cannot be edited in place, but for its images).
+/// A paused Deployment's edit ends with the resume that rolls it out ([`paused::rolled`]).
 pub(crate) fn edit_owner(cx: &Ctx, what: &str) -> String {
     if cx.template && !matches!(cx.workload, Some(("Job", _))) {
-        return format!(
+        let edit = format!(
             "kubectl edit {} -n {}  # {what}",
             cx.owner_kubectl(),
             cx.ns()
         );
+        return paused::rolled(cx.snap(), cx.ns(), cx.workload, edit, EDITED);
     }
-    edit_pod_owner(cx.ns(), &cx.pod.name, cx.workload, what)
+    edit_pod_owner(cx, &cx.pod.name, cx.workload, what)
 }
 
-/// [`edit_owner`] for pod `pod` of namespace `ns` owned by `workload` (a consumer of the
-/// chain's Secret need not be the chain's pod).
+/// What a template edit changes, as [`paused::rolled`] says it.
+const EDITED: &str = "the edited template";
+
+/// [`edit_owner`] for pod `pod` of the chain's namespace owned by `workload` (a consumer of
+/// the chain's Secret need not be the chain's pod).
 pub(crate) fn edit_pod_owner(
-    ns: &str,
+    cx: &Ctx,
     pod: &str,
     workload: Option<(&str, &str)>,
     what: &str,
 ) -> String {
-    match workload {
+    let ns = cx.ns();
+    let edit = match workload {
         // The API server refuses any change of a Job's pod template (immutable): the Job is
         // re-created from its manifest.
         Some(("Job", n)) => format!(
@@ -271,7 +279,8 @@ pub(crate) fn edit_pod_owner(
         None => format!(
             "kubectl get pod {pod} -n {ns} -o yaml > {pod}.yaml && ${{EDITOR:-vi}} {pod}.yaml && kubectl replace --force -f {pod}.yaml  # {what} (a pod's spec cannot be edited in place: this recreates it)"
         ),
-    }
+    };
+    paused::rolled(cx.snap(), ns, workload, edit, EDITED)
 }
 
 /// `kubectl patch` of one SecretProviderClass parameter (a merge patch: the others stay).
