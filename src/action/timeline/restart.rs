@@ -22,6 +22,25 @@ const RESTART_HOPS: &[Hop] = &[
     ("old pod gone", |k| k == "old"),
 ];
 
+/// How long a restart is followed per pod it replaces. A StatefulSet replaces its pods one at
+/// a time, each new one ready before the next old one goes, and a DaemonSet node by node
+/// (maxUnavailable 1 by default): a rollout takes about as many pod starts (image pull,
+/// secrets fetched, probes passed) as it has pods, so a fixed limit gave up on long ones
+/// that were still moving.
+const PER_POD: Duration = Duration::from_secs(120);
+/// Never less: what one pod's replacement had before the limit grew with the pods.
+const MIN_DEADLINE: Duration = Duration::from_secs(300);
+/// Nor more: a rollout that has stalled is better told than waited on for an hour.
+const MAX_DEADLINE: Duration = Duration::from_secs(30 * 60);
+
+/// How long the restart of `pods` pods is followed before the watch gives up.
+fn deadline_for(pods: usize) -> Duration {
+    let pods = u32::try_from(pods).unwrap_or(u32::MAX);
+    PER_POD
+        .saturating_mul(pods)
+        .clamp(MIN_DEADLINE, MAX_DEADLINE)
+}
+
 /// Follows a restart: the new pods being created, mounting, running and reading fresh env
 /// (in that causal order: containers start only after every volume is ready), and the old
 /// pod going away.
@@ -52,6 +71,9 @@ pub struct RestartWatch {
     steps: Steps,
     /// New pods seen of the replicas the workload wants, when it wants more than one.
     count: Option<(usize, usize)>,
+    /// New pods running (every app container started): the pods replaced so far, as the
+    /// watch says when it gives up.
+    replaced: usize,
     finished: bool,
     verdict: Vec<Step>,
 }
@@ -93,9 +115,11 @@ impl RestartWatch {
             title: None,
             started_at: before.source.observed_at,
             elapsed: Duration::ZERO,
-            deadline: Duration::from_secs(300),
+            // The owner's pods are what a rollout replaces, until its replicas are read.
+            deadline: deadline_for(before_owned),
             steps: Steps::default(),
             count: None,
+            replaced: 0,
             finished: false,
             verdict: Vec::new(),
         }
@@ -106,6 +130,9 @@ impl RestartWatch {
     pub fn for_plan(before: &Snapshot, namespace: &str, pod: &str, plan: &RestartPlan) -> Self {
         let mut w = RestartWatch::new(before, namespace, pod, plan.replacing_owner());
         w.one = plan.replaces_one_pod();
+        if w.one {
+            w.deadline = deadline_for(1);
+        }
         w.title = Some(plan.title());
         w
     }
@@ -224,6 +251,11 @@ impl RestartWatch {
                 None,
             ),
         };
+        // The limit grows with the pods to replace (never shrinks: a watch already granted
+        // the time keeps it).
+        if let Some(want) = want {
+            self.deadline = self.deadline.max(deadline_for(want));
+        }
         if let Some(want) = want.filter(|w| *w > 1) {
             let (have, label, complete) = match counted {
                 Some((have, label, complete)) => (have, label, complete),
@@ -244,6 +276,7 @@ impl RestartWatch {
                 },
             );
         }
+        self.replaced = new_pods.iter().filter(|p| running(p)).count();
         for p in new_pods {
             self.observe_new_pod(s, p, now);
         }
@@ -375,12 +408,17 @@ impl RestartWatch {
             && self.steps.by_key.values().all(|s| s.state.is_terminal());
         if resolved || self.elapsed >= self.deadline {
             let limit = short_duration(self.deadline);
-            self.steps.stick_waiting(|key| match key {
+            // How far a rollout of several pods got: new pods running, of those it replaces.
+            let so_far = self.count.map(|(_, want)| (self.replaced.min(want), want));
+            self.steps.stick_waiting(|key| match (key, so_far) {
                 // A rolling update creates the next new pod only when one became ready.
-                "count" => format!(
-                    "the rollout stalled: a rolling update replaces old pods only as new ones become ready, and none did within {limit}"
+                ("count", Some((replaced, want))) => format!(
+                    "the rollout stalled: {replaced} of {want} pods replaced (a new one running) when the watch gave up after {limit}; a rolling update replaces the next old pod only once a new one is ready"
                 ),
-                _ => format!("no change observed within {limit}"),
+                (_, Some((replaced, want))) => format!(
+                    "no change observed within {limit} ({replaced} of {want} pods replaced)"
+                ),
+                (_, None) => format!("no change observed within {limit}"),
             });
             self.verdict = verdict(&self.steps, RESTART_HOPS);
             self.count_in_verdict();
@@ -445,6 +483,12 @@ impl RestartWatch {
             follow_up: None,
         }
     }
+}
+
+/// Every app container of `p` has started: the pod has replaced the old one.
+fn running(p: &PodObs) -> bool {
+    let mut app = p.containers.iter().filter(|c| !c.init).peekable();
+    app.peek().is_some() && app.all(|c| matches!(c.state, ContainerStateObs::Running { .. }))
 }
 
 /// A pod's identity across a restart: its uid, else `namespace/name`.

@@ -472,3 +472,135 @@ fn env_from_a_secret_behind_the_mounted_file_is_not_fresh() {
         StepState::Done(_)
     ));
 }
+
+/// StatefulSet `db` of `replicas` rolling (no partition): `new` of its pods replaced (new
+/// uid, created at +`at` each), the others as they were.
+fn rolling_db(now: i64, replicas: i32, new: &[(usize, i64)]) -> Snapshot {
+    let mut s = world(now, 2, 2, -10, 2, -10);
+    s.spc_statuses.items.clear();
+    s.pods = Coll::known(
+        (0..replicas as usize)
+            .map(|i| {
+                let name = format!("db-{i}");
+                match new.iter().find(|(n, _)| *n == i) {
+                    Some((_, at)) => owned_by(
+                        pod(&name, *at, at + 2, "-"),
+                        "StatefulSet",
+                        "db",
+                        &format!("uid-new-{i}"),
+                    ),
+                    None => owned_by(
+                        pod(&name, -3600, -3598, "-"),
+                        "StatefulSet",
+                        "db",
+                        &format!("uid-old-{i}"),
+                    ),
+                }
+            })
+            .collect(),
+    );
+    s.workloads = Coll::known(vec![WorkloadObs {
+        kind: "StatefulSet".into(),
+        namespace: "pay".into(),
+        name: "db".into(),
+        replicas: Some(replicas),
+        update: Some(UpdateObs::default()),
+        ..Default::default()
+    }]);
+    s
+}
+
+/// The limit is a base per pod replaced (a StatefulSet or DaemonSet replaces them one at a
+/// time), never less than one pod's 5 minutes and never more than 30.
+#[test]
+fn the_limit_grows_with_the_pods_replaced_up_to_a_cap() {
+    assert_eq!(deadline_for(0), Duration::from_secs(300));
+    assert_eq!(deadline_for(1), Duration::from_secs(300));
+    assert_eq!(deadline_for(3), Duration::from_secs(360));
+    assert_eq!(deadline_for(5), Duration::from_secs(600));
+    assert_eq!(deadline_for(15), Duration::from_secs(1800));
+    assert_eq!(deadline_for(400), Duration::from_secs(1800));
+}
+
+/// A five-pod StatefulSet still rolling at 5 minutes is followed on (the old fixed limit gave
+/// up on it); when it does give up, the stalled count says how many of the five were
+/// replaced.
+#[test]
+fn a_stateful_set_rolling_pod_by_pod_is_followed_past_five_minutes_and_says_how_far_it_got() {
+    let before = rolling_db(0, 5, &[]);
+    let plan = RestartPlan::for_pod(&before, before.pod("pay", "db-4").unwrap());
+    assert!(
+        matches!(plan, RestartPlan::RolloutRestart { ref kind, .. } if kind == "StatefulSet"),
+        "{plan:?}"
+    );
+    let mut w = RestartWatch::for_plan(&before, "pay", "db-4", &plan);
+    w.observe(&rolling_db(290, 5, &[(4, 10), (3, 150)]));
+    assert_eq!(w.timeline().deadline, Duration::from_secs(600));
+    w.tick(t(400));
+    let tl = w.timeline();
+    assert!(!tl.finished, "two of five replaced at 6m40s: {tl:#?}");
+    assert_eq!(
+        *state_of(&tl, "new pods of StatefulSet/db: 2 of 5"),
+        StepState::Waiting
+    );
+
+    w.tick(t(600));
+    let tl = w.timeline();
+    assert!(tl.finished, "{tl:#?}");
+    match state_of(&tl, "new pods of StatefulSet/db") {
+        StepState::Stuck(why) => assert!(
+            why.contains("2 of 5 pods replaced") && why.contains("gave up after 10m00s"),
+            "{why}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    let created = tl
+        .verdict
+        .iter()
+        .find(|v| v.label.starts_with("new pods created"))
+        .expect("a verdict on the new pods");
+    assert_eq!(created.label, "new pods created (2 of 5)");
+    assert!(matches!(created.state, StepState::Stuck(_)), "{created:?}");
+}
+
+/// A new pod created but not yet running has replaced nothing yet.
+#[test]
+fn a_new_pod_not_running_is_not_counted_as_replaced() {
+    let before = rolling_db(0, 3, &[]);
+    let plan = RestartPlan::for_pod(&before, before.pod("pay", "db-2").unwrap());
+    let mut w = RestartWatch::for_plan(&before, "pay", "db-2", &plan);
+    let mut after = rolling_db(100, 3, &[(2, 10)]);
+    after.pods.items[2].containers[0].state = ContainerStateObs::Waiting {
+        reason: "ContainerCreating".into(),
+        message: String::new(),
+    };
+    w.observe(&after);
+    assert_eq!(w.timeline().deadline, Duration::from_secs(360));
+    w.tick(t(360));
+    let tl = w.timeline();
+    assert!(tl.finished, "{tl:#?}");
+    match state_of(&tl, "new pods of StatefulSet/db") {
+        StepState::Stuck(why) => assert!(why.contains("0 of 3 pods replaced"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A deleted pod's one replacement keeps one pod's limit, and its wording counts no pods.
+#[test]
+fn one_deleted_pod_keeps_five_minutes() {
+    let before = db(0, "uid-old", -3600, true);
+    let plan = RestartPlan::for_pod(&before, before.pod("pay", "db-0").unwrap());
+    assert!(plan.replaces_one_pod(), "{plan:?}");
+    let mut w = RestartWatch::for_plan(&before, "pay", "db-0", &plan);
+    w.observe(&db(10, "uid-old", -3600, true));
+    assert_eq!(w.timeline().deadline, Duration::from_secs(300));
+    w.tick(t(299));
+    assert!(!w.timeline().finished);
+    w.tick(t(300));
+    let tl = w.timeline();
+    assert!(tl.finished, "{tl:#?}");
+    assert_eq!(
+        *state_of(&tl, "old pod db-0"),
+        StepState::Stuck("no change observed within 5m00s".into())
+    );
+}
