@@ -1,0 +1,187 @@
+//! Findings known only from an event: the objects they concern may be unobservable (the
+//! Azure side unknown), so the event's message names what it can (the object type a 403 was
+//! refused for, the tenants of an AKV10032, the presented issuer of an AADSTS70021) and the
+//! rest are the code's default commands.
+
+use super::*;
+use crate::snapshot::EventObs;
+
+/// KVC704's confirm and fix, from the event that showed the 429: the events of its reason (a
+/// failed rotation is `MountRotationFailed`, not `FailedMount`), and what relieves the vault
+/// ([`throttling::fix`]).
+fn throttling_commands(cx: &Ctx, e: &EventObs) -> (String, String) {
+    let confirm = format!(
+        "kubectl get events -n {} --field-selector reason={}",
+        cx.ns(),
+        e.reason
+    );
+    (confirm, throttling::fix(cx))
+}
+
+/// A finding known only from an event (the objects it concerns may be unobservable).
+pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -> Finding {
+    use Code::*;
+    let (mut confirm, mut fix) = commands(cx, code);
+    if code == KVC501 {
+        // The 403 names the object type it was refused for: grant what that type needs.
+        if let Some(t) = events::object_type(&e.message) {
+            fix = match cx.vault.filter(|v| !v.rbac) {
+                Some(v) => set_policy(&v.name, &principal(cx), &[t]),
+                None => grant_roles(cx, &roles_needed(cx, Some(t))),
+            };
+        }
+    }
+    if code == KVC704 {
+        (confirm, fix) = throttling_commands(cx, e);
+    }
+    // AKV10032 names the vault's tenant (`Expected one of https://sts.windows.net/<t>/`):
+    // the fix's consent and tenantID then name it too.
+    if code == KVC406
+        && cx.vault.is_none()
+        && let Some(t) = events::sts_tenant(&e.message, "Expected one of ")
+    {
+        fix = crate::chain::rules::federation::cross_tenant_fix(cx, t);
+    }
+    if matches!(code, KVC505 | KVC506)
+        && let Some(u) = events::unreached_vault(&e.message)
+    {
+        let (resource, message, confirm, fix) = network::unreached(cx, code, u);
+        return cx.finding(code, resource, message, vec![evidence], confirm, fix);
+    }
+    // Service-principal mode: a key the provider misses is the Secret's fault, not the SPC's.
+    if code == KVC302
+        && let Some(f) = crate::chain::rules::sp_secret::from_event(cx, e, &evidence)
+    {
+        return f;
+    }
+    let spc = cx.spc_resource();
+    let (resource, message) = match code {
+        KVC101 => (spc, format!("the driver cannot find SecretProviderClass {} in namespace {}", cx.spc_name, cx.ns())),
+        KVC103 => (cx.owner_resource(), format!("the driver rejects volume {}: readOnly is not true", cx.volume.name)),
+        KVC104 => (CSIDRIVER.to_string(), format!("the Secrets Store CSI driver (or its Azure provider) is not available on node {}, where pod {} runs", cx.pod.node.as_deref().unwrap_or("(unknown)"), cx.pod.name)),
+        KVC105 => {
+            let audience = events::token_audience(&e.message)
+                .or_else(|| token_audience(cx))
+                .unwrap_or(AUDIENCE);
+            (CSIDRIVER.to_string(), format!("the driver got no service-account token for {audience}: the CSIDriver has no tokenRequests for it"))
+        }
+        KVC301 => {
+            let tenant = events::directory(&e.message).unwrap_or("the SecretProviderClass tenantID");
+            let why = match cluster_tenant(cx) {
+                // `rules::resolve` made a tenant other than the cluster's KVC404.
+                Some(home) => format!("tenant {tenant} is the cluster's ({home}), so the clientID is the likely fault"),
+                None => {
+                    // Which one is wrong cannot be told: offer both edits.
+                    fix = format!(
+                        "{fix}  — or, if the identity lives in another tenant: {}",
+                        edit_spc(cx, &format!("parameters.{}: the identity's tenantId (az identity list --query \"[?clientId=='{}'].tenantId\" -o tsv)", cx.tenant_key(), client_id(cx)))
+                    );
+                    "either no identity has this clientID, or it lives in another tenant and tenantID is wrong; kvchain sees neither the identities nor the cluster's tenant to tell which".to_string()
+                }
+            };
+            (
+                format!("ManagedIdentity/{}", client_id(cx)),
+                format!(
+                    "Entra ID tenant {tenant} has no application with clientID {} (AADSTS700016): {why}",
+                    client_id(cx)
+                ),
+            )
+        }
+        KVC302 => (spc, "the provider rejected the SecretProviderClass parameters".to_string()),
+        KVC401 => {
+            let seen = events::assertion(&e.message, "Subject").unwrap_or_else(|| cx.subject());
+            (
+                format!("ManagedIdentity/{}", cx.identity.map_or_else(|| client_id(cx), |i| i.name.clone())),
+                format!("token exchange rejected: no federated credential on clientID {} matches subject {seen}", client_id(cx)),
+            )
+        }
+        KVC402 => (
+            format!("ManagedIdentity/{}", cx.identity.map_or_else(|| client_id(cx), |i| i.name.clone())),
+            format!("token exchange rejected: no federated credential on clientID {} has the cluster's issuer", client_id(cx)),
+        ),
+        KVC404 => {
+            let asked = events::directory(&e.message).map_or_else(
+                || "the tenant in the SecretProviderClass".to_string(),
+                |t| format!("tenant {t}"),
+            );
+            let home = match (cx.identity, cluster_tenant(cx)) {
+                (Some(i), _) => format!(": {} lives in tenant {}", i.name, i.tenant_id),
+                // FACTS §11: AADSTS700016 at another tenant's endpoint: the identity exists.
+                (None, Some(t)) => format!(
+                    ": the cluster (and, as a rule, its managed identities) is in tenant {t}, so the SecretProviderClass {} is the likely fault",
+                    cx.tenant_key()
+                ),
+                (None, None) => String::new(),
+            };
+            (spc, format!("token exchange rejected: {asked} does not know clientID {}{home}", client_id(cx)))
+        }
+        KVC405 => {
+            let p = events::presented(&e.message);
+            let proven = p.as_ref().map_or_else(String::new, |p| {
+                let issuer = match cx.cluster().oidc_issuer.known() {
+                    Some(i) if *i == p.issuer => " (the cluster's OIDC issuer)",
+                    Some(_) => " (NOT the cluster's OIDC issuer)",
+                    None => "",
+                };
+                let subject = if p.subject == cx.subject() { " (this pod's service account)" } else { "" };
+                format!(
+                    "; the message proves the token carried issuer {}{issuer}, subject {}{subject} and audience {}",
+                    p.issuer, p.subject, p.audience
+                )
+            });
+            (
+                format!("ManagedIdentity/{}", cx.identity.map_or_else(|| client_id(cx), |i| i.name.clone())),
+                format!(
+                    "token exchange rejected (AADSTS70021): no federated credential on clientID {} matches issuer, subject and audience together{proven}. The credentials are not visible here, so the credential's issuer (often a missing or extra trailing '/'), subject or audience may be the field that differs",
+                    client_id(cx)
+                ),
+            )
+        }
+        KVC406 => {
+            // `Expected one of https://sts.windows.net/<vault tenant>/, …, found …/<token's>/`
+            let tenants = match (
+                events::sts_tenant(&e.message, "Expected one of "),
+                events::sts_tenant(&e.message, "found "),
+            ) {
+                (Some(v), Some(t)) => format!(" (vault tenant {v}, token from tenant {t})"),
+                _ => String::new(),
+            };
+            (
+                format!("KeyVault/{}", cx.keyvault()),
+                format!(
+                    "Key Vault {} rejects the token: it was issued by another tenant than the vault's{tenants} (401 AKV10032 Invalid issuer); a managed identity cannot get tokens for another tenant",
+                    cx.keyvault()
+                ),
+            )
+        }
+        KVC501 => (format!("KeyVault/{}", cx.keyvault()), format!("Key Vault {} denied the read (403): the identity has no role or access policy that allows it", cx.keyvault())),
+        KVC505 => (format!("KeyVault/{}", cx.keyvault()), format!("Key Vault {} firewall / network rules refused the request", cx.keyvault())),
+        KVC601 => (format!("KeyVault/{}", cx.keyvault()), format!("an object of SecretProviderClass {} is not in Key Vault {}", cx.spc_name, cx.keyvault())),
+        KVC602 => (format!("KeyVault/{}", cx.keyvault()), format!("an object of SecretProviderClass {} is disabled in Key Vault {}", cx.spc_name, cx.keyvault())),
+        KVC704 => {
+            let l = throttling::Load::of(cx);
+            (
+                format!("KeyVault/{}", cx.keyvault()),
+                format!(
+                    "Key Vault {} is throttling requests (429): SecretProviderClass {} reads {} objects per poll ({} pods x {} objects), about {} reads/day ({} polls/day at {}s)",
+                    cx.keyvault(),
+                    cx.spc_name,
+                    l.per_poll(),
+                    l.pods,
+                    l.objects,
+                    l.per_day(),
+                    l.polls_per_day(),
+                    l.poll.as_secs()
+                ),
+            )
+        }
+        KVC705 => (spc, "the provider rejected the objects of the SecretProviderClass".to_string()),
+        KVC801 => (spc, "the driver cannot build the synced Secret: a secretObjects objectName matches no mounted file".to_string()),
+        KVC806 => (spc, "the driver failed to create or update the synced Secret".to_string()),
+        KVC106 => (cx.owner_resource(), format!("{} cannot create its pods: admission refused them (message in evidence)", cx.owner_resource())),
+        KVC107 => (format!("Pod/{}", cx.pod.name), format!("pod {} is not scheduled: kube-scheduler finds no node that fits it (message in evidence)", cx.pod.name)),
+        KVC701 => (format!("Pod/{}", cx.pod.name), format!("volume {} fails to mount for a reason no rule explains (message verbatim in evidence)", cx.volume.name)),
+        other => (spc, other.title().to_string()),
+    };
+    cx.finding(code, resource, message, vec![evidence], confirm, fix)
+}

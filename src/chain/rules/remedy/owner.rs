@@ -1,0 +1,60 @@
+//! Edits of the pod spec where its owner keeps it: the workload's template (a paused
+//! Deployment's then resumed), a Job re-created from its manifest, a static pod's file on its
+//! node, a bare pod recreated.
+
+use super::paused;
+use crate::chain::context::Ctx;
+
+/// Change `what` in the pod spec: on the workload's template, or, for a pod nothing owns, by
+/// recreating the pod (a pod's spec cannot be edited in place, but for its images).
+/// A paused Deployment's edit ends with the resume that rolls it out ([`paused::rolled`]).
+pub(crate) fn edit_owner(cx: &Ctx, what: &str) -> String {
+    if cx.template && !matches!(cx.workload, Some(("Job", _))) {
+        let edit = format!(
+            "kubectl edit {} -n {}  # {what}",
+            cx.owner_kubectl(),
+            cx.ns()
+        );
+        return paused::rolled(cx.snap(), cx.ns(), cx.workload, edit, EDITED);
+    }
+    edit_pod_owner(cx, &cx.pod.name, cx.workload, what)
+}
+
+/// What a template edit changes, as [`paused::rolled`] says it.
+const EDITED: &str = "the edited template";
+
+/// [`edit_owner`] for pod `pod` of the chain's namespace owned by `workload` (a consumer of
+/// the chain's Secret need not be the chain's pod).
+pub(crate) fn edit_pod_owner(
+    cx: &Ctx,
+    pod: &str,
+    workload: Option<(&str, &str)>,
+    what: &str,
+) -> String {
+    let ns = cx.ns();
+    let edit = match workload {
+        // The API server refuses any change of a Job's pod template (immutable): the Job is
+        // re-created from its manifest.
+        Some(("Job", n)) => format!(
+            "# a Job's pod template cannot be changed: in its manifest, {what}; then re-create it: kubectl delete job {n} -n {ns} --ignore-not-found && kubectl apply -f <the Job's manifest>"
+        ),
+        Some(("Node", n)) => static_pod_edit(n, what),
+        Some((k, n)) => format!(
+            "kubectl edit {}/{n} -n {ns}  # {what}",
+            k.to_ascii_lowercase()
+        ),
+        None => format!(
+            "kubectl get pod {pod} -n {ns} -o yaml > {pod}.yaml && ${{EDITOR:-vi}} {pod}.yaml && kubectl replace --force -f {pod}.yaml  # {what} (a pod's spec cannot be edited in place: this recreates it)"
+        ),
+    };
+    paused::rolled(cx.snap(), ns, workload, edit, EDITED)
+}
+
+/// A static pod (its mirror is owned by its Node) lives in a manifest file on that node; the
+/// API's copy is a mirror, and deleting it restarts nothing (the kubelet re-creates the
+/// mirror of the pod it still runs).
+fn static_pod_edit(node: &str, what: &str) -> String {
+    format!(
+        "# static pod of node {node}: in its manifest file on {node} (the kubelet's staticPodPath, /etc/kubernetes/manifests by default), {what}; the kubelet re-creates the pod when the file changes (kubectl cannot: deleting the mirror pod restarts nothing)"
+    )
+}

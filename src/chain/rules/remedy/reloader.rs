@@ -1,0 +1,97 @@
+//! KVC902's confirm and fix: what restarts env readers of the synced Secret when it rotates.
+//! Stakater Reloader rolls the workloads it watches by changing their pod template (FACTS
+//! §10): an annotation where it looks (a paused Deployment then resumed, for it rolls no
+//! template change), and for any other owner the restart that works for it, or reading the
+//! mounted file instead of env.
+
+use super::{restart, rolled};
+use crate::chain::context::Ctx;
+use crate::chain::rules::consumers::reloader_watches;
+
+/// KVC902's (confirm, fix) for the chain's pod and owner.
+pub(super) fn commands(cx: &Ctx) -> (String, String) {
+    let ns = cx.ns();
+    match cx.workload {
+        // A pod nothing owns: the finding rests on its ownerReferences, and Reloader rolls a
+        // workload's pod template (FACTS §10), which a bare pod has none of.
+        None if !cx.template => (
+            format!(
+                "kubectl get pod {} -n {ns} -o jsonpath='{{.metadata.ownerReferences}}'",
+                cx.pod.name
+            ),
+            format!(
+                "kubectl get pod {} -n {ns} -o yaml | kubectl replace --force -f -  # after each rotation: nothing restarts a bare pod (Reloader rolls workloads); or run it from a Deployment, or read the mounted file instead of env",
+                cx.pod.name
+            ),
+        ),
+        // Reloader rolls Deployments, DaemonSets and StatefulSets (FACTS §10): a Job's pods
+        // are never restarted by it, and an annotation there silences nothing but this.
+        Some(("Job", _)) => (
+            format!(
+                "kubectl get {} -n {ns} -o jsonpath='{{.spec.template.spec.initContainers[*].env}} {{.spec.template.spec.containers[*].env}}'",
+                cx.owner_kubectl()
+            ),
+            "# nothing to annotate: Reloader does not restart Jobs; a run keeps the value it started with and the next run reads the current one (read the mounted file instead of env if a run must see a rotation)".to_string(),
+        ),
+        // An owner Reloader does not watch (a bare ReplicaSet, an operator's resource, a
+        // static pod's node): an annotation would restart nothing.
+        Some((kind, _)) if !reloader_watches(kind) => unwatched(cx, kind),
+        // Reloader restarts a workload by changing its pod template (FACTS §10): a paused
+        // Deployment rolls that out only once resumed.
+        _ => (
+            format!(
+                "kubectl get {} -n {ns} -o jsonpath='{{.metadata.annotations}}'",
+                cx.owner_kubectl()
+            ),
+            rolled(
+                cx.snap(),
+                ns,
+                cx.workload,
+                format!(
+                    "kubectl annotate {} -n {ns} reloader.stakater.com/auto=true  # needs Stakater Reloader in the cluster{}",
+                    cx.owner_kubectl(),
+                    match cx.workload {
+                        Some(("Rollout", _)) => ", started with --is-Argo-Rollouts=true",
+                        _ => "",
+                    }
+                ),
+                "the template change Reloader makes at each rotation",
+            ),
+        ),
+    }
+}
+
+/// KVC902 for an owner Reloader never looks at: what restarts the pod is the restart itself,
+/// after each rotation, or reading the mounted file.
+fn unwatched(cx: &Ctx, kind: &str) -> (String, String) {
+    let ns = cx.ns();
+    let confirm = match kind {
+        // Whether a Deployment is above it.
+        "ReplicaSet" => format!(
+            "kubectl get {} -n {ns} -o jsonpath='{{.metadata.ownerReferences}}'",
+            cx.owner_kubectl()
+        ),
+        _ => format!(
+            "kubectl get pod {} -n {ns} -o jsonpath='{{.metadata.ownerReferences}}'",
+            cx.pod.name
+        ),
+    };
+    let restart = restart(cx);
+    let fix = match restart.strip_prefix("# ") {
+        Some(note) => format!(
+            "# {note}; nothing restarts it when the Secret rotates: read the mounted file instead of env"
+        ),
+        None => {
+            let (run, note) = restart.split_once("  # ").unwrap_or((&restart, ""));
+            let note = if note.is_empty() {
+                String::new()
+            } else {
+                format!(" ({note})")
+            };
+            format!(
+                "{run}  # after each rotation{note}: Reloader does not restart a {kind}; or run the pods from a Deployment, or read the mounted file instead of env"
+            )
+        }
+    };
+    (confirm, fix)
+}

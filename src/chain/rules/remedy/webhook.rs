@@ -1,0 +1,61 @@
+//! The workload-identity webhook's side of a fix: the label it selects pods by, on the pod
+//! template where each kind keeps it, and the webhook installed on AKS (FACTS §6).
+
+use super::{aks_args, edit_owner, rolled};
+use crate::chain::context::Ctx;
+
+/// Installs the workload-identity webhook on AKS (with the OIDC issuer it needs).
+pub(super) fn install_webhook(cx: &Ctx) -> String {
+    format!(
+        "az aks update {} --enable-oidc-issuer --enable-workload-identity",
+        aks_args(cx)
+    )
+}
+
+pub(super) fn pod_labels_and_env(cx: &Ctx) -> String {
+    format!(
+        "kubectl get pod {} -n {} -o jsonpath='{{.metadata.labels}} {{.spec.initContainers[*].env[*].name}} {{.spec.containers[*].env[*].name}}'",
+        cx.pod.name,
+        cx.ns()
+    )
+}
+
+/// KVC201's fix: the label on the pod template, where each kind keeps it. A Job's template
+/// is immutable (the API server refuses the patch) and a CronJob's is in its job template.
+pub(super) fn label_fix(cx: &Ctx) -> String {
+    const LABEL: &str = r#"{"metadata":{"labels":{"azure.workload.identity/use":"true"}}}"#;
+    let ns = cx.ns();
+    match cx.workload {
+        Some(("Job", _)) => edit_owner(
+            cx,
+            "add label azure.workload.identity/use: \"true\" to spec.template.metadata.labels",
+        ),
+        Some((k, n)) if k != "Pod" => match crate::chain::context::template_of(k) {
+            Some(t) => {
+                // {"spec":{"template":LABEL}} from the template's path, innermost last.
+                let steps: Vec<&str> = t.jsonpath.trim_start_matches('.').split('.').collect();
+                let patch = steps.iter().rev().fold(LABEL.to_string(), |inner, step| {
+                    format!("{{\"{step}\":{inner}}}")
+                });
+                let merge = if t.built_in { "" } else { " --type merge" };
+                let when = match k {
+                    "CronJob" | "ScaledJob" => "the next run's pods are mutated on CREATE",
+                    _ => "new pods are mutated on CREATE",
+                };
+                let fix = format!(
+                    "kubectl patch {} {n} -n {ns}{merge} -p '{patch}'  # {when}",
+                    k.to_ascii_lowercase()
+                );
+                rolled(cx.snap(), ns, cx.workload, fix, "the labelled template")
+            }
+            None => format!(
+                "# {k}/{n} makes these pods: add label azure.workload.identity/use: \"true\" to the pod template in its spec (where its operator reads it), then let it re-create pod {} (the webhook mutates on CREATE only)",
+                cx.pod.name
+            ),
+        },
+        _ => format!(
+            "add label azure.workload.identity/use: \"true\" to pod {} and recreate it (the webhook mutates on CREATE only)",
+            cx.pod.name
+        ),
+    }
+}
