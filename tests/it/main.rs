@@ -57,6 +57,7 @@ mod lab_rollout;
 mod lab_scenario_errors;
 mod lab_scenarios;
 mod lab_stale_readers;
+mod lab_stateful_rollout;
 mod lab_sync_causes;
 mod lab_throttling;
 mod lab_webhook_admission;
