@@ -48,6 +48,7 @@ mod lab_one_cause;
 mod lab_pending;
 mod lab_pinned;
 mod lab_placeholders;
+mod lab_projected_sources;
 mod lab_recovery;
 mod lab_refused_events;
 mod lab_repairs;
