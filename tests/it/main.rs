@@ -40,6 +40,7 @@ mod lab_compound_pods;
 mod lab_config_maps;
 mod lab_consumers;
 mod lab_container_config;
+mod lab_container_starts;
 mod lab_credentials;
 mod lab_daemonset;
 mod lab_diagnosis;

@@ -215,12 +215,12 @@ impl World {
             }
         }
         let mut errors: Vec<(String, String)> = Vec::new();
-        let mut started = 0;
+        let mut started: Vec<String> = Vec::new();
         if init_error.is_none() {
             let app = spec.iter().flat_map(|s| s.containers.iter());
             for c in app.filter(|c| !resumed || p.config_error(&c.name).is_some()) {
                 match start(c, &mut env) {
-                    Ok(()) => started += 1,
+                    Ok(()) => started.push(c.name.clone()),
                     Err(e) => errors.push((c.name.clone(), e)),
                 }
             }
@@ -241,14 +241,14 @@ impl World {
                 vec![(init, e)]
             }
             None => {
-                let changed =
-                    started > 0 || p.stage != Stage::Configuring || *p.config_errors != *errors;
+                let changed = !started.is_empty()
+                    || p.stage != Stage::Configuring
+                    || *p.config_errors != *errors;
                 set_status(p, None);
                 p.env = Held::new(env);
                 p.subpath_files = Held::new(files);
-                if started > 0 && p.started_at.is_none() {
-                    p.started_at = Some(now);
-                }
+                // A container held until now shows its own start, not the pod's first.
+                p.started(&started, now);
                 p.config_errors = errors.clone().into();
                 p.stage = match errors.is_empty() {
                     true => Stage::Running,
