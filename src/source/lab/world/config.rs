@@ -28,24 +28,18 @@ impl World {
         for v in p.volumes() {
             let mut errors: Vec<String> = Vec::new();
             if let Some(s) = v.secret.as_ref().filter(|s| s.optional != Some(true)) {
-                let name = s.secret_name.clone().unwrap_or_default();
-                let keys = s.items.iter().flatten().map(|i| i.key.as_str());
-                match self.secrets.get(&(ns.to_string(), name.clone())) {
-                    None => errors.push(format!("secret \"{name}\" not found")),
-                    Some(secret) => errors.extend(self.secret_lacks(secret, keys)),
-                }
+                let name = s.secret_name.as_deref().unwrap_or_default();
+                errors.extend(self.secret_payload(ns, name, s.items.iter().flatten()));
             }
             if let Some(c) = v.config_map.as_ref().filter(|c| c.optional != Some(true)) {
                 errors.extend(self.config_map_payload(ns, &c.name, c.items.iter().flatten()));
             }
             let sources = v.projected.iter().flat_map(|p| p.sources.iter().flatten());
             for src in sources {
+                // The projected plugin reads each source as the secret and configMap plugins
+                // do, with the same errors (one per source, aggregated).
                 if let Some(s) = src.secret.as_ref().filter(|s| s.optional != Some(true)) {
-                    // A projected source's missing Secret is not modelled (only its items keys).
-                    if let Some(secret) = self.secrets.get(&(ns.to_string(), s.name.clone())) {
-                        let keys = s.items.iter().flatten().map(|i| i.key.as_str());
-                        errors.extend(self.secret_lacks(secret, keys));
-                    }
+                    errors.extend(self.secret_payload(ns, &s.name, s.items.iter().flatten()));
                 }
                 if let Some(c) = src.config_map.as_ref().filter(|c| c.optional != Some(true)) {
                     errors.extend(self.config_map_payload(ns, &c.name, c.items.iter().flatten()));
@@ -59,15 +53,21 @@ impl World {
         out
     }
 
-    /// The secret volume plugin's error for the first `items[].key` the Secret lacks.
-    fn secret_lacks<'a>(
+    /// The secret volume plugin's error for a required source: the Secret is missing (the
+    /// kubelet's secret manager: `secret "NAME" not found`), or lacks an `items[].key`.
+    fn secret_payload<'a>(
         &self,
-        secret: &Secret,
-        mut keys: impl Iterator<Item = &'a str>,
+        ns: &str,
+        name: &str,
+        mut items: impl Iterator<Item = &'a k8s_openapi::api::core::v1::KeyToPath>,
     ) -> Option<String> {
+        let Some(secret) = self.secrets.get(&(ns.to_string(), name.to_string())) else {
+            return Some(format!("secret \"{name}\" not found"));
+        };
         let has = |k: &str| secret.data.as_ref().is_some_and(|d| d.contains_key(k));
-        keys.find(|k| !has(k))
-            .map(|k| format!("references non-existent secret key: {k}"))
+        items
+            .find(|i| !has(&i.key))
+            .map(|i| format!("references non-existent secret key: {}", i.key))
     }
 
     /// The configMap volume plugin's error for a required source: the ConfigMap is missing,
@@ -215,12 +215,12 @@ impl World {
             }
         }
         let mut errors: Vec<(String, String)> = Vec::new();
-        let mut started = 0;
+        let mut started: Vec<String> = Vec::new();
         if init_error.is_none() {
             let app = spec.iter().flat_map(|s| s.containers.iter());
             for c in app.filter(|c| !resumed || p.config_error(&c.name).is_some()) {
                 match start(c, &mut env) {
-                    Ok(()) => started += 1,
+                    Ok(()) => started.push(c.name.clone()),
                     Err(e) => errors.push((c.name.clone(), e)),
                 }
             }
@@ -241,14 +241,14 @@ impl World {
                 vec![(init, e)]
             }
             None => {
-                let changed =
-                    started > 0 || p.stage != Stage::Configuring || *p.config_errors != *errors;
+                let changed = !started.is_empty()
+                    || p.stage != Stage::Configuring
+                    || *p.config_errors != *errors;
                 set_status(p, None);
                 p.env = Held::new(env);
                 p.subpath_files = Held::new(files);
-                if started > 0 && p.started_at.is_none() {
-                    p.started_at = Some(now);
-                }
+                // A container held until now shows its own start, not the pod's first.
+                p.started(&started, now);
                 p.config_errors = errors.clone().into();
                 p.stage = match errors.is_empty() {
                     true => Stage::Running,

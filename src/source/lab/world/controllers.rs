@@ -282,17 +282,18 @@ impl World {
         });
         let owned: Vec<Key> = by_owner.get(&wl.uid()).cloned().unwrap_or_default();
         // Pods of an older template revision go (rollout restart); they come back new. Not
-        // under updateStrategy OnDelete (only a deleted pod comes back new), nor a
-        // StatefulSet's pods below its partition: one of those deleted comes back from the
-        // current revision (`newVersionedStatefulSetPod`), the template before the update.
+        // under updateStrategy OnDelete (only a deleted pod comes back new). A StatefulSet
+        // rolls its own way, one pod at a time (`roll_stateful`), and a pod of it below its
+        // partition deleted comes back from the current revision
+        // (`newVersionedStatefulSetPod`), the template before the update.
         let (on_delete, partition) = replaced_by_update(wl);
-        for k in &owned {
+        let rolls_all = !matches!(wl, Workload::Job(_) | Workload::StatefulSet(_));
+        for k in owned.iter().filter(|_| rolls_all && !on_delete) {
             let stale = self.pods.get(k).is_some_and(|p| {
                 p.stage != Stage::Terminating
                     && p.labels.get("controller-revision-hash") != Some(&revision)
-                    && ordinal(&wk.2, p.name()).is_none_or(|i| i >= partition)
             });
-            if stale && wl.kind() != "Job" && !on_delete {
+            if stale {
                 self.terminate(k);
             }
         }
@@ -309,7 +310,7 @@ impl World {
             .get_or_insert_with(Default::default)
             .insert("controller-revision-hash".into(), revision.clone());
         match wl {
-            Workload::StatefulSet(_) => {
+            Workload::StatefulSet(set) => {
                 let current = self
                     .stateful_revisions
                     .entry(wl.uid())
@@ -325,6 +326,7 @@ impl World {
                     }
                 }
                 if !on_delete {
+                    self.roll_stateful(wk, set, &revision);
                     self.complete_rolling_update(wk, wl, &revision, &t);
                 }
             }
@@ -456,9 +458,4 @@ fn replaced_by_update(wl: &Workload) -> (bool, i32) {
         _ => (None, 0),
     };
     (kind.as_deref() == Some("OnDelete"), partition)
-}
-
-/// The ordinal of StatefulSet `set`'s pod `pod` (`<set>-<ordinal>`).
-fn ordinal(set: &str, pod: &str) -> Option<i32> {
-    pod.strip_prefix(set)?.strip_prefix('-')?.parse().ok()
 }

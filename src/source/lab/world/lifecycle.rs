@@ -87,6 +87,7 @@ impl World {
             unable_reported: None,
             delete_at: None,
             started_at: None,
+            late_starts: Box::default(),
             waiting: None,
             waiting_init: None,
             config_errors: Box::default(),

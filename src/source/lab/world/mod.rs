@@ -12,6 +12,7 @@ mod lifecycle;
 mod pod;
 mod rollout;
 mod rotation;
+mod stateful;
 mod waiting;
 
 pub use events::LabEvent;

@@ -166,7 +166,13 @@ pub struct LabPod {
     pub(super) failing_since: Option<Timestamp>,
     pub(super) unable_reported: Option<Timestamp>,
     pub(super) delete_at: Option<Timestamp>,
+    /// When the pod's first app containers started (the others with them, unless listed in
+    /// `late_starts`).
     pub(super) started_at: Option<Timestamp>,
+    /// App containers that started after `started_at`, with their own start: one held by
+    /// its config (CreateContainerConfigError) starts once its Secret or key exists. Empty
+    /// for nearly every pod, so no allocation.
+    pub(super) late_starts: Box<[(Name, Timestamp)]>,
     /// The waiting container state (reason, message) kubelet reports; `None` once running.
     pub(super) waiting: Option<(String, String)>,
     /// The init container `waiting` belongs to: Kubernetes runs init containers first, so the
@@ -410,7 +416,7 @@ impl LabPod {
                                 },
                                 false,
                             ),
-                            _ => (state.clone(), waiting.is_none()),
+                            _ => (self.own_start(&c.name, &state), waiting.is_none()),
                         };
                         ContainerStatus {
                             name: c.name.clone(),
@@ -427,6 +433,41 @@ impl LabPod {
             ),
             ..Default::default()
         }
+    }
+}
+
+impl LabPod {
+    /// App container `name`'s state when it shares the pod's `state`: running since its own
+    /// start when it started later than the pod's first containers.
+    fn own_start(&self, name: &str, state: &ContainerState) -> ContainerState {
+        let late = (self.late_starts.iter()).find(|(c, _)| c == name);
+        match (late, &state.running) {
+            (Some((_, at)), Some(_)) => ContainerState {
+                running: Some(ContainerStateRunning {
+                    started_at: Some(Time(*at)),
+                }),
+                ..Default::default()
+            },
+            _ => state.clone(),
+        }
+    }
+
+    /// Records app containers `names` as started at `now`: the pod's first start, or each
+    /// one's own after it.
+    pub(super) fn started(&mut self, names: &[String], now: Timestamp) {
+        if names.is_empty() {
+            return;
+        }
+        if self.started_at.is_none() {
+            self.started_at = Some(now);
+            return;
+        }
+        let mut late: Vec<(Name, Timestamp)> = (self.late_starts.iter())
+            .filter(|(c, _)| !names.iter().any(|n| n == c.as_str()))
+            .cloned()
+            .collect();
+        late.extend(names.iter().map(|n| (Name::from(n.as_str()), now)));
+        self.late_starts = late.into();
     }
 }
 
