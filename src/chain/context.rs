@@ -1,6 +1,5 @@
 //! Per-chain context: what the joins found for one (pod, SPC volume), shared by the rules.
 
-use crate::shown::shown_string;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -219,15 +218,14 @@ impl<'a> Ctx<'a> {
             severity: code.severity(),
             link: code.link(),
             namespace: self.pod.namespace.as_str().into(),
-            // Input values reach the reader through these: shown capped and escaped.
-            resource: shown_string(resource).into(),
-            message: shown_string(message).into(),
-            evidence: evidence
-                .into_iter()
-                .map(|e| SharedText::from(shown_string(e)))
-                .collect(),
-            confirm: shown_string(confirm).into(),
-            fix: shown_string(fix).into(),
+            // Input values reach the reader through these: every chain's findings are shown
+            // capped and escaped once they are final (`Finding::show_safely`, when the chain
+            // is stamped), so they are not scanned here as well.
+            resource: resource.into(),
+            message: message.into(),
+            evidence: evidence.into_iter().map(SharedText::from).collect(),
+            confirm: confirm.into(),
+            fix: fix.into(),
             follows: None,
             chain: SharedText::new(),
             suppressed: None,

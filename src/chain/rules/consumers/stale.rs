@@ -51,7 +51,7 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, i: usize, secret: &str, pod: &Pod
                 secret,
                 pod,
                 container,
-                &describe(how),
+                || describe(how),
                 "the process",
                 keys,
             );
@@ -73,12 +73,14 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, i: usize, secret: &str, pod: &Pod
                     let file = sub.split('/').next().unwrap_or(sub);
                     let renamed = matches!(source, Some(VolumeSourceObs::Secret { keys, .. }) if !keys.is_empty());
                     let keys = [file];
-                    let what = format!(
-                        "container {} file {} ({kind} {volume} with subPath {sub}, which never sees updates)",
-                        c.name, m.path
-                    );
+                    let what = || {
+                        format!(
+                            "container {} file {} ({kind} {volume} with subPath {sub}, which never sees updates)",
+                            c.name, m.path
+                        )
+                    };
                     let keys = (!renamed).then_some(&keys[..]);
-                    stale(cx, link, i, secret, pod, c, &what, "the file", keys);
+                    stale(cx, link, i, secret, pod, c, what, "the file", keys);
                 }
             }
         }
@@ -154,7 +156,8 @@ fn stale(
     secret: &str,
     pod: &PodObs,
     container: &ContainerObs,
-    what: &str,
+    // Described only for a container found holding an old copy: most are not.
+    what: impl FnOnce() -> String,
     holder: &str,
     keys: Option<&[&str]>,
 ) {
@@ -198,7 +201,8 @@ fn stale(
         Code::KVC901,
         who,
         format!(
-            "{what} of pod {} reads Secret {secret}, which {changed} at {} after the container started at {}: {}",
+            "{} of pod {} reads Secret {secret}, which {changed} at {} after the container started at {}: {}",
+            what(),
             pod.name,
             glance::time(updated),
             glance::time(*started_at),
