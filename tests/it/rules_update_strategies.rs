@@ -10,18 +10,19 @@
 //!   change until resumed.
 //!
 //! Stakater Reloader restarts a workload by changing its pod template (FACTS §10), so the same
-//! holds for its annotation. Each case is checked against the same owner under RollingUpdate (or not
-//! paused), whose fix text is unchanged.
+//! holds for its annotation: proposed (KVC902's fix), already there (the Consumers link), or
+//! awaited just after a rotation (KVC901). Each case is checked against the same owner under
+//! RollingUpdate (or not paused), whose text is unchanged.
 
 use std::process::Command;
 
-use kvchain::chain::Code;
 use kvchain::chain::testkit::{self as tk, APP, NS, TENANT};
+use kvchain::chain::{Code, Severity};
 use kvchain::snapshot::*;
 use serde_json::Value;
 
 use super::cause_kit::OTHER_TENANT;
-use super::rules_runtime::{only, run};
+use super::rules_runtime::{codes, only, run};
 
 const ROLLING: UpdateObs = UpdateObs {
     on_delete: false,
@@ -216,6 +217,81 @@ fn kvc902_on_an_on_delete_stateful_set_proposes_no_annotation() {
     );
 }
 
+// ---- the Consumers link: a Reloader annotation whose restarts are held back ----
+
+/// The testkit's Deployment carries `reloader.stakater.com/auto: "true"`: fine while it rolls
+/// out template changes; paused, Reloader's change at a rotation reaches no pod.
+#[test]
+fn a_reloader_annotated_paused_deployment_is_kvc902_with_the_resume() {
+    let running = tk::healthy();
+    assert!(
+        !codes(&run(&running)).contains(&Code::KVC902),
+        "{:?}",
+        codes(&run(&running))
+    );
+    let mut paused = running.clone();
+    tk::workload_mut(&mut paused, "Deployment", APP).paused = true;
+    let chains = run(&paused);
+    let f = only(&chains, Code::KVC902);
+    assert_eq!(f.severity, Severity::Warning);
+    assert_eq!(
+        f.message.as_ref() as &str,
+        format!(
+            "Deployment/{APP} reads synced Secret {} through env, and its Reloader annotation restarts it by changing the pod template, but Deployment {APP} is paused (spec.paused): that change rolls out nothing until it is resumed, so env keeps the value from container start",
+            tk::secret_name(APP)
+        )
+    );
+    assert_eq!(
+        f.fix.as_ref() as &str,
+        format!(
+            "kubectl rollout resume deployment/{APP} -n {NS}  # the template changes Reloader makes at rotations roll out once it is resumed, and so does whatever other template change the pause held back"
+        )
+    );
+    assert!(f.evidence.iter().any(|e| &**e == "spec.paused: true"));
+}
+
+/// Reloader's own pause (`deployment.reloader.stakater.com/pause-period`) marks the Deployment
+/// with `paused-at` and resumes it when the period ends (stakater/Reloader): not held back.
+#[test]
+fn a_deployment_paused_by_reloaders_pause_period_is_not_kvc902() {
+    let mut s = tk::healthy();
+    let d = tk::workload_mut(&mut s, "Deployment", APP);
+    d.paused = true;
+    d.annotations.insert(
+        "deployment.reloader.stakater.com/paused-at".into(),
+        "2026-01-01T00:00:00Z".into(),
+    );
+    assert!(!codes(&run(&s)).contains(&Code::KVC902));
+}
+
+#[test]
+fn a_reloader_annotated_on_delete_stateful_set_is_kvc902() {
+    let rolling = owned_by("StatefulSet", 2, ROLLING, true);
+    assert!(
+        !codes(&run(&rolling)).contains(&Code::KVC902),
+        "{:?}",
+        codes(&run(&rolling))
+    );
+    let held = owned_by("StatefulSet", 2, ON_DELETE, true);
+    let chains = run(&held);
+    let f = only(&chains, Code::KVC902);
+    assert_eq!(
+        f.message.as_ref() as &str,
+        format!(
+            "StatefulSet/{APP} reads synced Secret {} through env, and its Reloader annotation restarts it by changing the pod template, but StatefulSet {APP} has updateStrategy OnDelete: that change replaces no pod, so env keeps the value from container start until the pod is deleted",
+            tk::secret_name(APP)
+        )
+    );
+    assert!(
+        f.fix.starts_with(&format!(
+            "kubectl delete pod {APP}-0 {APP}-1 -n {NS}  # after each rotation: "
+        )),
+        "{}",
+        f.fix
+    );
+    assert!(!f.fix.contains("kubectl annotate"), "{}", f.fix);
+}
+
 // ---- workloads not read: a pause is not known ----
 
 /// With the namespace's workloads unreadable, the Deployment is known only from its
@@ -340,4 +416,42 @@ fn manifests_an_on_delete_stateful_sets_label_patch_deletes_its_ordinals() {
             "{run} && kubectl delete pod db-0 db-1 -n team --ignore-not-found  # {note}; StatefulSet db has updateStrategy OnDelete: the labelled template replaces no pod, only a pod deleted afterwards comes back from it, so the fix deletes its pods (all at once: to keep serving, delete them one at a time)"
         )
     );
+}
+
+// ---- KVC901 just after a rotation: Reloader's rollout is due only where it rolls out ----
+
+/// Just after the Secret changed, a watched workload's pod holding the old env is an info
+/// ("its rollout is due", tests/it/rules_stale_readers.rs). A paused Deployment or an OnDelete
+/// StatefulSet makes no such rollout: the stale env stays the finding it is.
+#[test]
+fn kvc901_just_after_a_rotation_is_not_due_where_reloaders_change_is_held() {
+    let rotated = |s: &mut Snapshot| {
+        let at = tk::ago(jiff::SignedDuration::from_secs(10));
+        tk::secret_mut(s, APP).updated_at = Some(at);
+        if let Observed::Known(Some(o)) = &mut tk::object_mut(s, APP).state {
+            o.versions[0].created = Some(at);
+        }
+    };
+    let kvc901 = |s: &Snapshot| only(&run(s), Code::KVC901);
+
+    let mut running = tk::healthy();
+    rotated(&mut running);
+    let f = kvc901(&running);
+    assert_eq!(f.severity, Severity::Info);
+    assert!(f.message.contains("rollout is due"), "{}", f.message);
+
+    let mut paused = running.clone();
+    tk::workload_mut(&mut paused, "Deployment", APP).paused = true;
+    let f = kvc901(&paused);
+    assert_eq!(f.severity, Severity::Error, "{f:#?}");
+    assert!(!f.message.contains("rollout is due"), "{}", f.message);
+
+    let mut rolling = owned_by("StatefulSet", 1, ROLLING, true);
+    rotated(&mut rolling);
+    assert!(kvc901(&rolling).message.contains("rollout is due"));
+    let mut held = owned_by("StatefulSet", 1, ON_DELETE, true);
+    rotated(&mut held);
+    let f = kvc901(&held);
+    assert_eq!(f.severity, Severity::Error, "{f:#?}");
+    assert!(!f.message.contains("rollout is due"), "{}", f.message);
 }

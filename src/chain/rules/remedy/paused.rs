@@ -17,7 +17,7 @@
 //! as the restart plan does. Any other owner's fix is left as it is.
 
 use super::restart::delete_owner_pods;
-use crate::snapshot::{PodObs, Snapshot};
+use crate::snapshot::{PodObs, Snapshot, StrMap};
 
 /// What keeps a change of a workload's pod template from reaching its running pods.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,6 +78,28 @@ pub(crate) fn hold<'w>(
             replicas: w.replicas,
         }),
         _ => None,
+    }
+}
+
+/// Set by Reloader on a Deployment it paused for its `pause-period` (stakater/Reloader,
+/// `deployment.reloader.stakater.com/paused-at`): Reloader resumes it when the period ends.
+const RELOADER_PAUSED_AT: &str = "deployment.reloader.stakater.com/paused-at";
+
+/// What keeps Reloader's restart of `workload` (annotated `annotations`), a change of its pod
+/// template at each rotation (FACTS §10), from reaching its pods: a paused Deployment, unless
+/// Reloader paused it itself for its pause-period (it resumes it), or an OnDelete owner. A
+/// partition or a workload not read is not said here: the pods at or above a partition are
+/// restarted, and a workload not read has no annotations to go by.
+pub(crate) fn reloader_held<'w>(
+    s: &Snapshot,
+    ns: &str,
+    workload: Option<(&str, &'w str)>,
+    annotations: &StrMap,
+) -> Option<Hold<'w>> {
+    match hold(s, ns, workload)? {
+        Hold::Paused(_) if annotations.contains_key(RELOADER_PAUSED_AT) => None,
+        h @ (Hold::Paused(_) | Hold::OnDelete(..)) => Some(h),
+        Hold::Partition { .. } | Hold::Unknown(..) => None,
     }
 }
 

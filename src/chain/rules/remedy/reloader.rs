@@ -75,7 +75,7 @@ pub(super) fn commands(cx: &Ctx) -> (String, String) {
 /// not: Reloader's template change at a rotation replaces none of its pods, so what restarts
 /// them is deleting them after each rotation (the delete a template edit of it ends with), or
 /// an update strategy that rolls the change out, or reading the mounted file.
-fn on_delete_commands(cx: &Ctx, kind: &str, name: &str) -> (String, String) {
+pub(crate) fn on_delete_commands(cx: &Ctx, kind: &str, name: &str) -> (String, String) {
     let ns = cx.ns();
     let confirm = format!(
         "kubectl get {}/{name} -n {ns} -o jsonpath='{{.spec.updateStrategy.type}} {{.metadata.annotations}}'",
@@ -89,6 +89,21 @@ fn on_delete_commands(cx: &Ctx, kind: &str, name: &str) -> (String, String) {
         None => format!("# after each rotation, delete each pod of {kind} {name}: {why}"),
     };
     (confirm, fix)
+}
+
+/// KVC902 for a Deployment annotated for Reloader but paused: Reloader's template change at a
+/// rotation rolls out nothing until it is resumed (FACTS §10; Kubernetes docs, "Pausing and
+/// Resuming a rollout").
+pub(crate) fn resume_commands(cx: &Ctx, name: &str) -> (String, String) {
+    let ns = cx.ns();
+    (
+        format!(
+            "kubectl get deployment/{name} -n {ns} -o jsonpath='{{.spec.paused}} {{.metadata.annotations}}'"
+        ),
+        format!(
+            "kubectl rollout resume deployment/{name} -n {ns}  # the template changes Reloader makes at rotations roll out once it is resumed, and so does whatever other template change the pause held back"
+        ),
+    )
 }
 
 /// KVC902 for an owner Reloader never looks at: what restarts the pod is the restart itself,
