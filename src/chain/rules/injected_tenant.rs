@@ -120,7 +120,8 @@ fn set_by_containers(cx: &Ctx, setters: &[&str], home: &str) -> (String, String)
     );
     // `kubectl set env` edits the pod template of these kinds, which then roll out (a
     // CronJob's next run); a Job's template is immutable and a bare pod's spec too.
-    // A paused Deployment rolls it out once resumed.
+    // A paused Deployment rolls it out once resumed, an OnDelete owner to its pods deleted
+    // afterwards (`remedy::rolled`).
     let fix = match cx.workload {
         Some((kind @ ("Deployment" | "StatefulSet" | "DaemonSet" | "CronJob"), name)) => {
             let set = setters
@@ -137,7 +138,7 @@ fn set_by_containers(cx: &Ctx, setters: &[&str], home: &str) -> (String, String)
                 .join(" && ");
             remedy::rolled(
                 cx.snap(),
-                cx.ns(),
+                cx.pod,
                 cx.workload,
                 set,
                 "the template kubectl set env changes",

@@ -102,7 +102,9 @@ pub(super) fn env_state(
     }
 }
 
-/// Whether Stakater Reloader restarts `pod`'s workload when `secret` changes (its annotations).
+/// Whether Stakater Reloader restarts `pod`'s workload when `secret` changes (its annotations),
+/// and its controller rolls Reloader's template change out to the pods (not a paused
+/// Deployment, not an OnDelete owner: `remedy::reloader_held`).
 pub(super) fn reloader_restarts(s: &Snapshot, pod: &PodObs, secret: &str) -> bool {
     let owner = crate::action::restart::RestartPlan::for_pod(s, pod).replacing_owner();
     let ann = match &owner {
@@ -114,5 +116,9 @@ pub(super) fn reloader_restarts(s: &Snapshot, pod: &PodObs, secret: &str) -> boo
             .map(|w| &w.annotations),
         None => Some(&pod.annotations),
     };
-    ann.is_some_and(|a| crate::chain::rules::consumers::reloader_restarts(a, secret, None))
+    let workload = owner.as_ref().map(|(k, n)| (k.as_str(), n.as_str()));
+    ann.is_some_and(|a| {
+        crate::chain::rules::consumers::reloader_restarts(a, secret, None)
+            && crate::chain::rules::remedy::reloader_held(s, &pod.namespace, workload, a).is_none()
+    })
 }

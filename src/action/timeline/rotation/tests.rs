@@ -214,6 +214,50 @@ fn without_reloader_env_is_stale_until_a_restart() {
     ));
 }
 
+/// Reloader restarts by changing the pod template (FACTS §10), which a StatefulSet under
+/// `OnDelete` rolls out to no pod (Kubernetes docs, StatefulSet update strategies): its env is
+/// stale until a restart, not waiting for Reloader; under RollingUpdate it waits.
+#[test]
+fn an_on_delete_stateful_set_does_not_wait_for_reloader() {
+    let polled = |on_delete| {
+        let mut s = world(115, 2, 2, 112, 2, 113);
+        s.workloads = Coll::known(vec![WorkloadObs {
+            kind: "StatefulSet".into(),
+            namespace: "pay".into(),
+            name: "web".into(),
+            annotations: [("reloader.stakater.com/auto".to_string(), "true".to_string())]
+                .into_iter()
+                .collect::<std::collections::BTreeMap<_, _>>()
+                .into(),
+            replicas: Some(1),
+            update: Some(UpdateObs {
+                on_delete,
+                partition: None,
+            }),
+            ..Default::default()
+        }]);
+        for p in s.pods.items.iter_mut() {
+            p.owners = vec![OwnerRef {
+                kind: "StatefulSet".into(),
+                name: "web".into(),
+                uid: Default::default(),
+                controller: true,
+            }];
+        }
+        s
+    };
+    let env = "StatefulSet/web / app: env DB_PASS";
+    let mut w = RotationWatch::new(&world(0, 1, 1, -3000, 1, -3000), "kv-pay", "db-pass");
+    w.observe(&polled(false));
+    assert_eq!(*state_of(&w.timeline(), env), StepState::Waiting);
+    let mut w = RotationWatch::new(&world(0, 1, 1, -3000, 1, -3000), "kv-pay", "db-pass");
+    w.observe(&polled(true));
+    assert!(matches!(
+        state_of(&w.timeline(), env),
+        StepState::Never(why) if why.contains("restart needed (R restarts StatefulSet/web)")
+    ));
+}
+
 /// A re-stamp writes the value env already holds: env is never stale because of it.
 #[test]
 fn a_restamp_never_makes_env_stale() {

@@ -347,7 +347,7 @@ pub(super) fn emit(cx: &Ctx, link: &mut Link, asks: Vec<Ask>) {
         f.fix = if first.mine {
             crate::chain::rules::remedy::edit_owner(cx, &what)
         } else {
-            crate::chain::rules::remedy::edit_pod_owner(cx, &first.pod.name, first.workload, &what)
+            crate::chain::rules::remedy::edit_pod_owner(cx, first.pod, first.workload, &what)
         }
         .into();
         // Info only when every reader can start without its key.

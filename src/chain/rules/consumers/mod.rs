@@ -331,9 +331,7 @@ fn reloader(cx: &Ctx, link: &mut Link, secrets: &[&str], unread: &mut Option<Str
         .filter(|s| !reloader_restarts(ann, s, Some(cx.spc_name)))
         .collect();
     if missed.is_empty() {
-        super::note(cx, link, || {
-            Fact::new("restart on rotation", "Reloader annotation")
-        });
+        reloaded(cx, link, secrets, ann);
         return;
     }
     // A Reloader annotation that names other Secrets is there, and restarts for those only:
@@ -367,6 +365,52 @@ fn reloader(cx: &Ctx, link: &mut Link, secrets: &[&str], unread: &mut Option<Str
             .into();
     }
     link.findings.push(f);
+}
+
+/// The owner's Reloader annotation restarts it when `secrets` rotate, by changing its pod
+/// template (FACTS §10); KVC902 when its controller holds that change back from the pods
+/// ([`remedy::reloader_held`]): a paused Deployment rolls out nothing until resumed, an
+/// OnDelete owner replaces no pod.
+fn reloaded(cx: &Ctx, link: &mut Link, secrets: &[&str], ann: &crate::snapshot::StrMap) {
+    use crate::chain::rules::remedy;
+    let held = match remedy::reloader_held(cx.snap(), cx.ns(), cx.workload, ann) {
+        Some(remedy::Hold::Paused(name)) => Some((
+            format!(
+                "Deployment {name} is paused (spec.paused): that change rolls out nothing until it is resumed, so env keeps the value from container start"
+            ),
+            "spec.paused: true".to_string(),
+            remedy::resume_commands(cx, name),
+        )),
+        Some(remedy::Hold::OnDelete(kind, name)) => Some((
+            format!(
+                "{kind} {name} has updateStrategy OnDelete: that change replaces no pod, so env keeps the value from container start until the pod is deleted"
+            ),
+            "updateStrategy: OnDelete".to_string(),
+            remedy::on_delete_commands(cx, kind, name),
+        )),
+        _ => None,
+    };
+    let Some((why, seen, (confirm, fix))) = held else {
+        super::note(cx, link, || {
+            Fact::new("restart on rotation", "Reloader annotation")
+        });
+        return;
+    };
+    let who = cx.owner_resource();
+    link.findings.push(cx.finding(
+        Code::KVC902,
+        who.clone(),
+        format!(
+            "{who} reads synced Secret {} through env, and its Reloader annotation restarts it by changing the pod template, but {why}",
+            secrets.join(", ")
+        ),
+        vec![
+            seen,
+            format!("annotations: {:?}", ann.keys().collect::<Vec<_>>()),
+        ],
+        confirm,
+        fix,
+    ));
 }
 
 /// [`describe`], naming a projected volume as such (its `secret` source is a consumer too).

@@ -1,13 +1,16 @@
-//! Edits of the pod spec where its owner keeps it: the workload's template (a paused
-//! Deployment's then resumed), a Job re-created from its manifest, a static pod's file on its
-//! node, a bare pod recreated.
+//! Edits of the pod spec where its owner keeps it: the workload's template (made to reach the
+//! pods where its controller holds it back: a paused Deployment resumed, an OnDelete owner's
+//! pods deleted), a Job re-created from its manifest, a static pod's file on its node, a bare
+//! pod recreated.
 
 use super::paused;
 use crate::chain::context::Ctx;
+use crate::snapshot::PodObs;
 
 /// Change `what` in the pod spec: on the workload's template, or, for a pod nothing owns, by
 /// recreating the pod (a pod's spec cannot be edited in place, but for its images).
-/// A paused Deployment's edit ends with the resume that rolls it out ([`paused::rolled`]).
+/// A paused Deployment's edit ends with the resume that rolls it out, an OnDelete owner's with
+/// its pods deleted ([`paused::rolled`]).
 pub(crate) fn edit_owner(cx: &Ctx, what: &str) -> String {
     if cx.template && !matches!(cx.workload, Some(("Job", _))) {
         let edit = format!(
@@ -15,9 +18,9 @@ pub(crate) fn edit_owner(cx: &Ctx, what: &str) -> String {
             cx.owner_kubectl(),
             cx.ns()
         );
-        return paused::rolled(cx.snap(), cx.ns(), cx.workload, edit, EDITED);
+        return paused::rolled(cx.snap(), cx.pod, cx.workload, edit, EDITED);
     }
-    edit_pod_owner(cx, &cx.pod.name, cx.workload, what)
+    edit_pod_owner(cx, cx.pod, cx.workload, what)
 }
 
 /// What a template edit changes, as [`paused::rolled`] says it.
@@ -27,11 +30,12 @@ const EDITED: &str = "the edited template";
 /// the chain's Secret need not be the chain's pod).
 pub(crate) fn edit_pod_owner(
     cx: &Ctx,
-    pod: &str,
+    pod: &PodObs,
     workload: Option<(&str, &str)>,
     what: &str,
 ) -> String {
     let ns = cx.ns();
+    let name = &pod.name;
     let edit = match workload {
         // The API server refuses any change of a Job's pod template (immutable): the Job is
         // re-created from its manifest.
@@ -44,10 +48,10 @@ pub(crate) fn edit_pod_owner(
             k.to_ascii_lowercase()
         ),
         None => format!(
-            "kubectl get pod {pod} -n {ns} -o yaml > {pod}.yaml && ${{EDITOR:-vi}} {pod}.yaml && kubectl replace --force -f {pod}.yaml  # {what} (a pod's spec cannot be edited in place: this recreates it)"
+            "kubectl get pod {name} -n {ns} -o yaml > {name}.yaml && ${{EDITOR:-vi}} {name}.yaml && kubectl replace --force -f {name}.yaml  # {what} (a pod's spec cannot be edited in place: this recreates it)"
         ),
     };
-    paused::rolled(cx.snap(), ns, workload, edit, EDITED)
+    paused::rolled(cx.snap(), pod, workload, edit, EDITED)
 }
 
 /// A static pod (its mirror is owned by its Node) lives in a manifest file on that node; the

@@ -1,17 +1,116 @@
-//! Fixes that change a paused Deployment's pod template. While a Deployment is paused
-//! (`spec.paused: true`) its controller rolls out no change of the template, until
-//! `kubectl rollout resume` (Kubernetes docs, Deployments, "Pausing and Resuming a rollout"):
-//! a label patch, `kubectl set env`, an edit, or Reloader's template change at a rotation
-//! (FACTS §10), all leave the running pods as they are. Such a fix says so and ends with the
-//! resume that rolls the change out. Only a Deployment the snapshot has read as paused: any
-//! other owner's fix is left as it is.
+//! Fixes that change a workload's pod template when its controller does not roll that change
+//! out to the running pods by itself:
+//! - a paused Deployment (`spec.paused: true`) rolls out no template change until
+//!   `kubectl rollout resume` (Kubernetes docs, Deployments, "Pausing and Resuming a rollout");
+//! - a StatefulSet or DaemonSet with `updateStrategy.type: OnDelete` replaces no pod when its
+//!   template changes: only a pod deleted afterwards is made from the new one (Kubernetes
+//!   docs, StatefulSet "Update strategies", DaemonSet "Update strategy");
+//! - a StatefulSet's `rollingUpdate.partition` above 0 updates only the ordinals at or above
+//!   it, and one below, even deleted, comes back at the previous revision (StatefulSet,
+//!   "Partitioned rolling updates").
+//!
+//! A label patch, `kubectl set env`, an edit or Reloader's template change at a rotation
+//! (FACTS §10) is then held back. [`hold`] decides it, in one place, for the fixes
+//! ([`rolled`]) and for the Consumers link's Reloader check: such a fix says so and ends with
+//! what makes it take effect (the resume; the pods deleted, as the restart plan deletes
+//! them). Where the namespace's workloads could not be read, the fix says what it depends on,
+//! as the restart plan does. Any other owner's fix is left as it is.
 
-use crate::snapshot::Snapshot;
+use super::restart::delete_owner_pods;
+use crate::snapshot::{PodObs, Snapshot, StrMap};
+
+/// What keeps a change of a workload's pod template from reaching its running pods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Hold<'w> {
+    /// Deployment `spec.paused`: nothing rolls out until it is resumed.
+    Paused(&'w str),
+    /// StatefulSet or DaemonSet (kind, name) with `updateStrategy` `OnDelete`.
+    OnDelete(&'static str, &'w str),
+    /// StatefulSet `rollingUpdate.partition` above 0, and its replicas when read.
+    Partition {
+        name: &'w str,
+        partition: i32,
+        replicas: Option<i32>,
+    },
+    /// (kind, name) not observed, the namespace's workloads not read: whether one of the
+    /// above holds is not known.
+    Unknown(&'static str, &'w str),
+}
+
+/// What holds back a template change of `workload` in namespace `ns`; `None` for any owner
+/// that rolls it out (or that is not a Deployment, StatefulSet or DaemonSet), or for one read
+/// as absent.
+pub(crate) fn hold<'w>(
+    s: &Snapshot,
+    ns: &str,
+    workload: Option<(&str, &'w str)>,
+) -> Option<Hold<'w>> {
+    let (kind, name) = workload?;
+    let kind = match kind {
+        "Deployment" => "Deployment",
+        "StatefulSet" => "StatefulSet",
+        "DaemonSet" => "DaemonSet",
+        _ => return None,
+    };
+    let found = s
+        .workloads
+        .items
+        .iter()
+        .find(|w| w.kind == kind && w.namespace == ns && w.name == name);
+    // Unknown is not "rolls out": said, as the restart plan says it.
+    let Some(w) = found else {
+        return s
+            .workloads
+            .unknown_in(ns)
+            .map(|_| Hold::Unknown(kind, name));
+    };
+    if kind == "Deployment" {
+        return w.paused.then_some(Hold::Paused(name));
+    }
+    let update = w.update.as_ref()?;
+    if update.on_delete {
+        return Some(Hold::OnDelete(kind, name));
+    }
+    match update.partition {
+        Some(partition) if partition > 0 && kind == "StatefulSet" => Some(Hold::Partition {
+            name,
+            partition,
+            replicas: w.replicas,
+        }),
+        _ => None,
+    }
+}
+
+/// Set by Reloader on a Deployment it paused for its `pause-period` (stakater/Reloader,
+/// `deployment.reloader.stakater.com/paused-at`): Reloader resumes it when the period ends.
+const RELOADER_PAUSED_AT: &str = "deployment.reloader.stakater.com/paused-at";
+
+/// What keeps Reloader's restart of `workload` (annotated `annotations`), a change of its pod
+/// template at each rotation (FACTS §10), from reaching its pods: a paused Deployment, unless
+/// Reloader paused it itself for its pause-period (it resumes it), or an OnDelete owner. A
+/// partition or a workload not read is not said here: the pods at or above a partition are
+/// restarted, and a workload not read has no annotations to go by.
+pub(crate) fn reloader_held<'w>(
+    s: &Snapshot,
+    ns: &str,
+    workload: Option<(&str, &'w str)>,
+    annotations: &StrMap,
+) -> Option<Hold<'w>> {
+    match hold(s, ns, workload)? {
+        Hold::Paused(_) if annotations.contains_key(RELOADER_PAUSED_AT) => None,
+        h @ (Hold::Paused(_) | Hold::OnDelete(..)) => Some(h),
+        Hold::Partition { .. } | Hold::Unknown(..) => None,
+    }
+}
+
+fn resume(ns: &str, name: &str) -> String {
+    format!("kubectl rollout resume deployment/{name} -n {ns}")
+}
 
 /// Why the template change of Deployment `name` waits for the resume, and what else resuming
 /// rolls out; `resumed`: the fix's command resumes it.
 fn held(ns: &str, name: &str, change: &str, resumed: bool) -> String {
-    let resume = format!("kubectl rollout resume deployment/{name} -n {ns}");
+    let resume = resume(ns, name);
     let then = if resumed {
         format!("so the fix resumes it ({resume})")
     } else {
@@ -22,53 +121,121 @@ fn held(ns: &str, name: &str, change: &str, resumed: bool) -> String {
     )
 }
 
-/// The name of `workload` when it is a Deployment of namespace `ns` the snapshot has read as
-/// paused; `None` for any other owner, a Deployment running, or one not read.
-pub(crate) fn paused_deployment<'w>(
-    s: &Snapshot,
-    ns: &str,
-    workload: Option<(&str, &'w str)>,
-) -> Option<&'w str> {
-    let ("Deployment", name) = workload? else {
-        return None;
+/// Why `change` replaces no pod of OnDelete `kind/name`: `deleted` how many of its pods the
+/// fix deletes (`Some(0)`: those its template makes; `None`: the fix deletes none, `then` is
+/// the step to take).
+fn on_delete(kind: &str, name: &str, change: &str, deleted: Option<usize>, then: &str) -> String {
+    let what = match deleted {
+        Some(1) => ", so the fix deletes its pod".to_string(),
+        Some(_) => ", so the fix deletes its pods (all at once: to keep serving, delete them one at a time)".to_string(),
+        None => format!(": then {then}"),
     };
-    s.workloads
-        .items
-        .iter()
-        .any(|w| w.paused && w.kind == "Deployment" && w.namespace == ns && w.name == name)
-        .then_some(name)
+    format!(
+        "{kind} {name} has updateStrategy OnDelete: {change} replaces no pod, only a pod deleted afterwards comes back from it{what}"
+    )
+}
+
+/// Which pods of StatefulSet `name` `change` leaves as they are, below `partition`.
+fn partitioned(name: &str, partition: i32, replicas: Option<i32>, change: &str) -> String {
+    let kept = "keep the old template, even deleted and re-created, until the partition is lowered";
+    let below = match replicas {
+        Some(r) if partition >= r => format!(", none of its {r}: they all {kept}"),
+        Some(r) => {
+            let pods: Vec<String> = (0..partition.min(r))
+                .map(|i| format!("{name}-{i}"))
+                .collect();
+            format!("; {} {kept}", pods.join(", "))
+        }
+        None => format!("; the ones below {kept}"),
+    };
+    format!(
+        "StatefulSet {name} has rollingUpdate.partition {partition}: {change} reaches only its pods with ordinal {partition} or above{below}"
+    )
+}
+
+/// What the fix cannot tell about a workload not read (the restart plan's words).
+fn unknown(ns: &str, kind: &str, name: &str, change: &str) -> String {
+    if kind == "Deployment" {
+        return format!(
+            "{change} rolls out unless Deployment {name} is paused: that is not known (Deployments not read), and a paused Deployment rolls out no template change until {}",
+            resume(ns, name)
+        );
+    }
+    format!(
+        "{kind} {name}'s updateStrategy is not known (not observed): under OnDelete, or a partition above a pod's ordinal, {change} replaces no pod"
+    )
 }
 
 /// `fix`, which changes the pod template of `workload` (`change` says what the template gets),
-/// made to take effect when that is a paused Deployment: the resume after its command, and
-/// why in its comment. A fix that is only a comment (nothing to paste) gets the note. Any
-/// other owner's fix is returned unchanged.
+/// made to take effect when its controller holds the change back ([`hold`]): after its
+/// command, the resume of a paused Deployment, the delete of an OnDelete owner's pods (`pod`:
+/// the chain's pod, or the template, whose owner's pods are named), and why in its comment; a
+/// partition or a workload not read is said. A fix that is only a comment (nothing to paste)
+/// gets the note. Any other owner's fix is returned unchanged.
 pub(crate) fn rolled(
     s: &Snapshot,
-    ns: &str,
+    pod: &PodObs,
     workload: Option<(&str, &str)>,
     fix: String,
     change: &str,
 ) -> String {
-    let Some(name) = paused_deployment(s, ns, workload) else {
+    let ns = pod.namespace.as_str();
+    let Some(hold) = hold(s, ns, workload) else {
         return fix;
     };
+    // The command that makes the change take effect, why with it, and why without it.
+    let (run, ran, unran) = match hold {
+        Hold::Paused(name) => (
+            Some(resume(ns, name)),
+            held(ns, name, change, true),
+            held(ns, name, change, false),
+        ),
+        Hold::OnDelete(kind, name) => match delete_owner_pods(s, pod, kind, name) {
+            Some((delete, n)) => (
+                Some(delete.clone()),
+                on_delete(kind, name, change, Some(n), ""),
+                on_delete(kind, name, change, None, &delete),
+            ),
+            None => {
+                let why = on_delete(kind, name, change, None, "delete each of its pods");
+                (None, why.clone(), why)
+            }
+        },
+        Hold::Partition {
+            name,
+            partition,
+            replicas,
+        } => {
+            let why = partitioned(name, partition, replicas, change);
+            (None, why.clone(), why)
+        }
+        Hold::Unknown(kind, name) => {
+            let why = unknown(ns, kind, name, change);
+            (None, why.clone(), why)
+        }
+    };
     if let Some(note) = fix.strip_prefix("# ") {
-        return format!("# {note}; {}", held(ns, name, change, false));
+        return format!("# {note}; {unran}");
     }
-    let why = held(ns, name, change, true);
-    // A trailing comment would swallow a command after it: the resume goes before it.
-    let resume = format!("kubectl rollout resume deployment/{name} -n {ns}");
-    match fix.split_once("  # ") {
-        Some((run, note)) => format!("{run} && {resume}  # {note}; {why}"),
-        None => format!("{fix} && {resume}  # {why}"),
+    // A trailing comment would swallow a command after it: the command goes before it.
+    let (cmd, note) = match fix.split_once("  # ") {
+        Some((cmd, note)) => (cmd, Some(note)),
+        None => (fix.as_str(), None),
+    };
+    let (cmd, why) = match run {
+        Some(run) => (format!("{cmd} && {run}"), ran),
+        None => (cmd.to_string(), unran),
+    };
+    match note {
+        Some(note) => format!("{cmd}  # {note}; {why}"),
+        None => format!("{cmd}  # {why}"),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot::WorkloadObs;
+    use crate::snapshot::{UpdateObs, WorkloadObs};
 
     fn snap(paused: bool) -> Snapshot {
         let mut s = Snapshot::default();
@@ -82,11 +249,19 @@ mod tests {
         s
     }
 
+    fn pod(ns: &str) -> PodObs {
+        PodObs {
+            namespace: ns.into(),
+            name: "api-7d9f8b6c5d-x2x7q".into(),
+            ..Default::default()
+        }
+    }
+
     #[test]
     fn the_resume_goes_before_the_comment() {
         let fix = rolled(
             &snap(true),
-            "team",
+            &pod("team"),
             Some(("Deployment", "api")),
             "kubectl edit deployment/api -n team  # add x".into(),
             "the edited template",
@@ -101,7 +276,7 @@ mod tests {
     fn a_note_only_fix_gets_the_note_and_no_command() {
         let fix = rolled(
             &snap(true),
-            "team",
+            &pod("team"),
             Some(("Deployment", "api")),
             "# do it by hand".into(),
             "the change",
@@ -120,15 +295,16 @@ mod tests {
         let fix = || "kubectl edit deployment/api -n team  # add x".to_string();
         let running = rolled(
             &snap(false),
-            "team",
+            &pod("team"),
             Some(("Deployment", "api")),
             fix(),
             "x",
         );
         assert_eq!(running, fix());
+        // Read, and absent: nothing is held (the restart plan says nothing either).
         let unread = rolled(
             &Snapshot::default(),
-            "team",
+            &pod("team"),
             Some(("Deployment", "api")),
             fix(),
             "x",
@@ -136,13 +312,61 @@ mod tests {
         assert_eq!(unread, fix());
         let other = rolled(
             &snap(true),
-            "team",
-            Some(("StatefulSet", "api")),
+            &pod("team"),
+            Some(("ReplicaSet", "api")),
             fix(),
             "x",
         );
         assert_eq!(other, fix());
-        let elsewhere = rolled(&snap(true), "prod", Some(("Deployment", "api")), fix(), "x");
+        let elsewhere = rolled(
+            &snap(true),
+            &pod("prod"),
+            Some(("Deployment", "api")),
+            fix(),
+            "x",
+        );
         assert_eq!(elsewhere, fix());
+    }
+
+    /// Kubernetes docs (StatefulSet, partitioned rolling updates): ordinals below the
+    /// partition keep the previous revision even when deleted; a partition at or above the
+    /// replicas updates none.
+    #[test]
+    fn a_partition_names_the_ordinals_it_leaves_out() {
+        let mut s = Snapshot::default();
+        s.workloads.items.push(WorkloadObs {
+            kind: "StatefulSet".into(),
+            namespace: "team".into(),
+            name: "db".into(),
+            replicas: Some(3),
+            update: Some(UpdateObs {
+                on_delete: false,
+                partition: Some(2),
+            }),
+            ..Default::default()
+        });
+        let fix = rolled(
+            &s,
+            &pod("team"),
+            Some(("StatefulSet", "db")),
+            "kubectl edit statefulset/db -n team".into(),
+            "the edited template",
+        );
+        assert_eq!(
+            fix,
+            "kubectl edit statefulset/db -n team  # StatefulSet db has rollingUpdate.partition 2: the edited template reaches only its pods with ordinal 2 or above; db-0, db-1 keep the old template, even deleted and re-created, until the partition is lowered"
+        );
+        s.workloads.items[0].update = Some(UpdateObs {
+            on_delete: false,
+            partition: Some(3),
+        });
+        let fix = rolled(
+            &s,
+            &pod("team"),
+            Some(("StatefulSet", "db")),
+            "kubectl edit statefulset/db -n team".into(),
+            "x",
+        );
+        assert!(fix.ends_with("x reaches only its pods with ordinal 3 or above, none of its 3: they all keep the old template, even deleted and re-created, until the partition is lowered"), "{fix}");
     }
 }

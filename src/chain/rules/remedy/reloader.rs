@@ -1,9 +1,14 @@
 //! KVC902's confirm and fix: what restarts env readers of the synced Secret when it rotates.
 //! Stakater Reloader rolls the workloads it watches by changing their pod template (FACTS
-//! §10): an annotation where it looks (a paused Deployment then resumed, for it rolls no
-//! template change), and for any other owner the restart that works for it, or reading the
-//! mounted file instead of env.
+//! §10), and the workload's controller decides what that replaces (Reloader's maintainers,
+//! stakater/Reloader#135: "the pod restart automatically happens based on the update
+//! strategy"): an annotation where it looks (a paused Deployment then resumed, for it rolls
+//! no template change); under `OnDelete`, which replaces no pod for a template change, no
+//! annotation but the pods deleted after each rotation; for any other owner the restart that
+//! works for it, or reading the mounted file instead of env.
 
+use super::paused::{Hold, hold};
+use super::restart::delete_owner_pods;
 use super::{restart, rolled};
 use crate::chain::context::Ctx;
 use crate::chain::rules::consumers::reloader_watches;
@@ -36,6 +41,11 @@ pub(super) fn commands(cx: &Ctx) -> (String, String) {
         // An owner Reloader does not watch (a bare ReplicaSet, an operator's resource, a
         // static pod's node): an annotation would restart nothing.
         Some((kind, _)) if !reloader_watches(kind) => unwatched(cx, kind),
+        // Reloader's template change replaces no pod of an OnDelete owner: an annotation
+        // restarts nothing there.
+        _ if let Some(Hold::OnDelete(kind, name)) = hold(cx.snap(), ns, cx.workload) => {
+            on_delete_commands(cx, kind, name)
+        }
         // Reloader restarts a workload by changing its pod template (FACTS §10): a paused
         // Deployment rolls that out only once resumed.
         _ => (
@@ -45,7 +55,7 @@ pub(super) fn commands(cx: &Ctx) -> (String, String) {
             ),
             rolled(
                 cx.snap(),
-                ns,
+                cx.pod,
                 cx.workload,
                 format!(
                     "kubectl annotate {} -n {ns} reloader.stakater.com/auto=true  # needs Stakater Reloader in the cluster{}",
@@ -59,6 +69,41 @@ pub(super) fn commands(cx: &Ctx) -> (String, String) {
             ),
         ),
     }
+}
+
+/// KVC902 for StatefulSet or DaemonSet `kind/name` under `OnDelete`, annotated for Reloader or
+/// not: Reloader's template change at a rotation replaces none of its pods, so what restarts
+/// them is deleting them after each rotation (the delete a template edit of it ends with), or
+/// an update strategy that rolls the change out, or reading the mounted file.
+pub(crate) fn on_delete_commands(cx: &Ctx, kind: &str, name: &str) -> (String, String) {
+    let ns = cx.ns();
+    let confirm = format!(
+        "kubectl get {}/{name} -n {ns} -o jsonpath='{{.spec.updateStrategy.type}} {{.metadata.annotations}}'",
+        kind.to_ascii_lowercase()
+    );
+    let why = format!(
+        "{kind} {name} has updateStrategy OnDelete, and Reloader restarts by changing the pod template, which replaces no pod under OnDelete; or switch it to updateStrategy RollingUpdate with a Reloader annotation, or read the mounted file instead of env"
+    );
+    let fix = match delete_owner_pods(cx.snap(), cx.pod, kind, name) {
+        Some((delete, _)) => format!("{delete}  # after each rotation: {why}"),
+        None => format!("# after each rotation, delete each pod of {kind} {name}: {why}"),
+    };
+    (confirm, fix)
+}
+
+/// KVC902 for a Deployment annotated for Reloader but paused: Reloader's template change at a
+/// rotation rolls out nothing until it is resumed (FACTS §10; Kubernetes docs, "Pausing and
+/// Resuming a rollout").
+pub(crate) fn resume_commands(cx: &Ctx, name: &str) -> (String, String) {
+    let ns = cx.ns();
+    (
+        format!(
+            "kubectl get deployment/{name} -n {ns} -o jsonpath='{{.spec.paused}} {{.metadata.annotations}}'"
+        ),
+        format!(
+            "kubectl rollout resume deployment/{name} -n {ns}  # the template changes Reloader makes at rotations roll out once it is resumed, and so does whatever other template change the pause held back"
+        ),
+    )
 }
 
 /// KVC902 for an owner Reloader never looks at: what restarts the pod is the restart itself,

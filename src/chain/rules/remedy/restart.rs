@@ -73,38 +73,104 @@ fn template_restart(
     let Some((update, replicas)) = update else {
         return rollout;
     };
-    // A StatefulSet's pods are `<name>-<ordinal>`; a DaemonSet's are found by its labels.
-    let ordinals = |range: std::ops::Range<i32>| {
-        range
-            .map(|i| format!("{name}-{i}"))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
     match (kind, update.on_delete, update.partition) {
-        ("StatefulSet", true, _) => format!(
-            "kubectl delete pod {} -n {ns} --ignore-not-found  # StatefulSet {name} has updateStrategy OnDelete: a rollout restart replaces no pod; each deleted pod comes back from the current template",
-            ordinals(0..replicas.max(1))
-        ),
+        ("StatefulSet" | "DaemonSet", true, _) => {
+            match delete_template_pods(ns, kind, name, template, replicas) {
+                Some(delete) => format!(
+                    "{delete}  # {kind} {name} has updateStrategy OnDelete: a rollout restart replaces no pod; each deleted pod comes back from the current template"
+                ),
+                None => format!(
+                    "kubectl get pods -n {ns} -o wide  # {kind} {name} has updateStrategy OnDelete: a rollout restart replaces no pod; delete each of its pods for it to make them again"
+                ),
+            }
+        }
         ("StatefulSet", false, Some(p)) if p > 0 => format!(
             "{rollout} && kubectl delete pod {} -n {ns} --ignore-not-found  # rollingUpdate.partition {p}: the rollout replaces ordinals {p} and up only; the pods below are deleted to restart them (they come back at the StatefulSet's current revision)",
-            ordinals(0..p.min(replicas.max(1)))
-        ),
-        ("DaemonSet", true, _) if !template.labels.is_empty() => {
-            let selector: Vec<String> = template
-                .labels
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            format!(
-                "kubectl delete pod -n {ns} -l {}  # DaemonSet {name} has updateStrategy OnDelete: a rollout restart replaces no pod; each deleted pod comes back from the current template",
-                selector.join(",")
-            )
-        }
-        ("DaemonSet", true, _) => format!(
-            "kubectl get pods -n {ns} -o wide  # DaemonSet {name} has updateStrategy OnDelete: a rollout restart replaces no pod; delete each of its pods for it to make them again"
+            ordinals(name, 0..p.min(replicas.max(1)))
         ),
         _ => rollout,
     }
+}
+
+/// StatefulSet `name`'s pods of these ordinals (its pods are `<name>-<ordinal>`).
+fn ordinals(name: &str, range: std::ops::Range<i32>) -> String {
+    range
+        .map(|i| format!("{name}-{i}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The delete of every pod made from the template of StatefulSet or DaemonSet `kind/name`
+/// when no pod of it is known by name: a StatefulSet's by ordinal (`replicas` of them), a
+/// DaemonSet's by its template's labels. None when a DaemonSet's template has no label.
+fn delete_template_pods(
+    ns: &str,
+    kind: &str,
+    name: &str,
+    template: &PodObs,
+    replicas: i32,
+) -> Option<String> {
+    if kind == "StatefulSet" {
+        return Some(format!(
+            "kubectl delete pod {} -n {ns} --ignore-not-found",
+            ordinals(name, 0..replicas.max(1))
+        ));
+    }
+    if template.labels.is_empty() {
+        return None;
+    }
+    let selector: Vec<String> = template
+        .labels
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    Some(format!(
+        "kubectl delete pod -n {ns} -l {}",
+        selector.join(",")
+    ))
+}
+
+/// The delete of every pod of StatefulSet or DaemonSet `kind/name` of `pod`'s namespace, for
+/// an `OnDelete` owner (a deleted pod is made again from the current template): the pods of
+/// it the snapshot holds, by name and in name order, as the restart plan deletes one
+/// ([`RestartPlan`]); else, for a template (`pod`) whose pods are not known, those its
+/// template restart deletes. Also how many pods it deletes (0: not known by name). None when
+/// neither names one.
+pub(crate) fn delete_owner_pods(
+    s: &Snapshot,
+    pod: &PodObs,
+    kind: &str,
+    name: &str,
+) -> Option<(String, usize)> {
+    let ns = pod.namespace.as_str();
+    let mut pods: Vec<&str> = s
+        .pods
+        .items
+        .iter()
+        .filter(|p| p.namespace == ns && p.template_of.is_none())
+        .filter(|p| {
+            let owner = p.owners.iter().find(|o| o.controller).or(p.owners.first());
+            owner.is_some_and(|o| o.kind == kind && o.name == name)
+        })
+        .map(|p| p.name.as_str())
+        .collect();
+    if !pods.is_empty() {
+        pods.sort_unstable();
+        return Some((
+            format!("kubectl delete pod {} -n {ns}", pods.join(" ")),
+            pods.len(),
+        ));
+    }
+    // A running pod of another owner names no pod of this one.
+    pod.template_of.as_ref()?;
+    let replicas = s
+        .workloads
+        .items
+        .iter()
+        .find(|w| w.namespace == ns && w.kind == kind && w.name == name)
+        .and_then(|w| w.replicas)
+        .unwrap_or(1);
+    delete_template_pods(ns, kind, name, pod, replicas).map(|d| (d, 0))
 }
 
 /// The pods of paused Deployment `name`, restarted from its template: kubectl refuses a

@@ -46,7 +46,7 @@ pub(super) fn label_fix(cx: &Ctx) -> String {
                     "kubectl patch {} {n} -n {ns}{merge} -p '{patch}'  # {when}",
                     k.to_ascii_lowercase()
                 );
-                rolled(cx.snap(), ns, cx.workload, fix, "the labelled template")
+                rolled(cx.snap(), cx.pod, cx.workload, fix, "the labelled template")
             }
             None => format!(
                 "# {k}/{n} makes these pods: add label azure.workload.identity/use: \"true\" to the pod template in its spec (where its operator reads it), then let it re-create pod {} (the webhook mutates on CREATE only)",

@@ -174,7 +174,7 @@ pub(super) fn leftover_readers(cx: &Ctx, so: &SecretObjectSpec, leftover: &[&str
             made.join(", "),
             gone.join(", ")
         );
-        let edit = crate::chain::rules::remedy::edit_pod_owner(cx, &c.pod.name, workload, &change);
+        let edit = crate::chain::rules::remedy::edit_pod_owner(cx, c.pod, workload, &change);
         readers.push(Reader {
             owner,
             edit,
