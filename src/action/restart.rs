@@ -3,7 +3,9 @@
 //! Restart is offered on the pod row, and what it does depends on what owns the pod. Only a
 //! Deployment, StatefulSet or DaemonSet is restarted the way `kubectl rollout restart` does it
 //! (a new template annotation, every replica replaced) — for a Deployment only when it is not
-//! paused, for a StatefulSet or DaemonSet only when its update strategy replaces this pod. An Argo Rollout is restarted through its
+//! paused, for a StatefulSet or DaemonSet only when its update strategy replaces this pod (and
+//! for an OrderedReady StatefulSet only when this pod is not stuck: its rollout would wait for
+//! it). An Argo Rollout is restarted through its
 //! `spec.restartAt`, as `kubectl argo rollouts restart` does. Any other owner (a Job, a bare
 //! ReplicaSet, an operator's resource) gets the pod deleted for it to make a new one. A mirror
 //! pod cannot be restarted from the API at all, and a bare pod deleted is lost. The same plan
@@ -93,15 +95,17 @@ impl RestartPlan {
         };
         match kind {
             "Deployment" => deployment(name),
-            "StatefulSet" | "DaemonSet" => match held_back(kind, name, pod, object(kind, name)) {
-                Held::No(note) => RestartPlan::RolloutRestart {
-                    namespace: ns.clone(),
-                    kind: kind.to_string(),
-                    name: name.to_string(),
-                    note,
-                },
-                Held::Yes(why) => delete(Some(why)),
-            },
+            "StatefulSet" | "DaemonSet" => {
+                match held_back(s, kind, name, pod, object(kind, name)) {
+                    Held::No(note) => RestartPlan::RolloutRestart {
+                        namespace: ns.clone(),
+                        kind: kind.to_string(),
+                        name: name.to_string(),
+                        note,
+                    },
+                    Held::Yes(why) => delete(Some(why)),
+                }
+            }
             "ReplicaSet" => match replica_set_owner(s, pod, name, object(kind, name)) {
                 Some(Top::Deployment(d)) => deployment(d),
                 Some(Top::Rollout(r)) => RestartPlan::ArgoRestart {
@@ -334,34 +338,63 @@ fn paused(s: &Snapshot, ns: &str, name: &str) -> Pause {
 }
 
 /// Whether the update strategy of StatefulSet/DaemonSet `name` keeps a rollout restart from
-/// replacing `pod`: `OnDelete` replaces no pod, a StatefulSet's partition none below it.
-fn held_back(kind: &str, name: &str, pod: &PodObs, object: Option<&WorkloadObs>) -> Held {
+/// replacing `pod`: `OnDelete` replaces no pod, a StatefulSet's partition none below it, and
+/// an OrderedReady StatefulSet none while one of its pods is not Running and Ready
+/// ([`ordered`]): this pod (deleting it replaces it) or another (the rollout waits for it).
+fn held_back(
+    s: &Snapshot,
+    kind: &str,
+    name: &str,
+    pod: &PodObs,
+    object: Option<&WorkloadObs>,
+) -> Held {
+    let stateful = kind == "StatefulSet";
+    let ns = pod.namespace.as_str();
     let Some(update) = object.and_then(|w| w.update.as_ref()) else {
+        // OrderedReady is the default: a pod stuck is replaced by deleting it whatever the
+        // set's strategy.
+        if let Some(why) = ordered::unready(pod).filter(|_| stateful) {
+            return Held::Yes(ordered::waits_for_itself(name, &pod.name, &why, false));
+        }
         return Held::No(Some(format!(
             "{kind} {name}'s updateStrategy is not known (not observed): under OnDelete, or a partition above this pod's ordinal, the restart replaces no pod"
         )));
     };
+    // The pods of an OrderedReady StatefulSet it waits on.
+    let stuck = match stateful && !update.parallel {
+        true => ordered::stuck(s, ns, name, object.and_then(|w| w.replicas)),
+        false => Vec::new(),
+    };
+    // A delete says when the StatefulSet will not make the pod again yet.
+    let delete = |why: String| {
+        Held::Yes(match ordered::held_below(name, &pod.name, &stuck) {
+            Some(below) => format!("{why}. {below}"),
+            None => why,
+        })
+    };
     if update.on_delete {
-        return Held::Yes(format!(
+        return delete(format!(
             "{kind} {name} has updateStrategy OnDelete: a rollout restart changes its template and replaces no pod; the deleted pod comes back from the current template"
         ));
     }
-    let Some(partition) = update.partition else {
-        return Held::No(None);
-    };
-    let ordinal = pod
-        .name
-        .strip_prefix(name)
-        .and_then(|r| r.strip_prefix('-'))
-        .and_then(|r| r.parse::<i32>().ok());
-    match ordinal {
-        Some(i) if i < partition => Held::Yes(format!(
-            "Pod ordinal {i} is below StatefulSet {name}'s rollingUpdate.partition {partition}: a rollout restart replaces only ordinals {partition} and up; the deleted pod comes back with the same name, at the StatefulSet's current revision"
-        )),
-        _ => Held::No(Some(format!(
-            "Only pods with ordinal {partition} or above are replaced (rollingUpdate.partition {partition}); the ones below keep running."
-        ))),
+    let mut notes = Vec::new();
+    if let Some(partition) = update.partition {
+        match ordered::ordinal(name, &pod.name) {
+            Some(i) if i < partition => return delete(format!(
+                "Pod ordinal {i} is below StatefulSet {name}'s rollingUpdate.partition {partition}: a rollout restart replaces only ordinals {partition} and up; the deleted pod comes back with the same name, at the StatefulSet's current revision"
+            )),
+            _ => notes.push(format!(
+                "Only pods with ordinal {partition} or above are replaced (rollingUpdate.partition {partition}); the ones below keep running."
+            )),
+        }
     }
+    if let Some((_, _, why)) = stuck.iter().find(|(_, p, _)| *p == pod.name) {
+        return delete(ordered::waits_for_itself(name, &pod.name, why, true));
+    }
+    if let Some((_, other, why)) = stuck.first() {
+        notes.push(ordered::waits_for_other(name, other, why));
+    }
+    Held::No((!notes.is_empty()).then(|| notes.join(" ")))
 }
 
 enum Top<'a> {
@@ -423,5 +456,6 @@ pub fn rollout_plural(kind: &str) -> &'static str {
     }
 }
 
+mod ordered;
 #[cfg(test)]
 mod tests;

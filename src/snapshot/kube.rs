@@ -474,6 +474,12 @@ pub struct UpdateObs {
     /// replaced when the template changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partition: Option<i32>,
+    /// StatefulSet `podManagementPolicy: Parallel`. Otherwise (OrderedReady, the default) the
+    /// controller does nothing while one of its pods is not Running and Ready: a rollout
+    /// restart replaces no pod until that one is ready or deleted, and a deleted pod of a
+    /// higher ordinal is not made again until then.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub parallel: bool,
 }
 
 /// A DaemonSet's `metadata.generation` and rollout `status`.

@@ -12,7 +12,7 @@ use crate::lab_nodes::healthy_with;
 
 /// A DaemonSet `agent` mounting checkout-kv, with `placement` (indented under the template's
 /// `spec:`).
-fn daemonset(placement: &str) -> String {
+pub(crate) fn daemonset(placement: &str) -> String {
     format!(
         r#"apiVersion: apps/v1
 kind: DaemonSet
@@ -36,7 +36,7 @@ spec:
     )
 }
 
-const POOL_B: &str = "apiVersion: v1\nkind: Node\nmetadata:\n  name: aks-poolb-0000-vmss000000\n  labels: {kubernetes.io/os: linux, pool: b}\n";
+pub(crate) const POOL_B: &str = "apiVersion: v1\nkind: Node\nmetadata:\n  name: aks-poolb-0000-vmss000000\n  labels: {kubernetes.io/os: linux, pool: b}\n";
 const TAINTED: &str = "apiVersion: v1\nkind: Node\nmetadata:\n  name: aks-gpu-0000-vmss000000\n  labels: {kubernetes.io/os: linux}\nspec:\n  taints: [{key: sku, value: gpu, effect: NoSchedule}]\n";
 
 fn agent_pods(s: &kvchain::snapshot::Snapshot) -> Vec<&kvchain::snapshot::PodObs> {

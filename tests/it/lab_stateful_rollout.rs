@@ -14,7 +14,21 @@ use crate::lab_nodes::{CLUSTER, HEALTHY, SHOP};
 
 /// The healthy chain's Deployment as a StatefulSet of 3 with `strategy` (spec lines, each
 /// indented two spaces; "" for none), run until it is stable.
-fn stateful(strategy: &str) -> World {
+pub(crate) fn stateful(strategy: &str) -> World {
+    let mut w = stateful_unrun(strategy);
+    w.run_until_stable(Duration::from_secs(3600));
+    for i in 0..3 {
+        assert_eq!(
+            pod(&w, i).map(|p| p.0),
+            Some(Stage::Running),
+            "checkout-{i}"
+        );
+    }
+    w
+}
+
+/// [`stateful`] before any time has passed: no pod yet.
+pub(crate) fn stateful_unrun(strategy: &str) -> World {
     let healthy = HEALTHY
         .replacen("kind: Deployment\n", "kind: StatefulSet\n", 1)
         .replacen(
@@ -29,20 +43,11 @@ fn stateful(strategy: &str) -> World {
         &[CLUSTER, SHOP, &healthy].join("\n---\n"),
     )
     .expect("scenario parses");
-    let mut w = World::new(sc);
-    w.run_until_stable(Duration::from_secs(3600));
-    for i in 0..3 {
-        assert_eq!(
-            pod(&w, i).map(|p| p.0),
-            Some(Stage::Running),
-            "checkout-{i}"
-        );
-    }
-    w
+    World::new(sc)
 }
 
 /// checkout-`i`: (stage, controller-revision-hash, uid).
-fn pod(w: &World, i: usize) -> Option<(Stage, String, String)> {
+pub(crate) fn pod(w: &World, i: usize) -> Option<(Stage, String, String)> {
     let p = w.pods.get(&("shop".to_string(), format!("checkout-{i}")))?;
     let rev = p.labels.get("controller-revision-hash").cloned();
     Some((p.stage, rev.unwrap_or_default(), p.uid().to_string()))
@@ -81,7 +86,28 @@ fn watch(w: &mut World, old: &str, secs: u64) -> (Vec<usize>, usize) {
     (deleted, most_down)
 }
 
-fn revision(w: &World, i: usize) -> String {
+/// Points the StatefulSet's first env `secretKeyRef` at Secret `secret` (a template change);
+/// returns the Secret it named.
+pub(crate) fn env_secret(w: &mut World, secret: &str) -> String {
+    let key = (
+        "StatefulSet".to_string(),
+        "shop".to_string(),
+        "checkout".to_string(),
+    );
+    let mut set = w.workloads[&key].clone();
+    let Workload::StatefulSet(s) = &mut set else {
+        panic!("a StatefulSet")
+    };
+    let spec = s.spec.as_mut().unwrap().template.spec.as_mut().unwrap();
+    let env = spec.containers[0].env.as_mut().unwrap();
+    let from = env[0].value_from.as_mut().unwrap();
+    let r = from.secret_key_ref.as_mut().unwrap();
+    let was = std::mem::replace(&mut r.name, secret.to_string());
+    w.add_workload(set);
+    was
+}
+
+pub(crate) fn revision(w: &World, i: usize) -> String {
     pod(w, i).expect("pod").1
 }
 
@@ -111,27 +137,8 @@ fn an_update_that_never_becomes_ready_stops_at_the_first_pod() {
     let mut w = stateful("");
     let old = revision(&w, 0);
     let before: Vec<_> = (0..3).map(|i| pod(&w, i).unwrap().2).collect();
-    let key = (
-        "StatefulSet".to_string(),
-        "shop".to_string(),
-        "checkout".to_string(),
-    );
-    let mut set = w.workloads[&key].clone();
-    let Workload::StatefulSet(s) = &mut set else {
-        panic!("a StatefulSet")
-    };
     // The app's env now asks for a Secret that does not exist: CreateContainerConfigError.
-    let spec = s.spec.as_mut().unwrap().template.spec.as_mut().unwrap();
-    let env = spec.containers[0].env.as_mut().unwrap();
-    env[0]
-        .value_from
-        .as_mut()
-        .unwrap()
-        .secret_key_ref
-        .as_mut()
-        .unwrap()
-        .name = "nope".into();
-    w.add_workload(set);
+    env_secret(&mut w, "nope");
     w.advance(Duration::from_secs(300));
     let (stage, rev, uid) = pod(&w, 2).expect("checkout-2");
     assert_eq!(stage, Stage::Configuring, "the new template is not ready");

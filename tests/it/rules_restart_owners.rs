@@ -70,6 +70,7 @@ fn a_stateful_set_on_delete_is_restarted_by_deleting_the_pod() {
         vec![stateful_set(UpdateObs {
             on_delete: true,
             partition: None,
+            ..Default::default()
         })],
     );
     let fix = kvc901_fix(&s);
@@ -89,6 +90,7 @@ fn a_stateful_set_partition_deletes_a_pod_below_it_and_rolls_one_above_it() {
     let partition = UpdateObs {
         on_delete: false,
         partition: Some(2),
+        ..Default::default()
     };
     let mut below = s.clone();
     owned(

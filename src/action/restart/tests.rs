@@ -225,6 +225,7 @@ fn a_stateful_set_on_delete_deletes_the_pod_instead_of_a_rollout_that_replaces_n
     let s = stateful(Some(UpdateObs {
         on_delete: true,
         partition: None,
+        ..Default::default()
     }));
     let plan = RestartPlan::for_pod(&s, &db_pod(1));
     assert!(
@@ -244,6 +245,7 @@ fn a_stateful_set_partition_replaces_only_the_ordinals_at_or_above_it() {
     let s = stateful(Some(UpdateObs {
         on_delete: false,
         partition: Some(2),
+        ..Default::default()
     }));
     let below = RestartPlan::for_pod(&s, &db_pod(1));
     assert!(
@@ -288,6 +290,7 @@ fn a_daemon_set_on_delete_deletes_the_pod() {
     w.update = Some(UpdateObs {
         on_delete: true,
         partition: None,
+        ..Default::default()
     });
     let plan = RestartPlan::for_pod(&with(vec![w]), &owned("DaemonSet", "agent"));
     assert!(
@@ -339,5 +342,134 @@ fn a_deployment_unread_says_a_pause_is_not_known() {
             .contains("unless Deployment web is paused: that is not known"),
         "{}",
         plan.confirmation()
+    );
+}
+
+/// StatefulSet db of 3 (`update` its strategy), its pods running but for `stuck`, held in
+/// ContainerCreating (a SecretProviderClass mount failing keeps the pod Pending).
+fn db_set(update: UpdateObs, stuck: &[u32]) -> (Snapshot, Vec<PodObs>) {
+    let mut w = workload("StatefulSet", "db", vec![]);
+    w.update = Some(update);
+    w.replicas = Some(3);
+    let pods: Vec<PodObs> = (0..3)
+        .map(|i| {
+            let mut p = db_pod(i);
+            let state = match stuck.contains(&i) {
+                true => {
+                    p.phase = "Pending".into();
+                    crate::snapshot::ContainerStateObs::Waiting {
+                        reason: "ContainerCreating".into(),
+                        message: String::new(),
+                    }
+                }
+                false => crate::snapshot::ContainerStateObs::Running {
+                    started_at: jiff::Timestamp::UNIX_EPOCH,
+                },
+            };
+            p.containers = vec![crate::snapshot::ContainerObs {
+                name: "app".into(),
+                state,
+                ..Default::default()
+            }];
+            p
+        })
+        .collect();
+    let mut s = with(vec![w]);
+    s.pods = Coll::known(pods.clone());
+    (s, pods)
+}
+
+/// OrderedReady (the default) does nothing while a pod is not Running and Ready, so a rollout
+/// restart would leave the stuck pod as it is ("Forced rollback"): its restart deletes it and
+/// says so, never promising that the rollout replaces it.
+#[test]
+fn an_ordered_ready_stateful_sets_stuck_pod_is_deleted_the_rollout_would_wait_for_it() {
+    let (s, pods) = db_set(UpdateObs::default(), &[1]);
+    let plan = RestartPlan::for_pod(&s, &pods[1]);
+    assert!(
+        matches!(&plan, RestartPlan::DeleteOwnedPod { pod, owner, .. } if pod == "db-1" && owner == "StatefulSet/db"),
+        "{plan:?}"
+    );
+    let said = plan.confirmation();
+    assert!(
+        said.contains(
+            "Pod db-1 is not Running and Ready (container app waiting: ContainerCreating)"
+        ) && said.contains("the rollout waits for it")
+            && said.contains("Deleting it is what replaces it")
+            && !said.contains("Every replica is replaced"),
+        "{said}"
+    );
+    assert!(
+        plan.command()
+            .starts_with("kubectl delete pod db-1 -n pay  #")
+    );
+}
+
+/// A healthy pod's restart is still the rollout restart, which says it waits for the stuck one.
+#[test]
+fn a_sibling_stuck_holds_the_rollout_and_the_plan_says_so() {
+    let (s, pods) = db_set(UpdateObs::default(), &[1]);
+    let plan = RestartPlan::for_pod(&s, &pods[2]);
+    assert!(
+        matches!(&plan, RestartPlan::RolloutRestart { .. }),
+        "{plan:?}"
+    );
+    let said = plan.confirmation();
+    assert!(
+        said.contains("No pod is replaced while pod db-1 is not Running and Ready")
+            && said.contains("deleting db-1 is what replaces it")
+            && !said.contains("Every replica is replaced."),
+        "{said}"
+    );
+    // Nothing stuck: the plain promise.
+    let (s, pods) = db_set(UpdateObs::default(), &[]);
+    let plan = RestartPlan::for_pod(&s, &pods[1]);
+    assert!(plan.confirmation().ends_with("Every replica is replaced."));
+}
+
+/// Parallel waits for no pod: the rollout restart replaces the stuck one too.
+#[test]
+fn a_parallel_stateful_set_rolls_its_stuck_pod() {
+    let parallel = UpdateObs {
+        parallel: true,
+        ..Default::default()
+    };
+    let (s, pods) = db_set(parallel, &[1]);
+    for i in [1, 2] {
+        let plan = RestartPlan::for_pod(&s, &pods[i]);
+        assert!(
+            plan.confirmation().ends_with("Every replica is replaced."),
+            "{plan:?}"
+        );
+    }
+}
+
+/// A pod deleted above a stuck one is not made again until that one is ready: said.
+#[test]
+fn a_delete_above_a_stuck_pod_says_it_comes_back_only_once_that_one_is_ready() {
+    let on_delete = UpdateObs {
+        on_delete: true,
+        ..Default::default()
+    };
+    let (s, pods) = db_set(on_delete, &[0]);
+    let said = RestartPlan::for_pod(&s, &pods[2]).confirmation();
+    assert!(
+        said.contains("OnDelete") && said.contains("makes db-2 again only once db-0 is"),
+        "{said}"
+    );
+}
+
+/// Not observed, a stuck pod is deleted all the same: under every strategy that replaces it.
+#[test]
+fn an_unobserved_stateful_sets_stuck_pod_is_deleted() {
+    let (_, pods) = db_set(UpdateObs::default(), &[0]);
+    let plan = RestartPlan::for_pod(&Snapshot::default(), &pods[0]);
+    assert!(
+        matches!(&plan, RestartPlan::DeleteOwnedPod { .. }),
+        "{plan:?}"
+    );
+    assert!(
+        plan.confirmation()
+            .contains("StatefulSet db is not observed")
     );
 }

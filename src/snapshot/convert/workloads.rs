@@ -83,6 +83,7 @@ pub fn stateful_set(s: &StatefulSet) -> WorkloadObs {
             .filter(|u| u.type_.as_deref() != Some("OnDelete"))
             .and_then(|u| u.rolling_update.as_ref()?.partition)
             .filter(|p| *p > 0),
+        parallel: spec.and_then(|s| s.pod_management_policy.as_deref()) == Some("Parallel"),
     });
     obs
 }
@@ -97,6 +98,7 @@ pub fn daemon_set(d: &DaemonSet) -> WorkloadObs {
     obs.update = d.spec.as_ref().map(|s| UpdateObs {
         on_delete: s.update_strategy.as_ref().and_then(|u| u.type_.as_deref()) == Some("OnDelete"),
         partition: None,
+        parallel: false,
     });
     obs.rollout = d.status.as_ref().map(|st| RolloutObs {
         generation: d.metadata.generation,

@@ -308,6 +308,7 @@ fn db(now: i64, uid: &str, created: i64, on_delete: bool) -> Snapshot {
         update: Some(UpdateObs {
             on_delete,
             partition: None,
+            ..Default::default()
         }),
         ..Default::default()
     }]);

@@ -1,5 +1,5 @@
-//! Controllers: Deployments → ReplicaSets → pods (with rollouts), StatefulSets, DaemonSets and Jobs
-//! → pods.
+//! Controllers: Deployments → ReplicaSets → pods (with rollouts), Jobs → pods; StatefulSets
+//! (`stateful`) and DaemonSets (`daemon`) → pods.
 
 use super::*;
 
@@ -275,34 +275,7 @@ impl World {
         };
         let ns = wk.1.clone();
         let revision = Self::template_hash(&template);
-        let owner = wl.owner_ref(if wl.kind() == "Job" {
-            "batch/v1"
-        } else {
-            "apps/v1"
-        });
         let owned: Vec<Key> = by_owner.get(&wl.uid()).cloned().unwrap_or_default();
-        // Pods of an older template revision go (rollout restart); they come back new. Not
-        // under updateStrategy OnDelete (only a deleted pod comes back new). A StatefulSet
-        // rolls its own way, one pod at a time (`roll_stateful`), and a pod of it below its
-        // partition deleted comes back from the current revision
-        // (`newVersionedStatefulSetPod`), the template before the update.
-        let (on_delete, partition) = replaced_by_update(wl);
-        let rolls_all = !matches!(wl, Workload::Job(_) | Workload::StatefulSet(_));
-        for k in owned.iter().filter(|_| rolls_all && !on_delete) {
-            let stale = self.pods.get(k).is_some_and(|p| {
-                p.stage != Stage::Terminating
-                    && p.labels.get("controller-revision-hash") != Some(&revision)
-            });
-            if stale {
-                self.terminate(k);
-            }
-        }
-        let existing: BTreeSet<String> = owned
-            .iter()
-            .filter_map(|k| self.pods.get(k))
-            .map(|p| p.name().to_string())
-            .collect();
-        let live = self.live(Some(&owned)).count();
         let mut t = template.clone();
         t.metadata
             .get_or_insert_with(Default::default)
@@ -310,87 +283,19 @@ impl World {
             .get_or_insert_with(Default::default)
             .insert("controller-revision-hash".into(), revision.clone());
         match wl {
+            // Each replaces its pods its own way (see their modules).
             Workload::StatefulSet(set) => {
-                let current = self
-                    .stateful_revisions
-                    .entry(wl.uid())
-                    .or_insert_with(|| (revision.clone(), t.clone()))
-                    .1
-                    .clone();
-                for i in 0..wl.replicas() {
-                    let name = format!("{}-{i}", wk.2);
-                    // Same name: wait until the old pod is gone.
-                    if !existing.contains(&name) {
-                        let t = if (i as i32) < partition { &current } else { &t };
-                        self.create_from_template(&ns, &name, t, owner.clone());
-                    }
-                }
-                if !on_delete {
-                    self.roll_stateful(wk, set, &revision);
-                    self.complete_rolling_update(wk, wl, &revision, &t);
-                }
+                self.reconcile_stateful(wk, wl, set, &owned, &t, &revision)
             }
+            Workload::DaemonSet(ds) => self.reconcile_daemon(wk, wl, ds, &owned, &t, &revision),
             Workload::Job(_) => {
                 if owned.is_empty() {
                     let name = format!("{}-{}", wk.2, self.suffix(5));
-                    self.create_from_template(&ns, &name, &t, owner);
+                    self.create_from_template(&ns, &name, &t, wl.owner_ref("batch/v1"));
                 }
             }
-            Workload::DaemonSet(_) => {
-                // One pod per node the template admits, bound to it (the DaemonSet
-                // controller's own placement): no admitting node means no pod at all
-                // (desiredNumberScheduled 0), never a Pending pod with FailedScheduling.
-                let Some(spec) = t.spec.clone() else { return };
-                let served: BTreeSet<String> = self
-                    .live(Some(&owned))
-                    .filter_map(|p| p.spec.as_ref()?.node_name.clone())
-                    .collect();
-                let nodes: Vec<String> = self
-                    .nodes
-                    .iter()
-                    .filter(|n| crate::source::lab::nodes::admits(&spec, n))
-                    .filter(|n| !served.contains(&n.name))
-                    .map(|n| n.name.clone())
-                    .collect();
-                for node in nodes {
-                    let mut bound = t.clone();
-                    if let Some(s) = bound.spec.as_mut() {
-                        s.node_name = Some(node);
-                    }
-                    let name = format!("{}-{}", wk.2, self.suffix(5));
-                    self.create_from_template(&ns, &name, &bound, owner.clone());
-                }
-            }
-            _ => {
-                if live == 0 {
-                    let name = format!("{}-{}", wk.2, self.suffix(5));
-                    self.create_from_template(&ns, &name, &t, owner);
-                }
-            }
-        }
-    }
-
-    /// The StatefulSet controller's `completeRollingUpdate`: once every replica runs the
-    /// update revision, it becomes the current one. Under a partition above 0 it never does
-    /// (the pods below it keep the current revision).
-    fn complete_rolling_update(
-        &mut self,
-        wk: &WorkloadKey,
-        wl: &Workload,
-        revision: &str,
-        t: &PodTemplateSpec,
-    ) {
-        let done = (0..wl.replicas()).all(|i| {
-            let key = (wk.1.clone(), format!("{}-{i}", wk.2));
-            self.pods.get(&key).is_some_and(|p| {
-                p.stage == Stage::Running
-                    && p.labels.get("controller-revision-hash").map(String::as_str)
-                        == Some(revision)
-            })
-        });
-        if done {
-            self.stateful_revisions
-                .insert(wl.uid(), (revision.to_string(), t.clone()));
+            // Its ReplicaSets make its pods (`reconcile_deployment`).
+            Workload::Deployment(_) => {}
         }
     }
 
@@ -440,7 +345,7 @@ impl World {
 
 /// A StatefulSet's or DaemonSet's `updateStrategy`: (OnDelete, the partition below which a
 /// StatefulSet keeps its pods; 0 for none).
-fn replaced_by_update(wl: &Workload) -> (bool, i32) {
+pub(super) fn replaced_by_update(wl: &Workload) -> (bool, i32) {
     let (kind, partition) = match wl {
         Workload::StatefulSet(s) => {
             let u = s.spec.as_ref().and_then(|s| s.update_strategy.as_ref());

@@ -6,10 +6,12 @@
 mod actions;
 mod config;
 mod controllers;
+mod daemon;
 mod events;
 mod kubelet;
 mod lifecycle;
 mod pod;
+mod rolling;
 mod rollout;
 mod rotation;
 mod stateful;

@@ -9,6 +9,8 @@
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use super::rolling::scaled;
+
 /// How a Deployment replaces its pods.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Strategy {
@@ -44,18 +46,6 @@ impl Strategy {
         Strategy::RollingUpdate {
             max_surge,
             max_unavailable,
-        }
-    }
-}
-
-/// An absolute number, or a percentage of `replicas` rounded up (surge) or down.
-fn scaled(v: &IntOrString, replicas: usize, round_up: bool) -> usize {
-    match v {
-        IntOrString::Int(n) => (*n).max(0) as usize,
-        IntOrString::String(s) => {
-            let pct: usize = s.trim_end_matches('%').trim().parse().unwrap_or(25);
-            let n = replicas * pct;
-            if round_up { n.div_ceil(100) } else { n / 100 }
         }
     }
 }

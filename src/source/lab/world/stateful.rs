@@ -1,28 +1,22 @@
-//! A StatefulSet's RollingUpdate as the StatefulSet controller carries it out
-//! (`updateStatefulSet`; Kubernetes "StatefulSets → Rolling Updates"): pods are replaced one
-//! at a time, from the largest ordinal down to `rollingUpdate.partition` (0 when the field is
-//! absent), and the controller waits for each replaced pod to be Running and Ready before it
-//! deletes the next, so a new template that never becomes ready stops the rollout at its first
-//! pod ("Forced rollback"). `rollingUpdate.maxUnavailable` set (the MaxUnavailableStatefulSet
-//! gate on: with it off the API server drops the field) lets up to that many pods be
-//! unavailable at once, counting every unhealthy pod of the set.
+//! A StatefulSet as the StatefulSet controller keeps it (`updateStatefulSet`; Kubernetes
+//! "StatefulSets"). Under `podManagementPolicy: OrderedReady` (the default) its pods are made
+//! in ordinal order, each only once every one before it is Running and Ready, and nothing
+//! else happens while a pod is missing, terminating or not Running and Ready: a rolling update
+//! waits for it too ("Forced rollback": a pod that never becomes ready holds the set until it
+//! is deleted, a reverted template included; a rollout restart replaces no pod while one is
+//! stuck). `Parallel` makes every missing pod at once and waits for none.
+//!
+//! The RollingUpdate replaces pods one at a time, from the largest ordinal down to
+//! `rollingUpdate.partition` (0 when the field is absent), and waits for each replaced pod to
+//! be Running and Ready before it deletes the next, so a new template that never becomes
+//! ready stops the rollout at its first pod. `rollingUpdate.maxUnavailable` set (the
+//! MaxUnavailableStatefulSet gate on: with it off the API server drops the field) lets up to
+//! that many pods be unavailable at once, counting every unhealthy pod of the set.
 
 use k8s_openapi::api::apps::v1::StatefulSet;
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use super::rolling::{Replica, scaled, within_budget};
 use super::*;
-
-/// One ordinal of the set as the update sees it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(super) struct Replica {
-    /// A pod of that name exists (a deleted one is made again before the update goes on).
-    pub exists: bool,
-    pub terminating: bool,
-    /// Running and Ready, not terminating (`isHealthy`).
-    pub healthy: bool,
-    /// Made from the update revision.
-    pub updated: bool,
-}
 
 /// The StatefulSet's RollingUpdate bounds: (partition, maxUnavailable if set).
 pub(super) fn rolling(s: &StatefulSet, replicas: usize) -> (usize, Option<usize>) {
@@ -31,14 +25,7 @@ pub(super) fn rolling(s: &StatefulSet, replicas: usize) -> (usize, Option<usize>
     // A percentage rounds down; the controller never goes below 1.
     let max = r
         .and_then(|r| r.max_unavailable.as_ref())
-        .map(|m| match m {
-            IntOrString::Int(n) => (*n).max(0) as usize,
-            IntOrString::String(p) => {
-                let pct: usize = p.trim_end_matches('%').trim().parse().unwrap_or(0);
-                replicas * pct / 100
-            }
-        })
-        .map(|n| n.max(1));
+        .map(|m| scaled(m, replicas, false).max(1));
     (partition, max)
 }
 
@@ -64,34 +51,125 @@ pub(super) fn to_delete(
         return Vec::new();
     };
     let unavailable = replicas.iter().filter(|r| !r.healthy).count();
-    (partition..replicas.len())
+    let candidates = (partition..replicas.len())
         .rev()
-        .filter(|i| replaceable(&replicas[*i]))
-        .take(max.saturating_sub(unavailable))
-        .collect()
+        .filter(|i| replaceable(&replicas[*i]));
+    within_budget(candidates, max, unavailable).collect()
+}
+
+/// `podManagementPolicy` is OrderedReady (the default, also when the field is absent).
+pub(super) fn ordered_ready(s: &StatefulSet) -> bool {
+    s.spec
+        .as_ref()
+        .and_then(|s| s.pod_management_policy.as_deref())
+        != Some("Parallel")
+}
+
+/// The ordinals the controller makes in this pass, given each ordinal's pod (None: none of
+/// that name), and whether it goes on to its update. OrderedReady makes the first missing pod
+/// only, and stops at a pod terminating or not Running and Ready (`processReplica` in
+/// monotonic mode); Parallel makes every missing one and goes on.
+pub(super) fn to_create(pods: &[Option<Stage>], ordered: bool) -> (Vec<usize>, bool) {
+    let mut create = Vec::new();
+    for (i, stage) in pods.iter().enumerate() {
+        match stage {
+            None => {
+                create.push(i);
+                if ordered {
+                    return (create, false);
+                }
+            }
+            Some(Stage::Running) => {}
+            Some(_) if ordered => return (create, false),
+            Some(_) => {}
+        }
+    }
+    (create, true)
 }
 
 impl World {
+    /// One pass of the StatefulSet controller over `set` (see the module's note): `t` is its
+    /// template labelled with `revision`, `owned` its pods.
+    pub(super) fn reconcile_stateful(
+        &mut self,
+        wk: &WorkloadKey,
+        wl: &Workload,
+        set: &StatefulSet,
+        owned: &[Key],
+        t: &PodTemplateSpec,
+        revision: &str,
+    ) {
+        let (on_delete, partition) = super::controllers::replaced_by_update(wl);
+        let owner = wl.owner_ref("apps/v1");
+        // A pod below the partition deleted comes back from the current revision
+        // (`newVersionedStatefulSetPod`), the template before the update.
+        let current = self
+            .stateful_revisions
+            .entry(wl.uid())
+            .or_insert_with(|| (revision.to_string(), t.clone()))
+            .1
+            .clone();
+        let stages: HashMap<&str, Stage> = owned
+            .iter()
+            .filter_map(|k| self.pods.get(k))
+            .map(|p| (p.name(), p.stage))
+            .collect();
+        // Same name: a pod terminating is waited for, not made again.
+        let pods: Vec<Option<Stage>> = (0..wl.replicas())
+            .map(|i| stages.get(format!("{}-{i}", wk.2).as_str()).copied())
+            .collect();
+        let (create, proceed) = to_create(&pods, ordered_ready(set));
+        for i in create {
+            let name = format!("{}-{i}", wk.2);
+            let t = if (i as i32) < partition { &current } else { t };
+            self.create_from_template(&wk.1, &name, t, owner.clone());
+        }
+        if !on_delete && proceed {
+            self.roll_stateful(wk, set, revision);
+        }
+        if !on_delete {
+            self.complete_rolling_update(wk, wl, revision, t);
+        }
+    }
+
     /// One pass of StatefulSet `set`'s rolling update towards `revision` (see the module's
     /// note): deletes the pods it replaces now; each comes back from the update revision.
-    pub(super) fn roll_stateful(&mut self, wk: &WorkloadKey, s: &StatefulSet, revision: &str) {
+    fn roll_stateful(&mut self, wk: &WorkloadKey, s: &StatefulSet, revision: &str) {
         let n = s.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1).max(0) as usize;
         let (partition, max_unavailable) = rolling(s, n);
         let key = |i: usize| (wk.1.clone(), format!("{}-{i}", wk.2));
         let replicas: Vec<Replica> = (0..n)
             .map(|i| match self.pods.get(&key(i)) {
                 None => Replica::default(),
-                Some(p) => Replica {
-                    exists: true,
-                    terminating: p.stage == Stage::Terminating,
-                    healthy: p.stage == Stage::Running,
-                    updated: p.labels.get("controller-revision-hash").map(String::as_str)
-                        == Some(revision),
-                },
+                Some(p) => Replica::of(p, revision),
             })
             .collect();
         for i in to_delete(&replicas, partition, max_unavailable) {
             self.terminate(&key(i));
+        }
+    }
+
+    /// The StatefulSet controller's `completeRollingUpdate`: once every replica runs the
+    /// update revision, it becomes the current one. Under a partition above 0 it never does
+    /// (the pods below it keep the current revision).
+    fn complete_rolling_update(
+        &mut self,
+        wk: &WorkloadKey,
+        wl: &Workload,
+        revision: &str,
+        t: &PodTemplateSpec,
+    ) {
+        let done = (0..wl.replicas()).all(|i| {
+            let key = (wk.1.clone(), format!("{}-{i}", wk.2));
+            self.pods.get(&key).is_some_and(|p| {
+                p.stage == Stage::Running
+                    && p.labels.get("controller-revision-hash").map(String::as_str)
+                        == Some(revision)
+            })
+        });
+        if done {
+            self.stateful_revisions
+                .insert(wl.uid(), (revision.to_string(), t.clone()));
         }
     }
 }
@@ -138,7 +216,9 @@ mod tests {
         assert_eq!(to_delete(&[NEW, NEW, NEW], 0, None), Vec::<usize>::new());
     }
 
-    /// An old pod that is not ready is replaced like any other; one below the partition never.
+    /// An old pod that is not ready is replaced like any other (under Parallel: OrderedReady
+    /// reaches the update only with every pod ready, `to_create`); one below the partition
+    /// never.
     #[test]
     fn the_partition_bounds_the_update_and_an_unready_old_pod_is_replaced() {
         let old_unready = Replica {
@@ -160,6 +240,30 @@ mod tests {
             to_delete(&[OLD, NEW_UNREADY, NEW_UNREADY], 0, Some(2)),
             Vec::<usize>::new()
         );
+    }
+
+    /// OrderedReady: the first missing pod only, and nothing past a pod not Running and Ready
+    /// (the update included); Parallel: every missing pod, and the update goes on.
+    #[test]
+    fn ordered_ready_makes_one_pod_at_a_time_and_waits_for_each() {
+        use Stage::*;
+        assert_eq!(to_create(&[None, None, None], true), (vec![0], false));
+        assert_eq!(
+            to_create(&[Some(Mounting), None, None], true),
+            (vec![], false)
+        );
+        assert_eq!(
+            to_create(&[Some(Running), None, None], true),
+            (vec![1], false)
+        );
+        let stuck = [Some(Running), Some(Running), Some(Configuring)];
+        assert_eq!(to_create(&stuck, true), (vec![], false));
+        let leaving = [Some(Terminating), Some(Running)];
+        assert_eq!(to_create(&leaving, true), (vec![], false));
+        let all = [Some(Running), Some(Running), Some(Running)];
+        assert_eq!(to_create(&all, true), (vec![], true));
+        assert_eq!(to_create(&[None, None, None], false), (vec![0, 1, 2], true));
+        assert_eq!(to_create(&stuck, false), (vec![], true));
     }
 
     #[test]
