@@ -27,10 +27,12 @@ use super::rules_runtime::{codes, only, run};
 const ROLLING: UpdateObs = UpdateObs {
     on_delete: false,
     partition: None,
+    parallel: false,
 };
 const ON_DELETE: UpdateObs = UpdateObs {
     on_delete: true,
     partition: None,
+    parallel: false,
 };
 
 /// The testkit's app with `pods` pods owned by `kind` `web` (a StatefulSet's named by ordinal,
@@ -122,6 +124,7 @@ fn kvc201_label_patch_of_a_partitioned_stateful_set_names_the_ordinals_it_misses
     let partitioned = UpdateObs {
         on_delete: false,
         partition: Some(2),
+        parallel: false,
     };
     let mut s = owned_by("StatefulSet", 3, partitioned, true);
     unlabel(&mut s);

@@ -233,6 +233,7 @@ fn an_on_delete_stateful_set_does_not_wait_for_reloader() {
             update: Some(UpdateObs {
                 on_delete,
                 partition: None,
+                parallel: false,
             }),
             ..Default::default()
         }]);

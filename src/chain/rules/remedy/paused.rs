@@ -342,6 +342,7 @@ mod tests {
             update: Some(UpdateObs {
                 on_delete: false,
                 partition: Some(2),
+                parallel: false,
             }),
             ..Default::default()
         });
@@ -359,6 +360,7 @@ mod tests {
         s.workloads.items[0].update = Some(UpdateObs {
             on_delete: false,
             partition: Some(3),
+            parallel: false,
         });
         let fix = rolled(
             &s,
