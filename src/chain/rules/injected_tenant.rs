@@ -136,8 +136,8 @@ fn set_by_containers(cx: &Ctx, setters: &[&str], home: &str) -> (String, String)
                 })
                 .collect::<Vec<_>>()
                 .join(" && ");
-            remedy::rolled(
-                cx.snap(),
+            remedy::rolled_in(
+                cx,
                 cx.pod,
                 cx.workload,
                 set,

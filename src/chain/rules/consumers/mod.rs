@@ -373,7 +373,7 @@ fn reloader(cx: &Ctx, link: &mut Link, secrets: &[&str], unread: &mut Option<Str
 /// OnDelete owner replaces no pod.
 fn reloaded(cx: &Ctx, link: &mut Link, secrets: &[&str], ann: &crate::snapshot::StrMap) {
     use crate::chain::rules::remedy;
-    let held = match remedy::reloader_held(cx.snap(), cx.ns(), cx.workload, ann) {
+    let held = match remedy::reloader_held_in(cx, cx.workload, ann) {
         Some(remedy::Hold::Paused(name)) => Some((
             format!(
                 "Deployment {name} is paused (spec.paused): that change rolls out nothing until it is resumed, so env keeps the value from container start"

@@ -140,13 +140,8 @@ pub(super) fn reloader_due<'a>(
     };
     if !matches!(kind, "Deployment" | "DaemonSet" | "StatefulSet")
         || !super::reloader_restarts(&w.annotations, secret, Some(cx.spc_name))
-        || crate::chain::rules::remedy::reloader_held(
-            cx.snap(),
-            cx.ns(),
-            Some((kind, name)),
-            &w.annotations,
-        )
-        .is_some()
+        || crate::chain::rules::remedy::reloader_held_in(cx, Some((kind, name)), &w.annotations)
+            .is_some()
     {
         return None;
     }

@@ -10,7 +10,7 @@ use crate::snapshot::PodObs;
 /// Change `what` in the pod spec: on the workload's template, or, for a pod nothing owns, by
 /// recreating the pod (a pod's spec cannot be edited in place, but for its images).
 /// A paused Deployment's edit ends with the resume that rolls it out, an OnDelete owner's with
-/// its pods deleted ([`paused::rolled`]).
+/// its pods deleted ([`paused::rolled_in`]).
 pub(crate) fn edit_owner(cx: &Ctx, what: &str) -> String {
     if cx.template && !matches!(cx.workload, Some(("Job", _))) {
         let edit = format!(
@@ -18,12 +18,12 @@ pub(crate) fn edit_owner(cx: &Ctx, what: &str) -> String {
             cx.owner_kubectl(),
             cx.ns()
         );
-        return paused::rolled(cx.snap(), cx.pod, cx.workload, edit, EDITED);
+        return paused::rolled_in(cx, cx.pod, cx.workload, edit, EDITED);
     }
     edit_pod_owner(cx, cx.pod, cx.workload, what)
 }
 
-/// What a template edit changes, as [`paused::rolled`] says it.
+/// What a template edit changes, as [`paused::rolled_in`] says it.
 const EDITED: &str = "the edited template";
 
 /// [`edit_owner`] for pod `pod` of the chain's namespace owned by `workload` (a consumer of
@@ -51,7 +51,7 @@ pub(crate) fn edit_pod_owner(
             "kubectl get pod {name} -n {ns} -o yaml > {name}.yaml && ${{EDITOR:-vi}} {name}.yaml && kubectl replace --force -f {name}.yaml  # {what} (a pod's spec cannot be edited in place: this recreates it)"
         ),
     };
-    paused::rolled(cx.snap(), pod, workload, edit, EDITED)
+    paused::rolled_in(cx, pod, workload, edit, EDITED)
 }
 
 /// A static pod (its mirror is owned by its Node) lives in a manifest file on that node; the

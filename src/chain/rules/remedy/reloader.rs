@@ -7,9 +7,9 @@
 //! annotation but the pods deleted after each rotation; for any other owner the restart that
 //! works for it, or reading the mounted file instead of env.
 
-use super::paused::{Hold, hold};
+use super::paused::{Hold, hold_in};
 use super::restart::delete_owner_pods;
-use super::{restart, rolled};
+use super::{restart, rolled_in};
 use crate::chain::context::Ctx;
 use crate::chain::rules::consumers::reloader_watches;
 
@@ -43,7 +43,7 @@ pub(super) fn commands(cx: &Ctx) -> (String, String) {
         Some((kind, _)) if !reloader_watches(kind) => unwatched(cx, kind),
         // Reloader's template change replaces no pod of an OnDelete owner: an annotation
         // restarts nothing there.
-        _ if let Some(Hold::OnDelete(kind, name)) = hold(cx.snap(), ns, cx.workload) => {
+        _ if let Some(Hold::OnDelete(kind, name)) = hold_in(cx, cx.workload) => {
             on_delete_commands(cx, kind, name)
         }
         // Reloader restarts a workload by changing its pod template (FACTS §10): a paused
@@ -53,8 +53,8 @@ pub(super) fn commands(cx: &Ctx) -> (String, String) {
                 "kubectl get {} -n {ns} -o jsonpath='{{.metadata.annotations}}'",
                 cx.owner_kubectl()
             ),
-            rolled(
-                cx.snap(),
+            rolled_in(
+                cx,
                 cx.pod,
                 cx.workload,
                 format!(

@@ -1,7 +1,7 @@
 //! The workload-identity webhook's side of a fix: the label it selects pods by, on the pod
 //! template where each kind keeps it, and the webhook installed on AKS (FACTS §6).
 
-use super::{aks_args, edit_owner, rolled};
+use super::{aks_args, edit_owner, rolled_in};
 use crate::chain::context::Ctx;
 
 /// Installs the workload-identity webhook on AKS (with the OIDC issuer it needs).
@@ -46,7 +46,7 @@ pub(super) fn label_fix(cx: &Ctx) -> String {
                     "kubectl patch {} {n} -n {ns}{merge} -p '{patch}'  # {when}",
                     k.to_ascii_lowercase()
                 );
-                rolled(cx.snap(), cx.pod, cx.workload, fix, "the labelled template")
+                rolled_in(cx, cx.pod, cx.workload, fix, "the labelled template")
             }
             None => format!(
                 "# {k}/{n} makes these pods: add label azure.workload.identity/use: \"true\" to the pod template in its spec (where its operator reads it), then let it re-create pod {} (the webhook mutates on CREATE only)",
