@@ -193,6 +193,29 @@ fn kvc102_template_edit_of_an_on_delete_daemon_set_deletes_its_pods() {
     );
 }
 
+/// A big OnDelete owner: every broken pod's finding carries the fix, so its pods are not
+/// named one by one (a 5,000-node DaemonSet would put 5,000 names in each of 5,000 fixes);
+/// the delete selects the owner's pods by their owner reference when pasted.
+#[test]
+fn a_big_on_delete_daemon_set_selects_its_pods_instead_of_naming_them() {
+    let mut s = owned_by("DaemonSet", 12, ON_DELETE, true);
+    for p in s.pods.items.iter_mut() {
+        p.containers[0].mounts[0].sub_path = Some("db-password".into());
+    }
+    let fix = fix(&s, Code::KVC102);
+    assert!(
+        fix.contains(&format!(
+            "&& kubectl delete pod -n {NS} $(kubectl get pods -n {NS} -o jsonpath='{{.items[?(@.metadata.ownerReferences[0].name==\"{APP}\")].metadata.name}}')  # "
+        )),
+        "{fix}"
+    );
+    assert!(!fix.contains(&format!("{APP}-q1x7z")), "{fix}");
+    assert!(
+        fix.contains("so the fix deletes its pods (all at once"),
+        "{fix}"
+    );
+}
+
 /// KVC902 with no annotation: under OnDelete, Reloader's template change at each rotation
 /// would restart nothing, so no annotation is proposed; the pods are deleted after each
 /// rotation, as a restart of them does.

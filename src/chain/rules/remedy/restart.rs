@@ -130,9 +130,13 @@ fn delete_template_pods(
     ))
 }
 
+/// Most pods a delete names one by one.
+const NAMED_PODS: usize = 10;
+
 /// The delete of every pod of StatefulSet or DaemonSet `kind/name` of `pod`'s namespace, for
 /// an `OnDelete` owner (a deleted pod is made again from the current template): the pods of
-/// it the snapshot holds, by name and in name order, as the restart plan deletes one
+/// it the snapshot holds, by name and in name order, as the restart plan deletes one (over
+/// [`NAMED_PODS`] of them, selected by their owner reference when pasted)
 /// ([`RestartPlan`]); else, for a template (`pod`) whose pods are not known, those its
 /// template restart deletes. Also how many pods it deletes (0: not known by name). None when
 /// neither names one.
@@ -154,6 +158,17 @@ pub(crate) fn delete_owner_pods(
         })
         .map(|p| p.name.as_str())
         .collect();
+    if pods.len() > NAMED_PODS {
+        // Every finding of a big owner carries its fix: thousands of names in each would be
+        // megabytes per pod. The owner's pods are selected when pasted instead (a
+        // StatefulSet's or DaemonSet's pods have it as their one owner).
+        return Some((
+            format!(
+                "kubectl delete pod -n {ns} $(kubectl get pods -n {ns} -o jsonpath='{{.items[?(@.metadata.ownerReferences[0].name==\"{name}\")].metadata.name}}')"
+            ),
+            pods.len(),
+        ));
+    }
     if !pods.is_empty() {
         pods.sort_unstable();
         return Some((
