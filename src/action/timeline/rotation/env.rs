@@ -107,18 +107,18 @@ pub(super) fn env_state(
 /// Deployment, not an OnDelete owner: `remedy::reloader_held`).
 pub(super) fn reloader_restarts(s: &Snapshot, pod: &PodObs, secret: &str) -> bool {
     let owner = crate::action::restart::RestartPlan::for_pod(s, pod).replacing_owner();
-    let ann = match &owner {
-        Some((kind, name)) => s
-            .workloads
-            .items
-            .iter()
+    let found = owner.as_ref().and_then(|(kind, name)| {
+        (s.workloads.items.iter())
             .find(|w| w.namespace == pod.namespace && w.kind == *kind && w.name == *name)
-            .map(|w| &w.annotations),
+    });
+    let ann = match &owner {
+        Some(_) => found.map(|w| &w.annotations),
         None => Some(&pod.annotations),
     };
     let workload = owner.as_ref().map(|(k, n)| (k.as_str(), n.as_str()));
     ann.is_some_and(|a| {
         crate::chain::rules::consumers::reloader_restarts(a, secret, None)
-            && crate::chain::rules::remedy::reloader_held(s, &pod.namespace, workload, a).is_none()
+            && crate::chain::rules::remedy::reloader_held(s, &pod.namespace, workload, found, a)
+                .is_none()
     })
 }

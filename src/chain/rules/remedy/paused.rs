@@ -10,7 +10,7 @@
 //!   "Partitioned rolling updates").
 //!
 //! A label patch, `kubectl set env`, an edit or Reloader's template change at a rotation
-//! (FACTS §10) is then held back. [`hold`] decides it, in one place, for the fixes
+//! (FACTS §10) is then held back. [`hold_found`] decides it, in one place, for the fixes
 //! ([`rolled_in`]) and for the Consumers link's Reloader check: such a fix says so and ends with
 //! what makes it take effect (the resume; the pods deleted, as the restart plan deletes
 //! them). Where the namespace's workloads could not be read, the fix says what it depends on,
@@ -38,20 +38,7 @@ pub(crate) enum Hold<'w> {
     Unknown(&'static str, &'w str),
 }
 
-/// What holds back a template change of `workload` in namespace `ns`; `None` for any owner
-/// that rolls it out (or that is not a Deployment, StatefulSet or DaemonSet), or for one read
-/// as absent.
-pub(crate) fn hold<'w>(
-    s: &Snapshot,
-    ns: &str,
-    workload: Option<(&str, &'w str)>,
-) -> Option<Hold<'w>> {
-    hold_found(s, ns, workload, |kind, name| {
-        (s.workloads.items.iter()).find(|w| w.kind == kind && w.namespace == ns && w.name == name)
-    })
-}
-
-/// [`hold`] for a chain's owner, found through the diagnosis's index: every chain asks (the
+/// [`hold_found`] for a chain's owner, found through the diagnosis's index: every chain asks (the
 /// Consumers link's Reloader check), and a search of the snapshot's workloads per chain made
 /// a 10,000-pod pass six times slower.
 pub(crate) fn hold_in<'w>(cx: &Ctx, workload: Option<(&str, &'w str)>) -> Option<Hold<'w>> {
@@ -61,7 +48,9 @@ pub(crate) fn hold_in<'w>(cx: &Ctx, workload: Option<(&str, &'w str)>) -> Option
     })
 }
 
-/// [`hold`] with `find` looking up the workload (kind, name) in `ns`.
+/// What holds back a template change of `workload` in namespace `ns` (`find` looks the
+/// workload up by kind and name); `None` for any owner that rolls it out (or that is not a
+/// Deployment, StatefulSet or DaemonSet), or for one read as absent.
 fn hold_found<'s, 'w>(
     s: &'s Snapshot,
     ns: &str,
@@ -109,13 +98,15 @@ const RELOADER_PAUSED_AT: &str = "deployment.reloader.stakater.com/paused-at";
 /// Reloader paused it itself for its pause-period (it resumes it), or an OnDelete owner. A
 /// partition or a workload not read is not said here: the pods at or above a partition are
 /// restarted, and a workload not read has no annotations to go by.
+/// `found`: the workload object, as the caller already looked it up (for its annotations).
 pub(crate) fn reloader_held<'w>(
     s: &Snapshot,
     ns: &str,
     workload: Option<(&str, &'w str)>,
+    found: Option<&WorkloadObs>,
     annotations: &StrMap,
 ) -> Option<Hold<'w>> {
-    reloader_held_by(hold(s, ns, workload), annotations)
+    reloader_held_by(hold_found(s, ns, workload, |_, _| found), annotations)
 }
 
 /// [`reloader_held`] for a chain's owner ([`hold_in`]).
@@ -199,7 +190,7 @@ fn unknown(ns: &str, kind: &str, name: &str, change: &str) -> String {
 }
 
 /// `fix`, which changes the pod template of `workload` (`change` says what the template gets),
-/// made to take effect when its controller holds the change back ([`hold`]): after its
+/// made to take effect when its controller holds the change back ([`hold_in`]): after its
 /// command, the resume of a paused Deployment, the delete of an OnDelete owner's pods (`pod`:
 /// the chain's pod, or the template, whose owner's pods are named), and why in its comment; a
 /// partition or a workload not read is said. A fix that is only a comment (nothing to paste)
@@ -279,6 +270,14 @@ fn rolled_by(
 mod tests {
     use super::*;
     use crate::snapshot::{UpdateObs, WorkloadObs};
+
+    /// [`hold_in`] over a snapshot without a diagnosis (the owner searched in it).
+    fn hold<'w>(s: &Snapshot, ns: &str, workload: Option<(&str, &'w str)>) -> Option<Hold<'w>> {
+        hold_found(s, ns, workload, |kind, name| {
+            (s.workloads.items.iter())
+                .find(|w| w.kind == kind && w.namespace == ns && w.name == name)
+        })
+    }
 
     /// [`rolled_in`] over a snapshot without a diagnosis (the owner searched in it).
     fn rolled(
