@@ -2,7 +2,9 @@
 //! for deterministic counts: callgrind's instructions for N = 4 minus those for N = 2, halved,
 //! are one pass's, with the world's generation cancelled out (docs/performance.md).
 //!
-//! `taskset -c 0 valgrind --tool=callgrind target/release/examples/passes 4`
+//! `taskset -c 0 valgrind --tool=callgrind target/release/examples/passes 4` (optionally
+//! followed by the number of pods and of SPCs: `passes 4 2000 2000` is a world where no two
+//! pods share a group, which tells a group's first pod's cost from a replica's).
 
 use std::hint::black_box;
 
@@ -12,7 +14,12 @@ fn main() {
     let passes: usize = std::env::args()
         .nth(1)
         .map_or(2, |n| n.parse().expect("the number of passes"));
-    let snapshot = testkit::generated_snapshot(10_000, 2_000);
+    let arg = |i: usize, default: usize| {
+        std::env::args()
+            .nth(i)
+            .map_or(default, |n| n.parse().expect("a count"))
+    };
+    let snapshot = testkit::generated_snapshot(arg(2, 10_000), arg(3, 2_000));
     let mut findings = 0;
     for _ in 0..passes {
         let chains = diagnose(black_box(&snapshot));

@@ -6,7 +6,7 @@ use super::remedy::{self, AUDIENCE};
 use super::{set, unknown};
 use crate::chain::catalog::Code;
 use crate::chain::context::{AuthMode, Ctx};
-use crate::chain::model::{Fact, Link, Status};
+use crate::chain::model::{Fact, Link, Status, Text};
 use crate::snapshot::FederatedCredentialObs;
 
 pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
@@ -169,7 +169,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         ));
         return;
     }
-    set(link, Status::Ok, f.name.as_str());
+    set(link, Status::Ok, Text::from(f.name.as_str()));
 }
 
 fn subject_mismatch(cx: &Ctx, link: &mut Link, fics: &[FederatedCredentialObs], subject: &str) {

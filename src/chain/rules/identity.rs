@@ -6,7 +6,7 @@ use super::{params, remedy};
 use super::{set, unknown};
 use crate::chain::catalog::Code;
 use crate::chain::context::{AuthMode, Ctx};
-use crate::chain::model::{Fact, Link, Status};
+use crate::chain::model::{Fact, Link, Status, Text};
 
 pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     if cx.params.is_none() {
@@ -53,7 +53,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     if let Some(i) = cx.ix.identity(&client) {
         cx.identity = Some(i);
         super::note(cx, link, || Fact::new("identity", i.name.as_str()));
-        set(link, Status::Ok, i.name.as_str());
+        set(link, Status::Ok, Text::from(i.name.as_str()));
         return;
     }
     if let Some(reason) = &cx.azure().identities.gaps.all {

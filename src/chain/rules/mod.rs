@@ -55,15 +55,42 @@ pub(crate) fn compare(cx: &Ctx, link: &mut Link, label: &str, observed: &str, ex
 }
 
 /// Set a link's non-finding status: unknown / pending / ok with its reason.
-/// The summary may name what the input wrote (a missing SPC): capped and escaped like a
-/// finding's text ([`crate::shown`]).
-pub(crate) fn set(link: &mut Link, status: Status, summary: impl Into<Text>) {
+pub(crate) fn set(link: &mut Link, status: Status, summary: impl Summary) {
     link.status = status;
-    let summary: Text = summary.into();
-    link.summary = match crate::shown::shown(&summary) {
-        std::borrow::Cow::Borrowed(_) => summary,
-        std::borrow::Cow::Owned(s) => s.into(),
-    };
+    link.summary = summary.into_summary();
+}
+
+/// A link's summary: kvchain's own words (a literal, kept as written, without a copy or a
+/// scan: most links of every chain get one) or text that may name what the input wrote (a
+/// missing SPC), capped and escaped like a finding's text ([`crate::shown`]). A borrowed
+/// `&str` that is not a literal does not fit: pass it as [`Text`].
+pub(crate) trait Summary {
+    fn into_summary(self) -> Text;
+}
+
+impl Summary for &'static str {
+    fn into_summary(self) -> Text {
+        debug_assert!(
+            matches!(crate::shown::shown(self), std::borrow::Cow::Borrowed(_)),
+            "a literal summary is shown as written: {self:?}"
+        );
+        Text::const_new(self)
+    }
+}
+
+impl Summary for Text {
+    fn into_summary(self) -> Text {
+        match crate::shown::shown(&self) {
+            std::borrow::Cow::Borrowed(_) => self,
+            std::borrow::Cow::Owned(s) => s.into(),
+        }
+    }
+}
+
+impl Summary for String {
+    fn into_summary(self) -> Text {
+        Text::from(self).into_summary()
+    }
 }
 
 /// The link cannot be checked: say why, in the summary and as a fact.

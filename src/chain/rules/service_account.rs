@@ -6,7 +6,7 @@ use super::{params, remedy};
 use super::{set, unknown};
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
-use crate::chain::model::{Fact, Finding, Link, Severity, Status};
+use crate::chain::model::{Fact, Finding, Link, Severity, Status, Text};
 use crate::snapshot::{EnvSourceObs, SourceKind, VolumeSourceObs};
 
 use super::sa_template::{CLIENT_ID, TENANT_ID as TENANT_ANNOTATION};
@@ -27,7 +27,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         link.findings.push(missing(cx, sa_name));
         return;
     };
-    set(link, Status::Ok, sa_name);
+    set(link, Status::Ok, Text::from(sa_name));
     // A placeholder annotation is a template value, told once with the SPC's (KVC306 on the
     // identity link): whether it agrees with the SPC is known once it is rendered.
     if sa.annotations.iter().any(|(k, v)| {

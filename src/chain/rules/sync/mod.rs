@@ -19,7 +19,7 @@ use super::{set, unknown};
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::index::Use;
-use crate::chain::model::{Fact, Link, LinkKind, Severity, Status};
+use crate::chain::model::{Fact, Link, LinkKind, Severity, Status, Text};
 use crate::snapshot::SecretObjectSpec;
 
 const TLS: &str = "kubernetes.io/tls";
@@ -44,7 +44,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> u64 {
         Fact::new("secretObjects", names.join(", "))
     });
     match spc.secret_objects.as_slice() {
-        [one] => set(link, Status::Ok, one.secret_name.as_str()),
+        [one] => set(link, Status::Ok, Text::from(one.secret_name.as_str())),
         _ => set(link, Status::Ok, "synced"),
     }
     // The SPC's own findings come first, so the causes index the link's findings alike.
