@@ -13,6 +13,8 @@
 
 use crate::snapshot::{PodObs, Snapshot, WorkloadObs};
 
+pub use lookup::{Lookup, Scan, SetPods, controller};
+
 /// Set by the kubelet on the API's copy of a static pod.
 pub use crate::snapshot::MIRROR_ANNOTATION;
 
@@ -48,7 +50,14 @@ pub enum RestartPlan {
 }
 
 impl RestartPlan {
+    /// The plan for one pod, the snapshot searched for its owner and the owner's pods.
     pub fn for_pod(s: &Snapshot, pod: &PodObs) -> RestartPlan {
+        Self::for_pod_in(s, &Scan::new(s), pod)
+    }
+
+    /// The plan for `pod`, its owner and the owner's pods looked up through `look` (the
+    /// diagnosis's index, for the fixes of every chain).
+    pub fn for_pod_in<'s>(s: &Snapshot, look: &impl Lookup<'s>, pod: &PodObs) -> RestartPlan {
         let ns = pod.namespace.to_string();
         let pod_name = pod.name.to_string();
         let owner = pod
@@ -69,12 +78,7 @@ impl RestartPlan {
                 pod: pod_name,
             };
         };
-        let object = |kind: &str, name: &str| {
-            s.workloads
-                .items
-                .iter()
-                .find(|w| w.namespace == ns && w.kind == kind && w.name == name)
-        };
+        let object = |kind: &str, name: &str| look.workload(&ns, kind, name);
         let delete = |note: Option<String>| RestartPlan::DeleteOwnedPod {
             namespace: ns.clone(),
             pod: pod_name.clone(),
@@ -84,7 +88,7 @@ impl RestartPlan {
         let (kind, name) = (owner.kind.as_str(), owner.name.as_str());
         // A Deployment's rollout restart, unless it is paused: then the pod is deleted and
         // its ReplicaSet makes a new one.
-        let deployment = |d: &str| match paused(s, &ns, d) {
+        let deployment = |d: &str| match paused(s, object("Deployment", d), &ns, d) {
             Pause::Paused(why) => delete(Some(why)),
             Pause::Running(note) => RestartPlan::RolloutRestart {
                 namespace: ns.clone(),
@@ -96,7 +100,7 @@ impl RestartPlan {
         match kind {
             "Deployment" => deployment(name),
             "StatefulSet" | "DaemonSet" => {
-                match held_back(s, kind, name, pod, object(kind, name)) {
+                match held_back(look, kind, name, pod, object(kind, name)) {
                     Held::No(note) => RestartPlan::RolloutRestart {
                         namespace: ns.clone(),
                         kind: kind.to_string(),
@@ -317,12 +321,7 @@ enum Pause {
 /// patch itself, made through the API, rolls nothing: the deployment controller only syncs a
 /// paused Deployment's scale, it makes no new ReplicaSet for a changed template. Its
 /// ReplicaSets still keep their replica counts, so a deleted pod is made again.
-fn paused(s: &Snapshot, ns: &str, name: &str) -> Pause {
-    let found = s
-        .workloads
-        .items
-        .iter()
-        .find(|w| w.namespace == ns && w.kind == "Deployment" && w.name == name);
+fn paused(s: &Snapshot, found: Option<&WorkloadObs>, ns: &str, name: &str) -> Pause {
     match found {
         Some(d) if d.paused => Pause::Paused(format!(
             "Deployment {name} is paused (spec.paused): kubectl rollout restart refuses it and a template change rolls nothing until it is resumed; its ReplicaSet still replaces a deleted pod (the other replicas keep running). To restart every replica: kubectl rollout resume deployment/{name} -n {ns} && kubectl rollout restart deployment/{name} -n {ns} (resuming also rolls out whatever template change the pause held back)"
@@ -341,8 +340,9 @@ fn paused(s: &Snapshot, ns: &str, name: &str) -> Pause {
 /// replacing `pod`: `OnDelete` replaces no pod, a StatefulSet's partition none below it, and
 /// an OrderedReady StatefulSet none while one of its pods is not Running and Ready
 /// ([`ordered`]): this pod (deleting it replaces it) or another (the rollout waits for it).
-fn held_back(
-    s: &Snapshot,
+/// A DaemonSet's rolling update says it goes node by node and where it would stop ([`daemon`]).
+fn held_back<'s>(
+    look: &impl Lookup<'s>,
     kind: &str,
     name: &str,
     pod: &PodObs,
@@ -350,19 +350,29 @@ fn held_back(
 ) -> Held {
     let stateful = kind == "StatefulSet";
     let ns = pod.namespace.as_str();
+    let pods = look.set_pods(ns, kind, name);
     let Some(update) = object.and_then(|w| w.update.as_ref()) else {
         // OrderedReady is the default: a pod stuck is replaced by deleting it whatever the
         // set's strategy.
         if let Some(why) = ordered::unready(pod).filter(|_| stateful) {
             return Held::Yes(ordered::waits_for_itself(name, &pod.name, &why, false));
         }
-        return Held::No(Some(format!(
+        let unknown = format!(
             "{kind} {name}'s updateStrategy is not known (not observed): under OnDelete, or a partition above this pod's ordinal, the restart replaces no pod"
-        )));
+        );
+        return Held::No(Some(match stateful {
+            true => unknown,
+            false => format!(
+                "{unknown}. {}",
+                daemon::rollout(name, &pods, false).join(" ")
+            ),
+        }));
     };
+    let replicas = object.and_then(|w| w.replicas);
     // The pods of an OrderedReady StatefulSet it waits on.
-    let stuck = match stateful && !update.parallel {
-        true => ordered::stuck(s, ns, name, object.and_then(|w| w.replicas)),
+    let ordered_ready = stateful && !update.parallel;
+    let stuck = match ordered_ready {
+        true => ordered::stuck(&pods, replicas),
         false => Vec::new(),
     };
     // A delete says when the StatefulSet will not make the pod again yet.
@@ -393,6 +403,11 @@ fn held_back(
     }
     if let Some((_, other, why)) = stuck.first() {
         notes.push(ordered::waits_for_other(name, other, why));
+    } else if ordered_ready {
+        notes.extend(ordered::readiness_unknown(name, &pods, replicas));
+    }
+    if !stateful {
+        notes.extend(daemon::rollout(name, &pods, true));
     }
     Held::No((!notes.is_empty()).then(|| notes.join(" ")))
 }
@@ -456,6 +471,10 @@ pub fn rollout_plural(kind: &str) -> &'static str {
     }
 }
 
+mod daemon;
+mod lookup;
 mod ordered;
+#[cfg(test)]
+mod ready_tests;
 #[cfg(test)]
 mod tests;

@@ -113,6 +113,9 @@ pub(crate) struct Index<'a> {
     /// pod nothing owns is its own) running as that account, in pod order. Built on first use:
     /// only a client-id fix (KVC203/KVC204) restarts them all.
     sa_runners: OnceLock<HashMap<String, Vec<usize>>>,
+    /// `<namespace>/<kind>/<name>` → how the pods of each StatefulSet and DaemonSet stand,
+    /// worked out in one pass on first use: only a restart fix asks (`set_pods.rs`).
+    set_pods: OnceLock<HashMap<String, Arc<crate::action::restart::SetPods>>>,
     /// (SPC address, secretObjects index) → the sorted [`pod_address`]es of pods that consume
     /// that synced Secret without mounting the SPC (KVC903). Worked out once per Secret, not
     /// once per chain: each of a Deployment's n replicas would otherwise scan the n − 1 others.
@@ -234,6 +237,7 @@ impl<'a> Index<'a> {
             mounted_per_spc: map(0),
             spc_users: OnceLock::new(),
             sa_runners: OnceLock::new(),
+            set_pods: OnceLock::new(),
             unmounted_consumers: Mutex::new(map(0)),
             secrets: map(snap.secrets.items.len()),
             secret_writers: map(0),
@@ -653,3 +657,5 @@ pub(crate) fn may_mount(pod: &PodObs, spc: &str) -> bool {
 pub(crate) const SPC_ATTRIBUTE: &str = "secretProviderClass";
 /// The Secrets Store CSI driver's registered name.
 pub(crate) const DRIVER: &str = "secrets-store.csi.k8s.io";
+
+mod set_pods;

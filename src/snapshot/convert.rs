@@ -67,6 +67,8 @@ pub fn pod_of(meta: &ObjectMeta, spec: Option<&PodSpec>, status: Option<&PodStat
             .chain(status.init_container_statuses.iter().flatten())
             .map(|cs| (cs.name.as_str(), cs.state.as_ref()));
         set_status(&mut obs, status.phase.as_deref(), states);
+        let conditions = status.conditions.iter().flatten();
+        obs.ready = ready_of(conditions.map(|c| (c.type_.as_str(), c.status.as_str())));
     }
     obs
 }
@@ -209,6 +211,15 @@ pub fn set_status<'a>(
             c.state = container_state(state);
         }
     }
+}
+
+/// Readiness from the pod's `status.conditions` as (type, status): its `Ready` condition is
+/// ready when `True`, and not when `False` or `Unknown` (what `podutil.IsPodReady`, which the
+/// StatefulSet and DaemonSet controllers ask, counts as ready is `True` only). None without a
+/// Ready condition: not observed, which is not "not ready" (see [`PodObs::ready`]).
+/// The first Ready condition counts, as `GetPodCondition` reads it.
+pub fn ready_of<'a>(mut conditions: impl Iterator<Item = (&'a str, &'a str)>) -> Option<bool> {
+    (conditions.find(|(kind, _)| *kind == "Ready")).map(|(_, status)| status == "True")
 }
 
 fn volume(v: &Volume) -> VolumeObs {

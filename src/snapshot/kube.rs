@@ -42,6 +42,13 @@ pub struct PodObs {
     /// Set while the pod is terminating.
     #[serde(default)]
     pub deleting: bool,
+    /// Its `Ready` condition: `True` is ready, `False` or `Unknown` (the node controller's
+    /// mark on a pod of a lost node) is not, as controllers read it (`podutil.IsPodReady`
+    /// counts only `True`). None when no Ready condition is observed: a manifest (no status),
+    /// a pod the kubelet has not taken yet, a snapshot saved before readiness was read.
+    /// Unknown is not "not ready": only `Some(false)` says a pod is not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready: Option<bool>,
     /// This "pod" is a workload's pod template (manifests), not a running pod.
     #[serde(default)]
     pub template_of: Option<OwnerRef>,

@@ -18,7 +18,7 @@ const POOL_C: &str = "apiVersion: v1\nkind: Node\nmetadata:\n  name: aks-poolc-0
 
 /// DaemonSet agent on three nodes with `strategy` (spec lines indented two spaces), run until
 /// every node runs its pod.
-fn agent(strategy: &str) -> World {
+pub(crate) fn agent(strategy: &str) -> World {
     let ds = daemonset("").replacen(
         "spec:\n  selector:",
         &format!("spec:\n{strategy}  selector:"),
@@ -39,10 +39,10 @@ fn agent(strategy: &str) -> World {
 }
 
 /// A pod of agent: (uid, stage, controller-revision-hash).
-type Pod = (String, Stage, String);
+pub(crate) type Pod = (String, Stage, String);
 
 /// Agent's pods by node.
-fn on_nodes(w: &World) -> BTreeMap<String, Vec<Pod>> {
+pub(crate) fn on_nodes(w: &World) -> BTreeMap<String, Vec<Pod>> {
     let mut nodes: BTreeMap<String, Vec<Pod>> = BTreeMap::new();
     for p in w.pods.values().filter(|p| p.name().starts_with("agent-")) {
         let node = p.spec.as_ref().and_then(|s| s.node_name.clone());
@@ -91,7 +91,7 @@ fn watch(w: &mut World, old: &[String], secs: u64) -> (usize, Vec<u64>, usize) {
     (most_down, deleted.into_values().collect(), most_on_a_node)
 }
 
-fn uids(w: &World) -> Vec<String> {
+pub(crate) fn uids(w: &World) -> Vec<String> {
     on_nodes(w).into_values().flatten().map(|p| p.0).collect()
 }
 

@@ -42,6 +42,7 @@ mod lab_consumers;
 mod lab_container_config;
 mod lab_container_starts;
 mod lab_credentials;
+mod lab_daemon_ready;
 mod lab_daemon_rollout;
 mod lab_daemonset;
 mod lab_diagnosis;

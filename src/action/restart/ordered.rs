@@ -5,10 +5,13 @@
 //! rollback": the pod must be deleted). Deleting it is what replaces it; a deleted pod of a
 //! higher ordinal is not made again until the lower one is ready.
 //!
-//! Readiness is not read: a pod counts as not Running and Ready only when that is certain
-//! (terminating, a phase other than Running, an app container waiting or terminated).
+//! A pod counts as not Running and Ready only when that is certain: terminating, a phase
+//! other than Running, an app container waiting or terminated, or Running with its Ready
+//! condition not True (a readiness probe failing, a readiness gate unmet, its node lost). A
+//! pod whose readiness is not observed is not counted: the plan says the rollout may wait on it.
 
-use crate::snapshot::{ContainerStateObs, PodObs, Snapshot};
+use super::lookup::{SetPods, Unready};
+use crate::snapshot::{ContainerStateObs, PodObs};
 
 /// Why `p` is surely not Running and Ready, None when it may be.
 pub(super) fn unready(p: &PodObs) -> Option<String> {
@@ -26,10 +29,14 @@ pub(super) fn unready(p: &PodObs) -> Option<String> {
             false => format!("container {} {state}: {reason}", c.name),
         })
     });
-    match (p.phase.as_str(), held) {
-        (_, Some(held)) => Some(held),
-        ("Running" | "", None) => None,
-        (phase, None) => Some(format!("phase {phase}")),
+    match (p.phase.as_str(), held, p.ready) {
+        (_, Some(held), _) => Some(held),
+        // Its containers run, and the controller still waits: IsPodReady is false.
+        ("Running" | "", None, Some(false)) => {
+            Some("Running, but its Ready condition is not True".into())
+        }
+        ("Running" | "", None, _) => None,
+        (phase, None, _) => Some(format!("phase {phase}")),
     }
 }
 
@@ -38,28 +45,37 @@ pub(super) fn ordinal(set: &str, pod: &str) -> Option<i32> {
     pod.strip_prefix(set)?.strip_prefix('-')?.parse().ok()
 }
 
-/// The pods of StatefulSet `ns/set` surely not Running and Ready, by ordinal: (ordinal, name,
-/// why). Only ordinals below `replicas` when known (the controller waits on those).
-pub(super) fn stuck(
-    s: &Snapshot,
-    ns: &str,
-    set: &str,
-    replicas: Option<i32>,
-) -> Vec<(i32, String, String)> {
-    let mut stuck: Vec<(i32, String, String)> = (s.pods.items.iter())
-        .filter(|p| p.namespace == ns)
-        .filter(|p| {
-            let owner = p.owners.iter().find(|o| o.controller);
-            owner.is_some_and(|o| o.kind == "StatefulSet" && o.name == set)
-        })
-        .filter_map(|p| {
-            let i = ordinal(set, &p.name)?;
+/// The pods of an OrderedReady StatefulSet (its [`SetPods`]) surely not Running and Ready, by
+/// ordinal: (ordinal, name, why). Only ordinals below `replicas` when known (the controller
+/// waits on those).
+pub(super) fn stuck(pods: &SetPods, replicas: Option<i32>) -> Vec<(i32, String, String)> {
+    (pods.unready.iter())
+        .filter_map(|u: &Unready| {
+            let i = u.ordinal?;
             let below = replicas.is_none_or(|n| i < n);
-            Some((i, p.name.to_string(), unready(p)?)).filter(|_| below)
+            below.then(|| (i, u.name.to_string(), u.why.clone()))
         })
-        .collect();
-    stuck.sort();
-    stuck
+        .collect()
+}
+
+/// What a rollout restart waits on that is not known: pods below `replicas` Running with no
+/// Ready condition observed. Unknown is not "not ready": it may wait, or not.
+pub(super) fn readiness_unknown(
+    set: &str,
+    pods: &SetPods,
+    replicas: Option<i32>,
+) -> Option<String> {
+    let mut unknown = (pods.unknown.iter())
+        .filter(|(i, _)| i.is_some_and(|i| replicas.is_none_or(|n| i < n)))
+        .map(|(_, name)| name.as_str());
+    let first = unknown.next()?;
+    let pods = match unknown.count() {
+        0 => format!("pod {first} is"),
+        n => format!("pod {first} and {n} more are"),
+    };
+    Some(format!(
+        "Whether {pods} Ready is not known (no Ready condition observed): StatefulSet {set} has podManagementPolicy OrderedReady (the default), so a Running pod that is not Ready holds the rollout, which replaces no pod until it is Ready or deleted."
+    ))
 }
 
 /// Why a rollout restart does not replace `pod`, itself not Running and Ready (`why`): the

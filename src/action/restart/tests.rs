@@ -1,7 +1,7 @@
 use super::*;
 use crate::snapshot::{Coll, OwnerRef, UpdateObs, WorkloadObs};
 
-fn owner(kind: &str, name: &str) -> OwnerRef {
+pub(super) fn owner(kind: &str, name: &str) -> OwnerRef {
     OwnerRef {
         kind: kind.into(),
         name: name.into(),
@@ -10,7 +10,7 @@ fn owner(kind: &str, name: &str) -> OwnerRef {
     }
 }
 
-fn owned(kind: &str, name: &str) -> PodObs {
+pub(super) fn owned(kind: &str, name: &str) -> PodObs {
     PodObs {
         namespace: "pay".into(),
         name: "web-6d9-abcde".into(),
@@ -21,7 +21,7 @@ fn owned(kind: &str, name: &str) -> PodObs {
     }
 }
 
-fn workload(kind: &str, name: &str, owners: Vec<OwnerRef>) -> WorkloadObs {
+pub(super) fn workload(kind: &str, name: &str, owners: Vec<OwnerRef>) -> WorkloadObs {
     WorkloadObs {
         kind: kind.into(),
         namespace: "pay".into(),
@@ -31,7 +31,7 @@ fn workload(kind: &str, name: &str, owners: Vec<OwnerRef>) -> WorkloadObs {
     }
 }
 
-fn with(workloads: Vec<WorkloadObs>) -> Snapshot {
+pub(super) fn with(workloads: Vec<WorkloadObs>) -> Snapshot {
     Snapshot {
         workloads: Coll::known(workloads),
         ..Default::default()
@@ -208,13 +208,13 @@ fn a_running_job_pod_is_deleted_with_its_backoff_cost_and_a_finished_one_is_refu
     ));
 }
 
-fn stateful(update: Option<UpdateObs>) -> Snapshot {
+pub(super) fn stateful(update: Option<UpdateObs>) -> Snapshot {
     let mut w = workload("StatefulSet", "db", vec![]);
     w.update = update;
     with(vec![w])
 }
 
-fn db_pod(ordinal: u32) -> PodObs {
+pub(super) fn db_pod(ordinal: u32) -> PodObs {
     let mut p = owned("StatefulSet", "db");
     p.name = format!("db-{ordinal}").into();
     p
@@ -345,15 +345,17 @@ fn a_deployment_unread_says_a_pause_is_not_known() {
     );
 }
 
-/// StatefulSet db of 3 (`update` its strategy), its pods running but for `stuck`, held in
-/// ContainerCreating (a SecretProviderClass mount failing keeps the pod Pending).
-fn db_set(update: UpdateObs, stuck: &[u32]) -> (Snapshot, Vec<PodObs>) {
+/// StatefulSet db of 3 (`update` its strategy), its pods running and Ready but for `stuck`,
+/// held in ContainerCreating (a SecretProviderClass mount failing keeps the pod Pending).
+pub(super) fn db_set(update: UpdateObs, stuck: &[u32]) -> (Snapshot, Vec<PodObs>) {
     let mut w = workload("StatefulSet", "db", vec![]);
     w.update = Some(update);
     w.replicas = Some(3);
     let pods: Vec<PodObs> = (0..3)
         .map(|i| {
             let mut p = db_pod(i);
+            // The kubelet's Ready condition: False while a container waits.
+            p.ready = Some(!stuck.contains(&i));
             let state = match stuck.contains(&i) {
                 true => {
                     p.phase = "Pending".into();

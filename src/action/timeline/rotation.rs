@@ -428,12 +428,14 @@ impl RotationWatch {
             let mut readers: BTreeMap<(String, String, String), Vec<Reader>> = BTreeMap::new();
             let versions = vault_object(s, &self.vault, &self.object);
             let mut reloaded: BTreeMap<String, bool> = BTreeMap::new();
+            // One search of a set's pods for all of its pods' plans.
+            let look = crate::action::restart::Scan::new(s);
             for p in
                 s.pods.items.iter().filter(|p| {
                     p.namespace == spc.namespace && p.template_of.is_none() && !p.deleting
                 })
             {
-                let owner = crate::action::restart::RestartPlan::for_pod(s, p)
+                let owner = crate::action::restart::RestartPlan::for_pod_in(s, &look, p)
                     .replacing_owner()
                     .map_or(format!("Pod/{}", p.name), |(k, n)| format!("{k}/{n}"));
                 for c in p.containers.iter().filter(|c| !c.init) {

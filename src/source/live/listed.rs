@@ -69,6 +69,7 @@ impl ListedPod {
                 .chain(&st.init_container_statuses)
                 .map(|c| (c.name.as_str(), c.state.as_ref()));
             convert::set_status(&mut obs, st.phase.as_deref(), states);
+            obs.ready = st.ready;
         }
         obs
     }
@@ -220,6 +221,52 @@ struct StatusIn {
     container_statuses: Vec<ContainerStatusIn>,
     #[serde(default, deserialize_with = "list")]
     init_container_statuses: Vec<ContainerStatusIn>,
+    /// `conditions`, read down to the Ready condition's verdict as it is decoded.
+    #[serde(default, rename = "conditions", deserialize_with = "ready")]
+    ready: Option<bool>,
+}
+
+/// A pod's `status.conditions` down to [`convert::ready_of`]'s verdict, without keeping them:
+/// a pod has five or so, each with times, a reason and a message nothing reads. Type and status
+/// are borrowed from the page when they can be (no escapes), and the rest is skipped.
+fn ready<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    #[derive(Deserialize)]
+    struct ConditionIn<'a> {
+        #[serde(rename = "type", borrow)]
+        kind: Cow<'a, str>,
+        #[serde(borrow, default)]
+        status: Cow<'a, str>,
+    }
+    struct Conditions;
+    impl<'de> serde::de::Visitor<'de> for Conditions {
+        type Value = Option<bool>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list of pod conditions")
+        }
+        fn visit_unit<E>(self) -> Result<Option<bool>, E> {
+            Ok(None)
+        }
+        fn visit_none<E>(self) -> Result<Option<bool>, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<bool>, D::Error> {
+            d.deserialize_seq(self)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Option<bool>, A::Error> {
+            let mut ready = None;
+            while let Some(c) = seq.next_element::<ConditionIn>()? {
+                // The first Ready condition counts (`GetPodCondition`); the rest is read past.
+                if ready.is_none() {
+                    ready = convert::ready_of(std::iter::once((&*c.kind, &*c.status)));
+                }
+            }
+            Ok(ready)
+        }
+    }
+    d.deserialize_option(Conditions)
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -303,10 +350,76 @@ mod tests {
             serde_json::to_value(convert::pod(&full)).unwrap()
         );
         assert_eq!(listed.observe().image_pull_secrets, ["acr-pull"]);
+        assert_eq!(listed.observe().ready, Some(true));
         assert_eq!(listed.metadata.resource_version.as_deref(), Some("4711"));
         assert!(listed.metadata.managed_fields.is_none());
         assert!(!format!("{:?}", listed.observe()).contains("listed-pod-canary-value"));
         assert!(!format!("{listed:?}").contains("listed-pod-canary-value"));
+    }
+
+    /// The Ready condition as the API server sends it (status True, False or Unknown: the node
+    /// controller marks a lost node's pods Unknown), among the other conditions: only True is
+    /// ready, as controllers count it (`podutil.IsPodReady`); no Ready condition (a pod not yet
+    /// on a kubelet, a null list) is not observed, not "not ready". Decoded from bytes, as a
+    /// page is (type and status borrowed), and through the full `Pod` alike.
+    #[test]
+    fn the_ready_condition_reads_as_controllers_count_it() {
+        let with = |conditions: serde_json::Value| {
+            let mut pod = full_pod();
+            pod["status"]["conditions"] = conditions;
+            pod
+        };
+        let condition = |kind: &str, status: &str| {
+            serde_json::json!({"type": kind, "status": status,
+                "lastProbeTime": null, "lastTransitionTime": "2026-11-23T09:00:05Z",
+                "reason": "ContainersNotReady", "message": "containers with unready status: [app]"})
+        };
+        let cases = [
+            (
+                serde_json::json!([
+                    condition("Initialized", "True"),
+                    condition("Ready", "False"),
+                    condition("ContainersReady", "False"),
+                    condition("PodScheduled", "True")
+                ]),
+                Some(false),
+            ),
+            (
+                serde_json::json!([condition("Ready", "Unknown")]),
+                Some(false),
+            ),
+            (
+                serde_json::json!([
+                    condition("PodScheduled", "True"),
+                    condition("Ready", "True")
+                ]),
+                Some(true),
+            ),
+            // The first Ready condition counts, as GetPodCondition finds it.
+            (
+                serde_json::json!([condition("Ready", "False"), condition("Ready", "True")]),
+                Some(false),
+            ),
+            (
+                serde_json::json!([condition("PodScheduled", "False")]),
+                None,
+            ),
+            (serde_json::json!([]), None),
+            (serde_json::Value::Null, None),
+        ];
+        for (conditions, ready) in cases {
+            let pod = with(conditions.clone());
+            let bytes = serde_json::to_vec(&pod).unwrap();
+            let listed: ListedPod = serde_json::from_slice(&bytes).unwrap();
+            let full: Pod = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(listed.observe().ready, ready, "{conditions}");
+            assert_eq!(convert::pod(&full).ready, ready, "{conditions}");
+        }
+        // An escaped string cannot be borrowed from the page: still read.
+        let escaped = br#"{"metadata": {"name": "p", "namespace": "shop"},
+            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}}"#;
+        let listed: ListedPod = serde_json::from_slice(escaped).unwrap();
+        assert_eq!(listed.observe().ready, Some(true));
     }
 
     #[test]
@@ -321,6 +434,7 @@ mod tests {
             ("shop", "bare")
         );
         assert_eq!(obs.service_account, "default");
+        assert_eq!(obs.ready, None, "no status: readiness not observed");
     }
 
     #[test]

@@ -141,7 +141,7 @@ fn unset_at_start(
     let restart = if std::ptr::eq(pod, cx.pod) {
         f.fix.to_string()
     } else {
-        crate::chain::rules::remedy::restart_pod(cx.snap(), pod)
+        crate::chain::rules::remedy::restart_pod(cx, pod)
     };
     f.fix = format!("# nothing is broken (the reference is optional); for the process to read the value, restart it: {restart}").into();
     link.findings.push(f);
@@ -219,7 +219,7 @@ fn stale(
     );
     if !mine {
         // Another workload's pod: its own restart.
-        f.fix = crate::chain::rules::remedy::restart_pod(cx.snap(), pod).into();
+        f.fix = crate::chain::rules::remedy::restart_pod(cx, pod).into();
     }
     // The container's own start, where it is listed (a sidecar among the init containers).
     f.confirm = format!(

@@ -13,15 +13,16 @@ use crate::snapshot::{PodObs, Snapshot, UpdateObs};
 /// Restart the chain's pods so that they read the synced Secret again (or are admitted again
 /// by the webhook).
 pub(crate) fn restart(cx: &Ctx) -> String {
-    restart_of(cx.snap(), cx.ns(), cx.pod, cx.workload)
+    restart_of(cx, cx.ns(), cx.pod, cx.workload)
 }
 
 /// [`restart_pod`] for a pod or, for a workload's pod template (manifests, a CronJob between
 /// runs), for the pods made from it: a template is named after its workload, no pod is.
-fn restart_of(s: &Snapshot, ns: &str, pod: &PodObs, workload: Option<(&str, &str)>) -> String {
+fn restart_of(cx: &Ctx, ns: &str, pod: &PodObs, workload: Option<(&str, &str)>) -> String {
     if pod.template_of.is_none() {
-        return restart_pod(s, pod);
+        return restart_pod(cx, pod);
     }
+    let s = cx.snap();
     match workload {
         // Its next run creates new pods, which are given the change; a run in progress
         // keeps its pods (a pasted command must still succeed: a look, not a restart).
@@ -53,7 +54,7 @@ fn restart_of(s: &Snapshot, ns: &str, pod: &PodObs, workload: Option<(&str, &str
         Some((kind, name)) => format!(
             "# restart the pods of {kind} {name} in namespace {ns} the way its controller replaces them (kvchain knows no restart for a {kind})"
         ),
-        None => restart_pod(s, pod),
+        None => restart_pod(cx, pod),
     }
 }
 
@@ -225,7 +226,7 @@ pub(crate) fn restart_sa_runners(cx: &Ctx) -> String {
     };
     let mut commands: Vec<String> = Vec::new();
     for p in runners.into_iter().filter(labelled) {
-        let c = restart_of(cx.snap(), ns, p, cx.ix.workload_of(p));
+        let c = restart_of(cx, ns, p, cx.ix.workload_of(p));
         if !commands.contains(&c) {
             commands.push(c);
         }
@@ -255,7 +256,7 @@ pub(crate) fn restart_sa_runners(cx: &Ctx) -> String {
 }
 
 /// The restart of running pod `pod` (a consumer of the chain's Secret need not be the chain's
-/// pod): the one-key restart's plan, as a command.
-pub(crate) fn restart_pod(s: &Snapshot, pod: &PodObs) -> String {
-    RestartPlan::for_pod(s, pod).command()
+/// pod): the one-key restart's plan, as a command, looked up through the diagnosis's index.
+pub(crate) fn restart_pod(cx: &Ctx, pod: &PodObs) -> String {
+    RestartPlan::for_pod_in(cx.snap(), cx.ix, pod).command()
 }

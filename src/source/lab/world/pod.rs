@@ -397,6 +397,9 @@ impl LabPod {
         });
         PodStatus {
             phase: Some(if running { "Running" } else { "Pending" }.into()),
+            // The lab models no readiness probe, gate or lost node: a pod is Ready once its
+            // app containers all run.
+            conditions: Some(vec![ready_condition(running)]),
             start_time: self.meta.creation_timestamp.clone(),
             init_container_statuses: init_statuses,
             container_statuses: Some(
@@ -471,6 +474,17 @@ impl LabPod {
     }
 }
 
+/// The Ready condition the kubelet sets on a pod it runs (ContainersNotReady while a
+/// container is not ready); an unscheduled pod has none.
+fn ready_condition(ready: bool) -> PodCondition {
+    PodCondition {
+        type_: "Ready".into(),
+        status: if ready { "True" } else { "False" }.into(),
+        reason: (!ready).then(|| "ContainersNotReady".into()),
+        ..Default::default()
+    }
+}
+
 /// Records the container state kubelet reports for the pod's stage (`None`: running).
 pub(super) fn set_status(p: &mut LabPod, waiting: Option<(&str, &str)>) {
     p.waiting = waiting.map(|(reason, message)| (reason.to_string(), message.to_string()));
@@ -533,6 +547,7 @@ impl LabPod {
         let app = self.spec.iter().flat_map(|s| s.containers.iter());
         PodStatus {
             phase: Some("Pending".into()),
+            conditions: Some(vec![ready_condition(false)]),
             start_time: self.meta.creation_timestamp.clone(),
             init_container_statuses: Some(init_statuses),
             container_statuses: Some(

@@ -1,0 +1,37 @@
+//! The restart plan's lookups through the index: a fix is built for every chain, and each of
+//! a big DaemonSet's findings searching the pods for its siblings would make a pass quadratic.
+
+use std::sync::Arc;
+
+use super::{HashMap, Index, map};
+use crate::action::restart::{Lookup, SetPods, controller};
+use crate::snapshot::WorkloadObs;
+
+impl<'a> Lookup<'a> for Index<'a> {
+    fn workload(&self, ns: &str, kind: &str, name: &str) -> Option<&'a WorkloadObs> {
+        self.workloads.get(&(ns, kind, name)).copied()
+    }
+
+    fn set_pods(&self, ns: &str, kind: &str, name: &str) -> Arc<SetPods> {
+        let sets = self.set_pods.get_or_init(|| {
+            // Positions in pod order, grouped by controlling set, then worked out per set.
+            let mut members: HashMap<(&str, &str, &str), Vec<usize>> = map(0);
+            for (i, p) in self.snap.pods.items.iter().enumerate() {
+                if let Some((kind @ ("StatefulSet" | "DaemonSet"), name)) = controller(p) {
+                    members
+                        .entry((&p.namespace, kind, name))
+                        .or_default()
+                        .push(i);
+                }
+            }
+            let pods = &self.snap.pods.items;
+            (members.into_iter())
+                .map(|((ns, kind, name), at)| {
+                    let set = SetPods::of(kind, name, at.iter().map(|&i| &pods[i]));
+                    (format!("{ns}/{kind}/{name}"), Arc::new(set))
+                })
+                .collect()
+        });
+        (sets.get(&format!("{ns}/{kind}/{name}")).cloned()).unwrap_or_default()
+    }
+}
