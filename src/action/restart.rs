@@ -457,5 +457,6 @@ pub fn rollout_plural(kind: &str) -> &'static str {
 }
 
 mod ordered;
+pub(crate) use ordered::ordinal;
 #[cfg(test)]
 mod tests;

@@ -118,7 +118,6 @@ pub(super) fn reloader_restarts(s: &Snapshot, pod: &PodObs, secret: &str) -> boo
     let workload = owner.as_ref().map(|(k, n)| (k.as_str(), n.as_str()));
     ann.is_some_and(|a| {
         crate::chain::rules::consumers::reloader_restarts(a, secret, None)
-            && crate::chain::rules::remedy::reloader_held(s, &pod.namespace, workload, found, a)
-                .is_none()
+            && crate::chain::rules::remedy::reloader_held(s, pod, workload, found, a).is_none()
     })
 }
