@@ -474,6 +474,7 @@ pub fn rollout_plural(kind: &str) -> &'static str {
 mod daemon;
 mod lookup;
 mod ordered;
+pub(crate) use ordered::ordinal;
 #[cfg(test)]
 mod ready_tests;
 #[cfg(test)]

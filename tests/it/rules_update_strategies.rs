@@ -38,7 +38,7 @@ const ON_DELETE: UpdateObs = UpdateObs {
 /// The testkit's app with `pods` pods owned by `kind` `web` (a StatefulSet's named by ordinal,
 /// `web-0`…, a DaemonSet's `web-<suffix>`) under `update`, annotated for Reloader when
 /// `reloader`; its Deployment and ReplicaSet gone.
-fn owned_by(kind: &str, pods: usize, update: UpdateObs, reloader: bool) -> Snapshot {
+pub(crate) fn owned_by(kind: &str, pods: usize, update: UpdateObs, reloader: bool) -> Snapshot {
     let mut s = tk::empty();
     tk::add_app(&mut s, NS, APP, pods);
     let rs = tk::replica_set(APP);

@@ -41,7 +41,7 @@ pub(super) fn unready(p: &PodObs) -> Option<String> {
 }
 
 /// The ordinal of pod `pod` of StatefulSet `set` (`<set>-<ordinal>`).
-pub(super) fn ordinal(set: &str, pod: &str) -> Option<i32> {
+pub(crate) fn ordinal(set: &str, pod: &str) -> Option<i32> {
     pod.strip_prefix(set)?.strip_prefix('-')?.parse().ok()
 }
 

@@ -9,6 +9,7 @@ use jiff::Timestamp;
 use crate::fingerprint::Fingerprint;
 use crate::snapshot::{
     ContainerStateObs, EnvSourceObs, ObjectType, PodObs, Snapshot, SpcObs, VolumeSourceObs,
+    WorkloadObs,
 };
 
 use super::steps::{
@@ -427,7 +428,9 @@ impl RotationWatch {
             // each started, and the value it took then (when the versions tell).
             let mut readers: BTreeMap<(String, String, String), Vec<Reader>> = BTreeMap::new();
             let versions = vault_object(s, &self.vault, &self.object);
-            let mut reloaded: BTreeMap<String, bool> = BTreeMap::new();
+            // Each owner's object, searched once: its annotations say whether Reloader
+            // restarts it, and its update strategy whether that reaches each pod.
+            let mut objects: BTreeMap<String, Option<&WorkloadObs>> = BTreeMap::new();
             // One search of a set's pods for all of its pods' plans.
             let look = crate::action::restart::Scan::new(s);
             for p in
@@ -435,9 +438,11 @@ impl RotationWatch {
                     p.namespace == spc.namespace && p.template_of.is_none() && !p.deleting
                 })
             {
-                let owner = crate::action::restart::RestartPlan::for_pod_in(s, &look, p)
-                    .replacing_owner()
+                let workload =
+                    crate::action::restart::RestartPlan::for_pod_in(s, &look, p).replacing_owner();
+                let owner = (workload.as_ref())
                     .map_or(format!("Pod/{}", p.name), |(k, n)| format!("{k}/{n}"));
+                let mut reloaded = None;
                 for c in p.containers.iter().filter(|c| !c.init) {
                     for e in &c.env {
                         let EnvSourceObs::SecretKey { secret, key, .. } = &e.source else {
@@ -455,15 +460,27 @@ impl RotationWatch {
                             ContainerStateObs::Running { started_at } => Some(*started_at),
                             _ => None,
                         };
-                        reloaded
-                            .entry(owner.clone())
-                            .or_insert_with(|| reloader_restarts(s, p, &so.secret_name));
+                        let reloaded = *reloaded.get_or_insert_with(|| {
+                            let workload =
+                                (workload.as_ref()).map(|(k, n)| (k.as_str(), n.as_str()));
+                            let found = *objects.entry(owner.clone()).or_insert_with(|| {
+                                let (kind, name) = workload?;
+                                (s.workloads.items.iter()).find(|w| {
+                                    w.namespace == p.namespace && w.kind == kind && w.name == name
+                                })
+                            });
+                            reloader_restarts(s, p, workload, found, &so.secret_name)
+                        });
                         let took = started
                             .and_then(|t| versions.and_then(|o| value_taken(o, p.created_at, t)));
                         readers
                             .entry((owner.clone(), c.name.to_string(), e.name.to_string()))
                             .or_default()
-                            .push(Reader { started, took });
+                            .push(Reader {
+                                started,
+                                took,
+                                reloaded,
+                            });
                     }
                 }
             }
@@ -480,14 +497,7 @@ impl RotationWatch {
                             let changed = self.started_at + *at;
                             let wanted =
                                 self.new_fingerprint.filter(|_| self.new_version.is_some());
-                            env_state(
-                                &pods,
-                                wanted,
-                                changed,
-                                self.started_at,
-                                reloaded[&owner],
-                                &owner,
-                            )
+                            env_state(&pods, wanted, changed, self.started_at, &owner)
                         }
                         StepState::Never(why) => StepState::Never(format!(
                             "the synced Secret never gets the new value ({why}); a restart alone does not rewrite an existing synced Secret"

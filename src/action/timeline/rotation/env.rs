@@ -7,7 +7,7 @@ use jiff::Timestamp;
 
 use super::super::steps::{StepState, since};
 use crate::fingerprint::Fingerprint;
-use crate::snapshot::{PodObs, Snapshot};
+use crate::snapshot::{PodObs, Snapshot, WorkloadObs};
 
 /// One running container that reads the followed key through env.
 pub(super) struct Reader {
@@ -15,6 +15,8 @@ pub(super) struct Reader {
     /// The fingerprint of the value it took at start, when every version the key could
     /// have pointed to then has the same one.
     pub(super) took: Option<Fingerprint>,
+    /// Reloader's rollout at the rotation replaces its pod ([`reloader_restarts`]).
+    pub(super) reloaded: bool,
 }
 
 /// The value a container that `started` (in a pod created at `created`) took from `obj`:
@@ -57,14 +59,14 @@ pub(super) fn value_taken(
 /// The env hop of one workload: fresh when every current container started after the
 /// Secret changed, or took at start the value the vault holds now (a restore writes back the
 /// value read at start: compared by fingerprint, nothing is stale); while some still hold
-/// another value, waiting for Reloader's rollout when it watches the workload, else stale
-/// until someone restarts it.
+/// another value, waiting for Reloader's rollout when it replaces each of their pods, else
+/// stale until someone restarts it (a pod Reloader's rollout does not reach, a StatefulSet's
+/// below its partition, is not waited for).
 pub(super) fn env_state(
     pods: &[Reader],
     wanted: Option<Fingerprint>,
     changed: Timestamp,
     watch_start: Timestamp,
-    reloader: bool,
     owner: &str,
 ) -> StepState {
     let Some(starts) = pods.iter().map(|r| r.started).collect::<Option<Vec<_>>>() else {
@@ -80,6 +82,9 @@ pub(super) fn env_state(
         .filter(|r| !holds_wanted(r))
         .filter_map(|r| r.started)
         .collect();
+    let reloader = (before.iter())
+        .filter(|r| !holds_wanted(r))
+        .all(|r| r.reloaded);
     match stale.iter().min() {
         None if !before.is_empty() && before.len() == pods.len() => {
             let first = before.iter().filter_map(|r| r.started).min();
@@ -102,23 +107,24 @@ pub(super) fn env_state(
     }
 }
 
-/// Whether Stakater Reloader restarts `pod`'s workload when `secret` changes (its annotations),
-/// and its controller rolls Reloader's template change out to the pods (not a paused
-/// Deployment, not an OnDelete owner: `remedy::reloader_held`).
-pub(super) fn reloader_restarts(s: &Snapshot, pod: &PodObs, secret: &str) -> bool {
-    let owner = crate::action::restart::RestartPlan::for_pod(s, pod).replacing_owner();
-    let found = owner.as_ref().and_then(|(kind, name)| {
-        (s.workloads.items.iter())
-            .find(|w| w.namespace == pod.namespace && w.kind == *kind && w.name == *name)
-    });
-    let ann = match &owner {
+/// Whether Stakater Reloader restarts `pod` when `secret` changes: its workload `owner`'s
+/// annotations (`found`, the owner's object, as the caller looked it up; the pod's own
+/// without an owner), and its controller rolls Reloader's template change out to this pod
+/// (not a paused Deployment, not an OnDelete owner, not a StatefulSet pod below the
+/// partition: `remedy::reloader_held`).
+pub(super) fn reloader_restarts(
+    s: &Snapshot,
+    pod: &PodObs,
+    owner: Option<(&str, &str)>,
+    found: Option<&WorkloadObs>,
+    secret: &str,
+) -> bool {
+    let ann = match owner {
         Some(_) => found.map(|w| &w.annotations),
         None => Some(&pod.annotations),
     };
-    let workload = owner.as_ref().map(|(k, n)| (k.as_str(), n.as_str()));
     ann.is_some_and(|a| {
         crate::chain::rules::consumers::reloader_restarts(a, secret, None)
-            && crate::chain::rules::remedy::reloader_held(s, &pod.namespace, workload, found, a)
-                .is_none()
+            && crate::chain::rules::remedy::reloader_held(s, pod, owner, found, a).is_none()
     })
 }

@@ -214,49 +214,88 @@ fn without_reloader_env_is_stale_until_a_restart() {
     ));
 }
 
+/// The world after the rotation, its pods owned by StatefulSet `web` (annotated for
+/// Reloader, `replicas`, under `update`).
+fn reloaded_stateful_set(update: UpdateObs, replicas: i32) -> Snapshot {
+    let mut s = world(115, 2, 2, 112, 2, 113);
+    s.workloads = Coll::known(vec![WorkloadObs {
+        kind: "StatefulSet".into(),
+        namespace: "pay".into(),
+        name: "web".into(),
+        annotations: [("reloader.stakater.com/auto".to_string(), "true".to_string())]
+            .into_iter()
+            .collect::<std::collections::BTreeMap<_, _>>()
+            .into(),
+        replicas: Some(replicas),
+        update: Some(update),
+        ..Default::default()
+    }]);
+    for p in s.pods.items.iter_mut() {
+        p.owners = vec![OwnerRef {
+            kind: "StatefulSet".into(),
+            name: "web".into(),
+            uid: Default::default(),
+            controller: true,
+        }];
+    }
+    s
+}
+
+const STATEFUL_ENV: &str = "StatefulSet/web / app: env DB_PASS";
+
+/// The env step of StatefulSet `web` after the rotation, in world `polled`.
+fn stateful_env(polled: &Snapshot) -> StepState {
+    let mut w = RotationWatch::new(&world(0, 1, 1, -3000, 1, -3000), "kv-pay", "db-pass");
+    w.observe(polled);
+    state_of(&w.timeline(), STATEFUL_ENV).clone()
+}
+
+fn restart_needed(state: &StepState) -> bool {
+    matches!(state, StepState::Never(why) if why.contains("restart needed (R restarts StatefulSet/web)"))
+}
+
 /// Reloader restarts by changing the pod template (FACTS §10), which a StatefulSet under
 /// `OnDelete` rolls out to no pod (Kubernetes docs, StatefulSet update strategies): its env is
 /// stale until a restart, not waiting for Reloader; under RollingUpdate it waits.
 #[test]
 fn an_on_delete_stateful_set_does_not_wait_for_reloader() {
-    let polled = |on_delete| {
-        let mut s = world(115, 2, 2, 112, 2, 113);
-        s.workloads = Coll::known(vec![WorkloadObs {
-            kind: "StatefulSet".into(),
-            namespace: "pay".into(),
-            name: "web".into(),
-            annotations: [("reloader.stakater.com/auto".to_string(), "true".to_string())]
-                .into_iter()
-                .collect::<std::collections::BTreeMap<_, _>>()
-                .into(),
-            replicas: Some(1),
-            update: Some(UpdateObs {
-                on_delete,
-                partition: None,
-                parallel: false,
-            }),
-            ..Default::default()
-        }]);
-        for p in s.pods.items.iter_mut() {
-            p.owners = vec![OwnerRef {
-                kind: "StatefulSet".into(),
-                name: "web".into(),
-                uid: Default::default(),
-                controller: true,
-            }];
-        }
-        s
+    let update = |on_delete| UpdateObs {
+        on_delete,
+        partition: None,
+        parallel: false,
     };
-    let env = "StatefulSet/web / app: env DB_PASS";
-    let mut w = RotationWatch::new(&world(0, 1, 1, -3000, 1, -3000), "kv-pay", "db-pass");
-    w.observe(&polled(false));
-    assert_eq!(*state_of(&w.timeline(), env), StepState::Waiting);
-    let mut w = RotationWatch::new(&world(0, 1, 1, -3000, 1, -3000), "kv-pay", "db-pass");
-    w.observe(&polled(true));
-    assert!(matches!(
-        state_of(&w.timeline(), env),
-        StepState::Never(why) if why.contains("restart needed (R restarts StatefulSet/web)")
-    ));
+    assert_eq!(
+        stateful_env(&reloaded_stateful_set(update(false), 1)),
+        StepState::Waiting
+    );
+    let held = stateful_env(&reloaded_stateful_set(update(true), 1));
+    assert!(restart_needed(&held), "{held:?}");
+}
+
+/// Kubernetes docs, StatefulSet "Partitioned rolling updates": a template change updates only
+/// the ordinals at or above the partition. The world's pod is `web-1`: waited for under
+/// partition 1, stale (restart needed) under partition 2; and a stale `web-0` beside it under
+/// partition 1 is not waited for, so neither is the workload's env.
+#[test]
+fn a_pod_below_a_stateful_set_partition_does_not_wait_for_reloader() {
+    let partition = |p| UpdateObs {
+        on_delete: false,
+        partition: Some(p),
+        parallel: false,
+    };
+    assert_eq!(
+        stateful_env(&reloaded_stateful_set(partition(1), 2)),
+        StepState::Waiting
+    );
+    let above = stateful_env(&reloaded_stateful_set(partition(2), 2));
+    assert!(restart_needed(&above), "{above:?}");
+
+    let mut both = reloaded_stateful_set(partition(1), 2);
+    let mut zero = both.pods.items[0].clone();
+    zero.name = "web-0".into();
+    both.pods.items.push(zero);
+    let both = stateful_env(&both);
+    assert!(restart_needed(&both), "{both:?}");
 }
 
 /// A re-stamp writes the value env already holds: env is never stale because of it.

@@ -370,10 +370,10 @@ fn reloader(cx: &Ctx, link: &mut Link, secrets: &[&str], unread: &mut Option<Str
 /// The owner's Reloader annotation restarts it when `secrets` rotate, by changing its pod
 /// template (FACTS §10); KVC902 when its controller holds that change back from the pods
 /// ([`remedy::reloader_held`]): a paused Deployment rolls out nothing until resumed, an
-/// OnDelete owner replaces no pod.
+/// OnDelete owner replaces no pod, a StatefulSet's partition none below it (this pod).
 fn reloaded(cx: &Ctx, link: &mut Link, secrets: &[&str], ann: &crate::snapshot::StrMap) {
     use crate::chain::rules::remedy;
-    let held = match remedy::reloader_held_in(cx, cx.workload, ann) {
+    let held = match remedy::reloader_held_in(cx, cx.pod, cx.workload, ann) {
         Some(remedy::Hold::Paused(name)) => Some((
             format!(
                 "Deployment {name} is paused (spec.paused): that change rolls out nothing until it is resumed, so env keeps the value from container start"
@@ -388,6 +388,29 @@ fn reloaded(cx: &Ctx, link: &mut Link, secrets: &[&str], ann: &crate::snapshot::
             "updateStrategy: OnDelete".to_string(),
             remedy::on_delete_commands(cx, kind, name),
         )),
+        Some(remedy::Hold::Partition {
+            name, partition, ..
+        }) => {
+            let (not, kept, seen) = match crate::action::restart::ordinal(name, &cx.pod.name) {
+                Some(i) if !cx.template => (
+                    format!("not pod {} (ordinal {i})", cx.pod.name),
+                    "env keeps the value from container start until the partition is lowered or the pod is deleted",
+                    format!("pod {}: ordinal {i}", cx.pod.name),
+                ),
+                _ => (
+                    format!("not its pods below ordinal {partition}"),
+                    "their env keeps the value from container start until the partition is lowered or they are deleted",
+                    "template: ordinals from 0".to_string(),
+                ),
+            };
+            Some((
+                format!(
+                    "StatefulSet {name} has rollingUpdate.partition {partition}: that change reaches only its pods with ordinal {partition} or above, {not}, so {kept}"
+                ),
+                format!("rollingUpdate.partition: {partition} ({seen})"),
+                remedy::partition_commands(cx, name, partition),
+            ))
+        }
         _ => None,
     };
     let Some((why, seen, (confirm, fix))) = held else {

@@ -127,8 +127,9 @@ pub(super) fn replacing<'a>(cx: &Ctx<'a>, pod: &'a PodObs) -> Option<Rollout<'a>
 
 /// The Deployment, DaemonSet or StatefulSet of `pod` when Reloader watches `secret` for it
 /// (FACTS §10) and the Secret was written (`written`) too recently for its rollout to show.
-/// None when its controller holds Reloader's template change back (a paused Deployment, an
-/// OnDelete owner): no rollout is due.
+/// None when its controller holds Reloader's template change back from `pod` (a paused
+/// Deployment, an OnDelete owner, a StatefulSet partition above its ordinal): no rollout is
+/// due.
 pub(super) fn reloader_due<'a>(
     cx: &Ctx<'a>,
     pod: &'a PodObs,
@@ -140,8 +141,13 @@ pub(super) fn reloader_due<'a>(
     };
     if !matches!(kind, "Deployment" | "DaemonSet" | "StatefulSet")
         || !super::reloader_restarts(&w.annotations, secret, Some(cx.spc_name))
-        || crate::chain::rules::remedy::reloader_held_in(cx, Some((kind, name)), &w.annotations)
-            .is_some()
+        || crate::chain::rules::remedy::reloader_held_in(
+            cx,
+            pod,
+            Some((kind, name)),
+            &w.annotations,
+        )
+        .is_some()
     {
         return None;
     }

@@ -93,37 +93,58 @@ fn hold_found<'s, 'w>(
 /// `deployment.reloader.stakater.com/paused-at`): Reloader resumes it when the period ends.
 const RELOADER_PAUSED_AT: &str = "deployment.reloader.stakater.com/paused-at";
 
-/// What keeps Reloader's restart of `workload` (annotated `annotations`), a change of its pod
-/// template at each rotation (FACTS §10), from reaching its pods: a paused Deployment, unless
-/// Reloader paused it itself for its pause-period (it resumes it), or an OnDelete owner. A
-/// partition or a workload not read is not said here: the pods at or above a partition are
-/// restarted, and a workload not read has no annotations to go by.
+/// What keeps Reloader's restart of `pod`'s workload (annotated `annotations`), a change of
+/// its pod template at each rotation (FACTS §10), from reaching `pod`: a paused Deployment,
+/// unless Reloader paused it itself for its pause-period (it resumes it); an OnDelete owner;
+/// a StatefulSet's partition above `pod`'s ordinal (Kubernetes docs, StatefulSet "Partitioned
+/// rolling updates": ordinals below it are not updated when the template changes), or above 0
+/// for a template, which stands for every ordinal, 0 included. A pod at or above the partition
+/// is restarted, and one whose ordinal its name does not tell is not said held; nor is a
+/// workload not read, which has no annotations to go by.
 /// `found`: the workload object, as the caller already looked it up (for its annotations).
 pub(crate) fn reloader_held<'w>(
     s: &Snapshot,
-    ns: &str,
+    pod: &PodObs,
     workload: Option<(&str, &'w str)>,
     found: Option<&WorkloadObs>,
     annotations: &StrMap,
 ) -> Option<Hold<'w>> {
-    reloader_held_by(hold_found(s, ns, workload, |_, _| found), annotations)
+    let hold = hold_found(s, &pod.namespace, workload, |_, _| found);
+    reloader_held_by(hold, pod, annotations)
 }
 
 /// [`reloader_held`] for a chain's owner ([`hold_in`]).
 pub(crate) fn reloader_held_in<'w>(
     cx: &Ctx,
+    pod: &PodObs,
     workload: Option<(&str, &'w str)>,
     annotations: &StrMap,
 ) -> Option<Hold<'w>> {
-    reloader_held_by(hold_in(cx, workload), annotations)
+    reloader_held_by(hold_in(cx, workload), pod, annotations)
 }
 
-fn reloader_held_by<'w>(hold: Option<Hold<'w>>, annotations: &StrMap) -> Option<Hold<'w>> {
+fn reloader_held_by<'w>(
+    hold: Option<Hold<'w>>,
+    pod: &PodObs,
+    annotations: &StrMap,
+) -> Option<Hold<'w>> {
     match hold? {
         Hold::Paused(_) if annotations.contains_key(RELOADER_PAUSED_AT) => None,
         h @ (Hold::Paused(_) | Hold::OnDelete(..)) => Some(h),
-        Hold::Partition { .. } | Hold::Unknown(..) => None,
+        h @ Hold::Partition {
+            name, partition, ..
+        } => below_partition(pod, name, partition).then_some(h),
+        Hold::Unknown(..) => None,
     }
+}
+
+/// Whether `pod` of StatefulSet `name` is one its `partition` keeps from a template change:
+/// its ordinal (`<name>-<ordinal>`) below it; a template, for its ordinals from 0 up.
+fn below_partition(pod: &PodObs, name: &str, partition: i32) -> bool {
+    if pod.template_of.is_some() {
+        return partition > 0;
+    }
+    crate::action::restart::ordinal(name, &pod.name).is_some_and(|i| i < partition)
 }
 
 fn resume(ns: &str, name: &str) -> String {
@@ -423,5 +444,44 @@ mod tests {
             "x",
         );
         assert!(fix.ends_with("x reaches only its pods with ordinal 3 or above, none of its 3: they all keep the old template, even deleted and re-created, until the partition is lowered"), "{fix}");
+    }
+
+    /// Reloader's template change at a rotation reaches a StatefulSet's pods only at or above
+    /// its partition (Kubernetes docs, partitioned rolling updates): held per pod by its
+    /// ordinal; a template stands for ordinal 0 up; a name without an ordinal is not said held.
+    #[test]
+    fn reloader_is_held_below_the_partition_only() {
+        let mut s = Snapshot::default();
+        let set = WorkloadObs {
+            kind: "StatefulSet".into(),
+            namespace: "team".into(),
+            name: "db".into(),
+            replicas: Some(3),
+            update: Some(UpdateObs {
+                on_delete: false,
+                partition: Some(2),
+                parallel: false,
+            }),
+            ..Default::default()
+        };
+        s.workloads.items.push(set.clone());
+        let held = |name: &str, template: bool| {
+            let mut p = pod("team");
+            p.name = name.into();
+            if template {
+                p.template_of = Some(crate::snapshot::OwnerRef {
+                    kind: "StatefulSet".into(),
+                    name: "db".into(),
+                    uid: Default::default(),
+                    controller: true,
+                });
+            }
+            let w = Some(("StatefulSet", "db"));
+            reloader_held(&s, &p, w, Some(&set), &StrMap::default()).is_some()
+        };
+        assert!(held("db-0", false) && held("db-1", false));
+        assert!(!held("db-2", false) && !held("db-10", false));
+        assert!(!held("dbx-0", false) && !held("db-a", false));
+        assert!(held("db", true));
     }
 }

@@ -106,6 +106,38 @@ pub(crate) fn resume_commands(cx: &Ctx, name: &str) -> (String, String) {
     )
 }
 
+/// KVC902 for a pod of StatefulSet `name`, annotated for Reloader, below its
+/// `rollingUpdate.partition` (a template: its pods below it): Reloader's template change at a
+/// rotation reaches only the ordinals at or above it (Kubernetes docs, StatefulSet
+/// "Partitioned rolling updates"). The partition goes to 0, not to the pod's ordinal: 0 is the
+/// one value at which that change reaches every pod at every rotation, which is what the
+/// annotation is for, and every held pod of the set then has the one same fix (one lowered to
+/// each pod's ordinal would leave the ordinals below it held, and pasted out of order would
+/// raise it again). Keeping the partition, deleting the pod restarts it: it comes back at the
+/// previous revision, whose env still reads the Secret at container start.
+pub(crate) fn partition_commands(cx: &Ctx, name: &str, partition: i32) -> (String, String) {
+    let ns = cx.ns();
+    let confirm = format!(
+        "kubectl get statefulset/{name} -n {ns} -o jsonpath='{{.spec.updateStrategy.rollingUpdate.partition}} {{.metadata.annotations}}'"
+    );
+    // A template's pods below the partition, of its replicas (1 when not set, the default).
+    let pods = match cx.template {
+        true => {
+            let replicas = cx.workload_object.and_then(|w| w.replicas).unwrap_or(1);
+            (0..partition.min(replicas).max(1))
+                .map(|i| format!("{name}-{i}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        }
+        false => cx.pod.name.to_string(),
+    };
+    let keep = format!("kubectl delete pod {pods} -n {ns}");
+    let fix = format!(
+        r#"kubectl patch statefulset {name} -n {ns} -p '{{"spec":{{"updateStrategy":{{"rollingUpdate":{{"partition":0}}}}}}}}'  # Reloader restarts by changing the pod template, which rollingUpdate.partition {partition} rolls out only to ordinals {partition} and up: at 0 the change Reloader makes at each rotation reaches every pod, and lowering it also rolls out whatever other template change the partition held back; to keep the partition, {keep} after each rotation instead (a deleted pod comes back at the previous revision, whose env reads the Secret again at container start), or read the mounted file instead of env"#
+    );
+    (confirm, fix)
+}
+
 /// KVC902 for an owner Reloader never looks at: what restarts the pod is the restart itself,
 /// after each rotation, or reading the mounted file.
 fn unwatched(cx: &Ctx, kind: &str) -> (String, String) {
