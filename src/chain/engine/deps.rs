@@ -10,12 +10,15 @@
 //! SecretProviderClass when one it names is missing (did-you-mean: [`Dep::Spcs`]); and the
 //! workloads on its owner path ([`Dep::Workload`]). A chain whose client-id fix restarts every
 //! workload running as its ServiceAccount (KVC203/KVC204) also reads those pods and their
-//! owner paths ([`Dep::Runners`]).
+//! owner paths ([`Dep::Runners`]). A chain whose SPC syncs a `kubernetes.io/tls` Secret reads
+//! the owner paths of every pod mounting that SPC: KVC804's fix names the workloads whose
+//! containers read the entry's file.
 //!
 //! A change touches the keys of the object before and after it, so a pod that stops mounting
 //! an SPC still reaches the chains that counted it.
 
 use crate::chain::index::{HashMap, HashSet, Index, SPC_ATTRIBUTE};
+use crate::chain::rules::sync::TLS;
 use crate::snapshot::{
     EnvSourceObs, IngressObs, Name, PodObs, SpcPodStatusObs, VolumeSourceObs, WorkloadObs,
 };
@@ -168,6 +171,24 @@ pub(super) fn reads(ix: &Index<'_>, pod: &PodObs, spcs: &[&str]) -> Vec<Dep> {
                 continue;
             }
             owner_path(ix, c.pod, &mut deps);
+        }
+    }
+    // KVC804's fix names the workloads whose containers read a tls entry's file from the
+    // SPC's volume (`rules::sync::tls`): the owners of every pod mounting that SPC.
+    for &name in spcs {
+        let tls = ix
+            .spcs
+            .get(&(ns, name))
+            .is_some_and(|spc| (spc.secret_objects.iter()).any(|so| so.type_ == TLS));
+        if !tls {
+            continue;
+        }
+        for p in (ix.snap.pods.items.iter()).filter(|p| p.namespace == ns && p.mounts_spc(name)) {
+            let first = p.owners.iter().find(|o| o.controller).or(p.owners.first());
+            if first.is_some_and(|o| !walked.insert((o.kind.as_str(), o.name.as_str()))) {
+                continue;
+            }
+            owner_path(ix, p, &mut deps);
         }
     }
     deps.sort_unstable();
