@@ -98,6 +98,9 @@ pub(crate) struct SpcSide<'a> {
     pub consumers: Vec<Option<(&'a [Consumer<'a>], PodAddresses)>>,
     /// Per parameters object: the vault's object, if observed.
     pub vault_objects: Vec<Option<&'a VaultObjectObs>>,
+    /// Per `secretObjects` entry: the keys its Secret gets, when they can be judged
+    /// ([`rules::consumers::keys::produced_keys`]).
+    pub keys: Vec<Option<Vec<&'a str>>>,
 }
 
 impl<'a> SpcSide<'a> {
@@ -127,6 +130,9 @@ impl<'a> SpcSide<'a> {
                     let list = ix.secret_consumers.get(&(ns, so.secret_name.as_str()))?;
                     Some((list.as_slice(), ix.consumers_not_mounting(spc, i, list)))
                 })
+                .collect(),
+            keys: (spc.secret_objects.iter())
+                .map(|so| rules::consumers::keys::produced_keys(ix, ns, &so.secret_name))
                 .collect(),
             vault_objects: params.map_or_else(Vec::new, |p| {
                 p.objects
@@ -166,6 +172,17 @@ impl<'a> Ctx<'a> {
             list.as_slice(),
             self.ix.consumers_not_mounting(spc, i, list),
         ))
+    }
+
+    /// The keys the Secret of `secretObjects[i]` (named `secret`) gets, when they can be
+    /// judged: the side's, worked out once per SPC, or the pod's own.
+    pub fn judged_keys(&self, i: usize, secret: &str) -> Option<Cow<'_, [&'a str]>> {
+        match &self.side {
+            Some(side) => side.keys[i].as_deref().map(Cow::Borrowed),
+            None => {
+                rules::consumers::keys::produced_keys(self.ix, self.ns(), secret).map(Cow::Owned)
+            }
+        }
     }
 
     /// The vault's object for parameters object `i` (in vault `vault`, of type `t`).

@@ -11,10 +11,17 @@ use crate::chain::rules::params;
 use crate::snapshot::{ContainerStateObs, EnvSourceObs, PodObs, VolumeSourceObs};
 
 /// The keys synced Secret `secret` gets: those of every SecretProviderClass of the namespace
-/// that writes it (two writers, KVC807, each write their own keys).
-fn produced_keys<'a>(cx: &Ctx<'a>, secret: &str) -> Vec<&'a str> {
+/// that writes it (two writers, KVC807, each write their own keys). `None` when there is no
+/// key to judge: an entry with no data is the driver's own validation error (sync link), and
+/// a key still a template placeholder may render to the one asked for (KVC306 says so).
+/// Replicas share it through their SPC's side ([`Ctx::judged_keys`]).
+pub(crate) fn produced_keys<'a>(
+    ix: &crate::chain::index::Index<'a>,
+    ns: &str,
+    secret: &str,
+) -> Option<Vec<&'a str>> {
     let mut keys: Vec<&'a str> = Vec::new();
-    let writers = cx.ix.secret_writers.get(&(cx.ns(), secret));
+    let writers = ix.secret_writers.get(&(ns, secret));
     for spc in writers.into_iter().flatten() {
         for so in spc
             .secret_objects
@@ -26,7 +33,10 @@ fn produced_keys<'a>(cx: &Ctx<'a>, secret: &str) -> Vec<&'a str> {
     }
     keys.sort_unstable();
     keys.dedup();
-    keys
+    if keys.is_empty() || keys.iter().any(|k| params::is_placeholder(k)) {
+        return None;
+    }
+    Some(keys)
 }
 
 /// KVC905 for consumer `how`, in pod `pod` (the chain's pod, or one that reads the Secret
@@ -43,12 +53,10 @@ pub(super) fn check<'a>(
     how: &Use<'a>,
     stuck: bool,
 ) {
-    let keys = produced_keys(cx, secret);
-    // An entry with no data is the driver's own validation error (sync link): no key to judge.
-    // A key still a template placeholder may render to the one asked for: KVC306 says so.
-    if keys.is_empty() || keys.iter().any(|k| params::is_placeholder(k)) {
+    let Some(keys) = cx.judged_keys(i, secret) else {
         return;
-    }
+    };
+    let keys: &[&str] = &keys;
     // The kubelet reads the Secret as it is: once it exists, its own keys decide (FACTS §11:
     // the driver does not rewrite it at mount, so keys added to secretObjects later are not
     // there). Another SPC writing it too (KVC807) makes its keys follow whichever wrote last:
