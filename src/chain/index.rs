@@ -639,6 +639,12 @@ impl<'a> PodJoins<'a> {
                 add(ns, s, pod, Use::ImagePull);
             }
         }
+        // In pod name order, whatever order the pods were listed in: the consumers link
+        // reports them in this order, and the incremental engine, whose pods move when one
+        // is removed, must tell what a full pass tells (a pod's uses keep their order).
+        for list in consumers.values_mut() {
+            list.sort_by(|a, b| a.pod.name.cmp(&b.pod.name));
+        }
         consumers
     }
 }
