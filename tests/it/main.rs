@@ -118,6 +118,7 @@ mod rules_spc_edited;
 mod rules_spc_namespace;
 mod rules_stale_readers;
 mod rules_stale_secret;
+mod rules_start_ordinal;
 mod rules_static_pod;
 mod rules_sync_readers;
 mod rules_tenants;

@@ -76,7 +76,7 @@ fn template_restart(
     };
     match (kind, update.on_delete, update.partition) {
         ("StatefulSet" | "DaemonSet", true, _) => {
-            match delete_template_pods(ns, kind, name, template, replicas) {
+            match delete_template_pods(ns, kind, name, template, replicas, update.start) {
                 Some(delete) => format!(
                     "{delete}  # {kind} {name} has updateStrategy OnDelete: a rollout restart replaces no pod; each deleted pod comes back from the current template"
                 ),
@@ -85,36 +85,41 @@ fn template_restart(
                 ),
             }
         }
+        // The partition counts replicas from ordinals.start (UpdateObs::updated_from).
         ("StatefulSet", false, Some(p)) if p > 0 => format!(
-            "{rollout} && kubectl delete pod {} -n {ns} --ignore-not-found  # rollingUpdate.partition {p}: the rollout replaces ordinals {p} and up only; the pods below are deleted to restart them (they come back at the StatefulSet's current revision)",
-            ordinals(name, 0..p.min(replicas.max(1)))
+            "{rollout} && kubectl delete pod {} -n {ns} --ignore-not-found  # {}: the rollout replaces ordinals {} and up only; the pods below are deleted to restart them (they come back at the StatefulSet's current revision)",
+            ordinals(name, update.start, p.min(replicas.max(1))),
+            crate::action::restart::partition_said(p, update.start),
+            update.updated_from(),
         ),
         _ => rollout,
     }
 }
 
-/// StatefulSet `name`'s pods of these ordinals (its pods are `<name>-<ordinal>`).
-fn ordinals(name: &str, range: std::ops::Range<i32>) -> String {
-    range
+/// StatefulSet `name`'s first `n` pods from ordinal `start` (its pods are `<name>-<ordinal>`).
+fn ordinals(name: &str, start: i32, n: i32) -> String {
+    (start..start.saturating_add(n))
         .map(|i| format!("{name}-{i}"))
         .collect::<Vec<_>>()
         .join(" ")
 }
 
 /// The delete of every pod made from the template of StatefulSet or DaemonSet `kind/name`
-/// when no pod of it is known by name: a StatefulSet's by ordinal (`replicas` of them), a
-/// DaemonSet's by its template's labels. None when a DaemonSet's template has no label.
+/// when no pod of it is known by name: a StatefulSet's by ordinal (`replicas` of them from
+/// `start`, its `ordinals.start`), a DaemonSet's by its template's labels. None when a
+/// DaemonSet's template has no label.
 fn delete_template_pods(
     ns: &str,
     kind: &str,
     name: &str,
     template: &PodObs,
     replicas: i32,
+    start: i32,
 ) -> Option<String> {
     if kind == "StatefulSet" {
         return Some(format!(
             "kubectl delete pod {} -n {ns} --ignore-not-found",
-            ordinals(name, 0..replicas.max(1))
+            ordinals(name, start, replicas.max(1))
         ));
     }
     if template.labels.is_empty() {
@@ -179,14 +184,13 @@ pub(crate) fn delete_owner_pods(
     }
     // A running pod of another owner names no pod of this one.
     pod.template_of.as_ref()?;
-    let replicas = s
-        .workloads
-        .items
-        .iter()
-        .find(|w| w.namespace == ns && w.kind == kind && w.name == name)
-        .and_then(|w| w.replicas)
-        .unwrap_or(1);
-    delete_template_pods(ns, kind, name, pod, replicas).map(|d| (d, 0))
+    let object =
+        (s.workloads.items.iter()).find(|w| w.namespace == ns && w.kind == kind && w.name == name);
+    let replicas = object.and_then(|w| w.replicas).unwrap_or(1);
+    let start = object
+        .and_then(|w| Some(w.update.as_ref()?.start))
+        .unwrap_or(0);
+    delete_template_pods(ns, kind, name, pod, replicas, start).map(|d| (d, 0))
 }
 
 /// The pods of paused Deployment `name`, restarted from its template: kubectl refuses a
