@@ -13,7 +13,7 @@
 
 use crate::snapshot::{PodObs, Snapshot, WorkloadObs};
 
-pub use lookup::{Lookup, Scan, SetPods, controller};
+pub use lookup::{Lookup, Scan, SetPods, controller, owner};
 
 /// Set by the kubelet on the API's copy of a static pod.
 pub use crate::snapshot::MIRROR_ANNOTATION;

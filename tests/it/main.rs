@@ -103,6 +103,7 @@ mod rules_identity_fixes;
 mod rules_miscased_keys;
 mod rules_network;
 mod rules_object_type;
+mod rules_on_delete_index;
 mod rules_one_cause;
 mod rules_paused_deployments;
 mod rules_pending;

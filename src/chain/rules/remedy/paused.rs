@@ -17,6 +17,7 @@
 //! as the restart plan does. Any other owner's fix is left as it is.
 
 use super::restart::delete_owner_pods;
+use crate::action::restart::Lookup;
 use crate::chain::context::Ctx;
 use crate::snapshot::{PodObs, Snapshot, StrMap, WorkloadObs};
 
@@ -244,12 +245,12 @@ pub(crate) fn rolled_in(
     fix: String,
     change: &str,
 ) -> String {
-    rolled_by(cx.snap(), pod, hold_in(cx, workload), fix, change)
+    rolled_by(cx.ix, pod, hold_in(cx, workload), fix, change)
 }
 
-/// [`rolled_in`] with the hold already decided.
-fn rolled_by(
-    s: &Snapshot,
+/// [`rolled_in`] with the hold already decided; `look` finds an OnDelete owner's pods.
+fn rolled_by<'s>(
+    look: &impl Lookup<'s>,
     pod: &PodObs,
     hold: Option<Hold<'_>>,
     fix: String,
@@ -266,7 +267,7 @@ fn rolled_by(
             held(ns, name, change, true),
             held(ns, name, change, false),
         ),
-        Hold::OnDelete(kind, name) => match delete_owner_pods(s, pod, kind, name) {
+        Hold::OnDelete(kind, name) => match delete_owner_pods(look, pod, kind, name) {
             Some((delete, n)) => (
                 Some(delete.clone()),
                 on_delete(kind, name, change, Some(n), ""),
@@ -330,7 +331,8 @@ mod tests {
         fix: String,
         change: &str,
     ) -> String {
-        rolled_by(s, pod, hold(s, &pod.namespace, workload), fix, change)
+        let scan = crate::action::restart::Scan::new(s);
+        rolled_by(&scan, pod, hold(s, &pod.namespace, workload), fix, change)
     }
 
     fn snap(paused: bool) -> Snapshot {

@@ -84,7 +84,7 @@ pub(crate) fn on_delete_commands(cx: &Ctx, kind: &str, name: &str) -> (String, S
     let why = format!(
         "{kind} {name} has updateStrategy OnDelete, and Reloader restarts by changing the pod template, which replaces no pod under OnDelete; or switch it to updateStrategy RollingUpdate with a Reloader annotation, or read the mounted file instead of env"
     );
-    let fix = match delete_owner_pods(cx.snap(), cx.pod, kind, name) {
+    let fix = match delete_owner_pods(cx.ix, cx.pod, kind, name) {
         Some((delete, _)) => format!("{delete}  # after each rotation: {why}"),
         None => format!("# after each rotation, delete each pod of {kind} {name}: {why}"),
     };

@@ -6,9 +6,9 @@
 //! template (manifests, a workload that creates no pod) names no pod: its workload's pods are
 //! restarted as its update strategy (or pause) allows.
 
-use crate::action::restart::RestartPlan;
+use crate::action::restart::{Lookup, RestartPlan};
 use crate::chain::context::Ctx;
-use crate::snapshot::{PodObs, Snapshot, UpdateObs};
+use crate::snapshot::{PodObs, UpdateObs};
 
 /// Restart the chain's pods so that they read the synced Secret again (or are admitted again
 /// by the webhook).
@@ -22,7 +22,6 @@ fn restart_of(cx: &Ctx, ns: &str, pod: &PodObs, workload: Option<(&str, &str)>) 
     if pod.template_of.is_none() {
         return restart_pod(cx, pod);
     }
-    let s = cx.snap();
     match workload {
         // Its next run creates new pods, which are given the change; a run in progress
         // keeps its pods (a pasted command must still succeed: a look, not a restart).
@@ -35,11 +34,9 @@ fn restart_of(cx: &Ctx, ns: &str, pod: &PodObs, workload: Option<(&str, &str)>) 
             "kubectl delete pod -n {ns} -l job-name={name}  # pods of Job {name} still running are replaced, each counting as a failure against its backoffLimit; a finished Job runs no more"
         ),
         Some((kind @ ("Deployment" | "StatefulSet" | "DaemonSet"), name)) => {
-            let update = s
-                .workloads
-                .items
-                .iter()
-                .find(|w| w.namespace == ns && w.kind == kind && w.name == name);
+            // Through the index: a template's chain (a manifest's workload) asks for each of
+            // its fixes.
+            let update = cx.ix.workload(ns, kind, name);
             if update.is_some_and(|w| w.paused) {
                 return paused_template_restart(ns, name, pod);
             }
@@ -146,24 +143,18 @@ const NAMED_PODS: usize = 10;
 /// ([`RestartPlan`]); else, for a template (`pod`) whose pods are not known, those its
 /// template restart deletes. Also how many pods it deletes (0: not known by name). None when
 /// neither names one.
-pub(crate) fn delete_owner_pods(
-    s: &Snapshot,
+/// `look`: the diagnosis's index (each set's pods worked out once per pass: every broken pod
+/// of a big DaemonSet carries this fix), or the snapshot searched ([`Scan`]).
+///
+/// [`Scan`]: crate::action::restart::Scan
+pub(crate) fn delete_owner_pods<'s>(
+    look: &impl Lookup<'s>,
     pod: &PodObs,
     kind: &str,
     name: &str,
 ) -> Option<(String, usize)> {
     let ns = pod.namespace.as_str();
-    let mut pods: Vec<&str> = s
-        .pods
-        .items
-        .iter()
-        .filter(|p| p.namespace == ns && p.template_of.is_none())
-        .filter(|p| {
-            let owner = p.owners.iter().find(|o| o.controller).or(p.owners.first());
-            owner.is_some_and(|o| o.kind == kind && o.name == name)
-        })
-        .map(|p| p.name.as_str())
-        .collect();
+    let pods = look.owned_pods(ns, kind, name);
     if pods.len() > NAMED_PODS {
         // Every finding of a big owner carries its fix: thousands of names in each would be
         // megabytes per pod. The owner's pods are selected when pasted instead (a
@@ -176,7 +167,7 @@ pub(crate) fn delete_owner_pods(
         ));
     }
     if !pods.is_empty() {
-        pods.sort_unstable();
+        // In name order (the lookup's).
         return Some((
             format!("kubectl delete pod {} -n {ns}", pods.join(" ")),
             pods.len(),
@@ -184,8 +175,7 @@ pub(crate) fn delete_owner_pods(
     }
     // A running pod of another owner names no pod of this one.
     pod.template_of.as_ref()?;
-    let object =
-        (s.workloads.items.iter()).find(|w| w.namespace == ns && w.kind == kind && w.name == name);
+    let object = look.workload(ns, kind, name);
     let replicas = object.and_then(|w| w.replicas).unwrap_or(1);
     let start = object
         .and_then(|w| Some(w.update.as_ref()?.start))
