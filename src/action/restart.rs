@@ -480,6 +480,7 @@ pub fn rollout_plural(kind: &str) -> &'static str {
 mod daemon;
 mod lookup;
 mod ordered;
+pub(crate) use daemon::rollout as daemon_rollout;
 pub(crate) use ordered::{ordinal, partition_said};
 #[cfg(test)]
 mod ready_tests;

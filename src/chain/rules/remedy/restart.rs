@@ -6,7 +6,7 @@
 //! template (manifests, a workload that creates no pod) names no pod: its workload's pods are
 //! restarted as its update strategy (or pause) allows.
 
-use crate::action::restart::{Lookup, RestartPlan};
+use crate::action::restart::{Lookup, RestartPlan, SetPods, daemon_rollout};
 use crate::chain::context::Ctx;
 use crate::snapshot::{PodObs, UpdateObs};
 
@@ -40,12 +40,16 @@ fn restart_of(cx: &Ctx, ns: &str, pod: &PodObs, workload: Option<(&str, &str)>) 
             if update.is_some_and(|w| w.paused) {
                 return paused_template_restart(ns, name, pod);
             }
+            // A DaemonSet's rollout says how it goes, naming a pod of it that would stop it,
+            // as its pods' restart plan does (the set's pods worked out once per pass).
+            let pods = (kind == "DaemonSet").then(|| cx.ix.set_pods(ns, kind, name));
             template_restart(
                 ns,
                 kind,
                 name,
                 pod,
                 update.and_then(|w| Some((w.update.as_ref()?, w.replicas.unwrap_or(1)))),
+                pods.as_deref(),
             )
         }
         Some((kind, name)) => format!(
@@ -56,21 +60,33 @@ fn restart_of(cx: &Ctx, ns: &str, pod: &PodObs, workload: Option<(&str, &str)>) 
 }
 
 /// The pods of workload `kind/name` restarted, from its template: a rollout restart, unless
-/// its update strategy (`update`, with the replicas) keeps it from replacing them.
+/// its update strategy (`update`, with the replicas) keeps it from replacing them. A
+/// DaemonSet's (`daemon`: its pods) says it replaces them node by node and where a pod not
+/// Running and Ready would stop it, in the words of its pods' restart plan (the strategy not
+/// observed: under RollingUpdate, the default).
 fn template_restart(
     ns: &str,
     kind: &str,
     name: &str,
     template: &PodObs,
     update: Option<(&UpdateObs, i32)>,
+    daemon: Option<&SetPods>,
 ) -> String {
-    let rollout = format!(
+    let command = format!(
         "kubectl rollout restart {}/{name} -n {ns}",
         kind.to_ascii_lowercase()
     );
-    let Some((update, replicas)) = update else {
-        return rollout;
+    let rolled = |known: bool| match daemon {
+        Some(pods) => format!(
+            "{command}  # {}",
+            daemon_rollout(name, pods, known).join(" ")
+        ),
+        None => command.clone(),
     };
+    let Some((update, replicas)) = update else {
+        return rolled(false);
+    };
+    let rollout = command.as_str();
     match (kind, update.on_delete, update.partition) {
         ("StatefulSet" | "DaemonSet", true, _) => {
             match delete_template_pods(ns, kind, name, template, replicas, update.start) {
@@ -89,7 +105,7 @@ fn template_restart(
             crate::action::restart::partition_said(p, update.start),
             update.updated_from(),
         ),
-        _ => rollout,
+        _ => rolled(true),
     }
 }
 
