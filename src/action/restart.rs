@@ -13,7 +13,7 @@
 
 use crate::snapshot::{PodObs, Snapshot, WorkloadObs};
 
-pub use lookup::{Lookup, Scan, SetPods, controller};
+pub use lookup::{Lookup, Scan, SetPods, controller, owner};
 
 /// Set by the kubelet on the API's copy of a static pod.
 pub use crate::snapshot::MIRROR_ANNOTATION;
@@ -372,7 +372,7 @@ fn held_back<'s>(
     // The pods of an OrderedReady StatefulSet it waits on.
     let ordered_ready = stateful && !update.parallel;
     let stuck = match ordered_ready {
-        true => ordered::stuck(&pods, replicas),
+        true => ordered::stuck(&pods, update, replicas),
         false => Vec::new(),
     };
     // A delete says when the StatefulSet will not make the pod again yet.
@@ -389,12 +389,18 @@ fn held_back<'s>(
     }
     let mut notes = Vec::new();
     if let Some(partition) = update.partition {
+        // The partition counts replicas from ordinals.start: ordinals from start + partition
+        // are replaced (UpdateObs::updated_from).
+        let (from, said) = (
+            update.updated_from(),
+            ordered::partition_said(partition, update.start),
+        );
         match ordered::ordinal(name, &pod.name) {
-            Some(i) if i < partition => return delete(format!(
-                "Pod ordinal {i} is below StatefulSet {name}'s rollingUpdate.partition {partition}: a rollout restart replaces only ordinals {partition} and up; the deleted pod comes back with the same name, at the StatefulSet's current revision"
+            Some(i) if i < from => return delete(format!(
+                "Pod ordinal {i} is below StatefulSet {name}'s {said}: a rollout restart replaces only ordinals {from} and up; the deleted pod comes back with the same name, at the StatefulSet's current revision"
             )),
             _ => notes.push(format!(
-                "Only pods with ordinal {partition} or above are replaced (rollingUpdate.partition {partition}); the ones below keep running."
+                "Only pods with ordinal {from} or above are replaced ({said}); the ones below keep running."
             )),
         }
     }
@@ -404,7 +410,7 @@ fn held_back<'s>(
     if let Some((_, other, why)) = stuck.first() {
         notes.push(ordered::waits_for_other(name, other, why));
     } else if ordered_ready {
-        notes.extend(ordered::readiness_unknown(name, &pods, replicas));
+        notes.extend(ordered::readiness_unknown(name, &pods, update, replicas));
     }
     if !stateful {
         notes.extend(daemon::rollout(name, &pods, true));
@@ -474,7 +480,8 @@ pub fn rollout_plural(kind: &str) -> &'static str {
 mod daemon;
 mod lookup;
 mod ordered;
-pub(crate) use ordered::ordinal;
+pub(crate) use daemon::rollout as daemon_rollout;
+pub(crate) use ordered::{ordinal, partition_said};
 #[cfg(test)]
 mod ready_tests;
 #[cfg(test)]

@@ -116,6 +116,10 @@ pub(crate) struct Index<'a> {
     /// `<namespace>/<kind>/<name>` → how the pods of each StatefulSet and DaemonSet stand,
     /// worked out in one pass on first use: only a restart fix asks (`set_pods.rs`).
     set_pods: OnceLock<HashMap<String, Arc<crate::action::restart::SetPods>>>,
+    /// `<namespace>/<kind>/<name>` → the names of the pods each StatefulSet and DaemonSet
+    /// owns, in name order, worked out in one pass on first use: only an OnDelete owner's fix
+    /// asks (`set_pods.rs`).
+    owned_pods: OnceLock<HashMap<String, Arc<[Name]>>>,
     /// (SPC address, secretObjects index) → the sorted [`pod_address`]es of pods that consume
     /// that synced Secret without mounting the SPC (KVC903). Worked out once per Secret, not
     /// once per chain: each of a Deployment's n replicas would otherwise scan the n − 1 others.
@@ -238,6 +242,7 @@ impl<'a> Index<'a> {
             spc_users: OnceLock::new(),
             sa_runners: OnceLock::new(),
             set_pods: OnceLock::new(),
+            owned_pods: OnceLock::new(),
             unmounted_consumers: Mutex::new(map(0)),
             secrets: map(snap.secrets.items.len()),
             secret_writers: map(0),

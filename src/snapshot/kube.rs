@@ -487,6 +487,35 @@ pub struct UpdateObs {
     /// higher ordinal is not made again until then.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub parallel: bool,
+    /// StatefulSet `spec.ordinals.start` (0 when unset): its replicas are the ordinals
+    /// `[start, start + replicas)`, each pod named `<set>-<ordinal>`. The partition counts
+    /// replicas from it, not ordinals from 0 (see [`UpdateObs::updated_from`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub start: i32,
+}
+
+fn is_zero(n: &i32) -> bool {
+    *n == 0
+}
+
+impl UpdateObs {
+    /// The lowest ordinal a StatefulSet's RollingUpdate replaces: `start + partition`. The
+    /// controller compares the partition with a pod's index among its replicas (ordinal minus
+    /// `ordinals.start`), not with its ordinal: `updateStatefulSet` loops over `replicas[target]`
+    /// (filled at `getOrdinal(pod) - getStartOrdinal(set)`) down to `target >= partition`, and
+    /// `newVersionedStatefulSetPod` gives the current revision to `ordinal < getStartOrdinal +
+    /// partition` (kubernetes/kubernetes pkg/controller/statefulset). `start` without a
+    /// partition: every ordinal from `start` is replaced.
+    pub fn updated_from(&self) -> i32 {
+        self.start
+            .saturating_add(self.partition.unwrap_or(0).max(0))
+    }
+
+    /// Whether `ordinal` is one of the `replicas` (when known) ordinals from `start`: the pods
+    /// the controller orders and waits on (others are condemned or not its own).
+    pub fn replica(&self, ordinal: i32, replicas: Option<i32>) -> bool {
+        ordinal >= self.start && replicas.is_none_or(|n| ordinal - self.start < n)
+    }
 }
 
 /// A DaemonSet's `metadata.generation` and rollout `status`.

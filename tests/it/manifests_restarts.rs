@@ -187,3 +187,41 @@ fn a_paused_deployments_pods_are_deleted_not_rolled() {
         "{fix}"
     );
 }
+
+/// A DaemonSet's rollout restart under RollingUpdate (the default) does not replace every pod
+/// at once: its controller replaces them node by node, at most maxUnavailable nodes (1 unless
+/// set) without an available pod at a time, and a new pod that never becomes available stops
+/// it at its node (Kubernetes docs, "Perform a Rolling Update on a DaemonSet"). The template's
+/// fix says so, in the words of a running pod's restart plan; under OnDelete it deletes the
+/// pods by the template's labels instead.
+#[test]
+fn a_daemon_sets_rollout_restart_says_it_goes_node_by_node() {
+    let daemon_set = |strategy: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: agent\n  namespace: team\nspec:\n{strategy}  selector:\n    matchLabels: {{app: batch}}\n  template:\n{}",
+            indent(
+                &POD_SPEC.replace("restartPolicy: OnFailure", "restartPolicy: Always"),
+                4
+            )
+        )
+    };
+    let node_by_node = "Its pods are replaced node by node, at most maxUnavailable nodes at a time (1 unless set): a new pod that never becomes available (Ready for minReadySeconds) stops the rollout at its node, and the nodes not reached yet keep their old pods.";
+    for strategy in ["", "  updateStrategy: {type: RollingUpdate}\n"] {
+        let fix = kvc204_fix(&daemon_set(strategy));
+        assert!(
+            fix.ends_with(&format!(
+                " && kubectl rollout restart daemonset/agent -n team  # {node_by_node}"
+            )),
+            "{strategy:?}: {fix}"
+        );
+    }
+    let fix = kvc204_fix(&daemon_set("  updateStrategy: {type: OnDelete}\n"));
+    assert!(
+        fix.contains(" && kubectl delete pod -n team -l app=batch,azure.workload.identity/use=true  # DaemonSet agent has updateStrategy OnDelete"),
+        "{fix}"
+    );
+    assert!(
+        !fix.contains("kubectl rollout restart") && !fix.contains("node by node"),
+        "{fix}"
+    );
+}

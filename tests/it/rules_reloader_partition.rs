@@ -21,6 +21,7 @@ const fn partitioned(partition: Option<i32>) -> UpdateObs {
         on_delete: false,
         partition,
         parallel: false,
+        start: 0,
     }
 }
 
@@ -164,7 +165,14 @@ fn kvc901_just_after_a_rotation_is_due_only_at_or_above_the_partition() {
 /// StatefulSet `db` (3 replicas, `partition`) annotated for Reloader, reading the SPC's
 /// synced Secret through env.
 fn manifests(partition: i32) -> tempfile::TempDir {
-    let yaml = format!(
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("db.yaml"), manifest_yaml(partition)).unwrap();
+    dir
+}
+
+/// [`manifests`]' YAML: its StatefulSet's spec has `serviceName: db` on a line of its own.
+pub(crate) fn manifest_yaml(partition: i32) -> String {
+    format!(
         r#"apiVersion: v1
 kind: ServiceAccount
 metadata:
@@ -231,10 +239,7 @@ spec:
           readOnly: true
           volumeAttributes: {{secretProviderClass: app-kv}}
 "#
-    );
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("db.yaml"), yaml).unwrap();
-    dir
+    )
 }
 
 fn manifest_kvc902(partition: i32) -> Option<Value> {

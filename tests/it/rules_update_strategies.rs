@@ -28,11 +28,13 @@ const ROLLING: UpdateObs = UpdateObs {
     on_delete: false,
     partition: None,
     parallel: false,
+    start: 0,
 };
 const ON_DELETE: UpdateObs = UpdateObs {
     on_delete: true,
     partition: None,
     parallel: false,
+    start: 0,
 };
 
 /// The testkit's app with `pods` pods owned by `kind` `web` (a StatefulSet's named by ordinal,
@@ -125,6 +127,7 @@ fn kvc201_label_patch_of_a_partitioned_stateful_set_names_the_ordinals_it_misses
         on_delete: false,
         partition: Some(2),
         parallel: false,
+        start: 0,
     };
     let mut s = owned_by("StatefulSet", 3, partitioned, true);
     unlabel(&mut s);

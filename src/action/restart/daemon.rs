@@ -12,7 +12,7 @@ use super::lookup::SetPods;
 
 /// The rollout of DaemonSet `set` node by node, and where a pod not Running and Ready now
 /// (`pods`) would stop it. `known`: its RollingUpdate strategy is observed.
-pub(super) fn rollout(set: &str, pods: &SetPods, known: bool) -> Vec<String> {
+pub(crate) fn rollout(set: &str, pods: &SetPods, known: bool) -> Vec<String> {
     let lead = match known {
         true => "Its pods are replaced".to_string(),
         false => format!("Under RollingUpdate (the default), DaemonSet {set}'s pods are replaced"),

@@ -18,6 +18,9 @@ pub trait Lookup<'s> {
     /// How the pods StatefulSet or DaemonSet `kind/name` of `ns` controls stand (empty when
     /// none is observed).
     fn set_pods(&self, ns: &str, kind: &str, name: &str) -> Arc<SetPods>;
+    /// The names of the pods of `ns` (not templates) that StatefulSet or DaemonSet
+    /// `kind/name` owns ([`owner`]), in name order: what an OnDelete owner's fix deletes.
+    fn owned_pods(&self, ns: &str, kind: &str, name: &str) -> Arc<[Name]>;
 }
 
 /// A pod of a set that is surely not Running and Ready.
@@ -82,6 +85,17 @@ pub fn controller(p: &PodObs) -> Option<(&str, &str)> {
     Some((&o.kind, &o.name))
 }
 
+/// The owner of `p` whose pods a fix deletes: its controller, else its first owner reference,
+/// as (kind, name).
+pub fn owner(p: &PodObs) -> Option<(&str, &str)> {
+    let o = p
+        .owners
+        .iter()
+        .find(|o| o.controller)
+        .or(p.owners.first())?;
+    Some((&o.kind, &o.name))
+}
+
 /// The snapshot searched: for one plan, or the plans of a few pods. Each set's pods are
 /// searched once per `Scan` (a timeline asking for every pod of a namespace keeps one).
 pub struct Scan<'s> {
@@ -112,5 +126,14 @@ impl<'s> Lookup<'s> for Scan<'s> {
             Arc::new(SetPods::of(kind, name, pods))
         });
         set.clone()
+    }
+    fn owned_pods(&self, ns: &str, kind: &str, name: &str) -> Arc<[Name]> {
+        let mut pods: Vec<Name> = (self.snap.pods.items.iter())
+            .filter(|p| p.namespace == ns && p.template_of.is_none())
+            .filter(|p| owner(p) == Some((kind, name)))
+            .map(|p| p.name.clone())
+            .collect();
+        pods.sort_unstable();
+        pods.into()
     }
 }

@@ -11,7 +11,7 @@
 //! pod whose readiness is not observed is not counted: the plan says the rollout may wait on it.
 
 use super::lookup::{SetPods, Unready};
-use crate::snapshot::{ContainerStateObs, PodObs};
+use crate::snapshot::{ContainerStateObs, PodObs, UpdateObs};
 
 /// Why `p` is surely not Running and Ready, None when it may be.
 pub(super) fn unready(p: &PodObs) -> Option<String> {
@@ -45,28 +45,46 @@ pub(crate) fn ordinal(set: &str, pod: &str) -> Option<i32> {
     pod.strip_prefix(set)?.strip_prefix('-')?.parse().ok()
 }
 
+/// `rollingUpdate.partition {partition}`, and the ordinal it stands for when the StatefulSet's
+/// `ordinals.start` is set: the controller counts the partition among its replicas, from
+/// `start` ([`UpdateObs::updated_from`]).
+pub(crate) fn partition_said(partition: i32, start: i32) -> String {
+    match start {
+        0 => format!("rollingUpdate.partition {partition}"),
+        s => format!(
+            "rollingUpdate.partition {partition} (counted from ordinals.start {s}: ordinal {})",
+            s.saturating_add(partition)
+        ),
+    }
+}
+
 /// The pods of an OrderedReady StatefulSet (its [`SetPods`]) surely not Running and Ready, by
-/// ordinal: (ordinal, name, why). Only ordinals below `replicas` when known (the controller
-/// waits on those).
-pub(super) fn stuck(pods: &SetPods, replicas: Option<i32>) -> Vec<(i32, String, String)> {
+/// ordinal: (ordinal, name, why). Only its replicas' ordinals (from `update.start`, `replicas`
+/// of them when known: the controller waits on those).
+pub(super) fn stuck(
+    pods: &SetPods,
+    update: &UpdateObs,
+    replicas: Option<i32>,
+) -> Vec<(i32, String, String)> {
     (pods.unready.iter())
         .filter_map(|u: &Unready| {
             let i = u.ordinal?;
-            let below = replicas.is_none_or(|n| i < n);
-            below.then(|| (i, u.name.to_string(), u.why.clone()))
+            let replica = update.replica(i, replicas);
+            replica.then(|| (i, u.name.to_string(), u.why.clone()))
         })
         .collect()
 }
 
-/// What a rollout restart waits on that is not known: pods below `replicas` Running with no
+/// What a rollout restart waits on that is not known: its replicas' pods Running with no
 /// Ready condition observed. Unknown is not "not ready": it may wait, or not.
 pub(super) fn readiness_unknown(
     set: &str,
     pods: &SetPods,
+    update: &UpdateObs,
     replicas: Option<i32>,
 ) -> Option<String> {
     let mut unknown = (pods.unknown.iter())
-        .filter(|(i, _)| i.is_some_and(|i| replicas.is_none_or(|n| i < n)))
+        .filter(|(i, _)| i.is_some_and(|i| update.replica(i, replicas)))
         .map(|(_, name)| name.as_str());
     let first = unknown.next()?;
     let pods = match unknown.count() {

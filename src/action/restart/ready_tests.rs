@@ -242,3 +242,46 @@ fn the_index_gives_the_plan_the_snapshot_search_gives() {
     let unseen = ix.set_pods("pay", "DaemonSet", "other");
     assert_eq!(*unseen, SetPods::default());
 }
+
+/// An OnDelete owner's fix deletes its pods: the index lists them as the snapshot search
+/// does, its own pods only (by controller, else first owner reference), in name order, no
+/// template, none of another namespace or owner.
+#[test]
+fn the_index_lists_an_owners_pods_as_the_snapshot_search_does() {
+    let (mut s, _) = agent([Some(true); 3], false);
+    s.pods.items.reverse();
+    let mut first_owner = owned("DaemonSet", "agent");
+    first_owner.name = "agent-0".into();
+    first_owner.owners[0].controller = false;
+    let mut template = owned("DaemonSet", "agent");
+    template.name = "agent".into();
+    template.template_of = Some(template.owners[0].clone());
+    let mut elsewhere = owned("DaemonSet", "agent");
+    elsewhere.name = "agent-z".into();
+    elsewhere.namespace = "other".into();
+    let mut other = owned("DaemonSet", "other");
+    other.name = "other-a".into();
+    s.pods
+        .items
+        .extend([first_owner, template, elsewhere, other]);
+    let ix = Index::build(&s);
+    let scan = Scan::new(&s);
+    let names = |pods: std::sync::Arc<[crate::snapshot::Name]>| -> Vec<String> {
+        pods.iter().map(|n| n.to_string()).collect()
+    };
+    let want = ["agent-0", "agent-a", "agent-b", "agent-c"];
+    assert_eq!(names(ix.owned_pods("pay", "DaemonSet", "agent")), want);
+    assert_eq!(names(scan.owned_pods("pay", "DaemonSet", "agent")), want);
+    for (ns, kind, name) in [
+        ("other", "DaemonSet", "agent"),
+        ("pay", "DaemonSet", "other"),
+        ("pay", "StatefulSet", "agent"),
+        ("pay", "DaemonSet", "nobody"),
+    ] {
+        assert_eq!(
+            names(ix.owned_pods(ns, kind, name)),
+            names(scan.owned_pods(ns, kind, name)),
+            "{ns}/{kind}/{name}"
+        );
+    }
+}

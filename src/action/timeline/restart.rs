@@ -232,7 +232,9 @@ impl RestartWatch {
                     self.daemon_set_count(object.and_then(|w| w.rollout.as_ref()));
                 (Some(want), counted)
             }
-            // A partition keeps the ordinals below it: they are not replaced.
+            // A partition keeps the ordinals below it: they are not replaced. It counts
+            // replicas from ordinals.start (UpdateObs::updated_from), so replicas - partition
+            // are replaced whatever the start.
             "StatefulSet" => {
                 let partition = object
                     .and_then(|w| w.update.as_ref()?.partition)

@@ -84,6 +84,11 @@ pub fn stateful_set(s: &StatefulSet) -> WorkloadObs {
             .and_then(|u| u.rolling_update.as_ref()?.partition)
             .filter(|p| *p > 0),
         parallel: spec.and_then(|s| s.pod_management_policy.as_deref()) == Some("Parallel"),
+        // The API server rejects a negative start (validation: start >= 0).
+        start: spec
+            .and_then(|s| s.ordinals.as_ref()?.start)
+            .unwrap_or(0)
+            .max(0),
     });
     obs
 }
@@ -99,6 +104,7 @@ pub fn daemon_set(d: &DaemonSet) -> WorkloadObs {
         on_delete: s.update_strategy.as_ref().and_then(|u| u.type_.as_deref()) == Some("OnDelete"),
         partition: None,
         parallel: false,
+        start: 0,
     });
     obs.rollout = d.status.as_ref().map(|st| RolloutObs {
         generation: d.metadata.generation,

@@ -263,6 +263,7 @@ fn an_on_delete_stateful_set_does_not_wait_for_reloader() {
         on_delete,
         partition: None,
         parallel: false,
+        start: 0,
     };
     assert_eq!(
         stateful_env(&reloaded_stateful_set(update(false), 1)),
@@ -282,6 +283,7 @@ fn a_pod_below_a_stateful_set_partition_does_not_wait_for_reloader() {
         on_delete: false,
         partition: Some(p),
         parallel: false,
+        start: 0,
     };
     assert_eq!(
         stateful_env(&reloaded_stateful_set(partition(1), 2)),

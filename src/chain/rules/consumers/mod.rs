@@ -389,8 +389,13 @@ fn reloaded(cx: &Ctx, link: &mut Link, secrets: &[&str], ann: &crate::snapshot::
             remedy::on_delete_commands(cx, kind, name),
         )),
         Some(remedy::Hold::Partition {
-            name, partition, ..
+            name,
+            partition,
+            start,
+            ..
         }) => {
+            // The partition counts replicas from ordinals.start (UpdateObs::updated_from).
+            let from = start.saturating_add(partition);
             let (not, kept, seen) = match crate::action::restart::ordinal(name, &cx.pod.name) {
                 Some(i) if !cx.template => (
                     format!("not pod {} (ordinal {i})", cx.pod.name),
@@ -398,17 +403,22 @@ fn reloaded(cx: &Ctx, link: &mut Link, secrets: &[&str], ann: &crate::snapshot::
                     format!("pod {}: ordinal {i}", cx.pod.name),
                 ),
                 _ => (
-                    format!("not its pods below ordinal {partition}"),
+                    format!("not its pods below ordinal {from}"),
                     "their env keeps the value from container start until the partition is lowered or they are deleted",
-                    "template: ordinals from 0".to_string(),
+                    format!("template: ordinals from {start}"),
                 ),
+            };
+            let said = crate::action::restart::partition_said(partition, start);
+            let start_seen = match start {
+                0 => String::new(),
+                _ => format!(", ordinals.start: {start}"),
             };
             Some((
                 format!(
-                    "StatefulSet {name} has rollingUpdate.partition {partition}: that change reaches only its pods with ordinal {partition} or above, {not}, so {kept}"
+                    "StatefulSet {name} has {said}: that change reaches only its pods with ordinal {from} or above, {not}, so {kept}"
                 ),
-                format!("rollingUpdate.partition: {partition} ({seen})"),
-                remedy::partition_commands(cx, name, partition),
+                format!("rollingUpdate.partition: {partition}{start_seen} ({seen})"),
+                remedy::partition_commands(cx, name, partition, start),
             ))
         }
         _ => None,

@@ -17,6 +17,7 @@
 //! as the restart plan does. Any other owner's fix is left as it is.
 
 use super::restart::delete_owner_pods;
+use crate::action::restart::Lookup;
 use crate::chain::context::Ctx;
 use crate::snapshot::{PodObs, Snapshot, StrMap, WorkloadObs};
 
@@ -27,10 +28,13 @@ pub(crate) enum Hold<'w> {
     Paused(&'w str),
     /// StatefulSet or DaemonSet (kind, name) with `updateStrategy` `OnDelete`.
     OnDelete(&'static str, &'w str),
-    /// StatefulSet `rollingUpdate.partition` above 0, and its replicas when read.
+    /// StatefulSet `rollingUpdate.partition` above 0, its `ordinals.start` (the partition
+    /// counts replicas from it: ordinals from `start + partition` are updated,
+    /// [`crate::snapshot::UpdateObs::updated_from`]) and its replicas when read.
     Partition {
         name: &'w str,
         partition: i32,
+        start: i32,
         replicas: Option<i32>,
     },
     /// (kind, name) not observed, the namespace's workloads not read: whether one of the
@@ -83,6 +87,7 @@ fn hold_found<'s, 'w>(
         Some(partition) if partition > 0 && kind == "StatefulSet" => Some(Hold::Partition {
             name,
             partition,
+            start: update.start,
             replicas: w.replicas,
         }),
         _ => None,
@@ -132,19 +137,25 @@ fn reloader_held_by<'w>(
         Hold::Paused(_) if annotations.contains_key(RELOADER_PAUSED_AT) => None,
         h @ (Hold::Paused(_) | Hold::OnDelete(..)) => Some(h),
         h @ Hold::Partition {
-            name, partition, ..
-        } => below_partition(pod, name, partition).then_some(h),
+            name,
+            partition,
+            start,
+            ..
+        } => below_partition(pod, name, partition, start).then_some(h),
         Hold::Unknown(..) => None,
     }
 }
 
 /// Whether `pod` of StatefulSet `name` is one its `partition` keeps from a template change:
-/// its ordinal (`<name>-<ordinal>`) below it; a template, for its ordinals from 0 up.
-fn below_partition(pod: &PodObs, name: &str, partition: i32) -> bool {
+/// its ordinal (`<name>-<ordinal>`) below `start + partition` (the controller counts the
+/// partition among the replicas, from `ordinals.start`); a template, for its ordinals from
+/// `start` up.
+fn below_partition(pod: &PodObs, name: &str, partition: i32, start: i32) -> bool {
     if pod.template_of.is_some() {
         return partition > 0;
     }
-    crate::action::restart::ordinal(name, &pod.name).is_some_and(|i| i < partition)
+    let from = start.saturating_add(partition);
+    crate::action::restart::ordinal(name, &pod.name).is_some_and(|i| i < from)
 }
 
 fn resume(ns: &str, name: &str) -> String {
@@ -179,21 +190,32 @@ fn on_delete(kind: &str, name: &str, change: &str, deleted: Option<usize>, then:
     )
 }
 
-/// Which pods of StatefulSet `name` `change` leaves as they are, below `partition`.
-fn partitioned(name: &str, partition: i32, replicas: Option<i32>, change: &str) -> String {
+/// Which pods of StatefulSet `name` `change` leaves as they are: the first `partition` of its
+/// replicas, ordinals from `start`.
+fn partitioned(
+    name: &str,
+    partition: i32,
+    start: i32,
+    replicas: Option<i32>,
+    change: &str,
+) -> String {
     let kept = "keep the old template, even deleted and re-created, until the partition is lowered";
     let below = match replicas {
         Some(r) if partition >= r => format!(", none of its {r}: they all {kept}"),
         Some(r) => {
-            let pods: Vec<String> = (0..partition.min(r))
+            let pods: Vec<String> = (start..start.saturating_add(partition.min(r)))
                 .map(|i| format!("{name}-{i}"))
                 .collect();
             format!("; {} {kept}", pods.join(", "))
         }
         None => format!("; the ones below {kept}"),
     };
+    let (said, from) = (
+        crate::action::restart::partition_said(partition, start),
+        start.saturating_add(partition),
+    );
     format!(
-        "StatefulSet {name} has rollingUpdate.partition {partition}: {change} reaches only its pods with ordinal {partition} or above{below}"
+        "StatefulSet {name} has {said}: {change} reaches only its pods with ordinal {from} or above{below}"
     )
 }
 
@@ -223,12 +245,12 @@ pub(crate) fn rolled_in(
     fix: String,
     change: &str,
 ) -> String {
-    rolled_by(cx.snap(), pod, hold_in(cx, workload), fix, change)
+    rolled_by(cx.ix, pod, hold_in(cx, workload), fix, change)
 }
 
-/// [`rolled_in`] with the hold already decided.
-fn rolled_by(
-    s: &Snapshot,
+/// [`rolled_in`] with the hold already decided; `look` finds an OnDelete owner's pods.
+fn rolled_by<'s>(
+    look: &impl Lookup<'s>,
     pod: &PodObs,
     hold: Option<Hold<'_>>,
     fix: String,
@@ -245,7 +267,7 @@ fn rolled_by(
             held(ns, name, change, true),
             held(ns, name, change, false),
         ),
-        Hold::OnDelete(kind, name) => match delete_owner_pods(s, pod, kind, name) {
+        Hold::OnDelete(kind, name) => match delete_owner_pods(look, pod, kind, name) {
             Some((delete, n)) => (
                 Some(delete.clone()),
                 on_delete(kind, name, change, Some(n), ""),
@@ -259,9 +281,10 @@ fn rolled_by(
         Hold::Partition {
             name,
             partition,
+            start,
             replicas,
         } => {
-            let why = partitioned(name, partition, replicas, change);
+            let why = partitioned(name, partition, start, replicas, change);
             (None, why.clone(), why)
         }
         Hold::Unknown(kind, name) => {
@@ -308,7 +331,8 @@ mod tests {
         fix: String,
         change: &str,
     ) -> String {
-        rolled_by(s, pod, hold(s, &pod.namespace, workload), fix, change)
+        let scan = crate::action::restart::Scan::new(s);
+        rolled_by(&scan, pod, hold(s, &pod.namespace, workload), fix, change)
     }
 
     fn snap(paused: bool) -> Snapshot {
@@ -417,6 +441,7 @@ mod tests {
                 on_delete: false,
                 partition: Some(2),
                 parallel: false,
+                start: 0,
             }),
             ..Default::default()
         });
@@ -435,6 +460,7 @@ mod tests {
             on_delete: false,
             partition: Some(3),
             parallel: false,
+            start: 0,
         });
         let fix = rolled(
             &s,
@@ -444,6 +470,21 @@ mod tests {
             "x",
         );
         assert!(fix.ends_with("x reaches only its pods with ordinal 3 or above, none of its 3: they all keep the old template, even deleted and re-created, until the partition is lowered"), "{fix}");
+        // spec.ordinals.start 5: the partition counts replicas from it (upstream
+        // newVersionedStatefulSetPod: ordinal < start + partition keeps the current revision).
+        s.workloads.items[0].update = Some(UpdateObs {
+            partition: Some(2),
+            start: 5,
+            ..Default::default()
+        });
+        let fix = rolled(
+            &s,
+            &pod("team"),
+            Some(("StatefulSet", "db")),
+            "kubectl edit statefulset/db -n team".into(),
+            "x",
+        );
+        assert!(fix.ends_with("# StatefulSet db has rollingUpdate.partition 2 (counted from ordinals.start 5: ordinal 7): x reaches only its pods with ordinal 7 or above; db-5, db-6 keep the old template, even deleted and re-created, until the partition is lowered"), "{fix}");
     }
 
     /// Reloader's template change at a rotation reaches a StatefulSet's pods only at or above
@@ -461,6 +502,7 @@ mod tests {
                 on_delete: false,
                 partition: Some(2),
                 parallel: false,
+                start: 0,
             }),
             ..Default::default()
         };

@@ -84,7 +84,7 @@ pub(crate) fn on_delete_commands(cx: &Ctx, kind: &str, name: &str) -> (String, S
     let why = format!(
         "{kind} {name} has updateStrategy OnDelete, and Reloader restarts by changing the pod template, which replaces no pod under OnDelete; or switch it to updateStrategy RollingUpdate with a Reloader annotation, or read the mounted file instead of env"
     );
-    let fix = match delete_owner_pods(cx.snap(), cx.pod, kind, name) {
+    let fix = match delete_owner_pods(cx.ix, cx.pod, kind, name) {
         Some((delete, _)) => format!("{delete}  # after each rotation: {why}"),
         None => format!("# after each rotation, delete each pod of {kind} {name}: {why}"),
     };
@@ -115,16 +115,27 @@ pub(crate) fn resume_commands(cx: &Ctx, name: &str) -> (String, String) {
 /// each pod's ordinal would leave the ordinals below it held, and pasted out of order would
 /// raise it again). Keeping the partition, deleting the pod restarts it: it comes back at the
 /// previous revision, whose env still reads the Secret at container start.
-pub(crate) fn partition_commands(cx: &Ctx, name: &str, partition: i32) -> (String, String) {
+pub(crate) fn partition_commands(
+    cx: &Ctx,
+    name: &str,
+    partition: i32,
+    start: i32,
+) -> (String, String) {
     let ns = cx.ns();
+    // The partition counts replicas from ordinals.start: shown beside it when set.
+    let start_field = match start {
+        0 => "",
+        _ => " {.spec.ordinals.start}",
+    };
     let confirm = format!(
-        "kubectl get statefulset/{name} -n {ns} -o jsonpath='{{.spec.updateStrategy.rollingUpdate.partition}} {{.metadata.annotations}}'"
+        "kubectl get statefulset/{name} -n {ns} -o jsonpath='{{.spec.updateStrategy.rollingUpdate.partition}}{start_field} {{.metadata.annotations}}'"
     );
-    // A template's pods below the partition, of its replicas (1 when not set, the default).
+    // A template's pods below the partition: the first of its replicas (1 when not set, the
+    // default), ordinals from ordinals.start.
     let pods = match cx.template {
         true => {
             let replicas = cx.workload_object.and_then(|w| w.replicas).unwrap_or(1);
-            (0..partition.min(replicas).max(1))
+            (start..start.saturating_add(partition.min(replicas).max(1)))
                 .map(|i| format!("{name}-{i}"))
                 .collect::<Vec<_>>()
                 .join(" ")
@@ -132,8 +143,12 @@ pub(crate) fn partition_commands(cx: &Ctx, name: &str, partition: i32) -> (Strin
         false => cx.pod.name.to_string(),
     };
     let keep = format!("kubectl delete pod {pods} -n {ns}");
+    let (said, from) = (
+        crate::action::restart::partition_said(partition, start),
+        start.saturating_add(partition),
+    );
     let fix = format!(
-        r#"kubectl patch statefulset {name} -n {ns} -p '{{"spec":{{"updateStrategy":{{"rollingUpdate":{{"partition":0}}}}}}}}'  # Reloader restarts by changing the pod template, which rollingUpdate.partition {partition} rolls out only to ordinals {partition} and up: at 0 the change Reloader makes at each rotation reaches every pod, and lowering it also rolls out whatever other template change the partition held back; to keep the partition, {keep} after each rotation instead (a deleted pod comes back at the previous revision, whose env reads the Secret again at container start), or read the mounted file instead of env"#
+        r#"kubectl patch statefulset {name} -n {ns} -p '{{"spec":{{"updateStrategy":{{"rollingUpdate":{{"partition":0}}}}}}}}'  # Reloader restarts by changing the pod template, which {said} rolls out only to ordinals {from} and up: at 0 the change Reloader makes at each rotation reaches every pod, and lowering it also rolls out whatever other template change the partition held back; to keep the partition, {keep} after each rotation instead (a deleted pod comes back at the previous revision, whose env reads the Secret again at container start), or read the mounted file instead of env"#
     );
     (confirm, fix)
 }

@@ -6,9 +6,9 @@
 //! template (manifests, a workload that creates no pod) names no pod: its workload's pods are
 //! restarted as its update strategy (or pause) allows.
 
-use crate::action::restart::RestartPlan;
+use crate::action::restart::{Lookup, RestartPlan, SetPods, daemon_rollout};
 use crate::chain::context::Ctx;
-use crate::snapshot::{PodObs, Snapshot, UpdateObs};
+use crate::snapshot::{PodObs, UpdateObs};
 
 /// Restart the chain's pods so that they read the synced Secret again (or are admitted again
 /// by the webhook).
@@ -22,7 +22,6 @@ fn restart_of(cx: &Ctx, ns: &str, pod: &PodObs, workload: Option<(&str, &str)>) 
     if pod.template_of.is_none() {
         return restart_pod(cx, pod);
     }
-    let s = cx.snap();
     match workload {
         // Its next run creates new pods, which are given the change; a run in progress
         // keeps its pods (a pasted command must still succeed: a look, not a restart).
@@ -35,20 +34,22 @@ fn restart_of(cx: &Ctx, ns: &str, pod: &PodObs, workload: Option<(&str, &str)>) 
             "kubectl delete pod -n {ns} -l job-name={name}  # pods of Job {name} still running are replaced, each counting as a failure against its backoffLimit; a finished Job runs no more"
         ),
         Some((kind @ ("Deployment" | "StatefulSet" | "DaemonSet"), name)) => {
-            let update = s
-                .workloads
-                .items
-                .iter()
-                .find(|w| w.namespace == ns && w.kind == kind && w.name == name);
+            // Through the index: a template's chain (a manifest's workload) asks for each of
+            // its fixes.
+            let update = cx.ix.workload(ns, kind, name);
             if update.is_some_and(|w| w.paused) {
                 return paused_template_restart(ns, name, pod);
             }
+            // A DaemonSet's rollout says how it goes, naming a pod of it that would stop it,
+            // as its pods' restart plan does (the set's pods worked out once per pass).
+            let pods = (kind == "DaemonSet").then(|| cx.ix.set_pods(ns, kind, name));
             template_restart(
                 ns,
                 kind,
                 name,
                 pod,
                 update.and_then(|w| Some((w.update.as_ref()?, w.replicas.unwrap_or(1)))),
+                pods.as_deref(),
             )
         }
         Some((kind, name)) => format!(
@@ -59,24 +60,36 @@ fn restart_of(cx: &Ctx, ns: &str, pod: &PodObs, workload: Option<(&str, &str)>) 
 }
 
 /// The pods of workload `kind/name` restarted, from its template: a rollout restart, unless
-/// its update strategy (`update`, with the replicas) keeps it from replacing them.
+/// its update strategy (`update`, with the replicas) keeps it from replacing them. A
+/// DaemonSet's (`daemon`: its pods) says it replaces them node by node and where a pod not
+/// Running and Ready would stop it, in the words of its pods' restart plan (the strategy not
+/// observed: under RollingUpdate, the default).
 fn template_restart(
     ns: &str,
     kind: &str,
     name: &str,
     template: &PodObs,
     update: Option<(&UpdateObs, i32)>,
+    daemon: Option<&SetPods>,
 ) -> String {
-    let rollout = format!(
+    let command = format!(
         "kubectl rollout restart {}/{name} -n {ns}",
         kind.to_ascii_lowercase()
     );
-    let Some((update, replicas)) = update else {
-        return rollout;
+    let rolled = |known: bool| match daemon {
+        Some(pods) => format!(
+            "{command}  # {}",
+            daemon_rollout(name, pods, known).join(" ")
+        ),
+        None => command.clone(),
     };
+    let Some((update, replicas)) = update else {
+        return rolled(false);
+    };
+    let rollout = command.as_str();
     match (kind, update.on_delete, update.partition) {
         ("StatefulSet" | "DaemonSet", true, _) => {
-            match delete_template_pods(ns, kind, name, template, replicas) {
+            match delete_template_pods(ns, kind, name, template, replicas, update.start) {
                 Some(delete) => format!(
                     "{delete}  # {kind} {name} has updateStrategy OnDelete: a rollout restart replaces no pod; each deleted pod comes back from the current template"
                 ),
@@ -85,36 +98,41 @@ fn template_restart(
                 ),
             }
         }
+        // The partition counts replicas from ordinals.start (UpdateObs::updated_from).
         ("StatefulSet", false, Some(p)) if p > 0 => format!(
-            "{rollout} && kubectl delete pod {} -n {ns} --ignore-not-found  # rollingUpdate.partition {p}: the rollout replaces ordinals {p} and up only; the pods below are deleted to restart them (they come back at the StatefulSet's current revision)",
-            ordinals(name, 0..p.min(replicas.max(1)))
+            "{rollout} && kubectl delete pod {} -n {ns} --ignore-not-found  # {}: the rollout replaces ordinals {} and up only; the pods below are deleted to restart them (they come back at the StatefulSet's current revision)",
+            ordinals(name, update.start, p.min(replicas.max(1))),
+            crate::action::restart::partition_said(p, update.start),
+            update.updated_from(),
         ),
-        _ => rollout,
+        _ => rolled(true),
     }
 }
 
-/// StatefulSet `name`'s pods of these ordinals (its pods are `<name>-<ordinal>`).
-fn ordinals(name: &str, range: std::ops::Range<i32>) -> String {
-    range
+/// StatefulSet `name`'s first `n` pods from ordinal `start` (its pods are `<name>-<ordinal>`).
+fn ordinals(name: &str, start: i32, n: i32) -> String {
+    (start..start.saturating_add(n))
         .map(|i| format!("{name}-{i}"))
         .collect::<Vec<_>>()
         .join(" ")
 }
 
 /// The delete of every pod made from the template of StatefulSet or DaemonSet `kind/name`
-/// when no pod of it is known by name: a StatefulSet's by ordinal (`replicas` of them), a
-/// DaemonSet's by its template's labels. None when a DaemonSet's template has no label.
+/// when no pod of it is known by name: a StatefulSet's by ordinal (`replicas` of them from
+/// `start`, its `ordinals.start`), a DaemonSet's by its template's labels. None when a
+/// DaemonSet's template has no label.
 fn delete_template_pods(
     ns: &str,
     kind: &str,
     name: &str,
     template: &PodObs,
     replicas: i32,
+    start: i32,
 ) -> Option<String> {
     if kind == "StatefulSet" {
         return Some(format!(
             "kubectl delete pod {} -n {ns} --ignore-not-found",
-            ordinals(name, 0..replicas.max(1))
+            ordinals(name, start, replicas.max(1))
         ));
     }
     if template.labels.is_empty() {
@@ -141,24 +159,18 @@ const NAMED_PODS: usize = 10;
 /// ([`RestartPlan`]); else, for a template (`pod`) whose pods are not known, those its
 /// template restart deletes. Also how many pods it deletes (0: not known by name). None when
 /// neither names one.
-pub(crate) fn delete_owner_pods(
-    s: &Snapshot,
+/// `look`: the diagnosis's index (each set's pods worked out once per pass: every broken pod
+/// of a big DaemonSet carries this fix), or the snapshot searched ([`Scan`]).
+///
+/// [`Scan`]: crate::action::restart::Scan
+pub(crate) fn delete_owner_pods<'s>(
+    look: &impl Lookup<'s>,
     pod: &PodObs,
     kind: &str,
     name: &str,
 ) -> Option<(String, usize)> {
     let ns = pod.namespace.as_str();
-    let mut pods: Vec<&str> = s
-        .pods
-        .items
-        .iter()
-        .filter(|p| p.namespace == ns && p.template_of.is_none())
-        .filter(|p| {
-            let owner = p.owners.iter().find(|o| o.controller).or(p.owners.first());
-            owner.is_some_and(|o| o.kind == kind && o.name == name)
-        })
-        .map(|p| p.name.as_str())
-        .collect();
+    let pods = look.owned_pods(ns, kind, name);
     if pods.len() > NAMED_PODS {
         // Every finding of a big owner carries its fix: thousands of names in each would be
         // megabytes per pod. The owner's pods are selected when pasted instead (a
@@ -171,7 +183,7 @@ pub(crate) fn delete_owner_pods(
         ));
     }
     if !pods.is_empty() {
-        pods.sort_unstable();
+        // In name order (the lookup's).
         return Some((
             format!("kubectl delete pod {} -n {ns}", pods.join(" ")),
             pods.len(),
@@ -179,14 +191,12 @@ pub(crate) fn delete_owner_pods(
     }
     // A running pod of another owner names no pod of this one.
     pod.template_of.as_ref()?;
-    let replicas = s
-        .workloads
-        .items
-        .iter()
-        .find(|w| w.namespace == ns && w.kind == kind && w.name == name)
-        .and_then(|w| w.replicas)
-        .unwrap_or(1);
-    delete_template_pods(ns, kind, name, pod, replicas).map(|d| (d, 0))
+    let object = look.workload(ns, kind, name);
+    let replicas = object.and_then(|w| w.replicas).unwrap_or(1);
+    let start = object
+        .and_then(|w| Some(w.update.as_ref()?.start))
+        .unwrap_or(0);
+    delete_template_pods(ns, kind, name, pod, replicas, start).map(|d| (d, 0))
 }
 
 /// The pods of paused Deployment `name`, restarted from its template: kubectl refuses a

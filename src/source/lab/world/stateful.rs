@@ -6,6 +6,12 @@
 //! is deleted, a reverted template included; a rollout restart replaces no pod while one is
 //! stuck). `Parallel` makes every missing pod at once and waits for none.
 //!
+//! Its replicas are the ordinals `[start, start + replicas)` (`spec.ordinals.start`, 0 when
+//! unset), each pod named `<set>-<ordinal>`; the controller works on them by index (ordinal
+//! minus start), and the partition is an index: ordinals below `start + partition` keep the
+//! current revision (`newVersionedStatefulSetPod`; the update loop's `target >= partition`
+//! runs over `replicas[ordinal - start]`).
+//!
 //! The RollingUpdate replaces pods one at a time, from the largest ordinal down to
 //! `rollingUpdate.partition` (0 when the field is absent), and waits for each replaced pod to
 //! be Running and Ready before it deletes the next, so a new template that never becomes
@@ -29,7 +35,16 @@ pub(super) fn rolling(s: &StatefulSet, replicas: usize) -> (usize, Option<usize>
     (partition, max)
 }
 
-/// The ordinals the controller deletes in this pass, given the set's pods by ordinal.
+/// `spec.ordinals.start`: the first replica's ordinal (0 when unset).
+pub(super) fn start(s: &StatefulSet) -> usize {
+    (s.spec.as_ref())
+        .and_then(|s| s.ordinals.as_ref()?.start)
+        .unwrap_or(0)
+        .max(0) as usize
+}
+
+/// The indices (ordinal minus start) the controller deletes in this pass, given the set's
+/// pods by index; `partition` is an index too.
 pub(super) fn to_delete(
     replicas: &[Replica],
     partition: usize,
@@ -114,13 +129,20 @@ impl World {
             .filter_map(|k| self.pods.get(k))
             .map(|p| (p.name(), p.stage))
             .collect();
-        // Same name: a pod terminating is waited for, not made again.
+        // Same name: a pod terminating is waited for, not made again. By index: the pod
+        // of index i is ordinal start + i.
+        let first = start(set);
         let pods: Vec<Option<Stage>> = (0..wl.replicas())
-            .map(|i| stages.get(format!("{}-{i}", wk.2).as_str()).copied())
+            .map(|i| {
+                stages
+                    .get(format!("{}-{}", wk.2, first + i).as_str())
+                    .copied()
+            })
             .collect();
         let (create, proceed) = to_create(&pods, ordered_ready(set));
         for i in create {
-            let name = format!("{}-{i}", wk.2);
+            let name = format!("{}-{}", wk.2, first + i);
+            // The partition is compared with the index, not the ordinal.
             let t = if (i as i32) < partition { &current } else { t };
             self.create_from_template(&wk.1, &name, t, owner.clone());
         }
@@ -128,7 +150,7 @@ impl World {
             self.roll_stateful(wk, set, revision);
         }
         if !on_delete {
-            self.complete_rolling_update(wk, wl, revision, t);
+            self.complete_rolling_update(wk, wl, first, revision, t);
         }
     }
 
@@ -137,7 +159,8 @@ impl World {
     fn roll_stateful(&mut self, wk: &WorkloadKey, s: &StatefulSet, revision: &str) {
         let n = s.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1).max(0) as usize;
         let (partition, max_unavailable) = rolling(s, n);
-        let key = |i: usize| (wk.1.clone(), format!("{}-{i}", wk.2));
+        let first = start(s);
+        let key = |i: usize| (wk.1.clone(), format!("{}-{}", wk.2, first + i));
         let replicas: Vec<Replica> = (0..n)
             .map(|i| match self.pods.get(&key(i)) {
                 None => Replica::default(),
@@ -151,16 +174,17 @@ impl World {
 
     /// The StatefulSet controller's `completeRollingUpdate`: once every replica runs the
     /// update revision, it becomes the current one. Under a partition above 0 it never does
-    /// (the pods below it keep the current revision).
+    /// (the pods below it keep the current revision). `first`: its ordinals' start.
     fn complete_rolling_update(
         &mut self,
         wk: &WorkloadKey,
         wl: &Workload,
+        first: usize,
         revision: &str,
         t: &PodTemplateSpec,
     ) {
         let done = (0..wl.replicas()).all(|i| {
-            let key = (wk.1.clone(), format!("{}-{i}", wk.2));
+            let key = (wk.1.clone(), format!("{}-{}", wk.2, first + i));
             self.pods.get(&key).is_some_and(|p| {
                 p.stage == Stage::Running
                     && p.labels.get("controller-revision-hash").map(String::as_str)
