@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap as StdHashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use jiff::Timestamp;
 use rustc_hash::FxBuildHasher;
@@ -34,43 +34,7 @@ pub(crate) fn lower(s: &str) -> Cow<'_, str> {
     }
 }
 
-/// How a pod consumes a Secret.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Use<'a> {
-    /// `env[].valueFrom.secretKeyRef`.
-    Env {
-        container: &'a ContainerObs,
-        var: &'a str,
-        key: &'a str,
-    },
-    /// `envFrom[].secretRef` (`optional`: the container starts without the Secret).
-    EnvFrom {
-        container: &'a ContainerObs,
-        optional: bool,
-    },
-    /// A `secret` (or projected) volume.
-    Volume { volume: &'a str },
-    /// `spec.imagePullSecrets`: read by the kubelet for each image pull, not by the app.
-    ImagePull,
-}
-
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Consumer<'a> {
-    pub pod: &'a PodObs,
-    pub how: Use<'a>,
-}
-
-/// A pod's identity within one diagnosis (the snapshot is borrowed for all of it).
-pub(crate) fn pod_address(pod: &PodObs) -> usize {
-    std::ptr::from_ref(pod) as usize
-}
-
 type Key<'a> = (&'a str, &'a str);
-/// (namespace, secret) → pods consuming it, in pod order.
-type Consumers<'a> = HashMap<Key<'a>, Vec<Consumer<'a>>>;
-/// Sorted [`pod_address`]es, shared by every chain that asks.
-pub(crate) type PodAddresses = Arc<[usize]>;
-
 /// What the chains of every namespace read besides their namespace's own objects.
 #[derive(Clone, Copy)]
 pub(crate) struct Globals<'a> {
@@ -216,7 +180,7 @@ impl<'a> Index<'a> {
         if super::build::threads_for(snap.pods.items.len()) > 1 {
             std::thread::scope(|scope| {
                 let statuses = scope.spawn(|| PodJoins::statuses(snap));
-                let consumers = scope.spawn(|| PodJoins::consumers(snap));
+                let consumers = scope.spawn(|| consumers::of(snap));
                 let ix = Self::without_pods(snap, globals, azure());
                 match (statuses.join(), consumers.join()) {
                     (Ok(statuses), Ok(consumers)) => ix.with_pods(statuses, consumers),
@@ -225,7 +189,7 @@ impl<'a> Index<'a> {
             })
         } else {
             Self::without_pods(snap, globals, azure())
-                .with_pods(PodJoins::statuses(snap), PodJoins::consumers(snap))
+                .with_pods(PodJoins::statuses(snap), consumers::of(snap))
         }
     }
 
@@ -352,38 +316,6 @@ impl<'a> Index<'a> {
         (runners.get(&format!("{ns}/{sa}")).into_iter().flatten())
             .filter_map(|&i| pods.get(i))
             .collect()
-    }
-
-    /// Consumers in `list` (those of `spc.secret_objects[secret]`) whose pod does not mount
-    /// `spc`, as sorted [`pod_address`]es.
-    pub fn consumers_not_mounting(
-        &self,
-        spc: &SpcObs,
-        secret: usize,
-        list: &[Consumer<'_>],
-    ) -> PodAddresses {
-        let key = (std::ptr::from_ref(spc) as usize, secret);
-        let lock = || {
-            self.unmounted_consumers
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-        };
-        if let Some(found) = lock().get(&key) {
-            return found.clone();
-        }
-        let mut pods: Vec<usize> = list
-            .iter()
-            .filter(|c| {
-                !may_mount(c.pod, &spc.name)
-                    && !self.mounts_a_writer(c.pod, &spc.secret_objects[secret].secret_name)
-            })
-            .map(|c| pod_address(c.pod))
-            .collect();
-        pods.sort_unstable();
-        pods.dedup();
-        let pods: PodAddresses = pods.into();
-        lock().insert(key, pods.clone());
-        pods
     }
 
     /// Whether SecretProviderClass `spc` writes its synced Secrets now, or will as soon as its
@@ -553,7 +485,7 @@ impl<'a> Index<'a> {
 
 /// The joins keyed by pod: as many entries as pods, so the larger part of [`Index::build`].
 /// Built as two halves that can run in parallel: [`PodJoins::statuses`] (this struct) and
-/// [`PodJoins::consumers`].
+/// [`consumers::of`].
 struct PodJoins<'a> {
     spcps: HashMap<(&'a str, &'a str, &'a str), &'a SpcPodStatusObs>,
     mounted_per_spc: HashMap<Key<'a>, usize>,
@@ -591,67 +523,6 @@ impl<'a> PodJoins<'a> {
         }
         ix
     }
-
-    /// (namespace, secret) → pods consuming it, in pod order.
-    fn consumers(snap: &'a Snapshot) -> Consumers<'a> {
-        let mut consumers: Consumers<'a> = map(snap.secrets.items.len());
-        let mut add = |ns: &'a str, secret: &'a str, pod: &'a PodObs, how: Use<'a>| {
-            consumers
-                .entry((ns, secret))
-                .or_default()
-                .push(Consumer { pod, how });
-        };
-        for pod in &snap.pods.items {
-            let ns = pod.namespace.as_str();
-            for v in &pod.volumes {
-                match &v.source {
-                    VolumeSourceObs::Csi { .. } | VolumeSourceObs::Other => {}
-                    VolumeSourceObs::Secret { secret_name, .. } => {
-                        add(ns, secret_name, pod, Use::Volume { volume: &v.name });
-                    }
-                    VolumeSourceObs::Projected { secrets, .. } => {
-                        for s in secrets {
-                            add(ns, s, pod, Use::Volume { volume: &v.name });
-                        }
-                    }
-                }
-            }
-            for c in &pod.containers {
-                for e in &c.env {
-                    if let EnvSourceObs::SecretKey { secret, key, .. } = &e.source {
-                        let how = Use::Env {
-                            container: c,
-                            var: &e.name,
-                            key,
-                        };
-                        add(ns, secret, pod, how);
-                    }
-                }
-                for s in &c.env_from_secrets {
-                    let optional = c.env_from_optional.contains(s);
-                    add(
-                        ns,
-                        s,
-                        pod,
-                        Use::EnvFrom {
-                            container: c,
-                            optional,
-                        },
-                    );
-                }
-            }
-            for s in &pod.image_pull_secrets {
-                add(ns, s, pod, Use::ImagePull);
-            }
-        }
-        // In pod name order, whatever order the pods were listed in: the consumers link
-        // reports them in this order, and the incremental engine, whose pods move when one
-        // is removed, must tell what a full pass tells (a pod's uses keep their order).
-        for list in consumers.values_mut() {
-            list.sort_by(|a, b| a.pod.name.cmp(&b.pod.name));
-        }
-        consumers
-    }
 }
 
 /// Whether `pod` mounts SecretProviderClass `spc`, or may once its manifest is rendered: a
@@ -669,4 +540,8 @@ pub(crate) const SPC_ATTRIBUTE: &str = "secretProviderClass";
 /// The Secrets Store CSI driver's registered name.
 pub(crate) const DRIVER: &str = "secrets-store.csi.k8s.io";
 
+mod consumers;
 mod set_pods;
+
+use consumers::Consumers;
+pub(crate) use consumers::{Consumer, PodAddresses, Use, pod_address};
