@@ -10,15 +10,13 @@
 //! SecretProviderClass when one it names is missing (did-you-mean: [`Dep::Spcs`]); and the
 //! workloads on its owner path ([`Dep::Workload`]). A chain whose client-id fix restarts every
 //! workload running as its ServiceAccount (KVC203/KVC204) also reads those pods and their
-//! owner paths ([`Dep::Runners`]). A chain whose SPC syncs a `kubernetes.io/tls` Secret reads
-//! the owner paths of every pod mounting that SPC: KVC804's fix names the workloads whose
-//! containers read the entry's file.
+//! owner paths ([`Dep::Runners`]). A chain holding a KVC804 reads the owner paths of every pod
+//! mounting its SPC: the fix names the workloads whose containers read the tls entry's file.
 //!
 //! A change touches the keys of the object before and after it, so a pod that stops mounting
 //! an SPC still reaches the chains that counted it.
 
 use crate::chain::index::{HashMap, HashSet, Index, SPC_ATTRIBUTE};
-use crate::chain::rules::sync::TLS;
 use crate::snapshot::{
     EnvSourceObs, IngressObs, Name, PodObs, SpcPodStatusObs, VolumeSourceObs, WorkloadObs,
 };
@@ -108,8 +106,9 @@ impl Readers {
 }
 
 /// The keys a pod's chains read (see the module documentation), given the index of its
-/// namespace and the SPC names its chains ended up with.
-pub(super) fn reads(ix: &Index<'_>, pod: &PodObs, spcs: &[&str]) -> Vec<Dep> {
+/// namespace, the SPC names its chains ended up with, and those of its chains holding a
+/// KVC804 (whose fix names the readers of the tls entry's file).
+pub(super) fn reads(ix: &Index<'_>, pod: &PodObs, spcs: &[&str], tls_fixes: &[&str]) -> Vec<Dep> {
     let ns = pod.namespace.as_str();
     // Not its own key ([`Dep::Pod`]): only the pod reads that (see [`Readers`]).
     let mut deps = vec![Dep::Sas];
@@ -174,15 +173,10 @@ pub(super) fn reads(ix: &Index<'_>, pod: &PodObs, spcs: &[&str]) -> Vec<Dep> {
         }
     }
     // KVC804's fix names the workloads whose containers read a tls entry's file from the
-    // SPC's volume (`rules::sync::tls`): the owners of every pod mounting that SPC.
-    for &name in spcs {
-        let tls = ix
-            .spcs
-            .get(&(ns, name))
-            .is_some_and(|spc| (spc.secret_objects.iter()).any(|so| so.type_ == TLS));
-        if !tls {
-            continue;
-        }
+    // SPC's volume (`rules::sync::tls`): the owners of every pod mounting that SPC. Only a
+    // chain holding one reads them (a chain that gains one is re-diagnosed by its SPC's key),
+    // so a healthy tls SPC mounted by many pods costs no scan per pod.
+    for &name in tls_fixes {
         for p in (ix.snap.pods.items.iter()).filter(|p| p.namespace == ns && p.mounts_spc(name)) {
             let first = p.owners.iter().find(|o| o.controller).or(p.owners.first());
             if first.is_some_and(|o| !walked.insert((o.kind.as_str(), o.name.as_str()))) {

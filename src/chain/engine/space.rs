@@ -245,7 +245,11 @@ impl Space {
             let chains = build::chains_of(&ix, &[pod], false);
             let clock = ix.take_clock_read();
             let spcs: Vec<&str> = chains.iter().map(|c| c.spc.as_str()).collect();
-            let mut reads = deps::reads(&ix, pod, &spcs);
+            let tls_fixes: Vec<&str> = (chains.iter())
+                .filter(|c| c.findings().any(|f| f.code == crate::chain::Code::KVC804))
+                .map(|c| c.spc.as_str())
+                .collect();
+            let mut reads = deps::reads(&ix, pod, &spcs, &tls_fixes);
             match clock {
                 ClockUse::None => {}
                 ClockUse::Until(until) => {

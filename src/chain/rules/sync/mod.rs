@@ -22,7 +22,7 @@ use crate::chain::index::Use;
 use crate::chain::model::{Fact, Link, LinkKind, Severity, Status, Text};
 use crate::snapshot::SecretObjectSpec;
 
-pub(crate) const TLS: &str = "kubernetes.io/tls";
+const TLS: &str = "kubernetes.io/tls";
 
 /// Returns the entries of `secretObjects` the driver can never build (bit `i` for entry `i`,
 /// the first 64): a static cause says why, and their consumers wait on it.
