@@ -10,7 +10,7 @@ use crate::snapshot::{Name, WorkloadObs};
 
 impl<'a> Lookup<'a> for Index<'a> {
     fn workload(&self, ns: &str, kind: &str, name: &str) -> Option<&'a WorkloadObs> {
-        self.workloads.get(&(ns, kind, name)).copied()
+        Index::workload(self, ns, kind, name)
     }
 
     fn set_pods(&self, ns: &str, kind: &str, name: &str) -> Arc<SetPods> {

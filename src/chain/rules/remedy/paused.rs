@@ -48,7 +48,7 @@ pub(crate) enum Hold<'w> {
 pub(crate) fn hold_in<'w>(cx: &Ctx, workload: Option<(&str, &'w str)>) -> Option<Hold<'w>> {
     let ns = cx.ns();
     hold_found(cx.snap(), ns, workload, |kind, name| {
-        cx.ix.workloads.get(&(ns, kind, name)).copied()
+        cx.ix.workload(ns, kind, name)
     })
 }
 
