@@ -51,6 +51,16 @@ fn bench(c: &mut Criterion) {
     g.bench_function("2k_replicas_1_spc", |b| {
         b.iter(|| diagnose(black_box(&replicas)))
     });
+    // Every SPC syncs a tls Secret from a cert object (KVC804 on each): the fix names the
+    // cert file's readers, looked up per SPC (a scan of every pod per SPC was quadratic).
+    let mut tls = testkit::generated_snapshot(10_000, 2_000);
+    for spc in tls.spcs.items.iter_mut() {
+        let app = spc.name.trim_end_matches("-kv").to_string();
+        testkit::sync_tls_from(spc, &app, "cert");
+    }
+    g.bench_function("10k_pods_2k_tls_spcs_from_cert", |b| {
+        b.iter(|| diagnose(black_box(&tls)))
+    });
     g.finish();
 }
 

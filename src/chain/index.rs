@@ -35,6 +35,14 @@ pub(crate) fn lower(s: &str) -> Cow<'_, str> {
 }
 
 type Key<'a> = (&'a str, &'a str);
+
+/// The volumes referencing one SecretProviderClass and the positions of their pods in
+/// `snap.pods`, each once, in pod order.
+#[derive(Default)]
+struct SpcUsers {
+    volumes: usize,
+    pods: Vec<u32>,
+}
 /// What the chains of every namespace read besides their namespace's own objects.
 #[derive(Clone, Copy)]
 pub(crate) struct Globals<'a> {
@@ -69,10 +77,11 @@ pub(crate) struct Index<'a> {
     pub spcps: HashMap<(&'a str, &'a str, &'a str), &'a SpcPodStatusObs>,
     /// (namespace, spc) → number of pods with the SPC mounted right now.
     pub mounted_per_spc: HashMap<Key<'a>, usize>,
-    /// (namespace, spc) → how many pod (and template) volumes reference the SPC. Only the
-    /// throttling estimate (KVC704, from an event) needs it: built on first use, not per call.
-    /// Owned names (namespace → SPC → count): a borrowed key would make `Index` invariant.
-    spc_users: OnceLock<HashMap<String, HashMap<String, usize>>>,
+    /// (namespace, spc) → the pod (and template) volumes referencing the SPC and their pods.
+    /// Only the throttling estimate (KVC704, from an event), an SPC no pod writes from and
+    /// KVC804's readers need it: built on first use, not per call. Owned names (namespace →
+    /// SPC → users): a borrowed key would make `Index` invariant.
+    spc_users: OnceLock<HashMap<String, HashMap<String, SpcUsers>>>,
     /// `<namespace>/<service account>` → positions in `snap.pods` of one pod per workload (a
     /// pod nothing owns is its own) running as that account, in pod order. Built on first use:
     /// only a client-id fix (KVC203/KVC204) restarts them all.
@@ -263,24 +272,39 @@ impl<'a> Index<'a> {
 
     /// Pod (and template) volumes referencing SecretProviderClass `spc` in `ns`, if any.
     pub fn spc_users(&self, ns: &str, spc: &str) -> Option<usize> {
+        self.users_of(ns, spc).map(|u| u.volumes)
+    }
+
+    /// The pods (and templates) with a volume referencing SecretProviderClass `spc` in `ns`
+    /// ([`PodObs::mounts_spc`]), in pod order.
+    pub fn pods_mounting(&self, ns: &str, spc: &str) -> impl Iterator<Item = &'a PodObs> {
+        let pods: &'a crate::snapshot::Items<PodObs> = &self.snap.pods.items;
+        let at = self.users_of(ns, spc).map_or(&[][..], |u| &u.pods[..]);
+        // Positions read here were taken from these very pods: the lookup never misses.
+        at.iter().filter_map(move |&i| pods.get(i as usize))
+    }
+
+    fn users_of(&self, ns: &str, spc: &str) -> Option<&SpcUsers> {
         let users = self.spc_users.get_or_init(|| {
-            let mut users: HashMap<String, HashMap<String, usize>> = map(0);
-            for pod in &self.snap.pods.items {
+            let mut users: HashMap<String, HashMap<String, SpcUsers>> = map(0);
+            for (i, pod) in self.snap.pods.items.iter().enumerate() {
                 for v in &pod.volumes {
                     if let VolumeSourceObs::Csi { attributes, .. } = &v.source
                         && let Some(spc) = attributes.get(SPC_ATTRIBUTE)
                     {
-                        *users
-                            .entry(pod.namespace.to_string())
-                            .or_default()
+                        let u = (users.entry(pod.namespace.to_string()).or_default())
                             .entry(spc.clone())
-                            .or_default() += 1;
+                            .or_default();
+                        u.volumes += 1;
+                        if u.pods.last() != Some(&(i as u32)) {
+                            u.pods.push(i as u32);
+                        }
                     }
                 }
             }
             users
         });
-        users.get(ns)?.get(spc).copied()
+        users.get(ns)?.get(spc)
     }
 
     /// One pod per workload (or bare pod) of namespace `ns` running as service account `sa`,

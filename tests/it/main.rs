@@ -124,6 +124,7 @@ mod rules_static_pod;
 mod rules_sync_readers;
 mod rules_tenants;
 mod rules_throttling;
+mod rules_tls_readers;
 mod rules_two_writers;
 mod rules_unread;
 mod rules_unstarted;

@@ -80,22 +80,7 @@ fn a_403_with_grants_unseen_grants_the_role_the_object_type_needs() {
 /// mounted as `object_type`.
 fn tls_secret_from(object_type: &str) -> Snapshot {
     let mut s = tk::healthy();
-    let spc = tk::spc_mut(&mut s, APP);
-    let so = &mut spc.secret_objects[0];
-    so.type_ = "kubernetes.io/tls".into();
-    so.data = ["tls.key", "tls.crt"]
-        .map(|key| SecretObjectData {
-            object_name: "password".into(),
-            key: key.into(),
-        })
-        .into();
-    let objects = tk::objects_yaml(&[&[
-        ("objectName", &tk::object_name(APP)),
-        ("objectType", object_type),
-        ("objectAlias", "password"),
-    ]]);
-    spc.parameters.insert("objects".into(), objects);
-    tk::reparse(spc);
+    tk::sync_tls_from(tk::spc_mut(&mut s, APP), APP, object_type);
     s
 }
 

@@ -177,7 +177,7 @@ pub(super) fn reads(ix: &Index<'_>, pod: &PodObs, spcs: &[&str], tls_fixes: &[&s
     // chain holding one reads them (a chain that gains one is re-diagnosed by its SPC's key),
     // so a healthy tls SPC mounted by many pods costs no scan per pod.
     for &name in tls_fixes {
-        for p in (ix.snap.pods.items.iter()).filter(|p| p.namespace == ns && p.mounts_spc(name)) {
+        for p in ix.pods_mounting(ns, name) {
             let first = p.owners.iter().find(|o| o.controller).or(p.owners.first());
             if first.is_some_and(|o| !walked.insert((o.kind.as_str(), o.name.as_str()))) {
                 continue;

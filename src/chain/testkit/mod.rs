@@ -195,6 +195,28 @@ pub fn spc(
     }
 }
 
+/// Make `spc`'s first `secretObjects` entry a `kubernetes.io/tls` Secret with keys tls.key
+/// and tls.crt from the `password` file, which its one object (app `app`'s, aliased
+/// `password`) mounts as objectType `object_type`: with `cert` or `key` the driver cannot
+/// build it (KVC804).
+pub fn sync_tls_from(spc: &mut SpcObs, app: &str, object_type: &str) {
+    let so = &mut spc.secret_objects[0];
+    so.type_ = "kubernetes.io/tls".into();
+    so.data = ["tls.key", "tls.crt"]
+        .map(|key| SecretObjectData {
+            object_name: "password".into(),
+            key: key.into(),
+        })
+        .into();
+    let objects = objects_yaml(&[&[
+        ("objectName", &object_name(app)),
+        ("objectType", object_type),
+        ("objectAlias", "password"),
+    ]]);
+    spc.parameters.insert("objects".into(), objects);
+    reparse(spc);
+}
+
 /// Re-parse an SPC after a test changed its parameters.
 pub fn reparse(s: &mut SpcObs) {
     s.parsed = spc::parse(&s.parameters);

@@ -179,13 +179,7 @@ fn file_readers(cx: &Ctx, so: &SecretObjectSpec, file: &str) -> Vec<String> {
             }
         }
     }
-    for pod in cx
-        .snap()
-        .pods
-        .items
-        .iter()
-        .filter(|p| p.namespace == cx.ns() && p.mounts_spc(cx.spc_name))
-    {
+    for pod in cx.ix.pods_mounting(cx.ns(), cx.spc_name) {
         let volumes: Vec<&str> = pod
             .volumes
             .iter()
