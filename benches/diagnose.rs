@@ -61,7 +61,77 @@ fn bench(c: &mut Criterion) {
     g.bench_function("10k_pods_2k_tls_spcs_from_cert", |b| {
         b.iter(|| diagnose(black_box(&tls)))
     });
+    // 2,000 SPCs no pod mounts beside the world (left behind by deleted apps): each is
+    // checked on its own for the reports (`unmounted_spcs`), which once scanned every pod of
+    // the snapshot per SPC.
+    let mut lonely = snapshot.clone();
+    for spc in snapshot.spcs.items.iter() {
+        let mut left = spc.clone();
+        left.name = format!("{}-old", spc.name).as_str().into();
+        lonely.spcs.items.push(left);
+    }
+    let lonely_chains = diagnose(&lonely);
+    g.bench_function("unmounted_spcs_2k_of_4k", |b| {
+        b.iter(|| kvchain::chain::unmounted_spcs(black_box(&lonely), &lonely_chains).len())
+    });
+    // Reloader rolling every Deployment out after a rotation: each old pod holds the
+    // previous value in env (KVC901) and its finding asks for the rollout replacing it, which
+    // once searched every workload and pod of the snapshot per finding.
+    let rolling = rolling_out_after_rotation(testkit::generated_snapshot(10_000, 2_000));
+    g.bench_function("10k_pods_2k_rolling_out", |b| {
+        b.iter(|| diagnose(black_box(&rolling)))
+    });
     g.finish();
+}
+
+/// Every app's Secret and vault version written 5 minutes ago; its ReplicaSet is revision 1
+/// and a new one (revision 2) runs the app's first pod, started a minute ago.
+fn rolling_out_after_rotation(mut s: kvchain::snapshot::Snapshot) -> kvchain::snapshot::Snapshot {
+    use jiff::SignedDuration;
+    use kvchain::snapshot::{ContainerStateObs, Observed};
+    const REVISION: &str = "deployment.kubernetes.io/revision";
+    let written = testkit::ago(SignedDuration::from_mins(5));
+    let started = testkit::ago(SignedDuration::from_mins(1));
+    for secret in s.secrets.items.iter_mut() {
+        secret.updated_at = Some(written);
+    }
+    for object in s.azure.objects.iter_mut() {
+        if let Observed::Known(Some(o)) = &mut object.state {
+            o.versions[0].created = Some(written);
+        }
+    }
+    let apps: Vec<String> = (s.spcs.items.iter())
+        .map(|spc| spc.name.trim_end_matches("-kv").to_string())
+        .collect();
+    for app in &apps {
+        let rs = testkit::replica_set(app);
+        let Some(old) = (s.workloads.items.iter_mut()).find(|w| w.name == rs.as_str()) else {
+            continue;
+        };
+        old.annotations.insert(REVISION.into(), "1".into());
+        let mut new = old.clone();
+        let new_rs = format!("{rs}-new");
+        new.name = new_rs.as_str().into();
+        new.annotations.insert(REVISION.into(), "2".into());
+        s.workloads.items.push(new);
+        let Some(pod) = (s.pods.items.iter_mut()).find(|p| p.name.starts_with(&rs)) else {
+            continue;
+        };
+        pod.owners = vec![testkit::owner("ReplicaSet", &new_rs)];
+        pod.created_at = Some(started);
+        for c in &mut pod.containers {
+            c.state = ContainerStateObs::Running {
+                started_at: started,
+            };
+        }
+    }
+    let stale = diagnose(&s)
+        .iter()
+        .flat_map(|c| c.findings())
+        .filter(|f| f.code == kvchain::chain::Code::KVC901)
+        .count();
+    eprintln!("rolling out: {stale} pods hold the old value (KVC901)");
+    s
 }
 
 /// On a shared machine wall time mostly measures the neighbours: also report the CPU time this

@@ -93,6 +93,9 @@ pub(crate) struct Index<'a> {
     /// owns, in name order, worked out in one pass on first use: only an OnDelete owner's fix
     /// asks (`set_pods.rs`).
     owned_pods: OnceLock<HashMap<String, Arc<[Name]>>>,
+    /// namespace → Deployment → its newest ReplicaSet and that one's pods, worked out in one
+    /// pass on first use: only the rollout replacing a stale pod asks (`rollouts.rs`).
+    rollouts: OnceLock<HashMap<String, HashMap<String, rollouts::Newest>>>,
     /// (SPC address, secretObjects index) → the sorted [`pod_address`]es of pods that consume
     /// that synced Secret without mounting the SPC (KVC903). Worked out once per Secret, not
     /// once per chain: each of a Deployment's n replicas would otherwise scan the n − 1 others.
@@ -216,6 +219,7 @@ impl<'a> Index<'a> {
             sa_runners: OnceLock::new(),
             set_pods: OnceLock::new(),
             owned_pods: OnceLock::new(),
+            rollouts: OnceLock::new(),
             unmounted_consumers: Mutex::new(map(0)),
             secrets: map(snap.secrets.items.len()),
             secret_writers: map(0),
@@ -279,13 +283,30 @@ impl<'a> Index<'a> {
     /// ([`PodObs::mounts_spc`]), in pod order.
     pub fn pods_mounting(&self, ns: &str, spc: &str) -> impl Iterator<Item = &'a PodObs> {
         let pods: &'a crate::snapshot::Items<PodObs> = &self.snap.pods.items;
-        let at = self.users_of(ns, spc).map_or(&[][..], |u| &u.pods[..]);
         // Positions read here were taken from these very pods: the lookup never misses.
-        at.iter().filter_map(move |&i| pods.get(i as usize))
+        (self.mounting_positions(ns, spc).iter()).filter_map(move |&i| pods.get(i as usize))
+    }
+
+    /// The positions in `snap.pods` of [`Index::pods_mounting`], in order.
+    pub fn mounting_positions(&self, ns: &str, spc: &str) -> &[u32] {
+        self.users_of(ns, spc).map_or(&[][..], |u| &u.pods[..])
+    }
+
+    /// The SecretProviderClass names that pod (and template) volumes of `ns` reference,
+    /// whether or not such an SPC exists, in no particular order.
+    pub fn referenced_spcs(&self, ns: &str) -> impl Iterator<Item = &str> {
+        self.all_spc_users()
+            .get(ns)
+            .into_iter()
+            .flat_map(|m| m.keys().map(String::as_str))
     }
 
     fn users_of(&self, ns: &str, spc: &str) -> Option<&SpcUsers> {
-        let users = self.spc_users.get_or_init(|| {
+        self.all_spc_users().get(ns)?.get(spc)
+    }
+
+    fn all_spc_users(&self) -> &HashMap<String, HashMap<String, SpcUsers>> {
+        self.spc_users.get_or_init(|| {
             let mut users: HashMap<String, HashMap<String, SpcUsers>> = map(0);
             for (i, pod) in self.snap.pods.items.iter().enumerate() {
                 for v in &pod.volumes {
@@ -303,8 +324,7 @@ impl<'a> Index<'a> {
                 }
             }
             users
-        });
-        users.get(ns)?.get(spc)
+        })
     }
 
     /// One pod per workload (or bare pod) of namespace `ns` running as service account `sa`,
@@ -565,7 +585,9 @@ pub(crate) const SPC_ATTRIBUTE: &str = "secretProviderClass";
 pub(crate) const DRIVER: &str = "secrets-store.csi.k8s.io";
 
 mod consumers;
+mod rollouts;
 mod set_pods;
 
 use consumers::Consumers;
 pub(crate) use consumers::{Consumer, PodAddresses, Use, pod_address};
+pub(crate) use rollouts::{owned_by, revision};

@@ -68,7 +68,7 @@ fn verdict(ix: &Index<'_>, spc: &SpcObs) -> SpcVerdict {
         source: VolumeSourceObs::Other,
     };
     let attributes = BTreeMap::new();
-    let maybe_mounting = secret_of_unrendered_mounts(ix.snap, &spc.namespace);
+    let maybe_mounting = secret_of_unrendered_mounts(ix, &spc.namespace);
     let mut cx = Ctx {
         ix,
         detail: false,
@@ -96,7 +96,7 @@ fn verdict(ix: &Index<'_>, spc: &SpcObs) -> SpcVerdict {
     let mut identity = Link::new(LinkKind::Identity);
     let pods = match maybe_mounting {
         Some(_) => rules::identity::Pods::Mounting,
-        None if unrendered_mounts(ix.snap, &spc.namespace) => rules::identity::Pods::MaybeMounting,
+        None if unrendered_mounts(ix, &spc.namespace) => rules::identity::Pods::MaybeMounting,
         None => rules::identity::Pods::NoneSeen,
     };
     rules::identity::parameters(&mut cx, &mut identity, pods);
@@ -129,25 +129,28 @@ fn verdict(ix: &Index<'_>, spc: &SpcObs) -> SpcVerdict {
 }
 
 /// Whether a pod volume of `ns` names an unrendered SecretProviderClass (`${SPC}`).
-fn unrendered_mounts(snap: &Snapshot, ns: &str) -> bool {
-    snap.pods
-        .items
-        .iter()
-        .filter(|p| p.namespace == ns)
-        .flat_map(|p| &p.volumes)
-        .any(|v| {
-            matches!(&v.source, VolumeSourceObs::Csi { attributes, .. }
-                if attributes.get(SPC_ATTRIBUTE).is_some_and(|s| rules::params::is_placeholder(s)))
-        })
+fn unrendered_mounts(ix: &Index<'_>, ns: &str) -> bool {
+    ix.referenced_spcs(ns).any(rules::params::is_placeholder)
 }
 
 /// The nodePublishSecretRef that the pod volumes of `ns` naming an unrendered
 /// SecretProviderClass (`${SPC}`) all carry: once rendered they may well mount this one
 /// (KVC101 says so on the pod), and with that credential service-principal mode is meant.
 /// `None` when there is no such volume, or one of them carries no ref.
-fn secret_of_unrendered_mounts<'a>(snap: &'a Snapshot, ns: &str) -> Option<&'a str> {
+fn secret_of_unrendered_mounts<'a>(ix: &Index<'a>, ns: &str) -> Option<&'a str> {
     let mut secret = None;
-    for pod in snap.pods.items.iter().filter(|p| p.namespace == ns) {
+    // The index's pods per SPC name (a scan of every pod per SPC made a report of many
+    // unmounted SPCs quadratic), taken in pod order as the volumes were read before.
+    let mut at: Vec<u32> = (ix.referenced_spcs(ns))
+        .filter(|s| rules::params::is_placeholder(s))
+        .flat_map(|s| ix.mounting_positions(ns, s).iter().copied())
+        .collect();
+    at.sort_unstable();
+    at.dedup();
+    let pods = at
+        .into_iter()
+        .filter_map(|i| ix.snap.pods.items.get(i as usize));
+    for pod in pods {
         for v in &pod.volumes {
             let VolumeSourceObs::Csi {
                 attributes,

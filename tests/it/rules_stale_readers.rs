@@ -133,6 +133,46 @@ fn a_rollout_stalled_past_the_progress_deadline_keeps_the_finding_and_points_at_
     );
 }
 
+/// The rollout is the pod's own Deployment's, told from the ReplicaSets it owns in its
+/// namespace: the highest revision among them is the new one (a same-named Deployment of
+/// another namespace at revision 9 is not), and its pods are those running for it now (a
+/// terminating one is leaving, not one of the new pods).
+#[test]
+fn the_rollout_counts_its_own_deployments_newest_replica_set_and_its_live_pods() {
+    let mut s = tk::healthy();
+    rotated(&mut s);
+    let new_pod = rolling_out(&mut s, SignedDuration::from_secs(20), true);
+    let mut leaving = (s.pods.items.iter())
+        .find(|p| p.name == new_pod.as_str())
+        .expect("the new pod")
+        .clone();
+    leaving.name = format!("{new_pod}-old").as_str().into();
+    leaving.deleting = true;
+    s.pods.items.push(leaving);
+    let mut elsewhere = s
+        .workloads
+        .items
+        .iter()
+        .next_back()
+        .expect("the new ReplicaSet")
+        .clone();
+    elsewhere.namespace = "other".into();
+    elsewhere.name = format!("{APP}-9f8e7d6c5").as_str().into();
+    elsewhere
+        .annotations
+        .insert("deployment.kubernetes.io/revision".into(), "9".into());
+    s.workloads.items.push(elsewhere);
+    let found = kvc901(&diagnose(&s), &tk::pod_name(APP, 0));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].message.contains(&format!(
+            "the rollout of Deployment {APP} to revision 2 (ReplicaSet {APP}-7c9d4f6b8, 1 of 1 new pods running)"
+        )),
+        "{}",
+        found[0].message
+    );
+}
+
 /// Reloader changes the pod template on the Secret's watch event and the new ReplicaSet
 /// follows within seconds: just after the write its rollout is due, not missing. A minute
 /// later with no newer revision it did not happen, and the old value is the finding again.

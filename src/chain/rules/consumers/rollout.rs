@@ -11,8 +11,9 @@
 use jiff::{SignedDuration, Timestamp};
 
 use crate::chain::context::Ctx;
+use crate::chain::index::{owned_by, revision};
 use crate::glance;
-use crate::snapshot::{ContainerStateObs, PodObs, WorkloadObs};
+use crate::snapshot::{ContainerStateObs, PodObs};
 
 /// `spec.progressDeadlineSeconds`' default (not observed: the default is assumed).
 const PROGRESS_DEADLINE: SignedDuration = SignedDuration::from_secs(600);
@@ -22,8 +23,6 @@ const PROGRESS_DEADLINE: SignedDuration = SignedDuration::from_secs(600);
 /// ReplicaSet, within seconds. Past this, a watched workload with no newer revision was not
 /// rolled out (Reloader absent or failing), and its pods hold the old value for good.
 const RELOADER_REACTS: SignedDuration = SignedDuration::from_secs(60);
-
-const REVISION: &str = "deployment.kubernetes.io/revision";
 
 /// The rollout replacing a pod.
 pub(super) struct Rollout<'a> {
@@ -36,18 +35,6 @@ pub(super) struct Rollout<'a> {
     pub pods: usize,
     /// Why the rollout is stalled, with the command that shows it; None while in progress.
     pub stalled: Option<(String, String)>,
-}
-
-fn revision(rs: &WorkloadObs) -> Option<u64> {
-    rs.annotations.get(REVISION)?.parse().ok()
-}
-
-fn owned_by<'p>(owners: &'p [crate::snapshot::OwnerRef], kind: &str) -> Option<&'p str> {
-    owners
-        .iter()
-        .find(|o| o.kind == kind && o.controller)
-        .or_else(|| owners.iter().find(|o| o.kind == kind))
-        .map(|o| o.name.as_str())
 }
 
 fn running(p: &PodObs) -> bool {
@@ -66,26 +53,11 @@ pub(super) fn replacing<'a>(cx: &Ctx<'a>, pod: &'a PodObs) -> Option<Rollout<'a>
     let rs = cx.ix.workload(ns, "ReplicaSet", rs_name)?;
     let deployment = owned_by(&rs.owners, "Deployment")?;
     let mine = revision(rs)?;
-    let (newest, revision) = cx
-        .snap()
-        .workloads
-        .items
-        .iter()
-        .filter(|w| w.kind == "ReplicaSet" && w.namespace == ns)
-        .filter(|w| owned_by(&w.owners, "Deployment") == Some(deployment))
-        .filter_map(|w| Some((w, revision(w)?)))
-        .max_by_key(|(_, r)| *r)?;
+    let (newest, revision, new_pods) = cx.ix.newest_replica_set(ns, deployment)?;
     if revision <= mine {
         return None;
     }
-    let new_pods: Vec<&PodObs> = cx
-        .snap()
-        .pods
-        .items
-        .iter()
-        .filter(|p| p.namespace == ns && !p.deleting && p.template_of.is_none())
-        .filter(|p| owned_by(&p.owners, "ReplicaSet") == Some(newest.name.as_str()))
-        .collect();
+    let new_pods: Vec<&PodObs> = new_pods.collect();
     let ready = new_pods.iter().filter(|p| running(p)).count();
     let clock = cx.ix.clock();
     // The longest-waiting new pod, if it has waited past the deadline.
