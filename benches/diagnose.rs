@@ -74,6 +74,16 @@ fn bench(c: &mut Criterion) {
     g.bench_function("unmounted_spcs_2k_of_4k", |b| {
         b.iter(|| kvchain::chain::unmounted_spcs(black_box(&lonely), &lonely_chains).len())
     });
+    // A CSIDriver that requests no token audience (KVC105 on every workload-identity
+    // chain): each finding's fix names every audience the SPCs need, once read from all
+    // 2,000 SPCs per finding.
+    let mut no_audience = snapshot.clone();
+    if let kvchain::snapshot::Observed::Known(driver) = &mut no_audience.cluster.csi_driver {
+        driver.token_audiences = kvchain::snapshot::Observed::Known(Vec::new());
+    }
+    g.bench_function("10k_pods_2k_spcs_no_token_audience", |b| {
+        b.iter(|| diagnose(black_box(&no_audience)))
+    });
     // Reloader rolling every Deployment out after a rotation: each old pod holds the
     // previous value in env (KVC901) and its finding asks for the rollout replacing it, which
     // once searched every workload and pod of the snapshot per finding.

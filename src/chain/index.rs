@@ -36,13 +36,6 @@ pub(crate) fn lower(s: &str) -> Cow<'_, str> {
 
 type Key<'a> = (&'a str, &'a str);
 
-/// The volumes referencing one SecretProviderClass and the positions of their pods in
-/// `snap.pods`, each once, in pod order.
-#[derive(Default)]
-struct SpcUsers {
-    volumes: usize,
-    pods: Vec<u32>,
-}
 /// What the chains of every namespace read besides their namespace's own objects.
 #[derive(Clone, Copy)]
 pub(crate) struct Globals<'a> {
@@ -81,7 +74,13 @@ pub(crate) struct Index<'a> {
     /// Only the throttling estimate (KVC704, from an event), an SPC no pod writes from and
     /// KVC804's readers need it: built on first use, not per call. Owned names (namespace →
     /// SPC → users): a borrowed key would make `Index` invariant.
-    spc_users: OnceLock<HashMap<String, HashMap<String, SpcUsers>>>,
+    spc_users: OnceLock<HashMap<String, HashMap<String, spc_users::SpcUsers>>>,
+    /// namespace → positions in `snap.spcs` of its SecretProviderClasses, built on first use:
+    /// only a volume naming an SPC that does not exist asks for the nearest name.
+    spcs_by_namespace: OnceLock<HashMap<String, Vec<u32>>>,
+    /// The token audiences the SPCs' parameters read, sorted: the same for every chain whose
+    /// CSIDriver lacks one (KVC105), worked out by the rule on first use.
+    spc_audiences: OnceLock<Vec<&'static str>>,
     /// `<namespace>/<service account>` → positions in `snap.pods` of one pod per workload (a
     /// pod nothing owns is its own) running as that account, in pod order. Built on first use:
     /// only a client-id fix (KVC203/KVC204) restarts them all.
@@ -216,6 +215,8 @@ impl<'a> Index<'a> {
             spcps: map(0),
             mounted_per_spc: map(0),
             spc_users: OnceLock::new(),
+            spcs_by_namespace: OnceLock::new(),
+            spc_audiences: OnceLock::new(),
             sa_runners: OnceLock::new(),
             set_pods: OnceLock::new(),
             owned_pods: OnceLock::new(),
@@ -272,59 +273,6 @@ impl<'a> Index<'a> {
         self.pod_events = pods.pod_events;
         self.failed_creates = pods.failed_creates;
         self
-    }
-
-    /// Pod (and template) volumes referencing SecretProviderClass `spc` in `ns`, if any.
-    pub fn spc_users(&self, ns: &str, spc: &str) -> Option<usize> {
-        self.users_of(ns, spc).map(|u| u.volumes)
-    }
-
-    /// The pods (and templates) with a volume referencing SecretProviderClass `spc` in `ns`
-    /// ([`PodObs::mounts_spc`]), in pod order.
-    pub fn pods_mounting(&self, ns: &str, spc: &str) -> impl Iterator<Item = &'a PodObs> {
-        let pods: &'a crate::snapshot::Items<PodObs> = &self.snap.pods.items;
-        // Positions read here were taken from these very pods: the lookup never misses.
-        (self.mounting_positions(ns, spc).iter()).filter_map(move |&i| pods.get(i as usize))
-    }
-
-    /// The positions in `snap.pods` of [`Index::pods_mounting`], in order.
-    pub fn mounting_positions(&self, ns: &str, spc: &str) -> &[u32] {
-        self.users_of(ns, spc).map_or(&[][..], |u| &u.pods[..])
-    }
-
-    /// The SecretProviderClass names that pod (and template) volumes of `ns` reference,
-    /// whether or not such an SPC exists, in no particular order.
-    pub fn referenced_spcs(&self, ns: &str) -> impl Iterator<Item = &str> {
-        self.all_spc_users()
-            .get(ns)
-            .into_iter()
-            .flat_map(|m| m.keys().map(String::as_str))
-    }
-
-    fn users_of(&self, ns: &str, spc: &str) -> Option<&SpcUsers> {
-        self.all_spc_users().get(ns)?.get(spc)
-    }
-
-    fn all_spc_users(&self) -> &HashMap<String, HashMap<String, SpcUsers>> {
-        self.spc_users.get_or_init(|| {
-            let mut users: HashMap<String, HashMap<String, SpcUsers>> = map(0);
-            for (i, pod) in self.snap.pods.items.iter().enumerate() {
-                for v in &pod.volumes {
-                    if let VolumeSourceObs::Csi { attributes, .. } = &v.source
-                        && let Some(spc) = attributes.get(SPC_ATTRIBUTE)
-                    {
-                        let u = (users.entry(pod.namespace.to_string()).or_default())
-                            .entry(spc.clone())
-                            .or_default();
-                        u.volumes += 1;
-                        if u.pods.last() != Some(&(i as u32)) {
-                            u.pods.push(i as u32);
-                        }
-                    }
-                }
-            }
-            users
-        })
     }
 
     /// One pod per workload (or bare pod) of namespace `ns` running as service account `sa`,
@@ -587,6 +535,7 @@ pub(crate) const DRIVER: &str = "secrets-store.csi.k8s.io";
 mod consumers;
 mod rollouts;
 mod set_pods;
+mod spc_users;
 
 use consumers::Consumers;
 pub(crate) use consumers::{Consumer, PodAddresses, Use, pod_address};

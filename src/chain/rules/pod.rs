@@ -91,12 +91,7 @@ fn spc_exists(cx: &Ctx, link: &mut Link) {
         return;
     }
     // Name the nearest SPC in the namespace: a typo is the usual cause.
-    let nearest = cx
-        .snap()
-        .spcs
-        .items
-        .iter()
-        .filter(|s| s.namespace == cx.ns())
+    let nearest = (cx.ix.spcs_in(cx.ns()))
         .map(|s| (strsim::levenshtein(&s.name, cx.spc_name), s.name.as_str()))
         .min();
     let mut message = format!(
@@ -249,12 +244,7 @@ fn offline_absence(cx: &Ctx, f: &mut Finding) {
             cx.spc_name,
         );
         // The one SecretProviderClass of the namespace is very likely the one meant.
-        let mut here = cx
-            .snap()
-            .spcs
-            .items
-            .iter()
-            .filter(|s| s.namespace == cx.ns());
+        let mut here = cx.ix.spcs_in(cx.ns());
         if let (Some(only), None) = (here.next(), here.next()) {
             fix.push_str(&format!(
                 " (the only SecretProviderClass in namespace {} is {})",

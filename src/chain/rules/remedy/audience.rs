@@ -35,13 +35,13 @@ fn audience_of(p: &crate::spc::AzureSpc) -> Option<&'static str> {
 /// finding and fix say the same whichever chain shows them.
 pub(crate) fn audiences_needed(cx: &Ctx) -> Vec<&'static str> {
     let mut wanted: Vec<&'static str> = token_audience(cx).into_iter().collect();
-    wanted.extend(
-        cx.snap()
-            .spcs
-            .items
-            .iter()
-            .filter_map(|spc| audience_of(&spc.parsed)),
-    );
+    wanted.extend(cx.ix.spc_audiences(|spcs| {
+        let mut all: Vec<&'static str> =
+            spcs.iter().filter_map(|s| audience_of(&s.parsed)).collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    }));
     wanted.sort_unstable();
     wanted.dedup();
     wanted

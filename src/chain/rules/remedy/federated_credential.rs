@@ -119,16 +119,8 @@ fn unused_here<'f>(
             f.subject.strip_prefix(&prefix).is_some_and(|sa| {
                 !sa.contains(':')
                     && sa != cx.pod.service_account.as_str()
-                    && !snap
-                        .service_accounts
-                        .items
-                        .iter()
-                        .any(|s| s.namespace == ns && s.name == sa)
-                    && !snap
-                        .pods
-                        .items
-                        .iter()
-                        .any(|p| p.namespace == ns && p.service_account == sa)
+                    && !cx.ix.service_accounts.contains_key(&(ns, sa))
+                    && cx.ix.runners_of(ns, sa).is_empty()
             })
         })
         .collect()

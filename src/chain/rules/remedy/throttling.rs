@@ -9,8 +9,6 @@
 
 use super::driver_setting;
 use crate::chain::context::Ctx;
-use crate::chain::index::SPC_ATTRIBUTE;
-use crate::snapshot::VolumeSourceObs;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -29,20 +27,8 @@ pub(crate) struct Load {
 impl Load {
     pub fn of(cx: &Ctx) -> Self {
         let mut per_node: BTreeMap<Option<&str>, usize> = BTreeMap::new();
-        for pod in cx
-            .snap()
-            .pods
-            .items
-            .iter()
-            .filter(|p| p.namespace == cx.ns())
-        {
-            let mounts = pod.volumes.iter().any(|v| {
-                matches!(&v.source, VolumeSourceObs::Csi { attributes, .. }
-                    if attributes.get(SPC_ATTRIBUTE).map(String::as_str) == Some(cx.spc_name))
-            });
-            if mounts {
-                *per_node.entry(pod.node.as_deref()).or_default() += 1;
-            }
+        for pod in cx.ix.pods_mounting(cx.ns(), cx.spc_name) {
+            *per_node.entry(pod.node.as_deref()).or_default() += 1;
         }
         // Pods whose node is not known are counted as one node's: the worst case.
         let pods: usize = per_node.values().sum::<usize>().max(1);

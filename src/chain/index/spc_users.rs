@@ -1,0 +1,96 @@
+//! Which pods reference each SecretProviderClass, and which SecretProviderClasses each
+//! namespace has: asked by a few findings (KVC704's load estimate, KVC804's readers, the
+//! nearest SPC name of KVC101) and by the check of SPCs no pod mounts. Each was a scan of the
+//! snapshot per finding or per SPC; these are worked out once per pass, on first use.
+
+use super::{HashMap, Index, SPC_ATTRIBUTE, map};
+use crate::snapshot::{Items, PodObs, SpcObs, VolumeSourceObs};
+
+/// The volumes referencing one SecretProviderClass and the positions of their pods in
+/// `snap.pods`, each once, in pod order.
+#[derive(Default)]
+pub(super) struct SpcUsers {
+    volumes: usize,
+    pods: Vec<u32>,
+}
+
+impl<'a> Index<'a> {
+    /// Pod (and template) volumes referencing SecretProviderClass `spc` in `ns`, if any.
+    pub fn spc_users(&self, ns: &str, spc: &str) -> Option<usize> {
+        self.users_of(ns, spc).map(|u| u.volumes)
+    }
+
+    /// The pods (and templates) with a volume referencing SecretProviderClass `spc` in `ns`
+    /// ([`PodObs::mounts_spc`]), in pod order.
+    pub fn pods_mounting(&self, ns: &str, spc: &str) -> impl Iterator<Item = &'a PodObs> {
+        let pods: &'a Items<PodObs> = &self.snap.pods.items;
+        // Positions read here were taken from these very pods: the lookup never misses.
+        (self.mounting_positions(ns, spc).iter()).filter_map(move |&i| pods.get(i as usize))
+    }
+
+    /// The positions in `snap.pods` of [`Index::pods_mounting`], in order.
+    pub fn mounting_positions(&self, ns: &str, spc: &str) -> &[u32] {
+        self.users_of(ns, spc).map_or(&[][..], |u| &u.pods[..])
+    }
+
+    /// The SecretProviderClass names that pod (and template) volumes of `ns` reference,
+    /// whether or not such an SPC exists, in no particular order.
+    pub fn referenced_spcs(&self, ns: &str) -> impl Iterator<Item = &str> {
+        self.all_spc_users()
+            .get(ns)
+            .into_iter()
+            .flat_map(|m| m.keys().map(String::as_str))
+    }
+
+    fn users_of(&self, ns: &str, spc: &str) -> Option<&SpcUsers> {
+        self.all_spc_users().get(ns)?.get(spc)
+    }
+
+    fn all_spc_users(&self) -> &HashMap<String, HashMap<String, SpcUsers>> {
+        self.spc_users.get_or_init(|| {
+            let mut users: HashMap<String, HashMap<String, SpcUsers>> = map(0);
+            for (i, pod) in self.snap.pods.items.iter().enumerate() {
+                for v in &pod.volumes {
+                    if let VolumeSourceObs::Csi { attributes, .. } = &v.source
+                        && let Some(spc) = attributes.get(SPC_ATTRIBUTE)
+                    {
+                        let u = (users.entry(pod.namespace.to_string()).or_default())
+                            .entry(spc.clone())
+                            .or_default();
+                        u.volumes += 1;
+                        if u.pods.last() != Some(&(i as u32)) {
+                            u.pods.push(i as u32);
+                        }
+                    }
+                }
+            }
+            users
+        })
+    }
+
+    /// The SecretProviderClasses of namespace `ns`, in snapshot order.
+    pub fn spcs_in(&self, ns: &str) -> impl Iterator<Item = &'a SpcObs> {
+        let by_ns = self.spcs_by_namespace.get_or_init(|| {
+            let mut by_ns: HashMap<String, Vec<u32>> = map(0);
+            for (i, s) in self.snap.spcs.items.iter().enumerate() {
+                by_ns
+                    .entry(s.namespace.to_string())
+                    .or_default()
+                    .push(i as u32);
+            }
+            by_ns
+        });
+        let spcs: &'a Items<SpcObs> = &self.snap.spcs.items;
+        (by_ns.get(ns).into_iter().flatten()).filter_map(move |&i| spcs.get(i as usize))
+    }
+
+    /// What `of` says of the snapshot's SPCs, asked once per pass: the token audiences they
+    /// read (the rule that knows how keeps that knowledge; the index only remembers).
+    pub fn spc_audiences(
+        &self,
+        of: impl FnOnce(&'a [std::sync::Arc<SpcObs>]) -> Vec<&'static str>,
+    ) -> &[&'static str] {
+        self.spc_audiences
+            .get_or_init(|| of(self.snap.spcs.items.shared()))
+    }
+}
