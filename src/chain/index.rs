@@ -42,6 +42,10 @@ pub(crate) struct Globals<'a> {
     pub source: &'a SourceInfo,
     pub cluster: &'a ClusterFacts,
     pub azure: &'a AzureObs,
+    /// The token audiences every SPC of the cluster reads, sorted, when the index sees one
+    /// namespace (the incremental engine keeps them); None: worked out from the index's own
+    /// snapshot, which is the whole cluster's.
+    pub audiences: Option<&'a [&'static str]>,
 }
 
 impl<'a> Globals<'a> {
@@ -50,6 +54,7 @@ impl<'a> Globals<'a> {
             source: &snap.source,
             cluster: &snap.cluster,
             azure: &snap.azure,
+            audiences: None,
         }
     }
 }

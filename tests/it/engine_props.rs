@@ -464,3 +464,55 @@ fn a_new_replica_set_revision_reaches_the_deployments_older_pods() {
     engine.apply([Change::Upsert(Object::Workload(newer.into()))]);
     assert_agrees(&engine, "a newer ReplicaSet revision");
 }
+
+/// A CSIDriver serves every namespace, so KVC105's fix names every token audience the
+/// cluster's SPCs read (one `tokenRequests` list: a fix naming fewer would drop another
+/// namespace's audience when pasted). The engine diagnoses a namespace at a time and must
+/// still name the other namespaces' audiences, as a full pass does.
+#[test]
+fn kvc105s_fix_names_the_audiences_of_every_namespace_as_a_full_pass_does() {
+    let mut s = testkit::empty();
+    testkit::add_app(&mut s, "alpha", "web", 1);
+    testkit::add_app(&mut s, "beta", "api", 1);
+    let spc = testkit::spc_mut(&mut s, "api");
+    spc.parameters
+        .insert("useAzureTokenProxy".into(), "true".into());
+    testkit::reparse(spc);
+    if let Observed::Known(driver) = &mut s.cluster.csi_driver {
+        driver.token_audiences = Observed::Known(Vec::new());
+    }
+    let mut engine = Engine::new(s.clone());
+    let full = kvchain::chain::diagnose(&s);
+    let fix = |c: &kvchain::chain::Chain| {
+        (c.findings()
+            .find(|f| f.code == kvchain::chain::Code::KVC105))
+        .map(|f| f.fix.to_string())
+        .unwrap_or_default()
+    };
+    let web = full
+        .iter()
+        .find(|c| c.namespace == "alpha")
+        .expect("web's chain");
+    assert!(
+        fix(web).contains("api://AKSIdentityBinding")
+            && fix(web).contains("api://AzureADTokenExchange"),
+        "{}",
+        fix(web)
+    );
+    assert_agrees(&engine, "KVC105 over two namespaces");
+    // beta's SPC turns to workload identity: alpha's fix no longer names identity binding.
+    let mut spc = testkit::spc_mut(&mut s, "api").clone();
+    spc.parameters.remove("useAzureTokenProxy");
+    testkit::reparse(&mut spc);
+    engine.apply([Change::Upsert(Object::Spc(spc.into()))]);
+    assert_agrees(&engine, "beta's SPC edited");
+    let web = engine
+        .chains()
+        .find(|c| c.namespace == "alpha")
+        .expect("web's chain");
+    assert!(
+        !fix(web).contains("api://AKSIdentityBinding"),
+        "{}",
+        fix(web)
+    );
+}

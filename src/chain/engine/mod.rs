@@ -30,6 +30,7 @@ use std::sync::Arc;
 use super::azure_index::AzureIndex;
 use super::index::{Globals, HashSet};
 use super::model::Chain;
+use super::rules::remedy::cluster_audiences;
 use crate::snapshot::*;
 use deps::{Dep, PodId};
 use space::{Space, With};
@@ -74,6 +75,9 @@ pub struct Engine {
     cluster: ClusterFacts,
     azure: AzureObs,
     azure_index: AzureIndex<'static>,
+    /// The token audiences the SPCs of every namespace read: one CSIDriver serves them all,
+    /// so a namespace's KVC105 names the others' too (`rules::remedy::audience`).
+    audiences: Vec<&'static str>,
     /// Empty collections carrying the gaps of each kind: the shape of a new namespace.
     shape: Snapshot,
     spaces: BTreeMap<String, Space>,
@@ -111,6 +115,7 @@ impl Engine {
         shape.ingresses.gaps = ingresses.gaps.clone();
         let mut engine = Engine {
             finish,
+            audiences: cluster_audiences(spcs.items.iter()),
             azure_index: AzureIndex::build(&azure).into_owned(),
             source,
             cluster,
@@ -176,6 +181,7 @@ impl Engine {
                 source: &self.source,
                 cluster: &self.cluster,
                 azure: &self.azure,
+                audiences: Some(&self.audiences),
             },
             azure: &self.azure_index,
             finish: self.finish.as_deref(),
@@ -206,6 +212,7 @@ impl Engine {
             source: &source,
             cluster: &cluster,
             azure: &azure,
+            audiences: None,
         };
         self.update(Some(globals), [])
     }
@@ -223,20 +230,30 @@ impl Engine {
         changes: impl IntoIterator<Item = Change>,
     ) -> Work {
         let mut touched: BTreeMap<String, Vec<Dep>> = BTreeMap::new();
+        let mut spcs_changed = false;
         for change in changes {
             let (object, delete) = match change {
                 Change::Upsert(o) => (o, false),
                 Change::Delete(o) => (o, true),
             };
+            spcs_changed |= matches!(object, Object::Spc(_));
             let ns = namespace_of(&object).to_string();
             let keys = touched.entry(ns.clone()).or_default();
             let space = self.space(&ns);
             apply_one(space, object, delete, keys);
         }
-        let (everything, moved) = match globals {
+        let (mut everything, moved) = match globals {
             Some(globals) => self.replace_globals(globals),
             None => (false, false),
         };
+        // Another namespace's SPC that starts or stops reading an audience changes every
+        // KVC105's fix: rare enough to re-diagnose everything.
+        if spcs_changed {
+            let spcs = self.spaces.values().flat_map(|s| s.kube.spcs.items.iter());
+            let audiences = cluster_audiences(spcs);
+            everything |= audiences != self.audiences;
+            self.audiences = audiences;
+        }
         if everything || self.source.kind == SourceKind::Manifests {
             return self.rediagnose_all();
         }
@@ -272,6 +289,7 @@ impl Engine {
             source,
             cluster,
             azure,
+            ..
         } = globals;
         let moved = source.observed_at != self.source.observed_at;
         // Verdicts that turned true as time passed stay so only while it moves forward.

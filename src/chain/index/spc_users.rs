@@ -84,12 +84,16 @@ impl<'a> Index<'a> {
         (by_ns.get(ns).into_iter().flatten()).filter_map(move |&i| spcs.get(i as usize))
     }
 
-    /// What `of` says of the snapshot's SPCs, asked once per pass: the token audiences they
-    /// read (the rule that knows how keeps that knowledge; the index only remembers).
+    /// The token audiences the cluster's SPCs read, as `of` works them out from the SPCs
+    /// (the rule that knows how keeps that knowledge; the index only remembers): the
+    /// globals' when the index sees one namespace, else its snapshot's, once per pass.
     pub fn spc_audiences(
         &self,
         of: impl FnOnce(&'a [std::sync::Arc<SpcObs>]) -> Vec<&'static str>,
     ) -> &[&'static str] {
+        if let Some(all) = self.globals.audiences {
+            return all;
+        }
         self.spc_audiences
             .get_or_init(|| of(self.snap.spcs.items.shared()))
     }

@@ -30,18 +30,25 @@ fn audience_of(p: &crate::spc::AzureSpc) -> Option<&'static str> {
     })
 }
 
+/// The token audiences `spcs` read (their own parameters), sorted, each once.
+pub(crate) fn cluster_audiences<'s>(
+    spcs: impl Iterator<Item = &'s crate::snapshot::SpcObs>,
+) -> Vec<&'static str> {
+    let mut all: Vec<&'static str> = spcs.filter_map(|s| audience_of(&s.parsed)).collect();
+    all.sort_unstable();
+    all.dedup();
+    all
+}
+
 /// Every token audience a mount of the cluster reads, sorted: this chain's (its volume may
 /// override the SPC's parameters) and each SPC's. One CSIDriver serves them all, so its
 /// finding and fix say the same whichever chain shows them.
 pub(crate) fn audiences_needed(cx: &Ctx) -> Vec<&'static str> {
     let mut wanted: Vec<&'static str> = token_audience(cx).into_iter().collect();
-    wanted.extend(cx.ix.spc_audiences(|spcs| {
-        let mut all: Vec<&'static str> =
-            spcs.iter().filter_map(|s| audience_of(&s.parsed)).collect();
-        all.sort_unstable();
-        all.dedup();
-        all
-    }));
+    wanted.extend(
+        cx.ix
+            .spc_audiences(|spcs| cluster_audiences(spcs.iter().map(|s| &**s))),
+    );
     wanted.sort_unstable();
     wanted.dedup();
     wanted

@@ -36,7 +36,9 @@ pub(crate) use access::{
     grant_roles, policy_confirm, principal, role_for, roles_needed, set_policy, types_needed,
     vault_scope,
 };
-pub(crate) use audience::{AUDIENCE, audiences_needed, token_audience, token_requests_fix};
+pub(crate) use audience::{
+    AUDIENCE, audiences_needed, cluster_audiences, token_audience, token_requests_fix,
+};
 pub(crate) use by_code::commands;
 pub(crate) use driver_install::install_fix;
 pub(crate) use federated_credential::fic_create;
