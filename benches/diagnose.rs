@@ -94,47 +94,9 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-/// Every app's Secret and vault version written 5 minutes ago; its ReplicaSet is revision 1
-/// and a new one (revision 2) runs the app's first pod, started a minute ago.
+/// [`testkit::rolling_out_after_rotation`] over every app, counting the stale pods.
 fn rolling_out_after_rotation(mut s: kvchain::snapshot::Snapshot) -> kvchain::snapshot::Snapshot {
-    use jiff::SignedDuration;
-    use kvchain::snapshot::{ContainerStateObs, Observed};
-    const REVISION: &str = "deployment.kubernetes.io/revision";
-    let written = testkit::ago(SignedDuration::from_mins(5));
-    let started = testkit::ago(SignedDuration::from_mins(1));
-    for secret in s.secrets.items.iter_mut() {
-        secret.updated_at = Some(written);
-    }
-    for object in s.azure.objects.iter_mut() {
-        if let Observed::Known(Some(o)) = &mut object.state {
-            o.versions[0].created = Some(written);
-        }
-    }
-    let apps: Vec<String> = (s.spcs.items.iter())
-        .map(|spc| spc.name.trim_end_matches("-kv").to_string())
-        .collect();
-    for app in &apps {
-        let rs = testkit::replica_set(app);
-        let Some(old) = (s.workloads.items.iter_mut()).find(|w| w.name == rs.as_str()) else {
-            continue;
-        };
-        old.annotations.insert(REVISION.into(), "1".into());
-        let mut new = old.clone();
-        let new_rs = format!("{rs}-new");
-        new.name = new_rs.as_str().into();
-        new.annotations.insert(REVISION.into(), "2".into());
-        s.workloads.items.push(new);
-        let Some(pod) = (s.pods.items.iter_mut()).find(|p| p.name.starts_with(&rs)) else {
-            continue;
-        };
-        pod.owners = vec![testkit::owner("ReplicaSet", &new_rs)];
-        pod.created_at = Some(started);
-        for c in &mut pod.containers {
-            c.state = ContainerStateObs::Running {
-                started_at: started,
-            };
-        }
-    }
+    testkit::rolling_out_after_rotation(&mut s, usize::MAX);
     let stale = diagnose(&s)
         .iter()
         .flat_map(|c| c.findings())

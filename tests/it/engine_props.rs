@@ -1,13 +1,16 @@
 //! The incremental engine agrees with a full diagnosis: after any sequence of object changes,
 //! `Engine::chains()` equals `diagnose(engine.snapshot())`, chain for chain and in the same
 //! order within each namespace. Worlds: the lab's default and gc-tls scenarios (every class of
-//! fault, several namespaces) and a generated world with shared SPCs, consumers and events.
+//! fault, several namespaces), a generated world with shared SPCs, consumers and events, and
+//! one of failures that reach many chains at once (a rollout after a rotation, a tls Secret
+//! from a cert, a CSIDriver without the audiences of two namespaces' identity modes).
 //! The case count is bounded so `cargo test` stays fast; raise PROPTEST_CASES to search longer.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use jiff::SignedDuration;
+use kvchain::chain::Code;
 use kvchain::chain::engine::{Change, Engine, Object};
 use kvchain::chain::{Chain, diagnose, testkit};
 use kvchain::snapshot::*;
@@ -36,8 +39,49 @@ fn worlds() -> &'static [Snapshot] {
             diagnose(&generated).iter().any(|c| c.id.contains('#')),
             "the generated world has clashing ids"
         );
-        vec![lab("default"), lab("gc-tls"), generated]
+        vec![lab("default"), lab("gc-tls"), generated, mass_failures()]
     })
+}
+
+/// The failures that reach many chains at once, whose findings read beyond their own pod:
+/// Reloader rolling four Deployments out after a rotation (KVC901 asks for each rollout), an
+/// SPC syncing a tls Secret from a cert object (KVC804 names the file's readers) and a
+/// CSIDriver without tokenRequests while one SPC reads identity binding's audience (KVC105
+/// names every namespace's audiences).
+fn mass_failures() -> Snapshot {
+    let mut s = testkit::generated_snapshot(40, 10);
+    testkit::rolling_out_after_rotation(&mut s, 4);
+    for (i, spc) in s.spcs.items.iter_mut().enumerate() {
+        if i == 5 {
+            let app = spc.name.trim_end_matches("-kv").to_string();
+            testkit::sync_tls_from(spc, &app, "cert");
+        } else if i == 6 {
+            spc.parameters
+                .insert("useAzureTokenProxy".into(), "true".into());
+            testkit::reparse(spc);
+        }
+    }
+    if let Observed::Known(driver) = &mut s.cluster.csi_driver {
+        driver.token_audiences = Observed::Known(Vec::new());
+    }
+    let chains = diagnose(&s);
+    let said = |code: Code, text: &str| {
+        (chains.iter().flat_map(|c| c.findings()))
+            .any(|f| f.code == code && (f.message.contains(text) || f.fix.contains(text)))
+    };
+    assert!(
+        said(Code::KVC901, "is replacing this pod"),
+        "a rollout in progress"
+    );
+    assert!(
+        said(Code::KVC804, "objectType cert"),
+        "a tls Secret from a cert"
+    );
+    assert!(
+        said(Code::KVC105, "api://AKSIdentityBinding"),
+        "both audiences"
+    );
+    s
 }
 
 /// One edit, resolved against the engine's current objects (indices wrap around).
@@ -66,6 +110,8 @@ enum Edit {
     FailedCreate(usize),
     PodVolumesDropped(usize),
     SecretEmptied(usize),
+    SpcTokenProxy(usize),
+    NewRevision(usize),
     Clock,
 }
 
@@ -95,6 +141,8 @@ fn edit() -> impl Strategy<Value = Edit> {
         i().prop_map(Edit::FailedCreate),
         i().prop_map(Edit::PodVolumesDropped),
         i().prop_map(Edit::SecretEmptied),
+        i().prop_map(Edit::SpcTokenProxy),
+        i().prop_map(Edit::NewRevision),
         Just(Edit::Clock),
     ]
 }
@@ -288,6 +336,27 @@ fn changes(s: &Snapshot, edit: &Edit, gone: &mut Vec<Object>, n: usize) -> Vec<C
             x.data.clear();
             up(Object::Secret(x.into()))
         }),
+        // An SPC turning to identity binding, or back: the audiences every KVC105 names.
+        Edit::SpcTokenProxy(i) => pick(&s.spcs.items, i).map_or_else(Vec::new, |x| {
+            let mut x = x.clone();
+            if x.parameters.remove("useAzureTokenProxy").is_none() {
+                x.parameters.insert("useAzureTokenProxy".into(), "true".into());
+            }
+            testkit::reparse(&mut x);
+            up(Object::Spc(x.into()))
+        }),
+        // A ReplicaSet two revisions on: its Deployment's newest, which replaces the others.
+        Edit::NewRevision(i) => {
+            let sets = s.workloads.items.iter().filter(|w| w.kind == "ReplicaSet");
+            let w = sets.clone().nth(i % sets.count().max(1));
+            w.map_or_else(Vec::new, |w| {
+                let mut w = w.clone();
+                let key = "deployment.kubernetes.io/revision";
+                let now: u64 = w.annotations.get(key).and_then(|r| r.parse().ok()).unwrap_or(0);
+                w.annotations.insert(key.into(), (now + 2).to_string());
+                up(Object::Workload(w.into()))
+            })
+        }
         Edit::Clock => Vec::new(),
     }
 }
@@ -327,7 +396,7 @@ proptest! {
     /// Several edits in one `apply` (a burst of watch events): a pod deleted and added again,
     /// or deleted while another moves into its place, before either is re-diagnosed.
     #[test]
-    fn incremental_equals_full_after_batches_of_changes(world in 0usize..3, batches in proptest::collection::vec(proptest::collection::vec(edit(), 1..5), 1..8)) {
+    fn incremental_equals_full_after_batches_of_changes(world in 0usize..4, batches in proptest::collection::vec(proptest::collection::vec(edit(), 1..5), 1..8)) {
         let mut engine = Engine::new(worlds()[world].clone());
         let mut gone = Vec::new();
         for (n, batch) in batches.iter().enumerate() {
@@ -344,7 +413,7 @@ proptest! {
     }
 
     #[test]
-    fn incremental_equals_full_after_random_changes(world in 0usize..3, edits in proptest::collection::vec(edit(), 1..24)) {
+    fn incremental_equals_full_after_random_changes(world in 0usize..4, edits in proptest::collection::vec(edit(), 1..24)) {
         let mut engine = Engine::new(worlds()[world].clone());
         assert_agrees(&engine, "start");
         let mut gone = Vec::new();

@@ -59,3 +59,47 @@ pub fn generated_snapshot(pods: usize, spcs: usize) -> Snapshot {
     }
     s
 }
+
+/// Reloader rolling the Deployments of the first `apps` apps out after a rotation: every
+/// synced Secret and vault version written 5 minutes ago; each of those apps' ReplicaSet is
+/// revision 1 and a new one (revision 2) runs its first pod, started a minute ago. The other
+/// pods hold the previous value in env (KVC901) while the rollout replaces them.
+pub fn rolling_out_after_rotation(s: &mut Snapshot, apps: usize) {
+    const REVISION: &str = "deployment.kubernetes.io/revision";
+    let written = ago(SignedDuration::from_mins(5));
+    let started = ago(SignedDuration::from_mins(1));
+    for secret in s.secrets.items.iter_mut() {
+        secret.updated_at = Some(written);
+    }
+    for object in s.azure.objects.iter_mut() {
+        if let Observed::Known(Some(o)) = &mut object.state {
+            o.versions[0].created = Some(written);
+        }
+    }
+    let names: Vec<String> = (s.spcs.items.iter())
+        .take(apps)
+        .map(|spc| spc.name.trim_end_matches("-kv").to_string())
+        .collect();
+    for app in &names {
+        let rs = replica_set(app);
+        let Some(old) = (s.workloads.items.iter_mut()).find(|w| w.name == rs.as_str()) else {
+            continue;
+        };
+        old.annotations.insert(REVISION.into(), "1".into());
+        let mut new = old.clone();
+        let new_rs = format!("{rs}-new");
+        new.name = new_rs.as_str().into();
+        new.annotations.insert(REVISION.into(), "2".into());
+        s.workloads.items.push(new);
+        let Some(pod) = (s.pods.items.iter_mut()).find(|p| p.name.starts_with(&rs)) else {
+            continue;
+        };
+        pod.owners = vec![owner("ReplicaSet", &new_rs)];
+        pod.created_at = Some(started);
+        for c in &mut pod.containers {
+            c.state = ContainerStateObs::Running {
+                started_at: started,
+            };
+        }
+    }
+}
