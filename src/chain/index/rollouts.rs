@@ -25,7 +25,6 @@ pub(crate) fn owned_by<'p>(owners: &'p [OwnerRef], kind: &str) -> Option<&'p str
 }
 
 /// A Deployment's newest ReplicaSet (positions in the snapshot's lists).
-#[derive(Default)]
 pub(super) struct Newest {
     replica_set: usize,
     revision: u64,
@@ -51,8 +50,10 @@ impl<'a> Index<'a> {
     }
 
     fn newest_per_deployment(&self) -> HashMap<String, HashMap<String, Newest>> {
-        let mut newest: HashMap<String, HashMap<String, Newest>> = map(0);
-        for (i, w) in self.snap.workloads.items.iter().enumerate() {
+        let workloads = &self.snap.workloads.items;
+        // Keyed by borrowed (namespace, Deployment) while built: no name copied per pod.
+        let mut newest: HashMap<(&str, &str), Newest> = map(0);
+        for (i, w) in workloads.iter().enumerate() {
             if w.kind != "ReplicaSet" {
                 continue;
             }
@@ -61,54 +62,47 @@ impl<'a> Index<'a> {
             else {
                 continue;
             };
-            let here = newest.entry(w.namespace.to_string()).or_default();
-            match here.get_mut(deployment) {
-                // `max_by_key`'s choice: the last of equal revisions.
-                Some(n) if n.revision > revision => {}
-                Some(n) => {
-                    n.replica_set = i;
-                    n.revision = revision;
+            let n = newest
+                .entry((w.namespace.as_str(), deployment))
+                .or_insert(Newest {
+                    replica_set: i,
+                    revision,
+                    pods: Vec::new(),
+                });
+            // `max_by_key`'s choice: the last of equal revisions.
+            if revision >= n.revision {
+                n.replica_set = i;
+                n.revision = revision;
+            }
+        }
+        // The newest ReplicaSets by (namespace, name) → their Deployment.
+        let deployment_of: HashMap<(&str, &str), &str> = (newest.iter())
+            .filter_map(|(&(ns, d), n)| {
+                Some(((ns, workloads.get(n.replica_set)?.name.as_str()), d))
+            })
+            .collect();
+        if !deployment_of.is_empty() {
+            for (i, p) in self.snap.pods.items.iter().enumerate() {
+                if p.deleting || p.template_of.is_some() {
+                    continue;
                 }
-                None => {
-                    let n = Newest {
-                        replica_set: i,
-                        revision,
-                        pods: Vec::new(),
-                    };
-                    here.insert(deployment.to_string(), n);
+                let ns = p.namespace.as_str();
+                let Some(&d) =
+                    owned_by(&p.owners, "ReplicaSet").and_then(|rs| deployment_of.get(&(ns, rs)))
+                else {
+                    continue;
+                };
+                if let Some(n) = newest.get_mut(&(ns, d)) {
+                    n.pods.push(i as u32);
                 }
             }
         }
-        if newest.is_empty() {
-            return newest;
+        let mut out: HashMap<String, HashMap<String, Newest>> = map(0);
+        for ((ns, d), n) in newest {
+            out.entry(ns.to_string())
+                .or_default()
+                .insert(d.to_string(), n);
         }
-        // ReplicaSet name → its Deployment, for the newest ones only.
-        let mut deployment_of: HashMap<(&str, &str), &str> = map(0);
-        for (ns, deployments) in &newest {
-            for (d, n) in deployments {
-                let rs = &self.snap.workloads.items.get(n.replica_set);
-                if let Some(rs) = rs {
-                    deployment_of.insert((ns.as_str(), rs.name.as_str()), d.as_str());
-                }
-            }
-        }
-        let mut pods: Vec<(String, String, u32)> = Vec::new();
-        for (i, p) in self.snap.pods.items.iter().enumerate() {
-            if p.deleting || p.template_of.is_some() {
-                continue;
-            }
-            let Some(rs) = owned_by(&p.owners, "ReplicaSet") else {
-                continue;
-            };
-            if let Some(d) = deployment_of.get(&(p.namespace.as_str(), rs)) {
-                pods.push((p.namespace.to_string(), d.to_string(), i as u32));
-            }
-        }
-        for (ns, d, i) in pods {
-            if let Some(n) = newest.get_mut(&ns).and_then(|m| m.get_mut(&d)) {
-                n.pods.push(i);
-            }
-        }
-        newest
+        out
     }
 }
