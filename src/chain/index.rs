@@ -82,7 +82,10 @@ pub(crate) struct Index<'a> {
     spc_users: OnceLock<HashMap<String, HashMap<String, spc_users::SpcUsers>>>,
     /// namespace → positions in `snap.spcs` of its SecretProviderClasses, built on first use:
     /// only a volume naming an SPC that does not exist asks for the nearest name.
-    spcs_by_namespace: OnceLock<HashMap<String, Vec<u32>>>,
+    spcs_by_namespace: by_namespace::ByNamespace,
+    /// namespace → positions in `snap.service_accounts`, built on first use: only KVC202's
+    /// fix asks for an account of the namespace that carries the SPC's client id.
+    sas_by_namespace: by_namespace::ByNamespace,
     /// The token audiences the SPCs' parameters read, sorted: the same for every chain whose
     /// CSIDriver lacks one (KVC105), worked out by the rule on first use.
     spc_audiences: OnceLock<Vec<&'static str>>,
@@ -221,6 +224,7 @@ impl<'a> Index<'a> {
             mounted_per_spc: map(0),
             spc_users: OnceLock::new(),
             spcs_by_namespace: OnceLock::new(),
+            sas_by_namespace: OnceLock::new(),
             spc_audiences: OnceLock::new(),
             sa_runners: OnceLock::new(),
             set_pods: OnceLock::new(),
@@ -537,6 +541,7 @@ pub(crate) const SPC_ATTRIBUTE: &str = "secretProviderClass";
 /// The Secrets Store CSI driver's registered name.
 pub(crate) const DRIVER: &str = "secrets-store.csi.k8s.io";
 
+mod by_namespace;
 mod consumers;
 mod rollouts;
 mod set_pods;

@@ -166,6 +166,37 @@ fn a_jobs_pod_spec_is_changed_by_recreating_the_job() {
     );
 }
 
+/// A pod naming an account that does not exist while another account of its namespace
+/// already carries the SPC's client id: the fix points the pod at that account rather than
+/// creating a twin. An account of another namespace carrying the same id is not one the pod
+/// can run as (a pod's serviceAccountName is of its own namespace), so it is never named.
+#[test]
+fn a_missing_service_account_fix_names_the_namespaces_account_with_the_client_id() {
+    let mut s = tk::healthy();
+    let typo = format!("{}x", tk::sa_name(APP));
+    for p in &mut s.pods.items {
+        p.service_account = typo.as_str().into();
+    }
+    let mut elsewhere = tk::sa_mut(&mut s, APP).clone();
+    elsewhere.namespace = "other".into();
+    elsewhere.name = "aaa-first".into();
+    s.service_accounts.items.reverse();
+    s.service_accounts.items.push(elsewhere);
+    s.service_accounts.items.reverse();
+    let c = one(&s);
+    let f = c
+        .findings()
+        .find(|f| f.code == Code::KVC202)
+        .expect("KVC202");
+    assert!(
+        f.fix
+            .contains(&format!("serviceAccountName: {}", tk::sa_name(APP))),
+        "{}",
+        f.fix
+    );
+    assert!(!f.fix.contains("aaa-first"), "{}", f.fix);
+}
+
 /// One symptom, one cause: a pod naming a service account that does not exist (a typo) is
 /// KVC202; the Federation link waits on it instead of asking for a credential for the typo's
 /// subject (which the KVC202 fix makes useless).

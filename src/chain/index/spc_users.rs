@@ -1,7 +1,7 @@
-//! Which pods reference each SecretProviderClass, and which SecretProviderClasses each
-//! namespace has: asked by a few findings (KVC704's load estimate, KVC804's readers, the
-//! nearest SPC name of KVC101) and by the check of SPCs no pod mounts. Each was a scan of the
-//! snapshot per finding or per SPC; these are worked out once per pass, on first use.
+//! Which pods reference each SecretProviderClass, and the token audiences the SPCs read:
+//! asked by a few findings (KVC704's load estimate, KVC804's readers, KVC105's fix) and by
+//! the check of SPCs no pod mounts. Each was a scan of the snapshot per finding or per SPC;
+//! these are worked out once per pass, on first use.
 
 use super::{HashMap, Index, SPC_ATTRIBUTE, map};
 use crate::snapshot::{Items, PodObs, SpcObs, VolumeSourceObs};
@@ -66,22 +66,6 @@ impl<'a> Index<'a> {
             }
             users
         })
-    }
-
-    /// The SecretProviderClasses of namespace `ns`, in snapshot order.
-    pub fn spcs_in(&self, ns: &str) -> impl Iterator<Item = &'a SpcObs> {
-        let by_ns = self.spcs_by_namespace.get_or_init(|| {
-            let mut by_ns: HashMap<String, Vec<u32>> = map(0);
-            for (i, s) in self.snap.spcs.items.iter().enumerate() {
-                by_ns
-                    .entry(s.namespace.to_string())
-                    .or_default()
-                    .push(i as u32);
-            }
-            by_ns
-        });
-        let spcs: &'a Items<SpcObs> = &self.snap.spcs.items;
-        (by_ns.get(ns).into_iter().flatten()).filter_map(move |&i| spcs.get(i as usize))
     }
 
     /// The token audiences the cluster's SPCs read, as `of` works them out from the SPCs

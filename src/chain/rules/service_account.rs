@@ -370,11 +370,8 @@ pub(crate) fn known_missing(cx: &Ctx) -> bool {
 /// The account of the namespace the manifests define whose name is within two edits of
 /// `sa_name` (a typo).
 fn near_miss<'a>(cx: &Ctx<'a>, sa_name: &str) -> Option<&'a str> {
-    cx.snap()
-        .service_accounts
-        .items
-        .iter()
-        .filter(|s| s.namespace == cx.ns() && s.name != "default")
+    (cx.ix.service_accounts_in(cx.ns()))
+        .filter(|s| s.name != "default")
         .map(|s| (strsim::levenshtein(&s.name, sa_name), s.name.as_str()))
         .min()
         .filter(|(d, _)| *d <= 2)

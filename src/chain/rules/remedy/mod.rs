@@ -89,17 +89,12 @@ pub(crate) fn node_pool(node: &str) -> Option<&str> {
 /// A service account of the pod's namespace annotated with the SPC's clientID.
 fn annotated_sa<'a>(cx: &Ctx<'a>) -> Option<&'a str> {
     let client = cx.params.as_deref()?.client_id.as_deref()?;
-    cx.snap()
-        .service_accounts
-        .items
-        .iter()
+    (cx.ix.service_accounts_in(cx.ns()))
         .find(|sa| {
-            sa.namespace == cx.ns()
-                && sa
-                    .annotations
-                    .get("azure.workload.identity/client-id")
-                    .map(String::as_str)
-                    == Some(client)
+            sa.annotations
+                .get("azure.workload.identity/client-id")
+                .map(String::as_str)
+                == Some(client)
         })
         .map(|sa| sa.name.as_str())
 }
