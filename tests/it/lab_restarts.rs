@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use kvchain::action::restart::RestartPlan;
 use kvchain::action::timeline::{RestartWatch, StepState, Timeline};
-use kvchain::snapshot::Snapshot;
+use kvchain::snapshot::{ContainerObs, Snapshot};
 use kvchain::source::lab::export;
 use kvchain::source::lab::world::World;
 
@@ -382,6 +382,55 @@ fn a_paused_deployment_rolls_no_template_change_until_resumed() {
     assert_eq!(rolled.len(), 2, "{rolled:?}");
     assert!(rolled.iter().all(|p| !pods.contains(p)), "{rolled:?}");
     assert_eq!(sets_now.len(), 2, "a new ReplicaSet: {sets_now:?}");
+}
+
+/// Paused after Reloader changed the Deployment's template, a deleted pod is made again by
+/// its ReplicaSet from the ReplicaSet's own template: the new pod is its sibling's spec, not
+/// the Deployment's changed one (the ReplicaSet controller knows only its own template).
+#[test]
+fn a_paused_deployments_replica_set_makes_a_deleted_pod_from_its_own_template() {
+    let mut w = paused_checkout();
+    let (pods, sets) = checkout(&export::snapshot(&w));
+    w.rotate_secret(
+        "kv-shop-lab",
+        "checkout-db-password",
+        Some(b"checkout-pass-v9"),
+    )
+    .unwrap();
+    w.advance(Duration::from_secs(600));
+    let env = |s: &Snapshot, pod: &str| {
+        let p = s.pod("shop", pod).expect("pod");
+        let names = |c: &ContainerObs| c.env.iter().map(|e| e.name.to_string()).collect();
+        p.containers.iter().map(names).collect::<Vec<Vec<String>>>()
+    };
+    let held = export::snapshot(&w);
+    let deployment_env = held
+        .workloads
+        .items
+        .iter()
+        .find(|x| x.kind == "Deployment" && x.name == "checkout")
+        .and_then(|d| d.template.as_ref())
+        .map(|t| t.containers[0].env.len())
+        .expect("the Deployment's template");
+    let sibling = env(&held, &pods[1]);
+    assert_ne!(
+        sibling[0].len(),
+        deployment_env,
+        "Reloader changed the Deployment's template, not the running pods"
+    );
+    w.delete_pod("shop", &pods[0]).expect("deleted");
+    w.run_until_stable(Duration::from_secs(600));
+    let after = export::snapshot(&w);
+    let (now, sets_now) = checkout(&after);
+    assert_eq!(sets_now, sets, "no new ReplicaSet while paused");
+    let made: Vec<&String> = now.iter().filter(|p| !pods.contains(p)).collect();
+    assert_eq!(made.len(), 1, "{now:?}");
+    assert!(made[0].starts_with(&format!("{}-", sets[0])), "{made:?}");
+    assert_eq!(
+        env(&after, made[0]),
+        sibling,
+        "the ReplicaSet's own template"
+    );
 }
 
 /// A scenario's Timeline pauses and resumes a Deployment; a `rolloutRestart` between them is

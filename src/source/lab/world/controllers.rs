@@ -129,7 +129,10 @@ impl World {
                 },
                 replicas: replicas as i32,
                 template: rs_template.metadata.clone(),
-                spec: rs_template.spec.clone().map(Box::new),
+                spec_json: rs_template
+                    .spec
+                    .as_ref()
+                    .and_then(LabReplicaSet::spec_to_json),
             };
             self.replica_sets.insert(rs_key.clone(), rs);
             self.changed();
@@ -247,7 +250,7 @@ impl World {
             }
             let template = PodTemplateSpec {
                 metadata: r.template.clone(),
-                spec: r.spec.as_deref().cloned(),
+                spec: r.spec(),
             };
             let owner = OwnerReference {
                 api_version: "apps/v1".into(),
