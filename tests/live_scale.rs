@@ -517,7 +517,9 @@ fn check_cli(format: &str) {
     let started = Instant::now();
     // Reaped by `wait4` below, which also reports its resource usage.
     #[allow(clippy::zombie_processes)]
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
+    // `KVCHAIN_BIN` runs another build (an older release, to alternate with this one).
+    let bin = std::env::var_os("KVCHAIN_BIN").unwrap_or(env!("CARGO_BIN_EXE_kvchain").into());
+    let mut child = std::process::Command::new(bin)
         .args(["check", "-A", "--no-azure", "-o", format, "--kubeconfig"])
         .arg(&kubeconfig)
         .env("NO_COLOR", "1")

@@ -535,6 +535,7 @@ fn diagnose_volume<'a>(
     let present = rules::sync::present(&cx, links);
     rules::mark_effects(links, starting && !mount_failed, &object_typos, &present);
     stamp_findings(chain);
+    shared.share_texts(chain);
     Some(w.spc_name)
 }
 
