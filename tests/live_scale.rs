@@ -514,11 +514,11 @@ fn check_cli(format: &str) {
     let (server, uri) = spawn_server_uri();
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = kubeconfig_for(&uri, dir.path());
+    // `KVCHAIN_BIN` runs another build (an older release, to alternate with this one).
+    let bin = std::env::var_os("KVCHAIN_BIN").unwrap_or(env!("CARGO_BIN_EXE_kvchain").into());
     let started = Instant::now();
     // Reaped by `wait4` below, which also reports its resource usage.
     #[allow(clippy::zombie_processes)]
-    // `KVCHAIN_BIN` runs another build (an older release, to alternate with this one).
-    let bin = std::env::var_os("KVCHAIN_BIN").unwrap_or(env!("CARGO_BIN_EXE_kvchain").into());
     let mut child = std::process::Command::new(bin)
         .args(["check", "-A", "--no-azure", "-o", format, "--kubeconfig"])
         .arg(&kubeconfig)

@@ -11,7 +11,7 @@ use super::chain_events::chain_events;
 use super::context::{AuthMode, Ctx};
 use super::index::{DRIVER, HashMap, HashSet, Index, SPC_ATTRIBUTE};
 use super::model::*;
-use super::replicas::{Shared, group_links};
+use super::replicas::{Shared, Texts, group_links};
 use super::{orphans, rules};
 use crate::snapshot::*;
 use crate::spc::{self, AzureSpc};
@@ -310,6 +310,22 @@ pub(super) fn stamp_findings(chain: &mut Chain) {
 
 pub(super) fn chains_of(ix: &Index<'_>, pods: &[&PodObs], detail: bool) -> Vec<Chain> {
     chains_and_referenced(ix, pods, detail).0
+}
+
+/// [`chains_of`], holding each finding text once with those of `texts` (chains built
+/// before), which it extends.
+pub(super) fn chains_sharing_texts(
+    ix: &Index<'_>,
+    pods: &[&PodObs],
+    texts: &mut Texts,
+) -> Vec<Chain> {
+    let mut shared = Shared::default();
+    shared.texts = std::mem::take(texts);
+    let mut chains = Vec::with_capacity(pods.len());
+    let mut referenced = Referenced::default();
+    chains_into(ix, pods, false, &mut shared, &mut chains, &mut referenced);
+    *texts = shared.texts;
+    chains
 }
 
 fn chains_and_referenced<'a>(

@@ -27,8 +27,13 @@ pub(super) struct Shared<'a> {
     /// Event (reason, message) → its code.
     classified: HashMap<(&'a str, &'a str), Option<Code>>,
     /// The findings' texts made so far, each held once ([`Shared::share_texts`]).
-    texts: HashSet<SharedText>,
+    pub texts: Texts,
 }
+
+/// Texts of findings, each held once: see [`Shared::share_texts`]. The incremental engine
+/// diagnoses one pod at a time and carries one across a namespace's pods.
+#[derive(Default)]
+pub(crate) struct Texts(HashSet<SharedText>);
 
 type LastOwner<'a> = ((&'a str, &'a str, &'a str), Workload<'a>);
 
@@ -72,10 +77,10 @@ impl<'a> Shared<'a> {
             if SharedText::strong_count(t) != Some(1) {
                 return;
             }
-            match self.texts.get(t.as_str()) {
+            match self.texts.0.get(t.as_str()) {
                 Some(have) => *t = have.clone(),
                 None => {
-                    self.texts.insert(t.clone());
+                    self.texts.0.insert(t.clone());
                 }
             }
         };
@@ -372,6 +377,16 @@ mod tests {
         let ids: std::collections::BTreeSet<&str> = chains.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids.len(), 5);
         assert_each_chain_as_alone(&s, &chains);
+        // The incremental engine diagnoses a pod at a time, and holds the text once too.
+        let engine = crate::chain::engine::Engine::new(s);
+        let fixes: Vec<&SharedText> = (engine.chains())
+            .flat_map(|c| c.link(LinkKind::Pod).findings.iter())
+            .filter(|f| f.code == Code::KVC104)
+            .map(|f| &f.fix)
+            .collect();
+        assert_eq!(fixes.len(), 5);
+        let one = fixes[0];
+        assert!(fixes.iter().all(|m| SharedText::ptr_eq(m, one)));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use crate::chain::model::Chain;
 use crate::chain::orphans;
+use crate::chain::replicas::Texts;
 use crate::snapshot::{Name, PodObs, Snapshot};
 
 /// A namespace's objects with their chains as the last diagnosis left them.
@@ -239,10 +240,12 @@ impl Space {
         // Every chain built here, in one list so `with.finish` runs once over them.
         let mut fresh: Vec<Chain> = Vec::new();
         let mut owners: Vec<(PodId, std::ops::Range<usize>)> = Vec::new();
+        // Pods saying the same hold one copy of the text (a namespace's first diagnosis).
+        let mut texts = Texts::default();
         for (id, at) in pods {
             let pod = &kube.pods.items[at];
             ix.take_clock_read();
-            let chains = build::chains_of(&ix, &[pod], false);
+            let chains = build::chains_sharing_texts(&ix, &[pod], &mut texts);
             let clock = ix.take_clock_read();
             let spcs: Vec<&str> = chains.iter().map(|c| c.spc.as_str()).collect();
             let tls_fixes: Vec<&str> = (chains.iter())
