@@ -291,6 +291,23 @@ fn paused_checkout() -> World {
     w
 }
 
+/// A rotation of checkout's password, ten minutes on: Reloader changes checkout's template.
+fn rotate_checkout_password(w: &mut World) {
+    w.rotate_secret(
+        "kv-shop-lab",
+        "checkout-db-password",
+        Some(b"checkout-pass-v9"),
+    )
+    .unwrap();
+    w.advance(Duration::from_secs(600));
+}
+
+/// How many env vars the checkout Deployment's template gives its first container.
+fn template_env(s: &Snapshot) -> Option<usize> {
+    let d = (s.workloads.items.iter()).find(|x| x.kind == "Deployment" && x.name == "checkout")?;
+    d.template.as_ref().map(|t| t.containers[0].env.len())
+}
+
 /// kubectl refuses to rollout-restart a paused Deployment (its object restarter: "can't
 /// restart paused deployment (run rollout resume first)"); its ReplicaSet still replaces a
 /// deleted pod. `R` deletes the pod, says why, and the ReplicaSet makes a new one; the
@@ -350,24 +367,11 @@ fn a_paused_deployment_rolls_no_template_change_until_resumed() {
     );
     let before = export::snapshot(&w);
     let (pods, sets) = checkout(&before);
-    w.rotate_secret(
-        "kv-shop-lab",
-        "checkout-db-password",
-        Some(b"checkout-pass-v9"),
-    )
-    .unwrap();
-    w.advance(Duration::from_secs(600));
+    rotate_checkout_password(&mut w);
     let held = export::snapshot(&w);
-    let template = |s: &Snapshot| {
-        s.workloads
-            .items
-            .iter()
-            .find(|x| x.kind == "Deployment" && x.name == "checkout")
-            .map(|d| d.template.as_ref().map(|t| t.containers[0].env.len()))
-    };
     assert_ne!(
-        template(&before),
-        template(&held),
+        template_env(&before),
+        template_env(&held),
         "Reloader changed the template"
     );
     assert_eq!(
@@ -391,27 +395,14 @@ fn a_paused_deployment_rolls_no_template_change_until_resumed() {
 fn a_paused_deployments_replica_set_makes_a_deleted_pod_from_its_own_template() {
     let mut w = paused_checkout();
     let (pods, sets) = checkout(&export::snapshot(&w));
-    w.rotate_secret(
-        "kv-shop-lab",
-        "checkout-db-password",
-        Some(b"checkout-pass-v9"),
-    )
-    .unwrap();
-    w.advance(Duration::from_secs(600));
+    rotate_checkout_password(&mut w);
     let env = |s: &Snapshot, pod: &str| {
         let p = s.pod("shop", pod).expect("pod");
         let names = |c: &ContainerObs| c.env.iter().map(|e| e.name.to_string()).collect();
         p.containers.iter().map(names).collect::<Vec<Vec<String>>>()
     };
     let held = export::snapshot(&w);
-    let deployment_env = held
-        .workloads
-        .items
-        .iter()
-        .find(|x| x.kind == "Deployment" && x.name == "checkout")
-        .and_then(|d| d.template.as_ref())
-        .map(|t| t.containers[0].env.len())
-        .expect("the Deployment's template");
+    let deployment_env = template_env(&held).expect("the Deployment's template");
     let sibling = env(&held, &pods[1]);
     assert_ne!(
         sibling[0].len(),
