@@ -321,9 +321,7 @@ pub(super) fn chains_sharing_texts(
 ) -> Vec<Chain> {
     let mut shared = Shared::default();
     shared.texts = std::mem::take(texts);
-    let mut chains = Vec::with_capacity(pods.len());
-    let mut referenced = Referenced::default();
-    chains_into(ix, pods, false, &mut shared, &mut chains, &mut referenced);
+    let (chains, _) = chains_with(ix, pods, false, &mut shared);
     *texts = shared.texts;
     chains
 }
@@ -333,16 +331,19 @@ fn chains_and_referenced<'a>(
     pods: &[&'a PodObs],
     detail: bool,
 ) -> (Vec<Chain>, Referenced<'a>) {
+    chains_with(ix, pods, detail, &mut Shared::default())
+}
+
+/// [`chains_into`] a list of their own.
+fn chains_with<'a>(
+    ix: &'a Index<'a>,
+    pods: &[&'a PodObs],
+    detail: bool,
+    shared: &mut Shared<'a>,
+) -> (Vec<Chain>, Referenced<'a>) {
     let mut chains = Vec::with_capacity(pods.len());
     let mut referenced = Referenced::default();
-    chains_into(
-        ix,
-        pods,
-        detail,
-        &mut Shared::default(),
-        &mut chains,
-        &mut referenced,
-    );
+    chains_into(ix, pods, detail, shared, &mut chains, &mut referenced);
     (chains, referenced)
 }
 
