@@ -108,6 +108,7 @@ mod rules_one_cause;
 mod rules_paused_deployments;
 mod rules_pending;
 mod rules_placement;
+mod rules_reloader_csi;
 mod rules_reloader_partition;
 mod rules_repaired;
 mod rules_restart_owners;

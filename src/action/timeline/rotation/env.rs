@@ -124,7 +124,7 @@ pub(super) fn reloader_restarts(
         None => Some(&pod.annotations),
     };
     ann.is_some_and(|a| {
-        crate::chain::rules::consumers::reloader_restarts(a, secret, None)
+        crate::chain::rules::consumers::reloader_restarts(a, secret)
             && crate::chain::rules::remedy::reloader_held(s, pod, owner, found, a).is_none()
     })
 }

@@ -217,11 +217,15 @@ const RELOADER_ANY: [&str; 2] = [
 ];
 
 /// Whether a workload with annotations `ann` is restarted by Stakater Reloader when synced
-/// Secret `secret` (or, with its CSI integration, SecretProviderClass `spc`) changes.
+/// Secret `secret` changes.
+///
+/// Reloader's SecretProviderClass annotations are not counted: they act only when Reloader
+/// runs with `--enable-csi-integration=true`, which is off by default (FACTS §10), and
+/// kvchain does not see Reloader's flags. A workload relying on them alone gets KVC902
+/// saying so ([`csi_annotation`]).
 pub(crate) fn reloader_restarts(
     ann: &std::collections::BTreeMap<String, String>,
     secret: &str,
-    spc: Option<&str>,
 ) -> bool {
     let auto = RELOADER_ANY
         .iter()
@@ -229,14 +233,27 @@ pub(crate) fn reloader_restarts(
     let named = ann
         .get("secret.reloader.stakater.com/reload")
         .is_some_and(|v| v.split(',').any(|s| s.trim() == secret));
-    let spc_named = spc.is_some_and(|spc| {
-        ann.get("secretproviderclass.reloader.stakater.com/reload")
-            .is_some_and(|v| v.split(',').any(|s| s.trim() == spc))
-            || ann
-                .get("secretproviderclass.reloader.stakater.com/auto")
-                .is_some_and(|v| v == "true")
-    });
-    auto || named || spc_named
+    auto || named
+}
+
+/// The Reloader annotation of `ann` that asks for a restart when SecretProviderClass `spc`
+/// changes, if any: it needs Reloader's CSI integration (off by default, FACTS §10).
+fn csi_annotation<'a>(
+    ann: &'a std::collections::BTreeMap<String, String>,
+    spc: &str,
+) -> Option<&'a str> {
+    let reload = "secretproviderclass.reloader.stakater.com/reload";
+    let auto = "secretproviderclass.reloader.stakater.com/auto";
+    if ann
+        .get(reload)
+        .is_some_and(|v| v.split(',').any(|s| s.trim() == spc))
+    {
+        Some(reload)
+    } else if ann.get(auto).is_some_and(|v| v == "true") {
+        Some(auto)
+    } else {
+        None
+    }
 }
 
 /// KVC902: env consumption with nothing that restarts the pods when a Secret rotates: one
@@ -328,7 +345,7 @@ fn reloader(cx: &Ctx, link: &mut Link, secrets: &[&str], unread: &mut Option<Str
     let missed: Vec<&str> = secrets
         .iter()
         .copied()
-        .filter(|s| !reloader_restarts(ann, s, Some(cx.spc_name)))
+        .filter(|s| !reloader_restarts(ann, s))
         .collect();
     if missed.is_empty() {
         reloaded(cx, link, secrets, ann);
@@ -337,9 +354,14 @@ fn reloader(cx: &Ctx, link: &mut Link, secrets: &[&str], unread: &mut Option<Str
     // A Reloader annotation that names other Secrets is there, and restarts for those only:
     // the fix adds these to its list.
     let named = ann.get("secret.reloader.stakater.com/reload");
-    let why = match named {
-        Some(named) => format!("its Reloader annotation reload: {named:?} names other Secrets"),
-        None => "no Reloader annotation".to_string(),
+    let why = match (named, csi_annotation(ann, cx.spc_name)) {
+        (Some(named), _) => {
+            format!("its Reloader annotation reload: {named:?} names other Secrets")
+        }
+        (None, Some(csi)) => format!(
+            "its annotation {csi} acts only when Reloader runs with --enable-csi-integration=true, off by default, and then on SecretProviderClass pod status changes, which need rotation on"
+        ),
+        (None, None) => "no Reloader annotation".to_string(),
     };
     let mut f = cx.remedied(
         Code::KVC902,
