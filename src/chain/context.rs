@@ -204,6 +204,17 @@ impl<'a> Ctx<'a> {
             .unwrap_or("<keyvaultName>")
     }
 
+    /// [`Self::keyvault`] as a shell word for a command: the name when it is one Key Vault
+    /// can have (letters, digits, hyphens), else `"$KEYVAULT_NAME"` for the user to set, as
+    /// the fixes leave `"$IDENTITY_RG"`. An unrendered `<key-vault-name>` pasted bare is a
+    /// redirection to bash, and a name carrying `;` or quotes would run as a command.
+    pub fn keyvault_arg(&self) -> &str {
+        let kv = self.keyvault();
+        let shell_safe =
+            !kv.is_empty() && kv.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if shell_safe { kv } else { "\"$KEYVAULT_NAME\"" }
+    }
+
     pub fn finding(
         &self,
         code: Code,

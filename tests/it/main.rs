@@ -21,6 +21,7 @@ mod check_blocked_counts;
 mod check_ci;
 mod check_classes;
 mod check_echoed_names;
+mod check_fix_shell_words;
 mod check_fleet;
 mod check_manifests;
 mod check_namespace_filter;

@@ -379,7 +379,7 @@ fn pinned(cx: &Ctx, link: &mut Link, o: &SpcObject, version: &str) {
         format!(
             "az keyvault {} list-versions --vault-name {} -n {} -o table",
             cli_kind(t),
-            cx.keyvault(),
+            cx.keyvault_arg(),
             o.object_name
         ),
         remedy::edit_spc(
@@ -477,7 +477,7 @@ fn show(cx: &Ctx, t: ObjectType, name: &str, version: Option<&str>) -> (String, 
         format!(
             "az keyvault {} show --vault-name {} -n {name}{v} --query attributes",
             cli_kind(t),
-            cx.keyvault()
+            cx.keyvault_arg()
         ),
         String::new(),
     )

@@ -10,7 +10,7 @@ pub(crate) fn vault_scope(cx: &Ctx) -> String {
         Some(v) if !v.resource_id.is_empty() => v.resource_id.clone(),
         _ => format!(
             "\"$(az keyvault show -n {} --query id -o tsv)\"",
-            cx.keyvault()
+            cx.keyvault_arg()
         ),
     }
 }

@@ -185,7 +185,7 @@ fn vault_suffix(cx: &Ctx) -> &'static str {
 /// endpoint in the cluster's VNet with its DNS zone linked, or public access turned back on
 /// with the node subnet allowed. Otherwise (public, default Deny) the node subnet's rule.
 pub(crate) fn firewall_commands(cx: &Ctx) -> (String, String) {
-    let kv = cx.keyvault();
+    let kv = cx.keyvault_arg();
     let pool = cx
         .pod
         .node
@@ -197,7 +197,7 @@ pub(crate) fn firewall_commands(cx: &Ctx) -> (String, String) {
         aks_rg(cx),
         aks_name(cx)
     );
-    let vault = cx.vault.or_else(|| cx.ix.vault(kv));
+    let vault = cx.vault.or_else(|| cx.ix.vault(cx.keyvault()));
     if vault.is_none_or(|v| v.network.public_access) {
         return (
             format!(

@@ -334,7 +334,7 @@ fn unmatched_keys(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
             reenable.extend(disabled.iter().map(|v| {
                 format!(
                     "az keyvault {cli} set-attributes --vault-name {} -n {} --version {v} --enabled true",
-                    cx.keyvault(),
+                    cx.keyvault_arg(),
                     o.object_name
                 )
             }));
