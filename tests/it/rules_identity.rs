@@ -157,6 +157,7 @@ fn the_client_id_a_pod_holds_is_what_its_app_uses() {
     let client = tk::client_id(NS, APP);
     let hold = |s: &mut Snapshot, id: &str| {
         for p in s.pods.items.iter_mut() {
+            p.containers[0].env.retain(|e| e.name != "AZURE_CLIENT_ID");
             p.containers[0].env.push(EnvObs {
                 name: "AZURE_CLIENT_ID".into(),
                 source: EnvSourceObs::Literal {
@@ -544,5 +545,60 @@ fn a_service_principal_secret_is_checked_by_its_key_names() {
             .all(|f| f.code != Code::KVC302),
         "{:#?}",
         chains.iter().flat_map(|c| c.findings()).collect::<Vec<_>>()
+    );
+}
+
+/// FACTS §6: the webhook injects AZURE_CLIENT_ID on CREATE only, and only with a value. A pod
+/// it mutated while the account had no client id holds the token file and no client id; once
+/// the account is annotated, the app's own SDK calls still have no identity until the pod is
+/// replaced (the mount, which reads the SPC, is not affected).
+#[test]
+fn a_pod_mutated_before_its_account_had_a_client_id_holds_none() {
+    let mut s = tk::healthy();
+    for p in s.pods.items.iter_mut() {
+        p.containers[0].env.retain(|e| e.name != "AZURE_CLIENT_ID");
+    }
+    let c = one(&s);
+    let f = find(&c, Code::KVC204);
+    assert_eq!(f.severity, Severity::Warning);
+    assert_eq!(f.resource, format!("Pod/{}", c.pod));
+    assert!(
+        f.message.contains("has no AZURE_CLIENT_ID"),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.fix
+            .starts_with(&format!("kubectl rollout restart deployment/{APP} -n {NS}")),
+        "{}",
+        f.fix
+    );
+    assert_eq!(c.link(LinkKind::Mount).status, Status::Ok);
+
+    // The spec sets it from a Secret: there, and never overwritten; nothing to say.
+    for p in s.pods.items.iter_mut() {
+        p.containers[0].env.push(EnvObs {
+            name: "AZURE_CLIENT_ID".into(),
+            source: EnvSourceObs::SecretKey {
+                secret: "identity".into(),
+                key: "client-id".into(),
+                optional: false,
+            },
+        });
+    }
+    assert!(one(&s).findings().all(|f| f.code != Code::KVC204));
+
+    // Nothing injected at all (no token file either): not this finding.
+    let mut s = tk::healthy();
+    for p in s.pods.items.iter_mut() {
+        p.volumes.retain(|v| v.name != "azure-identity-token");
+        p.containers[0]
+            .env
+            .retain(|e| e.name != "AZURE_CLIENT_ID" && e.name != "AZURE_FEDERATED_TOKEN_FILE");
+    }
+    assert!(
+        one(&s)
+            .findings()
+            .all(|f| f.code != Code::KVC204 || !f.message.contains("has no AZURE_CLIENT_ID"))
     );
 }

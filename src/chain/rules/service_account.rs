@@ -241,9 +241,15 @@ fn stale_injection(cx: &Ctx, link: &mut Link, annotated: &str, spc_client: &str)
         return;
     }
     let Some(held) = injected_client_id(cx.pod) else {
+        missed_injection(cx, link, annotated, spc_client);
         return;
     };
-    if same(held, spc_client) || params::is_placeholder(held) || !same(annotated, spc_client) {
+    // A placeholder on either side is KVC306's one cause: comparing with it tells nothing.
+    if same(held, spc_client)
+        || params::is_placeholder(held)
+        || params::is_placeholder(spc_client)
+        || !same(annotated, spc_client)
+    {
         return;
     }
     let (confirm, _) = remedy::commands(cx, Code::KVC204);
@@ -264,6 +270,57 @@ fn stale_injection(cx: &Ctx, link: &mut Link, annotated: &str, spc_client: &str)
             remedy::restart(cx)
         ),
     ));
+}
+
+/// KVC204 on a pod the webhook mutated without a client id: the annotation agrees with the
+/// SPC now, but the pod was created while its service account had none (the webhook injects
+/// AZURE_CLIENT_ID only with a value, on CREATE only: FACTS §6), so the app's own Azure SDK
+/// calls have no identity to ask for until the pod is replaced.
+fn missed_injection(cx: &Ctx, link: &mut Link, annotated: &str, spc_client: &str) {
+    // A variable the spec sets from elsewhere (a Secret, a ConfigMap) is there: the webhook
+    // never overwrites it, and its value is not read here.
+    let set = cx
+        .pod
+        .containers
+        .iter()
+        .any(|c| c.env.iter().any(|e| e.name == "AZURE_CLIENT_ID"));
+    if set || !webhook_injected(cx.pod) || !same(annotated, spc_client) {
+        return;
+    }
+    let (confirm, _) = remedy::commands(cx, Code::KVC204);
+    link.findings.push(cx.finding(
+        Code::KVC204,
+        format!("Pod/{}", cx.pod.name),
+        format!(
+            "pod {} has no AZURE_CLIENT_ID although its service account {} now names client id {annotated} (as SecretProviderClass {} does): the webhook mutated the pod when the account had none and injects only on creation, so the app's own Azure SDK calls have no identity until the pod is replaced; the CSI mount is not affected",
+            cx.pod.name, cx.pod.service_account, cx.spc_name
+        ),
+        vec![
+            format!(
+                "pod {}: AZURE_FEDERATED_TOKEN_FILE injected, no AZURE_CLIENT_ID",
+                cx.pod.name
+            ),
+            format!("ServiceAccount {}: {CLIENT_ID}: {annotated}", cx.pod.service_account),
+        ],
+        confirm,
+        remedy::restart(cx),
+    ));
+}
+
+/// Whether the workload identity webhook mutated `pod`: its projected token volume or the
+/// token file variable, either sign will do (the env of every container is read only without
+/// the volume).
+fn webhook_injected(pod: &crate::snapshot::PodObs) -> bool {
+    let token_volume = pod.volumes.iter().any(|v| {
+        matches!(&v.source, VolumeSourceObs::Projected { token_audiences, .. }
+            if token_audiences.iter().any(|a| a == remedy::AUDIENCE))
+    });
+    token_volume
+        || pod.containers.iter().any(|c| {
+            c.env.iter().any(|e| {
+                e.name == "AZURE_FEDERATED_TOKEN_FILE" && !matches!(e.source, EnvSourceObs::Other)
+            })
+        })
 }
 
 fn label_and_injection(cx: &Ctx, link: &mut Link) {
@@ -294,17 +351,7 @@ fn label_and_injection(cx: &Ctx, link: &mut Link) {
         ));
         return;
     }
-    let token_volume = cx.pod.volumes.iter().any(|v| {
-        matches!(&v.source, VolumeSourceObs::Projected { token_audiences, .. }
-            if token_audiences.iter().any(|a| a == remedy::AUDIENCE))
-    });
-    // Either sign will do: the env of every container is read only without the volume.
-    let injected = token_volume
-        || cx.pod.containers.iter().any(|c| {
-            c.env.iter().any(|e| {
-                e.name == "AZURE_FEDERATED_TOKEN_FILE" && !matches!(e.source, EnvSourceObs::Other)
-            })
-        });
+    let injected = webhook_injected(cx.pod);
     // FACTS §6: AKS excludes kube-system from admission webhooks: the label mutates nothing
     // there, from manifests as on a cluster (unless a pod shows otherwise).
     if cx.ns() == "kube-system" && !injected {

@@ -343,6 +343,14 @@ pub fn add_app(s: &mut Snapshot, ns: &str, app: &str, pods: usize) {
                             optional: false,
                         },
                     },
+                    // What the webhook injects at creation from the account's annotation
+                    // (FACTS §6).
+                    EnvObs {
+                        name: "AZURE_CLIENT_ID".into(),
+                        source: EnvSourceObs::Literal {
+                            value: Some(cid.clone()),
+                        },
+                    },
                     EnvObs {
                         name: "AZURE_FEDERATED_TOKEN_FILE".into(),
                         source: EnvSourceObs::Literal {
