@@ -349,6 +349,25 @@ pub fn truthy(v: &Option<String>) -> bool {
     v.as_deref().and_then(parse_bool) == Some(true)
 }
 
+/// Names the provider's cloud lookup accepts, compared case-insensitively (FACTS §5 [AR]).
+/// go-autorest v0.11.30, the version the provider pins, also maps the Azure CLI spellings
+/// `AzureCloud` and `AzureUSGovernment`; older copies of environments.go lack them.
+const CLOUDS: [&str; 7] = [
+    "azurepubliccloud",
+    "azurecloud",
+    "azureusgovernmentcloud",
+    "azureusgovernment",
+    "azurechinacloud",
+    "azuregermancloud",
+    "azurestackcloud",
+];
+
+/// Whether the provider's cloud lookup knows `cloudName` (case-insensitive). One list for the
+/// chain's KVC302 and the lab's provider, so the two cannot disagree on a name.
+pub fn known_cloud(name: &str) -> bool {
+    CLOUDS.contains(&name.trim().to_ascii_lowercase().as_str())
+}
+
 /// Go's strconv.ParseBool, after the provider's TrimSpace.
 pub fn parse_bool(s: &str) -> Option<bool> {
     match s.trim() {

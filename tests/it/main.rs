@@ -53,6 +53,7 @@ mod lab_pending;
 mod lab_pinned;
 mod lab_placeholders;
 mod lab_projected_sources;
+mod lab_provider_params;
 mod lab_recovery;
 mod lab_refused_events;
 mod lab_repairs;

@@ -176,7 +176,9 @@ pub fn classify(message: &str) -> Option<Code> {
     }
     if has!(
         m,
-        "service account tokens not found",
+        // "… not found" (workload identity) and identity binding's "… are required for
+        // identity binding" ([P] v1.8.2 buildAuthConfig): kubelet passed no token at all.
+        "service account tokens",
         "token for audience api://AzureADTokenExchange not found",
         "token for audience api://AKSIdentityBinding not found"
     ) {
@@ -328,7 +330,7 @@ const NEEDLES: [&str; 63] = [
     "objects is not set",
     "only one identity mode can be enabled",
     "secretproviderclasses.secrets-store.csi.x-k8s.io",
-    "service account tokens not found",
+    "service account tokens",
     "syncSecret.enabled",
     "tenantId is not provided",
     "token for audience api://AKSIdentityBinding not found",

@@ -8,19 +8,6 @@ use crate::chain::context::AuthMode;
 use crate::chain::model::SharedText;
 use crate::spc::AzureSpc;
 
-/// Names the provider's cloud lookup accepts, compared case-insensitively (FACTS §5 [AR]).
-/// go-autorest v0.11.30, the version the provider pins, also maps the Azure CLI spellings
-/// `AzureCloud` and `AzureUSGovernment`; older copies of environments.go lack them.
-const CLOUDS: [&str; 7] = [
-    "azurepubliccloud",
-    "azurecloud",
-    "azureusgovernmentcloud",
-    "azureusgovernment",
-    "azurechinacloud",
-    "azuregermancloud",
-    "azurestackcloud",
-];
-
 /// One reason the provider (or a reader of the template) objects to the parameters.
 pub(crate) struct Problem {
     pub code: Code,
@@ -221,7 +208,7 @@ pub(crate) fn auth_mode(
             format!("cloudName: {c}"),
             "cloudName: AzurePublicCloud (or leave empty)",
         )),
-        Some(c) if !CLOUDS.contains(&c.to_ascii_lowercase().as_str()) => problems.push(problem(
+        Some(c) if !crate::spc::known_cloud(c) => problems.push(problem(
             Code::KVC302,
             format!(
                 "cloudName {c} is not valid: there is no cloud environment matching the name {:?}",

@@ -19,6 +19,7 @@ pub mod lesson;
 pub mod messages;
 pub mod mount;
 pub mod nodes;
+pub mod provider;
 pub mod roles;
 pub mod scenario;
 pub mod sync;

@@ -10,6 +10,7 @@ use jiff::Timestamp;
 
 use super::azure::{self, LabIdentity, LabVault, Request, Token};
 use super::messages as msg;
+use super::provider::{self, Auth};
 use super::scenario::{ClusterSpec, RoleAssignment};
 use crate::snapshot::crd::SecretProviderClass;
 use crate::spc::AzureSpc;
@@ -158,12 +159,18 @@ pub fn publish(
             p
         }
     };
-    let Some(vault_name) = parsed.keyvault_name.clone() else {
-        return Err(provider_err("keyvaultName is not provided".into()));
-    };
-    let Some(tenant) = parsed.tenant_id.clone() else {
-        return Err(provider_err("tenantId is not provided".into()));
-    };
+    // Flags, modes, vault, tenant, cloud and credentials first, as the provider checks them
+    // before it reads the objects (FACTS §5).
+    let auth = provider::select(
+        &parsed,
+        &driver.token_audiences,
+        req.node_publish_secret.as_ref(),
+        req.namespace,
+    )
+    .map_err(provider_err)?;
+    // `select` refuses parameters without either.
+    let vault_name = parsed.keyvault_name.clone().unwrap_or_default();
+    let tenant = parsed.tenant_id.clone().unwrap_or_default();
     if let Some(p) = parsed.problems.first() {
         let e = if p.field == "objects" && p.message.contains("not valid YAML") {
             format!("failed to unmarshal objects, error: {}", p.message)
@@ -171,35 +178,6 @@ pub fn publish(
             p.message.clone()
         };
         return Err(provider_err(e));
-    }
-    let Some(client_id) = parsed.client_id.clone() else {
-        return Err(provider_err(service_principal(req)));
-    };
-    // Workload identity: kubelet mints the SA token per CSIDriver tokenRequests; the provider
-    // never looks at the SA annotation, the pod label or the webhook's env vars.
-    if driver.token_audiences.is_empty() {
-        return Err(provider_err(
-            "failed to build auth config for mode None: failed to parse workload identity tokens, error: service account tokens not found".into(),
-        ));
-    }
-    // Identity binding reads the token for its own audience (FACTS §5); the provider's
-    // parseTokenForAudience error is the same for both modes, only the audience differs. (The
-    // wrapping of the identity-binding mode's error is not in the stored upstream sources: the
-    // lab words it like workload identity's, with the mode's name.)
-    let binding = crate::spc::truthy(&parsed.use_azure_token_proxy);
-    let (audience, mode, tokens) = if binding {
-        (
-            azure::BINDING_AUDIENCE,
-            "AzureTokenProxy",
-            "identity binding token",
-        )
-    } else {
-        (azure::TOKEN_AUDIENCE, "None", "workload identity tokens")
-    };
-    if !driver.token_audiences.iter().any(|a| a == audience) {
-        return Err(provider_err(format!(
-            "failed to build auth config for mode {mode}: failed to parse {tokens}, error: token for audience {audience} not found"
-        )));
     }
     let subject = format!(
         "system:serviceaccount:{}:{}",
@@ -231,20 +209,7 @@ pub fn publish(
         let tok = match &token {
             Some(t) => t.clone(),
             None => {
-                let candidates = az
-                    .identity_index
-                    .get(&client_id)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|&i| az.identities.get(i));
-                let t = azure::exchange(
-                    candidates,
-                    &client_id,
-                    &tenant,
-                    &az.cluster.oidc_issuer_url,
-                    &subject,
-                )
-                .map_err(&wrap)?;
+                let t = token_for(az, &auth, &tenant, &subject).map_err(&wrap)?;
                 token = Some(t.clone());
                 t
             }
@@ -333,30 +298,45 @@ fn invalid_vault_name(name: &str) -> Option<String> {
     None
 }
 
-/// Without a clientID the provider takes a service principal from the nodePublishSecretRef
-/// keys `clientid`/`clientsecret`, matched case-insensitively, an empty value counting as
-/// absent (FACTS §5). The lab has no Entra app registrations to check them against: with both
-/// present the mount fails with a message that says so rather than pretending either outcome.
-fn service_principal(req: &VolumeRequest) -> String {
-    const MODE: &str = "failed to build auth config for mode None: ";
-    let Some(NodePublishSecret {
-        name,
-        keys: Some(keys),
-    }) = &req.node_publish_secret
-    else {
-        return format!("{MODE}failed to get credentials, nodePublishSecretRef secret is not set");
-    };
-    let has = |k: &str| keys.iter().any(|x| x.eq_ignore_ascii_case(k));
-    if !has("clientid") {
-        return format!("{MODE}could not find clientid in secrets");
+/// The token of the identity `auth` names, acquired lazily (FACTS §5), so a failure shows
+/// inside the per-object wrapper.
+fn token_for(az: &AzureWorld, auth: &Auth, tenant: &str, subject: &str) -> Result<Token, String> {
+    match auth {
+        Auth::Workload { client_id } | Auth::Binding { client_id } => {
+            let candidates = az
+                .identity_index
+                .get(client_id)
+                .into_iter()
+                .flatten()
+                .filter_map(|&i| az.identities.get(i));
+            azure::exchange(
+                candidates,
+                client_id,
+                tenant,
+                &az.cluster.oidc_issuer_url,
+                subject,
+            )
+        }
+        // The node's metadata endpoint answers with the identity itself, in its own tenant:
+        // no federated credential and no SPC tenant take part.
+        Auth::VmManaged {
+            user_assigned: Some(id),
+        } => az
+            .identity_index
+            .get(id)
+            .and_then(|ix| ix.first())
+            .and_then(|&i| az.identities.get(i))
+            .map(|i| Token {
+                client_id: i.client_id.clone(),
+                principal_id: i.principal_id.clone(),
+                tenant: i.tenant_id.clone(),
+            })
+            .ok_or_else(|| provider::unsimulated_token(auth)),
+        Auth::VmManaged {
+            user_assigned: None,
+        }
+        | Auth::PodIdentity => Err(provider::unsimulated_token(auth)),
     }
-    if !has("clientsecret") {
-        return format!("{MODE}could not find clientsecret in secrets");
-    }
-    format!(
-        "kvchain lab: service-principal credentials are not simulated (the lab has no Entra app registrations to check clientid/clientsecret of Secret {}/{name} against); give the SecretProviderClass a clientID to use workload identity",
-        req.namespace
-    )
 }
 
 #[cfg(test)]
