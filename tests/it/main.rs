@@ -107,6 +107,7 @@ mod rules_network;
 mod rules_object_type;
 mod rules_on_delete_index;
 mod rules_one_cause;
+mod rules_one_grant;
 mod rules_paused_deployments;
 mod rules_pending;
 mod rules_placement;

@@ -202,6 +202,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     let mut ok_summary = String::new();
     // Assignments a KVC502 already names as the wrong grant: told once, there.
     let mut wrong: Vec<&RoleAssignmentObs> = Vec::new();
+    let first = link.findings.len();
     for t in [ObjectType::Secret, ObjectType::Key, ObjectType::Cert] {
         if !objects.iter().any(|(ty, _)| *ty == t) {
             continue;
@@ -420,12 +421,48 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             ));
         }
     }
+    one_per_fix(link, first);
     // A broad role a KVC502 names (it grants none of the reads) is told there, not twice.
     over_privilege(cx, link, vault, &assignments, &policies, &wrong);
     if ok_summary.is_empty() {
         ok_summary = "granted".into();
     }
     set(link, Status::Ok, ok_summary);
+}
+
+/// Findings from `from` on that one command fixes are one finding: Certificate User reads
+/// certificates and keys (FACTS §8), so a cert and a key object the identity cannot read are
+/// one missing grant, not two errors whose fixes each create the same assignment.
+fn one_per_fix(link: &mut Link, from: usize) {
+    const NOT_GRANTED: &str = ", which does not grant ";
+    let mut i = from;
+    while i < link.findings.len() {
+        let (code, fix) = (link.findings[i].code, link.findings[i].fix.clone());
+        let Some(j) =
+            (from..i).find(|&j| link.findings[j].code == code && link.findings[j].fix == fix)
+        else {
+            i += 1;
+            continue;
+        };
+        let merged = link.findings.remove(i);
+        let into = &mut link.findings[j];
+        // "X holds R on V, which does not grant A needed for a, nor B needed for b".
+        let message = match (
+            into.message.split_once(NOT_GRANTED),
+            merged.message.split_once(NOT_GRANTED),
+        ) {
+            (Some((held, _)), Some((same, more))) if held == same => {
+                format!("{}, nor {more}", into.message)
+            }
+            _ => format!("{}; {}", into.message, merged.message),
+        };
+        into.message = message.into();
+        for e in merged.evidence {
+            if !into.evidence.contains(&e) {
+                into.evidence.push(e);
+            }
+        }
+    }
 }
 
 fn over_privilege(

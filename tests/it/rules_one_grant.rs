@@ -1,0 +1,59 @@
+//! One missing grant is one finding: Key Vault Certificate User allows both
+//! `certificates/read` and `keys/read` (FACTS §8), so an identity holding Secrets User that
+//! must read a cert object and a key object lacks one role, not two, and the fix creates
+//! that assignment once.
+
+use kvchain::chain::testkit::{self as tk, APP, NS};
+use kvchain::chain::{Code, Severity};
+use kvchain::snapshot::*;
+
+use super::cause_kit::*;
+
+#[test]
+fn a_cert_and_a_key_under_secrets_user_are_one_missing_certificate_user() {
+    let mut s = tk::healthy();
+    let cert = tk::object_name(APP);
+    let key = "signing-key";
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.parameters.insert(
+        "objects".into(),
+        tk::objects_yaml(&[
+            &[
+                ("objectName", &cert),
+                ("objectType", "cert"),
+                ("objectAlias", "password"),
+            ],
+            &[("objectName", key), ("objectType", "key")],
+        ]),
+    );
+    tk::reparse(spc);
+    let object = tk::object_mut(&mut s, APP);
+    object.object_type = ObjectType::Cert;
+    let mut signing = object.clone();
+    signing.object_type = ObjectType::Key;
+    signing.name = key.into();
+    s.azure.objects.push(signing);
+
+    let c = one(&s);
+    let grants: Vec<_> = c.findings().filter(|f| f.code == Code::KVC502).collect();
+    assert_eq!(grants.len(), 1, "{grants:#?}");
+    let f = grants[0];
+    assert_eq!(f.severity, Severity::Error);
+    assert!(
+        f.message.contains(&format!("cert {cert}")) && f.message.contains(&format!("key {key}")),
+        "{}",
+        f.message
+    );
+    assert_eq!(
+        f.fix.matches("az role assignment create").count(),
+        1,
+        "{}",
+        f.fix
+    );
+    assert!(
+        f.fix.contains("--role \"Key Vault Certificate User\"")
+            && f.fix.contains(&tk::vault_id(NS)),
+        "{}",
+        f.fix
+    );
+}
