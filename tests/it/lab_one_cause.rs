@@ -3,8 +3,10 @@
 //! - an invalid vault name fails the provider's own check (`failed to get vault: Invalid vault
 //!   name: "x", must match [-a-zA-Z0-9]{3,24}` / `must be between 3 and 24 chars`), never a
 //!   DNS lookup of the name; KVC302, with no KVC701 beside it;
-//! - a tenant that is neither an id nor a domain (`tid`) is refused by Entra (AADSTS90002,
-//!   codes.yaml KVC302/KVC404): KVC302, with no KVC404 "looks right now, wait";
+//! - a tenant that is neither an id nor a domain (`tid`) is refused by Entra (AADSTS900023,
+//!   "neither a valid DNS name, nor a valid external domain", as Entra answers for
+//!   `authorize` or `undefined`; the lab said AADSTS90002, Entra's "not found" for a tenant
+//!   that could exist): KVC302, with no KVC404 "looks right now, wait";
 //! - an unrendered clientID is reported once (KVC306, an error once the mount fails on it),
 //!   not looked up as an identity (KVC301);
 //! - an empty clientsecret in the nodePublishSecretRef Secret is that Secret's fault.
@@ -110,7 +112,7 @@ fn an_invalid_tenant_is_refused_by_entra_and_is_one_cause() {
     assert!(
         mounts
             .iter()
-            .any(|m| m.contains("AADSTS90002: Tenant 'tid' not found")),
+            .any(|m| m.contains("AADSTS900023: Specified tenant identifier 'tid' is neither a valid DNS name, nor a valid external domain")),
         "{mounts:#?}"
     );
     assert_eq!(causes(&chains), [(Code::KVC302, LinkKind::Identity)]);

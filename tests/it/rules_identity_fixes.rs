@@ -205,16 +205,26 @@ fn the_node_identity_fix_brings_the_workload_identity_prerequisites() {
     assert!(fic < switch, "{}", f.fix);
 }
 
-/// One symptom, one cause: AADSTS90002 for the invalid tenant the SPC names is the proof of
-/// KVC302, not a second finding (KVC404) on the federation link.
+/// One symptom, one cause: Entra's refusal of the invalid tenant the SPC names (AADSTS900023,
+/// "neither a valid DNS name, nor a valid external domain", what it answers for such a name;
+/// AADSTS90002 "not found" from older answers) is the proof of KVC302, not a second finding
+/// (KVC404) on the federation link.
 #[test]
 fn aadsts90002_for_an_invalid_tenant_is_evidence_of_it() {
-    let mut s = tk::healthy();
-    set_param(&mut s, "tenantID", Some("tid"));
-    let message = "failed to get objectType:secret, objectName:web-db-pass, objectVersion:: ClientAssertionCredential authentication failed. \nPOST https://login.microsoftonline.com/tid/oauth2/v2.0/token\n----\nRESPONSE 400: 400 Bad Request\n----\n{ \"error\": \"invalid_request\", \"error_description\": \"AADSTS90002: Tenant 'tid' not found.\", \"error_codes\": [90002] }";
-    let c = one(&failing_with(s, message));
-    assert_eq!(codes(&c), [Code::KVC302], "{:#?}", c.links);
-    let f = find(&c, Code::KVC302);
-    assert!(has_event(f), "{:?}", f.evidence);
-    assert_eq!(f.severity, Severity::Error);
+    for answer in [
+        "AADSTS90002: Tenant 'tid' not found.\", \"error_codes\": [90002]",
+        "AADSTS900023: Specified tenant identifier 'tid' is neither a valid DNS name, nor a valid external domain.\", \"error_codes\": [900023]",
+    ] {
+        let mut s = tk::healthy();
+        set_param(&mut s, "tenantID", Some("tid"));
+        let message = format!(
+            "failed to get objectType:secret, objectName:web-db-pass, objectVersion:: ClientAssertionCredential authentication failed. \nPOST https://login.microsoftonline.com/tid/oauth2/v2.0/token\n----\nRESPONSE 400: 400 Bad Request\n----\n{{ \"error\": \"invalid_request\", \"error_description\": \"{answer} }}"
+        );
+        let c = one(&failing_with(s, &message));
+        assert_eq!(codes(&c), [Code::KVC302], "{answer}: {:#?}", c.links);
+        let f = find(&c, Code::KVC302);
+        assert!(has_event(f), "{:?}", f.evidence);
+        assert_eq!(f.severity, Severity::Error);
+        assert!(f.message.contains("AADSTS900023"), "{}", f.message);
+    }
 }

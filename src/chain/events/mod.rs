@@ -112,7 +112,8 @@ pub fn classify(message: &str) -> Option<Code> {
     if token!(m, "AKV10032") {
         return Some(Code::KVC406);
     }
-    if token!(m, "AADSTS90002") {
+    // Not found (90002), or no tenant identifier at all (900023).
+    if token!(m, "AADSTS90002") || token!(m, "AADSTS900023") {
         return Some(Code::KVC404);
     }
     // Key Vault data plane.
@@ -272,7 +273,7 @@ pub fn classify_event(reason: &str, message: &str) -> Option<Code> {
 /// Every literal [`classify`] looks for (at most 64: one bit each): one Aho-Corasick pass over
 /// a message tells which occur, instead of up to sixty substring searches (each event of every
 /// chain).
-const NEEDLES: [&str; 63] = [
+const NEEDLES: [&str; 64] = [
     "429",
     "AADSTS700016",
     "AADSTS70021",
@@ -280,6 +281,7 @@ const NEEDLES: [&str; 63] = [
     "AADSTS700213",
     "AADSTS7002138",
     "AADSTS90002",
+    "AADSTS900023",
     "AKV10032",
     "Caller is not authorized to perform action",
     "CertificateDisabled",

@@ -187,7 +187,7 @@ pub(crate) fn auth_mode(
         // upstream examples) is no tenant at all, a literal, not a template to render.
         Some(t) if !crate::snapshot::is_guid(t.trim()) && !t.contains('.') => {
             let outcome = if tenant_read {
-                ": Entra ID answers AADSTS90002 (tenant not found)"
+                ": Entra ID answers AADSTS900023 (neither a valid DNS name, nor a valid external domain)"
             } else {
                 "; this mode's token does not ask it, so the mount works, until workload identity is used"
             };

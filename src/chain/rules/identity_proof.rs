@@ -43,9 +43,10 @@ pub(super) fn fold(
         prove(f, evidence);
         return true;
     }
-    // AADSTS90002 for a tenant the SPC names but no tenant can have (or an AADSTS700016
+    // AADSTS900023 (or AADSTS90002) for a tenant the SPC names but no tenant can have (or an AADSTS700016
     // "not found in the directory '<that tenant>'"): the invalid tenant KVC302 names from
     // the parameters is the cause, not a tenant to compare on the Federation link (KVC404).
+    // "AADSTS90002" is a prefix of "AADSTS900023": both are matched.
     let invalid_tenant_asked = e.message.contains("AADSTS90002")
         || events::directory(&e.message).is_some_and(auth_params::tenant_unusable);
     if matches!(code, Code::KVC404 | Code::KVC301)

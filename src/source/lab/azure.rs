@@ -287,15 +287,15 @@ pub fn exchange<'i>(
 ) -> Result<Token, String> {
     // A tenant that is neither a tenant id nor a domain (`tid` in upstream examples) is no
     // tenant at all: Entra answers that before it looks for the application (codes.yaml
-    // KVC302/KVC404: AADSTS90002).
+    // KVC302: AADSTS900023).
     if !crate::snapshot::is_guid(tenant) && !tenant.contains('.') {
         return Err(msg::token_exchange_failed(
             AUTHORITY,
             tenant,
             400,
             "invalid_request",
-            &msg::aadsts90002(tenant),
-            90002,
+            &msg::aadsts900023(tenant),
+            900023,
         ));
     }
     let Some(id) = candidates.find(|i| i.client_id == client_id && i.tenant_id == tenant) else {

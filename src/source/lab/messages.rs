@@ -201,9 +201,10 @@ pub fn aadsts700016(client_id: &str, tenant: &str) -> String {
     )
 }
 
-/// Entra's answer for a tenant it does not know (codes.yaml KVC404's upstream text).
-pub fn aadsts90002(tenant: &str) -> String {
+/// Entra's answer for a tenant identifier that is neither a tenant id nor a domain (`tid`):
+/// AADSTS900023, as Entra words it for `authorize`, `undefined` or `{{tenantid}}` alike.
+pub fn aadsts900023(tenant: &str) -> String {
     format!(
-        "AADSTS90002: Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant. Trace ID: 0b6a1c1e-0c6f-4f0e-9d7e-6d1b9c2a0000 Correlation ID: 5f2e8f8a-3c1d-4a57-8a8e-2e3f9d7c0000 Timestamp: 2026-01-15 09:00:00Z"
+        "AADSTS900023: Specified tenant identifier '{tenant}' is neither a valid DNS name, nor a valid external domain. Trace ID: 0b6a1c1e-0c6f-4f0e-9d7e-6d1b9c2a0000 Correlation ID: 5f2e8f8a-3c1d-4a57-8a8e-2e3f9d7c0000 Timestamp: 2026-01-15 09:00:00Z"
     )
 }
