@@ -105,6 +105,14 @@ fn an_unrendered_node_selector_is_reported_once_as_unrendered() {
         "{}",
         f.message
     );
+    // The template is validated with the Deployment: its apply fails, no ReplicaSet or pod
+    // exists whose events to look for.
+    assert!(
+        f.message
+            .contains("the API server refuses Deployment/web itself"),
+        "{}",
+        f.message
+    );
     assert!(f.fix.contains("render"), "{}", f.fix);
     let rendered = manifests::load_str("m.yaml", &(deployment("linux") + &spc)).expect("loads");
     assert!(

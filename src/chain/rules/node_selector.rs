@@ -33,12 +33,21 @@ pub(crate) fn check(cx: &Ctx, link: &mut Link) {
         .map(|(k, v)| format!("spec.nodeSelector.{k}: {v}"))
         .collect();
     let (confirm, fix) = remedy::unrendered(&format!("nodeSelector {key}"), value);
-    let whose = if cx.template { "pod template" } else { "pod" };
+    // A workload's template is validated with the workload: its apply fails, there is no
+    // ReplicaSet or pod whose events to look for.
+    let (whose, refused) = if cx.template {
+        (
+            "pod template",
+            format!("the API server refuses {} itself", cx.owner_resource()),
+        )
+    } else {
+        ("pod", "the API server refuses the pod".to_string())
+    };
     let mut f = cx.finding(
         Code::KVC106,
         cx.owner_resource(),
         format!(
-            "the {whose}'s nodeSelector holds unrendered template values ({}): the API server refuses them as label values, so no pod is created until the template is rendered",
+            "the {whose}'s nodeSelector holds unrendered template values ({}): label values cannot hold them, so {refused} and nothing runs until the template is rendered",
             seen.iter()
                 .map(|s| s.trim_start_matches("spec.nodeSelector."))
                 .collect::<Vec<_>>()
