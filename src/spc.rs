@@ -362,6 +362,23 @@ const CLOUDS: [&str; 7] = [
     "azurestackcloud",
 ];
 
+/// The provider's refusal of vault name `name` (FACTS §5), checked as it checks: 3–24
+/// characters first, then `[-a-zA-Z0-9]`. One check for the chain's KVC302 and the lab's
+/// provider, so both quote the message the provider gives for that name.
+pub fn invalid_vault_name(name: &str) -> Option<String> {
+    if !(3..=24).contains(&name.len()) {
+        return Some(format!(
+            "Invalid vault name: {name:?}, must be between 3 and 24 chars"
+        ));
+    }
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Some(format!(
+            "Invalid vault name: {name:?}, must match [-a-zA-Z0-9]{{3,24}}"
+        ));
+    }
+    None
+}
+
 /// Whether the provider's cloud lookup knows `cloudName` (case-insensitive). One list for the
 /// chain's KVC302 and the lab's provider, so the two cannot disagree on a name.
 pub fn known_cloud(name: &str) -> bool {

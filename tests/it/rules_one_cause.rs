@@ -86,6 +86,29 @@ fn an_invalid_vault_name_event_is_evidence_of_kvc302() {
     assert_eq!(c.link(LinkKind::Mount).summary, "blocked: Identity");
 }
 
+/// KVC302 quotes the message the provider gives for the name (FACTS §5: the length is checked
+/// before the characters), as the FailedMount beside it does.
+#[test]
+fn an_invalid_vault_name_is_refused_in_the_providers_words() {
+    for (name, says) in [
+        (
+            "kv-shop-lab-way-too-long-name",
+            "must be between 3 and 24 chars",
+        ),
+        ("kv", "must be between 3 and 24 chars"),
+        ("kv_shop", "must match [-a-zA-Z0-9]{3,24}"),
+    ] {
+        let c = one(&with_param("keyvaultName", name));
+        let f = find(&c, Code::KVC302);
+        assert!(
+            f.message
+                .contains(&format!("Invalid vault name: {name:?}, {says}")),
+            "{name}: {}",
+            f.message
+        );
+    }
+}
+
 /// The healthy app in service-principal mode (FACTS §5): no clientID, its pods' volume names
 /// nodePublishSecretRef `sp-creds`, a Secret with both keys whose values are `values`.
 fn service_principal(values: [Fingerprint; 2]) -> Snapshot {

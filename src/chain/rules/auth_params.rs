@@ -151,7 +151,7 @@ pub(crate) fn auth_mode(
         // A vault URL or host name: its first label is the name (when that is a name).
         Some(k)
             if (k.contains("://") || k.to_ascii_lowercase().contains(".vault."))
-                && valid_vault_name(bare_vault(k)) =>
+                && crate::spc::invalid_vault_name(bare_vault(k)).is_none() =>
         {
             problems.push(problem(
                 Code::KVC302,
@@ -161,12 +161,15 @@ pub(crate) fn auth_mode(
                 format!("keyvaultName: {}", bare_vault(k)),
             ))
         }
-        Some(k) if !valid_vault_name(k) => problems.push(problem(
-            Code::KVC302,
-            format!("Invalid vault name: {k:?}, must match [-a-zA-Z0-9]{{3,24}}"),
-            "keyvaultName: 3-24 letters, digits or '-'",
-        )),
-        Some(_) => {}
+        Some(k) => {
+            if let Some(refused) = crate::spc::invalid_vault_name(k) {
+                problems.push(problem(
+                    Code::KVC302,
+                    refused,
+                    "keyvaultName: 3-24 letters, digits or '-'",
+                ));
+            }
+        }
     }
     // The token is requested in the tenant for workload identity, identity binding and a
     // service principal; a VM's managed identity (IMDS) and pod identity (NMI) get theirs
@@ -296,11 +299,6 @@ fn screaming_snake(v: &str) -> bool {
     v.contains('_')
         && v.chars()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-}
-
-/// FACTS §5: 3–24 characters of `[-A-Za-z0-9]`.
-fn valid_vault_name(k: &str) -> bool {
-    (3..=24).contains(&k.len()) && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
 /// `https://kv1.vault.azure.net/` → `kv1`.

@@ -193,7 +193,7 @@ pub fn publish(
         };
         // The provider builds the vault URL before it asks for a token or calls Key Vault: an
         // invalid name fails there, never as a DNS lookup (FACTS §5, getVaultURL).
-        if let Some(e) = invalid_vault_name(&vault_name) {
+        if let Some(e) = crate::spc::invalid_vault_name(&vault_name) {
             return Err(provider_err(format!("failed to get vault: {e}")));
         }
         let version_shown = o.object_version.clone().unwrap_or_default();
@@ -281,21 +281,6 @@ pub fn publish(
     }
     out.objects.sort();
     Ok(out)
-}
-
-/// The provider's vault-name check (FACTS §5): 3–24 characters first, then `[-A-Za-z0-9]`.
-fn invalid_vault_name(name: &str) -> Option<String> {
-    if !(3..=24).contains(&name.len()) {
-        return Some(format!(
-            "Invalid vault name: {name:?}, must be between 3 and 24 chars"
-        ));
-    }
-    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Some(format!(
-            "Invalid vault name: {name:?}, must match [-a-zA-Z0-9]{{3,24}}"
-        ));
-    }
-    None
 }
 
 /// The token of the identity `auth` names, acquired lazily (FACTS §5), so a failure shows
