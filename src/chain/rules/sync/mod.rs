@@ -8,6 +8,7 @@ mod failed_create;
 mod shape;
 mod tls;
 mod typed;
+mod unread_mount;
 mod waiting;
 pub(crate) use edited::mount_predates_edit;
 pub(crate) use failed_create::event_cause;
@@ -191,7 +192,15 @@ fn runtime(cx: &Ctx, link: &mut Link, i: usize, so: &SecretObjectSpec, cause: Op
     // An entry the driver cannot build (a static cause) is not stale but stuck: deleting the
     // Secret to have it made again would leave none (the cause says what to change).
     if cause.is_none() && !shape::written_by_others(cx, &so.secret_name) {
+        let before = link.findings.len();
         content(cx, link, so, secret);
+        // The mount could not be read: the Secret is not known to hold it (unknown, not ok).
+        if link.findings.len() == before
+            && cx.status.is_none()
+            && let Some(reason) = cx.snap().spc_statuses.unknown_in(cx.ns())
+        {
+            unread_mount::check(cx, link, so, secret, reason);
+        }
     }
 }
 
