@@ -121,6 +121,7 @@ mod rules_runtime;
 mod rules_runtime_objects;
 mod rules_spc_edited;
 mod rules_spc_namespace;
+mod rules_spcps_unread;
 mod rules_stale_readers;
 mod rules_stale_secret;
 mod rules_start_ordinal;

@@ -102,3 +102,67 @@ fn an_unclassified_failed_mount_is_left_as_it_is() {
     assert_ne!(c.link(LinkKind::Mount).summary, CONTRADICTED);
     assert!(!f.fix.starts_with("# nothing to change"), "{}", f.fix);
 }
+
+const FORBIDDEN: &str = "failed to get objectType:secret, objectName:web-password, objectVersion:: GET https://kv-shop.vault.azure.net/secrets/web-password/\n--------------------------------------------------------------------------------\nRESPONSE 403: 403 Forbidden\nERROR CODE: Forbidden\n--------------------------------------------------------------------------------\n{\"error\":{\"code\":\"Forbidden\",\"message\":\"Caller is not authorized to perform action on resource.\",\"innererror\":{\"code\":\"ForbiddenByRbac\"}}}";
+
+fn rotation(s: &mut Snapshot, on: bool) {
+    if let Observed::Known(csi) = &mut s.cluster.csi_driver {
+        csi.rotation_enabled = Observed::Known(on);
+    }
+}
+
+/// Rotation off, a 403 rotation failure half a minute old, the grant there now: FACTS §4 "with
+/// rotation off, an already-mounted path is never re-fetched", so no next attempt will tell,
+/// and "wait for the next attempt" never resolves. The event is history; what it left is read
+/// from the mount: a mount that holds the latest version is fine, one behind the vault is
+/// KVC703 with a fix that remounts. With rotation on, the same event within two polls is
+/// still the contradicted current failure.
+#[test]
+fn a_rotation_failure_while_rotation_is_off_is_history_and_the_mount_says_what_it_left() {
+    let mut s = tk::healthy();
+    s.events.items.push(rotation_failed(FORBIDDEN));
+    rotation(&mut s, true);
+    let c = one(&s);
+    assert_eq!(
+        c.link(LinkKind::Access).summary,
+        CONTRADICTED,
+        "{:#?}",
+        c.links
+    );
+    rotation(&mut s, false);
+    let c = one(&s);
+    assert!(
+        !c.findings().any(|f| f.code == Code::KVC501),
+        "{:#?}",
+        c.links
+    );
+    assert!(
+        !c.findings()
+            .any(|f| f.fix.contains("wait for the next attempt")),
+        "{:#?}",
+        c.links
+    );
+    assert_eq!(c.link(LinkKind::Access).status, Status::Ok);
+    // The vault has a version the mount missed (made an hour ago, after the mount).
+    if let Observed::Known(Some(o)) = &mut tk::object_mut(&mut s, APP).state {
+        let mut newer = o.versions[0].clone();
+        newer.version = tk::V2.into();
+        newer.created = Some(tk::ago(jiff::SignedDuration::from_mins(10)));
+        o.versions.insert(0, newer);
+    }
+    let c = one(&s);
+    let behind = c
+        .findings()
+        .find(|f| f.code == Code::KVC703)
+        .unwrap_or_else(|| panic!("{:#?}", c.links));
+    assert!(
+        behind.fix.contains("kubectl delete pod") || behind.fix.contains("rollout restart"),
+        "{}",
+        behind.fix
+    );
+    assert!(
+        !c.findings().any(|f| f.code == Code::KVC501),
+        "{:#?}",
+        c.links
+    );
+}

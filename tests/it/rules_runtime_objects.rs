@@ -179,6 +179,35 @@ fn kvc806_secret_missing_while_mounted_sync_disabled() {
     assert!(f.message.contains("syncSecret.enabled"), "{}", f.message);
 }
 
+/// A synced Secret missing while mounted, the events unread: a Secret deleted since it was
+/// written (recreated at the driver's next reconcile, FACTS §2 "Requeued every 5 min") and
+/// one the driver fails to create look alike. Knowing less is no surer verdict: no more severe
+/// than with the events read and empty, the gap named, the confirm reading the events and the
+/// driver log, and no pod deleted for a failure nobody saw.
+#[test]
+fn kvc806_secret_missing_with_events_unread_names_the_gap_not_a_failure() {
+    let mut s = tk::healthy();
+    s.secrets.items.clear();
+    let read = only(&run(&s), Code::KVC806).severity;
+    s.events.gaps.all = Some("events: forbidden".into());
+    let f = only(&run(&s), Code::KVC806);
+    assert!(f.severity <= read, "{f:#?}");
+    assert_eq!(f.severity, Severity::Warning);
+    assert!(
+        f.message
+            .contains("events could not be read (events: forbidden)")
+            && !f.message.contains("the driver failed to create it"),
+        "{}",
+        f.message
+    );
+    assert!(!f.fix.contains("kubectl delete pod"), "{}", f.fix);
+    assert!(
+        f.confirm.contains("reason=FailedToCreateSecret") && f.confirm.contains("kubectl logs"),
+        "{}",
+        f.confirm
+    );
+}
+
 /// A rotation after the pod started: the vault's version the mount and the Secret now hold
 /// was created after the pod, and the Secret was written then.
 fn rotated_after_start(s: &mut Snapshot) {

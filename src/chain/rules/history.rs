@@ -8,7 +8,9 @@
 //! `MountRotationComplete` / `SecretRotationComplete`, a synced Secret written. A recovered
 //! rotation often leaves no success event at all (v1.6 has none; `MountRotationComplete` only
 //! when versions change), so a rotation failure that stopped recurring for two poll intervals,
-//! with rotation on and the link's own checks passing, is history too.
+//! with rotation on and the link's own checks passing, is history too. With rotation off no
+//! attempt follows a rotation failure at all: on a mounted pod whose link checks pass it is
+//! history, and what it left (a mount behind the vault) is KVC703's to say.
 
 use std::time::Duration;
 
@@ -36,6 +38,8 @@ pub(crate) struct Signals<'a> {
     synced: Option<Timestamp>,
     /// Rotation is on, with this poll interval (None: off or unknown).
     rotation_poll: Option<Duration>,
+    /// Rotation is known to be off: nothing re-fetches a mounted volume (FACTS §4).
+    rotation_off: bool,
     /// The node the pod is bound to: a FailedScheduling before it is past.
     node: Option<&'a str>,
 }
@@ -87,6 +91,7 @@ impl<'a> Signals<'a> {
         let rotation_poll = csi
             .filter(|c| c.rotation_enabled.known() == Some(&true))
             .map(|c| c.rotation_poll_interval);
+        let rotation_off = csi.is_some_and(|c| c.rotation_enabled.known() == Some(&false));
         Signals {
             clock: cx.ix.clock(),
             mounted: cx.mounted(),
@@ -95,6 +100,7 @@ impl<'a> Signals<'a> {
             rotated,
             synced,
             rotation_poll,
+            rotation_off,
             node: cx.pod.node.as_deref(),
         }
     }
@@ -138,7 +144,8 @@ impl<'a> Signals<'a> {
                     newer(self.synced)
                         .map(|t| format!("synced Secret written at {}", glance::time(t)))
                 })
-                .or_else(|| self.stopped(e, link_clean)),
+                .or_else(|| self.stopped(e, link_clean))
+                .or_else(|| self.never_retried(link_clean)),
             "FailedToCreateSecret" => newer(self.synced)
                 .map(|t| format!("synced Secret written at {}", glance::time(t)))
                 .or_else(|| {
@@ -170,6 +177,20 @@ impl<'a> Signals<'a> {
                 glance::time(seen),
                 poll.as_secs()
             )
+        })
+    }
+}
+
+impl Signals<'_> {
+    /// A rotation failure while rotation is off now: nothing retries it (FACTS §4: with
+    /// rotation off an already-mounted path is never re-fetched), so waiting for "the next
+    /// attempt" would wait forever. What it left is read from the mount itself: the SPCPS's
+    /// versions against the vault's latest (KVC703, whose fix remounts). Only for a pod whose
+    /// SPCPS says mounted (else that comparison has nothing to read) and a link whose own
+    /// checks pass (else the event is its structural finding's evidence).
+    fn never_retried(&self, link_clean: bool) -> Option<String> {
+        (self.rotation_off && self.mounted && link_clean).then(|| {
+            "rotation is off now, so nothing retries it: whether the mount missed a version is read from the mount's versions".to_string()
         })
     }
 }

@@ -8,6 +8,7 @@ mod failed_create;
 mod shape;
 mod tls;
 mod typed;
+mod unread_mount;
 mod waiting;
 pub(crate) use edited::mount_predates_edit;
 pub(crate) use failed_create::event_cause;
@@ -191,7 +192,15 @@ fn runtime(cx: &Ctx, link: &mut Link, i: usize, so: &SecretObjectSpec, cause: Op
     // An entry the driver cannot build (a static cause) is not stale but stuck: deleting the
     // Secret to have it made again would leave none (the cause says what to change).
     if cause.is_none() && !shape::written_by_others(cx, &so.secret_name) {
+        let before = link.findings.len();
         content(cx, link, so, secret);
+        // The mount could not be read: the Secret is not known to hold it (unknown, not ok).
+        if link.findings.len() == before
+            && cx.status.is_none()
+            && let Some(reason) = cx.snap().spc_statuses.unknown_in(cx.ns())
+        {
+            unread_mount::check(cx, link, so, secret, reason);
+        }
     }
 }
 
@@ -338,27 +347,9 @@ fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: Option<usize
             .map(crate::chain::context::event_evidence),
     );
     let failed = evidence.len() > before;
-    let events_seen = cx.snap().events.unknown_in(cx.ns()).is_none();
-    if !sync_off && !failed && events_seen {
-        // FACTS §2: the SPCPS controller re-checks every 5 minutes that the Secret exists and
-        // creates it; a Secret deleted by hand comes back then (or at the next rotation
-        // poll). Nothing failed: no pod needs deleting.
-        let mut f = cx.remedied(
-            Code::KVC806,
-            format!("Secret/{}", so.secret_name),
-            format!(
-                "synced Secret {} is missing although SecretProviderClass {} is mounted, and no FailedToCreateSecret event says the driver failed to build it: deleted since it was written, it is recreated at the driver's next reconcile (every 5 minutes) or rotation poll",
-                so.secret_name, cx.spc_name
-            ),
-            evidence,
-        );
-        f.severity = crate::chain::model::Severity::Warning;
-        f.fix = format!(
-            "# nothing to delete: the driver recreates it within 5 minutes; if it stays missing, FailedToCreateSecret events and the driver log say why: kubectl get events -n {} --field-selector reason=FailedToCreateSecret",
-            cx.ns()
-        )
-        .into();
-        link.findings.push(f);
+    if !sync_off && !failed {
+        link.findings
+            .push(failed_create::none_seen(cx, so, evidence));
         return;
     }
     link.findings.push(cx.remedied(
