@@ -89,6 +89,7 @@ mod manifests_custom_workloads;
 mod manifests_objects;
 mod manifests_reading;
 mod manifests_restarts;
+mod manifests_volume_override;
 mod parser_props;
 mod report_text;
 mod rules_cause;

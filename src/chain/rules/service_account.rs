@@ -112,6 +112,27 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 label_and_injection(cx, link);
                 return;
             }
+            // The driver merges the pod volume's attributes over the SPC's parameters (FACTS
+            // §5): a volumeAttributes.clientID is where the mount's id comes from, not the SPC.
+            let own = cx
+                .spc
+                .and_then(|s| s.parameters.get("clientID"))
+                .map(String::as_str);
+            let overridden =
+                cx.attributes.contains_key("clientID") && own.is_none_or(|o| !same(o, spc_client));
+            let uses = if overridden {
+                format!(
+                    "pod volume {} overrides SecretProviderClass {}'s clientID{} with volumeAttributes.clientID {spc_client}",
+                    cx.volume.name,
+                    cx.spc_name,
+                    own.map(|o| format!(" {o}")).unwrap_or_default()
+                )
+            } else {
+                format!(
+                    "SecretProviderClass {} uses clientID {spc_client}",
+                    cx.spc_name
+                )
+            };
             let message = match principal_of {
                 Some(i) => format!(
                     "service account {sa_name} says client-id {a}, which is the principal (object) id of identity {}, not a client id (its client id is {}): the webhook injects it as AZURE_CLIENT_ID and the app's own token requests fail",
@@ -119,18 +140,15 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 ),
                 // The webhook injects the annotation into labelled pods only (FACTS §6).
                 None if !labelled => format!(
-                    "service account {sa_name} says client-id {a} but SecretProviderClass {} uses clientID {spc_client}: no pod of {} is labelled {USE_LABEL}, so nothing reads the annotation now; labelled, the app and the mount would authenticate as different identities",
-                    cx.spc_name,
+                    "service account {sa_name} says client-id {a} but {uses}: no pod of {} is labelled {USE_LABEL}, so nothing reads the annotation now; labelled, the app and the mount would authenticate as different identities",
                     cx.owner_resource()
                 ),
                 // Injected at creation only (FACTS §6): running pods keep what they were given.
                 None if injected_client_id(cx.pod).is_some_and(|v| same(v, spc_client)) => format!(
-                    "service account {sa_name} says client-id {a} but SecretProviderClass {} uses clientID {spc_client}: running pods still hold {spc_client} (injected when they were created); pods created from now on get {a}, and their app and the mount will authenticate as different identities",
-                    cx.spc_name
+                    "service account {sa_name} says client-id {a} but {uses}: running pods still hold {spc_client} (injected when they were created); pods created from now on get {a}, and their app and the mount will authenticate as different identities"
                 ),
                 None => format!(
-                    "service account {sa_name} says client-id {a} but SecretProviderClass {} uses clientID {spc_client}: the mount and the app authenticate as different identities",
-                    cx.spc_name
+                    "service account {sa_name} says client-id {a} but {uses}: the mount and the app authenticate as different identities"
                 ),
             };
             let mut f = cx.remedied(
@@ -139,10 +157,19 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 message,
                 vec![
                     format!("ServiceAccount {sa_name}: {CLIENT_ID}: {a}"),
-                    format!(
-                        "SecretProviderClass {}: clientID: {spc_client}",
-                        cx.spc_name
-                    ),
+                    if overridden {
+                        format!(
+                            "volume {}: volumeAttributes.clientID: {spc_client} (SecretProviderClass {}: clientID: {})",
+                            cx.volume.name,
+                            cx.spc_name,
+                            own.unwrap_or("(none)")
+                        )
+                    } else {
+                        format!(
+                            "SecretProviderClass {}: clientID: {spc_client}",
+                            cx.spc_name
+                        )
+                    },
                 ],
             );
             if !labelled && principal_of.is_none() {
@@ -150,6 +177,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             }
             if principal_of.is_none() {
                 keep_working_side(cx, &mut f, a, spc_client);
+                if overridden && own.is_some_and(|o| same(o, a)) {
+                    stray_override(cx, &mut f, a, spc_client);
+                }
             }
             link.findings.push(f);
         }
@@ -163,14 +193,39 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
 /// the ServiceAccount with the SPC clientID … or the reverse"): the SPC's clientID is changed
 /// when the ServiceAccount's identity is the one that works and the SPC's is not; when each
 /// lacks something, both are said.
+/// The SPC and the service account agree and only the pod volume's override differs: where the
+/// Azure side does not judge the identities (manifests; else [`keep_working_side`] chose),
+/// the stray override is what to fix, with the annotation as the alternative: nothing read
+/// tells which identity is meant.
+fn stray_override(cx: &Ctx, f: &mut Finding, annotated: &str, spc_client: &str) {
+    use super::identity_side::{readiness, set_spc_client};
+    // Where the Azure side judges either identity, `keep_working_side` has chosen.
+    let sa = readiness(cx, annotated);
+    if readiness(cx, spc_client).complete() || sa.complete() || sa.lacking() {
+        return;
+    }
+    let annotate = std::mem::take(&mut f.fix);
+    f.fix = format!(
+        "{}  # the SecretProviderClass and the service account both say {annotated}; or, if {spc_client} is the identity meant: {annotate}",
+        set_spc_client(cx, annotated)
+    )
+    .into();
+}
+
 fn keep_working_side(cx: &Ctx, f: &mut Finding, annotated: &str, spc_client: &str) {
     use super::identity_side::{Side, pick, set_spc_client, works};
     match pick(cx, annotated, spc_client) {
         Side::Spc => {}
         Side::ServiceAccount { sa, spc } => {
             let id = sa.identity.map_or(sa.client_id, |i| i.client_id.as_str());
+            // Where the pod volume overrides the clientID, the override is what to change.
+            let change = if cx.attributes.contains_key("clientID") {
+                "the pod volume's volumeAttributes.clientID"
+            } else {
+                "the SecretProviderClass's clientID"
+            };
             f.message = format!(
-                "{}; the service account's {}, while the SecretProviderClass's {} {}: the SecretProviderClass's clientID is the one to change",
+                "{}; the service account's {}, while the SecretProviderClass's {} {}: {change} is the one to change",
                 f.message,
                 works(cx, &sa),
                 spc.named(),
