@@ -302,3 +302,31 @@ fn manifests_consumers_a_reader_of_an_spc_no_pod_mounts_cannot_start_unless_moun
         all(&chains)
     );
 }
+
+/// The volume KVC904's fix adds mounts an SPC that names no identity (no clientID, no
+/// identity mode): the provider then wants a nodePublishSecretRef (FACTS §5: "failed to get
+/// credentials, nodePublishSecretRef secret is not set"), so pasted alone the volume trades a
+/// missing Secret for a failing mount. The fix says what the mount needs besides; an SPC
+/// with a clientID needs nothing more.
+#[test]
+fn manifests_consumers_the_added_volume_of_an_spc_without_identity_says_what_it_needs() {
+    let no_identity = spc("app-db", "db-password", "password")
+        .replace("    clientID: 0b9c5e1a-7d2f-4c3e-9a8b-1f2e3d4c5b6a\n", "");
+    let chains = check(&(no_identity + &deployment("reader", false, ENV_PASSWORD, "")));
+    let f = with(&chains, Code::KVC904);
+    assert_eq!(f.len(), 1, "{:#?}", all(&chains));
+    assert!(
+        f[0].fix.contains("secretProviderClass: app-kv")
+            && f[0].fix.contains("names no identity")
+            && f[0].fix.contains("parameters.clientID")
+            && f[0].fix.contains("nodePublishSecretRef"),
+        "{}",
+        f[0].fix
+    );
+    let chains = check(
+        &(spc("app-db", "db-password", "password")
+            + &deployment("reader", false, ENV_PASSWORD, "")),
+    );
+    let f = with(&chains, Code::KVC904);
+    assert!(!f[0].fix.contains("names no identity"), "{}", f[0].fix);
+}
