@@ -73,3 +73,52 @@ fn a_restart_with_rotation_off_leaves_env_on_a_stale_secret_and_says_so() {
     };
     assert!(why.contains("stale") && why.contains("rotation"), "{why}");
 }
+
+/// One stale synced Secret is one finding (one symptom, one cause): with rotation off, a
+/// rollout after the vault changed gives every new replica the new file while the Secret
+/// keeps the old value (FACTS §11). Each replica's chain sees it; the report keeps one
+/// KVC805 for Secret/checkout-db, not one per pod.
+#[test]
+fn a_stale_secret_its_replicas_all_see_is_one_finding() {
+    let mut w = World::new(lab::load("rotation-disabled").expect("built-in scenario"));
+    w.advance(minutes(10));
+    w.rotate_secret(
+        "kv-shop-lab",
+        "checkout-db-password",
+        Some(b"checkout-pass-v9"),
+    )
+    .unwrap();
+    w.advance(minutes(5));
+    w.rollout_restart("Deployment", "shop", "checkout").unwrap();
+    w.run_until_stable(minutes(30));
+    let snap = export::snapshot(&w);
+    let chains = kvchain::chain::diagnose(&snap);
+    let stale: Vec<_> = chains
+        .iter()
+        .filter(|c| c.findings().any(|f| f.code == kvchain::chain::Code::KVC805))
+        .collect();
+    assert!(
+        stale.len() >= 2,
+        "every new replica sees it: {}",
+        stale.len()
+    );
+    let merged = kvchain::report::findings(&chains);
+    let kvc805: Vec<_> = merged
+        .iter()
+        .filter(|f| f.code == kvchain::chain::Code::KVC805)
+        .collect();
+    assert_eq!(
+        kvc805.len(),
+        1,
+        "{:#?}",
+        kvc805.iter().map(|f| &f.message).collect::<Vec<_>>()
+    );
+    assert_eq!(kvc805[0].resource, "Secret/checkout-db");
+    assert!(
+        kvc805[0]
+            .message
+            .contains("the pods of Deployment/checkout"),
+        "{}",
+        kvc805[0].message
+    );
+}

@@ -385,9 +385,14 @@ fn content(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, secret: &crate::sna
     let has: Vec<&str> = secret.data.keys().map(String::as_str).collect();
     let mut parts = Vec::new();
     if values_differ {
+        // Said of the workload's pods, so its replicas' chains say the same and reports keep
+        // one finding for the one Secret (each chain's evidence and fix name its own pod).
+        let mounted_by = match cx.workload {
+            Some(_) => format!("the pods of {} have", cx.owner_resource()),
+            None => format!("pod {} has", cx.pod.name),
+        };
         parts.push(format!(
-            "differs from what pod {} has mounted: {}",
-            cx.pod.name,
+            "differs from what {mounted_by} mounted: {}",
             differ
                 .iter()
                 .map(|d| d.split(' ').nth(1).unwrap_or(""))
