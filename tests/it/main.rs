@@ -65,6 +65,7 @@ mod lab_scenarios;
 mod lab_stale_readers;
 mod lab_stateful_ordered;
 mod lab_stateful_rollout;
+mod lab_subpath_rotated;
 mod lab_sync_causes;
 mod lab_throttling;
 mod lab_webhook_admission;
