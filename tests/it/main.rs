@@ -128,6 +128,7 @@ mod rules_static_pod;
 mod rules_sync_readers;
 mod rules_tenants;
 mod rules_throttling;
+mod rules_timeout_followup;
 mod rules_tls_readers;
 mod rules_two_writers;
 mod rules_unread;
