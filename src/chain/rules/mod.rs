@@ -9,6 +9,7 @@ pub(crate) mod consumers;
 pub(crate) mod env_config_maps;
 pub(crate) mod env_secrets;
 pub(crate) mod federation;
+mod followup;
 pub(crate) mod history;
 pub(crate) mod identity;
 mod identity_proof;
@@ -164,8 +165,16 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
         .params
         .as_deref()
         .map_or_else(Vec::new, |p| auth_params::unrendered_values(p, cx.spc));
+    // The kubelet's generic timeout names no cause (FACTS §3): with none among the events,
+    // a cause the objects show up to the Mount link is what it restates.
+    let structural = followup::structural_cause(links);
     for ((code, e), &(now, followup)) in cx.events.iter().zip(&current) {
         if !now || (has_cause && followup) {
+            continue;
+        }
+        if followup && let Some(l) = structural {
+            followup::fold(&mut links[l.index()], e);
+            blocked_by = Some(blocked_by.map_or(l, |b| b.min(l)));
             continue;
         }
         let code = match code {
@@ -480,18 +489,21 @@ const BESIDE: [Code; 2] = [Code::KVC108, Code::KVC109];
 ///
 /// `present`: the chain's synced Secrets that exist now (a finding waiting on the cause says
 /// whether the Secret is missing or there but not right).
+/// A finding that is a cause of its own (an error, or a code that blocks what follows), not
+/// an effect of another or a finding said beside one.
+fn is_cause(f: &Finding) -> bool {
+    f.follows.is_none()
+        && (f.severity == Severity::Error || BLOCKING.contains(&f.code))
+        && !EFFECTS.contains(&f.code)
+        && !BESIDE.contains(&f.code)
+}
+
 pub(crate) fn mark_effects(
     links: &mut [Link],
     starting: bool,
     object_typos: &[SharedText],
     present: &[&str],
 ) {
-    let is_cause = |f: &Finding| {
-        f.follows.is_none()
-            && (f.severity == Severity::Error || BLOCKING.contains(&f.code))
-            && !EFFECTS.contains(&f.code)
-            && !BESIDE.contains(&f.code)
-    };
     // A secretObjects entry naming the object's real vault name while `objects` has it
     // misspelt: fixing the object (KVC601's fix) makes the file, so the entry is no cause.
     let object = LinkKind::VaultObject.index();

@@ -278,6 +278,10 @@ fn sub_paths(cx: &Ctx, link: &mut Link) {
     for c in &cx.pod.containers {
         for m in &c.mounts {
             let Some(sub) = &m.sub_path else { continue };
+            // Already stale: KVC901 on the Consumers link says so, the subPath as its cause.
+            if super::consumers::stale::sub_path_now_stale(cx, c, m) {
+                continue;
+            }
             let what = if m.volume == cx.volume.name {
                 format!("the CSI volume {}", m.volume)
             } else {

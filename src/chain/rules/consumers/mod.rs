@@ -4,7 +4,8 @@
 pub(crate) mod keys;
 pub(crate) mod offline;
 mod rollout;
-mod stale;
+pub(crate) mod stale;
+mod versions;
 
 use super::set;
 use crate::chain::catalog::Code;
@@ -20,6 +21,8 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
         super::no_spc(cx, link);
         return;
     };
+    // A file mounted with subPath holds what the volume held at the container's start.
+    stale::csi_sub_paths(cx, link);
     if spc.secret_objects.is_empty() {
         set(link, Status::Ok, "files only");
         return;

@@ -3,26 +3,14 @@
 //! is rewritten whole when any one of its objects rotates, and a key whose vault object did
 //! not change still holds the value the process took.
 
-use jiff::Timestamp;
-
 use super::describe;
+use super::versions::{Change, change_of, key_change};
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::index::Use;
-use crate::chain::model::{Link, Severity};
+use crate::chain::model::{Finding, Link, Severity};
 use crate::glance;
-use crate::snapshot::{ContainerObs, ContainerStateObs, ObjectVersion, PodObs, VolumeSourceObs};
-
-/// Whether what a container took at start changed since.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Change {
-    /// The value is the one the Secret holds now.
-    Same,
-    /// A vault version created after the container started is in the Secret now.
-    Changed,
-    /// Not known (versions or times not observed, or a lag between version and write).
-    Unknown,
-}
+use crate::snapshot::{ContainerObs, ContainerStateObs, MountObs, PodObs, VolumeSourceObs};
 
 /// KVC901 for consumer `how`, in pod `pod` (the chain's pod, or one that reads the Secret
 /// without mounting the SPC: a copy goes stale whoever mounts), of `secretObjects[i]`.
@@ -44,44 +32,139 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, i: usize, secret: &str, pod: &Pod
             if !super::required(pod, how) && unset_at_start(cx, link, i, secret, pod, how, keys) {
                 return;
             }
-            stale(
-                cx,
-                link,
+            let source = Source::Secret {
                 i,
-                secret,
-                pod,
-                container,
-                || describe(how),
-                "the process",
+                name: secret,
                 keys,
-            );
+            };
+            let what = || describe(how);
+            if let Some(f) = stale(cx, source, pod, container, what, "the process", None) {
+                link.findings.push(f);
+            }
         }
         Use::Volume { volume } => {
-            let source = pod
-                .volumes
-                .iter()
-                .find(|v| v.name == *volume)
-                .map(|v| &v.source);
-            let kind = match source {
-                Some(VolumeSourceObs::Projected { .. }) => "projected volume",
-                _ => "volume",
-            };
             for c in &pod.containers {
                 for m in c.mounts.iter().filter(|m| m.volume == *volume) {
-                    let Some(sub) = &m.sub_path else { continue };
-                    // The file's name is its key unless items renamed them (not observed).
-                    let file = sub.split('/').next().unwrap_or(sub);
-                    let renamed = matches!(source, Some(VolumeSourceObs::Secret { keys, .. }) if !keys.is_empty());
-                    let keys = [file];
-                    let what = || {
-                        format!(
-                            "container {} file {} ({kind} {volume} with subPath {sub}, which never sees updates)",
-                            c.name, m.path
-                        )
-                    };
-                    let keys = (!renamed).then_some(&keys[..]);
-                    stale(cx, link, i, secret, pod, c, what, "the file", keys);
+                    if let Some(f) = synced_sub_path(cx, i, secret, pod, c, m) {
+                        link.findings.push(f);
+                    }
                 }
+            }
+        }
+    }
+}
+
+/// KVC901 for file `m` that container `c` of `pod` mounts with subPath from a Secret volume
+/// of synced Secret `secretObjects[i]` (None: no subPath, or the copy is not old).
+fn synced_sub_path(
+    cx: &Ctx,
+    i: usize,
+    secret: &str,
+    pod: &PodObs,
+    c: &ContainerObs,
+    m: &MountObs,
+) -> Option<Finding> {
+    let sub = m.sub_path.as_deref()?;
+    let source = pod.volume(&m.volume).map(|v| &v.source);
+    let kind = match source {
+        Some(VolumeSourceObs::Projected { .. }) => "projected volume",
+        _ => "volume",
+    };
+    // The file's name is its key unless items renamed them (not observed).
+    let file = sub.split('/').next().unwrap_or(sub);
+    let renamed = matches!(source, Some(VolumeSourceObs::Secret { keys, .. }) if !keys.is_empty());
+    let keys = [file];
+    let what = || {
+        format!(
+            "container {} file {} ({kind} {} with subPath {sub}, which never sees updates)",
+            c.name, m.path, m.volume
+        )
+    };
+    let keys = (!renamed).then_some(&keys[..]);
+    stale(
+        cx,
+        Source::Secret {
+            i,
+            name: secret,
+            keys,
+        },
+        pod,
+        c,
+        what,
+        "the file",
+        Some(m),
+    )
+}
+
+/// KVC901 for file `m` that container `c` of the chain's pod mounts with subPath from the
+/// chain's CSI volume: the file is bound as it was when the container started, and the
+/// driver's later writes (rotation, FACTS §1, §4) never reach it.
+fn csi_sub_path(cx: &Ctx, c: &ContainerObs, m: &MountObs) -> Option<Finding> {
+    let sub = m.sub_path.as_deref()?;
+    if m.volume != cx.volume.name {
+        return None;
+    }
+    // The mounted file a subPath names is the path's first segment (objectAlias, else
+    // objectName; `alias/<i>` with history holds a directory).
+    let file = match sub.split_once('/') {
+        Some((_, n)) if n.parse::<u32>().is_ok() => sub,
+        Some((dir, _)) => dir,
+        None => sub,
+    };
+    let what = || {
+        format!(
+            "container {} file {} (CSI volume {} with subPath {sub}, which never sees updates)",
+            c.name, m.path, m.volume
+        )
+    };
+    stale(
+        cx,
+        Source::Mounted { file },
+        cx.pod,
+        c,
+        what,
+        "the file",
+        Some(m),
+    )
+}
+
+/// The KVC901 that makes the latent KVC102 of subPath mount `m` of container `c` a present
+/// fault: the copy is old (error) or may be (warning), and nothing already on its way
+/// replaces the pod. One symptom, one cause: the pod link then says nothing of that mount.
+pub(crate) fn sub_path_now_stale(cx: &Ctx, c: &ContainerObs, m: &MountObs) -> bool {
+    if m.sub_path.is_none() || cx.template {
+        return false;
+    }
+    let f = if m.volume == cx.volume.name {
+        csi_sub_path(cx, c, m)
+    } else {
+        let Some(VolumeSourceObs::Secret { secret_name, .. }) =
+            cx.pod.volume(&m.volume).map(|v| &v.source)
+        else {
+            return false;
+        };
+        let Some(i) = cx.spc.and_then(|s| {
+            s.secret_objects
+                .iter()
+                .position(|o| o.secret_name == *secret_name)
+        }) else {
+            return false;
+        };
+        synced_sub_path(cx, i, secret_name, cx.pod, c, m)
+    };
+    f.is_some_and(|f| f.severity >= Severity::Warning)
+}
+
+/// KVC901 for each subPath file of the chain's CSI volume (the Consumers link of an SPC with
+/// or without `secretObjects`: a file is read either way).
+pub(super) fn csi_sub_paths(cx: &Ctx, link: &mut Link) {
+    if cx.template {
+        return;
+    }
+    for c in &cx.pod.containers {
+        for m in &c.mounts {
+            if let Some(f) = csi_sub_path(cx, c, m) {
+                link.findings.push(f);
             }
         }
     }
@@ -148,39 +231,63 @@ fn unset_at_start(
     true
 }
 
-#[allow(clippy::too_many_arguments)] // one finding's facts, each read once
+/// What a copy taken at container start was taken from.
+enum Source<'a> {
+    /// Synced Secret `secretObjects[i]`, its keys `keys` (None: all of them).
+    Secret {
+        i: usize,
+        name: &'a str,
+        keys: Option<&'a [&'a str]>,
+    },
+    /// Mounted file `file` of the chain's CSI volume.
+    Mounted { file: &'a str },
+}
+
+/// KVC901 for a copy `container` of `pod` took at start from `source`, when the source was
+/// written since. `sub_path`: the subPath mount the copy is (its fix also removes it).
 fn stale(
     cx: &Ctx,
-    link: &mut Link,
-    i: usize,
-    secret: &str,
+    source: Source,
     pod: &PodObs,
     container: &ContainerObs,
     // Described only for a container found holding an old copy: most are not.
     what: impl FnOnce() -> String,
     holder: &str,
-    keys: Option<&[&str]>,
-) {
+    sub_path: Option<&MountObs>,
+) -> Option<Finding> {
     let ContainerStateObs::Running { started_at } = &container.state else {
-        return;
+        return None;
     };
-    // Two SPCs write it (KVC807): its last write says nothing of what this pod took.
-    if crate::chain::rules::sync::written_by_others(cx, secret) {
-        return;
-    }
-    let Some(s) = cx.synced_secret(i) else {
-        return;
-    };
-    let Some(updated) = s.updated_at else { return };
-    if updated <= *started_at {
-        return;
-    }
     let mine = std::ptr::eq(pod, cx.pod);
-    let change = change_of(cx, i, keys, *started_at, pod, mine);
-    let read = match keys {
-        Some(k) => format!("key {}", k.join(", ")),
-        None => "its keys".to_string(),
+    let (updated, change, read, secret) = match source {
+        Source::Secret { i, name, keys } => {
+            // Two SPCs write it (KVC807): its last write says nothing of what this pod took.
+            if crate::chain::rules::sync::written_by_others(cx, name) {
+                return None;
+            }
+            let updated = cx.synced_secret(i)?.updated_at?;
+            if updated <= *started_at {
+                return None;
+            }
+            let change = change_of(cx, i, keys, *started_at, pod, mine);
+            let read = match keys {
+                Some(k) => format!("key {}", k.join(", ")),
+                None => "its keys".to_string(),
+            };
+            (updated, (change, None), read, Some(name))
+        }
+        Source::Mounted { file } => {
+            // The driver's status of this pod's mount, rewritten since the start.
+            let st = cx.status.filter(|st| st.earlier_pod(pod).is_none())?;
+            let updated = st.updated_at?;
+            if !mine || updated <= *started_at {
+                return None;
+            }
+            let (change, versions) = key_change(cx, file, *started_at, pod, mine);
+            (updated, (change, versions), format!("file {file}"), None)
+        }
     };
+    let (change, versions) = change;
     let (changed, holds) = match change {
         Change::Same => (
             "was rewritten",
@@ -188,7 +295,17 @@ fn stale(
                 "but {read} holds the value it held when the container started (the same vault version, or one with the same value): {holder} holds the same value, unless the SecretProviderClass's objects were edited since"
             ),
         ),
-        Change::Changed => ("changed", format!("{holder} holds the old value")),
+        Change::Changed => (
+            "changed",
+            match &versions {
+                Some(v) => format!(
+                    "{holder} holds the old value (version {} then, version {} mounted now)",
+                    v.then.join(" or "),
+                    v.now
+                ),
+                None => format!("{holder} holds the old value"),
+            },
+        ),
         Change::Unknown => (
             "was rewritten",
             format!(
@@ -197,11 +314,28 @@ fn stale(
         ),
     };
     let who = format!("Pod/{}", pod.name);
+    let (whose, seen) = match secret {
+        Some(secret) => (
+            format!("reads Secret {secret}, which"),
+            format!("Secret {secret} last written {}", glance::time(updated)),
+        ),
+        None => (
+            format!(
+                "is a copy of {read} of SecretProviderClass {}, whose mount",
+                cx.spc_name
+            ),
+            format!(
+                "SecretProviderClassPodStatus of pod {} updated {}",
+                pod.name,
+                glance::time(updated)
+            ),
+        ),
+    };
     let mut f = cx.remedied(
         Code::KVC901,
         who,
         format!(
-            "{} of pod {} reads Secret {secret}, which {changed} at {} after the container started at {}: {}",
+            "{} of pod {} {whose} {changed} at {} after the container started at {}: {}",
             what(),
             pod.name,
             glance::time(updated),
@@ -214,12 +348,29 @@ fn stale(
                 container.name,
                 glance::time(*started_at)
             ),
-            format!("Secret {secret} last written {}", glance::time(updated)),
+            seen,
         ],
     );
     if !mine {
         // Another workload's pod: its own restart.
         f.fix = crate::chain::rules::remedy::restart_pod(cx, pod).into();
+    } else if let Some(m) = sub_path {
+        // The restart brings the current value; the next rotation would leave it behind
+        // again while the subPath stays (KVC102, said here rather than beside it).
+        f.fix = format!(
+            "{} && {}",
+            f.fix,
+            crate::chain::rules::remedy::edit_owner(
+                cx,
+                &format!(
+                    "mount volume {} as a directory: remove subPath {} from {}",
+                    m.volume,
+                    m.sub_path.as_deref().unwrap_or_default(),
+                    m.path
+                )
+            )
+        )
+        .into();
     }
     // The container's own start, where it is listed (a sidecar among the init containers).
     f.confirm = format!(
@@ -249,7 +400,9 @@ fn stale(
     if change != Change::Same {
         if let Some(r) = super::rollout::replacing(cx, pod) {
             being_replaced(cx, &mut f, &r);
-        } else if let Some((kind, name)) = super::rollout::reloader_due(cx, pod, secret, updated) {
+        } else if let Some(secret) = secret
+            && let Some((kind, name)) = super::rollout::reloader_due(cx, pod, secret, updated)
+        {
             f.severity = Severity::Info;
             f.message = format!(
                 "{}; Reloader watches Secret {secret} for {kind} {name}: its rollout is due",
@@ -264,7 +417,7 @@ fn stale(
             .into();
         }
     }
-    link.findings.push(f);
+    Some(f)
 }
 
 /// A pod whose Deployment is rolling out a newer revision: its old copy goes with it. While
@@ -299,175 +452,4 @@ fn being_replaced(cx: &Ctx, f: &mut crate::chain::model::Finding, r: &super::rol
             .into();
         }
     }
-}
-
-/// What became of `keys` (all of the entry's when `None`) since `started`: each key maps
-/// through `secretObjects[i].data[]` to the file it is built from, the file to its
-/// `parameters.objects` entry (and history index), and that to the version mounted now and
-/// the version(s) it pointed to at container start. Any key changed: changed; every key the
-/// same: same; else unknown.
-fn change_of(
-    cx: &Ctx,
-    i: usize,
-    keys: Option<&[&str]>,
-    started: Timestamp,
-    pod: &PodObs,
-    mine: bool,
-) -> Change {
-    let Some(so) = cx.spc.map(|spc| &spc.secret_objects[i]) else {
-        return Change::Unknown;
-    };
-    let entries: Vec<_> = so
-        .data
-        .iter()
-        .filter(|d| keys.is_none_or(|k| k.contains(&d.key.as_str())))
-        .collect();
-    if entries.is_empty() {
-        return Change::Unknown;
-    }
-    let mut all_same = true;
-    for d in entries {
-        match key_change(cx, &d.object_name, started, pod, mine) {
-            Change::Changed => return Change::Changed,
-            Change::Unknown => all_same = false,
-            Change::Same => {}
-        }
-    }
-    if all_same {
-        Change::Same
-    } else {
-        Change::Unknown
-    }
-}
-
-/// [`change_of`] for the key built from mounted file `file`.
-fn key_change(cx: &Ctx, file: &str, started: Timestamp, pod: &PodObs, mine: bool) -> Change {
-    let (Some(p), Some(st)) = (cx.params.as_deref(), cx.status) else {
-        return Change::Unknown;
-    };
-    // `alias/<i>` with objectVersionHistory: entry i of the object's history.
-    let (base, nth) = match file.rsplit_once('/') {
-        Some((b, n)) if n.parse::<u32>().is_ok() => (b, Some(n)),
-        _ => (file, None),
-    };
-    let Some((j, o)) = p
-        .objects
-        .iter()
-        .enumerate()
-        .find(|(_, o)| o.file_name() == base)
-    else {
-        return Change::Unknown;
-    };
-    let Some(t) = o.object_type else {
-        return Change::Unknown;
-    };
-    let mounted = st.objects.iter().find(|so| match nth {
-        None => o.is_status_id(&so.id),
-        Some(n) => so
-            .id
-            .strip_suffix(n)
-            .and_then(|id| id.strip_suffix('/'))
-            .is_some_and(|id| o.is_status_id(id)),
-    });
-    let Some(mounted) = mounted else {
-        return Change::Unknown;
-    };
-    let vault = p.keyvault_name.as_deref().unwrap_or_default();
-    let Some(obj) = cx
-        .vault_object(j, vault, t, &o.object_name)
-        .and_then(|f| f.state.known())
-        .and_then(|s| s.as_ref())
-    else {
-        return Change::Unknown;
-    };
-    let Some(now) = obj.version(&mounted.version) else {
-        return Change::Unknown;
-    };
-    // The chain's pod mounts the SPC: its first mount read the vault after the pod was
-    // created, so what the container took is what the index pointed to at some moment from
-    // then to its start. Any other reader took what the Secret held then, written by some
-    // earlier mount (pinned versions aside: not proven either way).
-    // With rotation on, the Secret follows the vault's latest version within a poll: what it
-    // held at the start was fetched no earlier than two polls before it (the margin FACTS §11
-    // gives a working rotation). A reader that does not mount the SPC has no other bound: a
-    // Secret deleted and rebuilt since it started (a repaired `delete-mounting-workload`)
-    // would otherwise leave "may hold the old value" for good over versions long settled.
-    let since = if o.object_version.is_none() {
-        let mounted_after = mine.then_some(pod.created_at).flatten();
-        mounted_after.max(followed_since(cx, started))
-    } else {
-        None
-    };
-    let index = nth.and_then(|n| n.parse::<usize>().ok()).unwrap_or(0);
-    let Some(then) = pointed_to(&obj.versions, nth.is_some(), index, since, started, now) else {
-        return Change::Unknown;
-    };
-    // Each candidate value the container may have taken, against the one held now: the same
-    // version, or (where the source fingerprints versions) the same value under another
-    // version (rotated away and back).
-    let same = |v: &ObjectVersion| {
-        v.version == now.version || (v.fingerprint.is_some() && v.fingerprint == now.fingerprint)
-    };
-    if then.iter().all(|v| same(v)) && !then.is_empty() {
-        return Change::Same;
-    }
-    // Not one candidate holds the value held now: the copy is old.
-    if then.iter().all(|v| !same(v)) {
-        return Change::Changed;
-    }
-    Change::Unknown
-}
-
-/// The earliest moment the Secret's content at `started` can have been fetched from the vault
-/// while rotation runs: two poll intervals before it. None with rotation off or not known (a
-/// Secret is then rewritten only when it is missing, FACTS §11: it may hold any older value).
-fn followed_since(cx: &Ctx, started: Timestamp) -> Option<Timestamp> {
-    let csi = cx.cluster().csi_driver.known()?;
-    if csi.rotation_enabled.known() != Some(&true) {
-        return None;
-    }
-    let margin = jiff::SignedDuration::try_from(csi.rotation_poll_interval * 2).ok()?;
-    started.checked_sub(margin).ok()
-}
-
-/// The versions history index `index` (0 = newest; `history`: `objectVersionHistory`, which
-/// skips disabled versions, FACTS §5) may have pointed to when the container that `started`
-/// took its copy: at any moment from `since` (unknown: any earlier moment) to `started`, and
-/// never past the version it points to now (rotation only moves forward). None when the
-/// versions' creation times are not all known.
-fn pointed_to<'a>(
-    versions: &'a [ObjectVersion],
-    history: bool,
-    index: usize,
-    since: Option<Timestamp>,
-    started: Timestamp,
-    now: &ObjectVersion,
-) -> Option<Vec<&'a ObjectVersion>> {
-    let listed: Vec<(&ObjectVersion, Timestamp)> = versions
-        .iter()
-        .filter(|v| !history || v.enabled)
-        .map(|v| v.created.map(|c| (v, c)))
-        .collect::<Option<_>>()?;
-    let limit = now.created?;
-    // The index moves only when a version is created: the moments to look at are `since` and
-    // each creation after it, up to the start.
-    let moments = since.into_iter().chain(
-        listed
-            .iter()
-            .map(|(_, c)| *c)
-            .filter(|c| *c <= started && since.is_none_or(|s| *c > s)),
-    );
-    let mut out: Vec<&ObjectVersion> = Vec::new();
-    for t in moments {
-        let mut at: Vec<&(&ObjectVersion, Timestamp)> =
-            listed.iter().filter(|(_, c)| *c <= t).collect();
-        at.sort_by_key(|a| std::cmp::Reverse(a.1));
-        if let Some((v, c)) = at.get(index)
-            && *c <= limit
-            && !out.iter().any(|o| o.version == v.version)
-        {
-            out.push(v);
-        }
-    }
-    Some(out)
 }
