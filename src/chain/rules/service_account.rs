@@ -307,10 +307,8 @@ fn stale_injection(cx: &Ctx, link: &mut Link, annotated: &str, spc_client: &str)
     {
         return;
     }
-    let (confirm, _) = remedy::commands(cx, Code::KVC204);
-    link.findings.push(cx.finding(
-        Code::KVC204,
-        format!("Pod/{}", cx.pod.name),
+    link.findings.push(on_pod(
+        cx,
         format!(
             "pod {} holds AZURE_CLIENT_ID {held} but SecretProviderClass {} uses clientID {spc_client} (as the service account now says): the app and the mount authenticate as different identities until the pod is replaced",
             cx.pod.name, cx.spc_name
@@ -319,7 +317,6 @@ fn stale_injection(cx: &Ctx, link: &mut Link, annotated: &str, spc_client: &str)
             format!("pod {}: env AZURE_CLIENT_ID={held}", cx.pod.name),
             format!("ServiceAccount {}: {CLIENT_ID}: {annotated}", cx.pod.service_account),
         ],
-        confirm,
         format!(
             "{}  # if the pod spec sets AZURE_CLIENT_ID itself, change it there: the webhook never overwrites it",
             remedy::restart(cx)
@@ -342,10 +339,8 @@ fn missed_injection(cx: &Ctx, link: &mut Link, annotated: &str, spc_client: &str
     if set || !webhook_injected(cx.pod) || !same(annotated, spc_client) {
         return;
     }
-    let (confirm, _) = remedy::commands(cx, Code::KVC204);
-    link.findings.push(cx.finding(
-        Code::KVC204,
-        format!("Pod/{}", cx.pod.name),
+    link.findings.push(on_pod(
+        cx,
         format!(
             "pod {} has no AZURE_CLIENT_ID although its service account {} now names client id {annotated} (as SecretProviderClass {} does): the webhook mutated the pod when the account had none and injects only on creation, so the app's own Azure SDK calls have no identity until the pod is replaced; the CSI mount is not affected",
             cx.pod.name, cx.pod.service_account, cx.spc_name
@@ -357,9 +352,21 @@ fn missed_injection(cx: &Ctx, link: &mut Link, annotated: &str, spc_client: &str
             ),
             format!("ServiceAccount {}: {CLIENT_ID}: {annotated}", cx.pod.service_account),
         ],
-        confirm,
         remedy::restart(cx),
     ));
+}
+
+/// KVC204 on the chain's pod itself: what the running pod holds (the annotation is right).
+fn on_pod(cx: &Ctx, message: String, evidence: Vec<String>, fix: String) -> Finding {
+    let (confirm, _) = remedy::commands(cx, Code::KVC204);
+    cx.finding(
+        Code::KVC204,
+        format!("Pod/{}", cx.pod.name),
+        message,
+        evidence,
+        confirm,
+        fix,
+    )
 }
 
 /// Whether the workload identity webhook mutated `pod`: its projected token volume or the
