@@ -127,8 +127,15 @@ pub(super) fn needed<'a>(
             && !mounted(ns, spc_name)
             && spc.secret_objects.iter().any(|so| {
                 let key = (ns, so.secret_name.as_str());
-                !ix.secrets.contains_key(&key)
-                    && (ix.secret_consumers.contains_key(&key) || ix.ingress_tls.contains_key(&key))
+                let served = ix.ingress_tls.contains_key(&key);
+                // Absent: its readers wait on the workload. Present for an Ingress: the
+                // scaled-down workload's ReplicaSet still owns it (FACTS §11), frozen until
+                // a pod mounts the SPC again (KVC803 names that workload).
+                if ix.secrets.contains_key(&key) {
+                    served
+                } else {
+                    served || ix.secret_consumers.contains_key(&key)
+                }
             })
     };
     parked
@@ -444,15 +451,37 @@ fn chain(
         }
         (Start::Ingress(_), _) => {
             rules::set(consumers, Status::Ok, "Ingress");
-            links[LinkKind::Sync.index()].findings.push(cx.remedied(
-                Code::KVC803,
-                format!("Secret/{secret}"),
-                format!(
-                    "synced Secret {secret} is served by {who} but no pod mounts SecretProviderClass {}: it lives only as long as its owners do and is not re-created",
-                    spc.name
+            let evidence = vec![format!("{who}: {how}"), nothing];
+            let f = match parked_remedy(parked, &spc.name, ns, secret) {
+                // A workload scaled to zero mounts it: its ReplicaSet keeps the Secret alive
+                // (FACTS §11), but nothing mounts the SPC, so rotation cannot update it.
+                Some(ParkedRemedy {
+                    tail,
+                    evidence: more,
+                    confirm,
+                    fix,
+                }) => cx.finding(
+                    Code::KVC803,
+                    format!("Secret/{secret}"),
+                    format!(
+                        "synced Secret {secret} is served by {who} but no pod mounts SecretProviderClass {}{tail}: its ReplicaSet keeps the Secret, frozen at the last mount (rotation updates it only while a pod mounts the SecretProviderClass)",
+                        spc.name
+                    ),
+                    evidence.into_iter().chain(more).collect(),
+                    confirm,
+                    fix,
                 ),
-                vec![format!("{who}: {how}"), nothing],
-            ));
+                None => cx.remedied(
+                    Code::KVC803,
+                    format!("Secret/{secret}"),
+                    format!(
+                        "synced Secret {secret} is served by {who} but no pod mounts SecretProviderClass {}: it lives only as long as its owners do and is not re-created",
+                        spc.name
+                    ),
+                    evidence,
+                ),
+            };
+            links[LinkKind::Sync.index()].findings.push(f);
         }
     }
     for link in &mut links {

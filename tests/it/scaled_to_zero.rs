@@ -330,3 +330,53 @@ fn lab_scaling_the_named_workload_up_makes_the_secret() {
         "{chains:#?}"
     );
 }
+
+/// FACTS §11: "a Deployment scaled to zero keeps its Secret (the ReplicaSet lives)". An Ingress
+/// serving it still has its certificate, frozen: nothing mounts the SPC, so rotation cannot
+/// update it. One KVC803 (on the Ingress's chain, none on the template's nor the SPC's own
+/// check) names the scaled-down Deployment and scales it up.
+#[test]
+fn an_ingress_serving_a_scaled_down_workloads_kept_secret_is_told_to_scale_it_up() {
+    let mut s = tk::healthy();
+    let mut template = s.pods.items[0].clone();
+    template.name = APP.into();
+    template.owners.clear();
+    template.template_of = Some(tk::owner("Deployment", APP));
+    template.containers[0].state = ContainerStateObs::Unknown;
+    let w = tk::workload_mut(&mut s, "Deployment", APP);
+    w.replicas = Some(0);
+    w.template = Some(Box::new(template));
+    s.pods.items.clear();
+    s.spc_statuses.items.clear();
+    s.ingresses.items.push(IngressObs {
+        namespace: NS.into(),
+        name: "edge".into(),
+        tls_secrets: vec![tk::secret_name(APP)],
+    });
+    let chains = diagnose(&s);
+    let found: Vec<&Finding> = chains
+        .iter()
+        .flat_map(|c| c.findings())
+        .filter(|f| f.code == Code::KVC803)
+        .collect();
+    assert_eq!(found.len(), 1, "{chains:#?}");
+    let f = found[0];
+    assert!(
+        f.message.contains(&format!("Deployment/{APP}"))
+            && f.message.contains("scaled to zero")
+            && f.message.contains("frozen"),
+        "{}",
+        f.message
+    );
+    assert_eq!(
+        f.fix,
+        format!("kubectl scale deployment/{APP} -n {NS} --replicas=1")
+    );
+    let verdicts = kvchain::chain::unmounted_spcs(&s, &chains);
+    assert!(
+        verdicts
+            .iter()
+            .all(|v| v.findings.iter().all(|f| f.code != Code::KVC803)),
+        "{verdicts:#?}"
+    );
+}

@@ -137,6 +137,11 @@ fn lifetime(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
     if cx.snap().secrets.unknown_in(cx.ns()).is_none() && !cx.ix.secrets.contains_key(&key) {
         return;
     }
+    // A workload scaled to zero: the Ingress's own chain says its Secret is frozen and scales
+    // it up (KVC803 there, the one cause).
+    if crate::chain::orphans::is_parked(cx.pod, cx.workload_object) {
+        return;
+    }
     // Other workloads consuming it without the mount are KVC903 on the consumers link.
     let users: Vec<String> = ingress_users(cx, so).collect();
     if users.is_empty() {
