@@ -368,6 +368,16 @@ fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: Option<usize
     ));
 }
 
+/// Who mounted what a stale Secret is compared with, said of the workload's pods so its
+/// replicas' chains say the same and reports keep one finding for the one Secret (each
+/// chain's evidence and fix name its own pod): `the pods of Deployment/x have`, `pod y has`.
+fn mounted_by(cx: &Ctx) -> String {
+    match cx.workload {
+        Some(_) => format!("the pods of {} have", cx.owner_resource()),
+        None => format!("pod {} has", cx.pod.name),
+    }
+}
+
 /// KVC805: the synced Secret is older than what the mount and `secretObjects` make: values
 /// differ from the mounted files' fingerprints (when the source can see files), keys the
 /// SPC's `secretObjects` now make are missing from it, or keys none makes any more are left
@@ -390,14 +400,9 @@ fn content(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, secret: &crate::sna
     let has: Vec<&str> = secret.data.keys().map(String::as_str).collect();
     let mut parts = Vec::new();
     if values_differ {
-        // Said of the workload's pods, so its replicas' chains say the same and reports keep
-        // one finding for the one Secret (each chain's evidence and fix name its own pod).
-        let mounted_by = match cx.workload {
-            Some(_) => format!("the pods of {} have", cx.owner_resource()),
-            None => format!("pod {} has", cx.pod.name),
-        };
         parts.push(format!(
-            "differs from what {mounted_by} mounted: {}",
+            "differs from what {} mounted: {}",
+            mounted_by(cx),
             differ
                 .iter()
                 .map(|d| d.split(' ').nth(1).unwrap_or(""))

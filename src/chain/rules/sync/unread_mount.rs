@@ -100,9 +100,9 @@ pub(super) fn check(
             Code::KVC805,
             format!("Secret/{}", secret.name),
             format!(
-                "synced Secret {} holds an older vault version than pod {} has mounted: {} (the pod was created after the vault's latest version was made; told from the vault's versions, as SecretProviderClassPodStatus could not be read)",
+                "synced Secret {} holds an older vault version than {} mounted: {} (created after the vault's latest version was made; told from the vault's versions, as SecretProviderClassPodStatus could not be read)",
                 secret.name,
-                cx.pod.name,
+                super::mounted_by(cx),
                 keys.join(", ")
             ),
             evidence,
