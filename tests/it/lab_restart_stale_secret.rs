@@ -22,10 +22,10 @@ fn checkout_pod(w: &World) -> String {
         .to_string()
 }
 
-#[test]
-fn a_restart_with_rotation_off_leaves_env_on_a_stale_secret_and_says_so() {
+/// The `rotation-disabled` scenario five minutes after checkout's password got a new version
+/// in the vault: rotation is off, so the new value stays there.
+fn rotated_with_rotation_off() -> World {
     let mut w = World::new(lab::load("rotation-disabled").expect("built-in scenario"));
-    // Rotation is off in this scenario: a new value stays in the vault.
     w.advance(minutes(10));
     w.rotate_secret(
         "kv-shop-lab",
@@ -34,6 +34,12 @@ fn a_restart_with_rotation_off_leaves_env_on_a_stale_secret_and_says_so() {
     )
     .unwrap();
     w.advance(minutes(5));
+    w
+}
+
+#[test]
+fn a_restart_with_rotation_off_leaves_env_on_a_stale_secret_and_says_so() {
+    let mut w = rotated_with_rotation_off();
     let old = checkout_pod(&w);
     let before = export::snapshot(&w);
     let owner = before
@@ -80,15 +86,7 @@ fn a_restart_with_rotation_off_leaves_env_on_a_stale_secret_and_says_so() {
 /// KVC805 for Secret/checkout-db, not one per pod.
 #[test]
 fn a_stale_secret_its_replicas_all_see_is_one_finding() {
-    let mut w = World::new(lab::load("rotation-disabled").expect("built-in scenario"));
-    w.advance(minutes(10));
-    w.rotate_secret(
-        "kv-shop-lab",
-        "checkout-db-password",
-        Some(b"checkout-pass-v9"),
-    )
-    .unwrap();
-    w.advance(minutes(5));
+    let mut w = rotated_with_rotation_off();
     w.rollout_restart("Deployment", "shop", "checkout").unwrap();
     w.run_until_stable(minutes(30));
     let snap = export::snapshot(&w);

@@ -10,19 +10,25 @@ use kvchain::snapshot::*;
 use kvchain::source::lab::world::{Workload, World};
 use kvchain::source::lab::{self, export};
 
-/// The testkit's healthy world with Deployment `web` scaled to zero (its template kept, as
-/// the live and lab sources keep the template of a workload with a CSI volume), no pod
-/// mounting the SPC, the synced Secret gone, and a bare pod `reader` that reads it by env.
-fn scaled_to_zero_with_reader() -> Snapshot {
-    let mut s = tk::healthy();
+/// Deployment `web` of `s` scaled to zero, its template kept (as the live and lab sources keep
+/// the template of a workload with a CSI volume); its pods are left to the caller.
+fn park(s: &mut Snapshot) {
     let mut template = s.pods.items[0].clone();
     template.name = APP.into();
     template.owners.clear();
     template.template_of = Some(tk::owner("Deployment", APP));
     template.containers[0].state = ContainerStateObs::Unknown;
-    let w = tk::workload_mut(&mut s, "Deployment", APP);
+    let w = tk::workload_mut(s, "Deployment", APP);
     w.replicas = Some(0);
     w.template = Some(Box::new(template));
+}
+
+/// The testkit's healthy world with Deployment `web` scaled to zero (its template kept, as
+/// the live and lab sources keep the template of a workload with a CSI volume), no pod
+/// mounting the SPC, the synced Secret gone, and a bare pod `reader` that reads it by env.
+fn scaled_to_zero_with_reader() -> Snapshot {
+    let mut s = tk::healthy();
+    park(&mut s);
     let mut reader = s.pods.items[0].clone();
     reader.name = "reader".into();
     reader.owners.clear();
@@ -338,14 +344,7 @@ fn lab_scaling_the_named_workload_up_makes_the_secret() {
 #[test]
 fn an_ingress_serving_a_scaled_down_workloads_kept_secret_is_told_to_scale_it_up() {
     let mut s = tk::healthy();
-    let mut template = s.pods.items[0].clone();
-    template.name = APP.into();
-    template.owners.clear();
-    template.template_of = Some(tk::owner("Deployment", APP));
-    template.containers[0].state = ContainerStateObs::Unknown;
-    let w = tk::workload_mut(&mut s, "Deployment", APP);
-    w.replicas = Some(0);
-    w.template = Some(Box::new(template));
+    park(&mut s);
     s.pods.items.clear();
     s.spc_statuses.items.clear();
     s.ingresses.items.push(IngressObs {
