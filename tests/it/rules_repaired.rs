@@ -166,3 +166,42 @@ fn a_rotation_failure_while_rotation_is_off_is_history_and_the_mount_says_what_i
         c.links
     );
 }
+
+/// The same rotation failure with rotation off while SecretProviderClassPodStatus could not be
+/// read: the pod's running container proves its volume mounted (the kubelet starts none
+/// before, FACTS §3), and the rotation event itself was a mounted pod's (FACTS §4: rotation
+/// re-fetches mounted volumes only). So nothing retries it either, and "wait for the next
+/// attempt" would wait forever; what the mount holds is unknown, and the Mount link says so.
+#[test]
+fn a_rotation_failure_while_rotation_is_off_is_history_though_spcps_is_unread() {
+    let mut s = tk::healthy();
+    s.spc_statuses.items.clear();
+    s.spc_statuses.gaps.all = Some("secretproviderclasspodstatuses: forbidden".into());
+    s.events.items.push(rotation_failed(FORBIDDEN));
+    rotation(&mut s, false);
+    let c = one(&s);
+    assert!(
+        !c.findings()
+            .any(|f| f.fix.contains("wait for the next attempt")),
+        "{:#?}",
+        c.links
+    );
+    assert!(
+        !c.findings().any(|f| f.code == Code::KVC501),
+        "{:#?}",
+        c.links
+    );
+    let access = c.link(LinkKind::Access);
+    assert_eq!(access.status, Status::Ok, "{access:#?}");
+    assert!(
+        access.facts.iter().any(|f| f.label.starts_with("history")),
+        "{access:#?}"
+    );
+    // Rotation off is the Mount link's own warning (KVC702); the unread list stays named.
+    let mount = c.link(LinkKind::Mount);
+    assert_ne!(mount.status, Status::Ok, "{mount:#?}");
+    assert!(
+        mount.facts.iter().any(|f| f.observed.contains("forbidden")),
+        "{mount:#?}"
+    );
+}

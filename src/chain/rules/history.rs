@@ -28,6 +28,8 @@ pub(crate) struct Signals<'a> {
     clock: Clock<'a>,
     /// The SPCPS says mounted: kubelet's earlier FailedMount retries ended in success.
     mounted: bool,
+    /// The SPCPS list could not be read: whether the pod mounted is not known from it.
+    status_unread: bool,
     /// The SPCPS was last written (created on mount, updated on rotation).
     status_written: Option<Timestamp>,
     /// The latest start of a (non-init) container of the pod.
@@ -95,6 +97,7 @@ impl<'a> Signals<'a> {
         Signals {
             clock: cx.ix.clock(),
             mounted: cx.mounted(),
+            status_unread: cx.snap().spc_statuses.unknown_in(cx.ns()).is_some(),
             status_written,
             started,
             rotated,
@@ -188,8 +191,11 @@ impl Signals<'_> {
     /// versions against the vault's latest (KVC703, whose fix remounts). Only for a pod whose
     /// SPCPS says mounted (else that comparison has nothing to read) and a link whose own
     /// checks pass (else the event is its structural finding's evidence).
+    /// With the SPCPS list unread, a started container proves the mount instead (the kubelet
+    /// starts none before its volumes mount).
     fn never_retried(&self, link_clean: bool) -> Option<String> {
-        (self.rotation_off && self.mounted && link_clean).then(|| {
+        let mounted = self.mounted || (self.status_unread && self.started.is_some());
+        (self.rotation_off && mounted && link_clean).then(|| {
             "rotation is off now, so nothing retries it: whether the mount missed a version is read from the mount's versions".to_string()
         })
     }
