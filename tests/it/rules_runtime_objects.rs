@@ -206,6 +206,11 @@ fn kvc806_secret_missing_with_events_unread_names_the_gap_not_a_failure() {
         "{}",
         f.confirm
     );
+    // The chain strip says what is seen, not a failure nobody saw (events read or not).
+    for c in run(&s) {
+        let sync = c.link(LinkKind::Sync);
+        assert_eq!(sync.summary, "Secret missing", "{sync:#?}");
+    }
 }
 
 /// A rotation after the pod started: the vault's version the mount and the Secret now hold
