@@ -22,51 +22,18 @@ pub struct ClassifiedEvent {
     pub link: Option<LinkKind>,
 }
 
-/// Which link an event message speaks about. Checked most specific first: a FailedMount
-/// carrying an AADSTS70021 is a federation problem, not a mount problem.
+/// Which link an event speaks about: the link of the code the diagnosis classifies it as (one
+/// classifier, from the real message shapes in FACTS.md §3, so the pane and the chains never
+/// disagree), else the link its reason belongs to (a mount or a sync event kvchain has no
+/// code for, and the success events of both).
 pub fn link_of(reason: &str, message: &str) -> Option<LinkKind> {
-    let m = message;
-    let has = |s: &str| m.contains(s);
-    // The scheduler's per-node reasons are about placing the pod, whatever words they share.
-    if reason == "FailedScheduling" {
-        return Some(LinkKind::Pod);
+    if let Some(code) = crate::chain::events::classify_event(reason, message) {
+        return Some(code.link());
     }
-    // "AADSTS70021" is also the prefix of the newer 700211 / 700213 / 7002138 codes.
-    if has("AADSTS70021") || has("No matching federated identity") {
-        Some(LinkKind::Federation)
-    } else if has("ForbiddenByRbac")
-        || has("ForbiddenByPolicy")
-        || has("does not have secrets get permission")
-        || has("RESPONSE 403")
-        || has("StatusCode=403")
-        || has("ForbiddenByFirewall")
-        || has("Client address is not authorized")
-    {
-        Some(LinkKind::Access)
-    } else if has("SecretNotFound")
-        || has("KeyNotFound")
-        || has("CertificateNotFound")
-        || has("was not found in this key vault")
-        || has("Operation get is not allowed on a disabled")
-    {
-        Some(LinkKind::VaultObject)
-    } else if has("service account tokens not found")
-        || has("not found in the list of registered CSI drivers")
-        || has("Readonly is not true")
-        || has("failed to get secretproviderclass")
-    {
-        Some(LinkKind::Pod)
-    } else if has("AADSTS700016") || has("identity not found") || has("failed to build auth config")
-    {
-        Some(LinkKind::Identity)
+    if reason == "FailedMount" || reason.starts_with("MountRotation") {
+        Some(LinkKind::Mount)
     } else if reason == "FailedToCreateSecret" || reason.starts_with("SecretRotation") {
         Some(LinkKind::Sync)
-    } else if has("429")
-        || has("Too Many Requests")
-        || reason == "FailedMount"
-        || reason.starts_with("MountRotation")
-    {
-        Some(LinkKind::Mount)
     } else {
         None
     }
@@ -167,4 +134,60 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             .scroll((app.events_scroll, 0)),
         area,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WRAP: &str = "MountVolume.SetUp failed for volume \"secrets-store-inline\" : rpc error: code = Unknown desc = failed to mount secrets store objects for pod app/web-0, err: rpc error: code = Unknown desc = ";
+
+    /// The pane tags an event with the link the diagnosis gives it (FACTS §3 shapes): a token
+    /// the CSIDriver does not request (for either audience) is the pod's wiring (KVC105),
+    /// however the provider words it, not the identity.
+    #[test]
+    fn events_are_tagged_with_the_link_the_diagnosis_gives_them() {
+        let cases = [
+            (
+                "failed to build auth config for mode None: failed to parse workload identity tokens, error: service account tokens not found",
+                LinkKind::Pod,
+            ),
+            (
+                "failed to build auth config for mode None: failed to parse workload identity tokens, error: token for audience api://AzureADTokenExchange not found",
+                LinkKind::Pod,
+            ),
+            (
+                "AADSTS70021: No matching federated identity record found for presented assertion.",
+                LinkKind::Federation,
+            ),
+            (
+                "RESPONSE 403: 403 Forbidden {\"innererror\":{\"code\":\"ForbiddenByRbac\"}}",
+                LinkKind::Access,
+            ),
+            ("something kvchain has no code for", LinkKind::Mount),
+        ];
+        for (cause, link) in cases {
+            let message = format!("{WRAP}{cause}");
+            assert_eq!(link_of("FailedMount", &message), Some(link), "{cause}");
+        }
+        assert_eq!(
+            link_of("MountRotationComplete", "rotated"),
+            Some(LinkKind::Mount)
+        );
+        assert_eq!(
+            link_of(
+                "SecretRotationComplete",
+                "successfully rotated K8s secret web"
+            ),
+            Some(LinkKind::Sync)
+        );
+        assert_eq!(
+            link_of(
+                "FailedScheduling",
+                "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
+            ),
+            Some(LinkKind::Pod)
+        );
+        assert_eq!(link_of("Pulled", "Successfully pulled image"), None);
+    }
 }
