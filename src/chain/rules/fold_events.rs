@@ -1,0 +1,354 @@
+//! Mount and sync events folded into the links they break: a rule that found the cause from
+//! the objects owns the symptom (the event is its evidence), an event older than the chain's
+//! latest success signal is history, and a failure over objects that now look right says so.
+
+use super::{
+    auth_params, federation, followup, history, identity_proof, placement, remedy, sync,
+    vault_object,
+};
+use crate::chain::catalog::Code;
+use crate::chain::context::{Ctx, event_evidence};
+use crate::chain::events;
+use crate::chain::model::{Finding, Link, LinkKind, Status, Text};
+
+/// Fold classified mount/sync events into the links they break.
+///
+/// Only current evidence counts: an event older than the chain's latest success signal (or a
+/// rotation failure that stopped recurring) is history, kept as a fact on the link it once
+/// broke ([`history`]).
+///
+/// Returns whether a current FailedMount was folded in: the mount failed, so the pod is no
+/// longer merely on its way to one.
+pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
+    if cx.events.is_empty() {
+        return false; // most chains: no success signals to gather
+    }
+    let signals = history::Signals::of(cx);
+    // Decided before any event adds findings: "clean" means the objects showed no problem.
+    // Per event: whether it is current, and whether it only restates an earlier failure.
+    let current: Vec<(bool, bool)> = cx
+        .events
+        .iter()
+        .map(|(code, e)| {
+            let link = code.map_or(LinkKind::Mount, |c| c.link());
+            let clean = links[link.index()].findings.is_empty();
+            let now = match signals
+                .past(e, clean)
+                .or_else(|| superseded(cx, *code, e))
+                .or_else(|| history::firewall_open_now(cx, *code, e, clean))
+            {
+                Some(why) => {
+                    history::record(&mut links[link.index()], *code, e, why);
+                    false
+                }
+                None => e.type_ != "Normal",
+            };
+            (now, now && events::is_followup(&e.message))
+        })
+        .collect();
+    let has_cause = current.iter().any(|&(now, followup)| now && !followup);
+    // Links whose objects were read and showed nothing wrong, before any event is folded in.
+    let seen_fine = LinkKind::ALL.map(|l| objects_look_right(cx, &links[l.index()]));
+    let spc_objects_fine = spc_objects_validate(cx, &links[LinkKind::Mount.index()]);
+    let mut blocked_by: Option<LinkKind> = None;
+    let unrendered = cx
+        .params
+        .as_deref()
+        .map_or_else(Vec::new, |p| auth_params::unrendered_values(p, cx.spc));
+    // The kubelet's generic timeout names no cause (FACTS §3): with none among the events,
+    // a cause the objects show up to the Mount link is what it restates.
+    let structural = followup::structural_cause(links);
+    for ((code, e), &(now, followup)) in cx.events.iter().zip(&current) {
+        if !now || (has_cause && followup) {
+            continue;
+        }
+        if followup && let Some(l) = structural {
+            followup::fold(&mut links[l.index()], e);
+            blocked_by = Some(blocked_by.map_or(l, |b| b.min(l)));
+            continue;
+        }
+        let code = match code {
+            Some(c) => resolve(cx, *c, e),
+            None if e.type_ == "Normal" => continue,
+            None => Code::KVC701,
+        };
+        let evidence = event_evidence(e);
+        // An event that proves what the Identity link read from the SPC (an unrendered value,
+        // an invalid tenant) is that finding's evidence, not a second cause.
+        if identity_proof::fold(
+            cx,
+            &mut links[LinkKind::Identity.index()],
+            code,
+            e,
+            &evidence,
+            &unrendered,
+        ) {
+            if e.reason == "FailedMount" {
+                blocked_by =
+                    Some(blocked_by.map_or(LinkKind::Identity, |b| b.min(LinkKind::Identity)));
+            }
+            continue;
+        }
+        // A 403 or 404 for an object under the objectType the SPC asks, which the vault holds
+        // under another type: the wrong objectType (KVC601 on the Object link) is the cause,
+        // and the refusal for the type asked is its proof, not a missing grant.
+        if matches!(code, Code::KVC501 | Code::KVC601)
+            && let Some(f) = wrong_type_of(cx, &mut links[LinkKind::VaultObject.index()], e)
+        {
+            if !f.evidence.iter().any(|known| **known == *evidence) {
+                f.evidence.push(evidence.into());
+            }
+            if e.reason == "FailedMount" {
+                blocked_by = Some(
+                    blocked_by.map_or(LinkKind::VaultObject, |b| b.min(LinkKind::VaultObject)),
+                );
+            }
+            continue;
+        }
+        let link = &mut links[code.link().index()];
+        // The driver failing to build a synced Secret the SPC's secretObjects already say it
+        // cannot build (KVC804's tls keys, KVC801's file, a type's required key): the event
+        // is that cause's proof (one symptom, one cause), not a KVC806 of its own.
+        if code.link() == LinkKind::Sync
+            && let Some(f) = sync::event_cause(cx, e).and_then(|i| link.findings.get_mut(i))
+        {
+            if !f.evidence.iter().any(|known| **known == *evidence) {
+                f.evidence.push(evidence.into());
+            }
+            continue;
+        }
+        // A DaemonSet pod's selector or taint rejection, which the placement rule judged not
+        // to be its story (`placement::daemon_pod`): no finding of its own.
+        if code == Code::KVC107
+            && placement::daemon_pod(cx)
+            && !link.findings.iter().any(|f| f.code == code)
+        {
+            continue;
+        }
+        // A rule that found the cause from the objects owns the symptom: the event
+        // corroborates it (the same code first, else the same failure seen from the rule's
+        // side) and adds no second, contradictory cause.
+        let known = link
+            .findings
+            .iter()
+            .position(|f| f.code == code)
+            .or_else(|| {
+                link.findings
+                    .iter()
+                    .position(|f| same_failure(f.code, code))
+            });
+        if let Some(f) = known.map(|i| &mut link.findings[i]) {
+            if !f.evidence.iter().any(|known| **known == *evidence) {
+                f.evidence.push(evidence.into());
+            }
+            federation::quote_event_code(f, &e.message);
+        } else {
+            let mut f = remedy::from_event(cx, code, e, evidence);
+            // The Mount link's one code about what kvchain reads is KVC705 (the SPC's
+            // objects); an unclassified FailedMount (KVC701) names nothing kvchain can check,
+            // so it is never shown right and stays as it is.
+            let fine = match code {
+                Code::KVC705 => spc_objects_fine,
+                // No answer at all: the DNS zone and the route are not what kvchain reads.
+                _ if remedy::network::is_unanswered(&e.message) => false,
+                _ => seen_fine[code.link().index()],
+            };
+            if fine {
+                contradicted(&mut f, code.link());
+                // Settled now, so the link does not read as the code's cause ("no FIC
+                // matches") over objects that show none: the attempt failed, the next tells.
+                link.status = f.severity.status();
+                link.summary = Text::const_new(CONTRADICTED);
+            }
+            link.findings.push(f);
+        }
+        if e.reason == "FailedMount" {
+            blocked_by = Some(blocked_by.map_or(code.link(), |b| b.min(code.link())));
+        }
+    }
+    let Some(cause) = blocked_by else {
+        return false;
+    };
+    let mount = &mut links[LinkKind::Mount.index()];
+    if cause != LinkKind::Mount && mount.status < Status::Broken {
+        mount.status = Status::Broken;
+        mount.summary = compact_str::format_compact!("blocked: {}", cause.title());
+    }
+    // The kubelet starts no container before its volumes mount: nothing in this pod reads
+    // the synced Secret yet, even one a running sibling had built.
+    let consumers = &mut links[LinkKind::Consumers.index()];
+    if consumers.status == Status::Ok && consumers.findings.is_empty() {
+        consumers.status = Status::Pending;
+        consumers.summary = compact_str::format_compact!("blocked: {}", cause.title());
+    }
+    true
+}
+
+/// An object's failure that a newer failure of the same object contradicts: a 404 (not
+/// found) followed by 403s for a disabled version proves the object exists again (FACTS §11:
+/// events are history). Returns why the older one is history.
+fn superseded(cx: &Ctx, code: Option<Code>, e: &crate::snapshot::EventObs) -> Option<String> {
+    let code = code?;
+    let seen = e.last_seen?;
+    // A later answer from Key Vault (a 403 or a 404) means the token exchange got through:
+    // an earlier sign-in or federation failure, or an earlier 403 before a 404, is history.
+    // Key Vault applies its network rules before the caller's grants: a later refusal for
+    // want of a grant got past the firewall, so an earlier firewall refusal (or a request
+    // that got no answer) is history too.
+    if code.link() < LinkKind::VaultObject {
+        let past_network =
+            |c: Code| code == Code::KVC505 && c.link() == LinkKind::Access && c != Code::KVC505;
+        let (later_code, later) = cx.events.iter().find(|(c, later)| {
+            c.is_some_and(|c| {
+                (c.link() > code.link()
+                    && matches!(c.link(), LinkKind::Access | LinkKind::VaultObject))
+                    || past_network(c)
+            }) && later.type_ != "Normal"
+                && later.last_seen.is_some_and(|t| t > seen)
+        })?;
+        let past = if later_code.is_some_and(past_network) {
+            "the vault's network rules: Key Vault refused it for want of a grant".to_string()
+        } else {
+            format!("the {} link: Key Vault answered", code.link().title())
+        };
+        return Some(format!(
+            "a later {} ({}) got past {past}",
+            later.reason,
+            later
+                .last_seen
+                .map_or_else(String::new, crate::glance::time),
+        ));
+    }
+    let code = Some(code).filter(|c| c.link() == LinkKind::VaultObject)?;
+    let name = events::object_name(&e.message)?;
+    let (_, later) = cx.events.iter().find(|(c, later)| {
+        c.is_some_and(|c| c != code && c.link() == LinkKind::VaultObject)
+            && later.type_ != "Normal"
+            && later.last_seen.is_some_and(|t| t > seen)
+            && events::object_name(&later.message) == Some(name)
+    })?;
+    Some(format!(
+        "a later {} for {name} ({}) says otherwise",
+        later.reason,
+        later
+            .last_seen
+            .map_or_else(String::new, crate::glance::time)
+    ))
+}
+
+/// The Object link's KVC601 saying that the object an event failed on (`failed to get
+/// objectType:<t>, objectName:<n>`) exists under another type than `<t>`.
+fn wrong_type_of<'l>(
+    cx: &Ctx,
+    object: &'l mut Link,
+    e: &crate::snapshot::EventObs,
+) -> Option<&'l mut Finding> {
+    let name = events::object_name(&e.message)?;
+    let t = events::object_type(&e.message)?;
+    let p = cx.params.as_deref()?;
+    let index = p
+        .objects
+        .iter()
+        .find(|o| o.object_name == name && o.object_type == Some(t))?
+        .index;
+    let marker = format!("objects[{index}] {}", vault_object::WRONG_TYPE);
+    object
+        .findings
+        .iter_mut()
+        .find(|f| f.code == Code::KVC601 && f.message.contains(&marker))
+}
+
+/// Whether the link's own objects were read and show nothing wrong: the identity's
+/// credentials, the vault's grants, the object (not "proven by mount", which read none).
+fn objects_look_right(cx: &Ctx, link: &Link) -> bool {
+    let read = match link.link {
+        LinkKind::Federation => cx.identity.is_some_and(|i| {
+            matches!(i.federated_credentials, crate::snapshot::Observed::Known(_))
+        }),
+        LinkKind::Access => cx.vault.is_some() && cx.azure().role_assignments.gaps.all.is_none(),
+        LinkKind::VaultObject => cx.vault.is_some(),
+        _ => false,
+    };
+    read && link.status == Status::Ok
+        && link.findings.is_empty()
+        && link.summary != "proven by mount"
+}
+
+/// Whether the SPC's `objects` parameter was read and parses and validates now (no static
+/// KVC705 or KVC706 on the Mount link): what a KVC705 event (the provider rejecting them) is
+/// about.
+fn spc_objects_validate(cx: &Ctx, mount: &Link) -> bool {
+    cx.params
+        .as_deref()
+        .is_some_and(|p| !p.problems.iter().any(|pr| pr.field.starts_with("objects")))
+        && !mount
+            .findings
+            .iter()
+            .any(|f| matches!(f.code, Code::KVC705 | Code::KVC706))
+}
+
+/// The summary of a link whose current failure event its objects contradict.
+pub const CONTRADICTED: &str = "failed, now looks right";
+
+/// A current failure event on a link whose objects now look right: either they changed after
+/// it (a repair the next attempt will prove) or the cause is something kvchain does not read.
+/// The event's own explanation (a credential "not visible", a role "missing") would contradict
+/// what is shown, and its fix would create what exists: say what is known instead.
+fn contradicted(f: &mut Finding, link: LinkKind) {
+    // When and how (a pod's FailedMount, another's MountRotationFailed) is the evidence: the
+    // message stays one for every pod failing the same way, so the report shows it once.
+    f.message = format!(
+        "a recent attempt failed (see the event), but what kvchain reads for the {} link looks right now: it changed after that (the next rotation poll or mount retry will tell), or the cause is something kvchain does not read",
+        link.title()
+    )
+    .into();
+    f.fix = format!(
+        "# nothing to change in what kvchain reads: wait for the next attempt; if it fails again: {}",
+        f.confirm
+    )
+    .into();
+}
+
+/// The code an event's classification stands for in this chain. A vault request with no
+/// answer is a name no vault has when its host does not resolve and none of the vaults read
+/// has it (KVC506), else the network (KVC505). AADSTS700016 ("application
+/// not found in the directory") means a wrong clientID only while no identity with that
+/// clientID is known and the tenant asked is the cluster's; a known identity, or a tenant
+/// asked that is not the cluster's, says the SPC's tenantID is wrong (KVC404, FACTS §11).
+fn resolve(cx: &Ctx, code: Code, e: &crate::snapshot::EventObs) -> Code {
+    match code {
+        Code::KVC301
+            if cx.identity.is_some() || remedy::foreign_tenant(cx, &e.message).is_some() =>
+        {
+            Code::KVC404
+        }
+        // A vault host that does not resolve, named by no vault read: the name (FACTS §11).
+        // A timeout is not: the public name resolved, so the vault exists somewhere.
+        Code::KVC505
+            if events::unreached_vault(&e.message).is_some_and(|u| {
+                u.how == events::Unreached::Dns && remedy::network::names_no_vault(cx, u.vault)
+            }) =>
+        {
+            Code::KVC506
+        }
+        c => c,
+    }
+}
+
+/// Two codes that name one failure seen from two sides: the event's message (`event`) and a
+/// rule reading the objects (`rule`), which knows which field or grant is wrong.
+fn same_failure(rule: Code, event: Code) -> bool {
+    use Code::*;
+    let family = |c: Code| match c {
+        // AADSTS70021 and its successors: one of issuer / subject / audience differs.
+        KVC401 | KVC402 | KVC403 | KVC405 => 1,
+        // The tenant asked does not know the client, or the vault refuses the tenant.
+        KVC404 | KVC406 => 2,
+        // Key Vault 403 for want of a grant.
+        KVC501 | KVC502 | KVC503 => 3,
+        // The driver cannot build the synced Secret from the mounted files.
+        KVC801 | KVC804 => 4,
+        _ => 0,
+    };
+    rule == event || (family(rule) != 0 && family(rule) == family(event))
+}
