@@ -543,6 +543,9 @@ fn diagnose_volume<'a>(
     rules::unstarted::consumers_unproven(links, starting);
     let mount_failed = rules::apply_events(&cx, links);
     rules::identity_side::point_at_working(&cx, links);
+    if matches!(cx.params, Some(Cow::Owned(_))) {
+        rules::remedy::note_overrides(&cx, links);
+    }
     for link in links.iter_mut() {
         settle(link);
     }

@@ -137,6 +137,7 @@ mod rules_two_writers;
 mod rules_unread;
 mod rules_unstarted;
 mod rules_update_strategies;
+mod rules_volume_overrides;
 mod rules_webhook_fixes;
 mod rules_wording;
 mod scaled_to_zero;
