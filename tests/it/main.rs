@@ -112,6 +112,7 @@ mod rules_one_cause;
 mod rules_one_grant;
 mod rules_paused_deployments;
 mod rules_pending;
+mod rules_pin_disabled;
 mod rules_placement;
 mod rules_reloader_csi;
 mod rules_reloader_partition;
