@@ -428,15 +428,15 @@ impl Chain {
             .find(|l| l.status == Status::Broken && !l.findings.is_empty())
     }
 
-    /// How link `kind` is drawn for a person: a broken link after the cause with no finding of
-    /// its own (a mount that failed because the object is missing) was not reached — pending,
+    /// How link `kind` is drawn for a person: a broken link after the cause with no error of
+    /// its own (a mount that failed because the object is missing; one holding only a static
+    /// warning such as rotation off, which is listed all the same) was not reached — pending,
     /// so the one red box is the cause. The link keeps its own status for the engine.
     pub fn drawn_status(&self, kind: LinkKind) -> Status {
         let link = self.link(kind);
+        let own_error = || link.findings.iter().any(|f| f.severity == Severity::Error);
         match self.broken_cause() {
-            Some(c)
-                if c.link < kind && link.status == Status::Broken && link.findings.is_empty() =>
-            {
+            Some(c) if c.link < kind && link.status == Status::Broken && !own_error() => {
                 Status::Pending
             }
             _ => link.status,

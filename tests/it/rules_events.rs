@@ -584,3 +584,39 @@ fn an_unscheduled_pod_is_not_mounting() {
             .any(|f| f.observed.contains("not scheduled"))
     );
 }
+
+/// README: the one red box is the cause, and a link the break kept from being tried reads
+/// pending. A mount that fails because the grant is missing is not a second cause when the
+/// Mount link also holds a static warning of its own (rotation off, KVC702): it is drawn
+/// pending, the warning still listed (audit E6: it was drawn broken beside the cause).
+#[test]
+fn a_blocked_mount_with_a_warning_of_its_own_is_drawn_pending() {
+    let mut s = tk::healthy();
+    if let Observed::Known(csi) = &mut s.cluster.csi_driver {
+        csi.rotation_enabled = Observed::Known(false);
+    }
+    tk::unmount(&mut s, APP);
+    let principal = tk::role_mut(&mut s, NS, APP).principal_id.clone();
+    (s.azure.role_assignments.items).retain(|r| r.principal_id != principal);
+    let pod = tk::pod_name(APP, 0);
+    s.events.items.push(tk::failed_mount(
+        NS,
+        &pod,
+        "secrets-store-inline",
+        "RESPONSE 403: 403 Forbidden\nERROR CODE: Forbidden\n{\"error\":{\"code\":\"Forbidden\",\"innererror\":{\"code\":\"ForbiddenByRbac\"}}}",
+    ));
+    let chains = diagnose(&s);
+    let c = &chains[0];
+    assert_eq!(c.link(LinkKind::Access).status, Status::Broken, "{c:#?}");
+    let mount = c.link(LinkKind::Mount);
+    assert!(
+        mount.findings.iter().any(|f| f.code == Code::KVC702),
+        "{mount:#?}"
+    );
+    assert_eq!(
+        c.drawn_status(LinkKind::Mount),
+        Status::Pending,
+        "{mount:#?}"
+    );
+    assert_eq!(c.drawn_status(LinkKind::Access), Status::Broken);
+}

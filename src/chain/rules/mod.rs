@@ -141,15 +141,6 @@ const BLOCKING: [Code; 1] = [Code::KVC107];
 /// <name>`).
 const BESIDE: [Code; 2] = [Code::KVC108, Code::KVC109];
 
-/// Mark downstream effects of the chain's first broken link: they say what they follow from
-/// and a link holding nothing else reads "blocked" like the mount link does. Runs after the
-/// links are settled. `starting`: the pod is on its way to its first mount with no failure
-/// (see [`sync::awaiting_mount`]). `object_typos`: the messages of the KVC801 findings that
-/// only repeat a typo in `objects` ([`sync::object_typos`]): they follow the Object link's
-/// cause; any other KVC801 is a cause of its own.
-///
-/// `present`: the chain's synced Secrets that exist now (a finding waiting on the cause says
-/// whether the Secret is missing or there but not right).
 /// A finding that is a cause of its own (an error, or a code that blocks what follows), not
 /// an effect of another or a finding said beside one.
 fn is_cause(f: &Finding) -> bool {
@@ -159,6 +150,15 @@ fn is_cause(f: &Finding) -> bool {
         && !BESIDE.contains(&f.code)
 }
 
+/// Mark downstream effects of the chain's first broken link: they say what they follow from
+/// and a link holding nothing else reads "blocked" like the mount link does. Runs after the
+/// links are settled. `starting`: the pod is on its way to its first mount with no failure
+/// (see [`sync::awaiting_mount`]). `object_typos`: the messages of the KVC801 findings that
+/// only repeat a typo in `objects` ([`sync::object_typos`]): they follow the Object link's
+/// cause; any other KVC801 is a cause of its own.
+///
+/// `present`: the chain's synced Secrets that exist now (a finding waiting on the cause says
+/// whether the Secret is missing or there but not right).
 pub(crate) fn mark_effects(
     links: &mut [Link],
     starting: bool,
