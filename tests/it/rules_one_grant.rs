@@ -57,3 +57,59 @@ fn a_cert_and_a_key_under_secrets_user_are_one_missing_certificate_user() {
         f.fix
     );
 }
+
+/// With no role at all for a secret and a key object: Certificate User's data actions include
+/// Secrets User's (getSecret, readMetadata; FACTS §8), so one Certificate User assignment
+/// grants both reads, and a Secrets User beside it would grant nothing more. One KVC501, one
+/// command (audit E5: two errors, the second command a redundant Secrets User).
+#[test]
+fn a_secret_and_a_key_with_no_role_are_one_missing_certificate_user() {
+    let mut s = tk::healthy();
+    let secret = tk::object_name(APP);
+    let key = "signing-key";
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.parameters.insert(
+        "objects".into(),
+        tk::objects_yaml(&[
+            &[
+                ("objectName", &secret),
+                ("objectType", "secret"),
+                ("objectAlias", "password"),
+            ],
+            &[("objectName", key), ("objectType", "key")],
+        ]),
+    );
+    tk::reparse(spc);
+    let mut signing = tk::object_mut(&mut s, APP).clone();
+    signing.object_type = ObjectType::Key;
+    signing.name = key.into();
+    s.azure.objects.push(signing);
+    let principal = tk::role_mut(&mut s, NS, APP).principal_id.clone();
+    (s.azure.role_assignments.items).retain(|r| r.principal_id != principal);
+
+    let c = one(&s);
+    let missing: Vec<_> = c
+        .findings()
+        .filter(|f| matches!(f.code, Code::KVC501 | Code::KVC502))
+        .collect();
+    assert_eq!(missing.len(), 1, "{missing:#?}");
+    let f = missing[0];
+    assert_eq!(f.code, Code::KVC501);
+    assert!(
+        f.message.contains(&format!("secret {secret}"))
+            && f.message.contains(&format!("key {key}")),
+        "{}",
+        f.message
+    );
+    assert_eq!(
+        f.fix.matches("az role assignment create").count(),
+        1,
+        "{}",
+        f.fix
+    );
+    assert!(
+        f.fix.contains("--role \"Key Vault Certificate User\"") && !f.fix.contains("Secrets User"),
+        "{}",
+        f.fix
+    );
+}
