@@ -47,6 +47,7 @@ mod lab_daemon_ready;
 mod lab_daemon_rollout;
 mod lab_daemonset;
 mod lab_diagnosis;
+mod lab_history_list;
 mod lab_nodes;
 mod lab_one_cause;
 mod lab_pending;

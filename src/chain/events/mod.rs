@@ -140,9 +140,9 @@ pub fn classify(message: &str) -> Option<Code> {
         "ForbiddenByRbac",
         "Caller is not authorized to perform action",
         "DeniedWithNoValidRBAC",
-        "does not have secrets get permission",
-        "does not have keys get permission",
-        "does not have certificates get permission"
+        // An access policy without get, or without list (objectVersionHistory): the phrase
+        // is Key Vault's for every object type and permission (FACTS §3).
+        " permission on key vault '"
     ) {
         return Some(Code::KVC501);
     }
@@ -273,7 +273,8 @@ pub fn classify_event(reason: &str, message: &str) -> Option<Code> {
 /// Every literal [`classify`] looks for (at most 64: one bit each): one Aho-Corasick pass over
 /// a message tells which occur, instead of up to sixty substring searches (each event of every
 /// chain).
-const NEEDLES: [&str; 64] = [
+const NEEDLES: [&str; 62] = [
+    " permission on key vault '",
     "429",
     "AADSTS700016",
     "AADSTS70021",
@@ -308,9 +309,6 @@ const NEEDLES: [&str; 64] = [
     "clientID is required for identity binding",
     "could not find clientid in secrets",
     "could not find clientsecret in secrets",
-    "does not have certificates get permission",
-    "does not have keys get permission",
-    "does not have secrets get permission",
     "error looking up service account",
     "failed to get cert data from file",
     "failed to get node publish secret",

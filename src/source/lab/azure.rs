@@ -331,6 +331,49 @@ pub fn exchange<'i>(
     })
 }
 
+/// Key Vault data plane: list the versions of object `name` as `token`, as the provider does
+/// for objectVersionHistory (FACTS §5: it needs list permission). Called after a read of the
+/// object succeeded, so the vault was reached and the token accepted: what is left is the
+/// grant. Under RBAC the roles that grant the read grant the listing too (Secrets User's
+/// readMetadata, keys/read, certificates/read: FACTS §8); an access policy needs `list`.
+pub fn list_versions(
+    vault: &LabVault,
+    token: &Token,
+    t: ObjectType,
+    name: &str,
+    location: &str,
+) -> Result<(), String> {
+    if vault.rbac || vault.policy_allows(&token.principal_id, t, "list") {
+        return Ok(());
+    }
+    let caller = msg::caller(&token.client_id, &token.principal_id, &token.tenant);
+    Err(msg::response_error(
+        &format!("{}versions", msg::object_url(&vault.name, t, name, "")),
+        403,
+        "Forbidden",
+        &msg::access_denied(&caller, t, "list", &vault.name, location),
+        Some("AccessDenied"),
+    ))
+}
+
+impl LabVault {
+    /// An access policy of `principal` holds `permission` (or `all`) on object type `t`.
+    fn policy_allows(&self, principal: &str, t: ObjectType, permission: &str) -> bool {
+        self.access_policies.iter().any(|p| {
+            p.object_id == principal && {
+                let perms = match t {
+                    ObjectType::Secret => &p.secrets,
+                    ObjectType::Key => &p.keys,
+                    ObjectType::Cert => &p.certificates,
+                };
+                perms
+                    .iter()
+                    .any(|x| x.eq_ignore_ascii_case(permission) || x.eq_ignore_ascii_case("all"))
+            }
+        })
+    }
+}
+
 pub struct Request<'a> {
     pub object_type: ObjectType,
     pub name: &'a str,
@@ -405,24 +448,12 @@ pub fn get<'v, 'r>(
             ));
         }
     } else {
-        let allowed = vault.access_policies.iter().any(|p| {
-            p.object_id == token.principal_id && {
-                let perms = match t {
-                    ObjectType::Secret => &p.secrets,
-                    ObjectType::Key => &p.keys,
-                    ObjectType::Cert => &p.certificates,
-                };
-                perms
-                    .iter()
-                    .any(|x| x.eq_ignore_ascii_case("get") || x.eq_ignore_ascii_case("all"))
-            }
-        });
-        if !allowed {
+        if !vault.policy_allows(&token.principal_id, t, "get") {
             return Err(msg::response_error(
                 &url(&vault.name),
                 403,
                 "Forbidden",
-                &msg::access_denied(&caller(), t, &vault.name, location),
+                &msg::access_denied(&caller(), t, "get", &vault.name, location),
                 Some("AccessDenied"),
             ));
         }

@@ -119,9 +119,16 @@ pub fn forbidden_by_rbac(
     )
 }
 
-pub fn access_denied(caller: &str, t: ObjectType, vault: &str, location: &str) -> String {
+/// An access policy without `permission` (`get`, `list`) on the object type (FACTS §3).
+pub fn access_denied(
+    caller: &str,
+    t: ObjectType,
+    permission: &str,
+    vault: &str,
+    location: &str,
+) -> String {
     format!(
-        "The user, group or application '{caller}' does not have {} get permission on key vault '{vault};location={location}'. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125287",
+        "The user, group or application '{caller}' does not have {} {permission} permission on key vault '{vault};location={location}'. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125287",
         t.collection()
     )
 }

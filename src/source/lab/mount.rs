@@ -253,6 +253,8 @@ pub fn publish(
         let (id, content) = (v.id.clone(), v.content.clone());
         let file = o.file_name().to_string();
         if history > 1 {
+            azure::list_versions(vault, &tok, t, &o.object_name, &az.cluster.location)
+                .map_err(&wrap)?;
             // `<file>/<i>`, 0 = newest, disabled versions skipped.
             let all = vault
                 .objects
