@@ -272,12 +272,13 @@ async fn source_sends_snapshots_on_change_and_obeys_controls() {
     }
     assert!(saw_fault);
 
-    // paused and settled: no snapshot flood while nothing changes
+    // paused and settled: no snapshot flood while nothing changes (the clock's move reaches
+    // the diagnosis once, within a second or so, and then nothing moves)
     ctx.send(SourceCommand::Lab(LabControl::Advance(
         Duration::from_secs(600),
     )))
     .unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     while erx.try_recv().is_ok() {}
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let mut quiet = 0;

@@ -85,6 +85,28 @@ async fn the_first_snapshot_does_not_wait_for_the_debounce() {
     assert_eq!(first.pods.items.len(), 1);
 }
 
+/// A quiet cluster still moves the diagnosis's clock: the TUI and `serve` re-diagnose only
+/// what a snapshot changes, at its time, and verdicts turn with time (KVC703's lag, an expiry
+/// coming); without a snapshot they never would (audit D2, seen in the lab). The same objects
+/// come again, at a later time, every `clock_tick`.
+#[tokio::test]
+async fn a_quiet_cluster_still_sends_snapshots_at_a_later_time() {
+    let api = world();
+    let ticking = kvchain::source::live::LiveOptions {
+        clock_tick: Duration::from_millis(300),
+        ..options()
+    };
+    let mut run = start_with(&api, Scope::All, ticking).await;
+    let first = run.until(20, |_| true).await;
+    let mut at = first.source.observed_at;
+    // (A snapshot or two follow the first as the watches settle; then only the clock moves.)
+    for _ in 0..4 {
+        let later = run.until(10, |s| s.source.observed_at > at).await;
+        assert_eq!(later.pods.items, first.pods.items);
+        at = later.source.observed_at;
+    }
+}
+
 fn mounted_version(s: &Snapshot) -> Option<&str> {
     s.spc_statuses
         .items

@@ -55,6 +55,7 @@ mod lab_pinned;
 mod lab_placeholders;
 mod lab_projected_sources;
 mod lab_provider_params;
+mod lab_quiet_clock;
 mod lab_recovery;
 mod lab_refused_events;
 mod lab_repairs;

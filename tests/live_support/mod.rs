@@ -820,6 +820,7 @@ pub fn options() -> kvchain::source::live::LiveOptions {
         cluster_refresh: Duration::from_secs(300),
         secrets_refresh: Duration::from_secs(300),
         startup_deadline: Duration::from_secs(20),
+        clock_tick: Duration::from_secs(10),
     }
 }
 

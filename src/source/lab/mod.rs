@@ -31,6 +31,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
+use jiff::Timestamp;
 use tokio::sync::mpsc;
 
 use crate::action::reveal::{RevealTarget, Revealed};
@@ -300,6 +301,19 @@ pub fn run_check(scenario: &str, run_for: Option<Duration>) -> anyhow::Result<Sn
     }))
 }
 
+/// Whether a snapshot is due although nothing in the world changed: verdicts read the clock
+/// (a mount behind the vault for longer than a poll, an expiry coming), and the diagnosis
+/// moves its clock only with a snapshot, so a quiet world (rotation off: nothing polls) would
+/// never show them. At most once a second of real time, and no more than a twentieth of the
+/// time on exporting (`sent`: when the last went out, at which lab time, its export's cost).
+fn clock_due(sent: (Instant, Timestamp, Duration), now: Timestamp) -> bool {
+    let (at, lab_time, cost) = sent;
+    now > lab_time && at.elapsed() >= CLOCK_RESEND.max(cost * 20)
+}
+
+/// How often the lab's clock reaches the diagnosis when nothing else changes.
+const CLOCK_RESEND: Duration = Duration::from_secs(1);
+
 /// The lab as a [`Source`].
 pub struct LabSource {
     world: World,
@@ -510,6 +524,8 @@ impl Source for LabSource {
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
             let mut last_tick = Instant::now();
             let mut sent_revision = 0;
+            // When the last snapshot went out, at which lab time, and what exporting it cost.
+            let mut sent_at = (Instant::now(), lab.world.now(), Duration::ZERO);
             let mut last_status: Option<(LabStatus, Instant)> = None;
             loop {
                 let mut force = false;
@@ -547,9 +563,14 @@ impl Source for LabSource {
                         lab.world.advance(d);
                     }
                 }
-                if force || lab.world.revision != sent_revision {
+                if force
+                    || lab.world.revision != sent_revision
+                    || clock_due(sent_at, lab.world.now())
+                {
                     sent_revision = lab.world.revision;
+                    let started = Instant::now();
                     let snap = Arc::new(export::snapshot(&lab.world));
+                    sent_at = (Instant::now(), lab.world.now(), started.elapsed());
                     if events.send(SourceEvent::Snapshot(snap)).is_err() {
                         return;
                     }

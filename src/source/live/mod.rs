@@ -69,6 +69,9 @@ pub struct LiveOptions {
     pub secrets_refresh: Duration,
     /// `kvchain check`: give up waiting for a kind that cannot be listed after this long.
     pub startup_deadline: Duration,
+    /// A quiet cluster still gets a snapshot this often: the diagnosis moves its clock only
+    /// with one, and verdicts turn with time (a mount behind the vault past a poll, an expiry).
+    pub clock_tick: Duration,
 }
 
 impl Default for LiveOptions {
@@ -78,6 +81,7 @@ impl Default for LiveOptions {
             cluster_refresh: Duration::from_secs(300),
             secrets_refresh: Duration::from_secs(60),
             startup_deadline: Duration::from_secs(60),
+            clock_tick: Duration::from_secs(10),
         }
     }
 }
@@ -299,6 +303,8 @@ impl Source for LiveSource {
             loop {
                 tokio::select! {
                     _ = engine.shared.changed.notified() => {}
+                    // Nothing changed for a while: the same objects at a later time.
+                    _ = tokio::time::sleep(self.options.clock_tick), if complete => {}
                     _ = &mut give_up, if !complete => {
                         let why = format!(
                             "not listed within {}",
