@@ -550,6 +550,7 @@ fn diagnose_volume<'a>(
         settle(link);
     }
     rules::sync::mount_predates_edit(&cx, links);
+    rules::sync::stale_blocks_readers(&cx, links);
     let object_typos =
         rules::sync::object_typos(&cx, &chain.objects, &links[LinkKind::Sync.index()]);
     let present = rules::sync::present(&cx, links);

@@ -67,6 +67,26 @@ fn a_restart_with_rotation_off_leaves_env_on_a_stale_secret_and_says_so() {
     );
 
     let after = export::snapshot(&w);
+    // The chain says the same as verify: the env reads a Secret that is stale (KVC805 on the
+    // Sync link), so the Consumers link is not a quiet ✓ (audit D1: it read "✓ env").
+    let chains = kvchain::chain::diagnose(&after);
+    let chain = chains
+        .iter()
+        .find(|c| c.pod == new)
+        .unwrap_or_else(|| panic!("no chain of {new}"));
+    assert!(
+        chain
+            .findings()
+            .any(|f| f.code == kvchain::chain::Code::KVC805),
+        "{chain:#?}"
+    );
+    let consumers = chain.link(kvchain::chain::LinkKind::Consumers);
+    assert_ne!(
+        consumers.status,
+        kvchain::chain::Status::Ok,
+        "{consumers:#?}"
+    );
+    assert!(consumers.summary.contains("Sync"), "{consumers:#?}");
     watch.observe(&after);
     let tl = watch.timeline();
     let step = tl

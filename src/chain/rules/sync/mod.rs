@@ -6,6 +6,7 @@
 mod edited;
 mod failed_create;
 mod shape;
+mod stale_readers;
 mod tls;
 mod typed;
 mod unread_mount;
@@ -13,6 +14,7 @@ mod waiting;
 pub(crate) use edited::mount_predates_edit;
 pub(crate) use failed_create::event_cause;
 pub(crate) use shape::{object_typos, written_by_others};
+pub(crate) use stale_readers::stale_blocks_readers;
 pub(crate) use waiting::present;
 
 use super::remedy;
