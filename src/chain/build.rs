@@ -596,7 +596,7 @@ pub(super) fn settle(link: &mut Link) {
     let from_findings = worst.severity.status();
     if from_findings > link.status {
         link.status = from_findings;
-        link.summary = Text::const_new(super::catalog::short(worst.code));
+        link.summary = Text::const_new(super::catalog::label(worst));
     }
     // Findings first by severity so the UI and reports read worst-first.
     link.findings.sort_by_key(|f| std::cmp::Reverse(f.severity));

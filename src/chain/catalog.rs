@@ -101,6 +101,17 @@ impl std::fmt::Display for Code {
     }
 }
 
+/// The chain strip's words for finding `f`: its code's ([`short`]), but where one code tells
+/// two stories, the one this finding tells: a subPath file copy is not an env var, and a
+/// synced Secret missing with no failure seen (KVC806 as a warning) is no failed sync.
+pub fn label(f: &super::model::Finding) -> &'static str {
+    match f.code {
+        Code::KVC901 if f.message.contains(" with subPath ") => "stale file",
+        Code::KVC806 if f.severity < Severity::Error => "Secret missing",
+        code => short(code),
+    }
+}
+
 /// One or two words for the chain strip.
 pub fn short(code: Code) -> &'static str {
     use Code::*;

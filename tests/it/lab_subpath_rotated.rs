@@ -93,4 +93,6 @@ fn subpath_of_the_csi_volume_after_a_rotation_is_one_current_error() {
     assert!(c.findings().all(|f| f.code != Code::KVC102), "{c:#?}");
     // No secret value, only versions.
     assert!(!f.message.contains("billing-key-"), "{}", f.message);
+    // The strip names a file copy, not an env var the pod does not have (audit D4).
+    assert_eq!(c.link(LinkKind::Consumers).summary, "stale file");
 }

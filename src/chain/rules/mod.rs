@@ -310,7 +310,7 @@ fn drawn_as_followed(link: &mut Link) {
         // Only a status the findings decided (not a rule's own unknown, say) is redrawn.
         Some(own) if Some(link.status) == all && own.severity.status() < link.status => {
             link.status = own.severity.status();
-            link.summary = Text::const_new(super::catalog::short(own.code));
+            link.summary = Text::const_new(super::catalog::label(own));
         }
         Some(_) => {}
     }

@@ -53,9 +53,6 @@ pub(crate) fn event_cause(cx: &Ctx, e: &crate::snapshot::EventObs) -> Option<usi
     }
 }
 
-/// The Sync link's summary beside [`none_seen`]'s finding.
-pub(super) const NONE_SEEN: &str = "Secret missing";
-
 /// KVC806 for a synced Secret missing while mounted when no failure was seen (`evidence`: the
 /// pods that have it mounted). Events read and none says the driver failed: it was deleted
 /// since it was written, and the SPCPS controller, re-checking every 5 minutes that it exists,

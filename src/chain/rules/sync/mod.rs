@@ -357,12 +357,6 @@ fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: Option<usize
     if !sync_off && !failed {
         link.findings
             .push(failed_create::none_seen(cx, so, evidence));
-        // No failure was seen: KVC806's own label ("sync failed") would name a cause nobody
-        // saw. Settling keeps this one unless a worse finding names the link.
-        if link.status < Status::Warning {
-            link.status = Status::Warning;
-            link.summary = Text::const_new(failed_create::NONE_SEEN);
-        }
         return;
     }
     link.findings.push(cx.remedied(
