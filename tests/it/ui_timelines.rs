@@ -358,3 +358,37 @@ fn the_snapshot_that_beat_the_outcome_still_feeds_the_watch() {
     );
     assert!(tl.elapsed < Duration::from_secs(60), "{tl:#?}");
 }
+
+/// README Keys, `esc`: the first that applies — an open timeline or verify results close
+/// before the filter is cleared (audit D9: `esc` cleared the filter and left the pane open).
+#[test]
+fn esc_closes_the_timeline_and_the_verify_results_before_clearing_the_filter() {
+    let mut src = settled("healthy");
+    let mut app = app_on(&src);
+    chars(&mut app, "/checkout");
+    key(&mut app, KeyCode::Enter);
+    select_pod(&mut app, "checkout-");
+    key(&mut app, KeyCode::Char('r'));
+    let fx = key(&mut app, KeyCode::Char('y'));
+    act(&mut app, &mut src, fx);
+    assert!(app.timeline.is_some(), "r y opens a timeline");
+    key(&mut app, KeyCode::Esc);
+    assert!(app.timeline.is_none(), "esc closes the timeline first");
+    assert_eq!(app.filter.text, "checkout", "the filter stays");
+
+    let fx = key(&mut app, KeyCode::Char('x'));
+    act(&mut app, &mut src, fx);
+    assert!(app.verified.is_some(), "x lists its results");
+    // From another pane too: the results close before focus goes back to the tree.
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Esc);
+    assert!(
+        app.verified.is_none(),
+        "esc closes the verify results first"
+    );
+    assert_eq!(app.filter.text, "checkout", "the filter stays");
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.filter.text, "checkout", "esc leaves the pane next");
+    key(&mut app, KeyCode::Esc);
+    assert!(app.filter.text.is_empty(), "then clears the filter");
+}

@@ -77,18 +77,21 @@ impl App {
                     input: String::new(),
                 }
             }
+            // README Keys: what is open closes first (the verify results or timeline shown
+            // in place of the events), then focus returns to the tree, then the filter goes:
+            // a filter cleared under an open timeline lost the user's view and left it open.
             UiAction::Back => {
-                if self.focus != Pane::Tree {
+                if self.verified.is_some() {
+                    self.verified = None;
+                } else if self.timeline.is_some() {
+                    self.timeline = None;
+                    self.watch = None;
+                } else if self.focus != Pane::Tree {
                     self.focus = Pane::Tree;
                 } else if self.filter.is_active() {
                     self.filter = Filter::default();
                     self.rebuild_tree();
                     self.say("filter cleared", Level::Info);
-                } else if self.verified.is_some() {
-                    self.verified = None;
-                } else if self.timeline.is_some() {
-                    self.timeline = None;
-                    self.watch = None;
                 } else {
                     self.message = None;
                 }
