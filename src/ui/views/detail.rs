@@ -11,7 +11,8 @@ use crate::chain::{Chain, Fact, Link};
 use crate::ui::app::{App, Pane};
 use crate::ui::theme::Theme;
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
+/// Returns the scroll offset drawn at: the asked one, bounded so the last line stays in view.
+pub fn draw(f: &mut Frame, area: Rect, app: &App) -> u16 {
     let t = &app.theme;
     let focused = app.focus == Pane::Detail;
     let chain = app.selected_chain();
@@ -70,13 +71,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             t.muted(),
         )],
     };
-    f.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false })
-            .scroll((app.detail_scroll, 0)),
-        area,
-    );
+    let p = Paragraph::new(lines)
+        .block(block)
+        .wrap(Wrap { trim: false });
+    let scroll = super::scroll::clamp(&p, area, app.detail_scroll);
+    f.render_widget(p.scroll((scroll, 0)), area);
+    scroll
 }
 
 /// The lines of a link's detail (public for tests and the bench).

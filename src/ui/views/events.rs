@@ -50,7 +50,8 @@ pub fn classify(e: &EventObs) -> ClassifiedEvent {
     }
 }
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
+/// Returns the scroll offset drawn at: the asked one, bounded so the last line stays in view.
+pub fn draw(f: &mut Frame, area: Rect, app: &App) -> u16 {
     let t = &app.theme;
     let focused = app.focus == Pane::Events;
     if let Some(v) = &app.verified {
@@ -127,13 +128,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             })
             .collect()
     };
-    f.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: true })
-            .scroll((app.events_scroll, 0)),
-        area,
-    );
+    let p = Paragraph::new(lines).block(block).wrap(Wrap { trim: true });
+    let scroll = super::scroll::clamp(&p, area, app.events_scroll);
+    f.render_widget(p.scroll((scroll, 0)), area);
+    scroll
 }
 
 #[cfg(test)]
