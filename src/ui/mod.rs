@@ -14,6 +14,7 @@ pub mod keymap;
 pub mod layout;
 pub mod lesson;
 pub mod strip_text;
+pub mod subject;
 pub mod testing;
 pub mod theme;
 pub mod ticks;

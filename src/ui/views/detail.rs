@@ -21,7 +21,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) -> u16 {
             " {} · {}/{} · spc/{} ",
             app.link.title(),
             c.namespace,
-            c.pod,
+            crate::ui::subject::name(c),
             c.spc
         ),
         None => " Detail ".to_string(),
@@ -193,7 +193,7 @@ pub fn link_lines_with(
             format!(
                 "{} of {}: {} — checked, no finding",
                 link.link.title(),
-                chain.pod,
+                crate::ui::subject::name(chain),
                 link.summary
             ),
             t.muted(),

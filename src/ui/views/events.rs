@@ -60,8 +60,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) -> u16 {
     if let Some(tl) = &app.timeline {
         return super::timeline::draw_timeline(f, area, app, tl);
     }
-    let title = match app.selected_pod() {
-        Some((ns, pod)) => format!(" Events · {ns}/{pod} "),
+    let title = match app.selected_subject() {
+        Some((ns, name)) => format!(" Events · {ns}/{name} "),
         None => " Events ".to_string(),
     };
     let mut block = Block::bordered()
@@ -85,10 +85,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) -> u16 {
                 t.status(Status::Unknown),
             ),
             None => Line::styled(
-                if app.selected_pod().is_some() {
-                    "no events for this pod"
-                } else {
-                    "select a pod to see its events"
+                match (app.selected_pod(), app.selected_subject()) {
+                    (Some(_), _) => "no events for this pod".to_string(),
+                    // An Ingress's chain: no pod, so no pod events to list.
+                    (None, Some((_, name))) => format!("{name} is not a pod: no pod events"),
+                    (None, None) => "select a pod to see its events".to_string(),
                 },
                 t.muted(),
             ),
