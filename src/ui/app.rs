@@ -5,11 +5,13 @@
 //!
 //! `update` dispatches to handlers beside it, each an `impl App` of one job: `keys` (keys
 //! and mouse), `perform` (a normal-mode action), `actions` (write/read actions and their
-//! watch), `data` (new snapshots and source statuses), `permissions`. They use this
-//! module and `model` (events, effects, small state types); nothing here uses them.
+//! watch), `data` (new snapshots and source statuses), `filtering` (a typed filter),
+//! `permissions`. They use this module and `model` (events, effects, small state types);
+//! nothing here uses them.
 
 mod actions;
 mod data;
+mod filtering;
 mod keys;
 mod model;
 mod perform;

@@ -689,3 +689,34 @@ fn y_on_a_link_only_blocked_by_an_earlier_one_copies_the_root_cause_fix() {
         assert_eq!(text, &root.fix, "{link:?}");
     }
 }
+
+/// README: the strip selects the broken link when a filter changes. With the cursor on a row
+/// that has no chain (a namespace), the filter lands on the first pod it kept, and the status
+/// line says what it matched (audit D14: strip `—`, "Select a pod", a stale "filter cleared").
+#[test]
+fn a_filter_selects_the_first_pod_it_matches_and_says_what_it_matched() {
+    let mut a = app(testing::demo_chains(), UiConfig::default());
+    key(&mut a, KeyCode::Char('g'));
+    key(&mut a, KeyCode::Char('j'));
+    assert!(matches!(a.tree.selected_row(), Row::Namespace(_)));
+    // A stale message from an earlier esc.
+    chars(&mut a, "/x");
+    key(&mut a, KeyCode::Enter);
+    key(&mut a, KeyCode::Esc);
+    chars(&mut a, "/KVC401");
+    key(&mut a, KeyCode::Enter);
+    assert!(matches!(a.tree.selected_row(), Row::Pod(..)));
+    let chain = a.selected_chain().expect("a pod is selected");
+    assert!(chain.findings().any(|f| f.code.as_str() == "KVC401"));
+    assert_eq!(a.link, LinkKind::Federation, "the broken link");
+    let (msg, _) = a.message.clone().expect("the filter says what it matched");
+    assert_eq!(msg, "filter /KVC401 matches 1 pod");
+
+    chars(&mut a, "/zzz");
+    key(&mut a, KeyCode::Enter);
+    let (msg, _) = a.message.clone().unwrap();
+    assert!(
+        msg.starts_with("filter /KVC401zzz matches nothing"),
+        "{msg}"
+    );
+}
