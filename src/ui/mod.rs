@@ -9,6 +9,7 @@
 pub mod app;
 pub mod config;
 pub mod contexts;
+pub mod fix_text;
 pub mod gaps;
 pub mod keymap;
 pub mod layout;

@@ -720,3 +720,55 @@ fn a_filter_selects_the_first_pod_it_matches_and_says_what_it_matched() {
         "{msg}"
     );
 }
+
+/// A fix that is a description is no command: no `$ ` prompt before it, and `y` copies
+/// nothing and says so; of `command  # note` only the command is copied (audit D16).
+#[test]
+fn y_copies_commands_only_and_prose_fixes_show_without_a_prompt() {
+    use kvchain::ui::views;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    let with_fix = |fix: &str| {
+        let mut c = healthy_chain("shop", Some("edge"), "edge-1");
+        testing::break_link(&mut c, LinkKind::Consumers);
+        c.link_mut(LinkKind::Consumers).findings[0].fix = fix.into();
+        let mut a = app(vec![c], UiConfig::default());
+        a.update(AppEvent::Resize(160, 45));
+        a
+    };
+    let screen = |a: &mut App| {
+        let mut t = Terminal::new(TestBackend::new(160, 45)).unwrap();
+        t.draw(|f| views::draw(f, a)).unwrap();
+        t.backend().to_string()
+    };
+
+    let prose = "run a workload that mounts SecretProviderClass edge-sync-kv";
+    let mut a = with_fix(prose);
+    assert_eq!(a.link, LinkKind::Consumers);
+    let fx = key(&mut a, KeyCode::Char('y'));
+    assert!(fx.iter().all(|e| !matches!(e, Effect::Copy(_))), "{fx:?}");
+    let (msg, _) = a.message.clone().unwrap();
+    assert!(msg.starts_with("no command to copy"), "{msg}");
+    let text = screen(&mut a);
+    assert!(text.contains(&format!("fix      {prose}")), "{text}");
+    assert!(!text.contains(&format!("$ {prose}")), "{text}");
+    assert!(
+        !text.contains("copy fix ·"),
+        "no copy hint without a command: {text}"
+    );
+
+    let mut a =
+        with_fix("kubectl edit secretproviderclass edge-kv -n shop  # objects[0].objectName");
+    let fx = key(&mut a, KeyCode::Char('y'));
+    let [Effect::Copy(text)] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(text, "kubectl edit secretproviderclass edge-kv -n shop");
+    let text = screen(&mut a);
+    assert!(
+        text.contains(
+            "$ kubectl edit secretproviderclass edge-kv -n shop  # objects[0].objectName"
+        ),
+        "{text}"
+    );
+}

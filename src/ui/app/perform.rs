@@ -97,12 +97,17 @@ impl App {
                 }
             }
             UiAction::Help => self.mode = Mode::Help,
-            UiAction::CopyFix => match self.fix_command() {
-                Some(fix) => {
-                    self.say(format!("copied: {fix}"), Level::Info);
-                    fx.push(Effect::Copy(fix));
+            UiAction::CopyFix => match (self.fix(), self.fix_command()) {
+                (_, Some(command)) => {
+                    self.say(format!("copied: {command}"), Level::Info);
+                    fx.push(Effect::Copy(command));
                 }
-                None => self.say("nothing to copy: no fix for this link", Level::Warn),
+                // Prose pasted into a shell is an error: say what to do instead.
+                (Some(_), None) => self.say(
+                    "no command to copy: this fix is a description (read it in the detail pane)",
+                    Level::Warn,
+                ),
+                (None, None) => self.say("nothing to copy: no fix for this link", Level::Warn),
             },
             UiAction::FullText => {
                 self.full_text = !self.full_text;
@@ -218,7 +223,7 @@ impl App {
 
     /// The fix of the selected link's first cause, else of the chain's root cause (a link
     /// that is only blocked by an earlier one copies that one's fix).
-    pub fn fix_command(&self) -> Option<String> {
+    pub fn fix(&self) -> Option<String> {
         let chain = self.selected_chain()?;
         let link = chain.link(self.link);
         link.findings
@@ -228,5 +233,12 @@ impl App {
             .map(|f| f.fix.trim())
             .find(|f| !f.is_empty())
             .map(String::from)
+    }
+
+    /// What `y` copies: the command of [`App::fix`], without its note; none when the fix is
+    /// a description ([`crate::ui::fix_text`]).
+    pub fn fix_command(&self) -> Option<String> {
+        let fix = self.fix()?;
+        crate::ui::fix_text::command(&fix).map(String::from)
     }
 }

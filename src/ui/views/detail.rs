@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use super::diff::diff_spans;
 use crate::chain::{Chain, Fact, Link};
 use crate::ui::app::{App, Pane};
+use crate::ui::fix_text::Fix;
 use crate::ui::theme::Theme;
 
 /// Returns the scroll offset drawn at: the asked one, bounded so the last line stays in view.
@@ -155,16 +156,10 @@ pub fn link_lines_with(
             ]));
         }
         if !finding.confirm.is_empty() {
-            out.push(Line::from(vec![
-                Span::styled("  confirm  ", t.muted()),
-                Span::styled(format!("$ {}", finding.confirm), t.command()),
-            ]));
+            out.push(command_line(t, "  confirm  ", &finding.confirm));
         }
         if !finding.fix.is_empty() {
-            out.push(Line::from(vec![
-                Span::styled("  fix      ", t.muted()),
-                Span::styled(format!("$ {}", finding.fix), t.command()),
-            ]));
+            out.push(command_line(t, "  fix      ", &finding.fix));
         }
         // Evidence last: event messages run long, and the commands must stay in view.
         for e in &finding.evidence {
@@ -200,6 +195,22 @@ pub fn link_lines_with(
         ));
     }
     out
+}
+
+/// A confirm or fix line: a command after the `$ ` prompt (its note muted), a description
+/// without one ([`crate::ui::fix_text`]): no prompt before what is not to be run.
+fn command_line(t: &Theme, label: &'static str, text: &str) -> Line<'static> {
+    let mut spans = vec![Span::styled(label, t.muted())];
+    match crate::ui::fix_text::parse(text) {
+        Fix::Command { command, note } => {
+            spans.push(Span::styled(format!("$ {command}"), t.command()));
+            if let Some(note) = note {
+                spans.push(Span::styled(format!("  # {note}"), t.muted()));
+            }
+        }
+        Fix::Prose(prose) => spans.push(Span::raw(prose.to_string())),
+    }
+    Line::from(spans)
 }
 
 /// Facts as `label  observed │ expected` when both fit on one line, else stacked so the two
