@@ -79,6 +79,8 @@ pub struct App {
     /// Snapshots applied so far, and the count the lesson last looked at.
     pub(crate) snapshots_applied: u64,
     pub(crate) lesson_seen: u64,
+    /// Faults a lesson asked the lab to apply whose answer has not come back yet.
+    pub(crate) lesson_replies: usize,
     /// What the source said about permissions, by [`App::permission_probe`] key.
     pub permissions: HashMap<String, Permission>,
     pub progress: Option<Progress>,
@@ -143,6 +145,7 @@ impl App {
             lesson: None,
             snapshots_applied: 0,
             lesson_seen: 0,
+            lesson_replies: 0,
             permissions: HashMap::new(),
             progress: None,
             lab: None,

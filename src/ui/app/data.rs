@@ -18,7 +18,7 @@ impl App {
     pub(super) fn on_source(&mut self, ev: SourceEvent) {
         match ev {
             SourceEvent::Progress(p) => self.progress = Some(p),
-            SourceEvent::Status(s) => self.say(s, Level::Warn),
+            SourceEvent::Status(s) => self.source_status(s),
             SourceEvent::Lab(l) => {
                 self.lab = Some(l);
                 self.lab_received = Some(self.now);
