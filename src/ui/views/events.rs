@@ -95,6 +95,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) -> u16 {
             ),
         }]
     } else {
+        // Ages against the source's clock now, not the last snapshot's time: a quiet source
+        // sends no new snapshot, and its events must still age (audit D15).
+        let now = app
+            .source_clock()
+            .or_else(|| app.snapshot.as_ref().map(|s| s.source.observed_at));
         app.pod_events
             .iter()
             .map(|e| {
@@ -115,8 +120,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) -> u16 {
                 if let Some(l) = e.link {
                     spans.push(Span::styled(format!(" [{}]", l.title()), t.accent()));
                 }
-                if let (Some(seen), Some(s)) = (e.last_seen, &app.snapshot) {
-                    let ago = crate::glance::ago(seen, s.source.observed_at);
+                if let (Some(seen), Some(now)) = (e.last_seen, now) {
+                    let ago = crate::glance::ago(seen, now);
                     spans.push(Span::styled(format!(" {ago}"), t.muted()));
                 }
                 spans.push(Span::raw(" "));
