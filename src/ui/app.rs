@@ -5,11 +5,13 @@
 //!
 //! `update` dispatches to handlers beside it, each an `impl App` of one job: `keys` (keys
 //! and mouse), `perform` (a normal-mode action), `actions` (write/read actions and their
-//! watch), `data` (new snapshots and source statuses), `permissions`. They use this
-//! module and `model` (events, effects, small state types); nothing here uses them.
+//! watch), `data` (new snapshots and source statuses), `filtering` (a typed filter),
+//! `permissions`. They use this module and `model` (events, effects, small state types);
+//! nothing here uses them.
 
 mod actions;
 mod data;
+mod filtering;
 mod keys;
 mod model;
 mod perform;
@@ -77,6 +79,8 @@ pub struct App {
     /// Snapshots applied so far, and the count the lesson last looked at.
     pub(crate) snapshots_applied: u64,
     pub(crate) lesson_seen: u64,
+    /// Faults a lesson asked the lab to apply whose answer has not come back yet.
+    pub(crate) lesson_replies: usize,
     /// What the source said about permissions, by [`App::permission_probe`] key.
     pub permissions: HashMap<String, Permission>,
     pub progress: Option<Progress>,
@@ -141,6 +145,7 @@ impl App {
             lesson: None,
             snapshots_applied: 0,
             lesson_seen: 0,
+            lesson_replies: 0,
             permissions: HashMap::new(),
             progress: None,
             lab: None,

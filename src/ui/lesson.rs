@@ -16,7 +16,7 @@ impl App {
         self.lesson = Some(run);
         self.lesson_seen = self.snapshots_applied;
         self.focus_lesson_step();
-        lab_effects(fx, &self.lesson)
+        self.lesson_effects(fx)
     }
 
     /// `n`: the trainer moves the class on.
@@ -35,17 +35,72 @@ impl App {
             return;
         }
         let step = run.step + 1;
+        // A step without a check ends with `n` (its text says so): that is no skip.
+        let checked = run.current().is_some_and(|s| s.check.is_some());
         let (fault, effects) = run.skip(at);
-        fx.extend(lab_effects(effects, &self.lesson));
+        let finished = run.finished();
+        let effects = self.lesson_effects(effects);
+        fx.extend(effects);
         // Skipping repairs nothing: say what stays broken under the next steps.
-        match fault.filter(|id| self.fault_active(id)) {
-            Some(id) => self.say(
+        let skipped = match fault.filter(|id| self.fault_active(id)) {
+            Some(id) => Some((
                 format!("skipped step {step} — fault {id} still applied"),
                 Level::Warn,
-            ),
-            None => self.say(format!("skipped step {step}"), Level::Info),
-        }
+            )),
+            None if checked => Some((format!("skipped step {step}"), Level::Info)),
+            None => None,
+        };
+        let (text, level) = match (skipped, finished) {
+            (Some((skip, level)), true) => (format!("{skip} · {}", self.lesson_done()), level),
+            (Some(said), false) => said,
+            (None, true) => (self.lesson_done(), Level::Info),
+            (None, false) => (self.lesson_step_reached(), Level::Info),
+        };
+        self.say(text, level);
         self.focus_lesson_step();
+    }
+
+    /// "lesson: done — n closes it", or the faults it leaves applied.
+    fn lesson_done(&self) -> String {
+        let left = self.active_faults();
+        if left.is_empty() {
+            "lesson: done — n closes it".to_string()
+        } else {
+            format!("lesson: done — still applied: {}", left.join(", "))
+        }
+    }
+
+    /// "lesson: step 3 of 8".
+    fn lesson_step_reached(&self) -> String {
+        self.lesson.as_ref().map_or_else(String::new, |run| {
+            format!(
+                "lesson: step {} of {}",
+                run.step + 1,
+                run.lesson.steps.len()
+            )
+        })
+    }
+
+    /// The faults a step applies, as lab commands; their answers are awaited
+    /// ([`App::lesson_reply`]).
+    fn lesson_effects(&mut self, effects: Vec<LessonEffect>) -> Vec<Effect> {
+        let fx = lab_effects(effects, &self.lesson);
+        self.lesson_replies += fx.len();
+        fx
+    }
+
+    /// A status line from the source. The lab answers each fault a lesson step applied
+    /// ("applied: …"): that answer goes after the lesson's own message (the skip's warning
+    /// that a fault stays applied, the step reached), which it used to replace at once.
+    pub(crate) fn source_status(&mut self, text: String) {
+        if self.lesson_replies > 0 {
+            self.lesson_replies -= 1;
+            if let Some((said, level)) = self.message.clone() {
+                self.say(format!("{said} · {text}"), level);
+                return;
+            }
+        }
+        self.say(text, Level::Warn);
     }
 
     /// Whether the lab reports fault `id` applied.
@@ -95,21 +150,13 @@ impl App {
             self.focus_lesson_step();
         } else if run.step != before {
             let msg = if run.finished() {
-                let left = self.active_faults();
-                if left.is_empty() {
-                    "lesson: done — n closes it".to_string()
-                } else {
-                    format!("lesson: done — still applied: {}", left.join(", "))
-                }
+                self.lesson_done()
             } else {
-                format!(
-                    "lesson: step {} of {}",
-                    run.step + 1,
-                    run.lesson.steps.len()
-                )
+                self.lesson_step_reached()
             };
             self.say(msg, Level::Info);
-            fx.extend(lab_effects(effects, &self.lesson));
+            let effects = self.lesson_effects(effects);
+            fx.extend(effects);
             self.focus_lesson_step();
         }
     }

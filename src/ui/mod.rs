@@ -9,11 +9,13 @@
 pub mod app;
 pub mod config;
 pub mod contexts;
+pub mod fix_text;
 pub mod gaps;
 pub mod keymap;
 pub mod layout;
 pub mod lesson;
 pub mod strip_text;
+pub mod subject;
 pub mod testing;
 pub mod theme;
 pub mod ticks;

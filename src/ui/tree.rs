@@ -120,8 +120,10 @@ impl Row {
 pub struct TreeView {
     pub cluster_label: String,
     pub namespaces: Vec<NsNode>,
-    /// Pods by worst status over the whole (filtered) tree.
+    /// Pods (and chains without a pod) by worst status over the whole (filtered) tree.
     pub counts: Counts,
+    /// Of those, the chains no pod starts ([`crate::ui::subject`]): not pods.
+    pub without_pod: usize,
     pub rows: Vec<Row>,
     /// Chain indexes in tree order (filtered, sorted by namespace, workload, pod, SPC).
     pub order: Vec<usize>,
@@ -148,6 +150,7 @@ impl Default for TreeView {
             cluster_label: String::new(),
             namespaces: Vec::new(),
             counts: Counts::default(),
+            without_pod: 0,
             rows: vec![Row::Cluster],
             order: Vec::new(),
             chain_open: Vec::new(),
@@ -290,7 +293,7 @@ impl TreeView {
                 let open = any_pod_open
                     && self.opened.contains(&NodeKey::Pod {
                         namespace: c.namespace.to_string(),
-                        name: c.pod.to_string(),
+                        name: crate::ui::subject::name(c).into_owned(),
                     });
                 wl.pods.push(PodNode {
                     open,
@@ -304,14 +307,22 @@ impl TreeView {
             pod.chains.end = pos + 1;
             chain_open.push(any_chain_open && self.opened.contains(&NodeKey::Chain(c.id.clone())));
         }
+        let mut without_pod = 0;
         for ns in &mut namespaces {
             for wl in &ns.workloads {
                 for p in &wl.pods {
                     ns.counts.add(p.worst);
                     counts.add(p.worst);
+                    if order
+                        .get(p.chains.start)
+                        .is_some_and(|ci| !crate::ui::subject::has_pod(&chains[*ci]))
+                    {
+                        without_pod += 1;
+                    }
                 }
             }
         }
+        self.without_pod = without_pod;
         self.namespaces = namespaces;
         self.order = order;
         self.chain_open = chain_open;
@@ -370,7 +381,8 @@ impl TreeView {
                 self.namespaces[n].name == *namespace && wl.kind == *kind && wl.name == *name
             }
             (Row::Pod(n, w, p), NodeKey::Pod { namespace, name }) => {
-                self.namespaces[n].name == *namespace && self.pod_name(n, w, p, chains) == name
+                self.namespaces[n].name == *namespace
+                    && self.pod_name(n, w, p, chains).as_ref() == name.as_str()
             }
             (Row::Chain(..), NodeKey::Chain(id)) => self
                 .row_chain(row)
@@ -420,13 +432,27 @@ impl TreeView {
         }
     }
 
-    /// A pod's name (borrowed from its first chain).
-    pub fn pod_name<'c>(&self, n: usize, w: usize, p: usize, chains: &'c [Arc<Chain>]) -> &'c str {
+    /// A pod's name (borrowed from its first chain); a chain no pod starts is named by what
+    /// it is about ([`crate::ui::subject::name`]).
+    pub fn pod_name<'c>(
+        &self,
+        n: usize,
+        w: usize,
+        p: usize,
+        chains: &'c [Arc<Chain>],
+    ) -> std::borrow::Cow<'c, str> {
         let pod = &self.namespaces[n].workloads[w].pods[p];
         self.order
             .get(pod.chains.start)
             .and_then(|ci| chains.get(*ci))
-            .map_or("", |c| c.pod.as_str())
+            .map_or(std::borrow::Cow::Borrowed(""), |c| {
+                crate::ui::subject::name(c)
+            })
+    }
+
+    /// Pods in the (filtered) tree: chains no pod starts are not counted.
+    pub fn pods(&self) -> usize {
+        self.counts.total().saturating_sub(self.without_pod)
     }
 
     /// The chains of a pod node, as indexes into the chain list.

@@ -154,6 +154,7 @@ mod ui_contexts;
 mod ui_glance;
 mod ui_lab_menu;
 mod ui_no_data;
+mod ui_orphans;
 mod ui_permission_keys;
 mod ui_pty;
 mod ui_render;

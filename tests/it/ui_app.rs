@@ -689,3 +689,86 @@ fn y_on_a_link_only_blocked_by_an_earlier_one_copies_the_root_cause_fix() {
         assert_eq!(text, &root.fix, "{link:?}");
     }
 }
+
+/// README: the strip selects the broken link when a filter changes. With the cursor on a row
+/// that has no chain (a namespace), the filter lands on the first pod it kept, and the status
+/// line says what it matched (audit D14: strip `—`, "Select a pod", a stale "filter cleared").
+#[test]
+fn a_filter_selects_the_first_pod_it_matches_and_says_what_it_matched() {
+    let mut a = app(testing::demo_chains(), UiConfig::default());
+    key(&mut a, KeyCode::Char('g'));
+    key(&mut a, KeyCode::Char('j'));
+    assert!(matches!(a.tree.selected_row(), Row::Namespace(_)));
+    // A stale message from an earlier esc.
+    chars(&mut a, "/x");
+    key(&mut a, KeyCode::Enter);
+    key(&mut a, KeyCode::Esc);
+    chars(&mut a, "/KVC401");
+    key(&mut a, KeyCode::Enter);
+    assert!(matches!(a.tree.selected_row(), Row::Pod(..)));
+    let chain = a.selected_chain().expect("a pod is selected");
+    assert!(chain.findings().any(|f| f.code.as_str() == "KVC401"));
+    assert_eq!(a.link, LinkKind::Federation, "the broken link");
+    let (msg, _) = a.message.clone().expect("the filter says what it matched");
+    assert_eq!(msg, "filter /KVC401 matches 1 pod");
+
+    chars(&mut a, "/zzz");
+    key(&mut a, KeyCode::Enter);
+    let (msg, _) = a.message.clone().unwrap();
+    assert!(
+        msg.starts_with("filter /KVC401zzz matches nothing"),
+        "{msg}"
+    );
+}
+
+/// A fix that is a description is no command: no `$ ` prompt before it, and `y` copies
+/// nothing and says so; of `command  # note` only the command is copied (audit D16).
+#[test]
+fn y_copies_commands_only_and_prose_fixes_show_without_a_prompt() {
+    use kvchain::ui::views;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    let with_fix = |fix: &str| {
+        let mut c = healthy_chain("shop", Some("edge"), "edge-1");
+        testing::break_link(&mut c, LinkKind::Consumers);
+        c.link_mut(LinkKind::Consumers).findings[0].fix = fix.into();
+        let mut a = app(vec![c], UiConfig::default());
+        a.update(AppEvent::Resize(160, 45));
+        a
+    };
+    let screen = |a: &mut App| {
+        let mut t = Terminal::new(TestBackend::new(160, 45)).unwrap();
+        t.draw(|f| views::draw(f, a)).unwrap();
+        t.backend().to_string()
+    };
+
+    let prose = "run a workload that mounts SecretProviderClass edge-sync-kv";
+    let mut a = with_fix(prose);
+    assert_eq!(a.link, LinkKind::Consumers);
+    let fx = key(&mut a, KeyCode::Char('y'));
+    assert!(fx.iter().all(|e| !matches!(e, Effect::Copy(_))), "{fx:?}");
+    let (msg, _) = a.message.clone().unwrap();
+    assert!(msg.starts_with("no command to copy"), "{msg}");
+    let text = screen(&mut a);
+    assert!(text.contains(&format!("fix      {prose}")), "{text}");
+    assert!(!text.contains(&format!("$ {prose}")), "{text}");
+    assert!(
+        !text.contains("copy fix ·"),
+        "no copy hint without a command: {text}"
+    );
+
+    let mut a =
+        with_fix("kubectl edit secretproviderclass edge-kv -n shop  # objects[0].objectName");
+    let fx = key(&mut a, KeyCode::Char('y'));
+    let [Effect::Copy(text)] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(text, "kubectl edit secretproviderclass edge-kv -n shop");
+    let text = screen(&mut a);
+    assert!(
+        text.contains(
+            "$ kubectl edit secretproviderclass edge-kv -n shop  # objects[0].objectName"
+        ),
+        "{text}"
+    );
+}

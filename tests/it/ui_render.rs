@@ -414,3 +414,31 @@ fn live_status_bar_counts_azure_requests() {
         "{status}"
     );
 }
+
+/// `G` in the detail pane goes to the last line, still in view (audit D13: it scrolled
+/// everything out and drew an empty pane); `k` then moves up at once.
+#[test]
+fn g_in_the_detail_pane_keeps_the_last_line_in_view() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let mut app = app_with(testing::demo_chains(), UiConfig::default(), 80, 24);
+    let press = |app: &mut App, code: KeyCode| {
+        app.update(AppEvent::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    };
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Char('G'));
+    let buf = buffer(&mut app);
+    let d = app.areas().detail;
+    let row = |y: u16| -> String {
+        (d.x + 1..d.x + d.width - 1)
+            .map(|x| buf[(x, y)].symbol().to_string())
+            .collect()
+    };
+    let scrolled = app.detail_scroll;
+    assert!(scrolled > 0, "the detail is longer than the pane");
+    // The last row inside the border holds the content's last line.
+    let last = row(d.y + d.height - 2);
+    assert!(!last.trim().is_empty(), "{}", text(&mut app));
+    press(&mut app, KeyCode::Char('k'));
+    assert_eq!(app.detail_scroll, scrolled - 1);
+}

@@ -358,3 +358,63 @@ fn the_snapshot_that_beat_the_outcome_still_feeds_the_watch() {
     );
     assert!(tl.elapsed < Duration::from_secs(60), "{tl:#?}");
 }
+
+/// README Keys, `esc`: the first that applies — an open timeline or verify results close
+/// before the filter is cleared (audit D9: `esc` cleared the filter and left the pane open).
+#[test]
+fn esc_closes_the_timeline_and_the_verify_results_before_clearing_the_filter() {
+    let mut src = settled("healthy");
+    let mut app = app_on(&src);
+    chars(&mut app, "/checkout");
+    key(&mut app, KeyCode::Enter);
+    select_pod(&mut app, "checkout-");
+    key(&mut app, KeyCode::Char('r'));
+    let fx = key(&mut app, KeyCode::Char('y'));
+    act(&mut app, &mut src, fx);
+    assert!(app.timeline.is_some(), "r y opens a timeline");
+    key(&mut app, KeyCode::Esc);
+    assert!(app.timeline.is_none(), "esc closes the timeline first");
+    assert_eq!(app.filter.text, "checkout", "the filter stays");
+
+    let fx = key(&mut app, KeyCode::Char('x'));
+    act(&mut app, &mut src, fx);
+    assert!(app.verified.is_some(), "x lists its results");
+    // From another pane too: the results close before focus goes back to the tree.
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Esc);
+    assert!(
+        app.verified.is_none(),
+        "esc closes the verify results first"
+    );
+    assert_eq!(app.filter.text, "checkout", "the filter stays");
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.filter.text, "checkout", "esc leaves the pane next");
+    key(&mut app, KeyCode::Esc);
+    assert!(app.filter.text.is_empty(), "then clears the filter");
+}
+
+/// Event ages run on the source's clock, not from the last snapshot: a lab that sent no new
+/// snapshot for minutes still ages its events (audit D15: "30s ago" at 09:05:30 for an event
+/// last seen at 09:04:00).
+#[test]
+fn event_ages_are_measured_against_the_source_clock_now() {
+    let mut src = settled("fic-subject-typo");
+    let mut app = app_on(&src);
+    let seen = app
+        .pod_events
+        .iter()
+        .find_map(|e| e.last_seen)
+        .expect("the broken pod has events");
+    src.world_mut().advance(Duration::from_secs(300));
+    // The clock only: the world's next snapshot is not sent.
+    send_lab(&mut app, &src, false);
+    let now = app.source_clock().expect("the lab's clock");
+    let then = app.snapshot.as_ref().unwrap().source.observed_at;
+    let (fresh, stale) = (
+        kvchain::glance::ago(seen, now),
+        kvchain::glance::ago(seen, then),
+    );
+    assert_ne!(fresh, stale);
+    let text = screen(&mut app);
+    assert!(text.contains(&format!(" {fresh} ")), "{fresh}: {text}");
+}

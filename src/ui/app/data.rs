@@ -7,6 +7,7 @@ use super::{App, Discarded, Level};
 use crate::chain::{Chain, Status};
 use crate::snapshot::{Snapshot, SourceKind};
 use crate::source::SourceEvent;
+use crate::ui::subject;
 use crate::ui::tree::Row;
 use crate::ui::views::events::classify;
 
@@ -17,7 +18,7 @@ impl App {
     pub(super) fn on_source(&mut self, ev: SourceEvent) {
         match ev {
             SourceEvent::Progress(p) => self.progress = Some(p),
-            SourceEvent::Status(s) => self.say(s, Level::Warn),
+            SourceEvent::Status(s) => self.source_status(s),
             SourceEvent::Lab(l) => {
                 self.lab = Some(l);
                 self.lab_received = Some(self.now);
@@ -216,21 +217,17 @@ impl App {
         snapshot.events.gaps.reason_for(&ns).map(str::to_string)
     }
 
-    /// (namespace, pod) of the selected row, for pod, SPC and object rows.
+    /// (namespace, pod) of the selected row, for pod, SPC and object rows; none for a chain
+    /// no pod starts (an Ingress's): it has no pod to restart, verify or show events of.
     pub fn selected_pod(&self) -> Option<(String, String)> {
-        match self.tree.selected_row() {
-            Row::Pod(n, w, p) | Row::Chain(n, w, p, _) => {
-                let ns = &self.tree.namespaces[n];
-                Some((
-                    ns.name.clone(),
-                    self.tree.pod_name(n, w, p, &self.chains).to_string(),
-                ))
-            }
-            Row::Object { chain, .. } => self
-                .chains
-                .get(chain)
-                .map(|c| (c.namespace.to_string(), c.pod.to_string())),
-            _ => None,
-        }
+        let c = self.selected_chain()?;
+        subject::has_pod(c).then(|| (c.namespace.to_string(), c.pod.to_string()))
+    }
+
+    /// (namespace, name) of what the selected chain is about: its pod, or for a chain no pod
+    /// starts what it comes from (`Ingress/edge`), for the panes' titles.
+    pub fn selected_subject(&self) -> Option<(String, String)> {
+        let c = self.selected_chain()?;
+        Some((c.namespace.to_string(), subject::name(c).into_owned()))
     }
 }

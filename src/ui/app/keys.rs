@@ -57,7 +57,7 @@ impl App {
                     }
                     _ => return,
                 }
-                self.rebuild_tree();
+                self.filter_changed();
             }
             Mode::Command { mut input } => match key.code {
                 KeyCode::Esc => self.mode = Mode::Normal,

@@ -77,29 +77,37 @@ impl App {
                     input: String::new(),
                 }
             }
+            // README Keys: what is open closes first (the verify results or timeline shown
+            // in place of the events), then focus returns to the tree, then the filter goes:
+            // a filter cleared under an open timeline lost the user's view and left it open.
             UiAction::Back => {
-                if self.focus != Pane::Tree {
+                if self.verified.is_some() {
+                    self.verified = None;
+                } else if self.timeline.is_some() {
+                    self.timeline = None;
+                    self.watch = None;
+                } else if self.focus != Pane::Tree {
                     self.focus = Pane::Tree;
                 } else if self.filter.is_active() {
                     self.filter = Filter::default();
                     self.rebuild_tree();
                     self.say("filter cleared", Level::Info);
-                } else if self.verified.is_some() {
-                    self.verified = None;
-                } else if self.timeline.is_some() {
-                    self.timeline = None;
-                    self.watch = None;
                 } else {
                     self.message = None;
                 }
             }
             UiAction::Help => self.mode = Mode::Help,
-            UiAction::CopyFix => match self.fix_command() {
-                Some(fix) => {
-                    self.say(format!("copied: {fix}"), Level::Info);
-                    fx.push(Effect::Copy(fix));
+            UiAction::CopyFix => match (self.fix(), self.fix_command()) {
+                (_, Some(command)) => {
+                    self.say(format!("copied: {command}"), Level::Info);
+                    fx.push(Effect::Copy(command));
                 }
-                None => self.say("nothing to copy: no fix for this link", Level::Warn),
+                // Prose pasted into a shell is an error: say what to do instead.
+                (Some(_), None) => self.say(
+                    "no command to copy: this fix is a description (read it in the detail pane)",
+                    Level::Warn,
+                ),
+                (None, None) => self.say("nothing to copy: no fix for this link", Level::Warn),
             },
             UiAction::FullText => {
                 self.full_text = !self.full_text;
@@ -215,7 +223,7 @@ impl App {
 
     /// The fix of the selected link's first cause, else of the chain's root cause (a link
     /// that is only blocked by an earlier one copies that one's fix).
-    pub fn fix_command(&self) -> Option<String> {
+    pub fn fix(&self) -> Option<String> {
         let chain = self.selected_chain()?;
         let link = chain.link(self.link);
         link.findings
@@ -225,5 +233,12 @@ impl App {
             .map(|f| f.fix.trim())
             .find(|f| !f.is_empty())
             .map(String::from)
+    }
+
+    /// What `y` copies: the command of [`App::fix`], without its note; none when the fix is
+    /// a description ([`crate::ui::fix_text`]).
+    pub fn fix_command(&self) -> Option<String> {
+        let fix = self.fix()?;
+        crate::ui::fix_text::command(&fix).map(String::from)
     }
 }

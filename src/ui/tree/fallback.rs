@@ -114,7 +114,7 @@ impl TreeView {
                     out.push(NodeKey::Chain(c.id.clone()));
                     out.push(NodeKey::Pod {
                         namespace: namespace.clone(),
-                        name: c.pod.to_string(),
+                        name: crate::ui::subject::name(c).into_owned(),
                     });
                     out.push(NodeKey::Workload {
                         namespace: namespace.clone(),

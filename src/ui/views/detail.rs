@@ -9,9 +9,11 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use super::diff::diff_spans;
 use crate::chain::{Chain, Fact, Link};
 use crate::ui::app::{App, Pane};
+use crate::ui::fix_text::Fix;
 use crate::ui::theme::Theme;
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
+/// Returns the scroll offset drawn at: the asked one, bounded so the last line stays in view.
+pub fn draw(f: &mut Frame, area: Rect, app: &App) -> u16 {
     let t = &app.theme;
     let focused = app.focus == Pane::Detail;
     let chain = app.selected_chain();
@@ -20,7 +22,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             " {} · {}/{} · spc/{} ",
             app.link.title(),
             c.namespace,
-            c.pod,
+            crate::ui::subject::name(c),
             c.spc
         ),
         None => " Detail ".to_string(),
@@ -70,13 +72,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             t.muted(),
         )],
     };
-    f.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false })
-            .scroll((app.detail_scroll, 0)),
-        area,
-    );
+    let p = Paragraph::new(lines)
+        .block(block)
+        .wrap(Wrap { trim: false });
+    let scroll = super::scroll::clamp(&p, area, app.detail_scroll);
+    f.render_widget(p.scroll((scroll, 0)), area);
+    scroll
 }
 
 /// The lines of a link's detail (public for tests and the bench).
@@ -155,16 +156,10 @@ pub fn link_lines_with(
             ]));
         }
         if !finding.confirm.is_empty() {
-            out.push(Line::from(vec![
-                Span::styled("  confirm  ", t.muted()),
-                Span::styled(format!("$ {}", finding.confirm), t.command()),
-            ]));
+            out.push(command_line(t, "  confirm  ", &finding.confirm));
         }
         if !finding.fix.is_empty() {
-            out.push(Line::from(vec![
-                Span::styled("  fix      ", t.muted()),
-                Span::styled(format!("$ {}", finding.fix), t.command()),
-            ]));
+            out.push(command_line(t, "  fix      ", &finding.fix));
         }
         // Evidence last: event messages run long, and the commands must stay in view.
         for e in &finding.evidence {
@@ -193,13 +188,29 @@ pub fn link_lines_with(
             format!(
                 "{} of {}: {} — checked, no finding",
                 link.link.title(),
-                chain.pod,
+                crate::ui::subject::name(chain),
                 link.summary
             ),
             t.muted(),
         ));
     }
     out
+}
+
+/// A confirm or fix line: a command after the `$ ` prompt (its note muted), a description
+/// without one ([`crate::ui::fix_text`]): no prompt before what is not to be run.
+fn command_line(t: &Theme, label: &'static str, text: &str) -> Line<'static> {
+    let mut spans = vec![Span::styled(label, t.muted())];
+    match crate::ui::fix_text::parse(text) {
+        Fix::Command { command, note } => {
+            spans.push(Span::styled(format!("$ {command}"), t.command()));
+            if let Some(note) = note {
+                spans.push(Span::styled(format!("  # {note}"), t.muted()));
+            }
+        }
+        Fix::Prose(prose) => spans.push(Span::raw(prose.to_string())),
+    }
+    Line::from(spans)
 }
 
 /// Facts as `label  observed │ expected` when both fit on one line, else stacked so the two

@@ -50,7 +50,8 @@ pub fn classify(e: &EventObs) -> ClassifiedEvent {
     }
 }
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
+/// Returns the scroll offset drawn at: the asked one, bounded so the last line stays in view.
+pub fn draw(f: &mut Frame, area: Rect, app: &App) -> u16 {
     let t = &app.theme;
     let focused = app.focus == Pane::Events;
     if let Some(v) = &app.verified {
@@ -59,8 +60,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     if let Some(tl) = &app.timeline {
         return super::timeline::draw_timeline(f, area, app, tl);
     }
-    let title = match app.selected_pod() {
-        Some((ns, pod)) => format!(" Events · {ns}/{pod} "),
+    let title = match app.selected_subject() {
+        Some((ns, name)) => format!(" Events · {ns}/{name} "),
         None => " Events ".to_string(),
     };
     let mut block = Block::bordered()
@@ -84,15 +85,21 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 t.status(Status::Unknown),
             ),
             None => Line::styled(
-                if app.selected_pod().is_some() {
-                    "no events for this pod"
-                } else {
-                    "select a pod to see its events"
+                match (app.selected_pod(), app.selected_subject()) {
+                    (Some(_), _) => "no events for this pod".to_string(),
+                    // An Ingress's chain: no pod, so no pod events to list.
+                    (None, Some((_, name))) => format!("{name} is not a pod: no pod events"),
+                    (None, None) => "select a pod to see its events".to_string(),
                 },
                 t.muted(),
             ),
         }]
     } else {
+        // Ages against the source's clock now, not the last snapshot's time: a quiet source
+        // sends no new snapshot, and its events must still age (audit D15).
+        let now = app
+            .source_clock()
+            .or_else(|| app.snapshot.as_ref().map(|s| s.source.observed_at));
         app.pod_events
             .iter()
             .map(|e| {
@@ -113,8 +120,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 if let Some(l) = e.link {
                     spans.push(Span::styled(format!(" [{}]", l.title()), t.accent()));
                 }
-                if let (Some(seen), Some(s)) = (e.last_seen, &app.snapshot) {
-                    let ago = crate::glance::ago(seen, s.source.observed_at);
+                if let (Some(seen), Some(now)) = (e.last_seen, now) {
+                    let ago = crate::glance::ago(seen, now);
                     spans.push(Span::styled(format!(" {ago}"), t.muted()));
                 }
                 spans.push(Span::raw(" "));
@@ -127,13 +134,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             })
             .collect()
     };
-    f.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: true })
-            .scroll((app.events_scroll, 0)),
-        area,
-    );
+    let p = Paragraph::new(lines).block(block).wrap(Wrap { trim: true });
+    let scroll = super::scroll::clamp(&p, area, app.events_scroll);
+    f.render_widget(p.scroll((scroll, 0)), area);
+    scroll
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Drawing: a pure function of [`App`] (it only adjusts the tree's scroll offset to keep the
-//! selection visible). Nothing here waits on IO.
+//! selection visible, and bounds the detail and events panes' offsets to their content).
+//! Nothing here waits on IO.
 
 pub mod detail;
 pub mod diff;
@@ -8,6 +9,7 @@ pub mod lab_menu;
 pub mod lesson;
 pub mod notice;
 pub mod overlay;
+pub mod scroll;
 pub mod status;
 pub mod strip;
 pub mod timeline;
@@ -34,11 +36,12 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         Some(run) => {
             let (lesson_area, detail_area) = lesson::split(a.detail);
             lesson::draw(f, lesson_area, app, &run);
-            detail::draw(f, detail_area, app);
+            app.detail_scroll = detail::draw(f, detail_area, app);
         }
-        None => detail::draw(f, a.detail, app),
+        None => app.detail_scroll = detail::draw(f, a.detail, app),
     }
-    events::draw(f, a.events, app);
+    // Kept bounded, so `k` after `G` moves at once.
+    app.events_scroll = events::draw(f, a.events, app);
     status::draw(f, a.status, app);
     notice::gap_banner(f, a.banner, app);
     if app.loading() {

@@ -29,7 +29,7 @@ fn step_line<'a>(app: &App, step: &Step) -> Line<'a> {
     ])
 }
 
-pub fn draw_timeline(f: &mut Frame, area: Rect, app: &App, tl: &Timeline) {
+pub fn draw_timeline(f: &mut Frame, area: Rect, app: &App, tl: &Timeline) -> u16 {
     let t = &app.theme;
     let mut lines: Vec<Line> = Vec::new();
     if tl.finished && !tl.verdict.is_empty() {
@@ -48,10 +48,10 @@ pub fn draw_timeline(f: &mut Frame, area: Rect, app: &App, tl: &Timeline) {
         short_duration(tl.elapsed),
         short_duration(tl.deadline)
     );
-    draw_closable(f, area, app, title, lines);
+    draw_closable(f, area, app, title, lines)
 }
 
-pub fn draw_verified(f: &mut Frame, area: Rect, app: &App, v: &Verified) {
+pub fn draw_verified(f: &mut Frame, area: Rect, app: &App, v: &Verified) -> u16 {
     let t = &app.theme;
     let lines: Vec<Line> = v
         .items
@@ -63,22 +63,22 @@ pub fn draw_verified(f: &mut Frame, area: Rect, app: &App, v: &Verified) {
             ])
         })
         .collect();
-    draw_closable(f, area, app, format!(" {} ", v.title), lines);
+    draw_closable(f, area, app, format!(" {} ", v.title), lines)
 }
 
 /// The events pane while it shows an action's result: titled, scrollable, `esc` closes it.
-fn draw_closable(f: &mut Frame, area: Rect, app: &App, title: String, lines: Vec<Line>) {
+/// Returns the scroll offset drawn at (bounded to the content).
+fn draw_closable(f: &mut Frame, area: Rect, app: &App, title: String, lines: Vec<Line>) -> u16 {
     let t = &app.theme;
     let block = Block::bordered()
         .title(title)
         .title_bottom(Line::styled(" esc closes ", t.muted()))
         .border_style(t.border(app.focus == Pane::Events))
         .title_style(t.title());
-    f.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false })
-            .scroll((app.events_scroll, 0)),
-        area,
-    );
+    let p = Paragraph::new(lines)
+        .block(block)
+        .wrap(Wrap { trim: false });
+    let scroll = super::scroll::clamp(&p, area, app.events_scroll);
+    f.render_widget(p.scroll((scroll, 0)), area);
+    scroll
 }

@@ -14,8 +14,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     app.tree.scroll_into_view(height);
     let t = &app.theme;
     let focused = app.focus == Pane::Tree;
-    let pods = app.tree.counts.total();
+    // Chains no pod starts (an Ingress's) are no pods: counted apart.
+    let pods = app.tree.pods();
     let mut title = format!(" Chains · {pods} pods ");
+    if app.tree.without_pod > 0 {
+        title.push_str(&format!("· {} without a pod ", app.tree.without_pod));
+    }
     if !app.filter.text.is_empty() {
         title.push_str(&format!("· /{} ", app.filter.text));
     }

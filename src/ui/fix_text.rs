@@ -1,0 +1,130 @@
+//! Whether a finding's fix is a command to run or a description to read. Most fixes are a
+//! command (`kubectl edit …`, `az role assignment create …`), some with a note after ` # `;
+//! some are prose (KVC904 "run a workload that mounts …", KVC406 "a managed identity cannot
+//! do this: …"). The detail pane puts the `$ ` prompt before commands only, and `y` copies
+//! the command alone: prose pasted into a shell is an error, a note a no-op at best.
+
+/// A fix, split for showing and copying.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fix<'a> {
+    /// A command line to run, and the note after its ` # `, if any.
+    Command {
+        command: &'a str,
+        note: Option<&'a str>,
+    },
+    /// A description of what to do: nothing to paste into a shell.
+    Prose(&'a str),
+}
+
+/// The programs the fixes run (a fix starting with one of them, after any `VAR=value`, is a
+/// command).
+const PROGRAMS: &[&str] = &[
+    "kubectl",
+    "az",
+    "helm",
+    "kubelogin",
+    "kvchain",
+    "curl",
+    "openssl",
+    "jq",
+    "base64",
+    "for",
+    "export",
+    "cat",
+    "echo",
+];
+
+pub fn parse(fix: &str) -> Fix<'_> {
+    let fix = fix.trim();
+    // A comment is read, not run.
+    if fix.starts_with('#') {
+        return Fix::Prose(fix);
+    }
+    let program = fix.split_whitespace().find(|w| !is_assignment(w));
+    if !program.is_some_and(|p| PROGRAMS.contains(&p)) {
+        return Fix::Prose(fix);
+    }
+    match fix.split_once(" # ") {
+        Some((command, note)) => Fix::Command {
+            command: command.trim_end(),
+            note: Some(note.trim()).filter(|n| !n.is_empty()),
+        },
+        None => Fix::Command {
+            command: fix,
+            note: None,
+        },
+    }
+}
+
+/// The command to copy, if the fix is one.
+pub fn command(fix: &str) -> Option<&str> {
+    match parse(fix) {
+        Fix::Command { command, .. } => Some(command),
+        Fix::Prose(_) => None,
+    }
+}
+
+/// `NAME=value` before a command (`KUBECONFIG=… kubectl …`).
+fn is_assignment(word: &str) -> bool {
+    word.split_once('=').is_some_and(|(name, _)| {
+        !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_known_program_at_the_start_is_a_command() {
+        for fix in [
+            "kubectl rollout restart deployment/cart -n shop",
+            "az aks addon update -g \"$CLUSTER_RG\" -n aks -a azure-keyvault-secrets-provider",
+            "helm upgrade csi secrets-store-csi-driver/secrets-store-csi-driver",
+            "KUBECONFIG=/tmp/k kubectl get pods",
+        ] {
+            assert_eq!(
+                parse(fix),
+                Fix::Command {
+                    command: fix,
+                    note: None
+                },
+                "{fix}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_note_after_the_command_is_not_copied() {
+        let fix = "kubectl edit secretproviderclass catalog-kv -n shop  # objects[0].objectName: catalog-apikey";
+        assert_eq!(
+            parse(fix),
+            Fix::Command {
+                command: "kubectl edit secretproviderclass catalog-kv -n shop",
+                note: Some("objects[0].objectName: catalog-apikey"),
+            }
+        );
+        assert_eq!(
+            command(fix),
+            Some("kubectl edit secretproviderclass catalog-kv -n shop")
+        );
+    }
+
+    #[test]
+    fn prose_and_comments_are_no_commands() {
+        for fix in [
+            "run a workload that mounts SecretProviderClass edge-sync-kv (its pods make the driver create the Secret)",
+            "a managed identity cannot do this: use a multi-tenant app registration",
+            "keep what mounts SecretProviderClass edge-sync-kv in namespace shop running",
+            "# kubectl cannot fix this: ask the vault's owner",
+            "kubectl's webhook must be installed first",
+            "",
+        ] {
+            assert_eq!(parse(fix), Fix::Prose(fix), "{fix}");
+            assert_eq!(command(fix), None, "{fix}");
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! How far a bordered, wrapped pane may scroll: `G` asks for "as far as it goes" and a
+//! paragraph scrolled past its end draws an empty pane, so the offset stops where the last
+//! line of content sits at the bottom of the pane.
+
+use ratatui::layout::Rect;
+use ratatui::widgets::Paragraph;
+
+/// `scroll` bounded to the wrapped height of `p` (with its block) minus the pane's height:
+/// the last line stays in view.
+pub fn clamp(p: &Paragraph, area: Rect, scroll: u16) -> u16 {
+    let inner_width = area.width.saturating_sub(2);
+    scroll.min(max_scroll(p.line_count(inner_width), area.height))
+}
+
+/// The largest useful offset: content rows (borders included) past the pane's height.
+fn max_scroll(content_rows: usize, pane_rows: u16) -> u16 {
+    let past = content_rows.saturating_sub(usize::from(pane_rows));
+    u16::try_from(past).unwrap_or(u16::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::widgets::{Block, Wrap};
+
+    #[test]
+    fn content_shorter_than_the_pane_does_not_scroll() {
+        assert_eq!(max_scroll(5, 10), 0);
+        assert_eq!(max_scroll(10, 10), 0);
+    }
+
+    #[test]
+    fn the_last_line_stays_at_the_bottom() {
+        // 30 lines and two borders in a pane of 12 rows: 20 rows scrolled show lines 21..30.
+        let lines: Vec<String> = (1..=30).map(|i| format!("line {i}")).collect();
+        let p = Paragraph::new(lines.join("\n"))
+            .block(Block::bordered())
+            .wrap(Wrap { trim: false });
+        let area = Rect::new(0, 0, 40, 12);
+        assert_eq!(clamp(&p, area, 10_000), 20);
+        assert_eq!(clamp(&p, area, 3), 3);
+    }
+
+    #[test]
+    fn wrapped_lines_count_as_the_rows_they_take() {
+        // One line of 100 characters in a pane 22 wide (20 inside): five rows, plus borders.
+        let p = Paragraph::new("x".repeat(100))
+            .block(Block::bordered())
+            .wrap(Wrap { trim: false });
+        assert_eq!(clamp(&p, Rect::new(0, 0, 22, 4), 10_000), 3);
+    }
+}
