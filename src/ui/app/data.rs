@@ -9,7 +9,7 @@ use crate::snapshot::{Snapshot, SourceKind};
 use crate::source::SourceEvent;
 use crate::ui::subject;
 use crate::ui::tree::Row;
-use crate::ui::views::events::classify;
+use crate::ui::views::events::{cited_on, classify};
 
 /// How the status bar says the source is retrying its connection; replaced once data arrives.
 const RECONNECTING: &str = "reconnecting";
@@ -197,13 +197,21 @@ impl App {
         {
             self.revealed = None;
         }
+        let chain = self.selected_chain();
         self.pod_events = match (self.snapshot.as_deref(), self.selected_pod()) {
             (Some(s), Some((ns, pod))) => s
                 .events
                 .items
                 .iter()
                 .filter(|e| e.namespace == ns && e.involved_name == pod)
-                .map(classify)
+                .map(|e| {
+                    let mut c = classify(e);
+                    // Where the diagnosis cites the event, its link is the tag.
+                    if let Some(link) = chain.and_then(|ch| cited_on(ch, e)) {
+                        c.link = Some(link);
+                    }
+                    c
+                })
                 .collect(),
             _ => Vec::new(),
         };

@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use crate::chain::{LinkKind, Status};
+use crate::chain::{Chain, LinkKind, Status};
 use crate::snapshot::EventObs;
 use crate::ui::app::{App, Pane};
 
@@ -37,6 +37,22 @@ pub fn link_of(reason: &str, message: &str) -> Option<LinkKind> {
     } else {
         None
     }
+}
+
+/// The link of `chain` whose finding cites event `e` as its evidence: the diagnosis's own
+/// reading, which knows what the message alone cannot tell (an AADSTS700016 for an identity
+/// that exists is the SPC's tenant, KVC404 on the Federation link, not a missing identity).
+/// Matched by the message's first line (evidence is escaped for display past control
+/// characters); a line too short to tell events apart matches nothing.
+pub fn cited_on(chain: &Chain, e: &EventObs) -> Option<LinkKind> {
+    let line = e.message.split(char::is_control).next().unwrap_or_default();
+    if line.len() < 24 {
+        return None;
+    }
+    let cites = |f: &crate::chain::Finding| f.evidence.iter().any(|ev| ev.contains(line));
+    (chain.links.iter())
+        .find(|l| l.findings.iter().any(cites))
+        .map(|l| l.link)
 }
 
 pub fn classify(e: &EventObs) -> ClassifiedEvent {
