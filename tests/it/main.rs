@@ -75,6 +75,7 @@ mod lessons;
 mod live_actions;
 mod live_connect;
 mod live_contexts;
+mod live_crd_missing;
 mod live_degrade;
 mod live_gaps;
 mod live_history;
