@@ -26,6 +26,7 @@ mod check_fleet;
 mod check_manifests;
 mod check_namespace_filter;
 mod check_pictures;
+mod check_undetermined_ci;
 mod check_unread_inputs;
 mod compound_env;
 mod compound_optional;
