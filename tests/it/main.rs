@@ -96,6 +96,7 @@ mod manifests_restarts;
 mod manifests_volume_override;
 mod parser_props;
 mod report_text;
+mod report_unverified;
 mod rules_cause;
 mod rules_client_id_sides;
 mod rules_compound_pods;
