@@ -6,7 +6,9 @@
 //! missing, `warning` when links that depend on it are unknown, `note` when nothing failed (the
 //! source cannot hold it, or `--no-azure` asked not to look) — and `executionSuccessful` is
 //! false when an error-level notification is present. Inputs that could not be read are errors
-//! too: they are left out of every verdict.
+//! too: they are left out of every verdict. So is a chain without a verdict (a pod stuck past
+//! its mount's time with the events that would say why unread: `check` exits 3, UNDETERMINED):
+//! one `undetermined` error each, or its empty `results` would read as a clean bill.
 
 use std::collections::BTreeMap;
 
@@ -16,6 +18,7 @@ use serde_sarif::sarif::{
     PropertyBag, ReportingConfiguration, ReportingDescriptor, ReportingDescriptorReference,
 };
 
+use crate::chain::{Chain, LinkKind};
 use crate::shown::shown;
 use crate::snapshot::{Gap, Snapshot};
 
@@ -26,13 +29,16 @@ enum Kind {
     UnknownLinks,
     NotObserved,
     UnreadInput,
+    /// Last, so the indexes of the others stay as they were.
+    Undetermined,
 }
 
-const KINDS: [Kind; 4] = [
+const KINDS: [Kind; 5] = [
     Kind::Incomplete,
     Kind::UnknownLinks,
     Kind::NotObserved,
     Kind::UnreadInput,
+    Kind::Undetermined,
 ];
 
 impl Kind {
@@ -42,11 +48,12 @@ impl Kind {
             Kind::UnknownLinks => "unknown-links",
             Kind::NotObserved => "not-observed",
             Kind::UnreadInput => "unread-input",
+            Kind::Undetermined => "undetermined",
         }
     }
     fn level(self) -> &'static str {
         match self {
-            Kind::Incomplete | Kind::UnreadInput => "error",
+            Kind::Incomplete | Kind::UnreadInput | Kind::Undetermined => "error",
             Kind::UnknownLinks => "warning",
             Kind::NotObserved => "note",
         }
@@ -64,6 +71,9 @@ impl Kind {
             }
             Kind::UnreadInput => {
                 "An input document could not be read: it is left out of every result."
+            }
+            Kind::Undetermined => {
+                "A pod has not started long after its mount was due and the events that would say why could not be read: its chain has no verdict, so no result there means unknown, not healthy."
             }
         }
     }
@@ -91,10 +101,16 @@ pub fn descriptors() -> Vec<ReportingDescriptor> {
         .collect()
 }
 
-/// The run's one invocation: every gap and unread input, and whether the run saw enough to
-/// stand for the cluster.
-pub fn invocation(snapshot: &Snapshot, gaps: &[Gap]) -> Invocation {
+/// The run's one invocation: every gap, unread input and chain without a verdict, and whether
+/// the run saw enough to stand for the cluster.
+pub fn invocation(snapshot: &Snapshot, gaps: &[Gap], chains: &[Chain]) -> Invocation {
     let mut notes: Vec<Notification> = gaps.iter().map(gap_notification).collect();
+    notes.extend(
+        chains
+            .iter()
+            .filter(|c| crate::chain::waits_unexplained(c))
+            .map(undetermined_notification),
+    );
     notes.extend(snapshot.source.unread.iter().map(|u| {
         let u = shown(u);
         notification(
@@ -111,6 +127,36 @@ pub fn invocation(snapshot: &Snapshot, gaps: &[Gap]) -> Invocation {
         .execution_successful(successful)
         .tool_execution_notifications(notes)
         .build()
+}
+
+/// A chain whose pod waits for its mount with its cause unread: no verdict on it (the Mount
+/// link's facts say why, the events gap's reason first).
+fn undetermined_notification(c: &Chain) -> Notification {
+    let mount = c.link(LinkKind::Mount);
+    let reasons: Vec<String> = mount
+        .facts
+        .iter()
+        .filter(|f| f.label == "unknown")
+        .map(|f| shown(&f.observed).into_owned())
+        .collect();
+    let props = BTreeMap::from([
+        ("chain".to_string(), json!(shown(&c.id))),
+        ("namespace".to_string(), json!(shown(&c.namespace))),
+        ("pod".to_string(), json!(shown(&c.pod))),
+        ("reasons".to_string(), json!(reasons)),
+    ]);
+    notification(
+        Kind::Undetermined,
+        format!(
+            "Undetermined: pod {}/{} has not started long after its mount was due, and the events that would say why could not be read ({}). Chain {} has no verdict: no result for it means unknown, not healthy.",
+            shown(&c.namespace),
+            shown(&c.pod),
+            reasons.join("; "),
+            shown(&c.id)
+        ),
+        props,
+        Some((c.namespace.as_str(), "namespace")),
+    )
 }
 
 fn gap_notification(g: &Gap) -> Notification {

@@ -11,7 +11,9 @@
 //! chains may be missing behind it (pods or SecretProviderClasses), `<skipped>` when only links
 //! that depend on it are unknown — and a chain with nothing failing that sits behind such a
 //! gap (its links unknown for it) is `<skipped>` with the reason, not passed: JUnit viewers
-//! (GitHub, GitLab, Jenkins) count skipped and errored cases apart from passes.
+//! (GitHub, GitLab, Jenkins) count skipped and errored cases apart from passes. A chain with
+//! no verdict (its pod stuck with the events that would say why unread: `check` exits 3,
+//! UNDETERMINED) is an `<error type="undetermined">`, as an incomplete read is.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -19,7 +21,7 @@ use std::fmt::Write as _;
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::{Context, FailOn};
-use crate::chain::{Chain, Finding, Link, Status};
+use crate::chain::{Chain, Finding, Link, LinkKind, Status};
 use crate::shown::{shown, shown_string};
 use crate::snapshot::{Gap, Snapshot};
 
@@ -173,7 +175,18 @@ fn case(c: &Chain, fail_on: FailOn, gaps: &[Gap]) -> TestCase {
     let (failing, other): (Vec<&Finding>, Vec<&Finding>) = c
         .findings()
         .partition(|f| f.suppressed.is_none() && fail_on.fails(f.severity));
-    let status = if failing.is_empty() {
+    let status = if failing.is_empty() && crate::chain::waits_unexplained(c) {
+        // No verdict (check exits 3, UNDETERMINED): an error case, as an incomplete read is,
+        // never a skip or a pass.
+        let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+        let reasons: Vec<&str> = unknown_reasons(c.link(LinkKind::Mount)).collect();
+        s.set_message(format!(
+            "undetermined: the pod has not started long after its mount was due, and the events that would say why could not be read ({}): no verdict",
+            shown(&reasons.join("; "))
+        ));
+        s.set_type("undetermined");
+        s
+    } else if failing.is_empty() {
         match unverified(c, gaps) {
             Some(why) => {
                 let mut s = TestCaseStatus::skipped();

@@ -43,19 +43,29 @@ pub fn render(snapshot: &Snapshot, chains: &[Chain], cx: &Context) -> String {
         .notifications(super::invocation::descriptors())
         .build();
     let gaps = snapshot.gaps();
+    let undetermined = chains
+        .iter()
+        .filter(|c| crate::chain::waits_unexplained(c))
+        .count();
     let run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
         // A clean run still says so: an empty array, not a missing one.
         .results(results)
         // What could not be read: without it an empty `results` reads as healthy.
-        .invocations(vec![super::invocation::invocation(snapshot, &gaps)])
+        .invocations(vec![super::invocation::invocation(snapshot, &gaps, chains)])
         .properties(
             PropertyBag::builder()
                 .additional_properties(BTreeMap::from([
                     ("source".to_string(), json!(snapshot.source.kind.as_str())),
                     ("label".to_string(), json!(shown(&snapshot.source.label))),
                     ("chains".to_string(), json!(chains.len())),
-                    ("incomplete".to_string(), json!(snapshot.incomplete())),
+                    // True whenever `check` exits 3 for what it could not read: chains may
+                    // be missing, or one has no verdict (`undetermined` counts those).
+                    (
+                        "incomplete".to_string(),
+                        json!(crate::report::undetermined(snapshot, chains)),
+                    ),
+                    ("undetermined".to_string(), json!(undetermined)),
                     ("gaps".to_string(), json!(gaps.len())),
                 ]))
                 .build(),

@@ -18,6 +18,7 @@ pub use merged::MAX_EVIDENCE;
 pub use text::{text, text_with, write_text};
 
 use std::borrow::{Borrow, Cow};
+use std::collections::HashSet;
 
 use serde::Serialize;
 
@@ -73,6 +74,13 @@ struct Counts {
     /// Chains whose pod waits for its mount and whose events, which would say why, are unread.
     #[serde(skip_serializing_if = "is_zero")]
     unexplained: usize,
+    /// Chains with a link unknown because a read failed (a gap not chosen: not `--no-azure`,
+    /// not what manifests cannot hold), and how many links of theirs are unknown: "0 errors"
+    /// says nothing of them, so the headline counts them (audit F11).
+    #[serde(skip_serializing_if = "is_zero")]
+    unverified: usize,
+    #[serde(skip_serializing_if = "is_zero")]
+    unknown_links: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -96,6 +104,26 @@ fn counts<C: Borrow<Chain>>(
             .count(),
         ..Counts::default()
     };
+    let failed: HashSet<String> = snapshot
+        .gaps()
+        .into_iter()
+        .filter(|g| !g.chosen)
+        .map(|g| g.reason)
+        .collect();
+    if !failed.is_empty() {
+        for chain in chains {
+            let links = &chain.borrow().links;
+            if links.iter().any(|l| unknown_for_failed_read(l, &failed)) {
+                // All its unknown links, as its strip shows them: one the failed read left
+                // unknown makes those after it unknown too ("Sync: mount unknown").
+                c.unverified += 1;
+                c.unknown_links += links
+                    .iter()
+                    .filter(|l| l.status == crate::chain::Status::Unknown)
+                    .count();
+            }
+        }
+    }
     for f in findings.iter().map(|m| &m.finding) {
         if f.suppressed.is_some() {
             c.suppressed += 1;
@@ -112,6 +140,15 @@ fn counts<C: Borrow<Chain>>(
         }
     }
     c
+}
+
+/// The link is unknown for a read that failed: the rules record the gap's reason as its
+/// "unknown" fact.
+fn unknown_for_failed_read(l: &crate::chain::Link, failed: &HashSet<String>) -> bool {
+    l.status == crate::chain::Status::Unknown
+        && l.facts
+            .iter()
+            .any(|f| f.label == "unknown" && failed.contains(f.observed.as_str()))
 }
 
 /// An error that is a cause (one that only follows an earlier link's cause is its effect).

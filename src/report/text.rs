@@ -156,6 +156,16 @@ fn write_text_to(
         crate::glance::plural(n.warnings, "warning"),
         n.info
     );
+    // Unknown is not ok: links a failed read left unchecked are counted here, or "0 errors"
+    // over them would read as healthy (the gaps are listed below the headline).
+    if n.unverified > 0 {
+        let _ = write!(
+            out,
+            ", {} not verified ({} unknown: a read failed, listed below)",
+            crate::glance::plural(n.unverified, "chain"),
+            crate::glance::plural(n.unknown_links, "link")
+        );
+    }
     if n.blocked > 0 {
         let _ = write!(out, ", {} blocked by a cause above", n.blocked);
     }

@@ -143,7 +143,9 @@ pub fn not_installed(crd: &str) -> String {
     format!("CRD {crd} not installed")
 }
 
-fn is_not_installed(reason: &str) -> bool {
+/// The reason says a kind's CRD is missing ([`not_installed`]): no object of that kind exists,
+/// which is known, unlike a read that failed.
+pub fn is_not_installed(reason: &str) -> bool {
     reason.starts_with("CRD ") && reason.ends_with(" not installed")
 }
 

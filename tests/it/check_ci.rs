@@ -35,7 +35,7 @@ fn stdout_json(out: &Output) -> Value {
     })
 }
 
-fn sarif_schema_errors(doc: &Value) -> Vec<String> {
+pub(crate) fn sarif_schema_errors(doc: &Value) -> Vec<String> {
     let schema: Value = serde_json::from_str(
         &std::fs::read_to_string(root().join("tests/fixtures/sarif-schema-2.1.0.json")).unwrap(),
     )

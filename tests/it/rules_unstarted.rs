@@ -151,3 +151,45 @@ fn a_pod_stuck_with_its_cause_unread_makes_the_report_undetermined() {
         "{headline}"
     );
 }
+
+/// Audit F2: losing one more permission must not make the run greener. With the pod's
+/// SecretProviderClassPodStatuses unreadable as well as its events, a pod stuck for minutes
+/// is still undetermined (exit 3, the headline says so), not an ordinary unknown link; its
+/// Mount link names both gaps.
+#[test]
+fn a_stuck_pod_stays_undetermined_when_its_pod_statuses_are_unreadable_too() {
+    const SPCPS: &str = "cannot list secretproviderclasspodstatuses in shop: forbidden";
+    let mut s = waiting(SignedDuration::from_mins(6), true);
+    s.spc_statuses.gaps.all = Some(SPCPS.into());
+    let chains = diagnose(&s);
+    assert!(kvchain::report::undetermined(&s, &chains));
+    let headline = kvchain::report::text(&s, &chains, false);
+    let headline = headline.lines().next().unwrap_or_default();
+    assert!(
+        headline.starts_with("UNDETERMINED: 1 pod not started"),
+        "{headline}"
+    );
+    let mount = chains[0].link(LinkKind::Mount);
+    assert_eq!(mount.status, Status::Unknown, "{mount:#?}");
+    for reason in [FORBIDDEN, SPCPS] {
+        assert!(
+            mount
+                .facts
+                .iter()
+                .any(|f| f.label == "unknown" && f.observed == reason),
+            "{reason}: {mount:#?}"
+        );
+    }
+    assert_eq!(chains[0].link(LinkKind::Consumers).status, Status::Unknown);
+
+    // Events readable: the pod statuses alone leave the mount unknown, no undetermined run.
+    let mut s = waiting(SignedDuration::from_mins(6), false);
+    s.spc_statuses.gaps.all = Some(SPCPS.into());
+    let chains = diagnose(&s);
+    assert!(!kvchain::report::undetermined(&s, &chains));
+    // Within the time a mount takes it is merely starting, whatever is unread.
+    let mut s = waiting(SignedDuration::from_secs(40), true);
+    s.spc_statuses.gaps.all = Some(SPCPS.into());
+    let chains = diagnose(&s);
+    assert!(!kvchain::report::undetermined(&s, &chains));
+}

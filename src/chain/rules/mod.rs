@@ -30,6 +30,7 @@ mod sa_template;
 pub(crate) mod service_account;
 mod slip;
 pub(crate) mod sp_secret;
+mod spc_crd;
 pub(crate) mod spc_namespace;
 pub(crate) mod static_pod;
 pub(crate) mod sync;
@@ -113,10 +114,15 @@ pub(crate) fn no_spc(cx: &Ctx, link: &mut Link) {
 }
 
 /// The chain names a SecretProviderClass that could not be read: marks the link unknown with
-/// the reason and says so.
+/// the reason and says so. A CRD that is not installed is no failed read: no SPC can exist
+/// there, so the chain's is known to be absent (KVC101, [`spc_crd`]), not unknown.
 pub(crate) fn spc_unread(cx: &Ctx, link: &mut Link) -> bool {
     match cx.snap().spcs.unknown_in(cx.ns()) {
-        Some(reason) if cx.spc.is_none() && !cx.spc_name.is_empty() => {
+        Some(reason)
+            if cx.spc.is_none()
+                && !cx.spc_name.is_empty()
+                && !crate::snapshot::gaps::is_not_installed(reason) =>
+        {
             unknown(link, "SPC unknown", reason);
             true
         }

@@ -36,13 +36,25 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             .push(Fact::new("runtime", "a pod template has no mount yet"));
         return;
     }
+    let waiting = cx.pod.containers.iter().any(|c| matches!(&c.state, ContainerStateObs::Waiting { reason, .. } if reason == "ContainerCreating"));
     if let Some(reason) = cx.snap().spc_statuses.unknown_in(cx.ns()) {
-        unknown(link, "status unknown", reason);
+        // Whether it mounted is unknown. But a pod on a node and still not started past the
+        // time a mount takes, with the events that would say why unread, has no verdict
+        // whether or not its SPCPS can be read (README: exit 3): one more permission lost
+        // must not turn it into a quiet unknown link (audit F2).
+        let placed = cx.pod.node.is_some() && !bound_to_no_node(cx);
+        if placed
+            && (cx.pod.phase == "Pending" || waiting)
+            && super::unstarted::unseen_mount(cx, link)
+        {
+            link.facts.push(Fact::new("unknown", reason));
+        } else {
+            unknown(link, "status unknown", reason);
+        }
         return;
     }
     let Some(st) = cx.status else {
         earlier_pods_status(cx, link);
-        let waiting = cx.pod.containers.iter().any(|c| matches!(&c.state, ContainerStateObs::Waiting { reason, .. } if reason == "ContainerCreating"));
         if cx.pod.phase == "Pending" && cx.pod.node.is_none() {
             // Nothing mounts before the scheduler places the pod (its FailedScheduling
             // events say why): not a mount in progress.

@@ -87,6 +87,9 @@ fn spc_exists(cx: &Ctx, link: &mut Link) {
     if super::spc_unread(cx, link) {
         return;
     }
+    if super::spc_crd::absent(cx, link, spc_reference(cx)) {
+        return;
+    }
     if written_but_unread(cx, link) {
         return;
     }

@@ -55,10 +55,16 @@ pub(crate) fn unseen_mount(cx: &Ctx, link: &mut Link) -> bool {
         return false;
     }
     unknown(link, NOT_STARTED, reason);
+    // Its SPCPS unreadable too: "not mounted" rests on the containers alone.
+    let status = if cx.snap().spc_statuses.unknown_in(cx.ns()).is_some() {
+        "its SecretProviderClassPodStatus cannot be read"
+    } else {
+        "no SecretProviderClassPodStatus"
+    };
     link.facts.push(Fact::new(
         "not started",
         format!(
-            "pod {} was created at {} and is still not mounted more than {} minutes later (no SecretProviderClassPodStatus, containers waiting); the events that would say why (a FailedMount) cannot be read: kubectl describe pod {} -n {} shows them to an account that may read events",
+            "pod {} was created at {} and is still not mounted more than {} minutes later ({status}, containers waiting); the events that would say why (a FailedMount) cannot be read: kubectl describe pod {} -n {} shows them to an account that may read events",
             cx.pod.name,
             crate::glance::time(created),
             MOUNT_GRACE.as_mins(),

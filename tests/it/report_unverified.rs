@@ -1,0 +1,60 @@
+//! Audit F11: SecretProviderClassPodStatuses forbidden leave the Mount link (and what follows
+//! from it) unknown. That is no exit 3 — README: only unread pods or SPCs, or an undetermined
+//! pod, are — but "0 errors" alone would read as healthy: the headline counts the chains a
+//! failed read left unverified and their unknown links, and the JSON summary carries both.
+//! What was not read by choice (`--no-azure`) counts for nothing here.
+
+use kvchain::chain::diagnose;
+use kvchain::chain::testkit as tk;
+use kvchain::snapshot::*;
+
+fn headline_and_summary(s: &Snapshot) -> (String, serde_json::Value) {
+    let chains = diagnose(s);
+    let text = kvchain::report::text(s, &chains, false);
+    let json: serde_json::Value = serde_json::from_str(&kvchain::report::json(s, &chains)).unwrap();
+    (
+        text.lines().next().unwrap_or_default().to_string(),
+        json["summary"].clone(),
+    )
+}
+
+fn live(mut s: Snapshot) -> Snapshot {
+    s.source.kind = SourceKind::Live;
+    s
+}
+
+#[test]
+fn the_headline_counts_chains_a_failed_read_left_unverified() {
+    let mut s = live(tk::healthy());
+    let (headline, summary) = headline_and_summary(&s);
+    assert!(!headline.contains("not verified"), "{headline}");
+    assert!(summary.get("unverified").is_none(), "{summary}");
+
+    s.spc_statuses.gaps.all =
+        Some("cannot list secretproviderclasspodstatuses at the cluster scope: forbidden".into());
+    let chains = diagnose(&s);
+    assert!(
+        !kvchain::report::undetermined(&s, &chains),
+        "no exit 3 for a link gap"
+    );
+    let (headline, summary) = headline_and_summary(&s);
+    assert_eq!(headline.lines().count(), 1);
+    let n = summary["unverified"].as_u64().unwrap();
+    assert!(n >= 1, "{summary}");
+    assert!(summary["unknown_links"].as_u64().unwrap() >= n, "{summary}");
+    assert!(
+        headline.contains(&format!("{n} chain")) && headline.contains("not verified"),
+        "{headline}"
+    );
+    assert!(headline.contains("links unknown") || headline.contains("link unknown"));
+}
+
+#[test]
+fn what_was_left_unread_by_choice_leaves_the_headline_alone() {
+    let mut s = live(tk::healthy());
+    s.azure.vaults.gaps.all = Some(kvchain::snapshot::gaps::AZURE_DISABLED.into());
+    s.azure.identities.gaps.all = Some(kvchain::snapshot::gaps::AZURE_DISABLED.into());
+    let (headline, summary) = headline_and_summary(&s);
+    assert!(!headline.contains("not verified"), "{headline}");
+    assert!(summary.get("unverified").is_none(), "{summary}");
+}
