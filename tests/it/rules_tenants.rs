@@ -158,6 +158,16 @@ fn a_vault_in_another_tenant_explains_that_a_managed_identity_cannot_cross() {
         !f.fix
             .contains(&format!("parameters.tenantID: {OTHER_TENANT}"))
     );
+    // Nor a fact that says so: no "expected" tenantID on the link (audit D8).
+    let link = c.link(kvchain::chain::LinkKind::Federation);
+    assert!(
+        !link
+            .facts
+            .iter()
+            .any(|x| x.label == "tenantID" && x.expected.is_some()),
+        "{:#?}",
+        link.facts
+    );
 }
 
 /// AKV10032 names the vault's tenant (FACTS §11): with the vault unseen, the fix's consent

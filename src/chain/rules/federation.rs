@@ -310,8 +310,15 @@ fn tenant(cx: &Ctx, link: &mut Link) {
     if let Some(v) = vault
         && (cx.detail || !same(spc_tenant, &v.tenant_id))
     {
-        link.facts
-            .push(Fact::compare("tenantID", spc_tenant, v.tenant_id.as_str()));
+        // The vault's tenant is what tenantID should say only where the identity lives there
+        // too; across tenants no tenantID works (KVC406), and "expected" would invite the edit
+        // that ends in AADSTS700016 (audit D8): a fact, not a comparison.
+        let crossed = home.is_some_and(|(_, h)| !same(h, &v.tenant_id));
+        link.facts.push(if crossed {
+            Fact::new(format!("tenant of vault {}", v.name), v.tenant_id.as_str())
+        } else {
+            Fact::compare("tenantID", spc_tenant, v.tenant_id.as_str())
+        });
     }
     if let Some((name, t)) = home
         && (cx.detail || !same(spc_tenant, t))
