@@ -218,3 +218,38 @@ fn restore_after_a_marker_leaves_env_that_read_the_restored_value_unaffected() {
         env.state
     );
 }
+
+/// A rotation whose mount cannot follow because the identity lost its grant: the driver's
+/// rotation polls fail with a 403 (MountRotationFailed, FACTS §3). The timeline names that
+/// failure and the link it breaks on the mount and synced-Secret hops, instead of "check the
+/// driver and provider logs" and "check FailedToCreateSecret events" (audit D3).
+#[test]
+fn a_rotation_whose_polls_fail_names_the_failure_on_its_hops() {
+    use kvchain::source::{LabControl, Source as _};
+    let mut src = settled("healthy");
+    let _ = src.info();
+    let out = src.control(&LabControl::Fault {
+        id: "remove-role-assignment".into(),
+        apply: true,
+        target: None,
+    });
+    assert!(out.is_ok(), "{out:?}");
+    let tl = rotate(&mut src, "checkout-db-password", true);
+    let StepState::Stuck(why) = state(&tl, "mounted version") else {
+        panic!("the mount cannot move: {tl:#?}");
+    };
+    assert!(
+        why.contains("rotation polls fail") && why.contains("(Access link)"),
+        "{why}"
+    );
+    let synced = (tl.steps.iter())
+        .find(|s| s.label.starts_with("Secret ") && s.label.ends_with(": synced"))
+        .unwrap_or_else(|| panic!("{tl:#?}"));
+    let StepState::Stuck(why) = &synced.state else {
+        panic!("{tl:#?}");
+    };
+    assert!(
+        !why.contains("FailedToCreateSecret") && why.contains("(Access link)"),
+        "{why}"
+    );
+}

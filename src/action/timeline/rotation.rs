@@ -16,6 +16,7 @@ use super::steps::{
     Hop, Step, StepState, Steps, Timeline, pod_names, short_duration, since, step_time, verdict,
 };
 use env::{Reader, env_state, reloader_restarts, value_taken};
+use failures::RotationFailures;
 
 const ROTATION_HOPS: &[Hop] = &[
     ("Key Vault: new version", |k| k == "vault"),
@@ -47,6 +48,8 @@ pub struct RotationWatch {
     finished: bool,
     verdict: Vec<Step>,
     follow_up: Option<String>,
+    /// Pods whose rotation polls failed since the start, and why.
+    failures: RotationFailures,
 }
 
 impl RotationWatch {
@@ -77,6 +80,7 @@ impl RotationWatch {
             finished: false,
             verdict: Vec::new(),
             follow_up: None,
+            failures: RotationFailures::default(),
         }
     }
 
@@ -128,6 +132,7 @@ impl RotationWatch {
             .elapsed
             .max(since(self.started_at, s.source.observed_at));
         self.observe_vault(s);
+        self.failures.observe(s, self.started_at);
         let rotation_off = s
             .cluster
             .csi_driver
@@ -171,12 +176,16 @@ impl RotationWatch {
 
     fn finish(&mut self) {
         let poll = short_duration(self.poll);
-        self.steps.stick_waiting(|key| match key.rsplit('|').next() {
-            Some("vault") => "the vault shows no new version".to_string(),
-            Some("mount") => format!("the mounted version (SecretProviderClassPodStatus) did not change within two rotation polls ({poll}); check the driver and provider logs"),
-            Some("file") => "the mounted file content did not change".to_string(),
-            Some("secret") => "the synced Secret was not updated; check FailedToCreateSecret events".to_string(),
-            Some(k) if k.starts_with("env:") => "the running pods still hold the old value: nothing restarted them (is Reloader running?)".to_string(),
+        let failures = &self.failures;
+        self.steps.stick_waiting(|key| match (key.rsplit('|').next(), failures.of_key(key)) {
+            (Some("vault"), _) => "the vault shows no new version".to_string(),
+            (Some("mount" | "file"), Some(why)) => format!("its rotation polls fail: {why}"),
+            (Some("secret"), Some(why)) => format!("the synced Secret is written from the mount, whose rotation polls fail: {why}"),
+            (Some("mount"), None) => format!("the mounted version (SecretProviderClassPodStatus) did not change within two rotation polls ({poll}); check the driver and provider logs"),
+            (Some("file"), None) => "the mounted file content did not change".to_string(),
+            (Some("secret"), None) => "the synced Secret was not updated; check FailedToCreateSecret events".to_string(),
+            (Some(k), Some(why)) if k.starts_with("mount:") => format!("the mount's rotation polls fail: {why}"),
+            (Some(k), _) if k.starts_with("env:") => "the running pods still hold the old value: nothing restarted them (is Reloader running?)".to_string(),
             _ => "no change observed".to_string(),
         });
         self.verdict = verdict(&self.steps, ROTATION_HOPS);
@@ -539,5 +548,6 @@ pub(crate) fn vault_object<'a>(
 }
 
 mod env;
+mod failures;
 #[cfg(test)]
 mod tests;
