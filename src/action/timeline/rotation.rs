@@ -256,6 +256,7 @@ impl RotationWatch {
         let file = object.file_name().to_string();
         let pod_key = format!("pod:{}/{}", pod.namespace, pod.name);
         let now = self.elapsed;
+        let restamp = self.restamp();
         let created_after = !self
             .before_pods
             .contains(&format!("{}/{}", pod.namespace, pod.name));
@@ -390,10 +391,16 @@ impl RotationWatch {
                 let key = format!("{pod_key}|{}|mount:{}", c.name, m.path);
                 let label = format!("pod {} / {}: {kind} at {}", pod.name, c.name, m.path);
                 let state = if m.sub_path.is_some() && !created_after {
-                    StepState::Never(format!(
-                        "subPath {} never sees rotated content",
-                        m.sub_path.as_deref().unwrap_or_default()
-                    ))
+                    let sub = m.sub_path.as_deref().unwrap_or_default();
+                    // A re-stamp carries the value the copy was taken from: nothing reaches
+                    // it, and nothing needs to (as the env hop says of the same test).
+                    if restamp {
+                        StepState::Unaffected(format!(
+                            "a re-stamp keeps the value, so this copy is as it was (subPath {sub} never sees rotated content)"
+                        ))
+                    } else {
+                        StepState::Never(format!("subPath {sub} never sees rotated content"))
+                    }
                 } else if done {
                     StepState::Done(step_time(&upstream))
                 } else {

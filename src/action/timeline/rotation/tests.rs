@@ -326,6 +326,12 @@ fn a_restamp_never_makes_env_stale() {
             matches!(state_of(&tl, "env DB_PASS"), StepState::Unaffected(_)),
             "{same_value:?}: {tl:#?}"
         );
+        // Nor a subPath copy: the same test says so of both (audit D12: "✗ never" beside
+        // the env's "✓ unaffected").
+        assert!(
+            matches!(state_of(&tl, "legacy: CSI volume"), StepState::Unaffected(w) if w.contains("subPath")),
+            "{same_value:?}: {tl:#?}"
+        );
         assert!(tl.finished, "{tl:#?}");
         assert!(
             !tl.verdict.iter().any(|s| matches!(
