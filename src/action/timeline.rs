@@ -9,6 +9,7 @@
 //! `steps` holds what both watches share (step states, the timeline, the per-hop verdict);
 //! `rotation` and `restart` are the two watches, each using only `steps`.
 
+mod failures;
 mod restart;
 mod rotation;
 mod steps;

@@ -253,3 +253,49 @@ fn a_rotation_whose_polls_fail_names_the_failure_on_its_hops() {
         "{why}"
     );
 }
+
+/// A restart whose new pod cannot mount because the identity lost its grant: the kubelet's
+/// FailedMount (a 403, FACTS §3) is why the rollout stalls, and the timeline says so on the
+/// new pod's waiting hops instead of "no change observed" (audit D11).
+#[test]
+fn a_restart_whose_new_pod_cannot_mount_says_why() {
+    use kvchain::source::LabControl;
+    let mut src = settled("healthy");
+    let out = src.control(&LabControl::Fault {
+        id: "remove-role-assignment".into(),
+        apply: true,
+        target: None,
+    });
+    assert!(out.is_ok(), "{out:?}");
+    let before = snapshot(&src);
+    let pod = (before.pods.items.iter())
+        .find(|p| p.name.starts_with("checkout-") && p.template_of.is_none())
+        .expect("checkout pod")
+        .clone();
+    let owner = RestartPlan::for_pod(&before, &pod).replacing_owner();
+    let mut watch = RestartWatch::new(&before, &pod.namespace, &pod.name, owner);
+    let out = src.act(&Action::Restart {
+        namespace: pod.namespace.to_string(),
+        pod: pod.name.to_string(),
+    });
+    assert!(out.ok, "{out:?}");
+    for _ in 0..200 {
+        src.world_mut().advance(Duration::from_secs(10));
+        watch.observe(&snapshot(&src));
+        if watch.timeline().finished {
+            break;
+        }
+    }
+    let tl = watch.timeline();
+    assert!(tl.finished, "{tl:#?}");
+    let mounted = (tl.steps.iter())
+        .find(|s| s.label.contains("secrets mounted"))
+        .unwrap_or_else(|| panic!("{tl:#?}"));
+    let StepState::Stuck(why) = &mounted.state else {
+        panic!("{tl:#?}");
+    };
+    assert!(
+        why.contains("does not mount") && why.contains("(Access link)"),
+        "{why}"
+    );
+}

@@ -11,6 +11,7 @@ use crate::snapshot::{
     ContainerStateObs, EnvSourceObs, PodObs, RolloutObs, Snapshot, VolumeSourceObs, WorkloadObs,
 };
 
+use super::failures::MountFailures;
 use super::steps::{Hop, Step, StepState, Steps, Timeline, short_duration, since, verdict};
 
 const RESTART_HOPS: &[Hop] = &[
@@ -74,6 +75,8 @@ pub struct RestartWatch {
     /// New pods running (every app container started): the pods replaced so far, as the
     /// watch says when it gives up.
     replaced: usize,
+    /// New pods whose mount fails since the restart, and why (their FailedMount events).
+    failures: MountFailures,
     finished: bool,
     verdict: Vec<Step>,
 }
@@ -120,6 +123,7 @@ impl RestartWatch {
             steps: Steps::default(),
             count: None,
             replaced: 0,
+            failures: MountFailures::default(),
             finished: false,
             verdict: Vec::new(),
         }
@@ -162,6 +166,7 @@ impl RestartWatch {
             .elapsed
             .max(since(self.started_at, s.source.observed_at));
         let now = self.elapsed;
+        (self.failures).observe(s, self.started_at, "FailedMount");
         let old = s.pods.items.iter().find(|p| {
             p.namespace == self.namespace
                 && p.name == self.pod
@@ -412,7 +417,16 @@ impl RestartWatch {
             let limit = short_duration(self.deadline);
             // How far a rollout of several pods got: new pods running, of those it replaces.
             let so_far = self.count.map(|(_, want)| (self.replaced.min(want), want));
+            let (ns, failures) = (&self.namespace, &self.failures);
+            // A new pod whose mount fails: what fails, on each of its hops still waiting.
+            let failing = |key: &str| {
+                let pod = key.strip_prefix("new:")?.split('|').next()?;
+                failures.of_pod(ns, pod)
+            };
             self.steps.stick_waiting(|key| match (key, so_far) {
+                (_, _) if let Some(why) = failing(key) => {
+                    format!("its volume does not mount: {why}")
+                }
                 // A rolling update creates the next new pod only when one became ready.
                 ("count", Some((replaced, want))) => format!(
                     "the rollout stalled: {replaced} of {want} pods replaced (a new one running) when the watch gave up after {limit}; a rolling update replaces the next old pod only once a new one is ready"

@@ -12,11 +12,11 @@ use crate::snapshot::{
     WorkloadObs,
 };
 
+use super::failures::MountFailures;
 use super::steps::{
     Hop, Step, StepState, Steps, Timeline, pod_names, short_duration, since, step_time, verdict,
 };
 use env::{Reader, env_state, reloader_restarts, value_taken};
-use failures::RotationFailures;
 
 const ROTATION_HOPS: &[Hop] = &[
     ("Key Vault: new version", |k| k == "vault"),
@@ -49,7 +49,7 @@ pub struct RotationWatch {
     verdict: Vec<Step>,
     follow_up: Option<String>,
     /// Pods whose rotation polls failed since the start, and why.
-    failures: RotationFailures,
+    failures: MountFailures,
 }
 
 impl RotationWatch {
@@ -80,7 +80,7 @@ impl RotationWatch {
             finished: false,
             verdict: Vec::new(),
             follow_up: None,
-            failures: RotationFailures::default(),
+            failures: MountFailures::default(),
         }
     }
 
@@ -132,7 +132,7 @@ impl RotationWatch {
             .elapsed
             .max(since(self.started_at, s.source.observed_at));
         self.observe_vault(s);
-        self.failures.observe(s, self.started_at);
+        (self.failures).observe(s, self.started_at, "MountRotationFailed");
         let rotation_off = s
             .cluster
             .csi_driver
@@ -555,6 +555,5 @@ pub(crate) fn vault_object<'a>(
 }
 
 mod env;
-mod failures;
 #[cfg(test)]
 mod tests;
