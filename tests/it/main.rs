@@ -34,6 +34,7 @@ mod deploy_manifests;
 mod engine_feed;
 mod engine_props;
 mod hostile_input;
+mod hostile_manifests;
 mod kubeconfig_errors;
 mod lab_audit;
 mod lab_cluster_names;

@@ -47,11 +47,12 @@ pub(super) const READ: [&str; 14] = [
 
 impl ApplySet {
     /// Queue a document; a `List` queues each item (at the List's document number).
-    pub fn push(&mut self, doc: Queued) {
+    pub fn push(&mut self, mut doc: Queued) {
         if kind_of(&doc.value).ends_with("List")
-            && let Some(items) = doc.value.get("items").and_then(|i| i.as_sequence())
+            && let Some(items) = doc.value.get_mut("items").and_then(|i| i.as_sequence_mut())
         {
-            for item in items.clone() {
+            // Taken, not cloned: a large List would otherwise be held twice.
+            for item in std::mem::take(items) {
                 self.push(Queued {
                     file: doc.file.clone(),
                     value: item,
@@ -78,6 +79,14 @@ impl ApplySet {
     pub fn into_documents(self) -> impl Iterator<Item = Result<Queued, InputError>> {
         self.queued.into_iter()
     }
+}
+
+/// Whether a document must wait for the whole apply set before it is read: a `List` (its
+/// items may be), or a kind kvchain reads (a later definition of the same object replaces it).
+/// Any other is read at once.
+pub(super) fn waits(v: &serde_yaml::Value) -> bool {
+    let kind = kind_of(v);
+    kind.ends_with("List") || READ.contains(&kind)
 }
 
 fn kind_of(v: &serde_yaml::Value) -> &str {
