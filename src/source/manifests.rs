@@ -212,6 +212,9 @@ impl Builder {
             (_, "") => kind.clone(),
             _ => format!("{kind}/{name}"),
         };
+        // Echoed in every message about the document: cut as any echoed value is (a 5 MB
+        // name was printed whole, audit F5).
+        let what = crate::shown::shown_string(what);
         if let Some(why) = refused::refused(&value, &kind, &name) {
             return Err(doc.err(&what, why));
         }
@@ -356,10 +359,11 @@ impl Builder {
             }
             None => {
                 if let Some(at) = custom::secrets_store_volume(&value) {
+                    let kind = crate::shown::shown(&format!("{api_version} {kind}")).into_owned();
                     return Err(doc.err(
                         what,
                         format!(
-                            "kvchain does not read {api_version} {kind}: its secrets-store volume at {at} is not checked (where its pod template lives is its operator's business; check the pods it makes, or the rendered workload)"
+                            "kvchain does not read {kind}: its secrets-store volume at {at} is not checked (where its pod template lives is its operator's business; check the pods it makes, or the rendered workload)"
                         ),
                     ));
                 }

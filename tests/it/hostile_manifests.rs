@@ -73,3 +73,26 @@ fn a_file_at_the_document_limit_is_read() {
     let (code, out) = check_f(&text, &[]);
     assert_eq!(code, Some(0), "{out}");
 }
+
+/// A huge `metadata.name` was echoed whole in the label of the document's error and in the
+/// JSON `unread` (audit F5): it is cut like any echoed value, to 200 characters and its size.
+#[test]
+fn a_huge_name_is_cut_in_the_label_of_an_unread_document() {
+    let name = "a".repeat(100_000);
+    let doc = format!("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {name}\n");
+    // Alone: exit 2, the message on stderr.
+    let (code, out) = check_f(&doc, &[]);
+    assert_eq!(code, Some(2), "{}", &out[..out.len().min(2000)]);
+    assert!(out.len() < 2_000, "{} bytes: {}", out.len(), &out[..2000]);
+    assert!(
+        out.contains(&format!("ServiceAccount/{}… (100015 bytes)", &name[..185])),
+        "{out}"
+    );
+    // Beside a readable document: listed under `unread`, cut there too.
+    let (code, out) = check_f(&format!("{SA}---\n{doc}"), &["-o", "json"]);
+    assert_eq!(code, Some(1));
+    let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let unread = json["unread"][0].as_str().expect("unread");
+    assert!(unread.len() < 1_000, "{} bytes", unread.len());
+    assert!(unread.contains("ServiceAccount/aaaa"), "{unread}");
+}

@@ -115,10 +115,10 @@ fn superseded(
     by: &Queued,
     (kind, ns, name): &(String, String, String),
 ) -> InputError {
-    let object = match ns.as_str() {
+    let object = crate::shown::shown_string(match ns.as_str() {
         "" => format!("{kind} {name} (no namespace)"),
         ns => format!("{kind} {ns}/{name}"),
-    };
+    });
     let again = if gone.file == by.file {
         format!("document {}", by.index)
     } else {
