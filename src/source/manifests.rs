@@ -207,7 +207,12 @@ impl Builder {
             .unwrap_or("")
             .to_string();
         let what = match (kind.as_str(), name.as_str()) {
-            ("", _) => format!("{} {name}", str_at(&value, "apiVersion")),
+            // A scalar or a sequence has no apiVersion or name to show.
+            _ if !value.is_mapping() => "the document".to_string(),
+            ("", "") if str_at(&value, "apiVersion").is_empty() => "object".to_string(),
+            ("", _) => format!("{} {name}", str_at(&value, "apiVersion"))
+                .trim()
+                .to_string(),
             // No usable name (missing, or not a string): `Deployment/` would read as a typo.
             (_, "") => kind.clone(),
             _ => format!("{kind}/{name}"),

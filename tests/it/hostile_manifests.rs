@@ -96,3 +96,81 @@ fn a_huge_name_is_cut_in_the_label_of_an_unread_document() {
     assert!(unread.len() < 1_000, "{} bytes", unread.len());
     assert!(unread.contains("ServiceAccount/aaaa"), "{unread}");
 }
+
+/// Documents kubectl refuses are listed as not read with the reason (audit F7, F8, F12, F13),
+/// beside a readable ServiceAccount (exit 1): before, a scalar, a sequence, a List item that
+/// is no object and a kind-less document with `spec` passed as if absent, `kind: 5` read as
+/// "kind: missing", a document without apiVersion was diagnosed, and a top-level sequence of
+/// objects got a blank label.
+#[test]
+fn documents_kubectl_refuses_are_listed_with_the_reason() {
+    let pod = "{apiVersion: v1, kind: Pod, metadata: {name: p, namespace: shop}, spec: {containers: [{name: a, image: x}]}}";
+    let cases = [
+        (
+            "hello\n",
+            "document 2: the document (document starts at line 7): is a string, not an object",
+        ),
+        (
+            "- a\n- b\n",
+            "document 2: the document (document starts at line 7): is a sequence (a YAML list), not an object",
+        ),
+        (
+            &format!("- {pod}\n"),
+            "document 2: the document (document starts at line 7): is a sequence (a YAML list), not an object",
+        ),
+        (
+            &format!("apiVersion: v1\nkind: List\nitems:\n- {pod}\n- \"apiVersion: v1\"\n- 42\n"),
+            "document 2: List (document starts at line 7): items[1]: is a string, not an object",
+        ),
+        (
+            "apiVersion: apps/v1\nspec:\n  replicas: 1\n",
+            "document 2: apps/v1 (document starts at line 7): kind: missing",
+        ),
+        (
+            "apiVersion: v1\nkind: 5\nmetadata: {name: k, namespace: shop}\n",
+            "document 2: v1 k (document starts at line 7): kind: is a number, not a string",
+        ),
+        (
+            "kind: Pod\nmetadata: {name: ko, namespace: shop}\nspec: {containers: [{name: a, image: x}], volumes: [{name: s, csi: {driver: secrets-store.csi.k8s.io, volumeAttributes: {secretProviderClass: kv}}}]}\n",
+            "document 2: Pod/ko (document starts at line 7): apiVersion: missing or not a string (kubectl rejects a document without it: \"Object 'apiVersion' is missing\")",
+        ),
+    ];
+    for (doc, want) in cases {
+        let (code, out) = check_f(&format!("{SA}---\n{doc}"), &["-o", "json"]);
+        assert_eq!(code, Some(1), "{doc}: {out}");
+        let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+        let unread: Vec<&str> = json["unread"]
+            .as_array()
+            .expect("unread")
+            .iter()
+            .filter_map(|u| u.as_str())
+            .collect();
+        assert!(
+            unread
+                .iter()
+                .any(|u| u.starts_with(&format!("m.yaml, {want}"))),
+            "{doc}: {unread:?}"
+        );
+        // Nothing of it is diagnosed: the Pod of the sequence or without apiVersion is no chain.
+        assert_eq!(json["summary"]["chains"], 0, "{doc}");
+    }
+    // The List's object item is still read; the number item is listed too.
+    let (_, out) = check_f(
+        &format!("apiVersion: v1\nkind: List\nitems:\n- {pod}\n- 42\n"),
+        &["-o", "json"],
+    );
+    let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(json["summary"]["chains"], 0);
+    assert!(
+        json["unread"][0]
+            .as_str()
+            .unwrap()
+            .contains("items[1]: is a number, not an object")
+    );
+    // An empty document and kind-less Helm values are still no objects, and not refused.
+    let (code, out) = check_f(
+        &format!("{SA}---\n---\nreplicaCount: 2\nimage: {{tag: x}}\n"),
+        &[],
+    );
+    assert_eq!(code, Some(0), "{out}");
+}

@@ -52,7 +52,20 @@ impl ApplySet {
             && let Some(items) = doc.value.get_mut("items").and_then(|i| i.as_sequence_mut())
         {
             // Taken, not cloned: a large List would otherwise be held twice.
-            for item in std::mem::take(items) {
+            for (i, item) in std::mem::take(items).into_iter().enumerate() {
+                if let Some(why) = super::refused::not_an_object(&item).filter(|_| !item.is_null())
+                {
+                    // kubectl refuses a List item that is no object: listed, never skipped.
+                    self.push_error(InputError::in_document(
+                        &doc.file,
+                        doc.index,
+                        format!(
+                            "List (document starts at line {}): items[{i}]: {why}",
+                            doc.line
+                        ),
+                    ));
+                    continue;
+                }
                 self.push(Queued {
                     file: doc.file.clone(),
                     value: item,
