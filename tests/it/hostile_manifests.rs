@@ -174,3 +174,27 @@ fn documents_kubectl_refuses_are_listed_with_the_reason() {
     );
     assert_eq!(code, Some(0), "{out}");
 }
+
+/// A directory with no manifest file (empty, or only templates) passed with 0 chains and exit
+/// 0 (audit F9): a mistyped path in CI was green. It is an input error naming the path.
+#[test]
+fn a_directory_without_a_manifest_file_is_an_input_error_naming_it() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::create_dir(d.path().join("empty")).unwrap();
+    std::fs::create_dir(d.path().join("tpl")).unwrap();
+    std::fs::write(d.path().join("tpl/deploy.yaml.tpl"), SA).unwrap();
+    for dir in ["empty", "tpl"] {
+        let out = kvchain(&["check", "-f", dir], d.path());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{dir}: {err}");
+        assert!(
+            err.contains(&format!("{dir}: no manifest file found"))
+                && err.contains("no objects passed to apply"),
+            "{dir}: {err}"
+        );
+    }
+    // Beside a path that holds one, the empty directory adds nothing, as for kubectl.
+    std::fs::write(d.path().join("sa.yaml"), SA).unwrap();
+    let out = kvchain(&["check", "-f", "empty", "sa.yaml"], d.path());
+    assert_eq!(out.status.code(), Some(0));
+}
