@@ -84,6 +84,7 @@ mod live_nodes;
 mod live_restarts;
 mod live_server_errors;
 mod live_snapshot;
+mod live_snapshot_gaps;
 mod live_watch;
 mod manifests_apply;
 mod manifests_consumers;
