@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::snapshot::ObjectType;
 
+mod decode;
+
 /// The provider's view of one SecretProviderClass.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AzureSpc {
@@ -101,30 +103,30 @@ struct ObjectsArray {
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-struct RawObject {
+pub(crate) struct RawObject {
     #[serde(default)]
-    object_name: Option<serde_yaml::Value>,
+    pub(crate) object_name: Option<serde_yaml::Value>,
     #[serde(default)]
-    object_type: Option<serde_yaml::Value>,
+    pub(crate) object_type: Option<serde_yaml::Value>,
     #[serde(default)]
-    object_alias: Option<serde_yaml::Value>,
+    pub(crate) object_alias: Option<serde_yaml::Value>,
     #[serde(default)]
-    object_version: Option<serde_yaml::Value>,
+    pub(crate) object_version: Option<serde_yaml::Value>,
     #[serde(default)]
-    object_version_history: Option<serde_yaml::Value>,
+    pub(crate) object_version_history: Option<serde_yaml::Value>,
     #[serde(default)]
-    object_format: Option<serde_yaml::Value>,
+    pub(crate) object_format: Option<serde_yaml::Value>,
     #[serde(default)]
-    object_encoding: Option<serde_yaml::Value>,
+    pub(crate) object_encoding: Option<serde_yaml::Value>,
     #[serde(default)]
-    file_permission: Option<serde_yaml::Value>,
+    pub(crate) file_permission: Option<serde_yaml::Value>,
     /// Every other key.
     #[serde(flatten)]
     other: serde_yaml::Mapping,
 }
 
 /// YAML scalars as the Go provider sees them when unmarshalling into a string field.
-fn scalar(v: &Option<serde_yaml::Value>) -> Option<String> {
+pub(crate) fn scalar(v: &Option<serde_yaml::Value>) -> Option<String> {
     match v.as_ref()? {
         serde_yaml::Value::String(s) => Some(s.trim().to_string()),
         serde_yaml::Value::Number(n) => Some(n.to_string()),
@@ -215,6 +217,7 @@ fn parse_objects(text: &str, spc: &mut AzureSpc) {
             }
         };
         let object = object_from_raw(index, &raw);
+        decode::type_problems(&raw, &field, &mut spc.problems);
         validate_object(&object, &field, &mut spc.problems);
         spc.objects.push(object);
     }

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use crate::cli::SnapshotCommand;
-use crate::snapshot::{anonymize, file};
+use crate::snapshot::{Gap, anonymize, file};
 use crate::source;
 
 pub async fn run(cmd: &SnapshotCommand) -> anyhow::Result<ExitCode> {
@@ -36,18 +36,38 @@ pub async fn run(cmd: &SnapshotCommand) -> anyhow::Result<ExitCode> {
         snapshot
     };
     let text = file::to_string(&snapshot, *anon)?;
+    // What could not be read is said as `check` says it, and an incomplete snapshot (pods or
+    // SecretProviderClasses unread somewhere) exits 3 like `check`: "snapshot of 0 pods
+    // written" and exit 0 read as an empty cluster (audit F10). The file is still written:
+    // it records what was seen, gaps included, and `check --snapshot` reports them again.
+    let gaps: Vec<Gap> = snapshot.gaps().into_iter().filter(|g| !g.chosen).collect();
+    let incomplete = crate::snapshot::gaps::hiding_chains(&gaps, 3, Gap::what_where)
+        .map(|hidden| format!("INCOMPLETE: {hidden} could not be read — "))
+        .unwrap_or_default();
     match output {
         Some(path) => {
             std::fs::write(path, text)
                 .map_err(|e| anyhow::anyhow!("{}: cannot write snapshot: {e}", path.display()))?;
             crate::say!(
-                "kvchain: snapshot of {} pods written to {}{}",
+                "kvchain: {incomplete}snapshot of {} pods written to {}{}",
                 snapshot.pods.items.len(),
                 path.display(),
                 if *anon { " (anonymized)" } else { "" }
             );
         }
-        None => super::stdout::print(text)?,
+        None => {
+            super::stdout::print(text)?;
+            if !incomplete.is_empty() {
+                crate::say!("kvchain: {incomplete}snapshot written to standard output");
+            }
+        }
     }
-    Ok(ExitCode::SUCCESS)
+    if !gaps.is_empty() {
+        crate::say!("{}", crate::report::not_visible(&gaps).trim());
+    }
+    Ok(if incomplete.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(super::check::EXIT_INCOMPLETE)
+    })
 }

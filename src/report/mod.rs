@@ -15,7 +15,7 @@ mod text;
 
 pub use json::{json, json_with, write_json};
 pub use merged::MAX_EVIDENCE;
-pub use text::{text, text_with, write_text};
+pub use text::{not_visible, text, text_with, write_text};
 
 use std::borrow::{Borrow, Cow};
 use std::collections::HashSet;

@@ -326,6 +326,13 @@ fn write_text_to(
     );
 }
 
+/// The "Not visible" section for `gaps`, without colour (`snapshot save` says it on stderr).
+pub fn not_visible(gaps: &[Gap]) -> String {
+    let mut out = String::new();
+    write_gaps(&mut out, &Paint(false), gaps);
+    out
+}
+
 /// "Not visible": one line per reason, naming every kind and place it hides, so a cluster
 /// that forbids everything in a namespace reads as a short list, not a wall.
 fn write_gaps(out: &mut impl std::fmt::Write, p: &Paint, gaps: &[Gap]) {

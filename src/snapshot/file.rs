@@ -61,6 +61,13 @@ pub fn from_str(text: &str) -> Result<Snapshot, String> {
                 "snapshot format {v} is newer than this kvchain reads ({FORMAT}); upgrade kvchain"
             ));
         }
+        // Formats start at 1: a 0 was never written, so the file is not what it claims
+        // (audit F14: it was read as format 1).
+        Some(0) => {
+            return Err(format!(
+                "snapshot format 0 is no format kvchain ever wrote (formats start at 1; this kvchain reads {FORMAT})"
+            ));
+        }
         Some(_) => {}
     }
     let file: SnapshotFile = typed(text).map_err(|e| format!("invalid snapshot: {e}"))?;
@@ -175,6 +182,11 @@ mod tests {
             from_str(r#"{"kvchain_snapshot": 99}"#)
                 .unwrap_err()
                 .contains("newer")
+        );
+        let e = from_str(r#"{"kvchain_snapshot": 0, "snapshot": {}}"#).unwrap_err();
+        assert!(
+            e.starts_with("snapshot format 0 is no format kvchain ever wrote"),
+            "{e}"
         );
         assert!(
             from_str("nope")

@@ -48,20 +48,57 @@ pub fn scan(inputs: &Inputs) -> Scan {
 
 pub fn scan_str(file: &Path, text: &str, out: &mut Scan) {
     let text = crate::input::without_bom(text);
-    let lines: Vec<&str> = text.lines().collect();
-    // The same documents as the load (a bad one skipped, those after it read).
-    let docs = crate::input::stream::documents(text);
-    let starts: Vec<usize> = docs.iter().map(|d| d.line).collect();
-    for (i, doc) in docs.into_iter().enumerate() {
+    // The same documents as the load (a bad one skipped, those after it read; a file of too
+    // many, which the load reported, not at all), one at a time: a document ends where the
+    // next starts. Lines are read forward once, one document's at a time.
+    let Ok(docs) = crate::input::stream::documents(text) else {
+        return;
+    };
+    let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l)).peekable();
+    let mut docs = docs.peekable();
+    while let Some(doc) = docs.next() {
+        let end = docs.peek().map_or(usize::MAX, |d| d.line);
+        while lines.next_if(|&(n, _)| n < doc.line).is_some() {}
+        let mut names = NameLines::default();
+        while let Some((n, l)) = lines.next_if(|&(n, _)| n < end) {
+            names.add(n, l);
+        }
         let Ok(mut value) = doc.value else {
             continue;
         };
         if value.apply_merge().is_err() {
             continue;
         }
-        let end = starts.get(i + 1).copied().unwrap_or(lines.len() + 1);
         let mut from = doc.line;
-        object(file, &lines, doc.line, end, &mut from, &value, out);
+        object(file, &names, doc.line, &mut from, &value, out);
+    }
+}
+
+/// The lines of one document that read `name: <name>` (quoted or not), by name, in order:
+/// one pass over the document, not a scan per object (a List of many flow-style items, which
+/// have no such line, made that quadratic).
+#[derive(Default)]
+struct NameLines<'t>(std::collections::HashMap<&'t str, Vec<usize>>);
+
+impl<'t> NameLines<'t> {
+    fn add(&mut self, n: usize, line: &'t str) {
+        let l = line.trim_start().trim_start_matches("- ");
+        let name = l
+            .strip_prefix("name:")
+            .map(|r| r.trim().trim_matches(['"', '\'']))
+            .or_else(|| {
+                l.strip_prefix("\"name\":")
+                    .map(|r| r.trim().trim_end_matches(',').trim_matches('"'))
+            });
+        if let Some(name) = name {
+            self.0.entry(name).or_default().push(n);
+        }
+    }
+
+    /// First line at or after `from` that names `name`.
+    fn find(&self, name: &str, from: usize) -> Option<usize> {
+        let lines = self.0.get(name)?;
+        lines.get(lines.partition_point(|&n| n < from)).copied()
     }
 }
 
@@ -69,9 +106,8 @@ pub fn scan_str(file: &Path, text: &str, out: &mut Scan) {
 /// with the same name in one List get their own lines.
 fn object(
     file: &Path,
-    lines: &[&str],
+    names: &NameLines,
     start: usize,
-    end: usize,
     from: &mut usize,
     v: &serde_yaml::Value,
     out: &mut Scan,
@@ -81,7 +117,7 @@ fn object(
         && let Some(items) = v.get("items").and_then(|i| i.as_sequence())
     {
         for item in items {
-            object(file, lines, start, end, from, item, out);
+            object(file, names, start, from, item, out);
         }
         return;
     }
@@ -89,7 +125,7 @@ fn object(
     let Some(name) = meta.and_then(|m| m.get("name")).and_then(|n| n.as_str()) else {
         return;
     };
-    let line = name_line(lines, *from, end, name).unwrap_or(start);
+    let line = names.find(name, *from).unwrap_or(start);
     *from = line + 1;
     let annotations: BTreeMap<String, String> = meta
         .and_then(|m| m.get("annotations"))
@@ -108,19 +144,6 @@ fn object(
             file: file.to_path_buf(),
             line,
         });
-}
-
-/// First line in `[from, end)` (1-based) that reads `name: <name>` (quoted or not).
-fn name_line(lines: &[&str], from: usize, end: usize, name: &str) -> Option<usize> {
-    (from..end.min(lines.len() + 1)).find(|&n| {
-        let l = lines[n - 1].trim_start().trim_start_matches("- ");
-        l.strip_prefix("name:")
-            .map(|r| r.trim().trim_matches(['"', '\'']) == name)
-            .unwrap_or(false)
-            || l.strip_prefix("\"name\":")
-                .map(|r| r.trim().trim_end_matches(',').trim_matches('"') == name)
-                .unwrap_or(false)
-    })
 }
 
 #[cfg(test)]

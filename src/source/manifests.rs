@@ -107,7 +107,15 @@ impl Builder {
     fn file(&mut self, file: &Path, text: &str) {
         let file: std::sync::Arc<Path> = std::sync::Arc::from(file);
         // Each `---` document on its own, as kubectl reads a stream: a bad one costs itself.
-        for doc in crate::input::stream::documents(text) {
+        let docs = match crate::input::stream::documents(text) {
+            Ok(docs) => docs,
+            Err(too_many) => {
+                self.set
+                    .push_error(InputError::in_file(&file, too_many.to_string()));
+                return;
+            }
+        };
+        for doc in docs {
             let value = doc.value.and_then(|mut v| {
                 // Kubernetes' YAML (go-yaml) expands `<<` merge keys; serde_yaml leaves them.
                 v.apply_merge().map(|()| v).map_err(merge_error)
@@ -123,12 +131,50 @@ impl Builder {
             // `key:` with nothing after it is null; the API server prunes nulls, so kubectl
             // applies such a manifest as if the key were absent.
             prune_nulls(&mut value);
-            self.set.push(apply_set::Queued {
+            let q = apply_set::Queued {
                 file: file.clone(),
                 index: doc.index,
                 line: doc.line,
                 value,
-            });
+            };
+            if apply_set::waits(&q.value) {
+                self.set.push(q);
+            } else {
+                // A kind kvchain does not read cannot be replaced by a later definition that
+                // matters, and judging it changes nothing but `read`: judged now, its value is
+                // not kept until the end (audit F4); an error keeps its place in the order.
+                if let Err(e) = self.judge(q) {
+                    self.set.push_error(e);
+                }
+            }
+        }
+    }
+
+    /// Read one document into the snapshot; an error also records what it defines.
+    fn judge(&mut self, q: apply_set::Queued) -> Result<(), InputError> {
+        let doc = Doc {
+            file: &q.file,
+            index: q.index,
+            line: q.line,
+        };
+        let defines = defines(&q.value);
+        match self.value(&doc, q.value) {
+            Ok(()) => {
+                self.read += 1;
+                Ok(())
+            }
+            Err(e) => {
+                if let Some((kind, namespace, name)) = defines {
+                    self.unread_objects.push(UnreadObject {
+                        kind,
+                        namespace,
+                        name,
+                        file: q.file.display().to_string(),
+                        reason: e.to_string(),
+                    });
+                }
+                Err(e)
+            }
         }
     }
 
@@ -142,26 +188,8 @@ impl Builder {
                     continue;
                 }
             };
-            let doc = Doc {
-                file: &q.file,
-                index: q.index,
-                line: q.line,
-            };
-            let defines = defines(&q.value);
-            match self.value(&doc, q.value) {
-                Ok(()) => self.read += 1,
-                Err(e) => {
-                    if let Some((kind, namespace, name)) = defines {
-                        self.unread_objects.push(UnreadObject {
-                            kind,
-                            namespace,
-                            name,
-                            file: q.file.display().to_string(),
-                            reason: e.to_string(),
-                        });
-                    }
-                    self.unread(e);
-                }
+            if let Err(e) = self.judge(q) {
+                self.unread(e);
             }
         }
     }
@@ -179,11 +207,19 @@ impl Builder {
             .unwrap_or("")
             .to_string();
         let what = match (kind.as_str(), name.as_str()) {
-            ("", _) => format!("{} {name}", str_at(&value, "apiVersion")),
+            // A scalar or a sequence has no apiVersion or name to show.
+            _ if !value.is_mapping() => "the document".to_string(),
+            ("", "") if str_at(&value, "apiVersion").is_empty() => "object".to_string(),
+            ("", _) => format!("{} {name}", str_at(&value, "apiVersion"))
+                .trim()
+                .to_string(),
             // No usable name (missing, or not a string): `Deployment/` would read as a typo.
             (_, "") => kind.clone(),
             _ => format!("{kind}/{name}"),
         };
+        // Echoed in every message about the document: cut as any echoed value is (a 5 MB
+        // name was printed whole, audit F5).
+        let what = crate::shown::shown_string(what);
         if let Some(why) = refused::refused(&value, &kind, &name) {
             return Err(doc.err(&what, why));
         }
@@ -328,10 +364,11 @@ impl Builder {
             }
             None => {
                 if let Some(at) = custom::secrets_store_volume(&value) {
+                    let kind = crate::shown::shown(&format!("{api_version} {kind}")).into_owned();
                     return Err(doc.err(
                         what,
                         format!(
-                            "kvchain does not read {api_version} {kind}: its secrets-store volume at {at} is not checked (where its pod template lives is its operator's business; check the pods it makes, or the rendered workload)"
+                            "kvchain does not read {kind}: its secrets-store volume at {at} is not checked (where its pod template lives is its operator's business; check the pods it makes, or the rendered workload)"
                         ),
                     ));
                 }
@@ -383,17 +420,20 @@ impl Builder {
         self.floating
             .adopt(&self.pods, &mut self.spcs, &mut self.sas);
         self.floating.pinned_by(&self.pods, &mut self.spcs);
-        // Kubernetes creates `default` in every namespace: manifests never list it.
+        // Kubernetes creates `default` in every namespace: manifests never list it. (Sets and
+        // maps, not a scan of every ServiceAccount per pod: that was quadratic, audit F4.)
         let mut namespaces: Vec<String> =
             self.pods.iter().map(|p| p.namespace.to_string()).collect();
         namespaces.sort();
         namespaces.dedup();
+        let with_default: std::collections::HashSet<String> = self
+            .sas
+            .iter()
+            .filter(|s| s.name == "default")
+            .map(|s| s.namespace.to_string())
+            .collect();
         for ns in namespaces {
-            if !self
-                .sas
-                .iter()
-                .any(|s| s.namespace == ns && s.name == "default")
-            {
+            if !with_default.contains(&ns) {
                 self.sas.push(ServiceAccountObs {
                     namespace: ns.into(),
                     name: "default".into(),
@@ -403,17 +443,22 @@ impl Builder {
         }
         // The ServiceAccount admission plugin: a pod that names no imagePullSecrets gets its
         // service account's, so a template reads through them what its pods will.
+        let mut pull_secrets = std::collections::HashMap::new();
+        for sa in &self.sas {
+            // The first of a (namespace, name), as the scan this replaces found it.
+            pull_secrets
+                .entry((sa.namespace.clone(), sa.name.clone()))
+                .or_insert(&sa.image_pull_secrets);
+        }
         for pod in self
             .pods
             .iter_mut()
             .filter(|p| p.image_pull_secrets.is_empty())
         {
-            if let Some(sa) = self
-                .sas
-                .iter()
-                .find(|s| s.namespace == pod.namespace && s.name == pod.service_account)
+            if let Some(secrets) =
+                pull_secrets.get(&(pod.namespace.clone(), pod.service_account.clone()))
             {
-                pod.image_pull_secrets.clone_from(&sa.image_pull_secrets);
+                pod.image_pull_secrets.clone_from(secrets);
             }
         }
         let mut secrets = Coll::known(self.secrets);

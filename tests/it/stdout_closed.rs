@@ -77,11 +77,17 @@ fn a_full_stderr_keeps_the_exit_status() {
     };
     let dir = tempfile::tempdir().unwrap();
     std::os::unix::net::UnixListener::bind(dir.path().join("a.yaml")).unwrap();
+    // A manifest beside it: a directory holding none at all is an input error (exit 2).
+    std::fs::write(
+        dir.path().join("b.yaml"),
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: app, namespace: shop}\n",
+    )
+    .unwrap();
     let cases: [(&[&str], i32); 3] = [
         // An error: exit 2.
         (&["check", "-f", "/nonexistent/kvchain"], 2),
         (&["check", "--lab", "healthy", "-n", "no-such-namespace"], 2),
-        // A warning (a socket skipped), then nothing to diagnose: the run goes on to exit 0.
+        // A warning (a socket skipped), then no chain to diagnose: the run goes on to exit 0.
         (&["check", "-f", dir.path().to_str().unwrap()], 0),
     ];
     for (args, code) in cases {

@@ -47,11 +47,25 @@ pub(super) const READ: [&str; 14] = [
 
 impl ApplySet {
     /// Queue a document; a `List` queues each item (at the List's document number).
-    pub fn push(&mut self, doc: Queued) {
+    pub fn push(&mut self, mut doc: Queued) {
         if kind_of(&doc.value).ends_with("List")
-            && let Some(items) = doc.value.get("items").and_then(|i| i.as_sequence())
+            && let Some(items) = doc.value.get_mut("items").and_then(|i| i.as_sequence_mut())
         {
-            for item in items.clone() {
+            // Taken, not cloned: a large List would otherwise be held twice.
+            for (i, item) in std::mem::take(items).into_iter().enumerate() {
+                if let Some(why) = super::refused::not_an_object(&item).filter(|_| !item.is_null())
+                {
+                    // kubectl refuses a List item that is no object: listed, never skipped.
+                    self.push_error(InputError::in_document(
+                        &doc.file,
+                        doc.index,
+                        format!(
+                            "List (document starts at line {}): items[{i}]: {why}",
+                            doc.line
+                        ),
+                    ));
+                    continue;
+                }
                 self.push(Queued {
                     file: doc.file.clone(),
                     value: item,
@@ -80,6 +94,14 @@ impl ApplySet {
     }
 }
 
+/// Whether a document must wait for the whole apply set before it is read: a `List` (its
+/// items may be), or a kind kvchain reads (a later definition of the same object replaces it).
+/// Any other is read at once.
+pub(super) fn waits(v: &serde_yaml::Value) -> bool {
+    let kind = kind_of(v);
+    kind.ends_with("List") || READ.contains(&kind)
+}
+
 fn kind_of(v: &serde_yaml::Value) -> &str {
     v.get("kind").and_then(|k| k.as_str()).unwrap_or_default()
 }
@@ -106,10 +128,10 @@ fn superseded(
     by: &Queued,
     (kind, ns, name): &(String, String, String),
 ) -> InputError {
-    let object = match ns.as_str() {
+    let object = crate::shown::shown_string(match ns.as_str() {
         "" => format!("{kind} {name} (no namespace)"),
         ns => format!("{kind} {ns}/{name}"),
-    };
+    });
     let again = if gone.file == by.file {
         format!("document {}", by.index)
     } else {

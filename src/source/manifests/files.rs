@@ -48,6 +48,15 @@ pub fn read(paths: &[PathBuf]) -> Result<Inputs, InputError> {
         }
     }
     inputs.unlisted = found.unlisted;
+    if inputs.files.is_empty() && inputs.unlisted.is_empty() {
+        // Directories holding no manifest: a mistyped path in CI would otherwise pass green
+        // with 0 chains (audit F9). kubectl refuses it too: "no objects passed to apply".
+        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        return Err(InputError::new(
+            shown.join(", "),
+            "no manifest file found (kvchain reads the .yaml, .yml and .json files of a directory; kubectl says \"no objects passed to apply\")",
+        ));
+    }
     inputs.label = paths
         .iter()
         .map(|p| match is_stdin(p) {

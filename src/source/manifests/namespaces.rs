@@ -7,7 +7,7 @@
 //! names is written without a namespace too: `kubectl apply -f DIR` puts all of those in the
 //! same namespace, so it stays with them.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::snapshot::{
     EnvSourceObs, PodObs, SecretObs, ServiceAccountObs, SpcObs, VolumeSourceObs, WorkloadObs,
@@ -67,44 +67,57 @@ impl Floating {
         sas: &[ServiceAccountObs],
         secrets: &[SecretObs],
     ) {
-        let placed_spcs: Vec<&SpcObs> = (0..spcs.len())
-            .filter(|i| !self.spcs.contains(i))
-            .map(|i| &spcs[i])
-            .collect();
-        let placed_sas: Vec<&ServiceAccountObs> = (0..sas.len())
-            .filter(|i| !self.sas.contains(i))
-            .map(|i| &sas[i])
-            .collect();
+        // Indexed by name once: looked up per pod, a scan of every object would make a file
+        // of many objects quadratic (audit F4).
+        let floating = FloatingNames::new(self, spcs, sas, secrets);
+        let floating_sas: HashSet<usize> = self.sas.iter().copied().collect();
+        let floating_spcs: HashSet<usize> = self.spcs.iter().copied().collect();
+        let mut sa_homes: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+        for (_, sa) in sas
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !floating_sas.contains(i))
+        {
+            sa_homes.entry(&sa.name).or_default().insert(&sa.namespace);
+        }
+        // SPC name → namespaces, and synced Secret name → namespaces of the SPCs writing it.
+        let mut spc_homes: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+        let mut synced_homes: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+        for (_, spc) in spcs
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !floating_spcs.contains(i))
+        {
+            spc_homes
+                .entry(&spc.name)
+                .or_default()
+                .insert(&spc.namespace);
+            for so in &spc.secret_objects {
+                synced_homes
+                    .entry(&so.secret_name)
+                    .or_default()
+                    .insert(&spc.namespace);
+            }
+        }
         for &(p, w) in &self.pods {
             let pod = &pods[p];
             // What it names is also written without a namespace: `kubectl apply` puts both in
             // the same namespace, so that is where it stays, whatever other files hold.
-            if self.names_floating(pod, spcs, sas, secrets) {
+            if floating.named_by(pod) {
                 continue;
             }
-            let mut homes = BTreeSet::new();
-            if pod.service_account != "default" {
-                homes.extend(
-                    placed_sas
-                        .iter()
-                        .filter(|sa| sa.name == pod.service_account)
-                        .map(|sa| sa.namespace.clone()),
-                );
+            let mut homes: BTreeSet<&str> = BTreeSet::new();
+            if pod.service_account != "default"
+                && let Some(h) = sa_homes.get(pod.service_account.as_str())
+            {
+                homes.extend(h);
             }
-            let mounted = mounted_spcs(pod);
-            let read = read_secrets(pod);
-            homes.extend(
-                placed_spcs
-                    .iter()
-                    .filter(|spc| {
-                        mounted.contains(spc.name.as_str())
-                            || spc
-                                .secret_objects
-                                .iter()
-                                .any(|so| read.contains(so.secret_name.as_str()))
-                    })
-                    .map(|spc| spc.namespace.clone()),
-            );
+            for spc in mounted_spcs(pod) {
+                homes.extend(spc_homes.get(spc).into_iter().flatten());
+            }
+            for secret in read_secrets(pod) {
+                homes.extend(synced_homes.get(secret).into_iter().flatten());
+            }
             // `${NS}` is any namespace once rendered: no evidence of a home.
             let mut homes = homes
                 .into_iter()
@@ -112,38 +125,12 @@ impl Floating {
             let (Some(home), None) = (homes.next(), homes.next()) else {
                 continue;
             };
+            let home: crate::snapshot::Name = home.into();
             pods[p].namespace = home.clone();
             if let Some(w) = w {
                 workloads[w].namespace = home;
             }
         }
-    }
-
-    /// Whether `pod` names a ServiceAccount, SecretProviderClass or Secret written without a
-    /// namespace (the implicit `default` ServiceAccount is no evidence).
-    fn names_floating(
-        &self,
-        pod: &PodObs,
-        spcs: &[SpcObs],
-        sas: &[ServiceAccountObs],
-        secrets: &[SecretObs],
-    ) -> bool {
-        let mounted = mounted_spcs(pod);
-        let read = read_secrets(pod);
-        let sa = pod.service_account != "default"
-            && self.sas.iter().any(|&i| sas[i].name == pod.service_account);
-        let spc = self.spcs.iter().any(|&i| {
-            mounted.contains(spcs[i].name.as_str())
-                || spcs[i]
-                    .secret_objects
-                    .iter()
-                    .any(|so| read.contains(so.secret_name.as_str()))
-        });
-        let secret = self
-            .secrets
-            .iter()
-            .any(|&i| read.contains(secrets[i].name.as_str()));
-        sa || spc || secret
     }
 
     /// Move (or copy, when pods of several namespaces name it) each floating object into the
@@ -177,22 +164,76 @@ impl Floating {
             .filter(|s| s.namespace_less.is_none())
             .map(|s| (s.namespace.to_string(), s.name.to_string()))
             .collect();
+        // SPC name → namespaces of the pods (written with a namespace) that mount it.
+        let mut mounting: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+        for (_, p) in pods
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !floating_pods.contains(i))
+        {
+            for spc in mounted_spcs(p) {
+                mounting
+                    .entry(spc)
+                    .or_default()
+                    .insert(p.namespace.as_str());
+            }
+        }
         for spc in spcs.iter_mut() {
             let Some(nl) = spc.namespace_less.as_mut() else {
                 continue;
             };
-            let namespaces: BTreeSet<&str> = pods
-                .iter()
-                .enumerate()
-                .filter(|(i, p)| {
-                    !floating_pods.contains(i)
-                        && mounted_spcs(p).contains(spc.name.as_str())
-                        && !explicit.contains(&(p.namespace.to_string(), spc.name.to_string()))
-                })
-                .map(|(_, p)| p.namespace.as_str())
+            let name = spc.name.to_string();
+            nl.namespaces = mounting
+                .get(name.as_str())
+                .into_iter()
+                .flatten()
+                .filter(|ns| !explicit.contains(&(ns.to_string(), name.clone())))
+                .map(|ns| (*ns).into())
                 .collect();
-            nl.namespaces = namespaces.into_iter().map(Into::into).collect();
         }
+    }
+}
+
+/// The names of what is written without a namespace, to tell whether a pod names any of it.
+struct FloatingNames<'a> {
+    sas: HashSet<&'a str>,
+    /// Floating SecretProviderClasses, and the Secrets they sync.
+    spcs: HashSet<&'a str>,
+    synced: HashSet<&'a str>,
+    secrets: HashSet<&'a str>,
+}
+
+impl<'a> FloatingNames<'a> {
+    fn new(
+        f: &Floating,
+        spcs: &'a [SpcObs],
+        sas: &'a [ServiceAccountObs],
+        secrets: &'a [SecretObs],
+    ) -> Self {
+        let floating_spcs = || f.spcs.iter().map(|&i| &spcs[i]);
+        FloatingNames {
+            sas: f.sas.iter().map(|&i| sas[i].name.as_str()).collect(),
+            spcs: floating_spcs().map(|s| s.name.as_str()).collect(),
+            synced: floating_spcs()
+                .flat_map(|s| s.secret_objects.iter().map(|so| so.secret_name.as_str()))
+                .collect(),
+            secrets: f
+                .secrets
+                .iter()
+                .map(|&i| secrets[i].name.as_str())
+                .collect(),
+        }
+    }
+
+    /// Whether `pod` names a ServiceAccount, SecretProviderClass or Secret written without a
+    /// namespace (the implicit `default` ServiceAccount is no evidence).
+    fn named_by(&self, pod: &PodObs) -> bool {
+        let read = read_secrets(pod);
+        (pod.service_account != "default" && self.sas.contains(pod.service_account.as_str()))
+            || mounted_spcs(pod).iter().any(|s| self.spcs.contains(s))
+            || read
+                .iter()
+                .any(|s| self.synced.contains(s) || self.secrets.contains(s))
     }
 }
 
@@ -228,19 +269,35 @@ fn read_secrets(pod: &PodObs) -> BTreeSet<&str> {
 }
 
 fn place<T: Placed>(floating: &[usize], refs: &BTreeSet<(&str, &str)>, items: &mut Vec<T>) {
+    // Indexed once (a scan per object would be quadratic, audit F4): the namespaces naming
+    // each name, in order, and how many items sit at each (namespace, name) as placing goes.
+    let mut wanted_by: HashMap<&str, Vec<&str>> = HashMap::new();
+    for &(ns, n) in refs {
+        wanted_by.entry(n).or_default().push(ns);
+    }
+    let mut at: HashMap<(String, String), usize> = HashMap::new();
+    for o in items.iter() {
+        *at.entry((o.namespace().to_string(), o.name().to_string()))
+            .or_default() += 1;
+    }
     let mut added = Vec::new();
     for &i in floating {
         let name = items[i].name().to_string();
-        let explicit = |ns: &str, items: &[T]| {
-            items
-                .iter()
-                .enumerate()
-                .any(|(j, o)| j != i && o.namespace() == ns && o.name() == name)
+        let own = items[i].namespace().to_string();
+        // Another item (not `i` itself) of that name already in `ns`.
+        let explicit = |ns: &str, at: &HashMap<(String, String), usize>| {
+            let n = at
+                .get(&(ns.to_string(), name.clone()))
+                .copied()
+                .unwrap_or(0);
+            n > usize::from(ns == own)
         };
-        let wanted: Vec<&str> = refs
-            .iter()
-            .filter(|(ns, n)| *n == name && !explicit(ns, items))
-            .map(|(ns, _)| *ns)
+        let wanted: Vec<&str> = wanted_by
+            .get(name.as_str())
+            .into_iter()
+            .flatten()
+            .filter(|ns| !explicit(ns, &at))
+            .copied()
             .collect();
         let Some((first, rest)) = wanted.split_first() else {
             continue; // nobody names it: it stays where `kubectl apply` without -n puts it
@@ -250,6 +307,10 @@ fn place<T: Placed>(floating: &[usize], refs: &BTreeSet<(&str, &str)>, items: &m
             *copy.namespace_mut() = (*ns).into();
             added.push(copy);
         }
+        if let Some(n) = at.get_mut(&(own, name.clone())) {
+            *n -= 1;
+        }
+        *at.entry(((*first).to_string(), name)).or_default() += 1;
         *items[i].namespace_mut() = (*first).into();
     }
     items.extend(added);

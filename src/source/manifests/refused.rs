@@ -11,11 +11,35 @@ mod template;
 /// Why the document cannot be applied, as `field: reason`; `None` when it can be read.
 pub(super) fn refused(value: &Value, kind: &str, name: &str) -> Option<String> {
     let field = |key: &str| value.get(key);
+    if let Some(why) = not_an_object(value) {
+        return Some(why);
+    }
+    if let Some(k) = field("kind")
+        && !k.is_string()
+    {
+        return Some(format!(
+            "kind: is {}, not a string (kubectl rejects it)",
+            template::kind_of(k)
+        ));
+    }
     if kind.is_empty() {
         // Helm values, Chart.yaml or kustomization.yaml sit beside manifests without a kind;
-        // a document with both apiVersion and metadata is meant as an object.
-        let object = field("apiVersion").is_some() && field("metadata").is_some();
+        // a document with apiVersion and metadata or spec is meant as an object.
+        let object = field("apiVersion").is_some()
+            && (field("metadata").is_some() || field("spec").is_some());
         return object.then(|| "kind: missing (kubectl rejects a document without it)".into());
+    }
+    if kind != "SecretProviderClass"
+        && field("apiVersion")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+    {
+        // As a missing kind: kubectl says "Object 'apiVersion' is missing" and applies
+        // nothing of it. (A SecretProviderClass gets its own message below.)
+        return Some(
+            "apiVersion: missing or not a string (kubectl rejects a document without it: \"Object 'apiVersion' is missing\")"
+                .into(),
+        );
     }
     if kind.ends_with("List") {
         // A List whose items are a sequence was unpacked already (apply_set).
@@ -76,6 +100,24 @@ pub(super) fn refused(value: &Value, kind: &str, name: &str) -> Option<String> {
         ));
     }
     None
+}
+
+/// Why a document (or a List item) is no object at all, if it is not: kubectl decodes each
+/// into one object and refuses a scalar or a sequence. An empty document is no object either,
+/// and kubectl skips it: so does kvchain.
+pub(super) fn not_an_object(value: &Value) -> Option<String> {
+    match value {
+        Value::Mapping(_) | Value::Null => None,
+        Value::Sequence(_) => Some(
+            "is a sequence (a YAML list), not an object: kubectl reads each document as one object and refuses it (several objects go under the items of a kind: List)"
+                .into(),
+        ),
+        Value::Tagged(t) => not_an_object(&t.value),
+        other => Some(format!(
+            "is {}, not an object (kubectl refuses it)",
+            template::kind_of(other)
+        )),
+    }
 }
 
 /// The API group and versions the Secrets Store CSI CRD serves (upstream/crds: `v1`, storage,
@@ -251,9 +293,10 @@ mod tests {
     #[test]
     fn namespaces_are_dns_labels() {
         let why = |ns: &str| {
-            let mut value =
-                serde_yaml::from_str::<Value>("{kind: ServiceAccount, metadata: {name: web}}")
-                    .unwrap();
+            let mut value = serde_yaml::from_str::<Value>(
+                "{apiVersion: v1, kind: ServiceAccount, metadata: {name: web}}",
+            )
+            .unwrap();
             value["metadata"]["namespace"] = Value::String(ns.to_string());
             refused(&value, "ServiceAccount", "web")
         };
@@ -274,9 +317,10 @@ mod tests {
         }
         let esc = why("sh\u{1b}[5mop").unwrap_or_default();
         assert!(esc.contains("\"sh\\u{1b}[5mop\""), "{esc}");
-        let number =
-            serde_yaml::from_str::<Value>("{kind: Pod, metadata: {name: p, namespace: 7}}")
-                .unwrap();
+        let number = serde_yaml::from_str::<Value>(
+            "{apiVersion: v1, kind: Pod, metadata: {name: p, namespace: 7}}",
+        )
+        .unwrap();
         assert_eq!(
             refused(&number, "Pod", "p").as_deref(),
             Some("metadata.namespace: is a number, not a string (the API server rejects it)")

@@ -1,0 +1,200 @@
+//! Hostile manifests given to `check -f` (audit F): too many documents, names too long to
+//! echo, documents kubectl refuses, a path holding no manifest. Each ends in a clear message
+//! naming the file and the field (an unread document, or exit 2), never a quiet pass. Large
+//! inputs are generated here, not committed.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const SA: &str =
+    "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: app\n  namespace: shop\n";
+
+fn kvchain(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run kvchain")
+}
+
+/// Exit code and stdout + stderr of `check -f m.yaml` over `text`.
+fn check_f(text: &str, more: &[&str]) -> (Option<i32>, String) {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("m.yaml"), text).unwrap();
+    let mut args = vec!["check", "-f", "m.yaml"];
+    args.extend(more);
+    let out = kvchain(&args, d.path());
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), all)
+}
+
+/// 54 MB of `---\nx: 1\n` took 5 GB and half a minute (audit F4): a file of more documents
+/// than kvchain reads is refused whole, naming it and the limit, before any is parsed.
+#[test]
+fn a_file_of_too_many_documents_is_refused_naming_it_and_the_limit() {
+    let text = "---\nx: 1\n".repeat(100_001);
+    let (code, out) = check_f(&text, &[]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains(
+            "m.yaml: 100001 YAML documents, more than the 100000 kvchain reads from one file"
+        ),
+        "{out}"
+    );
+    // Beside a readable file it is listed as not read, and the other file is diagnosed.
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("big.yaml"), &text).unwrap();
+    std::fs::write(d.path().join("sa.yaml"), SA).unwrap();
+    let out = kvchain(&["check", "-f", ".", "-o", "json"], d.path());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(out.status.code(), Some(1));
+    let unread = json["unread"].as_array().expect("unread");
+    assert_eq!(unread.len(), 1, "{unread:?}");
+    assert!(
+        unread[0]
+            .as_str()
+            .unwrap()
+            .contains("big.yaml: 100001 YAML documents")
+    );
+}
+
+/// At the limit, every document is read.
+#[test]
+fn a_file_at_the_document_limit_is_read() {
+    let mut text = String::from(SA);
+    text.push_str(&"---\nx: 1\n".repeat(99_999));
+    let (code, out) = check_f(&text, &[]);
+    assert_eq!(code, Some(0), "{out}");
+}
+
+/// A huge `metadata.name` was echoed whole in the label of the document's error and in the
+/// JSON `unread` (audit F5): it is cut like any echoed value, to 200 characters and its size.
+#[test]
+fn a_huge_name_is_cut_in_the_label_of_an_unread_document() {
+    let name = "a".repeat(100_000);
+    let doc = format!("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {name}\n");
+    // Alone: exit 2, the message on stderr.
+    let (code, out) = check_f(&doc, &[]);
+    assert_eq!(code, Some(2), "{}", &out[..out.len().min(2000)]);
+    assert!(out.len() < 2_000, "{} bytes: {}", out.len(), &out[..2000]);
+    assert!(
+        out.contains(&format!("ServiceAccount/{}… (100015 bytes)", &name[..185])),
+        "{out}"
+    );
+    // Beside a readable document: listed under `unread`, cut there too.
+    let (code, out) = check_f(&format!("{SA}---\n{doc}"), &["-o", "json"]);
+    assert_eq!(code, Some(1));
+    let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let unread = json["unread"][0].as_str().expect("unread");
+    assert!(unread.len() < 1_000, "{} bytes", unread.len());
+    assert!(unread.contains("ServiceAccount/aaaa"), "{unread}");
+}
+
+/// Documents kubectl refuses are listed as not read with the reason (audit F7, F8, F12, F13),
+/// beside a readable ServiceAccount (exit 1): before, a scalar, a sequence, a List item that
+/// is no object and a kind-less document with `spec` passed as if absent, `kind: 5` read as
+/// "kind: missing", a document without apiVersion was diagnosed, and a top-level sequence of
+/// objects got a blank label.
+#[test]
+fn documents_kubectl_refuses_are_listed_with_the_reason() {
+    let pod = "{apiVersion: v1, kind: Pod, metadata: {name: p, namespace: shop}, spec: {containers: [{name: a, image: x}]}}";
+    let cases = [
+        (
+            "hello\n",
+            "document 2: the document (document starts at line 7): is a string, not an object",
+        ),
+        (
+            "- a\n- b\n",
+            "document 2: the document (document starts at line 7): is a sequence (a YAML list), not an object",
+        ),
+        (
+            &format!("- {pod}\n"),
+            "document 2: the document (document starts at line 7): is a sequence (a YAML list), not an object",
+        ),
+        (
+            &format!("apiVersion: v1\nkind: List\nitems:\n- {pod}\n- \"apiVersion: v1\"\n- 42\n"),
+            "document 2: List (document starts at line 7): items[1]: is a string, not an object",
+        ),
+        (
+            "apiVersion: apps/v1\nspec:\n  replicas: 1\n",
+            "document 2: apps/v1 (document starts at line 7): kind: missing",
+        ),
+        (
+            "apiVersion: v1\nkind: 5\nmetadata: {name: k, namespace: shop}\n",
+            "document 2: v1 k (document starts at line 7): kind: is a number, not a string",
+        ),
+        (
+            "kind: Pod\nmetadata: {name: ko, namespace: shop}\nspec: {containers: [{name: a, image: x}], volumes: [{name: s, csi: {driver: secrets-store.csi.k8s.io, volumeAttributes: {secretProviderClass: kv}}}]}\n",
+            "document 2: Pod/ko (document starts at line 7): apiVersion: missing or not a string (kubectl rejects a document without it: \"Object 'apiVersion' is missing\")",
+        ),
+    ];
+    for (doc, want) in cases {
+        let (code, out) = check_f(&format!("{SA}---\n{doc}"), &["-o", "json"]);
+        assert_eq!(code, Some(1), "{doc}: {out}");
+        let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+        let unread: Vec<&str> = json["unread"]
+            .as_array()
+            .expect("unread")
+            .iter()
+            .filter_map(|u| u.as_str())
+            .collect();
+        assert!(
+            unread
+                .iter()
+                .any(|u| u.starts_with(&format!("m.yaml, {want}"))),
+            "{doc}: {unread:?}"
+        );
+        // Nothing of it is diagnosed: the Pod of the sequence or without apiVersion is no chain.
+        assert_eq!(json["summary"]["chains"], 0, "{doc}");
+    }
+    // The List's object item is still read; the number item is listed too.
+    let (_, out) = check_f(
+        &format!("apiVersion: v1\nkind: List\nitems:\n- {pod}\n- 42\n"),
+        &["-o", "json"],
+    );
+    let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(json["summary"]["chains"], 0);
+    assert!(
+        json["unread"][0]
+            .as_str()
+            .unwrap()
+            .contains("items[1]: is a number, not an object")
+    );
+    // An empty document and kind-less Helm values are still no objects, and not refused.
+    let (code, out) = check_f(
+        &format!("{SA}---\n---\nreplicaCount: 2\nimage: {{tag: x}}\n"),
+        &[],
+    );
+    assert_eq!(code, Some(0), "{out}");
+}
+
+/// A directory with no manifest file (empty, or only templates) passed with 0 chains and exit
+/// 0 (audit F9): a mistyped path in CI was green. It is an input error naming the path.
+#[test]
+fn a_directory_without_a_manifest_file_is_an_input_error_naming_it() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::create_dir(d.path().join("empty")).unwrap();
+    std::fs::create_dir(d.path().join("tpl")).unwrap();
+    std::fs::write(d.path().join("tpl/deploy.yaml.tpl"), SA).unwrap();
+    for dir in ["empty", "tpl"] {
+        let out = kvchain(&["check", "-f", dir], d.path());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{dir}: {err}");
+        assert!(
+            err.contains(&format!("{dir}: no manifest file found"))
+                && err.contains("no objects passed to apply"),
+            "{dir}: {err}"
+        );
+    }
+    // Beside a path that holds one, the empty directory adds nothing, as for kubectl.
+    std::fs::write(d.path().join("sa.yaml"), SA).unwrap();
+    let out = kvchain(&["check", "-f", "empty", "sa.yaml"], d.path());
+    assert_eq!(out.status.code(), Some(0));
+}
