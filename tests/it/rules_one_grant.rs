@@ -9,30 +9,39 @@ use kvchain::snapshot::*;
 
 use super::cause_kit::*;
 
-#[test]
-fn a_cert_and_a_key_under_secrets_user_are_one_missing_certificate_user() {
+/// The healthy app whose SPC reads its object as `first` (its vault object retyped so) and a
+/// key object `KEY` beside it, which the vault holds too.
+fn with_a_key(first: ObjectType) -> Snapshot {
     let mut s = tk::healthy();
-    let cert = tk::object_name(APP);
-    let key = "signing-key";
+    let name = tk::object_name(APP);
     let spc = tk::spc_mut(&mut s, APP);
     spc.parameters.insert(
         "objects".into(),
         tk::objects_yaml(&[
             &[
-                ("objectName", &cert),
-                ("objectType", "cert"),
+                ("objectName", &name),
+                ("objectType", first.as_str()),
                 ("objectAlias", "password"),
             ],
-            &[("objectName", key), ("objectType", "key")],
+            &[("objectName", KEY), ("objectType", "key")],
         ]),
     );
     tk::reparse(spc);
     let object = tk::object_mut(&mut s, APP);
-    object.object_type = ObjectType::Cert;
+    object.object_type = first;
     let mut signing = object.clone();
     signing.object_type = ObjectType::Key;
-    signing.name = key.into();
+    signing.name = KEY.into();
     s.azure.objects.push(signing);
+    s
+}
+
+const KEY: &str = "signing-key";
+
+#[test]
+fn a_cert_and_a_key_under_secrets_user_are_one_missing_certificate_user() {
+    let s = with_a_key(ObjectType::Cert);
+    let (cert, key) = (tk::object_name(APP), KEY);
 
     let c = one(&s);
     let grants: Vec<_> = c.findings().filter(|f| f.code == Code::KVC502).collect();
@@ -64,26 +73,8 @@ fn a_cert_and_a_key_under_secrets_user_are_one_missing_certificate_user() {
 /// command (audit E5: two errors, the second command a redundant Secrets User).
 #[test]
 fn a_secret_and_a_key_with_no_role_are_one_missing_certificate_user() {
-    let mut s = tk::healthy();
-    let secret = tk::object_name(APP);
-    let key = "signing-key";
-    let spc = tk::spc_mut(&mut s, APP);
-    spc.parameters.insert(
-        "objects".into(),
-        tk::objects_yaml(&[
-            &[
-                ("objectName", &secret),
-                ("objectType", "secret"),
-                ("objectAlias", "password"),
-            ],
-            &[("objectName", key), ("objectType", "key")],
-        ]),
-    );
-    tk::reparse(spc);
-    let mut signing = tk::object_mut(&mut s, APP).clone();
-    signing.object_type = ObjectType::Key;
-    signing.name = key.into();
-    s.azure.objects.push(signing);
+    let mut s = with_a_key(ObjectType::Secret);
+    let (secret, key) = (tk::object_name(APP), KEY);
     let principal = tk::role_mut(&mut s, NS, APP).principal_id.clone();
     (s.azure.role_assignments.items).retain(|r| r.principal_id != principal);
 
