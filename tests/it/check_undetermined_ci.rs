@@ -7,27 +7,16 @@
 
 use jiff::SignedDuration;
 use kvchain::chain::diagnose;
-use kvchain::chain::testkit::{self as tk, APP};
 use kvchain::output::{Context, FailOn, junit, sarif};
 use kvchain::snapshot::*;
 use serde_json::Value;
 
-const FORBIDDEN: &str = "cannot list events in shop: forbidden";
+use super::rules_unstarted::FORBIDDEN;
 
 /// The app's pod created `age` ago, still in ContainerCreating, events unreadable; files only
 /// (no synced Secret to wait on), so no finding of its own.
 fn stuck(age: SignedDuration) -> Snapshot {
-    let mut s = tk::healthy();
-    tk::unmount(&mut s, APP);
-    let pod = tk::pod_mut(&mut s, APP);
-    pod.created_at = Some(tk::ago(age));
-    for c in &mut pod.containers {
-        c.env
-            .retain(|e| !matches!(e.source, EnvSourceObs::SecretKey { .. }));
-    }
-    tk::spc_mut(&mut s, APP).secret_objects.clear();
-    s.events.gaps.all = Some(FORBIDDEN.into());
-    s
+    super::rules_unstarted::waiting(age, true)
 }
 
 fn cx() -> Context<'static> {

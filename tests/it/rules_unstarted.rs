@@ -10,7 +10,7 @@ use kvchain::chain::testkit::{self as tk, APP};
 use kvchain::chain::{Chain, Code, LinkKind, Severity, Status, diagnose};
 use kvchain::snapshot::*;
 
-const FORBIDDEN: &str = "cannot list events in shop: forbidden";
+pub(crate) const FORBIDDEN: &str = "cannot list events in shop: forbidden";
 
 fn one(s: &Snapshot) -> Chain {
     let mut chains = diagnose(s);
@@ -22,7 +22,7 @@ fn one(s: &Snapshot) -> Chain {
 /// mounts files only (no `secretObjects`, so no synced Secret to wait on, and no env reads
 /// one: a Secret nothing makes would hold its container, KVC109); events unreadable when
 /// `events_gap`.
-fn waiting(age: SignedDuration, events_gap: bool) -> Snapshot {
+pub(crate) fn waiting(age: SignedDuration, events_gap: bool) -> Snapshot {
     let mut s = tk::healthy();
     tk::unmount(&mut s, APP);
     let pod = tk::pod_mut(&mut s, APP);
