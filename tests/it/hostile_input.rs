@@ -387,6 +387,27 @@ fn deeply_nested_yaml_is_rejected_naming_file_document_and_line() {
     assert!(e.contains("nested more than 128 levels deep"), "{e}");
 }
 
+/// serde_yaml holds a whole document's parser events and values at once, ~260 bytes a value:
+/// a 60 MB `a: [0,0,…]` took 6.4 GB and a minute. A document of more than 4,000,000 values is
+/// rejected before it is parsed, naming the file, the document and the line; the file's other
+/// documents are read.
+#[test]
+fn a_document_of_millions_of_values_is_rejected_before_it_is_parsed() {
+    let d = tempfile::tempdir().unwrap();
+    let dense = format!("a: [{}]\n", "0,".repeat(4_100_000));
+    write(d.path(), "dense.yaml", &format!("{SA}---\n{dense}"));
+    let out = kvchain(&["check", "-f", "dense.yaml", "-o", "json"], d.path());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let unread = report["unread"].to_string();
+    assert!(
+        unread.contains("dense.yaml, document 2")
+            && unread.contains("more than 4000000 values in one YAML document")
+            && unread.contains(", column 8000001): rejected before parsing"),
+        "{unread}"
+    );
+    assert_eq!(report["summary"]["unread"], 1, "{report:#}");
+}
+
 /// A 5 MB `keyvaultName` was printed whole, in the message and again under `seen:` (10 MB of
 /// report); a right-to-left override in a name was printed raw and reordered the line. Echoed
 /// input is capped (its head and its size) and such characters are escaped like zero-width
