@@ -27,6 +27,7 @@ use serde_yaml::value::{Tag, TaggedValue};
 
 use crate::error::InputError;
 
+mod kubectl_output;
 pub mod nesting;
 pub mod stream;
 

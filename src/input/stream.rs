@@ -170,6 +170,14 @@ impl Iterator for Documents<'_> {
                     }),
                 });
             }
+            if let Some(list) = super::kubectl_output::read(body, &self.budget) {
+                self.count = first;
+                return Some(Document {
+                    index: first,
+                    line: part.content_line,
+                    value: Ok(list),
+                });
+            }
             self.current = Some((serde_yaml::Deserializer::from_str(body), first, part));
         }
     }
