@@ -33,6 +33,16 @@ fn kvc604_expiring_within_a_week() {
     latest(&mut s).expires = Some(tk::now() + SignedDuration::from_hours(48));
     let f = only(&run(&s), Code::KVC604);
     assert!(f.message.contains("expires"), "{}", f.message);
+    // Pasted into a shell, `<new date>` reads a file named `new` and az never runs: the date
+    // no source shows is a quoted variable (README, finding codes), the version the mounted one.
+    let version = &latest(&mut s).version.clone();
+    assert!(
+        f.fix
+            .contains(&format!("--version {version} --expires \"$NEW_EXPIRY\""))
+            && !f.fix.contains('<'),
+        "{}",
+        f.fix
+    );
 }
 
 #[test]

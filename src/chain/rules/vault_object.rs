@@ -243,11 +243,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
                 ),
                 vec![format!("attributes.exp: {}", glance::time(exp))],
                 confirm,
-                format!(
-                    "az keyvault {} set-attributes --vault-name {vault} -n {} --expires <new date>  # or store a new version",
-                    cli_kind(t),
-                    o.object_name
-                ),
+                renew(t, &vault, &o.object_name, &target.version),
             ));
         }
         latest_summary.get_or_insert(o.object_name.clone());
@@ -493,6 +489,22 @@ fn create(vault: &str, t: ObjectType, name: &str) -> String {
     )
 }
 
+/// KVC604's fix: a later expiry on the mounted version, whose date no source shows (a quoted
+/// variable: `<new date>` pasted into a shell is a redirection from a file named `new`). A
+/// certificate's expiry is the certificate's own and no attribute extends it: a new version
+/// under its own policy renews it.
+fn renew(t: ObjectType, vault: &str, name: &str, version: &str) -> String {
+    match t {
+        ObjectType::Cert => format!(
+            "az keyvault certificate create --vault-name {vault} -n {name} -p \"$(az keyvault certificate show --vault-name {vault} -n {name} --query policy -o json)\"  # a new version under the certificate's own policy"
+        ),
+        _ => format!(
+            "az keyvault {} set-attributes --vault-name {vault} -n {name} --version {version} --expires \"$NEW_EXPIRY\"  # NEW_EXPIRY=2027-12-31T00:00:00Z, say; or store a new version",
+            cli_kind(t)
+        ),
+    }
+}
+
 fn cli_kind(t: ObjectType) -> &'static str {
     match t {
         ObjectType::Secret => "secret",
@@ -511,4 +523,23 @@ fn show(cx: &Ctx, t: ObjectType, name: &str, version: Option<&str>) -> (String, 
         ),
         String::new(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `az keyvault certificate set-attributes` has no `--expires`: a certificate is renewed by
+    /// a new version under its own policy.
+    #[test]
+    fn an_expiring_certificate_is_renewed_not_given_a_later_date() {
+        let fix = renew(ObjectType::Cert, "kv", "tls", "v1");
+        assert!(
+            fix.starts_with("az keyvault certificate create --vault-name kv -n tls -p \"$(az keyvault certificate show --vault-name kv -n tls --query policy -o json)\""),
+            "{fix}"
+        );
+        assert!(!fix.contains("--expires"), "{fix}");
+        let key = renew(ObjectType::Key, "kv", "k", "v1");
+        assert!(key.starts_with("az keyvault key set-attributes --vault-name kv -n k --version v1 --expires \"$NEW_EXPIRY\""), "{key}");
+    }
 }
