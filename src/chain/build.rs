@@ -14,7 +14,6 @@ use super::model::*;
 use super::replicas::{Shared, Texts, group_links};
 use super::{orphans, rules};
 use crate::snapshot::*;
-use crate::spc::{self, AzureSpc};
 
 /// Every (pod, SecretProviderClass) chain in the snapshot, with findings.
 ///
@@ -429,22 +428,6 @@ pub(crate) fn near_driver(driver: &str) -> bool {
 
 /// Merge the pod's volumeAttributes over the SPC parameters, as the driver does, and re-parse
 /// only when the pod actually changes a parameter (the common case reuses the SPC's parse).
-fn merged<'a>(spc: &'a SpcObs, attributes: &BTreeMap<String, String>) -> Cow<'a, AzureSpc> {
-    let overrides = attributes
-        .iter()
-        .any(|(k, v)| k != SPC_ATTRIBUTE && spc.parameters.get(k) != Some(v));
-    if !overrides {
-        return Cow::Borrowed(&spc.parsed);
-    }
-    let mut params = spc.parameters.clone();
-    for (k, v) in attributes {
-        if k != SPC_ATTRIBUTE {
-            params.insert(k.clone(), v.clone());
-        }
-    }
-    Cow::Owned(spc::parse(&params))
-}
-
 fn diagnose_volume<'a>(
     ix: &'a Index<'a>,
     shared: &mut Shared<'a>,
@@ -484,7 +467,7 @@ fn diagnose_volume<'a>(
         spc_name: w.spc_name,
         spc_key_typo: w.spc_key_typo,
         spc,
-        params: spc.map(|s| merged(s, w.attributes)),
+        params: spc.map(|s| s.merged(w.attributes)),
         workload,
         workload_object,
         template,

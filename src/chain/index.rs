@@ -536,10 +536,7 @@ pub(crate) fn may_mount(pod: &PodObs, spc: &str) -> bool {
         })
 }
 
-/// The pod volume attribute naming the SecretProviderClass.
-pub(crate) const SPC_ATTRIBUTE: &str = "secretProviderClass";
-/// The Secrets Store CSI driver's registered name.
-pub(crate) const DRIVER: &str = "secrets-store.csi.k8s.io";
+pub(crate) use crate::snapshot::mounts::{DRIVER, SPC_ATTRIBUTE};
 
 mod by_namespace;
 mod consumers;

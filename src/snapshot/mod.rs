@@ -14,6 +14,7 @@ pub mod file;
 pub mod gaps;
 pub mod items;
 mod kube;
+pub mod mounts;
 mod namespace;
 pub mod strmap;
 

@@ -23,6 +23,8 @@ fn a_missing_object_suggests_the_vaults_nearest_name() {
         "{}",
         f.message
     );
+    // The testkit's object has an alias, which names the file (FACTS §5): renaming the object
+    // leaves the file as it is (lab_volume_objects: without an alias the edit adds one).
     assert!(
         f.fix.ends_with("objects[0].objectName: web_db_pass"),
         "{}",

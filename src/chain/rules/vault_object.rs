@@ -95,21 +95,32 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
             let (hint, fix) = match near {
                 Some(n) => (
                     format!(" (did you mean {n}?)"),
-                    remedy::edit_spc(cx, &format!("objects[{}].objectName: {n}", o.index)),
+                    remedy::edit_spc(cx, &renamed(cx, o, n)),
                 ),
                 None => (String::new(), create(&vault, t, &o.object_name)),
+            };
+            let whose = if remedy::overridden(cx).any(|(k, _)| k == "objects") {
+                format!(
+                    "pod volume {}'s volumeAttributes.objects, which override SecretProviderClass {}'s",
+                    cx.volume.name, cx.spc_name
+                )
+            } else {
+                format!("SecretProviderClass {}", cx.spc_name)
             };
             link.findings.push(cx.finding(
                 Code::KVC601,
                 format!("KeyVault/{vault}"),
                 format!(
-                    "{} {} (objects[{}] of SecretProviderClass {}) does not exist in Key Vault {vault}{hint}",
+                    "{} {} (objects[{}] of {whose}) does not exist in Key Vault {vault}{hint}",
                     t.as_str(),
                     o.object_name,
                     o.index,
-                    cx.spc_name
                 ),
-                vec![format!("GET https://{vault}.vault.azure.net/{}/{}: 404", t.collection(), o.object_name)],
+                vec![format!(
+                    "GET https://{vault}.vault.azure.net/{}/{}: 404",
+                    t.collection(),
+                    o.object_name
+                )],
                 confirm,
                 fix,
             ));
@@ -487,6 +498,34 @@ fn create(vault: &str, t: ObjectType, name: &str) -> String {
         "az keyvault {} recover --vault-name {vault} -n {name} || {make}  # recover if it was deleted (soft delete keeps it; creating it again fails 409 Conflict), else create it",
         cli_kind(t)
     )
+}
+
+/// The edit that points `o` at the existing object `name`. Without an alias the file is named
+/// after the object (FACTS §5): when a `secretObjects` entry or a subPath reads the file by its
+/// present name, the file keeps it (an alias), since renaming the object alone would break
+/// them; when they read it by the new name, or nothing names it, the rename is all.
+fn renamed(cx: &Ctx, o: &SpcObject, name: &str) -> String {
+    let at = format!("objects[{}]", o.index);
+    let old = o.object_name.as_str();
+    let synced = cx
+        .spc
+        .iter()
+        .flat_map(|s| &s.secret_objects)
+        .flat_map(|so| &so.data)
+        .any(|d| d.object_name == old);
+    let sub_path = cx
+        .pod
+        .containers
+        .iter()
+        .flat_map(|c| &c.mounts)
+        .any(|m| m.volume == cx.volume.name && m.sub_path.as_deref() == Some(old));
+    if o.object_alias.is_none() && (synced || sub_path) {
+        format!(
+            "{at}: objectName {name}, objectAlias {old} (the file keeps the name its readers use)"
+        )
+    } else {
+        format!("{at}.objectName: {name}")
+    }
 }
 
 /// KVC604's fix: a later expiry on the mounted version, whose date no source shows (a quoted

@@ -23,8 +23,11 @@ pub struct AzureWanted {
 /// Everything the chains of `snapshot` need from Azure.
 pub fn wanted(snapshot: &Snapshot) -> AzureWanted {
     let mut w = AzureWanted::default();
-    for spc in &snapshot.spcs.items {
-        let p = &spc.parsed;
+    // A volume's `volumeAttributes` override its SecretProviderClass's parameters (FACTS §5):
+    // the identities, vaults and objects it names instead are wanted too.
+    let overridden = snapshot.overridden_params();
+    let spcs = snapshot.spcs.items.iter().map(|s| &s.parsed);
+    for p in spcs.chain(&overridden) {
         if let Some(c) = &p.client_id {
             w.client_ids.insert(c.clone());
         }
@@ -120,6 +123,46 @@ fn primary_cloud<'a>(clouds: impl Iterator<Item = &'a Result<Cloud, String>>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A volume's `volumeAttributes` override its SecretProviderClass's parameters (FACTS §5):
+    /// the client id, vault and objects it names are what its mount uses, so they are looked up.
+    #[test]
+    fn what_a_volume_overrides_is_wanted_too() {
+        use crate::chain::testkit::{self as tk, APP};
+        use crate::snapshot::VolumeSourceObs;
+        let mut s = tk::healthy();
+        let overrides = [
+            ("clientID", "0b9c5e1a-0000-4000-8000-000000000001"),
+            ("keyvaultName", "kv-other"),
+            (
+                "objects",
+                "array:\n  - |\n    objectName: other-secret\n    objectType: secret\n",
+            ),
+        ];
+        if let VolumeSourceObs::Csi { attributes, .. } = &mut s.pods.items[0].volumes[0].source {
+            for (k, v) in overrides {
+                attributes.insert(k.into(), v.into());
+            }
+        }
+        let spc_vault = tk::spc_mut(&mut s, APP)
+            .parsed
+            .keyvault_name
+            .clone()
+            .unwrap();
+        let w = wanted(&s);
+        assert!(w.client_ids.contains(overrides[0].1), "{w:?}");
+        assert!(
+            w.vaults.contains(&("kv-other".into(), String::new())),
+            "{w:?}"
+        );
+        assert!(
+            w.objects
+                .contains(&("kv-other".into(), ObjectType::Secret, "other-secret".into())),
+            "{w:?}"
+        );
+        // The SecretProviderClass's own, which other pods mount as written, stay wanted.
+        assert!(w.vaults.iter().any(|(v, _)| *v == spc_vault), "{w:?}");
+    }
 
     #[test]
     fn plan_groups_vaults_by_cloud_and_refuses_unsafe_input() {

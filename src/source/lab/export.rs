@@ -4,6 +4,7 @@
 //! only thing the lab sees that a live source usually cannot is the fingerprint of mounted
 //! files (`SpcPodStatusObs.files`) and of the vault's latest value.
 
+use crate::spc::AzureSpc;
 use std::collections::BTreeSet;
 use std::collections::btree_map::Entry;
 
@@ -198,7 +199,7 @@ fn assemble(
         .values()
         .map(|s| convert::spc_parsed_by(s, |params| w.parsed(params)))
         .collect();
-    Snapshot {
+    let mut snap = Snapshot {
         source: SourceInfo {
             kind: SourceKind::Lab,
             label: w.name.clone(),
@@ -213,14 +214,19 @@ fn assemble(
             gaps: Default::default(),
         },
         service_accounts: Coll::known(sas),
-        azure: azure(w, &spcs),
+        azure: AzureObs::default(),
         spcs: Coll::known(spcs),
         spc_statuses: Coll::known(spc_statuses),
         secrets: Coll::known(secrets),
         events: Coll::known(events),
         workloads: Coll::known(workloads),
         ingresses: Coll::known(w.ingresses.iter().map(convert::ingress).collect()),
-    }
+    };
+    // The objects every mount names, a volume's overriding `objects` included.
+    let overridden = snap.overridden_params();
+    let params = snap.spcs.items.iter().map(|s| &s.parsed);
+    snap.azure = azure(w, params.chain(&overridden));
+    snap
 }
 
 /// The key and certificate parts of a PEM file, as the driver splits them for a TLS Secret.
@@ -233,7 +239,7 @@ fn pem_fingerprints(file: &[u8]) -> PemParts {
     }
 }
 
-fn azure(w: &World, spcs: &[SpcObs]) -> AzureObs {
+fn azure<'p>(w: &World, params: impl Iterator<Item = &'p AzureSpc>) -> AzureObs {
     let sub = &w.cluster.subscription_id;
     let identities = w
         .identities
@@ -313,20 +319,20 @@ fn azure(w: &World, spcs: &[SpcObs]) -> AzureObs {
         identities: Coll::known(identities),
         vaults: Coll::known(vaults),
         role_assignments: Coll::known(role_assignments),
-        objects: objects(w, spcs),
+        objects: objects(w, params),
         requests: 0,
         throttled: 0,
     }
 }
 
-/// The objects the SecretProviderClasses name, as a data-plane look-up returns them.
-fn objects(w: &World, spcs: &[SpcObs]) -> Vec<VaultObjectObs> {
+/// The objects the mounts name, as a data-plane look-up returns them.
+fn objects<'p>(w: &World, params: impl Iterator<Item = &'p AzureSpc>) -> Vec<VaultObjectObs> {
     let mut wanted: BTreeSet<(String, ObjectType, String)> = BTreeSet::new();
-    for spc in spcs {
-        let Some(vault) = &spc.parsed.keyvault_name else {
+    for p in params {
+        let Some(vault) = &p.keyvault_name else {
             continue;
         };
-        for o in &spc.parsed.objects {
+        for o in &p.objects {
             if let Some(t) = o.object_type
                 && !o.object_name.is_empty()
             {

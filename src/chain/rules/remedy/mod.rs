@@ -49,7 +49,9 @@ pub(crate) use reloader::{on_delete_commands, partition_commands, resume_command
 pub(crate) use remount::rotation_stuck_fix;
 pub(crate) use restart::{restart, restart_pod, restart_sa_runners};
 pub(crate) use rotation::DRIVER_LOG;
-pub(crate) use spc::{edit_spc, get_spc, note_overrides, patch_spc_parameter, show_spc};
+pub(crate) use spc::{
+    edit_spc, get_spc, note_overrides, overridden, patch_spc_parameter, show_spc,
+};
 pub(crate) use tenant::{home_tenant, tenant_key_to_edit};
 pub(crate) use workload_identity::switch_to_workload_identity;
 
