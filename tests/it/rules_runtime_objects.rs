@@ -537,3 +537,48 @@ fn a_disabled_latest_version_under_history_is_skipped_not_kvc602() {
     latest(&mut s).enabled = false;
     only(&run(&s), Code::KVC602);
 }
+
+/// The driver refuses a `secretObjects` entry without secretName, type or data (FACTS §2):
+/// the fix names the entry and fills what the snapshot tells (a type from its keys, the files
+/// its data may name), instead of "secretName, type and data are all required".
+#[test]
+fn kvc806_an_invalid_entry_is_completed_by_name() {
+    let mut s = tk::healthy();
+    let spc = tk::spc_mut(&mut s, APP);
+    let name = spc.secret_objects[0].secret_name.clone();
+    spc.secret_objects[0].type_.clear();
+    let f = only(&run(&s), Code::KVC806);
+    assert!(
+        f.fix.contains(&format!(
+            "# secretObjects[{name}]: type: Opaque (secretName, type"
+        )),
+        "{}",
+        f.fix
+    );
+
+    let mut s = tk::healthy();
+    let spc = tk::spc_mut(&mut s, APP);
+    let tls = &mut spc.secret_objects[0];
+    tls.type_.clear();
+    tls.data[0].key = "tls.crt".into();
+    let f = only(&run(&s), Code::KVC806);
+    assert!(f.fix.contains("type: kubernetes.io/tls"), "{}", f.fix);
+
+    let mut s = tk::healthy();
+    let spc = tk::spc_mut(&mut s, APP);
+    let file = spc.parsed.objects[0].file_name().to_string();
+    spc.secret_objects[0].data.clear();
+    let chains = run(&s);
+    let fixes: Vec<_> = chains
+        .iter()
+        .flat_map(|c| c.findings())
+        .filter(|f| f.code == Code::KVC806)
+        .map(|f| f.fix.to_string())
+        .collect();
+    assert!(
+        fixes.iter().any(|f| f.contains(&format!(
+            "data: at least one {{objectName, key}}, objectName one of the files mounted: {file}"
+        ))),
+        "{fixes:#?}"
+    );
+}
