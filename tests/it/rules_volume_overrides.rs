@@ -92,3 +92,30 @@ fn without_an_override_the_spc_is_edited() {
         assert!(!f.fix.contains("volumeAttributes"), "{}: {}", f.code, f.fix);
     }
 }
+
+/// The volume's clientID is the one the mount uses: the sentence that weighs the two identities
+/// names the volume's, not "the SecretProviderClass's", which holds the other (audit H10).
+#[test]
+fn a_client_id_the_volume_sets_is_named_as_the_volumes() {
+    let mut s = tk::healthy();
+    let stray = "11111111-2222-4333-8444-555555555555";
+    override_on_volumes(&mut s, "clientID", stray);
+    let chains = diagnose(&s);
+    let weighed: Vec<_> = chains
+        .iter()
+        .flat_map(|c| c.findings())
+        .filter(|f| f.message.contains("is the one to change"))
+        .collect();
+    assert!(!weighed.is_empty(), "{chains:#?}");
+    for f in weighed {
+        assert!(
+            f.message
+                .contains(&format!("while the pod volume's clientId {stray}"))
+                && !f
+                    .message
+                    .contains(&format!("SecretProviderClass's clientId {stray}")),
+            "{}",
+            f.message
+        );
+    }
+}

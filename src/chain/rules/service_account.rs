@@ -214,18 +214,25 @@ fn stray_override(cx: &Ctx, f: &mut Finding, annotated: &str, spc_client: &str) 
 
 fn keep_working_side(cx: &Ctx, f: &mut Finding, annotated: &str, spc_client: &str) {
     use super::identity_side::{Side, pick, set_spc_client, works};
+    // Where the pod volume overrides the clientID, the mount uses the override (FACTS §5):
+    // that is the side named and changed.
+    let (mount_side, change) = if cx.attributes.contains_key("clientID") {
+        (
+            "the pod volume's",
+            "the pod volume's volumeAttributes.clientID",
+        )
+    } else {
+        (
+            "the SecretProviderClass's",
+            "the SecretProviderClass's clientID",
+        )
+    };
     match pick(cx, annotated, spc_client) {
         Side::Spc => {}
         Side::ServiceAccount { sa, spc } => {
             let id = sa.identity.map_or(sa.client_id, |i| i.client_id.as_str());
-            // Where the pod volume overrides the clientID, the override is what to change.
-            let change = if cx.attributes.contains_key("clientID") {
-                "the pod volume's volumeAttributes.clientID"
-            } else {
-                "the SecretProviderClass's clientID"
-            };
             f.message = format!(
-                "{}; the service account's {}, while the SecretProviderClass's {} {}: {change} is the one to change",
+                "{}; the service account's {}, while {mount_side} {} {}: {change} is the one to change",
                 f.message,
                 works(cx, &sa),
                 spc.named(),
@@ -243,7 +250,7 @@ fn keep_working_side(cx: &Ctx, f: &mut Finding, annotated: &str, spc_client: &st
             let lack =
                 |r: &super::identity_side::Readiness| format!("{} {}", r.named(), r.shortfall(cx));
             f.message = format!(
-                "{}; neither works for {}: the service account's {}, the SecretProviderClass's {}",
+                "{}; neither works for {}: the service account's {}, {mount_side} {}",
                 f.message,
                 cx.subject(),
                 lack(&sa),
