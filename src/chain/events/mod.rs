@@ -205,7 +205,10 @@ pub fn classify(message: &str) -> Option<Code> {
         // The service-principal Secret itself is missing (kubelet at mount, the rotation
         // reconciler later): the credential the parameters choose is not there.
         "fetching NodePublishSecretRef",
-        "failed to get node publish secret"
+        "failed to get node publish secret",
+        // A boolean parameter (usePodIdentity, useVMManagedIdentity, useAzureTokenProxy) that
+        // strconv.ParseBool refuses (FACTS §5).
+        "strconv.ParseBool: parsing"
     ) {
         return Some(Code::KVC302);
     }
@@ -217,7 +220,9 @@ pub fn classify(message: &str) -> Option<Code> {
         "PFX format only supported",
         "objectEncoding only supported",
         "file name must not contain",
-        "failed to unmarshal objects"
+        // The provider's, for the list and for one item; the lab's own words for an item.
+        "failed to unmarshal object",
+        "item is not valid YAML"
     ) {
         return Some(Code::KVC705);
     }
@@ -273,7 +278,7 @@ pub fn classify_event(reason: &str, message: &str) -> Option<Code> {
 /// Every literal [`classify`] looks for (at most 64: one bit each): one Aho-Corasick pass over
 /// a message tells which occur, instead of up to sixty substring searches (each event of every
 /// chain).
-const NEEDLES: [&str; 62] = [
+const NEEDLES: [&str; 64] = [
     " permission on key vault '",
     "429",
     "AADSTS700016",
@@ -315,12 +320,13 @@ const NEEDLES: [&str; 62] = [
     "failed to get private key",
     "failed to get secretproviderclass",
     "failed to lookup provider client",
-    "failed to unmarshal objects",
+    "failed to unmarshal object",
     "fetching NodePublishSecretRef",
     "file matching objectName",
     "file name must not contain",
     "invalid objectFormat",
     "is not allowed on a disabled",
+    "item is not valid YAML",
     "keyvaultName is not provided",
     "no private key found",
     "nodePublishSecretRef secret is not set",
@@ -331,6 +337,7 @@ const NEEDLES: [&str; 62] = [
     "only one identity mode can be enabled",
     "secretproviderclasses.secrets-store.csi.x-k8s.io",
     "service account tokens",
+    "strconv.ParseBool: parsing",
     "syncSecret.enabled",
     "tenantId is not provided",
     "token for audience api://AKSIdentityBinding not found",

@@ -179,6 +179,21 @@ fn driver_and_kubelet_shapes() {
         )),
         Some(Code::KVC705)
     );
+    // Booleans are parsed with strconv.ParseBool (FACTS §5): a parameter it refuses is the
+    // parameter's finding, not "a reason no rule explains".
+    assert_eq!(
+        classify(&wrapped(
+            "failed to parse usePodIdentity: strconv.ParseBool: parsing \"no\": invalid syntax"
+        )),
+        Some(Code::KVC302)
+    );
+    // One `objects` item that does not parse, in the provider's words and the lab's.
+    for item in [
+        "failed to unmarshal object, error: yaml: unmarshal errors:\n  line 2: mapping key \"objectName\" already defined at line 1",
+        "item is not valid YAML: duplicate key \"objectName\"",
+    ] {
+        assert_eq!(classify(&wrapped(item)), Some(Code::KVC705), "{item}");
+    }
 }
 
 #[test]
