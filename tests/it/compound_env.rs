@@ -202,3 +202,20 @@ fn kvc109_blocks_none_of_the_chains_own_links() {
         "{report:#}"
     );
 }
+
+/// The kubelet resolves env when it creates a container, after the pod's volumes are set up:
+/// while a volume fails to mount the container waits in ContainerCreating and no env is read
+/// yet. The failing mount is the one cause (audit H2: the Secret it names may be the one the
+/// mount's SecretProviderClass, once in place, syncs); the env Secret nothing creates is
+/// KVC109 once the kubelet gets that far.
+#[test]
+fn an_env_secret_is_no_cause_while_the_pods_volume_fails_to_mount() {
+    let unmountable = app(API_KEYS, "").replace(
+        "              secretProviderClass: checkout-kv",
+        "              secretProviderClass: checkout-kv-missing",
+    );
+    let (code, report) = check(&[&unmountable]);
+    assert_eq!(code, Some(1), "{report:#}");
+    assert!(!findings(&report, "KVC101").is_empty(), "{report:#}");
+    assert!(findings(&report, "KVC109").is_empty(), "{report:#}");
+}

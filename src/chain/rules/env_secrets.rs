@@ -118,11 +118,19 @@ fn names_a_secret(c: &ContainerObs) -> bool {
 }
 
 /// Not started (or not observed): running and finished containers took their env already.
+/// A container whose env the kubelet resolves, or would at its start. Not one still waiting
+/// on its pod (`ContainerCreating`: volumes or sandbox not ready; `PodInitializing`: init
+/// containers running): the kubelet reads env only when it creates the container, so a
+/// missing Secret is no cause yet, and a failing mount is the one (a Secret the mount would
+/// sync may well appear with it).
 fn waiting(c: &ContainerObs) -> bool {
-    matches!(
-        c.state,
-        ContainerStateObs::Waiting { .. } | ContainerStateObs::Unknown
-    )
+    match &c.state {
+        ContainerStateObs::Waiting { reason, .. } => {
+            !matches!(reason.as_str(), "ContainerCreating" | "PodInitializing")
+        }
+        ContainerStateObs::Unknown => true,
+        _ => false,
+    }
 }
 
 /// What the kubelet refuses for `r`: the Secret is missing (None for its keys), or the keys
