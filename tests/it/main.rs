@@ -95,6 +95,7 @@ mod live_watch;
 mod manifests_apply;
 mod manifests_consumers;
 mod manifests_custom_workloads;
+mod manifests_node_identity;
 mod manifests_objects;
 mod manifests_reading;
 mod manifests_restarts;
