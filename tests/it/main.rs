@@ -74,6 +74,7 @@ mod lab_sync_causes;
 mod lab_throttling;
 mod lab_volume_objects;
 mod lab_webhook_admission;
+mod lab_webhook_env;
 mod lab_world;
 mod lesson_texts;
 mod lessons;

@@ -36,6 +36,7 @@ pub(crate) mod static_pod;
 pub(crate) mod sync;
 pub(crate) mod unstarted;
 pub(crate) mod vault_object;
+mod webhook_env;
 
 pub use fold_events::CONTRADICTED;
 pub(crate) use fold_events::apply_events;

@@ -298,8 +298,13 @@ pub(super) fn injected_env<'p>(pod: &'p crate::snapshot::PodObs, name: &str) -> 
 /// KVC204 on a pod: the annotation agrees with the SPC now, but the pod holds another client
 /// id, injected before the annotation was corrected (the webhook mutates on CREATE only and
 /// never overwrites a variable already set, FACTS §6) or written in the pod spec.
+/// Causes in the pod template itself (a container's own AZURE_CLIENT_ID, skip-containers
+/// naming the app) come first: no restart changes them (`webhook_env`).
 fn stale_injection(cx: &Ctx, link: &mut Link, annotated: &str, spc_client: &str) {
-    if cx.template || cx.pod.labels.get(USE_LABEL).is_none_or(|v| v != "true") {
+    if cx.pod.labels.get(USE_LABEL).is_none_or(|v| v != "true")
+        || super::webhook_env::check(cx, link, annotated, spc_client)
+        || cx.template
+    {
         return;
     }
     let Some(held) = injected_client_id(cx.pod) else {
@@ -324,10 +329,15 @@ fn stale_injection(cx: &Ctx, link: &mut Link, annotated: &str, spc_client: &str)
             format!("pod {}: env AZURE_CLIENT_ID={held}", cx.pod.name),
             format!("ServiceAccount {}: {CLIENT_ID}: {annotated}", cx.pod.service_account),
         ],
-        format!(
-            "{}  # if the pod spec sets AZURE_CLIENT_ID itself, change it there: the webhook never overwrites it",
-            remedy::restart(cx)
-        ),
+        // The workload's template read shows it sets no AZURE_CLIENT_ID (else `webhook_env`
+        // told it): the webhook injected it. Unread, the spec may set it.
+        match super::webhook_env::own_spec(cx) {
+            Some(_) => remedy::restart(cx),
+            None => format!(
+                "{}  # if the pod spec sets AZURE_CLIENT_ID itself, change it there: the webhook never overwrites it",
+                remedy::restart(cx)
+            ),
+        },
     ));
 }
 
@@ -352,13 +362,15 @@ fn missed_injection(cx: &Ctx, link: &mut Link, annotated: &str, spc_client: &str
             "pod {} has no AZURE_CLIENT_ID although its service account {} now names client id {annotated} (as SecretProviderClass {} does): the webhook mutated the pod when the account had none and injects only on creation, so the app's own Azure SDK calls have no identity until the pod is replaced; the CSI mount is not affected",
             cx.pod.name, cx.pod.service_account, cx.spc_name
         ),
-        vec![
-            format!(
-                "pod {}: AZURE_FEDERATED_TOKEN_FILE injected, no AZURE_CLIENT_ID",
-                cx.pod.name
-            ),
-            format!("ServiceAccount {}: {CLIENT_ID}: {annotated}", cx.pod.service_account),
-        ],
+        {
+            // What each container holds, not what the webhook would give it.
+            let mut evidence = super::webhook_env::held(cx.pod);
+            evidence.push(format!(
+                "ServiceAccount {}: {CLIENT_ID}: {annotated}",
+                cx.pod.service_account
+            ));
+            evidence
+        },
         remedy::restart(cx),
     ));
 }

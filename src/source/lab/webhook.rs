@@ -220,6 +220,25 @@ mod tests {
         assert_eq!(spec.volumes.unwrap()[0].name, TOKEN_VOLUME);
     }
 
+    /// FACTS §6: a container skip-containers names (`c1;c2`, trimmed) gets neither the
+    /// variables nor the token mount; the pod gets the token volume all the same.
+    #[test]
+    fn skipped_container_gets_no_env_and_no_mount() {
+        let mut p = pod(true);
+        p.metadata.annotations = Some(
+            [(
+                SKIP_CONTAINERS_ANNOTATION.to_string(),
+                " app ;other".to_string(),
+            )]
+            .into(),
+        );
+        let before = p.spec.as_ref().unwrap().containers[0].clone();
+        admit(&mut p, &sa(), "tenant-1").unwrap();
+        let spec = p.spec.unwrap();
+        assert_eq!(spec.containers[0], before);
+        assert_eq!(spec.volumes.unwrap()[0].name, TOKEN_VOLUME);
+    }
+
     #[test]
     fn unlabelled_pod_is_untouched() {
         let mut p = pod(false);
