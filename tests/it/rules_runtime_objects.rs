@@ -357,6 +357,13 @@ fn kvc102_spec_fix_recreates_a_bare_pod_and_edits_a_workload() {
         "{}",
         f.fix
     );
+    // Without the subPath the mount path becomes a directory holding the file (audit I S1):
+    // the edit says where the file then is, and that the app must read it there.
+    assert!(
+        f.fix.contains("remove subPath password and set mountPath to a directory of its own (/mnt/secrets-store-inline, say): the file is then /mnt/secrets-store-inline/password, so point the app at that path instead of /mnt/secrets/password"),
+        "{}",
+        f.fix
+    );
     bare(&mut s);
     let pod = tk::pod_name(APP, 0);
     let f = only(&run(&s), Code::KVC102);

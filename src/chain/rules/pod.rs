@@ -312,6 +312,7 @@ fn sub_paths(cx: &Ctx, link: &mut Link) {
                     c.name, m.volume, m.path
                 )],
             );
+            f.fix = super::remedy::mount_as_directory(cx, &c.name, m).into();
             // This container's mounts, where it is listed (an init container or sidecar is
             // not under `containers`).
             f.confirm = format!(

@@ -360,15 +360,7 @@ fn stale(
         f.fix = format!(
             "{} && {}",
             f.fix,
-            crate::chain::rules::remedy::edit_owner(
-                cx,
-                &format!(
-                    "mount volume {} as a directory: remove subPath {} from {}",
-                    m.volume,
-                    m.sub_path.as_deref().unwrap_or_default(),
-                    m.path
-                )
-            )
+            crate::chain::rules::remedy::mount_as_directory(cx, &container.name, m)
         )
         .into();
     }

@@ -62,3 +62,23 @@ fn static_pod_edit(node: &str, what: &str) -> String {
         "# static pod of node {node}: in its manifest file on {node} (the kubelet's staticPodPath, /etc/kubernetes/manifests by default), {what}; the kubelet re-creates the pod when the file changes (kubectl cannot: deleting the mirror pod restarts nothing)"
     )
 }
+
+/// KVC102's edit: the volume mounted as a directory instead of one file through `subPath`
+/// (a copy taken at start, never updated). Without the subPath the mount path becomes a
+/// directory holding the file, so the path the app reads changes: the edit says where the file
+/// then is, and that the app must read it there.
+pub(crate) fn mount_as_directory(
+    cx: &Ctx,
+    container: &str,
+    m: &crate::snapshot::MountObs,
+) -> String {
+    let sub = m.sub_path.as_deref().unwrap_or_default();
+    let dir = format!("/mnt/{}", m.volume);
+    edit_owner(
+        cx,
+        &format!(
+            "container {container}, volumeMount {} at {}: remove subPath {sub} and set mountPath to a directory of its own ({dir}, say): the file is then {dir}/{sub}, so point the app at that path instead of {} (rotated content reaches it there)",
+            m.volume, m.path, m.path
+        ),
+    )
+}
