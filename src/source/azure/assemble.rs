@@ -1,7 +1,8 @@
 //! Pure assembly of the observation from fetched (or cached) results: what was found, and
 //! for what could not be seen, the gap with its reason. No IO here.
 //!
-//! Gap keys: `identities` come from one query, so a failure is global (`gaps.all`);
+//! Gap keys: `identities` come from one query, so a failure is global (`gaps.all`), and a
+//! clientId the query did not find is a gap keyed by that clientId (not visible ≠ absent);
 //! `vaults` and `role_assignments` are per vault, keyed by the vault name as the SPC wrote it
 //! (`Coll::unknown_in(vault)`): one vault that cannot be read leaves the others known (the
 //! engine asks per vault).
@@ -22,7 +23,7 @@ pub fn identities(
     fics: &BTreeMap<&str, Fetched<Vec<FederatedCredentialObs>>>,
 ) -> Coll<ManagedIdentityObs> {
     let mut out = Coll::default();
-    for (_, r) in lookups {
+    for (client_id, r) in lookups {
         match r {
             Ok(Some(row)) => out.items.push(ManagedIdentityObs {
                 name: row.name.clone(),
@@ -39,8 +40,16 @@ pub fn identities(
                     None => Observed::unknown("federated credentials not looked up"),
                 },
             }),
-            // Resource Graph answered and no identity has this clientId: absent, not unknown.
-            Ok(None) => {}
+            // Resource Graph answers with the subscriptions the credential may read only (and
+            // within `--subscription`): no row is not "no such identity" — unknown, per clientId.
+            Ok(None) => {
+                out.gaps.namespaces.insert(
+                    client_id.clone(),
+                    format!(
+                        "no managed identity with clientId {client_id} in the subscriptions visible to kvchain (it may be in another subscription or tenant, or an app registration)"
+                    ),
+                );
+            }
             Err(e) => {
                 out.gaps.all.get_or_insert_with(|| {
                     format!(
