@@ -16,6 +16,7 @@ mod azure_credentials;
 mod azure_identity_unseen;
 mod azure_observe;
 mod azure_other_type;
+mod azure_policy_fixes;
 mod azure_tk_world;
 mod cause_kit;
 mod check_azure_item_gaps;

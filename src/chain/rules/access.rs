@@ -276,7 +276,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             } else {
                 (
                     remedy::policy_confirm(&vault.name, principal),
-                    remedy::set_policy(&vault.name, principal, &[t]),
+                    remedy::set_policy(cx, &vault.name, principal, &[t]),
                 )
             };
             link.findings.push(cx.finding(
@@ -338,7 +338,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 .collect::<Vec<_>>()
                 .join(" && ");
         } else {
-            fix = remedy::set_policy(&vault.name, principal, &[t]);
+            fix = remedy::set_policy(cx, &vault.name, principal, &[t]);
             confirm = remedy::policy_confirm(&vault.name, principal);
         }
         wrong.extend(wrong_type.iter().map(|r| **r));
