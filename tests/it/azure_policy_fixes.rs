@@ -1,8 +1,9 @@
 //! Access-policy vaults: `az keyvault set-policy` replaces the principal's permissions of each
-//! type it is given (azure-cli `set_policy`), so a fix keeps what the policy grants.
+//! type it is given (azure-cli `set_policy`), so a fix keeps what the policy grants; and a
+//! policy's objectId is a GUID, matched in any case.
 
 use crate::azure_tk_world::{codes, diagnose, policy, shown, unmounted, world};
-use kvchain::chain::model::LinkKind;
+use kvchain::chain::model::{LinkKind, Status};
 use kvchain::chain::testkit::{self as tk, APP, NS};
 use serde_json::json;
 
@@ -68,4 +69,14 @@ async fn the_set_policy_fix_keeps_other_secret_permissions_held() {
         vec![vec!["set".to_string(), "get".to_string()]],
         "{out}"
     );
+}
+
+#[tokio::test]
+async fn an_access_policy_object_id_matches_the_principal_in_any_case() {
+    let principal = tk::principal_id(NS, APP).to_uppercase();
+    let fake = world(false, json!([policy(&principal, &["get"])]), vec![]);
+    let c = diagnose(&fake, &mut unmounted()).await;
+    let out = shown(&c, ACCESS);
+    assert_eq!(c.link(ACCESS).status, Status::Ok, "{out}");
+    assert!(codes(&c, ACCESS).is_empty(), "{out}");
 }

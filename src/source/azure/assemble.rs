@@ -113,7 +113,11 @@ pub fn relevant_assignments(
         match r {
             Ok(rows) => kept.extend(
                 rows.iter()
-                    .filter(|a| principals.is_none_or(|p| p.contains(a.principal_id.as_str())))
+                    // A group's grant may be the identity's: kept, so the rules can say so.
+                    .filter(|a| {
+                        principals.is_none_or(|p| p.contains(a.principal_id.as_str()))
+                            || a.principal_type.eq_ignore_ascii_case("Group")
+                    })
                     .map(|a| (*cloud, a.clone())),
             ),
             Err(e) => {
@@ -148,8 +152,9 @@ pub fn role_assignments(
             .map(Ok)
             .or_else(|| custom(&a.role_definition_id))
             .unwrap_or_else(|| Err(super::FetchError::other("not looked up")));
-        let (role_name, data_actions) = match def {
-            Ok(d) => (d.name, d.data_actions),
+        // An unreadable definition is unknown, not empty: kept with its reason.
+        let (role_name, data_actions, not_data_actions, unresolved) = match def {
+            Ok(d) => (d.name, d.data_actions, d.not_data_actions, None),
             Err(e) => (
                 format!(
                     "unresolved role {} ({})",
@@ -157,6 +162,12 @@ pub fn role_assignments(
                     e.reason
                 ),
                 Vec::new(),
+                Vec::new(),
+                Some(format!(
+                    "cannot read role definition {}: {}",
+                    roles::definition_guid(&a.role_definition_id),
+                    e.reason
+                )),
             ),
         };
         out.items.push(RoleAssignmentObs {
@@ -165,6 +176,9 @@ pub fn role_assignments(
             role_name,
             data_actions,
             scope: a.scope,
+            not_data_actions,
+            principal_type: a.principal_type,
+            unresolved,
         });
     }
     out
