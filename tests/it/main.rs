@@ -17,6 +17,7 @@ mod azure_grant_unknowns;
 mod azure_identity_unseen;
 mod azure_observe;
 mod azure_other_type;
+mod azure_page_caps;
 mod azure_policy_fixes;
 mod azure_tk_world;
 mod cause_kit;

@@ -83,10 +83,13 @@ pub async fn graph(
             .filter(|s| !s.is_empty())
             .map(str::to_string);
         if skip.is_none() {
-            break;
+            return Ok(rows);
         }
     }
-    Ok(rows)
+    // Rows left unread: what they hold would look absent.
+    Err(FetchError::other(format!(
+        "Resource Graph: more than {GRAPH_MAX_PAGES} pages, not all read"
+    )))
 }
 
 fn s(v: &Value, path: &[&str]) -> String {
