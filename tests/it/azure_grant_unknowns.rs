@@ -113,6 +113,15 @@ async fn not_data_actions_take_back_a_read_a_wildcard_grants() {
     let out = shown(&c, ACCESS);
     assert_eq!(c.link(ACCESS).status, Status::Broken, "{out}");
     assert!(no_grant_finding(&c), "{out}");
+    // The evidence shows what takes the read back.
+    let evidence: Vec<String> = (c.link(ACCESS).findings.iter())
+        .flat_map(|f| f.evidence.iter().map(|e| e.to_string()))
+        .collect();
+    assert!(
+        evidence.iter().any(|e| e
+            .contains("notDataActions [\"Microsoft.KeyVault/vaults/secrets/getSecret/action\"]")),
+        "{evidence:?}"
+    );
 }
 
 #[tokio::test]

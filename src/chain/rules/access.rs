@@ -14,6 +14,7 @@ mod history_list;
 mod on_client_id;
 mod one_fix;
 mod undetermined;
+use granted::granted_actions;
 pub(crate) use granted::reads_granted;
 use history_list::history_unlisted;
 use on_client_id::on_client_id;
@@ -358,7 +359,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 ),
                 wrong_type
                     .iter()
-                    .map(|r| format!("{} at {}: dataActions {:?}", r.role_name, r.scope, r.data_actions))
+                    .map(|r| granted_actions(r))
                     .collect(),
                 confirm,
                 fix,
@@ -465,10 +466,7 @@ fn over_privilege(
             .filter(|r| !told.iter().any(|t| std::ptr::eq(*t, **r)))
         {
             if WRITES.iter().any(|w| grants(r, w)) {
-                evidence.push(format!(
-                    "{} at {}: dataActions {:?}",
-                    r.role_name, r.scope, r.data_actions
-                ));
+                evidence.push(granted_actions(r));
                 deletes.push(format!(
                     "az role assignment delete --assignee {} --role \"{}\" --scope {}",
                     r.principal_id, r.role_name, r.scope

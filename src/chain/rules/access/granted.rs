@@ -61,3 +61,16 @@ pub(crate) fn reads_granted(cx: &Ctx, vault: &VaultObs, principal: &str) -> Opti
     }
     Some(refused.is_empty())
 }
+
+/// What a role grants, as evidence: its dataActions, and the notDataActions taken back.
+pub(super) fn granted_actions(r: &RoleAssignmentObs) -> String {
+    let minus = if r.not_data_actions.is_empty() {
+        String::new()
+    } else {
+        format!(", notDataActions {:?}", r.not_data_actions)
+    };
+    format!(
+        "{} at {}: dataActions {:?}{minus}",
+        r.role_name, r.scope, r.data_actions
+    )
+}
