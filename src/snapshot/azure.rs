@@ -119,6 +119,57 @@ pub struct RoleAssignmentObs {
     pub data_actions: Vec<String>,
     /// ARM scope (subscription, resource group, vault, or `<vault id>/secrets/<name>`).
     pub scope: String,
+    /// `notDataActions` of the role definition: taken back from `data_actions` by pattern
+    /// ([`RoleAssignmentObs::grants`]), as Azure computes the effective permissions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_data_actions: Vec<String>,
+    /// ARM's `principalType` (`ServicePrincipal`, `Group`, `User`); empty when not known.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub principal_type: String,
+    /// Why the role definition could not be read (its `data_actions` are then unknown, not
+    /// empty); `None` when it was resolved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unresolved: Option<String>,
+}
+
+impl RoleAssignmentObs {
+    /// Whether the role grants the data action: some `dataActions` pattern matches it and no
+    /// `notDataActions` pattern takes it back (case-insensitive, `*` wildcards).
+    pub fn grants(&self, action: &str) -> bool {
+        self.data_actions.iter().any(|p| action_matches(p, action))
+            && !self
+                .not_data_actions
+                .iter()
+                .any(|p| action_matches(p, action))
+    }
+
+    /// Assigned to an Entra group: who holds it depends on a membership kvchain cannot read.
+    pub fn to_group(&self) -> bool {
+        self.principal_type.eq_ignore_ascii_case("Group")
+    }
+}
+
+/// Azure's action pattern match: case-insensitive, `*` stands for any run of characters
+/// (`Microsoft.KeyVault/vaults/secrets/*`, `*/read`, `*`).
+pub fn action_matches(pattern: &str, action: &str) -> bool {
+    let p = pattern.to_ascii_lowercase();
+    let a = action.to_ascii_lowercase();
+    let mut parts = p.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = a.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else {
+        return rest.is_empty(); // no `*`: the whole action must match
+    };
+    for m in middle {
+        match rest.find(m) {
+            Some(i) => rest = &rest[i + m.len()..],
+            None => return false,
+        }
+    }
+    rest.ends_with(last)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -208,7 +208,7 @@ impl Snapshot {
         fact(&mut out, "cluster.nodes", &c.nodes);
 
         let a = &self.azure;
-        coll(&mut out, "azure.identities", &a.identities, Place::Vault);
+        coll(&mut out, "azure.identities", &a.identities, Place::Identity);
         coll(&mut out, "azure.vaults", &a.vaults, Place::Vault);
         coll(
             &mut out,
@@ -235,6 +235,8 @@ impl Snapshot {
 enum Place {
     Namespace,
     Vault,
+    /// Keyed by the clientId looked up.
+    Identity,
 }
 
 fn coll<T>(out: &mut Vec<Gap>, kind: &'static str, c: &Coll<T>, place: Place) {
@@ -254,14 +256,16 @@ fn coll<T>(out: &mut Vec<Gap>, kind: &'static str, c: &Coll<T>, place: Place) {
         });
     }
     for (key, reason) in &c.gaps.namespaces {
-        let (namespace, vault) = match place {
-            Place::Namespace => (Some(key.clone()), None),
-            Place::Vault => (None, Some(key.clone())),
+        let (namespace, vault, identity) = match place {
+            Place::Namespace => (Some(key.clone()), None, None),
+            Place::Vault => (None, Some(key.clone()), None),
+            Place::Identity => (None, None, Some(key.clone())),
         };
         out.push(Gap {
             kind,
             namespace,
             vault,
+            identity,
             reason: reason.clone(),
             ..Gap::default()
         });

@@ -63,15 +63,24 @@ fn known(o: &Observed<Option<VaultObject>>) -> &VaultObject {
 }
 
 #[tokio::test]
-async fn identity_found_with_its_federated_credentials_and_unknown_client_id_absent() {
+async fn identity_found_with_its_federated_credentials_and_unknown_client_id_a_gap() {
     let fake = contoso();
     let obs = observer(&fake, HOUR).observe(&contoso_wanted()).await;
 
-    assert!(obs.identities.gaps.is_empty(), "{:?}", obs.identities.gaps);
+    // Resource Graph shows only the subscriptions kvchain may read: a clientId it does not
+    // find is not visible, not absent (a gap keyed by the clientId).
+    let gaps = &obs.identities.gaps;
+    assert!(gaps.all.is_none(), "{gaps:?}");
+    let unseen: Vec<&String> = gaps.namespaces.keys().collect();
+    assert_eq!(unseen, ["00000000-1111-2222-3333-444444444444"], "{gaps:?}");
+    assert!(
+        gaps.namespaces[unseen[0].as_str()].contains("in the subscriptions visible to kvchain"),
+        "{gaps:?}"
+    );
     assert_eq!(
         obs.identities.items.len(),
         1,
-        "the unknown clientId is simply not found"
+        "the unknown clientId is not found"
     );
     let id = &obs.identities.items[0];
     assert_eq!(id.name, "id-app");
@@ -156,11 +165,14 @@ async fn role_assignments_at_every_scope_level_are_kept_and_resolved() {
         .iter()
         .find(|a| a.role_name == "Shop secret reader")
         .unwrap();
+    // notDataActions are kept beside the dataActions and taken back by pattern (Azure's
+    // effective permissions), not by string equality at parse time.
     assert_eq!(
-        custom.data_actions,
-        ["Microsoft.KeyVault/vaults/secrets/getSecret/action"],
-        "notDataActions are subtracted"
+        custom.not_data_actions,
+        ["Microsoft.KeyVault/vaults/secrets/delete"]
     );
+    assert!(custom.grants("Microsoft.KeyVault/vaults/secrets/getSecret/action"));
+    assert!(!custom.grants("Microsoft.KeyVault/vaults/secrets/delete"));
     // Built-ins cost nothing; the one custom role costs one look-up.
     assert_eq!(fake.count("roleDefinitions/"), 1, "{:#?}", fake.log());
 }

@@ -13,10 +13,13 @@ mod granted;
 mod history_list;
 mod on_client_id;
 mod one_fix;
+mod undetermined;
+use granted::granted_actions;
 pub(crate) use granted::reads_granted;
 use history_list::history_unlisted;
 use on_client_id::on_client_id;
 use one_fix::{FAILS, one_per_fix};
+use undetermined::undetermined;
 
 /// The data action the provider's read of each object type needs.
 pub(crate) fn needed_action(t: ObjectType) -> &'static str {
@@ -37,25 +40,8 @@ const WRITES: [&str; 6] = [
     "Microsoft.KeyVault/vaults/keys/write",
 ];
 
-/// Azure action wildcard match: `*` matches any run of characters (case-insensitive).
-pub(crate) fn action_matches(pattern: &str, action: &str) -> bool {
-    if !pattern.contains('*') {
-        return pattern.eq_ignore_ascii_case(action);
-    }
-    fn go(p: &[u8], a: &[u8]) -> bool {
-        match p.split_first() {
-            None => a.is_empty(),
-            Some((b'*', rest)) => (0..=a.len()).any(|i| go(rest, &a[i..])),
-            Some((c, rest)) => a
-                .split_first()
-                .is_some_and(|(d, ar)| c.eq_ignore_ascii_case(d) && go(rest, ar)),
-        }
-    }
-    go(pattern.as_bytes(), action.as_bytes())
-}
-
 fn grants(r: &RoleAssignmentObs, action: &str) -> bool {
-    r.data_actions.iter().any(|p| action_matches(p, action))
+    r.grants(action)
 }
 
 /// `path` equals `prefix` or lies under it (`prefix/...`), ASCII case-insensitive.
@@ -175,7 +161,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     let policies: Vec<_> = vault
         .access_policies
         .iter()
-        .filter(|a| a.object_id == principal)
+        .filter(|a| a.object_id.eq_ignore_ascii_case(principal))
         .collect();
     if !p.problems.is_empty() || p.objects.is_empty() {
         // The permissions needed depend on the objects' types (FACTS §8): not known here.
@@ -206,6 +192,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     let mut ok_summary = String::new();
     // Assignments a KVC502 already names as the wrong grant: told once, there.
     let mut wrong: Vec<&RoleAssignmentObs> = Vec::new();
+    // Why a read no grant of the principal's own allows may still be granted (a group's
+    // grant, a role whose definition is unreadable): unknown, not refused.
+    let mut unsure: Vec<String> = Vec::new();
     let first = link.findings.len();
     for t in [ObjectType::Secret, ObjectType::Key, ObjectType::Cert] {
         if !objects.iter().any(|(ty, _)| *ty == t) {
@@ -276,7 +265,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             } else {
                 (
                     remedy::policy_confirm(&vault.name, principal),
-                    remedy::set_policy(&vault.name, principal, &[t]),
+                    remedy::set_policy(cx, &vault.name, principal, &[t]),
                 )
             };
             link.findings.push(cx.finding(
@@ -290,6 +279,15 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 confirm,
                 fix,
             ));
+            continue;
+        }
+        let missing: Vec<&str> = if vault.rbac {
+            uncovered.clone()
+        } else {
+            names().collect()
+        };
+        if let Some(why) = undetermined(cx, vault, principal, &assignments, t, &missing) {
+            unsure.push(why);
             continue;
         }
         // Under RBAC only the objects no grant covers are missing, and a role is "wrong" only
@@ -338,7 +336,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 .collect::<Vec<_>>()
                 .join(" && ");
         } else {
-            fix = remedy::set_policy(&vault.name, principal, &[t]);
+            fix = remedy::set_policy(cx, &vault.name, principal, &[t]);
             confirm = remedy::policy_confirm(&vault.name, principal);
         }
         wrong.extend(wrong_type.iter().map(|r| **r));
@@ -361,7 +359,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 ),
                 wrong_type
                     .iter()
-                    .map(|r| format!("{} at {}: dataActions {:?}", r.role_name, r.scope, r.data_actions))
+                    .map(|r| granted_actions(r))
                     .collect(),
                 confirm,
                 fix,
@@ -434,6 +432,16 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     one_per_fix(link, first);
     // A broad role a KVC502 names (it grants none of the reads) is told there, not twice.
     over_privilege(cx, link, vault, &assignments, &policies, &wrong);
+    if !unsure.is_empty() {
+        link.facts
+            .extend(unsure.iter().map(|why| Fact::new("unknown", why.as_str())));
+        if cx.mounted() {
+            set(link, Status::Ok, "proven by mount");
+        } else {
+            set(link, Status::Unknown, "grant unknown");
+        }
+        return;
+    }
     if ok_summary.is_empty() {
         ok_summary = "granted".into();
     }
@@ -458,10 +466,7 @@ fn over_privilege(
             .filter(|r| !told.iter().any(|t| std::ptr::eq(*t, **r)))
         {
             if WRITES.iter().any(|w| grants(r, w)) {
-                evidence.push(format!(
-                    "{} at {}: dataActions {:?}",
-                    r.role_name, r.scope, r.data_actions
-                ));
+                evidence.push(granted_actions(r));
                 deletes.push(format!(
                     "az role assignment delete --assignee {} --role \"{}\" --scope {}",
                     r.principal_id, r.role_name, r.scope

@@ -57,7 +57,8 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         return;
     }
     let Some(identity) = cx.identity else {
-        match cx.azure().identities.gaps.all.as_deref() {
+        let client = cx.mode.client_id().unwrap_or_default();
+        match super::identity::unseen(cx, client) {
             Some(_) if cx.mounted() => set(link, Status::Ok, "proven by mount"),
             Some(reason) => unknown(link, "Azure unknown", reason),
             None => set(link, Status::Pending, "no identity"),

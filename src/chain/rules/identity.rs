@@ -56,7 +56,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         set(link, Status::Ok, Text::from(i.name.as_str()));
         return;
     }
-    if let Some(reason) = &cx.azure().identities.gaps.all {
+    // Not found where kvchain may look (a per-clientId gap) is unknown, not absent: an
+    // AADSTS700016 event is what says the clientId names nothing (KVC301 from the event).
+    if let Some(reason) = unseen(cx, &client) {
         if cx.mounted() {
             set(link, Status::Ok, "proven by mount");
         } else {
@@ -73,6 +75,18 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         ),
         vec![format!("clientID: {client}"), format!("{} managed identities listed", cx.azure().identities.items.len())],
     ));
+}
+
+/// Why the managed identity with `client_id` could not be seen: the lookup failed
+/// (`gaps.all`), or it found no identity in the subscriptions visible to kvchain (a gap keyed
+/// by the clientId). `None` when the lookup is conclusive.
+pub(crate) fn unseen<'a>(cx: &Ctx<'a>, client_id: &str) -> Option<&'a str> {
+    let gaps = &cx.azure().identities.gaps;
+    gaps.all.as_deref().or_else(|| {
+        (gaps.namespaces.iter())
+            .find(|(k, _)| k.eq_ignore_ascii_case(client_id.trim()))
+            .map(|(_, reason)| reason.as_str())
+    })
 }
 
 /// KVC303 (info): the SPC reads Key Vault as a node identity. Decided by the SPC alone, so

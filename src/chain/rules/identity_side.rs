@@ -65,7 +65,7 @@ pub(crate) fn readiness<'a>(cx: &Ctx<'a>, client_id: &'a str) -> Readiness<'a> {
     let identity = cx.ix.identity(client_id.trim());
     let exists = match identity {
         Some(_) => Some(true),
-        None if cx.azure().identities.gaps.all.is_none() => Some(false),
+        None if super::identity::unseen(cx, client_id).is_none() => Some(false),
         None => None,
     };
     let federated = identity.and_then(|i| {

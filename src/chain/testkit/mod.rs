@@ -437,6 +437,9 @@ pub fn add_app(s: &mut Snapshot, ns: &str, app: &str, pods: usize) {
             "Microsoft.KeyVault/vaults/secrets/readMetadata/action".into(),
         ],
         scope: vault_id(ns),
+        not_data_actions: Vec::new(),
+        principal_type: String::new(),
+        unresolved: None,
     });
     s.azure.objects.push(VaultObjectObs {
         vault,

@@ -83,10 +83,13 @@ pub async fn graph(
             .filter(|s| !s.is_empty())
             .map(str::to_string);
         if skip.is_none() {
-            break;
+            return Ok(rows);
         }
     }
-    Ok(rows)
+    // Rows left unread: what they hold would look absent.
+    Err(FetchError::other(format!(
+        "Resource Graph: more than {GRAPH_MAX_PAGES} pages, not all read"
+    )))
 }
 
 fn s(v: &Value, path: &[&str]) -> String {
@@ -256,6 +259,8 @@ pub struct AssignmentRow {
     pub principal_id: String,
     pub role_definition_id: String,
     pub scope: String,
+    /// ARM's `principalType` (`Group` grants through a membership kvchain cannot read).
+    pub principal_type: String,
 }
 
 pub fn parse_assignment(v: &Value) -> Option<AssignmentRow> {
@@ -268,6 +273,7 @@ pub fn parse_assignment(v: &Value) -> Option<AssignmentRow> {
         principal_id,
         role_definition_id,
         scope: s(v, &["properties", "scope"]),
+        principal_type: s(v, &["properties", "principalType"]),
     })
 }
 
@@ -300,10 +306,10 @@ pub fn parse_role_definition(v: &Value) -> RoleDef {
         data_actions.extend(strings(p.get("dataActions")));
         not_data_actions.extend(strings(p.get("notDataActions")));
     }
-    data_actions.retain(|a| !not_data_actions.contains(a));
     RoleDef {
         name: s(props, &["roleName"]),
         data_actions,
+        not_data_actions,
     }
 }
 

@@ -1,7 +1,8 @@
 //! Pure assembly of the observation from fetched (or cached) results: what was found, and
 //! for what could not be seen, the gap with its reason. No IO here.
 //!
-//! Gap keys: `identities` come from one query, so a failure is global (`gaps.all`);
+//! Gap keys: `identities` come from one query, so a failure is global (`gaps.all`), and a
+//! clientId the query did not find is a gap keyed by that clientId (not visible ≠ absent);
 //! `vaults` and `role_assignments` are per vault, keyed by the vault name as the SPC wrote it
 //! (`Coll::unknown_in(vault)`): one vault that cannot be read leaves the others known (the
 //! engine asks per vault).
@@ -22,7 +23,7 @@ pub fn identities(
     fics: &BTreeMap<&str, Fetched<Vec<FederatedCredentialObs>>>,
 ) -> Coll<ManagedIdentityObs> {
     let mut out = Coll::default();
-    for (_, r) in lookups {
+    for (client_id, r) in lookups {
         match r {
             Ok(Some(row)) => out.items.push(ManagedIdentityObs {
                 name: row.name.clone(),
@@ -39,8 +40,16 @@ pub fn identities(
                     None => Observed::unknown("federated credentials not looked up"),
                 },
             }),
-            // Resource Graph answered and no identity has this clientId: absent, not unknown.
-            Ok(None) => {}
+            // Resource Graph answers with the subscriptions the credential may read only (and
+            // within `--subscription`): no row is not "no such identity" — unknown, per clientId.
+            Ok(None) => {
+                out.gaps.namespaces.insert(
+                    client_id.clone(),
+                    format!(
+                        "no managed identity with clientId {client_id} in the subscriptions visible to kvchain (it may be in another subscription or tenant, or an app registration)"
+                    ),
+                );
+            }
             Err(e) => {
                 out.gaps.all.get_or_insert_with(|| {
                     format!(
@@ -104,7 +113,11 @@ pub fn relevant_assignments(
         match r {
             Ok(rows) => kept.extend(
                 rows.iter()
-                    .filter(|a| principals.is_none_or(|p| p.contains(a.principal_id.as_str())))
+                    // A group's grant may be the identity's: kept, so the rules can say so.
+                    .filter(|a| {
+                        principals.is_none_or(|p| p.contains(a.principal_id.as_str()))
+                            || a.principal_type.eq_ignore_ascii_case("Group")
+                    })
                     .map(|a| (*cloud, a.clone())),
             ),
             Err(e) => {
@@ -139,8 +152,9 @@ pub fn role_assignments(
             .map(Ok)
             .or_else(|| custom(&a.role_definition_id))
             .unwrap_or_else(|| Err(super::FetchError::other("not looked up")));
-        let (role_name, data_actions) = match def {
-            Ok(d) => (d.name, d.data_actions),
+        // An unreadable definition is unknown, not empty: kept with its reason.
+        let (role_name, data_actions, not_data_actions, unresolved) = match def {
+            Ok(d) => (d.name, d.data_actions, d.not_data_actions, None),
             Err(e) => (
                 format!(
                     "unresolved role {} ({})",
@@ -148,6 +162,12 @@ pub fn role_assignments(
                     e.reason
                 ),
                 Vec::new(),
+                Vec::new(),
+                Some(format!(
+                    "cannot read role definition {}: {}",
+                    roles::definition_guid(&a.role_definition_id),
+                    e.reason
+                )),
             ),
         };
         out.items.push(RoleAssignmentObs {
@@ -156,6 +176,9 @@ pub fn role_assignments(
             role_name,
             data_actions,
             scope: a.scope,
+            not_data_actions,
+            principal_type: a.principal_type,
+            unresolved,
         });
     }
     out

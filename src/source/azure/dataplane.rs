@@ -17,8 +17,9 @@ use crate::snapshot::{ObjectType, ObjectVersion, VaultObject};
 
 /// A GA data-plane version every cloud serves (sovereign clouds trail the newest previews).
 pub const KEYVAULT_API: &str = "7.5";
-/// 25 versions a page (the service maximum); 4 pages = the newest 100 versions, far more
-/// than `objectVersionHistory` ever asks for.
+/// 25 versions a page (the service maximum), 4 pages: 100 versions. Key Vault lists versions
+/// in no date order (by version id), so a longer list is not read at all rather than judged
+/// from a part ("latest" could be on a page not read): the object is then unknown.
 const MAX_RESULTS: u32 = 25;
 const MAX_PAGES: usize = 4;
 
@@ -94,6 +95,13 @@ pub async fn object(
     }
 }
 
+fn too_many() -> FetchError {
+    FetchError::other(format!(
+        "more than {} versions, not all read: which is the latest is not determined",
+        MAX_PAGES * MAX_RESULTS as usize
+    ))
+}
+
 async fn secret_versions(
     http: &Http,
     clients: &SecretClients,
@@ -119,8 +127,10 @@ async fn secret_versions(
                     .map_err(|e| FetchError::from_core(&e))?;
                 let mut pages = pager.into_pages();
                 let mut all: Vec<SecretProperties> = Vec::new();
-                for _ in 0..MAX_PAGES {
+                // One page past the cap: whether the list goes on.
+                for read in 0..=MAX_PAGES {
                     match pages.try_next().await {
+                        Ok(Some(_)) if read == MAX_PAGES => return Err(too_many()),
                         Ok(Some(page)) => {
                             let model = page.into_model().map_err(|e| FetchError::from_core(&e))?;
                             all.extend(model.value);

@@ -359,7 +359,9 @@ impl Http {
         .await
     }
 
-    /// GET a paged ARM/Key Vault list (`value` + `nextLink`), at most `max_pages` pages.
+    /// GET a paged ARM/Key Vault list (`value` + `nextLink`), at most `max_pages` pages. A
+    /// `nextLink` left after the last page read is an error ("more than N pages"): a list cut
+    /// short must not look complete (what it misses would read as absent).
     pub async fn list(
         &self,
         scope: &str,
@@ -375,12 +377,15 @@ impl Http {
                 items.extend(v.iter().cloned());
             }
             pages += 1;
-            if pages < max_pages {
-                next = page
-                    .get("nextLink")
-                    .and_then(Value::as_str)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string);
+            next = page
+                .get("nextLink")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string);
+            if next.is_some() && pages >= max_pages {
+                return Err(FetchError::other(format!(
+                    "more than {max_pages} pages, not all read"
+                )));
             }
         }
         Ok(items)

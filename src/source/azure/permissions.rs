@@ -91,28 +91,8 @@ pub fn parse(items: &[Value]) -> Permissions {
     }
 }
 
-/// Azure's action pattern match: case-insensitive, `*` stands for any run of characters
-/// (`Microsoft.KeyVault/vaults/secrets/*`, `*/read`, `*`).
-pub fn matches(pattern: &str, action: &str) -> bool {
-    let p = pattern.to_ascii_lowercase();
-    let a = action.to_ascii_lowercase();
-    let mut parts = p.split('*');
-    let first = parts.next().unwrap_or_default();
-    let Some(mut rest) = a.strip_prefix(first) else {
-        return false;
-    };
-    let parts: Vec<&str> = parts.collect();
-    let Some((last, middle)) = parts.split_last() else {
-        return rest.is_empty(); // no `*`: the whole action must match
-    };
-    for m in middle {
-        match rest.find(m) {
-            Some(i) => rest = &rest[i + m.len()..],
-            None => return false,
-        }
-    }
-    rest.ends_with(last)
-}
+/// Azure's action pattern match (shared with the access rules: one matcher).
+pub use crate::snapshot::action_matches as matches;
 
 impl Permissions {
     /// Whether some assignment grants the data action and does not take it back.
@@ -321,6 +301,7 @@ mod tests {
             principal_id: "p".into(),
             role_definition_id: "r".into(),
             scope: scope.into(),
+            principal_type: String::new(),
         };
         assert!(!object_scoped(&[at(vault), at("/subscriptions/s")], vault));
         assert!(object_scoped(

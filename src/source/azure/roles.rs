@@ -7,6 +7,9 @@
 pub struct RoleDef {
     pub name: String,
     pub data_actions: Vec<String>,
+    /// Taken back from `data_actions` by pattern, as Azure does (not subtracted here: a
+    /// `secrets/*` minus `secrets/getSecret/action` has no list of its own).
+    pub not_data_actions: Vec<String>,
 }
 
 const KV: &str = "Microsoft.KeyVault/vaults";
@@ -113,6 +116,7 @@ pub fn built_in(role_definition_id: &str) -> Option<RoleDef> {
         .map(|(_, name, actions)| RoleDef {
             name: (*name).to_string(),
             data_actions: actions.iter().map(|a| format!("{KV}{a}")).collect(),
+            not_data_actions: Vec::new(),
         })
 }
 

@@ -312,6 +312,9 @@ fn azure<'p>(w: &World, params: impl Iterator<Item = &'p AzureSpc>) -> AzureObs 
                 role_name: role.name.into(),
                 data_actions: role.data_actions.iter().map(|s| s.to_string()).collect(),
                 scope,
+                not_data_actions: Vec::new(),
+                principal_type: String::new(),
+                unresolved: None,
             })
         })
         .collect();

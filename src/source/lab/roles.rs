@@ -94,19 +94,8 @@ pub fn required_action(t: ObjectType) -> &'static str {
     }
 }
 
-/// ARM action matching: `*` matches any run of characters (segments included), case-insensitive.
-pub fn action_matches(pattern: &str, action: &str) -> bool {
-    fn go(p: &[u8], a: &[u8]) -> bool {
-        match p.split_first() {
-            None => a.is_empty(),
-            Some((b'*', rest)) => (0..=a.len()).any(|i| go(rest, &a[i..])),
-            Some((c, rest)) => a
-                .split_first()
-                .is_some_and(|(d, tail)| c.eq_ignore_ascii_case(d) && go(rest, tail)),
-        }
-    }
-    go(pattern.as_bytes(), action.as_bytes())
-}
+/// ARM action matching (the one matcher the observer and the access rules share).
+pub use crate::snapshot::action_matches;
 
 pub fn grants(role: &BuiltinRole, action: &str) -> bool {
     role.data_actions.iter().any(|p| action_matches(p, action))

@@ -1,7 +1,7 @@
 //! Whether a principal may read the chain's objects, without findings: what the client-id
 //! mismatch (KVC204) asks of each side's identity.
 
-use super::{covers, grants, needed_action, policy_allows, touches, vault_gap};
+use super::{covers, grants, needed_action, policy_allows, touches, undetermined, vault_gap};
 use crate::chain::context::Ctx;
 use crate::snapshot::{ObjectType, RoleAssignmentObs, VaultObs};
 
@@ -22,9 +22,9 @@ pub(crate) fn reads_granted(cx: &Ctx, vault: &VaultObs, principal: &str) -> Opti
         .filter(|r| touches(&r.scope, &vault.resource_id))
         .collect();
     let policies: Vec<_> = (vault.access_policies.iter())
-        .filter(|a| a.object_id == principal)
+        .filter(|a| a.object_id.eq_ignore_ascii_case(principal))
         .collect();
-    let granted = p.objects.iter().all(|o| {
+    let granted = |o: &crate::spc::SpcObject| {
         let Some(t) = o.object_type else { return false };
         if vault.rbac {
             let action = needed_action(t);
@@ -40,6 +40,37 @@ pub(crate) fn reads_granted(cx: &Ctx, vault: &VaultObs, principal: &str) -> Opti
                 })
             })
         }
-    });
-    Some(granted)
+    };
+    // A grant that may be the principal's (a group's, an unreadable role): not known.
+    let unsure = |o: &crate::spc::SpcObject| {
+        o.object_type.is_some_and(|t| {
+            undetermined(
+                cx,
+                vault,
+                principal,
+                &assignments,
+                t,
+                &[o.object_name.as_str()],
+            )
+            .is_some()
+        })
+    };
+    let refused: Vec<_> = p.objects.iter().filter(|o| !granted(o)).collect();
+    if refused.iter().any(|o| unsure(o)) {
+        return None;
+    }
+    Some(refused.is_empty())
+}
+
+/// What a role grants, as evidence: its dataActions, and the notDataActions taken back.
+pub(super) fn granted_actions(r: &RoleAssignmentObs) -> String {
+    let minus = if r.not_data_actions.is_empty() {
+        String::new()
+    } else {
+        format!(", notDataActions {:?}", r.not_data_actions)
+    };
+    format!(
+        "{} at {}: dataActions {:?}{minus}",
+        r.role_name, r.scope, r.data_actions
+    )
 }

@@ -33,15 +33,6 @@ pub(super) fn history_unlisted(
     if with_history.is_empty() || held.iter().any(lists) {
         return None;
     }
-    // set-policy replaces the type's permissions: keep those held, add list.
-    let mut wanted: Vec<String> = held.clone();
-    wanted.push("list".into());
-    wanted.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
-    let flag = match t {
-        ObjectType::Secret => "--secret-permissions",
-        ObjectType::Key => "--key-permissions",
-        ObjectType::Cert => "--certificate-permissions",
-    };
     let what = format!("{} {}", t.as_str(), with_history.join(", "));
     Some(cx.finding(
         Code::KVC502,
@@ -57,10 +48,11 @@ pub(super) fn history_unlisted(
             held.join(", ")
         )],
         remedy::policy_confirm(&vault.name, principal),
+        // set-policy replaces the type's permissions: those held are kept, list added.
         format!(
-            "az keyvault set-policy -n {} --object-id {principal} {flag} {}",
+            "az keyvault set-policy -n {} --object-id {principal} {}",
             vault.name,
-            wanted.join(" ")
+            remedy::policy_flag(cx, &vault.name, principal, t, "list")
         ),
     ))
 }

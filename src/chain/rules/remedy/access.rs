@@ -93,25 +93,61 @@ pub(crate) fn types_needed(
 }
 
 /// An access policy (access-policy vaults) with `get` on exactly `types`: the provider reads
-/// nothing else (FACTS §8), and a policy is the principal's whole grant on the vault.
+/// nothing else (FACTS §8). `set-policy` replaces the principal's permissions of each type it
+/// is given (azure-cli `set_policy`), so each keeps those the principal already holds there.
 pub(crate) fn set_policy(
+    cx: &Ctx,
     vault: &str,
     principal: &str,
     types: &[crate::snapshot::ObjectType],
 ) -> String {
-    use crate::snapshot::ObjectType;
-    let flags: Vec<&str> = types
+    let flags: Vec<String> = types
         .iter()
-        .map(|t| match t {
-            ObjectType::Secret => "--secret-permissions get",
-            ObjectType::Key => "--key-permissions get",
-            ObjectType::Cert => "--certificate-permissions get",
-        })
+        .map(|&t| policy_flag(cx, vault, principal, t, "get"))
         .collect();
     format!(
         "az keyvault set-policy -n {vault} --object-id {principal} {}",
         flags.join(" ")
     )
+}
+
+/// `--<type>-permissions …` for `set-policy`: the permissions of type `t` the policies of
+/// `principal` on `vault` hold, plus `add`, plus `list` when the SecretProviderClass reads an
+/// object of that type with objectVersionHistory (the provider lists its versions, FACTS §5).
+pub(crate) fn policy_flag(
+    cx: &Ctx,
+    vault: &str,
+    principal: &str,
+    t: crate::snapshot::ObjectType,
+    add: &str,
+) -> String {
+    use crate::snapshot::ObjectType;
+    let held = (cx.vault.iter())
+        .filter(|v| v.name.eq_ignore_ascii_case(vault))
+        .flat_map(|v| &v.access_policies)
+        .filter(|a| a.object_id.eq_ignore_ascii_case(principal))
+        .flat_map(|a| match t {
+            ObjectType::Secret => &a.secrets,
+            ObjectType::Key => &a.keys,
+            ObjectType::Cert => &a.certificates,
+        })
+        .map(String::as_str);
+    let history = cx.params.as_deref().is_some_and(|p| {
+        (p.objects.iter())
+            .any(|o| o.object_type == Some(t) && o.object_version_history.unwrap_or(0) > 1)
+    });
+    let mut perms: Vec<&str> = Vec::new();
+    for x in held.chain(Some(add)).chain(history.then_some("list")) {
+        if !perms.iter().any(|p| p.eq_ignore_ascii_case(x)) {
+            perms.push(x);
+        }
+    }
+    let flag = match t {
+        ObjectType::Secret => "--secret-permissions",
+        ObjectType::Key => "--key-permissions",
+        ObjectType::Cert => "--certificate-permissions",
+    };
+    format!("{flag} {}", perms.join(" "))
 }
 
 /// The principal's access policy on an access-policy vault.

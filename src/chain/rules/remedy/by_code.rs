@@ -323,7 +323,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                 vault_scope(cx)
             );
             let fix = if cx.vault.is_some_and(|v| !v.rbac) {
-                set_policy(kv, &principal(cx), &types_needed(cx, None))
+                set_policy(cx, kv, &principal(cx), &types_needed(cx, None))
             } else {
                 grant_roles(cx, &roles_needed(cx, None))
             };

@@ -26,7 +26,7 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
         // The 403 names the object type it was refused for: grant what that type needs.
         if let Some(t) = events::object_type(&e.message) {
             fix = match cx.vault.filter(|v| !v.rbac) {
-                Some(v) => set_policy(&v.name, &principal(cx), &[t]),
+                Some(v) => set_policy(cx, &v.name, &principal(cx), &[t]),
                 None => grant_roles(cx, &roles_needed(cx, Some(t))),
             };
         }

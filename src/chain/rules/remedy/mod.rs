@@ -33,8 +33,8 @@ mod webhook;
 mod workload_identity;
 
 pub(crate) use access::{
-    grant_roles, policy_confirm, principal, role_for, roles_needed, set_policy, types_needed,
-    vault_scope,
+    grant_roles, policy_confirm, policy_flag, principal, role_for, roles_needed, set_policy,
+    types_needed, vault_scope,
 };
 pub(crate) use audience::{
     AUDIENCE, audiences_needed, cluster_audiences, token_audience, token_requests_fix,
