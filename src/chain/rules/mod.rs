@@ -35,6 +35,7 @@ pub(crate) mod spc_namespace;
 pub(crate) mod static_pod;
 pub(crate) mod sync;
 pub(crate) mod unstarted;
+mod unused_volume;
 pub(crate) mod vault_object;
 
 pub use fold_events::CONTRADICTED;
