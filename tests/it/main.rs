@@ -38,6 +38,7 @@ mod hostile_input;
 mod hostile_manifests;
 mod kubeconfig_errors;
 mod lab_audit;
+mod lab_cloud_name;
 mod lab_cluster_names;
 mod lab_compound_pods;
 mod lab_config_maps;

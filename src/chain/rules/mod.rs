@@ -5,6 +5,7 @@
 pub(crate) mod access;
 pub(crate) mod admission;
 pub(crate) mod auth_params;
+mod cloud;
 pub(crate) mod consumers;
 pub(crate) mod env_config_maps;
 pub(crate) mod env_secrets;
