@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::snapshot::ObjectType;
 
+pub mod cloud;
 mod decode;
 
 /// The provider's view of one SecretProviderClass.

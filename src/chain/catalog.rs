@@ -81,6 +81,7 @@ catalog! {
     KVC704 => Mount, Warning, "Key Vault throttling (429)";
     KVC705 => Mount, Error, "objects YAML malformed or an item invalid";
     KVC706 => Mount, Error, "two objects map to the same mounted filename";
+    KVC707 => Mount, Error, "the CSI volume is mounted by no container: the kubelet never mounts it, so no files and no synced Secret";
     KVC801 => Sync, Error, "secretObjects objectName matches no mounted file: the synced Secret is never created";
     KVC802 => Sync, Warning, "synced Secret absent because no running pod mounts the SPC";
     KVC803 => Sync, Warning, "synced Secret used by something that does not mount the SPC: garbage-collected with its owners";
@@ -161,6 +162,7 @@ pub fn short(code: Code) -> &'static str {
         KVC704 => "throttled",
         KVC705 => "bad objects",
         KVC706 => "file clash",
+        KVC707 => "not mounted",
         KVC801 => "no such file",
         KVC802 => "not synced",
         KVC803 => "GC risk",

@@ -70,6 +70,22 @@ fn link<'a>(chain: &'a Value, name: &str) -> &'a Value {
         .unwrap()
 }
 
+/// [`with_volume`] for volume `extra`, which container app mounts too: the kubelet sets up
+/// only the volumes a container uses (a CSI volume none mounts is never mounted, KVC707).
+fn with_extra_mounted() -> String {
+    let mount = "              mountPath: /mnt/secrets-store\n              readOnly: true\n";
+    let app = with_volume(EXTRA_VOLUME).replacen(
+        mount,
+        &format!("{mount}            - name: extra\n              mountPath: /mnt/extra\n              readOnly: true\n"),
+        1,
+    );
+    assert!(
+        app.contains("- name: extra\n              mountPath: /mnt/extra"),
+        "{app}"
+    );
+    app
+}
+
 const EXTRA_VOLUME: &str = "        - name: extra
           csi:
             driver: secrets-store.csi.k8s.io
@@ -103,7 +119,7 @@ spec:
 #[test]
 fn a_second_secrets_store_volume_failing_blocks_the_healthy_chain() {
     let dir = tempfile::tempdir().unwrap();
-    let path = scenario(dir.path(), &with_volume(EXTRA_VOLUME), EXTRA_SPC);
+    let path = scenario(dir.path(), &with_extra_mounted(), EXTRA_SPC);
     let (code, report) = check(&path);
     assert_eq!(code, Some(1), "{report:#}");
     let healthy = chains_of(&report, "checkout-kv");
@@ -140,7 +156,7 @@ fn a_second_secrets_store_volume_failing_blocks_the_healthy_chain() {
     );
     // Repaired (the object exists): no volume blocks anything, every link of both chains ✓.
     let repaired = EXTRA_SPC.replace("no-such-secret", "orders-api-key");
-    let path = scenario(dir.path(), &with_volume(EXTRA_VOLUME), &repaired);
+    let path = scenario(dir.path(), &with_extra_mounted(), &repaired);
     let (code, report) = check(&path);
     assert_eq!(code, Some(0), "{report:#}");
     assert!(

@@ -38,7 +38,7 @@ spec:
   template:
     metadata: {{labels: {{app: web}}}}
     spec:
-      containers: [{{name: c, image: i}}]
+      containers: [{{name: c, image: i, volumeMounts: [{{name: secrets, mountPath: /mnt/secrets, readOnly: true}}]}}]
       volumes:
       - name: secrets
         csi: {{driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {{secretProviderClass: kv}}}}

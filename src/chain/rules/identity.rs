@@ -160,6 +160,7 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
     };
     let (mode, mut problems) = auth_mode(&p, nps, remedy::tenant_key_to_edit(cx));
     cx.mode = mode;
+    problems.extend(super::cloud::check(cx, &p, pods == Pods::Mounting, link));
     super::miscased::name_in(cx, &mut problems);
     // The tenant each tenant fix names: the identity's home tenant (FACTS §11), looked up
     // only when a fix names it (most groups have no problem at all).

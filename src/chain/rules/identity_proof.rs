@@ -3,6 +3,7 @@
 //! (and makes it an error: it is seen failing) instead of a second cause on another link.
 
 use super::auth_params::{self, INVALID_TENANT};
+use super::cloud::WRONG_CLOUD;
 use super::params;
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
@@ -40,6 +41,18 @@ pub(super) fn fold(
             )
             .into();
         }
+        prove(f, evidence);
+        return true;
+    }
+    // The provider failing in the cloud the SPC's cloudName wrongly picks (its vault host
+    // not resolving, a token asked at its login endpoint): the mismatch KVC302 names from the
+    // parameters and the cluster's cloud is the cause, not the network or the identity.
+    if super::cloud::failed_there(cx, &e.message)
+        && let Some(f) = identity
+            .findings
+            .iter_mut()
+            .find(|f| f.code == Code::KVC302 && f.evidence.iter().any(|e| e.contains(WRONG_CLOUD)))
+    {
         prove(f, evidence);
         return true;
     }

@@ -5,6 +5,7 @@
 pub(crate) mod access;
 pub(crate) mod admission;
 pub(crate) mod auth_params;
+mod cloud;
 pub(crate) mod consumers;
 pub(crate) mod env_config_maps;
 pub(crate) mod env_secrets;
@@ -35,6 +36,7 @@ pub(crate) mod spc_namespace;
 pub(crate) mod static_pod;
 pub(crate) mod sync;
 pub(crate) mod unstarted;
+mod unused_volume;
 pub(crate) mod vault_object;
 mod webhook_env;
 

@@ -27,6 +27,10 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         Some(side) => link.findings.extend_from_slice(&side.mount),
         None => link.findings.extend(statics(cx)),
     }
+    // A volume no container mounts is never mounted, template or pod (KVC707).
+    if super::unused_volume::check(cx, link) {
+        return;
+    }
     let csi = cx.cluster().csi_driver.known();
 
     // Runtime: did the driver mount it?

@@ -57,6 +57,14 @@ pub fn unable_to_mount(volumes: &[String], all: &[String]) -> String {
     )
 }
 
+/// A Key Vault GET whose host does not resolve: a vault name no vault has in that cloud (a
+/// mistyped name, or a vault of another cloud than the one `cloudName` picks).
+pub fn no_such_host(host: &str, collection: &str, name: &str) -> String {
+    format!(
+        "GET https://{host}/{collection}/{name}/\nRESPONSE: dial tcp: lookup {host}: no such host"
+    )
+}
+
 /// The provider's per-object wrapper.
 pub fn per_object(t: &str, name: &str, version: &str, cause: &str) -> String {
     format!("failed to get objectType:{t}, objectName:{name}, objectVersion:{version}: {cause}")

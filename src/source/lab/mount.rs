@@ -14,6 +14,7 @@ use super::provider::{self, Auth};
 use super::scenario::{ClusterSpec, RoleAssignment};
 use crate::snapshot::crd::SecretProviderClass;
 use crate::spc::AzureSpc;
+use crate::spc::cloud::AzureCloud;
 
 /// SPC parses by their merged parameters. FxHash: every publish hashes its parameters (the
 /// objects YAML included), and SipHash's DoS resistance buys nothing in a simulation.
@@ -205,6 +206,17 @@ pub fn publish(
                 &cause,
             ))
         };
+        // The vault URL is `https://<name>.<suffix of cloudName's cloud>/` (FACTS §5). The
+        // Key Vault client's first request goes to it before any token (the challenge that
+        // tells it the tenant and scope), so a vault asked for in another cloud than the one
+        // it lives in fails there, on a host that does not resolve.
+        if let Some(host) = foreign_vault_host(&parsed, &vault_name, az.cluster) {
+            return Err(wrap(msg::no_such_host(
+                &host,
+                t.collection(),
+                &o.object_name,
+            )));
+        }
         // The token is acquired lazily, so its failure shows inside the per-object wrapper.
         let tok = match &token {
             Some(t) => t.clone(),
@@ -215,10 +227,11 @@ pub fn publish(
             }
         };
         let Some(vault) = az.vaults.get_mut(&vault_name) else {
-            return Err(wrap(format!(
-                "GET https://{vault_name}.vault.azure.net/{}/{}/\nRESPONSE: dial tcp: lookup {vault_name}.vault.azure.net: no such host",
+            let host = format!("{vault_name}.{}", lab_cloud(az.cluster).vault_suffix());
+            return Err(wrap(msg::no_such_host(
+                &host,
                 t.collection(),
-                o.object_name
+                &o.object_name,
             )));
         };
         let history = o.object_version_history.unwrap_or(0).max(1) as usize;
@@ -283,6 +296,20 @@ pub fn publish(
     }
     out.objects.sort();
     Ok(out)
+}
+
+/// The lab's Azure is one cloud: the one its cluster's OIDC issuer names, the public cloud
+/// when the issuer names none ([`AzureCloud::of_issuer`]). Its vaults and identities live
+/// there. The vault host the provider asks when the SPC's `cloudName` picks another cloud;
+/// an empty `cloudName` is the provider's `--cloud-name`, taken to be the cluster's.
+fn foreign_vault_host(p: &AzureSpc, vault: &str, cluster: &ClusterSpec) -> Option<String> {
+    let asked = AzureCloud::of_cloud_name(p.cloud_name.as_deref()?)?;
+    (asked != lab_cloud(cluster)).then(|| format!("{vault}.{}", asked.vault_suffix()))
+}
+
+/// The cloud the lab's Azure is (see [`foreign_vault_host`]).
+pub fn lab_cloud(cluster: &ClusterSpec) -> AzureCloud {
+    AzureCloud::of_issuer(&cluster.oidc_issuer_url).unwrap_or(AzureCloud::Public)
 }
 
 /// The token of the identity `auth` names, acquired lazily (FACTS §5), so a failure shows

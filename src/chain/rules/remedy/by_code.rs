@@ -378,6 +378,20 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             show_spc(cx, "{.spec.parameters.objects}"),
             edit_spc(cx, "parameters.objects"),
         ),
+        KVC707 => (
+            format!(
+                "kubectl get {} -n {ns} -o jsonpath='{{{}.containers[*].volumeMounts}}'",
+                cx.owner_kubectl(),
+                cx.pod_spec_path()
+            ),
+            edit_owner(
+                cx,
+                &format!(
+                    "add a volumeMounts entry {{name: {}, mountPath: /mnt/secrets-store, readOnly: true}} to the container that needs it",
+                    cx.volume.name
+                ),
+            ),
+        ),
         KVC801 => (
             show_spc(cx, "{.spec.secretObjects}"),
             edit_spc(cx, "secretObjects[].data[].objectName: the mounted file name (objectAlias if set)"),
