@@ -5,6 +5,7 @@
 
 mod edited;
 mod failed_create;
+mod invalid_entry;
 mod shape;
 mod stale_readers;
 mod tls;

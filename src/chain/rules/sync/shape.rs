@@ -100,53 +100,8 @@ fn is_mounted_file(cx: &Ctx, name: &str) -> bool {
     })
 }
 
-/// KVC806's edit: the entry and what it lacks, filled where the snapshot tells (a type from
-/// the keys: only `tls.crt`/`tls.key` make a TLS Secret, FACTS §2; the files it may read).
-fn completed(cx: &Ctx, so: &SecretObjectSpec) -> String {
-    let entry = match so.secret_name.is_empty() {
-        false => format!("secretObjects[{}]", so.secret_name),
-        true => {
-            let at = cx
-                .spc
-                .and_then(|s| s.secret_objects.iter().position(|x| std::ptr::eq(x, so)));
-            at.map_or("secretObjects[]".to_string(), |i| {
-                format!("secretObjects[{i}]")
-            })
-        }
-    };
-    let mut wants = Vec::new();
-    if so.secret_name.is_empty() {
-        wants.push("secretName: the name the Secret's readers use".to_string());
-    }
-    if so.type_.is_empty() {
-        let tls = !so.data.is_empty()
-            && so
-                .data
-                .iter()
-                .all(|d| matches!(d.key.as_str(), "tls.crt" | "tls.key"));
-        wants.push(format!(
-            "type: {}",
-            if tls { "kubernetes.io/tls" } else { "Opaque" }
-        ));
-    }
-    if so.data.is_empty() {
-        let files = mounted_files(cx);
-        wants.push(match files.is_empty() {
-            true => "data: at least one {objectName, key}".to_string(),
-            false => format!(
-                "data: at least one {{objectName, key}}, objectName one of the files mounted: {}",
-                files.join(", ")
-            ),
-        });
-    }
-    format!(
-        "{entry}: {} (secretName, type and data are all required)",
-        wants.join("; ")
-    )
-}
-
 /// Files the driver writes for this SPC (alias or name; `alias/i` with version history).
-fn mounted_files(cx: &Ctx) -> Vec<String> {
+pub(super) fn mounted_files(cx: &Ctx) -> Vec<String> {
     let Some(p) = cx.params.as_deref() else {
         return Vec::new();
     };
@@ -192,7 +147,7 @@ pub(super) fn static_checks(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
             ),
             vec![format!("secretObjects: {{secretName: {:?}, type: {:?}, data: {} entries}}", so.secret_name, so.type_, so.data.len())],
             confirm,
-            remedy::edit_spc(cx, &completed(cx, so)),
+            remedy::edit_spc(cx, &super::invalid_entry::completed(cx, so)),
         ));
     }
     // With `objects` unreadable the provider mounts nothing (the Mount link says why) and the
