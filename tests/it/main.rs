@@ -71,6 +71,7 @@ mod lab_stateful_ordered;
 mod lab_stateful_rollout;
 mod lab_subpath_rotated;
 mod lab_sync_causes;
+mod lab_sync_unlisted;
 mod lab_throttling;
 mod lab_tls_keys;
 mod lab_webhook_admission;
