@@ -155,14 +155,21 @@ pub fn owners_for(pod: &ObjectMeta, spcps: &LabSpcps) -> Vec<OwnerReference> {
 }
 
 /// Splits a PEM bundle into (private key blocks, certificate blocks): what the driver puts
-/// into `tls.key` and `tls.crt` of a `kubernetes.io/tls` Secret.
+/// into `tls.key` and `tls.crt` of a `kubernetes.io/tls` Secret. Its getCert keeps only the
+/// CERTIFICATE blocks, so a PUBLIC KEY (an objectType key file, FACTS §5) is in neither part.
 pub(crate) fn pem_parts(file: &[u8]) -> (Vec<u8>, Vec<u8>) {
     let text = String::from_utf8_lossy(file);
     let (mut key, mut cert) = (String::new(), String::new());
     let mut cur: Option<bool> = None;
     for line in text.lines() {
         if line.starts_with("-----BEGIN ") {
-            cur = Some(line.contains("PRIVATE KEY"));
+            cur = if line.contains("PRIVATE KEY") {
+                Some(true)
+            } else if line.starts_with("-----BEGIN CERTIFICATE-----") {
+                Some(false)
+            } else {
+                None
+            };
         }
         match cur {
             Some(true) => {
@@ -428,5 +435,35 @@ mod tests {
         assert!(e.contains("no private key"), "{e}");
         let e = secret_data(&obj("kubernetes.io/tls", &[("c", "cert")]), &cert_only).unwrap_err();
         assert!(e.contains("Only 'tls.key' and 'tls.crt'"), "{e}");
+    }
+
+    /// Each key from its own file: tls.crt the CERTIFICATE blocks of a cert file, tls.key the
+    /// private key of the certificate's secret file; a PUBLIC KEY goes into neither.
+    #[test]
+    fn tls_takes_each_key_from_its_own_file() {
+        let files = [
+            (
+                "crt".to_string(),
+                b"-----BEGIN CERTIFICATE-----\nAA\n-----END CERTIFICATE-----\n".to_vec(),
+            ),
+            (
+                "key".to_string(),
+                b"-----BEGIN PRIVATE KEY-----\nBB\n-----END PRIVATE KEY-----\n-----BEGIN CERTIFICATE-----\nAA\n-----END CERTIFICATE-----\n".to_vec(),
+            ),
+        ]
+        .into();
+        let d = secret_data(
+            &obj(
+                "kubernetes.io/tls",
+                &[("crt", "tls.crt"), ("key", "tls.key")],
+            ),
+            &files,
+        )
+        .expect("valid");
+        assert!(String::from_utf8_lossy(&d["tls.key"].0).contains("PRIVATE KEY"));
+        assert!(!String::from_utf8_lossy(&d["tls.key"].0).contains("CERTIFICATE"));
+        assert!(String::from_utf8_lossy(&d["tls.crt"].0).contains("CERTIFICATE"));
+        let (k, c) = pem_parts(b"-----BEGIN PUBLIC KEY-----\nCC\n-----END PUBLIC KEY-----\n");
+        assert!(k.is_empty() && c.is_empty());
     }
 }

@@ -10,6 +10,7 @@ mod shape;
 mod stale_readers;
 mod tls;
 mod typed;
+mod unlisted;
 mod unread_mount;
 mod waiting;
 pub(crate) use edited::mount_predates_edit;

@@ -415,55 +415,11 @@ fn unmatched_keys(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
             objects_confirm = true;
             continue;
         }
-        let aliased = params
-            .objects
-            .iter()
-            .find(|o| o.object_name == *name && o.object_alias.is_some());
-        let meant = match aliased {
-            Some(o) => {
-                why.push(format!(
-                    "key {}: objectName {name} matches no mounted file: {name} is the Key Vault name, the file is its objectAlias {}",
-                    d.key,
-                    o.file_name()
-                ));
-                Some(o.file_name().to_string())
-            }
-            None => {
-                why.push(format!(
-                    "key {}: objectName {name} matches no mounted file",
-                    d.key
-                ));
-                list_files = true;
-                // The file meant: the nearest mounted file.
-                files
-                    .iter()
-                    .min_by_key(|f| strsim::levenshtein(f, name))
-                    .cloned()
-            }
-        };
-        // A near-miss file written under its Key Vault name (no alias) may be the typo
-        // itself: then `objects` is what to change, and copying it here would break this
-        // entry again once fixed. Both sides are offered; with the vault read, KVC601 tells.
-        let vault_named = meant.as_deref().and_then(|f| {
-            params
-                .objects
-                .iter()
-                .find(|o| o.object_alias.is_none() && o.object_name == f)
-        });
-        edits.push(match (meant, vault_named) {
-            (Some(f), Some(o)) => format!(
-                "secretObjects[{}].data[key={}].objectName: {f}, or if {name} is the Key Vault object's name: objects[{}].objectName: {name}",
-                so.secret_name, d.key, o.index
-            ),
-            (Some(f), None) => format!(
-                "secretObjects[{}].data[key={}].objectName: {f}",
-                so.secret_name, d.key
-            ),
-            (None, _) => format!(
-                "secretObjects[{}].data[key={}]: name a mounted file (the SPC mounts none)",
-                so.secret_name, d.key
-            ),
-        });
+        // The alias meant, a slip of a mounted file, or an item `objects` forgot.
+        let judged = super::unlisted::judge(cx, params, so, d, &files);
+        why.push(judged.why);
+        edits.push(judged.edit);
+        list_files |= judged.list_files;
     }
     let Some(first) = so.data.iter().find(unmatched) else {
         return;

@@ -1,7 +1,10 @@
 //! KVC804: a `kubernetes.io/tls` entry of `secretObjects` the driver cannot build. FACTS §2:
 //! only keys `tls.key` and `tls.crt` (and the API server needs both); FACTS §5: an objectType
 //! `cert` object mounts the certificate alone and a `key` object the public key — only the
-//! certificate's `secret` object holds the private key with its chain.
+//! certificate's `secret` object holds the private key with its chain. The driver takes each
+//! key from the file mapped to it (GetCertPart): tls.key the private key, tls.crt the
+//! CERTIFICATE blocks; so each key is judged by its own file, and tls.crt from a `cert` file
+//! beside tls.key from the certificate's `secret` file is a valid Secret.
 //!
 //! The fix changes what this entry reads and nothing another reader relies on (audit A17-8):
 //! an object whose file something else reads — another `secretObjects` entry, a container of
@@ -41,38 +44,26 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
         }
     }
     let keys_wrong = !problems.is_empty();
-    // FACTS §5: cert mounts the certificate alone, key the PUBLIC KEY PEM.
-    let mut wrong_sources: Vec<(&SpcObject, ObjectType)> = so
-        .data
-        .iter()
-        .filter_map(|d| {
-            params?.objects.iter().find(|o| {
-                o.file_name() == d.object_name
-                    && matches!(o.object_type, Some(ObjectType::Cert | ObjectType::Key))
-            })
-        })
-        .filter_map(|o| Some((o, o.object_type?)))
-        .collect();
-    wrong_sources.dedup_by_key(|(o, _)| o.index);
-    for t in [ObjectType::Cert, ObjectType::Key] {
-        let names: Vec<&str> = wrong_sources
+    let wrong_sources = wrong_sources(params.map(|p| p.objects.as_slice()), so);
+    for w in &wrong_sources {
+        let keys = w.keys.join(" and ");
+        let lacks = w
+            .keys
             .iter()
-            .filter(|(_, ty)| *ty == t)
-            .map(|(o, _)| o.object_name.as_str())
-            .collect();
-        if names.is_empty() {
-            continue;
-        }
-        let mounts = match t {
-            ObjectType::Key => {
-                "the public key (a PUBLIC KEY PEM): no private key and no certificate"
-            }
-            _ => "only the public certificate: no private key for tls.key",
+            .map(|k| match *k {
+                "tls.key" => "no private key for tls.key",
+                _ => "no certificate for tls.crt",
+            })
+            .collect::<Vec<_>>()
+            .join(" and ");
+        let mounts = match w.ty {
+            ObjectType::Key => "the public key (a PUBLIC KEY PEM)",
+            _ => "only the public certificate",
         };
         problems.push(format!(
-            "built from objectType {} ({}), which mounts {mounts} (use objectType: secret)",
-            t.as_str(),
-            names.join(", ")
+            "{keys} from objectType {} ({}), which mounts {mounts}: {lacks} (use objectType: secret)",
+            w.ty.as_str(),
+            w.object.object_name
         ));
     }
     if problems.is_empty() {
@@ -80,9 +71,25 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
     }
     let mut edits: Vec<String> = wrong_sources
         .iter()
-        .map(|(o, _)| source_edit(cx, so, o))
+        .map(|w| source_edit(cx, so, w))
         .collect();
-    if keys_wrong || edits.is_empty() {
+    let missing: Vec<&str> = ["tls.key", "tls.crt"]
+        .into_iter()
+        .filter(|k| !so.data.iter().any(|d| d.key == *k))
+        .collect();
+    if unsupported.is_empty() && missing.len() == 1 {
+        // One key left out, the other made: add that one, the other stays as it is.
+        let from = match missing[0] {
+            "tls.key" => {
+                "the certificate's objectType: secret object (its PEM holds the private key)"
+            }
+            _ => "the certificate's objectType: cert or secret object",
+        };
+        edits.push(format!(
+            "secretObjects[{}].data: add an entry with key {} whose objectName is the file of {from}",
+            so.secret_name, missing[0]
+        ));
+    } else if keys_wrong || edits.is_empty() {
         let mut edit = format!(
             "secretObjects[{}]: keys tls.key and tls.crt, both from the objectType: secret object of a certificate (its PEM holds the private key and the chain)",
             so.secret_name
@@ -119,11 +126,90 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
     );
 }
 
-/// The edit that gives entry `so` the certificate's secret in place of object `o` (a cert or
-/// key object): `o` itself turned `objectType: secret` while nothing else reads its file, else
-/// a new object under an alias of its own, `o` left as its readers have it.
-fn source_edit(cx: &Ctx, so: &SecretObjectSpec, o: &SpcObject) -> String {
+/// An object of the SPC whose file feeds tls keys of the entry that it cannot give them.
+struct WrongSource<'a> {
+    object: &'a SpcObject,
+    ty: ObjectType,
+    /// The keys it feeds and lacks the part of (tls.key, tls.crt), in the entry's order.
+    keys: Vec<&'a str>,
+}
+
+/// The objects feeding a key of tls entry `so` from a file without the part the driver takes
+/// for that key (FACTS §2, the driver's GetCertPart per key and file): tls.key takes the
+/// private key of its file, which a `cert` object (the certificate alone) and a `key` object
+/// (the PUBLIC KEY PEM) lack; tls.crt takes the CERTIFICATE blocks of its file, which only a
+/// `key` object lacks (FACTS §5). So tls.crt from a `cert` object and tls.key from the
+/// certificate's `secret` object, two files, is a valid tls Secret.
+fn wrong_sources<'a>(
+    objects: Option<&'a [SpcObject]>,
+    so: &'a SecretObjectSpec,
+) -> Vec<WrongSource<'a>> {
+    let mut out: Vec<WrongSource> = Vec::new();
+    for d in &so.data {
+        let Some(o) = objects
+            .into_iter()
+            .flatten()
+            .find(|o| o.file_name() == d.object_name)
+        else {
+            continue;
+        };
+        let lacks = match (d.key.as_str(), o.object_type) {
+            ("tls.key", Some(t @ (ObjectType::Cert | ObjectType::Key))) => Some(t),
+            ("tls.crt", Some(t @ ObjectType::Key)) => Some(t),
+            _ => None,
+        };
+        let Some(ty) = lacks else { continue };
+        match out.iter_mut().find(|w| w.object.index == o.index) {
+            Some(w) if !w.keys.contains(&d.key.as_str()) => w.keys.push(&d.key),
+            Some(_) => {}
+            None => out.push(WrongSource {
+                object: o,
+                ty,
+                keys: vec![&d.key],
+            }),
+        }
+    }
+    out
+}
+
+/// The edit that gives the keys `w` feeds the certificate's secret in place of object `w.object`
+/// (a cert or key object), and nothing to the entry's other keys: the entry pointed at an
+/// objectType secret object of the same name the SPC already mounts; else the object itself
+/// turned `objectType: secret` while nothing else reads its file (a tls.crt of this entry reading
+/// it still gets the certificates from the secret's PEM); else a new object under an alias of
+/// its own, the object left as its readers have it.
+fn source_edit(cx: &Ctx, so: &SecretObjectSpec, w: &WrongSource) -> String {
+    let o = w.object;
     let file = o.file_name();
+    let repoint = |to: &str| {
+        w.keys
+            .iter()
+            .map(|k| {
+                format!(
+                    "secretObjects[{}].data[key={k}] objectName {file} to {to}",
+                    so.secret_name
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" and ")
+    };
+    let mounted_secret = cx.params.as_deref().and_then(|p| {
+        p.objects.iter().find(|s| {
+            s.object_type == Some(ObjectType::Secret)
+                && s.object_name == o.object_name
+                && s.file_name() != file
+                && s.object_version == o.object_version
+                && s.object_version_history.is_none_or(|h| h <= 1)
+        })
+    });
+    if let Some(s) = mounted_secret {
+        return format!(
+            "set {}: objects[{}] ({}, objectType secret) already mounts the certificate's private key and chain",
+            repoint(s.file_name()),
+            s.index,
+            s.object_name
+        );
+    }
     let readers = file_readers(cx, so, file);
     if readers.is_empty() {
         return format!(
@@ -133,9 +219,9 @@ fn source_edit(cx: &Ctx, so: &SecretObjectSpec, o: &SpcObject) -> String {
     }
     let alias = free_alias(cx, file);
     format!(
-        "objects: add an item {{objectName: {}, objectType: secret, objectAlias: {alias}}} and set secretObjects[{}].data objectName {file} to {alias}; leave objects[{}] ({}) as it is: {} {} its file {file}, which objectType: secret would turn into the private key and chain",
+        "objects: add an item {{objectName: {}, objectType: secret, objectAlias: {alias}}} and set {}; leave objects[{}] ({}) as it is: {} {} its file {file}, which objectType: secret would turn into the private key and chain",
         o.object_name,
-        so.secret_name,
+        repoint(&alias),
         o.index,
         o.object_name,
         readers.join(", "),
