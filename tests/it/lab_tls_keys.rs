@@ -188,3 +188,36 @@ fn lab_tls_keys_a_key_object_behind_tls_crt_has_no_certificate() {
         f[0].message
     );
 }
+
+/// The fix reads the certificate as objectType secret, which needs `getSecret` (FACTS §8): an
+/// identity whose Certificate User is scoped to the certificate object alone may not read the
+/// secret of that name, and one object it may not read fails the whole mount (audit I4). The
+/// fix grants Secrets User first; with the role on the vault it needs none.
+#[test]
+fn lab_tls_keys_the_fix_grants_the_secret_read_it_needs() {
+    let scoped = CERT_TLS.replace(
+        "  scope:\n    vault: kv-shop-lab\n",
+        "  scope:\n    vault: kv-shop-lab\n    object: certificates/gateway-tls\n",
+    );
+    assert_ne!(scoped, CERT_TLS);
+    let chains = chain::diagnose(&lab_snapshot(&scoped));
+    let f = kvc804(&chains);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert!(
+        f[0].fix.starts_with("az role assignment create ")
+            && f[0].fix.contains("--role \"Key Vault Secrets User\"")
+            && f[0]
+                .fix
+                .contains(" && kubectl edit secretproviderclass gateway-kv -n shop  #"),
+        "{}",
+        f[0].fix
+    );
+    let chains = chain::diagnose(&lab_snapshot(CERT_TLS));
+    let f = kvc804(&chains);
+    assert!(
+        f[0].fix
+            .starts_with("kubectl edit secretproviderclass gateway-kv"),
+        "Certificate User on the vault reads the secret too: {}",
+        f[0].fix
+    );
+}

@@ -15,7 +15,7 @@ mod on_client_id;
 mod one_fix;
 mod undetermined;
 use granted::granted_actions;
-pub(crate) use granted::reads_granted;
+pub(crate) use granted::{chain_identity, chain_vault, may_read, reads_granted};
 use history_list::history_unlisted;
 use on_client_id::on_client_id;
 use one_fix::{FAILS, one_per_fix};

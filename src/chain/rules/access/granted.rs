@@ -74,3 +74,57 @@ pub(super) fn granted_actions(r: &RoleAssignmentObs) -> String {
         r.role_name, r.scope, r.data_actions
     )
 }
+
+/// Whether the chain's identity may read object `name` of type `t` from the chain's vault
+/// ([`reads_granted`]'s test for one object): `None` when the identity, the vault or its grants
+/// are not known, or a grant may be the identity's without kvchain being able to tell.
+pub(crate) fn may_read(cx: &Ctx, t: ObjectType, name: &str) -> Option<bool> {
+    let (vault, identity) = (chain_vault(cx)?, chain_identity(cx)?);
+    let principal = identity.principal_id.as_str();
+    if vault.rbac && vault_gap(&cx.azure().role_assignments.gaps, &vault.name).is_some() {
+        return None;
+    }
+    let assignments: Vec<&RoleAssignmentObs> = cx
+        .ix
+        .assignments(principal)
+        .filter(|r| touches(&r.scope, &vault.resource_id))
+        .collect();
+    let granted = if vault.rbac {
+        let action = needed_action(t);
+        assignments
+            .iter()
+            .any(|r| grants(r, action) && covers(&r.scope, &vault.resource_id, t, name))
+    } else {
+        (vault.access_policies.iter())
+            .filter(|a| a.object_id.eq_ignore_ascii_case(principal))
+            .any(|a| {
+                policy_allows(match t {
+                    ObjectType::Secret => &a.secrets,
+                    ObjectType::Key => &a.keys,
+                    ObjectType::Cert => &a.certificates,
+                })
+            })
+    };
+    if !granted && undetermined(cx, vault, principal, &assignments, t, &[name]).is_some() {
+        return None;
+    }
+    Some(granted)
+}
+
+/// The chain's vault: the one its Access link found, else looked up by the SPC's name (a rule
+/// of a later link may run where the group's links were shared).
+pub(crate) fn chain_vault<'a>(cx: &Ctx<'a>) -> Option<&'a VaultObs> {
+    cx.vault.or_else(|| {
+        let name = cx.params.as_deref()?.keyvault_name.as_deref()?;
+        cx.ix.vault(name)
+    })
+}
+
+/// The chain's managed identity: the one its Identity link found, else looked up by clientID.
+pub(crate) fn chain_identity<'a>(cx: &Ctx<'a>) -> Option<&'a crate::snapshot::ManagedIdentityObs> {
+    cx.identity.or_else(|| {
+        let p = cx.params.as_deref();
+        let client = (cx.mode.client_id()).or_else(|| p?.client_id.as_deref())?;
+        cx.ix.identity(client)
+    })
+}

@@ -121,9 +121,38 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
                 .map(|d| format!("data: {{objectName: {}, key: {}}}", d.object_name, d.key))
                 .collect(),
             confirm,
-            remedy::edit_spc(cx, &edits.join("; ")),
+            with_secret_grant(cx, &wrong_sources, remedy::edit_spc(cx, &edits.join("; "))),
         ),
     );
+}
+
+/// `fix`, and the grant to read the certificates' secrets where the identity is known to lack
+/// it: the edit reads each as objectType secret, which needs `getSecret` (FACTS §8: Secrets
+/// User, or an access policy's secret `get`), and one object the identity may not read fails
+/// the whole mount, the certificate file that works today included (audit I4).
+fn with_secret_grant(cx: &Ctx, sources: &[WrongSource], fix: String) -> String {
+    let lacking = sources.iter().any(|w| {
+        crate::chain::rules::access::may_read(cx, ObjectType::Secret, &w.object.object_name)
+            == Some(false)
+    });
+    let (Some(vault), Some(identity), true) = (
+        crate::chain::rules::access::chain_vault(cx),
+        crate::chain::rules::access::chain_identity(cx),
+        lacking,
+    ) else {
+        return fix;
+    };
+    let grant = if vault.rbac {
+        remedy::grant_roles(cx, &[remedy::role_for(ObjectType::Secret)])
+    } else {
+        remedy::set_policy(
+            cx,
+            &vault.name,
+            &identity.principal_id,
+            &[ObjectType::Secret],
+        )
+    };
+    format!("{grant} && {fix}")
 }
 
 /// An object of the SPC whose file feeds tls keys of the entry that it cannot give them.
