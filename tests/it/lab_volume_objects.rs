@@ -32,6 +32,15 @@ fn diagnose(text: &str) -> (kvchain::snapshot::Snapshot, Vec<chain::Chain>) {
     (snap, chains)
 }
 
+/// The one KVC601 of `chains`: the vault has no such object.
+fn kvc601(chains: &[chain::Chain]) -> &chain::Finding {
+    chains
+        .iter()
+        .flat_map(|c| c.findings())
+        .find(|f| f.code == Code::KVC601)
+        .expect("the vault has no such object: KVC601")
+}
+
 #[test]
 fn an_object_only_the_volume_names_is_looked_up_and_named() {
     let (snap, chains) = diagnose(&volume_objects("checkout-db-pasword"));
@@ -43,11 +52,7 @@ fn an_object_only_the_volume_names_is_looked_up_and_named() {
         "the volume's object is looked up: {:?}",
         snap.azure.objects
     );
-    let f = chains
-        .iter()
-        .flat_map(|c| c.findings())
-        .find(|f| f.code == Code::KVC601)
-        .expect("the vault has no such secret: KVC601");
+    let f = kvc601(&chains);
     assert!(
         f.message.contains("secret checkout-db-pasword (objects[0] of pod volume secrets-store's volumeAttributes.objects")
             && f.message.contains("did you mean checkout-db-password?"),
@@ -76,11 +81,7 @@ fn a_rename_keeps_the_file_a_synced_secret_reads() {
     );
     let text = [CLUSTER, SHOP, &NOT_FOUND.replace(objects, &synced)].join("\n---\n");
     let (_, chains) = diagnose(&text);
-    let f = chains
-        .iter()
-        .flat_map(|c| c.findings())
-        .find(|f| f.code == Code::KVC601)
-        .expect("KVC601");
+    let f = kvc601(&chains);
     assert!(
         f.fix.ends_with("# objects[0]: objectName catalog-apikey, objectAlias catalog-api-key (the file keeps the name its readers use)"),
         "{}",
@@ -89,11 +90,7 @@ fn a_rename_keeps_the_file_a_synced_secret_reads() {
     // Without that reader the rename is all (lab_placeholders: an entry that reads the vault's
     // name gets the plain rename).
     let (_, chains) = diagnose(&[CLUSTER, SHOP, NOT_FOUND].join("\n---\n"));
-    let f = chains
-        .iter()
-        .flat_map(|c| c.findings())
-        .find(|f| f.code == Code::KVC601)
-        .expect("KVC601");
+    let f = kvc601(&chains);
     assert!(
         f.fix.ends_with("# objects[0].objectName: catalog-apikey"),
         "{}",

@@ -13,74 +13,28 @@ pub(crate) fn reads_granted(cx: &Ctx, vault: &VaultObs, principal: &str) -> Opti
     if !p.problems.is_empty() || p.objects.is_empty() {
         return None;
     }
-    if vault.rbac && vault_gap(&cx.azure().role_assignments.gaps, &vault.name).is_some() {
-        return None;
+    let mut all = true;
+    for o in &p.objects {
+        // An object of no known type is read by nobody (the provider refuses it).
+        let Some(t) = o.object_type else {
+            all = false;
+            continue;
+        };
+        all &= may_read_from(cx, vault, principal, t, &o.object_name)?;
     }
-    let assignments: Vec<&RoleAssignmentObs> = cx
-        .ix
-        .assignments(principal)
-        .filter(|r| touches(&r.scope, &vault.resource_id))
-        .collect();
-    let policies: Vec<_> = (vault.access_policies.iter())
-        .filter(|a| a.object_id.eq_ignore_ascii_case(principal))
-        .collect();
-    let granted = |o: &crate::spc::SpcObject| {
-        let Some(t) = o.object_type else { return false };
-        if vault.rbac {
-            let action = needed_action(t);
-            assignments.iter().any(|r| {
-                grants(r, action) && covers(&r.scope, &vault.resource_id, t, &o.object_name)
-            })
-        } else {
-            policies.iter().any(|a| {
-                policy_allows(match t {
-                    ObjectType::Secret => &a.secrets,
-                    ObjectType::Key => &a.keys,
-                    ObjectType::Cert => &a.certificates,
-                })
-            })
-        }
-    };
-    // A grant that may be the principal's (a group's, an unreadable role): not known.
-    let unsure = |o: &crate::spc::SpcObject| {
-        o.object_type.is_some_and(|t| {
-            undetermined(
-                cx,
-                vault,
-                principal,
-                &assignments,
-                t,
-                &[o.object_name.as_str()],
-            )
-            .is_some()
-        })
-    };
-    let refused: Vec<_> = p.objects.iter().filter(|o| !granted(o)).collect();
-    if refused.iter().any(|o| unsure(o)) {
-        return None;
-    }
-    Some(refused.is_empty())
+    Some(all)
 }
 
-/// What a role grants, as evidence: its dataActions, and the notDataActions taken back.
-pub(super) fn granted_actions(r: &RoleAssignmentObs) -> String {
-    let minus = if r.not_data_actions.is_empty() {
-        String::new()
-    } else {
-        format!(", notDataActions {:?}", r.not_data_actions)
-    };
-    format!(
-        "{} at {}: dataActions {:?}{minus}",
-        r.role_name, r.scope, r.data_actions
-    )
-}
-
-/// Whether the chain's identity may read object `name` of type `t` from the chain's vault
-/// ([`reads_granted`]'s test for one object): `None` when the identity, the vault or its grants
-/// are not known, or a grant may be the identity's without kvchain being able to tell.
-pub(crate) fn may_read(cx: &Ctx, t: ObjectType, name: &str) -> Option<bool> {
-    let (vault, identity) = (chain_vault(cx)?, chain_identity(cx)?);
-    let principal = identity.principal_id.as_str();
+/// Whether `principal` may read object `name` of type `t` from `vault` in the permission model
+/// the vault enforces: `None` when the vault's role assignments are not known, or a grant may
+/// be the principal's without kvchain being able to tell (a group's, an unreadable role).
+fn may_read_from(
+    cx: &Ctx,
+    vault: &VaultObs,
+    principal: &str,
+    t: ObjectType,
+    name: &str,
+) -> Option<bool> {
     if vault.rbac && vault_gap(&cx.azure().role_assignments.gaps, &vault.name).is_some() {
         return None;
     }
@@ -109,6 +63,27 @@ pub(crate) fn may_read(cx: &Ctx, t: ObjectType, name: &str) -> Option<bool> {
         return None;
     }
     Some(granted)
+}
+
+/// What a role grants, as evidence: its dataActions, and the notDataActions taken back.
+pub(super) fn granted_actions(r: &RoleAssignmentObs) -> String {
+    let minus = if r.not_data_actions.is_empty() {
+        String::new()
+    } else {
+        format!(", notDataActions {:?}", r.not_data_actions)
+    };
+    format!(
+        "{} at {}: dataActions {:?}{minus}",
+        r.role_name, r.scope, r.data_actions
+    )
+}
+
+/// Whether the chain's identity may read object `name` of type `t` from the chain's vault
+/// ([`may_read_from`] for the chain's own): `None` when the identity, the vault or its grants
+/// are not known, or a grant may be the identity's without kvchain being able to tell.
+pub(crate) fn may_read(cx: &Ctx, t: ObjectType, name: &str) -> Option<bool> {
+    let (vault, identity) = (chain_vault(cx)?, chain_identity(cx)?);
+    may_read_from(cx, vault, &identity.principal_id, t, name)
 }
 
 /// The chain's vault: the one its Access link found, else looked up by the SPC's name (a rule
