@@ -30,7 +30,7 @@ fn with_sidecar(key: &str) -> World {
     w
 }
 
-fn checkout_pods(s: &Snapshot) -> Vec<&kvchain::snapshot::PodObs> {
+pub(crate) fn checkout_pods(s: &Snapshot) -> Vec<&kvchain::snapshot::PodObs> {
     let pods: Vec<_> = (s.pods.items.iter())
         .filter(|p| p.name.starts_with("checkout-"))
         .collect();

@@ -9,11 +9,12 @@
 use std::time::Duration;
 
 use kvchain::chain::{Code, LinkKind, Status, diagnose};
-use kvchain::snapshot::{ContainerStateObs, Snapshot};
+use kvchain::snapshot::ContainerStateObs;
 use kvchain::source::lab::world::World;
 use kvchain::source::lab::{self, export};
 use kvchain::source::manifests;
 
+use crate::lab_container_config::checkout_pods;
 use crate::lab_nodes::{CLUSTER, HEALTHY, SHOP};
 
 const MOUNT: &str = "          volumeMounts:\n            - name: secrets-store\n              mountPath: /mnt/secrets-store\n              readOnly: true\n";
@@ -32,14 +33,6 @@ fn world(app: &str) -> World {
     let mut w = World::new(sc);
     w.advance(Duration::from_secs(300));
     w
-}
-
-fn checkout_pods(s: &Snapshot) -> Vec<&kvchain::snapshot::PodObs> {
-    let pods: Vec<_> = (s.pods.items.iter())
-        .filter(|p| p.name.starts_with("checkout-"))
-        .collect();
-    assert_eq!(pods.len(), 2, "{:#?}", s.pods.items);
-    pods
 }
 
 #[test]

@@ -118,39 +118,18 @@ fn set_by_containers(cx: &Ctx, setters: &[&str], home: &str) -> (String, String)
         setters.join(", "),
         cx.owner_resource()
     );
-    // `kubectl set env` edits the pod template of these kinds, which then roll out (a
-    // CronJob's next run); a Job's template is immutable and a bare pod's spec too.
-    // A paused Deployment rolls it out once resumed, an OnDelete owner to its pods deleted
-    // afterwards (`remedy::rolled`).
-    let fix = match cx.workload {
-        Some((kind @ ("Deployment" | "StatefulSet" | "DaemonSet" | "CronJob"), name)) => {
-            let set = setters
-                .iter()
-                .map(|c| {
-                    format!(
-                        "kubectl set env {}/{name} -n {} -c {} AZURE_TENANT_ID={home}",
-                        kind.to_ascii_lowercase(),
-                        cx.ns(),
-                        remedy::sh_word(c)
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(" && ");
-            remedy::rolled_in(
-                cx,
-                cx.pod,
-                cx.workload,
-                set,
-                "the template kubectl set env changes",
-            )
-        }
-        _ => remedy::edit_owner(
+    // The template's entry, set where `kubectl set env` reaches it (`remedy::set_env`).
+    let entries: Vec<(&str, String)> = (setters.iter())
+        .map(|c| (*c, format!("AZURE_TENANT_ID={home}")))
+        .collect();
+    let fix = remedy::set_env(cx, &entries, "").unwrap_or_else(|| {
+        remedy::edit_owner(
             cx,
             &format!(
                 "in container {}: env AZURE_TENANT_ID: {home}",
                 setters.join(", ")
             ),
-        ),
-    };
+        )
+    });
     (why, fix)
 }

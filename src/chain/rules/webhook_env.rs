@@ -157,41 +157,18 @@ fn env_fix(cx: &Ctx, setters: &[(&str, &str)], skipped: &[&str], spc_client: &st
     let note = format!(
         "the webhook then injects {spc_client}, service account {sa}'s {CLIENT_ID}, into the new pods"
     );
-    match cx.workload {
-        Some((kind @ ("Deployment" | "StatefulSet" | "DaemonSet" | "CronJob"), name)) => {
-            let set = setters
-                .iter()
-                .map(|(c, _)| {
-                    format!(
-                        "kubectl set env {}/{name} -n {} -c {} {}",
-                        kind.to_ascii_lowercase(),
-                        cx.ns(),
-                        remedy::sh_word(c),
-                        entry(c)
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(" && ");
-            remedy::rolled_in(
-                cx,
-                cx.pod,
-                cx.workload,
-                format!("{set}  # {note}"),
-                "the template kubectl set env changes",
-            )
-        }
-        _ => {
-            let edits = setters
-                .iter()
-                .map(|(c, _)| match entry(c).strip_suffix('-') {
-                    Some(_) => format!("in container {c}, remove the env entry {VAR}"),
-                    None => format!("in container {c}, set env {VAR}: {spc_client}"),
-                })
-                .collect::<Vec<_>>()
-                .join("; ");
-            remedy::edit_owner(cx, &format!("{edits} ({note})"))
-        }
-    }
+    let entries: Vec<(&str, String)> = setters.iter().map(|(c, _)| (*c, entry(c))).collect();
+    remedy::set_env(cx, &entries, &note).unwrap_or_else(|| {
+        let edits = setters
+            .iter()
+            .map(|(c, _)| match entry(c).strip_suffix('-') {
+                Some(_) => format!("in container {c}, remove the env entry {VAR}"),
+                None => format!("in container {c}, set env {VAR}: {spc_client}"),
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        remedy::edit_owner(cx, &format!("{edits} ({note})"))
+    })
 }
 
 /// KVC205: the skip-containers annotation names every container of the pod (init containers

@@ -43,7 +43,7 @@ pub(crate) use by_code::commands;
 pub(crate) use driver_install::install_fix;
 pub(crate) use federated_credential::fic_create;
 pub(crate) use from_event::from_event;
-pub(crate) use owner::{edit_owner, edit_pod_owner, mount_as_directory};
+pub(crate) use owner::{edit_owner, edit_pod_owner, mount_as_directory, set_env};
 pub(crate) use paused::{Hold, reloader_held, reloader_held_in, rolled_in};
 pub(crate) use reloader::{on_delete_commands, partition_commands, resume_commands};
 pub(crate) use remount::rotation_stuck_fix;

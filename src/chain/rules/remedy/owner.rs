@@ -82,3 +82,38 @@ pub(crate) fn mount_as_directory(
         ),
     )
 }
+
+/// `kubectl set env` of each `(container, assignment)` (`VAR=value`, or `VAR-` to remove it)
+/// on the owner's pod template, for the kinds whose template it edits and rolls out (a
+/// CronJob's next run); a paused or OnDelete owner gets the step that brings the change to
+/// its pods ([`paused::rolled_in`]). `None` for a Job (its template is immutable) or a bare
+/// pod: the caller edits the owner another way.
+pub(crate) fn set_env(cx: &Ctx, entries: &[(&str, String)], note: &str) -> Option<String> {
+    let Some((kind @ ("Deployment" | "StatefulSet" | "DaemonSet" | "CronJob"), name)) = cx.workload
+    else {
+        return None;
+    };
+    let set = entries
+        .iter()
+        .map(|(c, assignment)| {
+            format!(
+                "kubectl set env {}/{name} -n {} -c {} {assignment}",
+                kind.to_ascii_lowercase(),
+                cx.ns(),
+                super::sh_word(c)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" && ");
+    let set = match note {
+        "" => set,
+        note => format!("{set}  # {note}"),
+    };
+    Some(paused::rolled_in(
+        cx,
+        cx.pod,
+        cx.workload,
+        set,
+        "the template kubectl set env changes",
+    ))
+}
