@@ -20,7 +20,8 @@ pub(crate) struct AzureIndex<'a> {
     identities: HashMap<Cow<'a, str>, u32>,
     /// lower-case vault name → position in `vaults.items`.
     vaults: HashMap<Cow<'a, str>, u32>,
-    /// principalId → positions in `role_assignments.items`.
+    /// lower-case principalId → positions in `role_assignments.items` (ARM may spell a GUID
+    /// in either case).
     assignments: HashMap<Cow<'a, str>, Vec<u32>>,
     /// (lower-case vault, type, lower-case name) → position in `objects`.
     objects: HashMap<(Cow<'a, str>, ObjectType, Cow<'a, str>), u32>,
@@ -43,7 +44,7 @@ impl<'a> AzureIndex<'a> {
         }
         for (i, r) in az.role_assignments.items.iter().enumerate() {
             ix.assignments
-                .entry(Cow::Borrowed(r.principal_id.as_str()))
+                .entry(lower(&r.principal_id))
                 .or_default()
                 .push(pos(i));
         }
@@ -100,7 +101,7 @@ impl<'a> AzureIndex<'a> {
     ) -> impl Iterator<Item = &'o RoleAssignmentObs> + use<'o, '_, 'a> {
         let items = &az.role_assignments.items;
         self.assignments
-            .get(principal)
+            .get(lower(principal).as_ref())
             .into_iter()
             .flatten()
             .filter_map(|i| items.get(*i as usize))

@@ -181,3 +181,53 @@ fn manifests_report_the_unmounted_volume() {
             .any(|f| f.code == Code::KVC707)
     );
 }
+
+/// The kubelet skips an unused volume whatever its type: a secret or configMap volume no
+/// container mounts may name an object that does not exist, and the pod still starts. Mounted,
+/// the same volume fails the pod (the control).
+#[test]
+fn an_unused_secret_or_config_map_volume_naming_a_missing_object_does_not_block_the_pod() {
+    let extra = "      volumes:\n        - name: legacy-creds\n          secret:\n            secretName: legacy-creds\n        - name: legacy-conf\n          configMap:\n            name: legacy-conf\n";
+    let app = HEALTHY.replacen("      volumes:\n", extra, 1);
+    assert_ne!(app, HEALTHY, "the healthy app declares volumes");
+    let s = export::snapshot(&world(&app));
+    assert!(
+        !s.events
+            .items
+            .iter()
+            .any(|e| e.reason == "FailedMount" && e.message.contains("legacy-")),
+        "{:#?}",
+        s.events.items
+    );
+    let pods = checkout_pods(&s);
+    assert!(!pods.is_empty());
+    for p in pods {
+        let app = p.containers.iter().find(|c| c.name == "app").expect("app");
+        assert!(
+            matches!(app.state, ContainerStateObs::Running { .. }),
+            "{p:#?}"
+        );
+    }
+    let chains = diagnose(&s);
+    let errors: Vec<_> = (chains.iter().filter(|c| c.pod.starts_with("checkout-")))
+        .flat_map(|c| c.findings())
+        .filter(|f| f.severity == kvchain::chain::Severity::Error)
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+
+    // Control: the same secret volume mounted by the app container fails its setup.
+    let mounted = app.replace(
+        MOUNT,
+        &format!(
+            "{MOUNT}            - name: legacy-creds\n              mountPath: /etc/legacy\n"
+        ),
+    );
+    assert_ne!(mounted, app);
+    let s = export::snapshot(&world(&mounted));
+    assert!(
+        s.events.items.iter().any(|e| e.reason == "FailedMount"
+            && e.message.contains("secret \"legacy-creds\" not found")),
+        "{:#?}",
+        s.events.items
+    );
+}

@@ -19,6 +19,7 @@ mod azure_observe;
 mod azure_other_type;
 mod azure_page_caps;
 mod azure_policy_fixes;
+mod azure_principal_spelling;
 mod azure_tk_world;
 mod cause_kit;
 mod check_azure_item_gaps;

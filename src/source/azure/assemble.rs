@@ -96,7 +96,7 @@ pub fn vaults(lookups: &[(String, VaultLookup)]) -> Coll<VaultObs> {
 /// over from `vault_gaps`.
 pub fn relevant_assignments(
     per_vault: &[AssignmentsOf<'_>],
-    principals: Option<&BTreeSet<&str>>,
+    principals: Option<&BTreeSet<String>>,
     vault_gaps: &BTreeMap<String, String>,
 ) -> (BTreeSet<(Cloud, AssignmentRow)>, Gaps) {
     let mut kept = BTreeSet::new();
@@ -115,7 +115,7 @@ pub fn relevant_assignments(
                 rows.iter()
                     // A group's grant may be the identity's: kept, so the rules can say so.
                     .filter(|a| {
-                        principals.is_none_or(|p| p.contains(a.principal_id.as_str()))
+                        principals.is_none_or(|p| p.contains(&a.principal_id.to_ascii_lowercase()))
                             || a.principal_type.eq_ignore_ascii_case("Group")
                     })
                     .map(|a| (*cloud, a.clone())),

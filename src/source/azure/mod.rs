@@ -294,13 +294,16 @@ impl AzureObserver {
             tokio::join!(fic_fetches, assignment_fetches, object_fetches);
 
         // Phase 3: custom role definitions (built-ins come from the table).
-        let principals: Option<BTreeSet<&str>> = if identities.iter().any(|(_, r)| r.is_err()) {
+        // An assignment made to an identity's clientId grants nothing, and KVC501 says so
+        // (`access::on_client_id`): it is kept beside those made to the principal.
+        let principals: Option<BTreeSet<String>> = if identities.iter().any(|(_, r)| r.is_err()) {
             None // identities unknown: keep every assignment, the rules match principals.
         } else {
             Some(
                 found_identities
                     .iter()
-                    .map(|i| i.principal_id.as_str())
+                    .flat_map(|i| [&i.principal_id, &i.client_id])
+                    .map(|id| id.to_ascii_lowercase())
                     .collect(),
             )
         };

@@ -18,14 +18,15 @@ type ByContainer = BTreeMap<String, BTreeMap<String, Fingerprint>>;
 
 impl World {
     /// The pod's secret, configMap and projected volumes whose setup fails: (volume, the
-    /// kubelet's FailedMount message). An optional source never fails.
+    /// kubelet's FailedMount message). An optional source never fails, nor does a volume no
+    /// container uses (the kubelet never sets it up).
     pub(super) fn plain_volume_failures(&self, key: &Key) -> Vec<(String, String)> {
         let Some(p) = self.pods.get(key) else {
             return Vec::new();
         };
         let ns = key.0.as_str();
         let mut out = Vec::new();
-        for v in p.volumes() {
+        for v in p.used_volumes() {
             let mut errors: Vec<String> = Vec::new();
             if let Some(s) = v.secret.as_ref().filter(|s| s.optional != Some(true)) {
                 let name = s.secret_name.as_deref().unwrap_or_default();

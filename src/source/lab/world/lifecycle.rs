@@ -64,7 +64,7 @@ impl World {
             .spec
             .iter()
             .flat_map(|s| s.volumes.iter().flatten())
-            .filter(|v| pod.spec.as_ref().is_some_and(|s| volume_used(s, &v.name)))
+            .filter(|v| pod.spec.as_ref().is_some_and(|s| used::volume_used(s, &v.name)))
             .filter_map(|v| {
                 let c = v.csi.as_ref()?;
                 (c.driver == mount::DRIVER).then(|| CsiVolume {
@@ -367,25 +367,6 @@ fn shrunk(mut spec: PodSpec) -> PodSpec {
 
 pub(super) fn owned_by(meta: &ObjectMeta, uid: &str) -> bool {
     meta.owner_references.iter().flatten().any(|o| o.uid == uid)
-}
-
-/// Whether a container of `spec` (init, regular or ephemeral) mounts or attaches volume `name`,
-/// as the kubelet's `GetPodVolumeNames` collects them.
-fn volume_used(spec: &PodSpec, name: &str) -> bool {
-    use k8s_openapi::api::core::v1::{VolumeDevice, VolumeMount};
-    let uses = |mounts: &Option<Vec<VolumeMount>>, devices: &Option<Vec<VolumeDevice>>| {
-        mounts.iter().flatten().any(|m| m.name == name)
-            || devices.iter().flatten().any(|d| d.name == name)
-    };
-    spec.containers
-        .iter()
-        .chain(spec.init_containers.iter().flatten())
-        .any(|c| uses(&c.volume_mounts, &c.volume_devices))
-        || spec
-            .ephemeral_containers
-            .iter()
-            .flatten()
-            .any(|c| uses(&c.volume_mounts, &c.volume_devices))
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ mod rolling;
 mod rollout;
 mod rotation;
 mod stateful;
+mod used;
 mod waiting;
 
 pub use events::LabEvent;

@@ -297,6 +297,14 @@ impl LabPod {
         self.spec.iter().flat_map(|s| s.volumes.iter().flatten())
     }
 
+    /// The volumes the kubelet sets up: those a container uses ([`super::used::volume_used`]). It skips
+    /// the others whatever their type, so a Secret or ConfigMap they name need not exist.
+    pub fn used_volumes(&self) -> impl Iterator<Item = &Volume> {
+        self.spec.iter().flat_map(|s| {
+            (s.volumes.iter().flatten()).filter(move |v| super::used::volume_used(s, &v.name))
+        })
+    }
+
     /// The pod as the API server would return it.
     pub fn to_pod(&self) -> Pod {
         Pod {
