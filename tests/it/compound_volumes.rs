@@ -18,7 +18,7 @@ use kvchain::snapshot::{
 };
 use serde_json::Value;
 
-use crate::lab_nodes::{CLUSTER, HEALTHY, SHOP};
+use crate::lab_nodes::{CLUSTER, HEALTHY, SHOP, mounted_by_app};
 
 /// The healthy checkout Deployment with `volume` (indented as an entry of `volumes:`) added,
 /// and `extra` documents, written as a scenario file.
@@ -73,12 +73,7 @@ fn link<'a>(chain: &'a Value, name: &str) -> &'a Value {
 /// [`with_volume`] for volume `extra`, which container app mounts too: the kubelet sets up
 /// only the volumes a container uses (a CSI volume none mounts is never mounted, KVC707).
 fn with_extra_mounted() -> String {
-    let mount = "              mountPath: /mnt/secrets-store\n              readOnly: true\n";
-    let app = with_volume(EXTRA_VOLUME).replacen(
-        mount,
-        &format!("{mount}            - name: extra\n              mountPath: /mnt/extra\n              readOnly: true\n"),
-        1,
-    );
+    let app = mounted_by_app(&with_volume(EXTRA_VOLUME), "extra");
     assert!(
         app.contains("- name: extra\n              mountPath: /mnt/extra"),
         "{app}"
@@ -171,12 +166,12 @@ fn a_second_secrets_store_volume_failing_blocks_the_healthy_chain() {
 #[test]
 fn a_secret_volume_of_the_chains_own_synced_secret_follows_its_cause() {
     let dir = tempfile::tempdir().unwrap();
-    let app =
-        with_volume("        - name: db\n          secret:\n            secretName: checkout-db\n")
-            .replace(
-                "objectName: checkout-db-password",
-                "objectName: checkout-db-pasword",
-            );
+    let db =
+        with_volume("        - name: db\n          secret:\n            secretName: checkout-db\n");
+    let app = mounted_by_app(&db, "db").replace(
+        "objectName: checkout-db-password",
+        "objectName: checkout-db-pasword",
+    );
     let path = scenario(dir.path(), &app, "");
     let (code, report) = check(&path);
     assert_eq!(code, Some(1), "{report:#}");
@@ -386,7 +381,11 @@ fn kvc108_fails_the_check_and_blocks_none_of_the_chains_own_links() {
     let proj = "        - name: proj\n          projected:\n            sources:\n              - secret:\n                  name: plain\n                  items:\n                    - {key: nokey, path: u}\n";
     let plain = "apiVersion: v1\nkind: Secret\nmetadata: {name: plain, namespace: shop}\ntype: Opaque\nstringData: {user: x}\n";
     let dir = tempfile::tempdir().unwrap();
-    let (code, report) = check(&scenario(dir.path(), &with_volume(proj), plain));
+    let (code, report) = check(&scenario(
+        dir.path(),
+        &mounted_by_app(&with_volume(proj), "proj"),
+        plain,
+    ));
     assert_eq!(
         code,
         Some(1),
@@ -408,7 +407,7 @@ fn kvc108_fails_the_check_and_blocks_none_of_the_chains_own_links() {
         );
     }
 
-    let app = with_volume(proj).replace(
+    let app = mounted_by_app(&with_volume(proj), "proj").replace(
         "objectName: checkout-db-password",
         "objectName: checkout-db-pasword",
     );

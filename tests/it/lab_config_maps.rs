@@ -15,7 +15,7 @@ use kvchain::snapshot::{ContainerStateObs, PodObs, Snapshot};
 use kvchain::source::lab::world::World;
 use kvchain::source::lab::{self, export};
 
-use crate::lab_nodes::{CLUSTER, HEALTHY, SHOP};
+use crate::lab_nodes::{CLUSTER, HEALTHY, SHOP, mounted_by_app};
 
 /// ConfigMap checkout-config: LOG_LEVEL in `data`, logo.png in `binaryData`.
 const CONFIG: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: checkout-config\n  namespace: shop\ndata:\n  LOG_LEVEL: info-level-value\nbinaryData:\n  logo.png: iVBORw0K\n";
@@ -41,7 +41,7 @@ fn with_volume(source: &str) -> String {
         1,
     );
     assert_ne!(app, HEALTHY);
-    app
+    mounted_by_app(&app, "config")
 }
 
 fn world(docs: &[&str]) -> World {

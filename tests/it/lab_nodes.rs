@@ -14,6 +14,20 @@ pub(crate) const CLUSTER: &str = include_str!("../../assets/scenarios/cluster.ya
 pub(crate) const SHOP: &str = include_str!("../../assets/scenarios/shop.yaml");
 pub(crate) const HEALTHY: &str = include_str!("../../assets/scenarios/healthy.yaml");
 
+/// `app` (the healthy checkout Deployment, edited) whose container app also mounts volume
+/// `name` at /mnt/NAME: the kubelet sets up only the volumes a container uses, so a volume
+/// meant to fail (or to work) must be mounted.
+pub(crate) fn mounted_by_app(app: &str, name: &str) -> String {
+    let mount = "              mountPath: /mnt/secrets-store\n              readOnly: true\n";
+    let out = app.replacen(
+        mount,
+        &format!("{mount}            - name: {name}\n              mountPath: /mnt/{name}\n              readOnly: true\n"),
+        1,
+    );
+    assert_ne!(out, app, "container app mounts secrets-store");
+    out
+}
+
 /// A bare pod mounting checkout-kv, with `placement` (indented under `spec:`).
 pub(crate) fn placed(placement: &str) -> String {
     format!(

@@ -205,6 +205,7 @@ fn lab_placeholders_another_volume_failing_blocks_the_consumers() {
         "      volumes:\n",
         "      volumes:\n        - name: proj\n          projected:\n            sources:\n              - secret:\n                  name: plain\n                  items:\n                    - {key: nokey, path: u}\n",
     );
+    let app = crate::lab_nodes::mounted_by_app(&app, "proj");
     let plain = "apiVersion: v1\nkind: Secret\nmetadata: {name: plain, namespace: shop}\ntype: Opaque\nstringData: {user: x}\n";
     let chains = run(&app, &[plain]);
     assert!(!chains.is_empty());

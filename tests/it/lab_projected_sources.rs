@@ -14,7 +14,7 @@ use kvchain::snapshot::{ContainerStateObs, Snapshot};
 use kvchain::source::lab::world::World;
 use kvchain::source::lab::{self, export};
 
-use crate::lab_nodes::{CLUSTER, HEALTHY, SHOP};
+use crate::lab_nodes::{CLUSTER, HEALTHY, SHOP, mounted_by_app};
 
 /// Secret app-tls with key tls.crt only.
 const TLS: &str = "apiVersion: v1\nkind: Secret\nmetadata: {name: app-tls, namespace: shop}\ntype: Opaque\nstringData: {tls.crt: cert-canary}\n";
@@ -31,7 +31,7 @@ fn with_projected(sources: &str) -> String {
         1,
     );
     assert_ne!(app, HEALTHY);
-    app
+    mounted_by_app(&app, "bundle")
 }
 
 fn world(docs: &[&str]) -> World {

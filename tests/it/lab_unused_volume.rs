@@ -216,13 +216,7 @@ fn an_unused_secret_or_config_map_volume_naming_a_missing_object_does_not_block_
     assert!(errors.is_empty(), "{errors:#?}");
 
     // Control: the same secret volume mounted by the app container fails its setup.
-    let mounted = app.replace(
-        MOUNT,
-        &format!(
-            "{MOUNT}            - name: legacy-creds\n              mountPath: /etc/legacy\n"
-        ),
-    );
-    assert_ne!(mounted, app);
+    let mounted = crate::lab_nodes::mounted_by_app(&app, "legacy-creds");
     let s = export::snapshot(&world(&mounted));
     assert!(
         s.events.items.iter().any(|e| e.reason == "FailedMount"

@@ -42,6 +42,7 @@ mod engine_feed;
 mod engine_props;
 mod hostile_input;
 mod hostile_manifests;
+mod invalid_vault_name;
 mod kubeconfig_errors;
 mod lab_audit;
 mod lab_cloud_name;

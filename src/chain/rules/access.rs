@@ -97,6 +97,12 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         return;
     };
     let vault_name = p.keyvault_name.clone().unwrap_or_default();
+    if crate::spc::invalid_vault_name(&vault_name).is_some() {
+        // The provider refuses the name before it asks for a token (KVC302 or KVC306 on the
+        // Identity link says why): no vault is reached, so there is no grant to judge.
+        set(link, Status::Pending, "blocked: Identity");
+        return;
+    }
     match cx.ix.vault(&vault_name) {
         Some(v) => cx.vault = Some(v),
         None => {

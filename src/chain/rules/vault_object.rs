@@ -20,6 +20,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
         return Vec::new();
     };
     let vault = p.keyvault_name.clone().unwrap_or_default();
+    // A name the provider refuses before any request (KVC302 or KVC306 on Identity): no
+    // object was looked up, and none could be.
+    let unreachable = crate::spc::invalid_vault_name(&vault).is_some();
     let clock = cx.ix.clock();
     let mut out = Vec::with_capacity(p.objects.len());
     let mut unknown_reason: Option<String> = None;
@@ -62,6 +65,11 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
                     Status::Unknown
                 };
                 unknown_reason.get_or_insert_with(|| r.clone());
+                out.push(co);
+                continue;
+            }
+            None if unreachable => {
+                co.status = Status::Pending;
                 out.push(co);
                 continue;
             }
@@ -260,7 +268,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
         latest_summary.get_or_insert(o.object_name.clone());
         out.push(co);
     }
-    if !untyped.is_empty() && unknown_reason.is_none() {
+    if unreachable && unknown_reason.is_none() {
+        set(link, Status::Pending, "blocked: Identity");
+    } else if !untyped.is_empty() && unknown_reason.is_none() {
         // Never looked up, never fetched: not ok, whatever the other objects are. The mount
         // link's KVC705 is the cause; this link was not tried.
         set(link, Status::Pending, "not fetched");

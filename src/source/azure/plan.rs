@@ -31,7 +31,11 @@ pub fn wanted(snapshot: &Snapshot) -> AzureWanted {
         if let Some(c) = &p.client_id {
             w.client_ids.insert(c.clone());
         }
-        if let Some(v) = &p.keyvault_name {
+        // A name the provider refuses before any request (KVC302) is not looked up: no vault
+        // answers to it, and its absence is not a read that failed.
+        let vault =
+            (p.keyvault_name.as_ref()).filter(|v| crate::spc::invalid_vault_name(v).is_none());
+        if let Some(v) = vault {
             w.vaults
                 .insert((v.clone(), p.cloud_name.clone().unwrap_or_default()));
             for o in &p.objects {
@@ -123,6 +127,25 @@ fn primary_cloud<'a>(clouds: impl Iterator<Item = &'a Result<Cloud, String>>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A keyvaultName the provider refuses before any request (a vault URL) is not looked up:
+    /// no vault answers to it, and its absence would read as a failed read (KVC302 says why).
+    #[test]
+    fn a_vault_name_the_provider_refuses_is_not_wanted() {
+        use crate::chain::testkit::{self as tk, APP};
+        let mut s = tk::healthy();
+        let spc = tk::spc_mut(&mut s, APP);
+        let url = "https://kv-shop.vault.azure.net/";
+        spc.parameters.insert("keyvaultName".into(), url.into());
+        tk::reparse(spc);
+        let w = wanted(&s);
+        assert!(!w.vaults.iter().any(|(v, _)| v == url), "{w:?}");
+        assert!(!w.objects.iter().any(|(v, _, _)| v == url), "{w:?}");
+        assert!(
+            !w.client_ids.is_empty(),
+            "the identity is still wanted: {w:?}"
+        );
+    }
 
     /// A volume's `volumeAttributes` override its SecretProviderClass's parameters (FACTS §5):
     /// the client id, vault and objects it names are what its mount uses, so they are looked up.

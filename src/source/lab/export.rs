@@ -332,7 +332,10 @@ fn azure<'p>(w: &World, params: impl Iterator<Item = &'p AzureSpc>) -> AzureObs 
 fn objects<'p>(w: &World, params: impl Iterator<Item = &'p AzureSpc>) -> Vec<VaultObjectObs> {
     let mut wanted: BTreeSet<(String, ObjectType, String)> = BTreeSet::new();
     for p in params {
-        let Some(vault) = &p.keyvault_name else {
+        // A name the provider refuses (KVC302) is never looked up, as live (`azure::wanted`).
+        let Some(vault) =
+            (p.keyvault_name.as_ref()).filter(|v| crate::spc::invalid_vault_name(v).is_none())
+        else {
             continue;
         };
         for o in &p.objects {

@@ -64,7 +64,11 @@ impl World {
             .spec
             .iter()
             .flat_map(|s| s.volumes.iter().flatten())
-            .filter(|v| pod.spec.as_ref().is_some_and(|s| used::volume_used(s, &v.name)))
+            .filter(|v| {
+                pod.spec
+                    .as_ref()
+                    .is_some_and(|s| used::volume_used(s, &v.name))
+            })
             .filter_map(|v| {
                 let c = v.csi.as_ref()?;
                 (c.driver == mount::DRIVER).then(|| CsiVolume {

@@ -19,4 +19,3 @@ pub(super) fn volume_used(spec: &PodSpec, name: &str) -> bool {
             .flatten()
             .any(|c| uses(&c.volume_mounts, &c.volume_devices))
 }
-
