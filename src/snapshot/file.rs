@@ -71,7 +71,14 @@ pub fn from_str(text: &str) -> Result<Snapshot, String> {
         Some(_) => {}
     }
     let file: SnapshotFile = typed(text).map_err(|e| format!("invalid snapshot: {e}"))?;
-    Ok(file.snapshot)
+    let mut snapshot = file.snapshot;
+    // `parameters` is what the provider reads (FACTS §5); `parsed` is the copy the writing
+    // kvchain derived from it. Parsed again here, so a hand-edited parameter is what is
+    // diagnosed and a file from an older parser gets this one's reading (audit L5).
+    for spc in &mut snapshot.spcs.items {
+        spc.parsed = crate::spc::parse(&spc.parameters);
+    }
+    Ok(snapshot)
 }
 
 /// Parses `text` as `T`; an error names the field path and the line and column, never the

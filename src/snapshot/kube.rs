@@ -251,7 +251,9 @@ pub struct SpcObs {
     pub parameters: BTreeMap<String, String>,
     #[serde(default)]
     pub secret_objects: Vec<SecretObjectSpec>,
-    /// `parameters` parsed (see [`crate::spc`]); parse problems are kept inside.
+    /// `parameters` parsed (see [`crate::spc`]); parse problems are kept inside. A snapshot
+    /// file's copy is not trusted: [`crate::snapshot::file::from_str`] parses it again.
+    #[serde(default)]
     pub parsed: AzureSpc,
     /// The manifest file that defines it (`check -f` only): a fix can name the file to edit.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -169,3 +169,36 @@ fn check_reads_a_snapshot_file_offline() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("lab.json") && err.contains("newer"), "{err}");
 }
+
+/// FACTS §5: the provider reads `parameters`. A snapshot's `parsed` is the copy the writing
+/// kvchain derived from them, so a hand-edited parameter (or a file from an older parser)
+/// is diagnosed as the parameters say, and a file without `parsed` loads (audit L5).
+#[test]
+fn a_snapshot_is_diagnosed_from_its_parameters_not_the_stored_parse() {
+    let snap = kvchain::source::lab::run_check("default", None).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&file::to_string(&snap, false).unwrap())
+        .expect("snapshot JSON");
+    let spcs = v["snapshot"]["spcs"]["items"].as_array_mut().unwrap();
+    let spc = &mut spcs[0];
+    let name = spc["name"].as_str().unwrap().to_string();
+    spc["parameters"]["keyvaultName"] = "x".into();
+    let edited = v.to_string();
+    let s = file::from_str(&edited).expect("loads");
+    let chains = diagnose(&s);
+    let refused = (chains.iter().filter(|c| c.spc == name.as_str()))
+        .flat_map(|c| c.findings())
+        .find(|f| f.code == kvchain::chain::Code::KVC302 && f.message.contains("\"x\""));
+    assert!(refused.is_some(), "{chains:#?}");
+
+    // Without `parsed` at all, the same.
+    v["snapshot"]["spcs"]["items"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("parsed");
+    let s = file::from_str(&v.to_string()).expect("loads without parsed");
+    assert_eq!(
+        s.spcs.items[0].parsed.keyvault_name.as_deref(),
+        Some("x"),
+        "parsed from parameters"
+    );
+}
