@@ -508,18 +508,34 @@ pub fn event(e: &Event) -> EventObs {
         type_: e.type_.clone().unwrap_or_default(),
         reason: e.reason.clone().unwrap_or_default(),
         message: e.message.clone().unwrap_or_default(),
-        count: e.count.unwrap_or(1).max(0) as u32,
+        // An event written through events.k8s.io (kube-scheduler's FailedScheduling, among
+        // others) and read as core/v1 keeps its repeats in `series`: `count` and
+        // `lastTimestamp` are unset and `eventTime` is the first occurrence, so the series says
+        // how often and how recently it happened (audit L6).
+        count: e
+            .series
+            .as_ref()
+            .and_then(|s| s.count)
+            .or(e.count)
+            .unwrap_or(1)
+            .max(0) as u32,
         source: e
             .source
             .as_ref()
             .and_then(|s| s.component.clone())
             .or_else(|| e.reporting_component.clone())
             .unwrap_or_default(),
-        last_seen: e
-            .last_timestamp
-            .as_ref()
-            .map(|t| t.0)
-            .or_else(|| e.event_time.as_ref().map(|t| t.0)),
+        last_seen: [
+            e.series
+                .as_ref()
+                .and_then(|s| s.last_observed_time.as_ref())
+                .map(|t| t.0),
+            e.last_timestamp.as_ref().map(|t| t.0),
+            e.event_time.as_ref().map(|t| t.0),
+        ]
+        .into_iter()
+        .flatten()
+        .max(),
     }
 }
 

@@ -129,3 +129,34 @@ fn a_deployments_pause_is_kept() {
     d.spec.as_mut().unwrap().paused = Some(true);
     assert!(super::deployment(&d).paused);
 }
+
+/// An event written through events.k8s.io and read as core/v1 (kube-scheduler's
+/// FailedScheduling) has no `count` or `lastTimestamp`; `eventTime` is its first occurrence and
+/// `series` its repeats: how often and how recently come from the series.
+#[test]
+fn a_series_event_is_as_recent_and_as_frequent_as_its_series() {
+    use k8s_openapi::api::core::v1::{Event, EventSeries};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
+    let first: jiff::Timestamp = "2026-12-01T09:00:00Z".parse().unwrap();
+    let last: jiff::Timestamp = "2026-12-01T09:40:00Z".parse().unwrap();
+    let e = Event {
+        reason: Some("FailedScheduling".into()),
+        event_time: Some(MicroTime(first)),
+        series: Some(EventSeries {
+            count: Some(17),
+            last_observed_time: Some(MicroTime(last)),
+        }),
+        ..Default::default()
+    };
+    let obs = event(&e);
+    assert_eq!(obs.count, 17);
+    assert_eq!(obs.last_seen, Some(last));
+    // A legacy event: lastTimestamp and count as written.
+    let legacy = Event {
+        count: Some(3),
+        last_timestamp: Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(last)),
+        ..Default::default()
+    };
+    let obs = event(&legacy);
+    assert_eq!((obs.count, obs.last_seen), (3, Some(last)));
+}
