@@ -46,6 +46,17 @@ pub(super) fn chain_events<'a>(
         .collect()
 }
 
+/// Whether any mount or sync event is about `pod` (this pod, not an earlier one of its name),
+/// whatever volume it names.
+pub(crate) fn pod_has_events(ix: &Index<'_>, pod: &PodObs) -> bool {
+    (ix.pod_events
+        .get(&(pod.namespace.as_str(), pod.name.as_str())))
+    .is_some_and(|list| {
+        list.iter()
+            .any(|e| pod.uid.is_empty() || e.involved_uid.is_empty() || e.involved_uid == pod.uid)
+    })
+}
+
 /// The SPC name after the first `spc <ns>/` in a driver message, without building the tag.
 fn spc_named_in<'m>(message: &'m str, ns: &str) -> Option<&'m str> {
     // "spc " cannot overlap itself, so its matches are all the places the tag can start.

@@ -9,7 +9,7 @@
 mod azure_index;
 mod build;
 pub mod catalog;
-mod chain_events;
+pub(crate) mod chain_events;
 mod context;
 pub mod engine;
 pub mod events;

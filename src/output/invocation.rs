@@ -73,7 +73,7 @@ impl Kind {
                 "An input document could not be read: it is left out of every result."
             }
             Kind::Undetermined => {
-                "A pod has not started long after its mount was due and the events that would say why could not be read: its chain has no verdict, so no result there means unknown, not healthy."
+                "A pod has not started long after its mount was due and no event that could be read says why: its chain has no verdict, so no result there means unknown, not healthy."
             }
         }
     }
@@ -148,7 +148,7 @@ fn undetermined_notification(c: &Chain) -> Notification {
     notification(
         Kind::Undetermined,
         format!(
-            "Undetermined: pod {}/{} has not started long after its mount was due, and the events that would say why could not be read ({}). Chain {} has no verdict: no result for it means unknown, not healthy.",
+            "Undetermined: pod {}/{} has not started long after its mount was due, and no event that could be read says why ({}). Chain {} has no verdict: no result for it means unknown, not healthy.",
             shown(&c.namespace),
             shown(&c.pod),
             reasons.join("; "),

@@ -181,7 +181,7 @@ fn case(c: &Chain, fail_on: FailOn, gaps: &[Gap]) -> TestCase {
         let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
         let reasons: Vec<&str> = unknown_reasons(c.link(LinkKind::Mount)).collect();
         s.set_message(format!(
-            "undetermined: the pod has not started long after its mount was due, and the events that would say why could not be read ({}): no verdict",
+            "undetermined: the pod has not started long after its mount was due, and no event that could be read says why ({}): no verdict",
             shown(&reasons.join("; "))
         ));
         s.set_type("undetermined");

@@ -141,7 +141,7 @@ fn write_text_to(
     if n.unexplained > 0 {
         let _ = write!(
             out,
-            "{} {} not started, and the events that would say why could not be read — ",
+            "{} {} not started, and no event that could be read says why — ",
             p.severity(Severity::Error, "UNDETERMINED:"),
             crate::glance::plural(n.unexplained, "pod"),
         );

@@ -24,6 +24,10 @@ fn snapshot(roles_gap: bool) -> Snapshot {
     second.uid = format!("{}-2", second.uid).into();
     s.pods.items.push(second);
     tk::unmount(&mut s, APP);
+    // Merely starting (created moments ago): its links are what the Azure reads left unknown.
+    for p in &mut s.pods.items {
+        p.created_at = Some(tk::ago(jiff::SignedDuration::from_secs(30)));
+    }
     tk::identity_mut(&mut s, APP).federated_credentials = Observed::unknown(FIC_ERR);
     tk::object_mut(&mut s, APP).state = Observed::unknown(OBJ_ERR);
     if roles_gap {

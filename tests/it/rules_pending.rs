@@ -154,6 +154,8 @@ fn a_failed_scheduling_of_a_pod_now_on_a_node_is_history() {
 fn a_pod_bound_to_a_node_that_does_not_exist_is_a_pod_error_not_mounting() {
     let mut s = tk::healthy();
     tk::unmount(&mut s, APP);
+    // Created moments ago: merely starting (past three minutes with no event it is unknown).
+    tk::pod_mut(&mut s, APP).created_at = Some(tk::ago(SignedDuration::from_secs(30)));
     tk::pod_mut(&mut s, APP).node = Some("aks-gpu-00000000-vmss000009".into());
     s.cluster.nodes = Observed::Known(vec![NodeObs {
         name: NODE.into(),
@@ -189,6 +191,8 @@ fn a_pod_bound_to_a_node_that_does_not_exist_is_a_pod_error_not_mounting() {
 fn a_pod_merely_starting_has_no_finding_and_sync_waits_for_the_mount() {
     let mut s = tk::healthy();
     tk::unmount(&mut s, APP);
+    // Created moments ago: merely starting (past three minutes with no event it is unknown).
+    tk::pod_mut(&mut s, APP).created_at = Some(tk::ago(SignedDuration::from_secs(30)));
     let c = one(&s);
     assert!(c.findings().next().is_none(), "{:#?}", c.links);
     assert_eq!(summary(&c, LinkKind::Mount), (Status::Pending, "mounting"));
@@ -284,6 +288,8 @@ fn a_pod_merely_starting_with_rotation_off_still_waits_for_the_mount() {
         csi.rotation_enabled = Observed::Known(false);
     }
     tk::unmount(&mut s, APP);
+    // Created moments ago: merely starting (past three minutes with no event it is unknown).
+    tk::pod_mut(&mut s, APP).created_at = Some(tk::ago(SignedDuration::from_secs(30)));
     let c = one(&s);
     let codes: Vec<(Code, Severity)> = c.findings().map(|f| (f.code, f.severity)).collect();
     assert_eq!(codes, [(Code::KVC702, Severity::Warning)], "{:#?}", c.links);

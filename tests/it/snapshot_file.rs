@@ -176,8 +176,8 @@ fn check_reads_a_snapshot_file_offline() {
 #[test]
 fn a_snapshot_is_diagnosed_from_its_parameters_not_the_stored_parse() {
     let snap = kvchain::source::lab::run_check("default", None).unwrap();
-    let mut v: serde_json::Value = serde_json::from_str(&file::to_string(&snap, false).unwrap())
-        .expect("snapshot JSON");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&file::to_string(&snap, false).unwrap()).expect("snapshot JSON");
     let spcs = v["snapshot"]["spcs"]["items"].as_array_mut().unwrap();
     let spc = &mut spcs[0];
     let name = spc["name"].as_str().unwrap().to_string();

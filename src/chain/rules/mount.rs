@@ -70,9 +70,11 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         } else if bound_to_no_node(cx) {
             // No kubelet claims it: never mounted (the pod link says why, KVC107).
             set(link, Status::Pending, NO_NODE);
-        } else if (cx.pod.phase == "Pending" || waiting) && super::unstarted::unseen_mount(cx, link)
+        } else if (cx.pod.phase == "Pending" || waiting)
+            && (super::unstarted::unseen_mount(cx, link)
+                || super::unstarted::silent_mount(cx, link))
         {
-            // Past the time a mount takes, with the events that would say why unread.
+            // Past the time a mount takes, with no event that could be read saying why.
         } else if cx.pod.phase == "Pending" || waiting {
             set(link, Status::Pending, "mounting");
         } else if cx.pod.phase.is_empty() {

@@ -14,22 +14,28 @@ use crate::chain::model::{Fact, Link, LinkKind, Status};
 /// would say why, cannot be read.
 pub(crate) const NOT_STARTED: &str = "not started; events unread";
 
+/// The Mount link's summary while the pod waits past [`SILENCE_GRACE`] and the events, which
+/// can be read, hold none about it ([`silent_mount`]).
+pub(crate) const NO_EVENT: &str = "not started; no event says why";
+
 /// The Consumers link's summary beside a [`NOT_STARTED`] Mount link.
 pub(crate) const NO_CONSUMER_YET: &str = "pod not started";
 
-/// Whether `link` is unknown only because the pod has not started (see [`unseen_mount`]): a
-/// root cause found upstream explains the wait, and the link then reads blocked by it.
+/// Whether `link` is unknown only because the pod has not started (see [`unseen_mount`],
+/// [`silent_mount`]): a root cause found upstream explains the wait, and the link then reads
+/// blocked by it.
 pub(crate) fn unseen(link: &Link) -> bool {
     link.status == Status::Unknown
-        && (link.summary == NOT_STARTED || link.summary == NO_CONSUMER_YET)
+        && [NOT_STARTED, NO_EVENT, NO_CONSUMER_YET].contains(&link.summary.as_str())
 }
 
-/// Whether `chain`'s pod waits for its mount past [`MOUNT_GRACE`] with nothing upstream to
-/// explain it and the events that would say why unread: no verdict can be given on it, so a
-/// `check` over it is undetermined (exit 3), never "0 errors".
+/// Whether `chain`'s pod waits for its mount past the time a mount takes with nothing
+/// upstream to explain it and no event that could be read saying why (its events unread, or
+/// none about it): no verdict can be given on it, so a `check` over it is undetermined
+/// (exit 3), never "0 errors".
 pub fn waits_unexplained(chain: &crate::chain::model::Chain) -> bool {
     let mount = chain.link(LinkKind::Mount);
-    mount.status == Status::Unknown && mount.summary == NOT_STARTED
+    mount.status == Status::Unknown && [NOT_STARTED, NO_EVENT].contains(&mount.summary.as_str())
 }
 
 /// How long a mount may take before "still mounting" needs evidence: kubelet waits about two
@@ -37,6 +43,59 @@ pub fn waits_unexplained(chain: &crate::chain::model::Chain) -> bool {
 /// … timed out waiting for the condition", FACTS §3) and retries. A pod with no SPCPS after
 /// that is not on its way to a first mount as far as anything visible shows.
 pub(crate) const MOUNT_GRACE: SignedDuration = SignedDuration::from_mins(2);
+
+/// How long a waiting pod may go without any event about it: the kubelet gives a mount up
+/// after about two minutes and says so (FACTS §3: "Unable to attach or mount volumes … timed
+/// out waiting for the condition"), and reports every failed attempt before that as a
+/// FailedMount; a minute past [`MOUNT_GRACE`] leaves that event time to arrive.
+pub(crate) const SILENCE_GRACE: SignedDuration = SignedDuration::from_mins(3);
+
+/// The pod has waited for its mount past [`SILENCE_GRACE`], its namespace's events can be
+/// read, and none is about its mount: the Mount link is unknown, not "mounting". Nothing
+/// visible shows a mount on its way (no SPCPS, FACTS §1) and nothing says why it is not (the
+/// kubelet reports a failed mount, FACTS §3): its node's kubelet may not be reporting, or the
+/// events were dropped (audit L3). False, leaving the link alone, otherwise.
+pub(crate) fn silent_mount(cx: &Ctx, link: &mut Link) -> bool {
+    // An event about another of its volumes may be why it waits (KVC108 says so): only a pod
+    // no event names at all is silent.
+    if !cx.events.is_empty()
+        || cx.snap().events.unknown_in(cx.ns()).is_some()
+        || crate::chain::chain_events::pod_has_events(cx.ix, cx.pod)
+    {
+        return false;
+    }
+    let Some(created) = cx.pod.created_at else {
+        return false;
+    };
+    let Ok(due) = created.checked_add(SILENCE_GRACE) else {
+        return false;
+    };
+    let clock = cx.ix.clock();
+    if !clock.after(due) {
+        return false;
+    }
+    let minutes = clock.now().duration_since(created).as_mins();
+    let node = cx.pod.node.as_deref().unwrap_or("its node");
+    unknown(
+        link,
+        NO_EVENT,
+        &format!(
+            "no event about pod {}'s mount in the {minutes} minutes since it was created",
+            cx.pod.name
+        ),
+    );
+    link.facts.push(Fact::new(
+        "not started",
+        format!(
+            "pod {} was created at {} and is still not mounted {minutes} minutes later (no SecretProviderClassPodStatus, containers waiting), and no event says why: the kubelet reports each failed mount as a FailedMount event, so none at all suggests the kubelet on {node} is not reporting (node NotReady) or the events were dropped: kubectl describe pod {} -n {}; kubectl get node {node}",
+            cx.pod.name,
+            crate::glance::time(created),
+            cx.pod.name,
+            cx.ns()
+        ),
+    ));
+    true
+}
 
 /// The pod has waited for its mount past [`MOUNT_GRACE`] and the namespace's events cannot be
 /// read: the Mount link is unknown (the events gap's reason, so every format ties it to that

@@ -185,7 +185,7 @@ pub fn render(d: &Diagnosis<'_>) -> String {
     );
     registry.register(
         "unexplained",
-        "Chains whose pod waits for its mount past the two minutes a mount takes while the events that would say why could not be read (no verdict)",
+        "Chains whose pod waits for its mount past the two minutes a mount takes while no event that could be read says why (no verdict)",
         unexplained,
     );
 
