@@ -64,17 +64,10 @@ pub(crate) fn silent_mount(cx: &Ctx, link: &mut Link) -> bool {
     {
         return false;
     }
-    let Some(created) = cx.pod.created_at else {
+    let Some(created) = waited_past(cx, SILENCE_GRACE) else {
         return false;
     };
-    let Ok(due) = created.checked_add(SILENCE_GRACE) else {
-        return false;
-    };
-    let clock = cx.ix.clock();
-    if !clock.after(due) {
-        return false;
-    }
-    let minutes = clock.now().duration_since(created).as_mins();
+    let minutes = cx.ix.clock().now().duration_since(created).as_mins();
     let node = cx.pod.node.as_deref().unwrap_or("its node");
     unknown(
         link,
@@ -97,6 +90,13 @@ pub(crate) fn silent_mount(cx: &Ctx, link: &mut Link) -> bool {
     true
 }
 
+/// When the pod was created, if that is more than `grace` before the diagnosis clock.
+fn waited_past(cx: &Ctx, grace: SignedDuration) -> Option<jiff::Timestamp> {
+    let created = cx.pod.created_at?;
+    let due = created.checked_add(grace).ok()?;
+    cx.ix.clock().after(due).then_some(created)
+}
+
 /// The pod has waited for its mount past [`MOUNT_GRACE`] and the namespace's events cannot be
 /// read: the Mount link is unknown (the events gap's reason, so every format ties it to that
 /// gap) rather than "mounting". False, leaving the link alone, otherwise.
@@ -104,15 +104,9 @@ pub(crate) fn unseen_mount(cx: &Ctx, link: &mut Link) -> bool {
     let Some(reason) = cx.snap().events.unknown_in(cx.ns()) else {
         return false;
     };
-    let Some(created) = cx.pod.created_at else {
+    let Some(created) = waited_past(cx, MOUNT_GRACE) else {
         return false;
     };
-    let Ok(due) = created.checked_add(MOUNT_GRACE) else {
-        return false;
-    };
-    if !cx.ix.clock().after(due) {
-        return false;
-    }
     unknown(link, NOT_STARTED, reason);
     // Its SPCPS unreadable too: "not mounted" rests on the containers alone.
     let status = if cx.snap().spc_statuses.unknown_in(cx.ns()).is_some() {
