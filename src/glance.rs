@@ -259,15 +259,15 @@ mod tests {
 
     #[test]
     fn a_chain_of_wrapped_errors_comes_down_to_its_innermost_cause() {
-        let m = "MountVolume.SetUp failed for volume \"secrets-store\" : rpc error: code = Unknown desc = failed to mount secrets store objects for pod shop/shipping-1, err: rpc error: code = Unknown desc = failed to mount objects, error: failed to unmarshal objects, error: objects is not valid YAML: did not find expected '-' indicator";
+        let m = "MountVolume.SetUp failed for volume \"secrets-store\" : rpc error: code = Unknown desc = failed to mount secrets store objects for pod shop/shipping-1, err: rpc error: code = Unknown desc = failed to mount objects, error: failed to yaml unmarshal objects, error: yaml: line 4: did not find expected '-' indicator";
         assert_eq!(
             decisive(m),
-            "objects is not valid YAML: did not find expected '-' indicator"
+            "yaml: line 4: did not find expected '-' indicator"
         );
-        let m = "failed to get data in spc shop/gateway-kv for secret gateway-tls, err: failed to get private key from file matching objectName gateway-tls: no private key found; the pod's mount holds only the certificate part of the PEM bundle";
+        let m = "failed to get data in spc shop/gateway-kv for secret gateway-tls, err: failed to get cert data from file gateway-tls, err: pkcs12: error reading P12 data: asn1: syntax error: sequence truncated";
         assert_eq!(
             decisive(m),
-            "failed to get private key from file matching objectName gateway-tls: no private key found; the pod's mount holds only the certificate part of the PEM bundle"
+            "pkcs12: error reading P12 data: asn1: syntax error: sequence truncated"
         );
     }
 

@@ -213,7 +213,10 @@ fn failed_mounts_carry_the_real_message_shapes() {
             "partners",
             vec!["AADSTS700016", "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"],
         ),
-        ("shipping", vec!["failed to unmarshal objects"]),
+        (
+            "shipping",
+            vec!["failed to yaml unmarshal objects, error: "],
+        ),
     ];
     for (app, needles) in cases {
         let p = pods(&w, app);
@@ -619,7 +622,7 @@ fn cert_object_cannot_feed_a_tls_secret_but_secret_object_can() {
     assert!(
         events(&s, "gateway", "FailedToCreateSecret")[0]
             .message
-            .contains("no private key")
+            .contains("failed to get cert data from file gateway-tls, err: pkcs12: ")
     );
     let edge = s
         .secrets

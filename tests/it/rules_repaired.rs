@@ -34,7 +34,7 @@ fn rotation_failed(cause: &str) -> EventObs {
 }
 
 const UNMARSHAL: &str =
-    "failed to unmarshal objects, error: yaml: line 3: did not find expected key";
+    "failed to yaml unmarshal objects, error: yaml: line 3: did not find expected key";
 
 /// N9: the objects were broken and are repaired; the last rotation poll still failed on them.
 #[test]

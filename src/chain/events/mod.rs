@@ -75,8 +75,7 @@ pub fn classify(message: &str) -> Option<Code> {
     // "failed to get cert data from file <path>, err: …".
     if has!(
         m,
-        "failed to get private key",
-        "no private key found",
+        // The driver's GetSecretData wrapping GetCertPart's error (FACTS §2).
         "failed to get cert data from file"
     ) {
         return Some(Code::KVC804);
@@ -167,6 +166,10 @@ pub fn classify(message: &str) -> Option<Code> {
     if has!(
         m,
         "not found in the list of registered CSI drivers",
+        // No provider on the node: at mount (NodePublishVolume, v1.5 and v1.6: `error
+        // connecting to provider "azure": provider not found`), and the ≤v1.5 rotation
+        // event's words (FACTS §3).
+        "error connecting to provider",
         "failed to lookup provider client",
         "FailedToLookupProviderGRPCClient"
     ) {
@@ -220,9 +223,9 @@ pub fn classify(message: &str) -> Option<Code> {
         "PFX format only supported",
         "objectEncoding only supported",
         "file name must not contain",
-        // The provider's, for the list and for one item; the lab's own words for an item.
-        "failed to unmarshal object",
-        "item is not valid YAML"
+        // The provider's, for the list and for one item (v1.4 to v1.8.2 parseObjects).
+        "failed to yaml unmarshal objects",
+        "unmarshal failed for keyVaultObjects"
     ) {
         return Some(Code::KVC705);
     }
@@ -278,7 +281,7 @@ pub fn classify_event(reason: &str, message: &str) -> Option<Code> {
 /// Every literal [`classify`] looks for (at most 64: one bit each): one Aho-Corasick pass over
 /// a message tells which occur, instead of up to sixty substring searches (each event of every
 /// chain).
-const NEEDLES: [&str; 64] = [
+const NEEDLES: [&str; 63] = [
     " permission on key vault '",
     "429",
     "AADSTS700016",
@@ -314,21 +317,19 @@ const NEEDLES: [&str; 64] = [
     "clientID is required for identity binding",
     "could not find clientid in secrets",
     "could not find clientsecret in secrets",
+    "error connecting to provider",
     "error looking up service account",
     "failed to get cert data from file",
     "failed to get node publish secret",
-    "failed to get private key",
     "failed to get secretproviderclass",
     "failed to lookup provider client",
-    "failed to unmarshal object",
+    "failed to yaml unmarshal objects",
     "fetching NodePublishSecretRef",
     "file matching objectName",
     "file name must not contain",
     "invalid objectFormat",
     "is not allowed on a disabled",
-    "item is not valid YAML",
     "keyvaultName is not provided",
-    "no private key found",
     "nodePublishSecretRef secret is not set",
     "not found",
     "not found in the list of registered CSI drivers",
@@ -342,6 +343,7 @@ const NEEDLES: [&str; 64] = [
     "tenantId is not provided",
     "token for audience api://AKSIdentityBinding not found",
     "token for audience api://AzureADTokenExchange not found",
+    "unmarshal failed for keyVaultObjects",
     "was not found in this key vault",
 ];
 

@@ -90,7 +90,8 @@ fn tenant_errors_and_tls_keys() {
         "failed to get objectType:secret, objectName:db, objectVersion:: GET https://kv1.vault.azure.net/secrets/db/\n--------\nRESPONSE 401: 401 Unauthorized\nERROR CODE: Unauthorized\n--------\n{\"error\":{\"code\":\"Unauthorized\",\"message\":\"AKV10032: Invalid issuer. Expected one of https://sts.windows.net/aaaa/, found https://sts.windows.net/bbbb/.\"}}",
     );
     assert_eq!(classify(&wrong_issuer), Some(Code::KVC406));
-    let tls = "failed to get data in spc app/gw-kv for secret gw-tls, err: failed to get private key from file matching objectName gw-tls: no private key found";
+    // GetSecretData's wrap of GetCertPart (FACTS §2): a certificate-only file read for tls.key.
+    let tls = "failed to get data in spc app/gw-kv for secret gw-tls, err: failed to get cert data from file /var/lib/kubelet/pods/0b3c/volumes/kubernetes.io~csi/secrets-store/mount/gw-tls, err: pkcs12: error reading P12 data: asn1: syntax error: sequence truncated";
     assert_eq!(
         classify_event("FailedToCreateSecret", tls),
         Some(Code::KVC804),
@@ -187,13 +188,21 @@ fn driver_and_kubelet_shapes() {
         )),
         Some(Code::KVC302)
     );
-    // One `objects` item that does not parse, in the provider's words and the lab's.
+    // `objects` that does not parse, as a list or one item, in the provider's words (v1.4 to
+    // v1.8.2 parseObjects).
     for item in [
-        "failed to unmarshal object, error: yaml: unmarshal errors:\n  line 2: mapping key \"objectName\" already defined at line 1",
-        "item is not valid YAML: duplicate key \"objectName\"",
+        "failed to yaml unmarshal objects, error: yaml: line 4: did not find expected '-' indicator",
+        "unmarshal failed for keyVaultObjects at index 0, error: yaml: unmarshal errors:\n  line 2: mapping key \"objectName\" already defined at line 1",
     ] {
         assert_eq!(classify(&wrapped(item)), Some(Code::KVC705), "{item}");
     }
+    // No provider on the node, at mount (driver v1.5 and v1.6 NodePublishVolume).
+    assert_eq!(
+        classify(&wrapped(
+            "error connecting to provider \"azure\": provider not found: provider \"azure\""
+        )),
+        Some(Code::KVC104)
+    );
 }
 
 #[test]

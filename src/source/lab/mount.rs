@@ -173,12 +173,7 @@ pub fn publish(
     let vault_name = parsed.keyvault_name.clone().unwrap_or_default();
     let tenant = parsed.tenant_id.clone().unwrap_or_default();
     if let Some(p) = parsed.problems.first() {
-        let e = if p.field == "objects" && p.message.contains("not valid YAML") {
-            format!("failed to unmarshal objects, error: {}", p.message)
-        } else {
-            p.message.clone()
-        };
-        return Err(provider_err(e));
+        return Err(provider_err(provider_words(p)));
     }
     let subject = format!(
         "system:serviceaccount:{}:{}",
@@ -350,6 +345,22 @@ fn token_for(az: &AzureWorld, auth: &Auth, tenant: &str, subject: &str) -> Resul
             user_assigned: None,
         }
         | Auth::PodIdentity => Err(provider::unsimulated_token(auth)),
+    }
+}
+
+/// A parse problem as the provider reports it (v1.4 to v1.8.2 parseObjects): `objects` that is
+/// not a YAML list, or one item that does not parse, wrap the YAML error in their own words.
+fn provider_words(p: &crate::spc::SpcProblem) -> String {
+    let Some((_, yaml)) = p.message.split_once("is not valid YAML: ") else {
+        return p.message.clone();
+    };
+    let item = (p.field.strip_prefix("objects.array["))
+        .and_then(|r| r.strip_suffix(']'))
+        .filter(|i| i.bytes().all(|b| b.is_ascii_digit()));
+    match (p.field.as_str(), item) {
+        ("objects", _) => format!("failed to yaml unmarshal objects, error: {yaml}"),
+        (_, Some(i)) => format!("unmarshal failed for keyVaultObjects at index {i}, error: {yaml}"),
+        _ => p.message.clone(),
     }
 }
 

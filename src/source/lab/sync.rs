@@ -154,6 +154,16 @@ pub fn owners_for(pod: &ObjectMeta, spcps: &LabSpcps) -> Vec<OwnerReference> {
     }
 }
 
+/// Whether `file` holds a PEM block that is neither a certificate nor a private key (a PUBLIC
+/// KEY): the driver's getPrivateKey takes it for the key.
+fn has_other_block(file: &[u8]) -> bool {
+    String::from_utf8_lossy(file).lines().any(|l| {
+        l.starts_with("-----BEGIN ")
+            && !l.contains("PRIVATE KEY")
+            && !l.starts_with("-----BEGIN CERTIFICATE-----")
+    })
+}
+
 /// Splits a PEM bundle into (private key blocks, certificate blocks): what the driver puts
 /// into `tls.key` and `tls.crt` of a `kubernetes.io/tls` Secret. Its getCert keeps only the
 /// CERTIFICATE blocks, so a PUBLIC KEY (an objectType key file, FACTS §5) is in neither part.
@@ -214,13 +224,22 @@ pub fn secret_data(
         })?;
         let value = if type_ == "kubernetes.io/tls" {
             let (k, c) = pem_parts(file);
+            // GetCertPart (FACTS §2), wrapped as GetSecretData wraps it. A file with no PEM
+            // block but certificates is read as PFX, which fails; a PUBLIC KEY (an objectType
+            // key file) is taken for the key, parses as no private key, and gives an empty
+            // PRIVATE KEY block without any error.
+            let not_pfx = || {
+                format!(
+                    "failed to get cert data from file {object_name}, err: pkcs12: error reading P12 data: asn1: syntax error: sequence truncated"
+                )
+            };
             match key {
-                "tls.key" if k.is_empty() => {
-                    return Err(format!(
-                        "failed to get private key from file matching objectName {object_name}: no private key found"
-                    ));
+                "tls.key" if k.is_empty() && has_other_block(file) => {
+                    b"-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n".to_vec()
                 }
+                "tls.key" if k.is_empty() => return Err(not_pfx()),
                 "tls.key" => k,
+                "tls.crt" if c.is_empty() => return Err(not_pfx()),
                 "tls.crt" => c,
                 other => {
                     return Err(format!(
@@ -432,7 +451,11 @@ mod tests {
             &cert_only,
         )
         .unwrap_err();
-        assert!(e.contains("no private key"), "{e}");
+        // GetSecretData's wrap of getPrivateKey's PFX attempt (FACTS §2).
+        assert!(
+            e.starts_with("failed to get cert data from file c, err: pkcs12: "),
+            "{e}"
+        );
         let e = secret_data(&obj("kubernetes.io/tls", &[("c", "cert")]), &cert_only).unwrap_err();
         assert!(e.contains("Only 'tls.key' and 'tls.crt'"), "{e}");
     }
@@ -465,5 +488,47 @@ mod tests {
         assert!(String::from_utf8_lossy(&d["tls.crt"].0).contains("CERTIFICATE"));
         let (k, c) = pem_parts(b"-----BEGIN PUBLIC KEY-----\nCC\n-----END PUBLIC KEY-----\n");
         assert!(k.is_empty() && c.is_empty());
+    }
+
+    /// The driver's getPrivateKey takes a PUBLIC KEY block (an objectType key file) for the
+    /// key, parses no private key from it and returns an empty PRIVATE KEY block, no error: the
+    /// Secret is made, with an empty key. A file with no certificate for tls.crt fails.
+    #[test]
+    fn tls_key_from_a_public_key_is_an_empty_private_key_not_an_error() {
+        let files = [
+            (
+                "crt".to_string(),
+                b"-----BEGIN CERTIFICATE-----\nAA\n-----END CERTIFICATE-----\n".to_vec(),
+            ),
+            (
+                "pub".to_string(),
+                b"-----BEGIN PUBLIC KEY-----\nCC\n-----END PUBLIC KEY-----\n".to_vec(),
+            ),
+        ]
+        .into();
+        let d = secret_data(
+            &obj(
+                "kubernetes.io/tls",
+                &[("crt", "tls.crt"), ("pub", "tls.key")],
+            ),
+            &files,
+        )
+        .expect("made, as the driver makes it");
+        assert_eq!(
+            d["tls.key"].0,
+            b"-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n".to_vec()
+        );
+        let e = secret_data(
+            &obj(
+                "kubernetes.io/tls",
+                &[("pub", "tls.crt"), ("pub", "tls.key")],
+            ),
+            &files,
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("failed to get cert data from file pub, err: pkcs12: "),
+            "{e}"
+        );
     }
 }
