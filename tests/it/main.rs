@@ -137,6 +137,7 @@ mod rules_paused_deployments;
 mod rules_pending;
 mod rules_pin_disabled;
 mod rules_placement;
+mod rules_pod_link_repaired;
 mod rules_reloader_csi;
 mod rules_reloader_partition;
 mod rules_repaired;
