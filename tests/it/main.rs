@@ -154,6 +154,7 @@ mod rules_stale_secret;
 mod rules_start_ordinal;
 mod rules_static_pod;
 mod rules_sync_readers;
+mod rules_taint_running_driver;
 mod rules_tenants;
 mod rules_throttling;
 mod rules_timeout_followup;
