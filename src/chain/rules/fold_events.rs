@@ -266,6 +266,7 @@ fn wrong_type_of<'l>(
 
 /// Whether the link's own objects were read and show nothing wrong: the identity's
 /// credentials, the vault's grants, the object (not "proven by mount", which read none).
+/// The Pod link's causes are checked one object each ([`pod_now::looks_right`]).
 fn objects_look_right(cx: &Ctx, link: &Link) -> bool {
     let read = match link.link {
         LinkKind::Federation => cx.identity.is_some_and(|i| {

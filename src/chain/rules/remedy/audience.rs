@@ -80,15 +80,14 @@ pub(crate) fn token_requests_fix_for(cx: &Ctx, event_audience: Option<&str>) -> 
         missing.push(a);
     }
     auds.extend(&missing);
-    if missing.is_empty() {
-        // Nothing to add: the CSIDriver lists every audience known to be read.
-        return format!(
-            "# CSIDriver secrets-store.csi.k8s.io already requests a token for {}: nothing to add; {}",
-            auds.join(" and "),
-            "kubectl get csidriver secrets-store.csi.k8s.io -o jsonpath='{.spec.tokenRequests}'"
-        );
-    }
     if install(cx) == Some(DriverInstall::AksAddon) {
+        if missing.is_empty() {
+            // Nothing known missing: no audience to name (it read "no token for :").
+            return format!(
+                "# the AKS add-on owns CSIDriver secrets-store.csi.k8s.io, which already requests a token for {}: nothing to add there; kubectl get csidriver secrets-store.csi.k8s.io -o jsonpath='{{.spec.tokenRequests}}'",
+                auds.join(" and ")
+            );
+        }
         return format!(
             "# the AKS add-on owns CSIDriver secrets-store.csi.k8s.io (AKS reverts edits to it) and it requests no token for {}: update the add-on with the cluster (az aks upgrade), or run the driver from its Helm charts, whose tokenRequests can list {}",
             missing.join(" nor "),
