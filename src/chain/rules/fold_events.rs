@@ -3,7 +3,7 @@
 //! latest success signal is history, and a failure over objects that now look right says so.
 
 use super::{
-    auth_params, federation, followup, history, identity_proof, placement, remedy, sync,
+    auth_params, federation, followup, history, identity_proof, placement, pod_now, remedy, sync,
     vault_object,
 };
 use crate::chain::catalog::Code;
@@ -147,14 +147,20 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
             // The Mount link's one code about what kvchain reads is KVC705 (the SPC's
             // objects); an unclassified FailedMount (KVC701) names nothing kvchain can check,
             // so it is never shown right and stays as it is.
+            // The Pod link's causes are each one object kvchain reads (the SPC, the driver on
+            // the node, the CSIDriver's tokens): checked one by one, not by the whole link.
+            let pod_now = (code.link() == LinkKind::Pod)
+                .then(|| pod_now::looks_right(cx, code, e))
+                .flatten();
             let fine = match code {
                 Code::KVC705 => spc_objects_fine,
                 // No answer at all: the DNS zone and the route are not what kvchain reads.
                 _ if remedy::network::is_unanswered(&e.message) => false,
+                _ if code.link() == LinkKind::Pod => pod_now.is_some(),
                 _ => seen_fine[code.link().index()],
             };
             if fine {
-                contradicted(&mut f, code.link());
+                contradicted(&mut f, code.link(), pod_now.as_deref());
                 // Settled now, so the link does not read as the code's cause ("no FIC
                 // matches") over objects that show none: the attempt failed, the next tells.
                 link.status = f.severity.status();
@@ -260,6 +266,7 @@ fn wrong_type_of<'l>(
 
 /// Whether the link's own objects were read and show nothing wrong: the identity's
 /// credentials, the vault's grants, the object (not "proven by mount", which read none).
+/// The Pod link's causes are checked one object each ([`pod_now::looks_right`]).
 fn objects_look_right(cx: &Ctx, link: &Link) -> bool {
     let read = match link.link {
         LinkKind::Federation => cx.identity.is_some_and(|i| {
@@ -294,11 +301,13 @@ pub const CONTRADICTED: &str = "failed, now looks right";
 /// it (a repair the next attempt will prove) or the cause is something kvchain does not read.
 /// The event's own explanation (a credential "not visible", a role "missing") would contradict
 /// what is shown, and its fix would create what exists: say what is known instead.
-fn contradicted(f: &mut Finding, link: LinkKind) {
+/// `read`: what was read that looks right, where the link has several objects to tell apart.
+fn contradicted(f: &mut Finding, link: LinkKind, read: Option<&str>) {
     // When and how (a pod's FailedMount, another's MountRotationFailed) is the evidence: the
     // message stays one for every pod failing the same way, so the report shows it once.
+    let read = read.map_or_else(String::new, |r| format!(" ({r})"));
     f.message = format!(
-        "a recent attempt failed (see the event), but what kvchain reads for the {} link looks right now: it changed after that (the next rotation poll or mount retry will tell), or the cause is something kvchain does not read",
+        "a recent attempt failed (see the event), but what kvchain reads for the {} link looks right now{read}: it changed after that (the next rotation poll or mount retry will tell), or the cause is something kvchain does not read",
         link.title()
     )
     .into();

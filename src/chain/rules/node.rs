@@ -314,6 +314,68 @@ fn missing_on(placement: &[PlacementObs], node: &NodeObs) -> (Vec<String>, Vec<S
     (missing, evidence)
 }
 
+/// Whether every kind (driver, provider) that no DaemonSet may run on `node` has a DaemonSet
+/// kept off it only by `NoSchedule` taints. Such a taint stops new pods from being placed but
+/// evicts none (only an untolerated `NoExecute` does; the DaemonSet controller deletes its
+/// pods only from nodes whose labels it no longer selects): a driver pod placed there before
+/// the taint keeps running.
+fn kept_running(placement: &[PlacementObs], node: &NodeObs) -> bool {
+    [false, true].iter().all(|&provider| {
+        let sets: Vec<&PlacementObs> = placement
+            .iter()
+            .filter(|p| p.provider == provider)
+            .collect();
+        let excluded_all = !sets.is_empty() && sets.iter().all(|p| excluded(p, node).is_some());
+        !excluded_all
+            || sets.iter().any(|p| {
+                labels_admit(p, node)
+                    && node
+                        .taints
+                        .iter()
+                        .all(|t| !blocks(p, t) || t.effect == "NoSchedule")
+            })
+    })
+}
+
+/// The newest success of this pod's driver on its node within two rotation polls of now: a
+/// rotation completed on the pod (the rotation reconciler runs in the driver pod of the
+/// pod's node, FACTS §4), or its SPCPS written (a mount or rotation, FACTS §1). Said as
+/// evidence; None when there is none that recent.
+fn runs_now(cx: &Ctx) -> Option<String> {
+    let poll = cx
+        .cluster()
+        .csi_driver
+        .known()
+        .map_or(std::time::Duration::from_secs(120), |c| {
+            c.rotation_poll_interval
+        });
+    let rotated = cx
+        .events
+        .iter()
+        .filter(|(_, e)| {
+            matches!(
+                e.reason.as_str(),
+                "MountRotationComplete" | "SecretRotationComplete"
+            )
+        })
+        .filter_map(|(_, e)| e.last_seen.map(|t| (t, e.reason.as_str())))
+        .max_by_key(|(t, _)| *t);
+    let written = cx
+        .status
+        .filter(|s| s.mounted)
+        .and_then(|s| s.updated_at)
+        .map(|t| (t, "SPCPS written"));
+    let (t, what) = match (rotated, written) {
+        (Some(r), Some(w)) => r.max(w),
+        (r, w) => r.or(w)?,
+    };
+    let quiet = jiff::SignedDuration::try_from(poll * 2).ok()?;
+    let stale = t
+        .checked_add(quiet)
+        .is_ok_and(|due| cx.ix.clock().after(due));
+    (!stale).then(|| format!("{what} at {}", crate::glance::time(t)))
+}
+
 /// The fix for a Windows pod without the driver: a Windows container cannot move to a Linux
 /// node and the Linux DaemonSets cannot run on Windows, so the Windows DaemonSets are needed.
 /// The Helm values are the charts' (`windows.enabled`; the provider chart installs the driver
@@ -327,6 +389,28 @@ fn windows_fix(cx: &Ctx) -> String {
 
 fn is_windows(os: Option<&str>) -> bool {
     os.is_some_and(|os| os.eq_ignore_ascii_case("windows"))
+}
+
+/// The node of the pod when what kvchain reads says the driver and its Azure provider are there:
+/// the CSIDriver registered, a provider seen running, and the node known and admitted by
+/// every kind of their DaemonSets (labels, affinity, taints). Whether their pods on it are
+/// ready and registered is not read. None when any of that is unknown or says otherwise.
+pub(crate) fn driver_placed<'a>(cx: &Ctx<'a>) -> Option<&'a str> {
+    let csi = cx.cluster().csi_driver.known()?;
+    if !csi.installed || csi.azure_provider.known() != Some(&true) {
+        return None;
+    }
+    let node_name = cx.pod.node.as_deref()?;
+    let node = cx
+        .cluster()
+        .nodes
+        .known()?
+        .iter()
+        .find(|n| n.name == node_name)?;
+    let placement = csi.placement.known()?;
+    // Both kinds observed, and neither excluded from the node.
+    let kinds = [false, true].map(|provider| placement.iter().any(|p| p.provider == provider));
+    (kinds == [true, true] && missing_on(placement, node).0.is_empty()).then_some(node_name)
 }
 
 /// KVC104 for this pod's node: no driver (or no provider) DaemonSet may run there. None when
@@ -376,6 +460,46 @@ pub(crate) fn absent(cx: &Ctx) -> Option<Finding> {
     // The pod's volume mounted and it runs (the driver was there then): what fails is the
     // next mount on this node and the rotation of this one, not the running pod.
     let proven = cx.mounted() && cx.pod.phase == "Running";
+    // Kept off by NoSchedule taints only, on a node where the driver mounted this pod: its
+    // pods there were not evicted, so it is not absent (FACTS §3, §4: a recent rotation or
+    // SPCPS write from it shows it runs now). What the taint does is keep a replaced driver
+    // pod from being placed again.
+    let kept = cx.mounted() && !windows && kept_running(placement, node);
+    let running = kept.then(|| runs_now(cx)).flatten();
+    if kept {
+        let taints: Vec<String> = node
+            .taints
+            .iter()
+            .filter(|t| placement.iter().any(|p| blocks(p, t)))
+            .map(taint_text)
+            .collect();
+        let (severity, now) = match &running {
+            Some(seen) => (
+                crate::chain::model::Severity::Info,
+                format!("the driver runs there all the same ({seen})"),
+            ),
+            None => (
+                crate::chain::model::Severity::Warning,
+                "the driver pods that mounted this pod's volume may still run there; whether they do is not read".to_string(),
+            ),
+        };
+        let mut f = cx.finding(
+            Code::KVC104,
+            format!("Node/{node_name}"),
+            format!(
+                "pod {} runs on node {node_name}, whose taint {} the Secrets Store CSI driver's DaemonSets do not tolerate: {now}, as a NoSchedule taint keeps new pods off a node but evicts none. A driver pod replaced there (a driver upgrade, an eviction, a deletion) would not be placed again, and rotation and every new mount on the node would then fail with \"{NO_DRIVER}\"",
+                cx.pod.name,
+                taints.join(", "),
+            ),
+            evidence,
+            format!(
+                "kubectl get pods -n kube-system -o wide --field-selector spec.nodeName={node_name}"
+            ),
+            fix,
+        );
+        f.severity = severity;
+        return Some(f);
+    }
     let now = if proven {
         "; this pod's volume is mounted and it runs, so what fails is rotation and every new mount on the node"
     } else {

@@ -59,6 +59,12 @@ pub(crate) fn audiences_needed(cx: &Ctx) -> Vec<&'static str> {
 /// need (one command whichever chain shows it; setting one index would replace another
 /// audience). The AKS add-on's CSIDriver is AKS's to keep (it reverts edits): no Helm command.
 pub(crate) fn token_requests_fix(cx: &Ctx) -> String {
+    token_requests_fix_for(cx, None)
+}
+
+/// [`token_requests_fix`], also adding `event_audience` (the audience a failure event names,
+/// e.g. one a mount read before its SPC changed) when the CSIDriver lacks it.
+pub(crate) fn token_requests_fix_for(cx: &Ctx, event_audience: Option<&str>) -> String {
     let have = cx
         .cluster()
         .csi_driver
@@ -66,12 +72,22 @@ pub(crate) fn token_requests_fix(cx: &Ctx) -> String {
         .and_then(|c| c.token_audiences.known())
         .map_or(&[][..], Vec::as_slice);
     let mut auds: Vec<&str> = have.iter().map(String::as_str).collect();
-    let missing: Vec<&str> = audiences_needed(cx)
+    let mut missing: Vec<&str> = audiences_needed(cx)
         .into_iter()
         .filter(|a| !auds.contains(a))
         .collect();
+    if let Some(a) = event_audience.filter(|a| !auds.contains(a) && !missing.contains(a)) {
+        missing.push(a);
+    }
     auds.extend(&missing);
     if install(cx) == Some(DriverInstall::AksAddon) {
+        if missing.is_empty() {
+            // Nothing known missing: no audience to name (it read "no token for :").
+            return format!(
+                "# the AKS add-on owns CSIDriver secrets-store.csi.k8s.io, which already requests a token for {}: nothing to add there; kubectl get csidriver secrets-store.csi.k8s.io -o jsonpath='{{.spec.tokenRequests}}'",
+                auds.join(" and ")
+            );
+        }
         return format!(
             "# the AKS add-on owns CSIDriver secrets-store.csi.k8s.io (AKS reverts edits to it) and it requests no token for {}: update the add-on with the cluster (az aks upgrade), or run the driver from its Helm charts, whose tokenRequests can list {}",
             missing.join(" nor "),

@@ -101,10 +101,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                 edit_owner(cx, &what)
             },
         ),
-        KVC104 => (
-            "kubectl get csidriver secrets-store.csi.k8s.io && kubectl get pods -n kube-system -o wide | grep -e secrets-store".to_string(),
-            install_fix(cx),
-        ),
+        KVC104 => (install_confirm(cx), install_fix(cx)),
         KVC105 => (
             "kubectl get csidriver secrets-store.csi.k8s.io -o jsonpath='{.spec.tokenRequests}'".to_string(),
             token_requests_fix(cx),

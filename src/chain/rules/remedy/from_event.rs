@@ -63,6 +63,8 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
             let audience = events::token_audience(&e.message)
                 .or_else(|| token_audience(cx))
                 .unwrap_or(AUDIENCE);
+            // The audience the event names, which the add-on's text must name too.
+            fix = audience::token_requests_fix_for(cx, Some(audience));
             (CSIDRIVER.to_string(), format!("the driver got no service-account token for {audience}: the CSIDriver has no tokenRequests for it"))
         }
         KVC301 => {

@@ -40,7 +40,7 @@ pub(crate) use audience::{
     AUDIENCE, audiences_needed, cluster_audiences, token_audience, token_requests_fix,
 };
 pub(crate) use by_code::commands;
-pub(crate) use driver_install::install_fix;
+pub(crate) use driver_install::{install_confirm, install_fix};
 pub(crate) use federated_credential::fic_create;
 pub(crate) use from_event::from_event;
 pub(crate) use owner::{edit_owner, edit_pod_owner, mount_as_directory, set_env};
