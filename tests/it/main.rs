@@ -126,6 +126,7 @@ mod rules_fix_safety;
 mod rules_fixes;
 mod rules_identity;
 mod rules_identity_fixes;
+mod rules_identity_move;
 mod rules_miscased_keys;
 mod rules_network;
 mod rules_object_type;

@@ -261,7 +261,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             },
             // Its own identity per workload, with what workload identity needs before the
             // switch (a bare clientID edit would break a working mount).
-            switch_to_workload_identity(cx),
+            switch_to_workload_identity(cx, Leaving::NodeIdentity),
         ),
         KVC401 => (fic_list(cx), fic_create(cx)),
         KVC402 => (

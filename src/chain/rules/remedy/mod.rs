@@ -33,8 +33,8 @@ mod webhook;
 mod workload_identity;
 
 pub(crate) use access::{
-    grant_roles, policy_confirm, policy_flag, principal, role_for, roles_needed, set_policy,
-    types_needed, vault_scope,
+    grant_read, grant_roles, policy_confirm, policy_flag, principal, role_for, roles_needed,
+    set_policy, types_needed, vault_scope,
 };
 pub(crate) use audience::{
     AUDIENCE, audiences_needed, cluster_audiences, token_audience, token_requests_fix,
@@ -53,7 +53,7 @@ pub(crate) use spc::{
     edit_spc, get_spc, note_overrides, overridden, patch_spc_parameter, show_spc,
 };
 pub(crate) use tenant::{home_tenant, tenant_key_to_edit};
-pub(crate) use workload_identity::switch_to_workload_identity;
+pub(crate) use workload_identity::{Leaving, switch_to_workload_identity};
 
 pub(crate) const CSIDRIVER: &str = "CSIDriver/secrets-store.csi.k8s.io";
 
