@@ -191,3 +191,37 @@ fn from_manifests_the_move_grants_in_the_model_the_vault_reports() {
         }
     }
 }
+
+/// Audit J4: KVC304's fix was the bare SPC edit, which breaks a mount that works where
+/// aad-pod-identity still runs (no federated credential, no read access for the new
+/// identity). It is the same move, each mounting account federated, usePodIdentity off.
+#[test]
+fn the_pod_identity_move_brings_credentials_and_access_first() {
+    let (app, worker) = (deployment("app", "app"), deployment("worker", "worker"));
+    for fix in fixes(
+        "-f",
+        &[&spc("usePodIdentity: 'true'"), &app, &worker],
+        "KVC304",
+    ) {
+        let calls = pasted(&fix, "true");
+        let patch = position(&calls, "kubectl patch secretproviderclass app-kv -n shop");
+        for sa in ["app", "worker"] {
+            let fic = position(
+                &calls,
+                &format!("--subject system:serviceaccount:shop:{sa} "),
+            );
+            assert!(fic < patch, "{calls:#?}");
+        }
+        assert!(
+            position(&calls, "az role assignment create") < patch,
+            "{calls:#?}"
+        );
+        let patched = &calls[patch];
+        assert!(
+            patched.contains("\"usePodIdentity\":\"false\"")
+                && patched.contains("\"clientID\":\"99999999-8888-7777-6666-555555555555\"")
+                && !patched.contains("useVMManagedIdentity"),
+            "{patched}"
+        );
+    }
+}

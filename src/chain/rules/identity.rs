@@ -274,7 +274,13 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
                 "parameters.{MEANT_WI}: not a provider parameter, it selects no identity (clientID does)"
             ));
         }
-        let mut fix = remedy::edit_spc(cx, &hints);
+        let mut fix = match code {
+            // aad-pod-identity still mounts where NMI runs: a bare usePodIdentity/clientID
+            // edit breaks that mount (no federated credential, no read access: FACTS §7, §8),
+            // so the move brings them first, as KVC303's does.
+            Code::KVC304 => remedy::switch_to_workload_identity(cx, remedy::Leaving::PodIdentity),
+            _ => remedy::edit_spc(cx, &hints),
+        };
         let mut message = match code {
             Code::KVC306 => format!(
                 "SecretProviderClass {} holds unrendered template values ({}): render the template (envsubst, helm template, the guide's export steps) before applying; kvchain does not validate these fields",
