@@ -111,6 +111,7 @@ mod manifests_node_identity;
 mod manifests_objects;
 mod manifests_reading;
 mod manifests_restarts;
+mod manifests_sp_credential;
 mod manifests_volume_override;
 mod parser_props;
 mod report_text;

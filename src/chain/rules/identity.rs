@@ -1,7 +1,9 @@
 //! Identity link: which identity the provider authenticates as (FACTS §5 auth selection),
 //! whether the parameters are coherent, and whether that managed identity exists.
 
-use super::auth_params::{EITHER_CREDENTIAL, Problem, TENANT, auth_mode, problem};
+use super::auth_params::{
+    EITHER_CLIENT_ID, EITHER_CREDENTIAL, Problem, TENANT, auth_mode, problem,
+};
 use super::{params, remedy};
 use super::{set, unknown};
 use crate::chain::catalog::Code;
@@ -241,9 +243,21 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
         if code == Code::KVC306 {
             confirm = unrendered_confirm(cx, &mine);
         }
+        // Service-principal mode's nodePublishSecretRef lives on the pods' csi volumes, not
+        // in the SPC (FACTS §5, the CRD): with the pods known, the SPC edit keeps the
+        // clientID half and the volumes' owner edits come last (their comments end the line).
+        let sp_edits = match pods {
+            Pods::Mounting if mine.iter().any(|pr| pr.fix == EITHER_CREDENTIAL) => {
+                remedy::service_principal_edits(cx)
+            }
+            _ => None,
+        };
         let mut hints = mine
             .iter()
-            .map(|pr| pr.fix.as_str())
+            .map(|pr| match sp_edits {
+                Some(_) if pr.fix == EITHER_CREDENTIAL => EITHER_CLIENT_ID,
+                _ => pr.fix.as_str(),
+            })
             .collect::<Vec<_>>()
             .join("; ");
         // The pod's service account may already name the identity meant.
@@ -281,6 +295,11 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
             Code::KVC304 => remedy::switch_to_workload_identity(cx, remedy::Leaving::PodIdentity),
             _ => remedy::edit_spc(cx, &hints),
         };
+        if let Some(edits) = &sp_edits {
+            fix = format!(
+                "{fix}; or, for service-principal mode instead of clientID, nodePublishSecretRef on the pod volume (a field of the volume, not of the SecretProviderClass): {edits}"
+            );
+        }
         let mut message = match code {
             Code::KVC306 => format!(
                 "SecretProviderClass {} holds unrendered template values ({}): render the template (envsubst, helm template, the guide's export steps) before applying; kvchain does not validate these fields",

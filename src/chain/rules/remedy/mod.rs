@@ -16,6 +16,7 @@ use crate::snapshot::DriverInstall;
 mod access;
 mod audience;
 mod by_code;
+mod credential;
 mod driver_install;
 mod federated_credential;
 mod from_event;
@@ -40,6 +41,7 @@ pub(crate) use audience::{
     AUDIENCE, audiences_needed, cluster_audiences, token_audience, token_requests_fix,
 };
 pub(crate) use by_code::commands;
+pub(crate) use credential::service_principal_edits;
 pub(crate) use driver_install::install_fix;
 pub(crate) use federated_credential::fic_create;
 pub(crate) use from_event::from_event;
