@@ -112,6 +112,7 @@ mod manifests_objects;
 mod manifests_reading;
 mod manifests_restarts;
 mod manifests_sp_credential;
+mod manifests_unread_client_id;
 mod manifests_volume_override;
 mod parser_props;
 mod report_text;

@@ -391,6 +391,8 @@ fn ignored_keys(cx: &Ctx, link: &mut Link, told_wi: bool) {
             .as_deref()
             .is_some_and(|p| super::miscased::stands_for(p, k).is_some())
     };
+    // The mode a clientID waits on, and the finding whose fix moves off it.
+    let mut waits_on: Option<(&str, &str)> = None;
     let mut unknown = params::unknown(
         spc.parameters
             .keys()
@@ -424,6 +426,42 @@ fn ignored_keys(cx: &Ctx, link: &mut Link, told_wi: bool) {
             )),
         });
     }
+    // The mirror case: with a VM's identity or pod identity on, the provider never reads
+    // clientID (FACTS §5: workload identity only when no mode is set), though it looks like
+    // a move to workload identity. Several modes at once are KVC302's; a mode the pod volume
+    // turns on over the SPC's clientID is KVC303's (its fix removes the override).
+    let own = &spc.parsed;
+    if own.client_id.is_some() {
+        let on = match &cx.mode {
+            AuthMode::VmIdentity { user_assigned }
+                if super::pod::truthy(&own.use_vm_managed_identity) =>
+            {
+                Some((
+                    "useVMManagedIdentity",
+                    match user_assigned {
+                        Some(_) => "the node identity userAssignedIdentityID names is used",
+                        None => "the node scale set's system-assigned identity is used",
+                    },
+                    "KVC303",
+                ))
+            }
+            AuthMode::PodIdentity if super::pod::truthy(&own.use_pod_identity) => Some((
+                "usePodIdentity",
+                "the AzureIdentityBinding matched by the pod's aadpodidbinding label chooses the identity",
+                "KVC304",
+            )),
+            _ => None,
+        };
+        if let Some((flag, chooser, move_code)) = on {
+            unknown.push(params::Unknown {
+                key: "clientID",
+                hint: Some(format!(
+                    "read only when no identity mode is set, for workload identity; with {flag}: \"true\" {chooser}"
+                )),
+            });
+            waits_on = Some((flag, move_code));
+        }
+    }
     if unknown.is_empty() {
         return;
     }
@@ -438,6 +476,12 @@ fn ignored_keys(cx: &Ctx, link: &mut Link, told_wi: bool) {
         .iter()
         .map(|u| match u.key {
             MEANT_WI => meant_wi_fix(cx),
+            // Meant as the move to workload identity, most likely: say what completes it.
+            "clientID" if let Some((flag, code)) = waits_on => {
+                format!(
+                    "remove clientID, or, to use it, set {flag}: \"false\" once its identity has what {code}'s fix creates first (federated credential, read access)"
+                )
+            }
             // A did-you-mean names the key meant; a key that is simply not read (or
             // read in another mode only) has nothing to become.
             key => match u.hint.as_deref().and_then(did_you_mean) {
