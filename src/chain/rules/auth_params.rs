@@ -31,6 +31,10 @@ pub(crate) const TENANT: &str = "{tenant}";
 /// is filled with the mounting pods' service account where it is known.
 pub(crate) const EITHER_CREDENTIAL: &str = "either clientID: <workload identity clientId> (workload identity: that identity needs a federated credential for {subject}), or keep service-principal mode: nodePublishSecretRef: {name: <a Secret with clientid and clientsecret>} on each pod volume that mounts this SecretProviderClass";
 
+/// [`EITHER_CREDENTIAL`]'s first half, the SPC's part, where the pods are known: the other,
+/// `nodePublishSecretRef`, is edited on their volumes ([`super::remedy::service_principal_edits`]).
+pub(crate) const EITHER_CLIENT_ID: &str = "either clientID: <workload identity clientId> (workload identity: that identity needs a federated credential for {subject})";
+
 pub(crate) fn problem(code: Code, observed: impl Into<String>, fix: impl Into<String>) -> Problem {
     Problem {
         code,

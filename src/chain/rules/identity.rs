@@ -1,7 +1,9 @@
 //! Identity link: which identity the provider authenticates as (FACTS §5 auth selection),
 //! whether the parameters are coherent, and whether that managed identity exists.
 
-use super::auth_params::{EITHER_CREDENTIAL, Problem, TENANT, auth_mode, problem};
+use super::auth_params::{
+    EITHER_CLIENT_ID, EITHER_CREDENTIAL, Problem, TENANT, auth_mode, problem,
+};
 use super::{params, remedy};
 use super::{set, unknown};
 use crate::chain::catalog::Code;
@@ -241,9 +243,21 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
         if code == Code::KVC306 {
             confirm = unrendered_confirm(cx, &mine);
         }
+        // Service-principal mode's nodePublishSecretRef lives on the pods' csi volumes, not
+        // in the SPC (FACTS §5, the CRD): with the pods known, the SPC edit keeps the
+        // clientID half and the volumes' owner edits come last (their comments end the line).
+        let sp_edits = match pods {
+            Pods::Mounting if mine.iter().any(|pr| pr.fix == EITHER_CREDENTIAL) => {
+                remedy::service_principal_edits(cx)
+            }
+            _ => None,
+        };
         let mut hints = mine
             .iter()
-            .map(|pr| pr.fix.as_str())
+            .map(|pr| match sp_edits {
+                Some(_) if pr.fix == EITHER_CREDENTIAL => EITHER_CLIENT_ID,
+                _ => pr.fix.as_str(),
+            })
             .collect::<Vec<_>>()
             .join("; ");
         // The pod's service account may already name the identity meant.
@@ -274,7 +288,18 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
                 "parameters.{MEANT_WI}: not a provider parameter, it selects no identity (clientID does)"
             ));
         }
-        let mut fix = remedy::edit_spc(cx, &hints);
+        let mut fix = match code {
+            // aad-pod-identity still mounts where NMI runs: a bare usePodIdentity/clientID
+            // edit breaks that mount (no federated credential, no read access: FACTS §7, §8),
+            // so the move brings them first, as KVC303's does.
+            Code::KVC304 => remedy::switch_to_workload_identity(cx, remedy::Leaving::PodIdentity),
+            _ => remedy::edit_spc(cx, &hints),
+        };
+        if let Some(edits) = &sp_edits {
+            fix = format!(
+                "{fix}; or, for service-principal mode instead of clientID, nodePublishSecretRef on the pod volume (a field of the volume, not of the SecretProviderClass): {edits}"
+            );
+        }
         let mut message = match code {
             Code::KVC306 => format!(
                 "SecretProviderClass {} holds unrendered template values ({}): render the template (envsubst, helm template, the guide's export steps) before applying; kvchain does not validate these fields",
@@ -366,6 +391,8 @@ fn ignored_keys(cx: &Ctx, link: &mut Link, told_wi: bool) {
             .as_deref()
             .is_some_and(|p| super::miscased::stands_for(p, k).is_some())
     };
+    // The mode a clientID waits on, and the finding whose fix moves off it.
+    let mut waits_on: Option<(&str, &str)> = None;
     let mut unknown = params::unknown(
         spc.parameters
             .keys()
@@ -399,6 +426,42 @@ fn ignored_keys(cx: &Ctx, link: &mut Link, told_wi: bool) {
             )),
         });
     }
+    // The mirror case: with a VM's identity or pod identity on, the provider never reads
+    // clientID (FACTS §5: workload identity only when no mode is set), though it looks like
+    // a move to workload identity. Several modes at once are KVC302's; a mode the pod volume
+    // turns on over the SPC's clientID is KVC303's (its fix removes the override).
+    let own = &spc.parsed;
+    if own.client_id.is_some() {
+        let on = match &cx.mode {
+            AuthMode::VmIdentity { user_assigned }
+                if super::pod::truthy(&own.use_vm_managed_identity) =>
+            {
+                Some((
+                    "useVMManagedIdentity",
+                    match user_assigned {
+                        Some(_) => "the node identity userAssignedIdentityID names is used",
+                        None => "the node scale set's system-assigned identity is used",
+                    },
+                    "KVC303",
+                ))
+            }
+            AuthMode::PodIdentity if super::pod::truthy(&own.use_pod_identity) => Some((
+                "usePodIdentity",
+                "the AzureIdentityBinding matched by the pod's aadpodidbinding label chooses the identity",
+                "KVC304",
+            )),
+            _ => None,
+        };
+        if let Some((flag, chooser, move_code)) = on {
+            unknown.push(params::Unknown {
+                key: "clientID",
+                hint: Some(format!(
+                    "read only when no identity mode is set, for workload identity; with {flag}: \"true\" {chooser}"
+                )),
+            });
+            waits_on = Some((flag, move_code));
+        }
+    }
     if unknown.is_empty() {
         return;
     }
@@ -413,6 +476,12 @@ fn ignored_keys(cx: &Ctx, link: &mut Link, told_wi: bool) {
         .iter()
         .map(|u| match u.key {
             MEANT_WI => meant_wi_fix(cx),
+            // Meant as the move to workload identity, most likely: say what completes it.
+            "clientID" if let Some((flag, code)) = waits_on => {
+                format!(
+                    "remove clientID, or, to use it, set {flag}: \"false\" once its identity has what {code}'s fix creates first (federated credential, read access)"
+                )
+            }
             // A did-you-mean names the key meant; a key that is simply not read (or
             // read in another mode only) has nothing to become.
             key => match u.hint.as_deref().and_then(did_you_mean) {

@@ -57,17 +57,46 @@ pub(crate) fn roles_needed(
 
 /// `az role assignment create` of each role for the chain's identity on the vault.
 pub(crate) fn grant_roles(cx: &Ctx, roles: &[&str]) -> String {
+    grant_roles_to(cx, &principal(cx), roles)
+}
+
+/// `az role assignment create` of each role for `principal` (a shell word) on the vault.
+fn grant_roles_to(cx: &Ctx, principal: &str, roles: &[&str]) -> String {
     roles
         .iter()
         .map(|role| {
             format!(
-                "az role assignment create --assignee-object-id {} --assignee-principal-type ServicePrincipal --role \"{role}\" --scope {}",
-                principal(cx),
+                "az role assignment create --assignee-object-id {principal} --assignee-principal-type ServicePrincipal --role \"{role}\" --scope {}",
                 vault_scope(cx)
             )
         })
         .collect::<Vec<_>>()
         .join(" && ")
+}
+
+/// What lets `principal` (a shell word) read the SPC's objects, in the vault's permission
+/// model: the roles on an Azure RBAC vault, an access policy on an access-policy vault (role
+/// assignments are ignored there, FACTS §8). When the model is not known (manifests, a vault
+/// not observed), one shell command that asks the vault its `enableRbacAuthorization` (tsv
+/// prints `true`; `false` or empty is access policies) and runs the grant that model reads.
+pub(crate) fn grant_read(cx: &Ctx, principal: &str) -> String {
+    let kv = cx.keyvault_arg();
+    let roles = || grant_roles_to(cx, principal, &roles_needed(cx, None));
+    let policy = || set_policy(cx, kv, principal, &types_needed(cx, None));
+    let observed = cx.vault.or_else(|| {
+        (cx.params.as_deref())
+            .and_then(|p| p.keyvault_name.as_deref())
+            .and_then(|k| cx.ix.vault(k))
+    });
+    match observed {
+        Some(v) if v.rbac => roles(),
+        Some(_) => policy(),
+        None => format!(
+            "if [ \"$(az keyvault show -n {kv} --query properties.enableRbacAuthorization -o tsv)\" = true ]; then {}; else {}; fi",
+            roles(),
+            policy()
+        ),
+    }
 }
 
 /// The object types the SPC reads (`only` narrows to one, e.g. the type a 403 names); a

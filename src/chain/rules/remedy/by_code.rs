@@ -240,7 +240,9 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         ),
         KVC304 => (
             get_spc(cx, "-o jsonpath='{.spec.parameters.usePodIdentity}' && kubectl get azureidentitybinding -A"),
-            edit_spc(cx, "usePodIdentity: \"false\", clientID: <the identity's clientId>  # migrate to workload identity: https://learn.microsoft.com/azure/aks/workload-identity-migrate-from-pod-identity"),
+            // The same move as KVC303's: a bare usePodIdentity/clientID edit breaks a mount
+            // that works where aad-pod-identity still runs.
+            switch_to_workload_identity(cx, Leaving::PodIdentity),
         ),
         KVC305 | KVC306 => (
             get_spc(cx, "-o jsonpath='{.spec.parameters}'"),
@@ -258,7 +260,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             },
             // Its own identity per workload, with what workload identity needs before the
             // switch (a bare clientID edit would break a working mount).
-            switch_to_workload_identity(cx),
+            switch_to_workload_identity(cx, Leaving::NodeIdentity),
         ),
         KVC401 => (fic_list(cx), fic_create(cx)),
         KVC402 => (

@@ -16,6 +16,7 @@ use crate::snapshot::DriverInstall;
 mod access;
 mod audience;
 mod by_code;
+mod credential;
 mod driver_install;
 mod federated_credential;
 mod from_event;
@@ -33,13 +34,14 @@ mod webhook;
 mod workload_identity;
 
 pub(crate) use access::{
-    grant_roles, policy_confirm, policy_flag, principal, role_for, roles_needed, set_policy,
-    types_needed, vault_scope,
+    grant_read, grant_roles, policy_confirm, policy_flag, principal, role_for, roles_needed,
+    set_policy, types_needed, vault_scope,
 };
 pub(crate) use audience::{
     AUDIENCE, audiences_needed, cluster_audiences, token_audience, token_requests_fix,
 };
 pub(crate) use by_code::commands;
+pub(crate) use credential::service_principal_edits;
 pub(crate) use driver_install::{install_confirm, install_fix};
 pub(crate) use federated_credential::fic_create;
 pub(crate) use from_event::from_event;
@@ -53,7 +55,7 @@ pub(crate) use spc::{
     edit_spc, get_spc, note_overrides, overridden, patch_spc_parameter, show_spc,
 };
 pub(crate) use tenant::{home_tenant, tenant_key_to_edit};
-pub(crate) use workload_identity::switch_to_workload_identity;
+pub(crate) use workload_identity::{Leaving, switch_to_workload_identity};
 
 pub(crate) const CSIDRIVER: &str = "CSIDriver/secrets-store.csi.k8s.io";
 
