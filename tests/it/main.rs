@@ -189,3 +189,4 @@ mod ui_restarts;
 mod ui_selection;
 mod ui_source_trouble;
 mod ui_timelines;
+mod upstream_words;

@@ -347,7 +347,10 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         ),
         KVC701 => (
             format!("kubectl describe pod {} -n {ns}", cx.pod.name),
-            "kubectl logs -n kube-system -l app=secrets-store-provider-azure --tail=200  # the provider's full error".to_string(),
+            format!(
+                "{}  # the provider's full error",
+                super::driver_install::provider_log(cx)
+            ),
         ),
         KVC702 => (
             "kubectl get ds -n kube-system -o yaml | grep -e enable-secret-rotation -e rotation-poll-interval".to_string(),

@@ -33,6 +33,18 @@ pub(crate) fn install_fix(cx: &Ctx) -> String {
     }
 }
 
+/// The Azure provider's log: its pods carry `app=secrets-store-provider-azure` on the AKS
+/// add-on and the chart's name, `app=csi-secrets-store-provider-azure`, with Helm (the
+/// provider chart's `sscdpa.name`); either when the installer is unknown.
+pub(crate) fn provider_log(cx: &Ctx) -> String {
+    let selector = match install(cx) {
+        Some(DriverInstall::AksAddon) => "app=secrets-store-provider-azure",
+        Some(DriverInstall::Helm) => "app=csi-secrets-store-provider-azure",
+        None => "'app in (secrets-store-provider-azure,csi-secrets-store-provider-azure)'",
+    };
+    format!("kubectl logs -n kube-system -l {selector} --tail=200")
+}
+
 /// KVC104's confirm: the DaemonSet pods on the pod's node when the driver is installed
 /// ([`per_node`]), else the CSIDriver and the driver's pods anywhere.
 pub(crate) fn install_confirm(cx: &Ctx) -> String {
