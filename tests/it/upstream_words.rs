@@ -80,3 +80,26 @@ fn the_provider_log_selector_follows_the_installer() {
         "{unknown}"
     );
 }
+
+/// KVC602's confirm shows the disabled version's attributes: `show` is the GET Key Vault refuses
+/// for a disabled version (FACTS §5: 403 "Operation get is not allowed on a disabled secret"),
+/// while the version listing returns ids and attributes only (FACTS §9).
+#[test]
+fn a_disabled_versions_confirm_reads_the_version_listing() {
+    let mut s = tk::healthy();
+    let version = {
+        let v = crate::rules_runtime::latest(&mut s);
+        v.enabled = false;
+        v.version.clone()
+    };
+    let c = &diagnose(&s)[0];
+    let f = (c.findings().find(|f| f.code == Code::KVC602)).unwrap_or_else(|| panic!("{c:#?}"));
+    assert!(
+        f.confirm.starts_with("az keyvault secret list-versions ")
+            && f.confirm
+                .contains(&format!("[?ends_with(id, '/{version}')].attributes")),
+        "{}",
+        f.confirm
+    );
+    assert!(!f.confirm.contains(" show "), "{}", f.confirm);
+}

@@ -563,15 +563,18 @@ fn cli_kind(t: ObjectType) -> &'static str {
 }
 
 fn show(cx: &Ctx, t: ObjectType, name: &str, version: Option<&str>) -> (String, String) {
-    let v = version.map_or(String::new(), |v| format!(" --version {v}"));
-    (
-        format!(
-            "az keyvault {} show --vault-name {} -n {name}{v} --query attributes",
-            cli_kind(t),
-            cx.keyvault_arg()
+    let (kind, kv) = (cli_kind(t), cx.keyvault_arg());
+    let confirm = match version {
+        // A version's attributes from the listing, which returns ids and attributes only
+        // (FACTS §9): `show` is the GET Key Vault refuses for a disabled version (FACTS §5),
+        // so it would print a 403 and never `enabled: false`. Keys list theirs as `kid`.
+        Some(v) => format!(
+            "az keyvault {kind} list-versions --vault-name {kv} -n {name} --query \"[?ends_with({}, '/{v}')].attributes\"",
+            if t == ObjectType::Key { "kid" } else { "id" }
         ),
-        String::new(),
-    )
+        None => format!("az keyvault {kind} show --vault-name {kv} -n {name} --query attributes"),
+    };
+    (confirm, String::new())
 }
 
 #[cfg(test)]
