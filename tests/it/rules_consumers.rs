@@ -539,9 +539,10 @@ fn puller(s: &mut Snapshot) {
     s.pods.items.push(p);
 }
 
-/// FACTS §2/§11: the synced Secret exists only while a pod mounts the SPC and goes with the
-/// mounting pods' owners. A pod pulling its image with it depends on that mount like any
-/// other reader (KVC903); with no mount at all the Secret is never created (KVC904).
+/// FACTS §2/§11: the synced Secret is created and kept current by a mount, and goes with the
+/// mounting pods' owners (not their pods: a workload scaled to zero keeps it). A pod pulling
+/// its image with it depends on that mount like any other reader (KVC903); with no mount at
+/// all the Secret is never created (KVC904).
 #[test]
 fn consumers_an_image_pull_secret_is_a_consumer_of_the_synced_secret() {
     let mut s = tk::healthy();
@@ -549,6 +550,14 @@ fn consumers_an_image_pull_secret_is_a_consumer_of_the_synced_secret() {
     let chains = diagnose(&s);
     let f = one(&chains, Code::KVC903);
     assert!(f.resource.ends_with("/puller"), "{f:#?}");
+    // What keeps it is the mounting pods' owners, not their pods (audit M6).
+    assert!(
+        f.message
+            .contains("lives while the mounting pods' owners do")
+            && !f.message.contains("exists only while"),
+        "{}",
+        f.message
+    );
     assert!(
         f.evidence.iter().any(|e| e.contains("imagePullSecrets")),
         "{:#?}",

@@ -523,7 +523,7 @@ pub(crate) fn not_mounted(
             match nobody {
                 Some(true) => "no pod mounts it now: the Secret left by earlier mounts goes with its owners and is not created again",
                 Some(false) => "no pod mounts it at all, so the driver never creates the Secret (no mount, no Secret)",
-                None => "the Secret exists only while other pods mount it, and is garbage-collected with their owners",
+                None => "the Secret lives while the mounting pods' owners do (a workload scaled to zero keeps it, frozen) and is garbage-collected with them; it is created and kept current only while some pod mounts the SPC",
             }
         ),
         vec![seen],

@@ -373,7 +373,10 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             }
         }
         KVC704 => (
-            format!("kubectl get events -n {ns} --field-selector reason=FailedMount"),
+            format!(
+                "kubectl get events -n {ns} --field-selector reason=FailedMount  # {}",
+                throttling::ROTATION_429S
+            ),
             throttling::fix(cx),
         ),
         KVC705 | KVC706 => (

@@ -10,11 +10,14 @@ use crate::snapshot::EventObs;
 /// failed rotation is `MountRotationFailed`, not `FailedMount`), and what relieves the vault
 /// ([`throttling::fix`]).
 fn throttling_commands(cx: &Ctx, e: &EventObs) -> (String, String) {
-    let confirm = format!(
+    let mut confirm = format!(
         "kubectl get events -n {} --field-selector reason={}",
         cx.ns(),
         e.reason
     );
+    if e.reason == "FailedMount" {
+        confirm = format!("{confirm}  # {}", throttling::ROTATION_429S);
+    }
     (confirm, throttling::fix(cx))
 }
 

@@ -13,6 +13,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// The shortest interval the volume-bound fix proposes.
+/// Where rotation's 429s show: events on driver ≤v1.5 (MountRotationFailed), the driver's log
+/// alone on v1.6, which masks the errors of a re-publish (FACTS §3); a FailedMount is a first
+/// mount's.
+pub(crate) const ROTATION_429S: &str = "rotation's 429s: reason=MountRotationFailed on driver ≤v1.5; on v1.6 only the driver log: kubectl logs -n kube-system -l app=secrets-store-csi-driver -c secrets-store --tail=500 | grep -e 429 -e 'Too Many Requests'";
+
 const CALMER_POLL: Duration = Duration::from_secs(600);
 
 /// The reads the chain's SPC sends Key Vault per poll.

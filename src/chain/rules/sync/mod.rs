@@ -155,7 +155,7 @@ fn lifetime(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
         Code::KVC803,
         format!("Secret/{}", so.secret_name),
         format!(
-            "synced Secret {} is used by {} which does not mount SecretProviderClass {}: the driver makes the mounting pods' owners its owners, so it is garbage-collected when they go (and absent while no pod mounts it)",
+            "synced Secret {} is used by {} which does not mount SecretProviderClass {}: the driver makes the mounting pods' owners its owners, so it is garbage-collected when they go (and never created until a pod mounts the SPC)",
             so.secret_name,
             users.join(", "),
             cx.spc_name
