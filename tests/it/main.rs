@@ -109,6 +109,7 @@ mod manifests_consumers;
 mod manifests_custom_workloads;
 mod manifests_node_identity;
 mod manifests_objects;
+mod manifests_providers;
 mod manifests_reading;
 mod manifests_restarts;
 mod manifests_volume_override;

@@ -25,6 +25,7 @@ pub(crate) mod other_volume;
 pub(crate) mod params;
 pub(crate) mod placement;
 pub(crate) mod pod;
+pub(crate) mod provider;
 pub(crate) mod remedy;
 mod sa_multi;
 mod sa_template;
