@@ -39,7 +39,7 @@ catalog! {
     KVC101 => Pod, Error, "volume references a SecretProviderClass that does not exist in the namespace";
     KVC102 => Pod, Warning, "secrets volume mounted with subPath: rotation never reaches it";
     KVC103 => Pod, Error, "CSI volume wiring wrong (driver name, secretProviderClass attribute, readOnly)";
-    KVC104 => Pod, Error, "driver not registered on the node / provider unavailable";
+    KVC104 => Pod, Error, "driver not registered on the node / provider unavailable, or the SPC's spec.provider names no provider (Azure, azur, empty: looked up verbatim)";
     KVC105 => Pod, Error, "CSIDriver requests no service-account token for the audience the identity mode reads";
     KVC106 => Pod, Error, "the workload's pods cannot be created (FailedCreate: admission denied)";
     KVC107 => Pod, Error, "the pod is placed on no node: the scheduler finds none that fits (FailedScheduling), or its nodeName names no node";
