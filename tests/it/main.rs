@@ -114,6 +114,7 @@ mod manifests_providers;
 mod manifests_reading;
 mod manifests_reloader;
 mod manifests_restarts;
+mod manifests_sa_label;
 mod manifests_volume_override;
 mod parser_props;
 mod report_text;
