@@ -107,6 +107,7 @@ mod live_stuck_unread;
 mod live_watch;
 mod manifests_apply;
 mod manifests_consumers;
+mod manifests_csidriver;
 mod manifests_custom_workloads;
 mod manifests_node_identity;
 mod manifests_objects;
