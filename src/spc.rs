@@ -389,6 +389,19 @@ pub fn known_cloud(name: &str) -> bool {
     CLOUDS.contains(&name.trim().to_ascii_lowercase().as_str())
 }
 
+/// The name the Azure provider registers with the driver (its socket `azure.sock`): the driver
+/// looks up an SPC's `spec.provider` verbatim among the registered names (FACTS §3, §11).
+pub const AZURE_PROVIDER: &str = "azure";
+
+/// The driver's error for a `spec.provider` no registered provider has, at mount: its
+/// NodePublishVolume wraps the provider clients' "provider not found" (v1.5 and v1.6
+/// nodeserver.go, provider_client.go); the ≤v1.5 rotation event says `failed to lookup
+/// provider client: "<name>"` instead (FACTS §3, §11). One text for the chain's KVC104 and
+/// the lab.
+pub fn provider_lookup_error(name: &str) -> String {
+    format!("error connecting to provider {name:?}: provider not found: provider {name:?}")
+}
+
 /// Go's strconv.ParseBool, after the provider's TrimSpace.
 pub fn parse_bool(s: &str) -> Option<bool> {
     match s.trim() {

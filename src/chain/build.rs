@@ -479,7 +479,12 @@ fn diagnose_volume<'a>(
         identity: None,
         vault: None,
     };
-    cx.side = shared.spc_side(&cx);
+    // Another provider's SPC (vault, aws, gcp): the Azure rules and the Azure side are not
+    // its (FACTS §3, §5); only the kubelet's and the driver's Pod link is judged.
+    let other_provider = rules::provider::is_other(&cx);
+    if !other_provider {
+        cx.side = shared.spc_side(&cx);
+    }
 
     let spc_or_volume = if w.spc_name.is_empty() {
         volume.name.as_str()
@@ -511,6 +516,15 @@ fn diagnose_volume<'a>(
     });
     let links = &mut chain.links;
     rules::pod::check(&mut cx, &mut links[LinkKind::Pod.index()]);
+    if other_provider {
+        rules::provider::not_judged(&cx, links);
+        for link in links.iter_mut() {
+            settle(link);
+        }
+        stamp_findings(chain);
+        shared.share_texts(chain);
+        return Some(w.spc_name);
+    }
     rules::service_account::check(&mut cx, &mut links[LinkKind::ServiceAccount.index()]);
     chain.objects = group_links(&mut cx, shared, links);
     rules::mount::check(&mut cx, &mut links[LinkKind::Mount.index()]);

@@ -39,7 +39,7 @@ catalog! {
     KVC101 => Pod, Error, "volume references a SecretProviderClass that does not exist in the namespace";
     KVC102 => Pod, Warning, "secrets volume mounted with subPath: rotation never reaches it";
     KVC103 => Pod, Error, "CSI volume wiring wrong (driver name, secretProviderClass attribute, readOnly)";
-    KVC104 => Pod, Error, "driver not registered on the node / provider unavailable";
+    KVC104 => Pod, Error, "driver not registered on the node / provider unavailable, or the SPC's spec.provider names no provider (Azure, azur, empty: looked up verbatim)";
     KVC105 => Pod, Error, "CSIDriver requests no service-account token for the audience the identity mode reads";
     KVC106 => Pod, Error, "the workload's pods cannot be created (FailedCreate: admission denied)";
     KVC107 => Pod, Error, "the pod is placed on no node: the scheduler finds none that fits (FailedScheduling), or its nodeName names no node";
@@ -103,12 +103,15 @@ impl std::fmt::Display for Code {
 }
 
 /// The chain strip's words for finding `f`: its code's ([`short`]), but where one code tells
-/// two stories, the one this finding tells: a subPath file copy is not an env var, and a
-/// synced Secret missing with no failure seen (KVC806 as a warning) is no failed sync.
+/// two stories, the one this finding tells: a subPath file copy is not an env var, a
+/// synced Secret missing with no failure seen (KVC806 as a warning) is no failed sync, and
+/// an SPC's provider name no provider has is no missing driver.
 pub fn label(f: &super::model::Finding) -> &'static str {
     match f.code {
         Code::KVC901 if f.message.contains(" with subPath ") => "stale file",
         Code::KVC806 if f.severity < Severity::Error => "Secret missing",
+        // The SPC's spec.provider names no provider (`rules::provider`): the driver is there.
+        Code::KVC104 if f.resource.starts_with("SecretProviderClass/") => "provider name",
         code => short(code),
     }
 }

@@ -46,8 +46,9 @@ pub fn unmounted_spcs<C: std::borrow::Borrow<Chain>>(
         .spcs
         .items
         .iter()
-        // Other providers' parameters are not the Azure provider's to judge.
-        .filter(|s| s.provider == "azure")
+        // Other providers' parameters are not the Azure provider's to judge; a provider name
+        // meant for Azure is judged, with the name's own error (`rules::provider`).
+        .filter(|s| rules::provider::of(s) != rules::provider::Provider::Other)
         .filter(|s| !used.contains(&(s.namespace.as_str(), s.name.as_str())))
         .collect();
     if lonely.is_empty() {
@@ -99,6 +100,8 @@ fn verdict(ix: &Index<'_>, spc: &SpcObs) -> SpcVerdict {
         None if unrendered_mounts(ix, &spc.namespace) => rules::identity::Pods::MaybeMounting,
         None => rules::identity::Pods::NoneSeen,
     };
+    let mut pod_link = Link::new(LinkKind::Pod);
+    rules::provider::check(&cx, &mut pod_link);
     rules::identity::parameters(&mut cx, &mut identity, pods);
     // Which identity reads the vault is the SPC's to say, pod or no pod.
     rules::identity::node_identity(&cx, &mut identity);
@@ -106,7 +109,7 @@ fn verdict(ix: &Index<'_>, spc: &SpcObs) -> SpcVerdict {
     rules::mount::objects(&cx, &spc.parsed, &mut mount);
     let mut sync = Link::new(LinkKind::Sync);
     let _ = rules::sync::statics(&cx, spc, &mut sync);
-    let mut findings: Vec<Finding> = [identity, mount, sync]
+    let mut findings: Vec<Finding> = [pod_link, identity, mount, sync]
         .into_iter()
         .flat_map(|l| l.findings)
         .map(|mut f| {

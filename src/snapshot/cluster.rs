@@ -126,6 +126,10 @@ pub struct CsiDriverFacts {
     /// Scheduling constraints of the driver and provider DaemonSets (presence is per node).
     #[serde(default = "not_observed")]
     pub placement: Observed<Vec<PlacementObs>>,
+    /// The manifest file and document number that define it (`check -f` only): KVC105's fix
+    /// edits that document, not an installer's release the files do not show.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<(String, usize)>,
 }
 
 /// How the Secrets Store CSI driver was installed: it decides which command changes its flags
@@ -150,6 +154,7 @@ impl Default for CsiDriverFacts {
             azure_provider: Observed::unknown("not observed"),
             install: None,
             placement: Observed::unknown("not observed"),
+            manifest: None,
         }
     }
 }

@@ -398,6 +398,9 @@ pub fn service_account(sa: &ServiceAccount) -> ServiceAccountObs {
         image_pull_secrets: pull_secrets(
             each(&sa.image_pull_secrets).iter().map(|r| r.name.as_str()),
         ),
+        use_label: (sa.metadata.labels.as_ref())
+            .and_then(|l| l.get("azure.workload.identity/use"))
+            .cloned(),
     }
 }
 

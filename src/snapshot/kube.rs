@@ -237,6 +237,11 @@ pub struct ServiceAccountObs {
     /// copy already).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub image_pull_secrets: Vec<Name>,
+    /// The value of its label `azure.workload.identity/use`, if any: the webhook selects pods
+    /// by that label on the pod, never on the ServiceAccount (FACTS §6), so one here is said
+    /// beside KVC201 as being in the wrong place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_label: Option<String>,
 }
 
 /// A SecretProviderClass, with its Azure parameters parsed once at observation time.

@@ -314,6 +314,7 @@ impl Builder {
                     rotation_enabled: Observed::unknown(RUNTIME),
                     sync_secret_enabled: Observed::unknown(RUNTIME),
                     azure_provider: Observed::unknown(RUNTIME),
+                    manifest: Some((doc.file.display().to_string(), doc.index)),
                     ..CsiDriverFacts::default()
                 });
             }

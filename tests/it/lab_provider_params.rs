@@ -196,3 +196,37 @@ fn identity_binding_without_client_id_says_client_id_is_required() {
         "{m:#?}"
     );
 }
+
+/// Audit J2. The driver looks the SPC's `spec.provider` up verbatim among the providers
+/// registered on the node and fails the mount with `failed to lookup provider client:
+/// "<name>"` when none has it (FACTS §3 FailedToLookupProviderGRPCClient, §11); the lab's
+/// nodes run the Azure provider alone, registered as `azure`. The chain names the SPC's
+/// provider name as the one cause (KVC104 on the SPC), the event its evidence.
+#[test]
+fn a_provider_name_the_driver_cannot_find_fails_the_mount() {
+    for (provider, looked_up) in [("Azure", "\"Azure\""), ("vault", "\"vault\"")] {
+        let s = run_with(CLIENT, |s| {
+            s.replace("  provider: azure\n", &format!("  provider: {provider}\n"))
+        });
+        let m = failed_mounts(&s);
+        // NodePublishVolume's words (driver v1.5 and v1.6 nodeserver.go).
+        let error = format!(
+            "error connecting to provider {looked_up}: provider not found: provider {looked_up}"
+        );
+        assert!(
+            !m.is_empty() && m.iter().all(|m| m.contains(&error)),
+            "{provider}: {m:#?}"
+        );
+        assert!(s.spc_statuses.items.is_empty(), "{provider}: no mount");
+        if provider == "Azure" {
+            for c in checkout(&s) {
+                let f: Vec<_> = c.findings().filter(|f| f.code == Code::KVC104).collect();
+                assert!(
+                    f.len() == 1 && f[0].resource.contains("SecretProviderClass/"),
+                    "{c:#?}"
+                );
+                assert_eq!(c.link(LinkKind::Pod).status, Status::Broken, "{c:#?}");
+            }
+        }
+    }
+}

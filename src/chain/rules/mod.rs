@@ -26,6 +26,7 @@ pub(crate) mod params;
 pub(crate) mod placement;
 pub(crate) mod pod;
 mod pod_now;
+pub(crate) mod provider;
 pub(crate) mod remedy;
 mod sa_multi;
 mod sa_template;

@@ -286,14 +286,22 @@ const NO_DRIVER: &str =
 const NO_PROVIDER: &str = "failed to lookup provider client: \"azure\"";
 
 /// Which of the driver and the provider none of their observed DaemonSets may run on `node`
-/// (each with its mount error), and why each DaemonSet is excluded.
-fn missing_on(placement: &[PlacementObs], node: &NodeObs) -> (Vec<String>, Vec<String>) {
+/// (each with its mount error), and why each DaemonSet is excluded. The Azure provider only
+/// for a chain whose SPC is the Azure provider's (`azure`): another provider's is its own.
+fn missing_on(
+    placement: &[PlacementObs],
+    node: &NodeObs,
+    azure: bool,
+) -> (Vec<String>, Vec<String>) {
     let mut missing = Vec::new();
     let mut evidence = Vec::new();
     for (provider, what, symptom) in [
         (false, "driver", NO_DRIVER),
         (true, "Azure provider", NO_PROVIDER),
     ] {
+        if provider && !azure {
+            continue;
+        }
         let sets: Vec<&PlacementObs> = placement
             .iter()
             .filter(|p| p.provider == provider)
@@ -410,7 +418,11 @@ pub(crate) fn driver_placed<'a>(cx: &Ctx<'a>) -> Option<&'a str> {
     let placement = csi.placement.known()?;
     // Both kinds observed, and neither excluded from the node.
     let kinds = [false, true].map(|provider| placement.iter().any(|p| p.provider == provider));
-    (kinds == [true, true] && missing_on(placement, node).0.is_empty()).then_some(node_name)
+    (kinds == [true, true]
+        && missing_on(placement, node, super::provider::is_azure(cx))
+            .0
+            .is_empty())
+    .then_some(node_name)
 }
 
 /// KVC104 for this pod's node: no driver (or no provider) DaemonSet may run there. None when
@@ -420,7 +432,7 @@ pub(crate) fn absent(cx: &Ctx) -> Option<Finding> {
     let nodes = cx.cluster().nodes.known()?;
     let node = nodes.iter().find(|n| n.name == node_name)?;
     let placement = cx.cluster().csi_driver.known()?.placement.known()?;
-    let (missing, mut evidence) = missing_on(placement, node);
+    let (missing, mut evidence) = missing_on(placement, node, super::provider::is_azure(cx));
     if missing.is_empty() {
         return None;
     }
@@ -551,7 +563,8 @@ pub(crate) fn windows_unscheduled(cx: &Ctx) -> Option<Finding> {
                 labels: [("kubernetes.io/os".to_string(), "windows".to_string())].into(),
                 taints: Vec::new(),
             };
-            let (missing, mut evidence) = missing_on(placement, &windows);
+            let (missing, mut evidence) =
+                missing_on(placement, &windows, super::provider::is_azure(cx));
             if missing.is_empty() {
                 return None;
             }

@@ -16,6 +16,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     super::placement::check(cx, link);
     wiring(cx, link);
     spc_exists(cx, link);
+    super::provider::check(cx, link);
     super::spc_namespace::check(cx, link);
     sub_paths(cx, link);
     super::admission::check(cx, link);
@@ -341,7 +342,7 @@ fn driver_facts(cx: &Ctx, link: &mut Link) {
             "the CSIDriver secrets-store.csi.k8s.io is not registered: kubelet cannot mount any Secrets Store volume".to_string(),
             vec!["kubectl get csidriver secrets-store.csi.k8s.io: NotFound".to_string()],
         ));
-    } else if csi.azure_provider.known() == Some(&false) {
+    } else if csi.azure_provider.known() == Some(&false) && super::provider::is_azure(cx) {
         link.findings.push(cx.remedied(
             Code::KVC104,
             CSIDRIVER.to_string(),
@@ -353,7 +354,8 @@ fn driver_facts(cx: &Ctx, link: &mut Link) {
         link.findings.push(f);
     }
     // Only workload identity and identity binding read a token, each for its own audience.
-    let needed = remedy::token_audience(cx);
+    // Another provider's SPC reads no token of the Azure provider's audiences.
+    let needed = remedy::token_audience(cx).filter(|_| !super::provider::is_other(cx));
     if let (Some(needed), true, Some(auds)) = (needed, csi.installed, csi.token_audiences.known())
         && !auds.iter().any(|a| a == needed)
     {

@@ -7,7 +7,7 @@ use super::{set, unknown};
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::model::{Fact, Finding, Link, Severity, Status, Text};
-use crate::snapshot::{EnvSourceObs, SourceKind, VolumeSourceObs};
+use crate::snapshot::{EnvSourceObs, ServiceAccountObs, SourceKind, VolumeSourceObs};
 
 use super::sa_template::{CLIENT_ID, TENANT_ID as TENANT_ANNOTATION};
 pub(super) const USE_LABEL: &str = "azure.workload.identity/use";
@@ -109,7 +109,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             if principal_of.is_none() && !others.is_empty() {
                 super::sa_multi::check(cx, link, a, spc_client, &others, labelled);
                 super::injected_tenant::check(cx, link, sa, spc_client);
-                label_and_injection(cx, link);
+                label_and_injection(cx, link, sa);
                 return;
             }
             // The driver merges the pod volume's attributes over the SPC's parameters (FACTS
@@ -186,7 +186,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         Some(a) => stale_injection(cx, link, a, spc_client),
     }
     super::injected_tenant::check(cx, link, sa, spc_client);
-    label_and_injection(cx, link);
+    label_and_injection(cx, link, sa);
 }
 
 /// KVC204's direction from what the snapshot shows of both identities (codes.yaml: "annotate
@@ -404,7 +404,7 @@ fn webhook_injected(pod: &crate::snapshot::PodObs) -> bool {
         })
 }
 
-fn label_and_injection(cx: &Ctx, link: &mut Link) {
+fn label_and_injection(cx: &Ctx, link: &mut Link, sa: &ServiceAccountObs) {
     let label = cx.pod.labels.get(USE_LABEL).map(String::as_str);
     super::compare(
         cx,
@@ -421,15 +421,41 @@ fn label_and_injection(cx: &Ctx, link: &mut Link) {
             ),
             None => format!("lack label {USE_LABEL}: \"true\""),
         };
-        link.findings.push(cx.remedied(
+        // Older guides put the label on the ServiceAccount, where the webhook's objectSelector
+        // does not look (FACTS §6: it selects by the pod's labels): said, so that a label the
+        // user can see in the SA's file does not make this read as a false alarm.
+        let on_sa = sa.use_label.as_deref().map(|v| (sa, v));
+        let sa_note = on_sa.map_or(String::new(), |(sa, v)| {
+            format!(
+                "; ServiceAccount {} carries label {USE_LABEL}: {v:?}, but the webhook's objectSelector matches pod labels only, never the ServiceAccount's: move it to the pod template",
+                sa.name
+            )
+        });
+        let mut evidence = vec![format!("labels: {:?}", cx.pod.labels)];
+        if let Some((sa, v)) = on_sa {
+            evidence.push(format!(
+                "ServiceAccount {} metadata.labels: {{{USE_LABEL:?}: {v:?}}}",
+                sa.name
+            ));
+        }
+        let mut f = cx.remedied(
             Code::KVC201,
             cx.owner_resource(),
             format!(
-                "pods of {} {lack}: the CSI mount works without it (the driver requests the token itself), but the app's own Azure SDK calls get no AZURE_CLIENT_ID / token file",
+                "pods of {} {lack}: the CSI mount works without it (the driver requests the token itself), but the app's own Azure SDK calls get no AZURE_CLIENT_ID / token file{sa_note}",
                 cx.owner_resource()
             ),
-            vec![format!("labels: {:?}", cx.pod.labels)],
-        ));
+            evidence,
+        );
+        if let Some((sa, _)) = on_sa {
+            let sep = if f.fix.contains("  # ") { "; " } else { "  # " };
+            f.fix = format!(
+                "{}{sep}the label on ServiceAccount {} selects nothing (the webhook reads pod labels): it belongs on the pod template, as here",
+                f.fix, sa.name
+            )
+            .into();
+        }
+        link.findings.push(f);
         return;
     }
     let injected = webhook_injected(cx.pod);

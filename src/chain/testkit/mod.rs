@@ -74,6 +74,7 @@ pub fn empty() -> Snapshot {
                 azure_provider: Observed::Known(true),
                 install: None,
                 placement: Observed::unknown("not observed"),
+                manifest: None,
             }),
             nodes: Observed::unknown("not observed"),
             name: None,

@@ -168,6 +168,7 @@ fn assemble(
             install: Some(c.csi_driver.install),
             // The driver's DaemonSets run on Linux nodes (FACTS §11 "Nodes").
             placement: Observed::Known(super::nodes::driver_placement(c.csi_driver.install)),
+            manifest: None,
         }),
         nodes: Observed::Known(w.nodes.clone()),
         name: Some(c.name.clone()).filter(|n| !n.is_empty()),

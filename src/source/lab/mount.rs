@@ -139,6 +139,16 @@ pub fn publish(
             &msg::spc_not_found(req.namespace, spc_name),
         )));
     };
+    // The driver looks the SPC's provider up verbatim among the providers registered on the
+    // node; the lab's nodes run the Azure provider alone (FACTS §3, §11).
+    let provider = spc.spec.provider.as_deref().unwrap_or("");
+    if provider != crate::spc::AZURE_PROVIDER {
+        return Err(MountError(msg::failed_mount_driver(
+            req.volume,
+            "Unknown",
+            &crate::spc::provider_lookup_error(provider),
+        )));
+    }
     let provider_err =
         |e: String| MountError(msg::failed_mount(req.volume, req.namespace, req.pod, &e));
     // The driver merges the pod's volumeAttributes over the SPC parameters. The attribute

@@ -119,12 +119,13 @@ pub(super) fn reloader_restarts(
     found: Option<&WorkloadObs>,
     secret: &str,
 ) -> bool {
+    let no_template = std::collections::BTreeMap::new();
     let ann = match owner {
-        Some(_) => found.map(|w| &w.annotations),
-        None => Some(&pod.annotations),
+        Some(_) => found.map(|w| (&w.annotations, &*w.template_annotations)),
+        None => Some((&pod.annotations, &no_template)),
     };
-    ann.is_some_and(|a| {
-        crate::chain::rules::consumers::reloader_restarts(a, secret)
+    ann.is_some_and(|(a, template)| {
+        crate::chain::rules::consumers::reloader_restarts(a, template, secret)
             && crate::chain::rules::remedy::reloader_held(s, pod, owner, found, a).is_none()
     })
 }

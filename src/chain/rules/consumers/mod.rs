@@ -3,6 +3,7 @@
 
 pub(crate) mod keys;
 pub(crate) mod offline;
+pub(crate) mod reloader;
 mod rollout;
 pub(crate) mod stale;
 mod versions;
@@ -214,29 +215,21 @@ pub(crate) fn reloader_watches(kind: &str) -> bool {
     )
 }
 
-const RELOADER_ANY: [&str; 2] = [
-    "reloader.stakater.com/auto",
-    "secret.reloader.stakater.com/auto",
-];
-
-/// Whether a workload with annotations `ann` is restarted by Stakater Reloader when synced
-/// Secret `secret` changes.
+/// Whether a workload with annotations `own` and pod-template annotations `template` is
+/// restarted by Stakater Reloader when synced Secret `secret` changes ([`reloader::restart`],
+/// as Reloader's ShouldReload decides: the template's annotations when the workload has none
+/// of its own, `reload` entries as anchored regexes).
 ///
 /// Reloader's SecretProviderClass annotations are not counted: they act only when Reloader
 /// runs with `--enable-csi-integration=true`, which is off by default (FACTS §10), and
 /// kvchain does not see Reloader's flags. A workload relying on them alone gets KVC902
 /// saying so ([`csi_annotation`]).
 pub(crate) fn reloader_restarts(
-    ann: &std::collections::BTreeMap<String, String>,
+    own: &std::collections::BTreeMap<String, String>,
+    template: &std::collections::BTreeMap<String, String>,
     secret: &str,
 ) -> bool {
-    let auto = RELOADER_ANY
-        .iter()
-        .any(|k| ann.get(*k).is_some_and(|v| v == "true"));
-    let named = ann
-        .get("secret.reloader.stakater.com/reload")
-        .is_some_and(|v| v.split(',').any(|s| s.trim() == secret));
-    auto || named
+    reloader::restart(own, template, secret).is_some()
 }
 
 /// The Reloader annotation of `ann` that asks for a restart when SecretProviderClass `spc`
@@ -323,11 +316,14 @@ fn reloader(cx: &Ctx, link: &mut Link, secrets: &[&str], unread: &mut Option<Str
         ));
         return;
     }
-    let ann = match &cx.workload {
-        Some(_) => cx.workload_object.map(|w| &w.annotations),
-        None => Some(&cx.pod.annotations),
+    let no_template = std::collections::BTreeMap::new();
+    let anns = match &cx.workload {
+        Some(_) => cx
+            .workload_object
+            .map(|w| (&w.annotations, &*w.template_annotations)),
+        None => Some((&cx.pod.annotations, &no_template)),
     };
-    let Some(ann) = ann else {
+    let Some((ann, template)) = anns else {
         // The workload object is not observed: its annotations are unknown. Unread workloads
         // (a 403) leave the Reloader check undone: the link is unknown, not ok (KVC902 may
         // well hold); read but absent (deleted under a running pod) is only said.
@@ -348,15 +344,18 @@ fn reloader(cx: &Ctx, link: &mut Link, secrets: &[&str], unread: &mut Option<Str
     let missed: Vec<&str> = secrets
         .iter()
         .copied()
-        .filter(|s| !reloader_restarts(ann, s))
+        .filter(|s| !reloader_restarts(ann, template, s))
         .collect();
     if missed.is_empty() {
         reloaded(cx, link, secrets, ann);
         return;
     }
+    // Reloader reads the template's annotations when the workload has none of its own.
+    let read = reloader::read(ann, template);
+    let from_template = !std::ptr::eq(read, &**ann);
     // A Reloader annotation that names other Secrets is there, and restarts for those only:
     // the fix adds these to its list.
-    let named = ann.get("secret.reloader.stakater.com/reload");
+    let named = read.get(reloader::RELOAD);
     let why = match (named, csi_annotation(ann, cx.spc_name)) {
         (Some(named), _) => {
             format!("its Reloader annotation reload: {named:?} names other Secrets")
@@ -374,18 +373,35 @@ fn reloader(cx: &Ctx, link: &mut Link, secrets: &[&str], unread: &mut Option<Str
             cx.owner_resource(),
             missed.join(", ")
         ),
-        vec![format!("annotations: {:?}", ann.keys().collect::<Vec<_>>())],
+        vec![if from_template {
+            format!(
+                "annotations: none of Reloader's; pod template annotations: {:?}",
+                template.keys().collect::<Vec<_>>()
+            )
+        } else {
+            format!("annotations: {:?}", ann.keys().collect::<Vec<_>>())
+        }],
     );
+    if from_template {
+        f.confirm = format!(
+            "kubectl get {} -n {} -o jsonpath='{{.metadata.annotations}}{{\"\\n\"}}{{.spec.template.metadata.annotations}}'",
+            cx.owner_kubectl(),
+            cx.ns()
+        )
+        .into();
+    }
     if let Some(named) = named {
         let list = std::iter::once(named.trim())
             .chain(missed.iter().copied())
             .collect::<Vec<_>>()
             .join(",");
+        // Quoted: an entry is a regex (`db.*`), which the shell would glob.
+        let word = super::remedy::sh_word(&format!("{}={list}", reloader::RELOAD)).into_owned();
         f.fix = f
             .fix
             .replace(
                 "reloader.stakater.com/auto=true",
-                &format!("secret.reloader.stakater.com/reload={list} --overwrite"),
+                &format!("{word} --overwrite"),
             )
             .into();
     }

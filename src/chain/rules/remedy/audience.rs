@@ -80,6 +80,22 @@ pub(crate) fn token_requests_fix_for(cx: &Ctx, event_audience: Option<&str>) -> 
         missing.push(a);
     }
     auds.extend(&missing);
+    // The CSIDriver is a document of the given manifests (the driver applied from its deploy
+    // YAML, which has no tokenRequests: FACTS §4): that document is what to change and apply
+    // again, not a Helm release the files do not show. tokenRequests may change in place.
+    if let Some((file, doc)) = cx
+        .cluster()
+        .csi_driver
+        .known()
+        .and_then(|c| c.manifest.as_ref())
+    {
+        let requests: Vec<String> = auds.iter().map(|a| format!("{{audience: {a}}}")).collect();
+        let file = super::sh_word(file);
+        return format!(
+            "${{EDITOR:-vi}} {file} && kubectl apply -f {file}  # in document {doc}, CSIDriver secrets-store.csi.k8s.io, set spec.tokenRequests: [{}]",
+            requests.join(", ")
+        );
+    }
     if install(cx) == Some(DriverInstall::AksAddon) {
         if missing.is_empty() {
             // Nothing known missing: no audience to name (it read "no token for :").

@@ -175,18 +175,23 @@ impl World {
     }
 }
 
+/// Whether Reloader restarts `w` when `secret` changes: its ShouldReload (the workload's
+/// annotations, else the pod template's; `reload` entries as anchored regexes: the chain's
+/// own matcher, FACTS §10), and for `auto` a template that references the Secret.
 pub(super) fn reloader_watches(w: &Workload, secret: &str) -> bool {
-    let ann = w.meta().annotations.clone().unwrap_or_default();
-    let named = ann
-        .get("secret.reloader.stakater.com/reload")
-        .is_some_and(|v| v.split(',').any(|s| s.trim() == secret));
-    let auto = ann
-        .get("reloader.stakater.com/auto")
-        .is_some_and(|v| v == "true")
-        || ann
-            .get("secret.reloader.stakater.com/auto")
-            .is_some_and(|v| v == "true");
-    named || (auto && w.template().is_some_and(|t| uses_secret(t, secret)))
+    use crate::chain::rules::consumers::reloader::{Restart, restart};
+    let none = std::collections::BTreeMap::new();
+    let own = w.meta().annotations.as_ref().unwrap_or(&none);
+    let template = w
+        .template()
+        .and_then(|t| t.metadata.as_ref())
+        .and_then(|m| m.annotations.as_ref())
+        .unwrap_or(&none);
+    match restart(own, template, secret) {
+        Some(Restart::Named) => true,
+        Some(Restart::Auto) => w.template().is_some_and(|t| uses_secret(t, secret)),
+        None => false,
+    }
 }
 
 pub(super) fn uses_secret(t: &PodTemplateSpec, secret: &str) -> bool {

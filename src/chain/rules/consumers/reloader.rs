@@ -1,0 +1,111 @@
+//! Whether Stakater Reloader restarts a workload when one of its Secrets changes, decided as
+//! Reloader's `ShouldReload` decides it (FACTS §10; [R] `pkg/common/common.go`): one matcher
+//! for the chain's KVC902, the rotation timeline and the lab's Reloader, so none of them can
+//! disagree with the others or with Reloader.
+//!
+//! - The workload's own annotations are read first. When none of the four annotations that
+//!   ask for a Secret restart is there (`secret.reloader.stakater.com/reload`,
+//!   `reloader.stakater.com/search`, `reloader.stakater.com/auto`,
+//!   `secret.reloader.stakater.com/auto`), the pod template's are read instead (a chart's
+//!   `podAnnotations` put them there).
+//! - Each comma-separated entry of a `reload` list, trimmed, is the anchored regex
+//!   `^entry$` (Go's RE2; an entry that does not compile is skipped).
+//! - `auto` values are Go's `strconv.ParseBool` (`true`, `True`, `1`, `t`…), untrimmed.
+
+use std::collections::BTreeMap;
+
+/// Annotation keys Reloader reads for a Secret (its defaults, FACTS §10).
+pub(crate) const RELOAD: &str = "secret.reloader.stakater.com/reload";
+const SEARCH: &str = "reloader.stakater.com/search";
+pub(crate) const AUTO: &str = "reloader.stakater.com/auto";
+const TYPED_AUTO: &str = "secret.reloader.stakater.com/auto";
+
+/// Why Reloader restarts the workload for a Secret.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Restart {
+    /// An entry of the `reload` list matches the Secret's name.
+    Named,
+    /// `auto` (any Secret the template references).
+    Auto,
+}
+
+/// The annotations Reloader reads for a Secret change: the workload's `own` when one of the
+/// four is there, else the pod template's.
+pub(crate) fn read<'a>(
+    own: &'a BTreeMap<String, String>,
+    template: &'a BTreeMap<String, String>,
+) -> &'a BTreeMap<String, String> {
+    if [RELOAD, SEARCH, AUTO, TYPED_AUTO]
+        .iter()
+        .any(|k| own.contains_key(*k))
+    {
+        own
+    } else {
+        template
+    }
+}
+
+/// How Reloader restarts a workload with annotations `own` and pod-template annotations
+/// `template` when Secret `secret` changes; `None`: it does not (the search annotation is
+/// not counted: it needs `reloader.stakater.com/match` on the Secret, which the driver does
+/// not write).
+pub(crate) fn restart(
+    own: &BTreeMap<String, String>,
+    template: &BTreeMap<String, String>,
+    secret: &str,
+) -> Option<Restart> {
+    let ann = read(own, template);
+    if ann
+        .get(RELOAD)
+        .is_some_and(|list| list_matches(list, secret))
+    {
+        return Some(Restart::Named);
+    }
+    let on = |k: &str| ann.get(k).is_some_and(|v| go_parse_bool(v) == Some(true));
+    (on(AUTO) || on(TYPED_AUTO)).then_some(Restart::Auto)
+}
+
+/// Whether one entry of comma-separated `list` matches `name` as Reloader matches it:
+/// `^entry$`, entries trimmed, an entry that is no valid regex skipped.
+pub(crate) fn list_matches(list: &str, name: &str) -> bool {
+    list.split(',').map(str::trim).any(|entry| {
+        // The usual entry is a plain name: compared without building a regex.
+        if entry
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return entry == name;
+        }
+        // Concatenated as Reloader does, without a group: `^a|b$` is `^a` or `b$`.
+        regex::Regex::new(&format!("^{entry}$")).is_ok_and(|re| re.is_match(name))
+    })
+}
+
+/// Go's strconv.ParseBool, without the provider's trim (Reloader passes the value as written).
+fn go_parse_bool(v: &str) -> Option<bool> {
+    if v.trim() != v {
+        return None;
+    }
+    crate::spc::parse_bool(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// [R] ShouldReload: `regexp.Compile("^" + value + "$")` per trimmed entry.
+    #[test]
+    fn entries_are_anchored_regexes() {
+        assert!(list_matches("db.*", "dbs"));
+        assert!(list_matches("other, db-.*", "db-main"));
+        assert!(!list_matches("db", "dbs"), "anchored at the end");
+        assert!(!list_matches("b.*", "dbs"), "anchored at the start");
+        // "^" + "db|x" + "$": an alternation's branches are anchored one end each.
+        assert!(list_matches("db|x", "dbs"));
+        assert!(
+            !list_matches("db[", "db["),
+            "an invalid regex matches nothing"
+        );
+        assert!(list_matches("a.b", "a.b") && list_matches("a.b", "axb"));
+    }
+}
