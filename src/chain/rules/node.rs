@@ -283,7 +283,10 @@ fn tolerates(tol: &TolerationObs, t: &TaintObs) -> bool {
 /// The mount errors of a node without the driver, and without the provider (FACTS §11).
 const NO_DRIVER: &str =
     "driver name secrets-store.csi.k8s.io not found in the list of registered CSI drivers";
-const NO_PROVIDER: &str = "failed to lookup provider client: \"azure\"";
+/// A mount on a node without the Azure provider, in NodePublishVolume's words (driver v1.5 and
+/// v1.6; the ≤v1.5 rotation event says `failed to lookup provider client: "azure"`).
+const NO_PROVIDER: &str =
+    "error connecting to provider \"azure\": provider not found: provider \"azure\"";
 
 /// Which of the driver and the provider none of their observed DaemonSets may run on `node`
 /// (each with its mount error), and why each DaemonSet is excluded. The Azure provider only

@@ -346,7 +346,10 @@ fn driver_facts(cx: &Ctx, link: &mut Link) {
         link.findings.push(cx.remedied(
             Code::KVC104,
             CSIDRIVER.to_string(),
-            "the Azure provider of the Secrets Store CSI driver is not running: mounts fail with \"failed to lookup provider client: \\\"azure\\\"\"".to_string(),
+            format!(
+                "the Azure provider of the Secrets Store CSI driver is not running: mounts fail with \"{}\"",
+                crate::spc::provider_lookup_error(crate::spc::AZURE_PROVIDER)
+            ),
             vec!["no running secrets-store-provider-azure pod".to_string()],
         ));
     } else if let Some(f) = super::node::absent(cx).or_else(|| super::node::windows_unscheduled(cx))
