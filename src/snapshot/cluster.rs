@@ -154,6 +154,21 @@ impl Default for CsiDriverFacts {
     }
 }
 
+impl CsiDriverFacts {
+    /// The earliest moment the content of a mount or synced Secret at `at` can have been
+    /// fetched from the vault: with rotation on, the driver re-fetches every poll (FACTS §4),
+    /// so no earlier than two poll intervals before `at` (the margin FACTS §11 gives a working
+    /// rotation). None with rotation off or not known: a synced Secret is then rewritten only
+    /// when it is missing (FACTS §11) and may hold any older value.
+    pub fn followed_since(&self, at: jiff::Timestamp) -> Option<jiff::Timestamp> {
+        if self.rotation_enabled.known() != Some(&true) {
+            return None;
+        }
+        let margin = jiff::SignedDuration::try_from(self.rotation_poll_interval * 2).ok()?;
+        at.checked_sub(margin).ok()
+    }
+}
+
 /// Durations serialize as humantime strings ("2m").
 pub mod humantime_serde_compat {
     use serde::{Deserialize, Deserializer, Serializer};

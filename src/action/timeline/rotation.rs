@@ -444,6 +444,7 @@ impl RotationWatch {
             // each started, and the value it took then (when the versions tell).
             let mut readers: BTreeMap<(String, String, String), Vec<Reader>> = BTreeMap::new();
             let versions = vault_object(s, &self.vault, &self.object);
+            let csi = s.cluster.csi_driver.known();
             // Each owner's object, searched once: its annotations say whether Reloader
             // restarts it, and its update strategy whether that reaches each pod.
             let mut objects: BTreeMap<String, Option<&WorkloadObs>> = BTreeMap::new();
@@ -487,8 +488,10 @@ impl RotationWatch {
                             });
                             reloader_restarts(s, p, workload, found, &so.secret_name)
                         });
-                        let took = started
-                            .and_then(|t| versions.and_then(|o| value_taken(o, p.created_at, t)));
+                        let took = started.and_then(|t| {
+                            let since = csi.and_then(|d| d.followed_since(t));
+                            versions.and_then(|o| value_taken(o, since, t))
+                        });
                         readers
                             .entry((owner.clone(), c.name.to_string(), e.name.to_string()))
                             .or_default()

@@ -19,16 +19,18 @@ pub(super) struct Reader {
     pub(super) reloaded: bool,
 }
 
-/// The value a container that `started` (in a pod created at `created`) took from `obj`:
-/// the Secret holds what the newest version was at some moment from the pod's creation to
-/// the container's start. Known only when each version newest at one of those moments has
-/// the same fingerprint (the lab's); else None.
+/// The value a container that `started` took from `obj` through the synced Secret: the
+/// Secret holds what the newest version was at some moment from `since` (the earliest its
+/// content at the start can have been fetched: `CsiDriverFacts::followed_since`; None: any
+/// earlier moment) to the container's start. Not the pod's creation: an existing Secret is
+/// not rewritten when the pod mounts, and a restart does not refresh it (FACTS §11). Known
+/// only when each version newest at one of those moments has the same fingerprint (the
+/// lab's); else None.
 pub(super) fn value_taken(
     obj: &crate::snapshot::VaultObject,
-    created: Option<Timestamp>,
+    since: Option<Timestamp>,
     started: Timestamp,
 ) -> Option<Fingerprint> {
-    let from = created.unwrap_or(started).min(started);
     let newest_at = |t: Timestamp| {
         obj.versions
             .iter()
@@ -39,11 +41,12 @@ pub(super) fn value_taken(
     if obj.versions.iter().any(|v| v.created.is_none()) {
         return None;
     }
-    let moments = std::iter::once(from).chain(
+    let from = since.map(|t| t.min(started));
+    let moments = from.into_iter().chain(
         obj.versions
             .iter()
             .filter_map(|v| v.created)
-            .filter(|c| *c > from && *c <= started),
+            .filter(|c| *c <= started && from.is_none_or(|f| *c > f)),
     );
     let mut took: Option<Fingerprint> = None;
     for t in moments {
