@@ -69,6 +69,7 @@ mod lab_quiet_clock;
 mod lab_recovery;
 mod lab_refused_events;
 mod lab_repairs;
+mod lab_restamp_copies;
 mod lab_restart_before_poll;
 mod lab_restart_stale_secret;
 mod lab_restarts;

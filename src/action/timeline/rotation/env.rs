@@ -59,6 +59,62 @@ pub(super) fn value_taken(
     took
 }
 
+/// What a copy taken at container start (an env var, a subPath file) holds against the value
+/// the vault holds now, compared by fingerprint.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Held {
+    Same,
+    Other,
+    /// What it took, or what the vault holds, is not known.
+    Unknown,
+}
+
+impl Held {
+    pub(super) fn of(took: Option<Fingerprint>, wanted: Option<Fingerprint>) -> Held {
+        match (took, wanted) {
+            (Some(t), Some(w)) if t == w => Held::Same,
+            (Some(_), Some(_)) => Held::Other,
+            _ => Held::Unknown,
+        }
+    }
+}
+
+/// The env hop of a re-stamp (the current value written again, FACTS §4: env is a start-time
+/// snapshot): unaffected only when every current container took the value re-stamped; one
+/// that took another value was stale before this test and stays so until a restart.
+pub(super) fn restamp_env_state(
+    pods: &[Reader],
+    wanted: Option<Fingerprint>,
+    owner: &str,
+) -> StepState {
+    let Some(starts) = pods.iter().map(|r| r.started).collect::<Option<Vec<_>>>() else {
+        return StepState::Waiting;
+    };
+    let first = |held: Held| {
+        (pods.iter())
+            .filter(|r| Held::of(r.took, wanted) == held)
+            .filter_map(|r| r.started)
+            .min()
+    };
+    let clock = crate::glance::clock;
+    if let Some(t) = first(Held::Other) {
+        return StepState::Never(format!(
+            "stale since container start ({}), not caused by this test: the env holds another value than the one re-stamped; restart needed (R restarts {owner})",
+            clock(t)
+        ));
+    }
+    if let Some(t) = first(Held::Unknown) {
+        return StepState::Unknown(format!(
+            "whether the env read at container start ({}) holds the re-stamped value is not known; verify in the container (x)",
+            clock(t)
+        ));
+    }
+    StepState::Unaffected(format!(
+        "same value re-stamped: the env already holds it (read at container start ({}), compared by fingerprint; a new value would need a restart)",
+        starts.iter().min().map_or_else(|| "?".into(), |t| clock(*t))
+    ))
+}
+
 /// The env hop of one workload: fresh when every current container started after the
 /// Secret changed, or took at start the value the vault holds now (a restore writes back the
 /// value read at start: compared by fingerprint, nothing is stale); while some still hold
