@@ -116,6 +116,11 @@ pub struct CsiDriverFacts {
     /// `--rotation-poll-interval` (default 2m).
     #[serde(with = "humantime_serde_compat")]
     pub rotation_poll_interval: Duration,
+    /// When rotation was last turned on, where the source saw it happen (the lab's repair of
+    /// `disable-rotation`); None: not known, taken as long ago. A version created before it
+    /// could not be fetched until the first poll after it (FACTS §4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation_enabled_at: Option<jiff::Timestamp>,
     /// `syncSecret.enabled` / the driver may write Secrets.
     pub sync_secret_enabled: Observed<bool>,
     /// The Azure provider is running.
@@ -146,6 +151,7 @@ impl Default for CsiDriverFacts {
             token_audiences: Observed::unknown("not observed"),
             rotation_enabled: Observed::unknown("not observed"),
             rotation_poll_interval: Duration::from_secs(120),
+            rotation_enabled_at: None,
             sync_secret_enabled: Observed::unknown("not observed"),
             azure_provider: Observed::unknown("not observed"),
             install: None,
@@ -158,14 +164,19 @@ impl CsiDriverFacts {
     /// The earliest moment the content of a mount or synced Secret at `at` can have been
     /// fetched from the vault: with rotation on, the driver re-fetches every poll (FACTS §4),
     /// so no earlier than two poll intervals before `at` (the margin FACTS §11 gives a working
-    /// rotation). None with rotation off or not known: a synced Secret is then rewritten only
-    /// when it is missing (FACTS §11) and may hold any older value.
+    /// rotation). None with rotation off or not known, or turned on within those two polls: a
+    /// synced Secret is then rewritten only when it is missing (FACTS §11) and may hold any
+    /// older value.
     pub fn followed_since(&self, at: jiff::Timestamp) -> Option<jiff::Timestamp> {
         if self.rotation_enabled.known() != Some(&true) {
             return None;
         }
         let margin = jiff::SignedDuration::try_from(self.rotation_poll_interval * 2).ok()?;
-        at.checked_sub(margin).ok()
+        let since = at.checked_sub(margin).ok()?;
+        if self.rotation_enabled_at.is_some_and(|on| on > since) {
+            return None;
+        }
+        Some(since)
     }
 }
 
