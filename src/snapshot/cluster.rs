@@ -192,3 +192,28 @@ pub mod humantime_serde_compat {
         humantime::parse_duration(&s).map_err(serde::de::Error::custom)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// FACTS §4/§11: with rotation on the content at `at` was fetched within two polls; rotation
+    /// turned on within those two polls gives no such bound (what was there before may be any
+    /// older value), one turned on earlier does (audit K3).
+    #[test]
+    fn rotation_turned_on_within_two_polls_bounds_nothing() {
+        let at = jiff::Timestamp::from_second(1_800_000_000).unwrap();
+        let ago = |s: i64| at.checked_sub(jiff::SignedDuration::from_secs(s)).unwrap();
+        let mut csi = CsiDriverFacts {
+            rotation_enabled: Observed::Known(true),
+            ..Default::default()
+        };
+        assert_eq!(csi.followed_since(at), Some(ago(240)));
+        csi.rotation_enabled_at = Some(ago(100));
+        assert_eq!(csi.followed_since(at), None);
+        csi.rotation_enabled_at = Some(ago(300));
+        assert_eq!(csi.followed_since(at), Some(ago(240)));
+        csi.rotation_enabled = Observed::Known(false);
+        assert_eq!(csi.followed_since(at), None);
+    }
+}

@@ -133,7 +133,10 @@ fn the_rotation_timeline_does_not_credit_a_pod_restarted_before_the_poll_with_th
         })
         .expect("running");
     // The situation under test: the new container started before the poll wrote the Secret.
-    assert!(started < written, "started {started}, Secret written {written}");
+    assert!(
+        started < written,
+        "started {started}, Secret written {written}"
+    );
     let tl = watch.timeline();
     let env = tl
         .steps

@@ -71,10 +71,11 @@ fn right_after_rotation_is_turned_on_again_the_lagging_mount_is_pending_not_kvc7
             let mount = c.link(LinkKind::Mount);
             assert_eq!(mount.status, Status::Pending, "at {secs}s: {mount:#?}");
             assert!(
-                mount.facts.iter().any(|f| f
-                    .observed
-                    .contains("rotation was enabled")
-                    && f.observed.contains("the next poll")),
+                mount
+                    .facts
+                    .iter()
+                    .any(|f| f.observed.contains("rotation was enabled")
+                        && f.observed.contains("the next poll")),
                 "at {secs}s: {mount:#?}"
             );
         }

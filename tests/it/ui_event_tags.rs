@@ -43,7 +43,7 @@ fn a_finding_retags_only_the_events_whose_message_it_quotes() {
     let mut src = lab::open("healthy", None).expect("built-in scenario");
     let _ = src.info();
     src.world_mut().run_until_stable(Duration::from_secs(600));
-    let mut fault = |src: &mut lab::LabSource, id: &str, apply: bool| {
+    let fault = |src: &mut lab::LabSource, id: &str, apply: bool| {
         src.control(&LabControl::Fault {
             id: id.into(),
             apply,
@@ -59,9 +59,8 @@ fn a_finding_retags_only_the_events_whose_message_it_quotes() {
     let chains = diagnose(&snapshot);
     let mut seen = 0;
     for c in &chains {
-        let events = || {
-            (snapshot.events.items.iter()).filter(|e| e.involved_name == c.pod.as_str())
-        };
+        let events =
+            || (snapshot.events.items.iter()).filter(|e| e.involved_name == c.pod.as_str());
         let (Some(denied), Some(missing)) = (
             events().find(|e| e.message.contains("ForbiddenByRbac")),
             events().find(|e| e.message.contains("SecretNotFound")),
@@ -69,9 +68,16 @@ fn a_finding_retags_only_the_events_whose_message_it_quotes() {
             continue;
         };
         seen += 1;
-        assert_eq!(link_of(&denied.reason, &denied.message), Some(LinkKind::Access));
+        assert_eq!(
+            link_of(&denied.reason, &denied.message),
+            Some(LinkKind::Access)
+        );
         assert_eq!(cited_on(c, missing), Some(LinkKind::VaultObject), "{c:#?}");
         assert_ne!(cited_on(c, denied), Some(LinkKind::VaultObject), "{c:#?}");
     }
-    assert!(seen > 0, "a pod with both events: {:#?}", snapshot.events.items);
+    assert!(
+        seen > 0,
+        "a pod with both events: {:#?}",
+        snapshot.events.items
+    );
 }

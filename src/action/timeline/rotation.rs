@@ -484,7 +484,8 @@ impl RotationWatch {
                         let took = started.and_then(|t| {
                             // A Secret not written since the container started holds what
                             // it took then (its own history, FACTS §11).
-                            if let Some(sec) = synced.filter(|x| x.updated_at.is_some_and(|u| u <= t))
+                            if let Some(sec) =
+                                synced.filter(|x| x.updated_at.is_some_and(|u| u <= t))
                             {
                                 return sec.data.get(key.as_str()).copied();
                             }

@@ -417,7 +417,14 @@ fn lag(cx: &Ctx, link: &mut Link, poll: Duration) {
         let now = clock.now();
         if !from.checked_add(limit).is_ok_and(|t| clock.after(t)) {
             if let Some(on) = enabled {
-                rotation_pending(link, (t.as_str(), &o.object_name), &latest.version, on, now, poll);
+                rotation_pending(
+                    link,
+                    (t.as_str(), &o.object_name),
+                    &latest.version,
+                    on,
+                    now,
+                    poll,
+                );
             }
             continue;
         }

@@ -111,7 +111,10 @@ pub(super) fn restamp_env_state(
     }
     StepState::Unaffected(format!(
         "same value re-stamped: the env already holds it (read at container start ({}), compared by fingerprint; a new value would need a restart)",
-        starts.iter().min().map_or_else(|| "?".into(), |t| clock(*t))
+        starts
+            .iter()
+            .min()
+            .map_or_else(|| "?".into(), |t| clock(*t))
     ))
 }
 

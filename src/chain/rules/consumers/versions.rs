@@ -24,12 +24,7 @@ pub(super) enum Change {
 /// same: same; else unknown. The Secret is not this pod's mount: an existing Secret is not
 /// rewritten when a pod mounts (FACTS §11), so what a reader took is bounded by the Secret's
 /// own following of the vault, never by its pod's creation.
-pub(super) fn change_of(
-    cx: &Ctx,
-    i: usize,
-    keys: Option<&[&str]>,
-    started: Timestamp,
-) -> Change {
+pub(super) fn change_of(cx: &Ctx, i: usize, keys: Option<&[&str]>, started: Timestamp) -> Change {
     let Some(so) = cx.spc.map(|spc| &spc.secret_objects[i]) else {
         return Change::Unknown;
     };
