@@ -116,6 +116,11 @@ pub struct CsiDriverFacts {
     /// `--rotation-poll-interval` (default 2m).
     #[serde(with = "humantime_serde_compat")]
     pub rotation_poll_interval: Duration,
+    /// When rotation was last turned on, where the source saw it happen (the lab's repair of
+    /// `disable-rotation`); None: not known, taken as long ago. A version created before it
+    /// could not be fetched until the first poll after it (FACTS §4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation_enabled_at: Option<jiff::Timestamp>,
     /// `syncSecret.enabled` / the driver may write Secrets.
     pub sync_secret_enabled: Observed<bool>,
     /// The Azure provider is running.
@@ -150,12 +155,33 @@ impl Default for CsiDriverFacts {
             token_audiences: Observed::unknown("not observed"),
             rotation_enabled: Observed::unknown("not observed"),
             rotation_poll_interval: Duration::from_secs(120),
+            rotation_enabled_at: None,
             sync_secret_enabled: Observed::unknown("not observed"),
             azure_provider: Observed::unknown("not observed"),
             install: None,
             placement: Observed::unknown("not observed"),
             manifest: None,
         }
+    }
+}
+
+impl CsiDriverFacts {
+    /// The earliest moment the content of a mount or synced Secret at `at` can have been
+    /// fetched from the vault: with rotation on, the driver re-fetches every poll (FACTS §4),
+    /// so no earlier than two poll intervals before `at` (the margin FACTS §11 gives a working
+    /// rotation). None with rotation off or not known, or turned on within those two polls: a
+    /// synced Secret is then rewritten only when it is missing (FACTS §11) and may hold any
+    /// older value.
+    pub fn followed_since(&self, at: jiff::Timestamp) -> Option<jiff::Timestamp> {
+        if self.rotation_enabled.known() != Some(&true) {
+            return None;
+        }
+        let margin = jiff::SignedDuration::try_from(self.rotation_poll_interval * 2).ok()?;
+        let since = at.checked_sub(margin).ok()?;
+        if self.rotation_enabled_at.is_some_and(|on| on > since) {
+            return None;
+        }
+        Some(since)
     }
 }
 
@@ -169,5 +195,30 @@ pub mod humantime_serde_compat {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let s = String::deserialize(d)?;
         humantime::parse_duration(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// FACTS §4/§11: with rotation on the content at `at` was fetched within two polls; rotation
+    /// turned on within those two polls gives no such bound (what was there before may be any
+    /// older value), one turned on earlier does (audit K3).
+    #[test]
+    fn rotation_turned_on_within_two_polls_bounds_nothing() {
+        let at = jiff::Timestamp::from_second(1_800_000_000).unwrap();
+        let ago = |s: i64| at.checked_sub(jiff::SignedDuration::from_secs(s)).unwrap();
+        let mut csi = CsiDriverFacts {
+            rotation_enabled: Observed::Known(true),
+            ..Default::default()
+        };
+        assert_eq!(csi.followed_since(at), Some(ago(240)));
+        csi.rotation_enabled_at = Some(ago(100));
+        assert_eq!(csi.followed_since(at), None);
+        csi.rotation_enabled_at = Some(ago(300));
+        assert_eq!(csi.followed_since(at), Some(ago(240)));
+        csi.rotation_enabled = Observed::Known(false);
+        assert_eq!(csi.followed_since(at), None);
     }
 }

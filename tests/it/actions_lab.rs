@@ -11,18 +11,18 @@ use kvchain::source::lab::{self, LabSource, export};
 
 const VAULT: &str = "kv-shop-lab";
 
-fn settled(scenario: &str) -> LabSource {
+pub(crate) fn settled(scenario: &str) -> LabSource {
     let mut src = lab::open(scenario, None).expect("built-in scenario");
     src.world_mut().run_until_stable(Duration::from_secs(3600));
     src
 }
 
-fn snapshot(src: &LabSource) -> Snapshot {
+pub(crate) fn snapshot(src: &LabSource) -> Snapshot {
     export::snapshot(src.world())
 }
 
 /// Advance the lab 10 s at a time, showing each snapshot to `observe`, until it says done.
-fn follow(src: &mut LabSource, mut observe: impl FnMut(&Snapshot) -> bool) {
+pub(crate) fn follow(src: &mut LabSource, mut observe: impl FnMut(&Snapshot) -> bool) {
     for _ in 0..60 {
         src.world_mut().advance(Duration::from_secs(10));
         if observe(&snapshot(src)) {
@@ -47,7 +47,7 @@ fn rotate(src: &mut LabSource, object: &str, marker: bool) -> Timeline {
     watch.timeline()
 }
 
-fn state<'a>(tl: &'a Timeline, needle: &str) -> &'a StepState {
+pub(crate) fn state<'a>(tl: &'a Timeline, needle: &str) -> &'a StepState {
     &tl.steps
         .iter()
         .find(|s| s.label.contains(needle))

@@ -249,7 +249,7 @@ mod tui {
             "{text}"
         );
         assert!(
-            text.contains("waiting for: the Consumers link with KVC901"),
+            text.contains("waiting for: the Consumers link is broken with KVC901"),
             "{text}"
         );
         assert_eq!(app.link, LinkKind::Consumers);

@@ -29,3 +29,55 @@ fn an_event_the_diagnosis_cites_is_tagged_with_its_link() {
     );
     assert_eq!(cited_on(chain, event), Some(LinkKind::Federation));
 }
+
+/// A 403 ForbiddenByRbac event is the Access link's (FACTS §5, README: `ForbiddenByRbac` →
+/// Access), history or not. A later missing object (404 SecretNotFound, the Object link) is
+/// cited by its own finding; that finding quotes the 404's message, not the 403's, whose
+/// first line (the GET of the same secret) is the same: the 403 keeps its own tag (audit K4).
+#[test]
+fn a_finding_retags_only_the_events_whose_message_it_quotes() {
+    use kvchain::source::lab::export;
+    use kvchain::source::{LabControl, Source as _};
+    use std::time::Duration;
+
+    let mut src = lab::open("healthy", None).expect("built-in scenario");
+    let _ = src.info();
+    src.world_mut().run_until_stable(Duration::from_secs(600));
+    let fault = |src: &mut lab::LabSource, id: &str, apply: bool| {
+        src.control(&LabControl::Fault {
+            id: id.into(),
+            apply,
+            target: None,
+        })
+        .expect("fault");
+        src.world_mut().advance(Duration::from_secs(300));
+    };
+    fault(&mut src, "remove-role-assignment", true);
+    fault(&mut src, "remove-role-assignment", false);
+    fault(&mut src, "delete-object", true);
+    let snapshot = export::snapshot(src.world());
+    let chains = diagnose(&snapshot);
+    let mut seen = 0;
+    for c in &chains {
+        let events =
+            || (snapshot.events.items.iter()).filter(|e| e.involved_name == c.pod.as_str());
+        let (Some(denied), Some(missing)) = (
+            events().find(|e| e.message.contains("ForbiddenByRbac")),
+            events().find(|e| e.message.contains("SecretNotFound")),
+        ) else {
+            continue;
+        };
+        seen += 1;
+        assert_eq!(
+            link_of(&denied.reason, &denied.message),
+            Some(LinkKind::Access)
+        );
+        assert_eq!(cited_on(c, missing), Some(LinkKind::VaultObject), "{c:#?}");
+        assert_ne!(cited_on(c, denied), Some(LinkKind::VaultObject), "{c:#?}");
+    }
+    assert!(
+        seen > 0,
+        "a pod with both events: {:#?}",
+        snapshot.events.items
+    );
+}

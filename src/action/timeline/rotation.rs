@@ -16,7 +16,7 @@ use super::failures::MountFailures;
 use super::steps::{
     Hop, Step, StepState, Steps, Timeline, pod_names, short_duration, since, step_time, verdict,
 };
-use env::{Reader, env_state, reloader_restarts, value_taken};
+use env::{Reader, env_state, reloader_restarts, restamp_env_state, value_taken};
 
 const ROTATION_HOPS: &[Hop] = &[
     ("Key Vault: new version", |k| k == "vault"),
@@ -392,15 +392,7 @@ impl RotationWatch {
                 let label = format!("pod {} / {}: {kind} at {}", pod.name, c.name, m.path);
                 let state = if m.sub_path.is_some() && !created_after {
                     let sub = m.sub_path.as_deref().unwrap_or_default();
-                    // A re-stamp carries the value the copy was taken from: nothing reaches
-                    // it, and nothing needs to (as the env hop says of the same test).
-                    if restamp {
-                        StepState::Unaffected(format!(
-                            "a re-stamp keeps the value, so this copy is as it was (subPath {sub} never sees rotated content)"
-                        ))
-                    } else {
-                        StepState::Never(format!("subPath {sub} never sees rotated content"))
-                    }
+                    self.sub_path_state(s, pod, c, kind == "CSI volume", sub, restamp)
                 } else if done {
                     StepState::Done(step_time(&upstream))
                 } else {
@@ -444,6 +436,8 @@ impl RotationWatch {
             // each started, and the value it took then (when the versions tell).
             let mut readers: BTreeMap<(String, String, String), Vec<Reader>> = BTreeMap::new();
             let versions = vault_object(s, &self.vault, &self.object);
+            let csi = s.cluster.csi_driver.known();
+            let synced = s.secret(&spc.namespace, &so.secret_name);
             // Each owner's object, searched once: its annotations say whether Reloader
             // restarts it, and its update strategy whether that reaches each pod.
             let mut objects: BTreeMap<String, Option<&WorkloadObs>> = BTreeMap::new();
@@ -487,8 +481,17 @@ impl RotationWatch {
                             });
                             reloader_restarts(s, p, workload, found, &so.secret_name)
                         });
-                        let took = started
-                            .and_then(|t| versions.and_then(|o| value_taken(o, p.created_at, t)));
+                        let took = started.and_then(|t| {
+                            // A Secret not written since the container started holds what
+                            // it took then (its own history, FACTS §11).
+                            if let Some(sec) =
+                                synced.filter(|x| x.updated_at.is_some_and(|u| u <= t))
+                            {
+                                return sec.data.get(key.as_str()).copied();
+                            }
+                            let since = csi.and_then(|d| d.followed_since(t));
+                            versions.and_then(|o| value_taken(o, since, t))
+                        });
                         readers
                             .entry((owner.clone(), c.name.to_string(), e.name.to_string()))
                             .or_default()
@@ -504,9 +507,7 @@ impl RotationWatch {
                 let key = format!("wl:{}/{owner}|{container}|env:{var}", spc.namespace);
                 let label = format!("{owner} / {container}: env {var}");
                 let state = if restamp {
-                    StepState::Unaffected(
-                        "same value re-stamped: the env already holds it (a new value would need a restart)".into(),
-                    )
+                    restamp_env_state(&pods, self.new_fingerprint, &owner)
                 } else {
                     match &secret_state {
                         StepState::Done(at) => {
@@ -555,5 +556,6 @@ pub(crate) fn vault_object<'a>(
 }
 
 mod env;
+mod sub_path;
 #[cfg(test)]
 mod tests;

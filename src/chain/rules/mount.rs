@@ -378,12 +378,13 @@ fn lag(cx: &Ctx, link: &mut Link, poll: Duration) {
         return;
     };
     let Some(st) = cx.status else { return };
-    let rotation_off = cx
-        .cluster()
-        .csi_driver
-        .known()
-        .and_then(|c| c.rotation_enabled.known())
-        == Some(&false);
+    let csi = cx.cluster().csi_driver.known();
+    let rotation_off = csi.and_then(|c| c.rotation_enabled.known()) == Some(&false);
+    // Rotation turned on again (a repaired `disable-rotation`): a version created while it
+    // was off is fetched at the first poll after that moment (FACTS §4), not before.
+    let enabled_at = csi
+        .filter(|_| !rotation_off)
+        .and_then(|c| c.rotation_enabled_at);
     let vault = p.keyvault_name.as_deref().unwrap_or_default();
     for (i, o) in p.objects.iter().enumerate() {
         if o.object_version.is_some() {
@@ -410,12 +411,25 @@ fn lag(cx: &Ctx, link: &mut Link, poll: Duration) {
         };
         let limit =
             jiff::SignedDuration::try_from(poll + LAG_SLACK).unwrap_or(jiff::SignedDuration::MAX);
-        // Lagging once the clock is past `since + limit`; the message then gives the lag.
+        // Rotation enabled after the version was created: the lag counts from then.
+        let enabled = enabled_at.filter(|on| *on > since);
+        let from = enabled.unwrap_or(since);
+        // Lagging once the clock is past `from + limit`; the message then gives the lag.
         let clock = cx.ix.clock();
-        if !since.checked_add(limit).is_ok_and(|t| clock.after(t)) {
+        let now = clock.now();
+        if !from.checked_add(limit).is_ok_and(|t| clock.after(t)) {
+            if let Some(on) = enabled {
+                rotation_pending(
+                    link,
+                    (t.as_str(), &o.object_name),
+                    &latest.version,
+                    on,
+                    now,
+                    poll,
+                );
+            }
             continue;
         }
-        let now = clock.now();
         let lag = now.duration_since(since);
         let failed = cx
             .events
@@ -423,6 +437,11 @@ fn lag(cx: &Ctx, link: &mut Link, poll: Duration) {
             .any(|(_, e)| e.reason == "MountRotationFailed" && e.type_ != "Normal");
         let why = if rotation_off {
             "rotation is disabled, so it never will".to_string()
+        } else if let Some(on) = enabled {
+            format!(
+                "rotation was enabled {}s ago, more than a poll interval, and no rotation event says why (drivers from v1.6.0 re-fetch without events): this lag is the only signal",
+                now.duration_since(on).as_secs()
+            )
         } else if failed {
             "its rotation polls fail (MountRotationFailed events)".to_string()
         } else {
@@ -451,6 +470,31 @@ fn lag(cx: &Ctx, link: &mut Link, poll: Duration) {
             ],
         ));
     }
+}
+
+/// A mount behind the vault's latest version while the first poll since rotation was turned
+/// on again is still due (FACTS §4: the driver re-fetches every poll interval): pending, with
+/// the version the poll should bring, not KVC703 (§11: a repaired fault reads healthy within
+/// one poll of the next rotation).
+fn rotation_pending(
+    link: &mut Link,
+    (kind, object): (&str, &str),
+    latest: &str,
+    on: jiff::Timestamp,
+    now: jiff::Timestamp,
+    poll: Duration,
+) {
+    if link.status == Status::Ok {
+        set(link, Status::Pending, "rotation pending");
+    }
+    link.facts.push(Fact::new(
+        "rotation",
+        format!(
+            "rotation was enabled {}s ago; the next poll (every {}s) should bring {kind} {object} version {latest}",
+            now.duration_since(on).as_secs(),
+            poll.as_secs()
+        ),
+    ));
 }
 
 #[cfg(test)]

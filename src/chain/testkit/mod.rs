@@ -70,6 +70,7 @@ pub fn empty() -> Snapshot {
                 token_audiences: Observed::Known(vec![AUDIENCE.into()]),
                 rotation_enabled: Observed::Known(true),
                 rotation_poll_interval: Duration::from_secs(120),
+                rotation_enabled_at: None,
                 sync_secret_enabled: Observed::Known(true),
                 azure_provider: Observed::Known(true),
                 install: None,

@@ -163,6 +163,7 @@ fn assemble(
             token_audiences: Observed::Known(c.csi_driver.token_audiences.clone()),
             rotation_enabled: Observed::Known(c.csi_driver.enable_secret_rotation),
             rotation_poll_interval: c.csi_driver.rotation_poll_interval,
+            rotation_enabled_at: c.csi_driver.rotation_enabled_at,
             sync_secret_enabled: Observed::Known(c.csi_driver.sync_secret),
             azure_provider: Observed::Known(c.csi_driver.installed),
             install: Some(c.csi_driver.install),

@@ -551,7 +551,14 @@ fn restore(world: &mut World, undo: Undo) -> Result<(), String> {
                 };
             }
         }
-        Undo::Rotation(before) => world.cluster.csi_driver.enable_secret_rotation = before,
+        Undo::Rotation(before) => {
+            let csi = &mut world.cluster.csi_driver;
+            if before && !csi.enable_secret_rotation {
+                // Turned on again: versions created meanwhile wait for the next poll.
+                csi.rotation_enabled_at = Some(world.clock.now());
+            }
+            csi.enable_secret_rotation = before;
+        }
         Undo::Workload(w) => {
             let mut w = *w;
             // A re-created object is a new object: new uid, new ReplicaSets.

@@ -42,14 +42,20 @@ pub fn link_of(reason: &str, message: &str) -> Option<LinkKind> {
 /// The link of `chain` whose finding cites event `e` as its evidence: the diagnosis's own
 /// reading, which knows what the message alone cannot tell (an AADSTS700016 for an identity
 /// that exists is the SPC's tenant, KVC404 on the Federation link, not a missing identity).
-/// Matched by the message's first line (evidence is escaped for display past control
-/// characters); a line too short to tell events apart matches nothing.
+/// Only a finding that quotes this event's whole message re-tags it (evidence keeps the full
+/// text, hidden characters escaped as shown): a 403 ForbiddenByRbac and a 404 SecretNotFound
+/// of the same secret share their first line (the GET), and the Object finding that quotes
+/// the 404 says nothing of the 403, which keeps its own code's link (audit K4). A message too
+/// short to tell events apart matches nothing.
 pub fn cited_on(chain: &Chain, e: &EventObs) -> Option<LinkKind> {
-    let line = e.message.split(char::is_control).next().unwrap_or_default();
-    if line.len() < 24 {
+    let message = e.message.trim();
+    if message.len() < 24 {
         return None;
     }
-    let cites = |f: &crate::chain::Finding| f.evidence.iter().any(|ev| ev.contains(line));
+    let shown = crate::shown::shown(message);
+    let cites = |f: &crate::chain::Finding| {
+        (f.evidence.iter()).any(|ev| ev.contains(message) || ev.contains(&*shown))
+    };
     (chain.links.iter())
         .find(|l| l.findings.iter().any(cites))
         .map(|l| l.link)

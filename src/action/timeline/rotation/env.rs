@@ -19,16 +19,18 @@ pub(super) struct Reader {
     pub(super) reloaded: bool,
 }
 
-/// The value a container that `started` (in a pod created at `created`) took from `obj`:
-/// the Secret holds what the newest version was at some moment from the pod's creation to
-/// the container's start. Known only when each version newest at one of those moments has
-/// the same fingerprint (the lab's); else None.
+/// The value a container that `started` took from `obj` through the synced Secret: the
+/// Secret holds what the newest version was at some moment from `since` (the earliest its
+/// content at the start can have been fetched: `CsiDriverFacts::followed_since`; None: any
+/// earlier moment) to the container's start. Not the pod's creation: an existing Secret is
+/// not rewritten when the pod mounts, and a restart does not refresh it (FACTS §11). Known
+/// only when each version newest at one of those moments has the same fingerprint (the
+/// lab's); else None.
 pub(super) fn value_taken(
     obj: &crate::snapshot::VaultObject,
-    created: Option<Timestamp>,
+    since: Option<Timestamp>,
     started: Timestamp,
 ) -> Option<Fingerprint> {
-    let from = created.unwrap_or(started).min(started);
     let newest_at = |t: Timestamp| {
         obj.versions
             .iter()
@@ -39,11 +41,12 @@ pub(super) fn value_taken(
     if obj.versions.iter().any(|v| v.created.is_none()) {
         return None;
     }
-    let moments = std::iter::once(from).chain(
+    let from = since.map(|t| t.min(started));
+    let moments = from.into_iter().chain(
         obj.versions
             .iter()
             .filter_map(|v| v.created)
-            .filter(|c| *c > from && *c <= started),
+            .filter(|c| *c <= started && from.is_none_or(|f| *c > f)),
     );
     let mut took: Option<Fingerprint> = None;
     for t in moments {
@@ -54,6 +57,65 @@ pub(super) fn value_taken(
         took = Some(fp);
     }
     took
+}
+
+/// What a copy taken at container start (an env var, a subPath file) holds against the value
+/// the vault holds now, compared by fingerprint.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Held {
+    Same,
+    Other,
+    /// What it took, or what the vault holds, is not known.
+    Unknown,
+}
+
+impl Held {
+    pub(super) fn of(took: Option<Fingerprint>, wanted: Option<Fingerprint>) -> Held {
+        match (took, wanted) {
+            (Some(t), Some(w)) if t == w => Held::Same,
+            (Some(_), Some(_)) => Held::Other,
+            _ => Held::Unknown,
+        }
+    }
+}
+
+/// The env hop of a re-stamp (the current value written again, FACTS §4: env is a start-time
+/// snapshot): unaffected only when every current container took the value re-stamped; one
+/// that took another value was stale before this test and stays so until a restart.
+pub(super) fn restamp_env_state(
+    pods: &[Reader],
+    wanted: Option<Fingerprint>,
+    owner: &str,
+) -> StepState {
+    let Some(starts) = pods.iter().map(|r| r.started).collect::<Option<Vec<_>>>() else {
+        return StepState::Waiting;
+    };
+    let first = |held: Held| {
+        (pods.iter())
+            .filter(|r| Held::of(r.took, wanted) == held)
+            .filter_map(|r| r.started)
+            .min()
+    };
+    let clock = crate::glance::clock;
+    if let Some(t) = first(Held::Other) {
+        return StepState::Never(format!(
+            "stale since container start ({}), not caused by this test: the env holds another value than the one re-stamped; restart needed (R restarts {owner})",
+            clock(t)
+        ));
+    }
+    if let Some(t) = first(Held::Unknown) {
+        return StepState::Unknown(format!(
+            "whether the env read at container start ({}) holds the re-stamped value is not known; verify in the container (x)",
+            clock(t)
+        ));
+    }
+    StepState::Unaffected(format!(
+        "same value re-stamped: the env already holds it (read at container start ({}), compared by fingerprint; a new value would need a restart)",
+        starts
+            .iter()
+            .min()
+            .map_or_else(|| "?".into(), |t| clock(*t))
+    ))
 }
 
 /// The env hop of one workload: fresh when every current container started after the

@@ -300,7 +300,9 @@ fn a_pod_below_a_stateful_set_partition_does_not_wait_for_reloader() {
     assert!(restart_needed(&both), "{both:?}");
 }
 
-/// A re-stamp writes the value env already holds: env is never stale because of it.
+/// A re-stamp of the value env took at start (every version holds it): env is never stale
+/// because of it. Compared by fingerprint (audit K1): a copy that took another value is not
+/// called unaffected (tests/it/lab_restamp_copies.rs).
 #[test]
 fn a_restamp_never_makes_env_stale() {
     for same_value in [Some(true), None] {
@@ -309,6 +311,9 @@ fn a_restamp_never_makes_env_stale() {
             let same = Fingerprint::of(&[b'v', 1]);
             if let Observed::Known(Some(o)) = &mut s.azure.objects[0].state {
                 o.latest_fingerprint = Some(same);
+                for v in &mut o.versions {
+                    v.fingerprint = Some(same);
+                }
             }
             s.spc_statuses.items[0].files = Some([("db-pass".into(), same)].into_iter().collect());
             s.workloads = Coll::known(deployment("web-6d9", false));

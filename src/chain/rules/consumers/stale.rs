@@ -269,7 +269,7 @@ fn stale(
             if updated <= *started_at {
                 return None;
             }
-            let change = change_of(cx, i, keys, *started_at, pod, mine);
+            let change = change_of(cx, i, keys, *started_at);
             let read = match keys {
                 Some(k) => format!("key {}", k.join(", ")),
                 None => "its keys".to_string(),
@@ -283,7 +283,7 @@ fn stale(
             if !mine || updated <= *started_at {
                 return None;
             }
-            let (change, versions) = key_change(cx, file, *started_at, pod, mine);
+            let (change, versions) = key_change(cx, file, *started_at, pod.created_at);
             (updated, (change, versions), format!("file {file}"), None)
         }
     };

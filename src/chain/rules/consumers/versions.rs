@@ -4,7 +4,7 @@
 use jiff::Timestamp;
 
 use crate::chain::context::Ctx;
-use crate::snapshot::{ObjectVersion, PodObs};
+use crate::snapshot::ObjectVersion;
 
 /// Whether what a container took at start changed since.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -21,15 +21,10 @@ pub(super) enum Change {
 /// through `secretObjects[i].data[]` to the file it is built from, the file to its
 /// `parameters.objects` entry (and history index), and that to the version mounted now and
 /// the version(s) it pointed to at container start. Any key changed: changed; every key the
-/// same: same; else unknown.
-pub(super) fn change_of(
-    cx: &Ctx,
-    i: usize,
-    keys: Option<&[&str]>,
-    started: Timestamp,
-    pod: &PodObs,
-    mine: bool,
-) -> Change {
+/// same: same; else unknown. The Secret is not this pod's mount: an existing Secret is not
+/// rewritten when a pod mounts (FACTS §11), so what a reader took is bounded by the Secret's
+/// own following of the vault, never by its pod's creation.
+pub(super) fn change_of(cx: &Ctx, i: usize, keys: Option<&[&str]>, started: Timestamp) -> Change {
     let Some(so) = cx.spc.map(|spc| &spc.secret_objects[i]) else {
         return Change::Unknown;
     };
@@ -43,7 +38,7 @@ pub(super) fn change_of(
     }
     let mut all_same = true;
     for d in entries {
-        match key_change(cx, &d.object_name, started, pod, mine).0 {
+        match key_change(cx, &d.object_name, started, None).0 {
             Change::Changed => return Change::Changed,
             Change::Unknown => all_same = false,
             Change::Same => {}
@@ -63,12 +58,13 @@ pub(super) struct Versions {
 }
 
 /// [`change_of`] for the key built from mounted file `file`, with the versions compared.
+/// `mounted_after`: the copy is of the file this pod's own mount wrote, which read the vault
+/// after this moment (the pod's creation); None for a copy of a synced Secret.
 pub(super) fn key_change(
     cx: &Ctx,
     file: &str,
     started: Timestamp,
-    pod: &PodObs,
-    mine: bool,
+    mounted_after: Option<Timestamp>,
 ) -> (Change, Option<Versions>) {
     let (Some(p), Some(st)) = (cx.params.as_deref(), cx.status) else {
         return (Change::Unknown, None);
@@ -111,18 +107,22 @@ pub(super) fn key_change(
     let Some(now) = obj.version(&mounted.version) else {
         return (Change::Unknown, None);
     };
-    // The chain's pod mounts the SPC: its first mount read the vault after the pod was
-    // created, so what the container took is what the index pointed to at some moment from
-    // then to its start. Any other reader took what the Secret held then, written by some
-    // earlier mount (pinned versions aside: not proven either way).
-    // With rotation on, the Secret follows the vault's latest version within a poll: what it
-    // held at the start was fetched no earlier than two polls before it (the margin FACTS §11
-    // gives a working rotation). A reader that does not mount the SPC has no other bound: a
-    // Secret deleted and rebuilt since it started (a repaired `delete-mounting-workload`)
-    // would otherwise leave "may hold the old value" for good over versions long settled.
+    // A copy of the chain's pod's own mounted file: its first mount read the vault after the
+    // pod was created, so what the container took is what the index pointed to at some moment
+    // from then to its start. A reader of the synced Secret took what the Secret held then,
+    // written by some earlier mount or poll, whoever mounts now: an existing Secret is not
+    // rewritten at mount and a restart does not refresh it (FACTS §11), so a pod (re)started
+    // between a new version and the next poll read the old value. With rotation on, the
+    // Secret follows the vault's latest version within a poll: what it held at the start was
+    // fetched no earlier than two polls before it. Without rotation there is no bound: the
+    // Secret may hold any older value.
     let since = if o.object_version.is_none() {
-        let mounted_after = mine.then_some(pod.created_at).flatten();
-        mounted_after.max(followed_since(cx, started))
+        let followed = cx
+            .cluster()
+            .csi_driver
+            .known()
+            .and_then(|csi| csi.followed_since(started));
+        mounted_after.max(followed)
     } else {
         None
     };
@@ -148,18 +148,6 @@ pub(super) fn key_change(
         return (Change::Changed, versions);
     }
     (Change::Unknown, versions)
-}
-
-/// The earliest moment the Secret's content at `started` can have been fetched from the vault
-/// while rotation runs: two poll intervals before it. None with rotation off or not known (a
-/// Secret is then rewritten only when it is missing, FACTS §11: it may hold any older value).
-fn followed_since(cx: &Ctx, started: Timestamp) -> Option<Timestamp> {
-    let csi = cx.cluster().csi_driver.known()?;
-    if csi.rotation_enabled.known() != Some(&true) {
-        return None;
-    }
-    let margin = jiff::SignedDuration::try_from(csi.rotation_poll_interval * 2).ok()?;
-    started.checked_sub(margin).ok()
 }
 
 /// The versions history index `index` (0 = newest; `history`: `objectVersionHistory`, which

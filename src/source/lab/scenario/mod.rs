@@ -136,6 +136,9 @@ pub struct CsiDriverSpec {
     /// `aks-addon` (default) or `helm`.
     #[serde(default = "aks_addon")]
     pub install: crate::snapshot::DriverInstall,
+    /// When a fault's repair turned rotation back on (lab clock); not a scenario field.
+    #[serde(skip)]
+    pub rotation_enabled_at: Option<jiff::Timestamp>,
 }
 
 fn aks_addon() -> crate::snapshot::DriverInstall {
@@ -151,6 +154,7 @@ impl Default for CsiDriverSpec {
             sync_secret: true,
             token_audiences: default_audiences(),
             install: aks_addon(),
+            rotation_enabled_at: None,
         }
     }
 }
