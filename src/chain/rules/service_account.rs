@@ -442,7 +442,7 @@ fn label_and_injection(cx: &Ctx, link: &mut Link, sa: &ServiceAccountObs) {
             Code::KVC201,
             cx.owner_resource(),
             format!(
-                "pods of {} {lack}: the CSI mount works without it (the driver requests the token itself), but the app's own Azure SDK calls get no AZURE_CLIENT_ID / token file{sa_note}",
+                "pods of {} {lack}: the CSI mount works without it (the kubelet hands the driver a token of the pod's service account, per the CSIDriver's tokenRequests), but the app's own Azure SDK calls get no AZURE_CLIENT_ID / token file{sa_note}",
                 cx.owner_resource()
             ),
             evidence,
