@@ -108,6 +108,7 @@ mod live_snapshot;
 mod live_snapshot_gaps;
 mod live_stuck_unread;
 mod live_watch;
+mod manifest_run;
 mod manifests_apply;
 mod manifests_consumers;
 mod manifests_csidriver;

@@ -3,8 +3,6 @@
 //! token; the pod volume's volumeAttributes are merged over the SPC's parameters; §7: the
 //! federated credential's subject is `system:serviceaccount:<ns>:<sa>`, exact).
 
-use serde_json::Value;
-
 const SPC_NODE: &str = "apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata: {name: app-kv, namespace: shop}\nspec:\n  provider: azure\n  parameters: {useVMManagedIdentity: 'true', userAssignedIdentityID: 7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918, keyvaultName: kv-shop, tenantId: 5c7e1f2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b, objects: \"array:\\n  - |\\n    objectName: db\\n    objectType: secret\\n\"}\n";
 
 const SPC_WORKLOAD: &str = "apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata: {name: app-kv, namespace: shop}\nspec:\n  provider: azure\n  parameters: {clientID: 0b9c5e1a-7d2f-4c3e-9a8b-1f2e3d4c5b6a, keyvaultName: kv-shop, tenantId: 5c7e1f2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b, objects: \"array:\\n  - |\\n    objectName: db\\n    objectType: secret\\n\"}\n";
@@ -17,21 +15,9 @@ fn deployment(name: &str, sa: &str, attributes: &str) -> String {
 
 /// The KVC303 fixes of `docs` checked as one manifest file.
 fn kvc303_fixes(docs: &[&str]) -> Vec<String> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("m.yaml");
-    std::fs::write(&path, docs.join("---\n")).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
-        .args(["check", "-f"])
-        .arg(&path)
-        .args(["-o", "json"])
-        .output()
-        .unwrap();
-    let r: Value = serde_json::from_slice(&out.stdout).expect("json");
-    let fixes: Vec<String> = r["findings"]
-        .as_array()
-        .unwrap()
+    let (_, r, _) = crate::manifest_run::check_docs(docs);
+    let fixes: Vec<String> = crate::manifest_run::findings_of(&r, "KVC303")
         .iter()
-        .filter(|f| f["code"] == "KVC303")
         .map(|f| f["fix"].as_str().unwrap().to_string())
         .collect();
     assert!(!fixes.is_empty(), "{r:#}");

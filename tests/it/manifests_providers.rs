@@ -23,17 +23,7 @@ const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: a
 
 /// `check -f` of `docs` as one file: (exit status, JSON report, the file's path).
 fn check(docs: &[&str]) -> (i32, Value, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("m.yaml");
-    std::fs::write(&path, docs.join("---\n")).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
-        .args(["check", "-f"])
-        .arg(&path)
-        .args(["-o", "json"])
-        .output()
-        .unwrap();
-    let r: Value = serde_json::from_slice(&out.stdout).expect("json");
-    (out.status.code().unwrap(), r, path.display().to_string())
+    crate::manifest_run::check_docs(docs)
 }
 
 fn codes(r: &Value) -> Vec<String> {

@@ -19,23 +19,8 @@ fn deployment(own: &str, template: &str) -> String {
 
 /// The KVC902 findings of `check -f` on the SPC and `deploy`.
 fn kvc902(deploy: &str) -> Vec<Value> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("m.yaml");
-    std::fs::write(&path, [SPC, deploy].join("---\n")).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
-        .args(["check", "-f"])
-        .arg(&path)
-        .args(["-o", "json"])
-        .output()
-        .unwrap();
-    let r: Value = serde_json::from_slice(&out.stdout).expect("json");
-    r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["code"] == "KVC902")
-        .cloned()
-        .collect()
+    let (_, r, _) = crate::manifest_run::check_docs(&[SPC, deploy]);
+    crate::manifest_run::findings_of(&r, "KVC902")
 }
 
 /// A chart's `podAnnotations`: Reloader's annotation on the pod template alone restarts the

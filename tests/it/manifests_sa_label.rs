@@ -19,26 +19,8 @@ fn service_account(labels: &str) -> String {
 /// The one KVC201 of `check -f` on the SPC, the ServiceAccount with `labels` and the
 /// Deployment, whose pod template is not labelled.
 fn kvc201(labels: &str) -> Value {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("m.yaml");
-    std::fs::write(
-        &path,
-        [SPC, &service_account(labels), DEPLOYMENT].join("---\n"),
-    )
-    .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
-        .args(["check", "-f"])
-        .arg(&path)
-        .args(["-o", "json"])
-        .output()
-        .unwrap();
-    let r: Value = serde_json::from_slice(&out.stdout).expect("json");
-    let found: Vec<&Value> = r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["code"] == "KVC201")
-        .collect();
+    let (_, r, _) = crate::manifest_run::check_docs(&[SPC, &service_account(labels), DEPLOYMENT]);
+    let found = crate::manifest_run::findings_of(&r, "KVC201");
     assert_eq!(found.len(), 1, "{r:#}");
     found[0].clone()
 }

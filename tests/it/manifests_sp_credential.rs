@@ -5,8 +5,6 @@
 //! clientID only, and the service-principal alternative where each mounting pod's owner keeps
 //! the volume, naming it (audit J5).
 
-use serde_json::Value;
-
 const SPC: &str = "apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata: {name: app-kv, namespace: shop}\nspec:\n  provider: azure\n  parameters: {keyvaultName: kv-shop, tenantId: 5c7e1f2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b, objects: \"array:\\n  - |\\n    objectName: db\\n    objectType: secret\\n\"}\n";
 
 const REF: &str = "nodePublishSecretRef: {name: <a Secret with clientid and clientsecret>}";
@@ -46,21 +44,9 @@ fn pod(name: &str, volume: &str) -> String {
 
 /// The fixes of `code` in `check -f` of `docs`.
 fn fixes(docs: &[&str], code: &str) -> Vec<String> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("m.yaml");
-    std::fs::write(&path, docs.join("---\n")).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
-        .args(["check", "-f"])
-        .arg(&path)
-        .args(["-o", "json"])
-        .output()
-        .unwrap();
-    let r: Value = serde_json::from_slice(&out.stdout).expect("json");
-    let found: Vec<String> = r["findings"]
-        .as_array()
-        .unwrap()
+    let (_, r, _) = crate::manifest_run::check_docs(docs);
+    let found: Vec<String> = crate::manifest_run::findings_of(&r, code)
         .iter()
-        .filter(|f| f["code"] == code)
         .map(|f| f["fix"].as_str().unwrap().to_string())
         .collect();
     assert!(!found.is_empty(), "no {code}: {r:#}");

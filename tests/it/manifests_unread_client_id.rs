@@ -22,23 +22,8 @@ fn deployment(attributes: &str) -> String {
 
 /// The KVC305 findings of `check -f` on `docs`.
 fn unread(docs: &[&str]) -> Vec<Value> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("m.yaml");
-    std::fs::write(&path, docs.join("---\n")).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
-        .args(["check", "-f"])
-        .arg(&path)
-        .args(["-o", "json"])
-        .output()
-        .unwrap();
-    let r: Value = serde_json::from_slice(&out.stdout).expect("json");
-    r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["code"] == "KVC305")
-        .cloned()
-        .collect()
+    let (_, r, _) = crate::manifest_run::check_docs(docs);
+    crate::manifest_run::findings_of(&r, "KVC305")
 }
 
 fn names_client_id(found: &[Value]) -> bool {
