@@ -77,7 +77,30 @@ pub(crate) fn list_matches(list: &str, name: &str) -> bool {
             return entry == name;
         }
         // Concatenated as Reloader does, without a group: `^a|b$` is `^a` or `b$`.
-        regex::Regex::new(&format!("^{entry}$")).is_ok_and(|re| re.is_match(name))
+        anchored(entry).is_some_and(|re| re.is_match(name))
+    })
+}
+
+/// `^entry$` compiled once per thread: every replica of a workload asks about the same list,
+/// and a pass may ask thousands of times (None: no valid regex, as Reloader skips it).
+fn anchored(entry: &str) -> Option<regex::Regex> {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    thread_local! {
+        static COMPILED: RefCell<HashMap<String, Option<regex::Regex>>> = RefCell::new(HashMap::new());
+    }
+    COMPILED.with(|c| {
+        let mut c = c.borrow_mut();
+        if let Some(re) = c.get(entry) {
+            return re.clone();
+        }
+        // Bounded: reload lists are a few entries per workload, not per pod.
+        if c.len() >= 1024 {
+            c.clear();
+        }
+        let re = regex::Regex::new(&format!("^{entry}$")).ok();
+        c.insert(entry.to_string(), re.clone());
+        re
     })
 }
 
