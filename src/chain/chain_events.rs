@@ -47,12 +47,14 @@ pub(super) fn chain_events<'a>(
 }
 
 /// Whether any mount or sync event is about `pod` (this pod, not an earlier one of its name),
-/// whatever volume it names.
-pub(crate) fn pod_has_events(ix: &Index<'_>, pod: &PodObs) -> bool {
+/// whatever volume it names. The scheduler's FailedScheduling is not: once the pod is on a
+/// node it is history and says nothing of the mount (README "Events are history").
+pub(crate) fn pod_has_mount_events(ix: &Index<'_>, pod: &PodObs) -> bool {
     (ix.pod_events
         .get(&(pod.namespace.as_str(), pod.name.as_str())))
     .is_some_and(|list| {
         list.iter()
+            .filter(|e| e.reason != "FailedScheduling")
             .any(|e| pod.uid.is_empty() || e.involved_uid.is_empty() || e.involved_uid == pod.uid)
     })
 }

@@ -138,6 +138,35 @@ fn a_pod_waiting_long_past_its_mount_with_no_event_at_all_is_unknown_and_undeter
     assert!(c.findings().all(|f| f.severity < Severity::Error), "{c:#?}");
 }
 
+/// The scheduler's FailedScheduling from before the pod got its node is history (README
+/// "Events are history"): it says nothing of the mount, and the pod stays unexplained (audit
+/// N1: one old scheduler event turned the check off).
+#[test]
+fn an_old_failed_scheduling_event_does_not_explain_a_silent_mount() {
+    let mut s = waiting(SignedDuration::from_mins(90), false);
+    let pod = tk::pod_mut(&mut s, APP);
+    let (name, uid) = (pod.name.clone(), pod.uid.to_string());
+    s.events.items.push(EventObs {
+        namespace: tk::NS.into(),
+        involved_kind: "Pod".into(),
+        involved_name: name,
+        involved_uid: uid,
+        type_: "Warning".into(),
+        reason: "FailedScheduling".into(),
+        message: "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.".into(),
+        count: 2,
+        source: "default-scheduler".into(),
+        last_seen: Some(tk::ago(SignedDuration::from_mins(85))),
+    });
+    let chains = diagnose(&s);
+    let mount = chains[0].link(LinkKind::Mount);
+    assert_eq!(
+        mount.summary, "not started; no event says why",
+        "{mount:#?}"
+    );
+    assert!(kvchain::report::undetermined(&s, &chains));
+}
+
 /// Control: the same pod with a FailedMount about its volume is explained by that event, not
 /// unknown.
 #[test]

@@ -402,32 +402,6 @@ fn is_windows(os: Option<&str>) -> bool {
     os.is_some_and(|os| os.eq_ignore_ascii_case("windows"))
 }
 
-/// The node of the pod when what kvchain reads says the driver and its Azure provider are there:
-/// the CSIDriver registered, a provider seen running, and the node known and admitted by
-/// every kind of their DaemonSets (labels, affinity, taints). Whether their pods on it are
-/// ready and registered is not read. None when any of that is unknown or says otherwise.
-pub(crate) fn driver_placed<'a>(cx: &Ctx<'a>) -> Option<&'a str> {
-    let csi = cx.cluster().csi_driver.known()?;
-    if !csi.installed || csi.azure_provider.known() != Some(&true) {
-        return None;
-    }
-    let node_name = cx.pod.node.as_deref()?;
-    let node = cx
-        .cluster()
-        .nodes
-        .known()?
-        .iter()
-        .find(|n| n.name == node_name)?;
-    let placement = csi.placement.known()?;
-    // Both kinds observed, and neither excluded from the node.
-    let kinds = [false, true].map(|provider| placement.iter().any(|p| p.provider == provider));
-    (kinds == [true, true]
-        && missing_on(placement, node, super::provider::is_azure(cx))
-            .0
-            .is_empty())
-    .then_some(node_name)
-}
-
 /// KVC104 for this pod's node: no driver (or no provider) DaemonSet may run there. None when
 /// the node, the DaemonSets' constraints or the pod's node are not known, or one may run.
 pub(crate) fn absent(cx: &Ctx) -> Option<Finding> {

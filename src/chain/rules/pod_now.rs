@@ -1,9 +1,8 @@
 //! A current mount failure about the Pod link checked against what kvchain reads now (FACTS
 //! §3 message shapes, §11 "Evidence ages"). Each of these causes can be repaired between the
 //! failure and the observation, and the kubelet retries only on its back-off: an SPC applied
-//! after the Deployment that mounts it, a node the driver's DaemonSet pod had not yet
-//! registered on (presence is per node, FACTS §11 "Nodes"), a CSIDriver updated to request
-//! the token. When the objects say the cause is gone, the event is a failed attempt
+//! after the Deployment that mounts it, a CSIDriver updated to request the token. A driver
+//! not registered on the node is not among them: no object says it is registered now. When the objects say the cause is gone, the event is a failed attempt
 //! (`fold_events::contradicted`), not the cause with a fix that creates what exists.
 
 use super::remedy::{self, AUDIENCE};
@@ -25,14 +24,10 @@ pub(super) fn looks_right(cx: &Ctx, code: Code, e: &EventObs) -> Option<String> 
             (e.message.contains(&named) || e.message.contains(&quoted))
                 .then(|| format!("SecretProviderClass {named} exists"))
         }
-        // `driver name … not found in the list of registered CSI drivers` / `failed to lookup
-        // provider client: "azure"`: the driver registered, its provider running, and both
-        // DaemonSets admitting the pod's node.
-        Code::KVC104 => super::node::driver_placed(cx).map(|node| {
-            format!(
-                "the driver and its Azure provider are installed and their DaemonSets admit node {node}; whether their pods there are ready is not read"
-            )
-        }),
+        // `driver name … not found in the list of registered CSI drivers`: nothing kvchain
+        // reads shows the driver registered on that node — DaemonSets admitting it say where
+        // a driver pod may run, not that it runs there and is ready (presence is per node,
+        // FACTS §11; audit N2). The event stands, with the per-node fix.
         // `token for audience <a> not found` / `service account tokens not found`: the
         // CSIDriver's tokenRequests list the audience the mount reads.
         Code::KVC105 => {
@@ -41,9 +36,9 @@ pub(super) fn looks_right(cx: &Ctx, code: Code, e: &EventObs) -> Option<String> 
             let audience = remedy::token_audience(cx)
                 .or_else(|| events::token_audience(&e.message))
                 .unwrap_or(AUDIENCE);
-            have.iter()
-                .any(|a| a == audience)
-                .then(|| format!("CSIDriver secrets-store.csi.k8s.io requests a token for {audience}"))
+            have.iter().any(|a| a == audience).then(|| {
+                format!("CSIDriver secrets-store.csi.k8s.io requests a token for {audience}")
+            })
         }
         _ => None,
     }
