@@ -167,6 +167,19 @@ fn an_old_failed_scheduling_event_does_not_explain_a_silent_mount() {
     assert!(kvchain::report::undetermined(&s, &chains));
 }
 
+/// A pod being deleted is not waiting for its mount: no verdict is missing (audit N4).
+#[test]
+fn a_terminating_pod_that_never_mounted_is_not_undetermined() {
+    let mut s = waiting(SignedDuration::from_mins(90), false);
+    tk::pod_mut(&mut s, APP).deleting = true;
+    let chains = diagnose(&s);
+    assert_ne!(
+        chains[0].link(LinkKind::Mount).summary,
+        "not started; no event says why"
+    );
+    assert!(!kvchain::report::undetermined(&s, &chains));
+}
+
 /// Control: the same pod with a FailedMount about its volume is explained by that event, not
 /// unknown.
 #[test]
