@@ -26,6 +26,7 @@ pub mod glance;
 pub mod input;
 pub mod logging;
 pub mod output;
+pub(crate) mod reloader;
 pub mod report;
 pub mod shown;
 pub mod snapshot;

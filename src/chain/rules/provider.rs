@@ -1,7 +1,8 @@
 //! Which provider a SecretProviderClass is for. The driver hands an SPC to the provider its
 //! `spec.provider` names, looked up verbatim among the providers registered on the node
-//! (`providerClients.Get(ctx, string(spc.Spec.Provider))`, else `failed to lookup provider
-//! client: "<name>"`, error reason FailedToLookupProviderGRPCClient: FACTS §3, §11). The Azure
+//! (`providerClients.Get(ctx, providerName)`; at mount it fails with `error connecting to
+//! provider "<name>": provider not found`, its ≤v1.5 rotation reconciler with `failed to lookup
+//! provider client: "<name>"`, error reason FailedToLookupProviderGRPCClient: FACTS §3, §11). The Azure
 //! provider registers as `azure` and only ever receives those SPCs (FACTS §5 describes its
 //! parameters): another provider's SPC (vault, aws, gcp) is not the Azure provider's to judge,
 //! and a name meant for Azure but spelt otherwise (`Azure`, `azur`, empty) reaches no provider.

@@ -3,7 +3,7 @@
 
 pub(crate) mod keys;
 pub(crate) mod offline;
-pub(crate) mod reloader;
+use crate::reloader;
 mod rollout;
 pub(crate) mod stale;
 mod versions;

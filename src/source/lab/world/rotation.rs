@@ -179,7 +179,7 @@ impl World {
 /// annotations, else the pod template's; `reload` entries as anchored regexes: the chain's
 /// own matcher, FACTS §10), and for `auto` a template that references the Secret.
 pub(super) fn reloader_watches(w: &Workload, secret: &str) -> bool {
-    use crate::chain::rules::consumers::reloader::{Restart, restart};
+    use crate::reloader::{Restart, restart};
     let none = std::collections::BTreeMap::new();
     let own = w.meta().annotations.as_ref().unwrap_or(&none);
     let template = w

@@ -1,7 +1,8 @@
 //! Whether Stakater Reloader restarts a workload when one of its Secrets changes, decided as
 //! Reloader's `ShouldReload` decides it (FACTS §10; [R] `pkg/common/common.go`): one matcher
 //! for the chain's KVC902, the rotation timeline and the lab's Reloader, so none of them can
-//! disagree with the others or with Reloader.
+//! disagree with the others or with Reloader. Upstream's behaviour, beside the engine and the
+//! lab as [`crate::spc`] is: both read it, neither owns it.
 //!
 //! - The workload's own annotations are read first. When none of the four annotations that
 //!   ask for a Secret restart is there (`secret.reloader.stakater.com/reload`,
