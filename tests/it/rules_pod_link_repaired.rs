@@ -37,6 +37,28 @@ fn failing(message: String) -> Snapshot {
     s
 }
 
+/// One Linux node (NODE) with `taints`, and the AKS add-on's two DaemonSets placed on Linux
+/// nodes.
+pub(crate) fn addon_on_linux_node(s: &mut Snapshot, taints: Vec<TaintObs>) {
+    let linux = || [("kubernetes.io/os".to_string(), "linux".to_string())].into();
+    s.cluster.nodes = Observed::Known(vec![NodeObs {
+        name: NODE.into(),
+        labels: linux(),
+        taints,
+    }]);
+    let set = |name: &str, provider: bool| PlacementObs {
+        daemonset: format!("kube-system/{name}"),
+        provider,
+        node_selector: linux(),
+        ..PlacementObs::default()
+    };
+    csi(s).install = Some(DriverInstall::AksAddon);
+    csi(s).placement = Observed::Known(vec![
+        set("aks-secrets-store-csi-driver", false),
+        set("aks-secrets-store-provider-azure", true),
+    ]);
+}
+
 fn finding(c: &Chain, code: Code) -> Finding {
     c.findings()
         .find(|f| f.code == code)
@@ -96,22 +118,7 @@ fn spc_not_found_while_the_spc_exists_in_the_pods_namespace_failed_now_looks_rig
 #[test]
 fn driver_not_registered_on_a_node_the_daemonsets_admit_stays_a_per_node_failure() {
     let mut s = failing(NOT_REGISTERED.into());
-    s.cluster.nodes = Observed::Known(vec![NodeObs {
-        name: NODE.into(),
-        labels: [("kubernetes.io/os".to_string(), "linux".to_string())].into(),
-        taints: vec![],
-    }]);
-    let set = |name: &str, provider: bool| PlacementObs {
-        daemonset: format!("kube-system/{name}"),
-        provider,
-        node_selector: [("kubernetes.io/os".to_string(), "linux".to_string())].into(),
-        ..PlacementObs::default()
-    };
-    csi(&mut s).install = Some(DriverInstall::AksAddon);
-    csi(&mut s).placement = Observed::Known(vec![
-        set("aks-secrets-store-csi-driver", false),
-        set("aks-secrets-store-provider-azure", true),
-    ]);
+    addon_on_linux_node(&mut s, vec![]);
     let c = one(&s);
     let f = finding(&c, Code::KVC104);
     assert_ne!(c.link(LinkKind::Pod).summary, CONTRADICTED);

@@ -11,39 +11,18 @@ use kvchain::chain::testkit::{self as tk, APP, NS};
 use kvchain::chain::{Chain, Code, LinkKind, Severity, Status, diagnose};
 use kvchain::snapshot::*;
 
-const NODE: &str = "aks-nodepool1-12345678-vmss000000";
-
-fn csi(s: &mut Snapshot) -> &mut CsiDriverFacts {
-    match &mut s.cluster.csi_driver {
-        Observed::Known(c) => c,
-        Observed::Unknown(_) => panic!("testkit knows the driver"),
-    }
-}
-
 /// The healthy chain on the add-on, its node tainted `effect` against the DaemonSets, and a
 /// rotation completed on its pod a moment ago.
 fn tainted(effect: &str) -> Snapshot {
     let mut s = tk::healthy();
-    s.cluster.nodes = Observed::Known(vec![NodeObs {
-        name: NODE.into(),
-        labels: [("kubernetes.io/os".to_string(), "linux".to_string())].into(),
-        taints: vec![TaintObs {
+    crate::rules_pod_link_repaired::addon_on_linux_node(
+        &mut s,
+        vec![TaintObs {
             key: "dedicated".into(),
             value: "gpu".into(),
             effect: effect.into(),
         }],
-    }]);
-    let set = |name: &str, provider: bool| PlacementObs {
-        daemonset: format!("kube-system/{name}"),
-        provider,
-        node_selector: [("kubernetes.io/os".to_string(), "linux".to_string())].into(),
-        ..PlacementObs::default()
-    };
-    csi(&mut s).install = Some(DriverInstall::AksAddon);
-    csi(&mut s).placement = Observed::Known(vec![
-        set("aks-secrets-store-csi-driver", false),
-        set("aks-secrets-store-provider-azure", true),
-    ]);
+    );
     s.events.items.push(EventObs {
         namespace: NS.into(),
         involved_kind: "Pod".into(),
