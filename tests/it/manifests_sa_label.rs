@@ -64,3 +64,19 @@ fn no_service_account_label_no_word_of_it() {
         "{f:#}"
     );
 }
+
+/// Neither the client-id annotation nor the pod label (KVC203, a note): a label on the
+/// ServiceAccount is named there too, as selecting nothing.
+#[test]
+fn kvc203_names_a_use_label_on_the_service_account() {
+    let sa = "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: app-sa\n  namespace: app\n  labels: {azure.workload.identity/use: 'true'}\n";
+    let (_, r, _) = crate::manifest_run::check_docs(&[SPC, sa, DEPLOYMENT]);
+    let found = crate::manifest_run::findings_of(&r, "KVC203");
+    assert_eq!(found.len(), 1, "{r:#}");
+    let message = found[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("ServiceAccount app-sa carries label azure.workload.identity/use")
+            && message.contains("move it to the pod template"),
+        "{message}"
+    );
+}

@@ -61,17 +61,20 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         // Neither sign of the app using workload identity itself: the CSI mount needs neither
         // (the driver requests the token for the SPC's clientID, FACTS §5). One note, not two
         // warnings about a pod that is fine.
+        let (sa_note, sa_evidence) = label_on_sa(sa);
+        let mut evidence = vec![
+            format!("metadata.annotations: {:?}", sa.annotations),
+            format!("pod labels: {:?}", cx.pod.labels),
+        ];
+        evidence.extend(sa_evidence);
         let mut f = cx.remedied(
             Code::KVC203,
             cx.sa_resource(),
             format!(
-                "service account {sa_name} has no {CLIENT_ID} annotation and pods of {} lack label {USE_LABEL}: fine for the CSI mount, which needs neither; only if the app itself calls Azure with workload identity does it need both",
+                "service account {sa_name} has no {CLIENT_ID} annotation and pods of {} lack label {USE_LABEL}: fine for the CSI mount, which needs neither; only if the app itself calls Azure with workload identity does it need both{sa_note}",
                 cx.owner_resource()
             ),
-            vec![
-                format!("metadata.annotations: {:?}", sa.annotations),
-                format!("pod labels: {:?}", cx.pod.labels),
-            ],
+            evidence,
         );
         f.severity = Severity::Info;
         // Nothing to do for the mount: the fix is conditional, and says so.
@@ -421,23 +424,9 @@ fn label_and_injection(cx: &Ctx, link: &mut Link, sa: &ServiceAccountObs) {
             ),
             None => format!("lack label {USE_LABEL}: \"true\""),
         };
-        // Older guides put the label on the ServiceAccount, where the webhook's objectSelector
-        // does not look (FACTS §6: it selects by the pod's labels): said, so that a label the
-        // user can see in the SA's file does not make this read as a false alarm.
-        let on_sa = sa.use_label.as_deref().map(|v| (sa, v));
-        let sa_note = on_sa.map_or(String::new(), |(sa, v)| {
-            format!(
-                "; ServiceAccount {} carries label {USE_LABEL}: {v:?}, but the webhook's objectSelector matches pod labels only, never the ServiceAccount's: move it to the pod template",
-                sa.name
-            )
-        });
+        let (sa_note, sa_evidence) = label_on_sa(sa);
         let mut evidence = vec![format!("labels: {:?}", cx.pod.labels)];
-        if let Some((sa, v)) = on_sa {
-            evidence.push(format!(
-                "ServiceAccount {} metadata.labels: {{{USE_LABEL:?}: {v:?}}}",
-                sa.name
-            ));
-        }
+        evidence.extend(sa_evidence);
         let mut f = cx.remedied(
             Code::KVC201,
             cx.owner_resource(),
@@ -447,7 +436,7 @@ fn label_and_injection(cx: &Ctx, link: &mut Link, sa: &ServiceAccountObs) {
             ),
             evidence,
         );
-        if let Some((sa, _)) = on_sa {
+        if sa.use_label.is_some() {
             let sep = if f.fix.contains("  # ") { "; " } else { "  # " };
             f.fix = format!(
                 "{}{sep}the label on ServiceAccount {} selects nothing (the webhook reads pod labels): it belongs on the pod template, as here",
@@ -590,4 +579,24 @@ fn missing(cx: &Ctx, sa_name: &str) -> Finding {
     );
     f.severity = Severity::Warning;
     f
+}
+
+/// Older guides put the workload-identity label on the ServiceAccount, where the webhook's
+/// objectSelector does not look (FACTS §6: it selects by the pod's labels): the message's note
+/// and the evidence line that say so, so a label the user can see in the SA's file does not
+/// make a finding read as a false alarm. Empty when the ServiceAccount carries none.
+fn label_on_sa(sa: &ServiceAccountObs) -> (String, Option<String>) {
+    let Some(v) = sa.use_label.as_deref() else {
+        return (String::new(), None);
+    };
+    (
+        format!(
+            "; ServiceAccount {} carries label {USE_LABEL}: {v:?}, but the webhook's objectSelector matches pod labels only, never the ServiceAccount's: move it to the pod template",
+            sa.name
+        ),
+        Some(format!(
+            "ServiceAccount {} metadata.labels: {{{USE_LABEL:?}: {v:?}}}",
+            sa.name
+        )),
+    )
 }
