@@ -517,7 +517,7 @@ fn diagnose_volume<'a>(
     let links = &mut chain.links;
     rules::pod::check(&mut cx, &mut links[LinkKind::Pod.index()]);
     if other_provider {
-        rules::provider::not_judged(&cx, links);
+        rules::provider::not_judged(&mut cx, links);
         for link in links.iter_mut() {
             settle(link);
         }

@@ -103,3 +103,49 @@ fn a_disabled_versions_confirm_reads_the_version_listing() {
     );
     assert!(!f.confirm.contains(" show "), "{}", f.confirm);
 }
+
+/// Another provider's SPC (vault): the driver's own failure to reach that provider on the node
+/// is the Pod link's, said with that provider's name and no Azure install; what the provider
+/// says of its own backend is not judged.
+#[test]
+fn another_providers_missing_provider_is_said_on_the_pod_link() {
+    let vault = |cause: &str| {
+        let mut s = failing(cause);
+        let spc = tk::spc_mut(&mut s, APP);
+        spc.provider = "vault".into();
+        spc.parameters = [
+            (
+                "vaultAddress".to_string(),
+                "http://vault.vault:8200".to_string(),
+            ),
+            ("roleName".to_string(), "db".to_string()),
+        ]
+        .into();
+        tk::reparse(spc);
+        s
+    };
+    let c = &diagnose(&vault(
+        "error connecting to provider \"vault\": provider not found: provider \"vault\"",
+    ))[0];
+    let f = (c.findings().find(|f| f.code == Code::KVC104)).unwrap_or_else(|| panic!("{c:#?}"));
+    assert!(
+        f.message.contains("(or its vault provider)"),
+        "{}",
+        f.message
+    );
+    assert!(
+        !f.fix.contains("enable-addons") && !f.fix.contains("helm "),
+        "{}",
+        f.fix
+    );
+    assert!(f.fix.contains("vault provider"), "{}", f.fix);
+    // A refusal from the vault provider's backend is not the Azure rules' to read.
+    let c = &diagnose(&vault(
+        "failed to login: Error making API request. Code: 403. Errors: * permission denied",
+    ))[0];
+    assert!(
+        c.findings()
+            .all(|f| f.link == kvchain::chain::LinkKind::Pod),
+        "{c:#?}"
+    );
+}

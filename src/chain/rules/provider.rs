@@ -135,8 +135,13 @@ fn fix(cx: &Ctx) -> String {
 }
 
 /// Another provider's chain: the Pod link is the kubelet's and the driver's (judged as for any
-/// SecretProviderClass); every later link is the other provider's, and says so, unknown.
-pub(crate) fn not_judged(cx: &Ctx, links: &mut [Link]) {
+/// SecretProviderClass, their failures folded in: the SPC, the volume, the driver or the
+/// provider missing on the node); every later link is the other provider's, and says so,
+/// unknown — what the provider says of its own backend is not judged.
+pub(crate) fn not_judged(cx: &mut Ctx, links: &mut [Link]) {
+    cx.events
+        .retain(|(c, _)| c.is_some_and(|c| c.link() == LinkKind::Pod));
+    super::apply_events(cx, links);
     let Some(spc) = cx.spc else { return };
     let name = crate::shown::shown(&spc.provider).into_owned();
     for link in links.iter_mut().filter(|l| l.link != LinkKind::Pod) {

@@ -21,6 +21,17 @@ fn throttling_commands(cx: &Ctx, e: &EventObs) -> (String, String) {
     (confirm, throttling::fix(cx))
 }
 
+/// The provider the chain's SPC is for, as a text: its `spec.provider` as written when the SPC
+/// is another provider's (vault, aws…), else `Azure`.
+fn provider_name(cx: &Ctx) -> String {
+    match cx.spc {
+        Some(s) if crate::chain::rules::provider::is_other(cx) => {
+            crate::shown::shown(&s.provider).into_owned()
+        }
+        _ => "Azure".to_string(),
+    }
+}
+
 /// A finding known only from an event (the objects it concerns may be unobservable).
 pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -> Finding {
     use Code::*;
@@ -36,6 +47,20 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
     }
     if code == KVC704 {
         (confirm, fix) = throttling_commands(cx, e);
+    }
+    // Another provider's SPC (vault, aws…): its provider is not the Azure add-on's or chart's
+    // to install; what kvchain can say is where to look on the node.
+    if code == KVC104 && crate::chain::rules::provider::is_other(cx) {
+        let node = cx.pod.node.as_deref().unwrap_or("<node>");
+        let name = provider_name(cx);
+        confirm = format!(
+            "kubectl get pods -A -o wide --field-selector spec.nodeName={node} | grep -i -e secrets-store -e {}",
+            crate::chain::rules::remedy::sh_word(&name)
+        );
+        fix = format!(
+            "# the {name} provider (its own DaemonSet, not the Azure provider's) must run on node {node} and register with the driver: see why its pod there is missing or not ready"
+        )
+        .into();
     }
     // AKV10032 names the vault's tenant (`Expected one of https://sts.windows.net/<t>/`):
     // the fix's consent and tenantID then name it too.
@@ -61,7 +86,7 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
     let (resource, message) = match code {
         KVC101 => (spc, format!("the driver cannot find SecretProviderClass {} in namespace {}", cx.spc_name, cx.ns())),
         KVC103 => (cx.owner_resource(), format!("the driver rejects volume {}: readOnly is not true", cx.volume.name)),
-        KVC104 => (CSIDRIVER.to_string(), format!("the Secrets Store CSI driver (or its Azure provider) is not available on node {}, where pod {} runs", cx.pod.node.as_deref().unwrap_or("(unknown)"), cx.pod.name)),
+        KVC104 => (CSIDRIVER.to_string(), format!("the Secrets Store CSI driver (or its {} provider) is not available on node {}, where pod {} runs", provider_name(cx), cx.pod.node.as_deref().unwrap_or("(unknown)"), cx.pod.name)),
         KVC105 => {
             let audience = events::token_audience(&e.message)
                 .or_else(|| token_audience(cx))
