@@ -59,8 +59,7 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
         );
         fix = format!(
             "# the {name} provider (its own DaemonSet, not the Azure provider's) must run on node {node} and register with the driver: see why its pod there is missing or not ready"
-        )
-        .into();
+        );
     }
     // AKV10032 names the vault's tenant (`Expected one of https://sts.windows.net/<t>/`):
     // the fix's consent and tenantID then name it too.
