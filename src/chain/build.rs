@@ -2,18 +2,19 @@
 //! fold events in, settle each link's status and summary.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{LazyLock, Mutex, PoisonError};
 
 use super::chain_events::chain_events;
 use super::context::{AuthMode, Ctx};
-use super::index::{DRIVER, HashMap, HashSet, Index, SPC_ATTRIBUTE};
+use super::index::{HashMap, HashSet, Index};
 use super::model::*;
 use super::replicas::{Shared, Texts, group_links};
 use super::{orphans, rules};
 use crate::snapshot::*;
+pub(crate) use wiring::wired_spc;
+use wiring::{wired_volumes, wiring};
 
 /// Every (pod, SecretProviderClass) chain in the snapshot, with findings.
 ///
@@ -157,18 +158,6 @@ fn chains_in_parallel<'a>(
         hashes.set_len(total);
     }
     (all, Some(hashes), referenced)
-}
-
-/// How many chains `pod` has: one per volume that wires (or clearly means to wire) an SPC.
-fn wired_volumes(pod: &PodObs) -> usize {
-    // The driver's own volumes first: counted without reading their attributes, which live in
-    // allocations of their own (this runs on one thread before the others start).
-    let wired = |v: &VolumeObs| match &v.source {
-        VolumeSourceObs::Csi { driver, .. } if driver == DRIVER => true,
-        VolumeSourceObs::Csi { .. } => wiring(v).is_some(),
-        _ => false,
-    };
-    pod.volumes.iter().filter(|v| wired(v)).count()
 }
 
 /// Where built chains go.
@@ -364,66 +353,6 @@ fn chains_into<'a>(
             }
         }
     }
-}
-
-/// The volume's CSI wiring if it mounts, or clearly means to mount, a SecretProviderClass.
-struct Wiring<'a> {
-    driver: &'a str,
-    read_only: Option<bool>,
-    attributes: &'a BTreeMap<String, String>,
-    node_publish_secret: Option<&'a str>,
-    spc_name: &'a str,
-    spc_key_typo: Option<&'a str>,
-}
-
-fn wiring(volume: &VolumeObs) -> Option<Wiring<'_>> {
-    let VolumeSourceObs::Csi {
-        driver,
-        read_only,
-        attributes,
-        node_publish_secret,
-    } = &volume.source
-    else {
-        return None;
-    };
-    let exact = attributes.get(SPC_ATTRIBUTE);
-    let typo = if exact.is_none() {
-        attributes
-            .iter()
-            .find(|(k, _)| strsim::levenshtein(&k.to_ascii_lowercase(), "secretproviderclass") <= 2)
-    } else {
-        None
-    };
-    let meant = driver == DRIVER || exact.is_some() || typo.is_some() || near_driver(driver);
-    if !meant {
-        return None;
-    }
-    Some(Wiring {
-        driver,
-        read_only: *read_only,
-        attributes,
-        node_publish_secret: node_publish_secret.as_deref(),
-        spc_name: exact.or(typo.map(|(_, v)| v)).map_or("", String::as_str),
-        spc_key_typo: typo.map(|(k, _)| k.as_str()),
-    })
-}
-
-/// The SecretProviderClass a volume wires (empty when it means to but names none): `Some`
-/// exactly when the volume has a chain of its own.
-pub(crate) fn wired_spc(volume: &VolumeObs) -> Option<&str> {
-    wiring(volume).map(|w| w.spc_name)
-}
-
-/// A driver name one slip away from the Secrets Store driver's.
-pub(crate) fn near_driver(driver: &str) -> bool {
-    if driver == DRIVER {
-        return false;
-    }
-    let d = driver.to_ascii_lowercase();
-    d.contains("secrets-store")
-        || d.contains("secret-store")
-        || d.contains("secretsstore")
-        || strsim::levenshtein(&d, DRIVER) <= 4
 }
 
 /// Merge the pod's volumeAttributes over the SPC parameters, as the driver does, and re-parse
@@ -622,6 +551,8 @@ pub(super) fn dedupe_ids(chains: &mut [Chain]) -> Vec<usize> {
     }
     clashes
 }
+
+mod wiring;
 
 #[cfg(test)]
 mod tests;
