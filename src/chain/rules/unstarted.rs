@@ -58,11 +58,11 @@ pub(crate) const SILENCE_GRACE: SignedDuration = SignedDuration::from_mins(3);
 pub(crate) fn silent_mount(cx: &Ctx, link: &mut Link) -> bool {
     // An event about another of its volumes may be why it waits (KVC108 says so): only a pod
     // no event names at all is silent.
-    // The scheduler's FailedScheduling is history once the pod is on a node (audit N1). A pod
-    // being deleted is not waiting for a mount: the kubelet tears it down (audit N4).
-    let mount_event = (cx.events.iter()).any(|(_, e)| e.reason != "FailedScheduling");
-    if mount_event
-        || cx.pod.deleting
+    // Any mount or sync event about the pod, for this volume (`cx.events` are drawn from the
+    // same per-pod list) or another, says something; the scheduler's FailedScheduling, history
+    // once the pod is on a node, does not (audit N1). A pod being deleted is not waiting for a
+    // mount: the kubelet tears it down (audit N4).
+    if cx.pod.deleting
         || cx.snap().events.unknown_in(cx.ns()).is_some()
         || crate::chain::chain_events::pod_has_mount_events(cx.ix, cx.pod)
     {
