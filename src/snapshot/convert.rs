@@ -67,6 +67,7 @@ pub fn pod_of(meta: &ObjectMeta, spec: Option<&PodSpec>, status: Option<&PodStat
             .chain(status.init_container_statuses.iter().flatten())
             .map(|cs| (cs.name.as_str(), cs.state.as_ref()));
         set_status(&mut obs, status.phase.as_deref(), states);
+        obs.kubelet_since = status.start_time.as_ref().map(|t| t.0);
         let conditions = status.conditions.iter().flatten();
         obs.ready = ready_of(conditions.map(|c| (c.type_.as_str(), c.status.as_str())));
     }

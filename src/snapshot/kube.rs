@@ -39,6 +39,11 @@ pub struct PodObs {
     pub phase: Name,
     #[serde(default)]
     pub created_at: Option<Timestamp>,
+    /// `status.startTime`: when its node's kubelet acknowledged the pod. A pod that waited
+    /// for a node (capacity, schedulingGates) waits for its mount only from then. None before
+    /// a kubelet took it, or in a snapshot saved before this was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kubelet_since: Option<Timestamp>,
     /// Set while the pod is terminating.
     #[serde(default)]
     pub deleting: bool,

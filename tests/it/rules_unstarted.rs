@@ -167,6 +167,30 @@ fn an_old_failed_scheduling_event_does_not_explain_a_silent_mount() {
     assert!(kvchain::report::undetermined(&s, &chains));
 }
 
+/// A pod that waited for a node (capacity, schedulingGates) has waited for its mount only
+/// since its kubelet took it (`status.startTime`, "acknowledged by the Kubelet" in the API
+/// reference): an hour of scheduling is no silent mount (left open by audit N).
+#[test]
+fn the_wait_for_a_mount_counts_from_when_the_kubelet_took_the_pod() {
+    let mut s = waiting(SignedDuration::from_mins(90), false);
+    tk::pod_mut(&mut s, APP).kubelet_since = Some(tk::ago(SignedDuration::from_secs(60)));
+    let chains = diagnose(&s);
+    let mount = chains[0].link(LinkKind::Mount);
+    assert_ne!(mount.status, Status::Unknown, "{mount:#?}");
+    assert!(!kvchain::report::undetermined(&s, &chains));
+
+    // Past the grace from the kubelet's time, it is silent again, and says from when.
+    tk::pod_mut(&mut s, APP).kubelet_since = Some(tk::ago(SignedDuration::from_mins(10)));
+    let chains = diagnose(&s);
+    let mount = chains[0].link(LinkKind::Mount);
+    assert_eq!(mount.summary, "not started; no event says why");
+    assert!(
+        mount.facts.iter().any(|f| f.observed.contains("10 minutes")
+            && f.observed.contains("taken by its node's kubelet")),
+        "{mount:#?}"
+    );
+}
+
 /// A pod being deleted is not waiting for its mount: no verdict is missing (audit N4).
 #[test]
 fn a_terminating_pod_that_never_mounted_is_not_undetermined() {

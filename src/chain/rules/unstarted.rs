@@ -68,25 +68,26 @@ pub(crate) fn silent_mount(cx: &Ctx, link: &mut Link) -> bool {
     {
         return false;
     }
-    let Some(created) = waited_past(cx, SILENCE_GRACE) else {
+    let Some(since) = waited_past(cx, SILENCE_GRACE) else {
         return false;
     };
-    let minutes = cx.ix.clock().now().duration_since(created).as_mins();
+    let minutes = cx.ix.clock().now().duration_since(since.at).as_mins();
     let node = cx.pod.node.as_deref().unwrap_or("its node");
     unknown(
         link,
         NO_EVENT,
         &format!(
-            "no event about pod {}'s mount in the {minutes} minutes since it was created",
-            cx.pod.name
+            "no event about pod {}'s mount in the {minutes} minutes since it was {}",
+            cx.pod.name, since.what
         ),
     );
     link.facts.push(Fact::new(
         "not started",
         format!(
-            "pod {} was created at {} and is still not mounted {minutes} minutes later (no SecretProviderClassPodStatus, containers waiting), and no event says why: the kubelet reports each failed mount as a FailedMount event, so none at all suggests the kubelet on {node} is not reporting (node NotReady) or the events were dropped: kubectl describe pod {} -n {}; kubectl get node {node}",
+            "pod {} was {} at {} and is still not mounted {minutes} minutes later (no SecretProviderClassPodStatus, containers waiting), and no event says why: the kubelet reports each failed mount as a FailedMount event, so none at all suggests the kubelet on {node} is not reporting (node NotReady) or the events were dropped: kubectl describe pod {} -n {}; kubectl get node {node}",
             cx.pod.name,
-            crate::glance::time(created),
+            since.what,
+            crate::glance::time(since.at),
             cx.pod.name,
             cx.ns()
         ),
@@ -94,11 +95,23 @@ pub(crate) fn silent_mount(cx: &Ctx, link: &mut Link) -> bool {
     true
 }
 
-/// When the pod was created, if that is more than `grace` before the diagnosis clock.
-fn waited_past(cx: &Ctx, grace: SignedDuration) -> Option<jiff::Timestamp> {
-    let created = cx.pod.created_at?;
-    let due = created.checked_add(grace).ok()?;
-    cx.ix.clock().after(due).then_some(created)
+/// Since when the pod has waited for its mount, if that is more than `grace` before the
+/// diagnosis clock: from when its node's kubelet acknowledged it (`status.startTime`), so time
+/// spent waiting for a node (capacity, schedulingGates) is not counted as a silent mount;
+/// from its creation when the kubelet's time is not known.
+fn waited_past(cx: &Ctx, grace: SignedDuration) -> Option<Waited> {
+    let since = match cx.pod.kubelet_since {
+        Some(at) => Waited { at, what: "taken by its node's kubelet" },
+        None => Waited { at: cx.pod.created_at?, what: "created" },
+    };
+    let due = since.at.checked_add(grace).ok()?;
+    cx.ix.clock().after(due).then_some(since)
+}
+
+/// The start of a pod's wait for its mount and what happened then.
+struct Waited {
+    at: jiff::Timestamp,
+    what: &'static str,
 }
 
 /// The pod has waited for its mount past [`MOUNT_GRACE`] and the namespace's events cannot be
@@ -108,7 +121,7 @@ pub(crate) fn unseen_mount(cx: &Ctx, link: &mut Link) -> bool {
     let Some(reason) = cx.snap().events.unknown_in(cx.ns()) else {
         return false;
     };
-    let Some(created) = waited_past(cx, MOUNT_GRACE) else {
+    let Some(since) = waited_past(cx, MOUNT_GRACE) else {
         return false;
     };
     unknown(link, NOT_STARTED, reason);
@@ -121,9 +134,10 @@ pub(crate) fn unseen_mount(cx: &Ctx, link: &mut Link) -> bool {
     link.facts.push(Fact::new(
         "not started",
         format!(
-            "pod {} was created at {} and is still not mounted more than {} minutes later ({status}, containers waiting); the events that would say why (a FailedMount) cannot be read: kubectl describe pod {} -n {} shows them to an account that may read events",
+            "pod {} was {} at {} and is still not mounted more than {} minutes later ({status}, containers waiting); the events that would say why (a FailedMount) cannot be read: kubectl describe pod {} -n {} shows them to an account that may read events",
             cx.pod.name,
-            crate::glance::time(created),
+            since.what,
+            crate::glance::time(since.at),
             MOUNT_GRACE.as_mins(),
             cx.pod.name,
             cx.ns()

@@ -70,6 +70,7 @@ impl ListedPod {
                 .map(|c| (c.name.as_str(), c.state.as_ref()));
             convert::set_status(&mut obs, st.phase.as_deref(), states);
             obs.ready = st.ready;
+            obs.kubelet_since = st.start_time.as_ref().map(|t| t.0);
         }
         obs
     }
@@ -217,6 +218,8 @@ struct ValueFromIn {
 #[serde(rename_all = "camelCase")]
 struct StatusIn {
     phase: Option<String>,
+    #[serde(default)]
+    start_time: Option<Time>,
     #[serde(default, deserialize_with = "list")]
     container_statuses: Vec<ContainerStatusIn>,
     #[serde(default, deserialize_with = "list")]
@@ -330,7 +333,7 @@ mod tests {
                 "tolerations": [{"key": "x", "operator": "Exists"}],
                 "securityContext": {"runAsNonRoot": true}
             },
-            "status": {"phase": "Running", "podIP": "10.0.0.7",
+            "status": {"phase": "Running", "podIP": "10.0.0.7", "startTime": "2026-11-23T09:00:01Z",
                 "conditions": [{"type": "Ready", "status": "True"}],
                 "initContainerStatuses": [{"name": "init", "ready": false, "restartCount": 0,
                     "image": "busybox", "imageID": "", "state": {"terminated": {"exitCode": 0, "reason": "Completed"}}}],
@@ -351,6 +354,10 @@ mod tests {
         );
         assert_eq!(listed.observe().image_pull_secrets, ["acr-pull"]);
         assert_eq!(listed.observe().ready, Some(true));
+        assert_eq!(
+            listed.observe().kubelet_since,
+            Some("2026-11-23T09:00:01Z".parse().unwrap())
+        );
         assert_eq!(listed.metadata.resource_version.as_deref(), Some("4711"));
         assert!(listed.metadata.managed_fields.is_none());
         assert!(!format!("{:?}", listed.observe()).contains("listed-pod-canary-value"));
