@@ -210,8 +210,45 @@ fn a_vault_with_public_access_disabled_is_fixed_by_a_private_endpoint_not_a_rule
     };
     let f = find(&one(&s), Code::KVC505).clone();
     assert!(
-        f.fix.starts_with("az keyvault network-rule add"),
+        f.fix.contains("az keyvault network-rule add -n kv-shop --subnet \"$SUBNET\""),
         "{}",
         f.fix
     );
+    assert!(!f.fix.contains("private-endpoint create"), "{}", f.fix);
+}
+
+/// The node subnet's rule, pasted, must work on the clusters AKS makes by default:
+/// - a node pool on the AKS-managed VNet has an empty `vnetSubnetId`, so the subnet is found in
+///   the node resource group's VNet rather than passed as `--subnet ""`;
+/// - a virtual-network rule needs the subnet's Microsoft.KeyVault service endpoint (Key Vault
+///   refuses the rule without it unless told to ignore it), added to the endpoints the subnet
+///   already has, since `--service-endpoints` replaces the list.
+#[test]
+fn the_node_subnet_rule_finds_a_managed_vnet_subnet_and_enables_its_service_endpoint() {
+    for public_access in [true, false] {
+        let mut s = tk::healthy();
+        tk::vault_mut(&mut s, NS).network = NetworkObs {
+            public_access,
+            default_deny: true,
+            cluster_allowed: Observed::Known(false),
+        };
+        let f = find(&one(&s), Code::KVC505).clone();
+        let rule = f
+            .fix
+            .find("az keyvault network-rule add")
+            .unwrap_or_else(|| panic!("{}", f.fix));
+        let endpoint = f
+            .fix
+            .find("--service-endpoints $(az network vnet subnet show --ids \"$SUBNET\" --query \"serviceEndpoints[].service\" -o tsv | grep -vx Microsoft.KeyVault) Microsoft.KeyVault")
+            .unwrap_or_else(|| panic!("{}", f.fix));
+        assert!(endpoint < rule, "the endpoint first: {}", f.fix);
+        let fallback = f
+            .fix
+            .find("[ -n \"$SUBNET\" ] || SUBNET=\"$(az network vnet list -g \"$(az aks show -g")
+            .unwrap_or_else(|| panic!("{}", f.fix));
+        assert!(fallback < endpoint, "{}", f.fix);
+        assert!(f.fix.contains("--query nodeResourceGroup"), "{}", f.fix);
+        // History expansion in an interactive shell: no `!` in what is pasted.
+        assert!(!f.fix.contains('!'), "{}", f.fix);
+    }
 }

@@ -177,6 +177,32 @@ fn vault_suffix(cx: &Ctx) -> &'static str {
     }
 }
 
+/// Sets `SUBNET` to the id of the subnet of the pod's node pool. A pool on the AKS-managed
+/// VNet has no `vnetSubnetId` (it is empty, not an error): its subnet is then the one of the
+/// VNet AKS made in the node resource group.
+fn node_subnet(cx: &Ctx) -> String {
+    let (rg, name) = (aks_rg(cx), aks_name(cx));
+    let pool = cx
+        .pod
+        .node
+        .as_deref()
+        .and_then(node_pool)
+        .unwrap_or("nodepool1");
+    format!(
+        "SUBNET=\"$(az aks nodepool show -g {rg} --cluster-name {name} -n {pool} --query vnetSubnetId -o tsv)\" && {{ [ -n \"$SUBNET\" ] || SUBNET=\"$(az network vnet list -g \"$(az aks show -g {rg} -n {name} --query nodeResourceGroup -o tsv)\" --query \"[0].subnets[0].id\" -o tsv)\"; }}"
+    )
+}
+
+/// Admits the subnet in `SUBNET` through the vault's firewall. A virtual-network rule needs
+/// the subnet's `Microsoft.KeyVault` service endpoint (the rule's
+/// `ignoreMissingVnetServiceEndpoint` is off by default, so the rule is refused without it);
+/// the endpoint is added to those the subnet has (`--service-endpoints` replaces the list).
+fn allow_subnet(kv: &str) -> String {
+    format!(
+        "az network vnet subnet update --ids \"$SUBNET\" --service-endpoints $(az network vnet subnet show --ids \"$SUBNET\" --query \"serviceEndpoints[].service\" -o tsv | grep -vx Microsoft.KeyVault) Microsoft.KeyVault -o none && az keyvault network-rule add -n {kv} --subnet \"$SUBNET\""
+    )
+}
+
 /// (confirm, fix) of KVC505 when the vault refuses the cluster's requests (a 403 from its
 /// network rules). With publicNetworkAccess Disabled, Key Vault admits only private-endpoint
 /// traffic (and trusted services) and ignores its IP and virtual-network rules altogether
@@ -186,26 +212,15 @@ fn vault_suffix(cx: &Ctx) -> &'static str {
 /// with the node subnet allowed. Otherwise (public, default Deny) the node subnet's rule.
 pub(crate) fn firewall_commands(cx: &Ctx) -> (String, String) {
     let kv = cx.keyvault_arg();
-    let pool = cx
-        .pod
-        .node
-        .as_deref()
-        .and_then(node_pool)
-        .unwrap_or("nodepool1");
-    let subnet = format!(
-        "\"$(az aks nodepool show -g {} --cluster-name {} -n {pool} --query vnetSubnetId -o tsv)\"",
-        aks_rg(cx),
-        aks_name(cx)
-    );
+    let subnet = node_subnet(cx);
+    let allow = allow_subnet(&kv);
     let vault = cx.vault.or_else(|| cx.ix.vault(cx.keyvault()));
     if vault.is_none_or(|v| v.network.public_access) {
         return (
             format!(
                 "az keyvault show -n {kv} --query \"{{public:properties.publicNetworkAccess,acls:properties.networkAcls}}\""
             ),
-            format!(
-                "az keyvault network-rule add -n {kv} --subnet {subnet}  # or a private endpoint reachable from the cluster"
-            ),
+            format!("{subnet} && {allow}  # or a private endpoint reachable from the cluster"),
         );
     }
     // The vault's resource group and id, from the snapshot when it has them.
@@ -231,7 +246,7 @@ pub(crate) fn firewall_commands(cx: &Ctx) -> (String, String) {
         "az keyvault show -n {kv} --query \"{{public:properties.publicNetworkAccess,privateEndpoints:properties.privateEndpointConnections[].privateEndpoint.id}}\""
     );
     let fix = format!(
-        "SUBNET={subnet} && az network private-endpoint create -g {rg} -n {kv}-pe --subnet \"$SUBNET\" --private-connection-resource-id {id} --group-id vault --connection-name {kv}-pe && {{ az network private-dns zone show -g {rg} -n {zone} -o none 2>/dev/null || az network private-dns zone create -g {rg} -n {zone}; }} && az network private-dns link vnet create -g {rg} -z {zone} -n {kv}-link -v \"${{SUBNET%/subnets/*}}\" -e false && az network private-endpoint dns-zone-group create -g {rg} --endpoint-name {kv}-pe -n default --private-dns-zone {zone} --zone-name vault  # public network access is disabled, so Key Vault ignores network rules and admits only private endpoints (where a central {zone} already serves the cluster's VNet, stop after the endpoint and add its record there); or turn public access back on and allow the node subnet: az keyvault update -n {kv} --public-network-access Enabled --default-action Deny && az keyvault network-rule add -n {kv} --subnet {subnet}"
+        "{subnet} && az network private-endpoint create -g {rg} -n {kv}-pe --subnet \"$SUBNET\" --private-connection-resource-id {id} --group-id vault --connection-name {kv}-pe && {{ az network private-dns zone show -g {rg} -n {zone} -o none 2>/dev/null || az network private-dns zone create -g {rg} -n {zone}; }} && az network private-dns link vnet create -g {rg} -z {zone} -n {kv}-link -v \"${{SUBNET%/subnets/*}}\" -e false && az network private-endpoint dns-zone-group create -g {rg} --endpoint-name {kv}-pe -n default --private-dns-zone {zone} --zone-name vault  # public network access is disabled, so Key Vault ignores network rules and admits only private endpoints (where a central {zone} already serves the cluster's VNet, stop after the endpoint and add its record there); or turn public access back on and allow the node subnet: az keyvault update -n {kv} --public-network-access Enabled --default-action Deny && {allow}"
     );
     (confirm, fix)
 }
