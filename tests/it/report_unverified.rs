@@ -58,3 +58,59 @@ fn what_was_left_unread_by_choice_leaves_the_headline_alone() {
     assert!(!headline.contains("not verified"), "{headline}");
     assert!(summary.get("unverified").is_none(), "{summary}");
 }
+
+/// Audit Q1: a check a failed read left undone, whose link says what was not checked beside
+/// the read's reason — the driver's rotation flag (csidrivers or its DaemonSets unread), the
+/// owner's Reloader annotation (workloads unread), the cluster's issuer (its discovery unread,
+/// on a pod not yet mounted) — is counted as not verified, and its JUnit case is skipped with
+/// that reason, never a pass: README "Degrading, not failing".
+#[test]
+fn a_check_left_undone_by_a_failed_read_is_not_verified_in_every_count() {
+    const WHY: &str = "cannot list things at the cluster scope: forbidden";
+    type Edit = fn(&mut Snapshot);
+    let cases: [(&str, Edit); 3] = [
+        ("rotation", |s| {
+            s.cluster.csi_driver = Observed::unknown(WHY);
+        }),
+        ("restart", |s| {
+            s.workloads.items.clear();
+            s.workloads.gaps.all = Some(WHY.into());
+        }),
+        ("issuer", |s| {
+            tk::unmount(s, tk::APP);
+            s.cluster.oidc_issuer = Observed::unknown(WHY);
+        }),
+    ];
+    for (name, edit) in cases {
+        let mut s = live(tk::healthy());
+        edit(&mut s);
+        let chains = diagnose(&s);
+        assert!(
+            chains.iter().any(|c| c
+                .links
+                .iter()
+                .any(|l| l.status == kvchain::chain::Status::Unknown
+                    && l.facts.iter().any(|f| f.label == "not checked"))),
+            "{name}: {chains:#?}"
+        );
+        let (headline, summary) = headline_and_summary(&s);
+        assert!(
+            summary["unverified"].as_u64().unwrap_or(0) >= 1,
+            "{name}: {summary}"
+        );
+        assert!(headline.contains("not verified"), "{name}: {headline}");
+        let xml = kvchain::output::junit::render(
+            &s,
+            &chains,
+            &kvchain::output::Context {
+                scan: None,
+                base: None,
+                fail_on: kvchain::output::FailOn::Error,
+            },
+        );
+        assert!(
+            xml.contains("<skipped") && xml.contains(WHY),
+            "{name}: {xml}"
+        );
+    }
+}

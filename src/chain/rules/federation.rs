@@ -96,10 +96,11 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         if cx.mounted() {
             set(link, Status::Ok, "proven by mount");
         } else {
-            unknown(
+            super::unknown_check(
                 link,
                 "issuer unknown",
-                &format!("cluster OIDC issuer: {reason}"),
+                "the cluster's OIDC issuer, which each federated credential must name".into(),
+                &reason,
             );
         }
         return;

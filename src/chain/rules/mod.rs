@@ -109,6 +109,14 @@ pub(crate) fn unknown(link: &mut Link, summary: &'static str, reason: &str) {
     link.facts.push(Fact::new("unknown", reason));
 }
 
+/// [`unknown`] for a check (`what`, said as its own fact) left undone by a failed read:
+/// the "unknown" fact is the read's reason as it stands, which is how the reports tie the
+/// link to that gap (counted as not verified, a skipped JUnit case, audit Q1).
+pub(crate) fn unknown_check(link: &mut Link, summary: &'static str, what: String, reason: &str) {
+    unknown(link, summary, reason);
+    link.facts.push(Fact::new("not checked", what));
+}
+
 /// The chain has no SecretProviderClass to read this link from: pending when it does not
 /// exist, unknown (with the reason) when SecretProviderClasses could not be read in the
 /// namespace — it may well exist.

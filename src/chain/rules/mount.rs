@@ -135,12 +135,11 @@ fn rotation_unread(cx: &Ctx, link: &mut Link) {
         None => cx.cluster().csi_driver.unknown_reason(),
     };
     if let Some(why) = why {
-        unknown(
+        super::unknown_check(
             link,
             "rotation unknown",
-            &format!(
-                "mounted, but whether the driver rotates it (--enable-secret-rotation, KVC702) is not known: {why}"
-            ),
+            "mounted, but whether the driver rotates it (--enable-secret-rotation, KVC702) is not known".into(),
+            why,
         );
     }
 }

@@ -131,10 +131,10 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
         super::unknown(link, "Secret unknown", reason);
         return;
     }
-    if let Some(why) = restart_unknown
+    if let Some((what, why)) = restart_unknown
         && link.findings.is_empty()
     {
-        super::unknown(link, "restart unknown", &why);
+        super::unknown_check(link, "restart unknown", what, why);
         return;
     }
     set(
@@ -254,7 +254,12 @@ fn csi_annotation<'a>(
 
 /// KVC902: env consumption with nothing that restarts the pods when a Secret rotates: one
 /// finding for the pod, naming every synced Secret it reads through env that way.
-fn reloader(cx: &Ctx, link: &mut Link, secrets: &[&str], unread: &mut Option<String>) {
+fn reloader<'c>(
+    cx: &Ctx<'c>,
+    link: &mut Link,
+    secrets: &[&str],
+    unread: &mut Option<(String, &'c str)>,
+) {
     // Reloader rolls Deployments, DaemonSets and StatefulSets (FACTS §10). A CronJob's runs
     // each start a fresh pod that reads the current Secret: nothing to restart. A Job's run
     // reads it once, at start, and nothing (Reloader included) restarts it in place: said as
@@ -329,9 +334,12 @@ fn reloader(cx: &Ctx, link: &mut Link, secrets: &[&str], unread: &mut Option<Str
         // well hold); read but absent (deleted under a running pod) is only said.
         match cx.snap().workloads.unknown_in(cx.ns()) {
             Some(reason) => {
-                *unread = Some(format!(
-                    "whether anything restarts {} when the Secret rotates (its Reloader annotation, KVC902) is not known: {reason}",
-                    cx.owner_resource()
+                *unread = Some((
+                    format!(
+                        "whether anything restarts {} when the Secret rotates (its Reloader annotation, KVC902)",
+                        cx.owner_resource()
+                    ),
+                    reason,
                 ));
             }
             None => link.facts.push(Fact::new(
