@@ -183,6 +183,7 @@ mod serve_exporter;
 mod snapshot_file;
 mod spc_props;
 mod stdout_closed;
+mod sync_mount_unread;
 mod ui_app;
 mod ui_config;
 mod ui_contexts;

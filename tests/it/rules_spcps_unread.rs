@@ -90,10 +90,18 @@ fn a_secret_not_provably_stale_is_unknown_while_spcps_is_unread() {
     assert!(with(&c, Code::KVC805).is_empty(), "{:#?}", c.links);
     let sync = c.link(LinkKind::Sync);
     assert_eq!(sync.status, Status::Unknown, "{sync:#?}");
+    // The read's reason as the unknown fact (the reports tie the link to its gap), and what
+    // could not be told beside it, with the versions compared.
     assert!(
         sync.facts
             .iter()
-            .any(|f| f.observed.contains("forbidden") && f.observed.contains(&V1[..8])),
+            .any(|f| f.label == "unknown" && f.observed.contains("forbidden")),
+        "{sync:#?}"
+    );
+    assert!(
+        sync.facts
+            .iter()
+            .any(|f| f.label == "not checked" && f.observed.contains(&V1[..8])),
         "{sync:#?}"
     );
     // The same pod, the Secret holding the vault's latest: unknown too (the mount may be

@@ -330,3 +330,18 @@ fn a_stuck_pod_stays_undetermined_when_its_pod_statuses_are_unreadable_too() {
     let chains = diagnose(&s);
     assert!(!kvchain::report::undetermined(&s, &chains));
 }
+
+/// A pod in a terminal phase (Failed: evicted, its node shut down) is not waiting for its
+/// mount, whatever its containers last reported: the kubelet never retries it, so no verdict
+/// is missing (the run is not UNDETERMINED for an old evicted pod).
+#[test]
+fn a_failed_pod_that_never_mounted_is_not_waiting_for_its_mount() {
+    let mut s = waiting(SignedDuration::from_mins(90), false);
+    tk::pod_mut(&mut s, APP).phase = "Failed".into();
+    let chains = diagnose(&s);
+    assert_ne!(
+        chains[0].link(LinkKind::Mount).summary,
+        "not started; no event says why"
+    );
+    assert!(!kvchain::report::undetermined(&s, &chains));
+}

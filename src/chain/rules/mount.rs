@@ -40,7 +40,11 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             .push(Fact::new("runtime", "a pod template has no mount yet"));
         return;
     }
-    let waiting = cx.pod.containers.iter().any(|c| matches!(&c.state, ContainerStateObs::Waiting { reason, .. } if reason == "ContainerCreating"));
+    // A pod in a terminal phase (evicted, its node shut down: Failed) waits for nothing: the
+    // kubelet never retries its mount, whatever its containers last reported.
+    let terminal = matches!(cx.pod.phase.as_str(), "Failed" | "Succeeded");
+    let waiting = !terminal
+        && cx.pod.containers.iter().any(|c| matches!(&c.state, ContainerStateObs::Waiting { reason, .. } if reason == "ContainerCreating"));
     if let Some(reason) = cx.snap().spc_statuses.unknown_in(cx.ns()) {
         // Whether it mounted is unknown. But a pod on a node and still not started past the
         // time a mount takes, with the events that would say why unread, has no verdict

@@ -246,6 +246,10 @@ pub(crate) fn keys_lacking<'s>(
 /// failed), not from the Mount link's overall status: a static warning there (rotation off)
 /// says nothing about whether this pod has mounted yet.
 pub(crate) fn awaiting_mount(links: &mut [Link], starting: bool) {
+    if super::unstarted::unseen(&links[LinkKind::Mount.index()]) {
+        mount_unseen(links);
+        return;
+    }
     if !starting {
         return;
     }
@@ -271,11 +275,51 @@ pub(crate) fn awaiting_mount(links: &mut [Link], starting: bool) {
 
 const WAITING: &str = "waiting for mount";
 
+/// The pod's mount is unknown (not started, and why cannot be told) with no cause found: a
+/// Secret the driver writes only after a mount is unknown with it, for the Mount link's own
+/// reason, not KVC802 "no running pod has it mounted", whose fix (keep a pod mounting it) this
+/// pod already follows (audit Q2).
+fn mount_unseen(links: &mut [Link]) {
+    let reasons: Vec<Fact> = links[LinkKind::Mount.index()]
+        .facts
+        .iter()
+        .filter(|f| f.label == "unknown")
+        .cloned()
+        .collect();
+    let sync = &mut links[LinkKind::Sync.index()];
+    let before = sync.findings.len();
+    sync.findings
+        .retain(|f| f.code != Code::KVC802 || f.follows.is_some());
+    if sync.findings.len() == before || !sync.findings.is_empty() {
+        return;
+    }
+    set(sync, Status::Unknown, "mount unknown");
+    sync.facts.extend(reasons);
+    sync.facts.push(Fact::new(
+        "not checked",
+        "the driver creates the synced Secret once a pod has mounted the SecretProviderClass: while this pod's mount is unknown, so is the Secret",
+    ));
+}
+
 /// The synced Secret does not exist. `cause`: a static finding that already explains why the
 /// driver cannot build it (the absence is its effect, not a second cause with its own fix).
 fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: Option<usize>) {
     // Never built whatever mounts it: the cause says so (no KVC802 beside it).
     if cause.is_some() && !cx.mounted() {
+        return;
+    }
+    // Which pods have it mounted is read from the SPC pod statuses: unread, "none" is unknown,
+    // not observed (audit Q2: KVC802 "no running pod has it mounted" beside a running pod).
+    if let Some(reason) = cx.snap().spc_statuses.unknown_in(cx.ns()) {
+        super::unknown_check(
+            link,
+            "mount unknown",
+            format!(
+                "whether a pod has SecretProviderClass {} mounted, without which the driver does not create Secret {} (KVC802), or has and did not (KVC806)",
+                cx.spc_name, so.secret_name
+            ),
+            reason,
+        );
         return;
     }
     let mounted_anywhere = cx

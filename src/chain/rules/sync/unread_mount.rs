@@ -115,7 +115,7 @@ pub(super) fn check(
     link.status = Status::Unknown;
     link.summary = "mount unknown".into();
     let mut why = format!(
-        "{reason}: what pod {} has mounted is not known, so whether Secret {} holds it cannot be told",
+        "what pod {} has mounted is not known, so whether Secret {} holds it cannot be told",
         cx.pod.name, secret.name
     );
     // Behind the vault, but the mount may be as old (a pod older than the version, rotation
@@ -126,7 +126,9 @@ pub(super) fn check(
         why.push_str(", ");
         why.push_str(&latest(b));
     }
-    link.facts.push(Fact::new("unknown", why));
+    // The read's reason as it stands, so the reports tie the link to that gap (audit Q1).
+    link.facts.push(Fact::new("unknown", reason));
+    link.facts.push(Fact::new("not checked", why));
 }
 
 /// The version of its vault object whose value key `key` (built from mounted file `file`)
