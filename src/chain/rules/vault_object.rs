@@ -283,7 +283,15 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
         ));
     } else if let Some(reason) = unknown_reason {
         if cx.mounted() {
-            set(link, Status::Ok, "proven by mount");
+            // The mount proves the objects existed and could be read when it was made; what
+            // only the vault says is not known: an expiry on its way (KVC604), a version made
+            // since that the mount lags (KVC703), the version disabled since (audit Q4).
+            super::unknown_check(
+                link,
+                "versions unknown",
+                "the mount proves the objects existed and could be read when it was made; whether one expires soon (KVC604), was disabled since, or has a newer version the mount lags (KVC703) is known only from the vault".into(),
+                &reason,
+            );
         } else {
             unknown(link, "Azure unknown", &reason);
         }
