@@ -253,3 +253,26 @@ fn the_node_subnet_rule_finds_a_managed_vnet_subnet_and_enables_its_service_endp
         assert!(!f.fix.contains('!'), "{}", f.fix);
     }
 }
+
+/// The vault unread, Key Vault's own 403 says public access is disabled
+/// (ForbiddenByConnection): IP and VNet rules are not honoured then (the ARM property's
+/// description), so the fix is a private endpoint, not the node subnet's rule (audit R5).
+#[test]
+fn public_access_disabled_in_the_403_is_fixed_by_a_private_endpoint_with_the_vault_unread() {
+    let mut s = tk::healthy();
+    s.azure = AzureObs::unknown("no Azure credentials");
+    let message = "failed to get objectType:secret, objectName:web-db-pass, objectVersion:: GET https://kv-shop.vault.azure.net/secrets/web-db-pass/\n--------------------------------------------------------------------------------\nRESPONSE 403: 403 Forbidden\nERROR CODE: ForbiddenByConnection\n--------------------------------------------------------------------------------\n{\"error\":{\"code\":\"Forbidden\",\"message\":\"Public network access is disabled and request is not from a trusted service nor via an approved private link.\",\"innererror\":{\"code\":\"ForbiddenByConnection\"}}}";
+    let c = one(&failing_with(s, message));
+    let f = find(&c, Code::KVC505);
+    assert!(
+        f.fix.contains("az network private-endpoint create"),
+        "{}",
+        f.fix
+    );
+    assert!(
+        !f.fix.starts_with("SUBNET=")
+            || f.fix.find("private-endpoint") < f.fix.find("network-rule add"),
+        "{}",
+        f.fix
+    );
+}
