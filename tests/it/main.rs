@@ -184,6 +184,7 @@ mod snapshot_file;
 mod spc_props;
 mod stdout_closed;
 mod sync_mount_unread;
+mod sync_terminating;
 mod ui_app;
 mod ui_config;
 mod ui_contexts;

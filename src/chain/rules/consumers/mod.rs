@@ -102,7 +102,10 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
     keys::emit(cx, link, asks);
     // Why the restart check could not be made (the owner's annotations unread).
     let mut restart_unknown = None;
-    if !env_secrets.is_empty() {
+    // A terminating pod is restarted by nothing and needs no restart: what holds its env is
+    // going away with it (its owner may be gone too, so no restart target could be named:
+    // audit S1).
+    if !env_secrets.is_empty() && !cx.pod.deleting {
         reloader(cx, link, &env_secrets, &mut restart_unknown);
     }
     // An Ingress serving a Secret the driver has not built has no certificate either.

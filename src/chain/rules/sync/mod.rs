@@ -275,6 +275,35 @@ pub(crate) fn awaiting_mount(links: &mut [Link], starting: bool) {
 
 const WAITING: &str = "waiting for mount";
 
+/// Every pod that has the SPC mounted is terminating (its workload deleted, or a node lost):
+/// the driver's SPC pod status reconciler skips a pod being deleted ("pod is being
+/// terminated, skipping reconcile"), and the Secret, collected with its owners (FACTS §2, §11
+/// "Owners"), is not written again: KVC802, no mount to come, not KVC806's "recreated within 5
+/// minutes" (audit S1). True when it said so.
+fn terminating_only(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) -> bool {
+    if !cx.pod.deleting {
+        return false;
+    }
+    let mut pods = cx.ix.pods_mounting(cx.ns(), cx.spc_name).peekable();
+    if pods.peek().is_none() || !pods.all(|p| p.deleting) {
+        return false;
+    }
+    link.findings.push(cx.remedied(
+        Code::KVC802,
+        format!("Secret/{}", so.secret_name),
+        format!(
+            "synced Secret {} does not exist and will not be created again: every pod that has SecretProviderClass {} mounted is terminating, and the driver does not reconcile a pod being deleted; no running mount, no Secret",
+            so.secret_name, cx.spc_name
+        ),
+        vec![format!(
+            "pods mounting {} in {}: all terminating (deletionTimestamp set)",
+            cx.spc_name,
+            cx.ns()
+        )],
+    ));
+    true
+}
+
 /// The pod's mount is unknown (not started, and why cannot be told) with no cause found: a
 /// Secret the driver writes only after a mount is unknown with it, for the Mount link's own
 /// reason, not KVC802 "no running pod has it mounted", whose fix (keep a pod mounting it) this
@@ -342,6 +371,9 @@ fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: Option<usize
     }
     if !cx.mounted() {
         set(link, Status::Pending, "not mounted");
+        return;
+    }
+    if terminating_only(cx, link, so) {
         return;
     }
     if let Some(f) = cause.and_then(|i| link.findings.get_mut(i)) {
