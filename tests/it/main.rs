@@ -59,6 +59,7 @@ mod lab_daemonset;
 mod lab_diagnosis;
 mod lab_history_list;
 mod lab_nodes;
+mod lab_object_faults;
 mod lab_one_cause;
 mod lab_pending;
 mod lab_pinned;

@@ -230,7 +230,17 @@ impl LabVault {
         let id = version_id(&self.name, name, n);
         let content = match value {
             Some(v) => v.to_vec(),
-            None => obj.latest().map(|v| v.content.clone()).unwrap_or_default(),
+            // A re-stamp reads the current value first: Key Vault refuses to read a disabled
+            // version (FACTS §5, 403 SecretDisabled), as kvchain's live action says (audit S3).
+            None => match obj.versions.first() {
+                Some(latest) if !latest.enabled => {
+                    return Err(format!(
+                        "refused: the latest version of secret {name} in vault {} is disabled (403 SecretDisabled: Operation get is not allowed on a disabled secret); enable it before a rotation test",
+                        self.name
+                    ));
+                }
+                _ => obj.latest().map(|v| v.content.clone()).unwrap_or_default(),
+            },
         };
         let expires = obj.latest().and_then(|v| v.expires);
         if let Some(obj) = self.objects.get_mut(&(t, name.to_string())) {

@@ -124,10 +124,11 @@ pub enum Undo {
         vault: String,
         network: NetworkSpec,
     },
+    /// The objects a delete or disable touched, as they were: one, or the three of a
+    /// certificate (its certificate, the secret and the key Key Vault manages with it).
     Object {
         vault: String,
-        key: (ObjectType, String),
-        object: LabObject,
+        objects: Vec<((ObjectType, String), LabObject)>,
     },
     Spc {
         key: (String, String),
@@ -382,22 +383,37 @@ fn change(world: &mut World, id: &str, wk: &WorkloadKey) -> Result<Undo, String>
                 .vaults
                 .get_mut(&t.vault)
                 .ok_or("vault not in the lab")?;
-            let object = v
-                .objects
-                .get(&key)
-                .cloned()
-                .ok_or("object not in the vault")?;
-            if id == "delete-object" {
-                v.objects.remove(&key);
-            } else if let Some(o) = v.objects.get_mut(&key)
-                && let Some(latest) = o.versions.first_mut()
-            {
-                latest.enabled = false;
+            if !v.objects.contains_key(&key) {
+                return Err("object not in the vault".into());
+            }
+            // A certificate's secret and key are Key Vault's, with the certificate's lifetime:
+            // deleting or disabling the certificate takes them with it, and either of them is
+            // deleted or disabled only through it (audit S2: the lab left the secret serving).
+            let certificate = v.objects.contains_key(&(ObjectType::Cert, key.1.clone()));
+            let keys: Vec<(ObjectType, String)> = match certificate {
+                true => [ObjectType::Cert, ObjectType::Secret, ObjectType::Key]
+                    .map(|t| (t, key.1.clone()))
+                    .into_iter()
+                    .filter(|k| v.objects.contains_key(k))
+                    .collect(),
+                false => vec![key],
+            };
+            let objects: Vec<_> = keys
+                .iter()
+                .filter_map(|k| Some((k.clone(), v.objects.get(k)?.clone())))
+                .collect();
+            for k in &keys {
+                if id == "delete-object" {
+                    v.objects.remove(k);
+                } else if let Some(o) = v.objects.get_mut(k)
+                    && let Some(latest) = o.versions.first_mut()
+                {
+                    latest.enabled = false;
+                }
             }
             Undo::Object {
                 vault: t.vault.clone(),
-                key,
-                object,
+                objects,
             }
         }
         "remove-pod-label" => {
@@ -489,7 +505,14 @@ impl Undo {
             Undo::Fics { identity, .. } => format!("fics/{identity}"),
             Undo::RoleAssignments(_) => "role-assignments".into(),
             Undo::Network { vault, .. } => format!("network/{vault}"),
-            Undo::Object { vault, key, .. } => format!("object/{vault}/{:?}/{}", key.0, key.1),
+            // A certificate's three objects are one piece.
+            Undo::Object { vault, objects } => match objects.as_slice() {
+                [(key, _)] => format!("object/{vault}/{:?}/{}", key.0, key.1),
+                _ => format!(
+                    "object/{vault}/certificate/{}",
+                    objects.first().map_or("", |(k, _)| k.1.as_str())
+                ),
+            },
             Undo::Spc { key, .. } => format!("spc/{}/{}", key.0, key.1),
             // A label on a workload's template, the workload itself: both the workloads.
             Undo::PodLabel { .. } | Undo::Workload(_) => "workloads".into(),
@@ -512,19 +535,21 @@ fn restore(world: &mut World, undo: Undo) -> Result<(), String> {
                 v.network = network;
             }
         }
-        Undo::Object { vault, key, object } => {
+        Undo::Object { vault, objects } => {
             if let Some(v) = world.vaults.get_mut(&vault) {
                 // Keep versions written meanwhile; restore the enabled flags / the object.
-                match v.objects.get_mut(&key) {
-                    Some(o) => {
-                        for ver in o.versions.iter_mut() {
-                            if let Some(old) = object.versions.iter().find(|x| x.id == ver.id) {
-                                ver.enabled = old.enabled;
+                for (key, object) in objects {
+                    match v.objects.get_mut(&key) {
+                        Some(o) => {
+                            for ver in o.versions.iter_mut() {
+                                if let Some(old) = object.versions.iter().find(|x| x.id == ver.id) {
+                                    ver.enabled = old.enabled;
+                                }
                             }
                         }
-                    }
-                    None => {
-                        v.objects.insert(key, object);
+                        None => {
+                            v.objects.insert(key, object);
+                        }
                     }
                 }
             }

@@ -434,9 +434,15 @@ fn restore(w: &mut World, vault: &str, object: &str, version: &str) -> Result<St
         .versions
         .iter()
         .find(|v| v.id == version)
-        .ok_or_else(|| format!("secret {object} has no version {version} in vault {vault}"))?
-        .content
-        .clone();
+        .ok_or_else(|| format!("secret {object} has no version {version} in vault {vault}"))?;
+    // Reading it is a GET of that version, which Key Vault refuses while it is disabled
+    // (FACTS §5, 403 SecretDisabled; audit S3).
+    if !content.enabled {
+        return Err(format!(
+            "refused: version {version} of secret {object} in vault {vault} is disabled (403 SecretDisabled: Operation get is not allowed on a disabled secret); enable it to restore its value"
+        ));
+    }
+    let content = content.content.clone();
     let message = w.rotate_secret(vault, object, Some(&content))?;
     Ok(format!("{message} (value of version {version} restored)"))
 }
