@@ -213,7 +213,7 @@ fn allow_subnet(kv: &str) -> String {
 pub(crate) fn firewall_commands(cx: &Ctx) -> (String, String) {
     let kv = cx.keyvault_arg();
     let subnet = node_subnet(cx);
-    let allow = allow_subnet(&kv);
+    let allow = allow_subnet(kv);
     let vault = cx.vault.or_else(|| cx.ix.vault(cx.keyvault()));
     // The vault unread, its own 403 may say that public access is off (ForbiddenByConnection,
     // "Public network access is disabled"): a rule is ignored there too (audit R5).
