@@ -72,6 +72,12 @@ pub fn decisive(message: &str) -> String {
             parts.push(p);
         }
     };
+    // azidentity's first line, "<Credential> authentication failed. <reason>" ([SDK]
+    // errors.go): the reason is the cause when the body has no AADSTS code (the IMDS's "the
+    // requested identity isn't assigned to this resource").
+    if let Some(line) = credential_failure(message) {
+        add(line);
+    }
     // "RESPONSE 404: 404 Not Found" (azure-sdk-for-go) / "StatusCode=403".
     if let Some(status) = after(message, "RESPONSE ").map(|r| take_until(r, &['\n', ','])) {
         add(format!("RESPONSE {}", status.trim()));
@@ -95,6 +101,10 @@ pub fn decisive(message: &str) -> String {
         add(first.to_string());
     } else if let Some(a) = after(message, "AADSTS") {
         add(format!("AADSTS{}", take_until(a, &['.', '\n'])));
+    } else if let Some(d) = json_string(message, "error_description") {
+        // An OAuth error body (Entra ID, the node's IMDS): no `message`, the cause is here.
+        let first = d.find(". ").map_or(d.as_str(), |i| &d[..=i]);
+        add(first.to_string());
     }
     if parts.is_empty() {
         // Wrapped errors (the CSI driver's "…, err: rpc error: code = Unknown desc = …,
@@ -123,6 +133,17 @@ pub fn evidence(e: &str) -> String {
         }
         _ => decisive(e),
     }
+}
+
+/// `<Credential> authentication failed. <reason>` when the reason is said on that line (an
+/// AADSTS failure leaves it empty: its body says why).
+fn credential_failure(message: &str) -> Option<String> {
+    const FAILED: &str = " authentication failed.";
+    let at = message.find(FAILED)?;
+    let credential = message[..at].rsplit([' ', '\n', ':']).next()?;
+    let reason = take_until(&message[at + FAILED.len()..], &['\n']).trim();
+    (credential.ends_with("Credential") && !reason.is_empty())
+        .then(|| format!("{credential} authentication failed. {reason}"))
 }
 
 fn after<'a>(s: &'a str, needle: &str) -> Option<&'a str> {

@@ -82,6 +82,7 @@ catalog! {
     KVC705 => Mount, Error, "objects YAML malformed or an item invalid";
     KVC706 => Mount, Error, "two objects map to the same mounted filename";
     KVC707 => Mount, Error, "the CSI volume is mounted by no container: the kubelet never mounts it, so no files and no synced Secret";
+    KVC708 => Mount, Error, "the SPC's objects add up to more than the driver takes in one gRPC answer from the provider (4 MiB by default)";
     KVC801 => Sync, Error, "secretObjects objectName matches no mounted file: the synced Secret is never created";
     KVC802 => Sync, Warning, "synced Secret absent because no running pod mounts the SPC";
     KVC803 => Sync, Warning, "synced Secret used by something that does not mount the SPC: garbage-collected with its owners";
@@ -166,6 +167,7 @@ pub fn short(code: Code) -> &'static str {
         KVC705 => "bad objects",
         KVC706 => "file clash",
         KVC707 => "not mounted",
+        KVC708 => "too large",
         KVC801 => "no such file",
         KVC802 => "not synced",
         KVC803 => "GC risk",

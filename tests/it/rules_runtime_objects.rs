@@ -54,11 +54,12 @@ fn kvc701_unexplained_failed_mount_shown_verbatim() {
         NS,
         &pod,
         "secrets-store-inline",
-        "grpc: received message larger than max (5242880 vs. 4194304)",
+        // Not the gRPC size limit (FACTS §3), which is KVC708's.
+        "failed to write file: no such file or directory",
     ));
     let chains = run(&s);
     let f = only(&chains, Code::KVC701);
-    assert!(f.evidence[0].contains("received message larger than max"));
+    assert!(f.evidence[0].contains("failed to write file: no such file or directory"));
     assert_eq!(chains[0].link(LinkKind::Mount).status, Status::Broken);
 }
 

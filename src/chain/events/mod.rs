@@ -107,6 +107,22 @@ pub fn classify(message: &str) -> Option<Code> {
     if token!(m, "AADSTS700016") {
         return Some(Code::KVC301);
     }
+    // Service-principal mode's credential (the nodePublishSecretRef Secret's clientsecret):
+    // Entra's "Invalid client secret provided" (7000215) and "An expired client secret was
+    // provided" (7000222) (learn.microsoft.com, azure/developer/java/sdk/
+    // troubleshooting-authentication-service-principal). Only that mode sends a secret.
+    if token!(m, "AADSTS7000215") || token!(m, "AADSTS7000222") {
+        return Some(Code::KVC302);
+    }
+    // Node identity mode (useVMManagedIdentity, FACTS §5): the node's metadata endpoint has
+    // no identity with the userAssignedIdentityID asked, i.e. none assigned to the node's
+    // scale set ([SDK] azidentity: "the requested identity isn't assigned to this resource",
+    // body "Identity not found").
+    if has!(m, "the requested identity isn't assigned to this resource")
+        || (has!(m, "ManagedIdentityCredential") && has!(m, "Identity not found"))
+    {
+        return Some(Code::KVC301);
+    }
     // Key Vault refusing a token issued by another tenant.
     if token!(m, "AKV10032") {
         return Some(Code::KVC406);
@@ -174,6 +190,13 @@ pub fn classify(message: &str) -> Option<Code> {
         "FailedToLookupProviderGRPCClient"
     ) {
         return Some(Code::KVC104);
+    }
+    // The provider answered with more than the driver's gRPC client takes (FACTS §3: ">4 MiB";
+    // [D] provider_client.go isMaxRecvMsgSizeError, which leaves out the machine's own limit).
+    if has!(m, "received message larger than max")
+        && !message.contains("larger than max length allowed on current machine")
+    {
+        return Some(Code::KVC708);
     }
     if has!(m, "Readonly is not true in request") {
         return Some(Code::KVC103);
@@ -278,13 +301,15 @@ pub fn classify_event(reason: &str, message: &str) -> Option<Code> {
     })
 }
 
-/// Every literal [`classify`] looks for (at most 64: one bit each): one Aho-Corasick pass over
+/// Every literal [`classify`] looks for (at most 128: one bit each): one Aho-Corasick pass over
 /// a message tells which occur, instead of up to sixty substring searches (each event of every
 /// chain).
-const NEEDLES: [&str; 63] = [
+const NEEDLES: [&str; 69] = [
     " permission on key vault '",
     "429",
     "AADSTS700016",
+    "AADSTS7000215",
+    "AADSTS7000222",
     "AADSTS70021",
     "AADSTS700211",
     "AADSTS700213",
@@ -301,10 +326,12 @@ const NEEDLES: [&str; 63] = [
     "ForbiddenByConnection",
     "ForbiddenByFirewall",
     "ForbiddenByRbac",
+    "Identity not found",
     "Invalid vault name",
     "Invalid vaultObjectTypes",
     "KeyDisabled",
     "KeyNotFound",
+    "ManagedIdentityCredential",
     "No matching federated identity record found",
     "PFX format only supported",
     "Public network access is disabled",
@@ -331,16 +358,18 @@ const NEEDLES: [&str; 63] = [
     "is not allowed on a disabled",
     "keyvaultName is not provided",
     "nodePublishSecretRef secret is not set",
-    "not found",
     "not found in the list of registered CSI drivers",
+    "not found",
     "objectEncoding only supported",
     "objects is not set",
     "only one identity mode can be enabled",
+    "received message larger than max",
     "secretproviderclasses.secrets-store.csi.x-k8s.io",
     "service account tokens",
     "strconv.ParseBool: parsing",
     "syncSecret.enabled",
     "tenantId is not provided",
+    "the requested identity isn't assigned to this resource",
     "token for audience api://AKSIdentityBinding not found",
     "token for audience api://AzureADTokenExchange not found",
     "unmarshal failed for keyVaultObjects",
@@ -356,26 +385,26 @@ fn needles() -> &'static AhoCorasick {
 struct Haystack<'m> {
     text: &'m str,
     /// Bit `i` set: `NEEDLES[i]` occurs in `text`.
-    found: u64,
+    found: u128,
 }
 
 impl<'m> Haystack<'m> {
     fn of(text: &'m str) -> Self {
         let found = needles()
             .find_overlapping_iter(text)
-            .fold(0u64, |bits, m| bits | 1 << m.pattern().as_usize());
+            .fold(0u128, |bits, m| bits | 1 << m.pattern().as_usize());
         Haystack { text, found }
     }
 
     /// Whether any needle of `bits` ([`bit`]s or'ed together) occurs.
-    fn any(&self, bits: u64) -> bool {
+    fn any(&self, bits: u128) -> bool {
         self.found & bits != 0
     }
 }
 
 /// The bit of `needle` in [`Haystack::found`], worked out at compile time by [`has!`] and
 /// [`token!`]: a needle missing from [`NEEDLES`] fails the build, not the search.
-const fn bit(needle: &str) -> u64 {
+const fn bit(needle: &str) -> u128 {
     let mut i = 0;
     while i < NEEDLES.len() {
         if same(NEEDLES[i].as_bytes(), needle.as_bytes()) {
@@ -402,7 +431,7 @@ const fn same(a: &[u8], b: &[u8]) -> bool {
 
 /// `needle` present with no alphanumeric character glued to either side (so `AADSTS70021`
 /// does not match `AADSTS700211`, and `429` does not match inside a version id).
-fn has_token(m: &Haystack, bit: u64, needle: &str) -> bool {
+fn has_token(m: &Haystack, bit: u128, needle: &str) -> bool {
     if !m.any(bit) {
         return false;
     }

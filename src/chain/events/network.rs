@@ -42,19 +42,53 @@ pub struct VaultUnreached<'m> {
 /// The vault request of `message` that got no answer, if that is what the message says.
 pub fn unreached_vault(message: &str) -> Option<VaultUnreached<'_>> {
     // A DNS lookup that itself timed out is a DNS failure: the name is what did not resolve.
-    let how = if message.contains("no such host") || message.contains("dial tcp: lookup ") {
-        Unreached::Dns
-    } else if message.contains("context deadline exceeded")
-        || message.contains("i/o timeout")
-        || message.contains("Client.Timeout exceeded")
-    {
-        Unreached::Timeout
+    let first = |markers: &[&str]| markers.iter().filter_map(|m| message.find(m)).min();
+    let (how, at) = if let Some(at) = first(&["no such host", "dial tcp: lookup "]) {
+        (Unreached::Dns, at)
+    } else if let Some(at) = first(&[
+        "context deadline exceeded",
+        "i/o timeout",
+        "Client.Timeout exceeded",
+    ]) {
+        (Unreached::Timeout, at)
     } else {
         return None;
     };
-    let host = vault_host(message)?;
+    // The request that failed is the one named last before the failure: an adal token
+    // refresh "for request to https://<vault>…" that timed out at "Post
+    // https://login.microsoftonline.com/…: dial tcp: i/o timeout" (AKV#186) is Entra ID not
+    // answering, not the vault. A failure before any URL keeps the message's vault.
+    let host = match last_host(&message[..at]) {
+        Some(h) => is_vault_host(h).then_some(h)?,
+        None => vault_host(message)?,
+    };
     let vault = &host[..host.find('.')?];
     Some(VaultUnreached { host, vault, how })
+}
+
+/// The host of the last `http(s)://` URL in `text`.
+fn last_host(text: &str) -> Option<&str> {
+    let (at, scheme) = ["https://", "http://"]
+        .iter()
+        .filter_map(|s| text.rfind(s).map(|at| (at, s.len())))
+        .max()?;
+    Some(host_at(&text[at + scheme..]))
+}
+
+/// The host name `rest` starts with.
+fn host_at(rest: &str) -> &str {
+    let end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.'))
+        .unwrap_or(rest.len());
+    &rest[..end]
+}
+
+/// Whether `host` is `<vault>.vault.<cloud suffix>`.
+fn is_vault_host(host: &str) -> bool {
+    let lower = host.to_ascii_lowercase();
+    VAULT_SUFFIXES
+        .iter()
+        .any(|s| lower.ends_with(s) && lower.len() > s.len())
 }
 
 /// The vault a message's request went to (`GET https://kv-shop.vault.azure.net/…` →
@@ -67,16 +101,8 @@ pub fn vault_named(message: &str) -> Option<&str> {
 /// The first `https://<vault>.vault.<cloud suffix>` host the message names.
 fn vault_host(message: &str) -> Option<&str> {
     message.match_indices("https://").find_map(|(at, _)| {
-        let rest = &message[at + "https://".len()..];
-        let end = rest
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.'))
-            .unwrap_or(rest.len());
-        let host = &rest[..end];
-        let lower = host.to_ascii_lowercase();
-        VAULT_SUFFIXES
-            .iter()
-            .any(|s| lower.ends_with(s) && lower.len() > s.len())
-            .then_some(host)
+        let host = host_at(&message[at + "https://".len()..]);
+        is_vault_host(host).then_some(host)
     })
 }
 

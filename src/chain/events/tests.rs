@@ -225,7 +225,20 @@ fn sync_events() {
 
 #[test]
 fn unexplained_and_volume_extraction() {
-    let m = wrapped("grpc: received message larger than max");
+    // FACTS §3's ">4 MiB" message is explained (KVC708); the machine's own limit, which the
+    // driver does not count as its flag's ([D] provider_client.go isMaxRecvMsgSizeError), and
+    // an error no rule knows are not.
+    let big = wrapped(
+        "rpc error: code = ResourceExhausted desc = grpc: received message larger than max (5242990 vs. 4194304)",
+    );
+    assert_eq!(classify(&big), Some(Code::KVC708));
+    assert_eq!(
+        classify(&wrapped(
+            "grpc: received message larger than max length allowed on current machine"
+        )),
+        None
+    );
+    let m = wrapped("failed to write file: no such file or directory");
     assert_eq!(classify(&m), None);
     assert_eq!(volume_of(&m), Some("secrets-store01-inline"));
     assert!(is_followup(

@@ -7,7 +7,7 @@ use super::{
     vault_object,
 };
 use crate::chain::catalog::Code;
-use crate::chain::context::{Ctx, event_evidence};
+use crate::chain::context::{AuthMode, Ctx, event_evidence};
 use crate::chain::events;
 use crate::chain::model::{Finding, Link, LinkKind, Status, Text};
 
@@ -326,6 +326,12 @@ fn contradicted(f: &mut Finding, link: LinkKind, read: Option<&str>) {
 /// asked that is not the cluster's, says the SPC's tenantID is wrong (KVC404, FACTS §11).
 fn resolve(cx: &Ctx, code: Code, e: &crate::snapshot::EventObs) -> Code {
     match code {
+        // Service-principal mode (FACTS §5): the application AADSTS700016 names is the
+        // nodePublishSecretRef Secret's clientid, the Secret's finding (`sp_entra`).
+        Code::KVC301 if matches!(cx.mode, AuthMode::ServicePrincipal { .. }) => Code::KVC302,
+        // Node identity mode: the node's metadata endpoint (not Entra's tenant) answered; the
+        // identity it lacks is userAssignedIdentityID's (`identity::node_identity_missing`).
+        Code::KVC301 if matches!(cx.mode, AuthMode::VmIdentity { .. }) => Code::KVC301,
         Code::KVC301
             if cx.identity.is_some() || remedy::foreign_tenant(cx, &e.message).is_some() =>
         {

@@ -68,6 +68,12 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         }
         return;
     }
+    // Node identity mode: userAssignedIdentityID is what names it (FACTS §5), not clientID.
+    if matches!(cx.mode, AuthMode::VmIdentity { .. }) {
+        link.findings
+            .push(super::node_identity::missing(cx, &client));
+        return;
+    }
     link.findings.push(cx.remedied(
         Code::KVC301,
         cx.spc_resource(),

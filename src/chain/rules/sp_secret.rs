@@ -201,7 +201,8 @@ fn secret_finding(
     )
 }
 
-/// The provider's `could not find <key> in secrets` in service-principal mode: the
+/// The provider's `could not find <key> in secrets` in service-principal mode (or Entra ID
+/// refusing the keys' credential, [`super::sp_entra`]): the
 /// nodePublishSecretRef Secret lacks that key or holds it empty (an empty value counts as
 /// missing), which its key names alone cannot tell (a replayed snapshot). The Secret is at
 /// fault, not the SecretProviderClass.
@@ -209,11 +210,15 @@ pub(crate) fn from_event(cx: &Ctx, e: &EventObs, evidence: &str) -> Option<Findi
     let AuthMode::ServicePrincipal { secret } = &cx.mode else {
         return None;
     };
+    let name = secret.as_str();
+    // Entra ID refusing the credential the keys hold (a wrong app id, secret or tenant).
+    if let Some(f) = super::sp_entra::from_event(cx, name, e, evidence) {
+        return Some(f);
+    }
     let key = KEYS.into_iter().find(|k| {
         e.message
             .contains(&format!("could not find {k} in secrets"))
     })?;
-    let name = secret.as_str();
     // The key as the Secret spells it, when it has one (patched in place).
     let spelt = cx
         .snap()

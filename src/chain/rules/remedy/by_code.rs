@@ -232,7 +232,11 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                 "az identity list --query \"[?clientId=='{}'].{{name:name,rg:resourceGroup}}\" -o table",
                 client_id(cx)
             ),
-            edit_spc(cx, "parameters.clientID: the clientId of an existing managed identity (az identity show -g <rg> -n <name> --query clientId -o tsv)"),
+            match cx.mode {
+                // Node identity mode reads userAssignedIdentityID, never clientID (FACTS §5).
+                AuthMode::VmIdentity { .. } => edit_spc(cx, "parameters.userAssignedIdentityID: the clientId of a managed identity assigned to the node pool's scale set (the AKS add-on's: az aks show --query addonProfiles.azureKeyvaultSecretsProvider.identity.clientId)"),
+                _ => edit_spc(cx, "parameters.clientID: the clientId of an existing managed identity (az identity show -g <rg> -n <name> --query clientId -o tsv)"),
+            },
         ),
         KVC302 => (
             get_spc(cx, "-o yaml"),
@@ -397,6 +401,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                 ),
             ),
         ),
+        KVC708 => message_size::commands(cx, None),
         KVC801 => (
             show_spc(cx, "{.spec.secretObjects}"),
             edit_spc(cx, "secretObjects[].data[].objectName: the mounted file name (objectAlias if set)"),

@@ -48,6 +48,9 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
     if code == KVC704 {
         (confirm, fix) = throttling_commands(cx, e);
     }
+    if code == KVC708 {
+        (confirm, fix) = message_size::commands(cx, Some(&e.message));
+    }
     // Another provider's SPC (vault, aws…): its provider is not the Azure add-on's or chart's
     // to install; what kvchain can say is where to look on the node.
     if code == KVC104 && crate::chain::rules::provider::is_other(cx) {
@@ -80,6 +83,11 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
         && let Some(f) = crate::chain::rules::sp_secret::from_event(cx, e, &evidence)
     {
         return f;
+    }
+    // Node identity mode: the node's metadata endpoint refused userAssignedIdentityID's
+    // identity (the requested identity isn't assigned to this resource).
+    if code == KVC301 && matches!(cx.mode, crate::chain::context::AuthMode::VmIdentity { .. }) {
+        return crate::chain::rules::node_identity::from_event(cx, evidence);
     }
     let spc = cx.spc_resource();
     let (resource, message) = match code {
@@ -205,6 +213,7 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
             )
         }
         KVC705 => (spc, "the provider rejected the objects of the SecretProviderClass".to_string()),
+        KVC708 => (spc, message_size::message(cx, &e.message)),
         KVC801 => (spc, "the driver cannot build the synced Secret: a secretObjects objectName matches no mounted file".to_string()),
         KVC806 => (spc, "the driver failed to create or update the synced Secret".to_string()),
         KVC106 => (cx.owner_resource(), format!("{} cannot create its pods: admission refused them (message in evidence)", cx.owner_resource())),

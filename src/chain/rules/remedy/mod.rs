@@ -20,6 +20,7 @@ mod credential;
 mod driver_install;
 mod federated_credential;
 mod from_event;
+pub(crate) mod message_size;
 pub(crate) mod network;
 mod owner;
 mod paused;
