@@ -492,18 +492,16 @@ fn lag(cx: &Ctx, link: &mut Link, poll: Duration) {
     }
 }
 
-/// The version a mount of `o` should hold: the vault's latest, or with objectVersionHistory
-/// (> 1) the newest enabled one, as `<type>/<name>/0` holds it (FACTS §1, §5: disabled
-/// versions are skipped).
+/// The version a mount of `o` should hold: the vault's latest. With objectVersionHistory
+/// (> 1) `<type>/<name>/0` holds the newest enabled version (FACTS §1, §5: disabled versions
+/// are skipped), so a disabled latest shifts the indexes: what /0 holds then is not a lag to
+/// measure from a creation time (the lost index is KVC801's), and none is returned.
 fn newest_mounted<'v>(
     o: &crate::spc::SpcObject,
     obj: &'v crate::snapshot::VaultObject,
 ) -> Option<&'v crate::snapshot::ObjectVersion> {
-    if o.object_version_history.is_some_and(|n| n > 1) {
-        obj.versions.iter().find(|v| v.enabled)
-    } else {
-        obj.latest()
-    }
+    let latest = obj.latest()?;
+    (latest.enabled || o.object_version_history.is_none_or(|n| n <= 1)).then_some(latest)
 }
 
 /// A mount behind the vault's latest version while the first poll since rotation was turned
