@@ -32,6 +32,22 @@ pub struct AzureSpc {
     pub problems: Vec<SpcProblem>,
 }
 
+impl AzureSpc {
+    /// Whether item `index` names its file by an absolute objectName (no objectAlias), which
+    /// the provider refuses: `file name must be a relative path` (FACTS §5).
+    pub fn absolute_object_name(&self, index: usize) -> bool {
+        self.problems.iter().any(|pr| {
+            pr.message.starts_with(RELATIVE)
+                && pr.field.strip_prefix("objects.array[").is_some_and(|r| {
+                    r.strip_prefix(index.to_string().as_str()) == Some("].objectName")
+                })
+        })
+    }
+}
+
+/// The provider's refusal of an absolute file name ([P] validateFileName).
+const RELATIVE: &str = "file name must be a relative path";
+
 /// A parse or validation problem, located as precisely as the input allows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpcProblem {
@@ -85,14 +101,25 @@ impl SpcObject {
     }
 
     /// Whether `id` is the one the provider reports for this object in
-    /// SecretProviderClassPodStatus (`secret/<objectName>`). Compared in place: it is asked
-    /// for every object of every chain, and building or splitting the id searched and copied.
+    /// SecretProviderClassPodStatus (`secret/<objectName>`). With objectVersionHistory > 1 the
+    /// provider reports one id per version, `<type>/<objectName>/<i>` (FACTS §1), index 0 the
+    /// newest (§5): `…/0` is then the object's id, the one its current version is read from
+    /// (audit O2). Compared in place: it is asked for every object of every chain, and
+    /// building or splitting the id searched and copied.
     pub fn is_status_id(&self, id: &str) -> bool {
         let (t, name) = (self.object_type_raw.as_str(), self.object_name.as_str());
-        id.len() == t.len() + 1 + name.len()
-            && id.starts_with(t)
+        let base = t.len() + 1 + name.len();
+        let rest = if id.len() == base {
+            ""
+        } else if self.object_version_history.is_some_and(|n| n > 1) && id.len() == base + 2 {
+            "/0"
+        } else {
+            return false;
+        };
+        id.starts_with(t)
             && id[t.len()..].starts_with('/')
-            && id.ends_with(name)
+            && id[t.len() + 1..].starts_with(name)
+            && id.ends_with(rest)
     }
 }
 
@@ -324,10 +351,7 @@ fn validate_object(o: &SpcObject, field: &str, problems: &mut Vec<SpcProblem>) {
     if file.contains("..") {
         push(named_by, "file name must not contain '..'".into());
     } else if file.starts_with('/') {
-        push(
-            named_by,
-            format!("file name must be a relative path: {file}"),
-        );
+        push(named_by, format!("{RELATIVE}: {file}"));
     }
     if let Some(p) = &o.file_permission
         && (p.len() > 4 || u32::from_str_radix(p, 8).is_err())
@@ -461,6 +485,8 @@ mod tests {
         ] {
             assert!(!spc.objects[0].is_status_id(other), "{other}");
         }
+        // No history: the index form is no id of this object.
+        assert!(!spc.objects[0].is_status_id("secret/db-pass/0"));
         assert_eq!(spc.objects[0].object_version, None);
         assert_eq!(spc.objects[1].object_type, Some(ObjectType::Key));
         assert_eq!(

@@ -77,7 +77,7 @@ catalog! {
     KVC604 => VaultObject, Warning, "object expired or expiring within 7 days";
     KVC701 => Mount, Error, "FailedMount with a message no rule explains";
     KVC702 => Mount, Warning, "secret rotation disabled in the driver";
-    KVC703 => Mount, Warning, "mounted version differs from the vault's latest for longer than the poll interval";
+    KVC703 => Mount, Warning, "mounted version differs from the vault's latest for longer than the poll interval, or the mount predates an edit of the SPC's objects";
     KVC704 => Mount, Warning, "Key Vault throttling (429)";
     KVC705 => Mount, Error, "objects YAML malformed or an item invalid";
     KVC706 => Mount, Error, "two objects map to the same mounted filename";

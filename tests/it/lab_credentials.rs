@@ -186,10 +186,18 @@ fn rotation_reports_a_deleted_credentials_secret_in_the_reconcilers_words() {
 /// (KVC105) instead of a healthy mount beside "no token".
 #[test]
 fn identity_binding_mounts_need_the_binding_audience() {
-    let healthy = include_str!("../../assets/scenarios/healthy.yaml").replace(
-        "    clientID: e2ef6ca4-8b82-5fca-9991-b28fc1e02a92\n",
-        "    clientID: e2ef6ca4-8b82-5fca-9991-b28fc1e02a92\n    useAzureTokenProxy: \"true\"\n",
-    );
+    // The identity holds its binding credential too (FACTS §5: one per identity, audience
+    // api://AKSIdentityBinding), which serves the binding's exchange once the token is there.
+    let healthy = include_str!("../../assets/scenarios/healthy.yaml")
+        .replace(
+            "    clientID: e2ef6ca4-8b82-5fca-9991-b28fc1e02a92\n",
+            "    clientID: e2ef6ca4-8b82-5fca-9991-b28fc1e02a92\n    useAzureTokenProxy: \"true\"\n",
+        )
+        .replace(
+            "      audiences: [api://AzureADTokenExchange]\n",
+            "      audiences: [api://AzureADTokenExchange]\n    - name: aks-identity-binding\n      issuer: https://westeurope.oic.prod-aks.azure.com/5c7e1f2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b/6d8f2a3b-4c5e-4f70-9b1c-2d3e4f5a6b7c/\n      subject: system:serviceaccount:kube-system:identity-binding\n      audiences: [api://AKSIdentityBinding]\n",
+        );
+    assert!(healthy.contains("aks-identity-binding"));
     let run = |cluster: &str| {
         let sc = lab::scenario::parse(
             "binding",

@@ -172,7 +172,7 @@ pub fn classify(message: &str) -> Option<Code> {
     }
     // No answer from the vault at all (DNS, deadline; FACTS §11): `rules::resolve` tells a
     // name no vault has (KVC506) from a vault the nodes cannot reach.
-    if unreached_vault(message).is_some() {
+    if unanswered(message) {
         return Some(Code::KVC505);
     }
     if token!(m, "429") || has!(m, "Too Many Requests") {
@@ -246,6 +246,8 @@ pub fn classify(message: &str) -> Option<Code> {
         "PFX format only supported",
         "objectEncoding only supported",
         "file name must not contain",
+        // An absolute objectAlias or objectName (FACTS §5: relative, [P] validateFileName).
+        "file name must be a relative path",
         // The provider's, for the list and for one item (v1.4 to v1.8.2 parseObjects).
         "failed to yaml unmarshal objects",
         "unmarshal failed for keyVaultObjects"
@@ -304,7 +306,7 @@ pub fn classify_event(reason: &str, message: &str) -> Option<Code> {
 /// Every literal [`classify`] looks for (at most 128: one bit each): one Aho-Corasick pass over
 /// a message tells which occur, instead of up to sixty substring searches (each event of every
 /// chain).
-const NEEDLES: [&str; 69] = [
+const NEEDLES: [&str; 70] = [
     " permission on key vault '",
     "429",
     "AADSTS700016",
@@ -353,6 +355,7 @@ const NEEDLES: [&str; 69] = [
     "failed to yaml unmarshal objects",
     "fetching NodePublishSecretRef",
     "file matching objectName",
+    "file name must be a relative path",
     "file name must not contain",
     "invalid objectFormat",
     "is not allowed on a disabled",

@@ -19,6 +19,11 @@ pub enum Unreached {
     Dns,
     /// No answer in time (`context deadline exceeded`, `i/o timeout`).
     Timeout,
+    /// The kubelet's own deadline on the mount call ran out (`rpc error: code =
+    /// DeadlineExceeded desc = context deadline exceeded`, AKV#1063): the provider was still
+    /// waiting, and no host is named. FACTS §11 Network: a mistyped vault name or a private
+    /// endpoint without its DNS zone linked shows this way.
+    MountDeadline,
 }
 
 impl Unreached {
@@ -27,6 +32,9 @@ impl Unreached {
         match self {
             Unreached::Dns => "does not resolve",
             Unreached::Timeout => "does not answer in time (context deadline exceeded)",
+            Unreached::MountDeadline => {
+                "got no answer before the kubelet's deadline on the mount (rpc error: code = DeadlineExceeded, no host named)"
+            }
         }
     }
 }
@@ -91,6 +99,23 @@ fn is_vault_host(host: &str) -> bool {
         .any(|s| lower.ends_with(s) && lower.len() > s.len())
 }
 
+/// Whether `message` is the kubelet's deadline on the whole mount call, naming no host
+/// (`MountVolume.SetUp failed for volume "…" : rpc error: code = DeadlineExceeded desc =
+/// context deadline exceeded`, the title of AKV#1063, which FACTS §11 Network cites): the
+/// vault named by the SecretProviderClass got no answer in time. A deadline on the token
+/// endpoint or another named host is not one.
+pub fn mount_deadline(message: &str) -> bool {
+    message.contains("code = DeadlineExceeded")
+        && message.contains("context deadline exceeded")
+        && !message.contains("https://")
+}
+
+/// Whether `message` is a vault request that got no answer at all: one naming the vault's
+/// host ([`unreached_vault`]), or the kubelet's deadline on the mount ([`mount_deadline`]).
+pub fn unanswered(message: &str) -> bool {
+    unreached_vault(message).is_some() || mount_deadline(message)
+}
+
 /// The vault a message's request went to (`GET https://kv-shop.vault.azure.net/…` →
 /// `kv-shop`): what a fix names when the SecretProviderClass that says it could not be read.
 pub fn vault_named(message: &str) -> Option<&str> {
@@ -139,6 +164,18 @@ mod tests {
         );
         let u = unreached_vault(&m).expect("unreached");
         assert_eq!((u.vault, u.how), ("kv-demo", Unreached::Timeout));
+    }
+
+    #[test]
+    fn the_kubelets_deadline_names_no_host_but_is_unanswered() {
+        // AKV#1063's title, verbatim.
+        let m = "MountVolume.SetUp failed for volume \"my-secrets-store\" : rpc error: code = DeadlineExceeded desc = context deadline exceeded";
+        assert!(mount_deadline(m) && unanswered(m));
+        assert_eq!(unreached_vault(m), None);
+        let token = format!(
+            "{WRAP}POST https://login.microsoftonline.com/t/oauth2/v2.0/token\nrpc error: code = DeadlineExceeded desc = context deadline exceeded"
+        );
+        assert!(!mount_deadline(&token) && !unanswered(&token));
     }
 
     #[test]

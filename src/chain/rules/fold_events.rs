@@ -339,10 +339,14 @@ fn resolve(cx: &Ctx, code: Code, e: &crate::snapshot::EventObs) -> Code {
         }
         // A vault host that does not resolve, named by no vault read: the name (FACTS §11).
         // A timeout is not: the public name resolved, so the vault exists somewhere.
+        // The kubelet's deadline names no host: the SPC's vault, when no vault read has that
+        // name (FACTS §11: a mistyped name shows as `context deadline exceeded` too).
         Code::KVC505
             if events::unreached_vault(&e.message).is_some_and(|u| {
                 u.how == events::Unreached::Dns && remedy::network::names_no_vault(cx, u.vault)
-            }) =>
+            }) || (events::mount_deadline(&e.message)
+                && remedy::network::spc_vault_host(cx)
+                    .is_some_and(|(v, _)| remedy::network::names_no_vault(cx, &v))) =>
         {
             Code::KVC506
         }

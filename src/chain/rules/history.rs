@@ -217,7 +217,7 @@ pub(crate) fn firewall_open_now(
         return None;
     }
     // No answer at all (DNS, a private endpoint): the network rules are not what failed.
-    if crate::chain::events::unreached_vault(&e.message).is_some() {
+    if crate::chain::events::unanswered(&e.message) {
         return None;
     }
     let vault = cx.vault.filter(|v| super::access::network_admits(v))?;

@@ -128,6 +128,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         link,
         csi.map_or(Duration::from_secs(120), |c| c.rotation_poll_interval),
     );
+    super::sync::mount_unapplied(cx, link);
 }
 
 /// A mounted link whose rotation check (KVC702) could not be made: the driver's flags were
@@ -251,7 +252,10 @@ pub(crate) fn objects(cx: &Ctx, p: &AzureSpc, link: &mut Link) {
                 }
             })
             .collect();
-        let format = if said.iter().any(|s| s.contains("array:")) {
+        // The YAML shape helps only where the string or an item did not parse; an item's
+        // field that the provider refuses (`objects.array[0].objectAlias`) is not about it.
+        let shape_at_fault = objects_problems.iter().any(|pr| !pr.field.contains("]."));
+        let format = if !shape_at_fault || said.iter().any(|s| s.contains("array:")) {
             ""
         } else {
             ". The parameter is a YAML string: `array:` followed by one `- |` string per object, each holding objectName and objectType"
@@ -357,6 +361,20 @@ fn object_edit(field: &str, message: &str) -> Option<String> {
         m if m.starts_with("file name must not contain '..'") => {
             "a file name without '..'".to_string()
         }
+        // FACTS §5: the file name must be relative; the file lands in the volume's mountPath
+        // whatever it says, so its last part is the name meant (audit O5).
+        m if m.starts_with("file name must be a relative path") => {
+            let path = m.split_once(": ").map_or("", |(_, p)| p.trim());
+            let base = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+            if base.is_empty() || base == ".." {
+                return None;
+            }
+            if field.ends_with(".objectName") {
+                format!("{base} (the Key Vault name, which has no '/')")
+            } else {
+                format!("{base} (a relative name: the file is written in the volume's mountPath)")
+            }
+        }
         _ => return None,
     };
     Some(format!("{field}: {edit}"))
@@ -401,7 +419,9 @@ fn lag(cx: &Ctx, link: &mut Link, poll: Duration) {
         else {
             continue;
         };
-        let Some(latest) = obj.latest() else { continue };
+        let Some(latest) = newest_mounted(o, obj) else {
+            continue;
+        };
         let Some(mounted) = st.objects.iter().find(|so| o.is_status_id(&so.id)) else {
             continue;
         };
@@ -473,6 +493,18 @@ fn lag(cx: &Ctx, link: &mut Link, poll: Duration) {
             ],
         ));
     }
+}
+
+/// The version a mount of `o` should hold: the vault's latest. With objectVersionHistory
+/// (> 1) `<type>/<name>/0` holds the newest enabled version (FACTS §1, §5: disabled versions
+/// are skipped), so a disabled latest shifts the indexes: what /0 holds then is not a lag to
+/// measure from a creation time (the lost index is KVC801's), and none is returned.
+fn newest_mounted<'v>(
+    o: &crate::spc::SpcObject,
+    obj: &'v crate::snapshot::VaultObject,
+) -> Option<&'v crate::snapshot::ObjectVersion> {
+    let latest = obj.latest()?;
+    (latest.enabled || o.object_version_history.is_none_or(|n| n <= 1)).then_some(latest)
 }
 
 /// A mount behind the vault's latest version while the first poll since rotation was turned

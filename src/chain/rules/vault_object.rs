@@ -93,6 +93,13 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
         };
         let Some(obj) = state else {
             co.status = Status::Broken;
+            // An absolute objectName is refused as the file's name (FACTS §5): KVC705 on the
+            // Mount link names the name to use, which is the vault's too (audit O5).
+            if p.absolute_object_name(o.index) {
+                untyped.push(format!("objects[{}] {}", o.index, o.object_name));
+                out.push(co);
+                continue;
+            }
             if let Some(other) = under_other_type(cx, &vault, t, &o.object_name) {
                 wrong_type(cx, link, o, t, other);
                 out.push(co);
@@ -277,7 +284,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
         link.facts.push(Fact::new(
             "not fetched",
             format!(
-                "{}: objectType is not secret, key or cert, so the provider fetches nothing (KVC705 on Mount)",
+                "{}: objectType is not secret, key or cert, or objectName is an absolute path, so the provider writes nothing (KVC705 on Mount)",
                 untyped.join(", ")
             ),
         ));

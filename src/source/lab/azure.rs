@@ -287,13 +287,18 @@ pub struct Token {
 }
 
 /// Entra: exchange the pod's service-account token (issuer, subject, audience) for an access
-/// token of the application `client_id` in `tenant`.
+/// token of the application `client_id` in `tenant`. With identity `binding`
+/// (`useAzureTokenProxy`) the token is the one for api://AKSIdentityBinding, and the identity
+/// needs one federated credential for any number of workloads (FACTS §5): the lab takes any
+/// credential of the identity with that audience as the binding's (the binding's own issuer
+/// and subject are not simulated), never a workload-identity credential per service account.
 pub fn exchange<'i>(
     mut candidates: impl Iterator<Item = &'i LabIdentity>,
     client_id: &str,
     tenant: &str,
     issuer: &str,
     subject: &str,
+    binding: bool,
 ) -> Result<Token, String> {
     // A tenant that is neither a tenant id nor a domain (`tid` in upstream examples) is no
     // tenant at all: Entra answers that before it looks for the application (codes.yaml
@@ -319,10 +324,14 @@ pub fn exchange<'i>(
         ));
     };
     // Exact, case-sensitive comparison of all three (Graph FIC docs).
+    let audience = if binding {
+        BINDING_AUDIENCE
+    } else {
+        TOKEN_AUDIENCE
+    };
     let matched = id.fics.iter().any(|f| {
-        f.issuer == issuer
-            && f.subject == subject
-            && f.audiences.iter().any(|a| a == TOKEN_AUDIENCE)
+        f.audiences.iter().any(|a| a == audience)
+            && (binding || (f.issuer == issuer && f.subject == subject))
     });
     if !matched {
         return Err(msg::token_exchange_failed(
@@ -330,7 +339,7 @@ pub fn exchange<'i>(
             tenant,
             400,
             "invalid_request",
-            &msg::aadsts70021(issuer, subject, TOKEN_AUDIENCE),
+            &msg::aadsts70021(issuer, subject, audience),
             70021,
         ));
     }

@@ -334,6 +334,7 @@ fn token_for(az: &AzureWorld, auth: &Auth, tenant: &str, subject: &str) -> Resul
                 tenant,
                 &az.cluster.oidc_issuer_url,
                 subject,
+                matches!(auth, Auth::Binding { .. }),
             )
         }
         // The node's metadata endpoint answers with the identity itself, in its own tenant:

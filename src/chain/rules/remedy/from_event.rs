@@ -78,6 +78,19 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
         let (resource, message, confirm, fix) = network::unreached(cx, code, u);
         return cx.finding(code, resource, message, vec![evidence], confirm, fix);
     }
+    // The kubelet's deadline names no host: the request went to the SPC's vault (audit O4).
+    if matches!(code, KVC505 | KVC506)
+        && events::mount_deadline(&e.message)
+        && let Some((vault, host)) = network::spc_vault_host(cx)
+    {
+        let u = events::VaultUnreached {
+            host: &host,
+            vault: &vault,
+            how: events::Unreached::MountDeadline,
+        };
+        let (resource, message, confirm, fix) = network::unreached(cx, code, u);
+        return cx.finding(code, resource, message, vec![evidence], confirm, fix);
+    }
     // Service-principal mode: a key the provider misses is the Secret's fault, not the SPC's.
     if code == KVC302
         && let Some(f) = crate::chain::rules::sp_secret::from_event(cx, e, &evidence)
@@ -166,10 +179,15 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
                     p.issuer, p.subject, p.audience
                 )
             });
+            // The credentials compared when known (FACTS §11); identity binding's own (§5).
+            let compared = binding::compared(cx, p.as_ref());
+            if let Some(f) = binding::fix(cx) {
+                fix = f;
+            }
             (
                 format!("ManagedIdentity/{}", cx.identity.map_or_else(|| client_id(cx), |i| i.name.clone())),
                 format!(
-                    "token exchange rejected (AADSTS70021): no federated credential on clientID {} matches issuer, subject and audience together{proven}. The credentials are not visible here, so the credential's issuer (often a missing or extra trailing '/'), subject or audience may be the field that differs",
+                    "token exchange rejected (AADSTS70021): no federated credential on clientID {} matches issuer, subject and audience together{proven}{compared}",
                     client_id(cx)
                 ),
             )

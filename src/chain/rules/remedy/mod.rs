@@ -15,6 +15,7 @@ use crate::snapshot::DriverInstall;
 
 mod access;
 mod audience;
+mod binding;
 mod by_code;
 mod credential;
 mod driver_install;

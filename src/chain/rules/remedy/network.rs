@@ -22,6 +22,14 @@ pub(crate) fn names_no_vault(cx: &Ctx, vault: &str) -> bool {
     cx.ix.vault(vault).is_none() && vault_gap(&cx.azure().vaults.gaps, vault).is_none()
 }
 
+/// The vault the SecretProviderClass names and its host (`<name>.vault.<cloud suffix>`): where
+/// a mount that got no answer and names no host (the kubelet's deadline, FACTS §11) went.
+pub(crate) fn spc_vault_host(cx: &Ctx) -> Option<(String, String)> {
+    let vault = cx.params.as_deref()?.keyvault_name.clone()?;
+    let host = format!("{vault}.vault.{}", vault_suffix(cx));
+    Some((vault, host))
+}
+
 /// The visible vault whose name is nearest to `vault` (a typo: at most 3 edits away).
 fn nearest_vault<'a>(cx: &Ctx<'a>, vault: &str) -> Option<&'a str> {
     cx.azure()
@@ -90,6 +98,9 @@ pub(crate) fn unreached(
         (Some(_), false) => format!(
             "the vault exists, so the nodes' DNS or egress (a firewall, a proxy, a route) stops the request to {}",
             u.host
+        ),
+        (None, _) if u.how == Unreached::MountDeadline => format!(
+            "kvchain cannot see the vault; a private endpoint whose private DNS zone {zone} is not linked to the cluster's VNet shows this way, and so does a mistyped vault name"
         ),
         (None, _) => format!(
             "kvchain cannot see the vault; a private endpoint whose private DNS zone {zone} is not linked to the cluster's VNet shows this way (a mistyped name shows as a DNS failure)"
@@ -271,5 +282,5 @@ fn public_access_refused(message: &str) -> bool {
 /// Whether an event is a request that never got an answer: what its link's objects say
 /// cannot contradict it (the DNS zone and the route are not read).
 pub(crate) fn is_unanswered(message: &str) -> bool {
-    crate::chain::events::unreached_vault(message).is_some()
+    crate::chain::events::unanswered(message)
 }

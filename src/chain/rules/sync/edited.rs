@@ -24,6 +24,16 @@ pub(super) enum Rotation {
 /// and the SPCPS's last writes: rotation updates both, so either one being recent means a
 /// poll ran then.
 pub(super) fn rotation(cx: &Ctx, secret: &SecretObs) -> Rotation {
+    let written = [secret.updated_at, cx.status.and_then(|st| st.updated_at)]
+        .into_iter()
+        .flatten()
+        .max();
+    rotation_since(cx, written)
+}
+
+/// Rotation's stance toward an SPC edit not applied by what was last written at `written`
+/// (`None`: not known when).
+pub(super) fn rotation_since(cx: &Ctx, written: Option<jiff::Timestamp>) -> Rotation {
     let Some(csi) = cx.cluster().csi_driver.known() else {
         return Rotation::NotOn;
     };
@@ -31,10 +41,6 @@ pub(super) fn rotation(cx: &Ctx, secret: &SecretObs) -> Rotation {
         return Rotation::NotOn;
     }
     let poll = csi.rotation_poll_interval;
-    let written = [secret.updated_at, cx.status.and_then(|st| st.updated_at)]
-        .into_iter()
-        .flatten()
-        .max();
     let Some(written) = written else {
         return Rotation::Stuck {
             ago: None,

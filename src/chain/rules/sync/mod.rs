@@ -10,6 +10,7 @@ mod shape;
 mod stale_readers;
 mod tls;
 mod typed;
+mod unapplied;
 mod unlisted;
 mod unread_mount;
 mod waiting;
@@ -17,6 +18,7 @@ pub(crate) use edited::mount_predates_edit;
 pub(crate) use failed_create::event_cause;
 pub(crate) use shape::{object_typos, written_by_others};
 pub(crate) use stale_readers::stale_blocks_readers;
+pub(crate) use unapplied::mount_unapplied;
 pub(crate) use waiting::present;
 
 use super::remedy;
@@ -568,11 +570,12 @@ fn content(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, secret: &crate::sna
     link.findings.push(f);
 }
 
-/// The objects the SPC lists that the pod's mount (SecretProviderClassPodStatus) lacks: the
-/// mount too predates an edit of the SPC.
-fn unmounted_objects(cx: &Ctx) -> Option<String> {
+/// The objects the SPC lists that the pod's mount (SecretProviderClassPodStatus) lacks, and
+/// the versions it pins that the mount does not hold: the mount predates an edit of the SPC.
+pub(crate) fn unmounted_objects(cx: &Ctx) -> Option<String> {
     let status = cx.status?;
     let params = cx.params.as_deref()?;
+    let repinned = unapplied::repinned(params, status);
     let missing: Vec<&str> = params
         .objects
         .iter()
@@ -586,11 +589,16 @@ fn unmounted_objects(cx: &Ctx) -> Option<String> {
         })
         .map(|o| o.object_name.as_str())
         .collect();
-    if missing.is_empty() {
+    if missing.is_empty() && repinned.is_empty() {
         return None;
     }
+    let mut now = Vec::new();
+    if !missing.is_empty() {
+        now.push(format!("also list {}", missing.join(", ")));
+    }
+    now.extend(repinned);
     Some(format!(
-        "SecretProviderClassPodStatus of pod {} lists {}; the SPC's objects now also list {}: the mount predates the edit",
+        "SecretProviderClassPodStatus of pod {} lists {}; the SPC's objects now {}: the mount predates the edit",
         cx.pod.name,
         if status.objects.is_empty() {
             "no objects".to_string()
@@ -602,7 +610,7 @@ fn unmounted_objects(cx: &Ctx) -> Option<String> {
                 .collect::<Vec<_>>()
                 .join(", ")
         },
-        missing.join(", ")
+        now.join(" and ")
     ))
 }
 

@@ -81,6 +81,18 @@ fn history_slip<'p>(
     })
 }
 
+/// The history object (objectVersionHistory > 1) whose file name, without an index, is
+/// `name`: it writes `name/<i>` only.
+fn history_bare<'p>(
+    params: &'p crate::spc::AzureSpc,
+    name: &str,
+) -> Option<&'p crate::spc::SpcObject> {
+    params
+        .objects
+        .iter()
+        .find(|o| o.object_version_history.is_some_and(|n| n > 1) && o.file_name() == name)
+}
+
 /// Whether the driver writes a file named `name` for this SPC (alias or name; `alias/i` with
 /// version history, for the enabled versions the vault holds).
 fn is_mounted_file(cx: &Ctx, name: &str) -> bool {
@@ -394,6 +406,32 @@ fn unmatched_keys(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
                 evidence.push(line);
             }
             edits.push(edit);
+            objects_confirm = true;
+            continue;
+        }
+        // The bare file name of a history object: the provider writes `<file>/0` (the newest
+        // enabled version) to `<file>/<n-1>` and no `<file>` (FACTS §2 "`alias/0` for
+        // history", §5), alias or not. The item is listed: adding it again clashes (audit O1).
+        if let Some(o) = history_bare(params, name) {
+            let file = o.file_name();
+            let n = o.object_version_history.unwrap_or(2);
+            why.push(format!(
+                "key {}: objectName {name} matches no mounted file: objects[{}] ({}) has objectVersionHistory: {n}, so its files are {file}/0 (the newest version) to {file}/{}, and no file is named {file}",
+                d.key,
+                o.index,
+                o.object_name,
+                n - 1
+            ));
+            evidence.push(format!(
+                "objects[{}]: {{objectName: {}, objectAlias: {}, objectVersionHistory: {n}}}",
+                o.index,
+                o.object_name,
+                o.object_alias.as_deref().unwrap_or("")
+            ));
+            edits.push(format!(
+                "secretObjects[{}].data[key={}].objectName: {file}/0",
+                so.secret_name, d.key
+            ));
             objects_confirm = true;
             continue;
         }
