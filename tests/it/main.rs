@@ -27,6 +27,7 @@ mod check_blocked_counts;
 mod check_ci;
 mod check_classes;
 mod check_echoed_names;
+mod check_fix_notes;
 mod check_fix_shell_words;
 mod check_fleet;
 mod check_manifests;
