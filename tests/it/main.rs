@@ -131,6 +131,7 @@ mod rules_cause;
 mod rules_client_id_sides;
 mod rules_compound_pods;
 mod rules_consumers;
+mod rules_deny_model;
 mod rules_driver_per_node;
 mod rules_earlier_pod;
 mod rules_events;

@@ -210,7 +210,8 @@ fn a_vault_with_public_access_disabled_is_fixed_by_a_private_endpoint_not_a_rule
     };
     let f = find(&one(&s), Code::KVC505).clone();
     assert!(
-        f.fix.contains("az keyvault network-rule add -n kv-shop --subnet \"$SUBNET\""),
+        f.fix
+            .contains("az keyvault network-rule add -n kv-shop --subnet \"$SUBNET\""),
         "{}",
         f.fix
     );

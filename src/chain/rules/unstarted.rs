@@ -101,8 +101,14 @@ pub(crate) fn silent_mount(cx: &Ctx, link: &mut Link) -> bool {
 /// from its creation when the kubelet's time is not known.
 fn waited_past(cx: &Ctx, grace: SignedDuration) -> Option<Waited> {
     let since = match cx.pod.kubelet_since {
-        Some(at) => Waited { at, what: "taken by its node's kubelet" },
-        None => Waited { at: cx.pod.created_at?, what: "created" },
+        Some(at) => Waited {
+            at,
+            what: "taken by its node's kubelet",
+        },
+        None => Waited {
+            at: cx.pod.created_at?,
+            what: "created",
+        },
     };
     let due = since.at.checked_add(grace).ok()?;
     cx.ix.clock().after(due).then_some(since)

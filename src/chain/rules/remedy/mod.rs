@@ -35,8 +35,8 @@ mod webhook;
 mod workload_identity;
 
 pub(crate) use access::{
-    grant_read, grant_roles, policy_confirm, policy_flag, principal, role_for, roles_needed,
-    set_policy, types_needed, vault_scope,
+    grant_read, grant_read_as, grant_roles, policy_confirm, policy_flag, principal, role_for,
+    roles_needed, set_policy, types_needed, vault_scope,
 };
 pub(crate) use audience::{
     AUDIENCE, audiences_needed, cluster_audiences, token_audience, token_requests_fix,
