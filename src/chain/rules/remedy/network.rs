@@ -213,7 +213,7 @@ fn allow_subnet(kv: &str) -> String {
 pub(crate) fn firewall_commands(cx: &Ctx) -> (String, String) {
     let kv = cx.keyvault_arg();
     let subnet = node_subnet(cx);
-    let allow = allow_subnet(&kv);
+    let allow = allow_subnet(kv);
     let vault = cx.vault.or_else(|| cx.ix.vault(cx.keyvault()));
     if vault.is_none_or(|v| v.network.public_access) {
         return (
