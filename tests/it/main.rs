@@ -138,6 +138,7 @@ mod rules_events;
 mod rules_firewall_history;
 mod rules_fix_safety;
 mod rules_fixes;
+mod rules_helm_release;
 mod rules_identity;
 mod rules_identity_fixes;
 mod rules_identity_move;

@@ -80,6 +80,7 @@ pub fn empty() -> Snapshot {
                 sync_secret_enabled: Observed::Known(true),
                 azure_provider: Observed::Known(true),
                 install: None,
+                helm: None,
                 placement: Observed::unknown("not observed"),
                 manifest: None,
             }),

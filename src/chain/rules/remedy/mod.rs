@@ -20,6 +20,7 @@ mod credential;
 mod driver_install;
 mod federated_credential;
 mod from_event;
+mod helm;
 pub(crate) mod network;
 mod owner;
 mod paused;
@@ -46,6 +47,7 @@ pub(crate) use credential::service_principal_edits;
 pub(crate) use driver_install::{install_confirm, install_fix};
 pub(crate) use federated_credential::fic_create;
 pub(crate) use from_event::from_event;
+pub(crate) use helm::driver_upgrade;
 pub(crate) use owner::{edit_owner, edit_pod_owner, mount_as_directory, set_env};
 pub(crate) use paused::{Hold, reloader_held, reloader_held_in, rolled_in};
 pub(crate) use reloader::{on_delete_commands, partition_commands, resume_commands};
@@ -60,8 +62,6 @@ pub(crate) use tenant::{home_tenant, tenant_key_to_edit};
 pub(crate) use workload_identity::{Leaving, switch_to_workload_identity};
 
 pub(crate) const CSIDRIVER: &str = "CSIDriver/secrets-store.csi.k8s.io";
-
-pub(super) const HELM_DRIVER: &str = "helm upgrade csi-secrets-store secrets-store-csi-driver/secrets-store-csi-driver -n kube-system --reuse-values";
 
 /// `-g <resource group> -n <cluster>` of `az aks` commands: what the snapshot knows (the lab's
 /// Cluster), else the shell variables `$CLUSTER_RG` / `$CLUSTER` for the user to set.
@@ -111,13 +111,14 @@ pub(crate) fn install(cx: &Ctx) -> Option<DriverInstall> {
 }
 
 /// The command that changes a driver flag: the add-on's `az aks addon update` flags, or the
-/// Helm chart's values; both when the install method is not known.
-pub(crate) fn driver_setting(cx: &Ctx, addon_flags: &str, helm_values: &str) -> String {
+/// Helm chart's values (`key=value`) on the release that installed the driver; both when the
+/// install method is not known.
+pub(crate) fn driver_setting(cx: &Ctx, addon_flags: &str, helm_values: &[&str]) -> String {
     let addon = format!(
         "az aks addon update {} -a azure-keyvault-secrets-provider {addon_flags}",
         aks_args(cx)
     );
-    let helm = format!("{HELM_DRIVER} --set {helm_values}");
+    let helm = helm::driver_upgrade(cx, helm_values);
     match install(cx) {
         Some(DriverInstall::AksAddon) => addon,
         Some(DriverInstall::Helm) => helm,
