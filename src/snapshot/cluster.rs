@@ -128,6 +128,10 @@ pub struct CsiDriverFacts {
     /// How the driver was installed (from its DaemonSet); `None` when not seen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub install: Option<DriverInstall>,
+    /// The Helm release that installed the driver, from its DaemonSet's labels; `None` when
+    /// they were not seen (not Helm, an older snapshot, labels removed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub helm: Option<HelmRelease>,
     /// Scheduling constraints of the driver and provider DaemonSets (presence is per node).
     #[serde(default = "not_observed")]
     pub placement: Observed<Vec<PlacementObs>>,
@@ -135,6 +139,25 @@ pub struct CsiDriverFacts {
     /// edits that document, not an installer's release the files do not show.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manifest: Option<(String, usize)>,
+}
+
+/// A Helm release as its resources' labels show it: every chart template of the driver's and
+/// the Azure provider's charts labels its objects `app.kubernetes.io/instance: <release>` and
+/// `helm.sh/chart: <chart>-<version>` ([D] and [P] `templates/_helpers.tpl`), and Helm 3
+/// annotates them `meta.helm.sh/release-name` / `meta.helm.sh/release-namespace`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HelmRelease {
+    /// The release name.
+    pub name: String,
+    /// The release's namespace (`helm upgrade -n`).
+    pub namespace: String,
+    /// The chart the release installed: the driver's own (`secrets-store-csi-driver`), or the
+    /// Azure provider's (`csi-secrets-store-provider-azure`), which carries the driver as a
+    /// subchart whose values sit under `secrets-store-csi-driver.`.
+    pub chart: String,
+    /// The chart's version, when its label carries one: the upgrade keeps it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
 }
 
 /// How the Secrets Store CSI driver was installed: it decides which command changes its flags
@@ -159,6 +182,7 @@ impl Default for CsiDriverFacts {
             sync_secret_enabled: Observed::unknown("not observed"),
             azure_provider: Observed::unknown("not observed"),
             install: None,
+            helm: None,
             placement: Observed::unknown("not observed"),
             manifest: None,
         }

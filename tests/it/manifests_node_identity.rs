@@ -60,3 +60,30 @@ fn a_node_identity_the_volume_sets_is_removed_from_the_volume() {
         );
     }
 }
+
+/// Audit P4: the node identity's tenant, when the SPC's is unusable and the manifests do not
+/// show the cluster's. `az aks show --query identity.tenantId` is the tenant of a
+/// system-assigned control-plane identity only (ManagedClusterIdentity.tenantId), empty on a
+/// cluster with a user-assigned one or a service principal; AKS makes the node identities in
+/// the cluster's subscription, whose tenant `az account show` prints on every cluster.
+#[test]
+fn the_node_identitys_tenant_is_looked_up_as_the_subscriptions() {
+    let spc = SPC_NODE.replace(
+        "tenantId: 5c7e1f2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b",
+        "tenantId: tid",
+    );
+    let app = deployment("app", "app", "");
+    let (_, r, _) = crate::manifest_run::check_docs(&[&spc, &app]);
+    let fixes: Vec<String> = crate::manifest_run::findings_of(&r, "KVC302")
+        .iter()
+        .map(|f| f["fix"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!fixes.is_empty(), "{r:#}");
+    for fix in fixes {
+        assert!(
+            fix.contains("az account show --query tenantId -o tsv")
+                && !fix.contains("identity.tenantId"),
+            "{fix}"
+        );
+    }
+}

@@ -185,6 +185,14 @@ fn driver_fixes_follow_the_install_method() {
         let mut s = tk::healthy();
         if let Observed::Known(csi) = &mut s.cluster.csi_driver {
             csi.install = Some(install);
+            // The release seen on the driver's DaemonSet (rules_helm_release: when it was not
+            // seen, the fix looks it up first).
+            csi.helm = (install == DriverInstall::Helm).then(|| HelmRelease {
+                name: "csi-secrets-store".into(),
+                namespace: "kube-system".into(),
+                chart: "secrets-store-csi-driver".into(),
+                version: None,
+            });
             csi.rotation_enabled = Observed::Known(false);
         }
         let c = one(&s);

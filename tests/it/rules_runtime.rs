@@ -233,6 +233,13 @@ fn kvc105_identity_binding_needs_its_own_audience() {
     assert!(!f.fix.contains("helm"), "{}", f.fix);
     assert!(f.fix.contains("AKS add-on owns"), "{}", f.fix);
     csi(&mut s).install = Some(DriverInstall::Helm);
+    // The release seen on the driver's DaemonSet (rules_helm_release: unseen, it is looked up).
+    csi(&mut s).helm = Some(HelmRelease {
+        name: "csi-secrets-store".into(),
+        namespace: "kube-system".into(),
+        chart: "secrets-store-csi-driver".into(),
+        version: None,
+    });
     // Another SPC of the cluster uses workload identity and the CSIDriver requests nothing:
     // each chain's fix lists both audiences, in one order, so either pasted fixes both.
     let mut wi = s.spcs.items[0].clone();

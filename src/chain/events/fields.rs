@@ -93,6 +93,24 @@ pub fn object_type(message: &str) -> Option<crate::snapshot::ObjectType> {
     crate::snapshot::ObjectType::parse(rest.split(',').next()?)
 }
 
+/// The permission model a Key Vault 403 was refused in (FACTS §5): `Some(true)` for Azure
+/// RBAC (`ForbiddenByRbac`, "Caller is not authorized to perform action", reason
+/// `DeniedWithNoValidRBAC`), `Some(false)` for access policies (`AccessDenied`, "… does not
+/// have secrets get permission on key vault '…'"), `None` when the message says neither.
+pub fn denied_by_rbac(message: &str) -> Option<bool> {
+    let has = |p: &str| message.contains(p);
+    if has("ForbiddenByRbac")
+        || has("Caller is not authorized to perform action")
+        || has("DeniedWithNoValidRBAC")
+    {
+        Some(true)
+    } else if has("AccessDenied") || (has(" does not have ") && has(" permission on key vault '")) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
 /// The audience of "token for audience <audience> not found" (KVC105).
 pub fn token_audience(message: &str) -> Option<&str> {
     let key = "token for audience ";

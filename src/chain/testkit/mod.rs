@@ -18,6 +18,12 @@ mod generated;
 pub use access::*;
 pub use generated::*;
 
+/// Where bash's comment starts in a fix or confirm line (the first unquoted `#` that begins a
+/// word): what a test checks no command follows.
+pub fn comment_at(line: &str) -> Option<usize> {
+    super::rules::remedy::comment_at(line)
+}
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
@@ -74,6 +80,7 @@ pub fn empty() -> Snapshot {
                 sync_secret_enabled: Observed::Known(true),
                 azure_provider: Observed::Known(true),
                 install: None,
+                helm: None,
                 placement: Observed::unknown("not observed"),
                 manifest: None,
             }),

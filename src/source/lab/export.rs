@@ -167,6 +167,7 @@ fn assemble(
             sync_secret_enabled: Observed::Known(c.csi_driver.sync_secret),
             azure_provider: Observed::Known(c.csi_driver.installed),
             install: Some(c.csi_driver.install),
+            helm: super::nodes::helm_release(c.csi_driver.install),
             // The driver's DaemonSets run on Linux nodes (FACTS §11 "Nodes").
             placement: Observed::Known(super::nodes::driver_placement(c.csi_driver.install)),
             manifest: None,

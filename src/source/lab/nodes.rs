@@ -50,6 +50,18 @@ pub fn driver_placement(install: DriverInstall) -> Vec<PlacementObs> {
         .into()
 }
 
+/// The Helm release the lab's Helm install shows on its DaemonSets' labels: the driver's own
+/// chart, released as `csi-secrets-store` in kube-system (the names [`driver_placement`]
+/// gives). The lab models no chart version.
+pub fn helm_release(install: DriverInstall) -> Option<crate::snapshot::HelmRelease> {
+    (install == DriverInstall::Helm).then(|| crate::snapshot::HelmRelease {
+        name: "csi-secrets-store".into(),
+        namespace: "kube-system".into(),
+        chart: "secrets-store-csi-driver".into(),
+        version: None,
+    })
+}
+
 /// Whether the driver's DaemonSet runs a pod on `node` (the same placement rules the
 /// diagnosis applies to a live cluster).
 pub fn driver_runs_on(node: &NodeObs) -> bool {

@@ -268,6 +268,9 @@ async fn csi_driver(client: &Client) -> Observed<CsiDriverFacts> {
             facts.rotation_enabled = Observed::Known(rotation);
             facts.rotation_poll_interval = interval.unwrap_or(DEFAULT_POLL);
             let aks_addon = ds.metadata.name.as_deref() == Some(DRIVER_DAEMONSETS[0]);
+            if !aks_addon && let Ok(all) = &daemonsets {
+                facts.helm = super::helm_release::driver_release(ds, all, is_provider);
+            }
             facts.install = Some(if aks_addon {
                 DriverInstall::AksAddon
             } else {

@@ -19,6 +19,7 @@ mod azure_loop;
 mod cluster;
 pub mod connect;
 pub(crate) mod errors;
+mod helm_release;
 mod kinds;
 mod kubeconfig_error;
 pub mod listed;

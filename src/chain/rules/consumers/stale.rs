@@ -357,12 +357,9 @@ fn stale(
     } else if let Some(m) = sub_path {
         // The restart brings the current value; the next rotation would leave it behind
         // again while the subPath stays (KVC102, said here rather than beside it).
-        f.fix = format!(
-            "{} && {}",
-            f.fix,
-            crate::chain::rules::remedy::mount_as_directory(cx, &container.name, m)
-        )
-        .into();
+        // The restart's note (a DaemonSet's rollout, an OnDelete pod…) goes after both.
+        let edit = crate::chain::rules::remedy::mount_as_directory(cx, &container.name, m);
+        f.fix = crate::chain::rules::remedy::in_turn(&[&f.fix, &edit]).into();
     }
     // The container's own start, where it is listed (a sidecar among the init containers).
     f.confirm = format!(

@@ -80,17 +80,29 @@ fn grant_roles_to(cx: &Ctx, principal: &str, roles: &[&str]) -> String {
 /// not observed), one shell command that asks the vault its `enableRbacAuthorization` (tsv
 /// prints `true`; `false` or empty is access policies) and runs the grant that model reads.
 pub(crate) fn grant_read(cx: &Ctx, principal: &str) -> String {
+    grant_read_as(cx, principal, None, None)
+}
+
+/// [`grant_read`] narrowed to object type `only` (the type a 403 names), and in model
+/// `rbac` (what a 403's own words say, `events::denied_by_rbac`) when the vault is not
+/// observed: the vault observed is the present, an event is history.
+pub(crate) fn grant_read_as(
+    cx: &Ctx,
+    principal: &str,
+    only: Option<crate::snapshot::ObjectType>,
+    rbac: Option<bool>,
+) -> String {
     let kv = cx.keyvault_arg();
-    let roles = || grant_roles_to(cx, principal, &roles_needed(cx, None));
-    let policy = || set_policy(cx, kv, principal, &types_needed(cx, None));
+    let roles = || grant_roles_to(cx, principal, &roles_needed(cx, only));
+    let policy = || set_policy(cx, kv, principal, &types_needed(cx, only));
     let observed = cx.vault.or_else(|| {
         (cx.params.as_deref())
             .and_then(|p| p.keyvault_name.as_deref())
             .and_then(|k| cx.ix.vault(k))
     });
-    match observed {
-        Some(v) if v.rbac => roles(),
-        Some(_) => policy(),
+    match observed.map(|v| v.rbac).or(rbac) {
+        Some(true) => roles(),
+        Some(false) => policy(),
         None => format!(
             "if [ \"$(az keyvault show -n {kv} --query properties.enableRbacAuthorization -o tsv)\" = true ]; then {}; else {}; fi",
             roles(),

@@ -2,7 +2,7 @@
 //! exchange audience, identity binding its own) and the fix for a CSIDriver that requests
 //! none for one of them (KVC105).
 
-use super::{HELM_DRIVER, install};
+use super::{driver_upgrade, install};
 use crate::chain::context::Ctx;
 use crate::snapshot::DriverInstall;
 
@@ -113,7 +113,8 @@ pub(crate) fn token_requests_fix_for(cx: &Ctx, event_audience: Option<&str>) -> 
     let sets: Vec<String> = auds
         .iter()
         .enumerate()
-        .map(|(i, a)| format!("--set 'tokenRequests[{i}].audience={a}'"))
+        .map(|(i, a)| format!("tokenRequests[{i}].audience={a}"))
         .collect();
-    format!("{HELM_DRIVER} {}", sets.join(" "))
+    let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
+    driver_upgrade(cx, &sets)
 }

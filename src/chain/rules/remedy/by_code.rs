@@ -358,7 +358,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         ),
         KVC702 => (
             "kubectl get ds -n kube-system -o yaml | grep -e enable-secret-rotation -e rotation-poll-interval".to_string(),
-            driver_setting(cx, "--enable-secret-rotation", "enableSecretRotation=true"),
+            driver_setting(cx, "--enable-secret-rotation", &["enableSecretRotation=true"]),
         ),
         KVC703 => {
             let status = format!(
@@ -458,10 +458,11 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                     "kubectl delete pod {} -n {ns}  # the AKS add-on always may write Secrets: fix what the driver log names, then remount",
                     cx.pod.name
                 ),
-                Some(DriverInstall::Helm) => format!("{HELM_DRIVER} --set syncSecret.enabled=true"),
-                None => format!(
-                    "{HELM_DRIVER} --set syncSecret.enabled=true  # Helm installs only; the AKS add-on always may write Secrets"
-                ),
+                Some(DriverInstall::Helm) => driver_upgrade(cx, &["syncSecret.enabled=true"]),
+                None => in_turn(&[
+                    &driver_upgrade(cx, &["syncSecret.enabled=true"]),
+                    "# Helm installs only; the AKS add-on always may write Secrets",
+                ]),
             },
         ),
         KVC807 => (

@@ -3,16 +3,19 @@
 //! object, so `az aks enable-addons` is only for add-on clusters (or offered beside the Helm
 //! commands when the installer is unknown).
 //!
-//! The Helm commands install the driver's own chart under the release the other Helm fixes
-//! upgrade ([`HELM_DRIVER`]), and the Azure provider's chart without its bundled copy of the
+//! The Helm commands install the driver's own chart as release `csi-secrets-store` (its
+//! README's name: the other Helm fixes then find it by its labels), and the Azure provider's chart without its bundled copy of the
 //! driver (`secrets-store-csi-driver.install=false`), so one driver runs whichever was missing.
 
-use super::{HELM_DRIVER, aks_args, audiences_needed, install};
+use super::{aks_args, audiences_needed, install};
 use crate::chain::context::Ctx;
 use crate::snapshot::DriverInstall;
 
 const DRIVER_REPO: &str = "helm repo add secrets-store-csi-driver https://kubernetes-sigs.github.io/secrets-store-csi-driver/charts";
 const PROVIDER_REPO: &str = "helm repo add csi-secrets-store-provider-azure https://azure.github.io/secrets-store-csi-driver-provider-azure/charts";
+/// A first install of the driver's own chart (nothing to reuse: the values the mounts need
+/// are set beside it).
+const DRIVER_INSTALL: &str = "helm upgrade --install csi-secrets-store secrets-store-csi-driver/secrets-store-csi-driver -n kube-system";
 const PROVIDER: &str = "helm upgrade --install csi-secrets-store-provider-azure csi-secrets-store-provider-azure/csi-secrets-store-provider-azure -n kube-system --set secrets-store-csi-driver.install=false";
 
 /// The fix for a driver (or Azure provider) that is not there. With the driver installed and
@@ -153,20 +156,16 @@ fn helm(cx: &Ctx) -> String {
     let provider_missing = csi.is_none_or(|c| c.azure_provider.known() != Some(&true));
     let mut steps = Vec::new();
     if driver_missing {
-        // `upgrade --install` of HELM_DRIVER's release; --reuse-values has nothing to reuse on
-        // a first install, so the values the mounts need are set here: the token audiences
-        // workload identity reads (FACTS §4, the chart requests none by default) and the
+        // A first install: --reuse-values would have nothing to reuse, so the values the
+        // mounts need are set here: the token audiences workload identity reads (FACTS §4, the chart requests none by default) and the
         // Secret sync RBAC (syncSecret.enabled, default false: FACTS §2).
         let sets: String = audiences_needed(cx)
             .iter()
             .enumerate()
             .map(|(i, a)| format!(" --set 'tokenRequests[{i}].audience={a}'"))
             .collect();
-        let driver = HELM_DRIVER
-            .replacen("helm upgrade ", "helm upgrade --install ", 1)
-            .replace(" --reuse-values", "");
         steps.push(format!(
-            "{DRIVER_REPO} && {driver} --set syncSecret.enabled=true{sets}"
+            "{DRIVER_REPO} && {DRIVER_INSTALL} --set syncSecret.enabled=true{sets}"
         ));
     }
     if provider_missing {

@@ -37,13 +37,15 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
     use Code::*;
     let (mut confirm, mut fix) = commands(cx, code);
     if code == KVC501 {
-        // The 403 names the object type it was refused for: grant what that type needs.
-        if let Some(t) = events::object_type(&e.message) {
-            fix = match cx.vault.filter(|v| !v.rbac) {
-                Some(v) => set_policy(cx, &v.name, &principal(cx), &[t]),
-                None => grant_roles(cx, &roles_needed(cx, Some(t))),
-            };
-        }
+        // The 403 names the object type it was refused for, and its words the vault's
+        // permission model (FACTS §5: `ForbiddenByRbac` or `AccessDenied`): grant what that
+        // type needs in that model (FACTS §8: roles are ignored on an access-policy vault).
+        fix = grant_read_as(
+            cx,
+            &principal(cx),
+            events::object_type(&e.message),
+            events::denied_by_rbac(&e.message),
+        );
     }
     if code == KVC704 {
         (confirm, fix) = throttling_commands(cx, e);

@@ -8,7 +8,7 @@
 //! the AKS add-on's DaemonSet is AKS's (its flags are not the user's to set), so there the
 //! answer must shrink: fewer or smaller objects per SecretProviderClass.
 
-use super::{HELM_DRIVER, edit_spc, install};
+use super::{edit_spc, helm, install};
 use crate::chain::context::Ctx;
 use crate::snapshot::DriverInstall;
 
@@ -47,7 +47,7 @@ pub(crate) fn commands(cx: &Ctx, event: Option<&str>) -> (String, String) {
     // Room for twice what was refused, in whole MiB: the next object added fits too.
     let received = event.and_then(sizes).map_or(DEFAULT_LIMIT, |(got, _)| got);
     let limit = (received * 2).div_ceil(1024 * 1024) * 1024 * 1024;
-    let raise = format!("{HELM_DRIVER} --set maxCallRecvMsgSize={limit}");
+    let raise = helm::driver_upgrade(cx, &[&format!("maxCallRecvMsgSize={limit}")]);
     let fix = match install(cx) {
         Some(DriverInstall::AksAddon) => format!(
             "{split} (the AKS add-on's driver flags are AKS's to set: the answer must shrink)"

@@ -21,6 +21,7 @@ mod credential;
 mod driver_install;
 mod federated_credential;
 mod from_event;
+mod helm;
 pub(crate) mod message_size;
 pub(crate) mod network;
 mod owner;
@@ -29,6 +30,7 @@ mod reloader;
 mod remount;
 mod restart;
 mod rotation;
+mod shell;
 mod spc;
 mod tenant;
 mod throttling;
@@ -36,8 +38,8 @@ mod webhook;
 mod workload_identity;
 
 pub(crate) use access::{
-    grant_read, grant_roles, policy_confirm, policy_flag, principal, role_for, roles_needed,
-    set_policy, types_needed, vault_scope,
+    grant_read, grant_read_as, grant_roles, policy_confirm, policy_flag, principal, role_for,
+    roles_needed, set_policy, types_needed, vault_scope,
 };
 pub(crate) use audience::{
     AUDIENCE, audiences_needed, cluster_audiences, token_audience, token_requests_fix,
@@ -47,12 +49,14 @@ pub(crate) use credential::service_principal_edits;
 pub(crate) use driver_install::{install_confirm, install_fix};
 pub(crate) use federated_credential::fic_create;
 pub(crate) use from_event::from_event;
+pub(crate) use helm::driver_upgrade;
 pub(crate) use owner::{edit_owner, edit_pod_owner, mount_as_directory, set_env};
 pub(crate) use paused::{Hold, reloader_held, reloader_held_in, rolled_in};
 pub(crate) use reloader::{on_delete_commands, partition_commands, resume_commands};
 pub(crate) use remount::rotation_stuck_fix;
 pub(crate) use restart::{restart, restart_pod, restart_sa_runners};
 pub(crate) use rotation::DRIVER_LOG;
+pub(crate) use shell::{comment_at, in_turn};
 pub(crate) use spc::{
     edit_spc, get_spc, note_overrides, overridden, patch_spc_parameter, show_spc,
 };
@@ -60,8 +64,6 @@ pub(crate) use tenant::{home_tenant, tenant_key_to_edit};
 pub(crate) use workload_identity::{Leaving, switch_to_workload_identity};
 
 pub(crate) const CSIDRIVER: &str = "CSIDriver/secrets-store.csi.k8s.io";
-
-pub(super) const HELM_DRIVER: &str = "helm upgrade csi-secrets-store secrets-store-csi-driver/secrets-store-csi-driver -n kube-system --reuse-values";
 
 /// `-g <resource group> -n <cluster>` of `az aks` commands: what the snapshot knows (the lab's
 /// Cluster), else the shell variables `$CLUSTER_RG` / `$CLUSTER` for the user to set.
@@ -111,13 +113,14 @@ pub(crate) fn install(cx: &Ctx) -> Option<DriverInstall> {
 }
 
 /// The command that changes a driver flag: the add-on's `az aks addon update` flags, or the
-/// Helm chart's values; both when the install method is not known.
-pub(crate) fn driver_setting(cx: &Ctx, addon_flags: &str, helm_values: &str) -> String {
+/// Helm chart's values (`key=value`) on the release that installed the driver; both when the
+/// install method is not known.
+pub(crate) fn driver_setting(cx: &Ctx, addon_flags: &str, helm_values: &[&str]) -> String {
     let addon = format!(
         "az aks addon update {} -a azure-keyvault-secrets-provider {addon_flags}",
         aks_args(cx)
     );
-    let helm = format!("{HELM_DRIVER} --set {helm_values}");
+    let helm = helm::driver_upgrade(cx, helm_values);
     match install(cx) {
         Some(DriverInstall::AksAddon) => addon,
         Some(DriverInstall::Helm) => helm,

@@ -249,20 +249,8 @@ pub(crate) fn restart_sa_runners(cx: &Ctx) -> String {
     commands.sort_unstable();
     // A command's trailing comment would swallow the ones after it: the comments go last.
     // A restart that is only a comment (a mirror pod) runs nothing: all of it is a note.
-    let (run, notes): (Vec<&str>, Vec<&str>) = commands
-        .iter()
-        .map(|c| match c.strip_prefix("# ") {
-            Some(note) => ("", note),
-            None => c.split_once("  # ").unwrap_or((c, "")),
-        })
-        .unzip();
-    let run: Vec<&str> = run.into_iter().filter(|r| !r.is_empty()).collect();
-    let notes: Vec<&str> = notes.into_iter().filter(|n| !n.is_empty()).collect();
-    match (run.is_empty(), notes.is_empty()) {
-        (_, true) => run.join(" && "),
-        (true, false) => format!("# {}", notes.join("; ")),
-        (false, false) => format!("{}  # {}", run.join(" && "), notes.join("; ")),
-    }
+    let parts: Vec<&str> = commands.iter().map(String::as_str).collect();
+    super::in_turn(&parts)
 }
 
 /// The restart of running pod `pod` (a consumer of the chain's Secret need not be the chain's

@@ -22,7 +22,12 @@ pub(crate) fn home_tenant(cx: &Ctx) -> String {
     match &cx.mode {
         AuthMode::VmIdentity { .. } => cluster_tenant(cx).map_or_else(
             || {
-                format!("<the cluster's tenant id, where its node identities live: az aks show {} --query identity.tenantId -o tsv>", super::aks_args(cx))
+                // Not `az aks show --query identity.tenantId`: that is the tenant of a
+                // system-assigned control-plane identity only, empty on a cluster with a
+                // user-assigned one or a service principal (ManagedClusterIdentity.tenantId).
+                // AKS creates the node identities in the cluster's subscription, whose tenant
+                // `az account show` prints (with az set to that subscription).
+                "<the cluster's tenant id, where its node identities live: the tenant of its subscription, az account show --query tenantId -o tsv>".to_string()
             },
             str::to_string,
         ),

@@ -107,7 +107,10 @@ pub(crate) fn fix(cx: &Ctx) -> String {
         driver_setting(
             cx,
             &format!("--enable-secret-rotation --rotation-poll-interval {minutes}m"),
-            &format!("enableSecretRotation=true --set rotationPollInterval={minutes}m"),
+            &[
+                "enableSecretRotation=true",
+                &format!("rotationPollInterval={minutes}m"),
+            ],
         ),
         l.per_poll(),
         l.poll.as_secs()

@@ -1,0 +1,123 @@
+//! Joining commands that may carry notes. A fix is one shell line: `command  # note`. Bash
+//! reads everything after an unquoted `#` that starts a word as a comment, so `a  # note && b`
+//! never runs `b` (audit P2). [`in_turn`] joins commands with `&&` and moves every note to the
+//! end of the line, where it stays a note.
+
+/// Byte index of the `#` where bash's comment starts in `line`, if any: the first `#` that
+/// begins a word outside quotes. A `#` inside a word (`a#b`, `${#x}`), in `'…'` or `"…"`, or
+/// within a command substitution (`$(…)`, quoted or not) starts none.
+pub(crate) fn comment_at(line: &str) -> Option<usize> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Ctx {
+        Bare,
+        Single,
+        Double,
+        Subst,
+    }
+    let b = line.as_bytes();
+    let mut stack = vec![Ctx::Bare];
+    let mut i = 0;
+    while i < b.len() {
+        let here = *stack.last().unwrap_or(&Ctx::Bare);
+        let c = b[i];
+        match here {
+            Ctx::Single => {
+                if c == b'\'' {
+                    stack.pop();
+                }
+            }
+            Ctx::Double => match c {
+                b'\\' => i += 1,
+                b'"' => {
+                    stack.pop();
+                }
+                b'$' if b.get(i + 1) == Some(&b'(') => {
+                    stack.push(Ctx::Subst);
+                    i += 1;
+                }
+                _ => {}
+            },
+            Ctx::Bare | Ctx::Subst => match c {
+                b'\\' => i += 1,
+                b'\'' => stack.push(Ctx::Single),
+                b'"' => stack.push(Ctx::Double),
+                b'$' if b.get(i + 1) == Some(&b'(') => {
+                    stack.push(Ctx::Subst);
+                    i += 1;
+                }
+                b'(' if here == Ctx::Subst => stack.push(Ctx::Subst),
+                b')' if here == Ctx::Subst => {
+                    stack.pop();
+                }
+                b'#' if here == Ctx::Bare
+                    && stack.len() == 1
+                    && (i == 0 || b" \t\n;&|()<>".contains(&b[i - 1])) =>
+                {
+                    return Some(i);
+                }
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    None
+}
+
+/// `line` as the command bash runs (trailing blanks trimmed; empty for a line that is all
+/// note) and its note (the text after the `#`, trimmed), if it has one.
+pub(crate) fn split_note(line: &str) -> (&str, Option<&str>) {
+    match comment_at(line) {
+        Some(at) => (line[..at].trim_end(), Some(line[at + 1..].trim())),
+        None => (line.trim_end(), None),
+    }
+}
+
+/// The commands of `parts` run one after another (`&&`: each only if the one before
+/// succeeded), their notes after all of them, in order (`a && b  # note of a; note of b`).
+pub(crate) fn in_turn(parts: &[&str]) -> String {
+    let mut commands = Vec::new();
+    let mut notes = Vec::new();
+    for part in parts {
+        let (command, note) = split_note(part);
+        if !command.is_empty() {
+            commands.push(command);
+        }
+        notes.extend(note.filter(|n| !n.is_empty()));
+    }
+    let commands = commands.join(" && ");
+    match (commands.is_empty(), notes.is_empty()) {
+        (_, true) => commands,
+        (true, false) => format!("# {}", notes.join("; ")),
+        (false, false) => format!("{commands}  # {}", notes.join("; ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_comment_starts_only_at_an_unquoted_word() {
+        assert_eq!(comment_at("a  # b"), Some(3));
+        assert_eq!(comment_at("# all note"), Some(0));
+        assert_eq!(comment_at("a#b"), None);
+        assert_eq!(comment_at("echo ${#x}"), None);
+        assert_eq!(comment_at("grep -F '# x' f"), None);
+        assert_eq!(comment_at("grep -F \"# x\" f"), None);
+        assert_eq!(
+            comment_at("az x --id \"$(az y --query \"[?a=='#'].b\" -o tsv)\"  # n"),
+            Some(50)
+        );
+        assert_eq!(comment_at("a $(b # c\n) d"), None);
+        assert_eq!(comment_at("a;# b"), Some(2));
+    }
+
+    #[test]
+    fn in_turn_moves_the_notes_after_every_command() {
+        assert_eq!(in_turn(&["a  # one", "b  # two"]), "a && b  # one; two");
+        assert_eq!(in_turn(&["a", "b"]), "a && b");
+        assert_eq!(in_turn(&["a  # one", "b"]), "a && b  # one");
+        assert_eq!(in_turn(&["# only prose", "b"]), "b  # only prose");
+        assert_eq!(in_turn(&["# one", "# two"]), "# one; two");
+    }
+}
