@@ -173,24 +173,37 @@ fn here<T>(items: BTreeMap<Key, T>) -> BTreeMap<Key, Arc<T>> {
 }
 
 /// Merges several kinds into one collection (workloads come from six watchers, secrets from
-/// the label watch plus by-name reads). The first kind wins on duplicate keys.
+/// the label watch plus by-name reads). The first kind wins on duplicate keys; a gap names
+/// every part's reason (audit Q5: each refused kind is a permission to ask for, so naming only
+/// the first hid the others until that one was granted).
 fn merged<T>(parts: &mut [&mut Kind<T>], take: bool, key_of: fn(&T) -> String) -> Coll<T> {
     let mut seen = Some((std::collections::BTreeSet::new(), key_of));
     let mut items = Items::with_capacity(parts.iter().map(|p| p.items.len()).sum());
     let mut gaps = Gaps::default();
     for part in parts.iter_mut() {
         part.share_into(&mut items, &mut seen, take);
-        if gaps.all.is_none() {
-            gaps.all.clone_from(&part.gaps.all);
+        if let Some(why) = &part.gaps.all {
+            add_reason(gaps.all.get_or_insert_with(String::new), why);
         }
         for (ns, why) in &part.gaps.namespaces {
-            gaps.namespaces
-                .entry(ns.clone())
-                .or_insert_with(|| why.clone());
+            add_reason(gaps.namespaces.entry(ns.clone()).or_default(), why);
         }
     }
     Coll { items, gaps }
 }
+
+/// `why` joined to `reasons` ("; " between), unless it is already there.
+fn add_reason(reasons: &mut String, why: &str) {
+    if reasons.split(REASONS_SEP).any(|r| r == why) {
+        return;
+    }
+    if !reasons.is_empty() {
+        reasons.push_str(REASONS_SEP);
+    }
+    reasons.push_str(why);
+}
+
+const REASONS_SEP: &str = "; ";
 
 #[derive(Debug)]
 pub struct LiveState {
