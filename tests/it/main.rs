@@ -100,6 +100,7 @@ mod live_crd_missing;
 mod live_degrade;
 mod live_gaps;
 mod live_history;
+mod live_list_only;
 mod live_merged_gaps;
 mod live_narrowed;
 mod live_nodes;

@@ -8,7 +8,7 @@
 //! and the incremental engine's objects are one copy of each object. (At 10,000 pods the
 //! store and the UI's snapshot were once two full copies, the engine a third.)
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -30,6 +30,10 @@ pub struct Kind<T> {
     pub synced: bool,
     /// The newest transient failure, for the reason when startup gives up waiting.
     pub last_error: Option<String>,
+    /// The list was read but its `watch` is refused (a list-only role): what was listed stands
+    /// and is diagnosed, only not kept current. Not a gap — a one-shot check needs no watch —
+    /// but the TUI says so (README "Degrading, not failing").
+    pub not_live: Option<String>,
 }
 
 impl<T> Default for Kind<T> {
@@ -39,6 +43,7 @@ impl<T> Default for Kind<T> {
             gaps: Gaps::default(),
             synced: false,
             last_error: None,
+            not_live: None,
         }
     }
 }
@@ -111,7 +116,9 @@ impl<T> Kind<T> {
     }
 
     /// What is behind a gap cannot be trusted: drop it rather than show stale objects as known.
+    /// (A refused `watch` after a list is no gap: see [`Kind::not_live`].)
     pub fn set_gap(&mut self, scope: &Scope, reason: String) {
+        self.not_live = None;
         match scope {
             Scope::All => {
                 self.items.clear();
@@ -226,6 +233,11 @@ pub struct LiveState {
     pub cluster: ClusterFacts,
     pub cluster_synced: bool,
     pub azure: AzureObs,
+    /// The Secrets the last by-name round answered (found, absent or refused): whether those
+    /// reads cover what the chains name *now*, not an earlier, smaller set.
+    pub named_read: BTreeSet<Key>,
+    /// Startup stopped waiting ([`LiveState::give_up`]): what is not in by now stays unknown.
+    gave_up: bool,
 }
 
 impl Default for LiveState {
@@ -248,6 +260,8 @@ impl Default for LiveState {
             cluster: ClusterFacts::default(),
             cluster_synced: false,
             azure: AzureObs::unknown("Azure not observed yet"),
+            named_read: BTreeSet::new(),
+            gave_up: false,
         }
     }
 }
@@ -305,13 +319,26 @@ impl LiveState {
         self.cluster_synced && self.progress().iter().all(|(_, synced, _)| *synced)
     }
 
-    /// Watches synced and the Secrets named by chains have been read once.
+    /// Watches synced and the Secrets named by chains have been read once — every one of
+    /// them when the by-name reads stand in for a label watch in a gap, so that the same
+    /// permissions give the same snapshot (audit Q3), unless startup gave up waiting.
     pub fn complete(&self) -> bool {
-        self.watches_synced() && self.named_secrets.synced
+        self.watches_synced()
+            && self.named_secrets.synced
+            && (self.gave_up || self.managed_secrets.gaps.is_empty() || self.named_current())
+    }
+
+    /// The by-name reads have answered every Secret the chains name now: those the label
+    /// watch had delivered before a gap took them included (they are wanted by name since).
+    fn named_current(&self) -> bool {
+        self.named_secrets.synced
+            && super::secrets::wanted_now(self)
+                .is_some_and(|w| w.complete && w.keys.is_subset(&self.named_read))
     }
 
     /// Used by one-shot checks: whatever has not listed by now is unknown, with the reason.
     pub fn give_up(&mut self, scope: &Scope, why: &str) {
+        self.gave_up = true;
         self.pods.give_up(scope, why);
         self.service_accounts.give_up(scope, why);
         self.spcs.give_up(scope, why);
@@ -348,9 +375,11 @@ impl LiveState {
     /// When the label watch cannot run cluster-wide (the common "no cluster-wide Secret
     /// access" RBAC), the by-name reads still cover every Secret a chain names — the
     /// `secretObjects` names and `nodePublishSecretRef`s — so the cluster-wide gap would hide
-    /// what is in fact known: only the namespaces where those reads failed stay unknown.
+    /// what is in fact known: only the namespaces where those reads failed stay unknown. They
+    /// cover it once they have answered every name wanted now, those the watch had delivered
+    /// before its gap included; until then the watch's gap stands (unknown, never "absent").
     fn secrets(&mut self, take: bool) -> Coll<SecretObs> {
-        let covered_by_names = self.managed_secrets.gaps.all.is_some() && self.named_secrets.synced;
+        let covered_by_names = self.managed_secrets.gaps.all.is_some() && self.named_current();
         let mut coll = merged(
             &mut [&mut self.managed_secrets, &mut self.named_secrets],
             take,
@@ -372,6 +401,29 @@ impl LiveState {
         self.build(label, observed_at, true)
     }
 
+    /// Why each kind listed but not watched is not kept current.
+    fn not_live(&self) -> Vec<String> {
+        [
+            &self.pods.not_live,
+            &self.service_accounts.not_live,
+            &self.spcs.not_live,
+            &self.spc_statuses.not_live,
+            &self.managed_secrets.not_live,
+            &self.events.not_live,
+            &self.deployments.not_live,
+            &self.replica_sets.not_live,
+            &self.stateful_sets.not_live,
+            &self.daemon_sets.not_live,
+            &self.jobs.not_live,
+            &self.cron_jobs.not_live,
+            &self.ingresses.not_live,
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect()
+    }
+
     fn build(&mut self, label: &str, observed_at: Timestamp, take: bool) -> Snapshot {
         Snapshot {
             source: SourceInfo {
@@ -381,6 +433,7 @@ impl LiveState {
                 unread: Vec::new(),
                 unread_objects: Vec::new(),
                 hidden: Default::default(),
+                not_live: self.not_live(),
             },
             cluster: self.cluster.clone(),
             pods: self.pods.coll(take),
