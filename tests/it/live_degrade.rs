@@ -24,7 +24,7 @@ async fn forbidden_secrets_in_a_namespace_make_only_secrets_there_unknown() {
     let api = world();
     api.forbid("/api/v1/namespaces/payments/secrets");
     let snap = snapshot(&api, Scope::Namespace(NS.into())).await;
-    // (The by-name read is refused too, and said beside it.)
+    // (The by-name read is refused too, and said beside it: live_merged_gaps.rs.)
     assert!(
         snap.secrets
             .unknown_in(NS)

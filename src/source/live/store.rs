@@ -372,21 +372,31 @@ impl LiveState {
 
     /// Driver-managed Secrets (watched) plus the ones chains name (read by name).
     ///
-    /// When the label watch cannot run cluster-wide (the common "no cluster-wide Secret
-    /// access" RBAC), the by-name reads still cover every Secret a chain names — the
-    /// `secretObjects` names and `nodePublishSecretRef`s — so the cluster-wide gap would hide
-    /// what is in fact known: only the namespaces where those reads failed stay unknown. They
-    /// cover it once they have answered every name wanted now, those the watch had delivered
-    /// before its gap included; until then the watch's gap stands (unknown, never "absent").
+    /// When the label watch cannot run, cluster-wide (the common "no cluster-wide Secret
+    /// access" RBAC) or in the namespace `-n` watches (audit Q6), the by-name reads still
+    /// cover every Secret a chain names — the `secretObjects` names and
+    /// `nodePublishSecretRef`s — so the watch's gap would hide what is in fact known: only the
+    /// namespaces where those reads failed stay unknown. They cover it once they have answered
+    /// every name wanted now; until then the watch's gap stands (unknown, never "absent").
     fn secrets(&mut self, take: bool) -> Coll<SecretObs> {
-        let covered_by_names = self.managed_secrets.gaps.all.is_some() && self.named_current();
+        let covered_by_names = !self.managed_secrets.gaps.is_empty() && self.named_current();
         let mut coll = merged(
             &mut [&mut self.managed_secrets, &mut self.named_secrets],
             take,
             |s| format!("{}/{}", s.namespace, s.name),
         );
         if covered_by_names {
-            coll.gaps = self.named_secrets.gaps.clone();
+            let mut gaps = self.named_secrets.gaps.clone();
+            // Where the by-name read is refused too, both refusals are said: either grant
+            // makes the namespace known.
+            for (ns, why) in &mut gaps.namespaces {
+                if let Some(listed) = self.managed_secrets.gaps.namespaces.get(ns) {
+                    let mut reasons = listed.clone();
+                    add_reason(&mut reasons, why);
+                    *why = reasons;
+                }
+            }
+            coll.gaps = gaps;
         }
         coll
     }
