@@ -195,6 +195,11 @@ pub struct SourceInfo {
     /// a report says what it left out, so its counts never read "0" over a failing run).
     #[serde(skip)]
     pub hidden: Hidden,
+    /// Live kinds listed but not watched (`watch` refused), each by its reason (`cannot watch
+    /// pods at the cluster scope: forbidden`): read, so no gap, but not kept current. Only the
+    /// running TUI says it; a one-shot check or a snapshot file needs no watch.
+    #[serde(skip)]
+    pub not_live: Vec<String>,
 }
 
 /// What `--min-severity` hid from a report: counted like the report's own (one per merged
@@ -239,6 +244,7 @@ impl Default for SourceInfo {
             unread: Vec::new(),
             unread_objects: Vec::new(),
             hidden: Hidden::default(),
+            not_live: Vec::new(),
         }
     }
 }

@@ -68,6 +68,7 @@ impl Source for Connecting {
             unread: Vec::new(),
             unread_objects: Vec::new(),
             hidden: Default::default(),
+            not_live: Vec::new(),
         }
     }
 

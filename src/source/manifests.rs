@@ -475,6 +475,7 @@ impl Builder {
                 unread: self.unread.iter().map(ToString::to_string).collect(),
                 unread_objects: self.unread_objects,
                 hidden: Default::default(),
+                not_live: Vec::new(),
             },
             cluster: ClusterFacts {
                 csi_driver: self

@@ -207,7 +207,12 @@ impl App {
     }
 
     pub fn areas(&self) -> Areas {
-        super::layout::layout_with(self.size, !self.gaps.is_empty())
+        super::layout::layout_with(self.size, self.banner_shown())
+    }
+
+    /// The banner under the strip: gaps, or kinds listed but not kept current.
+    pub fn banner_shown(&self) -> bool {
+        !self.gaps.is_empty() || !self.source.not_live.is_empty()
     }
 
     pub fn selected_chain(&self) -> Option<&Chain> {

@@ -66,9 +66,43 @@ pub fn count_label(n: usize) -> String {
     crate::glance::plural(n, "gap")
 }
 
-/// One line for the banner: as many whole gap descriptions as fit in `width`, then how many
-/// more there are; when not even one fits with its reason, the kinds and scopes alone.
-pub fn banner(gaps: &[Gap], width: usize) -> String {
+/// One line for the banner: the gaps, then the kinds listed but not kept current (`not_live`:
+/// their `watch` was refused, so what is shown is as listed) when they fit.
+pub fn banner(gaps: &[Gap], not_live: &[String], width: usize) -> String {
+    if gaps.is_empty() {
+        return not_live_note(not_live, width);
+    }
+    let line = gaps_banner(gaps, width);
+    if not_live.is_empty() {
+        return line;
+    }
+    let more = format!(
+        " · {}",
+        not_live_note(not_live, width).trim_start_matches("⚠ ")
+    );
+    if line.chars().count() + more.chars().count() <= width {
+        line + &more
+    } else {
+        line
+    }
+}
+
+/// `⚠ not live-updated (listed once): cannot watch pods at the cluster scope: forbidden`, or
+/// the count of such kinds when their reasons do not fit `width`.
+fn not_live_note(not_live: &[String], width: usize) -> String {
+    let full = format!("⚠ not live-updated (listed once): {}", not_live.join(" · "));
+    if full.chars().count() <= width {
+        return full;
+    }
+    format!(
+        "⚠ not live-updated (listed once, watch refused): {}",
+        crate::glance::plural(not_live.len(), "kind")
+    )
+}
+
+/// As many whole gap descriptions as fit in `width`, then how many more there are; when not
+/// even one fits with its reason, the kinds and scopes alone.
+fn gaps_banner(gaps: &[Gap], width: usize) -> String {
     let with_reason = |g: &Gap| g.describe();
     let scope_only = |g: &Gap| match &g.namespace {
         None => format!("{} (all namespaces)", g.kind),
@@ -121,7 +155,7 @@ mod tests {
             pods,
             ..Snapshot::default()
         };
-        let b = banner(&gaps(&s), 200);
+        let b = banner(&gaps(&s), &[], 200);
         assert!(b.starts_with("⚠ not seen (1 gap): pods"), "{b}");
         assert!(b.contains("only namespace shop is watched"), "{b}");
     }
@@ -144,13 +178,35 @@ mod tests {
             g[1].describe(),
             "events (all namespaces): events: forbidden at the cluster scope"
         );
-        let b = banner(&g, 200);
+        let b = banner(&g, &[], 200);
         assert!(
             b.starts_with("⚠ not seen (2 gaps): pods in payments"),
             "{b}"
         );
-        let narrow = banner(&g, 60);
+        let narrow = banner(&g, &[], 60);
         assert!(narrow.ends_with("+1 more"), "{narrow}");
         assert!(narrow.chars().count() <= 60, "{narrow}");
+    }
+
+    #[test]
+    fn kinds_listed_but_not_watched_are_said_after_the_gaps_when_they_fit() {
+        let refused = ["cannot watch pods at the cluster scope: forbidden".to_string()];
+        assert_eq!(
+            banner(&[], &refused, 200),
+            "⚠ not live-updated (listed once): cannot watch pods at the cluster scope: forbidden"
+        );
+        assert_eq!(
+            banner(&[], &refused, 40),
+            "⚠ not live-updated (listed once, watch refused): 1 kind"
+        );
+        let g = [Gap {
+            kind: "events",
+            namespace: None,
+            reason: "cannot list events at the cluster scope: forbidden".into(),
+        }];
+        let both = banner(&g, &refused, 200);
+        assert!(both.starts_with("⚠ not seen (1 gap): events"), "{both}");
+        assert!(both.ends_with(" · not live-updated (listed once): cannot watch pods at the cluster scope: forbidden"), "{both}");
+        assert_eq!(banner(&g, &refused, 80), banner(&g, &[], 80));
     }
 }

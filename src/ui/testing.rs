@@ -111,6 +111,7 @@ pub fn lab_snapshot(label: &str) -> Snapshot {
             unread: Vec::new(),
             unread_objects: Vec::new(),
             hidden: Default::default(),
+            not_live: Vec::new(),
         },
         ..Snapshot::default()
     }

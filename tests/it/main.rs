@@ -104,6 +104,8 @@ mod live_crd_missing;
 mod live_degrade;
 mod live_gaps;
 mod live_history;
+mod live_list_only;
+mod live_merged_gaps;
 mod live_narrowed;
 mod live_nodes;
 mod live_restarts;

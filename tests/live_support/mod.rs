@@ -66,6 +66,9 @@ struct Inner {
     generated: BTreeMap<String, (usize, Generator)>,
     /// Path prefixes answered with 403.
     forbidden: BTreeSet<String>,
+    /// (collection, verb) pairs answered with 403 in every scope: RBAC that grants a kind some
+    /// verbs and not others (`list` without `watch`, `get` without `list`).
+    verbs_forbidden: BTreeSet<(String, String)>,
     /// Status codes for the next list calls of a collection.
     list_failures: BTreeMap<String, VecDeque<u16>>,
     /// Status codes for the next watch calls of a collection.
@@ -189,14 +192,18 @@ impl Respond for FakeApi {
             .next()
             .unwrap_or_default()
             .to_string();
-        if inner.forbidden.iter().any(|p| path.starts_with(p.as_str())) {
-            let verb = if query.get("watch").is_some_and(|w| w == "true") {
-                "watch"
-            } else if r.name.is_some() {
-                "get"
-            } else {
-                "list"
-            };
+        let verb = if query.get("watch").is_some_and(|w| w == "true") {
+            "watch"
+        } else if r.name.is_some() {
+            "get"
+        } else {
+            "list"
+        };
+        if inner.forbidden.iter().any(|p| path.starts_with(p.as_str()))
+            || (inner
+                .verbs_forbidden
+                .contains(&(r.collection.clone(), verb.to_string())))
+        {
             // "/apis/<group>/<version>/…" → group; the core group is "".
             let group = path
                 .strip_prefix("/apis/")
@@ -379,6 +386,31 @@ impl FakeApi {
     pub fn deny_everything(&self) {
         self.forbid("/api/");
         self.forbid("/apis/");
+    }
+
+    /// RBAC that grants every verb on `collection` (cluster-wide form, e.g. [`PODS`]) but
+    /// `verb` (`list`, `watch` or `get`), in every namespace and at the cluster scope.
+    pub fn deny_verb(&self, collection: &str, verb: &str) {
+        self.inner
+            .lock()
+            .unwrap()
+            .verbs_forbidden
+            .insert((collection.to_string(), verb.to_string()));
+    }
+
+    /// A list-only role: `watch` is refused on every collection, `list` and `get` answer.
+    pub fn deny_every_watch(&self) {
+        let collections: Vec<String> = self
+            .inner
+            .lock()
+            .unwrap()
+            .collections
+            .keys()
+            .cloned()
+            .collect();
+        for c in collections {
+            self.deny_verb(&c, "watch");
+        }
     }
 
     pub fn allow(&self, path_prefix: &str) {

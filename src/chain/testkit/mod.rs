@@ -66,6 +66,7 @@ pub fn empty() -> Snapshot {
             unread: Vec::new(),
             unread_objects: Vec::new(),
             hidden: Default::default(),
+            not_live: Vec::new(),
         },
         cluster: ClusterFacts {
             oidc_issuer: Observed::Known(ISSUER.into()),

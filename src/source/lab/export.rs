@@ -210,6 +210,7 @@ fn assemble(
             unread: w.timeline_failures.clone(),
             unread_objects: Vec::new(),
             hidden: Default::default(),
+            not_live: Vec::new(),
         },
         cluster,
         pods: Coll {

@@ -516,6 +516,7 @@ impl Source for LabSource {
             unread: Vec::new(),
             unread_objects: Vec::new(),
             hidden: Default::default(),
+            not_live: Vec::new(),
         }
     }
 

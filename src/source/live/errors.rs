@@ -33,6 +33,15 @@ impl Target {
     }
 }
 
+/// The failure is the `watch` verb's, met after a list (kube-runtime's default list-then-watch):
+/// a role that may list but not watch still read everything once.
+pub fn on_watch(err: &watcher::Error) -> bool {
+    matches!(
+        err,
+        watcher::Error::WatchStartFailed(_) | watcher::Error::WatchFailed(_)
+    )
+}
+
 pub fn classify_watch(err: &watcher::Error, target: Target, scope: &Scope) -> Failure {
     match err {
         watcher::Error::InitialListFailed(e) => classify(e, "list", target, scope),

@@ -266,6 +266,7 @@ impl Source for LiveSource {
             unread: Vec::new(),
             unread_objects: Vec::new(),
             hidden: Default::default(),
+            not_live: Vec::new(),
         }
     }
 

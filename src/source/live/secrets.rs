@@ -188,6 +188,7 @@ pub async fn read_new(client: &Client, shared: &Shared, wanted: &Wanted, done: &
         }
         named.gaps = gaps;
         named.synced |= wanted.complete;
+        s.named_read = done.keys().cloned().collect();
     });
     if let Some(m) = transient {
         shared.status(format!("{m}; retrying"));
@@ -236,6 +237,47 @@ mod tests {
             parsed: crate::spc::parse(&Default::default()),
             namespace_less: None,
         }
+    }
+
+    /// Audit Q3: the label watch delivered `synced-a`, then fell into a gap (its re-list
+    /// refused), which drops what it had delivered. The by-name reads stand in for it only once
+    /// they have read `synced-a` too: before, the Secret is unknown (the watch's gap), never
+    /// absent — it exists.
+    #[test]
+    fn reads_by_name_cover_a_label_watch_gap_only_once_they_read_what_it_had_delivered() {
+        use jiff::Timestamp;
+        let managed = SecretObs {
+            namespace: "app".into(),
+            name: "synced-a".into(),
+            labels: [("secrets-store.csi.k8s.io/managed".into(), "true".into())].into(),
+            ..Default::default()
+        };
+        let key = |name: &str| -> Key { ("app".into(), name.into()) };
+        let mut s = LiveState::default();
+        s.spcs
+            .replace(&Scope::All, [(key("spc"), spc("app", "synced-a"))].into());
+        s.pods.replace(&Scope::All, BTreeMap::new());
+        s.managed_secrets
+            .replace(&Scope::All, [(key("synced-a"), managed.clone())].into());
+        assert_eq!(wanted_now(&s).map(|w| w.keys), Some(BTreeSet::new()));
+        // A round over the wanted set of then: nothing to read.
+        s.named_secrets.synced = true;
+        let why = "cannot list secrets at the cluster scope: forbidden";
+        s.managed_secrets.set_gap(&Scope::All, why.into());
+        assert_eq!(
+            wanted_now(&s).map(|w| w.keys),
+            Some([key("synced-a")].into()),
+            "wanted by name since the watch lost it"
+        );
+        let snap = s.assemble("t", Timestamp::UNIX_EPOCH);
+        assert_eq!(snap.secrets.unknown_in("app"), Some(why));
+        // The next round reads it: covered, known, no gap.
+        s.named_secrets
+            .set_items([(key("synced-a"), managed)].into());
+        s.named_read = [key("synced-a")].into();
+        let snap = s.assemble("t", Timestamp::UNIX_EPOCH);
+        assert!(snap.secrets.gaps.is_empty(), "{:?}", snap.secrets.gaps);
+        assert_eq!(snap.secrets.items.len(), 1);
     }
 
     #[test]

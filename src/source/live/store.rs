@@ -8,7 +8,7 @@
 //! and the incremental engine's objects are one copy of each object. (At 10,000 pods the
 //! store and the UI's snapshot were once two full copies, the engine a third.)
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -30,6 +30,10 @@ pub struct Kind<T> {
     pub synced: bool,
     /// The newest transient failure, for the reason when startup gives up waiting.
     pub last_error: Option<String>,
+    /// The list was read but its `watch` is refused (a list-only role): what was listed stands
+    /// and is diagnosed, only not kept current. Not a gap — a one-shot check needs no watch —
+    /// but the TUI says so (README "Degrading, not failing").
+    pub not_live: Option<String>,
 }
 
 impl<T> Default for Kind<T> {
@@ -39,6 +43,7 @@ impl<T> Default for Kind<T> {
             gaps: Gaps::default(),
             synced: false,
             last_error: None,
+            not_live: None,
         }
     }
 }
@@ -111,7 +116,9 @@ impl<T> Kind<T> {
     }
 
     /// What is behind a gap cannot be trusted: drop it rather than show stale objects as known.
+    /// (A refused `watch` after a list is no gap: see [`Kind::not_live`].)
     pub fn set_gap(&mut self, scope: &Scope, reason: String) {
+        self.not_live = None;
         match scope {
             Scope::All => {
                 self.items.clear();
@@ -173,24 +180,37 @@ fn here<T>(items: BTreeMap<Key, T>) -> BTreeMap<Key, Arc<T>> {
 }
 
 /// Merges several kinds into one collection (workloads come from six watchers, secrets from
-/// the label watch plus by-name reads). The first kind wins on duplicate keys.
+/// the label watch plus by-name reads). The first kind wins on duplicate keys; a gap names
+/// every part's reason (audit Q5: each refused kind is a permission to ask for, so naming only
+/// the first hid the others until that one was granted).
 fn merged<T>(parts: &mut [&mut Kind<T>], take: bool, key_of: fn(&T) -> String) -> Coll<T> {
     let mut seen = Some((std::collections::BTreeSet::new(), key_of));
     let mut items = Items::with_capacity(parts.iter().map(|p| p.items.len()).sum());
     let mut gaps = Gaps::default();
     for part in parts.iter_mut() {
         part.share_into(&mut items, &mut seen, take);
-        if gaps.all.is_none() {
-            gaps.all.clone_from(&part.gaps.all);
+        if let Some(why) = &part.gaps.all {
+            add_reason(gaps.all.get_or_insert_with(String::new), why);
         }
         for (ns, why) in &part.gaps.namespaces {
-            gaps.namespaces
-                .entry(ns.clone())
-                .or_insert_with(|| why.clone());
+            add_reason(gaps.namespaces.entry(ns.clone()).or_default(), why);
         }
     }
     Coll { items, gaps }
 }
+
+/// `why` joined to `reasons` ("; " between), unless it is already there.
+fn add_reason(reasons: &mut String, why: &str) {
+    if reasons.split(REASONS_SEP).any(|r| r == why) {
+        return;
+    }
+    if !reasons.is_empty() {
+        reasons.push_str(REASONS_SEP);
+    }
+    reasons.push_str(why);
+}
+
+const REASONS_SEP: &str = "; ";
 
 #[derive(Debug)]
 pub struct LiveState {
@@ -213,6 +233,11 @@ pub struct LiveState {
     pub cluster: ClusterFacts,
     pub cluster_synced: bool,
     pub azure: AzureObs,
+    /// The Secrets the last by-name round answered (found, absent or refused): whether those
+    /// reads cover what the chains name *now*, not an earlier, smaller set.
+    pub named_read: BTreeSet<Key>,
+    /// Startup stopped waiting ([`LiveState::give_up`]): what is not in by now stays unknown.
+    gave_up: bool,
 }
 
 impl Default for LiveState {
@@ -235,6 +260,8 @@ impl Default for LiveState {
             cluster: ClusterFacts::default(),
             cluster_synced: false,
             azure: AzureObs::unknown("Azure not observed yet"),
+            named_read: BTreeSet::new(),
+            gave_up: false,
         }
     }
 }
@@ -292,13 +319,26 @@ impl LiveState {
         self.cluster_synced && self.progress().iter().all(|(_, synced, _)| *synced)
     }
 
-    /// Watches synced and the Secrets named by chains have been read once.
+    /// Watches synced and the Secrets named by chains have been read once — every one of
+    /// them when the by-name reads stand in for a label watch in a gap, so that the same
+    /// permissions give the same snapshot (audit Q3), unless startup gave up waiting.
     pub fn complete(&self) -> bool {
-        self.watches_synced() && self.named_secrets.synced
+        self.watches_synced()
+            && self.named_secrets.synced
+            && (self.gave_up || self.managed_secrets.gaps.is_empty() || self.named_current())
+    }
+
+    /// The by-name reads have answered every Secret the chains name now: those the label
+    /// watch had delivered before a gap took them included (they are wanted by name since).
+    fn named_current(&self) -> bool {
+        self.named_secrets.synced
+            && super::secrets::wanted_now(self)
+                .is_some_and(|w| w.complete && w.keys.is_subset(&self.named_read))
     }
 
     /// Used by one-shot checks: whatever has not listed by now is unknown, with the reason.
     pub fn give_up(&mut self, scope: &Scope, why: &str) {
+        self.gave_up = true;
         self.pods.give_up(scope, why);
         self.service_accounts.give_up(scope, why);
         self.spcs.give_up(scope, why);
@@ -332,19 +372,31 @@ impl LiveState {
 
     /// Driver-managed Secrets (watched) plus the ones chains name (read by name).
     ///
-    /// When the label watch cannot run cluster-wide (the common "no cluster-wide Secret
-    /// access" RBAC), the by-name reads still cover every Secret a chain names — the
-    /// `secretObjects` names and `nodePublishSecretRef`s — so the cluster-wide gap would hide
-    /// what is in fact known: only the namespaces where those reads failed stay unknown.
+    /// When the label watch cannot run, cluster-wide (the common "no cluster-wide Secret
+    /// access" RBAC) or in the namespace `-n` watches (audit Q6), the by-name reads still
+    /// cover every Secret a chain names — the `secretObjects` names and
+    /// `nodePublishSecretRef`s — so the watch's gap would hide what is in fact known: only the
+    /// namespaces where those reads failed stay unknown. They cover it once they have answered
+    /// every name wanted now; until then the watch's gap stands (unknown, never "absent").
     fn secrets(&mut self, take: bool) -> Coll<SecretObs> {
-        let covered_by_names = self.managed_secrets.gaps.all.is_some() && self.named_secrets.synced;
+        let covered_by_names = !self.managed_secrets.gaps.is_empty() && self.named_current();
         let mut coll = merged(
             &mut [&mut self.managed_secrets, &mut self.named_secrets],
             take,
             |s| format!("{}/{}", s.namespace, s.name),
         );
         if covered_by_names {
-            coll.gaps = self.named_secrets.gaps.clone();
+            let mut gaps = self.named_secrets.gaps.clone();
+            // Where the by-name read is refused too, both refusals are said: either grant
+            // makes the namespace known.
+            for (ns, why) in &mut gaps.namespaces {
+                if let Some(listed) = self.managed_secrets.gaps.namespaces.get(ns) {
+                    let mut reasons = listed.clone();
+                    add_reason(&mut reasons, why);
+                    *why = reasons;
+                }
+            }
+            coll.gaps = gaps;
         }
         coll
     }
@@ -359,6 +411,29 @@ impl LiveState {
         self.build(label, observed_at, true)
     }
 
+    /// Why each kind listed but not watched is not kept current.
+    fn not_live(&self) -> Vec<String> {
+        [
+            &self.pods.not_live,
+            &self.service_accounts.not_live,
+            &self.spcs.not_live,
+            &self.spc_statuses.not_live,
+            &self.managed_secrets.not_live,
+            &self.events.not_live,
+            &self.deployments.not_live,
+            &self.replica_sets.not_live,
+            &self.stateful_sets.not_live,
+            &self.daemon_sets.not_live,
+            &self.jobs.not_live,
+            &self.cron_jobs.not_live,
+            &self.ingresses.not_live,
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect()
+    }
+
     fn build(&mut self, label: &str, observed_at: Timestamp, take: bool) -> Snapshot {
         Snapshot {
             source: SourceInfo {
@@ -368,6 +443,7 @@ impl LiveState {
                 unread: Vec::new(),
                 unread_objects: Vec::new(),
                 hidden: Default::default(),
+                not_live: self.not_live(),
             },
             cluster: self.cluster.clone(),
             pods: self.pods.coll(take),
@@ -395,204 +471,4 @@ impl LiveState {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sa(ns: &str, name: &str) -> (Key, ServiceAccountObs) {
-        (
-            (ns.into(), name.into()),
-            ServiceAccountObs {
-                namespace: ns.into(),
-                name: name.into(),
-                ..Default::default()
-            },
-        )
-    }
-
-    #[test]
-    fn namespace_gap_drops_only_that_namespace_and_relist_clears_it() {
-        let mut k = Kind::default();
-        k.replace(&Scope::All, [sa("a", "x"), sa("b", "y")].into());
-        let payments = Scope::Namespace("b".into());
-        k.set_gap(
-            &payments,
-            "cannot list serviceaccounts in b: forbidden".into(),
-        );
-        let c = k.coll(false);
-        assert_eq!(c.items.len(), 1);
-        assert_eq!(
-            c.unknown_in("b"),
-            Some("cannot list serviceaccounts in b: forbidden")
-        );
-        assert_eq!(c.unknown_in("a"), None);
-        k.replace(&payments, [sa("b", "z")].into());
-        assert!(k.gaps.is_empty());
-        assert_eq!(k.len(), 2);
-    }
-
-    #[test]
-    fn the_store_holds_fingerprints_never_secret_bytes() {
-        use k8s_openapi::ByteString;
-        use k8s_openapi::api::core::v1::Secret;
-        let canary = "CANARY-store-41d7";
-        let secret = Secret {
-            metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
-                name: Some("foosecret".into()),
-                namespace: Some("app".into()),
-                ..Default::default()
-            },
-            data: Some(
-                [(
-                    "password".to_string(),
-                    ByteString(canary.as_bytes().to_vec()),
-                )]
-                .into(),
-            ),
-            string_data: Some([("token".to_string(), canary.to_string())].into()),
-            ..Default::default()
-        };
-        // Exactly what the Secret watcher stores: the converted observation.
-        let mut state = LiveState::default();
-        state.managed_secrets.apply(
-            ("app".into(), "foosecret".into()),
-            Some(crate::snapshot::convert::secret(&secret)),
-        );
-        drop(secret);
-        let dump = format!("{state:?}");
-        assert!(
-            dump.contains("foosecret") && !dump.contains(canary),
-            "{dump}"
-        );
-        let snap = state.assemble("t", Timestamp::UNIX_EPOCH);
-        assert!(!serde_json::to_string(&*snap).unwrap().contains(canary));
-    }
-
-    fn names<'a>(it: impl Iterator<Item = &'a ServiceAccountObs>) -> Vec<String> {
-        it.map(|s| format!("{}/{}", s.namespace, s.name)).collect()
-    }
-
-    #[test]
-    fn the_store_shares_with_the_snapshots_and_follows_changes() {
-        let mut state = LiveState::default();
-        let sas = |s: &LiveState| names(s.service_accounts.values());
-        state
-            .service_accounts
-            .replace(&Scope::All, [sa("a", "x"), sa("b", "y")].into());
-        let first = state.assemble("t", Timestamp::UNIX_EPOCH);
-        assert_eq!(names(first.service_accounts.items.iter()), ["a/x", "b/y"]);
-        assert!(
-            state
-                .service_accounts
-                .items
-                .values()
-                .zip(first.service_accounts.items.shared())
-                .all(|(here, there)| Arc::ptr_eq(here, there)),
-            "one copy: the snapshot shares the store's observations"
-        );
-        assert_eq!(sas(&state), ["a/x", "b/y"]);
-        let (key, mut changed) = sa("a", "x");
-        changed.annotations.insert("k".into(), "v".into());
-        state.service_accounts.apply(key, Some(changed));
-        state.service_accounts.delete(&("b".into(), "y".into()));
-        let (key, added) = sa("c", "z");
-        state.service_accounts.apply(key, Some(added));
-        assert_eq!(sas(&state), ["a/x", "c/z"]);
-        drop(first);
-        let second = state.assemble("t", Timestamp::UNIX_EPOCH);
-        assert_eq!(names(second.service_accounts.items.iter()), ["a/x", "c/z"]);
-        assert_eq!(second.service_accounts.items[0].annotations["k"], "v");
-        // Nothing changed: the same objects again, shared with the snapshot before.
-        let third = state.assemble("t", Timestamp::UNIX_EPOCH);
-        assert_eq!(names(third.service_accounts.items.iter()), ["a/x", "c/z"]);
-        assert_eq!(third.service_accounts.items[0].annotations["k"], "v");
-        assert_eq!(third.service_accounts.items, second.service_accounts.items);
-        assert!(Arc::ptr_eq(
-            &third.service_accounts.items.shared()[1],
-            &second.service_accounts.items.shared()[1]
-        ));
-        // A one-shot check takes them all and keeps nothing.
-        let taken = state.take_snapshot("t", Timestamp::UNIX_EPOCH);
-        assert_eq!(names(taken.service_accounts.items.iter()), ["a/x", "c/z"]);
-        assert!(state.service_accounts.is_empty());
-    }
-
-    #[test]
-    fn a_merged_duplicate_stays_in_the_store_across_snapshots() {
-        let mut s = LiveState::default();
-        let secret = |name: &str, t: &str| SecretObs {
-            namespace: "app".into(),
-            name: name.into(),
-            type_: t.into(),
-            ..Default::default()
-        };
-        s.managed_secrets
-            .apply(("app".into(), "a".into()), Some(secret("a", "managed")));
-        s.named_secrets.set_items(
-            [
-                (("app".into(), "a".into()), secret("a", "named")),
-                (("app".into(), "b".into()), secret("b", "named")),
-            ]
-            .into(),
-        );
-        for _ in 0..3 {
-            let snap = s.assemble("t", Timestamp::UNIX_EPOCH);
-            let got: Vec<(&str, &str)> = snap
-                .secrets
-                .items
-                .iter()
-                .map(|x| (x.name.as_str(), x.type_.as_str()))
-                .collect();
-            assert_eq!(got, [("a", "managed"), ("b", "named")]);
-        }
-        let named = s.named_secrets.get(&("app".into(), "a".into()));
-        assert_eq!(named.map(|x| x.type_.as_str()), Some("named"));
-    }
-
-    #[test]
-    fn filtered_objects_change_nothing() {
-        let mut k: Kind<ServiceAccountObs> = Kind::default();
-        assert!(!k.apply(("a".into(), "noise".into()), None));
-        let (key, v) = sa("a", "x");
-        assert!(k.apply(key.clone(), Some(v)));
-        assert!(k.apply(key.clone(), None), "filtered now: the old one goes");
-        assert!(!k.delete(&key));
-    }
-
-    #[test]
-    fn snapshot_waits_for_every_kind_and_merges_secrets() {
-        let mut s = LiveState::default();
-        assert!(!s.watches_synced());
-        s.cluster_synced = true;
-        s.pods.synced = true;
-        s.service_accounts.synced = true;
-        s.spcs.synced = true;
-        s.spc_statuses.synced = true;
-        s.managed_secrets.synced = true;
-        s.events.synced = true;
-        s.deployments.synced = true;
-        s.replica_sets.synced = true;
-        s.stateful_sets.synced = true;
-        s.daemon_sets.synced = true;
-        s.jobs.synced = true;
-        s.cron_jobs.synced = true;
-        s.ingresses.synced = true;
-        assert!(s.watches_synced());
-        assert!(!s.complete());
-        let secret = |name: &str| SecretObs {
-            namespace: "app".into(),
-            name: name.into(),
-            ..Default::default()
-        };
-        s.managed_secrets
-            .apply(("app".into(), "a".into()), Some(secret("a")));
-        s.named_secrets
-            .apply(("app".into(), "a".into()), Some(secret("a")));
-        s.named_secrets
-            .apply(("app".into(), "b".into()), Some(secret("b")));
-        s.named_secrets.synced = true;
-        assert!(s.complete());
-        let snap = s.assemble("ctx", Timestamp::UNIX_EPOCH);
-        assert_eq!(snap.secrets.items.len(), 2);
-        assert_eq!(snap.source.kind, SourceKind::Live);
-    }
-}
+mod tests;

@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::{Notify, mpsc};
 
 use super::connect::Scope;
-use super::errors::{Failure, Target, classify_watch};
+use super::errors::{Failure, Target, classify_watch, on_watch};
 use super::store::{Key, Kind, LiveState};
 use crate::source::{Progress, SourceEvent};
 
@@ -118,6 +118,13 @@ fn recovered(shared: &Shared, target: Target, troubled: &mut bool) {
     }
 }
 
+/// The watch delivers again: a kind said to be not live-updated is live again. Returns what
+/// clears the store's note (and says whether it changed anything).
+fn watching<T>(not_live: &mut Option<String>) -> impl FnOnce(&mut Kind<T>) -> bool {
+    let was = not_live.take().is_some();
+    move |k: &mut Kind<T>| was && k.not_live.take().is_some()
+}
+
 /// Runs until the task is aborted. Lasting failures (403, missing CRD) become gaps and the
 /// watcher keeps retrying with backoff, so a permission granted later is picked up.
 pub async fn run<K, T>(w: Watch<K, T>, shared: Arc<Shared>)
@@ -139,6 +146,9 @@ where
     // Set after a transient failure so recovery can be announced once.
     let mut troubled = false;
     let mut last_gap: Option<String> = None;
+    // A list completed: a refused watch after it leaves the data listed, not kept current.
+    let mut listed_once = false;
+    let mut not_live: Option<String> = None;
     while let Some(event) = stream.next().await {
         match event {
             Ok(watcher::Event::Init) => {
@@ -161,6 +171,7 @@ where
             Ok(watcher::Event::InitDone) => {
                 let items = std::mem::take(&mut buffer);
                 shared.update(|s| slot(s).replace(&scope, items));
+                listed_once = true;
                 if troubled || last_gap.is_some() {
                     shared.status(format!("watch {}: reconnected", target.plural));
                 }
@@ -169,15 +180,35 @@ where
             }
             Ok(watcher::Event::Apply(obj)) => {
                 let item = convert(&obj);
-                shared.update_if(|s| slot(s).apply(key(&obj), item));
+                let live = watching(&mut not_live);
+                shared.update_if(|s| slot(s).apply(key(&obj), item) | live(slot(s)));
                 recovered(&shared, target, &mut troubled);
             }
             Ok(watcher::Event::Delete(obj)) => {
-                shared.update_if(|s| slot(s).delete(&key(&obj)));
+                let live = watching(&mut not_live);
+                shared.update_if(|s| slot(s).delete(&key(&obj)) | live(slot(s)));
                 recovered(&shared, target, &mut troubled);
             }
             Err(err) => match classify_watch(&err, target, &scope) {
+                // A list-only role (audit Q3): the watch is refused after a complete list.
+                // What was listed stands — erasing it made one-shot checks race the refusal —
+                // and is no gap (a one-shot check needs no watch); the TUI says it is not kept
+                // current.
+                Failure::Gap(reason) if listed_once && on_watch(&err) => {
+                    if not_live.as_ref() != Some(&reason) {
+                        tracing::info!(%reason, "watch refused after a list");
+                        shared.status(format!(
+                            "{}: listed, not live-updated ({reason})",
+                            target.plural
+                        ));
+                        shared.update(|s| slot(s).not_live = Some(reason.clone()));
+                        not_live = Some(reason);
+                    }
+                }
                 Failure::Gap(reason) => {
+                    // The gap drops what was listed, and the note with it.
+                    listed_once = false;
+                    not_live = None;
                     if last_gap.as_ref() != Some(&reason) {
                         tracing::info!(%reason, "watch gap");
                         shared.update(|s| slot(s).set_gap(&scope, reason.clone()));

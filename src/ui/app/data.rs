@@ -94,6 +94,7 @@ impl App {
         self.source.label.clone_from(&snapshot.source.label);
         self.source.kind = snapshot.source.kind;
         self.source.observed_at = snapshot.source.observed_at;
+        self.source.not_live.clone_from(&snapshot.source.not_live);
         let old_chains = std::mem::replace(&mut self.chains, chains);
         if let Some(w) = &mut self.watch {
             w.observe(&snapshot);

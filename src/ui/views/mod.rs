@@ -25,7 +25,7 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     let area = f.area();
     app.size = area;
     f.render_widget(Block::default().style(app.theme.base()), area);
-    let a = layout_with(area, !app.gaps.is_empty());
+    let a = layout_with(area, app.banner_shown());
     if a.too_small {
         overlay::too_small(f, app);
         return;

@@ -1,5 +1,5 @@
-//! What the user must know before trusting the screen: the gaps of the source (a banner
-//! under the strip) and that the lab, a simulation, opened because no cluster is configured.
+//! What the user must know before trusting the screen: the gaps of the source and the kinds
+//! it listed but may not watch (a banner under the strip) and that the lab, a simulation, opened because no cluster is configured.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -12,10 +12,10 @@ use crate::ui::app::App;
 use crate::ui::gaps;
 
 pub fn gap_banner(f: &mut Frame, area: Rect, app: &App) {
-    if area.height == 0 || app.gaps.is_empty() {
+    if area.height == 0 || !app.banner_shown() {
         return;
     }
-    let text = gaps::banner(&app.gaps, usize::from(area.width));
+    let text = gaps::banner(&app.gaps, &app.source.not_live, usize::from(area.width));
     f.render_widget(
         Paragraph::new(Line::styled(text, app.theme.status(Status::Warning))),
         area,
