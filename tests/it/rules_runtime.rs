@@ -522,3 +522,34 @@ fn kvc505_firewall_blocks_the_cluster() {
     };
     only(&run(&s), Code::KVC505);
 }
+
+/// A 403 known only from its event (the SPC's objects no longer parse, so the types they
+/// need are unknown) says what the identity holds on the vault when that was read, never "no
+/// role" beside the role it holds (audit S4; FACTS §8: Crypto User grants no secret read).
+#[test]
+fn kvc501_from_the_event_names_the_role_the_identity_holds() {
+    let mut s = tk::healthy();
+    let r = tk::role_mut(&mut s, NS, APP);
+    r.role_name = "Key Vault Crypto User".into();
+    r.data_actions = vec!["Microsoft.KeyVault/vaults/keys/read".into()];
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.parameters
+        .insert("objects".into(), "array:\n  - |\n    objectName: [".into());
+    tk::reparse(spc);
+    let s = super::cause_kit::failing_with(
+        s,
+        "failed to get objectType:secret, objectName:web-db-pass, objectVersion:: GET https://kv-shop.vault.azure.net/secrets/web-db-pass/\nRESPONSE 403: 403 Forbidden\nERROR CODE: Forbidden\n{\"error\":{\"code\":\"Forbidden\",\"message\":\"Caller is not authorized to perform action on resource.\",\"innererror\":{\"code\":\"ForbiddenByRbac\"}}}",
+    );
+    let chains = run(&s);
+    let f = chains
+        .iter()
+        .flat_map(|c| c.findings())
+        .find(|f| f.code == Code::KVC501)
+        .unwrap_or_else(|| panic!("{chains:#?}"));
+    assert!(
+        f.message.contains("holds Key Vault Crypto User"),
+        "{}",
+        f.message
+    );
+    assert!(!f.message.contains("has no role"), "{}", f.message);
+}

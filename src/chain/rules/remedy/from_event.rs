@@ -211,7 +211,13 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
                 ),
             )
         }
-        KVC501 => (format!("KeyVault/{}", cx.keyvault()), format!("Key Vault {} denied the read (403): the identity has no role or access policy that allows it", cx.keyvault())),
+        KVC501 => (
+            format!("KeyVault/{}", cx.keyvault()),
+            match crate::chain::rules::access::held_on_vault(cx) {
+                Some(held) => format!("Key Vault {} denied the read (403): {held}", cx.keyvault()),
+                None => format!("Key Vault {} denied the read (403): no role or access policy the identity holds allows it", cx.keyvault()),
+            },
+        ),
         KVC505 => (format!("KeyVault/{}", cx.keyvault()), format!("Key Vault {} firewall / network rules refused the request", cx.keyvault())),
         KVC601 => (format!("KeyVault/{}", cx.keyvault()), format!("an object of SecretProviderClass {} is not in Key Vault {}", cx.spc_name, cx.keyvault())),
         KVC602 => (format!("KeyVault/{}", cx.keyvault()), format!("an object of SecretProviderClass {} is disabled in Key Vault {}", cx.spc_name, cx.keyvault())),
