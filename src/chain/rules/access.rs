@@ -10,12 +10,14 @@ use crate::chain::model::{Fact, Link, Status};
 use crate::snapshot::{Gaps, ObjectType, Observed, RoleAssignmentObs, VaultObs};
 
 mod granted;
+mod held;
 mod history_list;
 mod on_client_id;
 mod one_fix;
 mod undetermined;
 use granted::granted_actions;
 pub(crate) use granted::{chain_identity, chain_vault, may_read, reads_granted};
+pub(crate) use held::held_on_vault;
 use history_list::history_unlisted;
 use on_client_id::on_client_id;
 use one_fix::{FAILS, one_per_fix};
@@ -70,42 +72,6 @@ fn covers(scope: &str, vault_id: &str, t: ObjectType, name: &str) -> bool {
 }
 
 /// The scope is the vault, one of its ancestors, or an object inside it.
-/// What the chain's identity holds on its vault, as read, for a 403 known only from an event
-/// (audit S4: "no role" was said beside a role the identity holds). None when the identity,
-/// the vault or its grants were not read.
-pub(crate) fn held_on_vault(cx: &Ctx) -> Option<String> {
-    let (identity, vault) = (cx.identity?, cx.vault?);
-    let principal = identity.principal_id.as_str();
-    if !vault.rbac {
-        let has_policy =
-            (vault.access_policies.iter()).any(|a| a.object_id.eq_ignore_ascii_case(principal));
-        return Some(match has_policy {
-            true => format!(
-                "{}'s access policy lacks the permission the read needs",
-                identity.name
-            ),
-            false => format!("{} has no access policy on it", identity.name),
-        });
-    }
-    if vault_gap(&cx.azure().role_assignments.gaps, &vault.name).is_some() {
-        return None;
-    }
-    let mut roles: Vec<&str> = (cx.ix.assignments(principal))
-        .filter(|r| touches(&r.scope, &vault.resource_id))
-        .map(|r| r.role_name.as_str())
-        .collect();
-    roles.sort_unstable();
-    roles.dedup();
-    Some(match roles.as_slice() {
-        [] => format!("{} holds no role on it", identity.name),
-        _ => format!(
-            "{} holds {} on it, which does not grant the read it refused",
-            identity.name,
-            roles.join(", ")
-        ),
-    })
-}
-
 fn touches(scope: &str, vault_id: &str) -> bool {
     vault_id.is_empty() || under(vault_id, scope) || under(scope, vault_id)
 }
