@@ -86,7 +86,12 @@ fn a_subpath_copy_of_a_daemonset_or_on_delete_pod_runs_its_edit_after_the_restar
             f.fix
         );
         // The notes are kept, after the commands.
-        assert!(f.fix.contains("remove subPath redis-password"), "{}", f.fix);
+        assert!(
+            f.fix
+                .contains("remove the volumeMount of secrets-store at /etc/redis-pass"),
+            "{}",
+            f.fix
+        );
     }
 }
 

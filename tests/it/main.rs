@@ -181,6 +181,7 @@ mod rules_stale_readers;
 mod rules_stale_secret;
 mod rules_start_ordinal;
 mod rules_static_pod;
+mod rules_subpath_fix;
 mod rules_sync_readers;
 mod rules_taint_running_driver;
 mod rules_tenants;

@@ -358,8 +358,22 @@ fn kvc102_spec_fix_recreates_a_bare_pod_and_edits_a_workload() {
         "{}",
         f.fix
     );
-    // Without the subPath the mount path becomes a directory holding the file (audit I S1):
-    // the edit says where the file then is, and that the app must read it there.
+    // The container mounts the volume whole too: that directory has the file, so the subPath
+    // mount goes and the app reads the file there (audit I S1: say where the file then is; a
+    // second mount at the whole mount's path would be refused).
+    assert!(
+        f.fix.contains("remove the volumeMount of secrets-store-inline at /mnt/secrets/password (subPath password); the volume is mounted whole at /mnt/secrets-store already, so point the app at /mnt/secrets-store/password instead of /mnt/secrets/password"),
+        "{}",
+        f.fix
+    );
+    // Without the whole mount, the subPath mount becomes a directory holding the file.
+    let mut alone = s.clone();
+    for p in alone.pods.items.iter_mut() {
+        p.containers[0]
+            .mounts
+            .retain(|m| m.volume != "secrets-store-inline" || m.sub_path.is_some());
+    }
+    let f = only(&run(&alone), Code::KVC102);
     assert!(
         f.fix.contains("remove subPath password and set mountPath to a directory of its own (/mnt/secrets-store-inline, say): the file is then /mnt/secrets-store-inline/password, so point the app at that path instead of /mnt/secrets/password"),
         "{}",

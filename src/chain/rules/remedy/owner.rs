@@ -73,7 +73,34 @@ pub(crate) fn mount_as_directory(
     m: &crate::snapshot::MountObs,
 ) -> String {
     let sub = m.sub_path.as_deref().unwrap_or_default();
-    let dir = format!("/mnt/{}", m.volume);
+    let mounts = (cx.pod.containers.iter())
+        .find(|c| c.name == container)
+        .map_or(&[][..], |c| &c.mounts[..]);
+    // The volume already mounted whole in this container: that directory has the file, and
+    // a second mount of it would only repeat it.
+    if let Some(whole) = mounts
+        .iter()
+        .find(|o| o.volume == m.volume && o.sub_path.is_none())
+    {
+        return edit_owner(
+            cx,
+            &format!(
+                "container {container}: remove the volumeMount of {} at {} (subPath {sub}); the volume is mounted whole at {} already, so point the app at {}/{sub} instead of {} (rotated content reaches it there)",
+                m.volume,
+                m.path,
+                whole.path,
+                whole.path.trim_end_matches('/'),
+                m.path
+            ),
+        );
+    }
+    // A directory no other mount of the container uses (the API refuses two mounts at one
+    // path).
+    let taken = |p: &str| mounts.iter().any(|o| o.path.trim_end_matches('/') == p);
+    let mut dir = format!("/mnt/{}", m.volume);
+    if taken(&dir) {
+        dir = format!("/mnt/{}-files", m.volume);
+    }
     edit_owner(
         cx,
         &format!(
