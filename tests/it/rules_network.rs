@@ -92,8 +92,16 @@ fn a_deadline_to_a_private_vault_is_the_private_dns_zone() {
         f.confirm
     );
     assert!(
-        f.fix.starts_with("az network private-dns link vnet create")
+        f.fix.contains("az network private-dns link vnet create")
             && f.fix.contains("-z privatelink.vaultcore.azure.net"),
+        "{}",
+        f.fix
+    );
+    // The cluster's VNet, also on the AKS-managed VNet (an empty vnetSubnetId): the node
+    // resource group's, never `-v ""` (audit T4).
+    assert!(
+        f.fix.contains("[ -n \"$SUBNET\" ] || SUBNET=")
+            && f.fix.contains("-v \"${SUBNET%/subnets/*}\""),
         "{}",
         f.fix
     );

@@ -159,20 +159,12 @@ fn unresolved_unseen(
     (resource, message, confirm, fix)
 }
 
-/// The command that links the private DNS zone `zone` to the VNet of the pod's node pool.
+/// The command that links the private DNS zone `zone` to the VNet of the pod's node pool
+/// (the node resource group's VNet when the pool is on the AKS-managed one: [`node_subnet`]).
 fn private_link(cx: &Ctx, u: VaultUnreached, zone: &str) -> String {
-    let vnet = format!(
-        "\"$(az aks nodepool show -g {} --cluster-name {} -n {} --query vnetSubnetId -o tsv | sed 's|/subnets/.*||')\"",
-        super::aks_rg(cx),
-        super::aks_name(cx),
-        cx.pod
-            .node
-            .as_deref()
-            .and_then(node_pool)
-            .unwrap_or("nodepool1")
-    );
     format!(
-        "az network private-dns link vnet create -g \"$DNS_ZONE_RG\" -z {zone} -n {}-link -v {vnet} -e false",
+        "{} && az network private-dns link vnet create -g \"$DNS_ZONE_RG\" -z {zone} -n {}-link -v \"${{SUBNET%/subnets/*}}\" -e false",
+        node_subnet(cx),
         u.vault
     )
 }
