@@ -101,6 +101,13 @@ impl PodObs {
             None => None,
         }
     }
+    /// The pod will mount nothing again: it ran to completion or failed (a terminal phase:
+    /// a finished Job's pod, an evicted pod), or it is being deleted. The driver's rotation
+    /// reconciler skips such pods, and their SPC pod status keeps the versions of their last
+    /// mount until the pod object goes (FACTS §1): history, not the chain's present.
+    pub fn retired(&self) -> bool {
+        self.deleting || matches!(self.phase.as_str(), "Succeeded" | "Failed")
+    }
     pub fn volume(&self, name: &str) -> Option<&VolumeObs> {
         self.volumes.iter().find(|v| v.name == name)
     }

@@ -168,6 +168,7 @@ mod rules_reloader_csi;
 mod rules_reloader_partition;
 mod rules_repaired;
 mod rules_restart_owners;
+mod rules_retired_pods;
 mod rules_role_on_client_id;
 mod rules_rotation_repair;
 mod rules_runtime;

@@ -122,6 +122,20 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         return;
     }
     set(link, Status::Ok, "mounted");
+    if cx.pod.retired() {
+        // Finished, failed or being deleted: nothing rotates or re-mounts it (the driver's
+        // rotation reconciler skips such pods), so the versions of its last mount are history,
+        // no lag and no edit it missed (audit U1).
+        link.facts.push(Fact::new(
+            "history",
+            format!(
+                "pod {} is {}: its mount is not kept current, and its versions say nothing of rotation",
+                cx.pod.name,
+                if cx.pod.deleting { "being deleted" } else { "finished" }
+            ),
+        ));
+        return;
+    }
     rotation_unread(cx, link);
     lag(
         cx,

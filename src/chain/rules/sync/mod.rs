@@ -469,8 +469,11 @@ fn content(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, secret: &crate::sna
     let lacking = keys_lacking(cx, so, secret);
     let leftover = edited::leftover_keys(so, secret);
     let mut differ = Vec::new();
+    // A retired pod's mount is its last one, not the present: the Secret, which rotation keeps
+    // current for the live pods, is not judged against it (audit U1).
     if let Some((status, files)) = cx
         .status
+        .filter(|_| !cx.pod.retired())
         .and_then(|st| st.files.as_ref().map(|files| (st, files)))
     {
         differ = values_differ(so, secret, status, files);
