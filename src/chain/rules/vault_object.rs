@@ -1,6 +1,11 @@
 //! Vault-object link: each SPC object exists, the version the provider will fetch (latest or
 //! pinned) is enabled and not expired; pinned versions never rotate.
 
+mod absent;
+
+pub(crate) use absent::{WRONG_TYPE, under_other_type};
+
+use absent::{create, nearest_name, renamed, wrong_type};
 use jiff::SignedDuration;
 
 use super::remedy;
@@ -329,75 +334,6 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
     out
 }
 
-/// What a KVC601 for an object the vault holds under another type says: the marker
-/// `rules::apply_events` knows it by (a 403 or 404 for the type asked is its evidence).
-pub(crate) const WRONG_TYPE: &str = "asks for the wrong objectType";
-
-/// The type other than `t` under which `vault` holds an object named `name`, when the
-/// snapshot shows one: a listing of the vault's names, or a look-up of that name under the
-/// other type. Secret first: a certificate also has a secret and a key of its name, so a
-/// name found under a second type is never a certificate's.
-pub(crate) fn under_other_type(
-    cx: &Ctx,
-    vault: &str,
-    t: ObjectType,
-    name: &str,
-) -> Option<ObjectType> {
-    // Only when the type asked is known to be absent: a look-up that failed says nothing.
-    if !matches!(
-        cx.ix.object(vault, t, name).map(|f| &f.state),
-        Some(Observed::Known(None))
-    ) {
-        return None;
-    }
-    let listed = cx.ix.vault(vault).and_then(|v| v.object_names.as_deref());
-    [ObjectType::Secret, ObjectType::Key, ObjectType::Cert]
-        .into_iter()
-        .filter(|&other| other != t)
-        .find(|&other| {
-            listed.is_some_and(|names| names.iter().any(|(ty, n)| *ty == other && n == name))
-                || matches!(
-                    cx.ix.object(vault, other, name).map(|f| &f.state),
-                    Some(Observed::Known(Some(_)))
-                )
-        })
-}
-
-/// KVC601 for an object that exists, but under another type than the SPC's objectType: the
-/// fix is the objectType, not a new object (which would mount something else) nor a grant
-/// for the type asked (FACTS §5: the provider fetches `<type>/<name>` only).
-fn wrong_type(cx: &Ctx, link: &mut Link, o: &SpcObject, t: ObjectType, other: ObjectType) {
-    let vault = cx.keyvault();
-    let name = o.object_name.as_str();
-    link.findings.push(cx.finding(
-        Code::KVC601,
-        format!("KeyVault/{vault}"),
-        format!(
-            "{} {name} (objects[{}] of SecretProviderClass {}) does not exist in Key Vault {vault}, but a {} of that name does: objects[{}] {WRONG_TYPE} ({}, not {})",
-            t.as_str(),
-            o.index,
-            cx.spc_name,
-            other.as_str(),
-            o.index,
-            t.as_str(),
-            other.as_str()
-        ),
-        vec![
-            format!("GET https://{vault}.vault.azure.net/{}/{name}: 404", t.collection()),
-            format!("{} {name} exists in Key Vault {vault}", other.as_str()),
-            format!("objects[{}].objectType: {}", o.index, o.object_type_raw),
-        ],
-        format!(
-            "az keyvault {} show --vault-name {vault} -n {name} --query attributes",
-            cli_kind(other)
-        ),
-        remedy::edit_spc(
-            cx,
-            &format!("objects[{}].objectType: {}", o.index, other.as_str()),
-        ),
-    ));
-}
-
 fn pinned(cx: &Ctx, link: &mut Link, o: &SpcObject, version: &str) {
     let t = o.object_type.unwrap_or(ObjectType::Secret);
     let confirm = format!(
@@ -485,72 +421,6 @@ fn mounted<'a>(cx: &Ctx<'a>, o: &SpcObject) -> Option<&'a str> {
 
 fn mounted_version(cx: &Ctx, o: &SpcObject) -> Option<VersionText> {
     mounted(cx, o).map(VersionText::from)
-}
-
-/// The vault's object of type `t` whose name is closest to `name`, if one is close enough to
-/// be a slip (as KVC101 suggests SecretProviderClass names).
-fn nearest_name<'v>(cx: &Ctx<'v>, vault: &str, t: ObjectType, name: &str) -> Option<&'v str> {
-    let names = cx.ix.vault(vault)?.object_names.as_deref()?;
-    super::slip::nearest(
-        names
-            .iter()
-            .filter(|(ty, _)| *ty == t)
-            .map(|(_, n)| n.as_str()),
-        name,
-    )
-}
-
-/// The command that stores a missing object under the name the SPC asks for. The value is the
-/// user's to give (a file, never the command line).
-/// The object is not there: either it never existed or it was deleted. Key Vault's soft delete
-/// (always on) keeps a deleted object under its name, and creating one under that name fails
-/// with 409 Conflict ("currently in a deleted but recoverable state") until it is recovered or
-/// purged. The lookup answers 404 alike in both cases (the deleted objects are not read), so
-/// the fix recovers first and creates only when there is nothing to recover.
-fn create(vault: &str, t: ObjectType, name: &str) -> String {
-    let make = match t {
-        ObjectType::Secret => {
-            format!("az keyvault secret set --vault-name {vault} -n {name} --file \"$VALUE_FILE\"")
-        }
-        ObjectType::Key => {
-            format!("az keyvault key create --vault-name {vault} -n {name} --kty RSA")
-        }
-        ObjectType::Cert => format!(
-            "az keyvault certificate import --vault-name {vault} -n {name} --file \"$PFX_OR_PEM_FILE\""
-        ),
-    };
-    format!(
-        "az keyvault {} recover --vault-name {vault} -n {name} || {make}  # recover if it was deleted (soft delete keeps it; creating it again fails 409 Conflict), else create it",
-        cli_kind(t)
-    )
-}
-
-/// The edit that points `o` at the existing object `name`. Without an alias the file is named
-/// after the object (FACTS §5): when a `secretObjects` entry or a subPath reads the file by its
-/// present name, the file keeps it (an alias), since renaming the object alone would break
-/// them; when they read it by the new name, or nothing names it, the rename is all.
-fn renamed(cx: &Ctx, o: &SpcObject, name: &str) -> String {
-    let at = format!("objects[{}]", o.index);
-    let old = o.object_name.as_str();
-    let synced = cx
-        .spc
-        .iter()
-        .flat_map(|s| &s.secret_objects)
-        .flat_map(|so| &so.data)
-        .any(|d| d.object_name == old);
-    let sub_path = cx
-        .pod
-        .containers
-        .iter()
-        .flat_map(|c| &c.mounts)
-        .any(|m| m.volume == cx.volume.name && m.sub_path.as_deref() == Some(old));
-    if o.object_alias.is_none() && (synced || sub_path) {
-        format!(
-            "{at}: objectName {name}, objectAlias {old} (the file keeps the name its readers use)"
-        )
-    } else {
-        format!("{at}.objectName: {name}")
-    }
 }
 
 /// KVC604's fix: a later expiry on the mounted version, whose date no source shows (a quoted

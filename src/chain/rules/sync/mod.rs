@@ -6,6 +6,7 @@
 mod edited;
 mod failed_create;
 mod invalid_entry;
+mod missing;
 mod shape;
 mod stale_readers;
 mod tls;
@@ -16,6 +17,7 @@ mod unread_mount;
 mod waiting;
 pub(crate) use edited::mount_predates_edit;
 pub(crate) use failed_create::event_cause;
+pub(crate) use missing::awaiting_mount;
 pub(crate) use shape::{object_typos, written_by_others};
 pub(crate) use stale_readers::stale_blocks_readers;
 pub(crate) use unapplied::mount_unapplied;
@@ -26,7 +28,7 @@ use super::{set, unknown};
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::index::Use;
-use crate::chain::model::{Fact, Link, LinkKind, Severity, Status, Text};
+use crate::chain::model::{Fact, Link, Severity, Status, Text};
 use crate::snapshot::SecretObjectSpec;
 
 const TLS: &str = "kubernetes.io/tls";
@@ -178,7 +180,7 @@ fn runtime(cx: &Ctx, link: &mut Link, i: usize, so: &SecretObjectSpec, cause: Op
         return;
     }
     let Some(secret) = cx.synced_secret(i) else {
-        missing(cx, link, so, cause);
+        missing::missing(cx, link, so, cause);
         return;
     };
     super::compare(cx, link, "synced Secret type", &secret.type_, &so.type_);
@@ -236,218 +238,6 @@ pub(crate) fn keys_lacking<'s>(
     }
     lacking.retain(|k| !super::params::is_placeholder(k));
     lacking
-}
-
-/// KVC802 says no running pod has the SPC mounted. While this chain's own pod is still on its
-/// way to a mount (scheduling, ContainerCreating) and nothing upstream failed, that is no
-/// finding: the driver writes the Secret after the first mount. The Sync link waits (`…`),
-/// and so do consumers waiting on it. Runs after the effects of a cause were marked: a
-/// KVC802 that follows a broken link stays, saying `blocked by` it.
-///
-/// `starting` is decided from the pod's own mount state (no SPCPS, no FailedMount, not
-/// failed), not from the Mount link's overall status: a static warning there (rotation off)
-/// says nothing about whether this pod has mounted yet.
-pub(crate) fn awaiting_mount(links: &mut [Link], starting: bool) {
-    if super::unstarted::unseen(&links[LinkKind::Mount.index()]) {
-        mount_unseen(links);
-        return;
-    }
-    if !starting {
-        return;
-    }
-    // Nothing failed: what waits on the mount says so, not "blocked" (`unstarted`).
-    let consumers = &mut links[LinkKind::Consumers.index()];
-    if consumers.status == Status::Pending && consumers.summary == "blocked: Mount" {
-        consumers.summary = WAITING.into();
-    }
-    let sync = &mut links[LinkKind::Sync.index()];
-    let before = sync.findings.len();
-    sync.findings
-        .retain(|f| f.code != Code::KVC802 || f.follows.is_some());
-    if sync.findings.len() == before {
-        return;
-    }
-    set(sync, Status::Pending, WAITING);
-    crate::chain::build::settle(sync);
-    let consumers = &mut links[LinkKind::Consumers.index()];
-    if consumers.status == Status::Pending && consumers.summary == "blocked: Sync" {
-        consumers.summary = WAITING.into();
-    }
-}
-
-const WAITING: &str = "waiting for mount";
-
-/// Every pod that has the SPC mounted is terminating (its workload deleted, or a node lost):
-/// the driver's SPC pod status reconciler skips a pod being deleted ("pod is being
-/// terminated, skipping reconcile"), and the Secret, collected with its owners (FACTS §2, §11
-/// "Owners"), is not written again: KVC802, no mount to come, not KVC806's "recreated within 5
-/// minutes" (audit S1). True when it said so.
-fn terminating_only(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) -> bool {
-    if !cx.pod.deleting {
-        return false;
-    }
-    let mut pods = cx.ix.pods_mounting(cx.ns(), cx.spc_name).peekable();
-    if pods.peek().is_none() || !pods.all(|p| p.deleting) {
-        return false;
-    }
-    link.findings.push(cx.remedied(
-        Code::KVC802,
-        format!("Secret/{}", so.secret_name),
-        format!(
-            "synced Secret {} does not exist and will not be created again: every pod that has SecretProviderClass {} mounted is terminating, and the driver does not reconcile a pod being deleted; no running mount, no Secret",
-            so.secret_name, cx.spc_name
-        ),
-        vec![format!(
-            "pods mounting {} in {}: all terminating (deletionTimestamp set)",
-            cx.spc_name,
-            cx.ns()
-        )],
-    ));
-    true
-}
-
-/// The pod's mount is unknown (not started, and why cannot be told) with no cause found: a
-/// Secret the driver writes only after a mount is unknown with it, for the Mount link's own
-/// reason, not KVC802 "no running pod has it mounted", whose fix (keep a pod mounting it) this
-/// pod already follows (audit Q2).
-fn mount_unseen(links: &mut [Link]) {
-    let reasons: Vec<Fact> = links[LinkKind::Mount.index()]
-        .facts
-        .iter()
-        .filter(|f| f.label == "unknown")
-        .cloned()
-        .collect();
-    let sync = &mut links[LinkKind::Sync.index()];
-    let before = sync.findings.len();
-    sync.findings
-        .retain(|f| f.code != Code::KVC802 || f.follows.is_some());
-    if sync.findings.len() == before || !sync.findings.is_empty() {
-        return;
-    }
-    set(sync, Status::Unknown, "mount unknown");
-    sync.facts.extend(reasons);
-    sync.facts.push(Fact::new(
-        "not checked",
-        "the driver creates the synced Secret once a pod has mounted the SecretProviderClass: while this pod's mount is unknown, so is the Secret",
-    ));
-}
-
-/// The synced Secret does not exist. `cause`: a static finding that already explains why the
-/// driver cannot build it (the absence is its effect, not a second cause with its own fix).
-fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: Option<usize>) {
-    // Never built whatever mounts it: the cause says so (no KVC802 beside it).
-    if cause.is_some() && !cx.mounted() {
-        return;
-    }
-    // Which pods have it mounted is read from the SPC pod statuses: unread, "none" is unknown,
-    // not observed (audit Q2: KVC802 "no running pod has it mounted" beside a running pod).
-    if let Some(reason) = cx.snap().spc_statuses.unknown_in(cx.ns()) {
-        super::unknown_check(
-            link,
-            "mount unknown",
-            format!(
-                "whether a pod has SecretProviderClass {} mounted, without which the driver does not create Secret {} (KVC802), or has and did not (KVC806)",
-                cx.spc_name, so.secret_name
-            ),
-            reason,
-        );
-        return;
-    }
-    let mounted_anywhere = cx
-        .ix
-        .mounted_per_spc
-        .get(&(cx.ns(), cx.spc_name))
-        .copied()
-        .unwrap_or(0);
-    if mounted_anywhere == 0 {
-        link.findings.push(cx.remedied(
-            Code::KVC802,
-            format!("Secret/{}", so.secret_name),
-            format!(
-                "synced Secret {} does not exist because no running pod has SecretProviderClass {} mounted: no mount, no Secret",
-                so.secret_name, cx.spc_name
-            ),
-            vec![format!("no SecretProviderClassPodStatus with mounted: true for {} in {}", cx.spc_name, cx.ns())],
-        ));
-        return;
-    }
-    if !cx.mounted() {
-        set(link, Status::Pending, "not mounted");
-        return;
-    }
-    if terminating_only(cx, link, so) {
-        return;
-    }
-    if let Some(f) = cause.and_then(|i| link.findings.get_mut(i)) {
-        f.evidence.push(
-            format!(
-                "pod {} has {} mounted; Secret {} not found: the driver cannot build it",
-                cx.pod.name, cx.spc_name, so.secret_name
-            )
-            .into(),
-        );
-        for line in waiting::on_absent(cx, &so.secret_name) {
-            if !f.evidence.iter().any(|e| **e == *line) {
-                f.evidence.push(line.into());
-            }
-        }
-        return;
-    }
-    // A FailedToCreateSecret whose message names a cause of its own (a secretObjects file not
-    // mounted, a TLS Secret without its key) becomes that cause's finding when the events are
-    // folded in (`apply_events`): the absence is its effect, and "no event says why" (below)
-    // would be false. Those events are classified as that cause, not as KVC806. An event
-    // explains only the Secret it names (another Secret of the SPC missing is a symptom of its
-    // own); one that names none (mounted files unreadable) concerns them all.
-    let explained = cx.events.iter().any(|(code, e)| {
-        e.reason == "FailedToCreateSecret"
-            && e.type_ != "Normal"
-            && code.is_some_and(|c| c != Code::KVC806 && c.link() == LinkKind::Sync)
-            && crate::chain::events::secret_name(&e.message)
-                .is_none_or(|named| named == so.secret_name)
-    });
-    if explained {
-        return;
-    }
-    let sync_off = cx
-        .cluster()
-        .csi_driver
-        .known()
-        .and_then(|c| c.sync_secret_enabled.known())
-        == Some(&false);
-    let why = if sync_off {
-        sync_off_why(super::remedy::install(cx))
-    } else {
-        "the driver failed to create it (see FailedToCreateSecret events and the driver log)"
-    };
-    let mut evidence = vec![format!(
-        "pod {} has {} mounted; Secret {} not found",
-        cx.pod.name, cx.spc_name, so.secret_name
-    )];
-    let before = evidence.len();
-    evidence.extend(
-        cx.events_for(Code::KVC806)
-            .filter(|e| {
-                crate::chain::events::secret_name(&e.message)
-                    .is_none_or(|named| named == so.secret_name)
-            })
-            .map(crate::chain::context::event_evidence),
-    );
-    let failed = evidence.len() > before;
-    if !sync_off && !failed {
-        link.findings
-            .push(failed_create::none_seen(cx, so, evidence));
-        return;
-    }
-    link.findings.push(cx.remedied(
-        Code::KVC806,
-        format!("Secret/{}", so.secret_name),
-        format!(
-            "synced Secret {} is missing although SecretProviderClass {} is mounted: {why}",
-            so.secret_name, cx.spc_name
-        ),
-        evidence,
-    ));
 }
 
 /// Who mounted what a stale Secret is compared with, said of the workload's pods so its
@@ -657,20 +447,4 @@ fn values_differ(
 /// Whether a consumer reads this Secret through env (a start-time snapshot).
 pub(crate) fn is_env(u: &Use) -> bool {
     matches!(u, Use::Env { .. } | Use::EnvFrom { .. })
-}
-
-/// Why the driver may not write Secrets, by install method (FACTS §11): Helm grants the
-/// syncing RBAC only with `syncSecret.enabled=true`; the AKS add-on always grants it, so
-/// there it was removed, or the driver log names another cause.
-fn sync_off_why(install: Option<crate::snapshot::DriverInstall>) -> &'static str {
-    use crate::snapshot::DriverInstall;
-    match install {
-        Some(DriverInstall::Helm) => {
-            "secret sync is disabled in the driver (helm syncSecret.enabled=false: no RBAC to write Secrets)"
-        }
-        Some(DriverInstall::AksAddon) => {
-            "the driver does not write it, though the AKS add-on always may write Secrets: the driver log names why"
-        }
-        None => "the driver has no RBAC to write Secrets (with Helm: syncSecret.enabled=false)",
-    }
 }

@@ -1,0 +1,290 @@
+//! Applying a fault: resolve the chain of the target workload (its service account, SPC,
+//! identity, vault and first object), make the fault's change to that piece of the world, and
+//! record what undoes it.
+
+use super::{Applied, Undo, default_target, find, spc_of};
+use crate::snapshot::ObjectType;
+use crate::source::lab::scenario::{FederatedCredential, NetworkSpec, RoleAssignment};
+use crate::source::lab::world::{WorkloadKey, World};
+
+/// The chain a fault acts on, resolved from the target workload.
+struct Target {
+    workload: WorkloadKey,
+    ns: String,
+    sa: String,
+    spc: String,
+    client_id: String,
+    tenant: String,
+    vault: String,
+    /// The SPC's first object, when its objects can be read.
+    object: Option<(ObjectType, String)>,
+}
+
+fn resolve(world: &World, wk: &WorkloadKey) -> Result<Target, String> {
+    let w = world
+        .workloads
+        .get(wk)
+        .ok_or_else(|| format!("{} {}/{} not found", wk.0, wk.1, wk.2))?;
+    let ns = wk.1.clone();
+    let spc = spc_of(w).ok_or_else(|| format!("{}/{} mounts no SecretProviderClass", ns, wk.2))?;
+    let sa = w
+        .template()
+        .and_then(|t| t.spec.as_ref())
+        .and_then(|s| s.service_account_name.clone())
+        .unwrap_or_else(|| "default".into());
+    let obj = world
+        .spcs
+        .get(&(ns.clone(), spc.clone()))
+        .ok_or_else(|| format!("SecretProviderClass {ns}/{spc} not found"))?;
+    let parsed = crate::spc::parse(&obj.spec.parameters.clone().unwrap_or_default());
+    // Only the object faults need one: the others still apply to an SPC whose objects a
+    // stacked fault made unreadable.
+    let object = parsed.objects.first().map(|first| {
+        (
+            first.object_type.unwrap_or(ObjectType::Secret),
+            first.object_name.clone(),
+        )
+    });
+    Ok(Target {
+        workload: wk.clone(),
+        ns,
+        sa,
+        spc,
+        client_id: parsed.client_id.clone().unwrap_or_default(),
+        tenant: parsed.tenant_id.clone().unwrap_or_default(),
+        vault: parsed.keyvault_name.clone().unwrap_or_default(),
+        object,
+    })
+}
+
+pub fn apply(world: &mut World, id: &str) -> Result<String, String> {
+    let target = default_target(world)
+        .ok_or("no workload mounts a SecretProviderClass: nothing to break")?;
+    apply_to(world, id, &target)
+}
+
+/// Applies fault `id` to the chain of workload `wk`.
+pub fn apply_to(world: &mut World, id: &str, wk: &WorkloadKey) -> Result<String, String> {
+    let def = find(id).ok_or_else(|| format!("unknown fault {id:?}"))?;
+    if world.faults.iter().any(|a| a.id == id) {
+        return Err(format!("fault {id} is already applied"));
+    }
+    let undo = change(world, id, wk)?;
+    world.faults.push(Applied {
+        id: id.to_string(),
+        target: wk.clone(),
+        undo,
+    });
+    world.mark_changed();
+    Ok(format!("applied: {}", def.title))
+}
+
+/// Make fault `id`'s change to the chain of `wk`; returns what undoes it.
+pub(super) fn change(world: &mut World, id: &str, wk: &WorkloadKey) -> Result<Undo, String> {
+    let t = resolve(world, wk)?;
+    let subject = format!("system:serviceaccount:{}:{}", t.ns, t.sa);
+    let identity = world
+        .identities
+        .iter()
+        .position(|i| i.client_id == t.client_id);
+    let undo = match id {
+        "fic-subject-typo" | "fic-issuer-mismatch" => {
+            let i = identity.ok_or("no managed identity has the SPC clientID")?;
+            let before = world.identities[i].fics.clone();
+            let issuer = world.cluster.oidc_issuer_url.clone();
+            // The credential meant for this account, whatever case slip it already carries.
+            let meant = |f: &&mut FederatedCredential| f.subject.eq_ignore_ascii_case(&subject);
+            if !world.identities[i].fics.iter_mut().any(|f| meant(&f)) {
+                return Err(format!(
+                    "no federated credential of the identity has subject {subject}"
+                ));
+            }
+            for f in world.identities[i].fics.iter_mut().filter(meant) {
+                if id == "fic-subject-typo" {
+                    // A case slip: matching is case-sensitive.
+                    f.subject = format!("system:serviceaccount:{}:{}", t.ns, capitalize(&t.sa));
+                } else {
+                    f.issuer = issuer
+                        .trim_end_matches('/')
+                        .replace("oic.prod-aks", "oic.staging-aks")
+                        + "/";
+                }
+            }
+            Undo::Fics {
+                identity: i,
+                fics: before,
+            }
+        }
+        "spc-wrong-tenant" => {
+            let key = (t.ns.clone(), t.spc.clone());
+            let spc = world.spcs.get(&key).cloned().ok_or("SPC vanished")?;
+            let mut changed = spc.clone();
+            let params = changed.spec.parameters.get_or_insert_with(Default::default);
+            params.remove("tenantID");
+            params.insert("tenantId".into(), other_tenant(&t.tenant));
+            world.spcs.insert(key.clone(), changed);
+            Undo::Spc {
+                key,
+                spc: Box::new(spc),
+            }
+        }
+        "break-objects-yaml" => {
+            let key = (t.ns.clone(), t.spc.clone());
+            let spc = world.spcs.get(&key).cloned().ok_or("SPC vanished")?;
+            let mut changed = spc.clone();
+            let params = changed.spec.parameters.get_or_insert_with(Default::default);
+            let objects = params.get("objects").cloned().unwrap_or_default();
+            // A mapping key where the `array:` list belongs: a classic indentation slip.
+            params.insert(
+                "objects".into(),
+                objects.replacen("array:", "array:\n  objectName: oops", 1),
+            );
+            world.spcs.insert(key.clone(), changed);
+            Undo::Spc {
+                key,
+                spc: Box::new(spc),
+            }
+        }
+        "remove-role-assignment" | "wrong-role" => {
+            let i = identity.ok_or("no managed identity has the SPC clientID")?;
+            let principal = world.identities[i].principal_id.clone();
+            let before = world.role_assignments.clone();
+            let mine = |ra: &RoleAssignment| {
+                ra.spec.principal_id == principal && ra.spec.scope.vault == t.vault
+            };
+            if !world.role_assignments.iter().any(mine) {
+                return Err("the identity has no role assignment on the vault".into());
+            }
+            if id == "remove-role-assignment" {
+                world.role_assignments.retain(|ra| !mine(ra));
+            } else {
+                for ra in world.role_assignments.iter_mut().filter(|ra| mine(ra)) {
+                    ra.spec.role = "Key Vault Crypto User".into();
+                }
+            }
+            Undo::RoleAssignments(before)
+        }
+        "vault-firewall" => {
+            let v = world
+                .vaults
+                .get_mut(&t.vault)
+                .ok_or("vault not in the lab")?;
+            let before = v.network.clone();
+            v.network = NetworkSpec {
+                public_network_access: true,
+                default_action: "Deny".into(),
+                cluster_allowed: false,
+            };
+            Undo::Network {
+                vault: t.vault.clone(),
+                network: before,
+            }
+        }
+        "delete-object" | "disable-object" => {
+            let key = t
+                .object
+                .clone()
+                .ok_or("the SecretProviderClass has no objects")?;
+            let v = world
+                .vaults
+                .get_mut(&t.vault)
+                .ok_or("vault not in the lab")?;
+            if !v.objects.contains_key(&key) {
+                return Err("object not in the vault".into());
+            }
+            // A certificate's secret and key are Key Vault's, with the certificate's lifetime:
+            // deleting or disabling the certificate takes them with it, and either of them is
+            // deleted or disabled only through it (audit S2: the lab left the secret serving).
+            let certificate = v.objects.contains_key(&(ObjectType::Cert, key.1.clone()));
+            let keys: Vec<(ObjectType, String)> = match certificate {
+                true => [ObjectType::Cert, ObjectType::Secret, ObjectType::Key]
+                    .map(|t| (t, key.1.clone()))
+                    .into_iter()
+                    .filter(|k| v.objects.contains_key(k))
+                    .collect(),
+                false => vec![key],
+            };
+            let objects: Vec<_> = keys
+                .iter()
+                .filter_map(|k| Some((k.clone(), v.objects.get(k)?.clone())))
+                .collect();
+            for k in &keys {
+                if id == "delete-object" {
+                    v.objects.remove(k);
+                } else if let Some(o) = v.objects.get_mut(k)
+                    && let Some(latest) = o.versions.first_mut()
+                {
+                    latest.enabled = false;
+                }
+            }
+            Undo::Object {
+                vault: t.vault.clone(),
+                objects,
+            }
+        }
+        "remove-pod-label" => {
+            let w = world
+                .workloads
+                .get_mut(&t.workload)
+                .ok_or("workload vanished")?;
+            let labels = w
+                .template_mut()
+                .and_then(|tm| tm.metadata.as_mut())
+                .and_then(|m| m.labels.as_mut())
+                .ok_or("the pod template has no labels")?;
+            let value = labels
+                .remove(crate::source::lab::webhook::USE_LABEL)
+                .ok_or("the pod template has no azure.workload.identity/use label")?;
+            world.patch_restarted_at(&t.workload.0, &t.workload.1, &t.workload.2)?;
+            Undo::PodLabel {
+                workload: t.workload.clone(),
+                value,
+            }
+        }
+        "sa-client-id-mismatch" => {
+            let key = (t.ns.clone(), t.sa.clone());
+            let sa = world
+                .service_accounts
+                .get_mut(&key)
+                .ok_or("service account not found")?;
+            let ann = sa.metadata.annotations.get_or_insert_with(Default::default);
+            let value = ann.insert(
+                crate::source::lab::webhook::CLIENT_ID_ANNOTATION.into(),
+                "00000000-dead-beef-0000-000000000000".into(),
+            );
+            Undo::SaAnnotation { key, value }
+        }
+        "disable-rotation" => {
+            let before = world.cluster.csi_driver.enable_secret_rotation;
+            world.cluster.csi_driver.enable_secret_rotation = false;
+            Undo::Rotation(before)
+        }
+        "delete-mounting-workload" => {
+            let w = world
+                .workloads
+                .get(&t.workload)
+                .cloned()
+                .ok_or("workload vanished")?;
+            world.delete_workload(&t.workload.0, &t.workload.1, &t.workload.2)?;
+            Undo::Workload(Box::new(w))
+        }
+        _ => return Err(format!("fault {id} has no implementation")),
+    };
+    Ok(undo)
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+fn other_tenant(t: &str) -> String {
+    if t.starts_with("f00d") {
+        "72f988bf-86f1-41af-91ab-2d7cd011db47".into()
+    } else {
+        "f00dcafe-0000-4000-8000-00000000beef".into()
+    }
+}

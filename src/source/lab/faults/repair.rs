@@ -1,0 +1,116 @@
+//! Repairing a fault: restore the piece of the world it changed as it was just before, taking
+//! the faults stacked on the same piece after it off first and making them again afterwards.
+
+use super::apply::change;
+use super::{Applied, Undo, find};
+use crate::source::lab::world::{Workload, World};
+
+/// Undo fault `id` alone. An undo restores its piece of the world as it was just before the
+/// fault, so the faults applied after it on the same piece are undone first (newest first)
+/// and made again afterwards: repairing one of two faults leaves the other in place, and
+/// repairing both gives back the world before either.
+pub fn repair(world: &mut World, id: &str) -> Result<String, String> {
+    let def = find(id).ok_or_else(|| format!("unknown fault {id:?}"))?;
+    let at = world
+        .faults
+        .iter()
+        .position(|a| a.id == id)
+        .ok_or_else(|| format!("fault {id} is not applied"))?;
+    let piece = world.faults[at].undo.piece();
+    let later: Vec<usize> = (at + 1..world.faults.len())
+        .filter(|&j| world.faults[j].undo.piece() == piece)
+        .collect();
+    let mut redo = Vec::new();
+    for &j in later.iter().rev() {
+        let a = world.faults.remove(j);
+        restore(world, a.undo)?;
+        redo.push((a.id, a.target));
+    }
+    let a = world.faults.remove(at);
+    restore(world, a.undo)?;
+    for (id, target) in redo.into_iter().rev() {
+        let undo = change(world, &id, &target)?;
+        world.faults.push(Applied { id, target, undo });
+    }
+    world.mark_changed();
+    Ok(format!("repaired: {}", def.title))
+}
+
+fn restore(world: &mut World, undo: Undo) -> Result<(), String> {
+    match undo {
+        Undo::Fics { identity, fics } => {
+            if let Some(i) = world.identities.get_mut(identity) {
+                i.fics = fics;
+            }
+        }
+        Undo::RoleAssignments(ras) => world.role_assignments = ras,
+        Undo::Network { vault, network } => {
+            if let Some(v) = world.vaults.get_mut(&vault) {
+                v.network = network;
+            }
+        }
+        Undo::Object { vault, objects } => {
+            if let Some(v) = world.vaults.get_mut(&vault) {
+                // Keep versions written meanwhile; restore the enabled flags / the object.
+                for (key, object) in objects {
+                    match v.objects.get_mut(&key) {
+                        Some(o) => {
+                            for ver in o.versions.iter_mut() {
+                                if let Some(old) = object.versions.iter().find(|x| x.id == ver.id) {
+                                    ver.enabled = old.enabled;
+                                }
+                            }
+                        }
+                        None => {
+                            v.objects.insert(key, object);
+                        }
+                    }
+                }
+            }
+        }
+        Undo::Spc { key, spc } => {
+            world.spcs.insert(key, *spc);
+        }
+        Undo::PodLabel { workload, value } => {
+            if let Some(w) = world.workloads.get_mut(&workload)
+                && let Some(m) = w.template_mut().and_then(|t| t.metadata.as_mut())
+            {
+                m.labels
+                    .get_or_insert_with(Default::default)
+                    .insert(crate::source::lab::webhook::USE_LABEL.into(), value);
+            }
+            world.patch_restarted_at(&workload.0, &workload.1, &workload.2)?;
+        }
+        Undo::SaAnnotation { key, value } => {
+            if let Some(sa) = world.service_accounts.get_mut(&key) {
+                let ann = sa.metadata.annotations.get_or_insert_with(Default::default);
+                match value {
+                    Some(v) => {
+                        ann.insert(crate::source::lab::webhook::CLIENT_ID_ANNOTATION.into(), v)
+                    }
+                    None => ann.remove(crate::source::lab::webhook::CLIENT_ID_ANNOTATION),
+                };
+            }
+        }
+        Undo::Rotation(before) => {
+            let csi = &mut world.cluster.csi_driver;
+            if before && !csi.enable_secret_rotation {
+                // Turned on again: versions created meanwhile wait for the next poll.
+                csi.rotation_enabled_at = Some(world.clock.now());
+            }
+            csi.enable_secret_rotation = before;
+        }
+        Undo::Workload(w) => {
+            let mut w = *w;
+            // A re-created object is a new object: new uid, new ReplicaSets.
+            match &mut w {
+                Workload::Deployment(d) => d.metadata.uid = None,
+                Workload::StatefulSet(s) => s.metadata.uid = None,
+                Workload::DaemonSet(d) => d.metadata.uid = None,
+                Workload::Job(j) => j.metadata.uid = None,
+            }
+            world.add_workload(w);
+        }
+    }
+    Ok(())
+}
