@@ -359,9 +359,10 @@ fn confirms_for_init_containers_and_sidecars_point_where_they_live() {
                 sub_path: Some("password".into()),
                 read_only: true,
             }],
-            state: ContainerStateObs::Terminated {
-                reason: "Completed".into(),
-                exit_code: 0,
+            // Still running (a native sidecar): one that ran to completion reads the file no
+            // more and has no KVC102 (audit U3).
+            state: ContainerStateObs::Running {
+                started_at: started,
             },
             ..ContainerObs::default()
         },

@@ -176,9 +176,12 @@ fn a_started_container_proves_the_mount_whose_spcps_is_an_earlier_pods() {
     }
 }
 
-/// A failed pod none of whose containers is seen started proves nothing: unknown.
+/// A failed pod none of whose containers is seen started proves no mount, and will never
+/// mount again (the kubelet does not retry a pod in a terminal phase; its SPC pod status goes
+/// at teardown, FACTS §1): its Mount link is history, "pod finished", not an unknown that
+/// hides a verdict (audit U1).
 #[test]
-fn a_failed_pod_without_a_started_container_leaves_the_mount_unknown() {
+fn a_failed_pod_without_a_started_container_is_history_not_unknown() {
     let mut s = recreated();
     s.spc_statuses.items.clear();
     let pod = tk::pod_mut(&mut s, APP);
@@ -187,5 +190,12 @@ fn a_failed_pod_without_a_started_container_leaves_the_mount_unknown() {
         c.state = ContainerStateObs::Unknown;
     }
     let c = one(&s);
-    assert_eq!(c.link(LinkKind::Mount).status, Status::Unknown);
+    let mount = c.link(LinkKind::Mount);
+    assert_eq!(mount.status, Status::Pending, "{mount:#?}");
+    assert_eq!(mount.summary, "pod finished");
+    assert!(
+        mount.facts.iter().any(|f| f.label == "history"),
+        "{mount:#?}"
+    );
+    assert!(c.findings().next().is_none(), "{c:#?}");
 }

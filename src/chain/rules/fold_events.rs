@@ -32,8 +32,8 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
         .map(|(code, e)| {
             let link = code.map_or(LinkKind::Mount, |c| c.link());
             let clean = links[link.index()].findings.is_empty();
-            let now = match signals
-                .past(e, clean)
+            let now = match retired_pod(cx)
+                .or_else(|| signals.past(e, clean))
                 .or_else(|| superseded(cx, *code, e))
                 .or_else(|| history::firewall_open_now(cx, *code, e, clean))
             {
@@ -193,6 +193,23 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
 /// An object's failure that a newer failure of the same object contradicts: a 404 (not
 /// found) followed by 403s for a disabled version proves the object exists again (FACTS §11:
 /// events are history). Returns why the older one is history.
+/// A retired pod (finished, failed, being deleted) tries nothing again: what its events tell
+/// is how it ended, history, not a failure to wait out (audit U1: "wait for the next attempt"
+/// on a Job's failed pod). What its objects show now the structural rules still say.
+fn retired_pod(cx: &Ctx) -> Option<String> {
+    cx.pod.retired().then(|| {
+        format!(
+            "pod {} is {}: it will not mount or retry again",
+            cx.pod.name,
+            if cx.pod.deleting {
+                "being deleted"
+            } else {
+                "finished"
+            }
+        )
+    })
+}
+
 fn superseded(cx: &Ctx, code: Option<Code>, e: &crate::snapshot::EventObs) -> Option<String> {
     let code = code?;
     let seen = e.last_seen?;

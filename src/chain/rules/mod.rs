@@ -119,6 +119,40 @@ pub(crate) fn unknown_check(link: &mut Link, summary: &'static str, what: String
     link.facts.push(Fact::new("not checked", what));
 }
 
+/// An object a retired pod (finished, failed, being deleted: [`PodObs::retired`]) names is
+/// gone: it needed it when it ran, and it will not mount or start again, so this is history,
+/// not a finding whose fix recreates the object (in a namespace being deleted, admission would
+/// refuse it anyway; audit U1, U2). The link waits, saying why. False for a live pod.
+///
+/// [`PodObs::retired`]: crate::snapshot::PodObs::retired
+pub(crate) fn gone_for_retired(cx: &Ctx, link: &mut Link, what: &str) -> bool {
+    if cx.template || !cx.pod.retired() {
+        return false;
+    }
+    let state = if cx.pod.deleting {
+        "being deleted"
+    } else {
+        "finished"
+    };
+    set(
+        link,
+        Status::Pending,
+        if cx.pod.deleting {
+            "pod being deleted"
+        } else {
+            "pod finished"
+        },
+    );
+    link.facts.push(Fact::new(
+        "history",
+        format!(
+            "{what} does not exist now; pod {} is {state} and will not mount or start again, so it needs it no more",
+            cx.pod.name
+        ),
+    ));
+    true
+}
+
 /// The chain has no SecretProviderClass to read this link from: pending when it does not
 /// exist, unknown (with the reason) when SecretProviderClasses could not be read in the
 /// namespace — it may well exist.

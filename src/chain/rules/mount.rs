@@ -95,6 +95,17 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                     "container {started} started, which the kubelet does only once every volume is mounted; no SecretProviderClassPodStatus of this pod was observed, so the versions it mounted are not known"
                 ),
             ));
+        } else if cx.pod.retired() {
+            // Finished or failed without a mount on record: its SPC pod status goes with the
+            // unmount at teardown; nothing will mount it again (audit U1).
+            set(link, Status::Pending, "pod finished");
+            link.facts.push(Fact::new(
+                "history",
+                format!(
+                    "pod {} is {}: no SecretProviderClassPodStatus, and none will be written",
+                    cx.pod.name, cx.pod.phase
+                ),
+            ));
         } else {
             unknown(
                 link,

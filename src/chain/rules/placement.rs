@@ -16,7 +16,9 @@ use crate::chain::model::{Link, Severity};
 pub(crate) const UNSCHEDULABLE_GRACE: jiff::SignedDuration = jiff::SignedDuration::from_mins(5);
 
 pub(crate) fn check(cx: &Ctx, link: &mut Link) {
-    if cx.template || cx.pod.deleting {
+    // A retired pod (finished, failed, being deleted) is placed nowhere again: its node's
+    // absence is history (audit U4: an evicted pod of a scaled-down node).
+    if cx.template || cx.pod.retired() {
         return;
     }
     match cx.pod.node.as_deref() {
@@ -147,10 +149,25 @@ fn missing_node(cx: &Ctx, link: &mut Link, node: &str) {
             format!("nodes: {}", names.join(", ")),
         ],
     );
-    f.fix = super::remedy::edit_owner(
-        cx,
-        &format!("remove spec.nodeName {node} (let the scheduler place the pod) or name a node that exists"),
-    )
+    // The scheduler bound it, not the owner's template (which sets no nodeName): PodGC's
+    // deletion and the controller's replacement heal it, and the template has nothing to edit.
+    let template_binds = cx
+        .workload_object
+        .and_then(|w| w.template.as_deref())
+        .map(|t| t.node.is_some());
+    f.fix = if template_binds == Some(false) {
+        f.severity = Severity::Warning;
+        format!(
+            "# nothing to edit: {} sets no nodeName (the scheduler bound this pod to a node since removed); PodGC deletes the pod and {} creates a replacement the scheduler places",
+            cx.owner_resource(),
+            cx.owner_resource()
+        )
+    } else {
+        super::remedy::edit_owner(
+            cx,
+            &format!("remove spec.nodeName {node} (let the scheduler place the pod) or name a node that exists"),
+        )
+    }
     .into();
     // A pod bound by nodeName never meets the scheduler: no FailedScheduling to look for.
     f.confirm = format!(

@@ -8,7 +8,7 @@ use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::index::DRIVER;
 use crate::chain::model::{Fact, Finding, Link, Severity, Status};
-use crate::snapshot::{SourceKind, VolumeSourceObs};
+use crate::snapshot::{ContainerStateObs, SourceKind, VolumeSourceObs};
 
 pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     super::compare(cx, link, "driver", cx.driver, DRIVER);
@@ -92,6 +92,9 @@ fn spc_exists(cx: &Ctx, link: &mut Link) {
         return;
     }
     if written_but_unread(cx, link) {
+        return;
+    }
+    if super::gone_for_retired(cx, link, &format!("SecretProviderClass {}", cx.spc_name)) {
         return;
     }
     // Name the nearest SPC in the namespace: a typo is the usual cause.
@@ -280,6 +283,15 @@ fn sub_paths(cx: &Ctx, link: &mut Link) {
             .is_some_and(|s| s.secret_objects.iter().any(|o| o.secret_name == name))
     };
     for c in &cx.pod.containers {
+        // An init container seen terminated while the pod runs has run to completion ("Init
+        // containers always run to completion"): it reads the file no more, subPath or not. A
+        // native sidecar (restartPolicy: Always) keeps running and stays judged (audit U3).
+        if c.init
+            && matches!(c.state, ContainerStateObs::Terminated { .. })
+            && cx.pod.phase == "Running"
+        {
+            continue;
+        }
         for m in &c.mounts {
             let Some(sub) = &m.sub_path else { continue };
             // Already stale: KVC901 on the Consumers link says so, the subPath as its cause.
