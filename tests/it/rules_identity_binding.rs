@@ -14,9 +14,9 @@ use super::lab_diagnosis::{describe, diagnose};
 use super::lab_nodes::{CLUSTER, HEALTHY, SHOP};
 use super::rules_runtime::{only, run};
 
-const BINDING: &str = "api://AKSIdentityBinding";
+pub(super) const BINDING: &str = "api://AKSIdentityBinding";
 
-fn binding_rejected(s: &mut Snapshot, audience: &str) {
+pub(super) fn binding_rejected(s: &mut Snapshot, audience: &str) {
     let spc = tk::spc_mut(s, APP);
     spc.parameters
         .insert("useAzureTokenProxy".into(), "true".into());

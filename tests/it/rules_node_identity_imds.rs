@@ -12,7 +12,7 @@ use kvchain::snapshot::Snapshot;
 
 use super::cause_kit::*;
 
-const OTHER_CLIENT: &str = "99999999-8888-7777-6666-555555555555";
+pub(super) const OTHER_CLIENT: &str = "99999999-8888-7777-6666-555555555555";
 
 /// azidentity's IMDS refusal, as the provider wraps it per object.
 fn imds_refusal() -> String {
@@ -29,7 +29,7 @@ fn causes(c: &kvchain::chain::Chain) -> Vec<Code> {
 
 /// The healthy app moved to node identity mode with `user_assigned`, failing with the IMDS
 /// refusal.
-fn node_identity_failing(user_assigned: &str) -> Snapshot {
+pub(super) fn node_identity_failing(user_assigned: &str) -> Snapshot {
     let mut s = tk::healthy();
     let spc = tk::spc_mut(&mut s, APP);
     spc.parameters.remove("clientID");

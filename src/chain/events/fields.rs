@@ -111,6 +111,27 @@ pub fn denied_by_rbac(message: &str) -> Option<bool> {
     }
 }
 
+/// The caller a Key Vault 403 names (FACTS §5: the RBAC deny's `Caller: appid=…;oid=…;iss=…`,
+/// the access-policy deny's `'appid=…;oid=…;iss=…' does not have …`): its application id and
+/// its object id, each only when it is a GUID (the message's own words, never a guess).
+pub fn caller(message: &str) -> (Option<&str>, Option<&str>) {
+    // A GUID runs of hex digits and dashes; what follows it (`;`, `'`, `\r\n`) ends it.
+    let id = |rest: &str| -> (usize, bool) {
+        let end = (rest.find(|c: char| !(c.is_ascii_hexdigit() || c == '-'))).unwrap_or(rest.len());
+        (end, crate::snapshot::is_guid(&rest[..end]))
+    };
+    let Some(rest) = after(message, phrase!("appid=")) else {
+        return (None, None);
+    };
+    let (end, app_ok) = id(rest);
+    let appid = app_ok.then(|| &rest[..end]);
+    let oid = rest[end..].strip_prefix(";oid=").and_then(|r| {
+        let (end, ok) = id(r);
+        ok.then(|| &r[..end])
+    });
+    (appid, oid)
+}
+
 /// The audience of "token for audience <audience> not found" (KVC105).
 pub fn token_audience(message: &str) -> Option<&str> {
     let key = "token for audience ";

@@ -7,10 +7,11 @@
 //! fault is userAssignedIdentityID (it names no identity), or the scale set (the identity is
 //! not assigned to it): one cause on the Identity link, the event its evidence (KVC301).
 
-use super::remedy::{aks_args, sh_word};
+use super::remedy::{aks_args, identity_by_client, install, sh_word};
 use crate::chain::catalog::Code;
 use crate::chain::context::{AuthMode, Ctx};
 use crate::chain::model::Finding;
+use crate::snapshot::DriverInstall;
 
 /// The scale set of an AKS node (`aks-<pool>-<id>-vmss000000` → `aks-<pool>-<id>-vmss`).
 fn scale_set(node: &str) -> Option<&str> {
@@ -27,31 +28,79 @@ fn named<'a>(cx: &'a Ctx) -> Option<&'a str> {
     }
 }
 
-/// Set userAssignedIdentityID to the AKS add-on's identity, which AKS assigns to the node
-/// pools: a merge patch in double quotes, so the lookup runs when pasted.
-fn use_addon_identity(cx: &Ctx) -> String {
+/// The node resource group, as a quoted command substitution.
+fn node_rg(cx: &Ctx) -> String {
     format!(
-        "kubectl patch secretproviderclass {} -n {} --type merge -p \"{{\\\"spec\\\":{{\\\"parameters\\\":{{\\\"userAssignedIdentityID\\\":\\\"$(az aks show {} --query addonProfiles.azureKeyvaultSecretsProvider.identity.clientId -o tsv)\\\"}}}}}}\"  # the AKS add-on's identity, assigned to the node pools by AKS; it needs read access on the vault",
-        sh_word(cx.spc_name),
-        cx.ns(),
+        "\"$(az aks show {} --query nodeResourceGroup -o tsv)\"",
         aks_args(cx)
     )
 }
 
-/// Assign the identity with clientId `client` to the scale set of the pod's node.
-fn assign_to_scale_set(cx: &Ctx, client: &str) -> String {
-    let vmss = cx.pod.node.as_deref().and_then(scale_set).map_or_else(
-        || "\"$NODEPOOL_VMSS\"".to_string(),
-        |s| sh_word(s).into_owned(),
-    );
-    let id = match cx.identity {
-        Some(i) if !i.resource_id.is_empty() => sh_word(&i.resource_id).into_owned(),
-        _ => format!("\"$(az identity list --query \\\"[?clientId=='{client}'].id\\\" -o tsv)\""),
+/// Set userAssignedIdentityID to an identity the node pools already hold: the AKS add-on's
+/// (AKS assigns it to the node pools) when the driver is the add-on; otherwise (a Helm
+/// install has no add-on identity, audit T2; or the install is not known) one assigned to
+/// the scale set of the pod's node, which the snapshot names (AKS gives every pool the
+/// kubelet identity). The lookup is tested non-empty first: an empty userAssignedIdentityID
+/// would move the SPC to the scale set's system-assigned identity (FACTS §5). A merge patch
+/// in double quotes, so `$ID` expands when pasted.
+fn use_held_identity(cx: &Ctx) -> String {
+    let (lookup, whose) = if install(cx) == Some(DriverInstall::AksAddon) {
+        (
+            format!(
+                "az aks show {} --query addonProfiles.azureKeyvaultSecretsProvider.identity.clientId -o tsv",
+                aks_args(cx)
+            ),
+            "the AKS add-on's identity, assigned to the node pools by AKS".to_string(),
+        )
+    } else {
+        let lookup = match node_vmss(cx) {
+            Some(vmss) => format!(
+                "az vmss show -g {} -n {vmss} --query \"values(identity.userAssignedIdentities)[0].clientId\" -o tsv",
+                node_rg(cx)
+            ),
+            None => format!(
+                "az vmss list -g {} --query \"values([0].identity.userAssignedIdentities)[0].clientId\" -o tsv",
+                node_rg(cx)
+            ),
+        };
+        let of = node_vmss(cx).unwrap_or_else(|| "of the node pool".to_string());
+        (
+            lookup,
+            format!("an identity the scale set {of} already holds"),
+        )
     };
     format!(
-        "az vmss identity assign -g \"$(az aks show {} --query nodeResourceGroup -o tsv)\" -n {vmss} --identities {id}  # every node pool the pods run on",
-        aks_args(cx)
+        "ID=\"$({lookup})\" && [ -n \"$ID\" ] && kubectl patch secretproviderclass {} -n {} --type merge -p \"{{\\\"spec\\\":{{\\\"parameters\\\":{{\\\"userAssignedIdentityID\\\":\\\"$ID\\\"}}}}}}\"  # {whose}; it needs read access on the vault",
+        sh_word(cx.spc_name),
+        cx.ns(),
     )
+}
+
+/// The scale set of the pod's node, as a shell word, when the snapshot names the node.
+fn node_vmss(cx: &Ctx) -> Option<String> {
+    (cx.pod.node.as_deref())
+        .and_then(scale_set)
+        .map(|s| sh_word(s).into_owned())
+}
+
+/// Assign the identity with clientId `client` to the scale set of the pod's node. Looked up
+/// by clientId when not observed, and tested non-empty: `--identities ""` names none.
+fn assign_to_scale_set(cx: &Ctx, client: &str) -> String {
+    let vmss = node_vmss(cx).unwrap_or_else(|| "\"$NODEPOOL_VMSS\"".to_string());
+    let assign = |id: &str| {
+        format!(
+            "az vmss identity assign -g {} -n {vmss} --identities {id}  # every node pool the pods run on",
+            node_rg(cx)
+        )
+    };
+    match cx.identity {
+        Some(i) if !i.resource_id.is_empty() => assign(&sh_word(&i.resource_id)),
+        _ => format!(
+            "ID={} && [ -n \"$ID\" ] && {}",
+            identity_by_client(client, "id"),
+            assign("\"$ID\"")
+        ),
+    }
 }
 
 /// KVC301 from the objects: userAssignedIdentityID names no managed identity kvchain can see
@@ -72,15 +121,15 @@ pub(super) fn missing(cx: &Ctx, client: &str) -> Finding {
             ),
         ],
         confirm(cx, Some(client)),
-        use_addon_identity(cx),
+        use_held_identity(cx),
     )
 }
 
 /// What shows the identities the node pool's scale sets hold, beside the one named.
 fn confirm(cx: &Ctx, client: Option<&str>) -> String {
     let sets = format!(
-        "az vmss list -g \"$(az aks show {} --query nodeResourceGroup -o tsv)\" --query \"[].{{vmss:name,identities:identity.userAssignedIdentities}}\" -o json",
-        aks_args(cx)
+        "az vmss list -g {} --query \"[].{{vmss:name,identities:identity.userAssignedIdentities}}\" -o json",
+        node_rg(cx)
     );
     match client {
         Some(c) => format!(
@@ -103,7 +152,7 @@ pub(crate) fn from_event(cx: &Ctx, evidence: String) -> Finding {
             ),
             vec![evidence],
             confirm(cx, None),
-            use_addon_identity(cx),
+            use_held_identity(cx),
         );
     };
     let (why, fix) = match cx.identity {
@@ -114,9 +163,9 @@ pub(crate) fn from_event(cx: &Ctx, evidence: String) -> Finding {
                 i.name
             ),
             format!(
-                "{}  — or use the add-on's identity instead: {}",
+                "{}  — or use an identity the node pools hold instead: {}",
                 assign_to_scale_set(cx, client),
-                use_addon_identity(cx)
+                use_held_identity(cx)
             ),
         ),
         None => (
@@ -124,9 +173,9 @@ pub(crate) fn from_event(cx: &Ctx, evidence: String) -> Finding {
                 "no identity with that clientId is assigned to the scale set of node {node} (kvchain cannot see whether one exists)"
             ),
             format!(
-                "{}  — or, if no identity has that clientId, use the add-on's: {}",
+                "{}  — or, if no identity has that clientId, use one the node pools hold: {}",
                 assign_to_scale_set(cx, client),
-                use_addon_identity(cx)
+                use_held_identity(cx)
             ),
         ),
     };

@@ -40,11 +40,12 @@ pub(super) fn from_event(cx: &Ctx, name: &str, e: &EventObs, evidence: &str) -> 
             let tenant =
                 events::directory(&e.message).unwrap_or("the SecretProviderClass's tenant");
             let app = app.unwrap_or("<the Secret's clientid>");
-            let patch = patch_key(
+            let patch = prompted(
                 cx,
                 name,
                 "clientid",
-                "\"<the service principal's application (client) id>\"",
+                "application (client) id of the service principal",
+                false,
             );
             let tenant_fix = edit_spc(
                 cx,
@@ -73,20 +74,28 @@ pub(super) fn from_event(cx: &Ctx, name: &str, e: &EventObs, evidence: &str) -> 
                 _ => "has expired (AADSTS7000222)",
             };
             let of = app.map_or_else(String::new, |a| format!(" for application {a}"));
-            // A new secret written straight into the Secret: its value is never printed.
-            let value = match app {
+            // A new secret written straight into the Secret, or one typed unseen: the value is
+            // never printed, and nothing is written when there is none (audit T5).
+            let fix = match app {
                 Some(a) => format!(
-                    "\"$(az ad app credential reset --id {} --append --query password -o tsv)\"",
-                    sh_word(a)
+                    "az ad app credential reset --id {} --append --query password -o tsv | {{ IFS= read -r V && {}; }}  # a new secret of the application, straight into the Secret (never printed); then the next mount retry reads it",
+                    sh_word(a),
+                    write_v(cx, name, "clientsecret")
                 ),
-                None => "\"<a valid client secret of the service principal>\"".to_string(),
+                None => prompted(
+                    cx,
+                    name,
+                    "clientsecret",
+                    "client secret of the service principal (input hidden)",
+                    true,
+                ),
             };
             (
                 format!(
                     "the clientsecret of nodePublishSecretRef Secret {name}{of} {how}: Entra ID refuses the sign-in, so the provider gets no token"
                 ),
                 confirm,
-                patch_key(cx, name, "clientsecret", &value),
+                fix,
             )
         }
         _ => return None,
@@ -101,19 +110,30 @@ pub(super) fn from_event(cx: &Ctx, name: &str, e: &EventObs, evidence: &str) -> 
     ))
 }
 
-/// `kubectl patch` writing `value` (a shell word: quoted text or a command substitution)
-/// under `key` of Secret `name`, as the Secret spells the key.
-fn patch_key(cx: &Ctx, name: &str, key: &str, value: &str) -> String {
-    let spelt = cx
-        .snap()
-        .secret(cx.ns(), name)
-        .and_then(|s| s.data.keys().find(|k| k.eq_ignore_ascii_case(key)))
-        .map_or(key, String::as_str);
-    // Double-quoted JSON so a command substitution in `value` runs.
-    let value = value.trim_matches('"');
+/// `kubectl patch` of Secret `name`'s `key` (as the Secret spells it) to `$V`, only when `V`
+/// is not empty: an empty value is a missing key to the provider (FACTS §5). The patch comes
+/// from a here-string, so the value is neither in kubectl's arguments nor in shell tracing
+/// (`set -x` prints the test as `[ -n x ]`).
+fn write_v(cx: &Ctx, name: &str, key: &str) -> String {
     format!(
-        "kubectl patch secret {} -n {} --type=merge -p \"{{\\\"stringData\\\":{{\\\"{spelt}\\\":\\\"{value}\\\"}}}}\"  # then the next mount retry reads it",
-        remedy::sh_word(name),
-        cx.ns()
+        "[ -n \"${{V:+x}}\" ] && kubectl patch secret {} -n {} --type=merge --patch-file /dev/stdin <<<\"{{\\\"stringData\\\":{{\\\"{}\\\":\\\"$V\\\"}}}}\"",
+        sh_word(name),
+        cx.ns(),
+        remedy::secret_key(cx, name, key)
+    )
+}
+
+/// [`write_v`] of a value the user types at a prompt (`hidden`: not echoed), in a subshell so
+/// `V` does not outlive the command. The value is not one kvchain knows: a placeholder
+/// patched in would replace the Secret's value with the placeholder's text (audit T5).
+fn prompted(cx: &Ctx, name: &str, key: &str, prompt: &str, hidden: bool) -> String {
+    let (flags, newline) = if hidden {
+        ("-rs", " && echo >&2")
+    } else {
+        ("-r", "")
+    };
+    format!(
+        "( printf '%s: ' '{prompt}' >&2 && IFS= read {flags} V{newline} && {} )  # then the next mount retry reads it",
+        write_v(cx, name, key)
     )
 }

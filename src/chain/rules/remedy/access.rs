@@ -2,8 +2,8 @@
 //! (access-policy vaults) the SPC's objects need (FACTS §8), the commands that grant them, and
 //! the principal and vault scope they name.
 
-use super::client_id;
-use crate::chain::context::Ctx;
+use super::{client_id, identity_by_client, sh_word};
+use crate::chain::context::{AuthMode, Ctx};
 
 pub(crate) fn vault_scope(cx: &Ctx) -> String {
     match cx.vault {
@@ -15,15 +15,53 @@ pub(crate) fn vault_scope(cx: &Ctx) -> String {
     }
 }
 
+/// The object id of the chain's identity, as a shell word: observed, else looked up. In
+/// service-principal mode (FACTS §5: the nodePublishSecretRef Secret's `clientid`) that is
+/// the application's service principal, which `az identity list` (managed identities only)
+/// never lists (audit T3).
 pub(crate) fn principal(cx: &Ctx) -> String {
+    principal_of_app(cx, None)
+}
+
+/// [`principal`], with `app` the application id a 403 named (`appid=…`, FACTS §5) to look the
+/// service principal up by when the Secret's is not known.
+pub(crate) fn principal_of_app(cx: &Ctx, app: Option<&str>) -> String {
+    if let AuthMode::ServicePrincipal { secret } = &cx.mode {
+        let app = app.map_or_else(|| secret_client_id(cx, secret), str::to_string);
+        return format!("\"$(az ad sp show --id {app} --query id -o tsv)\"");
+    }
     cx.identity.map_or_else(
-        || {
-            format!(
-                "\"$(az identity list --query \"[?clientId=='{}'].principalId\" -o tsv)\"",
-                client_id(cx)
-            )
-        },
+        || identity_by_client(&client_id(cx), "principalId"),
         |i| i.principal_id.clone(),
+    )
+}
+
+/// The `clientid` of Secret `name` (the chain's namespace) as a quoted command substitution:
+/// kvchain keeps only its fingerprint. The key as the Secret spells it (the provider matches
+/// it case-insensitively, FACTS §5); an application id, not a secret value, and it goes only
+/// into the next command's arguments.
+fn secret_client_id(cx: &Ctx, name: &str) -> String {
+    format!(
+        "\"$(kubectl get secret {} -n {} -o jsonpath='{{.data.{}}}' | base64 -d)\"",
+        sh_word(name),
+        cx.ns(),
+        secret_key(cx, name, "clientid")
+    )
+}
+
+/// `key` as Secret `name` of the chain's namespace spells it, else as given.
+pub(crate) fn secret_key<'a>(cx: &'a Ctx, name: &str, key: &'a str) -> &'a str {
+    (cx.snap().secret(cx.ns(), name))
+        .and_then(|s| s.data.keys().find(|k| k.eq_ignore_ascii_case(key)))
+        .map_or(key, String::as_str)
+}
+
+/// What shows `principal`'s roles on the vault and the vault's model and access policies.
+pub(crate) fn access_confirm(cx: &Ctx, principal: &str) -> String {
+    format!(
+        "az role assignment list --assignee {principal} --scope {} -o table && az keyvault show -n {} --query \"{{rbac:properties.enableRbacAuthorization,policies:properties.accessPolicies}}\"",
+        vault_scope(cx),
+        cx.keyvault_arg()
     )
 }
 

@@ -8,7 +8,7 @@
 //! account.
 
 use super::audience::BINDING_AUDIENCE;
-use super::{aks_name, aks_rg, identity_name, identity_rg};
+use super::{aks_name, aks_rg, identity_by_client, identity_name, identity_rg, known_client_id};
 use crate::chain::context::{AuthMode, Ctx};
 use crate::chain::events::Presented;
 
@@ -86,12 +86,31 @@ pub(super) fn fix(cx: &Ctx) -> Option<String> {
     if !matches!(cx.mode, AuthMode::TokenProxy { .. }) {
         return None;
     }
+    let note = |id: &str| {
+        format!(
+            "identity binding needs one federated credential per identity (audience {BINDING_AUDIENCE}), which the binding makes and which serves every workload using {id}; no credential per service account"
+        )
+    };
+    // Not observed but named by the SPC's clientID: looked up by clientId (audit T6), the
+    // binding named as the identity, and nothing run when no identity has that clientId.
+    if cx.identity.is_none()
+        && let Some(client) = known_client_id(cx)
+    {
+        return Some(format!(
+            "ID={} && [ -n \"$ID\" ] && az aks identity-binding create -g {} --cluster-name {} -n \"${{ID##*/}}\" --managed-identity-resource-id \"$ID\"  # {}",
+            identity_by_client(client, "id"),
+            aks_rg(cx),
+            aks_name(cx),
+            note(&format!("the identity with clientId {client}"))
+        ));
+    }
     let id = identity_name(cx);
     Some(format!(
-        "az aks identity-binding create -g {} --cluster-name {} -n {id} --managed-identity-resource-id \"$(az identity show -n {id} -g {} --query id -o tsv)\"  # identity binding needs one federated credential per identity (audience {BINDING_AUDIENCE}), which the binding makes and which serves every workload using {id}; no credential per service account",
+        "az aks identity-binding create -g {} --cluster-name {} -n {id} --managed-identity-resource-id \"$(az identity show -n {id} -g {} --query id -o tsv)\"  # {}",
         aks_rg(cx),
         aks_name(cx),
-        identity_rg(cx)
+        identity_rg(cx),
+        note(&id)
     ))
 }
 

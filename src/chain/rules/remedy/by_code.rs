@@ -320,11 +320,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             ),
         ),
         KVC501 | KVC502 | KVC503 => {
-            let confirm = format!(
-                "az role assignment list --assignee {} --scope {} -o table && az keyvault show -n {kv} --query \"{{rbac:properties.enableRbacAuthorization,policies:properties.accessPolicies}}\"",
-                principal(cx),
-                vault_scope(cx)
-            );
+            let confirm = access_confirm(cx, &principal(cx));
             let fix = if cx.vault.is_some_and(|v| !v.rbac) {
                 set_policy(cx, kv, &principal(cx), &types_needed(cx, None))
             } else {

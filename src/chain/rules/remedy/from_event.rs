@@ -40,9 +40,14 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
         // The 403 names the object type it was refused for, and its words the vault's
         // permission model (FACTS §5: `ForbiddenByRbac` or `AccessDenied`): grant what that
         // type needs in that model (FACTS §8: roles are ignored on an access-policy vault).
+        // The 403 names its caller (FACTS §5, `appid=…;oid=…`): its object id is the
+        // principal to grant, in any mode; else the application's service principal (audit T3).
+        let (app, oid) = events::caller(&e.message);
+        let who = oid.map_or_else(|| principal_of_app(cx, app), str::to_string);
+        confirm = access_confirm(cx, &who);
         fix = grant_read_as(
             cx,
-            &principal(cx),
+            &who,
             events::object_type(&e.message),
             events::denied_by_rbac(&e.message),
         );

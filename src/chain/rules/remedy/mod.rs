@@ -38,8 +38,8 @@ mod webhook;
 mod workload_identity;
 
 pub(crate) use access::{
-    grant_read, grant_read_as, grant_roles, policy_confirm, policy_flag, principal, role_for,
-    roles_needed, set_policy, types_needed, vault_scope,
+    access_confirm, grant_read, grant_read_as, grant_roles, policy_confirm, policy_flag, principal,
+    principal_of_app, role_for, roles_needed, secret_key, set_policy, types_needed, vault_scope,
 };
 pub(crate) use audience::{
     AUDIENCE, audiences_needed, cluster_audiences, token_audience, token_requests_fix,
@@ -141,10 +141,19 @@ pub(crate) fn identity_name(cx: &Ctx) -> String {
 }
 
 pub(crate) fn client_id(cx: &Ctx) -> String {
-    cx.mode
-        .client_id()
-        .or_else(|| cx.params.as_deref().and_then(|p| p.client_id.as_deref()))
-        .map_or_else(|| "<clientID>".to_string(), str::to_string)
+    known_client_id(cx).map_or_else(|| "<clientID>".to_string(), str::to_string)
+}
+
+/// The clientId the mode or the SPC names, if any.
+pub(crate) fn known_client_id<'a>(cx: &'a Ctx) -> Option<&'a str> {
+    (cx.mode.client_id()).or_else(|| cx.params.as_deref().and_then(|p| p.client_id.as_deref()))
+}
+
+/// A quoted command substitution printing `field` of the managed identity with clientId
+/// `client`: `az identity list` is the lookup by clientId. Plain nested double quotes: bash
+/// reads the JMESPath's single quotes inside them as text (audit T1).
+pub(crate) fn identity_by_client(client: &str, field: &str) -> String {
+    format!("\"$(az identity list --query \"[?clientId=='{client}'].{field}\" -o tsv)\"")
 }
 
 /// The cluster's OIDC issuer: observed, else as an AADSTS70021 message presented it.
