@@ -12,7 +12,7 @@ use kvchain::snapshot::*;
 
 /// The app's first pod mounted an older version of the object than the vault's latest,
 /// which the other pods and the synced Secret hold; `retire` makes it history.
-fn behind(retire: fn(&mut PodObs)) -> Snapshot {
+fn behind(retire: Retire) -> Snapshot {
     let mut s = tk::healthy();
     let pod_name = tk::pod_name(APP, 0);
     let status = s
@@ -35,6 +35,9 @@ fn behind(retire: fn(&mut PodObs)) -> Snapshot {
     s
 }
 
+/// An edit that retires a pod.
+type Retire = fn(&mut PodObs);
+
 fn codes(s: &Snapshot) -> Vec<Code> {
     diagnose(s)
         .iter()
@@ -45,7 +48,7 @@ fn codes(s: &Snapshot) -> Vec<Code> {
 
 #[test]
 fn a_finished_failed_or_deleted_pods_old_mount_is_no_lag_and_no_stale_secret() {
-    let cases: [(&str, fn(&mut PodObs)); 3] = [
+    let cases: [(&str, Retire); 3] = [
         ("succeeded", |p| p.phase = "Succeeded".into()),
         ("evicted", |p| p.phase = "Failed".into()),
         ("terminating", |p| p.deleting = true),
@@ -75,7 +78,7 @@ fn a_running_pods_old_mount_is_still_judged() {
 #[test]
 fn what_a_retired_pod_named_and_is_gone_is_no_error() {
     for retire in [
-        (|p: &mut PodObs| p.phase = "Succeeded".into()) as fn(&mut PodObs),
+        (|p: &mut PodObs| p.phase = "Succeeded".into()) as Retire,
         |p| p.deleting = true,
     ] {
         let mut s = tk::healthy();
