@@ -94,8 +94,11 @@ pub(super) fn templates<'a>(ix: &Index<'a>) -> Templates<'a> {
     if templates.is_empty() {
         return Templates::default();
     }
+    // Only live pods stand for their template: a CronJob whose pods have all finished (or a
+    // workload whose pods are all being deleted) makes its next pods from the template, which
+    // is then diagnosed on its own (audit V2).
     let mut has_pods: HashMap<(&str, &str, &str), ()> = HashMap::default();
-    for p in &snap.pods.items {
+    for p in snap.pods.items.iter().filter(|p| !p.retired()) {
         if let Some((kind, name)) = ix.workload_of(p) {
             has_pods.insert((&p.namespace, kind, name), ());
         }

@@ -32,7 +32,7 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
         .map(|(code, e)| {
             let link = code.map_or(LinkKind::Mount, |c| c.link());
             let clean = links[link.index()].findings.is_empty();
-            let now = match retired_pod(cx)
+            let now = match retired_pod(cx, e)
                 .or_else(|| signals.past(e, clean))
                 .or_else(|| superseded(cx, *code, e))
                 .or_else(|| history::firewall_open_now(cx, *code, e, clean))
@@ -193,21 +193,36 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
 /// An object's failure that a newer failure of the same object contradicts: a 404 (not
 /// found) followed by 403s for a disabled version proves the object exists again (FACTS §11:
 /// events are history). Returns why the older one is history.
-/// A retired pod (finished, failed, being deleted) tries nothing again: what its events tell
-/// is how it ended, history, not a failure to wait out (audit U1: "wait for the next attempt"
-/// on a Job's failed pod). What its objects show now the structural rules still say.
-fn retired_pod(cx: &Ctx) -> Option<String> {
-    cx.pod.retired().then(|| {
-        format!(
-            "pod {} is {}: it will not mount or retry again",
-            cx.pod.name,
-            if cx.pod.deleting {
-                "being deleted"
-            } else {
-                "finished"
-            }
-        )
-    })
+/// A retired pod (finished, failed, being deleted) tries nothing again, so its failure is
+/// a wait to be told out only while it explains how the pod ended. Once a live pod has mounted
+/// the same SecretProviderClass after the event (its SPC pod status written since), the
+/// failure is history (FACTS §11: evidence older than a success signal; audit U1: "wait for
+/// the next attempt" on a Job's failed pod). With no success since, it stays: a Job that
+/// failed on a mount that still fails is a current finding (audit V1).
+fn retired_pod(cx: &Ctx, e: &crate::snapshot::EventObs) -> Option<String> {
+    if !cx.pod.retired() {
+        return None;
+    }
+    let at = e.last_seen?;
+    let (ns, spc) = (cx.ns(), cx.spc_name);
+    let later = cx.ix.pods_mounting(ns, spc).find(|p| {
+        !p.retired()
+            && cx
+                .ix
+                .spcps
+                .get(&(ns, p.name.as_str(), spc))
+                .is_some_and(|st| st.mounted && st.updated_at.is_some_and(|t| t > at))
+    })?;
+    Some(format!(
+        "pod {} is {} and will not retry; pod {} has mounted SecretProviderClass {spc} since",
+        cx.pod.name,
+        if cx.pod.deleting {
+            "being deleted"
+        } else {
+            "finished"
+        },
+        later.name
+    ))
 }
 
 fn superseded(cx: &Ctx, code: Option<Code>, e: &crate::snapshot::EventObs) -> Option<String> {

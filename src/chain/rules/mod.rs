@@ -125,8 +125,25 @@ pub(crate) fn unknown_check(link: &mut Link, summary: &'static str, what: String
 /// refuse it anyway; audit U1, U2). The link waits, saying why. False for a live pod.
 ///
 /// [`PodObs::retired`]: crate::snapshot::PodObs::retired
-pub(crate) fn gone_for_retired(cx: &Ctx, link: &mut Link, what: &str) -> bool {
+///
+/// Unless its owner lives on and will make pods that need it too: its template names it
+/// (`uses`), or that template or the owner could not be read — the next run (a CronJob's) or
+/// replacement fails the same way, so the finding stands (audit V2).
+pub(crate) fn gone_for_retired(
+    cx: &Ctx,
+    link: &mut Link,
+    what: &str,
+    uses: impl Fn(&crate::snapshot::PodObs) -> bool,
+) -> bool {
     if cx.template || !cx.pod.retired() {
+        return false;
+    }
+    let owner_needs = match (cx.workload, cx.workload_object) {
+        (None, _) => false,
+        (Some(_), Some(w)) => w.template.as_deref().is_none_or(&uses),
+        (Some(_), None) => cx.snap().workloads.unknown_in(cx.ns()).is_some(),
+    };
+    if owner_needs {
         return false;
     }
     let state = if cx.pod.deleting {

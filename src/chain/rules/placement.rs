@@ -176,9 +176,14 @@ fn missing_node(cx: &Ctx, link: &mut Link, node: &str) {
         cx.ns()
     )
     .into();
+    // Said as what it is: nothing is scheduled there, nor can it be; a state that heals on its
+    // own (the warning above) is no broken link (audit V3).
+    let status = match f.severity {
+        Severity::Error => crate::chain::model::Status::Broken,
+        _ => crate::chain::model::Status::Warning,
+    };
     link.findings.push(f);
-    // Said as what it is: nothing is scheduled there, nor can it be.
-    super::set(link, crate::chain::model::Status::Broken, "no such node");
+    super::set(link, status, "no such node");
 }
 
 /// What kube-scheduler's FailedScheduling says kept the pod off each node (its message

@@ -94,7 +94,10 @@ fn spc_exists(cx: &Ctx, link: &mut Link) {
     if written_but_unread(cx, link) {
         return;
     }
-    if super::gone_for_retired(cx, link, &format!("SecretProviderClass {}", cx.spc_name)) {
+    let spc = cx.spc_name;
+    if super::gone_for_retired(cx, link, &format!("SecretProviderClass {spc}"), |t| {
+        t.mounts_spc(spc)
+    }) {
         return;
     }
     // Name the nearest SPC in the namespace: a typo is the usual cause.

@@ -24,7 +24,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             unknown(link, "SA unknown", reason);
             return;
         }
-        if super::gone_for_retired(cx, link, &format!("ServiceAccount {sa_name}")) {
+        if super::gone_for_retired(cx, link, &format!("ServiceAccount {sa_name}"), |t| {
+            t.service_account == sa_name
+        }) {
             return;
         }
         link.findings.push(missing(cx, sa_name));
