@@ -20,9 +20,13 @@ pub struct AzureObs {
     pub throttled: u64,
 }
 
+/// The reason of an Azure side no source has tried to read (a snapshot built by hand), as
+/// opposed to a read that failed or was declined.
+pub const AZURE_NOT_OBSERVED: &str = "Azure side not observed";
+
 impl Default for AzureObs {
     fn default() -> Self {
-        AzureObs::unknown("Azure side not observed")
+        AzureObs::unknown(AZURE_NOT_OBSERVED)
     }
 }
 

@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use super::Observed;
 
+/// The reason of a cluster fact no source has tried to read (the default of a snapshot built
+/// by hand or by an older kvchain), as opposed to a read that failed.
+pub const NOT_OBSERVED: &str = "not observed";
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClusterFacts {
     /// Cluster OIDC issuer URL as the API server publishes it (trailing '/' kept).
@@ -28,7 +32,7 @@ pub struct ClusterFacts {
 }
 
 fn not_observed<T>() -> Observed<T> {
-    Observed::unknown("not observed")
+    Observed::unknown(NOT_OBSERVED)
 }
 
 /// A node as far as DaemonSet placement is concerned.
@@ -93,11 +97,11 @@ pub struct PlacementObs {
 impl Default for ClusterFacts {
     fn default() -> Self {
         ClusterFacts {
-            oidc_issuer: Observed::unknown("not observed"),
-            tenant_id: Observed::unknown("not observed"),
-            workload_identity_webhook: Observed::unknown("not observed"),
-            csi_driver: Observed::unknown("not observed"),
-            nodes: Observed::unknown("not observed"),
+            oidc_issuer: Observed::unknown(NOT_OBSERVED),
+            tenant_id: Observed::unknown(NOT_OBSERVED),
+            workload_identity_webhook: Observed::unknown(NOT_OBSERVED),
+            csi_driver: Observed::unknown(NOT_OBSERVED),
+            nodes: Observed::unknown(NOT_OBSERVED),
             name: None,
             resource_group: None,
         }
@@ -175,15 +179,15 @@ impl Default for CsiDriverFacts {
     fn default() -> Self {
         CsiDriverFacts {
             installed: true,
-            token_audiences: Observed::unknown("not observed"),
-            rotation_enabled: Observed::unknown("not observed"),
+            token_audiences: Observed::unknown(NOT_OBSERVED),
+            rotation_enabled: Observed::unknown(NOT_OBSERVED),
             rotation_poll_interval: Duration::from_secs(120),
             rotation_enabled_at: None,
-            sync_secret_enabled: Observed::unknown("not observed"),
-            azure_provider: Observed::unknown("not observed"),
+            sync_secret_enabled: Observed::unknown(NOT_OBSERVED),
+            azure_provider: Observed::unknown(NOT_OBSERVED),
             install: None,
             helm: None,
-            placement: Observed::unknown("not observed"),
+            placement: Observed::unknown(NOT_OBSERVED),
             manifest: None,
         }
     }

@@ -2,63 +2,40 @@
 //! cluster or namespace scope, reason), for the banner above the panes and the status bar.
 //! A chain built over a gap is partial; the user must know before trusting a green box.
 
-use crate::snapshot::{Coll, Snapshot};
+use crate::snapshot::Snapshot;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Gap {
-    pub kind: &'static str,
-    /// `None`: the cluster scope (nothing of this kind was seen).
-    pub namespace: Option<String>,
+    /// What could not be seen, and where: "pods in payments", "events (all namespaces)",
+    /// "cluster.csiDriver", "azure.vaults for vault kv-x".
+    pub what: String,
     pub reason: String,
 }
 
 impl Gap {
     pub fn describe(&self) -> String {
-        match &self.namespace {
-            None => format!("{} (all namespaces): {}", self.kind, self.reason),
-            Some(ns) => format!("{} in {ns}: {}", self.kind, self.reason),
-        }
+        format!("{}: {}", self.what, self.reason)
     }
 }
 
-fn push<T>(out: &mut Vec<Gap>, kind: &'static str, c: &Coll<T>) {
-    if let Some(reason) = &c.gaps.all {
-        out.push(Gap {
-            kind,
-            namespace: None,
-            reason: reason.clone(),
-        });
-    }
-    // The view narrowed to one namespace (pods forbidden cluster-wide): every other one is
-    // unread, and its reason says which namespace is watched.
-    if let Some(o) = &c.gaps.outside {
-        out.push(Gap {
-            kind,
-            namespace: None,
-            reason: o.reason.clone(),
-        });
-    }
-    for (ns, reason) in &c.gaps.namespaces {
-        out.push(Gap {
-            kind,
-            namespace: Some(ns.clone()),
-            reason: reason.clone(),
-        });
-    }
-}
-
-/// Every gap of the snapshot, in the order of the chain.
+/// Every gap of the snapshot, in the order of the chain: its collections, the cluster facts
+/// and the Azure side — the same list `check` prints under "Not visible" (audit W1: the TUI
+/// kept its own list of the Kubernetes kinds and left the others unsaid). What was left unread
+/// by choice (`--no-azure`) is no warning, nor a cluster fact or an Azure side no source
+/// tried to read (a hand-made or older snapshot): every live and lab source reads them.
 pub fn gaps(s: &Snapshot) -> Vec<Gap> {
-    let mut out = Vec::new();
-    push(&mut out, "pods", &s.pods);
-    push(&mut out, "service accounts", &s.service_accounts);
-    push(&mut out, "SecretProviderClasses", &s.spcs);
-    push(&mut out, "SecretProviderClassPodStatuses", &s.spc_statuses);
-    push(&mut out, "secrets", &s.secrets);
-    push(&mut out, "events", &s.events);
-    push(&mut out, "workloads", &s.workloads);
-    push(&mut out, "ingresses", &s.ingresses);
-    out
+    s.gaps()
+        .into_iter()
+        .filter(|g| {
+            !g.chosen
+                && g.reason != crate::snapshot::NOT_OBSERVED
+                && g.reason != crate::snapshot::AZURE_NOT_OBSERVED
+        })
+        .map(|g| Gap {
+            what: g.what_where(),
+            reason: crate::shown::shown(&g.reason).into_owned(),
+        })
+        .collect()
 }
 
 /// "1 gap" / "3 gaps".
@@ -104,10 +81,7 @@ fn not_live_note(not_live: &[String], width: usize) -> String {
 /// even one fits with its reason, the kinds and scopes alone.
 fn gaps_banner(gaps: &[Gap], width: usize) -> String {
     let with_reason = |g: &Gap| g.describe();
-    let scope_only = |g: &Gap| match &g.namespace {
-        None => format!("{} (all namespaces)", g.kind),
-        Some(ns) => format!("{} in {ns}", g.kind),
-    };
+    let scope_only = |g: &Gap| g.what.clone();
     fit(gaps, width, &with_reason).unwrap_or_else(|| {
         fit(gaps, width, &scope_only)
             .unwrap_or_else(|| format!("⚠ not seen: {}", count_label(gaps.len())))
@@ -140,7 +114,22 @@ fn fit(gaps: &[Gap], width: usize, describe: &dyn Fn(&Gap) -> String) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot::PodObs;
+    use crate::snapshot::{Coll, PodObs, SourceKind};
+
+    /// A live source's snapshot: manifests leave run-time state unread by nature (no gap).
+    fn live(mut s: Snapshot) -> Snapshot {
+        s.source.kind = SourceKind::Live;
+        s
+    }
+
+    /// The gaps of the Kubernetes collections (the testkit's world leaves cluster facts such
+    /// as the driver's placement unobserved).
+    fn collection_gaps(s: &Snapshot) -> Vec<Gap> {
+        gaps(s)
+            .into_iter()
+            .filter(|g| !g.what.starts_with("cluster."))
+            .collect()
+    }
 
     #[test]
     fn a_view_narrowed_to_one_namespace_shows_in_the_banner() {
@@ -151,11 +140,11 @@ mod tests {
                 "cannot list pods at the cluster scope: forbidden; only namespace shop is watched"
                     .into(),
         });
-        let s = Snapshot {
+        let s = live(Snapshot {
             pods,
-            ..Snapshot::default()
-        };
-        let b = banner(&gaps(&s), &[], 200);
+            ..crate::chain::testkit::healthy()
+        });
+        let b = banner(&collection_gaps(&s), &[], 200);
         assert!(b.starts_with("⚠ not seen (1 gap): pods"), "{b}");
         assert!(b.contains("only namespace shop is watched"), "{b}");
     }
@@ -166,12 +155,12 @@ mod tests {
         pods.gaps
             .namespaces
             .insert("payments".into(), "pods is forbidden".into());
-        let s = Snapshot {
+        let s = live(Snapshot {
             events: Coll::unknown("events: forbidden at the cluster scope"),
             pods,
-            ..Snapshot::default()
-        };
-        let g = gaps(&s);
+            ..crate::chain::testkit::healthy()
+        });
+        let g = collection_gaps(&s);
         assert_eq!(g.len(), 2);
         assert_eq!(g[0].describe(), "pods in payments: pods is forbidden");
         assert_eq!(
@@ -188,6 +177,36 @@ mod tests {
         assert!(narrow.chars().count() <= 60, "{narrow}");
     }
 
+    /// Audit W1: the banner and the count name every gap `check` lists — the cluster facts
+    /// and the Azure side too — but not what was left unread by choice (`--no-azure`).
+    #[test]
+    fn cluster_facts_and_azure_gaps_are_gaps_too_but_not_a_choice() {
+        let mut s = live(crate::chain::testkit::healthy());
+        s.cluster.csi_driver = crate::snapshot::Observed::unknown(
+            "cannot get csidrivers at the cluster scope: forbidden",
+        );
+        s.azure.vaults.gaps.all = Some("cannot list vaults: 403 AuthorizationFailed".into());
+        s.azure.identities.gaps.all = Some(crate::snapshot::gaps::AZURE_DISABLED.into());
+        let g = gaps(&s);
+        let described: Vec<String> = g.iter().map(Gap::describe).collect();
+        assert!(
+            described
+                .iter()
+                .any(|d| d.starts_with("cluster.csiDriver: cannot get csidrivers")),
+            "{described:?}"
+        );
+        assert!(
+            described
+                .iter()
+                .any(|d| d.contains("403 AuthorizationFailed")),
+            "{described:?}"
+        );
+        assert!(
+            !described.iter().any(|d| d.contains("--no-azure")),
+            "{described:?}"
+        );
+    }
+
     #[test]
     fn kinds_listed_but_not_watched_are_said_after_the_gaps_when_they_fit() {
         let refused = ["cannot watch pods at the cluster scope: forbidden".to_string()];
@@ -200,8 +219,7 @@ mod tests {
             "⚠ not live-updated (listed once, watch refused): 1 kind"
         );
         let g = [Gap {
-            kind: "events",
-            namespace: None,
+            what: "events (all namespaces)".into(),
             reason: "cannot list events at the cluster scope: forbidden".into(),
         }];
         let both = banner(&g, &refused, 200);

@@ -221,4 +221,5 @@ mod ui_restarts;
 mod ui_selection;
 mod ui_source_trouble;
 mod ui_timelines;
+mod ui_unread_empty;
 mod upstream_words;

@@ -37,8 +37,7 @@ impl App {
                 if self.snapshot.is_none() {
                     // Nothing was seen: the whole cluster is a gap, not an empty healthy one.
                     self.gaps = vec![crate::ui::gaps::Gap {
-                        kind: "everything",
-                        namespace: None,
+                        what: "everything".into(),
                         // Short, so the banner has room for it; the full error is in the
                         // loading box and the status bar.
                         reason: "cannot reach the API server; reconnecting".into(),
@@ -127,6 +126,9 @@ impl App {
             None if self.unreachable.is_some() => "no data: cannot reach the cluster".into(),
             None if self.failed.is_some() => "no data: the source stopped".into(),
             None => "no data yet".into(),
+            // Pods or SecretProviderClasses unread: chains may exist that could not be
+            // seen, so "no chains" would read as a verdict (audit W2).
+            Some(s) if s.incomplete() => "chains not seen: pods or SPCs unread".into(),
             Some(_) => match &self.filter.namespace {
                 Some(ns) => format!("no chains in {ns}"),
                 None if !self.filter.text.is_empty() => "nothing matches the filter".into(),

@@ -52,6 +52,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     if empty && inner.height > 2 {
         let msg = if app.filter.is_active() {
             "Nothing matches the filter (esc clears it)."
+        } else if app.snapshot.as_ref().is_some_and(|s| s.incomplete()) {
+            // Unread is not absent (audit W2).
+            "No chain seen: pods or SecretProviderClasses could not be read."
         } else {
             "No pod mounts Key Vault material."
         };
