@@ -30,12 +30,7 @@ pub(crate) fn event_cause(cx: &Ctx, e: &crate::snapshot::EventObs) -> Option<usi
             .filter(|(_, so)| so.secret_name.trim() == named)
             .find_map(|(i, _)| cx.sync_cause(i)),
         None => {
-            let sync_off = cx
-                .cluster()
-                .csi_driver
-                .known()
-                .and_then(|c| c.sync_secret_enabled.known())
-                == Some(&false);
+            let sync_off = super::missing::sync_turned_off(cx);
             if sync_off
                 || e.message.contains("failed to get mounted files")
                 || crate::chain::events::classify(&e.message) == Some(Code::KVC806)

@@ -180,12 +180,7 @@ pub(super) fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: O
     if explained {
         return;
     }
-    let sync_off = cx
-        .cluster()
-        .csi_driver
-        .known()
-        .and_then(|c| c.sync_secret_enabled.known())
-        == Some(&false);
+    let sync_off = sync_turned_off(cx);
     let why = if sync_off {
         sync_off_why(remedy::install(cx))
     } else {
@@ -235,4 +230,14 @@ fn sync_off_why(install: Option<crate::snapshot::DriverInstall>) -> &'static str
         }
         None => "the driver has no RBAC to write Secrets (with Helm: syncSecret.enabled=false)",
     }
+}
+
+/// The driver is known to have Secret sync off (Helm's `syncSecret.enabled=false`, without the
+/// RBAC to write Secrets, FACTS §11 "Sync needs RBAC"): no synced Secret is written.
+pub(super) fn sync_turned_off(cx: &Ctx) -> bool {
+    cx.cluster()
+        .csi_driver
+        .known()
+        .and_then(|c| c.sync_secret_enabled.known())
+        == Some(&false)
 }
