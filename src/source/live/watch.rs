@@ -12,6 +12,7 @@ use kube::{Api, Resource};
 use serde::de::DeserializeOwned;
 use tokio::sync::{Notify, mpsc};
 
+use super::answered::Heard;
 use super::connect::Scope;
 use super::errors::{Failure, Target, classify_watch, on_watch};
 use super::store::{Key, Kind, LiveState};
@@ -24,6 +25,8 @@ pub struct Shared {
     pub changed: Notify,
     /// The user asked for a re-read (cluster facts, named secrets, Azure).
     pub refresh: Notify,
+    /// What the source's requests heard back: the data time, and recoveries (audit W3, W5).
+    pub heard: Arc<Heard>,
     events: mpsc::UnboundedSender<SourceEvent>,
 }
 
@@ -33,6 +36,7 @@ impl Shared {
             state: Mutex::new(LiveState::default()),
             changed: Notify::new(),
             refresh: Notify::new(),
+            heard: Arc::default(),
             events,
         })
     }
@@ -140,7 +144,6 @@ where
         convert,
         slot,
     } = w;
-    let mut stream = pin!(watcher(api, config).default_backoff());
     let mut buffer: BTreeMap<Key, T> = BTreeMap::new();
     let mut listed = 0usize;
     // Set after a transient failure so recovery can be announced once.
@@ -149,6 +152,7 @@ where
     // A list completed: a refused watch after it leaves the data listed, not kept current.
     let mut listed_once = false;
     let mut not_live: Option<String> = None;
+    let mut stream = pin!(watcher(api, config).default_backoff());
     while let Some(event) = stream.next().await {
         match event {
             Ok(watcher::Event::Init) => {
@@ -217,6 +221,7 @@ where
                 }
                 Failure::Transient(message) => {
                     tracing::debug!(%message, "watch failed");
+                    eprintln!("DBGW {message}");
                     troubled = true;
                     shared.status(format!("{message}; reconnecting"));
                     shared.update(|s| slot(s).last_error = Some(message));
