@@ -161,3 +161,26 @@ fn the_status_bar_ages_with_the_data_not_the_snapshot() {
         "{status}"
     );
 }
+
+/// W5: after the API server answered 500 for a while, the watches resume on a quiet cluster
+/// (no event, no re-list): each kind that said `reconnecting` says `reconnected`.
+#[tokio::test]
+async fn reconnecting_ends_on_a_quiet_cluster_once_the_watch_is_back() {
+    let api = world();
+    let mut run = start(&api, quick()).await;
+    run.snapshot_where(20, |_| true).await;
+    // (500: the test client's own retry, kube's default, asks 503s again for minutes.)
+    api.fail_every_request(Some(500));
+    let failing = run
+        .status_where(15, |s| s.ends_with("; reconnecting"))
+        .await;
+    api.fail_every_request(None);
+    // Nothing is pushed: the watches come back to a cluster where nothing happens.
+    let kind = failing
+        .strip_prefix("watch ")
+        .and_then(|s| s.split(':').next())
+        .unwrap_or_else(|| panic!("a watch's failure: {failing}"))
+        .to_string();
+    let back = format!("watch {kind}: reconnected");
+    run.status_where(40, |s| s == back).await;
+}

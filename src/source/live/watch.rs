@@ -152,8 +152,33 @@ where
     // A list completed: a refused watch after it leaves the data listed, not kept current.
     let mut listed_once = false;
     let mut not_live: Option<String> = None;
+    // A watch that resumes on a quiet cluster delivers no event: its request answered again
+    // after the failure is the recovery (audit W5).
+    let path = api.resource_url().to_string();
+    let mut answers = shared.heard.subscribe();
+    let mut failed_at = 0;
     let mut stream = pin!(watcher(api, config).default_backoff());
-    while let Some(event) = stream.next().await {
+    loop {
+        let event = tokio::select! {
+            event = stream.next() => match event {
+                Some(event) => event,
+                None => break,
+            },
+            Ok(()) = answers.changed(), if troubled => {
+                if answers.borrow_and_update().answered_after(&path, failed_at) {
+                    recovered(&shared, target, &mut troubled);
+                }
+                continue;
+            }
+        };
+        eprintln!(
+            "DBGE {} {}",
+            target.plural,
+            match &event {
+                Ok(_) => "ok".to_string(),
+                Err(e) => e.to_string(),
+            }
+        );
         match event {
             Ok(watcher::Event::Init) => {
                 buffer.clear();
@@ -223,6 +248,7 @@ where
                     tracing::debug!(%message, "watch failed");
                     eprintln!("DBGW {message}");
                     troubled = true;
+                    failed_at = answers.borrow_and_update().seq;
                     shared.status(format!("{message}; reconnecting"));
                     shared.update(|s| slot(s).last_error = Some(message));
                 }
