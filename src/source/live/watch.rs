@@ -171,14 +171,6 @@ where
                 continue;
             }
         };
-        eprintln!(
-            "DBGE {} {}",
-            target.plural,
-            match &event {
-                Ok(_) => "ok".to_string(),
-                Err(e) => e.to_string(),
-            }
-        );
         match event {
             Ok(watcher::Event::Init) => {
                 buffer.clear();
@@ -246,7 +238,6 @@ where
                 }
                 Failure::Transient(message) => {
                     tracing::debug!(%message, "watch failed");
-                    eprintln!("DBGW {message}");
                     troubled = true;
                     failed_at = answers.borrow_and_update().seq;
                     shared.status(format!("{message}; reconnecting"));
