@@ -200,6 +200,16 @@ pub struct SourceInfo {
     /// running TUI says it; a one-shot check or a snapshot file needs no watch.
     #[serde(skip)]
     pub not_live: Vec<String>,
+    /// Live: when the cluster last answered (a list, a watch opening or any byte of a watch
+    /// stream, a read by name). The data is as old as this, whatever `observed_at` (the
+    /// diagnosis clock, moved by the source's clock tick) says (audit W3). `None` elsewhere.
+    #[serde(skip)]
+    pub read_at: Option<Timestamp>,
+    /// Live: the cluster has not answered for longer than a quiet, healthy one stays silent
+    /// (its watches deliver a bookmark about every minute), said as a sentence (`no answer
+    /// from the API server since …`). What is shown is the last data read (audit W3, W4).
+    #[serde(skip)]
+    pub unanswered: Option<String>,
 }
 
 /// What `--min-severity` hid from a report: counted like the report's own (one per merged
@@ -245,6 +255,8 @@ impl Default for SourceInfo {
             unread_objects: Vec::new(),
             hidden: Hidden::default(),
             not_live: Vec::new(),
+            read_at: None,
+            unanswered: None,
         }
     }
 }

@@ -69,6 +69,8 @@ impl Source for Connecting {
             unread_objects: Vec::new(),
             hidden: Default::default(),
             not_live: Vec::new(),
+            read_at: None,
+            unanswered: None,
         }
     }
 

@@ -476,6 +476,8 @@ impl Builder {
                 unread_objects: self.unread_objects,
                 hidden: Default::default(),
                 not_live: Vec::new(),
+                read_at: None,
+                unanswered: None,
             },
             cluster: ClusterFacts {
                 csi_driver: self

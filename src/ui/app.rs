@@ -227,10 +227,20 @@ impl App {
             .and_then(|c| c.links.get(self.link.index()))
     }
 
-    /// Data age in whole seconds, if any data arrived.
+    /// Data age, if any data arrived: since the source last read from its cluster, not since
+    /// the snapshot arrived (a live source re-sends the same objects on its clock tick and on
+    /// every failed reconnect, audit W3): the snapshot's own lag plus the time since.
     pub fn age(&self) -> Option<Duration> {
-        self.received_at
-            .map(|t| self.now.saturating_duration_since(t))
+        let since = self
+            .received_at
+            .map(|t| self.now.saturating_duration_since(t))?;
+        let lag = self
+            .snapshot
+            .as_ref()
+            .and_then(|s| Some(s.source.observed_at.duration_since(s.source.read_at?)))
+            .and_then(|d| Duration::try_from(d).ok())
+            .unwrap_or_default();
+        Some(since + lag)
     }
 
     /// When an unmasked value must be hidden again (the loop wakes up then).

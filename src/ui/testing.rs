@@ -112,6 +112,8 @@ pub fn lab_snapshot(label: &str) -> Snapshot {
             unread_objects: Vec::new(),
             hidden: Default::default(),
             not_live: Vec::new(),
+            read_at: None,
+            unanswered: None,
         },
         ..Snapshot::default()
     }

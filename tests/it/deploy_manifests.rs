@@ -225,6 +225,9 @@ fn the_alerts_use_the_exporters_metric_names_and_codes_it_can_emit() {
         "KvchainCannotSee",
         // A pod stuck before its mount with events unread (README "Scrape").
         "KvchainCannotTellWhy",
+        // An API server that stopped answering (audit W4): on the data time, not the
+        // diagnosis time, which keeps advancing through an outage.
+        "KvchainApiServerSilent",
     ] {
         assert!(alerts.contains(&want), "{alerts:?}");
     }

@@ -113,6 +113,7 @@ mod live_server_errors;
 mod live_snapshot;
 mod live_snapshot_gaps;
 mod live_stuck_unread;
+mod live_unanswered;
 mod live_watch;
 mod manifest_run;
 mod manifests_apply;

@@ -24,9 +24,13 @@ impl Drop for Exporter {
 }
 
 async fn start(api: &FakeApi) -> Exporter {
+    start_with(api, options()).await
+}
+
+async fn start_with(api: &FakeApi, options: kvchain::source::live::LiveOptions) -> Exporter {
     let server = api.serve().await;
-    let live = LiveSource::new(client(&server), "aks-test", Scope::All, no_azure())
-        .with_options(options());
+    let live =
+        LiveSource::new(client(&server), "aks-test", Scope::All, no_azure()).with_options(options);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let task = tokio::spawn(serve::serve(live, listener));
@@ -232,4 +236,49 @@ async fn report_json_is_the_check_report_and_the_exporter_only_reads() {
         .filter(|r| !r.starts_with("GET"))
         .collect();
     assert!(writes.is_empty(), "non-GET requests: {writes:?}");
+}
+
+/// The value of the unlabelled series `name` in a scrape.
+fn gauge(body: &str, name: &str) -> f64 {
+    body.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in:\n{body}"))
+}
+
+/// Audit W4: a hung API server shows in the metrics. The clock tick keeps re-diagnosing the
+/// last data, so `kvchain_last_diagnosis_timestamp_seconds` advances; the data time
+/// (`kvchain_last_read_timestamp_seconds`) stays, and the view is marked incomplete (README
+/// "Run it in the cluster": the `KvchainCannotSee` and `KvchainSourceSilent` alerts).
+#[tokio::test]
+async fn a_hung_api_server_is_an_incomplete_view_with_an_old_read_time() {
+    let api = world();
+    let quick = kvchain::source::live::LiveOptions {
+        clock_tick: Duration::from_millis(300),
+        stale_after: Duration::from_secs(1),
+        ..options()
+    };
+    let e = start_with(&api, quick).await;
+    let healthy = scrape_until(e.addr, "a diagnosis", |b| {
+        b.contains("kvchain_last_read_timestamp_seconds")
+    })
+    .await;
+    assert_eq!(gauge(&healthy, "kvchain_incomplete"), 0.0, "{healthy}");
+
+    api.hang(true);
+    let hung_at = jiff::Timestamp::now().as_millisecond() as f64 / 1000.0;
+    let silent = scrape_until(e.addr, "kvchain_incomplete 1", |b| {
+        gauge(b, "kvchain_incomplete") == 1.0
+    })
+    .await;
+    let read = gauge(&silent, "kvchain_last_read_timestamp_seconds");
+    let diagnosed = gauge(&silent, "kvchain_last_diagnosis_timestamp_seconds");
+    assert!(read <= hung_at + 1.0, "read {read}, hung at {hung_at}");
+    assert!(diagnosed - read > 1.0, "read {read}, diagnosed {diagnosed}");
+    // Still scraped (a not-ready pod would drop out of Prometheus's targets) and saying why.
+    let (code, body) = http(e.addr, "GET", "/readyz").await;
+    assert_eq!(code, 200, "{body}");
+    assert!(
+        body.contains("no answer from the API server since"),
+        "{body}"
+    );
 }

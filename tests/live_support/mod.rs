@@ -80,6 +80,8 @@ struct Inner {
     next_answers: VecDeque<u16>,
     /// A status code every request is answered with, after `next_answers`.
     every_answer: Option<u16>,
+    /// Accept every request and never answer it (a hung API server).
+    hung: bool,
     /// (method+path+query) of every request, for "was X ever asked" assertions.
     log: Vec<String>,
     rv: u64,
@@ -153,6 +155,9 @@ impl Respond for FakeApi {
         let path = req.url.path().to_string();
         let query: BTreeMap<String, String> = req.url.query_pairs().into_owned().collect();
         inner.log.push(format!("{} {}", req.method, req.url));
+        if inner.hung {
+            return ResponseTemplate::new(200).set_delay(Duration::from_secs(3600));
+        }
         if let Some(code) = inner.next_answers.pop_front().or(inner.every_answer) {
             return status_response(
                 code,
@@ -515,6 +520,11 @@ impl FakeApi {
         self.inner.lock().unwrap().every_answer = code;
     }
 
+    /// Hold every request from now on without answering (`true`), or serve again (`false`).
+    pub fn hang(&self, hung: bool) {
+        self.inner.lock().unwrap().hung = hung;
+    }
+
     pub fn requests(&self) -> Vec<String> {
         self.inner.lock().unwrap().log.clone()
     }
@@ -853,6 +863,7 @@ pub fn options() -> kvchain::source::live::LiveOptions {
         secrets_refresh: Duration::from_secs(300),
         startup_deadline: Duration::from_secs(20),
         clock_tick: Duration::from_secs(10),
+        stale_after: kvchain::source::live::STALE_AFTER,
     }
 }
 

@@ -294,9 +294,12 @@ impl Engine {
         let moved = source.observed_at != self.source.observed_at;
         // Verdicts that turned true as time passed stay so only while it moves forward.
         let backwards = source.observed_at < self.source.observed_at;
-        // Everything but the clock: another context, scenario or set of unread inputs.
+        // Everything but the clock: another context, scenario or set of unread inputs. When
+        // the cluster last answered judges no chain: it moves with every watch byte.
         let timeless = SourceInfo {
             observed_at: self.source.observed_at,
+            read_at: self.source.read_at,
+            unanswered: self.source.unanswered.clone(),
             ..source.clone()
         };
         let mut everything = timeless != self.source || backwards;

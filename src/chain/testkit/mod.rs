@@ -67,6 +67,8 @@ pub fn empty() -> Snapshot {
             unread_objects: Vec::new(),
             hidden: Default::default(),
             not_live: Vec::new(),
+            read_at: None,
+            unanswered: None,
         },
         cluster: ClusterFacts {
             oidc_issuer: Observed::Known(ISSUER.into()),

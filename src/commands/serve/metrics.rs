@@ -165,13 +165,29 @@ pub fn render(d: &Diagnosis<'_>) -> String {
         })
         .inc();
     }
+    // A cluster that stopped answering leaves its last data standing: what changed since is
+    // unread, so the view is incomplete as surely as under a refused list (audit W4).
     let incomplete = Gauge::<i64>::default();
-    incomplete.set(i64::from(d.snapshot.incomplete()));
+    incomplete.set(i64::from(
+        d.snapshot.incomplete() || d.snapshot.source.unanswered.is_some(),
+    ));
     registry.register(
         "incomplete",
-        "1 when pods or SecretProviderClasses could not be read somewhere (chains may be missing)",
+        "1 when pods or SecretProviderClasses could not be read somewhere (chains may be missing), or the API server has not answered for 2 minutes",
         incomplete,
     );
+    // The data time, apart from the diagnosis time: the clock tick re-diagnoses the same
+    // objects every 10 s, so `last_diagnosis_timestamp` advances through an outage.
+    if let Some(read) = d.snapshot.source.read_at {
+        let last_read = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        last_read.set(read.as_millisecond() as f64 / 1000.0);
+        registry.register_with_unit(
+            "last_read_timestamp",
+            "When the API server last answered a read (a list, a watch opening or event or bookmark, a read by name; Unix time)",
+            Unit::Seconds,
+            last_read,
+        );
+    }
 
     // A pod stuck past its mount's two minutes with its events unread has no verdict (the
     // check exits 3, `summary.unexplained`): an alert must be able to fire on it, since its

@@ -196,7 +196,13 @@ fn answer(method: &Method, path: &str, openmetrics: bool, state: &Shared) -> Res
             ),
             None => reply(StatusCode::OK, TEXT, "ok\n".into()),
         },
-        ("/readyz", Some(_)) => reply(StatusCode::OK, TEXT, "ready\n".into()),
+        // Ready stays ready through an outage: an unready pod would drop out of Prometheus's
+        // targets, and the outage is what must be scraped (`kvchain_incomplete 1`, the read
+        // time); the answer says it (audit W4).
+        ("/readyz", Some(l)) => match &l.snapshot.source.unanswered {
+            Some(why) => reply(StatusCode::OK, TEXT, format!("ready; {why}\n")),
+            None => reply(StatusCode::OK, TEXT, "ready\n".into()),
+        },
         ("/metrics", Some(l)) => {
             let om = metrics::render(&metrics::Diagnosis {
                 snapshot: &l.snapshot,

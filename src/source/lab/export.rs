@@ -211,6 +211,8 @@ fn assemble(
             unread_objects: Vec::new(),
             hidden: Default::default(),
             not_live: Vec::new(),
+            read_at: None,
+            unanswered: None,
         },
         cluster,
         pods: Coll {

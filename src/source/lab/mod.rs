@@ -517,6 +517,8 @@ impl Source for LabSource {
             unread_objects: Vec::new(),
             hidden: Default::default(),
             not_live: Vec::new(),
+            read_at: None,
+            unanswered: None,
         }
     }
 

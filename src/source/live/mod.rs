@@ -15,6 +15,7 @@
 //! (same credential and transport as the observation), or refused with its reason.
 
 mod act;
+mod answered;
 mod azure_loop;
 mod cluster;
 pub mod connect;
@@ -73,6 +74,10 @@ pub struct LiveOptions {
     /// A quiet cluster still gets a snapshot this often: the diagnosis moves its clock only
     /// with one, and verdicts turn with time (a mount behind the vault past a poll, an expiry).
     pub clock_tick: Duration,
+    /// A cluster silent for longer than this is said to be unanswering (status bar, `serve`'s
+    /// `kvchain_incomplete`): a healthy API server sends every watch a bookmark about once a
+    /// minute, and every watch is re-opened within 290 s.
+    pub stale_after: Duration,
 }
 
 impl Default for LiveOptions {
@@ -83,9 +88,13 @@ impl Default for LiveOptions {
             secrets_refresh: Duration::from_secs(60),
             startup_deadline: Duration::from_secs(60),
             clock_tick: Duration::from_secs(10),
+            stale_after: STALE_AFTER,
         }
     }
 }
+
+/// See [`LiveOptions::stale_after`]: two bookmark periods.
+pub const STALE_AFTER: Duration = Duration::from_secs(120);
 
 /// A connected live cluster, ready to run.
 pub struct LiveSource {
@@ -192,16 +201,18 @@ impl Engine {
         if let Some(outside) = &src.narrowed {
             shared.update(|s| s.pods.gaps.outside = Some(outside.clone()));
         }
+        // Every read notes when the cluster answered (the data time, audit W3).
+        let client = answered::noting(src.client.clone(), shared.heard.clone());
         let mut tasks = JoinSet::new();
-        kinds::spawn_all(&mut tasks, &src.client, &src.scope, &shared);
+        kinds::spawn_all(&mut tasks, &client, &src.scope, &shared);
         tasks.spawn(cluster_loop(
-            src.client.clone(),
+            client.clone(),
             shared.clone(),
             src.options.cluster_refresh,
         ));
         let (wanted_secrets, wanted_rx) = twatch::channel(None);
         tasks.spawn(secrets::run(
-            src.client.clone(),
+            client,
             shared.clone(),
             wanted_rx,
             src.options.secrets_refresh,
@@ -237,7 +248,14 @@ impl Engine {
 
     /// A snapshot for the UI, also handed to the Azure loop.
     fn snapshot(&self, src: &LiveSource) -> Arc<Snapshot> {
-        let snapshot = self.shared.read().assemble(&src.label, Timestamp::now());
+        let now = Timestamp::now();
+        let mut snapshot = self.shared.read().assemble(&src.label, now);
+        // Just built, so not shared yet: the data time and, past the quiet a healthy cluster
+        // keeps, the silence said (the clock tick alone must not make old data look new).
+        if let Some(s) = Arc::get_mut(&mut snapshot) {
+            s.source.read_at = self.shared.heard.last();
+            s.source.unanswered = self.shared.heard.unanswered(now, src.options.stale_after);
+        }
         self.k8s_view.send_replace(Some(snapshot.clone()));
         snapshot
     }
@@ -267,6 +285,8 @@ impl Source for LiveSource {
             unread_objects: Vec::new(),
             hidden: Default::default(),
             not_live: Vec::new(),
+            read_at: None,
+            unanswered: None,
         }
     }
 

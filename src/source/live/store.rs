@@ -444,6 +444,8 @@ impl LiveState {
                 unread_objects: Vec::new(),
                 hidden: Default::default(),
                 not_live: self.not_live(),
+                read_at: None,
+                unanswered: None,
             },
             cluster: self.cluster.clone(),
             pods: self.pods.coll(take),

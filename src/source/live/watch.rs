@@ -12,6 +12,7 @@ use kube::{Api, Resource};
 use serde::de::DeserializeOwned;
 use tokio::sync::{Notify, mpsc};
 
+use super::answered::Heard;
 use super::connect::Scope;
 use super::errors::{Failure, Target, classify_watch, on_watch};
 use super::store::{Key, Kind, LiveState};
@@ -24,6 +25,8 @@ pub struct Shared {
     pub changed: Notify,
     /// The user asked for a re-read (cluster facts, named secrets, Azure).
     pub refresh: Notify,
+    /// What the source's requests heard back: the data time, and recoveries (audit W3, W5).
+    pub heard: Arc<Heard>,
     events: mpsc::UnboundedSender<SourceEvent>,
 }
 
@@ -33,6 +36,7 @@ impl Shared {
             state: Mutex::new(LiveState::default()),
             changed: Notify::new(),
             refresh: Notify::new(),
+            heard: Arc::default(),
             events,
         })
     }
@@ -140,7 +144,6 @@ where
         convert,
         slot,
     } = w;
-    let mut stream = pin!(watcher(api, config).default_backoff());
     let mut buffer: BTreeMap<Key, T> = BTreeMap::new();
     let mut listed = 0usize;
     // Set after a transient failure so recovery can be announced once.
@@ -149,7 +152,25 @@ where
     // A list completed: a refused watch after it leaves the data listed, not kept current.
     let mut listed_once = false;
     let mut not_live: Option<String> = None;
-    while let Some(event) = stream.next().await {
+    // A watch that resumes on a quiet cluster delivers no event: its request answered again
+    // after the failure is the recovery (audit W5).
+    let path = api.resource_url().to_string();
+    let mut answers = shared.heard.subscribe();
+    let mut failed_at = 0;
+    let mut stream = pin!(watcher(api, config).default_backoff());
+    loop {
+        let event = tokio::select! {
+            event = stream.next() => match event {
+                Some(event) => event,
+                None => break,
+            },
+            Ok(()) = answers.changed(), if troubled => {
+                if answers.borrow_and_update().answered_after(&path, failed_at) {
+                    recovered(&shared, target, &mut troubled);
+                }
+                continue;
+            }
+        };
         match event {
             Ok(watcher::Event::Init) => {
                 buffer.clear();
@@ -218,6 +239,7 @@ where
                 Failure::Transient(message) => {
                     tracing::debug!(%message, "watch failed");
                     troubled = true;
+                    failed_at = answers.borrow_and_update().seq;
                     shared.status(format!("{message}; reconnecting"));
                     shared.update(|s| slot(s).last_error = Some(message));
                 }

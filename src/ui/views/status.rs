@@ -52,8 +52,19 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     spans.extend([
         Span::styled(format!(" {} ", source_label(app)), t.selection()),
         Span::raw(" "),
-        Span::styled(age_label(app), t.muted()),
     ]);
+    // The cluster stopped answering: the age is the data's, and the line says why it grows.
+    match app
+        .snapshot
+        .as_ref()
+        .and_then(|s| s.source.unanswered.as_ref())
+    {
+        Some(why) => spans.extend([
+            Span::styled(age_label(app), t.status(Status::Warning)),
+            Span::styled(format!(" ⚠ {why}"), t.status(Status::Warning)),
+        ]),
+        None => spans.push(Span::styled(age_label(app), t.muted())),
+    }
     if !app.gaps.is_empty() {
         spans.push(Span::styled(
             format!(" ⚠ {}", crate::ui::gaps::count_label(app.gaps.len())),
