@@ -77,3 +77,20 @@ pub(crate) fn failing_with(mut s: Snapshot, cause: &str) -> Snapshot {
     ));
     s
 }
+
+/// The driver's FailedToCreateSecret on the app's pod when it may not create Secrets (FACTS
+/// §11 "Sync needs RBAC": Helm's `syncSecret.enabled=false`).
+pub(crate) fn sync_forbidden() -> EventObs {
+    EventObs {
+        namespace: NS.into(),
+        involved_kind: "Pod".into(),
+        involved_name: tk::pod_name(APP, 0).into(),
+        type_: "Warning".into(),
+        reason: "FailedToCreateSecret".into(),
+        message: "failed to create Kubernetes secret web-secret: secrets is forbidden: User \"system:serviceaccount:kube-system:secrets-store-csi-driver\" cannot create resource \"secrets\" in API group \"\" in the namespace \"shop\"".into(),
+        count: 3,
+        source: "csi-secrets-store-controller".into(),
+        last_seen: Some(tk::now()),
+        ..EventObs::default()
+    }
+}

@@ -4,7 +4,7 @@
 //! permission on key vault '…'"), and FACTS §8 says role assignments are ignored on an
 //! access-policy vault. So KVC501's fix grants in the model the message names (audit P1).
 
-use kvchain::chain::testkit::{self as tk, APP, NS};
+use kvchain::chain::testkit as tk;
 use kvchain::chain::{Code, diagnose};
 use kvchain::snapshot::*;
 
@@ -12,14 +12,7 @@ use kvchain::snapshot::*;
 fn kvc501_fix(cause: &str) -> String {
     let mut s = tk::healthy();
     s.azure = AzureObs::unknown("no Azure credentials");
-    tk::unmount(&mut s, APP);
-    s.events.items.push(tk::failed_mount(
-        NS,
-        &tk::pod_name(APP, 0),
-        "secrets-store-inline",
-        cause,
-    ));
-    diagnose(&s)
+    diagnose(&super::cause_kit::failing_with(s, cause))
         .iter()
         .flat_map(|c| c.findings())
         .find(|f| f.code == Code::KVC501)

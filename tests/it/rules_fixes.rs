@@ -206,18 +206,7 @@ fn driver_fixes_follow_the_install_method() {
         // (FACTS §11: without sync RBAC, FailedToCreateSecret … forbidden): sync RBAC is
         // Helm's switch only.
         s.secrets.items.clear();
-        s.events.items.push(EventObs {
-            namespace: NS.into(),
-            involved_kind: "Pod".into(),
-            involved_name: tk::pod_name(APP, 0).into(),
-            type_: "Warning".into(),
-            reason: "FailedToCreateSecret".into(),
-            message: "failed to create Kubernetes secret web-secret: secrets is forbidden: User \"system:serviceaccount:kube-system:secrets-store-csi-driver\" cannot create resource \"secrets\" in API group \"\" in the namespace \"shop\"".into(),
-            count: 3,
-            source: "csi-secrets-store-controller".into(),
-            last_seen: Some(tk::now()),
-            ..EventObs::default()
-        });
+        s.events.items.push(sync_forbidden());
         let c = one(&s);
         let f = find(&c, Code::KVC806);
         assert_eq!(f.severity, Severity::Error);

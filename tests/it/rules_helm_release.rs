@@ -6,7 +6,7 @@
 //! its README installs it with `--generate-name`. FACTS §2 (`syncSecret.enabled`), §4
 //! (`enableSecretRotation`).
 
-use kvchain::chain::testkit::{self as tk, APP, NS};
+use kvchain::chain::testkit as tk;
 use kvchain::chain::{Code, diagnose};
 use kvchain::snapshot::*;
 
@@ -20,18 +20,7 @@ fn fixes(helm: Option<HelmRelease>) -> (String, String) {
         csi.rotation_enabled = Observed::Known(false);
     }
     s.secrets.items.clear();
-    s.events.items.push(EventObs {
-        namespace: NS.into(),
-        involved_kind: "Pod".into(),
-        involved_name: tk::pod_name(APP, 0).into(),
-        type_: "Warning".into(),
-        reason: "FailedToCreateSecret".into(),
-        message: "failed to create Kubernetes secret web-secret: secrets is forbidden: User \"system:serviceaccount:kube-system:secrets-store-csi-driver\" cannot create resource \"secrets\" in API group \"\" in the namespace \"shop\"".into(),
-        count: 3,
-        source: "csi-secrets-store-controller".into(),
-        last_seen: Some(tk::now()),
-        ..EventObs::default()
-    });
+    s.events.items.push(super::cause_kit::sync_forbidden());
     let chains = diagnose(&s);
     let fix = |code| {
         (chains.iter().flat_map(|c| c.findings()))

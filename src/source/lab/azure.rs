@@ -234,9 +234,9 @@ impl LabVault {
             // version (FACTS §5, 403 SecretDisabled), as kvchain's live action says (audit S3).
             None => match obj.versions.first() {
                 Some(latest) if !latest.enabled => {
-                    return Err(format!(
-                        "refused: the latest version of secret {name} in vault {} is disabled (403 SecretDisabled: Operation get is not allowed on a disabled secret); enable it before a rotation test",
-                        self.name
+                    return Err(refused_disabled(
+                        &format!("the latest version of secret {name} in vault {}", self.name),
+                        "enable it before a rotation test",
                     ));
                 }
                 _ => obj.latest().map(|v| v.content.clone()).unwrap_or_default(),
@@ -507,6 +507,14 @@ pub fn get<'v, 'r>(
         ));
     }
     Ok(version)
+}
+
+/// Key Vault's refusal to read `which` (a version of a secret), disabled (FACTS §5, 403
+/// SecretDisabled), and what to do first: `then`.
+pub fn refused_disabled(which: &str, then: &str) -> String {
+    format!(
+        "refused: {which} is disabled (403 SecretDisabled: Operation get is not allowed on a disabled secret); {then}"
+    )
 }
 
 #[cfg(test)]

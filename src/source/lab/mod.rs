@@ -438,8 +438,9 @@ fn restore(w: &mut World, vault: &str, object: &str, version: &str) -> Result<St
     // Reading it is a GET of that version, which Key Vault refuses while it is disabled
     // (FACTS §5, 403 SecretDisabled; audit S3).
     if !content.enabled {
-        return Err(format!(
-            "refused: version {version} of secret {object} in vault {vault} is disabled (403 SecretDisabled: Operation get is not allowed on a disabled secret); enable it to restore its value"
+        return Err(azure::refused_disabled(
+            &format!("version {version} of secret {object} in vault {vault}"),
+            "enable it to restore its value",
         ));
     }
     let content = content.content.clone();
