@@ -1,7 +1,8 @@
 //! Audits W1, W2: what the TUI says when kvchain could read less. With pods unreadable an
 //! empty tree is no verdict ("unknown is not absent"): it says the chains could not be seen,
 //! never "No pod mounts Key Vault material"; and a cluster fact that could not be read (the
-//! CSIDriver) is a gap the banner names, as `check` lists it.
+//! CSIDriver) is a gap the banner names, as `check` lists it. The status bar counts nothing
+//! then either: `✗0 ✓0` would read as a verdict.
 
 use std::sync::Arc;
 
@@ -37,6 +38,10 @@ fn pods_unread_is_no_empty_cluster() {
         shown.contains("No chain seen: pods or SecretProviderClasses"),
         "{shown}"
     );
+    // Nor does the status bar count zero chains as a verdict (`✗0 ✓0`).
+    let status = shown.lines().last().unwrap_or_default();
+    assert!(!status.contains("✗0") && !status.contains("✓0"), "{status}");
+    assert!(status.contains("? no chain seen"), "{status}");
 }
 
 #[test]

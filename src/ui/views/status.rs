@@ -84,8 +84,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         spans.push(Span::styled(" [read-only]", t.status(Status::Warning)));
     }
     let c = &app.tree.counts;
-    // Before any data there is nothing to count: `✗0 ✓0` would read as a verdict.
-    let counted = app.snapshot.is_some();
+    // Before any data there is nothing to count: `✗0 ✓0` would read as a verdict. Nor is
+    // there with no chain seen because pods or SPCs could not be read (unread is not absent):
+    // the banner and the tree say why.
+    let unseen = app.snapshot.as_ref().is_some_and(|s| s.incomplete()) && c.total() == 0;
+    let counted = app.snapshot.is_some() && !unseen;
+    if unseen {
+        spans.push(Span::styled(" ? no chain seen", t.status(Status::Unknown)));
+    }
     for s in Status::WORST_FIRST.into_iter().filter(|_| counted) {
         // Zero counts of the in-between statuses are noise; broken and ok always show.
         if c.get(s) == 0 && !matches!(s, Status::Broken | Status::Ok) {
