@@ -357,7 +357,8 @@ fn write_gaps(out: &mut impl std::fmt::Write, p: &Paint, gaps: &[Gap]) {
             "(links that depend on these are unknown, not ok)"
         })
     );
-    let mut by_reason: Vec<(&str, Vec<String>)> = Vec::new();
+    // Gaps of one reason share its `kubectl auth can-i` lines (they are spelled from it).
+    let mut by_reason: Vec<(&str, &[String], Vec<String>)> = Vec::new();
     for g in gaps {
         // "cannot list pods in payments: forbidden" says it all; "Azure disabled" needs the what.
         let what = if g.reason_says_what() {
@@ -365,18 +366,21 @@ fn write_gaps(out: &mut impl std::fmt::Write, p: &Paint, gaps: &[Gap]) {
         } else {
             Some(g.what())
         };
-        match by_reason.iter_mut().find(|(r, _)| *r == g.reason) {
-            Some((_, whats)) => whats.extend(what),
-            None => by_reason.push((&g.reason, what.into_iter().collect())),
+        match by_reason.iter_mut().find(|(r, ..)| *r == g.reason) {
+            Some((.., whats)) => whats.extend(what),
+            None => by_reason.push((&g.reason, &g.confirm, what.into_iter().collect())),
         }
     }
-    for (reason, whats) in by_reason {
+    for (reason, confirm, whats) in by_reason {
         let reason = shown(reason);
         let _ = if whats.is_empty() {
             writeln!(out, "  {reason}")
         } else {
             writeln!(out, "  {}: {reason}", p.bold(&shown(&whats.join(", "))))
         };
+        for c in confirm {
+            let _ = writeln!(out, "    {} {c}", p.dim("confirm:"));
+        }
     }
 }
 

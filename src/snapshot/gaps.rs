@@ -33,6 +33,10 @@ pub struct Gap {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outside: Option<String>,
     pub reason: String,
+    /// `kubectl auth can-i` for each read the reason says was refused (empty otherwise):
+    /// what confirms the missing permission, and the line to hand to whoever grants it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub confirm: Vec<String>,
     /// Nothing failed: the source cannot hold this (manifests have no run-time state and no
     /// Azure side) or the user asked not to look (`--no-azure`). Still unknown and listed,
     /// but no sign that reading went wrong.
@@ -220,6 +224,9 @@ impl Snapshot {
         let manifests = self.source.kind == super::SourceKind::Manifests;
         for g in &mut out {
             g.chosen = manifests || g.reason == AZURE_DISABLED;
+            if !g.chosen {
+                g.confirm = super::can_i::commands(&g.reason);
+            }
         }
         out
     }

@@ -7,6 +7,7 @@
 
 pub mod anonymize;
 mod azure;
+pub mod can_i;
 mod cluster;
 pub mod convert;
 pub mod crd;

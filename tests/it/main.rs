@@ -132,6 +132,7 @@ mod manifests_unread_client_id;
 mod manifests_volume_override;
 mod parser_props;
 mod paste_kit;
+mod report_gaps_can_i;
 mod report_text;
 mod report_unverified;
 mod rules_absolute_file_name;
