@@ -184,3 +184,27 @@ async fn reconnecting_ends_on_a_quiet_cluster_once_the_watch_is_back() {
     let back = format!("watch {kind}: reconnected");
     run.status_where(40, |s| s == back).await;
 }
+
+/// W3 per kind: one kind's watch keeps failing while the others answer. The server is not
+/// silent, but that kind's data is as old as its failure: past `stale_after` the snapshot
+/// names the kind, since when, and why, where it said nothing but a `reconnecting` status.
+#[tokio::test]
+async fn one_kind_failing_while_the_others_answer_is_stale_for_that_kind() {
+    let api = world();
+    let mut run = start(&api, quick()).await;
+    run.snapshot_where(20, |_| true).await;
+    api.fail_next_watches(EVENTS, &[500; 400]);
+    let stale = run
+        .snapshot_where(20, |s| s.source.unanswered.is_some())
+        .await;
+    let why = stale.source.unanswered.as_deref().unwrap();
+    assert!(
+        why.starts_with("events not updated since ") && why.ends_with("; reconnecting"),
+        "{why}"
+    );
+    assert!(why.contains("500"), "the failure is said: {why}");
+    assert!(
+        !why.contains("no answer from the API server"),
+        "the other kinds answer: {why}"
+    );
+}

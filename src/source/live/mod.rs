@@ -249,12 +249,21 @@ impl Engine {
     /// A snapshot for the UI, also handed to the Azure loop.
     fn snapshot(&self, src: &LiveSource) -> Arc<Snapshot> {
         let now = Timestamp::now();
-        let mut snapshot = self.shared.read().assemble(&src.label, now);
+        let (mut snapshot, stale) = {
+            let mut state = self.shared.read();
+            let stale = state.stale(now, src.options.stale_after);
+            (state.assemble(&src.label, now), stale)
+        };
         // Just built, so not shared yet: the data time and, past the quiet a healthy cluster
-        // keeps, the silence said (the clock tick alone must not make old data look new).
+        // keeps, the silence said (the clock tick alone must not make old data look new): the
+        // whole server's, else that of the kinds whose watch keeps failing.
         if let Some(s) = Arc::get_mut(&mut snapshot) {
             s.source.read_at = self.shared.heard.last();
-            s.source.unanswered = self.shared.heard.unanswered(now, src.options.stale_after);
+            s.source.unanswered = self
+                .shared
+                .heard
+                .unanswered(now, src.options.stale_after)
+                .or(stale);
         }
         self.k8s_view.send_replace(Some(snapshot.clone()));
         snapshot

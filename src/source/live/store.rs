@@ -34,6 +34,10 @@ pub struct Kind<T> {
     /// and is diagnosed, only not kept current. Not a gap — a one-shot check needs no watch —
     /// but the TUI says so (README "Degrading, not failing").
     pub not_live: Option<String>,
+    /// Since when its watch has failed without recovering (a transient failure: the data
+    /// stands, as read then). Audit W3: one kind failing while the others answer is as stale
+    /// as a silent server, for that kind.
+    pub failing_since: Option<Timestamp>,
 }
 
 impl<T> Default for Kind<T> {
@@ -44,6 +48,7 @@ impl<T> Default for Kind<T> {
             synced: false,
             last_error: None,
             not_live: None,
+            failing_since: None,
         }
     }
 }
@@ -86,6 +91,7 @@ impl<T> Kind<T> {
         self.clear_gap(scope);
         self.synced = true;
         self.last_error = None;
+        self.failing_since = None;
     }
 
     /// Startup stops waiting: an unlisted kind becomes a gap naming the last failure.
@@ -432,6 +438,89 @@ impl LiveState {
         .flatten()
         .cloned()
         .collect()
+    }
+
+    /// The kinds whose watch has failed for longer than `after` without recovering: their
+    /// data is as old as the failure, whatever the other kinds say (audit W3). `None` when
+    /// every kind is current.
+    pub fn stale(&self, now: Timestamp, after: std::time::Duration) -> Option<String> {
+        let kinds: [(&str, Option<Timestamp>, &Option<String>); 13] = [
+            ("pods", self.pods.failing_since, &self.pods.last_error),
+            (
+                "serviceaccounts",
+                self.service_accounts.failing_since,
+                &self.service_accounts.last_error,
+            ),
+            (
+                "secretproviderclasses",
+                self.spcs.failing_since,
+                &self.spcs.last_error,
+            ),
+            (
+                "secretproviderclasspodstatuses",
+                self.spc_statuses.failing_since,
+                &self.spc_statuses.last_error,
+            ),
+            (
+                "secrets",
+                self.managed_secrets.failing_since,
+                &self.managed_secrets.last_error,
+            ),
+            ("events", self.events.failing_since, &self.events.last_error),
+            (
+                "deployments",
+                self.deployments.failing_since,
+                &self.deployments.last_error,
+            ),
+            (
+                "replicasets",
+                self.replica_sets.failing_since,
+                &self.replica_sets.last_error,
+            ),
+            (
+                "statefulsets",
+                self.stateful_sets.failing_since,
+                &self.stateful_sets.last_error,
+            ),
+            (
+                "daemonsets",
+                self.daemon_sets.failing_since,
+                &self.daemon_sets.last_error,
+            ),
+            ("jobs", self.jobs.failing_since, &self.jobs.last_error),
+            (
+                "cronjobs",
+                self.cron_jobs.failing_since,
+                &self.cron_jobs.last_error,
+            ),
+            (
+                "ingresses",
+                self.ingresses.failing_since,
+                &self.ingresses.last_error,
+            ),
+        ];
+        let stale: Vec<_> = kinds
+            .into_iter()
+            .filter_map(|(kind, since, why)| {
+                let since = since?;
+                (now.duration_since(since).unsigned_abs() > after).then_some((kind, since, why))
+            })
+            .collect();
+        let oldest = stale.iter().map(|(_, since, _)| *since).min()?;
+        let names: Vec<&str> = stale.iter().map(|(kind, ..)| *kind).collect();
+        let why = stale
+            .iter()
+            .find_map(|(.., why)| why.as_deref())
+            .map(|w| format!(" ({})", crate::shown::shown(w)))
+            .unwrap_or_default();
+        let at = oldest
+            .round(jiff::Unit::Second)
+            .unwrap_or(oldest)
+            .strftime("%H:%M:%S UTC");
+        Some(format!(
+            "{} not updated since {at}{why}; reconnecting",
+            names.join(", ")
+        ))
     }
 
     fn build(&mut self, label: &str, observed_at: Timestamp, take: bool) -> Snapshot {

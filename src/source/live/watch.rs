@@ -115,9 +115,16 @@ fn key<K: Resource>(obj: &K) -> Key {
     )
 }
 
-/// A watch resumed without a re-list: the first event after a failure says it is back.
-fn recovered(shared: &Shared, target: Target, troubled: &mut bool) {
+/// A watch resumed without a re-list: the first event after a failure says it is back, and
+/// the kind is current again.
+fn recovered<T>(
+    shared: &Shared,
+    target: Target,
+    troubled: &mut bool,
+    slot: fn(&mut LiveState) -> &mut Kind<T>,
+) {
     if std::mem::take(troubled) {
+        shared.update(|s| slot(s).failing_since = None);
         shared.status(format!("watch {}: reconnected", target.plural));
     }
 }
@@ -166,7 +173,7 @@ where
             },
             Ok(()) = answers.changed(), if troubled => {
                 if answers.borrow_and_update().answered_after(&path, failed_at) {
-                    recovered(&shared, target, &mut troubled);
+                    recovered(&shared, target, &mut troubled, slot);
                 }
                 continue;
             }
@@ -203,12 +210,12 @@ where
                 let item = convert(&obj);
                 let live = watching(&mut not_live);
                 shared.update_if(|s| slot(s).apply(key(&obj), item) | live(slot(s)));
-                recovered(&shared, target, &mut troubled);
+                recovered(&shared, target, &mut troubled, slot);
             }
             Ok(watcher::Event::Delete(obj)) => {
                 let live = watching(&mut not_live);
                 shared.update_if(|s| slot(s).delete(&key(&obj)) | live(slot(s)));
-                recovered(&shared, target, &mut troubled);
+                recovered(&shared, target, &mut troubled, slot);
             }
             Err(err) => match classify_watch(&err, target, &scope) {
                 // A list-only role (audit Q3): the watch is refused after a complete list.
@@ -241,7 +248,11 @@ where
                     troubled = true;
                     failed_at = answers.borrow_and_update().seq;
                     shared.status(format!("{message}; reconnecting"));
-                    shared.update(|s| slot(s).last_error = Some(message));
+                    shared.update(|s| {
+                        let kind = slot(s);
+                        kind.last_error = Some(message);
+                        kind.failing_since.get_or_insert_with(jiff::Timestamp::now);
+                    });
                 }
             },
         }
