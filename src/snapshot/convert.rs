@@ -511,7 +511,11 @@ pub fn event(e: &Event) -> EventObs {
         involved_uid: e.involved_object.uid.clone().unwrap_or_default(),
         type_: e.type_.clone().unwrap_or_default(),
         reason: e.reason.clone().unwrap_or_default(),
-        message: e.message.clone().unwrap_or_default(),
+        message: e
+            .message
+            .as_deref()
+            .map(|m| super::event_text::without_secrets(m).into_owned())
+            .unwrap_or_default(),
         // An event written through events.k8s.io (kube-scheduler's FailedScheduling, among
         // others) and read as core/v1 keeps its repeats in `series`: `count` and
         // `lastTimestamp` are unset and `eventTime` is the first occurrence, so the series says

@@ -445,6 +445,9 @@ pub struct EventObs {
     #[serde(rename = "type", default)]
     pub type_: String,
     pub reason: String,
+    /// Never holds a secret map (older providers print the nodePublishSecretRef Secret):
+    /// hidden wherever an event is read ([`super::event_text`]).
+    #[serde(deserialize_with = "super::event_text::deserialize_message")]
     pub message: String,
     #[serde(default)]
     pub count: u32,

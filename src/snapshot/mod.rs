@@ -11,6 +11,7 @@ pub mod can_i;
 mod cluster;
 pub mod convert;
 pub mod crd;
+pub mod event_text;
 pub mod file;
 pub mod gaps;
 pub mod items;

@@ -41,6 +41,7 @@ mod compound_volumes;
 mod deploy_manifests;
 mod engine_feed;
 mod engine_props;
+mod event_secret_map;
 mod events_timeout_host;
 mod glance_credential_errors;
 mod hostile_input;
