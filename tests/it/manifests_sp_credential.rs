@@ -2,12 +2,10 @@
 //! service principal from `nodePublishSecretRef` (FACTS §5). That field belongs to the pod's
 //! `csi` volume: the SecretProviderClass CRD has none (upstream
 //! `secrets-store.csi.x-k8s.io_secretproviderclasses.yaml`). So the fix edits the SPC for
-//! clientID only, and the service-principal alternative where each mounting pod's owner keeps
-//! the volume, naming it (audit J5).
+//! clientID only, and the service-principal alternative names where each mounting pod's owner
+//! keeps the volume (audit J5), in words: a note is never run (audit N3).
 
 const SPC: &str = "apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata: {name: app-kv, namespace: shop}\nspec:\n  provider: azure\n  parameters: {keyvaultName: kv-shop, tenantId: 5c7e1f2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b, objects: \"array:\\n  - |\\n    objectName: db\\n    objectType: secret\\n\"}\n";
-
-const REF: &str = "nodePublishSecretRef: {name: <a Secret with clientid and clientsecret>}";
 
 /// A pod spec (indented for `template.spec` at `pad`) mounting `app-kv` through volume
 /// `volume`, with `extra` added to the csi source.
@@ -61,7 +59,7 @@ fn split(fix: &str) -> (&str, &str) {
 }
 
 #[test]
-fn the_service_principal_alternative_edits_each_owner_s_volume() {
+fn the_service_principal_alternative_names_each_owner_s_volume() {
     let (app, worker) = (
         deployment("app", "kv", ""),
         deployment("worker", "secrets", ""),
@@ -74,11 +72,10 @@ fn the_service_principal_alternative_edits_each_owner_s_volume() {
                 && !spc.contains("nodePublishSecretRef"),
             "{fix}"
         );
+        assert!(rest.contains("nodePublishSecretRef"), "{fix}");
         for (owner, volume) in [("app", "kv"), ("worker", "secrets")] {
             assert!(
-                rest.contains(&format!(
-                    "kubectl edit deployment/{owner} -n shop  # volume {volume}: csi.{REF}"
-                )),
+                rest.contains(&format!("volume {volume} of deployment/{owner}")),
                 "{owner}: {fix}"
             );
         }
@@ -92,10 +89,9 @@ fn a_bare_pod_is_recreated_with_the_reference_on_its_volume() {
         let (spc, rest) = split(&fix);
         assert!(!spc.contains("nodePublishSecretRef"), "{fix}");
         assert!(
-            rest.contains("kubectl get pod web -n shop -o yaml > web.yaml")
-                && rest.contains(
-                    "kubectl replace --force -f web.yaml  # volume store: csi.nodePublishSecretRef"
-                ),
+            rest.contains(
+                "volume store of pod/web (recreated: a pod's spec cannot be edited in place)"
+            ),
             "{fix}"
         );
     }
@@ -110,10 +106,7 @@ fn an_owner_whose_volume_has_the_reference_is_not_named() {
     );
     for fix in fixes(&[SPC, &with, &without], "KVC302") {
         let (_, rest) = split(&fix);
-        assert!(
-            rest.contains("kubectl edit deployment/app -n shop"),
-            "{fix}"
-        );
+        assert!(rest.contains("volume kv of deployment/app"), "{fix}");
         assert!(!rest.contains("deployment/api"), "{fix}");
     }
 }

@@ -17,14 +17,14 @@ const OID: &str = "0d1e2f3a-4b5c-4d6e-8f7a-9b0c1d2e3f4a";
 const SP_ID: &str = "7a7a7a7a-8b8b-4c4c-9d9d-0e0e0e0e0e0e";
 const NEW_SECRET: &str = "N3wS3cret~value";
 
-fn forbidden(message: &str, inner: &str) -> String {
+pub(super) fn forbidden(message: &str, inner: &str) -> String {
     format!(
         "failed to get objectType:secret, objectName:web-db-pass, objectVersion:: GET https://kv-shop.vault.azure.net/secrets/web-db-pass/\n----\nRESPONSE 403: 403 Forbidden\nERROR CODE: Forbidden\n----\n{{\"error\":{{\"code\":\"Forbidden\",\"message\":\"{message}\",\"innererror\":{{\"code\":\"{inner}\"}}}}}}\n----"
     )
 }
 
 /// The 403 in service-principal mode, the Azure side unread: KVC501's fix.
-fn kvc501(cause: &str) -> String {
+pub(super) fn kvc501(cause: &str) -> String {
     let mut s = service_principal_failing(cause);
     s.azure.identities.items.clear();
     s.azure.identities.gaps.all = Some(gaps::AZURE_DISABLED.into());

@@ -251,30 +251,28 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
         }
         // Service-principal mode's nodePublishSecretRef lives on the pods' csi volumes, not
         // in the SPC (FACTS §5, the CRD): with the pods known, the SPC edit keeps the
-        // clientID half and the volumes' owner edits come last (their comments end the line).
-        let sp_edits = match pods {
+        // clientID half and the volumes are named apart ([`remedy::unreferenced`]).
+        let sp_volumes = match pods {
             Pods::Mounting if mine.iter().any(|pr| pr.fix == EITHER_CREDENTIAL) => {
-                remedy::service_principal_edits(cx)
+                remedy::unreferenced(cx)
             }
             _ => None,
         };
         let mut hints = mine
             .iter()
-            .map(|pr| match sp_edits {
+            .map(|pr| match sp_volumes {
                 Some(_) if pr.fix == EITHER_CREDENTIAL => EITHER_CLIENT_ID,
                 _ => pr.fix.as_str(),
             })
             .collect::<Vec<_>>()
             .join("; ");
-        // The pod's service account may already name the identity meant.
-        if pods == Pods::Mounting
-            && let Some(c) = cx
-                .ix
-                .service_accounts
-                .get(&(cx.ns(), cx.pod.service_account.as_str()))
-                .and_then(|sa| sa.annotations.get(super::sa_template::CLIENT_ID))
-                .filter(|c| !params::is_placeholder(c))
-        {
+        // The identity the pod's service account may use: its annotation, or a federated
+        // credential for it (audit N3: no placeholder the snapshot can fill).
+        let usable = match pods {
+            Pods::Mounting => remedy::usable_client_id(cx),
+            Pods::MaybeMounting | Pods::NoneSeen => None,
+        };
+        if let Some(c) = usable {
             hints = hints
                 .replace("<workload identity clientId>", c)
                 .replace("<identity clientId>", c)
@@ -301,10 +299,10 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
             Code::KVC304 => remedy::switch_to_workload_identity(cx, remedy::Leaving::PodIdentity),
             _ => remedy::edit_spc(cx, &hints),
         };
-        if let Some(edits) = &sp_edits {
-            fix = format!(
-                "{fix}; or, for service-principal mode instead of clientID, nodePublishSecretRef on the pod volume (a field of the volume, not of the SecretProviderClass): {edits}"
-            );
+        if let Some(volumes) = &sp_volumes {
+            let client_hint = hints.strip_prefix("either ").unwrap_or(&hints);
+            let sole = mine.len() == 1;
+            fix = volumes.fix(cx, &fix, client_hint, sole, usable.is_some() || meant_wi);
         }
         let mut message = match code {
             Code::KVC306 => format!(
@@ -514,20 +512,14 @@ fn ignored_keys(cx: &Ctx, link: &mut Link, told_wi: bool) {
 
 /// What to do with `useWorkloadIdentity`: drop it where a clientID (even a miscased one)
 /// already selects workload identity, else put the identity's client id in its place — the
-/// pod's service account's when it names one.
+/// one the pod's service account can use when the snapshot knows it.
 fn meant_wi_fix(cx: &Ctx) -> String {
     let has_client = cx.params.as_deref().is_some_and(|p| p.client_id.is_some())
         || super::miscased::written_for(cx, "clientID").is_some();
     if has_client {
         return format!("remove {MEANT_WI} (clientID already selects workload identity)");
     }
-    let annotated = cx
-        .ix
-        .service_accounts
-        .get(&(cx.ns(), cx.pod.service_account.as_str()))
-        .and_then(|sa| sa.annotations.get(super::sa_template::CLIENT_ID))
-        .filter(|c| !params::is_placeholder(c));
-    match annotated {
+    match remedy::usable_client_id(cx) {
         Some(c) => format!("replace {MEANT_WI} with clientID: {c}"),
         None => format!("replace {MEANT_WI} with clientID: <the workload identity's client id>"),
     }

@@ -28,7 +28,7 @@ pub(crate) fn principal(cx: &Ctx) -> String {
 pub(crate) fn principal_of_app(cx: &Ctx, app: Option<&str>) -> String {
     if let AuthMode::ServicePrincipal { secret } = &cx.mode {
         let app = app.map_or_else(|| secret_client_id(cx, secret), str::to_string);
-        return format!("\"$(az ad sp show --id {app} --query id -o tsv)\"");
+        return format!("\"$({} --query id -o tsv)\"", sp_show(&app));
     }
     cx.identity.map_or_else(
         || identity_by_client(&client_id(cx), "principalId"),
@@ -36,11 +36,41 @@ pub(crate) fn principal_of_app(cx: &Ctx, app: Option<&str>) -> String {
     )
 }
 
+/// `az ad sp show` of the application `app` (a shell word): its service principal.
+fn sp_show(app: &str) -> String {
+    format!("az ad sp show --id {app}")
+}
+
+/// In service-principal mode, `az ad sp show` of the application whose `clientid` the
+/// nodePublishSecretRef Secret holds (FACTS §5), read when pasted (the caller adds the
+/// query); `None` in the other modes, whose identity is a managed identity.
+pub(crate) fn service_principal_show(cx: &Ctx) -> Option<String> {
+    let AuthMode::ServicePrincipal { secret } = &cx.mode else {
+        return None;
+    };
+    Some(sp_show(&secret_client_id(cx, secret)))
+}
+
+/// `command` of `principal` (a shell word), run only when it is not empty: a principal looked
+/// up when pasted (a command substitution) is read into `$PRINCIPAL` and tested first, so
+/// nothing is granted to an empty object id when the lookup finds nothing (audit V4, as the
+/// T1/T2 lookups are guarded).
+pub(crate) fn with_principal(principal: &str, command: impl Fn(&str) -> String) -> String {
+    if principal.starts_with("\"$(") {
+        format!(
+            "PRINCIPAL={principal} && [ -n \"$PRINCIPAL\" ] && {}",
+            command("\"$PRINCIPAL\"")
+        )
+    } else {
+        command(principal)
+    }
+}
+
 /// The `clientid` of Secret `name` (the chain's namespace) as a quoted command substitution:
 /// kvchain keeps only its fingerprint. The key as the Secret spells it (the provider matches
 /// it case-insensitively, FACTS §5); an application id, not a secret value, and it goes only
 /// into the next command's arguments.
-fn secret_client_id(cx: &Ctx, name: &str) -> String {
+pub(crate) fn secret_client_id(cx: &Ctx, name: &str) -> String {
     format!(
         "\"$(kubectl get secret {} -n {} -o jsonpath='{{.data.{}}}' | base64 -d)\"",
         sh_word(name),
@@ -95,11 +125,14 @@ pub(crate) fn roles_needed(
 
 /// `az role assignment create` of each role for the chain's identity on the vault.
 pub(crate) fn grant_roles(cx: &Ctx, roles: &[&str]) -> String {
-    grant_roles_to(cx, &principal(cx), roles)
+    if roles.is_empty() {
+        return String::new();
+    }
+    with_principal(&principal(cx), |who| grant_roles_to(cx, who, roles))
 }
 
 /// `az role assignment create` of each role for `principal` (a shell word) on the vault.
-fn grant_roles_to(cx: &Ctx, principal: &str, roles: &[&str]) -> String {
+pub(crate) fn grant_roles_to(cx: &Ctx, principal: &str, roles: &[&str]) -> String {
     roles
         .iter()
         .map(|role| {
@@ -125,6 +158,18 @@ pub(crate) fn grant_read(cx: &Ctx, principal: &str) -> String {
 /// `rbac` (what a 403's own words say, `events::denied_by_rbac`) when the vault is not
 /// observed: the vault observed is the present, an event is history.
 pub(crate) fn grant_read_as(
+    cx: &Ctx,
+    principal: &str,
+    only: Option<crate::snapshot::ObjectType>,
+    rbac: Option<bool>,
+) -> String {
+    with_principal(principal, |principal| {
+        grant_read_in_model(cx, principal, only, rbac)
+    })
+}
+
+/// [`grant_read_as`] of a principal known not to be empty.
+fn grant_read_in_model(
     cx: &Ctx,
     principal: &str,
     only: Option<crate::snapshot::ObjectType>,

@@ -228,9 +228,14 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             ),
         ),
         KVC301 => (
-            format!(
-                "az identity list --query \"[?clientId=='{}'].{{name:name,rg:resourceGroup}}\" -o table",
-                client_id(cx)
+            // A service principal is an app registration, which `az identity list` (managed
+            // identities) never lists: its Secret's clientid is looked up as one.
+            service_principal_show(cx).map_or_else(
+                || format!(
+                    "az identity list --query \"[?clientId=='{}'].{{name:name,rg:resourceGroup}}\" -o table",
+                    client_id(cx)
+                ),
+                |sp| format!("{sp} --query \"{{name:displayName,appId:appId,tenant:appOwnerOrganizationId}}\" -o table"),
             ),
             match cx.mode {
                 // Node identity mode reads userAssignedIdentityID, never clientID (FACTS §5).
@@ -254,7 +259,8 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         ),
         KVC307 => (
             get_spc(cx, "-o yaml"),
-            edit_spc(cx, "clientID: <workload identity clientId>  # or nodePublishSecretRef (clientid/clientsecret) on every pod volume"),
+            // One edit, the two modes offered in its note (audit N3).
+            edit_spc(cx, &crate::chain::rules::auth_params::EITHER_CREDENTIAL.replace("{subject}", "the mounting pods' service account")),
         ),
         KVC303 => (
             match cx.mode {
@@ -286,8 +292,8 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         ),
         KVC404 => (
             format!(
-                "az identity list --query \"[?clientId=='{}'].tenantId\" -o tsv && az keyvault show -n {kv} --query properties.tenantId -o tsv",
-                client_id(cx)
+                "{} && az keyvault show -n {kv} --query properties.tenantId -o tsv",
+                home_tenant_lookup(cx)
             ),
             edit_spc(cx, &format!(
                 "parameters.{}: {}",
@@ -311,8 +317,8 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         ),
         KVC406 => (
             format!(
-                "az keyvault show -n {kv} --query properties.tenantId -o tsv && az identity list --query \"[?clientId=='{}'].tenantId\" -o tsv",
-                client_id(cx)
+                "az keyvault show -n {kv} --query properties.tenantId -o tsv && {}",
+                home_tenant_lookup(cx)
             ),
             crate::chain::rules::federation::cross_tenant_fix(
                 cx,
@@ -321,20 +327,21 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         ),
         KVC501 | KVC502 | KVC503 => {
             let confirm = access_confirm(cx, &principal(cx));
-            let fix = if cx.vault.is_some_and(|v| !v.rbac) {
-                set_policy(cx, kv, &principal(cx), &types_needed(cx, None))
-            } else {
-                grant_roles(cx, &roles_needed(cx, None))
-            };
+            let fix = with_principal(&principal(cx), |who| {
+                if cx.vault.is_some_and(|v| !v.rbac) {
+                    set_policy(cx, kv, who, &types_needed(cx, None))
+                } else {
+                    grant_roles_to(cx, who, &roles_needed(cx, None))
+                }
+            });
             (confirm, fix)
         }
         KVC504 => (
             format!("az role assignment list --assignee {} --all -o table", principal(cx)),
-            format!(
-                "{} && az role assignment delete --assignee {} --role \"$OVER_PRIVILEGED_ROLE\" --scope \"$ITS_SCOPE\"",
-                grant_roles(cx, &roles_needed(cx, None)),
-                principal(cx),
-            ),
+            with_principal(&principal(cx), |who| format!(
+                "{} && az role assignment delete --assignee {who} --role \"$OVER_PRIVILEGED_ROLE\" --scope \"$ITS_SCOPE\"",
+                grant_roles_to(cx, who, &roles_needed(cx, None)),
+            )),
         ),
         KVC505 => network::firewall_commands(cx),
         KVC506 => (
@@ -490,4 +497,19 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         ),
         KVC902 => reloader::commands(cx),
     }
+}
+
+/// What prints the home tenant of the identity the provider signs in as: a managed
+/// identity's `tenantId`, or, in service-principal mode, the tenant its app registration
+/// lives in (`appOwnerOrganizationId` of the Secret's application, FACTS §5, §11).
+fn home_tenant_lookup(cx: &Ctx) -> String {
+    service_principal_show(cx).map_or_else(
+        || {
+            format!(
+                "az identity list --query \"[?clientId=='{}'].tenantId\" -o tsv",
+                client_id(cx)
+            )
+        },
+        |sp| format!("{sp} --query appOwnerOrganizationId -o tsv"),
+    )
 }

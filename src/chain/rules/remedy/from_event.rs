@@ -170,7 +170,14 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
                 ),
                 (None, None) => String::new(),
             };
-            (spc, format!("token exchange rejected: {asked} does not know clientID {}{home}", client_id(cx)))
+            // Service-principal mode: the application is the Secret's clientid (FACTS §5).
+            let client = match &cx.mode {
+                crate::chain::context::AuthMode::ServicePrincipal { secret } => {
+                    format!("the application whose clientid Secret {secret} holds")
+                }
+                _ => format!("clientID {}", client_id(cx)),
+            };
+            (spc, format!("token exchange rejected: {asked} does not know {client}{home}"))
         }
         KVC405 => {
             let p = events::presented(&e.message);
@@ -222,6 +229,12 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
                 Some(held) => format!("Key Vault {} denied the read (403): {held}", cx.keyvault()),
                 None => format!("Key Vault {} denied the read (403): no role or access policy the identity holds allows it", cx.keyvault()),
             },
+        ),
+        // Public access off (the vault as read, else its 403's own code): no network rule
+        // admits anything then, only a private endpoint (audit R5).
+        KVC505 if !network::public_access_on(cx) => (
+            format!("KeyVault/{}", cx.keyvault()),
+            format!("Key Vault {} has public network access disabled and refused the request: only a private endpoint reaches it (its firewall and network rules are ignored while public access is off)", cx.keyvault()),
         ),
         KVC505 => (format!("KeyVault/{}", cx.keyvault()), format!("Key Vault {} firewall / network rules refused the request", cx.keyvault())),
         KVC601 => (format!("KeyVault/{}", cx.keyvault()), format!("an object of SecretProviderClass {} is not in Key Vault {}", cx.spc_name, cx.keyvault())),

@@ -38,14 +38,15 @@ mod webhook;
 mod workload_identity;
 
 pub(crate) use access::{
-    access_confirm, grant_read, grant_read_as, grant_roles, policy_confirm, policy_flag, principal,
-    principal_of_app, role_for, roles_needed, secret_key, set_policy, types_needed, vault_scope,
+    access_confirm, grant_read, grant_read_as, grant_roles, grant_roles_to, policy_confirm,
+    policy_flag, principal, principal_of_app, role_for, roles_needed, secret_client_id, secret_key,
+    service_principal_show, set_policy, types_needed, vault_scope, with_principal,
 };
 pub(crate) use audience::{
     AUDIENCE, audiences_needed, cluster_audiences, token_audience, token_requests_fix,
 };
 pub(crate) use by_code::commands;
-pub(crate) use credential::service_principal_edits;
+pub(crate) use credential::unreferenced;
 pub(crate) use driver_install::{install_confirm, install_fix};
 pub(crate) use federated_credential::fic_create;
 pub(crate) use from_event::from_event;
@@ -140,13 +141,52 @@ pub(crate) fn identity_name(cx: &Ctx) -> String {
         .map_or_else(|| "\"$IDENTITY_NAME\"".to_string(), |i| i.name.clone())
 }
 
+/// The client id the provider signs in with, as a shell word: the mode's or the SPC's; in
+/// service-principal mode the nodePublishSecretRef Secret's `clientid`, read when pasted
+/// (FACTS §5; an application id, not a secret value); else `<clientID>`.
 pub(crate) fn client_id(cx: &Ctx) -> String {
-    known_client_id(cx).map_or_else(|| "<clientID>".to_string(), str::to_string)
+    if let Some(c) = known_client_id(cx) {
+        return c.to_string();
+    }
+    match &cx.mode {
+        crate::chain::context::AuthMode::ServicePrincipal { secret } => {
+            secret_client_id(cx, secret)
+        }
+        _ => "<clientID>".to_string(),
+    }
 }
 
 /// The clientId the mode or the SPC names, if any.
 pub(crate) fn known_client_id<'a>(cx: &'a Ctx) -> Option<&'a str> {
     (cx.mode.client_id()).or_else(|| cx.params.as_deref().and_then(|p| p.client_id.as_deref()))
+}
+
+/// The clientId of a managed identity the chain's pod could use for workload identity when
+/// the SPC names none: the one its ServiceAccount is annotated with, else the one visible
+/// identity with a federated credential for the pod's service account (at the cluster's
+/// issuer when that is known; FACTS §7: the credential is what lets the account use it).
+pub(crate) fn usable_client_id<'a>(cx: &Ctx<'a>) -> Option<&'a str> {
+    let annotated = (cx.ix.service_accounts)
+        .get(&(cx.ns(), cx.pod.service_account.as_str()))
+        .and_then(|sa| {
+            sa.annotations
+                .get(crate::chain::rules::sa_template::CLIENT_ID)
+        })
+        .map(String::as_str)
+        .filter(|c| !crate::chain::rules::params::is_placeholder(c));
+    if annotated.is_some() {
+        return annotated;
+    }
+    let subject = cx.subject();
+    let issuer = cx.cluster().oidc_issuer.known();
+    let mut federated = (cx.azure().identities.items.iter())
+        .filter(|i| {
+            (i.federated_credentials.known().into_iter().flatten())
+                .any(|f| f.subject == subject && issuer.is_none_or(|i| *i == f.issuer))
+        })
+        .map(|i| i.client_id.as_str());
+    let first = federated.next();
+    federated.next().is_none().then_some(first).flatten()
 }
 
 /// A quoted command substitution printing `field` of the managed identity with clientId
@@ -253,7 +293,18 @@ pub(crate) fn unrendered(field: &str, value: &str) -> (String, String) {
     )
 }
 
+/// The federated credentials of the chain's identity: observed, by its name and group; not
+/// observed but named by a clientID, looked up by it first (the list takes no clientId) and
+/// listed only when found (audit V4, as T6's fix); else by the shell variables to fill.
 pub(crate) fn fic_list(cx: &Ctx) -> String {
+    let client = known_client_id(cx).filter(|c| !crate::chain::rules::params::is_placeholder(c));
+    if cx.identity.is_none()
+        && let Some(client) = client
+    {
+        return format!(
+            "read -r NAME RG < <(az identity list --query \"[?clientId=='{client}'].[name,resourceGroup]\" -o tsv) && [ -n \"$RG\" ] && az identity federated-credential list --identity-name \"$NAME\" -g \"$RG\" -o table"
+        );
+    }
     format!(
         "az identity federated-credential list --identity-name {} -g {} -o table",
         identity_name(cx),

@@ -218,16 +218,7 @@ pub(crate) fn firewall_commands(cx: &Ctx) -> (String, String) {
     let subnet = node_subnet(cx);
     let allow = allow_subnet(kv);
     let vault = cx.vault.or_else(|| cx.ix.vault(cx.keyvault()));
-    // The vault unread, its own 403 may say that public access is off (ForbiddenByConnection,
-    // "Public network access is disabled"): a rule is ignored there too (audit R5).
-    let public = match vault {
-        Some(v) => v.network.public_access,
-        None => !cx
-            .events
-            .iter()
-            .any(|(_, e)| public_access_refused(&e.message)),
-    };
-    if public {
+    if public_access_on(cx) {
         return (
             format!(
                 "az keyvault show -n {kv} --query \"{{public:properties.publicNetworkAccess,acls:properties.networkAcls}}\""
@@ -261,6 +252,19 @@ pub(crate) fn firewall_commands(cx: &Ctx) -> (String, String) {
         "{subnet} && az network private-endpoint create -g {rg} -n {kv}-pe --subnet \"$SUBNET\" --private-connection-resource-id {id} --group-id vault --connection-name {kv}-pe && {{ az network private-dns zone show -g {rg} -n {zone} -o none 2>/dev/null || az network private-dns zone create -g {rg} -n {zone}; }} && az network private-dns link vnet create -g {rg} -z {zone} -n {kv}-link -v \"${{SUBNET%/subnets/*}}\" -e false && az network private-endpoint dns-zone-group create -g {rg} --endpoint-name {kv}-pe -n default --private-dns-zone {zone} --zone-name vault  # public network access is disabled, so Key Vault ignores network rules and admits only private endpoints (where a central {zone} already serves the cluster's VNet, stop after the endpoint and add its record there); or turn public access back on and allow the node subnet: az keyvault update -n {kv} --public-network-access Enabled --default-action Deny && {allow}"
     );
     (confirm, fix)
+}
+
+/// Whether the chain's vault takes public traffic at all: as observed; the vault unread, unless
+/// its own 403 says that public access is off (ForbiddenByConnection, "Public network access
+/// is disabled"), where network rules are ignored too (audit R5).
+pub(crate) fn public_access_on(cx: &Ctx) -> bool {
+    match cx.vault.or_else(|| cx.ix.vault(cx.keyvault())) {
+        Some(v) => v.network.public_access,
+        None => !cx
+            .events
+            .iter()
+            .any(|(_, e)| public_access_refused(&e.message)),
+    }
 }
 
 /// Whether Key Vault's 403 says it admits no public traffic at all (its error code and

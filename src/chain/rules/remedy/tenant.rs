@@ -31,9 +31,14 @@ pub(crate) fn home_tenant(cx: &Ctx) -> String {
             },
             str::to_string,
         ),
-        AuthMode::ServicePrincipal { .. } => {
-            "<the service principal's home tenant id (its app registration's tenant)>".to_string()
-        }
+        // The application the Secret's clientid names, looked up when pasted (FACTS §5).
+        AuthMode::ServicePrincipal { .. } => match super::service_principal_show(cx) {
+            Some(sp) => format!(
+                "<the service principal's home tenant id (its app registration's tenant): {sp} --query appOwnerOrganizationId -o tsv>"
+            ),
+            None => "<the service principal's home tenant id (its app registration's tenant)>"
+                .to_string(),
+        },
         AuthMode::WorkloadIdentity { .. } | AuthMode::TokenProxy { .. } | AuthMode::PodIdentity => {
             match client {
                 Some(c) => format!(

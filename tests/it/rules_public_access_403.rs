@@ -1,0 +1,44 @@
+//! Key Vault's 403 for a request while its public network access is disabled (audit R5): the
+//! error code `ForbiddenByConnection`, "Public network access is disabled and request is not
+//! from a trusted service nor via an approved private link." The ARM `publicNetworkAccess`
+//! property: when disabled, all traffic except private endpoint traffic (and trusted services)
+//! is blocked, "even if the firewall rules are present we will not honor the rules". So the
+//! finding names public access, not the firewall rules, as the cause; a firewall 403
+//! (`ForbiddenByFirewall`, "Client address is not authorized") keeps the network rules.
+
+use kvchain::chain::Code;
+use kvchain::chain::testkit as tk;
+use kvchain::snapshot::*;
+
+use super::cause_kit::*;
+
+fn kvc505_message(code: &str, text: &str) -> String {
+    let mut s = tk::healthy();
+    s.azure = AzureObs::unknown("no Azure credentials");
+    let message = format!(
+        "failed to get objectType:secret, objectName:web-db-pass, objectVersion:: GET https://kv-shop.vault.azure.net/secrets/web-db-pass/\n----\nRESPONSE 403: 403 Forbidden\nERROR CODE: {code}\n----\n{{\"error\":{{\"code\":\"Forbidden\",\"message\":\"{text}\",\"innererror\":{{\"code\":\"{code}\"}}}}}}"
+    );
+    let c = one(&failing_with(s, &message));
+    find(&c, Code::KVC505).message.to_string()
+}
+
+#[test]
+fn a_403_saying_public_access_is_disabled_is_told_as_that_not_as_firewall_rules() {
+    let m = kvc505_message(
+        "ForbiddenByConnection",
+        "Public network access is disabled and request is not from a trusted service nor via an approved private link.",
+    );
+    assert!(m.contains("public network access disabled"), "{m}");
+    assert!(m.contains("private endpoint"), "{m}");
+    assert!(!m.contains("firewall / network rules refused"), "{m}");
+}
+
+#[test]
+fn a_firewall_403_keeps_the_network_rules() {
+    let m = kvc505_message(
+        "ForbiddenByFirewall",
+        "Client address is not authorized and caller is not a trusted service.",
+    );
+    assert!(m.contains("firewall / network rules"), "{m}");
+    assert!(!m.contains("public network access disabled"), "{m}");
+}
