@@ -125,6 +125,7 @@ mod manifests_objects;
 mod manifests_providers;
 mod manifests_reading;
 mod manifests_reloader;
+mod manifests_reloader_exclusions;
 mod manifests_restarts;
 mod manifests_sa_label;
 mod manifests_sp_credential;
