@@ -121,6 +121,7 @@ mod manifests_consumers;
 mod manifests_csidriver;
 mod manifests_custom_workloads;
 mod manifests_node_identity;
+mod manifests_node_identity_named;
 mod manifests_objects;
 mod manifests_providers;
 mod manifests_reading;
