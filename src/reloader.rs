@@ -213,12 +213,10 @@ mod tests {
         let ignored = m(&[(IGNORE, "true")]);
         assert_eq!(skipped(&none, &ignored, "x"), Some(Skip::Ignored));
         assert_eq!(skipped(&none, &m(&[(IGNORE, "True")]), "x"), None);
-        let templ = m(&[(EXCLUDE, "db")]);
         assert_eq!(
             restart(&none, &m(&[(AUTO, "true"), (EXCLUDE, "db")]), &none, "db"),
             Some(Restart::Auto),
             "the template's exclusion is not read"
         );
-        let _ = templ;
     }
 }

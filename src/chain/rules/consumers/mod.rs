@@ -400,7 +400,7 @@ fn reloader<'c>(
     let named = read.get(reloader::RELOAD);
     // Skipped by Reloader before it reads any reload annotation (FACTS §10): the fix removes
     // what skips it; adding an annotation would change nothing.
-    let skips = skipping(cx, ann, &missed);
+    let skips = skipping(cx, ann, template, &missed);
     let skipped_why = (!skips.reasons.is_empty()).then(|| skips.reasons.join("; "));
     let why = match (named, csi_annotation(ann, cx.spc_name)) {
         _ if let Some(why) = &skipped_why => why.clone(),
@@ -471,12 +471,13 @@ struct Skips {
     asked: bool,
 }
 
-fn skipping(cx: &Ctx, ann: &crate::snapshot::StrMap, missed: &[&str]) -> Skips {
+fn skipping(
+    cx: &Ctx,
+    ann: &std::collections::BTreeMap<String, String>,
+    template: &std::collections::BTreeMap<String, String>,
+    missed: &[&str],
+) -> Skips {
     use crate::chain::rules::remedy::sh_word;
-    let template = cx
-        .workload_object
-        .map(|w| &*w.template_annotations)
-        .unwrap_or(&*ann);
     let ns = cx.ns();
     let mut out = Skips {
         reasons: Vec::new(),
@@ -495,7 +496,7 @@ fn skipping(cx: &Ctx, ann: &crate::snapshot::StrMap, missed: &[&str]) -> Skips {
             reloader::Skip::Ignored => {
                 // The observed Secret's annotation, and the SPC's secretObjects entry that
                 // writes it again whenever the driver creates the Secret (FACTS §2).
-                let observed = cx.ix.secrets.get(&(ns, s)).is_some();
+                let observed = cx.ix.secrets.contains_key(&(ns, s));
                 let from_spc = cx.ix.spcs_in(ns).find_map(|spc| {
                     let i = spc.secret_objects.iter().position(|o| {
                         o.secret_name == s && o.annotations.contains_key(reloader::IGNORE)
