@@ -12,6 +12,11 @@
 //! - Each comma-separated entry of a `reload` list, trimmed, is the anchored regex
 //!   `^entry$` (Go's RE2; an entry that does not compile is skipped).
 //! - `auto` values are Go's `strconv.ParseBool` (`true`, `True`, `1`, `t`…), untrimmed.
+//! - Before any of that, two exclusions (FACTS §10): the Secret's own
+//!   `reloader.stakater.com/ignore: "true"` (the exact string), and the workload's own
+//!   `secrets.exclude.reloader.stakater.com/reload` list (never the template's: Reloader reads
+//!   it before it falls back to the template), whose trimmed entries are names, not regexes.
+//!   Either one and the workload is not restarted for that Secret, whatever else it says.
 
 use std::collections::BTreeMap;
 
@@ -20,6 +25,50 @@ pub(crate) const RELOAD: &str = "secret.reloader.stakater.com/reload";
 const SEARCH: &str = "reloader.stakater.com/search";
 pub(crate) const AUTO: &str = "reloader.stakater.com/auto";
 const TYPED_AUTO: &str = "secret.reloader.stakater.com/auto";
+/// On the Secret (resource side): Reloader restarts nothing for it.
+pub(crate) const IGNORE: &str = "reloader.stakater.com/ignore";
+/// On the Secret, for a workload's `search` (not counted here, see [`restart`]).
+const MATCH: &str = "reloader.stakater.com/match";
+/// On the workload: the Secrets (comma-separated names) it is not restarted for.
+pub(crate) const EXCLUDE: &str = "secrets.exclude.reloader.stakater.com/reload";
+
+/// Why Reloader skips a workload for a Secret before reading its reload annotations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Skip {
+    /// The Secret carries `reloader.stakater.com/ignore: "true"`.
+    Ignored,
+    /// The workload's own `secrets.exclude.reloader.stakater.com/reload` names the Secret.
+    Excluded,
+}
+
+/// The resource-side annotations Reloader reads on a Secret (kept by the snapshot; every
+/// other annotation is dropped).
+pub(crate) fn resource_side(
+    annotations: Option<&BTreeMap<String, String>>,
+) -> BTreeMap<String, String> {
+    annotations
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| *k == IGNORE || *k == MATCH)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// Whether Reloader skips the workload with own annotations `own` for Secret `secret` whose
+/// annotations are `resource` ([R] ShouldReload: the ignore annotation compared to `"true"`,
+/// then the exclusion list, entries trimmed and compared by name).
+pub(crate) fn skipped(
+    own: &BTreeMap<String, String>,
+    resource: &BTreeMap<String, String>,
+    secret: &str,
+) -> Option<Skip> {
+    if resource.get(IGNORE).is_some_and(|v| v == "true") {
+        return Some(Skip::Ignored);
+    }
+    own.get(EXCLUDE)
+        .is_some_and(|list| list.split(',').any(|e| e.trim() == secret))
+        .then_some(Skip::Excluded)
+}
 
 /// Why Reloader restarts the workload for a Secret.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,10 +96,25 @@ pub(crate) fn read<'a>(
 }
 
 /// How Reloader restarts a workload with annotations `own` and pod-template annotations
-/// `template` when Secret `secret` changes; `None`: it does not (the search annotation is
-/// not counted: it needs `reloader.stakater.com/match` on the Secret, which the driver does
-/// not write).
+/// `template` when Secret `secret`, annotated `resource`, changes; `None`: it does not
+/// ([`skipped`] first; the search annotation is not counted: it needs
+/// `reloader.stakater.com/match` on the Secret, which the driver writes only when the SPC's
+/// secretObjects ask for it).
 pub(crate) fn restart(
+    own: &BTreeMap<String, String>,
+    template: &BTreeMap<String, String>,
+    resource: &BTreeMap<String, String>,
+    secret: &str,
+) -> Option<Restart> {
+    if skipped(own, resource, secret).is_some() {
+        return None;
+    }
+    asked(own, template, secret)
+}
+
+/// How the workload's reload annotations ask for a restart when `secret` changes, before the
+/// exclusions of [`skipped`].
+pub(crate) fn asked(
     own: &BTreeMap<String, String>,
     template: &BTreeMap<String, String>,
     secret: &str,
@@ -131,5 +195,28 @@ mod tests {
             "an invalid regex matches nothing"
         );
         assert!(list_matches("a.b", "a.b") && list_matches("a.b", "axb"));
+    }
+
+    /// [R] ShouldReload: `ignore` is compared to "true"; exclusion entries are trimmed names,
+    /// read from the workload's own annotations only.
+    #[test]
+    fn exclusions_come_first() {
+        let m = |kv: &[(&str, &str)]| -> BTreeMap<String, String> {
+            kv.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let auto = m(&[(AUTO, "true"), (EXCLUDE, "a, db ")]);
+        let none = m(&[]);
+        assert_eq!(restart(&auto, &none, &none, "db"), None);
+        assert_eq!(restart(&auto, &none, &none, "d.*"), Some(Restart::Auto));
+        let ignored = m(&[(IGNORE, "true")]);
+        assert_eq!(skipped(&none, &ignored, "x"), Some(Skip::Ignored));
+        assert_eq!(skipped(&none, &m(&[(IGNORE, "True")]), "x"), None);
+        assert_eq!(
+            restart(&none, &m(&[(AUTO, "true"), (EXCLUDE, "db")]), &none, "db"),
+            Some(Restart::Auto),
+            "the template's exclusion is not read"
+        );
     }
 }

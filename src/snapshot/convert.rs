@@ -430,6 +430,7 @@ pub fn spc_parsed_by(
                 secret_name: o.secret_name.as_deref().unwrap_or_default().into(),
                 type_: o.type_.clone().unwrap_or_default(),
                 labels: o.labels.clone().unwrap_or_default(),
+                annotations: crate::reloader::resource_side(o.annotations.as_ref()),
                 data: each(&o.data)
                     .iter()
                     .map(|d| SecretObjectData {
@@ -492,6 +493,7 @@ pub fn secret(s: &Secret) -> SecretObs {
         name: name(&s.metadata),
         type_: s.type_.clone().unwrap_or_else(|| "Opaque".into()),
         labels: StrMap::shared_from(s.metadata.labels.as_ref()),
+        annotations: crate::reloader::resource_side(s.metadata.annotations.as_ref()).into(),
         owners: owners(&s.metadata.owner_references),
         data,
         created_at: s.metadata.creation_timestamp.as_ref().map(|t| t.0),

@@ -298,6 +298,10 @@ pub struct SecretObjectSpec {
     pub type_: String,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// `annotations` the driver writes on the Secret it creates (FACTS §2), only Stakater
+    /// Reloader's resource-side ones (`reloader.stakater.com/ignore`, `…/match`, FACTS §10).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
     #[serde(default)]
     pub data: Vec<SecretObjectData>,
 }
@@ -412,6 +416,11 @@ pub struct SecretObs {
     pub type_: String,
     #[serde(default)]
     pub labels: StrMap,
+    /// Stakater Reloader's resource-side annotations only (`reloader.stakater.com/ignore`,
+    /// `…/match`, FACTS §10): no other annotation is kept (`last-applied-configuration`
+    /// repeats the values).
+    #[serde(default, skip_serializing_if = "no_entries")]
+    pub annotations: StrMap,
     #[serde(default)]
     pub owners: Vec<OwnerRef>,
     /// key → fingerprint of the value (empty value ⇒ fingerprint of "").
@@ -422,6 +431,10 @@ pub struct SecretObs {
     /// Last write of `data` (managedFields of the driver / the lab clock).
     #[serde(default)]
     pub updated_at: Option<Timestamp>,
+}
+
+fn no_entries(m: &StrMap) -> bool {
+    m.is_empty()
 }
 
 impl SecretObs {

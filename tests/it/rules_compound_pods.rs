@@ -174,6 +174,7 @@ fn kvc804_changes_the_object_in_place_only_when_nothing_else_reads_it() {
             secret_name: "web-ca".into(),
             type_: "Opaque".into(),
             labels: Default::default(),
+            annotations: Default::default(),
             data: vec![SecretObjectData {
                 object_name: "tls-cert".into(),
                 key: "ca.crt".into(),

@@ -37,6 +37,7 @@ pub(super) fn service_principal_failing(cause: &str) -> Snapshot {
         name: CREDS.into(),
         type_: "Opaque".into(),
         labels: Default::default(),
+        annotations: Default::default(),
         owners: vec![],
         data: [
             ("clientid".to_string(), Fingerprint::of(b"an app id")),

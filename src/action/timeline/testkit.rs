@@ -32,6 +32,7 @@ pub(super) fn spc() -> SpcObs {
             secret_name: "app-secrets".into(),
             type_: "Opaque".into(),
             labels: BTreeMap::new(),
+            annotations: BTreeMap::new(),
             data: vec![SecretObjectData {
                 object_name: "db-pass".into(),
                 key: "password".into(),

@@ -283,6 +283,7 @@ pub fn add_app(s: &mut Snapshot, ns: &str, app: &str, pods: usize) {
             secret_name: secret.clone().into(),
             type_: "Opaque".into(),
             labels: BTreeMap::new(),
+            annotations: BTreeMap::new(),
             data: vec![SecretObjectData {
                 object_name: "password".into(),
                 key: "password".into(),
@@ -406,6 +407,7 @@ pub fn add_app(s: &mut Snapshot, ns: &str, app: &str, pods: usize) {
             "true".to_string(),
         )]
         .into(),
+        annotations: Default::default(),
         owners: vec![owner("ReplicaSet", &rs)],
         data: [("password".to_string(), fp)].into(),
         created_at: Some(ago(SignedDuration::from_hours(2))),

@@ -186,8 +186,12 @@ pub(super) fn reloader_restarts(
         Some(_) => found.map(|w| (&w.annotations, &*w.template_annotations)),
         None => Some((&pod.annotations, &no_template)),
     };
+    let ns = pod.namespace.as_str();
+    let spcs = s.spcs.items.iter().filter(|spc| spc.namespace == ns);
+    let resource =
+        crate::chain::rules::consumers::secret_annotations(s.secret(ns, secret), spcs, secret);
     ann.is_some_and(|(a, template)| {
-        crate::chain::rules::consumers::reloader_restarts(a, template, secret)
+        crate::chain::rules::consumers::reloader_restarts(a, template, resource, secret)
             && crate::chain::rules::remedy::reloader_held(s, pod, owner, found, a).is_none()
     })
 }

@@ -230,9 +230,40 @@ pub(crate) fn reloader_watches(kind: &str) -> bool {
 pub(crate) fn reloader_restarts(
     own: &std::collections::BTreeMap<String, String>,
     template: &std::collections::BTreeMap<String, String>,
+    resource: &std::collections::BTreeMap<String, String>,
     secret: &str,
 ) -> bool {
-    reloader::restart(own, template, secret).is_some()
+    reloader::restart(own, template, resource, secret).is_some()
+}
+
+/// The annotations Reloader reads on synced Secret `secret` (FACTS §10): the observed
+/// Secret's (`found`); when it is not observed, those the secretObjects entry of an SPC of its
+/// namespace (`spcs`) gives it when the driver creates it (FACTS §2).
+pub(crate) fn secret_annotations<'s>(
+    found: Option<&'s crate::snapshot::SecretObs>,
+    mut spcs: impl Iterator<Item = &'s crate::snapshot::SpcObs>,
+    secret: &str,
+) -> &'s std::collections::BTreeMap<String, String> {
+    static NONE: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    match found {
+        Some(s) => &s.annotations,
+        None => spcs
+            .find_map(|spc| spc.secret_objects.iter().find(|o| o.secret_name == secret))
+            .map_or(&NONE, |o| &o.annotations),
+    }
+}
+
+/// [`secret_annotations`] of the chain's namespace.
+pub(crate) fn chain_secret_annotations<'a>(
+    cx: &Ctx<'a>,
+    secret: &str,
+) -> &'a std::collections::BTreeMap<String, String> {
+    let ns = cx.ns();
+    secret_annotations(
+        cx.ix.secrets.get(&(ns, secret)).copied(),
+        cx.ix.spcs_in(ns),
+        secret,
+    )
 }
 
 /// The Reloader annotation of `ann` that asks for a restart when SecretProviderClass `spc`
@@ -355,7 +386,7 @@ fn reloader<'c>(
     let missed: Vec<&str> = secrets
         .iter()
         .copied()
-        .filter(|s| !reloader_restarts(ann, template, s))
+        .filter(|s| !reloader_restarts(ann, template, chain_secret_annotations(cx, s), s))
         .collect();
     if missed.is_empty() {
         reloaded(cx, link, secrets, ann);
@@ -367,7 +398,12 @@ fn reloader<'c>(
     // A Reloader annotation that names other Secrets is there, and restarts for those only:
     // the fix adds these to its list.
     let named = read.get(reloader::RELOAD);
+    // Skipped by Reloader before it reads any reload annotation (FACTS §10): the fix removes
+    // what skips it; adding an annotation would change nothing.
+    let skips = skipping(cx, ann, template, &missed);
+    let skipped_why = (!skips.reasons.is_empty()).then(|| skips.reasons.join("; "));
     let why = match (named, csi_annotation(ann, cx.spc_name)) {
+        _ if let Some(why) = &skipped_why => why.clone(),
         (Some(named), _) => {
             format!("its Reloader annotation reload: {named:?} names other Secrets")
         }
@@ -401,7 +437,14 @@ fn reloader<'c>(
         )
         .into();
     }
-    if let Some(named) = named {
+    if skipped_why.is_some() {
+        let mut steps = skips.commands;
+        // Still nothing would restart it once the exclusion is gone: the annotation too.
+        if !skips.asked {
+            steps.push(f.fix.to_string());
+        }
+        f.fix = steps.join(" && ").into();
+    } else if let Some(named) = named {
         let list = std::iter::once(named.trim())
             .chain(missed.iter().copied())
             .collect::<Vec<_>>()
@@ -417,6 +460,100 @@ fn reloader<'c>(
             .into();
     }
     link.findings.push(f);
+}
+
+/// What makes Reloader skip the workload for Secrets `missed` ([`reloader::skipped`]), with
+/// the commands that undo it.
+struct Skips {
+    reasons: Vec<String>,
+    commands: Vec<String>,
+    /// The workload's reload annotations ask for every skipped Secret.
+    asked: bool,
+}
+
+fn skipping(
+    cx: &Ctx,
+    ann: &std::collections::BTreeMap<String, String>,
+    template: &std::collections::BTreeMap<String, String>,
+    missed: &[&str],
+) -> Skips {
+    use crate::chain::rules::remedy::sh_word;
+    let ns = cx.ns();
+    let mut out = Skips {
+        reasons: Vec::new(),
+        commands: Vec::new(),
+        asked: true,
+    };
+    let mut excluded = Vec::new();
+    for s in missed.iter().copied() {
+        let resource = chain_secret_annotations(cx, s);
+        let Some(skip) = reloader::skipped(ann, resource, s) else {
+            continue;
+        };
+        out.asked &= reloader::asked(ann, template, s).is_some();
+        match skip {
+            reloader::Skip::Excluded => excluded.push(s),
+            reloader::Skip::Ignored => {
+                // The observed Secret's annotation, and the SPC's secretObjects entry that
+                // writes it again whenever the driver creates the Secret (FACTS §2).
+                let observed = cx.ix.secrets.contains_key(&(ns, s));
+                let from_spc = cx.ix.spcs_in(ns).find_map(|spc| {
+                    let i = spc.secret_objects.iter().position(|o| {
+                        o.secret_name == s && o.annotations.contains_key(reloader::IGNORE)
+                    })?;
+                    Some((spc.name.as_str(), i))
+                });
+                out.reasons.push(format!(
+                    "Reloader skips Secret {s}: it carries {}: \"true\"{}",
+                    reloader::IGNORE,
+                    match from_spc {
+                        Some((spc, _)) =>
+                            format!(", from SecretProviderClass {spc}'s secretObjects annotations"),
+                        None => String::new(),
+                    }
+                ));
+                if observed {
+                    out.commands.push(format!(
+                        "kubectl annotate secret {} -n {ns} {}-",
+                        sh_word(s),
+                        reloader::IGNORE
+                    ));
+                }
+                if let Some((spc, i)) = from_spc {
+                    out.commands.push(format!(
+                        "kubectl patch secretproviderclass {} -n {ns} --type json -p '[{{\"op\":\"remove\",\"path\":\"/spec/secretObjects/{i}/annotations/{}\"}}]'",
+                        sh_word(spc),
+                        reloader::IGNORE.replace('/', "~1")
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(list) = ann.get(reloader::EXCLUDE).filter(|_| !excluded.is_empty()) {
+        out.reasons.push(format!(
+            "its annotation {}: {list:?} excludes {}",
+            reloader::EXCLUDE,
+            excluded.join(", ")
+        ));
+        let rest: Vec<&str> = list
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty() && !excluded.contains(e))
+            .collect();
+        let change = if rest.is_empty() {
+            format!("{}-", reloader::EXCLUDE)
+        } else {
+            format!(
+                "{} --overwrite",
+                sh_word(&format!("{}={}", reloader::EXCLUDE, rest.join(",")))
+            )
+        };
+        out.commands.push(format!(
+            "kubectl annotate {} -n {ns} {change}",
+            cx.owner_kubectl()
+        ));
+    }
+    out
 }
 
 /// The owner's Reloader annotation restarts it when `secrets` rotate, by changing its pod

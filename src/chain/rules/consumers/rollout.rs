@@ -112,7 +112,12 @@ pub(super) fn reloader_due<'a>(
         return None;
     };
     if !matches!(kind, "Deployment" | "DaemonSet" | "StatefulSet")
-        || !super::reloader_restarts(&w.annotations, &w.template_annotations, secret)
+        || !super::reloader_restarts(
+            &w.annotations,
+            &w.template_annotations,
+            super::chain_secret_annotations(cx, secret),
+            secret,
+        )
         || crate::chain::rules::remedy::reloader_held_in(
             cx,
             pod,

@@ -74,11 +74,45 @@ pub(crate) fn switch_to_workload_identity(cx: &Ctx, from: Leaving) -> String {
             "$(az identity show -g \"$IDENTITY_RG\" -n \"$IDENTITY_NAME\" --query {field} -o tsv)"
         )
     };
-    let create = "az identity create -g \"$IDENTITY_RG\" -n \"$IDENTITY_NAME\"";
+    // The SPC already names a user-assigned identity in clientID (not read while the mode it
+    // leaves is on, FACTS §5): that identity is federated and pointed at, not a new one that
+    // reads nothing in the vault (audit: fixer C item 2).
+    let named = spc_client_id(cx);
+    let observed = named.and_then(|c| cx.ix.identity(c));
+    let head = match (named, observed) {
+        (Some(_), Some(i)) => format!(
+            "IDENTITY_NAME={} && IDENTITY_RG={}",
+            sh_word(&i.name),
+            sh_word(super::resource_group(&i.resource_id).unwrap_or_default())
+        ),
+        // Looked up by clientId; an empty answer (not visible to this subscription) stops
+        // the line before anything is created or granted.
+        (Some(c), None) => format!(
+            "IDENTITY_NAME={} && IDENTITY_RG={} && {{ [ -n \"$IDENTITY_NAME\" ] || {{ echo \"no managed identity with clientId {c} in this subscription (az account set picks another)\" >&2; false; }}; }}",
+            super::identity_by_client(c, "name"),
+            super::identity_by_client(c, "resourceGroup"),
+        ),
+        (None, _) => "az identity create -g \"$IDENTITY_RG\" -n \"$IDENTITY_NAME\"".to_string(),
+    };
     // Every pod mounting the SPC exchanges its own service account's token (FACTS §5, §7):
-    // one federated credential per account, or the others' mounts break.
+    // one federated credential per account, or the others' mounts break. An observed identity
+    // keeps the ones it has (FACTS §7: issuer, subject and audience).
+    let has_fic = |sa: &str| {
+        let subject = format!("system:serviceaccount:{ns}:{sa}");
+        let issuer = cx.cluster().oidc_issuer.known();
+        observed
+            .and_then(|i| i.federated_credentials.known())
+            .is_some_and(|fics| {
+                fics.iter().any(|f| {
+                    f.subject == subject
+                        && issuer.is_some_and(|want| *want == f.issuer)
+                        && f.audiences.iter().any(|a| a == AUDIENCE)
+                })
+            })
+    };
     let fics: Vec<String> = mounting_accounts(cx)
         .iter()
+        .filter(|sa| !has_fic(sa))
         .map(|sa| {
             format!(
                 "az identity federated-credential create --name {ns}-{sa} --identity-name \"$IDENTITY_NAME\" -g \"$IDENTITY_RG\" --issuer {issuer} --subject system:serviceaccount:{ns}:{sa} --audiences {AUDIENCE}",
@@ -86,9 +120,13 @@ pub(crate) fn switch_to_workload_identity(cx: &Ctx, from: Leaving) -> String {
             )
         })
         .collect();
-    let fic = fics.join(" && ");
-    // Read access in the vault's permission model (FACTS §8), for the new identity.
-    let grant = grant_read(cx, &format!("\"{}\"", lookup("principalId")));
+    // Read access in the vault's permission model (FACTS §8), unless the observed identity
+    // already reads every object (never a role it already holds).
+    let reads = observed
+        .zip(crate::chain::rules::access::chain_vault(cx))
+        .and_then(|(i, v)| crate::chain::rules::access::reads_granted(cx, v, &i.principal_id));
+    let grant =
+        (reads != Some(true)).then(|| grant_read(cx, &format!("\"{}\"", lookup("principalId"))));
     // The tenant matters from now on (the token is asked there): the new identity's own.
     let off = match pod_identity {
         true => "\\\"usePodIdentity\\\":\\\"false\\\"",
@@ -141,7 +179,18 @@ pub(crate) fn switch_to_workload_identity(cx: &Ctx, from: Leaving) -> String {
             ),
         }
     };
-    format!("{create} && {fic} && {grant} && {spc}")
+    let steps = std::iter::once(head)
+        .chain(fics)
+        .chain(grant)
+        .chain(std::iter::once(spc));
+    steps.collect::<Vec<_>>().join(" && ")
+}
+
+/// The SPC's own clientID when it names an identity (a GUID: not empty, not a placeholder).
+fn spc_client_id<'a>(cx: &Ctx<'a>) -> Option<&'a str> {
+    let c = cx.spc?.parsed.client_id.as_deref()?.trim();
+    (!c.is_empty() && !is_placeholder(c) && c.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-'))
+        .then_some(c)
 }
 
 /// The service accounts of the pods mounting this chain's SPC, each once, as shell words (a

@@ -96,13 +96,14 @@ impl World {
     /// that use the Secret, or naming it in `secret.reloader.stakater.com/reload`, get a
     /// `STAKATER_<NAME>_SECRET` env var with the data's hash, hence a rollout.
     pub(super) fn reload_consumers(&mut self, ns: &str, secret: &str) {
-        let Some(data) = self
-            .secrets
-            .get(&(ns.to_string(), secret.to_string()))
-            .and_then(|s| s.data.clone())
-        else {
+        let Some(found) = self.secrets.get(&(ns.to_string(), secret.to_string())) else {
             return;
         };
+        let Some(data) = found.data.clone() else {
+            return;
+        };
+        // The Secret's `reloader.stakater.com/ignore` (FACTS §10) is read as Reloader reads it.
+        let resource = found.metadata.annotations.clone().unwrap_or_default();
         let mut h = Sha256::new();
         for (k, v) in &data {
             h.update(k.as_bytes());
@@ -116,7 +117,7 @@ impl World {
         let keys: Vec<WorkloadKey> = self
             .workloads
             .iter()
-            .filter(|(k, w)| k.1 == ns && reloader_watches(w, secret))
+            .filter(|(k, w)| k.1 == ns && reloader_watches(w, &resource, secret))
             .map(|(k, _)| k.clone())
             .collect();
         for k in keys {
@@ -178,7 +179,11 @@ impl World {
 /// Whether Reloader restarts `w` when `secret` changes: its ShouldReload (the workload's
 /// annotations, else the pod template's; `reload` entries as anchored regexes: the chain's
 /// own matcher, FACTS §10), and for `auto` a template that references the Secret.
-pub(super) fn reloader_watches(w: &Workload, secret: &str) -> bool {
+pub(super) fn reloader_watches(
+    w: &Workload,
+    resource: &std::collections::BTreeMap<String, String>,
+    secret: &str,
+) -> bool {
     use crate::reloader::{Restart, restart};
     let none = std::collections::BTreeMap::new();
     let own = w.meta().annotations.as_ref().unwrap_or(&none);
@@ -187,7 +192,7 @@ pub(super) fn reloader_watches(w: &Workload, secret: &str) -> bool {
         .and_then(|t| t.metadata.as_ref())
         .and_then(|m| m.annotations.as_ref())
         .unwrap_or(&none);
-    match restart(own, template, secret) {
+    match restart(own, template, resource, secret) {
         Some(Restart::Named) => true,
         Some(Restart::Auto) => w.template().is_some_and(|t| uses_secret(t, secret)),
         None => false,
