@@ -121,6 +121,7 @@ mod manifests_apply;
 mod manifests_consumers;
 mod manifests_csidriver;
 mod manifests_custom_workloads;
+mod manifests_migration_limits;
 mod manifests_node_identity;
 mod manifests_node_identity_named;
 mod manifests_objects;

@@ -44,6 +44,7 @@ pub(crate) use access::{
 };
 pub(crate) use audience::{
     AUDIENCE, audiences_needed, cluster_audiences, token_audience, token_requests_fix,
+    token_requests_fix_for,
 };
 pub(crate) use by_code::commands;
 pub(crate) use credential::unreferenced;

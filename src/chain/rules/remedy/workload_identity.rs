@@ -110,7 +110,33 @@ pub(crate) fn switch_to_workload_identity(cx: &Ctx, from: Leaving) -> String {
                 })
             })
     };
-    let fics: Vec<String> = mounting_accounts(cx)
+    let accounts = mounting_accounts(cx);
+    let held = observed
+        .and_then(|i| i.federated_credentials.known())
+        .map_or(0, Vec::len);
+    let to_create = accounts.iter().filter(|sa| !has_fic(sa)).count();
+    // FACTS §7: at most 20 federated credentials per identity. A paste that needs more stops
+    // at the 21st create, before the grant and the SPC patch: one identity cannot take every
+    // mounting account, so the fix says how to split instead of failing half-way (audit Z4).
+    if held + to_create > super::federated_credential::MAX_PER_IDENTITY {
+        return format!(
+            "# {} service accounts mount SecretProviderClass {} in namespace {ns}{}, and a managed identity holds at most {} federated credentials (FACTS §7): one identity cannot serve them all. Give each group of at most {} accounts its own SecretProviderClass with its own identity's clientID, or use AKS identity binding (useAzureTokenProxy), which needs one credential for any number of accounts; guide: {}",
+            accounts.len(),
+            cx.spc_name,
+            match held {
+                0 => String::new(),
+                n => format!(" (the identity already holds {n})"),
+            },
+            super::federated_credential::MAX_PER_IDENTITY,
+            super::federated_credential::MAX_PER_IDENTITY,
+            if pod_identity {
+                POD_IDENTITY_GUIDE
+            } else {
+                GUIDE
+            }
+        );
+    }
+    let fics: Vec<String> = accounts
         .iter()
         .filter(|sa| !has_fic(sa))
         .map(|sa| {
@@ -138,8 +164,24 @@ pub(crate) fn switch_to_workload_identity(cx: &Ctx, from: Leaving) -> String {
         super::tenant_key_to_edit(cx),
         lookup("tenantId"),
     );
+    // The driver requests the pods' token only through a CSIDriver with tokenRequests for
+    // the exchange audience (FACTS §5): without it every new mount fails with "service
+    // account tokens not found" once the SPC is switched (audit Z3).
+    let tokens = token_requests(cx);
     let note = format!(
-        "new pods mount as $IDENTITY_NAME and need no label or annotation for it (the driver requests the token, through a CSIDriver with tokenRequests for {AUDIENCE}: the AKS add-on's has it); guide: {}",
+        "new pods mount as $IDENTITY_NAME and need no label or annotation for it (the driver requests the token, {}); guide: {}",
+        match &tokens {
+            Tokens::Requested => format!("through its CSIDriver's tokenRequests for {AUDIENCE}"),
+            Tokens::Added(_) => format!(
+                "through the tokenRequests for {AUDIENCE} the step before adds to the CSIDriver"
+            ),
+            Tokens::Unknown => format!(
+                "through a CSIDriver with tokenRequests for {AUDIENCE}, not read here: check it first, kubectl get csidriver secrets-store.csi.k8s.io -o jsonpath='{{.spec.tokenRequests}}'"
+            ),
+            Tokens::Blocked(_) => format!(
+                "through tokenRequests for {AUDIENCE}, which its CSIDriver lacks: add them first, as said"
+            ),
+        },
         if pod_identity {
             POD_IDENTITY_GUIDE
         } else {
@@ -179,11 +221,57 @@ pub(crate) fn switch_to_workload_identity(cx: &Ctx, from: Leaving) -> String {
             ),
         }
     };
-    let steps = std::iter::once(head)
-        .chain(fics)
-        .chain(grant)
-        .chain(std::iter::once(spc));
-    steps.collect::<Vec<_>>().join(" && ")
+    let steps: Vec<String> = std::iter::once(head).chain(fics).chain(grant).collect();
+    let mut parts: Vec<&str> = steps.iter().map(String::as_str).collect();
+    match &tokens {
+        Tokens::Added(fix) => parts.extend([fix.as_str(), spc.as_str()]),
+        // The CSIDriver cannot be given the audience by this paste (the AKS add-on's, or a
+        // Helm release still to look up): everything but the switch, which would break every
+        // new mount until it is (audit Z3).
+        Tokens::Blocked(fix) => {
+            let later = format!(
+                "# the SecretProviderClass stays on {whose} until its CSIDriver requests tokens for {AUDIENCE}; then: {spc}"
+            );
+            return super::in_turn(&[parts, vec![fix.as_str(), later.as_str()]].concat());
+        }
+        Tokens::Requested | Tokens::Unknown => parts.push(spc.as_str()),
+    }
+    super::in_turn(&parts)
+}
+
+/// Whether the CSIDriver gives the pods' tokens to a workload-identity mount (FACTS §5).
+enum Tokens {
+    /// Its tokenRequests list the exchange audience.
+    Requested,
+    /// It lists no such audience, and this command adds it (a Helm release seen on the
+    /// driver, or the manifest's document).
+    Added(String),
+    /// It lists none and the paste cannot add it: the AKS add-on's (a note), or a Helm
+    /// release to look up first (`helm list`).
+    Blocked(String),
+    /// The CSIDriver was not read.
+    Unknown,
+}
+
+fn token_requests(cx: &Ctx) -> Tokens {
+    let Some(have) = cx
+        .cluster()
+        .csi_driver
+        .known()
+        .and_then(|c| c.token_audiences.known())
+    else {
+        return Tokens::Unknown;
+    };
+    if have.iter().any(|a| a == AUDIENCE) {
+        return Tokens::Requested;
+    }
+    let fix = super::token_requests_fix_for(cx, Some(AUDIENCE));
+    let (command, _) = super::shell::split_note(&fix);
+    if command.starts_with("helm upgrade ") || command.starts_with("${EDITOR") {
+        Tokens::Added(fix)
+    } else {
+        Tokens::Blocked(fix)
+    }
 }
 
 /// The SPC's own clientID when it names an identity (a GUID: not empty, not a placeholder).

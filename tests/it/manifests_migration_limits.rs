@@ -1,0 +1,101 @@
+//! Audit Z3, Z4: KVC303's move to workload identity must leave mounts working when pasted.
+//! - FACTS §5: the driver hands the pod's token to the provider only through a CSIDriver
+//!   whose `tokenRequests` list `api://AzureADTokenExchange`; without it every new mount fails
+//!   with "service account tokens not found". A fix that switches the SPC on a CSIDriver known
+//!   to lack it must add the audience first, and one that could not read the CSIDriver must
+//!   not claim it has it.
+//! - FACTS §7: a managed identity holds at most 20 federated credentials, so a paste that
+//!   needs more stops at the 21st create, before the grant and the SPC switch.
+
+use crate::manifest_run::{check_docs, findings_of};
+
+const SPC: &str = "apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata: {name: app-kv, namespace: shop}\nspec:\n  provider: azure\n  parameters: {useVMManagedIdentity: 'true', userAssignedIdentityID: 7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918, keyvaultName: kv-shop, tenantId: 5c7e1f2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b, objects: \"array:\\n  - |\\n    objectName: db\\n    objectType: secret\\n\"}\n";
+
+/// A Deployment `name` running as service account `name`, mounting `app-kv`.
+fn deployment(name: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: shop}}\nspec:\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec:\n      serviceAccountName: {name}\n      containers:\n      - name: c\n        image: i\n        volumeMounts: [{{name: kv, mountPath: /mnt/kv, readOnly: true}}]\n      volumes:\n      - name: kv\n        csi: {{driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {{secretProviderClass: app-kv}}}}\n"
+    )
+}
+
+/// The driver's CSIDriver as its deploy YAML ships it: no tokenRequests (FACTS §4).
+const CSIDRIVER: &str = "apiVersion: storage.k8s.io/v1\nkind: CSIDriver\nmetadata: {name: secrets-store.csi.k8s.io}\nspec:\n  podInfoOnMount: true\n  attachRequired: false\n  volumeLifecycleModes: [Ephemeral]\n";
+
+/// The one KVC303 fix of the run, as bash would split it: the commands, and the note.
+fn kvc303(docs: &[&str]) -> (String, String) {
+    let (_, r, _) = check_docs(docs);
+    let found = findings_of(&r, "KVC303");
+    assert_eq!(found.len(), 1, "{r:#}");
+    let fix = found[0]["fix"].as_str().unwrap().to_string();
+    match fix.split_once("  # ") {
+        Some((commands, note)) => (commands.to_string(), note.to_string()),
+        None if fix.starts_with("# ") => (String::new(), fix[2..].to_string()),
+        None => (fix, String::new()),
+    }
+}
+
+#[test]
+fn a_csidriver_without_the_exchange_audience_gets_it_before_the_spc_is_switched() {
+    let app = deployment("app");
+    let (commands, note) = kvc303(&[SPC, &app, CSIDRIVER]);
+    let tokens = commands
+        .find("kubectl apply -f")
+        .unwrap_or_else(|| panic!("the CSIDriver's document is changed and applied: {commands}"));
+    let switch = commands
+        .find("kubectl patch secretproviderclass app-kv")
+        .unwrap_or_else(|| panic!("the SPC is switched: {commands}"));
+    assert!(tokens < switch, "the audience comes first: {commands}");
+    assert!(
+        note.contains("tokenRequests: [{audience: api://AzureADTokenExchange}]"),
+        "{note}"
+    );
+    assert!(!note.contains("the AKS add-on's has it"), "{note}");
+}
+
+#[test]
+fn a_csidriver_not_read_is_checked_first_not_assumed() {
+    let app = deployment("app");
+    let (commands, note) = kvc303(&[SPC, &app]);
+    assert!(
+        commands.contains("kubectl patch secretproviderclass app-kv"),
+        "{commands}"
+    );
+    assert!(!note.contains("the AKS add-on's has it"), "{note}");
+    assert!(
+        note.contains(
+            "check it first, kubectl get csidriver secrets-store.csi.k8s.io -o jsonpath='{.spec.tokenRequests}'"
+        ),
+        "{note}"
+    );
+}
+
+#[test]
+fn more_accounts_than_one_identity_can_federate_get_a_plan_not_a_paste_that_stops_half_way() {
+    let deployments: Vec<String> = (0..21).map(|i| deployment(&format!("app{i}"))).collect();
+    let mut docs: Vec<&str> = vec![SPC];
+    docs.extend(deployments.iter().map(String::as_str));
+    let (commands, note) = kvc303(&docs);
+    assert_eq!(
+        commands, "",
+        "nothing to paste that fails at the 21st create"
+    );
+    assert!(
+        note.starts_with("21 service accounts mount SecretProviderClass app-kv in namespace shop"),
+        "{note}"
+    );
+    assert!(note.contains("at most 20 federated credentials"), "{note}");
+
+    // Twenty fit: every credential is created, then the switch.
+    let (commands, _) = kvc303(&docs[..21]);
+    assert_eq!(
+        commands
+            .matches("az identity federated-credential create")
+            .count(),
+        20,
+        "{commands}"
+    );
+    assert!(
+        commands.contains("kubectl patch secretproviderclass app-kv"),
+        "{commands}"
+    );
+}
