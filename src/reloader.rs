@@ -22,13 +22,13 @@ use std::collections::BTreeMap;
 
 /// Annotation keys Reloader reads for a Secret (its defaults, FACTS §10).
 pub(crate) const RELOAD: &str = "secret.reloader.stakater.com/reload";
-const SEARCH: &str = "reloader.stakater.com/search";
+pub(crate) const SEARCH: &str = "reloader.stakater.com/search";
 pub(crate) const AUTO: &str = "reloader.stakater.com/auto";
 const TYPED_AUTO: &str = "secret.reloader.stakater.com/auto";
 /// On the Secret (resource side): Reloader restarts nothing for it.
 pub(crate) const IGNORE: &str = "reloader.stakater.com/ignore";
-/// On the Secret, for a workload's `search` (not counted here, see [`restart`]).
-const MATCH: &str = "reloader.stakater.com/match";
+/// On the Secret, for a workload's `search`.
+pub(crate) const MATCH: &str = "reloader.stakater.com/match";
 /// On the workload: the Secrets (comma-separated names) it is not restarted for.
 pub(crate) const EXCLUDE: &str = "secrets.exclude.reloader.stakater.com/reload";
 
@@ -77,6 +77,8 @@ pub(crate) enum Restart {
     Named,
     /// `auto` (any Secret the template references).
     Auto,
+    /// `search: "true"` on the workload and `match: "true"` on the Secret.
+    Searched,
 }
 
 /// The annotations Reloader reads for a Secret change: the workload's `own` when one of the
@@ -97,9 +99,8 @@ pub(crate) fn read<'a>(
 
 /// How Reloader restarts a workload with annotations `own` and pod-template annotations
 /// `template` when Secret `secret`, annotated `resource`, changes; `None`: it does not
-/// ([`skipped`] first; the search annotation is not counted: it needs
-/// `reloader.stakater.com/match` on the Secret, which the driver writes only when the SPC's
-/// secretObjects ask for it).
+/// ([`skipped`] first; `search` counts when the Secret carries `match: "true"`, which the
+/// driver writes when the SPC's secretObjects annotations ask for it, FACTS §2).
 pub(crate) fn restart(
     own: &BTreeMap<String, String>,
     template: &BTreeMap<String, String>,
@@ -109,14 +110,17 @@ pub(crate) fn restart(
     if skipped(own, resource, secret).is_some() {
         return None;
     }
-    asked(own, template, secret)
+    asked(own, template, resource, secret)
 }
 
 /// How the workload's reload annotations ask for a restart when `secret` changes, before the
 /// exclusions of [`skipped`].
+/// `reload` entries, then `auto`, then `search` with the Secret's `match` ([R]
+/// ShouldReload: `search` and `match` are compared with the exact string `"true"`).
 pub(crate) fn asked(
     own: &BTreeMap<String, String>,
     template: &BTreeMap<String, String>,
+    resource: &BTreeMap<String, String>,
     secret: &str,
 ) -> Option<Restart> {
     let ann = read(own, template);
@@ -127,7 +131,15 @@ pub(crate) fn asked(
         return Some(Restart::Named);
     }
     let on = |k: &str| ann.get(k).is_some_and(|v| go_parse_bool(v) == Some(true));
-    (on(AUTO) || on(TYPED_AUTO)).then_some(Restart::Auto)
+    if on(AUTO) || on(TYPED_AUTO) {
+        return Some(Restart::Auto);
+    }
+    (searches(ann) && resource.get(MATCH).is_some_and(|v| v == "true")).then_some(Restart::Searched)
+}
+
+/// The workload's Reloader annotations ask for Secrets tagged `match` (`search: "true"`).
+pub(crate) fn searches(ann: &BTreeMap<String, String>) -> bool {
+    ann.get(SEARCH).is_some_and(|v| v == "true")
 }
 
 /// Whether one entry of comma-separated `list` matches `name` as Reloader matches it:

@@ -120,3 +120,41 @@ fn an_ignored_secret_of_an_unannotated_workload_needs_both() {
     );
     assert!(ignore.is_some() && auto.is_some() && ignore < auto, "{fix}");
 }
+
+/// Audit Z2: `reloader.stakater.com/search: "true"` restarts the workload for a Secret
+/// tagged `reloader.stakater.com/match: "true"` ([R] ShouldReload; FACTS §10), and the synced
+/// Secret takes the tag from the SPC's secretObjects annotations (FACTS §2). Tagged, nothing
+/// is missing; untagged, KVC902 names the missing tag (not "no Reloader annotation") and its
+/// fix tags the Secret through the SPC, not the workload.
+#[test]
+fn search_restarts_for_a_secret_the_spc_tags_with_match() {
+    let search = "{reloader.stakater.com/search: 'true'}";
+    let tagged = kvc902(
+        &spc("{reloader.stakater.com/match: 'true'}"),
+        &deployment(search),
+    );
+    assert!(tagged.is_empty(), "{tagged:#?}");
+
+    let untagged = kvc902(&spc("{}"), &deployment(search));
+    assert_eq!(untagged.len(), 1, "{untagged:#?}");
+    let (msg, fix) = (text(&untagged[0], "message"), text(&untagged[0], "fix"));
+    assert!(
+        msg.contains("restarts it only for Secrets annotated reloader.stakater.com/match: \"true\", which dbs is not"),
+        "{msg}"
+    );
+    assert!(!msg.contains("no Reloader annotation"), "{msg}");
+    assert!(
+        fix.contains(
+            "kubectl patch secretproviderclass spc -n app --type json -p '[{\"op\":\"add\",\"path\":\"/spec/secretObjects/0/annotations/reloader.stakater.com~1match\",\"value\":\"true\"}]'"
+        ),
+        "{fix}"
+    );
+    assert!(!fix.contains("reloader.stakater.com/auto"), "{fix}");
+
+    // Reloader compares both with the exact string "true".
+    let loose = kvc902(
+        &spc("{reloader.stakater.com/match: 'True'}"),
+        &deployment(search),
+    );
+    assert_eq!(loose.len(), 1, "match: True tags nothing: {loose:#?}");
+}

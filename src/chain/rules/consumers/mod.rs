@@ -410,6 +410,13 @@ fn reloader<'c>(
         (None, Some(csi)) => format!(
             "its annotation {csi} acts only when Reloader runs with --enable-csi-integration=true, off by default, and then on SecretProviderClass pod status changes, which need rotation on"
         ),
+        (None, None) if reloader::searches(read) => format!(
+            "its annotation {}: \"true\" restarts it only for Secrets annotated {}: \"true\", which {} {} not",
+            reloader::SEARCH,
+            reloader::MATCH,
+            missed.join(", "),
+            if missed.len() == 1 { "is" } else { "are" }
+        ),
         (None, None) => "no Reloader annotation".to_string(),
     };
     let mut f = cx.remedied(
@@ -444,6 +451,11 @@ fn reloader<'c>(
             steps.push(f.fix.to_string());
         }
         f.fix = steps.join(" && ").into();
+    } else if named.is_none() && reloader::searches(read) {
+        // The workload searches: the Secrets need the tag, not the workload another
+        // annotation (FACTS §10). The SPC's secretObjects annotations write it whenever the
+        // driver creates the Secret (FACTS §2); the Secret already there gets it directly.
+        f.fix = match_commands(cx, &missed).join(" && ").into();
     } else if let Some(named) = named {
         let list = std::iter::once(named.trim())
             .chain(missed.iter().copied())
@@ -460,6 +472,49 @@ fn reloader<'c>(
             .into();
     }
     link.findings.push(f);
+}
+
+/// The commands that tag synced Secrets `missed` with Reloader's `match: "true"`: on each
+/// observed Secret, and in the secretObjects entry of the SPC that writes it.
+fn match_commands(cx: &Ctx, missed: &[&str]) -> Vec<String> {
+    use crate::chain::rules::remedy::sh_word;
+    let ns = cx.ns();
+    let mut out = Vec::new();
+    for s in missed.iter().copied() {
+        if cx.ix.secrets.contains_key(&(ns, s)) {
+            out.push(format!(
+                "kubectl annotate secret {} -n {ns} {}=true --overwrite",
+                sh_word(s),
+                reloader::MATCH
+            ));
+        }
+        let entry = cx.ix.spcs_in(ns).find_map(|spc| {
+            let i = spc.secret_objects.iter().position(|o| o.secret_name == s)?;
+            Some((spc, i))
+        });
+        if let Some((spc, i)) = entry {
+            // JSON patch `add` of a key needs its map; the snapshot keeps only Reloader's
+            // keys of it, so whether the map exists is not known: the key first, and the map
+            // only when that fails for want of one (nothing else is there to replace).
+            let patch = |op: String| {
+                format!(
+                    "kubectl patch secretproviderclass {} -n {ns} --type json -p '[{op}]'",
+                    sh_word(&spc.name)
+                )
+            };
+            let path = format!("/spec/secretObjects/{i}/annotations");
+            let key = patch(format!(
+                "{{\"op\":\"add\",\"path\":\"{path}/{}\",\"value\":\"true\"}}",
+                reloader::MATCH.replace('/', "~1")
+            ));
+            let map = patch(format!(
+                "{{\"op\":\"add\",\"path\":\"{path}\",\"value\":{{\"{}\":\"true\"}}}}",
+                reloader::MATCH
+            ));
+            out.push(format!("{{ {key} 2>/dev/null || {map}; }}"));
+        }
+    }
+    out
 }
 
 /// What makes Reloader skip the workload for Secrets `missed` ([`reloader::skipped`]), with
@@ -490,7 +545,7 @@ fn skipping(
         let Some(skip) = reloader::skipped(ann, resource, s) else {
             continue;
         };
-        out.asked &= reloader::asked(ann, template, s).is_some();
+        out.asked &= reloader::asked(ann, template, resource, s).is_some();
         match skip {
             reloader::Skip::Excluded => excluded.push(s),
             reloader::Skip::Ignored => {

@@ -194,7 +194,10 @@ pub(super) fn reloader_watches(
         .unwrap_or(&none);
     match restart(own, template, resource, secret) {
         Some(Restart::Named) => true,
-        Some(Restart::Auto) => w.template().is_some_and(|t| uses_secret(t, secret)),
+        // `search` restarts as `auto` does (Reloader's AutoReload): for a referenced Secret.
+        Some(Restart::Auto | Restart::Searched) => {
+            w.template().is_some_and(|t| uses_secret(t, secret))
+        }
         None => false,
     }
 }
