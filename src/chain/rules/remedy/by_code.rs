@@ -275,20 +275,11 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         KVC401 => (fic_list(cx), fic_create(cx)),
         KVC402 => (
             format!("{} && echo {}", fic_list(cx), cluster_issuer(cx)),
-            format!(
-                "az identity federated-credential update --name <credential> --identity-name {} -g {} --issuer {}",
-                identity_name(cx),
-                identity_rg(cx),
-                cluster_issuer(cx)
-            ),
+            fic_update(cx, &format!("--issuer {}", cluster_issuer(cx))),
         ),
         KVC403 => (
             fic_list(cx),
-            format!(
-                "az identity federated-credential update --name <credential> --identity-name {} -g {} --audiences {AUDIENCE}",
-                identity_name(cx),
-                identity_rg(cx)
-            ),
+            fic_update(cx, &format!("--audiences {AUDIENCE}")),
         ),
         KVC404 => (
             format!(
