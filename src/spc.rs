@@ -13,6 +13,7 @@ use crate::snapshot::ObjectType;
 
 pub mod cloud;
 mod decode;
+pub(crate) use decode::QUOTED_INTEGER;
 
 /// The provider's view of one SecretProviderClass.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

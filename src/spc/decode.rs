@@ -8,6 +8,14 @@ use super::{RawObject, SpcProblem, scalar};
 /// field it cannot decode: a list or mapping where a string goes, or an `objectVersionHistory`
 /// that is no integer. A scalar where a string goes is read as its text, as the provider's
 /// YAML decoding does. The value is not echoed: only its kind.
+///
+/// A quoted number is a string (audit Z5): the provider decodes each item with
+/// gopkg.in/yaml.v3 into `ObjectVersionHistory int32`, and yaml.v3's `decoder.scalar`
+/// (decode.go, branch v3) tags a quoted scalar `!!str` (`if n.indicatedString() { tag =
+/// strTag; resolved = n.Value }`); for an `reflect.Int…` field it accepts a resolved int,
+/// int64, uint64 or float64, and a string only into a `time.Duration`; anything else is
+/// `d.terror`: `cannot unmarshal !!str `3` into int32`. A string field takes any scalar
+/// (`case reflect.String: out.SetString(n.Value)`), so quoted or not is the same there.
 pub(super) fn type_problems(raw: &RawObject, field: &str, problems: &mut Vec<SpcProblem>) {
     let strings = [
         ("objectName", &raw.object_name),
@@ -36,15 +44,22 @@ pub(super) fn type_problems(raw: &RawObject, field: &str, problems: &mut Vec<Spc
         }
     }
     if let Some(v) = &raw.object_version_history {
-        // As `object_from_raw` reads it: the scalar's text, parsed as a 32-bit integer.
+        // A number, as `object_from_raw` reads it: its text, parsed as a 32-bit integer.
         let decodes = match v {
             serde_yaml::Value::Null => true,
-            serde_yaml::Value::Number(_) | serde_yaml::Value::String(_) => {
+            serde_yaml::Value::Number(_) => {
                 scalar(&Some(v.clone())).is_some_and(|s| s.parse::<i32>().is_ok())
             }
             _ => false,
         };
-        if !decodes {
+        let quoted_integer =
+            matches!(v, serde_yaml::Value::String(s) if s.trim().parse::<i32>().is_ok());
+        if quoted_integer {
+            push(
+                "objectVersionHistory",
+                format!("{QUOTED_INTEGER}, not an integer ({undecodable})"),
+            );
+        } else if !decodes {
             push(
                 "objectVersionHistory",
                 format!("is {}, not a 32-bit integer ({undecodable})", value_kind(v)),
@@ -52,6 +67,9 @@ pub(super) fn type_problems(raw: &RawObject, field: &str, problems: &mut Vec<Spc
         }
     }
 }
+
+/// How a quoted integer is said: [`crate::chain`]'s KVC705 fix removes the quotes.
+pub(crate) const QUOTED_INTEGER: &str = "is a string (a quoted number)";
 
 /// What a YAML value is, for a message that must not quote it.
 fn value_kind(v: &serde_yaml::Value) -> &'static str {
@@ -132,8 +150,29 @@ mod tests {
             )
             .is_empty()
         );
+        // A string field takes a quoted scalar as its text (yaml.v3: `out.SetString(n.Value)`).
         assert!(
-            problems("objectName: db\nobjectType: secret\nobjectVersionHistory: \"4\"").is_empty()
+            problems("objectName: \"7\"\nobjectType: 'secret'\nobjectVersion: \"12\"").is_empty()
         );
+    }
+
+    /// Audit Z5: yaml.v3 (the provider's decoder, into `ObjectVersionHistory int32`) tags a
+    /// quoted scalar `!!str` and refuses it for an int field: `cannot unmarshal !!str `3`
+    /// into int32` (decode.go `decoder.scalar`: a string goes into an int kind only as a
+    /// `time.Duration`). So `"3"` fails the mount, as `lots` does.
+    #[test]
+    fn a_quoted_object_version_history_is_a_string_the_provider_cannot_decode() {
+        for v in ["\"3\"", "'4'", "\" 2 \""] {
+            let p = problems(&format!(
+                "objectName: db\nobjectType: secret\nobjectVersionHistory: {v}"
+            ));
+            assert_eq!(
+                p,
+                [
+                    "objects.array[0].objectVersionHistory: is a string (a quoted number), not an integer (the provider cannot decode this item, so the mount fails)"
+                ],
+                "{v}"
+            );
+        }
     }
 }

@@ -32,6 +32,8 @@ const PROGRAMS: &[&str] = &[
     "export",
     "cat",
     "echo",
+    // A lookup that fills the names the command then uses (`read -r NAME RG < <(az …)`).
+    "read",
 ];
 
 pub fn parse(fix: &str) -> Fix<'_> {

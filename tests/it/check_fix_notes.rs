@@ -6,9 +6,10 @@
 use std::time::Duration;
 
 use kvchain::chain::testkit as tk;
-use kvchain::chain::{Chain, Code, diagnose};
+use kvchain::chain::{Chain, Code, diagnose, unmounted_spcs};
 use kvchain::source::lab::world::World;
 use kvchain::source::lab::{self, export, faults};
+use kvchain::source::manifests;
 
 const CLUSTER: &str = include_str!("../../assets/scenarios/cluster.yaml");
 const SHOP: &str = include_str!("../../assets/scenarios/shop.yaml");
@@ -37,11 +38,14 @@ const DAEMONSET: &str = "kind: DaemonSet\nmetadata:\n  name: cart\n  namespace: 
 const ON_DELETE: &str = "kind: StatefulSet\nmetadata:\n  name: cart\n  namespace: shop\nspec:\n  replicas: 1\n  serviceName: cart\n  updateStrategy:\n    type: OnDelete\n";
 
 fn run(text: &str, after: Duration) -> Vec<Chain> {
+    diagnose(&run_snapshot(text, after))
+}
+
+fn run_snapshot(text: &str, after: Duration) -> kvchain::snapshot::Snapshot {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("scenario.yaml");
     std::fs::write(&path, text).unwrap();
-    let snap = lab::run_check(path.to_str().unwrap(), Some(after)).expect("scenario runs");
-    diagnose(&snap)
+    lab::run_check(path.to_str().unwrap(), Some(after)).expect("scenario runs")
 }
 
 /// The part of `line` bash runs.
@@ -49,9 +53,14 @@ fn command(line: &str) -> &str {
     tk::comment_at(line).map_or(line, |at| &line[..at])
 }
 
-/// The note of `line` when a command follows inside it (`# … && kubectl …`).
+/// The note of `line` when a command follows inside it (`kubectl … # … && kubectl …`): the
+/// first runs, the second does not. A line that is all note runs nothing, as it says.
 fn swallowed(line: &str) -> Option<&str> {
-    let note = &line[tk::comment_at(line)?..];
+    let at = tk::comment_at(line)?;
+    if line[..at].trim().is_empty() {
+        return None;
+    }
+    let note = &line[at..];
     let runs = |sep: &str| {
         ["kubectl ", "az ", "helm ", "${EDITOR"]
             .iter()
@@ -95,19 +104,22 @@ fn a_subpath_copy_of_a_daemonset_or_on_delete_pod_runs_its_edit_after_the_restar
     }
 }
 
-/// Every fix and confirm of the built-in scenarios (settled, and at 4m and 30m), of each
-/// trainer fault on the default scenario, and of the subPath variants: no command sits in a
-/// note. KVC302's service-principal alternative is a choice offered in words (audit N3), so it
-/// is scanned like the rest.
-#[test]
-fn no_command_is_joined_after_a_note() {
+/// Every fix and confirm kvchain writes for what it ships and tests with, as
+/// `(where, code, line)`: the built-in scenarios (every `assets/scenarios/*.yaml` is a part
+/// of one; settled, and at 4m, 10m and 30m), each trainer fault on the default scenario, the
+/// subPath variants, and `check -f` on `assets/examples` (each directory) and on each
+/// manifest fixture under `tests/fixtures/manifests` (chains and the SecretProviderClasses no
+/// pod mounts). KVC302's service-principal alternative is a choice offered in words (audit
+/// N3), so it is scanned like the rest.
+fn every_fix_and_confirm() -> Vec<(String, Code, String)> {
     let mut seen: Vec<(String, Code, String)> = Vec::new();
-    let mut take = |what: &str, chains: &[Chain]| {
-        for f in chains.iter().flat_map(|c| c.findings()) {
+    let mut take = |what: &str, snap: &kvchain::snapshot::Snapshot, chains: &[Chain]| {
+        let spcs = unmounted_spcs(snap, chains);
+        let findings =
+            (chains.iter().flat_map(|c| c.findings())).chain(spcs.iter().flat_map(|s| &s.findings));
+        for f in findings {
             for line in [&f.fix, &f.confirm] {
-                if let Some(note) = swallowed(line) {
-                    seen.push((what.to_string(), f.code, note.to_string()));
-                }
+                seen.push((what.to_string(), f.code, line.to_string()));
             }
         }
     };
@@ -117,9 +129,9 @@ fn no_command_is_joined_after_a_note() {
         .filter(|n| !n.contains(':'))
         .collect();
     for name in &scenarios {
-        for after in [None, Some(240), Some(1800)] {
+        for after in [None, Some(240), Some(600), Some(1800)] {
             let snap = lab::run_check(name, after.map(Duration::from_secs)).expect(name);
-            take(&format!("{name} {after:?}"), &diagnose(&snap));
+            take(&format!("{name} {after:?}"), &snap, &diagnose(&snap));
         }
     }
     for fault in faults::CATALOGUE {
@@ -127,10 +139,135 @@ fn no_command_is_joined_after_a_note() {
         w.run_until_stable(Duration::from_secs(3600));
         faults::apply(&mut w, fault.id).expect(fault.id);
         w.advance(Duration::from_secs(600));
-        take(fault.id, &diagnose(&export::snapshot(&w)));
+        let snap = export::snapshot(&w);
+        take(fault.id, &snap, &diagnose(&snap));
     }
     for (kind, head) in [("DaemonSet", DAEMONSET), ("OnDelete", ON_DELETE)] {
-        take(kind, &run(&cart_as(head), Duration::from_secs(300)));
+        let snap = run_snapshot(&cart_as(head), Duration::from_secs(300));
+        take(kind, &snap, &diagnose(&snap));
     }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut inputs = vec![
+        root.join("assets/examples/healthy"),
+        root.join("assets/examples/broken"),
+    ];
+    for entry in std::fs::read_dir(root.join("tests/fixtures/manifests")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            inputs.push(path);
+        }
+    }
+    for path in inputs {
+        let snap = manifests::load(std::slice::from_ref(&path)).expect("manifests load");
+        take(&path.display().to_string(), &snap, &diagnose(&snap));
+    }
+    assert!(seen.len() > 500, "the gatherer found {} lines", seen.len());
+    seen
+}
+
+/// No command sits in a note.
+#[test]
+fn no_command_is_joined_after_a_note() {
+    let seen: Vec<_> = every_fix_and_confirm()
+        .into_iter()
+        .filter(|(.., line)| swallowed(line).is_some())
+        .collect();
     assert!(seen.is_empty(), "{seen:#?}");
+}
+
+/// The words a pasted line may start with: the tools it runs, a `read` or an assignment that
+/// captures a lookup, the `${EDITOR:-vi}` of an edit, and `#` for a note.
+const STARTS: &[&str] = &[
+    "kubectl",
+    "az",
+    "helm",
+    "read",
+    "grep",
+    "${EDITOR:-vi}",
+    "#",
+];
+
+/// Every fix and confirm parses as bash (`bash -n`) and starts with a command or with `#`: a
+/// note without `#` runs its first word (`add`, `keep`, `correct`) when pasted (audit Z6).
+#[test]
+fn every_fix_and_confirm_parses_and_a_note_starts_with_a_hash() {
+    let mut lines: std::collections::BTreeMap<String, (String, Code)> = Default::default();
+    for (what, code, line) in every_fix_and_confirm() {
+        lines.entry(line).or_insert((what, code));
+    }
+    let mut bad = Vec::new();
+    for (line, (what, code)) in &lines {
+        if line.is_empty() {
+            continue;
+        }
+        let first = line.split_whitespace().next().unwrap_or_default();
+        let assignment = first.split_once('=').is_some_and(|(v, _)| {
+            !v.is_empty() && v.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
+        });
+        if !(STARTS.contains(&first) || assignment) {
+            bad.push(format!("{what} {code:?}: starts with {first:?}: {line}"));
+            continue;
+        }
+        let parsed = std::process::Command::new("bash")
+            .args(["-n", "-c", line])
+            .output()
+            .unwrap();
+        if !parsed.status.success() {
+            bad.push(format!(
+                "{what} {code:?}: bash -n: {}: {line}",
+                String::from_utf8_lossy(&parsed.stderr).trim()
+            ));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "{} of {} lines:\n{}",
+        bad.len(),
+        lines.len(),
+        bad.join("\n")
+    );
+}
+
+/// The findings of `check -f` on fixture `name` under tests/fixtures/manifests.
+fn fixture_findings(name: &str) -> Vec<kvchain::chain::Finding> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/manifests")
+        .join(name);
+    let snap = manifests::load(&[path]).expect("loads");
+    let chains = diagnose(&snap);
+    let spcs = unmounted_spcs(&snap, &chains);
+    (chains.iter().flat_map(|c| c.findings()).cloned())
+        .chain(spcs.into_iter().flat_map(|s| s.findings))
+        .collect()
+}
+
+/// FACTS §6: the webhook selects pods by the label and mutates on CREATE only, so a bare pod
+/// (nothing owns it to make another) is recreated carrying the label: the recreate KVC707
+/// uses, whose edit the note names (audit Z6: "add label … and recreate it" ran `add`).
+#[test]
+fn a_bare_pod_without_the_label_is_recreated_with_it() {
+    let found = fixture_findings("bare-pod-unlabelled.yaml");
+    let f = (found.iter().find(|f| f.code == Code::KVC201)).expect("KVC201");
+    assert!(
+        f.fix.starts_with(
+            "kubectl get pod audit-once -n audit -o yaml > audit-once.yaml && ${EDITOR:-vi} audit-once.yaml && kubectl replace --force -f audit-once.yaml  # "
+        ),
+        "{}",
+        f.fix
+    );
+    assert!(
+        f.fix[tk::comment_at(&f.fix).unwrap()..]
+            .contains("add label azure.workload.identity/use: \"true\" to metadata.labels"),
+        "{}",
+        f.fix
+    );
+}
+
+/// A document kvchain could not read is the user's to correct: KVC101 says which, as a note.
+#[test]
+fn an_unread_document_is_named_in_a_note() {
+    let found = fixture_findings("unread-spc.yaml");
+    let f = (found.iter().find(|f| f.code == Code::KVC101)).expect("KVC101");
+    assert!(f.fix.starts_with("# correct "), "{}", f.fix);
+    assert!(f.fix.contains("unread-spc.yaml, document 1"), "{}", f.fix);
 }

@@ -584,7 +584,7 @@ fn an_unread_spc_document_is_what_kvc101_names_and_fixes() {
             f.message
         );
         assert!(
-            f.fix.starts_with("correct one.yaml, document ") && f.fix.contains("-f one.yaml"),
+            f.fix.starts_with("# correct one.yaml, document ") && f.fix.contains("-f one.yaml"),
             "{pod}: {}",
             f.fix
         );

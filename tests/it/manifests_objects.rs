@@ -156,3 +156,60 @@ fn a_typed_secret_without_the_key_its_type_requires_is_never_created() {
         assert!(typed(type_, keys).is_empty(), "{type_} {keys:?}");
     }
 }
+
+/// The SPC `kv` of [`manifests_with`] with item `db` holding `line` too.
+fn item_with(line: &str) -> Chain {
+    let text = manifests_with("secret", "[]").replacen(
+        "          objectType: secret\n",
+        &format!("          objectType: secret\n          {line}\n"),
+        1,
+    );
+    assert!(text.contains(line));
+    chain(&text)
+}
+
+/// Audit Z5. The provider decodes each item with gopkg.in/yaml.v3 into
+/// `ObjectVersionHistory int32` (FACTS §5: "`objectVersionHistory` (int, …)"). yaml.v3's
+/// `decoder.scalar` (go-yaml/yaml branch v3, decode.go) tags a quoted scalar `!!str`
+/// (`if n.indicatedString() { tag = strTag; resolved = n.Value }`) and, for an int kind,
+/// takes a string only into a `time.Duration`; else `d.terror`: `cannot unmarshal !!str `3`
+/// into int32`, and the mount fails ("unmarshal failed for keyVaultObjects at index 0").
+/// A string field takes a quoted scalar as its text (`out.SetString(n.Value)`).
+#[test]
+fn a_quoted_object_version_history_fails_the_mount_and_the_fix_removes_the_quotes() {
+    let c = item_with("objectVersionHistory: \"3\"");
+    let bad: Vec<_> = c.findings().filter(|f| f.code == Code::KVC705).collect();
+    assert_eq!(bad.len(), 1, "{:#?}", c.findings().collect::<Vec<_>>());
+    let f = bad[0];
+    assert_eq!(f.severity, Severity::Error);
+    assert!(
+        f.message.contains(
+            "objects.array[0].objectVersionHistory: is a string (a quoted number), not an integer"
+        ),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.fix
+            .starts_with("kubectl edit secretproviderclass kv -n shop  # ")
+            && f.fix
+                .contains("objects.array[0].objectVersionHistory: remove the quotes"),
+        "{}",
+        f.fix
+    );
+    assert_eq!(c.link(LinkKind::Mount).status, Status::Broken);
+    // Unquoted, the same history decodes; quoted where the provider's field is a string,
+    // any scalar is its text.
+    for line in [
+        "objectVersionHistory: 3",
+        "objectVersion: \"latest\"",
+        "objectAlias: '7'",
+    ] {
+        let c = item_with(line);
+        assert!(
+            !c.findings().any(|f| f.code == Code::KVC705),
+            "{line}: {:#?}",
+            c.findings().collect::<Vec<_>>()
+        );
+    }
+}

@@ -67,6 +67,35 @@ fn a_token_from_another_tenant_is_confirmed_with_the_secrets_application() {
     reads_the_secrets_client_id(&f.confirm);
 }
 
+/// FACTS §11 (Tenants): only an application can reach a vault in another tenant, and in
+/// service-principal mode there is no managed identity and no federated credential: the
+/// application signs in with its secret at the tenant `tenantId` names, which must be one
+/// where it has a service principal. The fix says that, as a note (audit Z6: it started with
+/// the words "a managed identity cannot do this", which bash ran).
+#[test]
+fn a_token_from_another_tenant_in_service_principal_mode_names_the_application_not_a_managed_identity()
+ {
+    let c = unread(&akv10032(OTHER_TENANT, TENANT));
+    let fix = &find(&c, Code::KVC406).fix;
+    assert!(fix.starts_with("# service-principal mode: "), "{fix}");
+    for wrong in [
+        "managed identity",
+        "federated credential",
+        "issuer",
+        "subject",
+    ] {
+        assert!(!fix.contains(wrong), "{wrong}: {fix}");
+    }
+    for said in [
+        format!("Secret {CREDS}"),
+        format!("an app registration of tenant {OTHER_TENANT}"),
+        format!("consent it in tenant {OTHER_TENANT}"),
+        format!("tenantId: {OTHER_TENANT}"),
+    ] {
+        assert!(fix.contains(&said), "{said}: {fix}");
+    }
+}
+
 #[test]
 fn a_tenant_entra_does_not_know_is_confirmed_with_the_secrets_application() {
     let body = format!(

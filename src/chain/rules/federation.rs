@@ -433,18 +433,26 @@ fn cross_tenant(
 
 /// What can reach a vault in another tenant (FACTS §11): an identity of the vault's tenant —
 /// a multi-tenant app registration with a federated credential for this cluster — not a
-/// managed identity of the cluster's tenant.
+/// managed identity of the cluster's tenant. Advice in words, so a note: pasted, it runs
+/// nothing (audit Z6). In service-principal mode there is no managed identity and no
+/// federated credential: the application signs in with its secret at the tenant `tenantID`
+/// names, which must be one where it has a service principal — an app registration of the
+/// vault's tenant, or this one made multi-tenant and consented there.
 pub(crate) fn cross_tenant_fix(cx: &Ctx, vault_tenant: &str) -> String {
+    let tenant_edit =
+        |what: &str| remedy::edit_spc(cx, &format!("{what}{}: {vault_tenant}", cx.tenant_key()));
+    if let AuthMode::ServicePrincipal { secret } = &cx.mode {
+        return format!(
+            "# service-principal mode: the application whose clientid Secret {secret} holds signs in with its secret at the tenant parameters.{} names, and Key Vault {} accepts tokens of its own tenant {vault_tenant} only. Use an app registration of tenant {vault_tenant} (its clientid and clientsecret in Secret {secret}), or make this one multi-tenant, consent it in tenant {vault_tenant} and grant its service principal there on the vault; then {}",
+            cx.tenant_key(),
+            cx.keyvault(),
+            tenant_edit("parameters."),
+        );
+    }
     format!(
-        "a managed identity cannot do this: use a multi-tenant app registration with a federated credential (issuer {}, subject {}, audience {AUDIENCE}), consent it in tenant {vault_tenant} and grant its service principal there on the vault, then {}",
+        "# a managed identity cannot do this: use a multi-tenant app registration with a federated credential (issuer {}, subject {}, audience {AUDIENCE}), consent it in tenant {vault_tenant} and grant its service principal there on the vault, then {}",
         remedy::cluster_issuer(cx),
         cx.subject(),
-        remedy::edit_spc(
-            cx,
-            &format!(
-                "parameters.clientID: that app's client id, {}: {vault_tenant}",
-                cx.tenant_key()
-            )
-        )
+        tenant_edit("parameters.clientID: that app's client id, ")
     )
 }

@@ -383,6 +383,10 @@ fn object_edit(field: &str, message: &str) -> Option<String> {
         m if m.starts_with("invalid objectFormat") => {
             "PEM or PFX (or remove it: PEM is the default)".to_string()
         }
+        // yaml.v3 decodes a quoted number as a string, which no int32 field takes (audit Z5).
+        m if m.starts_with(crate::spc::QUOTED_INTEGER) => {
+            "remove the quotes around the number (an integer, not a string)".to_string()
+        }
         m if m.starts_with("file name must not contain '..'") => {
             "a file name without '..'".to_string()
         }

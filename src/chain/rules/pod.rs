@@ -222,7 +222,8 @@ fn written_but_unread(cx: &Ctx, link: &mut Link) -> bool {
         cx.volume.name, cx.spc_name, doc.reason
     );
     let fix = format!(
-        "correct {} (see Not read), then kubectl apply -n {} -f {}",
+        // A note: the correction is the user's to write (audit Z6).
+        "# correct {} (see Not read), then kubectl apply -n {} -f {}",
         doc.reason.split(": ").next().unwrap_or(&doc.file),
         cx.ns(),
         doc.file

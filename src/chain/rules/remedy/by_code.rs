@@ -275,20 +275,11 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         KVC401 => (fic_list(cx), fic_create(cx)),
         KVC402 => (
             format!("{} && echo {}", fic_list(cx), cluster_issuer(cx)),
-            format!(
-                "az identity federated-credential update --name <credential> --identity-name {} -g {} --issuer {}",
-                identity_name(cx),
-                identity_rg(cx),
-                cluster_issuer(cx)
-            ),
+            fic_update(cx, &format!("--issuer {}", cluster_issuer(cx))),
         ),
         KVC403 => (
             fic_list(cx),
-            format!(
-                "az identity federated-credential update --name <credential> --identity-name {} -g {} --audiences {AUDIENCE}",
-                identity_name(cx),
-                identity_rg(cx)
-            ),
+            fic_update(cx, &format!("--audiences {AUDIENCE}")),
         ),
         KVC404 => (
             format!(
@@ -419,17 +410,17 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             format!(
                 "kubectl get secretproviderclasspodstatus -n {ns} -o custom-columns=POD:.status.podName,SPC:.status.secretProviderClassName,MOUNTED:.status.mounted"
             ),
-            format!("keep at least one running pod that mounts SecretProviderClass {} (no mount, no Secret)", cx.spc_name),
+            format!("# keep at least one running pod that mounts SecretProviderClass {} (no mount, no Secret)", cx.spc_name),
         ),
         KVC803 | KVC903 => (
             format!("kubectl get secret -n {ns} -l secrets-store.csi.k8s.io/managed=true -o custom-columns=NAME:.metadata.name,OWNERS:.metadata.ownerReferences[*].name"),
             match code {
-                KVC903 => format!("mount SecretProviderClass {} in every workload that uses the synced Secret", cx.spc_name),
+                KVC903 => format!("# mount SecretProviderClass {} in every workload that uses the synced Secret", cx.spc_name),
                 // An Ingress mounts nothing: the Secret lives as long as its owners do (the
                 // mounting pods' owners, or a bare pod itself; FACTS §2, §11). Shared by every
                 // chain of the SPC, so it names no one pod's owner.
                 _ => format!(
-                    "keep what mounts SecretProviderClass {} in namespace {ns} running from a workload (its pods' owners own the Secret: deleting or renaming them deletes it, and a pod nothing owns takes it along); an Ingress cannot mount a volume",
+                    "# keep what mounts SecretProviderClass {} in namespace {ns} running from a workload (its pods' owners own the Secret: deleting or renaming them deletes it, and a pod nothing owns takes it along); an Ingress cannot mount a volume",
                     cx.spc_name
                 ),
             },

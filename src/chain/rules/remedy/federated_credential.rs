@@ -5,7 +5,7 @@
 //! credential of the identity has, and at the limit the fix reuses a credential this cluster
 //! proves unused, or says to free one, instead of a create that fails.
 
-use super::{AUDIENCE, cluster_issuer, identity_name, identity_rg};
+use super::{AUDIENCE, cluster_issuer, identity_name, identity_rg, on_identity};
 use crate::chain::context::Ctx;
 use crate::snapshot::FederatedCredentialObs;
 
@@ -20,15 +20,12 @@ pub(crate) fn fic_create(cx: &Ctx) -> String {
     let base = base_name(cx);
     let Some(fics) = cx.identity.and_then(|i| i.federated_credentials.known()) else {
         // The identity's credentials are not visible: create only under a free name.
-        let show = format!(
-            "az identity federated-credential show --name {base} --identity-name {} -g {}",
-            identity_name(cx),
-            identity_rg(cx)
-        );
-        return format!(
-            "{show} >/dev/null 2>&1 && echo 'a credential named {base} exists: create would overwrite it, choose another --name' || {}",
-            create(cx, &base)
-        );
+        return on_identity(cx, |name, rg| {
+            format!(
+                "az identity federated-credential show --name {base} --identity-name {name} -g {rg} >/dev/null 2>&1 && echo 'a credential named {base} exists: create would overwrite it, choose another --name' || {}",
+                create_on(cx, &base, name, rg)
+            )
+        });
     };
     if fics.len() < MAX_PER_IDENTITY {
         return create(cx, &free_name(&base, fics));
@@ -56,10 +53,13 @@ pub(crate) fn fic_create(cx: &Ctx) -> String {
 }
 
 fn create(cx: &Ctx, name: &str) -> String {
+    create_on(cx, name, &identity_name(cx), &identity_rg(cx))
+}
+
+/// The create on the identity `identity` of resource group `rg` (shell words).
+fn create_on(cx: &Ctx, name: &str, identity: &str, rg: &str) -> String {
     format!(
-        "az identity federated-credential create --name {name} --identity-name {} -g {} --issuer {} --subject {} --audiences {AUDIENCE}",
-        identity_name(cx),
-        identity_rg(cx),
+        "az identity federated-credential create --name {name} --identity-name {identity} -g {rg} --issuer {} --subject {} --audiences {AUDIENCE}",
         cluster_issuer(cx),
         cx.subject(),
     )

@@ -294,23 +294,48 @@ pub(crate) fn unrendered(field: &str, value: &str) -> (String, String) {
     )
 }
 
-/// The federated credentials of the chain's identity: observed, by its name and group; not
-/// observed but named by a clientID, looked up by it first (the list takes no clientId) and
-/// listed only when found (audit V4, as T6's fix); else by the shell variables to fill.
-pub(crate) fn fic_list(cx: &Ctx) -> String {
+/// `command(name, rg)` on the chain's managed identity, given its name and resource group as
+/// shell words: observed, as they are; not observed but named by a clientID, looked up by it
+/// first (`az identity federated-credential` takes no clientId) and run only when found
+/// (audit V4, as T6's fix; fixer A's leftovers: KVC402, KVC403 and the create); else the
+/// shell variables to fill. A command with `||` is grouped, so that a lookup that finds
+/// nothing runs none of it.
+pub(crate) fn on_identity(cx: &Ctx, command: impl FnOnce(&str, &str) -> String) -> String {
     let client = known_client_id(cx).filter(|c| !crate::chain::rules::params::is_placeholder(c));
     if cx.identity.is_none()
         && let Some(client) = client
     {
+        let command = command("\"$NAME\"", "\"$RG\"");
+        let command = if command.contains(" || ") {
+            format!("{{ {command}; }}")
+        } else {
+            command
+        };
         return format!(
-            "read -r NAME RG < <(az identity list --query \"[?clientId=='{client}'].[name,resourceGroup]\" -o tsv) && [ -n \"$RG\" ] && az identity federated-credential list --identity-name \"$NAME\" -g \"$RG\" -o table"
+            "read -r NAME RG < <(az identity list --query \"[?clientId=='{client}'].[name,resourceGroup]\" -o tsv) && [ -n \"$RG\" ] && {command}"
         );
     }
-    format!(
-        "az identity federated-credential list --identity-name {} -g {} -o table",
-        identity_name(cx),
-        identity_rg(cx)
-    )
+    command(&identity_name(cx), &identity_rg(cx))
+}
+
+/// The federated credentials of the chain's identity ([`on_identity`]).
+pub(crate) fn fic_list(cx: &Ctx) -> String {
+    on_identity(cx, |name, rg| {
+        format!("az identity federated-credential list --identity-name {name} -g {rg} -o table")
+    })
+}
+
+/// `az identity federated-credential update` of the chain's credential, setting `set`
+/// (`--issuer …`): the identity's credential for the chain's subject, found by it when
+/// pasted and updated only when there is one (KVC402 and KVC403 name the field that
+/// differs; the subject is the one that matched, FACTS §7).
+pub(crate) fn fic_update(cx: &Ctx, set: &str) -> String {
+    let subject = cx.subject();
+    on_identity(cx, |name, rg| {
+        format!(
+            "read -r C < <(az identity federated-credential list --identity-name {name} -g {rg} --query \"[?subject=='{subject}'].name\" -o tsv) && [ -n \"$C\" ] && az identity federated-credential update --name \"$C\" --identity-name {name} -g {rg} {set}"
+        )
+    })
 }
 
 impl Ctx<'_> {

@@ -95,8 +95,9 @@ pub(crate) fn fix(cx: &Ctx) -> String {
         ways.join(", or ")
     );
     if !l.volume_bound() {
+        // Advice in words: a note, which pasted runs nothing (audit Z6).
         return format!(
-            "{reads}. A longer poll interval (now {}s) makes these bursts rarer, not smaller: it does not stop the 429s",
+            "# {reads}. A longer poll interval (now {}s) makes these bursts rarer, not smaller: it does not stop the 429s",
             l.poll.as_secs()
         );
     }

@@ -53,9 +53,11 @@ pub(super) fn label_fix(cx: &Ctx) -> String {
                 cx.pod.name
             ),
         },
-        _ => format!(
-            "add label azure.workload.identity/use: \"true\" to pod {} and recreate it (the webhook mutates on CREATE only)",
-            cx.pod.name
+        // A pod nothing owns: recreated with the label, as KVC707 recreates one (audit Z6: the
+        // words "add label … and recreate it" ran `add` when pasted).
+        _ => edit_owner(
+            cx,
+            "add label azure.workload.identity/use: \"true\" to metadata.labels (the webhook mutates on CREATE only)",
         ),
     }
 }
