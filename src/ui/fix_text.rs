@@ -32,6 +32,7 @@ const PROGRAMS: &[&str] = &[
     "export",
     "cat",
     "echo",
+    "grep",
     // A lookup that fills the names the command then uses (`read -r NAME RG < <(az …)`).
     "read",
 ];
@@ -39,23 +40,39 @@ const PROGRAMS: &[&str] = &[
 pub fn parse(fix: &str) -> Fix<'_> {
     let fix = fix.trim();
     // A comment is read, not run.
-    if fix.starts_with('#') {
+    if fix.starts_with('#') || !starts_a_command(fix) {
         return Fix::Prose(fix);
     }
-    let program = fix.split_whitespace().find(|w| !is_assignment(w));
-    if !program.is_some_and(|p| PROGRAMS.contains(&p)) {
-        return Fix::Prose(fix);
+    // The note starts where bash's comment does: a `#` in quotes or in `$(…)` starts none.
+    let (command, note) = crate::chain::rules::remedy::split_note(fix);
+    Fix::Command {
+        command,
+        note: note.filter(|n| !n.is_empty()),
     }
-    match fix.split_once(" # ") {
-        Some((command, note)) => Fix::Command {
-            command: command.trim_end(),
-            note: Some(note.trim()).filter(|n| !n.is_empty()),
-        },
-        None => Fix::Command {
-            command: fix,
-            note: None,
-        },
+}
+
+/// Whether `fix` starts by running one of [`PROGRAMS`]: after `VAR=value` words (a value
+/// `"$(program …)"` runs that program), a `{ …; }` group or a `[ … ]` test, or the user's
+/// editor (`${EDITOR:-vi} FILE && kubectl apply -f FILE`).
+fn starts_a_command(fix: &str) -> bool {
+    for word in fix.split_whitespace() {
+        if word == "{" || word == "[" || word == "[[" {
+            continue;
+        }
+        if word.starts_with("${EDITOR") {
+            return true;
+        }
+        if is_assignment(word) {
+            let value = word.split_once('=').map_or("", |(_, v)| v);
+            let inner = value.trim_start_matches('"');
+            if let Some(program) = inner.strip_prefix("$(") {
+                return PROGRAMS.contains(&program);
+            }
+            continue;
+        }
+        return PROGRAMS.contains(&word);
     }
+    false
 }
 
 /// The command to copy, if the fix is one.
@@ -113,6 +130,44 @@ mod tests {
             command(fix),
             Some("kubectl edit secretproviderclass catalog-kv -n shop")
         );
+    }
+
+    /// The guarded forms the fixes use (a lookup into a variable, then a test that it is not
+    /// empty; a `{ …; }` group; the editor) are commands, and a `#` inside quotes or `$(…)`
+    /// starts no note.
+    #[test]
+    fn guarded_grouped_and_edited_fixes_are_commands() {
+        for (fix, command, note) in [
+            (
+                "PRINCIPAL=\"$(az identity show -g rg -n id --query principalId -o tsv)\" && [ -n \"$PRINCIPAL\" ] && az role assignment create --assignee-object-id \"$PRINCIPAL\"",
+                None,
+                None,
+            ),
+            (
+                "{ kubectl patch secretproviderclass kv -n app --type json -p '[{\"op\":\"add\"}]' 2>/dev/null || kubectl annotate secret db -n app x=true; }",
+                None,
+                None,
+            ),
+            (
+                "${EDITOR:-vi} f.yaml && kubectl apply -f f.yaml  # in document 2, set spec.tokenRequests",
+                Some("${EDITOR:-vi} f.yaml && kubectl apply -f f.yaml"),
+                Some("in document 2, set spec.tokenRequests"),
+            ),
+            (
+                "kubectl get pod p -o jsonpath='{.a # b}'  # the note",
+                Some("kubectl get pod p -o jsonpath='{.a # b}'"),
+                Some("the note"),
+            ),
+        ] {
+            assert_eq!(
+                parse(fix),
+                Fix::Command {
+                    command: command.unwrap_or(fix),
+                    note
+                },
+                "{fix}"
+            );
+        }
     }
 
     #[test]

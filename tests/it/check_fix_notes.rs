@@ -208,6 +208,12 @@ fn every_fix_and_confirm_parses_and_a_note_starts_with_a_hash() {
             bad.push(format!("{what} {code:?}: starts with {first:?}: {line}"));
             continue;
         }
+        // What the TUI copies with `y`: the command itself, never nothing.
+        if !line.starts_with('#') && kvchain::ui::fix_text::command(line).is_none() {
+            bad.push(format!(
+                "{what} {code:?}: the TUI takes it for prose: {line}"
+            ));
+        }
         let parsed = std::process::Command::new("bash")
             .args(["-n", "-c", line])
             .output()

@@ -58,7 +58,7 @@ pub(crate) use reloader::{on_delete_commands, partition_commands, resume_command
 pub(crate) use remount::rotation_stuck_fix;
 pub(crate) use restart::{restart, restart_pod, restart_sa_runners};
 pub(crate) use rotation::DRIVER_LOG;
-pub(crate) use shell::{comment_at, in_turn};
+pub(crate) use shell::{comment_at, in_turn, split_note};
 pub(crate) use spc::{
     edit_spc, get_spc, note_overrides, overridden, patch_spc_parameter, show_spc,
 };
