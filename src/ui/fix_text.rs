@@ -1,8 +1,9 @@
 //! Whether a finding's fix is a command to run or a description to read. Most fixes are a
-//! command (`kubectl edit …`, `az role assignment create …`), some with a note after ` # `;
-//! some are prose (KVC904 "run a workload that mounts …", KVC406 "a managed identity cannot
-//! do this: …"). The detail pane puts the `$ ` prompt before commands only, and `y` copies
-//! the command alone: prose pasted into a shell is an error, a note a no-op at best.
+//! command (`kubectl edit …`, `az role assignment create …`, a guarded lookup such as
+//! `PRINCIPAL="$(az …)" && [ -n "$PRINCIPAL" ] && …`), some with a note after their `#`;
+//! the rest are notes (`# a managed identity cannot do this: …`). The detail pane puts the
+//! `$ ` prompt before commands only, and `y` copies the command alone: prose pasted into a
+//! shell is an error, a note a no-op at best.
 
 /// A fix, split for showing and copying.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
