@@ -94,6 +94,20 @@ pub struct PlacementObs {
     pub tolerations: Vec<TolerationObs>,
 }
 
+/// One pod of the driver's or the Azure provider's DaemonSet.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriverPodObs {
+    /// `kube-system/<name>`.
+    pub name: String,
+    /// `spec.nodeName`; empty while not bound.
+    #[serde(default)]
+    pub node: String,
+    /// The Azure provider's (else the driver's).
+    pub provider: bool,
+    /// Its Ready condition is True.
+    pub ready: bool,
+}
+
 impl Default for ClusterFacts {
     fn default() -> Self {
         ClusterFacts {
@@ -139,6 +153,12 @@ pub struct CsiDriverFacts {
     /// Scheduling constraints of the driver and provider DaemonSets (presence is per node).
     #[serde(default = "not_observed")]
     pub placement: Observed<Vec<PlacementObs>>,
+    /// The driver's and the Azure provider's DaemonSet pods, wherever they run (kube-system,
+    /// whatever namespace scope the run has): which nodes have them, ready or not. Placement
+    /// says where a pod may be created; a pod placed before a NoSchedule taint keeps running
+    /// there (FACTS §11 "Nodes": presence is per node). Not observed in an older snapshot.
+    #[serde(default = "not_observed")]
+    pub driver_pods: Observed<Vec<DriverPodObs>>,
     /// The manifest file and document number that define it (`check -f` only): KVC105's fix
     /// edits that document, not an installer's release the files do not show.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -188,6 +208,7 @@ impl Default for CsiDriverFacts {
             install: None,
             helm: None,
             placement: Observed::unknown(NOT_OBSERVED),
+            driver_pods: Observed::unknown(NOT_OBSERVED),
             manifest: None,
         }
     }

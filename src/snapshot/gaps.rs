@@ -208,6 +208,7 @@ impl Snapshot {
                 &d.azure_provider,
             );
             fact(&mut out, "cluster.csiDriver.placement", &d.placement);
+            fact(&mut out, "cluster.csiDriver.pods", &d.driver_pods);
         }
         fact(&mut out, "cluster.nodes", &c.nodes);
 
@@ -339,6 +340,7 @@ mod tests {
                     sync_secret_enabled: Observed::Known(true),
                     azure_provider: Observed::Known(true),
                     placement: Observed::Known(vec![]),
+                    driver_pods: Observed::Known(vec![]),
                     ..CsiDriverFacts::default()
                 }),
                 nodes: Observed::Known(vec![]),

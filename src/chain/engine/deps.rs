@@ -33,6 +33,8 @@ pub(super) enum Dep {
     Spcs,
     /// The time itself: a message names it or an age taken from it (see `Clock::now`).
     Clock,
+    /// The pods bound to a node (by its name): which are there.
+    Node(Name),
 }
 
 /// A pod of one namespace, as the engine numbers them (see `Space`).
@@ -185,9 +187,34 @@ pub(super) fn reads(ix: &Index<'_>, pod: &PodObs, spcs: &[&str], tls_fixes: &[&s
             owner_path(ix, p, &mut deps);
         }
     }
+    node_peers(ix, pod, &mut deps);
     deps.sort_unstable();
     deps.dedup();
     deps
+}
+
+/// A pod on a node with a NoSchedule taint reads the other pods of its namespace there, with
+/// their statuses and events: a success of the driver on the node says whether the driver
+/// pods placed before the taint still run (`rules::node::presence`). It reads which pods
+/// are there ([`Dep::Node`]) and each of them ([`Dep::Pod`], held for it as a reader).
+fn node_peers(ix: &Index<'_>, pod: &PodObs, deps: &mut Vec<Dep>) {
+    let Some(node) = pod.node.as_deref() else {
+        return;
+    };
+    let tainted = ix.globals.cluster.nodes.known().is_some_and(|nodes| {
+        nodes
+            .iter()
+            .any(|n| n.name == node && n.taints.iter().any(|t| t.effect == "NoSchedule"))
+    });
+    if !tainted {
+        return;
+    }
+    deps.push(Dep::Node(node.into()));
+    deps.extend(
+        crate::chain::rules::node::pods_on(ix.snap.pods.items.iter(), &pod.namespace, node)
+            .filter(|p| p.name != pod.name)
+            .map(|p| Dep::Pod(p.name.clone())),
+    );
 }
 
 /// Whether a chain of `pod` may carry a client-id fix (KVC203/KVC204, whose restart names
@@ -257,6 +284,9 @@ fn secrets_of(pod: &PodObs) -> impl Iterator<Item = &str> {
 /// The keys a pod's change reaches: its own chains, and the aggregates it takes part in.
 pub(super) fn touched_by_pod(pod: &PodObs, out: &mut Vec<Dep>) {
     out.push(Dep::Pod(pod.name.clone()));
+    if let Some(node) = &pod.node {
+        out.push(Dep::Node(node.clone()));
+    }
     out.push(Dep::Runners(pod.service_account.clone()));
     for v in &pod.volumes {
         if let VolumeSourceObs::Csi { attributes, .. } = &v.source {

@@ -326,7 +326,11 @@ impl Space {
     pub fn readers_of(&self, keys: &[Dep], out: &mut HashSet<PodId>) {
         for k in keys {
             match k {
-                Dep::Pod(name) => out.extend(self.ids.get(name)),
+                Dep::Pod(name) => {
+                    out.extend(self.ids.get(name));
+                    // The pods of a tainted node read their peers there (`deps::reads`).
+                    out.extend(self.readers.of(k));
+                }
                 k => out.extend(self.readers.of(k)),
             }
         }

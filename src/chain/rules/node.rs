@@ -3,10 +3,13 @@
 //! add-on's carry `kubernetes.io/os: linux`). A pod on any other node gets no mount.
 
 mod fix;
+mod presence;
+
+pub(crate) use presence::pods_on;
 
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
-use crate::chain::model::Finding;
+use crate::chain::model::{Finding, Link};
 use crate::snapshot::{NodeObs, NodeRequirementObs, PlacementObs, TaintObs, TolerationObs};
 use fix::{linux_fix, taint_text, windows_fix};
 
@@ -202,56 +205,18 @@ fn kept_running(placement: &[PlacementObs], node: &NodeObs) -> bool {
     })
 }
 
-/// The newest success of this pod's driver on its node within two rotation polls of now: a
-/// rotation completed on the pod (the rotation reconciler runs in the driver pod of the
-/// pod's node, FACTS §4), or its SPCPS written (a mount or rotation, FACTS §1). Said as
-/// evidence; None when there is none that recent.
-fn runs_now(cx: &Ctx) -> Option<String> {
-    let poll = cx
-        .cluster()
-        .csi_driver
-        .known()
-        .map_or(std::time::Duration::from_secs(120), |c| {
-            c.rotation_poll_interval
-        });
-    let rotated = cx
-        .events
-        .iter()
-        .filter(|(_, e)| {
-            matches!(
-                e.reason.as_str(),
-                "MountRotationComplete" | "SecretRotationComplete"
-            )
-        })
-        .filter_map(|(_, e)| e.last_seen.map(|t| (t, e.reason.as_str())))
-        .max_by_key(|(t, _)| *t);
-    let written = cx
-        .status
-        .filter(|s| s.mounted)
-        .and_then(|s| s.updated_at)
-        .map(|t| (t, "SPCPS written"));
-    let (t, what) = match (rotated, written) {
-        (Some(r), Some(w)) => r.max(w),
-        (r, w) => r.or(w)?,
-    };
-    let quiet = jiff::SignedDuration::try_from(poll * 2).ok()?;
-    let stale = t
-        .checked_add(quiet)
-        .is_ok_and(|due| cx.ix.clock().after(due));
-    (!stale).then(|| format!("{what} at {}", crate::glance::time(t)))
-}
-
 fn is_windows(os: Option<&str>) -> bool {
     os.is_some_and(|os| os.eq_ignore_ascii_case("windows"))
 }
 
 /// KVC104 for this pod's node: no driver (or no provider) DaemonSet may run there. None when
 /// the node, the DaemonSets' constraints or the pod's node are not known, or one may run.
-pub(crate) fn absent(cx: &Ctx) -> Option<Finding> {
+pub(crate) fn absent(cx: &Ctx, link: &mut Link) -> Option<Finding> {
     let node_name = cx.pod.node.as_deref()?;
     let nodes = cx.cluster().nodes.known()?;
     let node = nodes.iter().find(|n| n.name == node_name)?;
-    let placement = cx.cluster().csi_driver.known()?.placement.known()?;
+    let csi = cx.cluster().csi_driver.known()?;
+    let placement = csi.placement.known()?;
     let (missing, mut evidence) = missing_on(placement, node, super::provider::is_azure(cx));
     if missing.is_empty() {
         return None;
@@ -269,11 +234,99 @@ pub(crate) fn absent(cx: &Ctx) -> Option<Finding> {
     );
     evidence.insert(0, format!("node {node_name}: {}", labels.join(", ")));
     let windows = is_windows(node.labels.get("kubernetes.io/os").map(String::as_str));
-    let fix = if windows {
+    // The pod's volume mounted and it runs (the driver was there then): what fails is the
+    // next mount on this node and the rotation of this one, not the running pod.
+    let proven = cx.mounted() && cx.pod.phase == "Running";
+    // Kept off by NoSchedule taints only: its pods placed before the taint were not evicted,
+    // so placement does not say it is absent; its pods on the node, or a recent success of it
+    // there, do (presence.rs). What the taint does is keep a replaced driver pod from being
+    // placed again.
+    if !windows && kept_running(placement, node) {
+        let taints: Vec<String> = node
+            .taints
+            .iter()
+            .filter(|t| placement.iter().any(|p| blocks(p, t)))
+            .map(taint_text)
+            .collect();
+        let (severity, now) = match presence::on_node(cx, csi, placement, node_name) {
+            presence::Presence::Runs(seen) => (
+                crate::chain::model::Severity::Info,
+                format!("the driver runs there all the same ({seen})"),
+            ),
+            presence::Presence::Gone(why) => {
+                evidence.push(why);
+                return Some(missing_here(cx, node, nodes, placement, missing, evidence, proven, windows));
+            }
+            presence::Presence::Unread(_) if cx.mounted() => (
+                crate::chain::model::Severity::Warning,
+                "the driver pods that mounted this pod's volume may still run there; whether they do is not read".to_string(),
+            ),
+            presence::Presence::Unread(reason) => {
+                // Not mounted here yet, and nothing read says whether the driver pods placed
+                // before the taint still run: unknown, not absent (the Pod link says why).
+                super::unknown_check(
+                    link,
+                    "driver unknown",
+                    format!(
+                        "whether the Secrets Store CSI driver runs on node {node_name}: its taint {} keeps new driver pods off the node but evicts none, and no mount or rotation on it in the last two rotation polls shows one running there (kubectl get pods -n kube-system -o wide --field-selector spec.nodeName={node_name})",
+                        taints.join(", ")
+                    ),
+                    &reason,
+                );
+                return None;
+            }
+        };
+        let mut f = cx.finding(
+            Code::KVC104,
+            format!("Node/{node_name}"),
+            format!(
+                "pod {} is on node {node_name}, whose taint {} the Secrets Store CSI driver's DaemonSets do not tolerate: {now}, as a NoSchedule taint keeps new pods off a node but evicts none. A driver pod replaced there (a driver upgrade, an eviction, a deletion) would not be placed again, and rotation and every new mount on the node would then fail with \"{NO_DRIVER}\"",
+                cx.pod.name,
+                taints.join(", "),
+            ),
+            evidence,
+            format!(
+                "kubectl get pods -n kube-system -o wide --field-selector spec.nodeName={node_name}"
+            ),
+            fix(cx, placement, node, nodes, windows),
+        );
+        f.severity = severity;
+        return Some(f);
+    }
+    Some(missing_here(
+        cx, node, nodes, placement, missing, evidence, proven, windows,
+    ))
+}
+
+/// The fix for a pod on a node the driver's DaemonSets exclude.
+fn fix(
+    cx: &Ctx,
+    placement: &[PlacementObs],
+    node: &NodeObs,
+    nodes: &[NodeObs],
+    windows: bool,
+) -> String {
+    if windows {
         windows_fix(cx)
     } else {
         linux_fix(cx, placement, node, nodes)
-    };
+    }
+}
+
+/// KVC104 for a pod on a node where no driver (or provider) pod runs: an error, a warning for
+/// a pod whose volume mounted and runs.
+#[allow(clippy::too_many_arguments)]
+fn missing_here(
+    cx: &Ctx,
+    node: &NodeObs,
+    nodes: &[NodeObs],
+    placement: &[PlacementObs],
+    missing: Vec<String>,
+    evidence: Vec<String>,
+    proven: bool,
+    windows: bool,
+) -> Finding {
+    let node_name = node.name.as_str();
     let nowhere = runs_nowhere(placement, node, nodes);
     let why = if windows || nowhere.is_empty() {
         "its DaemonSets' scheduling constraints exclude the node".to_string()
@@ -289,49 +342,6 @@ pub(crate) fn absent(cx: &Ctx) -> Option<Finding> {
             names.join(" and ")
         )
     };
-    // The pod's volume mounted and it runs (the driver was there then): what fails is the
-    // next mount on this node and the rotation of this one, not the running pod.
-    let proven = cx.mounted() && cx.pod.phase == "Running";
-    // Kept off by NoSchedule taints only, on a node where the driver mounted this pod: its
-    // pods there were not evicted, so it is not absent (FACTS §3, §4: a recent rotation or
-    // SPCPS write from it shows it runs now). What the taint does is keep a replaced driver
-    // pod from being placed again.
-    let kept = cx.mounted() && !windows && kept_running(placement, node);
-    let running = kept.then(|| runs_now(cx)).flatten();
-    if kept {
-        let taints: Vec<String> = node
-            .taints
-            .iter()
-            .filter(|t| placement.iter().any(|p| blocks(p, t)))
-            .map(taint_text)
-            .collect();
-        let (severity, now) = match &running {
-            Some(seen) => (
-                crate::chain::model::Severity::Info,
-                format!("the driver runs there all the same ({seen})"),
-            ),
-            None => (
-                crate::chain::model::Severity::Warning,
-                "the driver pods that mounted this pod's volume may still run there; whether they do is not read".to_string(),
-            ),
-        };
-        let mut f = cx.finding(
-            Code::KVC104,
-            format!("Node/{node_name}"),
-            format!(
-                "pod {} runs on node {node_name}, whose taint {} the Secrets Store CSI driver's DaemonSets do not tolerate: {now}, as a NoSchedule taint keeps new pods off a node but evicts none. A driver pod replaced there (a driver upgrade, an eviction, a deletion) would not be placed again, and rotation and every new mount on the node would then fail with \"{NO_DRIVER}\"",
-                cx.pod.name,
-                taints.join(", "),
-            ),
-            evidence,
-            format!(
-                "kubectl get pods -n kube-system -o wide --field-selector spec.nodeName={node_name}"
-            ),
-            fix,
-        );
-        f.severity = severity;
-        return Some(f);
-    }
     let now = if proven {
         "; this pod's volume is mounted and it runs, so what fails is rotation and every new mount on the node"
     } else {
@@ -349,12 +359,12 @@ pub(crate) fn absent(cx: &Ctx) -> Option<Finding> {
         format!(
             "kubectl get node {node_name} --show-labels && kubectl get pods -n kube-system -o wide --field-selector spec.nodeName={node_name}"
         ),
-        fix,
+        fix(cx, placement, node, nodes, windows),
     );
     if proven {
         f.severity = crate::chain::model::Severity::Warning;
     }
-    Some(f)
+    f
 }
 
 /// KVC104 for a pod with no node yet (a manifest, or a template whose pods are missing) whose

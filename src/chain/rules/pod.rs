@@ -368,7 +368,8 @@ fn driver_facts(cx: &Ctx, link: &mut Link) {
             ),
             vec!["no running secrets-store-provider-azure pod".to_string()],
         ));
-    } else if let Some(f) = super::node::absent(cx).or_else(|| super::node::windows_unscheduled(cx))
+    } else if let Some(f) =
+        super::node::absent(cx, link).or_else(|| super::node::windows_unscheduled(cx))
     {
         link.findings.push(f);
     }

@@ -85,6 +85,7 @@ pub fn empty() -> Snapshot {
                 install: None,
                 helm: None,
                 placement: Observed::unknown("not observed"),
+                driver_pods: Observed::unknown("not observed"),
                 manifest: None,
             }),
             nodes: Observed::unknown("not observed"),

@@ -170,6 +170,12 @@ fn assemble(
             helm: super::nodes::helm_release(c.csi_driver.install),
             // The driver's DaemonSets run on Linux nodes (FACTS §11 "Nodes").
             placement: Observed::Known(super::nodes::driver_placement(c.csi_driver.install)),
+            // Its pods: one ready pod of each DaemonSet on every node it runs on.
+            driver_pods: Observed::Known(super::nodes::driver_pods(
+                c.csi_driver.install,
+                c.csi_driver.installed,
+                &w.nodes,
+            )),
             manifest: None,
         }),
         nodes: Observed::Known(w.nodes.clone()),

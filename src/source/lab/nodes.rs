@@ -10,7 +10,9 @@
 use k8s_openapi::api::core::v1::{Node, NodeSelectorRequirement, PodSpec, Toleration};
 
 use super::scenario::ClusterSpec;
-use crate::snapshot::{DriverInstall, NodeObs, NodeRequirementObs, PlacementObs, TaintObs};
+use crate::snapshot::{
+    DriverInstall, DriverPodObs, NodeObs, NodeRequirementObs, PlacementObs, TaintObs,
+};
 
 pub const OS_LABEL: &str = "kubernetes.io/os";
 
@@ -69,6 +71,36 @@ pub fn driver_runs_on(node: &NodeObs) -> bool {
         .iter()
         .filter(|p| !p.provider)
         .all(|p| crate::chain::rules::node::excluded(p, node).is_none())
+}
+
+/// The pods of the driver's and the provider's DaemonSets: one, ready, on each node where
+/// [`driver_runs_on`] places the driver (the lab runs the provider beside it); none when the
+/// driver is not installed.
+pub fn driver_pods(
+    install: DriverInstall,
+    installed: bool,
+    nodes: &[NodeObs],
+) -> Vec<DriverPodObs> {
+    if !installed {
+        return Vec::new();
+    }
+    let sets = driver_placement(install);
+    nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| driver_runs_on(n))
+        .flat_map(|(j, n)| {
+            sets.iter().map(move |p| {
+                // A DaemonSet pod is named `<daemonset>-<5 characters>`.
+                DriverPodObs {
+                    name: format!("{}-n{j:04}", p.daemonset),
+                    node: n.name.clone(),
+                    provider: p.provider,
+                    ready: true,
+                }
+            })
+        })
+        .collect()
 }
 
 /// Where the scheduler puts a pod.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::admissionregistration::v1::MutatingWebhookConfiguration;
 use k8s_openapi::api::apps::v1::DaemonSet;
-use k8s_openapi::api::core::v1::Node;
+use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::api::rbac::v1::ClusterRole;
 use k8s_openapi::api::storage::v1::CSIDriver;
 use kube::api::ListParams;
@@ -15,7 +15,9 @@ use kube::{Api, Client};
 
 use super::connect::Scope;
 use super::errors::{Failure, Target, classify};
-use crate::snapshot::{ClusterFacts, CsiDriverFacts, DriverInstall, NodeObs, Observed, convert};
+use crate::snapshot::{
+    ClusterFacts, CsiDriverFacts, DriverInstall, DriverPodObs, NodeObs, Observed, convert,
+};
 
 const DRIVER: &str = "secrets-store.csi.k8s.io";
 const WEBHOOK: &str = "mutation.azure-workload-identity.io";
@@ -43,7 +45,7 @@ fn reason(e: &kube::Error, verb: &str, plural: &'static str, group: &'static str
         group,
         crd: false,
     };
-    let scope = if plural == "daemonsets" {
+    let scope = if plural == "daemonsets" || plural == "pods" {
         Scope::Namespace("kube-system".into())
     } else {
         Scope::All
@@ -315,6 +317,10 @@ async fn csi_driver(client: &Client) -> Observed<CsiDriverFacts> {
         ),
         Err(r) => Observed::unknown(r.clone()),
     };
+    facts.driver_pods = match &daemonsets {
+        Ok(list) => driver_pods(client, list).await,
+        Err(r) => Observed::unknown(r.clone()),
+    };
     facts.azure_provider = match &daemonsets {
         Ok(list) => Observed::Known(
             list.iter()
@@ -324,6 +330,64 @@ async fn csi_driver(client: &Client) -> Observed<CsiDriverFacts> {
         Err(r) => Observed::unknown(r.clone()),
     };
     Observed::Known(facts)
+}
+
+/// The pods of the driver's and provider's DaemonSets (whatever the run's namespace scope):
+/// one list of kube-system pods per DaemonSet, by its own selector's matchLabels, kept when
+/// that DaemonSet owns them. Only node, readiness and which component are kept.
+async fn driver_pods(client: &Client, sets: &[DaemonSet]) -> Observed<Vec<DriverPodObs>> {
+    let api: Api<Pod> = Api::namespaced(client.clone(), "kube-system");
+    let mut out = Vec::new();
+    for ds in sets {
+        let provider = is_provider(ds);
+        if !provider && driver_args(ds).is_none() {
+            continue;
+        }
+        let Some(labels) = ds
+            .spec
+            .as_ref()
+            .and_then(|s| s.selector.match_labels.as_ref())
+            .filter(|l| !l.is_empty())
+        else {
+            continue;
+        };
+        let selector: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let list = match api
+            .list(&ListParams::default().labels(&selector.join(",")))
+            .await
+        {
+            Ok(list) => list,
+            Err(e) => return Observed::unknown(reason(&e, "list", "pods", "")),
+        };
+        let owned = |p: &Pod| {
+            p.metadata.owner_references.iter().flatten().any(|o| {
+                o.kind == "DaemonSet"
+                    && (ds.metadata.uid.as_deref() == Some(o.uid.as_str())
+                        || ds.metadata.name.as_deref() == Some(o.name.as_str()))
+            })
+        };
+        out.extend(list.items.iter().filter(|p| owned(p)).map(|p| {
+            let conditions = p
+                .status
+                .iter()
+                .flat_map(|s| s.conditions.iter().flatten())
+                .map(|c| (c.type_.as_str(), c.status.as_str()));
+            DriverPodObs {
+                name: format!(
+                    "kube-system/{}",
+                    p.metadata.name.as_deref().unwrap_or_default()
+                ),
+                node: p
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.node_name.clone())
+                    .unwrap_or_default(),
+                provider,
+                ready: convert::ready_of(conditions) == Some(true),
+            }
+        }));
+    }
+    Observed::Known(out)
 }
 
 #[cfg(test)]

@@ -1,0 +1,177 @@
+//! Whether the driver (and the Azure provider) run on a node the DaemonSets' placement keeps
+//! them off by NoSchedule taints only (audit L4). Such a taint keeps new pods off a node and
+//! evicts none: the Kubernetes API's `TaintEffectNoSchedule` "Do not allow new pods to
+//! schedule onto the node unless they tolerate the taint, but allow all pods submitted to
+//! Kubelet without going through the scheduler to start, and allow all already-running pods
+//! to continue running", against `TaintEffectNoExecute` "Evict any already-running pods that
+//! do not tolerate the taint". A taint added to a pool after the driver's pods were placed
+//! (`az aks nodepool update --node-taints`) leaves them running, so placement alone cannot
+//! say the driver is absent there (FACTS §11 "Nodes": presence is per node, not per cluster).
+//! What can: the driver's DaemonSet pods on that node, or a success of the driver there now.
+
+use super::super::provider::{self, Provider};
+use crate::chain::context::Ctx;
+use crate::chain::index::{HashSet, SPC_ATTRIBUTE};
+use crate::snapshot::{CsiDriverFacts, PlacementObs, PodObs, VolumeSourceObs};
+
+/// What is known of the driver on the pod's node.
+pub(super) enum Presence {
+    /// It runs there: the evidence (its ready pods, a recent success).
+    Runs(String),
+    /// Its pods were read and none of a kind this chain needs is ready there.
+    Gone(String),
+    /// Nothing read says either way: why the driver's pods are unknown (the gap's reason).
+    Unread(String),
+}
+
+/// The driver's (and, for an Azure chain, the provider's) presence on `node`: from their
+/// DaemonSet pods when read, else from a success of the driver on the node within two
+/// rotation polls (a rotation completed on, or an SPCPS written for, a pod of the node).
+pub(super) fn on_node(
+    cx: &Ctx,
+    csi: &CsiDriverFacts,
+    placement: &[PlacementObs],
+    node: &str,
+) -> Presence {
+    let azure = provider::is_azure(cx);
+    // The kinds whose DaemonSets were observed (a kind not observed is the cluster-wide
+    // checks' to judge).
+    let kinds: Vec<bool> = [false, true]
+        .into_iter()
+        .filter(|&p| (!p || azure) && placement.iter().any(|s| s.provider == p))
+        .collect();
+    if let Some(pods) = csi.driver_pods.known() {
+        let mut seen = Vec::new();
+        let mut gone = Vec::new();
+        for &p in &kinds {
+            let what = if p { "Azure provider" } else { "driver" };
+            match pods
+                .iter()
+                .find(|d| d.provider == p && d.node == node && d.ready)
+            {
+                Some(d) => seen.push(format!("{what} pod {} ready on it", d.name)),
+                None => gone.push(
+                    match pods.iter().find(|d| d.provider == p && d.node == node) {
+                        Some(d) => format!("{what} pod {} on node {node} is not ready", d.name),
+                        None => {
+                            format!("no {what} pod on node {node} among the DaemonSets' pods read")
+                        }
+                    },
+                ),
+            }
+        }
+        return if gone.is_empty() {
+            Presence::Runs(seen.join(", "))
+        } else {
+            Presence::Gone(gone.join("; "))
+        };
+    }
+    if let Some(seen) = runs_now(cx, node, azure) {
+        return Presence::Runs(seen);
+    }
+    Presence::Unread(
+        csi.driver_pods
+            .unknown_reason()
+            .unwrap_or_default()
+            .to_string(),
+    )
+}
+
+/// The newest success of the driver on `node` within two rotation polls of now, said as
+/// evidence: a rotation completed on a pod of the node (the rotation reconciler runs in the
+/// driver pod of the pod's node, FACTS §4; `SecretRotationComplete` is emitted after every
+/// successful patch step, FACTS §3), or a mounted SPCPS of one written (after a successful
+/// provider mount or rotation, FACTS §1). Pods of the chain's namespace only: a chain reads no
+/// other namespace's objects. For an Azure chain only successes through an Azure SPC count
+/// (they prove the provider as well).
+fn runs_now(cx: &Ctx, node: &str, azure: bool) -> Option<String> {
+    let ns = cx.ns();
+    let poll = cx
+        .cluster()
+        .csi_driver
+        .known()
+        .map_or(std::time::Duration::from_secs(120), |c| {
+            c.rotation_poll_interval
+        });
+    let through = |spc: &str| {
+        !azure
+            || cx
+                .ix
+                .spcs
+                .get(&(ns, spc))
+                .is_some_and(|s| provider::of(s) == Provider::Azure)
+    };
+    let peers: Vec<&PodObs> = pods_on(cx.snap().pods.items.iter(), ns, node).collect();
+    let names: HashSet<&str> = peers.iter().map(|p| p.name.as_str()).collect();
+    let rotated = peers
+        .iter()
+        .filter(|p| spcs_of(p).any(through))
+        .flat_map(|p| {
+            cx.ix
+                .pod_events
+                .get(&(ns, p.name.as_str()))
+                .into_iter()
+                .flatten()
+        })
+        .filter(|e| {
+            matches!(
+                e.reason.as_str(),
+                "MountRotationComplete" | "SecretRotationComplete"
+            )
+        })
+        .filter_map(|e| {
+            e.last_seen
+                .map(|t| (t, format!("{} on pod {}", e.reason, e.involved_name)))
+        })
+        .max_by_key(|(t, _)| *t);
+    let written = cx
+        .snap()
+        .spc_statuses
+        .items
+        .iter()
+        .filter(|s| {
+            s.namespace == ns
+                && s.mounted
+                && names.contains(s.pod_name.as_str())
+                && through(&s.spc_name)
+        })
+        .filter_map(|s| {
+            s.updated_at
+                .map(|t| (t, format!("SPCPS {} written", s.name)))
+        })
+        .max_by_key(|(t, _)| *t);
+    let (t, what) = match (rotated, written) {
+        (Some(r), Some(w)) => {
+            if r.0 >= w.0 {
+                r
+            } else {
+                w
+            }
+        }
+        (r, w) => r.or(w)?,
+    };
+    let quiet = jiff::SignedDuration::try_from(poll * 2).ok()?;
+    let stale = t
+        .checked_add(quiet)
+        .is_ok_and(|due| cx.ix.clock().after(due));
+    (!stale).then(|| format!("{what} at {}", crate::glance::time(t)))
+}
+
+/// The pods of `ns` bound to `node`.
+pub(crate) fn pods_on<'p>(
+    pods: impl Iterator<Item = &'p PodObs>,
+    ns: &'p str,
+    node: &'p str,
+) -> impl Iterator<Item = &'p PodObs> {
+    pods.filter(move |p| p.namespace == ns && p.node.as_deref() == Some(node))
+}
+
+/// The SecretProviderClasses a pod's CSI volumes name.
+fn spcs_of(pod: &PodObs) -> impl Iterator<Item = &str> {
+    pod.volumes.iter().filter_map(|v| match &v.source {
+        VolumeSourceObs::Csi { attributes, .. } => {
+            attributes.get(SPC_ATTRIBUTE).map(|s| s.as_str())
+        }
+        _ => None,
+    })
+}
