@@ -91,6 +91,7 @@ mod lab_sync_causes;
 mod lab_sync_unlisted;
 mod lab_throttling;
 mod lab_tls_keys;
+mod lab_two_spc_rotation;
 mod lab_unused_volume;
 mod lab_volume_objects;
 mod lab_webhook_admission;
