@@ -61,6 +61,7 @@ mod lab_daemon_ready;
 mod lab_daemon_rollout;
 mod lab_daemonset;
 mod lab_diagnosis;
+mod lab_env_reader_restarts;
 mod lab_history_list;
 mod lab_nodes;
 mod lab_object_faults;

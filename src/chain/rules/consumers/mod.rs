@@ -41,6 +41,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
     let parked = crate::chain::orphans::is_parked(cx.pod, cx.workload_object);
     // Readers asking for keys the Secret lacks, told per owner and Secret after the loop.
     let mut asks = Vec::new();
+    // Other workloads' pods reading a synced Secret through env, with the Secret: their env
+    // is a start-time snapshot too (FACTS §4), restarted or not by their own owner (audit X2).
+    let mut other_env: Vec<(&PodObs, &str)> = Vec::new();
     for (i, so) in spc.secret_objects.iter().enumerate() {
         let Some((list, unmounted)) = cx.consumers_of(i) else {
             continue;
@@ -95,6 +98,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
                         stuck,
                     );
                     stale::check(cx, link, i, &so.secret_name, c.pod, &c.how);
+                    if super::sync::is_env(&c.how) && !c.pod.deleting {
+                        other_env.push((c.pod, &so.secret_name));
+                    }
                 }
             }
         }
@@ -108,6 +114,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
     if !env_secrets.is_empty() && !cx.pod.deleting {
         reloader(cx, link, &env_secrets, &mut restart_unknown);
     }
+    other_readers(cx, link, &other_env, &mut restart_unknown);
     // An Ingress serving a Secret the driver has not built has no certificate either.
     blocked |= secrets_known
         && !cx.template
@@ -150,6 +157,42 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
         },
     );
     other_volume_fails(cx, link);
+}
+
+/// KVC902 for the workloads that read a synced Secret through env without mounting the SPC
+/// (KVC903's readers): nothing restarts them at a rotation either unless their own owner is
+/// annotated for Reloader (FACTS §4, §10). Judged once per workload, with every Secret it reads
+/// so, as for the mounting pod's owner.
+fn other_readers<'c>(
+    cx: &Ctx<'c>,
+    link: &mut Link,
+    readers: &[(&'c PodObs, &'c str)],
+    unread: &mut Option<(String, &'c str)>,
+) {
+    let mut done: Vec<String> = Vec::new();
+    for (pod, _) in readers {
+        let sub = cx.for_reader(pod);
+        let who = sub.owner_resource();
+        if done.contains(&who)
+            || link
+                .findings
+                .iter()
+                .any(|f| f.code == Code::KVC902 && *f.resource == *who)
+        {
+            continue;
+        }
+        let mut secrets: Vec<&str> = Vec::new();
+        for (other, secret) in readers {
+            if !secrets.contains(secret) && cx.for_reader(other).owner_resource() == who {
+                secrets.push(secret);
+            }
+        }
+        let before = link.facts.len();
+        reloader(&sub, link, &secrets, unread);
+        // Its facts ("restart on rotation") would read as the mounting pod's: not kept.
+        link.facts.truncate(before);
+        done.push(who);
+    }
 }
 
 /// The kubelet starts no container before every volume of the pod is set up: another volume
