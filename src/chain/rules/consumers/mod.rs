@@ -128,6 +128,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
     super::note(cx, link, || {
         Fact::new("consumers in this pod", total.to_string())
     });
+    if env_stale_against_mount(cx, link, &env_secrets) {
+        return;
+    }
     if blocked && link.findings.is_empty() {
         set(link, Status::Pending, "blocked: Sync");
         return;
@@ -157,6 +160,42 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
         },
     );
     other_volume_fails(cx, link);
+}
+
+/// The Secrets this pod reads through env differ from what its own mount holds (the Sync
+/// link's KVC805): its containers hold the Secret's value from their start, not the mounted
+/// version, until they restart after the Secret is made again (FACTS §4, §11; audit X3). Said
+/// on this link, which the KVC805 finding explains (one cause, no second finding).
+fn env_stale_against_mount(cx: &Ctx, link: &mut Link, env_secrets: &[&str]) -> bool {
+    let (Some(spc), Some(status)) = (cx.spc, cx.status.filter(|_| !cx.pod.retired())) else {
+        return false;
+    };
+    let Some(files) = status.files.as_ref() else {
+        return false;
+    };
+    let stale: Vec<&str> = (spc.secret_objects.iter().enumerate())
+        .filter(|(_, so)| env_secrets.contains(&so.secret_name.as_str()))
+        .filter(|(i, so)| {
+            cx.synced_secret(*i).is_some_and(|secret| {
+                !super::sync::values_differ(so, secret, status, files).is_empty()
+            })
+        })
+        .map(|(_, so)| so.secret_name.as_str())
+        .collect();
+    if stale.is_empty() {
+        return false;
+    }
+    link.facts.push(Fact::new(
+        "env",
+        format!(
+            "the running containers hold Secret {} as it was at their start, which differs from the version mounted now: stale until they restart after the Secret is made again (KVC805)",
+            stale.join(", ")
+        ),
+    ));
+    if link.findings.is_empty() {
+        set(link, Status::Pending, "env stale: Sync");
+    }
+    true
 }
 
 /// KVC902 for the workloads that read a synced Secret through env without mounting the SPC

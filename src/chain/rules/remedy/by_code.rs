@@ -444,7 +444,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                     .csi_driver
                     .known()
                     .is_some_and(|csi| csi.rotation_enabled.known() == Some(&false));
-                let mut fix = remount(cx);
+                let mut fix = super::remount::remount_readers(cx);
                 if rotation_off {
                     fix.push_str("; or enable secret rotation (KVC702), after which the driver updates it at its next poll");
                 }
