@@ -128,6 +128,11 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 .map(String::as_str);
             let overridden =
                 cx.attributes.contains_key("clientID") && own.is_none_or(|o| !same(o, spc_client));
+            if overridden && stray_override_judged(cx, link, a, own, spc_client, &principal_of) {
+                super::injected_tenant::check(cx, link, sa, spc_client);
+                label_and_injection(cx, link, sa);
+                return;
+            }
             let uses = if overridden {
                 format!(
                     "pod volume {} overrides SecretProviderClass {}'s clientID{} with volumeAttributes.clientID {spc_client}",
@@ -195,6 +200,41 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     }
     super::injected_tenant::check(cx, link, sa, spc_client);
     label_and_injection(cx, link, sa);
+}
+
+/// One symptom, one cause (audit X4): the service account's client-id equals the
+/// SecretProviderClass's own clientID and only the pod volume's `volumeAttributes.clientID`
+/// differs. The driver merges the volume's attributes over the SPC's parameters (FACTS §5), so
+/// the mount authenticates as the override; the annotation feeds only the webhook's
+/// AZURE_CLIENT_ID (FACTS §6) and is right. When that override is known to lack something,
+/// the Identity, Federation or Access link's finding (KVC301, KVC4xx, KVC5xx) names it and
+/// removes the override: nothing on this link is wrong, and it is not marked. Returns whether
+/// it handled the case.
+fn stray_override_judged(
+    cx: &Ctx,
+    link: &mut Link,
+    annotated: &str,
+    own: Option<&str>,
+    spc_client: &str,
+    principal_of: &Option<&crate::snapshot::ManagedIdentityObs>,
+) -> bool {
+    if principal_of.is_some() || !own.is_some_and(|o| same(o, annotated)) {
+        return false;
+    }
+    if !super::identity_side::readiness(cx, spc_client).lacking() {
+        return false;
+    }
+    // The comparison pushed above read as a mismatch on this link: the annotation agrees
+    // with the SPC it belongs with.
+    link.facts.retain(|f| f.label != CLIENT_ID);
+    link.facts.push(Fact::new(
+        CLIENT_ID,
+        format!(
+            "{annotated}, as SecretProviderClass {}'s clientID; pod volume {} overrides the mount's with volumeAttributes.clientID {spc_client} (the Identity link's finding)",
+            cx.spc_name, cx.volume.name
+        ),
+    ));
+    true
 }
 
 /// KVC204's direction from what the snapshot shows of both identities (codes.yaml: "annotate
