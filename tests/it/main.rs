@@ -83,6 +83,7 @@ mod lab_restarts;
 mod lab_rollout;
 mod lab_rotation_off_remount;
 mod lab_rotation_reenabled;
+mod lab_sa_client_id_change;
 mod lab_scenario_errors;
 mod lab_scenarios;
 mod lab_stale_readers;

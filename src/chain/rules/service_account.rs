@@ -157,9 +157,33 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                     cx.owner_resource()
                 ),
                 // Injected at creation only (FACTS §6): running pods keep what they were given.
-                None if injected_client_id(cx.pod).is_some_and(|v| same(v, spc_client)) => format!(
-                    "service account {sa_name} says client-id {a} but {uses}: running pods still hold {spc_client} (injected when they were created); pods created from now on get {a}, and their app and the mount will authenticate as different identities"
-                ),
+                // Said of the account's pods, not of this chain's one: every chain of the
+                // account says the same (audit X5).
+                None if !cx.template => {
+                    let wrong = super::remedy::sa_pods_not_holding(cx, spc_client);
+                    let held = |p: &crate::snapshot::PodObs| {
+                        format!(
+                            "{} ({})",
+                            p.name,
+                            injected_client_id(p).unwrap_or("no AZURE_CLIENT_ID seen")
+                        )
+                    };
+                    if wrong.is_empty() {
+                        format!(
+                            "service account {sa_name} says client-id {a} but {uses}: running pods still hold {spc_client} (injected when they were created); pods created from now on get {a}, and their app and the mount will authenticate as different identities"
+                        )
+                    } else {
+                        let mut named: Vec<String> =
+                            wrong.iter().take(5).map(|p| held(p)).collect();
+                        if wrong.len() > 5 {
+                            named.push(format!("{} more", wrong.len() - 5));
+                        }
+                        format!(
+                            "service account {sa_name} says client-id {a} but {uses}: the mount and the app authenticate as different identities in pods that do not hold {spc_client} as AZURE_CLIENT_ID: {}; pods created from now on get {a}",
+                            named.join(", ")
+                        )
+                    }
+                }
                 None => format!(
                     "service account {sa_name} says client-id {a} but {uses}: the mount and the app authenticate as different identities"
                 ),
@@ -329,12 +353,12 @@ pub(super) fn same(a: &str, b: &str) -> bool {
 }
 
 /// The AZURE_CLIENT_ID a pod's containers hold (injected by the webhook, or set in the spec).
-pub(super) fn injected_client_id(pod: &crate::snapshot::PodObs) -> Option<&str> {
+pub(crate) fn injected_client_id(pod: &crate::snapshot::PodObs) -> Option<&str> {
     injected_env(pod, "AZURE_CLIENT_ID")
 }
 
 /// A literal env var of the pod's containers (what the webhook injects, or the spec sets).
-pub(super) fn injected_env<'p>(pod: &'p crate::snapshot::PodObs, name: &str) -> Option<&'p str> {
+pub(crate) fn injected_env<'p>(pod: &'p crate::snapshot::PodObs, name: &str) -> Option<&'p str> {
     pod.containers.iter().find_map(|c| {
         c.env.iter().find_map(|e| match &e.source {
             EnvSourceObs::Literal { value: Some(v) } if e.name == name => Some(v.as_str()),
