@@ -9,6 +9,7 @@ use crate::chain::context::Ctx;
 use crate::chain::model::{Fact, Finding, Link, Severity, Status, Text};
 use crate::snapshot::{EnvSourceObs, ServiceAccountObs, SourceKind, VolumeSourceObs};
 
+pub(crate) use super::sa_injected::{injected_client_id, injected_env, same};
 use super::sa_template::{CLIENT_ID, TENANT_ID as TENANT_ANNOTATION};
 pub(super) const USE_LABEL: &str = "azure.workload.identity/use";
 
@@ -128,7 +129,16 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 .map(String::as_str);
             let overridden =
                 cx.attributes.contains_key("clientID") && own.is_none_or(|o| !same(o, spc_client));
-            if overridden && stray_override_judged(cx, link, a, own, spc_client, &principal_of) {
+            if overridden
+                && super::sa_injected::stray_override_judged(
+                    cx,
+                    link,
+                    a,
+                    own,
+                    spc_client,
+                    &principal_of,
+                )
+            {
                 super::injected_tenant::check(cx, link, sa, spc_client);
                 label_and_injection(cx, link, sa);
                 return;
@@ -159,31 +169,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 // Injected at creation only (FACTS §6): running pods keep what they were given.
                 // Said of the account's pods, not of this chain's one: every chain of the
                 // account says the same (audit X5).
-                None if !cx.template => {
-                    let wrong = super::remedy::sa_pods_not_holding(cx, spc_client);
-                    let held = |p: &crate::snapshot::PodObs| {
-                        format!(
-                            "{} ({})",
-                            p.name,
-                            injected_client_id(p).unwrap_or("no AZURE_CLIENT_ID seen")
-                        )
-                    };
-                    if wrong.is_empty() {
-                        format!(
-                            "service account {sa_name} says client-id {a} but {uses}: running pods still hold {spc_client} (injected when they were created); pods created from now on get {a}, and their app and the mount will authenticate as different identities"
-                        )
-                    } else {
-                        let mut named: Vec<String> =
-                            wrong.iter().take(5).map(|p| held(p)).collect();
-                        if wrong.len() > 5 {
-                            named.push(format!("{} more", wrong.len() - 5));
-                        }
-                        format!(
-                            "service account {sa_name} says client-id {a} but {uses}: the mount and the app authenticate as different identities in pods that do not hold {spc_client} as AZURE_CLIENT_ID: {}; pods created from now on get {a}",
-                            named.join(", ")
-                        )
-                    }
-                }
+                None if !cx.template => super::sa_injected::held(cx, sa_name, a, &uses, spc_client),
                 None => format!(
                     "service account {sa_name} says client-id {a} but {uses}: the mount and the app authenticate as different identities"
                 ),
@@ -224,41 +210,6 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     }
     super::injected_tenant::check(cx, link, sa, spc_client);
     label_and_injection(cx, link, sa);
-}
-
-/// One symptom, one cause (audit X4): the service account's client-id equals the
-/// SecretProviderClass's own clientID and only the pod volume's `volumeAttributes.clientID`
-/// differs. The driver merges the volume's attributes over the SPC's parameters (FACTS §5), so
-/// the mount authenticates as the override; the annotation feeds only the webhook's
-/// AZURE_CLIENT_ID (FACTS §6) and is right. When that override is known to lack something,
-/// the Identity, Federation or Access link's finding (KVC301, KVC4xx, KVC5xx) names it and
-/// removes the override: nothing on this link is wrong, and it is not marked. Returns whether
-/// it handled the case.
-fn stray_override_judged(
-    cx: &Ctx,
-    link: &mut Link,
-    annotated: &str,
-    own: Option<&str>,
-    spc_client: &str,
-    principal_of: &Option<&crate::snapshot::ManagedIdentityObs>,
-) -> bool {
-    if principal_of.is_some() || !own.is_some_and(|o| same(o, annotated)) {
-        return false;
-    }
-    if !super::identity_side::readiness(cx, spc_client).lacking() {
-        return false;
-    }
-    // The comparison pushed above read as a mismatch on this link: the annotation agrees
-    // with the SPC it belongs with.
-    link.facts.retain(|f| f.label != CLIENT_ID);
-    link.facts.push(Fact::new(
-        CLIENT_ID,
-        format!(
-            "{annotated}, as SecretProviderClass {}'s clientID; pod volume {} overrides the mount's with volumeAttributes.clientID {spc_client} (the Identity link's finding)",
-            cx.spc_name, cx.volume.name
-        ),
-    ));
-    true
 }
 
 /// KVC204's direction from what the snapshot shows of both identities (codes.yaml: "annotate
@@ -345,25 +296,6 @@ pub(super) fn workload_identity(cx: &Ctx) -> bool {
         p.client_id.is_some()
             && !super::pod::truthy(&p.use_vm_managed_identity)
             && !super::pod::truthy(&p.use_pod_identity)
-    })
-}
-
-pub(super) fn same(a: &str, b: &str) -> bool {
-    a.trim().eq_ignore_ascii_case(b.trim())
-}
-
-/// The AZURE_CLIENT_ID a pod's containers hold (injected by the webhook, or set in the spec).
-pub(crate) fn injected_client_id(pod: &crate::snapshot::PodObs) -> Option<&str> {
-    injected_env(pod, "AZURE_CLIENT_ID")
-}
-
-/// A literal env var of the pod's containers (what the webhook injects, or the spec sets).
-pub(crate) fn injected_env<'p>(pod: &'p crate::snapshot::PodObs, name: &str) -> Option<&'p str> {
-    pod.containers.iter().find_map(|c| {
-        c.env.iter().find_map(|e| match &e.source {
-            EnvSourceObs::Literal { value: Some(v) } if e.name == name => Some(v.as_str()),
-            _ => None,
-        })
     })
 }
 

@@ -1,6 +1,7 @@
 //! Consumers link: who reads the synced Secret and whether they see current values. Env vars
 //! are a start-time snapshot (FACTS §4): a rotated Secret needs a restart (Reloader, §10).
 
+mod env_readers;
 pub(crate) mod keys;
 pub(crate) mod offline;
 use crate::reloader;
@@ -114,7 +115,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
     if !env_secrets.is_empty() && !cx.pod.deleting {
         reloader(cx, link, &env_secrets, &mut restart_unknown);
     }
-    other_readers(cx, link, &other_env, &mut restart_unknown);
+    env_readers::other_readers(cx, link, &other_env, &mut restart_unknown);
     // An Ingress serving a Secret the driver has not built has no certificate either.
     blocked |= secrets_known
         && !cx.template
@@ -128,7 +129,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
     super::note(cx, link, || {
         Fact::new("consumers in this pod", total.to_string())
     });
-    if env_stale_against_mount(cx, link, &env_secrets) {
+    if env_readers::env_stale_against_mount(cx, link, &env_secrets) {
         return;
     }
     if blocked && link.findings.is_empty() {
@@ -160,78 +161,6 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
         },
     );
     other_volume_fails(cx, link);
-}
-
-/// The Secrets this pod reads through env differ from what its own mount holds (the Sync
-/// link's KVC805): its containers hold the Secret's value from their start, not the mounted
-/// version, until they restart after the Secret is made again (FACTS §4, §11; audit X3). Said
-/// on this link, which the KVC805 finding explains (one cause, no second finding).
-fn env_stale_against_mount(cx: &Ctx, link: &mut Link, env_secrets: &[&str]) -> bool {
-    let (Some(spc), Some(status)) = (cx.spc, cx.status.filter(|_| !cx.pod.retired())) else {
-        return false;
-    };
-    let Some(files) = status.files.as_ref() else {
-        return false;
-    };
-    let stale: Vec<&str> = (spc.secret_objects.iter().enumerate())
-        .filter(|(_, so)| env_secrets.contains(&so.secret_name.as_str()))
-        .filter(|(i, so)| {
-            cx.synced_secret(*i).is_some_and(|secret| {
-                !super::sync::values_differ(so, secret, status, files).is_empty()
-            })
-        })
-        .map(|(_, so)| so.secret_name.as_str())
-        .collect();
-    if stale.is_empty() {
-        return false;
-    }
-    link.facts.push(Fact::new(
-        "env",
-        format!(
-            "the running containers hold Secret {} as it was at their start, which differs from the version mounted now: stale until they restart after the Secret is made again (KVC805)",
-            stale.join(", ")
-        ),
-    ));
-    if link.findings.is_empty() {
-        set(link, Status::Pending, "env stale: Sync");
-    }
-    true
-}
-
-/// KVC902 for the workloads that read a synced Secret through env without mounting the SPC
-/// (KVC903's readers): nothing restarts them at a rotation either unless their own owner is
-/// annotated for Reloader (FACTS §4, §10). Judged once per workload, with every Secret it reads
-/// so, as for the mounting pod's owner.
-fn other_readers<'c>(
-    cx: &Ctx<'c>,
-    link: &mut Link,
-    readers: &[(&'c PodObs, &'c str)],
-    unread: &mut Option<(String, &'c str)>,
-) {
-    let mut done: Vec<String> = Vec::new();
-    for (pod, _) in readers {
-        let sub = cx.for_reader(pod);
-        let who = sub.owner_resource();
-        if done.contains(&who)
-            || link
-                .findings
-                .iter()
-                .any(|f| f.code == Code::KVC902 && *f.resource == *who)
-        {
-            continue;
-        }
-        let mut secrets: Vec<&str> = Vec::new();
-        for (other, secret) in readers {
-            if !secrets.contains(secret) && cx.for_reader(other).owner_resource() == who {
-                secrets.push(secret);
-            }
-        }
-        let before = link.facts.len();
-        reloader(&sub, link, &secrets, unread);
-        // Its facts ("restart on rotation") would read as the mounting pod's: not kept.
-        link.facts.truncate(before);
-        done.push(who);
-    }
 }
 
 /// The kubelet starts no container before every volume of the pod is set up: another volume
