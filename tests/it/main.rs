@@ -81,6 +81,7 @@ mod lab_restart_before_poll;
 mod lab_restart_stale_secret;
 mod lab_restarts;
 mod lab_rollout;
+mod lab_rotation_default;
 mod lab_rotation_off_remount;
 mod lab_rotation_reenabled;
 mod lab_sa_client_id_change;
