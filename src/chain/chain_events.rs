@@ -42,8 +42,93 @@ pub(super) fn chain_events<'a>(
             // Driver sync events name the SPC (`spc <ns>/<name>`): keep only ours.
             spc_named_in(&e.message, &pod.namespace).is_none_or(|name| name == spc_name)
         })
+        .filter(|e| ours_among_spcs(ix, pod, volume, spc_name, e, list))
         .map(|e| (classify(e), *e))
         .collect()
+}
+
+/// Whether an event that names neither a volume nor an SPC belongs to this chain when the pod
+/// mounts several SecretProviderClasses. The ≤v1.5 rotation events are recorded on the Pod and
+/// `MountRotationFailed` reads `provider mount err: …` with no volume or SPC tag (FACTS §3);
+/// the provider error inside names the object (`objectName:<n>`) and the vault's host
+/// (`GET https://<vault>.vault.azure.net/…`, FACTS §5). Such an event is the SPC's whose vault
+/// and objects it names: another SPC's failure is no finding on this chain (audit X1). One
+/// that names none of the pod's SPCs cannot be tied to one; this chain does not take it as
+/// its own failure when its own rotation succeeded at or after it (a `MountRotationComplete`
+/// tagged with its SPC, a `SecretRotationComplete` naming one of its Secrets: FACTS §11
+/// Evidence ages).
+fn ours_among_spcs(
+    ix: &Index<'_>,
+    pod: &PodObs,
+    volume: &VolumeObs,
+    spc_name: &str,
+    e: &EventObs,
+    list: &[&EventObs],
+) -> bool {
+    let spc_volumes: Vec<(&VolumeObs, &str)> = pod
+        .volumes
+        .iter()
+        .filter_map(|v| match &v.source {
+            VolumeSourceObs::Csi { attributes, .. } => attributes
+                .get(crate::chain::index::SPC_ATTRIBUTE)
+                .map(|s| (v, s.as_str())),
+            _ => None,
+        })
+        .collect();
+    if spc_volumes.len() < 2 {
+        return true;
+    }
+    let vault = events::vault_named(&e.message);
+    let object = events::object_name(&e.message);
+    let names = |v: &VolumeObs, spc: &str| -> bool {
+        if vault.is_none() && object.is_none() {
+            return false;
+        }
+        let VolumeSourceObs::Csi { attributes, .. } = &v.source else {
+            return false;
+        };
+        let Some(obs) = ix.spcs.get(&(pod.namespace.as_str(), spc)) else {
+            return false;
+        };
+        let params = obs.merged(attributes);
+        let vault_ok = vault.is_none_or(|n| {
+            (params.keyvault_name.as_deref()).is_some_and(|k| k.trim().eq_ignore_ascii_case(n))
+        });
+        let object_ok =
+            object.is_none_or(|n| params.objects.iter().any(|o| o.object_name.trim() == n));
+        vault_ok && object_ok
+    };
+    let owners: Vec<&VolumeObs> = (spc_volumes.iter())
+        .filter(|(v, spc)| names(v, spc))
+        .map(|(v, _)| *v)
+        .collect();
+    if !owners.is_empty() {
+        return owners.iter().any(|v| v.name == volume.name);
+    }
+    if !matches!(
+        e.reason.as_str(),
+        "MountRotationFailed" | "SecretRotationFailed"
+    ) {
+        return true;
+    }
+    // Unattributed: this chain's own success at or after it says it is not this chain's.
+    let secrets: Vec<&str> = (ix.spcs.get(&(pod.namespace.as_str(), spc_name)))
+        .map(|s| {
+            (s.secret_objects.iter())
+                .map(|o| o.secret_name.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    let own_success = |s: &EventObs| match s.reason.as_str() {
+        "MountRotationComplete" => spc_named_in(&s.message, &pod.namespace) == Some(spc_name),
+        "SecretRotationComplete" => (s.message)
+            .strip_prefix("successfully rotated K8s secret ")
+            .is_some_and(|n| secrets.contains(&n.trim())),
+        _ => false,
+    };
+    !list.iter().any(|s| {
+        own_success(s) && matches!((s.last_seen, e.last_seen), (Some(ok), Some(bad)) if ok >= bad)
+    })
 }
 
 /// Whether any mount or sync event is about `pod` (this pod, not an earlier one of its name),

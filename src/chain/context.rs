@@ -174,6 +174,37 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// This chain's context seen from `pod`, another reader of its synced Secret: its own
+    /// workload and annotations, no mount or events of its own (it does not mount the SPC).
+    /// What a rule says of that reader's restarts (KVC902) is then worded for its owner.
+    pub fn for_reader(&self, pod: &'a PodObs) -> Ctx<'a> {
+        let (workload, workload_object) = self.ix.workload_with_object(pod);
+        Ctx {
+            ix: self.ix,
+            detail: self.detail,
+            pod,
+            volume: self.volume,
+            driver: self.driver,
+            read_only: self.read_only,
+            attributes: self.attributes,
+            node_publish_secret: self.node_publish_secret,
+            spc_name: self.spc_name,
+            spc_key_typo: self.spc_key_typo,
+            spc: self.spc,
+            params: self.params.clone(),
+            workload,
+            workload_object,
+            template: pod.template_of.is_some(),
+            status: None,
+            events: Vec::new(),
+            side: self.side.clone(),
+            sync_causes: self.sync_causes.clone(),
+            mode: self.mode.clone(),
+            identity: self.identity,
+            vault: self.vault,
+        }
+    }
+
     pub fn spc_resource(&self) -> String {
         format!("SecretProviderClass/{}", self.spc_name)
     }

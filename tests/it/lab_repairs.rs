@@ -39,9 +39,9 @@ fn rotation_stales_env_until_restart_then_fresh() {
     assert!(!has_901(&w), "fresh after restart");
 }
 
-/// Carries out a finding's fix as a user pasting it would, for the two commands the rotation
-/// fixes use (`kubectl delete secret … --ignore-not-found`, `kubectl delete pod …`); any other
-/// command fails the test.
+/// Carries out a finding's fix as a user pasting it would, for the commands the rotation
+/// fixes use (`kubectl delete secret … --ignore-not-found`, `kubectl delete pod …`, `kubectl
+/// rollout restart deployment/…`); any other command fails the test.
 fn paste(w: &mut World, fix: &str) {
     let shell = fix.split("  #").next().unwrap_or_default();
     for command in shell.split(" && ") {
@@ -62,6 +62,17 @@ fn paste(w: &mut World, fix: &str) {
             }
             ["kubectl", "delete", "pod", name, "-n", ns] => {
                 w.delete_pod(ns, name).expect("the pod named exists");
+            }
+            // KVC805's restart of every env reader (audit X3): the owner's rollout.
+            ["kubectl", "rollout", "restart", target, "-n", ns] => {
+                let (kind, name) = target.split_once('/').expect("kind/name");
+                assert_eq!(kind, "deployment", "{command}");
+                w.perform(&LabAction::RolloutRestart {
+                    namespace: ns.to_string(),
+                    kind: "Deployment".into(),
+                    name: name.to_string(),
+                })
+                .expect("the Deployment named exists");
             }
             _ => panic!("a command this test cannot carry out: {command:?}"),
         }

@@ -181,6 +181,9 @@ fn a_shared_service_account_restarts_every_workload_that_runs_as_it() {
     tk::sa_mut(&mut s, APP)
         .annotations
         .insert("azure.workload.identity/client-id".into(), NOBODY.into());
+    // Created under that annotation: every pod holds it (a pod that holds the SPC's id needs
+    // no restart, audit X5).
+    tk::created_with_client_id(&mut s, NS, NOBODY);
     let chains = diagnose(&s);
     let f = find_any(&chains, Code::KVC204);
     for w in [APP, "api"] {

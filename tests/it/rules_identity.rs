@@ -47,7 +47,7 @@ fn an_app_without_any_workload_identity_sign_gets_one_note_not_two_warnings() {
 
 /// FACTS §7: the identity has a client id and a principal (object) id; the service account's
 /// annotation takes the client id. Given the principal id, the finding says so, and its fix
-/// replaces the pods too: the webhook sets AZURE_CLIENT_ID on CREATE only (FACTS §6).
+/// replaces the pods that hold it: the webhook sets AZURE_CLIENT_ID on CREATE only (FACTS §6).
 #[test]
 fn a_principal_id_in_the_client_id_annotation_is_named_and_the_fix_restarts_the_pods() {
     let mut s = tk::healthy();
@@ -57,6 +57,8 @@ fn a_principal_id_in_the_client_id_annotation_is_named_and_the_fix_restarts_the_
         "azure.workload.identity/client-id".into(),
         principal.clone(),
     );
+    // Its pods were created with it: they hold the wrong id and need the restart (audit X5).
+    tk::created_with_client_id(&mut s, NS, &principal);
     let c = one(&s);
     let f = find(&c, Code::KVC204);
     assert!(

@@ -53,7 +53,7 @@ fn edited_after_write() -> Snapshot {
 }
 
 /// R1: the Secret lacks a key the SPC now makes: the Sync link is broken by KVC805 naming
-/// the Secret and the missing key, with FACTS §4's fix (delete it, restart a mounting pod,
+/// the Secret and the missing key, with FACTS §4's fix (delete it, restart the pods that read it,
 /// or enable rotation); the reader's KVC905 follows it and does not blame the reader's key.
 #[test]
 fn a_secret_written_before_secret_objects_gained_a_key_is_stale_and_its_reader_follows() {
@@ -69,8 +69,9 @@ fn a_secret_written_before_secret_objects_gained_a_key_is_stale_and_its_reader_f
     assert!(
         f.fix
             .contains(&format!("kubectl delete secret {secret} -n {NS}"))
+            // Its env reader restarts with its owner (audit X3: every pod that read it).
             && f.fix
-                .contains(&format!("kubectl delete pod {}", tk::pod_name(APP, 0)))
+                .contains(&format!("kubectl rollout restart deployment/{APP} -n {NS}"))
             && f.fix.contains("rotation"),
         "{}",
         f.fix

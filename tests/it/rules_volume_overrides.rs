@@ -5,7 +5,7 @@
 //! own value editing would change nothing.
 
 use kvchain::chain::testkit::{self as tk, APP};
-use kvchain::chain::{Chain, Finding, diagnose};
+use kvchain::chain::{Chain, Code, Finding, diagnose};
 use kvchain::snapshot::*;
 
 fn override_on_volumes(s: &mut Snapshot, key: &str, value: &str) {
@@ -93,24 +93,26 @@ fn without_an_override_the_spc_is_edited() {
     }
 }
 
-/// The volume's clientID is the one the mount uses: the sentence that weighs the two identities
-/// names the volume's, not "the SecretProviderClass's", which holds the other (audit H10).
+/// The volume's clientID is the one the mount uses: the finding about it names the volume's,
+/// not "the SecretProviderClass's", which holds the other (audit H10). With the service
+/// account and the SPC agreeing, that finding is the Identity link's alone (audit X4: one
+/// symptom, one cause; FACTS §5, §6).
 #[test]
 fn a_client_id_the_volume_sets_is_named_as_the_volumes() {
     let mut s = tk::healthy();
     let stray = "11111111-2222-4333-8444-555555555555";
     override_on_volumes(&mut s, "clientID", stray);
     let chains = diagnose(&s);
-    let weighed: Vec<_> = chains
+    let naming: Vec<_> = chains
         .iter()
         .flat_map(|c| c.findings())
-        .filter(|f| f.message.contains("is the one to change"))
+        .filter(|f| f.message.contains(stray))
         .collect();
-    assert!(!weighed.is_empty(), "{chains:#?}");
-    for f in weighed {
+    assert!(!naming.is_empty(), "{chains:#?}");
+    for f in naming {
+        assert_eq!(f.code, Code::KVC301, "{}", f.message);
         assert!(
-            f.message
-                .contains(&format!("while the pod volume's clientId {stray}"))
+            f.message.contains("volumeAttributes.clientID overrides")
                 && !f
                     .message
                     .contains(&format!("SecretProviderClass's clientId {stray}")),

@@ -77,10 +77,18 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     link.findings.push(cx.remedied(
         Code::KVC301,
         cx.spc_resource(),
-        format!(
-            "no managed identity visible to kvchain has clientId {client} (the identity SecretProviderClass {} authenticates as)",
-            cx.spc_name
-        ),
+        // The driver merges the pod volume's attributes over the SPC's (FACTS §5): an
+        // override is where the id comes from, and what the fix edits (audit X4, H10).
+        match cx.attributes.get("clientID") {
+            Some(_) => format!(
+                "no managed identity visible to kvchain has clientId {client} (the identity the mount of SecretProviderClass {} authenticates as: pod volume {}'s volumeAttributes.clientID overrides the SecretProviderClass's)",
+                cx.spc_name, cx.volume.name
+            ),
+            None => format!(
+                "no managed identity visible to kvchain has clientId {client} (the identity SecretProviderClass {} authenticates as)",
+                cx.spc_name
+            ),
+        },
         vec![format!("clientID: {client}"), format!("{} managed identities listed", cx.azure().identities.items.len())],
     ));
 }

@@ -29,6 +29,7 @@ pub(crate) mod pod;
 mod pod_now;
 pub(crate) mod provider;
 pub(crate) mod remedy;
+pub(crate) mod sa_injected;
 mod sa_multi;
 mod sa_template;
 pub(crate) mod service_account;

@@ -9,6 +9,7 @@ use crate::chain::context::Ctx;
 use crate::chain::model::{Fact, Finding, Link, Severity, Status, Text};
 use crate::snapshot::{EnvSourceObs, ServiceAccountObs, SourceKind, VolumeSourceObs};
 
+pub(crate) use super::sa_injected::{injected_client_id, injected_env, same};
 use super::sa_template::{CLIENT_ID, TENANT_ID as TENANT_ANNOTATION};
 pub(super) const USE_LABEL: &str = "azure.workload.identity/use";
 
@@ -128,6 +129,20 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 .map(String::as_str);
             let overridden =
                 cx.attributes.contains_key("clientID") && own.is_none_or(|o| !same(o, spc_client));
+            if overridden
+                && super::sa_injected::stray_override_judged(
+                    cx,
+                    link,
+                    a,
+                    own,
+                    spc_client,
+                    &principal_of,
+                )
+            {
+                super::injected_tenant::check(cx, link, sa, spc_client);
+                label_and_injection(cx, link, sa);
+                return;
+            }
             let uses = if overridden {
                 format!(
                     "pod volume {} overrides SecretProviderClass {}'s clientID{} with volumeAttributes.clientID {spc_client}",
@@ -152,9 +167,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                     cx.owner_resource()
                 ),
                 // Injected at creation only (FACTS §6): running pods keep what they were given.
-                None if injected_client_id(cx.pod).is_some_and(|v| same(v, spc_client)) => format!(
-                    "service account {sa_name} says client-id {a} but {uses}: running pods still hold {spc_client} (injected when they were created); pods created from now on get {a}, and their app and the mount will authenticate as different identities"
-                ),
+                // Said of the account's pods, not of this chain's one: every chain of the
+                // account says the same (audit X5).
+                None if !cx.template => super::sa_injected::held(cx, sa_name, a, &uses, spc_client),
                 None => format!(
                     "service account {sa_name} says client-id {a} but {uses}: the mount and the app authenticate as different identities"
                 ),
@@ -281,25 +296,6 @@ pub(super) fn workload_identity(cx: &Ctx) -> bool {
         p.client_id.is_some()
             && !super::pod::truthy(&p.use_vm_managed_identity)
             && !super::pod::truthy(&p.use_pod_identity)
-    })
-}
-
-pub(super) fn same(a: &str, b: &str) -> bool {
-    a.trim().eq_ignore_ascii_case(b.trim())
-}
-
-/// The AZURE_CLIENT_ID a pod's containers hold (injected by the webhook, or set in the spec).
-pub(super) fn injected_client_id(pod: &crate::snapshot::PodObs) -> Option<&str> {
-    injected_env(pod, "AZURE_CLIENT_ID")
-}
-
-/// A literal env var of the pod's containers (what the webhook injects, or the spec sets).
-pub(super) fn injected_env<'p>(pod: &'p crate::snapshot::PodObs, name: &str) -> Option<&'p str> {
-    pod.containers.iter().find_map(|c| {
-        c.env.iter().find_map(|e| match &e.source {
-            EnvSourceObs::Literal { value: Some(v) } if e.name == name => Some(v.as_str()),
-            _ => None,
-        })
     })
 }
 

@@ -478,6 +478,21 @@ pub fn add_app(s: &mut Snapshot, ns: &str, app: &str, pods: usize) {
 
 /// Deployment `name` in `NS` with one replica, and its ReplicaSet `rs` (uids `uid-deploy-NAME`
 /// and `uid-rs-NAME`): the owners a reader pod of a test names.
+/// Every pod of namespace `ns` created while its service account said client-id `id`: the
+/// AZURE_CLIENT_ID the webhook injected is `id` (FACTS §6: at creation only).
+pub fn created_with_client_id(s: &mut Snapshot, ns: &str, id: &str) {
+    let pods = s.pods.items.iter_mut().filter(|p| p.namespace == ns);
+    for e in pods
+        .flat_map(|p| p.containers.iter_mut())
+        .flat_map(|c| c.env.iter_mut())
+        .filter(|e| e.name == "AZURE_CLIENT_ID")
+    {
+        e.source = EnvSourceObs::Literal {
+            value: Some(id.into()),
+        };
+    }
+}
+
 pub fn deployment_with_replica_set(s: &mut Snapshot, name: &str, rs: &str) {
     s.workloads.items.push(WorkloadObs {
         kind: "ReplicaSet".into(),

@@ -45,6 +45,12 @@ pub fn scenario(pods: usize, planted_faults: bool) -> Result<Scenario, String> {
         cluster: ClusterSpec {
             oidc_issuer_url: ISSUER.into(),
             tenant_id: TENANT.into(),
+            // Rotation on, as the generated fleet always ran (the lab's default is off,
+            // FACTS §4).
+            csi_driver: super::scenario::CsiDriverSpec {
+                enable_secret_rotation: true,
+                ..Default::default()
+            },
             ..ClusterSpec::default()
         },
         ..Scenario::default()

@@ -1,6 +1,7 @@
 //! Consumers link: who reads the synced Secret and whether they see current values. Env vars
 //! are a start-time snapshot (FACTS §4): a rotated Secret needs a restart (Reloader, §10).
 
+mod env_readers;
 pub(crate) mod keys;
 pub(crate) mod offline;
 use crate::reloader;
@@ -41,6 +42,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
     let parked = crate::chain::orphans::is_parked(cx.pod, cx.workload_object);
     // Readers asking for keys the Secret lacks, told per owner and Secret after the loop.
     let mut asks = Vec::new();
+    // Other workloads' pods reading a synced Secret through env, with the Secret: their env
+    // is a start-time snapshot too (FACTS §4), restarted or not by their own owner (audit X2).
+    let mut other_env: Vec<(&PodObs, &str)> = Vec::new();
     for (i, so) in spc.secret_objects.iter().enumerate() {
         let Some((list, unmounted)) = cx.consumers_of(i) else {
             continue;
@@ -95,6 +99,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
                         stuck,
                     );
                     stale::check(cx, link, i, &so.secret_name, c.pod, &c.how);
+                    if super::sync::is_env(&c.how) && !c.pod.deleting {
+                        other_env.push((c.pod, &so.secret_name));
+                    }
                 }
             }
         }
@@ -108,6 +115,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
     if !env_secrets.is_empty() && !cx.pod.deleting {
         reloader(cx, link, &env_secrets, &mut restart_unknown);
     }
+    env_readers::other_readers(cx, link, &other_env, &mut restart_unknown);
     // An Ingress serving a Secret the driver has not built has no certificate either.
     blocked |= secrets_known
         && !cx.template
@@ -121,6 +129,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
     super::note(cx, link, || {
         Fact::new("consumers in this pod", total.to_string())
     });
+    if env_readers::env_stale_against_mount(cx, link, &env_secrets) {
+        return;
+    }
     if blocked && link.findings.is_empty() {
         set(link, Status::Pending, "blocked: Sync");
         return;

@@ -220,12 +220,23 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             ),
             // The webhook mutates pods on CREATE only (FACTS §6): running pods keep what
             // they were given until they are replaced.
-            format!(
-                "kubectl annotate serviceaccount {} -n {ns} azure.workload.identity/client-id={} --overwrite && {}",
-                cx.pod.service_account,
-                client_id(cx),
-                restart_sa_runners(cx)
-            ),
+            {
+                let annotate = format!(
+                    "kubectl annotate serviceaccount {} -n {ns} azure.workload.identity/client-id={} --overwrite",
+                    cx.pod.service_account,
+                    client_id(cx)
+                );
+                // KVC204: only the pods that do not hold the id restart (audit X5); KVC203's
+                // had none injected.
+                let restart = match code {
+                    KVC204 => super::restart::restart_sa_pods_not_holding(cx, &client_id(cx)),
+                    _ => restart_sa_runners(cx),
+                };
+                match restart.strip_prefix("# ") {
+                    Some(note) => format!("{annotate}  # {note}"),
+                    None => format!("{annotate} && {restart}"),
+                }
+            },
         ),
         KVC301 => (
             // A service principal is an app registration, which `az identity list` (managed
@@ -435,7 +446,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                     .csi_driver
                     .known()
                     .is_some_and(|csi| csi.rotation_enabled.known() == Some(&false));
-                let mut fix = remount(cx);
+                let mut fix = super::remount::remount_readers(cx);
                 if rotation_off {
                     fix.push_str("; or enable secret rotation (KVC702), after which the driver updates it at its next poll");
                 }

@@ -50,3 +50,58 @@ pub(super) fn remount(cx: &Ctx) -> String {
         cx.pod.name
     )
 }
+
+/// KVC805's remount: the SPC's synced Secrets deleted, then every pod that read them through
+/// env at start restarted, not one pod (audit X3). Env is a start-time snapshot, and a restart
+/// alone does not refresh an existing Secret (FACTS §4, §11): each reader of the old Secret
+/// keeps its value until it restarts after the Secret is made again. The readers' owners are
+/// restarted as their restart plan says (`kubectl rollout restart` of a Deployment), each once;
+/// with no env reader, the one pod's remount of [`remount`].
+pub(super) fn remount_readers(cx: &Ctx) -> String {
+    let Some(spc) = cx.spc else {
+        return remount(cx);
+    };
+    let mut restarts: Vec<String> = Vec::new();
+    for i in 0..spc.secret_objects.len() {
+        let Some((list, _)) = cx.consumers_of(i) else {
+            continue;
+        };
+        for c in list
+            .iter()
+            .filter(|c| crate::chain::rules::sync::is_env(&c.how))
+        {
+            let r = super::restart::restart_pod(cx, c.pod);
+            if !restarts.contains(&r) {
+                restarts.push(r);
+            }
+        }
+    }
+    if restarts.is_empty() {
+        return remount(cx);
+    }
+    let secrets: Vec<&str> = (spc.secret_objects.iter())
+        .map(|so| so.secret_name.as_str())
+        .collect();
+    // A restart command may end in a comment: each goes on after the previous one's `&&`
+    // only when it has none.
+    let mut fix = format!(
+        "kubectl delete secret {} -n {} --ignore-not-found",
+        secrets.join(" "),
+        cx.ns()
+    );
+    let mut notes: Vec<String> = Vec::new();
+    for r in restarts {
+        let (cmd, note) = match r.split_once("  # ") {
+            Some((c, n)) => (c.to_string(), Some(n.to_string())),
+            None => (r, None),
+        };
+        fix.push_str(" && ");
+        fix.push_str(&cmd);
+        notes.extend(note);
+    }
+    notes.insert(
+        0,
+        "every pod that read the old Secret through env restarts: the new mounts fetch the latest versions, the driver creates the Secret again from them (it never rewrites an existing one at mount), and env is read at container start".to_string(),
+    );
+    format!("{fix}  # {}", notes.join("; "))
+}

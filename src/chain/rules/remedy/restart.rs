@@ -229,13 +229,8 @@ fn paused_template_restart(ns: &str, name: &str, template: &PodObs) -> String {
 pub(crate) fn restart_sa_runners(cx: &Ctx) -> String {
     let ns = cx.ns();
     let runners = cx.ix.runners_of(ns, &cx.pod.service_account);
-    let labelled = |p: &&PodObs| {
-        p.labels
-            .get("azure.workload.identity/use")
-            .is_some_and(|v| v == "true")
-    };
     let mut commands: Vec<String> = Vec::new();
-    for p in runners.into_iter().filter(labelled) {
+    for p in runners.into_iter().filter(|p| labelled(p)) {
         let c = restart_of(cx, ns, p, cx.ix.workload_of(p));
         if !commands.contains(&c) {
             commands.push(c);
@@ -245,12 +240,64 @@ pub(crate) fn restart_sa_runners(cx: &Ctx) -> String {
     if !commands.contains(&own) {
         commands.push(own);
     }
-    // In name order: the same fix whichever chain (and pod order) it is built from.
+    joined(commands)
+}
+
+/// Whether the webhook mutates `pod` (FACTS §6: the pod's `azure.workload.identity/use` label).
+fn labelled(pod: &PodObs) -> bool {
+    (pod.labels.get("azure.workload.identity/use")).is_some_and(|v| v == "true")
+}
+
+/// In name order (the same fix whichever chain, and pod order, it is built from), a command's
+/// trailing comment last so it swallows none after it; a restart that is only a comment (a
+/// mirror pod) runs nothing: all of it is a note.
+fn joined(mut commands: Vec<String>) -> String {
     commands.sort_unstable();
-    // A command's trailing comment would swallow the ones after it: the comments go last.
-    // A restart that is only a comment (a mirror pod) runs nothing: all of it is a note.
     let parts: Vec<&str> = commands.iter().map(String::as_str).collect();
     super::in_turn(&parts)
+}
+
+/// The running pods of the chain's service account, labelled for the webhook, that do not hold
+/// AZURE_CLIENT_ID `id` (another id, or none seen): once the annotation says `id`, only they
+/// need the restart, the webhook injecting at creation only (FACTS §6; audit X5). In name order.
+pub(crate) fn sa_pods_not_holding<'a>(cx: &Ctx<'a>, id: &str) -> Vec<&'a PodObs> {
+    let ns = cx.ns();
+    let sa = cx.pod.service_account.as_str();
+    let mut pods: Vec<&PodObs> = (cx.snap().pods.items.iter())
+        .filter(|p| p.namespace == ns && p.service_account == sa && p.template_of.is_none())
+        .filter(|p| !p.retired() && labelled(p))
+        .filter(|p| {
+            crate::chain::rules::service_account::injected_client_id(p)
+                .is_none_or(|v| !v.trim().eq_ignore_ascii_case(id.trim()))
+        })
+        .collect();
+    pods.sort_by(|a, b| a.name.cmp(&b.name));
+    pods
+}
+
+/// After the service account's annotation is set to `id`: the restart of the workloads whose
+/// running pods do not hold it ([`sa_pods_not_holding`]), or, when every running pod holds it,
+/// a note that none is needed. A template (manifests) names no running pod: every workload of
+/// the account restarts ([`restart_sa_runners`]).
+pub(crate) fn restart_sa_pods_not_holding(cx: &Ctx, id: &str) -> String {
+    if cx.template {
+        return restart_sa_runners(cx);
+    }
+    let ns = cx.ns();
+    let mut commands: Vec<String> = Vec::new();
+    for p in sa_pods_not_holding(cx, id) {
+        let c = restart_of(cx, ns, p, cx.ix.workload_of(p));
+        if !commands.contains(&c) {
+            commands.push(c);
+        }
+    }
+    if commands.is_empty() {
+        return format!(
+            "# no restart needed: the running pods of service account {} already hold AZURE_CLIENT_ID {id} (the webhook injects at pod creation only)",
+            cx.pod.service_account
+        );
+    }
+    joined(commands)
 }
 
 /// The restart of running pod `pod` (a consumer of the chain's Secret need not be the chain's

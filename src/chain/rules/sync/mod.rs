@@ -408,7 +408,7 @@ pub(crate) fn unmounted_objects(cx: &Ctx) -> Option<String> {
 }
 
 /// Keys whose value differs from the fingerprint of the mounted file that makes it.
-fn values_differ(
+pub(crate) fn values_differ(
     so: &SecretObjectSpec,
     secret: &crate::snapshot::SecretObs,
     status: &crate::snapshot::SpcPodStatusObs,

@@ -121,8 +121,9 @@ impl Default for ClusterSpec {
 pub struct CsiDriverSpec {
     #[serde(default = "yes")]
     pub installed: bool,
-    /// `--enable-secret-rotation`.
-    #[serde(default = "yes")]
+    /// `--enable-secret-rotation`: off unless set, as the driver's flag and the AKS add-on
+    /// default to (FACTS §4; audit X6).
+    #[serde(default)]
     pub enable_secret_rotation: bool,
     /// `--rotation-poll-interval`.
     #[serde(default = "default_poll", with = "humantime_field")]
@@ -149,7 +150,7 @@ impl Default for CsiDriverSpec {
     fn default() -> Self {
         CsiDriverSpec {
             installed: true,
-            enable_secret_rotation: true,
+            enable_secret_rotation: false,
             rotation_poll_interval: default_poll(),
             sync_secret: true,
             token_audiences: default_audiences(),
