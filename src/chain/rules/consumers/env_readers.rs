@@ -74,7 +74,7 @@ pub(super) fn other_readers<'c>(
             }
         }
         let before = link.facts.len();
-        super::reloader(&sub, link, &secrets, unread);
+        super::restarts::reloader(&sub, link, &secrets, unread);
         // Its facts ("restart on rotation") would read as the mounting pod's: not kept.
         link.facts.truncate(before);
         done.push(who);

@@ -1,0 +1,491 @@
+//! Whether something restarts the pods that read a synced Secret through env when it changes
+//! (KVC902): Stakater Reloader's annotations as Reloader reads them ([`crate::reloader`]), the
+//! kinds it restarts, what makes it skip a Secret, and what holds its change back from the
+//! pods (a paused Deployment, an OnDelete owner, a StatefulSet partition).
+
+use super::*;
+
+/// The kinds Stakater Reloader restarts (FACTS §10; its docs: Deployments, DaemonSets,
+/// StatefulSets, Argo Rollouts with `--is-Argo-Rollouts=true`, OpenShift DeploymentConfigs,
+/// CronJobs). Jobs are read once per run and said apart. Any other owner — a ReplicaSet with
+/// no Deployment above it, an operator's resource, a static pod's Node — is never restarted
+/// by it, whatever it is annotated with.
+pub(crate) fn reloader_watches(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Deployment" | "DaemonSet" | "StatefulSet" | "Rollout" | "DeploymentConfig" | "CronJob"
+    )
+}
+
+/// Whether a workload with annotations `own` and pod-template annotations `template` is
+/// restarted by Stakater Reloader when synced Secret `secret` changes ([`reloader::restart`],
+/// as Reloader's ShouldReload decides: the template's annotations when the workload has none
+/// of its own, `reload` entries as anchored regexes).
+///
+/// Reloader's SecretProviderClass annotations are not counted: they act only when Reloader
+/// runs with `--enable-csi-integration=true`, which is off by default (FACTS §10), and
+/// kvchain does not see Reloader's flags. A workload relying on them alone gets KVC902
+/// saying so ([`csi_annotation`]).
+pub(crate) fn reloader_restarts(
+    own: &std::collections::BTreeMap<String, String>,
+    template: &std::collections::BTreeMap<String, String>,
+    resource: &std::collections::BTreeMap<String, String>,
+    secret: &str,
+) -> bool {
+    reloader::restart(own, template, resource, secret).is_some()
+}
+
+/// The annotations Reloader reads on synced Secret `secret` (FACTS §10): the observed
+/// Secret's (`found`); when it is not observed, those the secretObjects entry of an SPC of its
+/// namespace (`spcs`) gives it when the driver creates it (FACTS §2).
+pub(crate) fn secret_annotations<'s>(
+    found: Option<&'s crate::snapshot::SecretObs>,
+    mut spcs: impl Iterator<Item = &'s crate::snapshot::SpcObs>,
+    secret: &str,
+) -> &'s std::collections::BTreeMap<String, String> {
+    static NONE: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    match found {
+        Some(s) => &s.annotations,
+        None => spcs
+            .find_map(|spc| spc.secret_objects.iter().find(|o| o.secret_name == secret))
+            .map_or(&NONE, |o| &o.annotations),
+    }
+}
+
+/// [`secret_annotations`] of the chain's namespace.
+pub(crate) fn chain_secret_annotations<'a>(
+    cx: &Ctx<'a>,
+    secret: &str,
+) -> &'a std::collections::BTreeMap<String, String> {
+    let ns = cx.ns();
+    secret_annotations(
+        cx.ix.secrets.get(&(ns, secret)).copied(),
+        cx.ix.spcs_in(ns),
+        secret,
+    )
+}
+
+/// The Reloader annotation of `ann` that asks for a restart when SecretProviderClass `spc`
+/// changes, if any: it needs Reloader's CSI integration (off by default, FACTS §10).
+fn csi_annotation<'a>(
+    ann: &'a std::collections::BTreeMap<String, String>,
+    spc: &str,
+) -> Option<&'a str> {
+    let reload = "secretproviderclass.reloader.stakater.com/reload";
+    let auto = "secretproviderclass.reloader.stakater.com/auto";
+    if ann
+        .get(reload)
+        .is_some_and(|v| v.split(',').any(|s| s.trim() == spc))
+    {
+        Some(reload)
+    } else if ann.get(auto).is_some_and(|v| v == "true") {
+        Some(auto)
+    } else {
+        None
+    }
+}
+
+/// KVC902: env consumption with nothing that restarts the pods when a Secret rotates: one
+/// finding for the pod, naming every synced Secret it reads through env that way.
+pub(super) fn reloader<'c>(
+    cx: &Ctx<'c>,
+    link: &mut Link,
+    secrets: &[&str],
+    unread: &mut Option<(String, &'c str)>,
+) {
+    // Reloader rolls Deployments, DaemonSets and StatefulSets (FACTS §10). A CronJob's runs
+    // each start a fresh pod that reads the current Secret: nothing to restart. A Job's run
+    // reads it once, at start, and nothing (Reloader included) restarts it in place: said as
+    // info, with no annotation that would only silence this.
+    match cx.workload {
+        Some(("CronJob", _)) => {
+            super::super::note(cx, link, || {
+                Fact::new(
+                    "restart on rotation",
+                    "each CronJob run reads the Secret at start",
+                )
+            });
+            return;
+        }
+        Some(("Job", _)) => {
+            let who = cx.owner_resource();
+            let mut f = cx.remedied(
+                Code::KVC902,
+                who.clone(),
+                format!(
+                    "{who} reads synced Secret {} through env once, at container start: Reloader restarts Deployments, DaemonSets and StatefulSets, not Jobs, so a run keeps the value it started with and the next run reads the current one",
+                    secrets.join(", ")
+                ),
+                vec![format!("owner: {who}")],
+            );
+            f.severity = crate::chain::model::Severity::Info;
+            link.findings.push(f);
+            return;
+        }
+        _ => {}
+    }
+    if cx.workload.is_none() && !cx.template {
+        // Reloader restarts a workload by changing its pod template (FACTS §10): a pod that
+        // nothing owns has none, whatever annotations it carries.
+        link.findings.push(cx.remedied(
+            Code::KVC902,
+            cx.owner_resource(),
+            format!(
+                "{} reads synced Secret {} through env but nothing restarts a pod without an owner when the Secret rotates (Reloader restarts workloads): env keeps the value from container start",
+                cx.owner_resource(),
+                secrets.join(", ")
+            ),
+            vec!["ownerReferences: none".to_string()],
+        ));
+        return;
+    }
+    if let Some((kind, _)) = cx.workload
+        && !reloader_watches(kind)
+    {
+        let who = cx.owner_resource();
+        link.findings.push(cx.remedied(
+            Code::KVC902,
+            who.clone(),
+            format!(
+                "{who} reads synced Secret {} through env but nothing restarts its pods when the Secret rotates: Stakater Reloader restarts Deployments, DaemonSets, StatefulSets, Argo Rollouts and CronJobs, not a {kind}, so no annotation helps: env keeps the value from container start",
+                secrets.join(", ")
+            ),
+            vec![format!("owner: {who}")],
+        ));
+        return;
+    }
+    let no_template = std::collections::BTreeMap::new();
+    let anns = match &cx.workload {
+        Some(_) => cx
+            .workload_object
+            .map(|w| (&w.annotations, &*w.template_annotations)),
+        None => Some((&cx.pod.annotations, &no_template)),
+    };
+    let Some((ann, template)) = anns else {
+        // The workload object is not observed: its annotations are unknown. Unread workloads
+        // (a 403) leave the Reloader check undone: the link is unknown, not ok (KVC902 may
+        // well hold); read but absent (deleted under a running pod) is only said.
+        match cx.snap().workloads.unknown_in(cx.ns()) {
+            Some(reason) => {
+                *unread = Some((
+                    format!(
+                        "whether anything restarts {} when the Secret rotates (its Reloader annotation, KVC902)",
+                        cx.owner_resource()
+                    ),
+                    reason,
+                ));
+            }
+            None => link.facts.push(Fact::new(
+                "restart on rotation",
+                "unknown (workload not observed)",
+            )),
+        }
+        return;
+    };
+    let missed: Vec<&str> = secrets
+        .iter()
+        .copied()
+        .filter(|s| !reloader_restarts(ann, template, chain_secret_annotations(cx, s), s))
+        .collect();
+    if missed.is_empty() {
+        reloaded(cx, link, secrets, ann);
+        return;
+    }
+    // Reloader reads the template's annotations when the workload has none of its own.
+    let read = reloader::read(ann, template);
+    let from_template = !std::ptr::eq(read, &**ann);
+    // A Reloader annotation that names other Secrets is there, and restarts for those only:
+    // the fix adds these to its list.
+    let named = read.get(reloader::RELOAD);
+    // Skipped by Reloader before it reads any reload annotation (FACTS §10): the fix removes
+    // what skips it; adding an annotation would change nothing.
+    let skips = skipping(cx, ann, template, &missed);
+    let skipped_why = (!skips.reasons.is_empty()).then(|| skips.reasons.join("; "));
+    let why = match (named, csi_annotation(ann, cx.spc_name)) {
+        _ if let Some(why) = &skipped_why => why.clone(),
+        (Some(named), _) => {
+            format!("its Reloader annotation reload: {named:?} names other Secrets")
+        }
+        (None, Some(csi)) => format!(
+            "its annotation {csi} acts only when Reloader runs with --enable-csi-integration=true, off by default, and then on SecretProviderClass pod status changes, which need rotation on"
+        ),
+        (None, None) if reloader::searches(read) => format!(
+            "its annotation {}: \"true\" restarts it only for Secrets annotated {}: \"true\", which {} {} not",
+            reloader::SEARCH,
+            reloader::MATCH,
+            missed.join(", "),
+            if missed.len() == 1 { "is" } else { "are" }
+        ),
+        (None, None) => "no Reloader annotation".to_string(),
+    };
+    let mut f = cx.remedied(
+        Code::KVC902,
+        cx.owner_resource(),
+        format!(
+            "{} reads synced Secret {} through env but nothing restarts it when the Secret rotates ({why}): env keeps the value from container start",
+            cx.owner_resource(),
+            missed.join(", ")
+        ),
+        vec![if from_template {
+            format!(
+                "annotations: none of Reloader's; pod template annotations: {:?}",
+                template.keys().collect::<Vec<_>>()
+            )
+        } else {
+            format!("annotations: {:?}", ann.keys().collect::<Vec<_>>())
+        }],
+    );
+    if from_template {
+        f.confirm = format!(
+            "kubectl get {} -n {} -o jsonpath='{{.metadata.annotations}}{{\"\\n\"}}{{.spec.template.metadata.annotations}}'",
+            cx.owner_kubectl(),
+            cx.ns()
+        )
+        .into();
+    }
+    if skipped_why.is_some() {
+        let mut steps = skips.commands;
+        // Still nothing would restart it once the exclusion is gone: the annotation too.
+        if !skips.asked {
+            steps.push(f.fix.to_string());
+        }
+        f.fix = steps.join(" && ").into();
+    } else if named.is_none() && reloader::searches(read) {
+        // The workload searches: the Secrets need the tag, not the workload another
+        // annotation (FACTS §10). The SPC's secretObjects annotations write it whenever the
+        // driver creates the Secret (FACTS §2); the Secret already there gets it directly.
+        f.fix = match_commands(cx, &missed).join(" && ").into();
+    } else if let Some(named) = named {
+        let list = std::iter::once(named.trim())
+            .chain(missed.iter().copied())
+            .collect::<Vec<_>>()
+            .join(",");
+        // Quoted: an entry is a regex (`db.*`), which the shell would glob.
+        let word = crate::chain::rules::remedy::sh_word(&format!("{}={list}", reloader::RELOAD))
+            .into_owned();
+        f.fix = f
+            .fix
+            .replace(
+                "reloader.stakater.com/auto=true",
+                &format!("{word} --overwrite"),
+            )
+            .into();
+    }
+    link.findings.push(f);
+}
+
+/// The commands that tag synced Secrets `missed` with Reloader's `match: "true"`: on each
+/// observed Secret, and in the secretObjects entry of the SPC that writes it.
+fn match_commands(cx: &Ctx, missed: &[&str]) -> Vec<String> {
+    use crate::chain::rules::remedy::sh_word;
+    let ns = cx.ns();
+    let mut out = Vec::new();
+    for s in missed.iter().copied() {
+        if cx.ix.secrets.contains_key(&(ns, s)) {
+            out.push(format!(
+                "kubectl annotate secret {} -n {ns} {}=true --overwrite",
+                sh_word(s),
+                reloader::MATCH
+            ));
+        }
+        let entry = cx.ix.spcs_in(ns).find_map(|spc| {
+            let i = spc.secret_objects.iter().position(|o| o.secret_name == s)?;
+            Some((spc, i))
+        });
+        if let Some((spc, i)) = entry {
+            // JSON patch `add` of a key needs its map; the snapshot keeps only Reloader's
+            // keys of it, so whether the map exists is not known: the key first, and the map
+            // only when that fails for want of one (nothing else is there to replace).
+            let patch = |op: String| {
+                format!(
+                    "kubectl patch secretproviderclass {} -n {ns} --type json -p '[{op}]'",
+                    sh_word(&spc.name)
+                )
+            };
+            let path = format!("/spec/secretObjects/{i}/annotations");
+            let key = patch(format!(
+                "{{\"op\":\"add\",\"path\":\"{path}/{}\",\"value\":\"true\"}}",
+                reloader::MATCH.replace('/', "~1")
+            ));
+            let map = patch(format!(
+                "{{\"op\":\"add\",\"path\":\"{path}\",\"value\":{{\"{}\":\"true\"}}}}",
+                reloader::MATCH
+            ));
+            out.push(format!("{{ {key} 2>/dev/null || {map}; }}"));
+        }
+    }
+    out
+}
+
+/// What makes Reloader skip the workload for Secrets `missed` ([`reloader::skipped`]), with
+/// the commands that undo it.
+struct Skips {
+    reasons: Vec<String>,
+    commands: Vec<String>,
+    /// The workload's reload annotations ask for every skipped Secret.
+    asked: bool,
+}
+
+fn skipping(
+    cx: &Ctx,
+    ann: &std::collections::BTreeMap<String, String>,
+    template: &std::collections::BTreeMap<String, String>,
+    missed: &[&str],
+) -> Skips {
+    use crate::chain::rules::remedy::sh_word;
+    let ns = cx.ns();
+    let mut out = Skips {
+        reasons: Vec::new(),
+        commands: Vec::new(),
+        asked: true,
+    };
+    let mut excluded = Vec::new();
+    for s in missed.iter().copied() {
+        let resource = chain_secret_annotations(cx, s);
+        let Some(skip) = reloader::skipped(ann, resource, s) else {
+            continue;
+        };
+        out.asked &= reloader::asked(ann, template, resource, s).is_some();
+        match skip {
+            reloader::Skip::Excluded => excluded.push(s),
+            reloader::Skip::Ignored => {
+                // The observed Secret's annotation, and the SPC's secretObjects entry that
+                // writes it again whenever the driver creates the Secret (FACTS §2).
+                let observed = cx.ix.secrets.contains_key(&(ns, s));
+                let from_spc = cx.ix.spcs_in(ns).find_map(|spc| {
+                    let i = spc.secret_objects.iter().position(|o| {
+                        o.secret_name == s && o.annotations.contains_key(reloader::IGNORE)
+                    })?;
+                    Some((spc.name.as_str(), i))
+                });
+                out.reasons.push(format!(
+                    "Reloader skips Secret {s}: it carries {}: \"true\"{}",
+                    reloader::IGNORE,
+                    match from_spc {
+                        Some((spc, _)) =>
+                            format!(", from SecretProviderClass {spc}'s secretObjects annotations"),
+                        None => String::new(),
+                    }
+                ));
+                if observed {
+                    out.commands.push(format!(
+                        "kubectl annotate secret {} -n {ns} {}-",
+                        sh_word(s),
+                        reloader::IGNORE
+                    ));
+                }
+                if let Some((spc, i)) = from_spc {
+                    out.commands.push(format!(
+                        "kubectl patch secretproviderclass {} -n {ns} --type json -p '[{{\"op\":\"remove\",\"path\":\"/spec/secretObjects/{i}/annotations/{}\"}}]'",
+                        sh_word(spc),
+                        reloader::IGNORE.replace('/', "~1")
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(list) = ann.get(reloader::EXCLUDE).filter(|_| !excluded.is_empty()) {
+        out.reasons.push(format!(
+            "its annotation {}: {list:?} excludes {}",
+            reloader::EXCLUDE,
+            excluded.join(", ")
+        ));
+        let rest: Vec<&str> = list
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty() && !excluded.contains(e))
+            .collect();
+        let change = if rest.is_empty() {
+            format!("{}-", reloader::EXCLUDE)
+        } else {
+            format!(
+                "{} --overwrite",
+                sh_word(&format!("{}={}", reloader::EXCLUDE, rest.join(",")))
+            )
+        };
+        out.commands.push(format!(
+            "kubectl annotate {} -n {ns} {change}",
+            cx.owner_kubectl()
+        ));
+    }
+    out
+}
+
+/// The owner's Reloader annotation restarts it when `secrets` rotate, by changing its pod
+/// template (FACTS §10); KVC902 when its controller holds that change back from the pods
+/// ([`remedy::reloader_held`]): a paused Deployment rolls out nothing until resumed, an
+/// OnDelete owner replaces no pod, a StatefulSet's partition none below it (this pod).
+fn reloaded(cx: &Ctx, link: &mut Link, secrets: &[&str], ann: &crate::snapshot::StrMap) {
+    use crate::chain::rules::remedy;
+    let held = match remedy::reloader_held_in(cx, cx.pod, cx.workload, ann) {
+        Some(remedy::Hold::Paused(name)) => Some((
+            format!(
+                "Deployment {name} is paused (spec.paused): that change rolls out nothing until it is resumed, so env keeps the value from container start"
+            ),
+            "spec.paused: true".to_string(),
+            remedy::resume_commands(cx, name),
+        )),
+        Some(remedy::Hold::OnDelete(kind, name)) => Some((
+            format!(
+                "{kind} {name} has updateStrategy OnDelete: that change replaces no pod, so env keeps the value from container start until the pod is deleted"
+            ),
+            "updateStrategy: OnDelete".to_string(),
+            remedy::on_delete_commands(cx, kind, name),
+        )),
+        Some(remedy::Hold::Partition {
+            name,
+            partition,
+            start,
+            ..
+        }) => {
+            // The partition counts replicas from ordinals.start (UpdateObs::updated_from).
+            let from = start.saturating_add(partition);
+            let (not, kept, seen) = match crate::action::restart::ordinal(name, &cx.pod.name) {
+                Some(i) if !cx.template => (
+                    format!("not pod {} (ordinal {i})", cx.pod.name),
+                    "env keeps the value from container start until the partition is lowered or the pod is deleted",
+                    format!("pod {}: ordinal {i}", cx.pod.name),
+                ),
+                _ => (
+                    format!("not its pods below ordinal {from}"),
+                    "their env keeps the value from container start until the partition is lowered or they are deleted",
+                    format!("template: ordinals from {start}"),
+                ),
+            };
+            let said = crate::action::restart::partition_said(partition, start);
+            let start_seen = match start {
+                0 => String::new(),
+                _ => format!(", ordinals.start: {start}"),
+            };
+            Some((
+                format!(
+                    "StatefulSet {name} has {said}: that change reaches only its pods with ordinal {from} or above, {not}, so {kept}"
+                ),
+                format!("rollingUpdate.partition: {partition}{start_seen} ({seen})"),
+                remedy::partition_commands(cx, name, partition, start),
+            ))
+        }
+        _ => None,
+    };
+    let Some((why, seen, (confirm, fix))) = held else {
+        super::super::note(cx, link, || {
+            Fact::new("restart on rotation", "Reloader annotation")
+        });
+        return;
+    };
+    let who = cx.owner_resource();
+    link.findings.push(cx.finding(
+        Code::KVC902,
+        who.clone(),
+        format!(
+            "{who} reads synced Secret {} through env, and its Reloader annotation restarts it by changing the pod template, but {why}",
+            secrets.join(", ")
+        ),
+        vec![
+            seen,
+            format!("annotations: {:?}", ann.keys().collect::<Vec<_>>()),
+        ],
+        confirm,
+        fix,
+    ));
+}
