@@ -86,6 +86,7 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         scan: scan.as_ref(),
         base: base.as_deref(),
         fail_on: args.fail_on,
+        spcs: &spcs,
     };
     let out = match args.output {
         // Streamed below: a 10k-pod report is megabytes, never held whole.
@@ -97,8 +98,11 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
                 Some(id) => vec![pick_or_say_unseen(&snapshot, &chains, id)?],
                 None => chains.iter().collect::<Vec<_>>(),
             };
+            // `--chain` draws that chain alone; else the SPCs no chain mounts are drawn too.
+            let lonely = if args.chain.is_some() { &[][..] } else { &spcs };
             Some(output::mermaid::render_with_gaps(
                 &drawn,
+                lonely,
                 &unseen(&snapshot, args.chain.as_ref().and(drawn.first().copied())),
                 &snapshot.source.unread,
             ))

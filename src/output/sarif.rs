@@ -30,7 +30,8 @@ const README: &str = "https://github.com/kvchain/kvchain#finding-codes";
 
 pub fn render(snapshot: &Snapshot, chains: &[Chain], cx: &Context) -> String {
     let rules: Vec<ReportingDescriptor> = Code::ALL.iter().map(|&c| rule(c)).collect();
-    let results: Vec<SarifResult> = findings_with_chain(chains)
+    // The findings of SecretProviderClasses no chain mounts too: they fail the run.
+    let results: Vec<SarifResult> = findings_with_chain(chains, cx.spcs)
         .into_iter()
         .map(|(f, c)| result(&f, c, cx))
         .collect();
@@ -126,16 +127,21 @@ fn rule(c: Code) -> ReportingDescriptor {
         .build()
 }
 
-fn result(f: &Finding, chain: &Chain, cx: &Context) -> SarifResult {
+/// One result; `chain` is `None` for a finding of a SecretProviderClass no chain mounts (no
+/// `chain` property then, `mountedByNoPod` instead).
+fn result(f: &Finding, chain: Option<&Chain>, cx: &Context) -> SarifResult {
     let text = format!("{} Fix: {}", f.message, f.fix);
     let mut props = BTreeMap::from([
         ("namespace".to_string(), json!(shown(&f.namespace))),
         ("resource".to_string(), json!(f.resource)),
-        ("chain".to_string(), json!(shown(&chain.id))),
         ("link".to_string(), json!(f.link.as_str())),
         ("confirm".to_string(), json!(f.confirm)),
         ("fix".to_string(), json!(f.fix)),
     ]);
+    match chain {
+        Some(c) => props.insert("chain".into(), json!(shown(&c.id))),
+        None => props.insert("mountedByNoPod".into(), json!(true)),
+    };
     if !f.evidence.is_empty() {
         props.insert("evidence".into(), json!(f.evidence));
     }
@@ -182,7 +188,7 @@ fn fingerprint(f: &Finding) -> String {
     hex::encode(&h.finalize()[..16])
 }
 
-fn location(f: &Finding, chain: &Chain, cx: &Context) -> Location {
+fn location(f: &Finding, chain: Option<&Chain>, cx: &Context) -> Location {
     let logical = LogicalLocation::builder()
         .fully_qualified_name(format!("{}/{}", shown(&f.namespace), f.resource))
         .name(f.resource.to_string())
@@ -208,9 +214,14 @@ fn location(f: &Finding, chain: &Chain, cx: &Context) -> Location {
 fn origin<'a>(
     scan: &'a crate::source::manifest_scan::Scan,
     f: &Finding,
-    chain: &Chain,
+    chain: Option<&Chain>,
 ) -> Option<&'a Origin> {
-    scan.origin_of(&f.namespace, &f.resource)
+    let found = scan.origin_of(&f.namespace, &f.resource);
+    let chain = match chain {
+        Some(c) => c,
+        None => return found,
+    };
+    found
         .or_else(|| {
             chain
                 .workload
