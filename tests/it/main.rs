@@ -211,6 +211,7 @@ mod rules_volume_overrides;
 mod rules_webhook_fixes;
 mod rules_wording;
 mod scaled_to_zero;
+mod serve_alert_codes;
 mod serve_exporter;
 mod snapshot_file;
 mod spc_props;
