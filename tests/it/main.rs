@@ -30,6 +30,7 @@ mod check_echoed_names;
 mod check_fix_notes;
 mod check_fix_shell_words;
 mod check_fleet;
+mod check_fleet_formats;
 mod check_lone_spc_ci;
 mod check_manifests;
 mod check_namespace_filter;
