@@ -85,7 +85,10 @@ pub fn hidden(
         .map(|m| &m.finding)
         .filter(|f| f.suppressed.is_none() && f.severity < min)
     {
+        // A finding blocked by a cause above is counted apart, whatever its severity
+        // (README "blocked by a cause above"), and decides no exit status.
         match f.severity {
+            _ if f.follows.is_some() => h.blocked += 1,
             Severity::Warning => h.warnings += 1,
             _ => h.info += 1,
         }

@@ -24,6 +24,7 @@ mod azure_tk_world;
 mod cause_kit;
 mod check_azure_item_gaps;
 mod check_blocked_counts;
+mod check_blocked_hidden;
 mod check_ci;
 mod check_classes;
 mod check_echoed_names;
