@@ -198,16 +198,28 @@ fn location(f: &Finding, chain: Option<&Chain>, cx: &Context) -> Location {
     if let Some(o) = cx.scan.and_then(|s| origin(s, f, chain)) {
         loc.physical_location = Some(
             PhysicalLocation::builder()
-                .artifact_location(
-                    ArtifactLocation::builder()
-                        .uri(uri(&o.file, cx.base))
-                        .build(),
-                )
+                .artifact_location(artifact(&o.file, cx.base))
                 .region(Region::builder().start_line(o.line as i64).build())
                 .build(),
         );
     }
     loc
+}
+
+/// Where a manifest was read from. Standard input has no URI (`uri` must be a valid URI
+/// reference, SARIF 2.1.0 §3.4.3 and the schema's `uri-reference`; `<stdin>` is none): it is
+/// described instead, the line still given (audit Y6).
+fn artifact(file: &Path, base: Option<&Path>) -> ArtifactLocation {
+    if file == Path::new(crate::source::manifests::files::STDIN) {
+        return ArtifactLocation::builder()
+            .description(
+                Message::builder()
+                    .text("standard input (check -f -)")
+                    .build(),
+            )
+            .build();
+    }
+    ArtifactLocation::builder().uri(uri(file, base)).build()
 }
 
 /// The object to change if the manifests define it, else the chain's workload, else its pod.
@@ -233,9 +245,23 @@ fn origin<'a>(
 }
 
 /// A relative, forward-slash URI when the file is under `base` (how code scanning matches
-/// files to the repository), else the path as given.
+/// files to the repository), else the path as given; percent-encoded (RFC 3986: a space,
+/// `#`, `%`, `?` or a non-ASCII letter in a name is no URI character), `:` too so a first
+/// segment never reads as a scheme.
 fn uri(file: &Path, base: Option<&Path>) -> String {
     let rel = base.and_then(|b| file.strip_prefix(b).ok()).unwrap_or(file);
     let s = rel.to_string_lossy().replace('\\', "/");
-    s.strip_prefix("./").map(str::to_string).unwrap_or(s)
+    let s = s.strip_prefix("./").unwrap_or(&s);
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => out.push(b as char),
+            b'-' | b'.' | b'_' | b'~' | b'/' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' => {
+                out.push(b as char)
+            }
+            b'*' | b'+' | b',' | b';' | b'=' | b'@' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }
