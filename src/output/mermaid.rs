@@ -69,7 +69,12 @@ pub fn render_with_gaps(
         if !codes.is_empty() {
             let _ = write!(label, "<br/><b>{}</b>", codes.join(", "));
         }
-        let _ = writeln!(s, "  spc{i}[\"{}\"]:::{}", escape(&label), v.status.as_str());
+        let _ = writeln!(
+            s,
+            "  spc{i}[\"{}\"]:::{}",
+            escape(&label),
+            v.status.as_str()
+        );
     }
     for (i, c) in chains.iter().enumerate() {
         let _ = writeln!(s, "  subgraph c{i}[\"{}\"]", escape_text(&title(c)));

@@ -36,7 +36,10 @@ fn n(s: &Value, key: &str) -> u64 {
 #[test]
 fn hiding_below_error_keeps_the_blocked_finding_counted_apart() {
     let all = summary(&[]);
-    assert!(n(&all, "blocked") >= 1, "the example has a blocked finding: {all}");
+    assert!(
+        n(&all, "blocked") >= 1,
+        "the example has a blocked finding: {all}"
+    );
     let shown = summary(&["--min-severity", "error"]);
     assert_eq!(n(&shown, "blocked"), n(&all, "blocked"), "{shown}");
     assert_eq!(n(&shown, "errors"), n(&all, "errors"), "{shown}");

@@ -11,7 +11,14 @@ async fn a_context_repeated_is_the_single_cluster_report_in_sarif() {
     let f = fleet().await;
     let (code, out, err) = check(
         &f,
-        &["--context", "healthy", "--context", "healthy", "-o", "sarif"],
+        &[
+            "--context",
+            "healthy",
+            "--context",
+            "healthy",
+            "-o",
+            "sarif",
+        ],
     )
     .await;
     assert_eq!(code, Some(0), "{out}\n{err}");
@@ -33,7 +40,13 @@ async fn all_contexts_over_one_context_is_the_single_cluster_report() {
     let path = dir.path().join("kubeconfig-one");
     std::fs::write(&path, one).unwrap();
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
-        .args(["check", "--no-azure", "--request-timeout", "5s", "--all-contexts"])
+        .args([
+            "check",
+            "--no-azure",
+            "--request-timeout",
+            "5s",
+            "--all-contexts",
+        ])
         .args(["-o", "junit", "--kubeconfig"])
         .arg(&path)
         .output()
@@ -42,7 +55,10 @@ async fn all_contexts_over_one_context_is_the_single_cluster_report() {
     let xml = String::from_utf8_lossy(&out.stdout);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{xml}\n{err}");
-    assert!(xml.contains("<testsuites") && xml.contains("<testcase"), "{xml}");
+    assert!(
+        xml.contains("<testsuites") && xml.contains("<testcase"),
+        "{xml}"
+    );
 }
 
 #[tokio::test]

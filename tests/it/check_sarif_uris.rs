@@ -34,9 +34,7 @@ fn is_uri_path(s: &str) -> bool {
     while i < b.len() {
         let c = b[i];
         if c == b'%' {
-            if i + 2 >= b.len()
-                || !(b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit())
-            {
+            if i + 2 >= b.len() || !(b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit()) {
                 return false;
             }
             i += 3;
@@ -71,7 +69,11 @@ fn artifacts(doc: &Value) -> Vec<Value> {
         .as_array()
         .unwrap()
         .iter()
-        .filter_map(|r| r["locations"][0]["physicalLocation"].get("artifactLocation").cloned())
+        .filter_map(|r| {
+            r["locations"][0]["physicalLocation"]
+                .get("artifactLocation")
+                .cloned()
+        })
         .collect()
 }
 
@@ -103,7 +105,10 @@ fn standard_input_is_described_not_named_by_an_invalid_uri() {
         if let Some(uri) = a["uri"].as_str() {
             assert!(is_uri_path(uri), "not a URI reference: {uri}");
         }
-        assert!(a.get("uri").is_some() || a.get("description").is_some(), "{a}");
+        assert!(
+            a.get("uri").is_some() || a.get("description").is_some(),
+            "{a}"
+        );
     }
 }
 

@@ -76,7 +76,9 @@ fn mounted_version_behind_the_vault_fires_with_rotation_off() {
     let body = scrape("rotation-disabled");
     let fired = firing(&expr("KvchainMountedVersionBehindVault"), &body);
     assert!(
-        fired.iter().any(|l| l.contains("workload=\"Deployment/checkout\"")),
+        fired
+            .iter()
+            .any(|l| l.contains("workload=\"Deployment/checkout\"")),
         "{fired:?}\n{body}"
     );
 }

@@ -49,6 +49,9 @@ fn a_frozen_snapshot_refuses_actions_at_the_key_and_has_nothing_to_refresh() {
     assert!(!s.contains("refresh requested"), "{s}");
     std::thread::sleep(Duration::from_millis(300));
     let logged = std::fs::read_to_string(&audit).unwrap_or_default();
-    assert!(logged.is_empty(), "nothing was done, nothing is logged: {logged}");
+    assert!(
+        logged.is_empty(),
+        "nothing was done, nothing is logged: {logged}"
+    );
     pty.send("q");
 }

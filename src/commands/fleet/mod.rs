@@ -57,8 +57,10 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     }
     // Refused before any cluster is read: README names the formats a fleet prints.
     if !matches!(args.output, OutputFormat::Text | OutputFormat::Json) {
-        let name = clap::ValueEnum::to_possible_value(&args.output)
-            .map_or_else(|| format!("{:?}", args.output), |v| v.get_name().to_string());
+        let name = clap::ValueEnum::to_possible_value(&args.output).map_or_else(
+            || format!("{:?}", args.output),
+            |v| v.get_name().to_string(),
+        );
         anyhow::bail!(
             "-o {name}: a check of several clusters ({} contexts) prints text or json; check one context at a time for -o {name}",
             contexts.len()
