@@ -22,6 +22,12 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     if super::fleet::wanted(args) {
         return super::fleet::run(args).await;
     }
+    single(args, &args.kube).await
+}
+
+/// One source: manifests, the lab, a snapshot file, or the cluster of `kube` (also a fleet
+/// check that names one distinct context: the plain single-cluster report, every format).
+pub async fn single(args: &CheckArgs, kube: &crate::cli::KubeArgs) -> anyhow::Result<ExitCode> {
     // Manifests are read once: the load and the origin scan share the texts.
     let inputs = (!args.files.is_empty())
         .then(|| source::manifests::files::read(&args.files))
@@ -34,7 +40,7 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         source::lab::run_check(scenario, args.run_for)?
     } else {
         let _purge = crate::PromptPurge::start();
-        source::live::snapshot_once(&args.kube, &args.azure).await?
+        source::live::snapshot_once(kube, &args.azure).await?
     };
     // Manifests: where each object is written (SARIF) and Namespace annotations (suppressions).
     let scan = inputs.as_ref().map(source::manifest_scan::scan);
@@ -86,6 +92,7 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         scan: scan.as_ref(),
         base: base.as_deref(),
         fail_on: args.fail_on,
+        spcs: &spcs,
     };
     let out = match args.output {
         // Streamed below: a 10k-pod report is megabytes, never held whole.
@@ -97,8 +104,11 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
                 Some(id) => vec![pick_or_say_unseen(&snapshot, &chains, id)?],
                 None => chains.iter().collect::<Vec<_>>(),
             };
+            // `--chain` draws that chain alone; else the SPCs no chain mounts are drawn too.
+            let lonely = if args.chain.is_some() { &[][..] } else { &spcs };
             Some(output::mermaid::render_with_gaps(
                 &drawn,
+                lonely,
                 &unseen(&snapshot, args.chain.as_ref().and(drawn.first().copied())),
                 &snapshot.source.unread,
             ))

@@ -21,7 +21,7 @@ use std::fmt::Write as _;
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::{Context, FailOn};
-use crate::chain::{Chain, Finding, Link, LinkKind, Status};
+use crate::chain::{Chain, Finding, Link, LinkKind, SpcVerdict, Status};
 use crate::shown::{shown, shown_string};
 use crate::snapshot::{Gap, Snapshot};
 
@@ -32,10 +32,7 @@ pub const HIDDEN_SUITE: &str = "kvchain: hidden";
 
 pub fn render(snapshot: &Snapshot, chains: &[Chain], cx: &Context) -> String {
     let mut report = Report::new(format!("kvchain {}", snapshot.source.kind.as_str()));
-    let mut suites: BTreeMap<&str, Vec<&Chain>> = BTreeMap::new();
-    for c in chains {
-        suites.entry(&c.namespace).or_default().push(c);
-    }
+    let mut suites: BTreeMap<&str, Vec<TestCase>> = BTreeMap::new();
     // Gaps first: the first thing a reader of the report sees is what it could not see.
     let gaps = snapshot.gaps();
     let mut unseen = TestSuite::new(GAP_SUITE);
@@ -61,11 +58,20 @@ pub fn render(snapshot: &Snapshot, chains: &[Chain], cx: &Context) -> String {
         suite.add_test_case(tc);
         report.add_test_suite(suite);
     }
-    for (ns, group) in suites {
+    for c in chains {
+        let case = case(c, cx.fail_on, &gaps);
+        suites.entry(&c.namespace).or_default().push(case);
+    }
+    // SecretProviderClasses no chain mounts fail like a chain: their findings decide the exit
+    // status, and a failed job with only passing cases shows nothing (audit Y1). One with
+    // nothing found adds no case: "mounted by no pod" may only mean the pods went unread.
+    for v in cx.spcs.iter().filter(|v| !v.findings.is_empty()) {
+        let case = spc_case(v, cx.fail_on);
+        suites.entry(&v.namespace).or_default().push(case);
+    }
+    for (ns, cases) in suites {
         let mut suite = TestSuite::new(shown(ns).as_ref());
-        for c in group {
-            suite.add_test_case(case(c, cx.fail_on, &gaps));
-        }
+        suite.add_test_cases(cases);
         report.add_test_suite(suite);
     }
     report
@@ -172,9 +178,7 @@ fn case(c: &Chain, fail_on: FailOn, gaps: &[Gap]) -> TestCase {
         shown(&c.pod),
         shown(display_spc(&c.spc))
     );
-    let (failing, other): (Vec<&Finding>, Vec<&Finding>) = c
-        .findings()
-        .partition(|f| f.suppressed.is_none() && fail_on.fails(f.severity));
+    let (failing, other) = partition(c.findings(), fail_on);
     let status = if failing.is_empty() && crate::chain::waits_unexplained(c) {
         // No verdict (check exits 3, UNDETERMINED): an error case, as an incomplete read is,
         // never a skip or a pass.
@@ -196,18 +200,7 @@ fn case(c: &Chain, fail_on: FailOn, gaps: &[Gap]) -> TestCase {
             None => TestCaseStatus::success(),
         }
     } else {
-        let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-        let codes: Vec<&str> = failing.iter().map(|f| f.code.as_str()).collect();
-        s.set_message(format!("{}: {}", codes.join(", "), failing[0].message));
-        s.set_type(failing[0].code.as_str());
-        s.set_description(
-            failing
-                .iter()
-                .map(|f| block(f))
-                .collect::<Vec<_>>()
-                .join("\n"),
-        );
-        s
+        failure(&failing)
     };
     let mut tc = TestCase::new(name, status);
     tc.set_classname(format!("{}.{}", shown(&c.namespace), owner));
@@ -235,6 +228,49 @@ fn case(c: &Chain, fail_on: FailOn, gaps: &[Gap]) -> TestCase {
     }
     tc.set_system_out(out);
     tc
+}
+
+/// A SecretProviderClass no chain mounts, checked on its own: fails as a chain does when an
+/// unsuppressed finding `--fail-on` counts is on it; its other findings are in `system-out`.
+fn spc_case(v: &SpcVerdict, fail_on: FailOn) -> TestCase {
+    let (failing, other) = partition(v.findings.iter(), fail_on);
+    let status = if failing.is_empty() {
+        TestCaseStatus::success()
+    } else {
+        failure(&failing)
+    };
+    let owner = format!("SecretProviderClass/{}", shown(&v.name));
+    let mut tc = TestCase::new(format!("{owner} (mounted by no pod)"), status);
+    tc.set_classname(format!("{}.{owner}", shown(&v.namespace)));
+    let out: String = other.iter().map(|f| block(f)).collect();
+    if !out.is_empty() {
+        tc.set_system_out(out);
+    }
+    tc
+}
+
+/// The findings that fail the case (unsuppressed, counted by `--fail-on`), and the others.
+fn partition<'a>(
+    findings: impl Iterator<Item = &'a Finding>,
+    fail_on: FailOn,
+) -> (Vec<&'a Finding>, Vec<&'a Finding>) {
+    findings.partition(|f| f.suppressed.is_none() && fail_on.fails(f.severity))
+}
+
+/// The failure of a case: the codes and the first message, one block per finding below.
+fn failure(failing: &[&Finding]) -> TestCaseStatus {
+    let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+    let codes: Vec<&str> = failing.iter().map(|f| f.code.as_str()).collect();
+    s.set_message(format!("{}: {}", codes.join(", "), failing[0].message));
+    s.set_type(failing[0].code.as_str());
+    s.set_description(
+        failing
+            .iter()
+            .map(|f| block(f))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    s
 }
 
 fn display_spc(spc: &str) -> &str {

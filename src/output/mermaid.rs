@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use crate::chain::{Chain, Status};
+use crate::chain::{Chain, SpcVerdict, Status};
 use crate::shown::shown;
 use crate::snapshot::Gap;
 
@@ -28,18 +28,53 @@ const GAP_CLASSES: &str = "\
   classDef unseen fill:#8250df,stroke:#6639ba,color:#ffffff,stroke-dasharray:6 3
 ";
 
+/// Why a flowchart has nothing to draw when nothing failed to be read either.
+pub const NO_CHAIN: &str = "No chain: no pod mounts a Secrets Store CSI volume";
+
 pub fn render(chains: &[&Chain]) -> String {
-    render_with_gaps(chains, &[], &[])
+    render_with_gaps(chains, &[], &[], &[])
 }
 
 /// [`render`] with a note naming `gaps` (kind, where, why) and the `unread` input documents
 /// above the chains: a picture of green chains must not hide that a document was left out.
-pub fn render_with_gaps(chains: &[&Chain], gaps: &[Gap], unread: &[String]) -> String {
+/// Each SecretProviderClass no chain mounts (`spcs`) is a node of its own with its codes: its
+/// findings fail the run as a chain's do (audit Y1). A picture with none of these says why.
+pub fn render_with_gaps(
+    chains: &[&Chain],
+    spcs: &[SpcVerdict],
+    gaps: &[Gap],
+    unread: &[String],
+) -> String {
     let mut s = String::from("flowchart LR\n");
     s.push_str(CLASSES);
     if !gaps.is_empty() || !unread.is_empty() {
         s.push_str(GAP_CLASSES);
         note(&mut s, gaps, unread);
+    } else if chains.is_empty() && spcs.is_empty() {
+        s.push_str(GAP_CLASSES);
+        let _ = writeln!(s, "  none[\"{NO_CHAIN}\"]:::unseen");
+    }
+    for (i, v) in spcs.iter().enumerate() {
+        let mut label = format!(
+            "{} SecretProviderClass {}/{} (mounted by no pod)",
+            v.status.symbol(),
+            escape_text(&shown(&v.namespace)),
+            escape_text(&shown(&v.name))
+        );
+        if let Some(vault) = &v.vault {
+            let _ = write!(label, "<br/>→ vault {}", escape_text(&shown(vault)));
+        }
+        let mut codes: Vec<&str> = v.findings.iter().map(|f| f.code.as_str()).collect();
+        codes.dedup();
+        if !codes.is_empty() {
+            let _ = write!(label, "<br/><b>{}</b>", codes.join(", "));
+        }
+        let _ = writeln!(
+            s,
+            "  spc{i}[\"{}\"]:::{}",
+            escape(&label),
+            v.status.as_str()
+        );
     }
     for (i, c) in chains.iter().enumerate() {
         let _ = writeln!(s, "  subgraph c{i}[\"{}\"]", escape_text(&title(c)));

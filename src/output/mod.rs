@@ -11,7 +11,7 @@ pub mod svg;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use crate::chain::{Chain, Finding, Severity};
+use crate::chain::{Chain, Finding, Severity, SpcVerdict};
 use crate::source::manifest_scan::Scan;
 
 /// When `check` exits 1.
@@ -85,7 +85,10 @@ pub fn hidden(
         .map(|m| &m.finding)
         .filter(|f| f.suppressed.is_none() && f.severity < min)
     {
+        // A finding blocked by a cause above is counted apart, whatever its severity
+        // (README "blocked by a cause above"), and decides no exit status.
         match f.severity {
+            _ if f.follows.is_some() => h.blocked += 1,
             Severity::Warning => h.warnings += 1,
             _ => h.info += 1,
         }
@@ -117,21 +120,24 @@ pub struct Context<'a> {
     /// Base directory SARIF URIs are made relative to (the working directory).
     pub base: Option<&'a std::path::Path>,
     pub fail_on: FailOn,
+    /// The SecretProviderClasses no chain mounts ([`crate::chain::unmounted_spcs`]), with
+    /// their own findings: they decide the exit status, so every format shows them (audit Y1).
+    pub spcs: &'a [SpcVerdict],
 }
 
-/// Every finding once (same code, resource and message as [`crate::report::findings`]), with
-/// the first chain it was found in, in report order (worst first).
-pub fn findings_with_chain(chains: &[Chain]) -> Vec<(Cow<'_, Finding>, &Chain)> {
+/// Every finding once (same code, resource and message as the text and JSON reports'
+/// `findings`), with the first chain it was found in (`None` for a finding of a
+/// SecretProviderClass no chain mounts), in report order (worst first).
+pub fn findings_with_chain<'a>(
+    chains: &'a [Chain],
+    spcs: &'a [SpcVerdict],
+) -> Vec<(Cow<'a, Finding>, Option<&'a Chain>)> {
     let by_id: HashMap<&str, &Chain> = chains.iter().map(|c| (c.id.as_str(), c)).collect();
-    crate::report::findings(chains)
+    crate::report::all_findings(chains, spcs)
         .into_iter()
-        .filter_map(|f| {
-            let chain = by_id.get(f.chain.as_str()).copied().or_else(|| {
-                chains
-                    .iter()
-                    .find(|c| c.findings().any(|g| g.key() == f.key()))
-            })?;
-            Some((f, chain))
+        .map(|m| {
+            let chain = m.chains.first().and_then(|id| by_id.get(id).copied());
+            (m.finding, chain)
         })
         .collect()
 }

@@ -30,7 +30,8 @@ const README: &str = "https://github.com/kvchain/kvchain#finding-codes";
 
 pub fn render(snapshot: &Snapshot, chains: &[Chain], cx: &Context) -> String {
     let rules: Vec<ReportingDescriptor> = Code::ALL.iter().map(|&c| rule(c)).collect();
-    let results: Vec<SarifResult> = findings_with_chain(chains)
+    // The findings of SecretProviderClasses no chain mounts too: they fail the run.
+    let results: Vec<SarifResult> = findings_with_chain(chains, cx.spcs)
         .into_iter()
         .map(|(f, c)| result(&f, c, cx))
         .collect();
@@ -126,16 +127,21 @@ fn rule(c: Code) -> ReportingDescriptor {
         .build()
 }
 
-fn result(f: &Finding, chain: &Chain, cx: &Context) -> SarifResult {
+/// One result; `chain` is `None` for a finding of a SecretProviderClass no chain mounts (no
+/// `chain` property then, `mountedByNoPod` instead).
+fn result(f: &Finding, chain: Option<&Chain>, cx: &Context) -> SarifResult {
     let text = format!("{} Fix: {}", f.message, f.fix);
     let mut props = BTreeMap::from([
         ("namespace".to_string(), json!(shown(&f.namespace))),
         ("resource".to_string(), json!(f.resource)),
-        ("chain".to_string(), json!(shown(&chain.id))),
         ("link".to_string(), json!(f.link.as_str())),
         ("confirm".to_string(), json!(f.confirm)),
         ("fix".to_string(), json!(f.fix)),
     ]);
+    match chain {
+        Some(c) => props.insert("chain".into(), json!(shown(&c.id))),
+        None => props.insert("mountedByNoPod".into(), json!(true)),
+    };
     if !f.evidence.is_empty() {
         props.insert("evidence".into(), json!(f.evidence));
     }
@@ -182,7 +188,7 @@ fn fingerprint(f: &Finding) -> String {
     hex::encode(&h.finalize()[..16])
 }
 
-fn location(f: &Finding, chain: &Chain, cx: &Context) -> Location {
+fn location(f: &Finding, chain: Option<&Chain>, cx: &Context) -> Location {
     let logical = LogicalLocation::builder()
         .fully_qualified_name(format!("{}/{}", shown(&f.namespace), f.resource))
         .name(f.resource.to_string())
@@ -192,11 +198,7 @@ fn location(f: &Finding, chain: &Chain, cx: &Context) -> Location {
     if let Some(o) = cx.scan.and_then(|s| origin(s, f, chain)) {
         loc.physical_location = Some(
             PhysicalLocation::builder()
-                .artifact_location(
-                    ArtifactLocation::builder()
-                        .uri(uri(&o.file, cx.base))
-                        .build(),
-                )
+                .artifact_location(artifact(&o.file, cx.base))
                 .region(Region::builder().start_line(o.line as i64).build())
                 .build(),
         );
@@ -204,13 +206,34 @@ fn location(f: &Finding, chain: &Chain, cx: &Context) -> Location {
     loc
 }
 
+/// Where a manifest was read from. Standard input has no URI (`uri` must be a valid URI
+/// reference, SARIF 2.1.0 §3.4.3 and the schema's `uri-reference`; `<stdin>` is none): it is
+/// described instead, the line still given (audit Y6).
+fn artifact(file: &Path, base: Option<&Path>) -> ArtifactLocation {
+    if file == Path::new(crate::source::manifests::files::STDIN) {
+        return ArtifactLocation::builder()
+            .description(
+                Message::builder()
+                    .text("standard input (check -f -)")
+                    .build(),
+            )
+            .build();
+    }
+    ArtifactLocation::builder().uri(uri(file, base)).build()
+}
+
 /// The object to change if the manifests define it, else the chain's workload, else its pod.
 fn origin<'a>(
     scan: &'a crate::source::manifest_scan::Scan,
     f: &Finding,
-    chain: &Chain,
+    chain: Option<&Chain>,
 ) -> Option<&'a Origin> {
-    scan.origin_of(&f.namespace, &f.resource)
+    let found = scan.origin_of(&f.namespace, &f.resource);
+    let chain = match chain {
+        Some(c) => c,
+        None => return found,
+    };
+    found
         .or_else(|| {
             chain
                 .workload
@@ -222,9 +245,23 @@ fn origin<'a>(
 }
 
 /// A relative, forward-slash URI when the file is under `base` (how code scanning matches
-/// files to the repository), else the path as given.
+/// files to the repository), else the path as given; percent-encoded (RFC 3986: a space,
+/// `#`, `%`, `?` or a non-ASCII letter in a name is no URI character), `:` too so a first
+/// segment never reads as a scheme.
 fn uri(file: &Path, base: Option<&Path>) -> String {
     let rel = base.and_then(|b| file.strip_prefix(b).ok()).unwrap_or(file);
     let s = rel.to_string_lossy().replace('\\', "/");
-    s.strip_prefix("./").map(str::to_string).unwrap_or(s)
+    let s = s.strip_prefix("./").unwrap_or(&s);
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => out.push(b as char),
+            b'-' | b'.' | b'_' | b'~' | b'/' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' => {
+                out.push(b as char)
+            }
+            b'*' | b'+' | b',' | b';' | b'=' | b'@' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }

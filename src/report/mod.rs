@@ -98,6 +98,8 @@ fn counts<C: Borrow<Chain>>(
         spcs: spcs.len(),
         unread: snapshot.source.unread.len(),
         hidden: snapshot.source.hidden.total(),
+        // Blocked findings are counted apart, hidden or not (audit Y4).
+        blocked: snapshot.source.hidden.blocked,
         unexplained: chains
             .iter()
             .filter(|c| crate::chain::waits_unexplained((*c).borrow()))

@@ -222,6 +222,9 @@ pub struct Hidden {
     pub below: String,
     pub warnings: usize,
     pub info: usize,
+    /// Hidden findings that only follow from an earlier link's cause ("blocked by …"): still
+    /// counted apart as blocked, never as a hidden warning or info (audit Y4).
+    pub blocked: usize,
     /// Hidden findings that `--fail-on` counts (the run fails on them).
     pub failing: usize,
 }

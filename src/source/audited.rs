@@ -83,6 +83,10 @@ impl Source for Audited {
         self.inner.info()
     }
 
+    fn frozen(&self) -> Option<String> {
+        self.inner.frozen()
+    }
+
     fn run(
         self: Box<Self>,
         events: mpsc::UnboundedSender<SourceEvent>,

@@ -12,19 +12,27 @@ use crate::snapshot::{Snapshot, SourceInfo};
 
 pub struct FrozenSource {
     snapshot: Arc<Snapshot>,
+    /// `frozen snapshot FILE`.
+    what: String,
     reason: String,
 }
 
 impl FrozenSource {
     pub fn new(snapshot: Snapshot, file: &str) -> Self {
+        let what = format!("frozen snapshot {file}");
         FrozenSource {
-            reason: format!("frozen snapshot {file}: nothing to act on, actions are disabled"),
+            reason: format!("{what}: nothing to act on, actions are disabled"),
+            what,
             snapshot: Arc::new(snapshot),
         }
     }
 }
 
 impl Source for FrozenSource {
+    fn frozen(&self) -> Option<String> {
+        Some(self.what.clone())
+    }
+
     fn info(&self) -> SourceInfo {
         let mut info = self.snapshot.source.clone();
         info.label = format!("{} (frozen snapshot)", info.label);

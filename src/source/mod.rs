@@ -180,6 +180,12 @@ pub struct FaultInfo {
 pub trait Source: Send + 'static {
     fn info(&self) -> SourceInfo;
 
+    /// Why nothing can be re-read or acted on (`frozen snapshot FILE`), for a source that
+    /// only replays what was recorded: the UI refuses those keys at once with it.
+    fn frozen(&self) -> Option<String> {
+        None
+    }
+
     /// Runs the source: sends events until `commands` is closed (the UI quit), then returns.
     fn run(
         self: Box<Self>,

@@ -114,6 +114,9 @@ pub struct App {
     pub started: Instant,
     /// Something changed since the last draw.
     pub dirty: bool,
+    /// A source that only replays a recording (`frozen snapshot FILE`): nothing to re-read,
+    /// and actions are refused at the key with this, before any confirmation (audit Y5).
+    pub frozen: Option<String>,
 }
 
 impl App {
@@ -168,6 +171,7 @@ impl App {
             fallback_open: false,
             started: Instant::now(),
             dirty: true,
+            frozen: None,
         };
         app.tree.cluster_label = app.cluster_label();
         app
@@ -194,6 +198,9 @@ impl App {
 
     /// Whether a key's action is available now (greyed in help and hints otherwise).
     pub fn enabled(&self, action: UiAction) -> bool {
+        if self.frozen.is_some() && Self::frozen_refuses(action) {
+            return false;
+        }
         if action.writes() && self.read_only() {
             return false;
         }
@@ -204,6 +211,12 @@ impl App {
             return false;
         }
         true
+    }
+
+    /// What a frozen snapshot cannot do (README "demo --snapshot"): write, exec, reveal, or
+    /// drive the lab.
+    pub fn frozen_refuses(action: UiAction) -> bool {
+        action.writes() || action.reveals() || action.lab_only() || action == UiAction::Verify
     }
 
     pub fn areas(&self) -> Areas {

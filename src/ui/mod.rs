@@ -80,6 +80,7 @@ pub async fn run_full(
     }
     let ignore = config.ignore.clone();
     let mut app = App::new(source.info(), config);
+    app.frozen = source.frozen();
     if let Some(why) = fallback {
         app.lab_fallback(why);
     }

@@ -46,13 +46,13 @@ users:
     path
 }
 
-struct Fleet {
+pub(crate) struct Fleet {
     _servers: (MockServer, MockServer),
     _dir: tempfile::TempDir,
-    kubeconfig: std::path::PathBuf,
+    pub(crate) kubeconfig: std::path::PathBuf,
 }
 
-async fn fleet() -> Fleet {
+pub(crate) async fn fleet() -> Fleet {
     let healthy = world();
     healthy.replace_silently(EVENTS, Vec::new());
     let broken = world();
@@ -69,7 +69,7 @@ async fn fleet() -> Fleet {
     }
 }
 
-async fn check(f: &Fleet, args: &[&str]) -> (Option<i32>, String, String) {
+pub(crate) async fn check(f: &Fleet, args: &[&str]) -> (Option<i32>, String, String) {
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
         .args(["check", "--no-azure", "--request-timeout", "5s"])
         .args(args)

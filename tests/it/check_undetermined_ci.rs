@@ -24,6 +24,7 @@ fn cx() -> Context<'static> {
         scan: None,
         base: None,
         fail_on: FailOn::Error,
+        ..Context::default()
     }
 }
 

@@ -106,6 +106,7 @@ fn a_check_left_undone_by_a_failed_read_is_not_verified_in_every_count() {
                 scan: None,
                 base: None,
                 fail_on: kvchain::output::FailOn::Error,
+                ..Default::default()
             },
         );
         assert!(

@@ -11,7 +11,7 @@ use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 const ROWS: u16 = 30;
 const COLS: u16 = 110;
 
-struct Pty {
+pub(crate) struct Pty {
     parser: Arc<Mutex<vt100::Parser>>,
     raw: Arc<Mutex<Vec<u8>>>,
     writer: Arc<Mutex<Box<dyn Write + Send>>>,
@@ -21,6 +21,11 @@ struct Pty {
 
 impl Pty {
     fn spawn(args: &[&str]) -> Pty {
+        Self::spawn_env(args, &[])
+    }
+
+    /// [`Pty::spawn`] with `env` set for the child.
+    pub(crate) fn spawn_env(args: &[&str], env: &[(&str, &str)]) -> Pty {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -37,6 +42,9 @@ impl Pty {
         cmd.env("XDG_CONFIG_HOME", config.path());
         cmd.env("KUBECONFIG", config.path().join("no-kubeconfig"));
         cmd.env_remove("NO_COLOR");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         let child = pty.slave.spawn_command(cmd).expect("spawn kvchain");
         drop(pty.slave);
         let mut reader = pty.master.try_clone_reader().expect("reader");
@@ -75,11 +83,11 @@ impl Pty {
         }
     }
 
-    fn screen(&self) -> String {
+    pub(crate) fn screen(&self) -> String {
         self.parser.lock().unwrap().screen().contents()
     }
 
-    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+    pub(crate) fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let s = self.screen();
@@ -94,7 +102,7 @@ impl Pty {
         }
     }
 
-    fn send(&self, bytes: &str) {
+    pub(crate) fn send(&self, bytes: &str) {
         let mut w = self.writer.lock().unwrap();
         w.write_all(bytes.as_bytes()).unwrap();
         w.flush().unwrap();

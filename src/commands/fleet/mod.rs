@@ -50,6 +50,22 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             .cloned()
             .collect()
     };
+    // One distinct context (`--all-contexts` over a one-context kubeconfig, or a context
+    // repeated) is the plain single-cluster report, in every format (audit Y3).
+    if let [one] = contexts.as_slice() {
+        return super::check::single(args, &args.kube.for_context(one)).await;
+    }
+    // Refused before any cluster is read: README names the formats a fleet prints.
+    if !matches!(args.output, OutputFormat::Text | OutputFormat::Json) {
+        let name = clap::ValueEnum::to_possible_value(&args.output).map_or_else(
+            || format!("{:?}", args.output),
+            |v| v.get_name().to_string(),
+        );
+        anyhow::bail!(
+            "-o {name}: a check of several clusters ({} contexts) prints text or json; check one context at a time for -o {name}",
+            contexts.len()
+        );
+    }
     let read: Vec<Read> = futures::stream::iter(contexts)
         .map(|name| async move {
             let outcome = read_one(args, &name).await;
@@ -82,10 +98,7 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             s.push('\n');
             s
         }
-        OutputFormat::Text => text(&read, &merged, super::check::wants_color(args)),
-        other => anyhow::bail!(
-            "-o {other:?}: a fleet check (several contexts) prints text or json; check one context for other formats"
-        ),
+        _ => text(&read, &merged, super::check::wants_color(args)),
     };
     super::stdout::print(out)?;
     let incomplete = read.iter().any(|(_, o)| match o {

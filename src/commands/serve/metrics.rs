@@ -2,7 +2,8 @@
 //!
 //! Cardinality is bounded by the cluster's shape, never by its churn: one
 //! `kvchain_chain_status` series per chain (namespace, workload, SPC) and link, the replicas
-//! of a workload folded into it, no pod name or uid; the other families are keyed by codes,
+//! of a workload folded into it, no pod name or uid; one `kvchain_link_finding` series per
+//! code present on such a link (none for a healthy one); the other families are keyed by codes,
 //! severities, statuses and gap kinds, all fixed sets. A registry is built per scrape from
 //! the latest diagnosis, so a chain that is gone is gone from the scrape too.
 
@@ -83,6 +84,10 @@ pub fn render(d: &Diagnosis<'_>) -> String {
     // (namespace, workload, spc, link) → (worst status, worst finding)
     type ChainLink<'c> = (&'c str, String, &'c str, &'static str);
     let mut links: BTreeMap<ChainLink<'_>, (Status, Option<&Finding>)> = BTreeMap::new();
+    // (namespace, workload, spc, link, code): every code a link carries over the chain's
+    // pods, so an alert on one code fires whatever else sits on the link (audit Y2).
+    type LinkCode<'c> = (&'c str, String, &'c str, &'static str, &'static str);
+    let mut link_codes: std::collections::BTreeSet<LinkCode<'_>> = Default::default();
     let mut by_status: BTreeMap<&'static str, i64> = BTreeMap::new();
     for c in d.chains {
         *by_status.entry(c.worst().as_str()).or_default() += 1;
@@ -94,6 +99,15 @@ pub fn render(d: &Diagnosis<'_>) -> String {
                 .max_by(|a, b| a.severity.cmp(&b.severity).then(b.code.cmp(&a.code)));
             // Drawn as the reports draw it: a link only blocked by an earlier break is pending.
             let status = c.drawn_status(l.link);
+            for f in &l.findings {
+                link_codes.insert((
+                    &c.namespace,
+                    w.clone(),
+                    &c.spc,
+                    l.link.as_str(),
+                    f.code.as_str(),
+                ));
+            }
             let e = links
                 .entry((&c.namespace, w.clone(), &c.spc, l.link.as_str()))
                 .or_insert((status, None));
@@ -109,7 +123,7 @@ pub fn render(d: &Diagnosis<'_>) -> String {
     let chain_status = Family::<LinkLabels, Gauge>::default();
     registry.register(
         "chain_status",
-        "Worst status of a link over the pods of a chain (namespace, workload, SPC): 0 ok, 1 pending, 2 unknown, 3 warning, 4 broken; code names its worst finding",
+        "Worst status of a link over the pods of a chain (namespace, workload, SPC): 0 ok, 1 pending, 2 unknown, 3 warning, 4 broken; code names its worst finding (the lowest code among equally severe ones; kvchain_link_finding has them all)",
         chain_status.clone(),
     );
     for ((ns, w, spc, link), (status, finding)) in links {
@@ -122,6 +136,24 @@ pub fn render(d: &Diagnosis<'_>) -> String {
                 code: finding.map_or(String::new(), |f| f.code.as_str().to_string()),
             })
             .set(status_value(status));
+    }
+
+    let link_findings = Family::<LinkLabels, Gauge>::default();
+    registry.register(
+        "link_finding",
+        "1 for each finding code on a link of a chain (namespace, workload, SPC), over its pods: a series per code present, none for a link without findings",
+        link_findings.clone(),
+    );
+    for (ns, w, spc, link, code) in link_codes {
+        link_findings
+            .get_or_create(&LinkLabels {
+                namespace: ns.to_string(),
+                workload: w,
+                spc: spc.to_string(),
+                link: link.to_string(),
+                code: code.to_string(),
+            })
+            .set(1);
     }
 
     let chains = Family::<StatusLabels, Gauge>::default();

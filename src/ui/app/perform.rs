@@ -13,7 +13,11 @@ impl App {
     /// Carry out a key's action in normal mode.
     pub fn perform(&mut self, action: UiAction, fx: &mut Vec<Effect>) {
         if !self.enabled(action) {
-            let why = if action.lab_only() {
+            let why = if let Some(f) = &self.frozen
+                && Self::frozen_refuses(action)
+            {
+                format!("disabled: {f} (nothing to act on)")
+            } else if action.lab_only() {
                 "only available on the lab".to_string()
             } else if action.reveals() && self.config.no_reveal {
                 "disabled by --no-reveal".to_string()
@@ -121,6 +125,14 @@ impl App {
             UiAction::CycleTheme => {
                 let n = self.config.themes.themes.len().max(1);
                 self.set_theme((self.config.theme_index + 1) % n);
+            }
+            UiAction::Refresh if self.frozen.is_some() => {
+                // Nothing is read: the data age stays what it is (audit Y5).
+                let f = self.frozen.as_deref().unwrap_or_default();
+                self.say(
+                    format!("{f}: nothing to refresh, it is shown as recorded"),
+                    Level::Info,
+                );
             }
             UiAction::Refresh => {
                 // Permissions may have changed too (a new role binding): ask again.
