@@ -57,7 +57,8 @@ pub fn parse(fix: &str) -> Fix<'_> {
 /// editor (`${EDITOR:-vi} FILE && kubectl apply -f FILE`).
 fn starts_a_command(fix: &str) -> bool {
     for word in fix.split_whitespace() {
-        if word == "{" || word == "[" || word == "[[" {
+        // Groups, tests and the `&&` after a plain assignment (`NAME=x && RG=y && az …`).
+        if matches!(word, "{" | "[" | "[[" | "&&" | ";") {
             continue;
         }
         if word.starts_with("${EDITOR") {
@@ -153,6 +154,11 @@ mod tests {
                 "${EDITOR:-vi} f.yaml && kubectl apply -f f.yaml  # in document 2, set spec.tokenRequests",
                 Some("${EDITOR:-vi} f.yaml && kubectl apply -f f.yaml"),
                 Some("in document 2, set spec.tokenRequests"),
+            ),
+            (
+                "IDENTITY_NAME=id-app && IDENTITY_RG=rg-app && az identity federated-credential create --name x",
+                None,
+                None,
             ),
             (
                 "kubectl get pod p -o jsonpath='{.a # b}'  # the note",

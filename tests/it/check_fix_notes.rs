@@ -185,6 +185,8 @@ const STARTS: &[&str] = &[
     "grep",
     "${EDITOR:-vi}",
     "#",
+    // A group: `{ check || { echo why >&2; false; }; } && …`.
+    "{",
 ];
 
 /// Every fix and confirm parses as bash (`bash -n`) and starts with a command or with `#`: a

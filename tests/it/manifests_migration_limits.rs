@@ -52,21 +52,50 @@ fn a_csidriver_without_the_exchange_audience_gets_it_before_the_spc_is_switched(
     assert!(!note.contains("the AKS add-on's has it"), "{note}");
 }
 
+/// Audit AA1: a note was not enough — pasted, the line switched the SPC whatever the
+/// CSIDriver said. It now reads the CSIDriver's audiences first and stops before anything is
+/// created or switched when they lack the exchange audience.
 #[test]
 fn a_csidriver_not_read_is_checked_first_not_assumed() {
     let app = deployment("app");
-    let (commands, note) = kvc303(&[SPC, &app]);
+    let (_, r, _) = check_docs(&[SPC, &app]);
+    let fix = findings_of(&r, "KVC303")[0]["fix"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!fix.contains("the AKS add-on's has it"), "{fix}");
     assert!(
-        commands.contains("kubectl patch secretproviderclass app-kv"),
-        "{commands}"
-    );
-    assert!(!note.contains("the AKS add-on's has it"), "{note}");
-    assert!(
-        note.contains(
-            "check it first, kubectl get csidriver secrets-store.csi.k8s.io -o jsonpath='{.spec.tokenRequests}'"
+        fix.starts_with(
+            "{ kubectl get csidriver secrets-store.csi.k8s.io -o jsonpath='{.spec.tokenRequests[*].audience}'"
         ),
-        "{note}"
+        "{fix}"
     );
+    let switched = |p: &crate::paste_kit::Pasted| {
+        !p.called("kubectl [patch] [secretproviderclass] [app-kv]")
+            .is_empty()
+    };
+    // No audience requested: nothing is created, granted or switched.
+    let none = crate::paste_kit::paste_kube(&fix, "", "", "");
+    assert!(!switched(&none), "{:#?}", none.calls);
+    assert!(none.called("az").is_empty(), "{:#?}", none.calls);
+    assert!(
+        none.stderr
+            .contains("requests no token for api://AzureADTokenExchange")
+    );
+    // Another audience only: the same.
+    let other = crate::paste_kit::paste_kube(&fix, "", "api://AKSIdentityBinding", "");
+    assert!(!switched(&other), "{:#?}", other.calls);
+    // The exchange audience among others: the move runs to the switch.
+    let az = "*principalId*) echo 0f0e0d0c-0000-4000-8000-000000000001 ;;\n\
+              *enableRbacAuthorization*) echo true ;;\n\
+              *\"keyvault show\"*) echo /subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-shop ;;";
+    let present = crate::paste_kit::paste_kube(
+        &fix,
+        az,
+        "api://AKSIdentityBinding api://AzureADTokenExchange",
+        "",
+    );
+    assert!(switched(&present), "{:#?}", present.calls);
 }
 
 #[test]

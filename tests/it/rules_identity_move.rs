@@ -76,7 +76,11 @@ fn pasted(fix: &str, rbac: &str) -> Vec<String> {
         "az",
         "case \"$*\" in\n  *enableRbacAuthorization*) [ -n \"$RBAC\" ] && echo \"$RBAC\" ;;\n  *--query*) echo 99999999-8888-7777-6666-555555555555 ;;\nesac\nexit 0\n",
     );
-    stub("kubectl", "exit 0\n");
+    // A CSIDriver that requests the exchange audience (what the move reads first, FACTS §5).
+    stub(
+        "kubectl",
+        "case \"$*\" in\n  *\"get csidriver\"*) echo api://AzureADTokenExchange ;;\nesac\nexit 0\n",
+    );
     let path = format!(
         "{}:{}",
         dir.path().display(),
