@@ -150,6 +150,27 @@ fn search_restarts_for_a_secret_the_spc_tags_with_match() {
         "{fix}"
     );
     assert!(!fix.contains("reloader.stakater.com/auto"), "{fix}");
+    // Audit AA2: the driver does not rewrite a Secret that already exists when the SPC's
+    // secretObjects change (FACTS §11), so the Secret there, unseen by `check -f`, is tagged
+    // too — and only if it is there.
+    let pasted = crate::paste_kit::paste_kube(&fix, "", "", "");
+    assert_eq!(
+        pasted
+            .called(
+                "kubectl [annotate] [secret] [dbs] [-n] [app] [reloader.stakater.com/match=true]"
+            )
+            .len(),
+        1,
+        "{:#?}",
+        pasted.calls
+    );
+    assert!(
+        !pasted
+            .called("kubectl [patch] [secretproviderclass] [spc]")
+            .is_empty(),
+        "{:#?}",
+        pasted.calls
+    );
 
     // Reloader compares both with the exact string "true".
     let loose = kvc902(

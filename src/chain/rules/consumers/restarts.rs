@@ -274,6 +274,23 @@ pub(super) fn reloader<'c>(
     link.findings.push(f);
 }
 
+/// `kubectl annotate secret S -n NS <change>`. The driver does not rewrite a synced Secret
+/// that already exists when its SPC's secretObjects change (FACTS §11; only the rotation
+/// reconciler updates it), so an annotation the SPC now asks for must be put on the Secret
+/// too. One kvchain did not see (manifests, Secrets unread) is changed only if it is there.
+fn annotate_secret(cx: &Ctx, secret: &str, change: &str) -> String {
+    use crate::chain::rules::remedy::sh_word;
+    let ns = cx.ns();
+    let name = sh_word(secret);
+    let annotate = format!("kubectl annotate secret {name} -n {ns} {change}");
+    match cx.ix.secrets.contains_key(&(ns, secret)) {
+        true => annotate,
+        false => {
+            format!("{{ ! kubectl get secret {name} -n {ns} >/dev/null 2>&1 || {annotate}; }}")
+        }
+    }
+}
+
 /// The commands that tag synced Secrets `missed` with Reloader's `match: "true"`: on each
 /// observed Secret, and in the secretObjects entry of the SPC that writes it.
 fn match_commands(cx: &Ctx, missed: &[&str]) -> Vec<String> {
@@ -281,13 +298,11 @@ fn match_commands(cx: &Ctx, missed: &[&str]) -> Vec<String> {
     let ns = cx.ns();
     let mut out = Vec::new();
     for s in missed.iter().copied() {
-        if cx.ix.secrets.contains_key(&(ns, s)) {
-            out.push(format!(
-                "kubectl annotate secret {} -n {ns} {}=true --overwrite",
-                sh_word(s),
-                reloader::MATCH
-            ));
-        }
+        out.push(annotate_secret(
+            cx,
+            s,
+            &format!("{}=true --overwrite", reloader::MATCH),
+        ));
         let entry = cx.ix.spcs_in(ns).find_map(|spc| {
             let i = spc.secret_objects.iter().position(|o| o.secret_name == s)?;
             Some((spc, i))
@@ -367,12 +382,9 @@ fn skipping(
                         None => String::new(),
                     }
                 ));
-                if observed {
-                    out.commands.push(format!(
-                        "kubectl annotate secret {} -n {ns} {}-",
-                        sh_word(s),
-                        reloader::IGNORE
-                    ));
+                if observed || from_spc.is_some() {
+                    out.commands
+                        .push(annotate_secret(cx, s, &format!("{}-", reloader::IGNORE)));
                 }
                 if let Some((spc, i)) = from_spc {
                     out.commands.push(format!(
