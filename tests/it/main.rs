@@ -33,6 +33,7 @@ mod check_fix_shell_words;
 mod check_fleet;
 mod check_fleet_formats;
 mod check_lone_spc_ci;
+mod check_lone_spc_suppressed;
 mod check_manifests;
 mod check_namespace_filter;
 mod check_pictures;
