@@ -31,6 +31,7 @@ mod check_echoed_names;
 mod check_fix_notes;
 mod check_fix_shell_words;
 mod check_fleet;
+mod check_fleet_flags;
 mod check_fleet_formats;
 mod check_lone_spc_ci;
 mod check_lone_spc_suppressed;
