@@ -236,6 +236,7 @@ mod ui_app;
 mod ui_config;
 mod ui_contexts;
 mod ui_event_tags;
+mod ui_frozen_age;
 mod ui_frozen_keys;
 mod ui_glance;
 mod ui_lab_menu;
