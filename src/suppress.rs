@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 
-use crate::chain::{Chain, Code, Finding, Suppressed};
+use crate::chain::{Chain, Code, Finding, SpcVerdict, Suppressed};
 use crate::snapshot::Snapshot;
 
 pub const IGNORE: &str = "kvchain.dev/ignore";
@@ -94,16 +94,55 @@ pub fn apply(
         }
         let holders = annotation_holders(&index, namespaces, chain);
         let names = chain_names(chain);
-        for link in &mut chain.links {
-            for f in &mut link.findings {
-                if f.suppressed.is_some() {
-                    continue;
-                }
-                f.suppressed = by_annotation(&holders, f.code)
-                    .or_else(|| by_rule(rules, &chain.namespace, &names, f));
-                marked += usize::from(f.suppressed.is_some());
-            }
+        let findings = chain.links.iter_mut().flat_map(|l| &mut l.findings);
+        marked += mark(findings, &holders, rules, &chain.namespace, &names);
+    }
+    marked
+}
+
+/// [`apply`] for the SecretProviderClasses no chain mounts ([`crate::chain::unmounted_spcs`]):
+/// the same annotations (the SPC's own and its Namespace's) and the same config rules (code,
+/// namespace glob, resource glob on the finding's resource and `SecretProviderClass/NAME`),
+/// so a suppression holds whether or not a pod mounts the SPC yet. Returns how many were
+/// marked.
+pub fn apply_spcs(
+    snapshot: &Snapshot,
+    namespaces: &NamespaceAnnotations,
+    rules: &Rules,
+    spcs: &mut [SpcVerdict],
+) -> usize {
+    let index = Index::new(snapshot);
+    let mut marked = 0;
+    for spc in spcs.iter_mut() {
+        let mut holders = Vec::new();
+        if let Some(a) = index.spcs.get(&(spc.namespace.as_str(), spc.name.as_str())) {
+            holders.push((format!("SecretProviderClass/{}", spc.name), *a));
         }
+        if let Some(a) = namespaces.get(spc.namespace.as_str()) {
+            holders.push((format!("Namespace/{}", spc.namespace), a));
+        }
+        let names = [format!("SecretProviderClass/{}", spc.name)];
+        marked += mark(&mut spc.findings, &holders, rules, &spc.namespace, &names);
+    }
+    marked
+}
+
+/// Mark each finding not yet suppressed that an annotation of `holders` (nearest first) or a
+/// rule covers. Returns how many were marked.
+fn mark<'f>(
+    findings: impl IntoIterator<Item = &'f mut Finding>,
+    holders: &[(String, &Annotations)],
+    rules: &Rules,
+    ns: &str,
+    names: &[String],
+) -> usize {
+    let mut marked = 0;
+    for f in findings {
+        if f.suppressed.is_some() {
+            continue;
+        }
+        f.suppressed = by_annotation(holders, f.code).or_else(|| by_rule(rules, ns, names, f));
+        marked += usize::from(f.suppressed.is_some());
     }
     marked
 }

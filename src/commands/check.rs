@@ -7,13 +7,14 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use crate::chain::{self, Chain};
+use crate::chain::{self, Chain, SpcVerdict};
 use crate::cli::{CheckArgs, OutputFormat, UiArgs};
 use crate::error::InputError;
 use crate::output::{self, Context};
 use crate::report;
 use crate::snapshot::{Gap, Snapshot};
 use crate::source;
+use crate::suppress::{NamespaceAnnotations, Rules};
 
 /// Exit status when what could be seen has no error but part of it could not be seen.
 pub const EXIT_INCOMPLETE: u8 = 3;
@@ -44,11 +45,7 @@ pub async fn single(args: &CheckArgs, kube: &crate::cli::KubeArgs) -> anyhow::Re
     };
     // Manifests: where each object is written (SARIF) and Namespace annotations (suppressions).
     let scan = inputs.as_ref().map(source::manifest_scan::scan);
-    // Only the config's `ignore` rules matter here: no theme, keys or lab speed.
-    let config = crate::ui::config::load(&UiArgs {
-        config: args.config.clone(),
-        ..UiArgs::default()
-    })?;
+    let rules = ignore_rules(args)?;
     let started = std::time::Instant::now();
     let mut chains = chain::diagnose(&snapshot);
     // A live source already watches only `-n`; manifests, the lab and a snapshot file hold
@@ -66,26 +63,13 @@ pub async fn single(args: &CheckArgs, kube: &crate::cli::KubeArgs) -> anyhow::Re
         "diagnosed"
     );
     let color = wants_color(args);
-    // SecretProviderClasses no pod mounts are still checked: their mistakes wait for the pod.
-    let mut spcs = chain::unmounted_spcs(&snapshot, &chains);
-    if let Some(ns) = args.kube.namespace.as_deref() {
-        spcs.retain(|s| s.namespace == ns);
-    }
     let no_namespaces = Default::default();
     let namespaces = scan.as_ref().map_or(&no_namespaces, |s| &s.namespaces);
-    crate::suppress::apply(&snapshot, namespaces, &config.ignore, &mut chains);
-    let failed = output::fails(&chains, args.fail_on)
-        || spcs
-            .iter()
-            .flat_map(|s| &s.findings)
-            .any(|f| f.suppressed.is_none() && args.fail_on.fails(f.severity))
-        || !snapshot.source.unread.is_empty();
-    snapshot.source.hidden = output::hidden(&chains, &spcs, args.min_severity, args.fail_on);
-    output::filter_min_severity(&mut chains, args.min_severity);
-    let min = args.min_severity.severity();
-    for s in &mut spcs {
-        s.findings.retain(|f| f.severity >= min);
-    }
+    let Judged {
+        chains,
+        spcs,
+        status,
+    } = judge(args, &mut snapshot, chains, namespaces, &rules);
 
     let base = std::env::current_dir().ok();
     let cx = Context {
@@ -139,18 +123,75 @@ pub async fn single(args: &CheckArgs, kube: &crate::cli::KubeArgs) -> anyhow::Re
         None => report::write_json(&mut stdout, &snapshot, &chains, &spcs),
     };
     super::stdout::done(written.and_then(|()| stdout.flush()))?;
-    let code = if failed {
-        ExitCode::from(1)
-    } else if report::undetermined(&snapshot, &chains) {
-        ExitCode::from(EXIT_INCOMPLETE)
-    } else {
-        ExitCode::SUCCESS
-    };
+    let code = ExitCode::from(status);
     // The process exits with this code: freeing the snapshot and the chains one allocation at
     // a time first bought nothing (0.16 s of `check --lab generated:100000`, sampled).
     std::mem::forget(chains);
     std::mem::forget(snapshot);
     Ok(code)
+}
+
+/// The config's `ignore:` rules (`--config`, else the XDG config file): only they matter to
+/// `check`, no theme, keys or lab speed.
+pub fn ignore_rules(args: &CheckArgs) -> anyhow::Result<Rules> {
+    let config = crate::ui::config::load(&UiArgs {
+        config: args.config.clone(),
+        ..UiArgs::default()
+    })?;
+    Ok(config.ignore)
+}
+
+/// One diagnosis as `check` reports it: its chains and the SecretProviderClasses no chain
+/// mounts, suppressions marked and `--min-severity` applied, and the exit status it makes.
+pub struct Judged {
+    pub chains: Vec<Chain>,
+    pub spcs: Vec<SpcVerdict>,
+    /// 0, 1 or [`EXIT_INCOMPLETE`], as the module's header says.
+    pub status: u8,
+}
+
+/// What every `check` does to a diagnosis, whatever its source (and per cluster of a fleet):
+/// check the SecretProviderClasses no chain mounts on their own (their mistakes wait for the
+/// pod), mark suppressions (annotations and `ignore:` rules, on chains and on those SPCs
+/// alike), decide the exit status per `--fail-on` over every finding, then hide what
+/// `--min-severity` hides, counting it in `snapshot.source.hidden`.
+pub fn judge(
+    args: &CheckArgs,
+    snapshot: &mut Snapshot,
+    mut chains: Vec<Chain>,
+    namespaces: &NamespaceAnnotations,
+    rules: &Rules,
+) -> Judged {
+    let mut spcs = chain::unmounted_spcs(snapshot, &chains);
+    if let Some(ns) = args.kube.namespace.as_deref() {
+        spcs.retain(|s| s.namespace == ns);
+    }
+    crate::suppress::apply(snapshot, namespaces, rules, &mut chains);
+    crate::suppress::apply_spcs(snapshot, namespaces, rules, &mut spcs);
+    let failed = output::fails(&chains, args.fail_on)
+        || spcs
+            .iter()
+            .flat_map(|s| &s.findings)
+            .any(|f| f.suppressed.is_none() && args.fail_on.fails(f.severity))
+        || !snapshot.source.unread.is_empty();
+    snapshot.source.hidden = output::hidden(&chains, &spcs, args.min_severity, args.fail_on);
+    output::filter_min_severity(&mut chains, args.min_severity);
+    let min = args.min_severity.severity();
+    for s in &mut spcs {
+        s.findings.retain(|f| f.severity >= min);
+    }
+    let status = if failed {
+        1
+    } else if report::undetermined(snapshot, &chains) {
+        EXIT_INCOMPLETE
+    } else {
+        0
+    };
+    Judged {
+        chains,
+        spcs,
+        status,
+    }
 }
 
 /// Colour for text on a terminal, unless --no-color or NO_COLOR.

@@ -95,6 +95,9 @@ pub struct App {
     /// The source cannot reach its cluster and is retrying ([`Unreachable`]).
     pub unreachable: Option<Unreachable>,
     pub received_at: Option<Instant>,
+    /// The wall clock when the snapshot arrived: a frozen snapshot's data is as old as the
+    /// time since it was recorded, not since it was loaded.
+    pub received_wall: Option<jiff::Timestamp>,
     pub now: Instant,
     /// Seconds of data age last drawn (a tick redraws only when it changes).
     drawn_age: Option<u64>,
@@ -158,6 +161,7 @@ impl App {
             failed: None,
             unreachable: None,
             received_at: None,
+            received_wall: None,
             now: Instant::now(),
             drawn_age: None,
             spinner: 0,
@@ -242,7 +246,9 @@ impl App {
 
     /// Data age, if any data arrived: since the source last read from its cluster, not since
     /// the snapshot arrived (a live source re-sends the same objects on its clock tick and on
-    /// every failed reconnect, audit W3): the snapshot's own lag plus the time since.
+    /// every failed reconnect, audit W3): the snapshot's own lag plus the time since. A frozen
+    /// snapshot (`demo --snapshot`) was read when it was recorded (`read_at`, else
+    /// `observed_at`): its lag runs from then to when it was loaded (fixer H item 3).
     pub fn age(&self) -> Option<Duration> {
         let since = self
             .received_at
@@ -250,7 +256,15 @@ impl App {
         let lag = self
             .snapshot
             .as_ref()
-            .and_then(|s| Some(s.source.observed_at.duration_since(s.source.read_at?)))
+            .and_then(|s| {
+                let src = &s.source;
+                match (&self.frozen, self.received_wall) {
+                    (Some(_), Some(loaded)) => {
+                        Some(loaded.duration_since(src.read_at.unwrap_or(src.observed_at)))
+                    }
+                    _ => Some(src.observed_at.duration_since(src.read_at?)),
+                }
+            })
             .and_then(|d| Duration::try_from(d).ok())
             .unwrap_or_default();
         Some(since + lag)

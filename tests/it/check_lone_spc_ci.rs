@@ -12,7 +12,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-const LONE_SPC: &str = "\
+pub(crate) const LONE_SPC: &str = "\
 apiVersion: secrets-store.csi.x-k8s.io/v1
 kind: SecretProviderClass
 metadata:

@@ -91,11 +91,6 @@ fn tagged(items: &Value, cluster: &str) -> Vec<Value> {
         .collect()
 }
 
-/// Whether any cluster has an error finding.
-pub fn has_errors(merged: &Value) -> bool {
-    merged["summary"]["errors"].as_u64().unwrap_or(0) > 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,7 +135,6 @@ mod tests {
             "fields kept"
         );
         assert_eq!(merged["label"], "aks-a, aks-b");
-        assert!(has_errors(&merged));
     }
 
     #[test]
@@ -166,6 +160,5 @@ mod tests {
             json!({"cluster": "dead", "read": false})
         );
         assert_eq!(merged["summary"]["chains"], 2);
-        assert!(!has_errors(&merged));
     }
 }

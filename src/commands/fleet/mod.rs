@@ -1,7 +1,9 @@
 //! `kvchain check --context a --context b` / `--all-contexts`: several clusters read
 //! concurrently (at most [`AT_ONCE`] at a time), one report. A context that cannot be read is
-//! a gap of kind `cluster`, never an abort; the exit status is over all of them (1: an error
-//! finding anywhere, 3: a cluster or part of one could not be read, else 0).
+//! a gap of kind `cluster`, never an abort. Each cluster read is judged as a single `check`
+//! judges it ([`check::judge`]: suppressions, `--fail-on`, `--min-severity`); the exit status
+//! is the worst of theirs as the single check ranks them (1 before 3 before 0), a cluster
+//! that could not be read counting as 3.
 
 pub mod merge;
 
@@ -10,8 +12,8 @@ use std::process::ExitCode;
 
 use futures::StreamExt;
 
-use super::check::EXIT_INCOMPLETE;
-use crate::chain::{self, Chain};
+use super::check::{self, EXIT_INCOMPLETE, Judged};
+use crate::chain;
 use crate::cli::{CheckArgs, OutputFormat};
 use crate::report;
 use crate::snapshot::Snapshot;
@@ -22,8 +24,8 @@ use merge::ClusterReport;
 /// read, so a fleet of fifty must not hold fifty at once.
 pub const AT_ONCE: usize = 4;
 
-/// One context's diagnosis, or why it could not be read.
-type Read = (String, Result<(Snapshot, Vec<Chain>), String>);
+/// One context's diagnosis as `check` judges it, or why it could not be read.
+type Read = (String, Result<(Snapshot, Judged), String>);
 
 /// Whether this `check` is over several live clusters (`-f` and `--lab` read no cluster).
 pub fn wanted(args: &CheckArgs) -> bool {
@@ -66,9 +68,12 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             contexts.len()
         );
     }
+    // The config's `ignore:` rules, read (and a mistake in them refused) before any cluster.
+    let rules = check::ignore_rules(args)?;
+    let rules = &rules;
     let read: Vec<Read> = futures::stream::iter(contexts)
         .map(|name| async move {
-            let outcome = read_one(args, &name).await;
+            let outcome = read_one(args, rules, &name).await;
             (name, outcome)
         })
         .buffered(AT_ONCE)
@@ -79,14 +84,16 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         .map(|(name, outcome)| ClusterReport {
             cluster: name.clone(),
             outcome: match outcome {
-                Ok((snapshot, chains)) => serde_json::from_str(&report::json(snapshot, chains))
-                    .map(|mut r: serde_json::Value| {
-                        // Read, but chains may be missing (pods or SPCs unread somewhere, or
-                        // the view narrowed to one namespace): `clusters[].incomplete`.
-                        r[merge::INCOMPLETE] = snapshot.incomplete().into();
-                        r
-                    })
-                    .map_err(|e| format!("report of {name} unreadable: {e}")),
+                Ok((snapshot, j)) => {
+                    serde_json::from_str(&report::json_with(snapshot, &j.chains, &j.spcs))
+                        .map(|mut r: serde_json::Value| {
+                            // Read, but chains may be missing (pods or SPCs unread somewhere, or
+                            // the view narrowed to one namespace): `clusters[].incomplete`.
+                            r[merge::INCOMPLETE] = snapshot.incomplete().into();
+                            r
+                        })
+                        .map_err(|e| format!("report of {name} unreadable: {e}"))
+                }
                 Err(why) => Err(why.clone()),
             },
         })
@@ -101,21 +108,31 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         _ => text(&read, &merged, super::check::wants_color(args)),
     };
     super::stdout::print(out)?;
-    let incomplete = read.iter().any(|(_, o)| match o {
-        Ok((snapshot, chains)) => crate::report::undetermined(snapshot, chains),
-        Err(_) => true,
-    });
-    Ok(if merge::has_errors(&merged) {
-        ExitCode::from(1)
-    } else if incomplete {
-        ExitCode::from(EXIT_INCOMPLETE)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(ExitCode::from(status(&read)))
 }
 
-/// One context: connect, one complete snapshot, diagnose. Every failure is the gap's reason.
-async fn read_one(args: &CheckArgs, name: &str) -> Result<(Snapshot, Vec<Chain>), String> {
+/// The fleet's exit status: the worst cluster's, ranked as the single check ranks its own
+/// (1 a finding `--fail-on` counts or an unread input, before 3 no verdict, before 0); a
+/// cluster that could not be read has no verdict (3).
+fn status(read: &[Read]) -> u8 {
+    let rank = |s: u8| match s {
+        1 => 2,
+        EXIT_INCOMPLETE => 1,
+        _ => 0,
+    };
+    read.iter()
+        .map(|(_, o)| o.as_ref().map_or(EXIT_INCOMPLETE, |(_, j)| j.status))
+        .max_by_key(|s| rank(*s))
+        .unwrap_or(0)
+}
+
+/// One context: connect, one complete snapshot, diagnose and judge as a single `check` of it
+/// would. Every failure is the gap's reason.
+async fn read_one(
+    args: &CheckArgs,
+    rules: &crate::suppress::Rules,
+    name: &str,
+) -> Result<(Snapshot, Judged), String> {
     let kube = args.kube.for_context(name);
     let live = match live::connect(&kube, &args.azure).await {
         Ok(l) => l,
@@ -125,9 +142,11 @@ async fn read_one(args: &CheckArgs, name: &str) -> Result<(Snapshot, Vec<Chain>)
     if let Some(n) = live.notice() {
         crate::say!("kvchain: {name}: {n}");
     }
-    let snapshot = live.snapshot().await;
+    let mut snapshot = live.snapshot().await;
     let chains = chain::diagnose(&snapshot);
-    Ok((snapshot, chains))
+    // A live cluster's Namespace annotations are not read (README "Suppressing findings").
+    let judged = check::judge(args, &mut snapshot, chains, &Default::default(), rules);
+    Ok((snapshot, judged))
 }
 
 /// The text report: the fleet line, the clusters that could not be read, then each cluster's
@@ -144,7 +163,7 @@ fn text(read: &[Read], merged: &serde_json::Value, color: bool) -> String {
         .iter()
         .filter(|(_, o)| {
             o.as_ref()
-                .is_ok_and(|(snapshot, chains)| report::undetermined(snapshot, chains))
+                .is_ok_and(|(snapshot, j)| report::undetermined(snapshot, &j.chains))
         })
         .count();
     let mut out = String::new();
@@ -185,9 +204,9 @@ fn text(read: &[Read], merged: &serde_json::Value, color: bool) -> String {
         }
     }
     for (name, outcome) in read {
-        if let Ok((snapshot, chains)) = outcome {
+        if let Ok((snapshot, j)) = outcome {
             let _ = writeln!(out, "\n═══ cluster {name}");
-            out.push_str(&report::text(snapshot, chains, color));
+            out.push_str(&report::text_with(snapshot, &j.chains, &j.spcs, color));
         }
     }
     out

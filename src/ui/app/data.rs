@@ -103,6 +103,7 @@ impl App {
         let old_snapshot = self.snapshot.replace(snapshot);
         self.snapshots_applied += 1;
         self.received_at = Some(self.now);
+        self.received_wall = Some(jiff::Timestamp::now());
         self.progress = None;
         let label = self.cluster_label();
         self.tree.rebuild(&self.chains, &self.filter, &label);
