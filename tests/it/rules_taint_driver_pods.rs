@@ -127,6 +127,67 @@ fn driver_pods_read_and_none_on_the_node_is_the_error() {
     }
 }
 
+/// Audit AA3: with the pods read, the finding names what the pods say — the one kind missing,
+/// with its own mount error (FACTS §11: without the driver `driver name … not found in the
+/// list of registered CSI drivers`, without the provider its own), or a pod that is there and
+/// not ready (repaired in place: the taint would keep a replacement off the node) — never
+/// "no driver … pod can run: its scheduling constraints exclude the node" beside a driver pod
+/// ready on it.
+#[test]
+fn the_pods_read_say_which_kind_is_missing_or_not_ready() {
+    let mut s = waiting(1, "NoSchedule");
+    csi(&mut s).driver_pods = Observed::Known(vec![driver_pod(false, NODE, true)]);
+    let c = chain_of(&s, &tk::pod_name(APP, 0));
+    let f = kvc104(&c).unwrap_or_else(|| panic!("{:#?}", c.links));
+    assert!(
+        f.message.contains("no Azure provider pod runs"),
+        "{}",
+        f.message
+    );
+    assert!(f.message.contains("provider not found"), "{}", f.message);
+    assert!(
+        !f.message.contains("Secrets Store CSI driver")
+            && !f
+                .message
+                .contains("not found in the list of registered CSI drivers"),
+        "the driver is there: {}",
+        f.message
+    );
+    assert!(
+        !f.message.contains("scheduling constraints"),
+        "{}",
+        f.message
+    );
+
+    let mut s = waiting(1, "NoSchedule");
+    csi(&mut s).driver_pods = Observed::Known(vec![
+        driver_pod(false, NODE, false),
+        driver_pod(true, NODE, true),
+    ]);
+    let c = chain_of(&s, &tk::pod_name(APP, 0));
+    let f = kvc104(&c).unwrap_or_else(|| panic!("{:#?}", c.links));
+    let pod = "kube-system/aks-secrets-store-csi-driver-x7k2p";
+    assert!(
+        f.message.contains(&format!("pod {pod} is not ready")),
+        "{}",
+        f.message
+    );
+    assert!(
+        !f.message.contains("scheduling constraints"),
+        "{}",
+        f.message
+    );
+    assert_eq!(
+        f.confirm.as_str(),
+        format!("kubectl describe pod -n kube-system {pod}")
+    );
+    assert!(
+        f.fix.starts_with('#') && f.fix.contains("do not delete it"),
+        "repaired in place, not moved: {}",
+        f.fix
+    );
+}
+
 /// The repro (audit L4): driver pods not read, but another pod of the node rotated at the
 /// snapshot's time — the driver (and the provider, an Azure SPC) runs there.
 #[test]

@@ -253,9 +253,11 @@ pub(crate) fn absent(cx: &Ctx, link: &mut Link) -> Option<Finding> {
                 crate::chain::model::Severity::Info,
                 format!("the driver runs there all the same ({seen})"),
             ),
-            presence::Presence::Gone(why) => {
-                evidence.push(why);
-                return Some(missing_here(cx, node, nodes, placement, missing, evidence, proven, windows));
+            presence::Presence::Gone(gone) => {
+                let fix = fix(cx, placement, node, nodes, windows);
+                return Some(presence::gone_finding(
+                    cx, node_name, &gone, &taints, evidence, fix,
+                ));
             }
             presence::Presence::Unread(_) if cx.mounted() => (
                 crate::chain::model::Severity::Warning,

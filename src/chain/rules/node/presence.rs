@@ -18,10 +18,28 @@ use crate::snapshot::{CsiDriverFacts, PlacementObs, PodObs, VolumeSourceObs};
 pub(super) enum Presence {
     /// It runs there: the evidence (its ready pods, a recent success).
     Runs(String),
-    /// Its pods were read and none of a kind this chain needs is ready there.
-    Gone(String),
+    /// Its pods were read and none of a kind this chain needs is ready there: each such kind.
+    Gone(Vec<Gone>),
     /// Nothing read says either way: why the driver's pods are unknown (the gap's reason).
     Unread(String),
+}
+
+/// A kind of the driver's pods this chain needs that is not ready on the node.
+pub(super) struct Gone {
+    /// The Azure provider's (else the driver's).
+    pub provider: bool,
+    /// Its pod on the node that is not ready; `None`: it has none there.
+    pub not_ready: Option<String>,
+}
+
+impl Gone {
+    fn what(&self) -> &'static str {
+        if self.provider {
+            "Azure provider"
+        } else {
+            "Secrets Store CSI driver"
+        }
+    }
 }
 
 /// The driver's (and, for an Azure chain, the provider's) presence on `node`: from their
@@ -50,20 +68,18 @@ pub(super) fn on_node(
                 .find(|d| d.provider == p && d.node == node && d.ready)
             {
                 Some(d) => seen.push(format!("{what} pod {} ready on it", d.name)),
-                None => gone.push(
-                    match pods.iter().find(|d| d.provider == p && d.node == node) {
-                        Some(d) => format!("{what} pod {} on node {node} is not ready", d.name),
-                        None => {
-                            format!("no {what} pod on node {node} among the DaemonSets' pods read")
-                        }
-                    },
-                ),
+                None => gone.push(Gone {
+                    provider: p,
+                    not_ready: (pods.iter())
+                        .find(|d| d.provider == p && d.node == node)
+                        .map(|d| d.name.to_string()),
+                }),
             }
         }
         return if gone.is_empty() {
             Presence::Runs(seen.join(", "))
         } else {
-            Presence::Gone(gone.join("; "))
+            Presence::Gone(gone)
         };
     }
     if let Some(seen) = runs_now(cx, node, azure) {
@@ -174,4 +190,96 @@ fn spcs_of(pod: &PodObs) -> impl Iterator<Item = &str> {
         }
         _ => None,
     })
+}
+
+/// KVC104 from the driver's pods read on a node its DaemonSets are kept off by NoSchedule
+/// taints (audit AA3): each kind this chain needs that is missing there, or there and not
+/// ready, with the mount error of that kind (FACTS §11: a node without the driver, without the
+/// provider), never "its scheduling constraints exclude the node" for a pod that is there.
+/// `taints` are the node's taints the DaemonSets do not tolerate; `evidence` what was seen of
+/// the node; `fix` the placement fix (for kinds with no pod there).
+pub(super) fn gone_finding(
+    cx: &Ctx,
+    node: &str,
+    gone: &[Gone],
+    taints: &[String],
+    mut evidence: Vec<String>,
+    fix: String,
+) -> crate::chain::model::Finding {
+    use crate::chain::catalog::Code;
+    let error = |g: &Gone| match g.provider {
+        true => super::NO_PROVIDER,
+        false => super::NO_DRIVER,
+    };
+    let parts: Vec<String> = gone
+        .iter()
+        .map(|g| match &g.not_ready {
+            Some(pod) => format!(
+                "its {} pod {pod} is not ready (mounts fail with \"{}\" until it is)",
+                g.what(),
+                error(g)
+            ),
+            None => format!(
+                "no {} pod runs (mounts fail with \"{}\"), and its taint {} keeps a new one from being placed",
+                g.what(),
+                error(g),
+                taints.join(", ")
+            ),
+        })
+        .collect();
+    evidence.extend(gone.iter().map(|g| match &g.not_ready {
+        Some(pod) => format!("{} pod {pod} on node {node}: not ready", g.what()),
+        None => format!(
+            "no {} pod on node {node} among the DaemonSets' pods read",
+            g.what()
+        ),
+    }));
+    let unready: Vec<&str> = gone.iter().filter_map(|g| g.not_ready.as_deref()).collect();
+    let confirm = match unready.as_slice() {
+        [] => {
+            format!("kubectl get pods -n kube-system -o wide --field-selector spec.nodeName={node}")
+        }
+        pods => pods
+            .iter()
+            .map(|p| format!("kubectl describe pod -n kube-system {p}"))
+            .collect::<Vec<_>>()
+            .join(" && "),
+    };
+    // A pod that is there and not ready is repaired where it is: deleting it would not bring
+    // a replacement (the taint keeps new pods off the node).
+    let fix = match (
+        unready.is_empty(),
+        gone.iter().all(|g| g.not_ready.is_some()),
+    ) {
+        (true, _) => fix,
+        (false, true) => format!(
+            "# see why {} is not ready (kubectl logs -n kube-system POD --all-containers) and repair it in place; do not delete it: taint {} keeps a replacement off the node",
+            unready.join(" and "),
+            taints.join(", ")
+        ),
+        (false, false) => crate::chain::rules::remedy::in_turn(&[
+            &fix,
+            &format!(
+                "# and see why {} is not ready (kubectl logs -n kube-system POD --all-containers), without deleting it",
+                unready.join(" and ")
+            ),
+        ]),
+    };
+    let mut f = cx.finding(
+        Code::KVC104,
+        format!("Node/{node}"),
+        format!(
+            "pod {} is on node {node}, where {}",
+            cx.pod.name,
+            parts.join("; ")
+        ),
+        evidence,
+        confirm,
+        fix,
+    );
+    // Mounted and running: what fails is rotation and the next mount on the node.
+    if cx.mounted() && cx.pod.phase == "Running" {
+        f.severity = crate::chain::model::Severity::Warning;
+    }
+    f
 }
