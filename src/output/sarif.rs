@@ -206,12 +206,14 @@ fn location(f: &Finding, chain: Option<&Chain>, cx: &Context) -> Location {
     loc
 }
 
-/// Where a manifest was read from. Standard input has no URI (`uri` must be a valid URI
-/// reference, SARIF 2.1.0 §3.4.3 and the schema's `uri-reference`; `<stdin>` is none): it is
-/// described instead, the line still given (audit Y6).
+/// Where a manifest was read from. Standard input has no file: `uri` must be a valid URI
+/// reference (SARIF 2.1.0 §3.4.3 and the schema's `uri-reference`; `<stdin>` is none, audit
+/// Y6), and GitHub code scanning refuses a result whose location has no `uri` (audit AA5), so
+/// it is the relative reference `stdin`, described as standard input, the line still given.
 fn artifact(file: &Path, base: Option<&Path>) -> ArtifactLocation {
     if file == Path::new(crate::source::manifests::files::STDIN) {
         return ArtifactLocation::builder()
+            .uri(STDIN_URI)
             .description(
                 Message::builder()
                     .text("standard input (check -f -)")
@@ -221,6 +223,9 @@ fn artifact(file: &Path, base: Option<&Path>) -> ArtifactLocation {
     }
     ArtifactLocation::builder().uri(uri(file, base)).build()
 }
+
+/// The `uri` of standard input: a relative reference no repository file is likely to have.
+const STDIN_URI: &str = "stdin";
 
 /// The object to change if the manifests define it, else the chain's workload, else its pod.
 fn origin<'a>(
