@@ -256,7 +256,7 @@ pub(crate) fn absent(cx: &Ctx, link: &mut Link) -> Option<Finding> {
             presence::Presence::Gone(gone) => {
                 let fix = fix(cx, placement, node, nodes, windows);
                 return Some(presence::gone_finding(
-                    cx, node_name, &gone, &taints, evidence, fix,
+                    cx, node_name, &gone, &taints, evidence, fix, proven,
                 ));
             }
             presence::Presence::Unread(_) if cx.mounted() => (

@@ -53,7 +53,24 @@ impl<T> Default for Kind<T> {
     }
 }
 
+/// What a kind's watch says of it, for the snapshot's notes ([`LiveState::watches`]).
+struct Watched<'a> {
+    plural: &'static str,
+    not_live: &'a Option<String>,
+    failing_since: Option<Timestamp>,
+    last_error: &'a Option<String>,
+}
+
 impl<T> Kind<T> {
+    fn watched(&self, plural: &'static str) -> Watched<'_> {
+        Watched {
+            plural,
+            not_live: &self.not_live,
+            failing_since: self.failing_since,
+            last_error: &self.last_error,
+        }
+    }
+
     /// How many objects are stored.
     pub fn len(&self) -> usize {
         self.items.len()
@@ -417,100 +434,51 @@ impl LiveState {
         self.build(label, observed_at, true)
     }
 
+    /// How each watched kind stands, by its API plural: the one list [`Self::not_live`] and
+    /// [`Self::stale`] read.
+    fn watches(&self) -> [Watched<'_>; 13] {
+        [
+            self.pods.watched("pods"),
+            self.service_accounts.watched("serviceaccounts"),
+            self.spcs.watched("secretproviderclasses"),
+            self.spc_statuses.watched("secretproviderclasspodstatuses"),
+            self.managed_secrets.watched("secrets"),
+            self.events.watched("events"),
+            self.deployments.watched("deployments"),
+            self.replica_sets.watched("replicasets"),
+            self.stateful_sets.watched("statefulsets"),
+            self.daemon_sets.watched("daemonsets"),
+            self.jobs.watched("jobs"),
+            self.cron_jobs.watched("cronjobs"),
+            self.ingresses.watched("ingresses"),
+        ]
+    }
+
     /// Why each kind listed but not watched is not kept current.
     fn not_live(&self) -> Vec<String> {
-        [
-            &self.pods.not_live,
-            &self.service_accounts.not_live,
-            &self.spcs.not_live,
-            &self.spc_statuses.not_live,
-            &self.managed_secrets.not_live,
-            &self.events.not_live,
-            &self.deployments.not_live,
-            &self.replica_sets.not_live,
-            &self.stateful_sets.not_live,
-            &self.daemon_sets.not_live,
-            &self.jobs.not_live,
-            &self.cron_jobs.not_live,
-            &self.ingresses.not_live,
-        ]
-        .into_iter()
-        .flatten()
-        .cloned()
-        .collect()
+        self.watches()
+            .into_iter()
+            .filter_map(|w| w.not_live.clone())
+            .collect()
     }
 
     /// The kinds whose watch has failed for longer than `after` without recovering: their
     /// data is as old as the failure, whatever the other kinds say (audit W3). `None` when
     /// every kind is current.
     pub fn stale(&self, now: Timestamp, after: std::time::Duration) -> Option<String> {
-        let kinds: [(&str, Option<Timestamp>, &Option<String>); 13] = [
-            ("pods", self.pods.failing_since, &self.pods.last_error),
-            (
-                "serviceaccounts",
-                self.service_accounts.failing_since,
-                &self.service_accounts.last_error,
-            ),
-            (
-                "secretproviderclasses",
-                self.spcs.failing_since,
-                &self.spcs.last_error,
-            ),
-            (
-                "secretproviderclasspodstatuses",
-                self.spc_statuses.failing_since,
-                &self.spc_statuses.last_error,
-            ),
-            (
-                "secrets",
-                self.managed_secrets.failing_since,
-                &self.managed_secrets.last_error,
-            ),
-            ("events", self.events.failing_since, &self.events.last_error),
-            (
-                "deployments",
-                self.deployments.failing_since,
-                &self.deployments.last_error,
-            ),
-            (
-                "replicasets",
-                self.replica_sets.failing_since,
-                &self.replica_sets.last_error,
-            ),
-            (
-                "statefulsets",
-                self.stateful_sets.failing_since,
-                &self.stateful_sets.last_error,
-            ),
-            (
-                "daemonsets",
-                self.daemon_sets.failing_since,
-                &self.daemon_sets.last_error,
-            ),
-            ("jobs", self.jobs.failing_since, &self.jobs.last_error),
-            (
-                "cronjobs",
-                self.cron_jobs.failing_since,
-                &self.cron_jobs.last_error,
-            ),
-            (
-                "ingresses",
-                self.ingresses.failing_since,
-                &self.ingresses.last_error,
-            ),
-        ];
-        let stale: Vec<_> = kinds
+        let stale: Vec<(Watched, Timestamp)> = self
+            .watches()
             .into_iter()
-            .filter_map(|(kind, since, why)| {
-                let since = since?;
-                (now.duration_since(since).unsigned_abs() > after).then_some((kind, since, why))
+            .filter_map(|w| {
+                let since = w.failing_since?;
+                (now.duration_since(since).unsigned_abs() > after).then_some((w, since))
             })
             .collect();
-        let oldest = stale.iter().map(|(_, since, _)| *since).min()?;
-        let names: Vec<&str> = stale.iter().map(|(kind, ..)| *kind).collect();
+        let oldest = stale.iter().map(|(_, since)| *since).min()?;
+        let names: Vec<&str> = stale.iter().map(|(w, _)| w.plural).collect();
         let why = stale
             .iter()
-            .find_map(|(.., why)| why.as_deref())
+            .find_map(|(w, _)| w.last_error.as_deref())
             .map(|w| format!(" ({})", crate::shown::shown(w)))
             .unwrap_or_default();
         let at = oldest

@@ -274,6 +274,19 @@ pub(super) fn reloader<'c>(
     link.findings.push(f);
 }
 
+/// The SPC of the chain's namespace whose secretObjects write synced Secret `secret`, and the
+/// entry's index (a JSON patch path), among entries `which` accepts.
+fn secret_object_entry<'a>(
+    cx: &Ctx<'a>,
+    secret: &str,
+    which: impl Fn(&crate::snapshot::SecretObjectSpec) -> bool,
+) -> Option<(&'a crate::snapshot::SpcObs, usize)> {
+    cx.ix.spcs_in(cx.ns()).find_map(|spc| {
+        let i = (spc.secret_objects.iter()).position(|o| o.secret_name == secret && which(o))?;
+        Some((spc, i))
+    })
+}
+
 /// `kubectl annotate secret S -n NS <change>`. The driver does not rewrite a synced Secret
 /// that already exists when its SPC's secretObjects change (FACTS §11; only the rotation
 /// reconciler updates it), so an annotation the SPC now asks for must be put on the Secret
@@ -303,11 +316,7 @@ fn match_commands(cx: &Ctx, missed: &[&str]) -> Vec<String> {
             s,
             &format!("{}=true --overwrite", reloader::MATCH),
         ));
-        let entry = cx.ix.spcs_in(ns).find_map(|spc| {
-            let i = spc.secret_objects.iter().position(|o| o.secret_name == s)?;
-            Some((spc, i))
-        });
-        if let Some((spc, i)) = entry {
+        if let Some((spc, i)) = secret_object_entry(cx, s, |_| true) {
             // JSON patch `add` of a key needs its map; the snapshot keeps only Reloader's
             // keys of it, so whether the map exists is not known: the key first, and the map
             // only when that fails for want of one (nothing else is there to replace).
@@ -367,12 +376,9 @@ fn skipping(
                 // The observed Secret's annotation, and the SPC's secretObjects entry that
                 // writes it again whenever the driver creates the Secret (FACTS §2).
                 let observed = cx.ix.secrets.contains_key(&(ns, s));
-                let from_spc = cx.ix.spcs_in(ns).find_map(|spc| {
-                    let i = spc.secret_objects.iter().position(|o| {
-                        o.secret_name == s && o.annotations.contains_key(reloader::IGNORE)
-                    })?;
-                    Some((spc.name.as_str(), i))
-                });
+                let from_spc =
+                    secret_object_entry(cx, s, |o| o.annotations.contains_key(reloader::IGNORE))
+                        .map(|(spc, i)| (spc.name.as_str(), i));
                 out.reasons.push(format!(
                     "Reloader skips Secret {s}: it carries {}: \"true\"{}",
                     reloader::IGNORE,

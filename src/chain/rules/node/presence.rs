@@ -197,7 +197,8 @@ fn spcs_of(pod: &PodObs) -> impl Iterator<Item = &str> {
 /// ready, with the mount error of that kind (FACTS §11: a node without the driver, without the
 /// provider), never "its scheduling constraints exclude the node" for a pod that is there.
 /// `taints` are the node's taints the DaemonSets do not tolerate; `evidence` what was seen of
-/// the node; `fix` the placement fix (for kinds with no pod there).
+/// the node; `fix` the placement fix (for kinds with no pod there); `proven` the pod mounted
+/// and running, so what fails is rotation and the next mount on the node (a warning).
 pub(super) fn gone_finding(
     cx: &Ctx,
     node: &str,
@@ -205,6 +206,7 @@ pub(super) fn gone_finding(
     taints: &[String],
     mut evidence: Vec<String>,
     fix: String,
+    proven: bool,
 ) -> crate::chain::model::Finding {
     use crate::chain::catalog::Code;
     let error = |g: &Gone| match g.provider {
@@ -277,8 +279,7 @@ pub(super) fn gone_finding(
         confirm,
         fix,
     );
-    // Mounted and running: what fails is rotation and the next mount on the node.
-    if cx.mounted() && cx.pod.phase == "Running" {
+    if proven {
         f.severity = crate::chain::model::Severity::Warning;
     }
     f

@@ -62,15 +62,19 @@ pub(crate) fn token_requests_fix(cx: &Ctx) -> String {
     token_requests_fix_for(cx, None)
 }
 
-/// [`token_requests_fix`], also adding `event_audience` (the audience a failure event names,
-/// e.g. one a mount read before its SPC changed) when the CSIDriver lacks it.
-pub(crate) fn token_requests_fix_for(cx: &Ctx, event_audience: Option<&str>) -> String {
-    let have = cx
-        .cluster()
+/// The audiences the CSIDriver's tokenRequests list, when it was read.
+pub(crate) fn requested_audiences<'a>(cx: &Ctx<'a>) -> Option<&'a [String]> {
+    cx.cluster()
         .csi_driver
         .known()
         .and_then(|c| c.token_audiences.known())
-        .map_or(&[][..], Vec::as_slice);
+        .map(Vec::as_slice)
+}
+
+/// [`token_requests_fix`], also adding `event_audience` (the audience a failure event names,
+/// e.g. one a mount read before its SPC changed) when the CSIDriver lacks it.
+pub(crate) fn token_requests_fix_for(cx: &Ctx, event_audience: Option<&str>) -> String {
+    let have = requested_audiences(cx).unwrap_or_default();
     let mut auds: Vec<&str> = have.iter().map(String::as_str).collect();
     let mut missing: Vec<&str> = audiences_needed(cx)
         .into_iter()

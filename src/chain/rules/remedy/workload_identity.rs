@@ -264,12 +264,7 @@ enum Tokens {
 }
 
 fn token_requests(cx: &Ctx) -> Tokens {
-    let Some(have) = cx
-        .cluster()
-        .csi_driver
-        .known()
-        .and_then(|c| c.token_audiences.known())
-    else {
+    let Some(have) = super::audience::requested_audiences(cx) else {
         return Tokens::Unknown;
     };
     if have.iter().any(|a| a == AUDIENCE) {
