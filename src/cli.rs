@@ -125,6 +125,9 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:9717")]
     pub listen: std::net::SocketAddr,
+    /// Config file: its `ignore` rules (default: <config dir>/kvchain/config.yaml).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
     #[command(flatten)]
     pub kube: KubeArgs,
     #[command(flatten)]

@@ -28,12 +28,20 @@ async fn start(api: &FakeApi) -> Exporter {
 }
 
 async fn start_with(api: &FakeApi, options: kvchain::source::live::LiveOptions) -> Exporter {
+    start_full(api, options, kvchain::suppress::Rules::default()).await
+}
+
+async fn start_full(
+    api: &FakeApi,
+    options: kvchain::source::live::LiveOptions,
+    rules: kvchain::suppress::Rules,
+) -> Exporter {
     let server = api.serve().await;
     let live =
         LiveSource::new(client(&server), "aks-test", Scope::All, no_azure()).with_options(options);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let task = tokio::spawn(serve::serve(live, listener));
+    let task = tokio::spawn(serve::serve_with(live, listener, rules));
     Exporter {
         addr,
         task,
@@ -197,6 +205,60 @@ async fn one_series_per_chain_and_link_whatever_the_replicas_and_no_pod_labels()
         .filter_map(|l| l.split("link=\"").nth(1)?.split('"').next())
         .collect();
     assert_eq!(links.len(), kvchain::chain::LinkKind::ALL.len());
+}
+
+/// README "Suppressing findings": the config's `ignore:` rules reach `serve` as they reach
+/// `check`. The SPC deleted, every finding of the namespace ignored: no link is broken where
+/// alerts look, the codes are in `kvchain_suppressed_finding`, and /report.json marks them.
+#[tokio::test]
+async fn ignore_rules_keep_a_suppressed_break_out_of_the_alerts_but_in_view() {
+    let api = world();
+    api.replace_silently(EVENTS, Vec::new());
+    let rules = kvchain::suppress::Rules::new(&[kvchain::suppress::IgnoreRule {
+        code: "*".into(),
+        namespace: Some(NS.into()),
+        reason: Some("migrating (TICKET-9)".into()),
+        ..Default::default()
+    }])
+    .unwrap();
+    let exporter = start_full(&api, options(), rules).await;
+    scrape_until(exporter.addr, "chain series", |b| {
+        !chain_status(b).is_empty()
+    })
+    .await;
+    api.push_watch(SPCS, &[("DELETED", spc())]);
+    let body = scrape_until(exporter.addr, "the suppressed break", |b| {
+        b.lines().any(|l| {
+            l.starts_with("kvchain_suppressed_findings{") && l.contains("severity=\"error\"")
+        })
+    })
+    .await;
+    assert_eq!(broken_link(&body), None, "{body}");
+    assert!(
+        !body
+            .lines()
+            .any(|l| l.starts_with("kvchain_findings{") && l.contains("severity=\"error\"")),
+        "{body}"
+    );
+    assert!(
+        body.lines()
+            .any(|l| l.starts_with("kvchain_suppressed_finding{") && l.ends_with(" 1")),
+        "{body}"
+    );
+    let (code, report) = http(exporter.addr, "GET", "/report.json").await;
+    assert_eq!(code, 200);
+    let report: Value = serde_json::from_str(&report).unwrap();
+    assert!(
+        report["summary"]["suppressed"]
+            .as_u64()
+            .is_some_and(|n| n > 0),
+        "{}",
+        report["summary"]
+    );
+    assert!(
+        report.to_string().contains("TICKET-9"),
+        "the reason is in the report"
+    );
 }
 
 #[tokio::test]

@@ -6,6 +6,12 @@
 //! code present on such a link (none for a healthy one); the other families are keyed by codes,
 //! severities, statuses and gap kinds, all fixed sets. A registry is built per scrape from
 //! the latest diagnosis, so a chain that is gone is gone from the scrape too.
+//!
+//! Suppressions (`serve --config`'s `ignore:` rules, `kvchain.dev/ignore` annotations) weigh
+//! here as they weigh on `check`'s exit status: a suppressed finding is in no family an alert
+//! reads (`chain_status`, `link_finding`, `findings`), and a link broken only by suppressed
+//! findings is ok there. It stays visible in `suppressed_finding`/`suppressed_findings` and in
+//! `/report.json`, marked as the check report marks it.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,7 +23,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::{Registry, Unit};
 
-use crate::chain::{Chain, Finding, Status};
+use crate::chain::{Chain, Finding, Link, Status};
 use crate::report;
 use crate::snapshot::Snapshot;
 
@@ -69,6 +75,23 @@ pub fn status_value(s: Status) -> i64 {
     }
 }
 
+/// A link's status as alerts read it: a warning or break that only suppressed findings give
+/// (no open finding of warning or error severity beside them) is ok, as such a link no longer
+/// fails `check`.
+fn for_alerts(status: Status, l: &Link) -> Status {
+    use crate::chain::Severity;
+    let accepted = l.findings.iter().any(|f| f.suppressed.is_some())
+        && !l
+            .findings
+            .iter()
+            .any(|f| f.suppressed.is_none() && f.severity >= Severity::Warning);
+    if accepted && matches!(status, Status::Warning | Status::Broken) {
+        Status::Ok
+    } else {
+        status
+    }
+}
+
 /// `Deployment/api`, or `Pod/name` for a bare pod (whose name is as stable as its chain).
 fn workload(c: &Chain) -> String {
     c.workload.as_ref().map_or_else(
@@ -88,25 +111,37 @@ pub fn render(d: &Diagnosis<'_>) -> String {
     // pods, so an alert on one code fires whatever else sits on the link (audit Y2).
     type LinkCode<'c> = (&'c str, String, &'c str, &'static str, &'static str);
     let mut link_codes: std::collections::BTreeSet<LinkCode<'_>> = Default::default();
+    let mut suppressed_codes: std::collections::BTreeSet<LinkCode<'_>> = Default::default();
     let mut by_status: BTreeMap<&'static str, i64> = BTreeMap::new();
     for c in d.chains {
-        *by_status.entry(c.worst().as_str()).or_default() += 1;
+        let worst = c
+            .links
+            .iter()
+            .map(|l| for_alerts(l.status, l))
+            .max()
+            .unwrap_or(Status::Ok);
+        *by_status.entry(worst.as_str()).or_default() += 1;
         let w = workload(c);
         for l in &c.links {
             let worst_finding = l
                 .findings
                 .iter()
+                .filter(|f| f.suppressed.is_none())
                 .max_by(|a, b| a.severity.cmp(&b.severity).then(b.code.cmp(&a.code)));
             // Drawn as the reports draw it: a link only blocked by an earlier break is pending.
-            let status = c.drawn_status(l.link);
+            let status = for_alerts(c.drawn_status(l.link), l);
             for f in &l.findings {
-                link_codes.insert((
-                    &c.namespace,
+                let key = (
+                    c.namespace.as_str(),
                     w.clone(),
-                    &c.spc,
+                    c.spc.as_str(),
                     l.link.as_str(),
                     f.code.as_str(),
-                ));
+                );
+                match f.suppressed {
+                    None => link_codes.insert(key),
+                    Some(_) => suppressed_codes.insert(key),
+                };
             }
             let e = links
                 .entry((&c.namespace, w.clone(), &c.spc, l.link.as_str()))
@@ -120,6 +155,8 @@ pub fn render(d: &Diagnosis<'_>) -> String {
             }
         }
     }
+    // A code open on some pod of the chain is not "only suppressed" there.
+    suppressed_codes.retain(|k| !link_codes.contains(k));
     let chain_status = Family::<LinkLabels, Gauge>::default();
     registry.register(
         "chain_status",
@@ -155,6 +192,23 @@ pub fn render(d: &Diagnosis<'_>) -> String {
             })
             .set(1);
     }
+    let suppressed_link_findings = Family::<LinkLabels, Gauge>::default();
+    registry.register(
+        "suppressed_finding",
+        "1 for each finding code on a link of a chain that a kvchain.dev/ignore annotation or an ignore rule suppresses on every pod of the chain (it is in no other per-link family)",
+        suppressed_link_findings.clone(),
+    );
+    for (ns, w, spc, link, code) in suppressed_codes {
+        suppressed_link_findings
+            .get_or_create(&LinkLabels {
+                namespace: ns.to_string(),
+                workload: w,
+                spc: spc.to_string(),
+                link: link.to_string(),
+                code: code.to_string(),
+            })
+            .set(1);
+    }
 
     let chains = Family::<StatusLabels, Gauge>::default();
     registry.register(
@@ -173,11 +227,22 @@ pub fn render(d: &Diagnosis<'_>) -> String {
     let findings = Family::<CodeLabels, Gauge>::default();
     registry.register(
         "findings",
-        "Findings (de-duplicated as in the check report) by code and severity",
+        "Findings not suppressed (de-duplicated as in the check report) by code and severity",
         findings.clone(),
     );
+    let suppressed = Family::<CodeLabels, Gauge>::default();
+    registry.register(
+        "suppressed_findings",
+        "Findings a kvchain.dev/ignore annotation or an ignore rule suppresses (de-duplicated as in the check report) by code and severity",
+        suppressed.clone(),
+    );
     for f in report::findings(d.chains) {
-        findings
+        let family = if f.suppressed.is_some() {
+            &suppressed
+        } else {
+            &findings
+        };
+        family
             .get_or_create(&CodeLabels {
                 code: f.code.as_str().to_string(),
                 severity: f.severity.as_str().to_string(),
@@ -446,5 +511,104 @@ mod tests {
             "{}",
             series("vaultObject")
         );
+    }
+
+    /// README "Suppressing findings": only the exit status stops counting a suppressed finding;
+    /// for the exporter, the alerts are that status. The lab's default scenario has a broken
+    /// vault object; an `ignore:` rule for its code leaves the link ok in `chain_status`, out
+    /// of `link_finding` and `findings`, and names it in the suppressed families.
+    #[test]
+    fn a_suppressed_break_fires_no_alert_and_stays_visible() {
+        use crate::chain::Severity;
+        let snapshot = crate::source::lab::run_check("default", None).expect("lab runs");
+        let mut chains = crate::chain::diagnose(&snapshot);
+        // A chain broken by one code alone (its other findings, if any, are notes).
+        let (code, ns) = chains
+            .iter()
+            .find_map(|c| {
+                let mut loud = c.findings().filter(|f| f.severity >= Severity::Warning);
+                let first = loud.next()?;
+                (first.severity == Severity::Error && loud.all(|f| f.code == first.code))
+                    .then(|| (first.code, c.namespace.to_string()))
+            })
+            .expect("the default scenario breaks a chain on one code");
+        let before = render(&Diagnosis {
+            snapshot: &snapshot,
+            chains: &chains.iter().cloned().map(Arc::new).collect::<Vec<_>>(),
+            finished_at: 1.0,
+            duration_seconds: 0.1,
+            diagnoses: 1,
+        });
+        let tag = format!("code=\"{}\"", code.as_str());
+        assert!(
+            before
+                .lines()
+                .any(|l| l.starts_with("kvchain_link_finding{") && l.contains(&tag)),
+            "{before}"
+        );
+        let rules = crate::suppress::Rules::new(&[crate::suppress::IgnoreRule {
+            code: code.as_str().into(),
+            namespace: Some(ns),
+            ..Default::default()
+        }])
+        .expect("a valid rule");
+        assert!(crate::suppress::apply(&snapshot, &Default::default(), &rules, &mut chains) > 0);
+        let chains: Vec<Arc<Chain>> = chains.into_iter().map(Arc::new).collect();
+        let after = render(&Diagnosis {
+            snapshot: &snapshot,
+            chains: &chains,
+            finished_at: 1.0,
+            duration_seconds: 0.1,
+            diagnoses: 1,
+        });
+        let with_code = |family: &str| -> Vec<String> {
+            after
+                .lines()
+                .filter(|l| l.starts_with(family) && l.contains(&tag))
+                .map(str::to_string)
+                .collect()
+        };
+        assert!(with_code("kvchain_link_finding{").is_empty(), "{after}");
+        assert!(with_code("kvchain_chain_status{").is_empty(), "{after}");
+        assert!(with_code("kvchain_findings{").is_empty(), "{after}");
+        assert!(
+            !with_code("kvchain_suppressed_finding{").is_empty(),
+            "{after}"
+        );
+        assert!(
+            !with_code("kvchain_suppressed_findings{").is_empty(),
+            "{after}"
+        );
+        // A chain (namespace, workload, SPC) whose every pod broke only on that code reads ok
+        // where alerts look; and no series of any chain is broken or warned by it.
+        let head = |c: &Chain| {
+            format!(
+                "kvchain_chain_status{{namespace=\"{}\",workload=\"{}\",spc=\"{}\"",
+                c.namespace,
+                workload(c),
+                c.spc
+            )
+        };
+        let open = |c: &Chain| {
+            c.findings()
+                .any(|f| f.suppressed.is_none() && f.severity >= Severity::Warning)
+        };
+        let quiet: std::collections::BTreeSet<String> = chains
+            .iter()
+            .filter(|c| c.findings().any(|f| f.suppressed.is_some()) && !open(c))
+            .map(|c| head(c))
+            .collect();
+        let loud: std::collections::BTreeSet<String> =
+            chains.iter().filter(|c| open(c)).map(|c| head(c)).collect();
+        let quiet: Vec<&String> = quiet.difference(&loud).collect();
+        assert!(!quiet.is_empty(), "a chain broken only by {tag}");
+        for h in quiet {
+            for l in after.lines().filter(|l| l.starts_with(h.as_str())) {
+                assert!(
+                    l.ends_with(" 0") || l.ends_with(" 1") || l.ends_with(" 2"),
+                    "{l}"
+                );
+            }
+        }
     }
 }

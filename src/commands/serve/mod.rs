@@ -4,6 +4,8 @@
 //! diagnosis), `/healthz` (the process answers) and `/readyz` (a first complete diagnosis
 //! exists). The exporter never sends the source a command: the command channel is held open
 //! and never written to, so no action, restart or reveal can run, whatever the RBAC allows.
+//! The config's `ignore:` rules and the objects' `kvchain.dev/ignore` annotations mark
+//! findings as `check` marks them; the metrics alerts read leave suppressed ones out.
 
 pub mod metrics;
 mod stream;
@@ -27,6 +29,7 @@ use crate::report;
 use crate::snapshot::Snapshot;
 use crate::source::live::{self, ConnectError, LiveSource};
 use crate::source::{Source, SourceEvent};
+use crate::suppress::Rules;
 
 pub async fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let live = match live::connect(&args.kube, &args.azure).await {
@@ -40,6 +43,11 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         tracing::warn!("{n}");
         crate::say!("kvchain: {n}");
     }
+    let rules = crate::ui::config::load(&crate::cli::UiArgs {
+        config: args.config.clone(),
+        ..Default::default()
+    })?
+    .ignore;
     let listener = TcpListener::bind(args.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
@@ -47,7 +55,7 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         "kvchain: serving /metrics /report.json /healthz /readyz on {}",
         args.listen
     );
-    serve(live, listener).await?;
+    serve_with(live, listener, rules).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -58,6 +66,8 @@ struct State {
     diagnoses: u64,
     /// The source stopped for good (it said why).
     failed: Option<String>,
+    /// The config's `ignore:` rules, for the SPCs no chain mounts (checked per scrape).
+    rules: Arc<Rules>,
 }
 
 struct Latest {
@@ -73,21 +83,43 @@ type Shared = Arc<RwLock<State>>;
 /// Runs `live` and answers HTTP on `listener` until the listener fails. Tests call this on a
 /// source pointed at a fake API server.
 pub async fn serve(live: LiveSource, listener: TcpListener) -> anyhow::Result<()> {
-    let state: Shared = Arc::default();
+    serve_with(live, listener, Rules::default()).await
+}
+
+/// [`serve`] with the config's `ignore:` rules (annotations are read either way).
+pub async fn serve_with(
+    live: LiveSource,
+    listener: TcpListener,
+    rules: Rules,
+) -> anyhow::Result<()> {
+    let rules = Arc::new(rules);
+    let state: Shared = Arc::new(RwLock::new(State {
+        rules: rules.clone(),
+        ..State::default()
+    }));
     let (events_tx, events) = mpsc::unbounded_channel();
     // Held for as long as the exporter runs and never written to: read-only by construction.
     let (_commands, commands_rx) = mpsc::unbounded_channel();
     let source = tokio::spawn(Box::new(live).run(events_tx, commands_rx));
-    let diagnose = tokio::spawn(diagnose_loop(events, state.clone()));
+    let diagnose = tokio::spawn(diagnose_loop(events, state.clone(), rules));
     let served = accept_loop(listener, state).await;
     source.abort();
     diagnose.abort();
     served
 }
 
-async fn diagnose_loop(mut events: mpsc::UnboundedReceiver<SourceEvent>, state: Shared) {
+async fn diagnose_loop(
+    mut events: mpsc::UnboundedReceiver<SourceEvent>,
+    state: Shared,
+    rules: Arc<Rules>,
+) {
+    // Suppressions are marked as each chain is built, as the TUI marks them: a kept chain
+    // keeps its marks. Namespace annotations are not read on a live cluster (README).
+    let finish: Arc<chain::engine::Finish> = Arc::new(move |kube, chains| {
+        crate::suppress::apply(kube, &Default::default(), &rules, chains);
+    });
     // Kept across snapshots: each costs what changed since the last (the first, everything).
-    let mut feed = Feed::new(None);
+    let mut feed = Feed::new(Some(finish));
     while let Some(event) = events.recv().await {
         match event {
             SourceEvent::Snapshot(snapshot) => {
@@ -183,9 +215,14 @@ fn answer(method: &Method, path: &str, openmetrics: bool, state: &Shared) -> Res
             "kvchain serve is read-only: GET only\n".into(),
         );
     }
-    let (latest, diagnoses, failed) = {
+    let (latest, diagnoses, failed, rules) = {
         let s = state.read().unwrap_or_else(|p| p.into_inner());
-        (s.latest.clone(), s.diagnoses, s.failed.clone())
+        (
+            s.latest.clone(),
+            s.diagnoses,
+            s.failed.clone(),
+            s.rules.clone(),
+        )
     };
     match (path, latest) {
         ("/healthz", _) => match failed {
@@ -231,7 +268,8 @@ fn answer(method: &Method, path: &str, openmetrics: bool, state: &Shared) -> Res
             "application/json",
             Either::Right(stream::body(move |w| {
                 // Read where the engine keeps them: no copy per scrape.
-                let spcs = chain::unmounted_spcs(&l.snapshot, &l.chains);
+                let mut spcs = chain::unmounted_spcs(&l.snapshot, &l.chains);
+                crate::suppress::apply_spcs(&l.snapshot, &Default::default(), &rules, &mut spcs);
                 report::write_json(w, &l.snapshot, &l.chains, &spcs)
             })),
         ),
