@@ -22,13 +22,13 @@ use kvchain::source::{PermissionQuestion, Source, SourceCommand, SourceEvent, re
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 
-const KV: &str = "kv-payments.vault.azure.net";
-const VAULT: &str = "kv-payments";
-const OBJECT: &str = "db-password";
-const CANARY_KV: &str = "CANARY-keyvault-91f4-do-not-print";
-const NEW_VERSION: &str = "03bcccc7c8cf4546a0e3e21e52560441";
+pub(crate) const KV: &str = "kv-payments.vault.azure.net";
+pub(crate) const VAULT: &str = "kv-payments";
+pub(crate) const OBJECT: &str = "db-password";
+pub(crate) const CANARY_KV: &str = "CANARY-keyvault-91f4-do-not-print";
+pub(crate) const NEW_VERSION: &str = "03bcccc7c8cf4546a0e3e21e52560441";
 
-struct Running {
+pub(crate) struct Running {
     events: mpsc::UnboundedReceiver<SourceEvent>,
     commands: mpsc::UnboundedSender<SourceCommand>,
     audit: PathBuf,
@@ -40,13 +40,13 @@ struct Running {
 
 /// The `world()` cluster behind the audit wrapper, with Azure on `fake` (or `--no-azure`);
 /// returns once the first snapshot is out.
-async fn start(api: &FakeApi, fake: Option<&Arc<FakeAzure>>) -> Running {
+pub(crate) async fn start(api: &FakeApi, fake: Option<&Arc<FakeAzure>>) -> Running {
     start_on(api, fake, None).await
 }
 
 /// As [`start`]; with `exec`, the cluster URL is the exec front (`exec_support`), which
 /// answers execs itself and forwards everything else to the fake API server.
-async fn start_on(
+pub(crate) async fn start_on(
     api: &FakeApi,
     fake: Option<&Arc<FakeAzure>>,
     exec: Option<exec_support::Answer>,
@@ -96,7 +96,11 @@ async fn start_on(
 
 impl Running {
     /// The first snapshot satisfying `pred`, within `secs`.
-    async fn until(&mut self, secs: u64, pred: impl Fn(&Snapshot) -> bool) -> Arc<Snapshot> {
+    pub(crate) async fn until(
+        &mut self,
+        secs: u64,
+        pred: impl Fn(&Snapshot) -> bool,
+    ) -> Arc<Snapshot> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
         loop {
             let ev = tokio::time::timeout_at(deadline, self.events.recv())
@@ -112,7 +116,10 @@ impl Running {
     }
 
     /// Send a command carrying a reply channel; its answer, within 20 s.
-    async fn ask<T>(&self, command: impl FnOnce(oneshot::Sender<T>) -> SourceCommand) -> T {
+    pub(crate) async fn ask<T>(
+        &self,
+        command: impl FnOnce(oneshot::Sender<T>) -> SourceCommand,
+    ) -> T {
         request(&self.commands, command)
             .expect("source running")
             .within(Duration::from_secs(20))
@@ -120,19 +127,22 @@ impl Running {
             .expect("answered within 20s")
     }
 
-    async fn act(&mut self, action: Action) -> ActionOutcome {
+    pub(crate) async fn act(&mut self, action: Action) -> ActionOutcome {
         let out = self.ask(|reply| SourceCommand::Act { action, reply }).await;
         self.said.push(out.message.clone());
         out
     }
 
-    async fn permitted(&mut self, question: impl Into<PermissionQuestion>) -> Result<(), String> {
+    pub(crate) async fn permitted(
+        &mut self,
+        question: impl Into<PermissionQuestion>,
+    ) -> Result<(), String> {
         let question = question.into();
         self.ask(|reply| SourceCommand::Permission { question, reply })
             .await
     }
 
-    async fn reveal(&mut self, target: RevealTarget) -> Result<Revealed, String> {
+    pub(crate) async fn reveal(&mut self, target: RevealTarget) -> Result<Revealed, String> {
         let r = self
             .ask(|reply| SourceCommand::Reveal { target, reply })
             .await;
@@ -143,7 +153,7 @@ impl Running {
         r
     }
 
-    fn audit_lines(&self) -> Vec<Value> {
+    pub(crate) fn audit_lines(&self) -> Vec<Value> {
         std::fs::read_to_string(&self.audit)
             .unwrap_or_default()
             .lines()
@@ -152,7 +162,7 @@ impl Running {
     }
 
     /// No canary in anything the source said or recorded.
-    fn assert_no_canary(&self) {
+    pub(crate) fn assert_no_canary(&self) {
         let audit = std::fs::read_to_string(&self.audit).unwrap_or_default();
         for text in self.said.iter().chain(std::iter::once(&audit)) {
             for canary in [CANARY_KV, CANARY, CANARY_NAMED, CANARY_UNRELATED] {
@@ -162,10 +172,10 @@ impl Running {
     }
 }
 
-const OLD_VERSION: &str = "b82206cb5ac249918008b0b97fd1fd66";
+pub(crate) const OLD_VERSION: &str = "b82206cb5ac249918008b0b97fd1fd66";
 
 /// The latest version of db-password in the snapshot's Azure side.
-fn latest_version(s: &Snapshot) -> Option<String> {
+pub(crate) fn latest_version(s: &Snapshot) -> Option<String> {
     s.azure
         .objects
         .iter()
@@ -176,7 +186,7 @@ fn latest_version(s: &Snapshot) -> Option<String> {
         })
 }
 
-fn rotate(marker: bool) -> Action {
+pub(crate) fn rotate(marker: bool) -> Action {
     Action::Rotate {
         vault: VAULT.into(),
         object: OBJECT.into(),
@@ -185,7 +195,7 @@ fn rotate(marker: bool) -> Action {
 }
 
 /// The secret bundle Key Vault returns (upstream GetSecret/SetSecret example shape).
-fn bundle(value: &str, version: &str) -> String {
+pub(crate) fn bundle(value: &str, version: &str) -> String {
     json!({
         "value": value,
         "id": format!("https://{KV}/secrets/{OBJECT}/{version}"),
@@ -199,7 +209,7 @@ fn bundle(value: &str, version: &str) -> String {
 
 /// Key Vault with `db-password` at CANARY_KV (GET with or without the trailing slash the
 /// SDK leaves for "latest").
-fn vault_with_secret() -> Arc<FakeAzure> {
+pub(crate) fn vault_with_secret() -> Arc<FakeAzure> {
     let fake = Arc::new(FakeAzure::default());
     let current = bundle(CANARY_KV, OLD_VERSION);
     fake.add(Route::get(KV, &format!("/secrets/{OBJECT}/")).reply(200, current.clone()))
@@ -215,7 +225,7 @@ fn vault_with_secret() -> Arc<FakeAzure> {
     fake
 }
 
-fn forbidden_by_rbac() -> String {
+pub(crate) fn forbidden_by_rbac() -> String {
     json!({"error": {"code": "Forbidden",
         "message": "Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nCaller: appid=04b07795-8ddb-461a-bbee-02f9e1bf7b46;oid=4ae2e6c8-2c4d-4b4e-9a3e-7f2b1c0d9e8f\r\nAction: 'Microsoft.KeyVault/vaults/secrets/setSecret/action'\r\nResource: '/subscriptions/a925f2f7/resourcegroups/rg-kv/providers/microsoft.keyvault/vaults/kv-payments/secrets/db-password'",
         "innererror": {"code": "ForbiddenByRbac"}}})
@@ -223,7 +233,7 @@ fn forbidden_by_rbac() -> String {
 }
 
 /// The bodies of the PUTs that reached `…/secrets/db-password`.
-fn puts(fake: &FakeAzure) -> Vec<Value> {
+pub(crate) fn puts(fake: &FakeAzure) -> Vec<Value> {
     fake.bodies()
         .into_iter()
         .filter(|(line, _)| line == &format!("PUT {KV}/secrets/{OBJECT}"))
@@ -633,233 +643,6 @@ async fn verify_refused_without_exec_permission() {
 
 /// Asked ahead of time (so the UI can grey the keys): the same access reviews as the actions,
 /// and nothing is carried out or recorded.
-#[tokio::test]
-async fn permission_questions_ask_access_reviews_and_change_nothing() {
-    let api = world();
-    let mut run = start(&api, None).await;
-    run.until(20, |s| !s.pods.items.is_empty()).await;
-    assert_eq!(run.permitted(verify_busybox()).await, Ok(()));
-    api.raw(
-        "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
-        json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
-               "spec": {}, "status": {"allowed": false, "reason": "no RBAC policy matched"}}),
-    );
-    let denied = run
-        .permitted(Action::Restart {
-            namespace: NS.into(),
-            pod: POD.into(),
-        })
-        .await
-        .unwrap_err();
-    assert!(
-        denied.contains("not allowed to delete pods") && denied.contains("no RBAC policy matched"),
-        "{denied}"
-    );
-    let reqs = api.requests();
-    assert_eq!(
-        reqs.iter()
-            .filter(|r| r.contains("selfsubjectaccessreviews"))
-            .count(),
-        2,
-        "{reqs:?}"
-    );
-    assert!(
-        !reqs
-            .iter()
-            .any(|r| r.starts_with("DELETE") || r.starts_with("PATCH") || r.contains("/exec")),
-        "{reqs:?}"
-    );
-    assert!(run.audit_lines().is_empty());
-}
-
-/// Resource Graph knows kv-payments: RBAC, or access policies granting `policy_secrets`.
-fn vault_graph(fake: &FakeAzure, rbac: bool, policy_secrets: &[&str]) {
-    fake.add(
-        Route::new(Method::Post, azure_support::ARM, azure_support::GRAPH)
-            .body_has("keyvault/vaults")
-            .reply(
-                200,
-                json!({"totalRecords": 1, "count": 1, "data": [{
-                    "id": azure_support::vault_id(VAULT), "name": VAULT,
-                    "properties": {"tenantId": azure_support::TENANT,
-                                   "enableRbacAuthorization": rbac,
-                                   "accessPolicies": [{"tenantId": azure_support::TENANT,
-                                       "objectId": azure_support::PRINCIPAL_ID,
-                                       "permissions": {"secrets": policy_secrets}}]}}]})
-                .to_string(),
-            ),
-    );
-}
-
-/// ARM's "Permissions - List For Resource" at kv-payments.
-fn permissions_path() -> String {
-    format!(
-        "{}/providers/Microsoft.Authorization/permissions",
-        azure_support::vault_id(VAULT)
-    )
-}
-
-fn vault_reveal() -> PermissionQuestion {
-    PermissionQuestion::Reveal(RevealTarget::VaultSecret {
-        vault: VAULT.into(),
-        object: OBJECT.into(),
-        version: None,
-    })
-}
-
-/// A caller with Key Vault Secrets User on an RBAC vault may reveal but not rotate: asked
-/// ahead of time from its ARM permissions at the vault (one call for both questions), the
-/// denial names the data action and the role, and nothing is read, written or recorded.
-#[tokio::test]
-async fn key_vault_permission_questions_read_the_callers_data_actions() {
-    let fake = Arc::new(FakeAzure::default());
-    vault_graph(&fake, true, &[]);
-    fake.add(
-        Route::get(azure_support::ARM, &permissions_path())
-            .query_has("api-version=2022-04-01")
-            .reply(
-                200,
-                json!({"value": [
-                    {"actions": [], "notActions": [],
-                     "dataActions": ["Microsoft.KeyVault/vaults/secrets/getSecret/action",
-                                     "Microsoft.KeyVault/vaults/secrets/readMetadata/action"],
-                     "notDataActions": []},
-                    {"actions": ["*/read"], "notActions": [], "dataActions": [], "notDataActions": []}
-                ]})
-                .to_string(),
-            ),
-    );
-    let mut run = start(&world(), Some(&fake)).await;
-    let denied = run.permitted(rotate(false)).await.unwrap_err();
-    assert_eq!(
-        denied,
-        "kvchain's Azure identity lacks Microsoft.KeyVault/vaults/secrets/setSecret/action on vault kv-payments (Key Vault Secrets Officer)"
-    );
-    assert_eq!(run.permitted(vault_reveal()).await, Ok(()));
-    assert_eq!(run.permitted(rotate(true)).await, Err(denied));
-    assert_eq!(
-        fake.count("/providers/Microsoft.Authorization/permissions"),
-        1,
-        "cached for the refresh interval: {:?}",
-        fake.log()
-    );
-    assert!(
-        !fake
-            .log()
-            .iter()
-            .any(|l| l.contains(KV) && !l.contains("/versions")),
-        "no value read: {:?}",
-        fake.log()
-    );
-    assert!(puts(&fake).is_empty());
-    assert!(run.audit_lines().is_empty());
-}
-
-/// `Microsoft.KeyVault/vaults/*` (Key Vault Administrator) covers the rotation test; a
-/// permissions API that refuses to answer greys nothing.
-#[tokio::test]
-async fn key_vault_wildcards_allow_and_an_unanswerable_question_is_a_yes() {
-    let fake = Arc::new(FakeAzure::default());
-    vault_graph(&fake, true, &[]);
-    fake.add(
-        Route::get(azure_support::ARM, &permissions_path()).reply(
-            200,
-            json!({"value": [{"actions": [], "notActions": [],
-                              "dataActions": ["Microsoft.KeyVault/vaults/*"],
-                              "notDataActions": []}]})
-            .to_string(),
-        ),
-    );
-    let mut run = start(&world(), Some(&fake)).await;
-    assert_eq!(run.permitted(rotate(false)).await, Ok(()));
-
-    let refused = Arc::new(FakeAzure::default());
-    vault_graph(&refused, true, &[]);
-    refused.add(
-        Route::get(azure_support::ARM, &permissions_path()).reply(
-            403,
-            json!({"error": {"code": "AuthorizationFailed",
-                "message": "The client does not have authorization to perform action 'Microsoft.Authorization/permissions/read'"}})
-            .to_string(),
-        ),
-    );
-    let mut run = start(&world(), Some(&refused)).await;
-    assert_eq!(run.permitted(rotate(false)).await, Ok(()));
-    assert_eq!(run.permitted(vault_reveal()).await, Ok(()));
-    assert_eq!(
-        refused.count("/providers/Microsoft.Authorization/permissions"),
-        1
-    );
-
-    // No Azure at all: nothing can be answered, nothing is greyed.
-    let mut run = start(&world(), None).await;
-    assert_eq!(run.permitted(rotate(false)).await, Ok(()));
-}
-
-/// A role assignment on a single secret is not in the vault-scope permissions list: once the
-/// Azure side has seen one on the vault, a vault-scope "no" is uncertain and greys nothing.
-#[tokio::test]
-async fn object_scoped_assignments_make_a_vault_scope_no_uncertain() {
-    let fake = Arc::new(FakeAzure::default());
-    vault_graph(&fake, true, &[]);
-    let vault = azure_support::vault_id(VAULT);
-    let object_scope = format!("{vault}/secrets/{OBJECT}");
-    fake.add(
-        Route::get(azure_support::ARM, &permissions_path()).reply(
-            200,
-            json!({"value": [{"dataActions": ["Microsoft.KeyVault/vaults/secrets/getSecret/action"]}]})
-                .to_string(),
-        ),
-    )
-    .add(
-        Route::get(
-            azure_support::ARM,
-            &format!("{vault}/providers/Microsoft.Authorization/roleAssignments"),
-        )
-        .reply(
-            200,
-            json!({"value": [{"properties": {
-                "roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/b86a8fe4-44ce-4948-aee5-eccb2c155cd7", azure_support::SUB),
-                "principalId": azure_support::PRINCIPAL_ID,
-                "scope": object_scope}}]})
-            .to_string(),
-        ),
-    );
-    let mut run = start(&world(), Some(&fake)).await;
-    run.until(10, |s| {
-        s.azure
-            .role_assignments
-            .items
-            .iter()
-            .any(|a| a.scope == object_scope)
-    })
-    .await;
-    assert_eq!(run.permitted(rotate(false)).await, Ok(()));
-    assert_eq!(
-        fake.count("/providers/Microsoft.Authorization/permissions"),
-        1
-    );
-}
-
-/// Access-policy vaults answer from their policies (no ARM permissions call): nobody holds
-/// secrets/set, so the rotation test is a certain "no"; secrets/get is granted, so reveal may be.
-#[tokio::test]
-async fn access_policy_vaults_answer_from_their_policies() {
-    let fake = Arc::new(FakeAzure::default());
-    vault_graph(&fake, false, &["Get", "List"]);
-    let mut run = start(&world(), Some(&fake)).await;
-    let denied = run.permitted(rotate(false)).await.unwrap_err();
-    assert!(
-        denied.starts_with("no access policy on vault kv-payments grants secrets/set"),
-        "{denied}"
-    );
-    assert_eq!(run.permitted(vault_reveal()).await, Ok(()));
-    assert_eq!(
-        fake.count("/providers/Microsoft.Authorization/permissions"),
-        0
-    );
-}
-
 /// `world()` with the pod reading `foosecret` through an env var, as the upstream
 /// Deployment does.
 fn world_with_env_consumer() -> FakeApi {
@@ -871,7 +654,7 @@ fn world_with_env_consumer() -> FakeApi {
     api
 }
 
-fn verify_busybox() -> Action {
+pub(crate) fn verify_busybox() -> Action {
     Action::Verify {
         namespace: NS.into(),
         pod: POD.into(),

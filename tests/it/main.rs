@@ -123,6 +123,7 @@ mod live_list_only;
 mod live_merged_gaps;
 mod live_narrowed;
 mod live_nodes;
+mod live_permission_questions;
 mod live_restarts;
 mod live_server_errors;
 mod live_snapshot;
