@@ -459,10 +459,14 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             ),
             match install(cx) {
                 // The add-on always ships the syncing RBAC: the cause is in the driver's log.
-                Some(DriverInstall::AksAddon) => format!(
-                    "kubectl delete pod {} -n {ns}  # the AKS add-on always may write Secrets: fix what the driver log names, then remount",
-                    cx.pod.name
-                ),
+                // The remount's pod step: a bare pod is recreated, not lost (audit DD4).
+                Some(DriverInstall::AksAddon) => {
+                    let (pod, recreated) = super::remount::pod_step(cx);
+                    let recreated = recreated.map(|n| format!("; {n}")).unwrap_or_default();
+                    format!(
+                        "{pod}  # the AKS add-on always may write Secrets: fix what the driver log names, then remount{recreated}"
+                    )
+                }
                 Some(DriverInstall::Helm) => driver_upgrade(cx, &["syncSecret.enabled=true"]),
                 None => in_turn(&[
                     &driver_upgrade(cx, &["syncSecret.enabled=true"]),

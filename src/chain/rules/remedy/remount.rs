@@ -3,6 +3,7 @@
 //! it should.
 
 use super::rotation;
+use crate::action::restart::RestartPlan;
 use crate::chain::context::Ctx;
 
 /// The driver's rotation is known to be off.
@@ -26,7 +27,8 @@ pub(crate) fn rotation_stuck_fix(cx: &Ctx) -> String {
 /// Delete the pod so that its new mount fetches the latest versions. The SPC's synced Secrets
 /// go first: the driver never rewrites an existing Secret at mount, only rotation does, and it
 /// creates a missing one from the new mount (FACTS §4, §11). `--ignore-not-found`, so the fix
-/// of each replica pastes after another's.
+/// of each replica pastes after another's. A pod nothing owns is recreated, not deleted
+/// ([`pod_step`]).
 pub(super) fn remount(cx: &Ctx) -> String {
     let ns = cx.ns();
     let secrets: Vec<&str> = cx
@@ -38,18 +40,50 @@ pub(super) fn remount(cx: &Ctx) -> String {
                 .collect()
         })
         .unwrap_or_default();
+    let (pod, recreated) = pod_step(cx);
+    let recreated = recreated.map(|n| format!("; {n}")).unwrap_or_default();
     if secrets.is_empty() {
-        return format!(
-            "kubectl delete pod {} -n {ns}  # its new mount fetches the latest versions",
-            cx.pod.name
-        );
+        return format!("{pod}  # its new mount fetches the latest versions{recreated}");
     }
     format!(
-        "kubectl delete secret {} -n {ns} --ignore-not-found && kubectl delete pod {} -n {ns}  # the new mount fetches the latest versions and the driver creates the Secret again from it (it never rewrites an existing one at mount)",
+        "kubectl delete secret {} -n {ns} --ignore-not-found && {pod}  # the new mount fetches the latest versions and the driver creates the Secret again from it (it never rewrites an existing one at mount){recreated}",
         secrets.join(" "),
-        cx.pod.name
     )
 }
+
+/// The command that gives the chain's pod a new mount, and a note when it is not a plain
+/// delete. A pod with an owner is deleted and its owner makes a new one. A bare pod is
+/// recreated from its own spec, as its restart plan does (the KVC902 fix beside it): a plain
+/// delete would leave nothing, since nothing owns it, and the SPCPS and a Secret it owns go
+/// with it (FACTS §1, §2; audit DD4). The recreated spec holds the env the webhook injected
+/// when the pod was first created: the webhook mutates at CREATE only and never overwrites an
+/// env var the spec already sets (FACTS §6).
+pub(super) fn pod_step(cx: &Ctx) -> (String, Option<&'static str>) {
+    let bare = cx.pod.template_of.is_none()
+        && cx.workload.is_none()
+        && matches!(
+            RestartPlan::for_pod_in(cx.snap(), cx.ix, cx.pod),
+            RestartPlan::DeleteBarePod { .. }
+        );
+    if !bare {
+        return (
+            format!("kubectl delete pod {} -n {}", cx.pod.name, cx.ns()),
+            None,
+        );
+    }
+    let plan = RestartPlan::DeleteBarePod {
+        namespace: cx.ns().to_string(),
+        pod: cx.pod.name.to_string(),
+    };
+    let command = plan.command();
+    let command = command
+        .split_once("  # ")
+        .map_or(command.as_str(), |(c, _)| c);
+    (command.to_string(), Some(BARE_RECREATE))
+}
+
+/// What the bare pod's remount says of its recreate.
+const BARE_RECREATE: &str = "nothing owns the pod, so it is recreated from its own spec rather than deleted; the recreated pod keeps the env the webhook injected when it was first created";
 
 /// KVC805's remount: the SPC's synced Secrets deleted, then every pod that read them through
 /// env at start restarted, not one pod (audit X3). Env is a start-time snapshot, and a restart
