@@ -96,6 +96,19 @@ pub(super) fn judge(
                 list_files: true,
             }
         }
+        // The vault lacks the name, so no item can mount it: the one mounted file that could
+        // hold the key (the only one, or the only one nothing else reads) is named (audit DD8).
+        (Vault::Lacks, None) if only_candidate(cx, so, d, files).is_some() => Judged {
+            why: format!(
+                "{head}: no item of objects lists {name}, and Key Vault {} holds no object of that name",
+                cx.keyvault()
+            ),
+            edit: format!(
+                "{entry}.objectName: {} (the one mounted file no other key or container reads)",
+                only_candidate(cx, so, d, files).unwrap_or_default()
+            ),
+            list_files: true,
+        },
         (Vault::Lacks, None) => Judged {
             why: format!(
                 "{head}: no item of objects lists {name}, and Key Vault {} holds no object of that name",
@@ -124,6 +137,24 @@ pub(super) fn judge(
             ),
             list_files: true,
         },
+    }
+}
+
+/// The mounted file entry `d` of `so` should read when only one can: the SPC's only file, or
+/// the only one no other entry or container reads.
+fn only_candidate<'f>(
+    cx: &Ctx,
+    so: &SecretObjectSpec,
+    d: &SecretObjectData,
+    files: &'f [String],
+) -> Option<&'f str> {
+    if let [one] = files {
+        return Some(one);
+    }
+    let mut unread = files.iter().filter(|f| !is_read(cx, so, d, f));
+    match (unread.next(), unread.next()) {
+        (Some(f), None) => Some(f),
+        _ => None,
     }
 }
 
