@@ -117,6 +117,20 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
             }
             continue;
         }
+        // A driver failure over a secretObjects entry the SPC has since corrected, whose
+        // files the pod's mount lacks (an item the edit added): the mount predating the edit
+        // is what keeps the Secret from being built now (KVC703: only a new mount, or
+        // rotation's next poll, makes the files; FACTS §4). The event is its evidence, and
+        // the Secret the consumers wait for makes it the blocker (audit DD1).
+        let settled = (code.link() == LinkKind::Sync)
+            .then(|| sync::settled(cx, e))
+            .flatten();
+        if let Some(s) = settled.as_ref().filter(|s| !s.unmounted.is_empty())
+            && fold_into_remount(links, &evidence, s)
+        {
+            continue;
+        }
+        let link = &mut links[code.link().index()];
         // A DaemonSet pod's selector or taint rejection, which the placement rule judged not
         // to be its story (`placement::daemon_pod`): no finding of its own.
         if code == Code::KVC107
@@ -154,12 +168,17 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
                 .flatten();
             let fine = match code {
                 Code::KVC705 => spc_objects_fine,
+                _ if code.link() == LinkKind::Sync => settled.is_some(),
                 // No answer at all: the DNS zone and the route are not what kvchain reads.
                 _ if remedy::network::is_unanswered(&e.message) => false,
                 _ if code.link() == LinkKind::Pod => pod_now.is_some(),
                 _ => seen_fine[code.link().index()],
             };
-            if fine {
+            if let Some(s) = settled.as_ref() {
+                sync_settled(&mut f, e, s);
+                link.status = f.severity.status();
+                link.summary = Text::const_new(CONTRADICTED);
+            } else if fine {
                 contradicted(&mut f, code.link(), pod_now.as_deref());
                 // Settled now, so the link does not read as the code's cause ("no FIC
                 // matches") over objects that show none: the attempt failed, the next tells.
@@ -348,6 +367,58 @@ fn contradicted(f: &mut Finding, link: LinkKind, read: Option<&str>) {
         f.confirm
     )
     .into();
+}
+
+/// The Sync link's failure whose cause the SPC's `secretObjects` no longer hold ([`sync::settled`]):
+/// the SPC was corrected after the attempt. The driver's SPC pod status controller builds the
+/// Secret from the SPC as it is now when it next reconciles the pod's mount, every 5 minutes
+/// (FACTS §2), or, when the mount lacks an item the entry now reads and rotation is on (no
+/// KVC703 yet), once the next poll has fetched it (FACTS §4). Nothing to edit again.
+fn sync_settled(f: &mut Finding, e: &crate::snapshot::EventObs, s: &sync::Settled) {
+    let secret = events::secret_name(&e.message).unwrap_or("the synced Secret");
+    let next = if s.unmounted.is_empty() {
+        format!(
+            "the driver re-reads the SPC when it next reconciles the pod's mount (every 5 minutes) and builds Secret {secret} then"
+        )
+    } else {
+        format!(
+            "the pod's mount lacks {} (the mount predates the edit): rotation's next poll fetches it, then the driver builds Secret {secret}",
+            s.unmounted.join(", ")
+        )
+    };
+    f.message = format!(
+        "a recent attempt to build synced Secret {secret} failed (see the event), but the SPC has changed since ({}): {next}",
+        s.read
+    )
+    .into();
+    f.fix = format!(
+        "# nothing to change in the SPC again: wait up to 5 minutes for the driver's next attempt; if it fails again: {}",
+        f.confirm
+    )
+    .into();
+}
+
+/// Folds a settled Sync failure whose files the mount lacks into the Mount link's KVC703 (the
+/// mount predates the SPC's edit), which becomes an error: the synced Secret cannot be built
+/// until the new mount. The Sync link waits on it. False when no KVC703 is there (rotation on
+/// and its poll not yet due: the Sync finding says so itself).
+fn fold_into_remount(links: &mut [Link], evidence: &str, s: &sync::Settled) -> bool {
+    let mount = &mut links[LinkKind::Mount.index()];
+    let Some(f) = mount.findings.iter_mut().find(|f| f.code == Code::KVC703) else {
+        return false;
+    };
+    if !f.evidence.iter().any(|known| **known == *evidence) {
+        f.evidence.push(evidence.into());
+        f.evidence
+            .push(format!("the event predates the SPC's edit: {}", s.read).into());
+    }
+    f.severity = crate::chain::model::Severity::Error;
+    let sync = &mut links[LinkKind::Sync.index()];
+    if sync.findings.is_empty() {
+        sync.status = Status::Pending;
+        sync.summary = compact_str::format_compact!("blocked: {}", LinkKind::Mount.title());
+    }
+    true
 }
 
 /// The code an event's classification stands for in this chain. A vault request with no

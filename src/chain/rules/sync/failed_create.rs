@@ -80,3 +80,69 @@ pub(super) fn none_seen(cx: &Ctx, so: &SecretObjectSpec, evidence: Vec<String>) 
     f.fix = fix.into();
     f
 }
+
+/// A driver failure to build a synced Secret whose cause the SPC no longer holds: the event
+/// is older than an edit of `secretObjects` (FACTS §3: driver events are recorded on the pod,
+/// as history of the attempt they report).
+pub(crate) struct Settled {
+    /// What the SPC says now that the event's cause contradicts.
+    pub read: String,
+    /// Items of `objects` the entry now reads from that the pod's mount lacks: the mount
+    /// predates the edit, so only a new mount (or rotation's next poll) makes their files
+    /// (FACTS §4). Empty: the files are mounted, and the driver builds the Secret from the
+    /// SPC as it is now at its next reconcile, every 5 minutes (FACTS §2).
+    pub unmounted: Vec<String>,
+}
+
+/// Whether a current `FailedToCreateSecret` `e` names a cause that the SPC's `secretObjects`
+/// entry for its Secret no longer has (audit DD1): a `file matching objectName <x>` that the
+/// entry no longer names or that `objects` now mount, a kubernetes.io/tls file error where
+/// KVC804's check now finds nothing, a `secret type is empty` or `data is empty` that the
+/// entry now fills. None when the entry still has a static cause, when the event names no
+/// Secret of this SPC, or when its cause is not one kvchain reads from the SPC (RBAC, the
+/// mounted files unreadable).
+pub(crate) fn settled(cx: &Ctx, e: &crate::snapshot::EventObs) -> Option<Settled> {
+    if !matches!(
+        e.reason.as_str(),
+        "FailedToCreateSecret" | "SecretRotationFailed"
+    ) || e.type_ == "Normal"
+    {
+        return None;
+    }
+    let spc = cx.spc?;
+    let named = crate::chain::events::secret_name(&e.message)?;
+    let (i, so) =
+        (spc.secret_objects.iter().enumerate()).find(|(_, so)| so.secret_name.trim() == named)?;
+    if cx.sync_cause(i).is_some() {
+        return None;
+    }
+    let entry = format!("secretObjects[{named}]");
+    let m = e.message.as_str();
+    let read = if let Some(x) = m
+        .split_once("file matching objectName ")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+    {
+        if so.data.iter().any(|d| d.object_name == x) {
+            format!("{entry} reads {x}, a file the SPC's objects now mount")
+        } else {
+            format!("{entry} no longer names {x}")
+        }
+    } else if m.contains("failed to get cert data from file") {
+        format!("{entry} now takes tls.key and tls.crt from files that hold them")
+    } else if m.contains("secret type is empty") && !so.type_.trim().is_empty() {
+        format!("{entry}.type is {} now", so.type_)
+    } else if m.contains("data is empty") && !so.data.is_empty() {
+        format!("{entry}.data is filled now")
+    } else {
+        return None;
+    };
+    let unmounted = match (cx.status, cx.params.as_deref()) {
+        (Some(status), Some(params)) => (params.objects.iter())
+            .filter(|o| so.data.iter().any(|d| d.object_name == o.file_name()))
+            .filter(|o| !super::holds(status, o))
+            .map(|o| o.object_name.clone())
+            .collect(),
+        _ => Vec::new(),
+    };
+    Some(Settled { read, unmounted })
+}

@@ -177,7 +177,16 @@ pub(super) fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: O
             && crate::chain::events::secret_name(&e.message)
                 .is_none_or(|named| named == so.secret_name)
     });
-    if explained {
+    // A failure whose cause the SPC has since lost (a type now set, a file now named): the
+    // event, folded in, says the driver builds the Secret at its next attempt (audit DD1).
+    let settled = || {
+        cx.events.iter().any(|(_, e)| {
+            failed_create::settled(cx, e).is_some_and(|_| {
+                crate::chain::events::secret_name(&e.message) == Some(&so.secret_name)
+            })
+        })
+    };
+    if explained || settled() {
         return;
     }
     let sync_off = sync_turned_off(cx);

@@ -16,7 +16,7 @@ mod unlisted;
 mod unread_mount;
 mod waiting;
 pub(crate) use edited::mount_predates_edit;
-pub(crate) use failed_create::event_cause;
+pub(crate) use failed_create::{Settled, event_cause, settled};
 pub(crate) use missing::awaiting_mount;
 pub(crate) use shape::{object_typos, written_by_others};
 pub(crate) use stale_readers::stale_blocks_readers;
@@ -372,14 +372,7 @@ pub(crate) fn unmounted_objects(cx: &Ctx) -> Option<String> {
     let missing: Vec<&str> = params
         .objects
         .iter()
-        .filter(|o| {
-            // With version history the ids are `<type>/<name>/<i>` (FACTS §1).
-            let history = format!("{}/{}/", o.object_type_raw, o.object_name);
-            !status
-                .objects
-                .iter()
-                .any(|so| o.is_status_id(&so.id) || so.id.starts_with(&history))
-        })
+        .filter(|o| !holds(status, o))
         .map(|o| o.object_name.as_str())
         .collect();
     if missing.is_empty() && repinned.is_empty() {
@@ -405,6 +398,16 @@ pub(crate) fn unmounted_objects(cx: &Ctx) -> Option<String> {
         },
         now.join(" and ")
     ))
+}
+
+/// Whether the pod's mount (its SecretProviderClassPodStatus) holds SPC item `o`.
+pub(crate) fn holds(status: &crate::snapshot::SpcPodStatusObs, o: &crate::spc::SpcObject) -> bool {
+    // With version history the ids are `<type>/<name>/<i>` (FACTS §1).
+    let history = format!("{}/{}/", o.object_type_raw, o.object_name);
+    status
+        .objects
+        .iter()
+        .any(|so| o.is_status_id(&so.id) || so.id.starts_with(&history))
 }
 
 /// Keys whose value differs from the fingerprint of the mounted file that makes it.
