@@ -120,7 +120,7 @@ fn tls_item_added() -> Snapshot {
     tk::reparse(spc);
     for st in &mut s.spc_statuses.items {
         for o in &mut st.objects {
-            o.id = format!("cert/{obj}").into();
+            o.id = format!("cert/{obj}");
         }
     }
     s
