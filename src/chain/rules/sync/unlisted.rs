@@ -140,17 +140,15 @@ pub(super) fn judge(
     }
 }
 
-/// The mounted file entry `d` of `so` should read when only one can: the SPC's only file, or
-/// the only one no other entry or container reads.
+/// The mounted file entry `d` of `so` should read when only one can: the only one no other
+/// entry or container reads. A file something else reads is never offered, even the SPC's
+/// only one: its value would land under this key too (audit H5).
 fn only_candidate<'f>(
     cx: &Ctx,
     so: &SecretObjectSpec,
     d: &SecretObjectData,
     files: &'f [String],
 ) -> Option<&'f str> {
-    if let [one] = files {
-        return Some(one);
-    }
     let mut unread = files.iter().filter(|f| !is_read(cx, so, d, f));
     match (unread.next(), unread.next()) {
         (Some(f), None) => Some(f),
