@@ -301,8 +301,10 @@ fn stale_injection(cx: &Ctx, link: &mut Link, annotated: &str, spc_client: &str)
             format!("ServiceAccount {}: {CLIENT_ID}: {annotated}", cx.pod.service_account),
         ],
         // The workload's template read shows it sets no AZURE_CLIENT_ID (else `webhook_env`
-        // told it): the webhook injected it. Unread, the spec may set it.
+        // told it): the webhook injected it. Unread, the spec may set it. A bare pod is
+        // recreated without it either way (`remedy::reinject`, audit DD3).
         match super::webhook_env::own_spec(cx) {
+            _ if cx.pod.owners.is_empty() => remedy::reinject(cx),
             Some(_) => remedy::restart(cx),
             None => format!(
                 "{}  # if the pod spec sets AZURE_CLIENT_ID itself, change it there: the webhook never overwrites it",
