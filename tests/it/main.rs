@@ -203,6 +203,7 @@ mod rules_role_on_client_id;
 mod rules_rotation_repair;
 mod rules_runtime;
 mod rules_runtime_objects;
+mod rules_sa_second_round;
 mod rules_sp_entra;
 mod rules_spc_edit_unapplied;
 mod rules_spc_edited;

@@ -96,8 +96,9 @@ pub(crate) fn node_pool(node: &str) -> Option<&str> {
     parts.next_back()?.starts_with("vmss").then_some(pool)
 }
 
-/// A service account of the pod's namespace annotated with the SPC's clientID.
-fn annotated_sa<'a>(cx: &Ctx<'a>) -> Option<&'a str> {
+/// A service account of the pod's namespace annotated with the SPC's clientID (KVC202's fix
+/// moves the pod to it rather than create a twin).
+pub(crate) fn annotated_sa<'a>(cx: &Ctx<'a>) -> Option<&'a str> {
     let client = cx.params.as_deref()?.client_id.as_deref()?;
     (cx.ix.service_accounts_in(cx.ns()))
         .find(|sa| {

@@ -1,0 +1,64 @@
+//! A service-account fix whose next check would show a second cause that was readable from
+//! the start (audits DD5, DD6): it is shown now, and no fix claims what the snapshot says is
+//! not so.
+//! - FACTS §6: "SA = `spec.serviceAccountName` or `default`"; §7: "subject =
+//!   `system:serviceaccount:<ns>:<sa>`". The subject is fixed by the pod spec: a missing
+//!   account (KVC202), created under that name, needs a credential for exactly it.
+//! - FACTS §6: the webhook selects pods by their `azure.workload.identity/use: "true"` label,
+//!   on CREATE only: with no webhook installed the label mutates nothing, and an unlabelled
+//!   pod holds nothing the webhook injected.
+
+use kvchain::chain::testkit::{self as tk, APP, NS};
+use kvchain::chain::{Code, LinkKind, Status};
+
+use super::cause_kit::*;
+
+/// DD5: the pod's service account is missing and the identity's only credential is for the
+/// same name in another namespace. KVC202's fix creates the account under the pod's name, so
+/// the credential it needs is known now: KVC401 stands beside KVC202.
+#[test]
+fn a_missing_service_account_does_not_hide_the_credential_its_creation_needs() {
+    let mut s = tk::healthy();
+    s.service_accounts.items.clear();
+    let sa = tk::sa_name(APP);
+    tk::fic_mut(&mut s, APP).subject = format!("system:serviceaccount:default:{sa}");
+    let c = one(&s);
+    let k202 = find(&c, Code::KVC202);
+    assert!(
+        k202.fix
+            .starts_with(&format!("kubectl create serviceaccount {sa} -n {NS}")),
+        "{}",
+        k202.fix
+    );
+    let k401 = find(&c, Code::KVC401);
+    assert!(
+        k401.fix
+            .contains(&format!("--subject system:serviceaccount:{NS}:{sa} ")),
+        "{}",
+        k401.fix
+    );
+    assert_eq!(c.link(LinkKind::Federation).status, Status::Broken);
+}
+
+/// DD5's limit: another account of the namespace already carries the SPC's clientID, and
+/// KVC202's fix moves the pod to it: the subject then follows that choice, and the Federation
+/// link waits for it rather than judge the pod's current name.
+#[test]
+fn a_missing_service_account_whose_fix_moves_the_pod_keeps_federation_waiting() {
+    let mut s = tk::healthy();
+    let sa = tk::sa_mut(&mut s, APP);
+    sa.name = "web-identity".into();
+    let c = one(&s);
+    let k202 = find(&c, Code::KVC202);
+    assert!(
+        k202.fix.contains("serviceAccountName: web-identity"),
+        "{}",
+        k202.fix
+    );
+    assert!(
+        with(&c, Code::KVC401).is_empty(),
+        "{:#?}",
+        with(&c, Code::KVC401)
+    );
+    assert_eq!(c.link(LinkKind::Federation).status, Status::Pending);
+}
