@@ -261,11 +261,7 @@ fn joined(mut commands: Vec<String>) -> String {
 /// AZURE_CLIENT_ID `id` (another id, or none seen): once the annotation says `id`, only they
 /// need the restart, the webhook injecting at creation only (FACTS §6; audit X5). In name order.
 pub(crate) fn sa_pods_not_holding<'a>(cx: &Ctx<'a>, id: &str) -> Vec<&'a PodObs> {
-    let ns = cx.ns();
-    let sa = cx.pod.service_account.as_str();
-    let mut pods: Vec<&PodObs> = (cx.snap().pods.items.iter())
-        .filter(|p| p.namespace == ns && p.service_account == sa && p.template_of.is_none())
-        .filter(|p| !p.retired() && labelled(p))
+    let mut pods: Vec<&PodObs> = sa_labelled_running(cx)
         .filter(|p| {
             crate::chain::rules::service_account::injected_client_id(p)
                 .is_none_or(|v| !v.trim().eq_ignore_ascii_case(id.trim()))
@@ -273,6 +269,16 @@ pub(crate) fn sa_pods_not_holding<'a>(cx: &Ctx<'a>, id: &str) -> Vec<&'a PodObs>
         .collect();
     pods.sort_by(|a, b| a.name.cmp(&b.name));
     pods
+}
+
+/// The running pods of the chain's service account labelled for the webhook (FACTS §6: the
+/// only ones it mutates).
+fn sa_labelled_running<'a>(cx: &Ctx<'a>) -> impl Iterator<Item = &'a PodObs> {
+    let ns = cx.ns();
+    let sa = cx.pod.service_account.as_str();
+    (cx.snap().pods.items.iter())
+        .filter(move |p| p.namespace == ns && p.service_account == sa && p.template_of.is_none())
+        .filter(|p| !p.retired() && labelled(p))
 }
 
 /// After the service account's annotation is set to `id`: the restart of the workloads whose
@@ -290,13 +296,22 @@ pub(crate) fn restart_sa_pods_not_holding(cx: &Ctx, id: &str) -> String {
             commands.push(c);
         }
     }
-    if commands.is_empty() {
-        return format!(
-            "# no restart needed: the running pods of service account {} already hold AZURE_CLIENT_ID {id} (the webhook injects at pod creation only)",
-            cx.pod.service_account
-        );
+    if !commands.is_empty() {
+        return joined(commands);
     }
-    joined(commands)
+    // No labelled running pod lacks the id: either they hold it, or none is labelled, and an
+    // unlabelled pod holds nothing the webhook gave (it mutates labelled pods only, FACTS §6;
+    // audit DD6).
+    let sa = cx.pod.service_account.as_str();
+    if sa_labelled_running(cx).next().is_some() {
+        format!(
+            "# no restart needed: the running pods of service account {sa} already hold AZURE_CLIENT_ID {id} (the webhook injects at pod creation only)"
+        )
+    } else {
+        format!(
+            "# no restart needed for it: no running pod of service account {sa} is labelled azure.workload.identity/use, so none holds an injected AZURE_CLIENT_ID; the pods the label fix (KVC201) makes get {id}"
+        )
+    }
 }
 
 /// The restart of running pod `pod` (a consumer of the chain's Secret need not be the chain's
