@@ -50,6 +50,7 @@ impl AuthMode {
     }
 }
 
+#[derive(Clone)]
 pub(crate) struct Ctx<'a> {
     pub ix: &'a Index<'a>,
     /// Keep context facts of healthy links too (one chain on screen, not ten thousand).
@@ -211,6 +212,20 @@ impl<'a> Ctx<'a> {
 
     pub fn sa_resource(&self) -> String {
         format!("ServiceAccount/{}", self.pod.service_account)
+    }
+
+    /// This chain as if its SPC named managed identity `i`: what a fix computes for the chain's
+    /// identity (its credential, its grant), computed for another one. Rare (audit DD2: the
+    /// SPC's clientID names no identity and the ServiceAccount's does), so the copy is cheap
+    /// enough.
+    pub(crate) fn for_identity(&self, i: &'a ManagedIdentityObs) -> Ctx<'a> {
+        Ctx {
+            mode: AuthMode::WorkloadIdentity {
+                client_id: i.client_id.as_str().into(),
+            },
+            identity: Some(i),
+            ..self.clone()
+        }
     }
 
     pub fn subject(&self) -> String {

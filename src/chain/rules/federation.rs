@@ -41,9 +41,11 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     let subject = cx.subject();
     super::note(cx, link, || Fact::new("expected subject", subject.as_str()));
     tenant(cx, link);
-    // One cause: a missing service account (KVC202) is fixed by creating it or by correcting
-    // serviceAccountName, and which subject needs a credential follows from that choice (the
-    // tenant above does not depend on it).
+    // A missing service account (KVC202) is fixed by creating it under the pod's
+    // serviceAccountName, whose subject is fixed by the pod spec (FACTS §6, §7): the credential
+    // is judged for it now, next to KVC202, not a round later (audit DD5). Only where KVC202's
+    // fix moves the pod to another account (one annotated with the SPC's clientID already)
+    // does the subject follow from that choice (the tenant above does not depend on it).
     if cx.pod.static_node().is_some() {
         set(
             link,
@@ -52,7 +54,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         );
         return;
     }
-    if super::service_account::known_missing(cx) {
+    if super::service_account::known_missing(cx) && remedy::annotated_sa(cx).is_some() {
         set(link, Status::Pending, "blocked: service account missing");
         return;
     }

@@ -106,6 +106,11 @@ pub(crate) enum Side<'a> {
         sa: Readiness<'a>,
         spc: Readiness<'a>,
     },
+    /// The SPC's clientID is no managed identity at all, and the ServiceAccount's is one that
+    /// is not known to be complete (it lacks a credential or a grant, or they are not read):
+    /// only it can be completed (FACTS §7: a client id that names nothing gets no credential
+    /// and no role), so the SPC is changed to it and it is given what it lacks (audit DD2).
+    OnlyServiceAccount { sa: Readiness<'a> },
     /// Each is known to lack something.
     Neither {
         sa: Readiness<'a>,
@@ -121,6 +126,8 @@ pub(crate) fn pick<'a>(cx: &Ctx<'a>, annotated: &'a str, spc_client: &'a str) ->
     let sa = readiness(cx, annotated);
     if sa.complete() {
         Side::ServiceAccount { sa, spc }
+    } else if spc.exists == Some(false) && sa.exists == Some(true) {
+        Side::OnlyServiceAccount { sa }
     } else if sa.lacking() {
         Side::Neither { sa, spc }
     } else {
@@ -194,11 +201,39 @@ pub(crate) fn point_at_working(cx: &Ctx, links: &mut [Link]) {
     {
         return;
     }
-    let Side::ServiceAccount { sa, spc } = pick(cx, annotated, spc_client) else {
-        return;
+    let (spc, edit, why) = match pick(cx, annotated, spc_client) {
+        Side::ServiceAccount { sa, spc } => {
+            let why = format!("the service account's {}", works(cx, &sa));
+            (spc, set_spc_client(cx, sa.client_id), why)
+        }
+        // The SPC's id names nothing: its Identity finding (KVC301) names the one identity
+        // that can be completed, and completes it (audit DD2).
+        Side::OnlyServiceAccount { sa, .. } => {
+            let edit = remedy::in_turn(
+                &[set_spc_client(cx, sa.client_id)]
+                    .into_iter()
+                    .chain(completion(cx, &sa))
+                    .collect::<Vec<_>>()
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>(),
+            );
+            let why = format!(
+                "the service account's {} is the managed identity this pod's service account is meant to use: {}",
+                sa.named(),
+                standing(cx, &sa)
+            );
+            for f in links[LinkKind::Identity.index()]
+                .findings
+                .iter_mut()
+                .filter(|f| f.code == Code::KVC301 && !f.fix.starts_with('#'))
+            {
+                f.fix = format!("{edit}  # {why}").into();
+            }
+            return;
+        }
+        _ => return,
     };
-    let edit = set_spc_client(cx, sa.client_id);
-    let why = format!("the service account's {}", works(cx, &sa));
     for kind in [LinkKind::Identity, LinkKind::Federation, LinkKind::Access] {
         for f in links[kind.index()]
             .findings
@@ -213,4 +248,66 @@ pub(crate) fn point_at_working(cx: &Ctx, links: &mut [Link]) {
             .into();
         }
     }
+}
+
+/// What the ServiceAccount's identity `sa` is known to lack, as the commands its Federation
+/// and Access findings would give it (KVC401 or the credential corrected, KVC501), for the
+/// identity itself rather than the SPC's.
+fn completion(cx: &Ctx, sa: &Readiness) -> Vec<String> {
+    let Some(i) = sa.identity else {
+        return Vec::new();
+    };
+    let own = cx.for_identity(i);
+    let mut steps = Vec::new();
+    if sa.federated == Some(false) {
+        let subject = cx.subject();
+        let has_subject =
+            (i.federated_credentials.known().into_iter().flatten()).any(|f| f.subject == subject);
+        steps.push(if has_subject {
+            // Its credential for the subject names another issuer or audience (FACTS §7).
+            remedy::fic_update(
+                &own,
+                &format!(
+                    "--issuer {} --audiences {AUDIENCE}",
+                    remedy::cluster_issuer(&own)
+                ),
+            )
+        } else {
+            remedy::commands(&own, Code::KVC401).1
+        });
+    }
+    if sa.granted == Some(false) {
+        steps.push(remedy::commands(&own, Code::KVC501).1);
+    }
+    steps
+}
+
+/// What is known of `sa`: what it has, what it lacks (given by the fix), what is not read.
+fn standing(cx: &Ctx, sa: &Readiness) -> String {
+    let credential = format!("a federated credential for {}", cx.subject());
+    let grant = format!("read access to Key Vault {}", cx.keyvault());
+    let mut has = Vec::new();
+    let mut lacks = Vec::new();
+    let mut unread = Vec::new();
+    for (known, what) in [(sa.federated, credential), (sa.granted, grant)] {
+        match known {
+            Some(true) => has.push(what),
+            Some(false) => lacks.push(what),
+            None => unread.push(what),
+        }
+    }
+    let mut said = vec!["it exists".to_string()];
+    if !has.is_empty() {
+        said.push(format!("has {}", has.join(" and ")));
+    }
+    if !lacks.is_empty() {
+        said.push(format!("lacks {} (given here)", lacks.join(" and ")));
+    }
+    if !unread.is_empty() {
+        said.push(format!(
+            "whether it has {} is not known",
+            unread.join(" and ")
+        ));
+    }
+    said.join(", ")
 }

@@ -99,12 +99,12 @@ fn injected(cx: &Ctx, sa_name: &str, annotated: Option<&str>, home: &str) -> (St
     };
     // Pods get the annotation at creation: annotate where it is wrong, then replace them.
     let fix = match annotated {
-        Some(t) if same(t, home) => remedy::restart(cx),
+        Some(t) if same(t, home) => remedy::reinject(cx),
         _ => format!(
             "kubectl annotate serviceaccount {} -n {} {TENANT_ANNOTATION}={home} --overwrite && {}",
             remedy::sh_word(sa_name),
             cx.ns(),
-            remedy::restart(cx)
+            remedy::reinject(cx)
         ),
     };
     (why, fix)

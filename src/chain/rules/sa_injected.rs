@@ -1,7 +1,8 @@
 //! What the running pods hold of the service account's client-id, for KVC204: the webhook
 //! injects AZURE_CLIENT_ID at pod creation only (FACTS §6), so the pods that hold another id
-//! are named (audit X5); and a pod volume's clientID override that the service account and the
-//! SPC agree against, which is the Identity link's finding alone (FACTS §5; audit X4).
+//! are named (audit X5); and a mount clientID (the SPC's, or a pod volume's override) that
+//! is the one thing wrong, which is the Identity, Federation or Access link's finding alone
+//! (FACTS §5; audits X4, DD7).
 
 use super::remedy;
 use super::sa_template::CLIENT_ID;
@@ -37,15 +38,21 @@ pub(super) fn held(cx: &Ctx, sa_name: &str, a: &str, uses: &str, spc_client: &st
     )
 }
 
-/// One symptom, one cause (audit X4): the service account's client-id equals the
-/// SecretProviderClass's own clientID and only the pod volume's `volumeAttributes.clientID`
-/// differs. The driver merges the volume's attributes over the SPC's parameters (FACTS §5), so
-/// the mount authenticates as the override; the annotation feeds only the webhook's
-/// AZURE_CLIENT_ID (FACTS §6) and is right. When that override is known to lack something,
-/// the Identity, Federation or Access link's finding (KVC301, KVC4xx, KVC5xx) names it and
-/// removes the override: nothing on this link is wrong, and it is not marked. Returns whether
-/// it handled the case.
-pub(super) fn stray_override_judged(
+/// One symptom, one cause: the mount's clientID is the one thing wrong, and the Identity,
+/// Federation or Access link's finding (KVC301, KVC4xx, KVC5xx) says so with the fix that
+/// changes it; the service account's client-id is right, so nothing on this link is marked and
+/// no KVC204 repeats that fix. The mount reads only its own clientID (FACTS §5); the
+/// annotation feeds only the webhook's AZURE_CLIENT_ID (FACTS §6). Two shapes:
+/// - audit X4: the annotation equals the SecretProviderClass's own clientID and only the pod
+///   volume's `volumeAttributes.clientID` (merged over the SPC's parameters, FACTS §5)
+///   differs, with an identity known to lack something;
+/// - audit DD7/DD2: the service account's identity is the one to keep (complete, or the only
+///   managed identity of the two: the SPC's names none) and the mount's is known to lack
+///   something, which its own link reports and `identity_side::point_at_working` turns into
+///   the SPC edit to the annotation's id.
+///
+/// Returns whether it handled the case.
+pub(super) fn mount_side_judged(
     cx: &Ctx,
     link: &mut Link,
     annotated: &str,
@@ -53,22 +60,33 @@ pub(super) fn stray_override_judged(
     spc_client: &str,
     principal_of: &Option<&crate::snapshot::ManagedIdentityObs>,
 ) -> bool {
-    if principal_of.is_some() || !own.is_some_and(|o| same(o, annotated)) {
+    use super::identity_side::{Side, pick, readiness};
+    if principal_of.is_some() {
         return false;
     }
-    if !super::identity_side::readiness(cx, spc_client).lacking() {
-        return false;
-    }
-    // The comparison pushed above read as a mismatch on this link: the annotation agrees
-    // with the SPC it belongs with.
-    link.facts.retain(|f| f.label != CLIENT_ID);
-    link.facts.push(Fact::new(
-        CLIENT_ID,
+    let overridden =
+        cx.attributes.contains_key("clientID") && own.is_none_or(|o| !same(o, spc_client));
+    let fact = if overridden
+        && own.is_some_and(|o| same(o, annotated))
+        && readiness(cx, spc_client).lacking()
+    {
         format!(
             "{annotated}, as SecretProviderClass {}'s clientID; pod volume {} overrides the mount's with volumeAttributes.clientID {spc_client} (the Identity link's finding)",
             cx.spc_name, cx.volume.name
-        ),
-    ));
+        )
+    } else if let Side::ServiceAccount { sa, .. } | Side::OnlyServiceAccount { sa, .. } =
+        pick(cx, annotated, spc_client)
+    {
+        format!(
+            "{annotated}, the service account's {}: the one to keep; the mount's clientID {spc_client} is what this chain's Identity, Federation or Access finding changes",
+            sa.named()
+        )
+    } else {
+        return false;
+    };
+    // The comparison pushed above read as a mismatch on this link: the annotation is right.
+    link.facts.retain(|f| f.label != CLIENT_ID);
+    link.facts.push(Fact::new(CLIENT_ID, fact));
     true
 }
 

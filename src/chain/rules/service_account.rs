@@ -129,16 +129,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 .map(String::as_str);
             let overridden =
                 cx.attributes.contains_key("clientID") && own.is_none_or(|o| !same(o, spc_client));
-            if overridden
-                && super::sa_injected::stray_override_judged(
-                    cx,
-                    link,
-                    a,
-                    own,
-                    spc_client,
-                    &principal_of,
-                )
-            {
+            if super::sa_injected::mount_side_judged(cx, link, a, own, spc_client, &principal_of) {
                 super::injected_tenant::check(cx, link, sa, spc_client);
                 label_and_injection(cx, link, sa);
                 return;
@@ -212,10 +203,6 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     label_and_injection(cx, link, sa);
 }
 
-/// KVC204's direction from what the snapshot shows of both identities (codes.yaml: "annotate
-/// the ServiceAccount with the SPC clientID … or the reverse"): the SPC's clientID is changed
-/// when the ServiceAccount's identity is the one that works and the SPC's is not; when each
-/// lacks something, both are said.
 /// The SPC and the service account agree and only the pod volume's override differs: where the
 /// Azure side does not judge the identities (manifests; else [`keep_working_side`] chose),
 /// the stray override is what to fix, with the annotation as the alternative: nothing read
@@ -235,40 +222,20 @@ fn stray_override(cx: &Ctx, f: &mut Finding, annotated: &str, spc_client: &str) 
     .into();
 }
 
+/// KVC204 when each identity is known to lack something: what each lacks is said. (When the
+/// SPC's side is the broken one, its own link's finding says so and KVC204 is not made:
+/// `sa_injected::mount_side_judged`.)
 fn keep_working_side(cx: &Ctx, f: &mut Finding, annotated: &str, spc_client: &str) {
-    use super::identity_side::{Side, pick, set_spc_client, works};
+    use super::identity_side::{Side, pick};
     // Where the pod volume overrides the clientID, the mount uses the override (FACTS §5):
-    // that is the side named and changed.
-    let (mount_side, change) = if cx.attributes.contains_key("clientID") {
-        (
-            "the pod volume's",
-            "the pod volume's volumeAttributes.clientID",
-        )
+    // that is the side named.
+    let mount_side = if cx.attributes.contains_key("clientID") {
+        "the pod volume's"
     } else {
-        (
-            "the SecretProviderClass's",
-            "the SecretProviderClass's clientID",
-        )
+        "the SecretProviderClass's"
     };
     match pick(cx, annotated, spc_client) {
-        Side::Spc => {}
-        Side::ServiceAccount { sa, spc } => {
-            let id = sa.identity.map_or(sa.client_id, |i| i.client_id.as_str());
-            f.message = format!(
-                "{}; the service account's {}, while {mount_side} {} {}: {change} is the one to change",
-                f.message,
-                works(cx, &sa),
-                spc.named(),
-                spc.shortfall(cx)
-            )
-            .into();
-            // The pods already hold the annotation's id; the mount retries with the new one.
-            f.fix = format!(
-                "{}  # the service account already names {id}: no restart needed",
-                set_spc_client(cx, id)
-            )
-            .into();
-        }
+        Side::Spc | Side::ServiceAccount { .. } | Side::OnlyServiceAccount { .. } => {}
         Side::Neither { sa, spc } => {
             let lack =
                 |r: &super::identity_side::Readiness| format!("{} {}", r.named(), r.shortfall(cx));
@@ -334,8 +301,10 @@ fn stale_injection(cx: &Ctx, link: &mut Link, annotated: &str, spc_client: &str)
             format!("ServiceAccount {}: {CLIENT_ID}: {annotated}", cx.pod.service_account),
         ],
         // The workload's template read shows it sets no AZURE_CLIENT_ID (else `webhook_env`
-        // told it): the webhook injected it. Unread, the spec may set it.
+        // told it): the webhook injected it. Unread, the spec may set it. A bare pod is
+        // recreated without it either way (`remedy::reinject`, audit DD3).
         match super::webhook_env::own_spec(cx) {
+            _ if cx.pod.owners.is_empty() => remedy::reinject(cx),
             Some(_) => remedy::restart(cx),
             None => format!(
                 "{}  # if the pod spec sets AZURE_CLIENT_ID itself, change it there: the webhook never overwrites it",

@@ -180,7 +180,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                 cx.pod.name,
                 sh_word(&cx.pod.service_account)
             ),
-            restart(cx),
+            super::reinject(cx),
         ),
         KVC202 => (
             format!(

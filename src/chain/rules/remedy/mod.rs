@@ -56,7 +56,7 @@ pub(crate) use owner::{edit_owner, edit_pod_owner, mount_as_directory, set_env};
 pub(crate) use paused::{Hold, reloader_held, reloader_held_in, rolled_in};
 pub(crate) use reloader::{on_delete_commands, partition_commands, resume_commands};
 pub(crate) use remount::rotation_stuck_fix;
-pub(crate) use restart::{restart, restart_pod, restart_sa_runners, sa_pods_not_holding};
+pub(crate) use restart::{reinject, restart, restart_pod, restart_sa_runners, sa_pods_not_holding};
 pub(crate) use rotation::DRIVER_LOG;
 pub(crate) use shell::{comment_at, in_turn, split_note};
 pub(crate) use spc::{
@@ -96,8 +96,9 @@ pub(crate) fn node_pool(node: &str) -> Option<&str> {
     parts.next_back()?.starts_with("vmss").then_some(pool)
 }
 
-/// A service account of the pod's namespace annotated with the SPC's clientID.
-fn annotated_sa<'a>(cx: &Ctx<'a>) -> Option<&'a str> {
+/// A service account of the pod's namespace annotated with the SPC's clientID (KVC202's fix
+/// moves the pod to it rather than create a twin).
+pub(crate) fn annotated_sa<'a>(cx: &Ctx<'a>) -> Option<&'a str> {
     let client = cx.params.as_deref()?.client_id.as_deref()?;
     (cx.ix.service_accounts_in(cx.ns()))
         .find(|sa| {

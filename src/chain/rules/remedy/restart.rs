@@ -261,11 +261,7 @@ fn joined(mut commands: Vec<String>) -> String {
 /// AZURE_CLIENT_ID `id` (another id, or none seen): once the annotation says `id`, only they
 /// need the restart, the webhook injecting at creation only (FACTS §6; audit X5). In name order.
 pub(crate) fn sa_pods_not_holding<'a>(cx: &Ctx<'a>, id: &str) -> Vec<&'a PodObs> {
-    let ns = cx.ns();
-    let sa = cx.pod.service_account.as_str();
-    let mut pods: Vec<&PodObs> = (cx.snap().pods.items.iter())
-        .filter(|p| p.namespace == ns && p.service_account == sa && p.template_of.is_none())
-        .filter(|p| !p.retired() && labelled(p))
+    let mut pods: Vec<&PodObs> = sa_labelled_running(cx)
         .filter(|p| {
             crate::chain::rules::service_account::injected_client_id(p)
                 .is_none_or(|v| !v.trim().eq_ignore_ascii_case(id.trim()))
@@ -273,6 +269,16 @@ pub(crate) fn sa_pods_not_holding<'a>(cx: &Ctx<'a>, id: &str) -> Vec<&'a PodObs>
         .collect();
     pods.sort_by(|a, b| a.name.cmp(&b.name));
     pods
+}
+
+/// The running pods of the chain's service account labelled for the webhook (FACTS §6: the
+/// only ones it mutates).
+fn sa_labelled_running<'a>(cx: &Ctx<'a>) -> impl Iterator<Item = &'a PodObs> {
+    let ns = cx.ns();
+    let sa = cx.pod.service_account.as_str();
+    (cx.snap().pods.items.iter())
+        .filter(move |p| p.namespace == ns && p.service_account == sa && p.template_of.is_none())
+        .filter(|p| !p.retired() && labelled(p))
 }
 
 /// After the service account's annotation is set to `id`: the restart of the workloads whose
@@ -283,25 +289,95 @@ pub(crate) fn restart_sa_pods_not_holding(cx: &Ctx, id: &str) -> String {
     if cx.template {
         return restart_sa_runners(cx);
     }
-    let ns = cx.ns();
     let mut commands: Vec<String> = Vec::new();
     for p in sa_pods_not_holding(cx, id) {
-        let c = restart_of(cx, ns, p, cx.ix.workload_of(p));
+        let c = reinject_pod(cx, p);
         if !commands.contains(&c) {
             commands.push(c);
         }
     }
-    if commands.is_empty() {
-        return format!(
-            "# no restart needed: the running pods of service account {} already hold AZURE_CLIENT_ID {id} (the webhook injects at pod creation only)",
-            cx.pod.service_account
-        );
+    if !commands.is_empty() {
+        return joined(commands);
     }
-    joined(commands)
+    // No labelled running pod lacks the id: either they hold it, or none is labelled, and an
+    // unlabelled pod holds nothing the webhook gave (it mutates labelled pods only, FACTS §6;
+    // audit DD6).
+    let sa = cx.pod.service_account.as_str();
+    if sa_labelled_running(cx).next().is_some() {
+        format!(
+            "# no restart needed: the running pods of service account {sa} already hold AZURE_CLIENT_ID {id} (the webhook injects at pod creation only)"
+        )
+    } else {
+        format!(
+            "# no restart needed for it: no running pod of service account {sa} is labelled azure.workload.identity/use, so none holds an injected AZURE_CLIENT_ID; the pods the label fix (KVC201) makes get {id}"
+        )
+    }
 }
 
 /// The restart of running pod `pod` (a consumer of the chain's Secret need not be the chain's
 /// pod): the one-key restart's plan, as a command, looked up through the diagnosis's index.
 pub(crate) fn restart_pod(cx: &Ctx, pod: &PodObs) -> String {
     RestartPlan::for_pod_in(cx.snap(), cx.ix, pod).command()
+}
+
+/// The variables the workload-identity webhook injects (FACTS §6).
+const INJECTED: [&str; 4] = [
+    "AZURE_CLIENT_ID",
+    "AZURE_TENANT_ID",
+    "AZURE_FEDERATED_TOKEN_FILE",
+    "AZURE_AUTHORITY_HOST",
+];
+
+/// The restart of the chain's pod that has the webhook inject it again ([`reinject_pod`]).
+pub(crate) fn reinject(cx: &Ctx) -> String {
+    if cx.pod.template_of.is_some() {
+        return restart(cx);
+    }
+    reinject_pod(cx, cx.pod)
+}
+
+/// The restart of running pod `pod` that has the webhook inject it again (KVC204, KVC206: the
+/// service account's annotation changed). A bare pod is recreated from its own spec, which
+/// holds the env the webhook injected when it was created, and the webhook injects a variable
+/// only where the name is absent (FACTS §6): `-o yaml | replace --force` alone would bring the
+/// old value back (audit DD3). So the injected variables it holds are removed on the way
+/// (`kubectl set env --local`, which edits containers) and the webhook injects them anew from
+/// the service account; its token volume and mount it replaces in place (same name). Where an
+/// init container holds one (`set env` leaves init containers alone), the pod is edited by
+/// hand. Any other pod is restarted as [`restart_pod`] does: its owner makes it from the
+/// template, which holds no injected env.
+pub(crate) fn reinject_pod(cx: &Ctx, pod: &PodObs) -> String {
+    let plan = RestartPlan::for_pod_in(cx.snap(), cx.ix, pod);
+    let RestartPlan::DeleteBarePod {
+        namespace,
+        pod: name,
+    } = &plan
+    else {
+        return plan.command();
+    };
+    let holds = |c: &crate::snapshot::ContainerObs, n: &str| c.env.iter().any(|e| e.name == n);
+    let held: Vec<&str> = (INJECTED.iter().copied())
+        .filter(|n| pod.containers.iter().any(|c| holds(c, n)))
+        .collect();
+    if held.is_empty() {
+        return plan.command();
+    }
+    let why = "the webhook injected them when the pod was created and never overwrites a variable already set; without them it injects them anew from the service account";
+    if (pod.containers.iter().filter(|c| c.init)).any(|c| held.iter().any(|n| holds(c, n))) {
+        return super::edit_pod_owner(
+            cx,
+            pod,
+            None,
+            &format!(
+                "remove the env entries {} from every container and init container ({why})",
+                held.join(", ")
+            ),
+        );
+    }
+    let unset: Vec<String> = held.iter().map(|n| format!("{n}-")).collect();
+    format!(
+        "kubectl get pod {name} -n {namespace} -o yaml | kubectl set env -f - --local -o yaml {} | kubectl replace --force -f -  # recreates the pod (nothing owns it) without {}: {why}",
+        unset.join(" "),
+        held.join(", ")
+    )
 }

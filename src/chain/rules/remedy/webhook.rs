@@ -20,9 +20,25 @@ pub(super) fn pod_labels_and_env(cx: &Ctx) -> String {
     )
 }
 
-/// KVC201's fix: the label on the pod template, where each kind keeps it. A Job's template
-/// is immutable (the API server refuses the patch) and a CronJob's is in its job template.
+/// KVC201's fix: the label on the pod template, where each kind keeps it. Where the webhook is
+/// known not to be installed, nothing would mutate the pods the label rolls out (FACTS §6):
+/// it is installed first, so the one rollout the label makes is the one that injects (audit
+/// DD6), not a second round of KVC205.
 pub(super) fn label_fix(cx: &Ctx) -> String {
+    let fix = label_on_template(cx);
+    if cx.cluster().workload_identity_webhook.known() != Some(&false) {
+        return fix;
+    }
+    let first = "the workload-identity webhook is not installed: it is installed first, so that the pods the label makes are mutated";
+    match fix.strip_prefix("# ") {
+        Some(note) => format!("{}  # {first}; then {note}", install_webhook(cx)),
+        None => super::in_turn(&[&install_webhook(cx), &fix, &format!("# {first}")]),
+    }
+}
+
+/// The label on the pod template, where each kind keeps it. A Job's template is immutable
+/// (the API server refuses the patch) and a CronJob's is in its job template.
+fn label_on_template(cx: &Ctx) -> String {
     const LABEL: &str = r#"{"metadata":{"labels":{"azure.workload.identity/use":"true"}}}"#;
     let ns = cx.ns();
     match cx.workload {
