@@ -316,7 +316,8 @@ impl AzureObserver {
                 result: r,
             })
             .collect();
-        let vaults_obs = assemble::vaults(&vaults);
+        let mut vaults_obs = assemble::vaults(&vaults);
+        assemble::management_groups(&mut vaults_obs, &per_vault);
         let (kept, assignment_gaps) = assemble::relevant_assignments(
             &per_vault,
             principals.as_ref(),
