@@ -156,6 +156,7 @@ mod report_gaps_can_i;
 mod report_text;
 mod report_unverified;
 mod rules_absolute_file_name;
+mod rules_access_confirm;
 mod rules_cause;
 mod rules_client_id_sides;
 mod rules_compound_pods;

@@ -86,11 +86,36 @@ pub(crate) fn secret_key<'a>(cx: &'a Ctx, name: &str, key: &'a str) -> &'a str {
         .map_or(key, String::as_str)
 }
 
-/// What shows `principal`'s roles on the vault and the vault's model and access policies.
+/// What shows `principal`'s roles on the vault and the vault's model and access policies. `az
+/// role assignment list --scope` lists the assignments made at that very scope unless
+/// `--include-inherited` adds those above it (resource group, subscription, root); the ones
+/// below it, on the SPC's objects (FACTS §8), are listed at each object's own scope (audit
+/// CC3: the vault-only list hid the grants a finding names).
 pub(crate) fn access_confirm(cx: &Ctx, principal: &str) -> String {
+    let scope = vault_scope(cx);
+    let mut lists = vec![format!(
+        "az role assignment list --assignee {principal} --scope {scope} --include-inherited -o table"
+    )];
+    if cx.vault.is_none_or(|v| v.rbac) {
+        let mut objects: Vec<(&str, &str)> = (cx.params.as_deref())
+            .map(|p| {
+                (p.objects.iter())
+                    .filter_map(|o| Some((o.object_type?.collection(), o.object_name.as_str())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        objects.sort_unstable();
+        objects.dedup();
+        lists.extend(objects.iter().map(|(collection, name)| {
+            format!(
+                "az role assignment list --assignee {principal} --scope {scope}/{collection}/{} -o table",
+                sh_word(name)
+            )
+        }));
+    }
     format!(
-        "az role assignment list --assignee {principal} --scope {} -o table && az keyvault show -n {} --query \"{{rbac:properties.enableRbacAuthorization,policies:properties.accessPolicies}}\"",
-        vault_scope(cx),
+        "{} ; az keyvault show -n {} --query \"{{rbac:properties.enableRbacAuthorization,policies:properties.accessPolicies}}\"",
+        lists.join(" ; "),
         cx.keyvault_arg()
     )
 }
