@@ -22,6 +22,7 @@ mod azure_page_caps;
 mod azure_policy_fixes;
 mod azure_principal_spelling;
 mod azure_tk_world;
+mod azure_vault_unseen;
 mod cause_kit;
 mod check_azure_item_gaps;
 mod check_blocked_counts;

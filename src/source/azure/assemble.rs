@@ -78,7 +78,17 @@ pub fn vaults(lookups: &[(String, VaultLookup)]) -> Coll<VaultObs> {
                 object_names: None,
                 management_groups: Vec::new(),
             }),
-            Ok((_, Ok(None))) => {}
+            // Resource Graph answers with the subscriptions the credential may read only (and
+            // within `--subscription`): no row is not "no such vault" — unknown, per vault,
+            // as for identities (audit CC2).
+            Ok((_, Ok(None))) => {
+                out.gaps.namespaces.insert(
+                    name.clone(),
+                    format!(
+                        "vault {name} not found in the subscriptions visible to kvchain (it may be in another subscription or tenant)"
+                    ),
+                );
+            }
             Ok((_, Err(e))) => {
                 let reason = format!("cannot look up vault {name}: {}", e.reason);
                 out.gaps.namespaces.insert(name.clone(), reason);
