@@ -160,6 +160,7 @@ mod rules_absolute_file_name;
 mod rules_access_confirm;
 mod rules_cause;
 mod rules_client_id_sides;
+mod rules_cloud_hosts;
 mod rules_compound_pods;
 mod rules_consumers;
 mod rules_deny_model;

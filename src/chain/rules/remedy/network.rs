@@ -8,6 +8,7 @@ use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::events::{Unreached, VaultUnreached};
 use crate::chain::rules::access::vault_gap;
+use crate::spc::cloud::AzureCloud;
 
 /// The private DNS zone of the Key Vault private endpoints of `host`'s cloud:
 /// `privatelink.vaultcore.<cloud suffix>` (`…vault.azure.net` → `privatelink.vaultcore.azure.net`).
@@ -43,7 +44,7 @@ fn mounted_from(cx: &Ctx, vault: &str) -> Option<String> {
 /// a mount that got no answer and names no host (the kubelet's deadline, FACTS §11) went.
 pub(crate) fn spc_vault_host(cx: &Ctx) -> Option<(String, String)> {
     let vault = cx.params.as_deref()?.keyvault_name.clone()?;
-    let host = format!("{vault}.vault.{}", vault_suffix(cx));
+    let host = vault_host(cx, &vault);
     Some((vault, host))
 }
 
@@ -198,15 +199,23 @@ fn private_link(cx: &Ctx, u: VaultUnreached, zone: &str) -> String {
     )
 }
 
-/// The Key Vault DNS suffix of the SPC's `cloudName` (FACTS §5; public cloud when unset).
+/// The Key Vault DNS suffix of the SPC's `cloudName` without its `vault.` (FACTS §5; public
+/// cloud when unset or not a cloud the provider knows by name).
 fn vault_suffix(cx: &Ctx) -> &'static str {
-    let cloud = cx.params.as_deref().and_then(|p| p.cloud_name.as_deref());
-    match cloud.map(str::to_ascii_lowercase).as_deref() {
-        Some("azureusgovernmentcloud") => "usgovcloudapi.net",
-        Some("azurechinacloud") => "azure.cn",
-        Some("azuregermancloud") => "microsoftazure.de",
-        _ => "azure.net",
-    }
+    spc_cloud(cx).vault_suffix().trim_start_matches("vault.")
+}
+
+fn spc_cloud(cx: &Ctx) -> AzureCloud {
+    (cx.params.as_deref())
+        .and_then(|p| p.cloud_name.as_deref())
+        .and_then(AzureCloud::of_cloud_name)
+        .unwrap_or(AzureCloud::Public)
+}
+
+/// `vault`'s Key Vault host in the SPC's cloud, `<vault>.<KeyVaultDNSSuffix>` (FACTS §5): the
+/// host the provider asked (audit CC4: `vault.azure.net` was said for every cloud).
+pub(crate) fn vault_host(cx: &Ctx, vault: &str) -> String {
+    format!("{vault}.{}", spc_cloud(cx).vault_suffix())
 }
 
 /// Sets `SUBNET` to the id of the subnet of the pod's node pool. A pool on the AKS-managed
