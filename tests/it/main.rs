@@ -163,6 +163,7 @@ mod rules_client_id_sides;
 mod rules_cloud_hosts;
 mod rules_compound_pods;
 mod rules_consumers;
+mod rules_deny_assignment;
 mod rules_deny_model;
 mod rules_driver_per_node;
 mod rules_earlier_pod;

@@ -312,3 +312,33 @@ pub(crate) fn role_for(t: crate::snapshot::ObjectType) -> &'static str {
         _ => "Key Vault Certificate User",
     }
 }
+
+/// A Key Vault 403 that names deny assignment `id` (FACTS §5: the RBAC deny's
+/// `DenyAssignmentId`, `null` when none refused): a deny assignment takes precedence over role
+/// assignments, so no role grant helps, and waiting does not either (audit CC6). kvchain reads
+/// no deny assignments: the finding names it, the command that shows it, and where it is
+/// changed — deny assignments are made by the service that manages their scope (a deployment
+/// stack, a managed application, Azure Blueprints), not with `az role assignment`.
+pub(crate) fn deny_assigned(
+    cx: &Ctx,
+    f: &mut crate::chain::model::Finding,
+    id: &str,
+    message: &str,
+) {
+    let who = crate::chain::events::caller(message)
+        .1
+        .map_or_else(|| principal(cx), str::to_string);
+    f.message = format!(
+        "Key Vault {} refused the read through deny assignment {id} (the 403 names it): a deny assignment blocks the actions it lists whatever role assignments grant, so no role fixes this and the next attempt fails the same way",
+        cx.keyvault()
+    )
+    .into();
+    f.confirm = format!(
+        "az rest --method get --url \"{id}?api-version=2022-04-01\" --query \"{{name:properties.denyAssignmentName,denied:properties.permissions,principals:properties.principals,excluded:properties.excludePrincipals,protected:properties.isSystemProtected}}\""
+    )
+    .into();
+    f.fix = format!(
+        "# deny assignment {id} is changed only where it was made (the deployment stack, managed application or blueprint that manages its scope): exclude principal {who} there (its excludePrincipals), or read from a vault outside its scope"
+    )
+    .into();
+}
