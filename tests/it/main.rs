@@ -21,6 +21,7 @@ mod azure_other_type;
 mod azure_page_caps;
 mod azure_policy_fixes;
 mod azure_principal_spelling;
+mod azure_sovereign_probe;
 mod azure_tk_world;
 mod azure_vault_unseen;
 mod cause_kit;
