@@ -77,6 +77,12 @@ pub struct VaultObs {
     /// Names of the vault's objects by type when a listing was read (for "did you mean").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object_names: Option<Vec<(ObjectType, String)>>,
+    /// Management groups known to hold the vault's subscription
+    /// (`/providers/Microsoft.Management/managementGroups/<id>`): those of the assignments its
+    /// own role-assignment listing returned (ARM lists only what applies at the vault). Empty
+    /// when none is known, which is not "under none": kvchain does not read the hierarchy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub management_groups: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
@@ -151,6 +157,14 @@ impl RoleAssignmentObs {
     pub fn to_group(&self) -> bool {
         self.principal_type.eq_ignore_ascii_case("Group")
     }
+}
+
+/// `/providers/Microsoft.Management/managementGroups/<id>`, as ARM spells a management
+/// group's scope (ASCII case-insensitive).
+pub fn is_management_group(scope: &str) -> bool {
+    const PREFIX: &str = "/providers/microsoft.management/managementgroups/";
+    scope.len() > PREFIX.len()
+        && scope.as_bytes()[..PREFIX.len()].eq_ignore_ascii_case(PREFIX.as_bytes())
 }
 
 /// Azure's action pattern match: case-insensitive, `*` stands for any run of characters

@@ -111,6 +111,17 @@ pub fn denied_by_rbac(message: &str) -> Option<bool> {
     }
 }
 
+/// The deny assignment a Key Vault RBAC 403 names (FACTS §5: the body's `DenyAssignmentId:`
+/// field, `null` when no deny assignment refused): its resource id, only when it is one (path
+/// characters only, so it can be pasted into a command).
+pub fn deny_assignment(message: &str) -> Option<&str> {
+    let rest = after(message, phrase!("DenyAssignmentId: "))?;
+    let end = (rest.find(|c: char| !(c.is_ascii_alphanumeric() || "/-._".contains(c))))
+        .unwrap_or(rest.len());
+    let id = &rest[..end];
+    (id.starts_with('/') && id.to_ascii_lowercase().contains("/denyassignments/")).then_some(id)
+}
+
 /// The caller a Key Vault 403 names (FACTS §5: the RBAC deny's `Caller: appid=…;oid=…;iss=…`,
 /// the access-policy deny's `'appid=…;oid=…;iss=…' does not have …`): its application id and
 /// its object id, each only when it is a GUID (the message's own words, never a guess).

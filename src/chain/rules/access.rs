@@ -14,6 +14,7 @@ mod held;
 mod history_list;
 mod on_client_id;
 mod one_fix;
+mod scope;
 mod undetermined;
 use granted::granted_actions;
 pub(crate) use granted::{chain_identity, chain_vault, may_read, reads_granted};
@@ -21,6 +22,7 @@ pub(crate) use held::held_on_vault;
 use history_list::history_unlisted;
 use on_client_id::on_client_id;
 use one_fix::{FAILS, one_per_fix};
+use scope::{above, covers, maybe_above, touches};
 use undetermined::undetermined;
 
 /// The data action the provider's read of each object type needs.
@@ -44,36 +46,6 @@ const WRITES: [&str; 6] = [
 
 fn grants(r: &RoleAssignmentObs, action: &str) -> bool {
     r.grants(action)
-}
-
-/// `path` equals `prefix` or lies under it (`prefix/...`), ASCII case-insensitive.
-fn under(path: &str, prefix: &str) -> bool {
-    let (p, q) = (path.trim_end_matches('/'), prefix.trim_end_matches('/'));
-    p.len() >= q.len()
-        && p.as_bytes()[..q.len()].eq_ignore_ascii_case(q.as_bytes())
-        && (p.len() == q.len() || p.as_bytes()[q.len()] == b'/')
-}
-
-/// The assignment's scope covers the vault (an ancestor or the vault itself), or is the named
-/// object inside it (`<vault>/secrets/<name>`, likewise keys and certificates).
-fn covers(scope: &str, vault_id: &str, t: ObjectType, name: &str) -> bool {
-    if vault_id.is_empty() || under(vault_id, scope) {
-        return true;
-    }
-    if !under(scope, vault_id) {
-        return false;
-    }
-    let rest = &scope.trim_end_matches('/')[vault_id.trim_end_matches('/').len()..];
-    rest.strip_prefix('/')
-        .and_then(|r| r.split_once('/'))
-        .is_some_and(|(c, n)| {
-            c.eq_ignore_ascii_case(t.collection()) && n.eq_ignore_ascii_case(name)
-        })
-}
-
-/// The scope is the vault, one of its ancestors, or an object inside it.
-fn touches(scope: &str, vault_id: &str) -> bool {
-    vault_id.is_empty() || under(vault_id, scope) || under(scope, vault_id)
 }
 
 fn policy_allows(perms: &[String]) -> bool {
@@ -149,7 +121,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     let assignments: Vec<&RoleAssignmentObs> = cx
         .ix
         .assignments(principal)
-        .filter(|r| touches(&r.scope, &vault.resource_id))
+        .filter(|r| touches(&r.scope, vault))
         .collect();
     // Only this vault's listing matters: another vault's failure leaves this verdict known.
     let assignments_known = match vault_gap(&cx.azure().role_assignments.gaps, &vault_name) {
@@ -219,7 +191,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         let granted_for = |n: &str| {
             assignments
                 .iter()
-                .find(|r| grants(r, action) && covers(&r.scope, &vault.resource_id, t, n))
+                .find(|r| grants(r, action) && covers(&r.scope, vault, t, n))
         };
         let uncovered: Vec<&str> = names().filter(|n| granted_for(n).is_none()).collect();
         let by_rbac = names()
@@ -309,11 +281,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             assignments
                 .iter()
                 .filter(|r| !r.data_actions.is_empty() && !grants(r, action))
-                .filter(|r| {
-                    uncovered
-                        .iter()
-                        .any(|n| covers(&r.scope, &vault.resource_id, t, n))
-                })
+                .filter(|r| uncovered.iter().any(|n| covers(&r.scope, vault, t, n)))
                 .collect()
         } else {
             Vec::new()
@@ -321,7 +289,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         // Grants of the action scoped to other objects: what the identity does hold.
         let elsewhere: Vec<&&RoleAssignmentObs> = assignments
             .iter()
-            .filter(|r| grants(r, action) && !under(&vault.resource_id, &r.scope))
+            .filter(|r| grants(r, action) && !above(&r.scope, vault))
             .collect();
         let wrong_policy = !vault.rbac && !policies.is_empty();
         if vault.rbac {
@@ -378,10 +346,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             let on_client: Vec<&RoleAssignmentObs> = if vault.rbac {
                 (cx.ix.assignments(&identity.client_id))
                     .filter(|r| {
-                        grants(r, action)
-                            && uncovered
-                                .iter()
-                                .any(|n| covers(&r.scope, &vault.resource_id, t, n))
+                        grants(r, action) && uncovered.iter().any(|n| covers(&r.scope, vault, t, n))
                     })
                     .collect()
             } else {
@@ -391,11 +356,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             if !deletes.is_empty() {
                 // Re-made for the principal as they were meant: same roles, same scopes, when
                 // they cover every object still missing.
-                let all = uncovered.iter().all(|n| {
-                    on_client
-                        .iter()
-                        .any(|r| covers(&r.scope, &vault.resource_id, t, n))
-                });
+                let all = uncovered
+                    .iter()
+                    .all(|n| on_client.iter().any(|r| covers(&r.scope, vault, t, n)));
                 if all {
                     fix = on_client
                         .iter()
@@ -527,9 +490,8 @@ fn over_privilege(
             })
             .unwrap_or_default();
         let read = |t: ObjectType, name: &str| {
-            kept.iter().any(|r| {
-                grants(r, needed_action(t)) && covers(&r.scope, &vault.resource_id, t, name)
-            })
+            kept.iter()
+                .any(|r| grants(r, needed_action(t)) && covers(&r.scope, vault, t, name))
         };
         let mut roles: Vec<&str> = if objects.is_empty() {
             remedy::roles_needed(cx, None)

@@ -166,7 +166,16 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
             let pod_now = (code.link() == LinkKind::Pod)
                 .then(|| pod_now::looks_right(cx, code, e))
                 .flatten();
+            // A 403 a deny assignment refused (FACTS §5's `DenyAssignmentId`): no grant
+            // kvchain reads overrides it, so it is no "looks right now, wait" (audit CC6).
+            let denied = (code.link() == LinkKind::Access)
+                .then(|| events::deny_assignment(&e.message))
+                .flatten();
+            if let Some(id) = denied {
+                remedy::deny_assigned(cx, &mut f, id, &e.message);
+            }
             let fine = match code {
+                _ if denied.is_some() => false,
                 Code::KVC705 => spc_objects_fine,
                 _ if code.link() == LinkKind::Sync => settled.is_some(),
                 // No answer at all: the DNS zone and the route are not what kvchain reads.

@@ -137,7 +137,8 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
                     o.index,
                 ),
                 vec![format!(
-                    "GET https://{vault}.vault.azure.net/{}/{}: 404",
+                    "GET https://{}/{}/{}: 404",
+                    super::remedy::network::vault_host(cx, &vault),
                     t.collection(),
                     o.object_name
                 )],

@@ -76,8 +76,19 @@ pub fn vaults(lookups: &[(String, VaultLookup)]) -> Coll<VaultObs> {
                 network: v.network.clone(),
                 // Not listed: a list per object type would cost requests on every refresh.
                 object_names: None,
+                management_groups: Vec::new(),
             }),
-            Ok((_, Ok(None))) => {}
+            // Resource Graph answers with the subscriptions the credential may read only (and
+            // within `--subscription`): no row is not "no such vault" — unknown, per vault,
+            // as for identities (audit CC2).
+            Ok((_, Ok(None))) => {
+                out.gaps.namespaces.insert(
+                    name.clone(),
+                    format!(
+                        "vault {name} not found in the subscriptions visible to kvchain (it may be in another subscription or tenant)"
+                    ),
+                );
+            }
             Ok((_, Err(e))) => {
                 let reason = format!("cannot look up vault {name}: {}", e.reason);
                 out.gaps.namespaces.insert(name.clone(), reason);
@@ -127,6 +138,27 @@ pub fn relevant_assignments(
         }
     }
     (kept, gaps)
+}
+
+/// Records on each vault the management groups its own listing returned assignments at: ARM
+/// lists at a vault only the assignments that apply there (at, above or below it), so such a
+/// group holds the vault's subscription. Its path is no prefix of the vault id, so nothing
+/// else tells (audit CC1).
+pub fn management_groups(vaults: &mut Coll<VaultObs>, per_vault: &[AssignmentsOf<'_>]) {
+    for AssignmentsOf { vault, result, .. } in per_vault {
+        let Ok(rows) = result else { continue };
+        let Some(v) = (vaults.items.iter_mut()).find(|v| v.name.eq_ignore_ascii_case(vault)) else {
+            continue;
+        };
+        for a in rows
+            .iter()
+            .filter(|a| crate::snapshot::is_management_group(&a.scope))
+        {
+            if !(v.management_groups.iter()).any(|g| g.eq_ignore_ascii_case(&a.scope)) {
+                v.management_groups.push(a.scope.clone());
+            }
+        }
+    }
 }
 
 /// One vault's role-assignment listing.

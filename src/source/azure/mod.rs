@@ -78,6 +78,28 @@ type ObjectKey = (Cloud, String, ObjectType, String);
 /// A wanted vault: its cloud (or why it has none) and what Resource Graph said about it.
 type VaultLookup = Result<(Cloud, Fetched<Option<VaultRow>>), String>;
 
+/// Whether `cred` gets an ARM token in some cloud: the public cloud's first, then US
+/// Government's and China's (FACTS §5: each cloud has its own Entra endpoint, and ARM its own
+/// resource, `https://management.usgovcloudapi.net` …). A sovereign login (`az login` in that
+/// cloud, a workload identity whose `AZURE_AUTHORITY_HOST` is its Entra) is refused the public
+/// ARM resource (AADSTS500011), which is no missing credential (audit CC5). The public
+/// cloud's error when none does.
+pub async fn probe(cred: &dyn TokenCredential, endpoints: &Endpoints) -> azure_core::Result<()> {
+    let first = match cred
+        .get_token(&[endpoints.public.arm_scope.as_str()], None)
+        .await
+    {
+        Ok(_) => return Ok(()),
+        Err(e) => e,
+    };
+    for ep in [&endpoints.us_government, &endpoints.china] {
+        if cred.get_token(&[ep.arm_scope.as_str()], None).await.is_ok() {
+            return Ok(());
+        }
+    }
+    Err(first)
+}
+
 impl AzureObserver {
     /// Sets up credentials. `Err(reason)` means the Azure side will be unknown with that reason.
     pub async fn new(args: &AzureArgs) -> Result<Self, String> {
@@ -90,14 +112,12 @@ impl AzureObserver {
         let endpoints = Endpoints::default();
         // Fail fast with a useful reason instead of one identical error per request later.
         // The token is cached by the credential, so this costs no extra login.
-        cred.get_token(&[endpoints.public.arm_scope.as_str()], None)
-            .await
-            .map_err(|e| {
-                let msg = e.to_string();
-                let first = msg.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-                let first: String = first.chars().take(200).collect();
-                format!("{} ({first})", kind.hint())
-            })?;
+        probe(cred.as_ref(), &endpoints).await.map_err(|e| {
+            let msg = e.to_string();
+            let first = msg.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+            let first: String = first.chars().take(200).collect();
+            format!("{} ({first})", kind.hint())
+        })?;
         let transport = azure_core::http::new_http_client(None);
         Ok(Self::with_transport(transport, cred, endpoints, args))
     }
@@ -316,7 +336,8 @@ impl AzureObserver {
                 result: r,
             })
             .collect();
-        let vaults_obs = assemble::vaults(&vaults);
+        let mut vaults_obs = assemble::vaults(&vaults);
+        assemble::management_groups(&mut vaults_obs, &per_vault);
         let (kept, assignment_gaps) = assemble::relevant_assignments(
             &per_vault,
             principals.as_ref(),

@@ -303,6 +303,7 @@ fn azure<'p>(w: &World, params: impl Iterator<Item = &'p AzureSpc>) -> AzureObs 
                 cluster_allowed: Observed::Known(v.network.reachable()),
             },
             object_names: Some(v.objects.keys().cloned().collect()),
+            management_groups: Vec::new(),
         })
         .collect();
     let role_assignments = w

@@ -41,13 +41,13 @@ fn may_read_from(
     let assignments: Vec<&RoleAssignmentObs> = cx
         .ix
         .assignments(principal)
-        .filter(|r| touches(&r.scope, &vault.resource_id))
+        .filter(|r| touches(&r.scope, vault))
         .collect();
     let granted = if vault.rbac {
         let action = needed_action(t);
         assignments
             .iter()
-            .any(|r| grants(r, action) && covers(&r.scope, &vault.resource_id, t, name))
+            .any(|r| grants(r, action) && covers(&r.scope, vault, t, name))
     } else {
         (vault.access_policies.iter())
             .filter(|a| a.object_id.eq_ignore_ascii_case(principal))

@@ -1,6 +1,6 @@
 //! What an identity holds on its vault, said beside a 403 that only an event shows.
 
-use super::{touches, vault_gap};
+use super::{maybe_above, touches, vault_gap};
 use crate::chain::context::Ctx;
 
 /// What the chain's identity holds on its vault, as read, for a 403 known only from an event
@@ -24,15 +24,27 @@ pub(crate) fn held_on_vault(cx: &Ctx) -> Option<String> {
         return None;
     }
     let mut roles: Vec<&str> = (cx.ix.assignments(principal))
-        .filter(|r| touches(&r.scope, &vault.resource_id))
+        .filter(|r| touches(&r.scope, vault))
         .map(|r| r.role_name.as_str())
         .collect();
     roles.sort_unstable();
     roles.dedup();
-    Some(match roles.as_slice() {
-        [] => format!("{} holds no role on it", identity.name),
+    // A role at a management group not known to hold the vault (audit CC1): it may be there.
+    let maybe: Vec<String> = (cx.ix.assignments(principal))
+        .filter(|r| maybe_above(&r.scope, vault))
+        .map(|r| format!("{} at {}", r.role_name, r.scope))
+        .collect();
+    let maybe = match maybe.as_slice() {
+        [] => String::new(),
         _ => format!(
-            "{} holds {} on it, which does not grant the read it refused",
+            " (and {}, which reaches it only if that management group holds the vault's subscription)",
+            maybe.join(", ")
+        ),
+    };
+    Some(match roles.as_slice() {
+        [] => format!("{} holds no role on it{maybe}", identity.name),
+        _ => format!(
+            "{} holds {} on it{maybe}, which does not grant the read it refused",
             identity.name,
             roles.join(", ")
         ),

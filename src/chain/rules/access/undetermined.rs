@@ -2,9 +2,11 @@
 //! a role or an access policy held by a principal that may be a group the identity is a member
 //! of. Group membership is not read (FACTS §8: RBAC and policies also apply through groups), so
 //! such a grant makes the read unknown, never absent (and never a grant fix for a role the
-//! identity may already hold).
+//! identity may already hold). Likewise a role at a management group the snapshot does not
+//! place above the vault: RBAC inherits from it to the subscriptions under it, and the
+//! management-group hierarchy is not read (audit CC1).
 
-use super::{covers, grants, policy_allows};
+use super::{covers, grants, maybe_above, policy_allows};
 use crate::chain::context::Ctx;
 use crate::snapshot::{ObjectType, RoleAssignmentObs, VaultObs};
 
@@ -19,11 +21,7 @@ pub(super) fn undetermined(
     names: &[&str],
 ) -> Option<String> {
     let action = super::needed_action(t);
-    let covers_one = |r: &RoleAssignmentObs| {
-        names
-            .iter()
-            .any(|n| covers(&r.scope, &vault.resource_id, t, n))
-    };
+    let covers_one = |r: &RoleAssignmentObs| names.iter().any(|n| covers(&r.scope, vault, t, n));
     if vault.rbac {
         // The principal's own assignment whose role is not known may be the grant.
         if let Some((r, why)) = own
@@ -36,11 +34,28 @@ pub(super) fn undetermined(
                 r.scope, r.role_definition_id
             ));
         }
+        // The principal's own role at a management group that may hold the vault.
+        let may_grant = |r: &RoleAssignmentObs| r.unresolved.is_some() || grants(r, action);
+        if let Some(r) =
+            (cx.ix.assignments(principal)).find(|r| maybe_above(&r.scope, vault) && may_grant(r))
+        {
+            return Some(format!(
+                "{} is assigned to principal {principal} at {}; {}",
+                r.role_name,
+                r.scope,
+                beyond(vault, &r.scope, principal)
+            ));
+        }
         let group = cx.azure().role_assignments.items.iter().find(|r| {
-            r.to_group() && covers_one(r) && (r.unresolved.is_some() || grants(r, action))
+            r.to_group() && (covers_one(r) || maybe_above(&r.scope, vault)) && may_grant(r)
         })?;
+        let reach = if maybe_above(&group.scope, vault) {
+            format!("; {}", beyond(vault, &group.scope, &group.principal_id))
+        } else {
+            String::new()
+        };
         return Some(format!(
-            "{} is granted to group {} at {}; group membership is not readable, so whether principal {principal} is a member is unknown",
+            "{} is granted to group {} at {}; group membership is not readable, so whether principal {principal} is a member is unknown{reach}",
             group.role_name, group.principal_id, group.scope
         ));
     }
@@ -65,4 +80,19 @@ pub(super) fn undetermined(
         t.collection(),
         policy.object_id
     ))
+}
+
+/// Why a role at management group `scope` may or may not reach `vault`, and the command that
+/// tells: ARM lists at a scope the assignments that apply there, inherited from management
+/// groups included (`az role assignment list --include-inherited` matches parent scopes by
+/// path prefix, so it leaves management groups out).
+pub(super) fn beyond(vault: &VaultObs, scope: &str, principal: &str) -> String {
+    let subscription = (vault.resource_id.split('/'))
+        .skip_while(|p| !p.eq_ignore_ascii_case("subscriptions"))
+        .nth(1)
+        .unwrap_or("?");
+    format!(
+        "kvchain does not read which subscriptions that management group holds, so whether it reaches Key Vault {} (subscription {subscription}) is unknown; ARM lists at the vault only the assignments that apply there: az rest --method get --url \"{}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01\" --query \"value[?properties.principalId=='{principal}'].properties.scope\" -o tsv prints {scope} when it does",
+        vault.name, vault.resource_id
+    )
 }

@@ -86,11 +86,36 @@ pub(crate) fn secret_key<'a>(cx: &'a Ctx, name: &str, key: &'a str) -> &'a str {
         .map_or(key, String::as_str)
 }
 
-/// What shows `principal`'s roles on the vault and the vault's model and access policies.
+/// What shows `principal`'s roles on the vault and the vault's model and access policies. `az
+/// role assignment list --scope` lists the assignments made at that very scope unless
+/// `--include-inherited` adds those above it (resource group, subscription, root); the ones
+/// below it, on the SPC's objects (FACTS §8), are listed at each object's own scope (audit
+/// CC3: the vault-only list hid the grants a finding names).
 pub(crate) fn access_confirm(cx: &Ctx, principal: &str) -> String {
+    let scope = vault_scope(cx);
+    let mut lists = vec![format!(
+        "az role assignment list --assignee {principal} --scope {scope} --include-inherited -o table"
+    )];
+    if cx.vault.is_none_or(|v| v.rbac) {
+        let mut objects: Vec<(&str, &str)> = (cx.params.as_deref())
+            .map(|p| {
+                (p.objects.iter())
+                    .filter_map(|o| Some((o.object_type?.collection(), o.object_name.as_str())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        objects.sort_unstable();
+        objects.dedup();
+        lists.extend(objects.iter().map(|(collection, name)| {
+            format!(
+                "az role assignment list --assignee {principal} --scope {scope}/{collection}/{} -o table",
+                sh_word(name)
+            )
+        }));
+    }
     format!(
-        "az role assignment list --assignee {principal} --scope {} -o table && az keyvault show -n {} --query \"{{rbac:properties.enableRbacAuthorization,policies:properties.accessPolicies}}\"",
-        vault_scope(cx),
+        "{} ; az keyvault show -n {} --query \"{{rbac:properties.enableRbacAuthorization,policies:properties.accessPolicies}}\"",
+        lists.join(" ; "),
         cx.keyvault_arg()
     )
 }
@@ -286,4 +311,34 @@ pub(crate) fn role_for(t: crate::snapshot::ObjectType) -> &'static str {
         crate::snapshot::ObjectType::Secret => "Key Vault Secrets User",
         _ => "Key Vault Certificate User",
     }
+}
+
+/// A Key Vault 403 that names deny assignment `id` (FACTS §5: the RBAC deny's
+/// `DenyAssignmentId`, `null` when none refused): a deny assignment takes precedence over role
+/// assignments, so no role grant helps, and waiting does not either (audit CC6). kvchain reads
+/// no deny assignments: the finding names it, the command that shows it, and where it is
+/// changed — deny assignments are made by the service that manages their scope (a deployment
+/// stack, a managed application, Azure Blueprints), not with `az role assignment`.
+pub(crate) fn deny_assigned(
+    cx: &Ctx,
+    f: &mut crate::chain::model::Finding,
+    id: &str,
+    message: &str,
+) {
+    let who = crate::chain::events::caller(message)
+        .1
+        .map_or_else(|| principal(cx), str::to_string);
+    f.message = format!(
+        "Key Vault {} refused the read through deny assignment {id} (the 403 names it): a deny assignment blocks the actions it lists whatever role assignments grant, so no role fixes this and the next attempt fails the same way",
+        cx.keyvault()
+    )
+    .into();
+    f.confirm = format!(
+        "az rest --method get --url \"{id}?api-version=2022-04-01\" --query \"{{name:properties.denyAssignmentName,denied:properties.permissions,principals:properties.principals,excluded:properties.excludePrincipals,protected:properties.isSystemProtected}}\""
+    )
+    .into();
+    f.fix = format!(
+        "# deny assignment {id} is changed only where it was made (the deployment stack, managed application or blueprint that manages its scope): exclude principal {who} there (its excludePrincipals), or read from a vault outside its scope"
+    )
+    .into();
 }

@@ -347,7 +347,10 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         ),
         KVC505 => network::firewall_commands(cx),
         KVC506 => (
-            format!("nslookup {kv}.vault.azure.net ; az keyvault list --query \"[].name\" -o tsv"),
+            format!(
+                "nslookup {} ; az keyvault list --query \"[].name\" -o tsv",
+                network::vault_host(cx, kv)
+            ),
             edit_spc(cx, "parameters.keyvaultName: the name az keyvault list prints"),
         ),
         KVC601 | KVC602 | KVC603 | KVC604 => (

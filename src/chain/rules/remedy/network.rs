@@ -8,6 +8,7 @@ use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::events::{Unreached, VaultUnreached};
 use crate::chain::rules::access::vault_gap;
+use crate::spc::cloud::AzureCloud;
 
 /// The private DNS zone of the Key Vault private endpoints of `host`'s cloud:
 /// `privatelink.vaultcore.<cloud suffix>` (`…vault.azure.net` → `privatelink.vaultcore.azure.net`).
@@ -17,16 +18,33 @@ fn private_zone(host: &str) -> String {
 }
 
 /// Whether `vault` is a name no vault has, as far as kvchain can tell: the vaults were read
-/// for it (no gap) and none has that name. Unreadable vaults tell nothing.
+/// for it (no gap) and none has that name. Unreadable vaults tell nothing, and neither does a
+/// vault no read returned while a pod is mounted from it: the provider read it, so it exists
+/// (audit CC2).
 pub(crate) fn names_no_vault(cx: &Ctx, vault: &str) -> bool {
-    cx.ix.vault(vault).is_none() && vault_gap(&cx.azure().vaults.gaps, vault).is_none()
+    cx.ix.vault(vault).is_none()
+        && vault_gap(&cx.azure().vaults.gaps, vault).is_none()
+        && mounted_from(cx, vault).is_none()
+}
+
+/// A pod (`namespace/name`) mounted from a SecretProviderClass that names `vault`: the
+/// provider read that vault for it (FACTS §1: `mounted` is set after the provider's answer).
+fn mounted_from(cx: &Ctx, vault: &str) -> Option<String> {
+    let names_vault = |ns: &str, spc: &str| {
+        (cx.ix.spcs.get(&(ns, spc)))
+            .and_then(|s| s.parsed.keyvault_name.as_deref())
+            .is_some_and(|k| k.eq_ignore_ascii_case(vault))
+    };
+    (cx.snap().spc_statuses.items.iter())
+        .find(|st| st.mounted && names_vault(&st.namespace, &st.spc_name))
+        .map(|st| format!("{}/{}", st.namespace, st.pod_name))
 }
 
 /// The vault the SecretProviderClass names and its host (`<name>.vault.<cloud suffix>`): where
 /// a mount that got no answer and names no host (the kubelet's deadline, FACTS §11) went.
 pub(crate) fn spc_vault_host(cx: &Ctx) -> Option<(String, String)> {
     let vault = cx.params.as_deref()?.keyvault_name.clone()?;
-    let host = format!("{vault}.vault.{}", vault_suffix(cx));
+    let host = vault_host(cx, &vault);
     Some((vault, host))
 }
 
@@ -87,10 +105,18 @@ pub(crate) fn unreached(
     let vault = cx.ix.vault(u.vault);
     let private = vault.is_some_and(|v| !v.network.public_access);
     let zone = private_zone(u.host);
-    if vault.is_none() && u.how == Unreached::Dns {
+    let proof = if vault.is_none() {
+        mounted_from(cx, u.vault)
+    } else {
+        None
+    };
+    if vault.is_none() && proof.is_none() && u.how == Unreached::Dns {
         return unresolved_unseen(cx, u, &zone, resource);
     }
     let why = match (vault, private) {
+        (None, _) if let Some(pod) = &proof => format!(
+            "kvchain cannot see the vault, but pod {pod} is mounted from it, so it exists under that name: the request from this pod's node does not reach it — a private endpoint whose private DNS zone {zone} is not linked to the node's VNet (or lacks the vault's record) shows this way (FACTS §11)"
+        ),
         (Some(_), true) => format!(
             "the vault denies public access, so the nodes must resolve {} to its private endpoint: the private DNS zone {zone} is not linked to the cluster's VNet (or the endpoint is missing)",
             u.host
@@ -138,8 +164,12 @@ fn unresolved_unseen(
     zone: &str,
     resource: String,
 ) -> (String, String, String, String) {
+    let unseen = vault_gap(&cx.azure().vaults.gaps, u.vault).map_or_else(
+        || "kvchain cannot read the vaults".to_string(),
+        |why| format!("kvchain cannot see it ({why})"),
+    );
     let message = format!(
-        "{} does not resolve from the nodes and kvchain cannot read the vaults: either no Key Vault is named {} (a typo in keyvaultName), or it sits behind a private endpoint whose private DNS zone {zone} is not linked to the cluster's VNet",
+        "{} does not resolve from the nodes and {unseen}: either no Key Vault is named {} (a typo in keyvaultName), or it sits behind a private endpoint whose private DNS zone {zone} is not linked to the cluster's VNet",
         u.host, u.vault
     );
     let confirm = format!(
@@ -169,15 +199,23 @@ fn private_link(cx: &Ctx, u: VaultUnreached, zone: &str) -> String {
     )
 }
 
-/// The Key Vault DNS suffix of the SPC's `cloudName` (FACTS §5; public cloud when unset).
+/// The Key Vault DNS suffix of the SPC's `cloudName` without its `vault.` (FACTS §5; public
+/// cloud when unset or not a cloud the provider knows by name).
 fn vault_suffix(cx: &Ctx) -> &'static str {
-    let cloud = cx.params.as_deref().and_then(|p| p.cloud_name.as_deref());
-    match cloud.map(str::to_ascii_lowercase).as_deref() {
-        Some("azureusgovernmentcloud") => "usgovcloudapi.net",
-        Some("azurechinacloud") => "azure.cn",
-        Some("azuregermancloud") => "microsoftazure.de",
-        _ => "azure.net",
-    }
+    spc_cloud(cx).vault_suffix().trim_start_matches("vault.")
+}
+
+fn spc_cloud(cx: &Ctx) -> AzureCloud {
+    (cx.params.as_deref())
+        .and_then(|p| p.cloud_name.as_deref())
+        .and_then(AzureCloud::of_cloud_name)
+        .unwrap_or(AzureCloud::Public)
+}
+
+/// `vault`'s Key Vault host in the SPC's cloud, `<vault>.<KeyVaultDNSSuffix>` (FACTS §5): the
+/// host the provider asked (audit CC4: `vault.azure.net` was said for every cloud).
+pub(crate) fn vault_host(cx: &Ctx, vault: &str) -> String {
+    format!("{vault}.{}", spc_cloud(cx).vault_suffix())
 }
 
 /// Sets `SUBNET` to the id of the subnet of the pod's node pool. A pool on the AKS-managed

@@ -71,7 +71,11 @@ pub(super) fn wrong_type(
             other.as_str()
         ),
         vec![
-            format!("GET https://{vault}.vault.azure.net/{}/{name}: 404", t.collection()),
+            format!(
+                "GET https://{}/{}/{name}: 404",
+                crate::chain::rules::remedy::network::vault_host(cx, vault),
+                t.collection()
+            ),
             format!("{} {name} exists in Key Vault {vault}", other.as_str()),
             format!("objects[{}].objectType: {}", o.index, o.object_type_raw),
         ],

@@ -1,0 +1,56 @@
+//! Where a role assignment's scope lies against a vault: at or above it (resource group,
+//! subscription, root, a management group known to hold it), on one of its objects, or at a
+//! management group that may or may not hold it (audit CC1).
+
+use crate::snapshot::{ObjectType, VaultObs};
+
+/// `path` equals `prefix` or lies under it (`prefix/...`), ASCII case-insensitive.
+pub(super) fn under(path: &str, prefix: &str) -> bool {
+    let (p, q) = (path.trim_end_matches('/'), prefix.trim_end_matches('/'));
+    p.len() >= q.len()
+        && p.as_bytes()[..q.len()].eq_ignore_ascii_case(q.as_bytes())
+        && (p.len() == q.len() || p.as_bytes()[q.len()] == b'/')
+}
+
+/// The scope is the vault or one of its ancestors: by path (resource group, subscription, root
+/// `/`), or a management group known to hold the vault's subscription. A management group's
+/// path is no prefix of the vault id (audit CC1): one the snapshot does not place above the
+/// vault is [`maybe_above`], never "not above".
+pub(super) fn above(scope: &str, vault: &VaultObs) -> bool {
+    vault.resource_id.is_empty()
+        || under(&vault.resource_id, scope)
+        || (vault.management_groups.iter()).any(|g| {
+            g.trim_end_matches('/')
+                .eq_ignore_ascii_case(scope.trim_end_matches('/'))
+        })
+}
+
+/// A management-group scope the snapshot does not place above the vault: RBAC inherits from
+/// management groups to the subscriptions under them, and kvchain does not read which those
+/// are, so the grant may reach the vault or not.
+pub(super) fn maybe_above(scope: &str, vault: &VaultObs) -> bool {
+    crate::snapshot::is_management_group(scope) && !above(scope, vault)
+}
+
+/// The assignment's scope covers the vault (an ancestor or the vault itself), or is the named
+/// object inside it (`<vault>/secrets/<name>`, likewise keys and certificates).
+pub(super) fn covers(scope: &str, vault: &VaultObs, t: ObjectType, name: &str) -> bool {
+    if above(scope, vault) {
+        return true;
+    }
+    let vault_id = vault.resource_id.as_str();
+    if !under(scope, vault_id) {
+        return false;
+    }
+    let rest = &scope.trim_end_matches('/')[vault_id.trim_end_matches('/').len()..];
+    rest.strip_prefix('/')
+        .and_then(|r| r.split_once('/'))
+        .is_some_and(|(c, n)| {
+            c.eq_ignore_ascii_case(t.collection()) && n.eq_ignore_ascii_case(name)
+        })
+}
+
+/// The scope is the vault, one of its ancestors, or an object inside it.
+pub(super) fn touches(scope: &str, vault: &VaultObs) -> bool {
+    above(scope, vault) || under(scope, &vault.resource_id)
+}
