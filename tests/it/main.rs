@@ -50,6 +50,7 @@ mod engine_props;
 mod event_secret_map;
 mod events_timeout_host;
 mod glance_credential_errors;
+mod hostile_commands;
 mod hostile_input;
 mod hostile_manifests;
 mod invalid_vault_name;

@@ -93,7 +93,7 @@ impl Summary for &'static str {
 
 impl Summary for Text {
     fn into_summary(self) -> Text {
-        match crate::shown::shown(&self) {
+        match crate::shown::shown_line(&self) {
             std::borrow::Cow::Borrowed(_) => self,
             std::borrow::Cow::Owned(s) => s.into(),
         }
