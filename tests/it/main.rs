@@ -229,6 +229,7 @@ mod rules_wording;
 mod scaled_to_zero;
 mod serve_alert_codes;
 mod serve_exporter;
+mod snapshot_bom;
 mod snapshot_file;
 mod spc_props;
 mod stdout_closed;
