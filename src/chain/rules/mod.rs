@@ -130,6 +130,28 @@ pub(crate) fn unknown_check(link: &mut Link, summary: &'static str, what: String
 /// Unless its owner lives on and will make pods that need it too: its template names it
 /// (`uses`), or that template or the owner could not be read — the next run (a CronJob's) or
 /// replacement fails the same way, so the finding stands (audit V2).
+/// The document of object `kind`/`name` (in the chain's namespace, or naming none) that the
+/// given files hold but kvchain could not read (no `kind`, a field of the wrong type, which
+/// kubectl refuses too): the object is neither absent nor elsewhere (audit Z6, BB3). Its Not
+/// read line, and the fix: a note (the correction is the user's to write) to correct that
+/// document, then apply its file.
+pub(crate) fn written_but_unread<'a>(
+    cx: &Ctx<'a>,
+    kind: &str,
+    name: &str,
+) -> Option<(&'a str, String)> {
+    let doc = cx.source().unread_objects.iter().find(|o| {
+        o.kind == kind && o.name == name && o.namespace.as_deref().is_none_or(|ns| ns == cx.ns())
+    })?;
+    let fix = format!(
+        "# correct {} (see Not read), then kubectl apply -n {} -f {}",
+        doc.reason.split(": ").next().unwrap_or(&doc.file),
+        cx.ns(),
+        doc.file
+    );
+    Some((doc.reason.as_str(), fix))
+}
+
 pub(crate) fn gone_for_retired(
     cx: &Ctx,
     link: &mut Link,
