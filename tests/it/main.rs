@@ -149,6 +149,7 @@ mod manifests_restarts;
 mod manifests_sa_label;
 mod manifests_sp_alternative;
 mod manifests_sp_credential;
+mod manifests_unknown_fields;
 mod manifests_unread_client_id;
 mod manifests_unread_sa;
 mod manifests_volume_override;
