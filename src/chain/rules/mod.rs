@@ -130,16 +130,18 @@ pub(crate) fn unknown_check(link: &mut Link, summary: &'static str, what: String
 /// Unless its owner lives on and will make pods that need it too: its template names it
 /// (`uses`), or that template or the owner could not be read — the next run (a CronJob's) or
 /// replacement fails the same way, so the finding stands (audit V2).
-/// The document of object `kind`/`name` (in the chain's namespace, or naming none) that the
-/// given files hold but kvchain could not read (no `kind`, a field of the wrong type, which
-/// kubectl refuses too): the object is neither absent nor elsewhere (audit Z6, BB3). Its Not
-/// read line, and the fix: a note (the correction is the user's to write) to correct that
-/// document, then apply its file.
-pub(crate) fn written_but_unread<'a>(
-    cx: &Ctx<'a>,
-    kind: &str,
-    name: &str,
-) -> Option<(&'a str, String)> {
+/// `code` (on `resource`, `subject` saying what names it) for object `kind`/`name` when the
+/// given files hold its document (in the chain's namespace, or naming none) but kvchain could
+/// not read it (no `kind`, a field of the wrong type, which kubectl refuses too): the object is
+/// neither absent nor elsewhere (audit Z6, BB3). The message gives the Not read line; the fix
+/// is a note (the correction is the user's to write) to correct that document, then apply it.
+pub(crate) fn unread_finding(
+    cx: &Ctx,
+    (code, resource): (Code, String),
+    (kind, name): (&str, &str),
+    subject: &str,
+    evidence: Vec<String>,
+) -> Option<Finding> {
     let doc = cx.source().unread_objects.iter().find(|o| {
         o.kind == kind && o.name == name && o.namespace.as_deref().is_none_or(|ns| ns == cx.ns())
     })?;
@@ -149,7 +151,12 @@ pub(crate) fn written_but_unread<'a>(
         cx.ns(),
         doc.file
     );
-    Some((doc.reason.as_str(), fix))
+    let (confirm, _) = remedy::commands(cx, code);
+    let message = format!(
+        "{subject}, whose document could not be read: {}",
+        doc.reason
+    );
+    Some(cx.finding(code, resource, message, evidence, confirm, fix))
 }
 
 pub(crate) fn gone_for_retired(

@@ -556,21 +556,13 @@ fn missing(cx: &Ctx, sa_name: &str) -> Finding {
         f.severity = Severity::Warning;
         return f;
     }
-    // The files define it, but its document could not be read (kubectl refuses it too): not
-    // absent, and not to be created bare; its document is to be corrected (audit BB3).
-    if let Some((reason, fix)) = super::written_but_unread(cx, "ServiceAccount", sa_name) {
-        let (confirm, _) = super::remedy::commands(cx, Code::KVC202);
-        return cx.finding(
-            Code::KVC202,
-            cx.sa_resource(),
-            format!(
-                "{} runs as service account {sa_name}, whose document could not be read: {reason}",
-                cx.owner_resource()
-            ),
-            evidence,
-            confirm,
-            fix,
-        );
+    // Defined in a document kubectl refuses too: to correct, not to create bare (audit BB3).
+    let runs = format!("{} runs as service account {sa_name}", cx.owner_resource());
+    let sa = (Code::KVC202, cx.sa_resource());
+    if let Some(f) =
+        super::unread_finding(cx, sa, ("ServiceAccount", sa_name), &runs, evidence.clone())
+    {
+        return f;
     }
     if let Some(near) = near_miss(cx, sa_name) {
         return cx.remedied(
