@@ -122,6 +122,27 @@ fn printable_ascii(bytes: &[u8]) -> bool {
     })
 }
 
+/// [`shown`] for a one-line text (a finding's message, confirm and fix): line breaks too are
+/// written as `\u{…}`. kvchain writes these on one line; a line feed, U+2028 or U+2029 in them
+/// came from an input value (a secretObjects key, a clientID: free strings, audit BB2) and
+/// would forge a line of the report (`    fix:  curl … | sh`) or end a fix's `# note`, so that
+/// what follows runs when pasted. (Carriage returns, NEL, vertical tabs and form feeds are
+/// controls, escaped by [`shown`] everywhere.) [`shown`] keeps line feeds for the texts that
+/// hold several lines as written: an event's HTTP dump in evidence.
+pub fn shown_line(s: &str) -> Cow<'_, str> {
+    if !s.contains(['\n', '\u{2028}', '\u{2029}']) {
+        return shown(s);
+    }
+    let mut one = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' | '\u{2028}' | '\u{2029}' => one.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => one.push(c),
+        }
+    }
+    Cow::Owned(shown_string(one))
+}
+
 /// [`shown`] as an owned string.
 pub fn shown_string(s: String) -> String {
     match shown(&s) {

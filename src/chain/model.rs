@@ -185,19 +185,22 @@ pub type FindingKey<'a> = (Code, &'a str, &'a str, &'a str);
 impl Finding {
     /// Rules refine a finding's texts after it is made (a message for the offline case, a
     /// fix naming the one SPC there is): once it is final, every text is shown capped and
-    /// escaped ([`crate::shown`]), whatever wrote it. Idempotent; texts that need nothing are
-    /// left as they are.
+    /// escaped ([`crate::shown`]), whatever wrote it. The resource, message, confirm and fix
+    /// are one line each, so a line break in them is an input value's and is escaped too
+    /// ([`crate::shown::shown_line`], audit BB2); evidence keeps an event's lines. Idempotent;
+    /// texts that need nothing are left as they are.
     pub fn show_safely(&mut self) {
-        fn safe(t: &mut SharedText) {
-            if let std::borrow::Cow::Owned(s) = crate::shown::shown(t.as_str()) {
+        fn safe(t: &mut SharedText, show: fn(&str) -> std::borrow::Cow<'_, str>) {
+            if let std::borrow::Cow::Owned(s) = show(t.as_str()) {
                 *t = s.into();
             }
         }
-        safe(&mut self.resource);
-        safe(&mut self.message);
-        safe(&mut self.confirm);
-        safe(&mut self.fix);
-        self.evidence.iter_mut().for_each(safe);
+        let line = crate::shown::shown_line;
+        safe(&mut self.resource, line);
+        safe(&mut self.message, line);
+        safe(&mut self.confirm, line);
+        safe(&mut self.fix, line);
+        (self.evidence.iter_mut()).for_each(|e| safe(e, crate::shown::shown));
     }
 
     pub fn key(&self) -> FindingKey<'_> {

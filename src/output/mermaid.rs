@@ -6,7 +6,8 @@
 use std::fmt::Write as _;
 
 use crate::chain::{Chain, SpcVerdict, Status};
-use crate::shown::shown;
+// A label is one line of the flowchart text: a line break in a value is escaped too (BB2).
+use crate::shown::shown_line as shown;
 use crate::snapshot::Gap;
 
 /// At most this many gaps are spelled out in the note; the rest are counted.

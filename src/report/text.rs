@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::{all_findings, counts};
 use crate::chain::{Chain, Finding, LinkKind, Severity, SpcVerdict, Status};
-use crate::shown::shown;
+// Each value lands on a line of the report: a line break in it is escaped too (audit BB2).
+use crate::shown::shown_line as shown;
 use crate::snapshot::{Gap, Snapshot};
 
 struct Paint(bool);

@@ -43,6 +43,9 @@ pub fn load(path: &Path) -> Result<Snapshot, InputError> {
 }
 
 pub fn from_str(text: &str) -> Result<Snapshot, String> {
+    // A file saved by Notepad or PowerShell 5 starts with a byte-order mark: ignored, as the
+    // YAML readers do (README, input limits; audit BB5).
+    let text = crate::input::without_bom(text);
     // A snapshot is one JSON object: anything else ("[1,2,3]", YAML) is said as such rather
     // than as the first field error serde meets.
     if !text.trim_start().starts_with('{') {

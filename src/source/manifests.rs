@@ -26,6 +26,7 @@ mod custom;
 pub mod files;
 mod namespaces;
 mod refused;
+mod strict;
 
 const RUNTIME: &str = "manifests: exists only at run time";
 
@@ -230,32 +231,32 @@ impl Builder {
         let (pods_before, workloads_before) = (self.pods.len(), self.workloads.len());
         match kind.as_str() {
             "Deployment" => {
-                let d: Deployment = typed(doc, &what, value)?;
+                let d: Deployment = known(doc, &what, value)?;
                 let t = d.spec.as_ref().map(|s| &s.template);
                 self.workload(convert::deployment(&d), t);
             }
             "StatefulSet" => {
-                let d: StatefulSet = typed(doc, &what, value)?;
+                let d: StatefulSet = known(doc, &what, value)?;
                 let t = d.spec.as_ref().map(|s| &s.template);
                 self.workload(convert::stateful_set(&d), t);
             }
             "DaemonSet" => {
-                let d: DaemonSet = typed(doc, &what, value)?;
+                let d: DaemonSet = known(doc, &what, value)?;
                 let t = d.spec.as_ref().map(|s| &s.template);
                 self.workload(convert::daemon_set(&d), t);
             }
             "ReplicaSet" => {
-                let d: ReplicaSet = typed(doc, &what, value)?;
+                let d: ReplicaSet = known(doc, &what, value)?;
                 let t = d.spec.as_ref().and_then(|s| s.template.as_ref());
                 self.workload(convert::replica_set(&d), t);
             }
             "Job" => {
-                let d: Job = typed(doc, &what, value)?;
+                let d: Job = known(doc, &what, value)?;
                 let t = d.spec.as_ref().map(|s| &s.template);
                 self.workload(convert::job(&d), t);
             }
             "CronJob" => {
-                let d: CronJob = typed(doc, &what, value)?;
+                let d: CronJob = known(doc, &what, value)?;
                 let t = d
                     .spec
                     .as_ref()
@@ -264,11 +265,11 @@ impl Builder {
                 self.workload(convert::cron_job(&d), t);
             }
             "Pod" => {
-                let p: Pod = typed(doc, &what, value)?;
+                let p: Pod = known(doc, &what, value)?;
                 self.pods.push(convert::pod(&p));
             }
             "ServiceAccount" => {
-                let sa: ServiceAccount = typed(doc, &what, value)?;
+                let sa: ServiceAccount = known(doc, &what, value)?;
                 if sa.metadata.namespace.is_none() {
                     self.floating.sas.push(self.sas.len());
                 }
@@ -276,7 +277,7 @@ impl Builder {
             }
             "SecretProviderClass" => {
                 // v1alpha1 and v1 share the schema; the typed struct ignores apiVersion.
-                let s: SecretProviderClass = typed(doc, &what, value)?;
+                let s: SecretProviderClass = known(doc, &what, value)?;
                 let mut spc = convert::spc(&s);
                 spc.file = Some(doc.file.display().to_string());
                 if s.metadata.namespace.is_none() {
@@ -288,18 +289,18 @@ impl Builder {
                 self.spcs.push(spc);
             }
             "Secret" => {
-                let s: Secret = typed(doc, &what, value)?;
+                let s: Secret = known(doc, &what, value)?;
                 if s.metadata.namespace.is_none() {
                     self.floating.secrets.push(self.secrets.len());
                 }
                 self.secrets.push(convert::secret(&s));
             }
             "Ingress" => {
-                let i: Ingress = typed(doc, &what, value)?;
+                let i: Ingress = known(doc, &what, value)?;
                 self.ingresses.push(convert::ingress(&i));
             }
             "CSIDriver" if name == crate::chain::DRIVER_NAME => {
-                let d: CSIDriver = typed(doc, &what, value)?;
+                let d: CSIDriver = known(doc, &what, value)?;
                 let audiences = d
                     .spec
                     .token_requests
@@ -545,6 +546,22 @@ fn merge_error(e: serde_yaml::Error) -> crate::input::stream::DocumentError {
         line: None,
         column: None,
         message: format!("merge key `<<`: {e}"),
+    }
+}
+
+/// [`typed`], refused as kubectl refuses it when the document sets a field the type does not
+/// know (`strict`, audit BB4): a kind kvchain reads, whose schema k8s-openapi (or the CRD's
+/// type) holds.
+fn known<T: DeserializeOwned + serde::Serialize>(
+    doc: &Doc,
+    what: &str,
+    v: serde_yaml::Value,
+) -> Result<T, InputError> {
+    let original = v.clone();
+    let t: T = typed(doc, what, v)?;
+    match strict::unknown_field(&original, &t) {
+        Some(why) => Err(doc.err(what, why)),
+        None => Ok(t),
     }
 }
 

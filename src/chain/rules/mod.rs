@@ -93,7 +93,7 @@ impl Summary for &'static str {
 
 impl Summary for Text {
     fn into_summary(self) -> Text {
-        match crate::shown::shown(&self) {
+        match crate::shown::shown_line(&self) {
             std::borrow::Cow::Borrowed(_) => self,
             std::borrow::Cow::Owned(s) => s.into(),
         }
@@ -130,6 +130,35 @@ pub(crate) fn unknown_check(link: &mut Link, summary: &'static str, what: String
 /// Unless its owner lives on and will make pods that need it too: its template names it
 /// (`uses`), or that template or the owner could not be read — the next run (a CronJob's) or
 /// replacement fails the same way, so the finding stands (audit V2).
+/// `code` (on `resource`, `subject` saying what names it) for object `kind`/`name` when the
+/// given files hold its document (in the chain's namespace, or naming none) but kvchain could
+/// not read it (no `kind`, a field of the wrong type, which kubectl refuses too): the object is
+/// neither absent nor elsewhere (audit Z6, BB3). The message gives the Not read line; the fix
+/// is a note (the correction is the user's to write) to correct that document, then apply it.
+pub(crate) fn unread_finding(
+    cx: &Ctx,
+    (code, resource): (Code, String),
+    (kind, name): (&str, &str),
+    subject: &str,
+    evidence: Vec<String>,
+) -> Option<Finding> {
+    let doc = cx.source().unread_objects.iter().find(|o| {
+        o.kind == kind && o.name == name && o.namespace.as_deref().is_none_or(|ns| ns == cx.ns())
+    })?;
+    let fix = format!(
+        "# correct {} (see Not read), then kubectl apply -n {} -f {}",
+        doc.reason.split(": ").next().unwrap_or(&doc.file),
+        cx.ns(),
+        doc.file
+    );
+    let (confirm, _) = remedy::commands(cx, code);
+    let message = format!(
+        "{subject}, whose document could not be read: {}",
+        doc.reason
+    );
+    Some(cx.finding(code, resource, message, evidence, confirm, fix))
+}
+
 pub(crate) fn gone_for_retired(
     cx: &Ctx,
     link: &mut Link,

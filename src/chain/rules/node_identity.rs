@@ -133,7 +133,8 @@ fn confirm(cx: &Ctx, client: Option<&str>) -> String {
     );
     match client {
         Some(c) => format!(
-            "az identity list --query \"[?clientId=='{c}'].{{name:name,rg:resourceGroup}}\" -o table; {sets}"
+            "{}; {sets}",
+            super::remedy::identity_list(c, ".{name:name,rg:resourceGroup}\" -o table")
         ),
         None => sets,
     }

@@ -272,7 +272,9 @@ impl Reasons {
         if !edits.is_empty() {
             node.insert(0, super::remedy::edit_owner(cx, &edits.join("; ")));
         }
-        node.join("\n")
+        // One line (a line break in a fix is an input's, escaped when shown, audit BB2).
+        let node: Vec<&str> = node.iter().map(String::as_str).collect();
+        super::remedy::in_turn(&node)
     }
 }
 

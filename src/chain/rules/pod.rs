@@ -209,35 +209,18 @@ fn spc_reference(cx: &Ctx) -> String {
 /// The files define the SPC, but its document could not be read (no `kind`, a field of the
 /// wrong type): it is neither absent nor elsewhere, and the fix is to correct that document.
 fn written_but_unread(cx: &Ctx, link: &mut Link) -> bool {
-    let Some(doc) = cx.source().unread_objects.iter().find(|o| {
-        o.kind == "SecretProviderClass"
-            && o.name == cx.spc_name
-            && o.namespace.as_deref().is_none_or(|ns| ns == cx.ns())
-    }) else {
-        return false;
-    };
-    let (confirm, _) = remedy::commands(cx, Code::KVC101);
-    let message = format!(
-        "volume {} references SecretProviderClass {}, whose document could not be read: {}",
-        cx.volume.name, cx.spc_name, doc.reason
+    let subject = format!(
+        "volume {} references SecretProviderClass {}",
+        cx.volume.name, cx.spc_name
     );
-    let fix = format!(
-        // A note: the correction is the user's to write (audit Z6).
-        "# correct {} (see Not read), then kubectl apply -n {} -f {}",
-        doc.reason.split(": ").next().unwrap_or(&doc.file),
-        cx.ns(),
-        doc.file
+    let found = super::unread_finding(
+        cx,
+        (Code::KVC101, cx.spc_resource()),
+        ("SecretProviderClass", cx.spc_name),
+        &subject,
+        vec![spc_reference(cx)],
     );
-    let evidence = vec![spc_reference(cx)];
-    link.findings.push(cx.finding(
-        Code::KVC101,
-        cx.spc_resource(),
-        message,
-        evidence,
-        confirm,
-        fix,
-    ));
-    true
+    found.map(|f| link.findings.push(f)).is_some()
 }
 
 /// Offline, an SPC that is in none of the given files is unknown, not absent (it may be

@@ -123,7 +123,8 @@ pub(super) fn check(
                     cx.pod.name, cx.spc_name
                 ),
                 format!(
-                    "kubectl annotate serviceaccount {sa} -n {ns} azure.workload.identity/client-id={id} --overwrite && {}  # the annotation names the one identity the app gets: {first}'s here, or {rest} if the app calls Azure as that; the mounts use their SPCs' clientIDs either way",
+                    "kubectl annotate serviceaccount {sa} -n {ns} azure.workload.identity/client-id={} --overwrite && {}  # the annotation names the one identity the app gets: {first}'s here, or {rest} if the app calls Azure as that; the mounts use their SPCs' clientIDs either way",
+                    remedy::sh_word(id),
                     remedy::restart_sa_runners(cx)
                 ),
                 if labelled {

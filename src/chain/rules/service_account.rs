@@ -525,6 +525,14 @@ fn missing(cx: &Ctx, sa_name: &str) -> Finding {
         f.severity = Severity::Warning;
         return f;
     }
+    // Defined in a document kubectl refuses too: to correct, not to create bare (audit BB3).
+    let runs = format!("{} runs as service account {sa_name}", cx.owner_resource());
+    let sa = (Code::KVC202, cx.sa_resource());
+    if let Some(f) =
+        super::unread_finding(cx, sa, ("ServiceAccount", sa_name), &runs, evidence.clone())
+    {
+        return f;
+    }
     if let Some(near) = near_miss(cx, sa_name) {
         return cx.remedied(
             Code::KVC202,

@@ -50,10 +50,15 @@ pub(crate) fn absent(cx: &Ctx, link: &mut Link, reference: String) -> bool {
         Some(true) => CRDS.to_string(),
         _ => remedy::install_fix(cx),
     };
-    let fix = format!(
-        "{install}\nkubectl apply -n {ns} -f <file defining SecretProviderClass {}>  # once the CRD is served",
-        remedy::sh_word(spc)
-    );
+    // One line (a line break in a fix is an input's, escaped when shown, audit BB2): the
+    // apply runs once the install succeeded, the notes after both.
+    let fix = remedy::in_turn(&[
+        &install,
+        &format!(
+            "kubectl apply -n {ns} -f <file defining SecretProviderClass {}>  # once the CRD is served",
+            remedy::sh_word(spc)
+        ),
+    ]);
     let confirm = "kubectl get crd secretproviderclasses.secrets-store.csi.x-k8s.io && kubectl get csidriver secrets-store.csi.k8s.io".to_string();
     link.findings.push(cx.finding(
         Code::KVC101,

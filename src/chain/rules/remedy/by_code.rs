@@ -204,7 +204,8 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                     match (labelled, spc_client) {
                         (false, _) => create,
                         (true, Some(id)) => format!(
-                            "{create} && kubectl annotate serviceaccount {sa} -n {ns} azure.workload.identity/client-id={id}"
+                            "{create} && kubectl annotate serviceaccount {sa} -n {ns} azure.workload.identity/client-id={}",
+                            sh_word(id)
                         ),
                         (true, None) => format!(
                             "{create}  # the pod is labelled for workload identity: annotate the account azure.workload.identity/client-id with the client id of the identity the app uses"
@@ -224,7 +225,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                 let annotate = format!(
                     "kubectl annotate serviceaccount {} -n {ns} azure.workload.identity/client-id={} --overwrite",
                     cx.pod.service_account,
-                    client_id(cx)
+                    client_word(cx)
                 );
                 // KVC204: only the pods that do not hold the id restart (audit X5); KVC203's
                 // had none injected.
@@ -242,10 +243,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             // A service principal is an app registration, which `az identity list` (managed
             // identities) never lists: its Secret's clientid is looked up as one.
             service_principal_show(cx).map_or_else(
-                || format!(
-                    "az identity list --query \"[?clientId=='{}'].{{name:name,rg:resourceGroup}}\" -o table",
-                    client_id(cx)
-                ),
+                || super::identity_list(&client_id(cx), ".{name:name,rg:resourceGroup}\" -o table"),
                 |sp| format!("{sp} --query \"{{name:displayName,appId:appId,tenant:appOwnerOrganizationId}}\" -o table"),
             ),
             match cx.mode {
@@ -513,12 +511,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
 /// lives in (`appOwnerOrganizationId` of the Secret's application, FACTS §5, §11).
 fn home_tenant_lookup(cx: &Ctx) -> String {
     service_principal_show(cx).map_or_else(
-        || {
-            format!(
-                "az identity list --query \"[?clientId=='{}'].tenantId\" -o tsv",
-                client_id(cx)
-            )
-        },
+        || super::identity_list(&client_id(cx), ".tenantId\" -o tsv"),
         |sp| format!("{sp} --query appOwnerOrganizationId -o tsv"),
     )
 }

@@ -131,7 +131,7 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
                     // Which one is wrong cannot be told: offer both edits.
                     fix = format!(
                         "{fix}  — or, if the identity lives in another tenant: {}",
-                        edit_spc(cx, &format!("parameters.{}: the identity's tenantId (az identity list --query \"[?clientId=='{}'].tenantId\" -o tsv)", cx.tenant_key(), client_id(cx)))
+                        edit_spc(cx, &format!("parameters.{}: the identity's tenantId ({})", cx.tenant_key(), super::identity_list(&client_id(cx), ".tenantId\" -o tsv")))
                     );
                     "either no identity has this clientID, or it lives in another tenant and tenantID is wrong; kvchain sees neither the identities nor the cluster's tenant to tell which".to_string()
                 }

@@ -196,7 +196,39 @@ pub(crate) fn usable_client_id<'a>(cx: &Ctx<'a>) -> Option<&'a str> {
 /// `client`: `az identity list` is the lookup by clientId. Plain nested double quotes: bash
 /// reads the JMESPath's single quotes inside them as text (audit T1).
 pub(crate) fn identity_by_client(client: &str, field: &str) -> String {
-    format!("\"$(az identity list --query \"[?clientId=='{client}'].{field}\" -o tsv)\"")
+    format!(
+        "\"$({})\"",
+        identity_list(client, &format!(".{field}\" -o tsv"))
+    )
+}
+
+/// `az identity list --query "[?clientId=='<client>']<rest>`: the lookup of a managed identity
+/// by clientId, `rest` closing the query and adding arguments. A clientId is a GUID, but an
+/// SPC's clientID or an annotation is a free string (the CRD gives no pattern, audit BB1):
+/// inside the double-quoted JMESPath a `"`, `$(…)` or backquote would run when pasted, and no
+/// shell quoting can be written there. A value with such a character is never written in the
+/// query: it is assigned, as one quoted word ([`sh_word`]), to CLIENT_ID, which the query
+/// reads (a variable's text is not run), the whole grouped so that it stands wherever a
+/// command does. kvchain's own `<clientID>` is kept as written.
+pub(crate) fn identity_list(client: &str, rest: &str) -> String {
+    let plain = client
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-_.:/@+,<>".contains(&b));
+    if plain {
+        format!("az identity list --query \"[?clientId=='{client}']{rest}")
+    } else {
+        format!(
+            "{{ CLIENT_ID={}; az identity list --query \"[?clientId=='$CLIENT_ID']{rest}; }}",
+            sh_word(client)
+        )
+    }
+}
+
+/// [`client_id`] as one shell word: an observed value quoted ([`sh_word`]; audit BB1, an
+/// SPC's clientID is a free string), kvchain's own text (`<clientID>`, the Secret's clientid
+/// read when pasted) as it is.
+pub(crate) fn client_word(cx: &Ctx) -> String {
+    known_client_id(cx).map_or_else(|| client_id(cx), |c| sh_word(c).into_owned())
 }
 
 /// The cluster's OIDC issuer: observed, else as an AADSTS70021 message presented it.
@@ -314,7 +346,8 @@ pub(crate) fn on_identity(cx: &Ctx, command: impl FnOnce(&str, &str) -> String) 
             command
         };
         return format!(
-            "read -r NAME RG < <(az identity list --query \"[?clientId=='{client}'].[name,resourceGroup]\" -o tsv) && [ -n \"$RG\" ] && {command}"
+            "read -r NAME RG < <({}) && [ -n \"$RG\" ] && {command}",
+            identity_list(client, ".[name,resourceGroup]\" -o tsv")
         );
     }
     command(&identity_name(cx), &identity_rg(cx))

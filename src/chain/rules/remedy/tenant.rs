@@ -42,7 +42,8 @@ pub(crate) fn home_tenant(cx: &Ctx) -> String {
         AuthMode::WorkloadIdentity { .. } | AuthMode::TokenProxy { .. } | AuthMode::PodIdentity => {
             match client {
                 Some(c) => format!(
-                    "<the identity's home tenant id: az identity list --query \"[?clientId=='{c}'].tenantId\" -o tsv>"
+                    "<the identity's home tenant id: {}>",
+                    super::identity_list(c, ".tenantId\" -o tsv")
                 ),
                 None => "<the identity's home tenant id>".to_string(),
             }

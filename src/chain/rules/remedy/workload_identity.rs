@@ -88,9 +88,12 @@ pub(crate) fn switch_to_workload_identity(cx: &Ctx, from: Leaving) -> String {
         // Looked up by clientId; an empty answer (not visible to this subscription) stops
         // the line before anything is created or granted.
         (Some(c), None) => format!(
-            "IDENTITY_NAME={} && IDENTITY_RG={} && {{ [ -n \"$IDENTITY_NAME\" ] || {{ echo \"no managed identity with clientId {c} in this subscription (az account set picks another)\" >&2; false; }}; }}",
+            "IDENTITY_NAME={} && IDENTITY_RG={} && {{ [ -n \"$IDENTITY_NAME\" ] || {{ echo {} >&2; false; }}; }}",
             super::identity_by_client(c, "name"),
             super::identity_by_client(c, "resourceGroup"),
+            sh_word(&format!(
+                "no managed identity with clientId {c} in this subscription (az account set picks another)"
+            )),
         ),
         (None, _) => "az identity create -g \"$IDENTITY_RG\" -n \"$IDENTITY_NAME\"".to_string(),
     };
