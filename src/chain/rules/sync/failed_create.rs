@@ -16,11 +16,7 @@ use crate::snapshot::SecretObjectSpec;
 /// absent — unless the mounted files were unreadable (a cause of every entry) or the driver
 /// may not write Secrets at all (its own cause, KVC806).
 pub(crate) fn event_cause(cx: &Ctx, e: &crate::snapshot::EventObs) -> Option<usize> {
-    if !matches!(
-        e.reason.as_str(),
-        "FailedToCreateSecret" | "SecretRotationFailed"
-    ) || e.type_ == "Normal"
-    {
+    if !is_sync_failure(e) {
         return None;
     }
     let spc = cx.spc?;
@@ -102,11 +98,7 @@ pub(crate) struct Settled {
 /// Secret of this SPC, or when its cause is not one kvchain reads from the SPC (RBAC, the
 /// mounted files unreadable).
 pub(crate) fn settled(cx: &Ctx, e: &crate::snapshot::EventObs) -> Option<Settled> {
-    if !matches!(
-        e.reason.as_str(),
-        "FailedToCreateSecret" | "SecretRotationFailed"
-    ) || e.type_ == "Normal"
-    {
+    if !is_sync_failure(e) {
         return None;
     }
     let spc = cx.spc?;
@@ -145,4 +137,12 @@ pub(crate) fn settled(cx: &Ctx, e: &crate::snapshot::EventObs) -> Option<Settled
         _ => Vec::new(),
     };
     Some(Settled { read, unmounted })
+}
+
+/// The driver's warning that it could not create or rotate a synced Secret.
+fn is_sync_failure(e: &crate::snapshot::EventObs) -> bool {
+    matches!(
+        e.reason.as_str(),
+        "FailedToCreateSecret" | "SecretRotationFailed"
+    ) && e.type_ != "Normal"
 }
