@@ -225,6 +225,7 @@ mod rules_static_pod;
 mod rules_subpath_fix;
 mod rules_sync_readers;
 mod rules_sync_settled;
+mod rules_sync_settled_rotation_on;
 mod rules_taint_driver_pods;
 mod rules_taint_running_driver;
 mod rules_tenants;
