@@ -223,6 +223,7 @@ mod rules_stale_secret;
 mod rules_start_ordinal;
 mod rules_static_pod;
 mod rules_subpath_fix;
+mod rules_sync_event_entry;
 mod rules_sync_readers;
 mod rules_sync_settled;
 mod rules_sync_settled_rotation_on;

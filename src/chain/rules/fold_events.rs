@@ -143,14 +143,16 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
         // A rule that found the cause from the objects owns the symptom: the event
         // corroborates it (the same code first, else the same failure seen from the rule's
         // side) and adds no second, contradictory cause.
-        let known = link
-            .findings
-            .iter()
-            .position(|f| f.code == code)
+        // A driver failure naming its Secret is that secretObjects entry's only: another
+        // entry's own cause does not take it (audit EE5).
+        let ours = |i: &usize| code.link() != LinkKind::Sync || !sync::foreign_cause(cx, e, *i);
+        let known = (0..link.findings.len())
+            .filter(ours)
+            .find(|&i| link.findings[i].code == code)
             .or_else(|| {
-                link.findings
-                    .iter()
-                    .position(|f| same_failure(f.code, code))
+                (0..link.findings.len())
+                    .filter(ours)
+                    .find(|&i| same_failure(link.findings[i].code, code))
             });
         if let Some(f) = known.map(|i| &mut link.findings[i]) {
             if !f.evidence.iter().any(|known| **known == *evidence) {
@@ -186,8 +188,12 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
             };
             if let Some(s) = settled.as_ref() {
                 sync_settled(cx, &mut f, e, s);
-                link.status = f.severity.status();
-                link.summary = Text::const_new(CONTRADICTED);
+                // Another entry's own cause, already on the link, keeps its summary: this
+                // entry's settled failure says nothing of it (audit EE5).
+                if link.findings.is_empty() {
+                    link.status = f.severity.status();
+                    link.summary = Text::const_new(CONTRADICTED);
+                }
             } else if fine {
                 contradicted(&mut f, code.link(), pod_now.as_deref());
                 // Settled now, so the link does not read as the code's cause ("no FIC
