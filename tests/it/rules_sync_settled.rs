@@ -9,14 +9,14 @@ use kvchain::chain::testkit::{self as tk, APP, NS};
 use kvchain::chain::{Chain, Code, LinkKind, Severity, Status, diagnose};
 use kvchain::snapshot::*;
 
-fn one(s: &Snapshot) -> Chain {
+pub(crate) fn one(s: &Snapshot) -> Chain {
     let mut chains = diagnose(s);
     assert_eq!(chains.len(), 1);
     chains.remove(0)
 }
 
 /// The driver's FailedToCreateSecret on the app's pod, for its synced Secret (FACTS §3).
-fn failed_to_create(err: &str) -> EventObs {
+pub(crate) fn failed_to_create(err: &str) -> EventObs {
     EventObs {
         namespace: NS.into(),
         involved_kind: "Pod".into(),
@@ -37,14 +37,14 @@ fn failed_to_create(err: &str) -> EventObs {
 
 /// The healthy app right after a pasted SPC edit: the driver has not built the Secret yet,
 /// and its last failure (`err`) is from before the edit.
-fn after_edit(err: &str) -> Snapshot {
+pub(crate) fn after_edit(err: &str) -> Snapshot {
     let mut s = tk::healthy();
     s.secrets.items.clear();
     s.events.items.push(failed_to_create(err));
     s
 }
 
-fn rotation_off(s: &mut Snapshot) {
+pub(crate) fn rotation_off(s: &mut Snapshot) {
     if let Observed::Known(csi) = &mut s.cluster.csi_driver {
         csi.rotation_enabled = Observed::Known(false);
     }
@@ -96,7 +96,7 @@ fn a_failure_the_spc_still_causes_keeps_its_structural_fix() {
 
 /// cert-for-tls fixed the way KVC804 says: a `objectType: secret` item added for tls.key; the
 /// pod's mount (its SPCPS) still holds only the cert.
-fn tls_item_added() -> Snapshot {
+pub(crate) fn tls_item_added() -> Snapshot {
     let mut s = after_edit(
         "failed to get cert data from file password, err: pkcs12: error reading P12 data: asn1: syntax error: sequence truncated",
     );

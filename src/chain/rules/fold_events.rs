@@ -118,15 +118,16 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
             continue;
         }
         // A driver failure over a secretObjects entry the SPC has since corrected, whose
-        // files the pod's mount lacks (an item the edit added): the mount predating the edit
-        // is what keeps the Secret from being built now (KVC703: only a new mount, or
-        // rotation's next poll, makes the files; FACTS §4). The event is its evidence, and
-        // the Secret the consumers wait for makes it the blocker (audit DD1).
+        // files the pod's mount lacks (an item the edit added), with rotation off: the mount
+        // predating the edit is what keeps the Secret from being built now (KVC703: only a
+        // new mount makes the files; FACTS §4). The event is its evidence, and the Secret the
+        // consumers wait for makes it the blocker (audit DD1). With rotation on, the next
+        // poll fetches them: the Sync finding says to wait (audit EE1).
         let settled = (code.link() == LinkKind::Sync)
             .then(|| sync::settled(cx, e))
             .flatten();
         if let Some(s) = settled.as_ref().filter(|s| !s.unmounted.is_empty())
-            && fold_into_remount(links, &evidence, s)
+            && fold_into_remount(cx, links, &evidence, s)
         {
             continue;
         }
@@ -142,14 +143,16 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
         // A rule that found the cause from the objects owns the symptom: the event
         // corroborates it (the same code first, else the same failure seen from the rule's
         // side) and adds no second, contradictory cause.
-        let known = link
-            .findings
-            .iter()
-            .position(|f| f.code == code)
+        // A driver failure naming its Secret is that secretObjects entry's only: another
+        // entry's own cause does not take it (audit EE5).
+        let ours = |i: &usize| code.link() != LinkKind::Sync || !sync::foreign_cause(cx, e, *i);
+        let known = (0..link.findings.len())
+            .filter(ours)
+            .find(|&i| link.findings[i].code == code)
             .or_else(|| {
-                link.findings
-                    .iter()
-                    .position(|f| same_failure(f.code, code))
+                (0..link.findings.len())
+                    .filter(ours)
+                    .find(|&i| same_failure(link.findings[i].code, code))
             });
         if let Some(f) = known.map(|i| &mut link.findings[i]) {
             if !f.evidence.iter().any(|known| **known == *evidence) {
@@ -184,9 +187,13 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
                 _ => seen_fine[code.link().index()],
             };
             if let Some(s) = settled.as_ref() {
-                sync_settled(&mut f, e, s);
-                link.status = f.severity.status();
-                link.summary = Text::const_new(CONTRADICTED);
+                sync_settled(cx, &mut f, e, s);
+                // Another entry's own cause, already on the link, keeps its summary: this
+                // entry's settled failure says nothing of it (audit EE5).
+                if link.findings.is_empty() {
+                    link.status = f.severity.status();
+                    link.summary = Text::const_new(CONTRADICTED);
+                }
             } else if fine {
                 contradicted(&mut f, code.link(), pod_now.as_deref());
                 // Settled now, so the link does not read as the code's cause ("no FIC
@@ -381,19 +388,43 @@ fn contradicted(f: &mut Finding, link: LinkKind, read: Option<&str>) {
 /// The Sync link's failure whose cause the SPC's `secretObjects` no longer hold ([`sync::settled`]):
 /// the SPC was corrected after the attempt. The driver's SPC pod status controller builds the
 /// Secret from the SPC as it is now when it next reconciles the pod's mount, every 5 minutes
-/// (FACTS §2), or, when the mount lacks an item the entry now reads and rotation is on (no
-/// KVC703 yet), once the next poll has fetched it (FACTS §4). Nothing to edit again.
-fn sync_settled(f: &mut Finding, e: &crate::snapshot::EventObs, s: &sync::Settled) {
+/// (FACTS §2), or, when the mount lacks an item the entry now reads and rotation is on, once
+/// the next poll has fetched it and written the SPCPS the controller watches (FACTS §1, §4):
+/// one poll to wait, whatever KVC703's warning guesses from the SPCPS's age, as the SPC's
+/// edit time is not read (audit EE1). Nothing to edit again.
+fn sync_settled(cx: &Ctx, f: &mut Finding, e: &crate::snapshot::EventObs, s: &sync::Settled) {
     let secret = events::secret_name(&e.message).unwrap_or("the synced Secret");
-    let next = if s.unmounted.is_empty() {
-        format!(
-            "the driver re-reads the SPC when it next reconciles the pod's mount (every 5 minutes) and builds Secret {secret} then"
-        )
-    } else {
-        format!(
-            "the pod's mount lacks {} (the mount predates the edit): rotation's next poll fetches it, then the driver builds Secret {secret}",
-            s.unmounted.join(", ")
-        )
+    let poll = remedy::rotation_poll(cx).map(|p| p.as_secs());
+    let (next, wait) = match poll {
+        _ if s.unmounted.is_empty() => (
+            format!(
+                "the driver re-reads the SPC when it next reconciles the pod's mount (every 5 minutes) and builds Secret {secret} then"
+            ),
+            "wait up to 5 minutes for the driver's next attempt".to_string(),
+        ),
+        Some(poll) => (
+            format!(
+                "the pod's mount lacks {} (the mount predates the edit): rotation's next poll (every {poll}s) fetches it, then the driver builds Secret {secret}",
+                s.unmounted.join(", ")
+            ),
+            format!(
+                "wait one rotation poll ({poll}s) for the mount to fetch {} and the driver to build Secret {secret}",
+                s.unmounted.join(", ")
+            ),
+        ),
+        // Rotation not known on (known off with no KVC703 to take the event, or unread).
+        None => (
+            format!(
+                "the pod's mount lacks {} (the mount predates the edit): {}; then the driver builds Secret {secret}",
+                s.unmounted.join(", "),
+                if remedy::rotation_off(cx) {
+                    "rotation is off, so only a new mount fetches it"
+                } else {
+                    "rotation's next poll fetches it if rotation is on (kvchain did not read that it is), else only a new mount does"
+                }
+            ),
+            "wait up to 5 minutes for the driver's next attempt".to_string(),
+        ),
     };
     f.message = format!(
         "a recent attempt to build synced Secret {secret} failed (see the event), but the SPC has changed since ({}): {next}",
@@ -401,17 +432,24 @@ fn sync_settled(f: &mut Finding, e: &crate::snapshot::EventObs, s: &sync::Settle
     )
     .into();
     f.fix = format!(
-        "# nothing to change in the SPC again: wait up to 5 minutes for the driver's next attempt; if it fails again: {}",
+        "# nothing to change in the SPC again: {wait}; if it fails again: {}",
         f.confirm
     )
     .into();
 }
 
 /// Folds a settled Sync failure whose files the mount lacks into the Mount link's KVC703 (the
-/// mount predates the SPC's edit), which becomes an error: the synced Secret cannot be built
-/// until the new mount. The Sync link waits on it. False when no KVC703 is there (rotation on
-/// and its poll not yet due: the Sync finding says so itself).
-fn fold_into_remount(links: &mut [Link], evidence: &str, s: &sync::Settled) -> bool {
+/// mount predates the SPC's edit), which becomes an error: with rotation off the driver never
+/// fetches an already-mounted volume again, so the synced Secret cannot be built until the new
+/// mount (FACTS §4). The Sync link waits on it. False when rotation is not known off: with it
+/// on, the next poll fetches the item the edit added (FACTS §4) and KVC703's rotation-on
+/// variant, which cannot tell a failing rotation from an edit made within the last poll,
+/// stays the warning it was (audit EE1); the Sync finding says to wait one poll. False too
+/// when no KVC703 is there.
+fn fold_into_remount(cx: &Ctx, links: &mut [Link], evidence: &str, s: &sync::Settled) -> bool {
+    if !remedy::rotation_off(cx) {
+        return false;
+    }
     let mount = &mut links[LinkKind::Mount.index()];
     let Some(f) = mount.findings.iter_mut().find(|f| f.code == Code::KVC703) else {
         return false;

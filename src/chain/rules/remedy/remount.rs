@@ -7,12 +7,21 @@ use crate::action::restart::RestartPlan;
 use crate::chain::context::Ctx;
 
 /// The driver's rotation is known to be off.
-pub(super) fn rotation_off(cx: &Ctx) -> bool {
+pub(crate) fn rotation_off(cx: &Ctx) -> bool {
     cx.cluster()
         .csi_driver
         .known()
         .and_then(|c| c.rotation_enabled.known())
         == Some(&false)
+}
+
+/// The driver's rotation poll interval, when rotation is known to be on.
+pub(crate) fn rotation_poll(cx: &Ctx) -> Option<std::time::Duration> {
+    cx.cluster()
+        .csi_driver
+        .known()
+        .filter(|c| c.rotation_enabled.known() == Some(&true))
+        .map(|c| c.rotation_poll_interval)
 }
 
 /// Rotation is on but has not applied what it should (a new version, KVC703; an SPC edit,

@@ -44,6 +44,23 @@ pub(crate) fn event_cause(cx: &Ctx, e: &crate::snapshot::EventObs) -> Option<usi
     }
 }
 
+/// Whether Sync finding `finding` is the static cause of a `secretObjects` entry other than
+/// the one whose Secret driver failure `e` names. The message names the Secret it failed to
+/// build (FACTS §3: `failed to get data in spc <ns>/<spc> for secret <name>, err: …`) and the
+/// controller builds each entry on its own (FACTS §2), so such an event says nothing of another
+/// entry: a corrected entry's old failure is no evidence of another still-wrong entry's KVC801
+/// (audit EE5). False for an event that names no Secret.
+pub(crate) fn foreign_cause(cx: &Ctx, e: &crate::snapshot::EventObs, finding: usize) -> bool {
+    if !is_sync_failure(e) {
+        return false;
+    }
+    let (Some(spc), Some(named)) = (cx.spc, crate::chain::events::secret_name(&e.message)) else {
+        return false;
+    };
+    (spc.secret_objects.iter().enumerate())
+        .any(|(i, so)| so.secret_name.trim() != named && cx.sync_cause(i) == Some(finding))
+}
+
 /// KVC806 for a synced Secret missing while mounted when no failure was seen (`evidence`: the
 /// pods that have it mounted). Events read and none says the driver failed: it was deleted
 /// since it was written, and the SPCPS controller, re-checking every 5 minutes that it exists,

@@ -16,7 +16,7 @@ mod unlisted;
 mod unread_mount;
 mod waiting;
 pub(crate) use edited::mount_predates_edit;
-pub(crate) use failed_create::{Settled, event_cause, settled};
+pub(crate) use failed_create::{Settled, event_cause, foreign_cause, settled};
 pub(crate) use missing::awaiting_mount;
 pub(crate) use shape::{object_typos, written_by_others};
 pub(crate) use stale_readers::stale_blocks_readers;
