@@ -52,7 +52,11 @@ fn check_name(available: bool) -> Route {
 
 #[tokio::test]
 async fn a_name_no_vault_holds_is_kvc506_with_the_vault_kvchain_read() {
-    let fake = world(true, serde_json::json!([]), vec![own_assignment(SECRETS_USER_DEF)]);
+    let fake = world(
+        true,
+        serde_json::json!([]),
+        vec![own_assignment(SECRETS_USER_DEF)],
+    );
     fake.add(check_name(true));
     let mut s = typo_world();
     let c = diagnose(&fake, &mut s).await;
@@ -74,13 +78,21 @@ async fn a_name_no_vault_holds_is_kvc506_with_the_vault_kvchain_read() {
 
 #[tokio::test]
 async fn a_name_some_vault_holds_stays_unseen_and_keeps_the_near_name() {
-    let fake = world(true, serde_json::json!([]), vec![own_assignment(SECRETS_USER_DEF)]);
+    let fake = world(
+        true,
+        serde_json::json!([]),
+        vec![own_assignment(SECRETS_USER_DEF)],
+    );
     fake.add(check_name(false));
     let mut s = typo_world();
     let c = diagnose(&fake, &mut s).await;
     assert!(!codes(&c).contains(&Code::KVC506), "{:?}", codes(&c));
     let f = find(&c, Code::KVC505);
-    assert!(f.message.contains("a vault holds that name"), "{}", f.message);
+    assert!(
+        f.message.contains("a vault holds that name"),
+        "{}",
+        f.message
+    );
     // The typo branch still names the vault kvchain read (audit EE4's "did you mean").
     assert!(
         f.message
@@ -96,7 +108,11 @@ async fn a_name_some_vault_holds_stays_unseen_and_keeps_the_near_name() {
 #[tokio::test]
 async fn no_answer_on_the_name_stays_unseen() {
     // No Check Name Availability route: the fake answers 404, which tells nothing.
-    let fake = world(true, serde_json::json!([]), vec![own_assignment(SECRETS_USER_DEF)]);
+    let fake = world(
+        true,
+        serde_json::json!([]),
+        vec![own_assignment(SECRETS_USER_DEF)],
+    );
     let mut s = typo_world();
     let c = diagnose(&fake, &mut s).await;
     assert!(!codes(&c).contains(&Code::KVC506), "{:?}", codes(&c));

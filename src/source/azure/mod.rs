@@ -257,8 +257,16 @@ impl AzureObserver {
         // asked in a subscription kvchain reads (`--subscription`, else a found vault's or
         // identity's).
         let subscription = (self.subscriptions.first().map(String::as_str))
-            .or_else(|| found_vaults.values().find_map(|(_, v)| arm::subscription_of(&v.id)))
-            .or_else(|| found_identities.iter().find_map(|i| arm::subscription_of(&i.id)));
+            .or_else(|| {
+                found_vaults
+                    .values()
+                    .find_map(|(_, v)| arm::subscription_of(&v.id))
+            })
+            .or_else(|| {
+                found_identities
+                    .iter()
+                    .find_map(|i| arm::subscription_of(&i.id))
+            });
         let unfound: Vec<(&str, Cloud)> = vaults
             .iter()
             .filter_map(|(n, r)| match r {
@@ -335,11 +343,8 @@ impl AzureObserver {
         };
         let (fics, assignments, objects, name_checks) =
             tokio::join!(fic_fetches, assignment_fetches, object_fetches, name_checks);
-        let in_use: BTreeMap<&str, Fetched<bool>> = unfound
-            .iter()
-            .map(|(n, _)| *n)
-            .zip(name_checks)
-            .collect();
+        let in_use: BTreeMap<&str, Fetched<bool>> =
+            unfound.iter().map(|(n, _)| *n).zip(name_checks).collect();
 
         // Phase 3: custom role definitions (built-ins come from the table).
         // An assignment made to an identity's clientId grants nothing, and KVC501 says so
