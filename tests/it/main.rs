@@ -23,6 +23,7 @@ mod azure_policy_fixes;
 mod azure_principal_spelling;
 mod azure_sovereign_probe;
 mod azure_tk_world;
+mod azure_vault_name_taken;
 mod azure_vault_unseen;
 mod cause_kit;
 mod check_azure_item_gaps;

@@ -56,3 +56,41 @@ fn a_403_naming_no_deny_assignment_over_a_grant_that_looks_right_stays_a_wait() 
     assert!(!f.message.contains("deny assignment"), "{}", f.message);
     assert_eq!(c.link(LinkKind::Access).summary, CONTRADICTED);
 }
+
+/// The deny assignment first, then the grant (audit EE2): with the role also missing or
+/// wrong, the 403 naming a deny assignment is the cause a grant cannot clear (FACTS §5: the
+/// body names the deny assignment that refused), so the structural KVC501/KVC502 says it,
+/// confirms it with its own read, and its fix notes it beside the grant.
+fn assert_deny_first(f: &kvchain::chain::model::Finding) {
+    let deny_at = f.message.find(&format!("deny assignment {DENY}"));
+    assert!(deny_at.is_some(), "{}", f.message);
+    assert!(
+        f.confirm
+            .starts_with(&format!("az rest --method get --url \"{DENY}?api-version=")),
+        "{}",
+        f.confirm
+    );
+    assert!(
+        f.fix.contains("az role assignment create") && f.fix.contains(DENY),
+        "{}",
+        f.fix
+    );
+}
+
+#[test]
+fn a_deny_403_with_no_role_says_the_deny_assignment_first() {
+    let mut s = tk::healthy();
+    s.azure.role_assignments.items.clear();
+    let c = one(&failing_with(s, &refused(DENY, "DeniedWithDenyAssignment")));
+    assert_deny_first(find(&c, Code::KVC501));
+}
+
+#[test]
+fn a_deny_403_with_a_wrong_role_says_the_deny_assignment_first() {
+    let mut s = tk::healthy();
+    let role = tk::role_mut(&mut s, NS, APP);
+    role.role_name = "Key Vault Crypto User".into();
+    role.data_actions = vec!["Microsoft.KeyVault/vaults/keys/read".into()];
+    let c = one(&failing_with(s, &refused(DENY, "DeniedWithDenyAssignment")));
+    assert_deny_first(find(&c, Code::KVC502));
+}

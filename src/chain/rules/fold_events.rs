@@ -159,6 +159,13 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
                 f.evidence.push(evidence.into());
             }
             federation::quote_event_code(f, &e.message);
+            // A missing or wrong role whose current 403 names a deny assignment: the deny
+            // assignment is said first, as a grant changes nothing while it stands (EE2).
+            if matches!(f.code, Code::KVC501 | Code::KVC502)
+                && let Some(id) = events::deny_assignment(&e.message)
+            {
+                remedy::deny_before_grant(cx, f, id, &e.message);
+            }
         } else {
             let mut f = remedy::from_event(cx, code, e, evidence);
             // The Mount link's one code about what kvchain reads is KVC705 (the SPC's

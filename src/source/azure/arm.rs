@@ -161,6 +161,40 @@ pub async fn federated_credentials(
     Ok(items.iter().map(parse_fic).collect())
 }
 
+pub const KEYVAULT_API: &str = "2023-07-01";
+
+/// Whether any vault holds the name `name`: Key Vault names are globally unique (they are DNS
+/// names), and `Vaults - Check Name Availability` answers for every subscription and tenant,
+/// so it tells a name no vault has from a vault Resource Graph could not see (audit EE4). Asked
+/// in any subscription the credential may use. `nameAvailable: false` is "in use" (a vault,
+/// possibly soft-deleted, holds it); an answer without the field is no answer.
+pub async fn vault_name_in_use(
+    http: &Http,
+    ep: &CloudEndpoints,
+    subscription: &str,
+    name: &str,
+) -> Result<bool, FetchError> {
+    let url = format!(
+        "{}/subscriptions/{subscription}/providers/Microsoft.KeyVault/checkNameAvailability?api-version={KEYVAULT_API}",
+        ep.arm
+    );
+    let body = json!({"name": name, "type": "Microsoft.KeyVault/vaults"});
+    let v = http
+        .json(&ep.arm_scope, Method::Post, &url, Some(&body))
+        .await?;
+    v.get("nameAvailable")
+        .and_then(Value::as_bool)
+        .map(|available| !available)
+        .ok_or_else(|| FetchError::other("checkNameAvailability answered without nameAvailable"))
+}
+
+/// The subscription GUID of an ARM id (`/subscriptions/<guid>/…`).
+pub fn subscription_of(id: &str) -> Option<&str> {
+    let rest = id.strip_prefix("/subscriptions/")?;
+    let sub = rest.split('/').next()?;
+    is_safe_token(sub).then_some(sub)
+}
+
 /// A vault as Resource Graph returns it, already reduced to the observation.
 #[derive(Clone, Debug)]
 pub struct VaultRow {

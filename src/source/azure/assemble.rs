@@ -63,7 +63,12 @@ pub fn identities(
     out
 }
 
-pub fn vaults(lookups: &[(String, VaultLookup)]) -> Coll<VaultObs> {
+/// The vaults Resource Graph returned, and a gap for each name it did not return unless Azure
+/// said no vault holds that name (`in_use`: Check Name Availability, asked per such name).
+pub fn vaults(
+    lookups: &[(String, VaultLookup)],
+    in_use: &BTreeMap<&str, Fetched<bool>>,
+) -> Coll<VaultObs> {
     let mut out = Coll::default();
     for (name, r) in lookups {
         match r {
@@ -78,14 +83,25 @@ pub fn vaults(lookups: &[(String, VaultLookup)]) -> Coll<VaultObs> {
                 object_names: None,
                 management_groups: Vec::new(),
             }),
+            // Key Vault names are global: a name no vault holds is read, absent (KVC506 may
+            // name the nearest vault; audit EE4).
+            Ok((_, Ok(None))) if matches!(in_use.get(name.as_str()), Some(Ok(false))) => {}
             // Resource Graph answers with the subscriptions the credential may read only (and
             // within `--subscription`): no row is not "no such vault" — unknown, per vault,
-            // as for identities (audit CC2).
+            // as for identities (audit CC2), when the name is in use or Azure did not say.
             Ok((_, Ok(None))) => {
+                let why = match in_use.get(name.as_str()) {
+                    Some(Ok(_)) => "a vault holds that name: it is in another subscription or tenant, or soft-deleted".to_string(),
+                    Some(Err(e)) => format!(
+                        "it may be in another subscription or tenant; whether a vault holds that name is unknown: {}",
+                        e.reason
+                    ),
+                    None => "it may be in another subscription or tenant".to_string(),
+                };
                 out.gaps.namespaces.insert(
                     name.clone(),
                     format!(
-                        "vault {name} not found in the subscriptions visible to kvchain (it may be in another subscription or tenant)"
+                        "vault {name} not found in the subscriptions visible to kvchain ({why})"
                     ),
                 );
             }

@@ -63,6 +63,9 @@ pub struct AzureObserver {
     /// Shared with [`VaultAccess`]: object-scope assignments make a vault-scope "no" uncertain.
     assignments: Arc<AssignmentCache>,
     role_defs: TtlCache<String, Fetched<RoleDef>>,
+    /// Whether a vault name Resource Graph did not return is in use anywhere, by (cloud,
+    /// lower-cased name).
+    names_in_use: TtlCache<(Cloud, String), Fetched<bool>>,
     /// Shared with [`VaultAccess`], which forgets an object it has just written.
     objects: Arc<ObjectCache>,
 }
@@ -150,6 +153,7 @@ impl AzureObserver {
             vaults: Arc::default(),
             assignments: Arc::default(),
             role_defs: TtlCache::new(),
+            names_in_use: TtlCache::new(),
             objects: Arc::default(),
         }
     }
@@ -248,6 +252,33 @@ impl AzureObserver {
                 _ => None,
             })
             .collect();
+        // A name Resource Graph did not return: in a subscription kvchain cannot search, or no
+        // vault's at all. Key Vault names are global, so one question settles it (audit EE4),
+        // asked in a subscription kvchain reads (`--subscription`, else a found vault's or
+        // identity's).
+        let subscription = (self.subscriptions.first().map(String::as_str))
+            .or_else(|| {
+                found_vaults
+                    .values()
+                    .find_map(|(_, v)| arm::subscription_of(&v.id))
+            })
+            .or_else(|| {
+                found_identities
+                    .iter()
+                    .find_map(|i| arm::subscription_of(&i.id))
+            });
+        let unfound: Vec<(&str, Cloud)> = vaults
+            .iter()
+            .filter_map(|(n, r)| match r {
+                Ok((c, Ok(None))) => Some((n.as_str(), *c)),
+                _ => None,
+            })
+            .collect();
+        let name_checks = join_all(
+            unfound
+                .iter()
+                .map(|(n, c)| self.fetch_name_in_use(*c, subscription, n)),
+        );
         let fic_fetches = join_all(
             found_identities
                 .iter()
@@ -310,8 +341,10 @@ impl AzureObserver {
             );
             out
         };
-        let (fics, assignments, objects) =
-            tokio::join!(fic_fetches, assignment_fetches, object_fetches);
+        let (fics, assignments, objects, name_checks) =
+            tokio::join!(fic_fetches, assignment_fetches, object_fetches, name_checks);
+        let in_use: BTreeMap<&str, Fetched<bool>> =
+            unfound.iter().map(|(n, _)| *n).zip(name_checks).collect();
 
         // Phase 3: custom role definitions (built-ins come from the table).
         // An assignment made to an identity's clientId grants nothing, and KVC501 says so
@@ -336,7 +369,7 @@ impl AzureObserver {
                 result: r,
             })
             .collect();
-        let mut vaults_obs = assemble::vaults(&vaults);
+        let mut vaults_obs = assemble::vaults(&vaults, &in_use);
         assemble::management_groups(&mut vaults_obs, &per_vault);
         let (kept, assignment_gaps) = assemble::relevant_assignments(
             &per_vault,
@@ -443,6 +476,25 @@ impl AzureObserver {
         let r = arm::role_assignments(&self.http, self.endpoints.get(cloud), vault_id).await;
         self.assignments
             .put(vault_id.to_string(), r.clone(), self.ttl(&r));
+        r
+    }
+
+    /// Whether a vault holds `name` (cached); not asked without a subscription to ask in.
+    async fn fetch_name_in_use(
+        &self,
+        cloud: Cloud,
+        subscription: Option<&str>,
+        name: &str,
+    ) -> Fetched<bool> {
+        let key = (cloud, name.to_ascii_lowercase());
+        if let Some(r) = self.names_in_use.fresh(&key) {
+            return r;
+        }
+        let Some(sub) = subscription else {
+            return Err(FetchError::other("no subscription known to ask in"));
+        };
+        let r = arm::vault_name_in_use(&self.http, self.endpoints.get(cloud), sub, name).await;
+        self.names_in_use.put(key, r.clone(), self.ttl(&r));
         r
     }
 

@@ -325,20 +325,56 @@ pub(crate) fn deny_assigned(
     id: &str,
     message: &str,
 ) {
-    let who = crate::chain::events::caller(message)
-        .1
-        .map_or_else(|| principal(cx), str::to_string);
     f.message = format!(
         "Key Vault {} refused the read through deny assignment {id} (the 403 names it): a deny assignment blocks the actions it lists whatever role assignments grant, so no role fixes this and the next attempt fails the same way",
         cx.keyvault()
     )
     .into();
-    f.confirm = format!(
+    f.confirm = deny_confirm(id).into();
+    f.fix = format!("# {}", deny_fix(cx, id, message)).into();
+}
+
+/// A KVC501/KVC502 whose current 403 names deny assignment `id` (audit EE2): the grant the
+/// finding gives is needed, but changes nothing while the deny assignment covers the
+/// identity (FACTS §5: the body names the deny assignment that refused), so the finding says
+/// the deny assignment first, confirms it with its own read, and the fix's note names where
+/// it is changed beside the grant.
+pub(crate) fn deny_before_grant(
+    cx: &Ctx,
+    f: &mut crate::chain::model::Finding,
+    id: &str,
+    message: &str,
+) {
+    if f.message.contains(id) {
+        return;
+    }
+    f.message = format!(
+        "deny assignment {id} refuses the read (the 403 names it), and a grant alone will not do while it stands; beside it, {}",
+        f.message
+    )
+    .into();
+    f.confirm = format!("{} ; {}", deny_confirm(id), f.confirm).into();
+    f.fix = format!(
+        "{}  # the grant changes nothing until the deny assignment no longer covers the identity — first: {}",
+        f.fix,
+        deny_fix(cx, id, message)
+    )
+    .into();
+}
+
+/// The read of deny assignment `id`: what it denies, to whom, and whom it excludes.
+fn deny_confirm(id: &str) -> String {
+    format!(
         "az rest --method get --url \"{id}?api-version=2022-04-01\" --query \"{{name:properties.denyAssignmentName,denied:properties.permissions,principals:properties.principals,excluded:properties.excludePrincipals,protected:properties.isSystemProtected}}\""
     )
-    .into();
-    f.fix = format!(
-        "# deny assignment {id} is changed only where it was made (the deployment stack, managed application or blueprint that manages its scope): exclude principal {who} there (its excludePrincipals), or read from a vault outside its scope"
+}
+
+/// Where deny assignment `id` is changed (words, for a note): by the service that made it.
+fn deny_fix(cx: &Ctx, id: &str, message: &str) -> String {
+    let who = crate::chain::events::caller(message)
+        .1
+        .map_or_else(|| principal(cx), str::to_string);
+    format!(
+        "deny assignment {id} is changed only where it was made (the deployment stack, managed application or blueprint that manages its scope): exclude principal {who} there (its excludePrincipals), or read from a vault outside its scope"
     )
-    .into();
 }

@@ -63,6 +63,18 @@ fn nearest_vault<'a>(cx: &Ctx<'a>, vault: &str) -> Option<&'a str> {
         .map(|(_, name)| name)
 }
 
+/// The SPC edit that names the vault `near` (a typo's nearest visible vault), else the name
+/// `az keyvault list` prints.
+fn rename_vault(cx: &Ctx, near: Option<&str>) -> String {
+    edit_spc(
+        cx,
+        &near.map_or_else(
+            || "parameters.keyvaultName: the name az keyvault list prints".to_string(),
+            |n| format!("parameters.keyvaultName: {n}"),
+        ),
+    )
+}
+
 /// `nslookup <host>` run on a node (the pod's, else the first): what the nodes resolve.
 fn nslookup_from_node(cx: &Ctx, host: &str) -> String {
     let node = cx.pod.node.as_deref().map_or_else(
@@ -93,13 +105,7 @@ pub(crate) fn unreached(
             "nslookup {} ; az keyvault list --query \"[].name\" -o tsv",
             u.host
         );
-        let fix = edit_spc(
-            cx,
-            &near.map_or_else(
-                || "parameters.keyvaultName: the name az keyvault list prints".to_string(),
-                |n| format!("parameters.keyvaultName: {n}"),
-            ),
-        );
+        let fix = rename_vault(cx, near);
         return (resource, message, confirm, fix);
     }
     let vault = cx.ix.vault(u.vault);
@@ -168,8 +174,11 @@ fn unresolved_unseen(
         || "kvchain cannot read the vaults".to_string(),
         |why| format!("kvchain cannot see it ({why})"),
     );
+    // The visible vault a typo would have meant (audit EE4): the typo branch's fix names it.
+    let near = nearest_vault(cx, u.vault);
+    let mean = near.map_or_else(String::new, |n| format!(", did you mean {n}?"));
     let message = format!(
-        "{} does not resolve from the nodes and {unseen}: either no Key Vault is named {} (a typo in keyvaultName), or it sits behind a private endpoint whose private DNS zone {zone} is not linked to the cluster's VNet",
+        "{} does not resolve from the nodes and {unseen}: either no Key Vault is named {} (a typo in keyvaultName{mean}), or it sits behind a private endpoint whose private DNS zone {zone} is not linked to the cluster's VNet",
         u.host, u.vault
     );
     let confirm = format!(
@@ -180,10 +189,7 @@ fn unresolved_unseen(
     let fix = format!(
         "# if az keyvault list has no {}: {}; if it has it: {}",
         u.vault,
-        edit_spc(
-            cx,
-            "parameters.keyvaultName: the name az keyvault list prints"
-        ),
+        rename_vault(cx, near),
         private_link(cx, u, zone)
     );
     (resource, message, confirm, fix)
