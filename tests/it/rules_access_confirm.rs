@@ -76,3 +76,58 @@ fn the_wrong_role_confirm_lists_the_resource_group_grant_it_names() {
         f.confirm
     );
 }
+
+/// `az rest` calls the confirm makes, as pasted.
+fn rests(confirm: &str) -> Vec<String> {
+    let run = paste(confirm, "", "");
+    (run.called("az [rest]").into_iter())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Audit EE3: `--include-inherited` matches parent scopes by path prefix (azure-cli
+/// `_search_role_assignments`), so a grant at a management group is in no list above; ARM's
+/// own listing at the vault shows every assignment that applies there, management groups
+/// included. The confirm adds it when the grant it judged lies there.
+#[test]
+fn a_grant_at_a_management_group_is_listed_by_arm_at_the_vault() {
+    let mut s = unmounted();
+    let vault = tk::vault_id(NS);
+    let group = "/providers/Microsoft.Management/managementGroups/mg-contoso";
+    for v in s.azure.vaults.items.iter_mut() {
+        v.management_groups = vec![group.into()];
+    }
+    let role = tk::role_mut(&mut s, NS, APP);
+    role.scope = group.into();
+    role.role_name = "Key Vault Crypto User".into();
+    role.data_actions = vec!["Microsoft.KeyVault/vaults/keys/read".into()];
+    let c = one(&s);
+    let f = find(&c, Code::KVC502);
+    let calls = rests(&f.confirm);
+    let url = format!(
+        "[--url] [{vault}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01]"
+    );
+    assert!(
+        calls.iter().any(|l| l.contains(&url)),
+        "{calls:#?}\n{}",
+        f.confirm
+    );
+}
+
+/// A grant on another object of the vault is below the vault and at no scope the lists name:
+/// ARM's listing at the vault shows it too (audit EE3). A grant the lists show needs no more.
+#[test]
+fn a_grant_on_another_object_is_listed_and_a_listed_one_adds_nothing() {
+    let mut s = unmounted();
+    let vault = tk::vault_id(NS);
+    tk::role_mut(&mut s, NS, APP).scope = format!("{vault}/secrets/something-else");
+    let c = one(&s);
+    let f = find(&c, Code::KVC501);
+    assert_eq!(rests(&f.confirm).len(), 1, "{}", f.confirm);
+
+    let mut s = unmounted();
+    s.azure.role_assignments.items.clear();
+    let c = one(&s);
+    let f = find(&c, Code::KVC501);
+    assert!(rests(&f.confirm).is_empty(), "{}", f.confirm);
+}

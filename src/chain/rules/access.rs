@@ -22,6 +22,7 @@ pub(crate) use held::held_on_vault;
 use history_list::history_unlisted;
 use on_client_id::on_client_id;
 use one_fix::{FAILS, one_per_fix};
+pub(crate) use scope::under;
 use scope::{above, covers, maybe_above, touches};
 use undetermined::undetermined;
 

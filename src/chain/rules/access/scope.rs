@@ -5,7 +5,7 @@
 use crate::snapshot::{ObjectType, VaultObs};
 
 /// `path` equals `prefix` or lies under it (`prefix/...`), ASCII case-insensitive.
-pub(super) fn under(path: &str, prefix: &str) -> bool {
+pub(crate) fn under(path: &str, prefix: &str) -> bool {
     let (p, q) = (path.trim_end_matches('/'), prefix.trim_end_matches('/'));
     p.len() >= q.len()
         && p.as_bytes()[..q.len()].eq_ignore_ascii_case(q.as_bytes())

@@ -92,7 +92,8 @@ pub(super) fn beyond(vault: &VaultObs, scope: &str, principal: &str) -> String {
         .nth(1)
         .unwrap_or("?");
     format!(
-        "kvchain does not read which subscriptions that management group holds, so whether it reaches Key Vault {} (subscription {subscription}) is unknown; ARM lists at the vault only the assignments that apply there: az rest --method get --url \"{}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01\" --query \"value[?properties.principalId=='{principal}'].properties.scope\" -o tsv prints {scope} when it does",
-        vault.name, vault.resource_id
+        "kvchain does not read which subscriptions that management group holds, so whether it reaches Key Vault {} (subscription {subscription}) is unknown; ARM lists at the vault only the assignments that apply there: {} --query \"value[?properties.principalId=='{principal}'].properties.scope\" -o tsv prints {scope} when it does",
+        vault.name,
+        crate::chain::rules::remedy::vault_assignments(&vault.resource_id)
     )
 }

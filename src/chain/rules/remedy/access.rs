@@ -113,11 +113,56 @@ pub(crate) fn access_confirm(cx: &Ctx, principal: &str) -> String {
             )
         }));
     }
+    if let Some(v) = cx.vault.filter(|v| v.rbac && !v.resource_id.is_empty())
+        && unlisted_grant(cx, v, principal)
+    {
+        lists.push(format!(
+            "{} --query \"value[?properties.principalId=='{principal}'].{{scope:properties.scope,role:properties.roleDefinitionId}}\" -o table",
+            vault_assignments(&v.resource_id)
+        ));
+    }
     format!(
         "{} ; az keyvault show -n {} --query \"{{rbac:properties.enableRbacAuthorization,policies:properties.accessPolicies}}\"",
         lists.join(" ; "),
         cx.keyvault_arg()
     )
+}
+
+/// ARM's own listing at the vault: every assignment that applies there (management groups
+/// included) or below it, where `az role assignment list --include-inherited` matches parent
+/// scopes by path prefix and so leaves management groups out (audit EE3).
+pub(crate) fn vault_assignments(vault_id: &str) -> String {
+    format!(
+        "az rest --method get --url \"{vault_id}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01\""
+    )
+}
+
+/// Whether `principal` holds an assignment the `az role assignment list` lines above would not
+/// show: at a management group, or on an object of the vault the SPC does not name.
+fn unlisted_grant(cx: &Ctx, v: &crate::snapshot::VaultObs, principal: &str) -> bool {
+    let named = |scope: &str| {
+        (cx.params.as_deref()).is_some_and(|p| {
+            p.objects.iter().any(|o| {
+                o.object_type.is_some_and(|t| {
+                    scope.trim_end_matches('/').eq_ignore_ascii_case(&format!(
+                        "{}/{}/{}",
+                        v.resource_id.trim_end_matches('/'),
+                        t.collection(),
+                        o.object_name
+                    ))
+                })
+            })
+        })
+    };
+    cx.ix.assignments(principal).any(|a| {
+        crate::snapshot::is_management_group(&a.scope)
+            || (crate::chain::rules::access::under(&a.scope, &v.resource_id)
+                && !a
+                    .scope
+                    .trim_end_matches('/')
+                    .eq_ignore_ascii_case(v.resource_id.trim_end_matches('/'))
+                && !named(&a.scope))
+    })
 }
 
 /// The roles the SPC's objects need (one per object type; `only` narrows to one type, e.g.
