@@ -198,7 +198,16 @@ pub fn from_str_within<T: DeserializeOwned>(
 /// Deserializes a value into `T`; the error names the field path (`spec.replicas`) and never
 /// the offending value.
 pub fn typed<T: DeserializeOwned>(v: Value) -> Result<T, FieldError> {
-    serde_path_to_error::deserialize(v).map_err(|e| {
+    typed_from(v)
+}
+
+/// [`typed`] from a borrowed value, which the caller keeps (to compare with what `T` knows).
+pub fn typed_ref<T: DeserializeOwned>(v: &Value) -> Result<T, FieldError> {
+    typed_from(v)
+}
+
+fn typed_from<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<T, FieldError> {
+    serde_path_to_error::deserialize(d).map_err(|e| {
         let inner = e.inner().to_string();
         FieldError {
             path: e.path().to_string(),

@@ -557,9 +557,8 @@ fn known<T: DeserializeOwned + serde::Serialize>(
     what: &str,
     v: serde_yaml::Value,
 ) -> Result<T, InputError> {
-    let original = v.clone();
-    let t: T = typed(doc, what, v)?;
-    match strict::unknown_field(&original, &t) {
+    let t: T = crate::input::typed_ref(&v).map_err(|e| doc.err(what, e))?;
+    match strict::unknown_field(&v, &t) {
         Some(why) => Err(doc.err(what, why)),
         None => Ok(t),
     }

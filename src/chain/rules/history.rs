@@ -89,11 +89,8 @@ impl<'a> Signals<'a> {
                 .collect::<Option<Vec<_>>>()
                 .and_then(|times| times.into_iter().min())
         };
-        let csi = cx.cluster().csi_driver.known();
-        let rotation_poll = csi
-            .filter(|c| c.rotation_enabled.known() == Some(&true))
-            .map(|c| c.rotation_poll_interval);
-        let rotation_off = csi.is_some_and(|c| c.rotation_enabled.known() == Some(&false));
+        let rotation_poll = super::remedy::rotation_poll(cx);
+        let rotation_off = super::remedy::rotation_off(cx);
         Signals {
             clock: cx.ix.clock(),
             mounted: cx.mounted(),

@@ -236,12 +236,7 @@ pub(crate) fn statics(cx: &Ctx) -> ThinVec<Finding> {
     if let Some(p) = cx.params.as_deref() {
         objects(cx, p, &mut link);
     }
-    if cx
-        .cluster()
-        .csi_driver
-        .known()
-        .is_some_and(|csi| csi.rotation_enabled.known() == Some(&false))
-    {
+    if super::remedy::rotation_off(cx) {
         link.findings.push(cx.remedied(
             Code::KVC702,
             remedy::CSIDRIVER.to_string(),
@@ -429,7 +424,7 @@ fn lag(cx: &Ctx, link: &mut Link, poll: Duration) {
     };
     let Some(st) = cx.status else { return };
     let csi = cx.cluster().csi_driver.known();
-    let rotation_off = csi.and_then(|c| c.rotation_enabled.known()) == Some(&false);
+    let rotation_off = super::remedy::rotation_off(cx);
     // Rotation turned on again (a repaired `disable-rotation`): a version created while it
     // was off is fetched at the first poll after that moment (FACTS §4), not before.
     let enabled_at = csi

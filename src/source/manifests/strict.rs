@@ -59,7 +59,7 @@ const READ: &[&str] = &[
 /// does not apply it and kvchain does not read it.
 pub(super) fn unknown_field(doc: &Value, typed: &impl Serialize) -> Option<String> {
     let written = serde_yaml::to_value(typed).ok()?;
-    let path = first_unknown(doc, &written, String::new(), true)?;
+    let path = first_unknown(doc, &written)?;
     let key = path.rsplit(['.', ']']).next().unwrap_or(&path);
     let near = (READ.iter())
         .map(|k| (strsim::levenshtein(k, key), *k))
@@ -71,28 +71,62 @@ pub(super) fn unknown_field(doc: &Value, typed: &impl Serialize) -> Option<Strin
     ))
 }
 
-fn first_unknown(doc: &Value, written: &Value, at: String, top: bool) -> Option<String> {
+/// One step of the path to a key: a mapping key or a list index.
+enum Step<'v> {
+    Key(&'v str),
+    Index(usize),
+}
+
+/// The path of the first key of `doc` that `written` lacks (`spec.template.spec.x`), built only
+/// once one is found: the walk itself allocates nothing.
+fn first_unknown(doc: &Value, written: &Value) -> Option<String> {
+    let mut at = Vec::new();
+    walk(doc, written, &mut at, true).then(|| {
+        let mut path = String::new();
+        for step in &at {
+            match step {
+                Step::Key(k) if path.is_empty() => path.push_str(k),
+                Step::Key(k) => {
+                    path.push('.');
+                    path.push_str(k);
+                }
+                Step::Index(i) => path.push_str(&format!("[{i}]")),
+            }
+        }
+        crate::shown::shown_line(&path).into_owned()
+    })
+}
+
+/// Whether `doc` holds a key `written` lacks; `at` is left holding the path to it.
+fn walk<'v>(doc: &'v Value, written: &Value, at: &mut Vec<Step<'v>>, top: bool) -> bool {
     match (doc, written) {
-        (Value::Mapping(d), Value::Mapping(w)) => d.iter().find_map(|(k, v)| {
-            let k = k.as_str()?;
+        (Value::Mapping(d), Value::Mapping(w)) => d.iter().any(|(k, v)| {
+            let Some(k) = k.as_str() else { return false };
             if top && k == "status" {
-                return None;
+                return false;
             }
-            let path = if at.is_empty() {
-                k.to_string()
-            } else {
-                format!("{at}.{k}")
+            at.push(Step::Key(k));
+            let found = match w.get(k) {
+                Some(wv) => walk(v, wv, at, false),
+                None => true,
             };
-            match w.get(k) {
-                Some(wv) => first_unknown(v, wv, path, false),
-                None => Some(crate::shown::shown_line(&path).into_owned()),
+            if !found {
+                at.pop();
             }
+            found
         }),
-        (Value::Sequence(d), Value::Sequence(w)) => (d.iter().zip(w))
-            .enumerate()
-            .find_map(|(i, (dv, wv))| first_unknown(dv, wv, format!("{at}[{i}]"), false)),
-        (Value::Tagged(d), _) => first_unknown(&d.value, written, at, top),
-        _ => None,
+        (Value::Sequence(d), Value::Sequence(w)) => {
+            (d.iter().zip(w)).enumerate().any(|(i, (dv, wv))| {
+                at.push(Step::Index(i));
+                let found = walk(dv, wv, at, false);
+                if !found {
+                    at.pop();
+                }
+                found
+            })
+        }
+        (Value::Tagged(d), _) => walk(&d.value, written, at, top),
+        _ => false,
     }
 }
 

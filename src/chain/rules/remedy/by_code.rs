@@ -442,11 +442,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             {
                 // FACTS §4: without rotation, delete the Secret and remount; with it turned
                 // on, the driver updates the Secret at its next poll (KVC702 says how).
-                let rotation_off = cx
-                    .cluster()
-                    .csi_driver
-                    .known()
-                    .is_some_and(|csi| csi.rotation_enabled.known() == Some(&false));
+                let rotation_off = super::rotation_off(cx);
                 let mut fix = super::remount::remount_readers(cx);
                 if rotation_off {
                     fix.push_str("; or enable secret rotation (KVC702), after which the driver updates it at its next poll");

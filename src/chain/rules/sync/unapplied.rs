@@ -59,12 +59,7 @@ pub(crate) fn mount_unapplied(cx: &Ctx, link: &mut Link) {
     if secret_lacks {
         return;
     }
-    let off = cx
-        .cluster()
-        .csi_driver
-        .known()
-        .and_then(|c| c.rotation_enabled.known())
-        == Some(&false);
+    let off = crate::chain::rules::remedy::rotation_off(cx);
     let why = match rotation_since(cx, st.updated_at) {
         Rotation::NotOn if off => {
             "rotation is disabled, so the driver never fetches an already-mounted volume again: only a new mount applies the edit".to_string()
