@@ -25,8 +25,8 @@ pub(super) fn commands(cx: &Ctx) -> (String, String) {
                 cx.pod.name
             ),
             format!(
-                "kubectl get pod {} -n {ns} -o yaml | kubectl replace --force -f -  # after each rotation: nothing restarts a bare pod (Reloader rolls workloads); or run it from a Deployment, or read the mounted file instead of env",
-                cx.pod.name
+                "{}  # after each rotation: nothing restarts a bare pod (Reloader rolls workloads); or run it from a Deployment, or read the mounted file instead of env",
+                super::remount::recreate_bare(cx)
             ),
         ),
         // Reloader rolls Deployments, DaemonSets and StatefulSets (FACTS §10): a Job's pods

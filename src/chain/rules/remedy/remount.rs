@@ -80,15 +80,21 @@ pub(super) fn pod_step(cx: &Ctx) -> (String, Option<&'static str>) {
             None,
         );
     }
+    (recreate_bare(cx), Some(BARE_RECREATE))
+}
+
+/// The chain's pod, which nothing owns, recreated from its own spec: its restart plan's command
+/// ([`RestartPlan::DeleteBarePod`]) without the plan's note, for the caller to say why.
+pub(super) fn recreate_bare(cx: &Ctx) -> String {
     let plan = RestartPlan::DeleteBarePod {
         namespace: cx.ns().to_string(),
         pod: cx.pod.name.to_string(),
     };
     let command = plan.command();
-    let command = command
-        .split_once("  # ")
-        .map_or(command.as_str(), |(c, _)| c);
-    (command.to_string(), Some(BARE_RECREATE))
+    match command.split_once("  # ") {
+        Some((c, _)) => c.to_string(),
+        None => command,
+    }
 }
 
 /// What the bare pod's remount says of its recreate.
