@@ -142,6 +142,7 @@ mod manifests_consumers;
 mod manifests_csidriver;
 mod manifests_custom_workloads;
 mod manifests_migration_limits;
+mod manifests_no_containers;
 mod manifests_node_identity;
 mod manifests_node_identity_named;
 mod manifests_objects;

@@ -5,6 +5,7 @@
 //! syncing nothing (audit BB4). The typed value written back holds every key its type knows
 //! that the document set: a key of the document it lacks is one the type does not know.
 
+use k8s_openapi::api::core::v1::PodSpec;
 use serde::Serialize;
 use serde_yaml::Value;
 
@@ -68,6 +69,21 @@ pub(super) fn unknown_field(doc: &Value, typed: &impl Serialize) -> Option<Strin
         .map_or(String::new(), |(_, k)| format!(" (did you mean {k}?)"));
     Some(format!(
         "{path}: unknown field \"{path}\"{near}: kubectl refuses the document (its default --validate=strict)"
+    ))
+}
+
+/// A pod spec at `path` (`spec.template.spec`, a Pod's `spec`) with no container, said as the
+/// API server's validation says it: `spec.template.spec.containers: Required value`. A pod needs
+/// one, so kubectl's apply is refused; the typed value reads a null or missing template or
+/// spec as empty, and the workload vanished without a word (audit BB4).
+pub(super) fn no_containers(path: &str, spec: Option<&PodSpec>) -> Option<String> {
+    let why = match spec {
+        Some(s) if !s.containers.is_empty() => return None,
+        Some(_) => "no containers listed".to_string(),
+        None => format!("{path} is missing or null"),
+    };
+    Some(format!(
+        "{path}.containers: Required value ({why}): the API server refuses the document (kubectl apply says so), and no pod is made from it"
     ))
 }
 
