@@ -433,6 +433,14 @@ fn sync_settled(cx: &Ctx, f: &mut Finding, e: &crate::snapshot::EventObs, s: &sy
             "wait up to 5 minutes for the driver's next attempt".to_string(),
         ),
     };
+    // Waiting is all there is to do when the driver's next reconcile or rotation's next poll
+    // builds the Secret: nothing is wrong now, as a Secret due to be recreated (KVC806) or
+    // rewritten at the next poll (KVC805) is a warning, and `check`'s exit status counts
+    // errors (audit FF1-c). Rotation off or not read with a file the mount lacks: a new mount
+    // may be needed, and the event keeps its severity.
+    if s.unmounted.is_empty() || poll.is_some() {
+        f.severity = crate::chain::model::Severity::Warning;
+    }
     f.message = format!(
         "a recent attempt to build synced Secret {secret} failed (see the event), but the SPC has changed since ({}): {next}",
         s.read
