@@ -228,6 +228,7 @@ mod rules_subpath_fix;
 mod rules_sync_event_entry;
 mod rules_sync_readers;
 mod rules_sync_settled;
+mod rules_sync_settled_poll;
 mod rules_sync_settled_rotation_on;
 mod rules_sync_settled_severity;
 mod rules_taint_driver_pods;

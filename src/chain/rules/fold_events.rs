@@ -118,11 +118,10 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
             continue;
         }
         // A driver failure over a secretObjects entry the SPC has since corrected, whose
-        // files the pod's mount lacks (an item the edit added), with rotation off: the mount
-        // predating the edit is what keeps the Secret from being built now (KVC703: only a
-        // new mount makes the files; FACTS §4). The event is its evidence, and the Secret the
-        // consumers wait for makes it the blocker (audit DD1). With rotation on, the next
-        // poll fetches them: the Sync finding says to wait (audit EE1).
+        // files the pod's mount lacks (an item the edit added): the mount predating the edit
+        // is what keeps the Secret from being built now (KVC703; FACTS §4). The event is its
+        // evidence (audit DD1). With rotation on and its poll still due since the event, no
+        // KVC703 is there and the Sync finding says to wait (audit EE1, FF1-a).
         let settled = (code.link() == LinkKind::Sync)
             .then(|| sync::settled(cx, e))
             .flatten();
@@ -397,8 +396,8 @@ fn contradicted(f: &mut Finding, link: LinkKind, read: Option<&str>) {
 /// Secret from the SPC as it is now when it next reconciles the pod's mount, every 5 minutes
 /// (FACTS §2), or, when the mount lacks an item the entry now reads and rotation is on, once
 /// the next poll has fetched it and written the SPCPS the controller watches (FACTS §1, §4):
-/// one poll to wait, whatever KVC703's warning guesses from the SPCPS's age, as the SPC's
-/// edit time is not read (audit EE1). Nothing to edit again.
+/// one poll to wait, counted from the event, which the edit came after (audit EE1, FF1-a).
+/// Nothing to edit again.
 fn sync_settled(cx: &Ctx, f: &mut Finding, e: &crate::snapshot::EventObs, s: &sync::Settled) {
     let secret = events::secret_name(&e.message).unwrap_or("the synced Secret");
     let poll = remedy::rotation_poll(cx).map(|p| p.as_secs());
@@ -454,17 +453,16 @@ fn sync_settled(cx: &Ctx, f: &mut Finding, e: &crate::snapshot::EventObs, s: &sy
 }
 
 /// Folds a settled Sync failure whose files the mount lacks into the Mount link's KVC703 (the
-/// mount predates the SPC's edit), which becomes an error: with rotation off the driver never
-/// fetches an already-mounted volume again, so the synced Secret cannot be built until the new
-/// mount (FACTS §4). The Sync link waits on it. False when rotation is not known off: with it
-/// on, the next poll fetches the item the edit added (FACTS §4) and KVC703's rotation-on
-/// variant, which cannot tell a failing rotation from an edit made within the last poll,
-/// stays the warning it was (audit EE1); the Sync finding says to wait one poll. False too
-/// when no KVC703 is there.
+/// mount predates the SPC's edit): the synced Secret cannot be built until the mount holds the
+/// item the edit added, so the Sync link waits on it (one symptom, one cause). With rotation
+/// off KVC703 becomes an error: the driver never fetches an already-mounted volume again, only
+/// a new mount does (FACTS §4). With rotation on, KVC703 is there only when a poll has passed
+/// since both the SPCPS's last write and this event, which the edit came after
+/// (`sync::mount_unapplied`, audit FF1-a); it stays the warning it was, as an edit made since
+/// the event within the last poll cannot be told from a failing rotation (audit EE1). Within
+/// that poll there is no KVC703: the Sync finding says to wait one poll. False when no KVC703
+/// is there.
 fn fold_into_remount(cx: &Ctx, links: &mut [Link], evidence: &str, s: &sync::Settled) -> bool {
-    if !remedy::rotation_off(cx) {
-        return false;
-    }
     let mount = &mut links[LinkKind::Mount.index()];
     let Some(f) = mount.findings.iter_mut().find(|f| f.code == Code::KVC703) else {
         return false;
@@ -474,7 +472,9 @@ fn fold_into_remount(cx: &Ctx, links: &mut [Link], evidence: &str, s: &sync::Set
         f.evidence
             .push(format!("the event predates the SPC's edit: {}", s.read).into());
     }
-    f.severity = crate::chain::model::Severity::Error;
+    if remedy::rotation_off(cx) {
+        f.severity = crate::chain::model::Severity::Error;
+    }
     let sync = &mut links[LinkKind::Sync.index()];
     if sync.findings.is_empty() {
         sync.status = Status::Pending;

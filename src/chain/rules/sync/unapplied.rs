@@ -60,7 +60,16 @@ pub(crate) fn mount_unapplied(cx: &Ctx, link: &mut Link) {
         return;
     }
     let off = crate::chain::rules::remedy::rotation_off(cx);
-    let why = match rotation_since(cx, st.updated_at) {
+    // The SPC's edit time is not read, but a driver failure over an entry the edit has since
+    // corrected bounds it: the edit came after that attempt (audit FF1-a). Rotation re-fetches
+    // a poll after the later of the two (FACTS §4).
+    let edited_after = edited_after(cx);
+    let written = match (st.updated_at, edited_after) {
+        (Some(w), Some(e)) => Some(w.max(e)),
+        (w, e) => w.or(e),
+    };
+    let by_edit = edited_after.is_some_and(|e| st.updated_at.is_none_or(|w| e > w));
+    let why = match rotation_since(cx, written) {
         Rotation::NotOn if off => {
             "rotation is disabled, so the driver never fetches an already-mounted volume again: only a new mount applies the edit".to_string()
         }
@@ -74,10 +83,15 @@ pub(crate) fn mount_unapplied(cx: &Ctx, link: &mut Link) {
             if link.status == Status::Ok {
                 crate::chain::rules::set(link, Status::Pending, "rotation pending");
             }
+            let since = if by_edit {
+                "the driver's last attempt to build the synced Secret, which the SPC's edit corrected since, was"
+            } else {
+                "the SPCPS was last written"
+            };
             link.facts.push(Fact::new(
                 "SPC edit",
                 format!(
-                    "{gap}; rotation is on (poll interval {poll}s) and the SPCPS was last written {ago}s ago: its next poll should apply it"
+                    "{gap}; rotation is on (poll interval {poll}s) and {since} {ago}s ago: its next poll should apply it"
                 ),
             ));
             return;
@@ -85,7 +99,12 @@ pub(crate) fn mount_unapplied(cx: &Ctx, link: &mut Link) {
         // The SPC's edit time is not observed: the SPCPS's last write bounds the poll that
         // should have applied it, and a fresh edit still has a poll to go.
         Rotation::Stuck { ago, poll } => format!(
-            "rotation is on (poll interval {poll}s) but has not applied it: the SPCPS was last written {}; unless the SPC was edited less than a poll ago, rotation fails silently (drivers from v1.6.0 log its errors only, no event)",
+            "rotation is on (poll interval {poll}s) but has not applied it: {} {}; unless the SPC was edited less than a poll ago, rotation fails silently (drivers from v1.6.0 log its errors only, no event)",
+            if by_edit {
+                "the driver's last attempt to build the synced Secret, which the SPC's edit corrected since, was"
+            } else {
+                "the SPCPS was last written"
+            },
             match ago {
                 Some(a) => format!("{a}s ago, more than a poll"),
                 None => "at a time the snapshot does not show".to_string(),
@@ -106,4 +125,18 @@ pub(crate) fn mount_unapplied(cx: &Ctx, link: &mut Link) {
                 .join(", ")
         )],
     ));
+}
+
+/// The latest time a driver failure to build a synced Secret (FACTS §3: recorded on the pod)
+/// was seen whose cause the SPC has since lost and whose entry reads an item the mount lacks
+/// ([`super::settled`]): the SPC was edited after it.
+fn edited_after(cx: &Ctx) -> Option<jiff::Timestamp> {
+    (cx.events.iter())
+        .filter_map(|(_, e)| {
+            let at = e.last_seen?;
+            super::settled(cx, e)
+                .is_some_and(|s| !s.unmounted.is_empty())
+                .then_some(at)
+        })
+        .max()
 }
