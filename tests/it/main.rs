@@ -237,6 +237,7 @@ mod rules_tenants;
 mod rules_throttling;
 mod rules_timeout_followup;
 mod rules_tls_readers;
+mod rules_tls_remount;
 mod rules_two_writers;
 mod rules_unread;
 mod rules_unstarted;

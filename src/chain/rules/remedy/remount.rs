@@ -38,7 +38,7 @@ pub(crate) fn rotation_stuck_fix(cx: &Ctx) -> String {
 /// creates a missing one from the new mount (FACTS §4, §11). `--ignore-not-found`, so the fix
 /// of each replica pastes after another's. A pod nothing owns is recreated, not deleted
 /// ([`pod_step`]).
-pub(super) fn remount(cx: &Ctx) -> String {
+pub(crate) fn remount(cx: &Ctx) -> String {
     let ns = cx.ns();
     let secrets: Vec<&str> = cx
         .spc

@@ -80,6 +80,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> u64 {
         }
         return never_built;
     }
+    // The SPC's findings are the same for every pod that mounts it; the remount a tls edit of
+    // `objects` needs with rotation off is this pod's.
+    tls::remount_after_edit(cx, spc, link);
     for (i, (so, cause)) in spc.secret_objects.iter().zip(causes).enumerate() {
         runtime(cx, link, i, so, *cause);
     }

@@ -111,11 +111,7 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
         cx.finding(
             Code::KVC804,
             cx.spc_resource(),
-            format!(
-                "kubernetes.io/tls Secret {}: {}",
-                so.secret_name,
-                problems.join("; ")
-            ),
+            format!("{}{}", about(so), problems.join("; ")),
             so.data
                 .iter()
                 .map(|d| format!("data: {{objectName: {}, key: {}}}", d.object_name, d.key))
@@ -222,16 +218,7 @@ fn source_edit(cx: &Ctx, so: &SecretObjectSpec, w: &WrongSource) -> String {
             .collect::<Vec<_>>()
             .join(" and ")
     };
-    let mounted_secret = cx.params.as_deref().and_then(|p| {
-        p.objects.iter().find(|s| {
-            s.object_type == Some(ObjectType::Secret)
-                && s.object_name == o.object_name
-                && s.file_name() != file
-                && s.object_version == o.object_version
-                && s.object_version_history.is_none_or(|h| h <= 1)
-        })
-    });
-    if let Some(s) = mounted_secret {
+    if let Some(s) = mounted_secret(cx, o) {
         return format!(
             "set {}: objects[{}] ({}, objectType secret) already mounts the certificate's private key and chain",
             repoint(s.file_name()),
@@ -256,6 +243,59 @@ fn source_edit(cx: &Ctx, so: &SecretObjectSpec, w: &WrongSource) -> String {
         readers.join(", "),
         if readers.len() == 1 { "reads" } else { "read" }
     )
+}
+
+/// The objectType secret item of the SPC that already mounts the certificate `o` (a cert or
+/// key object) names, at the same version, under another file: the entry can read it as is.
+fn mounted_secret<'c>(cx: &'c Ctx, o: &SpcObject) -> Option<&'c SpcObject> {
+    cx.params.as_deref().and_then(|p| {
+        p.objects.iter().find(|s| {
+            s.object_type == Some(ObjectType::Secret)
+                && s.object_name == o.object_name
+                && s.file_name() != o.file_name()
+                && s.object_version == o.object_version
+                && s.object_version_history.is_none_or(|h| h <= 1)
+        })
+    })
+}
+
+/// How KVC804's message starts for entry `so`.
+fn about(so: &SecretObjectSpec) -> String {
+    format!("kubernetes.io/tls Secret {}: ", so.secret_name)
+}
+
+/// With rotation known off, KVC804's fix that edits `objects` (an item's objectType turned
+/// secret, or an item added) is followed by this pod's remount: the driver never fetches an
+/// already-mounted volume again, so only a new mount holds the file the entry then reads, and
+/// the Secret is built from it (FACTS §4: "SPC edits after pod start are picked up only by
+/// rotation; without rotation: delete synced Secret and restart pod"; audit DD1, FF1-b). An
+/// edit that only points the entry at an item already mounted needs none (FACTS §2: the
+/// driver builds the Secret from the mounted files at its next reconcile). A template (no pod)
+/// and a fix that is only a note (an unrendered SPC) get none.
+pub(super) fn remount_after_edit(cx: &Ctx, spc: &crate::snapshot::SpcObs, link: &mut Link) {
+    if cx.template || !remedy::rotation_off(cx) {
+        return;
+    }
+    let objects = cx.params.as_deref().map(|p| p.objects.as_slice());
+    for so in spc.secret_objects.iter().filter(|so| so.type_ == TLS) {
+        let edits_objects = wrong_sources(objects, so)
+            .iter()
+            .any(|w| mounted_secret(cx, w.object).is_none());
+        if !edits_objects {
+            continue;
+        }
+        let about = about(so);
+        for f in link.findings.iter_mut().filter(|f| {
+            f.code == Code::KVC804 && f.message.starts_with(&about) && !f.fix.starts_with('#')
+        }) {
+            f.fix = remedy::in_turn(&[
+                &f.fix,
+                "# rotation is off: only a new mount fetches the edited objects",
+                &remedy::remount(cx),
+            ])
+            .into();
+        }
+    }
 }
 
 /// A file name no object of the SPC writes: `<file>-secret`, numbered if taken.
