@@ -232,28 +232,32 @@ impl Builder {
         match kind.as_str() {
             "Deployment" => {
                 let d: Deployment = known(doc, &what, value)?;
-                let t = containers(doc, &what, "spec.template", d.spec.as_ref().map(|s| &s.template))?;
+                let t = d.spec.as_ref().map(|s| &s.template);
+                let t = strict::containers(doc, &what, "spec.template", t)?;
                 self.workload(convert::deployment(&d), t);
             }
             "StatefulSet" => {
                 let d: StatefulSet = known(doc, &what, value)?;
-                let t = containers(doc, &what, "spec.template", d.spec.as_ref().map(|s| &s.template))?;
+                let t = d.spec.as_ref().map(|s| &s.template);
+                let t = strict::containers(doc, &what, "spec.template", t)?;
                 self.workload(convert::stateful_set(&d), t);
             }
             "DaemonSet" => {
                 let d: DaemonSet = known(doc, &what, value)?;
-                let t = containers(doc, &what, "spec.template", d.spec.as_ref().map(|s| &s.template))?;
+                let t = d.spec.as_ref().map(|s| &s.template);
+                let t = strict::containers(doc, &what, "spec.template", t)?;
                 self.workload(convert::daemon_set(&d), t);
             }
             "ReplicaSet" => {
                 let d: ReplicaSet = known(doc, &what, value)?;
                 let t = d.spec.as_ref().and_then(|s| s.template.as_ref());
-                let t = containers(doc, &what, "spec.template", t)?;
+                let t = strict::containers(doc, &what, "spec.template", t)?;
                 self.workload(convert::replica_set(&d), t);
             }
             "Job" => {
                 let d: Job = known(doc, &what, value)?;
-                let t = containers(doc, &what, "spec.template", d.spec.as_ref().map(|s| &s.template))?;
+                let t = d.spec.as_ref().map(|s| &s.template);
+                let t = strict::containers(doc, &what, "spec.template", t)?;
                 self.workload(convert::job(&d), t);
             }
             "CronJob" => {
@@ -263,7 +267,7 @@ impl Builder {
                     .as_ref()
                     .and_then(|s| s.job_template.spec.as_ref())
                     .map(|s| &s.template);
-                let t = containers(doc, &what, "spec.jobTemplate.spec.template", t)?;
+                let t = strict::containers(doc, &what, "spec.jobTemplate.spec.template", t)?;
                 self.workload(convert::cron_job(&d), t);
             }
             "Pod" => {
@@ -564,24 +568,6 @@ fn known<T: DeserializeOwned + serde::Serialize>(
 ) -> Result<T, InputError> {
     let t: T = crate::input::typed_ref(&v).map_err(|e| doc.err(what, e))?;
     match strict::unknown_field(&v, &t) {
-        Some(why) => Err(doc.err(what, why)),
-        None => Ok(t),
-    }
-}
-
-/// The pod template at `path` of a built-in workload, refused when it has no container
-/// ([`strict::no_containers`]).
-fn containers<'t>(
-    doc: &Doc,
-    what: &str,
-    path: &str,
-    t: Option<&'t PodTemplateSpec>,
-) -> Result<Option<&'t PodTemplateSpec>, InputError> {
-    let spec = t.and_then(|t| t.spec.as_ref());
-    if spec.is_some_and(|s| !s.containers.is_empty()) {
-        return Ok(t); // every template but a broken one: no path built
-    }
-    match strict::no_containers(&format!("{path}.spec"), spec) {
         Some(why) => Err(doc.err(what, why)),
         None => Ok(t),
     }

@@ -36,11 +36,7 @@ fn an_edit_made_after_a_failure_seen_within_a_poll_is_waited_for_not_remounted()
     assert_eq!(all.len(), 1, "one symptom, one finding: {all:#?}");
     let f = all[0];
     assert_eq!(f.link, LinkKind::Sync, "{f:#?}");
-    assert!(
-        f.fix.contains("wait one rotation poll (120s)"),
-        "{}",
-        f.fix
-    );
+    assert!(f.fix.contains("wait one rotation poll (120s)"), "{}", f.fix);
     assert!(!c.findings().any(|f| f.code == Code::KVC703), "{all:#?}");
     assert!(
         !c.findings().any(|f| f.fix.contains("kubectl delete")),
@@ -63,7 +59,9 @@ fn past_a_poll_since_the_failure_kvc703_is_the_one_cause_with_the_event_as_evide
     // Rotation on: an edit made since the event within the last poll looks alike (EE1).
     assert_eq!(f.severity, Severity::Warning, "{f:#?}");
     assert!(
-        f.evidence.iter().any(|e| e.contains("FailedToCreateSecret")),
+        f.evidence
+            .iter()
+            .any(|e| e.contains("FailedToCreateSecret")),
         "{f:#?}"
     );
     let sync = c.link(LinkKind::Sync);

@@ -57,7 +57,11 @@ fn check_exits_0_while_the_driver_only_has_to_retry() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("snap.json");
     let s = after_edit("secret type is empty");
-    std::fs::write(&path, kvchain::snapshot::file::to_string(&s, false).unwrap()).unwrap();
+    std::fs::write(
+        &path,
+        kvchain::snapshot::file::to_string(&s, false).unwrap(),
+    )
+    .unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
         .args(["check", "--snapshot"])
         .arg(&path)

@@ -5,7 +5,7 @@
 //! syncing nothing (audit BB4). The typed value written back holds every key its type knows
 //! that the document set: a key of the document it lacks is one the type does not know.
 
-use k8s_openapi::api::core::v1::PodSpec;
+use k8s_openapi::api::core::v1::{PodSpec, PodTemplateSpec};
 use serde::Serialize;
 use serde_yaml::Value;
 
@@ -85,6 +85,24 @@ pub(super) fn no_containers(path: &str, spec: Option<&PodSpec>) -> Option<String
     Some(format!(
         "{path}.containers: Required value ({why}): the API server refuses the document (kubectl apply says so), and no pod is made from it"
     ))
+}
+
+/// The pod template at `path` of a built-in workload, refused when it has no container
+/// ([`no_containers`]).
+pub(super) fn containers<'t>(
+    doc: &super::Doc,
+    what: &str,
+    path: &str,
+    t: Option<&'t PodTemplateSpec>,
+) -> Result<Option<&'t PodTemplateSpec>, crate::error::InputError> {
+    let spec = t.and_then(|t| t.spec.as_ref());
+    if spec.is_some_and(|s| !s.containers.is_empty()) {
+        return Ok(t); // every template but a broken one: no path built
+    }
+    match no_containers(&format!("{path}.spec"), spec) {
+        Some(why) => Err(doc.err(what, why)),
+        None => Ok(t),
+    }
 }
 
 /// One step of the path to a key: a mapping key or a list index.
