@@ -15,6 +15,7 @@ mod actions_lab;
 mod azure_credentials;
 mod azure_grant_unknowns;
 mod azure_identity_unseen;
+mod azure_management_group_listing;
 mod azure_management_groups;
 mod azure_observe;
 mod azure_other_type;

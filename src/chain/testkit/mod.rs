@@ -439,7 +439,7 @@ pub fn add_app(s: &mut Snapshot, ns: &str, app: &str, pods: usize) {
             access_policies: vec![],
             network: NetworkObs::default(),
             object_names: None,
-            management_groups: Vec::new(),
+            management_groups: None,
         });
     }
     s.azure.role_assignments.items.push(RoleAssignmentObs {
