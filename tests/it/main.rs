@@ -190,6 +190,7 @@ mod rules_miscased_keys;
 mod rules_mount_client_id_cause;
 mod rules_mount_deadline;
 mod rules_network;
+mod rules_network_mount_age;
 mod rules_node_identity_imds;
 mod rules_object_type;
 mod rules_on_delete_index;

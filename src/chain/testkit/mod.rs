@@ -538,6 +538,7 @@ pub fn failed_mount(ns: &str, pod: &str, volume: &str, cause: &str) -> EventObs 
         count: 3,
         source: "kubelet".into(),
         last_seen: Some(now()),
+        first_seen: None,
     }
 }
 
