@@ -77,12 +77,15 @@ pub struct VaultObs {
     /// Names of the vault's objects by type when a listing was read (for "did you mean").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object_names: Option<Vec<(ObjectType, String)>>,
-    /// Management groups known to hold the vault's subscription
-    /// (`/providers/Microsoft.Management/managementGroups/<id>`): those of the assignments its
-    /// own role-assignment listing returned (ARM lists only what applies at the vault). Empty
-    /// when none is known, which is not "under none": kvchain does not read the hierarchy.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub management_groups: Vec<String>,
+    /// The management groups of the assignments the vault's own role-assignment listing
+    /// returned (`/providers/Microsoft.Management/managementGroups/<id>`), when that listing was
+    /// read whole: ARM lists at the vault the assignments at, above and below it, so a group
+    /// listed holds the vault's subscription, and a group's assignment the listing did not
+    /// return does not reach the vault (audit EE6). `None` when the listing was not read (or
+    /// the snapshot predates this field, which recorded only a non-empty list): a group's
+    /// assignment then may reach the vault or not, as kvchain does not read the hierarchy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub management_groups: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]

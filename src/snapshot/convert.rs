@@ -546,6 +546,13 @@ pub fn event(e: &Event) -> EventObs {
         .into_iter()
         .flatten()
         .max(),
+        first_seen: [
+            e.first_timestamp.as_ref().map(|t| t.0),
+            e.event_time.as_ref().map(|t| t.0),
+        ]
+        .into_iter()
+        .flatten()
+        .min(),
     }
 }
 

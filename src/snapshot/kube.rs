@@ -468,6 +468,10 @@ pub struct EventObs {
     pub source: String,
     #[serde(default)]
     pub last_seen: Option<Timestamp>,
+    /// When it first happened (`firstTimestamp`, or an events.k8s.io event's `eventTime`):
+    /// what an older success can be compared with (audit EE7). None in older snapshots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_seen: Option<Timestamp>,
 }
 
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]

@@ -90,7 +90,7 @@ fn a_role_at_a_management_group_not_known_to_hold_the_vault_leaves_the_read_unkn
 fn a_management_group_the_snapshot_places_above_the_vault_grants_the_read() {
     let mut s = unmounted();
     tk::role_mut(&mut s, NS, APP).scope = MG.to_string();
-    tk::vault_mut(&mut s, NS).management_groups = vec![MG.to_string()];
+    tk::vault_mut(&mut s, NS).management_groups = Some(vec![MG.to_string()]);
     let c = kvchain::chain::diagnose(&s)
         .into_iter()
         .find(|c| c.namespace.as_str() == NS)

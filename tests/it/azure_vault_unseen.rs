@@ -11,6 +11,7 @@ use crate::azure_tk_world::{
     ARM, GRAPH, SECRETS_USER_DEF, diagnose, own_assignment, shown, unmounted, world,
 };
 use azure_core::http::Method;
+use jiff::SignedDuration;
 use kvchain::chain::Code;
 use kvchain::chain::model::{LinkKind, Status};
 use kvchain::chain::testkit::{self as tk, APP, NS};
@@ -82,13 +83,27 @@ async fn a_vault_outside_the_visible_subscriptions_leaves_access_unknown() {
     );
 }
 
-/// A snapshot whose vaults were read without this one and without a gap (hand-made, or written
-/// by an older kvchain): another app mounted from the vault proves it exists.
+/// A snapshot whose vaults were read without this one, with the gap the observer writes for a
+/// name some vault holds: another app mounted from the vault after the failure began proves it
+/// exists (FACTS §1). An older mount proves only that it existed then, and with no gap the name
+/// is free (audit EE7: `rules_network_mount_age`).
 fn another_app_mounted_from_the_vault() -> Snapshot {
     let mut s = tk::healthy();
     tk::add_app(&mut s, NS, "api", 1);
     s.azure.vaults.items.clear();
-    failing_with(s, &no_such_host(&host()))
+    s.azure.vaults.gaps.namespaces.insert(
+        tk::vault_name(NS),
+        "not found in the subscriptions visible to kvchain (a vault holds that name)".into(),
+    );
+    let mut s = failing_with(s, &no_such_host(&host()));
+    let (failing, mounted) = (tk::ago(SignedDuration::from_mins(10)), tk::now());
+    for st in (s.spc_statuses.items.iter_mut()).filter(|st| st.pod_name.contains("api")) {
+        st.updated_at = Some(mounted);
+    }
+    for e in s.events.items.iter_mut() {
+        e.first_seen = Some(failing);
+    }
+    s
 }
 
 #[test]

@@ -234,6 +234,7 @@ fn azure_files_failure(pod: &str) -> EventObs {
         count: 4,
         source: "kubelet".into(),
         last_seen: Some(tk::now()),
+        first_seen: None,
     }
 }
 

@@ -324,6 +324,7 @@ fn changes(s: &Snapshot, edit: &Edit, gone: &mut Vec<Object>, n: usize) -> Vec<C
                 count: 1,
                 source: "replicaset-controller".into(),
                 last_seen: Some(s.source.observed_at),
+                first_seen: None,
             })))
         }),
         Edit::PodVolumesDropped(i) => pick(pods, i).map_or_else(Vec::new, |p| {

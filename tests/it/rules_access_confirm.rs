@@ -95,7 +95,7 @@ fn a_grant_at_a_management_group_is_listed_by_arm_at_the_vault() {
     let vault = tk::vault_id(NS);
     let group = "/providers/Microsoft.Management/managementGroups/mg-contoso";
     for v in s.azure.vaults.items.iter_mut() {
-        v.management_groups = vec![group.into()];
+        v.management_groups = Some(vec![group.into()]);
     }
     let role = tk::role_mut(&mut s, NS, APP);
     role.scope = group.into();

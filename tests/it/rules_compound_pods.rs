@@ -25,6 +25,7 @@ fn create_failed(message: &str) -> EventObs {
         count: 4,
         source: "csi-secrets-store-controller".into(),
         last_seen: Some(tk::now()),
+        first_seen: None,
     }
 }
 

@@ -62,6 +62,7 @@ fn unschedulable(age: SignedDuration, count: u32) -> Snapshot {
         count,
         source: "default-scheduler".into(),
         last_seen: Some(tk::ago(SignedDuration::from_secs(5))),
+        first_seen: None,
     });
     s
 }
@@ -256,6 +257,7 @@ fn a_failed_to_create_secret_explains_the_missing_secret_once() {
         count: 3,
         source: "csi-secrets-store-controller".into(),
         last_seen: Some(tk::ago(SignedDuration::from_secs(30))),
+        first_seen: None,
     });
     let c = one(&s);
     let f = find(&c, Code::KVC801);
@@ -345,6 +347,7 @@ fn a_failed_to_create_secret_for_one_secret_does_not_explain_another() {
         count: 3,
         source: "csi-secrets-store-controller".into(),
         last_seen: Some(tk::ago(SignedDuration::from_secs(30))),
+        first_seen: None,
     });
     s.secrets.items.retain(|x| x.name != tk::secret_name(APP));
     let c = one(&s);

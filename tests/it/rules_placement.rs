@@ -52,6 +52,7 @@ fn unschedulable(message: &str, age: SignedDuration, seen: SignedDuration) -> Sn
         count: 3,
         source: "default-scheduler".into(),
         last_seen: Some(tk::ago(seen)),
+        first_seen: None,
     });
     s
 }

@@ -157,6 +157,7 @@ fn an_old_failed_scheduling_event_does_not_explain_a_silent_mount() {
         count: 2,
         source: "default-scheduler".into(),
         last_seen: Some(tk::ago(SignedDuration::from_mins(85))),
+        first_seen: None,
     });
     let chains = diagnose(&s);
     let mount = chains[0].link(LinkKind::Mount);
@@ -223,6 +224,7 @@ fn a_failed_mount_event_explains_the_wait() {
         count: 30,
         source: "kubelet".into(),
         last_seen: Some(tk::ago(SignedDuration::from_mins(1))),
+        first_seen: None,
     });
     let chains = diagnose(&s);
     let mount = chains[0].link(LinkKind::Mount);

@@ -23,7 +23,7 @@ use history_list::history_unlisted;
 use on_client_id::on_client_id;
 use one_fix::{FAILS, one_per_fix};
 pub(crate) use scope::under;
-use scope::{above, covers, maybe_above, touches};
+use scope::{above, covers, maybe_above, not_above, touches};
 use undetermined::undetermined;
 
 /// The data action the provider's read of each object type needs.
@@ -395,6 +395,12 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                         r.role_name, r.scope, r.principal_id, identity.name
                     )
                 }))
+                .chain((cx.ix.assignments(principal))
+                    .filter(|r| not_above(&r.scope, vault))
+                    .map(|r| format!(
+                        "{} at {}: ARM's listing at the vault omits it, so it does not reach it",
+                        r.role_name, r.scope
+                    )))
                 .collect(),
                 confirm,
                 fix,

@@ -439,7 +439,7 @@ pub fn add_app(s: &mut Snapshot, ns: &str, app: &str, pods: usize) {
             access_policies: vec![],
             network: NetworkObs::default(),
             object_names: None,
-            management_groups: Vec::new(),
+            management_groups: None,
         });
     }
     s.azure.role_assignments.items.push(RoleAssignmentObs {
@@ -538,6 +538,7 @@ pub fn failed_mount(ns: &str, pod: &str, volume: &str, cause: &str) -> EventObs 
         count: 3,
         source: "kubelet".into(),
         last_seen: Some(now()),
+        first_seen: None,
     }
 }
 

@@ -81,7 +81,8 @@ pub fn vaults(
                 network: v.network.clone(),
                 // Not listed: a list per object type would cost requests on every refresh.
                 object_names: None,
-                management_groups: Vec::new(),
+                // Set by `management_groups` once the vault's listing is read.
+                management_groups: None,
             }),
             // Key Vault names are global: a name no vault holds is read, absent (KVC506 may
             // name the nearest vault; audit EE4).
@@ -156,22 +157,25 @@ pub fn relevant_assignments(
     (kept, gaps)
 }
 
-/// Records on each vault the management groups its own listing returned assignments at: ARM
-/// lists at a vault only the assignments that apply there (at, above or below it), so such a
-/// group holds the vault's subscription. Its path is no prefix of the vault id, so nothing
-/// else tells (audit CC1).
+/// Records on each vault whose own listing was read (whole: a list cut at its cap is an
+/// error) the management groups it returned assignments at: ARM lists at a vault only the
+/// assignments that apply there (at, above or below it), so such a group holds the vault's
+/// subscription, and one it did not return does not (audit CC1, EE6). A management group's
+/// path is no prefix of the vault id, so nothing else tells. A vault whose listing failed keeps
+/// `None`: unknown.
 pub fn management_groups(vaults: &mut Coll<VaultObs>, per_vault: &[AssignmentsOf<'_>]) {
     for AssignmentsOf { vault, result, .. } in per_vault {
         let Ok(rows) = result else { continue };
         let Some(v) = (vaults.items.iter_mut()).find(|v| v.name.eq_ignore_ascii_case(vault)) else {
             continue;
         };
+        let groups = v.management_groups.get_or_insert_with(Vec::new);
         for a in rows
             .iter()
             .filter(|a| crate::snapshot::is_management_group(&a.scope))
         {
-            if !(v.management_groups.iter()).any(|g| g.eq_ignore_ascii_case(&a.scope)) {
-                v.management_groups.push(a.scope.clone());
+            if !(groups.iter()).any(|g| g.eq_ignore_ascii_case(&a.scope)) {
+                groups.push(a.scope.clone());
             }
         }
     }

@@ -15,21 +15,34 @@ pub(crate) fn under(path: &str, prefix: &str) -> bool {
 /// The scope is the vault or one of its ancestors: by path (resource group, subscription, root
 /// `/`), or a management group known to hold the vault's subscription. A management group's
 /// path is no prefix of the vault id (audit CC1): one the snapshot does not place above the
-/// vault is [`maybe_above`], never "not above".
+/// vault is [`maybe_above`] unless the vault's listing was read whole (audit EE6).
 pub(super) fn above(scope: &str, vault: &VaultObs) -> bool {
     vault.resource_id.is_empty()
         || under(&vault.resource_id, scope)
-        || (vault.management_groups.iter()).any(|g| {
+        || (vault.management_groups.iter().flatten()).any(|g| {
             g.trim_end_matches('/')
                 .eq_ignore_ascii_case(scope.trim_end_matches('/'))
         })
 }
 
-/// A management-group scope the snapshot does not place above the vault: RBAC inherits from
-/// management groups to the subscriptions under them, and kvchain does not read which those
-/// are, so the grant may reach the vault or not.
+/// A management-group scope the snapshot does not place above the vault, whose own
+/// role-assignment listing was not read: RBAC inherits from management groups to the
+/// subscriptions under them, and kvchain does not read which those are, so the grant may reach
+/// the vault or not. When the listing was read whole, ARM returned every assignment that
+/// applies at the vault, a management group's included: one it did not return does not reach
+/// the vault (audit EE6).
 pub(super) fn maybe_above(scope: &str, vault: &VaultObs) -> bool {
-    crate::snapshot::is_management_group(scope) && !above(scope, vault)
+    vault.management_groups.is_none()
+        && crate::snapshot::is_management_group(scope)
+        && !above(scope, vault)
+}
+
+/// A management-group scope the vault's own listing, read whole, did not return: the group
+/// does not hold the vault's subscription, so its grants do not reach the vault (audit EE6).
+pub(super) fn not_above(scope: &str, vault: &VaultObs) -> bool {
+    vault.management_groups.is_some()
+        && crate::snapshot::is_management_group(scope)
+        && !above(scope, vault)
 }
 
 /// The assignment's scope covers the vault (an ancestor or the vault itself), or is the named

@@ -82,7 +82,8 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
     if matches!(code, KVC505 | KVC506)
         && let Some(u) = events::unreached_vault(&e.message)
     {
-        let (resource, message, confirm, fix) = network::unreached(cx, code, u);
+        let (resource, message, confirm, fix) =
+            network::unreached(cx, code, u, network::failing_since(e));
         return cx.finding(code, resource, message, vec![evidence], confirm, fix);
     }
     // The kubelet's deadline names no host: the request went to the SPC's vault (audit O4).
@@ -95,7 +96,8 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
             vault: &vault,
             how: events::Unreached::MountDeadline,
         };
-        let (resource, message, confirm, fix) = network::unreached(cx, code, u);
+        let (resource, message, confirm, fix) =
+            network::unreached(cx, code, u, network::failing_since(e));
         return cx.finding(code, resource, message, vec![evidence], confirm, fix);
     }
     // Service-principal mode: a key the provider misses is the Secret's fault, not the SPC's.

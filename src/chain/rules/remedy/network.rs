@@ -8,7 +8,10 @@ use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::events::{Unreached, VaultUnreached};
 use crate::chain::rules::access::vault_gap;
+use crate::glance;
+use crate::snapshot::EventObs;
 use crate::spc::cloud::AzureCloud;
+use jiff::Timestamp;
 
 /// The private DNS zone of the Key Vault private endpoints of `host`'s cloud:
 /// `privatelink.vaultcore.<cloud suffix>` (`…vault.azure.net` → `privatelink.vaultcore.azure.net`).
@@ -18,26 +21,58 @@ fn private_zone(host: &str) -> String {
 }
 
 /// Whether `vault` is a name no vault has, as far as kvchain can tell: the vaults were read
-/// for it (no gap) and none has that name. Unreadable vaults tell nothing, and neither does a
-/// vault no read returned while a pod is mounted from it: the provider read it, so it exists
-/// (audit CC2).
+/// for it (no gap: live, Azure's Check Name Availability found the name free, FACTS §5 — Key
+/// Vault names are global) and none has it. Unreadable vaults tell nothing (audit CC2). A pod
+/// mounted from a vault of that name proves only that it existed when it mounted (FACTS §1,
+/// §11: evidence ages): with the name free now, it was deleted since (audit EE7).
 pub(crate) fn names_no_vault(cx: &Ctx, vault: &str) -> bool {
-    cx.ix.vault(vault).is_none()
-        && vault_gap(&cx.azure().vaults.gaps, vault).is_none()
-        && mounted_from(cx, vault).is_none()
+    cx.ix.vault(vault).is_none() && vault_gap(&cx.azure().vaults.gaps, vault).is_none()
 }
 
-/// A pod (`namespace/name`) mounted from a SecretProviderClass that names `vault`: the
-/// provider read that vault for it (FACTS §1: `mounted` is set after the provider's answer).
-fn mounted_from(cx: &Ctx, vault: &str) -> Option<String> {
+/// A pod mounted from a SecretProviderClass that names `vault`, and when its status was last
+/// written: the provider read that vault for it then (FACTS §1: the SPCPS is created only
+/// after a successful provider mount). That proves the vault existed at `at`, not now.
+struct Mounted {
+    pod: String,
+    at: Option<Timestamp>,
+}
+
+impl Mounted {
+    /// Written after `since` (the failing event's first time): the vault existed while the
+    /// request failed, so it exists under that name (audit EE7).
+    fn after(&self, since: Option<Timestamp>) -> bool {
+        matches!((self.at, since), (Some(at), Some(since)) if at > since)
+    }
+
+    /// "pod P mounted from it at T" (without T when the status's write time is unknown).
+    fn said(&self) -> String {
+        let at = self
+            .at
+            .map_or_else(String::new, |t| format!(" at {}", glance::time(t)));
+        format!("pod {} mounted from it{at}", self.pod)
+    }
+}
+
+/// The latest mount from a SecretProviderClass that names `vault`.
+fn mounted_from(cx: &Ctx, vault: &str) -> Option<Mounted> {
     let names_vault = |ns: &str, spc: &str| {
         (cx.ix.spcs.get(&(ns, spc)))
             .and_then(|s| s.parsed.keyvault_name.as_deref())
             .is_some_and(|k| k.eq_ignore_ascii_case(vault))
     };
     (cx.snap().spc_statuses.items.iter())
-        .find(|st| st.mounted && names_vault(&st.namespace, &st.spc_name))
-        .map(|st| format!("{}/{}", st.namespace, st.pod_name))
+        .filter(|st| st.mounted && names_vault(&st.namespace, &st.spc_name))
+        .max_by_key(|st| st.updated_at)
+        .map(|st| Mounted {
+            pod: format!("{}/{}", st.namespace, st.pod_name),
+            at: st.updated_at,
+        })
+}
+
+/// The failing event's first time; its last when the first is not known (an older snapshot),
+/// which a mount must then follow.
+pub(crate) fn failing_since(e: &EventObs) -> Option<Timestamp> {
+    e.first_seen.or(e.last_seen)
 }
 
 /// The vault the SecretProviderClass names and its host (`<name>.vault.<cloud suffix>`): where
@@ -84,16 +119,41 @@ fn nslookup_from_node(cx: &Ctx, host: &str) -> String {
     format!("kubectl debug {node} -it --image=busybox -- nslookup {host}")
 }
 
-/// (resource, message, confirm, fix) of a KVC505 or KVC506 an unanswered request shows.
+/// (resource, message, confirm, fix) of a KVC505 or KVC506 an unanswered request shows;
+/// `since`: when the failure began ([`failing_since`]).
 pub(crate) fn unreached(
     cx: &Ctx,
     code: Code,
     u: VaultUnreached,
+    since: Option<Timestamp>,
 ) -> (String, String, String, String) {
     let resource = format!("KeyVault/{}", u.vault);
     if code == Code::KVC506 {
         let near = nearest_vault(cx, u.vault);
         let mean = near.map_or_else(String::new, |n| format!(" (did you mean {n}?)"));
+        let confirm = format!(
+            "nslookup {} ; az keyvault list --query \"[].name\" -o tsv",
+            u.host
+        );
+        let fix = rename_vault(cx, near);
+        // The name is free now, and a pod mounted from a vault of that name: deleted since
+        // (purged too: a soft-deleted vault keeps its name), unless the SPC was edited after
+        // that mount (audit EE7).
+        if let Some(m) = mounted_from(cx, u.vault) {
+            let message = format!(
+                "SecretProviderClass {} names Key Vault {}, which no vault holds now, and {} {}; {}, so it was deleted (and purged: a soft-deleted vault keeps its name) since then, unless keyvaultName was edited after that mount{mean}",
+                cx.spc_name,
+                u.vault,
+                u.host,
+                u.how.as_str(),
+                m.said()
+            );
+            let fix = format!(
+                "# Key Vault {} no longer exists and its objects went with it: create it again with its objects, or name the vault that holds them now: {fix}",
+                u.vault
+            );
+            return (resource, message, confirm, fix);
+        }
         let message = format!(
             "SecretProviderClass {} names Key Vault {}, which no vault visible to kvchain is called{mean}, and {} {}: no vault exists under that name",
             cx.spc_name,
@@ -101,27 +161,31 @@ pub(crate) fn unreached(
             u.host,
             u.how.as_str()
         );
-        let confirm = format!(
-            "nslookup {} ; az keyvault list --query \"[].name\" -o tsv",
-            u.host
-        );
-        let fix = rename_vault(cx, near);
         return (resource, message, confirm, fix);
     }
     let vault = cx.ix.vault(u.vault);
     let private = vault.is_some_and(|v| !v.network.public_access);
     let zone = private_zone(u.host);
-    let proof = if vault.is_none() {
-        mounted_from(cx, u.vault)
-    } else {
-        None
+    let mounted = vault.is_none().then(|| mounted_from(cx, u.vault)).flatten();
+    // Only a mount written after the failure began proves the vault exists now (audit EE7).
+    let (proof, then) = match mounted {
+        Some(m) if m.after(since) => (Some(m), None),
+        m => (None, m),
     };
     if vault.is_none() && proof.is_none() && u.how == Unreached::Dns {
-        return unresolved_unseen(cx, u, &zone, resource);
+        return unresolved_unseen(cx, u, &zone, resource, then.as_ref());
     }
+    // An older mount: the vault may have been deleted since, which fails the same way.
+    let deleted = then.as_ref().map_or_else(String::new, |m| {
+        format!(
+            "; it existed when {}, and a vault deleted since fails this way too",
+            m.said()
+        )
+    });
     let why = match (vault, private) {
-        (None, _) if let Some(pod) = &proof => format!(
-            "kvchain cannot see the vault, but pod {pod} is mounted from it, so it exists under that name: the request from this pod's node does not reach it — a private endpoint whose private DNS zone {zone} is not linked to the node's VNet (or lacks the vault's record) shows this way (FACTS §11)"
+        (None, _) if let Some(m) = &proof => format!(
+            "kvchain cannot see the vault, but {}, after this failure began, so it exists under that name: the request from this pod's node does not reach it — a private endpoint whose private DNS zone {zone} is not linked to the node's VNet (or lacks the vault's record) shows this way (FACTS §11)",
+            m.said()
         ),
         (Some(_), true) => format!(
             "the vault denies public access, so the nodes must resolve {} to its private endpoint: the private DNS zone {zone} is not linked to the cluster's VNet (or the endpoint is missing)",
@@ -132,10 +196,10 @@ pub(crate) fn unreached(
             u.host
         ),
         (None, _) if u.how == Unreached::MountDeadline => format!(
-            "kvchain cannot see the vault; a private endpoint whose private DNS zone {zone} is not linked to the cluster's VNet shows this way, and so does a mistyped vault name"
+            "kvchain cannot see the vault; a private endpoint whose private DNS zone {zone} is not linked to the cluster's VNet shows this way, and so does a mistyped vault name{deleted}"
         ),
         (None, _) => format!(
-            "kvchain cannot see the vault; a private endpoint whose private DNS zone {zone} is not linked to the cluster's VNet shows this way (a mistyped name shows as a DNS failure)"
+            "kvchain cannot see the vault; a private endpoint whose private DNS zone {zone} is not linked to the cluster's VNet shows this way (a mistyped name shows as a DNS failure){deleted}"
         ),
     };
     let message = format!(
@@ -169,6 +233,7 @@ fn unresolved_unseen(
     u: VaultUnreached,
     zone: &str,
     resource: String,
+    then: Option<&Mounted>,
 ) -> (String, String, String, String) {
     let unseen = vault_gap(&cx.azure().vaults.gaps, u.vault).map_or_else(
         || "kvchain cannot read the vaults".to_string(),
@@ -177,20 +242,39 @@ fn unresolved_unseen(
     // The visible vault a typo would have meant (audit EE4): the typo branch's fix names it.
     let near = nearest_vault(cx, u.vault);
     let mean = near.map_or_else(String::new, |n| format!(", did you mean {n}?"));
-    let message = format!(
-        "{} does not resolve from the nodes and {unseen}: either no Key Vault is named {} (a typo in keyvaultName{mean}), or it sits behind a private endpoint whose private DNS zone {zone} is not linked to the cluster's VNet",
-        u.host, u.vault
+    let fix = format!(
+        "# if az keyvault list has no {}: {}; if it has it: {}",
+        u.vault,
+        rename_vault(cx, near),
+        private_link(cx, u, zone)
     );
     let confirm = format!(
         "nslookup {} ; az keyvault list --query \"[].name\" -o tsv  # an existing vault's public name resolves from anywhere, also behind a private endpoint; then from a node: {}",
         u.host,
         nslookup_from_node(cx, u.host)
     );
-    let fix = format!(
-        "# if az keyvault list has no {}: {}; if it has it: {}",
-        u.vault,
-        rename_vault(cx, near),
-        private_link(cx, u, zone)
+    // A mount older than the failure: the vault existed then, and may be deleted now (audit
+    // EE7; a soft-deleted vault keeps its name, so the name check cannot tell).
+    if let Some(m) = then {
+        let message = format!(
+            "{} does not resolve from the nodes and {unseen}; it existed when {}, before this failure began: either it was deleted since (a soft-deleted vault keeps its name), keyvaultName was edited since (a typo{mean}), or it sits behind a private endpoint whose private DNS zone {zone} is not linked to the cluster's VNet",
+            u.host,
+            m.said()
+        );
+        let confirm = format!(
+            "az keyvault list-deleted --query \"[?name=='{}'].properties.deletionDate\" -o tsv ; {confirm}",
+            u.vault
+        );
+        let fix = format!(
+            "# if az keyvault list-deleted lists {0}: az keyvault recover -n {0}; {1}",
+            u.vault,
+            fix.trim_start_matches("# ")
+        );
+        return (resource, message, confirm, fix);
+    }
+    let message = format!(
+        "{} does not resolve from the nodes and {unseen}: either no Key Vault is named {} (a typo in keyvaultName{mean}), or it sits behind a private endpoint whose private DNS zone {zone} is not linked to the cluster's VNet",
+        u.host, u.vault
     );
     (resource, message, confirm, fix)
 }
