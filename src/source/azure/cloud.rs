@@ -32,6 +32,15 @@ impl Cloud {
             Cloud::China => "AzureChinaCloud",
         }
     }
+
+    /// The name `az cloud set --name` takes for it (`az cloud list`).
+    pub fn az_cli_name(self) -> &'static str {
+        match self {
+            Cloud::Public => "AzureCloud",
+            Cloud::UsGovernment => "AzureUSGovernment",
+            Cloud::China => "AzureChinaCloud",
+        }
+    }
 }
 
 /// Where one cloud's services live.
@@ -84,6 +93,16 @@ impl Endpoints {
             Cloud::UsGovernment => &self.us_government,
             Cloud::China => &self.china,
         }
+    }
+
+    /// The cloud whose ARM or Key Vault token `scope` asks for.
+    pub fn cloud_of_scope(&self, scope: &str) -> Option<Cloud> {
+        [Cloud::Public, Cloud::UsGovernment, Cloud::China]
+            .into_iter()
+            .find(|c| {
+                let e = self.get(*c);
+                e.arm_scope == scope || e.vault_scope == scope
+            })
     }
 }
 

@@ -13,6 +13,7 @@ pub mod cloud;
 pub mod credential;
 mod dataplane;
 pub mod http;
+pub mod login_cloud;
 pub mod permissions;
 mod plan;
 pub mod roles;
@@ -86,18 +87,19 @@ type VaultLookup = Result<(Cloud, Fetched<Option<VaultRow>>), String>;
 /// resource, `https://management.usgovcloudapi.net` …). A sovereign login (`az login` in that
 /// cloud, a workload identity whose `AZURE_AUTHORITY_HOST` is its Entra) is refused the public
 /// ARM resource (AADSTS500011), which is no missing credential (audit CC5). The public
-/// cloud's error when none does.
-pub async fn probe(cred: &dyn TokenCredential, endpoints: &Endpoints) -> azure_core::Result<()> {
+/// cloud's error when none does; else the cloud that answered.
+pub async fn probe(cred: &dyn TokenCredential, endpoints: &Endpoints) -> azure_core::Result<Cloud> {
     let first = match cred
         .get_token(&[endpoints.public.arm_scope.as_str()], None)
         .await
     {
-        Ok(_) => return Ok(()),
+        Ok(_) => return Ok(Cloud::Public),
         Err(e) => e,
     };
-    for ep in [&endpoints.us_government, &endpoints.china] {
-        if cred.get_token(&[ep.arm_scope.as_str()], None).await.is_ok() {
-            return Ok(());
+    for cloud in [Cloud::UsGovernment, Cloud::China] {
+        let scope = endpoints.get(cloud).arm_scope.as_str();
+        if cred.get_token(&[scope], None).await.is_ok() {
+            return Ok(cloud);
         }
     }
     Err(first)
@@ -115,12 +117,14 @@ impl AzureObserver {
         let endpoints = Endpoints::default();
         // Fail fast with a useful reason instead of one identical error per request later.
         // The token is cached by the credential, so this costs no extra login.
-        probe(cred.as_ref(), &endpoints).await.map_err(|e| {
+        let login = probe(cred.as_ref(), &endpoints).await.map_err(|e| {
             let msg = e.to_string();
             let first = msg.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
             let first: String = first.chars().take(200).collect();
             format!("{} ({first})", kind.hint())
         })?;
+        // A read in another cloud than the login's then says so (audit CC5).
+        let cred = Arc::new(login_cloud::InCloud::new(cred, login, endpoints.clone()));
         let transport = azure_core::http::new_http_client(None);
         Ok(Self::with_transport(transport, cred, endpoints, args))
     }
