@@ -265,6 +265,9 @@ fn collect(s: &Snapshot, n: &mut Names) {
     for v in &az.vaults.items {
         n.add("kv", &v.name);
         resource_group(&v.resource_id, n);
+        for g in v.management_groups.iter().flatten() {
+            resource_group(g, n);
+        }
     }
     for r in &az.role_assignments.items {
         resource_group(&r.scope, n);
@@ -275,14 +278,21 @@ fn collect(s: &Snapshot, n: &mut Names) {
     }
 }
 
-/// `/subscriptions/<id>/resourceGroups/<rg>/…` → the resource group is a name too.
+/// `/subscriptions/<id>/resourceGroups/<rg>/…` → the resource group is a name too, and so is
+/// `<mg>` in `/providers/Microsoft.Management/managementGroups/<mg>` (a scope or a vault's
+/// management group: an organisation's structure, kept joined by one pseudonym).
 fn resource_group(id: &str, n: &mut Names) {
     let mut parts = id.split('/');
     while let Some(p) = parts.next() {
-        if p.eq_ignore_ascii_case("resourceGroups")
-            && let Some(rg) = parts.next()
-        {
-            n.add("rg", rg);
+        let prefix = if p.eq_ignore_ascii_case("resourceGroups") {
+            "rg"
+        } else if p.eq_ignore_ascii_case("managementGroups") {
+            "mg"
+        } else {
+            continue;
+        };
+        if let Some(name) = parts.next() {
+            n.add(prefix, name);
         }
     }
 }

@@ -107,6 +107,47 @@ async fn anonymized_snapshots_keep_the_diagnosis_and_drop_every_name() {
     assert_eq!(anon.source.label, "anonymized");
 }
 
+/// A management group names an organisation's structure as a resource group does: the
+/// anonymized file keeps neither, and the vault's management group and the scope of a grant
+/// made there keep one pseudonym, so the grant still reaches the vault (audit FF2-a's note).
+#[test]
+fn anonymizing_replaces_management_group_names_and_keeps_their_grants() {
+    let mut snap = kvchain::source::lab::run_check("default", None).unwrap();
+    let mg = "/providers/Microsoft.Management/managementGroups/mg-contoso-finance";
+    let vault = snap.azure.vaults.items[0].clone();
+    snap.azure.vaults.items[0].management_groups = Some(vec![mg.to_string()]);
+    // Every grant at the vault moves to its management group: the same grants, inherited.
+    for r in &mut snap.azure.role_assignments.items {
+        if r.scope.eq_ignore_ascii_case(&vault.resource_id) {
+            r.scope = mg.to_string();
+        }
+    }
+    let a = anonymize::anonymize_with(&snap, b"salt").unwrap();
+    let text = file::to_string(&a, true).unwrap();
+    assert!(
+        !text.contains("mg-contoso-finance"),
+        "the management group is left in"
+    );
+    let moved = a
+        .azure
+        .role_assignments
+        .items
+        .iter()
+        .filter(|r| r.scope.contains("managementGroups/mg-"));
+    assert!(
+        moved.count() > 0,
+        "no grant at the pseudonymous management group"
+    );
+    assert_eq!(
+        a.azure.vaults.items[0]
+            .management_groups
+            .as_ref()
+            .map(|g| g.len()),
+        Some(1)
+    );
+    assert_eq!(shape(&diagnose(&a)), shape(&diagnose(&snap)));
+}
+
 #[test]
 fn anonymizing_the_lab_is_consistent_and_keeps_the_diagnosis() {
     let snap = kvchain::source::lab::run_check("default", None).unwrap();
