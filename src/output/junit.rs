@@ -1,10 +1,13 @@
 //! `check -o junit`: JUnit XML (quick-junit) for CI test views.
 //!
 //! One test suite per namespace, one test case per chain (`Kind/name · pod → spc`). A chain
-//! fails when it has an unsuppressed finding `--fail-on` counts (errors by default); the
-//! failure message lists those codes and its body has one block per failing finding (code,
-//! message, resource, confirm, fix). Other findings, suppressed ones included, go to the
-//! case's system-out so nothing is silently gone.
+//! fails when it has an unsuppressed finding `--fail-on` counts (errors by default) that is a
+//! cause: one that only follows an earlier link's cause ("blocked by Sync") decides nothing,
+//! as it decides no exit status (README "Finding codes", audit FF2). The failure message lists
+//! the failing codes and its body has one block per failing finding (code, message, resource,
+//! confirm, fix). Other findings, suppressed and blocked ones included, go to the case's
+//! system-out so nothing is silently gone. The strip draws each link as the text report does
+//! (a link the break kept from being tried is `…`, audit FF4).
 //!
 //! What could not be read is never a quiet pass: every gap that is a failure to read (not the
 //! source's nature or `--no-azure`) is a test case of the suite [`GAP_SUITE`] — `<error>` when
@@ -207,7 +210,7 @@ fn case(c: &Chain, fail_on: FailOn, gaps: &[Gap]) -> TestCase {
     let strip: Vec<String> = c
         .links
         .iter()
-        .map(|l| format!("{} {}", l.status.symbol(), l.link.title()))
+        .map(|l| format!("{} {}", c.drawn_status(l.link).symbol(), l.link.title()))
         .collect();
     let mut out = format!("{}\n", strip.join("  "));
     // Why the unknown links are unknown, one line per reason: "unknown" never reads as "fine".
@@ -249,12 +252,14 @@ fn spc_case(v: &SpcVerdict, fail_on: FailOn) -> TestCase {
     tc
 }
 
-/// The findings that fail the case (unsuppressed, counted by `--fail-on`), and the others.
+/// The findings that fail the case (unsuppressed causes `--fail-on` counts, as the exit
+/// status decides), and the others.
 fn partition<'a>(
     findings: impl Iterator<Item = &'a Finding>,
     fail_on: FailOn,
 ) -> (Vec<&'a Finding>, Vec<&'a Finding>) {
-    findings.partition(|f| f.suppressed.is_none() && fail_on.fails(f.severity))
+    findings
+        .partition(|f| f.suppressed.is_none() && f.follows.is_none() && fail_on.fails(f.severity))
 }
 
 /// The failure of a case: the codes and the first message, one block per finding below.

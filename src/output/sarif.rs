@@ -6,6 +6,12 @@
 //! `namespace/Kind/name`. Suppressed findings are results with a `suppressions` entry
 //! (`inSource` for an annotation, `external` for a config rule), as the spec intends. What
 //! could not be read is in `invocations[0]` ([`super::invocation`]).
+//!
+//! A finding that only follows from an earlier link's cause ("blocked by Sync") is counted
+//! apart by `check` and decides no exit status (README "Finding codes"): its result is level
+//! `note` — SARIF 2.1.0 §3.27.10, the least severe failure, which code scanning neither counts
+//! as an error nor fails a pull-request check on — with `properties.blockedBy` naming the link
+//! and `properties.severity` keeping its own severity; one cause is one `error` (audit FF2).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -83,8 +89,12 @@ pub fn render(snapshot: &Snapshot, chains: &[Chain], cx: &Context) -> String {
     out
 }
 
-fn level(s: Severity) -> ResultLevel {
-    match s {
+/// A result's level: a blocked finding's is `note`, whatever its severity.
+fn level(f: &Finding) -> ResultLevel {
+    if f.follows.is_some() {
+        return ResultLevel::Note;
+    }
+    match f.severity {
         Severity::Error => ResultLevel::Error,
         Severity::Warning => ResultLevel::Warning,
         Severity::Info => ResultLevel::Note,
@@ -145,10 +155,14 @@ fn result(f: &Finding, chain: Option<&Chain>, cx: &Context) -> SarifResult {
     if !f.evidence.is_empty() {
         props.insert("evidence".into(), json!(f.evidence));
     }
+    if let Some(cause) = f.follows {
+        props.insert("blockedBy".into(), json!(cause.as_str()));
+        props.insert("severity".into(), json!(f.severity.as_str()));
+    }
     let mut b = SarifResult::builder()
         .rule_id(f.code.as_str())
         .rule_index(Code::ALL.iter().position(|c| *c == f.code).unwrap_or(0) as i64)
-        .level(level(f.severity))
+        .level(level(f))
         .message(Message::builder().text(text).build())
         .locations(vec![location(f, chain, cx)])
         .partial_fingerprints(BTreeMap::from([(

@@ -11,7 +11,7 @@ use crate::lab_nodes::{CLUSTER, HEALTHY, SHOP};
 
 /// The healthy shop with `objects[0].objectName` misspelt: KVC601 on the Object link is the
 /// cause; the synced Secret that no mount writes (KVC802) follows from it.
-fn scenario(dir: &std::path::Path, annotation: Option<&str>) -> std::path::PathBuf {
+pub(crate) fn scenario(dir: &std::path::Path, annotation: Option<&str>) -> std::path::PathBuf {
     let mut app = HEALTHY.replace(
         "objectName: checkout-db-password",
         "objectName: checkout-db-pasword",

@@ -24,6 +24,7 @@ fn scrape(scenario: &str) -> String {
     classic(&render(&Diagnosis {
         snapshot: &snapshot,
         chains: &chains,
+        spcs: &kvchain::chain::unmounted_spcs(&snapshot, &chains),
         finished_at: 0.0,
         duration_seconds: 0.0,
         diagnoses: 1,
@@ -31,7 +32,7 @@ fn scrape(scenario: &str) -> String {
 }
 
 /// The `expr` of `alert` in assets/deploy/prometheusrule.yaml.
-fn expr(alert: &str) -> String {
+pub(crate) fn expr(alert: &str) -> String {
     let path = format!(
         "{}/assets/deploy/prometheusrule.yaml",
         env!("CARGO_MANIFEST_DIR")
@@ -44,7 +45,7 @@ fn expr(alert: &str) -> String {
 }
 
 /// The series of `scrape` that `expr` (`name{k="v", …} OP number`) selects and keeps.
-fn firing<'a>(expr: &str, scrape: &'a str) -> Vec<&'a str> {
+pub(crate) fn firing<'a>(expr: &str, scrape: &'a str) -> Vec<&'a str> {
     let (selector, rest) = expr.split_once('}').expect("a selector");
     let (name, matchers) = selector.split_once('{').unwrap();
     let matchers: Vec<String> = matchers

@@ -12,6 +12,14 @@
 //! reads (`chain_status`, `link_finding`, `findings`), and a link broken only by suppressed
 //! findings is ok there. It stays visible in `suppressed_finding`/`suppressed_findings` and in
 //! `/report.json`, marked as the check report marks it.
+//!
+//! A finding that only follows from an earlier link's cause ("blocked by Sync") is counted apart
+//! as `check` counts it (README "Finding codes": `summary.blocked`, no exit status of its own):
+//! it is in `blocked_finding`/`blocked_findings`, not in `link_finding` or `findings`, so one
+//! cause is one alert (audit FF2). The chains are counted by the status `chain_status` gives
+//! their links (drawn as the reports draw them, suppressed-aware: audit FF5), and the findings
+//! of SecretProviderClasses no chain mounts are in the finding families, as in the check
+//! report (audit FF3).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -23,7 +31,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::{Registry, Unit};
 
-use crate::chain::{Chain, Finding, Link, Status};
+use crate::chain::{Chain, Finding, Link, SpcVerdict, Status};
 use crate::report;
 use crate::snapshot::Snapshot;
 
@@ -32,6 +40,9 @@ pub struct Diagnosis<'a> {
     pub snapshot: &'a Snapshot,
     /// Shared with the engine (not copied per scrape).
     pub chains: &'a [Arc<Chain>],
+    /// The SecretProviderClasses no chain mounts, suppressions applied, as `/report.json`
+    /// lists them ([`crate::chain::unmounted_spcs`]).
+    pub spcs: &'a [SpcVerdict],
     /// When the diagnosis finished (Unix seconds).
     pub finished_at: f64,
     pub duration_seconds: f64,
@@ -131,24 +142,29 @@ pub fn render(d: &Diagnosis<'_>) -> String {
     // else sits on the link (audit Y2).
     let mut link_codes: std::collections::BTreeSet<LinkCode<'_>> = Default::default();
     let mut suppressed_codes: std::collections::BTreeSet<LinkCode<'_>> = Default::default();
+    let mut blocked_codes: std::collections::BTreeSet<LinkCode<'_>> = Default::default();
     let mut by_status: BTreeMap<&'static str, i64> = BTreeMap::new();
     for c in d.chains {
-        let worst = c
-            .links
-            .iter()
-            .map(|l| for_alerts(l.status, l))
-            .max()
-            .unwrap_or(Status::Ok);
+        // Drawn as the reports draw it (a link only blocked by an earlier break is pending),
+        // and as alerts read it (broken only by suppressed findings is ok): the status its
+        // `chain_status` series get, so a chain counted broken has a series at 4 (audit FF5).
+        let status_of = |l: &Link| for_alerts(c.drawn_status(l.link), l);
+        let worst = c.links.iter().map(status_of).max().unwrap_or(Status::Ok);
         *by_status.entry(worst.as_str()).or_default() += 1;
         let w = workload(c);
         for l in &c.links {
-            let worst_finding = l
-                .findings
-                .iter()
-                .filter(|f| f.suppressed.is_none())
-                .max_by(|a, b| a.severity.cmp(&b.severity).then(b.code.cmp(&a.code)));
-            // Drawn as the reports draw it: a link only blocked by an earlier break is pending.
-            let status = for_alerts(c.drawn_status(l.link), l);
+            // A cause before an effect of the same severity ("blocked by …" names the cause's
+            // link, whose own series carries the cause).
+            let worst_finding =
+                l.findings
+                    .iter()
+                    .filter(|f| f.suppressed.is_none())
+                    .max_by(|a, b| {
+                        (a.follows.is_none(), a.severity)
+                            .cmp(&(b.follows.is_none(), b.severity))
+                            .then(b.code.cmp(&a.code))
+                    });
+            let status = status_of(l);
             for f in &l.findings {
                 let key = (
                     c.namespace.as_str(),
@@ -157,9 +173,10 @@ pub fn render(d: &Diagnosis<'_>) -> String {
                     l.link.as_str(),
                     f.code.as_str(),
                 );
-                match f.suppressed {
-                    None => link_codes.insert(key),
-                    Some(_) => suppressed_codes.insert(key),
+                match (&f.suppressed, f.follows) {
+                    (Some(_), _) => suppressed_codes.insert(key),
+                    (None, Some(_)) => blocked_codes.insert(key),
+                    (None, None) => link_codes.insert(key),
                 };
             }
             let e = links
@@ -174,8 +191,10 @@ pub fn render(d: &Diagnosis<'_>) -> String {
             }
         }
     }
-    // A code open on some pod of the chain is not "only suppressed" there.
-    suppressed_codes.retain(|k| !link_codes.contains(k));
+    // A code open on some pod of the chain is not "only suppressed" (or blocked) there; one
+    // blocked on some pod is not "only suppressed" either.
+    suppressed_codes.retain(|k| !link_codes.contains(k) && !blocked_codes.contains(k));
+    blocked_codes.retain(|k| !link_codes.contains(k));
     let chain_status = Family::<LinkLabels, Gauge>::default();
     registry.register(
         "chain_status",
@@ -196,13 +215,18 @@ pub fn render(d: &Diagnosis<'_>) -> String {
 
     registry.register(
         "link_finding",
-        "1 for each finding code on a link of a chain (namespace, workload, SPC), over its pods: a series per code present, none for a link without findings",
+        "1 for each finding code on a link of a chain (namespace, workload, SPC), over its pods, that is neither suppressed nor only blocked by a cause above: a series per code present, none for a link without findings",
         per_code(link_codes),
     );
     registry.register(
         "suppressed_finding",
         "1 for each finding code on a link of a chain that a kvchain.dev/ignore annotation or an ignore rule suppresses on every pod of the chain (it is in no other per-link family)",
         per_code(suppressed_codes),
+    );
+    registry.register(
+        "blocked_finding",
+        "1 for each finding code on a link of a chain that only follows from an earlier link's cause (blocked by a cause above) on every pod of the chain where it is open: the cause is in kvchain_link_finding; this code is in no other per-link family",
+        per_code(blocked_codes),
     );
 
     let chains = Family::<StatusLabels, Gauge>::default();
@@ -222,7 +246,7 @@ pub fn render(d: &Diagnosis<'_>) -> String {
     let findings = Family::<CodeLabels, Gauge>::default();
     registry.register(
         "findings",
-        "Findings not suppressed (de-duplicated as in the check report) by code and severity",
+        "Findings neither suppressed nor blocked by a cause above (de-duplicated as in the check report, SecretProviderClasses no pod mounts included: its errors, warnings and info) by code and severity",
         findings.clone(),
     );
     let suppressed = Family::<CodeLabels, Gauge>::default();
@@ -231,9 +255,19 @@ pub fn render(d: &Diagnosis<'_>) -> String {
         "Findings a kvchain.dev/ignore annotation or an ignore rule suppresses (de-duplicated as in the check report) by code and severity",
         suppressed.clone(),
     );
-    for f in report::findings(d.chains) {
+    let blocked = Family::<CodeLabels, Gauge>::default();
+    registry.register(
+        "blocked_findings",
+        "Findings that only follow from an earlier link's cause, counted apart as the check report counts them (summary.blocked; they decide no exit status) by code and severity",
+        blocked.clone(),
+    );
+    for m in report::all_findings(d.chains, d.spcs) {
+        let f = &m.finding;
+        // As the check report's summary counts them: suppressed first, then blocked.
         let family = if f.suppressed.is_some() {
             &suppressed
+        } else if f.follows.is_some() {
+            &blocked
         } else {
             &findings
         };

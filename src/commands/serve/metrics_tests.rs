@@ -8,9 +8,11 @@ fn scrape(snapshot: &Snapshot) -> String {
         .into_iter()
         .map(Arc::new)
         .collect();
+    let spcs = crate::chain::unmounted_spcs(snapshot, &chains);
     render(&Diagnosis {
         snapshot,
         chains: &chains,
+        spcs: &spcs,
         finished_at: 1_700_000_000.5,
         duration_seconds: 0.25,
         diagnoses: 7,
@@ -159,6 +161,7 @@ fn a_suppressed_break_fires_no_alert_and_stays_visible() {
     let before = render(&Diagnosis {
         snapshot: &snapshot,
         chains: &chains.iter().cloned().map(Arc::new).collect::<Vec<_>>(),
+        spcs: &[],
         finished_at: 1.0,
         duration_seconds: 0.1,
         diagnoses: 1,
@@ -181,6 +184,7 @@ fn a_suppressed_break_fires_no_alert_and_stays_visible() {
     let after = render(&Diagnosis {
         snapshot: &snapshot,
         chains: &chains,
+        spcs: &[],
         finished_at: 1.0,
         duration_seconds: 0.1,
         diagnoses: 1,

@@ -182,6 +182,14 @@ async fn accept_loop(listener: TcpListener, state: Shared) -> anyhow::Result<()>
     }
 }
 
+/// The SecretProviderClasses no chain of the diagnosis mounts, checked on their own, with the
+/// config's `ignore:` rules and the annotations applied (checked per request, as `check` does).
+fn unmounted_spcs(l: &Latest, rules: &Rules) -> Vec<chain::SpcVerdict> {
+    let mut spcs = chain::unmounted_spcs(&l.snapshot, &l.chains);
+    crate::suppress::apply_spcs(&l.snapshot, &Default::default(), rules, &mut spcs);
+    spcs
+}
+
 /// A response body: whole, or streamed as it is written (`/report.json`).
 type Body = Either<Full<Bytes>, stream::Streamed>;
 
@@ -241,9 +249,13 @@ fn answer(method: &Method, path: &str, openmetrics: bool, state: &Shared) -> Res
             None => reply(StatusCode::OK, TEXT, "ready\n".into()),
         },
         ("/metrics", Some(l)) => {
+            // The SPCs no pod mounts fail `check` too: their findings are in the families
+            // (audit FF3), suppressed as /report.json marks them.
+            let spcs = unmounted_spcs(&l, &rules);
             let om = metrics::render(&metrics::Diagnosis {
                 snapshot: &l.snapshot,
                 chains: &l.chains,
+                spcs: &spcs,
                 finished_at: l.finished_at,
                 duration_seconds: l.duration_seconds,
                 diagnoses,
@@ -268,8 +280,7 @@ fn answer(method: &Method, path: &str, openmetrics: bool, state: &Shared) -> Res
             "application/json",
             Either::Right(stream::body(move |w| {
                 // Read where the engine keeps them: no copy per scrape.
-                let mut spcs = chain::unmounted_spcs(&l.snapshot, &l.chains);
-                crate::suppress::apply_spcs(&l.snapshot, &Default::default(), &rules, &mut spcs);
+                let spcs = unmounted_spcs(&l, &rules);
                 report::write_json(w, &l.snapshot, &l.chains, &spcs)
             })),
         ),
