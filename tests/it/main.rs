@@ -218,6 +218,7 @@ mod rules_runtime;
 mod rules_runtime_objects;
 mod rules_sa_second_round;
 mod rules_sp_entra;
+mod rules_spc_edit_refused;
 mod rules_spc_edit_unapplied;
 mod rules_spc_edited;
 mod rules_spc_namespace;
