@@ -241,6 +241,7 @@ mod rules_throttling;
 mod rules_timeout_followup;
 mod rules_tls_readers;
 mod rules_tls_remount;
+mod rules_twin_entries;
 mod rules_two_writers;
 mod rules_unread;
 mod rules_unstarted;

@@ -10,6 +10,7 @@ mod missing;
 mod shape;
 mod stale_readers;
 mod tls;
+mod twin_entries;
 mod typed;
 mod unapplied;
 mod unlisted;
@@ -122,6 +123,8 @@ pub(crate) fn statics(
             None => lifetime(cx, link, so),
         }
     }
+    // After the entries' own findings, which `causes` index.
+    twin_entries::check(cx, spc, link);
     causes
 }
 
