@@ -89,7 +89,7 @@ catalog! {
     KVC804 => Sync, Error, "kubernetes.io/tls Secret without a private key or with wrong keys";
     KVC805 => Sync, Error, "synced Secret stale: content differs from what is mounted, keys secretObjects now make are missing, or keys none makes are left over";
     KVC806 => Sync, Error, "driver failed to create/update the synced Secret";
-    KVC807 => Sync, Error, "two SecretProviderClasses sync the same Secret: its content follows whichever wrote last";
+    KVC807 => Sync, Error, "two SecretProviderClasses, or two secretObjects entries of one, sync the same Secret: its content follows whichever wrote last";
     KVC901 => Consumers, Error, "env var or subPath file from the synced Secret is older than the Secret: the process holds the old value";
     KVC902 => Consumers, Warning, "env consumption of a synced Secret with no restart mechanism";
     KVC903 => Consumers, Warning, "a workload consumes the synced Secret but none of its pods mount the SPC";

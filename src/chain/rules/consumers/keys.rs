@@ -209,7 +209,7 @@ pub(super) fn check<'a>(
         .join(", ");
     let message = if two_writers {
         format!(
-            "blocked by Sync: {what} of {owner} asks synced Secret {secret} for key {}, which SecretProviderClass {makers} makes but the Secret as last written lacks (it has {has}; more than one SecretProviderClass writes it, KVC807): {consequence}",
+            "blocked by Sync: {what} of {owner} asks synced Secret {secret} for key {}, which SecretProviderClass {makers} makes but the Secret as last written lacks (it has {has}; more than one secretObjects entry writes it, KVC807): {consequence}",
             missing.join(", "),
         )
     } else {

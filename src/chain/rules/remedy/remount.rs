@@ -33,6 +33,17 @@ pub(crate) fn rotation_stuck_fix(cx: &Ctx) -> String {
     format!("{now}{sep}{}", rotation::repair(cx))
 }
 
+/// The names of the synced Secrets `spc` writes, once each (two entries may name one: KVC807).
+fn synced_names(spc: &crate::snapshot::SpcObs) -> Vec<&str> {
+    let mut names: Vec<&str> = Vec::with_capacity(spc.secret_objects.len());
+    for so in &spc.secret_objects {
+        if !names.contains(&so.secret_name.as_str()) {
+            names.push(&so.secret_name);
+        }
+    }
+    names
+}
+
 /// Delete the pod so that its new mount fetches the latest versions. The SPC's synced Secrets
 /// go first: the driver never rewrites an existing Secret at mount, only rotation does, and it
 /// creates a missing one from the new mount (FACTS §4, §11). `--ignore-not-found`, so the fix
@@ -40,15 +51,7 @@ pub(crate) fn rotation_stuck_fix(cx: &Ctx) -> String {
 /// ([`pod_step`]).
 pub(crate) fn remount(cx: &Ctx) -> String {
     let ns = cx.ns();
-    let secrets: Vec<&str> = cx
-        .spc
-        .map(|spc| {
-            spc.secret_objects
-                .iter()
-                .map(|so| so.secret_name.as_str())
-                .collect()
-        })
-        .unwrap_or_default();
+    let secrets = cx.spc.map(synced_names).unwrap_or_default();
     let (pod, recreated) = pod_step(cx);
     let recreated = recreated.map(|n| format!("; {n}")).unwrap_or_default();
     if secrets.is_empty() {
@@ -128,9 +131,7 @@ pub(super) fn remount_readers(cx: &Ctx) -> String {
     if restarts.is_empty() {
         return remount(cx);
     }
-    let secrets: Vec<&str> = (spc.secret_objects.iter())
-        .map(|so| so.secret_name.as_str())
-        .collect();
+    let secrets = synced_names(spc);
     // A restart command may end in a comment: each goes on after the previous one's `&&`
     // only when it has none.
     let mut fix = format!(

@@ -148,7 +148,7 @@ pub(crate) fn settled(cx: &Ctx, e: &crate::snapshot::EventObs) -> Option<Settled
     let unmounted = match (cx.status, cx.params.as_deref()) {
         (Some(status), Some(params)) => (params.objects.iter())
             .filter(|o| so.data.iter().any(|d| d.object_name == o.file_name()))
-            .filter(|o| !super::holds(status, o))
+            .filter(|o| super::lacks(status, o))
             .map(|o| o.object_name.clone())
             .collect(),
         _ => Vec::new(),

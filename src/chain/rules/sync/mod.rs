@@ -10,6 +10,7 @@ mod missing;
 mod shape;
 mod stale_readers;
 mod tls;
+mod twin_entries;
 mod typed;
 mod unapplied;
 mod unlisted;
@@ -122,6 +123,8 @@ pub(crate) fn statics(
             None => lifetime(cx, link, so),
         }
     }
+    // After the entries' own findings, which `causes` index.
+    twin_entries::check(cx, spc, link);
     causes
 }
 
@@ -375,7 +378,7 @@ pub(crate) fn unmounted_objects(cx: &Ctx) -> Option<String> {
     let missing: Vec<&str> = params
         .objects
         .iter()
-        .filter(|o| !holds(status, o))
+        .filter(|o| lacks(status, o))
         .map(|o| o.object_name.as_str())
         .collect();
     if missing.is_empty() && repinned.is_empty() {
@@ -403,11 +406,18 @@ pub(crate) fn unmounted_objects(cx: &Ctx) -> Option<String> {
     ))
 }
 
-/// Whether the pod's mount (its SecretProviderClassPodStatus) holds SPC item `o`.
-pub(crate) fn holds(status: &crate::snapshot::SpcPodStatusObs, o: &crate::spc::SpcObject) -> bool {
+/// Whether the pod's mount (its SecretProviderClassPodStatus) lacks SPC item `o`, an item the
+/// provider takes. The SPCPS id is `<type>/<objectName>` (FACTS §1) of a type the provider
+/// knows: an item whose objectType it refuses (`Invalid vaultObjectTypes`, FACTS §5) is in no
+/// mount, and the refusal (KVC705) is why, not a mount older than the edit (audit FF1: the
+/// mounted `secret/x` read as lacking an item retyped `secrets`).
+pub(crate) fn lacks(status: &crate::snapshot::SpcPodStatusObs, o: &crate::spc::SpcObject) -> bool {
+    let Some(t) = o.object_type else {
+        return false;
+    };
     // With version history the ids are `<type>/<name>/<i>` (FACTS §1).
-    let history = format!("{}/{}/", o.object_type_raw, o.object_name);
-    status
+    let history = format!("{}/{}/", t.as_str(), o.object_name);
+    !status
         .objects
         .iter()
         .any(|so| o.is_status_id(&so.id) || so.id.starts_with(&history))

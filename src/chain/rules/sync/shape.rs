@@ -171,16 +171,17 @@ pub(super) fn static_checks(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
     super::tls::check(cx, link, so);
 }
 
-/// Whether another SecretProviderClass of the namespace writes Secret `secret` now too
-/// (KVC807): its content and its write times then follow whichever SPC wrote last, and say
-/// nothing of what this SPC's mounts or readers hold. One that no pod mounts writes nothing.
+/// Whether another SecretProviderClass of the namespace writes Secret `secret` now too, or
+/// one SPC writes it from two `secretObjects` entries (KVC807): its content and its write
+/// times then follow whichever SPC or entry wrote last, and say nothing of what this entry,
+/// this SPC's mounts or readers hold. One that no pod mounts writes nothing.
 pub(crate) fn written_by_others(cx: &Ctx, secret: &str) -> bool {
-    // Most Secrets have one writer: settled without looking at the pods.
-    cx.ix
-        .secret_writers
-        .get(&(cx.ns(), secret))
-        .is_some_and(|w| w.len() > 1)
-        && cx.ix.writers_now(cx.ns(), secret).len() > 1
+    // Most Secrets have one writer and one entry: settled without looking at the pods.
+    let Some(writers) = cx.ix.secret_writers.get(&(cx.ns(), secret)) else {
+        return false;
+    };
+    (writers.len() > 1 && cx.ix.writers_now(cx.ns(), secret).len() > 1)
+        || (writers.iter()).any(|w| super::twin_entries::named_twice(w, secret))
 }
 
 /// KVC807: another SecretProviderClass of the namespace syncs the same Secret. The driver

@@ -8,7 +8,7 @@
 use super::edited::{Rotation, rotation_since};
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
-use crate::chain::model::{Fact, Link, Status};
+use crate::chain::model::{Fact, Finding, Link, LinkKind, Status};
 use crate::snapshot::SpcPodStatusObs;
 use crate::spc::AzureSpc;
 
@@ -38,8 +38,31 @@ pub(super) fn repinned(params: &AzureSpc, status: &SpcPodStatusObs) -> Vec<Strin
 
 /// KVC703 on the Mount link when the pod's mount predates an edit of the SPC's `objects`
 /// that rotation has not applied: off (never will), or on and past a poll (+ slack) since the
-/// SPCPS was last written. Within that poll the link is pending.
+/// SPCPS was last written. Within that poll the link is pending. Runs after the version lag
+/// check, and a stale mount of an SPC the provider refuses follows the refusal
+/// ([`follow_refusal`]).
 pub(crate) fn mount_unapplied(cx: &Ctx, link: &mut Link) {
+    unapplied(cx, link);
+    follow_refusal(link);
+}
+
+/// An SPC whose `objects` the provider refuses (KVC705 on this link: an invalid objectType, a
+/// pfx key, FACTS §5) fails every new mount and every rotation poll of it (§3 `failed to
+/// mount objects`, §4): the running pods keep what they mounted before the edit. Their stale
+/// mount (KVC703, an added item or a version lag) is the refusal's effect, and its own fix,
+/// deleting the synced Secret and the pod to remount, would lose a working replica to the same
+/// error (audit FF1). It follows the refusal, as it follows an earlier link's cause.
+fn follow_refusal(link: &mut Link) {
+    let refused = |f: &Finding| f.code == Code::KVC705 && f.follows.is_none();
+    if !link.findings.iter().any(refused) {
+        return;
+    }
+    for f in (link.findings.iter_mut()).filter(|f| f.code == Code::KVC703 && f.follows.is_none()) {
+        crate::chain::rules::follow(f, LinkKind::Mount, Code::KVC705, true, &[]);
+    }
+}
+
+fn unapplied(cx: &Ctx, link: &mut Link) {
     let Some(st) = cx.status.filter(|st| st.mounted) else {
         return;
     };
