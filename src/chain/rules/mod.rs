@@ -345,7 +345,14 @@ fn effects_of(link: &mut Link, root: LinkKind, cause: Code, present: &[&str]) {
 /// cannot work while the cause holds); else a finding whose own fix comes after (KVC903).
 fn follow(f: &mut Finding, root: LinkKind, cause: Code, effect: bool, present: &[&str]) {
     f.follows = Some(root);
-    f.message = format!("blocked by {}: {}", root.title(), f.message).into();
+    // A cause on the finding's own link (KVC705 beside the Mount link's KVC703) is named by
+    // its code: "blocked by Mount" on a Mount finding would name nothing.
+    let by = if f.link == root {
+        cause.as_str()
+    } else {
+        root.title()
+    };
+    f.message = format!("blocked by {by}: {}", f.message).into();
     f.fix = if effect {
         // A new mount fails the same way, and a running replica would be lost.
         format!(
