@@ -6,8 +6,6 @@
 //! SARIF 2.1.0 §3.27.10: `note` is the least severe failure level; code scanning fails a
 //! pull-request check on `error` only.
 
-use std::process::Command;
-
 use serde_json::Value;
 
 use crate::check_blocked_counts::scenario;
@@ -15,18 +13,7 @@ use crate::check_blocked_counts::scenario;
 /// `check --lab FILE ARGS` of the typo scenario (KVC601 the cause, KVC802 blocked by Object).
 fn check(annotation: Option<&str>, args: &[&str]) -> (Option<i32>, String) {
     let dir = tempfile::tempdir().unwrap();
-    let path = scenario(dir.path(), annotation);
-    let out = Command::new(env!("CARGO_BIN_EXE_kvchain"))
-        .args(["check", "--lab"])
-        .arg(&path)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
+    crate::check_blocked_counts::check(&scenario(dir.path(), annotation), args)
 }
 
 #[test]

@@ -32,7 +32,7 @@ pub(crate) fn scenario(dir: &std::path::Path, annotation: Option<&str>) -> std::
     path
 }
 
-fn check(path: &std::path::Path, args: &[&str]) -> (Option<i32>, String) {
+pub(crate) fn check(path: &std::path::Path, args: &[&str]) -> (Option<i32>, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_kvchain"))
         .args(["check", "--lab"])
         .arg(path)
