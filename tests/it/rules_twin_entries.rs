@@ -152,3 +152,31 @@ fn a_remount_deletes_a_secret_two_entries_name_once() {
         f.fix
     );
 }
+
+/// A reader of the key only the second entry makes, while the Secret holds the first entry's:
+/// KVC905 follows KVC807, and its fix is the merge, not another Secret to point at (no other
+/// SecretProviderClass writes one).
+#[test]
+fn a_reader_of_the_second_entry_s_key_waits_on_the_merge() {
+    let mut s = tk::healthy();
+    twin_entry(&mut s);
+    for c in &mut tk::pod_mut(&mut s, APP).containers {
+        for e in &mut c.env {
+            if let EnvSourceObs::SecretKey { key, .. } = &mut e.source {
+                *key = "other".into();
+            }
+        }
+    }
+    let chains = run(&s);
+    // Blocked: its link waits on Sync (`only` asks a link as bad as the finding).
+    let f = (chains.iter().flat_map(|c| c.findings()))
+        .find(|f| f.code == Code::KVC905)
+        .unwrap_or_else(|| panic!("no KVC905 in {:#?}", all(&chains)));
+    assert_eq!(f.follows, Some(kvchain::chain::LinkKind::Sync), "{f:#?}");
+    assert!(f.fix.contains("KVC807"), "{}", f.fix);
+    assert!(
+        f.fix.contains("this reader needs no change") && !f.fix.contains("point this reader"),
+        "{}",
+        f.fix
+    );
+}

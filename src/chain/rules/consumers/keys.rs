@@ -231,7 +231,10 @@ pub(super) fn check<'a>(
     // Nothing to change in the reader: the key comes with the Secret the driver writes
     // once the sync link's finding is fixed.
     f.follows = Some(LinkKind::Sync);
-    f.fix = if two_writers {
+    f.fix = if two_writers && crate::chain::rules::sync::written_by_twin_entries_only(cx, secret) {
+        // Entries of one SPC naming the Secret twice (FF6): merged, the Secret has every key.
+        format!("# fix KVC807 (Sync) first: once the secretObjects entries of SecretProviderClass {makers} that name Secret {secret} are one, the Secret has key {} and this reader needs no change", missing.join(", "))
+    } else if two_writers {
         format!("# fix KVC807 (Sync) first: once each Secret has one writer, point this reader at the Secret SecretProviderClass {makers} writes (it makes key {})", missing.join(", "))
     } else if stuck {
         format!("# fix the Sync link's error first: the driver cannot build Secret {secret} now, and key {} comes with the Secret it builds", missing.join(", "))

@@ -19,7 +19,7 @@ mod waiting;
 pub(crate) use edited::mount_predates_edit;
 pub(crate) use failed_create::{Settled, event_cause, foreign_cause, settled};
 pub(crate) use missing::awaiting_mount;
-pub(crate) use shape::{object_typos, written_by_others};
+pub(crate) use shape::{object_typos, written_by_others, written_by_twin_entries_only};
 pub(crate) use stale_readers::stale_blocks_readers;
 pub(crate) use unapplied::mount_unapplied;
 pub(crate) use waiting::present;

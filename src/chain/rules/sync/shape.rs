@@ -184,6 +184,16 @@ pub(crate) fn written_by_others(cx: &Ctx, secret: &str) -> bool {
         || (writers.iter()).any(|w| super::twin_entries::named_twice(w, secret))
 }
 
+/// [`written_by_others`] only because entries of one SecretProviderClass name `secret`
+/// twice: merging them is the whole repair, no reader needs another Secret.
+pub(crate) fn written_by_twin_entries_only(cx: &Ctx, secret: &str) -> bool {
+    let Some(writers) = cx.ix.secret_writers.get(&(cx.ns(), secret)) else {
+        return false;
+    };
+    !(writers.len() > 1 && cx.ix.writers_now(cx.ns(), secret).len() > 1)
+        && (writers.iter()).any(|w| super::twin_entries::named_twice(w, secret))
+}
+
 /// KVC807: another SecretProviderClass of the namespace syncs the same Secret. The driver
 /// writes it from whichever pod's SPC it reconciles (FACTS §2: v1.6 creates or updates on
 /// every reconcile; before, the first creates it and rotation patches it from each), so its
