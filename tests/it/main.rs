@@ -188,6 +188,7 @@ mod rules_identity;
 mod rules_identity_binding;
 mod rules_identity_fixes;
 mod rules_identity_move;
+mod rules_lag_timing;
 mod rules_miscased_keys;
 mod rules_mount_client_id_cause;
 mod rules_mount_deadline;

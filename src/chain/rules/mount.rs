@@ -148,11 +148,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         return;
     }
     rotation_unread(cx, link);
-    lag(
-        cx,
-        link,
-        csi.map_or(Duration::from_secs(120), |c| c.rotation_poll_interval),
-    );
+    lag(cx, link, csi.map(|c| c.rotation_poll_interval));
     super::sync::mount_unapplied(cx, link);
 }
 
@@ -417,8 +413,12 @@ fn object_type_meant(raw: &str) -> Option<&'static str> {
     }
 }
 
-/// KVC703: mounted version ≠ vault latest for longer than a poll interval (+ slack).
-fn lag(cx: &Ctx, link: &mut Link, poll: Duration) {
+/// KVC703: mounted version ≠ vault latest for longer than a poll interval (+ slack); with
+/// rotation known off, as soon as a newer version exists: no poll ever fetches it (FACTS §4,
+/// audit GG1). `poll`: the driver's interval, None when its flags were not read — then no lag
+/// is measured against an assumed one (it is configurable, 5m in AKS's example, FACTS §4):
+/// the version behind is a fact of the link, whose rotation check is unknown already (GG2).
+fn lag(cx: &Ctx, link: &mut Link, poll: Option<Duration>) {
     let Some(p) = cx.params.as_deref() else {
         return;
     };
@@ -456,8 +456,24 @@ fn lag(cx: &Ctx, link: &mut Link, poll: Duration) {
         let Some(since) = latest.created else {
             continue;
         };
-        let limit =
-            jiff::SignedDuration::try_from(poll + LAG_SLACK).unwrap_or(jiff::SignedDuration::MAX);
+        let limit = match poll {
+            _ if rotation_off => jiff::SignedDuration::ZERO,
+            Some(poll) => jiff::SignedDuration::try_from(poll + LAG_SLACK)
+                .unwrap_or(jiff::SignedDuration::MAX),
+            None => {
+                link.facts.push(Fact::new(
+                    "rotation",
+                    format!(
+                        "the vault's latest {} {} version {} is not the mounted {}; the driver's rotation poll interval was not read, so whether the mount lags is not known",
+                        t.as_str(),
+                        o.object_name,
+                        latest.version,
+                        mounted.version
+                    ),
+                ));
+                continue;
+            }
+        };
         // Rotation enabled after the version was created: the lag counts from then.
         let enabled = enabled_at.filter(|on| *on > since);
         let from = enabled.unwrap_or(since);
@@ -472,7 +488,7 @@ fn lag(cx: &Ctx, link: &mut Link, poll: Duration) {
                     &latest.version,
                     on,
                     now,
-                    poll,
+                    poll.unwrap_or_default(),
                 );
             }
             continue;
@@ -498,14 +514,17 @@ fn lag(cx: &Ctx, link: &mut Link, poll: Duration) {
             Code::KVC703,
             format!("Pod/{}", cx.pod.name),
             format!(
-                "pod {} still mounts {} {} version {} while the vault's latest is {} (created {}s ago, poll interval {}s): {why}",
+                "pod {} still mounts {} {} version {} while the vault's latest is {} (created {}s ago{}): {why}",
                 cx.pod.name,
                 t.as_str(),
                 o.object_name,
                 mounted.version,
                 latest.version,
                 lag.as_secs(),
-                poll.as_secs()
+                match poll {
+                    Some(p) if !rotation_off => format!(", poll interval {}s", p.as_secs()),
+                    _ => String::new(),
+                }
             ),
             vec![
                 format!("SPCPS {}: {} version {}", st.name, mounted.id, mounted.version),
