@@ -176,22 +176,23 @@ pub(super) fn static_checks(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
 /// times then follow whichever SPC or entry wrote last, and say nothing of what this entry,
 /// this SPC's mounts or readers hold. One that no pod mounts writes nothing.
 pub(crate) fn written_by_others(cx: &Ctx, secret: &str) -> bool {
-    // Most Secrets have one writer and one entry: settled without looking at the pods.
-    let Some(writers) = cx.ix.secret_writers.get(&(cx.ns(), secret)) else {
-        return false;
-    };
-    (writers.len() > 1 && cx.ix.writers_now(cx.ns(), secret).len() > 1)
-        || (writers.iter()).any(|w| super::twin_entries::named_twice(w, secret))
+    writers(cx, secret).is_some_and(|(spcs, twins)| spcs || twins)
 }
 
 /// [`written_by_others`] only because entries of one SecretProviderClass name `secret`
 /// twice: merging them is the whole repair, no reader needs another Secret.
 pub(crate) fn written_by_twin_entries_only(cx: &Ctx, secret: &str) -> bool {
-    let Some(writers) = cx.ix.secret_writers.get(&(cx.ns(), secret)) else {
-        return false;
-    };
-    !(writers.len() > 1 && cx.ix.writers_now(cx.ns(), secret).len() > 1)
-        && (writers.iter()).any(|w| super::twin_entries::named_twice(w, secret))
+    writers(cx, secret).is_some_and(|(spcs, twins)| !spcs && twins)
+}
+
+/// Whether several SecretProviderClasses mounted now write `secret`, and whether entries of
+/// one of them name it twice; None for a Secret no SPC writes. Most Secrets have one writer
+/// and one entry: settled without looking at the pods.
+fn writers(cx: &Ctx, secret: &str) -> Option<(bool, bool)> {
+    let writers = cx.ix.secret_writers.get(&(cx.ns(), secret))?;
+    let spcs = writers.len() > 1 && cx.ix.writers_now(cx.ns(), secret).len() > 1;
+    let twins = (writers.iter()).any(|w| super::twin_entries::named_twice(w, secret));
+    Some((spcs, twins))
 }
 
 /// KVC807: another SecretProviderClass of the namespace syncs the same Secret. The driver
