@@ -173,24 +173,42 @@ pub fn is_management_group(scope: &str) -> bool {
 /// Azure's action pattern match: case-insensitive, `*` stands for any run of characters
 /// (`Microsoft.KeyVault/vaults/secrets/*`, `*/read`, `*`).
 pub fn action_matches(pattern: &str, action: &str) -> bool {
-    let p = pattern.to_ascii_lowercase();
-    let a = action.to_ascii_lowercase();
-    let mut parts = p.split('*');
+    // On bytes, ASCII case folded in place: every replica group's access check asks it for
+    // each of its grants' patterns, and lowering both texts into new strings and collecting
+    // the pattern's parts took ~8,000 instructions a group (callgrind). ASCII folding keeps
+    // byte lengths, so this matches what lowered copies matched.
+    let (pattern, action) = (pattern.as_bytes(), action.as_bytes());
+    let mut parts = pattern.split(|&b| b == b'*');
     let first = parts.next().unwrap_or_default();
-    let Some(mut rest) = a.strip_prefix(first) else {
+    let Some(mut rest) = strip_prefix_ci(action, first) else {
         return false;
     };
-    let parts: Vec<&str> = parts.collect();
-    let Some((last, middle)) = parts.split_last() else {
+    let Some(mut last) = parts.next() else {
         return rest.is_empty(); // no `*`: the whole action must match
     };
-    for m in middle {
-        match rest.find(m) {
-            Some(i) => rest = &rest[i + m.len()..],
-            None => return false,
-        }
+    for next in parts {
+        // `last` is a middle part: its first occurrence, then what follows it.
+        let Some(at) = find_ci(rest, last) else {
+            return false;
+        };
+        rest = &rest[at + last.len()..];
+        last = next;
     }
-    rest.ends_with(last)
+    rest.len() >= last.len() && rest[rest.len() - last.len()..].eq_ignore_ascii_case(last)
+}
+
+fn strip_prefix_ci<'a>(s: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
+    (s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix))
+        .then(|| &s[prefix.len()..])
+}
+
+/// Where `needle` first occurs in `hay`, ASCII case ignored.
+fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    hay.windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -274,4 +292,44 @@ pub struct ObjectVersion {
     /// value rotated away and back (A→B→A) from a changed one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<Fingerprint>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::action_matches;
+
+    /// The definition [`action_matches`] implements without allocating: both texts lowered,
+    /// the pattern's parts found in turn.
+    fn lowered(pattern: &str, action: &str) -> bool {
+        let (p, a) = (pattern.to_ascii_lowercase(), action.to_ascii_lowercase());
+        let mut parts = p.split('*');
+        let Some(mut rest) = a.strip_prefix(parts.next().unwrap_or_default()) else {
+            return false;
+        };
+        let parts: Vec<&str> = parts.collect();
+        let Some((last, middle)) = parts.split_last() else {
+            return rest.is_empty();
+        };
+        for m in middle {
+            match rest.find(m) {
+                Some(i) => rest = &rest[i + m.len()..],
+                None => return false,
+            }
+        }
+        rest.ends_with(last)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn matches_as_the_lowered_texts_do(
+            pattern in "[aAb/*é]{0,8}",
+            action in "[aAbB/é]{0,10}",
+        ) {
+            proptest::prop_assert_eq!(
+                action_matches(&pattern, &action),
+                lowered(&pattern, &action),
+                "{:?} against {:?}", pattern, action
+            );
+        }
+    }
 }
