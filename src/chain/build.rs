@@ -119,7 +119,14 @@ fn chains_in_parallel<'a>(
         free = rest;
         let (ids, rest) = std::mem::take(&mut free_hashes).split_at_mut(n);
         free_hashes = rest;
-        jobs.push(Mutex::new(Some((*run, Slots { chains, ids }))));
+        jobs.push(Mutex::new(Some((
+            *run,
+            Slots {
+                chains,
+                ids,
+                filled: 0,
+            },
+        ))));
     }
     let next = AtomicUsize::new(0);
     let take = || {
@@ -131,7 +138,7 @@ fn chains_in_parallel<'a>(
             if let Some((run, mut slots)) = taken {
                 chains_into(ix, run, detail, &mut shared, &mut slots, &mut referenced);
                 assert!(
-                    slots.chains.is_empty(),
+                    slots.filled == slots.chains.len(),
                     "a run builds one chain per wired volume"
                 );
             }
@@ -164,6 +171,9 @@ fn chains_in_parallel<'a>(
 trait Sink {
     /// Places `chain` and returns it, in its place, to be filled in.
     fn put(&mut self, chain: Chain) -> &mut Chain;
+    /// The last `n` chains placed (a pod's, for what one chain of it says to another:
+    /// [`rules::new_mount`]).
+    fn last(&mut self, n: usize) -> &mut [Chain];
 }
 
 impl Sink for Vec<Chain> {
@@ -172,29 +182,40 @@ impl Sink for Vec<Chain> {
         self.push(chain);
         &mut self[at]
     }
+
+    fn last(&mut self, n: usize) -> &mut [Chain] {
+        let len = self.len();
+        &mut self[len - n..]
+    }
 }
 
-/// A run's share of the parallel pass's output, not yet written: one place per chain, in
-/// order, and beside it one for the hash of its id.
+/// A run's share of the parallel pass's output, written from the front: one place per chain,
+/// in order, and beside it one for the hash of its id; the first `filled` are written.
 struct Slots<'s> {
     chains: &'s mut [MaybeUninit<Chain>],
     ids: &'s mut [MaybeUninit<u64>],
+    filled: usize,
 }
 
 impl Sink for Slots<'_> {
     fn put(&mut self, chain: Chain) -> &mut Chain {
-        let (Some((slot, rest)), Some((id, ids))) = (
-            std::mem::take(&mut self.chains).split_first_mut(),
-            std::mem::take(&mut self.ids).split_first_mut(),
-        ) else {
+        let at = self.filled;
+        let (Some(slot), Some(id)) = (self.chains.get_mut(at), self.ids.get_mut(at)) else {
             panic!("a run builds one chain per wired volume");
         };
-        (self.chains, self.ids) = (rest, ids);
+        self.filled += 1;
         // Hashed here, while the id is in this thread's cache: the ids are made unique on
         // one thread after the others finish, and reading ten thousand cold ids there was a
         // fiftieth of the pass.
         id.write(id_hash(&chain.id));
         slot.write(chain)
+    }
+
+    fn last(&mut self, n: usize) -> &mut [Chain] {
+        let written = &mut self.chains[self.filled - n..self.filled];
+        // SAFETY: the places before `filled` were written by `put`, and `MaybeUninit<Chain>`
+        // has `Chain`'s layout.
+        unsafe { &mut *(std::ptr::from_mut(written) as *mut [Chain]) }
     }
 }
 
@@ -347,10 +368,18 @@ fn chains_into<'a>(
     referenced: &mut Referenced<'a>,
 ) {
     for pod in pods {
+        let mut built = 0;
         for volume in &pod.volumes {
             if let Some(spc) = diagnose_volume(ix, shared, pod, volume, detail, out) {
                 referenced.add(&pod.namespace, spc);
+                built += 1;
             }
+        }
+        // A fix that gives the pod a new mount meets every volume of it: here, once all its
+        // chains are built, on the one path the full pass and the engine's per-pod
+        // re-diagnosis share (audit HH1).
+        if built >= 2 {
+            rules::new_mount::follow_siblings(out.last(built));
         }
     }
 }
@@ -480,7 +509,13 @@ fn diagnose_volume<'a>(
     let object_typos =
         rules::sync::object_typos(&cx, &chain.objects, &links[LinkKind::Sync.index()]);
     let present = rules::sync::present(&cx, links);
-    rules::mark_effects(links, starting && !mount_failed, &object_typos, &present);
+    rules::mark_effects(
+        &cx,
+        links,
+        starting && !mount_failed,
+        &object_typos,
+        &present,
+    );
     stamp_findings(chain);
     shared.share_texts(chain);
     Some(w.spc_name)

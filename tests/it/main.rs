@@ -219,6 +219,7 @@ mod rules_rotation_repair;
 mod rules_runtime;
 mod rules_runtime_objects;
 mod rules_sa_second_round;
+mod rules_sibling_mount;
 mod rules_sp_entra;
 mod rules_spc_edit_refused;
 mod rules_spc_edit_unapplied;

@@ -19,6 +19,7 @@ pub(crate) mod identity_side;
 mod injected_tenant;
 mod miscased;
 pub(crate) mod mount;
+pub(crate) mod new_mount;
 pub(crate) mod node;
 pub(crate) mod node_identity;
 pub(crate) mod node_selector;
@@ -252,6 +253,24 @@ fn is_cause(f: &Finding) -> bool {
         && !BESIDE.contains(&f.code)
 }
 
+/// Mount-link causes that fail the mount itself: objects the provider refuses (KVC705, FACTS
+/// §5), a FailedMount nothing else explains (KVC701), an answer over the driver's gRPC limit
+/// (KVC708). A duplicate file name (KVC706) is written twice, not refused, and a volume no
+/// container names (KVC707) is never mounted, so neither fails one.
+const FAILS_MOUNT: [Code; 3] = [Code::KVC701, Code::KVC705, Code::KVC708];
+
+/// The cause on a chain's `links` that fails every new mount of its volume, and its link: the
+/// first cause up to the Mount link, as it blocks the chain's own stale mount
+/// ([`mark_effects`], `sync::unapplied`), on the Mount link one of [`FAILS_MOUNT`].
+pub(crate) fn mount_blocker(links: &[Link]) -> Option<(LinkKind, Code)> {
+    links[..=LinkKind::Mount.index()].iter().find_map(|l| {
+        let f = l.findings.iter().find(|f| {
+            is_cause(f) && (l.link != LinkKind::Mount || FAILS_MOUNT.contains(&f.code))
+        })?;
+        Some((l.link, f.code))
+    })
+}
+
 /// Mark downstream effects of the chain's first broken link: they say what they follow from
 /// and a link holding nothing else reads "blocked" like the mount link does. Runs after the
 /// links are settled. `starting`: the pod is on its way to its first mount with no failure
@@ -262,6 +281,7 @@ fn is_cause(f: &Finding) -> bool {
 /// `present`: the chain's synced Secrets that exist now (a finding waiting on the cause says
 /// whether the Secret is missing or there but not right).
 pub(crate) fn mark_effects(
+    cx: &Ctx,
     links: &mut [Link],
     starting: bool,
     object_typos: &[SharedText],
@@ -279,7 +299,7 @@ pub(crate) fn mark_effects(
                 f.code == Code::KVC801 && f.follows.is_none() && object_typos.contains(&f.message)
             })
         {
-            follow(f, LinkKind::VaultObject, cause, true, present);
+            follow(cx, f, LinkKind::VaultObject, cause, true, present);
         }
     }
     let root = links.iter().find_map(|l| {
@@ -288,7 +308,7 @@ pub(crate) fn mark_effects(
     });
     if let Some((root, cause)) = root {
         for link in links.iter_mut().filter(|l| l.link > root) {
-            effects_of(link, root, cause, present);
+            effects_of(cx, link, root, cause, present);
         }
         other_volume::follow_own_cause(&mut links[LinkKind::Pod.index()], root, cause);
     }
@@ -299,7 +319,7 @@ pub(crate) fn mark_effects(
 }
 
 /// Mark the findings of `link` that follow `root`'s cause `cause`.
-fn effects_of(link: &mut Link, root: LinkKind, cause: Code, present: &[&str]) {
+fn effects_of(cx: &Ctx, link: &mut Link, root: LinkKind, cause: Code, present: &[&str]) {
     // An unrendered secretObjects value seen failing at run time (KVC306 is an error only
     // then): the Secret and its readers are not healthy, whatever kvchain could judge.
     if cause == Code::KVC306
@@ -320,7 +340,7 @@ fn effects_of(link: &mut Link, root: LinkKind, cause: Code, present: &[&str]) {
     for f in link.findings.iter_mut().filter(|f| f.follows.is_none()) {
         let effect = EFFECTS.contains(&f.code);
         if effect || f.code == Code::KVC903 {
-            follow(f, root, cause, effect, present);
+            follow(cx, f, root, cause, effect, present);
         }
     }
     // A link that waits on an earlier one (consumers of a Secret never synced, a mount
@@ -343,7 +363,7 @@ fn effects_of(link: &mut Link, root: LinkKind, cause: Code, present: &[&str]) {
 /// Mark finding `f` as following `root`'s cause `cause`: it says so and its fix points there.
 /// `effect`: a product missing or old downstream (its own fix, deleting a Secret or a pod,
 /// cannot work while the cause holds); else a finding whose own fix comes after (KVC903).
-fn follow(f: &mut Finding, root: LinkKind, cause: Code, effect: bool, present: &[&str]) {
+fn follow(cx: &Ctx, f: &mut Finding, root: LinkKind, cause: Code, effect: bool, present: &[&str]) {
     f.follows = Some(root);
     // A cause on the finding's own link (KVC705 beside the Mount link's KVC703) is named by
     // its code: "blocked by Mount" on a Mount finding would name nothing.
@@ -355,10 +375,7 @@ fn follow(f: &mut Finding, root: LinkKind, cause: Code, effect: bool, present: &
     f.message = format!("blocked by {by}: {}", f.message).into();
     f.fix = if effect {
         // A new mount fails the same way, and a running replica would be lost.
-        format!(
-            "# fix {cause} ({}) first: the next rotation poll or mount then refreshes this",
-            root.title()
-        )
+        effect_fix(cx, &format!("{cause} ({})", root.title()))
     } else {
         // A workload relying on another's mount (KVC903) waits on the cause too, and mounting
         // the SPC there would meet it alike. Absent, the Secret exists only once the mount
@@ -382,6 +399,34 @@ fn follow(f: &mut Finding, root: LinkKind, cause: Code, effect: bool, present: &
         }
     }
     .into();
+}
+
+/// The fix of an effect (a stale or missing product) once its cause (`by`: code and link) is
+/// fixed: what then refreshes it depends on the driver's rotation (FACTS §4). On, its next poll
+/// (or the pod's mount, not made yet). Off, a volume already mounted is never fetched again:
+/// the pod needs a new mount ([`remedy::remount`]), while a pod not mounted yet gets it from
+/// the kubelet's next attempt. Not read: no poll is promised (audit HH2).
+fn effect_fix(cx: &Ctx, by: &str) -> String {
+    let rotation = cx
+        .cluster()
+        .csi_driver
+        .known()
+        .and_then(|c| c.rotation_enabled.known().copied());
+    let mounted = !cx.template && cx.mounted();
+    match rotation {
+        Some(true) => {
+            format!("# fix {by} first: the next rotation poll or mount then refreshes this")
+        }
+        Some(false) if mounted => format!(
+            "# fix {by} first, then give this pod a new mount (rotation is off: no poll fetches an already-mounted volume again): {}",
+            remedy::remount(cx)
+        ),
+        None if mounted => format!(
+            "# fix {by} first; then, unless the driver's rotation is on (its flags were not read), give this pod a new mount, as an already-mounted volume is fetched again only by a rotation poll: {}",
+            remedy::remount(cx)
+        ),
+        _ => format!("# fix {by} first: the kubelet's next mount attempt then refreshes this"),
+    }
 }
 
 /// How a link holding findings that follow an earlier link's cause is drawn (README: a link

@@ -86,6 +86,24 @@ pub(super) fn pod_step(cx: &Ctx) -> (String, Option<&'static str>) {
     (recreate_bare(cx), Some(BARE_RECREATE))
 }
 
+/// Whether `fix`, a finding's on a chain of pod `pod` (in `ns`, made by `workload`), gives that
+/// pod a new mount: the pod step of [`remount`] ([`pod_step`]: a delete, or the recreate of a
+/// pod nothing owns) or its restart ([`super::restart_pod`], [`super::restart`]: its owner's
+/// rollout, an Argo Rollout's `restartAt`, a Job's pods deleted). Every volume of the new pod is
+/// mounted anew, not only the chain's ([`crate::chain::rules::new_mount`]).
+pub(crate) fn renews_mount(fix: &str, ns: &str, pod: &str, workload: Option<(&str, &str)>) -> bool {
+    let has = |command: String| fix.contains(&command);
+    has(format!("kubectl delete pod {pod} -n {ns}"))
+        || has(format!("kubectl get pod {pod} -n {ns} -o yaml |"))
+        || workload.is_some_and(|(kind, name)| {
+            has(format!(
+                "kubectl rollout restart {}/{name} -n {ns}",
+                kind.to_ascii_lowercase()
+            )) || has(format!("rollout.argoproj.io {name} -n {ns} "))
+                || has(format!("kubectl delete pod -n {ns} -l job-name={name}"))
+        })
+}
+
 /// The chain's pod, which nothing owns, recreated from its own spec: its restart plan's command
 /// ([`RestartPlan::DeleteBarePod`]) without the plan's note, for the caller to say why.
 pub(super) fn recreate_bare(cx: &Ctx) -> String {

@@ -43,7 +43,7 @@ pub(super) fn repinned(params: &AzureSpc, status: &SpcPodStatusObs) -> Vec<Strin
 /// ([`follow_refusal`]).
 pub(crate) fn mount_unapplied(cx: &Ctx, link: &mut Link) {
     unapplied(cx, link);
-    follow_refusal(link);
+    follow_refusal(cx, link);
 }
 
 /// An SPC whose `objects` the provider refuses (KVC705 on this link: an invalid objectType, a
@@ -52,13 +52,13 @@ pub(crate) fn mount_unapplied(cx: &Ctx, link: &mut Link) {
 /// mount (KVC703, an added item or a version lag) is the refusal's effect, and its own fix,
 /// deleting the synced Secret and the pod to remount, would lose a working replica to the same
 /// error (audit FF1). It follows the refusal, as it follows an earlier link's cause.
-fn follow_refusal(link: &mut Link) {
+fn follow_refusal(cx: &Ctx, link: &mut Link) {
     let refused = |f: &Finding| f.code == Code::KVC705 && f.follows.is_none();
     if !link.findings.iter().any(refused) {
         return;
     }
     for f in (link.findings.iter_mut()).filter(|f| f.code == Code::KVC703 && f.follows.is_none()) {
-        crate::chain::rules::follow(f, LinkKind::Mount, Code::KVC705, true, &[]);
+        crate::chain::rules::follow(cx, f, LinkKind::Mount, Code::KVC705, true, &[]);
     }
 }
 

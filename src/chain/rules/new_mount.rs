@@ -1,0 +1,84 @@
+//! A fix that gives the pod a new mount (KVC703's remount, KVC805's stale-Secret remount,
+//! KVC804's rotation-off remount, KVC806's recreate, KVC901's restart, rotation repair) meets
+//! every secrets-store volume of the new pod, not only the chain's (audit HH1). When another
+//! volume of the pod is one whose every new mount fails (its SecretProviderClass refused by the
+//! provider, an object the vault lacks, no access, no federation, no identity: FACTS §5, the
+//! `failed to mount objects` answer), the kubelet never starts the new pod's containers
+//! (FACTS §3: `Unable to attach or mount volumes: unmounted volumes=[…]`), no SPCPS is made for
+//! it (§1), and the running replica, whose mounts predate the break, is lost to it. Such a
+//! finding follows that cause as it follows one on its own chain: it says what blocks it, its
+//! fix points there, and it is counted as blocked.
+//!
+//! Run per pod once its chains are built (`build::chains_into`), the one path the full pass
+//! and the engine's per-pod re-diagnosis share; only a pod with two wired volumes or more pays.
+
+use super::{drawn_as_followed, mount_blocker, remedy};
+use crate::chain::catalog::Code;
+use crate::chain::model::{Chain, Finding, LinkKind};
+
+/// Codes whose fix may give the chain's pod a new mount; [`remedy::renews_mount`] says whether
+/// this finding's does.
+const RENEWING: [Code; 5] = [
+    Code::KVC703,
+    Code::KVC804,
+    Code::KVC805,
+    Code::KVC806,
+    Code::KVC901,
+];
+
+fn may_renew(f: &Finding) -> bool {
+    f.follows.is_none() && RENEWING.contains(&f.code)
+}
+
+/// `chains`: the chains of one pod. A finding whose fix gives the pod a new mount follows the
+/// first cause another of its chains has that fails every new mount ([`mount_blocker`]).
+pub(crate) fn follow_siblings(chains: &mut [Chain]) {
+    if !chains.iter().any(|c| c.findings().any(may_renew)) {
+        return; // most pods
+    }
+    let blockers: Vec<Option<(LinkKind, Code)>> =
+        chains.iter().map(|c| mount_blocker(&c.links)).collect();
+    if blockers.iter().all(Option::is_none) {
+        return;
+    }
+    for i in 0..chains.len() {
+        let Some((j, (root, cause))) = (blockers.iter().enumerate())
+            .filter(|(j, _)| *j != i)
+            .find_map(|(j, b)| Some((j, (*b)?)))
+        else {
+            continue;
+        };
+        let what = if chains[j].spc.is_empty() {
+            format!("volume {}", chains[j].volume)
+        } else {
+            format!("SecretProviderClass {}", chains[j].spc)
+        };
+        let chain = &mut chains[i];
+        let workload = (chain.workload.as_ref()).map(|w| (w.kind.as_str(), w.name.as_str()));
+        let (ns, pod) = (chain.namespace.as_str(), chain.pod.as_str());
+        for link in chain.links.iter_mut() {
+            let mut followed = false;
+            for f in link.findings.iter_mut().filter(|f| may_renew(f)) {
+                if !remedy::renews_mount(&f.fix, ns, pod, workload) {
+                    continue;
+                }
+                f.follows = Some(root);
+                f.message = format!(
+                    "blocked by {cause} on {what}, which this pod also mounts: a new pod would not start; {}",
+                    f.message
+                )
+                .into();
+                f.fix = format!(
+                    "# fix {cause} ({what}) first: every new mount of it fails, and the kubelet starts no container of a pod before all its volumes mount, so a new pod would not start; then: {}",
+                    f.fix
+                )
+                .into();
+                f.show_safely();
+                followed = true;
+            }
+            if followed {
+                drawn_as_followed(link);
+            }
+        }
+    }
+}
