@@ -142,14 +142,15 @@ pub fn shown_line(s: &str) -> Cow<'_, str> {
     // Every finding's one-line texts pass here at each chain's stamp: a char-wise search for
     // the three breaks decoded every character (a seventh of a 10,000-pod pass's
     // instructions, callgrind). A short line of printable ASCII is settled by one vectorised
-    // scan; otherwise U+2028 and U+2029 both start with the byte 0xE2 in UTF-8, so a text
-    // holding no line feed and no 0xE2 holds none of them.
+    // scan; otherwise only line feeds and 0xE2 bytes are looked at: U+2028 and U+2029 are
+    // E2 80 A8 and E2 80 A9 in UTF-8 (texts hold other E2 characters: `…`, `—`, `→`).
     if s.len() <= MAX_RUN && printable_ascii_line(s.as_bytes()) {
         return Cow::Borrowed(s);
     }
-    if memchr::memchr2(b'\n', 0xe2, s.as_bytes()).is_none()
-        || !s.contains(['\n', '\u{2028}', '\u{2029}'])
-    {
+    let bytes = s.as_bytes();
+    let breaks = memchr::memchr2_iter(b'\n', 0xe2, bytes)
+        .any(|i| bytes[i] == b'\n' || matches!(bytes.get(i + 1..i + 3), Some([0x80, 0xa8 | 0xa9])));
+    if !breaks {
         return shown(s);
     }
     let mut one = String::with_capacity(s.len() + 8);

@@ -4,6 +4,10 @@
 //! never as a 403/404. Which of the two it is depends on whether the vault exists, which the
 //! rules decide (`rules::resolve`); here only the message is read.
 
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
+
 /// The Key Vault DNS suffixes of the clouds the provider knows (FACTS §5, `cloudName`).
 const VAULT_SUFFIXES: [&str; 4] = [
     ".vault.azure.net",
@@ -49,15 +53,27 @@ pub struct VaultUnreached<'m> {
 
 /// The vault request of `message` that got no answer, if that is what the message says.
 pub fn unreached_vault(message: &str) -> Option<VaultUnreached<'_>> {
+    // Searchers built once: every chain's events are asked, and `str::find` built a two-way
+    // searcher per marker per message.
+    static DNS: LazyLock<[Finder<'static>; 2]> =
+        LazyLock::new(|| ["no such host", "dial tcp: lookup "].map(Finder::new));
+    static TIMEOUT: LazyLock<[Finder<'static>; 3]> = LazyLock::new(|| {
+        [
+            "context deadline exceeded",
+            "i/o timeout",
+            "Client.Timeout exceeded",
+        ]
+        .map(Finder::new)
+    });
+    let first = |markers: &[Finder]| {
+        (markers.iter())
+            .filter_map(|m| m.find(message.as_bytes()))
+            .min()
+    };
     // A DNS lookup that itself timed out is a DNS failure: the name is what did not resolve.
-    let first = |markers: &[&str]| markers.iter().filter_map(|m| message.find(m)).min();
-    let (how, at) = if let Some(at) = first(&["no such host", "dial tcp: lookup "]) {
+    let (how, at) = if let Some(at) = first(&*DNS) {
         (Unreached::Dns, at)
-    } else if let Some(at) = first(&[
-        "context deadline exceeded",
-        "i/o timeout",
-        "Client.Timeout exceeded",
-    ]) {
+    } else if let Some(at) = first(&*TIMEOUT) {
         (Unreached::Timeout, at)
     } else {
         return None;

@@ -415,12 +415,18 @@ pub(crate) fn lacks(status: &crate::snapshot::SpcPodStatusObs, o: &crate::spc::S
     let Some(t) = o.object_type else {
         return false;
     };
-    // With version history the ids are `<type>/<name>/<i>` (FACTS §1).
-    let history = format!("{}/{}/", t.as_str(), o.object_name);
+    // With version history the ids are `<type>/<name>/<i>` (FACTS §1): the prefix is read in
+    // place, not formatted (every chain asks this of each of its SPC's objects).
+    let history = |id: &str| {
+        (id.strip_prefix(t.as_str()))
+            .and_then(|r| r.strip_prefix('/'))
+            .and_then(|r| r.strip_prefix(o.object_name.as_str()))
+            .is_some_and(|r| r.starts_with('/'))
+    };
     !status
         .objects
         .iter()
-        .any(|so| o.is_status_id(&so.id) || so.id.starts_with(&history))
+        .any(|so| o.is_status_id(&so.id) || history(&so.id))
 }
 
 /// Keys whose value differs from the fingerprint of the mounted file that makes it.
