@@ -212,6 +212,12 @@ fn is_windows(os: Option<&str>) -> bool {
 /// KVC104 for this pod's node: no driver (or no provider) DaemonSet may run there. None when
 /// the node, the DaemonSets' constraints or the pod's node are not known, or one may run.
 pub(crate) fn absent(cx: &Ctx, link: &mut Link) -> Option<Finding> {
+    // A retired pod (evicted, finished, being deleted) mounts nothing again and its volumes
+    // are not rotated (FACTS §1): the node it ran on says nothing of the chain's present,
+    // as for its placement (audit II2, U4).
+    if cx.retired() {
+        return None;
+    }
     let node_name = cx.pod.node.as_deref()?;
     let nodes = cx.cluster().nodes.known()?;
     let node = nodes.iter().find(|n| n.name == node_name)?;
