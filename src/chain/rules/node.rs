@@ -425,9 +425,8 @@ pub(crate) fn windows_unscheduled(cx: &Ctx) -> Option<Finding> {
                 Code::KVC104,
                 cx.owner_resource(),
                 format!(
-                    "pods of {} can only run on Windows nodes and mount volume {}: the Secrets Store CSI driver and Azure provider DaemonSets run on Linux nodes only (nodeSelector kubernetes.io/os: linux) unless the Helm charts' separate Windows DaemonSets are installed, which the AKS add-on does not run; without them the mount fails with \"{NO_DRIVER}\"",
+                    "pods of {} can only run on Windows nodes and mount a Secrets Store CSI volume: the Secrets Store CSI driver and Azure provider DaemonSets run on Linux nodes only (nodeSelector kubernetes.io/os: linux) unless the Helm charts' separate Windows DaemonSets are installed, which the AKS add-on does not run; without them the mount fails with \"{NO_DRIVER}\"",
                     cx.owner_resource(),
-                    cx.volume.name
                 ),
                 vec![format!("pod spec: {pinned}")],
                 confirm.to_string(),
