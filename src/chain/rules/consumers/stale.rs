@@ -386,27 +386,31 @@ fn stale(
         Change::Unknown => f.severity = Severity::Warning,
         Change::Changed => {}
     }
-    if pod.deleting {
+    // A rollout in progress says most (whose revision replaces the pod); else a pod being
+    // deleted takes its old copy with it.
+    let replacing = (change != Change::Same)
+        .then(|| super::rollout::replacing(cx, pod))
+        .flatten();
+    if let Some(r) = replacing {
+        being_replaced(cx, &mut f, &r);
+    } else if pod.deleting {
         going_with_pod(cx, &mut f, pod);
-    } else if change != Change::Same {
-        if let Some(r) = super::rollout::replacing(cx, pod) {
-            being_replaced(cx, &mut f, &r);
-        } else if let Some(secret) = secret
-            && let Some((kind, name)) = super::rollout::reloader_due(cx, pod, secret, updated)
-        {
-            f.severity = Severity::Info;
-            f.message = format!(
-                "{}; Reloader watches Secret {secret} for {kind} {name}: its rollout is due",
-                f.message
-            )
-            .into();
-            f.fix = format!(
-                "# nothing to do yet: Reloader rolls {kind} {name} out on this change; follow it: kubectl rollout status {}/{name} -n {}",
-                kind.to_ascii_lowercase(),
-                cx.ns()
-            )
-            .into();
-        }
+    } else if change != Change::Same
+        && let Some(secret) = secret
+        && let Some((kind, name)) = super::rollout::reloader_due(cx, pod, secret, updated)
+    {
+        f.severity = Severity::Info;
+        f.message = format!(
+            "{}; Reloader watches Secret {secret} for {kind} {name}: its rollout is due",
+            f.message
+        )
+        .into();
+        f.fix = format!(
+            "# nothing to do yet: Reloader rolls {kind} {name} out on this change; follow it: kubectl rollout status {}/{name} -n {}",
+            kind.to_ascii_lowercase(),
+            cx.ns()
+        )
+        .into();
     }
     Some(f)
 }
