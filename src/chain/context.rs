@@ -121,6 +121,14 @@ impl<'a> Ctx<'a> {
         causes.get(i).copied().flatten()
     }
 
+    /// The chain's pod will mount, start or read nothing again: it finished, failed (an
+    /// evicted pod) or is being deleted ([`PodObs::retired`]). Never a template. What such a
+    /// pod's spec, node or copies say is history, not the chain's present (audit II): every
+    /// per-pod rule asks this one question.
+    pub fn retired(&self) -> bool {
+        !self.template && self.pod.retired()
+    }
+
     /// The mount succeeded (SPCPS `mounted: true`).
     pub fn mounted(&self) -> bool {
         self.status.is_some_and(|s| s.mounted)

@@ -268,7 +268,10 @@ pub(super) fn group_links<'a>(
     links: &mut [Link],
 ) -> Arc<[ChainObject]> {
     let key = match (cx.spc, &cx.params) {
-        // A pod overriding parameters has its own parse: nothing to share.
+        // A pod overriding parameters has its own parse: nothing to share. Nor does a retired
+        // pod: a credential gone since is history for it when its owner makes no pod needing
+        // it (`rules::gone_for_retired`, audit II3), which its replicas' outcome does not say.
+        _ if cx.retired() => None,
         (Some(spc), Some(Cow::Borrowed(_))) => Some((
             std::ptr::from_ref(spc),
             cx.pod.service_account.as_str(),

@@ -254,8 +254,11 @@ fn write_text_to(
         let _ = writeln!(out, "\n{} {}", p.dim("namespace"), p.bold(&shown(ns)));
         for ((owner, spc), group) in owners {
             let worst = group.iter().map(|c| c.worst()).max().unwrap_or(Status::Ok);
-            let pods = if group.len() > 1 {
-                format!(" ({} pods)", group.len())
+            // Pods, not chains: a pod mounting the SPC through two volumes has two chains and
+            // one SecretProviderClassPodStatus (FACTS §1), and a template is one "pod" (II5).
+            let pods = distinct_pods(group);
+            let pods = if pods > 1 {
+                format!(" ({pods} pods)")
             } else {
                 String::new()
             };
@@ -458,6 +461,15 @@ fn write_finding(out: &mut impl std::fmt::Write, p: &Paint, f: &Finding) {
     // A fix of several commands (one per line) keeps them under the first.
     let fix = f.fix.replace('\n', "\n                 ");
     let _ = writeln!(out, "        {} {}", p.dim("fix:    "), fix);
+}
+
+/// The pods a group's chains come from (a group is one owner and SPC: a pod is in it once
+/// per volume naming the SPC).
+fn distinct_pods(group: &[&Chain]) -> usize {
+    let mut pods: Vec<&str> = group.iter().map(|c| c.pod.as_str()).collect();
+    pods.sort_unstable();
+    pods.dedup();
+    pods.len()
 }
 
 fn link_name(l: LinkKind) -> &'static str {

@@ -465,6 +465,13 @@ fn apply_one(space: &mut Space, object: Object, delete: bool, keys: &mut Vec<Dep
         Object::Event(e) => upsert(&mut kube.events.items, e, delete, same_event, |x| {
             if x.involved_kind == "Pod" {
                 keys.push(Dep::Pod(x.involved_name.as_str().into()));
+            } else if x.reason == "FailedCreate" {
+                // A Job's FailedCreate says it is not complete (`rules::finished_job`): its
+                // pods read it on their owner path.
+                keys.push(Dep::Workload(
+                    x.involved_kind.as_str().into(),
+                    x.involved_name.as_str().into(),
+                ));
             }
         }),
         Object::Workload(o) => upsert(

@@ -84,6 +84,23 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     let issuer = cx.cluster().oidc_issuer.known().or(presented.as_ref());
     let by_subject: Vec<&FederatedCredentialObs> =
         fics.iter().filter(|f| f.subject == subject).collect();
+    // No credential matches now (subject, issuer, audience: FACTS §7). For a retired pod whose
+    // owner makes no pod that needs it (a complete Job's pod) that is history, like its
+    // ServiceAccount or SecretProviderClass gone since: it exchanges no token again (II3).
+    let usable = by_subject.iter().any(|f| {
+        issuer.is_none_or(|i| f.issuer == *i) && f.audiences.iter().any(|a| a == AUDIENCE)
+    });
+    let what = format!(
+        "a federated credential on {} for subject {subject}",
+        identity.name
+    );
+    if !usable
+        && super::gone_for_retired(cx, link, &what, |t| {
+            t.service_account == cx.pod.service_account
+        })
+    {
+        return;
+    }
     if by_subject.is_empty() {
         subject_mismatch(cx, link, fics, &subject);
         return;

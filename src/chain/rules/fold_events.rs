@@ -241,7 +241,7 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
 /// the next attempt" on a Job's failed pod). With no success since, it stays: a Job that
 /// failed on a mount that still fails is a current finding (audit V1).
 fn retired_pod(cx: &Ctx, e: &crate::snapshot::EventObs) -> Option<String> {
-    if !cx.pod.retired() {
+    if !cx.retired() {
         return None;
     }
     let at = e.last_seen?;

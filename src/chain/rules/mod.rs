@@ -166,31 +166,25 @@ pub(crate) fn gone_for_retired(
     what: &str,
     uses: impl Fn(&crate::snapshot::PodObs) -> bool,
 ) -> bool {
-    if cx.template || !cx.pod.retired() {
+    if !cx.retired() {
         return false;
     }
+    let done = finished_job(cx);
     let owner_needs = match (cx.workload, cx.workload_object) {
         (None, _) => false,
+        _ if done.is_some() => false,
         (Some(_), Some(w)) => w.template.as_deref().is_none_or(&uses),
         (Some(_), None) => cx.snap().workloads.unknown_in(cx.ns()).is_some(),
     };
     if owner_needs {
         return false;
     }
-    let state = if cx.pod.deleting {
-        "being deleted"
-    } else {
-        "finished"
+    let (state, summary) = match done {
+        _ if cx.pod.deleting => ("being deleted", "pod being deleted"),
+        Some(job) => (job, "Job finished"),
+        None => ("finished", "pod finished"),
     };
-    set(
-        link,
-        Status::Pending,
-        if cx.pod.deleting {
-            "pod being deleted"
-        } else {
-            "pod finished"
-        },
-    );
+    set(link, Status::Pending, summary);
     link.facts.push(Fact::new(
         "history",
         format!(
@@ -199,6 +193,31 @@ pub(crate) fn gone_for_retired(
         ),
     ));
     true
+}
+
+/// The chain's owner is a Job of its own (no CronJob runs it again) that makes no pod again,
+/// said as what the pod is: all its pods are retired, one of them Succeeded, and it reported
+/// no FailedCreate. A Job counts its successes and, once they reach its completions, is
+/// complete and creates no further pods (kubernetes.io "Jobs"); one still short of them
+/// would have a pod running or pending, or a FailedCreate saying why not. Its `completions`
+/// and conditions are not read (Jobs are watched as metadata only): this is the evidence
+/// kvchain has (audit II3). None for any other owner.
+fn finished_job(cx: &Ctx) -> Option<&'static str> {
+    // Read, and owned by nothing kvchain follows: a Job whose object was not read may be a
+    // CronJob's (its owners unseen).
+    let (("Job", job), Some(_)) = (cx.workload?, cx.workload_object) else {
+        return None;
+    };
+    let ns = cx.ns();
+    let mut pods = (cx.snap().pods.items.iter())
+        .filter(|p| p.namespace == ns && cx.ix.workload_of(p) == Some(("Job", job)));
+    let mut succeeded = false;
+    let all_retired = pods.all(|p| {
+        succeeded |= p.phase == "Succeeded";
+        p.retired()
+    });
+    (all_retired && succeeded && cx.ix.failed_creates_of(ns, "Job", job).is_empty())
+        .then_some("finished, and its Job is complete (a pod Succeeded, none runs)")
 }
 
 /// The chain has no SecretProviderClass to read this link from: pending when it does not

@@ -95,7 +95,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                     "container {started} started, which the kubelet does only once every volume is mounted; no SecretProviderClassPodStatus of this pod was observed, so the versions it mounted are not known"
                 ),
             ));
-        } else if cx.pod.retired() {
+        } else if cx.retired() {
             // Finished or failed without a mount on record: its SPC pod status goes with the
             // unmount at teardown; nothing will mount it again (audit U1).
             set(link, Status::Pending, "pod finished");
@@ -133,7 +133,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         return;
     }
     set(link, Status::Ok, "mounted");
-    if cx.pod.retired() {
+    if cx.retired() {
         // Finished, failed or being deleted: nothing rotates or re-mounts it (the driver's
         // rotation reconciler skips such pods), so the versions of its last mount are history,
         // no lag and no edit it missed (audit U1).

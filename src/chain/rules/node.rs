@@ -212,6 +212,12 @@ fn is_windows(os: Option<&str>) -> bool {
 /// KVC104 for this pod's node: no driver (or no provider) DaemonSet may run there. None when
 /// the node, the DaemonSets' constraints or the pod's node are not known, or one may run.
 pub(crate) fn absent(cx: &Ctx, link: &mut Link) -> Option<Finding> {
+    // A retired pod (evicted, finished, being deleted) mounts nothing again and its volumes
+    // are not rotated (FACTS §1): the node it ran on says nothing of the chain's present,
+    // as for its placement (audit II2, U4).
+    if cx.retired() {
+        return None;
+    }
     let node_name = cx.pod.node.as_deref()?;
     let nodes = cx.cluster().nodes.known()?;
     let node = nodes.iter().find(|n| n.name == node_name)?;
@@ -419,9 +425,8 @@ pub(crate) fn windows_unscheduled(cx: &Ctx) -> Option<Finding> {
                 Code::KVC104,
                 cx.owner_resource(),
                 format!(
-                    "pods of {} can only run on Windows nodes and mount volume {}: the Secrets Store CSI driver and Azure provider DaemonSets run on Linux nodes only (nodeSelector kubernetes.io/os: linux) unless the Helm charts' separate Windows DaemonSets are installed, which the AKS add-on does not run; without them the mount fails with \"{NO_DRIVER}\"",
+                    "pods of {} can only run on Windows nodes and mount a Secrets Store CSI volume: the Secrets Store CSI driver and Azure provider DaemonSets run on Linux nodes only (nodeSelector kubernetes.io/os: linux) unless the Helm charts' separate Windows DaemonSets are installed, which the AKS add-on does not run; without them the mount fails with \"{NO_DRIVER}\"",
                     cx.owner_resource(),
-                    cx.volume.name
                 ),
                 vec![format!("pod spec: {pinned}")],
                 confirm.to_string(),

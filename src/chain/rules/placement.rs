@@ -18,7 +18,7 @@ pub(crate) const UNSCHEDULABLE_GRACE: jiff::SignedDuration = jiff::SignedDuratio
 pub(crate) fn check(cx: &Ctx, link: &mut Link) {
     // A retired pod (finished, failed, being deleted) is placed nowhere again: its node's
     // absence is history (audit U4: an evicted pod of a scaled-down node).
-    if cx.template || cx.pod.retired() {
+    if cx.template || cx.retired() {
         return;
     }
     match cx.pod.node.as_deref() {

@@ -265,6 +265,12 @@ fn offline_absence(cx: &Ctx, f: &mut Finding) {
 
 /// subPath mounts of the CSI volume, or of a Secret volume fed by this SPC's sync.
 fn sub_paths(cx: &Ctx, link: &mut Link) {
+    // A retired pod (evicted, finished, being deleted) starts and reads nothing again: its
+    // subPath copy harms no reader (FACTS §4 is about a running one), and its owner's
+    // template, which the fix edits, may long have lost the subPath (audit II1).
+    if cx.retired() {
+        return;
+    }
     let synced = |name: &str| {
         cx.spc
             .is_some_and(|s| s.secret_objects.iter().any(|o| o.secret_name == name))

@@ -1,7 +1,7 @@
 //! KVC204 on a pod that mounts several SecretProviderClasses with different clientIDs (audit
 //! A17-4). Each mount uses its own SPC's clientID with the token the kubelet mints for the
-//! pod's ServiceAccount (FACTS §5: the provider does not read the annotation), so every mount
-//! can work at once; the annotation only decides the one AZURE_CLIENT_ID the webhook gives the
+//! pod's ServiceAccount (FACTS §5: the provider does not read the annotation), so the
+//! annotation changes no mount (whether each works is its own chain's to say); the annotation only decides the one AZURE_CLIENT_ID the webhook gives the
 //! app (FACTS §6). It can name one identity: the finding is per SPC, says which identity the
 //! app gets and which SPC disagrees, and never tells the user to set it to one SPC's identity
 //! when another SPC of the pod agrees with it now.
@@ -81,14 +81,20 @@ pub(super) fn check(
     } else {
         "labelled azure.workload.identity/use, the webhook would give the app"
     };
+    // Said once for the owner's pods (the same text folds their chains' findings into one,
+    // each pod's volumes its evidence), not once per pod (audit II6).
+    let mount = match cx.workload {
+        Some(_) => format!("pods of {} mount", cx.owner_resource()),
+        None => format!("pod {} mounts", cx.pod.name),
+    };
     let agreeing = others.iter().find(|(_, c)| same(c, annotated));
     let (message, fix, severity) = match agreeing {
         // The annotation is another SPC's identity: this SPC's mount works as it is, and
         // annotating it with this SPC's would only move the disagreement to the other one.
         Some((other, _)) => (
             format!(
-                "pod {} mounts SecretProviderClasses {listed}; service account {sa} says client-id {annotated}, so {app} AZURE_CLIENT_ID {annotated} (SecretProviderClass {other}'s identity), and SecretProviderClass {} disagrees: its mount uses clientID {spc_client} itself (the driver does not read the annotation), so both mounts work; only the app's own Azure calls as {spc_client} would not get that identity",
-                cx.pod.name, cx.spc_name
+                "{mount} SecretProviderClasses {listed}; service account {sa} says client-id {annotated}, so {app} AZURE_CLIENT_ID {annotated} (SecretProviderClass {other}'s identity), and SecretProviderClass {} disagrees: its mount uses clientID {spc_client} itself (the driver does not read the annotation), so the annotation changes no mount (each chain says whether its mount works); only the app's own Azure calls as {spc_client} would not get that identity",
+                cx.spc_name
             ),
             format!(
                 "# nothing to change for the mounts; keep client-id {annotated} (setting it to {spc_client} would make SecretProviderClass {other} disagree instead). Only if the app itself calls Azure as {spc_client}: set AZURE_CLIENT_ID={spc_client} in the container that does (the webhook never overwrites a variable the pod spec sets)"
@@ -119,8 +125,8 @@ pub(super) fn check(
                 .join(" or ");
             (
                 format!(
-                    "pod {} mounts SecretProviderClasses {listed}; service account {sa} says client-id {annotated}, which none of them uses: {now}; SecretProviderClass {} mounts as {spc_client} (the driver does not read the annotation)",
-                    cx.pod.name, cx.spc_name
+                    "{mount} SecretProviderClasses {listed}; service account {sa} says client-id {annotated}, which none of them uses: {now}; SecretProviderClass {} mounts as {spc_client} (the driver does not read the annotation)",
+                    cx.spc_name
                 ),
                 format!(
                     "kubectl annotate serviceaccount {sa} -n {ns} azure.workload.identity/client-id={} --overwrite && {}  # the annotation names the one identity the app gets: {first}'s here, or {rest} if the app calls Azure as that; the mounts use their SPCs' clientIDs either way",

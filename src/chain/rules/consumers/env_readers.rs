@@ -14,7 +14,7 @@ use crate::snapshot::PodObs;
 /// version, until they restart after the Secret is made again (FACTS §4, §11; audit X3). Said
 /// on this link, which the KVC805 finding explains (one cause, no second finding).
 pub(super) fn env_stale_against_mount(cx: &Ctx, link: &mut Link, env_secrets: &[&str]) -> bool {
-    let (Some(spc), Some(status)) = (cx.spc, cx.status.filter(|_| !cx.pod.retired())) else {
+    let (Some(spc), Some(status)) = (cx.spc, cx.status.filter(|_| !cx.retired())) else {
         return false;
     };
     let Some(files) = status.files.as_ref() else {

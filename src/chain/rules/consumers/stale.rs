@@ -386,27 +386,59 @@ fn stale(
         Change::Unknown => f.severity = Severity::Warning,
         Change::Changed => {}
     }
-    if change != Change::Same {
-        if let Some(r) = super::rollout::replacing(cx, pod) {
-            being_replaced(cx, &mut f, &r);
-        } else if let Some(secret) = secret
-            && let Some((kind, name)) = super::rollout::reloader_due(cx, pod, secret, updated)
-        {
-            f.severity = Severity::Info;
-            f.message = format!(
-                "{}; Reloader watches Secret {secret} for {kind} {name}: its rollout is due",
-                f.message
-            )
-            .into();
-            f.fix = format!(
-                "# nothing to do yet: Reloader rolls {kind} {name} out on this change; follow it: kubectl rollout status {}/{name} -n {}",
-                kind.to_ascii_lowercase(),
-                cx.ns()
-            )
-            .into();
-        }
+    // A rollout in progress says most (whose revision replaces the pod); else a pod being
+    // deleted takes its old copy with it.
+    let replacing = (change != Change::Same)
+        .then(|| super::rollout::replacing(cx, pod))
+        .flatten();
+    if let Some(r) = replacing {
+        being_replaced(cx, &mut f, &r);
+    } else if pod.deleting {
+        going_with_pod(cx, &mut f, pod);
+    } else if change != Change::Same
+        && let Some(secret) = secret
+        && let Some((kind, name)) = super::rollout::reloader_due(cx, pod, secret, updated)
+    {
+        f.severity = Severity::Info;
+        f.message = format!(
+            "{}; Reloader watches Secret {secret} for {kind} {name}: its rollout is due",
+            f.message
+        )
+        .into();
+        f.fix = format!(
+            "# nothing to do yet: Reloader rolls {kind} {name} out on this change; follow it: kubectl rollout status {}/{name} -n {}",
+            kind.to_ascii_lowercase(),
+            cx.ns()
+        )
+        .into();
     }
     Some(f)
+}
+
+/// A pod being deleted: the kubelet stops its containers within the grace period and its
+/// controller (if any) makes a replacement that reads the Secret as it is now (FACTS §4: a
+/// restart is what a start-time copy needs, and this one is under way). Its old copy goes
+/// with it: an info with nothing to do, never a restart of the workload's other pods
+/// (audit II4). How long it has been terminating is not read.
+fn going_with_pod(cx: &Ctx, f: &mut Finding, pod: &PodObs) {
+    let replaced = if pod.owners.is_empty() {
+        ""
+    } else {
+        ", and its controller's replacement reads the Secret as it is now"
+    };
+    f.severity = Severity::Info;
+    f.message = format!(
+        "{}; pod {} is being deleted: the old value goes with it{replaced}",
+        f.message, pod.name
+    )
+    .into();
+    f.fix = format!(
+        "# nothing to do: pod {} is being deleted; follow it: kubectl get pod {} -n {} -w",
+        pod.name,
+        pod.name,
+        cx.ns()
+    )
+    .into();
 }
 
 /// A pod whose Deployment is rolling out a newer revision: its old copy goes with it. While

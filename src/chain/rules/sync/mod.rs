@@ -269,7 +269,7 @@ fn content(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, secret: &crate::sna
     // current for the live pods, is not judged against it (audit U1).
     if let Some((status, files)) = cx
         .status
-        .filter(|_| !cx.pod.retired())
+        .filter(|_| !cx.retired())
         .and_then(|st| st.files.as_ref().map(|files| (st, files)))
     {
         differ = values_differ(so, secret, status, files);
