@@ -335,3 +335,29 @@ fn followed(chains: &[Chain], code: Code) -> &Finding {
     assert!(f.follows.is_some(), "{f:#?}");
     f
 }
+
+/// Not only a remount: a fix that rolls the pod's template out (KVC201's label patch) makes
+/// new pods that mount every volume, so beside a refused SPC of the same pod it waits on that
+/// cause too (§3, §5), or the rollout trades running replicas for pods that never start.
+#[test]
+fn a_template_patch_beside_a_refused_spc_of_the_same_pod_follows_it() {
+    let mut s = tk::healthy();
+    second_spc(&mut s, false);
+    other_refused(&mut s);
+    tk::pod_mut(&mut s, APP)
+        .labels
+        .remove("azure.workload.identity/use");
+    let chains = run(&s);
+    let own = chain_of(&chains, &tk::spc_name(APP));
+    let f = (own.findings())
+        .find(|f| f.code == Code::KVC201)
+        .unwrap_or_else(|| panic!("KVC201: {:#?}", all(&chains)));
+    assert_eq!(f.follows, Some(LinkKind::Mount), "{f:#?}");
+    assert!(
+        f.fix
+            .starts_with(&format!("# fix KVC705 (SecretProviderClass {OTHER}) first")),
+        "{}",
+        f.fix
+    );
+    deletes_nothing(f);
+}

@@ -1,5 +1,6 @@
 //! A fix that gives the pod a new mount (KVC703's remount, KVC805's stale-Secret remount,
-//! KVC804's rotation-off remount, KVC806's recreate, KVC901's restart, rotation repair) meets
+//! KVC804's rotation-off remount, KVC806's recreate, KVC901's restart, rotation repair, and the
+//! restarts or template patches of the service-account link's KVC201/204/205/206) meets
 //! every secrets-store volume of the new pod, not only the chain's (audit HH1). When another
 //! volume of the pod is one whose every new mount fails (its SecretProviderClass refused by the
 //! provider, an object the vault lacks, no access, no federation, no identity: FACTS §5, the
@@ -18,7 +19,11 @@ use crate::chain::model::{Chain, Finding, LinkKind};
 
 /// Codes whose fix may give the chain's pod a new mount; [`remedy::renews_mount`] says whether
 /// this finding's does.
-const RENEWING: [Code; 5] = [
+const RENEWING: [Code; 9] = [
+    Code::KVC201,
+    Code::KVC204,
+    Code::KVC205,
+    Code::KVC206,
     Code::KVC703,
     Code::KVC804,
     Code::KVC805,

@@ -101,7 +101,20 @@ pub(crate) fn renews_mount(fix: &str, ns: &str, pod: &str, workload: Option<(&st
                 kind.to_ascii_lowercase()
             )) || has(format!("rollout.argoproj.io {name} -n {ns} "))
                 || has(format!("kubectl delete pod -n {ns} -l job-name={name}"))
+                || rolls_template(fix, ns, kind, name)
         })
+}
+
+/// Whether `fix` patches the pod template of workload `kind`/`name` (a label or annotation
+/// the webhook reads on CREATE, KVC201/KVC205): the controller rolls new pods out from it.
+fn rolls_template(fix: &str, ns: &str, kind: &str, name: &str) -> bool {
+    let kind = kind.to_ascii_lowercase();
+    [
+        format!("kubectl patch {kind} {name} -n {ns} -p '{{\"spec\":{{\"template\""),
+        format!("kubectl patch {kind}/{name} -n {ns} -p '{{\"spec\":{{\"template\""),
+    ]
+    .iter()
+    .any(|command| fix.contains(command.as_str()))
 }
 
 /// The chain's pod, which nothing owns, recreated from its own spec: its restart plan's command
