@@ -121,16 +121,6 @@ pub(crate) fn unknown_check(link: &mut Link, summary: &'static str, what: String
     link.facts.push(Fact::new("not checked", what));
 }
 
-/// An object a retired pod (finished, failed, being deleted: [`PodObs::retired`]) names is
-/// gone: it needed it when it ran, and it will not mount or start again, so this is history,
-/// not a finding whose fix recreates the object (in a namespace being deleted, admission would
-/// refuse it anyway; audit U1, U2). The link waits, saying why. False for a live pod.
-///
-/// [`PodObs::retired`]: crate::snapshot::PodObs::retired
-///
-/// Unless its owner lives on and will make pods that need it too: its template names it
-/// (`uses`), or that template or the owner could not be read — the next run (a CronJob's) or
-/// replacement fails the same way, so the finding stands (audit V2).
 /// `code` (on `resource`, `subject` saying what names it) for object `kind`/`name` when the
 /// given files hold its document (in the chain's namespace, or naming none) but kvchain could
 /// not read it (no `kind`, a field of the wrong type, which kubectl refuses too): the object is
@@ -160,6 +150,16 @@ pub(crate) fn unread_finding(
     Some(cx.finding(code, resource, message, evidence, confirm, fix))
 }
 
+/// An object a retired pod (finished, failed, being deleted: [`PodObs::retired`]) names is
+/// gone: it needed it when it ran, and it will not mount or start again, so this is history,
+/// not a finding whose fix recreates the object (in a namespace being deleted, admission would
+/// refuse it anyway; audit U1, U2). The link waits, saying why. False for a live pod.
+///
+/// [`PodObs::retired`]: crate::snapshot::PodObs::retired
+///
+/// Unless its owner lives on and will make pods that need it too: its template names it
+/// (`uses`), or that template or the owner could not be read — the next run (a CronJob's) or
+/// replacement fails the same way, so the finding stands (audit V2).
 pub(crate) fn gone_for_retired(
     cx: &Ctx,
     link: &mut Link,
