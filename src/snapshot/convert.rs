@@ -457,8 +457,8 @@ pub fn spcps(s: &SecretProviderClassPodStatus) -> SpcPodStatusObs {
             .unwrap_or_default()
             .into_iter()
             .map(|o| SpcpsObject {
-                id: o.id.unwrap_or_default(),
-                version: o.version.unwrap_or_default(),
+                id: o.id.unwrap_or_default().into(),
+                version: o.version.unwrap_or_default().into(),
             })
             .collect(),
         updated_at: latest_managed_write(&s.metadata),

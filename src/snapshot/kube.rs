@@ -403,8 +403,8 @@ pub struct PemParts {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpcpsObject {
-    pub id: String,
-    pub version: String,
+    pub id: Name,
+    pub version: Name,
 }
 
 /// A Kubernetes Secret, values replaced by keyed fingerprints on arrival.

@@ -237,7 +237,7 @@ fn two_identities() -> Snapshot {
             "/var/lib/kubelet/pods/uid-pod-{NS}-{name}/volumes/kubernetes.io~csi/api-inline/mount"
         ),
         objects: vec![SpcpsObject {
-            id: format!("secret/{}", tk::object_name("api")),
+            id: format!("secret/{}", tk::object_name("api")).into(),
             version: tk::V1.into(),
         }],
         updated_at: Some(tk::now()),

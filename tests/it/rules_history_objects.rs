@@ -30,7 +30,7 @@ fn history(s: &mut Snapshot, alias: bool, synced_from: &str) {
     // The pod's mount as the provider reports it for a history object (FACTS §1).
     for st in &mut s.spc_statuses.items {
         for o in &mut st.objects {
-            o.id = format!("{}/0", o.id);
+            o.id = format!("{}/0", o.id).into();
         }
     }
 }

@@ -120,7 +120,7 @@ pub(crate) fn tls_item_added() -> Snapshot {
     tk::reparse(spc);
     for st in &mut s.spc_statuses.items {
         for o in &mut st.objects {
-            o.id = format!("cert/{obj}");
+            o.id = format!("cert/{obj}").into();
         }
     }
     s

@@ -128,7 +128,7 @@ pub(super) fn world(
         mounted: true,
         objects: vec![SpcpsObject {
             id: "secret/db-pass".into(),
-            version: ver(mounted_v),
+            version: ver(mounted_v).into(),
         }],
         updated_at: Some(t(mount_t)),
         files: Some([("db-pass".into(), fp(mounted_v))].into_iter().collect()),

@@ -391,7 +391,7 @@ pub fn add_app(s: &mut Snapshot, ns: &str, app: &str, pods: usize) {
                 "/var/lib/kubelet/pods/uid-pod-{ns}-{name}/volumes/kubernetes.io~csi/secrets-store-inline/mount"
             ),
             objects: vec![SpcpsObject {
-                id: format!("secret/{obj}"),
+                id: format!("secret/{obj}").into(),
                 version: V1.into(),
             }],
             updated_at: Some(started),
