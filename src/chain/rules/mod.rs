@@ -202,6 +202,12 @@ pub(crate) fn gone_for_retired(
 /// would have a pod running or pending, or a FailedCreate saying why not. Its `completions`
 /// and conditions are not read (Jobs are watched as metadata only): this is the evidence
 /// kvchain has (audit II3). None for any other owner.
+///
+/// A FailedCreate counts only when last seen after the Job's newest pod was created: an older
+/// one is a create that was refused, then retried and made that pod (a Helm hook Job created a
+/// moment before its ServiceAccount). Events are history (FACTS §11, "Evidence ages"; audit
+/// JJ2). Older than any pod of the Job is older than its newest. One without a time, or of a
+/// Job none of whose pods shows its creation time, still counts.
 fn finished_job(cx: &Ctx) -> Option<&'static str> {
     // Read, and owned by nothing kvchain follows: a Job whose object was not read may be a
     // CronJob's (its owners unseen).
@@ -212,11 +218,18 @@ fn finished_job(cx: &Ctx) -> Option<&'static str> {
     let mut pods = (cx.snap().pods.items.iter())
         .filter(|p| p.namespace == ns && cx.ix.workload_of(p) == Some(("Job", job)));
     let mut succeeded = false;
+    let mut newest = None;
     let all_retired = pods.all(|p| {
         succeeded |= p.phase == "Succeeded";
+        newest = newest.max(p.created_at);
         p.retired()
     });
-    (all_retired && succeeded && cx.ix.failed_creates_of(ns, "Job", job).is_empty())
+    let refused_since = |e: &&crate::snapshot::EventObs| match (e.last_seen, newest) {
+        (Some(seen), Some(created)) => seen >= created,
+        _ => true,
+    };
+    let refused = || (cx.ix.failed_creates_of(ns, "Job", job).iter()).any(refused_since);
+    (all_retired && succeeded && !refused())
         .then_some("finished, and its Job is complete (a pod Succeeded, none runs)")
 }
 
