@@ -195,6 +195,15 @@ pub(crate) fn gone_for_retired(
     true
 }
 
+/// [`gone_for_retired`] for what the chain's SecretProviderClass is read with: the SPC itself,
+/// the managed identity it authenticates as, that identity's grant on the vault, the vault's
+/// objects. Gone since, each is history for a retired pod whose owner makes no pod that mounts
+/// the SPC again, as its ServiceAccount or federated credential is (audit II3, JJ1): the pod
+/// makes no NodePublishVolume again (FACTS §1), and the rotation reconciler skips it (§4).
+pub(crate) fn read_gone_for_retired(cx: &Ctx, link: &mut Link, what: &str) -> bool {
+    gone_for_retired(cx, link, what, |t| t.mounts_spc(cx.spc_name))
+}
+
 /// The chain's owner is a Job of its own (no CronJob runs it again) that makes no pod again,
 /// said as what the pod is: all its pods are retired, one of them Succeeded, and it reported
 /// no FailedCreate. A Job counts its successes and, once they reach its completions, is
