@@ -406,6 +406,14 @@ fn no_objects(objects: &Arc<[ChainObject]>) -> bool {
 }
 
 impl Chain {
+    /// A workload's pod template diagnosed as the pod it would create (a manifest's workload,
+    /// one none of whose pods is live): no pod, and no SecretProviderClassPodStatus (FACTS §1).
+    /// Its chain carries the workload's own name as the pod's, which no pod a controller makes
+    /// has (`<replicaset>-<suffix>`, `<statefulset>-<ordinal>`, `<job>-<suffix>`).
+    pub fn is_template(&self) -> bool {
+        self.workload.as_ref().is_some_and(|w| *w.name == *self.pod)
+    }
+
     pub fn link(&self, kind: LinkKind) -> &Link {
         &self.links[kind.index()]
     }

@@ -255,12 +255,14 @@ fn write_text_to(
         for ((owner, spc), group) in owners {
             let worst = group.iter().map(|c| c.worst()).max().unwrap_or(Status::Ok);
             // Pods, not chains: a pod mounting the SPC through two volumes has two chains and
-            // one SecretProviderClassPodStatus (FACTS §1), and a template is one "pod" (II5).
-            let pods = distinct_pods(group);
-            let pods = if pods > 1 {
-                format!(" ({pods} pods)")
-            } else {
-                String::new()
+            // one SecretProviderClassPodStatus (FACTS §1) (II5). A template is no pod: beside
+            // pods (all being deleted) it is named as what it is; alone it is the group (JJ4).
+            let template = group.iter().any(|c| c.is_template());
+            let pods = match (distinct_pods(group), template) {
+                (0, _) | (1, false) => String::new(),
+                (1, true) => " (1 pod and the template)".to_string(),
+                (n, true) => format!(" ({n} pods and the template)"),
+                (n, false) => format!(" ({n} pods)"),
             };
             let spc = if spc.is_empty() { "(no SPC)" } else { spc };
             let vault = group[0]
@@ -466,7 +468,10 @@ fn write_finding(out: &mut impl std::fmt::Write, p: &Paint, f: &Finding) {
 /// The pods a group's chains come from (a group is one owner and SPC: a pod is in it once
 /// per volume naming the SPC).
 fn distinct_pods(group: &[&Chain]) -> usize {
-    let mut pods: Vec<&str> = group.iter().map(|c| c.pod.as_str()).collect();
+    let mut pods: Vec<&str> = (group.iter())
+        .filter(|c| !c.is_template())
+        .map(|c| c.pod.as_str())
+        .collect();
     pods.sort_unstable();
     pods.dedup();
     pods.len()

@@ -122,7 +122,8 @@ pub struct TreeView {
     pub namespaces: Vec<NsNode>,
     /// Pods (and chains without a pod) by worst status over the whole (filtered) tree.
     pub counts: Counts,
-    /// Of those, the chains no pod starts ([`crate::ui::subject`]): not pods.
+    /// Of those, the chains no pod starts ([`crate::ui::subject`]) and the pod templates
+    /// diagnosed as the pod they would create ([`Chain::is_template`], audit JJ4): not pods.
     pub without_pod: usize,
     pub rows: Vec<Row>,
     /// Chain indexes in tree order (filtered, sorted by namespace, workload, pod, SPC).
@@ -313,10 +314,10 @@ impl TreeView {
                 for p in &wl.pods {
                     ns.counts.add(p.worst);
                     counts.add(p.worst);
-                    if order
-                        .get(p.chains.start)
-                        .is_some_and(|ci| !crate::ui::subject::has_pod(&chains[*ci]))
-                    {
+                    if order.get(p.chains.start).is_some_and(|ci| {
+                        let c = &chains[*ci];
+                        !crate::ui::subject::has_pod(c) || c.is_template()
+                    }) {
                         without_pod += 1;
                     }
                 }

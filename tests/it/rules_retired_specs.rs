@@ -14,9 +14,9 @@ use kvchain::snapshot::*;
 use crate::rules_pod_link_repaired::addon_on_linux_node;
 
 /// An edit that retires a pod.
-type Retire = fn(&mut PodObs);
+pub(crate) type Retire = fn(&mut PodObs);
 
-const RETIRED: [(&str, Retire); 3] = [
+pub(crate) const RETIRED: [(&str, Retire); 3] = [
     ("evicted", |p| {
         p.phase = "Failed".into();
         for c in &mut p.containers {
@@ -185,7 +185,7 @@ fn a_running_pods_old_env_copy_is_still_a_fault() {
 
 /// The app's one pod run by Job `migrate` (owned by CronJob `nightly` when `cron`), Succeeded;
 /// then `gone` deletes what it used.
-fn finished_job(cron: bool, gone: fn(&mut Snapshot)) -> Snapshot {
+pub(crate) fn finished_job(cron: bool, gone: fn(&mut Snapshot)) -> Snapshot {
     let mut s = tk::healthy();
     s.workloads.items.clear();
     if cron {
@@ -241,7 +241,7 @@ const GONE: [Gone; 3] = [
     ),
 ];
 
-fn errors(chains: &[Chain]) -> Vec<Code> {
+pub(crate) fn errors(chains: &[Chain]) -> Vec<Code> {
     (chains.iter().flat_map(|c| c.findings()))
         .filter(|f| f.severity == Severity::Error)
         .map(|f| f.code)
@@ -286,7 +286,18 @@ fn what_a_cronjobs_finished_run_used_and_is_gone_is_still_an_error() {
 #[test]
 fn a_job_failing_to_create_its_next_pod_is_not_finished() {
     let mut s = finished_job(false, GONE[0].1);
-    s.events.items.push(EventObs {
+    s.events.items.push(job_failed_create(Some(tk::now())));
+    let chains = diagnose(&s);
+    assert!(
+        errors(&chains).contains(&Code::KVC202),
+        "{:?}",
+        errors(&chains)
+    );
+}
+
+/// The job-controller's FailedCreate on Job `migrate`: its ServiceAccount was not found.
+pub(crate) fn job_failed_create(last_seen: Option<jiff::Timestamp>) -> EventObs {
+    EventObs {
         namespace: NS.into(),
         involved_kind: "Job".into(),
         involved_name: "migrate".into(),
@@ -300,13 +311,7 @@ fn a_job_failing_to_create_its_next_pod_is_not_finished() {
         ),
         count: 1,
         source: "job-controller".into(),
-        last_seen: Some(tk::now()),
+        last_seen,
         first_seen: None,
-    });
-    let chains = diagnose(&s);
-    assert!(
-        errors(&chains).contains(&Code::KVC202),
-        "{:?}",
-        errors(&chains)
-    );
+    }
 }

@@ -68,6 +68,11 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         }
         return;
     }
+    // Deleted since a retired pod that mounts no more last authenticated: history (JJ1).
+    let what = format!("a managed identity with clientId {client}");
+    if super::read_gone_for_retired(cx, link, &what) {
+        return;
+    }
     // Node identity mode: userAssignedIdentityID is what names it (FACTS §5), not clientID.
     if matches!(cx.mode, AuthMode::VmIdentity { .. }) {
         link.findings

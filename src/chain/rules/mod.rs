@@ -195,6 +195,15 @@ pub(crate) fn gone_for_retired(
     true
 }
 
+/// [`gone_for_retired`] for what the chain's SecretProviderClass is read with: the SPC itself,
+/// the managed identity it authenticates as, that identity's grant on the vault, the vault's
+/// objects. Gone since, each is history for a retired pod whose owner makes no pod that mounts
+/// the SPC again, as its ServiceAccount or federated credential is (audit II3, JJ1): the pod
+/// makes no NodePublishVolume again (FACTS §1), and the rotation reconciler skips it (§4).
+pub(crate) fn read_gone_for_retired(cx: &Ctx, link: &mut Link, what: &str) -> bool {
+    gone_for_retired(cx, link, what, |t| t.mounts_spc(cx.spc_name))
+}
+
 /// The chain's owner is a Job of its own (no CronJob runs it again) that makes no pod again,
 /// said as what the pod is: all its pods are retired, one of them Succeeded, and it reported
 /// no FailedCreate. A Job counts its successes and, once they reach its completions, is
@@ -202,6 +211,12 @@ pub(crate) fn gone_for_retired(
 /// would have a pod running or pending, or a FailedCreate saying why not. Its `completions`
 /// and conditions are not read (Jobs are watched as metadata only): this is the evidence
 /// kvchain has (audit II3). None for any other owner.
+///
+/// A FailedCreate counts only when last seen after the Job's newest pod was created: an older
+/// one is a create that was refused, then retried and made that pod (a Helm hook Job created a
+/// moment before its ServiceAccount). Events are history (FACTS §11, "Evidence ages"; audit
+/// JJ2). Older than any pod of the Job is older than its newest. One without a time, or of a
+/// Job none of whose pods shows its creation time, still counts.
 fn finished_job(cx: &Ctx) -> Option<&'static str> {
     // Read, and owned by nothing kvchain follows: a Job whose object was not read may be a
     // CronJob's (its owners unseen).
@@ -212,11 +227,18 @@ fn finished_job(cx: &Ctx) -> Option<&'static str> {
     let mut pods = (cx.snap().pods.items.iter())
         .filter(|p| p.namespace == ns && cx.ix.workload_of(p) == Some(("Job", job)));
     let mut succeeded = false;
+    let mut newest = None;
     let all_retired = pods.all(|p| {
         succeeded |= p.phase == "Succeeded";
+        newest = newest.max(p.created_at);
         p.retired()
     });
-    (all_retired && succeeded && cx.ix.failed_creates_of(ns, "Job", job).is_empty())
+    let refused_since = |e: &&crate::snapshot::EventObs| match (e.last_seen, newest) {
+        (Some(seen), Some(created)) => seen >= created,
+        _ => true,
+    };
+    let refused = || (cx.ix.failed_creates_of(ns, "Job", job).iter()).any(refused_since);
+    (all_retired && succeeded && !refused())
         .then_some("finished, and its Job is complete (a pod Succeeded, none runs)")
 }
 

@@ -94,10 +94,7 @@ fn spc_exists(cx: &Ctx, link: &mut Link) {
     if written_but_unread(cx, link) {
         return;
     }
-    let spc = cx.spc_name;
-    if super::gone_for_retired(cx, link, &format!("SecretProviderClass {spc}"), |t| {
-        t.mounts_spc(spc)
-    }) {
+    if super::read_gone_for_retired(cx, link, &format!("SecretProviderClass {}", cx.spc_name)) {
         return;
     }
     // Name the nearest SPC in the namespace: a typo is the usual cause.

@@ -35,6 +35,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
     // Objects whose objectType is none of secret, key, cert: the provider refuses them before
     // any Key Vault call (FACTS §5), so nothing says whether they exist.
     let mut untyped: Vec<String> = Vec::new();
+    // Objects the vault cannot serve now (KVC601, KVC602): history for a retired pod that
+    // mounts no more (audit JJ1).
+    let mut gone: Vec<String> = Vec::new();
     for o in &p.objects {
         let mounted_version = mounted_version(cx, o);
         let mut co = ChainObject {
@@ -105,6 +108,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
                 out.push(co);
                 continue;
             }
+            gone.push(format!("{} {}", t.as_str(), o.object_name));
             if let Some(other) = under_other_type(cx, &vault, t, &o.object_name) {
                 wrong_type(cx, link, o, t, other);
                 out.push(co);
@@ -194,6 +198,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
         }
         let Some(target) = target else {
             co.status = Status::Broken;
+            gone.push(format!("{} {}", t.as_str(), o.object_name));
             let (confirm, _) = show(cx, t, &o.object_name, None);
             link.findings.push(cx.finding(
                 Code::KVC601,
@@ -226,6 +231,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
         };
         if !target.enabled {
             co.status = Status::Broken;
+            gone.push(format!("{} {}", t.as_str(), o.object_name));
             let (confirm, _) = show(cx, t, &o.object_name, Some(&target.version));
             link.findings.push(cx.finding(
                 Code::KVC602,
@@ -281,7 +287,19 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
         latest_summary.get_or_insert(o.object_name.clone());
         out.push(co);
     }
-    if unreachable && unknown_reason.is_none() {
+    let history = !gone.is_empty() && untyped.is_empty() && !unreachable && {
+        let what = format!("a readable {} in Key Vault {vault}", gone.join(", "));
+        super::read_gone_for_retired(cx, link, &what)
+    };
+    if history {
+        // Deleted (or disabled) since a retired pod that mounts no more last mounted it: no
+        // object to recover, none to enable again. Its other findings stand.
+        link.findings
+            .retain(|f| !matches!(f.code, Code::KVC601 | Code::KVC602));
+        for co in out.iter_mut().filter(|co| co.status == Status::Broken) {
+            co.status = Status::Pending;
+        }
+    } else if unreachable && unknown_reason.is_none() {
         set(link, Status::Pending, "blocked: Identity");
     } else if !untyped.is_empty() && unknown_reason.is_none() {
         // Never looked up, never fetched: not ok, whatever the other objects are. The mount

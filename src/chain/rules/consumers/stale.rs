@@ -394,7 +394,7 @@ fn stale(
     if let Some(r) = replacing {
         being_replaced(cx, &mut f, &r);
     } else if pod.deleting {
-        going_with_pod(cx, &mut f, pod);
+        going_with_pod(cx, &mut f, pod, change);
     } else if change != Change::Same
         && let Some(secret) = secret
         && let Some((kind, name)) = super::rollout::reloader_due(cx, pod, secret, updated)
@@ -420,15 +420,24 @@ fn stale(
 /// restart is what a start-time copy needs, and this one is under way). Its old copy goes
 /// with it: an info with nothing to do, never a restart of the workload's other pods
 /// (audit II4). How long it has been terminating is not read.
-fn going_with_pod(cx: &Ctx, f: &mut Finding, pod: &PodObs) {
+///
+/// What goes with it is said as the copy was judged: an old value only when the copy is old,
+/// one it may hold when that is not known, nothing old when it holds the current value
+/// (audit JJ3).
+fn going_with_pod(cx: &Ctx, f: &mut Finding, pod: &PodObs, change: Change) {
     let replaced = if pod.owners.is_empty() {
         ""
     } else {
         ", and its controller's replacement reads the Secret as it is now"
     };
+    let goes = match change {
+        Change::Changed => ": the old value goes with it",
+        Change::Unknown => ": the old value it may hold goes with it",
+        Change::Same => "",
+    };
     f.severity = Severity::Info;
     f.message = format!(
-        "{}; pod {} is being deleted: the old value goes with it{replaced}",
+        "{}; pod {} is being deleted{goes}{replaced}",
         f.message, pod.name
     )
     .into();
