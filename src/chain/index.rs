@@ -103,6 +103,9 @@ pub(crate) struct Index<'a> {
     /// namespace → Deployment → its newest ReplicaSet and that one's pods, worked out in one
     /// pass on first use: only the rollout replacing a stale pod asks (`rollouts.rs`).
     rollouts: OnceLock<HashMap<String, HashMap<String, rollouts::Newest>>>,
+    /// namespace → Job → its pods summed up, worked out in one pass on first use: only a
+    /// retired pod that names something gone asks (`job_runs.rs`).
+    job_runs: OnceLock<HashMap<String, HashMap<String, job_runs::JobRun>>>,
     /// (SPC address, secretObjects index) → the sorted [`pod_address`]es of pods that consume
     /// that synced Secret without mounting the SPC (KVC903). Worked out once per Secret, not
     /// once per chain: each of a Deployment's n replicas would otherwise scan the n − 1 others.
@@ -230,6 +233,7 @@ impl<'a> Index<'a> {
             set_pods: OnceLock::new(),
             owned_pods: OnceLock::new(),
             rollouts: OnceLock::new(),
+            job_runs: OnceLock::new(),
             unmounted_consumers: Mutex::new(map(0)),
             secrets: map(snap.secrets.items.len()),
             secret_writers: map(0),
@@ -540,6 +544,7 @@ pub(crate) use crate::snapshot::mounts::{DRIVER, SPC_ATTRIBUTE};
 
 mod by_namespace;
 mod consumers;
+mod job_runs;
 mod rollouts;
 mod set_pods;
 mod spc_users;

@@ -224,21 +224,14 @@ fn finished_job(cx: &Ctx) -> Option<&'static str> {
         return None;
     };
     let ns = cx.ns();
-    let mut pods = (cx.snap().pods.items.iter())
-        .filter(|p| p.namespace == ns && cx.ix.workload_of(p) == Some(("Job", job)));
-    let mut succeeded = false;
-    let mut newest = None;
-    let all_retired = pods.all(|p| {
-        succeeded |= p.phase == "Succeeded";
-        newest = newest.max(p.created_at);
-        p.retired()
-    });
+    let run = cx.ix.job_run(ns, job)?;
+    let newest = run.newest;
     let refused_since = |e: &&crate::snapshot::EventObs| match (e.last_seen, newest) {
         (Some(seen), Some(created)) => seen >= created,
         _ => true,
     };
     let refused = || (cx.ix.failed_creates_of(ns, "Job", job).iter()).any(refused_since);
-    (all_retired && succeeded && !refused())
+    (run.all_retired && run.succeeded && !refused())
         .then_some("finished, and its Job is complete (a pod Succeeded, none runs)")
 }
 
