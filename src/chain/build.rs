@@ -378,7 +378,7 @@ fn chains_into<'a>(
         // A fix that gives the pod a new mount meets every volume of it: here, once all its
         // chains are built, on the one path the full pass and the engine's per-pod
         // re-diagnosis share (audit HH1).
-        if built >= 2 {
+        if built > 0 {
             rules::new_mount::follow_siblings(out.last(built));
         }
     }

@@ -350,7 +350,7 @@ fn an_ignore_annotation_on_the_workload_suppresses_visibly() {
     assert!(
         text.lines()
             .next()
-            .is_some_and(|l| l.ends_with(" info, 1 blocked by a cause above, 2 suppressed")),
+            .is_some_and(|l| l.ends_with(" info, 2 blocked by a cause above, 2 suppressed")),
         "the count closes the summary line: {text}"
     );
     // SARIF: an inSource suppression with the reason as justification.

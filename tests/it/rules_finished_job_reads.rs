@@ -167,3 +167,27 @@ fn a_failed_create_since_the_jobs_pod_or_of_no_known_time_is_not_history() {
         );
     }
 }
+
+/// Audit KK2: a pod of the Job that failed after its newest success is one the Job may still
+/// retry (short of its completions, in the backoff between pods, no pod running): the Job is
+/// not known complete, so what its next pod reads with, gone, stays an error.
+#[test]
+fn a_job_whose_pod_failed_after_its_success_is_not_finished() {
+    for (what, gone, code, _) in GONE {
+        let mut s = finished_job(false, gone);
+        let mut failed = tk::pod_mut(&mut s, APP).clone();
+        failed.name = format!("{}-retry", failed.name).into();
+        failed.uid = "uid-migrate-retry".into();
+        failed.phase = "Failed".into();
+        failed.created_at = failed
+            .created_at
+            .map(|t| t + jiff::SignedDuration::from_mins(5));
+        s.pods.items.push(failed);
+        let chains = diagnose(&s);
+        assert!(
+            errors(&chains).contains(&code),
+            "{what}: {:?}",
+            errors(&chains)
+        );
+    }
+}

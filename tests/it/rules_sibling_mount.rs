@@ -361,3 +361,30 @@ fn a_template_patch_beside_a_refused_spc_of_the_same_pod_follows_it() {
     );
     deletes_nothing(f);
 }
+
+/// A workload finding said on each chain of the pod (KVC201: the pods lack the webhook's
+/// label) says the same on both (audit KK1): on the refused SPC's own chain too, a rollout's new
+/// pods would not start (§3, §5), so neither copy offers the bare patch.
+#[test]
+fn a_template_patch_on_the_refused_spcs_own_chain_follows_its_cause_too() {
+    let mut s = tk::healthy();
+    second_spc(&mut s, false);
+    other_refused(&mut s);
+    tk::pod_mut(&mut s, APP)
+        .labels
+        .remove("azure.workload.identity/use");
+    let chains = run(&s);
+    let on_refused = chain_of(&chains, OTHER);
+    let f = (on_refused.findings())
+        .find(|f| f.code == Code::KVC201)
+        .unwrap_or_else(|| panic!("KVC201: {:#?}", all(&chains)));
+    assert_eq!(f.follows, Some(LinkKind::Mount), "{f:#?}");
+    assert!(
+        f.message.starts_with(&format!(
+            "blocked by KVC705 on SecretProviderClass {OTHER}, which this pod mounts"
+        )),
+        "{}",
+        f.message
+    );
+    deletes_nothing(f);
+}

@@ -15,6 +15,10 @@ pub(crate) struct JobRun {
     pub succeeded: bool,
     /// The newest creation time among them.
     pub newest: Option<Timestamp>,
+    /// The newest creation time among those that Succeeded, and among those that Failed: a
+    /// pod that failed after the last success is one the Job may still retry (audit KK2).
+    pub newest_success: Option<Timestamp>,
+    pub newest_failure: Option<Timestamp>,
 }
 
 impl Index<'_> {
@@ -32,10 +36,19 @@ impl Index<'_> {
                     all_retired: true,
                     succeeded: false,
                     newest: None,
+                    newest_success: None,
+                    newest_failure: None,
                 });
                 run.all_retired &= p.retired();
-                run.succeeded |= p.phase == "Succeeded";
                 run.newest = run.newest.max(p.created_at);
+                match p.phase.as_str() {
+                    "Succeeded" => {
+                        run.succeeded = true;
+                        run.newest_success = run.newest_success.max(p.created_at);
+                    }
+                    "Failed" => run.newest_failure = run.newest_failure.max(p.created_at),
+                    _ => {}
+                }
             }
             let mut by_ns: HashMap<String, HashMap<String, JobRun>> = map(0);
             for ((ns, job), run) in runs {

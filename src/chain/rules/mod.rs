@@ -205,8 +205,8 @@ pub(crate) fn read_gone_for_retired(cx: &Ctx, link: &mut Link, what: &str) -> bo
 }
 
 /// The chain's owner is a Job of its own (no CronJob runs it again) that makes no pod again,
-/// said as what the pod is: all its pods are retired, one of them Succeeded, and it reported
-/// no FailedCreate. A Job counts its successes and, once they reach its completions, is
+/// said as what the pod is: all its pods are retired, one of them Succeeded and none failed
+/// after it, and it reported no FailedCreate. A Job counts its successes and, once they reach its completions, is
 /// complete and creates no further pods (kubernetes.io "Jobs"); one still short of them
 /// would have a pod running or pending, or a FailedCreate saying why not. Its `completions`
 /// and conditions are not read (Jobs are watched as metadata only): this is the evidence
@@ -231,7 +231,10 @@ fn finished_job(cx: &Ctx) -> Option<&'static str> {
         _ => true,
     };
     let refused = || (cx.ix.failed_creates_of(ns, "Job", job).iter()).any(refused_since);
-    (run.all_retired && run.succeeded && !refused())
+    // A pod that failed after the newest success may be retried (a Job short of its
+    // completions, in its backoff between pods): not complete (audit KK2).
+    let failed_since = run.newest_failure > run.newest_success;
+    (run.all_retired && run.succeeded && !failed_since && !refused())
         .then_some("finished, and its Job is complete (a pod Succeeded, none runs)")
 }
 

@@ -6,12 +6,14 @@
 //! provider, an object the vault lacks, no access, no federation, no identity: FACTS §5, the
 //! `failed to mount objects` answer), the kubelet never starts the new pod's containers
 //! (FACTS §3: `Unable to attach or mount volumes: unmounted volumes=[…]`), no SPCPS is made for
-//! it (§1), and the running replica, whose mounts predate the break, is lost to it. Such a
-//! finding follows that cause as it follows one on its own chain: it says what blocks it, its
-//! fix points there, and it is counted as blocked.
+//! it (§1), and the running replica, whose mounts predate the break, is lost to it. The same
+//! holds for the chain's own volume when its SecretProviderClass is the one that fails. Such a
+//! finding follows that cause as a stale mount follows one on its own chain: it says what
+//! blocks it, its fix points there, and it is counted as blocked.
 //!
 //! Run per pod once its chains are built (`build::chains_into`), the one path the full pass
-//! and the engine's per-pod re-diagnosis share; only a pod with two wired volumes or more pays.
+//! and the engine's per-pod re-diagnosis share; only a pod with a finding whose fix renews the
+//! mount pays more than a look at its findings.
 
 use super::{drawn_as_followed, mount_blocker, remedy};
 use crate::chain::catalog::Code;
@@ -36,7 +38,10 @@ fn may_renew(f: &Finding) -> bool {
 }
 
 /// `chains`: the chains of one pod. A finding whose fix gives the pod a new mount follows the
-/// first cause another of its chains has that fails every new mount ([`mount_blocker`]).
+/// first cause that fails every new mount ([`mount_blocker`]): its own chain's (a restart or a
+/// template patch beside the SPC's own KVC705, which the chain's own effects already follow),
+/// else another chain's (audit KK1: a workload finding on both chains of a two-SPC pod read
+/// blocked on one and not on the other).
 pub(crate) fn follow_siblings(chains: &mut [Chain]) {
     if !chains.iter().any(|c| c.findings().any(may_renew)) {
         return; // most pods
@@ -47,12 +52,13 @@ pub(crate) fn follow_siblings(chains: &mut [Chain]) {
         return;
     }
     for i in 0..chains.len() {
-        let Some((j, (root, cause))) = (blockers.iter().enumerate())
-            .filter(|(j, _)| *j != i)
-            .find_map(|(j, b)| Some((j, (*b)?)))
+        let own = blockers[i].map(|b| (i, b));
+        let Some((j, (root, cause))) =
+            own.or_else(|| (blockers.iter().enumerate()).find_map(|(j, b)| Some((j, (*b)?))))
         else {
             continue;
         };
+        let also = if j == i { "" } else { " also" };
         let what = if chains[j].spc.is_empty() {
             format!("volume {}", chains[j].volume)
         } else {
@@ -69,7 +75,7 @@ pub(crate) fn follow_siblings(chains: &mut [Chain]) {
                 }
                 f.follows = Some(root);
                 f.message = format!(
-                    "blocked by {cause} on {what}, which this pod also mounts: a new pod would not start; {}",
+                    "blocked by {cause} on {what}, which this pod{also} mounts: a new pod would not start; {}",
                     f.message
                 )
                 .into();
