@@ -147,6 +147,7 @@ mod manifests_migration_limits;
 mod manifests_no_containers;
 mod manifests_node_identity;
 mod manifests_node_identity_named;
+mod manifests_node_identity_sa;
 mod manifests_objects;
 mod manifests_providers;
 mod manifests_reading;
