@@ -155,6 +155,7 @@ mod manifests_reloader;
 mod manifests_reloader_exclusions;
 mod manifests_restarts;
 mod manifests_sa_label;
+mod manifests_shared_account;
 mod manifests_sp_alternative;
 mod manifests_sp_credential;
 mod manifests_unknown_fields;

@@ -121,6 +121,16 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 label_and_injection(cx, link, sa);
                 return;
             }
+            // Another workload of the account mounts an SPC on the annotated identity: the
+            // annotation is not this SPC's to take (audit LL1).
+            if principal_of.is_none()
+                && let Some(agreeing) = super::sa_multi::agreeing_elsewhere(cx, a)
+            {
+                super::sa_multi::shared_account(cx, link, a, spc_client, agreeing, labelled);
+                super::injected_tenant::check(cx, link, sa, spc_client);
+                label_and_injection(cx, link, sa);
+                return;
+            }
             // The driver merges the pod volume's attributes over the SPC's parameters (FACTS
             // §5): a volumeAttributes.clientID is where the mount's id comes from, not the SPC.
             let own = cx
