@@ -181,6 +181,7 @@ mod rules_deny_model;
 mod rules_driver_per_node;
 mod rules_earlier_pod;
 mod rules_events;
+mod rules_fic_other_issuer;
 mod rules_finished_job_reads;
 mod rules_firewall_history;
 mod rules_fix_safety;
