@@ -141,6 +141,7 @@ mod live_watch;
 mod manifest_run;
 mod manifests_apply;
 mod manifests_consumers;
+mod manifests_consumers_per_secret;
 mod manifests_csidriver;
 mod manifests_custom_workloads;
 mod manifests_migration_limits;
