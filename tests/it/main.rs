@@ -140,6 +140,7 @@ mod live_unanswered;
 mod live_watch;
 mod manifest_run;
 mod manifests_apply;
+mod manifests_bare_pod_sa;
 mod manifests_consumers;
 mod manifests_consumers_per_secret;
 mod manifests_csidriver;
