@@ -69,7 +69,29 @@ fn the_edit_it_asks_for_ends_the_finding_and_keeps_other_audiences() {
     ));
     let fix = found[0]["fix"].as_str().unwrap();
     assert!(
-        fix.contains("set spec.tokenRequests: [{audience: api://AKSIdentityBinding}, {audience: api://AzureADTokenExchange}]"),
+        fix.contains("add {audience: api://AzureADTokenExchange} to spec.tokenRequests, keeping its entries (api://AKSIdentityBinding) as they are"),
         "{fix}"
     );
+}
+
+/// Audit LL15: an entry the document has keeps its fields (expirationSeconds): the fix adds
+/// the audience to the list, never sets the list anew without them, and the list with the
+/// entry as it was and the audience added ends the finding.
+#[test]
+fn an_existing_entry_keeps_its_expiration() {
+    let entry =
+        "  tokenRequests:\n  - audience: api://AKSIdentityBinding\n    expirationSeconds: 3600\n";
+    let (found, _) = kvc105(&csidriver(entry));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let fix = found[0]["fix"].as_str().unwrap();
+    assert!(!fix.contains("set spec.tokenRequests: ["), "{fix}");
+    assert!(
+        fix.contains("add {audience: api://AzureADTokenExchange} to spec.tokenRequests"),
+        "{fix}"
+    );
+    assert!(fix.contains("as they are"), "{fix}");
+    let (found, _) = kvc105(&csidriver(&format!(
+        "{entry}  - audience: api://AzureADTokenExchange\n"
+    )));
+    assert!(found.is_empty(), "{found:#?}");
 }

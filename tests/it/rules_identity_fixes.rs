@@ -186,7 +186,13 @@ fn an_unread_user_assigned_id_in_pod_identity_mode_names_the_binding() {
 /// a Key Vault role for the object types read (FACTS §8); KVC303's fix carries them.
 #[test]
 fn the_node_identity_fix_brings_the_workload_identity_prerequisites() {
-    let c = one(&vm_identity());
+    // A service account that names no identity: a new one is made (audit LL2: one it names
+    // is reused, below).
+    let mut s = vm_identity();
+    tk::sa_mut(&mut s, APP)
+        .annotations
+        .remove(CLIENT_ANNOTATION);
+    let c = one(&s);
     let f = find(&c, Code::KVC303);
     let sa = tk::sa_name(APP);
     for needed in [
@@ -203,6 +209,28 @@ fn the_node_identity_fix_brings_the_workload_identity_prerequisites() {
     let fic = f.fix.find("federated-credential").unwrap();
     let switch = f.fix.find("useVMManagedIdentity").unwrap();
     assert!(fic < switch, "{}", f.fix);
+}
+
+/// Audit LL2: the pods' service account names identity id-web, which is federated for them
+/// and reads the vault: the move points the SPC at it, creating nothing (a new identity would
+/// leave the annotation naming another, KVC204).
+#[test]
+fn the_node_identity_fix_reuses_the_service_accounts_identity() {
+    let c = one(&vm_identity());
+    let f = find(&c, Code::KVC303);
+    assert!(f.fix.starts_with("IDENTITY_NAME=id-web && "), "{}", f.fix);
+    for absent in [
+        "az identity create",
+        "federated-credential create",
+        "--role ",
+    ] {
+        assert!(!f.fix.contains(absent), "{absent}: {}", f.fix);
+    }
+    assert!(
+        f.fix.contains("useVMManagedIdentity\\\":\\\"false"),
+        "{}",
+        f.fix
+    );
 }
 
 /// One symptom, one cause: Entra's refusal of the invalid tenant the SPC names (AADSTS900023,

@@ -132,16 +132,32 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             .push(Fact::compare("issuer", f.issuer.as_str(), issuer.as_str()));
         let why = if f.issuer.trim_end_matches('/') == issuer.trim_end_matches('/') {
             " (only the trailing '/' differs, and it matters)"
+        } else if !slip_of(&f.issuer, issuer) {
+            " (another issuer, another cluster's perhaps: this cluster needs a credential of its own)"
         } else {
             ""
         };
         let (confirm, _) = remedy::commands(cx, Code::KVC402);
-        let fix = format!(
-            "az identity federated-credential update --name {} --identity-name {} -g {} --issuer {issuer}",
-            f.name,
-            identity.name,
-            remedy::identity_rg(cx)
-        );
+        // A slip of this cluster's issuer is corrected in place. Any other issuer may be
+        // another cluster's: issuer+subject are unique per identity (FACTS §7), so each
+        // cluster has a credential of its own, and updating that one would break its
+        // workloads where kvchain does not look. This cluster's is created beside it, under
+        // a free name, as KVC401 creates one (audit LL11).
+        let fix = if slip_of(&f.issuer, issuer) {
+            format!(
+                "az identity federated-credential update --name {} --identity-name {} -g {} --issuer {issuer}",
+                f.name,
+                identity.name,
+                remedy::identity_rg(cx)
+            )
+        } else {
+            format!(
+                "{}  # credential {} stays as it is: its issuer {} may be another cluster's, which uses it",
+                remedy::fic_create(cx),
+                f.name,
+                f.issuer
+            )
+        };
         link.findings.push(cx.finding(
             Code::KVC402,
             format!("ManagedIdentity/{}", identity.name),
@@ -191,6 +207,15 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         return;
     }
     set(link, Status::Ok, Text::from(f.name.as_str()));
+}
+
+/// Whether issuer `had` is a slip of the cluster's issuer `want`: no URL an issuer could be
+/// (not https), or `want` but for the trailing '/', letter case or a character or two.
+/// Anything else is an issuer of its own, another cluster's perhaps (audit LL11).
+fn slip_of(had: &str, want: &str) -> bool {
+    let norm = |s: &str| s.trim().trim_end_matches('/').to_ascii_lowercase();
+    let (had, want) = (norm(had), norm(want));
+    !had.starts_with("https://") || strsim::levenshtein(&had, &want) <= 2
 }
 
 fn subject_mismatch(cx: &Ctx, link: &mut Link, fics: &[FederatedCredentialObs], subject: &str) {

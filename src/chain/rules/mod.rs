@@ -344,8 +344,12 @@ pub(crate) fn mark_effects(
         Some((l.link, f.code))
     });
     if let Some((root, cause)) = root {
+        let blocked = match root {
+            LinkKind::Sync => sync_cause_secrets(cx, &links[LinkKind::Sync.index()]),
+            _ => None,
+        };
         for link in links.iter_mut().filter(|l| l.link > root) {
-            effects_of(cx, link, root, cause, present);
+            effects_of(cx, link, root, cause, present, blocked.as_deref());
         }
         other_volume::follow_own_cause(&mut links[LinkKind::Pod.index()], root, cause);
     }
@@ -355,8 +359,54 @@ pub(crate) fn mark_effects(
     }
 }
 
-/// Mark the findings of `link` that follow `root`'s cause `cause`.
-fn effects_of(cx: &Ctx, link: &mut Link, root: LinkKind, cause: Code, present: &[&str]) {
+/// The synced Secrets the Sync link's causes are about, when each names one of the SPC's
+/// (its message says `Secret <name>`, or it is on `Secret/<name>`); `None` when a cause names
+/// none (sync off in the driver: every Secret waits on it). The driver's SPCPS controller
+/// makes each secretObjects entry's Secret on its own and goes on past one that fails (FACTS
+/// §2), so a cause on one Secret blocks no reader of another (audit LL12).
+fn sync_cause_secrets<'a>(cx: &Ctx<'a>, sync: &Link) -> Option<Vec<&'a str>> {
+    let names: Vec<&str> = (cx.spc?.secret_objects.iter())
+        .map(|o| o.secret_name.as_str())
+        .filter(|n| !n.is_empty())
+        .collect();
+    let names_secret = |f: &Finding, n: &str| {
+        *f.resource == *format!("Secret/{n}")
+            || [' ', ':', ',', ')', ';']
+                .iter()
+                .any(|end| f.message.contains(&format!("Secret {n}{end}")))
+    };
+    let mut out = Vec::new();
+    for f in sync.findings.iter().filter(|f| is_cause(f)) {
+        let named: Vec<&str> = names
+            .iter()
+            .copied()
+            .filter(|n| names_secret(f, n))
+            .collect();
+        if named.is_empty() {
+            return None;
+        }
+        out.extend(named);
+    }
+    Some(out)
+}
+
+/// The synced Secret a KVC903 finding is about (its message: `consumes synced Secret <name> (`).
+fn consumed_secret(f: &Finding) -> Option<&str> {
+    let (_, rest) = f.message.split_once("consumes synced Secret ")?;
+    rest.split_once(' ').map(|(name, _)| name)
+}
+
+/// Mark the findings of `link` that follow `root`'s cause `cause`. `blocked`: on a Sync root,
+/// the Secrets its causes are about ([`sync_cause_secrets`]); a KVC903 about another Secret
+/// does not follow it.
+fn effects_of(
+    cx: &Ctx,
+    link: &mut Link,
+    root: LinkKind,
+    cause: Code,
+    present: &[&str],
+    blocked: Option<&[&str]>,
+) {
     // An unrendered secretObjects value seen failing at run time (KVC306 is an error only
     // then): the Secret and its readers are not healthy, whatever kvchain could judge.
     if cause == Code::KVC306
@@ -376,7 +426,12 @@ fn effects_of(cx: &Ctx, link: &mut Link, root: LinkKind, cause: Code, present: &
     }
     for f in link.findings.iter_mut().filter(|f| f.follows.is_none()) {
         let effect = EFFECTS.contains(&f.code);
-        if effect || f.code == Code::KVC903 {
+        let elsewhere = |f: &Finding| {
+            blocked
+                .zip(consumed_secret(f))
+                .is_some_and(|(b, s)| !b.contains(&s))
+        };
+        if effect || (f.code == Code::KVC903 && !elsewhere(f)) {
             follow(cx, f, root, cause, effect, present);
         }
     }

@@ -152,3 +152,107 @@ pub(super) fn check(
     f.severity = severity;
     link.findings.push(f);
 }
+
+/// A SecretProviderClass that another workload running as this chain's ServiceAccount mounts
+/// with clientID `annotated` (the account's own), and that workload (`Kind/name`): the
+/// account holds one client-id (FACTS §6), so setting it to this chain's SPC's would make
+/// that SPC disagree instead, and its KVC204 fix would set it back (audit LL1).
+pub(super) fn agreeing_elsewhere<'a>(cx: &Ctx<'a>, annotated: &str) -> Option<(&'a str, String)> {
+    let ns = cx.ns();
+    for p in cx.ix.runners_of(ns, &cx.pod.service_account) {
+        for v in &p.volumes {
+            let VolumeSourceObs::Csi { attributes, .. } = &v.source else {
+                continue;
+            };
+            let Some(name) = attributes.get(SPC_ATTRIBUTE).map(String::as_str) else {
+                continue;
+            };
+            if name == cx.spc_name {
+                continue;
+            }
+            let client = attributes.get("clientID").map(String::as_str).or_else(|| {
+                (cx.ix.spcs.get(&(ns, name))).and_then(|s| s.parsed.client_id.as_deref())
+            });
+            if client.is_some_and(|c| same(c, annotated)) {
+                let owner = cx
+                    .ix
+                    .workload_of(p)
+                    .map_or(format!("Pod/{}", p.name), |(k, n)| format!("{k}/{n}"));
+                return Some((name, owner));
+            }
+        }
+    }
+    None
+}
+
+/// KVC204 when the account's client-id `annotated` is SecretProviderClass `other`'s, mounted
+/// by `owner`, and this chain's SPC uses `spc_client`: no annotation serves both. This SPC
+/// moves onto the account's identity (given read access to its objects first, unless known
+/// to have it), never the annotation; where that identity is known to lack something, the
+/// fix says to give this workload a service account of its own.
+pub(super) fn shared_account(
+    cx: &Ctx,
+    link: &mut Link,
+    annotated: &str,
+    spc_client: &str,
+    (other, owner): (&str, String),
+    labelled: bool,
+) {
+    use super::identity_side::{readiness, set_spc_client};
+    let sa = cx.pod.service_account.as_str();
+    let this = cx.owner_resource();
+    let (confirm, _) = remedy::commands(cx, Code::KVC204);
+    let message = format!(
+        "service account {sa} says client-id {annotated}, the identity of SecretProviderClass {other} ({owner} runs as {sa} too), but SecretProviderClass {} of {this} uses clientID {spc_client}: an account names one identity, so {this}'s app and mount authenticate as different identities, and annotating {spc_client} would make {other} disagree instead",
+        cx.spc_name
+    );
+    let split = format!(
+        "or run {this} as a service account of its own annotated azure.workload.identity/client-id={spc_client}, with a federated credential for it on that identity (FACTS §7)"
+    );
+    let r = readiness(cx, annotated);
+    let fix = if r.lacking() {
+        format!(
+            "# {} {}: complete it and point SecretProviderClass {} at it ({}), {split}",
+            r.named(),
+            r.shortfall(cx),
+            cx.spc_name,
+            set_spc_client(cx, annotated)
+        )
+    } else {
+        let principal = match r.identity {
+            Some(i) => remedy::sh_word(&i.principal_id).into_owned(),
+            None => remedy::identity_by_client(annotated, "principalId"),
+        };
+        let grant = (r.granted != Some(true)).then(|| remedy::grant_read(cx, &principal));
+        let patch = set_spc_client(cx, annotated);
+        let parts: Vec<&str> = grant
+            .iter()
+            .map(String::as_str)
+            .chain([patch.as_str()])
+            .collect();
+        format!(
+            "{}  # SecretProviderClass {} moves onto the account's identity, which {other} already uses (the annotation stays); {split}",
+            remedy::in_turn(&parts),
+            cx.spc_name
+        )
+    };
+    let mut f = cx.finding(
+        Code::KVC204,
+        cx.sa_resource(),
+        message,
+        vec![
+            format!("ServiceAccount {sa}: azure.workload.identity/client-id: {annotated}"),
+            format!("SecretProviderClass {other} (mounted by {owner}): clientID {annotated}"),
+            format!(
+                "SecretProviderClass {}: clientID: {spc_client}",
+                cx.spc_name
+            ),
+        ],
+        confirm,
+        fix,
+    );
+    if !labelled {
+        f.severity = Severity::Info;
+    }
+    link.findings.push(f);
+}

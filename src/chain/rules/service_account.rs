@@ -121,6 +121,16 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 label_and_injection(cx, link, sa);
                 return;
             }
+            // Another workload of the account mounts an SPC on the annotated identity: the
+            // annotation is not this SPC's to take (audit LL1).
+            if principal_of.is_none()
+                && let Some(agreeing) = super::sa_multi::agreeing_elsewhere(cx, a)
+            {
+                super::sa_multi::shared_account(cx, link, a, spc_client, agreeing, labelled);
+                super::injected_tenant::check(cx, link, sa, spc_client);
+                label_and_injection(cx, link, sa);
+                return;
+            }
             // The driver merges the pod volume's attributes over the SPC's parameters (FACTS
             // §5): a volumeAttributes.clientID is where the mount's id comes from, not the SPC.
             let own = cx
@@ -160,7 +170,11 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 // Injected at creation only (FACTS §6): running pods keep what they were given.
                 // Said of the account's pods, not of this chain's one: every chain of the
                 // account says the same (audit X5).
-                None if !cx.template => super::sa_injected::held(cx, sa_name, a, &uses, spc_client),
+                // A Pod read from a manifest was never created: nothing was injected into it,
+                // and it is told as the templates are, one finding with them (audit LL14).
+                None if !cx.template && cx.source().kind != SourceKind::Manifests => {
+                    super::sa_injected::held(cx, sa_name, a, &uses, spc_client)
+                }
                 None => format!(
                     "service account {sa_name} says client-id {a} but {uses}: the mount and the app authenticate as different identities"
                 ),

@@ -93,12 +93,30 @@ pub(crate) fn token_requests_fix_for(cx: &Ctx, event_audience: Option<&str>) -> 
         .known()
         .and_then(|c| c.manifest.as_ref())
     {
-        let requests: Vec<String> = auds.iter().map(|a| format!("{{audience: {a}}}")).collect();
         let file = super::sh_word(file);
-        return format!(
-            "${{EDITOR:-vi}} {file} && kubectl apply -f {file}  # in document {doc}, CSIDriver secrets-store.csi.k8s.io, set spec.tokenRequests: [{}]",
-            requests.join(", ")
+        let head = format!(
+            "${{EDITOR:-vi}} {file} && kubectl apply -f {file}  # in document {doc}, CSIDriver secrets-store.csi.k8s.io,"
         );
+        let entries = |list: &[&str]| -> Vec<String> {
+            list.iter().map(|a| format!("{{audience: {a}}}")).collect()
+        };
+        // Entries the document has are kept whole: only their audiences are read here, and
+        // a list set anew would drop their other fields (expirationSeconds, audit LL15).
+        return match have {
+            _ if missing.is_empty() => format!(
+                "{head} spec.tokenRequests already lists {}: nothing to add",
+                auds.join(", ")
+            ),
+            [] => format!(
+                "{head} set spec.tokenRequests: [{}]",
+                entries(&auds).join(", ")
+            ),
+            _ => format!(
+                "{head} add {} to spec.tokenRequests, keeping its entries ({}) as they are",
+                entries(&missing).join(" and "),
+                have.join(", ")
+            ),
+        };
     }
     if install(cx) == Some(DriverInstall::AksAddon) {
         if missing.is_empty() {

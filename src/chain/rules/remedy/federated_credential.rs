@@ -77,7 +77,14 @@ fn update(cx: &Ctx, name: &str) -> String {
 
 /// `<namespace>-<service account>`, within the name limit.
 fn base_name(cx: &Ctx) -> String {
-    let mut name = format!("{}-{}", cx.ns(), cx.pod.service_account);
+    fic_name(cx.ns(), &cx.pod.service_account)
+}
+
+/// The name kvchain gives the credential of service account `sa` in namespace `ns`:
+/// `<namespace>-<service account>`, cut so that a `-N` suffix ([`free_name`]) still keeps it
+/// within 120 characters (FACTS §7). Every fix that creates one names it so (audit LL10).
+pub(crate) fn fic_name(ns: &str, sa: &str) -> String {
+    let mut name = format!("{ns}-{sa}");
     // Kubernetes names are ASCII: a byte cut is a character cut.
     name.truncate(MAX_NAME - 4);
     name

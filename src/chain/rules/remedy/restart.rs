@@ -286,7 +286,9 @@ fn sa_labelled_running<'a>(cx: &Ctx<'a>) -> impl Iterator<Item = &'a PodObs> {
 /// a note that none is needed. A template (manifests) names no running pod: every workload of
 /// the account restarts ([`restart_sa_runners`]).
 pub(crate) fn restart_sa_pods_not_holding(cx: &Ctx, id: &str) -> String {
-    if cx.template {
+    // Manifests: no pod was created, so none holds anything; every workload of the account
+    // is restarted, a bare Pod's chain giving the templates' fix (audit LL14).
+    if cx.template || cx.source().kind == crate::snapshot::SourceKind::Manifests {
         return restart_sa_runners(cx);
     }
     let mut commands: Vec<String> = Vec::new();

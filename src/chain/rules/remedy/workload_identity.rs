@@ -76,8 +76,10 @@ pub(crate) fn switch_to_workload_identity(cx: &Ctx, from: Leaving) -> String {
     };
     // The SPC already names a user-assigned identity in clientID (not read while the mode it
     // leaves is on, FACTS §5): that identity is federated and pointed at, not a new one that
-    // reads nothing in the vault (audit: fixer C item 2).
-    let named = spc_client_id(cx);
+    // reads nothing in the vault (audit: fixer C item 2). Else the one the mounting pods'
+    // service accounts name (FACTS §6): a new identity would differ from the annotation, and
+    // the switched SPC would meet KVC204 (audit LL2).
+    let named = spc_client_id(cx).or_else(|| accounts_client_id(cx));
     let observed = named.and_then(|c| cx.ix.identity(c));
     let head = match (named, observed) {
         (Some(_), Some(i)) => format!(
@@ -139,12 +141,22 @@ pub(crate) fn switch_to_workload_identity(cx: &Ctx, from: Leaving) -> String {
             }
         );
     }
+    // Named as KVC401 names them (within FACTS §7's 120 characters, audit LL10), and never
+    // a name the observed identity holds: a create under it would replace that credential.
+    let held_fics = observed.and_then(|i| i.federated_credentials.known());
     let fics: Vec<String> = accounts
         .iter()
         .filter(|sa| !has_fic(sa))
         .map(|sa| {
+            let name = match sa.starts_with('"') {
+                true => format!("{ns}-{sa}"),
+                false => super::federated_credential::fic_name(ns, sa),
+            };
+            let name = held_fics.map_or(name.clone(), |f| {
+                super::federated_credential::free_name(&name, f)
+            });
             format!(
-                "az identity federated-credential create --name {ns}-{sa} --identity-name \"$IDENTITY_NAME\" -g \"$IDENTITY_RG\" --issuer {issuer} --subject system:serviceaccount:{ns}:{sa} --audiences {AUDIENCE}",
+                "az identity federated-credential create --name {name} --identity-name \"$IDENTITY_NAME\" -g \"$IDENTITY_RG\" --issuer {issuer} --subject system:serviceaccount:{ns}:{sa} --audiences {AUDIENCE}",
                 issuer = cluster_issuer(cx),
             )
         })
@@ -287,6 +299,36 @@ fn spc_client_id<'a>(cx: &Ctx<'a>) -> Option<&'a str> {
     let c = cx.spc?.parsed.client_id.as_deref()?.trim();
     (!c.is_empty() && !is_placeholder(c) && c.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-'))
         .then_some(c)
+}
+
+/// The client-id every annotated service account of the pods mounting this chain's SPC
+/// names (FACTS §6), when they name one and the same identity (a GUID). Accounts that name
+/// different ones leave none to reuse: one SPC clientID cannot agree with them all.
+fn accounts_client_id<'a>(cx: &Ctx<'a>) -> Option<&'a str> {
+    use crate::chain::rules::sa_template::CLIENT_ID;
+    let ns = cx.ns();
+    let mut ids = cx
+        .ix
+        .pods_mounting(ns, cx.spc_name)
+        .chain(std::iter::once(cx.pod))
+        .filter(|p| !p.name.is_empty() || !p.service_account.is_empty())
+        .filter_map(|p| {
+            let sa = match p.service_account.as_str() {
+                "" => "default",
+                sa => sa,
+            };
+            cx.ix
+                .service_accounts
+                .get(&(ns, sa))?
+                .annotations
+                .get(CLIENT_ID)
+        })
+        .map(|c| c.trim());
+    let first = ids.next()?;
+    let guid = !is_placeholder(first)
+        && first.len() == 36
+        && first.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+    (guid && ids.all(|c| c.eq_ignore_ascii_case(first))).then_some(first)
 }
 
 /// The service accounts of the pods mounting this chain's SPC, each once, as shell words (a
