@@ -143,6 +143,7 @@ mod manifests_apply;
 mod manifests_consumers;
 mod manifests_csidriver;
 mod manifests_custom_workloads;
+mod manifests_free_paths;
 mod manifests_migration_limits;
 mod manifests_no_containers;
 mod manifests_node_identity;

@@ -73,9 +73,8 @@ pub(crate) fn mount_as_directory(
     m: &crate::snapshot::MountObs,
 ) -> String {
     let sub = m.sub_path.as_deref().unwrap_or_default();
-    let mounts = (cx.pod.containers.iter())
-        .find(|c| c.name == container)
-        .map_or(&[][..], |c| &c.mounts[..]);
+    let found = (cx.pod.containers.iter()).find(|c| c.name == container);
+    let mounts = found.map_or(&[][..], |c| &c.mounts[..]);
     // The volume already mounted whole in this container: that directory has the file, and
     // a second mount of it would only repeat it.
     if let Some(whole) = mounts
@@ -95,12 +94,25 @@ pub(crate) fn mount_as_directory(
         );
     }
     // A directory no other mount of the container uses (the API refuses two mounts at one
-    // path).
-    let taken = |p: &str| mounts.iter().any(|o| o.path.trim_end_matches('/') == p);
-    let mut dir = format!("/mnt/{}", m.volume);
-    if taken(&dir) {
-        dir = format!("/mnt/{}-files", m.volume);
+    // path). Each subPath mount of this volume in the container has a KVC102 of its own, all
+    // printed at once: each gets a directory of its own, in their order, so applying every
+    // fix gives no two mounts one path (audit LL5).
+    let candidates = [
+        format!("/mnt/{}", m.volume),
+        format!("/mnt/{}-files", m.volume),
+    ];
+    let mut given: Vec<String> = Vec::new();
+    for o in mounts
+        .iter()
+        .filter(|o| o.volume == m.volume && o.sub_path.is_some())
+    {
+        let dir = super::free_mount_path(found, &candidates, &given);
+        if o == m {
+            break;
+        }
+        given.push(dir);
     }
+    let dir = super::free_mount_path(found, &candidates, &given);
     edit_owner(
         cx,
         &format!(
