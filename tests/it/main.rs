@@ -149,6 +149,7 @@ mod manifests_no_containers;
 mod manifests_node_identity;
 mod manifests_node_identity_named;
 mod manifests_objects;
+mod manifests_pasted_edits;
 mod manifests_providers;
 mod manifests_reading;
 mod manifests_reloader;

@@ -39,9 +39,23 @@ pub(crate) fn edit_pod_owner(
     let edit = match workload {
         // The API server refuses any change of a Job's pod template (immutable): the Job is
         // re-created from its manifest.
-        Some(("Job", n)) => format!(
-            "# a Job's pod template cannot be changed: in its manifest, {what}; then re-create it: kubectl delete job {n} -n {ns} --ignore-not-found && kubectl apply -f <the Job's manifest>"
-        ),
+        Some(("Job", n)) => {
+            // `check -f` knows the Job's file: the re-create applies it (audit LL9).
+            let file = (cx.snap().workloads.items.iter())
+                .find(|w| w.kind == "Job" && w.name == n && w.namespace == ns)
+                .and_then(|w| w.file.as_deref());
+            match file {
+                Some(file) => {
+                    let file = super::sh_word(file);
+                    format!(
+                        "# a Job's pod template cannot be changed: in {file}, {what}; then re-create it: kubectl delete job {n} -n {ns} --ignore-not-found && kubectl apply -f {file}"
+                    )
+                }
+                None => format!(
+                    "# a Job's pod template cannot be changed: in its manifest, {what}; then re-create it: kubectl delete job {n} -n {ns} --ignore-not-found && kubectl apply -f <the Job's manifest>"
+                ),
+            }
+        }
         Some(("Node", n)) => static_pod_edit(n, what),
         Some((k, n)) => format!(
             "kubectl edit {}/{n} -n {ns}  # {what}",
