@@ -1,6 +1,7 @@
 //! Fixes of `check -f` say the edit to make and the file to apply where the manifests tell:
-//! a Job is re-created from its own file (audit LL9); an SPC its own namespace still mounts is
-//! copied, not moved (LL6); a near-miss SPC name is each workload's own edit (LL7).
+//! a mis-cased secretProviderClass key is renamed, not taken for an inline parameter (audit
+//! LL8); a Job is re-created from its own file (LL9); a KVC705 fix names the field and value
+//! (LL13); a secretObjects entry the driver refuses whole is KVC806's alone (LL14).
 
 use crate::manifest_run::{check_docs, findings_of};
 
@@ -57,6 +58,26 @@ spec:
 }
 
 #[test]
+fn kvc103_renames_a_mis_cased_secret_provider_class_key() {
+    let dep = workload("Deployment", "wiring", "secretproviderclass: app-kv");
+    let (_, r, _) = check_docs(&[SA, &spc("app-kv", "", ONE_OBJECT), &dep]);
+    let f = findings_of(&r, "KVC103");
+    assert_eq!(f.len(), 1, "{r:#}");
+    let fix = f[0]["fix"].as_str().unwrap();
+    // The SPC exists: the key is renamed, nothing created, the key not carried as a parameter.
+    assert!(
+        fix.contains("rename the key secretproviderclass to secretProviderClass"),
+        "{fix}"
+    );
+    assert!(!fix.contains("create SecretProviderClass"), "{fix}");
+    assert!(!fix.contains("without secretproviderclass"), "{fix}");
+    // Applied, the finding goes.
+    let fixed = workload("Deployment", "wiring", "secretProviderClass: app-kv");
+    let (_, r, _) = check_docs(&[SA, &spc("app-kv", "", ONE_OBJECT), &fixed]);
+    assert!(findings_of(&r, "KVC103").is_empty(), "{r:#}");
+}
+
+#[test]
 fn a_job_is_re_created_from_the_file_that_defines_it() {
     let job = workload("Job", "migrate", "secretProviderClass: app-kvv");
     let (_, r, file) = check_docs(&[SA, &spc("app-kv", "", ONE_OBJECT), &job]);
@@ -72,6 +93,59 @@ fn a_job_is_re_created_from_the_file_that_defines_it() {
         fix.contains("kubectl delete job migrate -n team-a"),
         "{fix}"
     );
+}
+
+#[test]
+fn kvc705_for_a_file_permission_names_the_mode_to_set() {
+    let objects = "      array:
+        - |
+          objectName: db-password
+          objectType: secret
+          filePermission: 0644x
+";
+    let dep = workload("Deployment", "web", "secretProviderClass: app-kv");
+    let (_, r, _) = check_docs(&[SA, &spc("app-kv", "", objects), &dep]);
+    let f = findings_of(&r, "KVC705");
+    assert_eq!(f.len(), 1, "{r:#}");
+    let fix = f[0]["fix"].as_str().unwrap();
+    assert!(
+        fix.contains("objects.array[0].filePermission: \"0644\""),
+        "{fix}"
+    );
+    let fixed = objects.replace("0644x", "\"0644\"");
+    let (_, r, _) = check_docs(&[SA, &spc("app-kv", "", &fixed), &dep]);
+    assert!(findings_of(&r, "KVC705").is_empty(), "{r:#}");
+}
+
+#[test]
+fn kvc705_for_a_mis_indented_key_says_which_line_to_indent_how() {
+    let objects = "      array:
+        - |
+          objectName: db-password
+         objectType: secret
+";
+    let dep = workload("Deployment", "web", "secretProviderClass: app-kv");
+    let (_, r, _) = check_docs(&[SA, &spc("app-kv", "", objects), &dep]);
+    let f = findings_of(&r, "KVC705");
+    assert_eq!(f.len(), 1, "{r:#}");
+    let fix = f[0]["fix"].as_str().unwrap();
+    assert!(
+        fix.contains("line 4: indent objectType by 4 spaces, as objectName"),
+        "{fix}"
+    );
+}
+
+#[test]
+fn an_entry_without_a_secret_name_is_kvc806_alone() {
+    let sync = "  secretObjects:
+  - secretName: ''
+    type: Opaque
+    data: [{objectName: nothing-mounted, key: password}]
+";
+    let dep = workload("Deployment", "web", "secretProviderClass: app-kv");
+    let (_, r, _) = check_docs(&[SA, &spc("app-kv", sync, ONE_OBJECT), &dep]);
+    assert_eq!(findings_of(&r, "KVC806").len(), 1, "{r:#}");
+    assert!(findings_of(&r, "KVC801").is_empty(), "{r:#}");
 }
 
 /// `workload` in namespace `ns` (a copy of [`workload`]'s text with the namespace replaced).
