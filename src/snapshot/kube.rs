@@ -508,6 +508,10 @@ pub struct WorkloadObs {
     /// replace deleted pods.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub paused: bool,
+    /// The manifest file that defines it (`check -f` only): a Job, whose pod template cannot
+    /// be changed, is re-created from that file, and the fix can name it (audit LL9).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
 }
 
 /// `spec.updateStrategy` of a StatefulSet or DaemonSet.

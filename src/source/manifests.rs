@@ -258,7 +258,10 @@ impl Builder {
                 let d: Job = known(doc, &what, value)?;
                 let t = d.spec.as_ref().map(|s| &s.template);
                 let t = strict::containers(doc, &what, "spec.template", t)?;
-                self.workload(convert::job(&d), t);
+                // A Job is re-created from its file: the fix names it (audit LL9).
+                let mut w = convert::job(&d);
+                w.file = Some(doc.file.display().to_string());
+                self.workload(w, t);
             }
             "CronJob" => {
                 let d: CronJob = known(doc, &what, value)?;

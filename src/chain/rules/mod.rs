@@ -23,6 +23,7 @@ pub(crate) mod new_mount;
 pub(crate) mod node;
 pub(crate) mod node_identity;
 pub(crate) mod node_selector;
+mod object_edits;
 pub(crate) mod other_volume;
 pub(crate) mod params;
 pub(crate) mod placement;

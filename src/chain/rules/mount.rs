@@ -289,7 +289,7 @@ pub(crate) fn objects(cx: &Ctx, p: &AzureSpc, link: &mut Link) {
         // The edit each problem asks for, where the problem says which.
         let edits: Vec<String> = objects_problems
             .iter()
-            .filter_map(|pr| object_edit(&pr.field, &pr.message))
+            .filter_map(|pr| super::object_edits::edit(cx, pr))
             .collect();
         if !edits.is_empty() {
             f.fix = remedy::edit_spc(cx, &edits.join("; ")).into();
@@ -336,80 +336,6 @@ pub(crate) fn objects(cx: &Ctx, p: &AzureSpc, link: &mut Link) {
                 &format!("give objects[{}] a distinct objectAlias", o.index),
             ),
         ));
-    }
-}
-
-/// The edit one `objects` problem determines (FACTS §5: the provider's checks of an item),
-/// if it does: `field` is its path (`objects.array[0].objectType`).
-fn object_edit(field: &str, message: &str) -> Option<String> {
-    if let Some(key) = message
-        .split("duplicate key \"")
-        .nth(1)
-        .and_then(|k| k.split('"').next())
-    {
-        return Some(match key {
-            // Two names in one item: the second is the file name, objectAlias.
-            "objectName" => {
-                format!("{field}: rename the second objectName to objectAlias (the file name)")
-            }
-            key => format!("{field}: keep one {key}"),
-        });
-    }
-    if let Some(raw) = message
-        .strip_prefix("Invalid vaultObjectTypes \"")
-        .and_then(|r| r.split('"').next())
-    {
-        return object_type_meant(raw).map(|t| format!("{field}: {t}"));
-    }
-    let edit = match message {
-        m if m.starts_with("objectEncoding only supported") => {
-            "remove it (only a secret has an encoding)".to_string()
-        }
-        m if m.starts_with("PFX format only supported") => {
-            "remove it, or objectType: secret (a certificate's PFX is its secret)".to_string()
-        }
-        m if m.starts_with("invalid objectEncoding") => {
-            "utf-8, base64 or hex (or remove it: utf-8 is the default)".to_string()
-        }
-        m if m.starts_with("invalid objectFormat") => {
-            "PEM or PFX (or remove it: PEM is the default)".to_string()
-        }
-        // yaml.v3 decodes a quoted number as a string, which no int32 field takes (audit Z5).
-        m if m.starts_with(crate::spc::QUOTED_INTEGER) => {
-            "remove the quotes around the number (an integer, not a string)".to_string()
-        }
-        m if m.starts_with("file name must not contain '..'") => {
-            "a file name without '..'".to_string()
-        }
-        // FACTS §5: the file name must be relative; the file lands in the volume's mountPath
-        // whatever it says, so its last part is the name meant (audit O5).
-        m if m.starts_with("file name must be a relative path") => {
-            let path = m.split_once(": ").map_or("", |(_, p)| p.trim());
-            let base = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
-            if base.is_empty() || base == ".." {
-                return None;
-            }
-            if field.ends_with(".objectName") {
-                format!("{base} (the Key Vault name, which has no '/')")
-            } else {
-                format!("{base} (a relative name: the file is written in the volume's mountPath)")
-            }
-        }
-        _ => return None,
-    };
-    Some(format!("{field}: {edit}"))
-}
-
-/// The object type an unknown `objectType` was meant to be, when it is plain: a plural, a case,
-/// `certificate` (FACTS §5: secret, key or cert).
-fn object_type_meant(raw: &str) -> Option<&'static str> {
-    let t = raw.trim().to_ascii_lowercase();
-    let t = t.strip_suffix('s').unwrap_or(&t);
-    match t {
-        "secret" => Some("secret"),
-        "key" => Some("key"),
-        "cert" | "certificate" => Some("cert"),
-        _ => None,
     }
 }
 
@@ -573,48 +499,4 @@ fn rotation_pending(
             poll.as_secs()
         ),
     ));
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A KVC705 fix says the edit its problem determines, where it said only
-    /// `# parameters.objects` (audit I5); a problem that leaves the choice open says none.
-    #[test]
-    fn an_objects_problem_names_its_edit() {
-        let at = "objects.array[0].objectType";
-        let edit = |m: &str| object_edit(at, m);
-        for (raw, meant) in [
-            ("secrets", "secret"),
-            ("Certificate", "cert"),
-            ("KEYS", "key"),
-        ] {
-            let m = format!("Invalid vaultObjectTypes {raw:?}. Should be secret, key, or cert");
-            assert_eq!(edit(&m), Some(format!("{at}: {meant}")), "{raw}");
-        }
-        assert_eq!(
-            edit("Invalid vaultObjectTypes \"blob\". Should be secret, key, or cert"),
-            None
-        );
-        assert_eq!(
-            edit("objectEncoding only supported for objectType: secret").as_deref(),
-            Some("objects.array[0].objectType: remove it (only a secret has an encoding)")
-        );
-        assert!(
-            edit("invalid objectEncoding: SECRET_ALIAS, should be hex, base64 or utf-8")
-                .is_some_and(
-                    |e| e.ends_with(": utf-8, base64 or hex (or remove it: utf-8 is the default)")
-                )
-        );
-        assert!(
-            edit("PFX format only supported for objectType: secret")
-                .is_some_and(|e| e.contains("remove it, or objectType: secret"))
-        );
-        assert!(
-            edit("file name must not contain '..'")
-                .is_some_and(|e| e.ends_with(": a file name without '..'"))
-        );
-        assert_eq!(edit("objectName is required"), None);
-    }
 }

@@ -111,7 +111,16 @@ fn spc_exists(cx: &Ctx, link: &mut Link) {
     if let Some((d, name)) = nearest
         && d <= 3
     {
-        message.push_str(&format!(" (did you mean {name}?)"));
+        // The rename is an edit of this workload's own volume: naming it makes each
+        // workload's finding (and fix) its own, where one finding for all of them carried
+        // the first one's edit only (audit LL7). Replicas of one workload still share it.
+        message = format!(
+            "volume {} of {} references SecretProviderClass {} which does not exist in namespace {} (did you mean {name}?)",
+            cx.volume.name,
+            cx.owner_resource(),
+            cx.spc_name,
+            cx.ns()
+        );
         fix = remedy::edit_owner(
             cx,
             &format!(
@@ -175,6 +184,13 @@ fn copy_to_namespace(cx: &Ctx, other: &crate::snapshot::SpcObs) -> String {
     let name = remedy::sh_word(&other.name);
     if let Some(file) = &other.file {
         let file = remedy::sh_word(file);
+        // Pods of its own namespace mount it: moving it would break them (their own KVC101,
+        // FACTS §11: the driver reads the pod's namespace only), so only a copy (audit LL6).
+        if cx.ix.spc_users(from, &other.name).is_some() {
+            return format!(
+                "${{EDITOR:-vi}} {file} && kubectl apply -f {file}  # add a copy of SecretProviderClass {name} with metadata.namespace: {ns} (a second document; keep the one in {from}: pods there mount it)"
+            );
+        }
         return format!(
             "${{EDITOR:-vi}} {file} && kubectl apply -f {file}  # set metadata.namespace: {ns} on SecretProviderClass {name} (now {from}), or add a copy with namespace {ns}"
         );

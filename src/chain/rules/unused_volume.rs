@@ -6,7 +6,7 @@
 //! there are no files, no SecretProviderClassPodStatus (FACTS §1) and no synced Secret ("No
 //! mount ⇒ no Secret", FACTS §2); a container reading that Secret waits for ever.
 
-use super::remedy::{container_path, edit_owner};
+use super::remedy::{container_path, edit_owner, free_mount_path};
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::model::Link;
@@ -74,8 +74,15 @@ pub(crate) fn check(cx: &Ctx, link: &mut Link) -> bool {
             } else {
                 format!(" (it reads {})", read.join(", "))
             };
+            // A mountPath the container does not use already: the API refuses two mounts of
+            // one container at one path (audit LL3).
+            let path = free_mount_path(
+                Some(c),
+                &["/mnt/secrets-store".to_string(), format!("/mnt/{volume}")],
+                &[],
+            );
             format!(
-                "add to {} {}{why} the volumeMounts entry {{name: {volume}, mountPath: /mnt/secrets-store, readOnly: true}}",
+                "add to {} {}{why} the volumeMounts entry {{name: {volume}, mountPath: {path}, readOnly: true}}",
                 if c.init {
                     "init container"
                 } else {

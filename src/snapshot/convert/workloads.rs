@@ -42,6 +42,7 @@ fn workload(
         update: None,
         rollout: None,
         paused: false,
+        file: None,
     }
 }
 

@@ -8,6 +8,7 @@
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::model::{Finding, Severity};
+use crate::chain::rules::remedy::{free_mount_path, free_volume_name};
 use crate::snapshot::PodObs;
 
 /// KVC904 for `who` (`Deployment/web`), reading `secret` of SPC `cx.spc_name` as `uses`
@@ -83,13 +84,19 @@ fn add_volume(who: &str, pod: &PodObs, spc: &str, no_identity: bool) -> String {
         Some(_) => "spec.template.spec",
         None => "spec",
     };
-    let container = pod
-        .containers
-        .iter()
-        .find(|c| !c.init)
-        .map_or("the one that reads it", |c| c.name.as_str());
+    let found = pod.containers.iter().find(|c| !c.init);
+    let container = found.map_or("the one that reads it", |c| c.name.as_str());
+    // A volume name the pod and a mountPath the container do not use yet (the API refuses
+    // duplicates), added to the lists, not replacing them (audit LL4).
+    // (secrets-store-2, … past it: an SPC's name may hold dots, a volume's may not).
+    let volume = free_volume_name(pod, &["secrets-store".to_string()]);
+    let path = free_mount_path(
+        found,
+        &["/mnt/secrets-store".to_string(), format!("/mnt/{spc}")],
+        &[],
+    );
     format!(
-        "# in {who}'s {spec}: volumes: [{{name: secrets-store, csi: {{driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {{secretProviderClass: {spc}}}}}}}]; and in container {container}: volumeMounts: [{{name: secrets-store, mountPath: /mnt/secrets-store, readOnly: true}}]  # its pods then make the driver create the Secret{}",
+        "# in {who}'s {spec}: add to volumes the entry {{name: {volume}, csi: {{driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {{secretProviderClass: {spc}}}}}}}; and add to container {container}'s volumeMounts the entry {{name: {volume}, mountPath: {path}, readOnly: true}}  # its pods then make the driver create the Secret{}",
         if no_identity {
             format!(
                 "; SecretProviderClass {spc} names no identity (no clientID, no identity mode: KVC307), so that mount fails until it has one: set its parameters.clientID (workload identity, with a federated credential for the pods' service account), or add nodePublishSecretRef: {{name: <a Secret with clientid and clientsecret>}} to the volume"

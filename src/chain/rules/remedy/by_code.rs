@@ -46,6 +46,9 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                     .keys()
                     .map(String::as_str)
                     .filter(|k| *k != crate::chain::index::SPC_ATTRIBUTE)
+                    // The mis-cased secretProviderClass key is the SPC's name, not an inline
+                    // parameter: it is renamed, not carried into a new SPC (audit LL8).
+                    .filter(|k| Some(*k) != cx.spc_key_typo)
                     .collect();
                 // What to carry over: keys the provider reads, with a value; an empty
                 // required one is to be filled, an unread one dropped (KVC305's keys).
@@ -90,6 +93,15 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                     cx.volume.name,
                     spc_name
                 );
+                // The kubelet passes volumeAttributes with their keys as written, and the
+                // driver looks up only the exact key "secretProviderClass".
+                let volume = match cx.spc_key_typo {
+                    Some(typo) => format!(
+                        "in volume {}'s volumeAttributes rename the key {typo} to secretProviderClass (keys are case-sensitive): {volume}",
+                        cx.volume.name
+                    ),
+                    None => volume,
+                };
                 let what = if inline.is_empty() {
                     volume
                 } else {

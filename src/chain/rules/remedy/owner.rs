@@ -39,9 +39,23 @@ pub(crate) fn edit_pod_owner(
     let edit = match workload {
         // The API server refuses any change of a Job's pod template (immutable): the Job is
         // re-created from its manifest.
-        Some(("Job", n)) => format!(
-            "# a Job's pod template cannot be changed: in its manifest, {what}; then re-create it: kubectl delete job {n} -n {ns} --ignore-not-found && kubectl apply -f <the Job's manifest>"
-        ),
+        Some(("Job", n)) => {
+            // `check -f` knows the Job's file: the re-create applies it (audit LL9).
+            let file = (cx.snap().workloads.items.iter())
+                .find(|w| w.kind == "Job" && w.name == n && w.namespace == ns)
+                .and_then(|w| w.file.as_deref());
+            match file {
+                Some(file) => {
+                    let file = super::sh_word(file);
+                    format!(
+                        "# a Job's pod template cannot be changed: in {file}, {what}; then re-create it: kubectl delete job {n} -n {ns} --ignore-not-found && kubectl apply -f {file}"
+                    )
+                }
+                None => format!(
+                    "# a Job's pod template cannot be changed: in its manifest, {what}; then re-create it: kubectl delete job {n} -n {ns} --ignore-not-found && kubectl apply -f <the Job's manifest>"
+                ),
+            }
+        }
         Some(("Node", n)) => static_pod_edit(n, what),
         Some((k, n)) => format!(
             "kubectl edit {}/{n} -n {ns}  # {what}",
@@ -73,9 +87,8 @@ pub(crate) fn mount_as_directory(
     m: &crate::snapshot::MountObs,
 ) -> String {
     let sub = m.sub_path.as_deref().unwrap_or_default();
-    let mounts = (cx.pod.containers.iter())
-        .find(|c| c.name == container)
-        .map_or(&[][..], |c| &c.mounts[..]);
+    let found = (cx.pod.containers.iter()).find(|c| c.name == container);
+    let mounts = found.map_or(&[][..], |c| &c.mounts[..]);
     // The volume already mounted whole in this container: that directory has the file, and
     // a second mount of it would only repeat it.
     if let Some(whole) = mounts
@@ -95,12 +108,25 @@ pub(crate) fn mount_as_directory(
         );
     }
     // A directory no other mount of the container uses (the API refuses two mounts at one
-    // path).
-    let taken = |p: &str| mounts.iter().any(|o| o.path.trim_end_matches('/') == p);
-    let mut dir = format!("/mnt/{}", m.volume);
-    if taken(&dir) {
-        dir = format!("/mnt/{}-files", m.volume);
+    // path). Each subPath mount of this volume in the container has a KVC102 of its own, all
+    // printed at once: each gets a directory of its own, in their order, so applying every
+    // fix gives no two mounts one path (audit LL5).
+    let candidates = [
+        format!("/mnt/{}", m.volume),
+        format!("/mnt/{}-files", m.volume),
+    ];
+    let mut given: Vec<String> = Vec::new();
+    for o in mounts
+        .iter()
+        .filter(|o| o.volume == m.volume && o.sub_path.is_some())
+    {
+        let dir = super::free_mount_path(found, &candidates, &given);
+        if o == m {
+            break;
+        }
+        given.push(dir);
     }
+    let dir = super::free_mount_path(found, &candidates, &given);
     edit_owner(
         cx,
         &format!(

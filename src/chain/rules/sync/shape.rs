@@ -161,6 +161,9 @@ pub(super) fn static_checks(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
             confirm,
             remedy::edit_spc(cx, &super::invalid_entry::completed(cx, so)),
         ));
+        // The driver refuses the entry whole before it reads a key: what its keys or type
+        // would give is moot, and a Secret without a name cannot be named (audit LL14).
+        return;
     }
     // With `objects` unreadable the provider mounts nothing (the Mount link says why) and the
     // files it would write are unknown: whether a key names one cannot be told.

@@ -1,0 +1,212 @@
+//! Fixes of `check -f` say the edit to make and the file to apply where the manifests tell:
+//! a mis-cased secretProviderClass key is renamed, not taken for an inline parameter (audit
+//! LL8); a Job is re-created from its own file (LL9); a KVC705 fix names the field and value
+//! (LL13); a secretObjects entry the driver refuses whole is KVC806's alone (LL14).
+
+use crate::manifest_run::{check_docs, findings_of};
+
+const SA: &str = "apiVersion: v1
+kind: ServiceAccount
+metadata: {name: app-sa, namespace: team-a, annotations: {azure.workload.identity/client-id: 11111111-2222-4333-8444-555555555555}}
+";
+
+fn spc(name: &str, sync: &str, objects: &str) -> String {
+    format!(
+        "apiVersion: secrets-store.csi.x-k8s.io/v1
+kind: SecretProviderClass
+metadata: {{name: {name}, namespace: team-a}}
+spec:
+  provider: azure
+{sync}  parameters:
+    clientID: 11111111-2222-4333-8444-555555555555
+    keyvaultName: kv-team-a
+    tenantID: 72f988bf-86f1-41af-91ab-2d7cd011db47
+    objects: |
+{objects}"
+    )
+}
+
+const ONE_OBJECT: &str = "      array:
+        - |
+          objectName: db-password
+          objectType: secret
+";
+
+/// A workload of `kind` (Deployment or Job) named `name` whose volume kv has `attributes`.
+fn workload(kind: &str, name: &str, attributes: &str) -> String {
+    let (api, extra, restart) = match kind {
+        "Job" => ("batch/v1", "", "      restartPolicy: Never\n"),
+        _ => ("apps/v1", "  selector: {matchLabels: {app: w}}\n", ""),
+    };
+    format!(
+        "apiVersion: {api}
+kind: {kind}
+metadata: {{name: {name}, namespace: team-a}}
+spec:
+{extra}  template:
+    metadata: {{labels: {{app: w, azure.workload.identity/use: 'true'}}}}
+    spec:
+      serviceAccountName: app-sa
+{restart}      containers:
+      - name: app
+        image: busybox
+        volumeMounts: [{{name: kv, mountPath: /mnt/kv, readOnly: true}}]
+      volumes:
+      - {{name: kv, csi: {{driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {{{attributes}}}}}}}
+"
+    )
+}
+
+#[test]
+fn kvc103_renames_a_mis_cased_secret_provider_class_key() {
+    let dep = workload("Deployment", "wiring", "secretproviderclass: app-kv");
+    let (_, r, _) = check_docs(&[SA, &spc("app-kv", "", ONE_OBJECT), &dep]);
+    let f = findings_of(&r, "KVC103");
+    assert_eq!(f.len(), 1, "{r:#}");
+    let fix = f[0]["fix"].as_str().unwrap();
+    // The SPC exists: the key is renamed, nothing created, the key not carried as a parameter.
+    assert!(
+        fix.contains("rename the key secretproviderclass to secretProviderClass"),
+        "{fix}"
+    );
+    assert!(!fix.contains("create SecretProviderClass"), "{fix}");
+    assert!(!fix.contains("without secretproviderclass"), "{fix}");
+    // Applied, the finding goes.
+    let fixed = workload("Deployment", "wiring", "secretProviderClass: app-kv");
+    let (_, r, _) = check_docs(&[SA, &spc("app-kv", "", ONE_OBJECT), &fixed]);
+    assert!(findings_of(&r, "KVC103").is_empty(), "{r:#}");
+}
+
+#[test]
+fn a_job_is_re_created_from_the_file_that_defines_it() {
+    let job = workload("Job", "migrate", "secretProviderClass: app-kvv");
+    let (_, r, file) = check_docs(&[SA, &spc("app-kv", "", ONE_OBJECT), &job]);
+    let f = findings_of(&r, "KVC101");
+    assert_eq!(f.len(), 1, "{r:#}");
+    let fix = f[0]["fix"].as_str().unwrap();
+    assert!(!fix.contains("<the Job's manifest>"), "{fix}");
+    assert!(
+        fix.contains(&format!("kubectl apply -f {file}")),
+        "{fix}\nnames not {file}"
+    );
+    assert!(
+        fix.contains("kubectl delete job migrate -n team-a"),
+        "{fix}"
+    );
+}
+
+#[test]
+fn kvc705_for_a_file_permission_names_the_mode_to_set() {
+    let objects = "      array:
+        - |
+          objectName: db-password
+          objectType: secret
+          filePermission: 0644x
+";
+    let dep = workload("Deployment", "web", "secretProviderClass: app-kv");
+    let (_, r, _) = check_docs(&[SA, &spc("app-kv", "", objects), &dep]);
+    let f = findings_of(&r, "KVC705");
+    assert_eq!(f.len(), 1, "{r:#}");
+    let fix = f[0]["fix"].as_str().unwrap();
+    assert!(
+        fix.contains("objects.array[0].filePermission: \"0644\""),
+        "{fix}"
+    );
+    let fixed = objects.replace("0644x", "\"0644\"");
+    let (_, r, _) = check_docs(&[SA, &spc("app-kv", "", &fixed), &dep]);
+    assert!(findings_of(&r, "KVC705").is_empty(), "{r:#}");
+}
+
+#[test]
+fn kvc705_for_a_mis_indented_key_says_which_line_to_indent_how() {
+    let objects = "      array:
+        - |
+          objectName: db-password
+         objectType: secret
+";
+    let dep = workload("Deployment", "web", "secretProviderClass: app-kv");
+    let (_, r, _) = check_docs(&[SA, &spc("app-kv", "", objects), &dep]);
+    let f = findings_of(&r, "KVC705");
+    assert_eq!(f.len(), 1, "{r:#}");
+    let fix = f[0]["fix"].as_str().unwrap();
+    assert!(
+        fix.contains("line 4: indent objectType by 4 spaces, as objectName"),
+        "{fix}"
+    );
+}
+
+#[test]
+fn an_entry_without_a_secret_name_is_kvc806_alone() {
+    let sync = "  secretObjects:
+  - secretName: ''
+    type: Opaque
+    data: [{objectName: nothing-mounted, key: password}]
+";
+    let dep = workload("Deployment", "web", "secretProviderClass: app-kv");
+    let (_, r, _) = check_docs(&[SA, &spc("app-kv", sync, ONE_OBJECT), &dep]);
+    assert_eq!(findings_of(&r, "KVC806").len(), 1, "{r:#}");
+    assert!(findings_of(&r, "KVC801").is_empty(), "{r:#}");
+}
+
+/// `workload` in namespace `ns` (a copy of [`workload`]'s text with the namespace replaced).
+fn in_ns(doc: &str, ns: &str) -> String {
+    doc.replace("namespace: team-a", &format!("namespace: {ns}"))
+}
+
+#[test]
+fn kvc101_copies_an_spc_its_own_namespace_still_mounts_rather_than_moving_it() {
+    let agent = workload("Deployment", "agent", "secretProviderClass: app-kv");
+    let web = in_ns(
+        &workload("Deployment", "web", "secretProviderClass: app-kv"),
+        "team-b",
+    );
+    let sa_b = in_ns(SA, "team-b");
+    let docs = [SA, &sa_b, &spc("app-kv", "", ONE_OBJECT), &agent, &web];
+    let (_, r, _) = check_docs(&docs);
+    let f = findings_of(&r, "KVC101");
+    assert_eq!(f.len(), 1, "{r:#}");
+    let fix = f[0]["fix"].as_str().unwrap();
+    // FACTS §11: moving it would leave agent (team-a) without its SPC.
+    assert!(!fix.contains("set metadata.namespace"), "{fix}");
+    assert!(
+        fix.contains("add a copy of SecretProviderClass app-kv with metadata.namespace: team-b"),
+        "{fix}"
+    );
+    // Applied (a second document in team-b): no KVC101 anywhere.
+    let copy = in_ns(&spc("app-kv", "", ONE_OBJECT), "team-b");
+    let (_, r, _) = check_docs(&[&docs[..], &[copy.as_str()]].concat());
+    assert!(findings_of(&r, "KVC101").is_empty(), "{r:#}");
+}
+
+#[test]
+fn kvc101_near_miss_gives_each_workload_its_own_edit() {
+    let dep = workload("Deployment", "web", "secretProviderClass: app-kvv");
+    let job = workload("Job", "migrate", "secretProviderClass: app-kvv");
+    let (_, r, file) = check_docs(&[SA, &spc("app-kv", "", ONE_OBJECT), &dep, &job]);
+    let f = findings_of(&r, "KVC101");
+    assert_eq!(f.len(), 2, "one finding per workload: {r:#}");
+    let fixes: Vec<&str> = f.iter().map(|f| f["fix"].as_str().unwrap()).collect();
+    assert!(
+        fixes
+            .iter()
+            .any(|x| x.starts_with("kubectl edit deployment/web -n team-a")
+                && x.contains("secretProviderClass: app-kv")),
+        "{fixes:#?}"
+    );
+    assert!(
+        fixes
+            .iter()
+            .any(|x| x.contains("kubectl delete job migrate -n team-a")
+                && x.contains(&format!("kubectl apply -f {file}"))
+                && x.contains("secretProviderClass: app-kv")),
+        "{fixes:#?}"
+    );
+    // Both applied: no KVC101 left.
+    let (_, r, _) = check_docs(&[
+        SA,
+        &spc("app-kv", "", ONE_OBJECT),
+        &dep.replace("app-kvv", "app-kv"),
+        &job.replace("app-kvv", "app-kv"),
+    ]);
+    assert!(findings_of(&r, "KVC101").is_empty(), "{r:#}");
+}
