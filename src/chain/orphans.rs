@@ -427,15 +427,29 @@ fn chain(
                         fix,
                     )
                 }
-                None => cx.remedied(
-                    Code::KVC904,
-                    who.clone(),
-                    format!(
-                        "{who} uses Secret {secret} ({how}), which does not exist: only a pod that mounts SecretProviderClass {} makes the driver create it, and none does (a deleted workload's synced Secret is garbage-collected with it)",
-                        spc.name
-                    ),
-                    evidence,
-                ),
+                None => {
+                    let mut f = cx.remedied(
+                        Code::KVC904,
+                        who.clone(),
+                        format!(
+                            "{who} uses Secret {secret} ({how}), which does not exist: only a pod that mounts SecretProviderClass {} makes the driver create it, and none does (a deleted workload's synced Secret is garbage-collected with it)",
+                            spc.name
+                        ),
+                        evidence,
+                    );
+                    // The consumer's own workload can mount it: its edit, as KVC903's (audit MM4).
+                    if let Start::Pod(c) = &start
+                        && let Some(fix) = rules::consumers::mount_in::fix(
+                            &cx,
+                            c.pod,
+                            "its pods then make the driver create the Secret",
+                        )
+                    {
+                        f.fix = fix.into();
+                        f.show_safely();
+                    }
+                    f
+                }
             };
             // Kubernetes starts a container whose optional Secret is missing, the variables
             // unset (the volume empty): nothing fails, the values are only absent.

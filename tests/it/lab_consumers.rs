@@ -332,3 +332,105 @@ spec:
         all(&chains)
     );
 }
+
+const READER_ENV_PASSWORD: &str = r#"      containers:
+        - name: reader
+          image: busybox
+          env:
+            - name: DB_PASSWORD
+              valueFrom: {secretKeyRef: {name: checkout-db, key: password}}"#;
+
+/// The reader's pod spec with the CSI volume of checkout-kv mounted, `sa` its service account.
+fn reader_mounting(sa: Option<&str>) -> String {
+    let sa = sa.map_or(String::new(), |sa| {
+        format!("      serviceAccountName: {sa}\n")
+    });
+    format!(
+        "{sa}{READER_ENV_PASSWORD}
+          volumeMounts:
+            - {{name: secrets-store, mountPath: /mnt/secrets-store, readOnly: true}}
+      volumes:
+        - name: secrets-store
+          csi:
+            driver: secrets-store.csi.k8s.io
+            readOnly: true
+            volumeAttributes: {{secretProviderClass: checkout-kv}}"
+    )
+}
+
+/// Audit MM4: KVC903's fix for a workload that runs as another service account than the one
+/// the SPC's identity is federated for names the workload's edit, volume and mount, and the
+/// service account: the provider authenticates the mount with the pod's own service-account
+/// token (FACTS §5), and id-checkout federates only system:serviceaccount:shop:checkout
+/// (FACTS §7), so the volume alone fails with AADSTS70021 (KVC401). Applied whole, the
+/// reader's mount works and neither finding is left.
+#[test]
+fn lab_consumers_kvc903_fix_names_the_service_account_the_identity_federates() {
+    let d = Duration::from_secs(60);
+    let s = run(|a| a.to_string(), &[&reader(READER_ENV_PASSWORD)], d);
+    let chains = chain::diagnose(&s);
+    let found = findings(&chains, Code::KVC903);
+    assert_eq!(found.len(), 1, "{:#?}", all(&chains));
+    let fix = &found[0].fix;
+    for part in [
+        "kubectl edit deployment/reader -n shop",
+        "secretProviderClass: checkout-kv",
+        "volumeMounts",
+        "serviceAccountName: checkout",
+    ] {
+        assert!(fix.contains(part), "{part}: {fix}");
+    }
+    // The volume alone: the mount fails on the federation.
+    let s = run(|a| a.to_string(), &[&reader(&reader_mounting(None))], d);
+    let chains = chain::diagnose(&s);
+    assert_eq!(
+        findings(&chains, Code::KVC401).len(),
+        1,
+        "{:#?}",
+        all(&chains)
+    );
+    // The fix as it says: volume, mount and service account.
+    let s = run(
+        |a| a.to_string(),
+        &[&reader(&reader_mounting(Some("checkout")))],
+        d,
+    );
+    let chains = chain::diagnose(&s);
+    for code in [Code::KVC401, Code::KVC903] {
+        assert!(
+            findings(&chains, code).is_empty(),
+            "{code}: {:#?}",
+            all(&chains)
+        );
+    }
+}
+
+/// Audit MM4 (related): with no pod mounting the SPC, the reader's KVC904 is fixed the same
+/// way, in its own workload: volume, mount, and the service account the identity federates.
+#[test]
+fn lab_consumers_kvc904_fix_mounts_the_spc_in_the_reader_as_a_federated_account() {
+    let s = run(
+        |a| {
+            a.replace(
+                "secretProviderClass: checkout-kv",
+                "secretProviderClass: elsewhere",
+            )
+        },
+        &[&reader(READER_ENV_PASSWORD)],
+        Duration::from_secs(60),
+    );
+    let chains = chain::diagnose(&s);
+    let found: Vec<Finding> = findings(&chains, Code::KVC904)
+        .into_iter()
+        .filter(|f| f.resource == "Deployment/reader")
+        .collect();
+    assert_eq!(found.len(), 1, "{:#?}", all(&chains));
+    let fix = &found[0].fix;
+    for part in [
+        "kubectl edit deployment/reader -n shop",
+        "secretProviderClass: checkout-kv",
+        "serviceAccountName: checkout",
+    ] {
+        assert!(fix.contains(part), "{part}: {fix}");
+    }
+}

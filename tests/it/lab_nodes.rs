@@ -376,3 +376,60 @@ fn an_init_containers_config_error_is_its_own() {
         f.evidence
     );
 }
+
+/// Audit MM5: both replicas of checkout are pinned to a node whose taint keeps the add-on's
+/// DaemonSets off (FACTS §11 "Nodes": taints without matching tolerations keep them off a
+/// node; presence is per node). One cause for the workload on that node: one finding (the
+/// report merges findings by code, resource and message), not one per pod; and its fix names
+/// the nodeSelector that puts the pods there. With that selector (and the toleration) removed,
+/// as the fix says, the pods land on a node with the driver and the chain is healthy.
+#[test]
+fn a_workload_pinned_to_a_tainted_node_is_one_kvc104_naming_its_node_selector() {
+    let gpu = "apiVersion: v1\nkind: Node\nmetadata:\n  name: aks-gpu-0000-vmss000000\n  labels: {kubernetes.io/os: linux, agentpool: gpu}\nspec:\n  taints: [{key: sku, value: gpu, effect: NoSchedule}]\n";
+    let sa = "      serviceAccountName: checkout\n";
+    let pinned = HEALTHY.replacen(
+        sa,
+        &format!("{sa}      nodeSelector: {{agentpool: gpu}}\n      tolerations: [{{key: sku, operator: Equal, value: gpu, effect: NoSchedule}}]\n"),
+        1,
+    );
+    assert_ne!(pinned, HEALTHY);
+    let run = |healthy: &str| {
+        let sc = lab::scenario::parse(
+            "nodes",
+            std::path::Path::new("nodes.yaml"),
+            &[CLUSTER, SHOP, healthy, gpu].join("\n---\n"),
+        )
+        .expect("scenario loads");
+        let mut w = World::new(sc);
+        w.advance(Duration::from_secs(60));
+        kvchain::chain::diagnose(&export::snapshot(&w))
+    };
+    let chains = run(&pinned);
+    let found: Vec<&kvchain::chain::Finding> = chains
+        .iter()
+        .filter(|c| c.pod.starts_with("checkout-"))
+        .flat_map(|c| c.findings())
+        .filter(|f| f.code == kvchain::chain::Code::KVC104)
+        .collect();
+    assert_eq!(found.len(), 2, "one on each replica's chain: {found:#?}");
+    assert_eq!(
+        (&found[0].resource, &found[0].message),
+        (&found[1].resource, &found[1].message),
+        "one finding for the workload on the node"
+    );
+    assert!(
+        found[0].message.contains("Deployment/checkout"),
+        "{}",
+        found[0].message
+    );
+    assert!(
+        found[0].fix.contains("nodeSelector agentpool: gpu"),
+        "{}",
+        found[0].fix
+    );
+    let chains = run(HEALTHY);
+    assert!(
+        (chains.iter().flat_map(|c| c.findings())).all(|f| f.code != kvchain::chain::Code::KVC104),
+        "without the selector the pods run where the driver does"
+    );
+}

@@ -106,9 +106,10 @@ fn rotation_off_fixes_refresh_file_and_synced_secret_when_pasted() {
     w.advance(Duration::from_secs(270));
     let stale = with_code(&diagnose(&w), "checkout", Code::KVC703);
     assert_eq!(stale.len(), 2, "{}", describe(&diagnose(&w)));
+    // Both pods are one Deployment's: one fix for it (audit MM1), the workload's rollout.
     for (_, fix) in &stale {
         assert!(
-            fix.starts_with("kubectl delete secret checkout-db -n shop --ignore-not-found && kubectl delete pod checkout-"),
+            fix.starts_with("kubectl delete secret checkout-db -n shop --ignore-not-found && kubectl rollout restart deployment/checkout -n shop"),
             "{fix}"
         );
     }
@@ -153,6 +154,38 @@ fn rotation_off_fixes_refresh_file_and_synced_secret_when_pasted() {
         "{}",
         describe(&chains)
     );
+}
+
+/// Audit MM1: with rotation off, the KVC703 of a Deployment's pods is one fix for the
+/// Deployment. Deleting the Secret and one pod (the fix it printed per pod) rebuilt the Secret
+/// from the new pod's mount while the other replica kept the old file and env: a KVC805 error
+/// and a KVC703 left. FACTS §2, §11: the driver builds the Secret from whichever mounted pod it
+/// reconciles and never rewrites an existing one at mount, so every pod needs a new mount after
+/// the Secret goes. The first KVC703's fix, pasted alone, leaves only the rotation setting.
+#[test]
+fn rotation_off_stale_mounts_of_a_deployment_take_one_fix_that_clears_them_all() {
+    let mut w = World::new(lab::load("rotation-disabled").unwrap());
+    w.run_until_stable(lab::MAX_SETTLE);
+    w.perform(&LabAction::RotateSecret {
+        vault: "kv-shop-lab".into(),
+        name: "checkout-db-password".into(),
+        value: Some("checkout-pass-v3".into()),
+    })
+    .unwrap();
+    w.advance(Duration::from_secs(270));
+    let stale = with_code(&diagnose(&w), "checkout", Code::KVC703);
+    assert_eq!(stale.len(), 2, "{}", describe(&diagnose(&w)));
+    assert_eq!(stale[0].1, stale[1].1, "one fix for the Deployment's pods");
+    paste(&mut w, &stale[0].1);
+    w.run_until_stable(lab::MAX_SETTLE);
+    let chains = diagnose(&w);
+    for code in [Code::KVC703, Code::KVC805, Code::KVC901] {
+        assert!(
+            with_code(&chains, "checkout", code).is_empty(),
+            "{code}:\n{}",
+            describe(&chains)
+        );
+    }
 }
 
 #[test]

@@ -191,3 +191,49 @@ fn a_shared_service_account_restarts_every_workload_that_runs_as_it() {
         .collect();
     assert_eq!(fixes.len(), 1, "{fixes:#?}");
 }
+
+/// Audit MM3: the ServiceAccount's annotation and the SPC carry the same clientID, which names
+/// no identity. The identity this pod is meant to use is still found: the one (and only one)
+/// whose federated credential names the pod's subject `system:serviceaccount:<ns>:<sa>`
+/// (FACTS §7) and that may read the objects. KVC301's fix patches the SPC to it and annotates
+/// the ServiceAccount with it (then restarts the pods holding the old id, FACTS §6), in one go,
+/// instead of a placeholder (`az identity show -g <rg> -n <name>`).
+#[test]
+fn the_same_wrong_clientid_on_both_sides_is_fixed_to_the_federated_identity() {
+    let good = tk::client_id(NS, APP);
+    let mut s = spc_names(NOBODY);
+    tk::sa_mut(&mut s, APP)
+        .annotations
+        .insert("azure.workload.identity/client-id".into(), NOBODY.into());
+    tk::created_with_client_id(&mut s, NS, NOBODY);
+    let c = one(&s);
+    let k301 = find(&c, Code::KVC301);
+    assert!(k301.fix.starts_with(&patch_client(&good)), "{}", k301.fix);
+    assert!(!k301.fix.contains("<rg>"), "{}", k301.fix);
+    assert!(
+        k301.fix.contains(&format!(
+            "kubectl annotate serviceaccount {} -n {NS} azure.workload.identity/client-id={good} --overwrite",
+            tk::sa_name(APP)
+        )),
+        "{}",
+        k301.fix
+    );
+    assert!(
+        k301.fix
+            .contains(&format!("kubectl rollout restart deployment/{APP} -n {NS}")),
+        "{}",
+        k301.fix
+    );
+    // Two identities federated for the subject: which one is meant is not the snapshot's to
+    // say, so no clientID is guessed.
+    let mut twin = (s.azure.identities.items.iter())
+        .find(|i| i.client_id == good)
+        .expect("the app's identity")
+        .clone();
+    twin.name = "id-twin".into();
+    twin.client_id = OTHER_CLIENT.into();
+    s.azure.identities.items.push(twin);
+    let c = one(&s);
+    let k301 = find(&c, Code::KVC301);
+    assert!(!k301.fix.contains(&good), "{}", k301.fix);
+}

@@ -47,11 +47,11 @@ fn with_rotation_on_the_confirm_reads_the_driver_log_for_why_rotation_fails() {
 #[test]
 fn with_rotation_on_the_fix_remounts_then_repairs_what_the_log_names() {
     let f = lagging(true, None);
-    let pod = tk::pod_name(APP, 0);
-    // The remount is the command; the repair follows it.
+    // The remount is the command (the SPC syncs a Secret: the pod's owner restarts, audit
+    // MM1); the repair follows it.
     let remount = f
         .fix
-        .find(&format!("kubectl delete pod {pod}"))
+        .find(&format!("kubectl rollout restart deployment/{APP}"))
         .expect("remount");
     let repair = f
         .fix

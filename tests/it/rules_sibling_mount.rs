@@ -110,10 +110,9 @@ fn with_the_other_spc_mountable_the_stale_mount_remounts() {
     let f = own_stale(&chains);
     assert_eq!(f.follows, None, "{f:#?}");
     assert!(
-        f.fix.contains(&format!(
-            "kubectl delete pod {} -n {NS}",
-            tk::pod_name(APP, 0)
-        )),
+        // The SPC syncs a Secret: the pod's owner restarts all its replicas (audit MM1).
+        f.fix
+            .contains(&format!("kubectl rollout restart deployment/{APP} -n {NS}")),
         "{}",
         f.fix
     );
@@ -238,10 +237,9 @@ fn rotation_off_the_followed_stale_mount_says_to_remount_after_the_cause() {
     assert!(!f.fix.contains("rotation poll"), "{}", f.fix);
     assert!(f.fix.contains("new mount"), "{}", f.fix);
     assert!(
-        f.fix.contains(&format!(
-            "kubectl delete pod {} -n {NS}",
-            tk::pod_name(APP, 0)
-        )),
+        // The SPC syncs a Secret: the pod's owner restarts all its replicas (audit MM1).
+        f.fix
+            .contains(&format!("kubectl rollout restart deployment/{APP} -n {NS}")),
         "{}",
         f.fix
     );

@@ -52,7 +52,12 @@ fn rotation_off_an_added_object_the_mount_lacks_is_kvc703_with_a_remount() {
         "{}",
         f.message
     );
-    assert!(f.fix.contains("kubectl delete pod"), "{}", f.fix);
+    // The SPC syncs a Secret: the pod's owner restarts all its replicas (audit MM1).
+    assert!(
+        f.fix.contains("kubectl rollout restart deployment/"),
+        "{}",
+        f.fix
+    );
     assert_eq!(f.severity, Severity::Warning);
 }
 

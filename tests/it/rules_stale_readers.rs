@@ -196,6 +196,34 @@ fn just_after_the_write_a_watched_workloads_rollout_is_due_and_missing_a_minute_
     assert_eq!(f.severity, Severity::Error, "{f:#?}");
 }
 
+/// Audit MM2: a Secret deleted and created again (its last write is its creation) sets off no
+/// Reloader rollout: Reloader acts on updates, and on creates only with `--reload-on-create`
+/// (default false, FACTS §10 [R] `internal/pkg/options/flags.go`; the lab's Reloader too).
+/// So just after such a write no rollout is due: the old value is the finding, its fix the
+/// restart, and the message says why Reloader does not act.
+#[test]
+fn a_re_created_secret_promises_no_reloader_rollout() {
+    let mut s = tk::healthy();
+    let at = tk::ago(SignedDuration::from_secs(10));
+    let secret = tk::secret_mut(&mut s, APP);
+    secret.created_at = Some(at);
+    secret.updated_at = Some(at);
+    if let Observed::Known(Some(o)) = &mut tk::object_mut(&mut s, APP).state {
+        o.versions[0].created = Some(at);
+    }
+    let pod = tk::pod_name(APP, 0);
+    let f = &kvc901(&diagnose(&s), &pod)[0];
+    assert_eq!(f.severity, Severity::Error, "{f:#?}");
+    assert!(!f.message.contains("rollout is due"), "{}", f.message);
+    assert!(f.message.contains("--reload-on-create"), "{}", f.message);
+    assert!(
+        f.fix
+            .contains(&format!("kubectl rollout restart deployment/{APP}")),
+        "{}",
+        f.fix
+    );
+}
+
 /// A Deployment `reader` whose pod mounts no SPC and reads the app's synced Secret through
 /// env, started an hour ago.
 fn env_reader(s: &mut Snapshot) {

@@ -41,13 +41,13 @@ fn rotation_off_the_edit_of_objects_is_followed_by_the_pods_remount() {
     let mut s = tls_from_cert();
     rotation_off(&mut s);
     let f = kvc804(&s);
-    let pod = tk::pod_name(APP, 0);
     let cmds = commands(&f.fix);
     let edit = cmds
         .find("kubectl edit secretproviderclass")
         .unwrap_or_else(|| panic!("the SPC edit: {}", f.fix));
+    // The SPC syncs a Secret: the pod's owner restarts all its replicas (audit MM1).
     let delete = cmds
-        .find(&format!("kubectl delete pod {pod} -n {NS}"))
+        .find(&format!("kubectl rollout restart deployment/{APP} -n {NS}"))
         .unwrap_or_else(|| panic!("then the pod's remount: {}", f.fix));
     assert!(edit < delete, "{}", f.fix);
     assert!(

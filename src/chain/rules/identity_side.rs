@@ -195,10 +195,11 @@ pub(crate) fn point_at_working(cx: &Ctx, links: &mut [Link]) {
     else {
         return;
     };
-    if annotated.trim().eq_ignore_ascii_case(spc_client.trim())
-        || super::params::is_placeholder(annotated)
-        || super::params::is_placeholder(spc_client)
-    {
+    if super::params::is_placeholder(annotated) || super::params::is_placeholder(spc_client) {
+        return;
+    }
+    if annotated.trim().eq_ignore_ascii_case(spc_client.trim()) {
+        same_on_both(cx, links, spc_client.trim());
         return;
     }
     let (spc, edit, why) = match pick(cx, annotated, spc_client) {
@@ -246,6 +247,54 @@ pub(crate) fn point_at_working(cx: &Ctx, links: &mut [Link]) {
                 (_, Some(i)) => format!("{edit}  # {why}; or, to keep {}: {}", i.name, f.fix),
             }
             .into();
+        }
+    }
+}
+
+/// The ServiceAccount's annotation and the SPC carry the same clientID `client`, and it names
+/// no managed identity (audit MM3): neither side says which identity is meant, but the pod's
+/// subject does. FACTS §7: an identity accepts the pod's token only through a federated
+/// credential naming `system:serviceaccount:<ns>:<sa>`. When exactly one identity seen has
+/// one for this pod's subject and is complete for it (it may read the objects too), KVC301's
+/// fix sets both sides to it in one go: the SPC's clientID, the annotation, and the restart of
+/// the pods that hold the old id (the webhook injects on CREATE only, FACTS §6). With none, or
+/// several, which one is meant is not the snapshot's to say: the placeholder stands.
+fn same_on_both(cx: &Ctx, links: &mut [Link], client: &str) {
+    let identity = &mut links[LinkKind::Identity.index()];
+    if !(identity.findings.iter()).any(|f| f.code == Code::KVC301 && !f.fix.starts_with('#')) {
+        return;
+    }
+    if readiness(cx, client).exists != Some(false) {
+        return;
+    }
+    let subject = cx.subject();
+    let mut federated = (cx.azure().identities.items.iter())
+        .filter(|i| {
+            (i.federated_credentials.known().into_iter().flatten()).any(|f| f.subject == subject)
+        })
+        .map(|i| readiness(cx, i.client_id.as_str()))
+        .filter(Readiness::complete);
+    let (Some(meant), None) = (federated.next(), federated.next()) else {
+        return;
+    };
+    let id = meant.client_id;
+    let sa = cx.pod.service_account.as_str();
+    let annotate = format!(
+        "kubectl annotate serviceaccount {sa} -n {} azure.workload.identity/client-id={id} --overwrite",
+        cx.ns()
+    );
+    let restart = remedy::restart_sa_pods_not_holding(cx, id);
+    let fix = remedy::in_turn(&[&set_spc_client(cx, id), &annotate, &restart]);
+    let why = format!(
+        "no managed identity has clientId {client}, which SecretProviderClass {} and service account {sa} both name; {} - the one identity whose federated credential names {subject}",
+        cx.spc_name,
+        works(cx, &meant)
+    );
+    let sep = if fix.contains("  # ") { "; " } else { "  # " };
+    for f in (identity.findings.iter_mut()).filter(|f| f.code == Code::KVC301) {
+        if !f.fix.starts_with('#') {
+            f.fix = format!("{fix}{sep}{why}").into();
+            f.show_safely();
         }
     }
 }

@@ -284,12 +284,15 @@ pub(crate) fn absent(cx: &Ctx, link: &mut Link) -> Option<Finding> {
                 return None;
             }
         };
+        let who = match workload_on_node(cx, node_name, false, &mut evidence) {
+            Some((kind, name)) => format!("the pods of {kind}/{name} are"),
+            None => format!("pod {} is", cx.pod.name),
+        };
         let mut f = cx.finding(
             Code::KVC104,
             format!("Node/{node_name}"),
             format!(
-                "pod {} is on node {node_name}, whose taint {} the Secrets Store CSI driver's DaemonSets do not tolerate: {now}, as a NoSchedule taint keeps new pods off a node but evicts none. A driver pod replaced there (a driver upgrade, an eviction, a deletion) would not be placed again, and rotation and every new mount on the node would then fail with \"{NO_DRIVER}\"",
-                cx.pod.name,
+                "{who} on node {node_name}, whose taint {} the Secrets Store CSI driver's DaemonSets do not tolerate: {now}, as a NoSchedule taint keeps new pods off a node but evicts none. A driver pod replaced there (a driver upgrade, an eviction, a deletion) would not be placed again, and rotation and every new mount on the node would then fail with \"{NO_DRIVER}\"",
                 taints.join(", "),
             ),
             evidence,
@@ -304,6 +307,21 @@ pub(crate) fn absent(cx: &Ctx, link: &mut Link) -> Option<Finding> {
     Some(missing_here(
         cx, node, nodes, placement, missing, evidence, proven, windows,
     ))
+}
+
+/// The workload whose pods a KVC104 on `node` is said of: one cause for its pods on the node,
+/// so the finding names the workload and each chain adds its pod to the evidence, and the
+/// report merges them into one finding, as it does the cluster-wide KVC104 (audit MM5). None
+/// for a pod nothing owns, or one `proven` mounted and running (a warning, told of itself).
+pub(super) fn workload_on_node<'c>(
+    cx: &Ctx<'c>,
+    node: &str,
+    proven: bool,
+    evidence: &mut Vec<String>,
+) -> Option<(&'c str, &'c str)> {
+    let w = cx.workload.filter(|_| !proven)?;
+    evidence.push(format!("pod {} on node {node}", cx.pod.name));
+    Some(w)
 }
 
 /// The fix for a pod on a node the driver's DaemonSets exclude.
@@ -330,11 +348,15 @@ fn missing_here(
     nodes: &[NodeObs],
     placement: &[PlacementObs],
     missing: Vec<String>,
-    evidence: Vec<String>,
+    mut evidence: Vec<String>,
     proven: bool,
     windows: bool,
 ) -> Finding {
     let node_name = node.name.as_str();
+    let who = match workload_on_node(cx, node_name, proven, &mut evidence) {
+        Some((kind, name)) => format!("the pods of {kind}/{name} run"),
+        None => format!("pod {} runs", cx.pod.name),
+    };
     let nowhere = runs_nowhere(placement, node, nodes);
     let why = if windows || nowhere.is_empty() {
         "its DaemonSets' scheduling constraints exclude the node".to_string()
@@ -359,8 +381,7 @@ fn missing_here(
         Code::KVC104,
         format!("Node/{node_name}"),
         format!(
-            "pod {} runs on node {node_name}, where no Secrets Store CSI {} pod can run: {why}{now}",
-            cx.pod.name,
+            "{who} on node {node_name}, where no Secrets Store CSI {} pod can run: {why}{now}",
             missing.join(" and no "),
         ),
         evidence,

@@ -7,6 +7,7 @@ pub(crate) use restarts::{
     chain_secret_annotations, reloader_restarts, reloader_watches, secret_annotations,
 };
 pub(crate) mod keys;
+pub(crate) mod mount_in;
 pub(crate) mod offline;
 use crate::reloader;
 mod rollout;
@@ -263,7 +264,7 @@ pub(crate) fn not_mounted(
         }
         return;
     }
-    link.findings.push(cx.remedied(
+    let mut f = cx.remedied(
         Code::KVC903,
         who.clone(),
         format!(
@@ -277,5 +278,15 @@ pub(crate) fn not_mounted(
             }
         ),
         vec![seen],
-    ));
+    );
+    // The edit of that workload itself: its volume, mount and service account (audit MM4).
+    if let Some(fix) = mount_in::fix(
+        cx,
+        other,
+        "its pods then keep the Secret current and alive themselves",
+    ) {
+        f.fix = fix.into();
+        f.show_safely();
+    }
+    link.findings.push(f);
 }

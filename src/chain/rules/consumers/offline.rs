@@ -45,7 +45,13 @@ pub(crate) fn never_mounted(
         ),
         evidence,
         format!("kubectl get secret {secret} -n {}", cx.ns()),
-        add_volume(who, pod, spc, names_no_identity(cx)),
+        add_volume(
+            (who, template_spec(pod.template_of.as_ref().map(|o| o.kind.as_str()))),
+            pod,
+            spc,
+            names_no_identity(cx),
+            "its pods then make the driver create the Secret",
+        ),
     );
     if !required {
         f.severity = Severity::Info;
@@ -67,23 +73,34 @@ pub(crate) fn optional_unset(f: &mut Finding) {
 
 /// Whether the SPC names no identity (no clientID, no identity mode: KVC307): a volume that
 /// mounts it then needs a nodePublishSecretRef, or the mount fails (FACTS §5).
-fn names_no_identity(cx: &Ctx) -> bool {
+pub(super) fn names_no_identity(cx: &Ctx) -> bool {
     cx.params.as_deref().is_some_and(|p| {
         let (mode, _) = crate::chain::rules::auth_params::auth_mode(p, None, "tenantId");
         matches!(mode, crate::chain::context::AuthMode::Unknown)
     })
 }
 
-/// The CSI volume (and its mount: the kubelet sets up only volumes a container mounts) that
-/// makes `who`'s own pods mount `spc`; for an SPC that names no identity, what the mount needs
-/// besides (the volume alone would fail on "nodePublishSecretRef secret is not set").
-fn add_volume(who: &str, pod: &PodObs, spc: &str, no_identity: bool) -> String {
-    // A CronJob keeps its pod template in its job template.
-    let spec = match &pod.template_of {
-        Some(o) if o.kind == "CronJob" => "spec.jobTemplate.spec.template.spec",
+/// Where the pod spec is in an object of `kind` (None: a pod's own): a CronJob keeps its pod
+/// template in its job template.
+pub(super) fn template_spec(kind: Option<&str>) -> &'static str {
+    match kind {
+        Some("CronJob") => "spec.jobTemplate.spec.template.spec",
         Some(_) => "spec.template.spec",
         None => "spec",
-    };
+    }
+}
+
+/// The CSI volume (and its mount: the kubelet sets up only volumes a container mounts) that
+/// makes `who`'s own pods (their spec at `spec` in it) mount `spc`; for an SPC that names no
+/// identity, what the mount needs besides (the volume alone would fail on "nodePublishSecretRef
+/// secret is not set"). `then`: what its pods then do for the Secret.
+pub(super) fn add_volume(
+    (who, spec): (&str, &str),
+    pod: &PodObs,
+    spc: &str,
+    no_identity: bool,
+    then: &str,
+) -> String {
     let found = pod.containers.iter().find(|c| !c.init);
     let container = found.map_or("the one that reads it", |c| c.name.as_str());
     // A volume name the pod and a mountPath the container do not use yet (the API refuses
@@ -96,7 +113,7 @@ fn add_volume(who: &str, pod: &PodObs, spc: &str, no_identity: bool) -> String {
         &[],
     );
     format!(
-        "# in {who}'s {spec}: add to volumes the entry {{name: {volume}, csi: {{driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {{secretProviderClass: {spc}}}}}}}; and add to container {container}'s volumeMounts the entry {{name: {volume}, mountPath: {path}, readOnly: true}}  # its pods then make the driver create the Secret{}",
+        "# in {who}'s {spec}: add to volumes the entry {{name: {volume}, csi: {{driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {{secretProviderClass: {spc}}}}}}}; and add to container {container}'s volumeMounts the entry {{name: {volume}, mountPath: {path}, readOnly: true}}  # {then}{}",
         if no_identity {
             format!(
                 "; SecretProviderClass {spc} names no identity (no clientID, no identity mode: KVC307), so that mount fails until it has one: set its parameters.clientID (workload identity, with a federated credential for the pods' service account), or add nodePublishSecretRef: {{name: <a Secret with clientid and clientsecret>}} to the volume"

@@ -97,17 +97,28 @@ pub(super) fn replacing<'a>(cx: &Ctx<'a>, pod: &'a PodObs) -> Option<Rollout<'a>
     })
 }
 
+/// What Reloader does about a Secret's last write, for a workload it watches it for.
+pub(super) enum Reloader<'a> {
+    /// Its rollout of `(kind, name)` is due: the write is too recent for it to show.
+    Due(&'a str, &'a str),
+    /// The write created the Secret (deleted and made again): Reloader acts on updates, and on
+    /// creates only with `--reload-on-create` (default false; FACTS §10 [R]
+    /// `internal/pkg/options/flags.go`), so no rollout of `(kind, name)` comes (audit MM2).
+    Created(&'a str, &'a str),
+}
+
 /// The Deployment, DaemonSet or StatefulSet of `pod` when Reloader watches `secret` for it
-/// (FACTS §10) and the Secret was written (`written`) too recently for its rollout to show.
-/// None when its controller holds Reloader's template change back from `pod` (a paused
-/// Deployment, an OnDelete owner, a StatefulSet partition above its ordinal): no rollout is
-/// due.
+/// (FACTS §10) and the Secret was written (`written`, the write that `created` it when equal)
+/// too recently for its rollout to show. None when its controller holds Reloader's template
+/// change back from `pod` (a paused Deployment, an OnDelete owner, a StatefulSet partition
+/// above its ordinal): no rollout is due.
 pub(super) fn reloader_due<'a>(
     cx: &Ctx<'a>,
     pod: &'a PodObs,
     secret: &str,
     written: Timestamp,
-) -> Option<(&'a str, &'a str)> {
+    created: Option<Timestamp>,
+) -> Option<Reloader<'a>> {
     let (Some((kind, name)), Some(w)) = cx.ix.workload_with_object(pod) else {
         return None;
     };
@@ -128,6 +139,9 @@ pub(super) fn reloader_due<'a>(
     {
         return None;
     }
+    if created.is_some_and(|c| c >= written) {
+        return Some(Reloader::Created(kind, name));
+    }
     let due = written.checked_add(RELOADER_REACTS).ok()?;
-    (!cx.ix.clock().after(due)).then_some((kind, name))
+    (!cx.ix.clock().after(due)).then_some(Reloader::Due(kind, name))
 }

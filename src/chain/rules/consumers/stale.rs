@@ -259,13 +259,14 @@ fn stale(
         return None;
     };
     let mine = std::ptr::eq(pod, cx.pod);
-    let (updated, change, read, secret) = match source {
+    let (updated, change, read, secret, created) = match source {
         Source::Secret { i, name, keys } => {
             // Two SPCs write it (KVC807): its last write says nothing of what this pod took.
             if crate::chain::rules::sync::written_by_others(cx, name) {
                 return None;
             }
-            let updated = cx.synced_secret(i)?.updated_at?;
+            let synced = cx.synced_secret(i)?;
+            let updated = synced.updated_at?;
             if updated <= *started_at {
                 return None;
             }
@@ -274,7 +275,7 @@ fn stale(
                 Some(k) => format!("key {}", k.join(", ")),
                 None => "its keys".to_string(),
             };
-            (updated, (change, None), read, Some(name))
+            (updated, (change, None), read, Some(name), synced.created_at)
         }
         Source::Mounted { file } => {
             // The driver's status of this pod's mount, rewritten since the start.
@@ -284,7 +285,13 @@ fn stale(
                 return None;
             }
             let (change, versions) = key_change(cx, file, *started_at, pod.created_at);
-            (updated, (change, versions), format!("file {file}"), None)
+            (
+                updated,
+                (change, versions),
+                format!("file {file}"),
+                None,
+                None,
+            )
         }
     };
     let (change, versions) = change;
@@ -397,8 +404,20 @@ fn stale(
         going_with_pod(cx, &mut f, pod, change);
     } else if change != Change::Same
         && let Some(secret) = secret
-        && let Some((kind, name)) = super::rollout::reloader_due(cx, pod, secret, updated)
+        && let Some(reloader) = super::rollout::reloader_due(cx, pod, secret, updated, created)
     {
+        let (kind, name) = match reloader {
+            super::rollout::Reloader::Due(kind, name) => (kind, name),
+            // A re-created Secret: no rollout comes, the finding and its restart stand.
+            super::rollout::Reloader::Created(kind, name) => {
+                f.message = format!(
+                    "{}; Reloader watches Secret {secret} for {kind} {name}, but this write created the Secret, and Reloader rolls out on creates only with --reload-on-create (default false): no rollout comes",
+                    f.message
+                )
+                .into();
+                return Some(f);
+            }
+        };
         f.severity = Severity::Info;
         f.message = format!(
             "{}; Reloader watches Secret {secret} for {kind} {name}: its rollout is due",

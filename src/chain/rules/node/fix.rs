@@ -41,11 +41,21 @@ pub(super) fn linux_fix(
     };
     if remedy::install(cx) == Some(DriverInstall::AksAddon) {
         let named: Vec<String> = taints(tainted[0]).iter().map(|t| taint_text(t)).collect();
+        let named = named.join(", ");
+        let pinned = pinning_selector(cx, placement, node);
+        let how = if pinned.is_empty() {
+            "schedule onto nodes without it".to_string()
+        } else {
+            format!(
+                "remove nodeSelector {} (and any toleration of taint {named}) from the pod template, which put the pods on node {}, so they schedule onto nodes without the taint",
+                pinned.join(", "),
+                node.name
+            )
+        };
         return remedy::edit_owner(
             cx,
             &format!(
-                "the AKS add-on's DaemonSets (managed by AKS) do not tolerate taint {}: schedule onto nodes without it",
-                named.join(", ")
+                "the AKS add-on's DaemonSets (managed by AKS) do not tolerate taint {named}: {how}"
             ),
         );
     }
@@ -72,6 +82,26 @@ pub(super) fn linux_fix(
         "{}  # with Helm, also set linux.tolerations in the chart's values so an upgrade keeps it",
         patches.join(" && ")
     )
+}
+
+/// The entries of the pod's nodeSelector (else its workload template's) that pin it to
+/// `node` (audit MM5): those the node's labels satisfy and the driver's DaemonSets do not
+/// select on themselves (`kubernetes.io/os: linux` is theirs too), as `key: value`.
+fn pinning_selector(cx: &Ctx, placement: &[PlacementObs], node: &NodeObs) -> Vec<String> {
+    let selector = match (&cx.pod.node_selector, cx.workload_object) {
+        (own, _) if !own.is_empty() => own,
+        (_, Some(w)) => match &w.template {
+            Some(t) => &t.node_selector,
+            None => return Vec::new(),
+        },
+        _ => return Vec::new(),
+    };
+    selector
+        .iter()
+        .filter(|(k, v)| node.labels.get(*k) == Some(*v))
+        .filter(|(k, _)| !placement.iter().any(|p| p.node_selector.contains_key(*k)))
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect()
 }
 
 pub(super) fn taint_text(t: &TaintObs) -> String {

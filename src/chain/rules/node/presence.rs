@@ -267,14 +267,15 @@ pub(super) fn gone_finding(
             ),
         ]),
     };
+    // One cause for a workload's pods on the node: one finding (audit MM5).
+    let who = match super::workload_on_node(cx, node, proven, &mut evidence) {
+        Some((kind, name)) => format!("the pods of {kind}/{name} are"),
+        None => format!("pod {} is", cx.pod.name),
+    };
     let mut f = cx.finding(
         Code::KVC104,
         format!("Node/{node}"),
-        format!(
-            "pod {} is on node {node}, where {}",
-            cx.pod.name,
-            parts.join("; ")
-        ),
+        format!("{who} on node {node}, where {}", parts.join("; ")),
         evidence,
         confirm,
         fix,

@@ -49,10 +49,22 @@ fn synced_names(spc: &crate::snapshot::SpcObs) -> Vec<&str> {
 /// creates a missing one from the new mount (FACTS §4, §11). `--ignore-not-found`, so the fix
 /// of each replica pastes after another's. A pod nothing owns is recreated, not deleted
 /// ([`pod_step`]).
+///
+/// With synced Secrets, a pod with an owner is not remounted alone: the driver builds the
+/// Secret again from whichever mounted pod it reconciles (FACTS §2), so one replica's new
+/// mount would leave its siblings' old files beside a Secret of the new value (KVC805), each
+/// replica's finding printing its own delete (audit MM1). Its owner restarts them all, with
+/// every env reader of the Secrets ([`restart_all`]): one fix for the workload's pods.
 pub(crate) fn remount(cx: &Ctx) -> String {
     let ns = cx.ns();
     let secrets = cx.spc.map(synced_names).unwrap_or_default();
     let (pod, recreated) = pod_step(cx);
+    if !secrets.is_empty()
+        && recreated.is_none()
+        && let Some(fix) = restart_all(cx, true)
+    {
+        return fix;
+    }
     let recreated = recreated.map(|n| format!("; {n}")).unwrap_or_default();
     if secrets.is_empty() {
         return format!("{pod}  # its new mount fetches the latest versions{recreated}");
@@ -141,10 +153,18 @@ const BARE_RECREATE: &str = "nothing owns the pod, so it is recreated from its o
 /// restarted as their restart plan says (`kubectl rollout restart` of a Deployment), each once;
 /// with no env reader, the one pod's remount of [`remount`].
 pub(super) fn remount_readers(cx: &Ctx) -> String {
-    let Some(spc) = cx.spc else {
-        return remount(cx);
-    };
+    restart_all(cx, false).unwrap_or_else(|| remount(cx))
+}
+
+/// The SPC's synced Secrets deleted, then the restarts of every pod that read them through env
+/// and, with `own`, of the chain's pod (its owner's, first: every replica of it mounts anew).
+/// None without synced Secrets, or with nothing to restart.
+fn restart_all(cx: &Ctx, own: bool) -> Option<String> {
+    let spc = cx.spc?;
     let mut restarts: Vec<String> = Vec::new();
+    if own {
+        restarts.push(super::restart::restart_pod(cx, cx.pod));
+    }
     for i in 0..spc.secret_objects.len() {
         let Some((list, _)) = cx.consumers_of(i) else {
             continue;
@@ -159,10 +179,10 @@ pub(super) fn remount_readers(cx: &Ctx) -> String {
             }
         }
     }
-    if restarts.is_empty() {
-        return remount(cx);
-    }
     let secrets = synced_names(spc);
+    if restarts.is_empty() || secrets.is_empty() {
+        return None;
+    }
     // A restart command may end in a comment: each goes on after the previous one's `&&`
     // only when it has none.
     let mut fix = format!(
@@ -180,9 +200,14 @@ pub(super) fn remount_readers(cx: &Ctx) -> String {
         fix.push_str(&cmd);
         notes.extend(note);
     }
+    let who = if own {
+        "every pod of the workload, and every pod that read the old Secret through env, restarts"
+    } else {
+        "every pod that read the old Secret through env restarts"
+    };
     notes.insert(
         0,
-        "every pod that read the old Secret through env restarts: the new mounts fetch the latest versions, the driver creates the Secret again from them (it never rewrites an existing one at mount), and env is read at container start".to_string(),
+        format!("{who}: the new mounts fetch the latest versions, the driver creates the Secret again from them (it never rewrites an existing one at mount), and env is read at container start"),
     );
-    format!("{fix}  # {}", notes.join("; "))
+    Some(format!("{fix}  # {}", notes.join("; ")))
 }
