@@ -4,30 +4,18 @@
 //! the name and path a fix proposes are ones the pod spec does not use yet (audit LL3, LL4,
 //! LL5), and a new volume is added to the list, not written as the whole list.
 
-use crate::manifest_run::{check_docs, findings_of};
+use crate::manifest_run::{self, SA, check_docs, findings_of};
 
-const SA: &str = "apiVersion: v1
-kind: ServiceAccount
-metadata: {name: app-sa, namespace: team-a, annotations: {azure.workload.identity/client-id: 11111111-2222-4333-8444-555555555555}}
-";
-
+/// SecretProviderClass `name` in team-a holding one secret object, `token`.
 fn spc(name: &str, sync: &str) -> String {
-    format!(
-        "apiVersion: secrets-store.csi.x-k8s.io/v1
-kind: SecretProviderClass
-metadata: {{name: {name}, namespace: team-a}}
-spec:
-  provider: azure
-{sync}  parameters:
-    clientID: 11111111-2222-4333-8444-555555555555
-    keyvaultName: kv-team-a
-    tenantID: 72f988bf-86f1-41af-91ab-2d7cd011db47
-    objects: |
-      array:
+    manifest_run::spc(
+        name,
+        sync,
+        "      array:
         - |
           objectName: token
           objectType: secret
-"
+",
     )
 }
 

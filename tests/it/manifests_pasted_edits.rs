@@ -3,34 +3,7 @@
 //! LL8); a Job is re-created from its own file (LL9); a KVC705 fix names the field and value
 //! (LL13); a secretObjects entry the driver refuses whole is KVC806's alone (LL14).
 
-use crate::manifest_run::{check_docs, findings_of};
-
-const SA: &str = "apiVersion: v1
-kind: ServiceAccount
-metadata: {name: app-sa, namespace: team-a, annotations: {azure.workload.identity/client-id: 11111111-2222-4333-8444-555555555555}}
-";
-
-fn spc(name: &str, sync: &str, objects: &str) -> String {
-    format!(
-        "apiVersion: secrets-store.csi.x-k8s.io/v1
-kind: SecretProviderClass
-metadata: {{name: {name}, namespace: team-a}}
-spec:
-  provider: azure
-{sync}  parameters:
-    clientID: 11111111-2222-4333-8444-555555555555
-    keyvaultName: kv-team-a
-    tenantID: 72f988bf-86f1-41af-91ab-2d7cd011db47
-    objects: |
-{objects}"
-    )
-}
-
-const ONE_OBJECT: &str = "      array:
-        - |
-          objectName: db-password
-          objectType: secret
-";
+use crate::manifest_run::{ONE_OBJECT, SA, check_docs, findings_of, spc};
 
 /// A workload of `kind` (Deployment or Job) named `name` whose volume kv has `attributes`.
 fn workload(kind: &str, name: &str, attributes: &str) -> String {
