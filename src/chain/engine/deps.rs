@@ -9,8 +9,8 @@
 //! rules look for a near name or an annotated one when the pod's is wrong: [`Dep::Sas`]); every
 //! SecretProviderClass when one it names is missing (did-you-mean: [`Dep::Spcs`]); and the
 //! workloads on its owner path ([`Dep::Workload`]). A chain whose client-id fix restarts every
-//! workload running as its ServiceAccount (KVC203/KVC204) also reads those pods and their
-//! owner paths ([`Dep::Runners`]). A chain holding a KVC804 reads the owner paths of every pod
+//! workload running as its ServiceAccount (KVC203/KVC204) also reads those pods, their
+//! owner paths and the SecretProviderClasses they mount ([`Dep::Runners`]). A chain holding a KVC804 reads the owner paths of every pod
 //! mounting its SPC: the fix names the workloads whose containers read the tls entry's file.
 //!
 //! A change touches the keys of the object before and after it, so a pod that stops mounting
@@ -142,6 +142,14 @@ pub(super) fn reads(ix: &Index<'_>, pod: &PodObs, spcs: &[&str], tls_fixes: &[&s
         deps.push(Dep::Runners(pod.service_account.clone()));
         for runner in ix.runners_of(ns, &pod.service_account) {
             owner_path(ix, runner, &mut deps);
+            // The SPCs the other runners mount: one whose clientID is the account's own
+            // keeps KVC204 from moving the annotation (`rules::sa_multi`, audit LL1).
+            deps.extend(runner.volumes.iter().filter_map(|v| match &v.source {
+                VolumeSourceObs::Csi { attributes, .. } => {
+                    (attributes.get(SPC_ATTRIBUTE)).map(|name| Dep::Spc(name.as_str().into()))
+                }
+                _ => None,
+            }));
         }
     }
     // Consumers of the Secrets the chains sync are named by their workload.
