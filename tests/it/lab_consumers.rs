@@ -434,3 +434,34 @@ fn lab_consumers_kvc904_fix_mounts_the_spc_in_the_reader_as_a_federated_account(
         assert!(fix.contains(part), "{part}: {fix}");
     }
 }
+
+/// Audit NN3: the API server refuses any change of a Job's pod template, so KVC903's edit of
+/// a Job that reads the synced Secret without mounting it re-creates the Job from its
+/// manifest (as every other Job fix does), never `kubectl edit job/…`.
+#[test]
+fn lab_consumers_kvc903_fix_for_a_job_re_creates_it() {
+    let job = format!(
+        r#"apiVersion: batch/v1
+kind: Job
+metadata: {{name: reader, namespace: shop}}
+spec:
+  template:
+    metadata: {{labels: {{app: reader}}}}
+    spec:
+      restartPolicy: Never
+{READER_ENV_PASSWORD}"#
+    );
+    let s = run(|a| a.to_string(), &[&job], Duration::from_secs(60));
+    let chains = chain::diagnose(&s);
+    let found = findings(&chains, Code::KVC903);
+    assert_eq!(found.len(), 1, "{:#?}", all(&chains));
+    let fix = &found[0].fix;
+    assert!(!fix.contains("kubectl edit job"), "{fix}");
+    for part in [
+        "a Job's pod template cannot be changed",
+        "secretProviderClass: checkout-kv",
+        "kubectl delete job reader -n shop",
+    ] {
+        assert!(fix.contains(part), "{part}: {fix}");
+    }
+}

@@ -8,6 +8,7 @@
 
 use super::offline::{add_volume, names_no_identity, template_spec};
 use crate::chain::context::{AuthMode, Ctx};
+use crate::chain::rules::remedy::edit_pod_owner;
 use crate::snapshot::PodObs;
 
 /// The fix that makes `other`'s workload mount the chain's SecretProviderClass, `then` what
@@ -26,11 +27,11 @@ pub(crate) fn fix(cx: &Ctx, other: &PodObs, then: &str) -> Option<String> {
     // `volume` is `# in …: volumes …  # <then>`: the account goes in the edit, before <then>.
     let (edit, then) = volume.split_once("  # ").unwrap_or((&volume, ""));
     let account = service_account(cx, other).unwrap_or_default();
-    Some(format!(
-        "kubectl edit {}/{name} -n {}  {edit}{account}  # {then}",
-        kind.to_ascii_lowercase(),
-        cx.ns()
-    ))
+    // Made where the owner keeps the pod spec: a Job's template cannot be changed, so it is
+    // re-created from its manifest; a paused Deployment is resumed (audit NN3).
+    let what = format!("{}{account}", edit.trim_start_matches("# "));
+    let edit = edit_pod_owner(cx, other, Some((kind, name)), &what);
+    Some(format!("{edit}  # {then}"))
 }
 
 /// `; and serviceAccountName: <sa> (…)` when `other` runs as a service account the SPC's
