@@ -237,3 +237,43 @@ fn the_same_wrong_clientid_on_both_sides_is_fixed_to_the_federated_identity() {
     let k301 = find(&c, Code::KVC301);
     assert!(!k301.fix.contains(&good), "{}", k301.fix);
 }
+
+/// Audit MM3's fix restarts the pods of the account that hold the old id, so the chain reads
+/// the account's runners: a pod that starts running as it is in the fix the incremental engine
+/// gives, as in a full pass (the engine's dependency index knew runners only for a client-id
+/// that differs).
+#[test]
+fn the_same_wrong_clientid_fix_follows_the_accounts_runners_incrementally() {
+    use kvchain::chain::engine::{Change, Engine, Object};
+    let mut s = spc_names(NOBODY);
+    tk::sa_mut(&mut s, APP)
+        .annotations
+        .insert("azure.workload.identity/client-id".into(), NOBODY.into());
+    tk::created_with_client_id(&mut s, NS, NOBODY);
+    let mut engine = Engine::new(s);
+    let mut tool = tk::pod_mut(&mut engine.snapshot(), APP).clone();
+    tool.name = "tool".into();
+    tool.uid = "uid-tool".into();
+    tool.owners.clear();
+    tool.volumes.clear();
+    // Nothing else the app's chain reads: no Secret of its, no SPC.
+    for c in tool.containers.iter_mut() {
+        c.env.clear();
+        c.env_from_secrets.clear();
+    }
+    tool.image_pull_secrets.clear();
+    engine.apply([Change::Upsert(Object::Pod(tool.into()))]);
+    let fix_of = |chains: Vec<&kvchain::chain::Chain>| {
+        (chains.iter().flat_map(|c| c.findings()))
+            .find(|f| f.code == Code::KVC301)
+            .map(|f| f.fix.to_string())
+            .expect("KVC301")
+    };
+    let full = diagnose(&engine.snapshot());
+    let full = fix_of(full.iter().filter(|c| c.pod != "tool").collect());
+    assert!(full.contains("tool"), "the new runner is restarted: {full}");
+    assert_eq!(
+        fix_of(engine.chains().filter(|c| c.pod != "tool").collect()),
+        full
+    );
+}

@@ -227,7 +227,8 @@ fn node_peers(ix: &Index<'_>, pod: &PodObs, deps: &mut Vec<Dep>) {
 
 /// Whether a chain of `pod` may carry a client-id fix (KVC203/KVC204, whose restart names
 /// every workload running as the ServiceAccount): its account exists and its client-id
-/// annotation is missing or differs from a clientID its SecretProviderClasses give. A
+/// annotation is missing, differs from a clientID its SecretProviderClasses give, or names
+/// with them a clientID no identity seen has. A
 /// superset is enough: most chains agree, and they do not read the other pods.
 fn client_id_fix_possible(ix: &Index<'_>, pod: &PodObs, spcs: &[&str]) -> bool {
     let ns = pod.namespace.as_str();
@@ -243,9 +244,13 @@ fn client_id_fix_possible(ix: &Index<'_>, pod: &PodObs, spcs: &[&str]) -> bool {
         VolumeSourceObs::Csi { attributes, .. } => attributes.get("clientID"),
         _ => None,
     });
+    // A clientID no identity seen has (KVC301) is fixed with the annotation and the same
+    // restart when the account names it too (`rules::identity_side`, audit MM3).
+    let identities = &ix.globals.azure.identities.items;
+    let no_identity = |c: &str| !(identities.iter()).any(|i| i.client_id.eq_ignore_ascii_case(c));
     spc_ids.chain(volume_ids).any(|c| match annotated {
         None => true,
-        Some(a) => !a.trim().eq_ignore_ascii_case(c.trim()),
+        Some(a) => !a.trim().eq_ignore_ascii_case(c.trim()) || no_identity(c.trim()),
     })
 }
 
