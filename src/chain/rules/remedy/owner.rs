@@ -41,9 +41,7 @@ pub(crate) fn edit_pod_owner(
         // re-created from its manifest.
         Some(("Job", n)) => {
             // `check -f` knows the Job's file: the re-create applies it (audit LL9).
-            let file = (cx.snap().workloads.items.iter())
-                .find(|w| w.kind == "Job" && w.name == n && w.namespace == ns)
-                .and_then(|w| w.file.as_deref());
+            let file = (cx.ix.workload(ns, "Job", n)).and_then(|w| w.file.as_deref());
             match file {
                 Some(file) => {
                     let file = super::sh_word(file);
