@@ -396,12 +396,8 @@ fn held_back<'s>(
             ordered::partition_said(partition, update.start),
         );
         match ordered::ordinal(name, &pod.name) {
-            Some(i) if i < from => return delete(format!(
-                "Pod ordinal {i} is below StatefulSet {name}'s {said}: a rollout restart replaces only ordinals {from} and up; the deleted pod comes back with the same name, at the StatefulSet's current revision"
-            )),
-            _ => notes.push(format!(
-                "Only pods with ordinal {from} or above are replaced ({said}); the ones below keep running."
-            )),
+            Some(i) if i < from => return delete(ordered::below_partition(i, name, &said, from)),
+            _ => notes.push(ordered::partition_keeps(from, &said)),
         }
     }
     if let Some((_, _, why)) = stuck.iter().find(|(_, p, _)| *p == pod.name) {
@@ -481,7 +477,7 @@ mod daemon;
 mod lookup;
 mod ordered;
 pub(crate) use daemon::rollout as daemon_rollout;
-pub(crate) use ordered::{ordinal, partition_said};
+pub(crate) use ordered::{below_partition, ordinal, partition_keeps, partition_said};
 #[cfg(test)]
 mod ready_tests;
 #[cfg(test)]

@@ -205,7 +205,7 @@ fn a_daemon_sets_rollout_restart_says_it_goes_node_by_node() {
             )
         )
     };
-    let node_by_node = "Its pods are replaced node by node, at most maxUnavailable nodes at a time (1 unless set): a new pod that never becomes available (Ready for minReadySeconds) stops the rollout at its node, and the nodes not reached yet keep their old pods.";
+    let node_by_node = "Its pods are replaced node by node, at most maxUnavailable nodes at a time (1 unless set): a new pod that never becomes available (Ready for minReadySeconds) stops the rollout at its node, and the nodes not reached yet keep their old pods";
     for strategy in ["", "  updateStrategy: {type: RollingUpdate}\n"] {
         let fix = kvc204_fix(&daemon_set(strategy));
         assert!(

@@ -58,6 +58,22 @@ pub(crate) fn partition_said(partition: i32, start: i32) -> String {
     }
 }
 
+/// Why pod ordinal `i` of StatefulSet `set` is deleted rather than rolled: it is below the
+/// partition (`said`, [`partition_said`]; ordinals from `from` are replaced).
+pub(crate) fn below_partition(i: i32, set: &str, said: &str, from: i32) -> String {
+    format!(
+        "Pod ordinal {i} is below StatefulSet {set}'s {said}: a rollout restart replaces only ordinals {from} and up; the deleted pod comes back with the same name, at the StatefulSet's current revision"
+    )
+}
+
+/// What a StatefulSet's rollout restart leaves out under its partition (`said`): the pods
+/// below ordinal `from`.
+pub(crate) fn partition_keeps(from: i32, said: &str) -> String {
+    format!(
+        "Only pods with ordinal {from} or above are replaced ({said}); the ones below keep running."
+    )
+}
+
 /// The pods of an OrderedReady StatefulSet (its [`SetPods`]) surely not Running and Ready, by
 /// ordinal: (ordinal, name, why). Only its replicas' ordinals (from `update.start`, `replicas`
 /// of them when known: the controller waits on those).

@@ -182,6 +182,20 @@ pub(super) fn reads(ix: &Index<'_>, pod: &PodObs, spcs: &[&str], tls_fixes: &[&s
             owner_path(ix, c.pod, &mut deps);
         }
     }
+    // The remount of a pod whose SPC syncs Secrets restarts every pod mounting the SPC
+    // (`remedy::remount`, audit NN4): their owners are named in the fix.
+    for &name in spcs {
+        if (ix.spcs.get(&(ns, name))).is_none_or(|spc| spc.secret_objects.is_empty()) {
+            continue;
+        }
+        for p in ix.pods_mounting(ns, name) {
+            let first = p.owners.iter().find(|o| o.controller).or(p.owners.first());
+            if first.is_some_and(|o| !walked.insert((o.kind.as_str(), o.name.as_str()))) {
+                continue;
+            }
+            owner_path(ix, p, &mut deps);
+        }
+    }
     // KVC804's fix names the workloads whose containers read a tls entry's file from the
     // SPC's volume (`rules::sync::tls`): the owners of every pod mounting that SPC. Only a
     // chain holding one reads them (a chain that gains one is re-diagnosed by its SPC's key),

@@ -30,6 +30,7 @@ mod paused;
 mod reloader;
 mod remount;
 mod restart;
+mod restart_set;
 mod rotation;
 mod shell;
 mod spc;

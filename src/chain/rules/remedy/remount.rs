@@ -2,6 +2,7 @@
 //! the driver makes the synced Secret again), when rotation is off or has not applied what
 //! it should.
 
+use super::restart_set::Restarts;
 use super::rotation;
 use crate::action::restart::RestartPlan;
 use crate::chain::context::Ctx;
@@ -50,21 +51,21 @@ fn synced_names(spc: &crate::snapshot::SpcObs) -> Vec<&str> {
 /// of each replica pastes after another's. A pod nothing owns is recreated, not deleted
 /// ([`pod_step`]).
 ///
-/// With synced Secrets, a pod with an owner is not remounted alone: the driver builds the
-/// Secret again from whichever mounted pod it reconciles (FACTS §2), so one replica's new
-/// mount would leave its siblings' old files beside a Secret of the new value (KVC805), each
-/// replica's finding printing its own delete (audit MM1). Its owner restarts them all, with
-/// every env reader of the Secrets ([`restart_all`]): one fix for the workload's pods.
+/// With synced Secrets, no pod is remounted alone: the driver builds the Secret again from
+/// whichever mounted pod it reconciles (FACTS §2), so one pod's new mount would leave the old
+/// files of the others that mount the SPC beside a Secret of the new value (KVC805), each
+/// pod's finding printing its own delete (audit MM1), a bare pod's too (audit NN4). Every pod
+/// mounting the SPC restarts, with every env reader of the Secrets ([`restart_all`]): one fix,
+/// whichever pod's finding prints it.
 pub(crate) fn remount(cx: &Ctx) -> String {
     let ns = cx.ns();
     let secrets = cx.spc.map(synced_names).unwrap_or_default();
-    let (pod, recreated) = pod_step(cx);
     if !secrets.is_empty()
-        && recreated.is_none()
         && let Some(fix) = restart_all(cx, true)
     {
         return fix;
     }
+    let (pod, recreated) = pod_step(cx);
     let recreated = recreated.map(|n| format!("; {n}")).unwrap_or_default();
     if secrets.is_empty() {
         return format!("{pod}  # its new mount fetches the latest versions{recreated}");
@@ -157,13 +158,29 @@ pub(super) fn remount_readers(cx: &Ctx) -> String {
 }
 
 /// The SPC's synced Secrets deleted, then the restarts of every pod that read them through env
-/// and, with `own`, of the chain's pod (its owner's, first: every replica of it mounts anew).
-/// None without synced Secrets, or with nothing to restart.
+/// and, with `own`, of the chain's pod (its owner's, first: every replica of it mounts anew)
+/// and of every other running pod mounting the SPC (the driver may build the Secret again from
+/// any of their mounts, FACTS §2). Each owner's pods restart in one command, its note said
+/// once ([`Restarts`]). None without synced Secrets, or with nothing to restart.
 fn restart_all(cx: &Ctx, own: bool) -> Option<String> {
     let spc = cx.spc?;
-    let mut restarts: Vec<String> = Vec::new();
+    let secrets = synced_names(spc);
+    if secrets.is_empty() {
+        return None;
+    }
+    let mut restarts = Restarts::default();
+    let mut any = false;
     if own {
-        restarts.push(super::restart::restart_pod(cx, cx.pod));
+        match pod_step(cx) {
+            (recreate, Some(note)) => restarts.pod_by(cx.pod, format!("{recreate}  # {note}")),
+            _ => restarts.pod(cx, cx.pod),
+        }
+        any = true;
+        let others = (cx.ix.pods_mounting(cx.ns(), cx.spc_name))
+            .filter(|p| p.template_of.is_none() && !p.retired());
+        for p in others {
+            restarts.pod(cx, p);
+        }
     }
     for i in 0..spc.secret_objects.len() {
         let Some((list, _)) = cx.consumers_of(i) else {
@@ -173,41 +190,30 @@ fn restart_all(cx: &Ctx, own: bool) -> Option<String> {
             .iter()
             .filter(|c| crate::chain::rules::sync::is_env(&c.how))
         {
-            let r = super::restart::restart_pod(cx, c.pod);
-            if !restarts.contains(&r) {
-                restarts.push(r);
-            }
+            restarts.pod(cx, c.pod);
+            any = true;
         }
     }
-    let secrets = synced_names(spc);
-    if restarts.is_empty() || secrets.is_empty() {
+    if !any {
         return None;
     }
     // A restart command may end in a comment: each goes on after the previous one's `&&`
     // only when it has none.
-    let mut fix = format!(
+    let delete = format!(
         "kubectl delete secret {} -n {} --ignore-not-found",
         secrets.join(" "),
         cx.ns()
     );
-    let mut notes: Vec<String> = Vec::new();
-    for r in restarts {
-        let (cmd, note) = match r.split_once("  # ") {
-            Some((c, n)) => (c.to_string(), Some(n.to_string())),
-            None => (r, None),
-        };
-        fix.push_str(" && ");
-        fix.push_str(&cmd);
-        notes.extend(note);
-    }
     let who = if own {
-        "every pod of the workload, and every pod that read the old Secret through env, restarts"
+        "every pod that mounts the SecretProviderClass, and every pod that read the old Secret through env, restarts"
     } else {
         "every pod that read the old Secret through env restarts"
     };
-    notes.insert(
-        0,
-        format!("{who}: the new mounts fetch the latest versions, the driver creates the Secret again from them (it never rewrites an existing one at mount), and env is read at container start"),
+    let why = format!(
+        "# {who}: the new mounts fetch the latest versions, the driver creates the Secret again from them (it never rewrites an existing one at mount), and env is read at container start"
     );
-    Some(format!("{fix}  # {}", notes.join("; ")))
+    let mut parts = vec![delete, why];
+    parts.extend(restarts.commands(cx));
+    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+    Some(super::in_turn(&parts))
 }

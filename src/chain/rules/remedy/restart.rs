@@ -6,6 +6,7 @@
 //! template (manifests, a workload that creates no pod) names no pod: its workload's pods are
 //! restarted as its update strategy (or pause) allows.
 
+use super::restart_set::Restarts;
 use crate::action::restart::{Lookup, RestartPlan, SetPods, daemon_rollout};
 use crate::chain::context::Ctx;
 use crate::snapshot::{PodObs, UpdateObs};
@@ -229,18 +230,17 @@ fn paused_template_restart(ns: &str, name: &str, template: &PodObs) -> String {
 pub(crate) fn restart_sa_runners(cx: &Ctx) -> String {
     let ns = cx.ns();
     let runners = cx.ix.runners_of(ns, &cx.pod.service_account);
-    let mut commands: Vec<String> = Vec::new();
+    // A running pod's restart through its owner, once per owner ([`Restarts`], audit NN7).
+    let mut restarts = Restarts::default();
+    let mut add = |p: &PodObs, workload: Option<(&str, &str)>| match p.template_of {
+        None => restarts.pod(cx, p),
+        Some(_) => restarts.command(restart_of(cx, ns, p, workload)),
+    };
     for p in runners.into_iter().filter(|p| labelled(p)) {
-        let c = restart_of(cx, ns, p, cx.ix.workload_of(p));
-        if !commands.contains(&c) {
-            commands.push(c);
-        }
+        add(p, cx.ix.workload_of(p));
     }
-    let own = restart(cx);
-    if !commands.contains(&own) {
-        commands.push(own);
-    }
-    joined(commands)
+    add(cx.pod, cx.workload);
+    joined(restarts.commands(cx))
 }
 
 /// Whether the webhook mutates `pod` (FACTS §6: the pod's `azure.workload.identity/use` label).
@@ -291,15 +291,20 @@ pub(crate) fn restart_sa_pods_not_holding(cx: &Ctx, id: &str) -> String {
     if cx.template || cx.source().kind == crate::snapshot::SourceKind::Manifests {
         return restart_sa_runners(cx);
     }
-    let mut commands: Vec<String> = Vec::new();
+    let mut restarts = Restarts::default();
+    let mut any = false;
     for p in sa_pods_not_holding(cx, id) {
-        let c = reinject_pod(cx, p);
-        if !commands.contains(&c) {
-            commands.push(c);
+        // Its owner makes an owned pod from the template, which holds no injected env: its
+        // restart plan, once per owner ([`Restarts`], audit NN7). A bare pod is recreated
+        // without the injected env ([`reinject_pod`]).
+        match p.owners.is_empty() {
+            true => restarts.pod_by(p, reinject_pod(cx, p)),
+            false => restarts.pod(cx, p),
         }
+        any = true;
     }
-    if !commands.is_empty() {
-        return joined(commands);
+    if any {
+        return joined(restarts.commands(cx));
     }
     // No labelled running pod lacks the id: either they hold it, or none is labelled, and an
     // unlabelled pod holds nothing the webhook gave (it mutates labelled pods only, FACTS §6;

@@ -87,10 +87,43 @@ pub(crate) fn in_turn(parts: &[&str]) -> String {
     let commands = commands.join(" && ");
     match (commands.is_empty(), notes.is_empty()) {
         (_, true) => commands,
-        (true, false) => format!("# {}", notes.join("; ")),
-        (false, false) => format!("{commands}  # {}", notes.join("; ")),
+        (true, false) => format!("# {}", notes_joined(&notes)),
+        (false, false) => format!("{commands}  # {}", notes_joined(&notes)),
     }
 }
+
+/// Notes said one after another in one comment, as clauses of one sentence (`a; b`): a note
+/// written as a sentence of its own (a restart plan's, for the confirmation dialog) loses its
+/// closing full stop, and after the first its opening word is no longer capitalised when it is
+/// a plain word ("Only pods …", not a kind or a name): no ".;" and no capital mid-sentence
+/// (audit NN7).
+pub(crate) fn notes_joined<S: AsRef<str>>(notes: &[S]) -> String {
+    let mut out = String::new();
+    for (i, note) in notes.iter().enumerate() {
+        let note = note.as_ref().trim();
+        let note = note.strip_suffix('.').unwrap_or(note);
+        if note.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str("; ");
+        }
+        let first = note.split(' ').next().unwrap_or_default();
+        match i > 0 && SENTENCE_WORDS.contains(&first) {
+            true => {
+                out.push_str(&first.to_ascii_lowercase());
+                out.push_str(&note[first.len()..]);
+            }
+            false => out.push_str(note),
+        }
+    }
+    out
+}
+
+/// The plain words the restart plans' notes open a sentence with (not a kind, not a name).
+const SENTENCE_WORDS: [&str; 8] = [
+    "Only", "Every", "Whether", "No", "Under", "Its", "Once", "Deleting",
+];
 
 #[cfg(test)]
 mod tests {
@@ -119,5 +152,13 @@ mod tests {
         assert_eq!(in_turn(&["a  # one", "b"]), "a && b  # one");
         assert_eq!(in_turn(&["# only prose", "b"]), "b  # only prose");
         assert_eq!(in_turn(&["# one", "# two"]), "# one; two");
+        assert_eq!(
+            in_turn(&["a  # Only these.", "b  # Only those."]),
+            "a && b  # Only these; only those"
+        );
+        assert_eq!(
+            in_turn(&["a  # one", "b  # StatefulSet x."]),
+            "a && b  # one; StatefulSet x"
+        );
     }
 }

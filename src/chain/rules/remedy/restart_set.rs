@@ -1,0 +1,216 @@
+//! Several pods' restarts in one fix (every pod of a SecretProviderClass remounted, every
+//! workload of a service account restarted): one command per owner, with what it costs said
+//! once for the owner (audit NN7). Each pod's restart is its restart plan ([`RestartPlan`]),
+//! so the fix and the one-key restart still agree; a plan's note, written for one pod, would
+//! otherwise come once per pod of a StatefulSet under OnDelete or below its partition.
+
+use crate::action::restart::{
+    RestartPlan, below_partition, ordinal, partition_keeps, partition_said,
+};
+use crate::chain::context::Ctx;
+use crate::snapshot::PodObs;
+
+/// The restarts of a fix, in the order they were added; each owner's once.
+#[derive(Default)]
+pub(crate) struct Restarts {
+    entries: Vec<Entry>,
+    /// The pods given a restart so far (namespace, name): the first restart of a pod holds.
+    pods: Vec<(String, String)>,
+}
+
+enum Entry {
+    /// The pods of one controller (`kind/name` in `ns`): its rollout restart, the pods it has
+    /// deleted instead (the pods the rollout leaves out, or every one it would not replace),
+    /// and the plans' notes on the deletes.
+    Owner {
+        ns: String,
+        kind: String,
+        name: String,
+        rollout: Option<(String, Option<String>)>,
+        deletes: Vec<(String, Option<String>)>,
+    },
+    /// A command of its own (a bare pod's recreate, an Argo Rollout's restart, a template's).
+    Command(String),
+}
+
+impl Restarts {
+    /// Restart running pod `pod` as its restart plan says.
+    pub(crate) fn pod(&mut self, cx: &Ctx, pod: &PodObs) {
+        if !self.first(pod) {
+            return;
+        }
+        match RestartPlan::for_pod_in(cx.snap(), cx.ix, pod) {
+            RestartPlan::RolloutRestart {
+                namespace,
+                kind,
+                name,
+                note,
+            } => {
+                let command = format!(
+                    "kubectl rollout restart {}/{name} -n {namespace}",
+                    kind.to_ascii_lowercase()
+                );
+                let entry = self.owner(namespace, kind, name);
+                if let Entry::Owner { rollout, .. } = entry {
+                    rollout.get_or_insert((command, note));
+                }
+            }
+            RestartPlan::DeleteOwnedPod {
+                namespace,
+                pod,
+                owner,
+                note,
+            } => {
+                let (kind, name) = owner.split_once('/').unwrap_or((&owner, ""));
+                let entry = self.owner(namespace, kind.to_string(), name.to_string());
+                if let Entry::Owner { deletes, .. } = entry
+                    && !deletes.iter().any(|(p, _)| *p == pod)
+                {
+                    deletes.push((pod, note));
+                }
+            }
+            plan => self.command(plan.command()),
+        }
+    }
+
+    /// Running pod `pod` restarted by `command` (with its note), when it has none yet (a bare
+    /// pod's recreate that says more than its plan).
+    pub(crate) fn pod_by(&mut self, pod: &PodObs, command: String) {
+        if self.first(pod) {
+            self.command(command);
+        }
+    }
+
+    /// Whether `pod` has no restart yet (and it is now taken).
+    fn first(&mut self, pod: &PodObs) -> bool {
+        let key = (pod.namespace.to_string(), pod.name.to_string());
+        let new = !self.pods.contains(&key);
+        if new {
+            self.pods.push(key);
+        }
+        new
+    }
+
+    /// A restart already written as a command (with its note), each once.
+    pub(crate) fn command(&mut self, command: String) {
+        if !(self.entries.iter()).any(|e| matches!(e, Entry::Command(c) if *c == command)) {
+            self.entries.push(Entry::Command(command));
+        }
+    }
+
+    fn owner(&mut self, ns: String, kind: String, name: String) -> &mut Entry {
+        let at = self.entries.iter().position(|e| {
+            matches!(e, Entry::Owner { ns: n, kind: k, name: m, .. }
+                if *n == ns && *k == kind && *m == name)
+        });
+        let at = at.unwrap_or_else(|| {
+            self.entries.push(Entry::Owner {
+                ns,
+                kind,
+                name,
+                rollout: None,
+                deletes: Vec::new(),
+            });
+            self.entries.len() - 1
+        });
+        &mut self.entries[at]
+    }
+
+    /// The commands, one per owner (`rollout && delete  # notes`), in the order added.
+    pub(crate) fn commands(self, cx: &Ctx) -> Vec<String> {
+        (self.entries.into_iter())
+            .map(|e| match e {
+                Entry::Command(c) => c,
+                Entry::Owner {
+                    ns,
+                    kind,
+                    name,
+                    rollout,
+                    deletes,
+                } => owner_command(cx, &ns, &kind, &name, rollout, deletes),
+            })
+            .collect()
+    }
+}
+
+/// One owner's restart: its rollout, then the delete of its pods the rollout does not
+/// replace, in one command; the notes once each. Under a partition, the per-pod "ordinal N is
+/// below" notes become one sentence for the pods deleted, and the rollout's "the ones below
+/// keep running" goes when they are deleted in the same fix.
+fn owner_command(
+    cx: &Ctx,
+    ns: &str,
+    kind: &str,
+    name: &str,
+    rollout: Option<(String, Option<String>)>,
+    deletes: Vec<(String, Option<String>)>,
+) -> String {
+    let mut commands: Vec<String> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    let partition = (kind == "StatefulSet")
+        .then(|| cx.ix.workload(ns, kind, name))
+        .flatten()
+        .and_then(|w| w.update.as_ref())
+        .filter(|u| !u.on_delete)
+        .and_then(|u| {
+            let p = u.partition.filter(|&p| p > 0)?;
+            Some((u.updated_from(), partition_said(p, u.start)))
+        });
+    // The deletes' notes that only say a pod is below the partition.
+    // In name order: the same command whichever pod's finding it is built from.
+    let mut deletes = deletes;
+    deletes.sort_by(|a, b| (ordinal(name, &a.0), &a.0).cmp(&(ordinal(name, &b.0), &b.0)));
+    let mut below: Vec<i32> = Vec::new();
+    let mut delete_notes: Vec<String> = Vec::new();
+    for (pod, note) in &deletes {
+        let Some(note) = note else { continue };
+        let i = ordinal(name, pod);
+        if let (Some(i), Some((from, said))) = (i, &partition)
+            && *note == below_partition(i, name, said, *from)
+        {
+            below.push(i);
+        } else if !delete_notes.contains(note) {
+            delete_notes.push(note.clone());
+        }
+    }
+    if let Some((command, note)) = rollout {
+        commands.push(command);
+        let note = match (&partition, below.is_empty(), note) {
+            // The pods below are deleted here: they do not keep running.
+            (Some((from, said)), false, Some(n)) => {
+                let n = n.replace(&partition_keeps(*from, said), "");
+                Some(n.trim().to_string()).filter(|n| !n.is_empty())
+            }
+            (_, _, n) => n,
+        };
+        notes.extend(note);
+    }
+    if !deletes.is_empty() {
+        let pods: Vec<&str> = deletes.iter().map(|(p, _)| p.as_str()).collect();
+        commands.push(format!("kubectl delete pod {} -n {ns}", pods.join(" ")));
+        notes.push(match pods.len() {
+            1 => format!("its {kind} {name} starts a new one"),
+            _ => format!("its {kind} {name} starts a new one for each"),
+        });
+    }
+    if let (Some((from, said)), false) = (&partition, below.is_empty()) {
+        let ordinals: Vec<String> = below.iter().map(i32::to_string).collect();
+        let (pods, each) = match below.len() {
+            1 => (format!("pod ordinal {}", ordinals[0]), "it comes back"),
+            _ => (
+                format!("pod ordinals {}", ordinals.join(", ")),
+                "each comes back",
+            ),
+        };
+        notes.push(format!(
+            "a rollout restart replaces only ordinals {from} and up ({said}), so {pods} below it {} deleted: {each} with the same name, at the StatefulSet's current revision",
+            if below.len() == 1 { "is" } else { "are" }
+        ));
+    }
+    notes.extend(delete_notes);
+    let commands = commands.join(" && ");
+    match notes.is_empty() {
+        true => commands,
+        false => format!("{commands}  # {}", super::shell::notes_joined(&notes)),
+    }
+}
