@@ -36,6 +36,7 @@ mod spc;
 mod tenant;
 mod throttling;
 mod webhook;
+mod wiring;
 mod workload_identity;
 
 pub(crate) use access::{
