@@ -130,6 +130,8 @@ fn set_spec(obs: &mut PodObs, spec: &PodSpec) {
     obs.host_network = spec.host_network == Some(true);
     obs.node_os = pinned_os(spec);
     obs.node_selector = spec.node_selector.clone().unwrap_or_default();
+    obs.tolerations = workloads::tolerations(spec);
+    obs.node_affinity = workloads::required_affinity(spec);
 }
 
 /// `imagePullSecrets` names, empty ones left out (the API allows them; they name nothing).

@@ -79,6 +79,15 @@ pub struct PodObs {
     /// `node_os`: a value still a template placeholder is refused by the API server.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub node_selector: BTreeMap<String, String>,
+    /// `spec.tolerations`, from full pod specs like `node_selector`: the KVC104 fix names the
+    /// one that lets the pod onto a node the driver does not tolerate (audit NN5).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tolerations: Vec<super::TolerationObs>,
+    /// The `matchExpressions` of each term of `spec.affinity.nodeAffinity.
+    /// requiredDuringSchedulingIgnoredDuringExecution`, from full pod specs: the KVC104 fix
+    /// names the term that pins the pod to such a node (audit NN5).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub node_affinity: Vec<Vec<super::NodeRequirementObs>>,
 }
 
 /// The annotation the kubelet puts on the API's mirror of a static pod.

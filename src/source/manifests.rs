@@ -23,6 +23,7 @@ use crate::snapshot::*;
 
 mod apply_set;
 mod custom;
+mod duplicates;
 pub mod files;
 mod namespaces;
 mod refused;
@@ -275,7 +276,11 @@ impl Builder {
             }
             "Pod" => {
                 let p: Pod = known(doc, &what, value)?;
-                if let Some(why) = strict::no_containers("spec", p.spec.as_ref()) {
+                let refused = match p.spec.as_ref() {
+                    Some(s) if !s.containers.is_empty() => duplicates::duplicates("spec", s),
+                    spec => strict::no_containers("spec", spec),
+                };
+                if let Some(why) = refused {
                     return Err(doc.err(&what, why));
                 }
                 self.pods.push(convert::pod(&p));

@@ -433,3 +433,109 @@ fn a_workload_pinned_to_a_tainted_node_is_one_kvc104_naming_its_node_selector() 
         "without the selector the pods run where the driver does"
     );
 }
+
+/// The tainted gpu node the add-on's DaemonSets do not tolerate (audit MM5 / NN5).
+const GPU_NODE: &str = "apiVersion: v1\nkind: Node\nmetadata:\n  name: aks-gpu-0000-vmss000000\n  labels: {kubernetes.io/os: linux, agentpool: gpu}\nspec:\n  taints: [{key: sku, value: gpu, effect: NoSchedule}]\n";
+/// The toleration that lets checkout's pods onto it, as the manifest and the fix write it.
+const GPU_TOLERATION: &str = "{key: sku, operator: Equal, value: gpu, effect: NoSchedule}";
+
+/// The KVC104 findings on checkout's chains after a minute of `healthy` plus the gpu node.
+fn kvc104_of_checkout(healthy: &str) -> Vec<kvchain::chain::Finding> {
+    let sc = lab::scenario::parse(
+        "nodes",
+        std::path::Path::new("nodes.yaml"),
+        &[CLUSTER, SHOP, healthy, GPU_NODE].join("\n---\n"),
+    )
+    .expect("scenario loads");
+    let mut w = World::new(sc);
+    w.advance(Duration::from_secs(60));
+    kvchain::chain::diagnose(&export::snapshot(&w))
+        .iter()
+        .filter(|c| c.pod.starts_with("checkout-"))
+        .flat_map(|c| c.findings())
+        .filter(|f| f.code == kvchain::chain::Code::KVC104)
+        .cloned()
+        .collect()
+}
+
+/// Removes `line` (one list entry of the manifest, as the fix names it) from `manifest`.
+fn without_line(manifest: &str, line: &str) -> String {
+    let out = manifest.replacen(&format!("{line}\n"), "", 1);
+    assert_ne!(out, manifest, "the manifest holds {line}");
+    out
+}
+
+/// Audit NN5: a DaemonSet with no nodeSelector runs a pod on every node whose taints it
+/// tolerates (FACTS §11 "Nodes"), so its toleration of the gpu taint, which the add-on's
+/// DaemonSets lack, is what puts a pod there. The fix names that toleration on the DaemonSet;
+/// with it removed, as the fix says, the DaemonSet has no pod on that node and no KVC104.
+#[test]
+fn a_daemonsets_toleration_of_a_tainted_node_is_named_in_the_kvc104_fix() {
+    let sa = "      serviceAccountName: checkout\n";
+    let ds = HEALTHY
+        .replacen("kind: Deployment\n", "kind: DaemonSet\n", 1)
+        .replacen("  replicas: 2\n", "", 1)
+        .replacen(
+            sa,
+            &format!("{sa}      tolerations:\n        - {GPU_TOLERATION}\n"),
+            1,
+        );
+    let found = kvc104_of_checkout(&ds);
+    assert!(!found.is_empty(), "the DaemonSet's pod on the gpu node");
+    let fix = &found[0].fix;
+    assert!(
+        fix.starts_with("kubectl edit daemonset/checkout -n shop"),
+        "{fix}"
+    );
+    assert!(
+        fix.contains(&format!("toleration {GPU_TOLERATION}")),
+        "{fix}"
+    );
+    let fixed = without_line(&ds, &format!("        - {GPU_TOLERATION}"));
+    assert!(
+        kvc104_of_checkout(&fixed).is_empty(),
+        "without the toleration the DaemonSet keeps off the tainted node"
+    );
+}
+
+/// Audit NN5: a Deployment whose required node affinity (not a nodeSelector) pins it to the
+/// tainted node, which its toleration lets it onto. The fix names the affinity term (the only
+/// one: the API server refuses an empty nodeSelectorTerms, so the whole required block goes)
+/// and the toleration; both removed, the pods land where the driver runs and KVC104 is gone.
+#[test]
+fn a_required_node_affinity_pinning_pods_to_a_tainted_node_is_named_in_the_kvc104_fix() {
+    let sa = "      serviceAccountName: checkout\n";
+    let term = "{key: agentpool, operator: In, values: [gpu]}";
+    let required = "          requiredDuringSchedulingIgnoredDuringExecution:";
+    let affinity = format!(
+        "      affinity:\n        nodeAffinity:\n{required}\n            nodeSelectorTerms:\n              - matchExpressions: [{term}]\n"
+    );
+    let pinned = HEALTHY.replacen(
+        sa,
+        &format!("{sa}{affinity}      tolerations:\n        - {GPU_TOLERATION}\n"),
+        1,
+    );
+    let found = kvc104_of_checkout(&pinned);
+    assert!(!found.is_empty(), "the pods on the gpu node");
+    let fix = &found[0].fix;
+    assert!(
+        fix.starts_with("kubectl edit deployment/checkout -n shop"),
+        "{fix}"
+    );
+    assert!(
+        fix.contains(&format!("toleration {GPU_TOLERATION}")),
+        "{fix}"
+    );
+    assert!(
+        fix.contains(&format!(
+            "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution (its only term {{matchExpressions: [{term}]}})"
+        )),
+        "{fix}"
+    );
+    let fixed = without_line(&pinned, &format!("        - {GPU_TOLERATION}"));
+    let fixed = fixed.replacen(&affinity, "", 1);
+    assert!(
+        kvc104_of_checkout(&fixed).is_empty(),
+        "without the affinity and the toleration the pods run where the driver does"
+    );
+}

@@ -74,3 +74,55 @@ fn a_workload_with_a_container_is_read() {
     assert_eq!(said, "[]");
     assert_eq!(rc, 0);
 }
+
+/// A pod spec the API server's validation (ValidatePodSpec) refuses for a duplicate: two
+/// volumes of one name (`spec.volumes[1].name: Duplicate value: "kv"`), or two mounts of one
+/// container at one mountPath (`…volumeMounts[1].mountPath: Invalid value: "/mnt/kv": must be
+/// unique`). kubectl apply is refused, so no pod is made: the document is listed under Not
+/// read naming file, object and field, exit status 1, as a pod spec without container is.
+/// With the duplicate renamed the document is read.
+#[test]
+fn duplicate_volume_names_and_mount_paths_are_refused_naming_the_field() {
+    let volume = |name: &str| {
+        format!(
+            "{{name: {name}, csi: {{driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {{secretProviderClass: app-kv}}}}}}"
+        )
+    };
+    let deployment = |second: &str| {
+        format!(
+            "{HEAD}  template:\n    metadata: {{labels: {{app: app}}}}\n    spec:\n      containers: [{{name: c, image: i, volumeMounts: [{{name: kv, mountPath: /mnt/kv, readOnly: true}}]}}]\n      volumes: [{}, {}]\n",
+            volume("kv"),
+            volume(second)
+        )
+    };
+    let (rc, said) = check(&deployment("kv"));
+    assert!(
+        said.contains("m.yaml")
+            && said.contains("document 2: Deployment/app")
+            && said.contains(r#"spec.template.spec.volumes[1].name: Duplicate value: \"kv\""#),
+        "{said}"
+    );
+    assert_eq!(rc, 1, "an unread document fails the check: {said}");
+    // Read, the chain is diagnosed (its findings are the rules', not a refusal).
+    let (_, said) = check(&deployment("kv-2"));
+    assert_eq!(said, "[]", "distinct names are read");
+
+    let pod = |second: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: one, namespace: shop}}\nspec:\n  containers:\n  - name: c\n    image: i\n    volumeMounts:\n    - {{name: kv, mountPath: /mnt/kv, readOnly: true}}\n    - {{name: other, mountPath: {second}, readOnly: true}}\n  volumes: [{}, {}]\n",
+            volume("kv"),
+            volume("other")
+        )
+    };
+    let (rc, said) = check(&pod("/mnt/kv"));
+    assert!(
+        said.contains("document 2: Pod/one")
+            && said.contains(
+                r#"spec.containers[0].volumeMounts[1].mountPath: Invalid value: \"/mnt/kv\": must be unique"#
+            ),
+        "{said}"
+    );
+    assert_eq!(rc, 1, "{said}");
+    let (_, said) = check(&pod("/mnt/other"));
+    assert_eq!(said, "[]", "distinct paths are read");
+}

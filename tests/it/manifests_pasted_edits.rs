@@ -50,6 +50,38 @@ fn kvc103_renames_a_mis_cased_secret_provider_class_key() {
     assert!(findings_of(&r, "KVC103").is_empty(), "{r:#}");
 }
 
+/// Audit NN6: the mis-cased key beside other inline keys. The SecretProviderClass it names
+/// exists, so nothing is created: the key is renamed, and the inline keys go, since once the
+/// key is renamed the driver merges the volume's attributes over the SPC's parameters
+/// (FACTS §5) and a key left there overrides the SPC's. The fix says so of each; applied,
+/// no KVC103 is left and the pod reads app-kv's parameters alone.
+#[test]
+fn kvc103_renames_a_mis_cased_key_beside_inline_keys_when_the_spc_exists() {
+    let typo = "SecretProviderClass: app-kv, usePodIdentity: 'false', keyvaultName: kv-other";
+    let dep = workload("Deployment", "wiring", typo);
+    let (_, r, _) = check_docs(&[SA, &spc("app-kv", "", ONE_OBJECT), &dep]);
+    let f = findings_of(&r, "KVC103");
+    assert_eq!(f.len(), 1, "{r:#}");
+    let fix = f[0]["fix"].as_str().unwrap();
+    assert!(!fix.contains("create SecretProviderClass"), "{fix}");
+    assert!(
+        fix.contains("rename the key SecretProviderClass to secretProviderClass"),
+        "{fix}"
+    );
+    assert!(fix.contains("SecretProviderClass app-kv exists"), "{fix}");
+    assert!(
+        fix.contains("remove the inline keys keyvaultName and usePodIdentity"),
+        "{fix}"
+    );
+    // Each key's reason: the SPC's own value wins once the volume's is gone.
+    assert!(fix.contains("app-kv sets keyvaultName"), "{fix}");
+    assert!(fix.contains("app-kv does not set usePodIdentity"), "{fix}");
+    // Applied: the key renamed, the inline keys removed.
+    let fixed = workload("Deployment", "wiring", "secretProviderClass: app-kv");
+    let (_, r, _) = check_docs(&[SA, &spc("app-kv", "", ONE_OBJECT), &fixed]);
+    assert!(findings_of(&r, "KVC103").is_empty(), "{r:#}");
+}
+
 #[test]
 fn a_job_is_re_created_from_the_file_that_defines_it() {
     let job = workload("Job", "migrate", "secretProviderClass: app-kvv");

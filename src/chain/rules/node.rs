@@ -3,6 +3,7 @@
 //! add-on's carry `kubernetes.io/os: linux`). A pod on any other node gets no mount.
 
 mod fix;
+mod pinned;
 mod presence;
 
 pub(crate) use presence::pods_on;

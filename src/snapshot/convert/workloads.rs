@@ -165,8 +165,21 @@ pub fn node(n: &k8s_openapi::api::core::v1::Node) -> NodeObs {
 /// Where a DaemonSet's pods may be scheduled (its pod template's node constraints).
 pub fn placement(d: &DaemonSet, provider: bool) -> PlacementObs {
     let spec = d.spec.as_ref().and_then(|s| s.template.spec.as_ref());
-    let affinity = spec
-        .and_then(|s| s.affinity.as_ref())
+    PlacementObs {
+        daemonset: format!("{}/{}", ns(&d.metadata), name(&d.metadata)),
+        provider,
+        node_selector: spec
+            .and_then(|s| s.node_selector.clone())
+            .unwrap_or_default(),
+        affinity: spec.map(required_affinity).unwrap_or_default(),
+        tolerations: spec.map(tolerations).unwrap_or_default(),
+    }
+}
+
+/// The `matchExpressions` of each term of a pod spec's required node affinity.
+pub(crate) fn required_affinity(spec: &PodSpec) -> Vec<Vec<NodeRequirementObs>> {
+    spec.affinity
+        .as_ref()
         .and_then(|a| a.node_affinity.as_ref())
         .and_then(|a| {
             a.required_during_scheduling_ignored_during_execution
@@ -188,23 +201,17 @@ pub fn placement(d: &DaemonSet, provider: bool) -> PlacementObs {
                 })
                 .collect()
         })
-        .unwrap_or_default();
-    PlacementObs {
-        daemonset: format!("{}/{}", ns(&d.metadata), name(&d.metadata)),
-        provider,
-        node_selector: spec
-            .and_then(|s| s.node_selector.clone())
-            .unwrap_or_default(),
-        affinity,
-        tolerations: spec
-            .iter()
-            .flat_map(|s| s.tolerations.iter().flatten())
-            .map(|t| TolerationObs {
-                key: t.key.clone().unwrap_or_default(),
-                operator: t.operator.clone().unwrap_or_default(),
-                value: t.value.clone().unwrap_or_default(),
-                effect: t.effect.clone().unwrap_or_default(),
-            })
-            .collect(),
-    }
+        .unwrap_or_default()
+}
+
+/// A pod spec's tolerations.
+pub(crate) fn tolerations(spec: &PodSpec) -> Vec<TolerationObs> {
+    (spec.tolerations.iter().flatten())
+        .map(|t| TolerationObs {
+            key: t.key.clone().unwrap_or_default(),
+            operator: t.operator.clone().unwrap_or_default(),
+            value: t.value.clone().unwrap_or_default(),
+            effect: t.effect.clone().unwrap_or_default(),
+        })
+        .collect()
 }

@@ -88,7 +88,7 @@ pub(super) fn no_containers(path: &str, spec: Option<&PodSpec>) -> Option<String
 }
 
 /// The pod template at `path` of a built-in workload, refused when it has no container
-/// ([`no_containers`]).
+/// ([`no_containers`]) or a duplicate volume name or mountPath ([`super::duplicates`]).
 pub(super) fn containers<'t>(
     doc: &super::Doc,
     what: &str,
@@ -96,8 +96,12 @@ pub(super) fn containers<'t>(
     t: Option<&'t PodTemplateSpec>,
 ) -> Result<Option<&'t PodTemplateSpec>, crate::error::InputError> {
     let spec = t.and_then(|t| t.spec.as_ref());
-    if spec.is_some_and(|s| !s.containers.is_empty()) {
-        return Ok(t); // every template but a broken one: no path built
+    if let Some(s) = spec.filter(|s| !s.containers.is_empty()) {
+        // Every template but a broken one: no path built.
+        return match super::duplicates::duplicates(&format!("{path}.spec"), s) {
+            Some(why) => Err(doc.err(what, why)),
+            None => Ok(t),
+        };
     }
     match no_containers(&format!("{path}.spec"), spec) {
         Some(why) => Err(doc.err(what, why)),

@@ -3,7 +3,7 @@
 //! tolerate its taint (the toleration patch, in the DaemonSets' own JSON); for a Windows
 //! node, install the charts' Windows DaemonSets.
 
-use super::{blocks, labels_admit, runs_nowhere};
+use super::{blocks, labels_admit, pinned, runs_nowhere};
 use crate::chain::context::Ctx;
 use crate::chain::rules::remedy;
 use crate::snapshot::{DriverInstall, NodeObs, PlacementObs, TaintObs, TolerationObs};
@@ -42,13 +42,30 @@ pub(super) fn linux_fix(
     if remedy::install(cx) == Some(DriverInstall::AksAddon) {
         let named: Vec<String> = taints(tainted[0]).iter().map(|t| taint_text(t)).collect();
         let named = named.join(", ");
-        let pinned = pinning_selector(cx, placement, node);
-        let how = if pinned.is_empty() {
+        let pinned = pinned::pinned(cx, placement, node, &taints(tainted[0]));
+        let how = if pinned.entries.is_empty() {
             "schedule onto nodes without it".to_string()
         } else {
+            // A toleration not read (no pod spec) may still be there: say so.
+            let unread = if pinned.tolerations_read {
+                String::new()
+            } else {
+                format!(" (and any toleration of taint {named})")
+            };
+            let (put, so) = match cx.workload {
+                // A DaemonSet runs a pod on every node its template admits (FACTS §11).
+                Some(("DaemonSet", _)) => (
+                    "lets the DaemonSet run a pod on",
+                    "it runs pods only on nodes without the taint",
+                ),
+                _ => (
+                    "put the pods on",
+                    "they schedule onto nodes without the taint",
+                ),
+            };
             format!(
-                "remove nodeSelector {} (and any toleration of taint {named}) from the pod template, which put the pods on node {}, so they schedule onto nodes without the taint",
-                pinned.join(", "),
+                "remove {}{unread} from the pod template, which {put} node {}, so {so}",
+                and_list(&pinned.entries),
                 node.name
             )
         };
@@ -84,24 +101,12 @@ pub(super) fn linux_fix(
     )
 }
 
-/// The entries of the pod's nodeSelector (else its workload template's) that pin it to
-/// `node` (audit MM5): those the node's labels satisfy and the driver's DaemonSets do not
-/// select on themselves (`kubernetes.io/os: linux` is theirs too), as `key: value`.
-fn pinning_selector(cx: &Ctx, placement: &[PlacementObs], node: &NodeObs) -> Vec<String> {
-    let selector = match (&cx.pod.node_selector, cx.workload_object) {
-        (own, _) if !own.is_empty() => own,
-        (_, Some(w)) => match &w.template {
-            Some(t) => &t.node_selector,
-            None => return Vec::new(),
-        },
-        _ => return Vec::new(),
-    };
-    selector
-        .iter()
-        .filter(|(k, v)| node.labels.get(*k) == Some(*v))
-        .filter(|(k, _)| !placement.iter().any(|p| p.node_selector.contains_key(*k)))
-        .map(|(k, v)| format!("{k}: {v}"))
-        .collect()
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => items.join(""),
+    }
 }
 
 pub(super) fn taint_text(t: &TaintObs) -> String {

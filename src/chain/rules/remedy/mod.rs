@@ -37,6 +37,7 @@ mod spc;
 mod tenant;
 mod throttling;
 mod webhook;
+mod wiring;
 mod workload_identity;
 
 pub(crate) use access::{
