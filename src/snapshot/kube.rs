@@ -57,6 +57,10 @@ pub struct PodObs {
     /// This "pod" is a workload's pod template (manifests), not a running pod.
     #[serde(default)]
     pub template_of: Option<OwnerRef>,
+    /// The manifest file a bare Pod was read from (`check -f`): an edit of its spec is made
+    /// there and the pod re-created from it, as `kubectl get` would re-create the old spec.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<Box<str>>,
     #[serde(default)]
     pub volumes: Vec<VolumeObs>,
     #[serde(default)]

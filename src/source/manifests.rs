@@ -283,7 +283,10 @@ impl Builder {
                 if let Some(why) = refused {
                     return Err(doc.err(&what, why));
                 }
-                self.pods.push(convert::pod(&p));
+                // A fix that changes its spec edits this file (a pod is re-created from it).
+                let mut pod = convert::pod(&p);
+                pod.file = Some(doc.file.display().to_string().into());
+                self.pods.push(pod);
             }
             "ServiceAccount" => {
                 let sa: ServiceAccount = known(doc, &what, value)?;

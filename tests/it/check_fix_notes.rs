@@ -236,12 +236,18 @@ fn every_fix_and_confirm_parses_and_a_note_starts_with_a_hash() {
     );
 }
 
+/// Fixture `name` under tests/fixtures/manifests, as its findings name it.
+fn fixture_path(name: &str) -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/manifests")
+        .join(name)
+        .display()
+        .to_string()
+}
+
 /// The findings of `check -f` on fixture `name` under tests/fixtures/manifests.
 fn fixture_findings(name: &str) -> Vec<kvchain::chain::Finding> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/manifests")
-        .join(name);
-    let snap = manifests::load(&[path]).expect("loads");
+    let snap = manifests::load(&[fixture_path(name).into()]).expect("loads");
     let chains = diagnose(&snap);
     let spcs = unmounted_spcs(&snap, &chains);
     (chains.iter().flat_map(|c| c.findings()).cloned())
@@ -256,10 +262,13 @@ fn fixture_findings(name: &str) -> Vec<kvchain::chain::Finding> {
 fn a_bare_pod_without_the_label_is_recreated_with_it() {
     let found = fixture_findings("bare-pod-unlabelled.yaml");
     let f = (found.iter().find(|f| f.code == Code::KVC201)).expect("KVC201");
+    // The edit is made in the pod's own manifest, which the pod is re-created from: from
+    // `kubectl get pod` it would come back with the spec it runs now, not the file's.
+    let file = fixture_path("bare-pod-unlabelled.yaml");
     assert!(
-        f.fix.starts_with(
-            "kubectl get pod audit-once -n audit -o yaml > audit-once.yaml && ${EDITOR:-vi} audit-once.yaml && kubectl replace --force -f audit-once.yaml  # "
-        ),
+        f.fix.starts_with(&format!(
+            "${{EDITOR:-vi}} {file} && kubectl delete pod audit-once -n audit --ignore-not-found && kubectl apply -n audit -f {file}  # "
+        )),
         "{}",
         f.fix
     );

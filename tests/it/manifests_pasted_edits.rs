@@ -91,7 +91,7 @@ fn a_job_is_re_created_from_the_file_that_defines_it() {
     let fix = f[0]["fix"].as_str().unwrap();
     assert!(!fix.contains("<the Job's manifest>"), "{fix}");
     assert!(
-        fix.contains(&format!("kubectl apply -f {file}")),
+        fix.contains(&format!("kubectl apply -n team-a -f {file}")),
         "{fix}\nnames not {file}"
     );
     assert!(
@@ -202,7 +202,7 @@ fn kvc101_near_miss_gives_each_workload_its_own_edit() {
         fixes
             .iter()
             .any(|x| x.contains("kubectl delete job migrate -n team-a")
-                && x.contains(&format!("kubectl apply -f {file}"))
+                && x.contains(&format!("kubectl apply -n team-a -f {file}"))
                 && x.contains("secretProviderClass: app-kv")),
         "{fixes:#?}"
     );

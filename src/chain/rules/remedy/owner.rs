@@ -46,7 +46,7 @@ pub(crate) fn edit_pod_owner(
                 Some(file) => {
                     let file = super::sh_word(file);
                     format!(
-                        "# a Job's pod template cannot be changed: in {file}, {what}; then re-create it: kubectl delete job {n} -n {ns} --ignore-not-found && kubectl apply -f {file}"
+                        "# a Job's pod template cannot be changed: in {file}, {what}; then re-create it: kubectl delete job {n} -n {ns} --ignore-not-found && kubectl apply -n {ns} -f {file}"
                     )
                 }
                 None => format!(
@@ -59,9 +59,21 @@ pub(crate) fn edit_pod_owner(
             "kubectl edit {}/{n} -n {ns}  # {what}",
             k.to_ascii_lowercase()
         ),
-        None => format!(
-            "kubectl get pod {name} -n {ns} -o yaml > {name}.yaml && ${{EDITOR:-vi}} {name}.yaml && kubectl replace --force -f {name}.yaml  # {what} (a pod's spec cannot be edited in place: this recreates it)"
-        ),
+        // `check -f` knows the bare pod's file: the edit is made there, then the pod is
+        // re-created from it (the running pod's spec, through `kubectl get`, would be the old
+        // one). Deleted then applied, as the file may hold other objects a `replace --force`
+        // would re-create too.
+        None => match pod.file.as_deref() {
+            Some(file) => {
+                let file = super::sh_word(file);
+                format!(
+                    "${{EDITOR:-vi}} {file} && kubectl delete pod {name} -n {ns} --ignore-not-found && kubectl apply -n {ns} -f {file}  # {what} (a pod's spec cannot be edited in place: this recreates it from its manifest)"
+                )
+            }
+            None => format!(
+                "kubectl get pod {name} -n {ns} -o yaml > {name}.yaml && ${{EDITOR:-vi}} {name}.yaml && kubectl replace --force -f {name}.yaml  # {what} (a pod's spec cannot be edited in place: this recreates it)"
+            ),
+        },
     };
     paused::rolled_in(cx, pod, workload, edit, EDITED)
 }

@@ -49,12 +49,17 @@ impl Uid {
             && b.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f' | b'-'));
         let mut bytes = [0u8; 16];
         let decoded = layout
-            && [(0, 8, 0), (9, 13, 4), (14, 18, 6), (19, 23, 8), (24, 36, 10)]
-                .iter()
-                .all(|&(from, to, at)| {
-                    hex::decode_to_slice(&uid[from..to], &mut bytes[at..at + (to - from) / 2])
-                        .is_ok()
-                });
+            && [
+                (0, 8, 0),
+                (9, 13, 4),
+                (14, 18, 6),
+                (19, 23, 8),
+                (24, 36, 10),
+            ]
+            .iter()
+            .all(|&(from, to, at)| {
+                hex::decode_to_slice(&uid[from..to], &mut bytes[at..at + (to - from) / 2]).is_ok()
+            });
         if decoded {
             Uid::Uuid(bytes)
         } else {
