@@ -214,6 +214,43 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The chain of `pod`'s CSI volume `volume` (of this chain's namespace), as far as a fix
+    /// for its SPC needs it (its SPC, merged parameters, attributes and owner), no mount,
+    /// events or Azure side of its own: a fix that changes another SPC the account's
+    /// workloads mount (audit NN2) is computed from it. `None` for a volume naming no SPC.
+    pub(crate) fn for_mount(&self, pod: &'a PodObs, volume: &'a VolumeObs) -> Option<Ctx<'a>> {
+        let VolumeSourceObs::Csi { attributes, .. } = &volume.source else {
+            return None;
+        };
+        let spc_name = attributes.get(super::index::SPC_ATTRIBUTE)?.as_str();
+        let spc = self
+            .ix
+            .spcs
+            .get(&(pod.namespace.as_str(), spc_name))
+            .copied();
+        let (workload, workload_object) = self.ix.workload_with_object(pod);
+        Some(Ctx {
+            pod,
+            volume,
+            attributes,
+            spc_name,
+            spc_key_typo: None,
+            spc,
+            params: spc.map(|s| s.merged(attributes)),
+            workload,
+            workload_object,
+            template: pod.template_of.is_some(),
+            status: None,
+            events: Vec::new(),
+            side: None,
+            sync_causes: Vec::new(),
+            mode: AuthMode::Unknown,
+            identity: None,
+            vault: None,
+            ..self.clone()
+        })
+    }
+
     pub fn spc_resource(&self) -> String {
         format!("SecretProviderClass/{}", self.spc_name)
     }

@@ -68,3 +68,56 @@ fn the_annotation_another_spc_agrees_with_is_never_flipped() {
         "{r:#}"
     );
 }
+
+/// Audit NN2: the account's annotation names neither SPC's identity. Per SPC, "annotate it with
+/// this SPC's clientID" gave the one account two contradictory values. Every chain now prints
+/// one plan for the account (FACTS §6: one identity per account): one annotation value, and
+/// every other SPC moved onto that identity. The plan applied as printed leaves no KVC204.
+#[test]
+fn an_annotation_neither_spc_uses_gets_one_plan_for_the_account() {
+    const NINE: &str = "99999999-2222-4333-8444-555555555555";
+    let r = run(NINE, TWO);
+    let found = crate::manifest_run::findings_of(&r, "KVC204");
+    assert!(!found.is_empty(), "{r:#}");
+    let mut values = std::collections::BTreeSet::new();
+    let mut patched = std::collections::BTreeMap::new();
+    for f in &found {
+        let fix = f["fix"].as_str().unwrap();
+        for part in fix.split("kubectl annotate serviceaccount app-sa -n team-a azure.workload.identity/client-id=").skip(1) {
+            values.insert(part.split(' ').next().unwrap().to_string());
+        }
+        for part in fix.split("kubectl patch secretproviderclass ").skip(1) {
+            let name = part.split(' ').next().unwrap().to_string();
+            let id = part
+                .split("\"clientID\":\"")
+                .nth(1)
+                .and_then(|s| s.split('"').next())
+                .unwrap()
+                .to_string();
+            patched.insert(name, id);
+        }
+    }
+    // One account, one value, said once for the account (both chains).
+    assert_eq!(values.len(), 1, "{r:#}");
+    assert_eq!(found.len(), 1, "{r:#}");
+    let chains = found[0]["chains"].as_array().map_or(0, Vec::len);
+    assert_eq!(chains, 2, "{r:#}");
+    let id = values.into_iter().next().unwrap();
+    assert!([ONE, TWO].contains(&id.as_str()), "{id}");
+    assert!(patched.values().all(|v| *v == id), "{patched:?}");
+    // Applied: the annotation and the patches as printed.
+    let client = |spc: &str, own: &str| patched.get(spc).cloned().unwrap_or(own.to_string());
+    let docs = [
+        sa(&id),
+        spc("app-kv", &client("app-kv", ONE)),
+        spc("other-kv", &client("other-kv", TWO)),
+        deploy("one", "app-kv"),
+        deploy("two", "other-kv"),
+    ];
+    let docs: Vec<&str> = docs.iter().map(String::as_str).collect();
+    let r = crate::manifest_run::check_docs(&docs).1;
+    assert!(
+        crate::manifest_run::findings_of(&r, "KVC204").is_empty(),
+        "{r:#}"
+    );
+}

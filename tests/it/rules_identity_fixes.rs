@@ -256,3 +256,108 @@ fn aadsts90002_for_an_invalid_tenant_is_evidence_of_it() {
         assert!(f.message.contains("AADSTS900023"), "{}", f.message);
     }
 }
+
+/// Audit NN1: a second account (aaa, first by name) mounts the node-identity SPC too and names
+/// its own identity, which has no grant on this vault; web's identity reads it. The move keeps
+/// the one that already may read the objects (not a new one, not merely the first by name),
+/// federates both accounts, annotates aaa's account to it and restarts aaa (FACTS §6: one
+/// client-id per account, injected at creation), and never says no annotation is needed.
+#[test]
+fn the_node_identity_fix_keeps_the_account_identity_that_reads() {
+    let s = two_accounts_on_node_identity();
+    let chains = kvchain::chain::diagnose(&s);
+    let f = find_any(&chains, Code::KVC303);
+    let web = tk::client_id(NS, APP);
+    assert!(
+        f.fix
+            .starts_with(&format!("IDENTITY_NAME={} && ", tk::identity_name(APP))),
+        "{}",
+        f.fix
+    );
+    assert!(!f.fix.contains("az identity create"), "{}", f.fix);
+    assert!(!f.fix.contains("need no label or annotation"), "{}", f.fix);
+    assert!(
+        f.fix.contains(&format!(
+            "--subject system:serviceaccount:{NS}:{} ",
+            tk::sa_name("aaa")
+        )),
+        "{}",
+        f.fix
+    );
+    assert!(
+        f.fix.contains(&format!(
+            "kubectl annotate serviceaccount {} -n {NS} azure.workload.identity/client-id={web} --overwrite",
+            tk::sa_name("aaa")
+        )),
+        "{}",
+        f.fix
+    );
+    assert!(f.fix.contains("deployment/aaa"), "{}", f.fix);
+    assert!(
+        !f.fix
+            .contains(&format!("serviceaccount {} ", tk::sa_name(APP))),
+        "{}",
+        f.fix
+    );
+}
+
+/// [`the_node_identity_fix_keeps_the_account_identity_that_reads`]'s cluster: app aaa (its
+/// account annotated with its own identity, which has no grant) mounts web's SPC, which is
+/// in node-identity mode.
+fn two_accounts_on_node_identity() -> Snapshot {
+    let mut s = vm_identity();
+    tk::add_app(&mut s, NS, "aaa", 1);
+    let aaa = tk::principal_id(NS, "aaa");
+    s.azure
+        .role_assignments
+        .items
+        .retain(|r| r.principal_id != aaa);
+    let web_spc = tk::spc_name(APP);
+    for p in s
+        .pods
+        .items
+        .iter_mut()
+        .filter(|p| p.service_account == tk::sa_name("aaa"))
+    {
+        for v in &mut p.volumes {
+            if let VolumeSourceObs::Csi { attributes, .. } = &mut v.source {
+                attributes.insert("secretProviderClass".into(), web_spc.clone());
+            }
+        }
+    }
+    s
+}
+
+/// The engine's dependency index follows NN1's move: a pod that starts running as the moved
+/// account (mounting nothing, reading nothing of web's) is restarted by web's KVC303 fix in
+/// the incremental diagnosis as in the full one.
+#[test]
+fn the_node_identity_fix_follows_the_moved_accounts_runners_incrementally() {
+    use kvchain::chain::engine::{Change, Engine, Object};
+    let mut engine = Engine::new(two_accounts_on_node_identity());
+    let mut tool = tk::pod_mut(&mut engine.snapshot(), "aaa").clone();
+    tool.name = "tool".into();
+    tool.uid = "uid-tool".into();
+    tool.owners.clear();
+    tool.volumes.clear();
+    for c in tool.containers.iter_mut() {
+        c.env.clear();
+        c.env_from_secrets.clear();
+    }
+    tool.image_pull_secrets.clear();
+    engine.apply([Change::Upsert(Object::Pod(tool.into()))]);
+    let fix_of = |chains: Vec<&Chain>| {
+        (chains.iter().flat_map(|c| c.findings()))
+            .find(|f| f.code == Code::KVC303)
+            .map(|f| f.fix.to_string())
+            .expect("KVC303")
+    };
+    let web = tk::pod_name(APP, 0);
+    let full = kvchain::chain::diagnose(&engine.snapshot());
+    let full = fix_of(full.iter().filter(|c| c.pod == web).collect());
+    assert!(full.contains("tool"), "the new runner is restarted: {full}");
+    assert_eq!(
+        fix_of(engine.chains().filter(|c| c.pod == web).collect()),
+        full
+    );
+}

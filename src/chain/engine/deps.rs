@@ -152,6 +152,7 @@ pub(super) fn reads(ix: &Index<'_>, pod: &PodObs, spcs: &[&str], tls_fixes: &[&s
             }));
         }
     }
+    moved_accounts(ix, pod, spcs, &mut deps);
     // Consumers of the Secrets the chains sync are named by their workload.
     let synced: Vec<Name> = deps
         .iter()
@@ -266,6 +267,38 @@ fn client_id_fix_possible(ix: &Index<'_>, pod: &PodObs, spcs: &[&str]) -> bool {
         None => true,
         Some(a) => !a.trim().eq_ignore_ascii_case(c.trim()) || no_identity(c.trim()),
     })
+}
+
+/// KVC303/KVC304's move onto workload identity annotates every account of the SPC's mounting
+/// pods that names another identity and restarts its runners (`remedy::workload_identity`,
+/// audit NN1): a chain of an SPC in node- or pod-identity mode (a superset: any value, on the
+/// SPC or a volume) reads the runners of each mounting account and their owner paths.
+fn moved_accounts(ix: &Index<'_>, pod: &PodObs, spcs: &[&str], deps: &mut Vec<Dep>) {
+    const MODES: [&str; 2] = ["useVMManagedIdentity", "usePodIdentity"];
+    let ns = pod.namespace.as_str();
+    let on_volume = pod.volumes.iter().any(|v| match &v.source {
+        VolumeSourceObs::Csi { attributes, .. } => {
+            MODES.iter().any(|m| attributes.contains_key(*m))
+        }
+        _ => false,
+    });
+    let mut seen: HashSet<&str> = HashSet::default();
+    for &name in spcs {
+        let on_spc = (ix.spcs.get(&(ns, name)))
+            .is_some_and(|spc| MODES.iter().any(|m| spc.parameters.contains_key(*m)));
+        if !on_spc && !on_volume {
+            continue;
+        }
+        for p in ix.pods_mounting(ns, name).chain(std::iter::once(pod)) {
+            if !seen.insert(p.service_account.as_str()) {
+                continue;
+            }
+            deps.push(Dep::Runners(p.service_account.clone()));
+            for runner in ix.runners_of(ns, &p.service_account) {
+                owner_path(ix, runner, deps);
+            }
+        }
+    }
 }
 
 /// The workloads `Index::workload_of` visits for `pod` (or the workload a template belongs to).

@@ -31,6 +31,7 @@ pub(crate) mod pod;
 mod pod_now;
 pub(crate) mod provider;
 pub(crate) mod remedy;
+mod sa_account;
 pub(crate) mod sa_injected;
 mod sa_multi;
 mod sa_template;

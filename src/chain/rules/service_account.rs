@@ -131,6 +131,13 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 label_and_injection(cx, link, sa);
                 return;
             }
+            // The account's workloads mount SPCs on different identities, none of them the
+            // annotated one: one finding for the account, one plan (audit NN2).
+            if principal_of.is_none() && super::sa_account::check(cx, link, a, labelled) {
+                super::injected_tenant::check(cx, link, sa, spc_client);
+                label_and_injection(cx, link, sa);
+                return;
+            }
             // The driver merges the pod volume's attributes over the SPC's parameters (FACTS
             // §5): a volumeAttributes.clientID is where the mount's id comes from, not the SPC.
             let own = cx

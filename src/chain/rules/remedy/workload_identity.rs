@@ -79,7 +79,12 @@ pub(crate) fn switch_to_workload_identity(cx: &Ctx, from: Leaving) -> String {
     // reads nothing in the vault (audit: fixer C item 2). Else the one the mounting pods'
     // service accounts name (FACTS §6): a new identity would differ from the annotation, and
     // the switched SPC would meet KVC204 (audit LL2).
-    let named = spc_client_id(cx).or_else(|| accounts_client_id(cx));
+    // Accounts that name different identities (audit NN1): one is kept (see
+    // [`accounts_choice`]) and the others are annotated to it below.
+    let accounts = mounting(cx);
+    let (from_accounts, chosen_why) = accounts_choice(cx, &accounts);
+    let named = spc_client_id(cx).or(from_accounts);
+    let chosen_why = chosen_why.filter(|_| spc_client_id(cx).is_none());
     let observed = named.and_then(|c| cx.ix.identity(c));
     let head = match (named, observed) {
         (Some(_), Some(i)) => format!(
@@ -115,7 +120,8 @@ pub(crate) fn switch_to_workload_identity(cx: &Ctx, from: Leaving) -> String {
                 })
             })
     };
-    let accounts = mounting_accounts(cx);
+    let accounts_mounting = accounts;
+    let accounts = mounting_accounts(&accounts_mounting);
     let held = observed
         .and_then(|i| i.federated_credentials.known())
         .map_or(0, Vec::len);
@@ -183,8 +189,51 @@ pub(crate) fn switch_to_workload_identity(cx: &Ctx, from: Leaving) -> String {
     // the exchange audience (FACTS §5): without it every new mount fails with "service
     // account tokens not found" once the SPC is switched (audit Z3).
     let tokens = token_requests(cx);
+    // An account annotated with another identity is annotated to this one in the same fix: an
+    // account holds one client-id (FACTS §6), and one naming another would meet KVC204 once
+    // the SPC is switched (audit NN1). The webhook injects it at pod creation only (FACTS §6):
+    // the labelled pods running as the account are restarted after.
+    let value = named.map_or_else(
+        || format!("\"{}\"", lookup("clientId")),
+        |c| sh_word(c).into_owned(),
+    );
+    let moved: Vec<&Mounting> = accounts_mounting
+        .iter()
+        .filter(|m| {
+            m.annotated
+                .is_some_and(|a| named.is_none_or(|c| !a.eq_ignore_ascii_case(c)))
+        })
+        .collect();
+    let reannotate: Vec<String> = moved
+        .iter()
+        .flat_map(|m| {
+            let annotate = format!(
+                "kubectl annotate serviceaccount {} -n {ns} azure.workload.identity/client-id={value} --overwrite",
+                sh_word(m.sa)
+            );
+            let restart =
+                super::restart::restart_sa_pods_not_holding(&cx.for_reader(m.pod), named.unwrap_or(&value));
+            [annotate, restart]
+        })
+        .collect();
+    // Never "no annotation needed" while an account names another identity (audit NN1).
+    let (annotation, moved_note) = match moved.as_slice() {
+        [] => ("and need no label or annotation for it ", String::new()),
+        _ => (
+            "",
+            format!(
+                "; service account{} {} named another identity: annotated with $IDENTITY_NAME's clientId, and the labelled pods restarted, as an account holds one client-id, which the webhook injects at pod creation only (FACTS §6){}",
+                if moved.len() == 1 { "" } else { "s" },
+                moved.iter().map(|m| m.sa).collect::<Vec<_>>().join(", "),
+                chosen_why
+                    .as_deref()
+                    .map(|w| format!("; {w}"))
+                    .unwrap_or_default(),
+            ),
+        ),
+    };
     let note = format!(
-        "new pods mount as $IDENTITY_NAME and need no label or annotation for it (the driver requests the token, {}); guide: {}",
+        "new pods mount as $IDENTITY_NAME {annotation}(the driver requests the token, {}){moved_note}; guide: {}",
         match &tokens {
             Tokens::Requested => format!("through its CSIDriver's tokenRequests for {AUDIENCE}"),
             Tokens::Added(_) => format!(
@@ -235,6 +284,15 @@ pub(crate) fn switch_to_workload_identity(cx: &Ctx, from: Leaving) -> String {
                 )
             ),
         }
+    };
+    // The accounts are moved once the SPC is: its patch's note ends the line.
+    let spc = match reannotate.is_empty() {
+        true => spc,
+        false => super::in_turn(
+            &std::iter::once(spc.as_str())
+                .chain(reannotate.iter().map(String::as_str))
+                .collect::<Vec<_>>(),
+        ),
     };
     let steps: Vec<String> = std::iter::once(head).chain(fics).chain(grant).collect();
     let mut parts: Vec<&str> = steps.iter().map(String::as_str).collect();
@@ -301,51 +359,106 @@ fn spc_client_id<'a>(cx: &Ctx<'a>) -> Option<&'a str> {
         .then_some(c)
 }
 
-/// The client-id every annotated service account of the pods mounting this chain's SPC
-/// names (FACTS §6), when they name one and the same identity (a GUID). Accounts that name
-/// different ones leave none to reuse: one SPC clientID cannot agree with them all.
-fn accounts_client_id<'a>(cx: &Ctx<'a>) -> Option<&'a str> {
+/// A service account of the pods mounting this chain's SPC: its name (`default` for a pod
+/// that names none), the first of its pods by name, and its client-id annotation (trimmed;
+/// none when missing, empty or a placeholder: a template's value differs from nothing).
+struct Mounting<'a> {
+    sa: &'a str,
+    pod: &'a crate::snapshot::PodObs,
+    annotated: Option<&'a str>,
+}
+
+/// The mounting pods' service accounts, each once, by name. (For an SPC checked without a
+/// pod, none.)
+fn mounting<'a>(cx: &Ctx<'a>) -> Vec<Mounting<'a>> {
     use crate::chain::rules::sa_template::CLIENT_ID;
     let ns = cx.ns();
-    let mut ids = cx
-        .ix
-        .pods_mounting(ns, cx.spc_name)
+    let mut out: Vec<Mounting> = Vec::new();
+    let pods = (cx.ix.pods_mounting(ns, cx.spc_name))
         .chain(std::iter::once(cx.pod))
-        .filter(|p| !p.name.is_empty() || !p.service_account.is_empty())
-        .filter_map(|p| {
-            let sa = match p.service_account.as_str() {
-                "" => "default",
-                sa => sa,
-            };
-            cx.ix
-                .service_accounts
-                .get(&(ns, sa))?
-                .annotations
-                .get(CLIENT_ID)
+        .filter(|p| !p.name.is_empty() || !p.service_account.is_empty());
+    for p in pods {
+        let sa = match p.service_account.as_str() {
+            "" => "default",
+            sa => sa,
+        };
+        match out.iter_mut().find(|m| m.sa == sa) {
+            Some(m) if p.name < m.pod.name => m.pod = p,
+            Some(_) => {}
+            None => {
+                let annotated = (cx.ix.service_accounts.get(&(ns, sa)))
+                    .and_then(|s| s.annotations.get(CLIENT_ID))
+                    .map(|c| c.trim())
+                    .filter(|c| !c.is_empty() && !is_placeholder(c));
+                out.push(Mounting {
+                    sa,
+                    pod: p,
+                    annotated,
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| a.sa.cmp(b.sa));
+    out
+}
+
+/// The identity the mounting accounts name (FACTS §6: a GUID) that the SPC moves onto, and,
+/// when they name several, why this one. An account holds one client-id, and the switched SPC
+/// one clientID: accounts naming different ones cannot all agree with it, so one is kept and
+/// the others are annotated to it (audit NN1): the first (by account name) whose observed
+/// identity already may read every object of the SPC, else the first account's. None when no
+/// account names a GUID.
+fn accounts_choice<'a>(
+    cx: &Ctx<'a>,
+    accounts: &[Mounting<'a>],
+) -> (Option<&'a str>, Option<String>) {
+    let guid = |c: &str| c.len() == 36 && c.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+    let mut named: Vec<(&str, &str)> = Vec::new();
+    for m in accounts {
+        if let Some(c) = m.annotated.filter(|c| guid(c))
+            && !named.iter().any(|(_, n)| n.eq_ignore_ascii_case(c))
+        {
+            named.push((m.sa, c));
+        }
+    }
+    let (Some(&(first_sa, first)), true) = (named.first(), named.len() > 1) else {
+        return (named.first().map(|(_, c)| *c), None);
+    };
+    let vault = crate::chain::rules::access::chain_vault(cx);
+    let reads = named.iter().find(|(_, c)| {
+        (cx.ix.identity(c).zip(vault)).is_some_and(|(i, v)| {
+            crate::chain::rules::access::reads_granted(cx, v, &i.principal_id) == Some(true)
         })
-        .map(|c| c.trim());
-    let first = ids.next()?;
-    let guid = !is_placeholder(first)
-        && first.len() == 36
-        && first.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
-    (guid && ids.all(|c| c.eq_ignore_ascii_case(first))).then_some(first)
+    });
+    let listed = named
+        .iter()
+        .map(|(sa, c)| format!("{sa} names {c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match reads {
+        Some(&(sa, c)) => (
+            Some(c),
+            Some(format!(
+                "of the identities the accounts name ({listed}), {c} ({sa}'s) is kept: it already may read the objects of Key Vault {}",
+                cx.keyvault()
+            )),
+        ),
+        None => (
+            Some(first),
+            Some(format!(
+                "of the identities the accounts name ({listed}), {first} is kept, the first account's by name ({first_sa}); none is known to read the objects yet"
+            )),
+        ),
+    }
 }
 
 /// The service accounts of the pods mounting this chain's SPC, each once, as shell words (a
 /// pod without one runs as `default`); for an SPC checked without a pod, the user's to name.
-fn mounting_accounts(cx: &Ctx) -> Vec<String> {
-    let mut accounts: Vec<String> = cx
-        .ix
-        .pods_mounting(cx.ns(), cx.spc_name)
-        .chain(std::iter::once(cx.pod))
-        .filter(|p| !p.name.is_empty() || !p.service_account.is_empty())
-        .map(|p| match p.service_account.as_str() {
-            "" => "default".to_string(),
-            sa => sh_word(sa).into_owned(),
-        })
+fn mounting_accounts(accounts: &[Mounting]) -> Vec<String> {
+    let mut accounts: Vec<String> = accounts
+        .iter()
+        .map(|m| sh_word(m.sa).into_owned())
         .collect();
-    accounts.sort();
-    accounts.dedup();
     if accounts.is_empty() {
         accounts.push("\"$SERVICE_ACCOUNT\"".to_string());
     }
