@@ -687,6 +687,49 @@ fn same_scenario_same_world_deterministically() {
     assert_eq!(a, b);
 }
 
+/// Audit OO2: the TUI's ticker advances the lab by a fraction of a second (100 ms of real time
+/// × the speed), `check --lab` by whole seconds. The lab is deterministic (README §Lab), so the
+/// same scenario at the same lab time is the same world whatever the caller's steps: pods
+/// start, rotate and expire events at the same lab times.
+#[test]
+fn the_same_lab_time_gives_the_same_world_whatever_the_steps() {
+    let end = minutes(10);
+    let mut whole = world("default");
+    while whole.clock.elapsed() < end {
+        whole.advance(Duration::from_secs(1));
+    }
+    // Uneven sub-second and over-a-second steps, like the TUI's at ×0.1 … ×30.
+    let steps = [10, 30, 3_000, 270, 990, 1_700, 10, 5];
+    let mut small = world("default");
+    for ms in steps.iter().cycle() {
+        let left = end - small.clock.elapsed();
+        if left.is_zero() {
+            break;
+        }
+        small.advance(Duration::from_millis(*ms).min(left));
+    }
+    assert_eq!(small.clock.elapsed(), whole.clock.elapsed());
+    let a = serde_json::to_string_pretty(&export::snapshot(&whole)).unwrap();
+    let b = serde_json::to_string_pretty(&export::snapshot(&small)).unwrap();
+    // The first pods start at the first tick, one lab second in, in both.
+    assert!(
+        a.contains("2026-01-15T09:00:01Z"),
+        "no start at the first tick"
+    );
+    if a != b {
+        let first = a
+            .lines()
+            .zip(b.lines())
+            .position(|(x, y)| x != y)
+            .unwrap_or(0);
+        panic!(
+            "1-s steps and small steps differ at line {first}:\n  1-s:   {}\n  small: {}",
+            a.lines().nth(first).unwrap_or(""),
+            b.lines().nth(first).unwrap_or("")
+        );
+    }
+}
+
 #[test]
 fn run_until_stable_waits_two_quiet_polls_after_the_timeline() {
     let mut w = world("env-stale");

@@ -278,6 +278,8 @@ mod sync_terminating;
 mod ui_app;
 mod ui_config;
 mod ui_contexts;
+mod ui_copy_fix;
+mod ui_counts;
 mod ui_event_tags;
 mod ui_frozen_age;
 mod ui_frozen_keys;

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::{App, Effect, Level, Mode, Pane};
-use crate::chain::LinkKind;
+use crate::chain::{Finding, LinkKind, Status};
 use crate::source::{LabControl, SourceCommand};
 use crate::ui::keymap::UiAction;
 use crate::ui::tree::{Filter, Row};
@@ -101,17 +101,21 @@ impl App {
                 }
             }
             UiAction::Help => self.mode = Mode::Help,
-            UiAction::CopyFix => match (self.fix(), self.fix_command()) {
-                (_, Some(command)) => {
-                    self.say(format!("copied: {command}"), Level::Info);
+            // The status line names whose fix it is (audit OO4): on a link that is ok or
+            // only blocked, `y` copies another link's fix.
+            UiAction::CopyFix => match (self.fix_whose(), self.fix_command()) {
+                (Some(whose), Some(command)) => {
+                    self.say(format!("copied {whose}: {command}"), Level::Info);
                     fx.push(Effect::Copy(command));
                 }
                 // Prose pasted into a shell is an error: say what to do instead.
-                (Some(_), None) => self.say(
-                    "no command to copy: this fix is a description (read it in the detail pane)",
+                (Some(whose), None) => self.say(
+                    format!(
+                        "no command to copy: {whose} is a description (read it in the detail pane)"
+                    ),
                     Level::Warn,
                 ),
-                (None, None) => self.say("nothing to copy: no fix for this link", Level::Warn),
+                (None, _) => self.say("nothing to copy: no fix for this link", Level::Warn),
             },
             UiAction::FullText => {
                 self.full_text = !self.full_text;
@@ -233,18 +237,45 @@ impl App {
         self.detail_scroll = 0;
     }
 
-    /// The fix of the selected link's first cause, else of the chain's root cause (a link
-    /// that is only blocked by an earlier one copies that one's fix).
-    pub fn fix(&self) -> Option<String> {
+    /// The finding whose fix `y` copies: the selected link's first cause, else the chain's
+    /// root cause (a link that is ok, or only blocked by an earlier one, copies that one's).
+    fn fix_finding(&self) -> Option<&Finding> {
         let chain = self.selected_chain()?;
         let link = chain.link(self.link);
         link.findings
             .iter()
             .filter(|f| f.follows.is_none())
             .chain(chain.root_cause())
-            .map(|f| f.fix.trim())
-            .find(|f| !f.is_empty())
-            .map(String::from)
+            .find(|f| !f.fix.trim().is_empty())
+    }
+
+    /// The fix of [`App::fix_finding`].
+    pub fn fix(&self) -> Option<String> {
+        self.fix_finding().map(|f| f.fix.trim().to_string())
+    }
+
+    /// Whose fix [`App::fix`] is, for the status line: "the Federation KVC401 fix", and when
+    /// it is not the selected link's own, why it is that one ("…, the chain's root cause
+    /// (Identity is ok)").
+    fn fix_whose(&self) -> Option<String> {
+        let f = self.fix_finding()?;
+        let whose = format!("the {} {} fix", f.link.title(), f.code.as_str());
+        if f.link == self.link {
+            return Some(whose);
+        }
+        let selected = self.link.title();
+        let link = self.selected_chain()?.link(self.link);
+        let own_cause = link.findings.iter().any(|g| g.follows.is_none());
+        let state = if link.status == Status::Ok {
+            "is ok"
+        } else if f.link.index() < self.link.index() && !own_cause {
+            "is blocked by it"
+        } else {
+            "has no fix of its own"
+        };
+        Some(format!(
+            "{whose}, the chain's root cause ({selected} {state})"
+        ))
     }
 
     /// What `y` copies: the command of [`App::fix`], without its note; none when the fix is

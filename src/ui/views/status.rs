@@ -84,24 +84,16 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         spans.push(Span::styled(" [read-only]", t.status(Status::Warning)));
     }
     let c = &app.tree.counts;
-    // Before any data there is nothing to count: `✗0 ✓0` would read as a verdict. Nor is
-    // there with no chain seen because pods or SPCs could not be read (unread is not absent):
-    // the banner and the tree say why.
+    // With no chain seen because pods or SPCs could not be read (unread is not absent) the
+    // banner and the tree say why; the bar says none was seen.
     let unseen = app.snapshot.as_ref().is_some_and(|s| s.incomplete()) && c.total() == 0;
-    let counted = app.snapshot.is_some() && !unseen;
     if unseen {
         spans.push(Span::styled(" ? no chain seen", t.status(Status::Unknown)));
     }
-    for s in Status::WORST_FIRST.into_iter().filter(|_| counted) {
-        // Zero counts of the in-between statuses are noise; broken and ok always show.
-        if c.get(s) == 0 && !matches!(s, Status::Broken | Status::Ok) {
-            continue;
-        }
-        spans.push(Span::raw(" "));
-        spans.push(Span::styled(
-            format!("{}{}", s.symbol(), c.get(s)),
-            t.status(s),
-        ));
+    // The non-zero counts, as the cluster row shows them (audit OO3: a zero `✗0`/`✓0` here
+    // beside a hidden zero `!` read unevenly). Before any data there is nothing to count.
+    if app.snapshot.is_some() {
+        spans.extend(crate::ui::views::tree::counts_spans(app, c));
     }
     spans.push(Span::raw("  "));
     match &app.mode {

@@ -16,7 +16,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     let focused = app.focus == Pane::Tree;
     // Chains no pod starts (an Ingress's) are no pods: counted apart.
     let pods = app.tree.pods();
-    let mut title = format!(" Chains · {pods} pods ");
+    let mut title = format!(" Chains · {} ", crate::glance::plural(pods, "pod"));
     if app.tree.without_pod > 0 {
         title.push_str(&format!("· {} without a pod ", app.tree.without_pod));
     }
@@ -70,7 +70,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     }
 }
 
-fn counts_spans(app: &App, c: &Counts) -> Vec<Span<'static>> {
+/// The counts of a row or of the status bar, worst first: one rule everywhere (audit OO3), a
+/// count shows only when it is not zero (`✗2 !1 ✓5`, `✓2`), so the cluster row and the status
+/// bar read alike, filtered or not.
+pub fn counts_spans(app: &App, c: &Counts) -> Vec<Span<'static>> {
     let t = &app.theme;
     let mut v = Vec::new();
     for s in Status::WORST_FIRST {

@@ -46,6 +46,13 @@ use crate::snapshot::crd::SecretProviderClass;
 pub type Key = (String, String);
 
 const TICK: Duration = Duration::from_secs(1);
+
+/// The first tick boundary (a whole multiple of [`TICK`] from the start) after `t`.
+fn next_tick_after(t: Duration) -> Duration {
+    let n = t.as_nanos() / TICK.as_nanos() + 1;
+    Duration::from_nanos(u64::try_from(n * TICK.as_nanos()).unwrap_or(u64::MAX))
+}
+
 /// kubelet's volume-mount back-off: starts small, doubles, caps at 2m2s.
 const BACKOFF_MAX: Duration = Duration::from_secs(122);
 /// PodGC deletes a pod bound to a node that does not exist once the node has been missing for
@@ -335,14 +342,22 @@ impl World {
 
     // ------------------------------------------------------------------ time
 
-    /// Moves lab time forward by `d`, computing every consequence tick by tick.
+    /// Moves lab time forward by `d`, computing every consequence tick by tick. Ticks fall on
+    /// whole multiples of [`TICK`] from the start, whatever the caller's steps (audit OO2): the
+    /// TUI advances a fraction of a second at a time, `check --lab` whole seconds, and the lab
+    /// is deterministic, so both must see pods start (and everything else a tick does) at the
+    /// same lab times. Between ticks only the clock moves.
     pub fn advance(&mut self, d: Duration) {
         let target = self.clock.elapsed() + d;
-        while self.clock.elapsed() < target {
-            let step = TICK.min(target - self.clock.elapsed());
-            self.clock.set_elapsed(self.clock.elapsed() + step);
+        loop {
+            let next = next_tick_after(self.clock.elapsed());
+            if next > target {
+                break;
+            }
+            self.clock.set_elapsed(next);
             self.tick();
         }
+        self.clock.set_elapsed(target);
     }
 
     /// Runs until nothing structural changed for two poll intervals and the timeline is done,
