@@ -199,6 +199,16 @@ mod tests {
         }
     }
 
+    /// The pages cite upstream projects by name: the fact sheet kvchain was written from is
+    /// not shipped, so "FACTS §5" pointed users nowhere (audit OO1).
+    #[test]
+    fn no_page_cites_the_unshipped_fact_sheet() {
+        let citing: Vec<_> = (Code::ALL.iter())
+            .filter(|c| text(**c).contains("FACTS"))
+            .collect();
+        assert!(citing.is_empty(), "{citing:?}");
+    }
+
     #[test]
     fn explain_has_every_section_for_a_documented_code() {
         let t = text(Code::KVC401);

@@ -165,6 +165,17 @@ fn every_fix_and_confirm() -> Vec<(String, Code, String)> {
     seen
 }
 
+/// A fix cites upstream projects by name, never the fact sheet kvchain was written from,
+/// which users do not have (audit OO1).
+#[test]
+fn no_fix_or_confirm_cites_the_unshipped_fact_sheet() {
+    let seen: Vec<_> = every_fix_and_confirm()
+        .into_iter()
+        .filter(|(.., line)| line.contains("FACTS"))
+        .collect();
+    assert!(seen.is_empty(), "{seen:#?}");
+}
+
 /// No command sits in a note.
 #[test]
 fn no_command_is_joined_after_a_note() {

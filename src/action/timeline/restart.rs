@@ -541,10 +541,10 @@ fn stale_secret(s: &Snapshot, pod: &PodObs, secret: &str, key: &str) -> Option<S
     Some(match rotation {
         Some(true) => StepState::Waiting,
         Some(false) => StepState::Never(format!(
-            "Secret {secret} is stale: key {key} differs from file {file} this pod mounted, and a restart never rewrites an existing synced Secret — only rotation does, and it is off (FACTS §11)"
+            "Secret {secret} is stale: key {key} differs from file {file} this pod mounted, and a restart never rewrites an existing synced Secret — only rotation does, and it is off (the driver's and provider's issue trackers)"
         )),
         None => StepState::Never(format!(
-            "Secret {secret} is stale: key {key} differs from file {file} this pod mounted; a restart never rewrites an existing synced Secret — only rotation does, if it is on (FACTS §11)"
+            "Secret {secret} is stale: key {key} differs from file {file} this pod mounted; a restart never rewrites an existing synced Secret — only rotation does, if it is on (the driver's and provider's issue trackers)"
         )),
     })
 }

@@ -117,7 +117,7 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, annotated: &str, labelled: bool) 
     };
     let all: Vec<&Mount> = mounts.iter().collect();
     let note = format!(
-        "# an account names one identity (FACTS §6): {id}, SecretProviderClass {}'s, is kept ({why}); SecretProviderClass {} moves onto it, given read access first, so every app and mount of {sa} authenticates as it; or run {} as a service account of its own annotated with its SecretProviderClass's clientID, with a federated credential for it on that identity (FACTS §7)",
+        "# an account names one identity (Azure Workload Identity webhook): {id}, SecretProviderClass {}'s, is kept ({why}); SecretProviderClass {} moves onto it, given read access first, so every app and mount of {sa} authenticates as it; or run {} as a service account of its own annotated with its SecretProviderClass's clientID, with a federated credential for it on that identity (Entra ID federated identity credentials)",
         kept.spc,
         join(&moved, &|m| m.spc.to_string()),
         join(&moved, &|m| m.owner.clone()),

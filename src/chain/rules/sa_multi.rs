@@ -207,7 +207,7 @@ pub(super) fn shared_account(
         cx.spc_name
     );
     let split = format!(
-        "or run {this} as a service account of its own annotated azure.workload.identity/client-id={spc_client}, with a federated credential for it on that identity (FACTS §7)"
+        "or run {this} as a service account of its own annotated azure.workload.identity/client-id={spc_client}, with a federated credential for it on that identity (Entra ID federated identity credentials)"
     );
     let r = readiness(cx, annotated);
     let fix = if r.lacking() {

@@ -184,7 +184,7 @@ pub(crate) fn unreached(
     });
     let why = match (vault, private) {
         (None, _) if let Some(m) = &proof => format!(
-            "kvchain cannot see the vault, but {}, after this failure began, so it exists under that name: the request from this pod's node does not reach it — a private endpoint whose private DNS zone {zone} is not linked to the node's VNet (or lacks the vault's record) shows this way (FACTS §11)",
+            "kvchain cannot see the vault, but {}, after this failure began, so it exists under that name: the request from this pod's node does not reach it — a private endpoint whose private DNS zone {zone} is not linked to the node's VNet (or lacks the vault's record) shows this way (the driver's and provider's issue trackers)",
             m.said()
         ),
         (Some(_), true) => format!(

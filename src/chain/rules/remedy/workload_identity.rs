@@ -131,7 +131,7 @@ pub(crate) fn switch_to_workload_identity(cx: &Ctx, from: Leaving) -> String {
     // mounting account, so the fix says how to split instead of failing half-way (audit Z4).
     if held + to_create > super::federated_credential::MAX_PER_IDENTITY {
         return format!(
-            "# {} service accounts mount SecretProviderClass {} in namespace {ns}{}, and a managed identity holds at most {} federated credentials (FACTS §7): one identity cannot serve them all. Give each group of at most {} accounts its own SecretProviderClass with its own identity's clientID, or use AKS identity binding (useAzureTokenProxy), which needs one credential for any number of accounts; guide: {}",
+            "# {} service accounts mount SecretProviderClass {} in namespace {ns}{}, and a managed identity holds at most {} federated credentials (Entra ID federated identity credentials): one identity cannot serve them all. Give each group of at most {} accounts its own SecretProviderClass with its own identity's clientID, or use AKS identity binding (useAzureTokenProxy), which needs one credential for any number of accounts; guide: {}",
             accounts.len(),
             cx.spc_name,
             match held {
@@ -222,7 +222,7 @@ pub(crate) fn switch_to_workload_identity(cx: &Ctx, from: Leaving) -> String {
         _ => (
             "",
             format!(
-                "; service account{} {} named another identity: annotated with $IDENTITY_NAME's clientId, and the labelled pods restarted, as an account holds one client-id, which the webhook injects at pod creation only (FACTS §6){}",
+                "; service account{} {} named another identity: annotated with $IDENTITY_NAME's clientId, and the labelled pods restarted, as an account holds one client-id, which the webhook injects at pod creation only (Azure Workload Identity webhook){}",
                 if moved.len() == 1 { "" } else { "s" },
                 moved.iter().map(|m| m.sa).collect::<Vec<_>>().join(", "),
                 chosen_why
