@@ -91,7 +91,55 @@ fn bench(c: &mut Criterion) {
     g.bench_function("10k_pods_2k_rolling_out", |b| {
         b.iter(|| diagnose(black_box(&rolling)))
     });
+    // One workload of 2,000 replicas in a built-in scenario's failure: every replica's finding
+    // names what its siblings share (the remount restarting every pod of the SPC with rotation
+    // off; the pods waiting on a synced Secret the driver never built; the service account's
+    // client-id), which once made each case quadratic or worse in the replicas.
+    for (name, part, cluster) in [
+        (
+            "2k_replicas_rotation_off_remount",
+            "rotation-disabled",
+            "cluster-rotation-off",
+        ),
+        (
+            "2k_replicas_waiting_on_absent_secret",
+            "alias-mismatch",
+            "cluster",
+        ),
+        ("2k_replicas_wrong_client_id", "wrong-client-id", "cluster"),
+    ] {
+        let world = mass_failure(part, cluster, 2_000);
+        g.bench_function(name, |b| b.iter(|| diagnose(black_box(&world))));
+    }
     g.finish();
+}
+
+/// The built-in scenario made of `cluster`, shop, healthy and `part` (assets/scenarios), its
+/// workloads scaled to `replicas`, run for 10 lab minutes.
+fn mass_failure(part: &str, cluster: &str, replicas: usize) -> kvchain::snapshot::Snapshot {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scenarios");
+    let text: Vec<String> = [cluster, "shop", "healthy", part]
+        .iter()
+        .map(|f| std::fs::read_to_string(dir.join(format!("{f}.yaml"))).expect("a scenario part"))
+        .map(|t| {
+            (t.lines())
+                .map(|l| match l.strip_prefix("  replicas: ") {
+                    Some(_) => format!("  replicas: {replicas}"),
+                    None => l.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .collect();
+    let file = std::env::temp_dir().join(format!("kvchain-bench-{part}-{replicas}.yaml"));
+    std::fs::write(&file, text.join("\n---\n")).expect("a scenario file");
+    let snap = kvchain::source::lab::run_check(
+        file.to_str().expect("a UTF-8 path"),
+        Some(std::time::Duration::from_secs(600)),
+    )
+    .expect("the scenario runs");
+    eprintln!("{part} ×{replicas}: {} pods", snap.pods.items.len());
+    snap
 }
 
 /// [`testkit::rolling_out_after_rotation`] over every app, counting the stale pods.

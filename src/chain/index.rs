@@ -110,6 +110,10 @@ pub(crate) struct Index<'a> {
     /// that synced Secret without mounting the SPC (KVC903). Worked out once per Secret, not
     /// once per chain: each of a Deployment's n replicas would otherwise scan the n − 1 others.
     unmounted_consumers: Mutex<HashMap<(usize, usize), PodAddresses>>,
+    /// The restarts of each SPC's remount, once per pass (`pod_restarts.rs`).
+    remounts: pod_restarts::Remounts,
+    /// The pods waiting on each absent synced Secret, once per pass (`waiting.rs`).
+    waiting: waiting::Waiting,
     pub secrets: HashMap<Key<'a>, &'a SecretObs>,
     /// (namespace, secret) → the SecretProviderClasses whose secretObjects write it (more
     /// than one is a conflict: KVC807).
@@ -235,6 +239,8 @@ impl<'a> Index<'a> {
             rollouts: OnceLock::new(),
             job_runs: OnceLock::new(),
             unmounted_consumers: Mutex::new(map(0)),
+            remounts: Mutex::new(map(0)),
+            waiting: Mutex::new(map(0)),
             secrets: map(snap.secrets.items.len()),
             secret_writers: map(0),
             secret_consumers: map(0),
@@ -545,10 +551,13 @@ pub(crate) use crate::snapshot::mounts::{DRIVER, SPC_ATTRIBUTE};
 mod by_namespace;
 mod consumers;
 mod job_runs;
+mod pod_restarts;
 mod rollouts;
 mod set_pods;
 mod spc_users;
+mod waiting;
 
 use consumers::Consumers;
 pub(crate) use consumers::{Consumer, PodAddresses, Use, pod_address};
+pub(crate) use pod_restarts::PodRestarts;
 pub(crate) use rollouts::{owned_by, revision};

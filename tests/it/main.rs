@@ -115,6 +115,7 @@ mod lab_two_spc_rotation;
 mod lab_unused_volume;
 mod lab_volume_client_override;
 mod lab_volume_objects;
+mod lab_waiting_many;
 mod lab_webhook_admission;
 mod lab_webhook_env;
 mod lab_world;

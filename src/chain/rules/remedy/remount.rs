@@ -6,6 +6,8 @@ use super::restart_set::Restarts;
 use super::rotation;
 use crate::action::restart::RestartPlan;
 use crate::chain::context::Ctx;
+use crate::chain::index::pod_address;
+use crate::snapshot::SpcObs;
 
 /// The driver's rotation is known to be off.
 pub(crate) fn rotation_off(cx: &Ctx) -> bool {
@@ -168,35 +170,7 @@ fn restart_all(cx: &Ctx, own: bool) -> Option<String> {
     if secrets.is_empty() {
         return None;
     }
-    let mut restarts = Restarts::default();
-    let mut any = false;
-    if own {
-        match pod_step(cx) {
-            (recreate, Some(note)) => restarts.pod_by(cx.pod, format!("{recreate}  # {note}")),
-            _ => restarts.pod(cx, cx.pod),
-        }
-        any = true;
-        let others = (cx.ix.pods_mounting(cx.ns(), cx.spc_name))
-            .filter(|p| p.template_of.is_none() && !p.retired());
-        for p in others {
-            restarts.pod(cx, p);
-        }
-    }
-    for i in 0..spc.secret_objects.len() {
-        let Some((list, _)) = cx.consumers_of(i) else {
-            continue;
-        };
-        for c in list
-            .iter()
-            .filter(|c| crate::chain::rules::sync::is_env(&c.how))
-        {
-            restarts.pod(cx, c.pod);
-            any = true;
-        }
-    }
-    if !any {
-        return None;
-    }
+    let restarts = chain_restarts(cx, spc, own)?;
     // A restart command may end in a comment: each goes on after the previous one's `&&`
     // only when it has none.
     let delete = format!(
@@ -212,8 +186,80 @@ fn restart_all(cx: &Ctx, own: bool) -> Option<String> {
     let why = format!(
         "# {who}: the new mounts fetch the latest versions, the driver creates the Secret again from them (it never rewrites an existing one at mount), and env is read at container start"
     );
-    let mut parts = vec![delete, why];
-    parts.extend(restarts.commands(cx));
-    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+    let mut parts = vec![delete.as_str(), why.as_str()];
+    parts.extend(restarts.iter().map(String::as_str));
     Some(super::in_turn(&parts))
+}
+
+/// The restart commands of [`restart_all`], the chain's own pod's first (with `own`): the
+/// SPC's set is built once per pass and shared by its chains (each of n replicas printing the
+/// restarts of all n made a mass remount quadratic), then the chain's pod's command is put
+/// first. None with nothing to restart.
+fn chain_restarts(cx: &Ctx, spc: &SpcObs, own: bool) -> Option<Vec<String>> {
+    // A template (manifests) or a pod on its way out is not among the running pods the set
+    // holds: its restarts are built for it alone.
+    if own && (cx.pod.template_of.is_some() || cx.pod.retired()) {
+        let mut restarts = Restarts::default();
+        own_first(cx, &mut restarts);
+        add_all(cx, spc, own, &mut restarts);
+        return Some(restarts.commands(cx));
+    }
+    let set = cx.ix.remount_restarts(spc, own, || {
+        let mut restarts = Restarts::default();
+        add_all(cx, spc, own, &mut restarts);
+        restarts.shared(cx)
+    });
+    if !own {
+        return (!set.commands.is_empty()).then(|| set.commands.clone());
+    }
+    let at = set.entry_of.get(&pod_address(cx.pod)).copied();
+    let first = match pod_step(cx) {
+        // A bare pod's recreate says more than its plan (the env the webhook injected).
+        (recreate, Some(note)) => format!("{recreate}  # {note}"),
+        _ => match at {
+            Some(at) => set.commands[at].clone(),
+            None => {
+                let mut restarts = Restarts::default();
+                restarts.pod(cx, cx.pod);
+                restarts.commands(cx).concat()
+            }
+        },
+    };
+    let rest = (set.commands.iter().enumerate()).filter(|&(i, _)| Some(i) != at);
+    Some(
+        std::iter::once(first)
+            .chain(rest.map(|(_, c)| c.clone()))
+            .collect(),
+    )
+}
+
+/// The chain's pod's restart, first: a bare pod's recreate with its note, else its plan.
+fn own_first(cx: &Ctx, restarts: &mut Restarts) {
+    match pod_step(cx) {
+        (recreate, Some(note)) => restarts.pod_by(cx.pod, format!("{recreate}  # {note}")),
+        _ => restarts.pod(cx, cx.pod),
+    }
+}
+
+/// With `own`, every running pod mounting the SPC (the driver may build the Secret again from
+/// any of their mounts, FACTS §2); then every pod that reads its synced Secrets through env.
+fn add_all(cx: &Ctx, spc: &SpcObs, own: bool, restarts: &mut Restarts) {
+    if own {
+        let mounting = (cx.ix.pods_mounting(cx.ns(), cx.spc_name))
+            .filter(|p| p.template_of.is_none() && !p.retired());
+        for p in mounting {
+            restarts.pod(cx, p);
+        }
+    }
+    for i in 0..spc.secret_objects.len() {
+        let Some((list, _)) = cx.consumers_of(i) else {
+            continue;
+        };
+        for c in list
+            .iter()
+            .filter(|c| crate::chain::rules::sync::is_env(&c.how))
+        {
+            restarts.pod(cx, c.pod);
+        }
+    }
 }

@@ -234,7 +234,9 @@ pub(crate) fn restart_sa_runners(cx: &Ctx) -> String {
     let mut restarts = Restarts::default();
     let mut add = |p: &PodObs, workload: Option<(&str, &str)>| match p.template_of {
         None => restarts.pod(cx, p),
-        Some(_) => restarts.command(restart_of(cx, ns, p, workload)),
+        Some(_) => {
+            restarts.command(restart_of(cx, ns, p, workload));
+        }
     };
     for p in runners.into_iter().filter(|p| labelled(p)) {
         add(p, cx.ix.workload_of(p));

@@ -8,14 +8,16 @@ use crate::action::restart::{
     RestartPlan, below_partition, ordinal, partition_keeps, partition_said,
 };
 use crate::chain::context::Ctx;
+use crate::chain::index::{HashMap, PodRestarts, pod_address};
 use crate::snapshot::PodObs;
 
 /// The restarts of a fix, in the order they were added; each owner's once.
 #[derive(Default)]
 pub(crate) struct Restarts {
     entries: Vec<Entry>,
-    /// The pods given a restart so far (namespace, name): the first restart of a pod holds.
-    pods: Vec<(String, String)>,
+    /// The pods given a restart so far ([`pod_address`]) and the entry each went to: the first
+    /// restart of a pod holds. A map: a remount adds every replica of the SPC's workloads.
+    pods: HashMap<usize, usize>,
 }
 
 enum Entry {
@@ -36,10 +38,10 @@ enum Entry {
 impl Restarts {
     /// Restart running pod `pod` as its restart plan says.
     pub(crate) fn pod(&mut self, cx: &Ctx, pod: &PodObs) {
-        if !self.first(pod) {
+        if self.pods.contains_key(&pod_address(pod)) {
             return;
         }
-        match RestartPlan::for_pod_in(cx.snap(), cx.ix, pod) {
+        let at = match RestartPlan::for_pod_in(cx.snap(), cx.ix, pod) {
             RestartPlan::RolloutRestart {
                 namespace,
                 kind,
@@ -50,10 +52,11 @@ impl Restarts {
                     "kubectl rollout restart {}/{name} -n {namespace}",
                     kind.to_ascii_lowercase()
                 );
-                let entry = self.owner(namespace, kind, name);
-                if let Entry::Owner { rollout, .. } = entry {
+                let at = self.owner(namespace, kind, name);
+                if let Entry::Owner { rollout, .. } = &mut self.entries[at] {
                     rollout.get_or_insert((command, note));
                 }
+                at
             }
             RestartPlan::DeleteOwnedPod {
                 namespace,
@@ -62,48 +65,43 @@ impl Restarts {
                 note,
             } => {
                 let (kind, name) = owner.split_once('/').unwrap_or((&owner, ""));
-                let entry = self.owner(namespace, kind.to_string(), name.to_string());
-                if let Entry::Owner { deletes, .. } = entry
-                    && !deletes.iter().any(|(p, _)| *p == pod)
-                {
+                let at = self.owner(namespace, kind.to_string(), name.to_string());
+                // Each pod comes here once (`pods` above).
+                if let Entry::Owner { deletes, .. } = &mut self.entries[at] {
                     deletes.push((pod, note));
                 }
+                at
             }
             plan => self.command(plan.command()),
-        }
+        };
+        self.pods.insert(pod_address(pod), at);
     }
 
     /// Running pod `pod` restarted by `command` (with its note), when it has none yet (a bare
     /// pod's recreate that says more than its plan).
     pub(crate) fn pod_by(&mut self, pod: &PodObs, command: String) {
-        if self.first(pod) {
-            self.command(command);
+        if !self.pods.contains_key(&pod_address(pod)) {
+            let at = self.command(command);
+            self.pods.insert(pod_address(pod), at);
         }
     }
 
-    /// Whether `pod` has no restart yet (and it is now taken).
-    fn first(&mut self, pod: &PodObs) -> bool {
-        let key = (pod.namespace.to_string(), pod.name.to_string());
-        let new = !self.pods.contains(&key);
-        if new {
-            self.pods.push(key);
-        }
-        new
-    }
-
-    /// A restart already written as a command (with its note), each once.
-    pub(crate) fn command(&mut self, command: String) {
-        if !(self.entries.iter()).any(|e| matches!(e, Entry::Command(c) if *c == command)) {
+    /// A restart already written as a command (with its note), each once: its entry.
+    pub(crate) fn command(&mut self, command: String) -> usize {
+        let at =
+            (self.entries.iter()).position(|e| matches!(e, Entry::Command(c) if *c == command));
+        at.unwrap_or_else(|| {
             self.entries.push(Entry::Command(command));
-        }
+            self.entries.len() - 1
+        })
     }
 
-    fn owner(&mut self, ns: String, kind: String, name: String) -> &mut Entry {
+    fn owner(&mut self, ns: String, kind: String, name: String) -> usize {
         let at = self.entries.iter().position(|e| {
             matches!(e, Entry::Owner { ns: n, kind: k, name: m, .. }
                 if *n == ns && *k == kind && *m == name)
         });
-        let at = at.unwrap_or_else(|| {
+        at.unwrap_or_else(|| {
             self.entries.push(Entry::Owner {
                 ns,
                 kind,
@@ -112,12 +110,24 @@ impl Restarts {
                 deletes: Vec::new(),
             });
             self.entries.len() - 1
-        });
-        &mut self.entries[at]
+        })
+    }
+
+    /// [`Restarts::commands`], with the command each pod's restart is in: shared by the chains
+    /// that print the same restarts ([`crate::chain::index::Index::remount_restarts`]).
+    pub(crate) fn shared(mut self, cx: &Ctx) -> PodRestarts {
+        let entry_of = std::mem::take(&mut self.pods);
+        PodRestarts {
+            commands: self.commands(cx),
+            entry_of,
+        }
     }
 
     /// The commands, one per owner (`rollout && delete  # notes`), in the order added.
     pub(crate) fn commands(self, cx: &Ctx) -> Vec<String> {
+        // Beside other owners' commands, a rollout's note ("its pods are replaced node by
+        // node") says whose it is.
+        let named = self.entries.len() > 1;
         (self.entries.into_iter())
             .map(|e| match e {
                 Entry::Command(c) => c,
@@ -127,7 +137,7 @@ impl Restarts {
                     name,
                     rollout,
                     deletes,
-                } => owner_command(cx, &ns, &kind, &name, rollout, deletes),
+                } => owner_command(cx, &ns, (&kind, &name, named), rollout, deletes),
             })
             .collect()
     }
@@ -140,8 +150,7 @@ impl Restarts {
 fn owner_command(
     cx: &Ctx,
     ns: &str,
-    kind: &str,
-    name: &str,
+    (kind, name, named): (&str, &str, bool),
     rollout: Option<(String, Option<String>)>,
     deletes: Vec<(String, Option<String>)>,
 ) -> String {
@@ -183,14 +192,17 @@ fn owner_command(
             }
             (_, _, n) => n,
         };
-        notes.extend(note);
+        notes.extend(note.map(|n| match named {
+            true => format!("{kind} {name}: {n}"),
+            false => n,
+        }));
     }
     if !deletes.is_empty() {
         let pods: Vec<&str> = deletes.iter().map(|(p, _)| p.as_str()).collect();
         commands.push(format!("kubectl delete pod {} -n {ns}", pods.join(" ")));
         notes.push(match pods.len() {
-            1 => format!("its {kind} {name} starts a new one"),
-            _ => format!("its {kind} {name} starts a new one for each"),
+            1 => format!("{kind} {name} starts a new one"),
+            _ => format!("{kind} {name} starts a new one for each"),
         });
     }
     if let (Some((from, said)), false) = (&partition, below.is_empty()) {
@@ -203,7 +215,7 @@ fn owner_command(
             ),
         };
         notes.push(format!(
-            "a rollout restart replaces only ordinals {from} and up ({said}), so {pods} below it {} deleted: {each} with the same name, at the StatefulSet's current revision",
+            "a rollout restart of StatefulSet {name} replaces only ordinals {from} and up ({said}), so {pods} below it {} deleted: {each} with the same name, at its current revision",
             if below.len() == 1 { "is" } else { "are" }
         ));
     }

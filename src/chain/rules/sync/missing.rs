@@ -157,9 +157,9 @@ pub(super) fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: O
             )
             .into(),
         );
-        for line in waiting::on_absent(cx, &so.secret_name) {
-            if !f.evidence.iter().any(|e| **e == *line) {
-                f.evidence.push(line.into());
+        for line in waiting::on_absent(cx, &so.secret_name).iter() {
+            if !f.evidence.iter().any(|e| **e == **line) {
+                f.evidence.push(line.as_str().into());
             }
         }
         return;
