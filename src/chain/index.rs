@@ -114,6 +114,9 @@ pub(crate) struct Index<'a> {
     remounts: pod_restarts::Remounts,
     /// The pods waiting on each absent synced Secret, once per pass (`waiting.rs`).
     waiting: waiting::Waiting,
+    /// Texts and pod lists a group of chains asks for alike, once per pass (`memo.rs`).
+    texts: memo::Texts,
+    pod_lists: memo::PodLists,
     pub secrets: HashMap<Key<'a>, &'a SecretObs>,
     /// (namespace, secret) → the SecretProviderClasses whose secretObjects write it (more
     /// than one is a conflict: KVC807).
@@ -241,6 +244,8 @@ impl<'a> Index<'a> {
             unmounted_consumers: Mutex::new(map(0)),
             remounts: Mutex::new(map(0)),
             waiting: Mutex::new(map(0)),
+            texts: Mutex::new(map(0)),
+            pod_lists: Mutex::new(map(0)),
             secrets: map(snap.secrets.items.len()),
             secret_writers: map(0),
             secret_consumers: map(0),
@@ -551,6 +556,7 @@ pub(crate) use crate::snapshot::mounts::{DRIVER, SPC_ATTRIBUTE};
 mod by_namespace;
 mod consumers;
 mod job_runs;
+mod memo;
 mod pod_restarts;
 mod rollouts;
 mod set_pods;

@@ -263,24 +263,37 @@ fn joined(mut commands: Vec<String>) -> String {
 /// AZURE_CLIENT_ID `id` (another id, or none seen): once the annotation says `id`, only they
 /// need the restart, the webhook injecting at creation only (FACTS §6; audit X5). In name order.
 pub(crate) fn sa_pods_not_holding<'a>(cx: &Ctx<'a>, id: &str) -> Vec<&'a PodObs> {
-    let mut pods: Vec<&PodObs> = sa_labelled_running(cx)
-        .filter(|p| {
-            crate::chain::rules::service_account::injected_client_id(p)
-                .is_none_or(|v| !v.trim().eq_ignore_ascii_case(id.trim()))
+    // The same for every chain of the account: worked out once per pass.
+    let (ns, sa) = (cx.ns(), cx.pod.service_account.as_str());
+    cx.ix
+        .memo_pods("sa_pods_not_holding", format!("{ns}/{sa}/{id}"), || {
+            let pods = &cx.snap().pods.items;
+            let mut found: Vec<u32> = (sa_labelled_running(cx).map(|(i, _)| i))
+                .filter(|&i| {
+                    pods.get(i as usize)
+                        .and_then(crate::chain::rules::service_account::injected_client_id)
+                        .is_none_or(|v| !v.trim().eq_ignore_ascii_case(id.trim()))
+                })
+                .collect();
+            found.sort_by(|a, b| {
+                let name = |i: &u32| pods.get(*i as usize).map(|p| p.name.as_str());
+                name(a).cmp(&name(b))
+            });
+            found
         })
-        .collect();
-    pods.sort_by(|a, b| a.name.cmp(&b.name));
-    pods
 }
 
 /// The running pods of the chain's service account labelled for the webhook (FACTS §6: the
-/// only ones it mutates).
-fn sa_labelled_running<'a>(cx: &Ctx<'a>) -> impl Iterator<Item = &'a PodObs> {
+/// only ones it mutates), with their positions in `snap.pods`.
+fn sa_labelled_running<'a>(cx: &Ctx<'a>) -> impl Iterator<Item = (u32, &'a PodObs)> {
     let ns = cx.ns();
     let sa = cx.pod.service_account.as_str();
-    (cx.snap().pods.items.iter())
-        .filter(move |p| p.namespace == ns && p.service_account == sa && p.template_of.is_none())
-        .filter(|p| !p.retired() && labelled(p))
+    (cx.snap().pods.items.iter().enumerate())
+        .filter(move |(_, p)| {
+            p.namespace == ns && p.service_account == sa && p.template_of.is_none()
+        })
+        .filter(|(_, p)| !p.retired() && labelled(p))
+        .map(|(i, p)| (i as u32, p))
 }
 
 /// After the service account's annotation is set to `id`: the restart of the workloads whose
@@ -293,6 +306,16 @@ pub(crate) fn restart_sa_pods_not_holding(cx: &Ctx, id: &str) -> String {
     if cx.template || cx.source().kind == crate::snapshot::SourceKind::Manifests {
         return restart_sa_runners(cx);
     }
+    // The same for every chain of the account (in name order): once per pass.
+    let key = format!("{}/{}/{id}", cx.ns(), cx.pod.service_account);
+    let text = cx.ix.memo_text("restart_sa_pods_not_holding", key, || {
+        restart_not_holding(cx, id)
+    });
+    text.to_string()
+}
+
+/// [`restart_sa_pods_not_holding`] on a running cluster, worked out.
+fn restart_not_holding(cx: &Ctx, id: &str) -> String {
     let mut restarts = Restarts::default();
     let mut any = false;
     for p in sa_pods_not_holding(cx, id) {
