@@ -155,6 +155,7 @@ mod manifests_node_identity_named;
 mod manifests_node_identity_sa;
 mod manifests_objects;
 mod manifests_pasted_edits;
+mod manifests_pasted_runs;
 mod manifests_providers;
 mod manifests_reading;
 mod manifests_reloader;
