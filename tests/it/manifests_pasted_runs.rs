@@ -1,6 +1,8 @@
 //! `check -f` fixes run as pasted (bash, `kubectl` a stand-in that logs its calls, `$EDITOR` a
 //! script making the edit the fix says), then the manifests checked again as the fix left
-//! them: a Job's re-create from its file runs (audit PP5).
+//! them: a Job's re-create from its file runs (audit PP5), and KVC103's rename beside an inline
+//! key the SecretProviderClass lacks but the provider requires adds that key to the SPC first
+//! (audit PP2).
 
 use std::path::Path;
 
@@ -92,4 +94,98 @@ fn a_jobs_re_create_from_its_file_runs_when_pasted() {
     assert!(edited.contains("secretProviderClass: app-kv"), "{edited}");
     let r = check(dir.path());
     assert!(findings_of(&r, "KVC103").is_empty(), "{r:#}");
+}
+
+/// Bare pod `tool` (no metadata.namespace, beside a ConfigMap) whose volume kv has
+/// `attributes`.
+fn bare_pod(attributes: &str) -> String {
+    format!(
+        "apiVersion: v1
+kind: ConfigMap
+metadata: {{name: tool-cfg}}
+data: {{a: b}}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: tool
+  labels: {{app: tool, azure.workload.identity/use: 'true'}}
+spec:
+  serviceAccountName: app-sa
+  containers:
+  - name: app
+    image: busybox
+    volumeMounts: [{{name: kv, mountPath: /mnt/kv, readOnly: true}}]
+  volumes:
+  - {{name: kv, csi: {{driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {{{attributes}}}}}}}
+"
+    )
+}
+
+/// Audit PP2: the mis-cased secretProviderClass key names an SPC that exists but lacks
+/// keyvaultName, which only the volume's inline key gives. Once the key is renamed the
+/// inline keys go (the driver merges them over the SPC's parameters, FACTS §5), and without
+/// keyvaultName the provider refuses the mount ("keyvaultName is not provided", FACTS §5:
+/// required): the fix adds the volume's value to the SPC as a command, before the edit, not
+/// as an option. An optional key (cloudName) keeps its offered patch. Pasted, the SPC patched
+/// as kubectl would and the pod's file edited as the fix says: no finding is left.
+#[test]
+fn kvc103_adds_a_required_key_the_spc_lacks_before_the_volume_loses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let shared = dir.path().join("shared.yaml");
+    let file = dir.path().join("pod.yaml");
+    let lacking = spc("app-kv", "", ONE_OBJECT).replace("    keyvaultName: kv-team-a\n", "");
+    std::fs::write(&shared, [SA, &lacking].join("---\n")).unwrap();
+    let inline =
+        "SecretProviderClass: app-kv, keyvaultName: kv-team-a, cloudName: AzurePublicCloud";
+    std::fs::write(&file, bare_pod(inline)).unwrap();
+    let r = check(dir.path());
+    let f = findings_of(&r, "KVC103");
+    assert_eq!(f.len(), 1, "{r:#}");
+    let fix = f[0]["fix"].as_str().unwrap();
+    // The optional key is still offered, for when the volume's value is meant.
+    assert!(
+        fix.contains("app-kv does not set cloudName: if the volume's value is meant"),
+        "{fix}"
+    );
+    let tools = tempfile::tempdir().unwrap();
+    let editor = sed_editor(
+        tools.path(),
+        &format!("s/{inline}/secretProviderClass: app-kv/"),
+    );
+    let run = paste(&format!("EDITOR={editor}\n{fix}"), "", "");
+    let calls = run.called("kubectl");
+    let path = file.display().to_string();
+    let patch = "{\"spec\":{\"parameters\":{\"keyvaultName\":\"kv-team-a\"}}}";
+    assert_eq!(
+        calls,
+        [
+            format!(
+                "kubectl [patch] [secretproviderclass] [app-kv] [-n] [team-a] [--type] [merge] [-p] [{patch}]"
+            ),
+            "kubectl [delete] [pod] [tool] [-n] [team-a] [--ignore-not-found]".to_string(),
+            format!("kubectl [apply] [-n] [team-a] [-f] [{path}]"),
+        ],
+        "{}",
+        run.stderr
+    );
+    // The merge patch applied to the SPC's manifest, as the API server would.
+    let body: Value = serde_json::from_str(patch).unwrap();
+    let mut added = String::new();
+    for (k, v) in body["spec"]["parameters"].as_object().unwrap() {
+        added.push_str(&format!("    {k}: {v}\n"));
+    }
+    let patched = lacking.replace("  parameters:\n", &format!("  parameters:\n{added}"));
+    std::fs::write(&shared, [SA, &patched].join("---\n")).unwrap();
+    let edited = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        edited.contains("volumeAttributes: {secretProviderClass: app-kv}"),
+        "{edited}"
+    );
+    let r = check(dir.path());
+    let codes: Vec<&str> = (r["findings"].as_array().unwrap().iter())
+        .filter(|f| f["severity"] == "error")
+        .filter_map(|f| f["code"].as_str())
+        .collect();
+    assert!(codes.is_empty(), "{r:#}");
 }
