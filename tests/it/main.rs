@@ -79,6 +79,7 @@ mod lab_driver_pods;
 mod lab_env_reader_restarts;
 mod lab_history_list;
 mod lab_nodes;
+mod lab_nodes_ordered;
 mod lab_object_faults;
 mod lab_one_cause;
 mod lab_pending;
