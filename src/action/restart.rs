@@ -477,7 +477,7 @@ mod daemon;
 mod lookup;
 mod ordered;
 pub(crate) use daemon::rollout as daemon_rollout;
-pub(crate) use ordered::{below_partition, ordinal, partition_keeps, partition_said};
+pub(crate) use ordered::{below_partition, ordinal, partition_keeps, partition_said, stuck};
 #[cfg(test)]
 mod ready_tests;
 #[cfg(test)]

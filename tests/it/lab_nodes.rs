@@ -435,9 +435,10 @@ fn a_workload_pinned_to_a_tainted_node_is_one_kvc104_naming_its_node_selector() 
 }
 
 /// The tainted gpu node the add-on's DaemonSets do not tolerate (audit MM5 / NN5).
-const GPU_NODE: &str = "apiVersion: v1\nkind: Node\nmetadata:\n  name: aks-gpu-0000-vmss000000\n  labels: {kubernetes.io/os: linux, agentpool: gpu}\nspec:\n  taints: [{key: sku, value: gpu, effect: NoSchedule}]\n";
+pub(crate) const GPU_NODE: &str = "apiVersion: v1\nkind: Node\nmetadata:\n  name: aks-gpu-0000-vmss000000\n  labels: {kubernetes.io/os: linux, agentpool: gpu}\nspec:\n  taints: [{key: sku, value: gpu, effect: NoSchedule}]\n";
 /// The toleration that lets checkout's pods onto it, as the manifest and the fix write it.
-const GPU_TOLERATION: &str = "{key: sku, operator: Equal, value: gpu, effect: NoSchedule}";
+pub(crate) const GPU_TOLERATION: &str =
+    "{key: sku, operator: Equal, value: gpu, effect: NoSchedule}";
 
 /// The KVC104 findings on checkout's chains after a minute of `healthy` plus the gpu node.
 fn kvc104_of_checkout(healthy: &str) -> Vec<kvchain::chain::Finding> {

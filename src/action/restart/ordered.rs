@@ -77,7 +77,7 @@ pub(crate) fn partition_keeps(from: i32, said: &str) -> String {
 /// The pods of an OrderedReady StatefulSet (its [`SetPods`]) surely not Running and Ready, by
 /// ordinal: (ordinal, name, why). Only its replicas' ordinals (from `update.start`, `replicas`
 /// of them when known: the controller waits on those).
-pub(super) fn stuck(
+pub(crate) fn stuck(
     pods: &SetPods,
     update: &UpdateObs,
     replicas: Option<i32>,

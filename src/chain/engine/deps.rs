@@ -12,6 +12,8 @@
 //! workload running as its ServiceAccount (KVC203/KVC204) also reads those pods, their
 //! owner paths and the SecretProviderClasses they mount ([`Dep::Runners`]). A chain holding a KVC804 reads the owner paths of every pod
 //! mounting its SPC: the fix names the workloads whose containers read the tls entry's file.
+//! A StatefulSet's pod, changed, reaches the chains reading the set ([`Dep::Workload`]): their
+//! fixes delete the pods of it that are not Running and Ready.
 //!
 //! A change touches the keys of the object before and after it, so a pod that stops mounting
 //! an SPC still reaches the chains that counted it.
@@ -344,6 +346,12 @@ fn secrets_of(pod: &PodObs) -> impl Iterator<Item = &str> {
 /// The keys a pod's change reaches: its own chains, and the aggregates it takes part in.
 pub(super) fn touched_by_pod(pod: &PodObs, out: &mut Vec<Dep>) {
     out.push(Dep::Pod(pod.name.clone()));
+    // A StatefulSet's fixes read how its pods stand: a template edit or restart deletes the
+    // pods its OrderedReady rollout waits for (`remedy::ordered_wait`, audit PP4; the restart
+    // plan's stuck siblings). The chains reading the set on their owner path are reached.
+    if let Some(o) = (pod.owners.iter()).find(|o| o.controller && o.kind == "StatefulSet") {
+        out.push(Dep::Workload(o.kind.clone(), o.name.clone()));
+    }
     if let Some(node) = &pod.node {
         out.push(Dep::Node(node.clone()));
     }

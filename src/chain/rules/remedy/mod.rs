@@ -25,6 +25,7 @@ mod from_event;
 mod helm;
 pub(crate) mod message_size;
 pub(crate) mod network;
+mod ordered_wait;
 mod owner;
 mod paused;
 mod reloader;

@@ -40,13 +40,15 @@ pub(crate) fn edit_pod_owner(
         // The API server refuses any change of a Job's pod template (immutable): the Job is
         // re-created from its manifest.
         Some(("Job", n)) => {
-            // `check -f` knows the Job's file: the re-create applies it (audit LL9).
+            // `check -f` knows the Job's file: the edit is made there and the Job re-created
+            // from it (audit LL9), as one command like a bare pod's, so the pasted fix runs
+            // it (audit PP5: a `#` note ran nothing).
             let file = (cx.ix.workload(ns, "Job", n)).and_then(|w| w.file.as_deref());
             match file {
                 Some(file) => {
                     let file = super::sh_word(file);
                     format!(
-                        "# a Job's pod template cannot be changed: in {file}, {what}; then re-create it: kubectl delete job {n} -n {ns} --ignore-not-found && kubectl apply -n {ns} -f {file}"
+                        "${{EDITOR:-vi}} {file} && kubectl delete job {n} -n {ns} --ignore-not-found && kubectl apply -n {ns} -f {file}  # {what} (a Job's pod template cannot be changed: this re-creates the Job from its manifest)"
                     )
                 }
                 None => format!(

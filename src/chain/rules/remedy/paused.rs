@@ -16,6 +16,7 @@
 //! them). Where the namespace's workloads could not be read, the fix says what it depends on,
 //! as the restart plan does. Any other owner's fix is left as it is.
 
+use super::ordered_wait::stuck_deleted;
 use super::restart::delete_owner_pods;
 use crate::action::restart::Lookup;
 use crate::chain::context::Ctx;
@@ -245,20 +246,29 @@ pub(crate) fn rolled_in(
     fix: String,
     change: &str,
 ) -> String {
-    rolled_by(cx.ix, pod, hold_in(cx, workload), fix, change)
+    rolled_by(cx.ix, pod, workload, hold_in(cx, workload), fix, change)
 }
 
-/// [`rolled_in`] with the hold already decided; `look` finds an OnDelete owner's pods.
+/// [`rolled_in`] with the hold already decided; `look` finds an OnDelete owner's pods, and an
+/// OrderedReady StatefulSet's pods its rollout waits for ([`stuck_deleted`], audit PP4).
 fn rolled_by<'s>(
     look: &impl Lookup<'s>,
     pod: &PodObs,
+    workload: Option<(&str, &str)>,
     hold: Option<Hold<'_>>,
     fix: String,
     change: &str,
 ) -> String {
     let ns = pod.namespace.as_str();
+    let stuck = stuck_deleted(look, pod, workload, hold, change);
     let Some(hold) = hold else {
-        return fix;
+        return match stuck {
+            Some((delete, why)) => {
+                let unran = format!("then {delete}: {why}");
+                then_run(fix, Some(delete), why, unran)
+            }
+            None => fix,
+        };
     };
     // The command that makes the change take effect, why with it, and why without it.
     let (run, ran, unran) = match hold {
@@ -292,6 +302,22 @@ fn rolled_by<'s>(
             (None, why.clone(), why)
         }
     };
+    // A pod the rollout waits for is deleted too (after a partition's note, which says
+    // which pods the change reaches).
+    let (run, ran, unran) = match stuck {
+        Some((delete, why)) => (
+            Some(run.map_or(delete.clone(), |r| format!("{r} && {delete}"))),
+            format!("{ran}; {why}"),
+            format!("{unran}; then {delete}: {why}"),
+        ),
+        None => (run, ran, unran),
+    };
+    then_run(fix, run, ran, unran)
+}
+
+/// `fix` followed by `run` when there is one (`ran`: why, in its comment); a fix that is only
+/// a comment gets `unran` in it instead, nothing to paste.
+fn then_run(fix: String, run: Option<String>, ran: String, unran: String) -> String {
     if let Some(note) = fix.strip_prefix("# ") {
         return format!("# {note}; {unran}");
     }
@@ -332,7 +358,8 @@ mod tests {
         change: &str,
     ) -> String {
         let scan = crate::action::restart::Scan::new(s);
-        rolled_by(&scan, pod, hold(s, &pod.namespace, workload), fix, change)
+        let hold = hold(s, &pod.namespace, workload);
+        rolled_by(&scan, pod, workload, hold, fix, change)
     }
 
     fn snap(paused: bool) -> Snapshot {

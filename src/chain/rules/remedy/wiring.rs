@@ -87,12 +87,33 @@ pub(super) fn kvc103_fix(cx: &Ctx) -> String {
             .iter()
             .map(|k| inline_key_fate(cx, &spc.parameters, k, &unread, &empty))
             .collect();
+        // A key the provider needs that only the volume gives: removed from the volume, the
+        // mount fails ("keyvaultName is not provided", FACTS §5), so the fix first adds the
+        // volume's value to the SPC, as a command, not an option (audit PP2).
+        let needed: serde_json::Map<String, serde_json::Value> = inline
+            .iter()
+            .filter(|k| !unread.contains(k) && !empty.contains(k))
+            .filter(|k| needed_and_unset(cx, &spc.parameters, k))
+            .map(|k| {
+                let v = cx.attributes.get(*k).map(|v| v.trim()).unwrap_or_default();
+                (k.to_string(), serde_json::Value::from(v))
+            })
+            .collect();
+        let patch = (!needed.is_empty()).then(|| {
+            let body = serde_json::json!({"spec": {"parameters": needed}}).to_string();
+            format!(
+                "kubectl patch secretproviderclass {} -n {} --type merge -p {}",
+                sh_word(cx.spc_name),
+                cx.ns(),
+                sh_word(&body)
+            )
+        });
         let keys: Vec<String> = inline.iter().map(|k| k.to_string()).collect();
         let (the_keys, them) = match inline.len() {
             1 => ("the inline key", "it overrides"),
             _ => ("the inline keys", "they override"),
         };
-        return edit_owner(
+        let edit = edit_owner(
             cx,
             &format!(
                 "in volume {}'s volumeAttributes rename the key {typo} to secretProviderClass (keys are case-sensitive; SecretProviderClass {spc_name} exists) and remove {the_keys} {}: once the key is renamed the driver merges volumeAttributes over {spc_name}'s parameters, so left there {them} them ({}): {volume}",
@@ -101,6 +122,11 @@ pub(super) fn kvc103_fix(cx: &Ctx) -> String {
                 why.join("; ")
             ),
         );
+        // The SPC patched before the volume loses the key: no new pod mounts without it.
+        return match patch {
+            Some(patch) => super::in_turn(&[&patch, &edit]),
+            None => edit,
+        };
     }
     // The kubelet passes volumeAttributes with their keys as written, and the
     // driver looks up only the exact key "secretProviderClass".
@@ -124,8 +150,9 @@ pub(super) fn kvc103_fix(cx: &Ctx) -> String {
 
 /// Why inline key `k` can go once the mis-cased key is renamed, said against the SPC's
 /// `parameters`: the SPC's own value then holds (the same, or another the volume's would
-/// override); a key the SPC lacks either reads as the provider's default, or is added to it
-/// (the patch) when the volume's value is meant.
+/// override); a key the SPC lacks either reads as the provider's default, is added to it by
+/// the fix when the provider needs it ([`needed_and_unset`]), or is added to it (the patch,
+/// offered) when the volume's value is meant.
 fn inline_key_fate(
     cx: &Ctx,
     parameters: &BTreeMap<String, String>,
@@ -149,6 +176,9 @@ fn inline_key_fate(
         None if FALSE_BY_DEFAULT.contains(&k) && inline.eq_ignore_ascii_case("false") => {
             format!("{spc} does not set {k}, and false is the provider's default")
         }
+        None if needed_and_unset(cx, parameters, k) => format!(
+            "{spc} does not set {k}, which the provider requires, so the fix first adds the volume's value to {spc}"
+        ),
         None => {
             let patch = serde_json::json!({"spec": {"parameters": {k: inline}}}).to_string();
             format!(
@@ -158,6 +188,29 @@ fn inline_key_fate(
                 sh_word(&patch)
             )
         }
+    }
+}
+
+/// Whether provider key `k` is one the mount needs and SPC `parameters` gives no value for:
+/// keyvaultName, the tenant (tenantID, or the deprecated tenantId: either serves) and objects,
+/// which the provider refuses to go without (FACTS §5: "keyvaultName is not provided"), and
+/// clientID unless the SPC names another identity mode or the volume a nodePublishSecretRef
+/// (service-principal mode): without it no credential is left (KVC302/KVC307).
+fn needed_and_unset(cx: &Ctx, parameters: &BTreeMap<String, String>, k: &str) -> bool {
+    let set = |key: &str| parameters.get(key).is_some_and(|v| !v.trim().is_empty());
+    let on = |key: &str| {
+        parameters
+            .get(key)
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+    };
+    match k {
+        "keyvaultName" | "objects" => !set(k),
+        "tenantID" | "tenantId" => !set("tenantID") && !set("tenantId"),
+        "clientID" => {
+            let other = on("usePodIdentity") || on("useVMManagedIdentity");
+            !set(k) && !other && cx.node_publish_secret.is_none()
+        }
+        _ => false,
     }
 }
 
