@@ -2,21 +2,29 @@
 //! snapshot can go into a bug report, keeping the joins diagnosis needs.
 //!
 //! Pseudonyms are consistent inside one file (same input → same pseudonym, keyed by a random
-//! per-file salt so they cannot be reversed by hashing guesses). Names are collected from the
-//! typed snapshot (namespaces, workloads, service accounts, SPCs, Secrets, containers, nodes,
-//! vaults, objects, identities, credentials, resource groups) and then replaced wherever they
-//! occur as a whole token — also inside composite strings (pod names, SPCPS names, resource
-//! ids, event messages, URLs), so `api-7d9f-x2x` and the SPCPS `api-7d9f-x2x-shop-api-kv` stay
-//! joined. GUIDs (tenants, client ids, uids, subscriptions) are replaced by GUID-shaped
-//! pseudonyms. The source label (kube context) is replaced outright.
+//! per-file salt so they cannot be reversed by hashing guesses). Names are collected from
+//! every place of the typed snapshot that holds one (namespaces, workloads, service accounts,
+//! SPCs, Secrets, containers, nodes, vaults, every object a vault lists, identities,
+//! credentials, the namespace and service account of every FIC subject, resource groups) and
+//! then replaced wherever they occur as a whole token — also inside composite strings (pod
+//! names, SPCPS names, resource ids, event messages, URLs), so `api-7d9f-x2x` and the SPCPS
+//! `api-7d9f-x2x-shop-api-kv` stay joined. A name the file holds but that was not collected
+//! would stay verbatim, or half-replaced where it contains a collected one (audit QQ2).
+//! Never replaced: the fixed vocabulary (`vocab`: audiences, driver names, data actions, URL
+//! paths), where a name may be spelled the same (audit QQ1). Pseudonyms keep the case and
+//! near-miss relations the rules compare (`pseudonym`, audit QQ3). GUIDs (tenants, client ids,
+//! uids, subscriptions) are replaced by GUID-shaped pseudonyms. The source label (kube
+//! context) is replaced outright.
 
-use std::collections::BTreeMap;
+mod pseudonym;
+mod vocab;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::Snapshot;
+use pseudonym::Pseudonyms;
 
 /// Names that are structure, not identity: never replaced.
 const KEEP: &[&str] = &[
@@ -30,16 +38,9 @@ const KEEP: &[&str] = &[
     "cert",
 ];
 
-/// Object keys (map keys) under these fields are names; other keys are field names.
-const NAME_KEYED: &[&str] = &[
-    "files",
-    "pem_parts",
-    "data",
-    "labels",
-    "annotations",
-    "template_annotations",
-    "namespaces",
-];
+/// Object keys (map keys) under these fields are names; other keys are field names. Label and
+/// annotation keys are vocabulary (`azure.workload.identity/use`), their values are not.
+const NAME_KEYED: &[&str] = &["files", "pem_parts", "data", "namespaces"];
 
 pub fn anonymize(snapshot: &Snapshot) -> anyhow::Result<Snapshot> {
     let salt: [u8; 16] = rand::random();
@@ -58,43 +59,50 @@ pub fn anonymize_with(snapshot: &Snapshot, salt: &[u8]) -> anyhow::Result<Snapsh
 }
 
 struct Names {
-    salt: Vec<u8>,
-    /// original → pseudonym
-    map: BTreeMap<String, String>,
+    p: Pseudonyms,
 }
 
 impl Names {
     fn new(salt: &[u8]) -> Self {
         Names {
-            salt: salt.to_vec(),
-            map: BTreeMap::new(),
+            p: Pseudonyms::new(salt),
         }
     }
-    fn hash(&self, s: &str) -> String {
-        let mut h = Sha256::new();
-        h.update(&self.salt);
-        h.update(s.as_bytes());
-        hex::encode(&h.finalize()[..16])
-    }
-    fn add(&mut self, prefix: &str, s: &str) {
-        let s = s.trim();
+    fn keep(s: &str) -> bool {
         // GUIDs are replaced wherever they stand by the GUID pass.
-        if s.len() < 3 || KEEP.contains(&s) || is_guid(s) || self.map.contains_key(s) {
-            return;
+        s.len() < 3 || KEEP.contains(&s) || is_guid(s)
+    }
+    fn add(&mut self, prefix: &'static str, s: &str) {
+        let s = s.trim();
+        if !Self::keep(s) {
+            self.p.add(prefix, s);
         }
-        let p = format!("{prefix}-{}", &self.hash(s)[..8]);
-        self.map.insert(s.to_string(), p);
+    }
+    /// A name a rule looks up and compares with its near misses ("did you mean …?").
+    fn add_ref(&mut self, prefix: &'static str, s: &str) {
+        let s = s.trim();
+        if !Self::keep(s) {
+            self.p.add_ref(prefix, s);
+        }
+    }
+    /// `system:serviceaccount:<ns>:<sa>`: both are names, whether or not anything else in the
+    /// file names them (another team's namespace, a typo'd account).
+    fn subject(&mut self, subject: &str) {
+        let mut parts = subject.trim().split(':');
+        if let (Some("system"), Some("serviceaccount"), Some(ns), Some(sa)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        {
+            self.add("ns", ns);
+            self.add_ref("sa", sa);
+        }
     }
     fn replacer(self) -> anyhow::Result<Replacer> {
-        let (from, to): (Vec<String>, Vec<String>) = self.map.into_iter().unzip();
+        let salt = self.p.salt().to_vec();
+        let (from, to): (Vec<String>, Vec<String>) = self.p.assign().into_iter().unzip();
         let ac = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
             .build(&from)?;
-        Ok(Replacer {
-            ac,
-            to,
-            salt: self.salt,
-        })
+        Ok(Replacer { ac, to, salt })
     }
 }
 
@@ -105,16 +113,18 @@ struct Replacer {
 }
 
 impl Replacer {
-    /// Replace whole-token occurrences (not glued to a letter, digit or `_`), then any GUID.
+    /// Replace whole-token occurrences (not glued to a letter, digit or `_`) outside the fixed
+    /// vocabulary, then any GUID.
     fn apply(&self, s: &str) -> String {
         let bytes = s.as_bytes();
+        let vocab = vocab::protected(s);
         let mut out = String::with_capacity(s.len());
         let mut last = 0;
         for m in self.ac.find_iter(s) {
             let before = m.start().checked_sub(1).map(|i| bytes[i]);
             let after = bytes.get(m.end()).copied();
             let glued = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_');
-            if glued(before) || glued(after) {
+            if glued(before) || glued(after) || vocab::inside(&vocab, m.start(), m.end()) {
                 continue;
             }
             out.push_str(&s[last..m.start()]);
@@ -166,7 +176,13 @@ fn walk(v: &mut Value, r: &Replacer, keys_are_names: bool) {
             let entries = std::mem::take(o);
             for (k, mut x) in entries {
                 let child_names = NAME_KEYED.contains(&k.as_str());
-                walk(&mut x, r, child_names);
+                let vocabulary = vocab::VOCAB_TREES.contains(&k.as_str())
+                    || (vocab::VOCAB_KEYS.contains(&k.as_str()) && !x.is_object());
+                if vocabulary {
+                    guids_only(&mut x, r);
+                } else {
+                    walk(&mut x, r, child_names);
+                }
                 let k = if keys_are_names { r.apply(&k) } else { k };
                 o.insert(k, x);
             }
@@ -175,43 +191,59 @@ fn walk(v: &mut Value, r: &Replacer, keys_are_names: bool) {
     }
 }
 
+/// Vocabulary fields: GUIDs replaced, nothing else.
+fn guids_only(v: &mut Value, r: &Replacer) {
+    match v {
+        Value::String(s) => *s = r.guids(s),
+        Value::Array(a) => a.iter_mut().for_each(|x| guids_only(x, r)),
+        Value::Object(o) => o.values_mut().for_each(|x| guids_only(x, r)),
+        _ => {}
+    }
+}
+
 fn collect(s: &Snapshot, n: &mut Names) {
+    // The AKS cluster: its name and resource group, and its nodes.
+    if let Some(c) = &s.cluster.name {
+        n.add("aks", c);
+    }
+    if let Some(rg) = &s.cluster.resource_group {
+        n.add("rg", rg);
+    }
+    for node in s.cluster.nodes.known().into_iter().flatten() {
+        n.add("node", &node.name);
+    }
     // Workloads first: a name shared with a service account reads as the app it is.
     for w in &s.workloads.items {
         n.add("ns", &w.namespace);
         n.add("app", &w.name);
     }
     for p in &s.pods.items {
-        n.add("ns", &p.namespace);
-        n.add("sa", &p.service_account);
-        if p.owners.is_empty() {
-            n.add("pod", &p.name);
-        }
-        if let Some(node) = &p.node {
-            n.add("node", node);
-        }
-        for s in &p.image_pull_secrets {
-            n.add("secret", s);
-        }
-        for c in &p.containers {
-            n.add("ctr", &c.name);
-            for e in &c.env_from_secrets {
-                n.add("secret", e);
-            }
-        }
-        if let Some(o) = &p.template_of {
-            n.add("app", &o.name);
-        }
+        pod(p, n);
+    }
+    for t in s
+        .workloads
+        .items
+        .iter()
+        .filter_map(|w| w.template.as_deref())
+    {
+        pod(t, n);
     }
     for sa in &s.service_accounts.items {
         n.add("ns", &sa.namespace);
         n.add("sa", &sa.name);
+        for s in &sa.image_pull_secrets {
+            n.add("secret", s);
+        }
     }
     for spc in &s.spcs.items {
         n.add("ns", &spc.namespace);
         n.add("spc", &spc.name);
         for so in &spc.secret_objects {
             n.add("secret", &so.secret_name);
+            // The file a key comes from: an object name or alias, compared with the SPC's.
+            for d in &so.data {
+                n.add_ref("obj", &d.object_name);
+            }
         }
         let p = &spc.parsed;
         for v in [
@@ -225,8 +257,9 @@ fn collect(s: &Snapshot, n: &mut Names) {
         {
             n.add("kv", v);
         }
+        // Looked up in the vault: a vault object a typo away keeps its "did you mean".
         for o in &p.objects {
-            n.add("obj", &o.object_name);
+            n.add_ref("obj", &o.object_name);
             if let Some(a) = &o.object_alias {
                 n.add("obj", a);
             }
@@ -239,6 +272,9 @@ fn collect(s: &Snapshot, n: &mut Names) {
     for i in &s.ingresses.items {
         n.add("ns", &i.namespace);
         n.add("ing", &i.name);
+        for t in &i.tls_secrets {
+            n.add("secret", t);
+        }
     }
     for e in &s.events.items {
         n.add("ns", &e.namespace);
@@ -259,11 +295,16 @@ fn collect(s: &Snapshot, n: &mut Names) {
         if let Some(fics) = i.federated_credentials.known() {
             for f in fics {
                 n.add("fic", &f.name);
+                n.subject(&f.subject);
             }
         }
     }
     for v in &az.vaults.items {
         n.add("kv", &v.name);
+        // Every object the vault lists, not only those an SPC names (audit QQ2).
+        for (_, o) in v.object_names.iter().flatten() {
+            n.add("obj", o);
+        }
         resource_group(&v.resource_id, n);
         for g in v.management_groups.iter().flatten() {
             resource_group(g, n);
@@ -275,6 +316,67 @@ fn collect(s: &Snapshot, n: &mut Names) {
     for o in &az.objects {
         n.add("kv", &o.vault);
         n.add("obj", &o.name);
+    }
+}
+
+/// The names one pod (or a workload's pod template) holds: its namespace, service account
+/// (looked up among the namespace's accounts), node, Secrets and SecretProviderClasses.
+fn pod(p: &super::PodObs, n: &mut Names) {
+    n.add("ns", &p.namespace);
+    n.add_ref("sa", &p.service_account);
+    if p.owners.is_empty() && p.template_of.is_none() {
+        n.add("pod", &p.name);
+    }
+    if let Some(node) = &p.node {
+        n.add("node", node);
+    }
+    for s in &p.image_pull_secrets {
+        n.add("secret", s);
+    }
+    for v in &p.volumes {
+        use super::VolumeSourceObs as V;
+        match &v.source {
+            V::Csi {
+                attributes,
+                node_publish_secret,
+                ..
+            } => {
+                if let Some(spc) = attributes.get("secretProviderClass") {
+                    n.add_ref("spc", spc);
+                }
+                if let Some(s) = node_publish_secret {
+                    n.add("secret", s);
+                }
+            }
+            V::Secret { secret_name, .. } => n.add("secret", secret_name),
+            V::Projected {
+                secrets,
+                secret_items,
+                ..
+            } => {
+                for s in secrets {
+                    n.add("secret", s);
+                }
+                for s in secret_items {
+                    n.add("secret", &s.secret);
+                }
+            }
+            V::Other => {}
+        }
+    }
+    for c in &p.containers {
+        n.add("ctr", &c.name);
+        for e in c.env_from_secrets.iter().chain(&c.env_from_optional) {
+            n.add("secret", e);
+        }
+        for e in &c.env {
+            if let super::EnvSourceObs::SecretKey { secret, .. } = &e.source {
+                n.add("secret", secret);
+            }
+        }
+    }
+    if let Some(o) = &p.template_of {
+        n.add("app", &o.name);
     }
 }
 
