@@ -232,7 +232,10 @@ pub(crate) fn restart_sa_runners(cx: &Ctx) -> String {
     let runners = cx.ix.runners_of(ns, &cx.pod.service_account);
     // A running pod's restart through its owner, once per owner ([`Restarts`], audit NN7).
     let mut restarts = Restarts::default();
+    // A bare pod is re-created without the env the webhook injected, which it would keep
+    // otherwise and never overwrite ([`reinject_pod`], audit PP3).
     let mut add = |p: &PodObs, workload: Option<(&str, &str)>| match p.template_of {
+        None if p.owners.is_empty() => restarts.pod_by(p, reinject_pod(cx, p)),
         None => restarts.pod(cx, p),
         Some(_) => restarts.command(restart_of(cx, ns, p, workload)),
     };
@@ -351,8 +354,9 @@ pub(crate) fn reinject(cx: &Ctx) -> String {
 /// (`kubectl set env --local`, which edits containers) and the webhook injects them anew from
 /// the service account; its token volume and mount it replaces in place (same name). Where an
 /// init container holds one (`set env` leaves init containers alone), the pod is edited by
-/// hand. Any other pod is restarted as [`restart_pod`] does: its owner makes it from the
-/// template, which holds no injected env.
+/// hand. A bare pod `check -f` read from a file is re-created from that file, which holds no
+/// injected env, whatever the running pod holds (audit PP3). Any other pod is restarted as
+/// [`restart_pod`] does: its owner makes it from the template, which holds no injected env.
 pub(crate) fn reinject_pod(cx: &Ctx, pod: &PodObs) -> String {
     let plan = RestartPlan::for_pod_in(cx.snap(), cx.ix, pod);
     let RestartPlan::DeleteBarePod {
@@ -362,6 +366,14 @@ pub(crate) fn reinject_pod(cx: &Ctx, pod: &PodObs) -> String {
     else {
         return plan.command();
     };
+    // Deleted then applied, as `edit_pod_owner` re-creates it: the file may hold other
+    // objects, and a document without metadata.namespace lands where -n says.
+    if let Some(file) = pod.file.as_deref() {
+        return format!(
+            "kubectl delete pod {name} -n {namespace} --ignore-not-found && kubectl apply -n {namespace} -f {}  # re-creates the pod (nothing owns it) from its manifest, which holds none of the AZURE_* variables the webhook injected into the running pod at its creation: the webhook never overwrites a variable already set, so a copy of the running pod would keep the old AZURE_CLIENT_ID",
+            super::sh_word(file)
+        );
+    }
     let holds = |c: &crate::snapshot::ContainerObs, n: &str| c.env.iter().any(|e| e.name == n);
     let held: Vec<&str> = (INJECTED.iter().copied())
         .filter(|n| pod.containers.iter().any(|c| holds(c, n)))
