@@ -30,15 +30,16 @@ fn a_bare_pod_manifest_adds_no_second_kvc204() {
     assert!(fix.contains("pod lonely"), "{fix}");
 }
 
-/// Audit PP3: after the account's annotation changes, a bare Pod of it is re-created from its
-/// own manifest (`kubectl delete pod … && kubectl apply -n NS -f FILE`), which holds no env
-/// the webhook injected, not from `kubectl get pod -o yaml | kubectl replace --force`: the
-/// running pod's spec holds the AZURE_CLIENT_ID injected at its creation, which the webhook
-/// never overwrites (FACTS §6: CREATE only, only where the name is absent), so the new
-/// annotation would never reach it. Both the KVC204 restart and KVC303's multi-account move
-/// (the bare pod's account re-annotated with the identity kept) share that restart.
+/// Audit PP3: after the account's annotation changes, a bare Pod of it is re-created without
+/// the AZURE_* variables, not as a plain `kubectl get pod -o yaml | kubectl replace --force`:
+/// the running pod's spec holds the AZURE_CLIENT_ID injected at its creation (a manifest does
+/// not show it), which the webhook never overwrites (FACTS §6: CREATE only, only where the name
+/// is absent), so the new annotation would never reach it. Not re-created by applying its file
+/// either: that file may hold the ServiceAccount the fix just re-annotated. Both the KVC204
+/// restart and KVC303's multi-account move (the bare pod's account re-annotated with the
+/// identity kept) share that restart.
 #[test]
-fn a_re_annotated_account_re_creates_its_bare_pod_from_its_file() {
+fn a_re_annotated_account_re_creates_its_bare_pod_without_injected_env() {
     // No metadata.namespace, beside a ConfigMap: deleted and applied with -n, not replaced.
     let pod = |sa: &str| {
         format!(
@@ -66,8 +67,8 @@ fn a_re_annotated_account_re_creates_its_bare_pod_from_its_file() {
     for (code, objects, pod) in cases {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("pod.yaml");
-        std::fs::write(dir.path().join("objs.yaml"), objects.join("---\n")).unwrap();
-        std::fs::write(&file, &pod).unwrap();
+        // One file, as the audit's: the objects and the pod.
+        std::fs::write(&file, [objects.join("---\n"), pod].join("---\n")).unwrap();
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
             .args(["check", "-n", "team-a", "-o", "json", "-f"])
             .arg(dir.path())
@@ -79,19 +80,14 @@ fn a_re_annotated_account_re_creates_its_bare_pod_from_its_file() {
             .filter_map(|f| f["fix"].as_str())
             .find(|f| f.contains("pod lonely"))
             .unwrap_or_else(|| panic!("{code} restarts lonely: {r:#}"));
-        let file = file.display().to_string();
         assert!(
-            fix.contains(&format!(
-                "kubectl delete pod lonely -n team-a --ignore-not-found && kubectl apply -n team-a -f {file}"
-            )),
+            fix.contains("kubectl get pod lonely -n team-a -o yaml | kubectl set env -f - --local -o yaml AZURE_CLIENT_ID- AZURE_TENANT_ID- AZURE_FEDERATED_TOKEN_FILE- AZURE_AUTHORITY_HOST- | kubectl replace --force -f -"),
             "{code}: {fix}"
         );
-        // The commands, not the notes after them.
-        let commands = fix.split("  # ").next().unwrap();
+        // Never its file applied: it holds the ServiceAccount this fix re-annotates.
         assert!(
-            !commands.contains("kubectl get pod lonely"),
+            !fix.contains(&format!("-f {}", file.display())),
             "{code}: {fix}"
         );
-        assert!(!commands.contains("replace --force"), "{code}: {fix}");
     }
 }

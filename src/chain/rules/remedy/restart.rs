@@ -354,8 +354,8 @@ pub(crate) fn reinject(cx: &Ctx) -> String {
 /// (`kubectl set env --local`, which edits containers) and the webhook injects them anew from
 /// the service account; its token volume and mount it replaces in place (same name). Where an
 /// init container holds one (`set env` leaves init containers alone), the pod is edited by
-/// hand. A bare pod `check -f` read from a file is re-created from that file, which holds no
-/// injected env, whatever the running pod holds (audit PP3). Any other pod is restarted as
+/// hand. From a manifest (`check -f`), the running pod is not seen: every variable the webhook
+/// injects is removed (audit PP3). Any other pod is restarted as
 /// [`restart_pod`] does: its owner makes it from the template, which holds no injected env.
 pub(crate) fn reinject_pod(cx: &Ctx, pod: &PodObs) -> String {
     let plan = RestartPlan::for_pod_in(cx.snap(), cx.ix, pod);
@@ -366,22 +366,27 @@ pub(crate) fn reinject_pod(cx: &Ctx, pod: &PodObs) -> String {
     else {
         return plan.command();
     };
-    // Deleted then applied, as `edit_pod_owner` re-creates it: the file may hold other
-    // objects, and a document without metadata.namespace lands where -n says.
-    if let Some(file) = pod.file.as_deref() {
-        return format!(
-            "kubectl delete pod {name} -n {namespace} --ignore-not-found && kubectl apply -n {namespace} -f {}  # re-creates the pod (nothing owns it) from its manifest, which holds none of the AZURE_* variables the webhook injected into the running pod at its creation: the webhook never overwrites a variable already set, so a copy of the running pod would keep the old AZURE_CLIENT_ID",
-            super::sh_word(file)
-        );
-    }
     let holds = |c: &crate::snapshot::ContainerObs, n: &str| c.env.iter().any(|e| e.name == n);
+    let sets = |n: &str| pod.containers.iter().any(|c| holds(c, n));
+    // `check -f` reads the manifest, not the running pod, which holds whatever the webhook
+    // injected at its creation: every variable it injects is removed but those the manifest
+    // sets itself (audit PP3). Not re-created from the file: it may hold other objects, the
+    // ServiceAccount or SecretProviderClass this very fix changed, which apply would revert.
+    let manifest = pod.file.is_some();
     let held: Vec<&str> = (INJECTED.iter().copied())
-        .filter(|n| pod.containers.iter().any(|c| holds(c, n)))
+        .filter(|n| sets(n) != manifest)
         .collect();
     if held.is_empty() {
         return plan.command();
     }
-    let why = "the webhook injected them when the pod was created and never overwrites a variable already set; without them it injects them anew from the service account";
+    let why = match manifest {
+        true => {
+            "the running pod holds those the webhook injected when it was created (its manifest does not show them), and the webhook never overwrites a variable already set; without them it injects them anew from the service account"
+        }
+        false => {
+            "the webhook injected them when the pod was created and never overwrites a variable already set; without them it injects them anew from the service account"
+        }
+    };
     if (pod.containers.iter().filter(|c| c.init)).any(|c| held.iter().any(|n| holds(c, n))) {
         return super::edit_pod_owner(
             cx,
