@@ -29,3 +29,65 @@ fn a_bare_pod_manifest_adds_no_second_kvc204() {
     assert!(fix.contains("rollout restart deployment/web"), "{fix}");
     assert!(fix.contains("pod lonely"), "{fix}");
 }
+
+/// Audit PP3: after the account's annotation changes, a bare Pod of it is re-created without
+/// the AZURE_* variables, not as a plain `kubectl get pod -o yaml | kubectl replace --force`:
+/// the running pod's spec holds the AZURE_CLIENT_ID injected at its creation (a manifest does
+/// not show it), which the webhook never overwrites (FACTS §6: CREATE only, only where the name
+/// is absent), so the new annotation would never reach it. Not re-created by applying its file
+/// either: that file may hold the ServiceAccount the fix just re-annotated. Both the KVC204
+/// restart and KVC303's multi-account move (the bare pod's account re-annotated with the
+/// identity kept) share that restart.
+#[test]
+fn a_re_annotated_account_re_creates_its_bare_pod_without_injected_env() {
+    // No metadata.namespace, beside a ConfigMap: deleted and applied with -n, not replaced.
+    let pod = |sa: &str| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cfg}}\ndata: {{a: b}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {{name: lonely, labels: {{azure.workload.identity/use: 'true'}}}}\nspec:\n  {}",
+            SPEC.replace("app-sa", sa)
+        )
+    };
+    let vm = SPC.replace(
+        "clientID: 11111111-2222-4333-8444-555555555555",
+        "useVMManagedIdentity: 'true', userAssignedIdentityID: 7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918",
+    );
+    // KVC303: app-sa (Deployment web) and zz-tools (the bare pod) name different identities;
+    // app-sa's, the first account's by name, is kept and zz-tools is re-annotated.
+    let tools = SA
+        .replace("app-sa", "zz-tools")
+        .replace("99999999", "33333333");
+    let spec = SPEC.replace("\n  ", "\n      ");
+    let web = format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web, namespace: team-a}}\nspec:\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web, azure.workload.identity/use: 'true'}}}}\n    spec:\n      {spec}"
+    );
+    let cases = [
+        ("KVC204", vec![SA, SPC], pod("app-sa")),
+        ("KVC303", vec![SA, &tools, &vm, &web], pod("zz-tools")),
+    ];
+    for (code, objects, pod) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pod.yaml");
+        // One file, as the audit's: the objects and the pod.
+        std::fs::write(&file, [objects.join("---\n"), pod].join("---\n")).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
+            .args(["check", "-n", "team-a", "-o", "json", "-f"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let found = crate::manifest_run::findings_of(&r, code);
+        let fix = (found.iter())
+            .filter_map(|f| f["fix"].as_str())
+            .find(|f| f.contains("pod lonely"))
+            .unwrap_or_else(|| panic!("{code} restarts lonely: {r:#}"));
+        assert!(
+            fix.contains("kubectl get pod lonely -n team-a -o yaml | kubectl set env -f - --local -o yaml AZURE_CLIENT_ID- AZURE_TENANT_ID- AZURE_FEDERATED_TOKEN_FILE- AZURE_AUTHORITY_HOST- | kubectl replace --force -f -"),
+            "{code}: {fix}"
+        );
+        // Never its file applied: it holds the ServiceAccount this fix re-annotates.
+        assert!(
+            !fix.contains(&format!("-f {}", file.display())),
+            "{code}: {fix}"
+        );
+    }
+}

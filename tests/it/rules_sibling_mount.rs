@@ -174,7 +174,10 @@ fn a_stale_mount_beside_an_spc_naming_a_missing_object_follows_it() {
     assert_eq!(f.follows, Some(LinkKind::VaultObject), "{f:#?}");
     assert!(
         f.message
-            .starts_with(&format!("blocked by KVC601 on SecretProviderClass {OTHER}")),
+            // The object KVC601 is on (audit PP7), and the volume it breaks.
+            .starts_with(&format!(
+                "blocked by KVC601 on KeyVault kv-shop, for this pod's other volume extra (SecretProviderClass {OTHER})"
+            )),
         "{}",
         f.message
     );
@@ -385,4 +388,36 @@ fn a_template_patch_on_the_refused_spcs_own_chain_follows_its_cause_too() {
         f.message
     );
     deletes_nothing(f);
+}
+
+/// Audit PP7: a finding blocked by a cause that is on the pod itself (KVC103: its volume's
+/// wiring) names that object, the Pod and its volume, not the SecretProviderClass the volume
+/// was meant to mount, which is fine.
+#[test]
+fn blocked_by_a_cause_on_the_pod_names_the_pod() {
+    let sa = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: app-sa, namespace: team-a, annotations: {azure.workload.identity/client-id: 11111111-2222-4333-8444-555555555555}}\n";
+    let spc = "apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata: {name: main.kv, namespace: team-a}\nspec:\n  provider: azure\n  parameters: {clientID: 11111111-2222-4333-8444-555555555555, keyvaultName: kv-team-a, tenantID: 72f988bf-86f1-41af-91ab-2d7cd011db47, objects: \"array:\\n  - |\\n    objectName: db\\n    objectType: secret\\n\"}\n";
+    // The attribute key miscased (KVC103), and a clientID override (KVC204, whose fix
+    // re-creates the pod: a new mount, blocked).
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: tool, namespace: team-a, labels: {azure.workload.identity/use: 'true'}}\nspec:\n  serviceAccountName: app-sa\n  containers:\n  - name: app\n    image: i\n    volumeMounts: [{name: kv, mountPath: /mnt/kv, readOnly: true}]\n  volumes:\n  - name: kv\n    csi: {driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {SecretProviderClass: main.kv, clientID: 22222222-2222-4333-8444-555555555555}}\n";
+    let (_, r, _) = crate::manifest_run::check_docs(&[sa, spc, pod]);
+    let cause = crate::manifest_run::findings_of(&r, "KVC103");
+    assert_eq!(cause.len(), 1, "{r:#}");
+    assert_eq!(cause[0]["resource"], "Pod/tool", "{r:#}");
+    let found = crate::manifest_run::findings_of(&r, "KVC204");
+    assert_eq!(found.len(), 1, "{r:#}");
+    let message = found[0]["message"].as_str().unwrap();
+    let fix = found[0]["fix"].as_str().unwrap();
+    assert!(
+        message.starts_with("blocked by KVC103 on Pod tool, for this pod's volume kv"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("on SecretProviderClass main.kv"),
+        "{message}"
+    );
+    assert!(
+        fix.starts_with("# fix KVC103 (Pod tool, volume kv) first"),
+        "{fix}"
+    );
 }

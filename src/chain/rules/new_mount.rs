@@ -58,12 +58,7 @@ pub(crate) fn follow_siblings(chains: &mut [Chain]) {
         else {
             continue;
         };
-        let also = if j == i { "" } else { " also" };
-        let what = if chains[j].spc.is_empty() {
-            format!("volume {}", chains[j].volume)
-        } else {
-            format!("SecretProviderClass {}", chains[j].spc)
-        };
+        let (on, what) = blocked_on(&chains[j], root, cause, j != i);
         let chain = &mut chains[i];
         let workload = (chain.workload.as_ref()).map(|w| (w.kind.as_str(), w.name.as_str()));
         let (ns, pod) = (chain.namespace.as_str(), chain.pod.as_str());
@@ -75,7 +70,7 @@ pub(crate) fn follow_siblings(chains: &mut [Chain]) {
                 }
                 f.follows = Some(root);
                 f.message = format!(
-                    "blocked by {cause} on {what}, which this pod{also} mounts: a new pod would not start; {}",
+                    "blocked by {cause} on {on}: a new pod would not start; {}",
                     f.message
                 )
                 .into();
@@ -91,5 +86,37 @@ pub(crate) fn follow_siblings(chains: &mut [Chain]) {
                 drawn_as_followed(link);
             }
         }
+    }
+}
+
+/// Where the blocking finding `cause` of chain `blocking` (on link `root`) is, for the message
+/// (what it is on and which of the pod's volumes it concerns) and for the fix (`Kind name`):
+/// the object the finding itself names, the pod's own volume wiring (KVC103 is on the Pod, not
+/// on the SPC its volume was meant to mount: audit PP7) as much as the SPC. `other`: the
+/// chain is another volume's of the pod.
+fn blocked_on(blocking: &Chain, root: LinkKind, cause: Code, other: bool) -> (String, String) {
+    let spc = &blocking.spc;
+    let volume = if spc.is_empty() {
+        format!("volume {}", blocking.volume)
+    } else {
+        format!("SecretProviderClass {spc}")
+    };
+    let also = if other { " also" } else { "" };
+    let resource = (blocking.links.get(root.index()))
+        .and_then(|l| l.findings.iter().find(|f| f.code == cause))
+        .and_then(|f| f.resource.split_once('/'));
+    match resource {
+        Some((kind, name)) if kind != "SecretProviderClass" => {
+            let whose = if other { "other volume" } else { "volume" };
+            let vol = match spc.is_empty() {
+                true => blocking.volume.to_string(),
+                false => format!("{} (SecretProviderClass {spc})", blocking.volume),
+            };
+            (
+                format!("{kind} {name}, for this pod's {whose} {vol}"),
+                format!("{kind} {name}, volume {}", blocking.volume),
+            )
+        }
+        _ => (format!("{volume}, which this pod{also} mounts"), volume),
     }
 }

@@ -16,22 +16,24 @@ use crate::chain::model::{Link, Severity};
 use crate::snapshot::VolumeSourceObs;
 
 /// One SecretProviderClass a workload of the account mounts: its name, the clientID its mount
-/// uses (a volume's own attribute over the SPC's, as the driver merges them), the workload
-/// (`Kind/name`) and that mount's context, for the fix that moves it.
+/// uses (a volume's own attribute over the SPC's, as the driver merges them), the workloads
+/// (`Kind/name`, by name) mounting it and the first one's mount context, for the fix that
+/// moves it.
 struct Mount<'a> {
     spc: &'a str,
     client: &'a str,
-    owner: String,
+    owners: Vec<String>,
     cx: Ctx<'a>,
 }
 
 /// The SPCs the account's workloads mount (this chain's pod among them), each once, by name;
-/// a placeholder clientID or none leaves an SPC out (it names no identity yet).
+/// a placeholder clientID or none leaves an SPC out (it names no identity yet). The runners
+/// first, in the index's order, so every chain of the account builds the same mounts.
 fn account_mounts<'a>(cx: &Ctx<'a>) -> Vec<Mount<'a>> {
     let ns = cx.ns();
     let mut out: Vec<Mount> = Vec::new();
     let runners = cx.ix.runners_of(ns, &cx.pod.service_account);
-    for p in std::iter::once(cx.pod).chain(runners) {
+    for p in runners.into_iter().chain(std::iter::once(cx.pod)) {
         for v in &p.volumes {
             let VolumeSourceObs::Csi { attributes, .. } = &v.source else {
                 continue;
@@ -39,7 +41,12 @@ fn account_mounts<'a>(cx: &Ctx<'a>) -> Vec<Mount<'a>> {
             let Some(name) = attributes.get(SPC_ATTRIBUTE).map(String::as_str) else {
                 continue;
             };
-            if out.iter().any(|m| m.spc == name) {
+            if let Some(m) = out.iter_mut().find(|m| m.spc == name) {
+                let owner = owner_of(cx, p);
+                if !m.owners.contains(&owner) {
+                    m.owners.push(owner);
+                    m.owners.sort_unstable();
+                }
                 continue;
             }
             let client = attributes.get("clientID").map(String::as_str).or_else(|| {
@@ -54,17 +61,32 @@ fn account_mounts<'a>(cx: &Ctx<'a>) -> Vec<Mount<'a>> {
             let Some(mount) = cx.for_mount(p, v) else {
                 continue;
             };
-            let owner = mount.owner_resource();
             out.push(Mount {
                 spc: name,
                 client,
-                owner,
+                owners: vec![owner_of(cx, p)],
                 cx: mount,
             });
         }
     }
     out.sort_by(|a, b| a.spc.cmp(b.spc));
     out
+}
+
+/// `Kind/name` of the workload running pod `p` (a bare pod is its own).
+fn owner_of(cx: &Ctx, p: &crate::snapshot::PodObs) -> String {
+    (cx.ix.workload_of(p)).map_or(format!("Pod/{}", p.name), |(k, n)| format!("{k}/{n}"))
+}
+
+/// KVC204 for the account when this chain's pod mounts several SPCs with different clientIDs
+/// and other workloads run as its account too (audit PP1): the pod's own plan (annotate its
+/// first SPC's identity, `sa_multi`) would contradict the account's, so the account's is
+/// said, the same from every chain. `false` when the pod is the account's only workload or
+/// the account plan does not apply (a mount uses the annotated identity).
+pub(super) fn check_shared(cx: &Ctx, link: &mut Link, annotated: &str, labelled: bool) -> bool {
+    let own = owner_of(cx, cx.pod);
+    let runners = cx.ix.runners_of(cx.ns(), &cx.pod.service_account);
+    runners.into_iter().any(|p| owner_of(cx, p) != own) && check(cx, link, annotated, labelled)
 }
 
 /// KVC204 for the account when its workloads mount SPCs with different clientIDs, none of them
@@ -116,11 +138,17 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, annotated: &str, labelled: bool) 
         ms.iter().map(|m| f(m)).collect::<Vec<_>>().join(", ")
     };
     let all: Vec<&Mount> = mounts.iter().collect();
+    // Each workload once, though it mounts several of the moved SPCs.
+    let mut split: Vec<&str> = (moved.iter())
+        .flat_map(|m| m.owners.iter().map(String::as_str))
+        .collect();
+    split.sort_unstable();
+    split.dedup();
     let note = format!(
         "# an account names one identity (Azure Workload Identity webhook): {id}, SecretProviderClass {}'s, is kept ({why}); SecretProviderClass {} moves onto it, given read access first, so every app and mount of {sa} authenticates as it; or run {} as a service account of its own annotated with its SecretProviderClass's clientID, with a federated credential for it on that identity (Entra ID federated identity credentials)",
         kept.spc,
         join(&moved, &|m| m.spc.to_string()),
-        join(&moved, &|m| m.owner.clone()),
+        split.join(", "),
     );
     steps.push(note);
     let parts: Vec<&str> = steps.iter().map(String::as_str).collect();
@@ -129,7 +157,9 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, annotated: &str, labelled: bool) 
         "service account {sa} says client-id {annotated}, which none of the SecretProviderClasses its workloads mount uses: {}; an account names one identity, so no annotation agrees with them all, and the apps and the mounts authenticate as different identities",
         join(&all, &|m| format!(
             "{} ({}, clientID {})",
-            m.spc, m.owner, m.client
+            m.spc,
+            m.owners.join(", "),
+            m.client
         ))
     );
     let mut evidence = vec![format!(
@@ -138,7 +168,9 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, annotated: &str, labelled: bool) 
     evidence.extend(all.iter().map(|m| {
         format!(
             "SecretProviderClass {} (mounted by {}): clientID {}",
-            m.spc, m.owner, m.client
+            m.spc,
+            m.owners.join(", "),
+            m.client
         )
     }));
     let (confirm, _) = remedy::commands(cx, Code::KVC204);

@@ -46,9 +46,33 @@ pub(super) fn other_clients<'a>(cx: &Ctx<'a>, spc_client: &str) -> Vec<(&'a str,
     out
 }
 
+/// KVC204 for this SPC when the pod mounts `others` too (non-empty), whichever finding fits
+/// the account: the annotation is another workload's SPC's identity (audit LL1: this SPC
+/// moves onto it, as a one-SPC pod's would), or other workloads run as the account and
+/// the account's one plan applies (audit PP1: this pod's own plan would annotate another
+/// value than the account's); else this pod's own ([`check`]).
+pub(super) fn several(
+    cx: &Ctx,
+    link: &mut Link,
+    annotated: &str,
+    spc_client: &str,
+    others: &[(&str, &str)],
+    labelled: bool,
+) {
+    let own_agrees = others.iter().any(|(_, c)| same(c, annotated));
+    let elsewhere = (!own_agrees)
+        .then(|| agreeing_elsewhere(cx, annotated))
+        .flatten();
+    if let Some(agreeing) = elsewhere {
+        shared_account(cx, link, annotated, spc_client, agreeing, labelled);
+    } else if !super::sa_account::check_shared(cx, link, annotated, labelled) {
+        check(cx, link, annotated, spc_client, others, labelled);
+    }
+}
+
 /// KVC204 for this SPC when the pod mounts `others` too (non-empty): the annotation says
 /// `annotated`, this SPC uses `spc_client`.
-pub(super) fn check(
+fn check(
     cx: &Ctx,
     link: &mut Link,
     annotated: &str,

@@ -116,7 +116,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             // identities, said per SPC (`sa_multi`).
             let others = super::sa_multi::other_clients(cx, spc_client);
             if principal_of.is_none() && !others.is_empty() {
-                super::sa_multi::check(cx, link, a, spc_client, &others, labelled);
+                super::sa_multi::several(cx, link, a, spc_client, &others, labelled);
                 super::injected_tenant::check(cx, link, sa, spc_client);
                 label_and_injection(cx, link, sa);
                 return;

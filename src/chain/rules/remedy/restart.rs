@@ -232,7 +232,10 @@ pub(crate) fn restart_sa_runners(cx: &Ctx) -> String {
     let runners = cx.ix.runners_of(ns, &cx.pod.service_account);
     // A running pod's restart through its owner, once per owner ([`Restarts`], audit NN7).
     let mut restarts = Restarts::default();
+    // A bare pod is re-created without the env the webhook injected, which it would keep
+    // otherwise and never overwrite ([`reinject_pod`], audit PP3).
     let mut add = |p: &PodObs, workload: Option<(&str, &str)>| match p.template_of {
+        None if p.owners.is_empty() => restarts.pod_by(p, reinject_pod(cx, p)),
         None => restarts.pod(cx, p),
         Some(_) => {
             restarts.command(restart_of(cx, ns, p, workload));
@@ -376,8 +379,9 @@ pub(crate) fn reinject(cx: &Ctx) -> String {
 /// (`kubectl set env --local`, which edits containers) and the webhook injects them anew from
 /// the service account; its token volume and mount it replaces in place (same name). Where an
 /// init container holds one (`set env` leaves init containers alone), the pod is edited by
-/// hand. Any other pod is restarted as [`restart_pod`] does: its owner makes it from the
-/// template, which holds no injected env.
+/// hand. From a manifest (`check -f`), the running pod is not seen: every variable the webhook
+/// injects is removed (audit PP3). Any other pod is restarted as
+/// [`restart_pod`] does: its owner makes it from the template, which holds no injected env.
 pub(crate) fn reinject_pod(cx: &Ctx, pod: &PodObs) -> String {
     let plan = RestartPlan::for_pod_in(cx.snap(), cx.ix, pod);
     let RestartPlan::DeleteBarePod {
@@ -388,13 +392,26 @@ pub(crate) fn reinject_pod(cx: &Ctx, pod: &PodObs) -> String {
         return plan.command();
     };
     let holds = |c: &crate::snapshot::ContainerObs, n: &str| c.env.iter().any(|e| e.name == n);
+    let sets = |n: &str| pod.containers.iter().any(|c| holds(c, n));
+    // `check -f` reads the manifest, not the running pod, which holds whatever the webhook
+    // injected at its creation: every variable it injects is removed but those the manifest
+    // sets itself (audit PP3). Not re-created from the file: it may hold other objects, the
+    // ServiceAccount or SecretProviderClass this very fix changed, which apply would revert.
+    let manifest = pod.file.is_some();
     let held: Vec<&str> = (INJECTED.iter().copied())
-        .filter(|n| pod.containers.iter().any(|c| holds(c, n)))
+        .filter(|n| sets(n) != manifest)
         .collect();
     if held.is_empty() {
         return plan.command();
     }
-    let why = "the webhook injected them when the pod was created and never overwrites a variable already set; without them it injects them anew from the service account";
+    let why = match manifest {
+        true => {
+            "the running pod holds those the webhook injected when it was created (its manifest does not show them), and the webhook never overwrites a variable already set; without them it injects them anew from the service account"
+        }
+        false => {
+            "the webhook injected them when the pod was created and never overwrites a variable already set; without them it injects them anew from the service account"
+        }
+    };
     if (pod.containers.iter().filter(|c| c.init)).any(|c| held.iter().any(|n| holds(c, n))) {
         return super::edit_pod_owner(
             cx,
