@@ -139,7 +139,7 @@ impl Iterator for Documents<'_> {
                     DocumentError {
                         line: at.as_ref().map(|l| l.line() + offset),
                         column: at.as_ref().map(|l| l.column()),
-                        message: without_location(&e),
+                        message: super::yaml_error_message(&e),
                     }
                 });
                 if value.is_err() {
@@ -243,15 +243,6 @@ fn is_separator(line: &str) -> bool {
 fn is_content(line: &str) -> bool {
     let t = line.trim();
     !t.is_empty() && !t.starts_with('#') && !t.starts_with('%')
-}
-
-/// serde_yaml's message without its " at line L column C" (the line is the part's, not the file's).
-fn without_location(e: &serde_yaml::Error) -> String {
-    let s = e.to_string();
-    match s.find(" at line ") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
 }
 
 #[cfg(test)]
