@@ -574,6 +574,7 @@ fn merge_error(e: serde_yaml::Error) -> crate::input::stream::DocumentError {
         line: None,
         column: None,
         message: format!("merge key `<<`: {}", crate::input::yaml_error_message(&e)),
+        json: false,
     }
 }
 

@@ -286,3 +286,36 @@ fn an_input_with_no_object_is_an_input_error_naming_it() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("bad.yaml, document 1: invalid YAML"), "{err}");
 }
+
+/// Audit QQ6: a JSON document that does not parse was "invalid YAML" with libyaml's message
+/// (README: a JSON document is read by a JSON parser); a control character on line 4 was
+/// placed at line 1, column 1 (serde_yaml gives such a reader error only a byte position).
+#[test]
+fn a_json_error_says_json_and_a_control_character_its_real_line() {
+    let json = r#"{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "x"}, "oops": [1,2,}"#;
+    let (code, out) = check_f(json, &[]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains("m.yaml, document 1: invalid JSON at line 1, column 88: expected value"),
+        "{out}"
+    );
+    // In a second document, at the file's line.
+    let (_, out) = check_f(&format!("{SA}---\n{json}\n"), &[]);
+    assert!(
+        out.contains("document 2: invalid JSON at line 7, column 88"),
+        "{out}"
+    );
+    let nul =
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: \"x\u{0}y\"\n  namespace: a\n";
+    let (code, out) = check_f(nul, &[]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains("invalid YAML at line 4, column 11: control characters are not allowed"),
+        "{out}"
+    );
+    let (_, out) = check_f(&format!("{SA}---\n{nul}"), &[]);
+    assert!(
+        out.contains("document 2: invalid YAML at line 10, column 11"),
+        "{out}"
+    );
+}
