@@ -12,10 +12,13 @@ pub struct InputError {
 }
 
 impl InputError {
+    /// Every input error is made here, so here its message is redacted: a parse or type
+    /// error that quotes the offending value (`invalid type: integer `…``, `string "…"`) says
+    /// only its kind, as the value may be secret material (README "Input errors", audit QQ5).
     pub fn new(location: impl Into<String>, message: impl Into<String>) -> Self {
         InputError {
             location: location.into(),
-            message: message.into(),
+            message: crate::input::redact(&message.into()),
         }
     }
 

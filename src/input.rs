@@ -264,6 +264,18 @@ impl std::fmt::Display for FieldError {
     }
 }
 
+/// A YAML error's message without serde_yaml's " at line L column C" (callers report the
+/// location on their own, relative to the file) and with no value echoed ([`redact`]): what
+/// every YAML parse or type error is said as.
+pub fn yaml_error_message(e: &serde_yaml::Error) -> String {
+    let s = e.to_string();
+    let s = match s.find(" at line ") {
+        Some(i) => &s[..i],
+        None => &s,
+    };
+    redact(s)
+}
+
 /// serde's "invalid type: string \"hunter2\", expected …" echoes the value; a field of the
 /// wrong type may hold a secret, so only the value's kind is kept.
 pub fn redact(msg: &str) -> String {
@@ -377,6 +389,16 @@ impl<'de> Visitor<'de> for Bounded<'_> {
     fn visit_f64<E: serde::de::Error>(self, f: f64) -> Result<Value, E> {
         self.0.charge(0)?;
         Ok(Value::Number(f.into()))
+    }
+    // An integer past u64/i64: Kubernetes' YAML (go-yaml) resolves it as a float, so it is a
+    // number kubectl sends on (and the API server refuses where it wants a string). serde's
+    // default would fail the whole document with a message that spells out the digits, which
+    // may be a Secret's `stringData` value (audit QQ5).
+    fn visit_u128<E: serde::de::Error>(self, u: u128) -> Result<Value, E> {
+        self.visit_f64(u as f64)
+    }
+    fn visit_i128<E: serde::de::Error>(self, i: i128) -> Result<Value, E> {
+        self.visit_f64(i as f64)
     }
     fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Value, E> {
         self.0.charge(s.len())?;

@@ -221,7 +221,10 @@ fn parse_objects(text: &str, spc: &mut AzureSpc) {
             return;
         }
         Err(e) => {
-            let msg = format!("objects is not valid YAML: {}", strip_location(&e));
+            let msg = format!(
+                "objects is not valid YAML: {}",
+                crate::input::yaml_error_message(&e)
+            );
             spc.problems.push(problem("objects", &msg, e.location()));
             return;
         }
@@ -240,7 +243,10 @@ fn parse_objects(text: &str, spc: &mut AzureSpc) {
             Ok(Some(raw)) => raw,
             Ok(None) => RawObject::default(),
             Err(e) => {
-                let msg = format!("item is not valid YAML: {}", strip_location(&e));
+                let msg = format!(
+                    "item is not valid YAML: {}",
+                    crate::input::yaml_error_message(&e)
+                );
                 spc.problems.push(problem(&field, &msg, e.location()));
                 continue;
             }
@@ -361,15 +367,6 @@ fn validate_object(o: &SpcObject, field: &str, problems: &mut Vec<SpcProblem>) {
             "filePermission",
             format!("invalid filePermission {p:?}: expected an octal mode like 0644"),
         );
-    }
-}
-
-/// serde_yaml puts " at line L column C" into Display; we report the location separately.
-fn strip_location(e: &serde_yaml::Error) -> String {
-    let s = e.to_string();
-    match s.find(" at line ") {
-        Some(i) => s[..i].to_string(),
-        None => s,
     }
 }
 

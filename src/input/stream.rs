@@ -24,20 +24,25 @@ pub struct Document {
     pub value: Result<Value, DocumentError>,
 }
 
-/// Why one document is not valid YAML; `line` and `column` are the file's, not the document's.
+/// Why one document is not valid YAML (or JSON); `line` and `column` are the file's, not the
+/// document's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DocumentError {
     pub line: Option<usize>,
     pub column: Option<usize>,
     /// What is wrong, without the location.
     pub message: String,
+    /// The document is JSON (it starts with `{`, as kubectl tells JSON from YAML): said so,
+    /// with the JSON parser's message (audit QQ6).
+    pub json: bool,
 }
 
 impl std::fmt::Display for DocumentError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let syntax = if self.json { "JSON" } else { "YAML" };
         match (self.line, self.column) {
-            (Some(l), Some(c)) => write!(f, "invalid YAML at line {l}, column {c}: "),
-            _ => f.write_str("invalid YAML: "),
+            (Some(l), Some(c)) => write!(f, "invalid {syntax} at line {l}, column {c}: "),
+            _ => write!(f, "invalid {syntax}: "),
         }?;
         f.write_str(&self.message)
     }
@@ -130,18 +135,14 @@ impl Iterator for Documents<'_> {
                             message: format!(
                                 "more than {MAX_DOCUMENTS} YAML documents in one file: this one and the rest are not read (split it into several files)"
                             ),
+                            json: false,
                         }),
                     });
                 }
-                let offset = part.first_line - 1;
-                let value = Bounded(&self.budget).deserialize(de).map_err(|e| {
-                    let at = e.location();
-                    DocumentError {
-                        line: at.as_ref().map(|l| l.line() + offset),
-                        column: at.as_ref().map(|l| l.column()),
-                        message: without_location(&e),
-                    }
-                });
+                let body = &self.text[part.start..part.end];
+                let value = Bounded(&self.budget)
+                    .deserialize(de)
+                    .map_err(|e| document_error(&e, body, part.first_line));
                 if value.is_err() {
                     // libyaml cannot resynchronise inside this part; the next part is read anew.
                     self.current = None;
@@ -167,6 +168,7 @@ impl Iterator for Documents<'_> {
                         line: None,
                         column: None,
                         message: deep.to_string(),
+                        json: false,
                     }),
                 });
             }
@@ -181,6 +183,72 @@ impl Iterator for Documents<'_> {
             self.current = Some((serde_yaml::Deserializer::from_str(body), first, part));
         }
     }
+}
+
+/// The error of a part (`body`, starting at the file's line `first_line`) that did not read.
+/// A JSON document (kubectl's test: it starts with `{`) that JSON cannot parse either is
+/// said with the JSON parser's message and place. A reader error (a control character) has no
+/// place of its own in serde_yaml (it says line 1, column 1), only a byte position: the place
+/// is found from it, or none is given.
+fn document_error(e: &serde_yaml::Error, body: &str, first_line: usize) -> DocumentError {
+    let offset = first_line - 1;
+    let json_text = json_view(body);
+    let json = json_text.is_some();
+    if let Some(text) = json_text
+        && let Err(j) = serde_json::from_str::<serde::de::IgnoredAny>(&text)
+    {
+        let message = j.to_string();
+        let message = message
+            .find(" at line ")
+            .map_or(&*message, |i| &message[..i]);
+        return DocumentError {
+            line: (j.line() > 0).then(|| j.line() + offset),
+            column: (j.column() > 0).then_some(j.column()),
+            message: super::redact(message),
+            json,
+        };
+    }
+    let mut message = super::yaml_error_message(e);
+    let mut at = e.location().map(|l| (l.line() + offset, l.column()));
+    if let Some((head, pos)) = message.rsplit_once(" at position ")
+        && let Ok(pos) = pos.parse::<usize>()
+    {
+        at = body.get(..pos).map(|before| {
+            let line = before.matches('\n').count();
+            let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+            (line + first_line, column)
+        });
+        message = head.to_string();
+    }
+    DocumentError {
+        line: at.map(|a| a.0),
+        column: at.map(|a| a.1),
+        message,
+        json,
+    }
+}
+
+/// The part as JSON would read it, if its document is JSON (its content starts with `{`): the
+/// `---` marker, comments and directives before the content blanked, so lines and columns stay.
+fn json_view(body: &str) -> Option<String> {
+    let mut out = String::with_capacity(body.len());
+    let mut lines = body.split_inclusive('\n');
+    for line in lines.by_ref() {
+        if is_separator(line) {
+            out.push_str("   ");
+            out.push_str(&line[3..]);
+        } else if !is_content(line) {
+            out.extend(line.ends_with('\n').then_some('\n'));
+        } else {
+            out.push_str(line);
+            break;
+        }
+        if !out.trim().is_empty() {
+            break;
+        }
+    }
+    lines.for_each(|l| out.push_str(l));
+    out.trim_start().starts_with('{').then_some(out)
 }
 
 /// One `---`-delimited part of a stream, as byte range and lines.
@@ -243,15 +311,6 @@ fn is_separator(line: &str) -> bool {
 fn is_content(line: &str) -> bool {
     let t = line.trim();
     !t.is_empty() && !t.starts_with('#') && !t.starts_with('%')
-}
-
-/// serde_yaml's message without its " at line L column C" (the line is the part's, not the file's).
-fn without_location(e: &serde_yaml::Error) -> String {
-    let s = e.to_string();
-    match s.find(" at line ") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
 }
 
 #[cfg(test)]

@@ -119,7 +119,10 @@ fn write_text_to(
     let all = all_findings(chains, spcs);
     let n = counts(snapshot, chains, spcs, &all);
     let lonely = if n.spcs > 0 {
-        format!(", {} SPCs mounted by no pod", n.spcs)
+        format!(
+            ", {} mounted by no pod",
+            crate::glance::plural(n.spcs, "SPC")
+        )
     } else {
         String::new()
     };

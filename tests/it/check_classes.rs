@@ -526,3 +526,28 @@ fn an_unrendered_spc_name_is_a_template_value_and_no_command_names_it() {
         }
     }
 }
+
+/// Audit QQ6: the headline counted one lone SPC as "1 SPCs"; README says an unread document
+/// is listed right after what could not be seen ("Not visible", then "Not read").
+#[test]
+fn one_lone_spc_is_one_spc_and_not_read_follows_not_visible() {
+    let dir = tempfile::tempdir().unwrap();
+    let spc = "apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata: {name: lone, namespace: shop}\nspec:\n  provider: azure\n  parameters:\n    keyvaultName: kv-shop\n    tenantId: 00000000-0000-0000-0000-000000000001\n    clientID: 00000000-0000-0000-0000-000000000002\n    objects: |\n      array:\n        - |\n          objectName: db\n          objectType: secret\n";
+    std::fs::write(dir.path().join("spc.yaml"), spc).unwrap();
+    let path = dir.path().to_str().unwrap().to_string();
+    let out = kvchain(&["check", "-f", &path]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let head = text.lines().next().unwrap_or_default();
+    assert!(head.contains(", 1 SPC mounted by no pod,"), "{head}");
+    std::fs::write(
+        dir.path().join("zz-bad.yaml"),
+        "kind: ConfigMap\nmetadata:\n\tname: x\n",
+    )
+    .unwrap();
+    let out = kvchain(&["check", "-f", &path]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let at = |s: &str| text.lines().position(|l| l.starts_with(s));
+    let (visible, read) = (at("Not visible"), at("Not read"));
+    assert!(visible.is_some() && read.is_some(), "{text}");
+    assert!(visible < read, "{text}");
+}

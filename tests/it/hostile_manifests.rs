@@ -198,3 +198,124 @@ fn a_directory_without_a_manifest_file_is_an_input_error_naming_it() {
     let out = kvchain(&["check", "-f", "empty", "sa.yaml"], d.path());
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// Audit QQ4: an input with no object at all (an empty file, comments only, `null`, empty
+/// `---` documents, a List without items, an empty `helm template` render on stdin) passed
+/// green with "0 chains, 0 errors", while an empty directory was exit 2. kubectl refuses each
+/// alike ("no objects passed to apply"): so does `check -f`, naming the input, in every format.
+#[test]
+fn an_input_with_no_object_is_an_input_error_naming_it() {
+    let empties = [
+        ("empty.yaml", ""),
+        ("blank.yaml", "\n  \n"),
+        ("comments.yaml", "# nothing rendered\n# really\n"),
+        ("null.yaml", "null\n"),
+        (
+            "separators.yaml",
+            "---\n---\n# Source: chart/templates/x.yaml\n---\n",
+        ),
+        ("list0.yaml", "apiVersion: v1\nkind: List\nitems: []\n"),
+        (
+            "list-nulls.yaml",
+            "apiVersion: v1\nkind: List\nitems: [null, ~]\n",
+        ),
+        (
+            "list0.json",
+            r#"{"apiVersion": "v1", "kind": "List", "items": []}"#,
+        ),
+    ];
+    let d = tempfile::tempdir().unwrap();
+    for (name, text) in empties {
+        std::fs::write(d.path().join(name), text).unwrap();
+        for format in ["text", "json", "sarif", "junit"] {
+            let out = kvchain(&["check", "-f", name, "-o", format], d.path());
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{name} -o {format}: {err}");
+            assert!(
+                err.contains(&format!("{name}: no objects"))
+                    && err.contains("no objects passed to apply"),
+                "{name} -o {format}: {err}"
+            );
+        }
+    }
+    // `helm template … | kvchain check -f -` on an empty render.
+    for text in ["", "---\n# Source: chart/templates/empty.yaml\n"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kvchain"))
+            .args(["check", "-f", "-"])
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run kvchain");
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "stdin {text:?}: {err}");
+        assert!(
+            err.contains("<stdin>: no objects") && err.contains("no objects passed to apply"),
+            "stdin {text:?}: {err}"
+        );
+    }
+    // Beside a file that holds an object, an empty one adds nothing, as for kubectl.
+    std::fs::write(d.path().join("sa.yaml"), SA).unwrap();
+    let out = kvchain(
+        &["check", "-f", "empty.yaml", "null.yaml", "sa.yaml"],
+        d.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A null document beside a broken one: nothing could be read, the broken one is said.
+    std::fs::write(
+        d.path().join("bad.yaml"),
+        "kind: ConfigMap\nmetadata:\n\tname: x\n",
+    )
+    .unwrap();
+    let out = kvchain(&["check", "-f", "null.yaml", "bad.yaml"], d.path());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("bad.yaml, document 1: invalid YAML"), "{err}");
+}
+
+/// Audit QQ6: a JSON document that does not parse was "invalid YAML" with libyaml's message
+/// (README: a JSON document is read by a JSON parser); a control character on line 4 was
+/// placed at line 1, column 1 (serde_yaml gives such a reader error only a byte position).
+#[test]
+fn a_json_error_says_json_and_a_control_character_its_real_line() {
+    let json = r#"{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "x"}, "oops": [1,2,}"#;
+    let (code, out) = check_f(json, &[]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains("m.yaml, document 1: invalid JSON at line 1, column 88: expected value"),
+        "{out}"
+    );
+    // In a second document, at the file's line.
+    let (_, out) = check_f(&format!("{SA}---\n{json}\n"), &[]);
+    assert!(
+        out.contains("document 2: invalid JSON at line 7, column 88"),
+        "{out}"
+    );
+    let nul =
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: \"x\u{0}y\"\n  namespace: a\n";
+    let (code, out) = check_f(nul, &[]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains("invalid YAML at line 4, column 11: control characters are not allowed"),
+        "{out}"
+    );
+    let (_, out) = check_f(&format!("{SA}---\n{nul}"), &[]);
+    assert!(
+        out.contains("document 2: invalid YAML at line 10, column 11"),
+        "{out}"
+    );
+}

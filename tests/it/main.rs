@@ -45,6 +45,7 @@ mod check_manifests;
 mod check_namespace_filter;
 mod check_pictures;
 mod check_sarif_uris;
+mod check_secret_canary;
 mod check_undetermined_ci;
 mod check_unread_inputs;
 mod compound_env;
