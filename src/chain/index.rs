@@ -93,9 +93,10 @@ pub(crate) struct Index<'a> {
     /// pod nothing owns is its own) running as that account, in pod order. Built on first use:
     /// only a client-id fix (KVC203/KVC204) restarts them all.
     sa_runners: OnceLock<HashMap<String, Vec<usize>>>,
-    /// `<namespace>/<kind>/<name>` → how the pods of each StatefulSet and DaemonSet stand,
-    /// worked out in one pass on first use: only a restart fix asks (`set_pods.rs`).
-    set_pods: OnceLock<HashMap<String, Arc<crate::action::restart::SetPods>>>,
+    /// `<namespace>/<kind>/<name>` → the pods each StatefulSet and DaemonSet controls, found
+    /// in one pass on first use, and how they stand, worked out per set when asked: only a
+    /// restart fix or a StatefulSet's template edit asks (`set_pods.rs`).
+    set_pods: OnceLock<HashMap<String, set_pods::SetMembers>>,
     /// `<namespace>/<kind>/<name>` → the names of the pods each StatefulSet and DaemonSet
     /// owns, in name order, worked out in one pass on first use: only an OnDelete owner's fix
     /// asks (`set_pods.rs`).

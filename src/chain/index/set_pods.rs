@@ -1,12 +1,52 @@
 //! The restart plan's lookups through the index: a fix is built for every chain, and each of
 //! a big DaemonSet's findings searching the pods for its siblings would make a pass quadratic.
 //! So would an OnDelete owner's fix, which deletes its pods, searching them per finding.
+//!
+//! Which pods each set controls is found in one pass over the pods; how they stand (the
+//! reasons a pod is not Ready, worded) only for the sets a fix asks about: every template edit
+//! of a StatefulSet asks (audit PP4's OrderedReady check), and wording every set's pods made a
+//! plain 10,000-pod pass ~10% slower.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::{HashMap, Index, map};
 use crate::action::restart::{Lookup, SetPods, controller, owner};
 use crate::snapshot::{Name, WorkloadObs};
+
+/// The pods one StatefulSet or DaemonSet controls (positions in `snap.pods`, in pod order)
+/// and, once asked, how they stand.
+#[derive(Default)]
+pub(super) struct SetMembers {
+    at: Vec<usize>,
+    pods: OnceLock<Arc<SetPods>>,
+}
+
+/// `<namespace>/<kind>/<name>`: the key of the per-set maps.
+fn set_key(ns: &str, kind: &str, name: &str) -> String {
+    let mut key = String::with_capacity(ns.len() + kind.len() + name.len() + 2);
+    for (i, part) in [ns, kind, name].into_iter().enumerate() {
+        if i > 0 {
+            key.push('/');
+        }
+        key.push_str(part);
+    }
+    key
+}
+
+impl<'a> Index<'a> {
+    fn set_members(&self) -> &HashMap<String, SetMembers> {
+        self.set_pods.get_or_init(|| {
+            let mut sets: HashMap<String, SetMembers> = map(0);
+            for (i, p) in self.snap.pods.items.iter().enumerate() {
+                if let Some((kind @ ("StatefulSet" | "DaemonSet"), name)) = controller(p) {
+                    let key = set_key(&p.namespace, kind, name);
+                    sets.entry(key).or_default().at.push(i);
+                }
+            }
+            sets
+        })
+    }
+}
 
 impl<'a> Lookup<'a> for Index<'a> {
     fn workload(&self, ns: &str, kind: &str, name: &str) -> Option<&'a WorkloadObs> {
@@ -14,26 +54,13 @@ impl<'a> Lookup<'a> for Index<'a> {
     }
 
     fn set_pods(&self, ns: &str, kind: &str, name: &str) -> Arc<SetPods> {
-        let sets = self.set_pods.get_or_init(|| {
-            // Positions in pod order, grouped by controlling set, then worked out per set.
-            let mut members: HashMap<(&str, &str, &str), Vec<usize>> = map(0);
-            for (i, p) in self.snap.pods.items.iter().enumerate() {
-                if let Some((kind @ ("StatefulSet" | "DaemonSet"), name)) = controller(p) {
-                    members
-                        .entry((&p.namespace, kind, name))
-                        .or_default()
-                        .push(i);
-                }
-            }
-            let pods = &self.snap.pods.items;
-            (members.into_iter())
-                .map(|((ns, kind, name), at)| {
-                    let set = SetPods::of(kind, name, at.iter().map(|&i| &pods[i]));
-                    (format!("{ns}/{kind}/{name}"), Arc::new(set))
-                })
-                .collect()
-        });
-        (sets.get(&format!("{ns}/{kind}/{name}")).cloned()).unwrap_or_default()
+        let Some(set) = self.set_members().get(&set_key(ns, kind, name)) else {
+            return Arc::default();
+        };
+        let pods = &self.snap.pods.items;
+        (set.pods
+            .get_or_init(|| Arc::new(SetPods::of(kind, name, set.at.iter().map(|&i| &pods[i])))))
+        .clone()
     }
 
     fn owned_pods(&self, ns: &str, kind: &str, name: &str) -> Arc<[Name]> {
@@ -41,7 +68,7 @@ impl<'a> Lookup<'a> for Index<'a> {
             let mut sets: HashMap<String, Vec<Name>> = map(0);
             for p in (self.snap.pods.items.iter()).filter(|p| p.template_of.is_none()) {
                 if let Some((kind @ ("StatefulSet" | "DaemonSet"), name)) = owner(p) {
-                    let key = format!("{}/{kind}/{name}", p.namespace);
+                    let key = set_key(&p.namespace, kind, name);
                     sets.entry(key).or_default().push(p.name.clone());
                 }
             }
@@ -52,6 +79,6 @@ impl<'a> Lookup<'a> for Index<'a> {
                 })
                 .collect()
         });
-        (sets.get(&format!("{ns}/{kind}/{name}")).cloned()).unwrap_or_else(|| Arc::from([]))
+        (sets.get(&set_key(ns, kind, name)).cloned()).unwrap_or_else(|| Arc::from([]))
     }
 }
