@@ -225,3 +225,64 @@ fn lab_tls_keys_the_fix_grants_the_secret_read_it_needs() {
         f[0].fix
     );
 }
+
+/// Keys named other than tls.key and tls.crt, both read from one objectType cert file (audit
+/// TT1, realworld 057): renaming them alone leaves tls.key without a private key (FACTS §5),
+/// so the one finding names both defects and its edit does both. The manifest edited as the fix
+/// says (keys renamed, the item it adds, tls.key pointed at that item's alias) has no KVC804.
+#[test]
+fn lab_tls_keys_wrong_key_names_on_a_cert_file_get_one_fix_for_both_defects() {
+    let app = gateway(
+        OBJECTS,
+        &format!(
+            "{}{}",
+            entry("gateway-tls", "gateway-tls.key"),
+            entry("gateway-tls", "gateway-tls.crt")
+        ),
+    );
+    let docs = [SHOP, &app].join("\n---\n");
+    let m = kvchain::source::manifests::load_str("m.yaml", &docs).expect("loads");
+    let f = kvc804(&chain::diagnose(&m));
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let (message, fix) = (&f[0].message, &f[0].fix);
+    assert!(
+        message.contains("key 'gateway-tls.key' is not supported")
+            && message.contains("tls.key from objectType cert (gateway-tls)")
+            && message.contains("no private key"),
+        "{message}"
+    );
+    // No objectType secret object exists for the fix to send the keys to.
+    assert!(!fix.contains("the objectType: secret object of"), "{fix}");
+    assert!(
+        fix.contains(
+            "keys tls.key and tls.crt in place of gateway-tls.key, gateway-tls.crt, both from objectName gateway-tls"
+        ),
+        "{fix}"
+    );
+    // The item the fix adds (the cert item stays: the Deployment's container reads its file).
+    let added = fix
+        .split_once(
+            "objects: add an item {objectName: gateway-tls, objectType: secret, objectAlias: ",
+        )
+        .and_then(|(_, rest)| rest.split_once('}'))
+        .map(|(alias, _)| alias)
+        .unwrap_or_else(|| panic!("the fix adds an objectType secret item: {fix}"));
+    assert!(
+        fix.contains(&format!(
+            "set secretObjects[gateway-tls].data[key=tls.key] objectName gateway-tls to {added}"
+        )),
+        "{fix}"
+    );
+    let fixed = gateway(
+        &format!("{OBJECTS}{}", item("secret", added)),
+        &format!(
+            "{}{}",
+            entry(added, "tls.key"),
+            entry("gateway-tls", "tls.crt")
+        ),
+    );
+    let docs = [SHOP, &fixed].join("\n---\n");
+    let m = kvchain::source::manifests::load_str("m.yaml", &docs).expect("loads");
+    let left = kvc804(&chain::diagnose(&m));
+    assert!(left.is_empty(), "the fix applied leaves {left:#?}");
+}

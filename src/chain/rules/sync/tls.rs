@@ -44,8 +44,13 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
         }
     }
     let keys_wrong = !problems.is_empty();
-    let wrong_sources = wrong_sources(params.map(|p| p.objects.as_slice()), so);
-    for w in &wrong_sources {
+    // Keys named wrong are judged as the rename leaves them too (audit TT1: one symptom, one
+    // cause): renamed to tls.key and tls.crt, a `cert` file still gives no private key, and a
+    // fix that only renamed them would meet a second KVC804.
+    let renamed = keys_wrong.then(|| renamed(so)).flatten();
+    let judged = renamed.as_ref().unwrap_or(so);
+    let wrong_sources = wrong_sources(params.map(|p| p.objects.as_slice()), judged);
+    for (i, w) in wrong_sources.iter().enumerate() {
         let keys = w.keys.join(" and ");
         let lacks = w
             .keys
@@ -60,8 +65,13 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
             ObjectType::Key => "the public key (a PUBLIC KEY PEM)",
             _ => "only the public certificate",
         };
+        let once = if renamed.is_some() && i == 0 {
+            "and once renamed, "
+        } else {
+            ""
+        };
         problems.push(format!(
-            "{keys} from objectType {} ({}), which mounts {mounts}: {lacks} (use objectType: secret)",
+            "{once}{keys} from objectType {} ({}), which mounts {mounts}: {lacks} (use objectType: secret)",
             w.ty.as_str(),
             w.object.object_name
         ));
@@ -71,7 +81,7 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
     }
     let mut edits: Vec<String> = wrong_sources
         .iter()
-        .map(|w| source_edit(cx, so, w))
+        .map(|w| source_edit(cx, judged, w))
         .collect();
     let missing: Vec<&str> = ["tls.key", "tls.crt"]
         .into_iter()
@@ -90,10 +100,14 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
             so.secret_name, missing[0]
         ));
     } else if keys_wrong || edits.is_empty() {
-        let mut edit = format!(
-            "secretObjects[{}]: keys tls.key and tls.crt, both from the objectType: secret object of a certificate (its PEM holds the private key and the chain)",
-            so.secret_name
-        );
+        let mut edit = match &renamed {
+            // The rename comes first: the source edits above name the entry's new keys.
+            Some(r) => rename_edit(cx, so, r, !wrong_sources.is_empty()),
+            None => format!(
+                "secretObjects[{}]: keys tls.key and tls.crt, both from the objectType: secret object of a certificate (its PEM holds the private key and the chain)",
+                so.secret_name
+            ),
+        };
         // A key a tls Secret cannot hold, which a consumer reads: it goes with the rename.
         let readers = key_readers(cx, &so.secret_name, &unsupported);
         if !readers.is_empty() {
@@ -104,7 +118,11 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
                 unsupported.join(", ")
             ));
         }
-        edits.push(edit);
+        if renamed.is_some() {
+            edits.insert(0, edit);
+        } else {
+            edits.push(edit);
+        }
     }
     let (confirm, _) = remedy::commands(cx, Code::KVC804);
     link.findings.push(
@@ -149,6 +167,65 @@ fn with_secret_grant(cx: &Ctx, sources: &[WrongSource], fix: String) -> String {
         )
     };
     format!("{grant} && {fix}")
+}
+
+/// Entry `so` (its keys not tls.key and tls.crt) as renaming them makes it, when which file
+/// each key is meant to read is plain: every key reads one file (both keys then read it), or
+/// one file is behind the keys named like a private key (`*.key`, `key`) and one behind those
+/// named like a certificate (`*.crt`, `cert`). Otherwise `None`: the fix then says only what
+/// the keys must be.
+fn renamed(so: &SecretObjectSpec) -> Option<SecretObjectSpec> {
+    let one_file = |pick: &dyn Fn(&str) -> bool| -> Option<&str> {
+        let mut files = so
+            .data
+            .iter()
+            .filter(|d| pick(&d.key.to_ascii_lowercase()))
+            .map(|d| d.object_name.as_str());
+        let first = files.next()?;
+        files.all(|f| f == first).then_some(first)
+    };
+    let (key_file, crt_file) = match one_file(&|_| true) {
+        Some(f) => (f, f),
+        None => (
+            one_file(&|k| k.contains("key") && !k.contains("crt") && !k.contains("cert"))?,
+            one_file(&|k| (k.contains("crt") || k.contains("cert")) && !k.contains("key"))?,
+        ),
+    };
+    let entry = |object_name: &str, key: &str| crate::snapshot::SecretObjectData {
+        object_name: object_name.to_string(),
+        key: key.to_string(),
+    };
+    Some(SecretObjectSpec {
+        data: vec![entry(key_file, "tls.key"), entry(crt_file, "tls.crt")],
+        ..so.clone()
+    })
+}
+
+/// The edit renaming entry `so`'s keys as `r` has them. `sourced`: an edit of the source
+/// follows (a cert or key file behind a key); else the files already hold their parts.
+fn rename_edit(cx: &Ctx, so: &SecretObjectSpec, r: &SecretObjectSpec, sourced: bool) -> String {
+    let was: Vec<&str> = so.data.iter().map(|d| d.key.as_str()).collect();
+    let (key_file, crt_file) = (&r.data[0].object_name, &r.data[1].object_name);
+    let from = if key_file == crt_file {
+        format!("both from objectName {key_file}")
+    } else {
+        format!("tls.key from objectName {key_file} and tls.crt from objectName {crt_file}")
+    };
+    // Said only when the SPC mounts that file as objectType secret: the file holds the key.
+    let holds = cx
+        .params
+        .as_deref()
+        .and_then(|p| p.objects.iter().find(|o| o.file_name() == *key_file))
+        .filter(|o| !sourced && o.object_type == Some(ObjectType::Secret))
+        .map_or(
+            "",
+            |_| " (objectType secret: its PEM holds the private key and the chain)",
+        );
+    format!(
+        "secretObjects[{}].data: keys tls.key and tls.crt in place of {}, {from}{holds}",
+        so.secret_name,
+        was.join(", ")
+    )
 }
 
 /// An object of the SPC whose file feeds tls keys of the entry that it cannot give them.
@@ -278,7 +355,13 @@ pub(super) fn remount_after_edit(cx: &Ctx, spc: &crate::snapshot::SpcObs, link: 
     }
     let objects = cx.params.as_deref().map(|p| p.objects.as_slice());
     for so in spc.secret_objects.iter().filter(|so| so.type_ == TLS) {
-        let edits_objects = wrong_sources(objects, so)
+        // Judged as KVC804 judged it: the entry as its rename leaves it (audit TT1).
+        let keys_wrong = so
+            .data
+            .iter()
+            .any(|d| d.key != "tls.key" && d.key != "tls.crt");
+        let renamed = keys_wrong.then(|| renamed(so)).flatten();
+        let edits_objects = wrong_sources(objects, renamed.as_ref().unwrap_or(so))
             .iter()
             .any(|w| mounted_secret(cx, w.object).is_none());
         if !edits_objects {
