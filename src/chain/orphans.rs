@@ -501,6 +501,12 @@ fn chain(
             links[LinkKind::Sync.index()].findings.push(f);
         }
     }
+    // The consumer's service account placeholders: injected without a mount too (audit TT4).
+    if let Start::Pod(_) = &start
+        && let Some(f) = rules::sa_template::for_consumer(&cx)
+    {
+        links[LinkKind::Identity.index()].findings.push(f);
+    }
     for link in &mut links {
         super::build::settle(link);
     }

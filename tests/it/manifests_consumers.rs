@@ -330,3 +330,48 @@ fn manifests_consumers_the_added_volume_of_an_spc_without_identity_says_what_it_
     let f = with(&chains, Code::KVC904);
     assert!(!f[0].fix.contains("names no identity"), "{}", f[0].fix);
 }
+
+/// Audit TT4 (realworld 050): a placeholder client-id on the service account of labelled pods
+/// is KVC306 also when those pods only read the synced Secret (their chain starts at the
+/// consumer): the webhook injects it as it is into every container of a labelled pod, mount or
+/// none (FACTS §6), and README reports placeholders in the SA's identity annotations. An
+/// unlabelled reader's pods are never mutated, so nothing injects the placeholder there.
+#[test]
+fn manifests_consumers_a_placeholder_client_id_on_a_labelled_readers_sa_is_kvc306() {
+    let placeholder = "<AAD-app-client-id>";
+    let sa = SPC.replace(
+        "{azure.workload.identity/client-id: 0b9c5e1a-7d2f-4c3e-9a8b-1f2e3d4c5b6a}",
+        &format!("{{azure.workload.identity/client-id: \"{placeholder}\"}}"),
+    );
+    assert_ne!(sa, SPC);
+    let base = sa
+        .replace("SECRET_NAME", "app-db")
+        .replace("OBJECT_NAME", "db-password")
+        .replace("KEY", "password");
+    let text = base.clone() + &deployment("reader", false, ENV_PASSWORD, "");
+    let chains = check(&text);
+    assert!(
+        !with(&chains, Code::KVC904).is_empty(),
+        "the reader's chain starts at the consumer: {:#?}",
+        all(&chains)
+    );
+    let f = with(&chains, Code::KVC306);
+    assert_eq!(f.len(), 1, "{:#?}", all(&chains));
+    assert_eq!(f[0].severity, Severity::Warning);
+    assert_eq!(f[0].resource, "ServiceAccount/app");
+    assert!(
+        f[0].message
+            .contains(&format!("azure.workload.identity/client-id: {placeholder}")),
+        "{}",
+        f[0].message
+    );
+    // The same reader unlabelled: the webhook leaves its pods alone.
+    let unlabelled = deployment("reader", false, ENV_PASSWORD, "")
+        .replace(", azure.workload.identity/use: \"true\"", "");
+    let chains = check(&(base + &unlabelled));
+    assert!(
+        with(&chains, Code::KVC306).is_empty(),
+        "{:#?}",
+        all(&chains)
+    );
+}

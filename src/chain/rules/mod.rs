@@ -34,7 +34,7 @@ pub(crate) mod remedy;
 mod sa_account;
 pub(crate) mod sa_injected;
 mod sa_multi;
-mod sa_template;
+pub(crate) mod sa_template;
 pub(crate) mod service_account;
 mod slip;
 mod sp_entra;

@@ -123,6 +123,21 @@ pub(crate) fn finding(cx: &Ctx, items: &[Unrendered]) -> Finding {
     )
 }
 
+/// KVC306 for the service account of a pod that reads a synced Secret without mounting its SPC
+/// (a chain that starts at the consumer, whose Identity link waits on a mount): the webhook
+/// injects the placeholder into that pod all the same when it is labelled (FACTS §6: selection
+/// by the pod's label alone, every container and init container, mount or none), so it is
+/// reported there too (audit TT4). An unlabelled pod is never mutated: nothing to say.
+pub(crate) fn for_consumer(cx: &Ctx) -> Option<Finding> {
+    let labelled = cx
+        .pod
+        .labels
+        .get(super::service_account::USE_LABEL)
+        .is_some_and(|v| v == "true");
+    let items = unrendered(cx);
+    (labelled && !items.is_empty()).then(|| finding(cx, &items))
+}
+
 /// The parts of the SPC's KVC306 (before it is made a finding) with the service account's
 /// placeholders named too: one template, one finding.
 pub(crate) struct Parts<'a> {
