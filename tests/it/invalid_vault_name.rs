@@ -76,3 +76,49 @@ fn a_valid_name_no_vault_answers_to_is_judged_on_access() {
     );
     assert_ne!(&*c.link(LinkKind::Access).summary, "blocked: Identity");
 }
+
+/// Audit TT9 (realworld 013, 073, …): a keyvaultName still a template placeholder, from
+/// manifests (nothing seen failing on it), is a KVC306 warning on Identity, no break. Access
+/// and Object were not tried, but no break upstream kept them from it (README: `blocked: <link>`
+/// names a break): they read that the vault name is unrendered, not "blocked: Identity", and
+/// no link of the chain is broken.
+#[test]
+fn an_unrendered_vault_name_leaves_access_and_object_unchecked_not_blocked() {
+    for name in ["$KEYVAULT_NAME", "\"<key-vault-name>\"", "${VAULT}"] {
+        let app = HEALTHY.replace(
+            "keyvaultName: kv-shop-lab",
+            &format!("keyvaultName: {name}"),
+        );
+        assert_ne!(app, HEALTHY);
+        let docs = [SHOP, &app].join("\n---\n");
+        let m = kvchain::source::manifests::load_str("m.yaml", &docs).expect("loads");
+        let chains = diagnose(&m);
+        let c = (chains.iter().find(|c| c.pod.starts_with("checkout")))
+            .unwrap_or_else(|| panic!("{name}: checkout chain in {chains:#?}"));
+        let identity = c.link(LinkKind::Identity);
+        assert_eq!(identity.status, Status::Warning, "{name}: {c:#?}");
+        assert!(
+            identity.findings.iter().any(|f| f.code == Code::KVC306),
+            "{name}: {:#?}",
+            identity.findings
+        );
+        assert!(
+            !c.links.iter().any(|l| l.status == Status::Broken),
+            "{name}: no link is broken: {c:#?}"
+        );
+        for l in [LinkKind::Access, LinkKind::VaultObject] {
+            let link = c.link(l);
+            assert_eq!(link.status, Status::Pending, "{name} {l:?}: {c:#?}");
+            assert!(
+                !link.summary.starts_with("blocked"),
+                "{name} {l:?}: {}",
+                link.summary
+            );
+            assert!(
+                link.summary.contains("unrendered"),
+                "{name} {l:?}: {}",
+                link.summary
+            );
+        }
+    }
+}

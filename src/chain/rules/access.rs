@@ -66,6 +66,23 @@ pub(crate) fn vault_gap<'g>(gaps: &'g Gaps, vault: &str) -> Option<&'g str> {
     })
 }
 
+/// What Access and Object read when the provider would refuse the vault name before any
+/// request. A name that is still a template placeholder (KVC306, a warning while nothing is
+/// seen failing on it) is not validated and breaks nothing: the links were not checked, and
+/// "blocked" would name a break upstream there is not (README; audit TT9). Any other such
+/// name is KVC302, an error on Identity: a break, which blocks them. A real break upstream
+/// still renames the placeholder's summary to itself (`rules::effects_of`).
+pub(crate) fn unreached_vault(name: &str) -> &'static str {
+    if super::params::is_placeholder(name) {
+        VAULT_UNRENDERED
+    } else {
+        "blocked: Identity"
+    }
+}
+
+/// The summary of a link not checked because the vault name is an unrendered placeholder.
+pub(crate) const VAULT_UNRENDERED: &str = "vault unrendered";
+
 pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     let Some(p) = cx.params.clone() else {
         super::no_spc(cx, link);
@@ -75,7 +92,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     if crate::spc::invalid_vault_name(&vault_name).is_some() {
         // The provider refuses the name before it asks for a token (KVC302 or KVC306 on the
         // Identity link says why): no vault is reached, so there is no grant to judge.
-        set(link, Status::Pending, "blocked: Identity");
+        set(link, Status::Pending, unreached_vault(&vault_name));
         return;
     }
     match cx.ix.vault(&vault_name) {

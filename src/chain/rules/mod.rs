@@ -445,9 +445,12 @@ fn effects_of(
     if unseen {
         link.status = Status::Pending;
     }
+    // An unrendered vault name left Access and Object unchecked; a real break upstream of
+    // them is what blocks them (audit TT9).
     let waiting = unseen
         || link.status == Status::Pending
             && (link.summary.starts_with("blocked: ")
+                || link.summary == access::VAULT_UNRENDERED
                 || (link.link == LinkKind::Mount && mount::WAITING.contains(&&*link.summary)));
     if waiting {
         link.summary = compact_str::format_compact!("blocked: {}", root.title());

@@ -300,7 +300,11 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
             co.status = Status::Pending;
         }
     } else if unreachable && unknown_reason.is_none() {
-        set(link, Status::Pending, "blocked: Identity");
+        set(
+            link,
+            Status::Pending,
+            super::access::unreached_vault(&vault),
+        );
     } else if !untyped.is_empty() && unknown_reason.is_none() {
         // Never looked up, never fetched: not ok, whatever the other objects are. The mount
         // link's KVC705 is the cause; this link was not tried.
