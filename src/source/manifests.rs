@@ -139,6 +139,7 @@ impl Builder {
                 index: doc.index,
                 line: doc.line,
                 value,
+                home: None,
             };
             if apply_set::waits(&q.value) {
                 self.set.push(q);
@@ -163,9 +164,14 @@ impl Builder {
         let defines = defines(&q.value);
         // kubectl skips an empty document: it is no object passed to apply.
         let object = !q.value.is_null();
+        let spcs_before = self.spcs.len();
         match self.value(&doc, q.value) {
             Ok(()) => {
                 self.read += usize::from(object);
+                // A namespace-less SPC kept beside another of its name (apply_set, audit TT5).
+                if let Some(home) = q.home.filter(|_| self.spcs.len() > spcs_before) {
+                    self.floating.spc_homes.insert(spcs_before, home);
+                }
                 Ok(())
             }
             Err(e) => {

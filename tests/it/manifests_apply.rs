@@ -182,3 +182,61 @@ fn a_namespace_less_spc_says_where_it_must_be_applied() {
     let bare = POD.replace("{name: web, namespace: shop}", "{name: web}");
     assert!(notes(&(bare + &floating)).is_empty());
 }
+
+/// Audit TT5 (realworld 019 and 058 checked together): two files each define SecretProviderClass
+/// kv without a namespace, each beside the pods that name it, in two namespaces. README: such a
+/// document is applied with -n into the namespace of the pods that name it, so these are two
+/// objects, neither "defined again": both are read, each pod is judged against the document of
+/// its own file (its vault), and neither namespace is told another file's pods name it. Two such
+/// documents whose pods share a namespace are one object there: the last definition is kept.
+#[test]
+fn namespace_less_spcs_of_one_name_for_pods_of_two_namespaces_are_two_objects() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let floating = |vault: &str| {
+        spc("secrets-store.csi.x-k8s.io/v1")
+            .replace("{name: kv, namespace: shop}", "{name: kv}")
+            .replace("keyvaultName: kv-shop", &format!("keyvaultName: {vault}"))
+    };
+    let pod_in = |ns: &str| POD.replace("namespace: shop", &format!("namespace: {ns}"));
+    let write = |file: &str, text: String| {
+        let p = dir.path().join(file);
+        std::fs::write(&p, text).expect("write");
+        p
+    };
+    let a = write("a.yaml", floating("kv-one") + "---\n" + &pod_in("web"));
+    let b = write("b.yaml", floating("kv-two") + "---\n" + &pod_in("api"));
+    let snap = manifests::load(&[a.clone(), b.clone()]).expect("loads");
+    assert!(snap.source.unread.is_empty(), "{:?}", snap.source.unread);
+    let chains = diagnose(&snap);
+    let vault_of = |ns: &str| {
+        let c = (chains.iter().find(|c| c.namespace == ns))
+            .unwrap_or_else(|| panic!("a chain in {ns}: {chains:#?}"));
+        c.vault.as_deref().map(str::to_string)
+    };
+    assert_eq!(vault_of("web").as_deref(), Some("kv-one"));
+    assert_eq!(vault_of("api").as_deref(), Some("kv-two"));
+    for f in findings(&chains).iter().filter(|f| f.code == Code::KVC101) {
+        assert_eq!(f.severity, Severity::Info, "{}", f.message);
+        assert!(
+            !f.evidence.iter().any(|e| e.contains("api, web")),
+            "each document is named by its own file's pods: {:?}",
+            f.evidence
+        );
+    }
+    // Pods of one namespace in both files: one object, the last definition wins.
+    let other = pod_in("web").replace("{name: web,", "{name: web2,");
+    let b = write("b.yaml", floating("kv-two") + "---\n" + &other);
+    let snap = manifests::load(&[a, b]).expect("loads");
+    assert_eq!(snap.source.unread.len(), 1, "{:?}", snap.source.unread);
+    assert!(
+        snap.source.unread[0].contains("SecretProviderClass kv (no namespace)")
+            && snap.source.unread[0].contains("defined again"),
+        "{:?}",
+        snap.source.unread
+    );
+    let chains = diagnose(&snap);
+    assert!(
+        chains.iter().all(|c| c.vault.as_deref() == Some("kv-two")),
+        "{chains:#?}"
+    );
+}

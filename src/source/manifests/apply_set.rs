@@ -1,8 +1,15 @@
 //! The documents of every input file in `kubectl apply` order, one per object: an object
 //! defined twice (the same kind, namespace and name, in one file or two) is applied twice and
 //! the last definition is what the cluster holds. The earlier one is left out, and said so.
+//!
+//! A SecretProviderClass written without a namespace is applied with `-n` into the namespace
+//! of the pods that name it (README `check -f`), so two such documents of one name are one
+//! object only where they land in one namespace: each is taken to land where the pods of its
+//! own file that name it are (a pod itself without a namespace: `default`, where kvchain puts
+//! it), and documents whose files' pods are in different namespaces are different objects,
+//! both read, each kept to its own namespaces (audit TT5).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -16,6 +23,9 @@ pub(super) struct Queued {
     /// 1-based line where the document starts.
     pub line: usize,
     pub value: serde_yaml::Value,
+    /// For a namespace-less SecretProviderClass kept beside another of its name: the
+    /// namespaces it is applied into (its file's pods that name it), the only ones it serves.
+    pub home: Option<BTreeSet<String>>,
 }
 
 #[derive(Default)]
@@ -25,6 +35,9 @@ pub(super) struct ApplySet {
     queued: Vec<Result<Queued, InputError>>,
     /// (kind, namespace as written, name) → position in `queued`.
     placed: HashMap<(String, String, String), usize>,
+    /// Positions of namespace-less SecretProviderClasses: whether one replaces another of its
+    /// name depends on where each lands, told once every document is queued.
+    floating_spcs: Vec<usize>,
 }
 
 /// The kinds kvchain reads: only their duplicates change a verdict.
@@ -69,12 +82,18 @@ impl ApplySet {
                 self.push(Queued {
                     file: doc.file.clone(),
                     value: item,
+                    home: None,
                     ..doc
                 });
             }
             return;
         }
         if let Some(key) = key_of(&doc.value)
+            && key.0 == "SecretProviderClass"
+            && key.1.is_empty()
+        {
+            self.floating_spcs.push(self.queued.len());
+        } else if let Some(key) = key_of(&doc.value)
             && let Some(earlier) = self.placed.insert(key.clone(), self.queued.len())
             && let Ok(gone) = &self.queued[earlier]
         {
@@ -89,9 +108,123 @@ impl ApplySet {
     }
 
     /// The documents to read and the errors, in order; superseded definitions are errors.
-    pub fn into_documents(self) -> impl Iterator<Item = Result<Queued, InputError>> {
+    pub fn into_documents(mut self) -> impl Iterator<Item = Result<Queued, InputError>> {
+        self.part_floating_spcs();
         self.queued.into_iter()
     }
+
+    /// Namespace-less SecretProviderClasses of one name: a document is left out when a later
+    /// one lands in a namespace it lands in, or when where either lands is not told (no pod of
+    /// its file names it: one apply set, one namespace, as for any object). Two or more left
+    /// of one name each keep to the namespaces of their own files' pods.
+    fn part_floating_spcs(&mut self) {
+        if self.floating_spcs.len() < 2 {
+            return;
+        }
+        // (file, namespace, SecretProviderClass names its volumes mount) of every pod-making
+        // document, and the documents of each name, in order.
+        let mounts: Vec<(&Path, String, BTreeSet<&str>)> = (self.queued.iter())
+            .flatten()
+            .filter_map(|q| {
+                let names = mounted_spcs(&q.value);
+                (!names.is_empty()).then(|| (&*q.file, namespace_or_default(&q.value), names))
+            })
+            .collect();
+        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        for &i in &self.floating_spcs {
+            if let Ok(q) = &self.queued[i]
+                && let Some((_, _, name)) = key_of(&q.value)
+            {
+                by_name.entry(name).or_default().push(i);
+            }
+        }
+        let mut homes: HashMap<usize, BTreeSet<String>> = HashMap::new();
+        let mut gone: Vec<(usize, usize)> = Vec::new();
+        for (name, docs) in by_name.iter().filter(|(_, d)| d.len() > 1) {
+            let home = |i: usize| -> BTreeSet<String> {
+                let Ok(q) = &self.queued[i] else {
+                    return BTreeSet::new();
+                };
+                (mounts.iter())
+                    .filter(|(file, _, names)| *file == &*q.file && names.contains(name.as_str()))
+                    .map(|(_, ns, _)| ns.clone())
+                    .collect()
+            };
+            let docs_homes: Vec<(usize, BTreeSet<String>)> =
+                docs.iter().map(|&i| (i, home(i))).collect();
+            let mut kept = Vec::new();
+            for (k, (i, h)) in docs_homes.iter().enumerate() {
+                let same = |o: &BTreeSet<String>| h.is_empty() || o.is_empty() || !h.is_disjoint(o);
+                match docs_homes[k + 1..].iter().find(|(_, o)| same(o)) {
+                    Some((j, _)) => gone.push((*i, *j)),
+                    None => kept.push((*i, h.clone())),
+                }
+            }
+            if kept.len() > 1 {
+                homes.extend(kept);
+            }
+        }
+        for (i, j) in gone {
+            let (Ok(earlier), Ok(later)) = (&self.queued[i], &self.queued[j]) else {
+                continue;
+            };
+            let Some(key) = key_of(&earlier.value) else {
+                continue;
+            };
+            self.queued[i] = Err(superseded(earlier, later, &key));
+        }
+        for (i, home) in homes {
+            if let Ok(q) = &mut self.queued[i] {
+                q.home = Some(home);
+            }
+        }
+    }
+}
+
+/// The namespace a document is written in, `default` without one (where kvchain puts a pod
+/// written without one that names a namespace-less SecretProviderClass: they land together).
+fn namespace_or_default(v: &serde_yaml::Value) -> String {
+    v.get("metadata")
+        .and_then(|m| m.get("namespace"))
+        .and_then(|n| n.as_str())
+        .unwrap_or("default")
+        .to_string()
+}
+
+/// The SecretProviderClasses the csi volumes of a pod-making document's pod spec name.
+fn mounted_spcs(v: &serde_yaml::Value) -> BTreeSet<&str> {
+    const SPECS: [&[&str]; 4] = [
+        &["spec"],
+        &["spec", "template", "spec"],
+        &["spec", "jobTemplate", "spec", "template", "spec"],
+        &["spec", "jobTargetRef", "template", "spec"],
+    ];
+    if !matches!(
+        kind_of(v),
+        "Deployment"
+            | "StatefulSet"
+            | "DaemonSet"
+            | "ReplicaSet"
+            | "Job"
+            | "CronJob"
+            | "Pod"
+            | "Rollout"
+            | "ScaledJob"
+    ) {
+        return BTreeSet::new();
+    }
+    SPECS
+        .iter()
+        .filter_map(|path| path.iter().try_fold(v, |at, k| at.get(k)))
+        .filter_map(|spec| spec.get("volumes")?.as_sequence())
+        .flatten()
+        .filter_map(|vol| {
+            vol.get("csi")?
+                .get("volumeAttributes")?
+                .get(crate::chain::index::SPC_ATTRIBUTE)?
+                .as_str()
+        })
+        .collect()
 }
 
 /// Whether a document must wait for the whole apply set before it is read: a `List` (its
@@ -157,6 +290,7 @@ mod tests {
             index,
             line: 1,
             value: serde_yaml::from_str(text).expect("yaml"),
+            home: None,
         }
     }
 

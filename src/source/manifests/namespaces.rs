@@ -17,6 +17,9 @@ use crate::snapshot::{
 #[derive(Default)]
 pub(super) struct Floating {
     pub spcs: Vec<usize>,
+    /// The namespaces a namespace-less SPC is kept to, when another of its name was written
+    /// for pods of other namespaces (`apply_set`): it is placed and pinned there only.
+    pub spc_homes: HashMap<usize, BTreeSet<String>>,
     pub sas: Vec<usize>,
     /// Secrets written without a namespace: they stay where the pods reading them are.
     pub secrets: Vec<usize>,
@@ -145,12 +148,12 @@ impl Floating {
             })
         });
         let refs: BTreeSet<(&str, &str)> = spc_refs.collect();
-        place(&self.spcs, &refs, spcs);
+        place(&self.spcs, &refs, spcs, &|i| self.spc_homes.get(&i));
         let refs: BTreeSet<(&str, &str)> = pods
             .iter()
             .map(|p| (p.namespace.as_str(), p.service_account.as_str()))
             .collect();
-        place(&self.sas, &refs, sas);
+        place(&self.sas, &refs, sas, &|_| None);
     }
 
     /// For each namespace-less SecretProviderClass (and each copy `adopt` made), the
@@ -178,16 +181,18 @@ impl Floating {
                     .insert(p.namespace.as_str());
             }
         }
-        for spc in spcs.iter_mut() {
+        for (i, spc) in spcs.iter_mut().enumerate() {
             let Some(nl) = spc.namespace_less.as_mut() else {
                 continue;
             };
             let name = spc.name.to_string();
+            let home = self.spc_homes.get(&i);
             nl.namespaces = mounting
                 .get(name.as_str())
                 .into_iter()
                 .flatten()
                 .filter(|ns| !explicit.contains(&(ns.to_string(), name.clone())))
+                .filter(|ns| home.is_none_or(|h| h.contains(**ns)))
                 .map(|ns| (*ns).into())
                 .collect();
         }
@@ -268,7 +273,14 @@ fn read_secrets(pod: &PodObs) -> BTreeSet<&str> {
         .collect()
 }
 
-fn place<T: Placed>(floating: &[usize], refs: &BTreeSet<(&str, &str)>, items: &mut Vec<T>) {
+/// `home`: the namespaces floating item `i` is kept to, if any (a namespace-less SPC written
+/// beside another of its name for other namespaces' pods).
+fn place<'h, T: Placed>(
+    floating: &[usize],
+    refs: &BTreeSet<(&str, &str)>,
+    items: &mut Vec<T>,
+    home: &dyn Fn(usize) -> Option<&'h BTreeSet<String>>,
+) {
     // Indexed once (a scan per object would be quadratic, audit F4): the namespaces naming
     // each name, in order, and how many items sit at each (namespace, name) as placing goes.
     let mut wanted_by: HashMap<&str, Vec<&str>> = HashMap::new();
@@ -297,6 +309,7 @@ fn place<T: Placed>(floating: &[usize], refs: &BTreeSet<(&str, &str)>, items: &m
             .into_iter()
             .flatten()
             .filter(|ns| !explicit(ns, &at))
+            .filter(|ns| home(i).is_none_or(|h| h.contains(**ns)))
             .copied()
             .collect();
         let Some((first, rest)) = wanted.split_first() else {
