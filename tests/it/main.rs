@@ -225,6 +225,7 @@ mod rules_pin_disabled;
 mod rules_placement;
 mod rules_pod_link_repaired;
 mod rules_public_access_403;
+mod rules_refused_creates;
 mod rules_reloader_csi;
 mod rules_reloader_partition;
 mod rules_repaired;

@@ -21,7 +21,7 @@ use crate::chain::context::{Ctx, event_evidence};
 use crate::chain::index::Clock;
 use crate::chain::model::{Fact, Link};
 use crate::glance;
-use crate::snapshot::{ContainerStateObs, EventObs};
+use crate::snapshot::{ContainerStateObs, EventObs, PodObs};
 
 /// The newest success signals of one chain, gathered once per chain.
 pub(crate) struct Signals<'a> {
@@ -44,6 +44,9 @@ pub(crate) struct Signals<'a> {
     rotation_off: bool,
     /// The node the pod is bound to: a FailedScheduling before it is past.
     node: Option<&'a str>,
+    /// For a template's FailedCreate events: the newest pod the refusing controller created
+    /// after the event (audit RR1).
+    created_since: Vec<(&'a EventObs, &'a PodObs)>,
 }
 
 impl<'a> Signals<'a> {
@@ -91,6 +94,10 @@ impl<'a> Signals<'a> {
         };
         let rotation_poll = super::remedy::rotation_poll(cx);
         let rotation_off = super::remedy::rotation_off(cx);
+        let created_since = (cx.events.iter())
+            .filter(|(_, e)| e.reason == "FailedCreate")
+            .filter_map(|(_, e)| Some((*e, cx.ix.created_since(e)?)))
+            .collect();
         Signals {
             clock: cx.ix.clock(),
             mounted: cx.mounted(),
@@ -102,6 +109,7 @@ impl<'a> Signals<'a> {
             rotation_poll,
             rotation_off,
             node: cx.pod.node.as_deref(),
+            created_since,
         }
     }
 
@@ -146,6 +154,21 @@ impl<'a> Signals<'a> {
                 })
                 .or_else(|| self.stopped(e, link_clean))
                 .or_else(|| self.never_retried(link_clean)),
+            // The controller that was refused created a pod after it: the create was retried
+            // and admitted (the Job path reads the same, `rules::finished_job`).
+            "FailedCreate" => (self.created_since.iter())
+                .find(|(x, _)| std::ptr::eq(*x, e))
+                .map(|(_, p)| {
+                    format!(
+                        "{} {} created pod {} after it{}: the create was retried and admitted",
+                        e.involved_kind,
+                        e.involved_name,
+                        p.name,
+                        p.created_at
+                            .map(|t| format!(", at {}", glance::time(t)))
+                            .unwrap_or_default()
+                    )
+                }),
             "FailedToCreateSecret" => newer(self.synced)
                 .map(|t| format!("synced Secret written at {}", glance::time(t)))
                 .or_else(|| {
