@@ -255,6 +255,7 @@ mod rules_sync_settled;
 mod rules_sync_settled_poll;
 mod rules_sync_settled_rotation_on;
 mod rules_sync_settled_severity;
+mod rules_sync_shared_failure;
 mod rules_taint_driver_pods;
 mod rules_taint_running_driver;
 mod rules_tenants;

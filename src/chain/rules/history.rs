@@ -44,6 +44,8 @@ pub(crate) struct Signals<'a> {
     rotation_off: bool,
     /// The node the pod is bound to: a FailedScheduling before it is past.
     node: Option<&'a str>,
+    /// This SPC's synced Secrets that do not exist (read and absent).
+    absent_secrets: Vec<&'a str>,
     /// For a template's FailedCreate events: the newest pod the refusing controller created
     /// after the event (audit RR1).
     created_since: Vec<(&'a EventObs, &'a PodObs)>,
@@ -92,6 +94,11 @@ impl<'a> Signals<'a> {
                 .collect::<Option<Vec<_>>>()
                 .and_then(|times| times.into_iter().min())
         };
+        // Secrets unread: none is known absent.
+        let secrets_read = cx.snap().secrets.unknown_in(cx.ns()).is_none();
+        let absent_secrets = (secrets.iter().copied())
+            .filter(|name| secrets_read && !cx.ix.secrets.contains_key(&(cx.ns(), *name)))
+            .collect();
         let rotation_poll = super::remedy::rotation_poll(cx);
         let rotation_off = super::remedy::rotation_off(cx);
         let created_since = (cx.events.iter())
@@ -106,6 +113,7 @@ impl<'a> Signals<'a> {
             started,
             rotated,
             synced,
+            absent_secrets,
             rotation_poll,
             rotation_off,
             node: cx.pod.node.as_deref(),
@@ -169,10 +177,19 @@ impl<'a> Signals<'a> {
                             .unwrap_or_default()
                     )
                 }),
+            // A rotation completing says nothing of a Secret still missing (a
+            // MountRotationComplete is the mount's): while the Secret the event names (any,
+            // when it names none) is absent, only that Secret's write makes it history (audit
+            // RR3), else one event is both history and the missing Secret's evidence.
             "FailedToCreateSecret" => newer(self.synced)
                 .map(|t| format!("synced Secret written at {}", glance::time(t)))
                 .or_else(|| {
-                    newer(self.rotated)
+                    let named = crate::chain::events::secret_name(&e.message);
+                    let absent =
+                        (self.absent_secrets.iter()).any(|s| named.is_none_or(|n| n == *s));
+                    (!absent)
+                        .then(|| newer(self.rotated))
+                        .flatten()
                         .map(|t| format!("rotation completed at {}", glance::time(t)))
                 }),
             _ => None,
