@@ -145,9 +145,18 @@ pub(crate) fn pod_has_mount_events(ix: &Index<'_>, pod: &PodObs) -> bool {
 }
 
 /// Whether an event recorded on `pod`'s name is about this pod, not an earlier one of its
-/// name: its `involvedObject.uid` is the pod's (or either is not known).
+/// name: its `involvedObject.uid` is the pod's (or either is not known). One that carries no
+/// uid and was last seen before this pod was created is an earlier pod's (a StatefulSet's
+/// replica, a bare pod re-created): at most history, never its current failure (README
+/// "Events are history"; FACTS §11 "Evidence ages"; audit RR4). A uid that matches is the
+/// pod's whatever the times say (clocks may be skewed).
 pub(crate) fn about_pod(pod: &PodObs, e: &EventObs) -> bool {
-    pod.uid.is_empty() || e.involved_uid.is_empty() || e.involved_uid == pod.uid
+    if pod.uid.is_empty() || e.involved_uid.is_empty() {
+        let before =
+            matches!((e.last_seen, pod.created_at), (Some(seen), Some(born)) if seen < born);
+        return !(e.involved_uid.is_empty() && before);
+    }
+    e.involved_uid == pod.uid
 }
 
 /// The driver's `FailedToCreateSecret` events (KVC806: the driver may not, or could not,
