@@ -30,7 +30,7 @@ pub(super) fn chain_events<'a>(
         return Vec::new();
     };
     list.iter()
-        .filter(|e| pod.uid.is_empty() || e.involved_uid.is_empty() || e.involved_uid == pod.uid)
+        .filter(|e| about_pod(pod, e))
         .filter(|e| events::volume_of(&e.message).is_none_or(|v| v == volume.name))
         // The kubelet's follow-up lists the volumes still unmounted: one that lists only
         // others is theirs (`rules::other_volume`), not this chain's.
@@ -140,7 +140,77 @@ pub(crate) fn pod_has_mount_events(ix: &Index<'_>, pod: &PodObs) -> bool {
     .is_some_and(|list| {
         list.iter()
             .filter(|e| e.reason != "FailedScheduling")
-            .any(|e| pod.uid.is_empty() || e.involved_uid.is_empty() || e.involved_uid == pod.uid)
+            .any(|e| about_pod(pod, e))
+    })
+}
+
+/// Whether an event recorded on `pod`'s name is about this pod, not an earlier one of its
+/// name: its `involvedObject.uid` is the pod's (or either is not known). One that carries no
+/// uid and was last seen before this pod was created is an earlier pod's (a StatefulSet's
+/// replica, a bare pod re-created): at most history, never its current failure (README
+/// "Events are history"; FACTS §11 "Evidence ages"; audit RR4). A uid that matches is the
+/// pod's whatever the times say (clocks may be skewed).
+pub(crate) fn about_pod(pod: &PodObs, e: &EventObs) -> bool {
+    if pod.uid.is_empty() || e.involved_uid.is_empty() {
+        let before =
+            matches!((e.last_seen, pod.created_at), (Some(seen), Some(born)) if seen < born);
+        return !(e.involved_uid.is_empty() && before);
+    }
+    e.involved_uid == pod.uid
+}
+
+/// The driver's `FailedToCreateSecret` events (KVC806: the driver may not, or could not,
+/// write it) about synced Secret `secret`, recorded on the pods of `ns` other than
+/// `except` that mount SecretProviderClass `spc` and are not retired. The driver records
+/// them on the pod it reconciled, but the Secret is the SPC's, one for all its pods (FACTS
+/// §2, §3): each chain that syncs it reads them (audit RR3). Which pods hold one is worked out
+/// once per pass.
+pub(crate) fn driver_failures_of<'a>(
+    ix: &Index<'a>,
+    ns: &str,
+    spc: &str,
+    secret: &str,
+    except: &PodObs,
+) -> Vec<&'a EventObs> {
+    let failures = |p: &'a PodObs| -> Vec<&'a EventObs> {
+        let Some(list) = ix.pod_events.get(&(p.namespace.as_str(), p.name.as_str())) else {
+            return Vec::new();
+        };
+        (list.iter().copied())
+            .filter(|e| e.reason == "FailedToCreateSecret" && e.type_ != "Normal")
+            .filter(|e| about_pod(p, e))
+            // One that names no Secret (the backoff error, FACTS §3) is of the pod's SPC: of
+            // this one when the pod mounts no other.
+            .filter(|e| match events::secret_name(&e.message) {
+                Some(named) => named == secret,
+                None => only_spc(p, spc),
+            })
+            .filter(|e| events::classify_event(&e.reason, &e.message) == Some(Code::KVC806))
+            .collect()
+    };
+    let positions = ix.mounting_positions(ns, spc);
+    let holders = ix.memo_pods("driver failures", format!("{ns}/{spc}/{secret}"), || {
+        let pods = &ix.snap.pods.items;
+        (positions.iter().copied())
+            .filter(|&i| {
+                pods.get(i as usize)
+                    .is_some_and(|p| !p.retired() && !failures(p).is_empty())
+            })
+            .collect()
+    });
+    (holders.into_iter())
+        .filter(|p| !std::ptr::eq(*p, except))
+        .flat_map(failures)
+        .collect()
+}
+
+/// Whether every SecretProviderClass `pod`'s CSI volumes name is `spc`.
+fn only_spc(pod: &PodObs, spc: &str) -> bool {
+    pod.volumes.iter().all(|v| match &v.source {
+        VolumeSourceObs::Csi { attributes, .. } => attributes
+            .get(crate::chain::index::SPC_ATTRIBUTE)
+            .is_none_or(|s| s == spc),
+        _ => true,
     })
 }
 

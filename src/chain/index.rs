@@ -478,26 +478,6 @@ impl<'a> Index<'a> {
         let object = workload.and_then(|(kind, name)| self.workload(&pod.namespace, kind, name));
         (workload, object)
     }
-
-    /// FailedCreate events of workload `kind/name`: on itself, or on a ReplicaSet it owns.
-    pub fn failed_creates_of(&self, ns: &str, kind: &str, name: &str) -> Vec<&'a EventObs> {
-        let owned_rs = |rs: &str| match self.workload(ns, "ReplicaSet", rs) {
-            Some(r) => r.owners.iter().any(|o| o.kind == kind && o.name == name),
-            // ReplicaSets not visible: `<deployment>-<pod-template-hash>` is the convention.
-            None => rs.rsplit_once('-').is_some_and(|(d, _)| d == name),
-        };
-        self.failed_creates
-            .iter()
-            .filter(|e| e.namespace == ns)
-            .filter(|e| {
-                (e.involved_kind == kind && e.involved_name == name)
-                    || (kind == "Deployment"
-                        && e.involved_kind == "ReplicaSet"
-                        && owned_rs(&e.involved_name))
-            })
-            .copied()
-            .collect()
-    }
 }
 
 /// The joins keyed by pod: as many entries as pods, so the larger part of [`Index::build`].
@@ -556,6 +536,7 @@ pub(crate) use crate::snapshot::mounts::{DRIVER, SPC_ATTRIBUTE};
 
 mod by_namespace;
 mod consumers;
+mod failed_creates;
 mod job_runs;
 mod memo;
 mod pod_restarts;

@@ -199,3 +199,64 @@ fn a_failed_pod_without_a_started_container_is_history_not_unknown() {
     );
     assert!(c.findings().next().is_none(), "{c:#?}");
 }
+
+/// An event that carries no `involvedObject.uid` (a hand-made or older snapshot) and was last
+/// seen before the pod was created is an earlier pod's of the name: never the new pod's
+/// current failure (audit RR4). Seen after the creation, it may be this pod's and counts.
+#[test]
+fn an_event_without_uid_older_than_the_pod_is_not_its_failure() {
+    // The re-created pod (4 minutes old) with the earlier pod's FailedMount 403, uid unknown.
+    let mut s = recreated();
+    s.spc_statuses.items.clear();
+    forbidden(&mut s);
+    let at = |s: &mut Snapshot, mins: i64| {
+        let e = (s.events.items.iter_mut())
+            .find(|e| e.reason == "FailedMount")
+            .expect("event");
+        e.involved_uid = String::new();
+        e.last_seen = Some(tk::ago(SignedDuration::from_mins(mins)));
+    };
+    at(&mut s, 10);
+    let c = one(&s);
+    assert!(
+        !c.findings().any(|f| f.severity == Severity::Error),
+        "an earlier pod's failure: {:#?}",
+        c.links
+    );
+    at(&mut s, 1);
+    let c = one(&s);
+    assert!(
+        c.findings().any(|f| f.severity == Severity::Error),
+        "seen since the pod exists: {:#?}",
+        c.links
+    );
+}
+
+/// The same for the scheduler: a FailedScheduling without uid from before the pod existed
+/// says nothing of why this pod waits (no KVC107); one seen since does.
+#[test]
+fn a_failed_scheduling_without_uid_older_than_the_pod_is_not_kvc107() {
+    let mut s = recreated();
+    s.spc_statuses.items.clear();
+    let pod = tk::pod_mut(&mut s, APP);
+    pod.node = None;
+    pod.kubelet_since = None;
+    let scheduling = |mins: i64| {
+        EventObs {
+        reason: "FailedScheduling".into(),
+        source: "default-scheduler".into(),
+        message: "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.".into(),
+        last_seen: Some(tk::ago(SignedDuration::from_mins(mins))),
+        ..tk::failed_mount(NS, &tk::pod_name(APP, 0), "secrets-store-inline", "")
+    }
+    };
+    s.events.items.push(scheduling(20));
+    let kvc107 = |s: &Snapshot| {
+        one(s)
+            .findings()
+            .any(|f| f.code == kvchain::chain::Code::KVC107)
+    };
+    assert!(!kvc107(&s), "{:#?}", one(&s).links);
+    s.events.items.push(scheduling(1));
+    assert!(kvc107(&s), "{:#?}", one(&s).links);
+}

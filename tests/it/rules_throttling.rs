@@ -91,3 +91,69 @@ fn kvc704_confirm_lists_the_events_that_showed_the_429() {
         f.confirm
     );
 }
+
+/// The app (3 pods, one per node) with rotation off now and a rotation that was throttled
+/// while it was on (audit RR2).
+fn throttled_then_rotation_off() -> Snapshot {
+    let mut s = tk::empty();
+    tk::add_app(&mut s, NS, APP, 3);
+    for (i, p) in s.pods.items.iter_mut().enumerate() {
+        p.node = Some(format!("aks-nodepool1-12345678-vmss{i:06}").into());
+    }
+    csi(&mut s).rotation_enabled = Observed::Known(false);
+    throttled_rotation(&mut s);
+    s
+}
+
+/// With rotation off nothing polls (FACTS §4): a rotation 429 on a mounted pod is history,
+/// even beside KVC702 (rotation disabled) on the same link, and no poll arithmetic is told.
+#[test]
+fn kvc704_rotation_429s_once_rotation_is_off_are_history_on_a_mounted_pod() {
+    let chains = run(&throttled_then_rotation_off());
+    let all: Vec<&Finding> = chains.iter().flat_map(|c| c.findings()).collect();
+    assert!(all.iter().any(|f| f.code == Code::KVC702), "{all:#?}");
+    assert!(!all.iter().any(|f| f.code == Code::KVC704), "{all:#?}");
+    let c = chains
+        .iter()
+        .find(|c| c.pod.as_str() == tk::pod_name(APP, 0))
+        .expect("chain");
+    let mount = c.link(kvchain::chain::LinkKind::Mount);
+    assert!(
+        (mount.facts.iter())
+            .any(|f| f.label == "history (KVC704)" && f.observed.contains("rotation is off")),
+        "{mount:#?}"
+    );
+}
+
+/// Where it stays a finding (the pod's SPCPS does not say mounted), rotation off still runs
+/// no poll: KVC704 claims no polls per day and proposes no poll interval.
+#[test]
+fn kvc704_with_rotation_off_claims_no_polls() {
+    let mut s = throttled_then_rotation_off();
+    let pod = tk::pod_name(APP, 0);
+    s.spc_statuses.items.retain(|st| st.pod_name != pod);
+    let f = run(&s)
+        .iter()
+        .flat_map(|c| c.findings())
+        .find(|f| f.code == Code::KVC704)
+        .cloned()
+        .expect("KVC704");
+    assert!(
+        !f.message.contains("polls/day") && !f.message.contains("per poll"),
+        "{}",
+        f.message
+    );
+    assert!(f.message.contains("rotation is off"), "{}", f.message);
+    for poll_words in [
+        "poll interval",
+        "rotation-poll-interval",
+        "rotationPollInterval",
+    ] {
+        assert!(!f.fix.contains(poll_words), "{poll_words}: {}", f.fix);
+    }
+    assert!(
+        f.fix.contains("3 pods x 1 objects = 3 objects"),
+        "{}",
+        f.fix
+    );
+}

@@ -31,7 +31,10 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
         .iter()
         .map(|(code, e)| {
             let link = code.map_or(LinkKind::Mount, |c| c.link());
-            let clean = links[link.index()].findings.is_empty();
+            // Rotation off (KVC702) is no cause a rotation failure is the evidence of: it is
+            // why nothing retries one (`history` reads it so), not a fault the event shows
+            // (audit RR2). It leaves the link clean for the event.
+            let clean = (links[link.index()].findings.iter()).all(|f| f.code == Code::KVC702);
             let now = match retired_pod(cx, e)
                 .or_else(|| signals.past(e, clean))
                 .or_else(|| superseded(cx, *code, e))

@@ -21,7 +21,7 @@ use crate::chain::context::{Ctx, event_evidence};
 use crate::chain::index::Clock;
 use crate::chain::model::{Fact, Link};
 use crate::glance;
-use crate::snapshot::{ContainerStateObs, EventObs};
+use crate::snapshot::{ContainerStateObs, EventObs, PodObs};
 
 /// The newest success signals of one chain, gathered once per chain.
 pub(crate) struct Signals<'a> {
@@ -44,6 +44,11 @@ pub(crate) struct Signals<'a> {
     rotation_off: bool,
     /// The node the pod is bound to: a FailedScheduling before it is past.
     node: Option<&'a str>,
+    /// This SPC's synced Secrets that do not exist (read and absent).
+    absent_secrets: Vec<&'a str>,
+    /// For a template's FailedCreate events: the newest pod the refusing controller created
+    /// after the event (audit RR1).
+    created_since: Vec<(&'a EventObs, &'a PodObs)>,
 }
 
 impl<'a> Signals<'a> {
@@ -89,8 +94,17 @@ impl<'a> Signals<'a> {
                 .collect::<Option<Vec<_>>>()
                 .and_then(|times| times.into_iter().min())
         };
+        // Secrets unread: none is known absent.
+        let secrets_read = cx.snap().secrets.unknown_in(cx.ns()).is_none();
+        let absent_secrets = (secrets.iter().copied())
+            .filter(|name| secrets_read && !cx.ix.secrets.contains_key(&(cx.ns(), *name)))
+            .collect();
         let rotation_poll = super::remedy::rotation_poll(cx);
         let rotation_off = super::remedy::rotation_off(cx);
+        let created_since = (cx.events.iter())
+            .filter(|(_, e)| e.reason == "FailedCreate")
+            .filter_map(|(_, e)| Some((*e, cx.ix.created_since(e)?)))
+            .collect();
         Signals {
             clock: cx.ix.clock(),
             mounted: cx.mounted(),
@@ -99,9 +113,11 @@ impl<'a> Signals<'a> {
             started,
             rotated,
             synced,
+            absent_secrets,
             rotation_poll,
             rotation_off,
             node: cx.pod.node.as_deref(),
+            created_since,
         }
     }
 
@@ -146,10 +162,34 @@ impl<'a> Signals<'a> {
                 })
                 .or_else(|| self.stopped(e, link_clean))
                 .or_else(|| self.never_retried(link_clean)),
+            // The controller that was refused created a pod after it: the create was retried
+            // and admitted (the Job path reads the same, `rules::finished_job`).
+            "FailedCreate" => (self.created_since.iter())
+                .find(|(x, _)| std::ptr::eq(*x, e))
+                .map(|(_, p)| {
+                    format!(
+                        "{} {} created pod {} after it{}: the create was retried and admitted",
+                        e.involved_kind,
+                        e.involved_name,
+                        p.name,
+                        p.created_at
+                            .map(|t| format!(", at {}", glance::time(t)))
+                            .unwrap_or_default()
+                    )
+                }),
+            // A rotation completing says nothing of a Secret still missing (a
+            // MountRotationComplete is the mount's): while the Secret the event names (any,
+            // when it names none) is absent, only that Secret's write makes it history (audit
+            // RR3), else one event is both history and the missing Secret's evidence.
             "FailedToCreateSecret" => newer(self.synced)
                 .map(|t| format!("synced Secret written at {}", glance::time(t)))
                 .or_else(|| {
-                    newer(self.rotated)
+                    let named = crate::chain::events::secret_name(&e.message);
+                    let absent =
+                        (self.absent_secrets.iter()).any(|s| named.is_none_or(|n| n == *s));
+                    (!absent)
+                        .then(|| newer(self.rotated))
+                        .flatten()
                         .map(|t| format!("rotation completed at {}", glance::time(t)))
                 }),
             _ => None,

@@ -61,7 +61,7 @@ pub(crate) fn failing<'a>(cx: &Ctx<'a>) -> Vec<Failing<'a>> {
     };
     let mut out: Vec<Failing<'a>> = Vec::new();
     for e in list.iter().copied() {
-        let mine = pod.uid.is_empty() || e.involved_uid.is_empty() || e.involved_uid == pod.uid;
+        let mine = crate::chain::chain_events::about_pod(pod, e);
         if e.reason != "FailedMount" || e.type_ == "Normal" || !mine {
             continue;
         }

@@ -169,9 +169,7 @@ pub(super) fn check<'a>(
             let about = format!("for volume \"{volume}\" : references non-existent secret key: ");
             for e in events.into_iter().flatten().filter(|e| {
                 e.reason == "FailedMount"
-                    && (pod.uid.is_empty()
-                        || e.involved_uid.is_empty()
-                        || e.involved_uid == pod.uid)
+                    && crate::chain::chain_events::about_pod(pod, e)
                     && e.message
                         .split_once(&about)
                         .is_some_and(|(_, k)| missing.contains(&k.trim()))

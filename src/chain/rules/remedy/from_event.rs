@@ -241,6 +241,21 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
         KVC505 => (format!("KeyVault/{}", cx.keyvault()), format!("Key Vault {} firewall / network rules refused the request", cx.keyvault())),
         KVC601 => (format!("KeyVault/{}", cx.keyvault()), format!("an object of SecretProviderClass {} is not in Key Vault {}", cx.spc_name, cx.keyvault())),
         KVC602 => (format!("KeyVault/{}", cx.keyvault()), format!("an object of SecretProviderClass {} is disabled in Key Vault {}", cx.spc_name, cx.keyvault())),
+        // Rotation off: no poll reads the objects again (FACTS §4), only new mounts do.
+        KVC704 if rotation_off(cx) => {
+            let l = throttling::Load::of(cx);
+            (
+                format!("KeyVault/{}", cx.keyvault()),
+                format!(
+                    "Key Vault {} is throttling requests (429): SecretProviderClass {} reads {} objects per wave of mounts ({} pods x {} objects); rotation is off now, so no poll reads them again",
+                    cx.keyvault(),
+                    cx.spc_name,
+                    l.per_poll(),
+                    l.pods,
+                    l.objects,
+                ),
+            )
+        }
         KVC704 => {
             let l = throttling::Load::of(cx);
             (

@@ -87,6 +87,17 @@ pub(crate) fn fix(cx: &Ctx) -> String {
         l.pods
     ));
     ways.push("objects moved to another vault (each vault has its own limit per 10 s)".to_string());
+    // Rotation off: no poll re-reads a mounted volume (FACTS §4); only new mounts read, and
+    // no poll interval is there to lengthen (audit RR2).
+    if super::rotation_off(cx) {
+        return format!(
+            "# cut the reads sent to Key Vault {kv} at once: each wave of new pods reads {} pods x {} objects = {} objects together, and Key Vault counts them per 10 s: {}. Rotation is off now, so no poll repeats them",
+            l.pods,
+            l.objects,
+            l.per_poll(),
+            ways.join(", or ")
+        );
+    }
     let reads = format!(
         "cut the reads sent to Key Vault {kv} at once: each rotation poll (and each wave of new pods) reads {} pods x {} objects = {} objects together, and Key Vault counts them per 10 s: {}",
         l.pods,

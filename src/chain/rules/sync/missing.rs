@@ -208,6 +208,23 @@ pub(super) fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: O
             })
             .map(crate::chain::context::event_evidence),
     );
+    // The driver's failure for this Secret recorded on another pod that mounts the SPC is
+    // this Secret's too: one finding per Secret, alike on every chain (audit RR3).
+    let others = crate::chain::chain_events::driver_failures_of(
+        cx.ix,
+        cx.ns(),
+        cx.spc_name,
+        so.secret_name.as_str(),
+        cx.pod,
+    );
+    for e in others
+        .into_iter()
+        .map(crate::chain::context::event_evidence)
+    {
+        if !evidence.contains(&e) {
+            evidence.push(e);
+        }
+    }
     let failed = evidence.len() > before;
     if !sync_off && !failed {
         link.findings

@@ -43,7 +43,7 @@ fn waiting_lines(cx: &Ctx, secret: &str) -> Vec<String> {
         for e in events.into_iter().flatten().filter(|e| {
             e.reason == "FailedMount"
                 && e.type_ != "Normal"
-                && (pod.uid.is_empty() || e.involved_uid.is_empty() || e.involved_uid == pod.uid)
+                && crate::chain::chain_events::about_pod(pod, e)
                 && e.message.contains(&not_found)
         }) {
             lines.push(format!("pod {} FailedMount: {}", pod.name, e.message));
