@@ -340,13 +340,25 @@ impl<'a> Index<'a> {
     /// no pod (or manifest template) references writes nothing. Pods not visible in its
     /// namespace: not known to write nothing (unknown is not absent).
     pub fn writes_now(&self, spc: &SpcObs) -> bool {
+        self.writes_now_known(spc) != Some(false)
+    }
+
+    /// [`Index::writes_now`] as far as was read: `None` when nothing read can tell. With the
+    /// pods unread, the SPC pod statuses that were read still tell (audit SS1): the driver
+    /// writes a synced Secret only from a successful mount, and every successful mount leaves
+    /// one (FACTS §1, §2), so an SPC no status names writes nothing now. Only with both
+    /// unread is it unknown.
+    pub fn writes_now_known(&self, spc: &SpcObs) -> Option<bool> {
         let ns = spc.namespace.as_str();
-        self.snap.pods.unknown_in(ns).is_some()
-            || self
-                .mounted_per_spc
-                .get(&(ns, spc.name.as_str()))
-                .is_some_and(|&n| n > 0)
+        if (self.mounted_per_spc)
+            .get(&(ns, spc.name.as_str()))
+            .is_some_and(|&n| n > 0)
             || self.spc_users(ns, &spc.name).is_some()
+        {
+            return Some(true);
+        }
+        let pods_unread = self.snap.pods.unknown_in(ns).is_some();
+        (!pods_unread || self.snap.spc_statuses.unknown_in(ns).is_none()).then_some(false)
     }
 
     /// The SecretProviderClasses that sync Secret `secret` of `ns` and write it now

@@ -26,6 +26,20 @@ pub struct SpcVerdict {
     pub status: Status,
     /// Worst first.
     pub findings: Vec<Finding>,
+    /// Why the pods of its namespace could not be read, if they could not: the unread pods may
+    /// mount it, so it is not known to be mounted by no pod (audit SS2: unknown is not absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pods_unread: Option<String>,
+}
+
+impl SpcVerdict {
+    /// How the report names where it stands: "mounted by no pod" only when the pods were read.
+    pub fn unmounted_label(&self) -> &'static str {
+        match self.pods_unread {
+            None => "mounted by no pod",
+            Some(_) => "not known to be mounted: pods unread",
+        }
+    }
 }
 
 /// Every Azure SecretProviderClass of the snapshot that no chain mounts, with what is wrong
@@ -128,6 +142,7 @@ fn verdict(ix: &Index<'_>, spc: &SpcObs) -> SpcVerdict {
             .map(|k| crate::shown::shown(k).into_owned()),
         status: findings.first().map_or(Status::Ok, |f| f.severity.status()),
         findings,
+        pods_unread: ix.snap.pods.unknown_in(&spc.namespace).map(str::to_string),
     }
 }
 

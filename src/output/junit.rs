@@ -67,7 +67,8 @@ pub fn render(snapshot: &Snapshot, chains: &[Chain], cx: &Context) -> String {
     }
     // SecretProviderClasses no chain mounts fail like a chain: their findings decide the exit
     // status, and a failed job with only passing cases shows nothing (audit Y1). One with
-    // nothing found adds no case: "mounted by no pod" may only mean the pods went unread.
+    // nothing found adds no case: with the pods unread it is not even known to be mounted by
+    // no pod (audit SS2), and a passing case would say nothing.
     for v in cx.spcs.iter().filter(|v| !v.findings.is_empty()) {
         let case = spc_case(v, cx.fail_on);
         suites.entry(&v.namespace).or_default().push(case);
@@ -243,7 +244,7 @@ fn spc_case(v: &SpcVerdict, fail_on: FailOn) -> TestCase {
         failure(&failing)
     };
     let owner = format!("SecretProviderClass/{}", shown(&v.name));
-    let mut tc = TestCase::new(format!("{owner} (mounted by no pod)"), status);
+    let mut tc = TestCase::new(format!("{owner} ({})", v.unmounted_label()), status);
     tc.set_classname(format!("{}.{owner}", shown(&v.namespace)));
     let out: String = other.iter().map(|f| block(f)).collect();
     if !out.is_empty() {

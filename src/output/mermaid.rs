@@ -57,10 +57,11 @@ pub fn render_with_gaps(
     }
     for (i, v) in spcs.iter().enumerate() {
         let mut label = format!(
-            "{} SecretProviderClass {}/{} (mounted by no pod)",
+            "{} SecretProviderClass {}/{} ({})",
             v.status.symbol(),
             escape_text(&shown(&v.namespace)),
-            escape_text(&shown(&v.name))
+            escape_text(&shown(&v.name)),
+            v.unmounted_label()
         );
         if let Some(vault) = &v.vault {
             let _ = write!(label, "<br/>→ vault {}", escape_text(&shown(vault)));

@@ -40,6 +40,10 @@ struct JsonSpc<'a> {
     vault: Option<&'a str>,
     status: &'static str,
     codes: Vec<&'static str>,
+    /// Why the pods of its namespace were unread: then it is not known to be mounted by no
+    /// pod (audit SS2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pods_unread: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -177,5 +181,6 @@ fn json_spc(s: &SpcVerdict) -> JsonSpc<'_> {
         vault: s.vault.as_deref(),
         status: s.status.as_str(),
         codes: codes(s.findings.iter()),
+        pods_unread: s.pods_unread.as_deref(),
     }
 }

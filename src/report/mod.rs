@@ -106,22 +106,22 @@ fn counts<C: Borrow<Chain>>(
             .count(),
         ..Counts::default()
     };
-    let failed: HashSet<String> = snapshot
-        .gaps()
-        .into_iter()
-        .filter(|g| !g.chosen)
-        .map(|g| g.reason)
-        .collect();
+    let (failed, chosen): (Vec<_>, Vec<_>) = snapshot.gaps().into_iter().partition(|g| !g.chosen);
+    let failed: HashSet<String> = failed.into_iter().map(|g| g.reason).collect();
+    let chosen: HashSet<String> = chosen.into_iter().map(|g| g.reason).collect();
     if !failed.is_empty() {
         for chain in chains {
             let links = &chain.borrow().links;
             if links.iter().any(|l| unknown_for_failed_read(l, &failed)) {
-                // All its unknown links, as its strip shows them: one the failed read left
-                // unknown makes those after it unknown too ("Sync: mount unknown").
+                // Its unknown links, as its strip shows them: one the failed read left
+                // unknown makes those after it unknown too ("Sync: mount unknown"). But not
+                // one unknown only for what was unread by choice (`--no-azure`): no read
+                // failed there (audit SS5, README).
                 c.unverified += 1;
                 c.unknown_links += links
                     .iter()
                     .filter(|l| l.status == crate::chain::Status::Unknown)
+                    .filter(|l| !unknown_by_choice(l, &chosen))
                     .count();
             }
         }
@@ -151,6 +151,13 @@ fn unknown_for_failed_read(l: &crate::chain::Link, failed: &HashSet<String>) -> 
         && l.facts
             .iter()
             .any(|f| f.label == "unknown" && failed.contains(f.observed.as_str()))
+}
+
+/// The link is unknown only for reads left out by choice (`--no-azure`): every reason it
+/// records is a chosen gap's. A link that also records a failed read's reason is not.
+fn unknown_by_choice(l: &crate::chain::Link, chosen: &HashSet<String>) -> bool {
+    let mut reasons = l.facts.iter().filter(|f| f.label == "unknown").peekable();
+    reasons.peek().is_some() && reasons.all(|f| chosen.contains(f.observed.as_str()))
 }
 
 /// An error that is a cause (one that only follows an earlier link's cause is its effect).

@@ -118,14 +118,18 @@ fn write_text_to(
     let p = Paint(color);
     let all = all_findings(chains, spcs);
     let n = counts(snapshot, chains, spcs, &all);
-    let lonely = if n.spcs > 0 {
-        format!(
-            ", {} mounted by no pod",
-            crate::glance::plural(n.spcs, "SPC")
-        )
-    } else {
-        String::new()
-    };
+    // An SPC no chain mounts is "mounted by no pod" only where the pods were read; where they
+    // were not, the unread pods may mount it (audit SS2: unknown is not absent).
+    let unknown = spcs.iter().filter(|s| s.pods_unread.is_some()).count();
+    let mut lonely = String::new();
+    if n.spcs > unknown {
+        let none = crate::glance::plural(n.spcs - unknown, "SPC");
+        lonely.push_str(&format!(", {none} mounted by no pod"));
+    }
+    if unknown > 0 {
+        let some = crate::glance::plural(unknown, "SPC");
+        lonely.push_str(&format!(", {some} not known to be mounted (pods unread)"));
+    }
     let label = if snapshot.source.label.is_empty() {
         String::new()
     } else {
@@ -395,14 +399,31 @@ fn write_gaps(out: &mut impl std::fmt::Write, p: &Paint, gaps: &[Gap]) {
 
 /// SecretProviderClasses no chain mounts: each with its own findings.
 fn write_spcs(out: &mut impl std::fmt::Write, p: &Paint, spcs: &[SpcVerdict]) {
-    if spcs.is_empty() {
-        return;
+    // Those whose pods were read, then those of namespaces whose pods were not, by reason:
+    // the unread pods may mount them (audit SS2).
+    let mut groups: Vec<(Option<&str>, Vec<&SpcVerdict>)> = Vec::new();
+    for s in spcs {
+        let why = s.pods_unread.as_deref();
+        match groups.iter_mut().find(|(w, _)| *w == why) {
+            Some((_, g)) => g.push(s),
+            None => groups.push((why, vec![s])),
+        }
     }
-    let _ = writeln!(
-        out,
-        "\n{}",
-        p.bold("SecretProviderClasses mounted by no pod here (checked on their own)")
-    );
+    groups.sort_by_key(|(why, _)| *why);
+    for (why, spcs) in groups {
+        let title = match why {
+            None => "SecretProviderClasses mounted by no pod here (checked on their own)".into(),
+            Some(why) => format!(
+                "SecretProviderClasses not known to be mounted (pods unread: {}) (checked on their own)",
+                shown(why)
+            ),
+        };
+        let _ = writeln!(out, "\n{}", p.bold(&title));
+        write_spc_group(out, p, &spcs);
+    }
+}
+
+fn write_spc_group(out: &mut impl std::fmt::Write, p: &Paint, spcs: &[&SpcVerdict]) {
     for s in spcs {
         let vault = s
             .vault

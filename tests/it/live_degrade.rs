@@ -139,9 +139,13 @@ async fn unreadable_cluster_facts_are_unknown_with_reason() {
         snap.cluster.workload_identity_webhook.unknown_reason(),
         Some("cannot list mutatingwebhookconfigurations at the cluster scope: forbidden")
     );
+    // Both refused reads, each with its own confirm (audit SS4): the DaemonSets are not hidden
+    // behind the CSIDriver.
     assert_eq!(
         snap.cluster.csi_driver.unknown_reason(),
-        Some("cannot get csidrivers at the cluster scope: forbidden")
+        Some(
+            "cannot get csidrivers at the cluster scope: forbidden; cannot list daemonsets in kube-system: forbidden"
+        )
     );
     assert_eq!(snap.pods.items.len(), 1);
 }

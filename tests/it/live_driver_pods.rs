@@ -115,3 +115,43 @@ async fn a_refused_list_is_unknown_with_its_reason_and_a_gap() {
         snap.gaps()
     );
 }
+
+/// Audit SS4: `get csidrivers` refused AND the kube-system DaemonSets and pods refused. Every
+/// unread read is a gap with its `kubectl auth can-i` (not only the CSIDriver's), and a mounted
+/// chain's "rotation unknown" names the read rotation is taken from: the driver's DaemonSet.
+#[tokio::test]
+async fn csidrivers_and_the_driver_daemonsets_refused_are_both_gaps() {
+    let api = api_with_driver();
+    api.deny(CSI_DRIVERS, None);
+    api.deny(DAEMON_SETS, Some("kube-system"));
+    api.deny(PODS, Some("kube-system"));
+    let snap = snapshot_of(&api).await;
+    let gaps = snap.gaps();
+    let confirms: Vec<&str> = gaps
+        .iter()
+        .flat_map(|g| g.confirm.iter().map(String::as_str))
+        .collect();
+    for cmd in [
+        "kubectl auth can-i get csidrivers",
+        "kubectl auth can-i list daemonsets -n kube-system",
+    ] {
+        assert!(confirms.contains(&cmd), "{cmd} missing: {gaps:#?}");
+    }
+    let chains = kvchain::chain::diagnose(&snap);
+    let mount = chains
+        .iter()
+        .flat_map(|c| c.links.iter())
+        .find(|l| {
+            l.link == kvchain::chain::LinkKind::Mount
+                && l.facts
+                    .iter()
+                    .any(|f| f.observed.contains("--enable-secret-rotation"))
+        })
+        .unwrap_or_else(|| panic!("{chains:#?}"));
+    let said: String = mount.facts.iter().map(|f| format!("{f:?}")).collect();
+    assert!(said.contains("daemonsets"), "{said}");
+    assert!(
+        !said.contains("csidrivers"),
+        "rotation is not read from the CSIDriver: {said}"
+    );
+}

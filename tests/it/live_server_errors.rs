@@ -156,3 +156,73 @@ async fn a_refused_connection_is_named_as_refused() {
     );
     assert!(!stderr.contains("ServiceError"), "{stderr}");
 }
+
+/// Audit SS3: the SecretProviderClass list keeps answering 500 until startup gives up. The
+/// driver's Secrets listed (200); only the by-name Secret reads never ran, as they wait for
+/// the SPCs that name the Secrets. The gap is the SPCs' (with their last error), and no
+/// "secrets: not listed" blames a list that answered.
+#[tokio::test]
+async fn an_spc_list_that_never_answers_leaves_no_secrets_gap() {
+    let api = world();
+    api.fail_next_lists(SPCS, &[500; 200]);
+    let server = api.serve().await;
+    let mut opts = options();
+    opts.startup_deadline = Duration::from_secs(2);
+    let live = kvchain::source::live::LiveSource::new(
+        client(&server),
+        "aks-test",
+        kvchain::source::live::Scope::All,
+        no_azure(),
+    )
+    .with_options(opts);
+    let snap = tokio::time::timeout(Duration::from_secs(30), live.snapshot())
+        .await
+        .expect("snapshot within 30s");
+    let why = snap.spcs.gaps.all.as_deref().expect("SPCs unknown");
+    assert!(
+        why.starts_with("not listed within 2s: list secretproviderclasses: 500"),
+        "{why}"
+    );
+    assert!(
+        snap.secrets.gaps.is_empty(),
+        "the Secrets list answered: {:?}",
+        snap.secrets.gaps
+    );
+}
+
+/// Audit SS6: one kind (the SPC list) gets no answer within `--request-timeout`: its gap names
+/// the limit and the flag, as the whole-server case does ("no answer within 1s
+/// (--request-timeout)"), not a bare "request timed out".
+#[tokio::test]
+async fn one_kind_past_the_request_timeout_names_the_limit_and_the_flag() {
+    let api = world();
+    api.hang_path(SPCS);
+    let server = api.serve().await;
+    let dir = tempfile::tempdir().unwrap();
+    let kube = kvchain::cli::KubeArgs {
+        kubeconfig: Some(kubeconfig(&server, dir.path())),
+        context: vec!["aks-payments".into()],
+        request_timeout: Some(Duration::from_secs(1)),
+        ..Default::default()
+    };
+    let c = kvchain::source::live::prepare(&kube)
+        .await
+        .expect("kubeconfig");
+    let mut opts = options();
+    opts.startup_deadline = Duration::from_secs(3);
+    let live = kvchain::source::live::LiveSource::new(
+        c.client,
+        "aks-payments",
+        kvchain::source::live::Scope::All,
+        no_azure(),
+    )
+    .with_options(opts);
+    let snap = tokio::time::timeout(Duration::from_secs(30), live.snapshot())
+        .await
+        .expect("snapshot within 30s");
+    let why = snap.spcs.gaps.all.as_deref().expect("SPCs unknown");
+    assert_eq!(
+        why,
+        "not listed within 3s: list secretproviderclasses: no answer within 1s (--request-timeout)"
+    );
+}

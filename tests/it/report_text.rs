@@ -232,3 +232,63 @@ fn a_shared_findings_evidence_is_capped_with_a_count_of_the_rest() {
     assert_eq!(seen("FailedMount"), 1, "{text}");
     assert_eq!(seen(&more), 1, "{text}");
 }
+
+/// Audit SS2: with the pods unread, an SPC no chain mounts is not "mounted by no pod" — the
+/// unread pods may mount it (unknown is not absent). The headline, the section, the JSON entry
+/// and a JUnit case say it is not known to be mounted, and why; a view whose pods were read
+/// keeps "mounted by no pod".
+#[test]
+fn with_the_pods_unread_no_spc_is_said_to_be_mounted_by_no_pod() {
+    let snapshot = pods_unread();
+    let chains = chain::diagnose(&snapshot);
+    let spcs = chain::unmounted_spcs(&snapshot, &chains);
+    assert!(
+        !spcs.is_empty(),
+        "the healthy lab's SPC is checked on its own"
+    );
+    let text = report::text_with(&snapshot, &chains, &spcs, false);
+    assert!(!text.contains("mounted by no pod"), "{text}");
+    let headline = text.lines().next().unwrap();
+    assert!(
+        headline.contains(", 1 SPC not known to be mounted (pods unread),"),
+        "{headline}"
+    );
+    assert!(
+        text.contains(
+            "SecretProviderClasses not known to be mounted (pods unread: cannot list pods at the cluster scope: forbidden)"
+        ),
+        "{text}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&report::json_with(&snapshot, &chains, &spcs)).unwrap();
+    assert_eq!(
+        json["spcs"][0]["pods_unread"], "cannot list pods at the cluster scope: forbidden",
+        "{json:#}"
+    );
+
+    // A finding on it makes a JUnit case: its name makes no claim either.
+    let mut spcs = spcs;
+    let other = lab::run_check("default", None).unwrap();
+    let found = chain::diagnose(&other);
+    let mut f = found
+        .iter()
+        .flat_map(|c| c.findings())
+        .next()
+        .unwrap()
+        .clone();
+    f.severity = kvchain::chain::Severity::Error;
+    spcs[0].findings.push(f);
+    let cx = kvchain::output::Context {
+        scan: None,
+        base: None,
+        fail_on: kvchain::output::FailOn::Error,
+        spcs: &spcs,
+    };
+    let xml = kvchain::output::junit::render(&snapshot, &chains, &cx);
+    assert!(!xml.contains("mounted by no pod"), "{xml}");
+    assert!(
+        xml.contains("(not known to be mounted: pods unread)"),
+        "{xml}"
+    );
+    // With the pods read, "mounted by no pod" stays: check_classes' lone SPC headline.
+}

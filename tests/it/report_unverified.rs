@@ -115,3 +115,48 @@ fn a_check_left_undone_by_a_failed_read_is_not_verified_in_every_count() {
         );
     }
 }
+
+/// Audit SS5: with `--no-azure` and the ServiceAccounts refused, the headline counts the links
+/// the refusal left unknown, not those unknown only because Azure was not read by choice (the
+/// Object link, "Azure disabled (--no-azure)"): README "What is unread by choice
+/// (`--no-azure`) … is not counted there".
+#[test]
+fn links_unknown_only_by_choice_are_not_counted_as_a_failed_read() {
+    use kvchain::chain::Status;
+    use kvchain::snapshot::gaps::AZURE_DISABLED;
+    let mut s = live(tk::healthy());
+    s.azure = AzureObs::unknown(AZURE_DISABLED);
+    s.service_accounts.items.clear();
+    s.service_accounts.gaps.all =
+        Some("cannot list serviceaccounts at the cluster scope: forbidden".into());
+    let chains = diagnose(&s);
+    let by_choice = |l: &kvchain::chain::Link| {
+        let mut unknown = l.facts.iter().filter(|f| f.label == "unknown").peekable();
+        unknown.peek().is_some() && unknown.all(|f| f.observed == AZURE_DISABLED)
+    };
+    let links = || {
+        chains
+            .iter()
+            .flat_map(|c| c.links.iter())
+            .filter(|l| l.status == Status::Unknown)
+    };
+    assert!(
+        links().any(by_choice),
+        "a link unknown for --no-azure: {chains:#?}"
+    );
+    let failed = links().filter(|l| !by_choice(l)).count();
+    assert!(failed >= 1, "{chains:#?}");
+    let (headline, summary) = headline_and_summary(&s);
+    assert_eq!(
+        summary["unknown_links"].as_u64(),
+        Some(failed as u64),
+        "{summary}"
+    );
+    assert!(
+        headline.contains(&format!(
+            "({} unknown: a read failed",
+            kvchain::glance::plural(failed, "link")
+        )),
+        "{headline}"
+    );
+}

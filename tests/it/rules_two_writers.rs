@@ -92,3 +92,68 @@ fn the_engine_follows_the_other_writer_being_mounted() {
     feed.update(quiet.clone());
     assert_eq!(published(&feed), diagnose(&quiet), "api's pod gone");
 }
+
+/// The app and a second writer no pod mounts, with the pods unread (audit SS1): every SPC is
+/// then checked on its own. `statuses` says whether the SecretProviderClassPodStatuses were
+/// read. The workloads are dropped so the pods' SPC statuses are the only word on who mounts.
+fn pods_unread(statuses: bool) -> Snapshot {
+    let mut s = second_writer(0);
+    s.pods.items.clear();
+    s.pods.gaps.all = Some("cannot list pods at the cluster scope: forbidden".into());
+    s.workloads.items.clear();
+    if !statuses {
+        s.spc_statuses.items.clear();
+        s.spc_statuses.gaps.all = Some(
+            "cannot list secretproviderclasspodstatuses at the cluster scope: forbidden".into(),
+        );
+    }
+    s
+}
+
+fn kvc807s(s: &Snapshot) -> Vec<(String, kvchain::chain::Finding)> {
+    let chains = diagnose(s);
+    assert!(chains.is_empty(), "pods unread: no chain {chains:#?}");
+    chain::unmounted_spcs(s, &chains)
+        .into_iter()
+        .flat_map(|v| {
+            let name = v.name.clone();
+            v.findings.into_iter().map(move |f| (name.clone(), f))
+        })
+        .filter(|(_, f)| f.code == Code::KVC807)
+        .collect()
+}
+
+/// Unknown is not absent: with the pods unread, the SPC pod statuses that were read still say
+/// which SPC is mounted (the driver writes a synced Secret only from a successful mount, which
+/// leaves a status, FACTS §1-§2). The clash is the latent one, once, on the SPC none names.
+#[test]
+fn pods_unread_the_spc_statuses_read_say_which_spc_writes() {
+    let s = pods_unread(true);
+    let found = kvc807s(&s);
+    assert_eq!(found.len(), 1, "one finding, not one per SPC: {found:#?}");
+    let (on, f) = &found[0];
+    assert_eq!(on, &tk::spc_name("api"), "{f:#?}");
+    assert_eq!(f.severity, Severity::Warning, "{f:#?}");
+    assert!(f.message.contains("writes nothing now"), "{}", f.message);
+    assert!(
+        f.fix.starts_with(&format!(
+            "kubectl edit secretproviderclass {} ",
+            tk::spc_name("api")
+        )),
+        "the fix edits the SPC not in use: {}",
+        f.fix
+    );
+}
+
+/// With neither the pods nor their SPC statuses read, which SPC writes now is unknown: said
+/// once, as a warning (no error made from what was not read, so `check` exits 3, not 1).
+#[test]
+fn pods_and_statuses_unread_which_spc_writes_is_unknown() {
+    let s = pods_unread(false);
+    let found = kvc807s(&s);
+    assert_eq!(found.len(), 1, "one finding, not one per SPC: {found:#?}");
+    let f = &found[0].1;
+    assert_eq!(f.severity, Severity::Warning, "{f:#?}");
+    assert!(f.message.contains("unknown"), "{}", f.message);
+    assert!(!f.message.contains("both sync"), "{}", f.message);
+}

@@ -85,6 +85,8 @@ struct Inner {
     every_answer: Option<u16>,
     /// Accept every request and never answer it (a hung API server).
     hung: bool,
+    /// Path prefixes whose requests are accepted and never answered (one slow kind).
+    hung_paths: Vec<String>,
     /// (method+path+query) of every request, for "was X ever asked" assertions.
     log: Vec<String>,
     rv: u64,
@@ -158,7 +160,12 @@ impl Respond for FakeApi {
         let path = req.url.path().to_string();
         let query: BTreeMap<String, String> = req.url.query_pairs().into_owned().collect();
         inner.log.push(format!("{} {}", req.method, req.url));
-        if inner.hung {
+        if inner.hung
+            || inner
+                .hung_paths
+                .iter()
+                .any(|p| path.starts_with(p.as_str()))
+        {
             return ResponseTemplate::new(200).set_delay(Duration::from_secs(3600));
         }
         if let Some(code) = inner.next_answers.pop_front().or(inner.every_answer) {
@@ -526,6 +533,11 @@ impl FakeApi {
     /// Hold every request from now on without answering (`true`), or serve again (`false`).
     pub fn hang(&self, hung: bool) {
         self.inner.lock().unwrap().hung = hung;
+    }
+
+    /// Accept the requests under `path_prefix` and never answer them (one kind too slow).
+    pub fn hang_path(&self, path_prefix: &str) {
+        (self.inner.lock().unwrap().hung_paths).push(path_prefix.to_string());
     }
 
     pub fn requests(&self) -> Vec<String> {

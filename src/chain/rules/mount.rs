@@ -2,6 +2,7 @@
 //! (SPCPS), the mounted versions keep up with the vault, rotation is on. FailedMount events are
 //! folded in afterwards by `rules::apply_events`.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use super::remedy;
@@ -157,16 +158,31 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
 /// rotation may well be off (README "Degrading, not failing").
 fn rotation_unread(cx: &Ctx, link: &mut Link) {
     let why = match cx.cluster().csi_driver.known() {
-        Some(csi) => csi.rotation_enabled.unknown_reason(),
-        None => cx.cluster().csi_driver.unknown_reason(),
+        Some(csi) => csi.rotation_enabled.unknown_reason().map(Cow::Borrowed),
+        None => (cx.cluster().csi_driver.unknown_reason()).map(rotation_read),
     };
-    if let Some(why) = why {
+    if let Some(why) = why.as_deref() {
         super::unknown_check(
             link,
             "rotation unknown",
             "mounted, but whether the driver rotates it (--enable-secret-rotation, KVC702) is not known".into(),
             why,
         );
+    }
+}
+
+/// Of the reasons the driver's facts are unknown (`; `-joined), those of the read rotation is
+/// taken from: the driver's kube-system DaemonSet (its --enable-secret-rotation), not the
+/// CSIDriver object (audit SS4). All of them when none names the DaemonSets.
+fn rotation_read(why: &str) -> Cow<'_, str> {
+    let ds: Vec<&str> = why
+        .split("; ")
+        .filter(|r| r.contains("daemonsets"))
+        .collect();
+    if ds.is_empty() {
+        Cow::Borrowed(why)
+    } else {
+        Cow::Owned(ds.join("; "))
     }
 }
 

@@ -245,6 +245,10 @@ async fn csi_driver(client: &Client) -> Observed<CsiDriverFacts> {
     let installed = match (&registration, &driver_ds) {
         (Ok(Some(_)), _) | (_, Ok(Some(_))) => true,
         (Ok(None), _) => false,
+        // Whether the driver is there is unknown. The DaemonSets refused too are a read of
+        // their own (rotation, placement and the driver pods come from them): both reasons,
+        // so each gets its gap line and its `kubectl auth can-i` (audit SS4).
+        (Err(r), Err(ds)) => return Observed::unknown(format!("{r}; {ds}")),
         (Err(r), _) => return Observed::unknown(r.clone()),
     };
     let mut facts = CsiDriverFacts {

@@ -256,6 +256,15 @@ fn build_client(mut config: Config, limit: Option<Duration>) -> Result<Client, k
     Ok(match limit {
         Some(t) => builder
             .with_layer(&tower::timeout::TimeoutLayer::new(t))
+            // tower says "request timed out": the limit and the flag are said instead, for a
+            // kind's gap as for the whole server (audit SS6).
+            .with_layer(&tower::util::MapErrLayer::new(move |e: tower::BoxError| {
+                if e.is::<tower::timeout::error::Elapsed>() {
+                    Box::new(RequestTimeout(t)) as tower::BoxError
+                } else {
+                    e
+                }
+            }))
             .with_layer(&buffer)
             .with_layer(&retry)
             .build(),
@@ -263,9 +272,26 @@ fn build_client(mut config: Config, limit: Option<Duration>) -> Result<Client, k
     })
 }
 
+/// A request that `--request-timeout` (the limit) cut: "no answer within 5s
+/// (--request-timeout)", the words [`super::errors::plain`] gives it wherever it is reported.
+#[derive(Debug)]
+pub struct RequestTimeout(pub Duration);
+
+impl std::fmt::Display for RequestTimeout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "no answer within {} (--request-timeout)",
+            humantime::format_duration(self.0)
+        )
+    }
+}
+
+impl std::error::Error for RequestTimeout {}
+
 /// Whether a request failed because `--request-timeout` ran out.
 pub fn timed_out(e: &kube::Error) -> bool {
-    matches!(e, kube::Error::Service(inner) if inner.is::<tower::timeout::error::Elapsed>())
+    matches!(e, kube::Error::Service(inner) if inner.is::<RequestTimeout>())
 }
 
 /// Errors name the file, the line and column and what is wrong, never a line of it: a

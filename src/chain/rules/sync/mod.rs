@@ -11,6 +11,7 @@ mod shape;
 mod stale_readers;
 mod tls;
 mod twin_entries;
+mod two_writers;
 mod typed;
 mod unapplied;
 mod unlisted;

@@ -1,11 +1,11 @@
 //! What an SPC's `secretObjects` say whoever mounts it: entries the driver refuses (KVC806),
 //! keys fed by no mounted file (KVC801), TLS Secrets it cannot build (KVC804), and a Secret
-//! another SPC of the namespace writes too (KVC807).
+//! another SPC of the namespace writes too (KVC807, `two_writers`).
 
 use super::remedy;
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
-use crate::chain::model::{Link, Severity};
+use crate::chain::model::Link;
 use crate::snapshot::{ObjectType, SecretObjectSpec};
 
 use super::typed::check as typed_keys;
@@ -133,7 +133,7 @@ pub(super) fn mounted_files(cx: &Ctx) -> Vec<String> {
 
 pub(super) fn static_checks(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
     let params = cx.params.as_deref();
-    two_writers(cx, link, so);
+    super::two_writers::check(cx, link, so);
     // Driver validation (secretutil.ValidateSecretObject): the Secret is never created.
     let mut invalid = Vec::new();
     if so.secret_name.is_empty() {
@@ -196,95 +196,6 @@ fn writers(cx: &Ctx, secret: &str) -> Option<(bool, bool)> {
     let spcs = writers.len() > 1 && cx.ix.writers_now(cx.ns(), secret).len() > 1;
     let twins = (writers.iter()).any(|w| super::twin_entries::named_twice(w, secret));
     Some((spcs, twins))
-}
-
-/// KVC807: another SecretProviderClass of the namespace syncs the same Secret. The driver
-/// writes it from whichever pod's SPC it reconciles (FACTS §2: v1.6 creates or updates on
-/// every reconcile; before, the first creates it and rotation patches it from each), so its
-/// content flips between the two and readers get either. Only SPCs that pods mount write
-/// (FACTS §11: no mount, no Secret): while just one of them is mounted the Secret has one
-/// writer, and the clash is latent — a warning on the SPC no pod mounts (the one whose first
-/// mount would start it, and whose rename breaks no reader), nothing on the one in use.
-fn two_writers(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
-    let Some(writers) = cx
-        .ix
-        .secret_writers
-        .get(&(cx.ns(), so.secret_name.as_str()))
-    else {
-        return;
-    };
-    if writers.len() < 2 {
-        return;
-    }
-    let evidence = || {
-        writers
-            .iter()
-            .map(|w| {
-                let mounted = if cx.ix.writes_now(w) {
-                    ""
-                } else {
-                    " (mounted by no pod)"
-                };
-                format!(
-                    "SecretProviderClass {}{mounted}: secretObjects[].secretName: {}",
-                    w.name, so.secret_name
-                )
-            })
-            .collect::<Vec<_>>()
-    };
-    let this_writes = cx.spc.is_none_or(|spc| cx.ix.writes_now(spc));
-    let mut live: Vec<&str> = cx
-        .ix
-        .writers_now(cx.ns(), &so.secret_name)
-        .into_iter()
-        .map(|w| w.name.as_str())
-        .collect();
-    if !this_writes {
-        let mut others: Vec<&str> = writers
-            .iter()
-            .map(|w| w.name.as_str())
-            .filter(|n| *n != cx.spc_name)
-            .collect();
-        others.sort_unstable();
-        let mut f = cx.remedied(
-            Code::KVC807,
-            format!("Secret/{}", so.secret_name),
-            format!(
-                "SecretProviderClass {} syncs Secret {}, which {} {} too: no pod mounts {}, so it writes nothing now, but once one does the Secret's content follows whichever wrote last",
-                cx.spc_name,
-                so.secret_name,
-                others.join(" and "),
-                if others.len() == 1 { "syncs" } else { "sync" },
-                cx.spc_name
-            ),
-            evidence(),
-        );
-        f.severity = Severity::Warning;
-        f.fix = remedy::edit_spc(
-            cx,
-            "give secretObjects[].secretName a name no other SPC writes before a pod mounts this one (no reader uses it yet)",
-        )
-        .into();
-        link.findings.push(f);
-        return;
-    }
-    if live.len() < 2 {
-        return; // the others are mounted by no pod: their own verdict warns
-    }
-    // One message whichever SPC's chain tells it: the report shows the conflict once.
-    live.sort_unstable();
-    let (last, rest) = live.split_last().unwrap_or((&"", &[]));
-    link.findings.push(cx.remedied(
-        Code::KVC807,
-        format!("Secret/{}", so.secret_name),
-        format!(
-            "SecretProviderClasses {} and {last} {} sync Secret {}: the driver writes it from each one's mounts, so its content follows whichever wrote last and its readers may get any of their values",
-            rest.join(", "),
-            if rest.len() == 1 { "both" } else { "all" },
-            so.secret_name
-        ),
-        evidence(),
-    ));
 }
 
 /// KVC801: keys whose objectName is no mounted file. The driver builds a Secret whole or not

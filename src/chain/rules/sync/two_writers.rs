@@ -1,0 +1,159 @@
+//! KVC807: two SecretProviderClasses of one namespace syncing one Secret, judged by which of
+//! them pods mount now (and what is unknown when the pods went unread).
+
+use super::remedy;
+use crate::chain::catalog::Code;
+use crate::chain::context::Ctx;
+use crate::chain::model::{Link, Severity};
+use crate::snapshot::SecretObjectSpec;
+
+/// KVC807: another SecretProviderClass of the namespace syncs the same Secret. The driver
+/// writes it from whichever pod's SPC it reconciles (FACTS §2: v1.6 creates or updates on
+/// every reconcile; before, the first creates it and rotation patches it from each), so its
+/// content flips between the two and readers get either. Only SPCs that pods mount write
+/// (FACTS §11: no mount, no Secret): while just one of them is mounted the Secret has one
+/// writer, and the clash is latent — a warning on the SPC no pod mounts (the one whose first
+/// mount would start it, and whose rename breaks no reader), nothing on the one in use.
+/// With the pods and their SPC statuses unread, whether an SPC writes is unknown (audit SS1):
+/// no error is made of that, one warning says so.
+pub(super) fn check(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
+    let Some(writers) = cx
+        .ix
+        .secret_writers
+        .get(&(cx.ns(), so.secret_name.as_str()))
+    else {
+        return;
+    };
+    if writers.len() < 2 {
+        return;
+    }
+    // With the pods unread, "mounted" is what the SPC pod statuses read say.
+    let pods_unread = cx.ix.snap.pods.unknown_in(cx.ns());
+    let evidence = || {
+        writers
+            .iter()
+            .map(|w| {
+                let mounted = match (cx.ix.writes_now_known(w), pods_unread) {
+                    (Some(true), _) => "",
+                    (Some(false), None) => " (mounted by no pod)",
+                    (Some(false), Some(_)) => " (no SPC pod status read names it)",
+                    (None, _) => " (whether a pod mounts it is unknown)",
+                };
+                format!(
+                    "SecretProviderClass {}{mounted}: secretObjects[].secretName: {}",
+                    w.name, so.secret_name
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let this = cx.spc.map_or(Some(true), |spc| cx.ix.writes_now_known(spc));
+    let mut others: Vec<&str> = writers
+        .iter()
+        .map(|w| w.name.as_str())
+        .filter(|n| *n != cx.spc_name)
+        .collect();
+    others.sort_unstable();
+    let others_joined = |names: &[&str]| {
+        format!(
+            "{} {}",
+            names.join(" and "),
+            if names.len() == 1 { "syncs" } else { "sync" }
+        )
+    };
+    if this == Some(false) {
+        let idle = match pods_unread {
+            None => format!("no pod mounts {}", cx.spc_name),
+            // Audit SS1: the pods are unread, but the statuses read say no pod mounts it.
+            Some(why) => format!(
+                "no SPC pod status names {} (pods unread: {why})",
+                cx.spc_name
+            ),
+        };
+        let mut f = cx.remedied(
+            Code::KVC807,
+            format!("Secret/{}", so.secret_name),
+            format!(
+                "SecretProviderClass {} syncs Secret {}, which {} too: {idle}, so it writes nothing now, but once one does the Secret's content follows whichever wrote last",
+                cx.spc_name,
+                so.secret_name,
+                others_joined(&others),
+            ),
+            evidence(),
+        );
+        f.severity = Severity::Warning;
+        f.fix = remedy::edit_spc(
+            cx,
+            "give secretObjects[].secretName a name no other SPC writes before a pod mounts this one (no reader uses it yet)",
+        )
+        .into();
+        link.findings.push(f);
+        return;
+    }
+    // Whether the others write: known ones, and those nothing read can tell.
+    let state = |n: &str| {
+        writers
+            .iter()
+            .find(|w| w.name == n)
+            .and_then(|w| cx.ix.writes_now_known(w))
+    };
+    let unknown: Vec<&str> = writers
+        .iter()
+        .filter(|w| cx.ix.writes_now_known(w).is_none())
+        .map(|w| w.name.as_str())
+        .collect();
+    if this.is_none() {
+        // Said once, on the least-named SPC nothing can tell about; nothing when every other
+        // writer is known idle (each warns on itself).
+        if others.iter().all(|n| state(n) == Some(false))
+            || unknown.iter().min().is_some_and(|n| *n != cx.spc_name)
+        {
+            return;
+        }
+        let why = pods_unread.unwrap_or("pods unread");
+        let mut f = cx.remedied(
+            Code::KVC807,
+            format!("Secret/{}", so.secret_name),
+            format!(
+                "SecretProviderClass {} syncs Secret {}, which {} too: which of them writes it now is unknown, as neither the pods nor their SPC pod statuses could be read ({why}); if more than one is mounted, the Secret's content follows whichever wrote last",
+                cx.spc_name,
+                so.secret_name,
+                others_joined(&others),
+            ),
+            evidence(),
+        );
+        f.severity = Severity::Warning;
+        f.fix = remedy::edit_spc(
+            cx,
+            "if pods mount more than one of these SPCs, give this one's secretObjects[].secretName a name no other SPC writes, and point its readers at it",
+        )
+        .into();
+        link.findings.push(f);
+        return;
+    }
+    let mut live: Vec<&str> = cx
+        .ix
+        .writers_now(cx.ns(), &so.secret_name)
+        .into_iter()
+        .filter(|w| cx.ix.writes_now_known(w) == Some(true))
+        .map(|w| w.name.as_str())
+        .collect();
+    if live.len() < 2 {
+        // The others are mounted by no pod (their own verdict warns), or not known to be
+        // (the unknown one's verdict says so).
+        return;
+    }
+    // One message whichever SPC's chain tells it: the report shows the conflict once.
+    live.sort_unstable();
+    let (last, rest) = live.split_last().unwrap_or((&"", &[]));
+    link.findings.push(cx.remedied(
+        Code::KVC807,
+        format!("Secret/{}", so.secret_name),
+        format!(
+            "SecretProviderClasses {} and {last} {} sync Secret {}: the driver writes it from each one's mounts, so its content follows whichever wrote last and its readers may get any of their values",
+            rest.join(", "),
+            if rest.len() == 1 { "both" } else { "all" },
+            so.secret_name
+        ),
+        evidence(),
+    ));
+}
