@@ -26,6 +26,7 @@ mod custom;
 mod duplicates;
 pub mod files;
 mod namespaces;
+mod own_file;
 mod refused;
 mod strict;
 
@@ -74,6 +75,8 @@ struct Builder {
     csi_driver: Option<CsiDriverFacts>,
     /// Indexes into `spcs` / `sas` of objects written without `metadata.namespace`.
     floating: namespaces::Floating,
+    /// Objects per file: a pod or Job re-created from a file must be its only object.
+    objects: own_file::Objects,
     /// The documents read from the files, one per object, until they are converted.
     set: apply_set::ApplySet,
     /// Objects read (documents or List items of any kind; an empty or `null` one is no
@@ -123,6 +126,7 @@ impl Builder {
                 // Kubernetes' YAML (go-yaml) expands `<<` merge keys; serde_yaml leaves them.
                 v.apply_merge().map(|()| v).map_err(merge_error)
             });
+            self.objects.count(&file, value.as_ref().map_err(|_| ()));
             let mut value = match value {
                 Ok(v) => v,
                 Err(e) => {
@@ -440,6 +444,7 @@ impl Builder {
     }
 
     fn finish(mut self, label: String) -> Snapshot {
+        (self.objects).forget_shared(&mut self.pods, &mut self.workloads);
         self.floating.place_pods(
             &mut self.pods,
             &mut self.workloads,

@@ -157,6 +157,7 @@ mod manifests_node_identity;
 mod manifests_node_identity_named;
 mod manifests_node_identity_sa;
 mod manifests_objects;
+mod manifests_own_document;
 mod manifests_pasted_edits;
 mod manifests_pasted_runs;
 mod manifests_providers;

@@ -90,9 +90,15 @@ fn a_job_is_re_created_from_the_file_that_defines_it() {
     assert_eq!(f.len(), 1, "{r:#}");
     let fix = f[0]["fix"].as_str().unwrap();
     assert!(!fix.contains("<the Job's manifest>"), "{fix}");
+    // The file holds the SA and SPC too: edited, never applied whole (audit TT2).
     assert!(
-        fix.contains(&format!("kubectl apply -n team-a -f {file}")),
+        fix.starts_with(&format!("${{EDITOR:-vi}} {file}  # ")),
         "{fix}\nnames not {file}"
+    );
+    assert!(!fix.contains(&format!("-f {file}")), "{fix}");
+    assert!(
+        fix.contains("re-create the Job from its document alone"),
+        "{fix}"
     );
     assert!(
         fix.contains("kubectl delete job migrate -n team-a"),
@@ -202,7 +208,8 @@ fn kvc101_near_miss_gives_each_workload_its_own_edit() {
         fixes
             .iter()
             .any(|x| x.contains("kubectl delete job migrate -n team-a")
-                && x.contains(&format!("kubectl apply -n team-a -f {file}"))
+                && x.starts_with(&format!("${{EDITOR:-vi}} {file}  # "))
+                && !x.contains(&format!("-f {file}"))
                 && x.contains("secretProviderClass: app-kv")),
         "{fixes:#?}"
     );
