@@ -128,6 +128,30 @@ fn kvc705_for_a_file_permission_names_the_mode_to_set() {
     assert!(findings_of(&r, "KVC705").is_empty(), "{r:#}");
 }
 
+/// Audit TT8 (LL13): a null or missing objectName (`objectName:   #name of secrets`) is
+/// "objectName is required" (FACTS §5: required); the fix names the entry and what to set,
+/// not only `# parameters.objects`.
+#[test]
+fn kvc705_for_a_missing_object_name_names_the_entry_and_the_value() {
+    let objects = "      array:
+        - |
+          objectName:   #name of secrets
+          objectType: secret
+";
+    let dep = workload("Deployment", "web", "secretProviderClass: app-kv");
+    let (_, r, _) = check_docs(&[SA, &spc("app-kv", "", objects), &dep]);
+    let f = findings_of(&r, "KVC705");
+    assert_eq!(f.len(), 1, "{r:#}");
+    let fix = f[0]["fix"].as_str().unwrap();
+    assert!(
+        fix.ends_with("# objects.array[0].objectName: <the Key Vault object's name>"),
+        "{fix}"
+    );
+    let fixed = objects.replace("objectName:   #name of secrets", "objectName: db-password");
+    let (_, r, _) = check_docs(&[SA, &spc("app-kv", "", &fixed), &dep]);
+    assert!(findings_of(&r, "KVC705").is_empty(), "{r:#}");
+}
+
 #[test]
 fn kvc705_for_a_mis_indented_key_says_which_line_to_indent_how() {
     let objects = "      array:
