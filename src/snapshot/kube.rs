@@ -294,6 +294,11 @@ pub struct SpcObs {
     /// the files guarantees it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace_less: Option<NamespaceLess>,
+    /// Its ownerReference marked `controller: true` (an operator's generated SPC, e.g. the AKS
+    /// app routing operator's, owned by an Ingress): that controller reconciles the object, so
+    /// a patch of it does not last; a fix says to change the owner instead (audit TT6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controller: Option<OwnerRef>,
 }
 
 /// A SecretProviderClass document without `metadata.namespace` (see [`SpcObs`]).

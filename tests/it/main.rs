@@ -148,6 +148,7 @@ mod manifests_apply;
 mod manifests_bare_pod_sa;
 mod manifests_consumers;
 mod manifests_consumers_per_secret;
+mod manifests_controlled_spc;
 mod manifests_csidriver;
 mod manifests_custom_workloads;
 mod manifests_free_paths;
