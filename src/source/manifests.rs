@@ -26,6 +26,7 @@ mod custom;
 mod duplicates;
 pub mod files;
 mod namespaces;
+mod nulls;
 mod own_file;
 mod refused;
 mod strict;
@@ -137,7 +138,7 @@ impl Builder {
             };
             // `key:` with nothing after it is null; the API server prunes nulls, so kubectl
             // applies such a manifest as if the key were absent.
-            prune_nulls(&mut value);
+            nulls::prune_nulls(&mut value);
             let q = apply_set::Queued {
                 file: file.clone(),
                 index: doc.index,
@@ -553,24 +554,6 @@ fn defines(value: &serde_yaml::Value) -> Option<(String, Option<String>, String)
         .and_then(|n| n.as_str())
         .map(String::from);
     Some((kind.to_string(), namespace, name.to_string()))
-}
-
-/// Drop every mapping entry whose value is null, at any depth (serde_yaml bounds the depth).
-/// An entry whose key is a mapping or list stays: it is how YAML reads an unquoted `{{ … }}`
-/// (`{{.Values.x: null}: null}`), which kubectl refuses before any pruning (see `refused`).
-fn prune_nulls(v: &mut serde_yaml::Value) {
-    use serde_yaml::Value;
-    match v {
-        Value::Mapping(m) => {
-            m.retain(|k, v| !v.is_null() || matches!(k, Value::Mapping(_) | Value::Sequence(_)));
-            for (_, v) in m.iter_mut() {
-                prune_nulls(v);
-            }
-        }
-        Value::Sequence(s) => s.iter_mut().for_each(prune_nulls),
-        Value::Tagged(t) => prune_nulls(&mut t.value),
-        _ => {}
-    }
 }
 
 /// A `<<` whose value is not a mapping (or a list of them): go-yaml refuses it too.
