@@ -76,7 +76,13 @@ fn a_pods_recreate_never_applies_a_file_holding_an_unrendered_spc() {
     let fix = f[0]["fix"].as_str().unwrap();
     let path = file.display().to_string();
     assert!(!fix.contains(&path), "names the shared file: {fix}");
-    let run = paste(&format!("EDITOR=true\n{fix}"), "", "");
+    // In a directory of its own: the fix writes the pod's YAML where it runs.
+    let cwd = tempfile::tempdir().unwrap();
+    let run = paste(
+        &format!("cd {}\nEDITOR=true\n{fix}", cwd.path().display()),
+        "",
+        "",
+    );
     let calls = run.called("kubectl");
     assert!(
         !calls.iter().any(|c| c.starts_with("kubectl [apply]")),
