@@ -424,6 +424,9 @@ pub fn spc_parsed_by(
         provider: s.spec.provider.clone().unwrap_or_default(),
         parsed: parse(&parameters),
         namespace_less: None,
+        controller: owners(&s.metadata.owner_references)
+            .into_iter()
+            .find(|o| o.controller),
         parameters,
         file: None,
         secret_objects: each(&s.spec.secret_objects)

@@ -57,8 +57,9 @@ pub struct PodObs {
     /// This "pod" is a workload's pod template (manifests), not a running pod.
     #[serde(default)]
     pub template_of: Option<OwnerRef>,
-    /// The manifest file a bare Pod was read from (`check -f`): an edit of its spec is made
-    /// there and the pod re-created from it, as `kubectl get` would re-create the old spec.
+    /// The manifest file a bare Pod was read from (`check -f`), when the pod is its only
+    /// object: an edit of its spec is made there and the pod re-created from it, as `kubectl
+    /// get` would re-create the old spec (a file holding more is not re-applied, audit TT2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<Box<str>>,
     #[serde(default)]
@@ -293,6 +294,11 @@ pub struct SpcObs {
     /// the files guarantees it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace_less: Option<NamespaceLess>,
+    /// Its ownerReference marked `controller: true` (an operator's generated SPC, e.g. the AKS
+    /// app routing operator's, owned by an Ingress): that controller reconciles the object, so
+    /// a patch of it does not last; a fix says to change the owner instead (audit TT6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controller: Option<OwnerRef>,
 }
 
 /// A SecretProviderClass document without `metadata.namespace` (see [`SpcObs`]).
@@ -521,10 +527,14 @@ pub struct WorkloadObs {
     /// replace deleted pods.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub paused: bool,
-    /// The manifest file that defines it (`check -f` only): a Job, whose pod template cannot
-    /// be changed, is re-created from that file, and the fix can name it (audit LL9).
+    /// The manifest file that defines it (`check -f` only): a Job, whose pod template cannot be changed, is re-created from that file, and the fix
+    /// can name it (audit LL9).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// `file` holds other objects too: the edit is made there, but the Job is re-created from
+    /// its document alone, never by `apply -f` of the whole file (audit TT2).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub file_shared: bool,
 }
 
 /// `spec.updateStrategy` of a StatefulSet or DaemonSet.

@@ -26,6 +26,8 @@ mod custom;
 mod duplicates;
 pub mod files;
 mod namespaces;
+mod nulls;
+mod own_file;
 mod refused;
 mod strict;
 
@@ -74,6 +76,8 @@ struct Builder {
     csi_driver: Option<CsiDriverFacts>,
     /// Indexes into `spcs` / `sas` of objects written without `metadata.namespace`.
     floating: namespaces::Floating,
+    /// Objects per file: a pod or Job re-created from a file must be its only object.
+    objects: own_file::Objects,
     /// The documents read from the files, one per object, until they are converted.
     set: apply_set::ApplySet,
     /// Objects read (documents or List items of any kind; an empty or `null` one is no
@@ -123,6 +127,7 @@ impl Builder {
                 // Kubernetes' YAML (go-yaml) expands `<<` merge keys; serde_yaml leaves them.
                 v.apply_merge().map(|()| v).map_err(merge_error)
             });
+            self.objects.count(&file, value.as_ref().map_err(|_| ()));
             let mut value = match value {
                 Ok(v) => v,
                 Err(e) => {
@@ -133,7 +138,7 @@ impl Builder {
             };
             // `key:` with nothing after it is null; the API server prunes nulls, so kubectl
             // applies such a manifest as if the key were absent.
-            prune_nulls(&mut value);
+            nulls::prune_nulls(&mut value);
             let q = apply_set::Queued {
                 file: file.clone(),
                 index: doc.index,
@@ -446,6 +451,7 @@ impl Builder {
     }
 
     fn finish(mut self, label: String) -> Snapshot {
+        (self.objects).forget_shared(&mut self.pods, &mut self.workloads);
         self.floating.place_pods(
             &mut self.pods,
             &mut self.workloads,
@@ -554,24 +560,6 @@ fn defines(value: &serde_yaml::Value) -> Option<(String, Option<String>, String)
         .and_then(|n| n.as_str())
         .map(String::from);
     Some((kind.to_string(), namespace, name.to_string()))
-}
-
-/// Drop every mapping entry whose value is null, at any depth (serde_yaml bounds the depth).
-/// An entry whose key is a mapping or list stays: it is how YAML reads an unquoted `{{ … }}`
-/// (`{{.Values.x: null}: null}`), which kubectl refuses before any pruning (see `refused`).
-fn prune_nulls(v: &mut serde_yaml::Value) {
-    use serde_yaml::Value;
-    match v {
-        Value::Mapping(m) => {
-            m.retain(|k, v| !v.is_null() || matches!(k, Value::Mapping(_) | Value::Sequence(_)));
-            for (_, v) in m.iter_mut() {
-                prune_nulls(v);
-            }
-        }
-        Value::Sequence(s) => s.iter_mut().for_each(prune_nulls),
-        Value::Tagged(t) => prune_nulls(&mut t.value),
-        _ => {}
-    }
 }
 
 /// A `<<` whose value is not a mapping (or a list of them): go-yaml refuses it too.

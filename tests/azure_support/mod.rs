@@ -368,6 +368,7 @@ pub fn shared_objects_snapshot() -> kvchain::snapshot::Snapshot {
             secret_objects: Vec::new(),
             file: None,
             namespace_less: None,
+            controller: None,
         });
         for p in 0..20 {
             snap.pods.items.push(PodObs {

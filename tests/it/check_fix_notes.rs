@@ -273,16 +273,17 @@ fn fixture_findings(name: &str) -> Vec<kvchain::chain::Finding> {
 fn a_bare_pod_without_the_label_is_recreated_with_it() {
     let found = fixture_findings("bare-pod-unlabelled.yaml");
     let f = (found.iter().find(|f| f.code == Code::KVC201)).expect("KVC201");
-    // The edit is made in the pod's own manifest, which the pod is re-created from: from
-    // `kubectl get pod` it would come back with the spec it runs now, not the file's.
+    // The fixture's file holds the SA and SPC too: re-applying it would re-apply them as
+    // written (audit TT2), so the live pod is edited and replaced, never the file applied.
     let file = fixture_path("bare-pod-unlabelled.yaml");
     assert!(
-        f.fix.starts_with(&format!(
-            "${{EDITOR:-vi}} {file} && kubectl delete pod audit-once -n audit --ignore-not-found && kubectl apply -n audit -f {file}  # "
-        )),
+        f.fix.starts_with(
+            "kubectl get pod audit-once -n audit -o yaml > audit-once.yaml && ${EDITOR:-vi} audit-once.yaml && kubectl replace --force -f audit-once.yaml  # "
+        ),
         "{}",
         f.fix
     );
+    assert!(!f.fix.contains(&file), "{}", f.fix);
     assert!(
         f.fix[tk::comment_at(&f.fix).unwrap()..]
             .contains("add label azure.workload.identity/use: \"true\" to metadata.labels"),

@@ -91,3 +91,43 @@ fn a_re_annotated_account_re_creates_its_bare_pod_without_injected_env() {
         );
     }
 }
+
+/// Audit TT3: KVC204 for a bare Pod NOT labelled azure.workload.identity/use (the label put on
+/// the ServiceAccount, where the webhook does not read it). The webhook mutates labelled pods
+/// only (FACTS §6): nothing was injected into it, so its fix is the annotate alone, with no
+/// recreate and no claim of injected variables. Labelled, the recreate stripping the AZURE_*
+/// variables stays (audit PP3).
+#[test]
+fn an_unlabelled_bare_pod_is_not_recreated_for_a_client_id_it_never_got() {
+    let sa = SA.replace(
+        "metadata: {",
+        "metadata: {labels: {azure.workload.identity/use: 'true'}, ",
+    );
+    let pod = |labels: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: lonely, namespace: team-a{labels}}}\nspec:\n  {SPEC}"
+        )
+    };
+    let annotate = "kubectl annotate serviceaccount app-sa -n team-a azure.workload.identity/client-id=11111111-2222-4333-8444-555555555555 --overwrite";
+    // Unlabelled: the annotate only.
+    let (_, r, _) = crate::manifest_run::check_docs(&[&sa, SPC, &pod("")]);
+    let found = crate::manifest_run::findings_of(&r, "KVC204");
+    assert_eq!(found.len(), 1, "{r:#}");
+    let fix = found[0]["fix"].as_str().unwrap();
+    assert!(!fix.contains("injected when it was created"), "{fix}");
+    let run = crate::paste_kit::paste(fix, "", "");
+    let calls = run.called("kubectl");
+    assert_eq!(calls.len(), 1, "the annotate alone: {calls:?}\n{fix}");
+    assert!(calls[0].starts_with("kubectl [annotate]"), "{calls:?}");
+    assert!(fix.starts_with(&format!("{annotate}  # ")), "{fix}");
+    // Labelled: re-created without the variables the webhook injected at its creation.
+    let labelled = pod(", labels: {azure.workload.identity/use: 'true'}");
+    let (_, r, _) = crate::manifest_run::check_docs(&[&sa, SPC, &labelled]);
+    let found = crate::manifest_run::findings_of(&r, "KVC204");
+    assert_eq!(found.len(), 1, "{r:#}");
+    let fix = found[0]["fix"].as_str().unwrap();
+    assert!(
+        fix.starts_with(&format!("{annotate} && kubectl get pod lonely -n team-a -o yaml | kubectl set env -f - --local -o yaml AZURE_CLIENT_ID- AZURE_TENANT_ID- AZURE_FEDERATED_TOKEN_FILE- AZURE_AUTHORITY_HOST- | kubectl replace --force -f -")),
+        "{fix}"
+    );
+}

@@ -90,9 +90,15 @@ fn a_job_is_re_created_from_the_file_that_defines_it() {
     assert_eq!(f.len(), 1, "{r:#}");
     let fix = f[0]["fix"].as_str().unwrap();
     assert!(!fix.contains("<the Job's manifest>"), "{fix}");
+    // The file holds the SA and SPC too: edited, never applied whole (audit TT2).
     assert!(
-        fix.contains(&format!("kubectl apply -n team-a -f {file}")),
+        fix.starts_with(&format!("${{EDITOR:-vi}} {file}  # ")),
         "{fix}\nnames not {file}"
+    );
+    assert!(!fix.contains(&format!("-f {file}")), "{fix}");
+    assert!(
+        fix.contains("re-create the Job from its document alone"),
+        "{fix}"
     );
     assert!(
         fix.contains("kubectl delete job migrate -n team-a"),
@@ -118,6 +124,30 @@ fn kvc705_for_a_file_permission_names_the_mode_to_set() {
         "{fix}"
     );
     let fixed = objects.replace("0644x", "\"0644\"");
+    let (_, r, _) = check_docs(&[SA, &spc("app-kv", "", &fixed), &dep]);
+    assert!(findings_of(&r, "KVC705").is_empty(), "{r:#}");
+}
+
+/// Audit TT8 (LL13): a null or missing objectName (`objectName:   #name of secrets`) is
+/// "objectName is required" (FACTS §5: required); the fix names the entry and what to set,
+/// not only `# parameters.objects`.
+#[test]
+fn kvc705_for_a_missing_object_name_names_the_entry_and_the_value() {
+    let objects = "      array:
+        - |
+          objectName:   #name of secrets
+          objectType: secret
+";
+    let dep = workload("Deployment", "web", "secretProviderClass: app-kv");
+    let (_, r, _) = check_docs(&[SA, &spc("app-kv", "", objects), &dep]);
+    let f = findings_of(&r, "KVC705");
+    assert_eq!(f.len(), 1, "{r:#}");
+    let fix = f[0]["fix"].as_str().unwrap();
+    assert!(
+        fix.ends_with("# objects.array[0].objectName: <the Key Vault object's name>"),
+        "{fix}"
+    );
+    let fixed = objects.replace("objectName:   #name of secrets", "objectName: db-password");
     let (_, r, _) = check_docs(&[SA, &spc("app-kv", "", &fixed), &dep]);
     assert!(findings_of(&r, "KVC705").is_empty(), "{r:#}");
 }
@@ -202,7 +232,8 @@ fn kvc101_near_miss_gives_each_workload_its_own_edit() {
         fixes
             .iter()
             .any(|x| x.contains("kubectl delete job migrate -n team-a")
-                && x.contains(&format!("kubectl apply -n team-a -f {file}"))
+                && x.starts_with(&format!("${{EDITOR:-vi}} {file}  # "))
+                && !x.contains(&format!("-f {file}"))
                 && x.contains("secretProviderClass: app-kv")),
         "{fixes:#?}"
     );

@@ -63,12 +63,8 @@ fn a_jobs_re_create_from_its_file_runs_when_pasted() {
     let shared = dir.path().join("shared.yaml");
     let file = dir.path().join("job.yaml");
     std::fs::write(&shared, [SA, &spc("app-kv", "", ONE_OBJECT)].join("---\n")).unwrap();
-    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {a: b}\n";
-    std::fs::write(
-        &file,
-        [cm, &job("secretproviderclass: app-kv")].join("---\n"),
-    )
-    .unwrap();
+    // Alone in its file: a file holding more is never applied whole (audit TT2).
+    std::fs::write(&file, job("secretproviderclass: app-kv")).unwrap();
     let r = check(dir.path());
     let f = findings_of(&r, "KVC103");
     assert_eq!(f.len(), 1, "{r:#}");
@@ -96,16 +92,11 @@ fn a_jobs_re_create_from_its_file_runs_when_pasted() {
     assert!(findings_of(&r, "KVC103").is_empty(), "{r:#}");
 }
 
-/// Bare pod `tool` (no metadata.namespace, beside a ConfigMap) whose volume kv has
-/// `attributes`.
+/// Bare pod `tool` (no metadata.namespace, alone in its file: one holding more is never
+/// applied whole, audit TT2) whose volume kv has `attributes`.
 fn bare_pod(attributes: &str) -> String {
     format!(
         "apiVersion: v1
-kind: ConfigMap
-metadata: {{name: tool-cfg}}
-data: {{a: b}}
----
-apiVersion: v1
 kind: Pod
 metadata:
   name: tool

@@ -80,3 +80,37 @@ fn kvc203_names_a_use_label_on_the_service_account() {
         "{message}"
     );
 }
+
+/// Audit TT7: the SPC's clientID is still a template placeholder (KVC306): KVC203's annotate
+/// does not paste it in single quotes (`'$VAR'` stays literal even once the variable is set),
+/// it says the value to write as KVC306's fix does.
+#[test]
+fn kvc203_names_no_placeholder_client_id() {
+    let spc = SPC.replace(
+        "clientID: 0b9c5e1a-7d2f-4c3e-9a8b-1f2e3d4c5b6a",
+        "clientID: $APP_CLIENT_ID",
+    );
+    let sa = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: app-sa, namespace: app}\n";
+    let labelled = DEPLOYMENT.replace(
+        "labels: {app: web}",
+        "labels: {app: web, azure.workload.identity/use: 'true'}",
+    );
+    for deployment in [DEPLOYMENT.to_string(), labelled] {
+        let (_, r, _) = crate::manifest_run::check_docs(&[&spc, sa, &deployment]);
+        assert_eq!(
+            crate::manifest_run::findings_of(&r, "KVC306").len(),
+            1,
+            "{r:#}"
+        );
+        let found = crate::manifest_run::findings_of(&r, "KVC203");
+        assert_eq!(found.len(), 1, "{r:#}");
+        let fix = found[0]["fix"].as_str().unwrap();
+        assert!(!fix.contains("APP_CLIENT_ID"), "{fix}");
+        assert!(
+            fix.contains(
+                "kubectl annotate serviceaccount app-sa -n app azure.workload.identity/client-id=<the same clientId as the SecretProviderClass> --overwrite"
+            ),
+            "{fix}"
+        );
+    }
+}

@@ -26,6 +26,7 @@ pub(super) fn spc() -> SpcObs {
         provider: "azure".into(),
         parsed: crate::spc::parse(&params),
         namespace_less: None,
+        controller: None,
         parameters: params,
         file: None,
         secret_objects: vec![SecretObjectSpec {

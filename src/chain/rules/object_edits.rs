@@ -69,6 +69,9 @@ fn object_edit(field: &str, message: &str) -> Option<String> {
         return object_type_meant(raw).map(|t| format!("{field}: {t}"));
     }
     let edit = match message {
+        // FACTS §5: objectName is required; a null one (`objectName:   # comment`) is
+        // missing too. Its value is the user's, but the entry and the key are not (TT8).
+        "objectName is required" => "<the Key Vault object's name>".to_string(),
         m if m.starts_with("objectEncoding only supported") => {
             "remove it (only a secret has an encoding)".to_string()
         }
@@ -193,6 +196,9 @@ mod tests {
             edit("file name must not contain '..'")
                 .is_some_and(|e| e.ends_with(": a file name without '..'"))
         );
-        assert_eq!(edit("objectName is required"), None);
+        assert_eq!(
+            object_edit("objects.array[1].objectName", "objectName is required").as_deref(),
+            Some("objects.array[1].objectName: <the Key Vault object's name>")
+        );
     }
 }

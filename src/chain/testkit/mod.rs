@@ -203,6 +203,7 @@ pub fn spc(
         provider: "azure".into(),
         parsed: spc::parse(&parameters),
         namespace_less: None,
+        controller: None,
         parameters,
         secret_objects,
     }

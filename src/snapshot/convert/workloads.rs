@@ -43,6 +43,7 @@ fn workload(
         rollout: None,
         paused: false,
         file: None,
+        file_shared: false,
     }
 }
 

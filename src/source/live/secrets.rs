@@ -236,6 +236,7 @@ mod tests {
             }],
             parsed: crate::spc::parse(&Default::default()),
             namespace_less: None,
+            controller: None,
         }
     }
 

@@ -234,9 +234,17 @@ pub(crate) fn identity_list(client: &str, rest: &str) -> String {
 
 /// [`client_id`] as one shell word: an observed value quoted ([`sh_word`]; audit BB1, an
 /// SPC's clientID is a free string), kvchain's own text (`<clientID>`, the Secret's clientid
-/// read when pasted) as it is.
+/// read when pasted) as it is. An SPC clientID that is still a template placeholder (KVC306)
+/// is said as the value to write, as KVC306's own fix says it: quoted, `'$VAR'` would be
+/// written literally into the annotation even once the variable is set (audit TT7).
 pub(crate) fn client_word(cx: &Ctx) -> String {
-    known_client_id(cx).map_or_else(|| client_id(cx), |c| sh_word(c).into_owned())
+    match known_client_id(cx) {
+        Some(c) if crate::chain::rules::params::is_placeholder(c) => {
+            "<the same clientId as the SecretProviderClass>".to_string()
+        }
+        Some(c) => sh_word(c).into_owned(),
+        None => client_id(cx),
+    }
 }
 
 /// The cluster's OIDC issuer: observed, else as an AADSTS70021 message presented it.

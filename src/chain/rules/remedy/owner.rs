@@ -43,8 +43,18 @@ pub(crate) fn edit_pod_owner(
             // `check -f` knows the Job's file: the edit is made there and the Job re-created
             // from it (audit LL9), as one command like a bare pod's, so the pasted fix runs
             // it (audit PP5: a `#` note ran nothing).
-            let file = (cx.ix.workload(ns, "Job", n)).and_then(|w| w.file.as_deref());
+            let job = cx.ix.workload(ns, "Job", n);
+            let file = job.and_then(|w| w.file.as_deref());
             match file {
+                // A file holding other objects is never applied whole (audit TT2: an SPC
+                // still a template would overwrite the rendered live one): the edit is made
+                // there, the Job re-created from its document alone.
+                Some(file) if job.is_some_and(|w| w.file_shared) => {
+                    let file = super::sh_word(file);
+                    format!(
+                        "${{EDITOR:-vi}} {file}  # {what}; then re-create the Job from its document alone (a Job's pod template cannot be changed; the file holds other objects, which applying it whole would re-apply as written): kubectl delete job {n} -n {ns} --ignore-not-found && kubectl apply -n {ns} -f <a file holding only the Job's document>"
+                    )
+                }
                 Some(file) => {
                     let file = super::sh_word(file);
                     format!(
@@ -61,10 +71,11 @@ pub(crate) fn edit_pod_owner(
             "kubectl edit {}/{n} -n {ns}  # {what}",
             k.to_ascii_lowercase()
         ),
-        // `check -f` knows the bare pod's file: the edit is made there, then the pod is
-        // re-created from it (the running pod's spec, through `kubectl get`, would be the old
-        // one). Deleted then applied, as the file may hold other objects a `replace --force`
-        // would re-create too.
+        // `check -f` knows the bare pod's file when it holds that pod alone: the edit is made
+        // there, then the pod is re-created from it (the running pod's spec, through `kubectl
+        // get`, would be the old one). A file holding other objects is never re-applied (audit
+        // TT2: an SPC still a template would overwrite the rendered live one, a ServiceAccount
+        // undo another fix's annotate): the loader forgets it, and the live pod is edited.
         None => match pod.file.as_deref() {
             Some(file) => {
                 let file = super::sh_word(file);

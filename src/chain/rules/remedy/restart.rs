@@ -305,8 +305,17 @@ fn sa_labelled_running<'a>(cx: &Ctx<'a>) -> impl Iterator<Item = (u32, &'a PodOb
 /// the account restarts ([`restart_sa_runners`]).
 pub(crate) fn restart_sa_pods_not_holding(cx: &Ctx, id: &str) -> String {
     // Manifests: no pod was created, so none holds anything; every workload of the account
-    // is restarted, a bare Pod's chain giving the templates' fix (audit LL14).
+    // is restarted, a bare Pod's chain giving the templates' fix (audit LL14). Unless none of
+    // them is labelled: the webhook mutates labelled pods only (FACTS §6), so nothing reads
+    // the annotation and no restart changes anything (audit TT3).
     if cx.template || cx.source().kind == crate::snapshot::SourceKind::Manifests {
+        let runners = cx.ix.runners_of(cx.ns(), &cx.pod.service_account);
+        if !labelled(cx.pod) && !runners.into_iter().any(labelled) {
+            return format!(
+                "# no restart needed for it: no pod of service account {} is labelled azure.workload.identity/use, so the webhook injects nothing into them; the pods the label fix (KVC201) makes get {id}",
+                cx.pod.service_account
+            );
+        }
         return restart_sa_runners(cx);
     }
     // The same for every chain of the account (in name order): once per pass.
@@ -397,9 +406,14 @@ pub(crate) fn reinject_pod(cx: &Ctx, pod: &PodObs) -> String {
     // injected at its creation: every variable it injects is removed but those the manifest
     // sets itself (audit PP3). Not re-created from the file: it may hold other objects, the
     // ServiceAccount or SecretProviderClass this very fix changed, which apply would revert.
-    let manifest = pod.file.is_some();
+    // (The source, not `pod.file`: a pod sharing its file with other objects has none, TT2.)
+    let manifest = cx.source().kind == crate::snapshot::SourceKind::Manifests;
+    // A pod without the label was never mutated (FACTS §6: the webhook selects pods by it),
+    // so from a manifest it holds nothing injected (audit TT3). A running pod is judged by
+    // the env it holds: a label removed after its creation leaves what was injected.
+    let injected = !manifest || labelled(pod);
     let held: Vec<&str> = (INJECTED.iter().copied())
-        .filter(|n| sets(n) != manifest)
+        .filter(|n| injected && sets(n) != manifest)
         .collect();
     if held.is_empty() {
         return plan.command();

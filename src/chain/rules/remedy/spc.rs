@@ -57,9 +57,26 @@ fn sets(what: &str, key: &str) -> bool {
     })
 }
 
+/// `fix`, a change of the chain's SecretProviderClass, when a controller owns that SPC (an
+/// ownerReference with `controller: true`, e.g. the AKS app routing operator's SPC owned by
+/// an Ingress): the controller reconciles the object back to what its owner says, so a patch
+/// here does not last. The fix names the owner to change, the change kept as a note (audit
+/// TT6); an SPC no controller owns keeps `fix` as it is.
+pub(crate) fn unless_controlled(cx: &Ctx, fix: String) -> String {
+    let Some(owner) = cx.spc.and_then(|s| s.controller.as_ref()) else {
+        return fix;
+    };
+    let change = fix.strip_prefix("# ").unwrap_or(&fix);
+    format!(
+        "# SecretProviderClass {} is managed by {}/{} (its controller): change that, a patch here is reconciled back; the change it needs: {change}",
+        cx.spc_name, owner.kind, owner.name
+    )
+}
+
 /// Change `what` in the chain's SecretProviderClass; where the pod's volume overrides a
 /// parameter `what` sets, on that volume instead (its owner's template), or the override
-/// removed so that the SPC's value applies.
+/// removed so that the SPC's value applies. A controller-owned SPC's edit names the owner
+/// instead ([`unless_controlled`]).
 pub(crate) fn edit_spc(cx: &Ctx, what: &str) -> String {
     let keys: Vec<&str> = overridden(cx)
         .map(|(k, _)| k)
@@ -84,10 +101,13 @@ pub(crate) fn edit_spc(cx: &Ctx, what: &str) -> String {
             "# in the SecretProviderClass manifest {} (its metadata.namespace {ns} is unrendered: no namespace can have that name), render the template and set: {what}",
             cx.spc_name
         ),
-        None => format!(
-            "kubectl edit secretproviderclass {} -n {}  # {what}",
-            sh_word(cx.spc_name),
-            cx.ns()
+        None => unless_controlled(
+            cx,
+            format!(
+                "kubectl edit secretproviderclass {} -n {}  # {what}",
+                sh_word(cx.spc_name),
+                cx.ns()
+            ),
         ),
     }
 }

@@ -37,7 +37,14 @@ const POD_IDENTITY: [&str; 1] = ["usePodIdentity"];
 /// KVC304: with a mode on, clientID is not read, FACTS §5). When that mode comes from the pod
 /// volume's `volumeAttributes`, which override the SPC (FACTS §5), the volume is what to
 /// change: an SPC that already names a workload identity needs nothing else.
+///
+/// A controller-owned SPC is changed through its owner: the fix says so ([`super::spc::unless_controlled`],
+/// audit TT6), as the whole move would end in a patch its controller reverts.
 pub(crate) fn switch_to_workload_identity(cx: &Ctx, from: Leaving) -> String {
+    super::spc::unless_controlled(cx, switch(cx, from))
+}
+
+fn switch(cx: &Ctx, from: Leaving) -> String {
     let pod_identity = from == Leaving::PodIdentity;
     let (mode_keys, whose): (&[&str], &str) = match pod_identity {
         true => (&POD_IDENTITY, "aad-pod-identity"),

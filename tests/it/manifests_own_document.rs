@@ -1,0 +1,159 @@
+//! Audit TT2: a bare Pod's or a Job's re-create in `check -f` applies the object's own
+//! document only. `kubectl apply -f FILE` re-applies every object of the file as written: an
+//! SPC still a template (`$KEYVAULT_NAME`, KVC306 in the same run) would overwrite the
+//! rendered live one (FACTS §5: the next mount fails, `Invalid vault name`), a ServiceAccount
+//! undo another fix's `kubectl annotate --overwrite`. A file holding the object alone is
+//! edited and applied; otherwise the live pod is edited and replaced.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::manifest_run::{ONE_OBJECT, SA, findings_of, spc};
+use crate::paste_kit::paste;
+
+fn check(dir: &Path) -> Value {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["check", "-f"])
+        .arg(dir)
+        .args(["-o", "json", "--fail-on", "never"])
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+/// Bare pod `tool` of team-a with SPC volume kv that no container mounts (KVC707).
+const POD: &str = "apiVersion: v1
+kind: Pod
+metadata: {name: tool, namespace: team-a, labels: {azure.workload.identity/use: 'true'}}
+spec:
+  serviceAccountName: app-sa
+  containers:
+  - name: app
+    image: busybox
+  volumes:
+  - {name: kv, csi: {driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {secretProviderClass: app-kv}}}
+";
+
+/// Job `migrate` of team-a, the same volume unmounted.
+const JOB: &str = "apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate, namespace: team-a}
+spec:
+  template:
+    metadata: {labels: {azure.workload.identity/use: 'true'}}
+    spec:
+      serviceAccountName: app-sa
+      restartPolicy: Never
+      containers:
+      - name: app
+        image: busybox
+      volumes:
+      - {name: kv, csi: {driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {secretProviderClass: app-kv}}}
+";
+
+/// An executable `$EDITOR` in `dir` that runs `sed -i <script>` on the file it is given.
+fn sed_editor(dir: &Path, script: &str) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let p = dir.join("editor.sh");
+    std::fs::write(&p, format!("#!/bin/bash\nsed -i '{script}' \"$1\"\n")).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    p.display().to_string()
+}
+
+/// The pod beside an SPC whose vault name is a placeholder (KVC306): the KVC707 fix, pasted,
+/// never applies the file (nor names it): it edits the live pod and replaces it.
+#[test]
+fn a_pods_recreate_never_applies_a_file_holding_an_unrendered_spc() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("all.yaml");
+    let template = spc("app-kv", "", ONE_OBJECT).replace("kv-team-a", "\"$KEYVAULT_NAME\"");
+    std::fs::write(&file, [SA, &template, POD].join("---\n")).unwrap();
+    let r = check(dir.path());
+    assert_eq!(findings_of(&r, "KVC306").len(), 1, "{r:#}");
+    let f = findings_of(&r, "KVC707");
+    assert_eq!(f.len(), 1, "{r:#}");
+    let fix = f[0]["fix"].as_str().unwrap();
+    let path = file.display().to_string();
+    assert!(!fix.contains(&path), "names the shared file: {fix}");
+    // In a directory of its own: the fix writes the pod's YAML where it runs.
+    let cwd = tempfile::tempdir().unwrap();
+    let run = paste(
+        &format!("cd {}\nEDITOR=true\n{fix}", cwd.path().display()),
+        "",
+        "",
+    );
+    let calls = run.called("kubectl");
+    assert!(
+        !calls.iter().any(|c| c.starts_with("kubectl [apply]")),
+        "{calls:?}"
+    );
+    assert_eq!(
+        calls,
+        [
+            "kubectl [get] [pod] [tool] [-n] [team-a] [-o] [yaml]",
+            "kubectl [replace] [--force] [-f] [tool.yaml]"
+        ],
+        "{}",
+        run.stderr
+    );
+}
+
+/// The pod alone in its file (the SPC and SA in another): the edit is made in the file and the
+/// pod re-created from it; pasted with an editor adding the mount, the finding is gone.
+#[test]
+fn a_pod_alone_in_its_file_is_edited_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let shared = dir.path().join("shared.yaml");
+    let file = dir.path().join("pod.yaml");
+    std::fs::write(&shared, [SA, &spc("app-kv", "", ONE_OBJECT)].join("---\n")).unwrap();
+    std::fs::write(&file, POD).unwrap();
+    let r = check(dir.path());
+    let f = findings_of(&r, "KVC707");
+    assert_eq!(f.len(), 1, "{r:#}");
+    let fix = f[0]["fix"].as_str().unwrap();
+    let path = file.display().to_string();
+    let tools = tempfile::tempdir().unwrap();
+    let editor = sed_editor(
+        tools.path(),
+        r"s|    image: busybox|    image: busybox\n    volumeMounts: [{name: kv, mountPath: /mnt/kv, readOnly: true}]|",
+    );
+    let run = paste(&format!("EDITOR={editor}\n{fix}"), "", "");
+    assert_eq!(
+        run.called("kubectl"),
+        [
+            "kubectl [delete] [pod] [tool] [-n] [team-a] [--ignore-not-found]".to_string(),
+            format!("kubectl [apply] [-n] [team-a] [-f] [{path}]"),
+        ],
+        "{}",
+        run.stderr
+    );
+    let r = check(dir.path());
+    assert!(findings_of(&r, "KVC707").is_empty(), "{r:#}");
+}
+
+/// A Job beside other objects: its re-create names no `apply -f` of that file (which would
+/// re-apply the SPC template too) but the Job's document alone.
+#[test]
+fn a_jobs_recreate_never_applies_a_file_holding_other_objects() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("all.yaml");
+    let template = spc("app-kv", "", ONE_OBJECT).replace("kv-team-a", "\"$KEYVAULT_NAME\"");
+    std::fs::write(&file, [SA, &template, JOB].join("---\n")).unwrap();
+    let r = check(dir.path());
+    let f = findings_of(&r, "KVC707");
+    assert_eq!(f.len(), 1, "{r:#}");
+    let fix = f[0]["fix"].as_str().unwrap();
+    let path = file.display().to_string();
+    assert!(!fix.contains(&format!("-f {path}")), "{fix}");
+    assert!(
+        fix.contains("re-create the Job from its document alone"),
+        "{fix}"
+    );
+    let run = paste(&format!("EDITOR=true\n{fix}"), "", "");
+    assert!(
+        !(run.calls.iter()).any(|c| c.starts_with("kubectl [apply]")),
+        "{:?}",
+        run.calls
+    );
+}
