@@ -36,6 +36,8 @@ const PROGRAMS: &[&str] = &[
     "grep",
     // A lookup that fills the names the command then uses (`read -r NAME RG < <(az …)`).
     "read",
+    // A directory of its own for a live object's YAML (`POD_YAML=$(mktemp -d)/P.yaml && …`).
+    "mktemp",
 ];
 
 pub fn parse(fix: &str) -> Fix<'_> {

@@ -278,7 +278,7 @@ fn a_bare_pod_without_the_label_is_recreated_with_it() {
     let file = fixture_path("bare-pod-unlabelled.yaml");
     assert!(
         f.fix.starts_with(
-            "kubectl get pod audit-once -n audit -o yaml > audit-once.yaml && ${EDITOR:-vi} audit-once.yaml && kubectl replace --force -f audit-once.yaml  # "
+            "POD_YAML=$(mktemp -d)/audit-once.yaml && kubectl get pod audit-once -n audit -o yaml > \"$POD_YAML\" && ${EDITOR:-vi} \"$POD_YAML\" && kubectl replace --force -f \"$POD_YAML\"  # "
         ),
         "{}",
         f.fix

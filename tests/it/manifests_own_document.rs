@@ -76,8 +76,11 @@ fn a_pods_recreate_never_applies_a_file_holding_an_unrendered_spc() {
     let fix = f[0]["fix"].as_str().unwrap();
     let path = file.display().to_string();
     assert!(!fix.contains(&path), "names the shared file: {fix}");
-    // In a directory of its own: the fix writes the pod's YAML where it runs.
+    // Pasted where the user keeps a file named after the pod (audit UU2: the fix wrote the
+    // live pod's YAML over it): that file is left as it was.
     let cwd = tempfile::tempdir().unwrap();
+    let mine = cwd.path().join("tool.yaml");
+    std::fs::write(&mine, "# the user's own manifest\n").unwrap();
     let run = paste(
         &format!("cd {}\nEDITOR=true\n{fix}", cwd.path().display()),
         "",
@@ -88,14 +91,21 @@ fn a_pods_recreate_never_applies_a_file_holding_an_unrendered_spc() {
         !calls.iter().any(|c| c.starts_with("kubectl [apply]")),
         "{calls:?}"
     );
+    assert_eq!(calls.len(), 2, "{calls:?} {}", run.stderr);
     assert_eq!(
-        calls,
-        [
-            "kubectl [get] [pod] [tool] [-n] [team-a] [-o] [yaml]",
-            "kubectl [replace] [--force] [-f] [tool.yaml]"
-        ],
-        "{}",
-        run.stderr
+        calls[0],
+        "kubectl [get] [pod] [tool] [-n] [team-a] [-o] [yaml]"
+    );
+    let replaced = calls[1].strip_prefix("kubectl [replace] [--force] [-f] [");
+    let replaced = replaced.and_then(|r| r.strip_suffix("/tool.yaml]"));
+    assert!(
+        replaced
+            .is_some_and(|dir| !dir.is_empty() && !dir.starts_with(&*cwd.path().to_string_lossy())),
+        "replaced from the working directory: {calls:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&mine).unwrap(),
+        "# the user's own manifest\n"
     );
 }
 

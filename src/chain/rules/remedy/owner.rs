@@ -83,8 +83,11 @@ pub(crate) fn edit_pod_owner(
                     "${{EDITOR:-vi}} {file} && kubectl delete pod {name} -n {ns} --ignore-not-found && kubectl apply -n {ns} -f {file}  # {what} (a pod's spec cannot be edited in place: this recreates it from its manifest)"
                 )
             }
+            // The live pod's YAML goes to a directory of its own: written where the fix is
+            // pasted, it would overwrite a file of that name there, the user's manifest
+            // perhaps (audit UU2: `> tool.yaml` emptied it before `kubectl get` even ran).
             None => format!(
-                "kubectl get pod {name} -n {ns} -o yaml > {name}.yaml && ${{EDITOR:-vi}} {name}.yaml && kubectl replace --force -f {name}.yaml  # {what} (a pod's spec cannot be edited in place: this recreates it)"
+                "POD_YAML=$(mktemp -d)/{name}.yaml && kubectl get pod {name} -n {ns} -o yaml > \"$POD_YAML\" && ${{EDITOR:-vi}} \"$POD_YAML\" && kubectl replace --force -f \"$POD_YAML\"  # {what} (a pod's spec cannot be edited in place: this recreates it)"
             ),
         },
     };
