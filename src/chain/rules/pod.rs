@@ -182,7 +182,9 @@ fn elsewhere<'a>(cx: &Ctx<'a>) -> Option<&'a crate::snapshot::SpcObs> {
 fn copy_to_namespace(cx: &Ctx, other: &crate::snapshot::SpcObs) -> String {
     let (ns, from) = (cx.ns(), other.namespace.as_str());
     let name = remedy::sh_word(&other.name);
-    if let Some(file) = &other.file {
+    // A file holding other objects is not re-applied whole (audit TT2): the live copy below.
+    let own = (other.file.as_deref()).and_then(|f| cx.source().own_file(f));
+    if let Some(file) = own {
         let file = remedy::sh_word(file);
         // Pods of its own namespace mount it: moving it would break them (their own KVC101,
         // FACTS §11: the driver reads the pod's namespace only), so only a copy (audit LL6).

@@ -318,6 +318,15 @@ pub(crate) fn container_path(
     format!("{prefix}.{list}[?(@.name==\"{}\")]{field}", c.name)
 }
 
+/// The note of a fix that changes a live object from `check -f` because the manifest file
+/// defining it holds other objects ([`crate::snapshot::SourceInfo::own_file`], audit TT2):
+/// the change belongs in the file too, which is never re-applied whole.
+pub(crate) fn shared_file_note(file: &str) -> String {
+    format!(
+        "  # make the same change in {file} too, but do not apply it whole: it holds other objects, which kubectl apply -f would re-apply as written"
+    )
+}
+
 /// `word` as one shell word: as it is when it holds only characters a shell passes through,
 /// else single-quoted (a name still written `<your-spc>` would otherwise be a redirection).
 pub(crate) fn sh_word(word: &str) -> std::borrow::Cow<'_, str> {
