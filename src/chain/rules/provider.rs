@@ -121,7 +121,13 @@ pub(crate) fn check(cx: &Ctx, link: &mut Link) {
 /// a file holding it alone, a merge patch otherwise (a file holding other objects is never
 /// re-applied whole, audit TT2: the patch, and the same change named for the file).
 fn fix(cx: &Ctx) -> String {
-    let file = cx.spc.and_then(|s| s.file.as_deref());
+    // A controller-owned SPC is changed through its owner (audit TT6), whatever file it
+    // was read from: the owner writes it.
+    let controlled = cx.spc.is_some_and(|s| s.controller.is_some());
+    let file = cx
+        .spc
+        .and_then(|s| s.file.as_deref())
+        .filter(|_| !controlled);
     if let Some(file) = file.and_then(|f| cx.source().own_file(f)) {
         let file = super::remedy::sh_word(file);
         return format!(
@@ -136,7 +142,7 @@ fn fix(cx: &Ctx) -> String {
     );
     match file {
         Some(file) => format!("{patch}{}", super::remedy::shared_file_note(file)),
-        None => patch,
+        None => super::remedy::unless_controlled(cx, patch),
     }
 }
 

@@ -70,6 +70,7 @@ pub(crate) use rotation::DRIVER_LOG;
 pub(crate) use shell::{comment_at, in_turn, split_note};
 pub(crate) use spc::{
     edit_spc, get_spc, note_overrides, overridden, patch_spc_parameter, show_spc,
+    unless_controlled, unless_spc_controlled,
 };
 pub(crate) use tenant::{home_tenant, tenant_key_to_edit};
 pub(crate) use workload_identity::{Leaving, switch_to_workload_identity};
