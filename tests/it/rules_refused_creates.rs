@@ -120,13 +120,13 @@ fn a_failed_create_is_matched_by_name_where_a_uid_is_missing() {
     assert!(!has_kvc106(&template_chain(&s)));
     let mut s = old();
     for p in &mut s.pods.items {
-        p.owners[0].uid = String::new();
+        p.owners[0].uid = Default::default();
     }
     assert!(!has_kvc106(&template_chain(&s)));
     // Pods of another ReplicaSet's name say nothing of this one's retries.
     let mut s = old();
     for p in &mut s.pods.items {
-        p.owners[0].uid = String::new();
+        p.owners[0].uid = Default::default();
         p.owners[0].name = "another-rs".into();
     }
     assert!(has_kvc106(&template_chain(&s)));
