@@ -197,9 +197,17 @@ fn copy_to_namespace(cx: &Ctx, other: &crate::snapshot::SpcObs) -> String {
             "${{EDITOR:-vi}} {file} && kubectl apply -f {file}  # set metadata.namespace: {ns} on SecretProviderClass {name} (now {from}), or add a copy with namespace {ns}"
         );
     }
-    format!(
+    let copy = format!(
         "kubectl get secretproviderclass {name} -n {from} -o yaml | sed -e 's/^  namespace: {from}$/  namespace: {ns}/' -e '/^  resourceVersion:/d' -e '/^  uid:/d' -e '/^  creationTimestamp:/d' | kubectl apply -f -  # a copy in namespace {ns}; {from} keeps its own"
-    )
+    );
+    match other.file.as_deref() {
+        // The manifests keep the copy too, the file never applied whole.
+        Some(file) => format!(
+            "{copy}; add the same copy to {} (a second document with metadata.namespace: {ns}), but do not apply that file whole: it holds other objects, which kubectl apply -f would re-apply as written",
+            remedy::sh_word(file)
+        ),
+        None => copy,
+    }
 }
 
 /// KVC101's fix in a cluster: copy the SecretProviderClass of that name from whichever

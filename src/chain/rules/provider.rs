@@ -141,7 +141,13 @@ fn fix(cx: &Ctx) -> String {
         cx.ns()
     );
     match file {
-        Some(file) => format!("{patch}{}", super::remedy::shared_file_note(file)),
+        Some(file) => {
+            let what = format!(
+                "set spec.provider: azure on SecretProviderClass {}",
+                cx.spc_name
+            );
+            format!("{patch}{}", super::remedy::shared_file_note(&what, file))
+        }
         None => super::remedy::unless_controlled(cx, patch),
     }
 }

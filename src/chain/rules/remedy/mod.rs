@@ -322,9 +322,10 @@ pub(crate) fn container_path(
 /// The note of a fix that changes a live object from `check -f` because the manifest file
 /// defining it holds other objects ([`crate::snapshot::SourceInfo::own_file`], audit TT2):
 /// the change belongs in the file too, which is never re-applied whole.
-pub(crate) fn shared_file_note(file: &str) -> String {
+pub(crate) fn shared_file_note(what: &str, file: &str) -> String {
     format!(
-        "  # make the same change in {file} too, but do not apply it whole: it holds other objects, which kubectl apply -f would re-apply as written"
+        "  # {what}; make the same change in {} too, but do not apply it whole: it holds other objects, which kubectl apply -f would re-apply as written",
+        sh_word(file)
     )
 }
 
