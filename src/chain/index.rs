@@ -107,6 +107,9 @@ pub(crate) struct Index<'a> {
     /// namespace → Job → its pods summed up, worked out in one pass on first use: only a
     /// retired pod that names something gone asks (`job_runs.rs`).
     job_runs: OnceLock<HashMap<String, HashMap<String, job_runs::JobRun>>>,
+    /// Each pod-creating controller's newest pod, worked out in one pass on first use: only a
+    /// template chain's FailedCreate asks (`failed_creates.rs`).
+    newest_created: failed_creates::NewestCreated,
     /// (SPC address, secretObjects index) → the sorted [`pod_address`]es of pods that consume
     /// that synced Secret without mounting the SPC (KVC903). Worked out once per Secret, not
     /// once per chain: each of a Deployment's n replicas would otherwise scan the n − 1 others.
@@ -242,6 +245,7 @@ impl<'a> Index<'a> {
             owned_pods: OnceLock::new(),
             rollouts: OnceLock::new(),
             job_runs: OnceLock::new(),
+            newest_created: OnceLock::new(),
             unmounted_consumers: Mutex::new(map(0)),
             remounts: Mutex::new(map(0)),
             waiting: Mutex::new(map(0)),

@@ -212,6 +212,12 @@ pub struct SourceInfo {
     /// from the API server since …`). What is shown is the last data read (audit W3, W4).
     #[serde(skip)]
     pub unanswered: Option<String>,
+    /// `check -f`: the files holding more than one object. A fix never re-applies such a file
+    /// whole (`kubectl apply -f FILE` would re-apply its other objects as written: an SPC still
+    /// a template over the rendered live one, a ServiceAccount over another fix's annotate,
+    /// audit TT2); it edits the live object instead ([`SourceInfo::own_file`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shared_files: Vec<String>,
 }
 
 /// What `--min-severity` hid from a report: counted like the report's own (one per merged
@@ -250,6 +256,14 @@ pub struct UnreadObject {
     pub reason: String,
 }
 
+impl SourceInfo {
+    /// `file` when it holds one object alone, so that `${EDITOR} FILE && kubectl apply -f
+    /// FILE` re-applies nothing else (audit TT2); `None` for a file holding other objects.
+    pub fn own_file<'a>(&self, file: &'a str) -> Option<&'a str> {
+        (!self.shared_files.iter().any(|f| f == file)).then_some(file)
+    }
+}
+
 impl Default for SourceInfo {
     fn default() -> Self {
         SourceInfo {
@@ -262,6 +276,7 @@ impl Default for SourceInfo {
             not_live: Vec::new(),
             read_at: None,
             unanswered: None,
+            shared_files: Vec::new(),
         }
     }
 }

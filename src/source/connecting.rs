@@ -71,6 +71,7 @@ impl Source for Connecting {
             not_live: Vec::new(),
             read_at: None,
             unanswered: None,
+            shared_files: Vec::new(),
         }
     }
 

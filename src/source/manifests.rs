@@ -519,6 +519,7 @@ impl Builder {
                 not_live: Vec::new(),
                 read_at: None,
                 unanswered: None,
+                shared_files: self.objects.shared(),
             },
             cluster: ClusterFacts {
                 csi_driver: self

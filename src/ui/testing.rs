@@ -114,6 +114,7 @@ pub fn lab_snapshot(label: &str) -> Snapshot {
             not_live: Vec::new(),
             read_at: None,
             unanswered: None,
+            shared_files: Vec::new(),
         },
         ..Snapshot::default()
     }

@@ -71,3 +71,124 @@ fn an_spc_no_controller_owns_keeps_its_patch() {
     );
     assert!(!fix.contains("managed by"), "{fix}");
 }
+
+/// The owner lines of an SPC the AKS app routing operator generated for Ingress web.
+const OWNER_ONLY: &str = "  ownerReferences:
+  - {apiVersion: networking.k8s.io/v1, kind: Ingress, name: web, uid: 0f1e2d3c-4b5a-4697-8877-665544332211, controller: true}
+";
+
+/// SPC `name` of team-a on workload identity `client`, `owner` its owner lines, `provider`
+/// its spec.provider, syncing Secret dbs.
+fn wi_spc(name: &str, owner: &str, provider: &str, client: &str) -> String {
+    format!(
+        "apiVersion: secrets-store.csi.x-k8s.io/v1
+kind: SecretProviderClass
+metadata:
+  name: {name}
+  namespace: team-a
+{owner}spec:
+  provider: {provider}
+  parameters: {{clientID: '{client}', keyvaultName: kv-team-a, tenantID: 72f988bf-86f1-41af-91ab-2d7cd011db47, objects: \"array:\\n  - |\\n    objectName: db\\n    objectType: secret\\n\"}}
+  secretObjects:
+  - secretName: dbs
+    type: Opaque
+    data: [{{objectName: db, key: pw}}]
+"
+    )
+}
+
+/// Deployment `name` of team-a as app-sa mounting SPC `spc`, reading dbs through env,
+/// annotated `own` (a flow map).
+fn deploy(name: &str, spc: &str, own: &str) -> String {
+    format!(
+        "apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: {name}, namespace: team-a, annotations: {own}}}
+spec:
+  selector: {{matchLabels: {{app: {name}}}}}
+  template:
+    metadata: {{labels: {{app: {name}, azure.workload.identity/use: 'true'}}}}
+    spec:
+      serviceAccountName: app-sa
+      containers:
+      - name: c
+        image: i
+        env:
+        - name: PW
+          valueFrom: {{secretKeyRef: {{name: dbs, key: pw}}}}
+        volumeMounts: [{{name: kv, mountPath: /mnt/kv, readOnly: true}}]
+      volumes:
+      - name: kv
+        csi: {{driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {{secretProviderClass: {spc}}}}}
+"
+    )
+}
+
+const ONE: &str = "11111111-2222-4333-8444-555555555555";
+const TWO: &str = "aaaaaaaa-2222-4333-8444-555555555555";
+
+fn sa(client: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: app-sa, namespace: team-a, annotations: {{azure.workload.identity/client-id: '{client}'}}}}\n"
+    )
+}
+
+/// Audit TT6's rest: every route that patched the SPC names the owner when a controller owns
+/// it, and a pasted fix never patches that SPC. KVC104 (spec.provider `Azure`, the provider
+/// rule's own fix), KVC902 (the consumer restart that tags the Secret through the SPC's
+/// secretObjects) and KVC204 (the shared account's SPC moved onto its identity, one
+/// parameter patched).
+#[test]
+fn every_route_names_the_owner_of_a_controlled_spc() {
+    let spc = wi_spc("web-tls", OWNER_ONLY, "Azure", ONE);
+    let search = "{reloader.stakater.com/search: 'true'}";
+    let app = deploy("api", "web-tls", search);
+    let (_, r, _) = check_docs(&[&sa(ONE), &spc, &app]);
+    for code in ["KVC104", "KVC902"] {
+        let f = findings_of(&r, code);
+        assert_eq!(f.len(), 1, "{code}: {r:#}");
+        let fix = f[0]["fix"].as_str().unwrap();
+        assert!(
+            fix.contains("SecretProviderClass web-tls is managed by Ingress/web (its controller): change that"),
+            "{code}: {fix}"
+        );
+        let run = crate::paste_kit::paste_kube(fix, "", "", "");
+        assert!(
+            run.called("kubectl [patch] [secretproviderclass]")
+                .is_empty(),
+            "{code}: {:?}",
+            run.calls
+        );
+        if code == "KVC902" {
+            // The Secret already there is still tagged: the owner's note comes last.
+            assert!(
+                !run.called("kubectl [annotate] [secret] [dbs]").is_empty(),
+                "{:?}",
+                run.calls
+            );
+        }
+    }
+
+    let other = wi_spc("other-kv", OWNER_ONLY, "azure", TWO);
+    let (_, r, _) = check_docs(&[
+        &sa(ONE),
+        &wi_spc("app-kv", "", "azure", ONE),
+        &other,
+        &deploy("one", "app-kv", "{}"),
+        &deploy("two", "other-kv", "{}"),
+    ]);
+    let f = findings_of(&r, "KVC204");
+    assert_eq!(f.len(), 1, "{r:#}");
+    let fix = f[0]["fix"].as_str().unwrap();
+    assert!(
+        fix.contains("SecretProviderClass other-kv is managed by Ingress/web"),
+        "{fix}"
+    );
+    let run = crate::paste_kit::paste_kube(fix, "", "", "");
+    assert!(
+        run.called("kubectl [patch] [secretproviderclass]")
+            .is_empty(),
+        "{:?}",
+        run.calls
+    );
+}

@@ -19,11 +19,21 @@ fn csidriver(extra: &str) -> String {
 /// The KVC105 findings of `check -f` on the driver file and the app file, and the driver
 /// file's path.
 fn kvc105(driver: &str) -> (Vec<Value>, String) {
+    kvc105_in(driver, true)
+}
+
+/// [`kvc105`], the CSIDriver the second document after a ServiceAccount (`shared`) or its
+/// file's one object.
+fn kvc105_in(driver: &str, shared: bool) -> (Vec<Value>, String) {
     let dir = tempfile::tempdir().unwrap();
     let driver_path = dir.path().join("driver.yaml");
-    // The CSIDriver is the file's second document.
     let rbac = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: secrets-store-csi-driver, namespace: kube-system}\n";
-    std::fs::write(&driver_path, [rbac, driver].join("---\n")).unwrap();
+    let docs = if shared {
+        vec![rbac, driver]
+    } else {
+        vec![driver]
+    };
+    std::fs::write(&driver_path, docs.join("---\n")).unwrap();
     std::fs::write(dir.path().join("app.yaml"), [SPC, POD].join("---\n")).unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
         .args(["check", "-f"])
@@ -44,16 +54,44 @@ fn kvc105(driver: &str) -> (Vec<Value>, String) {
 
 #[test]
 fn kvc105_edits_the_csidriver_document_it_was_read_from() {
-    let (found, path) = kvc105(&csidriver(""));
+    let (found, path) = kvc105_in(&csidriver(""), false);
     assert_eq!(found.len(), 1, "{found:#?}");
     let fix = found[0]["fix"].as_str().unwrap();
     assert!(
         fix.starts_with(&format!(
-            "${{EDITOR:-vi}} {path} && kubectl apply -f {path}  # in document 2, CSIDriver secrets-store.csi.k8s.io, set spec.tokenRequests: [{{audience: api://AzureADTokenExchange}}]"
+            "${{EDITOR:-vi}} {path} && kubectl apply -f {path}  # in document 1, CSIDriver secrets-store.csi.k8s.io, set spec.tokenRequests: [{{audience: api://AzureADTokenExchange}}]"
         )),
         "{fix}"
     );
     assert!(!fix.contains("helm"), "{fix}");
+}
+
+/// Audit TT2's rule for every fix that edits a file: one holding other objects is never
+/// applied whole (`kubectl apply -f` would re-apply them as written, over other fixes'
+/// changes or rendered live objects). The live CSIDriver is edited (tokenRequests may change
+/// in place) and the document named for the same change; pasted, nothing is applied.
+#[test]
+fn a_csidriver_sharing_its_file_is_edited_live_never_the_file_applied() {
+    let (found, path) = kvc105(&csidriver(""));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let fix = found[0]["fix"].as_str().unwrap();
+    assert!(
+        fix.starts_with("kubectl edit csidriver secrets-store.csi.k8s.io  # "),
+        "{fix}"
+    );
+    assert!(fix.contains(&format!("in document 2 of {path}")), "{fix}");
+    assert!(
+        fix.contains("set spec.tokenRequests: [{audience: api://AzureADTokenExchange}]"),
+        "{fix}"
+    );
+    let run = crate::paste_kit::paste(fix, "", "");
+    assert!(run.called("kubectl [apply]").is_empty(), "{:?}", run.calls);
+    assert_eq!(
+        run.calls,
+        ["kubectl [edit] [csidriver] [secrets-store.csi.k8s.io]"],
+        "{:?}",
+        run.calls
+    );
 }
 
 /// The edit the fix asks for, made: nothing left to say. An audience the document already

@@ -167,3 +167,54 @@ fn a_jobs_recreate_never_applies_a_file_holding_other_objects() {
         run.calls
     );
 }
+
+/// Audit TT2's rule for every fix that edits a manifest file (here KVC104's, spec.provider
+/// `Azure`): the file is applied only when it holds that SPC alone. Beside other objects (a
+/// pod, a ServiceAccount) the live SPC is patched, the file named for the same change, and
+/// pasted nothing applies the file; alone, the edit is made in the file and applied, and
+/// with it made the finding is gone.
+#[test]
+fn an_spcs_file_edit_applies_the_file_only_when_it_holds_the_spc_alone() {
+    let cased = spc("app-kv", "", ONE_OBJECT).replace("provider: azure", "provider: Azure");
+    let pod = POD.replace(
+        "    image: busybox\n",
+        "    image: busybox\n    volumeMounts: [{name: kv, mountPath: /mnt/kv, readOnly: true}]\n",
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("all.yaml");
+    std::fs::write(&file, [SA, &cased, &pod].join("---\n")).unwrap();
+    let f = findings_of(&check(dir.path()), "KVC104");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let fix = f[0]["fix"].as_str().unwrap();
+    let run = paste(&format!("EDITOR=true\n{fix}"), "", "");
+    assert_eq!(
+        run.called("kubectl"),
+        [
+            "kubectl [patch] [secretproviderclass] [app-kv] [-n] [team-a] [--type] [merge] [-p] [{\"spec\":{\"provider\":\"azure\"}}]"
+        ],
+        "{fix}"
+    );
+    assert!(
+        fix.contains(&format!("the same change in {}", file.display())),
+        "{fix}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("spc.yaml");
+    std::fs::write(dir.path().join("app.yaml"), [SA, &pod].join("---\n")).unwrap();
+    std::fs::write(&file, &cased).unwrap();
+    let f = findings_of(&check(dir.path()), "KVC104");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let fix = f[0]["fix"].as_str().unwrap();
+    let path = file.display().to_string();
+    let tools = tempfile::tempdir().unwrap();
+    let editor = sed_editor(tools.path(), "s|provider: Azure|provider: azure|");
+    let run = paste(&format!("EDITOR={editor}\n{fix}"), "", "");
+    assert_eq!(
+        run.called("kubectl"),
+        [format!("kubectl [apply] [-f] [{path}]")],
+        "{fix}"
+    );
+    assert!(findings_of(&check(dir.path()), "KVC104").is_empty());
+}

@@ -203,8 +203,12 @@ fn kvc101_copies_an_spc_its_own_namespace_still_mounts_rather_than_moving_it() {
     let fix = f[0]["fix"].as_str().unwrap();
     // FACTS §11: moving it would leave agent (team-a) without its SPC.
     assert!(!fix.contains("set metadata.namespace"), "{fix}");
+    // The file holds other objects: the live object copied, never the file applied whole
+    // (audit TT2), and the same copy named for the file.
     assert!(
-        fix.contains("add a copy of SecretProviderClass app-kv with metadata.namespace: team-b"),
+        fix.contains("kubectl get secretproviderclass app-kv -n team-a -o yaml")
+            && fix.contains("a copy in namespace team-b")
+            && fix.contains("metadata.namespace: team-b"),
         "{fix}"
     );
     // Applied (a second document in team-b): no KVC101 anywhere.

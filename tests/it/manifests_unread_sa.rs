@@ -39,13 +39,40 @@ fn an_unread_service_account_document_is_to_be_corrected_not_created() {
             "{message}"
         );
         assert!(!fix.contains("kubectl create serviceaccount"), "{fix}");
+        // The file holds other objects: applied whole it would re-apply them as written
+        // (audit TT2), so the document alone.
         assert_eq!(
             fix,
             format!(
-                "# correct {path}, document 3 (see Not read), then kubectl apply -n shop -f {path}"
+                "# correct {path}, document 3 (see Not read), then apply that document alone (kubectl apply -n shop -f <a file holding only it>: the file holds other objects, which applying it whole would re-apply as written)"
             )
         );
     }
+}
+
+/// The account's document alone in its file: that file, corrected, is what to apply.
+#[test]
+fn an_unread_account_alone_in_its_file_is_applied_from_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sa.yaml");
+    std::fs::write(dir.path().join("app.yaml"), [SPC, DEPLOYMENT].join("---\n")).unwrap();
+    std::fs::write(&file, sa("    azure.workload.identity/tenant-id: 5\n")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["check", "-f"])
+        .arg(dir.path())
+        .args(["-o", "json"])
+        .output()
+        .unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let found = crate::manifest_run::findings_of(&r, "KVC202");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let path = file.display().to_string();
+    assert_eq!(
+        found[0]["fix"].as_str().unwrap(),
+        format!(
+            "# correct {path}, document 1 (see Not read), then kubectl apply -n shop -f {path}"
+        )
+    );
 }
 
 /// An account in none of the files stays what it was: unknown offline, a warning.

@@ -106,3 +106,28 @@ fn a_failed_create_is_matched_by_its_replica_sets_uid() {
     let c = template_chain(&s);
     assert!(has_kvc106(&c), "{:#?}", c.links);
 }
+
+/// Where one side carries no uid, the ReplicaSet is matched by name (a hand-made snapshot, an
+/// owner reference read without it): an event without a uid is retried by the pods of any
+/// ReplicaSet of that name, and one with a uid by pods whose owner reference has none.
+#[test]
+fn a_failed_create_is_matched_by_name_where_a_uid_is_missing() {
+    let old = || retired_with_refusal(Some(tk::ago(SignedDuration::from_mins(90))));
+    let mut s = old();
+    for e in (s.events.items.iter_mut()).filter(|e| e.reason == "FailedCreate") {
+        e.involved_uid = String::new();
+    }
+    assert!(!has_kvc106(&template_chain(&s)));
+    let mut s = old();
+    for p in &mut s.pods.items {
+        p.owners[0].uid = Default::default();
+    }
+    assert!(!has_kvc106(&template_chain(&s)));
+    // Pods of another ReplicaSet's name say nothing of this one's retries.
+    let mut s = old();
+    for p in &mut s.pods.items {
+        p.owners[0].uid = Default::default();
+        p.owners[0].name = "another-rs".into();
+    }
+    assert!(has_kvc106(&template_chain(&s)));
+}

@@ -6,8 +6,35 @@
 //! and admitted since: history, not the reason the workload runs no pod (FACTS §11 "Evidence
 //! ages"; README "Events are history"; audit RR1).
 
-use super::Index;
-use crate::snapshot::{EventObs, OwnerRef, PodObs};
+use std::sync::OnceLock;
+
+use jiff::Timestamp;
+
+use super::{HashMap, Index, map};
+use crate::snapshot::{EventObs, PodObs};
+
+/// A pod's creation time and position in `snap.pods`: of two, the greater is the one
+/// `Iterator::max_by_key` over the pods by creation time would pick (a tie goes to the later).
+type Newest = (Timestamp, u32);
+
+/// Each controller's newest created pod (not a template), keyed `<namespace>/<kind>/<x>`
+/// (audit RR1's check, once per pass instead of a scan of every pod per FailedCreate): an
+/// event names its controller by uid when it has one, else by name ([`same_object`]).
+pub(super) struct NewestByOwner {
+    /// By an owner reference's uid (those that carry one).
+    by_uid: HashMap<String, Newest>,
+    /// By name, over every owner reference (an event without a uid matches any).
+    by_name: HashMap<String, Newest>,
+    /// By name, over owner references without a uid (an event with one matches those too).
+    by_name_no_uid: HashMap<String, Newest>,
+}
+
+pub(super) type NewestCreated = OnceLock<NewestByOwner>;
+
+fn keep_newest(m: &mut HashMap<String, Newest>, key: String, n: Newest) {
+    let slot = m.entry(key).or_insert(n);
+    *slot = (*slot).max(n);
+}
 
 /// Whether `uid` and `name` (as an event or an owner reference names an object) name the
 /// object `o` names: by uid when both sides carry one (a ReplicaSet deleted and made again
@@ -53,14 +80,42 @@ impl<'a> Index<'a> {
     /// then the refusal may be current.
     pub fn created_since(&self, e: &EventObs) -> Option<&'a PodObs> {
         let seen = e.last_seen?;
-        let ours = |o: &OwnerRef| {
-            o.kind == e.involved_kind
-                && same_object(&e.involved_uid, &e.involved_name, &o.uid, &o.name)
+        let newest = self.newest_created.get_or_init(|| self.newest_by_owner());
+        let at = |m: &HashMap<String, Newest>, x: &str| {
+            m.get(&format!("{}/{}/{x}", e.namespace, e.involved_kind))
+                .copied()
         };
-        (self.snap.pods.items.iter())
-            .filter(|p| p.template_of.is_none() && p.namespace == e.namespace)
-            .filter(|p| p.created_at.is_some_and(|t| t > seen))
-            .filter(|p| p.owners.iter().any(ours))
-            .max_by_key(|p| p.created_at)
+        let found = if e.involved_uid.is_empty() {
+            at(&newest.by_name, &e.involved_name)
+        } else {
+            at(&newest.by_uid, &e.involved_uid).max(at(&newest.by_name_no_uid, &e.involved_name))
+        };
+        let (_, i) = found.filter(|&(t, _)| t > seen)?;
+        self.snap.pods.items.get(i as usize)
+    }
+
+    /// [`NewestByOwner`] of the snapshot's pods, in one pass.
+    fn newest_by_owner(&self) -> NewestByOwner {
+        let mut out = NewestByOwner {
+            by_uid: map(0),
+            by_name: map(0),
+            by_name_no_uid: map(0),
+        };
+        for (i, p) in self.snap.pods.items.iter().enumerate() {
+            let Some(t) = p.created_at.filter(|_| p.template_of.is_none()) else {
+                continue;
+            };
+            let n = (t, i as u32);
+            for o in &p.owners {
+                let key = |x: &str| format!("{}/{}/{x}", p.namespace, o.kind);
+                keep_newest(&mut out.by_name, key(&o.name), n);
+                if o.uid.is_empty() {
+                    keep_newest(&mut out.by_name_no_uid, key(&o.name), n);
+                } else {
+                    keep_newest(&mut out.by_uid, key(&o.uid), n);
+                }
+            }
+        }
+        out
     }
 }

@@ -138,11 +138,17 @@ pub(crate) fn unread_finding(
     let doc = cx.source().unread_objects.iter().find(|o| {
         o.kind == kind && o.name == name && o.namespace.as_deref().is_none_or(|ns| ns == cx.ns())
     })?;
+    // A file holding other objects is not applied whole (audit TT2): the document alone.
+    let apply = match cx.source().own_file(&doc.file) {
+        Some(file) => format!("kubectl apply -n {} -f {}", cx.ns(), remedy::sh_word(file)),
+        None => format!(
+            "apply that document alone (kubectl apply -n {} -f <a file holding only it>: the file holds other objects, which applying it whole would re-apply as written)",
+            cx.ns()
+        ),
+    };
     let fix = format!(
-        "# correct {} (see Not read), then kubectl apply -n {} -f {}",
+        "# correct {} (see Not read), then {apply}",
         doc.reason.split(": ").next().unwrap_or(&doc.file),
-        cx.ns(),
-        doc.file
     );
     let (confirm, _) = remedy::commands(cx, code);
     let message = format!(

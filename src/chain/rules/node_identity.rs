@@ -69,10 +69,15 @@ fn use_held_identity(cx: &Ctx) -> String {
             format!("an identity the scale set {of} already holds"),
         )
     };
-    format!(
-        "ID=\"$({lookup})\" && [ -n \"$ID\" ] && kubectl patch secretproviderclass {} -n {} --type merge -p \"{{\\\"spec\\\":{{\\\"parameters\\\":{{\\\"userAssignedIdentityID\\\":\\\"$ID\\\"}}}}}}\"  # {whose}; it needs read access on the vault",
-        sh_word(cx.spc_name),
-        cx.ns(),
+    // A controller-owned SPC is changed through its owner (audit TT6): the whole chain is
+    // the note, as the lookup serves the patch alone.
+    super::remedy::unless_controlled(
+        cx,
+        format!(
+            "ID=\"$({lookup})\" && [ -n \"$ID\" ] && kubectl patch secretproviderclass {} -n {} --type merge -p \"{{\\\"spec\\\":{{\\\"parameters\\\":{{\\\"userAssignedIdentityID\\\":\\\"$ID\\\"}}}}}}\"  # {whose}; it needs read access on the vault",
+            sh_word(cx.spc_name),
+            cx.ns(),
+        ),
     )
 }
 

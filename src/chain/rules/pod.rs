@@ -182,7 +182,9 @@ fn elsewhere<'a>(cx: &Ctx<'a>) -> Option<&'a crate::snapshot::SpcObs> {
 fn copy_to_namespace(cx: &Ctx, other: &crate::snapshot::SpcObs) -> String {
     let (ns, from) = (cx.ns(), other.namespace.as_str());
     let name = remedy::sh_word(&other.name);
-    if let Some(file) = &other.file {
+    // A file holding other objects is not re-applied whole (audit TT2): the live copy below.
+    let own = (other.file.as_deref()).and_then(|f| cx.source().own_file(f));
+    if let Some(file) = own {
         let file = remedy::sh_word(file);
         // Pods of its own namespace mount it: moving it would break them (their own KVC101,
         // FACTS §11: the driver reads the pod's namespace only), so only a copy (audit LL6).
@@ -195,9 +197,17 @@ fn copy_to_namespace(cx: &Ctx, other: &crate::snapshot::SpcObs) -> String {
             "${{EDITOR:-vi}} {file} && kubectl apply -f {file}  # set metadata.namespace: {ns} on SecretProviderClass {name} (now {from}), or add a copy with namespace {ns}"
         );
     }
-    format!(
+    let copy = format!(
         "kubectl get secretproviderclass {name} -n {from} -o yaml | sed -e 's/^  namespace: {from}$/  namespace: {ns}/' -e '/^  resourceVersion:/d' -e '/^  uid:/d' -e '/^  creationTimestamp:/d' | kubectl apply -f -  # a copy in namespace {ns}; {from} keeps its own"
-    )
+    );
+    match other.file.as_deref() {
+        // The manifests keep the copy too, the file never applied whole.
+        Some(file) => format!(
+            "{copy}; add the same copy to {} (a second document with metadata.namespace: {ns}), but do not apply that file whole: it holds other objects, which kubectl apply -f would re-apply as written",
+            remedy::sh_word(file)
+        ),
+        None => copy,
+    }
 }
 
 /// KVC101's fix in a cluster: copy the SecretProviderClass of that name from whichever

@@ -118,20 +118,38 @@ pub(crate) fn check(cx: &Ctx, link: &mut Link) {
 }
 
 /// Set `spec.provider: azure` on the chain's SPC: the manifest's document when it came from
-/// one, a merge patch otherwise.
+/// a file holding it alone, a merge patch otherwise (a file holding other objects is never
+/// re-applied whole, audit TT2: the patch, and the same change named for the file).
 fn fix(cx: &Ctx) -> String {
-    if let Some(file) = cx.spc.and_then(|s| s.file.as_deref()) {
+    // A controller-owned SPC is changed through its owner (audit TT6), whatever file it
+    // was read from: the owner writes it.
+    let controlled = cx.spc.is_some_and(|s| s.controller.is_some());
+    let file = cx
+        .spc
+        .and_then(|s| s.file.as_deref())
+        .filter(|_| !controlled);
+    if let Some(file) = file.and_then(|f| cx.source().own_file(f)) {
         let file = super::remedy::sh_word(file);
         return format!(
             "${{EDITOR:-vi}} {file} && kubectl apply -f {file}  # set spec.provider: azure on SecretProviderClass {}",
             cx.spc_name
         );
     }
-    format!(
+    let patch = format!(
         "kubectl patch secretproviderclass {} -n {} --type merge -p '{{\"spec\":{{\"provider\":\"azure\"}}}}'",
         super::remedy::sh_word(cx.spc_name),
         cx.ns()
-    )
+    );
+    match file {
+        Some(file) => {
+            let what = format!(
+                "set spec.provider: azure on SecretProviderClass {}",
+                cx.spc_name
+            );
+            format!("{patch}{}", super::remedy::shared_file_note(&what, file))
+        }
+        None => super::remedy::unless_controlled(cx, patch),
+    }
 }
 
 /// Another provider's chain: the Pod link is the kubelet's and the driver's (judged as for any

@@ -69,6 +69,7 @@ pub fn empty() -> Snapshot {
             not_live: Vec::new(),
             read_at: None,
             unanswered: None,
+            shared_files: Vec::new(),
         },
         cluster: ClusterFacts {
             oidc_issuer: Observed::Known(ISSUER.into()),

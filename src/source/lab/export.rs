@@ -219,6 +219,7 @@ fn assemble(
             not_live: Vec::new(),
             read_at: None,
             unanswered: None,
+            shared_files: Vec::new(),
         },
         cluster,
         pods: Coll {

@@ -520,6 +520,7 @@ impl Source for LabSource {
             not_live: Vec::new(),
             read_at: None,
             unanswered: None,
+            shared_files: Vec::new(),
         }
     }
 

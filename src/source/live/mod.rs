@@ -296,6 +296,7 @@ impl Source for LiveSource {
             not_live: Vec::new(),
             read_at: None,
             unanswered: None,
+            shared_files: Vec::new(),
         }
     }
 

@@ -512,6 +512,7 @@ impl LiveState {
                 not_live: self.not_live(),
                 read_at: None,
                 unanswered: None,
+                shared_files: Vec::new(),
             },
             cluster: self.cluster.clone(),
             pods: self.pods.coll(take),

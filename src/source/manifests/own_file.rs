@@ -3,7 +3,9 @@
 //! re-applies every object of the file as written: an SPC whose values are still placeholders
 //! overwrites the rendered live one, a ServiceAccount undoes another fix's `kubectl annotate`.
 //! So a pod or Job keeps its file only when the file holds nothing else; otherwise its fix
-//! edits the live object (or names the document to apply alone).
+//! edits the live object (or names the document to apply alone). Every other fix that would
+//! edit and apply a file (an SPC's, the CSIDriver's, an unread document's) asks the same of
+//! `SourceInfo::shared_files`.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -28,6 +30,16 @@ impl Objects {
             Err(()) => 1,
         };
         *self.0.entry(file.clone()).or_default() += n;
+    }
+
+    /// The files holding more than one object, sorted (`SourceInfo::shared_files`).
+    pub(super) fn shared(&self) -> Vec<String> {
+        let mut files: Vec<String> = (self.0.iter())
+            .filter(|&(_, &n)| n > 1)
+            .map(|(f, _)| f.display().to_string())
+            .collect();
+        files.sort();
+        files
     }
 
     /// Forget the file of every bare pod whose file holds other objects too (its fix edits the

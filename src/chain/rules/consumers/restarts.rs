@@ -249,12 +249,16 @@ pub(super) fn reloader<'c>(
         if !skips.asked {
             steps.push(f.fix.to_string());
         }
-        f.fix = steps.join(" && ").into();
+        // In turn: a controlled SPC's note (a `#` line) goes last, after the commands.
+        let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
+        f.fix = crate::chain::rules::remedy::in_turn(&steps).into();
     } else if named.is_none() && reloader::searches(read) {
         // The workload searches: the Secrets need the tag, not the workload another
         // annotation (FACTS §10). The SPC's secretObjects annotations write it whenever the
         // driver creates the Secret (FACTS §2); the Secret already there gets it directly.
-        f.fix = match_commands(cx, &missed).join(" && ").into();
+        let steps = match_commands(cx, &missed);
+        let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
+        f.fix = crate::chain::rules::remedy::in_turn(&steps).into();
     } else if let Some(named) = named {
         let list = std::iter::once(named.trim())
             .chain(missed.iter().copied())
@@ -335,7 +339,11 @@ fn match_commands(cx: &Ctx, missed: &[&str]) -> Vec<String> {
                 "{{\"op\":\"add\",\"path\":\"{path}\",\"value\":{{\"{}\":\"true\"}}}}",
                 reloader::MATCH
             ));
-            out.push(format!("{{ {key} 2>/dev/null || {map}; }}"));
+            // A controller-owned SPC is changed through its owner: a note, said last.
+            out.push(crate::chain::rules::remedy::unless_spc_controlled(
+                spc,
+                format!("{{ {key} 2>/dev/null || {map}; }}"),
+            ));
         }
     }
     out
@@ -377,14 +385,15 @@ fn skipping(
                 // writes it again whenever the driver creates the Secret (FACTS §2).
                 let observed = cx.ix.secrets.contains_key(&(ns, s));
                 let from_spc =
-                    secret_object_entry(cx, s, |o| o.annotations.contains_key(reloader::IGNORE))
-                        .map(|(spc, i)| (spc.name.as_str(), i));
+                    secret_object_entry(cx, s, |o| o.annotations.contains_key(reloader::IGNORE));
                 out.reasons.push(format!(
                     "Reloader skips Secret {s}: it carries {}: \"true\"{}",
                     reloader::IGNORE,
                     match from_spc {
-                        Some((spc, _)) =>
-                            format!(", from SecretProviderClass {spc}'s secretObjects annotations"),
+                        Some((spc, _)) => format!(
+                            ", from SecretProviderClass {}'s secretObjects annotations",
+                            spc.name
+                        ),
                         None => String::new(),
                     }
                 ));
@@ -393,10 +402,13 @@ fn skipping(
                         .push(annotate_secret(cx, s, &format!("{}-", reloader::IGNORE)));
                 }
                 if let Some((spc, i)) = from_spc {
-                    out.commands.push(format!(
-                        "kubectl patch secretproviderclass {} -n {ns} --type json -p '[{{\"op\":\"remove\",\"path\":\"/spec/secretObjects/{i}/annotations/{}\"}}]'",
-                        sh_word(spc),
-                        reloader::IGNORE.replace('/', "~1")
+                    out.commands.push(crate::chain::rules::remedy::unless_spc_controlled(
+                        spc,
+                        format!(
+                            "kubectl patch secretproviderclass {} -n {ns} --type json -p '[{{\"op\":\"remove\",\"path\":\"/spec/secretObjects/{i}/annotations/{}\"}}]'",
+                            sh_word(&spc.name),
+                            reloader::IGNORE.replace('/', "~1")
+                        ),
                     ));
                 }
             }

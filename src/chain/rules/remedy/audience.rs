@@ -87,16 +87,27 @@ pub(crate) fn token_requests_fix_for(cx: &Ctx, event_audience: Option<&str>) -> 
     // The CSIDriver is a document of the given manifests (the driver applied from its deploy
     // YAML, which has no tokenRequests: FACTS §4): that document is what to change and apply
     // again, not a Helm release the files do not show. tokenRequests may change in place.
+    // A file holding other objects is not applied whole (audit TT2: it would re-apply them
+    // as written, over other fixes or rendered live objects): the live CSIDriver is edited,
+    // and the document named for the same change.
     if let Some((file, doc)) = cx
         .cluster()
         .csi_driver
         .known()
         .and_then(|c| c.manifest.as_ref())
     {
-        let file = super::sh_word(file);
-        let head = format!(
-            "${{EDITOR:-vi}} {file} && kubectl apply -f {file}  # in document {doc}, CSIDriver secrets-store.csi.k8s.io,"
-        );
+        let head = match cx.source().own_file(file) {
+            Some(file) => {
+                let file = super::sh_word(file);
+                format!(
+                    "${{EDITOR:-vi}} {file} && kubectl apply -f {file}  # in document {doc}, CSIDriver secrets-store.csi.k8s.io,"
+                )
+            }
+            None => format!(
+                "kubectl edit csidriver secrets-store.csi.k8s.io  # the same change in document {doc} of {} (not applied whole: it holds other objects, which kubectl apply -f would re-apply as written); CSIDriver secrets-store.csi.k8s.io,",
+                super::sh_word(file)
+            ),
+        };
         let entries = |list: &[&str]| -> Vec<String> {
             list.iter().map(|a| format!("{{audience: {a}}}")).collect()
         };

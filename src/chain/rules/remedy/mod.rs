@@ -70,6 +70,7 @@ pub(crate) use rotation::DRIVER_LOG;
 pub(crate) use shell::{comment_at, in_turn, split_note};
 pub(crate) use spc::{
     edit_spc, get_spc, note_overrides, overridden, patch_spc_parameter, show_spc,
+    unless_controlled, unless_spc_controlled,
 };
 pub(crate) use tenant::{home_tenant, tenant_key_to_edit};
 pub(crate) use workload_identity::{Leaving, switch_to_workload_identity};
@@ -316,6 +317,16 @@ pub(crate) fn container_path(
         (false, true) => "containerStatuses",
     };
     format!("{prefix}.{list}[?(@.name==\"{}\")]{field}", c.name)
+}
+
+/// The note of a fix that changes a live object from `check -f` because the manifest file
+/// defining it holds other objects ([`crate::snapshot::SourceInfo::own_file`], audit TT2):
+/// the change belongs in the file too, which is never re-applied whole.
+pub(crate) fn shared_file_note(what: &str, file: &str) -> String {
+    format!(
+        "  # {what}; make the same change in {} too, but do not apply it whole: it holds other objects, which kubectl apply -f would re-apply as written",
+        sh_word(file)
+    )
 }
 
 /// `word` as one shell word: as it is when it holds only characters a shell passes through,

@@ -5,6 +5,7 @@
 use super::{sh_word, unrendered};
 use crate::chain::context::Ctx;
 use crate::chain::index::SPC_ATTRIBUTE;
+use crate::snapshot::SpcObs;
 
 /// An SPC whose metadata.name (or namespace) is still a template placeholder: no object of
 /// that name can exist (the API server refuses it), so no kubectl command can name it; the
@@ -63,13 +64,24 @@ fn sets(what: &str, key: &str) -> bool {
 /// here does not last. The fix names the owner to change, the change kept as a note (audit
 /// TT6); an SPC no controller owns keeps `fix` as it is.
 pub(crate) fn unless_controlled(cx: &Ctx, fix: String) -> String {
-    let Some(owner) = cx.spc.and_then(|s| s.controller.as_ref()) else {
+    match cx.spc {
+        Some(spc) => unless_spc_controlled(spc, fix),
+        None => fix,
+    }
+}
+
+/// [`unless_controlled`] for SecretProviderClass `spc`, the chain's or another (the one whose
+/// secretObjects write a Secret the consumers read). The result is a `#` note: a fix that
+/// chains it with other commands puts it last ([`super::in_turn`]) or makes the whole chain
+/// the note when the commands after it need the change made first.
+pub(crate) fn unless_spc_controlled(spc: &SpcObs, fix: String) -> String {
+    let Some(owner) = spc.controller.as_ref() else {
         return fix;
     };
     let change = fix.strip_prefix("# ").unwrap_or(&fix);
     format!(
         "# SecretProviderClass {} is managed by {}/{} (its controller): change that, a patch here is reconciled back; the change it needs: {change}",
-        cx.spc_name, owner.kind, owner.name
+        spc.name, owner.kind, owner.name
     )
 }
 
@@ -112,17 +124,21 @@ pub(crate) fn edit_spc(cx: &Ctx, what: &str) -> String {
     }
 }
 
-/// `kubectl patch` of one SecretProviderClass parameter (a merge patch: the others stay).
+/// `kubectl patch` of one SecretProviderClass parameter (a merge patch: the others stay); a
+/// controller-owned SPC's names the owner instead (audit TT6).
 pub(crate) fn patch_spc_parameter(cx: &Ctx, key: &str, value: &str) -> String {
     if unrendered_spc(cx).is_some() || overridden(cx).any(|(k, _)| k == key) {
         return edit_spc(cx, &format!("parameters.{key}: {value}"));
     }
     let patch = serde_json::json!({ "spec": { "parameters": { key: value } } }).to_string();
-    format!(
-        "kubectl patch secretproviderclass {} -n {} --type merge -p {}",
-        sh_word(cx.spc_name),
-        cx.ns(),
-        sh_word(&patch)
+    unless_controlled(
+        cx,
+        format!(
+            "kubectl patch secretproviderclass {} -n {} --type merge -p {}",
+            sh_word(cx.spc_name),
+            cx.ns(),
+            sh_word(&patch)
+        ),
     )
 }
 

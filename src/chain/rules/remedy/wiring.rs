@@ -122,9 +122,11 @@ pub(super) fn kvc103_fix(cx: &Ctx) -> String {
                 why.join("; ")
             ),
         );
-        // The SPC patched before the volume loses the key: no new pod mounts without it.
+        // The SPC patched before the volume loses the key: no new pod mounts without it. A
+        // controller-owned SPC is changed through its owner (audit TT6), and the volume's
+        // edit must wait for that: the whole chain is then the owner's note.
         return match patch {
-            Some(patch) => super::in_turn(&[&patch, &edit]),
+            Some(patch) => super::unless_controlled(cx, super::in_turn(&[&patch, &edit])),
             None => edit,
         };
     }

@@ -352,7 +352,10 @@ fn token_requests(cx: &Ctx) -> Tokens {
     }
     let fix = super::token_requests_fix_for(cx, Some(AUDIENCE));
     let (command, _) = super::shell::split_note(&fix);
-    if command.starts_with("helm upgrade ") || command.starts_with("${EDITOR") {
+    if command.starts_with("helm upgrade ")
+        || command.starts_with("${EDITOR")
+        || command.starts_with("kubectl edit csidriver ")
+    {
         Tokens::Added(fix)
     } else {
         Tokens::Blocked(fix)
