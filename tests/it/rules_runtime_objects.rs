@@ -384,7 +384,7 @@ fn kvc102_spec_fix_recreates_a_bare_pod_and_edits_a_workload() {
     let f = only(&run(&s), Code::KVC102);
     assert!(
         f.fix.starts_with(&format!(
-            "kubectl get pod {pod} -n {NS} -o yaml > {pod}.yaml && ${{EDITOR:-vi}} {pod}.yaml && kubectl replace --force -f {pod}.yaml  #"
+            "POD_YAML=$(mktemp -d)/{pod}.yaml && kubectl get pod {pod} -n {NS} -o yaml > \"$POD_YAML\" && ${{EDITOR:-vi}} \"$POD_YAML\" && kubectl replace --force -f \"$POD_YAML\"  #"
         )),
         "{}",
         f.fix
