@@ -60,7 +60,47 @@ impl<'a> Index<'a> {
         (self.snap.pods.items.iter())
             .filter(|p| p.template_of.is_none() && p.namespace == e.namespace)
             .filter(|p| p.created_at.is_some_and(|t| t > seen))
-            .filter(|p| p.owners.iter().any(ours))
+            .filter(|p| (p.owners.iter()).any(|o| ours(o) || self.supersedes(e, o)))
             .max_by_key(|p| p.created_at)
+    }
+
+    /// Whether ReplicaSet `o` (a pod's owner) is one its Deployment rolled out after the
+    /// ReplicaSet refused in `e`: a pod created since by a newer template proves the refused
+    /// template was replaced (the user fixed it) and the new one admitted (audit UU1). A pod
+    /// of an older ReplicaSet proves nothing of a newer refused one, so only a newer `o`
+    /// counts: by the `deployment.kubernetes.io/revision` the controller stamps (the newest
+    /// template has the highest); when the revisions do not tell, by the refused ReplicaSet
+    /// scaled to 0 while `o` is not (the controller scales superseded ones down); and when
+    /// the refused ReplicaSet is gone (its uid or name no longer read) while `o` is read, as a
+    /// Deployment deletes only old ReplicaSets (revisionHistoryLimit).
+    fn supersedes(&self, e: &EventObs, o: &OwnerRef) -> bool {
+        if e.involved_kind != "ReplicaSet" || o.kind != "ReplicaSet" || o.name == e.involved_name {
+            return false;
+        }
+        let Some(newer) = (self.workload(&e.namespace, "ReplicaSet", &o.name))
+            .filter(|r| same_object(&o.uid, &o.name, &r.uid, &r.name))
+        else {
+            return false;
+        };
+        let Some(deployment) = (newer.owners.iter()).find(|d| d.kind == "Deployment") else {
+            return false;
+        };
+        let refused = (self.workload(&e.namespace, "ReplicaSet", &e.involved_name))
+            .filter(|r| same_object(&e.involved_uid, &e.involved_name, &r.uid, &r.name));
+        let Some(refused) = refused else {
+            // Gone: the event's name must be the Deployment's (`<deployment>-<hash>`).
+            return (e.involved_name.rsplit_once('-')).is_some_and(|(d, _)| d == deployment.name);
+        };
+        if !(refused.owners.iter()).any(|d| d.kind == "Deployment" && d.name == deployment.name) {
+            return false;
+        }
+        let revision = |r: &crate::snapshot::WorkloadObs| {
+            (r.annotations.get("deployment.kubernetes.io/revision"))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        };
+        match (revision(refused), revision(newer)) {
+            (Some(a), Some(b)) if a != b => b > a,
+            _ => refused.replicas == Some(0) && newer.replicas.is_some_and(|n| n > 0),
+        }
     }
 }
