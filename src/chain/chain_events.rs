@@ -82,7 +82,18 @@ fn shared_sync_failures<'a>(ix: &Index<'a>, pod: &PodObs, spc: &str) -> Vec<&'a 
             })
             .collect()
     };
-    let positions = ix.mounting_positions(ns, spc);
+    // The pods of every SPC that syncs one of this SPC's Secrets: an event naming the Secret
+    // and no SPC (the API server refused the write) is the Secret's, whichever writer's pod
+    // the driver was reconciling (audit UU4); one naming its SPC is kept to that SPC above.
+    let mut positions: Vec<u32> = ix.mounting_positions(ns, spc).to_vec();
+    for so in &obs.secret_objects {
+        let writers = ix.secret_writers.get(&(ns, so.secret_name.trim()));
+        for w in writers.into_iter().flatten().filter(|w| w.name != spc) {
+            positions.extend_from_slice(ix.mounting_positions(ns, &w.name));
+        }
+    }
+    positions.sort_unstable();
+    positions.dedup();
     let holders = ix.memo_pods("named sync failures", format!("{ns}/{spc}"), || {
         let pods = &ix.snap.pods.items;
         (positions.iter().copied())

@@ -125,3 +125,47 @@ fn a_data_error_on_one_replica_is_every_replicas_finding() {
         .collect();
     assert_eq!(found[0], found[1], "one finding, alike on each chain");
 }
+
+/// A refused write that names its Secret (`failed to create Kubernetes secret <name>: …`) is
+/// that Secret's only (audit UU4, 3/b2): another Secret of the SPC missing does not cite it
+/// as "the driver failed to create it".
+#[test]
+fn a_refused_write_naming_one_secret_is_not_anothers_evidence() {
+    let mut s = refused_on_one_pod();
+    let (secret, other) = (
+        tk::secret_name(APP),
+        format!("{}-api", tk::secret_name(APP)),
+    );
+    let mut second = tk::spc_mut(&mut s, APP).secret_objects[0].clone();
+    second.secret_name = other.as_str().into();
+    tk::spc_mut(&mut s, APP).secret_objects.push(second);
+    for e in &mut s.events.items {
+        e.message = FORBIDDEN
+            .replace("secret:", &format!("secret {secret}:"))
+            .into();
+    }
+    let chains = diagnose(&s);
+    for c in &chains {
+        for f in c
+            .findings()
+            .filter(|f| f.resource == format!("Secret/{other}"))
+        {
+            assert!(
+                !f.evidence
+                    .iter()
+                    .any(|e| e.contains(secret.as_str()) && e.starts_with("FailedToCreateSecret")),
+                "{f:#?}"
+            );
+            assert!(
+                !f.message.contains("the driver failed to create it"),
+                "{}",
+                f.message
+            );
+        }
+        let named: Vec<_> = (c.findings())
+            .filter(|f| f.code == Code::KVC806 && f.resource == format!("Secret/{secret}"))
+            .collect();
+        assert_eq!(named.len(), 1, "{}: {named:#?}", c.pod);
+        assert_eq!(named[0].severity, Severity::Error);
+    }
+}
