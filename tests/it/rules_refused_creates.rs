@@ -136,7 +136,8 @@ fn set_revision(s: &mut Snapshot, rev: &str) {
 /// is gone (a Deployment deletes only old ones) and the event names it by name only.
 #[test]
 fn an_older_replica_sets_failed_create_is_history_once_the_new_one_made_pods() {
-    let cases: [(&str, fn(&mut Snapshot)); 3] = [
+    type Setup = fn(&mut Snapshot);
+    let cases: [(&str, Setup); 3] = [
         ("by revision", |s| {
             set_revision(s, "2");
             add_replica_set(s, OLD_RS, Some("1"), None);

@@ -98,8 +98,7 @@ fn a_data_error_on_one_replica_is_every_replicas_finding() {
     for e in &mut s.events.items {
         e.message = format!(
             "failed to get data in spc {NS}/{spc} for secret {secret}, err: file matching objectName password not found in the pod"
-        )
-        .into();
+        );
     }
     let chains = diagnose(&s);
     assert_eq!(chains.len(), 2);
@@ -140,9 +139,7 @@ fn a_refused_write_naming_one_secret_is_not_anothers_evidence() {
     second.secret_name = other.as_str().into();
     tk::spc_mut(&mut s, APP).secret_objects.push(second);
     for e in &mut s.events.items {
-        e.message = FORBIDDEN
-            .replace("secret:", &format!("secret {secret}:"))
-            .into();
+        e.message = FORBIDDEN.replace("secret:", &format!("secret {secret}:"));
     }
     let chains = diagnose(&s);
     for c in &chains {

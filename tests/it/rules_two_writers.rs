@@ -170,7 +170,7 @@ fn a_missing_secret_of_two_writers_is_its_refused_writes_first() {
     s.events.items.push(EventObs {
         reason: "FailedToCreateSecret".into(),
         source: "csi-secrets-store-controller".into(),
-        message: format!("failed to create Kubernetes secret {secret}: secrets is forbidden: User \"system:serviceaccount:kube-system:secrets-store-csi-driver\" cannot create resource \"secrets\" in API group \"\" in the namespace \"{NS}\"").into(),
+        message: format!("failed to create Kubernetes secret {secret}: secrets is forbidden: User \"system:serviceaccount:kube-system:secrets-store-csi-driver\" cannot create resource \"secrets\" in API group \"\" in the namespace \"{NS}\""),
         last_seen: Some(tk::now()),
         ..tk::failed_mount(NS, &tk::pod_name("api", 0), "secrets-store-inline", "")
     });
