@@ -23,13 +23,15 @@ pub(super) fn chain_events<'a>(
             .map(|e| (classify(e), e))
             .collect();
     }
+    let shared = shared_sync_failures(ix, pod, spc_name);
     let Some(list) = ix
         .pod_events
         .get(&(pod.namespace.as_str(), pod.name.as_str()))
     else {
-        return Vec::new();
+        return shared.into_iter().map(|e| (classify(e), e)).collect();
     };
-    list.iter()
+    let own = list
+        .iter()
         .filter(|e| about_pod(pod, e))
         .filter(|e| events::volume_of(&e.message).is_none_or(|v| v == volume.name))
         // The kubelet's follow-up lists the volumes still unmounted: one that lists only
@@ -43,7 +45,67 @@ pub(super) fn chain_events<'a>(
             spc_named_in(&e.message, &pod.namespace).is_none_or(|name| name == spc_name)
         })
         .filter(|e| ours_among_spcs(ix, pod, volume, spc_name, e, list))
-        .map(|e| (classify(e), *e))
+        .copied();
+    own.chain(shared).map(|e| (classify(e), e)).collect()
+}
+
+/// The driver's `FailedToCreateSecret` events naming a Secret that SecretProviderClass `spc`
+/// syncs, recorded on the other live pods that mount it, for the chain of `pod` when it has
+/// the SPC mounted. The driver records the event on the one pod it reconciled, but the synced
+/// Secret is the SPC's, one for every pod that mounts it (FACTS §2, §3): whatever the
+/// message's shape (RBAC refused, a file not mounted, a TLS key missing), every such chain
+/// reads it, so they tell one story of the Secret, not a cause on one chain and "no event
+/// says why" on the others (README "one finding for every pod"; audit RR3, UU3). An event
+/// that names no Secret stays with its pod (`driver_failures_of` shares the RBAC one).
+fn shared_sync_failures<'a>(ix: &Index<'a>, pod: &PodObs, spc: &str) -> Vec<&'a EventObs> {
+    let ns = pod.namespace.as_str();
+    let mounted =
+        |p: &PodObs| (ix.spcps.get(&(ns, p.name.as_str(), spc))).is_some_and(|st| st.mounted);
+    if pod.retired() || !mounted(pod) {
+        return Vec::new();
+    }
+    let Some(obs) = ix.spcs.get(&(ns, spc)) else {
+        return Vec::new();
+    };
+    let failures = |p: &'a PodObs| -> Vec<&'a EventObs> {
+        let Some(list) = ix.pod_events.get(&(p.namespace.as_str(), p.name.as_str())) else {
+            return Vec::new();
+        };
+        (list.iter().copied())
+            .filter(|e| e.reason == "FailedToCreateSecret" && e.type_ != "Normal")
+            .filter(|e| about_pod(p, e))
+            .filter(|e| spc_named_in(&e.message, ns).is_none_or(|n| n == spc))
+            .filter(|e| {
+                events::secret_name(&e.message).is_some_and(|named| {
+                    (obs.secret_objects.iter()).any(|so| so.secret_name.trim() == named)
+                })
+            })
+            .collect()
+    };
+    // The pods of every SPC that syncs one of this SPC's Secrets: an event naming the Secret
+    // and no SPC (the API server refused the write) is the Secret's, whichever writer's pod
+    // the driver was reconciling (audit UU4); one naming its SPC is kept to that SPC above.
+    let mut positions: Vec<u32> = ix.mounting_positions(ns, spc).to_vec();
+    for so in &obs.secret_objects {
+        let writers = ix.secret_writers.get(&(ns, so.secret_name.trim()));
+        for w in writers.into_iter().flatten().filter(|w| w.name != spc) {
+            positions.extend_from_slice(ix.mounting_positions(ns, &w.name));
+        }
+    }
+    positions.sort_unstable();
+    positions.dedup();
+    let holders = ix.memo_pods("named sync failures", format!("{ns}/{spc}"), || {
+        let pods = &ix.snap.pods.items;
+        (positions.iter().copied())
+            .filter(|&i| {
+                pods.get(i as usize)
+                    .is_some_and(|p| !p.retired() && !failures(p).is_empty())
+            })
+            .collect()
+    });
+    (holders.into_iter())
+        .filter(|p| !std::ptr::eq(*p, pod))
+        .flat_map(failures)
         .collect()
 }
 

@@ -361,3 +361,30 @@ fn the_node_identity_fix_follows_the_moved_accounts_runners_incrementally() {
         full
     );
 }
+
+/// `useManagedIdentity: "true"` beside the clientID workload identity uses (audit UU5): the
+/// nearest key, useVMManagedIdentity, set, would take precedence and clientID would no longer
+/// be read (FACTS §5), so the fix removes the unread key and never renames it to that flag.
+/// The edit the fix names, made, leaves the chain healthy; the rename would not have.
+#[test]
+fn an_unread_key_near_a_mode_flag_beside_a_client_id_in_use_is_removed_not_renamed() {
+    let mut s = tk::healthy();
+    set_param(&mut s, "useManagedIdentity", Some("true"));
+    let c = one(&s);
+    let f = (c.findings())
+        .find(|f| f.code == Code::KVC305)
+        .unwrap_or_else(|| panic!("{c:#?}"));
+    assert!(
+        f.fix.contains("remove useManagedIdentity") && !f.fix.contains("rename useManagedIdentity"),
+        "{}",
+        f.fix
+    );
+    assert!(!f.message.contains("did you mean"), "{}", f.message);
+    // The fix made: the key gone, the chain is healthy.
+    set_param(&mut s, "useManagedIdentity", None);
+    let fixed = one(&s);
+    assert_eq!(fixed.findings().count(), 0, "{fixed:#?}");
+    // The rename the fix used to say: clientID unread, the node's identity asked instead.
+    set_param(&mut s, "useVMManagedIdentity", Some("true"));
+    assert!(one(&s).findings().count() > 0);
+}

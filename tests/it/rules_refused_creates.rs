@@ -131,3 +131,96 @@ fn a_failed_create_is_matched_by_name_where_a_uid_is_missing() {
     }
     assert!(has_kvc106(&template_chain(&s)));
 }
+
+/// A second ReplicaSet of the Deployment, named `name`, of revision `rev` (when given) and
+/// `replicas` (the Deployment controller scales a superseded one to 0).
+fn add_replica_set(s: &mut Snapshot, name: &str, rev: Option<&str>, replicas: Option<i32>) {
+    let mut rs = tk::workload_mut(s, "ReplicaSet", &tk::replica_set(APP)).clone();
+    rs.name = name.into();
+    rs.uid = format!("uid-{name}");
+    rs.annotations = rev
+        .map(|r| [(REVISION.to_string(), r.to_string())].into())
+        .unwrap_or_default();
+    rs.replicas = replicas;
+    s.workloads.items.push(rs);
+}
+
+const REVISION: &str = "deployment.kubernetes.io/revision";
+const OLD_RS: &str = "web-5f7c9d8b6";
+
+fn set_revision(s: &mut Snapshot, rev: &str) {
+    tk::workload_mut(s, "ReplicaSet", &tk::replica_set(APP))
+        .annotations
+        .insert(REVISION.to_string(), rev.to_string());
+}
+
+/// The ordinary repair (audit UU1): the old template was refused, the user fixed it, and the
+/// Deployment's new ReplicaSet created the pods 30 minutes later. The refusal is history: the
+/// current template was admitted, so editing it fixes nothing. Told by revision, by the
+/// refused ReplicaSet scaled to 0 when revisions do not tell, and when the refused ReplicaSet
+/// is gone (a Deployment deletes only old ones) and the event names it by name only.
+#[test]
+fn an_older_replica_sets_failed_create_is_history_once_the_new_one_made_pods() {
+    type Setup = fn(&mut Snapshot);
+    let cases: [(&str, Setup); 3] = [
+        ("by revision", |s| {
+            set_revision(s, "2");
+            add_replica_set(s, OLD_RS, Some("1"), None);
+        }),
+        ("scaled to 0", |s| {
+            set_revision(s, "1");
+            add_replica_set(s, OLD_RS, Some("1"), Some(0));
+        }),
+        ("gone, no uid", |s| {
+            for e in &mut s.events.items {
+                e.involved_uid = String::new();
+            }
+        }),
+    ];
+    for (case, setup) in cases {
+        let mut s = retired_with_refusal(Some(tk::ago(SignedDuration::from_mins(90))));
+        for e in &mut s.events.items {
+            e.involved_name = OLD_RS.into();
+            e.involved_uid = format!("uid-{OLD_RS}");
+        }
+        setup(&mut s);
+        let c = template_chain(&s);
+        assert!(!has_kvc106(&c), "{case}: {:#?}", c.links);
+        let pod = c.link(LinkKind::Pod);
+        let fact = (pod.facts.iter())
+            .find(|f| f.label == "history (KVC106)")
+            .unwrap_or_else(|| panic!("{case}: the refusal kept as history: {pod:#?}"));
+        assert!(
+            fact.observed.contains(&tk::replica_set(APP))
+                && fact.observed.contains(&tk::pod_name(APP, 0)),
+            "{case}: names the newer ReplicaSet and its pod: {fact:#?}"
+        );
+    }
+}
+
+/// The refused ReplicaSet is the current one and the pods created since are an older
+/// ReplicaSet's (it replaced a pod during the stalled rollout): they say nothing of the
+/// current template, so the refusal stays KVC106 (audit UU1 control `1/c`).
+#[test]
+fn an_older_replica_sets_pods_do_not_retire_the_current_ones_refusal() {
+    let setups: [fn(&mut Snapshot); 2] = [
+        |s| {
+            set_revision(s, "2");
+            add_replica_set(s, OLD_RS, Some("1"), None);
+        },
+        |s| {
+            set_revision(s, "1");
+            add_replica_set(s, OLD_RS, Some("1"), Some(0));
+        },
+    ];
+    for setup in setups {
+        let mut s = retired_with_refusal(Some(tk::ago(SignedDuration::from_mins(90))));
+        setup(&mut s);
+        for p in &mut s.pods.items {
+            p.owners[0].name = OLD_RS.into();
+            p.owners[0].uid = format!("uid-{OLD_RS}").into();
+        }
+        let c = template_chain(&s);
+        assert!(has_kvc106(&c), "{:#?}", c.links);
+    }
+}

@@ -86,3 +86,83 @@ fn a_mount_rotation_does_not_make_a_missing_secrets_failure_history() {
         );
     }
 }
+
+/// Any shape of the driver's failure that names the Secret is every replica's (audit UU3): a
+/// data error (`failed to get data in spc …`, FACTS §3) recorded on one replica, whose cause
+/// the SPC has since lost, gives each chain the same "failed, now looks right" KVC801 citing
+/// it, never a KVC806 on the other replica that says no such event exists.
+#[test]
+fn a_data_error_on_one_replica_is_every_replicas_finding() {
+    let mut s = refused_on_one_pod();
+    let (spc, secret) = (tk::spc_name(APP), tk::secret_name(APP));
+    for e in &mut s.events.items {
+        e.message = format!(
+            "failed to get data in spc {NS}/{spc} for secret {secret}, err: file matching objectName password not found in the pod"
+        );
+    }
+    let chains = diagnose(&s);
+    assert_eq!(chains.len(), 2);
+    let found: Vec<_> = (chains.iter())
+        .map(|c| {
+            let sync: Vec<_> = c.link(LinkKind::Sync).findings.iter().collect();
+            assert!(
+                !sync.iter().any(|f| f.code == Code::KVC806),
+                "{}: {sync:#?}",
+                c.pod
+            );
+            let f = (sync.iter())
+                .find(|f| f.code == Code::KVC801)
+                .unwrap_or_else(|| panic!("{}: the event's KVC801: {sync:#?}", c.pod));
+            assert!(
+                f.evidence
+                    .iter()
+                    .any(|e| e.contains("failed to get data in spc")),
+                "{f:#?}"
+            );
+            f.message.clone()
+        })
+        .collect();
+    assert_eq!(found[0], found[1], "one finding, alike on each chain");
+}
+
+/// A refused write that names its Secret (`failed to create Kubernetes secret <name>: …`) is
+/// that Secret's only (audit UU4, 3/b2): another Secret of the SPC missing does not cite it
+/// as "the driver failed to create it".
+#[test]
+fn a_refused_write_naming_one_secret_is_not_anothers_evidence() {
+    let mut s = refused_on_one_pod();
+    let (secret, other) = (
+        tk::secret_name(APP),
+        format!("{}-api", tk::secret_name(APP)),
+    );
+    let mut second = tk::spc_mut(&mut s, APP).secret_objects[0].clone();
+    second.secret_name = other.as_str().into();
+    tk::spc_mut(&mut s, APP).secret_objects.push(second);
+    for e in &mut s.events.items {
+        e.message = FORBIDDEN.replace("secret:", &format!("secret {secret}:"));
+    }
+    let chains = diagnose(&s);
+    for c in &chains {
+        for f in c
+            .findings()
+            .filter(|f| f.resource == format!("Secret/{other}"))
+        {
+            assert!(
+                !f.evidence
+                    .iter()
+                    .any(|e| e.contains(secret.as_str()) && e.starts_with("FailedToCreateSecret")),
+                "{f:#?}"
+            );
+            assert!(
+                !f.message.contains("the driver failed to create it"),
+                "{}",
+                f.message
+            );
+        }
+        let named: Vec<_> = (c.findings())
+            .filter(|f| f.code == Code::KVC806 && f.resource == format!("Secret/{secret}"))
+            .collect();
+        assert_eq!(named.len(), 1, "{}: {named:#?}", c.pod);
+        assert_eq!(named[0].severity, Severity::Error);
+    }
+}

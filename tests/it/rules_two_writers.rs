@@ -157,3 +157,43 @@ fn pods_and_statuses_unread_which_spc_writes_is_unknown() {
     assert!(f.message.contains("unknown"), "{}", f.message);
     assert!(!f.message.contains("both sync"), "{}", f.message);
 }
+
+/// The Secret two mounted SPCs sync does not exist, and the driver's refused write (naming
+/// it) is recorded on one writer's pod only (audit UU4). The refused write is the root cause
+/// on every chain that syncs it, citing the event; the clash is latent (no Secret, no values
+/// to mix), a warning after it, never "its readers may get any of their values".
+#[test]
+fn a_missing_secret_of_two_writers_is_its_refused_writes_first() {
+    let mut s = second_writer(1);
+    let secret = tk::secret_name(APP);
+    s.secrets.items.retain(|x| x.name != secret);
+    s.events.items.push(EventObs {
+        reason: "FailedToCreateSecret".into(),
+        source: "csi-secrets-store-controller".into(),
+        message: format!("failed to create Kubernetes secret {secret}: secrets is forbidden: User \"system:serviceaccount:kube-system:secrets-store-csi-driver\" cannot create resource \"secrets\" in API group \"\" in the namespace \"{NS}\""),
+        last_seen: Some(tk::now()),
+        ..tk::failed_mount(NS, &tk::pod_name("api", 0), "secrets-store-inline", "")
+    });
+    let chains = diagnose(&s);
+    assert_eq!(chains.len(), 2, "{chains:#?}");
+    for c in &chains {
+        let root = c.root_cause().unwrap_or_else(|| panic!("{c:#?}"));
+        assert_eq!(root.code, Code::KVC806, "{}: {root:#?}", c.pod);
+        assert_eq!(root.severity, Severity::Error);
+        assert!(root.message.contains(secret.as_str()), "{root:#?}");
+        assert!(
+            root.evidence
+                .iter()
+                .any(|e| e.starts_with("FailedToCreateSecret")),
+            "{}: cites the event: {root:#?}",
+            c.pod
+        );
+        let sync = c.link(chain::LinkKind::Sync);
+        let first = sync.findings.first().map(|f| f.code);
+        assert_eq!(first, Some(Code::KVC806), "{}: {sync:#?}", c.pod);
+        for f in sync.findings.iter().filter(|f| f.code == Code::KVC807) {
+            assert_eq!(f.severity, Severity::Warning, "{f:#?}");
+            assert!(!f.message.contains("readers may get"), "{}", f.message);
+        }
+    }
+}

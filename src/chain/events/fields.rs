@@ -73,10 +73,13 @@ pub fn sts_tenant<'m>(message: &'m str, after: &str) -> Option<&'m str> {
 
 /// The Secret a driver FailedToCreateSecret names (`failed to get data in spc <ns>/<spc> for
 /// secret <name>, err: …`, FACTS §3); `None` for the shapes that name none (`failed to get
-/// mounted files, err: …`), which concern every Secret of the SPC.
+/// mounted files, err: …`), which concern every Secret of the SPC. A refused write that names
+/// its Secret (`failed to create Kubernetes secret <name>: secrets is forbidden …`) is that
+/// Secret's only, not every Secret's (audit UU4); `… secret: …` names none.
 pub fn secret_name(message: &str) -> Option<&str> {
-    let rest = after(message, phrase!(" for secret "))?;
-    let name = rest.split([',', ' ']).next()?;
+    let rest = after(message, phrase!(" for secret "))
+        .or_else(|| after(message, phrase!("failed to create Kubernetes secret ")))?;
+    let name = rest.split([',', ' ', ':']).next()?;
     (!name.is_empty()).then_some(name)
 }
 

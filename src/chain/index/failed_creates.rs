@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use jiff::Timestamp;
 
 use super::{HashMap, Index, map};
-use crate::snapshot::{EventObs, PodObs};
+use crate::snapshot::{EventObs, PodObs, WorkloadObs};
 
 /// A pod's creation time and position in `snap.pods`: of two, the greater is the one
 /// `Iterator::max_by_key` over the pods by creation time would pick (a tie goes to the later).
@@ -30,6 +30,19 @@ pub(super) struct NewestByOwner {
 }
 
 pub(super) type NewestCreated = OnceLock<NewestByOwner>;
+
+impl NewestByOwner {
+    /// The newest pod of controller `kind` named by `uid` and `name` in `ns`, as
+    /// [`same_object`] matches a pod's owner reference to it.
+    fn of(&self, ns: &str, kind: &str, uid: &str, name: &str) -> Option<Newest> {
+        let at = |m: &HashMap<String, Newest>, x: &str| m.get(&format!("{ns}/{kind}/{x}")).copied();
+        if uid.is_empty() {
+            at(&self.by_name, name)
+        } else {
+            at(&self.by_uid, uid).max(at(&self.by_name_no_uid, name))
+        }
+    }
+}
 
 fn keep_newest(m: &mut HashMap<String, Newest>, key: String, n: Newest) {
     let slot = m.entry(key).or_insert(n);
@@ -81,15 +94,18 @@ impl<'a> Index<'a> {
     pub fn created_since(&self, e: &EventObs) -> Option<&'a PodObs> {
         let seen = e.last_seen?;
         let newest = self.newest_created.get_or_init(|| self.newest_by_owner());
-        let at = |m: &HashMap<String, Newest>, x: &str| {
-            m.get(&format!("{}/{}/{x}", e.namespace, e.involved_kind))
-                .copied()
-        };
-        let found = if e.involved_uid.is_empty() {
-            at(&newest.by_name, &e.involved_name)
-        } else {
-            at(&newest.by_uid, &e.involved_uid).max(at(&newest.by_name_no_uid, &e.involved_name))
-        };
+        let ns = e.namespace.as_str();
+        let mut found = newest.of(ns, &e.involved_kind, &e.involved_uid, &e.involved_name);
+        // A pod a newer ReplicaSet of the same Deployment created since counts too (audit
+        // UU1). Only a ReplicaSet's refusal asks, so the workloads are walked per event.
+        if e.involved_kind == "ReplicaSet" {
+            for r in (self.snap.workloads.items.iter())
+                .filter(|r| r.namespace == ns && r.kind == "ReplicaSet")
+                .filter(|r| self.supersedes(e, r))
+            {
+                found = found.max(newest.of(ns, "ReplicaSet", &r.uid, &r.name));
+            }
+        }
         let (_, i) = found.filter(|&(t, _)| t > seen)?;
         self.snap.pods.items.get(i as usize)
     }
@@ -117,5 +133,43 @@ impl<'a> Index<'a> {
             }
         }
         out
+    }
+
+    /// Whether ReplicaSet `newer` (read) is one its Deployment rolled out after the
+    /// ReplicaSet refused in `e`: a pod created since by a newer template proves the refused
+    /// template was replaced (the user fixed it) and the new one admitted (audit UU1). A pod
+    /// of an older ReplicaSet proves nothing of a newer refused one, so only a newer one
+    /// counts: by the `deployment.kubernetes.io/revision` the controller stamps (the newest
+    /// template has the highest); when the revisions do not tell, by the refused ReplicaSet
+    /// scaled to 0 while `newer` is not (the controller scales superseded ones down); and when
+    /// the refused ReplicaSet is gone (its uid or name no longer read) while `newer` is read, as a
+    /// Deployment deletes only old ReplicaSets (revisionHistoryLimit).
+    fn supersedes(&self, e: &EventObs, newer: &WorkloadObs) -> bool {
+        if e.involved_kind != "ReplicaSet"
+            || newer.kind != "ReplicaSet"
+            || newer.name == e.involved_name
+        {
+            return false;
+        }
+        let Some(deployment) = (newer.owners.iter()).find(|d| d.kind == "Deployment") else {
+            return false;
+        };
+        let refused = (self.workload(&e.namespace, "ReplicaSet", &e.involved_name))
+            .filter(|r| same_object(&e.involved_uid, &e.involved_name, &r.uid, &r.name));
+        let Some(refused) = refused else {
+            // Gone: the event's name must be the Deployment's (`<deployment>-<hash>`).
+            return (e.involved_name.rsplit_once('-')).is_some_and(|(d, _)| d == deployment.name);
+        };
+        if !(refused.owners.iter()).any(|d| d.kind == "Deployment" && d.name == deployment.name) {
+            return false;
+        }
+        let revision = |r: &WorkloadObs| {
+            (r.annotations.get("deployment.kubernetes.io/revision"))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        };
+        match (revision(refused), revision(newer)) {
+            (Some(a), Some(b)) if a != b => b > a,
+            _ => refused.replicas == Some(0) && newer.replicas.is_some_and(|n| n > 0),
+        }
     }
 }

@@ -167,15 +167,23 @@ impl<'a> Signals<'a> {
             "FailedCreate" => (self.created_since.iter())
                 .find(|(x, _)| std::ptr::eq(*x, e))
                 .map(|(_, p)| {
-                    format!(
-                        "{} {} created pod {} after it{}: the create was retried and admitted",
-                        e.involved_kind,
-                        e.involved_name,
-                        p.name,
-                        p.created_at
-                            .map(|t| format!(", at {}", glance::time(t)))
-                            .unwrap_or_default()
-                    )
+                    let at = (p.created_at)
+                        .map(|t| format!(", at {}", glance::time(t)))
+                        .unwrap_or_default();
+                    // A newer ReplicaSet of the Deployment made the pod (audit UU1): the
+                    // refused template was replaced, and the new one admitted.
+                    let newer = (p.owners.iter())
+                        .find(|o| o.kind == "ReplicaSet" && o.name != e.involved_name);
+                    match newer {
+                        Some(o) if e.involved_kind == "ReplicaSet" => format!(
+                            "ReplicaSet {} was superseded: the Deployment's newer ReplicaSet {} created pod {} after it{at}: the new template was admitted",
+                            e.involved_name, o.name, p.name
+                        ),
+                        _ => format!(
+                            "{} {} created pod {} after it{at}: the create was retried and admitted",
+                            e.involved_kind, e.involved_name, p.name
+                        ),
+                    }
                 }),
             // A rotation completing says nothing of a Secret still missing (a
             // MountRotationComplete is the mount's): while the Secret the event names (any,

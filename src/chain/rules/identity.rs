@@ -416,6 +416,23 @@ fn ignored_keys(cx: &Ctx, link: &mut Link, told_wi: bool) {
             .map(String::as_str)
             .filter(|k| !(told(k) || (told_wi && *k == MEANT_WI))),
     );
+    // A key near an identity-mode flag (`useManagedIdentity`) beside a clientID in use: the
+    // flag, set, takes precedence and clientID is then not read (FACTS §5), so the rename
+    // would move a working workload-identity chain to the node's or pod identity. The key
+    // changes nothing now: it is removed, never renamed (audit UU5).
+    if matches!(
+        cx.mode,
+        AuthMode::WorkloadIdentity { .. } | AuthMode::TokenProxy { .. }
+    ) {
+        for u in &mut unknown {
+            let meant = u.hint.as_deref().and_then(did_you_mean);
+            if let Some(flag @ ("useVMManagedIdentity" | "usePodIdentity")) = meant {
+                u.hint = Some(format!(
+                    "not {flag}: set, that identity mode would take precedence and clientID, the identity in use, would no longer be read"
+                ));
+            }
+        }
+    }
     // Read by the provider only for a VM managed identity (FACTS §5): elsewhere it is as
     // unread as an unknown key, though it looks like it picks the identity.
     if let Some(p) = cx.params.as_deref()

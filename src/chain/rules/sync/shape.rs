@@ -133,7 +133,11 @@ pub(super) fn mounted_files(cx: &Ctx) -> Vec<String> {
 
 pub(super) fn static_checks(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
     let params = cx.params.as_deref();
-    super::two_writers::check(cx, link, so);
+    // A Secret known absent has no content to clash over: its absence's cause is said first,
+    // the latent clash after it (`runtime`, audit UU4).
+    if !super::two_writers::absent(cx, so) {
+        super::two_writers::check(cx, link, so);
+    }
     // Driver validation (secretutil.ValidateSecretObject): the Secret is never created.
     let mut invalid = Vec::new();
     if so.secret_name.is_empty() {

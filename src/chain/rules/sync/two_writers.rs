@@ -16,6 +16,14 @@ use crate::snapshot::SecretObjectSpec;
 /// mount would start it, and whose rename breaks no reader), nothing on the one in use.
 /// With the pods and their SPC statuses unread, whether an SPC writes is unknown (audit SS1):
 /// no error is made of that, one warning says so.
+/// Whether Secret `so` names is known not to exist (Secrets read in the namespace): then no
+/// reader gets either writer's values, the clash is latent, and the absence's own cause (the
+/// driver's refused write, no mount) is said before it (audit UU4).
+pub(super) fn absent(cx: &Ctx, so: &SecretObjectSpec) -> bool {
+    cx.snap().secrets.unknown_in(cx.ns()).is_none()
+        && !(cx.ix.secrets).contains_key(&(cx.ns(), so.secret_name.as_str()))
+}
+
 pub(super) fn check(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
     let Some(writers) = cx
         .ix
@@ -145,13 +153,30 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
     // One message whichever SPC's chain tells it: the report shows the conflict once.
     live.sort_unstable();
     let (last, rest) = live.split_last().unwrap_or((&"", &[]));
+    let both = if rest.len() == 1 { "both" } else { "all" };
+    if absent(cx, so) {
+        // No Secret, no values to mix: the clash waits for the first write (a warning after
+        // the absence's cause, which is what to fix first).
+        let mut f = cx.remedied(
+            Code::KVC807,
+            format!("Secret/{}", so.secret_name),
+            format!(
+                "SecretProviderClasses {} and {last} {both} sync Secret {}, which does not exist now: once the driver writes it, it writes it from each one's mounts, so its content will follow whichever wrote last",
+                rest.join(", "),
+                so.secret_name
+            ),
+            evidence(),
+        );
+        f.severity = Severity::Warning;
+        link.findings.push(f);
+        return;
+    }
     link.findings.push(cx.remedied(
         Code::KVC807,
         format!("Secret/{}", so.secret_name),
         format!(
-            "SecretProviderClasses {} and {last} {} sync Secret {}: the driver writes it from each one's mounts, so its content follows whichever wrote last and its readers may get any of their values",
+            "SecretProviderClasses {} and {last} {both} sync Secret {}: the driver writes it from each one's mounts, so its content follows whichever wrote last and its readers may get any of their values",
             rest.join(", "),
-            if rest.len() == 1 { "both" } else { "all" },
             so.secret_name
         ),
         evidence(),
