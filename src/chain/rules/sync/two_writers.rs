@@ -77,24 +77,15 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
                 cx.spc_name
             ),
         };
-        let mut f = cx.remedied(
-            Code::KVC807,
-            format!("Secret/{}", so.secret_name),
-            format!(
-                "SecretProviderClass {} syncs Secret {}, which {} too: {idle}, so it writes nothing now, but once one does the Secret's content follows whichever wrote last",
-                cx.spc_name,
-                so.secret_name,
-                others_joined(&others),
-            ),
-            evidence(),
+        let message = format!(
+            "SecretProviderClass {} syncs Secret {}, which {} too: {idle}, so it writes nothing now, but once one does the Secret's content follows whichever wrote last",
+            cx.spc_name,
+            so.secret_name,
+            others_joined(&others),
         );
-        f.severity = Severity::Warning;
-        f.fix = remedy::edit_spc(
-            cx,
-            "give secretObjects[].secretName a name no other SPC writes before a pod mounts this one (no reader uses it yet)",
-        )
-        .into();
-        link.findings.push(f);
+        let edit = "give secretObjects[].secretName a name no other SPC writes before a pod mounts this one (no reader uses it yet)";
+        link.findings
+            .push(warning(cx, so, message, evidence(), edit));
         return;
     }
     // Whether the others write: known ones, and those nothing read can tell.
@@ -118,24 +109,15 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
             return;
         }
         let why = pods_unread.unwrap_or("pods unread");
-        let mut f = cx.remedied(
-            Code::KVC807,
-            format!("Secret/{}", so.secret_name),
-            format!(
-                "SecretProviderClass {} syncs Secret {}, which {} too: which of them writes it now is unknown, as neither the pods nor their SPC pod statuses could be read ({why}); if more than one is mounted, the Secret's content follows whichever wrote last",
-                cx.spc_name,
-                so.secret_name,
-                others_joined(&others),
-            ),
-            evidence(),
+        let message = format!(
+            "SecretProviderClass {} syncs Secret {}, which {} too: which of them writes it now is unknown, as neither the pods nor their SPC pod statuses could be read ({why}); if more than one is mounted, the Secret's content follows whichever wrote last",
+            cx.spc_name,
+            so.secret_name,
+            others_joined(&others),
         );
-        f.severity = Severity::Warning;
-        f.fix = remedy::edit_spc(
-            cx,
-            "if pods mount more than one of these SPCs, give this one's secretObjects[].secretName a name no other SPC writes, and point its readers at it",
-        )
-        .into();
-        link.findings.push(f);
+        let edit = "if pods mount more than one of these SPCs, give this one's secretObjects[].secretName a name no other SPC writes, and point its readers at it";
+        link.findings
+            .push(warning(cx, so, message, evidence(), edit));
         return;
     }
     let mut live: Vec<&str> = cx
@@ -181,4 +163,24 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
         ),
         evidence(),
     ));
+}
+
+/// A KVC807 warning: this SPC writes nothing now, or which writer does is unknown; its fix
+/// renames the SPC's Secret (`edit`).
+fn warning(
+    cx: &Ctx,
+    so: &SecretObjectSpec,
+    message: String,
+    evidence: Vec<String>,
+    edit: &str,
+) -> crate::chain::model::Finding {
+    let mut f = cx.remedied(
+        Code::KVC807,
+        format!("Secret/{}", so.secret_name),
+        message,
+        evidence,
+    );
+    f.severity = Severity::Warning;
+    f.fix = remedy::edit_spc(cx, edit).into();
+    f
 }
