@@ -59,6 +59,9 @@ pub(super) fn chain_events<'a>(
 /// that names no Secret stays with its pod (`driver_failures_of` shares the RBAC one).
 fn shared_sync_failures<'a>(ix: &Index<'a>, pod: &PodObs, spc: &str) -> Vec<&'a EventObs> {
     let ns = pod.namespace.as_str();
+    if !ix.sync_failure_namespaces.contains(ns) {
+        return Vec::new();
+    }
     let mounted =
         |p: &PodObs| (ix.spcps.get(&(ns, p.name.as_str(), spc))).is_some_and(|st| st.mounted);
     if pod.retired() || !mounted(pod) {
@@ -94,7 +97,22 @@ fn shared_sync_failures<'a>(ix: &Index<'a>, pod: &PodObs, spc: &str) -> Vec<&'a 
     }
     positions.sort_unstable();
     positions.dedup();
-    let holders = ix.memo_pods("named sync failures", format!("{ns}/{spc}"), || {
+    let key = ("named sync failures", format!("{ns}/{spc}"));
+    held_by_others(ix, key, &positions, pod, failures)
+}
+
+/// The events `failures` finds on the pods at `positions` (in `snap.pods`) that are not
+/// retired, but `except`'s: which pods hold one is worked out once per pass under `key`, as
+/// every chain of a Secret's SPC asks (each of n replicas scanning the others would make a
+/// mass failure quadratic).
+fn held_by_others<'a>(
+    ix: &Index<'a>,
+    (what, key): (&'static str, String),
+    positions: &[u32],
+    except: &PodObs,
+    failures: impl Fn(&'a PodObs) -> Vec<&'a EventObs>,
+) -> Vec<&'a EventObs> {
+    let holders = ix.memo_pods(what, key, || {
         let pods = &ix.snap.pods.items;
         (positions.iter().copied())
             .filter(|&i| {
@@ -104,7 +122,7 @@ fn shared_sync_failures<'a>(ix: &Index<'a>, pod: &PodObs, spc: &str) -> Vec<&'a 
             .collect()
     });
     (holders.into_iter())
-        .filter(|p| !std::ptr::eq(*p, pod))
+        .filter(|p| !std::ptr::eq(*p, except))
         .flat_map(failures)
         .collect()
 }
@@ -250,20 +268,8 @@ pub(crate) fn driver_failures_of<'a>(
             .filter(|e| events::classify_event(&e.reason, &e.message) == Some(Code::KVC806))
             .collect()
     };
-    let positions = ix.mounting_positions(ns, spc);
-    let holders = ix.memo_pods("driver failures", format!("{ns}/{spc}/{secret}"), || {
-        let pods = &ix.snap.pods.items;
-        (positions.iter().copied())
-            .filter(|&i| {
-                pods.get(i as usize)
-                    .is_some_and(|p| !p.retired() && !failures(p).is_empty())
-            })
-            .collect()
-    });
-    (holders.into_iter())
-        .filter(|p| !std::ptr::eq(*p, except))
-        .flat_map(failures)
-        .collect()
+    let key = ("driver failures", format!("{ns}/{spc}/{secret}"));
+    held_by_others(ix, key, ix.mounting_positions(ns, spc), except, failures)
 }
 
 /// Whether every SecretProviderClass `pod`'s CSI volumes name is `spc`.

@@ -133,6 +133,10 @@ pub(crate) struct Index<'a> {
     pub pod_events: HashMap<Key<'a>, Vec<&'a EventObs>>,
     /// FailedCreate events on workloads (their pods could not be created).
     pub failed_creates: Vec<&'a EventObs>,
+    /// The namespaces whose pods hold a driver's FailedToCreateSecret warning: every mounted
+    /// chain asks whether another pod of its SPC holds one (audit UU3), and most namespaces
+    /// hold none, which this answers without building the SPC's pod list.
+    pub sync_failure_namespaces: HashSet<&'a str>,
     /// (namespace, kind, name) → workload.
     pub workloads: HashMap<(&'a str, &'a str, &'a str), &'a WorkloadObs>,
     /// How the rules read the source's clock since [`Index::take_clock_read`]: the
@@ -257,6 +261,7 @@ impl<'a> Index<'a> {
             ingress_tls: map(0),
             pod_events: map(0),
             failed_creates: Vec::new(),
+            sync_failure_namespaces: HashSet::default(),
             workloads: map(snap.workloads.items.len()),
             clock: ClockReads {
                 exact: AtomicBool::new(false),
@@ -301,6 +306,7 @@ impl<'a> Index<'a> {
         self.secret_consumers = consumers;
         self.pod_events = pods.pod_events;
         self.failed_creates = pods.failed_creates;
+        self.sync_failure_namespaces = pods.sync_failure_namespaces;
         self
     }
 
@@ -504,6 +510,7 @@ struct PodJoins<'a> {
     mounted_per_spc: HashMap<Key<'a>, usize>,
     pod_events: HashMap<Key<'a>, Vec<&'a EventObs>>,
     failed_creates: Vec<&'a EventObs>,
+    sync_failure_namespaces: HashSet<&'a str>,
 }
 
 impl<'a> PodJoins<'a> {
@@ -514,6 +521,7 @@ impl<'a> PodJoins<'a> {
             mounted_per_spc: map(snap.spcs.items.len()),
             pod_events: map(0),
             failed_creates: Vec::new(),
+            sync_failure_namespaces: HashSet::default(),
         };
         for st in &snap.spc_statuses.items {
             ix.spcps
@@ -526,6 +534,9 @@ impl<'a> PodJoins<'a> {
         }
         for e in &snap.events.items {
             if e.involved_kind == "Pod" && crate::chain::events::is_relevant_reason(&e.reason) {
+                if e.reason == "FailedToCreateSecret" && e.type_ != "Normal" {
+                    ix.sync_failure_namespaces.insert(&e.namespace);
+                }
                 ix.pod_events
                     .entry((&e.namespace, &e.involved_name))
                     .or_default()
