@@ -10,7 +10,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::manifest_run::{ONE_OBJECT, SA, findings_of, spc};
-use crate::paste_kit::paste;
+use crate::paste_kit::{paste, sed_editor};
 
 fn check(dir: &Path) -> Value {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
@@ -51,15 +51,6 @@ spec:
       volumes:
       - {name: kv, csi: {driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {secretProviderClass: app-kv}}}
 ";
-
-/// An executable `$EDITOR` in `dir` that runs `sed -i <script>` on the file it is given.
-fn sed_editor(dir: &Path, script: &str) -> String {
-    use std::os::unix::fs::PermissionsExt;
-    let p = dir.join("editor.sh");
-    std::fs::write(&p, format!("#!/bin/bash\nsed -i '{script}' \"$1\"\n")).unwrap();
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
-    p.display().to_string()
-}
 
 /// The pod beside an SPC whose vault name is a placeholder (KVC306): the KVC707 fix, pasted,
 /// never applies the file (nor names it): it edits the live pod and replaces it.

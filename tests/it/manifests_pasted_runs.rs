@@ -9,7 +9,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::manifest_run::{ONE_OBJECT, SA, findings_of, spc};
-use crate::paste_kit::paste;
+use crate::paste_kit::{paste, sed_editor};
 
 /// `check -f dir -n team-a -o json` (a document without metadata.namespace is team-a's).
 fn check(dir: &Path) -> Value {
@@ -20,15 +20,6 @@ fn check(dir: &Path) -> Value {
         .output()
         .unwrap();
     serde_json::from_slice(&out.stdout).expect("json")
-}
-
-/// An executable `$EDITOR` in `dir` that runs `sed -i <script>` on the file it is given.
-fn sed_editor(dir: &Path, script: &str) -> String {
-    use std::os::unix::fs::PermissionsExt;
-    let p = dir.join("editor.sh");
-    std::fs::write(&p, format!("#!/bin/bash\nsed -i '{script}' \"$1\"\n")).unwrap();
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
-    p.display().to_string()
 }
 
 /// Job `migrate` of team-a whose volume kv has `attributes`, without metadata.namespace.
