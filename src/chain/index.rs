@@ -427,6 +427,16 @@ impl<'a> Index<'a> {
         self.azure.assignments(self.globals.azure, principal)
     }
 
+    /// The role assignments to groups ([`AzureIndex::group_assignments`]).
+    pub fn group_assignments(&self) -> impl Iterator<Item = &'a RoleAssignmentObs> {
+        self.azure.group_assignments(self.globals.azure)
+    }
+
+    /// Whether `id` names a managed identity seen ([`AzureIndex::is_identity`]).
+    pub fn is_identity(&self, id: &str) -> bool {
+        self.azure.is_identity(id)
+    }
+
     pub fn object(&self, vault: &str, t: ObjectType, name: &str) -> Option<&'a VaultObjectObs> {
         self.azure.object(self.globals.azure, vault, t, name)
     }

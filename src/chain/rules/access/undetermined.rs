@@ -46,9 +46,8 @@ pub(super) fn undetermined(
                 beyond(vault, &r.scope, principal)
             ));
         }
-        let group = cx.azure().role_assignments.items.iter().find(|r| {
-            r.to_group() && (covers_one(r) || maybe_above(&r.scope, vault)) && may_grant(r)
-        })?;
+        let group = (cx.ix.group_assignments())
+            .find(|r| (covers_one(r) || maybe_above(&r.scope, vault)) && may_grant(r))?;
         let reach = if maybe_above(&group.scope, vault) {
             format!("; {}", beyond(vault, &group.scope, &group.principal_id))
         } else {
@@ -61,13 +60,9 @@ pub(super) fn undetermined(
     }
     // An access policy names an objectId only: any other than the principal may be a group,
     // unless it is a managed identity kvchain sees, by its principalId or clientId (no group).
-    let identities = &cx.azure().identities.items;
     let policy = vault.access_policies.iter().find(|a| {
         !a.object_id.eq_ignore_ascii_case(principal)
-            && !identities.iter().any(|i| {
-                i.principal_id.eq_ignore_ascii_case(&a.object_id)
-                    || i.client_id.eq_ignore_ascii_case(&a.object_id)
-            })
+            && !cx.ix.is_identity(&a.object_id)
             && policy_allows(match t {
                 ObjectType::Secret => &a.secrets,
                 ObjectType::Key => &a.keys,

@@ -61,9 +61,7 @@ fn service_account(cx: &Ctx, other: &PodObs) -> Option<String> {
     let own = other.service_account.as_str();
     let subject = |sa: &str| format!("system:serviceaccount:{ns}:{sa}");
     let mounting = cx.pod.service_account.as_str();
-    let identity = cx.identity.or_else(|| {
-        (cx.azure().identities.items.iter()).find(|i| i.client_id.eq_ignore_ascii_case(client_id))
-    });
+    let identity = cx.identity.or_else(|| cx.ix.identity(client_id));
     let fics = identity.and_then(|i| i.federated_credentials.known());
     let (sa, why) = match (identity, fics) {
         (Some(i), Some(fics)) => {
