@@ -289,7 +289,8 @@ fn secret_object_entry<'a>(
     secret: &str,
     which: impl Fn(&crate::snapshot::SecretObjectSpec) -> bool,
 ) -> Option<(&'a crate::snapshot::SpcObs, usize)> {
-    cx.ix.spcs_in(cx.ns()).find_map(|spc| {
+    let writers = cx.ix.secret_writers.get(&(cx.ns(), secret));
+    writers.into_iter().flatten().copied().find_map(|spc| {
         let i = (spc.secret_objects.iter()).position(|o| o.secret_name == secret && which(o))?;
         Some((spc, i))
     })
