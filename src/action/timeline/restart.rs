@@ -180,9 +180,9 @@ impl RestartWatch {
             None => StepState::Done(now),
             Some(_) => StepState::Waiting,
         };
-        self.steps.set("old".into(), old_label, old_state);
 
         let Some((kind, name)) = self.owner.clone() else {
+            self.steps.set("old".into(), old_label, old_state);
             self.steps.set(
                 "new".into(),
                 "replacement pod".into(),
@@ -217,6 +217,21 @@ impl RestartWatch {
                 .max(since(self.started_at, s.source.observed_at));
         }
         let now = self.elapsed;
+        // Seen gone in this snapshot, it went no later than now; and a pod of its name (a
+        // StatefulSet's replacement, another uid) can be created only once it is gone from
+        // the API: no later than that creation either (audit VV4: "created" shown before
+        // "gone"). Stamped after the start moved to the first new pod, as the others are.
+        let old_state = match old_state {
+            StepState::Done(_) => StepState::Done(
+                (new_pods.iter())
+                    .filter(|p| p.name == self.pod)
+                    .filter_map(|p| p.created_at)
+                    .map(|c| since(self.started_at, c))
+                    .fold(now, Duration::min),
+            ),
+            other => other,
+        };
+        self.steps.set("old".into(), old_label, old_state);
         // The placeholder stands only until the first new pod is seen: after that the new
         // pods' own steps say where the rollout is.
         if new_pods.is_empty() {
