@@ -77,6 +77,7 @@ mod lab_daemon_rollout;
 mod lab_daemonset;
 mod lab_diagnosis;
 mod lab_driver_pods;
+mod lab_env_from_readers;
 mod lab_env_reader_restarts;
 mod lab_history_list;
 mod lab_nodes;

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 
 use crate::action::restart::RestartPlan;
 use crate::snapshot::{
-    ContainerStateObs, EnvSourceObs, PodObs, RolloutObs, Snapshot, VolumeSourceObs, WorkloadObs,
+    ContainerStateObs, PodObs, RolloutObs, Snapshot, VolumeSourceObs, WorkloadObs,
 };
 
 use super::failures::MountFailures;
@@ -383,27 +383,24 @@ impl RestartWatch {
                 format!("new pod {} / {}: running", p.name, c.name),
                 running.map_or(StepState::Waiting, StepState::Done),
             );
-            for e in &c.env {
-                let EnvSourceObs::SecretKey {
-                    secret,
-                    key: secret_key,
-                    ..
-                } = &e.source
-                else {
+            // Every variable it took from a Secret at start, envFrom's included (the notion
+            // the verify shares, audit VV1).
+            let keys_of = |secret: &str| {
+                (s.secret(&p.namespace, secret))
+                    .map(|x| x.data.keys().map(String::as_str).collect())
+            };
+            for e in c.secret_env_reads(keys_of).reads {
+                let Some(sec) = s.secret(&p.namespace, e.secret) else {
                     continue;
                 };
-                let Some(sec) = s.secret(&p.namespace, secret) else {
-                    continue;
-                };
+                let from = if e.env_from { " (envFrom)" } else { "" };
+                let label = format!("new pod {} / {}: env {}{from} fresh", p.name, c.name, e.var);
                 // Fresh from the Secret is not fresh when the Secret itself is behind the
                 // file this pod mounted: a restart never rewrites an existing synced Secret,
                 // only rotation does (FACTS §11).
-                if let (Some(_), Some(stale)) = (running, stale_secret(s, p, secret, secret_key)) {
-                    self.steps.set(
-                        format!("{key}|{}|env:{}", c.name, e.name),
-                        format!("new pod {} / {}: env {} fresh", p.name, c.name, e.name),
-                        stale,
-                    );
+                if let (Some(_), Some(stale)) = (running, stale_secret(s, p, e.secret, e.key)) {
+                    self.steps
+                        .set(format!("{key}|{}|env:{}", c.name, e.var), label, stale);
                     continue;
                 }
                 let state = match (running, sec.updated_at) {
@@ -416,11 +413,8 @@ impl RestartWatch {
                     (Some(at), None) => StepState::Done(at),
                     _ => StepState::Waiting,
                 };
-                self.steps.set(
-                    format!("{key}|{}|env:{}", c.name, e.name),
-                    format!("new pod {} / {}: env {} fresh", p.name, c.name, e.name),
-                    state,
-                );
+                self.steps
+                    .set(format!("{key}|{}|env:{}", c.name, e.var), label, state);
             }
         }
     }
