@@ -103,6 +103,7 @@ mod lab_rollout;
 mod lab_rotation_default;
 mod lab_rotation_off_remount;
 mod lab_rotation_reenabled;
+mod lab_rotation_restart_advice;
 mod lab_sa_client_id_change;
 mod lab_scenario_errors;
 mod lab_scenarios;

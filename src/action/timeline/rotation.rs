@@ -449,8 +449,9 @@ impl RotationWatch {
                     p.namespace == spc.namespace && p.template_of.is_none() && !p.deleting
                 })
             {
-                let workload =
-                    crate::action::restart::RestartPlan::for_pod_in(s, &look, p).replacing_owner();
+                // The plan R carries out on this pod: the verdict's advice names what it does.
+                let plan = crate::action::restart::RestartPlan::for_pod_in(s, &look, p);
+                let workload = plan.replacing_owner();
                 let owner = (workload.as_ref())
                     .map_or(format!("Pod/{}", p.name), |(k, n)| format!("{k}/{n}"));
                 let mut reloaded = None;
@@ -509,6 +510,7 @@ impl RotationWatch {
                                 started,
                                 took,
                                 reloaded,
+                                restart: plan.clone(),
                             });
                     }
                 }
@@ -518,14 +520,14 @@ impl RotationWatch {
                 let from = if env_from { " (envFrom)" } else { "" };
                 let label = format!("{owner} / {container}: env {var}{from}");
                 let state = if restamp {
-                    restamp_env_state(&pods, self.new_fingerprint, &owner)
+                    restamp_env_state(&pods, self.new_fingerprint)
                 } else {
                     match &secret_state {
                         StepState::Done(at) => {
                             let changed = self.started_at + *at;
                             let wanted =
                                 self.new_fingerprint.filter(|_| self.new_version.is_some());
-                            env_state(&pods, wanted, changed, self.started_at, &owner)
+                            env_state(&pods, wanted, changed, self.started_at)
                         }
                         StepState::Never(why) => StepState::Never(format!(
                             "the synced Secret never gets the new value ({why}); a restart alone does not rewrite an existing synced Secret"
