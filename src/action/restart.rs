@@ -216,7 +216,8 @@ impl RestartPlan {
                 )
             }
             RestartPlan::DeleteBarePod { namespace, pod } => format!(
-                "kubectl get pod {pod} -n {namespace} -o yaml | kubectl replace --force -f -  # recreates the pod: nothing owns it"
+                "{}  # recreates the pod: nothing owns it",
+                recreate_bare_pod(namespace, pod)
             ),
             RestartPlan::Refused { why, .. } => format!("# not restartable from the API: {why}"),
         }
@@ -278,6 +279,12 @@ impl RestartPlan {
             RestartPlan::Refused { pod, .. } => format!("no restart of pod {pod}"),
         }
     }
+}
+
+/// The command that restarts a bare pod: replaced from its own manifest, as nothing recreates
+/// a deleted one.
+fn recreate_bare_pod(namespace: &str, pod: &str) -> String {
+    format!("kubectl get pod {pod} -n {namespace} -o yaml | kubectl replace --force -f -")
 }
 
 /// Why a mirror pod is not restarted, if `pod` is one: the kubelet runs the static pod from
@@ -473,6 +480,7 @@ pub fn rollout_plural(kind: &str) -> &'static str {
     }
 }
 
+mod advice;
 mod daemon;
 mod lookup;
 mod ordered;

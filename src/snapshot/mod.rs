@@ -11,6 +11,7 @@ pub mod can_i;
 mod cluster;
 pub mod convert;
 pub mod crd;
+mod env_reads;
 pub mod event_text;
 pub mod file;
 pub mod gaps;
@@ -32,6 +33,7 @@ pub use strmap::StrMap;
 
 pub use azure::*;
 pub use cluster::*;
+pub use env_reads::{SecretEnv, SecretEnvRead};
 pub use kube::*;
 
 /// A name or short string of an observation, stored inline up to 24 bytes (most Kubernetes

@@ -8,7 +8,8 @@
 use std::time::Duration;
 
 use kvchain::action::Action;
-use kvchain::action::timeline::{RotationWatch, StepState};
+use kvchain::action::restart::RestartPlan;
+use kvchain::action::timeline::{RestartWatch, RotationWatch, StepState};
 use kvchain::chain::{self, Code, LinkKind, Severity, Status};
 use kvchain::source::lab::world::World;
 use kvchain::source::lab::{self, export};
@@ -184,4 +185,79 @@ fn the_rotation_lessons_first_step_waits_for_a_broken_kvc901() {
         check.describe(),
         crate::lab_diagnosis::describe(&chains)
     );
+}
+
+/// The restart timeline of a restart before the poll (audit VV3), with a poll interval (10m)
+/// much longer than the restart takes. FACTS §4: env is a start-time snapshot; §11: the
+/// Secret is rewritten only by rotation. The new container took the Secret before the poll
+/// rewrote it: its `env fresh` step is settled when it starts — stale, a second restart
+/// needed once the poll has updated the Secret — not left waiting with no reason until the
+/// watch gives up with "no change observed".
+#[test]
+fn a_restart_before_a_long_poll_settles_env_fresh_as_stale_at_the_container_start() {
+    let cluster = crate::lab_nodes::CLUSTER.replacen(
+        "rotationPollInterval: 2m",
+        "rotationPollInterval: 10m",
+        1,
+    );
+    assert!(cluster.contains("rotationPollInterval: 10m"));
+    let env_stale = include_str!("../../assets/scenarios/env-stale.yaml");
+    let docs = [
+        cluster.as_str(),
+        crate::lab_nodes::SHOP,
+        crate::lab_nodes::HEALTHY,
+        env_stale,
+    ]
+    .join("\n---\n");
+    let sc = lab::scenario::parse("long-poll", std::path::Path::new("long-poll.yaml"), &docs)
+        .expect("parses");
+    let mut w = World::new(sc);
+    // Past the scenario's own rotation (1m) and the first 10m poll: all in step.
+    w.advance(secs(11 * 60));
+    let secret_written = |s: &kvchain::snapshot::Snapshot| {
+        (s.secret("shop", "cart-redis").and_then(|x| x.updated_at)).expect("Secret cart-redis")
+    };
+    w.rotate_secret("kv-shop-lab", "cart-redis-password", Some(b"cart-pass-9"))
+        .unwrap();
+    let before = export::snapshot(&w);
+    let written_before = secret_written(&before);
+    let old = before
+        .pods
+        .items
+        .iter()
+        .find(|p| p.name.starts_with("cart-") && p.template_of.is_none())
+        .expect("a cart pod")
+        .name
+        .to_string();
+    let plan = RestartPlan::for_pod(&before, before.pod("shop", &old).unwrap());
+    let mut watch = RestartWatch::for_plan(&before, "shop", &old, &plan);
+    w.restart_pod("shop", &old).unwrap();
+    let mut tl = watch.timeline();
+    for _ in 0..60 {
+        w.advance(secs(10));
+        let s = export::snapshot(&w);
+        watch.observe(&s);
+        tl = watch.timeline();
+        if tl.finished {
+            // Settled before the poll: the Secret is still the one the container read.
+            assert_eq!(secret_written(&s), written_before, "{tl:#?}");
+            break;
+        }
+    }
+    assert!(tl.finished, "settled before the next poll: {tl:#?}");
+    let env = tl
+        .steps
+        .iter()
+        .find(|s| s.label.contains("env REDIS_PASSWORD fresh"))
+        .unwrap_or_else(|| panic!("no env step: {tl:#?}"));
+    let StepState::Never(why) = &env.state else {
+        panic!("stale, settled at the start: {tl:#?}");
+    };
+    assert!(
+        why.contains("stale")
+            && why.contains("restart again")
+            && why.contains("next poll (every 10m00s, due by about"),
+        "{why}"
+    );
+    assert!(!why.contains("no change observed"), "{why}");
 }

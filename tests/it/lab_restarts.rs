@@ -96,6 +96,48 @@ fn on_delete_the_pod_is_deleted_and_comes_back_under_its_name() {
     );
 }
 
+/// A StatefulSet's replacement keeps the old pod's name, and the API takes a pod of that name
+/// only once the old one is gone: the timeline may not show the new pod created before the
+/// old one gone (audit VV4), whatever snapshot first missed the old pod.
+#[test]
+fn on_delete_the_old_pod_is_gone_no_later_than_its_namesake_is_created() {
+    let mut w = stateful("{type: OnDelete}");
+    let before = export::snapshot(&w);
+    let plan = RestartPlan::for_pod(&before, before.pod("shop", "checkout-0").expect("pod"));
+    let mut watch = RestartWatch::for_plan(&before, "shop", "checkout-0", &plan);
+    w.restart_pod("shop", "checkout-0").expect("restarted");
+    // Snapshots far apart (a slow refresh): the first that misses the old pod already holds
+    // its replacement, created in between.
+    for _ in 0..20 {
+        w.advance(Duration::from_secs(45));
+        watch.observe(&export::snapshot(&w));
+        if watch.timeline().finished {
+            break;
+        }
+    }
+    let tl = watch.timeline();
+    assert!(tl.finished, "{tl:#?}");
+    let at = |label: &str| match tl.steps.iter().find(|s| s.label == label) {
+        Some(s) => match s.state {
+            StepState::Done(d) => d,
+            _ => panic!("{label} not done: {tl:#?}"),
+        },
+        None => panic!("no step {label}: {tl:#?}"),
+    };
+    let gone = at("old pod checkout-0: gone");
+    let created = at("new pod checkout-0: created");
+    assert!(
+        gone <= created,
+        "gone at {gone:?}, created at {created:?}: {tl:#?}"
+    );
+    // Shown in that order.
+    let pos = |label: &str| tl.steps.iter().position(|s| s.label == label).unwrap();
+    assert!(
+        pos("old pod checkout-0: gone") < pos("new pod checkout-0: created"),
+        "{tl:#?}"
+    );
+}
+
 /// The lab's StatefulSet honours the strategy as the controller does: a template change
 /// (the rollout restart of a lesson or a fix) replaces no pod under OnDelete.
 #[test]

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 
 use crate::action::restart::RestartPlan;
 use crate::snapshot::{
-    ContainerStateObs, EnvSourceObs, PodObs, RolloutObs, Snapshot, VolumeSourceObs, WorkloadObs,
+    ContainerStateObs, PodObs, RolloutObs, Snapshot, VolumeSourceObs, WorkloadObs,
 };
 
 use super::failures::MountFailures;
@@ -180,9 +180,9 @@ impl RestartWatch {
             None => StepState::Done(now),
             Some(_) => StepState::Waiting,
         };
-        self.steps.set("old".into(), old_label, old_state);
 
         let Some((kind, name)) = self.owner.clone() else {
+            self.steps.set("old".into(), old_label, old_state);
             self.steps.set(
                 "new".into(),
                 "replacement pod".into(),
@@ -217,6 +217,21 @@ impl RestartWatch {
                 .max(since(self.started_at, s.source.observed_at));
         }
         let now = self.elapsed;
+        // Seen gone in this snapshot, it went no later than now; and a pod of its name (a
+        // StatefulSet's replacement, another uid) can be created only once it is gone from
+        // the API: no later than that creation either (audit VV4: "created" shown before
+        // "gone"). Stamped after the start moved to the first new pod, as the others are.
+        let old_state = match old_state {
+            StepState::Done(_) => StepState::Done(
+                (new_pods.iter())
+                    .filter(|p| p.name == self.pod)
+                    .filter_map(|p| p.created_at)
+                    .map(|c| since(self.started_at, c))
+                    .fold(now, Duration::min),
+            ),
+            other => other,
+        };
+        self.steps.set("old".into(), old_label, old_state);
         // The placeholder stands only until the first new pod is seen: after that the new
         // pods' own steps say where the rollout is.
         if new_pods.is_empty() {
@@ -368,42 +383,41 @@ impl RestartWatch {
                 format!("new pod {} / {}: running", p.name, c.name),
                 running.map_or(StepState::Waiting, StepState::Done),
             );
-            for e in &c.env {
-                let EnvSourceObs::SecretKey {
-                    secret,
-                    key: secret_key,
-                    ..
-                } = &e.source
-                else {
+            let start = match &c.state {
+                ContainerStateObs::Running { started_at } => Some(*started_at),
+                _ => None,
+            };
+            // Every variable it took from a Secret at start, envFrom's included (the notion
+            // the verify shares, audit VV1).
+            let keys_of = |secret: &str| {
+                (s.secret(&p.namespace, secret))
+                    .map(|x| x.data.keys().map(String::as_str).collect())
+            };
+            for e in c.secret_env_reads(keys_of).reads {
+                let Some(sec) = s.secret(&p.namespace, e.secret) else {
                     continue;
                 };
-                let Some(sec) = s.secret(&p.namespace, secret) else {
-                    continue;
-                };
-                // Fresh from the Secret is not fresh when the Secret itself is behind the
-                // file this pod mounted: a restart never rewrites an existing synced Secret,
-                // only rotation does (FACTS §11).
-                if let (Some(_), Some(stale)) = (running, stale_secret(s, p, secret, secret_key)) {
-                    self.steps.set(
-                        format!("{key}|{}|env:{}", c.name, e.name),
-                        format!("new pod {} / {}: env {} fresh", p.name, c.name, e.name),
-                        stale,
-                    );
-                    continue;
-                }
-                let state = match (running, sec.updated_at) {
-                    (Some(at), Some(updated)) if self.started_at + at >= updated => {
-                        StepState::Done(at)
+                // Settled when the container starts: env is a start-time snapshot (FACTS
+                // §4). It took the Secret as it was then: stale when the Secret changed
+                // since, or when the Secret itself was behind the file this pod mounted (a
+                // restart never rewrites an existing synced Secret, only rotation does:
+                // FACTS §11).
+                let state = match (running, start) {
+                    (Some(_), Some(t)) if sec.updated_at.is_some_and(|u| u > t) => {
+                        StepState::Never(
+                            "stale: the Secret changed after this container started; restart it again to read the new value".into(),
+                        )
                     }
-                    (Some(_), Some(_)) => StepState::Never(
-                        "stale: the Secret changed after this container started".into(),
-                    ),
+                    (Some(at), Some(t)) => {
+                        stale_secret(s, p, e.secret, e.key, t).unwrap_or(StepState::Done(at))
+                    }
                     (Some(at), None) => StepState::Done(at),
                     _ => StepState::Waiting,
                 };
+                let from = if e.env_from { " (envFrom)" } else { "" };
                 self.steps.set(
-                    format!("{key}|{}|env:{}", c.name, e.name),
-                    format!("new pod {} / {}: env {} fresh", p.name, c.name, e.name),
+                    format!("{key}|{}|env:{}", c.name, e.var),
+                    format!("new pod {} / {}: env {}{from} fresh", p.name, c.name, e.var),
                     state,
                 );
             }
@@ -522,33 +536,56 @@ fn workload<'s>(s: &'s Snapshot, ns: &str, kind: &str, name: &str) -> Option<&'s
         .find(|w| w.namespace == ns && w.kind == kind && w.name == name)
 }
 
-/// Whether `pod` belongs to workload `kind/name` (directly, or through its ReplicaSet).
-/// The env step's state when the synced Secret's `key` differs from the file `pod` mounted
-/// for it: waiting for rotation's next poll when rotation is on, never otherwise (the driver
-/// does not rewrite an existing Secret at mount; FACTS §11). None when they agree or the
+/// The env step's state when the synced Secret's `key`, as a container that `started` took
+/// it, differs from the file `pod` mounted for it: stale, settled at the start (FACTS §4),
+/// whatever rotation does next. The driver does not rewrite an existing Secret at mount
+/// (FACTS §11): with rotation on its next poll does, and then a second restart reads the
+/// new value (audit VV3: it was left waiting with no reason). None when they agree or the
 /// source cannot see the pod's files.
-fn stale_secret(s: &Snapshot, pod: &PodObs, secret: &str, key: &str) -> Option<StepState> {
+fn stale_secret(
+    s: &Snapshot,
+    pod: &PodObs,
+    secret: &str,
+    key: &str,
+    started: Timestamp,
+) -> Option<StepState> {
     let (file, mounted) = s.mounted_for_key(pod, secret, key)?;
     let held = s.secret(&pod.namespace, secret)?.data.get(key)?;
     if *held == mounted {
         return None;
     }
-    let rotation = s
-        .cluster
-        .csi_driver
-        .known()
-        .and_then(|d| d.rotation_enabled.known().copied());
-    Some(match rotation {
-        Some(true) => StepState::Waiting,
-        Some(false) => StepState::Never(format!(
-            "Secret {secret} is stale: key {key} differs from file {file} this pod mounted, and a restart never rewrites an existing synced Secret — only rotation does, and it is off (the driver's and provider's issue trackers)"
-        )),
-        None => StepState::Never(format!(
-            "Secret {secret} is stale: key {key} differs from file {file} this pod mounted; a restart never rewrites an existing synced Secret — only rotation does, if it is on (the driver's and provider's issue trackers)"
-        )),
-    })
+    let driver = s.cluster.csi_driver.known();
+    let rotation = driver.and_then(|d| d.rotation_enabled.known().copied());
+    let stale = format!(
+        "stale: env read at container start ({}) from Secret {secret}, whose key {key} differs from file {file} this pod mounted",
+        crate::glance::clock(started)
+    );
+    Some(StepState::Never(match (rotation, driver) {
+        (Some(true), Some(d)) => {
+            let poll = d.rotation_poll_interval;
+            // Each mount is re-fetched one poll interval after its last fetch (a minimum on
+            // driver v1.6+, FACTS §4): this pod's, made before its start, by about then.
+            let due = jiff::SignedDuration::try_from(poll)
+                .ok()
+                .and_then(|p| started.checked_add(p).ok())
+                .map_or_else(String::new, |t| {
+                    format!(", due by about {}", crate::glance::clock(t))
+                });
+            format!(
+                "{stale}; a restart never rewrites an existing synced Secret, only rotation does: restart again once rotation's next poll (every {}{due}) has updated the Secret",
+                short_duration(poll)
+            )
+        }
+        (Some(false), _) => format!(
+            "{stale}; a restart never rewrites an existing synced Secret — only rotation does, and it is off (the driver's and provider's issue trackers)"
+        ),
+        _ => format!(
+            "{stale}; a restart never rewrites an existing synced Secret — only rotation does, if it is on (the driver's and provider's issue trackers)"
+        ),
+    }))
 }
 
+/// Whether `pod` belongs to workload `kind/name` (directly, or through its ReplicaSet).
 fn owned_by(s: &Snapshot, pod: &PodObs, kind: &str, name: &str) -> bool {
     pod.owners.iter().any(|o| {
         (o.kind == kind && o.name == name)

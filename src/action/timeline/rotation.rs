@@ -8,8 +8,7 @@ use jiff::Timestamp;
 
 use crate::fingerprint::Fingerprint;
 use crate::snapshot::{
-    ContainerStateObs, EnvSourceObs, ObjectType, PodObs, Snapshot, SpcObs, VolumeSourceObs,
-    WorkloadObs,
+    ContainerStateObs, ObjectType, PodObs, Snapshot, SpcObs, VolumeSourceObs, WorkloadObs,
 };
 
 use super::failures::MountFailures;
@@ -432,9 +431,11 @@ impl RotationWatch {
                 .get(&secret_key)
                 .map(|st| st.state.clone())
                 .unwrap_or(StepState::Waiting);
-            // (workload, container, variable) → the containers currently reading it: when
-            // each started, and the value it took then (when the versions tell).
-            let mut readers: BTreeMap<(String, String, String), Vec<Reader>> = BTreeMap::new();
+            // (workload, container, variable, through envFrom) → the containers currently
+            // reading it: when each started, and the value it took then (when the versions
+            // tell).
+            let mut readers: BTreeMap<(String, String, String, bool), Vec<Reader>> =
+                BTreeMap::new();
             let versions = vault_object(s, &self.vault, &self.object);
             let csi = s.cluster.csi_driver.known();
             let synced = s.secret(&spc.namespace, &so.secret_name);
@@ -448,21 +449,31 @@ impl RotationWatch {
                     p.namespace == spc.namespace && p.template_of.is_none() && !p.deleting
                 })
             {
-                let workload =
-                    crate::action::restart::RestartPlan::for_pod_in(s, &look, p).replacing_owner();
+                // The plan R carries out on this pod: the verdict's advice names what it does.
+                let plan = crate::action::restart::RestartPlan::for_pod_in(s, &look, p);
+                let workload = plan.replacing_owner();
                 let owner = (workload.as_ref())
                     .map_or(format!("Pod/{}", p.name), |(k, n)| format!("{k}/{n}"));
                 let mut reloaded = None;
+                // What each container took from the Secret at start, envFrom's variables
+                // included (the notion the verify shares, audit VV1). The driver writes the
+                // keys of `secretObjects`: they are the Secret's when it is not observed.
+                let keys_of = |name: &str| {
+                    (s.secret(&spc.namespace, name))
+                        .map(|x| x.data.keys().map(String::as_str).collect())
+                        .or_else(|| {
+                            (name == so.secret_name)
+                                .then(|| so.data.iter().map(|d| d.key.as_str()).collect())
+                        })
+                };
                 for c in p.containers.iter().filter(|c| !c.init) {
-                    for e in &c.env {
-                        let EnvSourceObs::SecretKey { secret, key, .. } = &e.source else {
-                            continue;
-                        };
-                        if *secret != so.secret_name
+                    for e in c.secret_env_reads(keys_of).reads {
+                        let key = e.key;
+                        if e.secret != so.secret_name
                             || !so
                                 .data
                                 .iter()
-                                .any(|d| d.key == *key && d.object_name == file)
+                                .any(|d| d.key == key && d.object_name == file)
                         {
                             continue;
                         }
@@ -487,34 +498,36 @@ impl RotationWatch {
                             if let Some(sec) =
                                 synced.filter(|x| x.updated_at.is_some_and(|u| u <= t))
                             {
-                                return sec.data.get(key.as_str()).copied();
+                                return sec.data.get(key).copied();
                             }
                             let since = csi.and_then(|d| d.followed_since(t));
                             versions.and_then(|o| value_taken(o, since, t))
                         });
                         readers
-                            .entry((owner.clone(), c.name.to_string(), e.name.to_string()))
+                            .entry((owner.clone(), c.name.to_string(), e.var.into(), e.env_from))
                             .or_default()
                             .push(Reader {
                                 started,
                                 took,
                                 reloaded,
+                                restart: plan.clone(),
                             });
                     }
                 }
             }
-            for ((owner, container, var), pods) in readers {
+            for ((owner, container, var, env_from), pods) in readers {
                 let key = format!("wl:{}/{owner}|{container}|env:{var}", spc.namespace);
-                let label = format!("{owner} / {container}: env {var}");
+                let from = if env_from { " (envFrom)" } else { "" };
+                let label = format!("{owner} / {container}: env {var}{from}");
                 let state = if restamp {
-                    restamp_env_state(&pods, self.new_fingerprint, &owner)
+                    restamp_env_state(&pods, self.new_fingerprint)
                 } else {
                     match &secret_state {
                         StepState::Done(at) => {
                             let changed = self.started_at + *at;
                             let wanted =
                                 self.new_fingerprint.filter(|_| self.new_version.is_some());
-                            env_state(&pods, wanted, changed, self.started_at, &owner)
+                            env_state(&pods, wanted, changed, self.started_at)
                         }
                         StepState::Never(why) => StepState::Never(format!(
                             "the synced Secret never gets the new value ({why}); a restart alone does not rewrite an existing synced Secret"

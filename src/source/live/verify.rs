@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use crate::action::kube::VerifyReading;
 use crate::fingerprint::Fingerprint;
-use crate::snapshot::{ContainerStateObs, EnvSourceObs, Observed, Snapshot, VolumeSourceObs};
+use crate::snapshot::{ContainerStateObs, Observed, Snapshot, VolumeSourceObs};
 
 const DRIVER: &str = "secrets-store.csi.k8s.io";
 
@@ -202,37 +202,25 @@ pub fn plan(
                 .map(|s| s.name.as_str()),
         )
         .collect();
-    for e in &c.env {
-        if let EnvSourceObs::SecretKey { secret, key, .. } = &e.source
-            && synced_names.contains(secret.as_str())
-        {
-            out.env.push(EnvCheck {
-                name: e.name.to_string(),
-                synced: synced_key(snapshot, ns, secret, key),
-            });
-        }
-    }
-    for secret in &c.env_from_secrets {
-        if !synced_names.contains(secret.as_str()) {
-            continue;
-        }
-        let keys: Vec<&String> = snapshot
-            .secret(ns, secret)
-            .map(|s| s.data.keys().collect())
-            .unwrap_or_default();
-        if keys.is_empty() {
+    // The variables it took at start, envFrom's included (the one notion the timelines and
+    // the lab's verify share): those of Secrets the driver syncs are compared.
+    let keys_of = |secret: &str| {
+        (snapshot.secret(ns, secret)).map(|s| s.data.keys().map(String::as_str).collect())
+    };
+    let env = c.secret_env_reads(keys_of);
+    for secret in env.unknown_from {
+        if synced_names.contains(secret) {
             out.notes.push(format!(
                 "envFrom Secret {secret}: not observed, cannot tell which variables it sets"
             ));
         }
-        for key in keys {
-            // An explicit env entry of the same name wins over envFrom, as in the kubelet.
-            if !out.env.iter().any(|e| &e.name == key) {
-                out.env.push(EnvCheck {
-                    name: key.clone(),
-                    synced: synced_key(snapshot, ns, secret, key),
-                });
-            }
+    }
+    for r in env.reads {
+        if synced_names.contains(r.secret) {
+            out.env.push(EnvCheck {
+                name: r.var.to_string(),
+                synced: synced_key(snapshot, ns, r.secret, r.key),
+            });
         }
     }
     Ok(out)
@@ -334,7 +322,7 @@ pub fn report(plan: &VerifyPlan, reading: &VerifyReading) -> (bool, String) {
 mod tests {
     use super::*;
     use crate::chain::testkit::{self, NS};
-    use crate::snapshot::{EnvObs, MountObs};
+    use crate::snapshot::{EnvObs, EnvSourceObs, MountObs};
 
     fn pod() -> String {
         testkit::pod_name(testkit::APP, 0)

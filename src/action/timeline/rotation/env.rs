@@ -6,6 +6,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::super::steps::{StepState, since};
+use crate::action::restart::RestartPlan;
 use crate::fingerprint::Fingerprint;
 use crate::snapshot::{PodObs, Snapshot, WorkloadObs};
 
@@ -17,6 +18,14 @@ pub(super) struct Reader {
     pub(super) took: Option<Fingerprint>,
     /// Reloader's rollout at the rotation replaces its pod ([`reloader_restarts`]).
     pub(super) reloaded: bool,
+    /// What `R` does on its pod: the advice to restart says that, not more (audit VV2).
+    pub(super) restart: RestartPlan,
+}
+
+/// What `R` does on the pods of `readers`: the restart each of them needs.
+fn restart_advice<'a>(readers: impl Iterator<Item = &'a Reader>) -> String {
+    let plans: Vec<&RestartPlan> = readers.map(|r| &r.restart).collect();
+    RestartPlan::key_advice(&plans)
 }
 
 /// The value a container that `started` took from `obj` through the synced Secret: the
@@ -82,11 +91,7 @@ impl Held {
 /// The env hop of a re-stamp (the current value written again, FACTS §4: env is a start-time
 /// snapshot): unaffected only when every current container took the value re-stamped; one
 /// that took another value was stale before this test and stays so until a restart.
-pub(super) fn restamp_env_state(
-    pods: &[Reader],
-    wanted: Option<Fingerprint>,
-    owner: &str,
-) -> StepState {
+pub(super) fn restamp_env_state(pods: &[Reader], wanted: Option<Fingerprint>) -> StepState {
     let Some(starts) = pods.iter().map(|r| r.started).collect::<Option<Vec<_>>>() else {
         return StepState::Waiting;
     };
@@ -98,9 +103,13 @@ pub(super) fn restamp_env_state(
     };
     let clock = crate::glance::clock;
     if let Some(t) = first(Held::Other) {
+        let stale = pods
+            .iter()
+            .filter(|r| Held::of(r.took, wanted) == Held::Other);
         return StepState::Never(format!(
-            "stale since container start ({}), not caused by this test: the env holds another value than the one re-stamped; restart needed (R restarts {owner})",
-            clock(t)
+            "stale since container start ({}), not caused by this test: the env holds another value than the one re-stamped; restart needed ({})",
+            clock(t),
+            restart_advice(stale)
         ));
     }
     if let Some(t) = first(Held::Unknown) {
@@ -129,7 +138,6 @@ pub(super) fn env_state(
     wanted: Option<Fingerprint>,
     changed: Timestamp,
     watch_start: Timestamp,
-    owner: &str,
 ) -> StepState {
     let Some(starts) = pods.iter().map(|r| r.started).collect::<Option<Vec<_>>>() else {
         return StepState::Waiting;
@@ -139,11 +147,8 @@ pub(super) fn env_state(
         .iter()
         .filter(|r| r.started.is_some_and(|t| t < changed))
         .collect();
-    let stale: Vec<Timestamp> = before
-        .iter()
-        .filter(|r| !holds_wanted(r))
-        .filter_map(|r| r.started)
-        .collect();
+    let stale_readers = || before.iter().copied().filter(|r| !holds_wanted(r));
+    let stale: Vec<Timestamp> = stale_readers().filter_map(|r| r.started).collect();
     let reloader = (before.iter())
         .filter(|r| !holds_wanted(r))
         .all(|r| r.reloaded);
@@ -163,8 +168,9 @@ pub(super) fn env_state(
         ),
         Some(_) if reloader => StepState::Waiting,
         Some(first) => StepState::Never(format!(
-            "stale: env read at container start ({}), restart needed (R restarts {owner})",
-            crate::glance::clock(*first)
+            "stale: env read at container start ({}), restart needed ({})",
+            crate::glance::clock(*first),
+            restart_advice(stale_readers())
         )),
     }
 }

@@ -118,39 +118,48 @@ impl World {
             })
             .find(|c| c.name == container)
             .ok_or_else(|| format!("container {container} not found in pod {ns}/{pod}"))?;
-        for e in c.env.iter().flatten() {
-            let Some(r) = e
-                .value_from
-                .as_ref()
-                .and_then(|f| f.secret_key_ref.as_ref())
-            else {
-                continue;
-            };
-            let held = p.env.get(container, &e.name);
+        // The variables it took at start, envFrom's included: the notion the live verify and
+        // the timelines share (audit VV1), read from the lab's own snapshot of the pod.
+        let snapshot = crate::source::lab::export::snapshot(self);
+        let obs = snapshot
+            .pod(ns, pod)
+            .and_then(|o| o.containers.iter().find(|x| x.name == container));
+        let keys_of = |secret: &str| {
+            (snapshot.secret(ns, secret)).map(|s| s.data.keys().map(String::as_str).collect())
+        };
+        for r in obs
+            .map(|o| o.secret_env_reads(keys_of).reads)
+            .unwrap_or_default()
+        {
+            let held = p.env.get(container, r.var);
             let current = self
                 .secrets
-                .get(&(ns.to_string(), r.name.clone()))
-                .and_then(|s| s.data.as_ref()?.get(&r.key))
+                .get(&(ns.to_string(), r.secret.to_string()))
+                .and_then(|s| s.data.as_ref()?.get(r.key))
                 .map(|v| Fingerprint::of(&v.0));
             let verdict = match (held, current) {
-                (Some(h), Some(c)) if *h == c => match self.mounted_for_key(p, ns, &r.name, &r.key)
+                (Some(h), Some(c)) if *h == c => match self.mounted_for_key(p, ns, r.secret, r.key)
                 {
                     // The Secret itself is behind what this pod mounted: a restart does not
                     // rewrite an existing synced Secret, only rotation does (FACTS §11).
                     Some((file, f)) if f != c => format!(
                         "matches Secret {}, but that Secret is stale: key {} differs from file {file} this pod mounted (only rotation rewrites a synced Secret)",
-                        r.name, r.key
+                        r.secret, r.key
                     ),
-                    _ => "matches Secret ".to_string() + &r.name,
+                    _ => "matches Secret ".to_string() + r.secret,
                 },
                 (Some(_), Some(_)) => format!(
                     "stale: Secret {} changed after the container started (restart needed)",
-                    r.name
+                    r.secret
                 ),
-                (_, None) => format!("Secret {} or key {} is gone", r.name, r.key),
+                (_, None) => format!("Secret {} or key {} is gone", r.secret, r.key),
                 (None, _) => "not set".to_string(),
             };
-            lines.push(format!("env {}: {verdict}", e.name));
+            let how = match r.env_from {
+                true => format!(" (envFrom Secret {})", r.secret),
+                false => String::new(),
+            };
+            lines.push(format!("env {}{how}: {verdict}", r.var));
         }
         for (path, held) in p.subpath_files.of(container) {
             let mount = c
