@@ -2,8 +2,10 @@
 //! pinned) is enabled and not expired; pinned versions never rotate.
 
 mod absent;
+mod event_only;
 
 pub(crate) use absent::{WRONG_TYPE, under_other_type};
+pub(crate) use event_only::from_event;
 
 use absent::{create, nearest_name, renamed, wrong_type};
 use jiff::SignedDuration;
