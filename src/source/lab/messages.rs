@@ -173,6 +173,16 @@ pub fn disabled(t: ObjectType) -> (String, String) {
     )
 }
 
+/// azidentity's `ManagedIdentityCredential` failure when the node's metadata endpoint (IMDS)
+/// holds no identity with the client id asked: "the requested identity isn't assigned to this
+/// resource", body `Identity not found` (the shape kvchain's classifier and `explain KVC301`
+/// list; audit WW4).
+pub fn imds_identity_not_found() -> String {
+    format!(
+        "ManagedIdentityCredential authentication failed. the requested identity isn't assigned to this resource\nGET http://169.254.169.254/metadata/identity/oauth2/token\n{RULE}\nRESPONSE 400 Bad Request\n{RULE}\n{{\n  \"error\": \"invalid_request\",\n  \"error_description\": \"Identity not found\"\n}}\n{RULE}"
+    )
+}
+
 pub fn throttled() -> String {
     "Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached".into()
 }
