@@ -147,6 +147,15 @@ pub fn firewall(caller: &str, vault: &str, location: &str) -> String {
     )
 }
 
+/// Key Vault's 403 for a vault whose public network access is disabled (innererror
+/// `ForbiddenByConnection`): no firewall rule admits a public request then, only a private
+/// endpoint (audit WW7; kvchain's classifier and `explain KVC505` list these words).
+pub fn public_access_disabled(caller: &str, vault: &str, location: &str) -> String {
+    format!(
+        "Public network access is disabled and request is not from a trusted service nor via an approved private link.\r\nCaller: {caller}\r\nVault: {vault};location={location}"
+    )
+}
+
 pub fn not_found(t: ObjectType, name: &str) -> (String, String) {
     let (what, code) = match t {
         ObjectType::Secret => ("secret", "SecretNotFound"),
