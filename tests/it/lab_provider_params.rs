@@ -230,3 +230,39 @@ fn a_provider_name_the_driver_cannot_find_fails_the_mount() {
         }
     }
 }
+
+/// Audit WW4: `userAssignedIdentityID` naming no ManagedIdentity of the scenario is held by no
+/// node, and the node's metadata endpoint answers as it does (azidentity's "the requested
+/// identity isn't assigned to this resource", body "Identity not found"; codes.yaml KVC301
+/// upstream): one cause, KVC301, the event its evidence, never a second "no rule explains"
+/// (KVC701) for the lab's own words.
+#[test]
+fn vm_managed_identity_no_node_holds_is_one_kvc301() {
+    let nobody = "4a4a4a4a-1111-4111-8111-444444444444";
+    let s = run(&format!(
+        "    useVMManagedIdentity: \"true\"\n    userAssignedIdentityID: {nobody}\n"
+    ));
+    let m = failed_mounts(&s);
+    assert!(
+        !m.is_empty()
+            && m.iter().all(|m| provider_error(m).is_some_and(|e| e.contains(
+                "ManagedIdentityCredential authentication failed. the requested identity isn't assigned to this resource"
+            ) && e.contains("Identity not found"))),
+        "{m:#?}"
+    );
+    let chains = checkout(&s);
+    assert!(!chains.is_empty());
+    for c in chains {
+        let errors: Vec<Code> = c
+            .findings()
+            .filter(|f| f.severity == kvchain::chain::Severity::Error)
+            .map(|f| f.code)
+            .collect();
+        assert_eq!(errors, [Code::KVC301], "{c:#?}");
+        let f = c.findings().find(|f| f.code == Code::KVC301).unwrap();
+        assert!(
+            f.evidence.iter().any(|e| e.starts_with("FailedMount")),
+            "{f:#?}"
+        );
+    }
+}

@@ -194,6 +194,7 @@ mod rules_deny_assignment;
 mod rules_deny_model;
 mod rules_driver_per_node;
 mod rules_earlier_pod;
+mod rules_event_objects;
 mod rules_events;
 mod rules_fic_other_issuer;
 mod rules_finished_job_reads;

@@ -122,3 +122,50 @@ fn an_unread_object_is_no_wrong_type() {
         c.links
     );
 }
+
+/// Audit WW3: `objectType: secret` for a name the vault holds only as a key, read with Key
+/// Vault Secrets User. The read the SPC makes (secrets/getSecret) is granted and Key Vault
+/// answers 404: one typo, one error (README "one typo is one error"). The Access link is not
+/// blamed for the keys/read the corrected SPC will need; KVC601's fix grants it before the
+/// objectType edit.
+#[test]
+fn a_key_asked_as_a_secret_with_secrets_user_is_one_error_and_access_holds() {
+    let mut s = tk::healthy();
+    let name = tk::object_name(APP);
+    let held = s
+        .azure
+        .objects
+        .iter_mut()
+        .find(|o| o.object_type == ObjectType::Secret && o.name == name)
+        .expect("the healthy app's secret");
+    let state = std::mem::replace(&mut held.state, Observed::Known(None));
+    s.azure.objects.push(VaultObjectObs {
+        vault: tk::vault_name(NS),
+        object_type: ObjectType::Key,
+        name: name.clone(),
+        state,
+    });
+    let not_found = format!(
+        "failed to get objectType:secret, objectName:{name}, objectVersion:: GET https://{}.vault.azure.net/secrets/{name}/\n----\nRESPONSE 404: 404 Not Found\nERROR CODE: SecretNotFound\n----\n{{\"error\":{{\"code\":\"SecretNotFound\",\"message\":\"A secret with (name/id) {name} was not found in this key vault.\"}}}}",
+        tk::vault_name(NS)
+    );
+    let c = one(&failing_with(s, &not_found));
+    assert_eq!(codes(&c), [Code::KVC601], "{:#?}", c.links);
+    assert_eq!(
+        c.link(LinkKind::Access).status,
+        Status::Ok,
+        "{:#?}",
+        c.links
+    );
+    let f = find(&c, Code::KVC601);
+    assert!(f.message.contains("a key of that name"), "{}", f.message);
+    assert!(has_event(f), "{f:#?}");
+    // Secrets User grants no keys/read (FACTS §8): the edit comes after the grant it needs.
+    let grant = f.fix.find("az role assignment create").expect(&f.fix);
+    let edit = f
+        .fix
+        .find("kubectl edit secretproviderclass")
+        .expect(&f.fix);
+    assert!(grant < edit, "{}", f.fix);
+    assert!(f.fix.ends_with("objects[0].objectType: key"), "{}", f.fix);
+}

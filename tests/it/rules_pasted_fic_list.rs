@@ -149,3 +149,88 @@ fn a_missing_credential_is_created_on_the_identity_the_client_id_names() {
         p.calls
     );
 }
+
+/// Audit WW2. FACTS §7: issuer and subject are unique per identity, so `federated-credential
+/// create` fails when a credential under another name holds the pair (the audience is then
+/// what differs). `az` here answers that credential for the pair's lookup, and refuses the
+/// create as Entra does.
+fn paired(extra: &str) -> String {
+    format!(
+        "{extra}\n*\"identity federated-credential list \"*\"[?issuer=='{}' && subject=='system:serviceaccount:{}:{APP}'].name\"*) echo web-cred ;;\n*\"federated-credential create\"*) echo 'a federated identity credential with this issuer and subject already exists' >&2; exit 1 ;;\n*\"federated-credential show\"*) exit 3 ;;",
+        tk::ISSUER,
+        tk::NS
+    )
+}
+
+#[test]
+fn ww2_an_audience_mismatch_updates_the_credential_holding_the_issuer_and_subject() {
+    let fix = unread_fix(&aadsts70021(tk::ISSUER), Code::KVC405);
+    let p = paste(&fix, &paired(&found()), "");
+    assert!(
+        p.called("az [identity] [federated-credential] [create]")
+            .is_empty(),
+        "{fix}\n{:#?}",
+        p.calls
+    );
+    assert_eq!(
+        p.called("az [identity] [federated-credential] [update]"),
+        [
+            "az [identity] [federated-credential] [update] [--name] [web-cred] [--identity-name] [id-app] [-g] [rg-ids] [--audiences] [api://AzureADTokenExchange]"
+        ],
+        "{fix}\n{:#?}",
+        p.calls
+    );
+    // No credential holds the pair: the create runs, under a free name.
+    let arms = format!("{}\n*\"federated-credential show\"*) exit 3 ;;", found());
+    let p = paste(&fix, &arms, "");
+    assert_eq!(
+        p.called("az [identity] [federated-credential] [create]")
+            .len(),
+        1,
+        "{fix}\n{:#?}",
+        p.calls
+    );
+    assert!(
+        p.called("az [identity] [federated-credential] [update]")
+            .is_empty(),
+        "{:#?}",
+        p.calls
+    );
+}
+
+#[test]
+fn ww2_the_node_identity_move_reaches_the_spc_patch_when_the_credential_exists() {
+    let mut s = tk::healthy();
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.parameters.remove("clientID");
+    spc.parameters
+        .insert("useVMManagedIdentity".into(), "true".into());
+    tk::reparse(spc);
+    s.azure.identities.items.clear();
+    s.azure.identities.gaps.all = Some(gaps::AZURE_DISABLED.into());
+    let fix = find(&one(&s), Code::KVC303).fix.to_string();
+    let client = tk::client_id(tk::NS, APP);
+    let arms = paired(&format!(
+        "*\"identity list --query [?clientId=='{client}'].name \"*) echo id-app ;;\n*\"identity list --query [?clientId=='{client}'].resourceGroup \"*) echo rg-ids ;;\n*\"identity show\"*) echo 00000000-0000-0000-0000-0000000000aa ;;\n*\"keyvault show\"*\"enableRbacAuthorization\"*) echo true ;;\n*\"keyvault show\"*) echo /vault/id ;;"
+    ));
+    let p = paste(&fix, &arms, "");
+    assert!(
+        p.called("az [identity] [federated-credential] [create]")
+            .is_empty(),
+        "{fix}\n{:#?}",
+        p.calls
+    );
+    assert_eq!(
+        p.called("az [identity] [federated-credential] [update]")
+            .len(),
+        1,
+        "{fix}\n{:#?}",
+        p.calls
+    );
+    assert_eq!(
+        p.called("kubectl [patch] [secretproviderclass]").len(),
+        1,
+        "the line stopped before the SPC patch: {fix}\n{:#?}",
+        p.calls
+    );
+}

@@ -42,3 +42,55 @@ fn a_firewall_403_keeps_the_network_rules() {
     assert!(m.contains("firewall / network rules"), "{m}");
     assert!(!m.contains("public network access disabled"), "{m}");
 }
+
+/// Audit WW7: the lab's vault with public access disabled answers in Key Vault's words for it
+/// (`ForbiddenByConnection`), not the firewall's, so its snapshot replayed with the Azure side
+/// stripped (the events alone) still gives the private-endpoint fix; with public access on and
+/// the firewall denying, the firewall's 403 keeps the network rule.
+#[test]
+fn the_labs_public_access_off_replays_to_the_private_endpoint_fix() {
+    const CLUSTER: &str = include_str!("../../assets/scenarios/cluster.yaml");
+    const SHOP: &str = include_str!("../../assets/scenarios/shop.yaml");
+    const HEALTHY: &str = include_str!("../../assets/scenarios/healthy.yaml");
+    const OPEN: &str = "    publicNetworkAccess: true\n    defaultAction: Allow\n";
+    assert!(SHOP.contains(OPEN));
+    let replayed = |network: &str| {
+        let shop = SHOP.replace(OPEN, network);
+        let sc = kvchain::source::lab::scenario::parse(
+            "network",
+            std::path::Path::new("network.yaml"),
+            &[CLUSTER, &shop, HEALTHY].join("\n---\n"),
+        )
+        .expect("scenario loads");
+        let mut w = kvchain::source::lab::world::World::new(sc);
+        w.advance(std::time::Duration::from_secs(60));
+        let mut s = kvchain::source::lab::export::snapshot(&w);
+        s.azure = AzureObs::unknown("no Azure credentials");
+        let chains = kvchain::chain::diagnose(&s);
+        find_any(&chains, Code::KVC505).clone()
+    };
+    let off = replayed(
+        "    publicNetworkAccess: false\n    defaultAction: Allow\n    clusterAllowed: false\n",
+    );
+    assert!(
+        off.message.contains("public network access disabled"),
+        "{}",
+        off.message
+    );
+    assert!(
+        off.fix.contains("az network private-endpoint create"),
+        "{}",
+        off.fix
+    );
+    // The network rule is at most the note's alternative, never the command run.
+    let run = tk::comment_at(&off.fix).map_or(off.fix.as_str(), |at| &off.fix[..at]);
+    assert!(!run.contains("network-rule add"), "{}", off.fix);
+    let firewall = replayed(
+        "    publicNetworkAccess: true\n    defaultAction: Deny\n    clusterAllowed: false\n",
+    );
+    assert!(
+        firewall.message.contains("firewall / network rules"),
+        "{}",
+        firewall.message
+    );
+}

@@ -149,3 +149,30 @@ fn another_providers_missing_provider_is_said_on_the_pod_link() {
         "{c:#?}"
     );
 }
+
+/// Audit WW6: KVC602 quotes Key Vault's own words, which name the collection in full
+/// ("Operation get is not allowed on a disabled certificate.", FACTS §5 for a secret), not the
+/// SPC's objectType token (`cert`).
+#[test]
+fn a_disabled_certificate_is_quoted_in_key_vaults_words() {
+    let mut s = tk::healthy();
+    let spc = tk::spc_mut(&mut s, APP);
+    let objects = tk::objects_yaml(&[&[
+        ("objectName", &tk::object_name(APP)),
+        ("objectType", "cert"),
+        ("objectAlias", "password"),
+    ]]);
+    spc.parameters.insert("objects".into(), objects);
+    tk::reparse(spc);
+    tk::object_mut(&mut s, APP).object_type = ObjectType::Cert;
+    crate::rules_runtime::latest(&mut s).enabled = false;
+    let c = &diagnose(&s)[0];
+    let f = (c.findings().find(|f| f.code == Code::KVC602)).unwrap_or_else(|| panic!("{c:#?}"));
+    assert!(
+        f.message
+            .ends_with("\"Operation get is not allowed on a disabled certificate.\""),
+        "{}",
+        f.message
+    );
+    assert!(!f.message.contains("disabled cert\""), "{}", f.message);
+}

@@ -90,6 +90,14 @@ pub fn object_name(message: &str) -> Option<&str> {
     (!name.is_empty()).then_some(name)
 }
 
+/// The object version of the provider's per-object wrapper (`…, objectVersion:<v>: <cause>`):
+/// `None` when empty (the latest). A version is hex (FACTS §5), so it ends at the `:`.
+pub fn object_version(message: &str) -> Option<&str> {
+    let rest = after(message, phrase!(", objectVersion:"))?;
+    let v = &rest[..rest.find(':').unwrap_or(rest.len())];
+    (!v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric())).then_some(v)
+}
+
 /// The object type of the provider's per-object wrapper (`failed to get objectType:<t>, …`).
 pub fn object_type(message: &str) -> Option<crate::snapshot::ObjectType> {
     let rest = after(message, phrase!("failed to get objectType:"))?;

@@ -172,18 +172,26 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         return;
     }
     // An object the vault holds under another type than the SPC's objectType is the Object
-    // link's cause (KVC601: the objectType is wrong), not a missing grant for the type asked:
-    // judged here as the type it exists under, the read the corrected SPC will need.
+    // link's cause (KVC601: the objectType is wrong), and a 403 or 404 for the type asked is
+    // its evidence (one typo, one error). It is judged as the type the SPC asks for when that
+    // read is granted (the SPC's read is allowed; only the object is missing, audit WW3), else
+    // as the type it exists under, the read the corrected SPC will need: never blamed for a
+    // grant the read it makes does not lack.
     let objects: Vec<(ObjectType, &str)> = p
         .objects
         .iter()
         .filter_map(|o| {
             let t = o.object_type?;
             let name = o.object_name.as_str();
-            Some((
-                super::vault_object::under_other_type(cx, &vault_name, t, name).unwrap_or(t),
-                name,
-            ))
+            let judged = match super::vault_object::under_other_type(cx, &vault_name, t, name) {
+                Some(other)
+                    if granted::may_read_from(cx, vault, principal, t, name) != Some(true) =>
+                {
+                    other
+                }
+                _ => t,
+            };
+            Some((judged, name))
         })
         .collect();
     let objects = &objects;

@@ -2,8 +2,10 @@
 //! pinned) is enabled and not expired; pinned versions never rotate.
 
 mod absent;
+mod event_only;
 
 pub(crate) use absent::{WRONG_TYPE, under_other_type};
+pub(crate) use event_only::from_event;
 
 use absent::{create, nearest_name, renamed, wrong_type};
 use jiff::SignedDuration;
@@ -237,12 +239,14 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
                 Code::KVC602,
                 format!("KeyVault/{vault}"),
                 format!(
-                    "{} {} version {} ({}) is disabled in Key Vault {vault}: \"Operation get is not allowed on a disabled {}\"",
+                    "{} {} version {} ({}) is disabled in Key Vault {vault}: \"Operation get is not allowed on a disabled {}.\"",
                     t.as_str(),
                     o.object_name,
                     target.version,
                     if o.object_version.is_some() { "pinned" } else { "latest" },
-                    t.as_str()
+                    // Key Vault's words name the collection in full (`certificate`), not
+                    // the SPC's objectType token (`cert`): FACTS §5, audit WW6.
+                    cli_kind(t)
                 ),
                 vec![format!("attributes.enabled: false (version {})", target.version)],
                 confirm,

@@ -417,12 +417,26 @@ pub fn get<'v, 'r>(
     let url = |vault: &str| msg::object_url(vault, t, req.name, req.version.unwrap_or(""));
     let caller = || msg::caller(&token.client_id, &token.principal_id, &token.tenant);
     if !vault.network.reachable() {
+        // Public access off: Key Vault refuses every public request in its own words
+        // (ForbiddenByConnection), whatever the firewall rules say; on, the firewall refuses
+        // (ForbiddenByFirewall). The two fixes differ: a private endpoint, or a network rule
+        // (audit WW7; remedy::network reads the code).
+        let (message, inner) = match vault.network.public_network_access {
+            false => (
+                msg::public_access_disabled(&caller(), &vault.name, location),
+                "ForbiddenByConnection",
+            ),
+            true => (
+                msg::firewall(&caller(), &vault.name, location),
+                "ForbiddenByFirewall",
+            ),
+        };
         return Err(msg::response_error(
             &url(&vault.name),
             403,
             "Forbidden",
-            &msg::firewall(&caller(), &vault.name, location),
-            Some("ForbiddenByFirewall"),
+            &message,
+            Some(inner),
         ));
     }
     if !vault.admit(now) {

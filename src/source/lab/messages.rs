@@ -147,6 +147,15 @@ pub fn firewall(caller: &str, vault: &str, location: &str) -> String {
     )
 }
 
+/// Key Vault's 403 for a vault whose public network access is disabled (innererror
+/// `ForbiddenByConnection`): no firewall rule admits a public request then, only a private
+/// endpoint (audit WW7; kvchain's classifier and `explain KVC505` list these words).
+pub fn public_access_disabled(caller: &str, vault: &str, location: &str) -> String {
+    format!(
+        "Public network access is disabled and request is not from a trusted service nor via an approved private link.\r\nCaller: {caller}\r\nVault: {vault};location={location}"
+    )
+}
+
 pub fn not_found(t: ObjectType, name: &str) -> (String, String) {
     let (what, code) = match t {
         ObjectType::Secret => ("secret", "SecretNotFound"),
@@ -170,6 +179,16 @@ pub fn disabled(t: ObjectType) -> (String, String) {
     (
         code.to_string(),
         format!("Operation get is not allowed on a disabled {what}."),
+    )
+}
+
+/// azidentity's `ManagedIdentityCredential` failure when the node's metadata endpoint (IMDS)
+/// holds no identity with the client id asked: "the requested identity isn't assigned to this
+/// resource", body `Identity not found` (the shape kvchain's classifier and `explain KVC301`
+/// list; audit WW4).
+pub fn imds_identity_not_found() -> String {
+    format!(
+        "ManagedIdentityCredential authentication failed. the requested identity isn't assigned to this resource\nGET http://169.254.169.254/metadata/identity/oauth2/token\n{RULE}\nRESPONSE 400 Bad Request\n{RULE}\n{{\n  \"error\": \"invalid_request\",\n  \"error_description\": \"Identity not found\"\n}}\n{RULE}"
     )
 }
 

@@ -189,15 +189,15 @@ fn service_principal(nps: Option<&NodePublishSecret>, namespace: &str) -> AuthEr
 
 /// What the lab answers where a node's or NMI's token would come from: the lab has no node
 /// identities of its own, so a user-assigned identity is one of its ManagedIdentities, taken
-/// as assigned to the node pool (docs/scenarios.md "Node identities"); the rest is said in the
-/// lab's words, never as an Azure message the lab cannot know.
+/// as assigned to the node pool (docs/scenarios.md "Node identities"). A client id none of
+/// them has is then held by no node, and the node's metadata endpoint says so in its own
+/// words (audit WW4: the lab's words made a second, unexplained finding beside KVC301); the
+/// rest is said in the lab's words, never as an Azure message the lab cannot know.
 pub fn unsimulated_token(auth: &Auth) -> String {
     match auth {
         Auth::VmManaged {
-            user_assigned: Some(id),
-        } => format!(
-            "kvchain lab: no ManagedIdentity in the scenario has clientId {id}, so no node of the lab holds it (useVMManagedIdentity reads the token of the node's identity with this client id)"
-        ),
+            user_assigned: Some(_),
+        } => super::messages::imds_identity_not_found(),
         Auth::VmManaged { user_assigned: None } => "kvchain lab: the node scale set's system-assigned identity is not simulated (useVMManagedIdentity without userAssignedIdentityID); name a ManagedIdentity in userAssignedIdentityID".into(),
         Auth::PodIdentity => "kvchain lab: aad-pod-identity (NMI) is not simulated (usePodIdentity); use workload identity (clientID) or useVMManagedIdentity".into(),
         Auth::Workload { .. } | Auth::Binding { .. } => String::new(),

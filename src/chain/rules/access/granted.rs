@@ -28,7 +28,7 @@ pub(crate) fn reads_granted(cx: &Ctx, vault: &VaultObs, principal: &str) -> Opti
 /// Whether `principal` may read object `name` of type `t` from `vault` in the permission model
 /// the vault enforces: `None` when the vault's role assignments are not known, or a grant may
 /// be the principal's without kvchain being able to tell (a group's, an unreadable role).
-fn may_read_from(
+pub(super) fn may_read_from(
     cx: &Ctx,
     vault: &VaultObs,
     principal: &str,

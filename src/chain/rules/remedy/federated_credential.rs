@@ -19,12 +19,14 @@ const MAX_NAME: usize = 120;
 pub(crate) fn fic_create(cx: &Ctx) -> String {
     let base = base_name(cx);
     let Some(fics) = cx.identity.and_then(|i| i.federated_credentials.known()) else {
-        // The identity's credentials are not visible: create only under a free name.
+        // The identity's credentials are not visible: create only under a free name, and
+        // only when no credential holds this issuer and subject (else it is updated).
         return on_identity(cx, |name, rg| {
-            format!(
+            let create = format!(
                 "az identity federated-credential show --name {base} --identity-name {name} -g {rg} >/dev/null 2>&1 && echo 'a credential named {base} exists: create would overwrite it, choose another --name' || {}",
                 create_on(cx, &base, name, rg)
-            )
+            );
+            unless_paired(name, rg, &cluster_issuer(cx), &cx.subject(), &create)
         });
     };
     if fics.len() < MAX_PER_IDENTITY {
@@ -50,6 +52,40 @@ pub(crate) fn fic_create(cx: &Ctx) -> String {
             rg = identity_rg(cx),
         ),
     }
+}
+
+/// `create` (a command that creates a credential for `issuer` and `subject` on identity
+/// `identity` of resource group `rg`, shell words), guarded for when the identity's
+/// credentials are not read. FACTS §7: issuer and subject are unique per identity, so a
+/// create fails when a credential under another name already holds the pair, and a pasted
+/// `&&` chain stops there. The pair is looked up first (as KVC402's update looks up the
+/// subject, [`super::fic_names`]): found, its audience, the one field left that can differ,
+/// is set to the exchange's; else `create` runs. A subject or issuer that is not one plain
+/// word cannot go into the JMESPath quotes: `create` is left alone.
+pub(crate) fn unless_paired(
+    identity: &str,
+    rg: &str,
+    issuer: &str,
+    subject: &str,
+    create: &str,
+) -> String {
+    let plain = |w: &str| (w.bytes()).all(|b| b.is_ascii_alphanumeric() || b"-_.:/".contains(&b));
+    if !plain(subject) {
+        return create.to_string();
+    }
+    // The issuer not observed is a lookup (`"$(az aks show …)"`): held in a variable.
+    let (set, issuer) = match plain(issuer) {
+        true => (String::new(), issuer.to_string()),
+        false => (format!("ISSUER={issuer} && "), "$ISSUER".to_string()),
+    };
+    format!(
+        "{{ {set}C=$({}) && if [ -n \"$C\" ]; then az identity federated-credential update --name \"$C\" --identity-name {identity} -g {rg} --audiences {AUDIENCE}; else {create}; fi; }}",
+        super::fic_names(
+            identity,
+            rg,
+            &format!("issuer=='{issuer}' && subject=='{subject}'")
+        )
+    )
 }
 
 fn create(cx: &Ctx, name: &str) -> String {

@@ -111,6 +111,14 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
     if code == KVC301 && matches!(cx.mode, crate::chain::context::AuthMode::VmIdentity { .. }) {
         return crate::chain::rules::node_identity::from_event(cx, evidence);
     }
+    // An object the vault cannot serve, named by the provider's per-object wrapper: its own
+    // confirm and fix, not the generic ones (audit WW1).
+    if matches!(code, KVC601 | KVC602)
+        && let Some(f) =
+            crate::chain::rules::vault_object::from_event(cx, code, e, evidence.clone())
+    {
+        return f;
+    }
     let spc = cx.spc_resource();
     let (resource, message) = match code {
         KVC101 => (spc, format!("the driver cannot find SecretProviderClass {} in namespace {}", cx.spc_name, cx.ns())),

@@ -395,9 +395,19 @@ pub(crate) fn fic_update(cx: &Ctx, set: &str) -> String {
     let subject = cx.subject();
     on_identity(cx, |name, rg| {
         format!(
-            "read -r C < <(az identity federated-credential list --identity-name {name} -g {rg} --query \"[?subject=='{subject}'].name\" -o tsv) && [ -n \"$C\" ] && az identity federated-credential update --name \"$C\" --identity-name {name} -g {rg} {set}"
+            "read -r C < <({}) && [ -n \"$C\" ] && az identity federated-credential update --name \"$C\" --identity-name {name} -g {rg} {set}",
+            fic_names(name, rg, &format!("subject=='{subject}'"))
         )
     })
+}
+
+/// The names of identity `name`'s (of resource group `rg`, shell words) federated credentials
+/// that JMESPath `filter` selects, one a line: how a pasted fix finds a credential it cannot
+/// read by what it holds (KVC402's by subject, a create's guard by issuer and subject).
+pub(crate) fn fic_names(name: &str, rg: &str, filter: &str) -> String {
+    format!(
+        "az identity federated-credential list --identity-name {name} -g {rg} --query \"[?{filter}].name\" -o tsv"
+    )
 }
 
 impl Ctx<'_> {

@@ -168,10 +168,27 @@ fn switch(cx: &Ctx, from: Leaving) -> String {
             let name = held_fics.map_or(name.clone(), |f| {
                 super::federated_credential::free_name(&name, f)
             });
-            format!(
-                "az identity federated-credential create --name {name} --identity-name \"$IDENTITY_NAME\" -g \"$IDENTITY_RG\" --issuer {issuer} --subject system:serviceaccount:{ns}:{sa} --audiences {AUDIENCE}",
-                issuer = cluster_issuer(cx),
-            )
+            let (identity, rg, issuer) = ("\"$IDENTITY_NAME\"", "\"$IDENTITY_RG\"", cluster_issuer(cx));
+            let subject = format!("system:serviceaccount:{ns}:{sa}");
+            let create = format!(
+                "az identity federated-credential create --name {name} --identity-name {identity} -g {rg} --issuer {issuer} --subject {subject} --audiences {AUDIENCE}"
+            );
+            // FACTS §7: issuer and subject are unique per identity, so a create fails when a
+            // credential already holds the pair (its audience the one field that differs,
+            // as `has_fic` found none whole): that one is updated (audit WW2).
+            let paired = |f: &&crate::snapshot::FederatedCredentialObs| {
+                f.subject == subject && cx.cluster().oidc_issuer.known() == Some(&f.issuer)
+            };
+            match held_fics {
+                Some(held) => match held.iter().find(paired) {
+                    Some(f) => format!(
+                        "az identity federated-credential update --name {} --identity-name {identity} -g {rg} --audiences {AUDIENCE}",
+                        sh_word(&f.name)
+                    ),
+                    None => create,
+                },
+                None => super::federated_credential::unless_paired(identity, rg, &issuer, &subject, &create),
+            }
         })
         .collect();
     // Read access in the vault's permission model (FACTS §8), unless the observed identity

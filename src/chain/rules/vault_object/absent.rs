@@ -83,11 +83,27 @@ pub(super) fn wrong_type(
             "az keyvault {} show --vault-name {vault} -n {name} --query attributes",
             cli_kind(other)
         ),
-        remedy::edit_spc(
-            cx,
-            &format!("objects[{}].objectType: {}", o.index, other.as_str()),
-        ),
+        retype_fix(cx, o, other),
     ));
+}
+
+/// The objectType edit, after the grant the corrected read needs when the identity is known
+/// not to hold it (audit WW3): the Access link judges the read the SPC makes now, so the
+/// read after the edit is this fix's to grant, never a second error beside this one.
+fn retype_fix(cx: &Ctx, o: &SpcObject, other: ObjectType) -> String {
+    let edit = remedy::edit_spc(
+        cx,
+        &format!("objects[{}].objectType: {}", o.index, other.as_str()),
+    );
+    match crate::chain::rules::access::may_read(cx, other, &o.object_name) {
+        Some(false) => format!(
+            "{} && {edit}",
+            remedy::with_principal(&remedy::principal(cx), |who| {
+                remedy::grant_read_as(cx, who, Some(other), None)
+            })
+        ),
+        _ => edit,
+    }
 }
 
 /// The vault's object of type `t` whose name is closest to `name`, if one is close enough to
