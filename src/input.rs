@@ -27,6 +27,8 @@ use serde_yaml::value::{Tag, TaggedValue};
 
 use crate::error::InputError;
 
+mod wording;
+pub use wording::located;
 mod kubectl_output;
 pub mod nesting;
 pub mod stream;
@@ -307,7 +309,8 @@ pub fn redact(msg: &str) -> String {
         rest = tail;
     }
     out.push_str(rest);
-    out
+    // `expected struct Coll`, `expected i32`: said as `an object`, an integer's range.
+    wording::in_user_terms(&out)
 }
 
 /// The text after a Debug-escaped string's closing quote.

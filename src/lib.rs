@@ -6,11 +6,18 @@
 
 /// `eprintln!` without its panic: when stderr itself fails (redirected to a full device)
 /// there is nowhere left to say so, and a warning is not worth a crash (exit 101).
+///
+/// Everything kvchain writes on stderr passes here, and its messages echo values it did not
+/// choose: file names, kubeconfig context names, theme names, arguments. Raw, `ESC[2J` in one
+/// cleared the reader's screen and OSC 52 set their clipboard (audit XX6). The whole text is
+/// escaped here, once, as every echoed value is ([`shown::shown`]: control characters as
+/// `\u{…}`, line breaks kept); a part already escaped has no control character left to change.
 #[macro_export]
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
+        let text = format!($($arg)*);
+        let _ = writeln!(std::io::stderr(), "{}", $crate::shown::shown(&text));
     }};
 }
 

@@ -142,7 +142,7 @@ impl Iterator for Documents<'_> {
                 let body = &self.text[part.start..part.end];
                 let value = Bounded(&self.budget)
                     .deserialize(de)
-                    .map_err(|e| document_error(&e, body, part.first_line));
+                    .map_err(|e| document_error(&e, body, part.first_line, line));
                 if value.is_err() {
                     // libyaml cannot resynchronise inside this part; the next part is read anew.
                     self.current = None;
@@ -190,7 +190,15 @@ impl Iterator for Documents<'_> {
 /// said with the JSON parser's message and place. A reader error (a control character) has no
 /// place of its own in serde_yaml (it says line 1, column 1), only a byte position: the place
 /// is found from it, or none is given.
-fn document_error(e: &serde_yaml::Error, body: &str, first_line: usize) -> DocumentError {
+///
+/// An error of the whole document (serde_yaml's alias "repetition limit exceeded") has no place
+/// at all: the line the document starts at (`doc_line`) is said instead (audit XX8).
+fn document_error(
+    e: &serde_yaml::Error,
+    body: &str,
+    first_line: usize,
+    doc_line: usize,
+) -> DocumentError {
     let offset = first_line - 1;
     let json_text = json_view(body);
     let json = json_text.is_some();
@@ -219,6 +227,12 @@ fn document_error(e: &serde_yaml::Error, body: &str, first_line: usize) -> Docum
             (line + first_line, column)
         });
         message = head.to_string();
+    }
+    if at.is_none() {
+        if message == "repetition limit exceeded" {
+            message.push_str(" (its aliases expand too many times)");
+        }
+        message.push_str(&format!(" (document starts at line {doc_line})"));
     }
     DocumentError {
         line: at.map(|a| a.0),

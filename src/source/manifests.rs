@@ -20,9 +20,11 @@ use crate::error::InputError;
 use crate::snapshot::convert;
 use crate::snapshot::crd::SecretProviderClass;
 use crate::snapshot::*;
+use doc::Doc;
 
 mod apply_set;
 mod custom;
+mod doc;
 mod duplicates;
 pub mod files;
 mod namespaces;
@@ -88,23 +90,6 @@ struct Builder {
     unread_objects: Vec<UnreadObject>,
 }
 
-/// Where a document sits, for error messages.
-struct Doc<'a> {
-    file: &'a Path,
-    index: usize,
-    line: usize,
-}
-
-impl Doc<'_> {
-    fn err(&self, what: &str, msg: impl std::fmt::Display) -> InputError {
-        InputError::in_document(
-            self.file,
-            self.index,
-            format!("{what} (document starts at line {}): {msg}", self.line),
-        )
-    }
-}
-
 impl Builder {
     fn unread(&mut self, e: InputError) {
         tracing::warn!(error = %e, "manifest document not read");
@@ -143,6 +128,7 @@ impl Builder {
                 file: file.clone(),
                 index: doc.index,
                 line: doc.line,
+                item: None,
                 value,
                 home: None,
             };
@@ -165,6 +151,7 @@ impl Builder {
             file: &q.file,
             index: q.index,
             line: q.line,
+            item: q.item.as_deref(),
         };
         let defines = defines(&q.value);
         // kubectl skips an empty document: it is no object passed to apply.

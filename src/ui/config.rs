@@ -193,7 +193,8 @@ fn parse(text: &str, path: &Path) -> Result<ConfigFile, InputError> {
     if text.trim().is_empty() {
         return Ok(ConfigFile::default());
     }
-    // serde_yaml names the field path ("keys.quit: …" / "unknown field `thme`") and the
-    // line; we add the file.
-    crate::input::from_str(text).map_err(|e| InputError::in_file(path, e.to_string()))
+    // serde_yaml names the field path ("keys.quit: …" / "unknown field `thme`"); we add the
+    // file, the line and column (serde_yaml leaves out line 1, column 1: audit XX8).
+    crate::input::from_str(text)
+        .map_err(|e| InputError::in_file(path, crate::input::located(&e, text)))
 }

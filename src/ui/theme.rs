@@ -92,8 +92,10 @@ slots!(
 impl Theme {
     /// Parse a theme file over `base` (slots it does not set are inherited).
     pub fn parse(text: &str, base: &Theme, origin: &str) -> Result<Theme, InputError> {
-        let file: ThemeFile = crate::input::from_str(text)
-            .map_err(|e| InputError::new(origin, format!("invalid theme: {e}")))?;
+        let file: ThemeFile = crate::input::from_str(text).map_err(|e| {
+            let at = crate::input::located(&e, text);
+            InputError::new(origin, format!("invalid theme: {at}"))
+        })?;
         file.resolve(base, origin)
     }
 

@@ -230,3 +230,61 @@ async fn a_cluster_read_in_part_makes_the_fleet_line_incomplete() {
     assert_eq!(code, Some(0), "{out}");
     assert!(!out.contains("INCOMPLETE"), "{out}");
 }
+
+/// Audit XX5: a kubeconfig's context names are free strings. The fleet's text report wrote
+/// them raw (the headline of a cluster read, the line of one that could not be read and its
+/// reason): `ESC[2J` cleared the reader's screen and OSC 52 set their clipboard. They are
+/// written as `\u{…}` like every echoed value (README), in the report and on stderr.
+#[tokio::test]
+async fn context_names_with_terminal_escapes_are_escaped_in_the_text_report() {
+    let healthy = world();
+    healthy.replace_silently(EVENTS, Vec::new());
+    let server = healthy.serve().await;
+    // JSON strings are YAML double-quoted scalars: `\u001b` holds the raw ESC in the file.
+    let (clear, clip) = (
+        serde_json::to_string("one\u{1b}[2J").unwrap(),
+        serde_json::to_string("two\u{1b}]52;c;Q1RY\u{7}").unwrap(),
+    );
+    let text = format!(
+        "apiVersion: v1
+kind: Config
+clusters:
+- name: up
+  cluster: {{server: {}}}
+- name: gone
+  cluster: {{server: http://127.0.0.1:9}}
+contexts:
+- name: {clear}
+  context: {{cluster: up, user: alice}}
+- name: {clip}
+  context: {{cluster: gone, user: alice}}
+current-context: {clear}
+users:
+- name: alice
+  user: {{token: not-a-secret-test-token}}
+",
+        server.uri()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig-escapes");
+    std::fs::write(&kubeconfig, text).unwrap();
+    let f = Fleet {
+        _servers: (server, healthy.serve().await),
+        _dir: dir,
+        kubeconfig,
+    };
+    let (code, out, err) = check(&f, &["--all-contexts"]).await;
+    assert_eq!(code, Some(3), "one cluster unread: {out}\n{err}");
+    for (what, text) in [("report", &out), ("stderr", &err)] {
+        assert!(
+            !text.contains(['\u{1b}', '\u{7}']),
+            "raw ESC or BEL in the {what}: {text:?}"
+        );
+    }
+    // Both names are still there, escaped: the section of the one read, the line of the other.
+    assert!(out.contains("═══ cluster one\\u{1b}[2J\n"), "{out}");
+    assert!(
+        out.contains("  cluster two\\u{1b}]52;c;Q1RY\\u{7}: cannot reach http://127.0.0.1:9"),
+        "{out}"
+    );
+}

@@ -60,6 +60,8 @@ mod glance_credential_errors;
 mod hostile_commands;
 mod hostile_input;
 mod hostile_manifests;
+mod hostile_stderr;
+mod input_error_wording;
 mod invalid_vault_name;
 mod kubeconfig_errors;
 mod lab_audit;

@@ -16,6 +16,7 @@ use super::check::{self, EXIT_INCOMPLETE, Judged};
 use crate::chain;
 use crate::cli::{CheckArgs, OutputFormat};
 use crate::report;
+use crate::shown::shown_line;
 use crate::snapshot::Snapshot;
 use crate::source::live::{self, ConnectError};
 use merge::ClusterReport;
@@ -200,12 +201,15 @@ fn text(read: &[Read], merged: &serde_json::Value, color: bool) -> String {
     if !failed.is_empty() {
         let _ = writeln!(out, "\nNot visible (these clusters could not be read)");
         for (name, why) in failed {
-            let _ = writeln!(out, "  cluster {name}: {why}");
+            // A context name is the kubeconfig's free string, and the reason repeats it: raw,
+            // ESC[2J cleared the reader's screen and OSC 52 set the clipboard (audit XX5).
+            // Escaped as every echoed value is, one line each (a line break would forge one).
+            let _ = writeln!(out, "  cluster {}: {}", shown_line(name), shown_line(why));
         }
     }
     for (name, outcome) in read {
         if let Ok((snapshot, j)) = outcome {
-            let _ = writeln!(out, "\n═══ cluster {name}");
+            let _ = writeln!(out, "\n═══ cluster {}", shown_line(name));
             out.push_str(&report::text_with(snapshot, &j.chains, &j.spcs, color));
         }
     }

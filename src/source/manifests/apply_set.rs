@@ -22,6 +22,8 @@ pub(super) struct Queued {
     pub index: usize,
     /// 1-based line where the document starts.
     pub line: usize,
+    /// A List item's place in its document (`items[2]`, `items[0].items[1]`).
+    pub item: Option<String>,
     pub value: serde_yaml::Value,
     /// For a namespace-less SecretProviderClass kept beside another of its name: the
     /// namespaces it is applied into (its file's pods that name it), the only ones it serves.
@@ -79,8 +81,13 @@ impl ApplySet {
                     ));
                     continue;
                 }
+                let place = match &doc.item {
+                    Some(list) => format!("{list}.items[{i}]"),
+                    None => format!("items[{i}]"),
+                };
                 self.push(Queued {
                     file: doc.file.clone(),
+                    item: Some(place),
                     value: item,
                     home: None,
                     ..doc
@@ -289,6 +296,7 @@ mod tests {
             file: Arc::from(Path::new(file)),
             index,
             line: 1,
+            item: None,
             value: serde_yaml::from_str(text).expect("yaml"),
             home: None,
         }

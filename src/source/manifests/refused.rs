@@ -94,8 +94,9 @@ pub(super) fn refused(value: &Value, kind: &str, name: &str) -> Option<String> {
         && !crate::chain::rules::params::is_placeholder(name)
         && !dns_subdomain(name)
     {
+        // Quoted as written, control characters escaped once (`{:?}` escaped `\u{1b}` again).
         return Some(format!(
-            "metadata.name: {:?} is no valid name (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253): the API server rejects it",
+            "metadata.name: \"{}\" is no valid name (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253): the API server rejects it",
             crate::shown::shown(name)
         ));
     }
