@@ -59,7 +59,8 @@ fn fixes(mode: &str, docs: &[&str], code: &str) -> Vec<String> {
 
 /// `fix` run by `sh` with stand-ins for `az` and `kubectl` that log their arguments, one
 /// call a line; `az keyvault show … enableRbacAuthorization` answers `rbac` (tsv: `true`,
-/// `false`, or nothing when the vault predates the property), lookups answer a GUID.
+/// `false`, or nothing when the vault predates the property), the new identity holds no
+/// federated credential (its issuer+subject lookup answers nothing), lookups answer a GUID.
 fn pasted(fix: &str, rbac: &str) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("calls");
@@ -74,7 +75,7 @@ fn pasted(fix: &str, rbac: &str) -> Vec<String> {
     };
     stub(
         "az",
-        "case \"$*\" in\n  *enableRbacAuthorization*) [ -n \"$RBAC\" ] && echo \"$RBAC\" ;;\n  *--query*) echo 99999999-8888-7777-6666-555555555555 ;;\nesac\nexit 0\n",
+        "case \"$*\" in\n  *enableRbacAuthorization*) [ -n \"$RBAC\" ] && echo \"$RBAC\" ;;\n  *\"federated-credential list\"*) ;;\n  *--query*) echo 99999999-8888-7777-6666-555555555555 ;;\nesac\nexit 0\n",
     );
     // A CSIDriver that requests the exchange audience (what the move reads first, FACTS §5).
     stub(

@@ -250,8 +250,11 @@ fn stateful_env(polled: &Snapshot) -> StepState {
     state_of(&w.timeline(), STATEFUL_ENV).clone()
 }
 
+/// Stale until a restart: under RollingUpdate `R` restarts the set; where its rollout would
+/// not reach the pod (OnDelete, below the partition) `R` deletes that pod alone (audit VV2).
 fn restart_needed(state: &StepState) -> bool {
-    matches!(state, StepState::Never(why) if why.contains("restart needed (R restarts StatefulSet/web)"))
+    matches!(state, StepState::Never(why) if why.contains("restart needed (R restarts StatefulSet/web)")
+        || why.contains("R deletes pod web-") && why.contains(" only, and StatefulSet/web makes a new one"))
 }
 
 /// Reloader restarts by changing the pod template (FACTS §10), which a StatefulSet under
