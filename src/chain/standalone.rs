@@ -28,6 +28,7 @@ pub struct SpcVerdict {
     pub findings: Vec<Finding>,
     /// Why the pods of its namespace could not be read, if they could not: the unread pods may
     /// mount it, so it is not known to be mounted by no pod (audit SS2: unknown is not absent).
+    /// With `check -f`, an unread document that may define pods there counts alike (XX1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pods_unread: Option<String>,
 }
@@ -142,7 +143,10 @@ fn verdict(ix: &Index<'_>, spc: &SpcObs) -> SpcVerdict {
             .map(|k| crate::shown::shown(k).into_owned()),
         status: findings.first().map_or(Status::Ok, |f| f.severity.status()),
         findings,
-        pods_unread: ix.snap.pods.unknown_in(&spc.namespace).map(str::to_string),
+        // A pods gap, or (`check -f`) an unread document that may define its pods (XX1).
+        pods_unread: (ix.snap.pods.unknown_in(&spc.namespace))
+            .or_else(|| ix.snap.source.unread_pods_in(Some(&spc.namespace)))
+            .map(str::to_string),
     }
 }
 

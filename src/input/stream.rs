@@ -85,7 +85,7 @@ pub fn documents(text: &str) -> Result<Documents<'_>, TooManyDocuments> {
     Ok(Documents {
         text,
         budget: Budget::for_text(text),
-        parts: parts.into_iter(),
+        parts: parts.into(),
         current: None,
         count: 0,
         done: false,
@@ -96,7 +96,7 @@ pub fn documents(text: &str) -> Result<Documents<'_>, TooManyDocuments> {
 pub struct Documents<'a> {
     text: &'a str,
     budget: Budget,
-    parts: std::vec::IntoIter<Part>,
+    parts: std::collections::VecDeque<Part>,
     /// The part being read: its documents, its first document's number, its part.
     current: Option<(serde_yaml::Deserializer<'a>, usize, Part)>,
     /// Documents yielded so far.
@@ -126,18 +126,7 @@ impl Iterator for Documents<'_> {
                 };
                 if index > MAX_DOCUMENTS {
                     self.done = true;
-                    return Some(Document {
-                        index,
-                        line,
-                        value: Err(DocumentError {
-                            line: None,
-                            column: None,
-                            message: format!(
-                                "more than {MAX_DOCUMENTS} YAML documents in one file: this one and the rest are not read (split it into several files)"
-                            ),
-                            json: false,
-                        }),
-                    });
+                    return Some(too_many(index, line));
                 }
                 let body = &self.text[part.start..part.end];
                 let value = Bounded(&self.budget)
@@ -150,7 +139,7 @@ impl Iterator for Documents<'_> {
                 self.count = index;
                 return Some(Document { index, line, value });
             }
-            let part = self.parts.next()?;
+            let part = self.parts.pop_front()?;
             let body = &self.text[part.start..part.end];
             let first = self.count + 1;
             let offset = part.first_line - 1;
@@ -180,9 +169,97 @@ impl Iterator for Documents<'_> {
                     value: Ok(list),
                 });
             }
+            if let Some(values) = json_values(&self.text[..part.end], &part) {
+                // Each JSON value its own document, as kubectl's decoder reads them (XX2).
+                if self.count + self.parts.len() + values.len() > MAX_DOCUMENTS {
+                    self.done = true;
+                    return Some(too_many(first, part.content_line));
+                }
+                for v in values.into_iter().rev() {
+                    self.parts.push_front(v);
+                }
+                continue;
+            }
             self.current = Some((serde_yaml::Deserializer::from_str(body), first, part));
         }
     }
+}
+
+/// The document at the limit, standing for itself and the rest of the file.
+fn too_many(index: usize, line: usize) -> Document {
+    Document {
+        index,
+        line,
+        value: Err(DocumentError {
+            line: None,
+            column: None,
+            message: format!(
+                "more than {MAX_DOCUMENTS} YAML documents in one file: this one and the rest are not read (split it into several files)"
+            ),
+            json: false,
+        }),
+    }
+}
+
+/// A part holding JSON objects back to back (`cat a.json b.json`, one per line, no `---`),
+/// split into one part per value: kubectl's decoder reads a JSON input as a stream of values
+/// (`cat *.json | kubectl apply -f -`, audit XX2). `None` unless the part's content starts
+/// with `{` and another object follows the first; a value that does not parse starts the
+/// last part, so its error keeps its place and number. Whatever follows the last object that
+/// is not one (a YAML comment) stays in its part, read by YAML as before. `text` ends with
+/// the part; `part` gives its place.
+fn json_values(text: &str, part: &Part) -> Option<Vec<Part>> {
+    let body = &text[part.start..];
+    let start = json_start(body)?;
+    let json = &body[start..];
+    let mut values = serde_json::Deserializer::from_str(json).into_iter::<serde::de::IgnoredAny>();
+    let mut ends = Vec::new();
+    while let Some(Ok(_)) = values.next() {
+        let end = values.byte_offset();
+        if !json[end..].trim_start().starts_with('{') {
+            break;
+        }
+        ends.push(start + end);
+    }
+    if ends.is_empty() {
+        return None;
+    }
+    // Lines counted once, from part to part.
+    let (mut from, mut line) = (0, part.first_line);
+    let mut out = Vec::with_capacity(ends.len() + 1);
+    for end in ends.into_iter().chain([body.len()]) {
+        let piece = &body[from..end];
+        let lead = piece.len() - piece.trim_start().len();
+        let content_line = if from == 0 {
+            part.content_line
+        } else {
+            line + piece[..lead].matches('\n').count()
+        };
+        out.push(Part {
+            start: part.start + from,
+            end: part.start + end,
+            first_line: line,
+            content_line,
+        });
+        line += piece.matches('\n').count();
+        from = end;
+    }
+    Some(out)
+}
+
+/// Where a part's content starts (after its `---`, comments and directives), if it is `{`.
+fn json_start(body: &str) -> Option<usize> {
+    let mut offset = 0;
+    for line in body.split_inclusive('\n') {
+        let skip = if is_separator(line) { 3 } else { 0 };
+        let rest = &line[skip..];
+        if is_content(rest) {
+            let at = offset + skip + (rest.len() - rest.trim_start().len());
+            return body[at..].starts_with('{').then_some(at);
+        }
+        offset += line.len();
+    }
+    None
 }
 
 /// The error of a part (`body`, starting at the file's line `first_line`) that did not read.
@@ -412,6 +489,32 @@ mod tests {
             "{err}"
         );
         assert_eq!(docs[2].2, Ok("c: 3".into()));
+    }
+
+    /// Audit XX2: JSON objects back to back are a stream of documents, as kubectl's JSON
+    /// decoder reads them: each its own number and line; a broken one costs itself.
+    #[test]
+    fn json_objects_back_to_back_are_documents() {
+        let docs = summary("{\"a\": 1}\n{\"b\": 2} {\"c\": 3}\n---\n{\"d\": 4}\n");
+        let seen: Vec<_> = docs.iter().map(|d| (d.0, d.1, d.2.clone())).collect();
+        assert_eq!(
+            seen,
+            [
+                (1, 1, Ok("a: 1".into())),
+                (2, 2, Ok("b: 2".into())),
+                (3, 2, Ok("c: 3".into())),
+                (4, 4, Ok("d: 4".into())),
+            ]
+        );
+        let docs = summary("# lead\n{\"a\": 1}\n\n{\"b\" 2}\n");
+        assert_eq!(docs.len(), 2, "{docs:?}");
+        assert_eq!(docs[0], (1, 1, Ok("a: 1".into())));
+        let (index, line, err) = &docs[1];
+        assert_eq!((*index, *line), (2, 4));
+        let err = err.clone().unwrap_err();
+        assert!(err.starts_with("invalid JSON at line 4, column 6"), "{err}");
+        // One object and a comment after it: one document, as before.
+        assert_eq!(summary("{\"a\": 1}\n# done\n"), [(1, 1, Ok("a: 1".into()))]);
     }
 
     #[test]

@@ -220,7 +220,10 @@ fn write_text_to(
         }
     }
     if chains.is_empty() {
-        let _ = if gaps.iter().any(Gap::hides_chains) {
+        // Unread pods (a gap) or unread documents that may define some (`check -f`, XX1).
+        let _ = if gaps.iter().any(Gap::hides_chains)
+            || snapshot.source.unread_pods_in(None).is_some()
+        {
             writeln!(
                 out,
                 "\nNo pod that could be read mounts a Secrets Store CSI volume; the unread ones above may."

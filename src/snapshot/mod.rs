@@ -195,6 +195,13 @@ pub struct SourceInfo {
     /// The objects those unread documents define, as far as they can be told (`check -f`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unread_objects: Vec<UnreadObject>,
+    /// `check -f`: where the unread documents that may define pods would put them, one entry
+    /// per such document: its namespace as written, `None` when it writes none or cannot be
+    /// told (invalid YAML, an unreadable file). An SPC there is not known to be mounted by no
+    /// pod (audit XX1: unknown is not absent); a ServiceAccount or Secret left unread is no
+    /// such document.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unread_pods: Vec<Option<String>>,
     /// Findings `check --min-severity` left out of the report (never part of a snapshot file:
     /// a report says what it left out, so its counts never read "0" over a failing run).
     #[serde(skip)]
@@ -243,6 +250,9 @@ impl Hidden {
     }
 }
 
+/// Why an SPC that unread documents may mount is not known to be mounted (audit XX1).
+pub const UNREAD_PODS: &str = "a document not read (listed above) may define them";
+
 /// An object whose document could not be read: a rule looking for it by name can say it was
 /// written but not read (and why) instead of "not in the given manifests".
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -259,6 +269,15 @@ pub struct UnreadObject {
 }
 
 impl SourceInfo {
+    /// Why pods of `namespace` may be missing for documents that could not be read (`None`
+    /// for any namespace), if some may be (audit XX1).
+    pub fn unread_pods_in(&self, namespace: Option<&str>) -> Option<&'static str> {
+        self.unread_pods
+            .iter()
+            .any(|ns| ns.is_none() || namespace.is_none() || ns.as_deref() == namespace)
+            .then_some(UNREAD_PODS)
+    }
+
     /// `file` when it holds one object alone, so that `${EDITOR} FILE && kubectl apply -f
     /// FILE` re-applies nothing else (audit TT2); `None` for a file holding other objects.
     pub fn own_file<'a>(&self, file: &'a str) -> Option<&'a str> {
@@ -274,6 +293,7 @@ impl Default for SourceInfo {
             observed_at: Timestamp::UNIX_EPOCH,
             unread: Vec::new(),
             unread_objects: Vec::new(),
+            unread_pods: Vec::new(),
             hidden: Hidden::default(),
             not_live: Vec::new(),
             read_at: None,

@@ -67,6 +67,7 @@ impl Source for Connecting {
             observed_at: jiff::Timestamp::now(),
             unread: Vec::new(),
             unread_objects: Vec::new(),
+            unread_pods: Vec::new(),
             hidden: Default::default(),
             not_live: Vec::new(),
             read_at: None,

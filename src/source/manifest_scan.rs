@@ -70,7 +70,7 @@ pub fn scan_str(file: &Path, text: &str, out: &mut Scan) {
             continue;
         }
         let mut from = doc.line;
-        object(file, &names, doc.line, &mut from, &value, out);
+        object(file, &names, doc.line, &mut from, &value, "", out);
     }
 }
 
@@ -110,14 +110,17 @@ fn object(
     start: usize,
     from: &mut usize,
     v: &serde_yaml::Value,
+    implied: &str,
     out: &mut Scan,
 ) {
-    let kind = v.get("kind").and_then(|k| k.as_str()).unwrap_or_default();
+    let kind = v.get("kind").and_then(|k| k.as_str()).unwrap_or(implied);
     if kind.ends_with("List")
         && let Some(items) = v.get("items").and_then(|i| i.as_sequence())
     {
+        // A typed List's items without a kind are of the List's kind (kubectl, audit XX3).
+        let item_kind = kind.strip_suffix("List").unwrap_or_default();
         for item in items {
-            object(file, names, start, from, item, out);
+            object(file, names, start, from, item, item_kind, out);
         }
         return;
     }

@@ -32,6 +32,7 @@ mod nulls;
 mod own_file;
 mod refused;
 mod strict;
+mod unread;
 
 const RUNTIME: &str = "manifests: exists only at run time";
 
@@ -47,13 +48,18 @@ pub fn load(paths: &[PathBuf]) -> Result<Snapshot, InputError> {
 /// [`load`] over texts already read (the origin scan reads the same ones).
 pub fn load_inputs(inputs: &files::Inputs) -> Result<Snapshot, InputError> {
     let mut b = Builder::default();
+    // What an unlisted entry or an unreadable file holds cannot be told: it may define pods.
     for e in &inputs.unlisted {
+        b.unread_pods.push(None);
         b.unread(e.clone());
     }
     for (f, text) in &inputs.files {
         match text {
-            Ok(text) => b.file(f, text),
-            Err(e) => b.unread(e.clone()),
+            Ok(text) => b.file(f, text, inputs.named.contains(f)),
+            Err(e) => {
+                b.unread_pods.push(None);
+                b.unread(e.clone());
+            }
         }
     }
     b.finish_or_error(inputs.label.clone())
@@ -62,7 +68,7 @@ pub fn load_inputs(inputs: &files::Inputs) -> Result<Snapshot, InputError> {
 /// Parse one file's text (exposed for tests and the lab's scenario files).
 pub fn load_str(name: &str, text: &str) -> Result<Snapshot, InputError> {
     let mut b = Builder::default();
-    b.file(Path::new(name), text);
+    b.file(Path::new(name), text, true);
     b.finish_or_error(name.to_string())
 }
 
@@ -88,6 +94,8 @@ struct Builder {
     unread: Vec<InputError>,
     /// What the unread documents define, so a chain naming one can say why it is missing.
     unread_objects: Vec<UnreadObject>,
+    /// Where unread documents that may define pods would put them ([`SourceInfo::unread_pods`]).
+    unread_pods: Vec<Option<String>>,
 }
 
 impl Builder {
@@ -96,12 +104,16 @@ impl Builder {
         self.unread.push(e);
     }
 
-    fn file(&mut self, file: &Path, text: &str) {
+    /// `named`: the file was named on the command line (XX7, [`files::Inputs::named`]).
+    fn file(&mut self, file: &Path, text: &str, named: bool) {
+        // Kind-less documents of a named file, judged once the file is read (XX7).
+        let (mut kindless, mut objects) = (Vec::new(), false);
         let file: std::sync::Arc<Path> = std::sync::Arc::from(file);
         // Each `---` document on its own, as kubectl reads a stream: a bad one costs itself.
         let docs = match crate::input::stream::documents(text) {
             Ok(docs) => docs,
             Err(too_many) => {
+                self.unread_pods.push(None);
                 self.set
                     .push_error(InputError::in_file(&file, too_many.to_string()));
                 return;
@@ -116,6 +128,8 @@ impl Builder {
             let mut value = match value {
                 Ok(v) => v,
                 Err(e) => {
+                    // Invalid YAML: what it defines cannot be told.
+                    self.unread_pods.push(None);
                     self.set
                         .push_error(InputError::in_document(&file, doc.index, e.to_string()));
                     continue;
@@ -131,7 +145,13 @@ impl Builder {
                 item: None,
                 value,
                 home: None,
+                kindless_alone: false,
             };
+            if named && refused::is_kindless(&q.value) {
+                kindless.push(q);
+                continue;
+            }
+            objects |= !q.value.is_null();
             if apply_set::waits(&q.value) {
                 self.set.push(q);
             } else {
@@ -143,6 +163,18 @@ impl Builder {
                 }
             }
         }
+        // A named file holding no object but kind-less documents holds none at all: kubectl
+        // refuses each ("Object 'Kind' is missing"), never "0 chains". Beside objects, they
+        // are Helm values and skipped, as in a directory.
+        for q in kindless {
+            let q = apply_set::Queued {
+                kindless_alone: !objects,
+                ..q
+            };
+            if let Err(e) = self.judge(q) {
+                self.set.push_error(e);
+            }
+        }
     }
 
     /// Read one document into the snapshot; an error also records what it defines.
@@ -152,8 +184,10 @@ impl Builder {
             index: q.index,
             line: q.line,
             item: q.item.as_deref(),
+            kindless_alone: q.kindless_alone,
         };
-        let defines = defines(&q.value);
+        let defines = unread::defines(&q.value);
+        let pods = unread::pods_of(&q.value);
         // kubectl skips an empty document: it is no object passed to apply.
         let object = !q.value.is_null();
         let spcs_before = self.spcs.len();
@@ -167,6 +201,7 @@ impl Builder {
                 Ok(())
             }
             Err(e) => {
+                self.unread_pods.extend(pods);
                 if let Some((kind, namespace, name)) = defines {
                     self.unread_objects.push(UnreadObject {
                         kind,
@@ -183,7 +218,9 @@ impl Builder {
 
     /// Convert every queued document (the last definition of each object).
     fn read_queued(&mut self) {
-        for q in std::mem::take(&mut self.set).into_documents() {
+        let set = std::mem::take(&mut self.set);
+        self.unread_pods.extend(set.unread_pods.iter().cloned());
+        for q in set.into_documents() {
             let q = match q {
                 Ok(q) => q,
                 Err(e) => {
@@ -223,7 +260,10 @@ impl Builder {
         // Echoed in every message about the document: cut as any echoed value is (a 5 MB
         // name was printed whole, audit F5).
         let what = crate::shown::shown_string(what);
-        if let Some(why) = refused::refused(&value, &kind, &name) {
+        if let Some(why) = (refused::kindless(&value, doc.kindless_alone))
+            .map(String::from)
+            .or_else(|| refused::refused(&value, &kind, &name))
+        {
             return Err(doc.err(&what, why));
         }
         let floating = value
@@ -351,55 +391,6 @@ impl Builder {
         Ok(())
     }
 
-    /// A kind none of the arms above reads: a pod-making custom resource kvchain knows is read
-    /// as a workload; another one holding a secrets-store volume is unread (its chain would
-    /// otherwise pass unchecked); the rest are not ours to judge.
-    fn other(
-        &mut self,
-        doc: &Doc,
-        what: &str,
-        kind: &str,
-        value: serde_yaml::Value,
-    ) -> Result<(), InputError> {
-        let api_version = str_at(&value, "apiVersion").to_string();
-        match custom::known(kind, &api_version) {
-            Some("Rollout") => {
-                let r: custom::Custom<custom::RolloutSpec> = typed(doc, what, value)?;
-                let spec = r.spec.as_ref();
-                let t = spec.and_then(|s| s.template.as_ref());
-                let replicas = spec.and_then(|s| s.replicas);
-                self.workload(
-                    convert::custom_workload("Rollout", &r.metadata, t, replicas),
-                    t,
-                );
-            }
-            Some(_) => {
-                let j: custom::Custom<custom::ScaledJobSpec> = typed(doc, what, value)?;
-                let t = j
-                    .spec
-                    .as_ref()
-                    .and_then(|s| s.job_target_ref.as_ref())
-                    .and_then(|r| r.template.as_ref());
-                self.workload(
-                    convert::custom_workload("ScaledJob", &j.metadata, t, None),
-                    t,
-                );
-            }
-            None => {
-                if let Some(at) = custom::secrets_store_volume(&value) {
-                    let kind = crate::shown::shown(&format!("{api_version} {kind}")).into_owned();
-                    return Err(doc.err(
-                        what,
-                        format!(
-                            "kvchain does not read {kind}: its secrets-store volume at {at} is not checked (where its pod template lives is its operator's business; check the pods it makes, or the rendered workload)"
-                        ),
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
-
     fn workload(&mut self, mut w: WorkloadObs, template: Option<&PodTemplateSpec>) {
         // Every template is a pod here already.
         w.template = None;
@@ -502,6 +493,7 @@ impl Builder {
                 observed_at: jiff::Timestamp::now(),
                 unread: self.unread.iter().map(ToString::to_string).collect(),
                 unread_objects: self.unread_objects,
+                unread_pods: self.unread_pods,
                 hidden: Default::default(),
                 not_live: Vec::new(),
                 read_at: None,
@@ -529,25 +521,6 @@ impl Builder {
 
 fn str_at<'v>(value: &'v serde_yaml::Value, key: &str) -> &'v str {
     value.get(key).and_then(|v| v.as_str()).unwrap_or_default()
-}
-
-/// The kind, namespace as written and name a document defines, when it names one. A kind-less
-/// document of the Secrets Store CSI API group is taken for the SecretProviderClass it
-/// evidently is (the group's other kind, the pod status, is written by the driver).
-fn defines(value: &serde_yaml::Value) -> Option<(String, Option<String>, String)> {
-    let meta = value.get("metadata")?;
-    let name = meta.get("name")?.as_str().filter(|n| !n.is_empty())?;
-    let kind = match str_at(value, "kind") {
-        "" if str_at(value, "apiVersion").starts_with("secrets-store.csi.x-k8s.io/") => {
-            "SecretProviderClass"
-        }
-        kind => kind,
-    };
-    let namespace = meta
-        .get("namespace")
-        .and_then(|n| n.as_str())
-        .map(String::from);
-    Some((kind.to_string(), namespace, name.to_string()))
 }
 
 /// A `<<` whose value is not a mapping (or a list of them): go-yaml refuses it too.

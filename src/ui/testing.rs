@@ -110,6 +110,7 @@ pub fn lab_snapshot(label: &str) -> Snapshot {
             observed_at: fixed_time(),
             unread: Vec::new(),
             unread_objects: Vec::new(),
+            unread_pods: Vec::new(),
             hidden: Default::default(),
             not_live: Vec::new(),
             read_at: None,

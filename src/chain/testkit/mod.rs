@@ -65,6 +65,7 @@ pub fn empty() -> Snapshot {
             observed_at: now(),
             unread: Vec::new(),
             unread_objects: Vec::new(),
+            unread_pods: Vec::new(),
             hidden: Default::default(),
             not_live: Vec::new(),
             read_at: None,

@@ -215,6 +215,7 @@ fn assemble(
             observed_at: w.now(),
             unread: w.timeline_failures.clone(),
             unread_objects: Vec::new(),
+            unread_pods: Vec::new(),
             hidden: Default::default(),
             not_live: Vec::new(),
             read_at: None,

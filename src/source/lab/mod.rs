@@ -516,6 +516,7 @@ impl Source for LabSource {
             observed_at: self.world.now(),
             unread: Vec::new(),
             unread_objects: Vec::new(),
+            unread_pods: Vec::new(),
             hidden: Default::default(),
             not_live: Vec::new(),
             read_at: None,

@@ -292,6 +292,7 @@ impl Source for LiveSource {
             observed_at: Timestamp::now(),
             unread: Vec::new(),
             unread_objects: Vec::new(),
+            unread_pods: Vec::new(),
             hidden: Default::default(),
             not_live: Vec::new(),
             read_at: None,

@@ -508,6 +508,7 @@ impl LiveState {
                 observed_at,
                 unread: Vec::new(),
                 unread_objects: Vec::new(),
+                unread_pods: Vec::new(),
                 hidden: Default::default(),
                 not_live: self.not_live(),
                 read_at: None,

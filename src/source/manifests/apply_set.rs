@@ -28,6 +28,9 @@ pub(super) struct Queued {
     /// For a namespace-less SecretProviderClass kept beside another of its name: the
     /// namespaces it is applied into (its file's pods that name it), the only ones it serves.
     pub home: Option<BTreeSet<String>>,
+    /// A kind-less document of a file named on the command line that holds nothing else: it
+    /// is refused ([`super::refused::kindless`]).
+    pub kindless_alone: bool,
 }
 
 #[derive(Default)]
@@ -40,6 +43,8 @@ pub(super) struct ApplySet {
     /// Positions of namespace-less SecretProviderClasses: whether one replaces another of its
     /// name depends on where each lands, told once every document is queued.
     floating_spcs: Vec<usize>,
+    /// Where List items refused here may define pods ([`super::unread::pods_of`]).
+    pub unread_pods: Vec<Option<String>>,
 }
 
 /// The kinds kvchain reads: only their duplicates change a verdict.
@@ -63,13 +68,23 @@ pub(super) const READ: [&str; 14] = [
 impl ApplySet {
     /// Queue a document; a `List` queues each item (at the List's document number).
     pub fn push(&mut self, mut doc: Queued) {
+        let typed = typed_list(&doc.value);
         if kind_of(&doc.value).ends_with("List")
             && let Some(items) = doc.value.get_mut("items").and_then(|i| i.as_sequence_mut())
         {
             // Taken, not cloned: a large List would otherwise be held twice.
-            for (i, item) in std::mem::take(items).into_iter().enumerate() {
-                if let Some(why) = super::refused::not_an_object(&item).filter(|_| !item.is_null())
-                {
+            for (i, mut item) in std::mem::take(items).into_iter().enumerate() {
+                typed.fill(&mut item);
+                let why = match super::refused::not_an_object(&item) {
+                    Some(why) if !item.is_null() => Some(why),
+                    // kubectl gives a plain List's item no kind: "Object 'Kind' is missing".
+                    None if item.is_mapping() && kind_of(&item).is_empty() => {
+                        self.unread_pods.extend(super::unread::pods_of(&item));
+                        Some(super::refused::KIND_MISSING.to_string())
+                    }
+                    _ => None,
+                };
+                if let Some(why) = why {
                     // kubectl refuses a List item that is no object: listed, never skipped.
                     self.push_error(InputError::in_document(
                         &doc.file,
@@ -242,6 +257,46 @@ pub(super) fn waits(v: &serde_yaml::Value) -> bool {
     kind.ends_with("List") || READ.contains(&kind)
 }
 
+/// What a typed List (`DeploymentList`, as the API writes it: `kubectl get --raw …`) gives
+/// its items: kubectl's unstructured decoder sets an item's missing kind to the List's kind
+/// without `List`, and its missing apiVersion to the List's (audit XX3). A plain `List` gives
+/// nothing.
+pub(super) struct TypedList {
+    kind: Option<String>,
+    api_version: Option<serde_yaml::Value>,
+}
+
+pub(super) fn typed_list(list: &serde_yaml::Value) -> TypedList {
+    let kind = kind_of(list)
+        .strip_suffix("List")
+        .filter(|k| !k.is_empty())
+        .map(String::from);
+    TypedList {
+        api_version: kind.as_ref().and_then(|_| list.get("apiVersion").cloned()),
+        kind,
+    }
+}
+
+impl TypedList {
+    fn fill(&self, item: &mut serde_yaml::Value) {
+        let (Some(kind), Some(map)) = (&self.kind, item.as_mapping_mut()) else {
+            return;
+        };
+        if kind_of_map(map).is_empty() {
+            map.insert("kind".into(), kind.as_str().into());
+        }
+        if let Some(v) = &self.api_version
+            && map.get("apiVersion").is_none()
+        {
+            map.insert("apiVersion".into(), v.clone());
+        }
+    }
+}
+
+fn kind_of_map(m: &serde_yaml::Mapping) -> &str {
+    m.get("kind").and_then(|k| k.as_str()).unwrap_or_default()
+}
+
 fn kind_of(v: &serde_yaml::Value) -> &str {
     v.get("kind").and_then(|k| k.as_str()).unwrap_or_default()
 }
@@ -299,6 +354,7 @@ mod tests {
             item: None,
             value: serde_yaml::from_str(text).expect("yaml"),
             home: None,
+            kindless_alone: false,
         }
     }
 

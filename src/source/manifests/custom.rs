@@ -8,7 +8,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Deserialize;
 use serde_yaml::Value;
 
+use super::{Doc, convert, str_at, typed};
 use crate::chain::DRIVER_NAME;
+use crate::error::InputError;
 
 #[derive(Deserialize)]
 pub(super) struct Custom<S> {
@@ -33,6 +35,57 @@ pub(super) struct ScaledJobSpec {
 #[derive(Deserialize)]
 pub(super) struct JobTarget {
     pub template: Option<PodTemplateSpec>,
+}
+
+impl super::Builder {
+    /// A kind none of the arms above reads: a pod-making custom resource kvchain knows is read
+    /// as a workload; another one holding a secrets-store volume is unread (its chain would
+    /// otherwise pass unchecked); the rest are not ours to judge.
+    pub(super) fn other(
+        &mut self,
+        doc: &Doc,
+        what: &str,
+        kind: &str,
+        value: serde_yaml::Value,
+    ) -> Result<(), InputError> {
+        let api_version = str_at(&value, "apiVersion").to_string();
+        match known(kind, &api_version) {
+            Some("Rollout") => {
+                let r: Custom<RolloutSpec> = typed(doc, what, value)?;
+                let spec = r.spec.as_ref();
+                let t = spec.and_then(|s| s.template.as_ref());
+                let replicas = spec.and_then(|s| s.replicas);
+                self.workload(
+                    convert::custom_workload("Rollout", &r.metadata, t, replicas),
+                    t,
+                );
+            }
+            Some(_) => {
+                let j: Custom<ScaledJobSpec> = typed(doc, what, value)?;
+                let t = j
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.job_target_ref.as_ref())
+                    .and_then(|r| r.template.as_ref());
+                self.workload(
+                    convert::custom_workload("ScaledJob", &j.metadata, t, None),
+                    t,
+                );
+            }
+            None => {
+                if let Some(at) = secrets_store_volume(&value) {
+                    let kind = crate::shown::shown(&format!("{api_version} {kind}")).into_owned();
+                    return Err(doc.err(
+                        what,
+                        format!(
+                            "kvchain does not read {kind}: its secrets-store volume at {at} is not checked (where its pod template lives is its operator's business; check the pods it makes, or the rendered workload)"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Which of the pod-making custom kinds `kind` of `api_version` is.

@@ -13,6 +13,9 @@ pub(super) struct Doc<'a> {
     /// siblings' (audit XX8). serde_yaml keeps no line per value, so the item's own line is
     /// not known.
     pub item: Option<&'a str>,
+    /// A kind-less document alone in a file named on the command line: refused, not skipped
+    /// ([`super::refused::kindless`], audit XX7).
+    pub kindless_alone: bool,
 }
 
 impl Doc<'_> {

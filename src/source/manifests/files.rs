@@ -24,6 +24,9 @@ pub struct Inputs {
     pub unlisted: Vec<InputError>,
     /// The paths as given, for the report's label.
     pub label: String,
+    /// The files named on the command line (`-` too), not found in a directory: a document
+    /// there without a kind is meant as an object, and refused as kubectl refuses it (XX7).
+    pub named: HashSet<PathBuf>,
 }
 
 /// Reads everything `paths` names. Only a path given explicitly that cannot be read is an error.
@@ -37,12 +40,16 @@ pub fn read(paths: &[PathBuf]) -> Result<Inputs, InputError> {
             if !std::mem::replace(&mut stdin_read, true) {
                 let name = PathBuf::from(STDIN);
                 let text = crate::input::read_stdin(&name);
+                inputs.named.insert(name.clone());
                 inputs.files.push((name, text));
             }
             continue;
         }
         let before = found.files.len();
         collect(p, true, &mut found)?;
+        if found.files[before..] == [p.clone()] {
+            inputs.named.insert(p.clone());
+        }
         for f in &found.files[before..] {
             inputs.files.push((f.clone(), crate::input::read_text(f)));
         }

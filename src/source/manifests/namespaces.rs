@@ -391,12 +391,14 @@ mod tests {
         b.file(
             std::path::Path::new("one.yaml"),
             &(pod("p", "kv") + &spc("kv", "")),
+            true,
         );
         b.file(
             std::path::Path::new("two.yaml"),
             &(spc("kv", ", namespace: other")
                 + &spc("solo", ", namespace: other")
                 + &pod("q", "solo")),
+            true,
         );
         let s = b.finish_or_error("dir".into()).expect("loads");
         let ns_of = |name: &str| {

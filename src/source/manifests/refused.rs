@@ -8,6 +8,25 @@ use super::apply_set::READ;
 
 mod template;
 
+/// A document or List item without a kind, as kubectl refuses it.
+pub(super) const KIND_MISSING: &str =
+    "kind: missing (kubectl rejects an object without it: \"Object 'Kind' is missing\")";
+
+/// A mapping with no `kind` at all, which kubectl refuses ("Object 'Kind' is missing"), when it
+/// is evidently meant as an object: `alone` in a file named on the command line that holds no
+/// other object (`{}`, a pod-spec fragment: kvchain never says "0 chains" over it, audit XX7),
+/// or holding a secrets-store volume (a Deployment that lost its kind, XX3). Otherwise it is
+/// Helm values or a Chart.yaml, skipped unless [`refused`] finds it an object.
+pub(super) fn kindless(value: &Value, alone: bool) -> Option<&'static str> {
+    let meant = alone || super::custom::secrets_store_volume(value).is_some();
+    (meant && is_kindless(value)).then_some(KIND_MISSING)
+}
+
+/// A mapping without a `kind` key.
+pub(super) fn is_kindless(value: &Value) -> bool {
+    value.is_mapping() && value.get("kind").is_none()
+}
+
 /// Why the document cannot be applied, as `field: reason`; `None` when it can be read.
 pub(super) fn refused(value: &Value, kind: &str, name: &str) -> Option<String> {
     let field = |key: &str| value.get(key);
@@ -27,7 +46,7 @@ pub(super) fn refused(value: &Value, kind: &str, name: &str) -> Option<String> {
         // a document with apiVersion and metadata or spec is meant as an object.
         let object = field("apiVersion").is_some()
             && (field("metadata").is_some() || field("spec").is_some());
-        return object.then(|| "kind: missing (kubectl rejects a document without it)".into());
+        return object.then(|| KIND_MISSING.into());
     }
     if kind != "SecretProviderClass"
         && field("apiVersion")
@@ -60,6 +79,9 @@ pub(super) fn refused(value: &Value, kind: &str, name: &str) -> Option<String> {
     if kind == "SecretProviderClass"
         && let Some(why) = unserved_spc_version(field("apiVersion"))
     {
+        return Some(why);
+    }
+    if let Some(why) = unserved_version(kind, field("apiVersion")) {
         return Some(why);
     }
     if !READ.contains(&kind) {
@@ -170,6 +192,38 @@ fn unserved_spc_version(api_version: Option<&Value>) -> Option<String> {
     };
     Some(format!(
         "apiVersion: {shown:?} is not served: {refused}{hint}"
+    ))
+}
+
+/// The one apiVersion the API server serves for each built-in kind kvchain reads (the
+/// extensions/v1beta1, apps/v1beta2, batch/v1beta1 and networking.k8s.io/v1beta1 forms were
+/// removed by Kubernetes 1.16, 1.22 and 1.25).
+const SERVED: [(&str, &str); 11] = [
+    ("Deployment", "apps/v1"),
+    ("StatefulSet", "apps/v1"),
+    ("DaemonSet", "apps/v1"),
+    ("ReplicaSet", "apps/v1"),
+    ("Job", "batch/v1"),
+    ("CronJob", "batch/v1"),
+    ("Pod", "v1"),
+    ("ServiceAccount", "v1"),
+    ("Secret", "v1"),
+    ("Ingress", "networking.k8s.io/v1"),
+    ("CSIDriver", "storage.k8s.io/v1"),
+];
+
+/// Why a built-in kind's apiVersion is one the API server does not serve, as `apiVersion: …`
+/// in kubectl's words ("no matches for kind …", audit XX4): the typed reading would say only
+/// "invalid value: a string, expected apps/v1", with no field named.
+fn unserved_version(kind: &str, api_version: Option<&Value>) -> Option<String> {
+    let (_, served) = SERVED.iter().find(|(k, _)| *k == kind)?;
+    let v = api_version.and_then(Value::as_str)?;
+    if v == *served {
+        return None;
+    }
+    let shown = crate::shown::shown(v);
+    Some(format!(
+        "apiVersion: {shown:?} is not served: kubectl apply refuses it (no matches for kind \"{kind}\" in version {shown:?}): the API server serves {kind} as {served}"
     ))
 }
 
