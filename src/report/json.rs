@@ -22,6 +22,9 @@ struct JsonReport<'a, C> {
     findings: Vec<JsonFinding<'a>>,
     /// Inputs that could not be read (`file, document N: reason`); the rest was diagnosed.
     unread: &'a [String],
+    /// `check -f`: run-time objects among the manifests, not used (`events.yaml: 3 Events`).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    not_used: &'a [String],
 }
 
 /// A de-duplicated finding with the ids of every chain it was found on (`chain` is the first)
@@ -125,6 +128,7 @@ pub fn write_json<C: Borrow<Chain>>(
         spcs: Each(spcs, json_spc),
         findings,
         unread: &snapshot.source.unread,
+        not_used: &snapshot.source.not_used,
     };
     serde_json::to_writer_pretty(&mut w, &report)?;
     w.write_all(b"\n")

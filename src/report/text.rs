@@ -10,6 +10,9 @@ use crate::chain::{Chain, Finding, LinkKind, Severity, SpcVerdict, Status};
 use crate::shown::shown_line as shown;
 use crate::snapshot::{Gap, Snapshot};
 
+/// The heading of `check -f`'s run-time objects: why they are left out, and where they count.
+const NOT_USED: &str = "Not used (written by a running cluster; check -f judges manifests: `kvchain check` on the cluster reads its events, or `kvchain snapshot save` there and `kvchain check --snapshot FILE`)";
+
 struct Paint(bool);
 
 impl Paint {
@@ -216,6 +219,12 @@ fn write_text_to(
             )
         );
         for u in &snapshot.source.unread {
+            let _ = writeln!(out, "  {}", shown(u));
+        }
+    }
+    if !snapshot.source.not_used.is_empty() {
+        let _ = writeln!(out, "\n{NOT_USED}:");
+        for u in &snapshot.source.not_used {
             let _ = writeln!(out, "  {}", shown(u));
         }
     }

@@ -227,6 +227,10 @@ pub struct SourceInfo {
     /// audit TT2); it edits the live object instead ([`SourceInfo::own_file`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shared_files: Vec<String>,
+    /// `check -f`: run-time objects found among the manifests and not used (`events.yaml: 3
+    /// Events`): a report says it left them out rather than dropping them unsaid (audit WW5).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_used: Vec<String>,
 }
 
 /// What `--min-severity` hid from a report: counted like the report's own (one per merged
@@ -299,6 +303,7 @@ impl Default for SourceInfo {
             read_at: None,
             unanswered: None,
             shared_files: Vec::new(),
+            not_used: Vec::new(),
         }
     }
 }

@@ -73,6 +73,7 @@ impl Source for Connecting {
             read_at: None,
             unanswered: None,
             shared_files: Vec::new(),
+            not_used: Vec::new(),
         }
     }
 

@@ -31,6 +31,7 @@ mod namespaces;
 mod nulls;
 mod own_file;
 mod refused;
+mod run_time;
 mod strict;
 mod unread;
 
@@ -94,6 +95,8 @@ struct Builder {
     unread: Vec<InputError>,
     /// What the unread documents define, so a chain naming one can say why it is missing.
     unread_objects: Vec<UnreadObject>,
+    /// Events and pod statuses found among the manifests: not used, and said so (WW5).
+    run_time: run_time::RunTime,
     /// Where unread documents that may define pods would put them ([`SourceInfo::unread_pods`]).
     unread_pods: Vec<Option<String>>,
 }
@@ -380,6 +383,7 @@ impl Builder {
                     ..CsiDriverFacts::default()
                 });
             }
+            _ if self.run_time.note(doc.file, &kind) => {}
             _ => self.other(doc, &what, &kind, value)?,
         }
         if floating {
@@ -499,6 +503,7 @@ impl Builder {
                 read_at: None,
                 unanswered: None,
                 shared_files: self.objects.shared(),
+                not_used: self.run_time.lines(),
             },
             cluster: ClusterFacts {
                 csi_driver: self

@@ -116,6 +116,7 @@ pub fn lab_snapshot(label: &str) -> Snapshot {
             read_at: None,
             unanswered: None,
             shared_files: Vec::new(),
+            not_used: Vec::new(),
         },
         ..Snapshot::default()
     }

@@ -285,3 +285,53 @@ fn a_named_file_holding_no_object_exits_2() {
         "a warning (KVC202) does not fail: {out}{err}"
     );
 }
+
+/// Audit WW5: Events (and the driver's pod statuses) passed beside the manifests, as
+/// `kubectl get events -o yaml` writes them, are a cluster's history, which `check -f` does not
+/// judge: the report says they were not used, per file, in text and JSON, and they cost
+/// nothing else (not unread, exit status unchanged). Before, they vanished without a word.
+#[test]
+fn events_among_manifests_are_said_not_used() {
+    let event = |name: &str| {
+        format!(
+            "- apiVersion: v1\n  kind: Event\n  metadata: {{name: {name}, namespace: shop}}\n  involvedObject: {{kind: Pod, name: web-7d9f-abcde, namespace: shop}}\n  type: Warning\n  reason: FailedMount\n  message: 'MountVolume.SetUp failed for volume \"secrets\"'\n"
+        )
+    };
+    let events = format!(
+        "apiVersion: v1\nkind: List\nitems:\n{}{}",
+        event("e1"),
+        event("e2")
+    );
+    let status = "apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClassPodStatus\nmetadata: {name: web-shop-web-kv, namespace: shop}\nstatus: {podName: web, secretProviderClassName: web-kv, mounted: true}\n";
+    let files = [
+        ("web.yaml", WEB),
+        ("events.yaml", events.as_str()),
+        ("status.yaml", status),
+    ];
+    let (code, text, _) = check(&files, "text", false);
+    assert_eq!(code, Some(0), "{text}");
+    let at = text
+        .find("Not used (written by a running cluster")
+        .expect(&text);
+    let section = &text[at..];
+    assert!(section.contains("  events.yaml: 2 Events\n"), "{text}");
+    assert!(
+        section.contains("  status.yaml: 1 SecretProviderClassPodStatus\n"),
+        "{text}"
+    );
+    assert!(!text.contains("Not read"), "{text}");
+    let (code, v) = json(&files);
+    assert_eq!(code, Some(0), "{v:#}");
+    assert_eq!(
+        v["not_used"],
+        serde_json::json!([
+            "events.yaml: 2 Events",
+            "status.yaml: 1 SecretProviderClassPodStatus"
+        ]),
+        "{v:#}"
+    );
+    assert_eq!(unread(&v), Vec::<String>::new(), "{v:#}");
+    // Without such objects the key is absent, not an empty list.
+    let (_, v) = json(&[("web.yaml", WEB)]);
+    assert!(v.get("not_used").is_none(), "{v:#}");
+}

@@ -71,6 +71,7 @@ pub fn empty() -> Snapshot {
             read_at: None,
             unanswered: None,
             shared_files: Vec::new(),
+            not_used: Vec::new(),
         },
         cluster: ClusterFacts {
             oidc_issuer: Observed::Known(ISSUER.into()),

@@ -221,6 +221,7 @@ fn assemble(
             read_at: None,
             unanswered: None,
             shared_files: Vec::new(),
+            not_used: Vec::new(),
         },
         cluster,
         pods: Coll {

@@ -522,6 +522,7 @@ impl Source for LabSource {
             read_at: None,
             unanswered: None,
             shared_files: Vec::new(),
+            not_used: Vec::new(),
         }
     }
 

@@ -298,6 +298,7 @@ impl Source for LiveSource {
             read_at: None,
             unanswered: None,
             shared_files: Vec::new(),
+            not_used: Vec::new(),
         }
     }
 

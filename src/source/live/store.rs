@@ -514,6 +514,7 @@ impl LiveState {
                 read_at: None,
                 unanswered: None,
                 shared_files: Vec::new(),
+                not_used: Vec::new(),
             },
             cluster: self.cluster.clone(),
             pods: self.pods.coll(take),
