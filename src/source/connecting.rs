@@ -65,15 +65,7 @@ impl Source for Connecting {
             kind: SourceKind::Live,
             label: self.label.clone(),
             observed_at: jiff::Timestamp::now(),
-            unread: Vec::new(),
-            unread_objects: Vec::new(),
-            unread_pods: Vec::new(),
-            hidden: Default::default(),
-            not_live: Vec::new(),
-            read_at: None,
-            unanswered: None,
-            shared_files: Vec::new(),
-            not_used: Vec::new(),
+            ..SourceInfo::default()
         }
     }
 

@@ -108,15 +108,7 @@ pub fn lab_snapshot(label: &str) -> Snapshot {
             kind: SourceKind::Lab,
             label: label.into(),
             observed_at: fixed_time(),
-            unread: Vec::new(),
-            unread_objects: Vec::new(),
-            unread_pods: Vec::new(),
-            hidden: Default::default(),
-            not_live: Vec::new(),
-            read_at: None,
-            unanswered: None,
-            shared_files: Vec::new(),
-            not_used: Vec::new(),
+            ..SourceInfo::default()
         },
         ..Snapshot::default()
     }

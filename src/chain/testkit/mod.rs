@@ -63,15 +63,7 @@ pub fn empty() -> Snapshot {
             kind: SourceKind::Lab,
             label: "testkit".into(),
             observed_at: now(),
-            unread: Vec::new(),
-            unread_objects: Vec::new(),
-            unread_pods: Vec::new(),
-            hidden: Default::default(),
-            not_live: Vec::new(),
-            read_at: None,
-            unanswered: None,
-            shared_files: Vec::new(),
-            not_used: Vec::new(),
+            ..SourceInfo::default()
         },
         cluster: ClusterFacts {
             oidc_issuer: Observed::Known(ISSUER.into()),

@@ -214,14 +214,7 @@ fn assemble(
             label: w.name.clone(),
             observed_at: w.now(),
             unread: w.timeline_failures.clone(),
-            unread_objects: Vec::new(),
-            unread_pods: Vec::new(),
-            hidden: Default::default(),
-            not_live: Vec::new(),
-            read_at: None,
-            unanswered: None,
-            shared_files: Vec::new(),
-            not_used: Vec::new(),
+            ..SourceInfo::default()
         },
         cluster,
         pods: Coll {

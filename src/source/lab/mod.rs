@@ -514,15 +514,7 @@ impl Source for LabSource {
             kind: SourceKind::Lab,
             label: self.world.name.clone(),
             observed_at: self.world.now(),
-            unread: Vec::new(),
-            unread_objects: Vec::new(),
-            unread_pods: Vec::new(),
-            hidden: Default::default(),
-            not_live: Vec::new(),
-            read_at: None,
-            unanswered: None,
-            shared_files: Vec::new(),
-            not_used: Vec::new(),
+            ..SourceInfo::default()
         }
     }
 
