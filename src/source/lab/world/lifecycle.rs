@@ -179,16 +179,13 @@ impl World {
         Ok(format!("pod {ns}/{name} deleted"))
     }
 
-    /// `kubectl delete secret`. The driver does not notice: it creates a synced Secret again
-    /// only when a pod mounts its SPC (FACTS §2, §11).
+    /// `kubectl delete secret`. A synced one is made again by a mount of its SPC, or within 5
+    /// minutes by the driver's requeue of a mounted pod's status (FACTS §2, [`super::requeue`]).
     pub fn delete_secret(&mut self, ns: &str, name: &str) -> Result<String, String> {
-        if self
-            .secrets
-            .remove(&(ns.to_string(), name.to_string()))
-            .is_none()
-        {
+        let Some(gone) = self.secrets.remove(&(ns.to_string(), name.to_string())) else {
             return Err(format!("secrets \"{name}\" not found in namespace {ns}"));
-        }
+        };
+        self.requeue_deleted(ns, name, &gone);
         self.changed();
         Ok(format!("secret {ns}/{name} deleted"))
     }

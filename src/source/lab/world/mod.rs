@@ -11,6 +11,7 @@ mod events;
 mod kubelet;
 mod lifecycle;
 mod pod;
+mod requeue;
 mod rolling;
 mod rollout;
 mod rotation;
@@ -106,6 +107,11 @@ pub struct World {
     waiting: waiting::Waiting,
     terminating: BTreeSet<Key>,
     next_rotation: Duration,
+    /// Synced Secrets deleted by hand, made again at a mounted pod's status requeue
+    /// ([`requeue`]).
+    deleted_synced: Vec<(String, String)>,
+    /// The lab time of the last tick: the requeues due since are run.
+    last_tick: Timestamp,
     uid_counter: u64,
     rng: u64,
     reconcile_needed: bool,
@@ -168,6 +174,8 @@ impl World {
             waiting: waiting::Waiting::default(),
             terminating: BTreeSet::new(),
             next_rotation: poll,
+            deleted_synced: Vec::new(),
+            last_tick: Timestamp::UNIX_EPOCH,
             uid_counter: 0,
             rng: 0x9e37_79b9_7f4a_7c15,
             reconcile_needed: true,
@@ -405,6 +413,13 @@ impl World {
                 self.rotate_all();
             }
         }
+        let now = self.now();
+        if !self.deleted_synced.is_empty() {
+            // The first tick has no span behind it.
+            let since = Some(self.last_tick).filter(|t| *t != Timestamp::UNIX_EPOCH);
+            self.run_requeues(since.unwrap_or(now));
+        }
+        self.last_tick = now;
         if self.gc_needed {
             self.collect_garbage();
         }
