@@ -115,6 +115,7 @@ mod lab_stateful_rollout;
 mod lab_subpath_rotated;
 mod lab_sync_causes;
 mod lab_sync_unlisted;
+mod lab_synced_secret_life;
 mod lab_throttling;
 mod lab_tls_keys;
 mod lab_two_spc_rotation;

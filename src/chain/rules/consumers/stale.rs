@@ -299,7 +299,7 @@ fn stale(
         Change::Same => (
             "was rewritten",
             format!(
-                "but {read} holds the value it held when the container started (the same vault version, or one with the same value): {holder} holds the same value, unless the SecretProviderClass's objects were edited since"
+                "but {read} holds the value it held when the container started (the same vault version, or one with the same value): {holder} holds the same value, unless the SecretProviderClass's objects were edited since, or the Secret held another value before this write (one left from an earlier secretObjects, or written by hand, that rotation has since corrected: a KVC805 before it said so)"
             ),
         ),
         Change::Changed => (
@@ -385,7 +385,7 @@ fn stale(
         Change::Same => {
             f.severity = Severity::Info;
             f.fix = format!(
-                "# nothing to do unless SecretProviderClass {} was edited after the pod started; then: {}",
+                "# nothing to do unless SecretProviderClass {} was edited after the pod started, or the Secret held another value when it started (rotation rewrote it since); then: {}",
                 cx.spc_name, f.fix
             )
             .into();

@@ -191,6 +191,15 @@ fn restart_all(cx: &Ctx, own: bool) -> Option<String> {
     Some(super::in_turn(&parts))
 }
 
+/// The restarts of every pod that read the SPC's synced Secrets through env, the Secrets kept:
+/// what follows rotation's rewrite of a Secret, since env keeps the value read at container
+/// start (FACTS §4). None with no such reader.
+pub(crate) fn env_readers_restart(cx: &Ctx) -> Option<String> {
+    let restarts = chain_restarts(cx, cx.spc?, false)?;
+    let parts: Vec<&str> = restarts.iter().map(String::as_str).collect();
+    Some(super::in_turn(&parts))
+}
+
 /// The restart commands of [`restart_all`], the chain's own pod's first (with `own`): the
 /// SPC's set is built once per pass and shared by its chains (each of n replicas printing the
 /// restarts of all n made a mass remount quadratic), then the chain's pod's command is put

@@ -92,6 +92,37 @@ pub(super) fn due_fix(secret: &str, poll: u64, keys: &str) -> String {
     )
 }
 
+/// The fix while rotation's next poll should rewrite a Secret whose values differ from the
+/// mount (the reconciler patches a Secret whose data differs, FACTS §2): nothing to delete,
+/// and the env readers restart after that poll, not before (a restart now reads the old value
+/// again, FACTS §11; audit YY1).
+pub(super) fn due_rewrite_fix(cx: &Ctx, secret: &str, poll: u64) -> String {
+    let then = match super::super::remedy::env_readers_restart(cx) {
+        Some(restart) => format!(
+            "; after it, restart what read the old value through env (env keeps the value read at container start): {restart}"
+        ),
+        None => String::new(),
+    };
+    format!(
+        "# nothing to delete yet: rotation's next poll (every {poll}s) rewrites Secret {secret} from the mounted files{then}; if it still differs after that poll, the driver log says why: {}",
+        super::remedy::DRIVER_LOG
+    )
+}
+
+/// Why a synced Secret is of another type than its entry now makes, when it is: a Secret's
+/// type cannot be changed (the API server refuses the update), so it was written before the
+/// entry's type was edited and neither rotation nor a restart rewrites it (FACTS §2, §11;
+/// audit YY3). Empty or placeholder types are not judged.
+pub(super) fn retyped(so: &SecretObjectSpec, secret: &SecretObs) -> Option<String> {
+    let (now, was) = (so.type_.as_str(), secret.type_.as_str());
+    if now.is_empty() || was.is_empty() || now == was || super::super::params::is_placeholder(now) {
+        return None;
+    }
+    Some(format!(
+        "is of type {was}, not the {now} its secretObjects entry now makes: it was written before the type was edited, and a Secret's type cannot be changed (the API server refuses the update), so neither rotation nor a restart rewrites it"
+    ))
+}
+
 /// Keys the live Secret holds that no `secretObjects` entry for it makes any more: leftovers
 /// of an earlier SPC (FACTS §2: the driver writes exactly the entries' keys, so a rebuilt
 /// Secret drops them). Template placeholders are not judged.

@@ -282,24 +282,39 @@ fn content(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, secret: &crate::sna
     {
         differ = values_differ(so, secret, status, files);
     }
-    if differ.is_empty() && lacking.is_empty() && leftover.is_empty() {
+    let retyped = edited::retyped(so, secret);
+    if differ.is_empty() && lacking.is_empty() && leftover.is_empty() && retyped.is_none() {
         return;
     }
     let values_differ = !differ.is_empty();
     let has: Vec<&str> = secret.data.keys().map(String::as_str).collect();
+    let rotation = edited::rotation(cx, secret);
     let mut parts = Vec::new();
+    if let Some(why) = &retyped {
+        parts.push(why.clone());
+        differ.push(format!(
+            "Secret {} type: {}; secretObjects entry {} type: {}",
+            secret.name, secret.type_, so.secret_name, so.type_
+        ));
+    }
     if values_differ {
+        let due = match rotation {
+            edited::Rotation::Due { poll, .. } => format!(
+                " (rotation is on: its next poll, every {poll}s, rewrites a Secret whose data differs from the mount)"
+            ),
+            _ => String::new(),
+        };
         parts.push(format!(
-            "differs from what {} mounted: {}",
+            "differs from what {} mounted: {}{due}",
             mounted_by(cx),
             differ
                 .iter()
+                .filter(|d| !d.starts_with("Secret "))
                 .map(|d| d.split(' ').nth(1).unwrap_or(""))
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
     }
-    let rotation = edited::rotation(cx, secret);
     if !lacking.is_empty() {
         parts.push(format!(
             "lacks key {} that secretObjects of SecretProviderClass {} now make (it has {}): {}",
@@ -340,8 +355,15 @@ fn content(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, secret: &crate::sna
         format!("synced Secret {} {}", secret.name, parts.join("; it also ")),
         differ,
     );
-    if values_differ {
-        // The default: a new Secret from a new mount.
+    if retyped.is_some() {
+        // The default: only a new Secret from a new mount has the new type.
+    } else if values_differ {
+        // Rotation's next poll rewrites it: the env readers restart after that, not now.
+        // Otherwise the default: a new Secret from a new mount.
+        if let edited::Rotation::Due { poll, .. } = rotation {
+            f.severity = Severity::Warning;
+            f.fix = edited::due_rewrite_fix(cx, &secret.name, poll).into();
+        }
     } else if !lacking.is_empty() {
         match rotation {
             // Rotation's next poll applies the edit: nothing to delete, nothing broken yet.

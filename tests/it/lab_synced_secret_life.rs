@@ -1,0 +1,271 @@
+//! The synced Secret's life in the lab against FACTS §2 and §11 (audit YY): a synced Secret
+//! deleted by hand is made again within the driver's 5-minute requeue, with rotation off too
+//! (YY2); with rotation on, a Secret whose values differ from the mount is rewritten at the
+//! next poll, so the fix waits for it and restarts the env readers after it, never a delete
+//! and restart now that would read the old value again (YY1); a Secret of another type than
+//! its entry now makes is stuck, since a Secret's type cannot be changed (YY3).
+
+use std::path::Path;
+use std::time::Duration;
+
+use kvchain::chain::{self, Chain, Code, Finding, Severity};
+use kvchain::source::lab::world::World;
+use kvchain::source::lab::{export, scenario};
+
+const ISSUER: &str = "https://westeurope.oic.prod-aks.azure.com/11111111-2222-4333-8444-555555555555/66666666-7777-4888-9999-aaaaaaaaaaaa/";
+const TENANT: &str = "11111111-2222-4333-8444-555555555555";
+const CLIENT: &str = "0c0c0c0c-1d1d-4e2e-8f3f-4a4a4a4a4a4a";
+const PRINCIPAL: &str = "9a9a9a9a-8b8b-4c7c-9d6d-5e5e5e5e5e5e";
+
+/// One Deployment `api` (2 replicas) in `demo` mounting SPC `api-kv`, whose entry makes
+/// Secret `api-db` (`secret_type`, key `password`) read through env; `extra` documents are
+/// appended (a pre-existing Secret, a Timeline).
+fn world(rotation: bool, secret_type: &str, extra: &str) -> World {
+    let docs = format!(
+        "apiVersion: lab.kvchain.dev/v1
+kind: Cluster
+metadata: {{name: life}}
+spec:
+  oidcIssuerURL: {ISSUER}
+  tenantID: {TENANT}
+  csiDriver: {{enableSecretRotation: {rotation}, rotationPollInterval: 2m}}
+---
+apiVersion: lab.kvchain.dev/v1
+kind: ManagedIdentity
+metadata: {{name: id-api}}
+spec:
+  clientID: {CLIENT}
+  principalID: {PRINCIPAL}
+  tenantID: {TENANT}
+  federatedCredentials:
+    - {{name: fic-api, issuer: {ISSUER}, subject: 'system:serviceaccount:demo:api'}}
+---
+apiVersion: lab.kvchain.dev/v1
+kind: KeyVault
+metadata: {{name: kv-life}}
+spec:
+  tenantID: {TENANT}
+  secrets:
+    - {{name: db-password, value: vault-value-canary-7f3}}
+---
+apiVersion: lab.kvchain.dev/v1
+kind: RoleAssignment
+metadata: {{name: ra-api}}
+spec:
+  principalID: {PRINCIPAL}
+  role: Key Vault Secrets User
+  scope: {{vault: kv-life}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {{name: demo}}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: api
+  namespace: demo
+  annotations: {{azure.workload.identity/client-id: {CLIENT}}}
+---
+apiVersion: secrets-store.csi.x-k8s.io/v1
+kind: SecretProviderClass
+metadata: {{name: api-kv, namespace: demo}}
+spec:
+  provider: azure
+  parameters:
+    clientID: {CLIENT}
+    keyvaultName: kv-life
+    tenantId: {TENANT}
+    objects: |
+      array:
+        - |
+          objectName: db-password
+          objectType: secret
+  secretObjects:
+    - secretName: api-db
+      type: {secret_type}
+      data:
+        - {{objectName: db-password, key: password}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: api, namespace: demo}}
+spec:
+  replicas: 2
+  selector: {{matchLabels: {{app: api}}}}
+  template:
+    metadata:
+      labels: {{app: api, azure.workload.identity/use: 'true'}}
+    spec:
+      serviceAccountName: api
+      containers:
+        - name: api
+          image: mcr.microsoft.com/azurelinux/busybox:1.36
+          env:
+            - name: DB_PASSWORD
+              valueFrom: {{secretKeyRef: {{name: api-db, key: password}}}}
+          volumeMounts:
+            - {{name: secrets-store, mountPath: /mnt/secrets-store, readOnly: true}}
+      volumes:
+        - name: secrets-store
+          csi:
+            driver: secrets-store.csi.k8s.io
+            readOnly: true
+            volumeAttributes: {{secretProviderClass: api-kv}}
+{extra}"
+    );
+    let sc = scenario::parse("life", Path::new("life.yaml"), &docs).expect("scenario loads");
+    World::new(sc)
+}
+
+/// A Secret `api-db` written before the run (the driver's label), of `secret_type`, holding
+/// `value` under `password`.
+fn existing_secret(secret_type: &str, value: &str) -> String {
+    format!(
+        "---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: api-db
+  namespace: demo
+  labels: {{secrets-store.csi.k8s.io/managed: 'true'}}
+type: {secret_type}
+stringData: {{password: {value}}}
+"
+    )
+}
+
+fn chains_at(w: &mut World, at: Duration) -> Vec<Chain> {
+    let done = w.clock.elapsed();
+    w.advance(at.saturating_sub(done));
+    chain::diagnose(&export::snapshot(w))
+}
+
+fn found(chains: &[Chain], code: Code) -> Vec<Finding> {
+    chains
+        .iter()
+        .flat_map(|c| c.findings())
+        .filter(|f| f.code == code)
+        .cloned()
+        .collect()
+}
+
+fn has_secret(w: &World) -> bool {
+    w.secrets
+        .contains_key(&("demo".to_string(), "api-db".to_string()))
+}
+
+/// YY2. FACTS §2: the SPCPS controller requeues every 5 minutes ("check if secret and ownerRef
+/// exists"): a deleted synced Secret is created again with rotation off, as KVC806 says
+/// ("recreated at the driver's next reconcile (every 5 minutes)").
+#[test]
+fn a_deleted_synced_secret_is_made_again_within_five_minutes_with_rotation_off() {
+    let timeline = "---
+apiVersion: lab.kvchain.dev/v1
+kind: Timeline
+metadata: {name: delete}
+spec:
+  events:
+    - at: 1m
+      deleteSecret: {namespace: demo, name: api-db}
+";
+    let mut w = world(false, "Opaque", timeline);
+    let before = chains_at(&mut w, Duration::from_secs(50));
+    assert!(has_secret(&w), "the mount wrote it");
+    assert!(found(&before, Code::KVC806).is_empty());
+
+    let gone = chains_at(&mut w, Duration::from_secs(90));
+    assert!(!has_secret(&w), "deleted at 1m");
+    let kvc806 = found(&gone, Code::KVC806);
+    assert!(!kvc806.is_empty(), "{gone:#?}");
+    assert!(kvc806[0].message.contains("every 5 minutes"), "{kvc806:#?}");
+
+    // Within 5 minutes of the delete (the pods' statuses were created in the first seconds,
+    // so their requeue falls at about 5m), whatever rotation does.
+    let back = chains_at(&mut w, Duration::from_secs(6 * 60));
+    assert!(has_secret(&w), "made again by the requeue");
+    assert!(found(&back, Code::KVC806).is_empty(), "{back:#?}");
+}
+
+/// YY1. Rotation on, and a Secret written before the run whose value differs from the mount:
+/// the reconciler patches a Secret whose data differs at its next poll (FACTS §2), so nothing
+/// is deleted; the env readers restart after that poll (a restart before it reads the old
+/// value again, FACTS §11), and the value is never printed.
+#[test]
+fn with_rotation_on_a_secret_that_differs_waits_for_the_poll_then_restarts_readers() {
+    let mut w = world(
+        true,
+        "Opaque",
+        &existing_secret("Opaque", "older-value-canary-2c9"),
+    );
+    let chains = chains_at(&mut w, Duration::from_secs(60));
+    let kvc805 = found(&chains, Code::KVC805);
+    assert!(!kvc805.is_empty(), "{chains:#?}");
+    for f in &kvc805 {
+        assert_eq!(f.severity, Severity::Warning, "{f:#?}");
+        assert!(
+            f.message.contains("differs from what")
+                && f.message.contains("its next poll, every 120s"),
+            "{}",
+            f.message
+        );
+        let fix: &str = &f.fix;
+        assert!(fix.starts_with("# nothing to delete yet"), "{fix}");
+        assert!(!fix.contains("kubectl delete secret"), "{fix}");
+        let after = fix.find("after it, restart").expect(fix);
+        assert!(
+            fix[after..].contains("kubectl rollout restart deployment/api -n demo"),
+            "{fix}"
+        );
+        let shown = format!("{f:?}");
+        for canary in ["older-value-canary-2c9", "vault-value-canary-7f3"] {
+            assert!(!shown.contains(canary), "{shown}");
+        }
+    }
+    // The poll rewrote it: no difference is left to report.
+    let later = chains_at(&mut w, Duration::from_secs(150));
+    assert!(found(&later, Code::KVC805).is_empty(), "{later:#?}");
+}
+
+/// YY3. A Secret of another type than its entry now makes: its type cannot be changed, so
+/// neither rotation's polls nor a restart rewrite it. One KVC805 error says so, with the
+/// delete and remount that makes it anew, and it stays until that is done.
+#[test]
+fn a_secret_of_another_type_than_its_entry_makes_is_an_error_rotation_never_mends() {
+    let mut w = world(
+        true,
+        "kubernetes.io/basic-auth",
+        &existing_secret("Opaque", "vault-value-canary-7f3"),
+    );
+    let chains = chains_at(&mut w, Duration::from_secs(10 * 60));
+    let kvc805 = found(&chains, Code::KVC805);
+    assert!(!kvc805.is_empty(), "{chains:#?}");
+    for f in &kvc805 {
+        assert_eq!(f.severity, Severity::Error, "{f:#?}");
+        assert!(
+            f.message
+                .contains("is of type Opaque, not the kubernetes.io/basic-auth"),
+            "{}",
+            f.message
+        );
+        assert!(
+            !f.message.contains("differs from what"),
+            "same value: {}",
+            f.message
+        );
+        assert!(
+            f.fix
+                .starts_with("kubectl delete secret api-db -n demo --ignore-not-found"),
+            "{}",
+            f.fix
+        );
+    }
+    // Without the type change, the same Secret is healthy.
+    let mut same = world(
+        true,
+        "Opaque",
+        &existing_secret("Opaque", "vault-value-canary-7f3"),
+    );
+    let chains = chains_at(&mut same, Duration::from_secs(10 * 60));
+    assert!(found(&chains, Code::KVC805).is_empty(), "{chains:#?}");
+}
