@@ -3,7 +3,9 @@
 //! (YY2); with rotation on, a Secret whose values differ from the mount is rewritten at the
 //! next poll, so the fix waits for it and restarts the env readers after it, never a delete
 //! and restart now that would read the old value again (YY1); a Secret of another type than
-//! its entry now makes is stuck, since a Secret's type cannot be changed (YY3).
+//! its entry now makes is stuck, since a Secret's type cannot be changed (YY3); a Secret whose
+//! only mounter is scaled to zero is kept but frozen, and its readers are told which workload
+//! to scale up (YY4).
 
 use std::path::Path;
 use std::time::Duration;
@@ -21,7 +23,17 @@ const PRINCIPAL: &str = "9a9a9a9a-8b8b-4c7c-9d6d-5e5e5e5e5e5e";
 /// Secret `api-db` (`secret_type`, key `password`) read through env; `extra` documents are
 /// appended (a pre-existing Secret, a Timeline).
 fn world(rotation: bool, secret_type: &str, extra: &str) -> World {
-    let docs = format!(
+    from_docs(&docs(rotation, secret_type, extra))
+}
+
+fn from_docs(docs: &str) -> World {
+    let sc = scenario::parse("life", Path::new("life.yaml"), docs).expect("scenario loads");
+    World::new(sc)
+}
+
+/// The documents of [`world`].
+fn docs(rotation: bool, secret_type: &str, extra: &str) -> String {
+    format!(
         "apiVersion: lab.kvchain.dev/v1
 kind: Cluster
 metadata: {{name: life}}
@@ -113,9 +125,7 @@ spec:
             readOnly: true
             volumeAttributes: {{secretProviderClass: api-kv}}
 {extra}"
-    );
-    let sc = scenario::parse("life", Path::new("life.yaml"), &docs).expect("scenario loads");
-    World::new(sc)
+    )
 }
 
 /// A Secret `api-db` written before the run (the driver's label), of `secret_type`, holding
@@ -268,4 +278,56 @@ fn a_secret_of_another_type_than_its_entry_makes_is_an_error_rotation_never_mend
     );
     let chains = chains_at(&mut same, Duration::from_secs(10 * 60));
     assert!(found(&chains, Code::KVC805).is_empty(), "{chains:#?}");
+}
+
+/// YY4. FACTS §11 ("Owners"): a Deployment scaled to zero keeps its Secret (its ReplicaSet
+/// lives), but no pod mounts the SPC, so no rotation poll keeps it current. A workload that
+/// reads it without mounting is told the Secret is frozen and which workload to scale up,
+/// not that the Secret "goes with its owners and is not created again".
+#[test]
+fn a_reader_of_a_secret_whose_only_mounter_is_scaled_to_zero_is_told_it_is_frozen() {
+    let reader = "---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: reader, namespace: demo}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: reader}}
+  template:
+    metadata: {labels: {app: reader}}
+    spec:
+      containers:
+        - name: reader
+          image: mcr.microsoft.com/azurelinux/busybox:1.36
+          env:
+            - name: DB_PASSWORD
+              valueFrom: {secretKeyRef: {name: api-db, key: password}}
+";
+    let all = docs(
+        true,
+        "Opaque",
+        &format!(
+            "{}{reader}",
+            existing_secret("Opaque", "vault-value-canary-7f3")
+        ),
+    );
+    let parked = all.replacen("  replicas: 2\n", "  replicas: 0\n", 1);
+    assert_ne!(parked, all);
+    let mut w = from_docs(&parked);
+    let chains = chains_at(&mut w, Duration::from_secs(5 * 60));
+    let kvc903 = found(&chains, Code::KVC903);
+    assert!(!kvc903.is_empty(), "{chains:#?}");
+    for f in &kvc903 {
+        assert_eq!(&*f.resource, "Deployment/reader", "{f:#?}");
+        assert!(
+            f.message
+                .contains("Deployment/api mounts it but is scaled to zero")
+                && f.message.contains("frozen")
+                && f.message
+                    .contains("kubectl scale deployment/api -n demo --replicas=1"),
+            "{}",
+            f.message
+        );
+        assert!(!f.message.contains("is not created again"), "{}", f.message);
+    }
 }

@@ -264,21 +264,38 @@ pub(crate) fn not_mounted(
         }
         return;
     }
+    // A workload scaled to zero that mounts the SPC keeps the Secret, frozen (audit YY4).
+    let parked = (nobody == Some(true))
+        .then(|| parked_mounters(cx))
+        .unwrap_or_default();
+    let why = match nobody {
+        Some(true) if !parked.is_empty() => format!(
+            "no pod mounts it now: {} mounts it but is scaled to zero, so the Secret stays as its last mount wrote it, frozen (no rotation poll reaches a Secret no pod mounts), until its owners go; scaling {} up makes it follow the vault again ({})",
+            parked.iter().map(|(w, _)| w.as_str()).collect::<Vec<_>>().join(", "),
+            if parked.len() == 1 { "it" } else { "one" },
+            parked[0].1
+        ),
+        Some(true) => "no pod mounts it now: the Secret left by earlier mounts goes with its owners and is not created again".to_string(),
+        Some(false) => "no pod mounts it at all, so the driver never creates the Secret (no mount, no Secret)".to_string(),
+        None => "the Secret lives while the mounting pods' owners do (a workload scaled to zero keeps it, frozen) and is garbage-collected with them; it is created and kept current only while some pod mounts the SPC".to_string(),
+    };
     let mut f = cx.remedied(
         Code::KVC903,
         who.clone(),
         format!(
-            "{who} consumes synced Secret {secret} ({}) but none of its pods mount SecretProviderClass {}: {}",
+            "{who} consumes synced Secret {secret} ({}) but none of its pods mount SecretProviderClass {}: {why}",
             describe(how),
             cx.spc_name,
-            match nobody {
-                Some(true) => "no pod mounts it now: the Secret left by earlier mounts goes with its owners and is not created again",
-                Some(false) => "no pod mounts it at all, so the driver never creates the Secret (no mount, no Secret)",
-                None => "the Secret lives while the mounting pods' owners do (a workload scaled to zero keeps it, frozen) and is garbage-collected with them; it is created and kept current only while some pod mounts the SPC",
-            }
         ),
         vec![seen],
     );
+    f.evidence.extend(parked.iter().map(|(w, _)| {
+        format!(
+            "{w}: replicas 0, its pod template mounts SecretProviderClass {}",
+            cx.spc_name
+        )
+        .into()
+    }));
     // The edit of that workload itself: its volume, mount and service account (audit MM4).
     if let Some(fix) = mount_in::fix(
         cx,
@@ -289,4 +306,35 @@ pub(crate) fn not_mounted(
         f.show_safely();
     }
     link.findings.push(f);
+}
+
+/// The workloads of the chain's namespace scaled to zero whose pod template mounts its SPC,
+/// each with the command that scales it up: they keep the synced Secret (their ReplicaSets
+/// own it) but no mount keeps it current (FACTS §11, "Owners").
+fn parked_mounters(cx: &Ctx) -> Vec<(String, String)> {
+    let ns = cx.ns();
+    let mut out: Vec<(String, String)> = cx
+        .snap()
+        .workloads
+        .items
+        .iter()
+        .filter(|w| w.namespace == ns && w.replicas == Some(0))
+        .filter(|w| {
+            w.template
+                .as_deref()
+                .is_some_and(|t| t.mounts_spc(cx.spc_name))
+        })
+        .map(|w| {
+            (
+                format!("{}/{}", w.kind, w.name),
+                format!(
+                    "kubectl scale {}/{} -n {ns} --replicas=1",
+                    w.kind.to_ascii_lowercase(),
+                    w.name
+                ),
+            )
+        })
+        .collect();
+    out.sort();
+    out
 }
