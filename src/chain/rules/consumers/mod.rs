@@ -265,9 +265,11 @@ pub(crate) fn not_mounted(
         return;
     }
     // A workload scaled to zero that mounts the SPC keeps the Secret, frozen (audit YY4).
-    let parked = (nobody == Some(true))
-        .then(|| parked_mounters(cx))
-        .unwrap_or_default();
+    let parked = if nobody == Some(true) {
+        parked_mounters(cx)
+    } else {
+        Vec::new()
+    };
     let why = match nobody {
         Some(true) if !parked.is_empty() => format!(
             "no pod mounts it now: {} mounts it but is scaled to zero, so the Secret stays as its last mount wrote it, frozen (no rotation poll reaches a Secret no pod mounts), until its owners go; scaling {} up makes it follow the vault again ({})",
