@@ -71,12 +71,7 @@ fn shared_sync_failures<'a>(ix: &Index<'a>, pod: &PodObs, spc: &str) -> Vec<&'a 
         return Vec::new();
     };
     let failures = |p: &'a PodObs| -> Vec<&'a EventObs> {
-        let Some(list) = ix.pod_events.get(&(p.namespace.as_str(), p.name.as_str())) else {
-            return Vec::new();
-        };
-        (list.iter().copied())
-            .filter(|e| e.reason == "FailedToCreateSecret" && e.type_ != "Normal")
-            .filter(|e| about_pod(p, e))
+        sync_failures_on(ix, p)
             .filter(|e| spc_named_in(&e.message, ns).is_none_or(|n| n == spc))
             .filter(|e| {
                 events::secret_name(&e.message).is_some_and(|named| {
@@ -253,12 +248,7 @@ pub(crate) fn driver_failures_of<'a>(
     except: &PodObs,
 ) -> Vec<&'a EventObs> {
     let failures = |p: &'a PodObs| -> Vec<&'a EventObs> {
-        let Some(list) = ix.pod_events.get(&(p.namespace.as_str(), p.name.as_str())) else {
-            return Vec::new();
-        };
-        (list.iter().copied())
-            .filter(|e| e.reason == "FailedToCreateSecret" && e.type_ != "Normal")
-            .filter(|e| about_pod(p, e))
+        sync_failures_on(ix, p)
             // One that names no Secret (the backoff error, FACTS §3) is of the pod's SPC: of
             // this one when the pod mounts no other.
             .filter(|e| match events::secret_name(&e.message) {
@@ -270,6 +260,20 @@ pub(crate) fn driver_failures_of<'a>(
     };
     let key = ("driver failures", format!("{ns}/{spc}/{secret}"));
     held_by_others(ix, key, ix.mounting_positions(ns, spc), except, failures)
+}
+
+/// The driver's `FailedToCreateSecret` warnings recorded on `p` (not on an earlier pod of its
+/// name): what both lookups above filter further.
+fn sync_failures_on<'i, 'a: 'i>(
+    ix: &'i Index<'a>,
+    p: &'a PodObs,
+) -> impl Iterator<Item = &'a EventObs> + 'i {
+    (ix.pod_events.get(&(p.namespace.as_str(), p.name.as_str())))
+        .into_iter()
+        .flatten()
+        .copied()
+        .filter(|e| e.reason == "FailedToCreateSecret" && e.type_ != "Normal")
+        .filter(move |e| about_pod(p, e))
 }
 
 /// Whether every SecretProviderClass `pod`'s CSI volumes name is `spc`.
