@@ -15,16 +15,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-fn kvchain(args: &[&str], dir: &Path) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_kvchain"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run kvchain")
-}
+use crate::hostile_manifests::kvchain;
 
 /// The payloads: a command substitution, a double-quoted and a single-quoted break-out, a
 /// bare `;`, and a line break; each touches `marker`.

@@ -9,7 +9,9 @@ use std::process::{Command, Output, Stdio};
 const SA: &str =
     "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: app\n  namespace: shop\n";
 
-fn kvchain(args: &[&str], dir: &Path) -> Output {
+/// `kvchain ARGS` in `dir`, without color, logs or standard input (shared by the hostile
+/// command and input-wording tests).
+pub(crate) fn kvchain(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kvchain"))
         .args(args)
         .current_dir(dir)
