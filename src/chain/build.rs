@@ -504,6 +504,7 @@ fn diagnose_volume<'a>(
     for link in links.iter_mut() {
         settle(link);
     }
+    rules::unstarted::design_behind_mount(links, starting);
     rules::sync::mount_predates_edit(&cx, links);
     rules::sync::stale_blocks_readers(&cx, links);
     let object_typos =

@@ -331,3 +331,44 @@ spec:
         assert!(!f.message.contains("is not created again"), "{}", f.message);
     }
 }
+
+/// YY5. A pod whose mount never succeeded runs no container (the kubelet starts none before its
+/// volumes mount): its env readers are blocked by the root cause like every link after it, so
+/// the Consumers link is drawn "blocked: Federation", not "no reloader". The design warning
+/// (KVC902: nothing restarts env readers on rotation) stays listed, not blocked: annotating
+/// the Deployment works whatever the federation does. Once the pods run, the link is the
+/// warning's again.
+#[test]
+fn a_design_warning_does_not_hide_that_readers_wait_on_the_root_cause() {
+    let subject = "subject: 'system:serviceaccount:demo:api'";
+    let typo =
+        docs(true, "Opaque", "").replace(subject, "subject: 'system:serviceaccount:demo:Api'");
+    assert_ne!(
+        typo,
+        docs(true, "Opaque", ""),
+        "the subject is in the documents"
+    );
+    let mut w = from_docs(&typo);
+    let broken = chains_at(&mut w, Duration::from_secs(90));
+    assert!(!found(&broken, Code::KVC401).is_empty(), "{broken:#?}");
+    for c in &broken {
+        let consumers = c.link(chain::LinkKind::Consumers);
+        assert_eq!(consumers.status, chain::Status::Pending, "{c:#?}");
+        assert_eq!(&*consumers.summary, "blocked: Federation", "{c:#?}");
+        let design: Vec<&Finding> = consumers.findings.iter().collect();
+        assert!(
+            design.iter().any(|f| f.code == Code::KVC902
+                && f.severity == Severity::Warning
+                && f.follows.is_none()),
+            "{design:#?}"
+        );
+    }
+
+    let mut healthy = world(true, "Opaque", "");
+    let running = chains_at(&mut healthy, Duration::from_secs(90));
+    for c in &running {
+        let consumers = c.link(chain::LinkKind::Consumers);
+        assert_eq!(consumers.status, chain::Status::Warning, "{c:#?}");
+        assert_eq!(&*consumers.summary, "no reloader", "{c:#?}");
+    }
+}

@@ -15,6 +15,11 @@ use crate::snapshot::EnvSourceObs;
 /// so every chain of the account says the same.
 pub(super) fn held(cx: &Ctx, sa_name: &str, a: &str, uses: &str, spc_client: &str) -> String {
     let wrong = remedy::sa_pods_not_holding(cx, spc_client);
+    if wrong.is_empty() && remedy::sa_only_finished(cx) {
+        return format!(
+            "service account {sa_name} says client-id {a} but {uses}: no pod of it runs now (those seen have finished); the next one is created with {a}, and its app and the mount will authenticate as different identities"
+        );
+    }
     if wrong.is_empty() {
         return format!(
             "service account {sa_name} says client-id {a} but {uses}: running pods still hold {spc_client} (injected when they were created); pods created from now on get {a}, and their app and the mount will authenticate as different identities"

@@ -7,6 +7,7 @@
 use jiff::SignedDuration;
 
 use super::{set, unknown};
+use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::model::{Fact, Link, LinkKind, Status};
 
@@ -173,6 +174,26 @@ pub(crate) fn consumers_unproven(links: &mut [Link], starting: bool) {
             "no container of the pod has started (its mount is not seen to succeed): nothing reads the mounted files yet",
         ));
     } else {
+        set(consumers, Status::Pending, "blocked: Mount");
+    }
+}
+
+/// Consumers findings that judge the workload's design, not what its containers hold: nothing
+/// restarts an env reader when the Secret rotates (KVC902) holds before the pod starts as after.
+const DESIGN: [Code; 1] = [Code::KVC902];
+
+/// A pod waiting for its first mount (`starting`, read before the events) runs no container
+/// yet: a design warning on its Consumers link stays listed, but the link is drawn behind the
+/// mount, as it is without one ("blocked: Mount", named after the root cause by
+/// `mark_effects`), not "no reloader" (nor ✓ for a Job's) beside a Federation that keeps every
+/// reader from starting (audits YY5, ZZ3). Run after the links are settled.
+pub(crate) fn design_behind_mount(links: &mut [Link], starting: bool) {
+    let consumers = &mut links[LinkKind::Consumers.index()];
+    let design_only = !consumers.findings.is_empty()
+        && (consumers.findings.iter()).all(|f| f.follows.is_none() && DESIGN.contains(&f.code));
+    // Ok: a Job's KVC902 is information (its next run reads the current value), and the
+    // link read ✓ for containers that never started.
+    if starting && design_only && matches!(consumers.status, Status::Ok | Status::Warning) {
         set(consumers, Status::Pending, "blocked: Mount");
     }
 }

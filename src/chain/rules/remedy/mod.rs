@@ -59,14 +59,14 @@ pub(crate) use free_path::{free_mount_path, free_volume_name};
 pub(crate) use from_event::from_event;
 pub(crate) use helm::driver_upgrade;
 pub(crate) use owner::{edit_owner, edit_pod_owner, mount_as_directory, set_env};
-pub(crate) use paused::{Hold, reloader_held, reloader_held_in, rolled_in};
+pub(crate) use paused::{Hold, reloader_held, reloader_held_in, rolled_in, rolled_in_later};
 pub(crate) use reloader::{on_delete_commands, partition_commands, resume_commands};
 pub(crate) use remount::{
     env_readers_restart, remount, renews_mount, rotation_off, rotation_poll, rotation_stuck_fix,
 };
 pub(crate) use restart::{
     reinject, restart, restart_pod, restart_sa_pods_not_holding, restart_sa_runners,
-    sa_pods_not_holding,
+    sa_only_finished, sa_pods_not_holding,
 };
 pub(crate) use rotation::DRIVER_LOG;
 pub(crate) use shell::{comment_at, in_turn, split_note};

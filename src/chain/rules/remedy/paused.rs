@@ -249,6 +249,21 @@ pub(crate) fn rolled_in(
     rolled_by(cx.ix, pod, workload, hold_in(cx, workload), fix, change)
 }
 
+/// [`rolled_in`] for a template change made later, at each rotation, by Reloader (KVC902):
+/// the pods an OrderedReady StatefulSet's rollout would wait for today are no reason to delete
+/// them now, when nothing changes the template (a pod waiting for its mount comes up with the
+/// mount, and a new pod of the same template fails as the old one did): no stuck-pod delete
+/// is added (audit ZZ1). A paused Deployment or an OnDelete owner is said as for any change.
+pub(crate) fn rolled_in_later(
+    cx: &Ctx,
+    workload: Option<(&str, &str)>,
+    fix: String,
+    change: &str,
+) -> String {
+    let hold = hold_in(cx, workload);
+    rolled_with(cx.ix, cx.pod, hold, fix, change, None)
+}
+
 /// [`rolled_in`] with the hold already decided; `look` finds an OnDelete owner's pods, and an
 /// OrderedReady StatefulSet's pods its rollout waits for ([`stuck_deleted`], audit PP4).
 fn rolled_by<'s>(
@@ -259,8 +274,20 @@ fn rolled_by<'s>(
     fix: String,
     change: &str,
 ) -> String {
-    let ns = pod.namespace.as_str();
     let stuck = stuck_deleted(look, pod, workload, hold, change);
+    rolled_with(look, pod, hold, fix, change, stuck)
+}
+
+/// [`rolled_by`] with the stuck pods' delete (and why) decided.
+fn rolled_with<'s>(
+    look: &impl Lookup<'s>,
+    pod: &PodObs,
+    hold: Option<Hold<'_>>,
+    fix: String,
+    change: &str,
+    stuck: Option<(String, String)>,
+) -> String {
+    let ns = pod.namespace.as_str();
     let Some(hold) = hold else {
         return match stuck {
             Some((delete, why)) => {

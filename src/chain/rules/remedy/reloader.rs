@@ -9,7 +9,7 @@
 
 use super::paused::{Hold, hold_in};
 use super::restart::delete_owner_pods;
-use super::{restart, rolled_in};
+use super::{restart, rolled_in_later};
 use crate::chain::context::Ctx;
 use crate::chain::rules::consumers::reloader_watches;
 
@@ -53,9 +53,8 @@ pub(super) fn commands(cx: &Ctx) -> (String, String) {
                 "kubectl get {} -n {ns} -o jsonpath='{{.metadata.annotations}}'",
                 cx.owner_kubectl()
             ),
-            rolled_in(
+            rolled_in_later(
                 cx,
-                cx.pod,
                 cx.workload,
                 format!(
                     "kubectl annotate {} -n {ns} reloader.stakater.com/auto=true  # needs Stakater Reloader in the cluster{}",

@@ -286,6 +286,31 @@ pub(crate) fn sa_pods_not_holding<'a>(cx: &Ctx<'a>, id: &str) -> Vec<&'a PodObs>
         })
 }
 
+/// Whether no pod of the chain's service account runs now but a labelled one was seen that
+/// finished or is going (a Job's, say): none holds anything, and the next one is created with
+/// the annotation's id (audit ZZ4).
+pub(crate) fn sa_only_finished(cx: &Ctx) -> bool {
+    // The same for every chain of the account: worked out once per pass (the finished
+    // labelled pods when none of the account's runs, else none).
+    let (ns, sa) = (cx.ns(), cx.pod.service_account.as_str());
+    let finished = cx
+        .ix
+        .memo_pods("sa_only_finished", format!("{ns}/{sa}"), || {
+            let of_sa = |(_, p): &(usize, &PodObs)| {
+                p.namespace == ns && p.service_account == sa && p.template_of.is_none()
+            };
+            let pods = cx.snap().pods.items.iter().enumerate();
+            if pods.clone().filter(of_sa).any(|(_, p)| !p.retired()) {
+                return Vec::new();
+            }
+            (pods.filter(of_sa))
+                .filter(|(_, p)| labelled(p))
+                .map(|(i, _)| i as u32)
+                .collect()
+        });
+    !finished.is_empty()
+}
+
 /// The running pods of the chain's service account labelled for the webhook (FACTS §6: the
 /// only ones it mutates), with their positions in `snap.pods`.
 fn sa_labelled_running<'a>(cx: &Ctx<'a>) -> impl Iterator<Item = (u32, &'a PodObs)> {
@@ -347,6 +372,11 @@ fn restart_not_holding(cx: &Ctx, id: &str) -> String {
     // unlabelled pod holds nothing the webhook gave (it mutates labelled pods only, FACTS §6;
     // audit DD6).
     let sa = cx.pod.service_account.as_str();
+    if sa_only_finished(cx) {
+        return format!(
+            "# no restart needed: no pod of service account {sa} runs now (those seen have finished), and the next one is created with AZURE_CLIENT_ID {id} (the webhook injects at pod creation only)"
+        );
+    }
     if sa_labelled_running(cx).next().is_some() {
         format!(
             "# no restart needed: the running pods of service account {sa} already hold AZURE_CLIENT_ID {id} (the webhook injects at pod creation only)"
