@@ -11,7 +11,7 @@
 //! pod cannot be restarted from the API at all, and a bare pod deleted is lost. The same plan
 //! is confirmed, carried out (live and lab), followed by the timeline, and written as a fix.
 
-use crate::snapshot::{PodObs, Snapshot, WorkloadObs};
+use crate::snapshot::{JobObs, PodObs, Snapshot, WorkloadObs};
 
 pub use lookup::{Lookup, Scan, SetPods, controller, owner};
 
@@ -130,7 +130,15 @@ impl RestartPlan {
                         pod.phase
                     ),
                 },
-                _ => delete(Some(job_cost(name))),
+                // Its failures at the limit: the delete ends the Job, no new pod comes.
+                _ => match object("Job", name).and_then(|j| j.job.as_ref()) {
+                    Some(job) if job.one_failure_from_the_end() => RestartPlan::Refused {
+                        namespace: ns.clone(),
+                        pod: pod_name.clone(),
+                        why: ends_job(name, job),
+                    },
+                    job => delete(Some(job_cost(name, job))),
+                },
             },
             _ => delete(Some(format!(
                 "{kind} is not a built-in workload: its operator is expected to make the new pod; if it does not, nothing does"
@@ -302,9 +310,27 @@ fn mirror(pod: &PodObs) -> Option<String> {
 /// succeeded as failed, against `backoffLimit` (Kubernetes docs, Job "Pod backoff failure
 /// policy"). A plain delete sets no `DisruptionTarget` condition (only evictions, preemption,
 /// taint and GC deletions do), so a podFailurePolicy that ignores disruptions does not spare it.
-fn job_cost(job: &str) -> String {
+fn job_cost(job: &str, known: Option<&JobObs>) -> String {
+    const PLAIN: &str = "A podFailurePolicy ignoring DisruptionTarget does not cover a plain delete (only an eviction sets that condition)";
+    match known {
+        Some(j) => format!(
+            "Job {job} counts the deleted pod as a failure: {} of the {} its backoffLimit allows before the Job fails. {PLAIN}",
+            j.failed.saturating_add(1),
+            j.backoff_limit
+        ),
+        None => format!(
+            "Job {job} counts the deleted pod as a failure against its backoffLimit (6 unless the Job sets it; not read): past the limit the Job fails and makes no new pod. {PLAIN}"
+        ),
+    }
+}
+
+/// Why a running pod of a Job whose failures are at its `backoffLimit` is not deleted: the
+/// Job controller counts the delete as a failure past the limit, so the Job fails and makes
+/// no new pod (audit ZZ2).
+fn ends_job(job: &str, j: &JobObs) -> String {
     format!(
-        "Job {job} counts the deleted pod as a failure against its backoffLimit (6 unless the Job sets it): at the limit the Job fails and makes no new pod. A podFailurePolicy ignoring DisruptionTarget does not cover a plain delete (only an eviction sets that condition)"
+        "deleting it ends Job {job}: its backoffLimit is {} and it has counted {} failed pods so far, so the Job controller counts the deleted pod as one failure too many, marks the Job failed (BackoffLimitExceeded) and makes no new pod; re-create Job {job} from its manifest to run it again",
+        j.backoff_limit, j.failed
     )
 }
 

@@ -535,6 +535,27 @@ pub struct WorkloadObs {
     /// its document alone, never by `apply -f` of the whole file (audit TT2).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub file_shared: bool,
+    /// A Job's retry budget, when its spec was read (manifests, the lab; the live source
+    /// watches Jobs' metadata only): what deleting one of its pods costs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<JobObs>,
+}
+
+/// A Job's `spec.backoffLimit` (6 when unset) and `status.failed`: the Job controller counts a
+/// pod deleted before it succeeded as failed, and once the failures exceed the limit the Job
+/// fails and makes no new pod (Kubernetes docs, Job "Pod backoff failure policy").
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct JobObs {
+    pub backoff_limit: i32,
+    #[serde(default)]
+    pub failed: i32,
+}
+
+impl JobObs {
+    /// Whether one more failed pod ends the Job.
+    pub fn one_failure_from_the_end(&self) -> bool {
+        self.failed.saturating_add(1) > self.backoff_limit
+    }
 }
 
 /// `spec.updateStrategy` of a StatefulSet or DaemonSet.

@@ -44,6 +44,7 @@ fn workload(
         paused: false,
         file: None,
         file_shared: false,
+        job: None,
     }
 }
 
@@ -119,12 +120,17 @@ pub fn daemon_set(d: &DaemonSet) -> WorkloadObs {
 }
 
 pub fn job(j: &Job) -> WorkloadObs {
-    workload(
+    let mut obs = workload(
         "Job",
         &j.metadata,
         j.spec.as_ref().map(|s| &s.template),
         None,
-    )
+    );
+    obs.job = j.spec.as_ref().map(|spec| JobObs {
+        backoff_limit: spec.backoff_limit.unwrap_or(6),
+        failed: (j.status.as_ref()).and_then(|st| st.failed).unwrap_or(0),
+    });
+    obs
 }
 
 pub fn cron_job(c: &CronJob) -> WorkloadObs {

@@ -175,6 +175,27 @@ pub fn infos(world: &World) -> Vec<FaultInfo> {
 
 /// The scenario's `faultTarget` (`namespace/deployment`), else the first Deployment that
 /// mounts a SecretProviderClass.
+/// Why no fault can be applied when [`default_target`] finds none: the faults act on a
+/// Deployment, so a StatefulSet or Job mounting an SPC, or a `faultTarget` naming one, is no
+/// target (audit ZZ7: "no workload mounts a SecretProviderClass" was false beside them).
+pub fn no_target(world: &World) -> String {
+    let named = (world.cluster.fault_target.as_deref())
+        .and_then(|t| Some((t, t.split_once('/')?)))
+        .map(|(t, (ns, name))| {
+            let kind = (world.workloads.keys())
+                .find(|k| k.1 == ns && k.2 == name)
+                .map(|k| k.0.as_str());
+            match kind {
+                Some(kind) => format!("; faultTarget {t} is a {kind}"),
+                None => format!("; faultTarget {t} names no workload"),
+            }
+        })
+        .unwrap_or_default();
+    format!(
+        "no Deployment mounts a SecretProviderClass: nothing to break (the trainer faults act on a Deployment{named})"
+    )
+}
+
 pub fn default_target(world: &World) -> Option<WorkloadKey> {
     if let Some((ns, name)) = world
         .cluster

@@ -380,8 +380,7 @@ impl LabSource {
             } => {
                 let key = match target {
                     Some(t) => (t.kind.clone(), t.namespace.clone(), t.name.clone()),
-                    None => faults::default_target(w)
-                        .ok_or("no workload mounts a SecretProviderClass: nothing to break")?,
+                    None => faults::default_target(w).ok_or_else(|| faults::no_target(w))?,
                 };
                 faults::apply_to(w, id, &key)
             }

@@ -73,7 +73,7 @@ pub fn draw(f: &mut Frame, app: &App, selected: usize) {
         .unwrap_or(40);
     let target_line = match &target {
         Some(t) => format!("break acts on: {t}"),
-        None => "break acts on: (no workload mounts a SecretProviderClass)".into(),
+        None => "break acts on: (no Deployment mounts a SecretProviderClass)".into(),
     };
     let w = (widest.max(target_line.chars().count()).max(60) as u16 + 2)
         .min(area.width.saturating_sub(2));

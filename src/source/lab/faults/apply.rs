@@ -58,8 +58,7 @@ fn resolve(world: &World, wk: &WorkloadKey) -> Result<Target, String> {
 }
 
 pub fn apply(world: &mut World, id: &str) -> Result<String, String> {
-    let target = default_target(world)
-        .ok_or("no workload mounts a SecretProviderClass: nothing to break")?;
+    let target = default_target(world).ok_or_else(|| super::no_target(world))?;
     apply_to(world, id, &target)
 }
 

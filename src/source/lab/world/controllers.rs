@@ -280,19 +280,35 @@ impl World {
         let revision = Self::template_hash(&template);
         let owned: Vec<Key> = by_owner.get(&wl.uid()).cloned().unwrap_or_default();
         let mut t = template.clone();
-        t.metadata
-            .get_or_insert_with(Default::default)
-            .labels
-            .get_or_insert_with(Default::default)
-            .insert("controller-revision-hash".into(), revision.clone());
+        let labels = (t.metadata.get_or_insert_with(Default::default).labels)
+            .get_or_insert_with(Default::default);
+        if let Workload::Job(_) = wl {
+            // The Job controller's labels on its pods (what `kubectl delete pod -l job-name=`
+            // selects); a revision hash is a StatefulSet's and a DaemonSet's (audit ZZ6).
+            for (key, value) in [
+                ("batch.kubernetes.io/job-name", &wk.2),
+                ("job-name", &wk.2),
+                ("batch.kubernetes.io/controller-uid", &wl.uid()),
+                ("controller-uid", &wl.uid()),
+            ] {
+                labels.insert(key.into(), value.clone());
+            }
+        } else {
+            labels.insert("controller-revision-hash".into(), revision.clone());
+        }
         match wl {
             // Each replaces its pods its own way (see their modules).
             Workload::StatefulSet(set) => {
                 self.reconcile_stateful(wk, wl, set, &owned, &t, &revision)
             }
             Workload::DaemonSet(ds) => self.reconcile_daemon(wk, wl, ds, &owned, &t, &revision),
-            Workload::Job(_) => {
-                if owned.is_empty() {
+            // Past its backoffLimit (6 unless set) the Job has failed: no new pod.
+            Workload::Job(job) => {
+                let limit = (job.spec.as_ref())
+                    .and_then(|s| s.backoff_limit)
+                    .unwrap_or(6);
+                let failed = (job.status.as_ref()).and_then(|s| s.failed).unwrap_or(0);
+                if owned.is_empty() && failed <= limit {
                     let name = format!("{}-{}", wk.2, self.suffix(5));
                     self.create_from_template(&ns, &name, &t, wl.owner_ref("batch/v1"));
                 }

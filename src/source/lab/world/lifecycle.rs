@@ -172,8 +172,19 @@ impl World {
     /// `kubectl delete pod`: graceful termination, then gone (its controller replaces it).
     pub fn delete_pod(&mut self, ns: &str, name: &str) -> Result<String, String> {
         let key = (ns.to_string(), name.to_string());
-        if !self.pods.contains_key(&key) {
+        let Some(pod) = self.pods.get(&key) else {
             return Err(format!("pods \"{name}\" not found in namespace {ns}"));
+        };
+        // The Job controller counts a pod deleted before it succeeded as failed (lab pods
+        // never finish), against the Job's backoffLimit (audit ZZ2).
+        if let Some(owner) = pod.controller().filter(|o| o.kind == "Job")
+            && pod.stage != Stage::Terminating
+        {
+            let job = ("Job".to_string(), ns.to_string(), owner.name.clone());
+            if let Some(Workload::Job(j)) = self.workloads.get_mut(&job) {
+                let status = j.status.get_or_insert_with(Default::default);
+                status.failed = Some(status.failed.unwrap_or(0).saturating_add(1));
+            }
         }
         self.terminate(&key);
         Ok(format!("pod {ns}/{name} deleted"))
@@ -250,6 +261,13 @@ impl World {
     /// patch is sent.
     pub fn rollout_restart(&mut self, kind: &str, ns: &str, name: &str) -> Result<String, String> {
         let key = (kind.to_string(), ns.to_string(), name.to_string());
+        // kubectl's object restarter takes these three kinds and refuses every other (a Job's
+        // template is immutable besides): the restart did not happen (audit ZZ5).
+        if !["Deployment", "DaemonSet", "StatefulSet"].contains(&kind) {
+            return Err(format!(
+                "{kind} {ns}/{name}: restarting is not supported (kubectl rollout restart takes a Deployment, DaemonSet or StatefulSet)"
+            ));
+        }
         if let Some(Workload::Deployment(d)) = self.workloads.get(&key)
             && d.spec.as_ref().and_then(|s| s.paused) == Some(true)
         {
