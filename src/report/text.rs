@@ -2,7 +2,7 @@
 //! workload and SPC; streamed to its writer.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use super::{all_findings, counts};
 use crate::chain::{Chain, Finding, LinkKind, Severity, SpcVerdict, Status};
@@ -261,7 +261,8 @@ fn write_text_to(
             .or_default()
             .push(c);
     }
-    let mut printed: HashSet<crate::chain::FindingKey> = HashSet::new();
+    // Each finding printed, with the group it was printed under.
+    let mut printed: HashMap<crate::chain::FindingKey, String> = HashMap::new();
     // A finding is printed once, on its first group, with what all its chains saw: the
     // merged copies by key (only those a duplicate added evidence to differ from the chain's).
     let merged: HashMap<crate::chain::FindingKey, &Finding> = all
@@ -321,25 +322,48 @@ fn write_text_to(
             if !reasons.is_empty() {
                 let _ = writeln!(out, "    {}", p.dim(&reasons.join(" · ")));
             }
-            let mut fs: Vec<&Finding> = group
-                .iter()
-                .flat_map(|c| c.findings())
-                .filter(|f| printed.insert(f.key()))
-                .map(|f| merged.get(&f.key()).copied().unwrap_or(f))
-                .collect();
+            // A finding several groups share is printed once, under the first; the others
+            // point at it (`Some(where)`), or their broken link would stand with nothing under
+            // it (audit ZZ8).
+            let here = format!("{} {}", shown(ns), shown(owner));
+            let mut fs: Vec<(&Finding, Option<String>)> = Vec::new();
+            for f in group.iter().flat_map(|c| c.findings()) {
+                match printed.get(&f.key()) {
+                    None => {
+                        printed.insert(f.key(), here.clone());
+                        fs.push((merged.get(&f.key()).copied().unwrap_or(f), None));
+                    }
+                    Some(at) if *at != here && !fs.iter().any(|(e, _)| e.key() == f.key()) => {
+                        fs.push((f, Some(at.clone())));
+                    }
+                    Some(_) => {}
+                }
+            }
             // Root cause first: causes before the effects that follow from them, then worst
             // first, then in chain order: by link, and within a link as the rules found them
             // (the order the service meets them: a wrong tenant fails before any credential
             // is compared). The sort is stable.
-            fs.sort_by(|a, b| {
+            fs.sort_by(|(a, _), (b, _)| {
                 a.follows
                     .is_some()
                     .cmp(&b.follows.is_some())
                     .then(b.severity.cmp(&a.severity))
                     .then(a.link.cmp(&b.link))
             });
-            for f in fs {
-                write_finding(out, &p, f);
+            for (f, at) in fs {
+                match at {
+                    None => write_finding(out, &p, f),
+                    Some(at) => {
+                        let _ = writeln!(
+                            out,
+                            "    {} {} {}  {}",
+                            p.severity(f.severity, f.code.as_str()),
+                            p.severity(f.severity, f.severity.as_str()),
+                            p.dim(&format!("[{}] {}", link_name(f.link), f.resource)),
+                            p.dim(&format!("the same finding as under {at} above"))
+                        );
+                    }
+                }
             }
         }
     }
