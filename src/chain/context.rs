@@ -299,11 +299,29 @@ impl<'a> Ctx<'a> {
     /// can have (letters, digits, hyphens), else `"$KEYVAULT_NAME"` for the user to set, as
     /// the fixes leave `"$IDENTITY_RG"`. An unrendered `<key-vault-name>` pasted bare is a
     /// redirection to bash, and a name carrying `;` or quotes would run as a command.
-    pub fn keyvault_arg(&self) -> &str {
+    /// A name written as a shell variable (`$KEYVAULT_NAME_AKS_BASELINE`, `${KV}`, as guides
+    /// that `envsubst` their manifests do) is kept, quoted: the shell the guide set it in
+    /// fills it, where a generic `$KEYVAULT_NAME` would be empty there (audit AAA7).
+    pub fn keyvault_arg(&self) -> std::borrow::Cow<'_, str> {
         let kv = self.keyvault();
         let shell_safe =
             !kv.is_empty() && kv.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-        if shell_safe { kv } else { "\"$KEYVAULT_NAME\"" }
+        if shell_safe {
+            return kv.into();
+        }
+        let bare = kv
+            .strip_prefix('$')
+            .map(|v| (v.strip_prefix('{').and_then(|v| v.strip_suffix('}'))).unwrap_or(v));
+        let variable = bare.filter(|v| {
+            v.bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        });
+        match variable {
+            Some(v) => format!("\"${v}\"").into(),
+            None => "\"$KEYVAULT_NAME\"".into(),
+        }
     }
 
     pub fn finding(

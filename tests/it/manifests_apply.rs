@@ -47,7 +47,7 @@ fn an_spc_whose_api_version_is_not_served_is_not_read_and_its_pods_have_none() {
         ),
         (
             "secrets-store.csi.x-k8s.io/v2",
-            "serves secrets-store.csi.x-k8s.io/v1 and v1alpha1 only",
+            "serves secrets-store.csi.x-k8s.io/v1 and the deprecated v1alpha1 only",
         ),
         ("$API_VERSION", "unrendered template value"),
     ] {

@@ -519,6 +519,14 @@ fn ignored_keys(cx: &Ctx, link: &mut Link, told_wi: bool) {
             // A did-you-mean names the key meant; a key that is simply not read (or
             // read in another mode only) has nothing to become.
             key => match u.hint.as_deref().and_then(did_you_mean) {
+                // A flag meant as its default ("false"): the rename would change nothing.
+                Some(meant)
+                    if meant.starts_with("use")
+                        && (cx.spc.and_then(|s| s.parameters.get(key)))
+                            .is_some_and(|v| v.trim().eq_ignore_ascii_case("false")) =>
+                {
+                    format!("remove {key} ({meant} is \"false\" unless set: renaming it changes nothing)")
+                }
                 Some(meant) => format!("rename {key} to {meant}"),
                 None if u.hint.is_some() => format!("remove {key}"),
                 None => format!("remove or rename {key}"),

@@ -84,7 +84,57 @@ fn annotate(cx: &Ctx, items: &[Unrendered]) -> Option<String> {
     ))
 }
 
-const INJECTED: &str = "the webhook injects them as they are into AZURE_CLIENT_ID / AZURE_TENANT_ID of pods labelled azure.workload.identity/use: \"true\", so the app's own token requests fail (the CSI mount does not read them)";
+/// What the webhook does with `items` for the chain's pod, and whether anything receives them
+/// (FACTS §6): it mutates only a pod labelled `azure.workload.identity/use: "true"`, and gives
+/// each container and init container not named in `skip-containers` each variable only when
+/// that container does not set it itself. So a placeholder fails the app's token requests only
+/// where it lands; an unlabelled pod gets it once labelled (KVC201's fix), and a pod whose
+/// containers set the variables themselves gets none (audits AAA3, AAA4).
+fn injected(cx: &Ctx, items: &[Unrendered]) -> (String, bool) {
+    let vars: Vec<&str> = (items.iter())
+        .map(|u| match u.annotation {
+            CLIENT_ID => "AZURE_CLIENT_ID",
+            _ => "AZURE_TENANT_ID",
+        })
+        .collect();
+    let into = vars.join(" / ");
+    let fails = "the app's own token requests fail (the CSI mount does not read them)";
+    let labelled =
+        (cx.pod.labels.get(super::service_account::USE_LABEL)).is_some_and(|v| v == "true");
+    if !labelled {
+        return (
+            format!(
+                "no pod of it here is labelled azure.workload.identity/use: \"true\", so the webhook injects nothing now; once labelled, it injects them as they are into {into}, and {fails}"
+            ),
+            true,
+        );
+    }
+    let skipped: Vec<&str> = (cx.pod.annotations.get(SKIP_CONTAINERS))
+        .map(|s| s.split(';').map(str::trim).collect())
+        .unwrap_or_default();
+    let receives = |c: &&crate::snapshot::ContainerObs| {
+        !skipped.contains(&c.name.as_str())
+            && vars.iter().any(|v| !c.env.iter().any(|e| e.name == *v))
+    };
+    if !cx.pod.containers.iter().any(|c| receives(&c)) {
+        return (
+            format!(
+                "the webhook injects them into no container of pod {}: each sets {into} itself or is skipped, and the webhook never overwrites a variable; a container added without them would get them as they are",
+                cx.pod.name
+            ),
+            false,
+        );
+    }
+    (
+        format!(
+            "the webhook injects them as they are into {into} of pods labelled azure.workload.identity/use: \"true\", so {fails}"
+        ),
+        true,
+    )
+}
+
+/// The pod annotation naming the containers the webhook leaves alone (`c1;c2`, FACTS §6).
+const SKIP_CONTAINERS: &str = "azure.workload.identity/skip-containers";
 
 /// Pods get the annotations at creation only (FACTS §6).
 const RECREATE: &str =
@@ -94,8 +144,9 @@ const RECREATE: &str =
 pub(crate) fn finding(cx: &Ctx, items: &[Unrendered]) -> Finding {
     let evidence = evidence(cx, items);
     let sa = &cx.pod.service_account;
+    let (injected, lands) = injected(cx, items);
     let message = format!(
-        "service account {sa} holds unrendered template values ({}): {INJECTED}; render the template before applying",
+        "service account {sa} holds unrendered template values ({}): {injected}; render the template before applying",
         pairs(items)
     );
     let confirm = format!(
@@ -107,20 +158,24 @@ pub(crate) fn finding(cx: &Ctx, items: &[Unrendered]) -> Finding {
         Some(cmd) => format!("{cmd}  # {RECREATE}"),
         None => {
             remedy::unrendered(
-                &format!("ServiceAccount {sa}'s identity annotations"),
+                &format!("ServiceAccount {sa}'s identity annotation"),
                 &items[0].value,
             )
             .1
         }
     };
-    cx.finding(
+    let mut f = cx.finding(
         Code::KVC306,
         format!("ServiceAccount/{sa}"),
         message,
         evidence,
         confirm,
         fix,
-    )
+    );
+    if !lands {
+        f.severity = crate::chain::model::Severity::Info;
+    }
+    f
 }
 
 /// KVC306 for the service account of a pod that reads a synced Secret without mounting its SPC
@@ -154,9 +209,10 @@ pub(crate) fn fold_into(cx: &Ctx, parts: Parts<'_>, items: &[Unrendered]) {
     let evidence = evidence(cx, items);
     let sa = &cx.pod.service_account;
     *parts.message = format!(
-        "{}; so does service account {sa} ({}): {INJECTED}",
+        "{}; so does service account {sa} ({}): {}",
         parts.message,
-        pairs(items)
+        pairs(items),
+        injected(cx, items).0
     );
     parts.evidence.extend(evidence);
     *parts.confirm = format!(

@@ -409,11 +409,18 @@ fn label_and_injection(cx: &Ctx, link: &mut Link, sa: &ServiceAccountObs) {
     );
     if label != Some("true") {
         // The webhook's selector matches the value exactly (FACTS §6): "True" is no "true".
-        let lack = match label {
-            Some(v) => format!(
-                "carry label {USE_LABEL}: {v:?}, which the webhook's selector does not match (only \"true\", exactly)"
+        // A workload's pods, or one bare pod (which has no pods of its own).
+        let (who, one) = match cx.workload {
+            Some(_) => (format!("pods of {}", cx.owner_resource()), false),
+            None => (cx.owner_resource(), true),
+        };
+        let lack = match (label, one) {
+            (Some(v), _) => format!(
+                "{} label {USE_LABEL}: {v:?}, which the webhook's selector does not match (only \"true\", exactly)",
+                if one { "carries" } else { "carry" }
             ),
-            None => format!("lack label {USE_LABEL}: \"true\""),
+            (None, true) => format!("lacks label {USE_LABEL}: \"true\""),
+            (None, false) => format!("lack label {USE_LABEL}: \"true\""),
         };
         let (sa_note, sa_evidence) = label_on_sa(sa);
         let mut evidence = vec![format!("labels: {:?}", cx.pod.labels)];
@@ -422,8 +429,7 @@ fn label_and_injection(cx: &Ctx, link: &mut Link, sa: &ServiceAccountObs) {
             Code::KVC201,
             cx.owner_resource(),
             format!(
-                "pods of {} {lack}: the CSI mount works without it (the kubelet hands the driver a token of the pod's service account, per the CSIDriver's tokenRequests), but the app's own Azure SDK calls get no AZURE_CLIENT_ID / token file{sa_note}",
-                cx.owner_resource()
+                "{who} {lack}: the CSI mount works without it (the kubelet hands the driver a token of the pod's service account, per the CSIDriver's tokenRequests), but the app's own Azure SDK calls get no AZURE_CLIENT_ID / token file{sa_note}"
             ),
             evidence,
         );

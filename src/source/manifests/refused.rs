@@ -170,11 +170,11 @@ fn unserved_spc_version(api_version: Option<&Value>) -> Option<String> {
     let shown = crate::shown::shown(v);
     if crate::chain::rules::params::is_placeholder(v) {
         return Some(format!(
-            "apiVersion: {shown:?} is an unrendered template value: kubectl apply finds no served version for it; render the template ({SPC_GROUP}/v1 or v1alpha1)"
+            "apiVersion: {shown:?} is an unrendered template value: kubectl apply finds no served version for it; render the template ({SPC_GROUP}/v1; v1alpha1 is served too but deprecated)"
         ));
     }
     let refused = format!(
-        "kubectl apply refuses it (no matches for kind \"SecretProviderClass\" in version {shown:?}): the CRD serves {SPC_GROUP}/v1 and v1alpha1 only"
+        "kubectl apply refuses it (no matches for kind \"SecretProviderClass\" in version {shown:?}): the CRD serves {SPC_GROUP}/v1 and the deprecated v1alpha1 only"
     );
     let meant_version = if SPC_VERSIONS.contains(&version) {
         version
@@ -325,7 +325,7 @@ mod tests {
         let v2 = why("secrets-store.csi.x-k8s.io/v2").expect("unserved version");
         assert!(
             v2.contains("not served")
-                && v2.contains("serves secrets-store.csi.x-k8s.io/v1 and v1alpha1"),
+                && v2.contains("serves secrets-store.csi.x-k8s.io/v1 and the deprecated v1alpha1"),
             "{v2}"
         );
         let templ = why("$API_VERSION").expect("placeholder");

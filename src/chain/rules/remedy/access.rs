@@ -245,7 +245,7 @@ fn grant_read_in_model(
     only: Option<crate::snapshot::ObjectType>,
     rbac: Option<bool>,
 ) -> String {
-    let kv = cx.keyvault_arg();
+    let kv = &*cx.keyvault_arg();
     let roles = || grant_roles_to(cx, principal, &roles_needed(cx, only));
     let policy = || set_policy(cx, kv, principal, &types_needed(cx, only));
     let observed = cx.vault.or_else(|| {

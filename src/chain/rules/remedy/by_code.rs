@@ -11,7 +11,7 @@ use crate::chain::context::AuthMode;
 pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
     use Code::*;
     let ns = cx.ns();
-    let kv = cx.keyvault_arg();
+    let kv = &*cx.keyvault_arg();
     match code {
         KVC101 => (
             format!(

@@ -342,7 +342,7 @@ fn allow_subnet(kv: &str) -> String {
 /// endpoint in the cluster's VNet with its DNS zone linked, or public access turned back on
 /// with the node subnet allowed. Otherwise (public, default Deny) the node subnet's rule.
 pub(crate) fn firewall_commands(cx: &Ctx) -> (String, String) {
-    let kv = cx.keyvault_arg();
+    let kv = &*cx.keyvault_arg();
     let subnet = node_subnet(cx);
     let allow = allow_subnet(kv);
     let vault = cx.vault.or_else(|| cx.ix.vault(cx.keyvault()));

@@ -170,9 +170,10 @@ fn lifetime(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
         Code::KVC803,
         format!("Secret/{}", so.secret_name),
         format!(
-            "synced Secret {} is used by {} which does not mount SecretProviderClass {}: the driver makes the mounting pods' owners its owners, so it is garbage-collected when they go (and never created until a pod mounts the SPC)",
+            "synced Secret {} is used by {} which {} not mount SecretProviderClass {}: the driver makes the mounting pods' owners its owners, so it is garbage-collected when they go (and never created until a pod mounts the SPC)",
             so.secret_name,
             users.join(", "),
+            if users.len() == 1 { "does" } else { "do" },
             cx.spc_name
         ),
         users.iter().map(|u| format!("{u} references Secret {}", so.secret_name)).collect(),

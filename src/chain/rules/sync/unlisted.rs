@@ -129,12 +129,22 @@ pub(super) fn judge(
             ),
             list_files: true,
         },
+        // The vault not read (`check -f`): an item it lacks fails the whole mount (FACTS §5),
+        // so the one mounted file that could hold the key, when there is one, is the other
+        // reading (audit AAA2).
         (_, None) => Judged {
             why: format!("{head}: no item of objects lists {name}"),
-            edit: format!(
-                "{} (likely: an item forgotten; objectType key or cert if it is one), the other items as they are",
-                add("secret")
-            ),
+            edit: match only_candidate(cx, so, d, files) {
+                Some(f) if vault == Vault::Unknown => format!(
+                    "{} if Key Vault {} holds {name} (not read here: an item the vault lacks fails the whole mount), the other items as they are; or, if the key should hold the one mounted file no other key or container reads, {entry}.objectName: {f}",
+                    add("secret"),
+                    cx.keyvault()
+                ),
+                _ => format!(
+                    "{} (likely: an item forgotten; objectType key or cert if it is one), the other items as they are",
+                    add("secret")
+                ),
+            },
             list_files: true,
         },
     }

@@ -31,7 +31,7 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
         Some(at) => format!("{at} of SecretProviderClass {}", cx.spc_name),
         None => format!("an object of SecretProviderClass {}", cx.spc_name),
     };
-    let (kv, vault) = (cx.keyvault_arg(), cx.keyvault());
+    let (kv, vault) = (&*cx.keyvault_arg(), cx.keyvault());
     let name = remedy::sh_word(named);
     let (kind, what) = (cli_kind(t), t.as_str());
     let at = at.unwrap_or_else(|| "objects[i]".to_string());
