@@ -135,6 +135,24 @@ fn a_service_account_placeholder_is_judged_where_the_webhook_would_put_it() {
         "{own:#}"
     );
     assert!(!message.contains("token requests fail"), "{own:#}");
+    // An init container without them beside: it gets the placeholder, and only it is named.
+    let with_init = deployment(true, OWN_IDENTITY_ENV).replace(
+        "      containers:\n",
+        "      initContainers:\n        - {name: fetch, image: mcr.microsoft.com/azurelinux/busybox:1.36}\n      containers:\n",
+    );
+    let r = report(&[
+        service_account(placeholder),
+        spc("kv-team", ONE_SECRET, ""),
+        with_init,
+    ]);
+    let init = findings(&r, "KVC306");
+    assert_eq!(init.len(), 1, "{r:#}");
+    let message = init[0]["message"].as_str().unwrap();
+    assert_eq!(init[0]["severity"], "warning", "{r:#}");
+    assert!(
+        message.contains("of container fetch of pod app"),
+        "{message}"
+    );
     // Not labelled: nothing is injected now; it would be once labelled.
     let unlabelled = judged(false, "");
     let message = unlabelled["message"].as_str().unwrap();

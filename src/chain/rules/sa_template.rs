@@ -116,13 +116,30 @@ fn injected(cx: &Ctx, items: &[Unrendered]) -> (String, bool) {
         !skipped.contains(&c.name.as_str())
             && vars.iter().any(|v| !c.env.iter().any(|e| e.name == *v))
     };
-    if !cx.pod.containers.iter().any(|c| receives(&c)) {
+    let receiving: Vec<&str> = (cx.pod.containers.iter())
+        .filter(receives)
+        .map(|c| c.name.as_str())
+        .collect();
+    if receiving.is_empty() {
         return (
             format!(
                 "the webhook injects them into no container of pod {}: each sets {into} itself or is skipped, and the webhook never overwrites a variable; a container added without them would get them as they are",
                 cx.pod.name
             ),
             false,
+        );
+    }
+    if receiving.len() < cx.pod.containers.len() {
+        // Some containers set the variables themselves (or are skipped): those that do not
+        // get the placeholder, and only their requests fail.
+        return (
+            format!(
+                "the webhook injects them as they are into {into} of container{} {} of pod {} (the others set it themselves or are skipped), so the token requests made there fail (the CSI mount does not read them)",
+                if receiving.len() == 1 { "" } else { "s" },
+                receiving.join(", "),
+                cx.pod.name
+            ),
+            true,
         );
     }
     (
