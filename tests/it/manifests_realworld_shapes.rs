@@ -212,3 +212,49 @@ fn a_vault_name_written_as_a_shell_variable_is_kept_in_the_fixes() {
         assert!(fix.contains("\"$KV_NAME_TEAM\""), "{fix}");
     }
 }
+
+/// AAA6. The AKS application routing add-on makes an SPC per Ingress that reads Key Vault
+/// with the add-on's own identity: KVC303's move to workload identity cannot be made there
+/// (nothing on the Ingress selects an identity, and a patch of the SPC is reconciled back).
+#[test]
+fn the_app_routing_operators_spc_gets_no_migration_it_cannot_take() {
+    let generated = format!(
+        "apiVersion: secrets-store.csi.x-k8s.io/v1
+kind: SecretProviderClass
+metadata:
+  name: keyvault-web
+  namespace: team
+  labels: {{app.kubernetes.io/managed-by: aks-app-routing-operator}}
+  ownerReferences:
+    - {{apiVersion: networking.k8s.io/v1, kind: Ingress, name: web, uid: 5a5a5a5a-6b6b-4c7c-8d8d-9e9e9e9e9e9e, controller: true}}
+spec:
+  provider: azure
+  parameters:
+    keyvaultName: kv-team
+    tenantId: {TENANT}
+    useVMManagedIdentity: 'true'
+    userAssignedIdentityID: {CLIENT}
+    objects: '{{\"array\":[\"{{\\\"objectName\\\":\\\"web-cert\\\",\\\"objectType\\\":\\\"secret\\\"}}\"]}}'
+  secretObjects:
+    - secretName: keyvault-web
+      type: kubernetes.io/tls
+      data:
+        - {{objectName: web-cert, key: tls.key}}
+        - {{objectName: web-cert, key: tls.crt}}"
+    );
+    let r = report(&[generated]);
+    let f = findings(&r, "KVC303");
+    assert_eq!(f.len(), 1, "{r:#}");
+    let fix = f[0]["fix"].as_str().unwrap();
+    assert!(fix.starts_with("# nothing to move"), "{fix}");
+    assert!(
+        fix.contains("application routing add-on for Ingress web"),
+        "{fix}"
+    );
+    assert!(!fix.contains("az identity create"), "{fix}");
+    assert!(
+        (f[0]["confirm"].as_str().unwrap()).contains("ingressProfile.webAppRouting.identity"),
+        "{:#}",
+        f[0]
+    );
+}

@@ -211,13 +211,27 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         ),
         KVC303 => (
             match cx.mode {
+                // The application routing add-on's identity (audit AAA6).
+                _ if cx.spc.and_then(|s| s.controller.as_ref()).is_some_and(|o| o.kind == "Ingress") => {
+                    format!("az aks show {} --query ingressProfile.webAppRouting.identity", aks_args(cx))
+                }
                 // The scale sets' own identity, where IMDS looks without a client id.
                 AuthMode::VmIdentity { user_assigned: None } => format!("az vmss list -g \"$(az aks show {} --query nodeResourceGroup -o tsv)\" --query \"[].{{vmss:name,identity:identity.type,principalId:identity.principalId}}\" -o table", aks_args(cx)),
                 _ => format!("az aks show {} --query addonProfiles.azureKeyvaultSecretsProvider.identity", aks_args(cx)),
             },
             // Its own identity per workload, with what workload identity needs before the
-            // switch (a bare clientID edit would break a working mount).
-            switch_to_workload_identity(cx, Leaving::NodeIdentity),
+            // switch (a bare clientID edit would break a working mount). Unless the SPC is the
+            // AKS application routing operator's, made for an Ingress: it reads with the
+            // add-on's identity by design, and nothing on the Ingress changes that (audit AAA6).
+            match cx.spc.and_then(|s| s.controller.as_ref()) {
+                Some(owner) if owner.kind == "Ingress" => format!(
+                    "# nothing to move: SecretProviderClass {} is made by the AKS application routing add-on for Ingress {} (its kubernetes.azure.com/tls-cert-keyvault-uri annotation) and reads Key Vault with the add-on's own managed identity by design; no setting of the Ingress moves it to workload identity, and a patch here is reconciled back. Keep that identity's access to vault {} alone (az aks approuting update --attach-kv grants it per vault)",
+                    cx.spc_name,
+                    owner.name,
+                    cx.keyvault()
+                ),
+                _ => switch_to_workload_identity(cx, Leaving::NodeIdentity),
+            },
         ),
         KVC401 => (fic_list(cx), fic_create(cx)),
         KVC402 => (
