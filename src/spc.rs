@@ -327,7 +327,9 @@ fn validate_object(o: &SpcObject, field: &str, problems: &mut Vec<SpcProblem>) {
                 "objectFormat",
                 format!("invalid objectFormat: {f}, should be PEM or PFX"),
             );
-        } else if lower == "pfx" && o.object_type != Some(ObjectType::Secret) {
+        // The provider's type check compares with "pfx" exactly (its value check folds
+        // case): `PFX` on a cert passes, and is ignored there (audit CCC12).
+        } else if f == "pfx" && o.object_type != Some(ObjectType::Secret) {
             push(
                 "objectFormat",
                 "PFX format only supported for objectType: secret".into(),
@@ -550,6 +552,16 @@ mod tests {
                 "objects.array[1].objectFormat"
             ]
         );
+    }
+
+    /// The provider folds case for the format's value but compares the type check with "pfx"
+    /// exactly: `PFX` on a cert passes its validation (and is ignored there) (audit CCC12).
+    #[test]
+    fn upper_case_pfx_on_a_cert_passes_as_in_the_provider() {
+        let spc = parse(&params(
+            "array:\n  - |\n    objectName: c\n    objectType: cert\n    objectFormat: PFX\n",
+        ));
+        assert!(spc.problems.is_empty(), "{:?}", spc.problems);
     }
 
     #[test]

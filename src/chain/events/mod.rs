@@ -245,6 +245,8 @@ pub fn classify(message: &str) -> Option<Code> {
         "invalid objectFormat",
         "PFX format only supported",
         "objectEncoding only supported",
+        // An encoding the provider does not know (its validation, beside objectFormat's).
+        "invalid objectEncoding",
         "file name must not contain",
         // An absolute objectAlias or objectName (FACTS §5: relative, [P] validateFileName).
         "file name must be a relative path",
@@ -306,7 +308,7 @@ pub fn classify_event(reason: &str, message: &str) -> Option<Code> {
 /// Every literal [`classify`] looks for (at most 128: one bit each): one Aho-Corasick pass over
 /// a message tells which occur, instead of up to sixty substring searches (each event of every
 /// chain).
-const NEEDLES: [&str; 70] = [
+const NEEDLES: [&str; 71] = [
     " permission on key vault '",
     "429",
     "AADSTS700016",
@@ -364,6 +366,7 @@ const NEEDLES: [&str; 70] = [
     "not found in the list of registered CSI drivers",
     "not found",
     "objectEncoding only supported",
+    "invalid objectEncoding",
     "objects is not set",
     "only one identity mode can be enabled",
     "received message larger than max",

@@ -332,6 +332,26 @@ pub(crate) fn objects(cx: &Ctx, p: &AzureSpc, link: &mut Link) {
         let Some(prev) = prev else {
             continue;
         };
+        // The same item twice: the same payload is written twice under one name and the
+        // status holds one id, so nothing is lost; the copy is only to be removed (audit
+        // CCC10). Items that differ in anything (type, version, format) overwrite.
+        if same_item(prev, o) {
+            link.findings.push(cx.finding(
+                Code::KVC706,
+                cx.spc_resource(),
+                format!(
+                    "objects[{}] of SecretProviderClass {} lists {} again as objects[{}] does, to the same file {file}: the same content is written twice, nothing is lost",
+                    o.index, cx.spc_name, o.object_name, prev.index
+                ),
+                vec![format!("objects[{}] and objects[{}]: objectName {}, objectType {}", prev.index, o.index, o.object_name, o.object_type_raw)],
+                remedy::commands(cx, Code::KVC706).0,
+                remedy::edit_spc(cx, &format!("objects: remove objects[{}], a copy of objects[{}]", o.index, prev.index)),
+            ));
+            if let Some(f) = link.findings.last_mut() {
+                f.severity = crate::chain::model::Severity::Info;
+            }
+            continue;
+        }
         let (confirm, fix) = remedy::commands(cx, Code::KVC706);
         link.findings.push(cx.finding(
             Code::KVC706,
@@ -353,6 +373,18 @@ pub(crate) fn objects(cx: &Ctx, p: &AzureSpc, link: &mut Link) {
             ),
         ));
     }
+}
+
+/// Whether two `objects` items ask for the same thing (what the provider writes depends on
+/// these alone).
+fn same_item(a: &crate::spc::SpcObject, b: &crate::spc::SpcObject) -> bool {
+    a.object_name == b.object_name
+        && a.object_type == b.object_type
+        && a.object_version == b.object_version
+        && a.object_version_history == b.object_version_history
+        && a.object_format == b.object_format
+        && a.object_encoding == b.object_encoding
+        && a.file_permission == b.file_permission
 }
 
 /// KVC703: mounted version ≠ vault latest for longer than a poll interval (+ slack); with
