@@ -153,8 +153,10 @@ pub(super) fn key_change(
 /// The versions history index `index` (0 = newest; `history`: `objectVersionHistory`, which
 /// skips disabled versions, FACTS §5) may have pointed to when the container that `started`
 /// took its copy: at any moment from `since` (unknown: any earlier moment) to `started`, and
-/// never past the version it points to now (rotation only moves forward). None when the
-/// versions' creation times are not all known.
+/// never past the version it points to now (rotation only moves forward). A version disabled
+/// now may have been enabled then (when is not observed): the history is taken both with and
+/// without it, so a copy of a version disabled since is never called the value held now
+/// (audit CCC2). None when the versions' creation times are not all known.
 fn pointed_to<'a>(
     versions: &'a [ObjectVersion],
     history: bool,
@@ -163,12 +165,40 @@ fn pointed_to<'a>(
     started: Timestamp,
     now: &ObjectVersion,
 ) -> Option<Vec<&'a ObjectVersion>> {
+    let mut out = pointed_among(versions, history, index, since, started, now)?;
+    // With history, a version disabled since may have been the one listed then.
+    if history && versions.iter().any(|v| !v.enabled) {
+        for v in pointed_among(versions, false, index, since, started, now)? {
+            if !out.iter().any(|o| o.version == v.version) {
+                out.push(v);
+            }
+        }
+    }
+    Some(out)
+}
+
+/// [`pointed_to`] over the versions listed as they are now (`enabled_only`: as history lists
+/// them, without the disabled ones).
+fn pointed_among<'a>(
+    versions: &'a [ObjectVersion],
+    enabled_only: bool,
+    index: usize,
+    since: Option<Timestamp>,
+    started: Timestamp,
+    now: &ObjectVersion,
+) -> Option<Vec<&'a ObjectVersion>> {
     let listed: Vec<(&ObjectVersion, Timestamp)> = versions
         .iter()
-        .filter(|v| !history || v.enabled)
+        .filter(|v| !enabled_only || v.enabled)
         .map(|v| v.created.map(|c| (v, c)))
         .collect::<Option<_>>()?;
-    let limit = now.created?;
+    // Rotation only moves an index forward, unless a version is disabled (then it moves
+    // back to an older one): the listing with disabled versions has no such bound.
+    let limit = if enabled_only || !versions.iter().any(|v| !v.enabled) {
+        Some(now.created?)
+    } else {
+        None
+    };
     // The index moves only when a version is created: the moments to look at are `since` and
     // each creation after it, up to the start.
     let moments = since.into_iter().chain(
@@ -183,7 +213,7 @@ fn pointed_to<'a>(
             listed.iter().filter(|(_, c)| *c <= t).collect();
         at.sort_by_key(|a| std::cmp::Reverse(a.1));
         if let Some((v, c)) = at.get(index)
-            && *c <= limit
+            && limit.is_none_or(|l| *c <= l)
             && !out.iter().any(|o| o.version == v.version)
         {
             out.push(v);

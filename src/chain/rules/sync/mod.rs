@@ -18,7 +18,7 @@ mod unlisted;
 mod unread_mount;
 mod waiting;
 pub(crate) use edited::mount_predates_edit;
-pub(crate) use failed_create::{Settled, event_cause, foreign_cause, settled};
+pub(crate) use failed_create::{Settled, event_cause, foreign_cause, settled, unrendered_key};
 pub(crate) use missing::awaiting_mount;
 pub(crate) use shape::{object_typos, written_by_others, written_by_twin_entries_only};
 pub(crate) use stale_readers::stale_blocks_readers;
@@ -468,7 +468,12 @@ pub(crate) fn values_differ(
     files: &crate::snapshot::FileFingerprints,
 ) -> Vec<String> {
     let mut differ = Vec::new();
-    for d in &so.data {
+    for (at, d) in so.data.iter().enumerate() {
+        // A key named twice holds its last item's file (KVC807 says so): the earlier one is
+        // no measure of it (audit CCC1).
+        if so.data[at + 1..].iter().any(|e| e.key == d.key) {
+            continue;
+        }
         let Some(value) = secret.data.get(&d.key) else {
             continue;
         };

@@ -24,8 +24,10 @@ pub(crate) fn named_twice(spc: &SpcObs, secret: &str) -> bool {
         .is_some()
 }
 
-/// KVC807 once per Secret that two or more entries of the SPC name, naming the entries.
+/// KVC807 once per Secret that two or more entries of the SPC name, naming the entries; and
+/// once per key that one entry's data names twice.
 pub(super) fn check(cx: &Ctx, spc: &SpcObs, link: &mut Link) {
+    twin_keys(cx, spc, link);
     let entries = &spc.secret_objects;
     if entries.len() < 2 {
         return;
@@ -107,4 +109,44 @@ fn finding(
     }
     f.fix = super::remedy::edit_spc(cx, &merge).into();
     f
+}
+
+/// KVC807 for a key one entry's `data` names twice: the driver fills the Secret's data item
+/// by item, so the later one's file is the key's value, whatever the earlier one says (FACTS
+/// §2; [D] `pkg/util/secretutil/secret.go` GetSecretData). Every build makes that value again,
+/// so a Secret that "differs" from the earlier file is no stale one (audit CCC1).
+fn twin_keys(cx: &Ctx, spc: &SpcObs, link: &mut Link) {
+    for (i, so) in spc.secret_objects.iter().enumerate() {
+        for (at, d) in so.data.iter().enumerate() {
+            let Some(later) = (so.data[at + 1..].iter()).rfind(|e| e.key == d.key) else {
+                continue;
+            };
+            // Said once per key: at its first item, naming the last.
+            if so.data[..at].iter().any(|e| e.key == d.key) {
+                continue;
+            }
+            let name = so.secret_name.trim();
+            let mut f = cx.remedied(
+                Code::KVC807,
+                format!("Secret/{name}"),
+                format!(
+                    "secretObjects[{i}] of SecretProviderClass {} writes key {} of Secret {name} twice, from {} and then from {}: the driver fills the key item by item, so it holds {}'s value, at every build",
+                    cx.spc_name, d.key, d.object_name, later.object_name, later.object_name
+                ),
+                vec![format!(
+                    "secretObjects[{i}].data: key {} from {} and from {}",
+                    d.key, d.object_name, later.object_name
+                )],
+            );
+            f.fix = crate::chain::rules::remedy::edit_spc(
+                cx,
+                &format!(
+                    "secretObjects[{i}].data: one item per key: give the item reading {} a key of its own, or remove the one that should not be there",
+                    d.object_name
+                ),
+            )
+            .into();
+            link.findings.push(f);
+        }
+    }
 }
