@@ -9,6 +9,7 @@ pub mod anonymize;
 mod azure;
 pub mod can_i;
 mod cluster;
+pub mod config_key;
 pub mod convert;
 pub mod crd;
 mod env_reads;

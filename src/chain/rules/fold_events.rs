@@ -120,6 +120,18 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
             }
             continue;
         }
+        // The API server refusing an unrendered data key: the SPC's template finding is the
+        // cause (one symptom, one cause), the event its proof.
+        if code.link() == LinkKind::Sync
+            && sync::unrendered_key(cx, e)
+            && let Some(f) = (links[LinkKind::Identity.index()].findings.iter_mut())
+                .find(|f| f.code == Code::KVC306)
+        {
+            if !f.evidence.iter().any(|known| **known == *evidence) {
+                f.evidence.push(evidence.into());
+            }
+            continue;
+        }
         // A driver failure over a secretObjects entry the SPC has since corrected, whose
         // files the pod's mount lacks (an item the edit added): the mount predating the edit
         // is what keeps the Secret from being built now (KVC703; FACTS §4). The event is its

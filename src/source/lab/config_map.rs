@@ -10,6 +10,8 @@ use std::collections::BTreeSet;
 use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
+use crate::snapshot::config_key::invalid_config_key as invalid_key;
+
 /// A ConfigMap's metadata and its keys (`data` and `binaryData`), without values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LabConfigMap {
@@ -52,27 +54,6 @@ impl LabConfigMap {
     /// A volume (or projected source) `items[].key` finds its key in either map.
     pub fn projects(&self, key: &str) -> bool {
         self.data.contains(key) || self.binary_data.contains(key)
-    }
-}
-
-/// Why `k` is no config key (apimachinery `IsConfigMapKey`), or None.
-fn invalid_key(k: &str) -> Option<&'static str> {
-    if k.is_empty() || k.len() > 253 {
-        return Some("must be no more than 253 characters and not empty");
-    }
-    if !k
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    {
-        return Some(
-            "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
-        );
-    }
-    match k {
-        "." => Some("must not be '.'"),
-        ".." => Some("must not be '..'"),
-        _ if k.starts_with("..") => Some("must not start with '..'"),
-        _ => None,
     }
 }
 

@@ -259,6 +259,13 @@ pub fn secret_data(
 /// the keys its type requires, and for the docker types a value that is JSON.
 pub(crate) fn api_refuses(type_: &str, data: &BTreeMap<String, ByteString>) -> Option<String> {
     let required = |k: &str| format!("data[{k}]: Required value");
+    // Every key of every type, first (ValidateSecret checks each with IsConfigMapKey):
+    // a path-like key copied from an objectAlias is refused (audit CCC4).
+    if let Some((k, why)) = (data.keys())
+        .find_map(|k| crate::snapshot::config_key::invalid_config_key(k).map(|why| (k, why)))
+    {
+        return Some(format!("data[{k}]: Invalid value: {k:?}: {why}"));
+    }
     let json = |k: &str| {
         let v = data.get(k)?;
         serde_json::from_slice::<serde_json::Value>(&v.0)

@@ -110,6 +110,12 @@ pub(super) fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: O
     if cause.is_some() && !cx.mounted() {
         return;
     }
+    // An unrendered data key (`${KEY}`) is refused by the API server like any key that is no
+    // config key: the SPC's template finding (KVC306) is the cause, and this link reads
+    // blocked by it (`mark_effects`), not a driver failure of its own.
+    if (so.data.iter()).any(|d| crate::chain::rules::params::is_placeholder(&d.key)) {
+        return;
+    }
     // Which pods have it mounted is read from the SPC pod statuses: unread, "none" is unknown,
     // not observed (audit Q2: KVC802 "no running pod has it mounted" beside a running pod).
     if let Some(reason) = cx.snap().spc_statuses.unknown_in(cx.ns()) {

@@ -8,7 +8,7 @@ use crate::chain::context::Ctx;
 use crate::chain::model::Link;
 use crate::snapshot::{ObjectType, SecretObjectSpec};
 
-use super::typed::check as typed_keys;
+use super::typed::{check as typed_keys, refused_keys};
 
 /// How many history files (`<file>/<i>`) the provider writes for object `o` with
 /// `objectVersionHistory: n`: `n`, or fewer when the vault (read) holds fewer enabled
@@ -175,6 +175,7 @@ pub(super) fn static_checks(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
         unmatched_keys(cx, link, so);
     }
     typed_keys(cx, link, so);
+    refused_keys(cx, link, so);
     super::tls::check(cx, link, so);
 }
 

@@ -101,3 +101,44 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
         remedy::edit_spc(cx, &edit),
     ));
 }
+
+/// KVC806 for each data key the API server refuses whatever the type (`IsConfigMapKey`: a
+/// path-like key copied from an objectAlias, `db/password`): the driver's create fails at
+/// every attempt and the Secret is never made (audit CCC4).
+pub(super) fn refused_keys(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
+    for (i, d) in so.data.iter().enumerate() {
+        if params::is_placeholder(&d.key) {
+            continue;
+        }
+        let Some(why) = crate::snapshot::config_key::invalid_config_key(&d.key) else {
+            continue;
+        };
+        // The last part of a path-like key, when that one is valid.
+        let meant = (d.key.rsplit(['/', '\\']).next())
+            .filter(|k| crate::snapshot::config_key::invalid_config_key(k).is_none());
+        let edit = match meant {
+            Some(k) => format!(
+                "secretObjects[{}].data[{i}].key: {k} (not {})",
+                so.secret_name, d.key
+            ),
+            None => format!(
+                "secretObjects[{}].data[{i}].key: a name of letters, digits, '-', '_' or '.' (not {})",
+                so.secret_name, d.key
+            ),
+        };
+        link.findings.push(cx.finding(
+            Code::KVC806,
+            cx.spc_resource(),
+            format!(
+                "secretObjects entry {} of SecretProviderClass {} has data key {:?}, which the API server refuses in any Secret ({why}): the driver's create fails (FailedToCreateSecret) and the Secret is never made",
+                so.secret_name, cx.spc_name, d.key
+            ),
+            vec![format!(
+                "secretObjects[{}].data[{i}]: {{objectName: {}, key: {}}}",
+                so.secret_name, d.object_name, d.key
+            )],
+            remedy::show_spc(cx, "{.spec.secretObjects}"),
+            remedy::edit_spc(cx, &edit),
+        ));
+    }
+}
