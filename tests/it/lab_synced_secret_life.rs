@@ -372,3 +372,109 @@ fn a_design_warning_does_not_hide_that_readers_wait_on_the_root_cause() {
         assert_eq!(&*consumers.summary, "no reloader", "{c:#?}");
     }
 }
+
+/// CCC1. A key one entry names twice holds the later item's file at every build (the driver
+/// fills the data item by item, FACTS §2): the Secret is not stale against the earlier file,
+/// so no delete-and-restart (KVC805) that would only build the same value again; the entry
+/// is the cause (KVC807).
+#[test]
+fn a_key_named_twice_is_the_entrys_fault_not_a_stale_secret() {
+    let docs = docs(true, "Opaque", "")
+        .replace(
+            "    - {name: db-password, value: vault-value-canary-7f3}",
+            "    - {name: db-password, value: vault-value-canary-7f3}\n    - {name: db-user, value: user-canary-2b8}",
+        )
+        .replace(
+            "          objectName: db-password\n          objectType: secret\n",
+            "          objectName: db-password\n          objectType: secret\n        - |\n          objectName: db-user\n          objectType: secret\n",
+        )
+        .replace(
+            "        - {objectName: db-password, key: password}",
+            "        - {objectName: db-password, key: password}\n        - {objectName: db-user, key: password}",
+        );
+    assert!(docs.contains("db-user, key: password"), "{docs}");
+    let mut w = from_docs(&docs);
+    for at in [90, 15 * 60] {
+        let chains = chains_at(&mut w, Duration::from_secs(at));
+        assert!(found(&chains, Code::KVC805).is_empty(), "{chains:#?}");
+        let twin = found(&chains, Code::KVC807);
+        assert!(
+            twin.iter().any(|f| f
+                .message
+                .contains("writes key password of Secret api-db twice")),
+            "{chains:#?}"
+        );
+    }
+}
+
+/// CCC2. With objectVersionHistory, disabling the newest version moves index 0 back to an
+/// older one at the next poll (history lists enabled versions only, FACTS §5). An env reader
+/// started before took the version disabled since: it is never told it "holds the same
+/// value" — when the version was disabled is not observed, so the copy may be the old one.
+#[test]
+fn a_history_index_moved_back_by_a_disable_is_no_same_value() {
+    let timeline = "---
+apiVersion: lab.kvchain.dev/v1
+kind: Timeline
+metadata: {name: disable}
+spec:
+  events:
+    - at: 1m
+      applyFault: {id: disable-object}
+";
+    let docs = docs(true, "Opaque", timeline)
+        .replace(
+            "    - {name: db-password, value: vault-value-canary-7f3}",
+            "    - name: db-password\n      versions:\n        - {value: hist-canary-1}\n        - {value: hist-canary-2}\n        - {value: hist-canary-3}",
+        )
+        .replace(
+            "          objectName: db-password\n          objectType: secret\n",
+            "          objectName: db-password\n          objectType: secret\n          objectVersionHistory: 2\n",
+        )
+        .replace(
+            "{objectName: db-password, key: password}",
+            "{objectName: db-password/0, key: password}",
+        );
+    assert!(docs.contains("objectVersionHistory: 2"), "{docs}");
+    let mut w = from_docs(&docs);
+    let chains = chains_at(&mut w, Duration::from_secs(180));
+    let stale = found(&chains, Code::KVC901);
+    assert!(!stale.is_empty(), "{chains:#?}");
+    for f in &stale {
+        assert!(f.severity >= Severity::Warning, "{f:#?}");
+        assert!(!f.message.contains("holds the value it held"), "{f:#?}");
+    }
+}
+
+/// CCC4. The API server refuses a Secret whose data key is no config key (`db/password`, a
+/// path copied from an objectAlias): the driver's create fails at every attempt, so the lab
+/// makes no Secret, and the entry's key is the one cause (KVC806 naming it, one finding).
+#[test]
+fn a_data_key_the_api_server_refuses_makes_no_secret() {
+    let docs = docs(true, "Opaque", "").replace(
+        "{objectName: db-password, key: password}",
+        "{objectName: db-password, key: db/password}",
+    );
+    assert!(docs.contains("key: db/password"), "{docs}");
+    let mut w = from_docs(&docs);
+    let chains = chains_at(&mut w, Duration::from_secs(150));
+    assert!(!has_secret(&w), "the API server refuses it");
+    let refused = found(&chains, Code::KVC806);
+    let about_key: Vec<&Finding> = (refused.iter())
+        .filter(|f| f.message.contains("data key \"db/password\""))
+        .collect();
+    assert!(!about_key.is_empty(), "{chains:#?}");
+    assert!(
+        about_key
+            .iter()
+            .all(|f| f.fix.contains("data[0].key: password (not db/password)")),
+        "{about_key:#?}"
+    );
+    // One cause: no second KVC806 saying the Secret is missing for a reason not known.
+    let mut causes: Vec<&str> = (refused.iter())
+        .filter(|f| f.follows.is_none())
+        .map(|f| f.message.as_str())
+        .collect();
+    causes.dedup();
+    assert_eq!(causes.len(), 1, "{refused:#?}");
+}

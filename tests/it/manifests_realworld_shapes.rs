@@ -258,3 +258,71 @@ spec:
         f[0]
     );
 }
+
+/// CCC1, CCC10. The driver fills a Secret's data item by item, so a key one entry names twice
+/// holds the later item's file (KVC807 on the entry); the same `objects` item listed twice
+/// writes the same content twice and loses nothing (info), where two items to one file
+/// overwrite (error).
+#[test]
+fn twin_keys_and_twin_items_are_told_for_what_they_do() {
+    let two_objects = "        - |
+          objectName: api-key
+          objectType: secret
+        - |
+          objectName: api-user
+          objectType: secret
+";
+    let twin_key = "  secretObjects:
+    - secretName: app-secret
+      type: Opaque
+      data:
+        - {objectName: api-key, key: value}
+        - {objectName: api-user, key: value}
+";
+    let r = report(&[
+        service_account(CLIENT),
+        spc("kv-team", two_objects, twin_key),
+        deployment(true, ""),
+    ]);
+    let f = findings(&r, "KVC807");
+    assert_eq!(f.len(), 1, "{r:#}");
+    let message = f[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains(
+            "writes key value of Secret app-secret twice, from api-key and then from api-user"
+        ),
+        "{message}"
+    );
+    assert!(message.contains("it holds api-user's value"), "{message}");
+
+    let same_twice = format!("{ONE_SECRET}{ONE_SECRET}");
+    let r = report(&[
+        service_account(CLIENT),
+        spc("kv-team", &same_twice, ""),
+        deployment(true, ""),
+    ]);
+    let f = findings(&r, "KVC706");
+    assert_eq!(f.len(), 1, "{r:#}");
+    assert_eq!(f[0]["severity"], "info", "{r:#}");
+    assert!(
+        (f[0]["fix"].as_str().unwrap()).contains("remove objects[1], a copy of objects[0]"),
+        "{r:#}"
+    );
+
+    let collide = "        - |
+          objectName: api-key
+          objectType: secret
+        - |
+          objectName: api-user
+          objectType: secret
+          objectAlias: api-key
+";
+    let r = report(&[
+        service_account(CLIENT),
+        spc("kv-team", collide, ""),
+        deployment(true, ""),
+    ]);
+    let f = findings(&r, "KVC706");
+    assert_eq!(f.len(), 1, "{r:#}");
+    assert_eq!(f[0]["severity"], "error", "{r:#}");
+}
