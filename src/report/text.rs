@@ -353,16 +353,12 @@ fn write_text_to(
             for (f, at) in fs {
                 match at {
                     None => write_finding(out, &p, f),
-                    Some(at) => {
-                        let _ = writeln!(
-                            out,
-                            "    {} {} {}  {}",
-                            p.severity(f.severity, f.code.as_str()),
-                            p.severity(f.severity, f.severity.as_str()),
-                            p.dim(&format!("[{}] {}", link_name(f.link), f.resource)),
-                            p.dim(&format!("the same finding as under {at} above"))
-                        );
-                    }
+                    Some(at) => write_head(
+                        out,
+                        &p,
+                        f,
+                        &p.dim(&format!("the same finding as under {at} above")),
+                    ),
                 }
             }
         }
@@ -478,6 +474,18 @@ fn write_spc_group(out: &mut impl std::fmt::Write, p: &Paint, spcs: &[&SpcVerdic
     }
 }
 
+/// A finding's first line: code, severity, link and resource, then `text` (its message, or a
+/// pointer to where it is printed).
+fn write_head(out: &mut impl std::fmt::Write, p: &Paint, f: &Finding, text: &str) {
+    let _ = writeln!(
+        out,
+        "    {} {} {}  {text}",
+        p.severity(f.severity, f.code.as_str()),
+        p.severity(f.severity, f.severity.as_str()),
+        p.dim(&format!("[{}] {}", link_name(f.link), f.resource)),
+    );
+}
+
 fn write_finding(out: &mut impl std::fmt::Write, p: &Paint, f: &Finding) {
     if let Some(s) = &f.suppressed {
         // Still shown, dimmed and labelled: a suppression never hides a finding.
@@ -501,14 +509,7 @@ fn write_finding(out: &mut impl std::fmt::Write, p: &Paint, f: &Finding) {
         );
         return;
     }
-    let _ = writeln!(
-        out,
-        "    {} {} {}  {}",
-        p.severity(f.severity, f.code.as_str()),
-        p.severity(f.severity, f.severity.as_str()),
-        p.dim(&format!("[{}] {}", link_name(f.link), f.resource)),
-        f.message
-    );
+    write_head(out, p, f, &f.message);
     let mut shown: Vec<String> = Vec::with_capacity(f.evidence.len());
     for e in &f.evidence {
         // Event messages carry whole HTTP dumps: the decisive line here, all of it in JSON.
