@@ -129,6 +129,19 @@ fn lab_tls_keys_a_key_object_behind_tls_key_is_named_alone() {
     assert!(!fix.contains("data[key=tls.crt]"), "{fix}");
     assert!(!fix.contains("tls.crt-secret"), "{fix}");
     assert!(!fix.contains("objects[0]"), "{fix}");
+    // The driver builds this Secret without an error (an empty PRIVATE KEY block from the
+    // public key): the Ingress's Secret exists, unusable, and is not said to be absent (CCC11).
+    let serves: Vec<&str> = (f[0].evidence.iter())
+        .map(|e| e.as_str())
+        .filter(|e| e.contains("serves Secret gateway-tls"))
+        .collect();
+    assert!(!serves.is_empty(), "{:#?}", f[0].evidence);
+    assert!(
+        serves
+            .iter()
+            .all(|e| e.contains("it exists but holds what this entry builds")),
+        "{serves:?}"
+    );
 }
 
 /// One cert file feeds both keys while the SPC already mounts the certificate's secret under

@@ -120,8 +120,21 @@ pub(crate) fn statics(
             // The driver never builds this Secret: whoever serves it waits on the cause; it
             // is not a Secret at risk of garbage collection.
             Some(i) => {
+                // A Secret the driver did build (an empty tls.key from a key object, which it
+                // writes without an error) is there, unusable (audit CCC11).
+                let exists = (cx.ix.secrets).contains_key(&(cx.ns(), so.secret_name.as_str()));
+                let state = match exists {
+                    true => {
+                        "it exists but holds what this entry builds, not what the Ingress can serve, until this is fixed"
+                    }
+                    false => "it has none until this is fixed",
+                };
                 let waiting = ingress_users(cx, so).map(|u| {
-                    format!("{u} serves Secret {} (spec.tls[].secretName): it has none until this is fixed", so.secret_name).into()
+                    format!(
+                        "{u} serves Secret {} (spec.tls[].secretName): {state}",
+                        so.secret_name
+                    )
+                    .into()
                 });
                 link.findings[*i].evidence.extend(waiting);
             }
