@@ -576,8 +576,8 @@ pub fn ingress(i: &Ingress) -> IngressObs {
 
 mod workloads;
 pub use workloads::{
-    cron_job, custom_workload, daemon_set, deployment, job, node, placement, replica_set,
-    stateful_set,
+    cron_job, custom_workload, daemon_set, deployment, job, job_budget, node, placement,
+    replica_set, stateful_set,
 };
 
 #[cfg(test)]

@@ -556,6 +556,11 @@ impl JobObs {
     pub fn one_failure_from_the_end(&self) -> bool {
         self.failed.saturating_add(1) > self.backoff_limit
     }
+
+    /// Whether the Job has failed: its failures exceed the limit, so it makes no new pod.
+    pub fn failed_for_good(&self) -> bool {
+        self.failed > self.backoff_limit
+    }
 }
 
 /// `spec.updateStrategy` of a StatefulSet or DaemonSet.

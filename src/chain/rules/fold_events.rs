@@ -123,7 +123,7 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
         // The API server refusing an unrendered data key: the SPC's template finding is the
         // cause (one symptom, one cause), the event its proof.
         if code.link() == LinkKind::Sync
-            && sync::unrendered_key(cx, e)
+            && sync::refused_unrendered_key(cx, e)
             && let Some(f) = (links[LinkKind::Identity.index()].findings.iter_mut())
                 .find(|f| f.code == Code::KVC306)
         {

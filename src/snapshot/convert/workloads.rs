@@ -126,11 +126,17 @@ pub fn job(j: &Job) -> WorkloadObs {
         j.spec.as_ref().map(|s| &s.template),
         None,
     );
-    obs.job = j.spec.as_ref().map(|spec| JobObs {
+    obs.job = job_budget(j);
+    obs
+}
+
+/// A Job's retry budget (`spec.backoffLimit`, 6 when unset, and `status.failed`), when its
+/// spec was read: what the diagnosis and the lab's Job controller both go by.
+pub fn job_budget(j: &Job) -> Option<JobObs> {
+    j.spec.as_ref().map(|spec| JobObs {
         backoff_limit: spec.backoff_limit.unwrap_or(6),
         failed: (j.status.as_ref()).and_then(|st| st.failed).unwrap_or(0),
-    });
-    obs
+    })
 }
 
 pub fn cron_job(c: &CronJob) -> WorkloadObs {

@@ -135,12 +135,7 @@ pub(super) fn leftover_keys<'s>(so: &SecretObjectSpec, secret: &'s SecretObs) ->
         .collect();
     // A placeholder key makes no key to compare with (KVC306 says so). Asked only when
     // something is left over: most Secrets hold exactly what their secretObjects make.
-    if !left.is_empty()
-        && so
-            .data
-            .iter()
-            .any(|d| super::super::params::is_placeholder(&d.key))
-    {
+    if !left.is_empty() && super::unrendered_key(so) {
         return Vec::new();
     }
     left

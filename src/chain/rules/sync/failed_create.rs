@@ -47,13 +47,11 @@ pub(crate) fn event_cause(cx: &Ctx, e: &crate::snapshot::EventObs) -> Option<usi
 /// Whether driver failure `e` is the API server refusing an unrendered data key (`${KEY}`,
 /// no config key) of the SPC's entries: the SPC's template finding (KVC306, on the Identity
 /// link) is then its cause, and the event that finding's proof.
-pub(crate) fn unrendered_key(cx: &Ctx, e: &crate::snapshot::EventObs) -> bool {
+pub(crate) fn refused_unrendered_key(cx: &Ctx, e: &crate::snapshot::EventObs) -> bool {
     is_sync_failure(e)
-        && cx.spc.is_some_and(|spc| {
-            (spc.secret_objects.iter())
-                .flat_map(|so| so.data.iter())
-                .any(|d| crate::chain::rules::params::is_placeholder(&d.key))
-        })
+        && cx
+            .spc
+            .is_some_and(|spc| spc.secret_objects.iter().any(super::unrendered_key))
 }
 
 /// Whether Sync finding `finding` is the static cause of a `secretObjects` entry other than

@@ -113,7 +113,7 @@ pub(super) fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: O
     // An unrendered data key (`${KEY}`) is refused by the API server like any key that is no
     // config key: the SPC's template finding (KVC306) is the cause, and this link reads
     // blocked by it (`mark_effects`), not a driver failure of its own.
-    if (so.data.iter()).any(|d| crate::chain::rules::params::is_placeholder(&d.key)) {
+    if super::unrendered_key(so) {
         return;
     }
     // Which pods have it mounted is read from the SPC pod statuses: unread, "none" is unknown,

@@ -18,7 +18,9 @@ mod unlisted;
 mod unread_mount;
 mod waiting;
 pub(crate) use edited::mount_predates_edit;
-pub(crate) use failed_create::{Settled, event_cause, foreign_cause, settled, unrendered_key};
+pub(crate) use failed_create::{
+    Settled, event_cause, foreign_cause, refused_unrendered_key, settled,
+};
 pub(crate) use missing::awaiting_mount;
 pub(crate) use shape::{object_typos, written_by_others, written_by_twin_entries_only};
 pub(crate) use stale_readers::stale_blocks_readers;
@@ -513,6 +515,12 @@ pub(crate) fn values_differ(
         }
     }
     differ
+}
+
+/// Whether a data key of entry `so` is an unrendered template value (`${KEY}`): it makes no
+/// key to judge, the API server refuses it, and the SPC's template finding (KVC306) says so.
+pub(crate) fn unrendered_key(so: &SecretObjectSpec) -> bool {
+    (so.data.iter()).any(|d| super::params::is_placeholder(&d.key))
 }
 
 /// Whether a consumer reads this Secret through env (a start-time snapshot).

@@ -44,7 +44,7 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
         return;
     };
     // No data is KVC806 already; a placeholder key may render to the one required (KVC306).
-    if so.data.is_empty() || so.data.iter().any(|d| params::is_placeholder(&d.key)) {
+    if so.data.is_empty() || super::unrendered_key(so) {
         return;
     }
     let has = |k: &str| so.data.iter().any(|d| d.key == k);

@@ -302,13 +302,11 @@ impl World {
                 self.reconcile_stateful(wk, wl, set, &owned, &t, &revision)
             }
             Workload::DaemonSet(ds) => self.reconcile_daemon(wk, wl, ds, &owned, &t, &revision),
-            // Past its backoffLimit (6 unless set) the Job has failed: no new pod.
+            // Past its backoffLimit the Job has failed: no new pod.
             Workload::Job(job) => {
-                let limit = (job.spec.as_ref())
-                    .and_then(|s| s.backoff_limit)
-                    .unwrap_or(6);
-                let failed = (job.status.as_ref()).and_then(|s| s.failed).unwrap_or(0);
-                if owned.is_empty() && failed <= limit {
+                let ended =
+                    crate::snapshot::convert::job_budget(job).is_some_and(|b| b.failed_for_good());
+                if owned.is_empty() && !ended {
                     let name = format!("{}-{}", wk.2, self.suffix(5));
                     self.create_from_template(&ns, &name, &t, wl.owner_ref("batch/v1"));
                 }
