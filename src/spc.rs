@@ -101,6 +101,12 @@ impl SpcObject {
         }
     }
 
+    /// Whether the provider writes a directory of versions for this object, `<file>/<i>`
+    /// (objectVersionHistory > 1, FACTS §5), not one file.
+    pub fn writes_versions(&self) -> bool {
+        self.object_version_history.is_some_and(|n| n > 1)
+    }
+
     /// Whether `id` is the one the provider reports for this object in
     /// SecretProviderClassPodStatus (`secret/<objectName>`). With objectVersionHistory > 1 the
     /// provider reports one id per version, `<type>/<objectName>/<i>` (FACTS §1), index 0 the
@@ -112,7 +118,7 @@ impl SpcObject {
         let base = t.len() + 1 + name.len();
         let rest = if id.len() == base {
             ""
-        } else if self.object_version_history.is_some_and(|n| n > 1) && id.len() == base + 2 {
+        } else if self.writes_versions() && id.len() == base + 2 {
             "/0"
         } else {
             return false;

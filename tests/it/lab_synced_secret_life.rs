@@ -10,7 +10,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use kvchain::chain::{self, Chain, Code, Finding, Severity};
+use kvchain::chain::{self, Chain, Code, Finding, LinkKind, Severity, Status};
 use kvchain::source::lab::world::World;
 use kvchain::source::lab::{export, scenario};
 
@@ -477,4 +477,90 @@ fn a_data_key_the_api_server_refuses_makes_no_secret() {
         .collect();
     causes.dedup();
     assert_eq!(causes.len(), 1, "{refused:#?}");
+}
+
+/// CCC8. Two objects mounted as one file: the driver keeps the later payload (its file map is
+/// filled in the provider's order), so the synced key read from that file holds the later
+/// object's value. The clash (KVC706) is the one cause and says which value the key carries;
+/// the Sync link does not read healthy.
+#[test]
+fn a_synced_key_fed_by_a_clashing_file_is_said_to_hold_the_later_value() {
+    let docs = docs(true, "Opaque", "")
+        .replace(
+            "    - {name: db-password, value: vault-value-canary-7f3}",
+            "    - {name: db-password, value: vault-value-canary-7f3}\n    - {name: db-user, value: user-canary-2b8}",
+        )
+        .replace(
+            "          objectName: db-password\n          objectType: secret\n",
+            "          objectName: db-password\n          objectType: secret\n        - |\n          objectName: db-user\n          objectType: secret\n          objectAlias: db-password\n",
+        );
+    assert!(docs.contains("objectAlias: db-password"), "{docs}");
+    let mut w = from_docs(&docs);
+    let chains = chains_at(&mut w, Duration::from_secs(120));
+    assert!(has_secret(&w), "the driver builds it, from the later file");
+    let clash = found(&chains, Code::KVC706);
+    assert!(
+        clash.iter().any(|f| f.message.contains(
+            "the file holds objects[1] db-user's value, the last written, and synced Secret api-db key password carries it"
+        )),
+        "{clash:#?}"
+    );
+    for c in &chains {
+        let sync = c.link(LinkKind::Sync);
+        assert_ne!(sync.status, Status::Ok, "{c:#?}");
+        assert_eq!(&*sync.summary, "blocked: Mount", "{c:#?}");
+    }
+}
+
+/// CCC7. An object's file named like another object's version directory (`multi` beside
+/// `multi/0`, FACTS §5): the driver's writer cannot hold both, so the mount fails (a
+/// FileWriteError in FailedMount, FACTS §3) and nothing is overwritten. One cause, KVC706,
+/// with that FailedMount as its evidence; no "no rule explains" beside it.
+#[test]
+fn a_file_named_like_a_version_directory_fails_every_mount() {
+    let docs = docs(true, "Opaque", "")
+        .replace(
+            "    - {name: db-password, value: vault-value-canary-7f3}",
+            "    - {name: db-password, value: vault-value-canary-7f3}\n    - name: multi\n      versions:\n        - {value: hist-canary-1}\n        - {value: hist-canary-2}",
+        )
+        .replace(
+            "          objectName: db-password\n          objectType: secret\n",
+            "          objectName: db-password\n          objectType: secret\n          objectAlias: multi\n        - |\n          objectName: multi\n          objectType: secret\n          objectVersionHistory: 2\n",
+        )
+        .replace(
+            "{objectName: db-password, key: password}",
+            "{objectName: multi, key: password}",
+        );
+    assert!(docs.contains("objectVersionHistory: 2"), "{docs}");
+    let mut w = from_docs(&docs);
+    let chains = chains_at(&mut w, Duration::from_secs(150));
+    assert!(!has_secret(&w), "no mount, no Secret");
+    assert!(
+        w.events
+            .iter()
+            .any(|e| e.reason == "FailedMount" && e.message.contains("/multi: not a directory")),
+        "{:#?}",
+        w.events
+    );
+    assert!(found(&chains, Code::KVC701).is_empty(), "{chains:#?}");
+    let clash = found(&chains, Code::KVC706);
+    assert!(!clash.is_empty(), "{chains:#?}");
+    for f in &clash {
+        assert!(f.message.contains("the driver cannot write both"), "{f:#?}");
+        assert!(!f.message.contains("overwrites"), "{f:#?}");
+        assert!(
+            f.fix.contains("give objects[0] a distinct objectAlias"),
+            "{f:#?}"
+        );
+    }
+    assert!(
+        clash
+            .iter()
+            .any(|f| f.evidence.iter().any(|e| e.contains("not a directory"))),
+        "{clash:#?}"
+    );
+    for c in &chains {
+        assert_ne!(c.link(LinkKind::Mount).status, Status::Ok, "{c:#?}");
+        assert_ne!(c.link(LinkKind::Sync).status, Status::Ok, "{c:#?}");
+    }
 }

@@ -198,6 +198,14 @@ pub fn classify(message: &str) -> Option<Code> {
     {
         return Some(Code::KVC708);
     }
+    // The driver writing the provider's files: one object's file where another's versions
+    // need a directory of that name ([D] writePayloadToDir, `mkdir …: not a directory` or
+    // `open …: is a directory`), KVC706's clash that fails the mount.
+    if has!(m, "failed to mount secrets store objects")
+        && has!(m, ": not a directory", ": is a directory")
+    {
+        return Some(Code::KVC706);
+    }
     if has!(m, "Readonly is not true in request") {
         return Some(Code::KVC103);
     }
@@ -308,7 +316,7 @@ pub fn classify_event(reason: &str, message: &str) -> Option<Code> {
 /// Every literal [`classify`] looks for (at most 128: one bit each): one Aho-Corasick pass over
 /// a message tells which occur, instead of up to sixty substring searches (each event of every
 /// chain).
-const NEEDLES: [&str; 71] = [
+const NEEDLES: [&str; 74] = [
     " permission on key vault '",
     "429",
     "AADSTS700016",
@@ -380,6 +388,9 @@ const NEEDLES: [&str; 71] = [
     "token for audience api://AzureADTokenExchange not found",
     "unmarshal failed for keyVaultObjects",
     "was not found in this key vault",
+    "failed to mount secrets store objects",
+    ": not a directory",
+    ": is a directory",
 ];
 
 fn needles() -> &'static AhoCorasick {

@@ -300,18 +300,24 @@ fn is_cause(f: &Finding) -> bool {
 
 /// Mount-link causes that fail the mount itself: objects the provider refuses (KVC705, FACTS
 /// §5), a FailedMount nothing else explains (KVC701), an answer over the driver's gRPC limit
-/// (KVC708). A duplicate file name (KVC706) is written twice, not refused, and a volume no
-/// container names (KVC707) is never mounted, so neither fails one.
-const FAILS_MOUNT: [Code; 3] = [Code::KVC701, Code::KVC705, Code::KVC708];
+/// (KVC708), a file where another object's versions need a directory (a KVC706 the driver
+/// cannot write, [`mount::FILE_AND_DIRECTORY`]). A duplicate file name (the other KVC706) is
+/// written twice, not refused, and a volume no container names (KVC707) is never mounted, so
+/// neither fails one.
+fn fails_mount(f: &Finding) -> bool {
+    matches!(f.code, Code::KVC701 | Code::KVC705 | Code::KVC708)
+        || (f.code == Code::KVC706 && f.message.contains(mount::FILE_AND_DIRECTORY))
+}
 
 /// The cause on a chain's `links` that fails every new mount of its volume, and its link: the
 /// first cause up to the Mount link, as it blocks the chain's own stale mount
-/// ([`mark_effects`], `sync::unapplied`), on the Mount link one of [`FAILS_MOUNT`].
+/// ([`mark_effects`], `sync::unapplied`), on the Mount link one [`fails_mount`].
 pub(crate) fn mount_blocker(links: &[Link]) -> Option<(LinkKind, Code)> {
     links[..=LinkKind::Mount.index()].iter().find_map(|l| {
-        let f = l.findings.iter().find(|f| {
-            is_cause(f) && (l.link != LinkKind::Mount || FAILS_MOUNT.contains(&f.code))
-        })?;
+        let f = l
+            .findings
+            .iter()
+            .find(|f| is_cause(f) && (l.link != LinkKind::Mount || fails_mount(f)))?;
         Some((l.link, f.code))
     })
 }
@@ -423,6 +429,17 @@ fn effects_of(
         && link.findings.is_empty()
     {
         link.status = Status::Pending;
+        link.summary = compact_str::format_compact!("blocked: {}", root.title());
+    }
+    // Two objects writing one file a secretObjects entry reads: the synced key holds the
+    // later one's value, which no check of the Sync link sees (audit CCC8).
+    if cause == Code::KVC706
+        && matches!(link.link, LinkKind::Sync | LinkKind::Consumers)
+        && link.status == Status::Ok
+        && link.findings.is_empty()
+        && mount::overwrites_synced_key(cx)
+    {
+        link.status = Status::Warning;
         link.summary = compact_str::format_compact!("blocked: {}", root.title());
     }
     // A vault no name resolves to (KVC506) has no objects to read: the object is not

@@ -352,13 +352,60 @@ pub(crate) fn objects(cx: &Ctx, p: &AzureSpc, link: &mut Link) {
             }
             continue;
         }
+        // A plain file beside an object's version directory of the same name (`multi` and
+        // `multi/0`): the driver's atomic writer makes one and then fails on the other, so
+        // the whole mount fails (FileWriteError, [D] writePayloadToDir); nothing is
+        // overwritten (audit CCC7).
+        if prev.writes_versions() != o.writes_versions() {
+            let (single, versions) = if o.writes_versions() {
+                (prev, o)
+            } else {
+                (o, prev)
+            };
+            let (confirm, fix) = remedy::commands(cx, Code::KVC706);
+            link.findings.push(cx.finding(
+                Code::KVC706,
+                cx.spc_resource(),
+                format!(
+                    "objects[{}] {} of SecretProviderClass {} is written as file {file} where objects[{}] {} writes its versions into directory {file}/ (objectVersionHistory): {FILE_AND_DIRECTORY}, so every mount of the volume fails",
+                    single.index, single.object_name, cx.spc_name, versions.index, versions.object_name
+                ),
+                vec![
+                    format!("objects[{}]: objectName {}, file {file}", single.index, single.object_name),
+                    format!("objects[{}]: objectName {}, files {file}/0, {file}/1, …", versions.index, versions.object_name),
+                ],
+                confirm,
+                fix.replace(
+                    "parameters.objects",
+                    &format!("give objects[{}] a distinct objectAlias", single.index),
+                ),
+            ));
+            continue;
+        }
+        // Two payloads under one path: the driver keeps the later one (its file map is
+        // filled in the provider's order), so the file and every synced key read from it hold
+        // the later object's value (audit CCC8).
+        let winner = p.objects[i..]
+            .iter()
+            .rfind(|q| q.file_name() == file)
+            .unwrap_or(o);
+        let keys = synced_keys_of(cx, file);
+        let carried = if keys.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", and {} carr{} it",
+                keys.join(", "),
+                if keys.len() == 1 { "ies" } else { "y" }
+            )
+        };
         let (confirm, fix) = remedy::commands(cx, Code::KVC706);
         link.findings.push(cx.finding(
             Code::KVC706,
             cx.spc_resource(),
             format!(
-                "objects {} and {} of SecretProviderClass {} both mount as file {file}: one overwrites the other",
-                prev.object_name, o.object_name, cx.spc_name
+                "objects {} and {} of SecretProviderClass {} both mount as file {file}: one overwrites the other (the file holds objects[{}] {}'s value, the last written{carried})",
+                prev.object_name, o.object_name, cx.spc_name, winner.index, winner.object_name
             ),
             vec![format!(
                 "objects[{}]: objectName {}, objectAlias {}",
@@ -373,6 +420,38 @@ pub(crate) fn objects(cx: &Ctx, p: &AzureSpc, link: &mut Link) {
             ),
         ));
     }
+}
+
+/// What a KVC706 file-and-directory clash says: the driver's write of the mount fails, so the
+/// finding is one that fails every mount ([`super::mount_blocker`]).
+pub(crate) const FILE_AND_DIRECTORY: &str = "the driver cannot write both";
+
+/// Whether two different objects write one file that a secretObjects entry reads: its synced
+/// key holds the later object's value, whatever the Sync link's own checks say (CCC8).
+pub(crate) fn overwrites_synced_key(cx: &Ctx) -> bool {
+    let Some(p) = cx.params.as_deref() else {
+        return false;
+    };
+    p.objects.iter().enumerate().any(|(i, o)| {
+        p.objects[..i].iter().any(|q| {
+            q.file_name() == o.file_name()
+                && !same_item(q, o)
+                && q.writes_versions() == o.writes_versions()
+        }) && !synced_keys_of(cx, o.file_name()).is_empty()
+    })
+}
+
+/// The synced Secret keys read from mounted file `file` (`Secret s key k`), in the SPC's order.
+fn synced_keys_of(cx: &Ctx, file: &str) -> Vec<String> {
+    cx.spc
+        .into_iter()
+        .flat_map(|spc| spc.secret_objects.iter())
+        .flat_map(|so| {
+            (so.data.iter())
+                .filter(|d| d.object_name == file)
+                .map(|d| format!("synced Secret {} key {}", so.secret_name, d.key))
+        })
+        .collect()
 }
 
 /// Whether two `objects` items ask for the same thing (what the provider writes depends on

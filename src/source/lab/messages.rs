@@ -15,6 +15,17 @@ pub fn failed_mount(volume: &str, ns: &str, pod: &str, provider_error: &str) -> 
     )
 }
 
+/// kubelet's FailedMount message when the driver cannot write the provider's files: `file`
+/// is one object's file where another object's versions need a directory of that name ([D]
+/// writePayloadToDir: `mkdir …: not a directory`). The driver's path runs through the atomic
+/// writer's new `..<time>.<n>` directory of each attempt; the lab leaves it out so that the
+/// retries of one failure read as one event, as its other messages do.
+pub fn failed_write(volume: &str, ns: &str, pod: &str, target: &str, file: &str) -> String {
+    format!(
+        "MountVolume.SetUp failed for volume \"{volume}\" : rpc error: code = Unknown desc = failed to mount secrets store objects for pod {ns}/{pod}, err: mkdir {target}/{file}: not a directory"
+    )
+}
+
 /// kubelet's FailedMount message for an error raised by the driver itself (before the provider).
 pub fn failed_mount_driver(volume: &str, code: &str, desc: &str) -> String {
     format!(

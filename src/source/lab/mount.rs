@@ -40,6 +40,8 @@ pub struct AzureWorld<'a> {
 pub struct VolumeRequest<'a> {
     pub namespace: &'a str,
     pub pod: &'a str,
+    /// The pod's uid: the driver's write errors name the mount's path, which holds it.
+    pub pod_uid: &'a str,
     pub service_account: &'a str,
     pub volume: &'a str,
     pub read_only: Option<bool>,
@@ -85,6 +87,16 @@ impl Files {
     }
     pub fn iter(&self) -> impl Iterator<Item = (&String, &Vec<u8>)> {
         self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    /// A file whose name is also a directory other files are in (`multi` beside `multi/0`),
+    /// which no file system holds. A binary search per file: a hostile SPC may list many.
+    pub fn file_named_as_directory(&self) -> Option<&str> {
+        self.0.iter().map(|(f, _)| f.as_str()).find(|f| {
+            let dir = format!("{f}/");
+            let at = self.0.partition_point(|(k, _)| k.as_str() < dir.as_str());
+            self.0.get(at).is_some_and(|(k, _)| k.starts_with(&dir))
+        })
     }
 }
 
@@ -298,6 +310,19 @@ pub fn publish(
             out.objects
                 .push((format!("{}/{}", t.as_str(), o.object_name), id));
         }
+    }
+    // The driver writes every file only once the provider has answered: a file where
+    // another object's versions need a directory of the same name fails the write, and the
+    // mount with it (audit CCC7).
+    if let Some(file) = out.files.file_named_as_directory() {
+        let target = super::sync::target_path(req.pod_uid, req.volume);
+        return Err(MountError(msg::failed_write(
+            req.volume,
+            req.namespace,
+            req.pod,
+            &target,
+            file,
+        )));
     }
     out.objects.sort();
     Ok(out)

@@ -90,7 +90,7 @@ fn history_bare<'p>(
     params
         .objects
         .iter()
-        .find(|o| o.object_version_history.is_some_and(|n| n > 1) && o.file_name() == name)
+        .find(|o| o.writes_versions() && o.file_name() == name)
 }
 
 /// Whether the driver writes a file named `name` for this SPC (alias or name; `alias/i` with

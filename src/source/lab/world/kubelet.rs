@@ -61,6 +61,7 @@ impl World {
         }
         let (ns, pod_name, volume, spc_name) =
             (key.0.clone(), key.1.clone(), v.name.clone(), v.spc.clone());
+        let pod_uid = p.meta.uid.clone().unwrap_or_default();
         let nps = source
             .and_then(|c| c.node_publish_secret_ref.as_ref())
             .map(|r| self.node_publish_secret(&ns, &r.name));
@@ -69,6 +70,7 @@ impl World {
         let req = VolumeRequest {
             namespace: &ns,
             pod: &pod_name,
+            pod_uid: &pod_uid,
             service_account: &sa,
             volume: &volume,
             read_only: source.and_then(|c| c.read_only),
