@@ -564,3 +564,100 @@ fn a_file_named_like_a_version_directory_fails_every_mount() {
         assert_ne!(c.link(LinkKind::Sync).status, Status::Ok, "{c:#?}");
     }
 }
+
+/// CCC5. The SPCPS controller returns from its reconcile at the first create the API server
+/// refuses (a basic-auth entry with neither username nor password), at every retry, so a
+/// later entry's Secret is never made either (FACTS §2, [D] the controller's backoff). The
+/// refused entry is the one cause and names the later Secret; its readers wait on it.
+#[test]
+fn a_refused_create_stops_the_driver_before_the_later_entries() {
+    let docs = docs(true, "Opaque", "").replace(
+        "  secretObjects:\n",
+        "  secretObjects:\n    - secretName: api-basic\n      type: kubernetes.io/basic-auth\n      data:\n        - {objectName: db-password, key: user}\n",
+    );
+    assert!(docs.contains("secretName: api-basic"), "{docs}");
+    let mut w = from_docs(&docs);
+    let chains = chains_at(&mut w, Duration::from_secs(400));
+    assert!(!has_secret(&w), "the driver never reaches api-db");
+    let refused = found(&chains, Code::KVC806);
+    let causes: Vec<&Finding> = refused.iter().filter(|f| f.follows.is_none()).collect();
+    assert!(!causes.is_empty(), "{chains:#?}");
+    for f in &causes {
+        assert!(
+            f.message.contains("secretObjects entry api-basic"),
+            "{f:#?}"
+        );
+        assert!(
+            f.message
+                .contains("so it never makes Secret api-db (later entry) either"),
+            "{f:#?}"
+        );
+    }
+    for c in &chains {
+        let consumers = c.link(LinkKind::Consumers);
+        assert_ne!(consumers.status, Status::Ok, "{c:#?}");
+        assert!(consumers.summary.starts_with("blocked"), "{c:#?}");
+    }
+}
+
+/// CCC14. An entry without a type fails the driver's validation before any file is read: the
+/// SPCPS controller only logs it (no event) and the ≤v1.5 rotation reconciler reports it as
+/// SecretRotationFailed ("failed validation for secret object …"), never FailedToCreateSecret
+/// ([D] and [D5] ValidateSecretObject). The SPC itself shows the cause (KVC806).
+#[test]
+fn an_entry_without_a_type_is_logged_by_the_controller_and_reported_by_rotation() {
+    let mut w = world(true, "''", "");
+    let chains = chains_at(&mut w, Duration::from_secs(300));
+    assert!(!has_secret(&w));
+    assert!(
+        !w.events.iter().any(|e| e.reason == "FailedToCreateSecret"),
+        "{:#?}",
+        w.events
+    );
+    assert!(
+        w.events.iter().any(|e| e.reason == "SecretRotationFailed"
+            && e.message
+                == "failed validation for secret object in spc demo/api-kv, err: secret type is empty"),
+        "{:#?}",
+        w.events
+    );
+    let invalid = found(&chains, Code::KVC806);
+    assert!(
+        invalid
+            .iter()
+            .any(|f| f.message.contains("is invalid (secret type is empty)")),
+        "{chains:#?}"
+    );
+}
+
+/// CCC6. A dockerconfigjson entry with its key right, from a vault secret that is no JSON: the
+/// API server refuses the value (Kubernetes `ValidateSecret`), and every new mount fetches the
+/// same value. The finding names the vault secret to correct and checks it without showing
+/// it; its fix changes the value, not the pod.
+#[test]
+fn a_docker_config_that_is_no_json_is_fixed_in_the_vault_not_by_a_remount() {
+    let docs = docs(true, "kubernetes.io/dockerconfigjson", "").replace(
+        "{objectName: db-password, key: password}",
+        "{objectName: db-password, key: .dockerconfigjson}",
+    );
+    let mut w = from_docs(&docs);
+    let chains = chains_at(&mut w, Duration::from_secs(200));
+    assert!(!has_secret(&w), "the API server refuses it");
+    let refused = found(&chains, Code::KVC806);
+    let json: Vec<&Finding> = (refused.iter())
+        .filter(|f| f.message.contains("which must be JSON"))
+        .collect();
+    assert!(!json.is_empty(), "{refused:#?}");
+    for f in &json {
+        assert!(f.message.contains("Key Vault secret db-password"), "{f:#?}");
+        assert!(
+            f.fix
+                .starts_with("az keyvault secret set --vault-name kv-life --name db-password"),
+            "{f:#?}"
+        );
+        assert!(f.confirm.contains("jq -e . > /dev/null"), "{f:#?}");
+        for text in [&f.message, &f.fix, &f.confirm] {
+            assert!(!text.contains("vault-value-canary-7f3"), "{f:#?}");
+        }
+    }
+}

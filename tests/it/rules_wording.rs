@@ -10,7 +10,7 @@ use super::cause_kit::*;
 use super::rules_runtime::csi;
 
 /// FACTS §11: with Helm the driver may write Secrets only with `syncSecret.enabled=true`;
-/// the AKS add-on always may. A message naming the Helm value on an add-on install
+/// the AKS add-on always grants it. A message naming the Helm value on an add-on install
 /// contradicts its own fix.
 #[test]
 fn sync_disabled_is_worded_by_install_method() {
@@ -27,7 +27,7 @@ fn sync_disabled_is_worded_by_install_method() {
     let addon = message(DriverInstall::AksAddon);
     assert!(!addon.contains("syncSecret"), "{addon}");
     assert!(
-        addon.contains("AKS add-on always may write Secrets"),
+        addon.contains("AKS add-on grants it the RBAC to write Secrets"),
         "{addon}"
     );
 }

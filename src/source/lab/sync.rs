@@ -199,22 +199,40 @@ pub(crate) fn pem_parts(file: &[u8]) -> (Vec<u8>, Vec<u8>) {
     (key.into_bytes(), cert.into_bytes())
 }
 
+/// The mounting pod's owners added to a synced Secret's, as the driver's patcher does (FACTS
+/// §2: they accumulate).
+fn add_owners(s: &mut Secret, owners: &[OwnerReference]) {
+    let refs = s.metadata.owner_references.get_or_insert_with(Vec::new);
+    for o in owners {
+        if !refs.iter().any(|r| r.uid == o.uid) {
+            refs.push(o.clone());
+        }
+    }
+}
+
+/// What the driver's ValidateSecretObject refuses in an entry, before it reads any file.
+fn invalid_entry(obj: &crate::snapshot::crd::SecretObject) -> Option<&'static str> {
+    if obj.secret_name.as_deref().unwrap_or("").is_empty() {
+        Some("secret name is empty")
+    } else if obj.type_.as_deref().unwrap_or("").is_empty() {
+        Some("secret type is empty")
+    } else if obj.data.as_deref().unwrap_or(&[]).is_empty() {
+        Some("data is empty")
+    } else {
+        None
+    }
+}
+
 /// The data of one `secretObjects` entry from the mounted files, or the driver's error.
 pub fn secret_data(
     obj: &crate::snapshot::crd::SecretObject,
     files: &Files,
 ) -> Result<BTreeMap<String, ByteString>, String> {
-    if obj.secret_name.as_deref().unwrap_or("").is_empty() {
-        return Err("secret name is empty".into());
+    if let Some(e) = invalid_entry(obj) {
+        return Err(e.into());
     }
     let type_ = obj.type_.as_deref().unwrap_or("");
-    if type_.is_empty() {
-        return Err("secret type is empty".into());
-    }
     let entries = obj.data.as_deref().unwrap_or(&[]);
-    if entries.is_empty() {
-        return Err("data is empty".into());
-    }
     let mut data = BTreeMap::new();
     for d in entries {
         let object_name = d.object_name.as_deref().unwrap_or("");
@@ -304,12 +322,15 @@ pub enum SyncOutcome {
     Created(String),
     Updated(String),
     Unchanged(String),
+    /// A failure the driver reports in an event (the reason is the caller's: the SPCPS
+    /// controller's FailedToCreateSecret, the rotation reconciler's SecretRotationFailed).
     Failed(String),
 }
 
-/// Create-or-update of the Secrets of `spc` from a pod's mounted files. `update_data` false
-/// mirrors the ≤v1.5 controller: it only creates missing Secrets and adds owners; data changes
-/// come from rotation.
+/// Create-or-update of the Secrets of `spc` from a pod's mounted files. `rotation` false is
+/// the ≤v1.5 SPCPS controller: it only creates missing Secrets and adds owners. True is the
+/// ≤v1.5 rotation reconciler: it patches the data of the Secrets that exist and creates none
+/// ([D5] patchSecret: a deleted Secret is the controller's to make again, FACTS §2).
 #[allow(clippy::too_many_arguments)]
 pub fn sync_spc(
     secrets: &mut BTreeMap<(String, String), Secret>,
@@ -317,14 +338,37 @@ pub fn sync_spc(
     spc: &SecretProviderClass,
     files: &Files,
     owners: &[OwnerReference],
-    update_data: bool,
+    rotation: bool,
     mut next_uid: impl FnMut() -> String,
     now: Timestamp,
 ) -> Vec<SyncOutcome> {
     let spc_name = spc.metadata.name.clone().unwrap_or_default();
     let mut out = Vec::new();
+    let patch_failed = |name: &str| {
+        SyncOutcome::Failed(format!(
+            "failed to patch secret {name} with new data, err: {BACKOFF_FAILED}"
+        ))
+    };
     for obj in spc.spec.secret_objects.iter().flatten() {
         let secret_name = obj.secret_name.clone().unwrap_or_default();
+        // An entry without name, type or data: the controller only logs it and goes on; the
+        // rotation reconciler says so in an event (FACTS §2, [D5] ValidateSecretObject).
+        if let Some(e) = invalid_entry(obj) {
+            if rotation {
+                out.push(SyncOutcome::Failed(format!(
+                    "failed validation for secret object in spc {ns}/{spc_name}, err: {e}"
+                )));
+            }
+            continue;
+        }
+        let key = (ns.to_string(), secret_name.clone());
+        // The ≤v1.5 controller reads no file for a Secret that exists: it only makes missing
+        // ones ([D5] `if !exists`); the owners are the patcher's.
+        if !rotation && let Some(s) = secrets.get_mut(&key) {
+            add_owners(s, owners);
+            out.push(SyncOutcome::Unchanged(secret_name));
+            continue;
+        }
         let data = match secret_data(obj, files) {
             Ok(d) => d,
             Err(e) => {
@@ -335,21 +379,22 @@ pub fn sync_spc(
             }
         };
         // The API server validates the typed Secret the driver writes: refused, there is no
-        // Secret (and an existing one keeps its data).
+        // Secret (and an existing one keeps its data). The controller's backoff then returns
+        // from the reconcile, so the entries after this one are not written either, at every
+        // retry ([D] `return ctrl.Result{RequeueAfter: 5s}`, audit CCC5); the rotation
+        // reconciler goes on to the next entry.
         if api_refuses(obj.type_.as_deref().unwrap_or(""), &data).is_some() {
+            if rotation {
+                out.push(patch_failed(&secret_name));
+                continue;
+            }
             out.push(SyncOutcome::Failed(BACKOFF_FAILED.into()));
-            continue;
+            break;
         }
-        let key = (ns.to_string(), secret_name.clone());
         match secrets.get_mut(&key) {
             Some(s) => {
-                let refs = s.metadata.owner_references.get_or_insert_with(Vec::new);
-                for o in owners {
-                    if !refs.iter().any(|r| r.uid == o.uid) {
-                        refs.push(o.clone());
-                    }
-                }
-                if update_data && s.data.as_ref() != Some(&data) {
+                add_owners(s, owners);
+                if s.data.as_ref() != Some(&data) {
                     s.data = Some(data);
                     s.metadata.managed_fields =
                         Some(managed_write("secrets-store-csi-driver", now));
@@ -358,6 +403,7 @@ pub fn sync_spc(
                     out.push(SyncOutcome::Unchanged(secret_name));
                 }
             }
+            None if rotation => out.push(patch_failed(&secret_name)),
             None => {
                 let mut labels = obj.labels.clone().unwrap_or_default();
                 labels.insert(MANAGED_LABEL.into(), "true".into());

@@ -413,13 +413,13 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                     let (pod, recreated) = super::remount::pod_step(cx);
                     let recreated = recreated.map(|n| format!("; {n}")).unwrap_or_default();
                     format!(
-                        "{pod}  # the AKS add-on always may write Secrets: fix what the driver log names, then remount{recreated}"
+                        "{pod}  # the AKS add-on grants the driver the RBAC to write Secrets: fix what the driver log names, then remount{recreated}"
                     )
                 }
                 Some(DriverInstall::Helm) => driver_upgrade(cx, &["syncSecret.enabled=true"]),
                 None => in_turn(&[
                     &driver_upgrade(cx, &["syncSecret.enabled=true"]),
-                    "# Helm installs only; the AKS add-on always may write Secrets",
+                    "# Helm installs only; the AKS add-on grants the RBAC to write Secrets",
                 ]),
             },
         ),

@@ -237,6 +237,11 @@ pub(super) fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: O
             .push(failed_create::none_seen(cx, so, evidence));
         return;
     }
+    // A docker-config entry whose key is right: the value is what is refused.
+    if !sync_off && let Some(f) = super::typed::json_value(cx, so, evidence.clone()) {
+        link.findings.push(f);
+        return;
+    }
     link.findings.push(cx.remedied(
         Code::KVC806,
         format!("Secret/{}", so.secret_name),
@@ -258,7 +263,7 @@ fn sync_off_why(install: Option<crate::snapshot::DriverInstall>) -> &'static str
             "secret sync is disabled in the driver (helm syncSecret.enabled=false: no RBAC to write Secrets)"
         }
         Some(DriverInstall::AksAddon) => {
-            "the driver does not write it, though the AKS add-on always may write Secrets: the driver log names why"
+            "the driver does not write it, though the AKS add-on grants it the RBAC to write Secrets: the driver log names why"
         }
         None => "the driver has no RBAC to write Secrets (with Helm: syncSecret.enabled=false)",
     }

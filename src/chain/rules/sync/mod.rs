@@ -117,6 +117,8 @@ pub(crate) fn statics(
                 .map(|j| before + j)
         })
         .collect();
+    let mut causes = causes;
+    stopped_at_refusal(cx, spc, link, &mut causes);
     for (so, cause) in spc.secret_objects.iter().zip(&causes) {
         match cause {
             // The driver never builds this Secret: whoever serves it waits on the cause; it
@@ -146,6 +148,51 @@ pub(crate) fn statics(
     // After the entries' own findings, which `causes` index.
     twin_entries::check(cx, spc, link);
     causes
+}
+
+/// The SPCPS controller returns from its reconcile at the first Secret create the API server
+/// refuses, at every retry ([D] the backoff's `return`; a data error only `continue`s), so
+/// the Secrets of later entries that do not exist yet are never made either: their absence
+/// follows that entry's finding, which names them (audit CCC5). Secrets that exist are the
+/// rotation reconciler's, which goes on past a failure.
+fn stopped_at_refusal(
+    cx: &Ctx,
+    spc: &crate::snapshot::SpcObs,
+    link: &mut Link,
+    causes: &mut [Option<usize>],
+) {
+    let Some((i, f)) = causes.iter().enumerate().find_map(|(i, c)| {
+        c.filter(|&f| link.findings[f].message.contains(typed::REFUSED))
+            .map(|f| (i, f))
+    }) else {
+        return;
+    };
+    if cx.snap().secrets.unknown_in(cx.ns()).is_some() {
+        return;
+    }
+    let later: Vec<usize> = (i + 1..spc.secret_objects.len())
+        .filter(|&j| {
+            let name = spc.secret_objects[j].secret_name.as_str();
+            causes[j].is_none() && !name.is_empty() && !cx.ix.secrets.contains_key(&(cx.ns(), name))
+        })
+        .collect();
+    if later.is_empty() {
+        return;
+    }
+    let names: Vec<String> = (later.iter())
+        .map(|&j| format!("Secret {}", spc.secret_objects[j].secret_name))
+        .collect();
+    for &j in &later {
+        causes[j] = Some(f);
+    }
+    let finding = &mut link.findings[f];
+    finding.message = format!(
+        "{}; the driver stops at this entry at every attempt, so it never makes {} (later entr{}) either",
+        finding.message,
+        names.join(", "),
+        if later.len() == 1 { "y" } else { "ies" }
+    )
+    .into();
 }
 
 /// The Ingresses that name `so`'s Secret for TLS, as `Ingress/<name>`, sorted, once each.

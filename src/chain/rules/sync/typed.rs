@@ -7,9 +7,13 @@
 use super::remedy;
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
-use crate::chain::model::Link;
+use crate::chain::model::{Finding, Link};
 use crate::chain::rules::params;
 use crate::snapshot::SecretObjectSpec;
+
+/// What a refused create's finding says: the SPCPS controller stops at that entry
+/// ([`super::stopped_at_refusal`]).
+pub(super) const REFUSED: &str = "the API server refuses";
 
 /// What a type requires of the data keys.
 enum Needs {
@@ -88,7 +92,7 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
         Code::KVC806,
         cx.spc_resource(),
         format!(
-            "secretObjects entry {} of SecretProviderClass {} has type {} but no {required}{hint}: the API server refuses such a Secret (data[…]: Required value), so the driver's create fails (FailedToCreateSecret) and the Secret is never made",
+            "secretObjects entry {} of SecretProviderClass {} has type {} but no {required}{hint}: {REFUSED} such a Secret (data[…]: Required value), so the driver's create fails (FailedToCreateSecret) and the Secret is never made",
             so.secret_name, cx.spc_name, so.type_
         ),
         vec![format!(
@@ -130,7 +134,7 @@ pub(super) fn refused_keys(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
             Code::KVC806,
             cx.spc_resource(),
             format!(
-                "secretObjects entry {} of SecretProviderClass {} has data key {:?}, which the API server refuses in any Secret ({why}): the driver's create fails (FailedToCreateSecret) and the Secret is never made",
+                "secretObjects entry {} of SecretProviderClass {} has data key {:?}, which {REFUSED} in any Secret ({why}): the driver's create fails (FailedToCreateSecret) and the Secret is never made",
                 so.secret_name, cx.spc_name, d.key
             ),
             vec![format!(
@@ -141,4 +145,47 @@ pub(super) fn refused_keys(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
             remedy::edit_spc(cx, &edit),
         ));
     }
+}
+
+/// KVC806 for a docker-config entry (`.dockerconfigjson`, `.dockercfg`) whose key is right but
+/// whose Secret the driver fails to create: what the API server refuses is then the value,
+/// which must be JSON (Kubernetes `ValidateSecret`). The next mount fetches the same value, so
+/// the fix is the vault's value, not a remount (audit CCC6). The value is never shown: the
+/// confirm only says whether it parses.
+pub(super) fn json_value(
+    cx: &Ctx,
+    so: &SecretObjectSpec,
+    evidence: Vec<String>,
+) -> Option<Finding> {
+    let Some(Needs::Key(key)) = needs(&so.type_) else {
+        return None;
+    };
+    if !key.starts_with(".docker") {
+        return None;
+    }
+    let d = so.data.iter().find(|d| d.key == key)?;
+    let o = (cx.params.as_deref()?.objects.iter()).find(|o| o.file_name() == d.object_name)?;
+    let kv = cx.keyvault_arg();
+    let then = if remedy::rotation_off(cx) {
+        format!("then {}", remedy::remount(cx))
+    } else {
+        "the next rotation poll mounts it and the driver creates the Secret at its next reconcile (every 5 minutes)".to_string()
+    };
+    Some(cx.finding(
+        Code::KVC806,
+        format!("Secret/{}", so.secret_name),
+        format!(
+            "synced Secret {} is missing although SecretProviderClass {} is mounted, and its entry has the key {key} its type {} requires: what {REFUSED} is the value (Key Vault secret {}, file {}), which must be JSON (a docker config, {{\"auths\": …}})",
+            so.secret_name, cx.spc_name, so.type_, o.object_name, d.object_name
+        ),
+        evidence,
+        format!(
+            "az keyvault secret show --vault-name {kv} --name {} --query value -o tsv | jq -e . > /dev/null && echo 'valid JSON'",
+            o.object_name
+        ),
+        format!(
+            "az keyvault secret set --vault-name {kv} --name {} --file <docker-config.json>  # the registry's docker config JSON; {then}",
+            o.object_name
+        ),
+    ))
 }

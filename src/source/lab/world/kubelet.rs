@@ -266,15 +266,20 @@ impl World {
                         );
                     }
                 }
-                SyncOutcome::Failed(msg) => {
-                    self.record(
-                        key,
-                        "Warning",
-                        "FailedToCreateSecret",
-                        &msg,
-                        "csi-secrets-store-controller",
-                    );
-                }
+                SyncOutcome::Failed(msg) if update => self.record(
+                    key,
+                    "Warning",
+                    "SecretRotationFailed",
+                    &msg,
+                    "csi-secrets-store-rotation",
+                ),
+                SyncOutcome::Failed(msg) => self.record(
+                    key,
+                    "Warning",
+                    "FailedToCreateSecret",
+                    &msg,
+                    "csi-secrets-store-controller",
+                ),
             }
         }
     }
