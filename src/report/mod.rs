@@ -23,7 +23,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use crate::chain::{Chain, Finding, Severity, SpcVerdict};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Gap, Snapshot};
 
 /// All findings of all chains, de-duplicated (each with the union of its duplicates'
 /// evidence), worst first (then code, namespace, resource). The chains may be owned or shared
@@ -107,7 +107,6 @@ fn counts<C: Borrow<Chain>>(
         ..Counts::default()
     };
     let (failed, chosen): (Vec<_>, Vec<_>) = snapshot.gaps().into_iter().partition(|g| !g.chosen);
-    let failed: HashSet<String> = failed.into_iter().map(|g| g.reason).collect();
     let chosen: HashSet<String> = chosen.into_iter().map(|g| g.reason).collect();
     if !failed.is_empty() {
         for chain in chains {
@@ -146,11 +145,10 @@ fn counts<C: Borrow<Chain>>(
 
 /// The link is unknown for a read that failed: the rules record the gap's reason as its
 /// "unknown" fact.
-fn unknown_for_failed_read(l: &crate::chain::Link, failed: &HashSet<String>) -> bool {
+fn unknown_for_failed_read(l: &crate::chain::Link, failed: &[Gap]) -> bool {
     l.status == crate::chain::Status::Unknown
-        && l.facts
-            .iter()
-            .any(|f| f.label == "unknown" && failed.contains(f.observed.as_str()))
+        && (l.facts.iter())
+            .any(|f| f.label == "unknown" && failed.iter().any(|g| g.explains(f.observed.as_str())))
 }
 
 /// The link is unknown only for reads left out by choice (`--no-azure`): every reason it

@@ -51,6 +51,18 @@ const CHAIN_KINDS: [&str; 2] = ["pods", "secretproviderclasses"];
 pub const AZURE_DISABLED: &str = "Azure disabled (--no-azure)";
 
 impl Gap {
+    /// Whether a link's "unknown" fact names this gap: its reason, or one part of a reason
+    /// that joins two refused reads (`a; b`: the CSIDriver and the driver's DaemonSet), which
+    /// the link records alone when its check needed only that read (audit DDD4), or a fact
+    /// that quotes the reason.
+    pub fn explains(&self, unknown: &str) -> bool {
+        self.reason == unknown
+            || self.reason.split("; ").any(|part| part == unknown)
+            // A fact that quotes the reason in its sentence (a role definition unread: "the
+            // role assignment of principal …: <reason>, so whether it grants … is unknown").
+            || (!self.reason.is_empty() && unknown.contains(self.reason.as_str()))
+    }
+
     /// Whole chains may be missing behind this gap (pods or SPCs unread), as opposed to a
     /// link that shows unknown. A CRD that is not installed is no such gap: it means there
     /// are no SPCs at all, which is known.
@@ -301,6 +313,20 @@ fn azure_items(out: &mut Vec<Gap>, a: &super::AzureObs) {
                 kind: "azure.federatedCredentials",
                 identity: Some(id.name.clone()),
                 reason: reason.to_string(),
+                ..Gap::default()
+            });
+        }
+    }
+    // A role definition that could not be read leaves what its assignments grant unknown
+    // (README: "a role definition it may not read"); once per definition (audit DDD5).
+    let mut definitions = std::collections::BTreeSet::new();
+    for ra in &a.role_assignments.items {
+        if let Some(reason) = &ra.unresolved
+            && definitions.insert(reason.as_str())
+        {
+            out.push(Gap {
+                kind: "azure.roleDefinitions",
+                reason: reason.clone(),
                 ..Gap::default()
             });
         }

@@ -186,6 +186,7 @@ mod parser_props;
 mod paste_kit;
 mod report_deleting_pods;
 mod report_gaps_can_i;
+mod report_partial_reads;
 mod report_text;
 mod report_unverified;
 mod rules_absolute_file_name;
