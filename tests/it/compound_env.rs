@@ -219,3 +219,35 @@ fn an_env_secret_is_no_cause_while_the_pods_volume_fails_to_mount() {
     assert!(!findings(&report, "KVC101").is_empty(), "{report:#}");
     assert!(findings(&report, "KVC109").is_empty(), "{report:#}");
 }
+
+/// Audit DDD8. Unknown is not absent: with the namespace's SecretProviderClasses unreadable,
+/// "no SecretProviderClass syncs" the Secret is not known, and a Secret made by hand would
+/// keep the driver from ever writing it: no KVC109 and no create; the Pod link is unknown.
+#[test]
+fn an_env_secret_is_not_called_unsynced_when_spcs_are_unreadable() {
+    let mut s = held_for_api_keys();
+    let reason = "secretproviderclasses.secrets-store.csi.x-k8s.io is forbidden: User \"kvchain\" cannot list resource \"secretproviderclasses\" in the namespace \"shop\"";
+    s.spcs.items.clear();
+    s.spcs.gaps.namespaces.insert(tk::NS.into(), reason.into());
+    let chains = diagnose(&s);
+    assert!(
+        with(&chains, Code::KVC109).is_empty(),
+        "{:#?}",
+        all(&chains)
+    );
+    assert!(
+        !(chains.iter().flat_map(|c| c.findings()))
+            .any(|f| f.fix.contains("create Secret api-keys")),
+        "{:#?}",
+        all(&chains)
+    );
+    let pod = chains[0].link(LinkKind::Pod);
+    assert_eq!(pod.status, Status::Unknown, "{pod:#?}");
+    assert!(
+        pod.facts.iter().any(|f| f
+            .observed
+            .contains("whether a SecretProviderClass syncs that Secret cannot be read")
+            && f.observed.contains(reason)),
+        "{pod:#?}"
+    );
+}

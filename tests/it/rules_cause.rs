@@ -44,6 +44,20 @@ fn aadsts70021_proves_the_issuer_when_the_cluster_issuer_is_unreadable() {
     assert_eq!(codes(&c), [Code::KVC402]);
     let f = find(&c, Code::KVC402);
     assert!(f.fix.ends_with(&format!("--issuer {ISSUER}")), "{}", f.fix);
+    // The issuer shown is the token's, and the evidence says so: the cluster's was not read
+    // (audit DDD11).
+    assert!(
+        !f.evidence.iter().any(|e| e.starts_with("cluster oidcIssuerProfile")),
+        "{:?}",
+        f.evidence
+    );
+    assert!(
+        f.evidence
+            .iter()
+            .any(|e| e.contains("AADSTS70021's Assertion Issuer") && e.ends_with(ISSUER)),
+        "{:?}",
+        f.evidence
+    );
 }
 
 #[test]

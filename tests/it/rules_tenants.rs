@@ -390,3 +390,72 @@ fn a_template_without_the_variable_means_the_webhook_injected_it() {
         f.fix
     );
 }
+
+/// Audit DDD6. A vault in another tenant is one kvchain cannot see (not in the visible
+/// subscriptions): the vault's tenant, half of what Key Vault's 401 AKV10032 is about, is
+/// unread, so the Federation link does not "look right now" — the event's own diagnosis
+/// stands (FACTS §11: a managed identity cannot reach a vault in another tenant).
+#[test]
+fn akv10032_with_the_vault_unseen_is_the_cross_tenant_cause_not_a_wait() {
+    let mut s = tk::healthy();
+    let vault = tk::vault_name(NS);
+    s.azure.vaults.items.clear();
+    s.azure.vaults.gaps.namespaces.insert(
+        vault.clone(),
+        format!("vault {vault} not found in the subscriptions visible to kvchain (a vault holds that name: it is in another subscription or tenant, or soft-deleted)"),
+    );
+    let c = one(&failing_with(s, &akv10032(OTHER_TENANT, TENANT)));
+    let f = find(&c, Code::KVC406);
+    assert!(!f.message.contains("looks right now"), "{}", f.message);
+    assert!(!f.fix.contains("nothing to change"), "{}", f.fix);
+    assert!(
+        f.message.contains(&format!("vault tenant {OTHER_TENANT}")),
+        "{}",
+        f.message
+    );
+    assert_ne!(
+        c.link(LinkKind::Federation).summary,
+        "failed, now looks right"
+    );
+}
+
+/// Audit DDD7. The identity unseen, the vault seen in another tenant than the SPC asks, and
+/// Key Vault's 401 AKV10032: Entra issued the token in the tenant asked, so the identity lives
+/// there and no tenantID works (KVC406). Pointing tenantID at the vault's tenant would end in
+/// AADSTS700016: no such fix.
+#[test]
+fn akv10032_with_the_identity_unseen_is_no_tenant_id_to_change() {
+    let mut s = tk::healthy();
+    tk::vault_mut(&mut s, NS).tenant_id = OTHER_TENANT.into();
+    let client = tk::client_id(NS, APP);
+    s.azure.identities.items.clear();
+    s.azure.identities.gaps.namespaces.insert(
+        client.clone(),
+        format!(
+            "no managed identity with clientId {client} in the subscriptions visible to kvchain"
+        ),
+    );
+    let c = one(&failing_with(s, &akv10032(OTHER_TENANT, TENANT)));
+    assert!(
+        !c.findings().any(|f| f.code == Code::KVC404),
+        "{:#?}",
+        c.findings().collect::<Vec<_>>()
+    );
+    let f = find(&c, Code::KVC406);
+    assert!(
+        f.message.contains(&format!("clientID {client}"))
+            && f.message.contains(&format!("lives in tenant {TENANT}")),
+        "{}",
+        f.message
+    );
+    assert!(
+        !f.fix.contains(&format!("tenantId: {OTHER_TENANT}")) || f.fix.contains("app registration"),
+        "{}",
+        f.fix
+    );
+    assert!(
+        f.fix.contains("a managed identity cannot do this"),
+        "{}",
+        f.fix
+    );
+}

@@ -154,7 +154,21 @@ pub(crate) fn check(cx: &Ctx, link: &mut Link) {
         return;
     }
     if let Some(reason) = cx.snap().secrets.unknown_in(cx.ns()) {
-        unknown(link, &refs, reason);
+        unknown(link, &refs, "whether that Secret exists", reason);
+        return;
+    }
+    // With the namespace's SecretProviderClasses unread, "no SPC syncs it" is not known: a
+    // Secret made by hand would keep the driver from ever writing it (audit DDD8).
+    // A CRD not installed is known: no SPC exists to sync anything.
+    if let Some(reason) =
+        (cx.snap().spcs.unknown_in(cx.ns())).filter(|r| !crate::snapshot::gaps::is_not_installed(r))
+    {
+        unknown(
+            link,
+            &refs,
+            "whether a SecretProviderClass syncs that Secret",
+            reason,
+        );
         return;
     }
     for r in &refs {
@@ -231,9 +245,10 @@ pub(crate) fn check(cx: &Ctx, link: &mut Link) {
     }
 }
 
-/// Secrets cannot be read here: a container the kubelet holds back for a Secret it names is
-/// unknown, not missing (nor fine).
-fn unknown(link: &mut Link, refs: &[Refs], reason: &str) {
+/// Secrets (or the SPCs that may sync them) cannot be read here: a container the kubelet
+/// holds back for a Secret it names is unknown, not missing (nor fine). `unread`: what cannot
+/// be told.
+fn unknown(link: &mut Link, refs: &[Refs], unread: &str, reason: &str) {
     let held = refs.iter().find(|r| {
         matches!(&r.container.state, ContainerStateObs::Waiting { reason, .. } if reason == "CreateContainerConfigError")
     });
@@ -246,7 +261,7 @@ fn unknown(link: &mut Link, refs: &[Refs], reason: &str) {
     link.facts.push(Fact::new(
         "unknown",
         format!(
-            "container {} waits (CreateContainerConfigError) and its env names Secret {} ({}); whether that Secret exists cannot be read: {reason}",
+            "container {} waits (CreateContainerConfigError) and its env names Secret {} ({}); {unread} cannot be read: {reason}",
             r.container.name,
             r.secret,
             r.uses.join(", ")

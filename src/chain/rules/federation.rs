@@ -170,7 +170,14 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             ),
             vec![
                 format!("credential {}: issuer {}", f.name, f.issuer),
-                format!("cluster oidcIssuerProfile.issuerUrl: {issuer}"),
+                // Each line names where it was read: with the cluster's issuer unread, the
+                // one shown is the token's, from AADSTS70021 (audit DDD11).
+                match cx.cluster().oidc_issuer.known() {
+                    Some(_) => format!("cluster oidcIssuerProfile.issuerUrl: {issuer}"),
+                    None => format!(
+                        "the token's issuer, from AADSTS70021's Assertion Issuer (the cluster's issuer is unread): {issuer}"
+                    ),
+                },
             ],
             confirm,
             fix,
@@ -385,6 +392,24 @@ fn tenant(cx: &Ctx, link: &mut Link) {
                 vault.map(|v| (v.name.as_str(), v.tenant_id.as_str())),
             );
         }
+        // Key Vault's 401 AKV10032 means Entra issued the token in the tenant asked: the
+        // identity lives there, and only the vault's tenant differs (audit DDD7). A tenantID
+        // edit would end in AADSTS700016.
+        (None, Some(v)) if !same(spc_tenant, &v.tenant_id) && vault_refused_issuer(cx) => {
+            let name = match cx.mode.client_id() {
+                Some(c) => format!("the identity of clientID {c}"),
+                None => "the identity".to_string(),
+            };
+            cross_tenant(
+                cx,
+                link,
+                &name,
+                spc_tenant,
+                spc_tenant,
+                &v.name,
+                &v.tenant_id,
+            )
+        }
         (None, Some(v)) if !same(spc_tenant, &v.tenant_id) => {
             wrong_tenant(
                 cx,
@@ -396,6 +421,14 @@ fn tenant(cx: &Ctx, link: &mut Link) {
         }
         _ => {}
     }
+}
+
+/// Whether a current failure of the chain is Key Vault refusing a token it did get (401
+/// AKV10032: issued by another tenant than the vault's).
+fn vault_refused_issuer(cx: &Ctx) -> bool {
+    cx.events
+        .iter()
+        .any(|(code, e)| *code == Some(Code::KVC406) && e.type_ != "Normal")
 }
 
 /// KVC404: the SPC asks the wrong tenant; the identity's (or, unseen, the vault's) is right.

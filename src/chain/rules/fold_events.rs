@@ -201,6 +201,10 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
             let fine = match code {
                 _ if denied.is_some() => false,
                 Code::KVC705 => spc_objects_fine,
+                // The vault's tenant is half of what a refused issuer is about: unread (a
+                // vault in another tenant is one kvchain cannot see), nothing "looks right"
+                // (audit DDD6).
+                Code::KVC406 => cx.vault.is_some() && seen_fine[code.link().index()],
                 _ if code.link() == LinkKind::Sync => settled.is_some(),
                 // No answer at all: the DNS zone and the route are not what kvchain reads.
                 _ if remedy::network::is_unanswered(&e.message) => false,
