@@ -459,3 +459,36 @@ fn akv10032_with_the_identity_unseen_is_no_tenant_id_to_change() {
         f.fix
     );
 }
+
+/// Audit DDD9. With the SecretProviderClasses unread, the clientId is still known to the
+/// snapshot — the AADSTS700016 message names it, the ServiceAccount is annotated with it — so
+/// no finding or command carries a `<clientID>` placeholder (a lookup of it finds nothing and
+/// reads as "no such identity").
+#[test]
+fn with_the_spcs_unread_the_client_id_comes_from_the_event_not_a_placeholder() {
+    let mut s = tk::healthy();
+    s.spcs.items.clear();
+    s.spcs.gaps.namespaces.insert(
+        NS.into(),
+        "cannot list secretproviderclasses in shop: forbidden".into(),
+    );
+    let client = tk::client_id(NS, APP);
+    let c = one(&failing_with(s, &aadsts700016(&client, OTHER_TENANT)));
+    let texts: Vec<String> = c
+        .findings()
+        .flat_map(|f| {
+            [
+                f.message.to_string(),
+                f.confirm.to_string(),
+                f.fix.to_string(),
+                f.resource.to_string(),
+            ]
+        })
+        .collect();
+    assert!(!texts.is_empty(), "{c:#?}");
+    assert!(
+        !texts.iter().any(|t| t.contains("<clientID>")),
+        "{texts:#?}"
+    );
+    assert!(texts.iter().any(|t| t.contains(&client)), "{texts:#?}");
+}

@@ -166,8 +166,24 @@ pub(crate) fn client_id(cx: &Ctx) -> String {
         crate::chain::context::AuthMode::ServicePrincipal { secret } => {
             secret_client_id(cx, secret)
         }
+        // The SecretProviderClass unread: a failure event names the clientId the provider
+        // used, else the ServiceAccount's annotation may; a placeholder the snapshot could
+        // fill would make a lookup that finds nothing read as "no such identity" (audit DDD9).
+        _ if cx.spc.is_none() => (event_client_id(cx).map(str::to_string))
+            .or_else(|| usable_client_id(cx).map(str::to_string))
+            .unwrap_or_else(|| "<clientID>".to_string()),
         _ => "<clientID>".to_string(),
     }
+}
+
+/// The clientId an Entra error of the chain's events names (AADSTS700016: "Application with
+/// identifier '<id>' was not found").
+fn event_client_id<'a>(cx: &Ctx<'a>) -> Option<&'a str> {
+    cx.events.iter().find_map(|(_, e)| {
+        let (_, rest) = e.message.split_once("Application with identifier '")?;
+        let (id, _) = rest.split_once('\'')?;
+        (!id.is_empty() && id.len() <= 64).then_some(id)
+    })
 }
 
 /// The clientId the mode or the SPC names, if any.
