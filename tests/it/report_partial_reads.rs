@@ -82,3 +82,67 @@ fn an_unreadable_role_definition_is_a_gap_and_its_access_links_are_not_verified(
     let n = summary(&s)["unverified"].as_u64();
     assert!(n.is_some_and(|n| n >= 1), "{}", summary(&s));
 }
+
+/// DDD1. With the Ingresses unread, whether one serves a synced Secret (and so depends on the
+/// mounting pods' owners, KVC803) is not known: the Sync and Consumers links say so, and the
+/// chain counts as not verified instead of ✓ everywhere.
+#[test]
+fn ingresses_unread_leave_the_synced_secrets_users_unknown() {
+    let mut s = live(tk::healthy());
+    let reason = "cannot list ingresses at the cluster scope: forbidden";
+    s.ingresses.items.clear();
+    s.ingresses.gaps.all = Some(reason.into());
+    let chains = diagnose(&s);
+    for c in &chains {
+        for kind in [
+            kvchain::chain::LinkKind::Sync,
+            kvchain::chain::LinkKind::Consumers,
+        ] {
+            let l = c.link(kind);
+            if l.status == kvchain::chain::Status::Ok {
+                assert_ne!(&*l.summary, "none", "{l:#?}");
+            }
+        }
+    }
+    let sync = chains[0].link(kvchain::chain::LinkKind::Sync);
+    assert_eq!(sync.status, kvchain::chain::Status::Unknown, "{sync:#?}");
+    assert!(
+        sync.facts
+            .iter()
+            .any(|f| f.label == "not checked" && f.observed.contains("whether an Ingress serves")),
+        "{sync:#?}"
+    );
+    let n = summary(&s)["unverified"].as_u64();
+    assert!(n.is_some_and(|n| n >= 1), "{}", summary(&s));
+}
+
+/// DDD2. With the Secrets unread, an Ingress (read) serving the SPC's synced Secret is a
+/// consumer whose certificate is unknown: never "none".
+#[test]
+fn secrets_unread_do_not_turn_an_ingress_consumer_into_none() {
+    let mut s = live(tk::healthy());
+    let secret = s.spcs.items[0].secret_objects[0].secret_name.to_string();
+    s.ingresses.items.push(IngressObs {
+        namespace: tk::NS.into(),
+        name: "edge".into(),
+        tls_secrets: vec![secret],
+    });
+    // The Ingress is the Secret's only reader: the pods read the mounted files.
+    for p in &mut s.pods.items {
+        for c in &mut p.containers {
+            c.env.clear();
+            c.env_from_secrets.clear();
+        }
+    }
+    s.secrets.items.clear();
+    s.secrets.gaps.all = Some("cannot list secrets at the cluster scope: forbidden".into());
+    let chains = diagnose(&s);
+    for c in &chains {
+        let l = c.link(kvchain::chain::LinkKind::Consumers);
+        assert_eq!(&*l.summary, "Secret unknown", "{l:#?}");
+        assert!(
+            !(l.status == kvchain::chain::Status::Ok && &*l.summary == "none"),
+            "{l:#?}"
+        );
+    }
+}

@@ -47,7 +47,9 @@ fn aadsts70021_proves_the_issuer_when_the_cluster_issuer_is_unreadable() {
     // The issuer shown is the token's, and the evidence says so: the cluster's was not read
     // (audit DDD11).
     assert!(
-        !f.evidence.iter().any(|e| e.starts_with("cluster oidcIssuerProfile")),
+        !f.evidence
+            .iter()
+            .any(|e| e.starts_with("cluster oidcIssuerProfile")),
         "{:?}",
         f.evidence
     );

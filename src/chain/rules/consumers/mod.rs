@@ -122,15 +122,16 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
     }
     env_readers::other_readers(cx, link, &other_env, &mut restart_unknown);
     // An Ingress serving a Secret the driver has not built has no certificate either.
+    let served = |so: &crate::snapshot::SecretObjectSpec| {
+        (cx.ix.ingress_tls).contains_key(&(cx.ns(), so.secret_name.as_str()))
+    };
     blocked |= secrets_known
         && !cx.template
-        && spc.secret_objects.iter().enumerate().any(|(i, so)| {
-            cx.synced_secret(i).is_none()
-                && cx
-                    .ix
-                    .ingress_tls
-                    .contains_key(&(cx.ns(), so.secret_name.as_str()))
-        });
+        && (spc.secret_objects.iter().enumerate())
+            .any(|(i, so)| cx.synced_secret(i).is_none() && served(so));
+    // With Secrets unread, whether an Ingress that serves one has a certificate is unknown,
+    // not "no consumers" (audit DDD2).
+    let ingress_served = !cx.template && spc.secret_objects.iter().any(served);
     super::note(cx, link, || {
         Fact::new("consumers in this pod", total.to_string())
     });
@@ -143,11 +144,20 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
     }
     // Whether a reader holds the Secret's current value needs the Secret's last write: with
     // Secrets unreadable here, a stale env is as possible as a fresh one.
-    if total > 0
+    if (total > 0 || ingress_served)
         && link.findings.is_empty()
         && let Some(reason) = cx.snap().secrets.unknown_in(cx.ns())
     {
         super::unknown(link, "Secret unknown", reason);
+        return;
+    }
+    // No reader in this pod, and the Ingresses that may serve its Secrets unread: "none" is
+    // not known (audit DDD1).
+    if total == 0
+        && link.findings.is_empty()
+        && let Some(reason) = cx.snap().ingresses.unknown_in(cx.ns())
+    {
+        super::unknown_check(link, "Ingresses unknown", ingress_check(spc), reason);
         return;
     }
     if let Some((what, why)) = restart_unknown
@@ -166,6 +176,18 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
         },
     );
     other_volume_fails(cx, link);
+}
+
+/// The check Ingresses unread leave undone: whether one serves a synced Secret of `spc` (it
+/// then depends on the mounting pods' owners, KVC803).
+pub(crate) fn ingress_check(spc: &crate::snapshot::SpcObs) -> String {
+    let names: Vec<&str> = (spc.secret_objects.iter())
+        .map(|so| so.secret_name.as_str())
+        .collect();
+    format!(
+        "whether an Ingress serves synced Secret {} (it is then garbage-collected with the mounting pods' owners, KVC803)",
+        names.join(", ")
+    )
 }
 
 /// The kubelet starts no container before every volume of the pod is set up: another volume

@@ -90,6 +90,19 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> u64 {
     for (i, (so, cause)) in spc.secret_objects.iter().zip(causes).enumerate() {
         runtime(cx, link, i, so, *cause);
     }
+    // Whether an Ingress serves a synced Secret (KVC803) needs the Ingresses: unread, the
+    // check is not made (audit DDD1).
+    if link.status == Status::Ok
+        && link.findings.is_empty()
+        && let Some(reason) = cx.snap().ingresses.unknown_in(cx.ns())
+    {
+        super::unknown_check(
+            link,
+            "Ingresses unknown",
+            super::consumers::ingress_check(spc),
+            reason,
+        );
+    }
     never_built
 }
 
