@@ -133,6 +133,17 @@ fn verdict(ix: &Index<'_>, spc: &SpcObs) -> SpcVerdict {
         })
         .collect();
     findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)));
+    // A pods gap, or (`check -f`) an unread document that may define its pods (XX1).
+    let pods_unread = (ix.snap.pods.unknown_in(&spc.namespace))
+        .or_else(|| ix.snap.source.unread_pods_in(Some(&spc.namespace)));
+    // Checked on its own, the SPC's fields are all that is judged: its identity, grant and
+    // objects are a mounting pod's chain's. Where pods could not be read, that chain may be
+    // among them: nothing wrong found is not "fine" (audit DDD10).
+    let status = match findings.first() {
+        Some(f) => f.severity.status(),
+        None if pods_unread.is_some() => Status::Unknown,
+        None => Status::Ok,
+    };
     SpcVerdict {
         namespace: spc.namespace.to_string(),
         name: spc.name.to_string(),
@@ -141,12 +152,9 @@ fn verdict(ix: &Index<'_>, spc: &SpcObs) -> SpcVerdict {
             .keyvault_name
             .as_deref()
             .map(|k| crate::shown::shown(k).into_owned()),
-        status: findings.first().map_or(Status::Ok, |f| f.severity.status()),
+        status,
         findings,
-        // A pods gap, or (`check -f`) an unread document that may define its pods (XX1).
-        pods_unread: (ix.snap.pods.unknown_in(&spc.namespace))
-            .or_else(|| ix.snap.source.unread_pods_in(Some(&spc.namespace)))
-            .map(str::to_string),
+        pods_unread: pods_unread.map(str::to_string),
     }
 }
 

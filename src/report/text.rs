@@ -446,7 +446,7 @@ fn write_spcs(out: &mut impl std::fmt::Write, p: &Paint, spcs: &[SpcVerdict]) {
         let title = match why {
             None => "SecretProviderClasses mounted by no pod here (checked on their own)".into(),
             Some(why) => format!(
-                "SecretProviderClasses not known to be mounted (pods unread: {}) (checked on their own)",
+                "SecretProviderClasses not known to be mounted (pods unread: {}) (their own fields checked; identity, access and objects are checked on a mounting pod's chain)",
                 shown(why)
             ),
         };
