@@ -134,7 +134,10 @@ fn unverified(c: &Chain, gaps: &[Gap]) -> Option<String> {
     // One part per gap, naming the links unknown for it, in link order.
     let mut by_gap: Vec<(&Gap, Vec<&str>)> = Vec::new();
     for l in &c.links {
-        for g in failed.iter().filter(|g| unknown_for(l, g)) {
+        for g in failed
+            .iter()
+            .filter(|g| crate::report::left_unverified(l, g))
+        {
             match by_gap.iter_mut().find(|(seen, _)| std::ptr::eq(*seen, *g)) {
                 Some((_, links)) => links.push(l.link.title()),
                 None => by_gap.push((g, vec![l.link.title()])),
@@ -161,10 +164,6 @@ fn unverified(c: &Chain, gaps: &[Gap]) -> Option<String> {
 }
 
 /// The link is unknown because of exactly this reason (the rules record it as a fact).
-fn unknown_for(l: &Link, gap: &Gap) -> bool {
-    l.status == Status::Unknown && unknown_reasons(l).any(|r| gap.explains(r))
-}
-
 fn unknown_reasons(l: &Link) -> impl Iterator<Item = &str> {
     l.facts
         .iter()

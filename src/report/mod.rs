@@ -119,7 +119,10 @@ fn counts<C: Borrow<Chain>>(
                 c.unverified += 1;
                 c.unknown_links += links
                     .iter()
-                    .filter(|l| l.status == crate::chain::Status::Unknown)
+                    .filter(|l| {
+                        l.status == crate::chain::Status::Unknown
+                            || unknown_for_failed_read(l, &failed)
+                    })
                     .filter(|l| !unknown_by_choice(l, &chosen))
                     .count();
             }
@@ -146,9 +149,17 @@ fn counts<C: Borrow<Chain>>(
 /// The link is unknown for a read that failed: the rules record the gap's reason as its
 /// "unknown" fact.
 fn unknown_for_failed_read(l: &crate::chain::Link, failed: &[Gap]) -> bool {
-    l.status == crate::chain::Status::Unknown
-        && (l.facts.iter())
-            .any(|f| f.label == "unknown" && failed.iter().any(|g| g.explains(f.observed.as_str())))
+    failed.iter().any(|g| left_unverified(l, g))
+}
+
+/// Whether gap `g` left a check of link `l` undone: the link is unknown for it, or holds only
+/// a warning beside a check the gap kept it from making (a warning is no "checked, and only
+/// this", audit DDD3). The rules record the gap's reason as an "unknown" fact.
+pub fn left_unverified(l: &crate::chain::Link, g: &Gap) -> bool {
+    matches!(
+        l.status,
+        crate::chain::Status::Unknown | crate::chain::Status::Warning
+    ) && (l.facts.iter()).any(|f| f.label == "unknown" && g.explains(f.observed.as_str()))
 }
 
 /// The link is unknown only for reads left out by choice (`--no-azure`): every reason it

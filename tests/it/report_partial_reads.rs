@@ -146,3 +146,61 @@ fn secrets_unread_do_not_turn_an_ingress_consumer_into_none() {
         );
     }
 }
+
+/// DDD10. With the pods of a namespace unread, its SecretProviderClasses are checked on their
+/// own: their fields only, while the identity, grant and objects are a mounting pod's chain's.
+/// Nothing found there is not "fine": the verdict is unknown, never ✓.
+#[test]
+fn an_spc_whose_pods_are_unread_is_not_shown_fine() {
+    let mut s = live(tk::healthy());
+    s.pods.items.clear();
+    s.pods
+        .gaps
+        .namespaces
+        .insert(tk::NS.into(), "cannot list pods in shop: forbidden".into());
+    let chains = diagnose(&s);
+    let spcs = kvchain::chain::unmounted_spcs(&s, &chains);
+    assert!(!spcs.is_empty());
+    for v in &spcs {
+        assert!(v.pods_unread.is_some(), "{v:#?}");
+        if v.findings.is_empty() {
+            assert_eq!(v.status, kvchain::chain::Status::Unknown, "{v:#?}");
+        }
+    }
+    let text = kvchain::report::text(&s, &chains, false);
+    assert!(
+        !text.contains("✓ namespace shop SecretProviderClass/"),
+        "{text}"
+    );
+}
+
+/// DDD3. A link whose only finding is a warning (no Reloader for an env reader) still says
+/// which check the failed read kept it from making (whether the env holds the Secret's current
+/// value), and the chain counts as not verified: a warning is no "checked, and only this".
+#[test]
+fn a_warning_beside_a_check_a_failed_read_left_undone_is_not_verified() {
+    let mut s = live(tk::healthy());
+    // No Reloader: the env reader's restart after a rotation is nobody's (KVC902, a warning).
+    tk::workload_mut(&mut s, "Deployment", tk::APP)
+        .annotations
+        .clear();
+    s.secrets.items.clear();
+    s.secrets.gaps.all = Some("cannot list secrets at the cluster scope: forbidden".into());
+    let chains = diagnose(&s);
+    let warned: Vec<&kvchain::chain::Link> = chains
+        .iter()
+        .map(|c| c.link(kvchain::chain::LinkKind::Consumers))
+        .filter(|l| l.status == kvchain::chain::Status::Warning)
+        .collect();
+    assert!(!warned.is_empty(), "{chains:#?}");
+    for l in &warned {
+        assert!(
+            l.facts
+                .iter()
+                .any(|f| f.label == "not checked" && f.observed.contains("KVC901")),
+            "{l:#?}"
+        );
+    }
+    let n = summary(&s)["unverified"].as_u64();
+    assert!(n.is_some_and(|n| n >= 1), "{}", summary(&s));
+}

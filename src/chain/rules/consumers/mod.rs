@@ -135,7 +135,25 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
     super::note(cx, link, || {
         Fact::new("consumers in this pod", total.to_string())
     });
-    if env_readers::env_stale_against_mount(cx, link, &env_secrets) {
+    let stale_env = env_readers::env_stale_against_mount(cx, link, &env_secrets);
+    // A link with findings still says which of its checks a failed read left undone: a
+    // warning (no Reloader) is no "checked, and only this" (audit DDD3).
+    if !link.findings.is_empty() {
+        if total > 0
+            && let Some(reason) = cx.snap().secrets.unknown_in(cx.ns())
+        {
+            link.facts.push(Fact::new("unknown", reason));
+            link.facts.push(Fact::new(
+                "not checked",
+                "whether the readers hold the synced Secret's current value (KVC901): the Secret's last write is unread",
+            ));
+        }
+        if let Some((what, why)) = &restart_unknown {
+            link.facts.push(Fact::new("unknown", *why));
+            link.facts.push(Fact::new("not checked", what.clone()));
+        }
+    }
+    if stale_env {
         return;
     }
     if blocked && link.findings.is_empty() {
