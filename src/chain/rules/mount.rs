@@ -316,6 +316,7 @@ pub(crate) fn objects(cx: &Ctx, p: &AzureSpc, link: &mut Link) {
     // (100,000 items in a hostile SPC took minutes pairwise) gets the map.
     let long = p.objects.len() > PAIRWISE_MAX;
     let mut first_by_file = std::collections::HashMap::new();
+    let mut last_by_file: Option<std::collections::HashMap<&str, &crate::spc::SpcObject>> = None;
     for (i, o) in p.objects.iter().enumerate() {
         let file = o.file_name();
         let prev = if long {
@@ -385,10 +386,18 @@ pub(crate) fn objects(cx: &Ctx, p: &AzureSpc, link: &mut Link) {
         // Two payloads under one path: the driver keeps the later one (its file map is
         // filled in the provider's order), so the file and every synced key read from it hold
         // the later object's value (audit CCC8).
-        let winner = p.objects[i..]
-            .iter()
-            .rfind(|q| q.file_name() == file)
-            .unwrap_or(o);
+        let winner = match long {
+            // A long list's last writer of each file, worked out once (a scan per clash was
+            // quadratic in a hostile SPC).
+            true => *last_by_file
+                .get_or_insert_with(|| p.objects.iter().map(|q| (q.file_name(), q)).collect())
+                .get(file)
+                .unwrap_or(&o),
+            false => p.objects[i..]
+                .iter()
+                .rfind(|q| q.file_name() == file)
+                .unwrap_or(o),
+        };
         let keys = synced_keys_of(cx, file);
         let carried = if keys.is_empty() {
             String::new()
@@ -432,12 +441,18 @@ pub(crate) fn overwrites_synced_key(cx: &Ctx) -> bool {
     let Some(p) = cx.params.as_deref() else {
         return false;
     };
-    p.objects.iter().enumerate().any(|(i, o)| {
-        p.objects[..i].iter().any(|q| {
-            q.file_name() == o.file_name()
-                && !same_item(q, o)
-                && q.writes_versions() == o.writes_versions()
-        }) && !synced_keys_of(cx, o.file_name()).is_empty()
+    // Grouped by file, once: a pairwise scan was quadratic in a long (hostile) list.
+    let mut by_file: std::collections::HashMap<&str, Vec<&crate::spc::SpcObject>> =
+        std::collections::HashMap::new();
+    for o in &p.objects {
+        by_file.entry(o.file_name()).or_default().push(o);
+    }
+    by_file.iter().any(|(file, writers)| {
+        let first = writers[0];
+        writers[1..]
+            .iter()
+            .any(|o| !same_item(first, o) && first.writes_versions() == o.writes_versions())
+            && !synced_keys_of(cx, file).is_empty()
     })
 }
 
