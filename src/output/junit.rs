@@ -163,7 +163,7 @@ fn unverified(c: &Chain, gaps: &[Gap]) -> Option<String> {
     Some(format!("not verified: {}", parts.join("; ")))
 }
 
-/// The link is unknown because of exactly this reason (the rules record it as a fact).
+/// The reasons a link records for what it could not read (its "unknown" facts).
 fn unknown_reasons(l: &Link) -> impl Iterator<Item = &str> {
     l.facts
         .iter()
