@@ -119,10 +119,7 @@ fn counts<C: Borrow<Chain>>(
                 c.unverified += 1;
                 c.unknown_links += links
                     .iter()
-                    .filter(|l| {
-                        l.status == crate::chain::Status::Unknown
-                            || unknown_for_failed_read(l, &failed)
-                    })
+                    .filter(|l| l.status == crate::chain::Status::Unknown)
                     .filter(|l| !unknown_by_choice(l, &chosen))
                     .count();
             }

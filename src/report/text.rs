@@ -317,7 +317,14 @@ fn write_text_to(
                 .links
                 .iter()
                 .filter(|l| l.status != Status::Ok)
-                .map(|l| format!("{}: {}", l.link.title(), l.summary))
+                .map(|l| {
+                    // A link drawn for its finding that also left a check undone (a read
+                    // failed, listed under Not visible) says so (audit DDD3).
+                    let undone = l.status != Status::Unknown
+                        && l.facts.iter().any(|f| f.label == "not checked");
+                    let and = if undone { " + a check not made" } else { "" };
+                    format!("{}: {}{and}", l.link.title(), l.summary)
+                })
                 .collect();
             if !reasons.is_empty() {
                 let _ = writeln!(out, "    {}", p.dim(&reasons.join(" · ")));

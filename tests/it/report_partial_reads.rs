@@ -203,4 +203,9 @@ fn a_warning_beside_a_check_a_failed_read_left_undone_is_not_verified() {
     }
     let n = summary(&s)["unverified"].as_u64();
     assert!(n.is_some_and(|n| n >= 1), "{}", summary(&s));
+    let text = kvchain::report::text(&s, &chains, false);
+    assert!(
+        text.contains("Consumers: no reloader + a check not made"),
+        "{text}"
+    );
 }

@@ -44,8 +44,19 @@ fn aadsts70021_proves_the_issuer_when_the_cluster_issuer_is_unreadable() {
     assert_eq!(codes(&c), [Code::KVC402]);
     let f = find(&c, Code::KVC402);
     assert!(f.fix.ends_with(&format!("--issuer {ISSUER}")), "{}", f.fix);
-    // The issuer shown is the token's, and the evidence says so: the cluster's was not read
-    // (audit DDD11).
+    // The issuer shown is the token's, and the texts say so: the cluster's was not read
+    // (audit DDD11). The text report shows the whole line.
+    assert!(
+        f.message
+            .contains("the issuer the cluster's tokens carry is"),
+        "{}",
+        f.message
+    );
+    for e in &f.evidence {
+        if e.starts_with("issuer of the token presented") {
+            assert!(kvchain::glance::evidence(e).ends_with(ISSUER), "{e}");
+        }
+    }
     assert!(
         !f.evidence
             .iter()
@@ -56,7 +67,7 @@ fn aadsts70021_proves_the_issuer_when_the_cluster_issuer_is_unreadable() {
     assert!(
         f.evidence
             .iter()
-            .any(|e| e.contains("AADSTS70021's Assertion Issuer") && e.ends_with(ISSUER)),
+            .any(|e| e.starts_with("issuer of the token presented") && e.ends_with(ISSUER)),
         "{:?}",
         f.evidence
     );

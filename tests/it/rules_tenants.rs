@@ -443,10 +443,17 @@ fn akv10032_with_the_identity_unseen_is_no_tenant_id_to_change() {
     );
     let f = find(&c, Code::KVC406);
     assert!(
-        f.message.contains(&format!("clientID {client}"))
-            && f.message.contains(&format!("lives in tenant {TENANT}")),
+        f.message.contains(&format!(
+            "the identity of clientID {client} is in tenant {TENANT}"
+        )),
         "{}",
         f.message
+    );
+    // Nothing says the identity was read: its tenant is the token's issuer's.
+    assert!(
+        !f.evidence.iter().any(|e| e.starts_with("identity ")),
+        "{:?}",
+        f.evidence
     );
     assert!(
         !f.fix.contains(&format!("tenantId: {OTHER_TENANT}")) || f.fix.contains("app registration"),

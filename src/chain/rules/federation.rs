@@ -158,27 +158,29 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 f.issuer
             )
         };
+        // Each text names where the issuer was read: with the cluster's unread, it is the one
+        // its tokens carry, from the exchange error's Assertion Issuer (audit DDD11).
+        let (whose, seen) = match cx.cluster().oidc_issuer.known() {
+            Some(_) => (
+                "the cluster's OIDC issuer",
+                format!("cluster oidcIssuerProfile.issuerUrl: {issuer}"),
+            ),
+            None => (
+                "the issuer the cluster's tokens carry",
+                format!("issuer of the token presented (cluster's unread): {issuer}"),
+            ),
+        };
         link.findings.push(cx.finding(
             Code::KVC402,
             format!("ManagedIdentity/{}", identity.name),
             format!(
-                "federated credential {} on {} has issuer {} but the cluster's OIDC issuer is {issuer}{why} ({})",
+                "federated credential {} on {} has issuer {} but {whose} is {issuer}{why} ({})",
                 f.name,
                 identity.name,
                 f.issuer,
                 entra_code("AADSTS700211")
             ),
-            vec![
-                format!("credential {}: issuer {}", f.name, f.issuer),
-                // Each line names where it was read: with the cluster's issuer unread, the
-                // one shown is the token's, from AADSTS70021 (audit DDD11).
-                match cx.cluster().oidc_issuer.known() {
-                    Some(_) => format!("cluster oidcIssuerProfile.issuerUrl: {issuer}"),
-                    None => format!(
-                        "the token's issuer, from AADSTS70021's Assertion Issuer (the cluster's issuer is unread): {issuer}"
-                    ),
-                },
-            ],
+            vec![format!("credential {}: issuer {}", f.name, f.issuer), seen],
             confirm,
             fix,
         ));
@@ -380,9 +382,15 @@ fn tenant(cx: &Ctx, link: &mut Link) {
         link.facts.push(Fact::new(format!("tenant of {name}"), t));
     }
     match (home, vault) {
-        (Some((name, home)), Some(v)) if !same(home, &v.tenant_id) => {
-            cross_tenant(cx, link, name, home, spc_tenant, &v.name, &v.tenant_id)
-        }
+        (Some((name, home)), Some(v)) if !same(home, &v.tenant_id) => cross_tenant(
+            cx,
+            link,
+            Home::Seen(name),
+            home,
+            spc_tenant,
+            &v.name,
+            &v.tenant_id,
+        ),
         (Some((name, home)), _) if !same(home, spc_tenant) => {
             wrong_tenant(
                 cx,
@@ -403,7 +411,7 @@ fn tenant(cx: &Ctx, link: &mut Link) {
             cross_tenant(
                 cx,
                 link,
-                &name,
+                Home::Issued(&name),
                 spc_tenant,
                 spc_tenant,
                 &v.name,
@@ -473,16 +481,37 @@ fn wrong_tenant(
     ));
 }
 
+/// How the identity's home tenant is known.
+enum Home<'a> {
+    /// The managed identity (its name) was read.
+    Seen(&'a str),
+    /// Unseen (`who`): Entra issued its token in the tenant asked, which Key Vault refused
+    /// (AKV10032), so it lives there.
+    Issued(&'a str),
+}
+
 /// KVC406: the identity and the vault are in different tenants; no `tenantID` fixes that.
 fn cross_tenant(
     cx: &Ctx,
     link: &mut Link,
-    name: &str,
+    who: Home,
     home: &str,
     spc_tenant: &str,
     vault: &str,
     vault_tenant: &str,
 ) {
+    let (subject, home_seen) = match who {
+        Home::Seen(name) => (
+            format!("managed identity {name} lives in tenant {home}"),
+            format!("identity {name} tenantId: {home}"),
+        ),
+        Home::Issued(who) => (
+            format!(
+                "{who} is in tenant {home} (Entra issued its token there; the identity itself is not visible)"
+            ),
+            format!("token issued by tenant {home} (Key Vault's 401 AKV10032)"),
+        ),
+    };
     let asked = if spc_tenant.eq_ignore_ascii_case(home) {
         format!(
             "the token is issued in {home} and Key Vault rejects it (401 AKV10032: Invalid issuer)"
@@ -496,10 +525,10 @@ fn cross_tenant(
         Code::KVC406,
         format!("KeyVault/{vault}"),
         format!(
-            "managed identity {name} lives in tenant {home} but Key Vault {vault} is in tenant {vault_tenant}: a managed identity cannot get tokens for another tenant, so {asked}"
+            "{subject} but Key Vault {vault} is in tenant {vault_tenant}: a managed identity cannot get tokens for another tenant, so {asked}"
         ),
         vec![
-            format!("identity {name} tenantId: {home}"),
+            home_seen,
             format!("vault {vault} tenantId: {vault_tenant}"),
             format!("parameters.{}: {spc_tenant}", cx.tenant_key()),
         ],
