@@ -145,6 +145,22 @@ stringData: {{password: {value}}}
     )
 }
 
+/// `docs` with a second vault secret, `db-user`, mounted as the SPC's second object (its item
+/// ending with `item_extra`, lines of the item's YAML).
+fn with_db_user(docs: String, item_extra: &str) -> String {
+    let docs = docs
+        .replace(
+            "    - {name: db-password, value: vault-value-canary-7f3}",
+            "    - {name: db-password, value: vault-value-canary-7f3}\n    - {name: db-user, value: user-canary-2b8}",
+        )
+        .replace(
+            "          objectName: db-password\n          objectType: secret\n",
+            &format!("          objectName: db-password\n          objectType: secret\n        - |\n          objectName: db-user\n          objectType: secret\n{item_extra}"),
+        );
+    assert!(docs.contains("objectName: db-user"), "{docs}");
+    docs
+}
+
 fn chains_at(w: &mut World, at: Duration) -> Vec<Chain> {
     let done = w.clock.elapsed();
     w.advance(at.saturating_sub(done));
@@ -379,15 +395,7 @@ fn a_design_warning_does_not_hide_that_readers_wait_on_the_root_cause() {
 /// is the cause (KVC807).
 #[test]
 fn a_key_named_twice_is_the_entrys_fault_not_a_stale_secret() {
-    let docs = docs(true, "Opaque", "")
-        .replace(
-            "    - {name: db-password, value: vault-value-canary-7f3}",
-            "    - {name: db-password, value: vault-value-canary-7f3}\n    - {name: db-user, value: user-canary-2b8}",
-        )
-        .replace(
-            "          objectName: db-password\n          objectType: secret\n",
-            "          objectName: db-password\n          objectType: secret\n        - |\n          objectName: db-user\n          objectType: secret\n",
-        )
+    let docs = with_db_user(docs(true, "Opaque", ""), "")
         .replace(
             "        - {objectName: db-password, key: password}",
             "        - {objectName: db-password, key: password}\n        - {objectName: db-user, key: password}",
@@ -485,15 +493,10 @@ fn a_data_key_the_api_server_refuses_makes_no_secret() {
 /// the Sync link does not read healthy.
 #[test]
 fn a_synced_key_fed_by_a_clashing_file_is_said_to_hold_the_later_value() {
-    let docs = docs(true, "Opaque", "")
-        .replace(
-            "    - {name: db-password, value: vault-value-canary-7f3}",
-            "    - {name: db-password, value: vault-value-canary-7f3}\n    - {name: db-user, value: user-canary-2b8}",
-        )
-        .replace(
-            "          objectName: db-password\n          objectType: secret\n",
-            "          objectName: db-password\n          objectType: secret\n        - |\n          objectName: db-user\n          objectType: secret\n          objectAlias: db-password\n",
-        );
+    let docs = with_db_user(
+        docs(true, "Opaque", ""),
+        "          objectAlias: db-password\n",
+    );
     assert!(docs.contains("objectAlias: db-password"), "{docs}");
     let mut w = from_docs(&docs);
     let chains = chains_at(&mut w, Duration::from_secs(120));

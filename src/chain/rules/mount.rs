@@ -363,10 +363,8 @@ pub(crate) fn objects(cx: &Ctx, p: &AzureSpc, link: &mut Link) {
             } else {
                 (o, prev)
             };
-            let (confirm, fix) = remedy::commands(cx, Code::KVC706);
-            link.findings.push(cx.finding(
-                Code::KVC706,
-                cx.spc_resource(),
+            link.findings.push(clash(
+                cx,
                 format!(
                     "objects[{}] {} of SecretProviderClass {} is written as file {file} where objects[{}] {} writes its versions into directory {file}/ (objectVersionHistory): {FILE_AND_DIRECTORY}, so every mount of the volume fails",
                     single.index, single.object_name, cx.spc_name, versions.index, versions.object_name
@@ -375,11 +373,7 @@ pub(crate) fn objects(cx: &Ctx, p: &AzureSpc, link: &mut Link) {
                     format!("objects[{}]: objectName {}, file {file}", single.index, single.object_name),
                     format!("objects[{}]: objectName {}, files {file}/0, {file}/1, …", versions.index, versions.object_name),
                 ],
-                confirm,
-                fix.replace(
-                    "parameters.objects",
-                    &format!("give objects[{}] a distinct objectAlias", single.index),
-                ),
+                single.index,
             ));
             continue;
         }
@@ -408,10 +402,8 @@ pub(crate) fn objects(cx: &Ctx, p: &AzureSpc, link: &mut Link) {
                 if keys.len() == 1 { "ies" } else { "y" }
             )
         };
-        let (confirm, fix) = remedy::commands(cx, Code::KVC706);
-        link.findings.push(cx.finding(
-            Code::KVC706,
-            cx.spc_resource(),
+        link.findings.push(clash(
+            cx,
             format!(
                 "objects {} and {} of SecretProviderClass {} both mount as file {file}: one overwrites the other (the file holds objects[{}] {}'s value, the last written{carried})",
                 prev.object_name, o.object_name, cx.spc_name, winner.index, winner.object_name
@@ -422,13 +414,25 @@ pub(crate) fn objects(cx: &Ctx, p: &AzureSpc, link: &mut Link) {
                 o.object_name,
                 o.object_alias.as_deref().unwrap_or("(none)")
             )],
-            confirm,
-            fix.replace(
-                "parameters.objects",
-                &format!("give objects[{}] a distinct objectAlias", o.index),
-            ),
+            o.index,
         ));
     }
+}
+
+/// KVC706 for two items writing one path, fixed by giving `objects[rename]` an alias of its own.
+fn clash(cx: &Ctx, message: String, evidence: Vec<String>, rename: usize) -> Finding {
+    let (confirm, fix) = remedy::commands(cx, Code::KVC706);
+    cx.finding(
+        Code::KVC706,
+        cx.spc_resource(),
+        message,
+        evidence,
+        confirm,
+        fix.replace(
+            "parameters.objects",
+            &format!("give objects[{rename}] a distinct objectAlias"),
+        ),
+    )
 }
 
 /// What a KVC706 file-and-directory clash says: the driver's write of the mount fails, so the
