@@ -2,14 +2,20 @@
 //! with nothing failing whose links are unknown for such a gap … is `<skipped>` with `not
 //! verified`"), whatever shape the gap's reason has, and every read that failed is a gap.
 
-use kvchain::chain::diagnose;
 use kvchain::chain::testkit as tk;
+use kvchain::chain::{LinkKind, Status, diagnose};
 use kvchain::snapshot::*;
 
 fn summary(s: &Snapshot) -> serde_json::Value {
     let chains = diagnose(s);
     let json: serde_json::Value = serde_json::from_str(&kvchain::report::json(s, &chains)).unwrap();
     json["summary"].clone()
+}
+
+/// The JSON summary counts at least one chain not verified.
+fn assert_unverified(s: &Snapshot) {
+    let n = summary(s)["unverified"].as_u64();
+    assert!(n.is_some_and(|n| n >= 1), "{}", summary(s));
 }
 
 fn live(mut s: Snapshot) -> Snapshot {
@@ -31,12 +37,10 @@ fn a_gap_joining_two_refused_reads_counts_the_links_it_left_unknown() {
     assert!(
         chains
             .iter()
-            .any(|c| c.link(kvchain::chain::LinkKind::Mount).status
-                == kvchain::chain::Status::Unknown),
+            .any(|c| c.link(LinkKind::Mount).status == Status::Unknown),
         "{chains:#?}"
     );
-    let n = summary(&s)["unverified"].as_u64();
-    assert!(n.is_some_and(|n| n >= 1), "{}", summary(&s));
+    assert_unverified(&s);
     let junit = kvchain::output::junit::render(
         &s,
         &chains,
@@ -75,12 +79,10 @@ fn an_unreadable_role_definition_is_a_gap_and_its_access_links_are_not_verified(
     assert!(
         chains
             .iter()
-            .any(|c| c.link(kvchain::chain::LinkKind::Access).status
-                == kvchain::chain::Status::Unknown),
+            .any(|c| c.link(LinkKind::Access).status == Status::Unknown),
         "{chains:#?}"
     );
-    let n = summary(&s)["unverified"].as_u64();
-    assert!(n.is_some_and(|n| n >= 1), "{}", summary(&s));
+    assert_unverified(&s);
 }
 
 /// DDD1. With the Ingresses unread, whether one serves a synced Secret (and so depends on the
@@ -94,26 +96,22 @@ fn ingresses_unread_leave_the_synced_secrets_users_unknown() {
     s.ingresses.gaps.all = Some(reason.into());
     let chains = diagnose(&s);
     for c in &chains {
-        for kind in [
-            kvchain::chain::LinkKind::Sync,
-            kvchain::chain::LinkKind::Consumers,
-        ] {
+        for kind in [LinkKind::Sync, LinkKind::Consumers] {
             let l = c.link(kind);
-            if l.status == kvchain::chain::Status::Ok {
+            if l.status == Status::Ok {
                 assert_ne!(&*l.summary, "none", "{l:#?}");
             }
         }
     }
-    let sync = chains[0].link(kvchain::chain::LinkKind::Sync);
-    assert_eq!(sync.status, kvchain::chain::Status::Unknown, "{sync:#?}");
+    let sync = chains[0].link(LinkKind::Sync);
+    assert_eq!(sync.status, Status::Unknown, "{sync:#?}");
     assert!(
         sync.facts
             .iter()
             .any(|f| f.label == "not checked" && f.observed.contains("whether an Ingress serves")),
         "{sync:#?}"
     );
-    let n = summary(&s)["unverified"].as_u64();
-    assert!(n.is_some_and(|n| n >= 1), "{}", summary(&s));
+    assert_unverified(&s);
 }
 
 /// DDD2. With the Secrets unread, an Ingress (read) serving the SPC's synced Secret is a
@@ -138,12 +136,9 @@ fn secrets_unread_do_not_turn_an_ingress_consumer_into_none() {
     s.secrets.gaps.all = Some("cannot list secrets at the cluster scope: forbidden".into());
     let chains = diagnose(&s);
     for c in &chains {
-        let l = c.link(kvchain::chain::LinkKind::Consumers);
+        let l = c.link(LinkKind::Consumers);
         assert_eq!(&*l.summary, "Secret unknown", "{l:#?}");
-        assert!(
-            !(l.status == kvchain::chain::Status::Ok && &*l.summary == "none"),
-            "{l:#?}"
-        );
+        assert!(!(l.status == Status::Ok && &*l.summary == "none"), "{l:#?}");
     }
 }
 
@@ -164,7 +159,7 @@ fn an_spc_whose_pods_are_unread_is_not_shown_fine() {
     for v in &spcs {
         assert!(v.pods_unread.is_some(), "{v:#?}");
         if v.findings.is_empty() {
-            assert_eq!(v.status, kvchain::chain::Status::Unknown, "{v:#?}");
+            assert_eq!(v.status, Status::Unknown, "{v:#?}");
         }
     }
     let text = kvchain::report::text(&s, &chains, false);
@@ -189,8 +184,8 @@ fn a_warning_beside_a_check_a_failed_read_left_undone_is_not_verified() {
     let chains = diagnose(&s);
     let warned: Vec<&kvchain::chain::Link> = chains
         .iter()
-        .map(|c| c.link(kvchain::chain::LinkKind::Consumers))
-        .filter(|l| l.status == kvchain::chain::Status::Warning)
+        .map(|c| c.link(LinkKind::Consumers))
+        .filter(|l| l.status == Status::Warning)
         .collect();
     assert!(!warned.is_empty(), "{chains:#?}");
     for l in &warned {
@@ -201,8 +196,7 @@ fn a_warning_beside_a_check_a_failed_read_left_undone_is_not_verified() {
             "{l:#?}"
         );
     }
-    let n = summary(&s)["unverified"].as_u64();
-    assert!(n.is_some_and(|n| n >= 1), "{}", summary(&s));
+    assert_unverified(&s);
     let text = kvchain::report::text(&s, &chains, false);
     assert!(
         text.contains("Consumers: no reloader + a check not made"),
