@@ -306,6 +306,64 @@ fn a_client_id_mismatch_with_only_finished_pods_says_so() {
     }
 }
 
+/// ZZ4. A CronJob's finished run and its template are two chains of one cause: the template's
+/// KVC204 says what the account's pods hold in the words the pod's chain uses, so the reports
+/// show it once, not twice with two stories.
+#[test]
+fn a_cron_jobs_finished_run_and_its_template_give_one_client_id_finding() {
+    let mut w = world(&docs(&[
+        &base(true, OTHER_CLIENT, ""),
+        &job("migrate", None),
+    ]));
+    at(&mut w, 60);
+    let mut snap = export::snapshot(&w);
+    let cron = kvchain::snapshot::OwnerRef {
+        kind: "CronJob".into(),
+        name: "nightly".into(),
+        uid: "c0c0c0c0-0000-4000-8000-000000000001".into(),
+        controller: true,
+    };
+    let mut template = snap.pods.items[0].clone();
+    for p in snap.pods.items.iter_mut() {
+        p.phase = "Succeeded".into();
+    }
+    template.name = "nightly".into();
+    template.uid = String::new().into();
+    template.phase = String::new().into();
+    template.owners = Vec::new();
+    template.template_of = Some(cron.clone());
+    for w in snap.workloads.items.iter_mut().filter(|w| w.kind == "Job") {
+        w.owners = vec![cron.clone()];
+    }
+    snap.workloads.items.push(kvchain::snapshot::WorkloadObs {
+        kind: "CronJob".into(),
+        namespace: "demo".into(),
+        name: "nightly".into(),
+        uid: cron.uid.to_string(),
+        template: Some(Box::new(template)),
+        ..Default::default()
+    });
+    let chains = chain::diagnose(&snap);
+    assert!(
+        chains.iter().any(|c| c.pod == "nightly"),
+        "the template has a chain: {chains:#?}"
+    );
+    let kvc204 = found(&chains, Code::KVC204);
+    assert!(
+        kvc204.len() >= 2,
+        "the run's and the template's: {kvc204:#?}"
+    );
+    for f in &kvc204 {
+        assert!(f.message.contains("no pod of it runs now"), "{f:#?}");
+    }
+    let text = kvchain::report::text(&snap, &chains, false);
+    assert_eq!(
+        text.matches("KVC204").count(),
+        1,
+        "one cause, one finding: {text}"
+    );
+}
+
 /// ZZ5, ZZ6. kubectl restarts Deployments, DaemonSets and StatefulSets only; a Job's pod
 /// carries the Job controller's labels, not a revision hash.
 #[test]

@@ -178,8 +178,12 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 // Said of the account's pods, not of this chain's one: every chain of the
                 // account says the same (audit X5).
                 // A Pod read from a manifest was never created: nothing was injected into it,
-                // and it is told as the templates are, one finding with them (audit LL14).
-                None if !cx.template && cx.source().kind != SourceKind::Manifests => {
+                // and it is told as the templates are, one finding with them (audit LL14). A
+                // template whose account has pods (a CronJob's finished run) says what they
+                // hold in their words: one finding with theirs, not a second (audit ZZ4).
+                None if cx.source().kind != SourceKind::Manifests
+                    && (!cx.template || remedy::sa_labelled_seen(cx)) =>
+                {
                     super::sa_injected::held(cx, sa_name, a, &uses, spc_client)
                 }
                 None => format!(

@@ -66,7 +66,7 @@ pub(crate) use remount::{
 };
 pub(crate) use restart::{
     reinject, restart, restart_pod, restart_sa_pods_not_holding, restart_sa_runners,
-    sa_only_finished, sa_pods_not_holding,
+    sa_labelled_seen, sa_only_finished, sa_pods_not_holding,
 };
 pub(crate) use rotation::DRIVER_LOG;
 pub(crate) use shell::{comment_at, in_turn, split_note};

@@ -311,6 +311,19 @@ pub(crate) fn sa_only_finished(cx: &Ctx) -> bool {
     !finished.is_empty()
 }
 
+/// Whether a pod of the chain's service account labelled for the webhook was seen, running
+/// or finished: what the account's pods hold can then be said of a template's chain too, in
+/// the words its pods' chains use (one cause, one finding: audit ZZ4).
+pub(crate) fn sa_labelled_seen(cx: &Ctx) -> bool {
+    let (ns, sa) = (cx.ns(), cx.pod.service_account.as_str());
+    let running = cx
+        .ix
+        .memo_pods("sa_labelled_running", format!("{ns}/{sa}"), || {
+            sa_labelled_running(cx).map(|(i, _)| i).collect()
+        });
+    !running.is_empty() || sa_only_finished(cx)
+}
+
 /// The running pods of the chain's service account labelled for the webhook (FACTS §6: the
 /// only ones it mutates), with their positions in `snap.pods`.
 fn sa_labelled_running<'a>(cx: &Ctx<'a>) -> impl Iterator<Item = (u32, &'a PodObs)> {
