@@ -270,6 +270,8 @@ pub fn publish(
             .into_iter()
             .flatten()
             .filter_map(|&i| az.role_assignments.get(i));
+        // Known before the read, which holds the vault until its version is copied.
+        let written = pfx_as_written(o, vault.objects.get(&(t, o.object_name.clone())));
         let v = azure::get(
             vault,
             &tok,
@@ -280,7 +282,7 @@ pub fn publish(
             now,
         )
         .map_err(&wrap)?;
-        let (id, content) = (v.id.clone(), v.content.clone());
+        let (id, content) = (v.id.clone(), written(&v.content));
         let file = o.file_name().to_string();
         if history > 1 {
             azure::list_versions(vault, &tok, t, &o.object_name, &az.cluster.location)
@@ -299,7 +301,7 @@ pub fn publish(
                 })
                 .unwrap_or_default();
             for (i, v) in all.iter().enumerate() {
-                out.files.insert(format!("{file}/{i}"), v.content.clone());
+                out.files.insert(format!("{file}/{i}"), written(&v.content));
                 out.objects.push((
                     format!("{}/{}/{i}", t.as_str(), o.object_name),
                     v.id.clone(),
@@ -397,6 +399,40 @@ fn provider_words(p: &crate::spc::SpcProblem) -> String {
         ("objects", _) => format!("failed to yaml unmarshal objects, error: {yaml}"),
         (_, Some(i)) => format!("unmarshal failed for keyVaultObjects at index {i}, error: {yaml}"),
         _ => p.message.clone(),
+    }
+}
+
+/// What the provider writes of a version's value. A certificate's secret held as PKCS#12 and
+/// asked for in `objectFormat: pfx` is returned as Key Vault holds it, base64 text, and only
+/// `objectEncoding: base64` decodes it to the binary PFX (the provider's getSecret, FACTS §5;
+/// audit CCC3). The lab's stand-in for the PFX is the certificate's PEM, so the text is the
+/// PEM's base64: no PEM block in it, and the driver's tls build fails on it as on the real one.
+fn pfx_as_written(
+    o: &crate::spc::SpcObject,
+    obj: Option<&super::azure::LabObject>,
+) -> impl Fn(&[u8]) -> Vec<u8> + use<> {
+    let pkcs12 = obj.is_some_and(|obj| {
+        obj.backs_certificate
+            && (obj.content_type.as_deref())
+                .is_some_and(|c| c.eq_ignore_ascii_case("application/x-pkcs12"))
+    });
+    let as_text = pkcs12
+        && o.object_format
+            .as_deref()
+            .is_some_and(|f| f.eq_ignore_ascii_case("pfx"))
+        && !o
+            .object_encoding
+            .as_deref()
+            .is_some_and(|e| e.eq_ignore_ascii_case("base64"));
+    move |value: &[u8]| {
+        if as_text {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD
+                .encode(value)
+                .into_bytes()
+        } else {
+            value.to_vec()
+        }
     }
 }
 

@@ -10,6 +10,7 @@ mod missing;
 mod shape;
 mod stale_readers;
 mod tls;
+mod tls_pfx;
 mod twin_entries;
 mod two_writers;
 mod typed;

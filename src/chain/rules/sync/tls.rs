@@ -77,6 +77,8 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
         ));
     }
     if problems.is_empty() {
+        // Keys and object types right: what the files hold (a PFX's base64 text, audit CCC3).
+        super::tls_pfx::check(cx, link, so);
         return;
     }
     let mut edits: Vec<String> = wrong_sources
@@ -364,7 +366,7 @@ pub(super) fn remount_after_edit(cx: &Ctx, spc: &crate::snapshot::SpcObs, link: 
         let edits_objects = wrong_sources(objects, renamed.as_ref().unwrap_or(so))
             .iter()
             .any(|w| mounted_secret(cx, w.object).is_none());
-        if !edits_objects {
+        if !edits_objects && !super::tls_pfx::edits_objects(cx, so) {
             continue;
         }
         let about = about(so);
@@ -382,7 +384,7 @@ pub(super) fn remount_after_edit(cx: &Ctx, spc: &crate::snapshot::SpcObs, link: 
 }
 
 /// A file name no object of the SPC writes: `<file>-secret`, numbered if taken.
-fn free_alias(cx: &Ctx, file: &str) -> String {
+pub(super) fn free_alias(cx: &Ctx, file: &str) -> String {
     let taken = |name: &str| {
         cx.params
             .as_deref()
@@ -401,7 +403,7 @@ fn free_alias(cx: &Ctx, file: &str) -> String {
 /// entries that copy it (a tls one is broken alike, and fixed by the same edit), and the
 /// containers of every pod of the namespace that mount the SPC's volume (the whole directory,
 /// or that file by subPath), as sorted descriptions.
-fn file_readers(cx: &Ctx, so: &SecretObjectSpec, file: &str) -> Vec<String> {
+pub(super) fn file_readers(cx: &Ctx, so: &SecretObjectSpec, file: &str) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(spc) = cx.spc {
         for other in spc
