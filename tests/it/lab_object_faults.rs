@@ -94,3 +94,36 @@ fn a_rotation_test_refuses_to_read_a_disabled_version() {
         describe(&chains)
     );
 }
+
+/// EEE1. A secret the pods had mounted, then deleted: it existed under that very name, so the
+/// fix recovers it (soft delete keeps it). Another workload's secret a few letters off
+/// (`shipping-api-key` beside `billing-api-key`) is no typo to point the SPC at; nor is one
+/// for a pod that never mounted (partners, whose mount fails on its vault's tenant).
+#[test]
+fn a_deleted_secret_the_pod_mounted_is_recovered_not_swapped_for_a_neighbour() {
+    for (app, mounted) in [("billing", true), ("reviews", true), ("partners", false)] {
+        let mut w = settled("default");
+        let target = ("Deployment".into(), "shop".into(), app.into());
+        faults::apply_to(&mut w, "delete-object", &target).unwrap();
+        w.advance(w.poll_interval() * 2);
+        let chains = diagnose(&w);
+        let kvc601: Vec<_> = (chains.iter())
+            .filter(|c| is_app(c, app))
+            .flat_map(|c| c.findings())
+            .filter(|f| f.code == Code::KVC601)
+            .collect();
+        assert!(!kvc601.is_empty(), "{app}: {}", describe(&chains));
+        for f in kvc601 {
+            assert!(!f.message.contains("did you mean"), "{app}: {f:#?}");
+            assert_eq!(
+                f.message.contains("it was deleted since"),
+                mounted,
+                "{app}: {f:#?}"
+            );
+            assert!(
+                f.fix.starts_with("az keyvault secret recover"),
+                "{app}: {f:#?}"
+            );
+        }
+    }
+}

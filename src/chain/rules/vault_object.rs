@@ -117,13 +117,27 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
                 continue;
             }
             let (confirm, _) = show(cx, t, &o.object_name, None);
-            let near = nearest_name(cx, &vault, t, &o.object_name);
-            let (hint, fix) = match near {
-                Some(n) => (
+            // An object this pod has mounted existed under this very name: it was deleted
+            // since, and the fix recovers it; a name a few letters off is then no typo but
+            // another object, maybe another service's secret (audit EEE1).
+            let near = match &co.mounted_version {
+                Some(_) => None,
+                None => nearest_name(cx, &vault, t, &o.object_name),
+            };
+            let (hint, fix) = match (near, &co.mounted_version) {
+                (Some(n), _) => (
                     format!(" (did you mean {n}?)"),
                     remedy::edit_spc(cx, &renamed(cx, o, n)),
                 ),
-                None => (String::new(), create(&vault, t, &o.object_name)),
+                (None, Some(v)) => (
+                    format!(
+                        ", though pod {} has its version {} mounted: it was deleted since",
+                        cx.pod.name,
+                        v.as_str()
+                    ),
+                    create(&vault, t, &o.object_name),
+                ),
+                (None, None) => (String::new(), create(&vault, t, &o.object_name)),
             };
             let whose = if remedy::overridden(cx).any(|(k, _)| k == "objects") {
                 format!(
