@@ -382,7 +382,7 @@ impl App {
                     // The source's snapshot after the write may have been diagnosed before
                     // this outcome arrived; a quiet source sends no other.
                     if let Some(s) = &self.snapshot {
-                        w.observe(s);
+                        w.observe(s, &self.chains);
                     }
                     self.timeline = Some(w.timeline());
                     self.watch = Some(w);

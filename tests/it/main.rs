@@ -294,6 +294,7 @@ mod spc_props;
 mod stdout_closed;
 mod sync_mount_unread;
 mod sync_terminating;
+mod timeline_blame;
 mod tls_pfx_text;
 mod ui_app;
 mod ui_config;

@@ -4,24 +4,50 @@
 //! that does not match…). A timeline that only said "check the driver and provider logs" or
 //! "no change observed" beside a strip already showing the broken link sent the user looking
 //! in the wrong place (audit D3, D11).
+//!
+//! The cause is the diagnosis' own where it has one: the finding whose evidence is that event
+//! (the rule that read the objects knows which FIC field, which role, which tenant). The
+//! event's text alone is the fallback: AADSTS700016 reads as "no such identity" though the
+//! identity exists and the SPC's tenant is wrong (FACTS §11), a 403 as any missing grant
+//! (audit EEE2).
 
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 
 use crate::chain::events::classify_event;
+use crate::chain::{Chain, Code};
 use crate::snapshot::Snapshot;
 
+/// The latest failure of one pod: its decisive line and the code that explains it.
+#[derive(Clone, Debug)]
+struct Failure {
+    line: String,
+    /// From the event's text; replaced by the diagnosis' finding citing the event.
+    code: Option<Code>,
+}
+
 /// Per pod (`namespace/name`): the latest failure of one event reason seen since the test
-/// started, as "<code> (<link> link): <decisive line>".
+/// started, said as "<code> (<link> link): <decisive line>".
 #[derive(Clone, Debug, Default)]
-pub(super) struct MountFailures(BTreeMap<String, String>);
+pub(super) struct MountFailures {
+    reason: &'static str,
+    by_pod: BTreeMap<String, Failure>,
+}
 
 impl MountFailures {
-    /// Events of `reason` about pods, last seen at or after `since`.
-    pub fn observe(&mut self, s: &Snapshot, since: Timestamp, reason: &str) {
+    pub fn new(reason: &'static str) -> Self {
+        MountFailures {
+            reason,
+            by_pod: BTreeMap::new(),
+        }
+    }
+
+    /// Events of this reason about pods, last seen at or after `since`.
+    pub fn observe(&mut self, s: &Snapshot, since: Timestamp) {
         let failed = (s.events.items.iter()).filter(|e| {
-            e.reason == reason
+            e.reason == self.reason
                 && e.type_ == "Warning"
                 && e.involved_kind == "Pod"
                 && e.last_seen.is_some_and(|t| t >= since)
@@ -31,32 +57,57 @@ impl MountFailures {
             let pod = format!("{}/{}", e.namespace, e.involved_name);
             match classify_event(&e.reason, &e.message) {
                 Some(code) => {
-                    let said = format!("{code} ({} link): {line}", code.link().title());
-                    self.0.insert(pod, said);
+                    let code = Some(code);
+                    self.by_pod.insert(pod, Failure { line, code });
                 }
                 // A message that names no cause (the kubelet's generic timeout follows the
                 // detailed one) never hides one that does.
                 None => {
-                    self.0.entry(pod).or_insert(line);
+                    (self.by_pod.entry(pod)).or_insert(Failure { line, code: None });
                 }
             }
         }
     }
 
+    /// Each failing pod's cause as the diagnosis of the same snapshot names it: the first
+    /// finding of the pod's chains that is no downstream effect and cites an event of this
+    /// reason as its evidence. A pod no finding explains keeps the event's own code.
+    pub fn blame<C: Borrow<Chain>>(&mut self, chains: &[C]) {
+        if self.by_pod.is_empty() {
+            return;
+        }
+        let cited = format!("{} (", self.reason);
+        for c in chains.iter().map(Borrow::borrow) {
+            let cause = c
+                .findings()
+                .find(|f| f.follows.is_none() && f.evidence.iter().any(|e| e.starts_with(&cited)));
+            if let Some(f) = cause
+                && let Some(failure) = (self.by_pod).get_mut(&format!("{}/{}", c.namespace, c.pod))
+            {
+                failure.code = Some(f.code);
+            }
+        }
+    }
+
+    fn said(f: &Failure) -> String {
+        match f.code {
+            Some(code) => format!("{code} ({} link): {}", code.link().title(), f.line),
+            None => f.line.clone(),
+        }
+    }
+
     /// The failure of pod `name` in `namespace`.
-    pub fn of_pod(&self, namespace: &str, name: &str) -> Option<&str> {
-        self.0
-            .get(&format!("{namespace}/{name}"))
-            .map(String::as_str)
+    pub fn of_pod(&self, namespace: &str, name: &str) -> Option<String> {
+        (self.by_pod.get(&format!("{namespace}/{name}"))).map(Self::said)
     }
 
     /// The failure of the pod a step key (`pod:<ns>/<name>|…`) belongs to; for a key of no
     /// pod (the synced Secret, written from whichever mount rotates), the first pod's.
-    pub fn of_key(&self, key: &str) -> Option<&str> {
+    pub fn of_key(&self, key: &str) -> Option<String> {
         match key.strip_prefix("pod:") {
-            Some(rest) => self.0.get(rest.split('|').next()?),
-            None => self.0.values().next(),
+            Some(rest) => self.by_pod.get(rest.split('|').next()?),
+            None => self.by_pod.values().next(),
         }
-        .map(String::as_str)
+        .map(Self::said)
     }
 }

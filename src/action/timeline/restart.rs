@@ -7,6 +7,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use crate::action::restart::RestartPlan;
+use crate::chain::Chain;
 use crate::snapshot::{
     ContainerStateObs, PodObs, RolloutObs, Snapshot, VolumeSourceObs, WorkloadObs,
 };
@@ -123,7 +124,7 @@ impl RestartWatch {
             steps: Steps::default(),
             count: None,
             replaced: 0,
-            failures: MountFailures::default(),
+            failures: MountFailures::new("FailedMount"),
             finished: false,
             verdict: Vec::new(),
         }
@@ -159,6 +160,12 @@ impl RestartWatch {
     }
 
     pub fn observe(&mut self, s: &Snapshot) {
+        self.observe_diagnosed::<Chain>(s, &[]);
+    }
+
+    /// [`Self::observe`] with the diagnosis of the same snapshot, which names the cause of a
+    /// failing mount where its rules know it better than the event's text (audit EEE2).
+    pub fn observe_diagnosed<C: std::borrow::Borrow<Chain>>(&mut self, s: &Snapshot, chains: &[C]) {
         if self.finished {
             return;
         }
@@ -166,7 +173,8 @@ impl RestartWatch {
             .elapsed
             .max(since(self.started_at, s.source.observed_at));
         let now = self.elapsed;
-        (self.failures).observe(s, self.started_at, "FailedMount");
+        (self.failures).observe(s, self.started_at);
+        self.failures.blame(chains);
         let old = s.pods.items.iter().find(|p| {
             p.namespace == self.namespace
                 && p.name == self.pod

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
+use crate::chain::Chain;
 use crate::fingerprint::Fingerprint;
 use crate::snapshot::{
     ContainerStateObs, ObjectType, PodObs, Snapshot, SpcObs, VolumeSourceObs, WorkloadObs,
@@ -79,7 +80,7 @@ impl RotationWatch {
             finished: false,
             verdict: Vec::new(),
             follow_up: None,
-            failures: MountFailures::default(),
+            failures: MountFailures::new("MountRotationFailed"),
         }
     }
 
@@ -124,6 +125,12 @@ impl RotationWatch {
     }
 
     pub fn observe(&mut self, s: &Snapshot) {
+        self.observe_diagnosed::<Chain>(s, &[]);
+    }
+
+    /// [`Self::observe`] with the diagnosis of the same snapshot, which names the cause of a
+    /// failing mount where its rules know it better than the event's text (audit EEE2).
+    pub fn observe_diagnosed<C: std::borrow::Borrow<Chain>>(&mut self, s: &Snapshot, chains: &[C]) {
         if self.finished {
             return;
         }
@@ -131,7 +138,8 @@ impl RotationWatch {
             .elapsed
             .max(since(self.started_at, s.source.observed_at));
         self.observe_vault(s);
-        (self.failures).observe(s, self.started_at, "MountRotationFailed");
+        (self.failures).observe(s, self.started_at);
+        self.failures.blame(chains);
         let rotation_off = s
             .cluster
             .csi_driver

@@ -96,7 +96,7 @@ impl App {
         self.source.not_live.clone_from(&snapshot.source.not_live);
         let old_chains = std::mem::replace(&mut self.chains, chains);
         if let Some(w) = &mut self.watch {
-            w.observe(&snapshot);
+            w.observe(&snapshot, &self.chains);
             self.timeline = Some(w.timeline());
         }
         self.gaps = crate::ui::gaps::gaps(&snapshot);

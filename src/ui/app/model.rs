@@ -163,10 +163,11 @@ pub enum Watch {
 }
 
 impl Watch {
-    pub(super) fn observe(&mut self, s: &Snapshot) {
+    /// A new snapshot and its diagnosis, which names a failing mount's cause as the tree does.
+    pub(super) fn observe(&mut self, s: &Snapshot, chains: &[std::sync::Arc<crate::chain::Chain>]) {
         match self {
-            Watch::Rotation(w) => w.observe(s),
-            Watch::Restart(w) => w.observe(s),
+            Watch::Rotation(w) => w.observe_diagnosed(s, chains),
+            Watch::Restart(w) => w.observe_diagnosed(s, chains),
         }
     }
     pub(super) fn tick(&mut self, now: jiff::Timestamp) {
