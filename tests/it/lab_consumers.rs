@@ -465,3 +465,24 @@ spec:
         assert!(fix.contains(part), "{part}: {fix}");
     }
 }
+
+/// EEE13. README: "a fix that is a description is a note (`# …`: pasted, it runs nothing)".
+/// An Ingress whose Secret nothing mounts any more is told to run a workload that mounts the
+/// SPC: a description, written as a note.
+#[test]
+fn lab_consumers_kvc904_description_is_a_note() {
+    let mut w = crate::lab_diagnosis::settled("default");
+    let edge = ("Deployment".into(), "shop".into(), "edge-sync".into());
+    kvchain::source::lab::faults::apply_to(&mut w, "delete-mounting-workload", &edge).unwrap();
+    w.advance(Duration::from_secs(120));
+    let chains = crate::lab_diagnosis::diagnose(&w);
+    let kvc904 = findings(&chains, Code::KVC904);
+    assert!(!kvc904.is_empty(), "{:#?}", all(&chains));
+    for f in kvc904 {
+        assert!(
+            f.fix
+                .starts_with("# run a workload that mounts SecretProviderClass edge-sync-kv"),
+            "{f:#?}"
+        );
+    }
+}

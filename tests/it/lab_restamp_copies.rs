@@ -100,6 +100,29 @@ fn a_restamp_leaves_an_env_that_holds_the_value_unaffected() {
     );
 }
 
+/// A re-stamp changes no Secret data, so Reloader rolls nothing (FACTS §10); the note says a
+/// new value would be rolled out by Reloader on a workload it watches (checkout), and needs a
+/// restart on one it does not (cart after its restart) (audit EEE4).
+#[test]
+fn a_restamp_says_what_a_new_value_would_take_on_each_workload() {
+    let mut src = settled("healthy");
+    let tl = restamp(&mut src, "checkout-db-password");
+    assert!(
+        matches!(state(&tl, "env DB_PASSWORD"), StepState::Unaffected(w) if w.contains("rolled out by Reloader")),
+        "{tl:#?}"
+    );
+    let mut src = settled("env-stale");
+    src.world_mut()
+        .rollout_restart("Deployment", "shop", "cart")
+        .unwrap();
+    src.world_mut().run_until_stable(Duration::from_secs(3600));
+    let tl = restamp(&mut src, "cart-redis-password");
+    assert!(
+        matches!(state(&tl, "env REDIS_PASSWORD"), StepState::Unaffected(w) if w.contains("a new value would need a restart")),
+        "{tl:#?}"
+    );
+}
+
 /// Rotation off, a new value written, then checkout restarted: the new pods read Secret
 /// checkout-db, which no restart rewrites (FACTS §11), so their env holds the old value. A
 /// re-stamp of the vault's value does not make them current.

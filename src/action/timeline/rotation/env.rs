@@ -118,8 +118,15 @@ pub(super) fn restamp_env_state(pods: &[Reader], wanted: Option<Fingerprint>) ->
             clock(t)
         ));
     }
+    // Reloader rolls a workload out when its Secret's data changes, which a re-stamp does
+    // not do (FACTS §10); a new value would (audit EEE4).
+    let next = if pods.iter().all(|r| r.reloaded) {
+        "a new value would be rolled out by Reloader (M writes one)"
+    } else {
+        "a new value would need a restart"
+    };
     StepState::Unaffected(format!(
-        "same value re-stamped: the env already holds it (read at container start ({}), compared by fingerprint; a new value would need a restart)",
+        "same value re-stamped: the env already holds it (read at container start ({}), compared by fingerprint; {next})",
         starts
             .iter()
             .min()

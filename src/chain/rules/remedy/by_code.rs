@@ -434,7 +434,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         ),
         KVC904 => (
             format!("kubectl get secretproviderclasspodstatus,secret -n {ns}"),
-            format!("run a workload that mounts SecretProviderClass {} (its pods make the driver create the Secret)", cx.spc_name),
+            format!("# run a workload that mounts SecretProviderClass {} (its pods make the driver create the Secret)", cx.spc_name),
         ),
         KVC905 => (
             show_spc(cx, "{.spec.secretObjects}"),
