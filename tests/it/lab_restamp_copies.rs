@@ -159,12 +159,18 @@ fn sub_path_step(tl: &Timeline) -> &StepState {
 fn a_restamp_does_not_call_a_stale_sub_path_copy_unaffected() {
     let mut src = settled("subpath");
     let (m, _) = marker(&mut src, "billing-api-key");
+    // What R does on the pod, as for env (audit EEE6).
     assert!(
-        matches!(sub_path_step(&m), StepState::Never(w) if w.contains("never sees rotated content")),
+        matches!(sub_path_step(&m), StepState::Never(w) if w.contains("never sees rotated content")
+            && w.contains("restart needed (R restarts Deployment/billing")),
         "{m:#?}"
     );
     let tl = restamp(&mut src, "billing-api-key");
     assert!(is_stale_not_caused(sub_path_step(&tl)), "{tl:#?}");
+    assert!(
+        matches!(sub_path_step(&tl), StepState::Never(w) if w.contains("restart needed (R restarts Deployment/billing")),
+        "{tl:#?}"
+    );
 }
 
 /// Untouched, the subPath copy holds the vault's value: a re-stamp leaves it unaffected.

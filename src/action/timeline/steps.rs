@@ -171,6 +171,16 @@ fn hop_verdict(hop: &str, keyed: &[(&str, &Step)]) -> Option<Step> {
     let worst = steps.iter().min_by_key(|s| rank(&s.state))?;
     let n = subjects.len();
     let reached = subjects.values().filter(|ok| **ok).count();
+    // The worst step speaks for its subject; others not reached may need something else (a
+    // DaemonSet's restart is not a Job's), which their own steps say (audit EEE5).
+    let others = n - reached;
+    let more = |why: &String| match others {
+        0 | 1 => why.clone(),
+        k => format!(
+            "{why}; {} more of the {n} not reached, each with its own reason and restart in the steps",
+            k - 1
+        ),
+    };
     let state = match &worst.state {
         StepState::Done(_) => StepState::Done(
             steps
@@ -179,6 +189,8 @@ fn hop_verdict(hop: &str, keyed: &[(&str, &Step)]) -> Option<Step> {
                 .max()
                 .unwrap_or_default(),
         ),
+        StepState::Never(why) => StepState::Never(more(why)),
+        StepState::Stuck(why) => StepState::Stuck(more(why)),
         other => other.clone(),
     };
     let label = if n > 1 {
@@ -202,5 +214,47 @@ pub(super) fn step_time(state: &StepState) -> Duration {
     match state {
         StepState::Done(d) => *d,
         _ => Duration::ZERO,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Audit EEE5: the hop's line speaks for its worst subject; the others not reached are
+    /// counted, their own steps saying what each needs.
+    #[test]
+    fn a_hop_line_counts_the_other_subjects_not_reached() {
+        let mut steps = Steps::default();
+        for (wl, why) in [("a", "restart A"), ("b", "restart B"), ("c", "delete C")] {
+            let key = format!("wl:{wl}|app|env:X");
+            steps.put(key, wl.into(), StepState::Never(why.into()));
+        }
+        steps.put(
+            "wl:d|app|env:X".into(),
+            "d".into(),
+            StepState::Done(Duration::ZERO),
+        );
+        let hops: &[Hop] = &[("env / restart", |k| k.contains("|env:"))];
+        let [line] = verdict(&steps, hops).try_into().unwrap();
+        assert_eq!(line.label, "env / restart (1 of 4)");
+        let StepState::Never(why) = &line.state else {
+            panic!("{line:?}")
+        };
+        assert!(
+            why.ends_with(
+                "; 2 more of the 4 not reached, each with its own reason and restart in the steps"
+            ),
+            "{why}"
+        );
+        // One subject not reached: its reason is the whole story.
+        let mut one = Steps::default();
+        one.put(
+            "wl:a|app|env:X".into(),
+            "a".into(),
+            StepState::Never("restart A".into()),
+        );
+        let [line] = verdict(&one, hops).try_into().unwrap();
+        assert_eq!(line.state, StepState::Never("restart A".into()));
     }
 }

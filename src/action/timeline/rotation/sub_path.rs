@@ -22,9 +22,18 @@ impl RotationWatch {
         restamp: bool,
     ) -> StepState {
         let never = format!("subPath {sub} never sees rotated content");
+        // What `R` does on this pod, as the env hop says it (audit EEE6): only a new
+        // container binds the copy again (FACTS §4).
+        let restart = || {
+            let plan = crate::action::restart::RestartPlan::for_pod(s, pod);
+            format!(
+                "restart needed ({})",
+                crate::action::restart::RestartPlan::key_advice(&[&plan])
+            )
+        };
         let Some(wanted) = self.new_fingerprint.filter(|_| self.new_version.is_some()) else {
             return if self.new_version.is_some() && !restamp {
-                StepState::Never(never)
+                StepState::Never(format!("{never}; {}", restart()))
             } else {
                 StepState::Waiting
             };
@@ -51,12 +60,13 @@ impl RotationWatch {
                 "this copy already holds the vault's value (read at container start ({start}), compared by fingerprint; {never})"
             )),
             (Held::Other, true) => StepState::Never(format!(
-                "stale since container start ({start}), not caused by this test: this copy holds another value than the one re-stamped ({never}); restart needed"
+                "stale since container start ({start}), not caused by this test: this copy holds another value than the one re-stamped ({never}); {}",
+                restart()
             )),
             (Held::Unknown, true) => StepState::Unknown(format!(
                 "whether this copy (read at container start ({start})) holds the re-stamped value is not known; verify in the container (x)"
             )),
-            (_, false) => StepState::Never(never),
+            (_, false) => StepState::Never(format!("{never}; {}", restart())),
         }
     }
 }
