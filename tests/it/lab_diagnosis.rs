@@ -503,3 +503,28 @@ proptest! {
         prop_assert!(named, "{fault} on {app}: {code} not named\n{}", describe(&chains));
     }
 }
+
+/// EEE9. fic-subject-typo's credential names `…:Orders`, a subject no service account can have
+/// (Kubernetes names are lower-case): nothing uses it, so the fix corrects it (update), and
+/// leaves no dead credential beside a second one (FACTS §7: twenty per identity at most).
+#[test]
+fn a_subject_only_case_off_is_corrected_in_place() {
+    let chains = diagnose(&settled("fic-subject-typo"));
+    let kvc401: Vec<_> = (chains.iter().flat_map(|c| c.findings()))
+        .filter(|f| f.code == Code::KVC401)
+        .collect();
+    assert!(!kvc401.is_empty(), "{}", describe(&chains));
+    for f in kvc401 {
+        assert!(
+            f.fix
+                .starts_with("az identity federated-credential update --name fic-orders "),
+            "{f:#?}"
+        );
+        assert!(
+            f.fix
+                .contains("--subject system:serviceaccount:shop:orders"),
+            "{f:#?}"
+        );
+        assert!(!f.fix.contains("federated-credential create"), "{f:#?}");
+    }
+}

@@ -11,6 +11,10 @@ use super::cause_kit::*;
 fn a_missing_object_suggests_the_vaults_nearest_name() {
     let mut s = tk::healthy();
     tk::object_mut(&mut s, APP).state = Observed::Known(None);
+    // A name the pod never mounted (a pod that mounted it shows it existed: audit EEE1).
+    for st in &mut s.spc_statuses.items {
+        st.objects.clear();
+    }
     tk::vault_mut(&mut s, NS).object_names = Some(vec![
         (ObjectType::Secret, "web_db_pass".into()),
         (ObjectType::Secret, "unrelated".into()),

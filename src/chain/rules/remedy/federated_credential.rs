@@ -29,6 +29,19 @@ pub(crate) fn fic_create(cx: &Ctx) -> String {
             unless_paired(name, rg, &cluster_issuer(cx), &cx.subject(), &create)
         });
     };
+    // A credential for this very subject but for case or '_' can serve no service account:
+    // it is the slip to correct, not one to leave beside a second (audit EEE9).
+    if let Some(slip) = fics
+        .iter()
+        .find(|f| unusable_twin(&f.subject, &cx.subject()))
+    {
+        return format!(
+            "{}  # its subject {} can name no service account (Kubernetes names are lower-case, without '_'), so nothing uses credential {}: it is corrected, not joined by a second",
+            update(cx, &slip.name),
+            slip.subject,
+            slip.name
+        );
+    }
     if fics.len() < MAX_PER_IDENTITY {
         return create(cx, &free_name(&base, fics));
     }
@@ -143,6 +156,19 @@ pub(crate) fn free_name(base: &str, fics: &[FederatedCredentialObs]) -> String {
 /// chain's namespace (the one namespace every diagnosis sees whole) that does not exist
 /// there and that no pod runs as. A credential for another cluster or namespace may be in
 /// use where kvchain does not look, so it is never offered.
+/// Whether `subject` is `expected` but for letter case or '_' in place of '-', in a part no
+/// Kubernetes name can hold (namespaces and service accounts are lower-case DNS names).
+fn unusable_twin(subject: &str, expected: &str) -> bool {
+    let fold = |s: &str| s.to_ascii_lowercase().replace('_', "-");
+    let names = |s: &str| {
+        s.strip_prefix("system:serviceaccount:")
+            .map(|rest| rest.to_string())
+    };
+    subject != expected
+        && fold(subject) == fold(expected)
+        && names(subject).is_some_and(|n| n.bytes().any(|b| b.is_ascii_uppercase() || b == b'_'))
+}
+
 fn unused_here<'f>(
     cx: &Ctx,
     fics: &'f [FederatedCredentialObs],
@@ -180,6 +206,20 @@ mod tests {
             subject: format!("system:serviceaccount:x:{name}"),
             audiences: vec![AUDIENCE.into()],
         }
+    }
+
+    #[test]
+    fn only_a_subject_no_service_account_can_have_is_an_unusable_twin() {
+        let want = "system:serviceaccount:shop:checkout";
+        assert!(unusable_twin("system:serviceaccount:shop:Checkout", want));
+        assert!(unusable_twin("system:serviceaccount:Shop:checkout", want));
+        assert!(unusable_twin(
+            "system:serviceaccount:shop:check_out",
+            "system:serviceaccount:shop:check-out"
+        ));
+        assert!(!unusable_twin(want, want));
+        assert!(!unusable_twin("system:serviceaccount:shop:checkout2", want));
+        assert!(!unusable_twin("SYSTEM:serviceaccount:shop:checkout", want));
     }
 
     #[test]
