@@ -497,6 +497,7 @@ fn diagnose_volume<'a>(
     let starting = rules::mount::starting(&links[LinkKind::Mount.index()]);
     rules::unstarted::consumers_unproven(links, starting);
     let mount_failed = rules::apply_events(&cx, links);
+    rules::unread_failures::check(&cx, &mut links[LinkKind::Mount.index()]);
     rules::identity_side::point_at_working(&cx, links);
     if matches!(cx.params, Some(Cow::Owned(_))) {
         rules::remedy::note_overrides(&cx, links);

@@ -203,3 +203,32 @@ fn a_warning_beside_a_check_a_failed_read_left_undone_is_not_verified() {
         "{text}"
     );
 }
+
+/// FFF1. The driver reports a failing rotation poll only as an event (FACTS §3, §4): with the
+/// namespace's events unread, a mounted pod's Mount link cannot say its polls succeed. It is
+/// unknown, saying which check was not made, and the chain is not verified; with rotation
+/// known off no poll runs and the link stays ok.
+#[test]
+fn events_unread_leave_a_mounted_pods_rotation_unchecked() {
+    let mut s = live(tk::healthy());
+    s.events.gaps.all = Some("cannot list events at the cluster scope: forbidden".into());
+    let chains = diagnose(&s);
+    let mount = chains[0].link(LinkKind::Mount);
+    assert_eq!(mount.status, Status::Unknown, "{mount:#?}");
+    assert!(
+        (mount.facts.iter())
+            .any(|f| f.label == "not checked" && f.observed.contains("MountRotationFailed")),
+        "{mount:#?}"
+    );
+    assert_unverified(&s);
+    let Observed::Known(csi) = &mut s.cluster.csi_driver else {
+        panic!("the testkit reads the driver")
+    };
+    csi.rotation_enabled = Observed::Known(false);
+    let chains = diagnose(&s);
+    assert_ne!(
+        chains[0].link(LinkKind::Mount).status,
+        Status::Unknown,
+        "{chains:#?}"
+    );
+}

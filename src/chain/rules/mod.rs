@@ -43,6 +43,7 @@ mod spc_crd;
 pub(crate) mod spc_namespace;
 pub(crate) mod static_pod;
 pub(crate) mod sync;
+pub(crate) mod unread_failures;
 pub(crate) mod unstarted;
 mod unused_volume;
 pub(crate) mod vault_object;
