@@ -50,10 +50,13 @@ pub async fn single(args: &CheckArgs, kube: &crate::cli::KubeArgs) -> anyhow::Re
     let mut chains = chain::diagnose(&snapshot);
     // A live source already watches only `-n`; manifests, the lab and a snapshot file hold
     // every namespace.
-    if (!args.files.is_empty() || args.lab.is_some() || args.snapshot.is_some())
-        && let Some(ns) = &args.kube.namespace
-    {
-        only_namespace(&snapshot, &mut chains, ns)?;
+    let offline = !args.files.is_empty() || args.lab.is_some() || args.snapshot.is_some();
+    if let Some(ns) = &args.kube.namespace {
+        if offline {
+            only_namespace(&snapshot, &mut chains, ns)?;
+        } else if let Some(why) = snapshot.absent_live_namespace(ns) {
+            return Err(InputError::new(format!("-n {ns}"), why).into());
+        }
     }
     tracing::info!(
         source = %snapshot.source.label,

@@ -43,6 +43,21 @@ impl Snapshot {
         ))
     }
 
+    /// Why a live read of `-n ns` shows a namespace that does not exist: not even its
+    /// `default` ServiceAccount, which Kubernetes' ServiceAccount controller makes in every
+    /// namespace, and nothing else. An API server answers a list in a missing namespace with an
+    /// empty list, so a typo would read as a clean namespace (audit FFF3). `None` when the
+    /// ServiceAccounts there could not be read (nothing can be said) or anything was found.
+    pub fn absent_live_namespace(&self, ns: &str) -> Option<String> {
+        if self.service_accounts.unknown_in(ns).is_some() || self.namespaces().contains(ns) {
+            return None;
+        }
+        Some(format!(
+            "namespace {ns} does not exist in {}: not even its default ServiceAccount, which Kubernetes makes in every namespace, could be listed (kubectl get namespace {ns})",
+            self.source.label
+        ))
+    }
+
     /// Keeps only the Kubernetes objects (and the read failures) of namespace `ns`, as a live
     /// source watching `-n ns` would have seen them. The Azure side stays whole, as a live
     /// `snapshot save -n` records it: vaults and identities belong to no namespace.

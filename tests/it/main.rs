@@ -139,6 +139,7 @@ mod live_gaps;
 mod live_history;
 mod live_list_only;
 mod live_merged_gaps;
+mod live_namespace_typo;
 mod live_narrowed;
 mod live_nodes;
 mod live_permission_questions;
