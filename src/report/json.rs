@@ -15,7 +15,7 @@ struct JsonReport<'a, C> {
     label: &'a str,
     summary: Counts,
     /// What could not be seen (kind, namespace or null for everywhere, reason).
-    gaps: Vec<Gap>,
+    gaps: Vec<JsonGap>,
     chains: Each<'a, C, JsonChain<'a>>,
     /// SecretProviderClasses no chain mounts, checked on their own (details in `findings`).
     spcs: Each<'a, SpcVerdict, JsonSpc<'a>>,
@@ -25,6 +25,16 @@ struct JsonReport<'a, C> {
     /// `check -f`: run-time objects among the manifests, not used (`events.yaml: 3 Events`).
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     not_used: &'a [String],
+}
+
+/// A gap, and whether whole chains may be missing behind it (pods or SPCs unread), as SARIF's
+/// notifications say (audit FFF11).
+#[derive(Serialize)]
+struct JsonGap {
+    #[serde(flatten)]
+    gap: Gap,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    hides_chains: bool,
 }
 
 /// A de-duplicated finding with the ids of every chain it was found on (`chain` is the first)
@@ -123,7 +133,12 @@ pub fn write_json<C: Borrow<Chain>>(
         source: snapshot.source.kind.as_str(),
         label: &snapshot.source.label,
         summary,
-        gaps: snapshot.gaps(),
+        gaps: (snapshot.gaps().into_iter())
+            .map(|gap| JsonGap {
+                hides_chains: gap.hides_chains(),
+                gap,
+            })
+            .collect(),
         chains: Each(chains, json_chain),
         spcs: Each(spcs, json_spc),
         findings,

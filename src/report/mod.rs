@@ -81,6 +81,10 @@ struct Counts {
     unverified: usize,
     #[serde(skip_serializing_if = "is_zero")]
     unknown_links: usize,
+    /// Pods or SecretProviderClasses unread somewhere: chains may be missing, and "0 errors"
+    /// is no verdict (`check` exits 3 unless something fails; audit FFF11).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    incomplete: bool,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -104,6 +108,7 @@ fn counts<C: Borrow<Chain>>(
             .iter()
             .filter(|c| crate::chain::waits_unexplained((*c).borrow()))
             .count(),
+        incomplete: snapshot.incomplete(),
         ..Counts::default()
     };
     let (failed, chosen): (Vec<_>, Vec<_>) = snapshot.gaps().into_iter().partition(|g| !g.chosen);

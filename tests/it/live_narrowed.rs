@@ -52,6 +52,9 @@ async fn json_lists_the_narrowing_as_a_gap_and_keeps_the_namespace_read() {
         .unwrap_or_else(|| panic!("no pods gap: {:#}", r["gaps"]));
     assert_eq!(gap["namespace"], Value::Null);
     assert_eq!(gap["outside"], "payments");
+    // Said in the document itself, as SARIF says it (audit FFF11).
+    assert_eq!(gap["hides_chains"], true, "{gap}");
+    assert_eq!(r["summary"]["incomplete"], true, "{:#}", r["summary"]);
     assert!(
         gap["reason"]
             .as_str()
