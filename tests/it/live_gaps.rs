@@ -267,3 +267,24 @@ async fn the_tui_can_say_where_it_connects_before_the_server_answers() {
         "{err}"
     );
 }
+
+/// FFF9. The driver's Secrets are listed by label and the rest read by the names the SPCs and
+/// pods give. With the SPCs unread no name is wanted, so nothing read by name stands for the
+/// refused list: it is a gap like every other refused kind, not silently dropped.
+#[tokio::test]
+async fn a_refused_secrets_list_is_said_when_no_name_could_stand_for_it() {
+    let api = quiet_world();
+    api.deny(SPCS, Some(NS));
+    api.deny(SECRETS, Some(NS));
+    let run = check(&api, &["-o", "json"]).await;
+    let r = report(&run);
+    assert!(
+        r["gaps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["kind"] == "secrets" && g["namespace"] == NS),
+        "{:#}",
+        r["gaps"]
+    );
+}

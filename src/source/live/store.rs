@@ -428,6 +428,29 @@ impl LiveState {
                     *why = reasons;
                 }
             }
+            // The names come from the SPCs and pods: where those are unread no name was
+            // wanted, so nothing read by name stands for the refused list (audit FFF9).
+            let managed = &self.managed_secrets.gaps;
+            let unnamed = [&self.spcs.gaps, &self.pods.gaps];
+            if unnamed
+                .iter()
+                .any(|g| g.all.is_some() || g.outside.is_some())
+            {
+                if let Some(all) = &managed.all {
+                    add_reason(gaps.all.get_or_insert_with(String::new), all);
+                }
+                for (ns, why) in &managed.namespaces {
+                    add_reason(gaps.namespaces.entry(ns.clone()).or_default(), why);
+                }
+            } else {
+                let namespaces = unnamed.iter().flat_map(|g| g.namespaces.keys());
+                for ns in namespaces {
+                    let why = managed.namespaces.get(ns).or(managed.all.as_ref());
+                    if let Some(why) = why {
+                        add_reason(gaps.namespaces.entry(ns.clone()).or_default(), why);
+                    }
+                }
+            }
             coll.gaps = gaps;
         }
         coll
