@@ -13,6 +13,9 @@ use crate::snapshot::{Gap, Snapshot};
 struct JsonReport<'a, C> {
     source: &'static str,
     label: &'a str,
+    /// `check --snapshot`: when the recording was made (the data is that old).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recorded_at: Option<jiff::Timestamp>,
     summary: Counts,
     /// What could not be seen (kind, namespace or null for everywhere, reason).
     gaps: Vec<JsonGap>,
@@ -132,6 +135,10 @@ pub fn write_json<C: Borrow<Chain>>(
     let report = JsonReport {
         source: snapshot.source.kind.as_str(),
         label: &snapshot.source.label,
+        recorded_at: snapshot
+            .source
+            .recorded
+            .then_some(snapshot.source.observed_at),
         summary,
         gaps: (snapshot.gaps().into_iter())
             .map(|gap| JsonGap {

@@ -133,11 +133,18 @@ fn write_text_to(
         let some = crate::glance::plural(unknown, "SPC");
         lonely.push_str(&format!(", {some} not known to be mounted (pods unread)"));
     }
-    let label = if snapshot.source.label.is_empty() {
+    let mut label = if snapshot.source.label.is_empty() {
         String::new()
     } else {
         format!(" ({})", shown(&snapshot.source.label))
     };
+    // A recording is not the cluster now: its headline says when it was made (audit FFF7).
+    if snapshot.source.recorded {
+        label.push_str(&format!(
+            ", a snapshot recorded {}",
+            crate::glance::time(snapshot.source.observed_at)
+        ));
+    }
     let gaps = snapshot.gaps();
     // An incomplete view says so before its counts: "0 errors" over unread pods is no verdict,
     // and a reader (or a CI log's first line) may stop at the headline.

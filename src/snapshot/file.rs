@@ -39,7 +39,9 @@ pub fn to_string(snapshot: &Snapshot, anonymized: bool) -> anyhow::Result<String
 pub fn load(path: &Path) -> Result<Snapshot, InputError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| InputError::in_file(path, format!("cannot read snapshot: {e}")))?;
-    from_str(&text).map_err(|m| InputError::in_file(path, m))
+    let mut snapshot = from_str(&text).map_err(|m| InputError::in_file(path, m))?;
+    snapshot.source.recorded = true;
+    Ok(snapshot)
 }
 
 pub fn from_str(text: &str) -> Result<Snapshot, String> {

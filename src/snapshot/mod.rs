@@ -232,6 +232,11 @@ pub struct SourceInfo {
     /// Events`): a report says it left them out rather than dropping them unsaid (audit WW5).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_used: Vec<String>,
+    /// Read back from a snapshot file (`check --snapshot`): the data is a recording made at
+    /// `observed_at`, not the cluster now, which the reports say (audit FFF7). Never written
+    /// into a file: a file is a recording by being one.
+    #[serde(skip)]
+    pub recorded: bool,
 }
 
 /// What `--min-severity` hid from a report: counted like the report's own (one per merged
@@ -305,6 +310,7 @@ impl Default for SourceInfo {
             unanswered: None,
             shared_files: Vec::new(),
             not_used: Vec::new(),
+            recorded: false,
         }
     }
 }

@@ -504,6 +504,7 @@ impl Builder {
                 unanswered: None,
                 shared_files: self.objects.shared(),
                 not_used: self.run_time.lines(),
+                recorded: false,
             },
             cluster: ClusterFacts {
                 csi_driver: self

@@ -126,3 +126,35 @@ fn snapshot_save_lab_with_a_namespace_holds_only_that_namespace() {
     let pods = v["snapshot"]["pods"]["items"].as_array().unwrap();
     assert!(!pods.is_empty(), "team-001's pods are kept");
 }
+
+/// FFF7. A snapshot file is a recording: `check --snapshot` says when it was made, in the
+/// headline and in JSON (`recorded_at`), instead of reading as the cluster now.
+#[test]
+fn check_snapshot_says_it_reads_a_recording_and_when_it_was_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, snap) = saved(dir.path(), &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = kvchain(&["check", "--snapshot", snap.to_str().unwrap()]);
+    let headline = String::from_utf8_lossy(&text.stdout)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        headline.contains("(default), a snapshot recorded 2026-01-15 "),
+        "{headline}"
+    );
+    let json = kvchain(&["check", "--snapshot", snap.to_str().unwrap(), "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(
+        v["recorded_at"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("2026-01-15T")),
+        "{}",
+        v["recorded_at"]
+    );
+    // The lab read directly is no recording.
+    let lab = kvchain(&["check", "--lab", "default", "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&lab.stdout).unwrap();
+    assert!(v.get("recorded_at").is_none(), "{}", v["recorded_at"]);
+}

@@ -129,10 +129,10 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
                     format!(" (did you mean {n}?)"),
                     remedy::edit_spc(cx, &renamed(cx, o, n)),
                 ),
+                // Said of the mount, not of one pod: replicas share this link.
                 (None, Some(v)) => (
                     format!(
-                        ", though pod {} has its version {} mounted: it was deleted since",
-                        cx.pod.name,
+                        ", though its version {} is mounted: it was deleted since",
                         v.as_str()
                     ),
                     create(&vault, t, &o.object_name),
