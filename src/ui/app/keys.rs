@@ -204,6 +204,7 @@ impl App {
             Some(UiAction::Back | UiAction::LabMenu | UiAction::Quit) => {
                 self.mode = Mode::Normal;
                 self.menu_target = None;
+                self.menu_passed_over = None;
             }
             _ => {}
         }
@@ -214,8 +215,24 @@ impl App {
         self.menu_target.clone().or_else(|| self.fault_target())
     }
 
-    /// The workload a break acts on: the selected row's, else the lab's default target.
+    /// The workload a break acts on: the selected row's, else the lab's default target. A
+    /// row naming something no fault acts on (an Ingress chain, its group) falls back to the
+    /// default too, as README "Keys" `b` says: the lab refused it as "not found" (audit EEE8).
     pub fn fault_target(&self) -> Option<crate::source::FaultTarget> {
+        match self.selected_target().filter(is_fault_target) {
+            Some(t) => Some(t),
+            None => self.lab.as_ref().and_then(|l| l.default_target.clone()),
+        }
+    }
+
+    /// What the selected row names when no fault can act on it (`Ingress shop/edge`): the
+    /// break menu says the default target stands in for it.
+    pub fn passed_over_target(&self) -> Option<crate::source::FaultTarget> {
+        self.selected_target().filter(|t| !is_fault_target(t))
+    }
+
+    /// The workload (or other owner, for a chain no pod starts) the selected row names.
+    fn selected_target(&self) -> Option<crate::source::FaultTarget> {
         let selected = match self.tree.selected_row() {
             Row::Workload(n, w) => {
                 let ns = &self.tree.namespaces[n];
@@ -233,14 +250,11 @@ impl App {
                 .selected_chain()
                 .and_then(|c| Some((c.namespace.to_string(), c.workload.clone()?))),
         };
-        match selected {
-            Some((namespace, w)) => Some(crate::source::FaultTarget {
-                kind: w.kind.to_string(),
-                namespace,
-                name: w.name.to_string(),
-            }),
-            None => self.lab.as_ref().and_then(|l| l.default_target.clone()),
-        }
+        selected.map(|(namespace, w)| crate::source::FaultTarget {
+            kind: w.kind.to_string(),
+            namespace,
+            name: w.name.to_string(),
+        })
     }
 
     fn run_command(&mut self, input: &str, fx: &mut Vec<Effect>) {
@@ -381,4 +395,9 @@ fn erase_word(input: &mut String) {
     input.truncate(kept);
     let start = input.rfind(' ').map_or(0, |i| i + 1);
     input.truncate(start);
+}
+
+/// Whether a lab fault can act on `t`: one of the lab's workload kinds.
+fn is_fault_target(t: &crate::source::FaultTarget) -> bool {
+    crate::source::lab::faults::TARGET_KINDS.contains(&t.kind.as_str())
 }
