@@ -99,7 +99,18 @@ impl App {
                 action,
                 prompt,
                 typed: Some(mut typed),
+                scroll,
             } => match key.code {
+                KeyCode::Up | KeyCode::Down | KeyCode::PageUp | KeyCode::PageDown => {
+                    if let Some(scroll) = self.confirm_scroll(&key, &prompt, true, scroll) {
+                        self.mode = Mode::Confirm {
+                            action,
+                            prompt,
+                            typed: Some(typed),
+                            scroll,
+                        };
+                    }
+                }
                 KeyCode::Enter => {
                     self.mode = Mode::Normal;
                     let expected = match &action {
@@ -123,6 +134,7 @@ impl App {
                         action,
                         prompt,
                         typed: Some(typed),
+                        scroll,
                     };
                 }
                 KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
@@ -131,11 +143,31 @@ impl App {
                         action,
                         prompt,
                         typed: Some(typed),
+                        scroll,
                     };
                 }
                 _ => {}
             },
-            Mode::Confirm { action, .. } => {
+            Mode::Confirm {
+                action,
+                prompt,
+                typed: None,
+                scroll,
+            } => {
+                // `y` confirms whatever else it may be bound to; a text taller than the
+                // screen takes the scroll keys its border names; any other key cancels.
+                let scrolled = (key.code != KeyCode::Char('y'))
+                    .then(|| self.confirm_scroll(&key, &prompt, false, scroll))
+                    .flatten();
+                if let Some(scroll) = scrolled {
+                    self.mode = Mode::Confirm {
+                        action,
+                        prompt,
+                        typed: None,
+                        scroll,
+                    };
+                    return;
+                }
                 self.mode = Mode::Normal;
                 if key.code == KeyCode::Char('y') {
                     self.start(action, fx);
@@ -149,6 +181,40 @@ impl App {
                 }
             }
         }
+    }
+
+    /// The offset `key` scrolls an open confirmation to, when its text is taller than the
+    /// screen and `key` scrolls it: the arrows and page keys, and while no name is typed the
+    /// keys bound to moving the selection (j/k by default). None otherwise, the text fitting
+    /// included: then every key keeps its meaning.
+    fn confirm_scroll(
+        &self,
+        key: &KeyEvent,
+        prompt: &str,
+        typed: bool,
+        scroll: u16,
+    ) -> Option<u16> {
+        let g = crate::ui::views::confirm::geometry(self.size, prompt, typed);
+        let max = i32::from(g.max_scroll());
+        if max == 0 {
+            return None;
+        }
+        let page = i32::from(g.shown.saturating_sub(1).max(1));
+        let step = match key.code {
+            KeyCode::Down => 1,
+            KeyCode::Up => -1,
+            KeyCode::PageDown => page,
+            KeyCode::PageUp => -page,
+            _ if typed => return None,
+            _ => match self.keymap.action(key) {
+                Some(UiAction::Down) => 1,
+                Some(UiAction::Up) => -1,
+                Some(UiAction::PageDown) => page,
+                Some(UiAction::PageUp) => -page,
+                _ => return None,
+            },
+        };
+        u16::try_from((i32::from(scroll) + step).clamp(0, max)).ok()
     }
 
     fn lab_menu_key(&mut self, key: KeyEvent, selected: usize, fx: &mut Vec<Effect>) {
