@@ -271,8 +271,8 @@ pub struct UiArgs {
     /// Never reveal secret values, even on request.
     #[arg(long)]
     pub no_reveal: bool,
-    /// Lab clock speed (lab seconds per real second).
-    #[arg(long, value_name = "FACTOR")]
+    /// Lab clock speed (lab seconds per real second, 0.1 to 3600).
+    #[arg(long, value_name = "FACTOR", value_parser = parse_speed)]
     pub speed: Option<f64>,
 }
 
@@ -347,6 +347,16 @@ pub fn parse_refresh(s: &str) -> Result<Duration, String> {
         return Err(format!("{s} is longer than the limit of 24h"));
     }
     Ok(d)
+}
+
+/// `--speed`: a number within the lab clock's bounds; outside them it is refused as
+/// `--azure-refresh` is, never clamped silently.
+pub fn parse_speed(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number (examples: 30, 0.5, 600)"))?;
+    crate::source::lab::clock::check_speed(v)
 }
 
 #[cfg(test)]
@@ -487,5 +497,30 @@ mod tests {
             .to_string();
         assert!(e.contains("24h"), "{e}");
         assert!(Cli::try_parse_from(["kvchain", "--azure-refresh", "5m"]).is_ok());
+    }
+
+    /// Audit EEE14: a speed outside the lab clock's bounds is refused with them, as
+    /// `--azure-refresh` is, never clamped silently to a speed nobody asked for.
+    #[test]
+    fn a_speed_out_of_bounds_is_refused_naming_the_bound() {
+        let err = |argv: &[&str]| Cli::try_parse_from(argv).unwrap_err().to_string();
+        let e = err(&["kvchain", "demo", "--speed", "5000"]);
+        assert!(
+            e.contains("5000") && e.contains("above the maximum ×3600"),
+            "{e}"
+        );
+        let e = err(&["kvchain", "--speed", "0.05"]);
+        assert!(
+            e.contains("0.05") && e.contains("below the minimum ×0.1"),
+            "{e}"
+        );
+        let e = err(&["kvchain", "demo", "--speed", "0"]);
+        assert!(e.contains("positive"), "{e}");
+        for ok in ["0.1", "3600", "60"] {
+            assert!(
+                Cli::try_parse_from(["kvchain", "demo", "--speed", ok]).is_ok(),
+                "{ok}"
+            );
+        }
     }
 }

@@ -88,6 +88,9 @@ pub struct App {
     /// The workload the open break menu acts on, fixed when it opened: a refresh that moves
     /// the selection (a rollout, a deleted workload) must not re-target the next break.
     pub menu_target: Option<crate::source::FaultTarget>,
+    /// What the selected row named when the menu opened that no fault can act on (an
+    /// Ingress): the menu says the default target stands in for it.
+    pub menu_passed_over: Option<crate::source::FaultTarget>,
     /// When `lab` arrived: the lab clock runs on between two statuses.
     lab_received: Option<Instant>,
     pub message: Option<(String, Level)>,
@@ -156,6 +159,7 @@ impl App {
             progress: None,
             lab: None,
             menu_target: None,
+            menu_passed_over: None,
             lab_received: None,
             message: None,
             failed: None,

@@ -151,12 +151,10 @@ pub fn load_from(
     let keymap = KeyMap::with_overrides(&file.keys).map_err(|m| {
         InputError::new(path.map(|p| p.display().to_string()).unwrap_or_default(), m)
     })?;
-    if let Some(s) = file.lab.speed
-        && !(s.is_finite() && s > 0.0)
-    {
+    if let Some(Err(why)) = file.lab.speed.map(crate::source::lab::clock::check_speed) {
         return Err(InputError::new(
             path.map(|p| p.display().to_string()).unwrap_or_default(),
-            format!("lab.speed: must be a positive number, got {s}"),
+            format!("lab.speed: {why}"),
         ));
     }
     let ignore = crate::suppress::Rules::new(&file.ignore).map_err(|m| {

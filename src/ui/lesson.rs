@@ -11,8 +11,7 @@ use crate::ui::tree::Row;
 impl App {
     /// Start `run` at its first step.
     pub fn start_lesson(&mut self, mut run: LessonRun) -> Vec<Effect> {
-        let at = self.snapshot.as_ref().map(|s| s.source.observed_at);
-        let fx = run.enter(at);
+        let fx = run.enter(self.snapshots_applied);
         self.lesson = Some(run);
         self.lesson_seen = self.snapshots_applied;
         self.focus_lesson_step();
@@ -21,7 +20,7 @@ impl App {
 
     /// `n`: the trainer moves the class on.
     pub(crate) fn next_lesson_step(&mut self, fx: &mut Vec<Effect>) {
-        let at = self.snapshot.as_ref().map(|s| s.source.observed_at);
+        let seen = self.snapshots_applied;
         let Some(run) = &mut self.lesson else {
             self.say(
                 "no lesson is running (kvchain demo --lesson NAME)",
@@ -37,7 +36,7 @@ impl App {
         let step = run.step + 1;
         // A step without a check ends with `n` (its text says so): that is no skip.
         let checked = run.current().is_some_and(|s| s.check.is_some());
-        let (fault, effects) = run.skip(at);
+        let (fault, effects) = run.skip(seen);
         let finished = run.finished();
         let effects = self.lesson_effects(effects);
         fx.extend(effects);
@@ -138,13 +137,13 @@ impl App {
             return;
         }
         self.lesson_seen = self.snapshots_applied;
-        let (Some(run), Some(s)) = (&mut self.lesson, &self.snapshot) else {
+        let Some(run) = &mut self.lesson else {
             return;
         };
         let before = run.step;
         // Lessons run on small lab worlds: a copy of the chains is cheap there.
         let chains: Vec<Chain> = self.chains.iter().map(|c| Chain::clone(c)).collect();
-        let effects = run.observe(s.source.observed_at, &chains);
+        let effects = run.observe(self.snapshots_applied, &chains);
         if self.snapshots_applied == 1 && run.step == before {
             // The lesson started before any data: show its target now.
             self.focus_lesson_step();

@@ -215,3 +215,36 @@ fn on_delete_replaces_only_a_deleted_pod() {
         "the others kept"
     );
 }
+
+/// Audit EEE10: with maxSurge 0 (the default) the old pod goes first and the new one is made
+/// once it is gone (the DaemonSet controller creates a pod only on a node with none, a
+/// terminating one included): never a node with the old pod terminating beside the new one.
+/// The same for a pod deleted under OnDelete.
+#[test]
+fn without_surge_the_new_pod_is_made_once_the_old_one_is_gone() {
+    for strategy in [
+        "",
+        "  updateStrategy:\n    rollingUpdate: {maxUnavailable: 2}\n",
+    ] {
+        let mut w = agent(strategy);
+        let old = uids(&w);
+        w.rollout_restart("DaemonSet", "shop", "agent").unwrap();
+        let (_, deleted, most_on_a_node) = watch(&mut w, &old, 600);
+        assert_eq!(
+            most_on_a_node, 1,
+            "old and new never together ({strategy:?})"
+        );
+        assert_eq!(deleted.len(), 3, "{strategy:?}");
+        assert!(uids(&w).iter().all(|u| !old.contains(u)), "all replaced");
+    }
+    let mut w = agent("  updateStrategy: {type: OnDelete}\n");
+    let name = (w.pods.values())
+        .find(|p| p.name().starts_with("agent-"))
+        .map(|p| p.name().to_string())
+        .unwrap();
+    w.delete_pod("shop", &name).unwrap();
+    let old = uids(&w);
+    let (_, _, most_on_a_node) = watch(&mut w, &old, 120);
+    assert_eq!(most_on_a_node, 1);
+    assert_eq!(uids(&w).len(), 3, "{:?}", on_nodes(&w));
+}

@@ -145,3 +145,45 @@ fn recreate_removes_the_old_pods_before_creating_new_ones() {
     }
     assert!(seen_new, "{:?}", checkout(&src));
 }
+
+/// checkout's ReplicaSets its pods not terminating belong to, by name.
+fn checkout_replica_sets(src: &LabSource) -> Vec<String> {
+    let mut names: Vec<String> = (src.world().pods.values())
+        .filter(|p| p.name().starts_with("checkout-") && p.stage != Stage::Terminating)
+        .filter_map(|p| Some(p.controller()?.name.clone()))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Audit EEE15: `remove-pod-label` changes only the label (the template change rolls it
+/// out), so its repair gives back the original template and the Deployment returns to the
+/// original ReplicaSet, as a real repair of the label does: no third ReplicaSet, and no
+/// restartedAt the scenario never set.
+#[test]
+fn repairing_remove_pod_label_returns_to_the_original_replica_set() {
+    let mut src = settled("healthy");
+    let original = checkout_replica_sets(&src);
+    assert_eq!(original.len(), 1, "{original:?}");
+    fault(&mut src, "remove-pod-label", true);
+    src.world_mut().run_until_stable(Duration::from_secs(3600));
+    let faulted = checkout_replica_sets(&src);
+    assert_eq!(faulted.len(), 1, "{faulted:?}");
+    assert_ne!(faulted, original, "the label change rolls out");
+    fault(&mut src, "remove-pod-label", false);
+    src.world_mut().run_until_stable(Duration::from_secs(3600));
+    assert_eq!(checkout_replica_sets(&src), original);
+    let key = (
+        "Deployment".to_string(),
+        "shop".to_string(),
+        "checkout".to_string(),
+    );
+    let annotations = (src.world().workloads[&key].template())
+        .and_then(|t| t.metadata.as_ref()?.annotations.clone())
+        .unwrap_or_default();
+    assert!(
+        !annotations.contains_key("kubectl.kubernetes.io/restartedAt"),
+        "{annotations:?}"
+    );
+}

@@ -31,14 +31,15 @@ fn run(name: &str, mut class: impl FnMut(usize, &mut LabSource)) -> Vec<bool> {
             .expect("fault applies");
         }
     };
-    let fx = run.enter(Some(src.world().now()));
+    let mut seq = 0;
+    let fx = run.enter(seq);
     apply(&mut src, fx);
     let mut waited = Duration::ZERO;
     while !run.finished() {
         let step = run.step;
         if run.current().is_some_and(|s| s.check.is_none()) {
             // The trainer reads it out and presses n.
-            let fx = run.advance(Some(src.world().now()));
+            let fx = run.advance(seq);
             apply(&mut src, fx);
             passed.push(false);
         } else {
@@ -50,7 +51,8 @@ fn run(name: &str, mut class: impl FnMut(usize, &mut LabSource)) -> Vec<bool> {
                 run.current()
             );
             let s = export::snapshot(src.world());
-            let fx = run.observe(s.source.observed_at, &diagnose(&s));
+            seq += 1;
+            let fx = run.observe(seq, &diagnose(&s));
             apply(&mut src, fx);
             if run.step == step {
                 class(step, &mut src);
@@ -274,6 +276,70 @@ mod tui {
         assert!(screen(&mut app).contains("every step done"));
         key(&mut app, &mut src, KeyCode::Char('n'));
         assert!(app.lesson.is_none(), "n closes a finished lesson");
+    }
+
+    /// The lab task while its clock is paused: no lab time passes, but a change (a fault,
+    /// a repair) still sends a snapshot, all taken at the same lab time.
+    fn tick_paused(app: &mut App, src: &mut LabSource, revision: &mut u64) {
+        src.world_mut().advance(Duration::ZERO);
+        let fx = app.update(AppEvent::Source(SourceEvent::Lab(src.status())));
+        run_effects(app, src, fx);
+        if src.world().revision != *revision {
+            *revision = src.world().revision;
+            let s = Arc::new(export::snapshot(src.world()));
+            let fx = app.update(AppEvent::Source(SourceEvent::Snapshot(s)));
+            run_effects(app, src, fx);
+        }
+    }
+
+    /// Audit EEE3: a step whose fault lands and is repaired while the lab clock is paused
+    /// still completes. Every snapshot then has the same lab time; the step counts the
+    /// snapshots applied after it started, whatever the clock says.
+    #[test]
+    fn a_fault_applied_and_repaired_while_paused_completes_its_step() {
+        let mut src = lab::open("lesson-six-hops", None).unwrap();
+        let (lesson, target) = lab::find_lesson(&src, "six-hops").unwrap();
+        let s = export::snapshot(src.world());
+        let mut app = App::new(s.source.clone(), UiConfig::default());
+        app.update(AppEvent::Resize(160, 45));
+        let fx = app.start_lesson(kvchain::source::lab::lesson::LessonRun::new(lesson, target));
+        run_effects(&mut app, &mut src, fx);
+        let mut rev = 0;
+        tick(&mut app, &mut src, &mut rev);
+        key(&mut app, &mut src, KeyCode::Char('p'));
+        tick_paused(&mut app, &mut src, &mut rev);
+        assert!(src.status().paused);
+        // Step 2 breaks the SA hop; the snapshot after it shows KVC204.
+        key(&mut app, &mut src, KeyCode::Char('n'));
+        let fault = app
+            .lesson
+            .as_ref()
+            .unwrap()
+            .current()
+            .unwrap()
+            .fault
+            .clone();
+        assert_eq!(fault.as_deref(), Some("sa-client-id-mismatch"));
+        tick_paused(&mut app, &mut src, &mut rev);
+        assert!(screen(&mut app).contains("KVC204"), "{}", screen(&mut app));
+        // The class repairs it, still paused.
+        src.control(&kvchain::source::LabControl::Fault {
+            id: "sa-client-id-mismatch".into(),
+            apply: false,
+            target: None,
+        })
+        .unwrap();
+        tick_paused(&mut app, &mut src, &mut rev);
+        let step = app.lesson.as_ref().unwrap().step;
+        assert_eq!(step, 2, "{}", screen(&mut app));
+        // And once the clock runs again it stays done.
+        key(&mut app, &mut src, KeyCode::Char('p'));
+        until(&mut app, &mut src, &mut rev, 2);
+        assert!(
+            screen(&mut app).contains("step 3 of 8"),
+            "{}",
+            screen(&mut app)
+        );
     }
 
     /// docs/scenarios.md "Lesson": `n` moves on without the check and repairs nothing. The

@@ -299,6 +299,7 @@ mod timeline_blame;
 mod tls_pfx_text;
 mod ui_app;
 mod ui_config;
+mod ui_confirm;
 mod ui_contexts;
 mod ui_copy_fix;
 mod ui_counts;

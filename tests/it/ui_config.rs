@@ -155,6 +155,15 @@ fn bad_speed_and_wrong_type_are_errors() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("lab.speed"), "{e}");
+    // Audit EEE14: out of the lab clock's bounds is refused too, not clamped silently.
+    let p = write(dir.path(), "config.yaml", "lab:\n  speed: 5000\n");
+    let e = load_from(Some(&p), true, None, false, false, None, false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("lab.speed") && e.contains("above the maximum ×3600"),
+        "{e}"
+    );
     let p = write(dir.path(), "config.yaml", "read_only: maybe\n");
     let e = load_from(Some(&p), true, None, false, false, None, false)
         .unwrap_err()

@@ -152,6 +152,64 @@ fn a_namespace_with_no_chains_draws_an_unknown_root_with_the_reason() {
     assert!(!root.contains('✓'), "{root}");
 }
 
+/// The tree pane's text, its wrapped lines joined (the pane is the left 40%, at most 70).
+fn tree_text(app: &mut App) -> String {
+    let width = (app.size.width * 2 / 5).clamp(30, 70);
+    let mut t = Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
+    t.draw(|f| views::draw(f, app)).unwrap();
+    let buf = t.backend().buffer();
+    let lines: Vec<String> = (0..app.size.height)
+        .map(|y| {
+            let inside: String = (1..width - 1).map(|x| buf[(x, y)].symbol()).collect();
+            inside.trim().to_string()
+        })
+        .filter(|l| !l.is_empty())
+        .collect();
+    lines.join(" ")
+}
+
+fn type_keys(app: &mut App, keys: &str) {
+    for c in keys.chars() {
+        app.update(AppEvent::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::NONE,
+        )));
+    }
+    app.update(AppEvent::Key(KeyEvent::new(
+        KeyCode::Enter,
+        KeyModifiers::NONE,
+    )));
+}
+
+/// Audit EEE12: `:ns nothere` with no filter set says there are no chains in that namespace
+/// and how to show them all again, not "Nothing matches the filter" (none was set). With a
+/// filter as well, the line names both, as esc clears both.
+#[test]
+fn an_empty_namespace_says_so_and_how_to_show_all() {
+    let mut app = App::new(lab_snapshot("default").source, UiConfig::default());
+    app.update(AppEvent::Resize(120, 30));
+    app.apply(Arc::new(lab_snapshot("default")), testing::demo_chains());
+    type_keys(&mut app, ":ns nothere");
+    let s = tree_text(&mut app);
+    assert!(!s.contains("Nothing matches the filter"), "{s}");
+    assert!(
+        s.contains("No chains in namespace nothere (:ns with no name or esc shows all)"),
+        "{s}"
+    );
+    // :ns with no name does show them all.
+    type_keys(&mut app, ":ns");
+    assert!(app.filter.namespace.is_none());
+    assert!(!screen(&mut app).contains("No chains in namespace"));
+    // A filter and a namespace: both named.
+    type_keys(&mut app, ":ns nothere");
+    type_keys(&mut app, "/zzz");
+    let s = tree_text(&mut app);
+    assert!(
+        s.contains("Nothing in namespace nothere matches the filter (esc clears both)"),
+        "{s}"
+    );
+}
+
 /// The no-cluster notice is sized to its text: its last line ("… for the lab.") is inside the
 /// box at 80 and 120 columns, however long the list of places looked in.
 #[test]

@@ -144,3 +144,102 @@ fn the_open_break_menu_keeps_its_target_when_the_selection_moves() {
     });
     assert_eq!(target, Some(Some(checkout())), "{fx:?}");
 }
+
+/// Audit EEE8: a row that names no workload a fault can act on (an Ingress chain, its group)
+/// falls back to the lab's default target (README "Keys" `b`, docs/scenarios.md
+/// `faultTarget`), and the menu's title names that target, not the Ingress.
+#[test]
+fn an_ingress_row_breaks_the_default_target_and_the_menu_says_so() {
+    let mut app = lab_app();
+    let mut ingress = healthy_chain("shop", Some("edge"), "");
+    ingress.workload = Some(kvchain::chain::WorkloadRef {
+        kind: "Ingress".into(),
+        name: "edge".into(),
+    });
+    let mut all = chains(Some("checkout-old"));
+    all.push(ingress);
+    refresh(&mut app, all);
+    let default = FaultTarget {
+        kind: "Deployment".into(),
+        namespace: "payments".into(),
+        name: "api".into(),
+    };
+    for row in ["group", "chain"] {
+        select(
+            &mut app,
+            |k| matches!(k, NodeKey::Workload { kind, name, .. } if kind == "Ingress" && name == "edge"),
+        );
+        if row == "chain" {
+            key(&mut app, KeyCode::Char('l'));
+            let chains = app.chains.clone();
+            let i = (0..app.tree.rows.len())
+                .find(|i| {
+                    matches!(app.tree.rows[*i], Row::Pod(..) | Row::Chain(..))
+                        && app.tree.row_chain(app.tree.rows[*i]).is_some_and(|c| {
+                            chains[c]
+                                .workload
+                                .as_ref()
+                                .is_some_and(|w| &*w.kind == "Ingress")
+                        })
+                })
+                .expect("the Ingress chain's row");
+            app.tree.select(i, &chains);
+            assert_eq!(
+                app.selected_chain()
+                    .and_then(|c| c.workload.clone())
+                    .map(|w| w.kind.to_string())
+                    .as_deref(),
+                Some("Ingress"),
+                "{:?}",
+                app.tree.selected_row()
+            );
+        }
+        assert_eq!(app.fault_target(), Some(default.clone()), "{row}");
+        key(&mut app, KeyCode::Char('b'));
+        let screen = render(&mut app);
+        assert!(
+            screen.contains("break acts on: Deployment payments/api"),
+            "{row}: {screen}"
+        );
+        assert!(
+            !screen.contains("break acts on: Ingress"),
+            "{row}: {screen}"
+        );
+        // The first fault is applied (a repair); the second breaks, on the default target.
+        key(&mut app, KeyCode::Char('j'));
+        let fx = key(&mut app, KeyCode::Enter);
+        let target = fx.iter().find_map(|e| match e {
+            Effect::Command(SourceCommand::Lab(LabControl::Fault {
+                apply: true,
+                target,
+                ..
+            })) => Some(target.clone()),
+            _ => None,
+        });
+        assert_eq!(target, Some(Some(default.clone())), "{row}: {fx:?}");
+        key(&mut app, KeyCode::Esc);
+    }
+    // At 80 columns the title wraps rather than cut why the default stands in.
+    app.update(AppEvent::Resize(80, 24));
+    select(
+        &mut app,
+        |k| matches!(k, NodeKey::Workload { kind, name, .. } if kind == "Ingress" && name == "edge"),
+    );
+    key(&mut app, KeyCode::Char('b'));
+    let screen = render(&mut app);
+    assert!(
+        screen.contains("break acts on: Deployment payments/api (the lab's default: Ingress")
+            && screen.contains("is no workload)"),
+        "{screen}"
+    );
+}
+
+fn render(app: &mut App) -> String {
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(
+        app.size.width,
+        app.size.height,
+    ))
+    .unwrap();
+    t.draw(|f| kvchain::ui::views::draw(f, app)).unwrap();
+    t.backend().to_string()
+}

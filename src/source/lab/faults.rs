@@ -196,6 +196,11 @@ pub fn no_target(world: &World) -> String {
     )
 }
 
+/// The kinds of workload a fault can act on: the lab's workloads, whose pod template names
+/// the chain's service account and SecretProviderClass. An Ingress (a chain no pod starts) is
+/// none: the TUI's break menu falls back to the default target for it.
+pub const TARGET_KINDS: [&str; 4] = ["Deployment", "StatefulSet", "DaemonSet", "Job"];
+
 pub fn default_target(world: &World) -> Option<WorkloadKey> {
     if let Some((ns, name)) = world
         .cluster

@@ -7,7 +7,6 @@
 //! Pure: [`LessonRun`] is fed diagnosed chains and says which fault to apply; the UI draws
 //! it and sends the faults to the lab.
 
-use jiff::Timestamp;
 use serde::Deserialize;
 
 use crate::chain::{Chain, Code, LinkKind, Status};
@@ -210,8 +209,11 @@ pub struct LessonRun {
     pub target: (String, String),
     /// Index of the current step; `steps.len()` once every step is done.
     pub step: usize,
-    /// A check only counts on a snapshot taken after its step started…
-    not_before: Option<Timestamp>,
+    /// A check only counts on a diagnosed snapshot applied after its step started: the
+    /// sequence number of the last one applied before (the UI counts the snapshots it
+    /// applies). Not the lab time: with the clock paused, every snapshot has the same one,
+    /// and a fault applied and repaired then was never counted (audit EEE3)…
+    not_before: u64,
     /// …and, for a step that applies a fault, once a snapshot showed the check not holding:
     /// the fault has landed, so "repaired" cannot pass on a view from before it.
     armed: bool,
@@ -227,7 +229,7 @@ impl LessonRun {
             lesson,
             target,
             step: 0,
-            not_before: None,
+            not_before: 0,
             armed: false,
             skipped_faults: Vec::new(),
         }
@@ -241,9 +243,10 @@ impl LessonRun {
         self.step >= self.lesson.steps.len()
     }
 
-    /// Enter the current step: its fault, if any. `now` is the time of the latest snapshot.
-    pub fn enter(&mut self, now: Option<Timestamp>) -> Vec<LessonEffect> {
-        self.not_before = now;
+    /// Enter the current step: its fault, if any. `seen`: the sequence number of the latest
+    /// snapshot applied (0 before any).
+    pub fn enter(&mut self, seen: u64) -> Vec<LessonEffect> {
+        self.not_before = seen;
         self.armed = self.current().is_none_or(|s| s.fault.is_none());
         match self.current().and_then(|s| s.fault.clone()) {
             Some(f) => vec![LessonEffect::ApplyFault(f)],
@@ -252,35 +255,35 @@ impl LessonRun {
     }
 
     /// Move on (the check passed, or the trainer pressed `n`).
-    pub fn advance(&mut self, now: Option<Timestamp>) -> Vec<LessonEffect> {
+    pub fn advance(&mut self, seen: u64) -> Vec<LessonEffect> {
         if self.finished() {
             return Vec::new();
         }
         self.step += 1;
-        self.enter(now)
+        self.enter(seen)
     }
 
     /// The trainer skips the current step (`n`): move on without its check, remembering its
     /// fault (which stays applied). Returns the skipped step's fault, if it had one.
-    pub fn skip(&mut self, now: Option<Timestamp>) -> (Option<String>, Vec<LessonEffect>) {
+    pub fn skip(&mut self, seen: u64) -> (Option<String>, Vec<LessonEffect>) {
         let fault = self.current().and_then(|s| s.fault.clone());
         if let Some(f) = &fault
             && !self.skipped_faults.contains(f)
         {
             self.skipped_faults.push(f.clone());
         }
-        (fault, self.advance(now))
+        (fault, self.advance(seen))
     }
 
-    /// A diagnosed snapshot observed at `at`: if the current step's check passes, move on
-    /// (possibly over several steps whose checks already hold). Returns the faults to apply.
-    pub fn observe(&mut self, at: Timestamp, chains: &[Chain]) -> Vec<LessonEffect> {
+    /// The diagnosed snapshot numbered `seq` (counted from 1 as they are applied): if the
+    /// current step's check passes, move on (possibly over several steps whose checks
+    /// already hold). Returns the faults to apply.
+    pub fn observe(&mut self, seq: u64, chains: &[Chain]) -> Vec<LessonEffect> {
         let mut effects = Vec::new();
         while let Some(step) = self.current() {
-            let fresh = match self.not_before {
-                Some(t) if step.fault.is_some() => at > t,
-                _ => true,
-            };
+            // A step with a fault waits for the next snapshot: this one was taken before
+            // its fault was asked for.
+            let fresh = step.fault.is_none() || seq > self.not_before;
             let Some(check) = step.check.as_ref().filter(|_| fresh) else {
                 break;
             };
@@ -292,7 +295,7 @@ impl LessonRun {
             if !holds {
                 break;
             }
-            effects.extend(self.advance(Some(at)));
+            effects.extend(self.advance(seq));
             if !effects.is_empty() {
                 // A fault was asked for: the next check waits for a snapshot that shows it.
                 break;
@@ -398,23 +401,21 @@ mod tests {
         )
         .unwrap();
         let healthy = diagnose(&testkit::healthy());
-        let t0 = Timestamp::from_second(1_800_000_000).unwrap();
-        let t = |s| t0.checked_add(jiff::SignedDuration::from_secs(s)).unwrap();
         let mut run = LessonRun::new(lesson, (testkit::NS.into(), testkit::APP.into()));
         assert_eq!(
-            run.enter(Some(t0)),
+            run.enter(1),
             [LessonEffect::ApplyFault("fic-subject-typo".into())]
         );
-        assert!(run.observe(t0, &healthy).is_empty());
-        run.observe(t(1), &healthy);
+        assert!(run.observe(1, &healthy).is_empty());
+        run.observe(2, &healthy);
         assert_eq!(run.step, 0, "the fault has not shown yet");
         let mut broken = healthy.clone();
         for c in &mut broken {
             c.link_mut(LinkKind::Federation).status = Status::Broken;
         }
-        run.observe(t(2), &broken);
+        run.observe(3, &broken);
         assert_eq!(run.step, 0);
-        run.observe(t(3), &healthy);
+        run.observe(4, &healthy);
         assert_eq!(run.step, 1, "repaired after it was seen broken");
     }
 }

@@ -326,11 +326,7 @@ pub fn open(scenario: &str, speed: Option<f64>) -> anyhow::Result<LabSource> {
     let lessons = sc.lessons.clone();
     let mut world = World::new(sc);
     if let Some(s) = speed {
-        anyhow::ensure!(
-            s.is_finite() && s > 0.0,
-            "--speed must be a positive number, got {s}"
-        );
-        world.clock.speed = s.clamp(clock::MIN_SPEED, clock::MAX_SPEED);
+        world.clock.speed = clock::check_speed(s).map_err(|e| anyhow::anyhow!("--speed: {e}"))?;
     }
     Ok(LabSource { world, lessons })
 }

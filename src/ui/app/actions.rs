@@ -53,6 +53,7 @@ impl App {
             action: Action::Restart { namespace, pod },
             prompt,
             typed,
+            scroll: 0,
         };
     }
 
@@ -115,6 +116,7 @@ impl App {
             },
             prompt,
             typed,
+            scroll: 0,
         };
     }
 
@@ -189,6 +191,7 @@ impl App {
             action,
             prompt,
             typed: None,
+            scroll: 0,
         };
     }
 

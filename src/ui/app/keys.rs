@@ -99,7 +99,18 @@ impl App {
                 action,
                 prompt,
                 typed: Some(mut typed),
+                scroll,
             } => match key.code {
+                KeyCode::Up | KeyCode::Down | KeyCode::PageUp | KeyCode::PageDown => {
+                    if let Some(scroll) = self.confirm_scroll(&key, &prompt, true, scroll) {
+                        self.mode = Mode::Confirm {
+                            action,
+                            prompt,
+                            typed: Some(typed),
+                            scroll,
+                        };
+                    }
+                }
                 KeyCode::Enter => {
                     self.mode = Mode::Normal;
                     let expected = match &action {
@@ -123,6 +134,7 @@ impl App {
                         action,
                         prompt,
                         typed: Some(typed),
+                        scroll,
                     };
                 }
                 KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
@@ -131,11 +143,31 @@ impl App {
                         action,
                         prompt,
                         typed: Some(typed),
+                        scroll,
                     };
                 }
                 _ => {}
             },
-            Mode::Confirm { action, .. } => {
+            Mode::Confirm {
+                action,
+                prompt,
+                typed: None,
+                scroll,
+            } => {
+                // `y` confirms whatever else it may be bound to; a text taller than the
+                // screen takes the scroll keys its border names; any other key cancels.
+                let scrolled = (key.code != KeyCode::Char('y'))
+                    .then(|| self.confirm_scroll(&key, &prompt, false, scroll))
+                    .flatten();
+                if let Some(scroll) = scrolled {
+                    self.mode = Mode::Confirm {
+                        action,
+                        prompt,
+                        typed: None,
+                        scroll,
+                    };
+                    return;
+                }
                 self.mode = Mode::Normal;
                 if key.code == KeyCode::Char('y') {
                     self.start(action, fx);
@@ -149,6 +181,40 @@ impl App {
                 }
             }
         }
+    }
+
+    /// The offset `key` scrolls an open confirmation to, when its text is taller than the
+    /// screen and `key` scrolls it: the arrows and page keys, and while no name is typed the
+    /// keys bound to moving the selection (j/k by default). None otherwise, the text fitting
+    /// included: then every key keeps its meaning.
+    fn confirm_scroll(
+        &self,
+        key: &KeyEvent,
+        prompt: &str,
+        typed: bool,
+        scroll: u16,
+    ) -> Option<u16> {
+        let g = crate::ui::views::confirm::geometry(self.size, prompt, typed);
+        let max = i32::from(g.max_scroll());
+        if max == 0 {
+            return None;
+        }
+        let page = i32::from(g.shown.saturating_sub(1).max(1));
+        let step = match key.code {
+            KeyCode::Down => 1,
+            KeyCode::Up => -1,
+            KeyCode::PageDown => page,
+            KeyCode::PageUp => -page,
+            _ if typed => return None,
+            _ => match self.keymap.action(key) {
+                Some(UiAction::Down) => 1,
+                Some(UiAction::Up) => -1,
+                Some(UiAction::PageDown) => page,
+                Some(UiAction::PageUp) => -page,
+                _ => return None,
+            },
+        };
+        u16::try_from((i32::from(scroll) + step).clamp(0, max)).ok()
     }
 
     fn lab_menu_key(&mut self, key: KeyEvent, selected: usize, fx: &mut Vec<Effect>) {
@@ -204,6 +270,7 @@ impl App {
             Some(UiAction::Back | UiAction::LabMenu | UiAction::Quit) => {
                 self.mode = Mode::Normal;
                 self.menu_target = None;
+                self.menu_passed_over = None;
             }
             _ => {}
         }
@@ -214,8 +281,24 @@ impl App {
         self.menu_target.clone().or_else(|| self.fault_target())
     }
 
-    /// The workload a break acts on: the selected row's, else the lab's default target.
+    /// The workload a break acts on: the selected row's, else the lab's default target. A
+    /// row naming something no fault acts on (an Ingress chain, its group) falls back to the
+    /// default too, as README "Keys" `b` says: the lab refused it as "not found" (audit EEE8).
     pub fn fault_target(&self) -> Option<crate::source::FaultTarget> {
+        match self.selected_target().filter(is_fault_target) {
+            Some(t) => Some(t),
+            None => self.lab.as_ref().and_then(|l| l.default_target.clone()),
+        }
+    }
+
+    /// What the selected row names when no fault can act on it (`Ingress shop/edge`): the
+    /// break menu says the default target stands in for it.
+    pub fn passed_over_target(&self) -> Option<crate::source::FaultTarget> {
+        self.selected_target().filter(|t| !is_fault_target(t))
+    }
+
+    /// The workload (or other owner, for a chain no pod starts) the selected row names.
+    fn selected_target(&self) -> Option<crate::source::FaultTarget> {
         let selected = match self.tree.selected_row() {
             Row::Workload(n, w) => {
                 let ns = &self.tree.namespaces[n];
@@ -233,14 +316,11 @@ impl App {
                 .selected_chain()
                 .and_then(|c| Some((c.namespace.to_string(), c.workload.clone()?))),
         };
-        match selected {
-            Some((namespace, w)) => Some(crate::source::FaultTarget {
-                kind: w.kind.to_string(),
-                namespace,
-                name: w.name.to_string(),
-            }),
-            None => self.lab.as_ref().and_then(|l| l.default_target.clone()),
-        }
+        selected.map(|(namespace, w)| crate::source::FaultTarget {
+            kind: w.kind.to_string(),
+            namespace,
+            name: w.name.to_string(),
+        })
     }
 
     fn run_command(&mut self, input: &str, fx: &mut Vec<Effect>) {
@@ -381,4 +461,9 @@ fn erase_word(input: &mut String) {
     input.truncate(kept);
     let start = input.rfind(' ').map_or(0, |i| i + 1);
     input.truncate(start);
+}
+
+/// Whether a lab fault can act on `t`: one of the lab's workload kinds.
+fn is_fault_target(t: &crate::source::FaultTarget) -> bool {
+    crate::source::lab::faults::TARGET_KINDS.contains(&t.kind.as_str())
 }

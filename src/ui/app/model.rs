@@ -127,6 +127,8 @@ pub enum Mode {
         action: Action,
         prompt: String,
         typed: Option<String>,
+        /// Rows of the prompt scrolled past, when it is taller than the screen.
+        scroll: u16,
     },
 }
 

@@ -167,6 +167,7 @@ impl App {
                     // Always from the top: a remembered position applied the wrong fault.
                     self.mode = Mode::LabMenu { selected: 0 };
                     self.menu_target = self.fault_target();
+                    self.menu_passed_over = self.passed_over_target();
                 } else {
                     self.say("the lab lists no faults", Level::Warn);
                 }

@@ -71,9 +71,12 @@ pub fn draw(f: &mut Frame, app: &App, selected: usize) {
         })
         .max()
         .unwrap_or(40);
-    let target_line = match &target {
-        Some(t) => format!("break acts on: {t}"),
-        None => "break acts on: (no Deployment mounts a SecretProviderClass)".into(),
+    let target_line = match (&target, &app.menu_passed_over) {
+        (Some(t), Some(other)) => {
+            format!("break acts on: {t} (the lab's default: {other} is no workload)")
+        }
+        (Some(t), None) => format!("break acts on: {t}"),
+        (None, _) => "break acts on: (no Deployment mounts a SecretProviderClass)".into(),
     };
     let w = (widest.max(target_line.chars().count()).max(60) as u16 + 2)
         .min(area.width.saturating_sub(2));
@@ -130,7 +133,9 @@ pub fn draw(f: &mut Frame, app: &App, selected: usize) {
             ));
         }
     }
-    let h = (rows.len() as u16 + 4).min(area.height.saturating_sub(2));
+    // The target line wraps too: what a break acts on is never cut.
+    let header: Vec<String> = wrap(&target_line, inner_w);
+    let h = (rows.len() as u16 + 3 + header.len() as u16).min(area.height.saturating_sub(2));
     let r = centered(area, w, h);
     f.render_widget(Clear, r);
     let hint = if app.read_only() {
@@ -151,11 +156,13 @@ pub fn draw(f: &mut Frame, app: &App, selected: usize) {
         .style(t.base());
     let inner = block.inner(r);
     f.render_widget(block, r);
-    let visible = usize::from(inner.height.saturating_sub(1));
+    let visible = usize::from(inner.height).saturating_sub(header.len());
     // Keep the selected fault's last line in view.
     let last_of_selected = rows.iter().rposition(|(i, _)| *i == selected).unwrap_or(0);
     let offset = (last_of_selected + 1).saturating_sub(visible);
-    let mut lines = vec![Line::styled(target_line, t.accent())];
+    let mut lines: Vec<Line> = (header.into_iter())
+        .map(|l| Line::styled(l, t.accent()))
+        .collect();
     lines.extend(rows.into_iter().skip(offset).take(visible).map(|(_, l)| l));
     f.render_widget(Paragraph::new(lines), inner);
 }

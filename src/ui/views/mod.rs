@@ -2,6 +2,7 @@
 //! selection visible, and bounds the detail and events panes' offsets to their content).
 //! Nothing here waits on IO.
 
+pub mod confirm;
 pub mod detail;
 pub mod diff;
 pub mod events;
@@ -53,7 +54,12 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     match &app.mode {
         Mode::Help => overlay::help(f, app),
         Mode::LabMenu { selected } => lab_menu::draw(f, app, *selected),
-        Mode::Confirm { prompt, typed, .. } => overlay::confirm(f, app, prompt, typed.as_deref()),
+        Mode::Confirm {
+            prompt,
+            typed,
+            scroll,
+            ..
+        } => confirm::draw(f, app, prompt, typed.as_deref(), *scroll),
         _ => {}
     }
 }

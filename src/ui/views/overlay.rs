@@ -1,5 +1,6 @@
-//! Things drawn over the panes: help (generated from the key table), loading, action
-//! confirmation, and the "terminal too small" notice. The lab's menu is in [`super::lab_menu`].
+//! Things drawn over the panes: help (generated from the key table), loading, and the
+//! "terminal too small" notice. The lab's menu is in [`super::lab_menu`], an action's
+//! confirmation in [`super::confirm`].
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
@@ -207,33 +208,4 @@ pub fn help(f: &mut Frame, app: &App) {
     ));
     f.render_widget(Paragraph::new(left_lines), left);
     f.render_widget(Paragraph::new(right_lines), right);
-}
-
-pub fn confirm(f: &mut Frame, app: &App, prompt: &str, typed: Option<&str>) {
-    let t = &app.theme;
-    let r = centered(f.area(), 70, if typed.is_some() { 9 } else { 7 });
-    f.render_widget(Clear, r);
-    let hint = if typed.is_some() {
-        " enter confirms · esc cancels "
-    } else {
-        " y confirm · any other key cancels "
-    };
-    let block = Block::bordered()
-        .title(" Confirm ")
-        .title_bottom(Line::styled(hint, t.muted()))
-        .title_style(t.title())
-        .border_style(t.status(Status::Warning))
-        .style(t.base());
-    let mut text = vec![Line::raw(prompt.to_string())];
-    if let Some(typed) = typed {
-        text.push(Line::raw(""));
-        text.push(Line::from(vec![
-            Span::styled("> ", t.muted()),
-            Span::styled(format!("{typed}█"), t.command()),
-        ]));
-    }
-    f.render_widget(
-        Paragraph::new(text).wrap(Wrap { trim: true }).block(block),
-        r,
-    );
 }

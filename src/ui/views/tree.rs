@@ -50,13 +50,21 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     let inner = block.inner(area);
     f.render_widget(Paragraph::new(lines).block(block), area);
     if empty && inner.height > 2 {
-        let msg = if app.filter.is_active() {
-            "Nothing matches the filter (esc clears it)."
-        } else if app.snapshot.as_ref().is_some_and(|s| s.incomplete()) {
+        // A namespace chosen with `:ns` is no filter the user typed: say which it is and how
+        // it goes (esc clears both, `:ns` alone shows every namespace) (audit EEE12).
+        let msg = match (&app.filter.namespace, app.filter.text.is_empty()) {
+            (Some(ns), true) => {
+                format!("No chains in namespace {ns} (:ns with no name or esc shows all).")
+            }
+            (Some(ns), false) => {
+                format!("Nothing in namespace {ns} matches the filter (esc clears both).")
+            }
+            (None, false) => "Nothing matches the filter (esc clears it).".into(),
             // Unread is not absent (audit W2).
-            "No chain seen: pods or SecretProviderClasses could not be read."
-        } else {
-            "No pod mounts Key Vault material."
+            (None, true) if app.snapshot.as_ref().is_some_and(|s| s.incomplete()) => {
+                "No chain seen: pods or SecretProviderClasses could not be read.".into()
+            }
+            (None, true) => "No pod mounts Key Vault material.".into(),
         };
         let r = Rect {
             y: inner.y + 2,

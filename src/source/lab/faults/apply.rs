@@ -234,7 +234,9 @@ pub(super) fn change(world: &mut World, id: &str, wk: &WorkloadKey) -> Result<Un
             let value = labels
                 .remove(crate::source::lab::webhook::USE_LABEL)
                 .ok_or("the pod template has no azure.workload.identity/use label")?;
-            world.patch_restarted_at(&t.workload.0, &t.workload.1, &t.workload.2)?;
+            // The template change rolls out by itself (no restartedAt: the repair gives the
+            // original template, and its ReplicaSet, back).
+            world.template_edited();
             Undo::PodLabel {
                 workload: t.workload.clone(),
                 value,

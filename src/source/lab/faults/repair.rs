@@ -79,7 +79,9 @@ fn restore(world: &mut World, undo: Undo) -> Result<(), String> {
                     .get_or_insert_with(Default::default)
                     .insert(crate::source::lab::webhook::USE_LABEL.into(), value);
             }
-            world.patch_restarted_at(&workload.0, &workload.1, &workload.2)?;
+            // Back to the template before the fault: the Deployment returns to its
+            // ReplicaSet (a restartedAt here would roll out a third one).
+            world.template_edited();
         }
         Undo::SaAnnotation { key, value } => {
             if let Some(sa) = world.service_accounts.get_mut(&key) {

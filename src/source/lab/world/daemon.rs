@@ -118,7 +118,7 @@ impl World {
             .filter(|n| crate::source::lab::nodes::admits(spec, n))
             .map(|n| n.name.clone())
             .collect();
-        // Each node's pods; a terminating one does not serve it (a new one is made beside it).
+        // Each node's pods, terminating ones included: they still hold the node.
         let mut on_node: HashMap<&str, Vec<(Key, Replica)>> = HashMap::new();
         for (k, p) in owned.iter().filter_map(|k| Some((k, self.pods.get(k)?))) {
             if let Some(node) = p.spec.as_ref().and_then(|s| s.node_name.as_deref()) {
@@ -130,14 +130,26 @@ impl World {
             .iter()
             .map(|n| on_node.remove(n.as_str()).unwrap_or_default())
             .collect();
-        let serves = |pods: &[(Key, Replica)]| pods.iter().any(|(_, r)| !r.terminating);
-        let mut create: Vec<usize> = (0..nodes.len()).filter(|i| !serves(&pods[*i])).collect();
         let on_delete = super::controllers::replaced_by_update(wl).0;
+        let (max_unavailable, max_surge) = rolling(ds, nodes.len());
+        // The controller makes a pod only on a node with none (`podsShouldBeOnNode`): without
+        // surge a terminating pod holds its node until it is gone, so the old pod goes first
+        // and the new one follows (audit EEE10); with surge a node whose pods all terminate
+        // gets its new one at once.
+        let surge = !on_delete && max_surge > 0;
+        let serves = |pods: &[(Key, Replica)]| pods.iter().any(|(_, r)| !r.terminating);
+        let needs_pod = |pods: &[(Key, Replica)]| {
+            if surge {
+                !serves(pods)
+            } else {
+                pods.is_empty()
+            }
+        };
+        let mut create: Vec<usize> = (0..nodes.len()).filter(|i| needs_pod(&pods[*i])).collect();
         if !on_delete {
             let replicas: Vec<Vec<Replica>> = (pods.iter())
                 .map(|p| p.iter().map(|(_, r)| *r).collect())
                 .collect();
-            let (max_unavailable, max_surge) = rolling(ds, nodes.len());
             let pass = pass(&replicas, max_unavailable, max_surge);
             for i in pass.delete {
                 let old = pods[i].iter().filter(|(_, r)| !r.updated && !r.terminating);

@@ -278,9 +278,17 @@ impl World {
         self.patch_restarted_at(kind, ns, name)
     }
 
+    /// A workload's pod template edited in place (a trainer fault's label change): its
+    /// controller rolls the new template out on its next pass, as after any template update.
+    /// No restartedAt with it: the edit alone is the change, so undoing it gives back the
+    /// template before, and its ReplicaSet (audit EEE15).
+    pub(crate) fn template_edited(&mut self) {
+        self.reconcile_needed = true;
+        self.changed();
+    }
+
     /// The template patch a rollout restart sends, as the API server takes it: a paused
-    /// Deployment accepts it too (its controller rolls it out once resumed). Also how a
-    /// fault's template edit starts its rollout.
+    /// Deployment accepts it too (its controller rolls it out once resumed).
     pub(crate) fn patch_restarted_at(
         &mut self,
         kind: &str,
