@@ -47,6 +47,10 @@ pub struct Gap {
 /// Pods and SecretProviderClasses: without them whole chains are missing, not just a link.
 const CHAIN_KINDS: [&str; 2] = ["pods", "secretproviderclasses"];
 
+/// `serve`: the gap kind of data served while the API server (or a kind's watch) does not
+/// answer ([`super::SourceInfo::stale`], audit FFF5).
+pub const CLUSTER: &str = "cluster";
+
 /// `--no-azure`: the user asked for the Azure side not to be read.
 pub const AZURE_DISABLED: &str = "Azure disabled (--no-azure)";
 

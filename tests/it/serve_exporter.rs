@@ -343,6 +343,24 @@ async fn a_hung_api_server_is_an_incomplete_view_with_an_old_read_time() {
         body.contains("no answer from the API server since"),
         "{body}"
     );
+    // The report says it too (audit FFF5): a gap of its own, and no verdict.
+    let (_, report) = http(e.addr, "GET", "/report.json").await;
+    let report: Value = serde_json::from_str(&report).unwrap();
+    let silence = report["gaps"]
+        .as_array()
+        .and_then(|g| g.iter().find(|g| g["kind"] == "cluster"))
+        .unwrap_or_else(|| panic!("no cluster gap: {}", report["gaps"]));
+    let why = silence["reason"].as_str().unwrap();
+    assert!(
+        why.starts_with("no answer from the API server since ")
+            && why.ends_with("; the data shown was read then"),
+        "{why}"
+    );
+    assert_eq!(
+        report["summary"]["incomplete"], true,
+        "{}",
+        report["summary"]
+    );
 }
 
 /// The pods gap's reason in a `/report.json`, if the report has one.

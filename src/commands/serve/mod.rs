@@ -300,7 +300,7 @@ fn answer(method: &Method, path: &str, openmetrics: bool, state: &Shared) -> Res
 fn readiness(snapshot: &Snapshot) -> String {
     let mut body = String::from("ready");
     let src = &snapshot.source;
-    let not_live = src.stale.iter().filter(|(kind, _)| *kind != CLUSTER);
+    let not_live = (src.stale.iter()).filter(|(kind, _)| *kind != crate::snapshot::gaps::CLUSTER);
     for why in src.unanswered.iter().chain(not_live.map(|(_, why)| why)) {
         body.push_str("; ");
         body.push_str(why);
@@ -308,9 +308,6 @@ fn readiness(snapshot: &Snapshot) -> String {
     body.push('\n');
     body
 }
-
-/// The gap kind of a silent API server (audit FFF5).
-const CLUSTER: &str = "cluster";
 
 #[cfg(test)]
 mod tests {

@@ -277,6 +277,13 @@ impl Engine {
                 .or(stale);
             if src.served {
                 s.source.stale = self.shared.read().not_live_gaps();
+                // The report served as the latest says its data is old, as the metrics and
+                // `/readyz` do (audit FFF5).
+                if let Some(why) = &s.source.unanswered {
+                    s.source
+                        .stale
+                        .push((crate::snapshot::gaps::CLUSTER, why.clone()));
+                }
             }
         }
         self.k8s_view.send_replace(Some(snapshot.clone()));
