@@ -208,8 +208,9 @@ pub struct SourceInfo {
     #[serde(skip)]
     pub hidden: Hidden,
     /// Live kinds listed but not watched (`watch` refused), each by its reason (`cannot watch
-    /// pods at the cluster scope: forbidden`): read, so no gap, but not kept current. Only the
-    /// running TUI says it; a one-shot check or a snapshot file needs no watch.
+    /// pods at the cluster scope: forbidden`): read, so no gap, but not kept current. The
+    /// running TUI says it in its banner, `serve` as gaps ([`Self::stale`]); a one-shot check
+    /// or a snapshot file needs no watch.
     #[serde(skip)]
     pub not_live: Vec<String>,
     /// Live: when the cluster last answered (a list, a watch opening or any byte of a watch
