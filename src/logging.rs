@@ -1,6 +1,8 @@
 //! Opt-in diagnostics: `KVCHAIN_LOG=debug` (any tracing filter) appends to a log file, never to
-//! the terminal the TUI draws on. Nothing kvchain logs carries a secret value: values are
-//! fingerprinted on arrival and only names, versions and fingerprints reach a log line.
+//! the terminal the TUI draws on. `kvchain serve` draws no terminal: it logs to stderr (what
+//! `kubectl logs` shows), at `info` unless `KVCHAIN_LOG` says otherwise (audit FFF10).
+//! Nothing kvchain logs carries a secret value: values are fingerprinted on arrival and only
+//! names, versions and fingerprints reach a log line.
 
 use std::fs::OpenOptions;
 use std::path::PathBuf;
@@ -15,6 +17,22 @@ pub fn path() -> Option<PathBuf> {
     }
     directories::ProjectDirs::from("dev", "kvchain", "kvchain")
         .map(|d| d.data_dir().join("kvchain.log"))
+}
+
+/// `kvchain serve`'s filter when `KVCHAIN_LOG` is unset: refused reads, reconnects and
+/// outages are logged.
+pub const SERVE_DEFAULT: &str = "info";
+
+/// `kvchain serve`: logs to stderr with `KVCHAIN_LOG`'s filter, else [`SERVE_DEFAULT`].
+pub fn init_serve_from_env() -> Result<(), String> {
+    let filter = std::env::var("KVCHAIN_LOG").unwrap_or_else(|_| SERVE_DEFAULT.into());
+    let filter = EnvFilter::try_new(&filter).map_err(|e| format!("KVCHAIN_LOG={filter:?}: {e}"))?;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::io::stderr)
+        .try_init()
+        .map_err(|e| e.to_string())
 }
 
 /// Starts logging when `KVCHAIN_LOG` is set. Returns where to, or why not.

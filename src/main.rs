@@ -4,7 +4,13 @@ fn main() -> ExitCode {
     // A shell asking for completions (COMPLETE=bash kvchain …) is answered and exits here.
     kvchain::complete::answer_if_asked();
     let cli = kvchain::cli::parse_args();
-    if let Err(why) = kvchain::logging::init_from_env() {
+    // `serve` draws no terminal: its log is its stderr (`kubectl logs`).
+    let logged = if matches!(cli.command, Some(kvchain::cli::Command::Serve(_))) {
+        kvchain::logging::init_serve_from_env()
+    } else {
+        kvchain::logging::init_from_env().map(drop)
+    };
+    if let Err(why) = logged {
         kvchain::say!("kvchain: not logging: {why}");
     }
     let runtime = match tokio::runtime::Runtime::new() {

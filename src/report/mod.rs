@@ -82,7 +82,10 @@ struct Counts {
     #[serde(skip_serializing_if = "is_zero")]
     unknown_links: usize,
     /// Pods or SecretProviderClasses unread somewhere: chains may be missing, and "0 errors"
-    /// is no verdict (`check` exits 3 unless something fails; audit FFF11).
+    /// is no verdict (`check` exits 3 unless something fails; audit FFF11). `serve`'s
+    /// `/report.json` also sets it for data it serves but cannot keep current — a kind whose
+    /// watch is refused, an API server silent for 2 minutes — each a gap of its own (audit
+    /// FFF2, FFF5): the same condition as `kvchain_incomplete`.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     incomplete: bool,
 }

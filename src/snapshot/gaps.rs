@@ -47,6 +47,10 @@ pub struct Gap {
 /// Pods and SecretProviderClasses: without them whole chains are missing, not just a link.
 const CHAIN_KINDS: [&str; 2] = ["pods", "secretproviderclasses"];
 
+/// `serve`: the gap kind of data served while the API server (or a kind's watch) does not
+/// answer ([`super::SourceInfo::stale`], audit FFF5).
+pub const CLUSTER: &str = "cluster";
+
 /// `--no-azure`: the user asked for the Azure side not to be read.
 pub const AZURE_DISABLED: &str = "Azure disabled (--no-azure)";
 
@@ -234,6 +238,13 @@ impl Snapshot {
             Place::Vault,
         );
         azure_items(&mut out, a);
+        for (kind, reason) in &self.source.stale {
+            out.push(Gap {
+                kind,
+                reason: reason.clone(),
+                ..Gap::default()
+            });
+        }
         let manifests = self.source.kind == super::SourceKind::Manifests;
         for g in &mut out {
             g.chosen = manifests || g.reason == AZURE_DISABLED;
@@ -245,9 +256,11 @@ impl Snapshot {
     }
 
     /// Pods or SecretProviderClasses could not be read somewhere: chains may be missing
-    /// entirely (`kvchain check` exits 3 unless an error was found anyway).
+    /// entirely (`kvchain check` exits 3 unless an error was found anyway). In `serve`, also
+    /// data served but not kept current ([`super::SourceInfo::stale`]): what changed since is
+    /// unread, wherever it is (audit FFF2, FFF5).
     pub fn incomplete(&self) -> bool {
-        self.gaps().iter().any(Gap::hides_chains)
+        !self.source.stale.is_empty() || self.gaps().iter().any(Gap::hides_chains)
     }
 }
 

@@ -208,8 +208,9 @@ pub struct SourceInfo {
     #[serde(skip)]
     pub hidden: Hidden,
     /// Live kinds listed but not watched (`watch` refused), each by its reason (`cannot watch
-    /// pods at the cluster scope: forbidden`): read, so no gap, but not kept current. Only the
-    /// running TUI says it; a one-shot check or a snapshot file needs no watch.
+    /// pods at the cluster scope: forbidden`): read, so no gap, but not kept current. The
+    /// running TUI says it in its banner, `serve` as gaps ([`Self::stale`]); a one-shot check
+    /// or a snapshot file needs no watch.
     #[serde(skip)]
     pub not_live: Vec<String>,
     /// Live: when the cluster last answered (a list, a watch opening or any byte of a watch
@@ -222,6 +223,13 @@ pub struct SourceInfo {
     /// from the API server since …`). What is shown is the last data read (audit W3, W4).
     #[serde(skip)]
     pub unanswered: Option<String>,
+    /// `serve` only: what it serves as the latest data but cannot keep current, as gaps
+    /// (kind, reason) — each kind listed but no longer watched (`not live-updated since
+    /// 22:12:33 UTC: cannot watch pods at the cluster scope: forbidden`) and a silent API
+    /// server (`cluster`). A one-shot check or the TUI (its banner says it) leaves it empty:
+    /// a report of one read needs no watch (audit FFF2, FFF5).
+    #[serde(skip)]
+    pub stale: Vec<(&'static str, String)>,
     /// `check -f`: the files holding more than one object. A fix never re-applies such a file
     /// whole (`kubectl apply -f FILE` would re-apply its other objects as written: an SPC still
     /// a template over the rendered live one, a ServiceAccount over another fix's annotate,
@@ -308,6 +316,7 @@ impl Default for SourceInfo {
             not_live: Vec::new(),
             read_at: None,
             unanswered: None,
+            stale: Vec::new(),
             shared_files: Vec::new(),
             not_used: Vec::new(),
             recorded: false,

@@ -502,6 +502,7 @@ impl Builder {
                 not_live: Vec::new(),
                 read_at: None,
                 unanswered: None,
+                stale: Vec::new(),
                 shared_files: self.objects.shared(),
                 not_used: self.run_time.lines(),
                 recorded: false,

@@ -204,6 +204,14 @@ fn the_deployment_serves_with_probes_limits_and_no_write_path() {
     assert!(c["resources"]["limits"]["memory"].is_string());
     assert!(c["resources"]["limits"]["cpu"].is_string());
     assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true);
+    // kvchain reads KVCHAIN_LOG (and `serve` logs to stderr), never RUST_LOG (audit FFF10).
+    let env: Vec<&str> = (c["env"].as_sequence().into_iter().flatten())
+        .filter_map(|e| e["name"].as_str())
+        .collect();
+    assert!(
+        env.contains(&"KVCHAIN_LOG") && !env.contains(&"RUST_LOG"),
+        "{env:?}"
+    );
     let sa = kind(&docs("rbac.yaml"), "ServiceAccount").clone();
     assert_eq!(
         sa["metadata"]["namespace"],

@@ -288,6 +288,7 @@ mod scaled_to_zero;
 mod serve_alert_codes;
 mod serve_blocked_metrics;
 mod serve_exporter;
+mod serve_logs;
 mod snapshot_anonymize;
 mod snapshot_bom;
 mod snapshot_file;

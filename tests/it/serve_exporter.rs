@@ -343,4 +343,88 @@ async fn a_hung_api_server_is_an_incomplete_view_with_an_old_read_time() {
         body.contains("no answer from the API server since"),
         "{body}"
     );
+    // The report says it too (audit FFF5): a gap of its own, and no verdict.
+    let (_, report) = http(e.addr, "GET", "/report.json").await;
+    let report: Value = serde_json::from_str(&report).unwrap();
+    let silence = report["gaps"]
+        .as_array()
+        .and_then(|g| g.iter().find(|g| g["kind"] == "cluster"))
+        .unwrap_or_else(|| panic!("no cluster gap: {}", report["gaps"]));
+    let why = silence["reason"].as_str().unwrap();
+    assert!(
+        why.starts_with("no answer from the API server since ")
+            && why.ends_with("; the data shown was read then"),
+        "{why}"
+    );
+    assert_eq!(
+        report["summary"]["incomplete"], true,
+        "{}",
+        report["summary"]
+    );
+}
+
+/// The pods gap's reason in a `/report.json`, if the report has one.
+fn pods_gap(report: &Value) -> Option<String> {
+    report["gaps"]
+        .as_array()?
+        .iter()
+        .find(|g| g["kind"] == "pods")
+        .and_then(|g| g["reason"].as_str())
+        .map(str::to_string)
+}
+
+/// FFF2: data listed but not kept current (the `watch` refused) is no current data. Both at
+/// start (a list-only role) and after the permission is revoked mid-run, the kind is a gap,
+/// the view is incomplete and `/readyz` says it.
+async fn served_as_not_live(e: &Exporter) {
+    let refused = "cannot watch pods at the cluster scope: forbidden";
+    let body = scrape_until(e.addr, "a pods gap", |b| {
+        b.contains("kvchain_gaps{kind=\"pods\"} 1")
+    })
+    .await;
+    assert_eq!(gauge(&body, "kvchain_incomplete"), 1.0, "{body}");
+    let (code, ready) = http(e.addr, "GET", "/readyz").await;
+    assert_eq!(code, 200, "{ready}");
+    assert!(
+        ready.starts_with("ready; not live-updated since ") && ready.contains(refused),
+        "{ready}"
+    );
+    let (_, report) = http(e.addr, "GET", "/report.json").await;
+    let report: Value = serde_json::from_str(&report).unwrap();
+    let why = pods_gap(&report).unwrap_or_else(|| panic!("{}", report["gaps"]));
+    assert!(
+        why.starts_with("not live-updated since ") && why.ends_with(&format!(": {refused}")),
+        "{why}"
+    );
+    assert_eq!(
+        report["summary"]["incomplete"], true,
+        "{}",
+        report["summary"]
+    );
+    // What was listed still stands: the chains are diagnosed, not dropped.
+    assert!(report["chains"].as_array().is_some_and(|c| !c.is_empty()));
+}
+
+#[tokio::test]
+async fn a_list_only_role_is_served_as_not_kept_current() {
+    let api = world();
+    api.deny_verb(PODS, "watch");
+    let e = start(&api).await;
+    served_as_not_live(&e).await;
+}
+
+#[tokio::test]
+async fn a_watch_revoked_mid_run_is_served_as_not_kept_current() {
+    let api = world();
+    let e = start(&api).await;
+    let healthy = scrape_until(e.addr, "a diagnosis", |b| !chain_status(b).is_empty()).await;
+    assert_eq!(gauge(&healthy, "kvchain_incomplete"), 0.0, "{healthy}");
+    assert!(
+        !healthy.contains("kvchain_gaps{kind=\"pods\"}"),
+        "{healthy}"
+    );
+    assert_eq!(http(e.addr, "GET", "/readyz").await.1, "ready\n");
+    // The re-opened watch is refused from now on.
+    api.deny_verb(PODS, "watch");
+    served_as_not_live(&e).await;
 }

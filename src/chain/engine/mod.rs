@@ -300,6 +300,8 @@ impl Engine {
             observed_at: self.source.observed_at,
             read_at: self.source.read_at,
             unanswered: self.source.unanswered.clone(),
+            // What `serve` says is not kept current judges no chain either.
+            stale: self.source.stale.clone(),
             ..source.clone()
         };
         let mut everything = timeless != self.source || backwards;

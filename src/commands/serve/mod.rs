@@ -98,7 +98,8 @@ pub async fn serve_with(
     let (events_tx, events) = mpsc::unbounded_channel();
     // Held for as long as the exporter runs and never written to: read-only by construction.
     let (_commands, commands_rx) = mpsc::unbounded_channel();
-    let source = tokio::spawn(Box::new(live).run(events_tx, commands_rx));
+    // What it serves but cannot keep current is a gap of every diagnosis (audit FFF2).
+    let source = tokio::spawn(Box::new(live.served()).run(events_tx, commands_rx));
     let diagnose = tokio::spawn(diagnose_loop(events, state.clone(), rules));
     let served = accept_loop(listener, state).await;
     source.abort();
@@ -246,10 +247,7 @@ fn answer(method: &Method, path: &str, openmetrics: bool, state: &Shared) -> Res
         // Ready stays ready through an outage: an unready pod would drop out of Prometheus's
         // targets, and the outage is what must be scraped (`kvchain_incomplete 1`, the read
         // time); the answer says it (audit W4).
-        ("/readyz", Some(l)) => match &l.snapshot.source.unanswered {
-            Some(why) => reply(StatusCode::OK, TEXT, format!("ready; {why}\n")),
-            None => reply(StatusCode::OK, TEXT, "ready\n".into()),
-        },
+        ("/readyz", Some(l)) => reply(StatusCode::OK, TEXT, readiness(&l.snapshot)),
         ("/metrics", Some(l)) => {
             // The SPCs no pod mounts fail `check` too: their findings are in the families
             // (audit FF3), suppressed as /report.json marks them.
@@ -295,6 +293,20 @@ fn answer(method: &Method, path: &str, openmetrics: bool, state: &Shared) -> Res
             "not found: /metrics, /report.json, /healthz, /readyz\n".into(),
         ),
     }
+}
+
+/// `/readyz`'s body: `ready`, then what is served but not current — a silent API server, the
+/// kinds listed but no longer watched (audit W4, FFF2).
+fn readiness(snapshot: &Snapshot) -> String {
+    let mut body = String::from("ready");
+    let src = &snapshot.source;
+    let not_live = (src.stale.iter()).filter(|(kind, _)| *kind != crate::snapshot::gaps::CLUSTER);
+    for why in src.unanswered.iter().chain(not_live.map(|(_, why)| why)) {
+        body.push_str("; ");
+        body.push_str(why);
+    }
+    body.push('\n');
+    body
 }
 
 #[cfg(test)]

@@ -111,6 +111,9 @@ pub struct LiveSource {
     /// every other namespace stays a gap of every snapshot (README "Live clusters": it "says
     /// so"), so no report reads the one namespace as the whole cluster.
     narrowed: Option<crate::snapshot::Outside>,
+    /// `serve`: its snapshots say what is served but not kept current as gaps
+    /// ([`SourceInfo::stale`]).
+    served: bool,
 }
 
 impl LiveSource {
@@ -125,7 +128,15 @@ impl LiveSource {
             options: LiveOptions::default(),
             notice: None,
             narrowed: None,
+            served: false,
         }
+    }
+
+    /// The source runs behind `serve`, which serves its latest data as current: each
+    /// snapshot carries as gaps the kinds listed but not kept current (audit FFF2).
+    pub fn served(mut self) -> Self {
+        self.served = true;
+        self
     }
 
     /// The scope actually watched (connect may narrow `-A` to the context's namespace).
@@ -264,6 +275,16 @@ impl Engine {
                 .heard
                 .unanswered(now, src.options.stale_after)
                 .or(stale);
+            if src.served {
+                s.source.stale = self.shared.read().not_live_gaps();
+                // The report served as the latest says its data is old, as the metrics and
+                // `/readyz` do (audit FFF5).
+                if let Some(why) = &s.source.unanswered {
+                    s.source
+                        .stale
+                        .push((crate::snapshot::gaps::CLUSTER, why.clone()));
+                }
+            }
         }
         self.k8s_view.send_replace(Some(snapshot.clone()));
         snapshot

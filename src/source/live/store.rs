@@ -32,8 +32,9 @@ pub struct Kind<T> {
     pub last_error: Option<String>,
     /// The list was read but its `watch` is refused (a list-only role): what was listed stands
     /// and is diagnosed, only not kept current. Not a gap — a one-shot check needs no watch —
-    /// but the TUI says so (README "Degrading, not failing").
-    pub not_live: Option<String>,
+    /// but the TUI says so (README "Degrading, not failing"), and `serve` counts it a gap:
+    /// since when (the refusal) and why (audit FFF2).
+    pub not_live: Option<(Timestamp, String)>,
     /// Since when its watch has failed without recovering (a transient failure: the data
     /// stands, as read then). Audit W3: one kind failing while the others answer is as stale
     /// as a silent server, for that kind.
@@ -56,7 +57,7 @@ impl<T> Default for Kind<T> {
 /// What a kind's watch says of it, for the snapshot's notes ([`LiveState::watches`]).
 struct Watched<'a> {
     plural: &'static str,
-    not_live: &'a Option<String>,
+    not_live: &'a Option<(Timestamp, String)>,
     failing_since: Option<Timestamp>,
     last_error: &'a Option<String>,
 }
@@ -490,7 +491,28 @@ impl LiveState {
     fn not_live(&self) -> Vec<String> {
         self.watches()
             .into_iter()
-            .filter_map(|w| w.not_live.clone())
+            .filter_map(|w| Some(w.not_live.as_ref()?.1.clone()))
+            .collect()
+    }
+
+    /// `serve`'s gaps for the kinds listed but not kept current (audit FFF2): a server that
+    /// keeps serving the first list must not present it as current. By the snapshot's kind
+    /// (`workloads` for the six workload kinds; the reason names the refused one).
+    pub fn not_live_gaps(&self) -> Vec<(&'static str, String)> {
+        self.watches()
+            .into_iter()
+            .filter_map(|w| {
+                let (since, why) = w.not_live.as_ref()?;
+                let kind = match w.plural {
+                    "deployments" | "replicasets" | "statefulsets" | "daemonsets" | "jobs"
+                    | "cronjobs" => "workloads",
+                    other => other,
+                };
+                Some((
+                    kind,
+                    format!("not live-updated since {}: {why}", at(*since)),
+                ))
+            })
             .collect()
     }
 
@@ -513,13 +535,10 @@ impl LiveState {
             .find_map(|(w, _)| w.last_error.as_deref())
             .map(|w| format!(" ({})", crate::shown::shown(w)))
             .unwrap_or_default();
-        let at = oldest
-            .round(jiff::Unit::Second)
-            .unwrap_or(oldest)
-            .strftime("%H:%M:%S UTC");
         Some(format!(
-            "{} not updated since {at}{why}; reconnecting",
-            names.join(", ")
+            "{} not updated since {}{why}; reconnecting",
+            names.join(", "),
+            at(oldest)
         ))
     }
 
@@ -555,6 +574,14 @@ impl LiveState {
             azure: self.azure.clone(),
         }
     }
+}
+
+/// A time as the live source's sentences say it: `22:12:33 UTC`.
+fn at(t: Timestamp) -> String {
+    t.round(jiff::Unit::Second)
+        .unwrap_or(t)
+        .strftime("%H:%M:%S UTC")
+        .to_string()
 }
 
 #[cfg(test)]

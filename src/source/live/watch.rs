@@ -224,12 +224,15 @@ where
                 // current.
                 Failure::Gap(reason) if listed_once && on_watch(&err) => {
                     if not_live.as_ref() != Some(&reason) {
-                        tracing::info!(%reason, "watch refused after a list");
+                        tracing::warn!(%reason, "watch refused after a list");
                         shared.status(format!(
                             "{}: listed, not live-updated ({reason})",
                             target.plural
                         ));
-                        shared.update(|s| slot(s).not_live = Some(reason.clone()));
+                        // From the first refusal on (at start, or revoked mid-run: the
+                        // re-opened watch is refused), the data is as old as this.
+                        let since = jiff::Timestamp::now();
+                        shared.update(|s| slot(s).not_live = Some((since, reason.clone())));
                         not_live = Some(reason);
                     }
                 }
