@@ -102,7 +102,7 @@ fn with_base64_encoding_or_a_pem_certificate_the_tls_secret_is_built() {
     ] {
         let w = world(content_type, encoding);
         assert!(tls_secret_made(&w), "{content_type} {encoding:?}");
-        let chains = diagnose_all(&w);
+        let chains = crate::lab_diagnosis::diagnose(&w);
         for c in gateway(&chains) {
             assert!(
                 !c.findings().any(|f| f.code == Code::KVC804),
@@ -110,10 +110,6 @@ fn with_base64_encoding_or_a_pem_certificate_the_tls_secret_is_built() {
             );
         }
     }
-}
-
-fn diagnose_all(w: &World) -> Vec<Chain> {
-    chain::diagnose(&export::snapshot(w))
 }
 
 /// Read from manifests, the vault's content type is unknown: a warning that says what it
