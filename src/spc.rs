@@ -101,6 +101,15 @@ impl SpcObject {
         }
     }
 
+    /// Whether a certificate's PKCS#12 secret read as this object is written as Key Vault holds
+    /// it, base64 text: objectType secret asked for in `objectFormat: pfx`, without
+    /// `objectEncoding: base64` to decode it (the provider's getSecret; audit CCC3).
+    pub fn writes_pfx_text(&self) -> bool {
+        self.object_type == Some(ObjectType::Secret)
+            && (self.object_format.as_deref()).is_some_and(|f| f.eq_ignore_ascii_case("pfx"))
+            && !(self.object_encoding.as_deref()).is_some_and(|e| e.eq_ignore_ascii_case("base64"))
+    }
+
     /// Whether the provider writes a directory of versions for this object, `<file>/<i>`
     /// (objectVersionHistory > 1, FACTS §5), not one file.
     pub fn writes_versions(&self) -> bool {

@@ -85,14 +85,20 @@ fn a_restamp_does_not_call_a_stale_env_unaffected() {
     );
 }
 
-/// After a restart the env holds the vault's value: a re-stamp leaves it unaffected.
-#[test]
-fn a_restamp_leaves_an_env_that_holds_the_value_unaffected() {
+/// env-stale with cart restarted: its env holds the vault's value.
+fn env_stale_restarted() -> LabSource {
     let mut src = settled("env-stale");
     src.world_mut()
         .rollout_restart("Deployment", "shop", "cart")
         .unwrap();
     src.world_mut().run_until_stable(Duration::from_secs(3600));
+    src
+}
+
+/// After a restart the env holds the vault's value: a re-stamp leaves it unaffected.
+#[test]
+fn a_restamp_leaves_an_env_that_holds_the_value_unaffected() {
+    let mut src = env_stale_restarted();
     let tl = restamp(&mut src, "cart-redis-password");
     assert!(
         matches!(state(&tl, "env REDIS_PASSWORD"), StepState::Unaffected(w) if w.contains("compared by fingerprint")),
@@ -111,11 +117,7 @@ fn a_restamp_says_what_a_new_value_would_take_on_each_workload() {
         matches!(state(&tl, "env DB_PASSWORD"), StepState::Unaffected(w) if w.contains("rolled out by Reloader")),
         "{tl:#?}"
     );
-    let mut src = settled("env-stale");
-    src.world_mut()
-        .rollout_restart("Deployment", "shop", "cart")
-        .unwrap();
-    src.world_mut().run_until_stable(Duration::from_secs(3600));
+    let mut src = env_stale_restarted();
     let tl = restamp(&mut src, "cart-redis-password");
     assert!(
         matches!(state(&tl, "env REDIS_PASSWORD"), StepState::Unaffected(w) if w.contains("a new value would need a restart")),

@@ -292,11 +292,8 @@ mod tui {
         }
     }
 
-    /// Audit EEE3: a step whose fault lands and is repaired while the lab clock is paused
-    /// still completes. Every snapshot then has the same lab time; the step counts the
-    /// snapshots applied after it started, whatever the clock says.
-    #[test]
-    fn a_fault_applied_and_repaired_while_paused_completes_its_step() {
+    /// The six-hops lesson started in a 160×45 TUI, its first snapshot applied.
+    fn six_hops_started() -> (App, LabSource, u64) {
         let mut src = lab::open("lesson-six-hops", None).unwrap();
         let (lesson, target) = lab::find_lesson(&src, "six-hops").unwrap();
         let s = export::snapshot(src.world());
@@ -306,6 +303,15 @@ mod tui {
         run_effects(&mut app, &mut src, fx);
         let mut rev = 0;
         tick(&mut app, &mut src, &mut rev);
+        (app, src, rev)
+    }
+
+    /// Audit EEE3: a step whose fault lands and is repaired while the lab clock is paused
+    /// still completes. Every snapshot then has the same lab time; the step counts the
+    /// snapshots applied after it started, whatever the clock says.
+    #[test]
+    fn a_fault_applied_and_repaired_while_paused_completes_its_step() {
+        let (mut app, mut src, mut rev) = six_hops_started();
         key(&mut app, &mut src, KeyCode::Char('p'));
         tick_paused(&mut app, &mut src, &mut rev);
         assert!(src.status().paused);
@@ -347,15 +353,7 @@ mod tui {
     /// success over a broken chain.
     #[test]
     fn skipping_steps_says_which_faults_stay_applied_and_the_end_lists_them() {
-        let mut src = lab::open("lesson-six-hops", None).unwrap();
-        let (lesson, target) = lab::find_lesson(&src, "six-hops").unwrap();
-        let s = export::snapshot(src.world());
-        let mut app = App::new(s.source.clone(), UiConfig::default());
-        app.update(AppEvent::Resize(160, 45));
-        let fx = app.start_lesson(kvchain::source::lab::lesson::LessonRun::new(lesson, target));
-        run_effects(&mut app, &mut src, fx);
-        let mut rev = 0;
-        tick(&mut app, &mut src, &mut rev);
+        let (mut app, mut src, mut rev) = six_hops_started();
         // On to the first step that breaks a hop (the lab applies it), then skip it.
         let fault = |app: &App| app.lesson.as_ref()?.current()?.fault.clone();
         while fault(&app).is_none() {

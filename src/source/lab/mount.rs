@@ -416,14 +416,7 @@ fn pfx_as_written(
             && (obj.content_type.as_deref())
                 .is_some_and(|c| c.eq_ignore_ascii_case("application/x-pkcs12"))
     });
-    let as_text = pkcs12
-        && o.object_format
-            .as_deref()
-            .is_some_and(|f| f.eq_ignore_ascii_case("pfx"))
-        && !o
-            .object_encoding
-            .as_deref()
-            .is_some_and(|e| e.eq_ignore_ascii_case("base64"));
+    let as_text = pkcs12 && o.writes_pfx_text();
     move |value: &[u8]| {
         if as_text {
             use base64::Engine as _;

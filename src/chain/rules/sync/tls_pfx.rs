@@ -48,15 +48,7 @@ fn text_sources<'c>(
             keys.push(d.key.clone());
             continue;
         }
-        let as_text = o.object_type == Some(ObjectType::Secret)
-            && o.object_format
-                .as_deref()
-                .is_some_and(|f| f.eq_ignore_ascii_case("pfx"))
-            && !o
-                .object_encoding
-                .as_deref()
-                .is_some_and(|e| e.eq_ignore_ascii_case("base64"));
-        if !as_text {
+        if !o.writes_pfx_text() {
             continue;
         }
         let held = cx
