@@ -49,7 +49,7 @@ catalog! {
     KVC202 => ServiceAccount, Error, "the pod's service account does not exist";
     KVC203 => ServiceAccount, Warning, "service account lacks azure.workload.identity/client-id";
     KVC204 => ServiceAccount, Warning, "service account client-id differs from the SPC clientID";
-    KVC205 => ServiceAccount, Warning, "workload-identity label present but nothing injected into the app (webhook missing, pod predates label, or skip-containers names its containers)";
+    KVC205 => ServiceAccount, Warning, "workload-identity label present but nothing injected into the app (webhook missing, pod not mutated at its admission, or skip-containers names its containers)";
     KVC206 => ServiceAccount, Warning, "the tenant injected for the app (AZURE_TENANT_ID) is not its identity's tenant";
     KVC207 => ServiceAccount, Error, "a static pod has no service account: workload identity cannot authenticate its mount";
     KVC301 => Identity, Error, "no managed identity has the SPC clientID";

@@ -62,6 +62,73 @@ fn kvc205_installs_the_webhook_and_recreates_the_pod_it_never_relabels() {
     );
 }
 
+/// FACTS §6: the webhook mutates on CREATE only, pods its objectSelector matches then. With
+/// the webhook known installed (the helm world of audit FFF), "the webhook is missing" is no
+/// cause: what is left is the pod's admission (the label added later, the pod older than the
+/// webhook, or a configuration that skips it), and the fix re-admits the pod, installing
+/// nothing. Unknown, both are said; known absent, that alone.
+#[test]
+fn kvc205_with_the_webhook_installed_names_the_admission_not_a_missing_webhook() {
+    let mut s = not_injected();
+    s.cluster.workload_identity_webhook = Observed::Known(true);
+    let f = find(&one(&s), Code::KVC205).clone();
+    for gone in ["missing", "not installed"] {
+        assert!(!f.message.contains(gone), "{gone}: {}", f.message);
+    }
+    for cause in [
+        "is installed",
+        "CREATE only",
+        "after it was created",
+        "predates the webhook",
+        "namespaceSelector",
+        "failurePolicy Ignore",
+    ] {
+        assert!(f.message.contains(cause), "{cause}: {}", f.message);
+    }
+    assert!(
+        f.evidence
+            .iter()
+            .any(|e| e.contains("webhook is installed")),
+        "{:?}",
+        f.evidence
+    );
+    assert!(
+        f.fix.starts_with(&format!(
+            "kubectl rollout restart deployment/{APP} -n {NS}  # "
+        )),
+        "{}",
+        f.fix
+    );
+    assert!(!f.fix.contains("az aks"), "{}", f.fix);
+    assert!(!f.fix.contains("install it"), "{}", f.fix);
+    assert!(
+        f.confirm.contains("failurePolicy") && f.confirm.contains("creationTimestamp"),
+        "{}",
+        f.confirm
+    );
+
+    // Unknown: both the missing webhook and the admission.
+    let mut s = not_injected();
+    s.cluster.workload_identity_webhook =
+        Observed::unknown("mutatingwebhookconfigurations: forbidden");
+    let f = find(&one(&s), Code::KVC205).clone();
+    for cause in ["not installed, or", "CREATE only", "failurePolicy Ignore"] {
+        assert!(f.message.contains(cause), "{cause}: {}", f.message);
+    }
+    assert!(f.fix.contains("--enable-workload-identity"), "{}", f.fix);
+
+    // Known absent: that alone.
+    s.cluster.workload_identity_webhook = Observed::Known(false);
+    let f = find(&one(&s), Code::KVC205).clone();
+    assert!(
+        f.message
+            .ends_with("the workload-identity webhook is not installed"),
+        "{}",
+        f.message
+    );
+    assert!(!f.message.contains("CREATE"), "{}", f.message);
+}
+
 /// The healthy app's pod, unlabelled, owned by `owners` (the pod's owner first, each next
 /// one owning the one before), as a Job's pods are, or a CronJob's through its Job.
 fn unlabelled_owned_by(owners: &[(&str, &str)]) -> Snapshot {

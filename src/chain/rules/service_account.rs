@@ -479,11 +479,24 @@ fn label_and_injection(cx: &Ctx, link: &mut Link, sa: &ServiceAccountObs) {
     if injected {
         return;
     }
+    let mut evidence = vec![
+        "no projected volume with audience api://AzureADTokenExchange; no AZURE_FEDERATED_TOKEN_FILE env".to_string(),
+    ];
+    // The cause left depends on whether the webhook is there (audit FFF, helm world): one
+    // that is installed is no cause, and naming it sends the reader to install it again.
     let webhook = match cx.cluster().workload_identity_webhook.known() {
-        Some(false) => "the workload-identity webhook is not installed",
-        _ => {
-            "the webhook is missing, or the pod was created before the label/annotation (it mutates on CREATE only)"
+        Some(false) => "the workload-identity webhook is not installed".to_string(),
+        Some(true) => {
+            evidence.push(
+                "cluster: the workload-identity webhook is installed (mutatingwebhookconfigurations hold mutation.azure-workload-identity.io)".to_string(),
+            );
+            format!(
+                "the workload-identity webhook is installed, so the pod was not mutated at its admission: {NOT_ADMITTED}"
+            )
         }
+        None => format!(
+            "the workload-identity webhook is not installed, or it is and the pod was not mutated at its admission: {NOT_ADMITTED}"
+        ),
     };
     link.findings.push(cx.remedied(
         Code::KVC205,
@@ -492,9 +505,14 @@ fn label_and_injection(cx: &Ctx, link: &mut Link, sa: &ServiceAccountObs) {
             "pod {} is labelled {USE_LABEL}: \"true\" but has no projected token or AZURE_FEDERATED_TOKEN_FILE: {webhook}",
             cx.pod.name
         ),
-        vec!["no projected volume with audience api://AzureADTokenExchange; no AZURE_FEDERATED_TOKEN_FILE env".to_string()],
+        evidence,
     ));
 }
+
+/// Why an installed webhook left a labelled pod alone (FACTS §6): it mutates on CREATE only,
+/// pods its objectSelector matches then (the label on the pod at admission); a configuration
+/// edited away from upstream's (a namespaceSelector, failurePolicy Ignore) skips more.
+const NOT_ADMITTED: &str = "it mutates on CREATE only, pods that carry the label then, so the label was put on the pod after it was created, or the pod predates the webhook's install; or the webhook's configuration left it out (a namespaceSelector or objectSelector that does not match it, or failurePolicy Ignore while the webhook did not answer)";
 
 /// Whether the pod's service account is known not to exist, so that no token can be minted
 /// for it (KVC202 as an error): in an observed namespace of a cluster, or, offline, a near

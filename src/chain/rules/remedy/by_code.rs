@@ -3,7 +3,7 @@
 //! `remount`, the webhook's label in `webhook`).
 
 use super::remount::{remount, rotation_off};
-use super::webhook::{install_webhook, label_fix, pod_labels_and_env};
+use super::webhook::{install_webhook, label_fix, pod_labels_and_env, webhook_config};
 use super::*;
 use crate::chain::context::AuthMode;
 
@@ -82,17 +82,28 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         // The label is there (the finding says so): what is missing is the webhook's
         // mutation, which only a pod created while the webhook runs gets (FACTS §6).
         KVC205 => (
-            format!(
-                "{} && kubectl get mutatingwebhookconfiguration | grep azure-wi",
-                pod_labels_and_env(cx)
-            ),
+            match cx.cluster().workload_identity_webhook.known() {
+                // Installed: what is left to see is its configuration, which decides what it
+                // skips (a selector, failurePolicy), and when it was created.
+                Some(true) => format!("{} && {}", pod_labels_and_env(cx), webhook_config()),
+                _ => format!(
+                    "{} && kubectl get mutatingwebhookconfiguration | grep azure-wi",
+                    pod_labels_and_env(cx)
+                ),
+            },
             match cx.cluster().workload_identity_webhook.known() {
                 Some(false) => format!(
                     "{} && {}  # the webhook mutates pods on CREATE only",
                     install_webhook(cx),
                     restart(cx)
                 ),
-                _ => format!(
+                // Nothing to install: re-admitting the pod (a new one, created while the
+                // webhook runs and the label is on the template) is what mutates it.
+                Some(true) => format!(
+                    "{}  # the webhook mutates pods on CREATE only: the new pods are admitted with the label; if they come up without the token too, its configuration leaves them out (the confirm shows its failurePolicy and selectors)",
+                    restart(cx)
+                ),
+                None => format!(
                     "{}  # the webhook mutates pods on CREATE only; if kubectl get mutatingwebhookconfiguration | grep azure-wi finds nothing, install it first: {}",
                     restart(cx),
                     install_webhook(cx)

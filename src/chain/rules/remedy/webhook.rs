@@ -12,6 +12,12 @@ pub(super) fn install_webhook(cx: &Ctx) -> String {
     )
 }
 
+/// Each mutating webhook configuration's name and creation time, and for the
+/// workload-identity webhook what decides which pods it skips (FACTS §6).
+pub(super) fn webhook_config() -> String {
+    r#"kubectl get mutatingwebhookconfiguration -o jsonpath='{range .items[*]}{.metadata.name} created {.metadata.creationTimestamp}:{range .webhooks[?(@.name=="mutation.azure-workload-identity.io")]} failurePolicy {.failurePolicy}, namespaceSelector {.namespaceSelector}, objectSelector {.objectSelector}{end}{"\n"}{end}'"#.to_string()
+}
+
 pub(super) fn pod_labels_and_env(cx: &Ctx) -> String {
     format!(
         "kubectl get pod {} -n {} -o jsonpath='{{.metadata.labels}} {{.spec.initContainers[*].env[*].name}} {{.spec.containers[*].env[*].name}}'",
