@@ -96,14 +96,7 @@ pub fn build(
     kind: &CredentialKind,
     get: impl Fn(&str) -> Option<String>,
 ) -> Result<Arc<dyn TokenCredential>, String> {
-    let short = |e: azure_core::Error| {
-        let msg = e.to_string();
-        format!(
-            "{}: {}",
-            kind.hint(),
-            msg.lines().next().unwrap_or_default()
-        )
-    };
+    let short = |e: azure_core::Error| super::login_error::explain(kind, &e.to_string());
     Ok(match kind {
         CredentialKind::DeveloperTools => DeveloperToolsCredential::new(None).map_err(short)?,
         CredentialKind::WorkloadIdentity => WorkloadIdentityCredential::new(None).map_err(short)?,

@@ -14,6 +14,7 @@ pub mod credential;
 mod dataplane;
 pub mod http;
 pub mod login_cloud;
+pub mod login_error;
 pub mod permissions;
 mod plan;
 pub mod roles;
@@ -117,12 +118,9 @@ impl AzureObserver {
         let endpoints = Endpoints::default();
         // Fail fast with a useful reason instead of one identical error per request later.
         // The token is cached by the credential, so this costs no extra login.
-        let login = probe(cred.as_ref(), &endpoints).await.map_err(|e| {
-            let msg = e.to_string();
-            let first = msg.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-            let first: String = first.chars().take(200).collect();
-            format!("{} ({first})", kind.hint())
-        })?;
+        let login = probe(cred.as_ref(), &endpoints)
+            .await
+            .map_err(|e| login_error::explain(&kind, &e.to_string()))?;
         // A read in another cloud than the login's then says so (audit CC5).
         let cred = Arc::new(login_cloud::InCloud::new(cred, login, endpoints.clone()));
         let transport = azure_core::http::new_http_client(None);
