@@ -183,3 +183,42 @@ async fn permission_granted_later_fills_the_gap() {
     let s = next(&|s| s.secrets.gaps.is_empty() && s.secrets.items.len() == 2).await;
     assert!(s.secrets.items.iter().any(|x| x.name == "foosecret"));
 }
+
+/// Audit FFF6 (README: a kind that gets no answer in time is a gap naming its request): one
+/// hung cluster-fact request (the CSIDriver get, no `--request-timeout`) leaves the facts that
+/// answered known, and the one it holds back says which request it waits for.
+#[tokio::test]
+async fn a_hung_cluster_fact_request_blanks_only_its_fact_and_is_named() {
+    let api = world();
+    api.hang_path("/apis/storage.k8s.io/v1/csidrivers");
+    let server = api.serve().await;
+    let mut opts = options();
+    opts.startup_deadline = Duration::from_secs(2);
+    let live =
+        LiveSource::new(client(&server), "aks-test", Scope::All, no_azure()).with_options(opts);
+    let snap = tokio::time::timeout(Duration::from_secs(15), live.snapshot())
+        .await
+        .expect("the deadline ends the wait");
+    assert_eq!(
+        snap.cluster.csi_driver.unknown_reason(),
+        Some("not listed within 2s: get csidrivers: no answer yet")
+    );
+    assert!(
+        snap.cluster.oidc_issuer.known().is_some(),
+        "{:?}",
+        snap.cluster.oidc_issuer
+    );
+    assert_eq!(
+        snap.cluster.workload_identity_webhook,
+        Observed::Known(true)
+    );
+    // (This fake serves no nodes: a 404, answered, is said as such, not as the deadline.)
+    assert!(
+        snap.cluster
+            .nodes
+            .unknown_reason()
+            .is_none_or(|r| !r.contains("not listed")),
+        "{:?}",
+        snap.cluster.nodes
+    );
+}

@@ -13,11 +13,12 @@ use k8s_openapi::api::storage::v1::CSIDriver;
 use kube::api::ListParams;
 use kube::{Api, Client};
 
+use super::cluster_arrival::{Fact, FactId, Pending};
 use super::connect::Scope;
 use super::errors::{Failure, Target, classify};
-use crate::snapshot::{
-    ClusterFacts, CsiDriverFacts, DriverInstall, DriverPodObs, NodeObs, Observed, convert,
-};
+use crate::snapshot::{CsiDriverFacts, DriverInstall, DriverPodObs, NodeObs, Observed, convert};
+
+const CSI: FactId = FactId::CsiDriver;
 
 const DRIVER: &str = "secrets-store.csi.k8s.io";
 const WEBHOOK: &str = "mutation.azure-workload-identity.io";
@@ -55,44 +56,33 @@ fn reason(e: &kube::Error, verb: &str, plural: &'static str, group: &'static str
     }
 }
 
-pub async fn observe(client: &Client) -> ClusterFacts {
-    let (oidc_issuer, webhook, csi, nodes) = tokio::join!(
-        oidc_issuer(client),
-        workload_identity_webhook(client),
-        csi_driver(client),
-        nodes(client)
-    );
-    let tenant_id = match &oidc_issuer {
-        Observed::Known(url) => match tenant_from_issuer(url) {
-            Some(t) => Observed::Known(t),
-            None => {
-                Observed::unknown("the OIDC issuer URL does not name a tenant (not an AKS issuer)")
-            }
+/// Reads the four facts at once, handing each to `arrive` as it answers (audit FFF6: one
+/// that hangs must not hold back the others), its requests noted in `pending` while they wait.
+pub async fn observe(client: &Client, pending: &Pending, arrive: &(dyn Fn(Fact) + Sync)) {
+    tokio::join!(
+        async { arrive(Fact::OidcIssuer(oidc_issuer(client, pending).await)) },
+        async {
+            arrive(Fact::Webhook(
+                workload_identity_webhook(client, pending).await,
+            ))
         },
-        Observed::Unknown(r) => Observed::unknown(format!("OIDC issuer unknown: {r}")),
-    };
-    ClusterFacts {
-        oidc_issuer,
-        tenant_id,
-        workload_identity_webhook: webhook,
-        csi_driver: csi,
-        nodes,
-        // The Kubernetes API does not say which AKS resource it is.
-        name: None,
-        resource_group: None,
-    }
+        async { arrive(Fact::CsiDriver(csi_driver(client, pending).await)) },
+        async { arrive(Fact::Nodes(nodes(client, pending).await)) },
+    );
 }
 
 /// Nodes' labels and taints: the driver runs per node, where its DaemonSets may schedule.
-async fn nodes(client: &Client) -> Observed<Vec<NodeObs>> {
+async fn nodes(client: &Client, pending: &Pending) -> Observed<Vec<NodeObs>> {
     let api: Api<Node> = Api::all(client.clone());
-    match api.list(&ListParams::default()).await {
+    let params = ListParams::default();
+    let list = api.list(&params);
+    match pending.ask(FactId::Nodes, "list nodes", list).await {
         Ok(list) => Observed::Known(list.items.iter().map(convert::node).collect()),
         Err(e) => Observed::unknown(reason(&e, "list", "nodes", "")),
     }
 }
 
-async fn oidc_issuer(client: &Client) -> Observed<String> {
+async fn oidc_issuer(client: &Client, pending: &Pending) -> Observed<String> {
     // kube's request builder keeps the `http` crate out of our dependency list.
     let req = match kube::core::Request::new("/.well-known")
         .get("openid-configuration", &kube::api::GetParams::default())
@@ -100,7 +90,9 @@ async fn oidc_issuer(client: &Client) -> Observed<String> {
         Ok(r) => r,
         Err(e) => return Observed::unknown(format!("cannot build the OIDC request: {e}")),
     };
-    match client.request::<serde_json::Value>(req).await {
+    let asked = client.request::<serde_json::Value>(req);
+    let what = "get /.well-known/openid-configuration";
+    match pending.ask(FactId::OidcIssuer, what, asked).await {
         Ok(doc) => match doc.get("issuer").and_then(|i| i.as_str()) {
             Some(i) => Observed::Known(i.to_string()),
             None => Observed::unknown("/.well-known/openid-configuration has no issuer"),
@@ -130,9 +122,12 @@ pub fn tenant_from_issuer(url: &str) -> Option<String> {
     is_guid.then(|| tenant.to_string())
 }
 
-async fn workload_identity_webhook(client: &Client) -> Observed<bool> {
+async fn workload_identity_webhook(client: &Client, pending: &Pending) -> Observed<bool> {
     let api: Api<MutatingWebhookConfiguration> = Api::all(client.clone());
-    match api.list(&ListParams::default()).await {
+    let params = ListParams::default();
+    let list = api.list(&params);
+    let what = "list mutatingwebhookconfigurations";
+    match pending.ask(FactId::Webhook, what, list).await {
         Ok(list) => Observed::Known(
             list.items
                 .iter()
@@ -208,16 +203,25 @@ fn is_provider(ds: &DaemonSet) -> bool {
 }
 
 /// kube-system DaemonSets: one list when allowed, else gets of the known names.
-async fn kube_system_daemonsets(client: &Client) -> Result<Vec<DaemonSet>, String> {
+async fn kube_system_daemonsets(
+    client: &Client,
+    pending: &Pending,
+) -> Result<Vec<DaemonSet>, String> {
     let api: Api<DaemonSet> = Api::namespaced(client.clone(), "kube-system");
-    match api.list(&ListParams::default()).await {
+    let params = ListParams::default();
+    let list = api.list(&params);
+    match pending
+        .ask(CSI, "list daemonsets in kube-system", list)
+        .await
+    {
         Ok(list) => Ok(list.items),
         Err(e) => {
             let why = reason(&e, "list", "daemonsets", "apps");
             let mut found = Vec::new();
             let mut any_ok = false;
             for name in DRIVER_DAEMONSETS.iter().chain(PROVIDER_DAEMONSETS) {
-                if let Ok(d) = api.get_opt(name).await {
+                let get = api.get_opt(name);
+                if let Ok(d) = pending.ask(CSI, "get daemonsets in kube-system", get).await {
                     any_ok = true;
                     found.extend(d);
                 }
@@ -227,13 +231,13 @@ async fn kube_system_daemonsets(client: &Client) -> Result<Vec<DaemonSet>, Strin
     }
 }
 
-async fn csi_driver(client: &Client) -> Observed<CsiDriverFacts> {
+async fn csi_driver(client: &Client, pending: &Pending) -> Observed<CsiDriverFacts> {
     let drivers: Api<CSIDriver> = Api::all(client.clone());
     let roles: Api<ClusterRole> = Api::all(client.clone());
     let (registration, daemonsets, role) = tokio::join!(
-        drivers.get_opt(DRIVER),
-        kube_system_daemonsets(client),
-        roles.get_opt(SYNC_ROLE)
+        pending.ask(CSI, "get csidrivers", drivers.get_opt(DRIVER)),
+        kube_system_daemonsets(client, pending),
+        pending.ask(CSI, "get clusterroles", roles.get_opt(SYNC_ROLE))
     );
     let registration = registration.map_err(|e| reason(&e, "get", "csidrivers", "storage.k8s.io"));
     let driver_ds = match &daemonsets {
@@ -322,7 +326,7 @@ async fn csi_driver(client: &Client) -> Observed<CsiDriverFacts> {
         Err(r) => Observed::unknown(r.clone()),
     };
     facts.driver_pods = match &daemonsets {
-        Ok(list) => driver_pods(client, list).await,
+        Ok(list) => driver_pods(client, list, pending).await,
         Err(r) => Observed::unknown(r.clone()),
     };
     facts.azure_provider = match &daemonsets {
@@ -339,7 +343,11 @@ async fn csi_driver(client: &Client) -> Observed<CsiDriverFacts> {
 /// The pods of the driver's and provider's DaemonSets (whatever the run's namespace scope):
 /// one list of kube-system pods per DaemonSet, by its own selector's matchLabels, kept when
 /// that DaemonSet owns them. Only node, readiness and which component are kept.
-async fn driver_pods(client: &Client, sets: &[DaemonSet]) -> Observed<Vec<DriverPodObs>> {
+async fn driver_pods(
+    client: &Client,
+    sets: &[DaemonSet],
+    pending: &Pending,
+) -> Observed<Vec<DriverPodObs>> {
     let api: Api<Pod> = Api::namespaced(client.clone(), "kube-system");
     let mut out = Vec::new();
     for ds in sets {
@@ -356,8 +364,9 @@ async fn driver_pods(client: &Client, sets: &[DaemonSet]) -> Observed<Vec<Driver
             continue;
         };
         let selector: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let list = match api
-            .list(&ListParams::default().labels(&selector.join(",")))
+        let params = ListParams::default().labels(&selector.join(","));
+        let list = match pending
+            .ask(CSI, "list pods in kube-system", api.list(&params))
             .await
         {
             Ok(list) => list,

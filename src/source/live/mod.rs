@@ -18,6 +18,7 @@ mod act;
 mod answered;
 mod azure_loop;
 mod cluster;
+mod cluster_arrival;
 pub mod connect;
 pub(crate) mod errors;
 mod helm_release;
@@ -292,12 +293,10 @@ impl Engine {
 }
 
 async fn cluster_loop(client: Client, shared: Arc<Shared>, every: Duration) {
+    let pending = shared.read().cluster_pending.clone();
+    let arrive = |fact: cluster_arrival::Fact| shared.update(|s| s.cluster_arrive(fact));
     loop {
-        let facts = cluster::observe(&client).await;
-        shared.update(|s| {
-            s.cluster = facts;
-            s.cluster_synced = true;
-        });
+        cluster::observe(&client, &pending, &arrive).await;
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
             _ = shared.refresh.notified() => {}

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
+use super::cluster_arrival::{Fact, FactId, Pending};
 use super::connect::Scope;
 use crate::snapshot::{
     AzureObs, ClusterFacts, Coll, EventObs, Gaps, IngressObs, Items, Name, PodObs, SecretObs,
@@ -255,7 +256,11 @@ pub struct LiveState {
     pub cron_jobs: Kind<WorkloadObs>,
     pub ingresses: Kind<IngressObs>,
     pub cluster: ClusterFacts,
+    /// Every cluster fact answered at least once, or startup gave up on those that did not.
     pub cluster_synced: bool,
+    /// The cluster facts answered so far, and the requests still waiting (audit FFF6).
+    cluster_arrived: BTreeSet<FactId>,
+    pub cluster_pending: Arc<Pending>,
     pub azure: AzureObs,
     /// The Secrets the last by-name round answered (found, absent or refused): whether those
     /// reads cover what the chains name *now*, not an earlier, smaller set.
@@ -283,6 +288,8 @@ impl Default for LiveState {
             ingresses: Kind::default(),
             cluster: ClusterFacts::default(),
             cluster_synced: false,
+            cluster_arrived: BTreeSet::new(),
+            cluster_pending: Arc::default(),
             azure: AzureObs::unknown("Azure not observed yet"),
             named_read: BTreeSet::new(),
             gave_up: false,
@@ -386,19 +393,23 @@ impl LiveState {
         self.jobs.give_up(scope, why);
         self.cron_jobs.give_up(scope, why);
         self.ingresses.give_up(scope, why);
+        // The facts that answered stay; each still waiting says which request it waits for.
         if !self.cluster_synced {
-            let unknown = crate::snapshot::Observed::unknown(format!("cluster facts {why}"));
-            self.cluster = ClusterFacts {
-                oidc_issuer: unknown.clone(),
-                tenant_id: unknown.clone().map(|_: String| String::new()),
-                workload_identity_webhook: crate::snapshot::Observed::unknown(format!(
-                    "cluster facts {why}"
-                )),
-                csi_driver: crate::snapshot::Observed::unknown(format!("cluster facts {why}")),
-                nodes: crate::snapshot::Observed::unknown(format!("cluster facts {why}")),
-                name: None,
-                resource_group: None,
-            };
+            for id in FactId::ALL {
+                if !self.cluster_arrived.contains(&id) {
+                    let reason = self.cluster_pending.reason(id, why);
+                    Fact::unknown(id, reason).apply(&mut self.cluster);
+                }
+            }
+            self.cluster_synced = true;
+        }
+    }
+
+    /// A cluster fact answered: stored at once, the others left as they are.
+    pub fn cluster_arrive(&mut self, fact: Fact) {
+        let id = fact.apply(&mut self.cluster);
+        self.cluster_arrived.insert(id);
+        if self.cluster_arrived.len() == FactId::ALL.len() {
             self.cluster_synced = true;
         }
     }
