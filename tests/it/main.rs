@@ -64,6 +64,7 @@ mod hostile_stderr;
 mod input_error_wording;
 mod invalid_vault_name;
 mod kubeconfig_errors;
+mod kubeconfig_names;
 mod lab_audit;
 mod lab_bare_pod_remount;
 mod lab_cloud_name;

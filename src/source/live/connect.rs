@@ -7,11 +7,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use kube::client::ClientBuilder;
-use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
+use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
 use super::ConnectError;
-use super::kubeconfig_error::describe;
+use super::kubeconfig_error::{Defined, describe, describe_client, describe_in};
 use super::retry::ServerErrors;
 use crate::cli::KubeArgs;
 use tower::buffer::BufferLayer;
@@ -117,17 +117,17 @@ pub async fn connect(args: &KubeArgs) -> Result<Connection, ConnectError> {
                 looked_for.push(format!("{} defines no cluster", read.join(", ")));
                 return Err(ConnectError::NoKubeconfig(NoCluster { looked_for }));
             }
-            let contexts: Vec<String> = k.contexts.iter().map(|c| c.name.clone()).collect();
+            // Name the file(s) and, for a context or cluster not there, the ones that are.
+            let defined = Defined {
+                files: read.join(", "),
+                contexts: k.contexts.iter().map(|c| c.name.clone()).collect(),
+                clusters: k.clusters.iter().map(|c| c.name.clone()).collect(),
+                requested: args.context().map(str::to_string),
+                current: k.current_context.clone(),
+            };
             let config = Config::from_custom_kubeconfig(k, &options)
                 .await
-                .map_err(|e| {
-                    // Name the file(s) and, when no context is chosen, the ones to choose from.
-                    let mut why = format!("{}: {}", read.join(", "), describe(&e));
-                    if matches!(e, KubeconfigError::CurrentContextNotSet) && !contexts.is_empty() {
-                        why.push_str(&format!(" (its contexts: {})", contexts.join(", ")));
-                    }
-                    ConnectError::Other(anyhow::anyhow!(why))
-                })?;
+                .map_err(|e| ConnectError::Other(anyhow::anyhow!(describe_in(&e, &defined))))?;
             (config, label.clone(), Some(label))
         }
         None => match Config::incluster() {
@@ -149,12 +149,10 @@ pub async fn connect(args: &KubeArgs) -> Result<Connection, ConnectError> {
             .to_string(),
         context,
     };
+    let exec = (config.auth_info.exec.as_ref()).and_then(|x| x.command.clone());
     let client = build_client(config, args.request_limit()).map_err(|e| {
         // The client key and certificates are read here: said without their bytes.
-        let why = match &e {
-            kube::Error::InferKubeconfig(k) => describe(k),
-            other => other.to_string(),
-        };
+        let why = describe_client(&e, exec.as_deref());
         ConnectError::Other(anyhow::anyhow!(
             "cannot build a Kubernetes client for {endpoint}: {why}"
         ))

@@ -8,9 +8,88 @@
 
 use kube::config::{KubeconfigError, LoadDataError};
 
+/// What a kubeconfig defines, taken before kube consumes it: the errors about a context or a
+/// cluster that is not there say which ones are (audit FFF8: "failed to load current
+/// context: nosuch" for a `--context` that names none, "the cluster of context: nope" for a
+/// cluster).
+pub struct Defined {
+    /// The file(s) read, as the user names them (`KUBECONFIG file /x`).
+    pub files: String,
+    pub contexts: Vec<String>,
+    pub clusters: Vec<String>,
+    /// `--context`, when given.
+    pub requested: Option<String>,
+    pub current: Option<String>,
+}
+
+/// `e`, for the kubeconfig `d` describes, naming the file and what it defines.
+pub fn describe_in(e: &KubeconfigError, d: &Defined) -> String {
+    let files = &d.files;
+    match e {
+        KubeconfigError::LoadContext(name) if d.requested.as_deref() == Some(name.as_str()) => {
+            format!(
+                "no context named {name} in {files} ({})",
+                its("contexts", &d.contexts)
+            )
+        }
+        KubeconfigError::LoadContext(name) => format!(
+            "{files}: its current-context {name} names no context it defines ({}): pass --context NAME",
+            its("contexts", &d.contexts)
+        ),
+        KubeconfigError::LoadClusterOfContext(cluster) => {
+            let context = d.requested.as_ref().or(d.current.as_ref());
+            format!(
+                "context {} names cluster {cluster}, which {files} does not define ({})",
+                context.map_or("(none)", String::as_str),
+                its("clusters", &d.clusters)
+            )
+        }
+        KubeconfigError::CurrentContextNotSet if !d.contexts.is_empty() => format!(
+            "{files}: {} ({})",
+            describe(e),
+            its("contexts", &d.contexts)
+        ),
+        other => format!("{files}: {}", describe(other)),
+    }
+}
+
+/// "its contexts: a, b", or that there is none.
+fn its(what: &str, names: &[String]) -> String {
+    if names.is_empty() {
+        return format!("it defines no {}", what.trim_end_matches('s'));
+    }
+    format!("its {what}: {}", names.join(", "))
+}
+
+/// A client error from building one from a kubeconfig, said without its credentials:
+/// `exec`, the context user's exec plugin command, names the plugin that did not start
+/// (kube says only "unable to run auth exec: No such file or directory").
+pub fn describe_client(e: &kube::Error, exec: Option<&str>) -> String {
+    use kube::client::AuthError;
+    match e {
+        kube::Error::InferKubeconfig(k) => describe(k),
+        kube::Error::Auth(AuthError::AuthExecStart(io)) => {
+            let plugin = exec.map_or("(unnamed)".to_string(), |c| format!("`{c}`"));
+            if io.kind() == std::io::ErrorKind::NotFound {
+                format!(
+                    "exec plugin {plugin} not found on PATH (the kubeconfig user's exec command: install it, or correct users[].user.exec.command)"
+                )
+            } else {
+                format!("cannot run exec plugin {plugin}: {io}")
+            }
+        }
+        kube::Error::Auth(AuthError::ReadTokenFile(io, path)) => {
+            format!("cannot read the token file {}: {io}", path.display())
+        }
+        other => other.to_string(),
+    }
+}
+
 /// `e` in words that quote nothing from the file (the caller names the file).
 pub fn describe(e: &KubeconfigError) -> String {
     match e {
+        // kube quotes the path's Debug form inside quotes ('"/x"').
+        KubeconfigError::ReadConfig(io, path) => format!("cannot read {}: {io}", path.display()),
         KubeconfigError::Parse(p) => {
             let at = p
                 .location()
@@ -60,6 +139,8 @@ pub fn describe(e: &KubeconfigError) -> String {
 fn data(d: &LoadDataError, field: &str) -> String {
     match d {
         LoadDataError::DecodeBase64(_) => format!("{field} is not valid base64"),
+        // kube's words quote the path's Debug form inside quotes: '"/x"' (audit FFF8).
+        LoadDataError::ReadFile(io, path) => format!("cannot read {}: {io}", path.display()),
         other => other.to_string(),
     }
 }

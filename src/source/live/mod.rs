@@ -534,7 +534,17 @@ fn not_read(endpoint: &Endpoint, kube: &KubeArgs, e: &kube::Error) -> String {
                 "cannot reach {endpoint}: no answer within {} (--request-timeout)",
                 humantime::format_duration(t)
             ),
-            _ => format!("cannot reach {endpoint}: {}", errors::plain(e)),
+            _ => {
+                let why = errors::plain(e);
+                // rustls's words for a reply that is no TLS record, the usual one being plain
+                // HTTP from a server the kubeconfig says https:// to (audit FFF8).
+                if why.contains("InvalidContentType") {
+                    return format!(
+                        "cannot reach {endpoint}: the TLS handshake failed, the server's reply is not TLS ({why}): it may speak plain HTTP; if so, its kubeconfig server should start with http://"
+                    );
+                }
+                format!("cannot reach {endpoint}: {why}")
+            }
         },
     }
 }
