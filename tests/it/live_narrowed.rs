@@ -150,3 +150,64 @@ async fn a_fleet_cluster_narrowed_to_one_namespace_is_read_but_incomplete() {
         r["gaps"]
     );
 }
+
+/// README "Degrading, not failing": "The watch keeps retrying with backoff, so a permission
+/// granted later shows up without a restart." The narrowing too (audit FFF4): a running
+/// source that could not list pods cluster-wide at start asks again on the cluster facts'
+/// cadence and, once it may, watches every namespace, its "only namespace payments is
+/// watched" gap gone.
+#[tokio::test]
+async fn a_cluster_wide_pod_list_granted_later_widens_the_running_source() {
+    use kvchain::source::{Source, SourceEvent};
+    use std::time::Duration;
+    let api = narrowed_world();
+    let server = api.serve().await;
+    let dir = tempfile::tempdir().unwrap();
+    let kube = kvchain::cli::KubeArgs {
+        kubeconfig: Some(kubeconfig(&server, dir.path())),
+        context: vec!["aks-payments".into()],
+        ..Default::default()
+    };
+    let c = kvchain::source::live::prepare(&kube)
+        .await
+        .expect("kubeconfig");
+    let mut opts = options();
+    opts.cluster_refresh = Duration::from_millis(500);
+    let live = kvchain::source::live::open(c, &kube, &no_azure())
+        .await
+        .expect("open")
+        .with_options(opts);
+    let (etx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let (_commands, crx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(Box::new(live).run(etx, crx));
+    // Narrowed first: the gap says so.
+    let narrowed = async {
+        loop {
+            match events.recv().await {
+                Some(SourceEvent::Snapshot(s)) => break s,
+                Some(_) => continue,
+                None => panic!("the source stopped"),
+            }
+        }
+    };
+    let first = tokio::time::timeout(Duration::from_secs(20), narrowed)
+        .await
+        .expect("a first snapshot");
+    assert!(first.pods.gaps.outside.is_some(), "{:?}", first.pods.gaps);
+    // Granted: the next snapshots read every namespace.
+    api.allow(PODS);
+    let widened = async {
+        loop {
+            match events.recv().await {
+                Some(SourceEvent::Snapshot(s)) if s.pods.gaps.is_empty() => break s,
+                Some(_) => continue,
+                None => panic!("the source stopped"),
+            }
+        }
+    };
+    let wide = tokio::time::timeout(Duration::from_secs(20), widened)
+        .await
+        .expect("the narrowing lifts without a restart");
+    assert!(wide.pods.gaps.outside.is_none());
+    assert!(!wide.pods.items.is_empty());
+}

@@ -66,7 +66,7 @@ pub async fn observe(client: &Client, pending: &Pending, arrive: &(dyn Fn(Fact) 
                 workload_identity_webhook(client, pending).await,
             ))
         },
-        async { arrive(Fact::CsiDriver(csi_driver(client, pending).await)) },
+        async { arrive(Fact::CsiDriver(Box::new(csi_driver(client, pending).await))) },
         async { arrive(Fact::Nodes(nodes(client, pending).await)) },
     );
 }

@@ -31,6 +31,7 @@ pub mod store;
 pub mod switch;
 mod verify;
 mod watch;
+mod widen;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -320,10 +321,38 @@ impl Source for LiveSource {
         mut commands: mpsc::UnboundedReceiver<SourceCommand>,
     ) -> BoxFuture<'static, ()> {
         Box::pin(async move {
+            let mut this = *self;
+            // A narrowed source that may now list pods cluster-wide starts again, wide: its
+            // engine and tasks are dropped (aborted) and the Azure setup is kept.
+            while this.run_scope(&events, &mut commands).await == Ended::Widen {
+                widen::widen(&mut this);
+            }
+        })
+    }
+}
+
+/// Why [`LiveSource::run_scope`] returned.
+#[derive(PartialEq, Eq)]
+enum Ended {
+    /// The UI closed its commands.
+    Closed,
+    /// Pods can be listed cluster-wide now: run again over all namespaces (audit FFF4).
+    Widen,
+}
+
+impl LiveSource {
+    /// Runs the source over its scope until the UI closes, or until a narrowed scope can
+    /// widen.
+    async fn run_scope(
+        &self,
+        events: &mpsc::UnboundedSender<SourceEvent>,
+        commands: &mut mpsc::UnboundedReceiver<SourceCommand>,
+    ) -> Ended {
+        {
             if let Some(n) = &self.notice {
                 let _ = events.send(SourceEvent::Status(n.clone()));
             }
-            let engine = Engine::start(&self, events.clone());
+            let engine = Engine::start(self, events.clone());
             let mut tasks = JoinSet::new();
             let (vault_tx, vault) = twatch::channel(VaultState::Starting);
             tasks.spawn(azure_loop::run(
@@ -346,9 +375,20 @@ impl Source for LiveSource {
             // and its watcher keeps retrying; a later successful list fills it in.
             let give_up = tokio::time::sleep(self.options.startup_deadline);
             tokio::pin!(give_up);
+            // The narrowing was decided once, at start: asked again on the cluster facts'
+            // cadence, so a permission granted later widens the view (README "Degrading, not
+            // failing"; audit FFF4).
+            let every = self.options.cluster_refresh;
+            let mut reprobe = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
             loop {
                 tokio::select! {
                     _ = engine.shared.changed.notified() => {}
+                    _ = reprobe.tick(), if self.narrowed.is_some() => {
+                        if widen::pods_listable(&self.client).await.is_ok() {
+                            return Ended::Widen;
+                        }
+                        continue;
+                    }
                     // Nothing changed for a while: the same objects at a later time.
                     _ = tokio::time::sleep(self.options.clock_tick), if complete => {}
                     _ = &mut give_up, if !complete => {
@@ -360,9 +400,14 @@ impl Source for LiveSource {
                         continue;
                     }
                     command = commands.recv() => match command {
-                        None => break,
+                        None => return Ended::Closed,
                         Some(SourceCommand::Refresh) => {
                             engine.shared.refresh.notify_waiters();
+                            if self.narrowed.is_some()
+                                && widen::pods_listable(&self.client).await.is_ok()
+                            {
+                                return Ended::Widen;
+                            }
                             continue;
                         }
                         // Actions and reveals run off the loop: a slow API call must not hold
@@ -409,7 +454,7 @@ impl Source for LiveSource {
                 complete = complete || (synced && engine.shared.read().complete());
                 let event = if complete {
                     let started = std::time::Instant::now();
-                    let snapshot = engine.snapshot(&self);
+                    let snapshot = engine.snapshot(self);
                     assembly = started.elapsed();
                     latest = Some(snapshot.clone());
                     SourceEvent::Snapshot(snapshot)
@@ -418,7 +463,7 @@ impl Source for LiveSource {
                 };
                 let _ = events.send(event);
             }
-        })
+        }
     }
 }
 
@@ -482,26 +527,22 @@ pub async fn open(
     let mut scope = c.scope;
     let mut notice = None;
     let mut narrowed = None;
-    if scope == Scope::All && !kube.all_namespaces {
-        let pods: kube::Api<k8s_openapi::api::core::v1::Pod> = kube::Api::all(c.client.clone());
-        let probe = pods
-            .list_metadata(&kube::api::ListParams::default().limit(1))
-            .await;
-        if let Err(kube::Error::Api(status)) = probe
-            && status.code == 403
-        {
-            let ns = c.client.default_namespace().to_string();
-            notice = Some(format!(
-                "cannot list pods at the cluster scope; showing namespace {ns} only (-n picks another)"
-            ));
-            narrowed = Some(crate::snapshot::Outside {
-                namespace: ns.clone(),
-                reason: format!(
-                    "cannot list pods at the cluster scope: forbidden; only namespace {ns} is watched (-n picks another)"
-                ),
-            });
-            scope = Scope::Namespace(ns);
-        }
+    if scope == Scope::All
+        && !kube.all_namespaces
+        && let Err(kube::Error::Api(status)) = widen::pods_listable(&c.client).await
+        && status.code == 403
+    {
+        let ns = c.client.default_namespace().to_string();
+        notice = Some(format!(
+            "cannot list pods at the cluster scope; showing namespace {ns} only (-n picks another)"
+        ));
+        narrowed = Some(crate::snapshot::Outside {
+            namespace: ns.clone(),
+            reason: format!(
+                "cannot list pods at the cluster scope: forbidden; only namespace {ns} is watched (-n picks another)"
+            ),
+        });
+        scope = Scope::Namespace(ns);
     }
     let mut live = LiveSource::new(c.client, c.label, scope, azure.clone());
     live.notice = notice;
