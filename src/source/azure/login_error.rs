@@ -15,17 +15,19 @@ use super::credential::CredentialKind;
 /// and why each failed (`error` is azure_identity's text).
 pub fn explain(kind: &CredentialKind, error: &str) -> String {
     let said = summarize(error);
-    // "run az login" presumes the tool is there: say to install it when the chain found none.
-    let hint = if *kind == CredentialKind::DeveloperTools && said.contains("az not found on PATH") {
-        "no Azure credentials: install the Azure CLI and run `az login` (or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET)"
-    } else {
-        kind.hint()
-    };
-    if names_credentials(error) {
-        format!("{hint}. Tried {said}")
-    } else {
-        format!("{hint}: {said}")
+    let hint = kind.hint();
+    if !names_credentials(error) {
+        return format!("{hint}: {said}");
     }
+    // "run az login" presumes the tool is there: when the chain found none, install it first
+    // (the hint's own words stay first, as the README quotes them).
+    let install =
+        if *kind == CredentialKind::DeveloperTools && said.contains("az not found on PATH") {
+            " — install the Azure CLI first"
+        } else {
+            ""
+        };
+    format!("{hint}. Tried {said}{install}")
 }
 
 fn names_credentials(error: &str) -> bool {
@@ -204,7 +206,7 @@ mod tests {
     }
 
     /// The developer chain on a machine with neither tool (exit 127 from /bin/sh, which
-    /// azure_identity words "<tool> not found on PATH"): one line, what to do first.
+    /// azure_identity words "<tool> not found on PATH"): one line, the README's words first.
     #[test]
     fn no_tool_installed_says_install_the_cli_then_what_was_tried() {
         let e = "Multiple errors were encountered while attempting to authenticate:\n\
@@ -215,7 +217,7 @@ mod tests {
         let said = explain(&CredentialKind::DeveloperTools, e);
         assert_eq!(
             said,
-            "no Azure credentials: install the Azure CLI and run `az login` (or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET). Tried Azure CLI (az): az not found on PATH; Azure Developer CLI (azd): azd not found on PATH"
+            "no Azure credentials: run `az login` (or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET). Tried Azure CLI (az): az not found on PATH; Azure Developer CLI (azd): azd not found on PATH — install the Azure CLI first"
         );
         assert!(!said.contains('\n'));
         let said = explain(&CredentialKind::ServicePrincipal, "connection refused");
