@@ -524,6 +524,27 @@ fn over_privilege(
         ),
         evidence,
     );
+    if !vault.rbac {
+        // An access-policy vault ignores role assignments (FACTS §8): the write permissions
+        // sit in the principal's access policy, which is replaced by one holding only the
+        // reads the SecretProviderClass makes (get, and list with objectVersionHistory).
+        // `set-policy` alone keeps the permissions of every type it is not given, so the
+        // policy is deleted first (audit GGG-A1: a role delete with placeholders was given).
+        let principal = cx.identity.map_or("", |i| i.principal_id.as_str());
+        let flags: Vec<String> = remedy::types_needed(cx, None)
+            .into_iter()
+            .map(|t| read_only_policy_flag(cx, t))
+            .collect();
+        f.confirm = remedy::policy_confirm(&vault.name, principal).into();
+        f.fix = format!(
+            "az keyvault delete-policy -n {v} --object-id {principal} && az keyvault set-policy -n {v} --object-id {principal} {}  # the principal's access policy is replaced by one with only the reads the mount makes",
+            flags.join(" "),
+            v = vault.name,
+        )
+        .into();
+        link.findings.push(f);
+        return;
+    }
     if !deletes.is_empty() {
         // Grant only the reads the assignments left after the deletes do not give: never a
         // role the identity already holds.
@@ -563,6 +584,22 @@ fn over_privilege(
         .into();
     }
     link.findings.push(f);
+}
+
+/// `--<type>-permissions get` for `set-policy`, with `list` when the SecretProviderClass reads
+/// an object of type `t` with objectVersionHistory (the provider lists its versions, FACTS §5):
+/// the read-only permissions of one type, none of those held kept.
+fn read_only_policy_flag(cx: &Ctx, t: ObjectType) -> String {
+    let history = cx.params.as_deref().is_some_and(|p| {
+        (p.objects.iter())
+            .any(|o| o.object_type == Some(t) && o.object_version_history.unwrap_or(0) > 1)
+    });
+    let flag = match t {
+        ObjectType::Secret => "--secret-permissions",
+        ObjectType::Key => "--key-permissions",
+        ObjectType::Cert => "--certificate-permissions",
+    };
+    format!("{flag} get{}", if history { " list" } else { "" })
 }
 
 /// Whether the vault's network rules, as read now, let the cluster's requests through: open to

@@ -1,0 +1,79 @@
+//! Audit GGG: the truth of the Azure-side findings, each planted in the testkit's healthy
+//! world (`shop/web`) by changing one thing, and checked against the documented behaviour
+//! (FACTS §5, §8, §9; README's Azure section; codes.yaml).
+
+use kvchain::chain::testkit::{self as tk, APP, NS};
+use kvchain::chain::{Chain, Code, Finding, LinkKind, Status, diagnose};
+use kvchain::snapshot::*;
+
+fn findings(chains: &[Chain], code: Code) -> Vec<Finding> {
+    chains
+        .iter()
+        .flat_map(|c| c.findings())
+        .filter(|f| f.code == code)
+        .cloned()
+        .collect()
+}
+
+fn codes(chains: &[Chain]) -> Vec<Code> {
+    chains
+        .iter()
+        .flat_map(|c| c.findings())
+        .map(|f| f.code)
+        .collect()
+}
+
+/// `objects` YAML of one secret object of the app with `extra` keys.
+fn one_secret(extra: &[(&str, &str)]) -> String {
+    let name = tk::object_name(APP);
+    let mut item: Vec<(&str, &str)> = vec![("objectName", &name), ("objectType", "secret")];
+    item.extend_from_slice(extra);
+    tk::objects_yaml(&[&item])
+}
+
+fn set_objects(s: &mut Snapshot, objects: String) {
+    let spc = tk::spc_mut(s, APP);
+    spc.parameters.insert("objects".into(), objects);
+    tk::reparse(spc);
+}
+
+/// GGG-A1. On an access-policy vault role assignments are ignored (FACTS §8): an identity
+/// over-privileged through its access policy is narrowed in that policy. The fix used to grant
+/// an RBAC role (which the vault ignores) and delete "$OVER_PRIVILEGED_ROLE" at "$ITS_SCOPE",
+/// placeholders for a role that does not exist, leaving the write permissions in place.
+#[test]
+fn kvc504_on_an_access_policy_vault_narrows_the_policy_not_a_role() {
+    let mut s = tk::healthy();
+    s.azure.role_assignments.items.clear();
+    let pid = tk::principal_id(NS, APP);
+    let vault = tk::vault_mut(&mut s, NS);
+    vault.rbac = false;
+    vault.access_policies.push(AccessPolicyObs {
+        object_id: pid.clone(),
+        secrets: vec!["get".into(), "list".into(), "set".into(), "delete".into()],
+        keys: vec!["all".into()],
+        ..AccessPolicyObs::default()
+    });
+    let kv = vault.name.clone();
+    let chains = diagnose(&s);
+    let f = findings(&chains, Code::KVC504);
+    assert_eq!(f.len(), 1, "{:#?}", codes(&chains));
+    let f = &f[0];
+    assert!(!f.fix.contains("az role assignment"), "{}", f.fix);
+    assert!(!f.fix.contains('$'), "placeholders: {}", f.fix);
+    assert!(
+        f.fix.starts_with(&format!(
+            "az keyvault delete-policy -n {kv} --object-id {pid} && az keyvault set-policy -n {kv} --object-id {pid} --secret-permissions get "
+        )),
+        "{}",
+        f.fix
+    );
+    assert!(!f.fix.contains("--key-permissions"), "{}", f.fix);
+    assert!(f.confirm.contains("accessPolicies"), "{}", f.confirm);
+    // The read it keeps is the one the mount makes: no KVC501/KVC502 beside it.
+    assert!(
+        !codes(&chains).iter().any(|c| matches!(c, Code::KVC501 | Code::KVC502)),
+        "{:#?}",
+        codes(&chains)
+    );
+}
