@@ -77,3 +77,44 @@ fn kvc504_on_an_access_policy_vault_narrows_the_policy_not_a_role() {
         codes(&chains)
     );
 }
+
+/// GGG-A2. A firewall that denies by default with rules kvchain cannot match to the cluster's
+/// egress (IP or virtual-network rules, private endpoints) leaves the read's path unknown:
+/// the Access link is unknown, not ok (README: what kvchain cannot see leaves its link
+/// unknown, never a verdict), until a mount proves the path.
+#[test]
+fn access_behind_firewall_rules_kvchain_cannot_match_is_unknown_until_a_mount() {
+    let restricted = NetworkObs {
+        public_access: true,
+        default_deny: true,
+        cluster_allowed: Observed::unknown(
+            "vault firewall denies by default with 1 IP rule(s), 0 virtual network rule(s) and 0 private endpoint(s); kvchain cannot match the cluster's egress against them",
+        ),
+    };
+    let mut s = tk::healthy();
+    tk::unmount(&mut s, APP);
+    tk::vault_mut(&mut s, NS).network = restricted.clone();
+    let chains = diagnose(&s);
+    let access = chains[0].link(LinkKind::Access);
+    assert_eq!(access.status, Status::Unknown, "{access:#?}");
+    assert!(
+        access
+            .facts
+            .iter()
+            .any(|f| format!("{f:?}").contains("cannot match the cluster's egress")),
+        "{access:#?}"
+    );
+    assert!(!codes(&chains).contains(&Code::KVC505), "{:#?}", codes(&chains));
+
+    // Mounted: the mount went through the firewall.
+    let mut s = tk::healthy();
+    tk::vault_mut(&mut s, NS).network = restricted;
+    let chains = diagnose(&s);
+    assert_eq!(chains[0].link(LinkKind::Access).status, Status::Ok);
+
+    // An open vault stays ok without a mount.
+    let mut s = tk::healthy();
+    tk::unmount(&mut s, APP);
+    let chains = diagnose(&s);
+    assert_eq!(chains[0].link(LinkKind::Access).status, Status::Ok);
+}
