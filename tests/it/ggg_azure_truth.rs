@@ -118,3 +118,29 @@ fn access_behind_firewall_rules_kvchain_cannot_match_is_unknown_until_a_mount() 
     let chains = diagnose(&s);
     assert_eq!(chains[0].link(LinkKind::Access).status, Status::Ok);
 }
+
+/// GGG-A3. A pinned objectVersion the object does not have (KVC601): the confirm lists the
+/// object's versions (FACTS §9: the listing returns ids and attributes), among which the pin
+/// is missing; `show` without --version prints the latest version's attributes, which say
+/// nothing of the pin.
+#[test]
+fn kvc601_a_missing_pinned_version_is_confirmed_by_the_version_list() {
+    let mut s = tk::healthy();
+    set_objects(
+        &mut s,
+        one_secret(&[("objectVersion", "deadbeefdeadbeefdeadbeefdeadbeef")]),
+    );
+    let chains = diagnose(&s);
+    let f = findings(&chains, Code::KVC601);
+    assert_eq!(f.len(), 1, "{:#?}", codes(&chains));
+    let f = &f[0];
+    assert!(f.message.contains("has no version deadbeef"), "{}", f.message);
+    let kv = tk::vault_name(NS);
+    let obj = tk::object_name(APP);
+    assert_eq!(
+        &*f.confirm,
+        format!(
+            "az keyvault secret list-versions --vault-name {kv} -n {obj} --query \"[].id\" -o tsv"
+        ),
+    );
+}
