@@ -144,3 +144,62 @@ fn kvc601_a_missing_pinned_version_is_confirmed_by_the_version_list() {
         ),
     );
 }
+
+/// GGG-A4. objectVersionHistory lists the object's versions first (FACTS §5: "needs list
+/// permission"); under Azure RBAC a secret's listing is `secrets/readMetadata/action`, which
+/// Key Vault Secrets User holds beside getSecret (FACTS §8) and a custom role granting
+/// getSecret alone does not: the listing fails with 403, so the Access link is broken, not ok.
+#[test]
+fn kvc502_history_under_a_custom_role_without_the_listing() {
+    let history = one_secret(&[("objectAlias", "password"), ("objectVersionHistory", "2")]);
+    let custom = |s: &mut Snapshot| {
+        let r = tk::role_mut(s, NS, APP);
+        r.role_name = "secret-reader".into();
+        r.role_definition_id = "/subscriptions/00000000-0000-0000-0000-000000000001/providers/Microsoft.Authorization/roleDefinitions/0b5fe924-9a61-425c-96af-cfe6e287ca2d".into();
+        r.data_actions = vec!["Microsoft.KeyVault/vaults/secrets/getSecret/action".into()];
+    };
+    let mut s = tk::healthy();
+    tk::unmount(&mut s, APP);
+    set_objects(&mut s, history.clone());
+    custom(&mut s);
+    let chains = diagnose(&s);
+    let f = findings(&chains, Code::KVC502);
+    assert_eq!(f.len(), 1, "{:#?}", codes(&chains));
+    let f = &f[0];
+    assert!(
+        f.message.contains("Microsoft.KeyVault/vaults/secrets/readMetadata/action"),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.fix.starts_with(&format!(
+            "az role assignment create --assignee-object-id {} --assignee-principal-type ServicePrincipal --role \"Key Vault Secrets User\" --scope {}",
+            tk::principal_id(NS, APP),
+            tk::vault_id(NS)
+        )),
+        "{}",
+        f.fix
+    );
+    assert_eq!(chains[0].link(LinkKind::Access).status, Status::Broken);
+
+    // The same role without history reads the one version: no listing, no finding.
+    let mut s = tk::healthy();
+    tk::unmount(&mut s, APP);
+    custom(&mut s);
+    let chains = diagnose(&s);
+    assert!(
+        !codes(&chains).iter().any(|c| matches!(c, Code::KVC501 | Code::KVC502)),
+        "{:#?}",
+        codes(&chains)
+    );
+    // Key Vault Secrets User with history: it grants the listing.
+    let mut s = tk::healthy();
+    tk::unmount(&mut s, APP);
+    set_objects(&mut s, history);
+    let chains = diagnose(&s);
+    assert!(
+        !codes(&chains).iter().any(|c| matches!(c, Code::KVC501 | Code::KVC502)),
+        "{:#?}",
+        codes(&chains)
+    );
+}

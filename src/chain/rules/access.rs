@@ -19,7 +19,7 @@ mod undetermined;
 use granted::granted_actions;
 pub(crate) use granted::{chain_identity, chain_vault, may_read, reads_granted};
 pub(crate) use held::held_on_vault;
-use history_list::history_unlisted;
+use history_list::{history_unlisted, history_unlisted_rbac};
 use on_client_id::on_client_id;
 use one_fix::{FAILS, one_per_fix};
 pub(crate) use scope::under;
@@ -238,6 +238,12 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         if enforced {
             if !vault.rbac
                 && let Some(f) = history_unlisted(cx, vault, principal, &policies, &p, t)
+            {
+                link.findings.push(f);
+                continue;
+            }
+            if vault.rbac
+                && let Some(f) = history_unlisted_rbac(cx, vault, principal, &assignments, &p, t)
             {
                 link.findings.push(f);
                 continue;
