@@ -72,7 +72,9 @@ fn kvc504_on_an_access_policy_vault_narrows_the_policy_not_a_role() {
     assert!(f.confirm.contains("accessPolicies"), "{}", f.confirm);
     // The read it keeps is the one the mount makes: no KVC501/KVC502 beside it.
     assert!(
-        !codes(&chains).iter().any(|c| matches!(c, Code::KVC501 | Code::KVC502)),
+        !codes(&chains)
+            .iter()
+            .any(|c| matches!(c, Code::KVC501 | Code::KVC502)),
         "{:#?}",
         codes(&chains)
     );
@@ -104,7 +106,11 @@ fn access_behind_firewall_rules_kvchain_cannot_match_is_unknown_until_a_mount() 
             .any(|f| format!("{f:?}").contains("cannot match the cluster's egress")),
         "{access:#?}"
     );
-    assert!(!codes(&chains).contains(&Code::KVC505), "{:#?}", codes(&chains));
+    assert!(
+        !codes(&chains).contains(&Code::KVC505),
+        "{:#?}",
+        codes(&chains)
+    );
 
     // Mounted: the mount went through the firewall.
     let mut s = tk::healthy();
@@ -134,7 +140,11 @@ fn kvc601_a_missing_pinned_version_is_confirmed_by_the_version_list() {
     let f = findings(&chains, Code::KVC601);
     assert_eq!(f.len(), 1, "{:#?}", codes(&chains));
     let f = &f[0];
-    assert!(f.message.contains("has no version deadbeef"), "{}", f.message);
+    assert!(
+        f.message.contains("has no version deadbeef"),
+        "{}",
+        f.message
+    );
     let kv = tk::vault_name(NS);
     let obj = tk::object_name(APP);
     assert_eq!(
@@ -167,7 +177,8 @@ fn kvc502_history_under_a_custom_role_without_the_listing() {
     assert_eq!(f.len(), 1, "{:#?}", codes(&chains));
     let f = &f[0];
     assert!(
-        f.message.contains("Microsoft.KeyVault/vaults/secrets/readMetadata/action"),
+        f.message
+            .contains("Microsoft.KeyVault/vaults/secrets/readMetadata/action"),
         "{}",
         f.message
     );
@@ -188,7 +199,9 @@ fn kvc502_history_under_a_custom_role_without_the_listing() {
     custom(&mut s);
     let chains = diagnose(&s);
     assert!(
-        !codes(&chains).iter().any(|c| matches!(c, Code::KVC501 | Code::KVC502)),
+        !codes(&chains)
+            .iter()
+            .any(|c| matches!(c, Code::KVC501 | Code::KVC502)),
         "{:#?}",
         codes(&chains)
     );
@@ -198,8 +211,62 @@ fn kvc502_history_under_a_custom_role_without_the_listing() {
     set_objects(&mut s, history);
     let chains = diagnose(&s);
     assert!(
-        !codes(&chains).iter().any(|c| matches!(c, Code::KVC501 | Code::KVC502)),
+        !codes(&chains)
+            .iter()
+            .any(|c| matches!(c, Code::KVC501 | Code::KVC502)),
         "{:#?}",
         codes(&chains)
     );
+}
+
+/// GGG-A5. A certificate whose key is not exportable: Key Vault returns its secret without the
+/// private key (the lab's Key Vault: "secret (private key + certificate when exportable)",
+/// docs/scenarios.md), so a kubernetes.io/tls entry taking tls.key from that objectType secret
+/// is never built. The Sync link named that failure "the SPC has changed since: wait up to 5
+/// minutes" although nothing had changed and nothing would; it is KVC804 naming the key.
+#[test]
+fn kvc804_a_tls_key_from_a_certificate_whose_key_is_not_exportable() {
+    use kvchain::source::lab::world::World;
+    use kvchain::source::lab::{self, export};
+    let scenario = |exportable: bool| {
+        let cluster = include_str!("../../assets/scenarios/cluster.yaml");
+        let shop = include_str!("../../assets/scenarios/shop.yaml").replace(
+            "    - name: gateway-tls\n      subject: CN=gateway.shop.example\n",
+            &format!(
+                "    - name: gateway-tls\n      subject: CN=gateway.shop.example\n      exportable: {exportable}\n"
+            ),
+        );
+        let gateway = include_str!("../../assets/scenarios/cert-for-tls.yaml")
+            .replace("objectType: cert", "objectType: secret");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nonexportable.yaml");
+        std::fs::write(&path, format!("{cluster}\n---\n{shop}\n---\n{gateway}")).unwrap();
+        let mut w = World::new(lab::load(path.to_str().unwrap()).unwrap());
+        w.run_until_stable(lab::MAX_SETTLE);
+        kvchain::chain::diagnose(&export::snapshot(&w))
+    };
+    let gateway = |chains: &[Chain]| -> Vec<Finding> {
+        chains
+            .iter()
+            .filter(|c| c.pod.starts_with("gateway-"))
+            .flat_map(|c| c.findings())
+            .cloned()
+            .collect()
+    };
+    let chains = scenario(false);
+    let found = gateway(&chains);
+    let f: Vec<&Finding> = found.iter().filter(|f| f.code == Code::KVC804).collect();
+    assert_eq!(f.len(), 1, "{found:#?}");
+    assert!(f[0].message.contains("not exportable"), "{}", f[0].message);
+    assert!(!f[0].message.contains("changed since"), "{}", f[0].message);
+    assert_eq!(f[0].severity, kvchain::chain::Severity::Error);
+    assert!(
+        f[0].confirm.contains("policy.keyProperties.exportable"),
+        "{}",
+        f[0].confirm
+    );
+    // Exportable: the same SPC builds the Secret, nothing to say on Sync.
+    let chains = scenario(true);
+    let found = gateway(&chains);
+    assert!(!found.iter().any(|f| f.code == Code::KVC804), "{found:#?}");
 }

@@ -96,7 +96,11 @@ pub(super) fn history_unlisted_rbac(
         return None;
     }
     let held: Vec<String> = (assignments.iter())
-        .filter(|r| unlisted.iter().any(|n| super::covers(&r.scope, vault, t, n)))
+        .filter(|r| {
+            unlisted
+                .iter()
+                .any(|n| super::covers(&r.scope, vault, t, n))
+        })
         .map(|r| super::granted_actions(r))
         .collect();
     let role = remedy::role_for(t);
