@@ -270,3 +270,40 @@ fn kvc804_a_tls_key_from_a_certificate_whose_key_is_not_exportable() {
     let found = gateway(&chains);
     assert!(!found.iter().any(|f| f.code == Code::KVC804), "{found:#?}");
 }
+
+/// GGG-A6. An access policy made for the identity's clientId instead of its principal (object)
+/// id grants nothing (a policy matches its objectId; FACTS §7: the SPC uses clientId, grants
+/// go to principalId). KVC501 names it, as it names a role assigned to the clientId
+/// (codes.yaml KVC501), and its fix sets the principal's policy, then deletes the stray one.
+#[test]
+fn kvc501_names_an_access_policy_made_for_the_client_id() {
+    let mut s = tk::healthy();
+    tk::unmount(&mut s, APP);
+    s.azure.role_assignments.items.clear();
+    let (pid, cid) = (tk::principal_id(NS, APP), tk::client_id(NS, APP));
+    let vault = tk::vault_mut(&mut s, NS);
+    vault.rbac = false;
+    vault.access_policies.push(AccessPolicyObs {
+        object_id: cid.clone(),
+        secrets: vec!["get".into()],
+        ..AccessPolicyObs::default()
+    });
+    let kv = vault.name.clone();
+    let chains = diagnose(&s);
+    let f = findings(&chains, Code::KVC501);
+    assert_eq!(f.len(), 1, "{:#?}", codes(&chains));
+    let f = &f[0];
+    assert!(
+        f.message
+            .contains(&format!("access policy for object id {cid}"))
+            && f.message.contains("grants nothing"),
+        "{}",
+        f.message
+    );
+    assert_eq!(
+        &*f.fix,
+        format!(
+            "az keyvault set-policy -n {kv} --object-id {pid} --secret-permissions get && az keyvault delete-policy -n {kv} --object-id {cid}"
+        )
+    );
+}

@@ -384,7 +384,29 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             } else {
                 Vec::new()
             };
-            let (misassigned, deletes) = on_client_id(identity, &on_client);
+            let (mut misassigned, deletes) = on_client_id(identity, &on_client);
+            // The same slip on an access-policy vault: a policy matches its objectId only, so
+            // one made for the clientId grants nothing (audit GGG-A6). Named, and deleted once
+            // the principal's own policy is set.
+            if !vault.rbac
+                && let Some(a) = vault.access_policies.iter().find(|a| {
+                    a.object_id.eq_ignore_ascii_case(&identity.client_id)
+                        && policy_allows(match t {
+                            ObjectType::Secret => &a.secrets,
+                            ObjectType::Key => &a.keys,
+                            ObjectType::Cert => &a.certificates,
+                        })
+                })
+            {
+                misassigned = format!(
+                    "; the access policy for object id {} names the identity's clientId instead of its principal (object) id: an access policy matches the object id only, so it grants nothing",
+                    a.object_id
+                );
+                fix = format!(
+                    "{fix} && az keyvault delete-policy -n {} --object-id {}",
+                    vault.name, a.object_id
+                );
+            }
             if !deletes.is_empty() {
                 // Re-made for the principal as they were meant: same roles, same scopes, when
                 // they cover every object still missing.
