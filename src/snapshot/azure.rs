@@ -267,6 +267,11 @@ pub struct VaultObject {
     /// A secret that backs a certificate (`kid` set): its value is key + chain.
     #[serde(default)]
     pub backs_certificate: bool,
+    /// For a secret that backs a certificate: whether the certificate's key is exportable (its
+    /// policy's `keyProperties.exportable`). A non-exportable key is not part of the secret's
+    /// value, which then holds the certificate alone. `None` when not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_exportable: Option<bool>,
     /// Fingerprint of the latest version's value, when the source can compute one (lab).
     #[serde(default)]
     pub latest_fingerprint: Option<Fingerprint>,

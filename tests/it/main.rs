@@ -56,6 +56,7 @@ mod engine_feed;
 mod engine_props;
 mod event_secret_map;
 mod events_timeout_host;
+mod ggg_azure_truth;
 mod glance_credential_errors;
 mod hostile_commands;
 mod hostile_input;

@@ -19,7 +19,7 @@ mod undetermined;
 use granted::granted_actions;
 pub(crate) use granted::{chain_identity, chain_vault, may_read, reads_granted};
 pub(crate) use held::held_on_vault;
-use history_list::history_unlisted;
+use history_list::{history_unlisted, history_unlisted_rbac};
 use on_client_id::on_client_id;
 use one_fix::{FAILS, one_per_fix};
 pub(crate) use scope::under;
@@ -242,6 +242,12 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 link.findings.push(f);
                 continue;
             }
+            if vault.rbac
+                && let Some(f) = history_unlisted_rbac(cx, vault, principal, &assignments, &p, t)
+            {
+                link.findings.push(f);
+                continue;
+            }
             if ok_summary.is_empty() {
                 ok_summary = by_rbac
                     .filter(|_| vault.rbac)
@@ -378,7 +384,29 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             } else {
                 Vec::new()
             };
-            let (misassigned, deletes) = on_client_id(identity, &on_client);
+            let (mut misassigned, deletes) = on_client_id(identity, &on_client);
+            // The same slip on an access-policy vault: a policy matches its objectId only, so
+            // one made for the clientId grants nothing (audit GGG-A6). Named, and deleted once
+            // the principal's own policy is set.
+            if !vault.rbac
+                && let Some(a) = vault.access_policies.iter().find(|a| {
+                    a.object_id.eq_ignore_ascii_case(&identity.client_id)
+                        && policy_allows(match t {
+                            ObjectType::Secret => &a.secrets,
+                            ObjectType::Key => &a.keys,
+                            ObjectType::Cert => &a.certificates,
+                        })
+                })
+            {
+                misassigned = format!(
+                    "; the access policy for object id {} names the identity's clientId instead of its principal (object) id: an access policy matches the object id only, so it grants nothing",
+                    a.object_id
+                );
+                fix = format!(
+                    "{fix} && az keyvault delete-policy -n {} --object-id {}",
+                    vault.name, a.object_id
+                );
+            }
             if !deletes.is_empty() {
                 // Re-made for the principal as they were meant: same roles, same scopes, when
                 // they cover every object still missing.
@@ -466,6 +494,20 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     if ok_summary.is_empty() {
         ok_summary = "granted".into();
     }
+    // Granted, but behind a firewall whose rules kvchain cannot match to the cluster's egress
+    // (IP or virtual-network rules, private endpoints): whether the read gets through is not
+    // known, so the link is not said to work (README: what kvchain cannot see leaves its link
+    // unknown; audit GGG-A2). A mount proves the path.
+    if let Observed::Unknown(reason) = &vault.network.cluster_allowed
+        && !network_admits(vault)
+    {
+        if cx.mounted() {
+            set(link, Status::Ok, "proven by mount");
+        } else {
+            unknown(link, "network unknown", reason);
+        }
+        return;
+    }
     set(link, Status::Ok, ok_summary);
 }
 
@@ -524,6 +566,27 @@ fn over_privilege(
         ),
         evidence,
     );
+    if !vault.rbac {
+        // An access-policy vault ignores role assignments (FACTS §8): the write permissions
+        // sit in the principal's access policy, which is replaced by one holding only the
+        // reads the SecretProviderClass makes (get, and list with objectVersionHistory).
+        // `set-policy` alone keeps the permissions of every type it is not given, so the
+        // policy is deleted first (audit GGG-A1: a role delete with placeholders was given).
+        let principal = cx.identity.map_or("", |i| i.principal_id.as_str());
+        let flags: Vec<String> = remedy::types_needed(cx, None)
+            .into_iter()
+            .map(|t| read_only_policy_flag(cx, t))
+            .collect();
+        f.confirm = remedy::policy_confirm(&vault.name, principal).into();
+        f.fix = format!(
+            "az keyvault delete-policy -n {v} --object-id {principal} && az keyvault set-policy -n {v} --object-id {principal} {}  # the principal's access policy is replaced by one with only the reads the mount makes",
+            flags.join(" "),
+            v = vault.name,
+        )
+        .into();
+        link.findings.push(f);
+        return;
+    }
     if !deletes.is_empty() {
         // Grant only the reads the assignments left after the deletes do not give: never a
         // role the identity already holds.
@@ -563,6 +626,22 @@ fn over_privilege(
         .into();
     }
     link.findings.push(f);
+}
+
+/// `--<type>-permissions get` for `set-policy`, with `list` when the SecretProviderClass reads
+/// an object of type `t` with objectVersionHistory (the provider lists its versions, FACTS §5):
+/// the read-only permissions of one type, none of those held kept.
+fn read_only_policy_flag(cx: &Ctx, t: ObjectType) -> String {
+    let history = cx.params.as_deref().is_some_and(|p| {
+        (p.objects.iter())
+            .any(|o| o.object_type == Some(t) && o.object_version_history.unwrap_or(0) > 1)
+    });
+    let flag = match t {
+        ObjectType::Secret => "--secret-permissions",
+        ObjectType::Key => "--key-permissions",
+        ObjectType::Cert => "--certificate-permissions",
+    };
+    format!("{flag} get{}", if history { " list" } else { "" })
 }
 
 /// Whether the vault's network rules, as read now, let the cluster's requests through: open to

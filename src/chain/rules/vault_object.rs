@@ -215,7 +215,10 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
         let Some(target) = target else {
             co.status = Status::Broken;
             gone.push(format!("{} {}", t.as_str(), o.object_name));
-            let (confirm, _) = show(cx, t, &o.object_name, None);
+            // The versions the object has, among which the pinned one is missing: `show`
+            // would print the latest version's attributes, which say nothing of the pin
+            // (audit GGG-A3).
+            let confirm = list_versions(cx, t, &o.object_name);
             link.findings.push(cx.finding(
                 Code::KVC601,
                 format!("KeyVault/{vault}"),
@@ -486,6 +489,16 @@ fn cli_kind(t: ObjectType) -> &'static str {
         ObjectType::Key => "key",
         ObjectType::Cert => "certificate",
     }
+}
+
+/// The ids of every version of object `name` (keys list theirs as `kid`).
+fn list_versions(cx: &Ctx, t: ObjectType, name: &str) -> String {
+    format!(
+        "az keyvault {} list-versions --vault-name {} -n {name} --query \"[].{}\" -o tsv",
+        cli_kind(t),
+        cx.keyvault_arg(),
+        if t == ObjectType::Key { "kid" } else { "id" }
+    )
 }
 
 fn show(cx: &Ctx, t: ObjectType, name: &str, version: Option<&str>) -> (String, String) {

@@ -194,6 +194,7 @@ pub fn secret_object(props: &[SecretProperties]) -> VaultObject {
     VaultObject {
         content_type: newest.and_then(|p| p.content_type.clone()),
         backs_certificate: newest.and_then(|p| p.managed).unwrap_or(false),
+        key_exportable: None,
         versions: rows.into_iter().map(|(v, _)| v).collect(),
         latest_fingerprint: None,
     }
@@ -233,6 +234,7 @@ pub fn rest_object(object_type: ObjectType, items: &[Value]) -> VaultObject {
         versions,
         content_type: None,
         backs_certificate: false,
+        key_exportable: None,
         latest_fingerprint: None,
     }
 }

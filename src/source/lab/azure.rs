@@ -46,6 +46,8 @@ pub struct LabObject {
     pub versions: Vec<LabVersion>,
     pub content_type: Option<String>,
     pub backs_certificate: bool,
+    /// For the secret that backs a certificate: whether the certificate's key is exportable.
+    pub key_exportable: Option<bool>,
 }
 
 impl LabObject {
@@ -139,6 +141,7 @@ impl LabVault {
                     versions,
                     content_type: sec.content_type.clone(),
                     backs_certificate: false,
+                    key_exportable: None,
                 },
             );
         }
@@ -157,6 +160,7 @@ impl LabVault {
                     }],
                     content_type: None,
                     backs_certificate: false,
+                    key_exportable: None,
                 },
             );
         }
@@ -184,6 +188,7 @@ impl LabVault {
                         }],
                         content_type: ct,
                         backs_certificate: backs,
+                        key_exportable: backs.then_some(c.exportable),
                     },
                 );
             }

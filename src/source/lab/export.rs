@@ -380,6 +380,7 @@ fn objects<'p>(w: &World, params: impl Iterator<Item = &'p AzureSpc>) -> Vec<Vau
                             .collect(),
                         content_type: o.content_type.clone(),
                         backs_certificate: o.backs_certificate,
+                        key_exportable: o.key_exportable,
                         latest_fingerprint: o.latest().map(|x| Fingerprint::of(&x.content)),
                     }
                 })),

@@ -77,6 +77,9 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
         ));
     }
     if problems.is_empty() {
+        if unexportable_key(cx, link, so) {
+            return;
+        }
         // Keys and object types right: what the files hold (a PFX's base64 text, audit CCC3).
         super::tls_pfx::check(cx, link, so);
         return;
@@ -336,6 +339,53 @@ fn mounted_secret<'c>(cx: &'c Ctx, o: &SpcObject) -> Option<&'c SpcObject> {
                 && s.object_version_history.is_none_or(|h| h <= 1)
         })
     })
+}
+
+/// KVC804 for a tls.key read from the objectType `secret` object of a certificate whose key is
+/// not exportable: Key Vault returns that secret without the private key (the certificate
+/// alone), so the driver finds no key for tls.key however the SPC is written (audit GGG-A5:
+/// said "the SPC has changed since, wait" beside a failure that never ends). Known only where
+/// the certificate's policy was read (the lab); `None` leaves the other checks to judge.
+/// True when it told.
+fn unexportable_key(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) -> bool {
+    let (Some(p), vault) = (cx.params.as_deref(), cx.keyvault()) else {
+        return false;
+    };
+    let Some(o) = (so.data.iter())
+        .filter(|d| d.key == "tls.key")
+        .find_map(|d| {
+            (p.objects.iter()).find(|o| {
+                o.object_type == Some(ObjectType::Secret) && o.file_name() == d.object_name
+            })
+        })
+        .filter(|o| {
+            cx.ix
+                .object(vault, ObjectType::Secret, &o.object_name)
+                .and_then(|f| f.state.known()?.as_ref())
+                .is_some_and(|v| v.backs_certificate && v.key_exportable == Some(false))
+        })
+    else {
+        return false;
+    };
+    let (kv, name) = (cx.keyvault_arg(), &o.object_name);
+    link.findings.push(cx.finding(
+        Code::KVC804,
+        cx.spc_resource(),
+        format!(
+            "{}tls.key from objectType secret ({name}), but certificate {name}'s key is not exportable: Key Vault returns its secret without the private key (the certificate alone), so the driver finds no key for tls.key and never builds the Secret",
+            about(so)
+        ),
+        vec![format!(
+            "certificate {name} in Key Vault {kv}: policy keyProperties.exportable: false"
+        )],
+        format!(
+            "az keyvault certificate show --vault-name {kv} -n {name} --query policy.keyProperties.exportable"
+        ),
+        format!(
+            "az keyvault certificate create --vault-name {kv} -n {name} -p \"$(az keyvault certificate show --vault-name {kv} -n {name} --query policy -o json | jq '.keyProperties.exportable = true')\"  # a new version whose key is exportable (an HSM key never is: use an RSA or EC software key there); the mount fetches it at the next rotation poll or a new mount"
+        ),
+    ));
+    true
 }
 
 /// How KVC804's message starts for entry `so`.
