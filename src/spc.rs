@@ -34,6 +34,12 @@ pub struct AzureSpc {
 }
 
 impl AzureSpc {
+    /// The objects of type `t` whose versions the provider lists before reading them
+    /// (objectVersionHistory > 1, FACTS §5: it "needs list permission").
+    pub fn version_listed(&self, t: ObjectType) -> impl Iterator<Item = &SpcObject> {
+        (self.objects.iter()).filter(move |o| o.object_type == Some(t) && o.writes_versions())
+    }
+
     /// Whether item `index` names its file by an absolute objectName (no objectAlias), which
     /// the provider refuses: `file name must be a relative path` (FACTS §5).
     pub fn absolute_object_name(&self, index: usize) -> bool {

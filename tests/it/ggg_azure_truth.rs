@@ -2,26 +2,11 @@
 //! world (`shop/web`) by changing one thing, and checked against the documented behaviour
 //! (FACTS §5, §8, §9; README's Azure section; codes.yaml).
 
+use crate::compound_optional::with as findings;
+use crate::rules_runtime::codes;
 use kvchain::chain::testkit::{self as tk, APP, NS};
 use kvchain::chain::{Chain, Code, Finding, LinkKind, Status, diagnose};
 use kvchain::snapshot::*;
-
-fn findings(chains: &[Chain], code: Code) -> Vec<Finding> {
-    chains
-        .iter()
-        .flat_map(|c| c.findings())
-        .filter(|f| f.code == code)
-        .cloned()
-        .collect()
-}
-
-fn codes(chains: &[Chain]) -> Vec<Code> {
-    chains
-        .iter()
-        .flat_map(|c| c.findings())
-        .map(|f| f.code)
-        .collect()
-}
 
 /// `objects` YAML of one secret object of the app with `extra` keys.
 fn one_secret(extra: &[(&str, &str)]) -> String {

@@ -632,16 +632,8 @@ fn over_privilege(
 /// an object of type `t` with objectVersionHistory (the provider lists its versions, FACTS §5):
 /// the read-only permissions of one type, none of those held kept.
 fn read_only_policy_flag(cx: &Ctx, t: ObjectType) -> String {
-    let history = cx.params.as_deref().is_some_and(|p| {
-        (p.objects.iter())
-            .any(|o| o.object_type == Some(t) && o.object_version_history.unwrap_or(0) > 1)
-    });
-    let flag = match t {
-        ObjectType::Secret => "--secret-permissions",
-        ObjectType::Key => "--key-permissions",
-        ObjectType::Cert => "--certificate-permissions",
-    };
-    format!("{flag} get{}", if history { " list" } else { "" })
+    let list = remedy::lists_versions(cx, t);
+    remedy::permissions_flag(t, if list { &["get", "list"] } else { &["get"] })
 }
 
 /// Whether the vault's network rules, as read now, let the cluster's requests through: open to

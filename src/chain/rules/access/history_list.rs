@@ -19,8 +19,8 @@ pub(super) fn history_unlisted(
     p: &crate::spc::AzureSpc,
     t: ObjectType,
 ) -> Option<Finding> {
-    let with_history: Vec<&str> = (p.objects.iter())
-        .filter(|o| o.object_type == Some(t) && o.object_version_history.unwrap_or(0) > 1)
+    let with_history: Vec<&str> = p
+        .version_listed(t)
         .map(|o| o.object_name.as_str())
         .collect();
     let perms = |a: &&AccessPolicyObs| match t {
@@ -79,8 +79,8 @@ pub(super) fn history_unlisted_rbac(
     if t != ObjectType::Secret {
         return None;
     }
-    let unlisted: Vec<&str> = (p.objects.iter())
-        .filter(|o| o.object_type == Some(t) && o.object_version_history.unwrap_or(0) > 1)
+    let unlisted: Vec<&str> = p
+        .version_listed(t)
         .map(|o| o.object_name.as_str())
         .filter(|n| {
             !assignments

@@ -326,16 +326,27 @@ pub(crate) fn policy_flag(
             ObjectType::Cert => &a.certificates,
         })
         .map(String::as_str);
-    let history = cx.params.as_deref().is_some_and(|p| {
-        (p.objects.iter())
-            .any(|o| o.object_type == Some(t) && o.object_version_history.unwrap_or(0) > 1)
-    });
     let mut perms: Vec<&str> = Vec::new();
-    for x in held.chain(Some(add)).chain(history.then_some("list")) {
+    for x in held
+        .chain(Some(add))
+        .chain(lists_versions(cx, t).then_some("list"))
+    {
         if !perms.iter().any(|p| p.eq_ignore_ascii_case(x)) {
             perms.push(x);
         }
     }
+    permissions_flag(t, &perms)
+}
+
+/// Whether the SecretProviderClass reads an object of type `t` with objectVersionHistory, so
+/// that the provider lists its versions first (FACTS §5).
+pub(crate) fn lists_versions(cx: &Ctx, t: crate::snapshot::ObjectType) -> bool {
+    (cx.params.as_deref()).is_some_and(|p| p.version_listed(t).next().is_some())
+}
+
+/// `set-policy`'s `--<type>-permissions` flag with `perms`.
+pub(crate) fn permissions_flag(t: crate::snapshot::ObjectType, perms: &[&str]) -> String {
+    use crate::snapshot::ObjectType;
     let flag = match t {
         ObjectType::Secret => "--secret-permissions",
         ObjectType::Key => "--key-permissions",
