@@ -151,16 +151,19 @@ async fn a_fleet_cluster_narrowed_to_one_namespace_is_read_but_incomplete() {
     );
 }
 
-/// README "Degrading, not failing": "The watch keeps retrying with backoff, so a permission
-/// granted later shows up without a restart." The narrowing too (audit FFF4): a running
-/// source that could not list pods cluster-wide at start asks again on the cluster facts'
-/// cadence and, once it may, watches every namespace, its "only namespace payments is
-/// watched" gap gone.
-#[tokio::test]
-async fn a_cluster_wide_pod_list_granted_later_widens_the_running_source() {
-    use kvchain::source::{Source, SourceEvent};
-    use std::time::Duration;
-    let api = narrowed_world();
+/// A narrowed source running on `api` (context aks-payments, no `-A`) with the cluster facts'
+/// cadence `every` and clock tick `tick`: its events, the commands sender that keeps it
+/// running, and the fake server and its kubeconfig's directory, which live as long as these.
+async fn narrowed_source(
+    api: &FakeApi,
+    every: std::time::Duration,
+    tick: std::time::Duration,
+) -> (
+    tokio::sync::mpsc::UnboundedReceiver<kvchain::source::SourceEvent>,
+    tokio::sync::mpsc::UnboundedSender<kvchain::source::SourceCommand>,
+    (wiremock::MockServer, tempfile::TempDir),
+) {
+    use kvchain::source::Source;
     let server = api.serve().await;
     let dir = tempfile::tempdir().unwrap();
     let kube = kvchain::cli::KubeArgs {
@@ -172,42 +175,82 @@ async fn a_cluster_wide_pod_list_granted_later_widens_the_running_source() {
         .await
         .expect("kubeconfig");
     let mut opts = options();
-    opts.cluster_refresh = Duration::from_millis(500);
+    opts.cluster_refresh = every;
+    opts.clock_tick = tick;
     let live = kvchain::source::live::open(c, &kube, &no_azure())
         .await
         .expect("open")
         .with_options(opts);
-    let (etx, mut events) = tokio::sync::mpsc::unbounded_channel();
-    let (_commands, crx) = tokio::sync::mpsc::unbounded_channel();
+    let (etx, events) = tokio::sync::mpsc::unbounded_channel();
+    let (commands, crx) = tokio::sync::mpsc::unbounded_channel();
     tokio::spawn(Box::new(live).run(etx, crx));
-    // Narrowed first: the gap says so.
-    let narrowed = async {
+    (events, commands, (server, dir))
+}
+
+/// The next snapshot `events` bring that `pred` accepts, within `within`.
+async fn next_snapshot(
+    events: &mut tokio::sync::mpsc::UnboundedReceiver<kvchain::source::SourceEvent>,
+    within: std::time::Duration,
+    pred: impl Fn(&kvchain::snapshot::Snapshot) -> bool,
+) -> Option<std::sync::Arc<kvchain::snapshot::Snapshot>> {
+    use kvchain::source::SourceEvent;
+    let wait = async {
         loop {
             match events.recv().await {
-                Some(SourceEvent::Snapshot(s)) => break s,
+                Some(SourceEvent::Snapshot(s)) if pred(&s) => break s,
                 Some(_) => continue,
                 None => panic!("the source stopped"),
             }
         }
     };
-    let first = tokio::time::timeout(Duration::from_secs(20), narrowed)
+    tokio::time::timeout(within, wait).await.ok()
+}
+
+/// README "Degrading, not failing": "The watch keeps retrying with backoff, so a permission
+/// granted later shows up without a restart." The narrowing too (audit FFF4): a running
+/// source that could not list pods cluster-wide at start asks again on the cluster facts'
+/// cadence and, once it may, watches every namespace, its "only namespace payments is
+/// watched" gap gone.
+#[tokio::test]
+async fn a_cluster_wide_pod_list_granted_later_widens_the_running_source() {
+    use std::time::Duration;
+    let api = narrowed_world();
+    let (mut events, _commands, _server) =
+        narrowed_source(&api, Duration::from_millis(500), Duration::from_secs(10)).await;
+    // Narrowed first: the gap says so.
+    let first = next_snapshot(&mut events, Duration::from_secs(20), |_| true)
         .await
         .expect("a first snapshot");
     assert!(first.pods.gaps.outside.is_some(), "{:?}", first.pods.gaps);
     // Granted: the next snapshots read every namespace.
     api.allow(PODS);
-    let widened = async {
-        loop {
-            match events.recv().await {
-                Some(SourceEvent::Snapshot(s)) if s.pods.gaps.is_empty() => break s,
-                Some(_) => continue,
-                None => panic!("the source stopped"),
-            }
-        }
-    };
-    let wide = tokio::time::timeout(Duration::from_secs(20), widened)
-        .await
-        .expect("the narrowing lifts without a restart");
+    let wide = next_snapshot(&mut events, Duration::from_secs(20), |s| {
+        s.pods.gaps.is_empty()
+    })
+    .await
+    .expect("the narrowing lifts without a restart");
     assert!(wide.pods.gaps.outside.is_none());
     assert!(!wide.pods.items.is_empty());
+}
+
+/// The question asked again must not stop the answers already given: a cluster-wide pod list
+/// that never answers (no `--request-timeout`) would otherwise hold back every snapshot, and
+/// with them the "no answer from the API server since …" they carry during an outage.
+#[tokio::test]
+async fn a_probe_for_the_wider_scope_that_hangs_holds_back_no_snapshot() {
+    use std::time::Duration;
+    let api = narrowed_world();
+    let (mut events, _commands, _server) =
+        narrowed_source(&api, Duration::from_millis(200), Duration::from_millis(200)).await;
+    next_snapshot(&mut events, Duration::from_secs(20), |_| true)
+        .await
+        .expect("a first snapshot");
+    api.hang_path(PODS);
+    // Past a few probes, each hung: the clock's snapshots still come, one after another.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    while events.try_recv().is_ok() {}
+    for _ in 0..3 {
+        let s = next_snapshot(&mut events, Duration::from_secs(5), |_| true).await;
+        assert!(s.is_some(), "snapshots stopped while a probe hung");
+    }
 }

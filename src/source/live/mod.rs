@@ -378,17 +378,28 @@ impl LiveSource {
             // The narrowing was decided once, at start: asked again on the cluster facts'
             // cadence, so a permission granted later widens the view (README "Degrading, not
             // failing"; audit FFF4).
-            let every = self.options.cluster_refresh;
-            let mut reprobe = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            // Asked beside this loop: a probe that hangs must not hold up the snapshots that
+            // say how long the cluster has not answered.
+            let (widen_tx, mut widened) = tokio::sync::oneshot::channel();
+            let mut narrowed = self.narrowed.is_some();
+            if narrowed {
+                tasks.spawn(widen::ask_until_listable(
+                    self.client.clone(),
+                    engine.shared.clone(),
+                    self.options.cluster_refresh,
+                    widen_tx,
+                ));
+            }
             loop {
                 tokio::select! {
                     _ = engine.shared.changed.notified() => {}
-                    _ = reprobe.tick(), if self.narrowed.is_some() => {
-                        if widen::pods_listable(&self.client).await.is_ok() {
-                            return Ended::Widen;
+                    asked = &mut widened, if narrowed => match asked {
+                        Ok(()) => return Ended::Widen,
+                        Err(_) => {
+                            narrowed = false;
+                            continue;
                         }
-                        continue;
-                    }
+                    },
                     // Nothing changed for a while: the same objects at a later time.
                     _ = tokio::time::sleep(self.options.clock_tick), if complete => {}
                     _ = &mut give_up, if !complete => {
@@ -402,12 +413,8 @@ impl LiveSource {
                     command = commands.recv() => match command {
                         None => return Ended::Closed,
                         Some(SourceCommand::Refresh) => {
+                            // Wakes the cluster facts' re-read and, when narrowed, the probe.
                             engine.shared.refresh.notify_waiters();
-                            if self.narrowed.is_some()
-                                && widen::pods_listable(&self.client).await.is_ok()
-                            {
-                                return Ended::Widen;
-                            }
                             continue;
                         }
                         // Actions and reveals run off the loop: a slow API call must not hold
