@@ -101,6 +101,17 @@ pub struct AccessPolicyObs {
     pub certificates: Vec<String>,
 }
 
+impl AccessPolicyObs {
+    /// The permissions the policy holds on objects of type `t`.
+    pub fn permissions(&self, t: ObjectType) -> &[String] {
+        match t {
+            ObjectType::Secret => &self.secrets,
+            ObjectType::Key => &self.keys,
+            ObjectType::Cert => &self.certificates,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NetworkObs {
     /// `publicNetworkAccess` Enabled.

@@ -223,13 +223,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         let by_rbac = names()
             .find_map(granted_for)
             .filter(|_| uncovered.is_empty());
-        let by_policy = policies.iter().any(|a| {
-            policy_allows(match t {
-                ObjectType::Secret => &a.secrets,
-                ObjectType::Key => &a.keys,
-                ObjectType::Cert => &a.certificates,
-            })
-        });
+        let by_policy = policies.iter().any(|a| policy_allows(a.permissions(t)));
         let (enforced, ignored) = if vault.rbac {
             (by_rbac.is_some(), by_policy)
         } else {
@@ -391,11 +385,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             if !vault.rbac
                 && let Some(a) = vault.access_policies.iter().find(|a| {
                     a.object_id.eq_ignore_ascii_case(&identity.client_id)
-                        && policy_allows(match t {
-                            ObjectType::Secret => &a.secrets,
-                            ObjectType::Key => &a.keys,
-                            ObjectType::Cert => &a.certificates,
-                        })
+                        && policy_allows(a.permissions(t))
                 })
             {
                 misassigned = format!(

@@ -51,13 +51,7 @@ pub(super) fn may_read_from(
     } else {
         (vault.access_policies.iter())
             .filter(|a| a.object_id.eq_ignore_ascii_case(principal))
-            .any(|a| {
-                policy_allows(match t {
-                    ObjectType::Secret => &a.secrets,
-                    ObjectType::Key => &a.keys,
-                    ObjectType::Cert => &a.certificates,
-                })
-            })
+            .any(|a| policy_allows(a.permissions(t)))
     };
     if !granted && undetermined(cx, vault, principal, &assignments, t, &[name]).is_some() {
         return None;

@@ -10,7 +10,7 @@ use crate::snapshot::{AccessPolicyObs, ObjectType, RoleAssignmentObs, VaultObs};
 /// KVC502 for objects of type `t` read with objectVersionHistory on an access-policy vault
 /// whose policies for `principal` grant get but not list: the provider lists the versions
 /// first (FACTS §5: history "needs list permission"), and Key Vault refuses the listing
-/// (AccessDenied). Under RBAC the roles that grant the read grant the listing too (FACTS §8).
+/// (AccessDenied). Under RBAC the listing is its own action ([`history_unlisted_rbac`]).
 pub(super) fn history_unlisted(
     cx: &Ctx,
     vault: &VaultObs,
@@ -23,12 +23,9 @@ pub(super) fn history_unlisted(
         .version_listed(t)
         .map(|o| o.object_name.as_str())
         .collect();
-    let perms = |a: &&AccessPolicyObs| match t {
-        ObjectType::Secret => a.secrets.clone(),
-        ObjectType::Key => a.keys.clone(),
-        ObjectType::Cert => a.certificates.clone(),
-    };
-    let held: Vec<String> = policies.iter().flat_map(perms).collect();
+    let held: Vec<String> = (policies.iter())
+        .flat_map(|a| a.permissions(t).iter().cloned())
+        .collect();
     let lists = |x: &String| x.eq_ignore_ascii_case("list") || x.eq_ignore_ascii_case("all");
     if with_history.is_empty() || held.iter().any(lists) {
         return None;

@@ -63,11 +63,7 @@ pub(super) fn undetermined(
     let policy = vault.access_policies.iter().find(|a| {
         !a.object_id.eq_ignore_ascii_case(principal)
             && !cx.ix.is_identity(&a.object_id)
-            && policy_allows(match t {
-                ObjectType::Secret => &a.secrets,
-                ObjectType::Key => &a.keys,
-                ObjectType::Cert => &a.certificates,
-            })
+            && policy_allows(a.permissions(t))
     })?;
     Some(format!(
         "an access policy on Key Vault {} grants get on {} to object {}, which may be a group; group membership is not readable, so whether principal {principal} is a member is unknown",

@@ -315,16 +315,11 @@ pub(crate) fn policy_flag(
     t: crate::snapshot::ObjectType,
     add: &str,
 ) -> String {
-    use crate::snapshot::ObjectType;
     let held = (cx.vault.iter())
         .filter(|v| v.name.eq_ignore_ascii_case(vault))
         .flat_map(|v| &v.access_policies)
         .filter(|a| a.object_id.eq_ignore_ascii_case(principal))
-        .flat_map(|a| match t {
-            ObjectType::Secret => &a.secrets,
-            ObjectType::Key => &a.keys,
-            ObjectType::Cert => &a.certificates,
-        })
+        .flat_map(|a| a.permissions(t))
         .map(String::as_str);
     let mut perms: Vec<&str> = Vec::new();
     for x in held
