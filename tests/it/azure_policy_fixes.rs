@@ -42,8 +42,7 @@ async fn the_set_policy_fix_keeps_the_permissions_held_and_the_list_history_need
             ("objectAlias", "password"),
             ("objectVersionHistory", "3"),
         ]]);
-        spc.parameters.insert("objects".into(), objects);
-        tk::reparse(spc);
+        tk::set_objects(spc, objects);
     }
     let c = diagnose(&fake, &mut s).await;
     let out = shown(&c, ACCESS);

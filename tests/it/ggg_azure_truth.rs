@@ -18,8 +18,7 @@ fn one_secret(extra: &[(&str, &str)]) -> String {
 
 fn set_objects(s: &mut Snapshot, objects: String) {
     let spc = tk::spc_mut(s, APP);
-    spc.parameters.insert("objects".into(), objects);
-    tk::reparse(spc);
+    tk::set_objects(spc, objects);
 }
 
 /// GGG-A1. On an access-policy vault role assignments are ignored (FACTS §8): an identity

@@ -12,9 +12,7 @@ use super::rules_runtime::{all, codes, run};
 
 fn objects(s: &mut Snapshot, item: &[(&str, &str)], event_name: &str) {
     let spc = tk::spc_mut(s, APP);
-    spc.parameters
-        .insert("objects".into(), tk::objects_yaml(&[item]));
-    tk::reparse(spc);
+    tk::set_objects(spc, tk::objects_yaml(&[item]));
     tk::unmount(s, APP);
     // The provider's per-object wrapper (FACTS §5).
     s.events.items.push(tk::failed_mount(

@@ -21,8 +21,7 @@ fn in_cloud(cloud: &str, issuer_host: &str, object_type: ObjectType) -> Snapshot
         ("objectType", object_type.as_str()),
         ("objectAlias", "password"),
     ]]);
-    spc.parameters.insert("objects".into(), objects);
-    tk::reparse(spc);
+    tk::set_objects(spc, objects);
     let issuer = tk::ISSUER.replace("oic.prod-aks.azure.com", issuer_host);
     s.cluster.oidc_issuer = Observed::Known(issuer.clone());
     for i in &mut s.azure.identities.items {

@@ -123,8 +123,7 @@ fn tls_from_cert_object() -> Snapshot {
             ("objectAlias", "tls-cert"),
         ],
     ]);
-    spc.parameters.insert("objects".into(), objects);
-    tk::reparse(spc);
+    tk::set_objects(spc, objects);
     s
 }
 
@@ -481,8 +480,7 @@ fn kvc801_says_a_history_index_past_the_history_and_the_alias_meant() {
         ("objectVersionHistory", "2"),
     ]]);
     let spc = tk::spc_mut(&mut s, APP);
-    spc.parameters.insert("objects".into(), objects);
-    tk::reparse(spc);
+    tk::set_objects(spc, objects);
     let obj = tk::object_name(APP);
     spc.secret_objects[0].data = [
         ("password/0", "current"),

@@ -233,12 +233,11 @@ fn with_second_key(s: &mut Snapshot) {
         .iter_mut()
         .find(|x| x.name == tk::spc_name(APP))
         .unwrap();
-    spc.parameters.insert("objects".into(), objects);
+    tk::set_objects(spc, objects);
     spc.secret_objects[0].data.push(SecretObjectData {
         object_name: "api-key".into(),
         key: "apikey".into(),
     });
-    tk::reparse(spc);
     let fp = Fingerprint::of(b"api-key-value");
     tk::secret_mut(s, APP).data.insert("apikey".into(), fp);
     for st in s.spc_statuses.items.iter_mut() {

@@ -30,9 +30,7 @@ fn failing(
     }
     item.push(("objectAlias", "password"));
     let spc = tk::spc_mut(&mut s, APP);
-    spc.parameters
-        .insert("objects".into(), tk::objects_yaml(&[&item]));
-    tk::reparse(spc);
+    tk::set_objects(spc, tk::objects_yaml(&[&item]));
     s.azure = AzureObs::unknown("no Azure credentials");
     tk::unmount(&mut s, APP);
     let collection = match object_type {

@@ -158,8 +158,7 @@ fn a_misspelt_object_alias_is_named_as_the_cause_of_the_missing_file() {
         ("objectType", "secret"),
         ("alias", "password"),
     ]]);
-    spc.parameters.insert("objects".into(), objects);
-    tk::reparse(spc);
+    tk::set_objects(spc, objects);
     let c = one(&s);
     let f = find(&c, Code::KVC801);
     assert!(
@@ -363,9 +362,8 @@ fn a_grant_scoped_to_other_objects_is_a_missing_grant_for_the_uncovered_one() {
         &[("objectName", &first), ("objectType", "secret")],
         &[("objectName", "web-api-token"), ("objectType", "secret")],
     ]);
-    spc.parameters.insert("objects".into(), objects);
+    tk::set_objects(spc, objects);
     spc.secret_objects.clear();
-    tk::reparse(spc);
     let vault = tk::vault_id(NS);
     tk::role_mut(&mut s, NS, APP).scope = format!("{vault}/secrets/{first}");
     let chains = diagnose(&s);

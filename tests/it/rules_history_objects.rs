@@ -23,10 +23,8 @@ fn history(s: &mut Snapshot, alias: bool, synced_from: &str) {
         item.push(("objectAlias", "password"));
     }
     let spc = tk::spc_mut(s, APP);
-    spc.parameters
-        .insert("objects".into(), tk::objects_yaml(&[&item]));
+    tk::set_objects(spc, tk::objects_yaml(&[&item]));
     spc.secret_objects[0].data[0].object_name = synced_from.into();
-    tk::reparse(spc);
     // The pod's mount as the provider reports it for a history object (FACTS §1).
     for st in &mut s.spc_statuses.items {
         for o in &mut st.objects {

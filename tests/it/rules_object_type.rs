@@ -20,8 +20,7 @@ fn asking_as(object_type: &str) -> Snapshot {
         ("objectType", object_type),
         ("objectAlias", "password"),
     ]]);
-    spc.parameters.insert("objects".into(), objects);
-    tk::reparse(spc);
+    tk::set_objects(spc, objects);
     // The look-up of the type asked: not found.
     let t = ObjectType::parse(object_type).expect("a provider object type");
     s.azure.objects.push(VaultObjectObs {

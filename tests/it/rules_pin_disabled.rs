@@ -24,8 +24,7 @@ fn pinned(latest_enabled: bool) -> Snapshot {
         "objectType: secret",
         &format!("objectType: secret\n    objectVersion: {V1}"),
     );
-    spc.parameters.insert("objects".into(), objects);
-    tk::reparse(spc);
+    tk::set_objects(spc, objects);
     s
 }
 

@@ -542,9 +542,7 @@ fn kvc501_from_the_event_names_the_role_the_identity_holds() {
     r.role_name = "Key Vault Crypto User".into();
     r.data_actions = vec!["Microsoft.KeyVault/vaults/keys/read".into()];
     let spc = tk::spc_mut(&mut s, APP);
-    spc.parameters
-        .insert("objects".into(), "array:\n  - |\n    objectName: [".into());
-    tk::reparse(spc);
+    tk::set_objects(spc, "array:\n  - |\n    objectName: [".into());
     let s = super::cause_kit::failing_with(
         s,
         "failed to get objectType:secret, objectName:web-db-pass, objectVersion:: GET https://kv-shop.vault.azure.net/secrets/web-db-pass/\nRESPONSE 403: 403 Forbidden\nERROR CODE: Forbidden\n{\"error\":{\"code\":\"Forbidden\",\"message\":\"Caller is not authorized to perform action on resource.\",\"innererror\":{\"code\":\"ForbiddenByRbac\"}}}",

@@ -531,8 +531,7 @@ fn a_disabled_latest_version_under_history_is_skipped_not_kvc602() {
         ("objectVersionHistory", "2"),
     ]]);
     let spc = tk::spc_mut(&mut s, APP);
-    spc.parameters.insert("objects".into(), objects);
-    tk::reparse(spc);
+    tk::set_objects(spc, objects);
     let mut older = latest(&mut s).clone();
     older.version = "0123456789abcdef0123456789abcdef".into();
     latest(&mut s).enabled = false;

@@ -29,9 +29,7 @@ fn objects(s: &mut Snapshot, object_type: &str, extra: &[&[(&str, &str)]]) {
     let mut items = vec![first];
     items.extend_from_slice(extra);
     let spc = tk::spc_mut(s, APP);
-    spc.parameters
-        .insert("objects".into(), tk::objects_yaml(&items));
-    tk::reparse(spc);
+    tk::set_objects(spc, tk::objects_yaml(&items));
 }
 
 /// The mounted object's type retyped `secrets` (the provider refuses it).

@@ -45,8 +45,7 @@ fn gains_object(s: &mut Snapshot) {
         &[("objectName", "api-key"), ("objectType", "secret")],
     ]);
     let spc = tk::spc_mut(s, APP);
-    spc.parameters.insert("objects".into(), objects);
-    tk::reparse(spc);
+    tk::set_objects(spc, objects);
 }
 
 /// V1: rotation on and the Secret written less than a poll ago: the next poll should write

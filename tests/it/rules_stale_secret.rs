@@ -121,8 +121,7 @@ pub(crate) fn history_with_disabled_latest() -> Snapshot {
         ("objectVersionHistory", "2"),
     ]]);
     let spc = tk::spc_mut(&mut s, APP);
-    spc.parameters.insert("objects".into(), objects);
-    tk::reparse(spc);
+    tk::set_objects(spc, objects);
     spc.secret_objects[0].data = vec![
         SecretObjectData {
             object_name: "password/0".into(),

@@ -116,8 +116,7 @@ pub(crate) fn tls_item_added() -> Snapshot {
             ("objectAlias", "password-secret"),
         ],
     ]);
-    spc.parameters.insert("objects".into(), objects);
-    tk::reparse(spc);
+    tk::set_objects(spc, objects);
     for st in &mut s.spc_statuses.items {
         for o in &mut st.objects {
             o.id = format!("cert/{obj}").into();
@@ -176,8 +175,7 @@ fn a_bare_pods_remount_recreates_it_instead_of_deleting_it() {
         ],
         &[("objectName", "extra"), ("objectType", "secret")],
     ]);
-    spc.parameters.insert("objects".into(), objects);
-    tk::reparse(spc);
+    tk::set_objects(spc, objects);
     let c = one(&s);
     let f = c
         .findings()

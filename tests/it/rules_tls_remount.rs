@@ -102,8 +102,7 @@ fn rotation_on_or_no_edit_of_objects_needs_no_remount() {
             ("objectAlias", "password-secret"),
         ],
     ]);
-    spc.parameters.insert("objects".into(), objects);
-    tk::reparse(spc);
+    tk::set_objects(spc, objects);
     let f = kvc804(&s);
     assert!(f.fix.contains("password-secret"), "{}", f.fix);
     assert!(!f.fix.contains("kubectl delete pod"), "{}", f.fix);

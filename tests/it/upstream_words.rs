@@ -162,8 +162,7 @@ fn a_disabled_certificate_is_quoted_in_key_vaults_words() {
         ("objectType", "cert"),
         ("objectAlias", "password"),
     ]]);
-    spc.parameters.insert("objects".into(), objects);
-    tk::reparse(spc);
+    tk::set_objects(spc, objects);
     tk::object_mut(&mut s, APP).object_type = ObjectType::Cert;
     crate::rules_runtime::latest(&mut s).enabled = false;
     let c = &diagnose(&s)[0];

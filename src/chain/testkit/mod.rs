@@ -222,6 +222,12 @@ pub fn sync_tls_from(spc: &mut SpcObs, app: &str, object_type: &str) {
         ("objectType", object_type),
         ("objectAlias", "password"),
     ]]);
+    set_objects(spc, objects);
+}
+
+/// Give `spc` the `objects` parameter `objects` (YAML, e.g. [`objects_yaml`]'s) and parse it
+/// again, as a source does on every SPC it reads.
+pub fn set_objects(spc: &mut SpcObs, objects: String) {
     spc.parameters.insert("objects".into(), objects);
     reparse(spc);
 }

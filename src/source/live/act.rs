@@ -348,8 +348,7 @@ mod tests {
             ("objectType", "secret"),
             ("objectVersion", testkit::V1),
         ]]);
-        spc.parameters.insert("objects".into(), pinned);
-        testkit::reparse(spc);
+        testkit::set_objects(spc, pinned);
         let why = rotation_target(&s, &vault, &object).unwrap_err();
         assert!(why.contains("objectVersion is pinned to"), "{why}");
         assert!(why.contains("SecretProviderClass shop/web-kv"), "{why}");
@@ -367,8 +366,7 @@ mod tests {
         let (mut s, vault, object) = web();
         let spc = testkit::spc_mut(&mut s, "web");
         let key = testkit::objects_yaml(&[&[("objectName", &object), ("objectType", "key")]]);
-        spc.parameters.insert("objects".into(), key);
-        testkit::reparse(spc);
+        testkit::set_objects(spc, key);
         assert!(
             rotation_target(&s, &vault, &object)
                 .unwrap_err()
