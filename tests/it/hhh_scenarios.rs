@@ -14,6 +14,33 @@ const ISSUER: &str = "https://westeurope.oic.prod-aks.azure.com/5c7e1f2a-3b4d-4e
 
 /// The docs' example world (docs/scenarios.md "Complete example"), rotation on with a 2m poll.
 fn world_yaml() -> String {
+    world_with(SECRET)
+}
+
+/// The vault's objects, `api-kv`'s one object and its `secretObjects` of the example world.
+struct Objects {
+    vault: &'static str,
+    spc: &'static str,
+    sync: &'static str,
+}
+
+/// The docs' example: secret `db-password`, synced as key `password` of Opaque `api-db`.
+const SECRET: Objects = Objects {
+    vault: "secrets: [{name: db-password, value: not-a-real-password}]",
+    spc: "objectName: db-password\n          objectType: secret",
+    sync: "secretName: api-db\n      type: Opaque\n      data: [{objectName: db-password, key: password}]",
+};
+
+/// A certificate read as objectType secret (key + chain) and synced as `kubernetes.io/tls`
+/// (FACTS §2, §5): the secret Key Vault manages with the certificate.
+const CERT: Objects = Objects {
+    vault: "certificates: [{name: web-cert, subject: CN=web.example.com}]",
+    spc: "objectName: web-cert\n          objectType: secret",
+    sync: "secretName: web-tls\n      type: kubernetes.io/tls\n      data: [{objectName: web-cert, key: tls.key}, {objectName: web-cert, key: tls.crt}]",
+};
+
+/// The example world with objects `o`.
+fn world_with(o: Objects) -> String {
     format!(
         r#"apiVersion: lab.kvchain.dev/v1
 kind: Cluster
@@ -39,7 +66,7 @@ kind: KeyVault
 metadata: {{name: kv-hhh}}
 spec:
   tenantID: 5c7e1f2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b
-  secrets: [{{name: db-password, value: not-a-real-password}}]
+  {vault}
 ---
 apiVersion: lab.kvchain.dev/v1
 kind: RoleAssignment
@@ -72,12 +99,9 @@ spec:
     objects: |
       array:
         - |
-          objectName: db-password
-          objectType: secret
+          {spc}
   secretObjects:
-    - secretName: api-db
-      type: Opaque
-      data: [{{objectName: db-password, key: password}}]
+    - {sync}
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -96,7 +120,10 @@ spec:
       volumes:
         - name: secrets-store
           csi: {{driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {{secretProviderClass: api-kv}}}}
-"#
+"#,
+        vault = o.vault,
+        spc = o.spc,
+        sync = o.sync,
     )
 }
 
@@ -123,7 +150,12 @@ spec:
 /// `extra` documents beside the example world and a Timeline of `events` (YAML flow maps),
 /// run until settled (every timeline event has happened).
 fn settled(extra: &[&str], events: &[&str]) -> World {
-    let mut docs = vec![world_yaml()];
+    settled_in(world_yaml(), extra, events)
+}
+
+/// [`settled`] in world `world`.
+fn settled_in(world: String, extra: &[&str], events: &[&str]) -> World {
+    let mut docs = vec![world];
     docs.extend(extra.iter().map(|d| d.to_string()));
     if !events.is_empty() {
         let list: String = events.iter().map(|e| format!("    - {e}\n")).collect();
@@ -195,5 +227,60 @@ fn reader_fix_names_the_federated_account_when_its_credential_matches() {
             "{}",
             f.fix
         );
+    }
+}
+
+/// HHH2. `disable-object` on a certificate disables its secret and key with it
+/// (docs/scenarios.md). The secret is managed by the certificate: Key Vault refuses operations
+/// on it ("Perform the operation on the corresponding certificate", SecretManagedByKeyVault),
+/// so KVC602's fix enables the certificate's version; `az keyvault secret set-attributes` on
+/// the managed secret did nothing when pasted.
+#[test]
+fn a_disabled_certificate_is_enabled_as_a_certificate() {
+    let w = settled_in(
+        world_with(CERT),
+        &[],
+        &["{at: 1m, applyFault: {id: disable-object}}"],
+    );
+    let chains = diagnose(&w);
+    let f = findings(&chains, Code::KVC602);
+    assert!(!f.is_empty(), "no KVC602");
+    for f in f {
+        assert!(
+            f.fix.starts_with(
+                "az keyvault certificate set-attributes --vault-name kv-hhh -n web-cert --version "
+            ),
+            "{}",
+            f.fix
+        );
+        assert!(f.fix.contains(" --enabled true"), "{}", f.fix);
+        assert!(!f.fix.contains("az keyvault secret "), "{}", f.fix);
+    }
+}
+
+/// HHH3. `delete-object` on a certificate deletes the secret and key Key Vault manages with it
+/// (docs/scenarios.md). Only the certificate can be recovered; a `secret set` under the
+/// soft-deleted name fails. KVC601's fix, which cannot tell (the deleted objects are not read),
+/// recovers the certificate of that name before it creates anything.
+#[test]
+fn a_deleted_certificate_is_recovered_as_a_certificate_before_any_create() {
+    let w = settled_in(
+        world_with(CERT),
+        &[],
+        &["{at: 1m, applyFault: {id: delete-object}}"],
+    );
+    let chains = diagnose(&w);
+    let f = findings(&chains, Code::KVC601);
+    assert!(!f.is_empty(), "no KVC601");
+    for f in f {
+        let shell = f.fix.split("  #").next().unwrap_or_default();
+        let steps: Vec<&str> = shell.split(" || ").collect();
+        let recover = steps
+            .iter()
+            .position(|c| *c == "az keyvault certificate recover --vault-name kv-hhh -n web-cert");
+        let set = steps
+            .iter()
+            .position(|c| c.starts_with("az keyvault secret set "));
+        assert!(recover.is_some() && recover < set, "{}", f.fix);
     }
 }
