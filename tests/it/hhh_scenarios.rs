@@ -19,6 +19,8 @@ fn world_yaml() -> String {
 
 /// The vault's objects, `api-kv`'s one object and its `secretObjects` of the example world.
 struct Objects {
+    /// The identity's role on the vault (FACTS §8: the one the object type needs).
+    role: &'static str,
     vault: &'static str,
     spc: &'static str,
     sync: &'static str,
@@ -26,6 +28,7 @@ struct Objects {
 
 /// The docs' example: secret `db-password`, synced as key `password` of Opaque `api-db`.
 const SECRET: Objects = Objects {
+    role: "Key Vault Secrets User",
     vault: "secrets: [{name: db-password, value: not-a-real-password}]",
     spc: "objectName: db-password\n          objectType: secret",
     sync: "secretName: api-db\n      type: Opaque\n      data: [{objectName: db-password, key: password}]",
@@ -34,12 +37,21 @@ const SECRET: Objects = Objects {
 /// A certificate read as objectType secret (key + chain) and synced as `kubernetes.io/tls`
 /// (FACTS §2, §5): the secret Key Vault manages with the certificate.
 const CERT: Objects = Objects {
+    role: "Key Vault Secrets User",
     vault: "certificates: [{name: web-cert, subject: CN=web.example.com}]",
     spc: "objectName: web-cert\n          objectType: secret",
     sync: "secretName: web-tls\n      type: kubernetes.io/tls\n      data: [{objectName: web-cert, key: tls.key}, {objectName: web-cert, key: tls.crt}]",
 };
 
 /// The example world with objects `o`.
+/// The certificate's key read as objectType key (its public key, FACTS §5), not synced.
+const CERT_KEY: Objects = Objects {
+    role: "Key Vault Certificate User",
+    vault: "certificates: [{name: web-cert, subject: CN=web.example.com}]",
+    spc: "objectName: web-cert\n          objectType: key",
+    sync: "secretName: web-key\n      type: Opaque\n      data: [{objectName: web-cert, key: public.pem}]",
+};
+
 fn world_with(o: Objects) -> String {
     format!(
         r#"apiVersion: lab.kvchain.dev/v1
@@ -73,7 +85,7 @@ kind: RoleAssignment
 metadata: {{name: ra-api}}
 spec:
   principalID: 7e6d5c4b-3a2f-4e1d-8c9b-0a1b2c3d4e5f
-  role: Key Vault Secrets User
+  role: {role}
   scope: {{vault: kv-hhh}}
 ---
 apiVersion: v1
@@ -121,6 +133,7 @@ spec:
         - name: secrets-store
           csi: {{driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {{secretProviderClass: api-kv}}}}
 "#,
+        role = o.role,
         vault = o.vault,
         spc = o.spc,
         sync = o.sync,
@@ -235,26 +248,28 @@ fn reader_fix_names_the_federated_account_when_its_credential_matches() {
 /// on it ("Perform the operation on the corresponding certificate", SecretManagedByKeyVault),
 /// so KVC602's fix enables the certificate's version; `az keyvault secret set-attributes` on
 /// the managed secret did nothing when pasted.
+/// The same for the certificate's key (a key the vault lists beside a certificate of its name).
 #[test]
 fn a_disabled_certificate_is_enabled_as_a_certificate() {
-    let w = settled_in(
-        world_with(CERT),
-        &[],
-        &["{at: 1m, applyFault: {id: disable-object}}"],
-    );
-    let chains = diagnose(&w);
-    let f = findings(&chains, Code::KVC602);
-    assert!(!f.is_empty(), "no KVC602");
-    for f in f {
-        assert!(
-            f.fix.starts_with(
-                "az keyvault certificate set-attributes --vault-name kv-hhh -n web-cert --version "
-            ),
-            "{}",
-            f.fix
+    for (what, objects) in [("secret", CERT), ("key", CERT_KEY)] {
+        let w = settled_in(
+            world_with(objects),
+            &[],
+            &["{at: 1m, applyFault: {id: disable-object}}"],
         );
-        assert!(f.fix.contains(" --enabled true"), "{}", f.fix);
-        assert!(!f.fix.contains("az keyvault secret "), "{}", f.fix);
+        let chains = diagnose(&w);
+        let f = findings(&chains, Code::KVC602);
+        assert!(!f.is_empty(), "{what}: no KVC602");
+        for f in f {
+            assert!(
+                !f.fix.contains(&format!("az keyvault {what} ")),
+                "{}",
+                f.fix
+            );
+            let enable = "az keyvault certificate set-attributes --vault-name kv-hhh -n web-cert";
+            assert!(f.fix.starts_with(enable), "{}", f.fix);
+            assert!(f.fix.contains(" --enabled true"), "{}", f.fix);
+        }
     }
 }
 
