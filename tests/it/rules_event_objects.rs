@@ -101,7 +101,7 @@ fn a_secret_not_found_is_recovered_or_set_and_listed_as_a_secret() {
     );
     let run = command(&f.fix);
     assert!(
-        run.starts_with(&format!("az keyvault secret recover --vault-name {kv} -n {name} || az keyvault secret set --vault-name {kv} -n {name} ")),
+        run.starts_with(&format!("az keyvault secret recover --vault-name {kv} -n {name} || az keyvault certificate recover --vault-name {kv} -n {name} || az keyvault secret set --vault-name {kv} -n {name} ")),
         "{}",
         f.fix
     );
@@ -149,7 +149,7 @@ fn a_deleted_key_is_recovered_before_it_is_created() {
     );
     assert!(
         command(&f.fix).starts_with(&format!(
-            "az keyvault key recover --vault-name {kv} -n {name} || az keyvault key create --vault-name {kv} -n {name} "
+            "az keyvault key recover --vault-name {kv} -n {name} || az keyvault certificate recover --vault-name {kv} -n {name} || az keyvault key create --vault-name {kv} -n {name} "
         )),
         "{}",
         f.fix

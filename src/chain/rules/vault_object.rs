@@ -16,7 +16,7 @@ use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::model::{ChainObject, Fact, Link, Status, Text, VersionText};
 use crate::glance;
-use crate::snapshot::{ObjectType, ObjectVersion, Observed};
+use crate::snapshot::{ObjectType, ObjectVersion, Observed, VaultObject};
 use crate::spc::SpcObject;
 
 const EXPIRY_WARNING: SignedDuration = SignedDuration::from_hours(7 * 24);
@@ -267,12 +267,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
                 ),
                 vec![format!("attributes.enabled: false (version {})", target.version)],
                 confirm,
-                format!(
-                    "az keyvault {} set-attributes --vault-name {vault} -n {} --version {} --enabled true",
-                    cli_kind(t),
-                    o.object_name,
-                    target.version
-                ),
+                enable(cx, &vault, t, obj, &o.object_name, &target.version),
             ));
             out.push(co);
             continue;
@@ -481,6 +476,41 @@ fn renew(t: ObjectType, vault: &str, name: &str, version: &str) -> String {
             cli_kind(t)
         ),
     }
+}
+
+/// KVC602's fix: enable `version` of object `name`. A secret that backs a certificate is
+/// managed by it: Key Vault refuses operations on the secret itself (403
+/// `SecretManagedByKeyVault`, "Perform the operation on the corresponding certificate"), so
+/// the certificate's version, which has the same id, is enabled, and its key and secret with
+/// it (audit HHH2; docs/scenarios.md: `disable-object` disables a certificate's secret and key
+/// with it). A key is the certificate's when the vault lists a certificate of its name (a
+/// certificate's key and secret take its name).
+fn enable(
+    cx: &Ctx,
+    vault: &str,
+    t: ObjectType,
+    obj: &VaultObject,
+    name: &str,
+    version: &str,
+) -> String {
+    let listed = cx.ix.vault(vault).and_then(|v| v.object_names.as_deref());
+    let certificate =
+        listed.is_some_and(|l| l.iter().any(|(ty, n)| *ty == ObjectType::Cert && n == name));
+    let managed = match t {
+        ObjectType::Secret => obj.backs_certificate || certificate,
+        ObjectType::Key => certificate,
+        ObjectType::Cert => false,
+    };
+    if managed {
+        return format!(
+            "az keyvault certificate set-attributes --vault-name {vault} -n {name} --version {version} --enabled true  # {} {name} backs certificate {name}: Key Vault refuses operations on it (managed by the certificate), and enabling the certificate's version enables its key and secret",
+            t.as_str()
+        );
+    }
+    format!(
+        "az keyvault {} set-attributes --vault-name {vault} -n {name} --version {version} --enabled true",
+        cli_kind(t)
+    )
 }
 
 fn cli_kind(t: ObjectType) -> &'static str {

@@ -256,7 +256,7 @@ fn dns_label(name: &str) -> bool {
 }
 
 /// RFC 1123 subdomain, as the API server validates object names.
-fn dns_subdomain(name: &str) -> bool {
+pub(crate) fn dns_subdomain(name: &str) -> bool {
     let ok = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
     let bytes = name.as_bytes();
     name.len() <= 253

@@ -8,8 +8,9 @@
 
 use super::offline::{add_volume, names_no_identity, template_spec};
 use crate::chain::context::{AuthMode, Ctx};
-use crate::chain::rules::remedy::edit_pod_owner;
-use crate::snapshot::PodObs;
+use crate::chain::rules::remedy::{AUDIENCE, cluster_issuer, edit_pod_owner};
+use crate::snapshot::{FederatedCredentialObs, PodObs};
+use crate::source::manifests::dns_subdomain;
 
 /// The fix that makes `other`'s workload mount the chain's SecretProviderClass, `then` what
 /// its pods then do for the Secret; None for a pod nothing owns (its volumes cannot be edited:
@@ -38,6 +39,10 @@ pub(crate) fn fix(cx: &Ctx, other: &PodObs, then: &str) -> Option<String> {
 /// workload identity has no federated credential for, naming one it has (the mounting pod's
 /// first). With the identity's credentials unread, the account the chain's pod mounts with,
 /// when it differs. None for other identity modes (no service-account token is exchanged).
+/// Only a credential this cluster's tokens can match counts (FACTS §7: issuer, subject and
+/// audience are compared exactly): one for another issuer, or whose subject names no valid
+/// service account (`…:Api`, a trainer's `fic-subject-typo`), would fail the mount alike, so
+/// it is never offered; with none usable the fix says a credential is needed (audit HHH1).
 fn service_account(cx: &Ctx, other: &PodObs) -> Option<String> {
     // A consumer's own chain (no pod mounts the SPC) has not resolved the mode or identity:
     // read them from the SPC's parameters and the identities seen.
@@ -65,14 +70,27 @@ fn service_account(cx: &Ctx, other: &PodObs) -> Option<String> {
     let fics = identity.and_then(|i| i.federated_credentials.known());
     let (sa, why) = match (identity, fics) {
         (Some(i), Some(fics)) => {
-            if fics.iter().any(|f| f.subject == subject(own)) {
+            let usable = |sa: &str| fics.iter().any(|f| matches(cx, f, &subject(sa)));
+            if usable(own) {
                 return None;
             }
             let prefix = subject("");
-            let sa = if fics.iter().any(|f| f.subject == subject(mounting)) {
+            let named = fics.iter().find_map(|f| {
+                f.subject
+                    .strip_prefix(&prefix)
+                    .filter(|sa| dns_subdomain(sa) && matches(cx, f, &f.subject))
+            });
+            let sa = if usable(mounting) {
                 mounting
+            } else if let Some(sa) = named {
+                sa
             } else {
-                fics.iter().find_map(|f| f.subject.strip_prefix(&prefix))?
+                return Some(format!(
+                    "; and give managed identity {} a federated credential for {} (issuer {}, audience {AUDIENCE}): none of its credentials matches a token this cluster issues for a service account of namespace {ns}, so the volume alone fails with AADSTS70021 (KVC401)",
+                    i.name,
+                    subject(own),
+                    cluster_issuer(cx)
+                ));
             };
             (
                 sa,
@@ -101,4 +119,15 @@ fn service_account(cx: &Ctx, other: &PodObs) -> Option<String> {
     Some(format!(
         "; and serviceAccountName: {sa} (it runs as {own}): the provider authenticates the mount with the pod's own service-account token and {why}"
     ))
+}
+
+/// Whether credential `f` accepts the token this cluster issues for `subject`: the same
+/// subject and, where the cluster's issuer is known, its issuer, with the exchange's audience
+/// (FACTS §7: exact, case-sensitive matching).
+fn matches(cx: &Ctx, f: &FederatedCredentialObs, subject: &str) -> bool {
+    let issuer = cx.cluster().oidc_issuer.known();
+    f.subject == subject
+        && issuer.is_none_or(|i| f.issuer == *i)
+        // Unread (empty) audiences are not taken for a mismatch.
+        && (f.audiences.is_empty() || f.audiences.iter().any(|a| a == AUDIENCE))
 }

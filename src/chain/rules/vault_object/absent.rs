@@ -131,6 +131,12 @@ pub(super) fn nearest_name<'v>(
 /// with 409 Conflict ("currently in a deleted but recoverable state") until it is recovered or
 /// purged. The lookup answers 404 alike in both cases (the deleted objects are not read), so
 /// the fix recovers first and creates only when there is nothing to recover.
+/// A secret or key may have been the one a certificate manages (docs/scenarios.md:
+/// `delete-object` deletes a certificate with them): Key Vault refuses operations on those
+/// ("Perform the operation on the corresponding certificate", `SecretManagedByKeyVault`), and
+/// the certificate's soft-deleted name blocks a create, so when the object's own recover
+/// fails the certificate of that name is recovered, bringing its key and secret back (audit
+/// HHH3). For an object no certificate managed, that recover fails and the create runs.
 pub(super) fn create(vault: &str, t: ObjectType, name: &str) -> String {
     let make = match t {
         ObjectType::Secret => {
@@ -143,8 +149,15 @@ pub(super) fn create(vault: &str, t: ObjectType, name: &str) -> String {
             "az keyvault certificate import --vault-name {vault} -n {name} --file \"$PFX_OR_PEM_FILE\""
         ),
     };
+    let (managed, why) = match t {
+        ObjectType::Cert => (String::new(), ""),
+        _ => (
+            format!("az keyvault certificate recover --vault-name {vault} -n {name} || "),
+            "; a certificate's own secret and key come back with the certificate",
+        ),
+    };
     format!(
-        "az keyvault {} recover --vault-name {vault} -n {name} || {make}  # recover if it was deleted (soft delete keeps it; creating it again fails 409 Conflict), else create it",
+        "az keyvault {} recover --vault-name {vault} -n {name} || {managed}{make}  # recover if it was deleted (soft delete keeps it; creating it again fails 409 Conflict){why}, else create it",
         cli_kind(t)
     )
 }
