@@ -31,6 +31,7 @@ pub mod error;
 pub mod fingerprint;
 pub mod glance;
 pub mod input;
+pub mod k8s_name;
 pub mod logging;
 pub mod output;
 pub(crate) mod reloader;

@@ -31,7 +31,6 @@ mod namespaces;
 mod nulls;
 mod own_file;
 mod refused;
-pub(crate) use refused::dns_subdomain;
 mod run_time;
 mod strict;
 mod unread;

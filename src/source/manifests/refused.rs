@@ -2,6 +2,7 @@
 //! read" they would vanish silently (a misspelt kind, a kind-less document) or yield objects
 //! the API server never holds (an empty name, shown as `Deployment/`).
 
+use crate::k8s_name::{dns_label, dns_subdomain};
 use serde_yaml::Value;
 
 use super::apply_set::READ;
@@ -248,21 +249,6 @@ fn invalid_namespace(ns: &Value) -> Option<String> {
         "\"{}\" is no valid namespace (lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63): the API server rejects it",
         crate::shown::shown(ns)
     ))
-}
-
-/// RFC 1123 label, as the API server validates namespace names.
-fn dns_label(name: &str) -> bool {
-    name.len() <= 63 && !name.contains('.') && dns_subdomain(name)
-}
-
-/// RFC 1123 subdomain, as the API server validates object names.
-pub(crate) fn dns_subdomain(name: &str) -> bool {
-    let ok = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
-    let bytes = name.as_bytes();
-    name.len() <= 253
-        && bytes.first().copied().is_some_and(ok)
-        && bytes.last().copied().is_some_and(ok)
-        && bytes.iter().all(|&b| ok(b) || b == b'-' || b == b'.')
 }
 
 /// The kind kvchain reads that `kind` misspells: within edit distance 2, ignoring case (1 for

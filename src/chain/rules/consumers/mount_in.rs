@@ -9,8 +9,8 @@
 use super::offline::{add_volume, names_no_identity, template_spec};
 use crate::chain::context::{AuthMode, Ctx};
 use crate::chain::rules::remedy::{AUDIENCE, cluster_issuer, edit_pod_owner};
+use crate::k8s_name::dns_subdomain;
 use crate::snapshot::{FederatedCredentialObs, PodObs};
-use crate::source::manifests::dns_subdomain;
 
 /// The fix that makes `other`'s workload mount the chain's SecretProviderClass, `then` what
 /// its pods then do for the Secret; None for a pod nothing owns (its volumes cannot be edited:
