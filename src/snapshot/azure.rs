@@ -283,6 +283,11 @@ pub struct VaultObject {
     /// value, which then holds the certificate alone. `None` when not read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_exportable: Option<bool>,
+    /// Why `key_exportable` is `None` for a secret that backs a certificate: its policy could
+    /// not be read (e.g. 403 for a caller without certificates/get). Absent when it was read
+    /// or does not apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_exportable_unknown: Option<String>,
     /// Fingerprint of the latest version's value, when the source can compute one (lab).
     #[serde(default)]
     pub latest_fingerprint: Option<Fingerprint>,

@@ -1,0 +1,139 @@
+//! Audit HHH: truth leftovers of earlier audits, each checked against the documented
+//! behaviour (FACTS, the Key Vault REST reference, the az CLI reference).
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use crate::azure_support::*;
+use crate::ggg_azure_truth::gateway_tls_lab;
+use kvchain::chain::{Code, Finding, diagnose};
+use kvchain::snapshot::{ObjectType, Observed, Snapshot, VaultObject};
+use kvchain::source::azure::AzureWanted;
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+fn wanted(objects: &[(ObjectType, &str)]) -> AzureWanted {
+    AzureWanted {
+        client_ids: BTreeSet::from([CLIENT_ID.to_string()]),
+        vaults: BTreeSet::from([("kv-rbac".to_string(), String::new())]),
+        objects: objects
+            .iter()
+            .map(|(t, n)| ("kv-rbac".to_string(), *t, n.to_string()))
+            .collect(),
+    }
+}
+
+async fn secret(fake: &std::sync::Arc<FakeAzure>, name: &str) -> VaultObject {
+    let obs = observer(fake, HOUR)
+        .observe(&wanted(&[(ObjectType::Secret, name)]))
+        .await;
+    let o = obs
+        .objects
+        .iter()
+        .find(|o| o.object_type == ObjectType::Secret && o.name == name)
+        .expect("observed");
+    match &o.state {
+        Observed::Known(Some(v)) => v.clone(),
+        other => panic!("{name}: {other:?}"),
+    }
+}
+
+/// GGG-A5 on live clusters. A secret that backs a certificate (`managed: true`) holds the
+/// private key only when the certificate's policy says `key_props.exportable: true` (Key Vault
+/// GetCertificatePolicy, `GET {vault}/certificates/{name}/policy`; the policy shape of
+/// shared/upstream/examples/azure/keyvault/2025-06-01/GetCertificate-example.json). The live
+/// source reads that policy for such secrets only.
+#[tokio::test]
+async fn live_source_reads_whether_a_certificate_key_is_exportable() {
+    let fake = contoso();
+    fake.add_first(
+        Route::get("kv-rbac.vault.azure.net", "/certificates/tls-cert/policy").reply(
+            200,
+            fixture("cert-policy-tls-cert.json")
+                .replace("\"exportable\": true", "\"exportable\": false"),
+        ),
+    );
+    let v = secret(&fake, "tls-cert").await;
+    assert!(v.backs_certificate);
+    assert_eq!(v.key_exportable, Some(false), "{v:?}");
+    assert_eq!(v.key_exportable_unknown, None);
+    assert_eq!(
+        fake.count("/certificates/tls-cert/policy"),
+        1,
+        "{:#?}",
+        fake.log()
+    );
+
+    // The example's own policy: exportable.
+    let fake = contoso();
+    assert_eq!(secret(&fake, "tls-cert").await.key_exportable, Some(true));
+
+    // A plain secret backs no certificate: no policy asked.
+    let fake = contoso();
+    let v = secret(&fake, "db-password").await;
+    assert_eq!((v.key_exportable, v.key_exportable_unknown), (None, None));
+    assert_eq!(fake.count("/policy"), 0, "{:#?}", fake.log());
+}
+
+/// A caller without certificates/get (e.g. a Secrets-only access policy) is refused the
+/// policy with 403: the flag is unknown with Azure's reason, and the secret itself (its
+/// versions) stays known.
+#[tokio::test]
+async fn a_refused_certificate_policy_leaves_exportability_unknown_not_the_object() {
+    let fake = contoso();
+    fake.add_first(
+        Route::get("kv-rbac.vault.azure.net", "/certificates/tls-cert/policy")
+            .reply(403, fixture("error-authorization-failed.json")),
+    );
+    let v = secret(&fake, "tls-cert").await;
+    assert!(v.backs_certificate && !v.versions.is_empty(), "{v:?}");
+    assert_eq!(v.key_exportable, None);
+    let why = v.key_exportable_unknown.expect("a reason");
+    assert!(why.contains("tls-cert") && why.contains("403"), "{why}");
+}
+
+fn gateway(s: &Snapshot) -> Vec<Finding> {
+    diagnose(s)
+        .iter()
+        .filter(|c| c.pod.starts_with("gateway-"))
+        .flat_map(|c| c.findings())
+        .cloned()
+        .collect()
+}
+
+/// With the policy unread (as the live source leaves it on a 403), the driver's failure to
+/// build the tls Secret is not "settled by an SPC edit": a non-exportable key is exactly that
+/// failure and no edit ends it. KVC804 says the exportability is not known and confirms it
+/// with the policy read.
+#[test]
+fn an_unread_certificate_policy_is_no_settled_tls_failure() {
+    let mut s = gateway_tls_lab(false);
+    let mut cleared = 0;
+    for o in s.azure.objects.iter_mut() {
+        if let Observed::Known(Some(v)) = &mut o.state
+            && v.backs_certificate
+        {
+            v.key_exportable = None;
+            v.key_exportable_unknown = Some(format!(
+                "cannot read certificate {}'s policy: 403 Forbidden (AccessDenied)",
+                o.name
+            ));
+            cleared += 1;
+        }
+    }
+    assert!(cleared > 0);
+    let found = gateway(&s);
+    let f: Vec<&Finding> = found.iter().filter(|f| f.code == Code::KVC804).collect();
+    assert_eq!(f.len(), 1, "{found:#?}");
+    assert!(!f[0].message.contains("changed since"), "{}", f[0].message);
+    assert!(
+        f[0].message.contains("is not known") && f[0].message.contains("403"),
+        "{}",
+        f[0].message
+    );
+    assert!(
+        f[0].confirm.contains("policy.keyProperties.exportable"),
+        "{}",
+        f[0].confirm
+    );
+}
