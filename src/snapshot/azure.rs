@@ -297,8 +297,15 @@ impl VaultObject {
     pub fn latest(&self) -> Option<&ObjectVersion> {
         self.versions.first()
     }
+    /// The version `id` names. Key Vault object identifiers, versions included, are
+    /// case-insensitive ("should always be compared as case-insensitive strings":
+    /// https://learn.microsoft.com/en-us/azure/key-vault/about-keys-secrets-and-certificates),
+    /// so a pin in upper-case hex names the version the vault lists in lower case (audit
+    /// GGG-A7: it read as "version not found").
     pub fn version(&self, id: &str) -> Option<&ObjectVersion> {
-        self.versions.iter().find(|v| v.version == id)
+        self.versions
+            .iter()
+            .find(|v| v.version.eq_ignore_ascii_case(id))
     }
 }
 

@@ -137,3 +137,65 @@ fn an_unread_certificate_policy_is_no_settled_tls_failure() {
         f[0].confirm
     );
 }
+
+/// GGG-A7. Key Vault object identifiers, the version included, are case-insensitive ("should
+/// always be compared as case-insensitive strings",
+/// https://learn.microsoft.com/en-us/azure/key-vault/about-keys-secrets-and-certificates): an
+/// objectVersion pinned in upper-case hex is the version the vault lists in lower case, which
+/// the provider fetches. It read as KVC601 "version not found".
+#[test]
+fn a_pin_in_upper_case_hex_names_the_listed_version() {
+    use kvchain::chain::testkit::{self as tk, APP};
+    let mut s = tk::healthy();
+    let name = tk::object_name(APP);
+    let pin = tk::V1.to_ascii_uppercase();
+    assert_ne!(pin, tk::V1);
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.parameters.insert(
+        "objects".into(),
+        tk::objects_yaml(&[&[
+            ("objectName", &name),
+            ("objectType", "secret"),
+            ("objectVersion", &pin),
+        ]]),
+    );
+    tk::reparse(spc);
+    let chains = diagnose(&s);
+    let codes = crate::rules_runtime::codes(&chains);
+    assert!(!codes.contains(&Code::KVC601), "{codes:#?}");
+    // What a pin always gets: rotation never moves it.
+    assert!(codes.contains(&Code::KVC603), "{codes:#?}");
+}
+
+/// GGG-A7 in the lab: its Key Vault serves a version by a case-insensitive id as the real one
+/// does, so checkout's SPC pinned to its older version in upper case mounts it, and nothing
+/// says the version is missing.
+#[test]
+fn the_lab_vault_serves_a_pin_in_upper_case_hex() {
+    use kvchain::source::lab::{self, export};
+    let oldest = {
+        let src = lab::open("healthy", None).unwrap();
+        let o = &src.world().vaults["kv-shop-lab"].objects
+            [&(ObjectType::Secret, "checkout-db-password".to_string())];
+        o.versions.last().unwrap().id.to_ascii_uppercase()
+    };
+    let healthy = include_str!("../../assets/scenarios/healthy.yaml").replace(
+        "objectAlias: db-password\n",
+        &format!("objectAlias: db-password\n          objectVersion: {oldest}\n"),
+    );
+    assert!(healthy.contains(&oldest), "the SPC is pinned");
+    let mut src = crate::lab_nodes::open_healthy_variant(&healthy);
+    src.world_mut().run_until_stable(Duration::from_secs(3600));
+    let s = export::snapshot(src.world());
+    let checkout: Vec<Finding> = diagnose(&s)
+        .iter()
+        .filter(|c| c.pod.starts_with("checkout-"))
+        .flat_map(|c| c.findings())
+        .cloned()
+        .collect();
+    assert!(!checkout.is_empty(), "KVC603 at least");
+    assert!(
+        checkout.iter().all(|f| matches!(f.code, Code::KVC603)),
+        "{checkout:#?}"
+    );
+}
