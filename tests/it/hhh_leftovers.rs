@@ -199,3 +199,89 @@ fn the_lab_vault_serves_a_pin_in_upper_case_hex() {
         "{checkout:#?}"
     );
 }
+
+/// What `az keyvault set-policy` leaves of an access policy (azure-cli
+/// `command_modules/keyvault/custom.py` `set_policy`: "If key_permissions is not set, use prev.
+/// value", i.e. a type given is replaced, one not given kept; `_params.py`: each
+/// `--*-permissions` takes nargs='*', so a flag without values is an empty list). `policy` is
+/// (secrets, keys, certificates); `words` the command's words after `--object-id <id>`.
+fn after_set_policy(policy: [Vec<String>; 3], words: &[&str]) -> [Vec<String>; 3] {
+    let mut out = policy;
+    let mut current: Option<usize> = None;
+    for w in words {
+        if *w == "#" || *w == "&&" {
+            break;
+        }
+        match *w {
+            "--secret-permissions" => current = Some(0),
+            "--key-permissions" => current = Some(1),
+            "--certificate-permissions" => current = Some(2),
+            "--storage-permissions" => current = None,
+            _ => {
+                if let Some(i) = current {
+                    out[i].push(w.to_string());
+                }
+                continue;
+            }
+        }
+        if let Some(i) = current {
+            out[i].clear();
+        }
+    }
+    out
+}
+
+/// GGG-A1's fix text, HHH. KVC504 on an access-policy vault narrows the principal's policy to
+/// the mount's reads. It deleted the policy, then set the reads: between the two a mount is
+/// refused (the kubelet retries, but the mount fails once). One set-policy giving every type
+/// replaces the whole policy in one write: after it, no write permission of any type is left
+/// and the read the mount makes is there, with no moment without it.
+#[test]
+fn kvc504_replaces_an_access_policy_in_one_write() {
+    use kvchain::chain::testkit::{self as tk, APP, NS};
+    use kvchain::snapshot::AccessPolicyObs;
+    let mut s = tk::healthy();
+    s.azure.role_assignments.items.clear();
+    let pid = tk::principal_id(NS, APP);
+    let held = AccessPolicyObs {
+        object_id: pid.clone(),
+        secrets: vec!["get".into(), "list".into(), "set".into(), "delete".into()],
+        keys: vec!["all".into()],
+        certificates: vec!["get".into(), "delete".into()],
+        ..AccessPolicyObs::default()
+    };
+    let vault = tk::vault_mut(&mut s, NS);
+    vault.rbac = false;
+    vault.access_policies.push(held.clone());
+    let chains = diagnose(&s);
+    let f = crate::compound_optional::with(&chains, Code::KVC504);
+    assert_eq!(f.len(), 1, "{:#?}", crate::rules_runtime::codes(&chains));
+    let fix = f[0].fix.to_string();
+    assert!(
+        !fix.contains("delete-policy"),
+        "a window without the reads: {fix}"
+    );
+    assert_eq!(fix.matches("az ").count(), 1, "one command: {fix}");
+    let words: Vec<&str> = fix.split_whitespace().collect();
+    let at = words
+        .iter()
+        .position(|w| *w == pid)
+        .expect("the principal's policy");
+    assert_eq!(
+        words[..at],
+        [
+            "az",
+            "keyvault",
+            "set-policy",
+            "-n",
+            &tk::vault_name(NS),
+            "--object-id"
+        ]
+    );
+    let [secrets, keys, certificates] = after_set_policy(
+        [held.secrets, held.keys, held.certificates],
+        &words[at + 1..],
+    );
+    assert_eq!(secrets, ["get"], "{fix}");
+    assert!(keys.is_empty() && certificates.is_empty(), "{fix}");
+}
