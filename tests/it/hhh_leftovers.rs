@@ -285,3 +285,49 @@ fn kvc504_replaces_an_access_policy_in_one_write() {
     assert_eq!(secrets, ["get"], "{fix}");
     assert!(keys.is_empty() && certificates.is_empty(), "{fix}");
 }
+
+/// DDD10's stronger form. With the pods of its namespace unread, an SPC is "not known to be
+/// mounted"; an object of it that the vault is known not to hold (its look-up answered 404)
+/// fails every mount of it, whichever pod makes it (FACTS §5: `failed to get objectType:…` with
+/// `SecretNotFound`). That is known and is said (KVC601), while the SPC stays not known to be
+/// mounted.
+#[test]
+fn an_spc_with_pods_unread_still_names_an_object_known_missing() {
+    use kvchain::chain::testkit::{self as tk, APP};
+    use kvchain::snapshot::SourceKind;
+    let mut s = tk::healthy();
+    s.source.kind = SourceKind::Live;
+    s.pods.items.clear();
+    s.pods
+        .gaps
+        .namespaces
+        .insert(tk::NS.into(), "cannot list pods in shop: forbidden".into());
+    let name = tk::object_name(APP);
+    let absent = s
+        .azure
+        .objects
+        .iter_mut()
+        .find(|o| o.name == name)
+        .expect("the app's object");
+    absent.state = Observed::Known(None);
+    let chains = diagnose(&s);
+    let spcs = kvchain::chain::unmounted_spcs(&s, &chains);
+    let v = spcs
+        .iter()
+        .find(|v| v.name == tk::spc_name(APP))
+        .expect("the app's SPC, checked on its own");
+    assert!(v.pods_unread.is_some(), "{v:#?}");
+    assert_eq!(v.unmounted_label(), "not known to be mounted: pods unread");
+    let f: Vec<&Finding> = v
+        .findings
+        .iter()
+        .filter(|f| f.code == Code::KVC601)
+        .collect();
+    assert_eq!(f.len(), 1, "{v:#?}");
+    assert!(
+        f[0].message.contains(&name) && f[0].message.contains("does not exist"),
+        "{}",
+        f[0].message
+    );
+    assert_eq!(v.status, kvchain::chain::Status::Broken, "{v:#?}");
+}
