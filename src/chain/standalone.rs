@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
 
+use super::catalog::Code;
 use super::context::{AuthMode, Ctx};
 use super::index::{DRIVER, Index, SPC_ATTRIBUTE};
 use super::model::{Chain, Finding, Link, LinkKind, Status};
@@ -124,7 +125,20 @@ fn verdict(ix: &Index<'_>, spc: &SpcObs) -> SpcVerdict {
     rules::mount::objects(&cx, &spc.parsed, &mut mount);
     let mut sync = Link::new(LinkKind::Sync);
     let _ = rules::sync::statics(&cx, spc, &mut sync);
-    let mut findings: Vec<Finding> = [pod_link, identity, mount, sync]
+    // A pods gap, or (`check -f`) an unread document that may define its pods (XX1).
+    let pods_unread = (ix.snap.pods.unknown_in(&spc.namespace))
+        .or_else(|| ix.snap.source.unread_pods_in(Some(&spc.namespace)));
+    // With its pods unread the SPC may well be mounted, and an object the vault is known not
+    // to hold (KVC601: the look-up answered 404, or found it under another type) fails every
+    // mount of it whichever pod makes it: that much is known and said (audit DDD10, HHH). The
+    // rest of the object's link (the version a pod holds, what it lags) stays a mounting
+    // pod's chain's. With the pods read and none mounting it, nothing is fetched: no finding.
+    let mut objects = Link::new(LinkKind::VaultObject);
+    if pods_unread.is_some() {
+        let _ = rules::vault_object::check(&mut cx, &mut objects);
+        objects.findings.retain(|f| f.code == Code::KVC601);
+    }
+    let mut findings: Vec<Finding> = [pod_link, identity, mount, sync, objects]
         .into_iter()
         .flat_map(|l| l.findings)
         .map(|mut f| {
@@ -133,9 +147,6 @@ fn verdict(ix: &Index<'_>, spc: &SpcObs) -> SpcVerdict {
         })
         .collect();
     findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)));
-    // A pods gap, or (`check -f`) an unread document that may define its pods (XX1).
-    let pods_unread = (ix.snap.pods.unknown_in(&spc.namespace))
-        .or_else(|| ix.snap.source.unread_pods_in(Some(&spc.namespace)));
     // Checked on its own, the SPC's fields are all that is judged: its identity, grant and
     // objects are a mounting pod's chain's. Where pods could not be read, that chain may be
     // among them: nothing wrong found is not "fine" (audit DDD10).

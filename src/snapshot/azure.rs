@@ -283,6 +283,11 @@ pub struct VaultObject {
     /// value, which then holds the certificate alone. `None` when not read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_exportable: Option<bool>,
+    /// Why `key_exportable` is `None` for a secret that backs a certificate: its policy could
+    /// not be read (e.g. 403 for a caller without certificates/get). Absent when it was read
+    /// or does not apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_exportable_unknown: Option<String>,
     /// Fingerprint of the latest version's value, when the source can compute one (lab).
     #[serde(default)]
     pub latest_fingerprint: Option<Fingerprint>,
@@ -292,8 +297,15 @@ impl VaultObject {
     pub fn latest(&self) -> Option<&ObjectVersion> {
         self.versions.first()
     }
+    /// The version `id` names. Key Vault object identifiers, versions included, are
+    /// case-insensitive ("should always be compared as case-insensitive strings":
+    /// https://learn.microsoft.com/en-us/azure/key-vault/about-keys-secrets-and-certificates),
+    /// so a pin in upper-case hex names the version the vault lists in lower case (audit
+    /// GGG-A7: it read as "version not found").
     pub fn version(&self, id: &str) -> Option<&ObjectVersion> {
-        self.versions.iter().find(|v| v.version == id)
+        self.versions
+            .iter()
+            .find(|v| v.version.eq_ignore_ascii_case(id))
     }
 }
 

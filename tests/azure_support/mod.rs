@@ -319,6 +319,7 @@ pub fn contoso() -> Arc<FakeAzure> {
     .add(Route::get(kv, "/secrets/missing/versions").reply(404, fixture("error-secret-not-found.json")))
     .add(Route::get(kv, "/keys/signing-key/versions").reply(200, fixture("key-versions-signing-key.json")))
     .add(Route::get(kv, "/certificates/tls-cert/versions").reply(200, fixture("cert-versions-tls-cert.json")))
+    .add(Route::get(kv, "/certificates/tls-cert/policy").reply(200, fixture("cert-policy-tls-cert.json")))
     .add(
         Route::get("kv-policy.vault.azure.net", "/secrets/app-secret/versions")
             .reply(200, fixture("secret-versions-app-secret.json")),

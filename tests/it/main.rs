@@ -58,6 +58,7 @@ mod event_secret_map;
 mod events_timeout_host;
 mod ggg_azure_truth;
 mod glance_credential_errors;
+mod hhh_leftovers;
 mod hhh_scenarios;
 mod hostile_commands;
 mod hostile_input;

@@ -263,6 +263,7 @@ fn with_second_key(s: &mut Snapshot) {
             content_type: None,
             backs_certificate: false,
             key_exportable: None,
+            key_exportable_unknown: None,
             latest_fingerprint: Some(fp),
         })),
     });

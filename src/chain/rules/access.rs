@@ -560,16 +560,30 @@ fn over_privilege(
         // An access-policy vault ignores role assignments (FACTS §8): the write permissions
         // sit in the principal's access policy, which is replaced by one holding only the
         // reads the SecretProviderClass makes (get, and list with objectVersionHistory).
-        // `set-policy` alone keeps the permissions of every type it is not given, so the
-        // policy is deleted first (audit GGG-A1: a role delete with placeholders was given).
+        // azure-cli's `set_policy` replaces the permissions of each type it is given and keeps
+        // those of a type it is not (`keys = policy.permissions.keys if key_permissions is
+        // None else key_permissions`), and its `--*-permissions` flags take zero or more
+        // values (nargs='*'), an empty list replacing the type with none. So one set-policy
+        // naming every type (the types the mount does not read with no permissions) replaces
+        // the whole policy in one vault write. Deleting the policy first, as this fix did
+        // (audit GGG-A1), left a window without the reads in which a mount failed once (audit
+        // HHH).
         let principal = cx.identity.map_or("", |i| i.principal_id.as_str());
-        let flags: Vec<String> = remedy::types_needed(cx, None)
+        let needed = remedy::types_needed(cx, None);
+        let flags: Vec<String> = [ObjectType::Secret, ObjectType::Key, ObjectType::Cert]
             .into_iter()
-            .map(|t| read_only_policy_flag(cx, t))
+            .map(|t| {
+                if needed.contains(&t) {
+                    read_only_policy_flag(cx, t)
+                } else {
+                    remedy::permissions_flag(t, &[]).trim_end().to_string()
+                }
+            })
+            .chain(std::iter::once("--storage-permissions".to_string()))
             .collect();
         f.confirm = remedy::policy_confirm(&vault.name, principal).into();
         f.fix = format!(
-            "az keyvault delete-policy -n {v} --object-id {principal} && az keyvault set-policy -n {v} --object-id {principal} {}  # the principal's access policy is replaced by one with only the reads the mount makes",
+            "az keyvault set-policy -n {v} --object-id {principal} {}  # every permission type is given (an empty flag: none), so the principal's access policy is replaced in one write by one with only the reads the mount makes",
             flags.join(" "),
             v = vault.name,
         )

@@ -182,6 +182,10 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
             }
         } else {
             let mut f = remedy::from_event(cx, code, e, evidence);
+            // A tls.key from a certificate whose policy was not read: the open cause is named.
+            if code == Code::KVC804 && settled.is_none() {
+                sync::note_exportability_unknown(cx, &mut f, e);
+            }
             // The Mount link's one code about what kvchain reads is KVC705 (the SPC's
             // objects); an unclassified FailedMount (KVC701) names nothing kvchain can check,
             // so it is never shown right and stays as it is.

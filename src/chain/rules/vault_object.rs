@@ -392,7 +392,10 @@ fn pinned(cx: &Ctx, link: &mut Link, o: &SpcObject, version: &str) {
         .and_then(|p| p.keyvault_name.as_deref())
         .and_then(|vault| cx.ix.object(vault, t, &o.object_name))
         .and_then(|found| found.state.known()?.as_ref()?.latest())
-        .filter(|latest| !latest.enabled && latest.version != version && !history);
+        .filter(|latest| {
+            // Version ids compare without case (`VaultObject::version`).
+            !latest.enabled && !latest.version.eq_ignore_ascii_case(version) && !history
+        });
     let f = match disabled_latest {
         Some(latest) => cx.finding(
             Code::KVC603,

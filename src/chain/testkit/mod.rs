@@ -475,6 +475,7 @@ pub fn add_app(s: &mut Snapshot, ns: &str, app: &str, pods: usize) {
             content_type: None,
             backs_certificate: false,
             key_exportable: None,
+            key_exportable_unknown: None,
             latest_fingerprint: Some(fp),
         })),
     });

@@ -76,7 +76,15 @@ pub async fn object(
     }
     let vault_url = ep.vault_url(vault);
     let result = match object_type {
-        ObjectType::Secret => secret_versions(http, clients, &vault_url, name).await,
+        ObjectType::Secret => match secret_versions(http, clients, &vault_url, name).await {
+            // A secret backing a certificate: whether its value holds the private key is the
+            // certificate policy's (audit GGG-A5), read beside the version list.
+            Ok(mut o) => {
+                super::cert_policy::fill(http, ep, &vault_url, name, &mut o).await;
+                Ok(o)
+            }
+            Err(e) => Err(e),
+        },
         ObjectType::Key | ObjectType::Cert => {
             let url = format!(
                 "{vault_url}/{}/{name}/versions?api-version={KEYVAULT_API}&maxresults={MAX_RESULTS}",
@@ -195,6 +203,7 @@ pub fn secret_object(props: &[SecretProperties]) -> VaultObject {
         content_type: newest.and_then(|p| p.content_type.clone()),
         backs_certificate: newest.and_then(|p| p.managed).unwrap_or(false),
         key_exportable: None,
+        key_exportable_unknown: None,
         versions: rows.into_iter().map(|(v, _)| v).collect(),
         latest_fingerprint: None,
     }
@@ -235,6 +244,7 @@ pub fn rest_object(object_type: ObjectType, items: &[Value]) -> VaultObject {
         content_type: None,
         backs_certificate: false,
         key_exportable: None,
+        key_exportable_unknown: None,
         latest_fingerprint: None,
     }
 }

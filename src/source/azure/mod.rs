@@ -9,6 +9,7 @@
 mod arm;
 mod assemble;
 mod cache;
+mod cert_policy;
 pub mod cloud;
 pub mod credential;
 mod dataplane;

@@ -498,7 +498,9 @@ pub fn get<'v, 'r>(
     }
     let obj = vault.objects.get(&(t, req.name.to_string()));
     let version = obj.and_then(|o| match req.version {
-        Some(v) => o.versions.iter().find(|x| x.id == v),
+        // Key Vault serves a version by a case-insensitive id, as the real one does
+        // (`VaultObject::version`).
+        Some(v) => o.versions.iter().find(|x| x.id.eq_ignore_ascii_case(v)),
         None => o.latest(),
     });
     let Some(version) = version else {

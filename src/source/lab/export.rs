@@ -381,6 +381,7 @@ fn objects<'p>(w: &World, params: impl Iterator<Item = &'p AzureSpc>) -> Vec<Vau
                         content_type: o.content_type.clone(),
                         backs_certificate: o.backs_certificate,
                         key_exportable: o.key_exportable,
+                        key_exportable_unknown: None,
                         latest_fingerprint: o.latest().map(|x| Fingerprint::of(&x.content)),
                     }
                 })),

@@ -147,6 +147,11 @@ pub(crate) fn settled(cx: &Ctx, e: &crate::snapshot::EventObs) -> Option<Settled
             format!("{entry} no longer names {x}")
         }
     } else if m.contains("failed to get cert data from file") {
+        // A tls.key from a certificate's secret holds a key only if the certificate's key is
+        // exportable: unread, the event's cause is not shown gone (audit GGG-A5).
+        if super::tls::exportability_unknown(cx, so).is_some() {
+            return None;
+        }
         format!("{entry} now takes tls.key and tls.crt from files that hold them")
     } else if m.contains("secret type is empty") && !so.type_.trim().is_empty() {
         format!("{entry}.type is {} now", so.type_)
@@ -172,4 +177,44 @@ fn is_sync_failure(e: &crate::snapshot::EventObs) -> bool {
         e.reason.as_str(),
         "FailedToCreateSecret" | "SecretRotationFailed"
     ) && e.type_ != "Normal"
+}
+
+/// KVC804 from a driver failure to build a kubernetes.io/tls Secret whose tls.key reads a secret
+/// backing a certificate whose policy was not read (`tls::exportability_unknown`): a key that is
+/// not exportable leaves that secret without the private key, which is exactly this failure, and
+/// no SPC edit ends it (audit GGG-A5). The finding names that open cause and the read that
+/// settles it before the SPC edit the code's fix proposes.
+pub(crate) fn note_exportability_unknown(cx: &Ctx, f: &mut Finding, e: &crate::snapshot::EventObs) {
+    if f.code != Code::KVC804 || !e.message.contains("failed to get cert data from file") {
+        return;
+    }
+    let Some(spc) = cx.spc else { return };
+    let Some(named) = crate::chain::events::secret_name(&e.message) else {
+        return;
+    };
+    let Some((so, why)) = (spc.secret_objects.iter())
+        .filter(|so| so.secret_name.trim() == named)
+        .find_map(|so| super::tls::exportability_unknown(cx, so).map(|w| (so, w)))
+    else {
+        return;
+    };
+    let kv = cx.keyvault_arg();
+    let Some(name) = super::tls::tls_key_object(cx, so) else {
+        return;
+    };
+    f.message = format!(
+        "{}; {why}: a certificate whose key is not exportable gives a secret without the private key (the certificate alone), and then no SPC edit builds the Secret",
+        f.message
+    )
+    .into();
+    f.evidence.push(why.into());
+    f.confirm = format!(
+        "az keyvault certificate show --vault-name {kv} -n {name} --query policy.keyProperties.exportable"
+    )
+    .into();
+    f.fix = format!(
+        "# if the confirm prints false, the certificate needs a new version whose key is exportable (az keyvault certificate create with keyProperties.exportable true; an HSM key never is); if true: {}",
+        f.fix
+    )
+    .into();
 }

@@ -20,7 +20,8 @@ mod unread_mount;
 mod waiting;
 pub(crate) use edited::mount_predates_edit;
 pub(crate) use failed_create::{
-    Settled, event_cause, foreign_cause, refused_unrendered_key, settled,
+    Settled, event_cause, foreign_cause, note_exportability_unknown, refused_unrendered_key,
+    settled,
 };
 pub(crate) use missing::awaiting_mount;
 pub(crate) use shape::{object_typos, written_by_others, written_by_twin_entries_only};

@@ -341,29 +341,60 @@ fn mounted_secret<'c>(cx: &'c Ctx, o: &SpcObject) -> Option<&'c SpcObject> {
     })
 }
 
-/// KVC804 for a tls.key read from the objectType `secret` object of a certificate whose key is
-/// not exportable: Key Vault returns that secret without the private key (the certificate
-/// alone), so the driver finds no key for tls.key however the SPC is written (audit GGG-A5:
-/// said "the SPC has changed since, wait" beside a failure that never ends). Known only where
-/// the certificate's policy was read (the lab); `None` leaves the other checks to judge.
-/// True when it told.
-fn unexportable_key(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) -> bool {
-    let (Some(p), vault) = (cx.params.as_deref(), cx.keyvault()) else {
-        return false;
-    };
-    let Some(o) = (so.data.iter())
+/// The objectType `secret` item entry `so` takes tls.key from, with what the vault says of it,
+/// when that is a secret backing a certificate (only such a secret holds a private key whose
+/// presence depends on the certificate's policy).
+fn tls_key_backing<'c>(
+    cx: &'c Ctx,
+    so: &SecretObjectSpec,
+) -> Option<(&'c SpcObject, &'c crate::snapshot::VaultObject)> {
+    let p = cx.params.as_deref()?;
+    let o = (so.data.iter())
         .filter(|d| d.key == "tls.key")
         .find_map(|d| {
             (p.objects.iter()).find(|o| {
                 o.object_type == Some(ObjectType::Secret) && o.file_name() == d.object_name
             })
-        })
-        .filter(|o| {
-            cx.ix
-                .object(vault, ObjectType::Secret, &o.object_name)
-                .and_then(|f| f.state.known()?.as_ref())
-                .is_some_and(|v| v.backs_certificate && v.key_exportable == Some(false))
-        })
+        })?;
+    let v = cx
+        .ix
+        .object(cx.keyvault(), ObjectType::Secret, &o.object_name)
+        .and_then(|f| f.state.known()?.as_ref())
+        .filter(|v| v.backs_certificate)?;
+    Some((o, v))
+}
+
+/// Why entry `so`'s tls.key source cannot be told to hold a private key: it is a secret backing
+/// a certificate whose policy was not read (the live source's reason, e.g. a 403 on
+/// certificates/get), so a non-exportable key — a failure no SPC edit ends — is not ruled out.
+/// `None` when the exportability is known or the source backs no certificate.
+pub(super) fn exportability_unknown(cx: &Ctx, so: &SecretObjectSpec) -> Option<String> {
+    let (o, v) = tls_key_backing(cx, so)?;
+    v.key_exportable.is_none().then(|| {
+        let why = v
+            .key_exportable_unknown
+            .as_deref()
+            .unwrap_or("its policy was not read");
+        format!(
+            "whether certificate {}'s key is exportable is not known ({why})",
+            o.object_name
+        )
+    })
+}
+
+/// The Key Vault object name of the certificate-backed secret entry `so` takes tls.key from.
+pub(super) fn tls_key_object(cx: &Ctx, so: &SecretObjectSpec) -> Option<String> {
+    tls_key_backing(cx, so).map(|(o, _)| o.object_name.clone())
+}
+
+/// KVC804 for a tls.key read from the objectType `secret` object of a certificate whose key is
+/// not exportable: Key Vault returns that secret without the private key (the certificate
+/// alone), so the driver finds no key for tls.key however the SPC is written (audit GGG-A5:
+/// said "the SPC has changed since, wait" beside a failure that never ends). Known where the
+/// certificate's policy was read (the lab; the live source's `cert_policy`); `None` leaves the
+/// other checks to judge. True when it told.
+fn unexportable_key(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) -> bool {
+    let Some((o, _)) = tls_key_backing(cx, so).filter(|(_, v)| v.key_exportable == Some(false))
     else {
         return false;
     };
