@@ -1,0 +1,150 @@
+//! KVC504: an identity that only reads for the mount but may also write or delete in the
+//! vault. The fix takes the writes away and keeps (or grants) only the reads the
+//! SecretProviderClass makes: role assignments deleted on an RBAC vault, the access policy
+//! replaced on an access-policy vault.
+
+use super::{WRITES, covers, granted_actions, grants, needed_action};
+use crate::chain::catalog::Code;
+use crate::chain::context::Ctx;
+use crate::chain::model::Link;
+use crate::chain::rules::remedy;
+use crate::snapshot::{AccessPolicyObs, ObjectType, RoleAssignmentObs, VaultObs};
+
+pub(super) fn over_privilege(
+    cx: &Ctx,
+    link: &mut Link,
+    vault: &VaultObs,
+    assignments: &[&RoleAssignmentObs],
+    policies: &[&AccessPolicyObs],
+    told: &[&RoleAssignmentObs],
+) {
+    let identity = cx.identity.map_or("", |i| i.name.as_str());
+    let mut evidence = Vec::new();
+    // The assignments to remove, named as the snapshot shows them.
+    let mut deletes = Vec::new();
+    if vault.rbac {
+        for r in assignments
+            .iter()
+            .filter(|r| !told.iter().any(|t| std::ptr::eq(*t, **r)))
+        {
+            if WRITES.iter().any(|w| grants(r, w)) {
+                evidence.push(granted_actions(r));
+                deletes.push(format!(
+                    "az role assignment delete --assignee {} --role \"{}\" --scope {}",
+                    r.principal_id, r.role_name, r.scope
+                ));
+            }
+        }
+    } else {
+        for a in policies {
+            let writes = |perms: &[String]| {
+                perms.iter().any(|p| {
+                    matches!(
+                        p.to_ascii_lowercase().as_str(),
+                        "set" | "delete" | "purge" | "all" | "create" | "update" | "import"
+                    )
+                })
+            };
+            if writes(&a.secrets) || writes(&a.keys) || writes(&a.certificates) {
+                evidence.push(format!(
+                    "access policy: secrets {:?}, keys {:?}, certificates {:?}",
+                    a.secrets, a.keys, a.certificates
+                ));
+            }
+        }
+    }
+    if evidence.is_empty() {
+        return;
+    }
+    let mut f = cx.remedied(
+        Code::KVC504,
+        format!("KeyVault/{}", vault.name),
+        format!(
+            "{identity} only reads Key Vault {} for the mount but may also write or delete: a leaked pod token can change the vault",
+            vault.name
+        ),
+        evidence,
+    );
+    if !vault.rbac {
+        // An access-policy vault ignores role assignments (FACTS §8): the write permissions
+        // sit in the principal's access policy, which is replaced by one holding only the
+        // reads the SecretProviderClass makes (get, and list with objectVersionHistory).
+        // azure-cli's `set_policy` replaces the permissions of each type it is given and keeps
+        // those of a type it is not (`keys = policy.permissions.keys if key_permissions is
+        // None else key_permissions`), and its `--*-permissions` flags take zero or more
+        // values (nargs='*'), an empty list replacing the type with none. So one set-policy
+        // naming every type (the types the mount does not read with no permissions) replaces
+        // the whole policy in one vault write. Deleting the policy first, as this fix did
+        // (audit GGG-A1), left a window without the reads in which a mount failed once (audit
+        // HHH).
+        let principal = cx.identity.map_or("", |i| i.principal_id.as_str());
+        let needed = remedy::types_needed(cx, None);
+        let flags: Vec<String> = [ObjectType::Secret, ObjectType::Key, ObjectType::Cert]
+            .into_iter()
+            .map(|t| {
+                if needed.contains(&t) {
+                    read_only_policy_flag(cx, t)
+                } else {
+                    remedy::permissions_flag(t, &[]).trim_end().to_string()
+                }
+            })
+            .chain(std::iter::once("--storage-permissions".to_string()))
+            .collect();
+        f.confirm = remedy::policy_confirm(&vault.name, principal).into();
+        f.fix = format!(
+            "az keyvault set-policy -n {v} --object-id {principal} {}  # every permission type is given (an empty flag: none), so the principal's access policy is replaced in one write by one with only the reads the mount makes",
+            flags.join(" "),
+            v = vault.name,
+        )
+        .into();
+        link.findings.push(f);
+        return;
+    }
+    if !deletes.is_empty() {
+        // Grant only the reads the assignments left after the deletes do not give: never a
+        // role the identity already holds.
+        let broad = |r: &RoleAssignmentObs| WRITES.iter().any(|w| grants(r, w));
+        let kept: Vec<&&RoleAssignmentObs> = assignments.iter().filter(|r| !broad(r)).collect();
+        let objects: Vec<(ObjectType, &str)> = cx
+            .params
+            .as_deref()
+            .map(|p| {
+                p.objects
+                    .iter()
+                    .filter_map(|o| Some((o.object_type?, o.object_name.as_str())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let read = |t: ObjectType, name: &str| {
+            kept.iter()
+                .any(|r| grants(r, needed_action(t)) && covers(&r.scope, vault, t, name))
+        };
+        let mut roles: Vec<&str> = if objects.is_empty() {
+            remedy::roles_needed(cx, None)
+        } else {
+            objects
+                .into_iter()
+                .filter(|(t, name)| !read(*t, name))
+                .map(|(t, _)| remedy::role_for(t))
+                .collect()
+        };
+        roles.sort_unstable();
+        roles.dedup();
+        let grant = remedy::grant_roles(cx, &roles);
+        f.fix = if grant.is_empty() {
+            deletes.join(" && ")
+        } else {
+            format!("{grant} && {}", deletes.join(" && "))
+        }
+        .into();
+    }
+    link.findings.push(f);
+}
+
+/// `--<type>-permissions get` for `set-policy`, with `list` when the SecretProviderClass reads
+/// an object of type `t` with objectVersionHistory (the provider lists its versions, FACTS §5):
+/// the read-only permissions of one type, none of those held kept.
+fn read_only_policy_flag(cx: &Ctx, t: ObjectType) -> String {
+    let list = remedy::lists_versions(cx, t);
+    remedy::permissions_flag(t, if list { &["get", "list"] } else { &["get"] })
+}
