@@ -343,6 +343,21 @@ pub fn copy_routes(from: &FakeAzure, to: &FakeAzure) {
     }
 }
 
+/// What a chain of [`CLIENT_ID`]'s on vault `kv-rbac` asks the observer for: that identity,
+/// the vault, and `objects` in it.
+pub fn wanted(
+    objects: &[(kvchain::snapshot::ObjectType, &str)],
+) -> kvchain::source::azure::AzureWanted {
+    kvchain::source::azure::AzureWanted {
+        client_ids: std::collections::BTreeSet::from([CLIENT_ID.to_string()]),
+        vaults: std::collections::BTreeSet::from([("kv-rbac".to_string(), String::new())]),
+        objects: objects
+            .iter()
+            .map(|(t, n)| ("kv-rbac".to_string(), *t, n.to_string()))
+            .collect(),
+    }
+}
+
 /// 2,000 pods in 100 namespaces; every namespace has its own SPC naming the same 20 objects
 /// of vault `kv-rbac`, all with one identity: the request-budget world.
 pub fn shared_objects_snapshot() -> kvchain::snapshot::Snapshot {

@@ -2,23 +2,10 @@
 //! under the type the SPC asks is looked up under the other two types, only on a miss, and
 //! only what is found is kept (a look-up the SPC never asked for is no gap).
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 use crate::azure_support::*;
 use kvchain::snapshot::{ObjectType, Observed};
-use kvchain::source::azure::AzureWanted;
-
-fn wanted(objects: &[(ObjectType, &str)]) -> AzureWanted {
-    AzureWanted {
-        client_ids: BTreeSet::from([CLIENT_ID.to_string()]),
-        vaults: BTreeSet::from([("kv-rbac".to_string(), String::new())]),
-        objects: objects
-            .iter()
-            .map(|(t, n)| ("kv-rbac".to_string(), *t, n.to_string()))
-            .collect(),
-    }
-}
 
 #[tokio::test]
 async fn a_secret_asked_for_as_a_key_is_found_under_its_own_type() {

@@ -1,27 +1,14 @@
 //! Audit HHH: truth leftovers of earlier audits, each checked against the documented
 //! behaviour (FACTS, the Key Vault REST reference, the az CLI reference).
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 use crate::azure_support::*;
 use crate::ggg_azure_truth::gateway_tls_lab;
 use kvchain::chain::{Code, Finding, diagnose};
 use kvchain::snapshot::{ObjectType, Observed, Snapshot, VaultObject};
-use kvchain::source::azure::AzureWanted;
 
 const HOUR: Duration = Duration::from_secs(3600);
-
-fn wanted(objects: &[(ObjectType, &str)]) -> AzureWanted {
-    AzureWanted {
-        client_ids: BTreeSet::from([CLIENT_ID.to_string()]),
-        vaults: BTreeSet::from([("kv-rbac".to_string(), String::new())]),
-        objects: objects
-            .iter()
-            .map(|(t, n)| ("kv-rbac".to_string(), *t, n.to_string()))
-            .collect(),
-    }
-}
 
 async fn secret(fake: &std::sync::Arc<FakeAzure>, name: &str) -> VaultObject {
     let obs = observer(fake, HOUR)
@@ -172,20 +159,8 @@ fn a_pin_in_upper_case_hex_names_the_listed_version() {
 /// says the version is missing.
 #[test]
 fn the_lab_vault_serves_a_pin_in_upper_case_hex() {
-    use kvchain::source::lab::{self, export};
-    let oldest = {
-        let src = lab::open("healthy", None).unwrap();
-        let o = &src.world().vaults["kv-shop-lab"].objects
-            [&(ObjectType::Secret, "checkout-db-password".to_string())];
-        o.versions.last().unwrap().id.to_ascii_uppercase()
-    };
-    let healthy = include_str!("../../assets/scenarios/healthy.yaml").replace(
-        "objectAlias: db-password\n",
-        &format!("objectAlias: db-password\n          objectVersion: {oldest}\n"),
-    );
-    assert!(healthy.contains(&oldest), "the SPC is pinned");
-    let mut src = crate::lab_nodes::open_healthy_variant(&healthy);
-    src.world_mut().run_until_stable(Duration::from_secs(3600));
+    use kvchain::source::lab::export;
+    let (src, _) = crate::lab_pinned::pinned_as(str::to_ascii_uppercase);
     let s = export::snapshot(src.world());
     let checkout: Vec<Finding> = diagnose(&s)
         .iter()

@@ -21,11 +21,17 @@ const OBJECT: &str = "checkout-db-password";
 /// The healthy chain with checkout's SPC pinned to the older of its object's two versions
 /// (shop.yaml: `checkout-pass-v1`, then `checkout-pass-v2`, the latest).
 fn pinned() -> (LabSource, String) {
+    pinned_as(str::to_string)
+}
+
+/// [`pinned`], the pin written as `written` spells the older version's id (its case, say),
+/// which the lab run is given back with.
+pub(crate) fn pinned_as(written: impl Fn(&str) -> String) -> (LabSource, String) {
     let oldest = {
         let src = lab::open("healthy", None).unwrap();
         let o = &src.world().vaults[VAULT].objects[&(ObjectType::Secret, OBJECT.to_string())];
         assert_eq!(o.versions.len(), 2);
-        o.versions.last().unwrap().id.clone()
+        written(&o.versions.last().unwrap().id)
     };
     let healthy = include_str!("../../assets/scenarios/healthy.yaml").replace(
         "objectAlias: db-password\n",
