@@ -9,8 +9,7 @@ use kvchain::source::lab::world::World;
 use kvchain::source::lab::{self, export};
 
 use crate::compound_optional::with as findings;
-
-const ISSUER: &str = "https://westeurope.oic.prod-aks.azure.com/5c7e1f2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b/6d8f2a3b-4c5e-4f70-9b1c-2d3e4f5a6b7c/";
+use crate::demo_world::{Head, ISSUER, READER};
 
 /// The docs' example world (docs/scenarios.md "Complete example"), rotation on with a 2m poll.
 fn world_yaml() -> String {
@@ -43,7 +42,6 @@ const CERT: Objects = Objects {
     sync: "secretName: web-tls\n      type: kubernetes.io/tls\n      data: [{objectName: web-cert, key: tls.key}, {objectName: web-cert, key: tls.crt}]",
 };
 
-/// The example world with objects `o`.
 /// The certificate's key read as objectType key (its public key, FACTS §5), not synced.
 const CERT_KEY: Objects = Objects {
     role: "Key Vault Certificate User",
@@ -52,112 +50,42 @@ const CERT_KEY: Objects = Objects {
     sync: "secretName: web-key\n      type: Opaque\n      data: [{objectName: web-cert, key: public.pem}]",
 };
 
+/// The example world with objects `o`.
 fn world_with(o: Objects) -> String {
-    format!(
-        r#"apiVersion: lab.kvchain.dev/v1
-kind: Cluster
-metadata: {{name: aks-hhh}}
-spec:
-  oidcIssuerURL: {ISSUER}
-  tenantID: 5c7e1f2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b
-  faultTarget: demo/api
-  csiDriver: {{enableSecretRotation: true, rotationPollInterval: 2m}}
----
-apiVersion: lab.kvchain.dev/v1
-kind: ManagedIdentity
-metadata: {{name: id-api}}
-spec:
-  clientID: 0b9c5e1a-7d2f-4c3e-9a8b-1f2e3d4c5b6a
-  principalID: 7e6d5c4b-3a2f-4e1d-8c9b-0a1b2c3d4e5f
-  tenantID: 5c7e1f2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b
-  federatedCredentials:
-    - {{name: fic-api, issuer: "{ISSUER}", subject: "system:serviceaccount:demo:api"}}
----
-apiVersion: lab.kvchain.dev/v1
-kind: KeyVault
-metadata: {{name: kv-hhh}}
-spec:
-  tenantID: 5c7e1f2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b
-  {vault}
----
-apiVersion: lab.kvchain.dev/v1
-kind: RoleAssignment
-metadata: {{name: ra-api}}
-spec:
-  principalID: 7e6d5c4b-3a2f-4e1d-8c9b-0a1b2c3d4e5f
-  role: {role}
-  scope: {{vault: kv-hhh}}
----
-apiVersion: v1
-kind: Namespace
-metadata: {{name: demo}}
----
-apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: api
-  namespace: demo
-  annotations: {{azure.workload.identity/client-id: 0b9c5e1a-7d2f-4c3e-9a8b-1f2e3d4c5b6a}}
----
-apiVersion: secrets-store.csi.x-k8s.io/v1
-kind: SecretProviderClass
-metadata: {{name: api-kv, namespace: demo}}
-spec:
-  provider: azure
-  parameters:
-    clientID: 0b9c5e1a-7d2f-4c3e-9a8b-1f2e3d4c5b6a
-    keyvaultName: kv-hhh
-    tenantId: 5c7e1f2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b
-    objects: |
-      array:
-        - |
-          {spc}
-  secretObjects:
-    - {sync}
----
+    let (vault_objects, spc_item, synced) = (
+        format!("  {}\n", o.vault),
+        format!("          {}\n", o.spc),
+        format!("    - {}\n", o.sync),
+    );
+    let head = Head {
+        cluster_extra: "  faultTarget: demo/api\n",
+        role: Some(o.role),
+        spc_item: &spc_item,
+        synced: &synced,
+        ..Head::db_password("hhh", &vault_objects)
+    };
+    format!("{}{API}", head.docs())
+}
+
+/// Deployment `api` mounting `api-kv` as service account `api`.
+const API: &str = r#"---
 apiVersion: apps/v1
 kind: Deployment
-metadata: {{name: api, namespace: demo}}
+metadata: {name: api, namespace: demo}
 spec:
   replicas: 1
-  selector: {{matchLabels: {{app: api}}}}
+  selector: {matchLabels: {app: api}}
   template:
-    metadata: {{labels: {{app: api, azure.workload.identity/use: "true"}}}}
+    metadata: {labels: {app: api, azure.workload.identity/use: "true"}}
     spec:
       serviceAccountName: api
       containers:
         - name: api
           image: mcr.microsoft.com/azurelinux/busybox:1.36
-          volumeMounts: [{{name: secrets-store, mountPath: /mnt/secrets-store, readOnly: true}}]
+          volumeMounts: [{name: secrets-store, mountPath: /mnt/secrets-store, readOnly: true}]
       volumes:
         - name: secrets-store
-          csi: {{driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {{secretProviderClass: api-kv}}}}
-"#,
-        role = o.role,
-        vault = o.vault,
-        spc = o.spc,
-        sync = o.sync,
-    )
-}
-
-/// A Deployment that reads `api-db` through env without mounting the SPC, as service account
-/// `default` (docs/scenarios.md: `delete-mounting-workload` leaves such a reader a broken
-/// chain, KVC904).
-const READER: &str = r#"apiVersion: apps/v1
-kind: Deployment
-metadata: {name: reader, namespace: demo}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: reader}}
-  template:
-    metadata: {labels: {app: reader}}
-    spec:
-      containers:
-        - name: r
-          image: busybox
-          env:
-            - name: DB
-              valueFrom: {secretKeyRef: {name: api-db, key: password}}
+          csi: {driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {secretProviderClass: api-kv}}
 "#;
 
 /// `extra` documents beside the example world and a Timeline of `events` (YAML flow maps),

@@ -14,11 +14,9 @@ use kvchain::chain::{self, Chain, Code, Finding, LinkKind, Severity, Status};
 use kvchain::source::lab::world::World;
 use kvchain::source::lab::{export, scenario};
 
-const ISSUER: &str = "https://westeurope.oic.prod-aks.azure.com/11111111-2222-4333-8444-555555555555/66666666-7777-4888-9999-aaaaaaaaaaaa/";
-const TENANT: &str = "11111111-2222-4333-8444-555555555555";
-const CLIENT: &str = "0c0c0c0c-1d1d-4e2e-8f3f-4a4a4a4a4a4a";
+use crate::demo_world::{CLIENT, Head};
+
 const OTHER_CLIENT: &str = "0d0d0d0d-1e1e-4f2f-8a3a-4b4b4b4b4b4b";
-const PRINCIPAL: &str = "9a9a9a9a-8b8b-4c7c-9d6d-5e5e5e5e5e5e";
 
 /// The pod spec every workload here runs: an env reader of Secret `api-db` that mounts SPC
 /// `api-kv`, as service account `api`.
@@ -88,84 +86,19 @@ spec:
     )
 }
 
-/// The cluster, identity, vault, account and SPC; `granted`: the identity may read the vault;
-/// `sa_client`: the account's client-id annotation; `cluster_extra`: more Cluster fields.
 fn base(granted: bool, sa_client: &str, cluster_extra: &str) -> String {
-    let grant = if granted {
-        format!(
-            "---
-apiVersion: lab.kvchain.dev/v1
-kind: RoleAssignment
-metadata: {{name: ra-api}}
-spec:
-  principalID: {PRINCIPAL}
-  role: Key Vault Secrets User
-  scope: {{vault: kv-jobs}}
-"
-        )
-    } else {
-        String::new()
-    };
-    format!(
-        "apiVersion: lab.kvchain.dev/v1
-kind: Cluster
-metadata: {{name: jobs}}
-spec:
-  oidcIssuerURL: {ISSUER}
-  tenantID: {TENANT}
-  csiDriver: {{enableSecretRotation: true, rotationPollInterval: 2m}}
-{cluster_extra}---
-apiVersion: lab.kvchain.dev/v1
-kind: ManagedIdentity
-metadata: {{name: id-api}}
-spec:
-  clientID: {CLIENT}
-  principalID: {PRINCIPAL}
-  tenantID: {TENANT}
-  federatedCredentials:
-    - {{name: fic-api, issuer: {ISSUER}, subject: 'system:serviceaccount:demo:api'}}
----
-apiVersion: lab.kvchain.dev/v1
-kind: KeyVault
-metadata: {{name: kv-jobs}}
-spec:
-  tenantID: {TENANT}
-  secrets:
-    - {{name: db-password, value: jobs-canary-value-5d1}}
-{grant}---
-apiVersion: v1
-kind: Namespace
-metadata: {{name: demo}}
----
-apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: api
-  namespace: demo
-  annotations: {{azure.workload.identity/client-id: {sa_client}}}
----
-apiVersion: secrets-store.csi.x-k8s.io/v1
-kind: SecretProviderClass
-metadata: {{name: api-kv, namespace: demo}}
-spec:
-  provider: azure
-  parameters:
-    clientID: {CLIENT}
-    keyvaultName: kv-jobs
-    tenantId: {TENANT}
-    objects: |
-      array:
-        - |
-          objectName: db-password
-          objectType: secret
-  secretObjects:
-    - secretName: api-db
-      type: Opaque
-      data:
-        - {{objectName: db-password, key: password}}
-"
-    )
+    let mut head = Head::db_password("jobs", VAULT_OBJECTS);
+    head.role = head.role.filter(|_| granted);
+    Head {
+        sa_client,
+        cluster_extra,
+        ..head
+    }
+    .docs()
 }
+
+/// The vault's one secret.
+const VAULT_OBJECTS: &str = "  secrets:\n    - {name: db-password, value: jobs-canary-value-5d1}\n";
 
 fn parse(docs: &str) -> Result<scenario::Scenario, String> {
     scenario::parse("jobs", Path::new("jobs.yaml"), docs).map_err(|e| e.to_string())

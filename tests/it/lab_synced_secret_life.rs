@@ -14,10 +14,7 @@ use kvchain::chain::{self, Chain, Code, Finding, LinkKind, Severity, Status};
 use kvchain::source::lab::world::World;
 use kvchain::source::lab::{export, scenario};
 
-const ISSUER: &str = "https://westeurope.oic.prod-aks.azure.com/11111111-2222-4333-8444-555555555555/66666666-7777-4888-9999-aaaaaaaaaaaa/";
-const TENANT: &str = "11111111-2222-4333-8444-555555555555";
-const CLIENT: &str = "0c0c0c0c-1d1d-4e2e-8f3f-4a4a4a4a4a4a";
-const PRINCIPAL: &str = "9a9a9a9a-8b8b-4c7c-9d6d-5e5e5e5e5e5e";
+use crate::demo_world::{Head, READER};
 
 /// One Deployment `api` (2 replicas) in `demo` mounting SPC `api-kv`, whose entry makes
 /// Secret `api-db` (`secret_type`, key `password`) read through env; `extra` documents are
@@ -33,81 +30,32 @@ fn from_docs(docs: &str) -> World {
 
 /// The documents of [`world`].
 fn docs(rotation: bool, secret_type: &str, extra: &str) -> String {
-    format!(
-        "apiVersion: lab.kvchain.dev/v1
-kind: Cluster
-metadata: {{name: life}}
-spec:
-  oidcIssuerURL: {ISSUER}
-  tenantID: {TENANT}
-  csiDriver: {{enableSecretRotation: {rotation}, rotationPollInterval: 2m}}
----
-apiVersion: lab.kvchain.dev/v1
-kind: ManagedIdentity
-metadata: {{name: id-api}}
-spec:
-  clientID: {CLIENT}
-  principalID: {PRINCIPAL}
-  tenantID: {TENANT}
-  federatedCredentials:
-    - {{name: fic-api, issuer: {ISSUER}, subject: 'system:serviceaccount:demo:api'}}
----
-apiVersion: lab.kvchain.dev/v1
-kind: KeyVault
-metadata: {{name: kv-life}}
-spec:
-  tenantID: {TENANT}
-  secrets:
-    - {{name: db-password, value: vault-value-canary-7f3}}
----
-apiVersion: lab.kvchain.dev/v1
-kind: RoleAssignment
-metadata: {{name: ra-api}}
-spec:
-  principalID: {PRINCIPAL}
-  role: Key Vault Secrets User
-  scope: {{vault: kv-life}}
----
-apiVersion: v1
-kind: Namespace
-metadata: {{name: demo}}
----
-apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: api
-  namespace: demo
-  annotations: {{azure.workload.identity/client-id: {CLIENT}}}
----
-apiVersion: secrets-store.csi.x-k8s.io/v1
-kind: SecretProviderClass
-metadata: {{name: api-kv, namespace: demo}}
-spec:
-  provider: azure
-  parameters:
-    clientID: {CLIENT}
-    keyvaultName: kv-life
-    tenantId: {TENANT}
-    objects: |
-      array:
-        - |
-          objectName: db-password
-          objectType: secret
-  secretObjects:
-    - secretName: api-db
-      type: {secret_type}
-      data:
-        - {{objectName: db-password, key: password}}
----
+    let synced = format!(
+        "    - secretName: api-db\n      type: {secret_type}\n      data:\n        - {{objectName: db-password, key: password}}\n"
+    );
+    let head = Head {
+        rotation,
+        synced: &synced,
+        ..Head::db_password("life", VAULT_OBJECTS)
+    };
+    format!("{}{API}{extra}", head.docs())
+}
+
+/// The vault's one secret.
+const VAULT_OBJECTS: &str =
+    "  secrets:\n    - {name: db-password, value: vault-value-canary-7f3}\n";
+
+/// Deployment `api` (2 replicas) mounting `api-kv` and reading `api-db` through env.
+const API: &str = "---
 apiVersion: apps/v1
 kind: Deployment
-metadata: {{name: api, namespace: demo}}
+metadata: {name: api, namespace: demo}
 spec:
   replicas: 2
-  selector: {{matchLabels: {{app: api}}}}
+  selector: {matchLabels: {app: api}}
   template:
     metadata:
-      labels: {{app: api, azure.workload.identity/use: 'true'}}
+      labels: {app: api, azure.workload.identity/use: 'true'}
     spec:
       serviceAccountName: api
       containers:
@@ -115,18 +63,16 @@ spec:
           image: mcr.microsoft.com/azurelinux/busybox:1.36
           env:
             - name: DB_PASSWORD
-              valueFrom: {{secretKeyRef: {{name: api-db, key: password}}}}
+              valueFrom: {secretKeyRef: {name: api-db, key: password}}
           volumeMounts:
-            - {{name: secrets-store, mountPath: /mnt/secrets-store, readOnly: true}}
+            - {name: secrets-store, mountPath: /mnt/secrets-store, readOnly: true}
       volumes:
         - name: secrets-store
           csi:
             driver: secrets-store.csi.k8s.io
             readOnly: true
-            volumeAttributes: {{secretProviderClass: api-kv}}
-{extra}"
-    )
-}
+            volumeAttributes: {secretProviderClass: api-kv}
+";
 
 /// A Secret `api-db` written before the run (the driver's label), of `secret_type`, holding
 /// `value` under `password`.
@@ -302,23 +248,7 @@ fn a_secret_of_another_type_than_its_entry_makes_is_an_error_rotation_never_mend
 /// not that the Secret "goes with its owners and is not created again".
 #[test]
 fn a_reader_of_a_secret_whose_only_mounter_is_scaled_to_zero_is_told_it_is_frozen() {
-    let reader = "---
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: reader, namespace: demo}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: reader}}
-  template:
-    metadata: {labels: {app: reader}}
-    spec:
-      containers:
-        - name: reader
-          image: mcr.microsoft.com/azurelinux/busybox:1.36
-          env:
-            - name: DB_PASSWORD
-              valueFrom: {secretKeyRef: {name: api-db, key: password}}
-";
+    let reader = format!("---\n{READER}");
     let all = docs(
         true,
         "Opaque",

@@ -51,6 +51,7 @@ mod check_unread_inputs;
 mod compound_env;
 mod compound_optional;
 mod compound_volumes;
+mod demo_world;
 mod deploy_manifests;
 mod engine_feed;
 mod engine_props;
