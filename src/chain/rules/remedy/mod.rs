@@ -42,10 +42,11 @@ mod wiring;
 mod workload_identity;
 
 pub(crate) use access::{
-    access_confirm, deny_assigned, deny_before_grant, grant_read, grant_read_as, grant_roles,
-    grant_roles_to, lists_versions, permissions_flag, policy_confirm, policy_flag, principal,
-    principal_of_app, role_for, roles_needed, secret_client_id, secret_key, service_principal_show,
-    set_policy, types_needed, vault_assignments, vault_scope, with_principal,
+    access_confirm, deny_assigned, deny_before_grant, fewest_roles, grant_read, grant_read_as,
+    grant_roles, grant_roles_to, lists_versions, permissions_flag, policy_confirm, policy_flag,
+    principal, principal_of_app, role_for, roles_needed, secret_client_id, secret_key,
+    service_principal_show, set_policy, types_needed, vault_assignments, vault_scope,
+    with_principal,
 };
 pub(crate) use audience::{
     AUDIENCE, audiences_needed, cluster_audiences, token_audience, token_requests_fix,
