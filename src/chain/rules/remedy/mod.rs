@@ -52,7 +52,7 @@ pub(crate) use audience::{
     AUDIENCE, audiences_needed, cluster_audiences, token_audience, token_requests_fix,
     token_requests_fix_for,
 };
-pub(crate) use by_code::commands;
+pub(crate) use by_code::{apply_spc_file, commands};
 pub(crate) use credential::unreferenced;
 pub(crate) use driver_install::{install_confirm, install_fix};
 pub(crate) use federated_credential::fic_create;
