@@ -183,3 +183,39 @@ fn writing_a_docker_config_into_the_vault_is_a_command_bash_parses() {
         assert_parses(&f.fix);
     }
 }
+
+/// The regression net: every confirm and fix of every built-in lab scenario, run until
+/// settled as `check --lab` does, parses as bash (a text that is a comment parses too).
+#[test]
+fn every_command_of_the_built_in_scenarios_parses_as_bash() {
+    if !bash_present() {
+        return;
+    }
+    let list = Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["demo", "--list"])
+        .output()
+        .unwrap();
+    let names: Vec<String> = String::from_utf8_lossy(&list.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| !n.starts_with("generated:"))
+        .map(str::to_string)
+        .collect();
+    assert!(names.len() >= 20, "{names:?}");
+    let mut texts = std::collections::BTreeSet::new();
+    for name in &names {
+        let r = check_json(&["--lab", name]);
+        for f in r["findings"].as_array().unwrap() {
+            for k in ["confirm", "fix"] {
+                if let Some(t) = f[k].as_str() {
+                    texts.insert((name.clone(), f["code"].to_string(), t.to_string()));
+                }
+            }
+        }
+    }
+    assert!(texts.len() > 50, "{}", texts.len());
+    let refused: Vec<String> = (texts.iter())
+        .filter_map(|(name, code, t)| bash_refuses(t).map(|e| format!("{name} {code}: {e}{t}")))
+        .collect();
+    assert!(refused.is_empty(), "{refused:#?}");
+}
