@@ -219,3 +219,57 @@ fn every_command_of_the_built_in_scenarios_parses_as_bash() {
         .collect();
     assert!(refused.is_empty(), "{refused:#?}");
 }
+
+/// III6: KVC203 when the SPC's clientID is an unrendered template value: the annotate took
+/// `client-id=<the same clientId as the SecretProviderClass>`, which bash parses (`<the` a
+/// redirection from a file `the`, `SecretProviderClass>` one to `--overwrite`) and then fails
+/// on (`the: No such file or directory`): the annotate never ran. Pasted with a stand-in
+/// kubectl, the annotation now takes CLIENT_ID, and an unset CLIENT_ID runs nothing.
+#[test]
+fn annotating_the_client_id_of_a_templated_spc_runs_when_pasted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.yaml");
+    std::fs::write(
+        &path,
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: api, namespace: demo}\n---\napiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata: {name: api-kv, namespace: demo}\nspec:\n  provider: azure\n  parameters:\n    clientID: \"<client-id>\"\n    keyvaultName: kv-demo\n    tenantId: 5c7e1f2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b\n    objects: |\n      array:\n        - |\n          objectName: db\n          objectType: secret\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: demo}\nspec:\n  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api, azure.workload.identity/use: \"true\"}}\n    spec:\n      serviceAccountName: api\n      containers:\n        - name: app\n          image: busybox\n          volumeMounts: [{name: s, mountPath: /mnt/s, readOnly: true}]\n      volumes:\n        - name: s\n          csi: {driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {secretProviderClass: api-kv}}\n",
+    )
+    .unwrap();
+    let r = check_json(&["-f", path.to_str().unwrap()]);
+    let f = (r["findings"].as_array().unwrap().iter())
+        .find(|f| f["code"] == "KVC203")
+        .unwrap_or_else(|| panic!("{r:#}"));
+    let fix = f["fix"].as_str().unwrap();
+    assert!(!fix.contains('<'), "{fix}");
+    if !bash_present() {
+        return;
+    }
+    // A kubectl that logs its arguments, one line each call.
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let kubectl = bin.join("kubectl");
+    std::fs::write(&kubectl, "#!/bin/sh\necho \"$*\" >> \"$CALLS\"\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&kubectl, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let paste = |client: Option<&str>| {
+        let calls = dir.path().join(format!("calls-{}", client.is_some()));
+        let mut cmd = Command::new("bash");
+        cmd.args(["-c", fix])
+            .current_dir(dir.path())
+            .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+            .env("CALLS", &calls)
+            .env_remove("CLIENT_ID");
+        if let Some(c) = client {
+            cmd.env("CLIENT_ID", c);
+        }
+        let ok = cmd.output().unwrap().status.success();
+        (ok, std::fs::read_to_string(&calls).unwrap_or_default())
+    };
+    let (ok, calls) = paste(Some("0b9c5e1a-7d2f-4c3e-9a8b-1f2e3d4c5b6a"));
+    assert!(ok, "{calls}");
+    assert!(
+        calls.starts_with("annotate serviceaccount api -n demo azure.workload.identity/client-id=0b9c5e1a-7d2f-4c3e-9a8b-1f2e3d4c5b6a --overwrite\n"),
+        "{calls}"
+    );
+    let (ok, calls) = paste(None);
+    assert!(!ok && calls.is_empty(), "{calls}");
+}
