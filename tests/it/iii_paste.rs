@@ -145,7 +145,7 @@ fn a_sick_or_cordoned_node_is_found_by_commands_bash_parses() {
     let sick = kvc107(&one(&recent(UNREACH))).fix.to_string();
     assert!(
         sick.starts_with(
-            "kubectl get nodes -o custom-columns=NODE:.metadata.name,TAINTS:.spec.taints[*].key  # "
+            "kubectl get nodes -o 'custom-columns=NODE:.metadata.name,TAINTS:.spec.taints[*].key'  # "
         ),
         "{sick}"
     );

@@ -259,10 +259,11 @@ impl Reasons {
         let mut node = Vec::new();
         // The scheduler's message names no node: the commands list the nodes to look at, and
         // the note says what to do with the one listed. `kubectl describe node <node>` was a
-        // redirection to bash, which refused the whole line (audit III4).
+        // redirection to bash, which refused the whole line (audit III4). The column spec is
+        // quoted: `[*]` is a glob to the shell.
         if !self.conditions.is_empty() {
             node.push(format!(
-                "kubectl get nodes -o custom-columns=NODE:.metadata.name,TAINTS:.spec.taints[*].key  # taint {} is the node lifecycle controller's: the node listed with it is down, not ready or under pressure (kubectl describe node on it says why); repair or replace it, or add a node (tolerating the taint would place the pod on that node)",
+                "kubectl get nodes -o 'custom-columns=NODE:.metadata.name,TAINTS:.spec.taints[*].key'  # taint {} is the node lifecycle controller's: the node listed with it is down, not ready or under pressure (kubectl describe node on it says why); repair or replace it, or add a node (tolerating the taint would place the pod on that node)",
                 self.conditions.join(", ")
             ));
         }
