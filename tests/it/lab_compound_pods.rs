@@ -16,7 +16,7 @@ use kvchain::source::lab::{self, export};
 
 use crate::lab_nodes::{CLUSTER, HEALTHY, SHOP};
 
-fn run(app: &str, d: Duration) -> Snapshot {
+pub(crate) fn run(app: &str, d: Duration) -> Snapshot {
     let docs = [CLUSTER, SHOP, app].join("\n---\n");
     let sc = lab::scenario::parse("compound", std::path::Path::new("compound.yaml"), &docs)
         .expect("scenario loads");
@@ -27,7 +27,7 @@ fn run(app: &str, d: Duration) -> Snapshot {
 
 /// The healthy checkout app syncing checkout-db as `kubernetes.io/dockerconfigjson` with key
 /// `key` from the db password file (a password, not JSON).
-fn docker_config(key: &str) -> String {
+pub(crate) fn docker_config(key: &str) -> String {
     HEALTHY
         .replace(
             "      type: Opaque\n      data:\n        - objectName: db-password\n          key: password",

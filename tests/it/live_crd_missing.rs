@@ -9,7 +9,7 @@ use serde_json::Value;
 
 /// The world of `live_support` on a cluster whose API server serves neither driver CRD (the
 /// lists answer 404), without the FailedMount event, so nothing but the missing CRD decides.
-fn no_crds() -> FakeApi {
+pub(crate) fn no_crds() -> FakeApi {
     let api = world();
     api.remove_collection(SPCS);
     api.remove_collection(SPCPS);
@@ -17,7 +17,7 @@ fn no_crds() -> FakeApi {
     api
 }
 
-async fn check(api: &FakeApi, format: &str) -> Run {
+pub(crate) async fn check(api: &FakeApi, format: &str) -> Run {
     check_in_context(api, &["-A", "-o", format]).await
 }
 

@@ -65,6 +65,7 @@ mod hostile_commands;
 mod hostile_input;
 mod hostile_manifests;
 mod hostile_stderr;
+mod iii_paste;
 mod input_error_wording;
 mod invalid_vault_name;
 mod kubeconfig_errors;

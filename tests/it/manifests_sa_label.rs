@@ -82,8 +82,9 @@ fn kvc203_names_a_use_label_on_the_service_account() {
 }
 
 /// Audit TT7: the SPC's clientID is still a template placeholder (KVC306): KVC203's annotate
-/// does not paste it in single quotes (`'$VAR'` stays literal even once the variable is set),
-/// it says the value to write as KVC306's fix does.
+/// does not paste it in single quotes (`'$VAR'` stays literal even once the variable is set):
+/// it takes the value from CLIENT_ID, which bash refuses to expand while unset (audit III6:
+/// `<the same clientId …>` was a redirection).
 #[test]
 fn kvc203_names_no_placeholder_client_id() {
     let spc = SPC.replace(
@@ -108,7 +109,7 @@ fn kvc203_names_no_placeholder_client_id() {
         assert!(!fix.contains("APP_CLIENT_ID"), "{fix}");
         assert!(
             fix.contains(
-                "kubectl annotate serviceaccount app-sa -n app azure.workload.identity/client-id=<the same clientId as the SecretProviderClass> --overwrite"
+                "kubectl annotate serviceaccount app-sa -n app azure.workload.identity/client-id=\"${CLIENT_ID:?set CLIENT_ID to the clientId the SecretProviderClass names}\" --overwrite"
             ),
             "{fix}"
         );

@@ -12,13 +12,13 @@ use kvchain::snapshot::*;
 
 const NODE: &str = "aks-nodepool1-12345678-vmss000000";
 
-fn one(s: &Snapshot) -> Chain {
+pub(crate) fn one(s: &Snapshot) -> Chain {
     let mut chains = diagnose(s);
     assert_eq!(chains.len(), 1, "{chains:#?}");
     chains.remove(0)
 }
 
-fn kvc107(c: &Chain) -> &Finding {
+pub(crate) fn kvc107(c: &Chain) -> &Finding {
     c.findings()
         .find(|f| f.code == Code::KVC107)
         .unwrap_or_else(|| panic!("KVC107 missing: {:#?}", c.links))
@@ -57,7 +57,7 @@ fn unschedulable(message: &str, age: SignedDuration, seen: SignedDuration) -> Sn
     s
 }
 
-fn recent(message: &str) -> Snapshot {
+pub(crate) fn recent(message: &str) -> Snapshot {
     unschedulable(
         message,
         SignedDuration::from_secs(40),

@@ -257,14 +257,18 @@ impl Reasons {
             edits.push("lower the containers' resources.requests to what a node can offer, or add capacity (a larger VM size, a scale-up of the pool)".to_string());
         }
         let mut node = Vec::new();
+        // The scheduler's message names no node: the commands list the nodes to look at, and
+        // the note says what to do with the one listed. `kubectl describe node <node>` was a
+        // redirection to bash, which refused the whole line (audit III4). The column spec is
+        // quoted: `[*]` is a glob to the shell.
         if !self.conditions.is_empty() {
             node.push(format!(
-                "kubectl get nodes; kubectl describe node <node>  # taint {} is the node lifecycle controller's: the node is down, not ready or under pressure; repair or replace it, or add a node (tolerating the taint would place the pod on that node)",
+                "kubectl get nodes -o 'custom-columns=NODE:.metadata.name,TAINTS:.spec.taints[*].key'  # taint {} is the node lifecycle controller's: the node listed with it is down, not ready or under pressure (kubectl describe node on it says why); repair or replace it, or add a node (tolerating the taint would place the pod on that node)",
                 self.conditions.join(", ")
             ));
         }
         if self.cordoned {
-            node.push("kubectl get nodes; kubectl uncordon <node>  # a node is cordoned (SchedulingDisabled): uncordon it once it may take pods again, or add a node".to_string());
+            node.push("kubectl get nodes --field-selector spec.unschedulable=true  # a node listed is cordoned (SchedulingDisabled): kubectl uncordon it once it may take pods again, or add a node".to_string());
         }
         if edits.is_empty() && node.is_empty() {
             edits.push("make nodeSelector, affinity, tolerations and resources.requests fit a node that exists".to_string());

@@ -55,8 +55,8 @@ pub(crate) fn absent(cx: &Ctx, link: &mut Link, reference: String) -> bool {
     let fix = remedy::in_turn(&[
         &install,
         &format!(
-            "kubectl apply -n {ns} -f <file defining SecretProviderClass {}>  # once the CRD is served",
-            remedy::sh_word(spc)
+            "{}; once the CRD is served",
+            remedy::apply_spc_file(ns, spc)
         ),
     ]);
     let confirm = "kubectl get crd secretproviderclasses.secrets-store.csi.x-k8s.io && kubectl get csidriver secrets-store.csi.k8s.io".to_string();

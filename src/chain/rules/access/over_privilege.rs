@@ -128,8 +128,7 @@ pub(super) fn over_privilege(
                 .map(|(t, _)| remedy::role_for(t))
                 .collect()
         };
-        roles.sort_unstable();
-        roles.dedup();
+        remedy::fewest_roles(&mut roles);
         let grant = remedy::grant_roles(cx, &roles);
         f.fix = if grant.is_empty() {
             deletes.join(" && ")

@@ -185,12 +185,24 @@ pub(crate) fn roles_needed(
             })
             .unwrap_or_default(),
     };
-    roles.sort_unstable();
-    roles.dedup();
+    fewest_roles(&mut roles);
     if roles.is_empty() {
         roles.push(role_for(crate::snapshot::ObjectType::Secret));
     }
     roles
+}
+
+/// `roles` sorted, without repeats, and without Secrets User beside Certificate User: the
+/// latter's data actions include all of the former's (getSecret, readMetadata; FACTS §8), so
+/// a second assignment would grant nothing the first does not (audit III1: an SPC reading a
+/// secret and a key or cert got both).
+pub(crate) fn fewest_roles(roles: &mut Vec<&str>) {
+    use crate::snapshot::ObjectType;
+    roles.sort_unstable();
+    roles.dedup();
+    if roles.contains(&role_for(ObjectType::Cert)) {
+        roles.retain(|r| *r != role_for(ObjectType::Secret));
+    }
 }
 
 /// `az role assignment create` of each role for the chain's identity on the vault.

@@ -18,10 +18,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                 "kubectl get secretproviderclass -n {ns} && kubectl get secretproviderclass -A --field-selector metadata.name={}",
                 sh_word(cx.spc_name)
             ),
-            format!(
-                "kubectl apply -n {ns} -f <file defining SecretProviderClass {}>",
-                cx.spc_name
-            ),
+            apply_spc_file(ns, cx.spc_name),
         ),
         KVC102 => (
             format!(
@@ -472,5 +469,14 @@ fn home_tenant_lookup(cx: &Ctx) -> String {
     service_principal_show(cx).map_or_else(
         || super::identity_list(&client_id(cx), ".tenantId\" -o tsv"),
         |sp| format!("{sp} --query appOwnerOrganizationId -o tsv"),
+    )
+}
+
+/// `kubectl apply` of the file that defines SecretProviderClass `spc`, a file no input read
+/// names: a shell variable the user sets (as `$VALUE_FILE` elsewhere). `<file defining …>`
+/// was a redirection to bash, which refused the whole line (audit III2).
+pub(crate) fn apply_spc_file(ns: &str, spc: &str) -> String {
+    format!(
+        "kubectl apply -n {ns} -f \"$SPC_FILE\"  # SPC_FILE: the manifest file defining SecretProviderClass {spc}"
     )
 }

@@ -42,16 +42,17 @@ mod wiring;
 mod workload_identity;
 
 pub(crate) use access::{
-    access_confirm, deny_assigned, deny_before_grant, grant_read, grant_read_as, grant_roles,
-    grant_roles_to, lists_versions, permissions_flag, policy_confirm, policy_flag, principal,
-    principal_of_app, role_for, roles_needed, secret_client_id, secret_key, service_principal_show,
-    set_policy, types_needed, vault_assignments, vault_scope, with_principal,
+    access_confirm, deny_assigned, deny_before_grant, fewest_roles, grant_read, grant_read_as,
+    grant_roles, grant_roles_to, lists_versions, permissions_flag, policy_confirm, policy_flag,
+    principal, principal_of_app, role_for, roles_needed, secret_client_id, secret_key,
+    service_principal_show, set_policy, types_needed, vault_assignments, vault_scope,
+    with_principal,
 };
 pub(crate) use audience::{
     AUDIENCE, audiences_needed, cluster_audiences, token_audience, token_requests_fix,
     token_requests_fix_for,
 };
-pub(crate) use by_code::commands;
+pub(crate) use by_code::{apply_spc_file, commands};
 pub(crate) use credential::unreferenced;
 pub(crate) use driver_install::{install_confirm, install_fix};
 pub(crate) use federated_credential::fic_create;
@@ -256,13 +257,21 @@ pub(crate) fn identity_list(client: &str, rest: &str) -> String {
 /// read when pasted) as it is. An SPC clientID that is still a template placeholder (KVC306)
 /// is said as the value to write, as KVC306's own fix says it: quoted, `'$VAR'` would be
 /// written literally into the annotation even once the variable is set (audit TT7).
+///
+/// A client id kvchain cannot name is `"${CLIENT_ID:?…}"`: bash expands it to the value the
+/// user sets and refuses the line while CLIENT_ID is unset or empty, so no empty annotation
+/// is written. `<the same clientId as the SecretProviderClass>` (and `<clientID>`) pasted as
+/// a word were redirections, from a file `the` (audit III6): the annotate never ran.
 pub(crate) fn client_word(cx: &Ctx) -> String {
+    const TO_SET: &str =
+        "\"${CLIENT_ID:?set CLIENT_ID to the clientId the SecretProviderClass names}\"";
     match known_client_id(cx) {
-        Some(c) if crate::chain::rules::params::is_placeholder(c) => {
-            "<the same clientId as the SecretProviderClass>".to_string()
-        }
+        Some(c) if crate::chain::rules::params::is_placeholder(c) => TO_SET.to_string(),
         Some(c) => sh_word(c).into_owned(),
-        None => client_id(cx),
+        None => match client_id(cx) {
+            c if c.starts_with('<') => TO_SET.to_string(),
+            c => c,
+        },
     }
 }
 

@@ -183,8 +183,10 @@ pub(super) fn json_value(
             "az keyvault secret show --vault-name {kv} --name {} --query value -o tsv | jq -e . > /dev/null && echo 'valid JSON'",
             o.object_name
         ),
+        // The file is the user's: a shell variable names it, as `<docker-config.json>` was a
+        // redirection to bash, which refused the whole line (audit III5).
         format!(
-            "az keyvault secret set --vault-name {kv} --name {} --file <docker-config.json>  # the registry's docker config JSON; {then}",
+            "az keyvault secret set --vault-name {kv} --name {} --file \"$DOCKER_CONFIG_JSON\"  # DOCKER_CONFIG_JSON: a file holding the registry's docker config JSON; {then}",
             o.object_name
         ),
     ))
