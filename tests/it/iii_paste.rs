@@ -45,6 +45,18 @@ fn check_json(args: &[&str]) -> Value {
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
 }
 
+/// The fix of the `code` finding `check -f` makes of a file holding `manifest`.
+fn fix_from_manifest(manifest: &str, code: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.yaml");
+    std::fs::write(&path, manifest).unwrap();
+    let r = check_json(&["-f", path.to_str().unwrap()]);
+    let f = (r["findings"].as_array().unwrap().iter())
+        .find(|f| f["code"] == code)
+        .unwrap_or_else(|| panic!("no {code}: {r:#}"));
+    f["fix"].as_str().unwrap().to_string()
+}
+
 /// III1: the healthy checkout identity holds Key Vault Administrator on its RBAC vault and its
 /// SPC reads a secret and a key (the certificate invoice-signing's public key). KVC504's fix
 /// replaces the broad role with the reads: Certificate User alone (it reads keys and secrets,
@@ -92,18 +104,10 @@ fn an_over_privileged_reader_of_a_secret_and_a_key_gets_certificate_user_alone()
 /// from a file named `file` and a `>` with no target: bash refused the line.
 #[test]
 fn applying_an_spc_no_manifest_defines_is_a_command_bash_parses() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("app.yaml");
-    std::fs::write(
-        &path,
+    let fix = &fix_from_manifest(
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: demo}\nspec:\n  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n    spec:\n      containers:\n        - name: app\n          image: busybox\n          volumeMounts: [{name: s, mountPath: /mnt/s, readOnly: true}]\n      volumes:\n        - name: s\n          csi: {driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {secretProviderClass: api-kv}}\n",
-    )
-    .unwrap();
-    let r = check_json(&["-f", path.to_str().unwrap()]);
-    let f = (r["findings"].as_array().unwrap().iter())
-        .find(|f| f["code"] == "KVC101")
-        .unwrap_or_else(|| panic!("{r:#}"));
-    let fix = f["fix"].as_str().unwrap();
+        "KVC101",
+    );
     assert!(
         fix.starts_with("kubectl apply -n demo -f \"$SPC_FILE\"  # ")
             && fix.contains("SecretProviderClass api-kv"),
@@ -227,22 +231,15 @@ fn every_command_of_the_built_in_scenarios_parses_as_bash() {
 /// kubectl, the annotation now takes CLIENT_ID, and an unset CLIENT_ID runs nothing.
 #[test]
 fn annotating_the_client_id_of_a_templated_spc_runs_when_pasted() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("app.yaml");
-    std::fs::write(
-        &path,
+    let fix = &fix_from_manifest(
         "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: api, namespace: demo}\n---\napiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata: {name: api-kv, namespace: demo}\nspec:\n  provider: azure\n  parameters:\n    clientID: \"<client-id>\"\n    keyvaultName: kv-demo\n    tenantId: 5c7e1f2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b\n    objects: |\n      array:\n        - |\n          objectName: db\n          objectType: secret\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: demo}\nspec:\n  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api, azure.workload.identity/use: \"true\"}}\n    spec:\n      serviceAccountName: api\n      containers:\n        - name: app\n          image: busybox\n          volumeMounts: [{name: s, mountPath: /mnt/s, readOnly: true}]\n      volumes:\n        - name: s\n          csi: {driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {secretProviderClass: api-kv}}\n",
-    )
-    .unwrap();
-    let r = check_json(&["-f", path.to_str().unwrap()]);
-    let f = (r["findings"].as_array().unwrap().iter())
-        .find(|f| f["code"] == "KVC203")
-        .unwrap_or_else(|| panic!("{r:#}"));
-    let fix = f["fix"].as_str().unwrap();
+        "KVC203",
+    );
     assert!(!fix.contains('<'), "{fix}");
     if !bash_present() {
         return;
     }
+    let dir = tempfile::tempdir().unwrap();
     // A kubectl that logs its arguments, one line each call.
     let bin = dir.path().join("bin");
     std::fs::create_dir(&bin).unwrap();
