@@ -76,15 +76,15 @@ pub async fn object(
     }
     let vault_url = ep.vault_url(vault);
     let result = match object_type {
-        ObjectType::Secret => match secret_versions(http, clients, &vault_url, name).await {
+        ObjectType::Secret => {
+            let mut read = secret_versions(http, clients, &vault_url, name).await;
             // A secret backing a certificate: whether its value holds the private key is the
             // certificate policy's (audit GGG-A5), read beside the version list.
-            Ok(mut o) => {
-                super::cert_policy::fill(http, ep, &vault_url, name, &mut o).await;
-                Ok(o)
+            if let Ok(o) = &mut read {
+                super::cert_policy::fill(http, ep, &vault_url, name, o).await;
             }
-            Err(e) => Err(e),
-        },
+            read
+        }
         ObjectType::Key | ObjectType::Cert => {
             let url = format!(
                 "{vault_url}/{}/{name}/versions?api-version={KEYVAULT_API}&maxresults={MAX_RESULTS}",

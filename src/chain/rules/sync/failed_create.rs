@@ -185,23 +185,20 @@ fn is_sync_failure(e: &crate::snapshot::EventObs) -> bool {
 /// no SPC edit ends it (audit GGG-A5). The finding names that open cause and the read that
 /// settles it before the SPC edit the code's fix proposes.
 pub(crate) fn note_exportability_unknown(cx: &Ctx, f: &mut Finding, e: &crate::snapshot::EventObs) {
-    if f.code != Code::KVC804 || !e.message.contains("failed to get cert data from file") {
+    if !e.message.contains("failed to get cert data from file") {
         return;
     }
     let Some(spc) = cx.spc else { return };
     let Some(named) = crate::chain::events::secret_name(&e.message) else {
         return;
     };
-    let Some((so, why)) = (spc.secret_objects.iter())
+    let Some((name, why)) = (spc.secret_objects.iter())
         .filter(|so| so.secret_name.trim() == named)
-        .find_map(|so| super::tls::exportability_unknown(cx, so).map(|w| (so, w)))
+        .find_map(|so| super::tls::exportability_unknown(cx, so))
     else {
         return;
     };
     let kv = cx.keyvault_arg();
-    let Some(name) = super::tls::tls_key_object(cx, so) else {
-        return;
-    };
     f.message = format!(
         "{}; {why}: a certificate whose key is not exportable gives a secret without the private key (the certificate alone), and then no SPC edit builds the Secret",
         f.message

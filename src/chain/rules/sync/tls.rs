@@ -364,27 +364,27 @@ fn tls_key_backing<'c>(
     Some((o, v))
 }
 
-/// Why entry `so`'s tls.key source cannot be told to hold a private key: it is a secret backing
-/// a certificate whose policy was not read (the live source's reason, e.g. a 403 on
-/// certificates/get), so a non-exportable key — a failure no SPC edit ends — is not ruled out.
-/// `None` when the exportability is known or the source backs no certificate.
-pub(super) fn exportability_unknown(cx: &Ctx, so: &SecretObjectSpec) -> Option<String> {
+/// Why entry `so`'s tls.key source cannot be told to hold a private key, with that source's
+/// Key Vault object name: it is a secret backing a certificate whose policy was not read (the
+/// live source's reason, e.g. a 403 on certificates/get), so a non-exportable key — a failure
+/// no SPC edit ends — is not ruled out. `None` when the exportability is known or the source
+/// backs no certificate.
+pub(super) fn exportability_unknown<'c>(
+    cx: &'c Ctx,
+    so: &SecretObjectSpec,
+) -> Option<(&'c str, String)> {
     let (o, v) = tls_key_backing(cx, so)?;
     v.key_exportable.is_none().then(|| {
         let why = v
             .key_exportable_unknown
             .as_deref()
             .unwrap_or("its policy was not read");
-        format!(
-            "whether certificate {}'s key is exportable is not known ({why})",
-            o.object_name
+        let name = o.object_name.as_str();
+        (
+            name,
+            format!("whether certificate {name}'s key is exportable is not known ({why})"),
         )
     })
-}
-
-/// The Key Vault object name of the certificate-backed secret entry `so` takes tls.key from.
-pub(super) fn tls_key_object(cx: &Ctx, so: &SecretObjectSpec) -> Option<String> {
-    tls_key_backing(cx, so).map(|(o, _)| o.object_name.clone())
 }
 
 /// KVC804 for a tls.key read from the objectType `secret` object of a certificate whose key is
