@@ -5,7 +5,8 @@
 //! `taskset -c 0 valgrind --tool=callgrind target/release/examples/passes 4` (optionally
 //! followed by the number of pods and of SPCs: `passes 4 2000 2000` is a world where no two
 //! pods share a group, which tells a group's first pod's cost from a replica's).
-//! `PASSES_TIMED=1` prints each pass's wall time and minor page faults.
+//! `PASSES_TIMED=1` prints each pass's wall time and minor page faults; `PASSES_CODES=1` the
+//! last pass's findings by code (which rules a figure pays for).
 
 use std::hint::black_box;
 
@@ -34,6 +35,17 @@ fn main() {
         }
     }
     eprintln!("{passes} passes, {findings} findings per pass");
+    if std::env::var_os("PASSES_CODES").is_some() {
+        let mut codes = std::collections::BTreeMap::<String, usize>::new();
+        for chain in diagnose(&snapshot) {
+            for finding in chain.findings() {
+                *codes.entry(format!("{:?}", finding.code)).or_default() += 1;
+            }
+        }
+        for (code, n) in codes {
+            eprintln!("{code}: {n}");
+        }
+    }
 }
 
 /// This process's minor page faults so far (`/proc/self/stat`, field 10), 0 where unread.
