@@ -25,8 +25,9 @@ use serde::de::{SeqAccess, VariantAccess, Visitor};
 use serde_yaml::Value;
 use serde_yaml::value::{Tag, TaggedValue};
 
-use crate::error::InputError;
+pub use error::InputError;
 
+mod error;
 mod wording;
 pub use wording::located;
 mod kubectl_output;

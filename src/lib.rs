@@ -26,8 +26,6 @@ pub mod chain;
 pub mod cli;
 pub mod codedoc;
 pub mod commands;
-pub mod complete;
-pub mod error;
 pub mod fingerprint;
 pub mod glance;
 pub mod input;

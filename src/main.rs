@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     // A shell asking for completions (COMPLETE=bash kvchain …) is answered and exits here.
-    kvchain::complete::answer_if_asked();
+    kvchain::cli::complete::answer_if_asked();
     let cli = kvchain::cli::parse_args();
     // `serve` draws no terminal: its log is its stderr (`kubectl logs`).
     let logged = if matches!(cli.command, Some(kvchain::cli::Command::Serve(_))) {

@@ -9,11 +9,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::snapshot::ObjectType;
-
 pub mod cloud;
 mod decode;
+mod object_type;
 pub(crate) use decode::QUOTED_INTEGER;
+pub use object_type::ObjectType;
 
 /// The provider's view of one SecretProviderClass.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -14,8 +14,8 @@ use kube::{Api, Client};
 use tokio::io::AsyncReadExt;
 
 use super::ActionOutcome;
-use super::restart::RestartPlan;
 use super::reveal::Revealed;
+use crate::chain::restart_plan::RestartPlan;
 use crate::fingerprint::Fingerprint;
 
 pub struct KubeActions {

@@ -5,7 +5,6 @@
 pub mod audit;
 pub mod keyvault;
 pub mod kube;
-pub mod restart;
 pub mod reveal;
 pub mod timeline;
 

@@ -17,6 +17,7 @@ pub(crate) mod index;
 pub mod model;
 mod orphans;
 mod replicas;
+pub mod restart_plan;
 pub(crate) mod rules;
 mod standalone;
 pub mod testkit;

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use crate::chain::{self, Chain, SpcVerdict};
 use crate::cli::{CheckArgs, OutputFormat, UiArgs};
-use crate::error::InputError;
+use crate::input::InputError;
 use crate::output::{self, Context};
 use crate::report;
 use crate::snapshot::{Gap, Snapshot};
@@ -28,7 +28,10 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
 
 /// One source: manifests, the lab, a snapshot file, or the cluster of `kube` (also a fleet
 /// check that names one distinct context: the plain single-cluster report, every format).
-pub async fn single(args: &CheckArgs, kube: &crate::cli::KubeArgs) -> anyhow::Result<ExitCode> {
+pub async fn single(
+    args: &CheckArgs,
+    kube: &crate::source::args::KubeArgs,
+) -> anyhow::Result<ExitCode> {
     // Manifests are read once: the load and the origin scan share the texts.
     let inputs = (!args.files.is_empty())
         .then(|| source::manifests::files::read(&args.files))

@@ -51,7 +51,7 @@ pub fn codes(format: CodesFormat, readme_table: bool) -> anyhow::Result<ExitCode
 }
 
 pub fn completions(shell: CompletionShell) -> anyhow::Result<ExitCode> {
-    super::stdout::print(crate::complete::script(shell)?)?;
+    super::stdout::print(crate::cli::complete::script(shell)?)?;
     Ok(ExitCode::SUCCESS)
 }
 

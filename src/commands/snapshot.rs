@@ -20,7 +20,7 @@ pub async fn run(cmd: &SnapshotCommand) -> anyhow::Result<ExitCode> {
             // The lab holds every namespace; a live source watches only `-n`'s.
             if let Some(ns) = &kube.namespace {
                 snapshot.keep_namespace(ns).map_err(|why| {
-                    crate::error::InputError::new(
+                    crate::input::InputError::new(
                         format!("-n {ns}"),
                         crate::shown::shown_string(why),
                     )

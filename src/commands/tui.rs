@@ -33,7 +33,7 @@ async fn open_lab(
     let lesson = match lesson {
         Some(name) => {
             let (l, target) = source::lab::find_lesson(&lab, name)
-                .map_err(|e| crate::error::InputError::new(scenario, e))?;
+                .map_err(|e| crate::input::InputError::new(scenario, e))?;
             Some(source::lab::lesson::LessonRun::new(l, target))
         }
         None => None,
@@ -77,8 +77,8 @@ pub async fn run_default(cli: &Cli) -> anyhow::Result<ExitCode> {
 /// refuses now may answer later (a VPN coming up, an API server restarting).
 pub fn reacher(
     c: source::live::Connection,
-    kube: &crate::cli::KubeArgs,
-    azure: &crate::cli::AzureArgs,
+    kube: &crate::source::args::KubeArgs,
+    azure: &crate::source::args::AzureArgs,
 ) -> source::connecting::Reacher {
     let (kube, azure) = (kube.clone(), azure.clone());
     Box::new(move || {

@@ -4,6 +4,9 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::{Coll, Fingerprint, Observed};
+/// The SPC's `objectType` values are Key Vault's object kinds: parsed with the SPC's
+/// parameters, below the snapshot.
+pub use crate::spc::ObjectType;
 
 /// The Azure side. Each collection may be unknown (no credentials, no permission, offline).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -224,40 +227,6 @@ fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
     }
     hay.windows(needle.len())
         .position(|w| w.eq_ignore_ascii_case(needle))
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ObjectType {
-    Secret,
-    Key,
-    Cert,
-}
-
-impl ObjectType {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.trim() {
-            "secret" => Some(ObjectType::Secret),
-            "key" => Some(ObjectType::Key),
-            "cert" => Some(ObjectType::Cert),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ObjectType::Secret => "secret",
-            ObjectType::Key => "key",
-            ObjectType::Cert => "cert",
-        }
-    }
-    /// The path segment Key Vault uses in object ids (`/secrets/`, `/keys/`, `/certificates/`).
-    pub fn collection(self) -> &'static str {
-        match self {
-            ObjectType::Secret => "secrets",
-            ObjectType::Key => "keys",
-            ObjectType::Cert => "certificates",
-        }
-    }
 }
 
 /// One Key Vault object as looked up: `state` Known(None) ⇒ not found.

@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::Snapshot;
-use crate::error::InputError;
+use crate::input::InputError;
 
 /// Bumped when a snapshot written by this version cannot be read by an older one.
 pub const FORMAT: u32 = 1;

@@ -16,7 +16,7 @@ use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::api::storage::v1::CSIDriver;
 use serde::de::DeserializeOwned;
 
-use crate::error::InputError;
+use crate::input::InputError;
 use crate::snapshot::convert;
 use crate::snapshot::crd::SecretProviderClass;
 use crate::snapshot::*;

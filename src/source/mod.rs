@@ -194,6 +194,7 @@ pub trait Source: Send + 'static {
     ) -> BoxFuture<'static, ()>;
 }
 
+pub mod args;
 pub mod audited;
 pub mod azure;
 pub mod connecting;

@@ -68,7 +68,7 @@ pub(super) fn type_problems(raw: &RawObject, field: &str, problems: &mut Vec<Spc
     }
 }
 
-/// How a quoted integer is said: [`crate::chain`]'s KVC705 fix removes the quotes.
+/// How a quoted integer is said: the engine's KVC705 fix removes the quotes.
 pub(crate) const QUOTED_INTEGER: &str = "is a string (a quoted number)";
 
 /// What a YAML value is, for a message that must not quote it.

@@ -27,7 +27,7 @@ use serde::Deserialize;
 use super::keymap::{KeyMap, KeyOverrides};
 use super::theme::{Theme, ThemeSet};
 use crate::cli::UiArgs;
-use crate::error::InputError;
+use crate::input::InputError;
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -17,7 +17,7 @@ use azure_core::Bytes;
 use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
 use azure_core::http::headers::{AUTHORIZATION, Headers};
 use azure_core::http::{AsyncRawResponse, Body, HttpClient, Method, Request, StatusCode};
-use kvchain::cli::AzureArgs;
+use kvchain::source::args::AzureArgs;
 use kvchain::source::azure::AzureObserver;
 use kvchain::source::azure::cloud::Endpoints;
 

@@ -3,7 +3,7 @@
 
 use crate::exec_support::{self, Exec};
 use kvchain::action::kube::KubeActions;
-use kvchain::action::restart::RestartPlan;
+use kvchain::chain::restart_plan::RestartPlan;
 use kvchain::fingerprint::Fingerprint;
 use serde_json::json;
 use wiremock::matchers::{body_partial_json, header, method, path};

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use kvchain::action::Action;
-use kvchain::action::restart::RestartPlan;
 use kvchain::action::timeline::{RestartWatch, RotationWatch, StepState, Timeline};
+use kvchain::chain::restart_plan::RestartPlan;
 use kvchain::snapshot::Snapshot;
 use kvchain::source::lab::{self, LabSource, export};
 

@@ -1,7 +1,7 @@
 //! Without credentials the Azure side must say why, not fail the program. Own test binary:
 //! it reads the process environment.
 
-use kvchain::cli::AzureArgs;
+use kvchain::source::args::AzureArgs;
 use kvchain::source::azure::AzureObserver;
 
 #[tokio::test]

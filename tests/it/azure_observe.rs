@@ -573,7 +573,7 @@ async fn subscriptions_flag_scopes_the_resource_graph_queries() {
         fake.clone(),
         Arc::new(FakeCredential::default()),
         kvchain::source::azure::cloud::Endpoints::default(),
-        &kvchain::cli::AzureArgs {
+        &kvchain::source::args::AzureArgs {
             subscriptions: vec!["11111111-2222-3333-4444-555555555555".into()],
             azure_refresh: HOUR,
             ..Default::default()

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use crate::azure_support;
 use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
 use azure_core::error::ErrorKind;
-use kvchain::cli::AzureArgs;
+use kvchain::source::args::AzureArgs;
 use kvchain::source::azure::cloud::{Cloud, Endpoints};
 use kvchain::source::azure::login_cloud::InCloud;
 use kvchain::source::azure::{AzureObserver, AzureWanted, probe};

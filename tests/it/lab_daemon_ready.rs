@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use kvchain::action::restart::RestartPlan;
+use kvchain::chain::restart_plan::RestartPlan;
 use kvchain::snapshot::{PodObs, Snapshot};
 use kvchain::source::lab::export;
 use kvchain::source::lab::world::Stage;

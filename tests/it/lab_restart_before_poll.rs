@@ -8,8 +8,8 @@
 use std::time::Duration;
 
 use kvchain::action::Action;
-use kvchain::action::restart::RestartPlan;
 use kvchain::action::timeline::{RestartWatch, RotationWatch, StepState};
+use kvchain::chain::restart_plan::RestartPlan;
 use kvchain::chain::{self, Code, LinkKind, Severity, Status};
 use kvchain::source::lab::world::World;
 use kvchain::source::lab::{self, export};

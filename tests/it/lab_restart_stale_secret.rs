@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use kvchain::action::restart::RestartPlan;
 use kvchain::action::timeline::{RestartWatch, StepState};
+use kvchain::chain::restart_plan::RestartPlan;
 use kvchain::source::lab::world::{Stage, World};
 use kvchain::source::lab::{self, export};
 

@@ -9,8 +9,8 @@
 
 use std::time::Duration;
 
-use kvchain::action::restart::RestartPlan;
 use kvchain::action::timeline::{RestartWatch, StepState, Timeline};
+use kvchain::chain::restart_plan::RestartPlan;
 use kvchain::snapshot::{ContainerObs, Snapshot};
 use kvchain::source::lab::export;
 use kvchain::source::lab::world::World;

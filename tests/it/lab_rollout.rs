@@ -8,8 +8,8 @@
 use std::time::Duration;
 
 use kvchain::action::Action;
-use kvchain::action::restart::RestartPlan;
 use kvchain::action::timeline::{RestartWatch, StepState};
+use kvchain::chain::restart_plan::RestartPlan;
 use kvchain::snapshot::Snapshot;
 use kvchain::source::LabControl;
 use kvchain::source::lab::world::Stage;

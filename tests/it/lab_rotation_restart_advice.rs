@@ -8,8 +8,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use kvchain::action::restart::RestartPlan;
 use kvchain::action::timeline::{RotationWatch, StepState, Timeline};
+use kvchain::chain::restart_plan::RestartPlan;
 use kvchain::source::lab::world::World;
 use kvchain::source::lab::{export, scenario};
 

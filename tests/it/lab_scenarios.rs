@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 
 const CLUSTER: &str = include_str!("../../assets/scenarios/cluster.yaml");
 
-fn parse(text: &str) -> Result<scenario::Scenario, kvchain::error::InputError> {
+fn parse(text: &str) -> Result<scenario::Scenario, kvchain::input::InputError> {
     scenario::parse("t", Path::new("t.yaml"), text)
 }
 

@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use kvchain::action::restart::RestartPlan;
+use kvchain::chain::restart_plan::RestartPlan;
 use kvchain::snapshot::crd::SecretProviderClass;
 use kvchain::source::lab::export;
 use kvchain::source::lab::world::{Key, Stage, World};

@@ -1,7 +1,7 @@
 //! From kubeconfig to a running live source, and `kvchain check` on a live cluster.
 
 use crate::live_support::*;
-use kvchain::cli::KubeArgs;
+use kvchain::source::args::KubeArgs;
 use kvchain::source::live::{ConnectError, Scope, connect};
 
 fn args(path: std::path::PathBuf, all: bool) -> KubeArgs {

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::live_support::*;
-use kvchain::cli::KubeArgs;
 use kvchain::snapshot::Snapshot;
+use kvchain::source::args::KubeArgs;
 use kvchain::source::live::{connect, switch::Switching};
 use kvchain::source::{Source, SourceCommand, SourceEvent};
 use serde_json::json;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::live_support::*;
 use kvchain::chain::{LinkKind, Status, diagnose};
-use kvchain::cli::KubeArgs;
+use kvchain::source::args::KubeArgs;
 use kvchain::source::live::{LiveSource, Scope, connect, prepare};
 use serde_json::{Value, json};
 

@@ -166,7 +166,7 @@ async fn narrowed_source(
     use kvchain::source::Source;
     let server = api.serve().await;
     let dir = tempfile::tempdir().unwrap();
-    let kube = kvchain::cli::KubeArgs {
+    let kube = kvchain::source::args::KubeArgs {
         kubeconfig: Some(kubeconfig(&server, dir.path())),
         context: vec!["aks-payments".into()],
         ..Default::default()

@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use crate::live_support::*;
-use kvchain::action::restart::RestartPlan;
 use kvchain::action::{Action, ActionOutcome};
+use kvchain::chain::restart_plan::RestartPlan;
 use kvchain::snapshot::Snapshot;
 use kvchain::source::live::{LiveSource, Scope};
 use kvchain::source::{Source, SourceCommand, SourceEvent, request};

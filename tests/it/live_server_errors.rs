@@ -199,7 +199,7 @@ async fn one_kind_past_the_request_timeout_names_the_limit_and_the_flag() {
     api.hang_path(SPCS);
     let server = api.serve().await;
     let dir = tempfile::tempdir().unwrap();
-    let kube = kvchain::cli::KubeArgs {
+    let kube = kvchain::source::args::KubeArgs {
         kubeconfig: Some(kubeconfig(&server, dir.path())),
         context: vec!["aks-payments".into()],
         request_timeout: Some(Duration::from_secs(1)),

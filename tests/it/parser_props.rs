@@ -122,7 +122,7 @@ fn arbitrary_yamlish() -> impl Strategy<Value = String> {
 }
 
 /// A clear error names where it happened and says something.
-fn assert_clear(e: &kvchain::error::InputError) {
+fn assert_clear(e: &kvchain::input::InputError) {
     assert!(!e.location.is_empty(), "error without a location: {e:?}");
     assert!(
         !e.message.trim().is_empty(),

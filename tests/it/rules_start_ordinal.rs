@@ -13,7 +13,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use kvchain::action::restart::RestartPlan;
+use kvchain::chain::restart_plan::RestartPlan;
 use kvchain::chain::{Code, diagnose_detailed};
 use kvchain::snapshot::*;
 use serde_json::Value;

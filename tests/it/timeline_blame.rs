@@ -7,9 +7,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use kvchain::action::restart::RestartPlan;
 use kvchain::action::timeline::{RestartWatch, RotationWatch, StepState, Timeline};
 use kvchain::chain;
+use kvchain::chain::restart_plan::RestartPlan;
 use kvchain::snapshot::Snapshot;
 use kvchain::source::lab::world::World;
 use kvchain::source::lab::{export, faults, scenario};

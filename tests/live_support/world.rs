@@ -344,8 +344,8 @@ pub fn options() -> kvchain::source::live::LiveOptions {
     }
 }
 
-pub fn no_azure() -> kvchain::cli::AzureArgs {
-    kvchain::cli::AzureArgs {
+pub fn no_azure() -> kvchain::source::args::AzureArgs {
+    kvchain::source::args::AzureArgs {
         no_azure: true,
         azure_refresh: Duration::from_secs(60),
         ..Default::default()

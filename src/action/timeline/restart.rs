@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-use crate::action::restart::RestartPlan;
 use crate::chain::Chain;
+use crate::chain::restart_plan::RestartPlan;
 use crate::snapshot::{
     ContainerStateObs, PodObs, RolloutObs, Snapshot, VolumeSourceObs, WorkloadObs,
 };

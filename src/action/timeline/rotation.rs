@@ -451,14 +451,14 @@ impl RotationWatch {
             // restarts it, and its update strategy whether that reaches each pod.
             let mut objects: BTreeMap<String, Option<&WorkloadObs>> = BTreeMap::new();
             // One search of a set's pods for all of its pods' plans.
-            let look = crate::action::restart::Scan::new(s);
+            let look = crate::chain::restart_plan::Scan::new(s);
             for p in
                 s.pods.items.iter().filter(|p| {
                     p.namespace == spc.namespace && p.template_of.is_none() && !p.deleting
                 })
             {
                 // The plan R carries out on this pod: the verdict's advice names what it does.
-                let plan = crate::action::restart::RestartPlan::for_pod_in(s, &look, p);
+                let plan = crate::chain::restart_plan::RestartPlan::for_pod_in(s, &look, p);
                 let workload = plan.replacing_owner();
                 let owner = (workload.as_ref())
                     .map_or(format!("Pod/{}", p.name), |(k, n)| format!("{k}/{n}"));

@@ -10,7 +10,7 @@
 use std::sync::{Arc, OnceLock};
 
 use super::{HashMap, Index, map};
-use crate::action::restart::{Lookup, SetPods, controller, owner};
+use crate::chain::restart_plan::{Lookup, SetPods, controller, owner};
 use crate::snapshot::{Name, WorkloadObs};
 
 /// The pods one StatefulSet or DaemonSet controls (positions in `snap.pods`, in pod order)

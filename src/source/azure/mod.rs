@@ -19,6 +19,7 @@ pub mod login_error;
 pub mod permissions;
 mod plan;
 pub mod roles;
+mod rotate;
 pub mod vault_access;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -40,10 +41,10 @@ use self::plan::is_valid_vault_name;
 pub use self::plan::{AzureWanted, wanted};
 use self::roles::RoleDef;
 pub use self::vault_access::VaultAccess;
-use crate::cli::AzureArgs;
 use crate::snapshot::{
     AzureObs, FederatedCredentialObs, ObjectType, Observed, VaultObject, VaultObjectObs,
 };
+use crate::source::args::AzureArgs;
 
 /// A connection to Azure with its caches. The live source owns one and calls [`observe`]
 /// on every refresh; the caches make that cheap.

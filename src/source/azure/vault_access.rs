@@ -194,7 +194,7 @@ impl VaultAccess {
             Ok(c) => c,
             Err(message) => return ActionOutcome { ok: false, message },
         };
-        let outcome = keyvault::rotate(&client, &s.vault, &s.object, value, at).await;
+        let outcome = super::rotate::rotate(&client, &s.vault, &s.object, value, at).await;
         if outcome.ok {
             self.objects.forget(&(
                 cloud,

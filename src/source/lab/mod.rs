@@ -36,7 +36,7 @@ use tokio::sync::mpsc;
 
 use crate::action::reveal::{RevealTarget, Revealed};
 use crate::action::{Action, ActionOutcome};
-use crate::error::InputError;
+use crate::input::InputError;
 use crate::snapshot::{Snapshot, SourceInfo, SourceKind};
 use crate::source::{FaultTarget, LabControl, LabStatus, Source, SourceCommand, SourceEvent};
 use scenario::Scenario;

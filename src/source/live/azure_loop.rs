@@ -9,8 +9,8 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::watch::Shared;
-use crate::cli::AzureArgs;
 use crate::snapshot::{AzureObs, Snapshot};
+use crate::source::args::AzureArgs;
 use crate::source::azure::{self, AzureObserver, AzureWanted, VaultAccess};
 
 /// How the Azure side is reached: connect with the user's credentials, or an observer built

@@ -13,7 +13,7 @@ use kube::{Client, Config};
 use super::ConnectError;
 use super::kubeconfig_error::{Defined, describe, describe_client, describe_in};
 use super::retry::ServerErrors;
-use crate::cli::KubeArgs;
+use crate::source::args::KubeArgs;
 use tower::buffer::BufferLayer;
 use tower::retry::RetryLayer;
 

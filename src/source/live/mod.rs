@@ -45,8 +45,8 @@ use tokio::task::JoinSet;
 pub use connect::{Connection, Endpoint, NoCluster, Scope};
 pub use secrets::wanted as wanted_secrets;
 
-use crate::cli::{AzureArgs, KubeArgs};
 use crate::snapshot::{AzureObs, Snapshot, SourceInfo, SourceKind};
+use crate::source::args::{AzureArgs, KubeArgs};
 use crate::source::azure::{self, AzureObserver};
 use crate::source::{Progress, Source, SourceCommand, SourceEvent};
 use azure_loop::{AzureSetup, VaultState};

@@ -9,8 +9,8 @@ use futures::future::BoxFuture;
 use tokio::sync::mpsc;
 
 use super::{ConnectError, LiveSource, connect};
-use crate::cli::{AzureArgs, KubeArgs};
 use crate::snapshot::SourceInfo;
+use crate::source::args::{AzureArgs, KubeArgs};
 use crate::source::{Source, SourceCommand, SourceEvent};
 
 pub struct Switching {

@@ -13,7 +13,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::error::InputError;
+use crate::input::InputError;
 
 /// One document (or one item of a `List`) waiting to be read.
 pub(super) struct Queued {

@@ -10,7 +10,7 @@ use serde_yaml::Value;
 
 use super::{Doc, convert, str_at, typed};
 use crate::chain::DRIVER_NAME;
-use crate::error::InputError;
+use crate::input::InputError;
 
 #[derive(Deserialize)]
 pub(super) struct Custom<S> {

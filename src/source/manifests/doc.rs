@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::error::InputError;
+use crate::input::InputError;
 
 pub(super) struct Doc<'a> {
     pub file: &'a Path,

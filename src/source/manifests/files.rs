@@ -10,7 +10,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use crate::error::InputError;
+use crate::input::InputError;
 
 /// The name standard input goes by in messages and the report's label.
 pub const STDIN: &str = "<stdin>";

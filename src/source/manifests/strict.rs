@@ -94,7 +94,7 @@ pub(super) fn containers<'t>(
     what: &str,
     path: &str,
     t: Option<&'t PodTemplateSpec>,
-) -> Result<Option<&'t PodTemplateSpec>, crate::error::InputError> {
+) -> Result<Option<&'t PodTemplateSpec>, crate::input::InputError> {
     let spec = t.and_then(|t| t.spec.as_ref());
     if let Some(s) = spec.filter(|s| !s.containers.is_empty()) {
         // Every template but a broken one: no path built.

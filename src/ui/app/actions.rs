@@ -5,9 +5,9 @@ use std::time::Instant;
 
 use super::{App, Effect, Level, Mode, Watch, reveal_label};
 use crate::action::Action;
-use crate::action::restart::RestartPlan;
 use crate::action::reveal::{RevealTarget, UNMASK_FOR};
 use crate::action::timeline::{RestartWatch, RotationWatch};
+use crate::chain::restart_plan::RestartPlan;
 use crate::snapshot::ObjectType;
 use crate::ui::keymap::UiAction;
 use crate::ui::tree::Row;

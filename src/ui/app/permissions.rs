@@ -3,8 +3,8 @@
 
 use super::{App, Effect, Permission};
 use crate::action::Action;
-use crate::action::restart::RestartPlan;
 use crate::action::reveal::RevealTarget;
+use crate::chain::restart_plan::RestartPlan;
 use crate::snapshot::SourceKind;
 use crate::source::PermissionQuestion;
 use crate::ui::keymap::UiAction;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::super::steps::{StepState, since};
-use crate::action::restart::RestartPlan;
+use crate::chain::restart_plan::RestartPlan;
 use crate::fingerprint::Fingerprint;
 use crate::snapshot::{PodObs, Snapshot, WorkloadObs};
 

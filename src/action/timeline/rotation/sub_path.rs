@@ -25,10 +25,10 @@ impl RotationWatch {
         // What `R` does on this pod, as the env hop says it (audit EEE6): only a new
         // container binds the copy again (FACTS §4).
         let restart = || {
-            let plan = crate::action::restart::RestartPlan::for_pod(s, pod);
+            let plan = crate::chain::restart_plan::RestartPlan::for_pod(s, pod);
             format!(
                 "restart needed ({})",
-                crate::action::restart::RestartPlan::key_advice(&[&plan])
+                crate::chain::restart_plan::RestartPlan::key_advice(&[&plan])
             )
         };
         let Some(wanted) = self.new_fingerprint.filter(|_| self.new_version.is_some()) else {

@@ -475,7 +475,7 @@ fn reloaded(cx: &Ctx, link: &mut Link, secrets: &[&str], ann: &crate::snapshot::
         }) => {
             // The partition counts replicas from ordinals.start (UpdateObs::updated_from).
             let from = start.saturating_add(partition);
-            let (not, kept, seen) = match crate::action::restart::ordinal(name, &cx.pod.name) {
+            let (not, kept, seen) = match crate::chain::restart_plan::ordinal(name, &cx.pod.name) {
                 Some(i) if !cx.template => (
                     format!("not pod {} (ordinal {i})", cx.pod.name),
                     "env keeps the value from container start until the partition is lowered or the pod is deleted",
@@ -487,7 +487,7 @@ fn reloaded(cx: &Ctx, link: &mut Link, secrets: &[&str], ann: &crate::snapshot::
                     format!("template: ordinals from {start}"),
                 ),
             };
-            let said = crate::action::restart::partition_said(partition, start);
+            let said = crate::chain::restart_plan::partition_said(partition, start);
             let start_seen = match start {
                 0 => String::new(),
                 _ => format!(", ordinals.start: {start}"),

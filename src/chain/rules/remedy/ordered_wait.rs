@@ -2,11 +2,11 @@
 //! while one of its pods is not Running and Ready: its controller replaces no pod until that
 //! one is Running and Ready, which the new template does not make it (Kubernetes docs,
 //! StatefulSet "Forced rollback": the pod must be deleted). The restart plan deletes such a
-//! pod for the same reason (`action::restart::ordered`); a fix changing the template ends with
+//! pod for the same reason (`chain::restart_plan::ordered`); a fix changing the template ends with
 //! the same delete ([`super::paused::rolled_in`]), or it reaches nothing (audit PP4).
 
 use super::paused::Hold;
-use crate::action::restart::Lookup;
+use crate::chain::restart_plan::Lookup;
 use crate::snapshot::{PodObs, UpdateObs};
 
 /// The pods of the template edit's StatefulSet its rollout waits for, deleted: the command and
@@ -37,10 +37,11 @@ pub(super) fn stuck_deleted<'s>(
     let replicas = set.and_then(|w| w.replicas);
     let pods = look.set_pods(ns, "StatefulSet", name);
     let from = update_from(&update, hold);
-    let stuck: Vec<(i32, String, String)> = crate::action::restart::stuck(&pods, &update, replicas)
-        .into_iter()
-        .filter(|(i, _, _)| *i >= from)
-        .collect();
+    let stuck: Vec<(i32, String, String)> =
+        crate::chain::restart_plan::stuck(&pods, &update, replicas)
+            .into_iter()
+            .filter(|(i, _, _)| *i >= from)
+            .collect();
     let names: Vec<&str> = stuck.iter().map(|(_, p, _)| p.as_str()).collect();
     let (them, is, whys, it) = match &stuck[..] {
         [] => return None,

@@ -18,8 +18,8 @@
 
 use super::ordered_wait::stuck_deleted;
 use super::restart::delete_owner_pods;
-use crate::action::restart::Lookup;
 use crate::chain::context::Ctx;
+use crate::chain::restart_plan::Lookup;
 use crate::snapshot::{PodObs, Snapshot, StrMap, WorkloadObs};
 
 /// What keeps a change of a workload's pod template from reaching its running pods.
@@ -156,7 +156,7 @@ fn below_partition(pod: &PodObs, name: &str, partition: i32, start: i32) -> bool
         return partition > 0;
     }
     let from = start.saturating_add(partition);
-    crate::action::restart::ordinal(name, &pod.name).is_some_and(|i| i < from)
+    crate::chain::restart_plan::ordinal(name, &pod.name).is_some_and(|i| i < from)
 }
 
 fn resume(ns: &str, name: &str) -> String {
@@ -212,7 +212,7 @@ fn partitioned(
         None => format!("; the ones below {kept}"),
     };
     let (said, from) = (
-        crate::action::restart::partition_said(partition, start),
+        crate::chain::restart_plan::partition_said(partition, start),
         start.saturating_add(partition),
     );
     format!(
@@ -384,7 +384,7 @@ mod tests {
         fix: String,
         change: &str,
     ) -> String {
-        let scan = crate::action::restart::Scan::new(s);
+        let scan = crate::chain::restart_plan::Scan::new(s);
         let hold = hold(s, &pod.namespace, workload);
         rolled_by(&scan, pod, workload, hold, fix, change)
     }

@@ -143,7 +143,7 @@ pub(crate) fn partition_commands(
     };
     let keep = format!("kubectl delete pod {pods} -n {ns}");
     let (said, from) = (
-        crate::action::restart::partition_said(partition, start),
+        crate::chain::restart_plan::partition_said(partition, start),
         start.saturating_add(partition),
     );
     let fix = format!(

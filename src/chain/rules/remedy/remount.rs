@@ -4,9 +4,9 @@
 
 use super::restart_set::Restarts;
 use super::rotation;
-use crate::action::restart::RestartPlan;
 use crate::chain::context::Ctx;
 use crate::chain::index::pod_address;
+use crate::chain::restart_plan::RestartPlan;
 use crate::snapshot::SpcObs;
 
 /// The driver's rotation is known to be off.

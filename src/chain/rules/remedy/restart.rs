@@ -7,8 +7,8 @@
 //! restarted as its update strategy (or pause) allows.
 
 use super::restart_set::Restarts;
-use crate::action::restart::{Lookup, RestartPlan, SetPods, daemon_rollout};
 use crate::chain::context::Ctx;
+use crate::chain::restart_plan::{Lookup, RestartPlan, SetPods, daemon_rollout};
 use crate::snapshot::{PodObs, UpdateObs};
 
 /// Restart the chain's pods so that they read the synced Secret again (or are admitted again
@@ -103,7 +103,7 @@ fn template_restart(
         ("StatefulSet", false, Some(p)) if p > 0 => format!(
             "{rollout} && kubectl delete pod {} -n {ns} --ignore-not-found  # {}: the rollout replaces ordinals {} and up only; the pods below are deleted to restart them (they come back at the StatefulSet's current revision)",
             ordinals(name, update.start, p.min(replicas.max(1))),
-            crate::action::restart::partition_said(p, update.start),
+            crate::chain::restart_plan::partition_said(p, update.start),
             update.updated_from(),
         ),
         _ => rolled(true),
@@ -163,7 +163,7 @@ const NAMED_PODS: usize = 10;
 /// `look`: the diagnosis's index (each set's pods worked out once per pass: every broken pod
 /// of a big DaemonSet carries this fix), or the snapshot searched ([`Scan`]).
 ///
-/// [`Scan`]: crate::action::restart::Scan
+/// [`Scan`]: crate::chain::restart_plan::Scan
 pub(crate) fn delete_owner_pods<'s>(
     look: &impl Lookup<'s>,
     pod: &PodObs,

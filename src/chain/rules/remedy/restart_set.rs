@@ -4,11 +4,11 @@
 //! so the fix and the one-key restart still agree; a plan's note, written for one pod, would
 //! otherwise come once per pod of a StatefulSet under OnDelete or below its partition.
 
-use crate::action::restart::{
-    RestartPlan, below_partition, ordinal, partition_keeps, partition_said,
-};
 use crate::chain::context::Ctx;
 use crate::chain::index::{HashMap, PodRestarts, pod_address};
+use crate::chain::restart_plan::{
+    RestartPlan, below_partition, ordinal, partition_keeps, partition_said,
+};
 use crate::snapshot::PodObs;
 
 /// The restarts of a fix, in the order they were added; each owner's once.

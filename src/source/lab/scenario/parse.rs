@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 
 use super::validate::{Places, validate};
 use super::*;
-use crate::error::InputError;
+use crate::input::InputError;
 
 /// Loads a scenario from YAML text; `origin` names the file in errors.
 pub fn parse(name: &str, origin: &Path, text: &str) -> Result<Scenario, InputError> {

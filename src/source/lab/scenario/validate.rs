@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use super::*;
-use crate::error::InputError;
+use crate::input::InputError;
 
 /// The document (1-based) each item of a scenario was written in, as the parser met them.
 #[derive(Default)]

@@ -2,7 +2,7 @@
 //! verify.
 
 use super::*;
-use crate::action::restart::RestartPlan;
+use crate::chain::restart_plan::RestartPlan;
 
 impl World {
     /// The one-key restart, as the live source does it: the plan the confirmation showed

@@ -18,7 +18,7 @@ impl InputError {
     pub fn new(location: impl Into<String>, message: impl Into<String>) -> Self {
         InputError {
             location: location.into(),
-            message: crate::input::redact(&message.into()),
+            message: super::redact(&message.into()),
         }
     }
 

@@ -7,7 +7,7 @@ use clap::CommandFactory;
 use clap_complete::engine::CompletionCandidate;
 use clap_complete::env::Shells;
 
-use crate::cli::{Cli, CompletionShell};
+use super::{Cli, CompletionShell};
 
 /// The environment variable the registration scripts set when they call back.
 pub const VAR: &str = "COMPLETE";
@@ -34,28 +34,6 @@ pub fn script(shell: CompletionShell) -> anyhow::Result<String> {
     let mut buf = Vec::new();
     completer.write_registration(VAR, "kvchain", "kvchain", "kvchain", &mut buf)?;
     Ok(String::from_utf8(buf)?)
-}
-
-/// Context names of the default kubeconfig (nothing when it cannot be read: a completion must
-/// never fail loudly).
-pub fn contexts() -> Vec<CompletionCandidate> {
-    kube::config::Kubeconfig::read()
-        .map(|k| names(&k))
-        .unwrap_or_default()
-}
-
-/// Context names of a kubeconfig file.
-pub fn contexts_in(path: &std::path::Path) -> Vec<CompletionCandidate> {
-    kube::config::Kubeconfig::read_from(path)
-        .map(|k| names(&k))
-        .unwrap_or_default()
-}
-
-fn names(k: &kube::config::Kubeconfig) -> Vec<CompletionCandidate> {
-    k.contexts
-        .iter()
-        .map(|c| CompletionCandidate::new(c.name.clone()))
-        .collect()
 }
 
 /// Built-in scenario names (and the `generated:N` form).
@@ -120,22 +98,5 @@ mod tests {
         assert!(check.contains(&"--fail-on".to_string()), "{check:?}");
         assert!(check.contains(&"--context".to_string()), "{check:?}");
         assert!(!check.contains(&"--speed".to_string()), "{check:?}");
-    }
-
-    #[test]
-    fn contexts_come_from_the_kubeconfig() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("config");
-        std::fs::write(
-            &path,
-            "apiVersion: v1\nkind: Config\nclusters: []\nusers: []\ncontexts:\n- name: aks-prod\n  context: {cluster: c, user: u}\n- name: kind-dev\n  context: {cluster: c, user: u}\n",
-        )
-        .unwrap();
-        let names: Vec<String> = contexts_in(&path)
-            .into_iter()
-            .map(|c| c.get_value().to_string_lossy().into_owned())
-            .collect();
-        assert_eq!(names, ["aks-prod", "kind-dev"]);
-        assert!(contexts_in(&dir.path().join("missing")).is_empty());
     }
 }
