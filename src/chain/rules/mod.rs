@@ -26,6 +26,7 @@ pub(crate) mod node_selector;
 mod object_edits;
 pub(crate) mod other_volume;
 pub(crate) mod params;
+mod parse_first;
 pub(crate) mod placement;
 pub(crate) mod pod;
 mod pod_now;
@@ -339,6 +340,7 @@ pub(crate) fn mark_effects(
     object_typos: &[SharedText],
     present: &[&str],
 ) {
+    parse_first::mark(links);
     // A secretObjects entry naming the object's real vault name while `objects` has it
     // misspelt: fixing the object (KVC601's fix) makes the file, so the entry is no cause.
     let object = LinkKind::VaultObject.index();
