@@ -87,3 +87,28 @@ fn a_wrong_tenant_alone_is_the_root_cause() {
     assert_eq!(root.code, Code::KVC404);
     assert_eq!(root.follows, None);
 }
+
+/// W1. `break-objects-yaml` puts a mapping key where `array:`'s list of `- |` items belongs
+/// (docs/scenarios.md: "SPC `objects` YAML broken"; FACTS §5: `array:` of YAML strings). The
+/// fix said only `# parameters.objects`: it now names the line, its text and what to do.
+#[test]
+fn a_broken_objects_yaml_fix_names_the_line_and_the_change() {
+    let w = settled(&[], &[BROKEN_YAML]);
+    let chains = diagnose(&w);
+    let f = findings(&chains, Code::KVC705);
+    assert!(!f.is_empty(), "no KVC705");
+    for f in f {
+        let fix = f.fix.as_str();
+        assert!(
+            fix.starts_with("kubectl edit secretproviderclass api-kv -n demo  # "),
+            "{fix}"
+        );
+        assert!(!fix.ends_with("# parameters.objects"), "{fix}");
+        assert!(
+            fix.contains("line 2") && fix.contains("objectName: oops"),
+            "{fix}"
+        );
+        assert!(fix.contains("delete") && fix.contains("- |"), "{fix}");
+        parses(fix);
+    }
+}
