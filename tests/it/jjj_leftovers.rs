@@ -112,3 +112,45 @@ fn a_broken_objects_yaml_fix_names_the_line_and_the_change() {
         parses(fix);
     }
 }
+
+/// W2. `delete-object` on a certificate deletes the secret Key Vault manages with it
+/// (docs/scenarios.md). Key Vault refuses operations on such a secret ("Perform the operation
+/// on the corresponding certificate", SecretManagedByKeyVault): the certificate is what is
+/// recovered, bringing its secret and key back, so its recover comes first. The SPC says the
+/// secret is a certificate's: it is synced as `kubernetes.io/tls` (tls.key and tls.crt).
+#[test]
+fn a_deleted_certificates_secret_recovers_the_certificate_first() {
+    let w = settled_in(
+        world_with(CERT),
+        &[],
+        &["{at: 1m, applyFault: {id: delete-object}}"],
+    );
+    let chains = diagnose(&w);
+    let f = findings(&chains, Code::KVC601);
+    assert!(!f.is_empty(), "no KVC601");
+    for f in f {
+        let fix = f.fix.as_str();
+        let cert = fix.find("az keyvault certificate recover --vault-name kv-hhh -n web-cert");
+        let secret = fix.find("az keyvault secret recover ");
+        assert!(cert.is_some(), "{fix}");
+        assert!(secret.is_none() || cert < secret, "{fix}");
+        parses(fix);
+    }
+}
+
+/// W2, a plain secret (no certificate in sight): its own recover comes first.
+#[test]
+fn a_deleted_plain_secret_recovers_the_secret_first() {
+    let w = settled(&[], &["{at: 1m, applyFault: {id: delete-object}}"]);
+    let chains = diagnose(&w);
+    let f = findings(&chains, Code::KVC601);
+    assert!(!f.is_empty(), "no KVC601");
+    for f in f {
+        assert!(
+            f.fix
+                .starts_with("az keyvault secret recover --vault-name kv-hhh -n db-password || "),
+            "{}",
+            f.fix
+        );
+    }
+}
