@@ -154,3 +154,99 @@ fn a_deleted_plain_secret_recovers_the_secret_first() {
         );
     }
 }
+
+/// The example world without its workload: SecretProviderClass `api-kv` mounted by no pod,
+/// with `id-api`'s one credential edited by `edit`.
+fn lone_spc(edit: impl Fn(String) -> String) -> Vec<chain::SpcVerdict> {
+    let world = Head::db_password(
+        "jjj",
+        "  secrets: [{name: db-password, value: not-a-real-password}]\n",
+    )
+    .docs();
+    let sc = lab::scenario::parse("jjj", std::path::Path::new("jjj.yaml"), &edit(world))
+        .expect("scenario loads");
+    let mut w = World::new(sc);
+    w.run_until_stable(lab::MAX_SETTLE);
+    let s = export::snapshot(&w);
+    let chains = chain::diagnose(&s);
+    unmounted_spcs(&s, &chains)
+}
+
+fn lone_findings(edit: impl Fn(String) -> String) -> Vec<Finding> {
+    let v = lone_spc(edit);
+    let v = (v.iter())
+        .find(|v| v.name == "api-kv")
+        .unwrap_or_else(|| panic!("api-kv not standalone: {v:#?}"));
+    v.findings.clone()
+}
+
+/// HHH5. A SecretProviderClass no pod mounts, whose identity's only federated credential can
+/// serve no service account of this cluster: a subject no Kubernetes name can have
+/// (`…:demo:Api`, FACTS §7: matching is exact and case-sensitive) or another issuer than the
+/// cluster's. Absent is not healthy: it read ✓. It is said, as a warning (no pod fails yet),
+/// with a fix that makes the credential serve the account annotated with its clientId.
+#[test]
+fn a_lone_spc_whose_identity_no_account_can_use_is_not_healthy() {
+    let staging = ISSUER.replace("oic.prod-aks", "oic.staging-aks");
+    let faults: [(&str, Box<dyn Fn(String) -> String>); 2] = [
+        (
+            "subject",
+            Box::new(|w: String| {
+                w.replace(
+                    "subject: 'system:serviceaccount:demo:api'",
+                    "subject: 'system:serviceaccount:demo:Api'",
+                )
+            }),
+        ),
+        (
+            "issuer",
+            Box::new(move |w: String| {
+                w.replacen(&format!("issuer: {ISSUER}"), &format!("issuer: {staging}"), 1)
+            }),
+        ),
+    ];
+    for (what, edit) in faults {
+        let f = lone_findings(edit);
+        let fed: Vec<&Finding> = (f.iter())
+            .filter(|f| f.link == LinkKind::Federation)
+            .collect();
+        assert_eq!(fed.len(), 1, "{what}: {f:#?}");
+        let f = fed[0];
+        assert_eq!(f.severity, Severity::Warning, "{what}: {f:#?}");
+        assert!(f.message.contains("id-api"), "{what}: {}", f.message);
+        assert!(
+            f.fix.contains(ISSUER) && f.fix.contains("system:serviceaccount:demo:api"),
+            "{what}: {}",
+            f.fix
+        );
+        assert!(!f.fix.contains('<'), "{what}: {}", f.fix);
+        parses(&f.fix);
+        parses(&f.confirm);
+    }
+    // A credential for another namespace's account, and no account of `demo` annotated with
+    // the clientId: the account is the user's to name, as SA; unset, bash refuses to run it.
+    let f = lone_findings(|w| {
+        w.replace(
+            "subject: 'system:serviceaccount:demo:api'",
+            "subject: 'system:serviceaccount:other:worker'",
+        )
+        .replace(&format!("azure.workload.identity/client-id: {CLIENT}"), "team: a")
+    });
+    let fed: Vec<&Finding> = (f.iter())
+        .filter(|f| f.link == LinkKind::Federation)
+        .collect();
+    assert_eq!(fed.len(), 1, "other namespace: {f:#?}");
+    let fix = fed[0].fix.as_str();
+    assert_eq!(fed[0].severity, Severity::Warning);
+    assert!(
+        fix.starts_with(": \"${SA:?") && fix.contains("--subject system:serviceaccount:demo:$SA"),
+        "{fix}"
+    );
+    parses(fix);
+    // The credential as the account needs it: nothing to say.
+    let f = lone_findings(|w| w);
+    assert!(
+        f.iter().all(|f| f.link != LinkKind::Federation),
+        "{f:#?}"
+    );
+}

@@ -17,6 +17,7 @@ pub(crate) mod identity;
 mod identity_proof;
 pub(crate) mod identity_side;
 mod injected_tenant;
+pub(crate) mod lone_federation;
 mod miscased;
 pub(crate) mod mount;
 pub(crate) mod new_mount;
