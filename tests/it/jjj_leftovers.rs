@@ -250,3 +250,45 @@ fn a_lone_spc_whose_identity_no_account_can_use_is_not_healthy() {
         "{f:#?}"
     );
 }
+
+/// III7. Another provider's SPC (vault) on a pod whose node is not known: KVC104's confirm
+/// listed `spec.nodeName=<node>`, a redirection bash refuses. It now finds the node from what
+/// is there: the pod's mount events (their source is the node's kubelet) and the driver's and
+/// provider's pods with their nodes.
+#[test]
+fn another_providers_missing_provider_on_an_unknown_node_is_confirmed_pasteably() {
+    let mut s = crate::cause_kit::failing_with(
+        tk::healthy(),
+        "error connecting to provider \"vault\": provider not found: provider \"vault\"",
+    );
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.provider = "vault".into();
+    spc.parameters = [
+        (
+            "vaultAddress".to_string(),
+            "http://vault.vault:8200".to_string(),
+        ),
+        ("roleName".to_string(), "db".to_string()),
+    ]
+    .into();
+    tk::reparse(spc);
+    let pod = tk::pod_name(APP, 0);
+    for p in s.pods.items.iter_mut().filter(|p| p.name == pod) {
+        p.node = None;
+    }
+    let chains = chain::diagnose(&s);
+    let f = findings(&chains, Code::KVC104);
+    assert!(!f.is_empty(), "{:#?}", chains[0].links);
+    for f in f {
+        for text in [&f.confirm, &f.fix] {
+            assert!(!text.contains("<node>"), "{text}");
+            parses(text);
+        }
+        assert!(
+            f.confirm.contains(&pod) && f.confirm.contains(&format!("-n {NS}")),
+            "{}",
+            f.confirm
+        );
+        assert!(f.confirm.contains("vault"), "{}", f.confirm);
+    }
+}
