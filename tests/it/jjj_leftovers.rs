@@ -75,7 +75,10 @@ fn broken_objects_come_before_a_wrong_tenant_that_is_not_tried_yet() {
         &[WRONG_TENANT, BROKEN_YAML],
     ));
     let (yaml, tenant) = (text.find("KVC705 "), text.find("KVC404 "));
-    assert!(yaml.is_some() && tenant.is_some() && yaml < tenant, "{text}");
+    assert!(
+        yaml.is_some() && tenant.is_some() && yaml < tenant,
+        "{text}"
+    );
 }
 
 /// HHH4, the other half: a wrong tenant alone is the cause (nothing blocks it).
@@ -188,25 +191,20 @@ fn lone_findings(edit: impl Fn(String) -> String) -> Vec<Finding> {
 #[test]
 fn a_lone_spc_whose_identity_no_account_can_use_is_not_healthy() {
     let staging = ISSUER.replace("oic.prod-aks", "oic.staging-aks");
-    let faults: [(&str, Box<dyn Fn(String) -> String>); 2] = [
+    let faults = [
         (
             "subject",
-            Box::new(|w: String| {
-                w.replace(
-                    "subject: 'system:serviceaccount:demo:api'",
-                    "subject: 'system:serviceaccount:demo:Api'",
-                )
-            }),
+            "subject: 'system:serviceaccount:demo:api'".to_string(),
+            "subject: 'system:serviceaccount:demo:Api'".to_string(),
         ),
         (
             "issuer",
-            Box::new(move |w: String| {
-                w.replacen(&format!("issuer: {ISSUER}"), &format!("issuer: {staging}"), 1)
-            }),
+            format!("issuer: {ISSUER}"),
+            format!("issuer: {staging}"),
         ),
     ];
-    for (what, edit) in faults {
-        let f = lone_findings(edit);
+    for (what, from, to) in faults {
+        let f = lone_findings(|w| w.replacen(&from, &to, 1));
         let fed: Vec<&Finding> = (f.iter())
             .filter(|f| f.link == LinkKind::Federation)
             .collect();
@@ -230,7 +228,10 @@ fn a_lone_spc_whose_identity_no_account_can_use_is_not_healthy() {
             "subject: 'system:serviceaccount:demo:api'",
             "subject: 'system:serviceaccount:other:worker'",
         )
-        .replace(&format!("azure.workload.identity/client-id: {CLIENT}"), "team: a")
+        .replace(
+            &format!("azure.workload.identity/client-id: {CLIENT}"),
+            "team: a",
+        )
     });
     let fed: Vec<&Finding> = (f.iter())
         .filter(|f| f.link == LinkKind::Federation)
@@ -245,10 +246,7 @@ fn a_lone_spc_whose_identity_no_account_can_use_is_not_healthy() {
     parses(fix);
     // The credential as the account needs it: nothing to say.
     let f = lone_findings(|w| w);
-    assert!(
-        f.iter().all(|f| f.link != LinkKind::Federation),
-        "{f:#?}"
-    );
+    assert!(f.iter().all(|f| f.link != LinkKind::Federation), "{f:#?}");
 }
 
 /// III7. Another provider's SPC (vault) on a pod whose node is not known: KVC104's confirm

@@ -24,7 +24,8 @@ pub(crate) fn check(cx: &Ctx) -> Vec<Finding> {
     if is_placeholder(client_id) {
         return Vec::new();
     }
-    let (Some(identity), Some(issuer)) = (cx.ix.identity(client_id), cx.cluster().oidc_issuer.known())
+    let (Some(identity), Some(issuer)) =
+        (cx.ix.identity(client_id), cx.cluster().oidc_issuer.known())
     else {
         return Vec::new();
     };
@@ -51,7 +52,8 @@ pub(crate) fn check(cx: &Ctx) -> Vec<Finding> {
     let accounts = || (snap.service_accounts.items.iter()).filter(|sa| sa.namespace == ns);
     let annotated: Vec<&str> = accounts()
         .filter(|sa| {
-            (sa.annotations.get(CLIENT_ID)).is_some_and(|c| c.trim().eq_ignore_ascii_case(client_id))
+            (sa.annotations.get(CLIENT_ID))
+                .is_some_and(|c| c.trim().eq_ignore_ascii_case(client_id))
         })
         .map(|sa| sa.name.as_str())
         .collect();

@@ -48,7 +48,8 @@ fn stray_key(raw: &str, line: usize) -> Option<String> {
     let inside = |l: &&&str| l.trim().is_empty() || indent(l) >= level;
     let start = at - lines[..at].iter().rev().take_while(inside).count();
     let end = at + lines[at..].iter().take_while(inside).count();
-    let siblings = (start..end).filter(|&i| !lines[i].trim().is_empty() && indent(lines[i]) == level);
+    let siblings =
+        (start..end).filter(|&i| !lines[i].trim().is_empty() && indent(lines[i]) == level);
     let is_item = |l: &str| l.trim_start() == "-" || l.trim_start().starts_with("- ");
     let is_key = |l: &str| !is_item(l) && l.trim().contains(':');
     let (mut items, mut key) = (false, None);

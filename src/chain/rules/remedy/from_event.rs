@@ -67,11 +67,20 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
             crate::chain::rules::remedy::sh_word(&name)
         );
         let (on, node) = match cx.pod.node.as_deref() {
-            Some(node) => (format!(" --field-selector spec.nodeName={node}"), format!("node {node}")),
+            Some(node) => (
+                format!(" --field-selector spec.nodeName={node}"),
+                format!("node {node}"),
+            ),
             // The pod's node is not known (audit III7: `spec.nodeName=<node>` was a
             // redirection bash refused): the event's source is the kubelet of the node that
             // tried the mount, and the driver's and provider's pods are listed with theirs.
-            None => (String::new(), format!("the node whose kubelet reported this {} (the SOURCE column of the events)", e.reason)),
+            None => (
+                String::new(),
+                format!(
+                    "the node whose kubelet reported this {} (the SOURCE column of the events)",
+                    e.reason
+                ),
+            ),
         };
         confirm = format!("kubectl get pods -A -o wide{on} | {grep}");
         if cx.pod.node.is_none() {

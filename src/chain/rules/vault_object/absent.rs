@@ -196,9 +196,12 @@ pub(super) fn of_certificate(cx: &Ctx, t: ObjectType, name: &str) -> bool {
         return false;
     }
     let mine = || {
-        (p.objects.iter()).filter(|o| o.object_type == Some(ObjectType::Secret) && o.object_name == name)
+        (p.objects.iter())
+            .filter(|o| o.object_type == Some(ObjectType::Secret) && o.object_name == name)
     };
-    if mine().any(|o| (o.object_format.as_deref()).is_some_and(|f| f.trim().eq_ignore_ascii_case("pfx"))) {
+    if mine()
+        .any(|o| (o.object_format.as_deref()).is_some_and(|f| f.trim().eq_ignore_ascii_case("pfx")))
+    {
         return true;
     }
     let files: Vec<&str> = mine().map(SpcObject::file_name).collect();
