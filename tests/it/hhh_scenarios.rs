@@ -19,10 +19,10 @@ pub(crate) fn world_yaml() -> String {
 /// The vault's objects, `api-kv`'s one object and its `secretObjects` of the example world.
 pub(crate) struct Objects {
     /// The identity's role on the vault (FACTS §8: the one the object type needs).
-    role: &'static str,
-    vault: &'static str,
-    spc: &'static str,
-    sync: &'static str,
+    pub(crate) role: &'static str,
+    pub(crate) vault: &'static str,
+    pub(crate) spc: &'static str,
+    pub(crate) sync: &'static str,
 }
 
 /// The docs' example: secret `db-password`, synced as key `password` of Opaque `api-db`.

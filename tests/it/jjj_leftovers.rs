@@ -11,7 +11,7 @@ use kvchain::source::lab::{self, export};
 
 use crate::compound_optional::with as findings;
 use crate::demo_world::{CLIENT, Head, ISSUER, TENANT};
-use crate::hhh_scenarios::{CERT, SECRET, diagnose, settled, settled_in, world_with};
+use crate::hhh_scenarios::{CERT, Objects, SECRET, diagnose, settled, settled_in, world_with};
 use crate::iii_paste::{assert_parses, bash_present};
 
 fn parses(text: &str) {
@@ -89,6 +89,59 @@ fn a_wrong_tenant_alone_is_the_root_cause() {
     let root = chains[0].root_cause().expect("a root cause");
     assert_eq!(root.code, Code::KVC404);
     assert_eq!(root.follows, None);
+}
+
+/// HHH4's limit. The provider parses every item and checks its format, encoding and file name
+/// before it fetches anything, but an unknown `objectType` only when it fetches that item
+/// (FACTS §5: `Invalid vaultObjectTypes` comes from the per-object fetch, inside its wrapper).
+/// With a valid item first, that item's fetch exchanges the token first: under a wrong
+/// tenant every mount fails there (AADSTS700016), so KVC404 is the current cause and is not
+/// blocked by the type. On the first item, the type fails before any token.
+#[test]
+fn an_unknown_object_type_blocks_the_tenant_only_on_the_first_item() {
+    const OK: &str = "objectName: db-password\n          objectType: secret";
+    const TYPO: &str = "objectName: db-user\n          objectType: sekret";
+    for (first, second, typo_first) in [(OK, TYPO, false), (TYPO, OK, true)] {
+        let spc = format!("{first}\n        - |\n          {second}");
+        let objects = Objects {
+            role: "Key Vault Secrets User",
+            vault: "secrets: [{name: db-password, value: not-a-real-password}, {name: db-user, value: not-a-real-user}]",
+            spc: Box::leak(spc.into_boxed_str()),
+            sync: "secretName: api-db\n      type: Opaque\n      data: [{objectName: db-password, key: password}]",
+        };
+        let w = settled_in(world_with(objects), &[], &[WRONG_TENANT]);
+        let chains = diagnose(&w);
+        let c = &chains[0];
+        let root = c.root_cause().expect("a root cause");
+        let tenant = findings(&chains, Code::KVC404);
+        assert_eq!(tenant.len(), 1, "{:#?}", c.links);
+        assert!(
+            !findings(&chains, Code::KVC705).is_empty(),
+            "{:#?}",
+            c.links
+        );
+        if typo_first {
+            assert_eq!(root.code, Code::KVC705, "{:#?}", c.links);
+            assert_eq!(tenant[0].follows, Some(LinkKind::Mount));
+        } else {
+            assert_eq!(root.code, Code::KVC404, "{:#?}", c.links);
+            assert_eq!(tenant[0].follows, None, "{:#?}", tenant[0]);
+        }
+        // The lab's provider fails where the real one does (its latest FailedMount: the
+        // type's refusal before the tenant broke at 1m is history): the tenant's
+        // AADSTS700016 with a valid item first, the type's refusal with the typo first.
+        let snap = export::snapshot(&w);
+        let latest = (snap.events.items.iter())
+            .filter(|e| e.reason == "FailedMount" && e.message.contains("failed to mount objects"))
+            .max_by_key(|e| e.last_seen)
+            .expect("a FailedMount");
+        let want = if typo_first {
+            "objectType:sekret, objectName:db-user, objectVersion:: Invalid vaultObjectTypes"
+        } else {
+            "AADSTS700016"
+        };
+        assert!(latest.message.contains(want), "{}", latest.message);
+    }
 }
 
 /// W1. `break-objects-yaml` puts a mapping key where `array:`'s list of `- |` items belongs

@@ -6,9 +6,16 @@
 //! not the current failure: it waits behind the YAML (audit HHH4). Such a finding stays listed
 //! with its own fix (it is real, and needed once the YAML parses), marked blocked by the Mount
 //! link's cause, which is the chain's root cause and is shown first.
+//!
+//! One refusal is not met before the token: an unknown `objectType`. The provider checks the
+//! items' format, encoding and file name before its fetch loop (`validate`), but the type only
+//! when it fetches that item, so every item before it has been fetched, token and all. Only
+//! an unknown type on the first item fails before any token.
 
 use crate::chain::catalog::Code;
+use crate::chain::context::Ctx;
 use crate::chain::model::{Link, LinkKind};
+use crate::spc::AzureSpc;
 
 /// Causes met only once the provider exchanges the token or calls Key Vault: the identity
 /// Entra ID cannot find, the federated credential and tenant, the grant and the vault's
@@ -33,7 +40,7 @@ const AFTER_PARSE: [Code; 14] = [
 /// Mark the causes of `links` the provider meets after parsing `objects` as blocked by the
 /// Mount link's KVC705, when it holds one that is a cause. Runs before the root cause is
 /// picked ([`super::mark_effects`]), so KVC705 is that root.
-pub(crate) fn mark(links: &mut [Link]) {
+pub(crate) fn mark(cx: &Ctx, links: &mut [Link]) {
     let mount = &links[LinkKind::Mount.index()];
     if !mount
         .findings
@@ -41,6 +48,13 @@ pub(crate) fn mark(links: &mut [Link]) {
         .any(|f| f.code == Code::KVC705 && super::is_cause(f))
     {
         return; // nearly every chain
+    }
+    if cx
+        .params
+        .as_deref()
+        .is_some_and(|p| !refused_before_token(p))
+    {
+        return;
     }
     for link in &mut links[LinkKind::Identity.index()..LinkKind::Mount.index()] {
         let mut marked = false;
@@ -63,4 +77,17 @@ pub(crate) fn mark(links: &mut [Link]) {
             super::drawn_as_followed(link);
         }
     }
+}
+
+/// Whether the provider refuses `p`'s objects before it asks for any token: a problem its
+/// parse or `validate` meets, or an unknown type on the first item. Problems read from an
+/// event alone (none in the parameters) are taken as the event says: before the token.
+fn refused_before_token(p: &AzureSpc) -> bool {
+    let fetch_time = |field: &str, message: &str| {
+        message.starts_with("Invalid vaultObjectTypes") && !field.starts_with("objects.array[0].")
+    };
+    p.problems.is_empty()
+        || p.problems
+            .iter()
+            .any(|pr| !fetch_time(&pr.field, &pr.message))
 }
