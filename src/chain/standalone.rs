@@ -121,6 +121,9 @@ fn verdict(ix: &Index<'_>, spc: &SpcObs) -> SpcVerdict {
     rules::identity::parameters(&mut cx, &mut identity, pods);
     // Which identity reads the vault is the SPC's to say, pod or no pod.
     rules::identity::node_identity(&cx, &mut identity);
+    // Whether any account of its namespace can use that identity (audit HHH5).
+    let mut federation = Link::new(LinkKind::Federation);
+    federation.findings = rules::lone_federation::check(&cx).into();
     let mut mount = Link::new(LinkKind::Mount);
     rules::mount::objects(&cx, &spc.parsed, &mut mount);
     let mut sync = Link::new(LinkKind::Sync);
@@ -138,7 +141,7 @@ fn verdict(ix: &Index<'_>, spc: &SpcObs) -> SpcVerdict {
         let _ = rules::vault_object::check(&mut cx, &mut objects);
         objects.findings.retain(|f| f.code == Code::KVC601);
     }
-    let mut findings: Vec<Finding> = [pod_link, identity, mount, sync, objects]
+    let mut findings: Vec<Finding> = [pod_link, identity, federation, mount, sync, objects]
         .into_iter()
         .flat_map(|l| l.findings)
         .map(|mut f| {

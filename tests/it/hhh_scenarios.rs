@@ -12,21 +12,21 @@ use crate::compound_optional::with as findings;
 use crate::demo_world::{Head, ISSUER, READER};
 
 /// The docs' example world (docs/scenarios.md "Complete example"), rotation on with a 2m poll.
-fn world_yaml() -> String {
+pub(crate) fn world_yaml() -> String {
     world_with(SECRET)
 }
 
 /// The vault's objects, `api-kv`'s one object and its `secretObjects` of the example world.
-struct Objects {
+pub(crate) struct Objects {
     /// The identity's role on the vault (FACTS §8: the one the object type needs).
-    role: &'static str,
-    vault: &'static str,
-    spc: &'static str,
-    sync: &'static str,
+    pub(crate) role: &'static str,
+    pub(crate) vault: &'static str,
+    pub(crate) spc: &'static str,
+    pub(crate) sync: &'static str,
 }
 
 /// The docs' example: secret `db-password`, synced as key `password` of Opaque `api-db`.
-const SECRET: Objects = Objects {
+pub(crate) const SECRET: Objects = Objects {
     role: "Key Vault Secrets User",
     vault: "secrets: [{name: db-password, value: not-a-real-password}]",
     spc: "objectName: db-password\n          objectType: secret",
@@ -35,7 +35,7 @@ const SECRET: Objects = Objects {
 
 /// A certificate read as objectType secret (key + chain) and synced as `kubernetes.io/tls`
 /// (FACTS §2, §5): the secret Key Vault manages with the certificate.
-const CERT: Objects = Objects {
+pub(crate) const CERT: Objects = Objects {
     role: "Key Vault Secrets User",
     vault: "certificates: [{name: web-cert, subject: CN=web.example.com}]",
     spc: "objectName: web-cert\n          objectType: secret",
@@ -51,7 +51,7 @@ const CERT_KEY: Objects = Objects {
 };
 
 /// The example world with objects `o`.
-fn world_with(o: Objects) -> String {
+pub(crate) fn world_with(o: Objects) -> String {
     let (vault_objects, spc_item, synced) = (
         format!("  {}\n", o.vault),
         format!("          {}\n", o.spc),
@@ -90,12 +90,12 @@ spec:
 
 /// `extra` documents beside the example world and a Timeline of `events` (YAML flow maps),
 /// run until settled (every timeline event has happened).
-fn settled(extra: &[&str], events: &[&str]) -> World {
+pub(crate) fn settled(extra: &[&str], events: &[&str]) -> World {
     settled_in(world_yaml(), extra, events)
 }
 
 /// [`settled`] in world `world`.
-fn settled_in(world: String, extra: &[&str], events: &[&str]) -> World {
+pub(crate) fn settled_in(world: String, extra: &[&str], events: &[&str]) -> World {
     let mut docs = vec![world];
     docs.extend(extra.iter().map(|d| d.to_string()));
     if !events.is_empty() {
@@ -111,7 +111,7 @@ fn settled_in(world: String, extra: &[&str], events: &[&str]) -> World {
     w
 }
 
-fn diagnose(w: &World) -> Vec<Chain> {
+pub(crate) fn diagnose(w: &World) -> Vec<Chain> {
     chain::diagnose(&export::snapshot(w))
 }
 

@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::lab_nodes::{CLUSTER, HEALTHY, SHOP};
 
 /// `bash -n` on `text`: its parse error, if any (`None` also when bash is missing).
-fn bash_refuses(text: &str) -> Option<String> {
+pub(crate) fn bash_refuses(text: &str) -> Option<String> {
     let out = Command::new("bash")
         .args(["-n", "-c", text])
         .output()
@@ -23,18 +23,18 @@ fn bash_refuses(text: &str) -> Option<String> {
     (!out.status.success()).then(|| String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
-fn bash_present() -> bool {
+pub(crate) fn bash_present() -> bool {
     Command::new("bash").arg("-c").arg(":").output().is_ok()
 }
 
-fn assert_parses(text: &str) {
+pub(crate) fn assert_parses(text: &str) {
     if let Some(e) = bash_refuses(text) {
         panic!("bash -n refuses it: {e}\n{text}");
     }
 }
 
 /// `kvchain check <args> -o json`.
-fn check_json(args: &[&str]) -> Value {
+pub(crate) fn check_json(args: &[&str]) -> Value {
     let out = Command::new(env!("CARGO_BIN_EXE_kvchain"))
         .arg("check")
         .args(args)

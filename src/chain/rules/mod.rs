@@ -17,6 +17,7 @@ pub(crate) mod identity;
 mod identity_proof;
 pub(crate) mod identity_side;
 mod injected_tenant;
+pub(crate) mod lone_federation;
 mod miscased;
 pub(crate) mod mount;
 pub(crate) mod new_mount;
@@ -26,6 +27,7 @@ pub(crate) mod node_selector;
 mod object_edits;
 pub(crate) mod other_volume;
 pub(crate) mod params;
+mod parse_first;
 pub(crate) mod placement;
 pub(crate) mod pod;
 mod pod_now;
@@ -339,6 +341,7 @@ pub(crate) fn mark_effects(
     object_typos: &[SharedText],
     present: &[&str],
 ) {
+    parse_first::mark(cx, links);
     // A secretObjects entry naming the object's real vault name while `objects` has it
     // misspelt: fixing the object (KVC601's fix) makes the file, so the entry is no cause.
     let object = LinkKind::VaultObject.index();

@@ -23,8 +23,58 @@ fn raw_objects<'a>(cx: &Ctx<'a>) -> Option<&'a str> {
 
 /// The objects string does not parse at `line` (1-based): when that line is indented other
 /// than the key above it inside the same `- |` item (a mis-indented key, the usual slip), the
-/// edit re-indents it to match; other YAML errors are left to the message.
+/// edit re-indents it to match; when a `key: value` line stands among a list's `- |` items
+/// ([`stray_key`]), the edit deletes or moves it; other YAML errors are left to the message.
 fn yaml_edit(raw: &str, line: usize) -> Option<String> {
+    mis_indented(raw, line).or_else(|| stray_key(raw, line))
+}
+
+/// `array:` takes a list of `- |` items, one YAML string per object (FACTS §5). A `key: value`
+/// line at the items' own indent, beside them (lab fault `break-objects-yaml`: `objectName:
+/// oops` right under `array:`), makes the block a mapping and a list at once, which YAML
+/// refuses (`did not find expected key` at the item after it, or `did not find expected '-'
+/// indicator`). The edit names the first such line among the siblings of the line the parser
+/// stopped at (audit W1: the fix said only `# parameters.objects`).
+fn stray_key(raw: &str, line: usize) -> Option<String> {
+    let lines: Vec<&str> = raw.lines().collect();
+    let at = line.checked_sub(1)?;
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let here = *lines.get(at)?;
+    if here.trim().is_empty() {
+        return None;
+    }
+    let level = indent(here);
+    // The block holding `here`: the lines around it not indented less (blank ones aside).
+    let inside = |l: &&&str| l.trim().is_empty() || indent(l) >= level;
+    let start = at - lines[..at].iter().rev().take_while(inside).count();
+    let end = at + lines[at..].iter().take_while(inside).count();
+    let siblings =
+        (start..end).filter(|&i| !lines[i].trim().is_empty() && indent(lines[i]) == level);
+    let is_item = |l: &str| l.trim_start() == "-" || l.trim_start().starts_with("- ");
+    let is_key = |l: &str| !is_item(l) && l.trim().contains(':');
+    let (mut items, mut key) = (false, None);
+    for i in siblings {
+        items |= is_item(lines[i]);
+        if key.is_none() && is_key(lines[i]) {
+            key = Some(i);
+        }
+    }
+    let key = key.filter(|_| items)?;
+    let parent = lines[..start]
+        .iter()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .map_or("the list", |l| l.trim());
+    Some(format!(
+        "parameters.objects, line {}: delete `{}`, a key among the `- |` items of {parent} (a list takes items only); if it names an object, make it an item of its own: a `- |` line, then objectName and objectType indented under it",
+        key + 1,
+        lines[key].trim()
+    ))
+}
+
+/// The objects string does not parse at `line`: `line` is a key indented other than the key
+/// above it inside the same `- |` item.
+fn mis_indented(raw: &str, line: usize) -> Option<String> {
     let lines: Vec<&str> = raw.lines().collect();
     let here = *lines.get(line.checked_sub(1)?)?;
     let above = lines[..line - 1]
@@ -148,6 +198,20 @@ mod tests {
             "{e}"
         );
         assert_eq!(yaml_edit(raw, 2), None);
+    }
+
+    #[test]
+    fn a_key_among_list_items_is_deleted_or_made_an_item() {
+        // The lab's `break-objects-yaml`: the parser stops at the item after the key.
+        let raw = "array:\n  objectName: oops\n  - |\n    objectName: db\n    objectType: secret\n";
+        let e = yaml_edit(raw, 3).unwrap();
+        assert!(
+            e.starts_with("parameters.objects, line 2: delete `objectName: oops`, a key among the `- |` items of array:"),
+            "{e}"
+        );
+        // Items only: nothing stray.
+        let fine = "array:\n  - |\n    objectName: db\n    objectType: secret\n";
+        assert_eq!(yaml_edit(fine, 2), None);
     }
 
     #[test]

@@ -7,7 +7,7 @@ mod event_only;
 pub(crate) use absent::{WRONG_TYPE, under_other_type};
 pub(crate) use event_only::from_event;
 
-use absent::{create, nearest_name, renamed, wrong_type};
+use absent::{create, nearest_name, of_certificate, renamed, wrong_type};
 use jiff::SignedDuration;
 
 use super::remedy;
@@ -135,9 +135,22 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
                         ", though its version {} is mounted: it was deleted since",
                         v.as_str()
                     ),
-                    create(&vault, t, &o.object_name),
+                    create(
+                        &vault,
+                        t,
+                        &o.object_name,
+                        of_certificate(cx, t, &o.object_name),
+                    ),
                 ),
-                (None, None) => (String::new(), create(&vault, t, &o.object_name)),
+                (None, None) => (
+                    String::new(),
+                    create(
+                        &vault,
+                        t,
+                        &o.object_name,
+                        of_certificate(cx, t, &o.object_name),
+                    ),
+                ),
             };
             let whose = if remedy::overridden(cx).any(|(k, _)| k == "objects") {
                 format!(

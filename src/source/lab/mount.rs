@@ -194,7 +194,12 @@ pub fn publish(
     // `select` refuses parameters without either.
     let vault_name = parsed.keyvault_name.clone().unwrap_or_default();
     let tenant = parsed.tenant_id.clone().unwrap_or_default();
-    if let Some(p) = parsed.problems.first() {
+    // Parsed and validated (format, encoding, file name) before the fetch loop; an unknown
+    // objectType only when the loop fetches that item, after the items before it (FACTS §5:
+    // the provider's `validate` does not check the type, its fetch does).
+    if let Some(p) =
+        (parsed.problems.iter()).find(|p| !p.message.starts_with("Invalid vaultObjectTypes"))
+    {
         return Err(provider_err(provider_words(p)));
     }
     let subject = format!(
@@ -205,9 +210,12 @@ pub fn publish(
     let mut out = Mounted::default();
     for o in &parsed.objects {
         let Some(t) = o.object_type else {
-            return Err(provider_err(
-                "Invalid vaultObjectTypes. Should be secret, key, or cert".into(),
-            ));
+            return Err(provider_err(msg::per_object(
+                &o.object_type_raw,
+                &o.object_name,
+                o.object_version.as_deref().unwrap_or_default(),
+                "Invalid vaultObjectTypes. Should be secret, key, or cert",
+            )));
         };
         // The provider builds the vault URL before it asks for a token or calls Key Vault: an
         // invalid name fails there, never as a DNS lookup (FACTS §5, getVaultURL).

@@ -61,14 +61,41 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
     // Another provider's SPC (vault, aws…): its provider is not the Azure add-on's or chart's
     // to install; what kvchain can say is where to look on the node.
     if code == KVC104 && crate::chain::rules::provider::is_other(cx) {
-        let node = cx.pod.node.as_deref().unwrap_or("<node>");
         let name = provider_name(cx);
-        confirm = format!(
-            "kubectl get pods -A -o wide --field-selector spec.nodeName={node} | grep -i -e secrets-store -e {}",
+        let grep = format!(
+            "grep -i -e secrets-store -e {}",
             crate::chain::rules::remedy::sh_word(&name)
         );
+        let (on, node) = match cx.pod.node.as_deref() {
+            Some(node) => (
+                format!(" --field-selector spec.nodeName={node}"),
+                format!("node {node}"),
+            ),
+            // The pod's node is not known (audit III7: `spec.nodeName=<node>` was a
+            // redirection bash refused): the event's source is the kubelet of the node that
+            // tried the mount, and the driver's and provider's pods are listed with theirs.
+            None => (
+                String::new(),
+                format!(
+                    "the node whose kubelet reported this {} (the SOURCE column of the events)",
+                    e.reason
+                ),
+            ),
+        };
+        confirm = format!("kubectl get pods -A -o wide{on} | {grep}");
+        if cx.pod.node.is_none() {
+            let about = match cx.template {
+                true => String::new(),
+                false => format!("involvedObject.name={},", super::sh_word(&cx.pod.name)),
+            };
+            confirm = format!(
+                "kubectl get events -n {} --field-selector {about}reason={} -o wide && {confirm}",
+                cx.ns(),
+                super::sh_word(&e.reason)
+            );
+        }
         fix = format!(
-            "# the {name} provider (its own DaemonSet, not the Azure provider's) must run on node {node} and register with the driver: see why its pod there is missing or not ready"
+            "# the {name} provider (its own DaemonSet, not the Azure provider's) must run on {node} and register with the driver: see why its pod there is missing or not ready"
         );
     }
     // AKV10032 names the vault's tenant (`Expected one of https://sts.windows.net/<t>/`):

@@ -137,7 +137,9 @@ pub(super) fn nearest_name<'v>(
 /// the certificate's soft-deleted name blocks a create, so when the object's own recover
 /// fails the certificate of that name is recovered, bringing its key and secret back (audit
 /// HHH3). For an object no certificate managed, that recover fails and the create runs.
-pub(super) fn create(vault: &str, t: ObjectType, name: &str) -> String {
+/// `managed`: the SPC shows the object to be a certificate's ([`of_certificate`]): the
+/// certificate's recover comes first, as Key Vault refuses the secret's own (audit W2).
+pub(super) fn create(vault: &str, t: ObjectType, name: &str, managed: bool) -> String {
     let make = match t {
         ObjectType::Secret => {
             format!("az keyvault secret set --vault-name {vault} -n {name} --file \"$VALUE_FILE\"")
@@ -149,17 +151,65 @@ pub(super) fn create(vault: &str, t: ObjectType, name: &str) -> String {
             "az keyvault certificate import --vault-name {vault} -n {name} --file \"$PFX_OR_PEM_FILE\""
         ),
     };
-    let (managed, why) = match t {
+    let (managed_by, why) = match t {
         ObjectType::Cert => (String::new(), ""),
         _ => (
             format!("az keyvault certificate recover --vault-name {vault} -n {name} || "),
             "; a certificate's own secret and key come back with the certificate",
         ),
     };
-    format!(
-        "az keyvault {} recover --vault-name {vault} -n {name} || {managed}{make}  # recover if it was deleted (soft delete keeps it; creating it again fails 409 Conflict){why}, else create it",
+    let own = format!(
+        "az keyvault {} recover --vault-name {vault} -n {name} || ",
         cli_kind(t)
-    )
+    );
+    let (first, then) = match managed && t != ObjectType::Cert {
+        true => (managed_by.as_str(), own.as_str()),
+        false => (own.as_str(), managed_by.as_str()),
+    };
+    match managed && t != ObjectType::Cert {
+        true => format!(
+            "{first}{then}{make}  # the SecretProviderClass reads it as a certificate's: Key Vault recovers a certificate's secret and key with the certificate, not alone; recover if it was deleted (soft delete keeps it; creating it again fails 409 Conflict), else create it"
+        ),
+        false => format!(
+            "{first}{then}{make}  # recover if it was deleted (soft delete keeps it; creating it again fails 409 Conflict){why}, else create it"
+        ),
+    }
+}
+
+/// Whether the SecretProviderClass shows its object `name` of type `t` to be one a certificate
+/// manages (its secret or key, FACTS §5, §9): an objectType cert of that name beside it; for a
+/// secret, objectFormat pfx (only a certificate's secret has one) or its file synced as a
+/// `kubernetes.io/tls` Secret (a key and a certificate). A deleted object is not read, so what
+/// the SPC asks of it is the evidence there is.
+pub(super) fn of_certificate(cx: &Ctx, t: ObjectType, name: &str) -> bool {
+    let Some(p) = cx.params.as_deref() else {
+        return false;
+    };
+    if t == ObjectType::Cert {
+        return false;
+    }
+    if (p.objects.iter()).any(|o| o.object_type == Some(ObjectType::Cert) && o.object_name == name)
+    {
+        return true;
+    }
+    if t != ObjectType::Secret {
+        return false;
+    }
+    let mine = || {
+        (p.objects.iter())
+            .filter(|o| o.object_type == Some(ObjectType::Secret) && o.object_name == name)
+    };
+    if mine()
+        .any(|o| (o.object_format.as_deref()).is_some_and(|f| f.trim().eq_ignore_ascii_case("pfx")))
+    {
+        return true;
+    }
+    let files: Vec<&str> = mine().map(SpcObject::file_name).collect();
+    (cx.spc.iter())
+        .flat_map(|s| &s.secret_objects)
+        .filter(|so| so.type_ == "kubernetes.io/tls")
+        .flat_map(|so| &so.data)
+        .any(|d| files.contains(&d.object_name.as_str()))
 }
 
 /// The edit that points `o` at the existing object `name`. Without an alias the file is named

@@ -6,7 +6,7 @@
 //! deleted object and one never made), `set-attributes --enabled true` for a disabled one, the
 //! version listing and the objectVersion edit for a pinned version not there.
 
-use super::absent::create;
+use super::absent::{create, of_certificate};
 use super::{cli_kind, show};
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
@@ -50,7 +50,7 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
             // The 404 cannot tell a deleted object from a mistyped name: the listing can.
             format!(
                 "{}; or, if {at}.objectName is mistyped, correct it in SecretProviderClass {}",
-                create(kv, t, &name),
+                create(kv, t, &name, of_certificate(cx, t, named)),
                 cx.spc_name
             ),
         ),

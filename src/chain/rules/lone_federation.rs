@@ -1,0 +1,128 @@
+//! A SecretProviderClass no pod mounts yet, in workload-identity mode: whether any service
+//! account of its namespace can use its identity (audit HHH5). The SPC must live in its pods'
+//! namespace (FACTS §11), so the pods that will mount it run as an account there, and the
+//! exchange takes only a federated credential whose issuer (the cluster's), subject
+//! (`system:serviceaccount:<ns>:<sa>`) and audience match exactly (FACTS §7). An identity whose
+//! every credential misses all of them read ✓; absent is not healthy. No pod fails yet, so it
+//! is a warning, with the credential fix the Federation link gives a pod of that account.
+
+use super::params::is_placeholder;
+use super::remedy::{self, AUDIENCE};
+use super::sa_template::CLIENT_ID;
+use crate::chain::catalog::Code;
+use crate::chain::context::{AuthMode, Ctx};
+use crate::chain::model::{Finding, Link, LinkKind, Severity};
+use crate::snapshot::{FederatedCredentialObs, PodObs};
+
+/// The findings for the SPC of `cx` (a context with no pod, [`crate::chain::unmounted_spcs`]):
+/// none when the identity, its credentials, the cluster's issuer or the namespace's service
+/// accounts are not known, or when a credential serves an account of the namespace.
+pub(crate) fn check(cx: &Ctx) -> Vec<Finding> {
+    let AuthMode::WorkloadIdentity { client_id } = &cx.mode else {
+        return Vec::new();
+    };
+    if is_placeholder(client_id) {
+        return Vec::new();
+    }
+    let (Some(identity), Some(issuer)) =
+        (cx.ix.identity(client_id), cx.cluster().oidc_issuer.known())
+    else {
+        return Vec::new();
+    };
+    let Some(fics) = identity.federated_credentials.known() else {
+        return Vec::new();
+    };
+    let (ns, snap) = (cx.ns(), cx.snap());
+    if snap.service_accounts.unknown_in(ns).is_some() {
+        return Vec::new();
+    }
+    let prefix = format!("system:serviceaccount:{ns}:");
+    let exists = |sa: &str| cx.ix.service_accounts.contains_key(&(ns, sa));
+    // Unread (empty) audiences are not taken for a mismatch.
+    let serves = |f: &FederatedCredentialObs| {
+        f.issuer == *issuer
+            && (f.audiences.is_empty() || f.audiences.iter().any(|a| a == AUDIENCE))
+            && f.subject.strip_prefix(&prefix).is_some_and(exists)
+    };
+    if fics.iter().any(serves) {
+        return Vec::new();
+    }
+    // The account meant: the one annotated with the identity's clientId, else one a credential
+    // names (exactly, or but for letter case or '_', which no Kubernetes name holds).
+    let accounts = || (snap.service_accounts.items.iter()).filter(|sa| sa.namespace == ns);
+    let annotated: Vec<&str> = accounts()
+        .filter(|sa| {
+            (sa.annotations.get(CLIENT_ID))
+                .is_some_and(|c| c.trim().eq_ignore_ascii_case(client_id))
+        })
+        .map(|sa| sa.name.as_str())
+        .collect();
+    let fold = |s: &str| s.to_ascii_lowercase().replace('_', "-");
+    let named = || {
+        fics.iter().find_map(|f| {
+            accounts()
+                .find(|sa| fold(&f.subject) == fold(&format!("{prefix}{}", sa.name)))
+                .map(|sa| sa.name.as_str())
+        })
+    };
+    let account = match annotated.as_slice() {
+        [one] => Some(*one),
+        _ => named(),
+    };
+    let why = format!(
+        "SecretProviderClass {} is mounted by no pod yet, and no service account of namespace {ns} can use its identity {}: no federated credential has this cluster's issuer, audience {AUDIENCE} and the subject of an account there, so the first pod that mounts it fails with AADSTS70021",
+        cx.spc_name, identity.name
+    );
+    let pod = PodObs {
+        namespace: ns.into(),
+        service_account: account.unwrap_or("$SA").into(),
+        ..PodObs::default()
+    };
+    let mut sub = Ctx {
+        pod: &pod,
+        identity: Some(identity),
+        ..cx.clone()
+    };
+    let mut link = Link::new(LinkKind::Federation);
+    if account.is_some() {
+        super::federation::check(&mut sub, &mut link);
+        link.findings
+            .retain(|f| matches!(f.code, Code::KVC401 | Code::KVC402 | Code::KVC403));
+    }
+    if link.findings.is_empty() {
+        // No account to name: the user says which one the pods will run as.
+        let evidence = match fics.as_slice() {
+            [] => vec![format!("{} has no federated credentials", identity.name)],
+            _ => (fics.iter())
+                .map(|f| {
+                    format!(
+                        "credential {}: issuer {}, subject {}",
+                        f.name, f.issuer, f.subject
+                    )
+                })
+                .collect(),
+        };
+        let (confirm, _) = remedy::commands(&sub, Code::KVC401);
+        let fix = format!(
+            ": \"${{SA:?set SA to the service account the pods that mount SecretProviderClass {} will run as}}\" && {}",
+            cx.spc_name,
+            remedy::fic_create(&sub)
+        );
+        link.findings.push(sub.finding(
+            Code::KVC401,
+            format!("ManagedIdentity/{}", identity.name),
+            String::new(),
+            evidence,
+            confirm,
+            fix,
+        ));
+    }
+    for f in &mut link.findings {
+        f.severity = Severity::Warning;
+        f.message = match f.message.is_empty() {
+            true => why.clone().into(),
+            false => format!("{why}: {}", f.message).into(),
+        };
+    }
+    link.findings.into_iter().collect()
+}

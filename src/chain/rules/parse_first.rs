@@ -1,0 +1,93 @@
+//! The order the Azure provider meets a mount's causes in (FACTS §5): it parses `objects`
+//! before it asks Entra ID for a token (acquired lazily, inside the per-object loop) or Key
+//! Vault for anything. While `objects` does not parse, or an item of it is refused (KVC705),
+//! every mount fails there, and a cause the provider would meet only at the token exchange or
+//! the vault (a wrong tenant, a credential that does not match, a missing grant or object) is
+//! not the current failure: it waits behind the YAML (audit HHH4). Such a finding stays listed
+//! with its own fix (it is real, and needed once the YAML parses), marked blocked by the Mount
+//! link's cause, which is the chain's root cause and is shown first.
+//!
+//! One refusal is not met before the token: an unknown `objectType`. The provider checks the
+//! items' format, encoding and file name before its fetch loop (`validate`), but the type only
+//! when it fetches that item, so every item before it has been fetched, token and all. Only
+//! an unknown type on the first item fails before any token.
+
+use crate::chain::catalog::Code;
+use crate::chain::context::Ctx;
+use crate::chain::model::{Link, LinkKind};
+use crate::spc::AzureSpc;
+
+/// Causes met only once the provider exchanges the token or calls Key Vault: the identity
+/// Entra ID cannot find, the federated credential and tenant, the grant and the vault's
+/// network, the object itself.
+const AFTER_PARSE: [Code; 14] = [
+    Code::KVC301,
+    Code::KVC401,
+    Code::KVC402,
+    Code::KVC403,
+    Code::KVC404,
+    Code::KVC405,
+    Code::KVC406,
+    Code::KVC501,
+    Code::KVC502,
+    Code::KVC503,
+    Code::KVC505,
+    Code::KVC506,
+    Code::KVC601,
+    Code::KVC602,
+];
+
+/// Mark the causes of `links` the provider meets after parsing `objects` as blocked by the
+/// Mount link's KVC705, when it holds one that is a cause. Runs before the root cause is
+/// picked ([`super::mark_effects`]), so KVC705 is that root.
+pub(crate) fn mark(cx: &Ctx, links: &mut [Link]) {
+    let mount = &links[LinkKind::Mount.index()];
+    if !mount
+        .findings
+        .iter()
+        .any(|f| f.code == Code::KVC705 && super::is_cause(f))
+    {
+        return; // nearly every chain
+    }
+    if cx
+        .params
+        .as_deref()
+        .is_some_and(|p| !refused_before_token(p))
+    {
+        return;
+    }
+    for link in &mut links[LinkKind::Identity.index()..LinkKind::Mount.index()] {
+        let mut marked = false;
+        for f in link
+            .findings
+            .iter_mut()
+            .filter(|f| AFTER_PARSE.contains(&f.code) && super::is_cause(f))
+        {
+            f.follows = Some(LinkKind::Mount);
+            f.message = format!(
+                "blocked by {}: {} (not met yet: the provider parses objects, {}, before it asks for a token or reads the vault)",
+                LinkKind::Mount.title(),
+                f.message,
+                Code::KVC705
+            )
+            .into();
+            marked = true;
+        }
+        if marked {
+            super::drawn_as_followed(link);
+        }
+    }
+}
+
+/// Whether the provider refuses `p`'s objects before it asks for any token: a problem its
+/// parse or `validate` meets, or an unknown type on the first item. Problems read from an
+/// event alone (none in the parameters) are taken as the event says: before the token.
+fn refused_before_token(p: &AzureSpc) -> bool {
+    let fetch_time = |field: &str, message: &str| {
+        message.starts_with("Invalid vaultObjectTypes") && !field.starts_with("objects.array[0].")
+    };
+    p.problems.is_empty()
+        || p.problems
+            .iter()
+            .any(|pr| !fetch_time(&pr.field, &pr.message))
+}
