@@ -300,6 +300,20 @@ fn a_lone_spc_whose_identity_no_account_can_use_is_not_healthy() {
     // The credential as the account needs it: nothing to say.
     let f = lone_findings(|w| w);
     assert!(f.iter().all(|f| f.link != LinkKind::Federation), "{f:#?}");
+    // Nor when the account it names is not created yet (the workload that brings it is still
+    // to be applied): a pod running as it will match.
+    let f = lone_findings(|w| {
+        w.replacen(
+            "name: api\n  namespace: demo\n",
+            "name: batch\n  namespace: demo\n",
+            1,
+        )
+        .replace(
+            &format!("azure.workload.identity/client-id: {CLIENT}"),
+            "team: a",
+        )
+    });
+    assert!(f.iter().all(|f| f.link != LinkKind::Federation), "{f:#?}");
 }
 
 /// III7. Another provider's SPC (vault) on a pod whose node is not known: KVC104's confirm

@@ -37,12 +37,13 @@ pub(crate) fn check(cx: &Ctx) -> Vec<Finding> {
         return Vec::new();
     }
     let prefix = format!("system:serviceaccount:{ns}:");
-    let exists = |sa: &str| cx.ix.service_accounts.contains_key(&(ns, sa));
-    // Unread (empty) audiences are not taken for a mismatch.
+    // Unread (empty) audiences are not taken for a mismatch. An account the credential names
+    // that does not exist yet is one the workload still to come may bring with it (the SPC is
+    // often applied first): a name the API server would accept is enough.
     let serves = |f: &FederatedCredentialObs| {
         f.issuer == *issuer
             && (f.audiences.is_empty() || f.audiences.iter().any(|a| a == AUDIENCE))
-            && f.subject.strip_prefix(&prefix).is_some_and(exists)
+            && (f.subject.strip_prefix(&prefix)).is_some_and(crate::k8s_name::dns_subdomain)
     };
     if fics.iter().any(serves) {
         return Vec::new();
@@ -70,7 +71,7 @@ pub(crate) fn check(cx: &Ctx) -> Vec<Finding> {
         _ => named(),
     };
     let why = format!(
-        "SecretProviderClass {} is mounted by no pod yet, and no service account of namespace {ns} can use its identity {}: no federated credential has this cluster's issuer, audience {AUDIENCE} and the subject of an account there, so the first pod that mounts it fails with AADSTS70021",
+        "SecretProviderClass {} is mounted by no pod yet, and no service account of namespace {ns} can use its identity {}: no federated credential has this cluster's issuer, audience {AUDIENCE} and a subject naming an account there, so the first pod that mounts it fails with AADSTS70021",
         cx.spc_name, identity.name
     );
     let pod = PodObs {
