@@ -124,6 +124,10 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
                 Some(_) => None,
                 None => nearest_name(cx, &vault, t, &o.object_name),
             };
+            let made_again = || {
+                let managed = of_certificate(cx, t, &o.object_name);
+                create(&vault, t, &o.object_name, managed)
+            };
             let (hint, fix) = match (near, &co.mounted_version) {
                 (Some(n), _) => (
                     format!(" (did you mean {n}?)"),
@@ -135,22 +139,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
                         ", though its version {} is mounted: it was deleted since",
                         v.as_str()
                     ),
-                    create(
-                        &vault,
-                        t,
-                        &o.object_name,
-                        of_certificate(cx, t, &o.object_name),
-                    ),
+                    made_again(),
                 ),
-                (None, None) => (
-                    String::new(),
-                    create(
-                        &vault,
-                        t,
-                        &o.object_name,
-                        of_certificate(cx, t, &o.object_name),
-                    ),
-                ),
+                (None, None) => (String::new(), made_again()),
             };
             let whose = if remedy::overridden(cx).any(|(k, _)| k == "objects") {
                 format!(

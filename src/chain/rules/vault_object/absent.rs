@@ -162,18 +162,14 @@ pub(super) fn create(vault: &str, t: ObjectType, name: &str, managed: bool) -> S
         "az keyvault {} recover --vault-name {vault} -n {name} || ",
         cli_kind(t)
     );
-    let (first, then) = match managed && t != ObjectType::Cert {
-        true => (managed_by.as_str(), own.as_str()),
-        false => (own.as_str(), managed_by.as_str()),
-    };
-    match managed && t != ObjectType::Cert {
-        true => format!(
-            "{first}{then}{make}  # the SecretProviderClass reads it as a certificate's: Key Vault recovers a certificate's secret and key with the certificate, not alone; recover if it was deleted (soft delete keeps it; creating it again fails 409 Conflict), else create it"
-        ),
-        false => format!(
-            "{first}{then}{make}  # recover if it was deleted (soft delete keeps it; creating it again fails 409 Conflict){why}, else create it"
-        ),
+    if managed && t != ObjectType::Cert {
+        return format!(
+            "{managed_by}{own}{make}  # the SecretProviderClass reads it as a certificate's: Key Vault recovers a certificate's secret and key with the certificate, not alone; recover if it was deleted (soft delete keeps it; creating it again fails 409 Conflict), else create it"
+        );
     }
+    format!(
+        "{own}{managed_by}{make}  # recover if it was deleted (soft delete keeps it; creating it again fails 409 Conflict){why}, else create it"
+    )
 }
 
 /// Whether the SecretProviderClass shows its object `name` of type `t` to be one a certificate
