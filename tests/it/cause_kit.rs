@@ -78,6 +78,22 @@ pub(crate) fn failing_with(mut s: Snapshot, cause: &str) -> Snapshot {
     s
 }
 
+/// The app's SPC made another provider's (HashiCorp Vault's, with its own parameters): the Azure
+/// provider's rules do not judge it.
+pub(crate) fn vault_provider(s: &mut Snapshot) {
+    let spc = tk::spc_mut(s, APP);
+    spc.provider = "vault".into();
+    spc.parameters = [
+        (
+            "vaultAddress".to_string(),
+            "http://vault.vault:8200".to_string(),
+        ),
+        ("roleName".to_string(), "db".to_string()),
+    ]
+    .into();
+    tk::reparse(spc);
+}
+
 /// The driver's FailedToCreateSecret on the app's pod when it may not create Secrets (FACTS
 /// §11 "Sync needs RBAC": Helm's `syncSecret.enabled=false`).
 pub(crate) fn sync_forbidden() -> EventObs {

@@ -326,17 +326,7 @@ fn another_providers_missing_provider_on_an_unknown_node_is_confirmed_pasteably(
         tk::healthy(),
         "error connecting to provider \"vault\": provider not found: provider \"vault\"",
     );
-    let spc = tk::spc_mut(&mut s, APP);
-    spc.provider = "vault".into();
-    spc.parameters = [
-        (
-            "vaultAddress".to_string(),
-            "http://vault.vault:8200".to_string(),
-        ),
-        ("roleName".to_string(), "db".to_string()),
-    ]
-    .into();
-    tk::reparse(spc);
+    crate::cause_kit::vault_provider(&mut s);
     let pod = tk::pod_name(APP, 0);
     for p in s.pods.items.iter_mut().filter(|p| p.name == pod) {
         p.node = None;

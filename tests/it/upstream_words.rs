@@ -111,17 +111,7 @@ fn a_disabled_versions_confirm_reads_the_version_listing() {
 fn another_providers_missing_provider_is_said_on_the_pod_link() {
     let vault = |cause: &str| {
         let mut s = failing(cause);
-        let spc = tk::spc_mut(&mut s, APP);
-        spc.provider = "vault".into();
-        spc.parameters = [
-            (
-                "vaultAddress".to_string(),
-                "http://vault.vault:8200".to_string(),
-            ),
-            ("roleName".to_string(), "db".to_string()),
-        ]
-        .into();
-        tk::reparse(spc);
+        crate::cause_kit::vault_provider(&mut s);
         s
     };
     let c = &diagnose(&vault(
