@@ -7,11 +7,14 @@ use super::{set, unknown};
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::model::{Fact, Finding, Link, Severity, Status, Text};
-use crate::snapshot::{EnvSourceObs, ServiceAccountObs, SourceKind, VolumeSourceObs};
+use crate::snapshot::{ServiceAccountObs, SourceKind};
 
 pub(crate) use super::sa_injected::{injected_client_id, injected_env, same};
 use super::sa_template::{CLIENT_ID, TENANT_ID as TENANT_ANNOTATION};
 pub(super) const USE_LABEL: &str = "azure.workload.identity/use";
+
+mod injection;
+use injection::{stale_injection, webhook_injected};
 
 pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     if super::static_pod::check(cx, link) {
@@ -289,117 +292,6 @@ pub(super) fn workload_identity(cx: &Ctx) -> bool {
             && !super::pod::truthy(&p.use_vm_managed_identity)
             && !super::pod::truthy(&p.use_pod_identity)
     })
-}
-
-/// KVC204 on a pod: the annotation agrees with the SPC now, but the pod holds another client
-/// id, injected before the annotation was corrected (the webhook mutates on CREATE only and
-/// never overwrites a variable already set, FACTS §6) or written in the pod spec.
-/// Causes in the pod template itself (a container's own AZURE_CLIENT_ID, skip-containers
-/// naming the app) come first: no restart changes them (`webhook_env`).
-fn stale_injection(cx: &Ctx, link: &mut Link, annotated: &str, spc_client: &str) {
-    if cx.pod.labels.get(USE_LABEL).is_none_or(|v| v != "true")
-        || super::webhook_env::check(cx, link, annotated, spc_client)
-        || cx.template
-    {
-        return;
-    }
-    let Some(held) = injected_client_id(cx.pod) else {
-        missed_injection(cx, link, annotated, spc_client);
-        return;
-    };
-    // A placeholder on either side is KVC306's one cause: comparing with it tells nothing.
-    if same(held, spc_client)
-        || params::is_placeholder(held)
-        || params::is_placeholder(spc_client)
-        || !same(annotated, spc_client)
-    {
-        return;
-    }
-    link.findings.push(on_pod(
-        cx,
-        format!(
-            "pod {} holds AZURE_CLIENT_ID {held} but SecretProviderClass {} uses clientID {spc_client} (as the service account now says): the app and the mount authenticate as different identities until the pod is replaced",
-            cx.pod.name, cx.spc_name
-        ),
-        vec![
-            format!("pod {}: env AZURE_CLIENT_ID={held}", cx.pod.name),
-            format!("ServiceAccount {}: {CLIENT_ID}: {annotated}", cx.pod.service_account),
-        ],
-        // The workload's template read shows it sets no AZURE_CLIENT_ID (else `webhook_env`
-        // told it): the webhook injected it. Unread, the spec may set it. A bare pod is
-        // recreated without it either way (`remedy::reinject`, audit DD3).
-        match super::webhook_env::own_spec(cx) {
-            _ if cx.pod.owners.is_empty() => remedy::reinject(cx),
-            Some(_) => remedy::restart(cx),
-            None => format!(
-                "{}  # if the pod spec sets AZURE_CLIENT_ID itself, change it there: the webhook never overwrites it",
-                remedy::restart(cx)
-            ),
-        },
-    ));
-}
-
-/// KVC204 on a pod the webhook mutated without a client id: the annotation agrees with the
-/// SPC now, but the pod was created while its service account had none (the webhook injects
-/// AZURE_CLIENT_ID only with a value, on CREATE only: FACTS §6), so the app's own Azure SDK
-/// calls have no identity to ask for until the pod is replaced.
-fn missed_injection(cx: &Ctx, link: &mut Link, annotated: &str, spc_client: &str) {
-    // A variable the spec sets from elsewhere (a Secret, a ConfigMap) is there: the webhook
-    // never overwrites it, and its value is not read here.
-    let set = cx
-        .pod
-        .containers
-        .iter()
-        .any(|c| c.env.iter().any(|e| e.name == "AZURE_CLIENT_ID"));
-    if set || !webhook_injected(cx.pod) || !same(annotated, spc_client) {
-        return;
-    }
-    link.findings.push(on_pod(
-        cx,
-        format!(
-            "pod {} has no AZURE_CLIENT_ID although its service account {} now names client id {annotated} (as SecretProviderClass {} does): the webhook mutated the pod when the account had none and injects only on creation, so the app's own Azure SDK calls have no identity until the pod is replaced; the CSI mount is not affected",
-            cx.pod.name, cx.pod.service_account, cx.spc_name
-        ),
-        {
-            // What each container holds, not what the webhook would give it.
-            let mut evidence = super::webhook_env::held(cx.pod);
-            evidence.push(format!(
-                "ServiceAccount {}: {CLIENT_ID}: {annotated}",
-                cx.pod.service_account
-            ));
-            evidence
-        },
-        remedy::restart(cx),
-    ));
-}
-
-/// KVC204 on the chain's pod itself: what the running pod holds (the annotation is right).
-fn on_pod(cx: &Ctx, message: String, evidence: Vec<String>, fix: String) -> Finding {
-    let (confirm, _) = remedy::commands(cx, Code::KVC204);
-    cx.finding(
-        Code::KVC204,
-        format!("Pod/{}", cx.pod.name),
-        message,
-        evidence,
-        confirm,
-        fix,
-    )
-}
-
-/// Whether the workload identity webhook mutated `pod`: its projected token volume or the
-/// token file variable, either sign will do (the env of every container is read only without
-/// the volume).
-fn webhook_injected(pod: &crate::snapshot::PodObs) -> bool {
-    let token_volume = pod.volumes.iter().any(|v| {
-        matches!(&v.source, VolumeSourceObs::Projected { token_audiences, .. }
-            if token_audiences.iter().any(|a| a == remedy::AUDIENCE))
-    });
-    token_volume
-        || pod.containers.iter().any(|c| {
-            c.env.iter().any(|e| {
-                e.name == "AZURE_FEDERATED_TOKEN_FILE" && !matches!(e.source, EnvSourceObs::Other)
-            })
-        })
 }
 
 fn label_and_injection(cx: &Ctx, link: &mut Link, sa: &ServiceAccountObs) {
