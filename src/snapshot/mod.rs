@@ -12,6 +12,7 @@ mod cluster;
 pub mod config_key;
 pub mod convert;
 pub mod crd;
+mod csi;
 mod env_reads;
 pub mod event_text;
 pub mod file;
@@ -34,6 +35,7 @@ pub use strmap::StrMap;
 
 pub use azure::*;
 pub use cluster::*;
+pub use csi::*;
 pub use env_reads::{SecretEnv, SecretEnvRead};
 pub use kube::*;
 
