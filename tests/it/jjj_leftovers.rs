@@ -91,6 +91,50 @@ fn a_wrong_tenant_alone_is_the_root_cause() {
     assert_eq!(root.follows, None);
 }
 
+/// HHH4 for the parameters. The provider reads its flags, modes, tenant and keyvaultName keys
+/// before the objects, but builds the vault URL (refusing a name that is not 3–24 of
+/// `[-A-Za-z0-9]`, FACTS §5 `failed to get vault: Invalid vault name`) only after parsing
+/// and validating them. An invalid vault name beside broken objects YAML is not met yet:
+/// KVC302 says so (blocked by Mount), KVC705 is the cause; alone, KVC302 is the cause.
+#[test]
+fn an_invalid_vault_name_waits_behind_broken_objects() {
+    let bad_name = |w: String| w.replace("keyvaultName: kv-hhh", "keyvaultName: kv_hhh");
+    let w = settled_in(bad_name(world_with(SECRET)), &[], &[BROKEN_YAML]);
+    let chains = diagnose(&w);
+    let c = &chains[0];
+    assert_eq!(
+        c.root_cause().map(|f| f.code),
+        Some(Code::KVC705),
+        "{:#?}",
+        c.links
+    );
+    let name = findings(&chains, Code::KVC302);
+    assert_eq!(name.len(), 1, "{:#?}", c.links);
+    assert_eq!(name[0].follows, Some(LinkKind::Mount), "{:#?}", name[0]);
+    assert!(
+        name[0].message.starts_with("blocked by "),
+        "{}",
+        name[0].message
+    );
+    let snap = export::snapshot(&w);
+    let latest = (snap.events.items.iter())
+        .filter(|e| e.reason == "FailedMount" && e.message.contains("failed to mount objects"))
+        .max_by_key(|e| e.last_seen)
+        .expect("a FailedMount");
+    assert!(latest.message.contains("objects"), "{}", latest.message);
+    assert!(
+        !latest.message.contains("Invalid vault name"),
+        "{}",
+        latest.message
+    );
+
+    let w = settled_in(bad_name(world_with(SECRET)), &[], &[]);
+    let chains = diagnose(&w);
+    let root = chains[0].root_cause().expect("a root cause");
+    assert_eq!(root.code, Code::KVC302, "{:#?}", chains[0].links);
+    assert_eq!(root.follows, None);
+}
+
 /// HHH4's limit. The provider parses every item and checks its format, encoding and file name
 /// before it fetches anything, but an unknown `objectType` only when it fetches that item
 /// (FACTS §5: `Invalid vaultObjectTypes` comes from the per-object fetch, inside its wrapper).

@@ -24,6 +24,20 @@ pub(crate) struct Problem {
 /// How KVC302 words a tenant no tenant can have (the event fold looks for it).
 pub(crate) const INVALID_TENANT: &str = "is an invalid tenant (neither a tenant id nor a domain)";
 
+/// How KVC302 words a keyvaultName written as a vault URL or host name.
+const URL_NAME: &str = "is a URL/host name, the provider wants the bare vault name";
+
+/// Whether KVC302's evidence line `observed` (a parameter as read, or an event quoting the
+/// provider's refusal of it) is a refusal the provider meets only after it has
+/// parsed and validated `objects` (FACTS §5, its GetSecretsStoreObjectContent): the vault
+/// name its getVaultURL refuses, built after the objects, or a tenant Entra ID refuses at the
+/// token exchange, asked lazily inside the fetch loop.
+pub(crate) fn met_after_objects(observed: &str) -> bool {
+    observed.contains("Invalid vault name")
+        || observed.contains(URL_NAME)
+        || observed.contains(INVALID_TENANT)
+}
+
 /// What a fix writes where the tenant belongs (filled in by the caller).
 pub(crate) const TENANT: &str = "{tenant}";
 
@@ -159,9 +173,7 @@ pub(crate) fn auth_mode(
         {
             problems.push(problem(
                 Code::KVC302,
-                format!(
-                    "keyvaultName {k:?} is a URL/host name, the provider wants the bare vault name"
-                ),
+                format!("keyvaultName {k:?} {URL_NAME}"),
                 format!("keyvaultName: {}", bare_vault(k)),
             ))
         }

@@ -7,6 +7,10 @@
 //! with its own fix (it is real, and needed once the YAML parses), marked blocked by the Mount
 //! link's cause, which is the chain's root cause and is shown first.
 //!
+//! KVC302 is met after the objects too when what it names is a vault name the provider's
+//! getVaultURL refuses (the URL is built once the objects are read) or a tenant the exchange
+//! refuses; its other parameters (modes, booleans, a missing key) are read before them.
+//!
 //! One refusal is not met before the token: an unknown `objectType`. The provider checks the
 //! items' format, encoding and file name before its fetch loop (`validate`), but the type only
 //! when it fetches that item, so every item before it has been fetched, token and all. Only
@@ -14,7 +18,7 @@
 
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
-use crate::chain::model::{Link, LinkKind};
+use crate::chain::model::{Finding, Link, LinkKind};
 use crate::spc::AzureSpc;
 
 /// Causes met only once the provider exchanges the token or calls Key Vault: the identity
@@ -61,7 +65,7 @@ pub(crate) fn mark(cx: &Ctx, links: &mut [Link]) {
         for f in link
             .findings
             .iter_mut()
-            .filter(|f| AFTER_PARSE.contains(&f.code) && super::is_cause(f))
+            .filter(|f| met_after_objects(f) && super::is_cause(f))
         {
             f.follows = Some(LinkKind::Mount);
             f.message = format!(
@@ -77,6 +81,16 @@ pub(crate) fn mark(cx: &Ctx, links: &mut [Link]) {
             super::drawn_as_followed(link);
         }
     }
+}
+
+/// Whether the provider meets finding `f`'s cause only once the objects parse: a code of
+/// [`AFTER_PARSE`], or KVC302 when every parameter it names is one the provider reads after
+/// them (a vault name getVaultURL refuses, a tenant the token exchange refuses).
+fn met_after_objects(f: &Finding) -> bool {
+    AFTER_PARSE.contains(&f.code)
+        || (f.code == Code::KVC302
+            && !f.evidence.is_empty()
+            && (f.evidence.iter()).all(|e| super::auth_params::met_after_objects(e)))
 }
 
 /// Whether the provider refuses `p`'s objects before it asks for any token: a problem its
