@@ -68,6 +68,7 @@ mod hostile_stderr;
 mod iii_paste;
 mod input_error_wording;
 mod invalid_vault_name;
+mod kkk_hostile;
 mod kubeconfig_errors;
 mod kubeconfig_names;
 mod lab_audit;
