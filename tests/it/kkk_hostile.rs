@@ -129,3 +129,79 @@ fn the_longest_poll_interval_a_driver_can_have_is_diagnosed() {
         }
     }
 }
+
+const WEB: &str = include_str!("../../assets/examples/healthy/web.yaml");
+
+/// `assets/examples/healthy/web.yaml` (a Deployment whose env reads the synced Secret, with a
+/// Reloader annotation) as a StatefulSet of `replicas` with `strategy` (its YAML lines).
+fn stateful_web(replicas: &str, strategy: &str) -> String {
+    let text = WEB
+        .replace("kind: Deployment", "kind: StatefulSet")
+        .replace(
+            "  replicas: 2\n",
+            &format!("  replicas: {replicas}\n  serviceName: web\n  updateStrategy:\n{strategy}"),
+        );
+    assert!(text.contains("kind: StatefulSet") && text.contains("serviceName"));
+    text
+}
+
+/// `check -f` on `text` (as `web.yaml` in `dir`) with `-o json`: the exit code and the fix of
+/// its KVC902 finding (Reloader's restart does not reach the pods).
+fn kvc902_fix(dir: &Path, text: &str) -> (Option<i32>, String, usize) {
+    std::fs::write(dir.join("web.yaml"), text).unwrap();
+    let out = kvchain(&["check", "-f", "web.yaml", "-o", "json"], dir);
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    let fix = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "KVC902")
+        .unwrap_or_else(|| panic!("no KVC902: {report:#}"))["fix"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (out.status.code(), fix, out.stdout.len())
+}
+
+/// Found reading the manifests path's counts while the fuzz targets built: a StatefulSet's `replicas` and `rollingUpdate.partition` of
+/// 2^31 - 1 made KVC902's fix name every pod below the partition, two billion names: `check
+/// -f` on a 60-line manifest aborted on a 51 GB allocation. Over ten pods the fix makes the
+/// names when pasted (`seq`), as a big owner's pod delete already did.
+#[test]
+fn a_partition_of_two_billion_pods_is_one_command_not_two_billion_names() {
+    let d = tempfile::tempdir().unwrap();
+    let partition = "    type: RollingUpdate\n    rollingUpdate:\n      partition: 2147483647\n";
+    let (code, fix, len) = kvc902_fix(d.path(), &stateful_web("2147483647", partition));
+    assert_eq!(code, Some(0), "a warning does not fail check");
+    assert!(
+        fix.contains("kubectl delete pod $(seq 0 2147483646 | sed 's/^/web-/') -n shop"),
+        "{fix}"
+    );
+    assert!(len < 64 << 10, "a report of {len} bytes");
+
+    // A few pods are still named one by one.
+    let partition = partition.replace("2147483647", "3");
+    let (_, fix, _) = kvc902_fix(d.path(), &stateful_web("5", &partition));
+    assert!(
+        fix.contains("kubectl delete pod web-0 web-1 web-2 -n shop"),
+        "{fix}"
+    );
+}
+
+/// The same for an OnDelete StatefulSet of 2^31 - 1 replicas, whose fix deletes every pod.
+#[test]
+fn an_on_delete_set_of_two_billion_pods_is_one_command_not_two_billion_names() {
+    let d = tempfile::tempdir().unwrap();
+    let (code, fix, len) = kvc902_fix(
+        d.path(),
+        &stateful_web("2147483647", "    type: OnDelete\n"),
+    );
+    assert_eq!(code, Some(0), "a warning does not fail check");
+    assert!(
+        fix.starts_with("kubectl delete pod $(seq 0 2147483646 | sed 's/^/web-/') -n shop"),
+        "{fix}"
+    );
+    assert!(len < 64 << 10, "a report of {len} bytes");
+}
