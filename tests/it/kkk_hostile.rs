@@ -91,8 +91,7 @@ fn a_poll_interval_no_driver_can_have_is_refused_naming_file_and_field() {
     );
 
     let e = kvchain::snapshot::file::from_str(&with_poll(&base, "600000000years"))
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert!(
         e.starts_with(
             "invalid snapshot: snapshot.cluster.csi_driver.value.rotation_poll_interval (line "

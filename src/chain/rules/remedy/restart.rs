@@ -113,37 +113,37 @@ fn template_restart(
 /// StatefulSet `name`'s first `n` pods from ordinal `start` (its pods are `<name>-<ordinal>`),
 /// as a command's arguments: by name up to [`NAMED_PODS`] of them, else made when pasted
 /// (`seq`), as [`delete_owner_pods`] does. `n` is the workload's own count (replicas, a
-/// partition: up to 2^31 - 1): listed whole it made one fix gigabytes (fuzzing: a 12-line
-/// manifest aborted `check -f` on a 51 GB allocation).
+/// partition: up to 2^31 - 1): listed whole it made one fix gigabytes (a 60-line manifest
+/// aborted `check -f` on a 51 GB allocation).
 pub(crate) fn ordinals(name: &str, start: i32, n: i32) -> String {
-    match ordinal_range(start, n) {
-        Some((first, last)) if last - first >= NAMED_PODS as i64 => {
-            format!("$(seq {first} {last} | sed 's/^/{name}-/')")
-        }
-        range => range
-            .map_or(0..=-1, |(first, last)| first..=last)
-            .map(|i| format!("{name}-{i}"))
-            .collect::<Vec<_>>()
-            .join(" "),
+    let Some((first, last)) = ordinal_range(start, n) else {
+        return String::new();
+    };
+    if last - first >= NAMED_PODS as i64 {
+        return format!("$(seq {first} {last} | sed 's/^/{name}-/')");
     }
+    (first..=last)
+        .map(|i| format!("{name}-{i}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// [`ordinals`] in a sentence: "db-0, db-1", or "db-0 to db-999 (1000 pods)" over
 /// [`NAMED_PODS`] of them.
 pub(crate) fn ordinals_said(name: &str, start: i32, n: i32) -> String {
-    match ordinal_range(start, n) {
-        Some((first, last)) if last - first >= NAMED_PODS as i64 => {
-            format!(
-                "{name}-{first} to {name}-{last} ({} pods)",
-                last - first + 1
-            )
-        }
-        range => range
-            .map_or(0..=-1, |(first, last)| first..=last)
-            .map(|i| format!("{name}-{i}"))
-            .collect::<Vec<_>>()
-            .join(", "),
+    let Some((first, last)) = ordinal_range(start, n) else {
+        return String::new();
+    };
+    if last - first >= NAMED_PODS as i64 {
+        return format!(
+            "{name}-{first} to {name}-{last} ({} pods)",
+            last - first + 1
+        );
     }
+    (first..=last)
+        .map(|i| format!("{name}-{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The first and last of `n` ordinals from `start`, the last at most `i32::MAX` (the largest
