@@ -234,6 +234,25 @@ impl CsiDriverFacts {
     }
 }
 
+/// The longest `--rotation-poll-interval` the driver can hold: a Go `time.Duration` is an
+/// `int64` of nanoseconds (2562047h47m16.854775807s), and the driver's flag parser refuses more.
+pub const MAX_POLL_INTERVAL: Duration = Duration::new(9_223_372_036, 854_775_807);
+
+/// A `--rotation-poll-interval` value (humantime spelling: "2m", "90s", "1h30m"), at most
+/// [`MAX_POLL_INTERVAL`]. A longer one is no interval a driver ever ran with, and the rules'
+/// arithmetic on it (two polls, a poll plus slack) would overflow (fuzzing: a snapshot's
+/// `"18446744073709551615s"` panicked `check --snapshot`).
+pub fn parse_poll_interval(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s).map_err(|e| e.to_string())?;
+    if d > MAX_POLL_INTERVAL {
+        return Err(format!(
+            "longer than any rotation poll interval the driver can run with (at most {}, Go's time.Duration)",
+            humantime::format_duration(MAX_POLL_INTERVAL)
+        ));
+    }
+    Ok(d)
+}
+
 /// Durations serialize as humantime strings ("2m").
 pub mod humantime_serde_compat {
     use serde::{Deserialize, Deserializer, Serializer};
@@ -243,7 +262,7 @@ pub mod humantime_serde_compat {
     }
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let s = String::deserialize(d)?;
-        humantime::parse_duration(&s).map_err(serde::de::Error::custom)
+        super::parse_poll_interval(&s).map_err(serde::de::Error::custom)
     }
 }
 

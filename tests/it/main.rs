@@ -69,6 +69,7 @@ mod iii_paste;
 mod input_error_wording;
 mod invalid_vault_name;
 mod jjj_leftovers;
+mod kkk_hostile;
 mod kubeconfig_errors;
 mod kubeconfig_names;
 mod lab_audit;

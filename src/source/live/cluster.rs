@@ -162,7 +162,9 @@ pub fn driver_flags(args: &[String]) -> (bool, Option<Duration>) {
             }
             "rotation-poll-interval" => {
                 let v = value.or_else(|| it.next().cloned());
-                interval = v.and_then(|v| humantime::parse_duration(&v).ok());
+                // A value the driver's flag parser refuses (garbage, or longer than a Go
+                // duration) is no interval it runs with.
+                interval = v.and_then(|v| crate::snapshot::parse_poll_interval(&v).ok());
             }
             _ => {}
         }
@@ -433,6 +435,21 @@ mod tests {
             (true, Some(Duration::from_secs(90)))
         );
         assert!(!driver_flags(&v(&["--enable-secret-rotation=false"])).0);
+    }
+
+    /// An interval longer than a Go duration is no interval the driver runs with (its flag
+    /// parser refuses it): not read, rather than overflowing the rules' poll arithmetic.
+    #[test]
+    fn a_poll_interval_longer_than_go_allows_is_not_read() {
+        let flags = |i: &str| driver_flags(&v(&["--enable-secret-rotation", i]));
+        assert_eq!(
+            flags("--rotation-poll-interval=18446744073709551615s"),
+            (true, None)
+        );
+        assert_eq!(
+            flags("--rotation-poll-interval=2562047h47m16s854775807ns"),
+            (true, Some(crate::snapshot::MAX_POLL_INTERVAL))
+        );
     }
 
     #[test]

@@ -203,12 +203,10 @@ fn partitioned(
     let kept = "keep the old template, even deleted and re-created, until the partition is lowered";
     let below = match replicas {
         Some(r) if partition >= r => format!(", none of its {r}: they all {kept}"),
-        Some(r) => {
-            let pods: Vec<String> = (start..start.saturating_add(partition.min(r)))
-                .map(|i| format!("{name}-{i}"))
-                .collect();
-            format!("; {} {kept}", pods.join(", "))
-        }
+        Some(r) => format!(
+            "; {} {kept}",
+            super::restart::ordinals_said(name, start, partition.min(r))
+        ),
         None => format!("; the ones below {kept}"),
     };
     let (said, from) = (

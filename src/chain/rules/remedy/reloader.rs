@@ -134,10 +134,7 @@ pub(crate) fn partition_commands(
     let pods = match cx.template {
         true => {
             let replicas = cx.workload_object.and_then(|w| w.replicas).unwrap_or(1);
-            (start..start.saturating_add(partition.min(replicas).max(1)))
-                .map(|i| format!("{name}-{i}"))
-                .collect::<Vec<_>>()
-                .join(" ")
+            restart::ordinals(name, start, partition.min(replicas).max(1))
         }
         false => cx.pod.name.to_string(),
     };

@@ -110,12 +110,47 @@ fn template_restart(
     }
 }
 
-/// StatefulSet `name`'s first `n` pods from ordinal `start` (its pods are `<name>-<ordinal>`).
-fn ordinals(name: &str, start: i32, n: i32) -> String {
-    (start..start.saturating_add(n))
+/// StatefulSet `name`'s first `n` pods from ordinal `start` (its pods are `<name>-<ordinal>`),
+/// as a command's arguments: by name up to [`NAMED_PODS`] of them, else made when pasted
+/// (`seq`), as [`delete_owner_pods`] does. `n` is the workload's own count (replicas, a
+/// partition: up to 2^31 - 1): listed whole it made one fix gigabytes (a 60-line manifest
+/// aborted `check -f` on a 51 GB allocation).
+pub(crate) fn ordinals(name: &str, start: i32, n: i32) -> String {
+    let Some((first, last)) = ordinal_range(start, n) else {
+        return String::new();
+    };
+    if last - first >= NAMED_PODS as i64 {
+        return format!("$(seq {first} {last} | sed 's/^/{name}-/')");
+    }
+    (first..=last)
         .map(|i| format!("{name}-{i}"))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// [`ordinals`] in a sentence: "db-0, db-1", or "db-0 to db-999 (1000 pods)" over
+/// [`NAMED_PODS`] of them.
+pub(crate) fn ordinals_said(name: &str, start: i32, n: i32) -> String {
+    let Some((first, last)) = ordinal_range(start, n) else {
+        return String::new();
+    };
+    if last - first >= NAMED_PODS as i64 {
+        return format!(
+            "{name}-{first} to {name}-{last} ({} pods)",
+            last - first + 1
+        );
+    }
+    (first..=last)
+        .map(|i| format!("{name}-{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The first and last of `n` ordinals from `start`, the last at most `i32::MAX` (the largest
+/// ordinal); None for no pod.
+fn ordinal_range(start: i32, n: i32) -> Option<(i64, i64)> {
+    let last = (i64::from(start) + i64::from(n) - 1).min(i64::from(i32::MAX));
+    (n > 0 && last >= i64::from(start)).then_some((i64::from(start), last))
 }
 
 /// The delete of every pod made from the template of StatefulSet or DaemonSet `kind/name`
@@ -486,4 +521,30 @@ pub(crate) fn reinject_pod(cx: &Ctx, pod: &PodObs) -> String {
         unset.join(" "),
         held.join(", ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A few ordinals are named; more are made when pasted, or said as a range: a partition
+    /// or replicas of 2^31 - 1 is one short text, not two billion names.
+    #[test]
+    fn ordinals_are_named_up_to_ten_then_a_range() {
+        assert_eq!(ordinals("db", 5, 3), "db-5 db-6 db-7");
+        assert_eq!(ordinals_said("db", 5, 3), "db-5, db-6, db-7");
+        assert_eq!(ordinals("db", 0, 10).split(' ').count(), 10);
+        assert_eq!(ordinals("db", 0, 11), "$(seq 0 10 | sed 's/^/db-/')");
+        assert_eq!(
+            ordinals("db", 0, i32::MAX),
+            "$(seq 0 2147483646 | sed 's/^/db-/')"
+        );
+        assert_eq!(
+            ordinals_said("db", 0, i32::MAX),
+            "db-0 to db-2147483646 (2147483647 pods)"
+        );
+        // No ordinal past the largest, none for no pod.
+        assert_eq!(ordinals("db", i32::MAX, 5), "db-2147483647");
+        assert_eq!(ordinals("db", 3, 0), "");
+    }
 }

@@ -65,8 +65,11 @@ impl Load {
     /// The average load per 10-s window reaches one node's burst: a longer interval lowers
     /// the load Key Vault sees. Below that, the bursts are what it throttles.
     fn volume_bound(&self) -> bool {
-        self.per_poll() as u64 * 10
-            >= (self.densest_node * self.objects) as u64 * self.poll.as_secs().max(1)
+        // In u128: a poll of up to 292 years (the driver's longest) times a large burst
+        // overflows u64.
+        self.per_poll() as u128 * 10
+            >= (self.densest_node as u128 * self.objects as u128)
+                * u128::from(self.poll.as_secs().max(1))
     }
 }
 
