@@ -449,7 +449,10 @@ impl UpdateObs {
     /// Whether `ordinal` is one of the `replicas` (when known) ordinals from `start`: the pods
     /// the controller orders and waits on (others are condemned or not its own).
     pub fn replica(&self, ordinal: i32, replicas: Option<i32>) -> bool {
-        ordinal >= self.start && replicas.is_none_or(|n| ordinal - self.start < n)
+        // In i64: a start the API server would refuse (negative, from a file) must not
+        // overflow the distance.
+        let from_start = i64::from(ordinal) - i64::from(self.start);
+        ordinal >= self.start && replicas.is_none_or(|n| from_start < i64::from(n))
     }
 }
 
@@ -475,4 +478,24 @@ pub struct IngressObs {
     pub name: Name,
     #[serde(default)]
     pub tls_secrets: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::UpdateObs;
+
+    /// A negative `ordinals.start` (the API server refuses it; a file or snapshot may hold
+    /// it) counts replicas without overflowing: ordinal i32::MAX is 2^32 - 1 replicas past
+    /// i32::MIN.
+    #[test]
+    fn a_replica_far_from_a_negative_start_does_not_overflow() {
+        let u = UpdateObs {
+            start: i32::MIN,
+            ..UpdateObs::default()
+        };
+        assert!(!u.replica(i32::MAX, Some(3)));
+        assert!(u.replica(i32::MIN + 2, Some(3)));
+        assert!(!u.replica(i32::MIN + 3, Some(3)));
+        assert!(u.replica(i32::MAX, None));
+    }
 }
