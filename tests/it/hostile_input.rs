@@ -10,34 +10,12 @@ use kvchain::source::lab::{self, scenario};
 use kvchain::source::manifests;
 use kvchain::ui::config;
 
+use crate::kkk_hostile::kvchain;
+
 const CLUSTER: &str = include_str!("../../assets/scenarios/cluster.yaml");
 
 fn parse(text: &str) -> Result<scenario::Scenario, String> {
     scenario::parse("t", Path::new("t.yaml"), text).map_err(|e| e.to_string())
-}
-
-/// Runs the binary; a run that has not ended after `deadline` is killed and fails the test
-/// (a hang must not hang the test suite too).
-fn kvchain(args: &[&str], dir: &Path) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kvchain"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run kvchain");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while child.try_wait().expect("wait").is_none() {
-        if Instant::now() > deadline {
-            child.kill().ok();
-            panic!("kvchain {args:?} still running after 60 s: it hangs");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().expect("output")
 }
 
 fn stderr(o: &Output) -> String {

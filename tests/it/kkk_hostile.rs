@@ -6,9 +6,10 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// Runs the binary in `dir`; a run still going after 60 s is killed and fails the test. Its
-/// output goes to files: a report larger than a pipe's buffer would block it on a full pipe.
-fn kvchain(args: &[&str], dir: &Path) -> Output {
+/// Runs the binary in `dir`; a run still going after 60 s is killed and fails the test (a
+/// hang must not hang the suite too). Its output goes to files: a report larger than a pipe's
+/// buffer would block it on a full pipe, and read as a hang.
+pub(crate) fn kvchain(args: &[&str], dir: &Path) -> Output {
     let out = tempfile::tempfile().unwrap();
     let err = tempfile::tempfile().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_kvchain"))
