@@ -319,6 +319,13 @@ fn object_from_raw(index: usize, raw: &RawObject) -> SpcObject {
     }
 }
 
+/// How the provider starts its refusal of an unknown `objectType` (met when it fetches the
+/// item, not in its validation: `chain::rules::parse_first`, the lab's provider).
+pub const UNKNOWN_OBJECT_TYPE: &str = "Invalid vaultObjectTypes";
+
+/// How the provider starts its refusal of a vault name ([`invalid_vault_name`]).
+pub const INVALID_VAULT_NAME: &str = "Invalid vault name";
+
 /// The provider's own validation, with its messages.
 fn validate_object(o: &SpcObject, field: &str, problems: &mut Vec<SpcProblem>) {
     let mut push = |sub: &str, msg: String| {
@@ -336,7 +343,7 @@ fn validate_object(o: &SpcObject, field: &str, problems: &mut Vec<SpcProblem>) {
         push(
             "objectType",
             format!(
-                "Invalid vaultObjectTypes {:?}. Should be secret, key, or cert",
+                "{UNKNOWN_OBJECT_TYPE} {:?}. Should be secret, key, or cert",
                 o.object_type_raw
             ),
         );
@@ -417,12 +424,12 @@ const CLOUDS: [&str; 7] = [
 pub fn invalid_vault_name(name: &str) -> Option<String> {
     if !(3..=24).contains(&name.len()) {
         return Some(format!(
-            "Invalid vault name: {name:?}, must be between 3 and 24 chars"
+            "{INVALID_VAULT_NAME}: {name:?}, must be between 3 and 24 chars"
         ));
     }
     if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
         return Some(format!(
-            "Invalid vault name: {name:?}, must match [-a-zA-Z0-9]{{3,24}}"
+            "{INVALID_VAULT_NAME}: {name:?}, must match [-a-zA-Z0-9]{{3,24}}"
         ));
     }
     None

@@ -33,7 +33,7 @@ const URL_NAME: &str = "is a URL/host name, the provider wants the bare vault na
 /// name its getVaultURL refuses, built after the objects, or a tenant Entra ID refuses at the
 /// token exchange, asked lazily inside the fetch loop.
 pub(crate) fn met_after_objects(observed: &str) -> bool {
-    observed.contains("Invalid vault name")
+    observed.contains(crate::spc::INVALID_VAULT_NAME)
         || observed.contains(URL_NAME)
         || observed.contains(INVALID_TENANT)
 }

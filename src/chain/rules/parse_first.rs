@@ -98,7 +98,8 @@ fn met_after_objects(f: &Finding) -> bool {
 /// event alone (none in the parameters) are taken as the event says: before the token.
 fn refused_before_token(p: &AzureSpc) -> bool {
     let fetch_time = |field: &str, message: &str| {
-        message.starts_with("Invalid vaultObjectTypes") && !field.starts_with("objects.array[0].")
+        message.starts_with(crate::spc::UNKNOWN_OBJECT_TYPE)
+            && !field.starts_with("objects.array[0].")
     };
     p.problems.is_empty()
         || p.problems

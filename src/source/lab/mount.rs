@@ -198,7 +198,7 @@ pub fn publish(
     // objectType only when the loop fetches that item, after the items before it (FACTS §5:
     // the provider's `validate` does not check the type, its fetch does).
     if let Some(p) =
-        (parsed.problems.iter()).find(|p| !p.message.starts_with("Invalid vaultObjectTypes"))
+        (parsed.problems.iter()).find(|p| !p.message.starts_with(crate::spc::UNKNOWN_OBJECT_TYPE))
     {
         return Err(provider_err(provider_words(p)));
     }

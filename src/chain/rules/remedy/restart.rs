@@ -122,10 +122,7 @@ pub(crate) fn ordinals(name: &str, start: i32, n: i32) -> String {
     if last - first >= NAMED_PODS as i64 {
         return format!("$(seq {first} {last} | sed 's/^/{name}-/')");
     }
-    (first..=last)
-        .map(|i| format!("{name}-{i}"))
-        .collect::<Vec<_>>()
-        .join(" ")
+    named(name, first, last, " ")
 }
 
 /// [`ordinals`] in a sentence: "db-0, db-1", or "db-0 to db-999 (1000 pods)" over
@@ -140,10 +137,15 @@ pub(crate) fn ordinals_said(name: &str, start: i32, n: i32) -> String {
             last - first + 1
         );
     }
+    named(name, first, last, ", ")
+}
+
+/// The pods `<name>-<first>` to `<name>-<last>`, each named, joined by `sep`.
+fn named(name: &str, first: i64, last: i64, sep: &str) -> String {
     (first..=last)
         .map(|i| format!("{name}-{i}"))
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(sep)
 }
 
 /// The first and last of `n` ordinals from `start`, the last at most `i32::MAX` (the largest
