@@ -83,39 +83,45 @@ pub fn read_text(path: &Path) -> Result<String, InputError> {
         ));
     }
     if meta.len() > MAX_FILE_BYTES {
-        return Err(too_big(path));
+        return Err(too_big(path, MAX_FILE_BYTES, ONE_INPUT));
     }
     let file = std::fs::File::open(path)
         .map_err(|e| InputError::in_file(path, format!("cannot read: {e}")))?;
-    text_from(file, path, meta.len() as usize)
+    text_from(file, path, meta.len() as usize, MAX_FILE_BYTES, ONE_INPUT)
 }
 
-fn too_big(path: &Path) -> InputError {
+const ONE_INPUT: &str = "one input file";
+
+fn too_big(path: &Path, cap: u64, limit_for: &str) -> InputError {
     InputError::in_file(
         path,
-        format!(
-            "larger than {} MiB: not read (limit for one input file)",
-            MAX_FILE_BYTES >> 20
-        ),
+        format!("larger than {} MiB: not read (limit for {limit_for})", cap >> 20),
     )
 }
 
 /// Standard input (`-f -`) as UTF-8 text, within the same limits as a file; `name` stands for it
 /// in messages.
 pub fn read_stdin(name: &Path) -> Result<String, InputError> {
-    text_from(std::io::stdin().lock(), name, 0)
+    text_from(std::io::stdin().lock(), name, 0, MAX_FILE_BYTES, ONE_INPUT)
 }
 
-/// At most [`MAX_FILE_BYTES`] of `reader` as UTF-8 text, without a leading byte-order mark.
-fn text_from(reader: impl Read, path: &Path, expected: usize) -> Result<String, InputError> {
+/// At most `cap` bytes of `reader` as UTF-8 text, without a leading byte-order mark; past it
+/// the error says the file is over the limit for `limit_for` ("one input file").
+pub fn text_from(
+    reader: impl Read,
+    path: &Path,
+    expected: usize,
+    cap: u64,
+    limit_for: &str,
+) -> Result<String, InputError> {
     let mut bytes = Vec::with_capacity(expected);
     // A file may grow between stat and read, a pipe has no size: the limit holds for what is read.
     reader
-        .take(MAX_FILE_BYTES + 1)
+        .take(cap + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| InputError::in_file(path, format!("cannot read: {e}")))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_big(path));
+    if bytes.len() as u64 > cap {
+        return Err(too_big(path, cap, limit_for));
     }
     let text = String::from_utf8(bytes).map_err(|e| {
         InputError::in_file(

@@ -2,6 +2,7 @@
 //! and `demo --snapshot` read it back. JSON with a format version; secret values were never in
 //! a snapshot (only keyed fingerprints), so the file holds none.
 
+use std::io::Read;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -35,14 +36,43 @@ pub fn to_string(snapshot: &Snapshot, anonymized: bool) -> anyhow::Result<String
     Ok(s)
 }
 
+/// Largest snapshot file read: 2 GiB, where a 10,000-pod cluster's is ~66 MB. Past it a path
+/// given by mistake (a disk image, `/dev/zero`) would be read until memory runs out.
+pub const MAX_SNAPSHOT_BYTES: u64 = 2 << 30;
+
+/// What is read of a snapshot before the rest: enough to see whether it starts as JSON.
+const HEAD_BYTES: u64 = 64 << 10;
+
 /// Read a snapshot file; errors name the file and what is wrong with it.
 pub fn load(path: &Path) -> Result<Snapshot, InputError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| InputError::in_file(path, format!("cannot read snapshot: {e}")))?;
+    let text = read_capped(path, MAX_SNAPSHOT_BYTES)?;
     let mut snapshot = from_str(&text).map_err(|m| InputError::in_file(path, m))?;
     snapshot.source.recorded = true;
     Ok(snapshot)
 }
+
+/// The file's text, at most `cap` bytes. Its head is read first: a file that does not start as
+/// a JSON object (a binary, a log, `/dev/zero`) is refused then, not after reading it whole;
+/// a pipe (`--snapshot <(gunzip -c s.json.gz)`) is read as it comes.
+fn read_capped(path: &Path, cap: u64) -> Result<String, InputError> {
+    let in_file = |m: String| InputError::in_file(path, m);
+    let cannot = |e: std::io::Error| in_file(format!("cannot read snapshot: {e}"));
+    let mut file = std::fs::File::open(path).map_err(cannot)?;
+    let mut head = Vec::new();
+    (&mut file)
+        .take(HEAD_BYTES)
+        .read_to_end(&mut head)
+        .map_err(cannot)?;
+    let start = head.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&head);
+    if (start.iter().find(|b| !b.is_ascii_whitespace())).is_some_and(|&b| b != b'{') {
+        return Err(in_file(NOT_AN_OBJECT.into()));
+    }
+    let expected = (file.metadata().map_or(0, |m| m.len())).min(cap) as usize;
+    let whole = std::io::Cursor::new(head).chain(file);
+    crate::input::text_from(whole, path, expected, cap, "a snapshot file")
+}
+
+const NOT_AN_OBJECT: &str = "not a kvchain snapshot: expected a JSON object";
 
 pub fn from_str(text: &str) -> Result<Snapshot, String> {
     // A file saved by Notepad or PowerShell 5 starts with a byte-order mark: ignored, as the
@@ -51,7 +81,7 @@ pub fn from_str(text: &str) -> Result<Snapshot, String> {
     // A snapshot is one JSON object: anything else ("[1,2,3]", YAML) is said as such rather
     // than as the first field error serde meets.
     if !text.trim_start().starts_with('{') {
-        return Err("not a kvchain snapshot: expected a JSON object".into());
+        return Err(NOT_AN_OBJECT.into());
     }
     // The version first, so a future format gets a clear message rather than a field error.
     #[derive(Deserialize)]
@@ -117,6 +147,8 @@ fn typed<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write;
+
     use super::*;
 
     #[test]
@@ -210,5 +242,32 @@ mod tests {
                 .unwrap_err()
                 .contains("invalid snapshot")
         );
+    }
+
+    /// A path given by mistake is refused from its head: `/dev/zero` never ends, and was read
+    /// until memory ran out; a binary that does not start as JSON is not read whole.
+    #[test]
+    fn a_file_not_starting_as_json_is_refused_from_its_head() {
+        let e = read_capped(Path::new("/dev/zero"), MAX_SNAPSHOT_BYTES).unwrap_err();
+        assert_eq!(e.to_string(), format!("/dev/zero: {NOT_AN_OBJECT}"));
+        // After a byte-order mark and blank lines, a JSON object is read on.
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        let blank = " \n".repeat(HEAD_BYTES as usize);
+        write!(f, "\u{feff}{blank}{{\"kvchain_snapshot\": 99}}").unwrap();
+        let e = load(f.path()).unwrap_err().to_string();
+        assert!(e.contains("snapshot format 99 is newer"), "{e}");
+    }
+
+    /// A file over the cap is refused naming the limit, whether its size was known or not.
+    #[test]
+    fn a_file_over_the_cap_is_refused_naming_the_limit() {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        write!(f, "{{\"a\": \"{}\"}}", "x".repeat(1 << 20)).unwrap();
+        let e = read_capped(f.path(), 1 << 20).unwrap_err().to_string();
+        assert!(
+            e.ends_with("larger than 1 MiB: not read (limit for a snapshot file)"),
+            "{e}"
+        );
+        assert!(read_capped(f.path(), 2 << 20).is_ok());
     }
 }
