@@ -95,7 +95,10 @@ const ONE_INPUT: &str = "one input file";
 fn too_big(path: &Path, cap: u64, limit_for: &str) -> InputError {
     InputError::in_file(
         path,
-        format!("larger than {} MiB: not read (limit for {limit_for})", cap >> 20),
+        format!(
+            "larger than {} MiB: not read (limit for {limit_for})",
+            cap >> 20
+        ),
     )
 }
 
