@@ -79,7 +79,7 @@ pub(crate) struct Index<'a> {
     /// Only the throttling estimate (KVC704, from an event), an SPC no pod writes from and
     /// KVC804's readers need it: built on first use, not per call. Owned names (namespace →
     /// SPC → users): a borrowed key would make `Index` invariant.
-    spc_users: OnceLock<HashMap<String, HashMap<String, spc_users::SpcUsers>>>,
+    spc_users: OnceLock<spc_users::SpcUsersMap>,
     /// namespace → positions in `snap.spcs` of its SecretProviderClasses, built on first use:
     /// only a volume naming an SPC that does not exist asks for the nearest name.
     spcs_by_namespace: by_namespace::ByNamespace,

@@ -4,7 +4,7 @@
 //! these are worked out once per pass, on first use.
 
 use super::{HashMap, Index, SPC_ATTRIBUTE, map};
-use crate::snapshot::{Items, PodObs, SpcObs, VolumeSourceObs};
+use crate::snapshot::{Items, PodObs, Snapshot, SpcObs, VolumeSourceObs};
 
 /// The volumes referencing one SecretProviderClass and the positions of their pods in
 /// `snap.pods`, each once, in pod order.
@@ -46,26 +46,8 @@ impl<'a> Index<'a> {
         self.all_spc_users().get(ns)?.get(spc)
     }
 
-    fn all_spc_users(&self) -> &HashMap<String, HashMap<String, SpcUsers>> {
-        self.spc_users.get_or_init(|| {
-            let mut users: HashMap<String, HashMap<String, SpcUsers>> = map(0);
-            for (i, pod) in self.snap.pods.items.iter().enumerate() {
-                for v in &pod.volumes {
-                    if let VolumeSourceObs::Csi { attributes, .. } = &v.source
-                        && let Some(spc) = attributes.get(SPC_ATTRIBUTE)
-                    {
-                        let u = (users.entry(pod.namespace.to_string()).or_default())
-                            .entry(spc.clone())
-                            .or_default();
-                        u.volumes += 1;
-                        if u.pods.last() != Some(&(i as u32)) {
-                            u.pods.push(i as u32);
-                        }
-                    }
-                }
-            }
-            users
-        })
+    fn all_spc_users(&self) -> &SpcUsersMap {
+        self.spc_users.get_or_init(|| of(self.snap))
     }
 
     /// The token audiences the cluster's SPCs read, as `of` works them out from the SPCs
@@ -81,4 +63,37 @@ impl<'a> Index<'a> {
         self.spc_audiences
             .get_or_init(|| of(self.snap.spcs.items.shared()))
     }
+}
+
+/// namespace → SecretProviderClass → its users. Owned names: a borrowed key would make
+/// `Index` invariant.
+pub(super) type SpcUsersMap = HashMap<String, HashMap<String, SpcUsers>>;
+
+/// The users of every SecretProviderClass the pods of `snap` reference.
+pub(super) fn of(snap: &Snapshot) -> SpcUsersMap {
+    let mut users: SpcUsersMap = map(0);
+    for (i, pod) in snap.pods.items.iter().enumerate() {
+        let spcs = (pod.volumes.iter()).filter_map(|v| match &v.source {
+            VolumeSourceObs::Csi { attributes, .. } => attributes.get(SPC_ATTRIBUTE),
+            _ => None,
+        });
+        for spc in spcs {
+            // Names are copied once per namespace and SPC, not per volume: the owned keys
+            // cost a pass an allocation for each pod otherwise.
+            let ns = pod.namespace.as_str();
+            if !users.contains_key(ns) {
+                users.insert(ns.to_string(), map(0));
+            }
+            let per_spc = users.get_mut(ns).expect("inserted above");
+            let u = match per_spc.get_mut(spc.as_str()) {
+                Some(u) => u,
+                None => per_spc.entry(spc.clone()).or_default(),
+            };
+            u.volumes += 1;
+            if u.pods.last() != Some(&(i as u32)) {
+                u.pods.push(i as u32);
+            }
+        }
+    }
+    users
 }
