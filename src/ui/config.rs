@@ -192,7 +192,9 @@ fn parse(text: &str, path: &Path) -> Result<ConfigFile, InputError> {
         return Ok(ConfigFile::default());
     }
     // serde_yaml names the field path ("keys.quit: …" / "unknown field `thme`"); we add the
-    // file, the line and column (serde_yaml leaves out line 1, column 1: audit XX8).
-    crate::input::from_str(text)
+    // file, the line and column (serde_yaml leaves out line 1, column 1: audit XX8). A
+    // document that is only `null` or `~` sets nothing, as an empty or comment-only one.
+    crate::input::from_str::<Option<ConfigFile>>(text)
+        .map(Option::unwrap_or_default)
         .map_err(|e| InputError::in_file(path, crate::input::located(&e, text)))
 }

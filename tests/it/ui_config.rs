@@ -54,6 +54,24 @@ fn no_config_file_means_defaults() {
     assert!(cfg.file.is_none());
 }
 
+/// A config that sets nothing, however it is spelled (empty, comments, `---`, `null`, `~`),
+/// means the defaults; `null` and `~` were refused as "invalid type: unit value".
+#[test]
+fn a_config_that_sets_nothing_means_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    for text in ["", "# theme: light\n", "---\n", "null\n", "~\n", "--- ~\n"] {
+        let p = write(dir.path(), "config.yaml", text);
+        let cfg = load_from(Some(&p), true, None, false, false, None, false)
+            .unwrap_or_else(|e| panic!("{text:?}: {e}"));
+        assert_eq!(cfg.theme().name, "default", "{text:?}");
+        assert!(!cfg.read_only, "{text:?}");
+    }
+    // A value of another type is still refused, naming the file.
+    let p = write(dir.path(), "config.yaml", "[theme]\n");
+    let e = load_from(Some(&p), true, None, false, false, None, false).unwrap_err();
+    assert!(e.to_string().contains("config.yaml"), "{e}");
+}
+
 #[test]
 fn explicit_missing_config_is_an_error_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
