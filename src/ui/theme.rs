@@ -92,11 +92,12 @@ slots!(
 impl Theme {
     /// Parse a theme file over `base` (slots it does not set are inherited).
     pub fn parse(text: &str, base: &Theme, origin: &str) -> Result<Theme, InputError> {
-        let file: ThemeFile = crate::input::from_str(text).map_err(|e| {
+        // A file that is only `null` or `~` sets no slot, as an empty one.
+        let file = crate::input::from_str::<Option<ThemeFile>>(text).map_err(|e| {
             let at = crate::input::located(&e, text);
             InputError::new(origin, format!("invalid theme: {at}"))
         })?;
-        file.resolve(base, origin)
+        file.unwrap_or_default().resolve(base, origin)
     }
 
     /// A built-in theme by name.

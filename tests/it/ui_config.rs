@@ -229,6 +229,28 @@ fn user_themes_inherit_unset_slots_and_can_replace_builtins() {
     assert_eq!(cfg.theme().name, "solar");
 }
 
+/// A theme file that sets no slot (empty, comments, `null`, `~`) is its base theme under its
+/// own name; `null` and `~` were refused as "invalid type: unit value".
+#[test]
+fn a_theme_file_that_sets_nothing_inherits_every_slot() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        ("blank", ""),
+        ("notes", "# to do\n"),
+        ("null", "null\n"),
+        ("tilde", "~\n"),
+    ] {
+        write(dir.path(), &format!("themes/{name}.yaml"), text);
+    }
+    let set = ThemeSet::load(Some(&dir.path().join("themes"))).unwrap();
+    for name in ["blank", "notes", "null", "tilde"] {
+        let theme = (set.themes.iter()).find(|t| t.name == name);
+        let theme = theme.unwrap_or_else(|| panic!("{name} among {:?}", set.names()));
+        assert_eq!(theme.ok, Theme::default_theme().ok, "{name}");
+        assert_eq!(theme.error, Theme::default_theme().error, "{name}");
+    }
+}
+
 /// README §Themes: a broken theme file is an error only when it is the theme selected; the
 /// others are left out with a warning naming the file and the slot, and the config file's own
 /// errors come first.
