@@ -188,7 +188,7 @@ impl RotationWatch {
             (Some("vault"), _) => "the vault shows no new version".to_string(),
             (Some("mount" | "file"), Some(why)) => format!("its rotation polls fail: {why}"),
             (Some("secret"), Some(why)) => format!("the synced Secret is written from the mount, whose rotation polls fail: {why}"),
-            (Some("mount"), None) => format!("the mounted version (SecretProviderClassPodStatus) did not change within two rotation polls ({poll}); check the driver and provider logs"),
+            (Some("mount"), None) => format!("the mounted version (SecretProviderClassPodStatus) did not change within two rotation polls of {poll} each; check the driver and provider logs"),
             (Some("file"), None) => "the mounted file content did not change".to_string(),
             (Some("secret"), None) => "the synced Secret was not updated; check FailedToCreateSecret events".to_string(),
             (Some(k), Some(why)) if k.starts_with("mount:") => format!("the mount's rotation polls fail: {why}"),
