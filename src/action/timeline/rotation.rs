@@ -260,7 +260,7 @@ impl RotationWatch {
         else {
             return;
         };
-        let file = object.file_name().to_string();
+        let file = followed_file(object);
         let pod_key = format!("pod:{}/{}", pod.namespace, pod.name);
         let now = self.elapsed;
         let restamp = self.restamp();
@@ -426,7 +426,8 @@ impl RotationWatch {
         else {
             return;
         };
-        let file = object.file_name();
+        let file = followed_file(object);
+        let file = file.as_str();
         let restamp = self.restamp() && self.new_version.is_some();
         for so in &spc.secret_objects {
             if !so.data.iter().any(|d| d.object_name == file) {
@@ -574,6 +575,15 @@ pub(crate) fn vault_object<'a>(
         .find(|o| o.vault == vault && o.name == object && o.object_type == ObjectType::Secret)
         .and_then(|o| o.state.known())
         .and_then(|o| o.as_ref())
+}
+
+/// The file that holds the newest version of `object`: `<file>/0` when the provider writes
+/// its history (`objectVersionHistory` > 1, FACTS §5; a synced Secret reads `alias/0`, §2).
+fn followed_file(object: &crate::spc::SpcObject) -> String {
+    match object.writes_versions() {
+        true => format!("{}/0", object.file_name()),
+        false => object.file_name().to_string(),
+    }
 }
 
 mod env;
