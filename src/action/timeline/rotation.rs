@@ -529,7 +529,11 @@ impl RotationWatch {
                 let from = if env_from { " (envFrom)" } else { "" };
                 let label = format!("{owner} / {container}: env {var}{from}");
                 let state = if restamp {
-                    restamp_env_state(&pods, self.new_fingerprint)
+                    let blocked = match &secret_state {
+                        StepState::Never(why) => Some(why.as_str()),
+                        _ => None,
+                    };
+                    restamp_env_state(&pods, self.new_fingerprint, blocked)
                 } else {
                     match &secret_state {
                         StepState::Done(at) => {

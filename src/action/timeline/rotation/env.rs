@@ -91,7 +91,13 @@ impl Held {
 /// The env hop of a re-stamp (the current value written again, FACTS §4: env is a start-time
 /// snapshot): unaffected only when every current container took the value re-stamped; one
 /// that took another value was stale before this test and stays so until a restart.
-pub(super) fn restamp_env_state(pods: &[Reader], wanted: Option<Fingerprint>) -> StepState {
+/// `blocked`: why the synced Secret never gets a new version (rotation off…): then no new
+/// value would reach env either, by Reloader or by a restart (FACTS §10, §11).
+pub(super) fn restamp_env_state(
+    pods: &[Reader],
+    wanted: Option<Fingerprint>,
+    blocked: Option<&str>,
+) -> StepState {
     let Some(starts) = pods.iter().map(|r| r.started).collect::<Option<Vec<_>>>() else {
         return StepState::Waiting;
     };
@@ -120,10 +126,14 @@ pub(super) fn restamp_env_state(pods: &[Reader], wanted: Option<Fingerprint>) ->
     }
     // Reloader rolls a workload out when its Secret's data changes, which a re-stamp does
     // not do (FACTS §10); a new value would (audit EEE4).
-    let next = if pods.iter().all(|r| r.reloaded) {
-        "a new value would be rolled out by Reloader (M writes one)"
-    } else {
-        "a new value would need a restart"
+    let next = match blocked {
+        Some(why) => format!(
+            "a new value would not reach it either: the synced Secret never gets one ({why}), so Reloader would see no change, and a restart alone does not rewrite an existing synced Secret"
+        ),
+        None if pods.iter().all(|r| r.reloaded) => {
+            "a new value would be rolled out by Reloader (M writes one)".to_string()
+        }
+        None => "a new value would need a restart".to_string(),
     };
     StepState::Unaffected(format!(
         "same value re-stamped: the env already holds it (read at container start ({}), compared by fingerprint; {next})",
