@@ -450,3 +450,33 @@ fn a_sub_path_copy_taken_before_the_poll_by_a_new_pod_is_not_reached() {
         "{why}"
     );
 }
+
+/// FACTS §10: `reloader.stakater.com/auto` restarts a workload for any Secret it references,
+/// and Reloader counts a projected volume's secret source as one ([R] getVolumeMountName).
+/// The lab's Reloader read only `secret` volumes and env: a workload reading the synced
+/// Secret through a projected volume (here with subPath) was never rolled out, so the
+/// timeline, which follows projected volumes, waited on a rollout that never came.
+#[test]
+fn reloader_rolls_out_a_projected_reader_of_the_synced_secret() {
+    let cluster = "  reloader: true\n";
+    let auto = r#"{reloader.stakater.com/auto: "true"}"#;
+    let projected = api(
+        auto,
+        "            - {name: bundle, mountPath: /etc/api/password, subPath: password, readOnly: true}\n",
+        "        - name: bundle\n          projected: {sources: [{secret: {name: api-db}}]}\n",
+    );
+    let mut w = world(&head(true, cluster), &[&projected]);
+    let watch = write_new_value(&mut w);
+    let tl = follow(&mut w, watch);
+    assert!(
+        matches!(verdict(&tl, "volumes"), StepState::Done(_)),
+        "{tl:#?}"
+    );
+    assert!(
+        matches!(
+            step(&tl, "projected volume at /etc/api/password"),
+            StepState::Done(_)
+        ),
+        "{tl:#?}"
+    );
+}
