@@ -14,6 +14,7 @@ use crate::snapshot::{
 
 use super::failures::MountFailures;
 use super::steps::{Hop, Step, StepState, Steps, Timeline, short_duration, since, verdict};
+use stale::stale_secret;
 
 const RESTART_HOPS: &[Hop] = &[
     ("new pods created", |k| k.ends_with("|created")),
@@ -544,55 +545,6 @@ fn workload<'s>(s: &'s Snapshot, ns: &str, kind: &str, name: &str) -> Option<&'s
         .find(|w| w.namespace == ns && w.kind == kind && w.name == name)
 }
 
-/// The env step's state when the synced Secret's `key`, as a container that `started` took
-/// it, differs from the file `pod` mounted for it: stale, settled at the start (FACTS §4),
-/// whatever rotation does next. The driver does not rewrite an existing Secret at mount
-/// (FACTS §11): with rotation on its next poll does, and then a second restart reads the
-/// new value (audit VV3: it was left waiting with no reason). None when they agree or the
-/// source cannot see the pod's files.
-fn stale_secret(
-    s: &Snapshot,
-    pod: &PodObs,
-    secret: &str,
-    key: &str,
-    started: Timestamp,
-) -> Option<StepState> {
-    let (file, mounted) = s.mounted_for_key(pod, secret, key)?;
-    let held = s.secret(&pod.namespace, secret)?.data.get(key)?;
-    if *held == mounted {
-        return None;
-    }
-    let driver = s.cluster.csi_driver.known();
-    let rotation = driver.and_then(|d| d.rotation_enabled.known().copied());
-    let stale = format!(
-        "stale: env read at container start ({}) from Secret {secret}, whose key {key} differs from file {file} this pod mounted",
-        crate::glance::clock(started)
-    );
-    Some(StepState::Never(match (rotation, driver) {
-        (Some(true), Some(d)) => {
-            let poll = d.rotation_poll_interval;
-            // Each mount is re-fetched one poll interval after its last fetch (a minimum on
-            // driver v1.6+, FACTS §4): this pod's, made before its start, by about then.
-            let due = jiff::SignedDuration::try_from(poll)
-                .ok()
-                .and_then(|p| started.checked_add(p).ok())
-                .map_or_else(String::new, |t| {
-                    format!(", due by about {}", crate::glance::clock(t))
-                });
-            format!(
-                "{stale}; a restart never rewrites an existing synced Secret, only rotation does: restart again once rotation's next poll (every {}{due}) has updated the Secret",
-                short_duration(poll)
-            )
-        }
-        (Some(false), _) => format!(
-            "{stale}; a restart never rewrites an existing synced Secret — only rotation does, and it is off (the driver's and provider's issue trackers)"
-        ),
-        _ => format!(
-            "{stale}; a restart never rewrites an existing synced Secret — only rotation does, if it is on (the driver's and provider's issue trackers)"
-        ),
-    }))
-}
-
 /// Whether `pod` belongs to workload `kind/name` (directly, or through its ReplicaSet).
 fn owned_by(s: &Snapshot, pod: &PodObs, kind: &str, name: &str) -> bool {
     pod.owners.iter().any(|o| {
@@ -606,5 +558,6 @@ fn owned_by(s: &Snapshot, pod: &PodObs, kind: &str, name: &str) -> bool {
     })
 }
 
+mod stale;
 #[cfg(test)]
 mod tests;

@@ -50,6 +50,10 @@ pub struct RotationWatch {
     follow_up: Option<String>,
     /// Pods whose rotation polls failed since the start, and why.
     failures: MountFailures,
+    /// Consumer steps (env, a Secret's volume, a subPath copy) and the synced Secret step
+    /// they wait on, with the restart they need when it was Reloader's rollout they waited
+    /// for (FACTS §10): told when the watch ends with them still waiting.
+    waits_on: BTreeMap<String, (String, Option<String>)>,
 }
 
 impl RotationWatch {
@@ -81,6 +85,7 @@ impl RotationWatch {
             verdict: Vec::new(),
             follow_up: None,
             failures: MountFailures::new("MountRotationFailed"),
+            waits_on: BTreeMap::new(),
         }
     }
 
@@ -171,6 +176,7 @@ impl RotationWatch {
             }
         }
         for spc in &spcs {
+            self.observe_secret_volumes(s, spc);
             self.observe_env(s, spc);
         }
         let resolved = self.steps.by_key.values().all(|st| st.state.is_terminal());
@@ -184,17 +190,11 @@ impl RotationWatch {
     fn finish(&mut self) {
         let poll = short_duration(self.poll);
         let failures = &self.failures;
-        self.steps.stick_waiting(|key| match (key.rsplit('|').next(), failures.of_key(key)) {
-            (Some("vault"), _) => "the vault shows no new version".to_string(),
-            (Some("mount" | "file"), Some(why)) => format!("its rotation polls fail: {why}"),
-            (Some("secret"), Some(why)) => format!("the synced Secret is written from the mount, whose rotation polls fail: {why}"),
-            (Some("mount"), None) => format!("the mounted version (SecretProviderClassPodStatus) did not change within two rotation polls ({poll}); check the driver and provider logs"),
-            (Some("file"), None) => "the mounted file content did not change".to_string(),
-            (Some("secret"), None) => "the synced Secret was not updated; check FailedToCreateSecret events".to_string(),
-            (Some(k), Some(why)) if k.starts_with("mount:") => format!("the mount's rotation polls fail: {why}"),
-            (Some(k), _) if k.starts_with("env:") => "the running pods still hold the old value: nothing restarted them (is Reloader running?)".to_string(),
-            _ => "no change observed".to_string(),
-        });
+        let stuck = |key: &str| stuck_reason(failures, &poll, key);
+        // A consumer waiting on a synced Secret that never got the new value waits on that
+        // hop: a restart reads the Secret as it is (FACTS §4, §11), Reloader sees no change.
+        let blocked = secret_volumes::blocked(&self.steps, &self.waits_on, &stuck);
+        (self.steps).stick_waiting(|key| blocked.get(key).cloned().unwrap_or_else(|| stuck(key)));
         self.verdict = verdict(&self.steps, ROTATION_HOPS);
         self.finished = true;
     }
@@ -260,7 +260,7 @@ impl RotationWatch {
         else {
             return;
         };
-        let file = object.file_name().to_string();
+        let file = followed_file(object);
         let pod_key = format!("pod:{}/{}", pod.namespace, pod.name);
         let now = self.elapsed;
         let restamp = self.restamp();
@@ -326,7 +326,6 @@ impl RotationWatch {
         self.steps.set(file_key, file_label, file_state.clone());
 
         // Synced Secrets fed by this file, and their update time.
-        let mut secret_states: BTreeMap<&str, StepState> = BTreeMap::new();
         for so in &spc.secret_objects {
             for d in so.data.iter().filter(|d| d.object_name == file) {
                 let key = format!("{}/{}|secret", pod.namespace, so.secret_name);
@@ -363,51 +362,34 @@ impl RotationWatch {
                     }
                     None => StepState::Waiting,
                 };
-                secret_states.insert(so.secret_name.as_str(), state.clone());
                 self.steps.set(key, label, state);
             }
         }
 
-        // Volume consumers in this pod (env is judged per workload, see `observe_env`).
+        // The CSI volume's consumers in this pod (a synced Secret's volumes: see
+        // `observe_secret_volumes`; env is judged per workload, see `observe_env`).
         for c in pod.containers.iter().filter(|c| !c.init) {
             for m in &c.mounts {
-                let Some(vol) = pod.volume(&m.volume) else {
-                    continue;
-                };
-                let via = match &vol.source {
-                    VolumeSourceObs::Csi { attributes, .. }
+                let csi = pod.volume(&m.volume).is_some_and(|v| {
+                    matches!(&v.source, VolumeSourceObs::Csi { attributes, .. }
                         if attributes.get("secretProviderClass").map(String::as_str)
-                            == Some(spc.name.as_str()) =>
-                    {
-                        Some((file_done, file_state.clone(), "CSI volume"))
-                    }
-                    VolumeSourceObs::Secret { secret_name, .. } => {
-                        secret_states.get(secret_name.as_str()).map(|st| {
-                            (
-                                matches!(st, StepState::Done(_)),
-                                st.clone(),
-                                "Secret volume",
-                            )
-                        })
-                    }
-                    _ => None,
-                };
-                let Some((done, upstream, kind)) = via else {
+                            == Some(spc.name.as_str()))
+                });
+                if !csi {
                     continue;
-                };
+                }
                 let key = format!("{pod_key}|{}|mount:{}", c.name, m.path);
-                let label = format!("pod {} / {}: {kind} at {}", pod.name, c.name, m.path);
-                let state = if m.sub_path.is_some() && !created_after {
-                    let sub = m.sub_path.as_deref().unwrap_or_default();
-                    self.sub_path_state(s, pod, c, kind == "CSI volume", sub, restamp)
-                } else if done {
-                    StepState::Done(step_time(&upstream))
-                } else {
-                    match upstream {
-                        StepState::Unknown(_) if kind == "CSI volume" => upstream,
-                        StepState::Never(why) => StepState::Never(why),
-                        _ => StepState::Waiting,
+                let label = format!("pod {} / {}: CSI volume at {}", pod.name, c.name, m.path);
+                let state = match m.sub_path.as_deref().filter(|_| !created_after) {
+                    Some(sub) => {
+                        let copy = self.sub_path_state(s, pod, c, true, sub, restamp);
+                        self.reloader_wait_csi(s, spc, &file, pod, &key, copy)
                     }
+                    None if file_done => StepState::Done(step_time(&file_state)),
+                    None => match &file_state {
+                        StepState::Unknown(_) | StepState::Never(_) => file_state.clone(),
+                        _ => StepState::Waiting,
+                    },
                 };
                 self.steps.set(key, label, state);
             }
@@ -426,7 +408,8 @@ impl RotationWatch {
         else {
             return;
         };
-        let file = object.file_name();
+        let file = followed_file(object);
+        let file = file.as_str();
         let restamp = self.restamp() && self.new_version.is_some();
         for so in &spc.secret_objects {
             if !so.data.iter().any(|d| d.object_name == file) {
@@ -498,7 +481,7 @@ impl RotationWatch {
                                     w.namespace == p.namespace && w.kind == kind && w.name == name
                                 })
                             });
-                            reloader_restarts(s, p, workload, found, &so.secret_name)
+                            reloader_restarts(s, p, workload, found, &so.secret_name, true)
                         });
                         let took = started.and_then(|t| {
                             // A Secret not written since the container started holds what
@@ -528,7 +511,11 @@ impl RotationWatch {
                 let from = if env_from { " (envFrom)" } else { "" };
                 let label = format!("{owner} / {container}: env {var}{from}");
                 let state = if restamp {
-                    restamp_env_state(&pods, self.new_fingerprint)
+                    let blocked = match &secret_state {
+                        StepState::Never(why) => Some(why.as_str()),
+                        _ => None,
+                    };
+                    restamp_env_state(&pods, self.new_fingerprint, blocked)
                 } else {
                     match &secret_state {
                         StepState::Done(at) => {
@@ -543,6 +530,8 @@ impl RotationWatch {
                         _ => StepState::Waiting,
                     }
                 };
+                self.waits_on
+                    .insert(key.clone(), (secret_key.clone(), None));
                 self.steps.put(key, label, state);
             }
         }
@@ -562,6 +551,22 @@ impl RotationWatch {
     }
 }
 
+/// Why a step still waiting when the watch ends did not move: the rotation polls of its pod
+/// that failed (`failures`), else what was not seen to change within the deadline.
+fn stuck_reason(failures: &MountFailures, poll: &str, key: &str) -> String {
+    match (key.rsplit('|').next(), failures.of_key(key)) {
+        (Some("vault"), _) => "the vault shows no new version".to_string(),
+        (Some("mount" | "file"), Some(why)) => format!("its rotation polls fail: {why}"),
+        (Some("secret"), Some(why)) => format!("the synced Secret is written from the mount, whose rotation polls fail: {why}"),
+        (Some("mount"), None) => format!("the mounted version (SecretProviderClassPodStatus) did not change within two rotation polls of {poll} each; check the driver and provider logs"),
+        (Some("file"), None) => "the mounted file content did not change".to_string(),
+        (Some("secret"), None) => "the synced Secret was not updated; check FailedToCreateSecret events".to_string(),
+        (Some(k), Some(why)) if k.starts_with("mount:") => format!("the mount's rotation polls fail: {why}"),
+        (Some(k), _) if k.starts_with("env:") => "the running pods still hold the old value: nothing restarted them (is Reloader running?)".to_string(),
+        _ => "no change observed".to_string(),
+    }
+}
+
 /// The observed Key Vault secret `vault/object`, when the Azure side saw it.
 pub(crate) fn vault_object<'a>(
     s: &'a Snapshot,
@@ -576,7 +581,17 @@ pub(crate) fn vault_object<'a>(
         .and_then(|o| o.as_ref())
 }
 
+/// The file that holds the newest version of `object`: `<file>/0` when the provider writes
+/// its history (`objectVersionHistory` > 1, FACTS §5; a synced Secret reads `alias/0`, §2).
+fn followed_file(object: &crate::spc::SpcObject) -> String {
+    match object.writes_versions() {
+        true => format!("{}/0", object.file_name()),
+        false => object.file_name().to_string(),
+    }
+}
+
 mod env;
+mod secret_volumes;
 mod sub_path;
 #[cfg(test)]
 mod tests;

@@ -91,7 +91,13 @@ impl Held {
 /// The env hop of a re-stamp (the current value written again, FACTS §4: env is a start-time
 /// snapshot): unaffected only when every current container took the value re-stamped; one
 /// that took another value was stale before this test and stays so until a restart.
-pub(super) fn restamp_env_state(pods: &[Reader], wanted: Option<Fingerprint>) -> StepState {
+/// `blocked`: why the synced Secret never gets a new version (rotation off…): then no new
+/// value would reach env either, by Reloader or by a restart (FACTS §10, §11).
+pub(super) fn restamp_env_state(
+    pods: &[Reader],
+    wanted: Option<Fingerprint>,
+    blocked: Option<&str>,
+) -> StepState {
     let Some(starts) = pods.iter().map(|r| r.started).collect::<Option<Vec<_>>>() else {
         return StepState::Waiting;
     };
@@ -120,10 +126,14 @@ pub(super) fn restamp_env_state(pods: &[Reader], wanted: Option<Fingerprint>) ->
     }
     // Reloader rolls a workload out when its Secret's data changes, which a re-stamp does
     // not do (FACTS §10); a new value would (audit EEE4).
-    let next = if pods.iter().all(|r| r.reloaded) {
-        "a new value would be rolled out by Reloader (M writes one)"
-    } else {
-        "a new value would need a restart"
+    let next = match blocked {
+        Some(why) => format!(
+            "a new value would not reach it either: the synced Secret never gets one ({why}), so Reloader would see no change, and a restart alone does not rewrite an existing synced Secret"
+        ),
+        None if pods.iter().all(|r| r.reloaded) => {
+            "a new value would be rolled out by Reloader (M writes one)".to_string()
+        }
+        None => "a new value would need a restart".to_string(),
     };
     StepState::Unaffected(format!(
         "same value re-stamped: the env already holds it (read at container start ({}), compared by fingerprint; {next})",
@@ -186,14 +196,17 @@ pub(super) fn env_state(
 /// annotations (`found`, the owner's object, as the caller looked it up; the pod's own
 /// without an owner), and its controller rolls Reloader's template change out to this pod
 /// (not a paused Deployment, not an OnDelete owner, not a StatefulSet pod below the
-/// partition: `remedy::reloader_held`).
+/// partition: `remedy::reloader_held`). `auto` and `search` restart for a Secret the pod
+/// `references` (env or a volume), a `reload` list for the Secrets it names (FACTS §10).
 pub(super) fn reloader_restarts(
     s: &Snapshot,
     pod: &PodObs,
     owner: Option<(&str, &str)>,
     found: Option<&WorkloadObs>,
     secret: &str,
+    references: bool,
 ) -> bool {
+    use crate::reloader::Restart;
     let no_template = std::collections::BTreeMap::new();
     let ann = match owner {
         Some(_) => found.map(|w| (&w.annotations, &*w.template_annotations)),
@@ -204,7 +217,27 @@ pub(super) fn reloader_restarts(
     let resource =
         crate::chain::rules::consumers::secret_annotations(s.secret(ns, secret), spcs, secret);
     ann.is_some_and(|(a, template)| {
-        crate::chain::rules::consumers::reloader_restarts(a, template, resource, secret)
-            && crate::chain::rules::remedy::reloader_held(s, pod, owner, found, a).is_none()
+        let asked = match crate::reloader::restart(a, template, resource, secret) {
+            Some(Restart::Named) => true,
+            Some(Restart::Auto | Restart::Searched) => references,
+            None => false,
+        };
+        asked && crate::chain::rules::remedy::reloader_held(s, pod, owner, found, a).is_none()
     })
+}
+
+/// [`reloader_restarts`] for `pod`, its owner looked up as `R`'s plan names it.
+pub(super) fn reloader_replaces(
+    s: &Snapshot,
+    pod: &PodObs,
+    secret: &str,
+    references: bool,
+) -> bool {
+    let owner = RestartPlan::for_pod(s, pod).replacing_owner();
+    let owner = owner.as_ref().map(|(k, n)| (k.as_str(), n.as_str()));
+    let found = owner.and_then(|(kind, name)| {
+        (s.workloads.items.iter())
+            .find(|w| w.namespace == pod.namespace && w.kind == kind && w.name == name)
+    });
+    reloader_restarts(s, pod, owner, found, secret, references)
 }

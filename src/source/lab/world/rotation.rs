@@ -204,11 +204,16 @@ pub(super) fn reloader_watches(
 
 pub(super) fn uses_secret(t: &PodTemplateSpec, secret: &str) -> bool {
     let Some(spec) = &t.spec else { return false };
-    let in_volumes = spec
-        .volumes
-        .iter()
-        .flatten()
-        .any(|v| v.secret.as_ref().and_then(|s| s.secret_name.as_deref()) == Some(secret));
+    // A projected volume's secret source references the Secret too ([R] getVolumeMountName).
+    let projects = |v: &k8s_openapi::api::core::v1::Volume| {
+        let sources = v.projected.iter().flat_map(|p| p.sources.iter().flatten());
+        sources
+            .filter_map(|src| src.secret.as_ref())
+            .any(|x| x.name == secret)
+    };
+    let in_volumes = spec.volumes.iter().flatten().any(|v| {
+        v.secret.as_ref().and_then(|s| s.secret_name.as_deref()) == Some(secret) || projects(v)
+    });
     let in_env = spec
         .containers
         .iter()
