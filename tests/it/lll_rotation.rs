@@ -163,6 +163,14 @@ fn step<'a>(tl: &'a Timeline, needle: &str) -> &'a StepState {
         .state
 }
 
+/// Why the step labelled with `needle` never arrives (the test fails if it does).
+fn never_why<'a>(tl: &'a Timeline, needle: &str) -> &'a str {
+    match step(tl, needle) {
+        StepState::Never(why) => why,
+        other => panic!("{needle:?} is {other:?}, not never: {tl:#?}"),
+    }
+}
+
 fn verdict<'a>(tl: &'a Timeline, hop: &str) -> &'a StepState {
     &(tl.verdict.iter())
         .find(|s| s.label.starts_with(hop))
@@ -210,9 +218,7 @@ fn rotation_off_a_sub_path_of_the_synced_secret_is_not_sent_to_a_restart() {
     let mut w = world(&head(false, ""), &[&api_sub_path("{}")]);
     let watch = write_new_value(&mut w);
     let tl = follow(&mut w, watch);
-    let StepState::Never(why) = step(&tl, "Secret volume at /etc/api/password") else {
-        panic!("{tl:#?}")
-    };
+    let why = never_why(&tl, "Secret volume at /etc/api/password");
     assert!(
         why.contains("--enable-secret-rotation=false")
             && why.contains("a restart alone does not rewrite an existing synced Secret"),
@@ -243,9 +249,7 @@ fn before_the_poll_a_sub_path_of_the_synced_secret_waits_for_the_secret() {
         matches!(step(&tl, "Secret api-db[password]"), StepState::Done(_)),
         "{tl:#?}"
     );
-    let StepState::Never(why) = step(&tl, "Secret volume at /etc/api/password") else {
-        panic!("{tl:#?}")
-    };
+    let why = never_why(&tl, "Secret volume at /etc/api/password");
     assert!(
         why.contains("never sees rotated content")
             && why.contains("restart needed (R restarts Deployment/api)"),
@@ -327,9 +331,7 @@ fn a_secret_volume_reader_that_mounts_no_spc_is_followed() {
         .find(|s| s.label.ends_with("Secret volume at /etc/reader"))
         .unwrap_or_else(|| panic!("the whole volume: {tl:#?}"));
     assert!(matches!(whole.state, StepState::Done(_)), "{tl:#?}");
-    let StepState::Never(why) = step(&tl, "Secret volume at /etc/reader-one/password") else {
-        panic!("{tl:#?}")
-    };
+    let why = never_why(&tl, "Secret volume at /etc/reader-one/password");
     assert!(
         why.contains("never sees rotated content")
             && why.contains("restart needed (R restarts Deployment/vreader)"),
@@ -396,9 +398,7 @@ fn a_restart_with_rotation_off_names_the_way_that_refreshes_the_synced_secret() 
     assert!(tl.finished, "{tl:#?}");
     let text = format!("{tl:?}");
     assert!(!text.contains(OLD) && !text.contains(NEW), "a value leaked");
-    let StepState::Never(why) = step(&tl, "env DB_PASSWORD fresh") else {
-        panic!("{tl:#?}")
-    };
+    let why = never_why(&tl, "env DB_PASSWORD fresh");
     assert!(why.contains("only rotation does, and it is off"), "{why}");
     assert!(
         why.contains("kubectl delete secret api-db -n demo") && why.contains("then restart"),
@@ -441,9 +441,7 @@ fn a_sub_path_copy_taken_before_the_poll_by_a_new_pod_is_not_reached() {
         matches!(step(&tl, "Secret api-db[password]"), StepState::Done(_)),
         "{tl:#?}"
     );
-    let StepState::Never(why) = step(&tl, "Secret volume at /etc/api/password") else {
-        panic!("{tl:#?}")
-    };
+    let why = never_why(&tl, "Secret volume at /etc/api/password");
     assert!(
         why.contains("never sees rotated content")
             && why.contains("restart needed (R restarts Deployment/api)"),
