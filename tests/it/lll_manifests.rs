@@ -1,0 +1,72 @@
+//! Shapes met in public manifests (audit LLL), written here as our own fixtures and judged
+//! from the documented behaviour.
+
+use crate::manifest_run::{check_docs, findings_of};
+
+/// The client id a user-assigned identity is named by in `userAssignedIdentityID`.
+const UAI: &str = "c6c6c6c6-7d7d-4e8e-9f9f-a0a0a0a0a0a0";
+
+/// An SPC that names a user-assigned identity in `userAssignedIdentityID` but leaves
+/// `useVMManagedIdentity` "false", with no clientID, mounted by a pod with no
+/// nodePublishSecretRef.
+fn uai_without_vm_flag() -> [String; 2] {
+    let spc = format!(
+        "apiVersion: secrets-store.csi.x-k8s.io/v1
+kind: SecretProviderClass
+metadata: {{name: app-kv, namespace: team-a}}
+spec:
+  provider: azure
+  parameters:
+    usePodIdentity: 'false'
+    useVMManagedIdentity: 'false'
+    userAssignedIdentityID: {UAI}
+    keyvaultName: kv-team-a
+    tenantId: 72f988bf-86f1-41af-91ab-2d7cd011db47
+    objects: |
+      array:
+        - |
+          objectName: db-password
+          objectType: secret
+"
+    );
+    let pod = "apiVersion: v1
+kind: Pod
+metadata: {name: app, namespace: team-a}
+spec:
+  containers:
+  - name: app
+    image: i
+    volumeMounts: [{name: kv, mountPath: /mnt/kv, readOnly: true}]
+  volumes:
+  - name: kv
+    csi: {driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {secretProviderClass: app-kv}}
+"
+    .to_string();
+    [spc, pod]
+}
+
+/// FACTS §5: `userAssignedIdentityID` is read only with `useVMManagedIdentity: "true"`; with no
+/// mode set, no clientID and no nodePublishSecretRef the provider fails with "nodePublishSecretRef
+/// secret is not set". The identity the author wrote is in the file: KVC302's fix names it (the
+/// flag that makes the provider read it, or the same clientId for workload identity) instead of
+/// a `<workload identity clientId>` placeholder, and KVC305 does not tell to remove it.
+#[test]
+fn an_identity_written_in_user_assigned_identity_id_is_the_fix_not_a_placeholder() {
+    let [spc, pod] = uai_without_vm_flag();
+    let (code, r, _) = check_docs(&[&spc, &pod]);
+    assert_eq!(code, 1, "{r:#}");
+    let kvc302 = findings_of(&r, "KVC302");
+    assert_eq!(kvc302.len(), 1, "{r:#}");
+    let f = &kvc302[0];
+    assert_eq!(f["severity"], "error", "{f:#}");
+    let fix = f["fix"].as_str().unwrap();
+    assert!(fix.contains("useVMManagedIdentity: \"true\""), "{fix}");
+    assert!(fix.contains(&format!("clientID: {UAI}")), "{fix}");
+    assert!(!fix.contains("<workload identity clientId>"), "{fix}");
+    let evidence = f["evidence"].to_string();
+    assert!(evidence.contains("userAssignedIdentityID"), "{f:#}");
+    for f in findings_of(&r, "KVC305") {
+        let fix = f["fix"].as_str().unwrap();
+        assert!(!fix.contains("remove userAssignedIdentityID"), "{f:#}");
+    }
+}
