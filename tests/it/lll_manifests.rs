@@ -70,3 +70,52 @@ fn an_identity_written_in_user_assigned_identity_id_is_the_fix_not_a_placeholder
         assert!(!fix.contains("remove userAssignedIdentityID"), "{f:#}");
     }
 }
+
+/// FACTS §6: the webhook injects the account's `azure.workload.identity/client-id` into every
+/// labelled pod's containers as it is, whatever non-empty value it holds. While that annotation
+/// is still a template value, KVC201's label fix alone gives the app `AZURE_CLIENT_ID=<…>`, so its
+/// token requests still fail: the fix says to render the annotation (KVC306) first, in a note,
+/// and runs nothing before it.
+#[test]
+fn the_label_fix_waits_for_the_account_annotation_to_be_rendered() {
+    let sa = "apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: app-sa
+  namespace: team-a
+  labels: {azure.workload.identity/use: 'true'}
+  annotations: {azure.workload.identity/client-id: <identity clientID>}
+";
+    let spc = crate::manifest_run::spc("app-kv", "", crate::manifest_run::ONE_OBJECT);
+    let deployment = "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: team-a}
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      serviceAccountName: app-sa
+      containers:
+      - name: api
+        image: i
+        volumeMounts: [{name: kv, mountPath: /mnt/kv, readOnly: true}]
+      volumes:
+      - name: kv
+        csi: {driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {secretProviderClass: app-kv}}
+";
+    let (_, r, _) = check_docs(&[sa, &spc, deployment]);
+    let kvc201 = findings_of(&r, "KVC201");
+    assert_eq!(kvc201.len(), 1, "{r:#}");
+    let fix = kvc201[0]["fix"].as_str().unwrap();
+    assert!(
+        fix.starts_with('#'),
+        "a label applied now injects the placeholder: {fix}"
+    );
+    assert!(fix.contains("KVC306"), "{fix}");
+    assert!(fix.contains("<identity clientID>"), "{fix}");
+    assert!(
+        fix.contains("kubectl patch deployment api -n team-a"),
+        "the label patch is still said, to run once rendered: {fix}"
+    );
+}
