@@ -119,3 +119,53 @@ spec:
         "the label patch is still said, to run once rendered: {fix}"
     );
 }
+
+/// README (`check -f`, an SPC whose pods may be in a document that could not be read): its own
+/// fields are checked, and with nothing wrong there its status is unknown, not ok — its
+/// identity, grant and objects are a mounting pod's chain's (FACTS §5, §8: none of them is in
+/// the file). A note about it (KVC303 on a node identity, an info) says nothing wrong either:
+/// the SPC still reads `unknown`, never `ok`.
+#[test]
+fn an_spc_whose_pods_are_unread_is_unknown_even_with_an_info_finding() {
+    let spc = "apiVersion: secrets-store.csi.x-k8s.io/v1
+kind: SecretProviderClass
+metadata: {name: web-kv, namespace: web}
+spec:
+  provider: azure
+  parameters:
+    useVMManagedIdentity: 'true'
+    userAssignedIdentityID: b7b7b7b7-1c1c-4d2d-8e3e-4f4f4f4f4f4f
+    keyvaultName: kv-web
+    tenantId: 72f988bf-86f1-41af-91ab-2d7cd011db47
+    objects: |
+      array:
+        - |
+          objectName: conn
+          objectType: secret
+";
+    // kubectl's strict validation refuses a container field it does not know.
+    let deployment = "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: web
+        image: i
+        affinity: {}
+        volumeMounts: [{name: kv, mountPath: /mnt/kv, readOnly: true}]
+      volumes:
+      - name: kv
+        csi: {driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {secretProviderClass: web-kv}}
+";
+    let (_, r, _) = check_docs(&[spc, deployment]);
+    assert_eq!(r["unread"].as_array().map(Vec::len), Some(1), "{r:#}");
+    let spcs = r["spcs"].as_array().unwrap();
+    assert_eq!(spcs.len(), 1, "{r:#}");
+    assert!(spcs[0]["pods_unread"].is_string(), "{r:#}");
+    assert_eq!(spcs[0]["codes"], serde_json::json!(["KVC303"]), "{r:#}");
+    assert_eq!(spcs[0]["status"], "unknown", "{r:#}");
+}
