@@ -152,10 +152,11 @@ fn verdict(ix: &Index<'_>, spc: &SpcObs) -> SpcVerdict {
     findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)));
     // Checked on its own, the SPC's fields are all that is judged: its identity, grant and
     // objects are a mounting pod's chain's. Where pods could not be read, that chain may be
-    // among them: nothing wrong found is not "fine" (audit DDD10).
-    let status = match findings.first() {
-        Some(f) => f.severity.status(),
-        None if pods_unread.is_some() => Status::Unknown,
+    // among them: nothing wrong found is not "fine" (audit DDD10), nor is a note about it,
+    // which says nothing wrong either (an info, such as KVC303's node identity: audit LLL3).
+    let status = match findings.first().map(|f| f.severity.status()) {
+        Some(Status::Ok) | None if pods_unread.is_some() => Status::Unknown,
+        Some(status) => status,
         None => Status::Ok,
     };
     SpcVerdict {

@@ -158,6 +158,7 @@ mod live_snapshot_gaps;
 mod live_stuck_unread;
 mod live_unanswered;
 mod live_watch;
+mod lll_manifests;
 mod lll_rotation;
 mod manifest_input_forms;
 mod manifest_run;

@@ -49,6 +49,19 @@ pub(crate) const EITHER_CREDENTIAL: &str = "either clientID: <workload identity 
 /// `nodePublishSecretRef`, is edited on their volumes ([`super::remedy::service_principal_edits`]).
 pub(crate) const EITHER_CLIENT_ID: &str = "either clientID: <workload identity clientId> (workload identity: that identity needs a federated credential for {subject})";
 
+/// The identity `userAssignedIdentityID` names where the provider does not read it (FACTS §5:
+/// only with `useVMManagedIdentity: "true"`): no identity mode and no clientID, so the provider
+/// asks for a service principal's credential instead. The author wrote which identity is meant,
+/// so the fix of a missing credential names it rather than a placeholder.
+pub(crate) fn unread_user_assigned(p: &AzureSpc) -> Option<&str> {
+    let id = p.user_assigned_identity_id.as_deref()?.trim();
+    let flag_off =
+        (p.use_vm_managed_identity.as_deref()).is_none_or(|v| parse_bool(v) == Some(false));
+    let unread = flag_off && p.client_id.is_none() && !truthy(&p.use_pod_identity);
+    (unread && !truthy(&p.use_azure_token_proxy) && !id.is_empty() && !params::is_placeholder(id))
+        .then_some(id)
+}
+
 pub(crate) fn problem(code: Code, observed: impl Into<String>, fix: impl Into<String>) -> Problem {
     Problem {
         code,

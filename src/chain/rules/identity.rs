@@ -249,6 +249,9 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
     // credential is named: one cause, told on the credential finding (not again as KVC305).
     let meant_wi = problems.iter().any(|pr| pr.fix == EITHER_CREDENTIAL)
         && cx.spc.is_some_and(|s| s.parameters.contains_key(MEANT_WI));
+    // So is an identity written in userAssignedIdentityID with the VM flag off (audit LLL1).
+    let meant_uai = (super::auth_params::unread_user_assigned(&p))
+        .filter(|_| !meant_wi && problems.iter().any(|pr| pr.fix == EITHER_CREDENTIAL));
     for code in [Code::KVC302, Code::KVC304, Code::KVC306, Code::KVC307] {
         let mine: Vec<&Problem> = problems.iter().filter(|pr| pr.code == code).collect();
         if mine.is_empty() {
@@ -299,6 +302,19 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
         };
         let mut hints = hints.replace("{subject}", &subject);
         let mut evidence: Vec<String> = mine.iter().map(|pr| pr.observed.clone()).collect();
+        if let Some(id) = meant_uai.filter(|_| mine.iter().any(|pr| pr.fix == EITHER_CREDENTIAL)) {
+            let vm = format!(
+                "either useVMManagedIdentity: \"true\" (the identity userAssignedIdentityID names, {id}, is read only then: it must be assigned to the nodes' scale set), or clientID:"
+            );
+            hints = (hints.replace("<workload identity clientId>", id)).replacen(
+                "either clientID:",
+                &vm,
+                1,
+            );
+            evidence.push(format!(
+                "parameters.userAssignedIdentityID: {id}, read only with useVMManagedIdentity: \"true\""
+            ));
+        }
         if meant_wi && mine.iter().any(|pr| pr.fix == EITHER_CREDENTIAL) {
             hints = format!("remove {MEANT_WI} (not read) and set {hints}");
             evidence.push(format!(
@@ -315,7 +331,8 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
         if let Some(volumes) = &sp_volumes {
             let client_hint = hints.strip_prefix("either ").unwrap_or(&hints);
             let sole = mine.len() == 1;
-            fix = volumes.fix(cx, &fix, client_hint, sole, usable.is_some() || meant_wi);
+            let known = usable.is_some() || meant_wi || meant_uai.is_some();
+            fix = volumes.fix(cx, &fix, client_hint, sole, known);
         }
         let mut message = match code {
             Code::KVC306 => format!(
@@ -376,7 +393,7 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
         }
         link.findings.push(f);
     }
-    ignored_keys(cx, link, meant_wi);
+    ignored_keys(cx, link, meant_wi, meant_uai.is_some());
 }
 
 /// KVC306's confirm shows where the placeholders are: `.spec.parameters` holds none of
@@ -399,8 +416,9 @@ fn unrendered_confirm(cx: &Ctx, mine: &[&Problem]) -> String {
 const MEANT_WI: &str = "useWorkloadIdentity";
 
 /// KVC305: keys of the SPC's own parameters the provider never reads (`told_wi`: leave out
-/// `useWorkloadIdentity`, already named as the reason no credential is set).
-fn ignored_keys(cx: &Ctx, link: &mut Link, told_wi: bool) {
+/// `useWorkloadIdentity`, already named as the reason no credential is set; `told_uai`: leave
+/// out `userAssignedIdentityID`, named in that credential's fix).
+fn ignored_keys(cx: &Ctx, link: &mut Link, told_wi: bool, told_uai: bool) {
     let Some(spc) = cx.spc else { return };
     // A miscased required key is told where its absence is (KVC302, [`super::miscased`]).
     let told = |k: &str| {
@@ -438,6 +456,7 @@ fn ignored_keys(cx: &Ctx, link: &mut Link, told_wi: bool) {
     if let Some(p) = cx.params.as_deref()
         && p.user_assigned_identity_id.is_some()
         && !super::pod::truthy(&p.use_vm_managed_identity)
+        && !told_uai
     {
         // What does choose the identity, in the mode the provider takes (FACTS §5).
         let chooser = match &cx.mode {

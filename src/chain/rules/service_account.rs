@@ -337,6 +337,24 @@ fn label_and_injection(cx: &Ctx, link: &mut Link, sa: &ServiceAccountObs) {
             )
             .into();
         }
+        // Labelled while the account's identity annotations are templates, the webhook injects
+        // them as they are (FACTS §6: any non-empty value): the label waits on KVC306 (LLL2).
+        let unrendered: Vec<String> = [CLIENT_ID, TENANT_ANNOTATION]
+            .iter()
+            .filter_map(|k| Some((k, sa.annotations.get(*k)?)))
+            .filter(|(_, v)| params::is_placeholder(v))
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect();
+        if !unrendered.is_empty() {
+            f.fix = format!(
+                "# fix KVC306 (ServiceAccount {}: {}) first: labelled before, the webhook injects {} into AZURE_CLIENT_ID / AZURE_TENANT_ID; then: {}",
+                sa.name,
+                unrendered.join(", "),
+                if unrendered.len() == 1 { "it as it is" } else { "them as they are" },
+                f.fix
+            )
+            .into();
+        }
         link.findings.push(f);
         return;
     }
