@@ -171,6 +171,21 @@ fn never_why<'a>(tl: &'a Timeline, needle: &str) -> &'a str {
     }
 }
 
+/// The synced Secret got the new value, and the subPath copy of its volume (taken before
+/// that) never will: a restart of the Deployment is what brings it.
+fn assert_sub_path_copy_stale_after_the_secret(tl: &Timeline) {
+    assert!(
+        matches!(step(tl, "Secret api-db[password]"), StepState::Done(_)),
+        "{tl:#?}"
+    );
+    let why = never_why(tl, "Secret volume at /etc/api/password");
+    assert!(
+        why.contains("never sees rotated content")
+            && why.contains("restart needed (R restarts Deployment/api)"),
+        "{why}"
+    );
+}
+
 fn verdict<'a>(tl: &'a Timeline, hop: &str) -> &'a StepState {
     &(tl.verdict.iter())
         .find(|s| s.label.starts_with(hop))
@@ -245,16 +260,7 @@ fn before_the_poll_a_sub_path_of_the_synced_secret_waits_for_the_secret() {
         "{now:#?}"
     );
     let tl = follow(&mut w, watch);
-    assert!(
-        matches!(step(&tl, "Secret api-db[password]"), StepState::Done(_)),
-        "{tl:#?}"
-    );
-    let why = never_why(&tl, "Secret volume at /etc/api/password");
-    assert!(
-        why.contains("never sees rotated content")
-            && why.contains("restart needed (R restarts Deployment/api)"),
-        "{why}"
-    );
+    assert_sub_path_copy_stale_after_the_secret(&tl);
 }
 
 /// FACTS §10: `reloader.stakater.com/auto` rolls the Deployment out when a Secret it
@@ -437,16 +443,7 @@ fn a_sub_path_copy_taken_before_the_poll_by_a_new_pod_is_not_reached() {
     w.rollout_restart("Deployment", "demo", "api")
         .expect("restarted");
     let tl = follow(&mut w, watch);
-    assert!(
-        matches!(step(&tl, "Secret api-db[password]"), StepState::Done(_)),
-        "{tl:#?}"
-    );
-    let why = never_why(&tl, "Secret volume at /etc/api/password");
-    assert!(
-        why.contains("never sees rotated content")
-            && why.contains("restart needed (R restarts Deployment/api)"),
-        "{why}"
-    );
+    assert_sub_path_copy_stale_after_the_secret(&tl);
 }
 
 /// FACTS §10: `reloader.stakater.com/auto` restarts a workload for any Secret it references,
