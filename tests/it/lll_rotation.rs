@@ -20,6 +20,11 @@ const OLD: &str = "CANARY-lll-old-3c1e";
 const NEW: &str = "CANARY-lll-new-8f2d";
 
 /// The example head, rotation `rotation`, Cluster spec lines `cluster_extra`.
+/// The cluster runs Stakater Reloader (a scenario's cluster line).
+const RELOADER: &str = "  reloader: true\n";
+/// The workload annotation asking Reloader to roll it out for any Secret it references.
+const AUTO: &str = r#"{reloader.stakater.com/auto: "true"}"#;
+
 fn head(rotation: bool, cluster_extra: &str) -> Head<'_> {
     Head {
         rotation,
@@ -269,9 +274,7 @@ fn before_the_poll_a_sub_path_of_the_synced_secret_waits_for_the_secret() {
 /// restart needed" for a pod Reloader is about to replace.
 #[test]
 fn reloader_rolls_out_a_sub_path_reader_and_the_timeline_follows_it() {
-    let cluster = "  reloader: true\n";
-    let auto = r#"{reloader.stakater.com/auto: "true"}"#;
-    let mut w = world(&head(true, cluster), &[&api_sub_path(auto)]);
+    let mut w = world(&head(true, RELOADER), &[&api_sub_path(AUTO)]);
     let before = export::snapshot(&w);
     let old: Vec<String> = (before.pods.items.iter())
         .filter(|p| p.name.starts_with("api-"))
@@ -356,9 +359,7 @@ fn a_secret_volume_reader_that_mounts_no_spc_is_followed() {
 /// with rotation off neither Reloader nor a restart would bring a new value to the env.
 #[test]
 fn with_rotation_off_a_restamp_does_not_promise_reloader_rolls_out_a_new_value() {
-    let cluster = "  reloader: true\n";
-    let auto = r#"{reloader.stakater.com/auto: "true"}"#;
-    let mut w = world(&head(false, cluster), &[&api_env(auto)]);
+    let mut w = world(&head(false, RELOADER), &[&api_env(AUTO)]);
     let watch = write(&mut w, None);
     let tl = follow(&mut w, watch);
     let StepState::Unaffected(why) = step(&tl, "Deployment/api / api: env DB_PASSWORD") else {
@@ -453,14 +454,12 @@ fn a_sub_path_copy_taken_before_the_poll_by_a_new_pod_is_not_reached() {
 /// timeline, which follows projected volumes, waited on a rollout that never came.
 #[test]
 fn reloader_rolls_out_a_projected_reader_of_the_synced_secret() {
-    let cluster = "  reloader: true\n";
-    let auto = r#"{reloader.stakater.com/auto: "true"}"#;
     let projected = api(
-        auto,
+        AUTO,
         "            - {name: bundle, mountPath: /etc/api/password, subPath: password, readOnly: true}\n",
         "        - name: bundle\n          projected: {sources: [{secret: {name: api-db}}]}\n",
     );
-    let mut w = world(&head(true, cluster), &[&projected]);
+    let mut w = world(&head(true, RELOADER), &[&projected]);
     let watch = write_new_value(&mut w);
     let tl = follow(&mut w, watch);
     assert!(
