@@ -120,6 +120,41 @@ spec:
     );
 }
 
+/// FACTS §6: the webhook selects pods by their own label. A bare Pod whose ServiceAccount
+/// carries the label instead is told that the label belongs on the pod: it has no template,
+/// which the fix named ("it belongs on the pod template, as here").
+#[test]
+fn the_label_of_a_bare_pod_belongs_on_the_pod_not_a_template() {
+    let sa = "apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: app-sa
+  namespace: team-a
+  labels: {azure.workload.identity/use: 'true'}
+  annotations: {azure.workload.identity/client-id: 11111111-2222-4333-8444-555555555555}
+";
+    let spc = crate::manifest_run::spc("app-kv", "", crate::manifest_run::ONE_OBJECT);
+    let pod = "apiVersion: v1
+kind: Pod
+metadata: {name: app, namespace: team-a}
+spec:
+  serviceAccountName: app-sa
+  containers:
+  - name: app
+    image: i
+    volumeMounts: [{name: kv, mountPath: /mnt/kv, readOnly: true}]
+  volumes:
+  - name: kv
+    csi: {driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {secretProviderClass: app-kv}}
+";
+    let (_, r, _) = check_docs(&[sa, &spc, pod]);
+    let kvc201 = findings_of(&r, "KVC201");
+    assert_eq!(kvc201.len(), 1, "{r:#}");
+    let fix = kvc201[0]["fix"].as_str().unwrap();
+    assert!(fix.contains("it belongs on the pod, as here"), "{fix}");
+    assert!(!fix.contains("template"), "{fix}");
+}
+
 /// README (`check -f`, an SPC whose pods may be in a document that could not be read): its own
 /// fields are checked, and with nothing wrong there its status is unknown, not ok — its
 /// identity, grant and objects are a mounting pod's chain's (FACTS §5, §8: none of them is in

@@ -331,8 +331,10 @@ fn label_and_injection(cx: &Ctx, link: &mut Link, sa: &ServiceAccountObs) {
         );
         if sa.use_label.is_some() {
             let sep = if f.fix.contains("  # ") { "; " } else { "  # " };
+            // A bare pod has no template: its own labels are where the webhook looks.
+            let place = if one { "the pod" } else { "the pod template" };
             f.fix = format!(
-                "{}{sep}the label on ServiceAccount {} selects nothing (the webhook reads pod labels): it belongs on the pod template, as here",
+                "{}{sep}the label on ServiceAccount {} selects nothing (the webhook reads pod labels): it belongs on {place}, as here",
                 f.fix, sa.name
             )
             .into();
