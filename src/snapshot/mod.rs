@@ -351,6 +351,13 @@ impl Snapshot {
             .find(|p| p.namespace == namespace && p.name == name)
     }
 
+    /// Workload `kind/name` of `namespace` (a Deployment, StatefulSet, ReplicaSet…), if
+    /// observed.
+    pub fn workload(&self, namespace: &str, kind: &str, name: &str) -> Option<&WorkloadObs> {
+        (self.workloads.items.iter())
+            .find(|w| w.namespace == namespace && w.kind == kind && w.name == name)
+    }
+
     /// Secret `namespace/name`, if observed.
     pub fn secret(&self, namespace: &str, name: &str) -> Option<&SecretObs> {
         self.secrets

@@ -8,9 +8,7 @@ use jiff::Timestamp;
 
 use crate::chain::Chain;
 use crate::chain::restart_plan::RestartPlan;
-use crate::snapshot::{
-    ContainerStateObs, PodObs, RolloutObs, Snapshot, VolumeSourceObs, WorkloadObs,
-};
+use crate::snapshot::{ContainerStateObs, PodObs, RolloutObs, Snapshot, VolumeSourceObs};
 
 use super::failures::MountFailures;
 use super::steps::{Hop, Step, StepState, Steps, Timeline, short_duration, since, verdict};
@@ -106,7 +104,7 @@ impl RestartWatch {
         });
         let before_generation = owner
             .as_ref()
-            .and_then(|(kind, name)| workload(before, namespace, kind, name))
+            .and_then(|(kind, name)| before.workload(namespace, kind, name))
             .and_then(|w| w.rollout.as_ref()?.generation);
         RestartWatch {
             namespace: namespace.into(),
@@ -252,7 +250,7 @@ impl RestartWatch {
         } else {
             self.steps.remove("new");
         }
-        let object = workload(s, &self.namespace, &kind, &name);
+        let object = s.workload(&self.namespace, &kind, &name);
         let (want, counted) = match kind.as_str() {
             // A deleted pod is replaced by one pod; its siblings are not touched.
             _ if self.one => (None, None),
@@ -536,13 +534,6 @@ fn pod_key(p: &PodObs) -> String {
         true => format!("{}/{}", p.namespace, p.name),
         false => p.uid.to_string(),
     }
-}
-
-fn workload<'s>(s: &'s Snapshot, ns: &str, kind: &str, name: &str) -> Option<&'s WorkloadObs> {
-    s.workloads
-        .items
-        .iter()
-        .find(|w| w.namespace == ns && w.kind == kind && w.name == name)
 }
 
 /// Whether `pod` belongs to workload `kind/name` (directly, or through its ReplicaSet).

@@ -477,9 +477,7 @@ impl RotationWatch {
                                 (workload.as_ref()).map(|(k, n)| (k.as_str(), n.as_str()));
                             let found = *objects.entry(owner.clone()).or_insert_with(|| {
                                 let (kind, name) = workload?;
-                                (s.workloads.items.iter()).find(|w| {
-                                    w.namespace == p.namespace && w.kind == kind && w.name == name
-                                })
+                                s.workload(&p.namespace, kind, name)
                             });
                             reloader_restarts(s, p, workload, found, &so.secret_name, true)
                         });

@@ -114,8 +114,7 @@ impl<'s> Scan<'s> {
 
 impl<'s> Lookup<'s> for Scan<'s> {
     fn workload(&self, ns: &str, kind: &str, name: &str) -> Option<&'s WorkloadObs> {
-        (self.snap.workloads.items.iter())
-            .find(|w| w.namespace == ns && w.kind == kind && w.name == name)
+        self.snap.workload(ns, kind, name)
     }
     fn set_pods(&self, ns: &str, kind: &str, name: &str) -> Arc<SetPods> {
         let key = (ns.to_string(), kind.to_string(), name.to_string());

@@ -235,9 +235,6 @@ pub(super) fn reloader_replaces(
 ) -> bool {
     let owner = RestartPlan::for_pod(s, pod).replacing_owner();
     let owner = owner.as_ref().map(|(k, n)| (k.as_str(), n.as_str()));
-    let found = owner.and_then(|(kind, name)| {
-        (s.workloads.items.iter())
-            .find(|w| w.namespace == pod.namespace && w.kind == kind && w.name == name)
-    });
+    let found = owner.and_then(|(kind, name)| s.workload(&pod.namespace, kind, name));
     reloader_restarts(s, pod, owner, found, secret, references)
 }
