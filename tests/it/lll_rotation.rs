@@ -146,15 +146,30 @@ fn write(w: &mut World, value: Option<&str>) -> RotationWatch {
 
 /// Follows `watch` 10 lab seconds at a time, each snapshot diagnosed, until it finishes.
 fn follow(w: &mut World, mut watch: RotationWatch) -> Timeline {
+    until_finished(w, |s, chains| {
+        watch.observe_diagnosed(s, chains);
+        watch.timeline()
+    })
+}
+
+/// Advances the lab 10 s at a time, up to 15 minutes, showing each diagnosed snapshot to
+/// `observe`, until the timeline it gives back has finished; no value may reach it.
+fn until_finished(
+    w: &mut World,
+    mut observe: impl FnMut(&Snapshot, &[chain::Chain]) -> Timeline,
+) -> Timeline {
+    let mut tl = None;
     for _ in 0..90 {
         w.advance(Duration::from_secs(10));
         let (s, chains) = diagnosed(w);
-        watch.observe_diagnosed(&s, &chains);
-        if watch.timeline().finished {
+        let now = observe(&s, &chains);
+        let finished = now.finished;
+        tl = Some(now);
+        if finished {
             break;
         }
     }
-    let tl = watch.timeline();
+    let tl = tl.expect("observed");
     assert!(tl.finished, "{tl:#?}");
     let text = format!("{tl:?}");
     assert!(!text.contains(OLD) && !text.contains(NEW), "a value leaked");
@@ -393,18 +408,10 @@ fn a_restart_with_rotation_off_names_the_way_that_refreshes_the_synced_secret() 
     let mut watch = RestartWatch::for_plan(&before, "demo", &pod.name, &plan)
         .starting_at(before.source.observed_at);
     w.restart_pod("demo", &pod.name).expect("restarted");
-    for _ in 0..90 {
-        w.advance(Duration::from_secs(10));
-        let (s, chains) = diagnosed(&w);
-        watch.observe_diagnosed(&s, &chains);
-        if watch.timeline().finished {
-            break;
-        }
-    }
-    let tl = watch.timeline();
-    assert!(tl.finished, "{tl:#?}");
-    let text = format!("{tl:?}");
-    assert!(!text.contains(OLD) && !text.contains(NEW), "a value leaked");
+    let tl = until_finished(&mut w, |s, chains| {
+        watch.observe_diagnosed(s, chains);
+        watch.timeline()
+    });
     let why = never_why(&tl, "env DB_PASSWORD fresh");
     assert!(why.contains("only rotation does, and it is off"), "{why}");
     assert!(
