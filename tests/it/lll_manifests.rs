@@ -71,6 +71,26 @@ fn an_identity_written_in_user_assigned_identity_id_is_the_fix_not_a_placeholder
     }
 }
 
+/// The one KVC201 fix `check -f` gives `workload` (mounting SPC `app-kv` as service account
+/// `app-sa`), whose account carries the `use` label and client-id annotation `client_id`.
+fn label_fix(client_id: &str, workload: &str) -> String {
+    let sa = format!(
+        "apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: app-sa
+  namespace: team-a
+  labels: {{azure.workload.identity/use: 'true'}}
+  annotations: {{azure.workload.identity/client-id: {client_id}}}
+"
+    );
+    let spc = crate::manifest_run::spc("app-kv", "", crate::manifest_run::ONE_OBJECT);
+    let (_, r, _) = check_docs(&[&sa, &spc, workload]);
+    let kvc201 = findings_of(&r, "KVC201");
+    assert_eq!(kvc201.len(), 1, "{r:#}");
+    kvc201[0]["fix"].as_str().unwrap().to_string()
+}
+
 /// FACTS §6: the webhook injects the account's `azure.workload.identity/client-id` into every
 /// labelled pod's containers as it is, whatever non-empty value it holds. While that annotation
 /// is still a template value, KVC201's label fix alone gives the app `AZURE_CLIENT_ID=<…>`, so its
@@ -78,15 +98,6 @@ fn an_identity_written_in_user_assigned_identity_id_is_the_fix_not_a_placeholder
 /// and runs nothing before it.
 #[test]
 fn the_label_fix_waits_for_the_account_annotation_to_be_rendered() {
-    let sa = "apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: app-sa
-  namespace: team-a
-  labels: {azure.workload.identity/use: 'true'}
-  annotations: {azure.workload.identity/client-id: <identity clientID>}
-";
-    let spc = crate::manifest_run::spc("app-kv", "", crate::manifest_run::ONE_OBJECT);
     let deployment = "apiVersion: apps/v1
 kind: Deployment
 metadata: {name: api, namespace: team-a}
@@ -104,10 +115,7 @@ spec:
       - name: kv
         csi: {driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {secretProviderClass: app-kv}}
 ";
-    let (_, r, _) = check_docs(&[sa, &spc, deployment]);
-    let kvc201 = findings_of(&r, "KVC201");
-    assert_eq!(kvc201.len(), 1, "{r:#}");
-    let fix = kvc201[0]["fix"].as_str().unwrap();
+    let fix = label_fix("<identity clientID>", deployment);
     assert!(
         fix.starts_with('#'),
         "a label applied now injects the placeholder: {fix}"
@@ -125,15 +133,6 @@ spec:
 /// which the fix named ("it belongs on the pod template, as here").
 #[test]
 fn the_label_of_a_bare_pod_belongs_on_the_pod_not_a_template() {
-    let sa = "apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: app-sa
-  namespace: team-a
-  labels: {azure.workload.identity/use: 'true'}
-  annotations: {azure.workload.identity/client-id: 11111111-2222-4333-8444-555555555555}
-";
-    let spc = crate::manifest_run::spc("app-kv", "", crate::manifest_run::ONE_OBJECT);
     let pod = "apiVersion: v1
 kind: Pod
 metadata: {name: app, namespace: team-a}
@@ -147,10 +146,7 @@ spec:
   - name: kv
     csi: {driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {secretProviderClass: app-kv}}
 ";
-    let (_, r, _) = check_docs(&[sa, &spc, pod]);
-    let kvc201 = findings_of(&r, "KVC201");
-    assert_eq!(kvc201.len(), 1, "{r:#}");
-    let fix = kvc201[0]["fix"].as_str().unwrap();
+    let fix = label_fix("11111111-2222-4333-8444-555555555555", pod);
     assert!(fix.contains("it belongs on the pod, as here"), "{fix}");
     assert!(!fix.contains("template"), "{fix}");
 }

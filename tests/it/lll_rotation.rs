@@ -183,6 +183,11 @@ fn step<'a>(tl: &'a Timeline, needle: &str) -> &'a StepState {
         .state
 }
 
+/// Whether a step (or a hop's verdict) arrived.
+fn reached(state: &StepState) -> bool {
+    matches!(state, StepState::Done(_))
+}
+
 /// Why the step labelled with `needle` never arrives (the test fails if it does).
 fn never_why<'a>(tl: &'a Timeline, needle: &str) -> &'a str {
     match step(tl, needle) {
@@ -194,10 +199,7 @@ fn never_why<'a>(tl: &'a Timeline, needle: &str) -> &'a str {
 /// The synced Secret got the new value, and the subPath copy of its volume (taken before
 /// that) never will: a restart of the Deployment is what brings it.
 fn assert_sub_path_copy_stale_after_the_secret(tl: &Timeline) {
-    assert!(
-        matches!(step(tl, "Secret api-db[password]"), StepState::Done(_)),
-        "{tl:#?}"
-    );
+    assert!(reached(step(tl, "Secret api-db[password]")), "{tl:#?}");
     let why = never_why(tl, "Secret volume at /etc/api/password");
     assert!(
         why.contains("never sees rotated content")
@@ -297,10 +299,7 @@ fn reloader_rolls_out_a_sub_path_reader_and_the_timeline_follows_it() {
         .collect();
     let watch = write_new_value(&mut w);
     let tl = follow(&mut w, watch);
-    assert!(
-        matches!(verdict(&tl, "volumes"), StepState::Done(_)),
-        "{tl:#?}"
-    );
+    assert!(reached(verdict(&tl, "volumes")), "{tl:#?}");
     assert!(
         !(tl.steps.iter()).any(|s| matches!(s.state, StepState::Never(_) | StepState::Stuck(_))),
         "{tl:#?}"
@@ -329,14 +328,8 @@ fn a_history_object_is_followed_through_its_newest_file_and_synced_secret() {
     let mut w = world(&head, &[&api("{}", "", ""), READER]);
     let watch = write_new_value(&mut w);
     let tl = follow(&mut w, watch);
-    assert!(
-        matches!(step(&tl, "file db-password/0"), StepState::Done(_)),
-        "{tl:#?}"
-    );
-    assert!(
-        matches!(step(&tl, "Secret api-db[password]"), StepState::Done(_)),
-        "{tl:#?}"
-    );
+    assert!(reached(step(&tl, "file db-password/0")), "{tl:#?}");
+    assert!(reached(step(&tl, "Secret api-db[password]")), "{tl:#?}");
     assert!(
         matches!(step(&tl, "Deployment/reader / reader: env DB_PASSWORD"), StepState::Never(w) if w.contains("restart needed")),
         "{tl:#?}"
@@ -354,7 +347,7 @@ fn a_secret_volume_reader_that_mounts_no_spc_is_followed() {
     let whole = (tl.steps.iter())
         .find(|s| s.label.ends_with("Secret volume at /etc/reader"))
         .unwrap_or_else(|| panic!("the whole volume: {tl:#?}"));
-    assert!(matches!(whole.state, StepState::Done(_)), "{tl:#?}");
+    assert!(reached(&whole.state), "{tl:#?}");
     let why = never_why(&tl, "Secret volume at /etc/reader-one/password");
     assert!(
         why.contains("never sees rotated content")
@@ -469,15 +462,9 @@ fn reloader_rolls_out_a_projected_reader_of_the_synced_secret() {
     let mut w = world(&head(true, RELOADER), &[&projected]);
     let watch = write_new_value(&mut w);
     let tl = follow(&mut w, watch);
+    assert!(reached(verdict(&tl, "volumes")), "{tl:#?}");
     assert!(
-        matches!(verdict(&tl, "volumes"), StepState::Done(_)),
-        "{tl:#?}"
-    );
-    assert!(
-        matches!(
-            step(&tl, "projected volume at /etc/api/password"),
-            StepState::Done(_)
-        ),
+        reached(step(&tl, "projected volume at /etc/api/password")),
         "{tl:#?}"
     );
 }
