@@ -6,7 +6,8 @@
 //! followed by the number of pods and of SPCs: `passes 4 2000 2000` is a world where no two
 //! pods share a group, which tells a group's first pod's cost from a replica's).
 //! `PASSES_TIMED=1` prints each pass's wall time and minor page faults; `PASSES_CODES=1` the
-//! last pass's findings by code (which rules a figure pays for).
+//! last pass's findings by code (which rules a figure pays for); `PASSES_DUMP=FILE` writes
+//! one more pass's chains, whole, to compare two builds on this world.
 
 use std::hint::black_box;
 
@@ -35,6 +36,12 @@ fn main() {
         }
     }
     eprintln!("{passes} passes, {findings} findings per pass");
+    // Every chain of a pass as its debug text, to compare two builds' outputs on this world
+    // (the built-in lab and manifests go through `check`; this world has findings they lack).
+    if let Some(path) = std::env::var_os("PASSES_DUMP") {
+        let chains = diagnose(&snapshot);
+        std::fs::write(path, format!("{chains:#?}")).expect("the dump written");
+    }
     if std::env::var_os("PASSES_CODES").is_some() {
         let mut codes = std::collections::BTreeMap::<String, usize>::new();
         for chain in diagnose(&snapshot) {
