@@ -136,7 +136,17 @@ pub(crate) struct SpcSide<'a> {
     /// Per `secretObjects` entry: the keys its Secret gets, when they can be judged
     /// ([`rules::consumers::keys::produced_keys`]).
     pub keys: Vec<Option<Vec<&'a str>>>,
+    /// The synced Secrets Reloader would not restart a workload for, by the workload's own and
+    /// template annotations and the Secrets its pod reads through env
+    /// (`consumers::restarts::reloader_missed`): a decision its replicas share.
+    pub reloader_missed: std::cell::RefCell<Vec<ReloaderMissed>>,
 }
+
+/// One remembered [`SpcSide::reloader_missed`] decision: the addresses of the own and
+/// template annotations and of the env-read Secrets' names, and which of those Secrets (bit
+/// `i` for the `i`th) nothing restarts for. Addresses, not the texts, so that a side holds
+/// no borrow of its own (the names live in the SPC, the maps in the snapshot, for the pass).
+pub(crate) type ReloaderMissed = ((usize, usize, Box<[(usize, usize)]>), u64);
 
 impl<'a> SpcSide<'a> {
     fn of(cx: &Ctx<'a>, spc: &'a SpcObs) -> Self {
@@ -175,6 +185,7 @@ impl<'a> SpcSide<'a> {
                     .map(|o| ix.object(vault, o.object_type?, &o.object_name))
                     .collect()
             }),
+            reloader_missed: Default::default(),
         }
     }
 }

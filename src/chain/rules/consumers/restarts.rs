@@ -89,6 +89,43 @@ fn csi_annotation<'a>(
     }
 }
 
+/// The Secrets of `secrets`, read through env, that Reloader does not restart the workload
+/// annotated `own` (its pod template `template`) for. The decision reads only those maps, the
+/// Secrets' annotations and the namespace, so the replicas of the chain's SPC side share it:
+/// remembered by the addresses of the maps (snapshot objects, alive for the pass; replicas'
+/// equal maps are one shared copy) and of the names (the SPC's), decided once per workload.
+fn reloader_missed<'s>(
+    cx: &Ctx,
+    own: &std::collections::BTreeMap<String, String>,
+    template: &std::collections::BTreeMap<String, String>,
+    secrets: &[&'s str],
+) -> Vec<&'s str> {
+    let restarts = |s: &str| reloader_restarts(own, template, chain_secret_annotations(cx, s), s);
+    let side = cx.side.as_ref().filter(|_| secrets.len() <= 64);
+    let Some(side) = side else {
+        return secrets.iter().copied().filter(|s| !restarts(s)).collect();
+    };
+    let at = |m: &std::collections::BTreeMap<String, String>| std::ptr::from_ref(m) as usize;
+    let names: Box<[(usize, usize)]> = (secrets.iter())
+        .map(|s| (s.as_ptr() as usize, s.len()))
+        .collect();
+    let key = (at(own), at(template), names);
+    let known = (side.reloader_missed.borrow().iter())
+        .find(|(k, _)| *k == key)
+        .map(|&(_, bits)| bits);
+    let bits = known.unwrap_or_else(|| {
+        let bits = (secrets.iter().enumerate())
+            .filter(|(_, s)| !restarts(s))
+            .fold(0u64, |bits, (i, _)| bits | 1 << i);
+        side.reloader_missed.borrow_mut().push((key, bits));
+        bits
+    });
+    (secrets.iter().enumerate())
+        .filter(|(i, _)| bits & 1 << i != 0)
+        .map(|(_, s)| *s)
+        .collect()
+}
+
 /// KVC902: env consumption with nothing that restarts the pods when a Secret rotates: one
 /// finding for the pod, naming every synced Secret it reads through env that way.
 pub(super) fn reloader<'c>(
@@ -158,12 +195,13 @@ pub(super) fn reloader<'c>(
         ));
         return;
     }
-    let no_template = std::collections::BTreeMap::new();
+    static NO_TEMPLATE: std::collections::BTreeMap<String, String> =
+        std::collections::BTreeMap::new();
     let anns = match &cx.workload {
         Some(_) => cx
             .workload_object
             .map(|w| (&w.annotations, &*w.template_annotations)),
-        None => Some((&cx.pod.annotations, &no_template)),
+        None => Some((&cx.pod.annotations, &NO_TEMPLATE)),
     };
     let Some((ann, template)) = anns else {
         // The workload object is not observed: its annotations are unknown. Unread workloads
@@ -186,11 +224,7 @@ pub(super) fn reloader<'c>(
         }
         return;
     };
-    let missed: Vec<&str> = secrets
-        .iter()
-        .copied()
-        .filter(|s| !reloader_restarts(ann, template, chain_secret_annotations(cx, s), s))
-        .collect();
+    let missed = reloader_missed(cx, ann, template, secrets);
     if missed.is_empty() {
         reloaded(cx, link, secrets, ann);
         return;
