@@ -136,6 +136,8 @@ pub(crate) struct SpcSide<'a> {
     /// Per `secretObjects` entry: the keys its Secret gets, when they can be judged
     /// ([`rules::consumers::keys::produced_keys`]).
     pub keys: Vec<Option<Vec<&'a str>>>,
+    /// Per `secretObjects` entry: its Secret's writers ([`rules::sync::shape::writers_of`]).
+    pub writers: Vec<Option<(bool, bool)>>,
     /// The synced Secrets Reloader would not restart a workload for, by the workload's own and
     /// template annotations and the Secrets its pod reads through env
     /// (`consumers::restarts::reloader_missed`): a decision its replicas share.
@@ -185,6 +187,9 @@ impl<'a> SpcSide<'a> {
                     .map(|o| ix.object(vault, o.object_type?, &o.object_name))
                     .collect()
             }),
+            writers: (spc.secret_objects.iter())
+                .map(|so| rules::sync::shape::writers_of(ix, ns, &so.secret_name))
+                .collect(),
             reloader_missed: Default::default(),
         }
     }

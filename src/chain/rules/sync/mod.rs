@@ -7,7 +7,7 @@ mod edited;
 mod failed_create;
 mod invalid_entry;
 mod missing;
-mod shape;
+pub(crate) mod shape;
 mod stale_readers;
 mod tls;
 mod tls_pfx;

@@ -5,6 +5,7 @@
 use super::remedy;
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
+use crate::chain::index::Index;
 use crate::chain::model::Link;
 use crate::snapshot::{ObjectType, SecretObjectSpec};
 
@@ -193,12 +194,23 @@ pub(crate) fn written_by_twin_entries_only(cx: &Ctx, secret: &str) -> bool {
     writers(cx, secret).is_some_and(|(spcs, twins)| !spcs && twins)
 }
 
-/// Whether several SecretProviderClasses mounted now write `secret`, and whether entries of
-/// one of them name it twice; None for a Secret no SPC writes. Most Secrets have one writer
-/// and one entry: settled without looking at the pods.
+/// [`writers_of`] for the chain: the SPC side's, worked out once per SPC, when `secret` is one
+/// of the chain's SPC's synced Secrets (every replica asks it, twice).
 fn writers(cx: &Ctx, secret: &str) -> Option<(bool, bool)> {
-    let writers = cx.ix.secret_writers.get(&(cx.ns(), secret))?;
-    let spcs = writers.len() > 1 && cx.ix.writers_now(cx.ns(), secret).len() > 1;
+    let side = cx.side.as_ref().zip(cx.spc);
+    let entry = side.and_then(|(side, spc)| {
+        let i = (spc.secret_objects.iter()).position(|so| so.secret_name == secret)?;
+        side.writers.get(i).copied()
+    });
+    entry.unwrap_or_else(|| writers_of(cx.ix, cx.ns(), secret))
+}
+
+/// Whether several SecretProviderClasses mounted now write `secret` of `ns`, and whether
+/// entries of one of them name it twice; None for a Secret no SPC writes. Most Secrets have
+/// one writer and one entry: settled without looking at the pods.
+pub(crate) fn writers_of(ix: &Index, ns: &str, secret: &str) -> Option<(bool, bool)> {
+    let writers = ix.secret_writers.get(&(ns, secret))?;
+    let spcs = writers.len() > 1 && ix.writers_now(ns, secret).len() > 1;
     let twins = (writers.iter()).any(|w| super::twin_entries::named_twice(w, secret));
     Some((spcs, twins))
 }
