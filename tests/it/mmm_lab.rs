@@ -61,3 +61,25 @@ fn env_readers_of_a_secret_sync_never_writes_wait_on_sync_not_on_reloader() {
     assert_eq!(consumers["status"], "pending", "{consumers}");
     assert_eq!(consumers["summary"], "blocked: Sync", "{consumers}");
 }
+
+/// FACTS §11 ("Evidence ages"), §3: a FailedMount older than the kubelet's later "Unable to
+/// attach or mount volumes: unmounted volumes=[…]", which no longer lists the volume, tells of
+/// a volume mounted since. The Windows pod's `secret` volume of api-db failed once, before the
+/// Linux pod's mount made the Secret (which exists, and the volume asks no key of it): only
+/// the CSI volume keeps that pod waiting (KVC104), its secret volume blocks nothing.
+#[test]
+fn a_secret_volume_mounted_since_its_failure_is_no_blocker() {
+    let r = report("mmm-windows-secret-volume.yaml", "CANARY-mmm-node-2b9e");
+    let findings = r["findings"].as_array().unwrap();
+    assert!(
+        (findings.iter()).any(|f| f["code"] == "KVC104"),
+        "the Windows node's missing driver is the cause: {r}"
+    );
+    let stale: Vec<&Value> = (findings.iter())
+        .filter(|f| f["code"] == "KVC108" && f["message"].as_str().unwrap().contains("synced"))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "volume synced mounted after its one failure: {stale:?}"
+    );
+}
