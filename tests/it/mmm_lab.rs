@@ -83,3 +83,21 @@ fn a_secret_volume_mounted_since_its_failure_is_no_blocker() {
         "volume synced mounted after its one failure: {stale:?}"
     );
 }
+
+/// FACTS §4: env is read once, at container start. A synced Secret deleted under a running
+/// reader (the driver recreates it within 5 minutes, docs/scenarios.md deleteSecret) holds
+/// no container: the Consumers link is not drawn "blocked: Sync" as for a reader never
+/// started (the first test above).
+#[test]
+fn a_running_env_reader_is_not_held_by_a_secret_deleted_since() {
+    let canary = "CANARY-mmm-deleted-5d0a";
+    let name = "mmm-deleted-secret-running.yaml";
+    run(name, "text", &["--for", "2m30s"], canary);
+    let json = run(name, "json", &["--for", "2m30s"], canary);
+    let r: Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    let chains = r["chains"].as_array().unwrap();
+    assert_eq!(chains.len(), 1, "{r}");
+    assert_eq!(link(&chains[0], "sync")["status"], "broken", "{r}");
+    let consumers = link(&chains[0], "consumers");
+    assert_ne!(consumers["summary"], "blocked: Sync", "{consumers}");
+}

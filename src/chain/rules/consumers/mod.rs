@@ -24,9 +24,10 @@ use crate::snapshot::{EnvSourceObs, PodObs, VolumeSourceObs};
 /// `never_built`: the `secretObjects` entries the driver can never build (bit `i` for entry
 /// `i`, from the sync link): their consumers wait on that cause, whatever else holds.
 ///
-/// Returns whether a container of this pod waits for a synced Secret that does not exist (the
-/// kubelet holds it, FACTS §2, §11): its Consumers link is then drawn behind Sync even beside
-/// a design warning ([`super::unstarted::design_behind`]), which `settle` would let decide.
+/// Returns whether a container of this pod, not running, waits for a synced Secret that does
+/// not exist (the kubelet holds it, FACTS §2, §11): its Consumers link is then drawn behind
+/// Sync even beside a design warning ([`super::unstarted::design_behind`]), which `settle`
+/// would let decide.
 pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> bool {
     let Some(spc) = cx.spc else {
         super::no_spc(cx, link);
@@ -116,7 +117,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> bool {
         }
     }
     keys::emit(cx, link, asks);
-    let waits = blocked;
+    // A pod already running read its env at start: a Secret deleted since holds nothing
+    // (FACTS §4); only one whose containers were never created waits on it (Pending).
+    let waits = blocked && cx.pod.phase != "Running";
     // Why the restart check could not be made (the owner's annotations unread).
     let mut restart_unknown = None;
     // A terminating pod is restarted by nothing and needs no restart: what holds its env is
