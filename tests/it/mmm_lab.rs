@@ -128,3 +128,29 @@ fn a_rotation_patch_of_a_deleted_secret_is_no_failure_to_create_it() {
         "{f}"
     );
 }
+
+/// docs/scenarios.md (kubelet: `fetching NodePublishSecretRef <ns>/<name> failed`), FACTS §5
+/// (auth selection: with clientID the provider uses workload identity and reads no
+/// nodePublishSecretRef): the mount fails on a missing Secret the SPC's mode never uses. The
+/// cause is that Secret (named), and the fix is on the pod's volume, not "fix the SPC's
+/// parameters", which are right.
+#[test]
+fn a_leftover_publish_secret_ref_is_named_not_the_spc_parameters() {
+    let r = report("mmm-unread-publish-ref.yaml", "CANARY-mmm-ref-91c3");
+    let findings = r["findings"].as_array().unwrap();
+    let generic: Vec<&Value> = (findings.iter())
+        .filter(|f| (f["fix"].as_str().unwrap()).contains("kubectl edit secretproviderclass"))
+        .collect();
+    assert!(
+        generic.is_empty(),
+        "the SPC's parameters are right: {generic:?}"
+    );
+    let f = (findings.iter())
+        .find(|f| f["resource"] == "Secret/kv-sp-creds")
+        .unwrap_or_else(|| panic!("no finding names the missing Secret kv-sp-creds: {r}"));
+    assert_eq!(f["severity"], "error", "{f}");
+    assert!(
+        (f["fix"].as_str().unwrap()).contains("nodePublishSecretRef"),
+        "{f}"
+    );
+}
