@@ -154,3 +154,19 @@ fn a_leftover_publish_secret_ref_is_named_not_the_spc_parameters() {
         "{f}"
     );
 }
+
+/// FACTS §5 (the vault URL is `https://<keyvaultName>.<suffix>/`, a host name, which DNS reads
+/// in any case), §7 (issuer, subject and audience are the case-sensitive comparisons; a
+/// clientID or tenant GUID is not): `KV-MMM`, a capitalised clientID and tenantId name vault
+/// kv-mmm, identity id-api and its tenant, and the mount works. The lab failed it with
+/// `no such host` and AADSTS700016, which the diagnosis then had to explain away.
+#[test]
+fn capitals_in_vault_name_client_id_and_tenant_still_mount() {
+    let r = report("mmm-capitals.yaml", "CANARY-mmm-case-44e0");
+    let chains = r["chains"].as_array().unwrap();
+    assert_eq!(chains.len(), 1, "{r}");
+    for l in chains[0]["links"].as_array().unwrap() {
+        assert_eq!(l["status"], "ok", "{l}: {r}");
+    }
+    assert!(r["findings"].as_array().unwrap().is_empty(), "{r}");
+}

@@ -282,6 +282,18 @@ impl LabVault {
     }
 }
 
+/// The name vault `name` is stored under: Key Vault names, and the host names built from them,
+/// are case-insensitive, so `KV-Demo` names vault kv-demo (FACTS §5: the vault URL is built from
+/// keyvaultName). `name` itself when no vault has it.
+pub fn vault_key(vaults: &BTreeMap<String, LabVault>, name: &str) -> String {
+    if vaults.contains_key(name) {
+        return name.to_string();
+    }
+    (vaults.keys())
+        .find(|k| k.eq_ignore_ascii_case(name))
+        .map_or_else(|| name.to_string(), String::clone)
+}
+
 /// A successful token exchange: whom the vault sees.
 #[derive(Clone, Debug)]
 pub struct Token {
@@ -318,7 +330,11 @@ pub fn exchange<'i>(
             900023,
         ));
     }
-    let Some(id) = candidates.find(|i| i.client_id == client_id && i.tenant_id == tenant) else {
+    // Ids are GUIDs, which Entra reads in any case (only issuer, subject and audience are
+    // compared case-sensitively, FACTS §7): `0B9C…` names the identity `0b9c…` does.
+    let Some(id) = candidates.find(|i| {
+        i.client_id.eq_ignore_ascii_case(client_id) && i.tenant_id.eq_ignore_ascii_case(tenant)
+    }) else {
         return Err(msg::token_exchange_failed(
             AUTHORITY,
             tenant,
@@ -453,7 +469,7 @@ pub fn get<'v, 'r>(
             None,
         ));
     }
-    if token.tenant != vault.tenant_id {
+    if !token.tenant.eq_ignore_ascii_case(&vault.tenant_id) {
         return Err(msg::response_error(
             &url(&vault.name),
             401,
