@@ -170,3 +170,24 @@ fn capitals_in_vault_name_client_id_and_tenant_still_mount() {
     }
     assert!(r["findings"].as_array().unwrap().is_empty(), "{r}");
 }
+
+/// docs/scenarios.md (containers start only after all volumes are ready), FACTS §3, §7: the
+/// new pod's mount fails on the federated credential, so its containers never start. Its
+/// Consumers link waits behind that cause (`…`, "blocked: Federation", README: the one red
+/// box is the cause), as it does with only a design warning there: another workload reading
+/// the Secret without mounting (KVC903, itself blocked by the cause) does not make it
+/// "! not mounted".
+#[test]
+fn an_unstarted_pods_consumers_wait_on_the_cause_beside_another_readers_warning() {
+    let canary = "CANARY-mmm-recreate-6b17";
+    let name = "mmm-recreate-broken-fic.yaml";
+    run(name, "text", &["--for", "5m"], canary);
+    let json = run(name, "json", &["--for", "5m"], canary);
+    let r: Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    let chains = r["chains"].as_array().unwrap();
+    assert_eq!(chains.len(), 1, "{r}");
+    assert_eq!(link(&chains[0], "federation")["status"], "broken", "{r}");
+    let consumers = link(&chains[0], "consumers");
+    assert_eq!(consumers["status"], "pending", "{consumers}");
+    assert_eq!(consumers["summary"], "blocked: Federation", "{consumers}");
+}

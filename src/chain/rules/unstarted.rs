@@ -178,9 +178,11 @@ pub(crate) fn consumers_unproven(links: &mut [Link], starting: bool) {
     }
 }
 
-/// Consumers findings that judge the workload's design, not what its containers hold: nothing
-/// restarts an env reader when the Secret rotates (KVC902) holds before the pod starts as after.
-const DESIGN: [Code; 1] = [Code::KVC902];
+/// Consumers findings that judge a workload's design, not what this pod's containers hold:
+/// nothing restarts an env reader when the Secret rotates (KVC902) holds before the pod starts
+/// as after; another workload reading the Secret without mounting (KVC903) is never about this
+/// pod, which mounts (audit MMM).
+const DESIGN: [Code; 2] = [Code::KVC902, Code::KVC903];
 
 /// A pod waiting for its first mount (`starting`, read before the events) runs no container
 /// yet: a design warning on its Consumers link stays listed, but the link is drawn behind the
