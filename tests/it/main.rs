@@ -193,6 +193,7 @@ mod manifests_unknown_fields;
 mod manifests_unread_client_id;
 mod manifests_unread_sa;
 mod manifests_volume_override;
+mod mmm_lab;
 mod parser_props;
 mod paste_kit;
 mod report_deleting_pods;

@@ -16,6 +16,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         return;
     }
     parameters(cx, link, Pods::Mounting);
+    if !matches!(cx.mode, AuthMode::ServicePrincipal { .. }) {
+        super::sp_secret::unread_ref(cx, link);
+    }
     match cx.mode.clone() {
         AuthMode::VmIdentity { user_assigned } => {
             super::note(cx, link, || Fact::new("mode", "useVMManagedIdentity"));

@@ -45,9 +45,58 @@ pub(crate) struct Failing<'a> {
 }
 
 /// The pod's other volumes with a current FailedMount. Current only: a running pod has set
-/// every volume up, and a secrets-store volume whose SecretProviderClassPodStatus says
-/// mounted has mounted since its failure.
+/// every volume up, a secrets-store volume whose SecretProviderClassPodStatus says mounted has
+/// mounted since its failure, and so has a volume the kubelet's later follow-up no longer lists
+/// as unmounted, or a secret volume whose Secret now holds every key it asks for (the kubelet
+/// retries it on its own): events are history (FACTS §3, §11 "Evidence ages"; audit MMM).
 pub(crate) fn failing<'a>(cx: &Ctx<'a>) -> Vec<Failing<'a>> {
+    let mut out = failed(cx);
+    let latest = latest_followup(cx);
+    out.retain(|f| !mounted_since(f, latest) && !secret_ready(cx, f.volume));
+    out
+}
+
+/// The kubelet's latest "Unable to attach or mount volumes" about the chain's pod: its
+/// `unmounted volumes=[…]` is what still waited then.
+fn latest_followup<'a>(cx: &Ctx<'a>) -> Option<&'a EventObs> {
+    let pod = cx.pod;
+    let list = cx
+        .ix
+        .pod_events
+        .get(&(pod.namespace.as_str(), pod.name.as_str()))?;
+    (list.iter().copied())
+        .filter(|e| {
+            e.reason == "FailedMount"
+                && events::is_followup(&e.message)
+                && crate::chain::chain_events::about_pod(pod, e)
+        })
+        .filter(|e| e.last_seen.is_some())
+        .max_by_key(|e| e.last_seen)
+}
+
+/// Whether the follow-up `latest`, seen after `f`'s failure, no longer lists its volume.
+fn mounted_since(f: &Failing, latest: Option<&EventObs>) -> bool {
+    latest.is_some_and(|l| {
+        matches!((l.last_seen, f.event.last_seen), (Some(l), Some(e)) if l > e)
+            && !events::unmounted_volumes(&l.message).contains(&f.volume.name.as_str())
+    })
+}
+
+/// A secret volume whose Secret exists now with every key its `items` name: a failure of it
+/// (not found, a key missing) no longer holds, as the kubelet retries the setup on its own.
+fn secret_ready(cx: &Ctx, v: &VolumeObs) -> bool {
+    let VolumeSourceObs::Secret {
+        secret_name, keys, ..
+    } = &v.source
+    else {
+        return false;
+    };
+    (cx.ix.secrets.get(&(cx.ns(), secret_name.as_str())))
+        .is_some_and(|s| keys.iter().all(|k| s.data.contains_key(k.as_str())))
+}
+
+/// The pod's other volumes with a FailedMount, current or not.
+fn failed<'a>(cx: &Ctx<'a>) -> Vec<Failing<'a>> {
     let pod = cx.pod;
     if cx.template || pod.phase == "Running" {
         return Vec::new();

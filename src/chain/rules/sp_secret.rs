@@ -8,7 +8,7 @@ use crate::chain::catalog::Code;
 use crate::chain::context::{AuthMode, Ctx};
 use crate::chain::model::{Finding, Link, Status};
 use crate::fingerprint::Fingerprint;
-use crate::snapshot::{EventObs, SourceKind};
+use crate::snapshot::{EventObs, SourceKind, VolumeSourceObs};
 
 /// The keys the provider looks for, in the order it reports them missing.
 const KEYS: [&str; 2] = ["clientid", "clientsecret"];
@@ -266,6 +266,47 @@ fn absent(cx: &Ctx, link: &mut Link, name: &str) {
         format!(
             "# create Secret {name} in namespace {} with keys clientid and clientsecret (the service principal's application id and client secret), or correct nodePublishSecretRef",
             cx.ns()
+        ),
+    ));
+}
+
+/// A nodePublishSecretRef on the chain's volume while the SPC names another identity (clientID:
+/// workload identity or identity binding; a VM identity): the provider never reads it (FACTS
+/// §5 auth selection), yet the kubelet fetches the Secret before it calls the driver and fails
+/// the mount when it is missing (docs/scenarios.md: `fetching NodePublishSecretRef <ns>/<name>
+/// failed`). That Secret, a leftover of service-principal days, is the cause, and the fix is on
+/// the pod's volume: the SPC's parameters are right (audit MMM).
+pub(crate) fn unread_ref(cx: &Ctx, link: &mut Link) {
+    let VolumeSourceObs::Csi {
+        node_publish_secret: Some(name),
+        ..
+    } = &cx.volume.source
+    else {
+        return;
+    };
+    // Only a Secret known absent: manifests rarely carry it, and unread Secrets tell nothing.
+    if cx.source().kind == SourceKind::Manifests
+        || cx.snap().secrets.unknown_in(cx.ns()).is_some()
+        || cx.snap().secret(cx.ns(), name).is_some()
+    {
+        return;
+    }
+    let (ns, volume) = (cx.ns(), cx.volume.name.as_str());
+    link.findings.push(cx.finding(
+        Code::KVC302,
+        format!("Secret/{name}"),
+        format!(
+            "volume {volume} names nodePublishSecretRef Secret {name}, which does not exist in namespace {ns}: the kubelet fetches it before it calls the driver and fails the mount, although SecretProviderClass {} does not authenticate as a service principal and the provider never reads it",
+            cx.spc_name
+        ),
+        vec![format!("kubectl get secret {name} -n {ns}: NotFound")],
+        format!("kubectl get secret {} -n {ns}", remedy::sh_word(name)),
+        remedy::edit_owner(
+            cx,
+            &format!(
+                "volumes[{volume}].csi: remove nodePublishSecretRef {name}, which SecretProviderClass {} does not use (or create Secret {name} in namespace {ns})",
+                cx.spc_name
+            ),
         ),
     ));
 }

@@ -178,22 +178,32 @@ pub(crate) fn consumers_unproven(links: &mut [Link], starting: bool) {
     }
 }
 
-/// Consumers findings that judge the workload's design, not what its containers hold: nothing
-/// restarts an env reader when the Secret rotates (KVC902) holds before the pod starts as after.
-const DESIGN: [Code; 1] = [Code::KVC902];
+/// Consumers findings that judge a workload's design, not what this pod's containers hold:
+/// nothing restarts an env reader when the Secret rotates (KVC902) holds before the pod starts
+/// as after; another workload reading the Secret without mounting (KVC903) is never about this
+/// pod, which mounts (audit MMM).
+const DESIGN: [Code; 2] = [Code::KVC902, Code::KVC903];
 
 /// A pod waiting for its first mount (`starting`, read before the events) runs no container
 /// yet: a design warning on its Consumers link stays listed, but the link is drawn behind the
 /// mount, as it is without one ("blocked: Mount", named after the root cause by
 /// `mark_effects`), not "no reloader" (nor ✓ for a Job's) beside a Federation that keeps every
-/// reader from starting (audits YY5, ZZ3). Run after the links are settled.
-pub(crate) fn design_behind_mount(links: &mut [Link], starting: bool) {
+/// reader from starting (audits YY5, ZZ3). Likewise a mounted pod whose container waits for a
+/// synced Secret that does not exist (`waits_on_sync`, from the Consumers link: the kubelet
+/// holds it with CreateContainerConfigError) is drawn behind Sync, as it is without a design
+/// warning (audit MMM: the driver's sync off, FACTS §2, §11). Run after the links are settled.
+pub(crate) fn design_behind(links: &mut [Link], starting: bool, waits_on_sync: bool) {
     let consumers = &mut links[LinkKind::Consumers.index()];
     let design_only = !consumers.findings.is_empty()
         && (consumers.findings.iter()).all(|f| f.follows.is_none() && DESIGN.contains(&f.code));
     // Ok: a Job's KVC902 is information (its next run reads the current value), and the
     // link read ✓ for containers that never started.
-    if starting && design_only && matches!(consumers.status, Status::Ok | Status::Warning) {
+    if !design_only || !matches!(consumers.status, Status::Ok | Status::Warning) {
+        return;
+    }
+    if starting {
         set(consumers, Status::Pending, "blocked: Mount");
+    } else if waits_on_sync {
+        set(consumers, Status::Pending, "blocked: Sync");
     }
 }

@@ -282,6 +282,18 @@ impl LabVault {
     }
 }
 
+/// The name vault `name` is stored under: Key Vault names, and the host names built from them,
+/// are case-insensitive, so `KV-Demo` names vault kv-demo (FACTS §5: the vault URL is built from
+/// keyvaultName). `name` itself when no vault has it.
+pub fn vault_key(vaults: &BTreeMap<String, LabVault>, name: &str) -> String {
+    if vaults.contains_key(name) {
+        return name.to_string();
+    }
+    (vaults.keys())
+        .find(|k| k.eq_ignore_ascii_case(name))
+        .map_or_else(|| name.to_string(), String::clone)
+}
+
 /// A successful token exchange: whom the vault sees.
 #[derive(Clone, Debug)]
 pub struct Token {
@@ -318,7 +330,11 @@ pub fn exchange<'i>(
             900023,
         ));
     }
-    let Some(id) = candidates.find(|i| i.client_id == client_id && i.tenant_id == tenant) else {
+    // Ids are GUIDs, which Entra reads in any case (only issuer, subject and audience are
+    // compared case-sensitively, FACTS §7): `0B9C…` names the identity `0b9c…` does.
+    let Some(id) = candidates.find(|i| {
+        i.client_id.eq_ignore_ascii_case(client_id) && i.tenant_id.eq_ignore_ascii_case(tenant)
+    }) else {
         return Err(msg::token_exchange_failed(
             AUTHORITY,
             tenant,
@@ -453,7 +469,7 @@ pub fn get<'v, 'r>(
             None,
         ));
     }
-    if token.tenant != vault.tenant_id {
+    if !token.tenant.eq_ignore_ascii_case(&vault.tenant_id) {
         return Err(msg::response_error(
             &url(&vault.name),
             401,
@@ -539,77 +555,4 @@ pub fn refused_disabled(which: &str, then: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::source::lab::scenario::{RoleAssignmentSpec, ScopeSpec};
-
-    fn vault() -> LabVault {
-        let spec = serde_yaml::from_str(
-            "tenantID: t\nsecrets:\n  - {name: db, value: v1}\n  - {name: db2, value: v2}\nkeys:\n  - {name: db}\n",
-        )
-        .expect("a vault spec");
-        let v = KeyVault {
-            name: "kv".into(),
-            spec,
-        };
-        LabVault::from_spec(&v, Timestamp::UNIX_EPOCH)
-    }
-
-    /// Key Vault Administrator: every data action, so only the scope decides.
-    fn assignment(object: Option<&str>) -> RoleAssignment {
-        RoleAssignment {
-            name: "ra".into(),
-            spec: RoleAssignmentSpec {
-                principal_id: "p".into(),
-                role: "Key Vault Administrator".into(),
-                scope: ScopeSpec {
-                    vault: "kv".into(),
-                    object: object.map(String::from),
-                },
-            },
-        }
-    }
-
-    fn read(ra: &RoleAssignment, object_type: ObjectType, name: &str) -> Result<(), String> {
-        let token = Token {
-            client_id: "c".into(),
-            principal_id: "p".into(),
-            tenant: "t".into(),
-        };
-        let req = Request {
-            object_type,
-            name,
-            version: None,
-        };
-        let mut v = vault();
-        get(
-            &mut v,
-            &token,
-            [ra].into_iter(),
-            "sub",
-            "westeurope",
-            &req,
-            Timestamp::UNIX_EPOCH,
-        )
-        .map(|_| ())
-    }
-
-    #[test]
-    fn an_object_scoped_role_grants_that_object_only() {
-        let scoped = assignment(Some("secrets/db"));
-        assert_eq!(read(&scoped, ObjectType::Secret, "db"), Ok(()));
-        for (t, name) in [(ObjectType::Secret, "db2"), (ObjectType::Key, "db")] {
-            let err = read(&scoped, t, name).expect_err("outside the role's scope");
-            assert!(err.contains("ForbiddenByRbac"), "{err}");
-            // The error names the object the read was refused on, under the vault's id.
-            let collection = t.collection();
-            assert!(
-                err.contains(&format!("/vaults/kv/{collection}/{name}")),
-                "{err}"
-            );
-        }
-        let vault_wide = assignment(None);
-        assert_eq!(read(&vault_wide, ObjectType::Secret, "db2"), Ok(()));
-        assert_eq!(read(&vault_wide, ObjectType::Key, "db"), Ok(()));
-    }
-}
+mod tests;

@@ -251,7 +251,8 @@ pub fn publish(
                 t
             }
         };
-        let Some(vault) = az.vaults.get_mut(&vault_name) else {
+        let key = azure::vault_key(az.vaults, &vault_name);
+        let Some(vault) = az.vaults.get_mut(&key) else {
             let host = format!("{vault_name}.{}", lab_cloud(az.cluster).vault_suffix());
             return Err(wrap(msg::no_such_host(
                 &host,
@@ -359,7 +360,7 @@ fn token_for(az: &AzureWorld, auth: &Auth, tenant: &str, subject: &str) -> Resul
         Auth::Workload { client_id } | Auth::Binding { client_id } => {
             let candidates = az
                 .identity_index
-                .get(client_id)
+                .get(&client_id.to_ascii_lowercase())
                 .into_iter()
                 .flatten()
                 .filter_map(|&i| az.identities.get(i));
@@ -378,7 +379,7 @@ fn token_for(az: &AzureWorld, auth: &Auth, tenant: &str, subject: &str) -> Resul
             user_assigned: Some(id),
         } => az
             .identity_index
-            .get(id)
+            .get(&id.to_ascii_lowercase())
             .and_then(|ix| ix.first())
             .and_then(|&i| az.identities.get(i))
             .map(|i| Token {

@@ -23,16 +23,21 @@ use crate::snapshot::{EnvSourceObs, PodObs, VolumeSourceObs};
 
 /// `never_built`: the `secretObjects` entries the driver can never build (bit `i` for entry
 /// `i`, from the sync link): their consumers wait on that cause, whatever else holds.
-pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
+///
+/// Returns whether a container of this pod, not running, waits for a synced Secret that does
+/// not exist (the kubelet holds it, FACTS §2, §11): its Consumers link is then drawn behind
+/// Sync even beside a design warning ([`super::unstarted::design_behind`]), which `settle`
+/// would let decide.
+pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> bool {
     let Some(spc) = cx.spc else {
         super::no_spc(cx, link);
-        return;
+        return false;
     };
     // A file mounted with subPath holds what the volume held at the container's start.
     stale::csi_sub_paths(cx, link);
     if spc.secret_objects.is_empty() {
         set(link, Status::Ok, "files only");
-        return;
+        return false;
     }
     let mut env_users = 0usize;
     let mut total = 0usize;
@@ -112,6 +117,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
         }
     }
     keys::emit(cx, link, asks);
+    // A pod already running read its env at start: a Secret deleted since holds nothing
+    // (FACTS §4); only one whose containers were never created waits on it (Pending).
+    let waits = blocked && cx.pod.phase != "Running";
     // Why the restart check could not be made (the owner's annotations unread).
     let mut restart_unknown = None;
     // A terminating pod is restarted by nothing and needs no restart: what holds its env is
@@ -154,11 +162,11 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
         }
     }
     if stale_env {
-        return;
+        return waits;
     }
     if blocked && link.findings.is_empty() {
         set(link, Status::Pending, "blocked: Sync");
-        return;
+        return waits;
     }
     // Whether a reader holds the Secret's current value needs the Secret's last write: with
     // Secrets unreadable here, a stale env is as possible as a fresh one.
@@ -167,7 +175,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
         && let Some(reason) = cx.snap().secrets.unknown_in(cx.ns())
     {
         super::unknown(link, "Secret unknown", reason);
-        return;
+        return waits;
     }
     // No reader in this pod, and the Ingresses that may serve its Secrets unread: "none" is
     // not known (audit DDD1).
@@ -176,13 +184,13 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
         && let Some(reason) = cx.snap().ingresses.unknown_in(cx.ns())
     {
         super::unknown_check(link, "Ingresses unknown", ingress_check(spc), reason);
-        return;
+        return waits;
     }
     if let Some((what, why)) = restart_unknown
         && link.findings.is_empty()
     {
         super::unknown_check(link, "restart unknown", what, why);
-        return;
+        return waits;
     }
     set(
         link,
@@ -194,6 +202,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) {
         },
     );
     other_volume_fails(cx, link);
+    waits
 }
 
 /// The check Ingresses unread leave undone: whether one serves a synced Secret of `spc` (it

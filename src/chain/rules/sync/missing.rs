@@ -7,7 +7,7 @@ use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::model::{Fact, Link, LinkKind, Status};
 use crate::chain::rules::{remedy, set, unknown_check, unstarted};
-use crate::snapshot::SecretObjectSpec;
+use crate::snapshot::{EventObs, SecretObjectSpec};
 
 /// KVC802 says no running pod has the SPC mounted. While this chain's own pod is still on its
 /// way to a mount (scheduling, ContainerCreating) and nothing upstream failed, that is no
@@ -206,12 +206,18 @@ pub(super) fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: O
         cx.pod.name, cx.spc_name, so.secret_name
     )];
     let before = evidence.len();
+    // The rotation reconciler patches only Secrets that exist and never creates one (FACTS §2,
+    // §3; [D5] patchSecret leaves a deleted Secret to the controller's requeue): its "failed to
+    // patch secret" for a Secret that is missing is that absence, not a failure to create it.
+    let (patches, creates): (Vec<&EventObs>, Vec<&EventObs>) = (cx.events_for(Code::KVC806))
+        .filter(|e| {
+            crate::chain::events::secret_name(&e.message)
+                .is_none_or(|named| named == so.secret_name)
+        })
+        .partition(|e| patch_of_missing(e));
     evidence.extend(
-        cx.events_for(Code::KVC806)
-            .filter(|e| {
-                crate::chain::events::secret_name(&e.message)
-                    .is_none_or(|named| named == so.secret_name)
-            })
+        creates
+            .into_iter()
             .map(crate::chain::context::event_evidence),
     );
     // The driver's failure for this Secret recorded on another pod that mounts the SPC is
@@ -223,16 +229,19 @@ pub(super) fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: O
         so.secret_name.as_str(),
         cx.pod,
     );
-    for e in others
-        .into_iter()
-        .map(crate::chain::context::event_evidence)
-    {
+    for e in others.into_iter().filter(|e| !patch_of_missing(e)) {
+        let e = crate::chain::context::event_evidence(e);
         if !evidence.contains(&e) {
             evidence.push(e);
         }
     }
     let failed = evidence.len() > before;
     if !sync_off && !failed {
+        evidence.extend(
+            patches
+                .into_iter()
+                .map(crate::chain::context::event_evidence),
+        );
         link.findings
             .push(failed_create::none_seen(cx, so, evidence));
         return;
@@ -277,4 +286,11 @@ pub(super) fn sync_turned_off(cx: &Ctx) -> bool {
         .known()
         .and_then(|c| c.sync_secret_enabled.known())
         == Some(&false)
+}
+
+/// A rotation reconciler's failure to patch a synced Secret's data (`failed to patch secret
+/// <name> with new data, err: …`, FACTS §3): said of a Secret that is missing, it is what the
+/// absence does to the patch, not why the Secret is absent.
+fn patch_of_missing(e: &EventObs) -> bool {
+    e.reason == "SecretRotationFailed" && e.message.starts_with("failed to patch secret ")
 }

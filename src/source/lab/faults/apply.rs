@@ -52,7 +52,10 @@ fn resolve(world: &World, wk: &WorkloadKey) -> Result<Target, String> {
         spc,
         client_id: parsed.client_id.clone().unwrap_or_default(),
         tenant: parsed.tenant_id.clone().unwrap_or_default(),
-        vault: parsed.keyvault_name.clone().unwrap_or_default(),
+        vault: crate::source::lab::azure::vault_key(
+            &world.vaults,
+            parsed.keyvault_name.as_deref().unwrap_or_default(),
+        ),
         object,
     })
 }

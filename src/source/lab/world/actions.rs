@@ -74,10 +74,10 @@ impl World {
                 &spc.and_then(|s| s.spec.parameters.clone())
                     .unwrap_or_default(),
             );
-            let vault = parsed
-                .keyvault_name
-                .as_deref()
-                .and_then(|n| self.vaults.get(n));
+            let vault = parsed.keyvault_name.as_deref().and_then(|n| {
+                self.vaults
+                    .get(&crate::source::lab::azure::vault_key(&self.vaults, n))
+            });
             for o in &parsed.objects {
                 let Some(file) = m.files.get(o.file_name()) else {
                     continue;

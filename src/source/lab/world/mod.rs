@@ -324,9 +324,11 @@ impl World {
 
     fn reindex(&mut self) {
         self.identity_index.clear();
+        // Keyed lower-case: a clientId is a GUID, read in any case (FACTS §7 names the only
+        // case-sensitive comparisons: issuer, subject, audience).
         for (i, id) in self.identities.iter().enumerate() {
             self.identity_index
-                .entry(id.client_id.clone())
+                .entry(id.client_id.to_ascii_lowercase())
                 .or_default()
                 .push(i);
         }
