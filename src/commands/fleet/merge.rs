@@ -51,9 +51,17 @@ pub fn merge(parts: &[ClusterReport]) -> Value {
                 }));
                 if let Some(s) = report["summary"].as_object() {
                     for (k, v) in s {
-                        let sum = summary.get(k).and_then(Value::as_u64).unwrap_or(0)
-                            + v.as_u64().unwrap_or(0);
-                        summary.insert(k.clone(), json!(sum));
+                        // A flag (`incomplete`) is not a count: summed as numbers it became
+                        // `0`, which reads as "complete" (audit MMM-out). Any cluster's
+                        // flag is the fleet's.
+                        let merged = match v {
+                            Value::Bool(b) => json!(*b || summary.get(k) == Some(&json!(true))),
+                            _ => json!(
+                                summary.get(k).and_then(Value::as_u64).unwrap_or(0)
+                                    + v.as_u64().unwrap_or(0)
+                            ),
+                        };
+                        summary.insert(k.clone(), merged);
                     }
                 }
                 gaps.extend(tagged(&report["gaps"], name));
@@ -61,6 +69,11 @@ pub fn merge(parts: &[ClusterReport]) -> Value {
                 findings.extend(tagged(&report["findings"], name));
             }
         }
+    }
+    // A cluster not read at all hides every chain of it: the fleet's chains may be missing,
+    // as the text's `INCOMPLETE:` line says, so the JSON says it too.
+    if parts.iter().any(|p| p.outcome.is_err()) {
+        summary.insert(INCOMPLETE.into(), json!(true));
     }
     let label: Vec<&str> = parts.iter().map(|p| p.cluster.as_str()).collect();
     json!({

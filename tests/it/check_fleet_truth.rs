@@ -1,0 +1,123 @@
+//! Audit MMM-out: the fleet report says what each cluster's own `check` says. README "Several
+//! clusters": "The JSON is the single-cluster report with a `cluster` field on every chain,
+//! finding and gap, `summary` summed over the clusters". So a cluster read in part, or not at
+//! all, leaves the fleet's `summary.incomplete` true (as the text's `INCOMPLETE:` line says),
+//! and two clusters whose namespaces and pods are spelled alike keep every finding of each.
+
+use super::check_fleet::{Fleet, check, fleet};
+use crate::live_support::*;
+use serde_json::Value;
+
+fn json(out: &str, err: &str) -> Value {
+    serde_json::from_str(out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"))
+}
+
+/// A cluster whose SecretProviderClasses could not be read has no verdict: the single check
+/// says `summary.incomplete: true` and the fleet's text line leads with INCOMPLETE. A sum over
+/// the clusters of "chains may be missing" is still that, not the number 0.
+#[tokio::test]
+async fn a_fleet_read_in_part_is_incomplete_in_its_json_summary() {
+    let healthy = world();
+    healthy.replace_silently(EVENTS, Vec::new());
+    let partial = world();
+    partial.replace_silently(EVENTS, Vec::new());
+    partial.deny(SPCS, None);
+    let (a, b) = (healthy.serve().await, partial.serve().await);
+    let dir = tempfile::tempdir().unwrap();
+    let f = Fleet {
+        kubeconfig: super::check_fleet::kubeconfig3(&a, &b, dir.path()),
+        _servers: (a, b),
+        _dir: dir,
+    };
+    let (_, single, err) = check(&f, &["--context", "broken", "-o", "json"]).await;
+    assert_eq!(
+        json(&single, &err)["summary"]["incomplete"],
+        true,
+        "{single}"
+    );
+    let both = ["--context", "healthy", "--context", "broken", "-o", "json"];
+    let (code, out, err) = check(&f, &both).await;
+    assert_eq!(code, Some(3), "{out}\n{err}");
+    let report = json(&out, &err);
+    assert_eq!(
+        report["summary"]["incomplete"], true,
+        "{}",
+        report["summary"]
+    );
+}
+
+/// A context that could not be read at all hides every chain of its cluster: the fleet's
+/// JSON summary says incomplete, as its text line does ("INCOMPLETE: 1 cluster could not be
+/// read").
+#[tokio::test]
+async fn a_fleet_with_a_cluster_not_read_is_incomplete_in_its_json_summary() {
+    let f = fleet().await;
+    let args = ["--context", "healthy", "--context", "dead", "-o", "json"];
+    let (code, out, err) = check(&f, &args).await;
+    assert_eq!(code, Some(3), "{out}\n{err}");
+    assert_eq!(json(&out, &err)["summary"]["incomplete"], true, "{out}");
+    // Both read in full: nothing is missing, and no `incomplete` is said (as a single check).
+    let args = ["--context", "healthy", "--context", "broken", "-o", "json"];
+    let (_, out, err) = check(&f, &args).await;
+    assert!(
+        json(&out, &err)["summary"].get("incomplete").is_none(),
+        "{out}"
+    );
+}
+
+/// Two clusters of the same shape (namespace `payments`, the same pod and SPC names, the same
+/// broken chain): each keeps every chain and finding its own check has, none merged into the
+/// other's, and the fleet's summary is the sum of theirs.
+#[tokio::test]
+async fn equal_names_in_two_clusters_keep_each_clusters_findings() {
+    let f = fleet().await;
+    // `broken` and a second context naming the same server: same names, two clusters.
+    let text = std::fs::read_to_string(&f.kubeconfig).unwrap();
+    let server = text
+        .lines()
+        .skip_while(|l| !l.contains("- name: two"))
+        .find_map(|l| l.trim().strip_prefix("server: "))
+        .unwrap()
+        .to_string();
+    let twin = text.replace(
+        "current-context: healthy",
+        "- name: twin\n  context: {cluster: three, user: alice}\ncurrent-context: healthy",
+    );
+    let twin = twin.replace(
+        "contexts:",
+        &format!("- name: three\n  cluster:\n    server: {server}\ncontexts:"),
+    );
+    std::fs::write(&f.kubeconfig, twin).unwrap();
+    let (_, single, err) = check(&f, &["--context", "broken", "-o", "json"]).await;
+    let single = json(&single, &err);
+    assert!(
+        !single["findings"].as_array().unwrap().is_empty(),
+        "{single}"
+    );
+    let both = ["--context", "broken", "--context", "twin", "-o", "json"];
+    let (code, out, err) = check(&f, &both).await;
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    let report = json(&out, &err);
+    for cluster in ["broken", "twin"] {
+        for key in ["chains", "findings"] {
+            let own: Vec<Value> = (report[key].as_array().unwrap().iter())
+                .filter(|v| v["cluster"] == cluster)
+                .map(|v| {
+                    let mut v = v.clone();
+                    v.as_object_mut().unwrap().remove("cluster");
+                    v
+                })
+                .collect();
+            assert_eq!(&own, single[key].as_array().unwrap(), "{cluster} {key}");
+        }
+    }
+    for key in ["chains", "errors", "warnings", "info", "spcs"] {
+        let n = single["summary"][key].as_u64().unwrap();
+        assert_eq!(
+            report["summary"][key],
+            2 * n,
+            "{key}: {}",
+            report["summary"]
+        );
+    }
+}
