@@ -2,7 +2,8 @@
 //! clusters": "The JSON is the single-cluster report with a `cluster` field on every chain,
 //! finding and gap, `summary` summed over the clusters". So a cluster read in part, or not at
 //! all, leaves the fleet's `summary.incomplete` true (as the text's `INCOMPLETE:` line says),
-//! and two clusters whose namespaces and pods are spelled alike keep every finding of each.
+//! the SecretProviderClasses no pod mounts stay listed under `spcs`, and two clusters whose
+//! namespaces and pods are spelled alike keep every finding of each.
 
 use super::check_fleet::{Fleet, check, fleet};
 use crate::live_support::*;
@@ -63,6 +64,38 @@ async fn a_fleet_with_a_cluster_not_read_is_incomplete_in_its_json_summary() {
         json(&out, &err)["summary"].get("incomplete").is_none(),
         "{out}"
     );
+}
+
+/// The world's `azure-legacy` SecretProviderClass is mounted by no pod: a single check lists
+/// it under `spcs` and counts it in `summary.spcs`. The fleet keeps each cluster's list,
+/// tagged with its cluster, so `summary.spcs` counts entries the report holds.
+#[tokio::test]
+async fn a_fleet_lists_the_spcs_no_pod_mounts_per_cluster() {
+    let f = fleet().await;
+    let (_, single, err) = check(&f, &["--context", "healthy", "-o", "json"]).await;
+    let single = json(&single, &err);
+    let lone = single["spcs"].as_array().unwrap().clone();
+    assert!(
+        !lone.is_empty(),
+        "the world has an SPC no pod mounts: {single}"
+    );
+    let both = ["--context", "healthy", "--context", "broken", "-o", "json"];
+    let (_, out, err) = check(&f, &both).await;
+    let report = json(&out, &err);
+    let spcs = report["spcs"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no spcs list: {out}"));
+    let of_healthy: Vec<Value> = spcs
+        .iter()
+        .filter(|s| s["cluster"] == "healthy")
+        .map(|s| {
+            let mut s = s.clone();
+            s.as_object_mut().unwrap().remove("cluster");
+            s
+        })
+        .collect();
+    assert_eq!(of_healthy, lone, "{out}");
+    assert_eq!(report["summary"]["spcs"], spcs.len(), "{out}");
 }
 
 /// Two clusters of the same shape (namespace `payments`, the same pod and SPC names, the same

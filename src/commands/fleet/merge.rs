@@ -24,11 +24,12 @@ pub const INCOMPLETE: &str = "incomplete";
 pub const CLUSTER_GAP: &str = "cluster";
 
 /// The fleet JSON report: `{"source", "label", "clusters", "summary", "gaps", "chains",
-/// "findings"}` with `cluster` on every item of the last three.
+/// "spcs", "findings"}` with `cluster` on every item of the last four.
 pub fn merge(parts: &[ClusterReport]) -> Value {
     let mut gaps = Vec::new();
     let mut chains = Vec::new();
     let mut findings = Vec::new();
+    let mut spcs = Vec::new();
     let mut clusters = Vec::new();
     let mut summary = Map::new();
     for key in ["chains", "errors", "warnings", "info"] {
@@ -67,6 +68,8 @@ pub fn merge(parts: &[ClusterReport]) -> Value {
                 gaps.extend(tagged(&report["gaps"], name));
                 chains.extend(tagged(&report["chains"], name));
                 findings.extend(tagged(&report["findings"], name));
+                // Counted in `summary.spcs`: the list goes with the count (audit MMM-out).
+                spcs.extend(tagged(&report["spcs"], name));
             }
         }
     }
@@ -83,6 +86,7 @@ pub fn merge(parts: &[ClusterReport]) -> Value {
         "summary": summary,
         "gaps": gaps,
         "chains": chains,
+        "spcs": spcs,
         "findings": findings,
     })
 }
