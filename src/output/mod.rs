@@ -83,8 +83,13 @@ pub fn hidden(
     for f in crate::report::all_findings(chains, spcs)
         .iter()
         .map(|m| &m.finding)
-        .filter(|f| f.suppressed.is_none() && f.severity < min)
+        .filter(|f| f.severity < min)
     {
+        // A suppressed finding is counted as suppressed, hidden or not, and decides nothing.
+        if f.suppressed.is_some() {
+            h.suppressed += 1;
+            continue;
+        }
         // A finding blocked by a cause above is counted apart, whatever its severity
         // (README "blocked by a cause above"), and decides no exit status.
         match f.severity {

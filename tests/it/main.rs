@@ -47,6 +47,7 @@ mod check_namespace_filter;
 mod check_pictures;
 mod check_sarif_uris;
 mod check_secret_canary;
+mod check_suppressed_hidden;
 mod check_undetermined_ci;
 mod check_unread_inputs;
 mod compound_env;
