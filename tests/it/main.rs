@@ -300,6 +300,7 @@ mod rules_wording;
 mod scaled_to_zero;
 mod serve_alert_codes;
 mod serve_blocked_metrics;
+mod serve_check_agree;
 mod serve_exporter;
 mod serve_logs;
 mod snapshot_anonymize;
