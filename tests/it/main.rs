@@ -40,6 +40,7 @@ mod check_fleet;
 mod check_fleet_flags;
 mod check_fleet_formats;
 mod check_fleet_truth;
+mod check_hidden_sarif;
 mod check_lone_spc_ci;
 mod check_lone_spc_suppressed;
 mod check_manifests;
