@@ -117,6 +117,14 @@ pub fn filter_min_severity(chains: &mut [Chain], min: MinSeverity) {
     }
 }
 
+/// The finding code a picture writes on a link: its first open finding's, else its first
+/// suppressed one's, marked (README "Suppressing findings": a suppressed finding is never
+/// shown as an open one; audit MMM-out). `None` for a link without findings.
+pub fn drawn_code(findings: &[Finding]) -> Option<(&'static str, bool)> {
+    let f = (findings.iter().find(|f| f.suppressed.is_none())).or(findings.first())?;
+    Some((f.code.as_str(), f.suppressed.is_some()))
+}
+
 /// What the file-aware formats need besides the chains.
 #[derive(Default)]
 pub struct Context<'a> {

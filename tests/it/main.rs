@@ -46,6 +46,7 @@ mod check_lone_spc_suppressed;
 mod check_manifests;
 mod check_namespace_filter;
 mod check_pictures;
+mod check_pictures_suppressed;
 mod check_sarif_uris;
 mod check_secret_canary;
 mod check_suppressed_hidden;
