@@ -154,3 +154,61 @@ async fn equal_names_in_two_clusters_keep_each_clusters_findings() {
         );
     }
 }
+
+/// README "kvchain check": when a failed read left links unknown, the headline "counts them
+/// after the findings" (`1 chain not verified (6 links unknown: …)`), and blocked and
+/// suppressed findings are counted apart there too. The fleet's first line, the one a CI log
+/// shows, summed chains, errors, warnings and info only: a fleet whose every chain is
+/// unverified read "0 errors" and nothing else. It counts what the JSON summary counts.
+#[tokio::test]
+async fn the_fleet_line_counts_unverified_chains_and_suppressed_findings() {
+    let healthy = world();
+    healthy.replace_silently(EVENTS, Vec::new());
+    let unread = world();
+    unread.deny(EVENTS, None);
+    let (a, b) = (healthy.serve().await, unread.serve().await);
+    let dir = tempfile::tempdir().unwrap();
+    let f = Fleet {
+        kubeconfig: super::check_fleet::kubeconfig3(&a, &b, dir.path()),
+        _servers: (a, b),
+        _dir: dir,
+    };
+    let config = dir_config();
+    let both = [
+        "--context",
+        "healthy",
+        "--context",
+        "broken",
+        "--config",
+        config.1.as_str(),
+    ];
+    let (_, out, err) = check(&f, &[&both[..], &["-o", "json"]].concat()).await;
+    let s = json(&out, &err)["summary"].clone();
+    let n = |k: &str| s[k].as_u64().unwrap_or(0);
+    assert!(n("unverified") > 0 && n("suppressed") > 0, "{s}");
+    let (_, text, _) = check(&f, &both).await;
+    let line = text.lines().next().unwrap();
+    let plural = |n: u64, what: &str| match n {
+        1 => format!("1 {what}"),
+        n => format!("{n} {what}s"),
+    };
+    let unverified = format!(
+        "{} not verified ({} unknown",
+        plural(n("unverified"), "chain"),
+        plural(n("unknown_links"), "link")
+    );
+    let suppressed = format!("{} suppressed", n("suppressed"));
+    assert!(
+        line.contains(&unverified) && line.contains(&suppressed),
+        "{line}\n{s}"
+    );
+}
+
+/// A config suppressing KVC201 (the world's bare pod lacks the workload identity label).
+fn dir_config() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.yaml");
+    std::fs::write(&path, "ignore:\n  - code: KVC201\n").unwrap();
+    let path = path.to_str().unwrap().to_string();
+    (dir, path)
+}
