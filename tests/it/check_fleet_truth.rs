@@ -131,6 +131,12 @@ async fn equal_names_in_two_clusters_keep_each_clusters_findings() {
     let (code, out, err) = check(&f, &both).await;
     assert_eq!(code, Some(1), "{out}\n{err}");
     let report = json(&out, &err);
+    for secret in [CANARY, CANARY_NAMED, CANARY_LAST_APPLIED, CANARY_UNRELATED] {
+        assert!(
+            !out.contains(secret) && !err.contains(secret),
+            "a secret value"
+        );
+    }
     for cluster in ["broken", "twin"] {
         for key in ["chains", "findings"] {
             let own: Vec<Value> = (report[key].as_array().unwrap().iter())
@@ -186,7 +192,13 @@ async fn the_fleet_line_counts_unverified_chains_and_suppressed_findings() {
     let s = json(&out, &err)["summary"].clone();
     let n = |k: &str| s[k].as_u64().unwrap_or(0);
     assert!(n("unverified") > 0 && n("suppressed") > 0, "{s}");
-    let (_, text, _) = check(&f, &both).await;
+    let (_, text, err) = check(&f, &both).await;
+    for secret in [CANARY, CANARY_NAMED, CANARY_LAST_APPLIED, CANARY_UNRELATED] {
+        assert!(
+            !text.contains(secret) && !err.contains(secret),
+            "a secret value"
+        );
+    }
     let line = text.lines().next().unwrap();
     let plural = |n: u64, what: &str| match n {
         1 => format!("1 {what}"),
