@@ -54,3 +54,44 @@ fn svg_marks_a_suppressed_code_suppressed() {
     let accepted = picture("svg", true);
     assert!(accepted.contains(">KVC401 suppressed<"), "{accepted}");
 }
+
+/// A SecretProviderClass no pod mounts is a node of its own with its codes: an accepted one
+/// is marked there too.
+#[test]
+fn mermaid_marks_a_suppressed_code_of_an_spc_no_pod_mounts() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("lone.yaml"),
+        "apiVersion: secrets-store.csi.x-k8s.io/v1
+kind: SecretProviderClass
+metadata:
+  name: lone
+  namespace: shop
+  annotations:
+    kvchain.dev/ignore: KVC705
+spec:
+  provider: azure
+  parameters:
+    keyvaultName: kv-shop
+    tenantId: 72f988bf-86f1-41af-91ab-2d7cd011db47
+    clientID: 11111111-2222-3333-4444-555555555555
+    objects: |
+      array:
+        - |
+          objectName: foo
+          objectType: secrets
+",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["check", "-o", "mermaid", "-f"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let doc = String::from_utf8(out.stdout).unwrap();
+    let node = (doc
+        .lines()
+        .find(|l| l.contains("SecretProviderClass shop/lone")))
+    .unwrap_or_else(|| panic!("{doc}"));
+    assert!(node.contains("KVC705 suppressed"), "{node}");
+}
