@@ -224,3 +224,51 @@ fn dir_config() -> (tempfile::TempDir, String) {
     let path = path.to_str().unwrap().to_string();
     (dir, path)
 }
+
+/// README "kvchain check": on a live cluster, `check -n NS` where not even NS's `default`
+/// ServiceAccount could be listed is an input error, "the namespace does not exist (a typo
+/// would otherwise read as a clean namespace)"; and a fleet reads each cluster "exactly as a
+/// single `check` would (same `-n`/`-A` …)". A fleet over a misspelt namespace read every
+/// cluster as clean: "0 chains, 0 errors", exit 0. Each cluster without the namespace is now
+/// one that could not be read, saying why, and the fleet has no verdict (exit 3).
+#[tokio::test]
+async fn a_namespace_a_cluster_does_not_have_is_said_per_cluster_not_read_as_clean() {
+    let f = fleet().await;
+    let both = [
+        "--context",
+        "healthy",
+        "--context",
+        "broken",
+        "-n",
+        "paymnets",
+    ];
+    let (_, single, _) = check(&f, &["--context", "healthy", "-n", "paymnets"]).await;
+    let (code, out, err) = check(&f, &both).await;
+    assert_eq!(code, Some(3), "{out}\n{err}\nsingle: {single}");
+    let first = out.lines().next().unwrap();
+    assert!(
+        first.starts_with("INCOMPLETE: 2 clusters could not be read"),
+        "{first}"
+    );
+    for cluster in ["healthy", "broken"] {
+        let line = format!("cluster {cluster}: -n paymnets: namespace paymnets does not exist");
+        assert!(out.contains(&line), "{line}\n{out}");
+    }
+    // Spelt right, both clusters have it: read as they are.
+    let both = [
+        "--context",
+        "healthy",
+        "--context",
+        "broken",
+        "-n",
+        NS,
+        "-o",
+        "json",
+    ];
+    let (code, out, err) = check(&f, &both).await;
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    assert!(
+        json(&out, &err)["summary"].get("incomplete").is_none(),
+        "{out}"
+    );
+}

@@ -144,6 +144,14 @@ async fn read_one(
         crate::say!("kvchain: {name}: {n}");
     }
     let mut snapshot = live.snapshot().await;
+    // A namespace the cluster does not have is a single check's input error: read as it is,
+    // a typo would pass for a clean cluster (README "kvchain check"; audit MMM-out). In a
+    // fleet it is said for that cluster, which then has no verdict.
+    if let Some(ns) = &args.kube.namespace
+        && let Some(why) = snapshot.absent_live_namespace(ns)
+    {
+        return Err(format!("-n {ns}: {why}"));
+    }
     let chains = chain::diagnose(&snapshot);
     // A live cluster's Namespace annotations are not read (README "Suppressing findings").
     let judged = check::judge(args, &mut snapshot, chains, &Default::default(), rules);
