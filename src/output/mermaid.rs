@@ -66,7 +66,13 @@ pub fn render_with_gaps(
         if let Some(vault) = &v.vault {
             let _ = write!(label, "<br/>→ vault {}", escape_text(&shown(vault)));
         }
-        let mut codes: Vec<&str> = v.findings.iter().map(|f| f.code.as_str()).collect();
+        // An accepted code is marked, as the reports mark it (audit MMM-out).
+        let mut codes: Vec<String> = (v.findings.iter())
+            .map(|f| match f.suppressed {
+                Some(_) => format!("{} suppressed", f.code.as_str()),
+                None => f.code.as_str().to_string(),
+            })
+            .collect();
         codes.dedup();
         if !codes.is_empty() {
             let _ = write!(label, "<br/><b>{}</b>", codes.join(", "));
@@ -89,8 +95,11 @@ pub fn render_with_gaps(
                 l.link.title(),
                 escape_text(&shown(&l.summary))
             );
-            if let Some(f) = l.findings.first() {
-                let _ = write!(label, "<br/><b>{}</b>", f.code);
+            if let Some((code, suppressed)) = super::drawn_code(&l.findings) {
+                let _ = write!(label, "<br/><b>{code}</b>");
+                if suppressed {
+                    label.push_str(" suppressed");
+                }
             }
             let _ = writeln!(s, "    c{i}l{j}[\"{}\"]:::{}", escape(&label), st.as_str());
         }

@@ -83,8 +83,13 @@ pub fn hidden(
     for f in crate::report::all_findings(chains, spcs)
         .iter()
         .map(|m| &m.finding)
-        .filter(|f| f.suppressed.is_none() && f.severity < min)
+        .filter(|f| f.severity < min)
     {
+        // A suppressed finding is counted as suppressed, hidden or not, and decides nothing.
+        if f.suppressed.is_some() {
+            h.suppressed += 1;
+            continue;
+        }
         // A finding blocked by a cause above is counted apart, whatever its severity
         // (README "blocked by a cause above"), and decides no exit status.
         match f.severity {
@@ -110,6 +115,14 @@ pub fn filter_min_severity(chains: &mut [Chain], min: MinSeverity) {
             l.findings.retain(|f| f.severity >= min);
         }
     }
+}
+
+/// The finding code a picture writes on a link: its first open finding's, else its first
+/// suppressed one's, marked (README "Suppressing findings": a suppressed finding is never
+/// shown as an open one; audit MMM-out). `None` for a link without findings.
+pub fn drawn_code(findings: &[Finding]) -> Option<(&'static str, bool)> {
+    let f = (findings.iter().find(|f| f.suppressed.is_none())).or(findings.first())?;
+    Some((f.code.as_str(), f.suppressed.is_some()))
 }
 
 /// What the file-aware formats need besides the chains.

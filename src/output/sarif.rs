@@ -54,6 +54,26 @@ pub fn render(snapshot: &Snapshot, chains: &[Chain], cx: &Context) -> String {
         .iter()
         .filter(|c| crate::chain::waits_unexplained(c))
         .count();
+    let mut properties = BTreeMap::from([
+        ("source".to_string(), json!(snapshot.source.kind.as_str())),
+        ("label".to_string(), json!(shown(&snapshot.source.label))),
+        ("chains".to_string(), json!(chains.len())),
+        // True whenever `check` exits 3 for what it could not read: chains may be missing, or
+        // one has no verdict (`undetermined` counts those).
+        (
+            "incomplete".to_string(),
+            json!(crate::report::undetermined(snapshot, chains)),
+        ),
+        ("undetermined".to_string(), json!(undetermined)),
+        ("gaps".to_string(), json!(gaps.len())),
+    ]);
+    // What `--min-severity` hid is counted, as JSON's `summary.hidden`: hidden warnings that
+    // fail the run would otherwise leave an empty `results` under exit 1 (audit MMM-out).
+    let hidden = &snapshot.source.hidden;
+    if hidden.total() > 0 {
+        properties.insert("hidden".to_string(), json!(hidden.total()));
+        properties.insert("hiddenFailing".to_string(), json!(hidden.failing));
+    }
     let run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
         // A clean run still says so: an empty array, not a missing one.
@@ -62,19 +82,7 @@ pub fn render(snapshot: &Snapshot, chains: &[Chain], cx: &Context) -> String {
         .invocations(vec![super::invocation::invocation(snapshot, &gaps, chains)])
         .properties(
             PropertyBag::builder()
-                .additional_properties(BTreeMap::from([
-                    ("source".to_string(), json!(snapshot.source.kind.as_str())),
-                    ("label".to_string(), json!(shown(&snapshot.source.label))),
-                    ("chains".to_string(), json!(chains.len())),
-                    // True whenever `check` exits 3 for what it could not read: chains may
-                    // be missing, or one has no verdict (`undetermined` counts those).
-                    (
-                        "incomplete".to_string(),
-                        json!(crate::report::undetermined(snapshot, chains)),
-                    ),
-                    ("undetermined".to_string(), json!(undetermined)),
-                    ("gaps".to_string(), json!(gaps.len())),
-                ]))
+                .additional_properties(properties)
                 .build(),
         )
         .build();

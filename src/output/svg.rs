@@ -99,12 +99,16 @@ pub fn render_with_gaps(c: &Chain, gaps: &[Gap], unread: &[String]) -> String {
             TOP + 46,
             escape(clip(&shown(&l.summary), 18).as_str())
         );
-        if let Some(f) = l.findings.first() {
+        if let Some((code, suppressed)) = super::drawn_code(&l.findings) {
+            // "KVC401 suppressed" fits the box at a smaller size.
+            let (size, text) = match suppressed {
+                true => (12, format!("{code} suppressed")),
+                false => (13, code.to_string()),
+            };
             let _ = writeln!(
                 s,
-                r#"<text x="{cx}" y="{}" font-size="13" font-weight="bold" text-anchor="middle">{}</text>"#,
+                r#"<text x="{cx}" y="{}" font-size="{size}" font-weight="bold" text-anchor="middle">{text}</text>"#,
                 TOP + 68,
-                f.code
             );
         }
         s.push_str("</g>\n");

@@ -105,8 +105,10 @@ fn counts<C: Borrow<Chain>>(
         spcs: spcs.len(),
         unread: snapshot.source.unread.len(),
         hidden: snapshot.source.hidden.total(),
-        // Blocked findings are counted apart, hidden or not (audit Y4).
+        // Blocked and suppressed findings are counted apart, hidden or not (audit Y4,
+        // MMM-out).
         blocked: snapshot.source.hidden.blocked,
+        suppressed: snapshot.source.hidden.suppressed,
         unexplained: chains
             .iter()
             .filter(|c| crate::chain::waits_unexplained((*c).borrow()))

@@ -260,6 +260,9 @@ pub struct Hidden {
     /// Hidden findings that only follow from an earlier link's cause ("blocked by …"): still
     /// counted apart as blocked, never as a hidden warning or info (audit Y4).
     pub blocked: usize,
+    /// Hidden findings a suppression covers: still counted apart as suppressed, as blocked
+    /// ones are, never silently gone (README "Suppressing findings"; audit MMM-out).
+    pub suppressed: usize,
     /// Hidden findings that `--fail-on` counts (the run fails on them).
     pub failing: usize,
 }

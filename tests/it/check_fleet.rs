@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use wiremock::MockServer;
 
 /// Contexts `healthy` and `broken` on two fake API servers, `dead` on a closed port.
-fn kubeconfig3(
+pub(crate) fn kubeconfig3(
     healthy: &MockServer,
     broken: &MockServer,
     dir: &std::path::Path,
@@ -47,8 +47,8 @@ users:
 }
 
 pub(crate) struct Fleet {
-    _servers: (MockServer, MockServer),
-    _dir: tempfile::TempDir,
+    pub(crate) _servers: (MockServer, MockServer),
+    pub(crate) _dir: tempfile::TempDir,
     pub(crate) kubeconfig: std::path::PathBuf,
 }
 

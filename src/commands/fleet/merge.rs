@@ -24,11 +24,12 @@ pub const INCOMPLETE: &str = "incomplete";
 pub const CLUSTER_GAP: &str = "cluster";
 
 /// The fleet JSON report: `{"source", "label", "clusters", "summary", "gaps", "chains",
-/// "findings"}` with `cluster` on every item of the last three.
+/// "spcs", "findings"}` with `cluster` on every item of the last four.
 pub fn merge(parts: &[ClusterReport]) -> Value {
     let mut gaps = Vec::new();
     let mut chains = Vec::new();
     let mut findings = Vec::new();
+    let mut spcs = Vec::new();
     let mut clusters = Vec::new();
     let mut summary = Map::new();
     for key in ["chains", "errors", "warnings", "info"] {
@@ -51,16 +52,31 @@ pub fn merge(parts: &[ClusterReport]) -> Value {
                 }));
                 if let Some(s) = report["summary"].as_object() {
                     for (k, v) in s {
-                        let sum = summary.get(k).and_then(Value::as_u64).unwrap_or(0)
-                            + v.as_u64().unwrap_or(0);
-                        summary.insert(k.clone(), json!(sum));
+                        // A flag (`incomplete`) is not a count: summed as numbers it became
+                        // `0`, which reads as "complete" (audit MMM-out). Any cluster's
+                        // flag is the fleet's.
+                        let merged = match v {
+                            Value::Bool(b) => json!(*b || summary.get(k) == Some(&json!(true))),
+                            _ => json!(
+                                summary.get(k).and_then(Value::as_u64).unwrap_or(0)
+                                    + v.as_u64().unwrap_or(0)
+                            ),
+                        };
+                        summary.insert(k.clone(), merged);
                     }
                 }
                 gaps.extend(tagged(&report["gaps"], name));
                 chains.extend(tagged(&report["chains"], name));
                 findings.extend(tagged(&report["findings"], name));
+                // Counted in `summary.spcs`: the list goes with the count (audit MMM-out).
+                spcs.extend(tagged(&report["spcs"], name));
             }
         }
+    }
+    // A cluster not read at all hides every chain of it: the fleet's chains may be missing,
+    // as the text's `INCOMPLETE:` line says, so the JSON says it too.
+    if parts.iter().any(|p| p.outcome.is_err()) {
+        summary.insert(INCOMPLETE.into(), json!(true));
     }
     let label: Vec<&str> = parts.iter().map(|p| p.cluster.as_str()).collect();
     json!({
@@ -70,6 +86,7 @@ pub fn merge(parts: &[ClusterReport]) -> Value {
         "summary": summary,
         "gaps": gaps,
         "chains": chains,
+        "spcs": spcs,
         "findings": findings,
     })
 }

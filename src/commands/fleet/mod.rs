@@ -144,6 +144,14 @@ async fn read_one(
         crate::say!("kvchain: {name}: {n}");
     }
     let mut snapshot = live.snapshot().await;
+    // A namespace the cluster does not have is a single check's input error: read as it is,
+    // a typo would pass for a clean cluster (README "kvchain check"; audit MMM-out). In a
+    // fleet it is said for that cluster, which then has no verdict.
+    if let Some(ns) = &args.kube.namespace
+        && let Some(why) = snapshot.absent_live_namespace(ns)
+    {
+        return Err(format!("-n {ns}: {why}"));
+    }
     let chains = chain::diagnose(&snapshot);
     // A live cluster's Namespace annotations are not read (README "Suppressing findings").
     let judged = check::judge(args, &mut snapshot, chains, &Default::default(), rules);
@@ -189,7 +197,7 @@ fn text(read: &[Read], merged: &serde_json::Value, color: bool) -> String {
     } else {
         format!("{} not read", failed.len())
     };
-    let _ = writeln!(
+    let _ = write!(
         out,
         "kvchain check fleet: {} clusters ({not_read}): {} chains, {} errors, {} warnings, {} info",
         read.len(),
@@ -198,6 +206,27 @@ fn text(read: &[Read], merged: &serde_json::Value, color: bool) -> String {
         s["warnings"],
         s["info"]
     );
+    // What each cluster's headline counts apart is counted here too, as the JSON summary
+    // sums it: "0 errors" over unverified chains is no clean bill (audit MMM-out).
+    let count = |k: &str| s[k].as_u64().unwrap_or(0) as usize;
+    if count("unverified") > 0 {
+        let _ = write!(
+            out,
+            ", {} not verified ({} unknown: a read failed, listed below)",
+            crate::glance::plural(count("unverified"), "chain"),
+            crate::glance::plural(count("unknown_links"), "link")
+        );
+    }
+    if count("blocked") > 0 {
+        let _ = write!(out, ", {} blocked by a cause above", count("blocked"));
+    }
+    if count("suppressed") > 0 {
+        let _ = write!(out, ", {} suppressed", count("suppressed"));
+    }
+    if count("hidden") > 0 {
+        let _ = write!(out, " ({} hidden by --min-severity)", count("hidden"));
+    }
+    out.push('\n');
     if !failed.is_empty() {
         let _ = writeln!(out, "\nNot visible (these clusters could not be read)");
         for (name, why) in failed {
