@@ -216,8 +216,10 @@ impl RotationWatch {
             .unwrap_or(self.new_fingerprint.is_some() && self.new_content().is_none())
     }
 
+    /// Whether `spc` mounts the followed secret. Vault names are DNS labels, one vault in any
+    /// case (FACTS §5), as `r`'s eligibility check (`rotation_target`) matches them.
     fn uses_object(&self, spc: &SpcObs) -> bool {
-        spc.parsed.keyvault_name.as_deref() == Some(self.vault.as_str())
+        (spc.parsed.keyvault_name.as_deref()).is_some_and(|k| k.eq_ignore_ascii_case(&self.vault))
             && spc
                 .parsed
                 .objects
@@ -565,7 +567,8 @@ fn stuck_reason(failures: &MountFailures, poll: &str, key: &str) -> String {
     }
 }
 
-/// The observed Key Vault secret `vault/object`, when the Azure side saw it.
+/// The observed Key Vault secret `vault/object`, when the Azure side saw it: under the name
+/// as an SPC spelled it, in any case (a DNS label, FACTS §5).
 pub(crate) fn vault_object<'a>(
     s: &'a Snapshot,
     vault: &str,
@@ -574,7 +577,11 @@ pub(crate) fn vault_object<'a>(
     s.azure
         .objects
         .iter()
-        .find(|o| o.vault == vault && o.name == object && o.object_type == ObjectType::Secret)
+        .find(|o| {
+            o.vault.eq_ignore_ascii_case(vault)
+                && o.name == object
+                && o.object_type == ObjectType::Secret
+        })
         .and_then(|o| o.state.known())
         .and_then(|o| o.as_ref())
 }

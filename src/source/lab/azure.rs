@@ -466,7 +466,7 @@ pub fn get<'v, 'r>(
         let action = roles::required_action(t);
         let allowed = role_assignments.any(|ra| {
             ra.spec.principal_id == token.principal_id
-                && ra.spec.scope.vault == vault.name
+                && super::vaults::Vaults::same(&ra.spec.scope.vault, &vault.name)
                 && ra.spec.scope.object.as_deref().is_none_or(|o| {
                     o.strip_prefix(t.collection())
                         .and_then(|rest| rest.strip_prefix('/'))
