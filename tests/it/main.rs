@@ -118,6 +118,7 @@ mod lab_rotation_restart_advice;
 mod lab_sa_client_id_change;
 mod lab_scenario_errors;
 mod lab_scenarios;
+mod lab_secret_patch_failed;
 mod lab_stale_readers;
 mod lab_stateful_ordered;
 mod lab_stateful_rollout;

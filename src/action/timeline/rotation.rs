@@ -51,6 +51,10 @@ pub struct RotationWatch {
     /// they wait on, with the restart they need when it was Reloader's rollout they waited
     /// for (FACTS §10): told when the watch ends with them still waiting.
     waits_on: BTreeMap<String, (String, Option<String>)>,
+    /// Each synced Secret step's Secret as last seen: `Some(true)` there, `Some(false)` not
+    /// there, `None` not read. Who writes it, and so which event tells a failure, differs
+    /// (FACTS §2, §3): the controller creates a missing one, rotation patches one that exists.
+    secrets_seen: BTreeMap<String, Option<bool>>,
 }
 
 impl RotationWatch {
@@ -83,6 +87,7 @@ impl RotationWatch {
             follow_up: None,
             failures: MountFailures::new("MountRotationFailed"),
             waits_on: BTreeMap::new(),
+            secrets_seen: BTreeMap::new(),
         }
     }
 
@@ -187,7 +192,9 @@ impl RotationWatch {
     fn finish(&mut self) {
         let poll = short_duration(self.poll);
         let failures = &self.failures;
-        let stuck = |key: &str| stuck_reason(failures, &poll, key);
+        let seen = &self.secrets_seen;
+        let stuck =
+            |key: &str| stuck_reason(failures, &poll, key, seen.get(key).copied().flatten());
         // A consumer waiting on a synced Secret that never got the new value waits on that
         // hop: a restart reads the Secret as it is (FACTS §4, §11), Reloader sees no change.
         let blocked = secret_volumes::blocked(&self.steps, &self.waits_on, &stuck);
@@ -330,6 +337,9 @@ impl RotationWatch {
                 let key = format!("{}/{}|secret", pod.namespace, so.secret_name);
                 let label = format!("Secret {}[{}]: synced", so.secret_name, d.key);
                 let secret = s.secret(&pod.namespace, &so.secret_name);
+                let seen = (secret.is_some() || s.secrets.unknown_in(&pod.namespace).is_none())
+                    .then_some(secret.is_some());
+                self.secrets_seen.insert(key.clone(), seen);
                 let state = match secret {
                     Some(sec) => {
                         let fresh = match new_content {
@@ -411,17 +421,37 @@ impl RotationWatch {
 
 /// Why a step still waiting when the watch ends did not move: the rotation polls of its pod
 /// that failed (`failures`), else what was not seen to change within the deadline.
-fn stuck_reason(failures: &MountFailures, poll: &str, key: &str) -> String {
+/// `secret`: whether a synced Secret step's Secret was there when last seen (None: not read).
+fn stuck_reason(failures: &MountFailures, poll: &str, key: &str, secret: Option<bool>) -> String {
     match (key.rsplit('|').next(), failures.of_key(key)) {
         (Some("vault"), _) => "the vault shows no new version".to_string(),
         (Some("mount" | "file"), Some(why)) => format!("its rotation polls fail: {why}"),
         (Some("secret"), Some(why)) => format!("the synced Secret is written from the mount, whose rotation polls fail: {why}"),
         (Some("mount"), None) => format!("the mounted version (SecretProviderClassPodStatus) did not change within two rotation polls of {poll} each; check the driver and provider logs"),
         (Some("file"), None) => "the mounted file content did not change".to_string(),
-        (Some("secret"), None) => "the synced Secret was not updated; check FailedToCreateSecret events".to_string(),
+        (Some("secret"), None) => synced_secret_stuck(secret).to_string(),
         (Some(k), Some(why)) if k.starts_with("mount:") => format!("the mount's rotation polls fail: {why}"),
         (Some(k), _) if k.starts_with("env:") => "the running pods still hold the old value: nothing restarted them (is Reloader running?)".to_string(),
         _ => "no change observed".to_string(),
+    }
+}
+
+/// Why a synced Secret did not take the new value, and the driver event that says so (FACTS
+/// §2, §3): an existing Secret is patched by the ≤v1.5 rotation reconciler, whose failure is
+/// `SecretRotationFailed` (a v1.6 driver updates it from its controller, whose failures are
+/// `FailedToCreateSecret`); a missing one is the controller's to create, at its next
+/// reconcile (every 5 minutes), its failure `FailedToCreateSecret`.
+fn synced_secret_stuck(exists: Option<bool>) -> &'static str {
+    match exists {
+        Some(true) => {
+            "the synced Secret exists but was not updated; check SecretRotationFailed events on the pods (the rotation reconciler's patch, drivers ≤v1.5; a v1.6 driver's controller reports a failed update as FailedToCreateSecret) and the driver log"
+        }
+        Some(false) => {
+            "the synced Secret does not exist; the driver's controller creates it at its next reconcile (every 5 minutes): check FailedToCreateSecret events on the pods and the driver log"
+        }
+        None => {
+            "the synced Secret was not read; check SecretRotationFailed events (a failed patch of an existing Secret, drivers ≤v1.5) and FailedToCreateSecret events (a failed create, or a v1.6 driver's failed update) on the pods, and the driver log"
+        }
     }
 }
 

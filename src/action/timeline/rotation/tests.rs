@@ -350,3 +350,22 @@ fn a_restamp_never_makes_env_stale() {
         );
     }
 }
+
+/// A synced Secret that is not there is the SPCPS controller's to create, and its failure is
+/// `FailedToCreateSecret`; `SecretRotationFailed` is the patch of one that exists (FACTS §2,
+/// §3; the existing case: tests/it/lab_secret_patch_failed.rs).
+#[test]
+fn a_missing_synced_secret_names_the_controllers_create_event() {
+    let mut w = RotationWatch::new(&world(0, 1, 1, -3000, 1, -3000), "kv-pay", "db-pass");
+    let mut gone = world(300, 2, 2, 112, 1, -3000);
+    gone.secrets = Coll::known(vec![]);
+    w.observe(&gone);
+    let tl = w.timeline();
+    assert!(tl.finished, "{tl:#?}");
+    assert!(
+        matches!(state_of(&tl, "Secret app-secrets[password]"), StepState::Stuck(why)
+            if why.contains("does not exist") && why.contains("FailedToCreateSecret")
+                && !why.contains("SecretRotationFailed")),
+        "{tl:#?}"
+    );
+}
