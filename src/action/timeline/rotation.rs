@@ -55,6 +55,9 @@ pub struct RotationWatch {
     /// there, `None` not read. Who writes it, and so which event tells a failure, differs
     /// (FACTS §2, §3): the controller creates a missing one, rotation patches one that exists.
     secrets_seen: BTreeMap<String, Option<bool>>,
+    /// Consumer steps waiting on a rollout that started after their synced Secret changed and
+    /// is not done (`rollout::under_way`): told as such when the watch ends with them waiting.
+    rollouts: BTreeMap<String, String>,
 }
 
 impl RotationWatch {
@@ -88,6 +91,7 @@ impl RotationWatch {
             failures: MountFailures::new("MountRotationFailed"),
             waits_on: BTreeMap::new(),
             secrets_seen: BTreeMap::new(),
+            rollouts: BTreeMap::new(),
         }
     }
 
@@ -198,7 +202,12 @@ impl RotationWatch {
         // A consumer waiting on a synced Secret that never got the new value waits on that
         // hop: a restart reads the Secret as it is (FACTS §4, §11), Reloader sees no change.
         let blocked = secret_volumes::blocked(&self.steps, &self.waits_on, &stuck);
-        (self.steps).stick_waiting(|key| blocked.get(key).cloned().unwrap_or_else(|| stuck(key)));
+        // A rollout under way is why a consumer still waits: not Reloader (it acted), nor
+        // the Secret (it changed, or no rollout would have started).
+        let rollouts = &self.rollouts;
+        (self.steps).stick_waiting(|key| {
+            (rollouts.get(key).or_else(|| blocked.get(key)).cloned()).unwrap_or_else(|| stuck(key))
+        });
         self.verdict = verdict(&self.steps, ROTATION_HOPS);
         self.finished = true;
     }
@@ -484,6 +493,7 @@ fn followed_file(object: &crate::spc::SpcObject) -> String {
 }
 
 mod env;
+mod rollout;
 mod secret_volumes;
 mod sub_path;
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::super::steps::{StepState, since};
-use super::{RotationWatch, followed_file, vault_object};
+use super::{RotationWatch, followed_file, rollout, vault_object};
 use crate::chain::restart_plan::RestartPlan;
 use crate::fingerprint::Fingerprint;
 use crate::snapshot::{ContainerStateObs, PodObs, Snapshot, SpcObs, WorkloadObs};
@@ -50,6 +50,8 @@ impl RotationWatch {
             // Each owner's object, searched once: its annotations say whether Reloader
             // restarts it, and its update strategy whether that reaches each pod.
             let mut objects: BTreeMap<String, Option<&WorkloadObs>> = BTreeMap::new();
+            // Each workload's current pods: how far a rollout of it has come.
+            let mut members: BTreeMap<(String, String), Vec<&PodObs>> = BTreeMap::new();
             // One search of a set's pods for all of its pods' plans.
             let look = crate::chain::restart_plan::Scan::new(s);
             for p in
@@ -62,6 +64,9 @@ impl RotationWatch {
                 let workload = plan.replacing_owner();
                 let owner = (workload.as_ref())
                     .map_or(format!("Pod/{}", p.name), |(k, n)| format!("{k}/{n}"));
+                if let Some(w) = &workload {
+                    members.entry(w.clone()).or_default().push(p);
+                }
                 let mut reloaded = None;
                 // What each container took from the Secret at start, envFrom's variables
                 // included (the notion the verify shares, audit VV1). The driver writes the
@@ -113,6 +118,7 @@ impl RotationWatch {
                             .entry((owner.clone(), c.name.to_string(), e.var.into(), e.env_from))
                             .or_default()
                             .push(Reader {
+                                workload: workload.clone(),
                                 started,
                                 took,
                                 reloaded,
@@ -145,6 +151,21 @@ impl RotationWatch {
                         _ => StepState::Waiting,
                     }
                 };
+                // Still waiting for pods a rollout begun since the Secret changed has not
+                // replaced yet: the verdict says so if the watch ends first.
+                let rolling = match (&state, &secret_state) {
+                    (StepState::Waiting, StepState::Done(at)) if !restamp => (pods.iter())
+                        .find_map(|r| r.workload.as_ref())
+                        .and_then(|w| {
+                            let of = members.get(w).map_or(&[][..], Vec::as_slice);
+                            rollout::under_way_among(w, &spc.namespace, of, self.started_at + *at)
+                        }),
+                    _ => None,
+                };
+                match rolling {
+                    Some(why) => self.rollouts.insert(key.clone(), why),
+                    None => self.rollouts.remove(&key),
+                };
                 self.waits_on
                     .insert(key.clone(), (secret_key.clone(), None));
                 self.steps.put(key, label, state);
@@ -155,6 +176,8 @@ impl RotationWatch {
 
 /// One running container that reads the followed key through env.
 pub(super) struct Reader {
+    /// The workload that replaces its pod (`R`'s plan's owner), if any.
+    pub(super) workload: Option<(String, String)>,
     pub(super) started: Option<Timestamp>,
     /// The fingerprint of the value it took at start, when every version the key could
     /// have pointed to then has the same one.
