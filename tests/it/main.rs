@@ -131,6 +131,7 @@ mod lab_tls_keys;
 mod lab_two_spc_rotation;
 mod lab_unused_volume;
 mod lab_vault_name_case;
+mod lab_verify_secret_sub_path;
 mod lab_volume_client_override;
 mod lab_volume_objects;
 mod lab_waiting_many;

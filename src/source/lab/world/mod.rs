@@ -16,6 +16,7 @@ mod rolling;
 mod rollout;
 mod rotation;
 mod stateful;
+mod sub_path;
 mod used;
 mod waiting;
 
