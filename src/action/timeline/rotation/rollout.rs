@@ -42,6 +42,26 @@ pub(super) fn under_way_among(
     if made == 0 {
         return None;
     }
+    // A Deployment rolls a template change out through a new ReplicaSet: a pod its old
+    // ReplicaSet made again (one deleted or evicted) is no rollout, and Reloader's absence
+    // stays the question then.
+    if kind == "Deployment" {
+        let set = |p: &PodObs| {
+            (p.owners.iter())
+                .find(|o| o.kind.as_str() == "ReplicaSet")
+                .map(|o| o.name.to_string())
+        };
+        let old_sets: Vec<String> = (members.iter())
+            .filter(|p| !new(p))
+            .filter_map(|p| set(p))
+            .collect();
+        let rolled = (members.iter())
+            .filter(new)
+            .any(|p| set(p).is_some_and(|s| !old_sets.contains(&s)));
+        if !rolled {
+            return None;
+        }
+    }
     let old: Vec<&str> = (members.iter())
         .filter(|p| !new(p))
         .map(|p| p.name.as_str())

@@ -412,3 +412,29 @@ fn a_reloader_rollout_still_in_progress_at_the_deadline_is_named_not_reloader() 
         );
     }
 }
+
+/// A pod the old ReplicaSet made again after the Secret changed (one deleted or evicted) is
+/// no rollout: nothing changed the template, so the question stays whether Reloader runs.
+#[test]
+fn a_pod_the_old_replica_set_made_again_is_no_rollout() {
+    let mut w = RotationWatch::new(&world(0, 1, 1, -3000, 1, -3000), "kv-pay", "db-pass");
+    let replaced = |now| {
+        let mut s = world(now, 2, 2, 112, 2, 113);
+        let mut workloads = deployment("web-6d9", true);
+        workloads[0].replicas = Some(2);
+        s.workloads = Coll::known(workloads);
+        let mut pods: Vec<PodObs> = s.pods.items.iter().cloned().collect();
+        pods.push(pod("web-2", 130, 140, "web-6d9"));
+        s.pods = Coll::known(pods);
+        s
+    };
+    w.observe(&replaced(150));
+    w.observe(&replaced(300));
+    let tl = w.timeline();
+    assert!(tl.finished, "{tl:#?}");
+    let StepState::Stuck(why) = state_of(&tl, "Deployment/web / app: env DB_PASS") else {
+        panic!("{tl:#?}");
+    };
+    assert!(!why.contains("rollout of"), "{why}");
+    assert!(why.contains("is Reloader running?"), "{why}");
+}
