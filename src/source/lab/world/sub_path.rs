@@ -39,7 +39,9 @@ fn secret_file<'a>(v: &'a Volume, path: &'a str) -> Option<(&'a str, &'a str)> {
 }
 
 impl World {
-    /// What subPath mount `m`'s file comes from, if kvchain follows it.
+    /// Where the file a subPath `sub` of pod `p`'s volume `volume` shows comes from: a CSI
+    /// volume's file, or a Secret's key; None for any other volume (ConfigMaps hold no Key
+    /// Vault content).
     fn sub_path_source<'a>(
         p: &'a LabPod,
         spec: Option<&'a PodSpec>,
