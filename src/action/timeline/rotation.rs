@@ -8,15 +8,12 @@ use jiff::Timestamp;
 
 use crate::chain::Chain;
 use crate::fingerprint::Fingerprint;
-use crate::snapshot::{
-    ContainerStateObs, ObjectType, PodObs, Snapshot, SpcObs, VolumeSourceObs, WorkloadObs,
-};
+use crate::snapshot::{ObjectType, PodObs, Snapshot, SpcObs, VolumeSourceObs};
 
 use super::failures::MountFailures;
 use super::steps::{
     Hop, Step, StepState, Steps, Timeline, pod_names, short_duration, since, step_time, verdict,
 };
-use env::{Reader, env_state, reloader_restarts, restamp_env_state, value_taken};
 
 const ROTATION_HOPS: &[Hop] = &[
     ("Key Vault: new version", |k| k == "vault"),
@@ -54,6 +51,13 @@ pub struct RotationWatch {
     /// they wait on, with the restart they need when it was Reloader's rollout they waited
     /// for (FACTS §10): told when the watch ends with them still waiting.
     waits_on: BTreeMap<String, (String, Option<String>)>,
+    /// Each synced Secret step's Secret as last seen: `Some(true)` there, `Some(false)` not
+    /// there, `None` not read. Who writes it, and so which event tells a failure, differs
+    /// (FACTS §2, §3): the controller creates a missing one, rotation patches one that exists.
+    secrets_seen: BTreeMap<String, Option<bool>>,
+    /// Consumer steps waiting on a rollout that started after their synced Secret changed and
+    /// is not done (`rollout::under_way`): told as such when the watch ends with them waiting.
+    rollouts: BTreeMap<String, String>,
 }
 
 impl RotationWatch {
@@ -86,6 +90,8 @@ impl RotationWatch {
             follow_up: None,
             failures: MountFailures::new("MountRotationFailed"),
             waits_on: BTreeMap::new(),
+            secrets_seen: BTreeMap::new(),
+            rollouts: BTreeMap::new(),
         }
     }
 
@@ -190,11 +196,18 @@ impl RotationWatch {
     fn finish(&mut self) {
         let poll = short_duration(self.poll);
         let failures = &self.failures;
-        let stuck = |key: &str| stuck_reason(failures, &poll, key);
+        let seen = &self.secrets_seen;
+        let stuck =
+            |key: &str| stuck_reason(failures, &poll, key, seen.get(key).copied().flatten());
         // A consumer waiting on a synced Secret that never got the new value waits on that
         // hop: a restart reads the Secret as it is (FACTS §4, §11), Reloader sees no change.
         let blocked = secret_volumes::blocked(&self.steps, &self.waits_on, &stuck);
-        (self.steps).stick_waiting(|key| blocked.get(key).cloned().unwrap_or_else(|| stuck(key)));
+        // A rollout under way is why a consumer still waits: not Reloader (it acted), nor
+        // the Secret (it changed, or no rollout would have started).
+        let rollouts = &self.rollouts;
+        (self.steps).stick_waiting(|key| {
+            (rollouts.get(key).or_else(|| blocked.get(key)).cloned()).unwrap_or_else(|| stuck(key))
+        });
         self.verdict = verdict(&self.steps, ROTATION_HOPS);
         self.finished = true;
     }
@@ -216,8 +229,10 @@ impl RotationWatch {
             .unwrap_or(self.new_fingerprint.is_some() && self.new_content().is_none())
     }
 
+    /// Whether `spc` mounts the followed secret. Vault names are DNS labels, one vault in any
+    /// case (FACTS §5), as `r`'s eligibility check (`rotation_target`) matches them.
     fn uses_object(&self, spc: &SpcObs) -> bool {
-        spc.parsed.keyvault_name.as_deref() == Some(self.vault.as_str())
+        (spc.parsed.keyvault_name.as_deref()).is_some_and(|k| k.eq_ignore_ascii_case(&self.vault))
             && spc
                 .parsed
                 .objects
@@ -331,6 +346,9 @@ impl RotationWatch {
                 let key = format!("{}/{}|secret", pod.namespace, so.secret_name);
                 let label = format!("Secret {}[{}]: synced", so.secret_name, d.key);
                 let secret = s.secret(&pod.namespace, &so.secret_name);
+                let seen = (secret.is_some() || s.secrets.unknown_in(&pod.namespace).is_none())
+                    .then_some(secret.is_some());
+                self.secrets_seen.insert(key.clone(), seen);
                 let state = match secret {
                     Some(sec) => {
                         let fresh = match new_content {
@@ -396,145 +414,6 @@ impl RotationWatch {
         }
     }
 
-    /// Env consumers of the Secrets this SPC syncs, one step per workload and variable,
-    /// judged afresh on every snapshot from the workload's current pods: a rollout (a
-    /// restart, Reloader) replaces the pods that read the old value.
-    fn observe_env(&mut self, s: &Snapshot, spc: &SpcObs) {
-        let Some(object) = spc
-            .parsed
-            .objects
-            .iter()
-            .find(|o| o.object_name == self.object)
-        else {
-            return;
-        };
-        let file = followed_file(object);
-        let file = file.as_str();
-        let restamp = self.restamp() && self.new_version.is_some();
-        for so in &spc.secret_objects {
-            if !so.data.iter().any(|d| d.object_name == file) {
-                continue;
-            }
-            let secret_key = format!("{}/{}|secret", spc.namespace, so.secret_name);
-            let secret_state = self
-                .steps
-                .by_key
-                .get(&secret_key)
-                .map(|st| st.state.clone())
-                .unwrap_or(StepState::Waiting);
-            // (workload, container, variable, through envFrom) → the containers currently
-            // reading it: when each started, and the value it took then (when the versions
-            // tell).
-            let mut readers: BTreeMap<(String, String, String, bool), Vec<Reader>> =
-                BTreeMap::new();
-            let versions = vault_object(s, &self.vault, &self.object);
-            let csi = s.cluster.csi_driver.known();
-            let synced = s.secret(&spc.namespace, &so.secret_name);
-            // Each owner's object, searched once: its annotations say whether Reloader
-            // restarts it, and its update strategy whether that reaches each pod.
-            let mut objects: BTreeMap<String, Option<&WorkloadObs>> = BTreeMap::new();
-            // One search of a set's pods for all of its pods' plans.
-            let look = crate::chain::restart_plan::Scan::new(s);
-            for p in
-                s.pods.items.iter().filter(|p| {
-                    p.namespace == spc.namespace && p.template_of.is_none() && !p.deleting
-                })
-            {
-                // The plan R carries out on this pod: the verdict's advice names what it does.
-                let plan = crate::chain::restart_plan::RestartPlan::for_pod_in(s, &look, p);
-                let workload = plan.replacing_owner();
-                let owner = (workload.as_ref())
-                    .map_or(format!("Pod/{}", p.name), |(k, n)| format!("{k}/{n}"));
-                let mut reloaded = None;
-                // What each container took from the Secret at start, envFrom's variables
-                // included (the notion the verify shares, audit VV1). The driver writes the
-                // keys of `secretObjects`: they are the Secret's when it is not observed.
-                let keys_of = |name: &str| {
-                    (s.secret(&spc.namespace, name))
-                        .map(|x| x.data.keys().map(String::as_str).collect())
-                        .or_else(|| {
-                            (name == so.secret_name)
-                                .then(|| so.data.iter().map(|d| d.key.as_str()).collect())
-                        })
-                };
-                for c in p.containers.iter().filter(|c| !c.init) {
-                    for e in c.secret_env_reads(keys_of).reads {
-                        let key = e.key;
-                        if e.secret != so.secret_name
-                            || !so
-                                .data
-                                .iter()
-                                .any(|d| d.key == key && d.object_name == file)
-                        {
-                            continue;
-                        }
-                        let started = match &c.state {
-                            ContainerStateObs::Running { started_at } => Some(*started_at),
-                            _ => None,
-                        };
-                        let reloaded = *reloaded.get_or_insert_with(|| {
-                            let workload =
-                                (workload.as_ref()).map(|(k, n)| (k.as_str(), n.as_str()));
-                            let found = *objects.entry(owner.clone()).or_insert_with(|| {
-                                let (kind, name) = workload?;
-                                s.workload(&p.namespace, kind, name)
-                            });
-                            reloader_restarts(s, p, workload, found, &so.secret_name, true)
-                        });
-                        let took = started.and_then(|t| {
-                            // A Secret not written since the container started holds what
-                            // it took then (its own history, FACTS §11).
-                            if let Some(sec) =
-                                synced.filter(|x| x.updated_at.is_some_and(|u| u <= t))
-                            {
-                                return sec.data.get(key).copied();
-                            }
-                            let since = csi.and_then(|d| d.followed_since(t));
-                            versions.and_then(|o| value_taken(o, since, t))
-                        });
-                        readers
-                            .entry((owner.clone(), c.name.to_string(), e.var.into(), e.env_from))
-                            .or_default()
-                            .push(Reader {
-                                started,
-                                took,
-                                reloaded,
-                                restart: plan.clone(),
-                            });
-                    }
-                }
-            }
-            for ((owner, container, var, env_from), pods) in readers {
-                let key = format!("wl:{}/{owner}|{container}|env:{var}", spc.namespace);
-                let from = if env_from { " (envFrom)" } else { "" };
-                let label = format!("{owner} / {container}: env {var}{from}");
-                let state = if restamp {
-                    let blocked = match &secret_state {
-                        StepState::Never(why) => Some(why.as_str()),
-                        _ => None,
-                    };
-                    restamp_env_state(&pods, self.new_fingerprint, blocked)
-                } else {
-                    match &secret_state {
-                        StepState::Done(at) => {
-                            let changed = self.started_at + *at;
-                            let wanted =
-                                self.new_fingerprint.filter(|_| self.new_version.is_some());
-                            env_state(&pods, wanted, changed, self.started_at)
-                        }
-                        StepState::Never(why) => StepState::Never(format!(
-                            "the synced Secret never gets the new value ({why}); a restart alone does not rewrite an existing synced Secret"
-                        )),
-                        _ => StepState::Waiting,
-                    }
-                };
-                self.waits_on
-                    .insert(key.clone(), (secret_key.clone(), None));
-                self.steps.put(key, label, state);
-            }
-        }
-    }
-
     pub fn timeline(&self) -> Timeline {
         Timeline {
             title: format!("rotation of {}/{}", self.vault, self.object),
@@ -551,21 +430,42 @@ impl RotationWatch {
 
 /// Why a step still waiting when the watch ends did not move: the rotation polls of its pod
 /// that failed (`failures`), else what was not seen to change within the deadline.
-fn stuck_reason(failures: &MountFailures, poll: &str, key: &str) -> String {
+/// `secret`: whether a synced Secret step's Secret was there when last seen (None: not read).
+fn stuck_reason(failures: &MountFailures, poll: &str, key: &str, secret: Option<bool>) -> String {
     match (key.rsplit('|').next(), failures.of_key(key)) {
         (Some("vault"), _) => "the vault shows no new version".to_string(),
         (Some("mount" | "file"), Some(why)) => format!("its rotation polls fail: {why}"),
         (Some("secret"), Some(why)) => format!("the synced Secret is written from the mount, whose rotation polls fail: {why}"),
         (Some("mount"), None) => format!("the mounted version (SecretProviderClassPodStatus) did not change within two rotation polls of {poll} each; check the driver and provider logs"),
         (Some("file"), None) => "the mounted file content did not change".to_string(),
-        (Some("secret"), None) => "the synced Secret was not updated; check FailedToCreateSecret events".to_string(),
+        (Some("secret"), None) => synced_secret_stuck(secret).to_string(),
         (Some(k), Some(why)) if k.starts_with("mount:") => format!("the mount's rotation polls fail: {why}"),
         (Some(k), _) if k.starts_with("env:") => "the running pods still hold the old value: nothing restarted them (is Reloader running?)".to_string(),
         _ => "no change observed".to_string(),
     }
 }
 
-/// The observed Key Vault secret `vault/object`, when the Azure side saw it.
+/// Why a synced Secret did not take the new value, and the driver event that says so (FACTS
+/// §2, §3): an existing Secret is patched by the ≤v1.5 rotation reconciler, whose failure is
+/// `SecretRotationFailed` (a v1.6 driver updates it from its controller, whose failures are
+/// `FailedToCreateSecret`); a missing one is the controller's to create, at its next
+/// reconcile (every 5 minutes), its failure `FailedToCreateSecret`.
+fn synced_secret_stuck(exists: Option<bool>) -> &'static str {
+    match exists {
+        Some(true) => {
+            "the synced Secret exists but was not updated; check SecretRotationFailed events on the pods (the rotation reconciler's patch, drivers ≤v1.5; a v1.6 driver's controller reports a failed update as FailedToCreateSecret) and the driver log"
+        }
+        Some(false) => {
+            "the synced Secret does not exist; the driver's controller creates it at its next reconcile (every 5 minutes): check FailedToCreateSecret events on the pods and the driver log"
+        }
+        None => {
+            "the synced Secret was not read; check SecretRotationFailed events (a failed patch of an existing Secret, drivers ≤v1.5) and FailedToCreateSecret events (a failed create, or a v1.6 driver's failed update) on the pods, and the driver log"
+        }
+    }
+}
+
+/// The observed Key Vault secret `vault/object`, when the Azure side saw it: under the name
+/// as an SPC spelled it, in any case (a DNS label, FACTS §5).
 pub(crate) fn vault_object<'a>(
     s: &'a Snapshot,
     vault: &str,
@@ -574,7 +474,11 @@ pub(crate) fn vault_object<'a>(
     s.azure
         .objects
         .iter()
-        .find(|o| o.vault == vault && o.name == object && o.object_type == ObjectType::Secret)
+        .find(|o| {
+            o.vault.eq_ignore_ascii_case(vault)
+                && o.name == object
+                && o.object_type == ObjectType::Secret
+        })
         .and_then(|o| o.state.known())
         .and_then(|o| o.as_ref())
 }
@@ -589,6 +493,7 @@ fn followed_file(object: &crate::spc::SpcObject) -> String {
 }
 
 mod env;
+mod rollout;
 mod secret_volumes;
 mod sub_path;
 #[cfg(test)]

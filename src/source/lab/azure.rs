@@ -282,18 +282,6 @@ impl LabVault {
     }
 }
 
-/// The name vault `name` is stored under: Key Vault names, and the host names built from them,
-/// are case-insensitive, so `KV-Demo` names vault kv-demo (FACTS §5: the vault URL is built from
-/// keyvaultName). `name` itself when no vault has it.
-pub fn vault_key(vaults: &BTreeMap<String, LabVault>, name: &str) -> String {
-    if vaults.contains_key(name) {
-        return name.to_string();
-    }
-    (vaults.keys())
-        .find(|k| k.eq_ignore_ascii_case(name))
-        .map_or_else(|| name.to_string(), String::clone)
-}
-
 /// A successful token exchange: whom the vault sees.
 #[derive(Clone, Debug)]
 pub struct Token {
@@ -482,7 +470,7 @@ pub fn get<'v, 'r>(
         let action = roles::required_action(t);
         let allowed = role_assignments.any(|ra| {
             ra.spec.principal_id == token.principal_id
-                && ra.spec.scope.vault == vault.name
+                && super::vaults::Vaults::same(&ra.spec.scope.vault, &vault.name)
                 && ra.spec.scope.object.as_deref().is_none_or(|o| {
                     o.strip_prefix(t.collection())
                         .and_then(|rest| rest.strip_prefix('/'))

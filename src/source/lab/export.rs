@@ -360,7 +360,7 @@ fn objects<'p>(w: &World, params: impl Iterator<Item = &'p AzureSpc>) -> Vec<Vau
     wanted
         .into_iter()
         .map(|(vault, t, name)| {
-            let state = match w.vaults.get(&super::azure::vault_key(&w.vaults, &vault)) {
+            let state = match w.vaults.get(&vault) {
                 None => Observed::unknown(format!(
                     "vault {vault} not found in the subscriptions searched"
                 )),

@@ -23,6 +23,7 @@ pub mod provider;
 pub mod roles;
 pub mod scenario;
 pub mod sync;
+pub mod vaults;
 pub mod webhook;
 pub mod world;
 

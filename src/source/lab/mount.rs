@@ -8,10 +8,11 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use super::azure::{self, LabIdentity, LabVault, Request, Token};
+use super::azure::{self, LabIdentity, Request, Token};
 use super::messages as msg;
 use super::provider::{self, Auth};
 use super::scenario::{ClusterSpec, RoleAssignment};
+use super::vaults::Vaults;
 use crate::snapshot::crd::SecretProviderClass;
 use crate::spc::AzureSpc;
 use crate::spc::cloud::AzureCloud;
@@ -28,7 +29,7 @@ pub struct AzureWorld<'a> {
     pub identities: &'a [LabIdentity],
     /// clientId → identities (several tenants may reuse one).
     pub identity_index: &'a HashMap<String, Vec<usize>>,
-    pub vaults: &'a mut BTreeMap<String, LabVault>,
+    pub vaults: &'a mut Vaults,
     pub role_assignments: &'a [RoleAssignment],
     /// principalId → role assignments.
     pub ra_index: &'a HashMap<String, Vec<usize>>,
@@ -251,8 +252,7 @@ pub fn publish(
                 t
             }
         };
-        let key = azure::vault_key(az.vaults, &vault_name);
-        let Some(vault) = az.vaults.get_mut(&key) else {
+        let Some(vault) = az.vaults.get_mut(&vault_name) else {
             let host = format!("{vault_name}.{}", lab_cloud(az.cluster).vault_suffix());
             return Err(wrap(msg::no_such_host(
                 &host,

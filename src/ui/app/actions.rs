@@ -165,8 +165,9 @@ impl App {
         let Ok((chain, o)) = self.rotation_pick() else {
             return true;
         };
+        // The same vault in any case (a DNS label, FACTS §5), as `r` and its timeline match it.
         self.chains.get(chain).is_some_and(|c| {
-            c.vault.as_deref() == Some(vault.as_str())
+            (c.vault.as_deref()).is_some_and(|v| v.eq_ignore_ascii_case(vault))
                 && c.objects.get(o).is_some_and(|x| x.name == *object)
         })
     }

@@ -1,17 +1,183 @@
 //! The env hop of a rotation: which value each process took at start, and whether the
 //! workload's current pods hold the value the vault holds now.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use jiff::Timestamp;
 
 use super::super::steps::{StepState, since};
+use super::{RotationWatch, followed_file, rollout, vault_object};
 use crate::chain::restart_plan::RestartPlan;
 use crate::fingerprint::Fingerprint;
-use crate::snapshot::{PodObs, Snapshot, WorkloadObs};
+use crate::snapshot::{ContainerStateObs, PodObs, Snapshot, SpcObs, WorkloadObs};
+
+impl RotationWatch {
+    /// Env consumers of the Secrets this SPC syncs, one step per workload and variable,
+    /// judged afresh on every snapshot from the workload's current pods: a rollout (a
+    /// restart, Reloader) replaces the pods that read the old value.
+    pub(super) fn observe_env(&mut self, s: &Snapshot, spc: &SpcObs) {
+        let Some(object) = spc
+            .parsed
+            .objects
+            .iter()
+            .find(|o| o.object_name == self.object)
+        else {
+            return;
+        };
+        let file = followed_file(object);
+        let file = file.as_str();
+        let restamp = self.restamp() && self.new_version.is_some();
+        for so in &spc.secret_objects {
+            if !so.data.iter().any(|d| d.object_name == file) {
+                continue;
+            }
+            let secret_key = format!("{}/{}|secret", spc.namespace, so.secret_name);
+            let secret_state = self
+                .steps
+                .by_key
+                .get(&secret_key)
+                .map(|st| st.state.clone())
+                .unwrap_or(StepState::Waiting);
+            // (workload, container, variable, through envFrom) → the containers currently
+            // reading it: when each started, and the value it took then (when the versions
+            // tell).
+            let mut readers: BTreeMap<(String, String, String, bool), Vec<Reader>> =
+                BTreeMap::new();
+            let versions = vault_object(s, &self.vault, &self.object);
+            let csi = s.cluster.csi_driver.known();
+            let synced = s.secret(&spc.namespace, &so.secret_name);
+            // Each owner's object, searched once: its annotations say whether Reloader
+            // restarts it, and its update strategy whether that reaches each pod.
+            let mut objects: BTreeMap<String, Option<&WorkloadObs>> = BTreeMap::new();
+            // Each workload's current pods: how far a rollout of it has come.
+            let mut members: BTreeMap<(String, String), Vec<&PodObs>> = BTreeMap::new();
+            // One search of a set's pods for all of its pods' plans.
+            let look = crate::chain::restart_plan::Scan::new(s);
+            for p in
+                s.pods.items.iter().filter(|p| {
+                    p.namespace == spc.namespace && p.template_of.is_none() && !p.deleting
+                })
+            {
+                // The plan R carries out on this pod: the verdict's advice names what it does.
+                let plan = crate::chain::restart_plan::RestartPlan::for_pod_in(s, &look, p);
+                let workload = plan.replacing_owner();
+                let owner = (workload.as_ref())
+                    .map_or(format!("Pod/{}", p.name), |(k, n)| format!("{k}/{n}"));
+                if let Some(w) = &workload {
+                    members.entry(w.clone()).or_default().push(p);
+                }
+                let mut reloaded = None;
+                // What each container took from the Secret at start, envFrom's variables
+                // included (the notion the verify shares, audit VV1). The driver writes the
+                // keys of `secretObjects`: they are the Secret's when it is not observed.
+                let keys_of = |name: &str| {
+                    (s.secret(&spc.namespace, name))
+                        .map(|x| x.data.keys().map(String::as_str).collect())
+                        .or_else(|| {
+                            (name == so.secret_name)
+                                .then(|| so.data.iter().map(|d| d.key.as_str()).collect())
+                        })
+                };
+                for c in p.containers.iter().filter(|c| !c.init) {
+                    for e in c.secret_env_reads(keys_of).reads {
+                        let key = e.key;
+                        if e.secret != so.secret_name
+                            || !so
+                                .data
+                                .iter()
+                                .any(|d| d.key == key && d.object_name == file)
+                        {
+                            continue;
+                        }
+                        let started = match &c.state {
+                            ContainerStateObs::Running { started_at } => Some(*started_at),
+                            _ => None,
+                        };
+                        let reloaded = *reloaded.get_or_insert_with(|| {
+                            let workload =
+                                (workload.as_ref()).map(|(k, n)| (k.as_str(), n.as_str()));
+                            let found = *objects.entry(owner.clone()).or_insert_with(|| {
+                                let (kind, name) = workload?;
+                                s.workload(&p.namespace, kind, name)
+                            });
+                            reloader_restarts(s, p, workload, found, &so.secret_name, true)
+                        });
+                        let took = started.and_then(|t| {
+                            // A Secret not written since the container started holds what
+                            // it took then (its own history, FACTS §11).
+                            if let Some(sec) =
+                                synced.filter(|x| x.updated_at.is_some_and(|u| u <= t))
+                            {
+                                return sec.data.get(key).copied();
+                            }
+                            let since = csi.and_then(|d| d.followed_since(t));
+                            versions.and_then(|o| value_taken(o, since, t))
+                        });
+                        readers
+                            .entry((owner.clone(), c.name.to_string(), e.var.into(), e.env_from))
+                            .or_default()
+                            .push(Reader {
+                                workload: workload.clone(),
+                                started,
+                                took,
+                                reloaded,
+                                restart: plan.clone(),
+                            });
+                    }
+                }
+            }
+            for ((owner, container, var, env_from), pods) in readers {
+                let key = format!("wl:{}/{owner}|{container}|env:{var}", spc.namespace);
+                let from = if env_from { " (envFrom)" } else { "" };
+                let label = format!("{owner} / {container}: env {var}{from}");
+                let state = if restamp {
+                    let blocked = match &secret_state {
+                        StepState::Never(why) => Some(why.as_str()),
+                        _ => None,
+                    };
+                    restamp_env_state(&pods, self.new_fingerprint, blocked)
+                } else {
+                    match &secret_state {
+                        StepState::Done(at) => {
+                            let changed = self.started_at + *at;
+                            let wanted =
+                                self.new_fingerprint.filter(|_| self.new_version.is_some());
+                            env_state(&pods, wanted, changed, self.started_at)
+                        }
+                        StepState::Never(why) => StepState::Never(format!(
+                            "the synced Secret never gets the new value ({why}); a restart alone does not rewrite an existing synced Secret"
+                        )),
+                        _ => StepState::Waiting,
+                    }
+                };
+                // Still waiting for pods a rollout begun since the Secret changed has not
+                // replaced yet: the verdict says so if the watch ends first.
+                let rolling = match (&state, &secret_state) {
+                    (StepState::Waiting, StepState::Done(at)) if !restamp => (pods.iter())
+                        .find_map(|r| r.workload.as_ref())
+                        .and_then(|w| {
+                            let of = members.get(w).map_or(&[][..], Vec::as_slice);
+                            rollout::under_way_among(w, &spc.namespace, of, self.started_at + *at)
+                        }),
+                    _ => None,
+                };
+                match rolling {
+                    Some(why) => self.rollouts.insert(key.clone(), why),
+                    None => self.rollouts.remove(&key),
+                };
+                self.waits_on
+                    .insert(key.clone(), (secret_key.clone(), None));
+                self.steps.put(key, label, state);
+            }
+        }
+    }
+}
 
 /// One running container that reads the followed key through env.
 pub(super) struct Reader {
+    /// The workload that replaces its pod (`R`'s plan's owner), if any.
+    pub(super) workload: Option<(String, String)>,
     pub(super) started: Option<Timestamp>,
     /// The fingerprint of the value it took at start, when every version the key could
     /// have pointed to then has the same one.

@@ -154,6 +154,16 @@ impl RotationWatch {
         let plan = RestartPlan::for_pod(s, pod);
         let restart = format!("restart needed ({})", RestartPlan::key_advice(&[&plan]));
         let secret_key = format!("{}/{secret}|secret", pod.namespace);
+        // The rollout Reloader began once the Secret changed, not done yet: the verdict
+        // names it if the watch ends before it replaces this pod.
+        let changed = match self.steps.by_key.get(&secret_key).map(|st| &st.state) {
+            Some(StepState::Done(at)) => Some(self.started_at + *at),
+            _ => None,
+        };
+        match changed.and_then(|t| super::rollout::under_way(s, pod, t)) {
+            Some(why) => self.rollouts.insert(key.to_string(), why),
+            None => self.rollouts.remove(key),
+        };
         self.waits_on
             .insert(key.to_string(), (secret_key, Some(restart)));
         StepState::Waiting

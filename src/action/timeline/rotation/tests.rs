@@ -350,3 +350,91 @@ fn a_restamp_never_makes_env_stale() {
         );
     }
 }
+
+/// A synced Secret that is not there is the SPCPS controller's to create, and its failure is
+/// `FailedToCreateSecret`; `SecretRotationFailed` is the patch of one that exists (FACTS §2,
+/// §3; the existing case: tests/it/lab_secret_patch_failed.rs).
+#[test]
+fn a_missing_synced_secret_names_the_controllers_create_event() {
+    let mut w = RotationWatch::new(&world(0, 1, 1, -3000, 1, -3000), "kv-pay", "db-pass");
+    let mut gone = world(300, 2, 2, 112, 1, -3000);
+    gone.secrets = Coll::known(vec![]);
+    w.observe(&gone);
+    let tl = w.timeline();
+    assert!(tl.finished, "{tl:#?}");
+    assert!(
+        matches!(state_of(&tl, "Secret app-secrets[password]"), StepState::Stuck(why)
+            if why.contains("does not exist") && why.contains("FailedToCreateSecret")
+                && !why.contains("SecretRotationFailed")),
+        "{tl:#?}"
+    );
+}
+
+/// Reloader changed the template and the rollout started (web-2, made after the Secret
+/// changed, runs the new value), but it has not replaced web-1 when the watch ends: the
+/// verdict says the rollout of Deployment/web is still in progress, not that Reloader may not
+/// be running (it ran: a new pod exists). Kubernetes replaces a Deployment's pods step by step
+/// (RollingUpdate), so a long rollout outlives two polls and a minute.
+#[test]
+fn a_reloader_rollout_still_in_progress_at_the_deadline_is_named_not_reloader() {
+    let mut w = RotationWatch::new(&world(0, 1, 1, -3000, 1, -3000), "kv-pay", "db-pass");
+    let rolling = |now| {
+        let mut s = world(now, 2, 2, 112, 2, 113);
+        let mut workloads = deployment("web-6d9", true);
+        workloads[0].replicas = Some(2);
+        workloads.extend(deployment("web-7aa", true).into_iter().skip(1));
+        s.workloads = Coll::known(workloads);
+        let mut pods: Vec<PodObs> = s.pods.items.iter().cloned().collect();
+        pods.push(pod("web-2", 130, 140, "web-7aa"));
+        s.pods = Coll::known(pods);
+        s
+    };
+    w.observe(&rolling(150));
+    assert!(!w.timeline().finished);
+    w.observe(&rolling(300));
+    let tl = w.timeline();
+    assert!(tl.finished, "{tl:#?}");
+    for step in [
+        "Deployment/web / app: env DB_PASS",
+        "web-1 / legacy: CSI volume",
+    ] {
+        let StepState::Stuck(why) = state_of(&tl, step) else {
+            panic!("{step}: {tl:#?}");
+        };
+        assert!(!why.contains("is Reloader running?"), "{step}: {why}");
+        assert!(
+            why.contains("rollout of Deployment/web is still in progress"),
+            "{step}: {why}"
+        );
+        assert!(
+            why.contains("web-1"),
+            "{step}: the pod not replaced yet: {why}"
+        );
+    }
+}
+
+/// A pod the old ReplicaSet made again after the Secret changed (one deleted or evicted) is
+/// no rollout: nothing changed the template, so the question stays whether Reloader runs.
+#[test]
+fn a_pod_the_old_replica_set_made_again_is_no_rollout() {
+    let mut w = RotationWatch::new(&world(0, 1, 1, -3000, 1, -3000), "kv-pay", "db-pass");
+    let replaced = |now| {
+        let mut s = world(now, 2, 2, 112, 2, 113);
+        let mut workloads = deployment("web-6d9", true);
+        workloads[0].replicas = Some(2);
+        s.workloads = Coll::known(workloads);
+        let mut pods: Vec<PodObs> = s.pods.items.iter().cloned().collect();
+        pods.push(pod("web-2", 130, 140, "web-6d9"));
+        s.pods = Coll::known(pods);
+        s
+    };
+    w.observe(&replaced(150));
+    w.observe(&replaced(300));
+    let tl = w.timeline();
+    assert!(tl.finished, "{tl:#?}");
+    let StepState::Stuck(why) = state_of(&tl, "Deployment/web / app: env DB_PASS") else {
+        panic!("{tl:#?}");
+    };
+    assert!(!why.contains("rollout of"), "{why}");
+    assert!(why.contains("is Reloader running?"), "{why}");
+}

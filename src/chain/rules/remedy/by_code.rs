@@ -411,9 +411,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             },
         ),
         KVC806 => (
-            format!(
-                "kubectl get events -n {ns} --field-selector reason=FailedToCreateSecret && kubectl logs -n kube-system -l app=secrets-store-csi-driver -c secrets-store --tail=100"
-            ),
+            sync_failure_confirm(ns, "FailedToCreateSecret"),
             match install(cx) {
                 // The add-on always ships the syncing RBAC: the cause is in the driver's log.
                 // The remount's pod step: a bare pod is recreated, not lost (audit DD4).
@@ -478,5 +476,14 @@ fn home_tenant_lookup(cx: &Ctx) -> String {
 pub(crate) fn apply_spc_file(ns: &str, spc: &str) -> String {
     format!(
         "kubectl apply -n {ns} -f \"$SPC_FILE\"  # SPC_FILE: the manifest file defining SecretProviderClass {spc}"
+    )
+}
+
+/// KVC806's confirm: the driver's events of `reason` and its log. The SPCPS controller's
+/// create is `FailedToCreateSecret`; the ≤v1.5 rotation reconciler's failed patch of an
+/// existing Secret is `SecretRotationFailed` (FACTS §3): a finding from that event lists it.
+pub(crate) fn sync_failure_confirm(ns: &str, reason: &str) -> String {
+    format!(
+        "kubectl get events -n {ns} --field-selector reason={reason} && kubectl logs -n kube-system -l app=secrets-store-csi-driver -c secrets-store --tail=100"
     )
 }

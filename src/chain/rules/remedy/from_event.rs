@@ -58,6 +58,12 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
     if code == KVC708 {
         (confirm, fix) = message_size::commands(cx, Some(&e.message));
     }
+    // The event that proves a failed sync is the one to list: an existing Secret's failed
+    // patch is the rotation reconciler's SecretRotationFailed, not the controller's
+    // FailedToCreateSecret (FACTS §3).
+    if code == KVC806 {
+        confirm = by_code::sync_failure_confirm(cx.ns(), &super::sh_word(&e.reason));
+    }
     // Another provider's SPC (vault, aws…): its provider is not the Azure add-on's or chart's
     // to install; what kvchain can say is where to look on the node.
     if code == KVC104 && crate::chain::rules::provider::is_other(cx) {

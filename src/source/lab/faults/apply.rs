@@ -5,6 +5,7 @@
 use super::{Applied, Undo, default_target, find, spc_of};
 use crate::snapshot::ObjectType;
 use crate::source::lab::scenario::{FederatedCredential, NetworkSpec, RoleAssignment};
+use crate::source::lab::vaults::Vaults;
 use crate::source::lab::world::{WorkloadKey, World};
 
 /// The chain a fault acts on, resolved from the target workload.
@@ -52,10 +53,7 @@ fn resolve(world: &World, wk: &WorkloadKey) -> Result<Target, String> {
         spc,
         client_id: parsed.client_id.clone().unwrap_or_default(),
         tenant: parsed.tenant_id.clone().unwrap_or_default(),
-        vault: crate::source::lab::azure::vault_key(
-            &world.vaults,
-            parsed.keyvault_name.as_deref().unwrap_or_default(),
-        ),
+        vault: parsed.keyvault_name.clone().unwrap_or_default(),
         object,
     })
 }
@@ -152,7 +150,7 @@ pub(super) fn change(world: &mut World, id: &str, wk: &WorkloadKey) -> Result<Un
             let principal = world.identities[i].principal_id.clone();
             let before = world.role_assignments.clone();
             let mine = |ra: &RoleAssignment| {
-                ra.spec.principal_id == principal && ra.spec.scope.vault == t.vault
+                ra.spec.principal_id == principal && Vaults::same(&ra.spec.scope.vault, &t.vault)
             };
             if !world.role_assignments.iter().any(mine) {
                 return Err("the identity has no role assignment on the vault".into());

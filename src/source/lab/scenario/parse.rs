@@ -83,7 +83,8 @@ pub fn parse(name: &str, origin: &Path, text: &str) -> Result<Scenario, InputErr
                 }
                 "KeyVault" => {
                     let name = named("KeyVault")?;
-                    seen.once(("KeyVault", name.clone()), &err)?;
+                    // One vault in any case (a DNS label, FACTS §5): `kv-a` and `KV-A` clash.
+                    seen.once(("KeyVault", name.to_ascii_lowercase()), &err)?;
                     if !(3..=24).contains(&name.len())
                         || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
                     {

@@ -54,10 +54,14 @@ pub(super) fn validate(sc: &Scenario, origin: &Path, places: &Places) -> Result<
             );
         }
     }
-    let vaults: std::collections::BTreeSet<&str> =
-        sc.vaults.iter().map(|v| v.name.as_str()).collect();
+    // Vault names are DNS labels, one vault in any case (FACTS §5): compared lower-cased.
+    let vaults: std::collections::BTreeSet<String> = sc
+        .vaults
+        .iter()
+        .map(|v| v.name.to_ascii_lowercase())
+        .collect();
     for (ra, doc) in sc.role_assignments.iter().zip(&places.role_assignments) {
-        if !vaults.contains(ra.spec.scope.vault.as_str()) {
+        if !vaults.contains(&ra.spec.scope.vault.to_ascii_lowercase()) {
             return at(
                 *doc,
                 "RoleAssignment",
@@ -70,7 +74,7 @@ pub(super) fn validate(sc: &Scenario, origin: &Path, places: &Places) -> Result<
     }
     for (e, (doc, i)) in sc.timeline.iter().zip(&places.timeline) {
         if let LabAction::RotateSecret { vault, .. } = &e.action
-            && !vaults.contains(vault.as_str())
+            && !vaults.contains(&vault.to_ascii_lowercase())
         {
             return at(
                 *doc,

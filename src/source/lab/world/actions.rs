@@ -74,10 +74,10 @@ impl World {
                 &spc.and_then(|s| s.spec.parameters.clone())
                     .unwrap_or_default(),
             );
-            let vault = parsed.keyvault_name.as_deref().and_then(|n| {
-                self.vaults
-                    .get(&crate::source::lab::azure::vault_key(&self.vaults, n))
-            });
+            let vault = parsed
+                .keyvault_name
+                .as_deref()
+                .and_then(|n| self.vaults.get(n));
             for o in &parsed.objects {
                 let Some(file) = m.files.get(o.file_name()) else {
                     continue;
@@ -161,22 +161,10 @@ impl World {
             };
             lines.push(format!("env {}{how}: {verdict}", r.var));
         }
+        // Each subPath copy (of the CSI volume or of a Secret volume), judged as the kubelet
+        // made it: bound at the container's start (FACTS §4).
         for (path, held) in p.subpath_files.of(container) {
-            let mount = c
-                .volume_mounts
-                .iter()
-                .flatten()
-                .find(|m| m.mount_path == path);
-            let current = mount.and_then(|m| {
-                let v = p.csi.iter().find(|v| v.name == m.name)?;
-                v.mounted.as_ref()?.files.get(m.sub_path.as_deref()?)
-            });
-            let verdict = match current {
-                Some(cur) if Fingerprint::of(cur) == *held => "matches the mounted file",
-                Some(_) => "stale: subPath mounts never see rotated content",
-                None => "source file gone",
-            };
-            lines.push(format!("subPath {path}: {verdict}"));
+            lines.push(self.sub_path_verdict(ns, p, c, path, *held));
         }
         if lines.is_empty() {
             lines.push("nothing from Key Vault is mounted or referenced in this container".into());
@@ -187,7 +175,7 @@ impl World {
     /// The file pod `p` mounted for key `key` of synced Secret `secret` (by its SPCs'
     /// `secretObjects`) and its fingerprint. TLS Secrets hold parts of a PEM file, never the
     /// whole file, so they are not compared here.
-    fn mounted_for_key(
+    pub(super) fn mounted_for_key(
         &self,
         p: &LabPod,
         ns: &str,

@@ -160,27 +160,6 @@ impl World {
         Ok(vars)
     }
 
-    /// subPath mounts of a CSI volume bind the file as it is at the container's start;
-    /// rotation never reaches them.
-    fn subpath_files(p: &LabPod, c: &Container) -> BTreeMap<String, Fingerprint> {
-        let mut files = BTreeMap::new();
-        for m in c.volume_mounts.iter().flatten() {
-            let Some(sub) = m.sub_path.as_ref().filter(|s| !s.is_empty()) else {
-                continue;
-            };
-            if let Some(content) = p
-                .csi
-                .iter()
-                .find(|v| v.name == m.name)
-                .and_then(|v| v.mounted.as_ref())
-                .and_then(|mm| mm.files.get(sub))
-            {
-                files.insert(m.mount_path.clone(), Fingerprint::of(content));
-            }
-        }
-        files
-    }
-
     /// Creates the pod's containers once its volumes are set up (see the module's note).
     /// Retried every [`CONFIG_RETRY`] while a container's config fails; a container already
     /// started keeps what it took.
@@ -199,7 +178,7 @@ impl World {
         let mut start = |c: &Container, env: &mut ByContainer| {
             let vars = self.container_env(ns, c)?;
             env.insert(c.name.clone(), vars);
-            let f = Self::subpath_files(p, c);
+            let f = self.subpath_files(ns, p, c);
             if !f.is_empty() {
                 files.insert(c.name.clone(), f);
             }

@@ -16,6 +16,7 @@ mod rolling;
 mod rollout;
 mod rotation;
 mod stateful;
+mod sub_path;
 mod used;
 mod waiting;
 
@@ -40,6 +41,7 @@ use super::clock::Clock;
 use super::mount::{self, AzureWorld, Mounted, VolumeRequest};
 use super::scenario::{ClusterSpec, LabAction, RoleAssignment, Scenario, TimedEvent};
 use super::sync::{self, SyncOutcome};
+use super::vaults::Vaults;
 use super::webhook;
 use crate::fingerprint::Fingerprint;
 use crate::snapshot::crd::SecretProviderClass;
@@ -68,7 +70,7 @@ pub struct World {
     pub clock: Clock,
     pub cluster: ClusterSpec,
     pub identities: Vec<LabIdentity>,
-    pub vaults: BTreeMap<String, LabVault>,
+    pub vaults: Vaults,
     pub role_assignments: Vec<RoleAssignment>,
     /// The Cluster's node first, then the scenario's Node documents.
     pub nodes: Vec<crate::snapshot::NodeObs>,
@@ -145,7 +147,7 @@ impl World {
             vaults: sc
                 .vaults
                 .iter()
-                .map(|v| (v.name.clone(), LabVault::from_spec(v, now)))
+                .map(|v| LabVault::from_spec(v, now))
                 .collect(),
             role_assignments: sc.role_assignments.clone(),
             nodes: super::nodes::lab_nodes(&sc.cluster, &sc.nodes),
