@@ -266,13 +266,13 @@ impl RotationWatch {
         }
     }
 
+    /// The followed object among `spc`'s parameters, if it still names it.
+    fn followed_object<'s>(&self, spc: &'s SpcObs) -> Option<&'s crate::spc::SpcObject> {
+        (spc.parsed.objects.iter()).find(|o| o.object_name == self.object)
+    }
+
     fn observe_pod(&mut self, s: &Snapshot, spc: &SpcObs, pod: &PodObs, rotation_off: bool) {
-        let Some(object) = spc
-            .parsed
-            .objects
-            .iter()
-            .find(|o| o.object_name == self.object)
-        else {
+        let Some(object) = self.followed_object(spc) else {
             return;
         };
         let file = followed_file(object);

@@ -17,12 +17,7 @@ impl RotationWatch {
     /// judged afresh on every snapshot from the workload's current pods: a rollout (a
     /// restart, Reloader) replaces the pods that read the old value.
     pub(super) fn observe_env(&mut self, s: &Snapshot, spc: &SpcObs) {
-        let Some(object) = spc
-            .parsed
-            .objects
-            .iter()
-            .find(|o| o.object_name == self.object)
-        else {
+        let Some(object) = self.followed_object(spc) else {
             return;
         };
         let file = followed_file(object);

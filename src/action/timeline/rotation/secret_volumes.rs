@@ -17,8 +17,7 @@ impl RotationWatch {
     /// The volumes of the Secrets `spc` syncs from the followed file, in each pod of its
     /// namespace.
     pub(super) fn observe_secret_volumes(&mut self, s: &Snapshot, spc: &SpcObs) {
-        let Some(object) = (spc.parsed.objects.iter()).find(|o| o.object_name == self.object)
-        else {
+        let Some(object) = self.followed_object(spc) else {
             return;
         };
         let file = followed_file(object);
