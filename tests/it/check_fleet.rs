@@ -59,7 +59,12 @@ pub(crate) async fn fleet() -> Fleet {
     broken.replace_silently(EVENTS, Vec::new());
     // The pod's SecretProviderClass is gone: its chain is broken.
     broken.replace_silently(SPCS, Vec::new());
-    let (a, b) = (healthy.serve().await, broken.serve().await);
+    fleet_of(&healthy, &broken).await
+}
+
+/// Contexts `healthy` and `broken` served from `healthy` and `other` ([`kubeconfig3`]).
+pub(crate) async fn fleet_of(healthy: &FakeApi, other: &FakeApi) -> Fleet {
+    let (a, b) = (healthy.serve().await, other.serve().await);
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = kubeconfig3(&a, &b, dir.path());
     Fleet {
@@ -211,13 +216,7 @@ async fn a_cluster_read_in_part_makes_the_fleet_line_incomplete() {
     let partial = world();
     partial.replace_silently(EVENTS, Vec::new());
     partial.deny(SPCS, None);
-    let (a, b) = (healthy.serve().await, partial.serve().await);
-    let dir = tempfile::tempdir().unwrap();
-    let f = Fleet {
-        kubeconfig: kubeconfig3(&a, &b, dir.path()),
-        _servers: (a, b),
-        _dir: dir,
-    };
+    let f = fleet_of(&healthy, &partial).await;
     let (code, out, err) = check(&f, &["--context", "healthy", "--context", "broken"]).await;
     assert_eq!(code, Some(3), "{out}\n{err}");
     let first_line = out.lines().next().unwrap();

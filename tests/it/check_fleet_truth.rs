@@ -5,7 +5,7 @@
 //! the SecretProviderClasses no pod mounts stay listed under `spcs`, and two clusters whose
 //! namespaces and pods are spelled alike keep every finding of each.
 
-use super::check_fleet::{Fleet, check, fleet};
+use super::check_fleet::{check, fleet, fleet_of};
 use crate::live_support::*;
 use serde_json::Value;
 
@@ -23,13 +23,7 @@ async fn a_fleet_read_in_part_is_incomplete_in_its_json_summary() {
     let partial = world();
     partial.replace_silently(EVENTS, Vec::new());
     partial.deny(SPCS, None);
-    let (a, b) = (healthy.serve().await, partial.serve().await);
-    let dir = tempfile::tempdir().unwrap();
-    let f = Fleet {
-        kubeconfig: super::check_fleet::kubeconfig3(&a, &b, dir.path()),
-        _servers: (a, b),
-        _dir: dir,
-    };
+    let f = fleet_of(&healthy, &partial).await;
     let (_, single, err) = check(&f, &["--context", "broken", "-o", "json"]).await;
     assert_eq!(
         json(&single, &err)["summary"]["incomplete"],
@@ -172,13 +166,7 @@ async fn the_fleet_line_counts_unverified_chains_and_suppressed_findings() {
     healthy.replace_silently(EVENTS, Vec::new());
     let unread = world();
     unread.deny(EVENTS, None);
-    let (a, b) = (healthy.serve().await, unread.serve().await);
-    let dir = tempfile::tempdir().unwrap();
-    let f = Fleet {
-        kubeconfig: super::check_fleet::kubeconfig3(&a, &b, dir.path()),
-        _servers: (a, b),
-        _dir: dir,
-    };
+    let f = fleet_of(&healthy, &unread).await;
     let config = dir_config();
     let both = [
         "--context",

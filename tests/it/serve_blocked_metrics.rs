@@ -44,18 +44,18 @@ fn ignore(code: &str) -> IgnoreRule {
     }
 }
 
-/// The sum of a family's series, those with `label` only when given.
-fn sum(scrape: &str, family: &str, label: Option<&str>) -> u64 {
+/// The sum of a family's series (labelled or not), those with `label` only when given.
+pub(crate) fn sum(scrape: &str, family: &str, label: Option<&str>) -> u64 {
     scrape
         .lines()
-        .filter(|l| l.starts_with(&format!("{family}{{")))
+        .filter(|l| l.starts_with(&format!("{family}{{")) || l.starts_with(&format!("{family} ")))
         .filter(|l| label.is_none_or(|m| l.contains(m)))
         .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
         .sum()
 }
 
 /// The finding families read as the report's summary reads.
-fn assert_counts_agree(scrape: &str, report: &Value) {
+pub(crate) fn assert_counts_agree(scrape: &str, report: &Value) {
     let s = &report["summary"];
     let n = |k: &str| s.get(k).and_then(Value::as_u64).unwrap_or(0);
     for (severity, key) in [

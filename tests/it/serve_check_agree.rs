@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::live_support::*;
+use crate::serve_blocked_metrics::{assert_counts_agree, sum};
 use kvchain::commands::serve;
 use kvchain::source::live::{LiveSource, Scope};
 use serde_json::Value;
@@ -22,16 +23,6 @@ async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
     let code = raw.split_whitespace().nth(1).unwrap().parse().unwrap();
     let body = raw.split_once("\r\n\r\n").map_or("", |(_, b)| b);
     (code, body.to_string())
-}
-
-/// The sum of a family's series in a classic scrape, those carrying `label` only when given.
-fn sum(scrape: &str, family: &str, label: Option<&str>) -> u64 {
-    scrape
-        .lines()
-        .filter(|l| l.starts_with(&format!("{family}{{")) || l.starts_with(&format!("{family} ")))
-        .filter(|l| label.is_none_or(|m| l.contains(m)))
-        .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
-        .sum()
 }
 
 /// What two reports of one world must share: each finding's identity and standing, each
@@ -128,23 +119,7 @@ async fn agree(refused: &str) -> Value {
     assert_eq!(facts(&report), facts(&check));
     let s = &check["summary"];
     let n = |k: &str| s[k].as_u64().unwrap_or(0);
-    for (severity, key) in [
-        ("error", "errors"),
-        ("warning", "warnings"),
-        ("info", "info"),
-    ] {
-        let tag = format!("severity=\"{severity}\"");
-        assert_eq!(
-            sum(&scrape, "kvchain_findings", Some(&tag)),
-            n(key),
-            "{key}\n{scrape}"
-        );
-    }
-    assert_eq!(
-        sum(&scrape, "kvchain_suppressed_findings", None),
-        n("suppressed")
-    );
-    assert_eq!(sum(&scrape, "kvchain_blocked_findings", None), n("blocked"));
+    assert_counts_agree(&scrape, &check);
     assert_eq!(
         sum(&scrape, "kvchain_chains", None),
         n("chains"),
