@@ -62,6 +62,17 @@ pub(crate) async fn fleet() -> Fleet {
     fleet_of(&healthy, &broken).await
 }
 
+/// Context `healthy`, and `broken` read in part: its SecretProviderClasses are forbidden, so
+/// its chains may be missing.
+pub(crate) async fn fleet_read_in_part() -> Fleet {
+    let healthy = world();
+    healthy.replace_silently(EVENTS, Vec::new());
+    let partial = world();
+    partial.replace_silently(EVENTS, Vec::new());
+    partial.deny(SPCS, None);
+    fleet_of(&healthy, &partial).await
+}
+
 /// Contexts `healthy` and `broken` served from `healthy` and `other` ([`kubeconfig3`]).
 pub(crate) async fn fleet_of(healthy: &FakeApi, other: &FakeApi) -> Fleet {
     let (a, b) = (healthy.serve().await, other.serve().await);
@@ -211,12 +222,7 @@ async fn one_context_is_the_plain_single_cluster_report() {
 /// CI log shows (README: "0 errors" over unread objects is no verdict).
 #[tokio::test]
 async fn a_cluster_read_in_part_makes_the_fleet_line_incomplete() {
-    let healthy = world();
-    healthy.replace_silently(EVENTS, Vec::new());
-    let partial = world();
-    partial.replace_silently(EVENTS, Vec::new());
-    partial.deny(SPCS, None);
-    let f = fleet_of(&healthy, &partial).await;
+    let f = fleet_read_in_part().await;
     let (code, out, err) = check(&f, &["--context", "healthy", "--context", "broken"]).await;
     assert_eq!(code, Some(3), "{out}\n{err}");
     let first_line = out.lines().next().unwrap();

@@ -5,7 +5,7 @@
 //! the SecretProviderClasses no pod mounts stay listed under `spcs`, and two clusters whose
 //! namespaces and pods are spelled alike keep every finding of each.
 
-use super::check_fleet::{check, fleet, fleet_of};
+use super::check_fleet::{check, fleet, fleet_of, fleet_read_in_part};
 use crate::live_support::*;
 use serde_json::Value;
 
@@ -18,12 +18,7 @@ fn json(out: &str, err: &str) -> Value {
 /// the clusters of "chains may be missing" is still that, not the number 0.
 #[tokio::test]
 async fn a_fleet_read_in_part_is_incomplete_in_its_json_summary() {
-    let healthy = world();
-    healthy.replace_silently(EVENTS, Vec::new());
-    let partial = world();
-    partial.replace_silently(EVENTS, Vec::new());
-    partial.deny(SPCS, None);
-    let f = fleet_of(&healthy, &partial).await;
+    let f = fleet_read_in_part().await;
     let (_, single, err) = check(&f, &["--context", "broken", "-o", "json"]).await;
     assert_eq!(
         json(&single, &err)["summary"]["incomplete"],
