@@ -7,7 +7,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
-fn check(args: &[&str]) -> (Option<i32>, String) {
+/// `check -f assets/examples/broken` plus `args`: (exit status, stdout).
+pub(crate) fn check(args: &[&str]) -> (Option<i32>, String) {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_kvchain"))
         .args(["check", "-f", "assets/examples/broken"])
@@ -23,13 +24,16 @@ fn check(args: &[&str]) -> (Option<i32>, String) {
 }
 
 fn summary(args: &[&str]) -> Value {
-    let mut all = vec!["-o", "json"];
-    all.extend_from_slice(args);
-    let (_, out) = check(&all);
+    summary_of(check, args)
+}
+
+/// The JSON report's summary of `run` (a `check` of this file's kind) given `args`.
+pub(crate) fn summary_of(run: impl Fn(&[&str]) -> (Option<i32>, String), args: &[&str]) -> Value {
+    let (_, out) = run(&[&["-o", "json"], args].concat());
     serde_json::from_str::<Value>(&out).unwrap()["summary"].clone()
 }
 
-fn n(s: &Value, key: &str) -> u64 {
+pub(crate) fn n(s: &Value, key: &str) -> u64 {
     s[key].as_u64().unwrap_or(0)
 }
 

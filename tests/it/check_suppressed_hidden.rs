@@ -4,8 +4,7 @@
 //! `blocked`, hidden or not; a suppressed one stays counted as `suppressed` the same way, so
 //! every finding of the full report is in exactly one count of the filtered one.
 
-use std::process::Command;
-
+use crate::check_blocked_hidden::{n, summary_of};
 use serde_json::Value;
 
 /// `check -f assets/examples/broken` with a config whose rule suppresses KVC902 (a warning
@@ -18,29 +17,12 @@ fn check(args: &[&str]) -> (Option<i32>, String) {
         "ignore:\n  - code: KVC902\n    reason: restarted nightly\n",
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_kvchain"))
-        .args(["check", "-f", "assets/examples/broken", "--config"])
-        .arg(&config)
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .env("XDG_CONFIG_HOME", dir.path())
-        .env("HOME", dir.path())
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
+    let config = config.to_str().unwrap();
+    crate::check_blocked_hidden::check(&[&["--config", config], args].concat())
 }
 
 fn summary(args: &[&str]) -> Value {
-    let (_, out) = check(&[&["-o", "json"], args].concat());
-    serde_json::from_str::<Value>(&out).unwrap()["summary"].clone()
-}
-
-fn n(s: &Value, key: &str) -> u64 {
-    s[key].as_u64().unwrap_or(0)
+    summary_of(check, args)
 }
 
 #[test]
