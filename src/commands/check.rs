@@ -106,7 +106,9 @@ pub async fn single(
         OutputFormat::Svg => {
             let c = match &args.chain {
                 Some(id) => pick_or_say_unseen(&snapshot, &chains, id)?,
-                None => match chains.iter().max_by_key(|c| c.worst()) {
+                // The worst as shown: a chain failing the run before one only suppressed
+                // findings break (audit NNN-out).
+                None => match chains.iter().max_by_key(|c| c.shown_worst()) {
                     Some(c) => c,
                     None => anyhow::bail!("no chain to draw: {}", why_no_chain(&snapshot)),
                 },

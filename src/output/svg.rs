@@ -27,6 +27,7 @@ fn fill(s: Status) -> &'static str {
     match s {
         Status::Ok => "#1a7f37",
         Status::Pending => "#6e7781",
+        Status::Suppressed => "#0969da",
         Status::Unknown => "#8250df",
         Status::Warning => "#9a6700",
         Status::Broken => "#cf222e",
@@ -71,7 +72,7 @@ pub fn render_with_gaps(c: &Chain, gaps: &[Gap], unread: &[String]) -> String {
     for (i, l) in c.links.iter().enumerate() {
         let x = PAD + i * (BOX_W + GAP);
         let cx = x + BOX_W / 2;
-        let st = c.drawn_status(l.link);
+        let st = c.shown_status(l.link);
         let broken = st == Status::Broken;
         let _ = writeln!(
             s,
@@ -123,7 +124,7 @@ pub fn render_with_gaps(c: &Chain, gaps: &[Gap], unread: &[String]) -> String {
     }
     let _ = writeln!(
         s,
-        r#"<text class="muted" x="{PAD}" y="{}" font-size="11">✓ ok  … pending  ? unknown  ! warning  ✗ broken · kvchain</text>"#,
+        r#"<text class="muted" x="{PAD}" y="{}" font-size="11">✓ ok  … pending  ⊘ suppressed  ? unknown  ! warning  ✗ broken · kvchain</text>"#,
         TOP + BOX_H + 24
     );
     for (i, line) in notes.iter().enumerate() {

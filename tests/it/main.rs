@@ -202,6 +202,7 @@ mod manifests_unread_sa;
 mod manifests_volume_override;
 mod mmm_lab;
 mod nnn_lab_vault_url;
+mod nnn_suppressed_status;
 mod parser_props;
 mod paste_kit;
 mod report_deleting_pods;
