@@ -113,10 +113,14 @@ pub async fn single(
                     None => anyhow::bail!("no chain to draw: {}", why_no_chain(&snapshot)),
                 },
             };
+            // Without `--chain` the picture stands for the run: the SPCs no chain mounts are
+            // named under it, as Mermaid draws them (audit NNN-out).
+            let lonely = if args.chain.is_some() { &[][..] } else { &spcs };
             Some(output::svg::render_with_gaps(
                 c,
                 &unseen(&snapshot, Some(c)),
                 &snapshot.source.unread,
+                lonely,
             ))
         }
     };

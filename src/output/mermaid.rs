@@ -68,13 +68,7 @@ pub fn render_with_gaps(
             let _ = write!(label, "<br/>→ vault {}", escape_text(&shown(vault)));
         }
         // An accepted code is marked, as the reports mark it (audit MMM-out).
-        let mut codes: Vec<String> = (v.findings.iter())
-            .map(|f| match f.suppressed {
-                Some(_) => format!("{} suppressed", f.code.as_str()),
-                None => f.code.as_str().to_string(),
-            })
-            .collect();
-        codes.dedup();
+        let codes = super::spc_codes(v);
         if !codes.is_empty() {
             let _ = write!(label, "<br/><b>{}</b>", codes.join(", "));
         }
