@@ -201,6 +201,7 @@ mod manifests_unread_client_id;
 mod manifests_unread_sa;
 mod manifests_volume_override;
 mod mmm_lab;
+mod nnn_fleet_unread;
 mod nnn_lab_vault_url;
 mod nnn_suppressed_status;
 mod nnn_svg_lone_spc;
