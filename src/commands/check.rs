@@ -57,6 +57,7 @@ pub async fn single(
     if let Some(ns) = &args.kube.namespace {
         if offline {
             only_namespace(&snapshot, &mut chains, ns)?;
+            snapshot.narrow_gaps_to(ns);
         } else if let Some(why) = snapshot.absent_live_namespace(ns) {
             return Err(InputError::new(format!("-n {ns}"), why).into());
         }
