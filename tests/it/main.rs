@@ -203,6 +203,7 @@ mod manifests_volume_override;
 mod mmm_lab;
 mod nnn_fleet_unread;
 mod nnn_lab_vault_url;
+mod nnn_live_verify_volumes;
 mod nnn_namespace_gaps;
 mod nnn_suppressed_status;
 mod nnn_svg_lone_spc;
