@@ -3,6 +3,7 @@
 //! watches it propagate.
 
 pub mod audit;
+pub mod copy_verdict;
 pub mod keyvault;
 pub mod kube;
 pub mod reveal;

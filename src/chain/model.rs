@@ -78,6 +78,10 @@ pub enum Status {
     Ok,
     /// Not reached yet (e.g. mount waits for an earlier hop; a template has no runtime state).
     Pending,
+    /// Never set by the engine: how the `check` outputs show a link (or chain) that only
+    /// suppressed findings break or warn ([`Chain::shown_status`]). It no longer fails the
+    /// run, and it is no ok either: the finding was accepted, not fixed.
+    Suppressed,
     /// Cannot be checked: the observation is unknown (reason in the link summary).
     Unknown,
     Warning,
@@ -85,7 +89,8 @@ pub enum Status {
 }
 
 impl Status {
-    /// Worst first: the order counts and summaries list statuses in.
+    /// Worst first: the order counts and summaries list statuses in (those the engine sets:
+    /// not [`Status::Suppressed`]).
     pub const WORST_FIRST: [Status; 5] = [
         Status::Broken,
         Status::Warning,
@@ -98,6 +103,7 @@ impl Status {
         match self {
             Status::Ok => "ok",
             Status::Pending => "pending",
+            Status::Suppressed => "suppressed",
             Status::Unknown => "unknown",
             Status::Warning => "warning",
             Status::Broken => "broken",
@@ -108,6 +114,7 @@ impl Status {
         match self {
             Status::Ok => "✓",
             Status::Pending => "…",
+            Status::Suppressed => "⊘",
             Status::Unknown => "?",
             Status::Warning => "!",
             Status::Broken => "✗",
@@ -273,6 +280,23 @@ pub struct Link {
     pub facts: ThinVec<Fact>,
     #[serde(default, skip_serializing_if = "ThinVec::is_empty")]
     pub findings: ThinVec<Finding>,
+}
+
+/// Whether `findings` warn or fail only through suppressed ones: one is suppressed, and none
+/// open is a warning or an error. What `check`'s exit status and `serve`'s alerts stop
+/// counting, so every output shows it alike (README "Suppressing findings").
+pub fn only_suppressed(findings: &[Finding]) -> bool {
+    findings.iter().any(|f| f.suppressed.is_some())
+        && !(findings.iter()).any(|f| f.suppressed.is_none() && f.severity >= Severity::Warning)
+}
+
+/// `status` as the outputs show it: a warning or break that only suppressed `findings` give
+/// is [`Status::Suppressed`].
+pub fn shown(status: Status, findings: &[Finding]) -> Status {
+    match status {
+        Status::Warning | Status::Broken if only_suppressed(findings) => Status::Suppressed,
+        _ => status,
+    }
 }
 
 impl Link {
@@ -452,6 +476,23 @@ impl Chain {
             }
             _ => link.status,
         }
+    }
+
+    /// How the `check` outputs show link `kind` (JSON `status`, the strips, the pictures'
+    /// colours): [`Chain::drawn_status`], or [`Status::Suppressed`] where only suppressed
+    /// findings break or warn it, as the exit status no longer counts them (audit NNN-out).
+    pub fn shown_status(&self, kind: LinkKind) -> Status {
+        shown(self.drawn_status(kind), &self.link(kind).findings)
+    }
+
+    /// The chain's status as the outputs show it: its worst shown link, so a chain broken
+    /// only by suppressed findings reads `suppressed`, and one broken by an open finding
+    /// beside them still reads broken.
+    pub fn shown_worst(&self) -> Status {
+        (self.links.iter())
+            .map(|l| self.shown_status(l.link))
+            .max()
+            .unwrap_or(Status::Ok)
     }
 
     pub fn root_cause(&self) -> Option<&Finding> {

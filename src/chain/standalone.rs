@@ -36,6 +36,12 @@ pub struct SpcVerdict {
 
 impl SpcVerdict {
     /// How the report names where it stands: "mounted by no pod" only when the pods were read.
+    /// Its status as the outputs show it: `suppressed` when only suppressed findings make
+    /// it warn or fail ([`super::model::shown`]).
+    pub fn shown_status(&self) -> Status {
+        super::model::shown(self.status, &self.findings)
+    }
+
     pub fn unmounted_label(&self) -> &'static str {
         match self.pods_unread {
             None => "mounted by no pod",

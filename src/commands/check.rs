@@ -57,6 +57,7 @@ pub async fn single(
     if let Some(ns) = &args.kube.namespace {
         if offline {
             only_namespace(&snapshot, &mut chains, ns)?;
+            snapshot.narrow_gaps_to(ns);
         } else if let Some(why) = snapshot.absent_live_namespace(ns) {
             return Err(InputError::new(format!("-n {ns}"), why).into());
         }
@@ -106,15 +107,21 @@ pub async fn single(
         OutputFormat::Svg => {
             let c = match &args.chain {
                 Some(id) => pick_or_say_unseen(&snapshot, &chains, id)?,
-                None => match chains.iter().max_by_key(|c| c.worst()) {
+                // The worst as shown: a chain failing the run before one only suppressed
+                // findings break (audit NNN-out).
+                None => match chains.iter().max_by_key(|c| c.shown_worst()) {
                     Some(c) => c,
                     None => anyhow::bail!("no chain to draw: {}", why_no_chain(&snapshot)),
                 },
             };
+            // Without `--chain` the picture stands for the run: the SPCs no chain mounts are
+            // named under it, as Mermaid draws them (audit NNN-out).
+            let lonely = if args.chain.is_some() { &[][..] } else { &spcs };
             Some(output::svg::render_with_gaps(
                 c,
                 &unseen(&snapshot, Some(c)),
                 &snapshot.source.unread,
+                lonely,
             ))
         }
     };

@@ -17,6 +17,7 @@ const MAX_GAPS: usize = 8;
 const CLASSES: &str = "\
   classDef ok fill:#1a7f37,stroke:#116329,color:#ffffff
   classDef pending fill:#6e7781,stroke:#57606a,color:#ffffff
+  classDef suppressed fill:#0969da,stroke:#0550ae,color:#ffffff
   classDef unknown fill:#8250df,stroke:#6639ba,color:#ffffff
   classDef warning fill:#bf8700,stroke:#9a6700,color:#ffffff
   classDef broken fill:#cf222e,stroke:#a40e26,color:#ffffff,stroke-width:3px
@@ -58,7 +59,7 @@ pub fn render_with_gaps(
     for (i, v) in spcs.iter().enumerate() {
         let mut label = format!(
             "{} SecretProviderClass {}/{} ({})",
-            v.status.symbol(),
+            v.shown_status().symbol(),
             escape_text(&shown(&v.namespace)),
             escape_text(&shown(&v.name)),
             v.unmounted_label()
@@ -67,13 +68,7 @@ pub fn render_with_gaps(
             let _ = write!(label, "<br/>→ vault {}", escape_text(&shown(vault)));
         }
         // An accepted code is marked, as the reports mark it (audit MMM-out).
-        let mut codes: Vec<String> = (v.findings.iter())
-            .map(|f| match f.suppressed {
-                Some(_) => format!("{} suppressed", f.code.as_str()),
-                None => f.code.as_str().to_string(),
-            })
-            .collect();
-        codes.dedup();
+        let codes = super::spc_codes(v);
         if !codes.is_empty() {
             let _ = write!(label, "<br/><b>{}</b>", codes.join(", "));
         }
@@ -81,14 +76,14 @@ pub fn render_with_gaps(
             s,
             "  spc{i}[\"{}\"]:::{}",
             escape(&label),
-            v.status.as_str()
+            v.shown_status().as_str()
         );
     }
     for (i, c) in chains.iter().enumerate() {
         let _ = writeln!(s, "  subgraph c{i}[\"{}\"]", escape_text(&title(c)));
         s.push_str("    direction LR\n");
         for (j, l) in c.links.iter().enumerate() {
-            let st = c.drawn_status(l.link);
+            let st = c.shown_status(l.link);
             let mut label = format!(
                 "{} {}<br/>{}",
                 st.symbol(),
@@ -149,7 +144,7 @@ fn note(s: &mut String, gaps: &[Gap], unread: &[String]) {
 /// `namespace/pod → spc`, the chain's caption; names shown capped and escaped.
 pub fn title(c: &Chain) -> String {
     let spc = if c.spc.is_empty() { "(no SPC)" } else { &c.spc };
-    let worst = c.worst();
+    let worst = c.shown_worst();
     let mark = if worst == Status::Ok {
         ""
     } else {

@@ -125,6 +125,19 @@ pub fn drawn_code(findings: &[Finding]) -> Option<(&'static str, bool)> {
     Some((f.code.as_str(), f.suppressed.is_some()))
 }
 
+/// The codes a picture writes for a SecretProviderClass no chain mounts, once each, an
+/// accepted one marked `suppressed` as the reports mark it (audit MMM-out).
+pub fn spc_codes(v: &SpcVerdict) -> Vec<String> {
+    let mut codes: Vec<String> = (v.findings.iter())
+        .map(|f| match f.suppressed {
+            Some(_) => format!("{} suppressed", f.code.as_str()),
+            None => f.code.as_str().to_string(),
+        })
+        .collect();
+    codes.dedup();
+    codes
+}
+
 /// What the file-aware formats need besides the chains.
 #[derive(Default)]
 pub struct Context<'a> {

@@ -10,8 +10,8 @@ use std::fmt::Write as _;
 use quick_xml::escape::escape;
 
 use super::mermaid::title;
-use crate::chain::{Chain, Status};
-use crate::shown::shown;
+use crate::chain::{Chain, SpcVerdict, Status};
+use crate::shown::{shown, shown_line};
 use crate::snapshot::Gap;
 
 const BOX_W: usize = 128;
@@ -27,6 +27,7 @@ fn fill(s: Status) -> &'static str {
     match s {
         Status::Ok => "#1a7f37",
         Status::Pending => "#6e7781",
+        Status::Suppressed => "#0969da",
         Status::Unknown => "#8250df",
         Status::Warning => "#9a6700",
         Status::Broken => "#cf222e",
@@ -34,15 +35,24 @@ fn fill(s: Status) -> &'static str {
 }
 
 pub fn render(c: &Chain) -> String {
-    render_with_gaps(c, &[], &[])
+    render_with_gaps(c, &[], &[], &[])
 }
 
 /// [`render`] with a line per gap (kind, where, why) and per `unread` input document under
-/// the legend: a green chain must not hide that a document was left out.
-pub fn render_with_gaps(c: &Chain, gaps: &[Gap], unread: &[String]) -> String {
+/// the legend: a green chain must not hide that a document was left out. Likewise each
+/// SecretProviderClass no chain mounts in `lonely` that is not ok gets a line with its
+/// status and codes: its findings fail the run as a chain's do (audit Y1), and a picture of
+/// the worst chain alone read healthy over a run that failed on one (audit NNN-out).
+pub fn render_with_gaps(
+    c: &Chain,
+    gaps: &[Gap],
+    unread: &[String],
+    lonely: &[SpcVerdict],
+) -> String {
     let n = c.links.len();
     let width = PAD * 2 + n * BOX_W + n.saturating_sub(1) * GAP;
-    let notes = gap_lines(gaps, unread);
+    let mut notes = spc_lines(lonely);
+    notes.extend(gap_lines(gaps, unread));
     let height = TOP + BOX_H + PAD + 24 + notes.len() * LINE;
     let mut s = String::new();
     let _ = writeln!(
@@ -71,7 +81,7 @@ pub fn render_with_gaps(c: &Chain, gaps: &[Gap], unread: &[String]) -> String {
     for (i, l) in c.links.iter().enumerate() {
         let x = PAD + i * (BOX_W + GAP);
         let cx = x + BOX_W / 2;
-        let st = c.drawn_status(l.link);
+        let st = c.shown_status(l.link);
         let broken = st == Status::Broken;
         let _ = writeln!(
             s,
@@ -123,7 +133,7 @@ pub fn render_with_gaps(c: &Chain, gaps: &[Gap], unread: &[String]) -> String {
     }
     let _ = writeln!(
         s,
-        r#"<text class="muted" x="{PAD}" y="{}" font-size="11">✓ ok  … pending  ? unknown  ! warning  ✗ broken · kvchain</text>"#,
+        r#"<text class="muted" x="{PAD}" y="{}" font-size="11">✓ ok  … pending  ⊘ suppressed  ? unknown  ! warning  ✗ broken · kvchain</text>"#,
         TOP + BOX_H + 24
     );
     for (i, line) in notes.iter().enumerate() {
@@ -136,6 +146,35 @@ pub fn render_with_gaps(c: &Chain, gaps: &[Gap], unread: &[String]) -> String {
     }
     s.push_str("</svg>\n");
     s
+}
+
+/// "✗ Not drawn: SecretProviderClass shop/lone (mounted by no pod): KVC705", one line per
+/// SPC no chain mounts that is not ok, at most [`MAX_GAPS`] and a count of the rest.
+fn spc_lines(lonely: &[SpcVerdict]) -> Vec<String> {
+    let shown: Vec<&SpcVerdict> = (lonely.iter()).filter(|v| v.status != Status::Ok).collect();
+    let mut lines: Vec<String> = (shown.iter().take(MAX_GAPS))
+        .map(|v| {
+            let codes = super::spc_codes(v);
+            let codes = match codes.is_empty() {
+                true => String::new(),
+                false => format!(": {}", codes.join(", ")),
+            };
+            format!(
+                "{} Not drawn: SecretProviderClass {}/{} ({}){codes}",
+                v.shown_status().symbol(),
+                clip(&shown_line(&v.namespace), 63),
+                clip(&shown_line(&v.name), 63),
+                v.unmounted_label()
+            )
+        })
+        .collect();
+    if shown.len() > MAX_GAPS {
+        lines.push(format!(
+            "✗ and {} more SecretProviderClasses not drawn",
+            shown.len() - MAX_GAPS
+        ));
+    }
+    lines
 }
 
 /// "? Not visible (incomplete): pods in shop: cannot list …", at most [`MAX_GAPS`] lines and

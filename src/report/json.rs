@@ -174,7 +174,7 @@ impl Serialize for JsonLinks<'_> {
         let c = self.0;
         s.collect_seq(c.links.iter().map(|l| JsonLink {
             link: l.link.as_str(),
-            status: c.drawn_status(l.link).as_str(),
+            status: c.shown_status(l.link).as_str(),
             summary: &l.summary,
             facts: &l.facts,
         }))
@@ -194,7 +194,7 @@ fn json_chain<C: Borrow<Chain>>(c: &C) -> JsonChain<'_> {
         spc: &c.spc,
         volume: &c.volume,
         vault: c.vault.as_deref(),
-        status: c.worst().as_str(),
+        status: c.shown_worst().as_str(),
         links: JsonLinks(c),
         codes: codes(c.findings()),
     }
@@ -205,7 +205,7 @@ fn json_spc(s: &SpcVerdict) -> JsonSpc<'_> {
         namespace: &s.namespace,
         name: &s.name,
         vault: s.vault.as_deref(),
-        status: s.status.as_str(),
+        status: s.shown_status().as_str(),
         codes: codes(s.findings.iter()),
         pods_unread: s.pods_unread.as_deref(),
     }

@@ -28,6 +28,7 @@ impl Paint {
             match st {
                 Status::Ok => "32",
                 Status::Pending | Status::Unknown => "2",
+                Status::Suppressed => "34",
                 Status::Warning => "33",
                 Status::Broken => "31;1",
             },
@@ -280,7 +281,7 @@ fn write_text_to(
     for (ns, owners) in &groups {
         let _ = writeln!(out, "\n{} {}", p.dim("namespace"), p.bold(&shown(ns)));
         for ((owner, spc), group) in owners {
-            let worst = group.iter().map(|c| c.worst()).max().unwrap_or(Status::Ok);
+            let worst = (group.iter().map(|c| c.shown_worst()).max()).unwrap_or(Status::Ok);
             // Pods, not chains: a pod mounting the SPC through two volumes has two chains and
             // one SecretProviderClassPodStatus (FACTS §1) (II5). A template is no pod: beside
             // pods (all being deleted) it is named as what it is; alone it is the group (JJ4).
@@ -306,7 +307,7 @@ fn write_text_to(
             // The strip of the worst chain in the group stands for the group.
             let rep = group
                 .iter()
-                .max_by_key(|c| c.worst())
+                .max_by_key(|c| c.shown_worst())
                 .copied()
                 .unwrap_or(group[0]);
             let strip: Vec<String> = rep
@@ -315,7 +316,7 @@ fn write_text_to(
                 .map(|l| {
                     // As the TUI strip draws it: a link the break kept from being tried is
                     // pending, so the one red box is the cause.
-                    let st = rep.drawn_status(l.link);
+                    let st = rep.shown_status(l.link);
                     p.status(st, &format!("{} {}", st.symbol(), l.link.title()))
                 })
                 .collect();
@@ -381,7 +382,7 @@ fn write_text_to(
     let _ = writeln!(
         out,
         "\n{}",
-        p.dim("Links: ✓ ok  … pending  ? unknown (not observable here)  ! warning  ✗ broken")
+        p.dim("Links: ✓ ok  … pending  ⊘ suppressed  ? unknown (not observable here)  ! warning  ✗ broken")
     );
 }
 
@@ -478,7 +479,7 @@ fn write_spc_group(out: &mut impl std::fmt::Write, p: &Paint, spcs: &[&SpcVerdic
         let _ = writeln!(
             out,
             "  {} {} {}{vault}",
-            p.status(s.status, s.status.symbol()),
+            p.status(s.shown_status(), s.shown_status().symbol()),
             p.dim(&format!("namespace {}", shown(&s.namespace))),
             p.bold(&format!("SecretProviderClass/{}", shown(&s.name)))
         );

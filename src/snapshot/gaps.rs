@@ -255,6 +255,32 @@ impl Snapshot {
         out
     }
 
+    /// `check -n NS` over a source that holds every namespace (manifests, the lab, a snapshot
+    /// file), which then reports NS alone (README "kvchain check": "`-n NS` keeps only the
+    /// chains of that namespace"), as a live `-n NS` reads NS alone: a read that failed in
+    /// another namespace hides nothing of NS and is dropped, so it neither lists that gap nor
+    /// makes the report INCOMPLETE (audit NNN-out). What covers NS stays: a read refused at
+    /// the cluster scope, NS's own, one of every namespace but another, cluster facts and
+    /// the Azure side.
+    pub fn narrow_gaps_to(&mut self, ns: &str) {
+        for g in [
+            &mut self.pods.gaps,
+            &mut self.service_accounts.gaps,
+            &mut self.spcs.gaps,
+            &mut self.spc_statuses.gaps,
+            &mut self.secrets.gaps,
+            &mut self.events.gaps,
+            &mut self.workloads.gaps,
+            &mut self.ingresses.gaps,
+        ] {
+            g.namespaces.retain(|k, _| k == ns);
+            // "Every namespace but NS unread": NS itself was read.
+            if g.outside.as_ref().is_some_and(|o| o.namespace == ns) {
+                g.outside = None;
+            }
+        }
+    }
+
     /// Pods or SecretProviderClasses could not be read somewhere: chains may be missing
     /// entirely (`kvchain check` exits 3 unless an error was found anyway). In `serve`, also
     /// data served but not kept current ([`super::SourceInfo::stale`]): what changed since is

@@ -40,9 +40,10 @@ pub enum NodeKey {
     },
 }
 
-/// Counts of pods (or chains) by worst status, indexed by `Status as usize`.
+/// Counts of pods (or chains) by worst status, indexed by `Status as usize` (every status,
+/// `Suppressed` included, though only the check outputs show that one).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Counts(pub [usize; 5]);
+pub struct Counts(pub [usize; 6]);
 
 impl Counts {
     pub fn add(&mut self, s: Status) {

@@ -145,7 +145,7 @@ async fn several_contexts_make_one_report_and_a_dead_one_is_a_gap() {
     assert_eq!(
         report["clusters"],
         json!([
-            {"cluster": "healthy", "read": true, "incomplete": false, "label": "healthy", "summary": report["clusters"][0]["summary"]},
+            {"cluster": "healthy", "read": true, "incomplete": false, "label": "healthy", "summary": report["clusters"][0]["summary"], "unread": []},
             {"cluster": "dead", "read": false}
         ])
     );

@@ -33,7 +33,7 @@ spec:
 
 /// `check -f lone.yaml [more...] -o FORMAT` run in a directory holding `lone.yaml`: (exit
 /// status, stdout).
-fn check(format: &str, more: &[&Path]) -> (Option<i32>, String) {
+pub(crate) fn check(format: &str, more: &[&Path]) -> (Option<i32>, String) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("lone.yaml"), LONE_SPC).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_kvchain"))
@@ -49,7 +49,7 @@ fn check(format: &str, more: &[&Path]) -> (Option<i32>, String) {
     (out.status.code(), stdout)
 }
 
-fn healthy() -> std::path::PathBuf {
+pub(crate) fn healthy() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/examples/healthy")
 }
 

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use super::check_lone_spc_ci::LONE_SPC;
 
-const RULE: &str = "ignore:
+pub(crate) const RULE: &str = "ignore:
   - code: KVC705
     namespace: shop
     reason: objects fixed in TICKET-9
@@ -24,7 +24,7 @@ const RULE: &str = "ignore:
 
 /// `check -f lone.yaml --config config.yaml -o FORMAT` over `spc` with `config` as the config
 /// file: (exit status, stdout).
-fn check(spc: &str, config: &str, format: &str) -> (Option<i32>, String) {
+pub(crate) fn check(spc: &str, config: &str, format: &str) -> (Option<i32>, String) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("lone.yaml"), spc).unwrap();
     std::fs::write(dir.path().join("config.yaml"), config).unwrap();

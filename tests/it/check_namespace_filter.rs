@@ -5,7 +5,7 @@
 
 use std::process::{Command, Output, Stdio};
 
-fn kvchain(args: &[&str]) -> Output {
+pub(crate) fn kvchain(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kvchain"))
         .args(args)
         .env("NO_COLOR", "1")

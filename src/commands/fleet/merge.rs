@@ -24,12 +24,14 @@ pub const INCOMPLETE: &str = "incomplete";
 pub const CLUSTER_GAP: &str = "cluster";
 
 /// The fleet JSON report: `{"source", "label", "clusters", "summary", "gaps", "chains",
-/// "spcs", "findings"}` with `cluster` on every item of the last four.
+/// "spcs", "findings", "unread"}` with `cluster` on every item of `gaps` to `findings`, and
+/// each `unread` input led by its cluster's name.
 pub fn merge(parts: &[ClusterReport]) -> Value {
     let mut gaps = Vec::new();
     let mut chains = Vec::new();
     let mut findings = Vec::new();
     let mut spcs = Vec::new();
+    let mut unread = Vec::new();
     let mut clusters = Vec::new();
     let mut summary = Map::new();
     for key in ["chains", "errors", "warnings", "info"] {
@@ -45,11 +47,21 @@ pub fn merge(parts: &[ClusterReport]) -> Value {
                 }));
             }
             Ok(report) => {
+                // What could not be read in it, as its own report lists it (`unread`, the
+                // single check's field): `incomplete` alone named no input (audit NNN-out).
+                let its_unread = report["unread"].as_array().cloned().unwrap_or_default();
                 clusters.push(json!({
                     "cluster": name, "read": true,
                     INCOMPLETE: report[INCOMPLETE].as_bool().unwrap_or(false),
                     "label": report["label"], "summary": report["summary"],
+                    "unread": its_unread,
                 }));
+                // The fleet's `unread` is the single report's list of strings, each led by
+                // its cluster (a string has no field to carry it).
+                unread.extend(
+                    (its_unread.iter().filter_map(Value::as_str))
+                        .map(|u| json!(format!("{name}: {u}"))),
+                );
                 if let Some(s) = report["summary"].as_object() {
                     for (k, v) in s {
                         // A flag (`incomplete`) is not a count: summed as numbers it became
@@ -88,6 +100,7 @@ pub fn merge(parts: &[ClusterReport]) -> Value {
         "chains": chains,
         "spcs": spcs,
         "findings": findings,
+        "unread": unread,
     })
 }
 
@@ -152,6 +165,34 @@ mod tests {
             "fields kept"
         );
         assert_eq!(merged["label"], "aks-a, aks-b");
+    }
+
+    /// The single report's `unread` is kept per cluster and in the fleet's own list, as
+    /// `summary.unread` counts it (audit NNN-out).
+    #[test]
+    fn what_a_cluster_could_not_read_is_listed_per_cluster_and_in_the_fleet() {
+        let mut a = report(1, 0);
+        a["unread"] = json!(["events of shop: refused"]);
+        a["summary"]["unread"] = json!(1);
+        let mut b = report(1, 0);
+        b["unread"] = json!([]);
+        let merged = merge(&[
+            ClusterReport {
+                cluster: "aks-a".into(),
+                outcome: Ok(a),
+            },
+            ClusterReport {
+                cluster: "aks-b".into(),
+                outcome: Ok(b),
+            },
+        ]);
+        assert_eq!(
+            merged["clusters"][0]["unread"],
+            json!(["events of shop: refused"])
+        );
+        assert_eq!(merged["clusters"][1]["unread"], json!([]));
+        assert_eq!(merged["unread"], json!(["aks-a: events of shop: refused"]));
+        assert_eq!(merged["summary"]["unread"], 1);
     }
 
     #[test]

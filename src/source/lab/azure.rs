@@ -367,16 +367,16 @@ pub fn exchange<'i>(
 pub fn list_versions(
     vault: &LabVault,
     token: &Token,
-    t: ObjectType,
-    name: &str,
+    req: &Request,
     location: &str,
 ) -> Result<(), String> {
+    let (t, name) = (req.object_type, req.name);
     if vault.rbac || vault.policy_allows(&token.principal_id, t, "list") {
         return Ok(());
     }
     let caller = msg::caller(&token.client_id, &token.principal_id, &token.tenant);
     Err(msg::response_error(
-        &format!("{}versions", msg::object_url(&vault.name, t, name, "")),
+        &format!("{}versions", msg::object_url(req.host, t, name, "")),
         403,
         "Forbidden",
         &msg::access_denied(&caller, t, "list", &vault.name, location),
@@ -403,6 +403,9 @@ impl LabVault {
 }
 
 pub struct Request<'a> {
+    /// `<keyvaultName>.<DNS suffix>` as the SPC spells the vault: the host its error URLs
+    /// name ([`msg::object_url`]).
+    pub host: &'a str,
     pub object_type: ObjectType,
     pub name: &'a str,
     /// Pinned version, or None for latest.
@@ -423,7 +426,7 @@ pub fn get<'v, 'r>(
     let t = req.object_type;
     // Error texts only: a read that succeeds (every rotation poll of every healthy pod) builds
     // none of them.
-    let url = |vault: &str| msg::object_url(vault, t, req.name, req.version.unwrap_or(""));
+    let url = || msg::object_url(req.host, t, req.name, req.version.unwrap_or(""));
     let caller = || msg::caller(&token.client_id, &token.principal_id, &token.tenant);
     if !vault.network.reachable() {
         // Public access off: Key Vault refuses every public request in its own words
@@ -441,7 +444,7 @@ pub fn get<'v, 'r>(
             ),
         };
         return Err(msg::response_error(
-            &url(&vault.name),
+            &url(),
             403,
             "Forbidden",
             &message,
@@ -450,7 +453,7 @@ pub fn get<'v, 'r>(
     }
     if !vault.admit(now) {
         return Err(msg::response_error(
-            &url(&vault.name),
+            &url(),
             429,
             "Throttled",
             &msg::throttled(),
@@ -459,7 +462,7 @@ pub fn get<'v, 'r>(
     }
     if !token.tenant.eq_ignore_ascii_case(&vault.tenant_id) {
         return Err(msg::response_error(
-            &url(&vault.name),
+            &url(),
             401,
             "Unauthorized",
             &msg::wrong_issuer(&vault.tenant_id, &token.tenant),
@@ -482,7 +485,7 @@ pub fn get<'v, 'r>(
             let vault_id = vault.resource_id(subscription);
             let object_scope = format!("{vault_id}/{}/{}", t.collection(), req.name);
             return Err(msg::response_error(
-                &url(&vault.name),
+                &url(),
                 403,
                 "Forbidden",
                 &msg::forbidden_by_rbac(&caller(), action, &object_scope, &vault.name, location),
@@ -492,7 +495,7 @@ pub fn get<'v, 'r>(
     } else {
         if !vault.policy_allows(&token.principal_id, t, "get") {
             return Err(msg::response_error(
-                &url(&vault.name),
+                &url(),
                 403,
                 "Forbidden",
                 &msg::access_denied(&caller(), t, "get", &vault.name, location),
@@ -513,18 +516,12 @@ pub fn get<'v, 'r>(
             None => req.name.to_string(),
         };
         let (code, message) = msg::not_found(t, &shown);
-        return Err(msg::response_error(
-            &url(&vault.name),
-            404,
-            &code,
-            &message,
-            None,
-        ));
+        return Err(msg::response_error(&url(), 404, &code, &message, None));
     };
     if !version.enabled {
         let (code, message) = msg::disabled(t);
         return Err(msg::response_error(
-            &url(&vault.name),
+            &url(),
             403,
             "Forbidden",
             &message,

@@ -114,11 +114,13 @@ pub fn response_error(
     )
 }
 
-pub fn object_url(vault: &str, t: ObjectType, name: &str, version: &str) -> String {
-    format!(
-        "https://{vault}.vault.azure.net/{}/{name}/{version}",
-        t.collection()
-    )
+/// The URL of a Key Vault GET as the provider's client requests it, and so as azcore's
+/// `ResponseError` prints it: `host` is `<keyvaultName>.<the cloud's DNS suffix>`, the name as
+/// the SecretProviderClass writes it (FACTS §5: the provider builds
+/// `https://<keyvaultName>.<KeyVaultDNSSuffix>/` from the parameter as given, and the URL keeps
+/// that spelling), not as the vault spells its own name.
+pub fn object_url(host: &str, t: ObjectType, name: &str, version: &str) -> String {
+    format!("https://{host}/{}/{name}/{version}", t.collection())
 }
 
 /// `appid=…;oid=…;iss=…` as Key Vault prints the caller.

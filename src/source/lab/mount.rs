@@ -268,7 +268,9 @@ pub fn publish(
             .flatten()
             .and_then(|obj| obj.versions.iter().find(|v| v.enabled))
             .map(|v| v.id.clone());
+        let host = format!("{vault_name}.{}", lab_cloud(az.cluster).vault_suffix());
         let request = Request {
+            host: &host,
             object_type: t,
             name: &o.object_name,
             version: o.object_version.as_deref().or(newest_enabled.as_deref()),
@@ -294,8 +296,7 @@ pub fn publish(
         let (id, content) = (v.id.clone(), written(&v.content));
         let file = o.file_name().to_string();
         if history > 1 {
-            azure::list_versions(vault, &tok, t, &o.object_name, &az.cluster.location)
-                .map_err(&wrap)?;
+            azure::list_versions(vault, &tok, &request, &az.cluster.location).map_err(&wrap)?;
             // `<file>/<i>`, 0 = newest, disabled versions skipped.
             let all = vault
                 .objects

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::action::copy_verdict::SecretCopy;
 use crate::action::kube::VerifyReading;
 use crate::fingerprint::Fingerprint;
 use crate::snapshot::{ContainerStateObs, Observed, Snapshot, VolumeSourceObs};
@@ -38,6 +39,18 @@ pub struct FileCheck {
     pub pinned: Option<String>,
 }
 
+/// A file of a synced Secret's volume (a Secret volume, or a projected volume's Secret
+/// source), whole or through subPath: judged against the Secret's key as the lab's verify
+/// judges it ([`SecretCopy`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CopyCheck {
+    /// Path inside the container.
+    pub path: String,
+    /// Mounted with `subPath`: bound at container start, never updated (FACTS §4).
+    pub sub_path: bool,
+    pub synced: SyncedKey,
+}
+
 /// One environment variable fed from a synced Secret.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EnvCheck {
@@ -48,6 +61,8 @@ pub struct EnvCheck {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct VerifyPlan {
     pub files: Vec<FileCheck>,
+    /// Files of synced Secrets' volumes.
+    pub copies: Vec<CopyCheck>,
     pub env: Vec<EnvCheck>,
     /// Things that could not be planned ("SecretProviderClass x not observed").
     pub notes: Vec<String>,
@@ -55,13 +70,18 @@ pub struct VerifyPlan {
 
 impl VerifyPlan {
     pub fn file_paths(&self) -> Vec<String> {
-        self.files.iter().map(|f| f.path.clone()).collect()
+        let copies = self.copies.iter().map(|k| k.path.clone());
+        self.files
+            .iter()
+            .map(|f| f.path.clone())
+            .chain(copies)
+            .collect()
     }
     pub fn env_names(&self) -> Vec<String> {
         self.env.iter().map(|e| e.name.clone()).collect()
     }
     pub fn is_empty(&self) -> bool {
-        self.files.is_empty() && self.env.is_empty()
+        self.files.is_empty() && self.copies.is_empty() && self.env.is_empty()
     }
 }
 
@@ -202,6 +222,11 @@ pub fn plan(
                 .map(|s| s.name.as_str()),
         )
         .collect();
+    for m in &c.mounts {
+        if let Some(v) = p.volume(&m.volume) {
+            secret_copies(snapshot, ns, &synced_names, m, v, &mut out);
+        }
+    }
     // The variables it took at start, envFrom's included (the one notion the timelines and
     // the lab's verify share): those of Secrets the driver syncs are compared.
     let keys_of = |secret: &str| {
@@ -226,6 +251,70 @@ pub fn plan(
     Ok(out)
 }
 
+/// The files mount `m` of volume `v` shows from the Secrets the driver syncs (`synced`): a
+/// subPath names one key, a whole volume shows every key of the Secret as a file of its name.
+/// Where a volume's `items` rename keys the snapshot does not keep their paths: which file
+/// holds which key is not known, and said so, not guessed.
+fn secret_copies(
+    snapshot: &Snapshot,
+    ns: &str,
+    synced: &BTreeSet<&str>,
+    m: &crate::snapshot::MountObs,
+    v: &crate::snapshot::VolumeObs,
+    out: &mut VerifyPlan,
+) {
+    let secrets: Vec<(&str, bool)> = match &v.source {
+        VolumeSourceObs::Secret {
+            secret_name, keys, ..
+        } => vec![(secret_name.as_str(), !keys.is_empty())],
+        VolumeSourceObs::Projected {
+            secrets,
+            secret_items,
+            ..
+        } => (secrets.iter())
+            .map(|x| (x.as_str(), secret_items.iter().any(|i| i.secret == *x)))
+            .collect(),
+        _ => return,
+    };
+    for (secret, items) in secrets.into_iter().filter(|(s, _)| synced.contains(s)) {
+        if items {
+            let note = format!(
+                "volume {}: Secret {secret} is mounted through items, whose file paths are not recorded: not verified",
+                m.volume
+            );
+            // Once per volume, however many mounts of it.
+            if !out.notes.contains(&note) {
+                out.notes.push(note);
+            }
+            continue;
+        }
+        let keys: Vec<&str> = match (&m.sub_path, snapshot.secret(ns, secret)) {
+            (Some(sub), _) => vec![sub.as_str()],
+            (None, Some(s)) => s.data.keys().map(String::as_str).collect(),
+            (None, None) => {
+                out.notes.push(format!(
+                    "volume {}: Secret {secret} not observed, cannot tell which files it holds",
+                    m.volume
+                ));
+                continue;
+            }
+        };
+        for key in keys {
+            let path = match &m.sub_path {
+                Some(_) => m.path.to_string(),
+                None => format!("{}/{key}", m.path.trim_end_matches('/')),
+            };
+            if !(out.copies.iter()).any(|k| k.path == path) {
+                out.copies.push(CopyCheck {
+                    path,
+                    sub_path: m.sub_path.is_some(),
+                    synced: synced_key(snapshot, ns, secret, key),
+                });
+            }
+        }
+    }
+}
+
 fn compare_synced(held: &Fingerprint, s: &SyncedKey, stale: &str) -> String {
     match &s.fingerprint {
         Ok(want) if want == held => format!("matches synced Secret {} (key {})", s.secret, s.key),
@@ -248,6 +337,31 @@ fn held(
         .iter()
         .find(|(n, _)| n == name)
         .map_or_else(|| Err(missing.to_string()), |(_, r)| r.clone())
+}
+
+/// The lab's judgement of a Secret's copy ([`SecretCopy`]) on what was read: the copy `held`,
+/// the Secret's key as the snapshot saw it, and the file this pod mounted for that key as read
+/// now (a whole file of the CSI volume that feeds it).
+fn copy_verdict(
+    plan: &VerifyPlan,
+    reading: &VerifyReading,
+    k: &CopyCheck,
+    held_now: Fingerprint,
+) -> String {
+    let s = &k.synced;
+    let current =
+        (s.fingerprint.clone()).map_err(|why| format!("cannot compare with synced Secret: {why}"));
+    let feeds = |f: &&FileCheck| {
+        !f.sub_path && (f.synced.iter()).any(|x| x.secret == s.secret && x.key == s.key)
+    };
+    let mounted = (plan.files.iter().find(feeds))
+        .and_then(|f| Some((f.path.as_str(), held(&reading.files, &f.path, "").ok()?)));
+    let copy = SecretCopy {
+        secret: &s.secret,
+        key: &s.key,
+        sub_path: k.sub_path,
+    };
+    copy.verdict(held_now, current, mounted)
 }
 
 /// One line per file and variable. `ok` is false when nothing could be read.
@@ -288,6 +402,17 @@ pub fn report(plan: &VerifyPlan, reading: &VerifyReading) -> (bool, String) {
         let kind = if f.sub_path { "subPath" } else { "file" };
         lines.push(format!("{kind} {}: {verdict}", f.path));
     }
+    for k in &plan.copies {
+        let verdict = match held(&reading.files, &k.path, "cannot verify: not read") {
+            Err(why) => why,
+            Ok(h) => {
+                read_any = true;
+                copy_verdict(plan, reading, k, h)
+            }
+        };
+        let kind = if k.sub_path { "subPath" } else { "file" };
+        lines.push(format!("{kind} {}: {verdict}", k.path));
+    }
     for e in &plan.env {
         let held = held(&reading.env, &e.name, "not read");
         let verdict = match held {
@@ -319,232 +444,5 @@ pub fn report(plan: &VerifyPlan, reading: &VerifyReading) -> (bool, String) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::chain::testkit::{self, NS};
-    use crate::snapshot::{EnvObs, EnvSourceObs, MountObs};
-
-    fn pod() -> String {
-        testkit::pod_name(testkit::APP, 0)
-    }
-
-    fn value() -> Fingerprint {
-        Fingerprint::of(b"value-of-shop-web")
-    }
-
-    #[test]
-    fn plan_reads_the_aliased_file_and_the_synced_env_var() {
-        let s = testkit::healthy();
-        let p = plan(&s, NS, &pod(), "app").unwrap();
-        assert_eq!(p.file_paths(), ["/mnt/secrets-store/password"]);
-        assert_eq!(p.files[0].synced[0].secret, testkit::secret_name("web"));
-        assert_eq!(p.files[0].synced[0].fingerprint, Ok(value()));
-        assert_eq!(p.files[0].vault, Some(value()));
-        // AZURE_FEDERATED_TOKEN_FILE is a literal: not a synced Secret, not read.
-        assert_eq!(p.env_names(), ["DB_PASSWORD"]);
-    }
-
-    #[test]
-    fn unsynced_secrets_sub_paths_and_env_from_are_planned_as_kubelet_sees_them() {
-        let mut s = testkit::healthy();
-        let p = testkit::pod_mut(&mut s, "web");
-        let c = &mut p.containers[0];
-        c.mounts.push(MountObs {
-            volume: "secrets-store-inline".into(),
-            path: "/etc/app/password".into(),
-            sub_path: Some("password".into()),
-            read_only: true,
-        });
-        c.env.push(EnvObs {
-            name: "UNRELATED".into(),
-            source: EnvSourceObs::SecretKey {
-                secret: "helm-release".into(),
-                key: "x".into(),
-                optional: false,
-            },
-        });
-        c.env_from_secrets.push(testkit::secret_name("web").into());
-        let p = plan(&s, NS, &pod(), "app").unwrap();
-        assert_eq!(
-            p.file_paths(),
-            ["/mnt/secrets-store/password", "/etc/app/password"]
-        );
-        assert!(p.files[1].sub_path);
-        // envFrom adds `password`; the unrelated Secret is not the driver's business.
-        assert_eq!(p.env_names(), ["DB_PASSWORD", "password"]);
-    }
-
-    /// FACTS §5: `objectVersion` selects the version the file holds. A pinned file is
-    /// compared with that version, not the vault's latest (audit 12, A12-6).
-    #[test]
-    fn a_pinned_file_is_compared_with_the_pinned_version() {
-        let mut s = testkit::healthy();
-        let newer = Fingerprint::of(b"a newer value nobody mounts");
-        let Observed::Known(Some(obj)) = &mut testkit::object_mut(&mut s, "web").state else {
-            panic!("the object is observed")
-        };
-        let pinned = obj.versions[0].version.clone();
-        obj.versions[0].fingerprint = Some(value());
-        let mut latest = obj.versions[0].clone();
-        latest.version = "0123456789abcdef0123456789abcdef".into();
-        latest.fingerprint = Some(newer);
-        obj.versions.insert(0, latest);
-        obj.latest_fingerprint = Some(newer);
-        let spc = testkit::spc_mut(&mut s, "web");
-        let object = testkit::object_name("web");
-        spc.parameters.insert(
-            "objects".into(),
-            testkit::objects_yaml(&[&[
-                ("objectName", &object),
-                ("objectType", "secret"),
-                ("objectAlias", "password"),
-                ("objectVersion", &pinned),
-            ]]),
-        );
-        testkit::reparse(spc);
-
-        let p = plan(&s, NS, &pod(), "app").unwrap();
-        assert_eq!(p.files[0].vault, Some(value()));
-        assert_eq!(p.files[0].pinned.as_deref(), Some(pinned.as_str()));
-        let reading = VerifyReading {
-            files: vec![("/mnt/secrets-store/password".into(), Ok(value()))],
-            env: vec![("DB_PASSWORD".into(), Ok(value()))],
-        };
-        let (ok, msg) = report(&p, &reading);
-        assert!(ok);
-        assert!(
-            msg.starts_with(&format!(
-                "file /mnt/secrets-store/password: matches the pinned version {}",
-                &pinned[..8]
-            )),
-            "{msg}"
-        );
-        assert!(!msg.contains("differs"), "{msg}");
-    }
-
-    #[test]
-    fn a_container_that_is_not_running_cannot_be_verified() {
-        let mut s = testkit::healthy();
-        testkit::pod_mut(&mut s, "web").containers[0].state = ContainerStateObs::Waiting {
-            reason: "ContainerCreating".into(),
-            message: String::new(),
-        };
-        let err = plan(&s, NS, &pod(), "app").unwrap_err();
-        assert!(
-            err.starts_with("cannot verify: container app is not running"),
-            "{err}"
-        );
-        assert!(
-            plan(&s, NS, "gone", "app")
-                .unwrap_err()
-                .contains("no longer there")
-        );
-        assert!(
-            plan(&testkit::healthy(), NS, &pod(), "sidecar")
-                .unwrap_err()
-                .contains("no container sidecar")
-        );
-    }
-
-    #[test]
-    fn report_says_match_stale_and_cannot_verify_per_item() {
-        let s = testkit::healthy();
-        let p = plan(&s, NS, &pod(), "app").unwrap();
-        let fresh = VerifyReading {
-            files: vec![("/mnt/secrets-store/password".into(), Ok(value()))],
-            env: vec![("DB_PASSWORD".into(), Ok(value()))],
-        };
-        let (ok, msg) = report(&p, &fresh);
-        assert!(ok);
-        assert_eq!(
-            msg,
-            "file /mnt/secrets-store/password: matches the vault's latest version; matches synced Secret web-secret (key password)\n\
-             env DB_PASSWORD: matches synced Secret web-secret (key password)"
-        );
-
-        let old = Fingerprint::of(b"the value before rotation");
-        let stale = VerifyReading {
-            files: vec![("/mnt/secrets-store/password".into(), Ok(value()))],
-            env: vec![("DB_PASSWORD".into(), Ok(old))],
-        };
-        let (_, msg) = report(&p, &stale);
-        assert!(
-            msg.contains("env DB_PASSWORD: differs from synced Secret web-secret (key password) (stale: restart needed)"),
-            "{msg}"
-        );
-
-        let distroless = VerifyReading {
-            files: vec![(
-                "/mnt/secrets-store/password".into(),
-                Err(
-                    "cannot verify: the container has no `cat` (distroless image?): exec failed"
-                        .into(),
-                ),
-            )],
-            env: vec![(
-                "DB_PASSWORD".into(),
-                Err("DB_PASSWORD is not set in the process environment".into()),
-            )],
-        };
-        let (ok, msg) = report(&p, &distroless);
-        assert!(!ok, "nothing could be read");
-        assert!(
-            msg.starts_with(
-                "file /mnt/secrets-store/password: cannot verify: the container has no `cat`"
-            ),
-            "{msg}"
-        );
-        assert!(
-            msg.contains("env DB_PASSWORD: cannot verify: DB_PASSWORD is not set"),
-            "{msg}"
-        );
-    }
-
-    #[test]
-    fn one_cause_for_everything_is_said_once() {
-        let s = testkit::healthy();
-        let p = plan(&s, NS, &pod(), "app").unwrap();
-        let why = "cannot verify: the container has no `cat` (distroless image?): exec: \"cat\": executable file not found in $PATH".to_string();
-        let r = VerifyReading {
-            files: vec![("/mnt/secrets-store/password".into(), Err(why.clone()))],
-            env: vec![("DB_PASSWORD".into(), Err(why.clone()))],
-        };
-        assert_eq!(report(&p, &r), (false, why));
-    }
-
-    #[test]
-    fn sub_path_copies_are_called_stale_for_good() {
-        let mut s = testkit::healthy();
-        testkit::pod_mut(&mut s, "web").containers[0].mounts[0].sub_path = Some("password".into());
-        testkit::pod_mut(&mut s, "web").containers[0].mounts[0].path = "/etc/pw".into();
-        let p = plan(&s, NS, &pod(), "app").unwrap();
-        let r = VerifyReading {
-            files: vec![("/etc/pw".into(), Ok(Fingerprint::of(b"old")))],
-            env: vec![("DB_PASSWORD".into(), Ok(value()))],
-        };
-        let (_, msg) = report(&p, &r);
-        assert!(
-            msg.starts_with("subPath /etc/pw: differs from the vault's latest version (stale: subPath mounts never see rotated content, restart needed)"),
-            "{msg}"
-        );
-    }
-
-    #[test]
-    fn missing_synced_secret_is_a_reason_not_a_verdict() {
-        let mut s = testkit::healthy();
-        s.secrets.items.clear();
-        let p = plan(&s, NS, &pod(), "app").unwrap();
-        // The env var's Secret is no longer known as synced by label, but the SPC names it.
-        let r = VerifyReading {
-            files: vec![("/mnt/secrets-store/password".into(), Ok(value()))],
-            env: vec![("DB_PASSWORD".into(), Ok(value()))],
-        };
-        let (_, msg) = report(&p, &r);
-        assert!(
-            msg.contains(
-                "env DB_PASSWORD: cannot compare with synced Secret: Secret web-secret not found"
-            ),
-            "{msg}"
-        );
-    }
-}
+#[path = "verify_tests.rs"]
+mod tests;

@@ -37,6 +37,7 @@ fn read(ra: &RoleAssignment, object_type: ObjectType, name: &str) -> Result<(), 
         tenant: "t".into(),
     };
     let req = Request {
+        host: "kv.vault.azure.net",
         object_type,
         name,
         version: None,

@@ -9,6 +9,7 @@
 use k8s_openapi::api::core::v1::{Container, KeyToPath, PodSpec, Volume};
 
 use super::*;
+use crate::action::copy_verdict::SecretCopy;
 
 /// What a subPath mount of a container shows, from the pod's volumes.
 enum Source<'a> {
@@ -117,19 +118,20 @@ impl World {
             Some((Source::Secret { secret, key }, _)) => {
                 let current = (self.secrets.get(&(ns.to_string(), secret.to_string())))
                     .and_then(|s| s.data.as_ref()?.get(key))
-                    .map(|v| Fingerprint::of(&v.0));
-                match current {
-                    Some(cur) if cur == held => match self.mounted_for_key(p, ns, secret, key) {
-                        Some((file, f)) if f != cur => format!(
-                            "matches Secret {secret} (key {key}), but that Secret is stale: key {key} differs from file {file} this pod mounted (only rotation rewrites a synced Secret)"
-                        ),
-                        _ => format!("matches Secret {secret} (key {key})"),
-                    },
-                    Some(_) => format!(
-                        "stale: Secret {secret} (key {key}) changed after the container started, and a subPath copy never sees updates (restart needed)"
-                    ),
-                    None => format!("Secret {secret} or key {key} is gone"),
-                }
+                    .map(|v| Fingerprint::of(&v.0))
+                    .ok_or_else(|| format!("Secret {secret} or key {key} is gone"));
+                let mounted = self.mounted_for_key(p, ns, secret, key);
+                // The live verify's judgement too (audit NNN-out).
+                let copy = SecretCopy {
+                    secret,
+                    key,
+                    sub_path: true,
+                };
+                copy.verdict(
+                    held,
+                    current,
+                    mounted.as_ref().map(|(f, x)| (f.as_str(), *x)),
+                )
             }
             None => "source file gone".into(),
         };
