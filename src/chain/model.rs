@@ -89,12 +89,13 @@ pub enum Status {
 }
 
 impl Status {
-    /// Worst first: the order counts and summaries list statuses in (those the engine sets:
-    /// not [`Status::Suppressed`]).
-    pub const WORST_FIRST: [Status; 5] = [
+    /// Worst first: the order counts and summaries list statuses in ([`Status::Suppressed`]
+    /// where a view counts chains as the outputs show them).
+    pub const WORST_FIRST: [Status; 6] = [
         Status::Broken,
         Status::Warning,
         Status::Unknown,
+        Status::Suppressed,
         Status::Pending,
         Status::Ok,
     ];

@@ -112,7 +112,9 @@ pub fn shown(chain: &Chain, kind: LinkKind) -> Shown {
         };
     }
     Shown {
-        status: link.status,
+        // As the check outputs show it: a break or warning only suppressed findings give
+        // reads suppressed (README "Suppressing findings").
+        status: crate::chain::shown(link.status, &link.findings),
         text: link.summary.to_string(),
         code: link.findings.first().map(|f| f.code),
         not_reached: None,

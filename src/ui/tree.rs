@@ -40,8 +40,8 @@ pub enum NodeKey {
     },
 }
 
-/// Counts of pods (or chains) by worst status, indexed by `Status as usize` (every status,
-/// `Suppressed` included, though only the check outputs show that one).
+/// Counts of pods (or chains) by worst status as the outputs show it, indexed by `Status as
+/// usize`: a pod only suppressed findings break counts as `Suppressed`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counts(pub [usize; 6]);
 
@@ -285,7 +285,7 @@ impl TreeView {
                 });
             }
             let wl = ns.workloads.last_mut().expect("pushed above");
-            let worst = c.worst();
+            let worst = c.shown_worst();
             wl.worst = wl.worst.max(worst);
             let same_pod = wl
                 .pods
@@ -577,7 +577,7 @@ impl TreeView {
             Row::Chain(..) => self
                 .row_chain(row)
                 .and_then(|ci| chains.get(ci))
-                .map_or(Status::Unknown, |c| c.worst()),
+                .map_or(Status::Unknown, |c| c.shown_worst()),
             Row::Object { chain, object } => chains
                 .get(chain)
                 .and_then(|c| c.objects.get(object))

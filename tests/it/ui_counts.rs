@@ -116,3 +116,65 @@ fn one_pod_is_one_pod_and_zero_counts_show_nowhere() {
     assert_eq!(tree, ["?1"]);
     assert_eq!(status, tree, "status bar and cluster row count alike");
 }
+
+/// A pod only suppressed findings break reads `⊘` in the tree, its counts and its link box, as
+/// `check`'s JSON, strips and pictures show it (README "Suppressing findings"): the finding was
+/// accepted, not fixed, so neither `✗` nor `✓`. One open error beside it keeps it `✗`.
+#[test]
+fn a_pod_broken_only_by_a_suppressed_finding_reads_suppressed() {
+    let accepted = || {
+        Some(kvchain::chain::Suppressed {
+            by: "annotation kvchain.dev/ignore on Deployment/worker".into(),
+            reason: Some("migrating".into()),
+        })
+    };
+    let mut chains = testing::demo_chains();
+    let worker = chains
+        .iter_mut()
+        .find(|c| c.pod.starts_with("worker-"))
+        .expect("the demo has the worker");
+    let federation = &mut worker.links[LinkKind::Federation.index()];
+    assert_eq!(federation.status, Status::Broken);
+    federation.findings[0].suppressed = accepted();
+    let snapshot = lab_snapshot("default");
+    let mut a = App::new(snapshot.source.clone(), UiConfig::default());
+    a.update(AppEvent::Resize(160, 45));
+    a.apply(Arc::new(snapshot), chains.clone());
+
+    filter(&mut a, "worker");
+    let (_, tree, status) = read(&mut a);
+    assert_eq!(tree, ["⊘1"]);
+    assert_eq!(status, tree, "status bar and cluster row count alike");
+    let lines = screen(&mut a);
+    let row = (lines.iter())
+        .map(|l| l.split("││").next().unwrap_or(l))
+        .find(|l| l.contains("▸ ") && l.contains("worker-5c6d-xk2p9"))
+        .expect("the worker's row");
+    assert!(row.contains("⊘ worker-5c6d-xk2p9"), "{row}");
+    let strip = lines.iter().take(4).cloned().collect::<Vec<_>>().join("\n");
+    assert!(
+        strip.contains("⊘"),
+        "the Federation box reads suppressed:\n{strip}"
+    );
+    assert!(!strip.contains("✗"), "no box reads broken:\n{strip}");
+    // `/suppressed` finds it, as `/broken` finds a broken pod.
+    filter(&mut a, "suppressed");
+    let (title, ..) = read(&mut a);
+    assert!(
+        title.starts_with(" Chains · 1 pod · /suppressed "),
+        "{title}"
+    );
+
+    // An open error on another link of the same pod: broken, as the exit status counts it.
+    let mut chains = chains;
+    let worker = (chains.iter_mut())
+        .find(|c| c.pod.starts_with("worker-"))
+        .expect("the demo has the worker");
+    testing::break_link(worker, LinkKind::Access);
+    let mut a = App::new(a.source.clone(), UiConfig::default());
+    a.update(AppEvent::Resize(160, 45));
+    a.apply(Arc::new(lab_snapshot("default")), chains);
+    filter(&mut a, "worker");
+    let (_, tree, _) = read(&mut a);
+    assert_eq!(tree, ["✗1"]);
+}

@@ -30,7 +30,7 @@ impl Filter {
             || contains(&chain.namespace)
             || contains(&chain.spc)
             || chain.workload.as_ref().is_some_and(|w| contains(&w.name))
-            || chain.worst().as_str() == needle
+            || chain.shown_worst().as_str() == needle
             || chain.findings().any(|f| contains(f.code.as_str()))
     }
 }
