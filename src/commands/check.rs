@@ -111,7 +111,15 @@ pub async fn single(
                 // findings break (audit NNN-out).
                 None => match chains.iter().max_by_key(|c| c.shown_worst()) {
                     Some(c) => c,
-                    None => anyhow::bail!("no chain to draw: {}", why_no_chain(&snapshot)),
+                    // The SPCs no chain mounts that are not ok are named still: the run fails
+                    // on them, and the picture that would have listed them is not drawn.
+                    None => anyhow::bail!(
+                        "no chain to draw: {}{}",
+                        why_no_chain(&snapshot),
+                        (output::svg::spc_lines(&spcs).iter())
+                            .map(|l| format!("\n{l}"))
+                            .collect::<String>()
+                    ),
                 },
             };
             // Without `--chain` the picture stands for the run: the SPCs no chain mounts are

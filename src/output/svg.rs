@@ -150,7 +150,7 @@ pub fn render_with_gaps(
 
 /// "✗ Not drawn: SecretProviderClass shop/lone (mounted by no pod): KVC705", one line per
 /// SPC no chain mounts that is not ok, at most [`MAX_GAPS`] and a count of the rest.
-fn spc_lines(lonely: &[SpcVerdict]) -> Vec<String> {
+pub(crate) fn spc_lines(lonely: &[SpcVerdict]) -> Vec<String> {
     let shown: Vec<&SpcVerdict> = (lonely.iter()).filter(|v| v.status != Status::Ok).collect();
     let mut lines: Vec<String> = (shown.iter().take(MAX_GAPS))
         .map(|v| {

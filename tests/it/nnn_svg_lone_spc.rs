@@ -35,3 +35,27 @@ fn svg_of_one_chain_asked_for_names_no_other_spc() {
     assert!(svg.starts_with("<svg"), "{svg}");
     assert!(!svg.contains("Not drawn"), "{svg}");
 }
+
+/// With no chain at all the SVG is not drawn (exit 2, README "With no chain to draw it exits
+/// 2 saying why"), but the run's failing SecretProviderClass is still named in that message:
+/// the picture that would have listed it is not there to say the run found something.
+#[test]
+fn no_chain_to_draw_still_names_the_failing_spc_no_pod_mounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let lone = dir.path().join("lone.yaml");
+    std::fs::write(&lone, super::check_lone_spc_ci::LONE_SPC).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["check", "-o", "svg", "-f"])
+        .arg(&lone)
+        .env("HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no chain to draw"), "{stderr}");
+    assert!(
+        stderr.contains("✗ Not drawn: SecretProviderClass shop/lone (mounted by no pod): KVC705"),
+        "{stderr}"
+    );
+}
