@@ -150,6 +150,16 @@ fn too_small_terminal() {
     assert!(screen_contains(&mut app, "needs at least 80×24"));
     let mut app = app_with(testing::demo_chains(), UiConfig::default(), 80, 24);
     assert!(!screen_contains(&mut app, "Terminal too small"));
+    // Narrow: the requirement wraps, whole (it was cut to "kvchain needs at").
+    let mut app = app_with(testing::demo_chains(), UiConfig::default(), 20, 6);
+    let screen = text(&mut app);
+    let words: Vec<&str> = (screen.split(|c: char| c.is_whitespace() || c == '"'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    assert!(
+        words.ends_with(&["kvchain", "needs", "at", "least", "80×24"]),
+        "{screen}"
+    );
 }
 
 #[test]

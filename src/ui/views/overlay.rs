@@ -24,15 +24,19 @@ pub(crate) fn centered(area: Rect, w: u16, h: u16) -> Rect {
 
 pub fn too_small(f: &mut Frame, app: &App) {
     let area = f.area();
+    let needs = format!("kvchain needs at least {MIN_WIDTH}×{MIN_HEIGHT}");
+    // The last line wraps on a narrow terminal: room for all of it (a 20-column one cut it
+    // to "kvchain needs at").
+    let height = 2 + needs
+        .chars()
+        .count()
+        .div_ceil(usize::from(area.width.max(1)));
     let text = vec![
         Line::styled("Terminal too small", app.theme.title()),
         Line::raw(format!("{}×{}", area.width, area.height)),
-        Line::styled(
-            format!("kvchain needs at least {MIN_WIDTH}×{MIN_HEIGHT}"),
-            app.theme.muted(),
-        ),
+        Line::styled(needs, app.theme.muted()),
     ];
-    let r = centered(area, area.width, 3);
+    let r = centered(area, area.width, u16::try_from(height).unwrap_or(u16::MAX));
     f.render_widget(Paragraph::new(text).centered().wrap(Wrap { trim: true }), r);
 }
 
