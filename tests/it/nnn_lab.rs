@@ -1,0 +1,68 @@
+//! Audit NNN: wrong verdicts and fixes left open by the last audits, each reproduced with a
+//! scenario file of its own (tests/fixtures/lab/nnn-*.yaml, written from docs/scenarios.md's
+//! format) run through `check --lab` and judged against FACTS and the Azure docs. Vault values
+//! are canaries that no output may show.
+
+use serde_json::Value;
+
+use super::mmm_lab::{link, report, run};
+
+/// The JSON report of `name` after `extra` (`--for …`), its text output checked for the canary
+/// too.
+fn report_for(name: &str, extra: &[&str], canary: &str) -> Value {
+    run(name, "text", extra, canary);
+    let json = run(name, "json", extra, canary);
+    serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"))
+}
+
+/// The one finding with `code` on `resource`.
+fn finding<'a>(r: &'a Value, code: &str, resource: &str) -> &'a Value {
+    (r["findings"].as_array().unwrap().iter())
+        .find(|f| f["code"] == code && f["resource"] == resource)
+        .unwrap_or_else(|| panic!("no {code} on {resource}: {r}"))
+}
+
+fn text<'a>(f: &'a Value, field: &str) -> &'a str {
+    f[field].as_str().unwrap_or_default()
+}
+
+/// FACTS §7: an identity holds at most 20 federated credentials, so at the limit a create
+/// fails. fic-legacy-worker is for a service account of namespace legacy, on this cluster's
+/// issuer: legacy was read (its default ServiceAccount is there), worker does not exist there
+/// and no pod runs as it, so the snapshot proves it unused although it is not the pod's
+/// namespace: the fix reuses it by name. fic-gone-app's namespace was not read (nothing of it
+/// The same identity with service account legacy/worker present: no credential is proven
+/// unused. The fix says so in words and lists the credentials to choose from (a command that
+/// runs as pasted), with no `<unused credential>` inside a command, and runs no create that
+/// FACTS §5: the driver merges the pod volume's volumeAttributes over the SPC's parameters,
+/// and the vault URL is `https://<keyvaultName>.vault.azure.net/`; §11: a name no vault has
+/// does not resolve. The override kv-elsewhere is like no visible vault, but the SPC's own
+/// keyvaultName kv-nnn names a vault kvchain read, which holds the object: the fix names it
+/// FACTS §4: rotation off (the driver's default) never re-fetches a mounted volume, and the
+/// synced Secret keeps what it was created with (§11): it does not "rotate". KVC902's words
+/// are true for the setting read: nothing restarts the reader when the Secret changes, and
+/// FACTS §4: env is read at container start, and a running container keeps its values; §2,
+/// docs/scenarios.md deleteSecret: the driver makes a deleted synced Secret again at its next
+/// reconcile. With nothing else on the Consumers link (Reloader restarts api), a running
+/// reader of the Secret deleted under it is not "blocked: Sync" like a container never
+/// Kubernetes ValidateSecret (docs/scenarios.md): a `kubernetes.io/dockerconfigjson` Secret's
+/// `.dockerconfigjson` must be JSON. The vault value rotated to text that is not: the rotation
+/// reconciler's patch of the existing regcred is refused (SecretRotationFailed, FACTS §3). A
+/// remount fetches the same value and fails again, so the fix is the Key Vault value, not
+/// Key Vault object identifiers are case-insensitive ("Object identifiers", Azure Key Vault
+/// keys, secrets and certificates overview: compare them as case-insensitive strings): an SPC
+/// objectName DB-Password reads the vault's secret db-password. The lab mounts it, and the
+/// diagnosis finds the object, not KVC601 "did you mean db-password?".
+#[test]
+fn an_object_name_in_another_case_names_the_vault_object() {
+    let r = report("nnn-object-case.yaml", "CANARY-nnn-case-3e1f");
+    let chains = r["chains"].as_array().unwrap();
+    assert_eq!(chains.len(), 1, "{r}");
+    for l in ["vaultObject", "mount", "sync"] {
+        assert_eq!(link(&chains[0], l)["status"], "ok", "{l}: {r}");
+    }
+    let codes: Vec<&str> = (r["findings"].as_array().unwrap().iter())
+        .filter_map(|f| f["code"].as_str())
+        .collect();
+    assert_eq!(codes, ["KVC902"], "{r}");
+}
