@@ -45,6 +45,25 @@ fn text<'a>(f: &'a Value, field: &str) -> &'a str {
 /// docs/scenarios.md deleteSecret: the driver makes a deleted synced Secret again at its next
 /// reconcile. With nothing else on the Consumers link (Reloader restarts api), a running
 /// reader of the Secret deleted under it is not "blocked: Sync" like a container never
+/// started: it runs on the values it started with, and a restart would wait for the Secret.
+#[test]
+fn a_running_reader_of_a_deleted_secret_runs_on_its_start_values() {
+    let r = report_for(
+        "nnn-deleted-secret-reloaded.yaml",
+        &["--for", "2m30s"],
+        "CANARY-nnn-deleted-7a2c",
+    );
+    let chains = r["chains"].as_array().unwrap();
+    assert_eq!(chains.len(), 1, "{r}");
+    assert_eq!(link(&chains[0], "sync")["summary"], "Secret missing", "{r}");
+    let consumers = link(&chains[0], "consumers");
+    assert_eq!(consumers["status"], "warning", "{consumers}");
+    assert_eq!(
+        consumers["summary"], "running on start values",
+        "{consumers}"
+    );
+}
+
 /// Kubernetes ValidateSecret (docs/scenarios.md): a `kubernetes.io/dockerconfigjson` Secret's
 /// `.dockerconfigjson` must be JSON. The vault value rotated to text that is not: the rotation
 /// reconciler's patch of the existing regcred is refused (SecretRotationFailed, FACTS §3). A
