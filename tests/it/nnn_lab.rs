@@ -41,6 +41,20 @@ fn text<'a>(f: &'a Value, field: &str) -> &'a str {
 /// FACTS §4: rotation off (the driver's default) never re-fetches a mounted volume, and the
 /// synced Secret keeps what it was created with (§11): it does not "rotate". KVC902's words
 /// are true for the setting read: nothing restarts the reader when the Secret changes, and
+/// with rotation off it changes only when the driver makes it again.
+#[test]
+fn no_reloader_with_rotation_off_is_not_told_as_a_secret_that_rotates() {
+    let r = report("nnn-env-rotation-off.yaml", "CANARY-nnn-norot-51d8");
+    let f = finding(&r, "KVC902", "Deployment/api");
+    let message = text(f, "message");
+    assert!(!message.contains("rotates"), "{message}");
+    assert!(
+        message.contains("when a new mount writes the Secret again")
+            && message.contains("rotation off"),
+        "{message}"
+    );
+}
+
 /// FACTS §4: env is read at container start, and a running container keeps its values; §2,
 /// docs/scenarios.md deleteSecret: the driver makes a deleted synced Secret again at its next
 /// reconcile. With nothing else on the Consumers link (Reloader restarts api), a running

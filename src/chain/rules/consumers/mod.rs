@@ -5,6 +5,7 @@ mod env_readers;
 mod restarts;
 pub(crate) use restarts::{
     chain_secret_annotations, reloader_restarts, reloader_watches, secret_annotations,
+    when_it_changes,
 };
 pub(crate) mod keys;
 pub(crate) mod mount_in;
