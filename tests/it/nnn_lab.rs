@@ -82,6 +82,24 @@ fn a_running_reader_of_a_deleted_secret_runs_on_its_start_values() {
 /// `.dockerconfigjson` must be JSON. The vault value rotated to text that is not: the rotation
 /// reconciler's patch of the existing regcred is refused (SecretRotationFailed, FACTS §3). A
 /// remount fetches the same value and fails again, so the fix is the Key Vault value, not
+/// KVC806's "delete pod … then remount".
+#[test]
+fn a_docker_config_patch_refused_for_its_value_is_fixed_in_the_vault() {
+    let r = report_for(
+        "nnn-docker-config-rotated.yaml",
+        &["--for", "5m"],
+        "CANARY-nnn-docker",
+    );
+    let f = finding(&r, "KVC806", "Secret/regcred");
+    let fix = text(f, "fix");
+    assert!(
+        fix.starts_with("az keyvault secret set --vault-name kv-nnn --name registry-config --file \"$DOCKER_CONFIG_JSON\""),
+        "{fix}"
+    );
+    assert!(!fix.contains("kubectl delete pod"), "{fix}");
+    assert!(text(f, "message").contains("JSON"), "{f}");
+}
+
 /// Key Vault object identifiers are case-insensitive ("Object identifiers", Azure Key Vault
 /// keys, secrets and certificates overview: compare them as case-insensitive strings): an SPC
 /// objectName DB-Password reads the vault's secret db-password. The lab mounts it, and the
