@@ -31,9 +31,41 @@ fn text<'a>(f: &'a Value, field: &str) -> &'a str {
 /// issuer: legacy was read (its default ServiceAccount is there), worker does not exist there
 /// and no pod runs as it, so the snapshot proves it unused although it is not the pod's
 /// namespace: the fix reuses it by name. fic-gone-app's namespace was not read (nothing of it
+/// is in the snapshot): not proven, never reused. No `<placeholder>` is left to fill.
+#[test]
+fn at_the_credential_limit_one_proven_unused_in_another_namespace_is_reused() {
+    let r = report("nnn-fic-limit.yaml", "CANARY-nnn-fic20-9b3e");
+    let f = finding(&r, "KVC401", "ManagedIdentity/id-api");
+    let fix = text(f, "fix");
+    assert!(
+        fix.starts_with("az identity federated-credential update --name fic-legacy-worker --identity-name id-api -g rg-id")
+            && fix.contains("--subject system:serviceaccount:demo:api"),
+        "{fix}"
+    );
+    assert!(!fix.contains('<') && !fix.contains("fic-gone-app"), "{fix}");
+}
+
 /// The same identity with service account legacy/worker present: no credential is proven
 /// unused. The fix says so in words and lists the credentials to choose from (a command that
 /// runs as pasted), with no `<unused credential>` inside a command, and runs no create that
+/// the limit refuses.
+#[test]
+fn at_the_credential_limit_with_none_proven_unused_the_list_is_given_not_a_placeholder() {
+    let r = report("nnn-fic-limit-in-use.yaml", "CANARY-nnn-fic20-9b3e");
+    let f = finding(&r, "KVC401", "ManagedIdentity/id-api");
+    let fix = text(f, "fix");
+    assert!(!fix.contains('<') && !fix.contains('>'), "{fix}");
+    let (command, note) = fix.split_once("  # ").unwrap_or((fix, ""));
+    assert_eq!(
+        command, "az identity federated-credential list --identity-name id-api -g rg-id -o table",
+        "{fix}"
+    );
+    assert!(
+        note.contains("20") && note.contains("proven unused") && note.contains("fic-gone-app"),
+        "{fix}"
+    );
+}
+
 /// FACTS §5: the driver merges the pod volume's volumeAttributes over the SPC's parameters,
 /// and the vault URL is `https://<keyvaultName>.vault.azure.net/`; §11: a name no vault has
 /// does not resolve. The override kv-elsewhere is like no visible vault, but the SPC's own
