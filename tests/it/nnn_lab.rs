@@ -70,6 +70,21 @@ fn at_the_credential_limit_with_none_proven_unused_the_list_is_given_not_a_place
 /// and the vault URL is `https://<keyvaultName>.vault.azure.net/`; §11: a name no vault has
 /// does not resolve. The override kv-elsewhere is like no visible vault, but the SPC's own
 /// keyvaultName kv-nnn names a vault kvchain read, which holds the object: the fix names it
+/// (the override goes), not "the name az keyvault list prints".
+#[test]
+fn an_override_naming_no_vault_is_fixed_with_the_vault_the_snapshot_knows() {
+    let r = report("nnn-override-no-vault.yaml", "CANARY-nnn-override-0c4b");
+    let f = finding(&r, "KVC506", "KeyVault/kv-elsewhere");
+    let fix = text(f, "fix");
+    assert!(!fix.contains("az keyvault list prints"), "{fix}");
+    assert!(
+        fix.starts_with("kubectl edit deployment/api -n demo")
+            && fix.contains("remove volumeAttributes.keyvaultName")
+            && fix.contains("kv-nnn"),
+        "{fix}"
+    );
+}
+
 /// FACTS §4: rotation off (the driver's default) never re-fetches a mounted volume, and the
 /// synced Secret keeps what it was created with (§11): it does not "rotate". KVC902's words
 /// are true for the setting read: nothing restarts the reader when the Secret changes, and
