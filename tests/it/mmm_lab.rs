@@ -34,8 +34,13 @@ pub(crate) fn run(name: &str, format: &str, extra: &[&str], canary: &str) -> Str
 
 /// The JSON report of `name` (the text output is checked for the canary too).
 pub(crate) fn report(name: &str, canary: &str) -> Value {
-    run(name, "text", &[], canary);
-    let json = run(name, "json", &[], canary);
+    report_after(name, &[], canary)
+}
+
+/// [`report`] with `extra` arguments (`--for …`).
+pub(crate) fn report_after(name: &str, extra: &[&str], canary: &str) -> Value {
+    run(name, "text", extra, canary);
+    let json = run(name, "json", extra, canary);
     serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"))
 }
 

@@ -2,9 +2,9 @@
 //! create` is the ARM PUT "Create Or Update": under a name the identity already has, it
 //! replaces that credential and breaks whichever workload it served. And an identity holds at
 //! most 20 credentials (FACTS §7), so a 21st create fails. The name is therefore one no
-//! credential of the identity has, and at the limit the fix reuses a credential what kvchain
-//! read proves unused (in any namespace it read), or lists them to free one, instead of a
-//! create that fails.
+//! credential of the identity has, and at the limit the fix reuses a credential the chain's
+//! namespace proves unused, or lists them to free one (never a `<name>` inside a command),
+//! instead of a create that fails.
 
 use super::{AUDIENCE, cluster_issuer, identity_name, identity_rg, on_identity};
 use crate::chain::context::Ctx;
@@ -51,30 +51,23 @@ pub(crate) fn fic_create(cx: &Ctx) -> String {
         "{id} already holds {} federated credentials, the most an identity may have: a create fails",
         fics.len()
     );
-    let (unused, unread) = unused_in_read_namespaces(cx, fics);
-    if let Some((reuse, ns)) = unused.first() {
+    if let Some(reuse) = unused_here(cx, fics).first() {
         return format!(
-            "{}  # {full}. {} is for {}, a service account that does not exist in namespace {ns} and no pod runs as: it is reused for {}",
+            "{}  # {full}. {} is for {}, a service account that does not exist in namespace {} and no pod runs as: it is reused for {}",
             update(cx, &reuse.name),
             reuse.name,
             reuse.subject,
+            cx.ns(),
             cx.subject()
         );
     }
     // Nothing read proves one unused: the list to choose from runs as pasted, and the rest is
     // said in words, never a `<name>` inside a command (a paste would run the placeholder).
     let rg = identity_rg(cx);
-    let maybe = match unread.as_slice() {
-        [] => String::new(),
-        names => format!(
-            " ({} {} for a namespace of which kvchain read nothing: unused if that namespace is gone)",
-            names.join(", "),
-            if names.len() == 1 { "is" } else { "are" }
-        ),
-    };
     format!(
-        "az identity federated-credential list --identity-name {id} -g {rg} -o table  # {full}, and none of them is proven unused by what kvchain read{maybe}: from this list, delete one no workload uses (az identity federated-credential delete --identity-name {id} -g {rg} --yes, with its --name), then: {}",
+        "az identity federated-credential list --identity-name {id} -g {rg} -o table  # {full}, and none of them is proven unused: a diagnosis reads one namespace whole ({ns}), and a credential for another namespace or another cluster may be in use where it does not look; from this list, delete one no workload uses (az identity federated-credential delete --identity-name {id} -g {rg} --yes, with its --name), then: {}",
         create(cx, &free_name(&base, fics)),
+        ns = cx.ns(),
     )
 }
 
@@ -176,42 +169,36 @@ fn unusable_twin(subject: &str, expected: &str) -> bool {
         && names(subject).is_some_and(|n| n.bytes().any(|b| b.is_ascii_uppercase() || b == b'_'))
 }
 
-/// The credentials what kvchain read proves unused, each with its namespace, and the names of
-/// those it cannot judge for want of their namespace. Proven: on this cluster's issuer, for a
-/// service account of a namespace read (its pods and service accounts read, and the namespace
-/// seen: the pod's own, or one whose `default` ServiceAccount, which Kubernetes makes in every
-/// namespace, was read) that does not exist there and that no pod runs as. A credential for
-/// another issuer (another cluster's) may be in use where kvchain does not look, so it is never
-/// offered, and neither is one of a namespace not read (a `-n` read holds no other namespace).
-fn unused_in_read_namespaces<'f>(
-    cx: &Ctx<'f>,
+/// Credentials this diagnosis proves unused: on the cluster's issuer, for a service account
+/// of the chain's namespace (the one namespace a diagnosis reads whole: the incremental engine
+/// gives each chain its namespace's objects only, so a proof from another namespace would
+/// differ between `check` and the TUI) that does not exist there and that no pod runs as. A
+/// credential for another cluster or namespace may be in use where kvchain does not look, so
+/// it is never offered.
+fn unused_here<'f>(
+    cx: &Ctx,
     fics: &'f [FederatedCredentialObs],
-) -> (Vec<(&'f FederatedCredentialObs, &'f str)>, Vec<&'f str>) {
+) -> Vec<&'f FederatedCredentialObs> {
     let Some(issuer) = cx.cluster().oidc_issuer.known() else {
-        return (Vec::new(), Vec::new());
+        return Vec::new();
     };
     let snap = cx.snap();
-    let (mut unused, mut unread) = (Vec::new(), Vec::new());
-    for f in fics.iter().filter(|f| f.issuer == *issuer) {
-        let Some((ns, sa)) = (f.subject.strip_prefix("system:serviceaccount:"))
-            .and_then(|rest| rest.split_once(':'))
-            .filter(|(ns, sa)| !ns.is_empty() && !sa.is_empty() && !sa.contains(':'))
-        else {
-            continue;
-        };
-        let read = snap.pods.unknown_in(ns).is_none()
-            && snap.service_accounts.unknown_in(ns).is_none()
-            && (ns == cx.ns() || cx.ix.service_accounts.contains_key(&(ns, "default")));
-        if !read {
-            unread.push(f.name.as_str());
-        } else if !(ns == cx.ns() && sa == cx.pod.service_account.as_str())
-            && !cx.ix.service_accounts.contains_key(&(ns, sa))
-            && cx.ix.runners_of(ns, sa).is_empty()
-        {
-            unused.push((f, ns));
-        }
+    let ns = cx.ns();
+    if snap.pods.unknown_in(ns).is_some() || snap.service_accounts.unknown_in(ns).is_some() {
+        return Vec::new();
     }
-    (unused, unread)
+    let prefix = format!("system:serviceaccount:{ns}:");
+    fics.iter()
+        .filter(|f| f.issuer == *issuer)
+        .filter(|f| {
+            f.subject.strip_prefix(&prefix).is_some_and(|sa| {
+                !sa.contains(':')
+                    && sa != cx.pod.service_account.as_str()
+                    && !cx.ix.service_accounts.contains_key(&(ns, sa))
+                    && cx.ix.runners_of(ns, sa).is_empty()
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
