@@ -200,12 +200,20 @@ pub(crate) fn refused_patch(
     } else {
         "the next rotation poll fetches it and patches the Secret".to_string()
     };
-    docker_value(cx, so, vec![evidence], &then, |key, object, file| {
+    let mut f = docker_value(cx, so, vec![evidence], &then, |key, object, file| {
         format!(
             "the rotation's patch of synced Secret {} is refused, and its entry has the key {key} its type {} requires: what {REFUSED} is the new value (Key Vault secret {object}, file {file}), which must be JSON (a docker config, {{\"auths\": …}}); the Secret keeps the last value it accepted",
             so.secret_name, so.type_
         )
-    })
+    })?;
+    // The failure's own event first: the rotation reconciler's, not the controller's create.
+    f.confirm = format!(
+        "kubectl get events -n {} --field-selector reason=SecretRotationFailed && {}",
+        cx.ns(),
+        f.confirm
+    )
+    .into();
+    Some(f)
 }
 
 /// KVC806 on the value of docker-config entry `so` (its type's key present): `message` of its
