@@ -202,6 +202,7 @@ mod manifests_unread_sa;
 mod manifests_volume_override;
 mod mmm_lab;
 mod nnn_fleet_unread;
+mod nnn_lab;
 mod nnn_lab_vault_url;
 mod nnn_live_verify_volumes;
 mod nnn_namespace_gaps;

@@ -8,13 +8,13 @@ use std::process::Command;
 
 use serde_json::Value;
 
-fn fixture(name: &str) -> PathBuf {
+pub(crate) fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/lab/{name}"))
 }
 
 /// `check --lab FILE -o FORMAT` (plus `extra` arguments): stdout, after asserting that no
 /// canary of the scenario appears in it or in stderr.
-fn run(name: &str, format: &str, extra: &[&str], canary: &str) -> String {
+pub(crate) fn run(name: &str, format: &str, extra: &[&str], canary: &str) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_kvchain"))
         .args(["check", "--lab"])
         .arg(fixture(name))
@@ -33,13 +33,18 @@ fn run(name: &str, format: &str, extra: &[&str], canary: &str) -> String {
 }
 
 /// The JSON report of `name` (the text output is checked for the canary too).
-fn report(name: &str, canary: &str) -> Value {
-    run(name, "text", &[], canary);
-    let json = run(name, "json", &[], canary);
+pub(crate) fn report(name: &str, canary: &str) -> Value {
+    report_after(name, &[], canary)
+}
+
+/// [`report`] with `extra` arguments (`--for …`).
+pub(crate) fn report_after(name: &str, extra: &[&str], canary: &str) -> Value {
+    run(name, "text", extra, canary);
+    let json = run(name, "json", extra, canary);
     serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"))
 }
 
-fn link<'a>(chain: &'a Value, name: &str) -> &'a Value {
+pub(crate) fn link<'a>(chain: &'a Value, name: &str) -> &'a Value {
     (chain["links"].as_array().unwrap().iter())
         .find(|l| l["link"] == name)
         .unwrap_or_else(|| panic!("no {name} link: {chain}"))

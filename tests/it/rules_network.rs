@@ -284,3 +284,34 @@ fn public_access_disabled_in_the_403_is_fixed_by_a_private_endpoint_with_the_vau
         f.fix
     );
 }
+
+/// A name no vault has, far from every visible vault (no typo to name): the snapshot fills the
+/// vault when one visible vault's listing holds the SPC's object (Key Vault compares object
+/// names in any case); with no listing read, the vaults' listing runs as a step of its own and
+/// the edit says in words which to take, never "the name az keyvault list prints" or a name
+/// to fill inside a command (audit NNN2).
+#[test]
+fn a_name_no_vault_has_is_fixed_with_the_vault_holding_the_objects_or_the_listing_first() {
+    let real = tk::vault_name(NS);
+    let mut s = tk::healthy();
+    naming(&mut s, "kv-elsewhere");
+    let listed = s.clone();
+    let c = one(&failing_with(s, &no_such_host("kv-elsewhere")));
+    let fix = &find(&c, Code::KVC506).fix;
+    assert!(
+        fix.starts_with(
+            "az keyvault list --query \"[].name\" -o tsv && kubectl edit secretproviderclass"
+        ) && fix.contains("the vault of that list that holds web-db-pass")
+            && !fix.contains("az keyvault list prints"),
+        "{fix}"
+    );
+    let mut s = listed;
+    tk::vault_mut(&mut s, NS).object_names = Some(vec![(ObjectType::Secret, "WEB-DB-PASS".into())]);
+    let c = one(&failing_with(s, &no_such_host("kv-elsewhere")));
+    let fix = &find(&c, Code::KVC506).fix;
+    assert!(
+        fix.starts_with("kubectl edit secretproviderclass")
+            && fix.contains(&format!("parameters.keyvaultName: {real} (the one vault")),
+        "{fix}"
+    );
+}

@@ -2,8 +2,6 @@
 //! authorization (RBAC or access policies), network rules, objects with versions, throttling.
 //! Values live here and nowhere else; callers get file contents to hand to the mount.
 
-use std::collections::BTreeMap;
-
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 
@@ -65,7 +63,8 @@ pub struct LabVault {
     pub network: NetworkSpec,
     pub access_policies: Vec<AccessPolicySpec>,
     pub request_limit: Option<u32>,
-    pub objects: BTreeMap<(ObjectType, String), LabObject>,
+    /// Found in any case (Key Vault object identifiers are case-insensitive).
+    pub objects: super::vaults::VaultObjects,
     /// (10-second window index, requests in it) for throttling.
     window: (i64, u32),
 }
@@ -99,7 +98,7 @@ fn cert_contents(vault: &str, name: &str, version: &str, exportable: bool) -> [V
 impl LabVault {
     pub fn from_spec(v: &KeyVault, now: Timestamp) -> LabVault {
         let s = &v.spec;
-        let mut objects = BTreeMap::new();
+        let mut objects = super::vaults::VaultObjects::default();
         let created = |i: usize, n: usize| {
             // older versions were created a day apart before the lab started
             now.checked_sub(jiff::SignedDuration::from_hours(24 * (n - i) as i64))
@@ -477,7 +476,7 @@ pub fn get<'v, 'r>(
                 && ra.spec.scope.object.as_deref().is_none_or(|o| {
                     o.strip_prefix(t.collection())
                         .and_then(|rest| rest.strip_prefix('/'))
-                        == Some(req.name)
+                        .is_some_and(|n| super::vaults::VaultObjects::same(n, req.name))
                 })
                 && roles::builtin(&ra.spec.role).is_some_and(|r| roles::grants(r, action))
         });

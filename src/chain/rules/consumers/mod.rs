@@ -5,6 +5,7 @@ mod env_readers;
 mod restarts;
 pub(crate) use restarts::{
     chain_secret_annotations, reloader_restarts, reloader_watches, secret_annotations,
+    when_it_changes,
 };
 pub(crate) mod keys;
 pub(crate) mod mount_in;
@@ -47,6 +48,10 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> bool {
     // sync link's cause is fixed (env: CreateContainerConfigError; volume: FailedMount).
     let secrets_known = cx.snap().secrets.unknown_in(cx.ns()).is_none();
     let mut blocked = false;
+    // The missing Secrets it needs, for a running pod's link ([`running_on_start`]), and
+    // whether one of them is one the driver cannot build (it waits on that cause).
+    let mut missing: Vec<&str> = Vec::new();
+    let mut unbuilt = false;
     // The consumers of a scaled-down template's Secrets have chains of their own, whose
     // KVC904 names this workload (one symptom, one finding).
     let parked = crate::chain::orphans::is_parked(cx.pod, cx.workload_object);
@@ -67,7 +72,13 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> bool {
                 total += 1;
                 let absent =
                     unbuildable || (secrets_known && !cx.template && cx.synced_secret(i).is_none());
-                blocked |= absent && required(cx.pod, &c.how);
+                if absent && required(cx.pod, &c.how) {
+                    blocked = true;
+                    unbuilt |= unbuildable;
+                    if !missing.contains(&so.secret_name.as_str()) {
+                        missing.push(&so.secret_name);
+                    }
+                }
                 // A Secret that never exists neither changes nor rotates: no restart advice,
                 // and which keys it lacks is for after the cause is fixed.
                 if unbuildable {
@@ -133,10 +144,17 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> bool {
     let served = |so: &crate::snapshot::SecretObjectSpec| {
         (cx.ix.ingress_tls).contains_key(&(cx.ns(), so.secret_name.as_str()))
     };
-    blocked |= secrets_known
+    let unserved = secrets_known
         && !cx.template
         && (spc.secret_objects.iter().enumerate())
             .any(|(i, so)| cx.synced_secret(i).is_none() && served(so));
+    // Its containers started before the Secret went: they run on what they read then. A
+    // Secret the driver cannot build keeps the link behind the Sync cause.
+    let started = blocked && !waits && !unserved && !unbuilt;
+    if started {
+        running_on_start(link, &missing);
+    }
+    blocked |= unserved;
     // With Secrets unread, whether an Ingress that serves one has a certificate is unknown,
     // not "no consumers" (audit DDD2).
     let ingress_served = !cx.template && spc.secret_objects.iter().any(served);
@@ -162,6 +180,10 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> bool {
         }
     }
     if stale_env {
+        return waits;
+    }
+    if started && link.findings.is_empty() {
+        set(link, Status::Warning, "running on start values");
         return waits;
     }
     if blocked && link.findings.is_empty() {
@@ -203,6 +225,25 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> bool {
     );
     other_volume_fails(cx, link);
     waits
+}
+
+/// A running pod whose synced Secrets `missing` are gone (deleted since its containers
+/// started): env is read at container start and a running container keeps it (FACTS §4), so
+/// nothing holds it now; the driver makes a deleted Secret again at its next reconcile or
+/// mount (FACTS §2), and until then a container that (re)starts waits for it as one never
+/// started does (CreateContainerConfigError; a new pod's secret volume fails to mount).
+fn running_on_start(link: &mut Link, missing: &[&str]) {
+    link.facts.push(Fact::new(
+        "running",
+        format!(
+            "its containers started before Secret {} went and keep the values they read then",
+            missing.join(", ")
+        ),
+    ));
+    link.facts.push(Fact::new(
+        "if restarted",
+        "a container (re)started before the driver makes the Secret again waits for it (CreateContainerConfigError), as a new pod does",
+    ));
 }
 
 /// The check Ingresses unread leave undone: whether one serves a synced Secret of `spc` (it

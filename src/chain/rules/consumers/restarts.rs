@@ -17,6 +17,18 @@ pub(crate) fn reloader_watches(kind: &str) -> bool {
     )
 }
 
+/// When a synced Secret changes, in words true for the driver's rotation: on (or not read),
+/// "when the Secret rotates"; off, the driver never fetches a mounted volume again nor
+/// updates the Secret in place (FACTS §4, §11), so it changes only when a mount writes it
+/// again (after it is deleted, or from a new pod's mount).
+pub(crate) fn when_it_changes(cx: &Ctx) -> &'static str {
+    if crate::chain::rules::remedy::rotation_off(cx) {
+        "when a new mount writes the Secret again, the one way it changes with rotation off"
+    } else {
+        "when the Secret rotates"
+    }
+}
+
 /// Whether a workload with annotations `own` and pod-template annotations `template` is
 /// restarted by Stakater Reloader when synced Secret `secret` changes ([`reloader::restart`],
 /// as Reloader's ShouldReload decides: the template's annotations when the workload has none
@@ -172,9 +184,10 @@ pub(super) fn reloader<'c>(
             Code::KVC902,
             cx.owner_resource(),
             format!(
-                "{} reads synced Secret {} through env but nothing restarts a pod without an owner when the Secret rotates (Reloader restarts workloads): env keeps the value from container start",
+                "{} reads synced Secret {} through env but nothing restarts a pod without an owner {} (Reloader restarts workloads): env keeps the value from container start",
                 cx.owner_resource(),
-                secrets.join(", ")
+                secrets.join(", "),
+                when_it_changes(cx)
             ),
             vec!["ownerReferences: none".to_string()],
         ));
@@ -188,8 +201,9 @@ pub(super) fn reloader<'c>(
             Code::KVC902,
             who.clone(),
             format!(
-                "{who} reads synced Secret {} through env but nothing restarts its pods when the Secret rotates: Stakater Reloader restarts Deployments, DaemonSets, StatefulSets, Argo Rollouts and CronJobs, not a {kind}, so no annotation helps: env keeps the value from container start",
-                secrets.join(", ")
+                "{who} reads synced Secret {} through env but nothing restarts its pods {}: Stakater Reloader restarts Deployments, DaemonSets, StatefulSets, Argo Rollouts and CronJobs, not a {kind}, so no annotation helps: env keeps the value from container start",
+                secrets.join(", "),
+                when_it_changes(cx)
             ),
             vec![format!("owner: {who}")],
         ));
@@ -211,8 +225,9 @@ pub(super) fn reloader<'c>(
             Some(reason) => {
                 *unread = Some((
                     format!(
-                        "whether anything restarts {} when the Secret rotates (its Reloader annotation, KVC902)",
-                        cx.owner_resource()
+                        "whether anything restarts {} {} (its Reloader annotation, KVC902)",
+                        cx.owner_resource(),
+                        when_it_changes(cx)
                     ),
                     reason,
                 ));
@@ -260,9 +275,10 @@ pub(super) fn reloader<'c>(
         Code::KVC902,
         cx.owner_resource(),
         format!(
-            "{} reads synced Secret {} through env but nothing restarts it when the Secret rotates ({why}): env keeps the value from container start",
+            "{} reads synced Secret {} through env but nothing restarts it {} ({why}): env keeps the value from container start",
             cx.owner_resource(),
-            missed.join(", ")
+            missed.join(", "),
+            when_it_changes(cx)
         ),
         vec![if from_template {
             format!(

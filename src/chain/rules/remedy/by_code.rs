@@ -309,7 +309,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                 "nslookup {} ; az keyvault list --query \"[].name\" -o tsv",
                 network::vault_host(cx, kv)
             ),
-            edit_spc(cx, "parameters.keyvaultName: the name az keyvault list prints"),
+            network::rename_vault(cx, network::nearest_vault(cx, kv)),
         ),
         KVC601 | KVC602 | KVC603 | KVC604 => (
             format!("az keyvault secret list -o table --vault-name {kv}"),

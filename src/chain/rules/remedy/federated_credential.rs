@@ -2,8 +2,9 @@
 //! create` is the ARM PUT "Create Or Update": under a name the identity already has, it
 //! replaces that credential and breaks whichever workload it served. And an identity holds at
 //! most 20 credentials (FACTS §7), so a 21st create fails. The name is therefore one no
-//! credential of the identity has, and at the limit the fix reuses a credential this cluster
-//! proves unused, or says to free one, instead of a create that fails.
+//! credential of the identity has, and at the limit the fix reuses a credential the chain's
+//! namespace proves unused, or lists them to free one (never a `<name>` inside a command),
+//! instead of a create that fails.
 
 use super::{AUDIENCE, cluster_issuer, identity_name, identity_rg, on_identity};
 use crate::chain::context::Ctx;
@@ -50,21 +51,24 @@ pub(crate) fn fic_create(cx: &Ctx) -> String {
         "{id} already holds {} federated credentials, the most an identity may have: a create fails",
         fics.len()
     );
-    match unused_here(cx, fics).as_slice() {
-        [reuse, ..] => format!(
+    if let Some(reuse) = unused_here(cx, fics).first() {
+        return format!(
             "{}  # {full}. {} is for {}, a service account that does not exist in namespace {} and no pod runs as: it is reused for {}",
             update(cx, &reuse.name),
             reuse.name,
             reuse.subject,
             cx.ns(),
             cx.subject()
-        ),
-        [] => format!(
-            "# {full}. Delete one no workload uses (list: az identity federated-credential list --identity-name {id} -g {rg} -o table; delete: az identity federated-credential delete --name <unused credential> --identity-name {id} -g {rg} --yes), then: {}",
-            create(cx, &free_name(&base, fics)),
-            rg = identity_rg(cx),
-        ),
+        );
     }
+    // Nothing read proves one unused: the list to choose from runs as pasted, and the rest is
+    // said in words, never a `<name>` inside a command (a paste would run the placeholder).
+    let rg = identity_rg(cx);
+    format!(
+        "az identity federated-credential list --identity-name {id} -g {rg} -o table  # {full}, and none of them is proven unused: a diagnosis reads one namespace whole ({ns}), and a credential for another namespace or another cluster may be in use where it does not look; from this list, delete one no workload uses (az identity federated-credential delete --identity-name {id} -g {rg} --yes, with its --name), then: {}",
+        create(cx, &free_name(&base, fics)),
+        ns = cx.ns(),
+    )
 }
 
 /// `create` (a command that creates a credential for `issuer` and `subject` on identity
@@ -152,10 +156,6 @@ pub(crate) fn free_name(base: &str, fics: &[FederatedCredentialObs]) -> String {
         .expect("fewer names taken than integers")
 }
 
-/// Credentials this cluster proves unused: on its issuer, for a service account of the
-/// chain's namespace (the one namespace every diagnosis sees whole) that does not exist
-/// there and that no pod runs as. A credential for another cluster or namespace may be in
-/// use where kvchain does not look, so it is never offered.
 /// Whether `subject` is `expected` but for letter case or '_' in place of '-', in a part no
 /// Kubernetes name can hold (namespaces and service accounts are lower-case DNS names).
 fn unusable_twin(subject: &str, expected: &str) -> bool {
@@ -169,6 +169,12 @@ fn unusable_twin(subject: &str, expected: &str) -> bool {
         && names(subject).is_some_and(|n| n.bytes().any(|b| b.is_ascii_uppercase() || b == b'_'))
 }
 
+/// Credentials this diagnosis proves unused: on the cluster's issuer, for a service account
+/// of the chain's namespace (the one namespace a diagnosis reads whole: the incremental engine
+/// gives each chain its namespace's objects only, so a proof from another namespace would
+/// differ between `check` and the TUI) that does not exist there and that no pod runs as. A
+/// credential for another cluster or namespace may be in use where kvchain does not look, so
+/// it is never offered.
 fn unused_here<'f>(
     cx: &Ctx,
     fics: &'f [FederatedCredentialObs],

@@ -62,6 +62,11 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
     // patch is the rotation reconciler's SecretRotationFailed, not the controller's
     // FailedToCreateSecret (FACTS §3).
     if code == KVC806 {
+        // A docker-config Secret's patch the API server refuses for its value: the vault's
+        // value is the fix, as a remount fetches it again (audit NNN5).
+        if let Some(f) = crate::chain::rules::sync::refused_patch(cx, e, evidence.clone()) {
+            return f;
+        }
         confirm = by_code::sync_failure_confirm(cx.ns(), &super::sh_word(&e.reason));
     }
     // Another provider's SPC (vault, aws…): its provider is not the Azure add-on's or chart's

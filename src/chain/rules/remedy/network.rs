@@ -83,8 +83,8 @@ pub(crate) fn spc_vault_host(cx: &Ctx) -> Option<(String, String)> {
     Some((vault, host))
 }
 
-/// The visible vault whose name is nearest to `vault` (a typo: at most 3 edits away).
-fn nearest_vault<'a>(cx: &Ctx<'a>, vault: &str) -> Option<&'a str> {
+/// The visible vault whose name is nearest to `vault` (a typo: at most 3 edits away, any case).
+pub(crate) fn nearest_vault<'a>(cx: &Ctx<'a>, vault: &str) -> Option<&'a str> {
     cx.azure()
         .vaults
         .items
@@ -98,16 +98,75 @@ fn nearest_vault<'a>(cx: &Ctx<'a>, vault: &str) -> Option<&'a str> {
         .map(|(_, name)| name)
 }
 
-/// The SPC edit that names the vault `near` (a typo's nearest visible vault), else the name
-/// `az keyvault list` prints.
-fn rename_vault(cx: &Ctx, near: Option<&str>) -> String {
-    edit_spc(
+/// The fix of a keyvaultName no vault has, with the name the snapshot can fill: `near` (a
+/// typo's nearest visible vault); else, where the pod volume's override is the name, the
+/// SecretProviderClass's own keyvaultName when it names a vault kvchain read (the override
+/// goes); else the one visible vault whose listing holds every object the SPC reads. When
+/// none is known, the vaults' listing runs first, a step of its own, and the edit says in
+/// words which name to take: never a name to fill inside a command (audit NNN2).
+pub(crate) fn rename_vault(cx: &Ctx, near: Option<&str>) -> String {
+    if let Some(n) = near {
+        return edit_spc(cx, &format!("parameters.keyvaultName: {n}"));
+    }
+    let own = (cx.spc)
+        .and_then(|s| s.parameters.get("keyvaultName"))
+        .map(|k| k.trim())
+        .filter(|k| cx.ix.vault(k).is_some());
+    let overridden = super::spc::overridden(cx).any(|(k, _)| k == "keyvaultName");
+    if overridden && let Some(own) = own {
+        return super::edit_owner(
+            cx,
+            &format!(
+                "volume {}: remove volumeAttributes.keyvaultName, so that the SecretProviderClass's keyvaultName {own}, a vault kvchain read, applies",
+                cx.volume.name
+            ),
+        );
+    }
+    if let [holder] = holders(cx).as_slice() {
+        return edit_spc(
+            cx,
+            &format!(
+                "parameters.keyvaultName: {holder} (the one vault kvchain read that holds every object the SecretProviderClass reads)"
+            ),
+        );
+    }
+    let objects: Vec<&str> = (cx.params.as_deref().into_iter())
+        .flat_map(|p| p.objects.iter().map(|o| o.object_name.as_str()))
+        .collect();
+    let edit = edit_spc(
         cx,
-        &near.map_or_else(
-            || "parameters.keyvaultName: the name az keyvault list prints".to_string(),
-            |n| format!("parameters.keyvaultName: {n}"),
+        &format!(
+            "parameters.keyvaultName: the vault of that list that holds {}",
+            match objects.as_slice() {
+                [] => "the objects".to_string(),
+                names => names.join(", "),
+            }
         ),
-    )
+    );
+    super::in_turn(&["az keyvault list --query \"[].name\" -o tsv", &edit])
+}
+
+/// The visible vaults whose object listing holds every object of the SPC (names compared in
+/// any case, as Key Vault compares them); none when the SPC reads none.
+fn holders<'a>(cx: &Ctx<'a>) -> Vec<&'a str> {
+    let Some(params) = cx.params.as_deref() else {
+        return Vec::new();
+    };
+    if params.objects.is_empty() {
+        return Vec::new();
+    }
+    (cx.azure().vaults.items.iter())
+        .filter(|v| {
+            v.object_names.as_ref().is_some_and(|names| {
+                params.objects.iter().all(|o| {
+                    names.iter().any(|(t, n)| {
+                        Some(*t) == o.object_type && n.eq_ignore_ascii_case(&o.object_name)
+                    })
+                })
+            })
+        })
+        .map(|v| v.name.as_str())
+        .collect()
 }
 
 /// `nslookup <host>` run on a node (the pod's, else the first): what the nodes resolve.

@@ -167,7 +167,8 @@ fn unwatched(cx: &Ctx, kind: &str) -> (String, String) {
     let restart = restart(cx);
     let fix = match restart.strip_prefix("# ") {
         Some(note) => format!(
-            "# {note}; nothing restarts it when the Secret rotates: read the mounted file instead of env"
+            "# {note}; nothing restarts it {}: read the mounted file instead of env",
+            crate::chain::rules::consumers::when_it_changes(cx)
         ),
         None => {
             let (run, note) = restart.split_once("  # ").unwrap_or((&restart, ""));
@@ -177,7 +178,11 @@ fn unwatched(cx: &Ctx, kind: &str) -> (String, String) {
                 format!(" ({note})")
             };
             format!(
-                "{run}  # after each rotation{note}: Reloader does not restart a {kind}; or run the pods from a Deployment, or read the mounted file instead of env"
+                "{run}  # after each {}{note}: Reloader does not restart a {kind}; or run the pods from a Deployment, or read the mounted file instead of env",
+                match crate::chain::rules::remedy::rotation_off(cx) {
+                    true => "change of the Secret",
+                    false => "rotation",
+                }
             )
         }
     };

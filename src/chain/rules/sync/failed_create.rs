@@ -91,7 +91,12 @@ pub(super) fn none_seen(cx: &Ctx, so: &SecretObjectSpec, evidence: Vec<String>) 
         ),
         None => (
             format!(
-                "synced Secret {secret} is missing although SecretProviderClass {spc} is mounted, and no FailedToCreateSecret event says the driver failed to build it: deleted since it was written, it is recreated at the driver's next reconcile (every 5 minutes) or rotation poll"
+                "synced Secret {secret} is missing although SecretProviderClass {spc} is mounted, and no FailedToCreateSecret event says the driver failed to build it: deleted since it was written, it is recreated at the driver's next reconcile (every 5 minutes){}",
+                // No poll runs with rotation off (FACTS §4): only the reconcile is said.
+                match crate::chain::rules::remedy::rotation_off(cx) {
+                    true => "",
+                    false => " or rotation poll",
+                }
             ),
             format!(
                 "# nothing to delete: the driver recreates it within 5 minutes; if it stays missing, FailedToCreateSecret events and the driver log say why: {events}"

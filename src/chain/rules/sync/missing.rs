@@ -214,7 +214,7 @@ pub(super) fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: O
             crate::chain::events::secret_name(&e.message)
                 .is_none_or(|named| named == so.secret_name)
         })
-        .partition(|e| patch_of_missing(e));
+        .partition(|e| failed_patch(e));
     evidence.extend(
         creates
             .into_iter()
@@ -229,7 +229,7 @@ pub(super) fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: O
         so.secret_name.as_str(),
         cx.pod,
     );
-    for e in others.into_iter().filter(|e| !patch_of_missing(e)) {
+    for e in others.into_iter().filter(|e| !failed_patch(e)) {
         let e = crate::chain::context::event_evidence(e);
         if !evidence.contains(&e) {
             evidence.push(e);
@@ -290,7 +290,8 @@ pub(super) fn sync_turned_off(cx: &Ctx) -> bool {
 
 /// A rotation reconciler's failure to patch a synced Secret's data (`failed to patch secret
 /// <name> with new data, err: …`, FACTS §3): said of a Secret that is missing, it is what the
-/// absence does to the patch, not why the Secret is absent.
-fn patch_of_missing(e: &EventObs) -> bool {
+/// absence does to the patch, not why the Secret is absent; of one that exists, see
+/// [`super::typed::refused_patch`].
+pub(super) fn failed_patch(e: &EventObs) -> bool {
     e.reason == "SecretRotationFailed" && e.message.starts_with("failed to patch secret ")
 }

@@ -157,6 +157,74 @@ pub(super) fn json_value(
     so: &SecretObjectSpec,
     evidence: Vec<String>,
 ) -> Option<Finding> {
+    let then = if remedy::rotation_off(cx) {
+        format!("then {}", remedy::remount(cx))
+    } else {
+        "the next rotation poll mounts it and the driver creates the Secret at its next reconcile (every 5 minutes)".to_string()
+    };
+    docker_value(cx, so, evidence, &then, |key, object, file| {
+        format!(
+            "synced Secret {} is missing although SecretProviderClass {} is mounted, and its entry has the key {key} its type {} requires: what {REFUSED} is the value (Key Vault secret {object}, file {file}), which must be JSON (a docker config, {{\"auths\": …}})",
+            so.secret_name, cx.spc_name, so.type_
+        )
+    })
+}
+
+/// KVC806 for the rotation reconciler's refused patch (`failed to patch secret <name> with
+/// new data`, SecretRotationFailed, FACTS §3) of a docker-config Secret that exists, its entry's
+/// key right: the API server refuses the new value, which must be JSON (Kubernetes
+/// `ValidateSecret`), and keeps the last one it accepted. A remount fetches the same value and
+/// fails again (audit NNN5): the fix is the vault's value. `None` for any other patch.
+pub(crate) fn refused_patch(
+    cx: &Ctx,
+    e: &crate::snapshot::EventObs,
+    evidence: String,
+) -> Option<Finding> {
+    // A refusal that names another cause (RBAC, an immutable Secret) is not the value's.
+    if !super::missing::failed_patch(e)
+        || ["forbidden", "immutable"]
+            .iter()
+            .any(|w| e.message.to_ascii_lowercase().contains(w))
+    {
+        return None;
+    }
+    let named = (e.message.strip_prefix("failed to patch secret ")?)
+        .split(' ')
+        .next()?;
+    let spc = cx.spc?;
+    let (i, so) =
+        (spc.secret_objects.iter().enumerate()).find(|(_, so)| so.secret_name == named)?;
+    cx.synced_secret(i)?;
+    let then = if remedy::rotation_off(cx) {
+        format!("then {}", remedy::remount(cx))
+    } else {
+        "the next rotation poll fetches it and patches the Secret".to_string()
+    };
+    let mut f = docker_value(cx, so, vec![evidence], &then, |key, object, file| {
+        format!(
+            "the rotation's patch of synced Secret {} is refused, and its entry has the key {key} its type {} requires: what {REFUSED} is the new value (Key Vault secret {object}, file {file}), which must be JSON (a docker config, {{\"auths\": …}}); the Secret keeps the last value it accepted",
+            so.secret_name, so.type_
+        )
+    })?;
+    // The failure's own event first: the rotation reconciler's, not the controller's create.
+    f.confirm = format!(
+        "kubectl get events -n {} --field-selector reason=SecretRotationFailed && {}",
+        cx.ns(),
+        f.confirm
+    )
+    .into();
+    Some(f)
+}
+
+/// KVC806 on the value of docker-config entry `so` (its type's key present): `message` of its
+/// key, Key Vault object and file; the fix sets the value, then `then`.
+fn docker_value(
+    cx: &Ctx,
+    so: &SecretObjectSpec,
+    evidence: Vec<String>,
+    then: &str,
+    message: impl FnOnce(&str, &str, &str) -> String,
+) -> Option<Finding> {
     let Some(Needs::Key(key)) = needs(&so.type_) else {
         return None;
     };
@@ -166,18 +234,10 @@ pub(super) fn json_value(
     let d = so.data.iter().find(|d| d.key == key)?;
     let o = (cx.params.as_deref()?.objects.iter()).find(|o| o.file_name() == d.object_name)?;
     let kv = cx.keyvault_arg();
-    let then = if remedy::rotation_off(cx) {
-        format!("then {}", remedy::remount(cx))
-    } else {
-        "the next rotation poll mounts it and the driver creates the Secret at its next reconcile (every 5 minutes)".to_string()
-    };
     Some(cx.finding(
         Code::KVC806,
         format!("Secret/{}", so.secret_name),
-        format!(
-            "synced Secret {} is missing although SecretProviderClass {} is mounted, and its entry has the key {key} its type {} requires: what {REFUSED} is the value (Key Vault secret {}, file {}), which must be JSON (a docker config, {{\"auths\": …}})",
-            so.secret_name, cx.spc_name, so.type_, o.object_name, d.object_name
-        ),
+        message(key, &o.object_name, &d.object_name),
         evidence,
         format!(
             "az keyvault secret show --vault-name {kv} --name {} --query value -o tsv | jq -e . > /dev/null && echo 'valid JSON'",

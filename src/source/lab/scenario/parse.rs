@@ -438,11 +438,18 @@ fn vault_checks(spec: &KeyVaultSpec) -> Result<(), String> {
             spec.certificates.iter().map(|c| &c.name).collect(),
         ),
     ] {
-        let mut seen = std::collections::BTreeSet::new();
+        // Key Vault object names are case-insensitive (lab::vaults): `DB` and `db` are one.
+        let mut seen = std::collections::BTreeMap::new();
         for (i, n) in names.into_iter().enumerate() {
-            if !seen.insert(n) {
+            if let Some(first) = seen.insert(n.to_ascii_lowercase(), n) {
+                let case = match first == n {
+                    true => String::new(),
+                    false => {
+                        format!(" (as {first:?}: Key Vault object names are case-insensitive)")
+                    }
+                };
                 return Err(format!(
-                    "spec.{field}[{i}].name: {what} {n:?} is defined twice"
+                    "spec.{field}[{i}].name: {what} {n:?} is defined twice{case}"
                 ));
             }
         }
