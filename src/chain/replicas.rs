@@ -261,9 +261,12 @@ const GROUP_LINKS: [LinkKind; 4] = [
 
 /// What the identity, federation, access and vault-object links read: the SecretProviderClass
 /// (its own parameters, no pod override), the service account (the federated subject), the
-/// nodePublishSecretRef and whether the pod has it mounted (links it proves). Replicas share
-/// all four, so a 10,000-pod world runs those rules once per group, not once per pod.
-type GroupKey<'a> = (*const SpcObs, &'a str, Option<&'a str>, bool);
+/// nodePublishSecretRef, whether the pod has it mounted (links it proves) and whether the
+/// pod's own events hold Key Vault refusing its token (the one event those links read:
+/// [`rules::federation::vault_refused_issuer`]; a replica without it was given KVC406 from
+/// another pod's event, where its own run says KVC404). Replicas share all four, so a
+/// 10,000-pod world runs those rules once per group, not once per pod.
+type GroupKey<'a> = (*const SpcObs, &'a str, Option<&'a str>, bool, bool);
 
 /// The group links as computed for the first pod of a group, and what they fill in for later
 /// links. Objects carry no mounted versions: each pod fills in its own.
@@ -293,6 +296,7 @@ pub(super) fn group_links<'a>(
             cx.pod.service_account.as_str(),
             cx.node_publish_secret,
             cx.mounted(),
+            rules::federation::vault_refused_issuer(cx),
         )),
         _ => None,
     };

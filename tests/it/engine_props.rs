@@ -586,3 +586,19 @@ fn kvc105s_fix_names_the_audiences_of_every_namespace_as_a_full_pass_does() {
         fix(web)
     );
 }
+
+/// A case the batches property found (the lab's default world: a pod copied, then an SPC's
+/// clientID changed): kept as a plain test so it runs every time, not only when the random
+/// search meets it again.
+#[test]
+fn a_copied_pod_then_an_spc_client_id_change_agree() {
+    let mut engine = Engine::new(worlds()[0].clone());
+    let mut gone = Vec::new();
+    let batches = [[Edit::CopyPod(23)], [Edit::SpcClientId(15)]];
+    for (n, batch) in batches.iter().enumerate() {
+        let s = engine.snapshot();
+        let all = changes(&s, &batch[0], &mut gone, n * 8);
+        engine.apply(all);
+        assert_agrees(&engine, &format!("{:?}", &batches[..=n]));
+    }
+}

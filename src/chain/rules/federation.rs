@@ -433,7 +433,7 @@ fn tenant(cx: &Ctx, link: &mut Link) {
 
 /// Whether a current failure of the chain is Key Vault refusing a token it did get (401
 /// AKV10032: issued by another tenant than the vault's).
-fn vault_refused_issuer(cx: &Ctx) -> bool {
+pub(crate) fn vault_refused_issuer(cx: &Ctx) -> bool {
     cx.events
         .iter()
         .any(|(code, e)| *code == Some(Code::KVC406) && e.type_ != "Normal")
