@@ -201,6 +201,7 @@ mod manifests_unread_client_id;
 mod manifests_unread_sa;
 mod manifests_volume_override;
 mod mmm_lab;
+mod nnn_lab;
 mod parser_props;
 mod paste_kit;
 mod report_deleting_pods;
