@@ -186,7 +186,7 @@ fn remove_pod_label_on_an_on_delete_set_says_no_pod_is_replaced() {
     let first = pods(&w, "web-");
     let applied = faults::apply_to(&mut w, "remove-pod-label", &key("StatefulSet", "web")).unwrap();
     assert!(
-        applied.contains("OnDelete: no pod is replaced until it is deleted"),
+        applied.contains("OnDelete: no pod is replaced until deleted"),
         "{applied}"
     );
     w.advance(Duration::from_secs(300));
@@ -243,7 +243,7 @@ fn deleting_a_bare_pod_or_a_job_and_the_repair_say_what_makes_them_again() {
     faults::apply_to(&mut w, "delete-mounting-workload", &job).unwrap();
     w.advance(Duration::from_secs(60));
     let repaired = faults::repair(&mut w, "delete-mounting-workload").unwrap();
-    assert!(repaired.contains("runs its pod again"), "{repaired}");
+    assert!(repaired.contains("runs a new pod"), "{repaired}");
     w.advance(Duration::from_secs(60));
     assert_eq!(pods(&w, "migrate").len(), 1);
 }

@@ -8,11 +8,6 @@ use k8s_openapi::api::core::v1::Pod;
 
 use crate::source::lab::world::{LabPod, Workload, WorkloadKey};
 
-/// `kubectl` names a kind in lower case (`statefulset/web`).
-fn lower(kind: &str) -> String {
-    kind.to_ascii_lowercase()
-}
-
 /// `(OnDelete, partition)` of a StatefulSet's or DaemonSet's `updateStrategy`.
 fn strategy(w: &Workload) -> (bool, i32) {
     let (kind, partition) = match w {
@@ -36,10 +31,10 @@ pub(super) fn template_edit_refused(wk: &WorkloadKey) -> Option<String> {
     let (kind, ns, name) = wk;
     match kind.as_str() {
         "Job" => Some(format!(
-            "Job {ns}/{name}: its pod template is immutable (the API server answers `spec.template: field is immutable`), so no label can be removed from it; a Job is changed only by deleting it and creating it again"
+            "Job {ns}/{name}: a Job's pod template is immutable (spec.template: field is immutable); only deleting and creating the Job again changes it"
         )),
         "Pod" => Some(format!(
-            "Pod {ns}/{name} is a bare pod: the workload-identity webhook mutates a pod on CREATE only, so removing the label from it changes nothing it holds, and nothing recreates it without the label"
+            "Pod {ns}/{name} is a bare pod: the webhook mutates only on CREATE and nothing recreates the pod, so removing its label reaches nothing"
         )),
         _ => None,
     }
@@ -52,19 +47,17 @@ pub(super) fn template_rollout(w: &Workload, wk: &WorkloadKey) -> String {
     let (on_delete, partition) = strategy(w);
     if on_delete {
         return format!(
-            "{kind} {ns}/{name} has updateStrategy OnDelete: no pod is replaced until it is deleted (R on each pod, or kubectl delete pod -n {ns} -l …), so its running pods keep the template they were made from"
+            "{kind} {ns}/{name} is OnDelete: no pod is replaced until deleted (R on each)"
         );
     }
     match w {
         Workload::StatefulSet(_) if partition > 0 => format!(
-            "StatefulSet {ns}/{name} replaces its pods one at a time from the highest ordinal, only ordinals at or above its partition {partition}; the others keep the template they were made from"
+            "StatefulSet {ns}/{name} replaces its pods one at a time from the highest ordinal, only those at or above partition {partition}"
         ),
         Workload::StatefulSet(_) => format!(
-            "StatefulSet {ns}/{name} replaces its pods one at a time from the highest ordinal, each once the one before runs"
+            "StatefulSet {ns}/{name} replaces its pods one at a time from the highest ordinal"
         ),
-        Workload::DaemonSet(_) => format!(
-            "DaemonSet {ns}/{name} replaces its pods node by node (the old pod goes, then the new one is made)"
-        ),
+        Workload::DaemonSet(_) => format!("DaemonSet {ns}/{name} replaces its pods node by node"),
         _ => format!("{} {ns}/{name} rolls out its pods", w.kind()),
     }
 }
@@ -73,16 +66,11 @@ pub(super) fn template_rollout(w: &Workload, wk: &WorkloadKey) -> String {
 pub(super) fn recreated(wk: &WorkloadKey) -> String {
     let (kind, ns, name) = wk;
     match kind.as_str() {
-        "Job" => format!(
-            "Job {ns}/{name} created again: a new Job runs its pod again from the start (`kubectl get job {name} -n {ns}`)"
-        ),
+        "Job" => format!("Job {ns}/{name} created again: it runs a new pod"),
         "Pod" => format!(
-            "Pod {ns}/{name} created again from its saved manifest, as `kubectl get pod {name} -n {ns} -o yaml | kubectl replace --force -f -` does: nothing recreates a bare pod by itself"
+            "Pod {ns}/{name} created again from its saved manifest (nothing recreates a bare pod by itself)"
         ),
-        _ => format!(
-            "{kind} {ns}/{name} created again: its controller makes new pods (`kubectl rollout status {}/{name} -n {ns}`)",
-            lower(kind)
-        ),
+        _ => format!("{kind} {ns}/{name} created again: its controller makes new pods"),
     }
 }
 

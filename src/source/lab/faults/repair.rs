@@ -64,12 +64,14 @@ pub fn repair(world: &mut World, id: &str) -> Result<String, String> {
 
 /// How long the fault stood, in lab time (whole seconds): what a trainer times a class by.
 fn broken_for(world: &World, a: &Applied) -> String {
-    let secs = world
+    // Rounded up: the TUI's clock steps in fractions of a second (1m 59.9s is 2m).
+    let millis = world
         .now()
         .duration_since(a.at)
-        .as_secs()
+        .as_millis()
         .max(0)
         .unsigned_abs();
+    let secs = u64::try_from(millis.div_ceil(1000)).unwrap_or(u64::MAX);
     humantime::format_duration(std::time::Duration::from_secs(secs)).to_string()
 }
 
