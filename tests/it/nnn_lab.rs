@@ -247,3 +247,24 @@ fn deleting_a_bare_pod_or_a_job_and_the_repair_say_what_makes_them_again() {
     w.advance(Duration::from_secs(60));
     assert_eq!(pods(&w, "migrate").len(), 1);
 }
+
+/// The trainer's `disable-rotation` on the default lab: KVC702's fix is `az aks addon update`
+/// of the lab's own cluster, which the lab knows whole (its name, and the resource group its
+/// identities live in): pasted, it must run as it is, with no `"$CLUSTER_RG"` left to fill.
+#[test]
+fn the_default_labs_rotation_fix_names_its_cluster_whole() {
+    let mut w = World::new(kvchain::source::lab::load("default").unwrap());
+    w.advance(Duration::from_secs(60));
+    faults::apply(&mut w, "disable-rotation").unwrap();
+    w.advance(Duration::from_secs(10));
+    let c = chains(&w);
+    let fix = (c.iter().flat_map(|c| c.findings()))
+        .find(|f| f.code == Code::KVC702)
+        .map(|f| f.fix.to_string())
+        .expect("rotation off is KVC702");
+    assert!(
+        fix.starts_with("az aks addon update -g rg-kvchain-lab -n aks-shop-lab "),
+        "{fix}"
+    );
+    assert!(!fix.contains('$'), "{fix}");
+}
