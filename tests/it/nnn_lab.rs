@@ -268,3 +268,59 @@ fn the_default_labs_rotation_fix_names_its_cluster_whole() {
     );
     assert!(!fix.contains('$'), "{fix}");
 }
+
+/// A lesson whose `target` is the StatefulSet: the fault its first step applies names the
+/// StatefulSet (it named a Deployment of that name, which the lab refused as not found, so
+/// no lesson could teach on another kind), the lab applies it there, and the class sees it.
+#[test]
+fn a_lessons_fault_lands_on_a_statefulset_target() {
+    use kvchain::source::lab::{self, lesson};
+    use kvchain::source::{LabControl, SourceCommand, SourceEvent};
+    use kvchain::ui::app::{App, AppEvent, Effect};
+    use kvchain::ui::config::UiConfig;
+
+    let text = fixture_text()
+        + "
+---
+apiVersion: lab.kvchain.dev/v1
+kind: Lesson
+metadata: {name: web-federation}
+spec:
+  title: Who may exchange the token?
+  target: demo/web
+  steps:
+    - fault: fic-subject-typo
+      text: The subject no longer matches.
+      check: {link: federation, status: broken, code: KVC401}
+";
+    let dir = std::env::temp_dir().join(format!("nnn-lab-lesson-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("nnn-lesson.yaml");
+    std::fs::write(&path, text).unwrap();
+    let mut src = lab::open(path.to_str().unwrap(), None).expect("scenario loads");
+    let run = lesson::start(&src, "web-federation").expect("lesson");
+    assert_eq!(run.kind, "StatefulSet");
+    let s = export::snapshot(src.world());
+    let mut app = App::new(s.source.clone(), UiConfig::default());
+    app.update(AppEvent::Resize(120, 40));
+    app.update(AppEvent::Source(SourceEvent::Lab(src.status())));
+    let mut applied = 0;
+    for e in app.start_lesson(run) {
+        if let Effect::Command(SourceCommand::Lab(c)) = e
+            && let LabControl::Fault { target, .. } = &c
+        {
+            assert_eq!(
+                target.as_ref().map(|t| t.kind.as_str()),
+                Some("StatefulSet")
+            );
+            src.control(&c)
+                .expect("the lab applies it to the StatefulSet");
+            applied += 1;
+        }
+    }
+    assert_eq!(applied, 1);
+    src.world_mut().advance(Duration::from_secs(180));
+    let c = chains(src.world());
+    assert!(has(&of(&c, "StatefulSet/web"), Code::KVC401), "{c:#?}");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -203,28 +203,39 @@ pub const TARGET_KINDS: [&str; 5] = ["Deployment", "StatefulSet", "DaemonSet", "
 /// faults act on every owner kind the lab runs (audit NNN-lab: they acted on Deployments
 /// only, so a StatefulSet's, DaemonSet's, Job's or bare pod's chain could not be broken).
 pub fn default_target(world: &World) -> Option<WorkloadKey> {
-    let mounting = world.workloads.iter().filter(|(_, w)| spc_of(w).is_some());
+    let all = targets(world);
+    (world.cluster.fault_target.as_deref())
+        .and_then(|t| t.split_once('/'))
+        .and_then(|(ns, name)| all.iter().find(|k| k.1 == ns && k.2 == name).cloned())
+        .or_else(|| all.into_iter().next())
+}
+
+/// The target named `namespace/name` (a lesson's `target`), of whatever kind.
+pub fn named(world: &World, ns: &str, name: &str) -> Option<WorkloadKey> {
+    targets(world)
+        .into_iter()
+        .find(|k| k.1 == ns && k.2 == name)
+}
+
+/// Every workload and bare pod that mounts a SecretProviderClass: Deployments first (the
+/// kind most chains run under), then the other kinds in [`TARGET_KINDS`] order.
+fn targets(world: &World) -> Vec<WorkloadKey> {
+    let mut all: Vec<WorkloadKey> = (world.workloads.iter())
+        .filter(|(_, w)| spc_of(w).is_some())
+        .map(|(k, _)| k.clone())
+        .collect();
+    all.sort_by_key(|k| TARGET_KINDS.iter().position(|t| *t == k.0));
     let bare = (world.pods.values())
         .filter(|p| p.controller().is_none() && p.spec.as_deref().and_then(spc_in).is_some())
         .map(|p| {
-            let key = (
+            (
                 "Pod".to_string(),
                 p.namespace().to_string(),
                 p.name().to_string(),
-            );
-            key
+            )
         });
-    let mut all: Vec<WorkloadKey> = mounting.map(|(k, _)| k.clone()).collect();
-    // Deployments first (the kind most chains run under), then the others in kind order.
-    all.sort_by_key(|k| TARGET_KINDS.iter().position(|t| *t == k.0));
     all.extend(bare);
-    if let Some((ns, name)) =
-        (world.cluster.fault_target.as_deref()).and_then(|t| t.split_once('/'))
-        && let Some(named) = all.iter().find(|k| k.1 == ns && k.2 == name)
-    {
-        return Some(named.clone());
-    }
-    all.into_iter().next()
+    all
 }
 
 fn spc_of(w: &Workload) -> Option<String> {
