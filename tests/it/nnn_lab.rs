@@ -324,3 +324,52 @@ spec:
     assert!(has(&of(&c, "StatefulSet/web"), Code::KVC401), "{c:#?}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// README "Keys" `b`: a break acts on the selected row's workload, a bare pod included (its
+/// chain names no owner; the TUI fell back to the lab's default target, so a bare pod's chain
+/// could not be broken from its row). The menu names the pod and the fault is sent for it.
+#[test]
+fn the_break_menu_on_a_bare_pods_row_acts_on_that_pod() {
+    use std::sync::Arc;
+
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use kvchain::source::{FaultTarget, LabControl, SourceCommand, SourceEvent};
+    use kvchain::ui::app::{App, AppEvent, Effect};
+    use kvchain::ui::config::UiConfig;
+    use kvchain::ui::testing::{healthy_chain, lab_snapshot, lab_status};
+
+    let mut app = App::new(lab_snapshot("default").source, UiConfig::default());
+    app.update(AppEvent::Resize(160, 45));
+    app.update(AppEvent::Source(SourceEvent::Lab(lab_status())));
+    let chains = vec![
+        healthy_chain("shop", Some("checkout"), "checkout-1"),
+        healthy_chain("shop", None, "tool"),
+    ];
+    app.apply(Arc::new(lab_snapshot("default")), chains);
+    let all = app.chains.clone();
+    let row = (0..app.tree.rows.len())
+        .find(|i| {
+            app.tree.select(*i, &all);
+            app.selected_chain().is_some_and(|c| &*c.pod == "tool")
+        })
+        .expect("the bare pod's row");
+    app.tree.select(row, &all);
+    let tool = FaultTarget {
+        kind: "Pod".into(),
+        namespace: "shop".into(),
+        name: "tool".into(),
+    };
+    assert_eq!(app.fault_target(), Some(tool.clone()));
+    let key =
+        |app: &mut App, code| app.update(AppEvent::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    key(&mut app, KeyCode::Char('b'));
+    // The testing status's first fault is applied already (a repair); the second is a break.
+    key(&mut app, KeyCode::Char('j'));
+    let sent: Vec<Option<FaultTarget>> = (key(&mut app, KeyCode::Enter).into_iter())
+        .filter_map(|e| match e {
+            Effect::Command(SourceCommand::Lab(LabControl::Fault { target, .. })) => Some(target),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sent, [Some(tool)]);
+}
