@@ -189,6 +189,7 @@ fn remove_pod_label_on_an_on_delete_set_says_no_pod_is_replaced() {
         applied.contains("OnDelete: no pod is replaced until deleted"),
         "{applied}"
     );
+    assert!(!applied.contains("rolls out"), "{applied}");
     w.advance(Duration::from_secs(300));
     assert_eq!(pods(&w, "web-"), first, "no pod replaced");
     let repaired = faults::repair(&mut w, "remove-pod-label").unwrap();
@@ -372,4 +373,23 @@ fn the_break_menu_on_a_bare_pods_row_acts_on_that_pod() {
         })
         .collect();
     assert_eq!(sent, [Some(tool)]);
+}
+
+/// The Deployment's own case, now that the catalogue's title no longer says "(rolls out)" of
+/// every kind: the applied and repaired messages say its controller rolls out new pods.
+#[test]
+fn remove_pod_label_on_a_deployment_says_it_rolls_out() {
+    let mut w = World::new(kvchain::source::lab::load("default").unwrap());
+    w.advance(Duration::from_secs(60));
+    let applied = faults::apply(&mut w, "remove-pod-label").unwrap();
+    assert!(
+        applied.contains("Deployment shop/checkout rolls out new pods"),
+        "{applied}"
+    );
+    w.advance(Duration::from_secs(120));
+    let repaired = faults::repair(&mut w, "remove-pod-label").unwrap();
+    assert!(
+        repaired.contains("after 2m of lab time — Deployment shop/checkout rolls out new pods"),
+        "{repaired}"
+    );
 }

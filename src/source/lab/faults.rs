@@ -78,7 +78,7 @@ pub const CATALOGUE: &[FaultDef] = &[
     },
     FaultDef {
         id: "remove-pod-label",
-        title: "Remove the pod label azure.workload.identity/use (rolls out)",
+        title: "Remove the pod template's label azure.workload.identity/use",
         link: LinkKind::ServiceAccount,
         expected: Some(Code::KVC201),
     },

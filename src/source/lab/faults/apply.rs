@@ -78,10 +78,10 @@ pub fn apply_to(world: &mut World, id: &str, wk: &WorkloadKey) -> Result<String,
         return Err(format!("fault {id} is already applied"));
     }
     let undo = change(world, id, wk)?;
-    // What the owner's controller does with the change, where it is not a Deployment's
-    // rollout: said, not left for the class to take for a rollout that never comes.
+    // What the owner's controller does with the change: said, not left for the class to take
+    // for a rollout that never comes (the title said "rolls out" of every kind, audit NNN-lab).
     let note = match (&undo, world.workloads.get(wk)) {
-        (Undo::PodLabel { .. }, Some(w)) if wk.0 != "Deployment" => {
+        (Undo::PodLabel { .. }, Some(w)) => {
             format!(" — {}", kinds::template_rollout(w, wk))
         }
         _ => String::new(),

@@ -58,7 +58,10 @@ pub(super) fn template_rollout(w: &Workload, wk: &WorkloadKey) -> String {
             "StatefulSet {ns}/{name} replaces its pods one at a time from the highest ordinal"
         ),
         Workload::DaemonSet(_) => format!("DaemonSet {ns}/{name} replaces its pods node by node"),
-        _ => format!("{} {ns}/{name} rolls out its pods", w.kind()),
+        Workload::Deployment(d) if d.spec.as_ref().and_then(|s| s.paused) == Some(true) => format!(
+            "Deployment {ns}/{name} is paused: it rolls out nothing until resumed (kubectl rollout resume deployment/{name} -n {ns})"
+        ),
+        _ => format!("{} {ns}/{name} rolls out new pods", w.kind()),
     }
 }
 

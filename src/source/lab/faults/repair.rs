@@ -75,13 +75,13 @@ fn broken_for(world: &World, a: &Applied) -> String {
     humantime::format_duration(std::time::Duration::from_secs(secs)).to_string()
 }
 
-/// What the repair leaves to the owner's controller, where it is not a Deployment's rollout
-/// back: a StatefulSet's or DaemonSet's order (none under OnDelete), a Job run again, a bare
-/// pod made again by the repair itself.
+/// What the repair leaves to the owner's controller: a Deployment's rollout back, a
+/// StatefulSet's or DaemonSet's order (none under OnDelete), a Job run again, a bare pod made
+/// again by the repair itself.
 fn after_repair(world: &World, a: &Applied) -> Option<String> {
     let target: &WorkloadKey = &a.target;
     match &a.undo {
-        Undo::PodLabel { .. } if target.0 != "Deployment" => Some(kinds::template_rollout(
+        Undo::PodLabel { .. } => Some(kinds::template_rollout(
             world.workloads.get(target)?,
             target,
         )),
