@@ -392,4 +392,11 @@ fn remove_pod_label_on_a_deployment_says_it_rolls_out() {
         repaired.contains("after 2m of lab time — Deployment shop/checkout rolls out new pods"),
         "{repaired}"
     );
+    // Paused (`kubectl rollout pause`): the template change rolls nothing out until resumed.
+    w.set_paused("shop", "checkout", true).unwrap();
+    let applied = faults::apply(&mut w, "remove-pod-label").unwrap();
+    assert!(
+        applied.contains("is paused: it rolls out nothing until resumed"),
+        "{applied}"
+    );
 }
