@@ -32,9 +32,9 @@ async fn open_lab(
     let lab = source::lab::open(scenario, speed)?;
     let lesson = match lesson {
         Some(name) => {
-            let (l, target) = source::lab::find_lesson(&lab, name)
+            let run = source::lab::lesson::start(&lab, name)
                 .map_err(|e| crate::input::InputError::new(scenario, e))?;
-            Some(source::lab::lesson::LessonRun::new(l, target))
+            Some(run)
         }
         None => None,
     };

@@ -200,13 +200,13 @@ impl App {
     }
 }
 
-/// A lesson's faults land on the Deployment its checks look at, named in the command so the
-/// audit record says where (README "Actions": `fault ID on Deployment NS/NAME`).
-fn lab_effects(fx: Vec<LessonEffect>, run: &Option<LessonRun>) -> Vec<Effect> {
+/// A lesson's faults land on the workload its checks look at, of its own kind, named in the
+/// command so the audit record says where (README "Actions": `fault ID on KIND NS/NAME`).
+pub(crate) fn lab_effects(fx: Vec<LessonEffect>, run: &Option<LessonRun>) -> Vec<Effect> {
     let target = run.as_ref().and_then(|r| {
         let (namespace, name) = &r.target;
         (!namespace.is_empty() && !name.is_empty()).then(|| crate::source::FaultTarget {
-            kind: "Deployment".into(),
+            kind: r.kind.clone(),
             namespace: namespace.clone(),
             name: name.clone(),
         })

@@ -208,6 +208,7 @@ mod nnn_live_verify_volumes;
 mod nnn_namespace_gaps;
 mod nnn_suppressed_status;
 mod nnn_svg_lone_spc;
+mod nnn_trainer;
 mod parser_props;
 mod paste_kit;
 mod report_deleting_pods;

@@ -5,6 +5,7 @@
 //! change, `repair` undoes it.
 
 mod apply;
+mod kinds;
 mod repair;
 
 pub use apply::{apply, apply_to};
@@ -77,7 +78,7 @@ pub const CATALOGUE: &[FaultDef] = &[
     },
     FaultDef {
         id: "remove-pod-label",
-        title: "Remove the pod label azure.workload.identity/use (rolls out)",
+        title: "Remove the pod template's label azure.workload.identity/use",
         link: LinkKind::ServiceAccount,
         expected: Some(Code::KVC201),
     },
@@ -111,13 +112,16 @@ pub fn find(id: &str) -> Option<&'static FaultDef> {
     CATALOGUE.iter().find(|f| f.id == id)
 }
 
-/// A fault as applied: its id, the workload whose chain it broke, and what restores the piece
-/// of the world it changed (as that piece was just before).
+/// A fault as applied: its id, the workload (or bare pod) whose chain it broke, what restores
+/// the piece of the world it changed (as that piece was just before), and when.
 #[derive(Clone, Debug)]
 pub struct Applied {
     pub id: String,
     pub target: WorkloadKey,
     pub undo: Undo,
+    /// Lab time the fault was applied: its repair says how long the link stayed broken, the
+    /// time a trainer gives the class (a fault made again under a repair keeps its own).
+    pub at: jiff::Timestamp,
 }
 
 /// What it takes to undo an applied fault.
@@ -152,6 +156,9 @@ pub enum Undo {
     },
     Rotation(bool),
     Workload(Box<Workload>),
+    /// A bare pod deleted, as `kubectl get pod -o yaml` would have saved it: nothing recreates
+    /// it but the repair.
+    BarePod(Box<k8s_openapi::api::core::v1::Pod>),
 }
 
 pub fn infos(world: &World) -> Vec<FaultInfo> {
@@ -173,58 +180,71 @@ pub fn infos(world: &World) -> Vec<FaultInfo> {
         .collect()
 }
 
-/// The scenario's `faultTarget` (`namespace/deployment`), else the first Deployment that
-/// mounts a SecretProviderClass.
-/// Why no fault can be applied when [`default_target`] finds none: the faults act on a
-/// Deployment, so a StatefulSet or Job mounting an SPC, or a `faultTarget` naming one, is no
-/// target (audit ZZ7: "no workload mounts a SecretProviderClass" was false beside them).
+/// Why no fault can be applied when [`default_target`] finds none: no workload or bare pod
+/// mounts a SecretProviderClass, or the scenario's `faultTarget` names none that does.
 pub fn no_target(world: &World) -> String {
     let named = (world.cluster.fault_target.as_deref())
-        .and_then(|t| Some((t, t.split_once('/')?)))
-        .map(|(t, (ns, name))| {
-            let kind = (world.workloads.keys())
-                .find(|k| k.1 == ns && k.2 == name)
-                .map(|k| k.0.as_str());
-            match kind {
-                Some(kind) => format!("; faultTarget {t} is a {kind}"),
-                None => format!("; faultTarget {t} names no workload"),
-            }
-        })
+        .map(|t| format!("; faultTarget {t} names no workload or pod that mounts one"))
         .unwrap_or_default();
     format!(
-        "no Deployment mounts a SecretProviderClass: nothing to break (the trainer faults act on a Deployment{named})"
+        "no workload or pod mounts a SecretProviderClass: nothing to break (the trainer faults act on a chain{named})"
     )
 }
 
-/// The kinds of workload a fault can act on: the lab's workloads, whose pod template names
-/// the chain's service account and SecretProviderClass. An Ingress (a chain no pod starts) is
-/// none: the TUI's break menu falls back to the default target for it.
-pub const TARGET_KINDS: [&str; 4] = ["Deployment", "StatefulSet", "DaemonSet", "Job"];
+/// The kinds a fault can act on: the lab's workloads, whose pod template names the chain's
+/// service account and SecretProviderClass, and a bare pod (kind `Pod`), whose own spec does.
+/// An Ingress (a chain no pod starts) is none: the TUI's break menu falls back to the default
+/// target for it.
+pub const TARGET_KINDS: [&str; 5] = ["Deployment", "StatefulSet", "DaemonSet", "Job", "Pod"];
 
+/// The scenario's `faultTarget` (`namespace/name`: a Deployment, StatefulSet, DaemonSet, Job
+/// or bare pod of that name, in that order, that mounts a SecretProviderClass), else the first
+/// Deployment that mounts one, else the first other workload, else the first bare pod. The
+/// faults act on every owner kind the lab runs (audit NNN-lab: they acted on Deployments
+/// only, so a StatefulSet's, DaemonSet's, Job's or bare pod's chain could not be broken).
 pub fn default_target(world: &World) -> Option<WorkloadKey> {
-    if let Some((ns, name)) = world
-        .cluster
-        .fault_target
-        .as_deref()
+    let all = targets(world);
+    (world.cluster.fault_target.as_deref())
         .and_then(|t| t.split_once('/'))
-    {
-        let key = ("Deployment".to_string(), ns.to_string(), name.to_string());
-        if world.workloads.contains_key(&key) {
-            return Some(key);
-        }
-    }
-    world
-        .workloads
-        .iter()
-        .find(|(k, w)| k.0 == "Deployment" && spc_of(w).is_some())
+        .and_then(|(ns, name)| all.iter().find(|k| k.1 == ns && k.2 == name).cloned())
+        .or_else(|| all.into_iter().next())
+}
+
+/// The target named `namespace/name` (a lesson's `target`), of whatever kind.
+pub fn named(world: &World, ns: &str, name: &str) -> Option<WorkloadKey> {
+    targets(world)
+        .into_iter()
+        .find(|k| k.1 == ns && k.2 == name)
+}
+
+/// Every workload and bare pod that mounts a SecretProviderClass: Deployments first (the
+/// kind most chains run under), then the other kinds in [`TARGET_KINDS`] order.
+fn targets(world: &World) -> Vec<WorkloadKey> {
+    let mut all: Vec<WorkloadKey> = (world.workloads.iter())
+        .filter(|(_, w)| spc_of(w).is_some())
         .map(|(k, _)| k.clone())
+        .collect();
+    all.sort_by_key(|k| TARGET_KINDS.iter().position(|t| *t == k.0));
+    let bare = (world.pods.values())
+        .filter(|p| p.controller().is_none() && p.spec.as_deref().and_then(spc_in).is_some())
+        .map(|p| {
+            (
+                "Pod".to_string(),
+                p.namespace().to_string(),
+                p.name().to_string(),
+            )
+        });
+    all.extend(bare);
+    all
 }
 
 fn spc_of(w: &Workload) -> Option<String> {
-    w.template()?
-        .spec
-        .as_ref()?
-        .volumes
+    spc_in(w.template()?.spec.as_ref()?)
+}
+
+/// The SecretProviderClass the first CSI volume of the driver in `spec` names.
+fn spc_in(spec: &k8s_openapi::api::core::v1::PodSpec) -> Option<String> {
+    spec.volumes
         .iter()
         .flatten()
         .filter_map(|v| v.csi.as_ref())
@@ -252,7 +272,7 @@ impl Undo {
             },
             Undo::Spc { key, .. } => format!("spc/{}/{}", key.0, key.1),
             // A label on a workload's template, the workload itself: both the workloads.
-            Undo::PodLabel { .. } | Undo::Workload(_) => "workloads".into(),
+            Undo::PodLabel { .. } | Undo::Workload(_) | Undo::BarePod(_) => "workloads".into(),
             Undo::SaAnnotation { key, .. } => format!("sa/{}/{}", key.0, key.1),
             Undo::Rotation(_) => "rotation".into(),
         }

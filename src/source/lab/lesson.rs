@@ -205,8 +205,11 @@ pub enum LessonEffect {
 #[derive(Clone, Debug)]
 pub struct LessonRun {
     pub lesson: Lesson,
-    /// `namespace`, `deployment` the checks look at.
+    /// `namespace`, `workload` the checks look at.
     pub target: (String, String),
+    /// The target's kind, named in the faults the steps apply (a lesson may teach on a
+    /// StatefulSet, DaemonSet or Job: the fault must act on that, audit NNN-lab).
+    pub kind: String,
     /// Index of the current step; `steps.len()` once every step is done.
     pub step: usize,
     /// A check only counts on a diagnosed snapshot applied after its step started: the
@@ -228,6 +231,7 @@ impl LessonRun {
         LessonRun {
             lesson,
             target,
+            kind: "Deployment".into(),
             step: 0,
             not_before: 0,
             armed: false,
@@ -303,6 +307,18 @@ impl LessonRun {
         }
         effects
     }
+}
+
+/// Lesson `name` of `src` ready to run: its faults name the target's own kind (a lesson may
+/// teach on a StatefulSet, DaemonSet or Job, and a fault named for a Deployment would not
+/// find it: audit NNN-lab).
+pub fn start(src: &super::LabSource, name: &str) -> Result<LessonRun, String> {
+    let (l, target) = super::find_lesson(src, name)?;
+    let mut run = LessonRun::new(l, target);
+    if let Some((kind, ..)) = super::faults::named(src.world(), &run.target.0, &run.target.1) {
+        run.kind = kind;
+    }
+    Ok(run)
 }
 
 /// Lesson `name` of `lessons` (the scenario's), with the workload its checks look at by

@@ -312,9 +312,17 @@ impl App {
                     (ns.name.clone(), r)
                 })
             }
-            _ => self
-                .selected_chain()
-                .and_then(|c| Some((c.namespace.to_string(), c.workload.clone()?))),
+            // A bare pod's chain: the pod is its own target (its spec names the chain).
+            _ => self.selected_chain().map(|c| {
+                let w = c
+                    .workload
+                    .clone()
+                    .unwrap_or_else(|| crate::chain::WorkloadRef {
+                        kind: "Pod".into(),
+                        name: c.pod.to_string().into(),
+                    });
+                (c.namespace.to_string(), w)
+            }),
         };
         selected.map(|(namespace, w)| crate::source::FaultTarget {
             kind: w.kind.to_string(),

@@ -76,7 +76,7 @@ pub fn draw(f: &mut Frame, app: &App, selected: usize) {
             format!("break acts on: {t} (the lab's default: {other} is no workload)")
         }
         (Some(t), None) => format!("break acts on: {t}"),
-        (None, _) => "break acts on: (no Deployment mounts a SecretProviderClass)".into(),
+        (None, _) => "break acts on: (no workload or pod mounts a SecretProviderClass)".into(),
     };
     let w = (widest.max(target_line.chars().count()).max(60) as u16 + 2)
         .min(area.width.saturating_sub(2));

@@ -2,11 +2,13 @@
 //! identity, vault and first object), make the fault's change to that piece of the world, and
 //! record what undoes it.
 
-use super::{Applied, Undo, default_target, find, spc_of};
+use super::kinds;
+use super::{Applied, Undo, default_target, find, spc_in};
 use crate::snapshot::ObjectType;
 use crate::source::lab::scenario::{FederatedCredential, NetworkSpec, RoleAssignment};
 use crate::source::lab::vaults::Vaults;
 use crate::source::lab::world::{WorkloadKey, World};
+use k8s_openapi::api::core::v1::PodSpec;
 
 /// The chain a fault acts on, resolved from the target workload.
 struct Target {
@@ -21,17 +23,23 @@ struct Target {
     object: Option<(ObjectType, String)>,
 }
 
+/// The pod spec a fault reads the chain from: a workload's template, or a bare pod's own.
+fn spec_of<'w>(world: &'w World, wk: &WorkloadKey) -> Option<&'w PodSpec> {
+    match wk.0.as_str() {
+        "Pod" => (world.pods.get(&(wk.1.clone(), wk.2.clone())))
+            .filter(|p| p.controller().is_none())
+            .and_then(|p| p.spec.as_deref()),
+        _ => world.workloads.get(wk)?.template()?.spec.as_ref(),
+    }
+}
+
 fn resolve(world: &World, wk: &WorkloadKey) -> Result<Target, String> {
-    let w = world
-        .workloads
-        .get(wk)
-        .ok_or_else(|| format!("{} {}/{} not found", wk.0, wk.1, wk.2))?;
+    let spec = spec_of(world, wk).ok_or_else(|| format!("{} {}/{} not found", wk.0, wk.1, wk.2))?;
     let ns = wk.1.clone();
-    let spc = spc_of(w).ok_or_else(|| format!("{}/{} mounts no SecretProviderClass", ns, wk.2))?;
-    let sa = w
-        .template()
-        .and_then(|t| t.spec.as_ref())
-        .and_then(|s| s.service_account_name.clone())
+    let spc =
+        spc_in(spec).ok_or_else(|| format!("{}/{} mounts no SecretProviderClass", ns, wk.2))?;
+    let sa = (spec.service_account_name.clone())
+        .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "default".into());
     let obj = world
         .spcs
@@ -70,13 +78,22 @@ pub fn apply_to(world: &mut World, id: &str, wk: &WorkloadKey) -> Result<String,
         return Err(format!("fault {id} is already applied"));
     }
     let undo = change(world, id, wk)?;
+    // What the owner's controller does with the change: said, not left for the class to take
+    // for a rollout that never comes (the title said "rolls out" of every kind, audit NNN-lab).
+    let note = match (&undo, world.workloads.get(wk)) {
+        (Undo::PodLabel { .. }, Some(w)) => {
+            format!(" — {}", kinds::template_rollout(w, wk))
+        }
+        _ => String::new(),
+    };
     world.faults.push(Applied {
         id: id.to_string(),
         target: wk.clone(),
         undo,
+        at: world.now(),
     });
     world.mark_changed();
-    Ok(format!("applied: {}", def.title))
+    Ok(format!("applied: {}{note}", def.title))
 }
 
 /// Make fault `id`'s change to the chain of `wk`; returns what undoes it.
@@ -223,6 +240,9 @@ pub(super) fn change(world: &mut World, id: &str, wk: &WorkloadKey) -> Result<Un
             }
         }
         "remove-pod-label" => {
+            if let Some(why) = kinds::template_edit_refused(&t.workload) {
+                return Err(why);
+            }
             let w = world
                 .workloads
                 .get_mut(&t.workload)
@@ -260,6 +280,14 @@ pub(super) fn change(world: &mut World, id: &str, wk: &WorkloadKey) -> Result<Un
             let before = world.cluster.csi_driver.enable_secret_rotation;
             world.cluster.csi_driver.enable_secret_rotation = false;
             Undo::Rotation(before)
+        }
+        "delete-mounting-workload" if t.workload.0 == "Pod" => {
+            let (ns, name) = (&t.workload.1, &t.workload.2);
+            let saved = (world.pods.get(&(ns.clone(), name.clone())))
+                .map(|p| kinds::saved_manifest(p))
+                .ok_or("pod vanished")?;
+            world.delete_pod(ns, name)?;
+            Undo::BarePod(Box::new(saved))
         }
         "delete-mounting-workload" => {
             let w = world

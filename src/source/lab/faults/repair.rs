@@ -2,8 +2,8 @@
 //! the faults stacked on the same piece after it off first and making them again afterwards.
 
 use super::apply::change;
-use super::{Applied, Undo, find};
-use crate::source::lab::world::{Workload, World};
+use super::{Applied, Undo, find, kinds};
+use crate::source::lab::world::{Workload, WorkloadKey, World};
 
 /// Undo fault `id` alone. An undo restores its piece of the world as it was just before the
 /// fault, so the faults applied after it on the same piece are undone first (newest first)
@@ -16,6 +16,20 @@ pub fn repair(world: &mut World, id: &str) -> Result<String, String> {
         .iter()
         .position(|a| a.id == id)
         .ok_or_else(|| format!("fault {id} is not applied"))?;
+    // A bare pod is made again under its own name: not while the deleted one still
+    // terminates (the API server answers AlreadyExists), checked before anything is undone.
+    if let Undo::BarePod(pod) = &world.faults[at].undo {
+        let key = (
+            pod.metadata.namespace.clone().unwrap_or_default(),
+            pod.metadata.name.clone().unwrap_or_default(),
+        );
+        if world.pods.contains_key(&key) {
+            return Err(format!(
+                "pod {}/{} is still terminating: repair once it is gone",
+                key.0, key.1
+            ));
+        }
+    }
     let piece = world.faults[at].undo.piece();
     let later: Vec<usize> = (at + 1..world.faults.len())
         .filter(|&j| world.faults[j].undo.piece() == piece)
@@ -24,16 +38,56 @@ pub fn repair(world: &mut World, id: &str) -> Result<String, String> {
     for &j in later.iter().rev() {
         let a = world.faults.remove(j);
         restore(world, a.undo)?;
-        redo.push((a.id, a.target));
+        redo.push((a.id, a.target, a.at));
     }
     let a = world.faults.remove(at);
+    let note = after_repair(world, &a)
+        .map(|n| format!(" — {n}"))
+        .unwrap_or_default();
+    let stood = broken_for(world, &a);
     restore(world, a.undo)?;
-    for (id, target) in redo.into_iter().rev() {
+    for (id, target, at) in redo.into_iter().rev() {
         let undo = change(world, &id, &target)?;
-        world.faults.push(Applied { id, target, undo });
+        world.faults.push(Applied {
+            id,
+            target,
+            undo,
+            at,
+        });
     }
     world.mark_changed();
-    Ok(format!("repaired: {}", def.title))
+    Ok(format!(
+        "repaired: {} after {stood} of lab time{note}",
+        def.title
+    ))
+}
+
+/// How long the fault stood, in lab time (whole seconds): what a trainer times a class by.
+fn broken_for(world: &World, a: &Applied) -> String {
+    // Rounded up: the TUI's clock steps in fractions of a second (1m 59.9s is 2m).
+    let millis = world
+        .now()
+        .duration_since(a.at)
+        .as_millis()
+        .max(0)
+        .unsigned_abs();
+    let secs = u64::try_from(millis.div_ceil(1000)).unwrap_or(u64::MAX);
+    humantime::format_duration(std::time::Duration::from_secs(secs)).to_string()
+}
+
+/// What the repair leaves to the owner's controller: a Deployment's rollout back, a
+/// StatefulSet's or DaemonSet's order (none under OnDelete), a Job run again, a bare pod made
+/// again by the repair itself.
+fn after_repair(world: &World, a: &Applied) -> Option<String> {
+    let target: &WorkloadKey = &a.target;
+    match &a.undo {
+        Undo::PodLabel { .. } => Some(kinds::template_rollout(
+            world.workloads.get(target)?,
+            target,
+        )),
+        Undo::Workload(_) | Undo::BarePod(_) => Some(kinds::recreated(target)),
+        _ => None,
+    }
 }
 
 fn restore(world: &mut World, undo: Undo) -> Result<(), String> {
@@ -112,6 +166,9 @@ fn restore(world: &mut World, undo: Undo) -> Result<(), String> {
                 Workload::Job(j) => j.metadata.uid = None,
             }
             world.add_workload(w);
+        }
+        Undo::BarePod(pod) => {
+            world.create_pod(*pod)?;
         }
     }
     Ok(())
