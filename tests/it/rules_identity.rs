@@ -272,6 +272,15 @@ fn a_credential_wrong_in_subject_and_issuer_is_named_for_both() {
         "{}",
         f.message
     );
+    // The event's code quoted after the subject, the nearest credential's difference after
+    // it: one parenthesis each, never `…(AADSTS7002138)) (AADSTS70021)` (audit NNN-lab).
+    assert!(
+        f.message
+            .contains("has subject system:serviceaccount:shop:web (AADSTS70021); nearest is"),
+        "{}",
+        f.message
+    );
+    assert!(!f.message.contains("))"), "{}", f.message);
 }
 
 /// FACTS §5: the provider selects workload identity by clientID; `useWorkloadIdentity` is no

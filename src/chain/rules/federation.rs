@@ -272,7 +272,7 @@ fn subject_mismatch(cx: &Ctx, link: &mut Link, fics: &[FederatedCredentialObs], 
                 ));
             }
             format!(
-                "; nearest is {} on credential {} ({}){also}",
+                "; nearest is {} on credential {}: {}{also}",
                 f.subject,
                 f.name,
                 difference(&f.subject, subject, cx.ns())
@@ -283,8 +283,11 @@ fn subject_mismatch(cx: &Ctx, link: &mut Link, fics: &[FederatedCredentialObs], 
     link.findings.push(cx.remedied(
         Code::KVC401,
         format!("ManagedIdentity/{identity}"),
+        // Entra's code right after the subject it refuses: after the detail, whose own
+        // parenthesis (AADSTS7002138) it followed, it read `…)) (AADSTS70021)` once the event's
+        // code was quoted.
         format!(
-            "no federated credential on {identity} has subject {subject}{detail} ({})",
+            "no federated credential on {identity} has subject {subject} ({}){detail}",
             entra_code("AADSTS700213")
         ),
         evidence,
@@ -321,7 +324,7 @@ pub(crate) fn quote_event_code(f: &mut crate::chain::model::Finding, event_messa
 pub(crate) fn difference(found: &str, expected: &str, namespace: &str) -> &'static str {
     const PREFIX: &str = "system:serviceaccount:";
     if found.eq_ignore_ascii_case(expected) {
-        return "differs only in case: matching is case-sensitive (AADSTS7002138)";
+        return "differs only in case, and matching is case-sensitive (AADSTS7002138 on newer tenants)";
     }
     if found.replace('_', "-") == expected.replace('_', "-") {
         return "'_' vs '-'";
