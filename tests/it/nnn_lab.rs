@@ -121,6 +121,24 @@ fn a_docker_config_patch_refused_for_its_value_is_fixed_in_the_vault() {
     );
     assert!(!fix.contains("kubectl delete pod"), "{fix}");
     assert!(text(f, "message").contains("JSON"), "{f}");
+    // The Secret's values differ from the mount because the patch is refused: that is this
+    // finding's evidence, not a KVC805 of its own whose fix deleted the Secret, the last value
+    // the API server accepted, for a remount that fetches the same refused value (one
+    // symptom, one cause).
+    let codes: Vec<&str> = (r["findings"].as_array().unwrap().iter())
+        .filter(|f| f["resource"] == "Secret/regcred")
+        .filter_map(|f| f["code"].as_str())
+        .collect();
+    assert_eq!(codes, ["KVC806"], "{r}");
+    let evidence = f["evidence"].to_string();
+    assert!(
+        evidence.contains("key .dockerconfigjson (fp:"),
+        "the differing fingerprints stay as evidence: {evidence}"
+    );
+    assert!(
+        !r.to_string().contains("kubectl delete secret regcred"),
+        "{r}"
+    );
 }
 
 /// Key Vault object identifiers are case-insensitive ("Object identifiers", Azure Key Vault

@@ -182,6 +182,11 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
             }
         } else {
             let mut f = remedy::from_event(cx, code, e, evidence);
+            // A docker-config Secret's patch refused for its value: the stale values are
+            // that cause's symptom (audit NNN5's follow-up).
+            if code == Code::KVC806 {
+                sync::absorb_stale_values(cx, e, link, &mut f);
+            }
             // A tls.key from a certificate whose policy was not read: the open cause is named.
             if code == Code::KVC804 && settled.is_none() {
                 sync::note_exportability_unknown(cx, &mut f, e);

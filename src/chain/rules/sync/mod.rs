@@ -26,7 +26,7 @@ pub(crate) use failed_create::{
 pub(crate) use missing::awaiting_mount;
 pub(crate) use shape::{object_typos, written_by_others, written_by_twin_entries_only};
 pub(crate) use stale_readers::stale_blocks_readers;
-pub(crate) use typed::refused_patch;
+pub(crate) use typed::{absorb_stale_values, refused_patch};
 pub(crate) use unapplied::mount_unapplied;
 pub(crate) use waiting::present;
 

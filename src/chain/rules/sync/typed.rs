@@ -180,21 +180,7 @@ pub(crate) fn refused_patch(
     e: &crate::snapshot::EventObs,
     evidence: String,
 ) -> Option<Finding> {
-    // A refusal that names another cause (RBAC, an immutable Secret) is not the value's.
-    if !super::missing::failed_patch(e)
-        || ["forbidden", "immutable"]
-            .iter()
-            .any(|w| e.message.to_ascii_lowercase().contains(w))
-    {
-        return None;
-    }
-    let named = (e.message.strip_prefix("failed to patch secret ")?)
-        .split(' ')
-        .next()?;
-    let spc = cx.spc?;
-    let (i, so) =
-        (spc.secret_objects.iter().enumerate()).find(|(_, so)| so.secret_name == named)?;
-    cx.synced_secret(i)?;
+    let (_, so) = patched_entry(cx, e)?;
     let then = if remedy::rotation_off(cx) {
         format!("then {}", remedy::remount(cx))
     } else {
@@ -218,6 +204,64 @@ pub(crate) fn refused_patch(
 
 /// KVC806 on the value of docker-config entry `so` (its type's key present): `message` of its
 /// key, Key Vault object and file; the fix sets the value, then `then`.
+/// The `secretObjects` entry (its index) whose existing Secret's rotation patch event `e`
+/// reports refused, when the refusal names no other cause (RBAC, an immutable Secret).
+fn patched_entry<'a>(
+    cx: &Ctx<'a>,
+    e: &crate::snapshot::EventObs,
+) -> Option<(usize, &'a SecretObjectSpec)> {
+    if !super::missing::failed_patch(e)
+        || ["forbidden", "immutable"]
+            .iter()
+            .any(|w| e.message.to_ascii_lowercase().contains(w))
+    {
+        return None;
+    }
+    let named = (e.message.strip_prefix("failed to patch secret ")?)
+        .split(' ')
+        .next()?;
+    let spc = cx.spc?;
+    let (i, so) =
+        (spc.secret_objects.iter().enumerate()).find(|(_, so)| so.secret_name == named)?;
+    cx.synced_secret(i)?;
+    Some((i, so))
+}
+
+/// A refused patch judged on the value (`f`, KVC806 from [`refused_patch`]) is why the Secret
+/// holds other values than the mount: KVC805 on that Secret, when that is all it says (no key
+/// lacking or left over, no type edited), is its symptom, not a second cause (one symptom,
+/// one cause), and its fix (delete the Secret, remount) would delete the last value the API
+/// server accepted and fetch the same refused one. Its evidence (the fingerprints that
+/// differ) joins `f`'s.
+pub(crate) fn absorb_stale_values(
+    cx: &Ctx,
+    e: &crate::snapshot::EventObs,
+    link: &mut Link,
+    f: &mut Finding,
+) {
+    let Some((i, so)) = patched_entry(cx, e) else {
+        return;
+    };
+    let Some(secret) = cx.synced_secret(i) else {
+        return;
+    };
+    let only_values = super::keys_lacking(cx, so, secret).is_empty()
+        && super::edited::leftover_keys(so, secret).is_empty()
+        && super::edited::retyped(so, secret).is_none();
+    let resource = format!("Secret/{}", so.secret_name);
+    let stale =
+        (link.findings.iter()).position(|s| s.code == Code::KVC805 && *s.resource == *resource);
+    let docker = matches!(needs(&so.type_), Some(Needs::Key(k)) if k.starts_with(".docker"));
+    let (true, Some(at)) = (docker && only_values && f.code == Code::KVC806, stale) else {
+        return;
+    };
+    for ev in link.findings.remove(at).evidence {
+        if !f.evidence.contains(&ev) {
+            f.evidence.push(ev);
+        }
+    }
+}
+
 fn docker_value(
     cx: &Ctx,
     so: &SecretObjectSpec,
