@@ -174,6 +174,10 @@ pub struct FaultInfo {
     pub active: bool,
     /// The workload an applied fault broke (by the trainer, a lesson or the timeline).
     pub target: Option<FaultTarget>,
+    /// What else an applied fault reaches, when the piece it changed serves more than its
+    /// target (`the CSI driver: every chain in the cluster`): the menu says so rather than
+    /// "on Deployment shop/checkout" alone.
+    pub reach: Option<String>,
 }
 
 /// A producer of snapshots.

@@ -126,6 +126,7 @@ pub fn lab_status() -> LabStatus {
                 link: LinkKind::Federation,
                 active: true,
                 target: None,
+                reach: None,
             },
             FaultInfo {
                 id: "no-role".into(),
@@ -133,6 +134,7 @@ pub fn lab_status() -> LabStatus {
                 link: LinkKind::Access,
                 active: false,
                 target: None,
+                reach: None,
             },
         ],
         default_target: Some(FaultTarget {

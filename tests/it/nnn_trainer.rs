@@ -400,3 +400,34 @@ fn remove_pod_label_on_a_deployment_says_it_rolls_out() {
         "{applied}"
     );
 }
+
+/// Faults whose change serves more than their target say so in the break menu (noticed in
+/// audit NNN-lab's walkthrough: `disable-rotation` read "on Deployment shop/checkout"): the
+/// driver's rotation flag is the cluster's (FACTS §4: no per-volume rotation attribute), a
+/// vault's firewall answers every chain reading that vault. A fault on one credential or one
+/// workload names only its target.
+#[test]
+fn faults_reaching_past_their_target_say_what_they_reach() {
+    let mut src = kvchain::source::lab::open("default", None).expect("built-in scenario");
+    for id in ["disable-rotation", "vault-firewall", "fic-subject-typo"] {
+        faults::apply(src.world_mut(), id).expect("the fault applies");
+    }
+    let infos = faults::infos(src.world());
+    let reach = |id: &str| {
+        let f = infos
+            .iter()
+            .find(|f| f.id == id)
+            .expect("a catalogued fault");
+        assert!(f.active, "{id} applied");
+        f.reach.clone()
+    };
+    assert_eq!(
+        reach("disable-rotation").as_deref(),
+        Some("the CSI driver: every chain in the cluster")
+    );
+    assert_eq!(
+        reach("vault-firewall").as_deref(),
+        Some("Key Vault kv-shop-lab: every chain reading it")
+    );
+    assert_eq!(reach("fic-subject-typo"), None);
+}

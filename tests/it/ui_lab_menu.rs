@@ -46,3 +46,33 @@ fn the_menu_title_shows_the_lab_speed_rounded() {
     assert!(s.contains("×0.11"), "{s}");
     assert!(!s.contains("0.1098"), "{s}");
 }
+
+/// An applied fault that reaches past its target says what it reaches and the target it was
+/// applied through, wrapped whole (a fault on one workload keeps "— on Deployment …").
+#[test]
+fn an_applied_cluster_wide_fault_says_what_it_reaches() {
+    let mut app = App::new(lab_snapshot("default").source, UiConfig::default());
+    app.update(AppEvent::Resize(100, 30));
+    let mut lab = lab_status();
+    lab.faults[0].target = lab.default_target.clone();
+    lab.faults[0].reach = Some("the CSI driver: every chain in the cluster".into());
+    app.update(AppEvent::Source(SourceEvent::Lab(lab)));
+    app.apply(Arc::new(lab_snapshot("default")), testing::demo_chains());
+    app.update(AppEvent::Key(KeyEvent::new(
+        KeyCode::Char('b'),
+        KeyModifiers::NONE,
+    )));
+    let mut t = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    t.draw(|f| views::draw(f, &mut app)).unwrap();
+    let screen = t.backend().to_string();
+    let words: Vec<&str> = (screen.split(|c: char| c.is_whitespace() || "\"│║".contains(c)))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let said =
+        "— on the CSI driver: every chain in the cluster (applied through Deployment payments/api)";
+    let said: Vec<&str> = said.split_whitespace().collect();
+    assert!(
+        words.windows(said.len()).any(|w| w == said.as_slice()),
+        "{screen}"
+    );
+}

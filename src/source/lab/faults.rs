@@ -176,8 +176,20 @@ pub fn infos(world: &World) -> Vec<FaultInfo> {
                     name: a.target.2.clone(),
                 }
             }),
+            reach: (world.faults.iter().find(|a| a.id == f.id)).and_then(|a| reach(&a.undo)),
         })
         .collect()
+}
+
+/// What a fault's change reaches beyond its target: the driver's rotation flag is the
+/// cluster's, a vault's network rules every chain reading that vault (FACTS §4: no
+/// per-volume rotation attribute; a vault's firewall answers every caller).
+fn reach(undo: &Undo) -> Option<String> {
+    match undo {
+        Undo::Rotation(_) => Some("the CSI driver: every chain in the cluster".into()),
+        Undo::Network { vault, .. } => Some(format!("Key Vault {vault}: every chain reading it")),
+        _ => None,
+    }
 }
 
 /// Why no fault can be applied when [`default_target`] finds none: no workload or bare pod

@@ -51,6 +51,16 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     out
 }
 
+/// Where an applied fault acts: its target, or what its change reaches beyond it (a
+/// cluster-wide flag, a vault every chain reads) and the target it was applied through.
+fn applied_on(fault: &crate::source::FaultInfo) -> Option<String> {
+    let target = fault.target.as_ref()?;
+    Some(match &fault.reach {
+        Some(reach) => format!(" — on {reach} (applied through {target})"),
+        None => format!(" — on {target}"),
+    })
+}
+
 pub fn draw(f: &mut Frame, app: &App, selected: usize) {
     let t = &app.theme;
     let Some(lab) = &app.lab else { return };
@@ -66,7 +76,7 @@ pub fn draw(f: &mut Frame, app: &App, selected: usize) {
         .faults
         .iter()
         .map(|f| {
-            let on = f.target.as_ref().map_or(0, |t| t.to_string().len() + 4);
+            let on = applied_on(f).map_or(0, |on| on.chars().count());
             LEAD + id_w + f.title.chars().count() + on
         })
         .max()
@@ -93,8 +103,8 @@ pub fn draw(f: &mut Frame, app: &App, selected: usize) {
             ("✓ ", t.status(Status::Ok))
         };
         let mut text = fault.title.clone();
-        if let Some(on) = fault.target.as_ref().filter(|_| fault.active) {
-            text.push_str(&format!(" — on {on}"));
+        if let Some(on) = applied_on(fault).filter(|_| fault.active) {
+            text.push_str(&on);
         }
         let id = Span::styled(format!("{:<id_w$}", fault.id), t.accent());
         let mut lines: Vec<Vec<Span>> = Vec::new();
