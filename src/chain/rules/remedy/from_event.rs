@@ -35,29 +35,31 @@ fn provider_name(cx: &Ctx) -> String {
 /// A finding known only from an event (the objects it concerns may be unobservable).
 pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -> Finding {
     use Code::*;
-    let (mut confirm, mut fix) = commands(cx, code);
-    if code == KVC501 {
-        // The 403 names the object type it was refused for, and its words the vault's
-        // permission model (FACTS §5: `ForbiddenByRbac` or `AccessDenied`): grant what that
-        // type needs in that model (FACTS §8: roles are ignored on an access-policy vault).
-        // The 403 names its caller (FACTS §5, `appid=…;oid=…`): its object id is the
-        // principal to grant, in any mode; else the application's service principal (audit T3).
-        let (app, oid) = events::caller(&e.message);
-        let who = oid.map_or_else(|| principal_of_app(cx, app), str::to_string);
-        confirm = access_confirm(cx, &who);
-        fix = grant_read_as(
-            cx,
-            &who,
-            events::object_type(&e.message),
-            events::denied_by_rbac(&e.message),
-        );
-    }
-    if code == KVC704 {
-        (confirm, fix) = throttling_commands(cx, e);
-    }
-    if code == KVC708 {
-        (confirm, fix) = message_size::commands(cx, Some(&e.message));
-    }
+    // Each code whose event names more than the defaults (KVC501's caller and object type, a
+    // 429's reason, a message's size) makes both commands from it: the defaults are made only
+    // for the others (they were made and dropped for each replica's 403, ~8,700 instructions).
+    let (mut confirm, mut fix) = match code {
+        KVC501 => {
+            // The 403 names the object type it was refused for, and its words the vault's
+            // permission model (FACTS §5: `ForbiddenByRbac` or `AccessDenied`): grant what that
+            // type needs in that model (FACTS §8: roles are ignored on an access-policy vault).
+            // The 403 names its caller (FACTS §5, `appid=…;oid=…`): its object id is the
+            // principal to grant, in any mode; else the application's service principal
+            // (audit T3).
+            let (app, oid) = events::caller(&e.message);
+            let who = oid.map_or_else(|| principal_of_app(cx, app), str::to_string);
+            let fix = grant_read_as(
+                cx,
+                &who,
+                events::object_type(&e.message),
+                events::denied_by_rbac(&e.message),
+            );
+            (access_confirm(cx, &who), fix)
+        }
+        KVC704 => throttling_commands(cx, e),
+        KVC708 => message_size::commands(cx, Some(&e.message)),
+        _ => commands(cx, code),
+    };
     // The event that proves a failed sync is the one to list: an existing Secret's failed
     // patch is the rotation reconciler's SecretRotationFailed, not the controller's
     // FailedToCreateSecret (FACTS §3).
