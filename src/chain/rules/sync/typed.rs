@@ -251,8 +251,9 @@ pub(crate) fn absorb_stale_values(
     let resource = format!("Secret/{}", so.secret_name);
     let stale =
         (link.findings.iter()).position(|s| s.code == Code::KVC805 && *s.resource == *resource);
-    let docker = matches!(needs(&so.type_), Some(Needs::Key(k)) if k.starts_with(".docker"));
-    let (true, Some(at)) = (docker && only_values && f.code == Code::KVC806, stale) else {
+    // The same entry `refused_patch` judged on its value: a docker type's key, read from a file.
+    let judged = docker_source(cx, so).is_some();
+    let (true, Some(at)) = (judged && only_values && f.code == Code::KVC806, stale) else {
         return;
     };
     for ev in link.findings.remove(at).evidence {
@@ -262,13 +263,12 @@ pub(crate) fn absorb_stale_values(
     }
 }
 
-fn docker_value(
-    cx: &Ctx,
-    so: &SecretObjectSpec,
-    evidence: Vec<String>,
-    then: &str,
-    message: impl FnOnce(&str, &str, &str) -> String,
-) -> Option<Finding> {
+/// A docker-config entry's required key, the Key Vault object and the file it is read from:
+/// the value the API server judges as JSON.
+fn docker_source<'a>(
+    cx: &'a Ctx,
+    so: &'a SecretObjectSpec,
+) -> Option<(&'static str, &'a str, &'a str)> {
     let Some(Needs::Key(key)) = needs(&so.type_) else {
         return None;
     };
@@ -277,21 +277,30 @@ fn docker_value(
     }
     let d = so.data.iter().find(|d| d.key == key)?;
     let o = (cx.params.as_deref()?.objects.iter()).find(|o| o.file_name() == d.object_name)?;
+    Some((key, &o.object_name, &d.object_name))
+}
+
+fn docker_value(
+    cx: &Ctx,
+    so: &SecretObjectSpec,
+    evidence: Vec<String>,
+    then: &str,
+    message: impl FnOnce(&str, &str, &str) -> String,
+) -> Option<Finding> {
+    let (key, object, file) = docker_source(cx, so)?;
     let kv = cx.keyvault_arg();
     Some(cx.finding(
         Code::KVC806,
         format!("Secret/{}", so.secret_name),
-        message(key, &o.object_name, &d.object_name),
+        message(key, object, file),
         evidence,
         format!(
-            "az keyvault secret show --vault-name {kv} --name {} --query value -o tsv | jq -e . > /dev/null && echo 'valid JSON'",
-            o.object_name
+            "az keyvault secret show --vault-name {kv} --name {object} --query value -o tsv | jq -e . > /dev/null && echo 'valid JSON'"
         ),
         // The file is the user's: a shell variable names it, as `<docker-config.json>` was a
         // redirection to bash, which refused the whole line (audit III5).
         format!(
-            "az keyvault secret set --vault-name {kv} --name {} --file \"$DOCKER_CONFIG_JSON\"  # DOCKER_CONFIG_JSON: a file holding the registry's docker config JSON; {then}",
-            o.object_name
+            "az keyvault secret set --vault-name {kv} --name {object} --file \"$DOCKER_CONFIG_JSON\"  # DOCKER_CONFIG_JSON: a file holding the registry's docker config JSON; {then}"
         ),
     ))
 }
