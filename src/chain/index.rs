@@ -110,10 +110,11 @@ pub(crate) struct Index<'a> {
     /// Each pod-creating controller's newest pod, worked out in one pass on first use: only a
     /// template chain's FailedCreate asks (`failed_creates.rs`).
     newest_created: failed_creates::NewestCreated,
-    /// (SPC address, secretObjects index) → the sorted [`pod_address`]es of pods that consume
-    /// that synced Secret without mounting the SPC (KVC903). Worked out once per Secret, not
-    /// once per chain: each of a Deployment's n replicas would otherwise scan the n − 1 others.
-    unmounted_consumers: Mutex<HashMap<(usize, usize), PodAddresses>>,
+    /// (SPC address, secretObjects index) → the positions in that synced Secret's consumer
+    /// list of the pods that consume it without mounting the SPC (KVC903). Worked out once per
+    /// Secret, not once per chain: each of a Deployment's n replicas would otherwise scan the
+    /// n − 1 others.
+    unmounted_consumers: Mutex<HashMap<(usize, usize), consumers::Positions>>,
     /// The restarts of each SPC's remount, once per pass (`pod_restarts.rs`).
     remounts: pod_restarts::Remounts,
     /// The pods waiting on each absent synced Secret, once per pass (`waiting.rs`).
@@ -583,6 +584,6 @@ mod spc_users;
 mod waiting;
 
 use consumers::Consumers;
-pub(crate) use consumers::{Consumer, PodAddresses, Use, pod_address};
+pub(crate) use consumers::{Consumer, Readers, Use, pod_address};
 pub(crate) use pod_restarts::PodRestarts;
 pub(crate) use rollouts::{owned_by, revision};

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use super::catalog::Code;
 use super::context::{AuthMode, Ctx};
 use super::events;
-use super::index::{Consumer, HashMap, HashSet, PodAddresses, Workload};
+use super::index::{HashMap, HashSet, Readers, Workload};
 use super::model::*;
 use super::rules;
 use crate::snapshot::*;
@@ -130,7 +130,7 @@ pub(crate) struct SpcSide<'a> {
     pub secrets: Vec<Option<&'a SecretObs>>,
     /// Per `secretObjects` entry: the pods consuming its Secret and which of them do not
     /// mount the SPC ([`super::index::Index::consumers_not_mounting`]).
-    pub consumers: Vec<Option<(&'a [Consumer<'a>], PodAddresses)>>,
+    pub consumers: Vec<Option<Readers<'a>>>,
     /// Per parameters object: the vault's object, if observed.
     pub vault_objects: Vec<Option<&'a VaultObjectObs>>,
     /// Per `secretObjects` entry: the keys its Secret gets, when they can be judged
@@ -175,7 +175,10 @@ impl<'a> SpcSide<'a> {
                 .enumerate()
                 .map(|(i, so)| {
                     let list = ix.secret_consumers.get(&(ns, so.secret_name.as_str()))?;
-                    Some((list.as_slice(), ix.consumers_not_mounting(spc, i, list)))
+                    Some(Readers {
+                        list,
+                        unmounted: ix.consumers_not_mounting(spc, i, list),
+                    })
                 })
                 .collect(),
             keys: (spc.secret_objects.iter())
@@ -209,7 +212,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// The consumers of the Secret of `secretObjects[i]`, and which do not mount the SPC.
-    pub fn consumers_of(&self, i: usize) -> Option<(&'a [Consumer<'a>], PodAddresses)> {
+    pub fn consumers_of(&self, i: usize) -> Option<Readers<'a>> {
         if let Some(side) = &self.side {
             return side.consumers[i].clone();
         }
@@ -219,10 +222,10 @@ impl<'a> Ctx<'a> {
             .ix
             .secret_consumers
             .get(&(self.ns(), so.secret_name.as_str()))?;
-        Some((
-            list.as_slice(),
-            self.ix.consumers_not_mounting(spc, i, list),
-        ))
+        Some(Readers {
+            list,
+            unmounted: self.ix.consumers_not_mounting(spc, i, list),
+        })
     }
 
     /// The keys the Secret of `secretObjects[i]` (named `secret`) gets, when they can be

@@ -18,7 +18,7 @@ mod versions;
 use super::set;
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
-use crate::chain::index::{Use, pod_address};
+use crate::chain::index::Use;
 use crate::chain::model::{Fact, Link, Status};
 use crate::snapshot::{EnvSourceObs, PodObs, VolumeSourceObs};
 
@@ -61,13 +61,13 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> bool {
     // is a start-time snapshot too (FACTS §4), restarted or not by their own owner (audit X2).
     let mut other_env: Vec<(&PodObs, &str)> = Vec::new();
     for (i, so) in spc.secret_objects.iter().enumerate() {
-        let Some((list, unmounted)) = cx.consumers_of(i) else {
+        let Some(readers) = cx.consumers_of(i) else {
             continue;
         };
         // Built before the SPC went wrong, a Secret still exists and is read as it is.
         let stuck = i < 64 && never_built & (1 << i) != 0;
         let unbuildable = stuck && cx.synced_secret(i).is_none();
-        for c in list {
+        for c in readers.seen_from(cx.pod) {
             if std::ptr::eq(c.pod, cx.pod) {
                 total += 1;
                 let absent =
@@ -103,7 +103,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> bool {
                         env_secrets.push(&so.secret_name);
                     }
                 }
-            } else if !parked && unmounted.binary_search(&pod_address(c.pod)).is_ok() {
+            } else if !parked {
                 not_mounted(cx, link, &so.secret_name, c.pod, &c.how, None);
                 // A copy taken at start goes stale, and a key the Secret lacks stops the
                 // container, whoever mounts the SPC (FACTS §2, §4). The Secret exists here

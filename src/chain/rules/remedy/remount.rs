@@ -261,10 +261,11 @@ fn add_all(cx: &Ctx, spc: &SpcObs, own: bool, restarts: &mut Restarts) {
         }
     }
     for i in 0..spc.secret_objects.len() {
-        let Some((list, _)) = cx.consumers_of(i) else {
+        let Some(readers) = cx.consumers_of(i) else {
             continue;
         };
-        for c in list
+        for c in readers
+            .list
             .iter()
             .filter(|c| crate::chain::rules::sync::is_env(&c.how))
         {

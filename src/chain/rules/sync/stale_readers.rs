@@ -29,7 +29,7 @@ pub(crate) fn stale_blocks_readers(cx: &Ctx, links: &mut [Link]) {
     }
     let reads = stale.any(|i| {
         cx.consumers_of(i)
-            .is_some_and(|(list, _)| list.iter().any(|c| std::ptr::eq(c.pod, cx.pod)))
+            .is_some_and(|readers| readers.read_by(cx.pod))
     });
     if reads {
         set(
