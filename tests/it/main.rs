@@ -204,6 +204,7 @@ mod mmm_lab;
 mod nnn_fleet_unread;
 mod nnn_lab;
 mod nnn_lab_vault_url;
+mod ooo_time;
 mod nnn_live_verify_volumes;
 mod nnn_namespace_gaps;
 mod nnn_suppressed_status;
