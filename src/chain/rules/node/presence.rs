@@ -243,7 +243,7 @@ pub(super) fn gone_finding(
         }
         pods => pods
             .iter()
-            .map(|p| format!("kubectl describe pod -n kube-system {p}"))
+            .map(|p| format!("kubectl describe pod -n kube-system {}", pod_name(p)))
             .collect::<Vec<_>>()
             .join(" && "),
     };
@@ -284,4 +284,10 @@ pub(super) fn gone_finding(
         f.severity = crate::chain::model::Severity::Warning;
     }
     f
+}
+
+/// A driver pod's name as kubectl takes it with `-n kube-system`: the snapshot keeps it as
+/// `kube-system/<name>`, which kubectl would read as a `TYPE/NAME`.
+fn pod_name(pod: &str) -> &str {
+    pod.split_once('/').map_or(pod, |(_, name)| name)
 }
