@@ -13,7 +13,12 @@ fn at(seconds_ago: i64) -> String {
         .to_string()
 }
 
-pub(crate) fn rotation_event(reason: &str, type_: &str, message: &str, seconds_ago: i64) -> serde_json::Value {
+pub(crate) fn rotation_event(
+    reason: &str,
+    type_: &str,
+    message: &str,
+    seconds_ago: i64,
+) -> serde_json::Value {
     json!({
         "apiVersion": "v1", "kind": "Event",
         "metadata": {"name": format!("{POD}.{}", reason.to_lowercase()), "namespace": NS},

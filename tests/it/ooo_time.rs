@@ -39,3 +39,74 @@ async fn a_once_seen_event_without_last_timestamp_ages_by_its_first_timestamp() 
         "{access:#?}"
     );
 }
+
+/// FACTS §11 "Nodes": presence is per node, not per cluster, and a node without the provider
+/// fails every mount (README, KVC104: "driver not registered on the node / provider
+/// unavailable"). The pod's node is one the DaemonSets admit (Linux, no taint), the driver's
+/// pod there is ready and the Azure provider's is not: the pod mounted before, so what fails is
+/// rotation and every new mount on the node — KVC104 as a warning naming the provider pod,
+/// its mount error and how to see why, never silence. With both pods ready the link is
+/// healthy.
+#[tokio::test]
+async fn a_provider_pod_not_ready_on_an_admitted_node_is_named() {
+    use super::live_driver_pods::{api_with_driver, daemon_pod};
+    use super::live_nodes::node;
+    use kvchain::chain::{Code, Severity, diagnose};
+    let node_name = "aks-nodepool1-12345678-vmss000000";
+    let api = api_with_driver();
+    api.add("/api/v1/nodes", node(node_name, "linux"));
+    let snap = snapshot_of(&api).await;
+    let chains = diagnose(&snap);
+    let c = chains
+        .iter()
+        .find(|c| c.pod == POD)
+        .expect("the pod's chain");
+    let f = c
+        .findings()
+        .find(|f| f.code == Code::KVC104)
+        .unwrap_or_else(|| panic!("no KVC104: {:#?}", c.links));
+    assert_eq!(f.severity, Severity::Warning, "{f:#?}");
+    assert_eq!(f.resource, format!("Node/{node_name}"), "{f:#?}");
+    let pod = "kube-system/aks-secrets-store-provider-azure-m4q9z";
+    assert!(
+        f.message.contains(&format!("pod {pod} is not ready"))
+            && f.message.contains("provider not found")
+            && !f.message.contains("taint"),
+        "{f:#?}"
+    );
+    assert!(f.message.contains("what fails is rotation"), "{f:#?}");
+    assert!(!f.fix.contains("taint") && f.fix.contains(pod), "{f:#?}");
+    // As pasted: kubectl takes the pod's name with -n, never `kube-system/<name>` after a type.
+    assert_eq!(
+        f.confirm, "kubectl describe pod -n kube-system aks-secrets-store-provider-azure-m4q9z",
+        "{f:#?}"
+    );
+
+    // Ready again: nothing to say about the node.
+    let api = api_with_driver();
+    api.add("/api/v1/nodes", node(node_name, "linux"));
+    api.replace_silently(
+        "/api/v1/pods",
+        vec![
+            pod_json(),
+            daemon_pod("aks-secrets-store-csi-driver", "x7k2p", "True"),
+            daemon_pod("aks-secrets-store-provider-azure", "m4q9z", "True"),
+        ],
+    );
+    let snap = snapshot_of(&api).await;
+    let chains = diagnose(&snap);
+    let c = chains
+        .iter()
+        .find(|c| c.pod == POD)
+        .expect("the pod's chain");
+    assert!(
+        c.findings().all(|f| f.code != Code::KVC104),
+        "{:#?}",
+        c.links
+    );
+}
+
+/// The world's pod, as `world()` serves it.
+fn pod_json() -> serde_json::Value {
+    pod("azure-sync", "Running")
+}
