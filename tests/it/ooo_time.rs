@@ -4,9 +4,10 @@
 //! tests/fixtures/lab/ooo-time-*.yaml (written from docs/scenarios.md's format); their vault
 //! values are canaries that no output may show.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::live_history::{DENIED, access_link, rotation_event};
+use super::mmm_lab::{link, report_after};
 use crate::live_support::*;
 
 /// A core/v1 Event as some writers leave it: `firstTimestamp` and no `lastTimestamp`, no
@@ -109,4 +110,199 @@ async fn a_provider_pod_not_ready_on_an_admitted_node_is_named() {
 /// The world's pod, as `world()` serves it.
 fn pod_json() -> serde_json::Value {
     pod("azure-sync", "Running")
+}
+
+// ---------------------------------------------------------------- lab scenarios
+
+/// Every value planted in the ooo-time scenarios starts so: no output may show one.
+const CANARY: &str = "CANARY-ooo";
+
+fn lab(name: &str, at: &str) -> Value {
+    report_after(name, &["--for", at], CANARY)
+}
+
+fn findings<'a>(r: &'a Value, code: &'a str) -> impl Iterator<Item = &'a Value> {
+    (r["findings"].as_array().unwrap().iter()).filter(move |f| f["code"] == code)
+}
+
+fn the_chain<'a>(r: &'a Value, pod_prefix: &str) -> &'a Value {
+    (r["chains"].as_array().unwrap().iter())
+        .find(|c| {
+            c["id"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("demo/{pod_prefix}"))
+        })
+        .unwrap_or_else(|| panic!("no chain of {pod_prefix}: {r}"))
+}
+
+fn has_history(l: &Value, label: &str) -> bool {
+    (l["facts"].as_array().into_iter().flatten()).any(|f| f["label"] == label)
+}
+
+/// FACTS §11 "Evidence ages", §3: while the role is missing the 403 is the cause (KVC501,
+/// whose fix grants the role); half an hour after it was granted and the kubelet's retry mounted
+/// the volume, the FailedMount still in the event list describes the past: a history fact
+/// on the Access link, no finding, every link of the chain healthy but rotation's own.
+#[test]
+fn a_403_from_before_the_grant_is_history_once_the_volume_mounted() {
+    let r = lab("ooo-time-403-repaired.yaml", "5m");
+    let f = findings(&r, "KVC501")
+        .next()
+        .unwrap_or_else(|| panic!("{r}"));
+    assert!(
+        f["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("az role assignment create")
+            && f["fix"]
+                .as_str()
+                .unwrap()
+                .contains("\"Key Vault Secrets User\""),
+        "{f}"
+    );
+    let r = lab("ooo-time-403-repaired.yaml", "40m");
+    assert_eq!(findings(&r, "KVC501").count(), 0, "{r}");
+    let c = the_chain(&r, "api-");
+    let access = link(c, "access");
+    assert_eq!(access["status"], "ok", "{access}");
+    assert!(has_history(access, "history (KVC501)"), "{access}");
+    for l in c["links"].as_array().unwrap() {
+        let healthy =
+            l["status"] == "ok" || (l["link"] == "mount" && l["summary"] == "no rotation");
+        assert!(healthy, "{l}");
+    }
+}
+
+/// docs/scenarios.md's worked example (FACTS §11): rotation every 2m, the role removed at
+/// 1m and given back at 3m, no secretObjects (no success event): failed at 2m, succeeds at
+/// 4m, healthy at 6m. Before that the failure is current but what kvchain reads looks right:
+/// it says so and proposes nothing to create.
+#[test]
+fn a_repaired_rotation_failure_is_history_two_polls_after_it() {
+    let r = lab("ooo-time-rotation-repaired.yaml", "5m30s");
+    let f = findings(&r, "KVC501")
+        .next()
+        .unwrap_or_else(|| panic!("{r}"));
+    let fix = f["fix"].as_str().unwrap();
+    assert!(
+        fix.starts_with("# nothing to change") && !fix.contains("az role assignment create"),
+        "{fix}"
+    );
+    let r = lab("ooo-time-rotation-repaired.yaml", "6m");
+    assert!(r["findings"].as_array().unwrap().is_empty(), "{r}");
+    let access = link(the_chain(&r, "api-"), "access");
+    assert!(has_history(access, "history (KVC501)"), "{access}");
+}
+
+/// FACTS §5: `tenantID` wins over the deprecated `tenantId`; §11: a token asked of a tenant
+/// the identity does not live in is AADSTS700016, and the SPC's tenant is what is wrong. The
+/// fix edits the key the provider reads (tenantID), to the identity's home tenant.
+#[test]
+fn with_both_tenant_spellings_the_fix_edits_the_one_the_provider_reads() {
+    let r = lab("ooo-time-tenant-spelling.yaml", "3m");
+    let f = findings(&r, "KVC404")
+        .next()
+        .unwrap_or_else(|| panic!("{r}"));
+    assert!(
+        f["message"].as_str().unwrap().contains("AADSTS700016"),
+        "{f}"
+    );
+    assert_eq!(
+        f["fix"],
+        "kubectl edit secretproviderclass api-kv -n demo  # parameters.tenantID: 5c7e1f2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b",
+        "{f}"
+    );
+}
+
+/// FACTS §11 "Nodes": the add-on's DaemonSets select Linux nodes and tolerate no taint, and
+/// presence is per node. The Windows pod and the tainted node's pod are KVC104 each (the
+/// Windows one pointed at the charts' Windows DaemonSets), the pod bound to a node that is
+/// gone is KVC107, and the pod on the default Linux node stays healthy.
+#[test]
+fn pods_are_judged_on_their_own_node() {
+    let r = lab("ooo-time-nodes.yaml", "30s");
+    let on = |node: &str| {
+        findings(&r, "KVC104")
+            .find(|f| f["resource"] == format!("Node/{node}"))
+            .unwrap_or_else(|| panic!("no KVC104 on {node}: {r}"))
+    };
+    assert!(
+        on("akswin000000")["fix"]
+            .as_str()
+            .unwrap()
+            .contains("windows.enabled=true")
+    );
+    assert!(
+        on("aks-gpu-000000")["message"]
+            .as_str()
+            .unwrap()
+            .contains("sku=gpu:NoSchedule")
+    );
+    let ghost = findings(&r, "KVC107")
+        .next()
+        .unwrap_or_else(|| panic!("{r}"));
+    assert_eq!(ghost["resource"], "Pod/ghost", "{ghost}");
+    assert_eq!(the_chain(&r, "api-")["status"], "ok", "{r}");
+}
+
+/// FACTS §2, §11 "Owners": a bare pod's synced Secret is owned by its
+/// SecretProviderClassPodStatus, which goes with the pod: deleting the only mounting pod
+/// garbage-collects the Secret, and its env reader names a Secret no pod makes (KVC904).
+#[test]
+fn the_only_mounting_pod_gone_takes_its_synced_secret_with_it() {
+    let r = lab("ooo-time-owner-gone.yaml", "2m");
+    assert_eq!(findings(&r, "KVC904").count(), 0, "{r}");
+    let r = lab("ooo-time-owner-gone.yaml", "4m");
+    let f = findings(&r, "KVC904")
+        .next()
+        .unwrap_or_else(|| panic!("{r}"));
+    assert_eq!(f["resource"], "Deployment/reader", "{f}");
+}
+
+/// FACTS §2 (requeued every 5 min), §3, §11: the synced Secret deleted under a running env
+/// reader is a warning with nothing to delete while the driver has not made it again; once
+/// it has, the rotation poll's failed patch between is history and nothing is left to say
+/// about the Sync link.
+#[test]
+fn a_deleted_synced_secret_is_waited_for_then_its_failed_patch_is_history() {
+    let r = lab("ooo-time-secret-deleted.yaml", "4m30s");
+    let f = findings(&r, "KVC806")
+        .next()
+        .unwrap_or_else(|| panic!("{r}"));
+    assert_eq!(f["severity"], "warning", "{f}");
+    assert!(
+        f["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("# nothing to delete"),
+        "{f}"
+    );
+    let r = lab("ooo-time-secret-deleted.yaml", "9m");
+    assert_eq!(findings(&r, "KVC806").count(), 0, "{r}");
+    let sync = link(the_chain(&r, "api-"), "sync");
+    assert_eq!(sync["status"], "ok", "{sync}");
+    assert!(has_history(sync, "history (KVC806)"), "{sync}");
+}
+
+/// FACTS §4: env from a synced Secret is a start-time snapshot, a Secret volume follows the
+/// Secret. After the poll that rotated the Secret, the envFrom reader holds the old value
+/// (KVC901, its restart the fix) and the volume reader has no KVC901.
+#[test]
+fn after_rotation_envfrom_is_stale_and_a_secret_volume_is_not() {
+    let r = lab("ooo-time-env-volume.yaml", "6m");
+    let stale: Vec<&Value> = findings(&r, "KVC901").collect();
+    assert_eq!(stale.len(), 1, "{r}");
+    assert!(
+        stale[0]["resource"]
+            .as_str()
+            .unwrap()
+            .starts_with("Pod/reader-"),
+        "{r}"
+    );
+    assert_eq!(stale[0]["severity"], "error", "{r}");
+    assert_eq!(
+        stale[0]["fix"],
+        "kubectl rollout restart deployment/reader -n demo"
+    );
 }
