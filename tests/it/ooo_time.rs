@@ -306,3 +306,61 @@ fn after_rotation_envfrom_is_stale_and_a_secret_volume_is_not() {
         "kubectl rollout restart deployment/reader -n demo"
     );
 }
+
+/// FACTS §11 "Nodes": presence is per node. The lab's second node runs the add-on's
+/// DaemonSets but its Azure provider pod is not ready: the pod bound there never mounts, and
+/// its KVC104 names that pod (with the FailedMount as its evidence, one finding), while the
+/// Deployment's pod on the first node stays healthy.
+#[test]
+fn a_pod_on_a_node_whose_provider_is_not_ready_never_mounts_and_is_told_why() {
+    let r = lab("ooo-time-provider-not-ready.yaml", "5m");
+    let node = "aks-nodepool1-12345678-vmss000001";
+    let on: Vec<&Value> = findings(&r, "KVC104").collect();
+    assert_eq!(on.len(), 1, "{r}");
+    let f = on[0];
+    assert_eq!(f["resource"], format!("Node/{node}"), "{f}");
+    assert_eq!(f["severity"], "error", "{f}");
+    assert!(
+        f["message"].as_str().unwrap().contains(
+            "provider pod kube-system/aks-secrets-store-provider-azure-n0001 is not ready"
+        ),
+        "{f}"
+    );
+    let evidence = f["evidence"].to_string();
+    assert!(evidence.contains("error connecting to provider"), "{f}");
+    assert_eq!(
+        f["confirm"],
+        "kubectl describe pod -n kube-system aks-secrets-store-provider-azure-n0001"
+    );
+    assert_eq!(the_chain(&r, "api-")["status"], "ok", "{r}");
+}
+
+/// docs/scenarios.md: every error names the file, the document and the field path. A
+/// provider pod not ready is one its DaemonSet placed, so the node must be one of the lab's
+/// where the add-on runs.
+#[test]
+fn provider_not_ready_on_a_node_the_lab_does_not_have_is_refused() {
+    let text = std::fs::read_to_string(super::mmm_lab::fixture("ooo-time-provider-not-ready.yaml"))
+        .unwrap()
+        .replace(
+            "providerNotReadyOn: [aks-nodepool1-12345678-vmss000001]",
+            "providerNotReadyOn: [aks-nodepool9-gone]",
+        );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scenario.yaml");
+    std::fs::write(&path, text).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["check", "--lab"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "document 1: Cluster: spec.csiDriver.providerNotReadyOn: \"aks-nodepool9-gone\""
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(CANARY), "{stderr}");
+}
