@@ -364,3 +364,29 @@ fn provider_not_ready_on_a_node_the_lab_does_not_have_is_refused() {
     );
     assert!(!stderr.contains(CANARY), "{stderr}");
 }
+
+/// FACTS §2: the driver's SecretProviderClassPodStatus controller creates a missing synced
+/// Secret at every reconcile, requeued every 5 minutes; KVC806's own fix for a value the API
+/// server refuses is to fix it in the vault, after which "the next rotation poll mounts it and
+/// the driver creates the Secret at its next reconcile". Done so (at 3m, rotation every 2m),
+/// the Secret exists by the 10-minute requeue at the latest, and the FailedToCreateSecret and
+/// the rotation's failed patches before it are history (FACTS §11).
+#[test]
+fn a_synced_secret_refused_until_its_vault_value_was_fixed_is_created_at_the_requeue() {
+    let r = lab("ooo-time-docker-fixed.yaml", "2m");
+    let f = findings(&r, "KVC806")
+        .next()
+        .unwrap_or_else(|| panic!("{r}"));
+    assert!(
+        f["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("az keyvault secret set"),
+        "{f}"
+    );
+    let r = lab("ooo-time-docker-fixed.yaml", "11m");
+    assert_eq!(findings(&r, "KVC806").count(), 0, "{r}");
+    let sync = link(the_chain(&r, "api-"), "sync");
+    assert_eq!(sync["status"], "ok", "{sync}");
+    assert!(has_history(sync, "history (KVC806)"), "{sync}");
+}

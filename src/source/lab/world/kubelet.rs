@@ -251,6 +251,18 @@ impl World {
             now,
         );
         self.uid_counter = counter;
+        // A create refused leaves its Secret (and, as the driver stops there, later entries')
+        // to the controller's next reconcile (FACTS §2): queued for the 5-minute requeue.
+        let refused = !update && outcomes.iter().any(|o| matches!(o, SyncOutcome::Failed(_)));
+        if refused {
+            let missing: Vec<String> = (spc.spec.secret_objects.iter().flatten())
+                .filter_map(|o| o.secret_name.clone())
+                .filter(|n| !self.secrets.contains_key(&(key.0.clone(), n.clone())))
+                .collect();
+            for name in missing {
+                self.requeue_missing(&key.0, &name);
+            }
+        }
         for o in outcomes {
             match o {
                 SyncOutcome::Created(_) => self.changed(),
