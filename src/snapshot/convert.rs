@@ -507,6 +507,31 @@ pub fn secret(s: &Secret) -> SecretObs {
 }
 
 pub fn event(e: &Event) -> EventObs {
+    let count = e
+        .series
+        .as_ref()
+        .and_then(|s| s.count)
+        .or(e.count)
+        .unwrap_or(1)
+        .max(0) as u32;
+    let first_seen = [
+        e.first_timestamp.as_ref().map(|t| t.0),
+        e.event_time.as_ref().map(|t| t.0),
+    ]
+    .into_iter()
+    .flatten()
+    .min();
+    let last_written = [
+        e.series
+            .as_ref()
+            .and_then(|s| s.last_observed_time.as_ref())
+            .map(|t| t.0),
+        e.last_timestamp.as_ref().map(|t| t.0),
+        e.event_time.as_ref().map(|t| t.0),
+    ]
+    .into_iter()
+    .flatten()
+    .max();
     EventObs {
         namespace: e
             .involved_object
@@ -527,37 +552,19 @@ pub fn event(e: &Event) -> EventObs {
         // others) and read as core/v1 keeps its repeats in `series`: `count` and
         // `lastTimestamp` are unset and `eventTime` is the first occurrence, so the series says
         // how often and how recently it happened (audit L6).
-        count: e
-            .series
-            .as_ref()
-            .and_then(|s| s.count)
-            .or(e.count)
-            .unwrap_or(1)
-            .max(0) as u32,
+        count,
         source: e
             .source
             .as_ref()
             .and_then(|s| s.component.clone())
             .or_else(|| e.reporting_component.clone())
             .unwrap_or_default(),
-        last_seen: [
-            e.series
-                .as_ref()
-                .and_then(|s| s.last_observed_time.as_ref())
-                .map(|t| t.0),
-            e.last_timestamp.as_ref().map(|t| t.0),
-            e.event_time.as_ref().map(|t| t.0),
-        ]
-        .into_iter()
-        .flatten()
-        .max(),
-        first_seen: [
-            e.first_timestamp.as_ref().map(|t| t.0),
-            e.event_time.as_ref().map(|t| t.0),
-        ]
-        .into_iter()
-        .flatten()
-        .min(),
+        // An event seen once with only `firstTimestamp` written (no `lastTimestamp`,
+        // `eventTime` or series) happened then: its one occurrence is its most recent (the
+        // Event API's `count` and `lastTimestamp`), so it ages like any other (FACTS §11).
+        // Seen more often, when it last happened is not known.
+        last_seen: last_written.or(first_seen.filter(|_| count <= 1)),
+        first_seen,
     }
 }
 

@@ -20,7 +20,7 @@ fn daemonset(name: &str, image: &str) -> serde_json::Value {
            "status": {"numberReady": 1, "desiredNumberScheduled": 1}})
 }
 
-fn daemon_pod(set: &str, suffix: &str, ready: &str) -> serde_json::Value {
+pub(crate) fn daemon_pod(set: &str, suffix: &str, ready: &str) -> serde_json::Value {
     json!({"apiVersion": "v1", "kind": "Pod",
            "metadata": {"name": format!("{set}-{suffix}"), "namespace": "kube-system",
                         "labels": {"app": set},
@@ -30,7 +30,7 @@ fn daemon_pod(set: &str, suffix: &str, ready: &str) -> serde_json::Value {
            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": ready}]}})
 }
 
-fn api_with_driver() -> FakeApi {
+pub(crate) fn api_with_driver() -> FakeApi {
     let api = world();
     api.remove_collection(DAEMON_SETS);
     api.add(

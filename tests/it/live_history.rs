@@ -13,7 +13,12 @@ fn at(seconds_ago: i64) -> String {
         .to_string()
 }
 
-fn rotation_event(reason: &str, type_: &str, message: &str, seconds_ago: i64) -> serde_json::Value {
+pub(crate) fn rotation_event(
+    reason: &str,
+    type_: &str,
+    message: &str,
+    seconds_ago: i64,
+) -> serde_json::Value {
     json!({
         "apiVersion": "v1", "kind": "Event",
         "metadata": {"name": format!("{POD}.{}", reason.to_lowercase()), "namespace": NS},
@@ -25,9 +30,9 @@ fn rotation_event(reason: &str, type_: &str, message: &str, seconds_ago: i64) ->
     })
 }
 
-const DENIED: &str = "provider mount err: rpc error: code = Unknown desc = failed to mount secrets store objects for pod payments/busybox-secrets-store-inline-wi, err: rpc error: code = Unknown desc = failed to mount objects, error: failed to get objectType:secret, objectName:db-password, objectVersion:: GET https://kv-payments.vault.azure.net/secrets/db-password/\nRESPONSE 403: 403 Forbidden\n{\"error\":{\"code\":\"Forbidden\",\"innererror\":{\"code\":\"ForbiddenByRbac\"}}}";
+pub(crate) const DENIED: &str = "provider mount err: rpc error: code = Unknown desc = failed to mount secrets store objects for pod payments/busybox-secrets-store-inline-wi, err: rpc error: code = Unknown desc = failed to mount objects, error: failed to get objectType:secret, objectName:db-password, objectVersion:: GET https://kv-payments.vault.azure.net/secrets/db-password/\nRESPONSE 403: 403 Forbidden\n{\"error\":{\"code\":\"Forbidden\",\"innererror\":{\"code\":\"ForbiddenByRbac\"}}}";
 
-async fn access_link(api: &FakeApi) -> kvchain::chain::Link {
+pub(crate) async fn access_link(api: &FakeApi) -> kvchain::chain::Link {
     let snap = snapshot_of(api).await;
     let chains = diagnose(&snap);
     chains

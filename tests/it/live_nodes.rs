@@ -21,7 +21,7 @@ fn daemonset(name: &str, image: &str, args: serde_json::Value) -> serde_json::Va
            "status": {"numberReady": 1, "desiredNumberScheduled": 1, "currentNumberScheduled": 1, "numberMisscheduled": 0}})
 }
 
-fn node(name: &str, os: &str) -> serde_json::Value {
+pub(crate) fn node(name: &str, os: &str) -> serde_json::Value {
     json!({"apiVersion": "v1", "kind": "Node",
            "metadata": {"name": name, "labels": {"kubernetes.io/os": os, "kubernetes.io/hostname": name,
                                                   "kubernetes.azure.com/agentpool": if os == "linux" { "nodepool1" } else { "win" }}},

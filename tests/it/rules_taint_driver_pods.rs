@@ -179,7 +179,10 @@ fn the_pods_read_say_which_kind_is_missing_or_not_ready() {
     );
     assert_eq!(
         f.confirm.as_str(),
-        format!("kubectl describe pod -n kube-system {pod}")
+        format!(
+            "kubectl describe pod -n kube-system {}",
+            pod.trim_start_matches("kube-system/")
+        )
     );
     assert!(
         f.fix.starts_with('#') && f.fix.contains("do not delete it"),

@@ -206,6 +206,22 @@ fn kept_running(placement: &[PlacementObs], node: &NodeObs) -> bool {
     })
 }
 
+/// What a KVC104 shows of the node: its OS, pool and host labels and its taints.
+fn node_line(node: &NodeObs) -> String {
+    let mut labels: Vec<String> = node
+        .labels
+        .iter()
+        .filter(|(k, _)| k.starts_with("kubernetes.io/") || k.contains("agentpool"))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    labels.extend(
+        node.taints
+            .iter()
+            .map(|t| format!("taint {}={}:{}", t.key, t.value, t.effect)),
+    );
+    format!("node {}: {}", node.name, labels.join(", "))
+}
+
 fn is_windows(os: Option<&str>) -> bool {
     os.is_some_and(|os| os.eq_ignore_ascii_case("windows"))
 }
@@ -225,25 +241,16 @@ pub(crate) fn absent(cx: &Ctx, link: &mut Link) -> Option<Finding> {
     let csi = cx.cluster().csi_driver.known()?;
     let placement = csi.placement.known()?;
     let (missing, mut evidence) = missing_on(placement, node, super::provider::is_azure(cx));
-    if missing.is_empty() {
-        return None;
-    }
-    let mut labels: Vec<String> = node
-        .labels
-        .iter()
-        .filter(|(k, _)| k.starts_with("kubernetes.io/") || k.contains("agentpool"))
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    labels.extend(
-        node.taints
-            .iter()
-            .map(|t| format!("taint {}={}:{}", t.key, t.value, t.effect)),
-    );
-    evidence.insert(0, format!("node {node_name}: {}", labels.join(", ")));
-    let windows = is_windows(node.labels.get("kubernetes.io/os").map(String::as_str));
     // The pod's volume mounted and it runs (the driver was there then): what fails is the
     // next mount on this node and the rotation of this one, not the running pod.
     let proven = cx.mounted() && cx.pod.phase == "Running";
+    if missing.is_empty() {
+        // Admitted by the DaemonSets' placement: their pods on the node, when read, say
+        // whether the driver and provider run there (FACTS §11: presence is per node).
+        return presence::admitted_but_unready(cx, csi, placement, node, proven);
+    }
+    evidence.insert(0, node_line(node));
+    let windows = is_windows(node.labels.get("kubernetes.io/os").map(String::as_str));
     // Kept off by NoSchedule taints only: its pods placed before the taint were not evicted,
     // so placement does not say it is absent; its pods on the node, or a recent success of it
     // there, do (presence.rs). What the taint does is keep a replaced driver pod from being

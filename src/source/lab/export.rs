@@ -175,6 +175,7 @@ fn assemble(
                 c.csi_driver.install,
                 c.csi_driver.installed,
                 &w.nodes,
+                &c.csi_driver.provider_not_ready_on,
             )),
             manifest: None,
         }),

@@ -33,6 +33,18 @@ pub fn failed_mount_driver(volume: &str, code: &str, desc: &str) -> String {
     )
 }
 
+/// The driver's NodePublishVolume on a node whose Azure provider is not serving (v1.5 and
+/// v1.6: the provider's socket is looked up by name), wrapped by kubelet.
+pub fn provider_not_found(volume: &str, ns: &str, pod: &str) -> String {
+    format!(
+        "MountVolume.SetUp failed for volume \"{volume}\" : rpc error: code = Unknown desc = failed to mount secrets store objects for pod {ns}/{pod}, err: error connecting to provider \"azure\": provider not found: provider \"azure\""
+    )
+}
+
+/// The ≤v1.5 rotation reconciler's event on a node whose Azure provider is not serving
+/// (FACTS §3).
+pub const ROTATION_NO_PROVIDER: &str = "failed to lookup provider client: \"azure\"";
+
 pub fn driver_not_registered(volume: &str) -> String {
     format!(
         "MountVolume.SetUp failed for volume \"{volume}\" : kubernetes.io/csi: mounter.SetUpAt failed to get CSI client: driver name secrets-store.csi.k8s.io not found in the list of registered CSI drivers"

@@ -73,13 +73,14 @@ pub fn driver_runs_on(node: &NodeObs) -> bool {
         .all(|p| crate::chain::rules::node::excluded(p, node).is_none())
 }
 
-/// The pods of the driver's and the provider's DaemonSets: one, ready, on each node where
-/// [`driver_runs_on`] places the driver (the lab runs the provider beside it); none when the
-/// driver is not installed.
+/// The pods of the driver's and the provider's DaemonSets: one on each node where
+/// [`driver_runs_on`] places the driver (the lab runs the provider beside it), ready but for
+/// the provider's on `provider_not_ready_on`; none when the driver is not installed.
 pub fn driver_pods(
     install: DriverInstall,
     installed: bool,
     nodes: &[NodeObs],
+    provider_not_ready_on: &[String],
 ) -> Vec<DriverPodObs> {
     if !installed {
         return Vec::new();
@@ -96,7 +97,7 @@ pub fn driver_pods(
                     name: format!("{}-n{j:04}", p.daemonset),
                     node: n.name.clone(),
                     provider: p.provider,
-                    ready: true,
+                    ready: !(p.provider && provider_not_ready_on.contains(&n.name)),
                 }
             })
         })

@@ -192,11 +192,45 @@ fn spcs_of(pod: &PodObs) -> impl Iterator<Item = &str> {
     })
 }
 
+/// KVC104 for a pod on a node the driver's DaemonSets admit (no placement keeps them off)
+/// where a pod of theirs that this chain needs is there and not ready: the node's mounts fail
+/// all the same (FACTS §11 "Nodes": presence is per node). None while they run there, or
+/// their pods were not read. A kind with no pod on such a node at all is not judged: its
+/// DaemonSet places one there (a node just added), and the pod list says nothing of why not.
+pub(super) fn admitted_but_unready(
+    cx: &Ctx,
+    csi: &CsiDriverFacts,
+    placement: &[PlacementObs],
+    node: &crate::snapshot::NodeObs,
+    proven: bool,
+) -> Option<crate::chain::model::Finding> {
+    csi.driver_pods.known()?;
+    let Presence::Gone(gone) = on_node(cx, csi, placement, &node.name) else {
+        return None;
+    };
+    let unready: Vec<Gone> = (gone.into_iter())
+        .filter(|g| g.not_ready.is_some())
+        .collect();
+    if unready.is_empty() {
+        return None;
+    }
+    Some(gone_finding(
+        cx,
+        &node.name,
+        &unready,
+        &[],
+        vec![super::node_line(node)],
+        String::new(),
+        proven,
+    ))
+}
+
 /// KVC104 from the driver's pods read on a node its DaemonSets are kept off by NoSchedule
 /// taints (audit AA3): each kind this chain needs that is missing there, or there and not
 /// ready, with the mount error of that kind (FACTS §11: a node without the driver, without the
 /// provider), never "its scheduling constraints exclude the node" for a pod that is there.
-/// `taints` are the node's taints the DaemonSets do not tolerate; `evidence` what was seen of
+/// `taints` are the node's taints the DaemonSets do not tolerate (none: a node they admit,
+/// [`admitted_but_unready`]); `evidence` what was seen of
 /// the node; `fix` the placement fix (for kinds with no pod there); `proven` the pod mounted
 /// and running, so what fails is rotation and the next mount on the node (a warning).
 pub(super) fn gone_finding(
@@ -243,7 +277,7 @@ pub(super) fn gone_finding(
         }
         pods => pods
             .iter()
-            .map(|p| format!("kubectl describe pod -n kube-system {p}"))
+            .map(|p| format!("kubectl describe pod -n kube-system {}", pod_name(p)))
             .collect::<Vec<_>>()
             .join(" && "),
     };
@@ -254,6 +288,20 @@ pub(super) fn gone_finding(
         gone.iter().all(|g| g.not_ready.is_some()),
     ) {
         (true, _) => fix,
+        // No taint keeps them off: the DaemonSet replaces a pod deleted there, so what to
+        // repair is why it is not ready, which its log says.
+        (false, true) if taints.is_empty() => format!(
+            "# see why {} is not ready and repair that: {}",
+            unready.join(" and "),
+            unready
+                .iter()
+                .map(|p| format!(
+                    "kubectl logs -n kube-system {} --all-containers --tail=50",
+                    pod_name(p)
+                ))
+                .collect::<Vec<_>>()
+                .join(" ; ")
+        ),
         (false, true) => format!(
             "# see why {} is not ready (kubectl logs -n kube-system POD --all-containers) and repair it in place; do not delete it: taint {} keeps a replacement off the node",
             unready.join(" and "),
@@ -272,10 +320,15 @@ pub(super) fn gone_finding(
         Some((kind, name)) => format!("the pods of {kind}/{name} are"),
         None => format!("pod {} is", cx.pod.name),
     };
+    let now = if proven {
+        "; this pod's volume is mounted and it runs, so what fails is rotation and every new mount on the node"
+    } else {
+        ""
+    };
     let mut f = cx.finding(
         Code::KVC104,
         format!("Node/{node}"),
-        format!("{who} on node {node}, where {}", parts.join("; ")),
+        format!("{who} on node {node}, where {}{now}", parts.join("; ")),
         evidence,
         confirm,
         fix,
@@ -284,4 +337,10 @@ pub(super) fn gone_finding(
         f.severity = crate::chain::model::Severity::Warning;
     }
     f
+}
+
+/// A driver pod's name as kubectl takes it with `-n kube-system`: the snapshot keeps it as
+/// `kube-system/<name>`, which kubectl would read as a `TYPE/NAME`.
+fn pod_name(pod: &str) -> &str {
+    pod.split_once('/').map_or(pod, |(_, name)| name)
 }

@@ -137,6 +137,10 @@ pub struct CsiDriverSpec {
     /// `aks-addon` (default) or `helm`.
     #[serde(default = "aks_addon")]
     pub install: crate::snapshot::DriverInstall,
+    /// Nodes whose Azure provider pod is there but not ready (crash-looping): every mount and
+    /// rotation poll on them fails as on a node without the provider (FACTS §3, §11 "Nodes").
+    #[serde(default)]
+    pub provider_not_ready_on: Vec<String>,
     /// When a fault's repair turned rotation back on (lab clock); not a scenario field.
     #[serde(skip)]
     pub rotation_enabled_at: Option<jiff::Timestamp>,
@@ -155,6 +159,7 @@ impl Default for CsiDriverSpec {
             sync_secret: true,
             token_audiences: default_audiences(),
             install: aks_addon(),
+            provider_not_ready_on: Vec::new(),
             rotation_enabled_at: None,
         }
     }

@@ -54,6 +54,23 @@ pub(super) fn validate(sc: &Scenario, origin: &Path, places: &Places) -> Result<
             );
         }
     }
+    // A provider pod not ready is one the DaemonSet placed: on a node of the lab where the
+    // driver runs.
+    let nodes = crate::source::lab::nodes::lab_nodes(&sc.cluster, &sc.nodes);
+    for name in &sc.cluster.csi_driver.provider_not_ready_on {
+        let placed = (nodes.iter())
+            .find(|n| n.name == *name)
+            .is_some_and(crate::source::lab::nodes::driver_runs_on);
+        if !placed {
+            return at(
+                places.cluster,
+                "Cluster",
+                format!(
+                    "spec.csiDriver.providerNotReadyOn: {name:?} is no node of this scenario where the add-on's DaemonSets run"
+                ),
+            );
+        }
+    }
     // Vault names are DNS labels, one vault in any case (FACTS §5): compared lower-cased.
     let vaults: std::collections::BTreeSet<String> = sc
         .vaults

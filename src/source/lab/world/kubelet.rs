@@ -59,6 +59,11 @@ impl World {
         {
             return Err(crate::source::lab::messages::driver_not_registered(&v.name));
         }
+        if self.provider_not_ready(node) {
+            return Err(crate::source::lab::messages::provider_not_found(
+                &v.name, &key.0, &key.1,
+            ));
+        }
         let (ns, pod_name, volume, spc_name) =
             (key.0.clone(), key.1.clone(), v.name.clone(), v.spc.clone());
         let pod_uid = p.meta.uid.clone().unwrap_or_default();
@@ -78,6 +83,13 @@ impl World {
             node_publish_secret: nps,
         };
         mount::publish(&mut az, spc, &req, now).map_err(|e| e.0)
+    }
+
+    /// Whether the Azure provider's pod on `node` is not ready (the scenario's
+    /// `csiDriver.providerNotReadyOn`): the driver finds no provider there.
+    pub(super) fn provider_not_ready(&self, node: Option<&str>) -> bool {
+        let down = &self.cluster.csi_driver.provider_not_ready_on;
+        node.is_some_and(|n| down.iter().any(|d| d == n))
     }
 
     /// A `nodePublishSecretRef` as kubelet reads it: which keys the Secret holds (non-empty).
@@ -239,6 +251,18 @@ impl World {
             now,
         );
         self.uid_counter = counter;
+        // A create refused leaves its Secret (and, as the driver stops there, later entries')
+        // to the controller's next reconcile (FACTS §2): queued for the 5-minute requeue.
+        let refused = !update && outcomes.iter().any(|o| matches!(o, SyncOutcome::Failed(_)));
+        if refused {
+            let missing: Vec<String> = (spc.spec.secret_objects.iter().flatten())
+                .filter_map(|o| o.secret_name.clone())
+                .filter(|n| !self.secrets.contains_key(&(key.0.clone(), n.clone())))
+                .collect();
+            for name in missing {
+                self.requeue_missing(&key.0, &name);
+            }
+        }
         for o in outcomes {
             match o {
                 SyncOutcome::Created(_) => self.changed(),

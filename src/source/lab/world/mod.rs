@@ -109,8 +109,8 @@ pub struct World {
     waiting: waiting::Waiting,
     terminating: BTreeSet<Key>,
     next_rotation: Duration,
-    /// Synced Secrets deleted by hand, made again at a mounted pod's status requeue
-    /// ([`requeue`]).
+    /// Synced Secrets missing (deleted by hand, or their create refused), made at a mounted
+    /// pod's status requeue ([`requeue`]).
     deleted_synced: Vec<(String, String)>,
     /// The lab time of the last tick: the requeues due since are run.
     last_tick: Timestamp,

@@ -2,7 +2,10 @@
 //! ("check if secret and ownerRef exists", FACTS §2): a synced Secret deleted by hand is made
 //! again at the next reconcile of a mounted pod's status whose SPC writes it, from that pod's
 //! mounted files, whether rotation is on or not (audit YY2: the lab never made it again, so
-//! KVC806's "recreated within 5 minutes" was a wait that never ended).
+//! KVC806's "recreated within 5 minutes" was a wait that never ended). So is one whose create
+//! was refused (a value the API server rejects, fixed in the vault since): the controller
+//! tries it again at each reconcile, and the one after the fix's rotation makes it (audit
+//! OOO-time: a docker config fixed in the vault never became a Secret).
 
 use super::*;
 
@@ -16,7 +19,16 @@ impl World {
             .and_then(|l| l.get("secrets-store.csi.k8s.io/managed"))
             .is_some_and(|v| v == "true");
         if managed {
-            self.deleted_synced.push((ns.to_string(), name.to_string()));
+            self.requeue_missing(ns, name);
+        }
+    }
+
+    /// Synced Secret `name` of `ns` is missing: the next requeue of a mounted pod's status
+    /// whose SPC writes it tries to make it.
+    pub(super) fn requeue_missing(&mut self, ns: &str, name: &str) {
+        let entry = (ns.to_string(), name.to_string());
+        if !self.deleted_synced.contains(&entry) {
+            self.deleted_synced.push(entry);
         }
     }
 
@@ -40,7 +52,10 @@ impl World {
             }
         }
         pending.retain(|(ns, name)| !self.secrets.contains_key(&(ns.clone(), name.clone())));
-        self.deleted_synced.extend(pending);
+        // A create refused again has queued its Secret already.
+        for (ns, name) in pending {
+            self.requeue_missing(&ns, &name);
+        }
     }
 
     /// The pod and SPC of a status reconciled in `(since, now]` that writes Secret `name`.

@@ -24,6 +24,18 @@ impl World {
                 continue;
             };
             let spc_name = p.csi[i].spc.clone();
+            // The reconciler asks the provider of its own node, which is not serving.
+            let node = p.spec.as_ref().and_then(|s| s.node_name.as_deref());
+            if self.provider_not_ready(node) {
+                self.record(
+                    &key,
+                    "Warning",
+                    "MountRotationFailed",
+                    crate::source::lab::messages::ROTATION_NO_PROVIDER,
+                    "csi-secrets-store-rotation",
+                );
+                continue;
+            }
             // The reconciler reads the nodePublishSecretRef Secret itself, before the provider.
             if let Some(secret) = self.missing_node_publish_secret(&key, i) {
                 let msg = crate::source::lab::messages::rotation_node_publish_secret_not_found(
