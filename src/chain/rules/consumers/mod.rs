@@ -265,7 +265,9 @@ pub(crate) fn ingress_check(spc: &crate::snapshot::SpcObs) -> String {
 fn other_volume_fails(cx: &Ctx, link: &mut Link) {
     if let Some(volume) = super::other_volume::blocking_volume(cx) {
         set(link, Status::Pending, format!("blocked: volume {volume}"));
-    } else if let Some(secret) = super::env_secrets::blocking_secret(cx) {
+    } else if let Some(secret) =
+        (super::env_secrets::blocking_secret(cx)).or_else(|| super::env_secret_typo::blocking(cx))
+    {
         set(link, Status::Pending, format!("blocked: Secret {secret}"));
     } else if let Some(config_map) = super::env_config_maps::blocking(cx) {
         set(
