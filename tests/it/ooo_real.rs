@@ -90,3 +90,23 @@ fn a_secret_name_one_edit_from_a_synced_secret_is_a_typo() {
     let all = r["findings"].to_string();
     assert!(!all.contains("db-creds-x"), "{all}");
 }
+
+/// A workload that reads the synced docker-config Secret only as its imagePullSecrets, while
+/// no pod in the files mounts the SecretProviderClass (KVC904). Without the Secret the kubelet
+/// pulls the image anonymously ("attempting to pull the image may not succeed"), which a
+/// private registry refuses (ErrImagePull): the cause said is the pull, not the
+/// CreateContainerConfigError of an env reference nor the FailedMount of a secret volume.
+#[test]
+fn an_image_pull_secret_never_synced_fails_the_pull_not_the_env() {
+    let (_, r) = check("ooo-real-pull-secret.yaml");
+    let found = findings(&r, "KVC904");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let message = found[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("uses Secret regcred (imagePullSecrets)")
+            && message.contains("ErrImagePull")
+            && !message.contains("CreateContainerConfigError")
+            && !message.contains("FailedMount"),
+        "{message}"
+    );
+}

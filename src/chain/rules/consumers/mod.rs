@@ -299,6 +299,18 @@ fn optional_env(container: &crate::snapshot::ContainerObs, var: &str) -> bool {
     })
 }
 
+/// What a missing Secret does to a required use of it: the kubelet refuses a container whose
+/// env names it, cannot set up a secret volume of it, and pulls without an imagePullSecrets
+/// entry it cannot find ("attempting to pull the image may not succeed"), which a private
+/// registry refuses.
+pub(crate) fn missing_stops(how: &Use) -> &'static str {
+    match how {
+        Use::Env { .. } | Use::EnvFrom { .. } => "CreateContainerConfigError for env",
+        Use::Volume { .. } => "FailedMount for a secret volume",
+        Use::ImagePull => "ErrImagePull for an image from a private registry, pulled without it",
+    }
+}
+
 pub(crate) fn describe(how: &Use) -> String {
     match how {
         Use::Env {
