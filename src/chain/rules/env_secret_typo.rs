@@ -15,6 +15,13 @@ use crate::snapshot::{ContainerObs, EnvSourceObs, SourceKind};
 /// At most this many edits away from a synced Secret's name, as for a ServiceAccount's.
 const NEAR: usize = 2;
 
+/// Whether `d` edits make a typo of names `a` and `b`, not two names: short names are a few
+/// edits from many others (`db` is two from `ca`), so each edit needs four characters of the
+/// shorter name behind it.
+fn typo(d: usize, a: &str, b: &str) -> bool {
+    (1..=NEAR).contains(&d) && a.chars().count().min(b.chars().count()) >= 4 * d
+}
+
 /// KVC109 for each required env reference of the pod (or template) whose Secret is a near
 /// miss of a synced one.
 pub(crate) fn check(cx: &Ctx, link: &mut Link) {
@@ -91,7 +98,7 @@ fn near_synced<'a>(cx: &Ctx<'a>, secret: &str) -> Option<(&'a str, &'a str)> {
     (cx.ix.secret_writers.iter())
         .filter(|((n, _), _)| *n == ns)
         .map(|((_, name), writers)| (strsim::levenshtein(name, secret), *name, writers))
-        .filter(|(d, ..)| *d <= NEAR)
+        .filter(|(d, name, _)| typo(*d, name, secret))
         .min_by_key(|(d, name, _)| (*d, *name))
         .and_then(|(_, name, writers)| writers.first().map(|spc| (name, spc.name.as_str())))
 }
