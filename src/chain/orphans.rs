@@ -381,7 +381,7 @@ fn chain(
     };
     // Every way this owner's pods read the Secret: any required one stops them; when all are
     // optional (secretKeyRef, envFrom or a volume) they start with it unset.
-    let uses: Vec<(String, bool)> = match &start {
+    let uses: Vec<(String, bool, &str)> = match &start {
         Start::Pod(_) => ix
             .secret_consumers
             .get(&(ns, secret.as_str()))
@@ -392,12 +392,13 @@ fn chain(
                 (
                     rules::consumers::describe(&u.how),
                     rules::consumers::required(u.pod, &u.how),
+                    rules::consumers::missing_stops(&u.how),
                 )
             })
             .collect(),
         Start::Ingress(_) => Vec::new(),
     };
-    let all_optional = !uses.is_empty() && uses.iter().all(|(_, required)| !required);
+    let all_optional = !uses.is_empty() && uses.iter().all(|(_, required, _)| !required);
     let consumers = &mut links[LinkKind::Consumers.index()];
     match (&start, present) {
         (_, Some(false)) => {

@@ -24,6 +24,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     driver_facts(cx, link);
     super::other_volume::check(cx, link);
     super::env_secrets::check(cx, link);
+    super::env_secret_typo::check(cx, link);
     super::env_config_maps::check(cx, link);
 }
 

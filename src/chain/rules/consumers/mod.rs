@@ -265,7 +265,9 @@ pub(crate) fn ingress_check(spc: &crate::snapshot::SpcObs) -> String {
 fn other_volume_fails(cx: &Ctx, link: &mut Link) {
     if let Some(volume) = super::other_volume::blocking_volume(cx) {
         set(link, Status::Pending, format!("blocked: volume {volume}"));
-    } else if let Some(secret) = super::env_secrets::blocking_secret(cx) {
+    } else if let Some(secret) =
+        (super::env_secrets::blocking_secret(cx)).or_else(|| super::env_secret_typo::blocking(cx))
+    {
         set(link, Status::Pending, format!("blocked: Secret {secret}"));
     } else if let Some(config_map) = super::env_config_maps::blocking(cx) {
         set(
@@ -295,6 +297,18 @@ fn optional_env(container: &crate::snapshot::ContainerObs, var: &str) -> bool {
     container.env.iter().any(|e| {
         e.name == var && matches!(e.source, EnvSourceObs::SecretKey { optional: true, .. })
     })
+}
+
+/// What a missing Secret does to a required use of it: the kubelet refuses a container whose
+/// env names it, cannot set up a secret volume of it, and pulls without an imagePullSecrets
+/// entry it cannot find ("attempting to pull the image may not succeed"), which a private
+/// registry refuses.
+pub(crate) fn missing_stops(how: &Use) -> &'static str {
+    match how {
+        Use::Env { .. } | Use::EnvFrom { .. } => "CreateContainerConfigError for env",
+        Use::Volume { .. } => "FailedMount for a secret volume",
+        Use::ImagePull => "ErrImagePull for an image from a private registry, pulled without it",
+    }
 }
 
 pub(crate) fn describe(how: &Use) -> String {

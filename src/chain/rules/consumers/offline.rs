@@ -12,21 +12,28 @@ use crate::chain::rules::remedy::{free_mount_path, free_volume_name};
 use crate::snapshot::PodObs;
 
 /// KVC904 for `who` (`Deployment/web`), reading `secret` of SPC `cx.spc_name` as `uses`
-/// (each `(how, required)`), from manifests in which no pod mounts the SPC.
+/// (each `(how, required, what a missing Secret does to it)`), from manifests in which no pod
+/// mounts the SPC.
 pub(crate) fn never_mounted(
     cx: &Ctx,
     who: &str,
     pod: &PodObs,
     secret: &str,
-    uses: &[(String, bool)],
+    uses: &[(String, bool, &str)],
 ) -> Finding {
     let spc = cx.spc_name;
-    let required = uses.iter().any(|(_, r)| *r);
-    let how: Vec<&str> = uses.iter().map(|(h, _)| h.as_str()).collect();
-    let outcome = if required {
-        "its pods cannot start (CreateContainerConfigError for env, FailedMount for a secret volume)"
+    let how: Vec<&str> = uses.iter().map(|(h, ..)| h.as_str()).collect();
+    // What stops the pods is what their required uses meet, each said once.
+    let mut stops: Vec<&str> = Vec::new();
+    for (_, _, stop) in uses.iter().filter(|(_, required, _)| *required) {
+        if !stops.contains(stop) {
+            stops.push(stop);
+        }
+    }
+    let outcome = if stops.is_empty() {
+        "its pods start without it (every use is optional) and never see its values".to_string()
     } else {
-        "its pods start without it (every use is optional) and never see its values"
+        format!("its pods cannot start ({})", stops.join(", "))
     };
     let mut evidence: Vec<String> = how.iter().map(|h| format!("{who}: {h}")).collect();
     evidence.push(format!(
@@ -53,7 +60,7 @@ pub(crate) fn never_mounted(
             "its pods then make the driver create the Secret",
         ),
     );
-    if !required {
+    if stops.is_empty() {
         f.severity = Severity::Info;
     }
     f
