@@ -499,3 +499,95 @@ fn with_the_spcs_unread_the_client_id_comes_from_the_event_not_a_placeholder() {
     );
     assert!(texts.iter().any(|t| t.contains(&client)), "{texts:#?}");
 }
+
+/// `tenantID` set to a verified domain of the tenant (`contoso.onmicrosoft.com`): Entra ID
+/// takes a tenant's domain name where it takes its id (Microsoft identity platform, the
+/// `{tenant}` of `login.microsoftonline.com/{tenant}`: a GUID or a domain name; kvchain's own
+/// KVC302 says so). Which tenant a domain names is not read, so it is compared with no tenant
+/// id: a healthy mount proves it, and before one the link is unknown, not KVC404.
+const DOMAIN: &str = "contoso.onmicrosoft.com";
+
+fn with_domain_tenant(mut s: Snapshot) -> Snapshot {
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.parameters.remove("tenantID");
+    spc.parameters.insert("tenantId".into(), DOMAIN.into());
+    tk::reparse(spc);
+    s
+}
+
+#[test]
+fn a_tenant_given_as_its_domain_is_proven_by_a_mount_not_called_wrong() {
+    let c = one(&with_domain_tenant(tk::healthy()));
+    assert!(
+        codes(&c).is_empty(),
+        "{:#?}",
+        c.findings().collect::<Vec<_>>()
+    );
+    assert_eq!(c.link(LinkKind::Federation).status, Status::Ok);
+}
+
+#[test]
+fn a_tenant_given_as_its_domain_is_unknown_until_a_mount_proves_it() {
+    let mut s = with_domain_tenant(tk::healthy());
+    tk::unmount(&mut s, APP);
+    let c = one(&s);
+    assert!(
+        !codes(&c).contains(&Code::KVC404),
+        "{:#?}",
+        c.findings().collect::<Vec<_>>()
+    );
+    let link = c.link(LinkKind::Federation);
+    assert_eq!(link.status, Status::Unknown, "{:#?}", link);
+    assert!(
+        link.facts
+            .iter()
+            .any(|f| f.label == "unknown" && f.observed.contains(DOMAIN)),
+        "{:#?}",
+        link.facts
+    );
+}
+
+/// The domain names another tenant than the identity's: Entra's AADSTS700016 at that
+/// endpoint is the proof, and the fix is the identity's tenant id.
+#[test]
+fn a_tenant_domain_refused_with_aadsts700016_is_the_tenant() {
+    let client = tk::client_id(NS, APP);
+    let c = one(&failing_with(
+        with_domain_tenant(tk::healthy()),
+        &aadsts700016(&client, DOMAIN),
+    ));
+    assert_eq!(
+        codes(&c),
+        [Code::KVC404],
+        "not 'no application with clientID'"
+    );
+    let f = find(&c, Code::KVC404);
+    assert!(has_event(f));
+    assert!(
+        f.fix.ends_with(&format!("# parameters.tenantId: {TENANT}")),
+        "{}",
+        f.fix
+    );
+}
+
+/// The identity in another tenant than the vault: no tenantID reaches across (FACTS §11),
+/// whichever tenant the domain names.
+#[test]
+fn a_tenant_domain_beside_an_identity_and_vault_in_two_tenants_is_kvc406() {
+    let mut s = with_domain_tenant(tk::healthy());
+    tk::vault_mut(&mut s, NS).tenant_id = OTHER_TENANT.into();
+    tk::unmount(&mut s, APP);
+    let c = one(&s);
+    assert_eq!(
+        codes(&c),
+        [Code::KVC406],
+        "{:#?}",
+        c.findings().collect::<Vec<_>>()
+    );
+    let f = find(&c, Code::KVC406);
+    assert!(
+        f.message.contains(DOMAIN) && f.message.contains("AKV10032"),
+        "{}",
+        f.message
+    );
+}

@@ -40,7 +40,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     }
     let subject = cx.subject();
     super::note(cx, link, || Fact::new("expected subject", subject.as_str()));
-    tenant(cx, link);
+    let tenant_unjudged = tenant(cx, link);
     // A missing service account (KVC202) is fixed by creating it under the pod's
     // serviceAccountName, whose subject is fixed by the pod spec (FACTS §6, §7): the credential
     // is judged for it now, next to KVC202, not a round later (audit DD5). Only where KVC202's
@@ -215,7 +215,16 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         ));
         return;
     }
-    set(link, Status::Ok, Text::from(f.name.as_str()));
+    match tenant_unjudged {
+        Some(domain) if !cx.mounted() => unknown(
+            link,
+            "tenant unknown",
+            &format!(
+                "tenantID {domain} is a domain name: Entra ID takes a tenant's verified domain for its id, and kvchain does not read which tenant a domain names; a mount proves it"
+            ),
+        ),
+        _ => set(link, Status::Ok, Text::from(f.name.as_str())),
+    }
 }
 
 /// Whether issuer `had` is a slip of the cluster's issuer `want`: no URL an issuer could be
@@ -354,13 +363,19 @@ pub(crate) fn difference(found: &str, expected: &str, namespace: &str) -> &'stat
 /// of its own tenant (else AKV10032). A managed identity cannot cross tenants, so when the
 /// identity's and the vault's tenants differ, no `tenantID` works: KVC406 says so instead of a
 /// fix that leads to the next failure. Otherwise a wrong `tenantID` is KVC404.
-fn tenant(cx: &Ctx, link: &mut Link) {
-    let Some(spc_tenant) = cx.params.as_deref().and_then(|p| p.tenant_id.as_deref()) else {
-        return;
-    };
+///
+/// Returns the `tenantID` when it is a domain name (`contoso.onmicrosoft.com`): Entra ID takes
+/// a tenant's verified domain for its id (the authority `login.microsoftonline.com/<tenant>`),
+/// and which tenant a domain names is not read, so it is compared with no tenant id; the
+/// caller says the link is unknown until a mount proves it.
+fn tenant(cx: &Ctx, link: &mut Link) -> Option<String> {
+    let spc_tenant = cx.params.as_deref()?.tenant_id.as_deref()?;
     // An unrendered or invalid tenant is the identity link's finding (one cause, one finding).
     if super::auth_params::tenant_unusable(spc_tenant) {
-        return;
+        return None;
+    }
+    if !crate::snapshot::is_guid(spc_tenant.trim()) {
+        return domain_tenant(cx, link, spc_tenant);
     }
     let vault = cx.ix.vault(cx.keyvault());
     let home = cx.identity.map(|i| (i.name.as_str(), i.tenant_id.as_str()));
@@ -431,6 +446,39 @@ fn tenant(cx: &Ctx, link: &mut Link) {
             );
         }
         _ => {}
+    }
+    None
+}
+
+/// A `tenantID` that is a domain name: the vault's and the identity's tenants are facts, not
+/// a comparison, and only a managed identity whose tenant differs from the vault's is judged
+/// (KVC406: no `tenantID` reaches across, whatever tenant the domain names).
+fn domain_tenant(cx: &Ctx, link: &mut Link, domain: &str) -> Option<String> {
+    let vault = cx.ix.vault(cx.keyvault());
+    let home = cx.identity.map(|i| (i.name.as_str(), i.tenant_id.as_str()));
+    if let Some(v) = vault {
+        link.facts.push(Fact::new(
+            format!("tenant of vault {}", v.name),
+            v.tenant_id.as_str(),
+        ));
+    }
+    if let Some((name, t)) = home {
+        link.facts.push(Fact::new(format!("tenant of {name}"), t));
+    }
+    match (home, vault) {
+        (Some((name, home)), Some(v)) if !home.eq_ignore_ascii_case(&v.tenant_id) => {
+            cross_tenant(
+                cx,
+                link,
+                Home::Seen(name),
+                home,
+                domain,
+                &v.name,
+                &v.tenant_id,
+            );
+            None
+        }
+        _ => Some(domain.to_string()),
     }
 }
 
@@ -518,6 +566,10 @@ fn cross_tenant(
     let asked = if spc_tenant.eq_ignore_ascii_case(home) {
         format!(
             "the token is issued in {home} and Key Vault rejects it (401 AKV10032: Invalid issuer)"
+        )
+    } else if !crate::snapshot::is_guid(spc_tenant.trim()) {
+        format!(
+            "whichever tenant the SecretProviderClass's domain {spc_tenant} names, the token fails: issued in {home}, Key Vault rejects it (401 AKV10032: Invalid issuer), and any other tenant answers AADSTS700016"
         )
     } else {
         format!(
