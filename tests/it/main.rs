@@ -209,6 +209,7 @@ mod nnn_namespace_gaps;
 mod nnn_suppressed_status;
 mod nnn_svg_lone_spc;
 mod nnn_trainer;
+mod ooo_left;
 mod parser_props;
 mod paste_kit;
 mod report_deleting_pods;
