@@ -7,6 +7,15 @@ use crate::live_support::*;
 use crate::nnn_live_verify_volumes::world_with_secret_volume;
 use serde_json::json;
 
+use std::path::PathBuf;
+use std::time::Duration;
+
+use kvchain::chain::restart_plan::RestartPlan;
+use kvchain::chain::{self, Code, Severity};
+use kvchain::snapshot::{ContainerStateObs, PodObs, Snapshot};
+use kvchain::source::lab::world::World;
+use kvchain::source::lab::{export, scenario};
+
 /// A value the renamed file held when its container started: never shown either.
 const BEFORE: &str = "CANARY-ooo-left-items-before-5c1a";
 
@@ -59,4 +68,100 @@ async fn live_verify_judges_a_secret_volume_mounted_through_items() {
         assert!(!out.message.contains(value), "{}", out.message);
     }
     run.assert_no_canary();
+}
+
+/// The Job fixture's canaries: its vault value and the one a rotation writes after the run.
+const JOB_CANARIES: [&str; 2] = ["CANARY-ooo-left-job-4b9e", "CANARY-ooo-left-rotated-71d0"];
+
+fn job_world() -> World {
+    job_world_with(|t| t)
+}
+
+fn job_pods(s: &Snapshot) -> Vec<&PodObs> {
+    (s.pods.items.iter())
+        .filter(|p| p.owners.iter().any(|o| o.kind == "Job"))
+        .collect()
+}
+
+/// The job fixture's text, with `edit` applied, as a world.
+fn job_world_with(edit: impl Fn(String) -> String) -> World {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lab/ooo-left-job.yaml");
+    let text = edit(std::fs::read_to_string(path).expect("fixture"));
+    let sc = scenario::parse("ooo-left-job", &PathBuf::from("ooo-left-job.yaml"), &text)
+        .expect("fixture loads");
+    World::new(sc)
+}
+
+/// Leftover 2: A Job's pod runs to completion (Kubernetes, Jobs: "the Job tracks the successful
+/// completions"; the pod's phase is Succeeded, "all containers in the Pod have terminated in
+/// success"). The lab's Job pods did run for ever, so README's "a finished Job's pod" (refused
+/// by `R`) and a finished pod's history (README: "A retired pod — finished (a Job's) … mounts
+/// and retries nothing again, and the driver's rotation skips it") could not be met in the
+/// lab. Once finished: its containers terminated with exit code 0, no finding flags it (a
+/// rotation after it ended leaves no stale env: it runs nothing), no restart is offered, and
+/// the complete Job makes no pod again, even once its pod is deleted.
+#[test]
+fn a_lab_jobs_pod_completes_and_is_neither_flagged_nor_restarted() {
+    let mut w = job_world();
+    w.advance(Duration::from_secs(60));
+    let snap = export::snapshot(&w);
+    let pods = job_pods(&snap);
+    assert_eq!(pods.len(), 1, "{pods:#?}");
+    assert_eq!(pods[0].phase, "Running", "it runs first");
+    let name = pods[0].name.to_string();
+
+    // Past the run, and past a rotation (at 12m, polled at 14m) that would leave a running
+    // reader's env stale.
+    w.advance(Duration::from_secs(15 * 60));
+    let snap = export::snapshot(&w);
+    let pods = job_pods(&snap);
+    assert_eq!(
+        pods.len(),
+        1,
+        "the complete Job made no other pod: {pods:#?}"
+    );
+    let pod = pods[0];
+    assert_eq!(
+        (pod.name.as_str(), pod.phase.as_str()),
+        (name.as_str(), "Succeeded")
+    );
+    for c in &pod.containers {
+        assert_eq!(
+            c.state,
+            ContainerStateObs::Terminated {
+                reason: "Completed".into(),
+                exit_code: 0
+            },
+            "{c:#?}"
+        );
+    }
+    let chains = chain::diagnose(&snap);
+    let flagged: Vec<_> = (chains.iter().flat_map(|c| c.findings()))
+        .filter(|f| f.severity > Severity::Info)
+        .collect();
+    assert!(flagged.is_empty(), "{flagged:#?}");
+    assert!(
+        !(chains.iter().flat_map(|c| c.findings())).any(|f| f.code == Code::KVC901),
+        "a finished pod holds no stale copy: {chains:#?}"
+    );
+    let plan = RestartPlan::for_pod(&snap, pod);
+    assert!(
+        matches!(&plan, RestartPlan::Refused { why, .. } if why.contains("has finished (Succeeded)")),
+        "{plan:?}"
+    );
+    let refused = w
+        .restart_pod("demo", &name)
+        .expect_err("nothing to restart");
+    assert!(refused.contains("has finished"), "{refused}");
+
+    // Deleted, it is not run again: the Job has its completion.
+    w.delete_pod("demo", &name).expect("the pod is there");
+    w.advance(Duration::from_secs(120));
+    assert!(job_pods(&export::snapshot(&w)).is_empty());
+
+    let text = format!("{chains:?}");
+    for canary in JOB_CANARIES {
+        assert!(!text.contains(canary));
+    }
 }
