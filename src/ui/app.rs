@@ -14,6 +14,7 @@ mod data;
 mod filtering;
 mod keys;
 mod model;
+mod namespace;
 mod perform;
 mod permissions;
 

@@ -16,6 +16,15 @@ use kvchain::snapshot::{ContainerStateObs, PodObs, Snapshot};
 use kvchain::source::lab::world::World;
 use kvchain::source::lab::{export, scenario};
 
+use std::sync::Arc;
+
+use kvchain::snapshot::{ServiceAccountObs, SourceKind};
+use kvchain::ui::app::{App, AppEvent};
+use kvchain::ui::config::UiConfig;
+use kvchain::ui::testing::{self, lab_snapshot};
+
+use crate::ui_no_data::{tree_text, type_keys};
+
 /// A value the renamed file held when its container started: never shown either.
 const BEFORE: &str = "CANARY-ooo-left-items-before-5c1a";
 
@@ -164,4 +173,83 @@ fn a_lab_jobs_pod_completes_and_is_neither_flagged_nor_restarted() {
     for canary in JOB_CANARIES {
         assert!(!text.contains(canary));
     }
+}
+
+/// A lab snapshot over the test kit's demo chains (namespaces `payments`…) whose namespaces
+/// `payments` and `quiet` hold their `default` ServiceAccount, as every namespace does.
+fn namespaced_app(edit: impl FnOnce(&mut Snapshot)) -> App {
+    let mut snap = lab_snapshot("default");
+    for ns in ["payments", "quiet"] {
+        snap.service_accounts.items.push(ServiceAccountObs {
+            namespace: ns.into(),
+            name: "default".into(),
+            ..Default::default()
+        });
+    }
+    edit(&mut snap);
+    let mut app = App::new(snap.source.clone(), UiConfig::default());
+    app.update(AppEvent::Resize(120, 30));
+    app.apply(Arc::new(snap), testing::demo_chains());
+    app
+}
+
+fn status(app: &App) -> String {
+    app.message
+        .as_ref()
+        .map(|(t, _)| t.clone())
+        .unwrap_or_default()
+}
+
+/// Leftover 3: `:ns NAME` over no chain told a namespace that does not exist (a typo) from one without
+/// chains by nothing. Kubernetes makes a `default` ServiceAccount in every namespace
+/// (Kubernetes docs, "Service Accounts": "every namespace has a default ServiceAccount"), so
+/// where ServiceAccounts were read a namespace with none does not exist; where they were not,
+/// or the source reads one namespace only, whether it exists is unknown, said so (README:
+/// unknown is not absent).
+#[test]
+fn ns_tells_a_missing_namespace_from_an_empty_one_and_from_one_not_read() {
+    let mut app = namespaced_app(|_| {});
+    type_keys(&mut app, ":ns quiet");
+    assert_eq!(status(&app), "no chains in namespace quiet");
+    assert!(
+        tree_text(&mut app)
+            .contains("No chains in namespace quiet (:ns with no name or esc shows all)."),
+        "{}",
+        tree_text(&mut app)
+    );
+
+    type_keys(&mut app, ":ns nosuch");
+    assert_eq!(
+        status(&app),
+        "namespace nosuch does not exist (namespaces: payments, quiet)"
+    );
+    let pane = tree_text(&mut app);
+    assert!(
+        pane.contains("Namespace nosuch does not exist (:ns with no name or esc shows all)."),
+        "{pane}"
+    );
+    assert!(!pane.contains("No chains in namespace nosuch"), "{pane}");
+
+    // ServiceAccounts there could not be read: unknown, not absent.
+    let mut app = namespaced_app(|s| {
+        s.source.kind = SourceKind::Live;
+        (s.service_accounts.gaps.namespaces).insert("locked".into(), "forbidden".into());
+    });
+    type_keys(&mut app, ":ns locked");
+    assert_eq!(
+        status(&app),
+        "no chains seen in namespace locked; whether it exists is unknown: its ServiceAccounts could not be read: forbidden"
+    );
+    assert!(!tree_text(&mut app).contains("does not exist"));
+
+    // A source that reads one namespace (`-n payments`) knows nothing of another.
+    let mut app = namespaced_app(|s| {
+        s.source.kind = SourceKind::Live;
+        s.source.only_namespace = Some("payments".into());
+    });
+    type_keys(&mut app, ":ns nosuch");
+    assert_eq!(
+        status(&app),
+        "no chains seen in namespace nosuch; whether it exists is unknown: only namespace payments is read"
+    );
 }
