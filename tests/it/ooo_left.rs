@@ -25,6 +25,12 @@ use kvchain::ui::testing::{self, lab_snapshot};
 
 use crate::ui_no_data::{tree_text, type_keys};
 
+use kvchain::source::SourceEvent;
+use kvchain::source::lab::faults;
+use kvchain::ui::views;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
 /// A value the renamed file held when its container started: never shown either.
 const BEFORE: &str = "CANARY-ooo-left-items-before-5c1a";
 
@@ -252,4 +258,64 @@ fn ns_tells_a_missing_namespace_from_an_empty_one_and_from_one_not_read() {
         status(&app),
         "no chains seen in namespace nosuch; whether it exists is unknown: only namespace payments is read"
     );
+}
+
+/// The status bar's rows as drawn, trimmed and joined by one space.
+fn status_text(app: &mut App) -> String {
+    let mut t = Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
+    t.draw(|f| views::draw(f, app)).unwrap();
+    let area = app.areas().status;
+    let buf = t.backend().buffer();
+    let rows: Vec<String> = (area.y..area.y + area.height)
+        .map(|y| {
+            let row: String = (area.x..area.x + area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect();
+            row.trim().to_string()
+        })
+        .collect();
+    rows.join(" ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Leftover 4: A lab fault's title and what the owner's controller does with it (README `b`: "the
+/// status line says what the owner's controller does with a template fault (a StatefulSet from
+/// its highest ordinal …)") were cut at the terminal's edge on an 80- or 100-column screen: the
+/// bar was one line. It takes the lines the message needs, so the whole of it shows, the
+/// fault's title first.
+#[test]
+fn a_long_fault_message_is_never_cut_on_a_narrow_status_bar() {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lab/nnn-owner-kinds.yaml");
+    let text = std::fs::read_to_string(path).expect("fixture");
+    let sc = scenario::parse(
+        "nnn-owner-kinds",
+        &PathBuf::from("nnn-owner-kinds.yaml"),
+        &text,
+    )
+    .expect("fixture loads");
+    let mut w = World::new(sc);
+    w.advance(Duration::from_secs(60));
+    let web = (
+        "StatefulSet".to_string(),
+        "demo".to_string(),
+        "web".to_string(),
+    );
+    let said = faults::apply_to(&mut w, "remove-pod-label", &web).expect("applied");
+    assert!(
+        said.starts_with("applied: Remove the pod template's label azure.workload.identity/use — StatefulSet demo/web"),
+        "{said}"
+    );
+    for (width, height) in [(80, 24), (100, 30)] {
+        let mut app = namespaced_app(|_| {});
+        app.update(AppEvent::Resize(width, height));
+        app.update(AppEvent::Source(SourceEvent::Status(said.clone())));
+        let bar = status_text(&mut app);
+        let whole = said.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(bar.contains(&whole), "{width} columns: {bar}");
+        // The rest of the screen keeps its place: the bar grew, it did not overdraw.
+        assert!(app.areas().status.height > 1, "{width} columns");
+    }
 }
