@@ -319,3 +319,42 @@ fn a_long_fault_message_is_never_cut_on_a_narrow_status_bar() {
         assert!(app.areas().status.height > 1, "{width} columns");
     }
 }
+
+/// Leftover 5: Key Vault's RBAC deny (innererror `ForbiddenByRbac`, FACTS §3's message) prints the
+/// resource as Azure's authorization decision writes it, lower-cased whole:
+/// `Resource: '/subscriptions/…/resourcegroups/test-piyush1-rg/providers/microsoft.keyvault/vaults/test-piyush-kv-1011/secrets/…'`
+/// (the message FACTS cites, piyushsachdeva/Terraform_AKS#2). The lab printed ARM's casing
+/// (`resourceGroups`, `Microsoft.KeyVault`, the group's own capitals).
+#[test]
+fn the_labs_rbac_deny_names_the_resource_lower_cased_as_key_vault_does() {
+    let mut w = job_world_with(|t| {
+        let ra = t
+            .find("apiVersion: lab.kvchain.dev/v1\nkind: RoleAssignment")
+            .unwrap();
+        let end = ra + t[ra..].find("---\n").unwrap() + 4;
+        let t = format!("{}{}", &t[..ra], &t[end..]);
+        t.replace(
+            "  tenantID: 5c7e1f2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b\n  secrets:",
+            "  tenantID: 5c7e1f2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b\n  resourceGroup: RG-Vaults\n  secrets:",
+        )
+    });
+    w.advance(Duration::from_secs(60));
+    let snap = export::snapshot(&w);
+    let denied = (snap.events.items.iter())
+        .find(|e| e.reason == "FailedMount" && e.message.contains("ForbiddenByRbac"))
+        .unwrap_or_else(|| panic!("no RBAC deny: {:#?}", snap.events.items));
+    let m = &denied.message;
+    let start = m.find("Resource: '").expect("a Resource line") + "Resource: '".len();
+    let resource = &m[start..start + m[start..].find('\'').unwrap()];
+    assert!(resource.starts_with("/subscriptions/"), "{resource}");
+    assert!(
+        resource.ends_with(
+            "/resourcegroups/rg-vaults/providers/microsoft.keyvault/vaults/kv-ooo/secrets/db-password"
+        ),
+        "{resource}"
+    );
+    assert_eq!(resource, resource.to_lowercase());
+    for canary in JOB_CANARIES {
+        assert!(!m.contains(canary));
+    }
+}
