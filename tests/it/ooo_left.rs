@@ -358,3 +358,67 @@ fn the_labs_rbac_deny_names_the_resource_lower_cased_as_key_vault_does() {
         assert!(!m.contains(canary));
     }
 }
+
+/// The items fixture, rotating vault secret `rotated` at 3m, run to 7m (the 4m poll rewrote
+/// the synced Secret).
+fn items_world(rotated: &str) -> World {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lab/ooo-left-items.yaml");
+    let text = std::fs::read_to_string(path)
+        .expect("fixture")
+        .replace("ROTATED", rotated);
+    let sc = scenario::parse(
+        "ooo-left-items",
+        &PathBuf::from("ooo-left-items.yaml"),
+        &text,
+    )
+    .expect("fixture loads");
+    let mut w = World::new(sc);
+    w.advance(Duration::from_secs(7 * 60));
+    w
+}
+
+/// Leftover 1, the rules' side: with `items` paths recorded, KVC901 judges a subPath copy of
+/// a Secret volume by the key its file holds (`items[].path` → `items[].key`). Without them
+/// it judged all the Secret's keys: a rotation of key `password` flagged the copy of key
+/// `username` as holding "the old value" (an error on a pod that holds the Secret's value:
+/// a healthy pod flagged). It is information now, naming the key that did not change; a
+/// rotation of `username` itself makes the copy stale (FACTS §4), an error.
+#[test]
+fn a_sub_path_copy_through_items_is_judged_by_its_own_key() {
+    let other = chain::diagnose(&export::snapshot(&items_world("db-password")));
+    let stale: Vec<_> = (other.iter().flat_map(|c| c.findings()))
+        .filter(|f| f.code == Code::KVC901)
+        .collect();
+    for f in &stale {
+        assert_eq!(
+            f.severity,
+            Severity::Info,
+            "only key password changed: {f:#?}"
+        );
+        assert!(
+            f.message.contains("key username holds the value it held"),
+            "{}",
+            f.message
+        );
+    }
+
+    let own = chain::diagnose(&export::snapshot(&items_world("db-user")));
+    let stale: Vec<_> = (own.iter().flat_map(|c| c.findings()))
+        .filter(|f| f.code == Code::KVC901)
+        .collect();
+    assert!(
+        stale.iter().any(|f| f.severity == Severity::Error
+            && f.message.contains("file /etc/app/user")
+            && f.message.contains("holds the old value")),
+        "{own:#?}"
+    );
+    let text = format!("{other:?}{own:?}");
+    for canary in [
+        "CANARY-ooo-left-user-2f81",
+        "CANARY-ooo-left-pass-9c07",
+        "CANARY-ooo-left-rotated-5e3d",
+    ] {
+        assert!(!text.contains(canary));
+    }
+}
