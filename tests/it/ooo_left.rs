@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use kvchain::chain::restart_plan::RestartPlan;
-use kvchain::chain::{self, Code, Severity};
+use kvchain::chain::testkit as tk;
+use kvchain::chain::{self, Code, Finding, LinkKind, Severity};
 use kvchain::snapshot::{ContainerStateObs, PodObs, Snapshot};
 use kvchain::source::lab::world::World;
 use kvchain::source::lab::{export, scenario};
@@ -421,4 +422,91 @@ fn a_sub_path_copy_through_items_is_judged_by_its_own_key() {
     ] {
         assert!(!text.contains(canary));
     }
+}
+
+/// The test kit's healthy chain moved to pod identity (`usePodIdentity: "true"`, no clientID):
+/// its pod `labels` added, and, when `failing`, its mount failing with NMI's words.
+fn pod_identity_world(binding: Option<&str>, failing: bool) -> Snapshot {
+    let mut s = tk::healthy();
+    let spc = (s.spcs.items.iter_mut())
+        .find(|x| x.name == tk::spc_name(tk::APP))
+        .expect("the app's SPC");
+    spc.parameters.remove("clientID");
+    spc.parameters
+        .insert("usePodIdentity".into(), "true".into());
+    tk::reparse(spc);
+    if let Some(b) = binding {
+        let pod = tk::pod_mut(&mut s, tk::APP);
+        let mut labels = (*pod.labels).clone();
+        labels.insert("aadpodidbinding".into(), b.into());
+        pod.labels = labels.into();
+    }
+    if failing {
+        tk::unmount(&mut s, tk::APP);
+        let pod = tk::pod_name(tk::APP, 0);
+        s.events.items.push(tk::failed_mount(
+            tk::NS,
+            &pod,
+            "secrets-store-inline",
+            &format!(
+                "failed to get authorizer for keyvault client: nmi response failed with status code: 404, response body: getting assigned identities for pod {}/{pod} in CREATED state failed after 16 attempts, retry duration [5]s, error: <nil>. Check MIC pod logs for identity assignment errors",
+                tk::NS
+            ),
+        ));
+    }
+    s
+}
+
+/// Leftover 6: with `usePodIdentity: "true"` the provider asks aad-pod-identity's NMI for the
+/// pod's token (FACTS §5: pod identity is one of the provider's identity modes), and NMI
+/// answers only for a pod an AzureIdentityBinding selects by its `aadpodidbinding` label
+/// (aad-pod-identity: "no AzureAssignedIdentity found for pod", "getting assigned identities
+/// for pod … in CREATED state failed"). A pod without it fails to mount: the cause is named on
+/// the Identity link, on the mode's own finding (KVC304), as an error whose evidence is NMI's
+/// event — not a generic mount failure (KVC701) beside a mere deprecation warning. Its fix is
+/// the move to workload identity (which needs no binding), or the label.
+#[test]
+fn a_pod_identity_pod_without_its_binding_label_is_told_on_the_identity_link() {
+    let chains = chain::diagnose(&pod_identity_world(None, true));
+    let all: Vec<&Finding> = chains.iter().flat_map(|c| c.findings()).collect();
+    assert!(
+        !all.iter().any(|f| f.code == Code::KVC701),
+        "no generic mount failure: {all:#?}"
+    );
+    let f = all
+        .iter()
+        .find(|f| f.code == Code::KVC304)
+        .unwrap_or_else(|| panic!("{all:#?}"));
+    assert_eq!(f.link, LinkKind::Identity);
+    assert_eq!(f.severity, Severity::Error, "{f:#?}");
+    assert!(
+        f.message.contains("no aadpodidbinding label"),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.evidence
+            .iter()
+            .any(|e| e.contains("AzureAssignedIdentity")
+                || e.contains("getting assigned identities for pod")),
+        "NMI's event is its evidence: {f:#?}"
+    );
+    assert!(
+        f.fix.contains("workload-identity-migrate") || f.fix.contains("usePodIdentity"),
+        "{}",
+        f.fix
+    );
+    assert!(f.fix.contains("aadpodidbinding"), "{}", f.fix);
+
+    // Labelled and mounted: pod identity is deprecated, nothing more.
+    let chains = chain::diagnose(&pod_identity_world(Some("web-binding"), false));
+    let f = (chains.iter().flat_map(|c| c.findings()))
+        .find(|f| f.code == Code::KVC304)
+        .expect("KVC304");
+    assert_eq!(f.severity, Severity::Warning, "{f:#?}");
+    assert!(
+        !f.message.contains("aadpodidbinding label"),
+        "{}",
+        f.message
+    );
 }
