@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    CSIVolumeSource, ContainerState, EnvFromSource, EnvVar, Event, Pod, PodSpec, PodStatus,
-    PodTemplateSpec, ProjectedVolumeSource, Secret, SecretKeySelector, SecretVolumeSource,
-    ServiceAccount, Volume, VolumeMount,
+    CSIVolumeSource, ContainerState, EnvFromSource, EnvVar, Event, KeyToPath, Pod, PodSpec,
+    PodStatus, PodTemplateSpec, ProjectedVolumeSource, Secret, SecretKeySelector,
+    SecretVolumeSource, ServiceAccount, Volume, VolumeMount,
 };
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
@@ -261,6 +261,7 @@ pub fn volume_of(
                 .flatten()
                 .map(|i| i.key.as_str().into())
                 .collect(),
+            paths: item_paths(s.items.as_deref()),
         }
     } else if let Some(p) = projected {
         let sources = each(&p.sources);
@@ -290,6 +291,7 @@ pub fn volume_of(
                         .flatten()
                         .map(|i| i.key.as_str().into())
                         .collect(),
+                    paths: item_paths(s.items.as_deref()),
                 })
                 .collect(),
         }
@@ -300,6 +302,15 @@ pub fn volume_of(
         name: name.into(),
         source,
     }
+}
+
+/// `items[].path` of a Secret volume or source: the file each listed key is written to.
+fn item_paths(items: Option<&[KeyToPath]>) -> Vec<Name> {
+    items
+        .into_iter()
+        .flatten()
+        .map(|i| i.path.as_str().into())
+        .collect()
 }
 
 /// An env var: which Secret key it reads, or its literal value. `value_from` is the var's

@@ -156,6 +156,10 @@ pub enum VolumeSourceObs {
         /// Secret lacks fails the volume's mount unless the volume is optional.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         keys: Vec<Name>,
+        /// `items[].path`, one per key of `keys` in its order: the file each key is written
+        /// to. Empty in snapshots written before paths were recorded (see [`KeyPaths`]).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        paths: Vec<Name>,
     },
     /// Projected volume: service-account tokens (with audience) and secrets.
     Projected {
@@ -177,6 +181,43 @@ pub struct ProjectedSecretItems {
     pub optional: bool,
     /// `items[].key`.
     pub keys: Vec<Name>,
+    /// `items[].path`, one per key of `keys` in its order (empty in older snapshots).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<Name>,
+}
+
+/// Which file of a Secret volume (or of a projected volume's Secret source) holds which key.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum KeyPaths<'a> {
+    /// No `items`: every key of the Secret is a file of its own name.
+    Every,
+    /// `items`: these keys, each at its path.
+    Items(&'a [Name], &'a [Name]),
+    /// `items` whose paths the snapshot does not hold (written before they were recorded):
+    /// which file holds which key is unknown.
+    Unrecorded,
+}
+
+impl<'a> KeyPaths<'a> {
+    pub fn of(keys: &'a [Name], paths: &'a [Name]) -> Self {
+        match (keys.is_empty(), keys.len() == paths.len()) {
+            (true, _) => KeyPaths::Every,
+            (false, true) => KeyPaths::Items(keys, paths),
+            (false, false) => KeyPaths::Unrecorded,
+        }
+    }
+
+    /// The key whose file is `path`: None when no key is written there, or the paths were
+    /// not recorded (tell [`KeyPaths::Unrecorded`] apart first).
+    pub fn key_at(self, path: &'a str) -> Option<&'a str> {
+        match self {
+            KeyPaths::Every => Some(path),
+            KeyPaths::Items(keys, paths) => {
+                (paths.iter().position(|p| p.as_str() == path)).map(|i| keys[i].as_str())
+            }
+            KeyPaths::Unrecorded => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]

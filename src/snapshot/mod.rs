@@ -21,6 +21,7 @@ pub mod items;
 mod kube;
 pub mod mounts;
 mod namespace;
+pub use namespace::Presence;
 pub mod strmap;
 
 use std::collections::BTreeMap;
@@ -242,6 +243,11 @@ pub struct SourceInfo {
     /// Events`): a report says it left them out rather than dropping them unsaid (audit WW5).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_used: Vec<String>,
+    /// The one namespace the source read (a live `-n`, or the context's namespace when pods
+    /// cannot be listed cluster-wide; a snapshot file saved with `-n`): what is outside it is
+    /// unknown, not absent. `None`: every namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only_namespace: Option<String>,
     /// Read back from a snapshot file (`check --snapshot`): the data is a recording made at
     /// `observed_at`, not the cluster now, which the reports say (audit FFF7). Never written
     /// into a file: a file is a recording by being one.
@@ -324,6 +330,7 @@ impl Default for SourceInfo {
             stale: Vec::new(),
             shared_files: Vec::new(),
             not_used: Vec::new(),
+            only_namespace: None,
             recorded: false,
         }
     }

@@ -7,6 +7,17 @@ use std::collections::BTreeSet;
 
 use super::{Coll, Snapshot};
 
+/// Whether a namespace exists, as a snapshot tells it ([`Snapshot::namespace_presence`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Presence {
+    /// The snapshot holds an object in it.
+    Present,
+    /// Read, and not there.
+    Absent,
+    /// Not read: why.
+    Unknown(String),
+}
+
 impl Snapshot {
     /// Every namespace the snapshot holds an object in, sorted.
     pub fn namespaces(&self) -> BTreeSet<&str> {
@@ -43,13 +54,34 @@ impl Snapshot {
         ))
     }
 
+    /// Whether namespace `ns` exists, as far as the snapshot can tell. Kubernetes'
+    /// ServiceAccount controller makes a `default` ServiceAccount in every namespace (the lab
+    /// too), so where ServiceAccounts were read a namespace with no object at all, not even
+    /// that one, does not exist. Where they were not (forbidden, or outside the one namespace
+    /// the source reads) nothing can be said: unknown is not absent.
+    pub fn namespace_presence(&self, ns: &str) -> Presence {
+        if self.namespaces().contains(ns) {
+            return Presence::Present;
+        }
+        if let Some(only) = self.source.only_namespace.as_deref().filter(|o| *o != ns) {
+            return Presence::Unknown(format!("only namespace {only} is read"));
+        }
+        if let Some(why) = self.service_accounts.unknown_in(ns) {
+            return Presence::Unknown(format!("its ServiceAccounts could not be read: {why}"));
+        }
+        if self.source.kind == super::SourceKind::Manifests {
+            return Presence::Unknown("the manifests hold no object in it".into());
+        }
+        Presence::Absent
+    }
+
     /// Why a live read of `-n ns` shows a namespace that does not exist: not even its
     /// `default` ServiceAccount, which Kubernetes' ServiceAccount controller makes in every
     /// namespace, and nothing else. An API server answers a list in a missing namespace with an
     /// empty list, so a typo would read as a clean namespace (audit FFF3). `None` when the
     /// ServiceAccounts there could not be read (nothing can be said) or anything was found.
     pub fn absent_live_namespace(&self, ns: &str) -> Option<String> {
-        if self.service_accounts.unknown_in(ns).is_some() || self.namespaces().contains(ns) {
+        if self.namespace_presence(ns) != Presence::Absent {
             return None;
         }
         Some(format!(
@@ -80,6 +112,7 @@ impl Snapshot {
         self.source
             .unread_objects
             .retain(|o| o.namespace.as_deref().is_none_or(|n| n == ns));
+        self.source.only_namespace = Some(ns.to_string());
         Ok(())
     }
 }

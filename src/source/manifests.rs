@@ -505,6 +505,7 @@ impl Builder {
                 stale: Vec::new(),
                 shared_files: self.objects.shared(),
                 not_used: self.run_time.lines(),
+                only_namespace: None,
                 recorded: false,
             },
             cluster: ClusterFacts {

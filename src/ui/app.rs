@@ -14,6 +14,7 @@ mod data;
 mod filtering;
 mod keys;
 mod model;
+mod namespace;
 mod perform;
 mod permissions;
 
@@ -228,7 +229,8 @@ impl App {
     }
 
     pub fn areas(&self) -> Areas {
-        super::layout::layout_with(self.size, self.banner_shown())
+        let status = super::views::status::height(self, self.size.width);
+        super::layout::layout_with(self.size, self.banner_shown(), status)
     }
 
     /// The banner under the strip: gaps, or kinds listed but not kept current.

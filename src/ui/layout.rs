@@ -28,11 +28,12 @@ pub struct Areas {
 }
 
 pub fn layout(area: Rect) -> Areas {
-    layout_with(area, false)
+    layout_with(area, false, 1)
 }
 
-/// The layout with a one-line gap banner under the strip when `banner` is set.
-pub fn layout_with(area: Rect, banner: bool) -> Areas {
+/// The layout with a one-line gap banner under the strip when `banner` is set, and a status
+/// bar of `status` lines (a long message wraps).
+pub fn layout_with(area: Rect, banner: bool, status: u16) -> Areas {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         return Areas {
             too_small: true,
@@ -43,7 +44,7 @@ pub fn layout_with(area: Rect, banner: bool) -> Areas {
         Constraint::Length(STRIP_HEIGHT),
         Constraint::Length(u16::from(banner)),
         Constraint::Min(0),
-        Constraint::Length(1),
+        Constraint::Length(status.max(1)),
     ])
     .areas(area);
     // The tree gets 40% but at least 30 and at most 70 columns.

@@ -209,6 +209,7 @@ mod nnn_namespace_gaps;
 mod nnn_suppressed_status;
 mod nnn_svg_lone_spc;
 mod nnn_trainer;
+mod ooo_left;
 mod ooo_real;
 mod ooo_time;
 mod parser_props;

@@ -434,6 +434,7 @@ fn kvc905_names_every_reader_and_key_it_lacks() {
             secret_name: tk::secret_name(APP).into(),
             optional: false,
             keys: vec!["ca.crt".into()],
+            paths: vec!["ca.crt".into()],
         },
     });
     let c = one(&s);

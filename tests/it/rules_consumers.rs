@@ -106,6 +106,7 @@ fn consumers_a_volume_item_key_the_secret_lacks_is_kvc905() {
             secret_name: secret.as_str().into(),
             optional: false,
             keys: vec!["username".into()],
+            paths: vec!["username".into()],
         },
     });
     let f = one(&diagnose(&s), Code::KVC905);
@@ -362,6 +363,7 @@ fn subpath_reader(s: &mut Snapshot) {
                 secret_name: secret.as_str().into(),
                 optional: false,
                 keys: vec![],
+                paths: vec![],
             },
         },
         VolumeObs {

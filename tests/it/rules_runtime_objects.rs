@@ -493,6 +493,7 @@ fn kvc901_a_subpath_file_of_a_rotated_secret_holds_the_old_value() {
             secret_name: secret.as_str().into(),
             optional: false,
             keys: vec![],
+            paths: vec![],
         },
     });
     pod.containers[0].mounts.push(MountObs {

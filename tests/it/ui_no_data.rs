@@ -148,12 +148,13 @@ fn a_namespace_with_no_chains_draws_an_unknown_root_with_the_reason() {
     );
     let root = root_line(&mut app);
     assert!(root.contains("? lab: default"), "{root}");
-    assert!(root.contains("no chains in nosuch"), "{root}");
+    // The snapshot holds no object in it, not even a default ServiceAccount: not there.
+    assert!(root.contains("no namespace nosuch"), "{root}");
     assert!(!root.contains('✓'), "{root}");
 }
 
 /// The tree pane's text, its wrapped lines joined (the pane is the left 40%, at most 70).
-fn tree_text(app: &mut App) -> String {
+pub(crate) fn tree_text(app: &mut App) -> String {
     let width = (app.size.width * 2 / 5).clamp(30, 70);
     let mut t = Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
     t.draw(|f| views::draw(f, app)).unwrap();
@@ -168,7 +169,7 @@ fn tree_text(app: &mut App) -> String {
     lines.join(" ")
 }
 
-fn type_keys(app: &mut App, keys: &str) {
+pub(crate) fn type_keys(app: &mut App, keys: &str) {
     for c in keys.chars() {
         app.update(AppEvent::Key(KeyEvent::new(
             KeyCode::Char(c),
@@ -193,7 +194,7 @@ fn an_empty_namespace_says_so_and_how_to_show_all() {
     let s = tree_text(&mut app);
     assert!(!s.contains("Nothing matches the filter"), "{s}");
     assert!(
-        s.contains("No chains in namespace nothere (:ns with no name or esc shows all)"),
+        s.contains("Namespace nothere does not exist (:ns with no name or esc shows all)"),
         "{s}"
     );
     // :ns with no name does show them all.

@@ -123,6 +123,17 @@ pub fn classify(message: &str) -> Option<Code> {
     {
         return Some(Code::KVC301);
     }
+    // Pod identity mode (usePodIdentity, FACTS §5): aad-pod-identity's NMI assigned the pod no
+    // identity — "no AzureAssignedIdentity found for pod:<ns>/<pod>", "getting assigned
+    // identities for pod <ns>/<pod> in CREATED state failed after 16 attempts" — as for a pod
+    // no AzureIdentityBinding selects by its aadpodidbinding label (rules::pod_identity).
+    if has!(
+        m,
+        "AzureAssignedIdentity",
+        "getting assigned identities for pod"
+    ) {
+        return Some(Code::KVC304);
+    }
     // Key Vault refusing a token issued by another tenant.
     if token!(m, "AKV10032") {
         return Some(Code::KVC406);
@@ -316,7 +327,7 @@ pub fn classify_event(reason: &str, message: &str) -> Option<Code> {
 /// Every literal [`classify`] looks for (at most 128: one bit each): one Aho-Corasick pass over
 /// a message tells which occur, instead of up to sixty substring searches (each event of every
 /// chain).
-const NEEDLES: [&str; 74] = [
+const NEEDLES: [&str; 76] = [
     " permission on key vault '",
     "429",
     "AADSTS700016",
@@ -391,6 +402,8 @@ const NEEDLES: [&str; 74] = [
     "failed to mount secrets store objects",
     ": not a directory",
     ": is a directory",
+    "AzureAssignedIdentity",
+    "getting assigned identities for pod",
 ];
 
 fn needles() -> &'static AhoCorasick {

@@ -394,6 +394,9 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
         if code == Code::KVC307 && pods == Pods::NoneSeen && !meant_wi {
             f.severity = crate::chain::model::Severity::Info;
         }
+        if code == Code::KVC304 && pods == Pods::Mounting {
+            super::pod_identity::unbound(cx, &mut f);
+        }
         link.findings.push(f);
     }
     ignored_keys(cx, link, meant_wi, meant_uai.is_some());

@@ -31,6 +31,7 @@ pub(crate) mod params;
 mod parse_first;
 pub(crate) mod placement;
 pub(crate) mod pod;
+mod pod_identity;
 mod pod_now;
 pub(crate) mod provider;
 pub(crate) mod remedy;

@@ -140,6 +140,10 @@ pub fn caller(client_id: &str, principal_id: &str, tenant: &str) -> String {
     format!("appid={client_id};oid={principal_id};iss=https://sts.windows.net/{tenant}/")
 }
 
+/// Key Vault's RBAC deny (innererror `ForbiddenByRbac`, FACTS §3). Its `Resource:` line is
+/// the resource id as Azure's authorization decision writes it, lower-cased whole
+/// (`/subscriptions/…/resourcegroups/<rg>/providers/microsoft.keyvault/vaults/<vault>/secrets/<name>`,
+/// the message FACTS cites), not ARM's casing.
 pub fn forbidden_by_rbac(
     caller: &str,
     action: &str,
@@ -147,6 +151,7 @@ pub fn forbidden_by_rbac(
     vault: &str,
     location: &str,
 ) -> String {
+    let resource = resource.to_lowercase();
     format!(
         "Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nCaller: {caller}\r\nAction: '{action}'\r\nResource: '{resource}'\r\nAssignment: (not found)\r\nDenyAssignmentId: null\r\nDecisionReason: 'DeniedWithNoValidRBAC' \r\nVault: {vault};location={location}"
     )

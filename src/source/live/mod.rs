@@ -214,6 +214,9 @@ impl Engine {
         if let Some(outside) = &src.narrowed {
             shared.update(|s| s.pods.gaps.outside = Some(outside.clone()));
         }
+        if let Scope::Namespace(ns) = &src.scope {
+            shared.update(|s| s.only_namespace = Some(ns.clone()));
+        }
         // Every read notes when the cluster answered (the data time, audit W3).
         let client = answered::noting(src.client.clone(), shared.heard.clone());
         let mut tasks = JoinSet::new();

@@ -267,6 +267,8 @@ pub struct LiveState {
     pub named_read: BTreeSet<Key>,
     /// Startup stopped waiting ([`LiveState::give_up`]): what is not in by now stays unknown.
     gave_up: bool,
+    /// The one namespace watched (`-n`, or narrowed): [`SourceInfo::only_namespace`].
+    pub only_namespace: Option<String>,
 }
 
 impl Default for LiveState {
@@ -293,6 +295,7 @@ impl Default for LiveState {
             azure: AzureObs::unknown("Azure not observed yet"),
             named_read: BTreeSet::new(),
             gave_up: false,
+            only_namespace: None,
         }
     }
 }
@@ -560,6 +563,7 @@ impl LiveState {
                 label: label.to_string(),
                 observed_at,
                 not_live: self.not_live(),
+                only_namespace: self.only_namespace.clone(),
                 ..SourceInfo::default()
             },
             cluster: self.cluster.clone(),

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use crate::action::copy_verdict::SecretCopy;
 use crate::action::kube::VerifyReading;
 use crate::fingerprint::Fingerprint;
-use crate::snapshot::{ContainerStateObs, Observed, Snapshot, VolumeSourceObs};
+use crate::snapshot::{ContainerStateObs, KeyPaths, Observed, Snapshot, VolumeSourceObs};
 
 const DRIVER: &str = "secrets-store.csi.k8s.io";
 
@@ -168,7 +168,7 @@ pub fn plan(
                 // A subPath mount is one file of the volume, at the mount path itself.
                 Some(sp) if sp == file => m.path.to_string(),
                 Some(_) => continue,
-                None => format!("{}/{file}", m.path.trim_end_matches('/')),
+                None => under(&m.path, file),
             };
             let synced = spc
                 .secret_objects
@@ -252,9 +252,10 @@ pub fn plan(
 }
 
 /// The files mount `m` of volume `v` shows from the Secrets the driver syncs (`synced`): a
-/// subPath names one key, a whole volume shows every key of the Secret as a file of its name.
-/// Where a volume's `items` rename keys the snapshot does not keep their paths: which file
-/// holds which key is not known, and said so, not guessed.
+/// subPath names one file, a whole volume shows every key of the Secret as a file of its name,
+/// or, with `items`, the listed keys at their paths (the secret volume plugin's payload).
+/// Where a snapshot holds `items` without their paths (written before they were recorded),
+/// which file holds which key is not known, and said so, not guessed.
 fn secret_copies(
     snapshot: &Snapshot,
     ns: &str,
@@ -263,47 +264,62 @@ fn secret_copies(
     v: &crate::snapshot::VolumeObs,
     out: &mut VerifyPlan,
 ) {
-    let secrets: Vec<(&str, bool)> = match &v.source {
+    let secrets: Vec<(&str, KeyPaths)> = match &v.source {
         VolumeSourceObs::Secret {
-            secret_name, keys, ..
-        } => vec![(secret_name.as_str(), !keys.is_empty())],
+            secret_name,
+            keys,
+            paths,
+            ..
+        } => vec![(secret_name.as_str(), KeyPaths::of(keys, paths))],
         VolumeSourceObs::Projected {
             secrets,
             secret_items,
             ..
         } => (secrets.iter())
-            .map(|x| (x.as_str(), secret_items.iter().any(|i| i.secret == *x)))
+            .map(|x| {
+                let listed = secret_items.iter().find(|i| i.secret == *x);
+                let layout = listed.map_or(KeyPaths::Every, |i| KeyPaths::of(&i.keys, &i.paths));
+                (x.as_str(), layout)
+            })
             .collect(),
         _ => return,
     };
-    for (secret, items) in secrets.into_iter().filter(|(s, _)| synced.contains(s)) {
-        if items {
-            let note = format!(
-                "volume {}: Secret {secret} is mounted through items, whose file paths are not recorded: not verified",
-                m.volume
-            );
-            // Once per volume, however many mounts of it.
-            if !out.notes.contains(&note) {
-                out.notes.push(note);
-            }
-            continue;
-        }
-        let keys: Vec<&str> = match (&m.sub_path, snapshot.secret(ns, secret)) {
-            (Some(sub), _) => vec![sub.as_str()],
-            (None, Some(s)) => s.data.keys().map(String::as_str).collect(),
-            (None, None) => {
-                out.notes.push(format!(
-                    "volume {}: Secret {secret} not observed, cannot tell which files it holds",
+    for (secret, layout) in secrets.into_iter().filter(|(s, _)| synced.contains(s)) {
+        // (key, file path in the container)
+        let files: Vec<(&str, String)> = match (&m.sub_path, layout) {
+            (_, KeyPaths::Unrecorded) => {
+                let note = format!(
+                    "volume {}: Secret {secret} is mounted through items, whose file paths are not recorded: not verified",
                     m.volume
-                ));
+                );
+                // Once per volume, however many mounts of it.
+                if !out.notes.contains(&note) {
+                    out.notes.push(note);
+                }
                 continue;
             }
+            (Some(sub), layout) => match layout.key_at(sub) {
+                Some(key) => vec![(key, m.path.to_string())],
+                // Not a file of this Secret.
+                None => continue,
+            },
+            (None, KeyPaths::Items(keys, paths)) => (keys.iter().zip(paths))
+                .map(|(k, p)| (k.as_str(), under(&m.path, p)))
+                .collect(),
+            (None, _) => match snapshot.secret(ns, secret) {
+                Some(s) => (s.data.keys())
+                    .map(|k| (k.as_str(), under(&m.path, k)))
+                    .collect(),
+                None => {
+                    out.notes.push(format!(
+                        "volume {}: Secret {secret} not observed, cannot tell which files it holds",
+                        m.volume
+                    ));
+                    continue;
+                }
+            },
         };
-        for key in keys {
-            let path = match &m.sub_path {
-                Some(_) => m.path.to_string(),
-                None => format!("{}/{key}", m.path.trim_end_matches('/')),
-            };
+        for (key, path) in files {
             if !(out.copies.iter()).any(|k| k.path == path) {
                 out.copies.push(CopyCheck {
                     path,
@@ -313,6 +329,11 @@ fn secret_copies(
             }
         }
     }
+}
+
+/// File `file` of a volume mounted at `mount`.
+fn under(mount: &str, file: &str) -> String {
+    format!("{}/{file}", mount.trim_end_matches('/'))
 }
 
 fn compare_synced(held: &Fingerprint, s: &SyncedKey, stale: &str) -> String {

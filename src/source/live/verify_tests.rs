@@ -226,3 +226,55 @@ fn missing_synced_secret_is_a_reason_not_a_verdict() {
         "{msg}"
     );
 }
+
+/// A Secret volume's `items` write each listed key at its path (Kubernetes docs, Secrets:
+/// "Projection of Secret keys to specific paths"): the plan reads that path, for a whole
+/// volume and a subPath alike. A snapshot file written before paths were recorded holds the
+/// keys alone: which file holds a key is unknown, said, not guessed.
+#[test]
+fn a_secret_volume_through_items_is_read_at_its_paths_unless_they_are_unrecorded() {
+    let with = |paths: Vec<crate::snapshot::Name>| {
+        let mut s = testkit::healthy();
+        let secret = testkit::secret_name("web");
+        let p = testkit::pod_mut(&mut s, "web");
+        p.volumes.push(crate::snapshot::VolumeObs {
+            name: "synced".into(),
+            source: VolumeSourceObs::Secret {
+                secret_name: secret.as_str().into(),
+                optional: false,
+                keys: vec!["password".into()],
+                paths,
+            },
+        });
+        for (path, sub_path) in [("/etc/synced", None), ("/etc/pw", Some("db/pw.txt"))] {
+            p.containers[0].mounts.push(MountObs {
+                volume: "synced".into(),
+                path: path.into(),
+                sub_path: sub_path.map(Into::into),
+                read_only: true,
+            });
+        }
+        plan(&s, NS, &pod(), "app").unwrap()
+    };
+    let p = with(vec!["db/pw.txt".into()]);
+    let copies: Vec<(&str, bool, &str)> = (p.copies.iter())
+        .map(|c| (c.path.as_str(), c.sub_path, c.synced.key.as_str()))
+        .collect();
+    assert_eq!(
+        copies,
+        [
+            ("/etc/synced/db/pw.txt", false, "password"),
+            ("/etc/pw", true, "password")
+        ]
+    );
+    assert!(p.notes.is_empty(), "{:?}", p.notes);
+
+    let p = with(vec![]);
+    assert!(p.copies.is_empty(), "{:?}", p.copies);
+    assert_eq!(
+        p.notes,
+        [
+            "volume synced: Secret web-secret is mounted through items, whose file paths are not recorded: not verified"
+        ]
+    );
+}

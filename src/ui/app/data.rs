@@ -131,7 +131,7 @@ impl App {
             // seen, so "no chains" would read as a verdict (audit W2).
             Some(s) if s.incomplete() => "chains not seen: pods or SPCs unread".into(),
             Some(_) => match &self.filter.namespace {
-                Some(ns) => format!("no chains in {ns}"),
+                Some(ns) => self.empty_namespace_short(ns),
                 None if !self.filter.text.is_empty() => "nothing matches the filter".into(),
                 None => "no chains".into(),
             },

@@ -340,7 +340,8 @@ impl App {
                 self.rebuild_tree();
                 match &self.filter.namespace {
                     Some(ns) if self.tree.namespaces.is_empty() => {
-                        self.say(format!("no chains in namespace {ns}"), Level::Warn)
+                        let ns = ns.clone();
+                        self.say_empty_namespace(&ns)
                     }
                     Some(ns) => self.say(format!("namespace {ns}"), Level::Info),
                     None => self.say("all namespaces", Level::Info),

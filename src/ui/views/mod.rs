@@ -20,13 +20,12 @@ use ratatui::Frame;
 use ratatui::widgets::Block;
 
 use super::app::{App, Mode};
-use super::layout::layout_with;
 
 pub fn draw(f: &mut Frame, app: &mut App) {
     let area = f.area();
     app.size = area;
     f.render_widget(Block::default().style(app.theme.base()), area);
-    let a = layout_with(area, app.banner_shown());
+    let a = app.areas();
     if a.too_small {
         overlay::too_small(f, app);
         return;

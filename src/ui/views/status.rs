@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::chain::Status;
 use crate::snapshot::SourceKind;
@@ -38,7 +38,32 @@ pub fn age_label(app: &App) -> String {
     }
 }
 
+/// The most lines the status bar takes for a message that does not fit on one.
+const MAX_LINES: u16 = 3;
+
+/// The status bar's height at `width`: one line, or as many as its message needs, up to
+/// [`MAX_LINES`] — a lab fault's title and what the owner's controller does with it are never
+/// cut at the edge (audit OOO-left), nor is any other message.
+pub fn height(app: &App, width: u16) -> u16 {
+    if !says_message(app) {
+        return 1;
+    }
+    let lines = line(app, width).line_count(width);
+    u16::try_from(lines).unwrap_or(u16::MAX).clamp(1, MAX_LINES)
+}
+
+/// The bar ends with the last message (not a prompt being typed, nor key hints, which are
+/// only those that fit).
+fn says_message(app: &App) -> bool {
+    app.message.is_some() && !matches!(app.mode, Mode::Filter { .. } | Mode::Command { .. })
+}
+
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
+    f.render_widget(line(app, area.width), area);
+}
+
+/// The bar's text at `width`, wrapped at words where the message needs more than one line.
+fn line(app: &App, width: u16) -> Paragraph<'static> {
     let t = &app.theme;
     let mut spans = Vec::new();
     if app.fallback_open {
@@ -115,11 +140,15 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             }
             None => {
                 let used: usize = spans.iter().map(|s| s.width()).sum();
-                spans.extend(hints(app, usize::from(area.width).saturating_sub(used)));
+                spans.extend(hints(app, usize::from(width).saturating_sub(used)));
             }
         },
     }
-    f.render_widget(Paragraph::new(Line::from(spans)).style(t.base()), area);
+    let bar = Paragraph::new(Line::from(spans)).style(t.base());
+    match says_message(app) {
+        true => bar.wrap(Wrap { trim: false }),
+        false => bar,
+    }
 }
 
 /// Key hints for the current row, from the key table; disabled actions are shown greyed. Only

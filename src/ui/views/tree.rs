@@ -53,9 +53,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         // A namespace chosen with `:ns` is no filter the user typed: say which it is and how
         // it goes (esc clears both, `:ns` alone shows every namespace) (audit EEE12).
         let msg = match (&app.filter.namespace, app.filter.text.is_empty()) {
-            (Some(ns), true) => {
-                format!("No chains in namespace {ns} (:ns with no name or esc shows all).")
-            }
+            (Some(ns), true) => app.empty_namespace_sentence(ns),
             (Some(ns), false) => {
                 format!("Nothing in namespace {ns} matches the filter (esc clears both).")
             }

@@ -10,7 +10,9 @@ use crate::chain::context::Ctx;
 use crate::chain::index::Use;
 use crate::chain::model::{Finding, Link, Severity};
 use crate::glance;
-use crate::snapshot::{ContainerObs, ContainerStateObs, MountObs, PodObs, VolumeSourceObs};
+use crate::snapshot::{
+    ContainerObs, ContainerStateObs, KeyPaths, MountObs, PodObs, VolumeSourceObs,
+};
 
 /// KVC901 for consumer `how`, in pod `pod` (the chain's pod, or one that reads the Secret
 /// without mounting the SPC: a copy goes stale whoever mounts), of `secretObjects[i]`.
@@ -70,17 +72,40 @@ fn synced_sub_path(
         Some(VolumeSourceObs::Projected { .. }) => "projected volume",
         _ => "volume",
     };
-    // The file's name is its key unless items renamed them (not observed).
-    let file = sub.split('/').next().unwrap_or(sub);
-    let renamed = matches!(source, Some(VolumeSourceObs::Secret { keys, .. }) if !keys.is_empty());
-    let keys = [file];
+    // Which key the file holds: without `items` the file's name is its key; with them the
+    // item whose path it is (Kubernetes: "Projection of Secret keys to specific paths"); a
+    // snapshot that kept no paths leaves every key in question.
+    let layout = match source {
+        Some(VolumeSourceObs::Secret { keys, paths, .. }) => KeyPaths::of(keys, paths),
+        Some(VolumeSourceObs::Projected { secret_items, .. }) => (secret_items.iter())
+            .find(|s| s.secret == secret)
+            .map_or(KeyPaths::Every, |s| KeyPaths::of(&s.keys, &s.paths)),
+        _ => KeyPaths::Every,
+    };
+    let keys: Option<Vec<&str>> = match layout {
+        KeyPaths::Every => Some(vec![sub.split('/').next().unwrap_or(sub)]),
+        // The item written at that path, or those under it when it names their directory;
+        // none: the subPath holds nothing of the Secret.
+        KeyPaths::Items(keys, paths) => {
+            let dir = format!("{sub}/");
+            let held: Vec<&str> = (keys.iter().zip(paths))
+                .filter(|(_, p)| p.as_str() == sub || p.starts_with(&dir))
+                .map(|(k, _)| k.as_str())
+                .collect();
+            if held.is_empty() {
+                return None;
+            }
+            Some(held)
+        }
+        KeyPaths::Unrecorded => None,
+    };
     let what = || {
         format!(
             "container {} file {} ({kind} {} with subPath {sub}, which never sees updates)",
             c.name, m.path, m.volume
         )
     };
-    let keys = (!renamed).then_some(&keys[..]);
+    let keys = keys.as_deref();
     stale(
         cx,
         Source::Secret {

@@ -238,6 +238,7 @@ impl World {
                     p.failing_since = None;
                     self.waiting.remove(key);
                     self.reconcile_needed = true;
+                    self.job_pod_started(key);
                 }
                 if changed {
                     self.changed();

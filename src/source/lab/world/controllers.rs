@@ -304,8 +304,10 @@ impl World {
             Workload::DaemonSet(ds) => self.reconcile_daemon(wk, wl, ds, &owned, &t, &revision),
             // Past its backoffLimit the Job has failed: no new pod.
             Workload::Job(job) => {
-                let ended =
-                    crate::snapshot::convert::job_budget(job).is_some_and(|b| b.failed_for_good());
+                // Past its backoffLimit it failed; with its completion reached it is done.
+                let ended = crate::snapshot::convert::job_budget(job)
+                    .is_some_and(|b| b.failed_for_good())
+                    || super::job_runs::job_complete(job);
                 if owned.is_empty() && !ended {
                     let name = format!("{}-{}", wk.2, self.suffix(5));
                     self.create_from_template(&ns, &name, &t, wl.owner_ref("batch/v1"));

@@ -130,7 +130,7 @@ impl World {
             self.waiting.remove(key);
             return;
         };
-        if p.stage == Stage::Terminating {
+        if matches!(p.stage, Stage::Terminating | Stage::Succeeded) {
             self.waiting.remove(key);
             return;
         }

@@ -175,10 +175,10 @@ impl World {
         let Some(pod) = self.pods.get(&key) else {
             return Err(format!("pods \"{name}\" not found in namespace {ns}"));
         };
-        // The Job controller counts a pod deleted before it succeeded as failed (lab pods
-        // never finish), against the Job's backoffLimit (audit ZZ2).
+        // The Job controller counts a pod deleted before it succeeded as failed, against the
+        // Job's backoffLimit (audit ZZ2); a pod that succeeded is counted already.
         if let Some(owner) = pod.controller().filter(|o| o.kind == "Job")
-            && pod.stage != Stage::Terminating
+            && !matches!(pod.stage, Stage::Terminating | Stage::Succeeded)
         {
             let job = ("Job".to_string(), ns.to_string(), owner.name.clone());
             if let Some(Workload::Job(j)) = self.workloads.get_mut(&job) {
@@ -209,12 +209,14 @@ impl World {
         if p.stage == Stage::Terminating {
             return;
         }
-        let grace = p
-            .spec
-            .as_ref()
-            .and_then(|s| s.termination_grace_period_seconds)
-            .unwrap_or(30)
-            .clamp(0, 30);
+        // A pod that ran to completion has no container left to stop.
+        let grace = match p.stage {
+            Stage::Succeeded => 0,
+            _ => (p.spec.as_ref())
+                .and_then(|s| s.termination_grace_period_seconds)
+                .unwrap_or(30)
+                .clamp(0, 30),
+        };
         p.stage = Stage::Terminating;
         p.delete_at = Some(
             now.checked_add(jiff::SignedDuration::from_secs(grace))

@@ -8,6 +8,7 @@ mod config;
 mod controllers;
 mod daemon;
 mod events;
+mod job_runs;
 mod kubelet;
 mod lifecycle;
 mod pod;
@@ -108,6 +109,8 @@ pub struct World {
     pub(super) faults: Vec<super::faults::Applied>,
     waiting: waiting::Waiting,
     terminating: BTreeSet<Key>,
+    /// Running Job pods, with when their run ends ([`job_runs`]).
+    job_runs: BTreeMap<Key, Timestamp>,
     next_rotation: Duration,
     /// Synced Secrets missing (deleted by hand, or their create refused), made at a mounted
     /// pod's status requeue ([`requeue`]).
@@ -175,6 +178,7 @@ impl World {
             faults: Vec::new(),
             waiting: waiting::Waiting::default(),
             terminating: BTreeSet::new(),
+            job_runs: BTreeMap::new(),
             next_rotation: poll,
             deleted_synced: Vec::new(),
             last_tick: Timestamp::UNIX_EPOCH,
@@ -405,6 +409,7 @@ impl World {
             }
         }
         self.finish_terminations();
+        self.finish_job_runs();
         if self.reconcile_needed {
             self.reconcile();
         }

@@ -155,6 +155,9 @@ pub enum Stage {
     /// Volumes ready, container config cannot be built yet (CreateContainerConfigError).
     Configuring,
     Running,
+    /// A Job's pod whose containers all exited 0 ([`super::job_runs`]): phase Succeeded, its
+    /// volumes torn down; nothing of it runs again.
+    Succeeded,
     Terminating,
 }
 

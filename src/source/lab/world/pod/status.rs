@@ -46,6 +46,9 @@ impl LabPod {
         if let Some(init) = &self.waiting_init {
             return self.initializing(init);
         }
+        if self.stage == Stage::Succeeded {
+            return self.completed();
+        }
         let waiting = self.waiting.as_ref();
         let state = match (waiting, self.started_at) {
             (Some((reason, message)), _) => ContainerState {
@@ -177,6 +180,51 @@ impl LabPod {
                 ..Default::default()
             },
             _ => state.clone(),
+        }
+    }
+
+    /// A Job's pod that ran to completion: phase Succeeded, every container terminated with
+    /// exit code 0 (`Completed`), its Ready condition False with `PodCompleted`, as the kubelet
+    /// reports it.
+    fn completed(&self) -> PodStatus {
+        let finished = self.finished_at().map(Time);
+        let done = |name: &str, started: Option<jiff::Timestamp>| ContainerStatus {
+            name: name.into(),
+            ready: false,
+            started: Some(false),
+            state: Some(ContainerState {
+                terminated: Some(ContainerStateTerminated {
+                    exit_code: 0,
+                    reason: Some("Completed".into()),
+                    started_at: started.map(Time),
+                    finished_at: finished.clone(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let spec = self.spec.as_deref();
+        let inits: Vec<ContainerStatus> = (spec.iter())
+            .flat_map(|s| s.init_containers.iter().flatten())
+            .map(|c| done(&c.name, None))
+            .collect();
+        let app = (spec.iter()).flat_map(|s| s.containers.iter()).map(|c| {
+            let late = (self.late_starts.iter()).find(|(n, _)| *n == c.name);
+            done(&c.name, late.map(|(_, t)| *t).or(self.started_at))
+        });
+        PodStatus {
+            phase: Some("Succeeded".into()),
+            conditions: Some(vec![PodCondition {
+                type_: "Ready".into(),
+                status: "False".into(),
+                reason: Some("PodCompleted".into()),
+                ..Default::default()
+            }]),
+            start_time: self.meta.creation_timestamp.clone(),
+            init_container_statuses: (!inits.is_empty()).then_some(inits),
+            container_statuses: Some(app.collect()),
+            ..Default::default()
         }
     }
 
