@@ -68,15 +68,7 @@ fn held<'a>(cx: &Ctx<'a>) -> Vec<(&'a ContainerObs, &'a str, Refused<'a>)> {
 pub(crate) fn check(cx: &Ctx, link: &mut Link) {
     let ns = cx.ns();
     for (c, message, refused) in held(cx) {
-        let who = match c.init {
-            true => format!("init container {}", c.name),
-            false => format!("container {}", c.name),
-        };
-        let after = if c.init {
-            ", and no container after it"
-        } else {
-            ""
-        };
+        let (who, after) = super::env_secrets::container_held(c);
         let config_map = refused.config_map();
         let (what, edit, confirm) = match refused {
             Refused::Missing { .. } => (

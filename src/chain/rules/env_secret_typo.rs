@@ -10,7 +10,7 @@
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::model::Link;
-use crate::snapshot::{ContainerObs, EnvSourceObs, SourceKind};
+use crate::snapshot::{ContainerObs, SourceKind};
 
 /// At most this many edits away from a synced Secret's name, as for a ServiceAccount's.
 const NEAR: usize = 2;
@@ -25,11 +25,12 @@ fn typo(d: usize, a: &str, b: &str) -> bool {
 /// KVC109 for each required env reference of the pod (or template) whose Secret is a near
 /// miss of a synced one.
 pub(crate) fn check(cx: &Ctx, link: &mut Link) {
-    if cx.source().kind != SourceKind::Manifests || names_unrendered_secret(cx) {
+    if cx.source().kind != SourceKind::Manifests || super::env_secrets::names_unrendered_secret(cx)
+    {
         return;
     }
     for c in &cx.pod.containers {
-        for (secret, using) in required_refs(c) {
+        for (secret, using, _) in super::env_secrets::required_refs(c) {
             let Some((near, spc)) = near_synced(cx, secret) else {
                 continue;
             };
@@ -42,46 +43,15 @@ pub(crate) fn check(cx: &Ctx, link: &mut Link) {
 /// The Secret a container that reads the chain names with such a typo: the kubelet starts
 /// that container never, so the Consumers link waits on it (as on KVC109's Secret).
 pub(crate) fn blocking<'a>(cx: &Ctx<'a>) -> Option<&'a str> {
-    if cx.source().kind != SourceKind::Manifests || names_unrendered_secret(cx) {
+    if cx.source().kind != SourceKind::Manifests || super::env_secrets::names_unrendered_secret(cx)
+    {
         return None;
     }
     (cx.pod.containers.iter())
         .filter(|c| super::env_secrets::reads_chain(cx, c))
-        .flat_map(required_refs)
-        .map(|(secret, _)| secret)
+        .flat_map(super::env_secrets::required_refs)
+        .map(|(secret, ..)| secret)
         .find(|secret| near_synced(cx, secret).is_some())
-}
-
-/// Whether a SecretProviderClass the pod mounts syncs a Secret whose name is still a template
-/// placeholder: once rendered it may be the one asked for (KVC306 says so).
-fn names_unrendered_secret(cx: &Ctx) -> bool {
-    cx.pod.volumes.iter().any(|v| {
-        crate::chain::build::wired_spc(v)
-            .and_then(|name| cx.ix.spcs.get(&(cx.ns(), name)))
-            .is_some_and(|spc| {
-                (spc.secret_objects.iter()).any(|so| super::params::is_placeholder(&so.secret_name))
-            })
-    })
-}
-
-/// `(secret, how)` for each reference of `c` the kubelet needs to start it: a secretKeyRef
-/// (`env VAR (key k)`) or an envFrom secretRef not marked optional.
-fn required_refs(c: &ContainerObs) -> Vec<(&str, String)> {
-    let mut out: Vec<(&str, String)> = Vec::new();
-    for e in &c.env {
-        if let EnvSourceObs::SecretKey {
-            secret,
-            key,
-            optional: false,
-        } = &e.source
-        {
-            out.push((secret, format!("env {} (key {key})", e.name)));
-        }
-    }
-    for s in (c.env_from_secrets.iter()).filter(|s| !c.env_from_optional.contains(s)) {
-        out.push((s, "envFrom".to_string()));
-    }
-    out
 }
 
 /// The synced Secret of the namespace `secret` is a near miss of, and the SecretProviderClass
@@ -111,15 +81,7 @@ fn finding(
     near: &str,
     spc: &str,
 ) -> crate::chain::model::Finding {
-    let who = match c.init {
-        true => format!("init container {}", c.name),
-        false => format!("container {}", c.name),
-    };
-    let after = if c.init {
-        ", and no container after it"
-    } else {
-        ""
-    };
+    let (who, after) = super::env_secrets::container_held(c);
     let field = match using {
         "envFrom" => "envFrom secretRef.name".to_string(),
         env => format!(

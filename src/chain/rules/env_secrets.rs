@@ -41,14 +41,7 @@ fn references<'a>(cx: &Ctx<'a>) -> Vec<Refs<'a>> {
     }
     // A Secret an SPC syncs is the chain's business; one the pod's SPCs name only as an
     // unrendered template value (`${SECRET_NAME}`) may be it, KVC306 says so.
-    let unrendered = cx.pod.volumes.iter().any(|v| {
-        crate::chain::build::wired_spc(v)
-            .and_then(|name| cx.ix.spcs.get(&(cx.ns(), name)))
-            .is_some_and(|spc| {
-                (spc.secret_objects.iter()).any(|so| super::params::is_placeholder(&so.secret_name))
-            })
-    });
-    if unrendered {
+    if names_unrendered_secret(cx) {
         return out;
     }
     let synced = |s: &str| cx.ix.secret_writers.contains_key(&(cx.ns(), s));
@@ -80,23 +73,58 @@ fn references<'a>(cx: &Ctx<'a>) -> Vec<Refs<'a>> {
                 None => r.env_from = true,
             }
         };
-        for e in &c.env {
-            if let EnvSourceObs::SecretKey {
-                secret,
-                key,
-                optional: false,
-            } = &e.source
-            {
-                add(secret, format!("env {} (key {key})", e.name), Some(key));
-            }
+        for (secret, using, key) in required_refs(c) {
+            add(secret, using, key);
         }
-        for s in c
-            .env_from_secrets
-            .iter()
-            .filter(|s| !c.env_from_optional.contains(s))
+    }
+    out
+}
+
+/// How KVC109 names container `c` the kubelet refuses to start, and what else that holds: an
+/// init container holds every container after it.
+pub(super) fn container_held(c: &ContainerObs) -> (String, &'static str) {
+    match c.init {
+        true => (
+            format!("init container {}", c.name),
+            ", and no container after it",
+        ),
+        false => (format!("container {}", c.name), ""),
+    }
+}
+
+/// Whether a SecretProviderClass the pod mounts syncs a Secret whose name is still a template
+/// placeholder: once rendered it may be the one a container asks for (KVC306 says so).
+pub(super) fn names_unrendered_secret(cx: &Ctx) -> bool {
+    cx.pod.volumes.iter().any(|v| {
+        crate::chain::build::wired_spc(v)
+            .and_then(|name| cx.ix.spcs.get(&(cx.ns(), name)))
+            .is_some_and(|spc| {
+                (spc.secret_objects.iter()).any(|so| super::params::is_placeholder(&so.secret_name))
+            })
+    })
+}
+
+/// `(secret, how, key)` for each reference of `c` the kubelet needs to start it: a
+/// secretKeyRef (`env VAR (key k)`, its key) or an envFrom secretRef not marked optional
+/// (`envFrom`, no key).
+pub(super) fn required_refs(c: &ContainerObs) -> Vec<(&str, String, Option<&str>)> {
+    let mut out = Vec::new();
+    for e in &c.env {
+        if let EnvSourceObs::SecretKey {
+            secret,
+            key,
+            optional: false,
+        } = &e.source
         {
-            add(s, "envFrom".to_string(), None);
+            out.push((
+                secret.as_str(),
+                format!("env {} (key {key})", e.name),
+                Some(key.as_str()),
+            ));
         }
+    }
+    for s in (c.env_from_secrets.iter()).filter(|s| !c.env_from_optional.contains(s)) {
+        out.push((s.as_str(), "envFrom".to_string(), None));
     }
     out
 }
@@ -175,10 +203,7 @@ pub(crate) fn check(cx: &Ctx, link: &mut Link) {
         let Some(lacks) = refusal(cx, r) else {
             continue;
         };
-        let who = match r.container.init {
-            true => format!("init container {}", r.container.name),
-            false => format!("container {}", r.container.name),
-        };
+        let (who, after) = container_held(r.container);
         let uses = r.uses.join(", ");
         let secret = r.secret;
         let ns = cx.ns();
@@ -215,11 +240,6 @@ pub(crate) fn check(cx: &Ctx, link: &mut Link) {
                     has.join(", ")
                 ),
             )
-        };
-        let after = if r.container.init {
-            ", and no container after it"
-        } else {
-            ""
         };
         let mut evidence = vec![format!("{who}: {uses}")];
         if let ContainerStateObs::Waiting { reason, message } = &r.container.state
