@@ -97,9 +97,10 @@ fn shared_sync_failures<'a>(ix: &Index<'a>, pod: &PodObs, spc: &str) -> Vec<&'a 
 }
 
 /// The events `failures` finds on the pods at `positions` (in `snap.pods`) that are not
-/// retired, but `except`'s: which pods hold one is worked out once per pass under `key`, as
-/// every chain of a Secret's SPC asks (each of n replicas scanning the others would make a
-/// mass failure quadratic).
+/// retired, but `except`'s: which pods hold one, and which of their events (positions in the
+/// pod's own list, `Index::pod_events`), is worked out once per pass under `key`, as every
+/// chain of a Secret's SPC asks (each of n replicas scanning the others, or parsing their
+/// events again, would make a mass failure quadratic in its parses).
 fn held_by_others<'a>(
     ix: &Index<'a>,
     (what, key): (&'static str, String),
@@ -107,19 +108,41 @@ fn held_by_others<'a>(
     except: &PodObs,
     failures: impl Fn(&'a PodObs) -> Vec<&'a EventObs>,
 ) -> Vec<&'a EventObs> {
-    let holders = ix.memo_pods(what, key, || {
-        let pods = &ix.snap.pods.items;
-        (positions.iter().copied())
-            .filter(|&i| {
-                pods.get(i as usize)
-                    .is_some_and(|p| !p.retired() && !failures(p).is_empty())
-            })
-            .collect()
+    let pods = &ix.snap.pods.items;
+    let events_of = |p: &'a PodObs| ix.pod_events.get(&(p.namespace.as_str(), p.name.as_str()));
+    // Pairs (pod's position, event's position in its list), flat.
+    let held = ix.memo_positions(what, key, || {
+        let mut pairs = Vec::new();
+        for &i in positions {
+            let Some(p) = pods.get(i as usize).filter(|p| !p.retired()) else {
+                continue;
+            };
+            let (Some(list), found) = (events_of(p), failures(p)) else {
+                continue;
+            };
+            for e in found {
+                if let Some(k) = list.iter().position(|x| std::ptr::eq(*x, e)) {
+                    pairs.extend([i, u32::try_from(k).unwrap_or(u32::MAX)]);
+                }
+            }
+        }
+        pairs
     });
-    (holders.into_iter())
-        .filter(|p| !std::ptr::eq(*p, except))
-        .flat_map(failures)
-        .collect()
+    let mut out = Vec::new();
+    for pair in held.chunks_exact(2) {
+        let Some(p) = pods
+            .get(pair[0] as usize)
+            .filter(|p| !std::ptr::eq(*p, except))
+        else {
+            continue;
+        };
+        out.extend(
+            events_of(p)
+                .and_then(|list| list.get(pair[1] as usize))
+                .copied(),
+        );
+    }
+    out
 }
 
 /// Whether an event that names neither a volume nor an SPC belongs to this chain when the pod

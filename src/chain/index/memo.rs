@@ -36,20 +36,31 @@ impl<'a> Index<'a> {
         key: String,
         build: impl FnOnce() -> Vec<u32>,
     ) -> Vec<&'a PodObs> {
+        let positions = self.memo_positions(what, key, build);
+        let pods = &self.snap.pods.items;
+        // Positions taken from these very pods: the lookup never misses.
+        (positions.iter())
+            .filter_map(|&i| pods.get(i as usize))
+            .collect()
+    }
+
+    /// The numbers `what` of `key` (positions in the snapshot's lists), made by `build` the
+    /// first time a chain asks in this pass.
+    pub(crate) fn memo_positions(
+        &self,
+        what: &'static str,
+        key: String,
+        build: impl FnOnce() -> Vec<u32>,
+    ) -> Arc<[u32]> {
         let lock = || {
             self.pod_lists
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
         };
         let found = lock().get(&(what, key.clone())).cloned();
-        let positions = found.unwrap_or_else(|| {
+        found.unwrap_or_else(|| {
             let built: Arc<[u32]> = build().into();
             lock().entry((what, key)).or_insert(built).clone()
-        });
-        let pods = &self.snap.pods.items;
-        // Positions taken from these very pods: the lookup never misses.
-        (positions.iter())
-            .filter_map(|&i| pods.get(i as usize))
-            .collect()
+        })
     }
 }

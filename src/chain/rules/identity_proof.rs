@@ -26,13 +26,19 @@ pub(super) fn fold(
     // `${CLIENT_ID}`, a file "matching objectName ${OBJ}"): the template is the cause, now
     // seen failing at run time (KVC306 becomes an error, codes.yaml), not a cause it was
     // never validated for (README: placeholders are reported once and not validated).
-    let quotes_unrendered = unrendered.iter().any(|v| e.message.contains(v))
-        || (code == Code::KVC801 && params::unrendered_sync_object(&e.message));
-    if quotes_unrendered
-        && let Some(f) = identity
-            .findings
-            .iter_mut()
-            .find(|f| f.code == Code::KVC306)
+    // Each test below asks first whether the Identity link holds the finding to fold into:
+    // most chains hold none, and an SPC's sync failure is read by every chain mounting it
+    // (chain_events' shared failures), so reading the message first was n² parses for n
+    // replicas.
+    let quotes_unrendered = || {
+        unrendered.iter().any(|v| e.message.contains(v))
+            || (code == Code::KVC801 && params::unrendered_sync_object(&e.message))
+    };
+    if let Some(f) = identity
+        .findings
+        .iter_mut()
+        .find(|f| f.code == Code::KVC306)
+        && quotes_unrendered()
     {
         if f.severity != Severity::Error && e.reason == "FailedMount" {
             f.message = format!(
@@ -47,11 +53,11 @@ pub(super) fn fold(
     // The provider failing in the cloud the SPC's cloudName wrongly picks (its vault host
     // not resolving, a token asked at its login endpoint): the mismatch KVC302 names from the
     // parameters and the cluster's cloud is the cause, not the network or the identity.
-    if super::cloud::failed_there(cx, &e.message)
-        && let Some(f) = identity
-            .findings
-            .iter_mut()
-            .find(|f| f.code == Code::KVC302 && f.evidence.iter().any(|e| e.contains(WRONG_CLOUD)))
+    if let Some(f) = identity
+        .findings
+        .iter_mut()
+        .find(|f| f.code == Code::KVC302 && f.evidence.iter().any(|e| e.contains(WRONG_CLOUD)))
+        && super::cloud::failed_there(cx, &e.message)
     {
         prove(f, evidence);
         return true;
@@ -60,13 +66,15 @@ pub(super) fn fold(
     // "not found in the directory '<that tenant>'"): the invalid tenant KVC302 names from
     // the parameters is the cause, not a tenant to compare on the Federation link (KVC404).
     // "AADSTS90002" is a prefix of "AADSTS900023": both are matched.
-    let invalid_tenant_asked = e.message.contains("AADSTS90002")
-        || events::directory(&e.message).is_some_and(auth_params::tenant_unusable);
+    let invalid_tenant_asked = || {
+        e.message.contains("AADSTS90002")
+            || events::directory(&e.message).is_some_and(auth_params::tenant_unusable)
+    };
     if matches!(code, Code::KVC404 | Code::KVC301)
-        && invalid_tenant_asked
         && let Some(f) = identity.findings.iter_mut().find(|f| {
             f.code == Code::KVC302 && f.evidence.iter().any(|e| e.contains(INVALID_TENANT))
         })
+        && invalid_tenant_asked()
     {
         prove(f, evidence);
         return true;
