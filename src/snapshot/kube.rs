@@ -186,6 +186,21 @@ pub struct ProjectedSecretItems {
     pub paths: Vec<Name>,
 }
 
+impl VolumeSourceObs {
+    /// Which file of this volume holds which key of Secret `secret`: a Secret volume's
+    /// `items`, a projected volume's for that Secret source; every key at its own name
+    /// otherwise.
+    pub fn key_paths(&self, secret: &str) -> KeyPaths<'_> {
+        match self {
+            VolumeSourceObs::Secret { keys, paths, .. } => KeyPaths::of(keys, paths),
+            VolumeSourceObs::Projected { secret_items, .. } => (secret_items.iter())
+                .find(|s| s.secret == secret)
+                .map_or(KeyPaths::Every, |s| KeyPaths::of(&s.keys, &s.paths)),
+            _ => KeyPaths::Every,
+        }
+    }
+}
+
 /// Which file of a Secret volume (or of a projected volume's Secret source) holds which key.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum KeyPaths<'a> {

@@ -264,27 +264,13 @@ fn secret_copies(
     v: &crate::snapshot::VolumeObs,
     out: &mut VerifyPlan,
 ) {
-    let secrets: Vec<(&str, KeyPaths)> = match &v.source {
-        VolumeSourceObs::Secret {
-            secret_name,
-            keys,
-            paths,
-            ..
-        } => vec![(secret_name.as_str(), KeyPaths::of(keys, paths))],
-        VolumeSourceObs::Projected {
-            secrets,
-            secret_items,
-            ..
-        } => (secrets.iter())
-            .map(|x| {
-                let listed = secret_items.iter().find(|i| i.secret == *x);
-                let layout = listed.map_or(KeyPaths::Every, |i| KeyPaths::of(&i.keys, &i.paths));
-                (x.as_str(), layout)
-            })
-            .collect(),
+    let names: Vec<&str> = match &v.source {
+        VolumeSourceObs::Secret { secret_name, .. } => vec![secret_name.as_str()],
+        VolumeSourceObs::Projected { secrets, .. } => secrets.iter().map(|x| x.as_str()).collect(),
         _ => return,
     };
-    for (secret, layout) in secrets.into_iter().filter(|(s, _)| synced.contains(s)) {
+    let secrets = (names.into_iter()).map(|name| (name, v.source.key_paths(name)));
+    for (secret, layout) in secrets.filter(|(s, _)| synced.contains(s)) {
         // (key, file path in the container)
         let files: Vec<(&str, String)> = match (&m.sub_path, layout) {
             (_, KeyPaths::Unrecorded) => {

@@ -75,13 +75,7 @@ fn synced_sub_path(
     // Which key the file holds: without `items` the file's name is its key; with them the
     // item whose path it is (Kubernetes: "Projection of Secret keys to specific paths"); a
     // snapshot that kept no paths leaves every key in question.
-    let layout = match source {
-        Some(VolumeSourceObs::Secret { keys, paths, .. }) => KeyPaths::of(keys, paths),
-        Some(VolumeSourceObs::Projected { secret_items, .. }) => (secret_items.iter())
-            .find(|s| s.secret == secret)
-            .map_or(KeyPaths::Every, |s| KeyPaths::of(&s.keys, &s.paths)),
-        _ => KeyPaths::Every,
-    };
+    let layout = source.map_or(KeyPaths::Every, |v| v.key_paths(secret));
     let keys: Option<Vec<&str>> = match layout {
         KeyPaths::Every => Some(vec![sub.split('/').next().unwrap_or(sub)]),
         // The item written at that path, or those under it when it names their directory;
