@@ -1,0 +1,98 @@
+//! Audit PPP-users: what an operator, a trainer and a developer read in the TUI, checked
+//! against README and FACTS.
+
+use std::time::Duration;
+
+use kvchain::chain::{LinkKind, diagnose};
+use kvchain::source::lab::{self, export};
+use kvchain::source::{LabControl, Source as _};
+use kvchain::ui::theme::Theme;
+use kvchain::ui::views::detail::{link_lines, link_lines_with};
+
+/// The healthy lab after the trainer's six-hops walk up to hop 4: the role assignment removed
+/// (a rotation poll fails 403), repaired (the next poll succeeds), then the SPC `objects`
+/// YAML broken. Access is unknown then, and keeps the old 403 as history.
+fn access_after_a_repaired_403_then_broken_objects() -> (kvchain::chain::Chain, String) {
+    let mut src = lab::open("healthy", None).expect("built-in scenario");
+    let _ = src.info();
+    src.world_mut().run_until_stable(Duration::from_secs(600));
+    let fault = |src: &mut lab::LabSource, id: &str, apply: bool| {
+        src.control(&LabControl::Fault {
+            id: id.into(),
+            apply,
+            target: None,
+        })
+        .expect("fault");
+        src.world_mut().advance(Duration::from_secs(300));
+    };
+    fault(&mut src, "remove-role-assignment", true);
+    fault(&mut src, "remove-role-assignment", false);
+    fault(&mut src, "break-objects-yaml", true);
+    let snapshot = export::snapshot(src.world());
+    let chain = diagnose(&snapshot)
+        .into_iter()
+        .find(|c| {
+            c.link(LinkKind::Access)
+                .facts
+                .iter()
+                .any(|f| f.label.starts_with("history"))
+        })
+        .expect("a chain whose Access link keeps the 403 as history");
+    let event = (snapshot.events.items.iter())
+        .find(|e| e.involved_name == chain.pod.as_str() && e.message.contains("ForbiddenByRbac"))
+        .expect("the 403 event")
+        .message
+        .clone();
+    (chain, event)
+}
+
+fn text(lines: &[ratatui::text::Line<'_>]) -> String {
+    lines
+        .iter()
+        .map(|l| {
+            l.spans
+                .iter()
+                .map(|s| s.content.as_ref())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// README "TUI", Events: "A FailedMount carrying a whole HTTP dump is shown by its decisive
+/// line — status, error code, message … `e` shows the full text here and in the detail
+/// pane's evidence". A past event kept on a link as history ("history (KVC501)") is such an
+/// event too: the detail pane printed its whole dump (request line, dashes, the pretty JSON
+/// body with its `\r\n`s), fifteen lines at 160 columns that pushed the reason it is history
+/// out of view. It reads as the evidence does: the decisive line, then why it is history;
+/// `e` shows it whole.
+#[test]
+fn a_history_fact_shows_its_events_decisive_line_until_e() {
+    let (chain, event) = access_after_a_repaired_403_then_broken_objects();
+    let access = chain.link(LinkKind::Access);
+    let t = Theme::default_theme();
+    let short = text(&link_lines(&t, &chain, access, 94));
+    let history = (short.lines())
+        .find(|l| l.starts_with("history"))
+        .expect("a history line");
+    assert!(
+        history.contains("RESPONSE 403") && history.contains("Caller is not authorized"),
+        "the decisive line: {short}"
+    );
+    for raw in ["-----", "DenyAssignmentId", "\\r\\n", "\"error\": {"] {
+        assert!(!short.contains(raw), "{raw:?} of the dump shown: {short}");
+    }
+    let fact = (access.facts.iter())
+        .find(|f| f.label.starts_with("history"))
+        .expect("history fact");
+    let why = fact
+        .observed
+        .rsplit_once(" — ")
+        .expect("the fact says why it is history")
+        .1;
+    assert!(history.ends_with(why), "why it is history: {short}");
+    // `e`: the whole event, as the evidence's full text.
+    let full = text(&link_lines_with(&t, &chain, access, 94, true));
+    assert!(full.contains("DenyAssignmentId"), "{full}");
+    assert!(event.contains("DenyAssignmentId"));
+}
