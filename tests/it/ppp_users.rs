@@ -96,3 +96,33 @@ fn a_history_fact_shows_its_events_decisive_line_until_e() {
     assert!(full.contains("DenyAssignmentId"), "{full}");
     assert!(event.contains("DenyAssignmentId"));
 }
+
+/// `demo subpath`, as a developer checks rotation by eye: `M` writes a marker, `M` again
+/// restores the old value. billing's subPath copy of the CSI file took that value at start,
+/// so KVC901 is info ("holds the same value"). Its SecretProviderClass has no
+/// `secretObjects` (Sync reads "no sync"): the copy is of a file the driver mounts, and no
+/// synced Secret is in its path (FACTS §4: the driver writes the files; §2: a Secret only
+/// from `secretObjects`). The finding and its fix asked whether "the Secret held another
+/// value" — a Secret that does not exist.
+#[test]
+fn a_same_value_csi_sub_path_copy_names_no_secret() {
+    use crate::lab_restamp_copies::{marker, restore};
+    let mut src = crate::actions_lab::settled("subpath");
+    let (_, old) = marker(&mut src, "billing-api-key");
+    let _ = restore(&mut src, "billing-api-key", old);
+    let chains = diagnose(&crate::actions_lab::snapshot(&src));
+    let f = (chains.iter())
+        .flat_map(|c| c.findings())
+        .find(|f| f.code == kvchain::chain::Code::KVC901 && f.message.contains("subPath"))
+        .expect("KVC901 on billing's subPath copy");
+    assert_eq!(f.severity, kvchain::chain::Severity::Info, "{f:#?}");
+    assert!(
+        f.message
+            .contains("unless the SecretProviderClass's objects were edited since"),
+        "{f:#?}"
+    );
+    for text in [f.message.as_str(), f.fix.as_str()] {
+        assert!(!text.contains("Secret held"), "{text}");
+        assert!(!text.contains("KVC805"), "{text}");
+    }
+}
