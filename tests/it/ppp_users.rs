@@ -126,3 +126,33 @@ fn a_same_value_csi_sub_path_copy_names_no_secret() {
         assert!(!text.contains("KVC805"), "{text}");
     }
 }
+
+/// The operator on the lab types `:ns default` or `:ns kube-system`: the status line said
+/// "namespace default does not exist (namespaces: shop)". Kubernetes starts every cluster with
+/// four namespaces — default, kube-node-lease, kube-public, kube-system (Kubernetes docs,
+/// "Namespaces", Initial namespaces) — and the simulated AKS runs its CSI driver in
+/// kube-system (FACTS §4; KVC702's confirm looks there). They exist, without chains; a typo
+/// still does not.
+#[test]
+fn ns_on_the_lab_knows_the_namespaces_every_cluster_starts_with() {
+    use kvchain::ui::app::{App, AppEvent};
+    use kvchain::ui::config::UiConfig;
+    let snap = lab::run_check("default", None).expect("built-in scenario");
+    let chains = diagnose(&snap);
+    let mut app = App::new(snap.source.clone(), UiConfig::default());
+    app.update(AppEvent::Resize(120, 30));
+    app.apply(std::sync::Arc::new(snap), chains);
+    let status = |app: &App| app.message.as_ref().map(|(t, _)| t.clone());
+    for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+        crate::ui_no_data::type_keys(&mut app, &format!(":ns {ns}"));
+        assert_eq!(
+            status(&app).as_deref(),
+            Some(format!("no chains in namespace {ns}").as_str())
+        );
+    }
+    crate::ui_no_data::type_keys(&mut app, ":ns kube-sytem");
+    assert_eq!(
+        status(&app).as_deref(),
+        Some("namespace kube-sytem does not exist (namespaces: shop)")
+    );
+}
