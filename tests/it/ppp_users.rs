@@ -156,3 +156,47 @@ fn ns_on_the_lab_knows_the_namespaces_every_cluster_starts_with() {
         Some("namespace kube-sytem does not exist (namespaces: shop)")
     );
 }
+
+/// The detail pane's `object` line named every finding's object with the chain's namespace:
+/// `ManagedIdentity/id-orders (shop)`, `KeyVault/kv-shop-lab (shop)`,
+/// `CSIDriver/secrets-store.csi.k8s.io (shop)`. A managed identity and a vault live in an
+/// Azure resource group (FACTS §7, §5), a CSIDriver is cluster-scoped (Kubernetes API: `kubectl
+/// api-resources --namespaced=false`): none is in namespace shop. Objects a namespace holds
+/// keep it.
+#[test]
+fn the_object_line_names_a_namespace_only_for_objects_in_one() {
+    let t = Theme::default_theme();
+    let mut seen = std::collections::BTreeSet::new();
+    for scenario in ["default", "rotation-disabled"] {
+        let snap = lab::run_check(scenario, None).expect("built-in scenario");
+        for chain in diagnose(&snap) {
+            for link in &chain.links {
+                for f in &link.findings {
+                    let shown = text(&link_lines(&t, &chain, link, 400));
+                    let line = (shown.lines())
+                        .find(|l| {
+                            l.trim_start().starts_with("object ") && l.contains(f.resource.as_str())
+                        })
+                        .unwrap_or_else(|| panic!("an object line for {}: {shown}", f.resource));
+                    let kind = f.resource.split('/').next().unwrap_or_default();
+                    let namespaced = !["KeyVault", "ManagedIdentity", "CSIDriver"].contains(&kind);
+                    assert_eq!(
+                        line.ends_with(&format!("{} ({})", f.resource, f.namespace)),
+                        namespaced,
+                        "{line}"
+                    );
+                    seen.insert(kind.to_string());
+                }
+            }
+        }
+    }
+    for kind in [
+        "KeyVault",
+        "ManagedIdentity",
+        "CSIDriver",
+        "Pod",
+        "Deployment",
+    ] {
+        assert!(seen.contains(kind), "a {kind} finding among {seen:?}");
+    }
+}

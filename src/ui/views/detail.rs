@@ -152,7 +152,7 @@ pub fn link_lines_with(
         if !finding.resource.is_empty() {
             out.push(Line::from(vec![
                 Span::styled("  object   ", t.muted()),
-                Span::raw(format!("{} ({})", finding.resource, finding.namespace)),
+                Span::raw(object_named(&finding.resource, &finding.namespace)),
             ]));
         }
         if !finding.confirm.is_empty() {
@@ -195,6 +195,21 @@ pub fn link_lines_with(
         ));
     }
     out
+}
+
+/// Kinds a finding names that live in no namespace: Azure resources (in resource groups)
+/// and cluster-scoped Kubernetes objects.
+const UNNAMESPACED: [&str; 4] = ["KeyVault", "ManagedIdentity", "CSIDriver", "Node"];
+
+/// `Kind/name (namespace)`, the namespace only for an object a namespace holds: a vault
+/// followed by the chain's namespace read as if it lived there.
+fn object_named(resource: &str, namespace: &str) -> String {
+    let kind = resource.split_once('/').map_or(resource, |(k, _)| k);
+    if namespace.is_empty() || UNNAMESPACED.contains(&kind) {
+        resource.to_string()
+    } else {
+        format!("{resource} ({namespace})")
+    }
 }
 
 /// A confirm or fix line: a command after the `$ ` prompt (its note muted), a description
