@@ -200,3 +200,68 @@ fn the_object_line_names_a_namespace_only_for_objects_in_one() {
         assert!(seen.contains(kind), "a {kind} finding among {seen:?}");
     }
 }
+
+/// README "Actions": "A write (`r`, `M`, `R`) is always confirmed first with the exact
+/// operation spelled out"; README "TUI": below 80×24 only "terminal too small" is drawn. Keys
+/// still acted behind that notice: `R` then `y` restarted a Deployment whose confirmation was
+/// never on screen, `b` then `enter` broke the lab through a menu never drawn, and a
+/// confirmation opened before the terminal shrank was accepted unseen. While the terminal is
+/// too small only quitting works; a confirmation open before stays open for when it fits.
+#[test]
+fn keys_behind_the_too_small_notice_do_nothing_but_quit() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use kvchain::action::Action;
+    use kvchain::source::{LabControl, SourceCommand};
+    use kvchain::ui::app::{App, AppEvent, Effect, Mode};
+    use kvchain::ui::config::UiConfig;
+
+    let app_at = |w: u16, h: u16| {
+        let snap = lab::run_check("default", None).expect("built-in scenario");
+        let chains = diagnose(&snap);
+        let mut app = App::new(snap.source.clone(), UiConfig::default());
+        app.update(AppEvent::Resize(w, h));
+        app.apply(std::sync::Arc::new(snap), chains);
+        app
+    };
+    let key = |app: &mut App, code: KeyCode| {
+        app.update(AppEvent::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+    };
+    let restarts = |fx: &[Effect]| {
+        fx.iter()
+            .any(|e| matches!(e, Effect::Act(Action::Restart { .. })))
+    };
+    let breaks = |fx: &[Effect]| {
+        fx.iter().any(|e| {
+            matches!(
+                e,
+                Effect::Command(SourceCommand::Lab(LabControl::Fault { .. }))
+            )
+        })
+    };
+
+    // Seen: the keys act.
+    let mut app = app_at(120, 30);
+    key(&mut app, KeyCode::Char('R'));
+    assert!(restarts(&key(&mut app, KeyCode::Char('y'))));
+
+    // Unseen: nothing happens, quitting still works.
+    let mut app = app_at(60, 20);
+    key(&mut app, KeyCode::Char('R'));
+    assert!(!restarts(&key(&mut app, KeyCode::Char('y'))));
+    key(&mut app, KeyCode::Char('b'));
+    assert!(!breaks(&key(&mut app, KeyCode::Enter)));
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(matches!(
+        key(&mut app, KeyCode::Char('q')).as_slice(),
+        [Effect::Quit]
+    ));
+
+    // A confirmation shown, then hidden by a resize: kept, accepted only once seen again.
+    let mut app = app_at(120, 30);
+    key(&mut app, KeyCode::Char('R'));
+    app.update(AppEvent::Resize(70, 20));
+    assert!(!restarts(&key(&mut app, KeyCode::Char('y'))));
+    app.update(AppEvent::Resize(120, 30));
+    assert!(matches!(app.mode, Mode::Confirm { .. }), "{:?}", app.mode);
+    assert!(restarts(&key(&mut app, KeyCode::Char('y'))));
+}
