@@ -265,3 +265,40 @@ fn keys_behind_the_too_small_notice_do_nothing_but_quit() {
     assert!(matches!(app.mode, Mode::Confirm { .. }), "{:?}", app.mode);
     assert!(restarts(&key(&mut app, KeyCode::Char('y'))));
 }
+
+/// The lab source sends its world (a snapshot) whenever it changes but its clock (the lab
+/// status) once a second: at ×30 the status bar's clock was up to 30 lab seconds behind the
+/// world shown under it. `demo default` read "09:01:39" beside `✗10 !9 ✓5` and a KVC901 saying
+/// "Secret cart-redis … changed at 09:02:00Z", where `check --lab default --for 1m39s` says
+/// 9 errors and 5 warnings. README "Lab": the TUI and `check --lab … --for` see the same world
+/// at the same lab time; the status bar names the lab clock. The clock shown is the time of
+/// the world shown, in the status bar and the break menu's title.
+#[test]
+fn the_lab_clock_shown_is_the_time_of_the_world_shown() {
+    use kvchain::source::SourceEvent;
+    use kvchain::ui::app::{App, AppEvent, Mode};
+    use kvchain::ui::config::UiConfig;
+    use kvchain::ui::views::status::source_label;
+
+    let mut src = lab::open("default", None).expect("built-in scenario");
+    let info = src.info();
+    let mut app = App::new(info, UiConfig::default());
+    app.update(AppEvent::Resize(160, 50));
+    src.world_mut().advance(Duration::from_secs(99));
+    app.update(AppEvent::Source(SourceEvent::Lab(src.status())));
+    // Then the world moves on, and its snapshot arrives before the next status.
+    src.world_mut().advance(Duration::from_secs(21));
+    let snap = export::snapshot(src.world());
+    let chains = diagnose(&snap);
+    app.apply(std::sync::Arc::new(snap), chains);
+    let label = source_label(&app);
+    assert!(label.contains("09:02:00"), "{label}");
+    // The break menu's title too.
+    app.mode = Mode::LabMenu { selected: 0 };
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 50)).unwrap();
+    t.draw(|f| kvchain::ui::views::draw(f, &mut app)).unwrap();
+    let screen: String = (t.backend().buffer().content().iter())
+        .map(|c| c.symbol())
+        .collect();
+    assert!(screen.contains("clock 09:02:00"), "{screen}");
+}

@@ -156,7 +156,7 @@ pub fn draw(f: &mut Frame, app: &App, selected: usize) {
     let block = Block::bordered()
         .title(format!(
             " Break / repair · clock {} ×{}{} ",
-            crate::glance::clock(lab.time),
+            crate::glance::clock(app.lab_clock().unwrap_or(lab.time)),
             crate::glance::speed(lab.speed),
             if lab.paused { " paused" } else { "" }
         ))
