@@ -302,3 +302,36 @@ fn the_lab_clock_shown_is_the_time_of_the_world_shown() {
         .collect();
     assert!(screen.contains("clock 09:02:00"), "{screen}");
 }
+
+/// `demo default`, catalog's pod: the strip has one red box, Object (KVC601, the secret is not
+/// in the vault), and draws Mount "… not reached" (README "TUI": a link a break upstream kept
+/// from being tried, "so the one red box is the cause"). The events pane tagged the kubelet's
+/// "Unable to attach or mount volumes … timed out waiting for the condition" (FACTS §3: emitted
+/// after repeated mount failures) [Mount], a second cause beside it: it is the 404's symptom
+/// and takes the cause's tag, as an event a finding cites does.
+#[test]
+fn an_event_of_a_link_not_reached_is_tagged_with_the_cause() {
+    use kvchain::ui::app::{App, AppEvent};
+    use kvchain::ui::config::UiConfig;
+
+    let snap = lab::run_check("default", Some(Duration::from_secs(300))).expect("scenario");
+    let chains = diagnose(&snap);
+    let mut app = App::new(snap.source.clone(), UiConfig::default());
+    app.update(AppEvent::Resize(160, 50));
+    app.apply(std::sync::Arc::new(snap), chains);
+    crate::ui_no_data::type_keys(&mut app, "/catalog");
+    let (_, pod) = app.selected_pod().expect("a pod is selected");
+    assert!(pod.starts_with("catalog-"), "{pod}");
+    let timeout = (app.pod_events.iter())
+        .find(|e| e.message.starts_with("Unable to attach or mount volumes"))
+        .expect("the kubelet's timeout event");
+    assert_eq!(timeout.link, Some(LinkKind::VaultObject));
+    // The 404 itself stays the Object's; nothing is tagged with a link not reached.
+    assert!(
+        app.pod_events
+            .iter()
+            .all(|e| e.link != Some(LinkKind::Mount)),
+        "{:#?}",
+        app.pod_events
+    );
+}

@@ -225,6 +225,14 @@ impl App {
                     if let Some(link) = chain.and_then(|ch| cited_on(ch, e)) {
                         c.link = Some(link);
                     }
+                    // An event of a link a break upstream kept from being tried (the
+                    // kubelet's mount timeout beside a missing object) is that break's
+                    // symptom: the strip draws its link "not reached", and so does the tag.
+                    if let (Some(ch), Some(link)) = (chain, c.link)
+                        && let Some(cause) = crate::ui::strip_text::shown(ch, link).not_reached
+                    {
+                        c.link = Some(cause);
+                    }
                     c
                 })
                 .collect(),
