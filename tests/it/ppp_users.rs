@@ -335,3 +335,52 @@ fn an_event_of_a_link_not_reached_is_tagged_with_the_cause() {
         app.pod_events
     );
 }
+
+/// The trainer at 80×24 opens the break menu of the six-hops lesson: thirteen faults, ten
+/// shown, `break-objects-yaml` (hop 4, "b, break-objects-yaml, enter") and
+/// `delete-mounting-workload` below the edge, and nothing said that the list goes on (README
+/// `b`: the menu "lists each fault with its id"; a confirmation taller than the screen says
+/// `lines 1–20 of 26`). The border says which faults show, and the list follows `G`.
+#[test]
+fn a_break_menu_taller_than_the_screen_says_which_faults_show() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use kvchain::source::SourceEvent;
+    use kvchain::ui::app::{App, AppEvent};
+    use kvchain::ui::config::UiConfig;
+
+    let mut src = lab::open("lesson-six-hops", None).expect("built-in scenario");
+    let info = src.info();
+    let status = src.status();
+    let n = status.faults.len();
+    let snap = export::snapshot(src.world_mut());
+    let chains = diagnose(&snap);
+    let mut app = App::new(info, UiConfig::default());
+    app.update(AppEvent::Resize(80, 24));
+    app.update(AppEvent::Source(SourceEvent::Lab(status.clone())));
+    app.apply(std::sync::Arc::new(snap), chains);
+    let mut screen = |app: &mut App, key: char| {
+        app.update(AppEvent::Key(KeyEvent::new(
+            KeyCode::Char(key),
+            KeyModifiers::NONE,
+        )));
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+        t.draw(|f| kvchain::ui::views::draw(f, app)).unwrap();
+        t.backend().to_string()
+    };
+    let top = screen(&mut app, 'b');
+    let hidden: Vec<_> = (status.faults.iter())
+        .filter(|f| !top.contains(&f.id))
+        .map(|f| f.id.clone())
+        .collect();
+    assert!(!hidden.is_empty(), "the menu fits at 80x24 now: {top}");
+    let shown = n - hidden.len();
+    assert!(top.contains(&format!("faults 1–{shown} of {n}")), "{top}");
+    let bottom = screen(&mut app, 'G');
+    assert!(
+        bottom.contains(&format!(" of {n}")) && bottom.contains(&format!("–{n} of {n}")),
+        "{bottom}"
+    );
+    for id in &hidden {
+        assert!(bottom.contains(id.as_str()), "{id}: {bottom}");
+    }
+}
