@@ -358,7 +358,7 @@ fn a_break_menu_taller_than_the_screen_says_which_faults_show() {
     app.update(AppEvent::Resize(80, 24));
     app.update(AppEvent::Source(SourceEvent::Lab(status.clone())));
     app.apply(std::sync::Arc::new(snap), chains);
-    let mut screen = |app: &mut App, key: char| {
+    let screen = |app: &mut App, key: char| {
         app.update(AppEvent::Key(KeyEvent::new(
             KeyCode::Char(key),
             KeyModifiers::NONE,
