@@ -124,6 +124,16 @@ pub fn decisive(message: &str) -> String {
     parts.join(" · ")
 }
 
+/// A past event kept on a link as history ("<evidence line> — <why it is history>", the
+/// diagnosis's `history::record`): the event's [`evidence`] line, then why. A history fact
+/// that is not an event (no ` — `) is returned whole.
+pub fn history(fact: &str) -> String {
+    match fact.rsplit_once(" — ") {
+        Some((event, why)) => format!("{} — {why}", evidence(event)),
+        None => fact.to_string(),
+    }
+}
+
 /// An evidence line ("FailedMount (x9, kubelet): <message>"): its head, then the decisive
 /// part of the message.
 pub fn evidence(e: &str) -> String {

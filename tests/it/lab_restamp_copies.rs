@@ -39,7 +39,7 @@ fn restamp(src: &mut LabSource, object: &str) -> Timeline {
     watch(src, object, action)
 }
 
-fn marker(src: &mut LabSource, object: &str) -> (Timeline, String) {
+pub fn marker(src: &mut LabSource, object: &str) -> (Timeline, String) {
     let old = RotationWatch::new(&snapshot(src), VAULT, object)
         .old_version()
         .expect("a version before the marker")
@@ -52,7 +52,7 @@ fn marker(src: &mut LabSource, object: &str) -> (Timeline, String) {
     (watch(src, object, action), old)
 }
 
-fn restore(src: &mut LabSource, object: &str, version: String) -> Timeline {
+pub fn restore(src: &mut LabSource, object: &str, version: String) -> Timeline {
     let action = Action::Restore {
         vault: VAULT.into(),
         object: object.into(),

@@ -298,6 +298,8 @@ fn is_rotation_success(e: &EventObs, secrets: &[&str]) -> bool {
 }
 
 /// Keep a past event visible on the link it once broke, as history rather than a finding.
+/// `<evidence> — <why>`: the TUI shows the event by its decisive line up to the last ` — `
+/// ([`crate::glance::history`]).
 pub(crate) fn record(link: &mut Link, code: Option<Code>, e: &EventObs, why: String) {
     let label = match code {
         Some(c) => format!("history ({c})"),

@@ -15,6 +15,17 @@ use crate::ui::views::events::{cited_on, classify};
 const RECONNECTING: &str = "reconnecting";
 
 impl App {
+    /// The lab clock to show: the time of the world the panes show. The lab sends its world
+    /// whenever it changes but its status (clock, speed) about once a second, so at ×30 the
+    /// status's time trails the latest snapshot's by up to 30 lab seconds.
+    pub fn lab_clock(&self) -> Option<jiff::Timestamp> {
+        let status = self.lab.as_ref()?.time;
+        let shown = (self.snapshot.as_deref())
+            .filter(|s| s.source.kind == SourceKind::Lab)
+            .map(|s| s.source.observed_at);
+        Some(shown.map_or(status, |t| t.max(status)))
+    }
+
     pub(super) fn on_source(&mut self, ev: SourceEvent) {
         match ev {
             SourceEvent::Progress(p) => self.progress = Some(p),
@@ -213,6 +224,14 @@ impl App {
                     // Where the diagnosis cites the event, its link is the tag.
                     if let Some(link) = chain.and_then(|ch| cited_on(ch, e)) {
                         c.link = Some(link);
+                    }
+                    // An event of a link a break upstream kept from being tried (the
+                    // kubelet's mount timeout beside a missing object) is that break's
+                    // symptom: the strip draws its link "not reached", and so does the tag.
+                    if let (Some(ch), Some(link)) = (chain, c.link)
+                        && let Some(cause) = crate::ui::strip_text::shown(ch, link).not_reached
+                    {
+                        c.link = Some(cause);
                     }
                     c
                 })

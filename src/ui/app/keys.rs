@@ -18,6 +18,15 @@ impl App {
             fx.push(Effect::Quit);
             return;
         }
+        // Below 80×24 only "terminal too small" is drawn: no confirmation, menu or row a key
+        // would act on is in view (README "Actions": a write is confirmed with the operation
+        // spelled out), so only quitting works. What was open stays, for when it fits.
+        if self.areas().too_small {
+            if self.keymap.action(&key) == Some(UiAction::Quit) {
+                fx.push(Effect::Quit);
+            }
+            return;
+        }
         // The lab-fallback notice takes the first key, whatever it is.
         if std::mem::take(&mut self.fallback_open) {
             return;

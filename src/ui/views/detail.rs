@@ -116,7 +116,7 @@ pub fn link_lines_with(
     out.push(Line::from(head));
     if !link.facts.is_empty() {
         out.push(Line::raw(""));
-        out.extend(fact_lines(t, &link.facts, width));
+        out.extend(fact_lines(t, &link.facts, width, full));
     }
     for finding in &link.findings {
         out.push(Line::raw(""));
@@ -152,7 +152,7 @@ pub fn link_lines_with(
         if !finding.resource.is_empty() {
             out.push(Line::from(vec![
                 Span::styled("  object   ", t.muted()),
-                Span::raw(format!("{} ({})", finding.resource, finding.namespace)),
+                Span::raw(object_named(&finding.resource, &finding.namespace)),
             ]));
         }
         if !finding.confirm.is_empty() {
@@ -197,6 +197,21 @@ pub fn link_lines_with(
     out
 }
 
+/// Kinds a finding names that live in no namespace: Azure resources (in resource groups)
+/// and cluster-scoped Kubernetes objects.
+const UNNAMESPACED: [&str; 4] = ["KeyVault", "ManagedIdentity", "CSIDriver", "Node"];
+
+/// `Kind/name (namespace)`, the namespace only for an object a namespace holds: a vault
+/// followed by the chain's namespace read as if it lived there.
+fn object_named(resource: &str, namespace: &str) -> String {
+    let kind = resource.split_once('/').map_or(resource, |(k, _)| k);
+    if namespace.is_empty() || UNNAMESPACED.contains(&kind) {
+        resource.to_string()
+    } else {
+        format!("{resource} ({namespace})")
+    }
+}
+
 /// A confirm or fix line: a command after the `$ ` prompt (its note muted), a description
 /// without one ([`crate::ui::fix_text`]): no prompt before what is not to be run.
 fn command_line(t: &Theme, label: &'static str, text: &str) -> Line<'static> {
@@ -214,16 +229,24 @@ fn command_line(t: &Theme, label: &'static str, text: &str) -> Line<'static> {
 }
 
 /// Facts as `label  observed │ expected` when both fit on one line, else stacked so the two
-/// values sit one above the other, character under character.
-fn fact_lines(t: &Theme, facts: &[Fact], width: usize) -> Vec<Line<'static>> {
+/// values sit one above the other, character under character. A past event kept as history
+/// reads like the evidence: its decisive line unless `full` (`e`).
+fn fact_lines(t: &Theme, facts: &[Fact], width: usize, full: bool) -> Vec<Line<'static>> {
     let label_w = facts
         .iter()
         .map(|f| f.label.chars().count())
         .max()
         .unwrap_or(0)
         .min(24);
+    let shown = |f: &Fact| -> String {
+        if !full && f.expected.is_none() && f.label.starts_with("history") {
+            crate::glance::history(&f.observed)
+        } else {
+            f.observed.to_string()
+        }
+    };
     let longest = |f: &Fact| {
-        f.observed
+        shown(f)
             .chars()
             .count()
             .max(f.expected.as_ref().map_or(0, |e| e.chars().count()))
@@ -249,7 +272,7 @@ fn fact_lines(t: &Theme, facts: &[Fact], width: usize) -> Vec<Line<'static>> {
         match &fact.expected {
             None => out.push(Line::from(vec![
                 Span::styled(label, t.muted()),
-                Span::raw(fact.observed.clone()),
+                Span::raw(shown(fact)),
             ])),
             Some(exp) => {
                 let ok_style = t.status(crate::chain::Status::Ok);

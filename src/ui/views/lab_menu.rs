@@ -66,6 +66,7 @@ pub fn draw(f: &mut Frame, app: &App, selected: usize) {
     let Some(lab) = &app.lab else { return };
     let area = f.area();
     let target = app.break_target();
+    let faults_n = lab.faults.len();
     let id_w = lab
         .faults
         .iter()
@@ -148,15 +149,31 @@ pub fn draw(f: &mut Frame, app: &App, selected: usize) {
     let h = (rows.len() as u16 + 3 + header.len() as u16).min(area.height.saturating_sub(2));
     let r = centered(area, w, h);
     f.render_widget(Clear, r);
+    // Inside the border, under the target line: the rows that show. The selected fault's
+    // last line stays in view.
+    let visible = usize::from(h.saturating_sub(2)).saturating_sub(header.len());
+    let last_of_selected = rows.iter().rposition(|(i, _)| *i == selected).unwrap_or(0);
+    let offset = (last_of_selected + 1).saturating_sub(visible);
+    // A list cut at the screen's edge says which faults show, as a confirmation taller than
+    // the screen says its lines: the trainer looks for an id the lesson names.
+    let shown = (rows.get(offset).map(|(i, _)| *i))
+        .zip(rows.get((offset + visible).min(rows.len()).saturating_sub(1)))
+        .map(|(first, (last, _))| (first, *last));
+    let scrolled = match shown {
+        Some((first, last)) if first > 0 || last + 1 < faults_n => {
+            format!("· j/k: faults {}–{} of {faults_n} ", first + 1, last + 1)
+        }
+        _ => String::new(),
+    };
     let hint = if app.read_only() {
-        " view-only (--read-only) · esc close "
+        format!(" view-only (--read-only) {scrolled}· esc close ")
     } else {
-        " enter break/repair · g/G first/last · esc close "
+        format!(" enter break/repair · g/G first/last {scrolled}· esc close ")
     };
     let block = Block::bordered()
         .title(format!(
             " Break / repair · clock {} ×{}{} ",
-            crate::glance::clock(lab.time),
+            crate::glance::clock(app.lab_clock().unwrap_or(lab.time)),
             crate::glance::speed(lab.speed),
             if lab.paused { " paused" } else { "" }
         ))
@@ -166,10 +183,6 @@ pub fn draw(f: &mut Frame, app: &App, selected: usize) {
         .style(t.base());
     let inner = block.inner(r);
     f.render_widget(block, r);
-    let visible = usize::from(inner.height).saturating_sub(header.len());
-    // Keep the selected fault's last line in view.
-    let last_of_selected = rows.iter().rposition(|(i, _)| *i == selected).unwrap_or(0);
-    let offset = (last_of_selected + 1).saturating_sub(visible);
     let mut lines: Vec<Line> = (header.into_iter())
         .map(|l| Line::styled(l, t.accent()))
         .collect();

@@ -15,7 +15,7 @@ use crate::ui::tree::Row;
 pub fn source_label(app: &App) -> String {
     match (&app.lab, app.source.kind) {
         (Some(l), _) => {
-            let clock = crate::glance::clock(l.time);
+            let clock = crate::glance::clock(app.lab_clock().unwrap_or(l.time));
             let state = if l.paused { " ⏸" } else { "" };
             format!(
                 "lab {} {clock} ×{}{state}",

@@ -314,11 +314,21 @@ fn stale(
         }
     };
     let (change, versions) = change;
+    // What could still have changed a copy whose source holds the same value: an edit of the
+    // SPC's objects, and for a synced Secret a value it held before this write. A mounted
+    // file is written by the driver alone: no Secret is in its path.
+    let (unless, unless_fix) = match secret {
+        Some(_) => (
+            ", or the Secret held another value before this write (one left from an earlier secretObjects, or written by hand, that rotation has since corrected: a KVC805 before it said so)",
+            ", or the Secret held another value when it started (rotation rewrote it since)",
+        ),
+        None => ("", ""),
+    };
     let (changed, holds) = match change {
         Change::Same => (
             "was rewritten",
             format!(
-                "but {read} holds the value it held when the container started (the same vault version, or one with the same value): {holder} holds the same value, unless the SecretProviderClass's objects were edited since, or the Secret held another value before this write (one left from an earlier secretObjects, or written by hand, that rotation has since corrected: a KVC805 before it said so)"
+                "but {read} holds the value it held when the container started (the same vault version, or one with the same value): {holder} holds the same value, unless the SecretProviderClass's objects were edited since{unless}"
             ),
         ),
         Change::Changed => (
@@ -404,7 +414,7 @@ fn stale(
         Change::Same => {
             f.severity = Severity::Info;
             f.fix = format!(
-                "# nothing to do unless SecretProviderClass {} was edited after the pod started, or the Secret held another value when it started (rotation rewrote it since); then: {}",
+                "# nothing to do unless SecretProviderClass {} was edited after the pod started{unless_fix}; then: {}",
                 cx.spc_name, f.fix
             )
             .into();
