@@ -45,3 +45,25 @@ fn a_scaled_job_run_reads_the_secret_at_its_start_like_a_cron_job() {
         );
     }
 }
+
+/// Kubernetes docs, "Secrets" (secret files permissions) write `defaultMode: 0400`, and so do
+/// charts (`defaultMode: 0755` for scripts): kubectl reads manifests as YAML 1.1 (sigs.k8s.io/
+/// yaml), where a plain `0400` is the octal integer 256. Such a document is one kubectl
+/// applies, so `check -f` reads it (no "not read", the Deployment's chain is there) and takes
+/// the mode as the API server stores it.
+#[test]
+fn octal_file_modes_as_the_kubernetes_docs_write_them_are_read() {
+    let snap = manifests::load(&[manifest("ppp-work-octal-modes.yaml")]).expect("loads");
+    assert!(
+        snap.source.unread.is_empty(),
+        "a document kubectl applies is not read: {:?}",
+        snap.source.unread
+    );
+    let chains = diagnose(&snap);
+    assert!(
+        chains
+            .iter()
+            .any(|c| c.workload.as_ref().is_some_and(|w| w.name == "api")),
+        "no chain for Deployment api: {chains:#?}"
+    );
+}
