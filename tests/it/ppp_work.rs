@@ -67,3 +67,53 @@ fn octal_file_modes_as_the_kubernetes_docs_write_them_are_read() {
         "no chain for Deployment api: {chains:#?}"
     );
 }
+
+/// The chains of lab world `name` (tests/fixtures/lab/), settled as `check --lab` runs it,
+/// after asserting that `canary` is in none of `check --lab`'s outputs.
+fn lab_chains(name: &str, canary: &str) -> Vec<kvchain::chain::Chain> {
+    super::mmm_lab::run(name, "text", &[], canary);
+    super::mmm_lab::run(name, "json", &[], canary);
+    let path = super::mmm_lab::fixture(name);
+    let snap = kvchain::source::lab::run_check(path.to_str().unwrap(), None).expect("runs");
+    diagnose(&snap)
+}
+
+/// Kubernetes docs, "Optional Secrets": a container whose `secretKeyRef` / `envFrom` names a
+/// missing Secret with `optional: true` starts, with the variables unset; env is read only at
+/// container start (FACTS §4). Here the driver never writes the synced Secret (Helm without
+/// syncSecret.enabled, FACTS §2): Sync is the cause, and the readers are not "no reloader"
+/// (a design warning about a Secret that does not exist) but behind it, saying that they run
+/// with the variables unset and that only a restart after the Secret is made gives them its
+/// values. The optional secret volume mounts empty and is filled by the kubelet once the
+/// Secret exists (Secrets: "mounted Secrets are updated automatically"): it needs no restart.
+#[test]
+fn optional_readers_of_a_secret_never_synced_run_unset_behind_sync() {
+    let chains = lab_chains(
+        "ppp-work-optional-unsynced.yaml",
+        "CANARY-ppp-work-opt-5e21",
+    );
+    assert_eq!(chains.len(), 1, "{chains:#?}");
+    let chain = &chains[0];
+    assert_eq!(
+        chain.link(LinkKind::Sync).status,
+        kvchain::chain::Status::Broken
+    );
+    let consumers = chain.link(LinkKind::Consumers);
+    assert_eq!(
+        consumers.status,
+        kvchain::chain::Status::Pending,
+        "{consumers:#?}"
+    );
+    assert_eq!(&*consumers.summary, "unset: Sync", "{consumers:#?}");
+    let fact = (consumers.facts.iter())
+        .find(|f| &*f.label == "unset")
+        .unwrap_or_else(|| panic!("no 'unset' fact: {consumers:#?}"));
+    let said: &str = &fact.observed;
+    assert!(
+        said.contains("container app env DB_PASSWORD")
+            && said.contains("container app envFrom")
+            && said.contains("restart")
+            && !said.contains("volume db"),
+        "{said}"
+    );
+}
