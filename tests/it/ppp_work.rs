@@ -117,3 +117,96 @@ fn optional_readers_of_a_secret_never_synced_run_unset_behind_sync() {
         "{said}"
     );
 }
+
+/// Kubernetes docs, "Sidecar Containers": an init container with `restartPolicy: Always`
+/// starts before the app containers and keeps running beside them. Here it is the one reader
+/// of the synced Secret (env, a start-time copy: FACTS §4), stale after the rotation (KVC901
+/// on container proxy, its fix the Deployment's rollout restart). The restart's timeline
+/// (README, `R`: "each new pod created → secrets mounted → running → env fresh") follows what
+/// the restart was for: the new pod's sidecar running with its env fresh, not only the app
+/// container.
+#[test]
+fn a_restart_for_a_stale_native_sidecar_follows_the_sidecars_env() {
+    use kvchain::action::Action;
+    use kvchain::action::timeline::{RestartWatch, StepState};
+    use kvchain::chain::restart_plan::RestartPlan;
+    use std::time::Duration;
+    let name = "ppp-work-sidecar.yaml";
+    let chains = lab_chains(name, "CANARY-ppp-work-side-3c7a");
+    let stale = (chains.iter().flat_map(|c| c.findings()))
+        .find(|f| f.code == Code::KVC901)
+        .expect("the sidecar's env is stale");
+    assert!(
+        stale.message.contains("container proxy env DB_PASSWORD"),
+        "{}",
+        stale.message
+    );
+    assert!(
+        stale
+            .fix
+            .starts_with("kubectl rollout restart deployment/api -n demo"),
+        "{}",
+        stale.fix
+    );
+
+    let path = super::mmm_lab::fixture(name);
+    let mut src = kvchain::source::lab::open(path.to_str().unwrap(), None).expect("loads");
+    src.world_mut()
+        .run_until_stable(kvchain::source::lab::MAX_SETTLE);
+    let before = super::actions_lab::snapshot(&src);
+    let pod = (before.pods.items.iter())
+        .find(|p| p.name.starts_with("api-") && p.template_of.is_none())
+        .expect("the api pod")
+        .clone();
+    let plan = RestartPlan::for_pod(&before, &pod);
+    let mut watch = RestartWatch::for_plan(&before, "demo", &pod.name, &plan);
+    let out = src.act(&Action::Restart {
+        namespace: "demo".into(),
+        pod: pod.name.to_string(),
+    });
+    assert!(out.ok, "{out:?}");
+    super::actions_lab::follow(&mut src, |s| {
+        watch.observe(s);
+        watch.timeline().finished
+    });
+    let tl = watch.timeline();
+    let env = (tl.steps.iter())
+        .find(|s| s.label.contains("/ proxy: env DB_PASSWORD fresh"))
+        .unwrap_or_else(|| panic!("the sidecar's env is not followed: {tl:#?}"));
+    assert!(matches!(env.state, StepState::Done(_)), "{tl:#?}");
+}
+
+/// The rotation test (`r`, README: "… → synced Secret → each consumer", "env / restart ✗
+/// never — stale … restart needed") follows every env reader of the Secret: a native sidecar
+/// (Kubernetes docs, "Sidecar Containers": it keeps running beside the app) holds a
+/// start-time copy (FACTS §4) like an app container, so its verdict is the stale env and the
+/// restart, not silence.
+#[test]
+fn a_rotation_test_judges_a_native_sidecars_env() {
+    use kvchain::action::Action;
+    use kvchain::action::timeline::{RotationWatch, StepState};
+    let path = super::mmm_lab::fixture("ppp-work-sidecar.yaml");
+    let mut src = kvchain::source::lab::open(path.to_str().unwrap(), None).expect("loads");
+    src.world_mut()
+        .run_until_stable(kvchain::source::lab::MAX_SETTLE);
+    let mut watch =
+        RotationWatch::new(&super::actions_lab::snapshot(&src), "kv-ppp", "db-password");
+    let out = src.act(&Action::Rotate {
+        vault: "kv-ppp".into(),
+        object: "db-password".into(),
+        marker: false,
+    });
+    assert!(out.ok, "{out:?}");
+    super::actions_lab::follow(&mut src, |s| {
+        watch.observe(s);
+        watch.timeline().finished
+    });
+    let tl = watch.timeline();
+    let env = (tl.steps.iter())
+        .find(|s| s.label.contains("env DB_PASSWORD"))
+        .unwrap_or_else(|| panic!("the sidecar's env is not judged: {tl:#?}"));
+    assert!(
+        matches!(&env.state, StepState::Never(w) if w.contains("restart needed")),
+        "{env:#?}"
+    );
+}
