@@ -134,7 +134,7 @@ fn a_restart_for_a_stale_native_sidecar_follows_the_sidecars_env() {
     let name = "ppp-work-sidecar.yaml";
     let chains = lab_chains(name, "CANARY-ppp-work-side-3c7a");
     let stale = (chains.iter().flat_map(|c| c.findings()))
-        .find(|f| f.code == Code::KVC901)
+        .find(|f| f.code == Code::KVC901 && f.message.contains("env"))
         .expect("the sidecar's env is stale");
     assert!(
         stale.message.contains("container proxy env DB_PASSWORD"),
@@ -209,4 +209,37 @@ fn a_rotation_test_judges_a_native_sidecars_env() {
         matches!(&env.state, StepState::Never(w) if w.contains("restart needed")),
         "{env:#?}"
     );
+}
+
+/// FACTS §4: a file mounted with subPath never sees rotated content. The rotation test follows
+/// each container's CSI mount: a native sidecar's subPath copy is as old as an app
+/// container's would be, and its step says so rather than nothing.
+#[test]
+fn a_rotation_test_judges_a_native_sidecars_sub_path_copy() {
+    use kvchain::action::Action;
+    use kvchain::action::timeline::{RotationWatch, StepState};
+    let path = super::mmm_lab::fixture("ppp-work-sidecar.yaml");
+    let mut src = kvchain::source::lab::open(path.to_str().unwrap(), None).expect("loads");
+    src.world_mut()
+        .run_until_stable(kvchain::source::lab::MAX_SETTLE);
+    let mut watch =
+        RotationWatch::new(&super::actions_lab::snapshot(&src), "kv-ppp", "db-password");
+    let out = src.act(&Action::Rotate {
+        vault: "kv-ppp".into(),
+        object: "db-password".into(),
+        marker: false,
+    });
+    assert!(out.ok, "{out:?}");
+    super::actions_lab::follow(&mut src, |s| {
+        watch.observe(s);
+        watch.timeline().finished
+    });
+    let tl = watch.timeline();
+    let copy = (tl.steps.iter())
+        .find(|s| {
+            s.label
+                .contains("/ proxy: CSI volume at /etc/proxy/password")
+        })
+        .unwrap_or_else(|| panic!("the sidecar's subPath copy is not judged: {tl:#?}"));
+    assert!(!matches!(copy.state, StepState::Done(_)), "{copy:#?}");
 }
