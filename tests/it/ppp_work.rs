@@ -213,9 +213,10 @@ fn a_rotation_test_judges_a_native_sidecars_env() {
 
 /// FACTS §4: a file mounted with subPath never sees rotated content. The rotation test follows
 /// each container's CSI mount: a native sidecar's subPath copy is as old as an app
-/// container's would be, and its step says so rather than nothing.
+/// container's would be, and its step says so rather than nothing. Its volume of the synced
+/// Secret is updated by the kubelet (Kubernetes docs, "Secrets"), and followed too.
 #[test]
-fn a_rotation_test_judges_a_native_sidecars_sub_path_copy() {
+fn a_rotation_test_follows_a_native_sidecars_mounts() {
     use kvchain::action::Action;
     use kvchain::action::timeline::{RotationWatch, StepState};
     let path = super::mmm_lab::fixture("ppp-work-sidecar.yaml");
@@ -242,4 +243,9 @@ fn a_rotation_test_judges_a_native_sidecars_sub_path_copy() {
         })
         .unwrap_or_else(|| panic!("the sidecar's subPath copy is not judged: {tl:#?}"));
     assert!(!matches!(copy.state, StepState::Done(_)), "{copy:#?}");
+    // Its volume of the synced Secret follows the Secret, as an app container's would.
+    let volume = (tl.steps.iter())
+        .find(|s| s.label.contains("/ proxy: Secret volume at /etc/proxy/db"))
+        .unwrap_or_else(|| panic!("the sidecar's Secret volume is not followed: {tl:#?}"));
+    assert!(matches!(volume.state, StepState::Done(_)), "{volume:#?}");
 }
