@@ -130,7 +130,6 @@ fn a_restart_for_a_stale_native_sidecar_follows_the_sidecars_env() {
     use kvchain::action::Action;
     use kvchain::action::timeline::{RestartWatch, StepState};
     use kvchain::chain::restart_plan::RestartPlan;
-    use std::time::Duration;
     let name = "ppp-work-sidecar.yaml";
     let chains = lab_chains(name, "CANARY-ppp-work-side-3c7a");
     let stale = (chains.iter().flat_map(|c| c.findings()))
