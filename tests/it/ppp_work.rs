@@ -248,3 +248,39 @@ fn a_rotation_test_follows_a_native_sidecars_mounts() {
         .unwrap_or_else(|| panic!("the sidecar's Secret volume is not followed: {tl:#?}"));
     assert!(matches!(volume.state, StepState::Done(_)), "{volume:#?}");
 }
+
+/// Kubernetes docs, StatefulSet: under OrderedReady the controller replaces no pod while one
+/// is not Running and Ready, and it makes a deleted pod again once it is gone. Pod db-0 is
+/// terminating (deleted at 7m, its grace period running): the rollout restart of db-1's
+/// stale env (KVC901) waits for it, and its fix says db-0 is being deleted already and comes
+/// back once gone — not "deleting db-0 is what replaces it", a delete already under way.
+#[test]
+fn an_ordered_ready_rollout_waiting_on_a_terminating_pod_does_not_ask_to_delete_it() {
+    let name = "ppp-work-ordered-terminating.yaml";
+    let canary = "CANARY-ppp-work-term-6b1d";
+    super::mmm_lab::run(name, "text", &["--for", "7m10s"], canary);
+    let path = super::mmm_lab::fixture(name);
+    let snap = kvchain::source::lab::run_check(
+        path.to_str().unwrap(),
+        Some(std::time::Duration::from_secs(430)),
+    )
+    .expect("runs");
+    assert!(
+        snap.pods
+            .items
+            .iter()
+            .any(|p| p.name == "db-0" && p.deleting),
+        "db-0 is terminating at 7m10s"
+    );
+    let chains = diagnose(&snap);
+    let f = (chains.iter().flat_map(|c| c.findings()))
+        .find(|f| f.code == Code::KVC901 && &*f.resource == "Pod/db-1")
+        .expect("db-1's env is stale");
+    let fix: &str = &f.fix;
+    assert!(
+        fix.starts_with("kubectl rollout restart statefulset/db -n demo"),
+        "{fix}"
+    );
+    assert!(!fix.contains("deleting db-0 is what replaces it"), "{fix}");
+    assert!(fix.contains("db-0 is being deleted"), "{fix}");
+}
