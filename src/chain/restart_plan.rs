@@ -99,6 +99,15 @@ impl RestartPlan {
         };
         match kind {
             "Deployment" => deployment(name),
+            // Being deleted already: the set makes it again once it is gone (a StatefulSet
+            // under the same name), so the delete a plan would carry out is under way.
+            "StatefulSet" | "DaemonSet" if pod.deleting => RestartPlan::Refused {
+                namespace: ns.clone(),
+                pod: pod_name.clone(),
+                why: format!(
+                    "pod {ns}/{pod_name} is being deleted already: its {kind} {name} makes a new one once it is gone, which reads the Secret as it is then"
+                ),
+            },
             "StatefulSet" | "DaemonSet" => {
                 match held_back(look, kind, name, pod, object(kind, name)) {
                     Held::No(note) => RestartPlan::RolloutRestart {

@@ -283,4 +283,13 @@ fn an_ordered_ready_rollout_waiting_on_a_terminating_pod_does_not_ask_to_delete_
     );
     assert!(!fix.contains("deleting db-0 is what replaces it"), "{fix}");
     assert!(fix.contains("db-0 is being deleted"), "{fix}");
+    // `R` on db-0 itself: the delete it would carry out is under way already, and the
+    // StatefulSet makes the pod again once it is gone: nothing is done, and it says why.
+    let db0 = (snap.pods.items.iter()).find(|p| p.name == "db-0").unwrap();
+    let plan = kvchain::chain::restart_plan::RestartPlan::for_pod(&snap, db0);
+    assert!(
+        matches!(&plan, kvchain::chain::restart_plan::RestartPlan::Refused { why, .. }
+            if why.contains("being deleted already")),
+        "{plan:?}"
+    );
 }
