@@ -105,7 +105,13 @@ impl RestartPlan {
                 namespace: ns.clone(),
                 pod: pod_name.clone(),
                 why: format!(
-                    "pod {ns}/{pod_name} is being deleted already: its {kind} {name} makes a new one once it is gone, which reads the Secret as it is then"
+                    "pod {ns}/{pod_name} is being deleted already: its {kind} {name} makes {}, which reads the Secret as it is then",
+                    match kind {
+                        "StatefulSet" => "it again under the same name once it is gone",
+                        // The DaemonSet controller skips a terminating pod when it counts a
+                        // node's daemon pods: the new one may come before the old is gone.
+                        _ => "a new one for its node",
+                    }
                 ),
             },
             "StatefulSet" | "DaemonSet" => {
