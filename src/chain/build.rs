@@ -487,7 +487,7 @@ fn diagnose_volume<'a>(
     chain.objects = group_links(&mut cx, shared, links);
     rules::mount::check(&mut cx, &mut links[LinkKind::Mount.index()]);
     let never_built = rules::sync::check(&mut cx, &mut links[LinkKind::Sync.index()]);
-    let waits_on_sync = rules::consumers::check(
+    let behind_sync = rules::consumers::check(
         &mut cx,
         &mut links[LinkKind::Consumers.index()],
         never_built,
@@ -505,7 +505,7 @@ fn diagnose_volume<'a>(
     for link in links.iter_mut() {
         settle(link);
     }
-    rules::unstarted::design_behind(links, starting, waits_on_sync);
+    rules::unstarted::design_behind(links, starting, behind_sync);
     rules::sync::mount_predates_edit(&cx, links);
     rules::sync::stale_blocks_readers(&cx, links);
     let object_typos =

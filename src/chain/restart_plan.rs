@@ -99,6 +99,21 @@ impl RestartPlan {
         };
         match kind {
             "Deployment" => deployment(name),
+            // Being deleted already: the set makes it again once it is gone (a StatefulSet
+            // under the same name), so the delete a plan would carry out is under way.
+            "StatefulSet" | "DaemonSet" if pod.deleting => RestartPlan::Refused {
+                namespace: ns.clone(),
+                pod: pod_name.clone(),
+                why: format!(
+                    "pod {ns}/{pod_name} is being deleted already: its {kind} {name} makes {}, which reads the Secret as it is then",
+                    match kind {
+                        "StatefulSet" => "it again under the same name once it is gone",
+                        // The DaemonSet controller skips a terminating pod when it counts a
+                        // node's daemon pods: the new one may come before the old is gone.
+                        _ => "a new one for its node",
+                    }
+                ),
+            },
             "StatefulSet" | "DaemonSet" => {
                 match held_back(look, kind, name, pod, object(kind, name)) {
                     Held::No(note) => RestartPlan::RolloutRestart {

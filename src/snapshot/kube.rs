@@ -102,6 +102,17 @@ impl PodObs {
         (&self.namespace, &self.name)
     }
 
+    /// Its app containers and its native sidecars: what runs for the pod's life. A sidecar
+    /// (an init container with `restartPolicy: Always`) keeps running beside the app
+    /// containers (Kubernetes docs, "Sidecar Containers"); it is told from a classic init
+    /// container, which runs to completion before any app container starts, by running while
+    /// an app container runs. Before that it is not told apart, and left out.
+    pub fn app_and_sidecars(&self) -> impl Iterator<Item = &ContainerObs> {
+        let up = |c: &ContainerObs| matches!(c.state, ContainerStateObs::Running { .. });
+        let app_up = self.containers.iter().any(|c| !c.init && up(c));
+        (self.containers.iter()).filter(move |c| !c.init || (app_up && up(c)))
+    }
+
     /// The node whose kubelet runs this pod from a manifest file, when it is a static pod's
     /// mirror (owned by its Node, or carrying [`MIRROR_ANNOTATION`]): nothing in the API
     /// restarts or edits it, and its spec may name no ServiceAccount.

@@ -29,6 +29,7 @@ mod duplicates;
 pub mod files;
 mod namespaces;
 mod nulls;
+pub(crate) mod octal_modes;
 mod own_file;
 mod refused;
 mod run_time;
@@ -141,6 +142,8 @@ impl Builder {
             // `key:` with nothing after it is null; the API server prunes nulls, so kubectl
             // applies such a manifest as if the key were absent.
             nulls::prune_nulls(&mut value);
+            // `defaultMode: 0400` is octal to kubectl's YAML 1.1, a string to serde_yaml's 1.2.
+            octal_modes::convert(&mut value);
             let q = apply_set::Queued {
                 file: file.clone(),
                 index: doc.index,

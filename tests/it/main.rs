@@ -215,6 +215,7 @@ mod ooo_time;
 mod parser_props;
 mod paste_kit;
 mod ppp_users;
+mod ppp_work;
 mod report_deleting_pods;
 mod report_gaps_can_i;
 mod report_partial_reads;

@@ -351,7 +351,8 @@ impl RestartWatch {
             format!("new pod {}: created", p.name),
             StepState::Done(created),
         );
-        let containers: Vec<_> = p.containers.iter().filter(|c| !c.init).collect();
+        // A native sidecar may be the one that read the Secret: followed too.
+        let containers: Vec<_> = p.app_and_sidecars().collect();
         let started = |c: &crate::snapshot::ContainerObs| match &c.state {
             ContainerStateObs::Running { started_at } => Some(since(self.started_at, *started_at)),
             _ => None,

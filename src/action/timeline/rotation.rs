@@ -386,7 +386,8 @@ impl RotationWatch {
 
         // The CSI volume's consumers in this pod (a synced Secret's volumes: see
         // `observe_secret_volumes`; env is judged per workload, see `observe_env`).
-        for c in pod.containers.iter().filter(|c| !c.init) {
+        // A native sidecar's mount too: it runs beside the app (a subPath copy goes old).
+        for c in pod.app_and_sidecars() {
             for m in &c.mounts {
                 let csi = pod.volume(&m.volume).is_some_and(|v| {
                     matches!(&v.source, VolumeSourceObs::Csi { attributes, .. }

@@ -13,10 +13,13 @@
 use super::lookup::{SetPods, Unready};
 use crate::snapshot::{ContainerStateObs, PodObs, UpdateObs};
 
+/// Why a pod being deleted is not Running and Ready.
+const TERMINATING: &str = "terminating";
+
 /// Why `p` is surely not Running and Ready, None when it may be.
 pub(super) fn unready(p: &PodObs) -> Option<String> {
     if p.deleting {
-        return Some("terminating".into());
+        return Some(TERMINATING.into());
     }
     let held = p.containers.iter().filter(|c| !c.init).find_map(|c| {
         let (state, reason) = match &c.state {
@@ -127,10 +130,18 @@ pub(super) fn waits_for_itself(set: &str, pod: &str, why: &str, known: bool) -> 
 }
 
 /// What a rollout restart does while `other` (another pod of the set) is not Running and
-/// Ready (`why`): nothing until it is, or is deleted.
+/// Ready (`why`): nothing until it is, or is deleted. One terminating is deleted already:
+/// the controller makes it again once it is gone, and asking for its delete would ask for
+/// what is under way.
 pub(super) fn waits_for_other(set: &str, other: &str, why: &str) -> String {
+    let replaced = match why == TERMINATING {
+        true => format!(
+            "pod {other} is being deleted already, and the StatefulSet makes it again once it is gone"
+        ),
+        false => format!("deleting {other} is what replaces it"),
+    };
     format!(
-        "No pod is replaced while pod {other} is not Running and Ready ({why}): StatefulSet {set} has podManagementPolicy OrderedReady (the default), so the rollout waits for it (Kubernetes docs, StatefulSet \"Forced rollback\"); deleting {other} is what replaces it. Once every pod is Running and Ready, they are replaced one at a time from the highest ordinal."
+        "No pod is replaced while pod {other} is not Running and Ready ({why}): StatefulSet {set} has podManagementPolicy OrderedReady (the default), so the rollout waits for it (Kubernetes docs, StatefulSet \"Forced rollback\"); {replaced}. Once every pod is Running and Ready, they are replaced one at a time from the highest ordinal."
     )
 }
 

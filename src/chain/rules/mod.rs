@@ -481,8 +481,12 @@ fn effects_of(
             && (link.summary.starts_with("blocked: ")
                 || link.summary == access::VAULT_UNRENDERED
                 || (link.link == LinkKind::Mount && mount::WAITING.contains(&&*link.summary)));
+    // Readers started with an optional reference unset run, behind the same root cause.
+    let unset = link.status == Status::Pending && link.summary.starts_with("unset: ");
     if waiting {
         link.summary = compact_str::format_compact!("blocked: {}", root.title());
+    } else if unset {
+        link.summary = compact_str::format_compact!("unset: {}", root.title());
     }
 }
 

@@ -189,10 +189,11 @@ const DESIGN: [Code; 2] = [Code::KVC902, Code::KVC903];
 /// mount, as it is without one ("blocked: Mount", named after the root cause by
 /// `mark_effects`), not "no reloader" (nor ✓ for a Job's) beside a Federation that keeps every
 /// reader from starting (audits YY5, ZZ3). Likewise a mounted pod whose container waits for a
-/// synced Secret that does not exist (`waits_on_sync`, from the Consumers link: the kubelet
+/// synced Secret that does not exist (`behind_sync`, from the Consumers link: the kubelet
 /// holds it with CreateContainerConfigError) is drawn behind Sync, as it is without a design
-/// warning (audit MMM: the driver's sync off, FACTS §2, §11). Run after the links are settled.
-pub(crate) fn design_behind(links: &mut [Link], starting: bool, waits_on_sync: bool) {
+/// warning (audit MMM: the driver's sync off, FACTS §2, §11), and so is one that started with
+/// an optional reference to it unset ("unset: Sync"). Run after the links are settled.
+pub(crate) fn design_behind(links: &mut [Link], starting: bool, behind_sync: Option<&'static str>) {
     let consumers = &mut links[LinkKind::Consumers.index()];
     let design_only = !consumers.findings.is_empty()
         && (consumers.findings.iter()).all(|f| f.follows.is_none() && DESIGN.contains(&f.code));
@@ -203,7 +204,7 @@ pub(crate) fn design_behind(links: &mut [Link], starting: bool, waits_on_sync: b
     }
     if starting {
         set(consumers, Status::Pending, "blocked: Mount");
-    } else if waits_on_sync {
-        set(consumers, Status::Pending, "blocked: Sync");
+    } else if let Some(summary) = behind_sync {
+        set(consumers, Status::Pending, summary);
     }
 }

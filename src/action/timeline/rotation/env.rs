@@ -74,7 +74,8 @@ impl RotationWatch {
                                 .then(|| so.data.iter().map(|d| d.key.as_str()).collect())
                         })
                 };
-                for c in p.containers.iter().filter(|c| !c.init) {
+                // A native sidecar's env is a start-time copy too.
+                for c in p.app_and_sidecars() {
                     for e in c.secret_env_reads(keys_of).reads {
                         let key = e.key;
                         if e.secret != so.secret_name

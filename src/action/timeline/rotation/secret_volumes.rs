@@ -31,7 +31,8 @@ impl RotationWatch {
         let restamp = self.restamp();
         let pods = (s.pods.items.iter()).filter(|p| p.namespace == spc.namespace);
         for pod in pods.filter(|p| p.template_of.is_none()) {
-            for c in pod.containers.iter().filter(|c| !c.init) {
+            // A native sidecar's mount too: it runs beside the app.
+            for c in pod.app_and_sidecars() {
                 for m in &c.mounts {
                     let Some(vol) = pod.volume(&m.volume) else {
                         continue;

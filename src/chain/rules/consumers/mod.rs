@@ -25,20 +25,21 @@ use crate::snapshot::{EnvSourceObs, PodObs, VolumeSourceObs};
 /// `never_built`: the `secretObjects` entries the driver can never build (bit `i` for entry
 /// `i`, from the sync link): their consumers wait on that cause, whatever else holds.
 ///
-/// Returns whether a container of this pod, not running, waits for a synced Secret that does
-/// not exist (the kubelet holds it, FACTS §2, §11): its Consumers link is then drawn behind
-/// Sync even beside a design warning ([`super::unstarted::design_behind`]), which `settle`
-/// would let decide.
-pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> bool {
+/// Returns the Consumers summary behind Sync when a container of this pod, not running, waits
+/// for a synced Secret that does not exist (the kubelet holds it, FACTS §2, §11: "blocked:
+/// Sync"), or started with an optional reference to one unset ([`UNSET_SUMMARY`]): its
+/// Consumers link is then drawn behind Sync even beside a design warning
+/// ([`super::unstarted::design_behind`]), which `settle` would let decide.
+pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> Option<&'static str> {
     let Some(spc) = cx.spc else {
         super::no_spc(cx, link);
-        return false;
+        return None;
     };
     // A file mounted with subPath holds what the volume held at the container's start.
     stale::csi_sub_paths(cx, link);
     if spc.secret_objects.is_empty() {
         set(link, Status::Ok, "files only");
-        return false;
+        return None;
     }
     let mut env_users = 0usize;
     let mut total = 0usize;
@@ -52,6 +53,8 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> bool {
     // whether one of them is one the driver cannot build (it waits on that cause).
     let mut missing: Vec<&str> = Vec::new();
     let mut unbuilt = false;
+    // The optional env uses of a Secret that does not exist: started with the variables unset.
+    let mut unset: Vec<(&str, String)> = Vec::new();
     // The consumers of a scaled-down template's Secrets have chains of their own, whose
     // KVC904 names this workload (one symptom, one finding).
     let parked = crate::chain::orphans::is_parked(cx.pod, cx.workload_object);
@@ -78,6 +81,8 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> bool {
                     if !missing.contains(&so.secret_name.as_str()) {
                         missing.push(&so.secret_name);
                     }
+                } else if absent && super::sync::is_env(&c.how) {
+                    unset.push((&so.secret_name, describe(&c.how)));
                 }
                 // A Secret that never exists neither changes nor rotates: no restart advice,
                 // and which keys it lacks is for after the cause is fixed.
@@ -154,6 +159,13 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> bool {
     if started {
         running_on_start(link, &missing);
     }
+    let unset = started_unset(link, &unset);
+    // What the link is drawn behind Sync as, beside a design warning ([`design_behind`]).
+    let behind = match (waits, unset) {
+        (true, _) => Some("blocked: Sync"),
+        (false, true) => Some(UNSET_SUMMARY),
+        (false, false) => None,
+    };
     blocked |= unserved;
     // With Secrets unread, whether an Ingress that serves one has a certificate is unknown,
     // not "no consumers" (audit DDD2).
@@ -180,15 +192,19 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> bool {
         }
     }
     if stale_env {
-        return waits;
+        return behind;
     }
     if started && link.findings.is_empty() {
         set(link, Status::Warning, "running on start values");
-        return waits;
+        return behind;
     }
     if blocked && link.findings.is_empty() {
         set(link, Status::Pending, "blocked: Sync");
-        return waits;
+        return behind;
+    }
+    if unset && link.findings.is_empty() {
+        set(link, Status::Pending, UNSET_SUMMARY);
+        return behind;
     }
     // Whether a reader holds the Secret's current value needs the Secret's last write: with
     // Secrets unreadable here, a stale env is as possible as a fresh one.
@@ -197,7 +213,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> bool {
         && let Some(reason) = cx.snap().secrets.unknown_in(cx.ns())
     {
         super::unknown(link, "Secret unknown", reason);
-        return waits;
+        return behind;
     }
     // No reader in this pod, and the Ingresses that may serve its Secrets unread: "none" is
     // not known (audit DDD1).
@@ -206,13 +222,13 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> bool {
         && let Some(reason) = cx.snap().ingresses.unknown_in(cx.ns())
     {
         super::unknown_check(link, "Ingresses unknown", ingress_check(spc), reason);
-        return waits;
+        return behind;
     }
     if let Some((what, why)) = restart_unknown
         && link.findings.is_empty()
     {
         super::unknown_check(link, "restart unknown", what, why);
-        return waits;
+        return behind;
     }
     set(
         link,
@@ -224,7 +240,36 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> bool {
         },
     );
     other_volume_fails(cx, link);
-    waits
+    behind
+}
+
+/// The Consumers summary of a pod whose optional env readers started with the synced Secret
+/// missing ([`started_unset`]): behind the Sync link's cause.
+pub(crate) const UNSET_SUMMARY: &str = "unset: Sync";
+
+/// The optional env uses (`secretKeyRef.optional`, `envFrom[].secretRef.optional`) of synced
+/// Secrets that do not exist, with the Secret each reads: the kubelet starts such a container
+/// with the variables unset (Kubernetes docs, "Optional Secrets") and reads env only at
+/// container start (FACTS §4), so the Secret made later reaches them only through a restart.
+/// Said as a fact of the link, which waits on the Sync link's cause (one cause, no second
+/// finding). Returns whether there were any.
+fn started_unset(link: &mut Link, unset: &[(&str, String)]) -> bool {
+    let mut secrets: Vec<&str> = unset.iter().map(|(s, _)| *s).collect();
+    secrets.dedup();
+    for secret in &secrets {
+        let uses: Vec<&str> = (unset.iter())
+            .filter(|(s, _)| s == secret)
+            .map(|(_, u)| u.as_str())
+            .collect();
+        link.facts.push(Fact::new(
+            "unset",
+            format!(
+                "{} read Secret {secret} optionally and it does not exist: the kubelet starts the container with those variables unset, and env is read only at container start, so once the Secret is made they get its values only when the container restarts",
+                uses.join(", ")
+            ),
+        ));
+    }
+    !secrets.is_empty()
 }
 
 /// A running pod whose synced Secrets `missing` are gone (deleted since its containers

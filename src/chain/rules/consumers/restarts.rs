@@ -147,15 +147,16 @@ pub(super) fn reloader<'c>(
     unread: &mut Option<(String, &'c str)>,
 ) {
     // Reloader rolls Deployments, DaemonSets and StatefulSets (FACTS §10). A CronJob's runs
-    // each start a fresh pod that reads the current Secret: nothing to restart. A Job's run
-    // reads it once, at start, and nothing (Reloader included) restarts it in place: said as
-    // info, with no annotation that would only silence this.
+    // each start a fresh pod that reads the current Secret: nothing to restart; so do a KEDA
+    // ScaledJob's, one Job per event, each run to completion (KEDA docs, "Scaling Jobs"). A
+    // Job's run reads it once, at start, and nothing (Reloader included) restarts it in
+    // place: said as info, with no annotation that would only silence this.
     match cx.workload {
-        Some(("CronJob", _)) => {
+        Some((kind @ ("CronJob" | "ScaledJob"), _)) => {
             super::super::note(cx, link, || {
                 Fact::new(
                     "restart on rotation",
-                    "each CronJob run reads the Secret at start",
+                    format!("each {kind} run reads the Secret at start"),
                 )
             });
             return;
