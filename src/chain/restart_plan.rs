@@ -374,6 +374,11 @@ fn paused(s: &Snapshot, found: Option<&WorkloadObs>, ns: &str, name: &str) -> Pa
         Some(d) if d.paused => Pause::Paused(format!(
             "Deployment {name} is paused (spec.paused): kubectl rollout restart refuses it and a template change rolls nothing until it is resumed; its ReplicaSet still replaces a deleted pod (the other replicas keep running). To restart every replica: kubectl rollout resume deployment/{name} -n {ns} && kubectl rollout restart deployment/{name} -n {ns} (resuming also rolls out whatever template change the pause held back)"
         )),
+        // Recreate stops every old pod before it makes a new one: the restart is an outage
+        // until the new pods are ready, which the confirmation and the fix say.
+        Some(d) if d.recreate => Pause::Running(Some(format!(
+            "Deployment {name} has strategy Recreate: the rollout stops every replica before it starts any new one, so it serves nothing until the new pods are ready"
+        ))),
         Some(_) => Pause::Running(None),
         // Unknown is not "not paused": say what the restart depends on.
         None => Pause::Running(s.workloads.unknown_in(ns).map(|_| {

@@ -437,6 +437,11 @@ pub struct WorkloadObs {
     /// replace deleted pods.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub paused: bool,
+    /// A Deployment's `spec.strategy.type: Recreate`: its rollout (a rollout restart
+    /// included) stops every old pod before it creates any new one, so the workload serves
+    /// nothing until the new pods are ready (Kubernetes docs, Deployments, "Recreate").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recreate: bool,
     /// The manifest file that defines it (`check -f` only): a Job, whose pod template cannot be changed, is re-created from that file, and the fix
     /// can name it (audit LL9).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -326,6 +326,55 @@ fn a_paused_deployment_is_not_rolled_its_pod_is_deleted() {
     }
 }
 
+/// Kubernetes docs (Deployments, "Recreate Deployment"): "All existing Pods are killed
+/// before new ones are created when .spec.strategy.type==Recreate", so its rollout restart
+/// is an outage until the new pods are ready: the confirmation and the pasted command say
+/// so (the Deployment read as every source reads one, from its object).
+#[test]
+fn a_recreate_deployments_restart_says_it_stops_every_replica_first() {
+    use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy};
+    let object = |strategy: &str| Deployment {
+        metadata: kube::api::ObjectMeta {
+            name: Some("web".into()),
+            namespace: Some("pay".into()),
+            ..Default::default()
+        },
+        spec: Some(DeploymentSpec {
+            strategy: Some(DeploymentStrategy {
+                type_: Some(strategy.into()),
+                rolling_update: None,
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let rs = workload("ReplicaSet", "web-6d9", vec![owner("Deployment", "web")]);
+    let d = crate::snapshot::convert::deployment(&object("Recreate"));
+    let plan = RestartPlan::for_pod(&with(vec![d, rs.clone()]), &owned("ReplicaSet", "web-6d9"));
+    assert!(
+        matches!(&plan, RestartPlan::RolloutRestart { .. }),
+        "{plan:?}"
+    );
+    let said = "Deployment web has strategy Recreate: the rollout stops every replica before it starts any new one, so it serves nothing until the new pods are ready";
+    assert!(
+        plan.confirmation().ends_with(said),
+        "{}",
+        plan.confirmation()
+    );
+    assert_eq!(
+        plan.command(),
+        format!("kubectl rollout restart deployment/web -n pay  # {said}")
+    );
+    // A rolling update replaces the replicas a few at a time: nothing more to say.
+    let d = crate::snapshot::convert::deployment(&object("RollingUpdate"));
+    let plan = RestartPlan::for_pod(&with(vec![d, rs]), &owned("ReplicaSet", "web-6d9"));
+    assert!(
+        plan.confirmation().ends_with("Every replica is replaced."),
+        "{}",
+        plan.confirmation()
+    );
+}
+
 #[test]
 fn a_deployment_unread_says_a_pause_is_not_known() {
     let s = Snapshot {

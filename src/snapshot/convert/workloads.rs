@@ -42,6 +42,7 @@ fn workload(
         update: None,
         rollout: None,
         paused: false,
+        recreate: false,
         file: None,
         file_shared: false,
         job: None,
@@ -57,6 +58,7 @@ pub fn deployment(d: &Deployment) -> WorkloadObs {
         spec.and_then(|s| s.replicas),
     );
     obs.paused = spec.and_then(|s| s.paused).unwrap_or(false);
+    obs.recreate = spec.and_then(|s| s.strategy.as_ref()?.type_.as_deref()) == Some("Recreate");
     obs
 }
 
