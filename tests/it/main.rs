@@ -214,6 +214,7 @@ mod ooo_real;
 mod ooo_time;
 mod parser_props;
 mod paste_kit;
+mod ppp_seeds;
 mod report_deleting_pods;
 mod report_gaps_can_i;
 mod report_partial_reads;

@@ -1,0 +1,75 @@
+//! Audit PPP-seeds: the practitioners' troubleshooting playbooks (shared/seeds), symptom by
+//! symptom, rebuilt as lab worlds of our own (tests/fixtures/lab/ppp-seeds-*.yaml, written from
+//! docs/scenarios.md's format) and judged against FACTS, never against the articles where
+//! they disagree. Vault values are canaries that no output may show.
+
+use serde_json::Value;
+
+use super::mmm_lab::{link, report};
+
+/// The findings of `r` with `code`.
+fn findings<'a>(r: &'a Value, code: &str) -> Vec<&'a Value> {
+    (r["findings"].as_array().unwrap().iter())
+        .filter(|f| f["code"] == code)
+        .collect()
+}
+
+fn text<'a>(f: &'a Value, field: &str) -> &'a str {
+    f[field].as_str().unwrap_or_default()
+}
+
+/// The articles' "synced Secret exists but data: {}" has a real cause, not theirs (a wrong
+/// objectName makes no Secret at all, FACTS §2): a Secret of that name made first by hand.
+/// The driver selects its Secrets by its managed label (FACTS §2) and does not rewrite one
+/// that exists (FACTS §11): the hand-made Secret keeps no synced key and gets no owner, the
+/// env reader is held. One cause, said as that: not an SPC edited after the Secret was
+/// written nor rotation failing silently, and the rotation's failed patch (FACTS §3) is its
+/// evidence, not a driver failure of its own (KVC806). Deleting it lets the next mount make
+/// it (the fix), and the confirm shows the label and who wrote it.
+#[test]
+fn a_hand_made_secret_of_the_synced_name_is_named_as_not_the_drivers() {
+    let r = report("ppp-seeds-unlabelled-secret.yaml", "CANARY-ppp-unlab");
+    let chain = &r["chains"][0];
+    assert_eq!(link(chain, "sync")["status"], "broken", "{chain}");
+    assert!(findings(&r, "KVC806").is_empty(), "{r}");
+    let stale = findings(&r, "KVC805");
+    assert_eq!(stale.len(), 1, "{r}");
+    let f = stale[0];
+    assert_eq!(f["resource"], "Secret/app-db");
+    let message = text(f, "message");
+    assert!(
+        message.contains("not made by the driver")
+            && message.contains("secrets-store.csi.k8s.io/managed")
+            && message.contains("DB_CONNECTION_STRING"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("written before") && !message.contains("fails silently"),
+        "{message}"
+    );
+    let evidence = f["evidence"].to_string();
+    assert!(evidence.contains("SecretRotationFailed"), "{evidence}");
+    let confirm = text(f, "confirm");
+    assert!(
+        confirm.starts_with("kubectl get secret app-db -n payments")
+            && confirm.contains(".metadata.labels")
+            && confirm.contains("managedFields"),
+        "{confirm}"
+    );
+    let fix = text(f, "fix");
+    assert!(
+        fix.starts_with(
+            "kubectl delete secret app-db -n payments --ignore-not-found && kubectl rollout restart deployment/app -n payments"
+        ) && !fix.contains("az aks upgrade"),
+        "{fix}"
+    );
+    // The held env reader follows the Secret's cause.
+    let held = findings(&r, "KVC905");
+    assert_eq!(held.len(), 1, "{r}");
+    assert!(text(held[0], "fix").contains("fix KVC805"), "{}", held[0]);
+    assert!(
+        text(held[0], "message").contains("it has OTHER"),
+        "{}",
+        held[0]
+    );
+}
