@@ -73,3 +73,33 @@ fn a_hand_made_secret_of_the_synced_name_is_named_as_not_the_drivers() {
         held[0]
     );
 }
+
+/// A guide's "add `rotationPollInterval: \"30s\"` to the volume's volumeAttributes": the driver
+/// merges volumeAttributes over the SPC's parameters (FACTS §5) and the provider reads no such
+/// key; rotation and its interval are the driver's flags, one for the cluster (FACTS §4: no
+/// per-volume rotation attribute exists). Said, not silently taken for a 30 s rotation: a
+/// KVC305 on the workload whose volume holds it, naming the driver's flag, whose fix removes
+/// the attribute (no placeholder), and nothing else on the chain.
+#[test]
+fn a_rotation_interval_in_volume_attributes_is_said_to_change_nothing() {
+    let r = report("ppp-seeds-rotation-attribute.yaml", "CANARY-ppp-rotattr");
+    let all = r["findings"].as_array().unwrap();
+    assert_eq!(all.len(), 1, "{r}");
+    let f = &all[0];
+    assert_eq!(f["code"], "KVC305", "{f}");
+    assert_eq!(f["resource"], "Deployment/app", "{f}");
+    let message = text(f, "message");
+    assert!(
+        message.contains("volumeAttributes")
+            && message.contains("rotationPollInterval")
+            && message.contains("--rotation-poll-interval"),
+        "{message}"
+    );
+    let fix = text(f, "fix");
+    assert_eq!(
+        fix,
+        "kubectl edit deployment/app -n payments  # remove volumes[kv].csi.volumeAttributes.rotationPollInterval"
+    );
+    let chain = &r["chains"][0];
+    assert_eq!(link(chain, "mount")["status"], "ok", "{chain}");
+}
