@@ -103,3 +103,29 @@ fn a_rotation_interval_in_volume_attributes_is_said_to_change_nothing() {
     let chain = &r["chains"][0];
     assert_eq!(link(chain, "mount")["status"], "ok", "{chain}");
 }
+
+/// The guides' fix for env that never updates is "annotate the Deployment for Reloader". Where
+/// no Reloader runs (the lab's default), the annotation acts on nothing: the rotated Secret
+/// (FACTS §4: env is a start-time snapshot) leaves the running container's copy old, and no
+/// rollout follows (FACTS §10: Reloader rolls out annotated workloads when it runs). The stale
+/// copy stays an error with its restart, and says why the annotation did not act, with a
+/// confirm that looks for Reloader; no "no Reloader annotation" (KVC902) is said.
+#[test]
+fn an_annotation_for_a_reloader_that_never_acts_is_said_with_the_stale_copy() {
+    let r = report("ppp-seeds-reloader-absent.yaml", "CANARY-ppp-noreloader");
+    assert!(findings(&r, "KVC902").is_empty(), "{r}");
+    let stale = findings(&r, "KVC901");
+    assert_eq!(stale.len(), 1, "{r}");
+    let f = stale[0];
+    assert_eq!(f["severity"], "error", "{f}");
+    let message = text(f, "message");
+    assert!(
+        message.contains("no rollout followed") && message.contains("Reloader is not running"),
+        "{message}"
+    );
+    assert!(text(f, "confirm").contains("grep -i reloader"), "{f}");
+    assert_eq!(
+        text(f, "fix"),
+        "kubectl rollout restart deployment/app -n payments"
+    );
+}
