@@ -129,3 +129,35 @@ fn an_annotation_for_a_reloader_that_never_acts_is_said_with_the_stale_copy() {
         "kubectl rollout restart deployment/app -n payments"
     );
 }
+
+/// The same hand-made Secret shipped in an app's manifests (a chart's placeholder Secret):
+/// applied, it exists before the first mount, and the driver never writes it (FACTS §2, §11),
+/// which the files alone show. `check -f` says so (KVC805, not the driver's: the env reader's
+/// KVC905 points at it, where it pointed at no finding before), its fix keeps the document from
+/// being applied, and the Secret's value never shows.
+#[test]
+fn a_secret_document_of_the_synced_name_is_named_from_the_files() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/manifests/ppp-seeds-unlabelled-secret");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["check", "-o", "json", "-f"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("CANARY-ppp-unlab"), "a value reached the output");
+    let r: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let stale = findings(&r, "KVC805");
+    assert_eq!(stale.len(), 1, "{r}");
+    let f = stale[0];
+    assert_eq!(f["resource"], "Secret/app-db", "{f}");
+    assert!(text(f, "message").contains("not made by the driver"), "{f}");
+    let fix = text(f, "fix");
+    assert!(
+        fix.starts_with("# do not apply the Secret app-db document")
+            && fix.ends_with("kubectl delete secret app-db -n payments --ignore-not-found"),
+        "{fix}"
+    );
+    let held = findings(&r, "KVC905");
+    assert!(text(held[0], "fix").contains("fix KVC805"), "{}", held[0]);
+}

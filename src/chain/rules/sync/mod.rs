@@ -84,6 +84,8 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> u64 {
         .filter(|(_, c)| c.is_some())
         .fold(0u64, |mask, (i, _)| mask | 1 << i);
     if cx.template {
+        // A Secret document of a synced name in the files is known not to be the driver's.
+        unmanaged::in_files(cx, link, spc, causes);
         if link.status == Status::Ok {
             set(link, Status::Pending, "template");
         }

@@ -130,6 +130,48 @@ fn labels(secret: &SecretObs) -> String {
         .join(", ")
 }
 
+/// From manifests (a pod template, no run): each Secret document of the given files named
+/// like a synced Secret of `spc` (an entry with no static cause, `causes`), without the
+/// driver's label, that lacks what its entry makes. Applied, it exists before any mount and
+/// the driver never writes it, whatever the run does, so this is known offline; its fix keeps
+/// the document from being applied.
+pub(super) fn in_files(
+    cx: &Ctx,
+    link: &mut Link,
+    spc: &crate::snapshot::SpcObs,
+    causes: &[Option<usize>],
+) {
+    for (so, _) in (spc.secret_objects.iter().zip(causes)).filter(|(_, c)| c.is_none()) {
+        in_files_entry(cx, link, so);
+    }
+}
+
+fn in_files_entry(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
+    let Some(&secret) = cx.ix.secrets.get(&(cx.ns(), so.secret_name.as_str())) else {
+        return;
+    };
+    if secret.driver_managed() {
+        return;
+    }
+    let lacking = super::keys_lacking(cx, so, secret);
+    let leftover = super::edited::leftover_keys(so, secret);
+    let retyped = super::edited::retyped(so, secret).is_some();
+    if lacking.is_empty() && leftover.is_empty() && !retyped {
+        return;
+    }
+    let d = Differences::new(&lacking, &leftover, &[], retyped);
+    finding(cx, link, so, secret, d);
+    if let Some(f) = link.findings.last_mut() {
+        f.fix = format!(
+            "# do not apply the Secret {name} document of the given files: the driver makes Secret {name} at the first mount, with its label; where it was applied: kubectl delete secret {} -n {} --ignore-not-found",
+            remedy::sh_word(&secret.name),
+            cx.ns(),
+            name = secret.name,
+        )
+        .into();
+    }
+}
+
 /// The index, among `link`'s findings, of the unmanaged-Secret finding that the rotation
 /// reconciler's failed patch `e` is the symptom of: it reads Secrets through its labelled
 /// cache, finds none of that name and reports the patch failed (FACTS §3) — evidence of the
