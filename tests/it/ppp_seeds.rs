@@ -145,7 +145,10 @@ fn a_secret_document_of_the_synced_name_is_named_from_the_files() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(!stdout.contains("CANARY-ppp-unlab"), "a value reached the output");
+    assert!(
+        !stdout.contains("CANARY-ppp-unlab"),
+        "a value reached the output"
+    );
     let r: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
     let stale = findings(&r, "KVC805");
     assert_eq!(stale.len(), 1, "{r}");

@@ -64,7 +64,7 @@ pub(super) fn finding(
     }
     if !d.values.is_empty() {
         parts.push(format!(
-            "its {} differ from the mounted files",
+            "the value of its key {} differs from the mounted files",
             d.values.join(", ")
         ));
     }
