@@ -56,7 +56,7 @@ catalog! {
     KVC302 => Identity, Error, "auth parameters invalid or incoherent";
     KVC303 => Identity, Info, "uses the add-on / node managed identity: shared, unattributable";
     KVC304 => Identity, Warning, "usePodIdentity: aad-pod-identity is deprecated (works only where it is still installed)";
-    KVC305 => Identity, Warning, "SPC parameter the Azure provider does not read (ignored)";
+    KVC305 => Identity, Warning, "SPC parameter (or pod volumeAttribute) the Azure provider does not read (ignored)";
     KVC306 => Identity, Warning, "unrendered template value in the SPC or its pods' SA identity annotations ($VAR, ${VAR}, <placeholder>)";
     KVC307 => Identity, Warning, "SPC names no identity: service-principal mode needs nodePublishSecretRef on every pod that mounts it";
     KVC401 => Federation, Error, "no federated credential subject equals system:serviceaccount:<ns>:<sa>";
@@ -87,7 +87,7 @@ catalog! {
     KVC802 => Sync, Warning, "synced Secret absent because no running pod mounts the SPC";
     KVC803 => Sync, Warning, "synced Secret used by something that does not mount the SPC: garbage-collected with its owners";
     KVC804 => Sync, Error, "kubernetes.io/tls Secret without a private key or with wrong keys";
-    KVC805 => Sync, Error, "synced Secret stale: content differs from what is mounted, keys secretObjects now make are missing, keys none makes are left over, or its type is not the one secretObjects now make";
+    KVC805 => Sync, Error, "synced Secret stale: content differs from what is mounted, keys secretObjects now make are missing, keys none makes are left over, or its type is not the one secretObjects now make; or it was not made by the driver (no managed label), which never writes it";
     KVC806 => Sync, Error, "driver failed to create/update the synced Secret";
     KVC807 => Sync, Error, "two SecretProviderClasses, or two secretObjects entries of one, sync the same Secret: its content follows whichever wrote last";
     KVC901 => Consumers, Error, "env var or subPath file from the synced Secret is older than the Secret: the process holds the old value";
@@ -105,14 +105,19 @@ impl std::fmt::Display for Code {
 
 /// The chain strip's words for finding `f`: its code's ([`short`]), but where one code tells
 /// two stories, the one this finding tells: a subPath file copy is not an env var, a
-/// synced Secret missing with no failure seen (KVC806 as a warning) is no failed sync, and
-/// an SPC's provider name no provider has is no missing driver.
+/// synced Secret missing with no failure seen (KVC806 as a warning) is no failed sync, an
+/// SPC's provider name no provider has is no missing driver, a Secret the driver did not make
+/// is not stale, and a volume's attribute is not the SPC's parameter.
 pub fn label(f: &super::model::Finding) -> &'static str {
     match f.code {
         Code::KVC901 if f.message.contains(" with subPath ") => "stale file",
         Code::KVC806 if f.severity < Severity::Error => "Secret missing",
         // The SPC's spec.provider names no provider (`rules::provider`): the driver is there.
         Code::KVC104 if f.resource.starts_with("SecretProviderClass/") => "provider name",
+        // A Secret someone else made is not stale: the driver never wrote it (sync::unmanaged).
+        Code::KVC805 if f.message.contains(" was not made by the driver") => "not driver's",
+        // A volume's attribute, not the SPC's parameter (rules::volume_params).
+        Code::KVC305 if !f.resource.starts_with("SecretProviderClass/") => "unread attribute",
         code => short(code),
     }
 }

@@ -216,6 +216,7 @@ mod parser_props;
 mod paste_kit;
 mod ppp_users;
 mod ppp_work;
+mod ppp_seeds;
 mod report_deleting_pods;
 mod report_gaps_can_i;
 mod report_partial_reads;

@@ -349,9 +349,11 @@ fn kvc401_subject_mismatch_names_the_nearest_and_the_kind_of_difference() {
         let f = only(&run(&s), Code::KVC401);
         assert!(f.message.contains(subject), "{}", f.message);
         assert!(f.message.contains(kind), "{kind}: {}", f.message);
-        // A subject no service account can have (case, '_') is corrected in place; one that
-        // may serve another account is left to it and a credential is added (audit EEE9).
-        let corrected = matches!(kind, "case" | "'_' vs '-'");
+        // A subject no service account can have (case, '_'; audit EEE9) is corrected in
+        // place, and so is one no token's subject has, its name or prefix left out (FACTS §7:
+        // system:serviceaccount:<ns>:<sa>, audit PPP-seeds); one that may serve another
+        // account is left to it and a credential is added.
+        let corrected = matches!(kind, "case" | "'_' vs '-'" | "prefix" | "segment");
         let verb = if corrected { "update" } else { "create" };
         assert!(
             f.fix

@@ -120,6 +120,18 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
             }
             continue;
         }
+        // The rotation reconciler's failed patch of a Secret the driver does not manage (no
+        // managed label): it finds none in its cache, and the Secret's own finding (made by
+        // someone else) is the cause, the event its proof.
+        if code.link() == LinkKind::Sync
+            && let Some(f) =
+                sync::unmanaged_patch_symptom(cx, e, link).and_then(|i| link.findings.get_mut(i))
+        {
+            if !f.evidence.iter().any(|known| **known == *evidence) {
+                f.evidence.push(evidence.into());
+            }
+            continue;
+        }
         // The API server refusing an unrendered data key: the SPC's template finding is the
         // cause (one symptom, one cause), the event its proof.
         if code.link() == LinkKind::Sync

@@ -400,6 +400,9 @@ pub(crate) fn parameters(cx: &mut Ctx, link: &mut Link, pods: Pods) {
         link.findings.push(f);
     }
     ignored_keys(cx, link, meant_wi, meant_uai.is_some());
+    if pods == Pods::Mounting {
+        super::volume_params::check(cx, link);
+    }
 }
 
 /// KVC306's confirm shows where the placeholders are: `.spec.parameters` holds none of

@@ -51,6 +51,7 @@ pub(crate) mod unread_failures;
 pub(crate) mod unstarted;
 mod unused_volume;
 pub(crate) mod vault_object;
+mod volume_params;
 mod webhook_env;
 
 pub use fold_events::CONTRADICTED;

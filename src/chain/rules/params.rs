@@ -46,6 +46,16 @@ fn hint(key: &str) -> Option<String> {
             "not a provider parameter: workload identity is selected by clientID (with no other identity mode); without clientID the provider falls back to service-principal mode".into(),
         );
     }
+    // Guides put the driver's rotation settings here: they are flags of the driver, one for
+    // the whole cluster (FACTS §4: no per-volume rotation attribute exists).
+    if matches!(
+        lower.as_str(),
+        "rotationpollinterval" | "enablesecretrotation" | "rotation-poll-interval"
+    ) {
+        return Some(
+            "not a provider parameter: rotation and its interval are the Secrets Store CSI driver's --enable-secret-rotation and --rotation-poll-interval flags, one setting for the whole cluster (AKS add-on: az aks addon update … --enable-secret-rotation --rotation-poll-interval); no SecretProviderClass or volume setting exists".into(),
+        );
+    }
     // Early provider releases located the vault by subscription and resource group; today's
     // builds the URL from keyvaultName and the cloud alone.
     if lower == "resourcegroup" || lower == "subscriptionid" {
@@ -216,5 +226,19 @@ mod tests {
         assert_eq!(got[3].hint.as_deref(), Some("did you mean cloudName?"));
         assert!(got[4].hint.as_deref().unwrap().contains("keyvaultName"));
         assert_eq!(got[5].hint, None);
+    }
+
+    /// FACTS §4: rotation and its interval are the driver's flags, cluster-wide; no
+    /// SecretProviderClass or volume key sets them, so the hint names the flags.
+    #[test]
+    fn rotation_keys_are_named_as_the_drivers_flags() {
+        for key in ["rotationPollInterval", "enableSecretRotation"] {
+            let got = unknown([key]);
+            let hint = got[0].hint.as_deref().unwrap_or_default();
+            assert!(
+                hint.contains("--rotation-poll-interval") && hint.contains("whole cluster"),
+                "{key}: {hint}"
+            );
+        }
     }
 }

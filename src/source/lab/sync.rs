@@ -199,6 +199,14 @@ pub(crate) fn pem_parts(file: &[u8]) -> (Vec<u8>, Vec<u8>) {
     (key.into_bytes(), cert.into_bytes())
 }
 
+/// Whether `s` carries the driver's `secrets-store.csi.k8s.io/managed: "true"` label, the one
+/// its informer selects Secrets by (FACTS §2).
+pub(crate) fn driver_managed(s: &Secret) -> bool {
+    (s.metadata.labels.as_ref())
+        .and_then(|l| l.get(MANAGED_LABEL))
+        .is_some_and(|v| v == "true")
+}
+
 /// The mounting pod's owners added to a synced Secret's, as the driver's patcher does (FACTS
 /// §2: they accumulate).
 fn add_owners(s: &mut Secret, owners: &[OwnerReference]) {
@@ -362,9 +370,18 @@ pub fn sync_spc(
             continue;
         }
         let key = (ns.to_string(), secret_name.clone());
+        // The driver reads Secrets through a cache of those carrying its managed label (FACTS
+        // §2): one of this name made by someone else is not there for it. Its create is
+        // answered AlreadyExists, which it takes for success; its patcher and the rotation
+        // reconciler find nothing to own or patch ([D5] secretExists, createK8sSecret,
+        // patchSecretWithOwnerRef, patchSecret all read that cache).
+        let seen = secrets.get(&key).map(driver_managed);
         // The ≤v1.5 controller reads no file for a Secret that exists: it only makes missing
         // ones ([D5] `if !exists`); the owners are the patcher's.
-        if !rotation && let Some(s) = secrets.get_mut(&key) {
+        if !rotation
+            && seen == Some(true)
+            && let Some(s) = secrets.get_mut(&key)
+        {
             add_owners(s, owners);
             out.push(SyncOutcome::Unchanged(secret_name));
             continue;
@@ -391,7 +408,7 @@ pub fn sync_spc(
             out.push(SyncOutcome::Failed(BACKOFF_FAILED.into()));
             break;
         }
-        match secrets.get_mut(&key) {
+        match secrets.get_mut(&key).filter(|_| seen == Some(true)) {
             Some(s) => {
                 add_owners(s, owners);
                 if s.data.as_ref() != Some(&data) {
@@ -404,6 +421,8 @@ pub fn sync_spc(
                 }
             }
             None if rotation => out.push(patch_failed(&secret_name)),
+            // Created by someone else: AlreadyExists, taken for done; it stays as it was.
+            None if seen == Some(false) => out.push(SyncOutcome::Unchanged(secret_name)),
             None => {
                 let mut labels = obj.labels.clone().unwrap_or_default();
                 labels.insert(MANAGED_LABEL.into(), "true".into());
@@ -434,154 +453,5 @@ pub fn sync_spc(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::snapshot::crd::{SecretObject, SecretObjectDataEntry};
-
-    fn obj(type_: &str, entries: &[(&str, &str)]) -> SecretObject {
-        SecretObject {
-            secret_name: Some("s".into()),
-            type_: Some(type_.into()),
-            data: Some(
-                entries
-                    .iter()
-                    .map(|(o, k)| SecretObjectDataEntry {
-                        object_name: Some(o.to_string()),
-                        key: Some(k.to_string()),
-                    })
-                    .collect(),
-            ),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn object_name_must_match_the_mounted_file_name() {
-        let files = [("alias".to_string(), b"v".to_vec())].into();
-        let e = secret_data(&obj("Opaque", &[("db-pass", "password")]), &files).unwrap_err();
-        assert_eq!(e, "file matching objectName db-pass not found in the pod");
-        assert!(secret_data(&obj("Opaque", &[("alias", "password")]), &files).is_ok());
-    }
-
-    /// Kubernetes ValidateSecret: a dockerconfigjson Secret needs `.dockerconfigjson`
-    /// holding JSON, a tls one both tls keys; an Opaque one anything.
-    #[test]
-    fn the_api_server_refuses_typed_secrets_without_what_their_type_needs() {
-        let data = |k: &str, v: &[u8]| -> BTreeMap<String, ByteString> {
-            [(k.to_string(), ByteString(v.to_vec()))].into()
-        };
-        let docker = "kubernetes.io/dockerconfigjson";
-        assert_eq!(
-            api_refuses(docker, &data(".dockerconfigjson", br#"{"auths":{}}"#)),
-            None
-        );
-        let e = api_refuses(docker, &data(".dockerconfigjson", b"hunter2")).unwrap();
-        assert!(
-            e.starts_with("data[.dockerconfigjson]: Invalid value"),
-            "{e}"
-        );
-        assert!(!e.contains("hunter2"), "{e}");
-        assert_eq!(
-            api_refuses(docker, &data("dockerconfigjson", b"{}")).as_deref(),
-            Some("data[.dockerconfigjson]: Required value")
-        );
-        assert_eq!(
-            api_refuses("kubernetes.io/tls", &data("tls.crt", b"c")).as_deref(),
-            Some("data[tls.key]: Required value")
-        );
-        assert_eq!(api_refuses("Opaque", &data("x", b"y")), None);
-    }
-
-    #[test]
-    fn tls_needs_a_private_key_and_only_tls_keys() {
-        let cert_only = [(
-            "c".to_string(),
-            b"-----BEGIN CERTIFICATE-----\nAA\n-----END CERTIFICATE-----\n".to_vec(),
-        )]
-        .into();
-        let e = secret_data(
-            &obj("kubernetes.io/tls", &[("c", "tls.key"), ("c", "tls.crt")]),
-            &cert_only,
-        )
-        .unwrap_err();
-        // GetSecretData's wrap of getPrivateKey's PFX attempt (FACTS §2).
-        assert!(
-            e.starts_with("failed to get cert data from file c, err: pkcs12: "),
-            "{e}"
-        );
-        let e = secret_data(&obj("kubernetes.io/tls", &[("c", "cert")]), &cert_only).unwrap_err();
-        assert!(e.contains("Only 'tls.key' and 'tls.crt'"), "{e}");
-    }
-
-    /// Each key from its own file: tls.crt the CERTIFICATE blocks of a cert file, tls.key the
-    /// private key of the certificate's secret file; a PUBLIC KEY goes into neither.
-    #[test]
-    fn tls_takes_each_key_from_its_own_file() {
-        let files = [
-            (
-                "crt".to_string(),
-                b"-----BEGIN CERTIFICATE-----\nAA\n-----END CERTIFICATE-----\n".to_vec(),
-            ),
-            (
-                "key".to_string(),
-                b"-----BEGIN PRIVATE KEY-----\nBB\n-----END PRIVATE KEY-----\n-----BEGIN CERTIFICATE-----\nAA\n-----END CERTIFICATE-----\n".to_vec(),
-            ),
-        ]
-        .into();
-        let d = secret_data(
-            &obj(
-                "kubernetes.io/tls",
-                &[("crt", "tls.crt"), ("key", "tls.key")],
-            ),
-            &files,
-        )
-        .expect("valid");
-        assert!(String::from_utf8_lossy(&d["tls.key"].0).contains("PRIVATE KEY"));
-        assert!(!String::from_utf8_lossy(&d["tls.key"].0).contains("CERTIFICATE"));
-        assert!(String::from_utf8_lossy(&d["tls.crt"].0).contains("CERTIFICATE"));
-        let (k, c) = pem_parts(b"-----BEGIN PUBLIC KEY-----\nCC\n-----END PUBLIC KEY-----\n");
-        assert!(k.is_empty() && c.is_empty());
-    }
-
-    /// The driver's getPrivateKey takes a PUBLIC KEY block (an objectType key file) for the
-    /// key, parses no private key from it and returns an empty PRIVATE KEY block, no error: the
-    /// Secret is made, with an empty key. A file with no certificate for tls.crt fails.
-    #[test]
-    fn tls_key_from_a_public_key_is_an_empty_private_key_not_an_error() {
-        let files = [
-            (
-                "crt".to_string(),
-                b"-----BEGIN CERTIFICATE-----\nAA\n-----END CERTIFICATE-----\n".to_vec(),
-            ),
-            (
-                "pub".to_string(),
-                b"-----BEGIN PUBLIC KEY-----\nCC\n-----END PUBLIC KEY-----\n".to_vec(),
-            ),
-        ]
-        .into();
-        let d = secret_data(
-            &obj(
-                "kubernetes.io/tls",
-                &[("crt", "tls.crt"), ("pub", "tls.key")],
-            ),
-            &files,
-        )
-        .expect("made, as the driver makes it");
-        assert_eq!(
-            d["tls.key"].0,
-            b"-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n".to_vec()
-        );
-        let e = secret_data(
-            &obj(
-                "kubernetes.io/tls",
-                &[("pub", "tls.crt"), ("pub", "tls.key")],
-            ),
-            &files,
-        )
-        .unwrap_err();
-        assert!(
-            e.contains("failed to get cert data from file pub, err: pkcs12: "),
-            "{e}"
-        );
-    }
-}
+#[path = "sync_tests.rs"]
+mod tests;

@@ -205,6 +205,12 @@ pub(super) fn check<'a>(
         .map(String::as_str)
         .collect::<Vec<_>>()
         .join(", ");
+    // An empty Secret (one made by someone else, or by an entry of no data) has no keys to list.
+    let has = if has.is_empty() {
+        "no keys".to_string()
+    } else {
+        has
+    };
     let message = if two_writers {
         format!(
             "blocked by Sync: {what} of {owner} asks synced Secret {secret} for key {}, which SecretProviderClass {makers} makes but the Secret as last written lacks (it has {has}; more than one secretObjects entry writes it, KVC807): {consequence}",

@@ -105,11 +105,15 @@ pub(super) enum Reloader<'a> {
     /// creates only with `--reload-on-create` (default false; FACTS §10 [R]
     /// `internal/pkg/options/flags.go`), so no rollout of `(kind, name)` comes (audit MM2).
     Created(&'a str, &'a str),
+    /// The write is older than Reloader takes to react and `(kind, name)` was not rolled out:
+    /// Reloader is not running, or does not watch the namespace (audit PPP-seeds: the guides'
+    /// "annotate for Reloader" fix, applied where no Reloader acts on it).
+    Missed(&'a str, &'a str),
 }
 
 /// The Deployment, DaemonSet or StatefulSet of `pod` when Reloader watches `secret` for it
-/// (FACTS §10) and the Secret was written (`written`, the write that `created` it when equal)
-/// too recently for its rollout to show. None when its controller holds Reloader's template
+/// (FACTS §10), with what became of the Secret's write (`written`, the write that `created` it
+/// when equal): too recent for its rollout to show, a create, or past with no rollout. None when its controller holds Reloader's template
 /// change back from `pod` (a paused Deployment, an OnDelete owner, a StatefulSet partition
 /// above its ordinal): no rollout is due.
 pub(super) fn reloader_due<'a>(
@@ -143,5 +147,8 @@ pub(super) fn reloader_due<'a>(
         return Some(Reloader::Created(kind, name));
     }
     let due = written.checked_add(RELOADER_REACTS).ok()?;
-    (!cx.ix.clock().after(due)).then_some(Reloader::Due(kind, name))
+    Some(match cx.ix.clock().after(due) {
+        false => Reloader::Due(kind, name),
+        true => Reloader::Missed(kind, name),
+    })
 }

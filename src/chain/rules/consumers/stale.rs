@@ -437,6 +437,22 @@ fn stale(
     {
         let (kind, name) = match reloader {
             super::rollout::Reloader::Due(kind, name) => (kind, name),
+            // Past its reaction time with no rollout: the annotation acted on nothing. The
+            // finding and its restart stand; where to look for Reloader is said.
+            super::rollout::Reloader::Missed(kind, name) => {
+                f.message = format!(
+                    "{}; Reloader's annotations ask it to roll out {kind} {name} when Secret {secret} changes, yet no rollout followed this write: Stakater Reloader is not running, or does not watch namespace {}",
+                    f.message,
+                    cx.ns()
+                )
+                .into();
+                f.confirm = format!(
+                    "{} && kubectl get deployments -A | grep -i reloader",
+                    f.confirm
+                )
+                .into();
+                return Some(f);
+            }
             // A re-created Secret: no rollout comes, the finding and its restart stand.
             super::rollout::Reloader::Created(kind, name) => {
                 f.message = format!(

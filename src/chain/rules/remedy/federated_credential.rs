@@ -32,12 +32,12 @@ pub(crate) fn fic_create(cx: &Ctx) -> String {
     };
     // A credential for this very subject but for case or '_' can serve no service account:
     // it is the slip to correct, not one to leave beside a second (audit EEE9).
-    if let Some(slip) = fics
-        .iter()
-        .find(|f| unusable_twin(&f.subject, &cx.subject()))
+    let expected = cx.subject();
+    if let Some((slip, why)) =
+        (fics.iter()).find_map(|f| unusable_twin(&f.subject, &expected).map(|why| (f, why)))
     {
         return format!(
-            "{}  # its subject {} can name no service account (Kubernetes names are lower-case, without '_'), so nothing uses credential {}: it is corrected, not joined by a second",
+            "{}  # its subject {} can name no service account ({why}), so nothing uses credential {}: it is corrected, not joined by a second",
             update(cx, &slip.name),
             slip.subject,
             slip.name
@@ -156,17 +156,37 @@ pub(crate) fn free_name(base: &str, fics: &[FederatedCredentialObs]) -> String {
         .expect("fewer names taken than integers")
 }
 
-/// Whether `subject` is `expected` but for letter case or '_' in place of '-', in a part no
-/// Kubernetes name can hold (namespaces and service accounts are lower-case DNS names).
-fn unusable_twin(subject: &str, expected: &str) -> bool {
+/// Why `subject` can be no service account's while it is `expected` but for a slip: letter
+/// case or '_' in place of '-' in a part no Kubernetes name can hold (namespaces and service
+/// accounts are lower-case DNS names), or a shape no service-account token has (its subject
+/// is always `system:serviceaccount:<namespace>:<name>`, FACTS §7): the account's name or the
+/// prefix left out (the practitioners' `system:serviceaccount:payments`,
+/// `serviceaccount:payments:app-sa`). None for any other subject, which a workload may use.
+fn unusable_twin(subject: &str, expected: &str) -> Option<&'static str> {
+    const PREFIX: &str = "system:serviceaccount:";
+    if subject == expected {
+        return None;
+    }
     let fold = |s: &str| s.to_ascii_lowercase().replace('_', "-");
-    let names = |s: &str| {
-        s.strip_prefix("system:serviceaccount:")
-            .map(|rest| rest.to_string())
-    };
-    subject != expected
-        && fold(subject) == fold(expected)
-        && names(subject).is_some_and(|n| n.bytes().any(|b| b.is_ascii_uppercase() || b == b'_'))
+    let names = subject.strip_prefix(PREFIX);
+    if fold(subject) == fold(expected)
+        && names.is_some_and(|n| n.bytes().any(|b| b.is_ascii_uppercase() || b == b'_'))
+    {
+        return Some("Kubernetes names are lower-case, without '_'");
+    }
+    let namespace = (expected.strip_prefix(PREFIX)).and_then(|r| r.split_once(':'));
+    if let Some((ns, _)) = namespace
+        && names == Some(ns)
+    {
+        return Some(
+            "it lacks the account's name: a token's subject is system:serviceaccount:<namespace>:<name>",
+        );
+    }
+    let tail = expected.strip_prefix(PREFIX)?;
+    let cut = ["serviceaccount:", ":serviceaccount:", ""]
+        .into_iter()
+        .any(|p| subject.strip_prefix(p) == Some(tail));
+    cut.then_some("it lacks the system:serviceaccount: prefix every token's subject has")
 }
 
 /// Credentials this diagnosis proves unused: on the cluster's issuer, for a service account
@@ -217,15 +237,38 @@ mod tests {
     #[test]
     fn only_a_subject_no_service_account_can_have_is_an_unusable_twin() {
         let want = "system:serviceaccount:shop:checkout";
-        assert!(unusable_twin("system:serviceaccount:shop:Checkout", want));
-        assert!(unusable_twin("system:serviceaccount:Shop:checkout", want));
-        assert!(unusable_twin(
-            "system:serviceaccount:shop:check_out",
-            "system:serviceaccount:shop:check-out"
-        ));
-        assert!(!unusable_twin(want, want));
-        assert!(!unusable_twin("system:serviceaccount:shop:checkout2", want));
-        assert!(!unusable_twin("SYSTEM:serviceaccount:shop:checkout", want));
+        assert!(unusable_twin("system:serviceaccount:shop:Checkout", want).is_some());
+        assert!(unusable_twin("system:serviceaccount:Shop:checkout", want).is_some());
+        assert!(
+            unusable_twin(
+                "system:serviceaccount:shop:check_out",
+                "system:serviceaccount:shop:check-out"
+            )
+            .is_some()
+        );
+        assert!(unusable_twin(want, want).is_none());
+        assert!(unusable_twin("system:serviceaccount:shop:checkout2", want).is_none());
+        assert!(unusable_twin("SYSTEM:serviceaccount:shop:checkout", want).is_none());
+        // Another namespace's account may exist and use it: not a slip.
+        assert!(unusable_twin("system:serviceaccount:default:checkout", want).is_none());
+    }
+
+    /// FACTS §7: a service-account token's subject is `system:serviceaccount:<ns>:<sa>`; a
+    /// credential missing the account's name or the prefix (the seeds' subject-mismatch table)
+    /// matches no token, so it is the slip to correct.
+    #[test]
+    fn a_subject_missing_the_name_or_the_prefix_is_an_unusable_twin() {
+        let want = "system:serviceaccount:payments:app-sa";
+        let missing_name = unusable_twin("system:serviceaccount:payments", want);
+        assert!(
+            missing_name.is_some_and(|w| w.contains("name")),
+            "{missing_name:?}"
+        );
+        for cut in ["serviceaccount:payments:app-sa", "payments:app-sa"] {
+            let why = unusable_twin(cut, want);
+            assert!(why.is_some_and(|w| w.contains("prefix")), "{cut}: {why:?}");
+        }
+        assert!(unusable_twin("system:serviceaccount:payments2", want).is_none());
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod two_writers;
 mod typed;
 mod unapplied;
 mod unlisted;
+mod unmanaged;
 mod unread_mount;
 mod waiting;
 pub(crate) use edited::mount_predates_edit;
@@ -28,6 +29,7 @@ pub(crate) use shape::{object_typos, written_by_others, written_by_twin_entries_
 pub(crate) use stale_readers::stale_blocks_readers;
 pub(crate) use typed::{absorb_stale_values, refused_patch};
 pub(crate) use unapplied::mount_unapplied;
+pub(crate) use unmanaged::patch_symptom as unmanaged_patch_symptom;
 pub(crate) use waiting::present;
 
 use super::remedy;
@@ -82,6 +84,8 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> u64 {
         .filter(|(_, c)| c.is_some())
         .fold(0u64, |mask, (i, _)| mask | 1 << i);
     if cx.template {
+        // A Secret document of a synced name in the files is known not to be the driver's.
+        unmanaged::in_files(cx, link, spc, causes);
         if link.status == Status::Ok {
             set(link, Status::Pending, "template");
         }
@@ -364,6 +368,12 @@ fn content(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, secret: &crate::sna
     let retyped = edited::retyped(so, secret);
     if differ.is_empty() && lacking.is_empty() && leftover.is_empty() && retyped.is_none() {
         return;
+    }
+    // Not the driver's (made first by someone else): nothing the driver does rewrites it, so
+    // no edit, poll or rotation story applies (FACTS §2, §11).
+    if !secret.driver_managed() {
+        let d = unmanaged::Differences::new(&lacking, &leftover, &differ, retyped.is_some());
+        return unmanaged::finding(cx, link, so, secret, d);
     }
     let values_differ = !differ.is_empty();
     let has: Vec<&str> = secret.data.keys().map(String::as_str).collect();

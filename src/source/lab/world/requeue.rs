@@ -15,10 +15,7 @@ const REQUEUE: i64 = 5 * 60;
 impl World {
     /// A synced Secret (the driver's `managed` label) deleted: to be made again.
     pub(super) fn requeue_deleted(&mut self, ns: &str, name: &str, secret: &Secret) {
-        let managed = (secret.metadata.labels.as_ref())
-            .and_then(|l| l.get("secrets-store.csi.k8s.io/managed"))
-            .is_some_and(|v| v == "true");
-        if managed {
+        if sync::driver_managed(secret) {
             self.requeue_missing(ns, name);
         }
     }
