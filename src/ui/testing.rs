@@ -377,3 +377,15 @@ pub fn many_chains(pods: usize) -> Vec<Chain> {
         })
         .collect()
 }
+
+/// Drawn lines as plain text, one line each, their spans' styles dropped.
+pub fn lines_text(lines: &[ratatui::text::Line<'_>]) -> String {
+    (lines.iter())
+        .map(|l| {
+            (l.spans.iter())
+                .map(|s| s.content.as_ref())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

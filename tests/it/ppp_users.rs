@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use kvchain::chain::{LinkKind, diagnose};
+use kvchain::source::Source as _;
 use kvchain::source::lab::{self, export};
-use kvchain::source::{LabControl, Source as _};
 use kvchain::ui::theme::Theme;
 use kvchain::ui::views::detail::{link_lines, link_lines_with};
 
@@ -13,22 +13,11 @@ use kvchain::ui::views::detail::{link_lines, link_lines_with};
 /// (a rotation poll fails 403), repaired (the next poll succeeds), then the SPC `objects`
 /// YAML broken. Access is unknown then, and keeps the old 403 as history.
 fn access_after_a_repaired_403_then_broken_objects() -> (kvchain::chain::Chain, String) {
-    let mut src = lab::open("healthy", None).expect("built-in scenario");
-    let _ = src.info();
-    src.world_mut().run_until_stable(Duration::from_secs(600));
-    let fault = |src: &mut lab::LabSource, id: &str, apply: bool| {
-        src.control(&LabControl::Fault {
-            id: id.into(),
-            apply,
-            target: None,
-        })
-        .expect("fault");
-        src.world_mut().advance(Duration::from_secs(300));
-    };
-    fault(&mut src, "remove-role-assignment", true);
-    fault(&mut src, "remove-role-assignment", false);
-    fault(&mut src, "break-objects-yaml", true);
-    let snapshot = export::snapshot(src.world());
+    let snapshot = super::ui_event_tags::healthy_after(&[
+        ("remove-role-assignment", true),
+        ("remove-role-assignment", false),
+        ("break-objects-yaml", true),
+    ]);
     let chain = diagnose(&snapshot)
         .into_iter()
         .find(|c| {
@@ -46,18 +35,7 @@ fn access_after_a_repaired_403_then_broken_objects() -> (kvchain::chain::Chain, 
     (chain, event)
 }
 
-fn text(lines: &[ratatui::text::Line<'_>]) -> String {
-    lines
-        .iter()
-        .map(|l| {
-            l.spans
-                .iter()
-                .map(|s| s.content.as_ref())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
+use kvchain::ui::testing::lines_text as text;
 
 /// README "TUI", Events: "A FailedMount carrying a whole HTTP dump is shown by its decisive
 /// line — status, error code, message … `e` shows the full text here and in the detail

@@ -182,25 +182,8 @@ fn a_restart_for_a_stale_native_sidecar_follows_the_sidecars_env() {
 /// restart, not silence.
 #[test]
 fn a_rotation_test_judges_a_native_sidecars_env() {
-    use kvchain::action::Action;
-    use kvchain::action::timeline::{RotationWatch, StepState};
-    let path = super::mmm_lab::fixture("ppp-work-sidecar.yaml");
-    let mut src = kvchain::source::lab::open(path.to_str().unwrap(), None).expect("loads");
-    src.world_mut()
-        .run_until_stable(kvchain::source::lab::MAX_SETTLE);
-    let mut watch =
-        RotationWatch::new(&super::actions_lab::snapshot(&src), "kv-ppp", "db-password");
-    let out = src.act(&Action::Rotate {
-        vault: "kv-ppp".into(),
-        object: "db-password".into(),
-        marker: false,
-    });
-    assert!(out.ok, "{out:?}");
-    super::actions_lab::follow(&mut src, |s| {
-        watch.observe(s);
-        watch.timeline().finished
-    });
-    let tl = watch.timeline();
+    use kvchain::action::timeline::StepState;
+    let tl = sidecar_rotation_timeline();
     let env = (tl.steps.iter())
         .find(|s| s.label.contains("env DB_PASSWORD"))
         .unwrap_or_else(|| panic!("the sidecar's env is not judged: {tl:#?}"));
@@ -216,25 +199,8 @@ fn a_rotation_test_judges_a_native_sidecars_env() {
 /// Secret is updated by the kubelet (Kubernetes docs, "Secrets"), and followed too.
 #[test]
 fn a_rotation_test_follows_a_native_sidecars_mounts() {
-    use kvchain::action::Action;
-    use kvchain::action::timeline::{RotationWatch, StepState};
-    let path = super::mmm_lab::fixture("ppp-work-sidecar.yaml");
-    let mut src = kvchain::source::lab::open(path.to_str().unwrap(), None).expect("loads");
-    src.world_mut()
-        .run_until_stable(kvchain::source::lab::MAX_SETTLE);
-    let mut watch =
-        RotationWatch::new(&super::actions_lab::snapshot(&src), "kv-ppp", "db-password");
-    let out = src.act(&Action::Rotate {
-        vault: "kv-ppp".into(),
-        object: "db-password".into(),
-        marker: false,
-    });
-    assert!(out.ok, "{out:?}");
-    super::actions_lab::follow(&mut src, |s| {
-        watch.observe(s);
-        watch.timeline().finished
-    });
-    let tl = watch.timeline();
+    use kvchain::action::timeline::StepState;
+    let tl = sidecar_rotation_timeline();
     let copy = (tl.steps.iter())
         .find(|s| {
             s.label
@@ -292,4 +258,27 @@ fn an_ordered_ready_rollout_waiting_on_a_terminating_pod_does_not_ask_to_delete_
             if why.contains("being deleted already")),
         "{plan:?}"
     );
+}
+
+/// The rotation test (`r`) of `db-password` in the sidecar fixture, followed to its end.
+fn sidecar_rotation_timeline() -> kvchain::action::timeline::Timeline {
+    use kvchain::action::Action;
+    use kvchain::action::timeline::RotationWatch;
+    let path = super::mmm_lab::fixture("ppp-work-sidecar.yaml");
+    let mut src = kvchain::source::lab::open(path.to_str().unwrap(), None).expect("loads");
+    src.world_mut()
+        .run_until_stable(kvchain::source::lab::MAX_SETTLE);
+    let mut watch =
+        RotationWatch::new(&super::actions_lab::snapshot(&src), "kv-ppp", "db-password");
+    let out = src.act(&Action::Rotate {
+        vault: "kv-ppp".into(),
+        object: "db-password".into(),
+        marker: false,
+    });
+    assert!(out.ok, "{out:?}");
+    super::actions_lab::follow(&mut src, |s| {
+        watch.observe(s);
+        watch.timeline().finished
+    });
+    watch.timeline()
 }

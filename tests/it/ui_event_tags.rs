@@ -36,26 +36,11 @@ fn an_event_the_diagnosis_cites_is_tagged_with_its_link() {
 /// first line (the GET of the same secret) is the same: the 403 keeps its own tag (audit K4).
 #[test]
 fn a_finding_retags_only_the_events_whose_message_it_quotes() {
-    use kvchain::source::lab::export;
-    use kvchain::source::{LabControl, Source as _};
-    use std::time::Duration;
-
-    let mut src = lab::open("healthy", None).expect("built-in scenario");
-    let _ = src.info();
-    src.world_mut().run_until_stable(Duration::from_secs(600));
-    let fault = |src: &mut lab::LabSource, id: &str, apply: bool| {
-        src.control(&LabControl::Fault {
-            id: id.into(),
-            apply,
-            target: None,
-        })
-        .expect("fault");
-        src.world_mut().advance(Duration::from_secs(300));
-    };
-    fault(&mut src, "remove-role-assignment", true);
-    fault(&mut src, "remove-role-assignment", false);
-    fault(&mut src, "delete-object", true);
-    let snapshot = export::snapshot(src.world());
+    let snapshot = healthy_after(&[
+        ("remove-role-assignment", true),
+        ("remove-role-assignment", false),
+        ("delete-object", true),
+    ]);
     let chains = diagnose(&snapshot);
     let mut seen = 0;
     for c in &chains {
@@ -80,4 +65,26 @@ fn a_finding_retags_only_the_events_whose_message_it_quotes() {
         "a pod with both events: {:#?}",
         snapshot.events.items
     );
+}
+
+/// The built-in `healthy` scenario settled, then each lab fault of `steps` applied (true) or
+/// repaired (false) in turn, five lab minutes after each (a rotation poll and more).
+pub(crate) fn healthy_after(steps: &[(&str, bool)]) -> kvchain::snapshot::Snapshot {
+    use kvchain::source::lab::export;
+    use kvchain::source::{LabControl, Source as _};
+    use std::time::Duration;
+
+    let mut src = lab::open("healthy", None).expect("built-in scenario");
+    let _ = src.info();
+    src.world_mut().run_until_stable(Duration::from_secs(600));
+    for &(id, apply) in steps {
+        src.control(&LabControl::Fault {
+            id: id.into(),
+            apply,
+            target: None,
+        })
+        .expect("fault");
+        src.world_mut().advance(Duration::from_secs(300));
+    }
+    export::snapshot(src.world())
 }

@@ -333,18 +333,7 @@ mod tests {
     use crate::chain::{LinkKind, Suppressed};
     use crate::ui::testing::{break_link, healthy_chain};
 
-    fn text(lines: &[Line]) -> String {
-        lines
-            .iter()
-            .map(|l| {
-                l.spans
-                    .iter()
-                    .map(|s| s.content.as_ref())
-                    .collect::<String>()
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
+    use crate::ui::testing::lines_text as text;
 
     #[test]
     fn a_suppressed_finding_is_listed_dimmed_with_its_reason() {
