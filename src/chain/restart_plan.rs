@@ -376,9 +376,7 @@ fn paused(s: &Snapshot, found: Option<&WorkloadObs>, ns: &str, name: &str) -> Pa
         )),
         // Recreate stops every old pod before it makes a new one: the restart is an outage
         // until the new pods are ready, which the confirmation and the fix say.
-        Some(d) if d.recreate => Pause::Running(Some(format!(
-            "Deployment {name} has strategy Recreate: the rollout stops every replica before it starts any new one, so it serves nothing until the new pods are ready"
-        ))),
+        Some(d) if d.recreate => Pause::Running(Some(recreate_note(name))),
         Some(_) => Pause::Running(None),
         // Unknown is not "not paused": say what the restart depends on.
         None => Pause::Running(s.workloads.unknown_in(ns).map(|_| {
@@ -387,6 +385,15 @@ fn paused(s: &Snapshot, found: Option<&WorkloadObs>, ns: &str, name: &str) -> Pa
             )
         })),
     }
+}
+
+/// What a rollout restart of Deployment `name` under `strategy.type: Recreate` does: Kubernetes
+/// docs (Deployments, "Recreate Deployment") "All existing Pods are killed before new ones are
+/// created".
+pub(crate) fn recreate_note(name: &str) -> String {
+    format!(
+        "Deployment {name} has strategy Recreate: the rollout stops every replica before it starts any new one, so it serves nothing until the new pods are ready"
+    )
 }
 
 /// Whether the update strategy of StatefulSet/DaemonSet `name` keeps a rollout restart from

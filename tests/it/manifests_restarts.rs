@@ -153,6 +153,27 @@ fn a_stateful_set_partition_rolls_the_upper_ordinals_and_deletes_the_lower() {
     );
 }
 
+/// Kubernetes docs (Deployments, "Recreate Deployment"): "All existing Pods are killed before
+/// new ones are created when .spec.strategy.type==Recreate": the fix's rollout restart of such
+/// a Deployment, from its manifest, says it is an outage until the new pods are ready.
+#[test]
+fn a_recreate_deployments_restart_says_it_stops_every_replica_first() {
+    let deployment = format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  namespace: team\nspec:\n  strategy:\n    type: Recreate\n  replicas: 2\n  selector:\n    matchLabels: {{app: batch}}\n  template:\n{}",
+        indent(
+            &POD_SPEC.replace("restartPolicy: OnFailure", "restartPolicy: Always"),
+            4
+        )
+    );
+    let fix = kvc204_fix(&deployment);
+    assert!(
+        fix.ends_with(
+            " && kubectl rollout restart deployment/api -n team  # Deployment api has strategy Recreate: the rollout stops every replica before it starts any new one, so it serves nothing until the new pods are ready"
+        ),
+        "{fix}"
+    );
+}
+
 /// A paused Deployment (`spec.paused: true`): kubectl refuses `rollout restart` ("can't
 /// restart paused deployment (run rollout resume first)"), so the fix deletes its pods (its
 /// ReplicaSets make them again) and says how to restart it rolling.

@@ -41,6 +41,12 @@ fn restart_of(cx: &Ctx, ns: &str, pod: &PodObs, workload: Option<(&str, &str)>) 
             if update.is_some_and(|w| w.paused) {
                 return paused_template_restart(ns, name, pod);
             }
+            if update.is_some_and(|w| w.recreate) {
+                return format!(
+                    "kubectl rollout restart deployment/{name} -n {ns}  # {}",
+                    crate::chain::restart_plan::recreate_note(name)
+                );
+            }
             // A DaemonSet's rollout says how it goes, naming a pod of it that would stop it,
             // as its pods' restart plan does (the set's pods worked out once per pass).
             let pods = (kind == "DaemonSet").then(|| cx.ix.set_pods(ns, kind, name));
