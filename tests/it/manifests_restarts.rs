@@ -153,19 +153,24 @@ fn a_stateful_set_partition_rolls_the_upper_ordinals_and_deletes_the_lower() {
     );
 }
 
+/// Deployment team/api of two replicas of the batch pod (restartPolicy Always), `spec` lines
+/// added to its spec.
+fn api_deployment(spec: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  namespace: team\nspec:\n{spec}  replicas: 2\n  selector:\n    matchLabels: {{app: batch}}\n  template:\n{}",
+        indent(
+            &POD_SPEC.replace("restartPolicy: OnFailure", "restartPolicy: Always"),
+            4
+        )
+    )
+}
+
 /// Kubernetes docs (Deployments, "Recreate Deployment"): "All existing Pods are killed before
 /// new ones are created when .spec.strategy.type==Recreate": the fix's rollout restart of such
 /// a Deployment, from its manifest, says it is an outage until the new pods are ready.
 #[test]
 fn a_recreate_deployments_restart_says_it_stops_every_replica_first() {
-    let deployment = format!(
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  namespace: team\nspec:\n  strategy:\n    type: Recreate\n  replicas: 2\n  selector:\n    matchLabels: {{app: batch}}\n  template:\n{}",
-        indent(
-            &POD_SPEC.replace("restartPolicy: OnFailure", "restartPolicy: Always"),
-            4
-        )
-    );
-    let fix = kvc204_fix(&deployment);
+    let fix = kvc204_fix(&api_deployment("  strategy:\n    type: Recreate\n"));
     assert!(
         fix.ends_with(
             " && kubectl rollout restart deployment/api -n team  # Deployment api has strategy Recreate: the rollout stops every replica before it starts any new one, so it serves nothing until the new pods are ready"
@@ -179,13 +184,7 @@ fn a_recreate_deployments_restart_says_it_stops_every_replica_first() {
 /// ReplicaSets make them again) and says how to restart it rolling.
 #[test]
 fn a_paused_deployments_pods_are_deleted_not_rolled() {
-    let deployment = format!(
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  namespace: team\nspec:\n  paused: true\n  replicas: 2\n  selector:\n    matchLabels: {{app: batch}}\n  template:\n{}",
-        indent(
-            &POD_SPEC.replace("restartPolicy: OnFailure", "restartPolicy: Always"),
-            4
-        )
-    );
+    let deployment = api_deployment("  paused: true\n");
     let fix = kvc204_fix(&deployment);
     let (run, why) = fix.split_once("  # ").expect("a command and why");
     assert!(
