@@ -527,13 +527,7 @@ fn ignored_keys(cx: &Ctx, link: &mut Link, told_wi: bool, told_uai: bool) {
     if unknown.is_empty() {
         return;
     }
-    let described: Vec<String> = unknown
-        .iter()
-        .map(|u| match &u.hint {
-            Some(h) => format!("{} ({h})", u.key),
-            None => u.key.to_string(),
-        })
-        .collect();
+    let described: Vec<String> = unknown.iter().map(params::Unknown::described).collect();
     let suggested: Vec<String> = unknown
         .iter()
         .map(|u| match u.key {

@@ -26,6 +26,16 @@ pub(crate) struct Unknown<'a> {
     pub hint: Option<String>,
 }
 
+impl Unknown<'_> {
+    /// The key as a finding's message names it: with what was most likely meant.
+    pub fn described(&self) -> String {
+        match &self.hint {
+            Some(h) => format!("{} ({h})", self.key),
+            None => self.key.to_string(),
+        }
+    }
+}
+
 /// Keys of `parameters` the provider never reads, in key order.
 pub(crate) fn unknown<'a>(keys: impl IntoIterator<Item = &'a str>) -> Vec<Unknown<'a>> {
     keys.into_iter()

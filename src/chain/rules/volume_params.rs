@@ -27,12 +27,7 @@ pub(crate) fn check(cx: &Ctx, link: &mut Link) {
         return;
     }
     let volume = &cx.volume.name;
-    let described: Vec<String> = (unknown.iter())
-        .map(|u| match &u.hint {
-            Some(h) => format!("{} ({h})", u.key),
-            None => u.key.to_string(),
-        })
-        .collect();
+    let described: Vec<String> = unknown.iter().map(params::Unknown::described).collect();
     let evidence = (unknown.iter())
         .map(|u| {
             format!(
