@@ -22,7 +22,7 @@ fn fixture_text() -> String {
 }
 
 /// The fixture's world (with `edit` applied to its text), run for a minute: every pod mounted.
-fn world_with(edit: impl Fn(String) -> String) -> World {
+pub(crate) fn world_with(edit: impl Fn(String) -> String) -> World {
     let text = edit(fixture_text());
     let sc = scenario::parse(
         "nnn-owner-kinds",
@@ -57,12 +57,12 @@ fn has(chains: &[&Chain], code: Code) -> bool {
     chains.iter().any(|c| c.findings().any(|f| f.code == code))
 }
 
-fn key(kind: &str, name: &str) -> (String, String, String) {
+pub(crate) fn key(kind: &str, name: &str) -> (String, String, String) {
     (kind.into(), "demo".into(), name.into())
 }
 
 /// Names and uids of the live (not terminating) pods whose name starts with `prefix`.
-fn pods(w: &World, prefix: &str) -> Vec<(String, String)> {
+pub(crate) fn pods(w: &World, prefix: &str) -> Vec<(String, String)> {
     (w.pods.values())
         .filter(|p| p.name().starts_with(prefix))
         .filter(|p| p.stage != kvchain::source::lab::world::Stage::Terminating)

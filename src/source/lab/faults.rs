@@ -7,6 +7,7 @@
 mod apply;
 mod kinds;
 mod repair;
+mod synced_fate;
 
 pub use apply::{apply, apply_to};
 pub use repair::repair;
@@ -102,7 +103,7 @@ pub const CATALOGUE: &[FaultDef] = &[
     },
     FaultDef {
         id: "delete-mounting-workload",
-        title: "Delete the last workload that mounts the SPC (synced Secret is garbage-collected)",
+        title: "Delete the workload that mounts the SPC (its synced Secret goes with its last owner)",
         link: LinkKind::Sync,
         expected: None,
     },

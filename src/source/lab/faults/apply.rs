@@ -2,8 +2,8 @@
 //! identity, vault and first object), make the fault's change to that piece of the world, and
 //! record what undoes it.
 
-use super::kinds;
 use super::{Applied, Undo, default_target, find, spc_in};
+use super::{kinds, synced_fate};
 use crate::snapshot::ObjectType;
 use crate::source::lab::scenario::{FederatedCredential, NetworkSpec, RoleAssignment};
 use crate::source::lab::vaults::Vaults;
@@ -77,6 +77,12 @@ pub fn apply_to(world: &mut World, id: &str, wk: &WorkloadKey) -> Result<String,
     if world.faults.iter().any(|a| a.id == id) {
         return Err(format!("fault {id} is already applied"));
     }
+    // Whether the synced Secret goes, read before the delete: it goes only with its last
+    // owner, so a target that is one of several mounters leaves it (audit QQQ-faults).
+    let fate = (id == "delete-mounting-workload")
+        .then(|| resolve(world, wk).map(|t| synced_fate::note(world, wk, &t.spc)))
+        .and_then(Result::ok)
+        .unwrap_or_default();
     let undo = change(world, id, wk)?;
     // What the owner's controller does with the change: said, not left for the class to take
     // for a rollout that never comes (the title said "rolls out" of every kind, audit NNN-lab).
@@ -84,7 +90,7 @@ pub fn apply_to(world: &mut World, id: &str, wk: &WorkloadKey) -> Result<String,
         (Undo::PodLabel { .. }, Some(w)) => {
             format!(" — {}", kinds::template_rollout(w, wk))
         }
-        _ => String::new(),
+        _ => fate,
     };
     world.faults.push(Applied {
         id: id.to_string(),

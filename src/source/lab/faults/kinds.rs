@@ -4,26 +4,12 @@
 //! replaces its pods one at a time from the highest ordinal, a DaemonSet node by node, neither
 //! under `OnDelete`; a Job's pod template is immutable; nothing recreates a bare pod).
 
+use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::Pod;
 
-use crate::source::lab::world::{LabPod, Workload, WorkloadKey};
-
-/// `(OnDelete, partition)` of a StatefulSet's or DaemonSet's `updateStrategy`.
-fn strategy(w: &Workload) -> (bool, i32) {
-    let (kind, partition) = match w {
-        Workload::StatefulSet(s) => {
-            let u = s.spec.as_ref().and_then(|s| s.update_strategy.as_ref());
-            let partition = u.and_then(|u| u.rolling_update.as_ref()?.partition);
-            (u.and_then(|u| u.type_.clone()), partition.unwrap_or(0))
-        }
-        Workload::DaemonSet(d) => {
-            let u = d.spec.as_ref().and_then(|s| s.update_strategy.as_ref());
-            (u.and_then(|u| u.type_.clone()), 0)
-        }
-        _ => (None, 0),
-    };
-    (kind.as_deref() == Some("OnDelete"), partition)
-}
+use crate::source::lab::world::{
+    LabPod, Workload, WorkloadKey, replaced_by_update, stateful_start,
+};
 
 /// Why a template edit cannot be made on `wk` at all, as the API server or Kubernetes'
 /// semantics refuse it.
@@ -44,16 +30,14 @@ pub(super) fn template_edit_refused(wk: &WorkloadKey) -> Option<String> {
 /// repair): who replaces the pods, in what order, or that none is replaced until deleted.
 pub(super) fn template_rollout(w: &Workload, wk: &WorkloadKey) -> String {
     let (kind, ns, name) = wk;
-    let (on_delete, partition) = strategy(w);
+    let (on_delete, partition) = replaced_by_update(w);
     if on_delete {
         return format!(
             "{kind} {ns}/{name} is OnDelete: no pod is replaced until deleted (R on each)"
         );
     }
     match w {
-        Workload::StatefulSet(_) if partition > 0 => format!(
-            "StatefulSet {ns}/{name} replaces its pods one at a time from the highest ordinal, only those at or above partition {partition}"
-        ),
+        Workload::StatefulSet(s) if partition > 0 => partitioned(s, ns, name, partition),
         Workload::StatefulSet(_) => format!(
             "StatefulSet {ns}/{name} replaces its pods one at a time from the highest ordinal"
         ),
@@ -63,6 +47,30 @@ pub(super) fn template_rollout(w: &Workload, wk: &WorkloadKey) -> String {
         ),
         _ => format!("{} {ns}/{name} rolls out new pods", w.kind()),
     }
+}
+
+/// A StatefulSet under `rollingUpdate.partition`: the partition is an index from
+/// `spec.ordinals.start` (start 5, partition 2: from ordinal 7 up, docs/scenarios.md), so the
+/// pods it replaces are named by ordinal, and a partition at or above `replicas` replaces none
+/// (Kubernetes, StatefulSets "Partitioned rolling updates": a partition greater than replicas
+/// propagates no update to the pods).
+fn partitioned(s: &StatefulSet, ns: &str, name: &str, partition: i32) -> String {
+    let replicas = (s.spec.as_ref().and_then(|s| s.replicas))
+        .unwrap_or(1)
+        .max(0);
+    let start = i64::try_from(stateful_start(s)).unwrap_or(i64::MAX);
+    if partition >= replicas {
+        return format!(
+            "StatefulSet {ns}/{name} replaces no pod: its partition {partition} is at or above its {replicas} replicas (a pod deleted comes back from the template before the edit: lower rollingUpdate.partition to roll it out)"
+        );
+    }
+    let (first, last) = (
+        start + i64::from(partition),
+        start + i64::from(replicas) - 1,
+    );
+    format!(
+        "StatefulSet {ns}/{name} replaces its pods one at a time from the highest ordinal, {name}-{last} down to {name}-{first} (partition {partition}): those below keep their template"
+    )
 }
 
 /// What happens when a deleted owner is created again by a repair.

@@ -364,7 +364,7 @@ impl World {
 
 /// A StatefulSet's or DaemonSet's `updateStrategy`: (OnDelete, the partition below which a
 /// StatefulSet keeps its pods; 0 for none).
-pub(super) fn replaced_by_update(wl: &Workload) -> (bool, i32) {
+pub(crate) fn replaced_by_update(wl: &Workload) -> (bool, i32) {
     let (kind, partition) = match wl {
         Workload::StatefulSet(s) => {
             let u = s.spec.as_ref().and_then(|s| s.update_strategy.as_ref());

@@ -21,9 +21,11 @@ mod sub_path;
 mod used;
 mod waiting;
 
+pub(crate) use controllers::replaced_by_update;
 pub use events::LabEvent;
 use pod::set_status;
 pub use pod::{CsiVolume, Held, LabPod, LabReplicaSet, Stage, Workload, WorkloadKey};
+pub(crate) use stateful::start as stateful_start;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;

@@ -36,7 +36,7 @@ pub(super) fn rolling(s: &StatefulSet, replicas: usize) -> (usize, Option<usize>
 }
 
 /// `spec.ordinals.start`: the first replica's ordinal (0 when unset).
-pub(super) fn start(s: &StatefulSet) -> usize {
+pub(crate) fn start(s: &StatefulSet) -> usize {
     (s.spec.as_ref())
         .and_then(|s| s.ordinals.as_ref()?.start)
         .unwrap_or(0)

@@ -1,0 +1,180 @@
+//! Audit QQQ-faults: the trainer faults of docs/scenarios.md ("Trainer faults") against what
+//! the doc promises, faults stacked and repaired one at a time, on every owner kind:
+//! - "repairing one leaves the other in place", and the chain names the one left (one cause,
+//!   on its own link) once the lab's next attempt has shown it, never a failure the objects
+//!   and a newer attempt both contradict;
+//! - a StatefulSet replaces only the ordinals at or above its partition, counted from
+//!   `spec.ordinals.start`, and the status line says which (none when the partition covers
+//!   every replica);
+//! - `delete-mounting-workload`: the synced Secret goes only with its last owner (FACTS §2,
+//!   §11 "Owners"), which the status line says; gone, every Ingress or pod naming it is KVC904,
+//!   and the repair brings it back.
+//!
+//! The scenario is tests/fixtures/lab/qqq-faults-stacked.yaml (the docs' complete example with
+//! an Ingress and a bare pod that use the synced Secret `api-db` without mounting), or
+//! nnn-owner-kinds.yaml for the owner kinds; the vault values are canaries no output shows.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use kvchain::chain::{Chain, Code, Severity};
+use kvchain::source::lab::world::World;
+use kvchain::source::lab::{faults, scenario};
+
+use super::lab_diagnosis::diagnose;
+use super::nnn_trainer::{key, pods, world_with};
+
+const CANARY: &str = "CANARY-qqq-faults-5d21";
+
+/// The fixture's world at lab start (nothing run yet).
+fn stacked() -> World {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/lab/qqq-faults-stacked.yaml");
+    let text = std::fs::read_to_string(path).expect("fixture");
+    let sc = scenario::parse("qqq-faults-stacked", &PathBuf::from("qqq.yaml"), &text)
+        .expect("fixture loads");
+    World::new(sc)
+}
+
+/// Runs the world to lab time `secs` (docs/scenarios.md: lab time starts at
+/// 2026-01-15T09:00:00Z), as a Timeline's `at` counts it.
+fn run_to(w: &mut World, secs: u64) {
+    let start: jiff::Timestamp = "2026-01-15T09:00:00Z".parse().unwrap();
+    let gone = w.now().duration_since(start).as_secs();
+    let gone = u64::try_from(gone).expect("the lab does not run backwards");
+    w.advance(Duration::from_secs(
+        secs.checked_sub(gone).expect("ahead of the lab"),
+    ));
+}
+
+fn no_canary(message: &str) -> &str {
+    assert!(!message.contains(CANARY), "a secret value in {message:?}");
+    message
+}
+
+/// Errors of every chain (the fixture's design warnings, KVC803/KVC902/KVC903, stay).
+fn errors(chains: &[Chain]) -> Vec<String> {
+    (chains.iter().flat_map(|c| c.findings()))
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| format!("{} {}", f.code, f.message))
+        .collect()
+}
+
+/// docs/scenarios.md: a StatefulSet's new template replaces only the ordinals at or above its
+/// `rollingUpdate.partition`, which counts from `spec.ordinals.start` ("start 5, partition 2
+/// updates from ordinal 7"), and a fault on the pod template says what its controller does.
+/// The status line said "only those at or above partition 2" of pods web-5…web-7 (read as
+/// every one of them), and promised a replacement under a partition that covers every replica,
+/// where none comes.
+#[test]
+fn remove_pod_label_on_a_partitioned_statefulset_names_the_pods_it_replaces() {
+    let set = |strategy: &'static str| {
+        move |t: String| {
+            t.replace(
+                "  replicas: 2\n  serviceName: web\n",
+                &format!("  serviceName: web\n{strategy}"),
+            )
+        }
+    };
+    let web = key("StatefulSet", "web");
+    let mut w = world_with(set(
+        "  replicas: 3\n  ordinals: {start: 5}\n  updateStrategy: {rollingUpdate: {partition: 2}}\n",
+    ));
+    let before = pods(&w, "web-");
+    let applied = faults::apply_to(&mut w, "remove-pod-label", &web).unwrap();
+    assert!(
+        applied.contains("web-7 down to web-7") && !applied.contains("at or above partition"),
+        "{applied}"
+    );
+    w.advance(Duration::from_secs(300));
+    let after = pods(&w, "web-");
+    let kept: Vec<_> = (before.iter())
+        .filter(|p| after.contains(p))
+        .map(|p| &p.0)
+        .collect();
+    assert_eq!(kept, ["web-5", "web-6"], "only web-7 is replaced");
+
+    let mut w = world_with(set(
+        "  replicas: 2\n  updateStrategy: {rollingUpdate: {partition: 2}}\n",
+    ));
+    let before = pods(&w, "web-");
+    let applied = faults::apply_to(&mut w, "remove-pod-label", &web).unwrap();
+    assert!(applied.contains("replaces no pod"), "{applied}");
+    w.advance(Duration::from_secs(300));
+    assert_eq!(pods(&w, "web-"), before, "no pod replaced");
+    let repaired = faults::repair(&mut w, "remove-pod-label").unwrap();
+    assert!(repaired.contains("replaces no pod"), "{repaired}");
+}
+
+/// FACTS §2, §11 "Owners": a synced Secret's owners are every mounting pod's owners, and it
+/// is garbage-collected only when all of them are gone. `delete-mounting-workload` on one of
+/// several workloads that mount the SPC leaves it, and the status line says so; it said "(synced
+/// Secret is garbage-collected)" whatever the target.
+#[test]
+fn deleting_one_of_several_mounters_says_the_synced_secret_stays() {
+    let synced = "          objectType: secret\n  secretObjects:\n    - secretName: api-db\n      type: Opaque\n      data:\n        - {objectName: db-password, key: password}\n";
+    let mut w = world_with(|t| t.replacen("          objectType: secret\n", synced, 1));
+    let secret = ("demo".to_string(), "api-db".to_string());
+    assert!(w.secrets.contains_key(&secret), "the driver made it");
+    let applied = faults::apply_to(
+        &mut w,
+        "delete-mounting-workload",
+        &key("StatefulSet", "web"),
+    )
+    .unwrap();
+    assert!(
+        applied.contains("synced Secret api-db stays") && applied.contains("DaemonSet agent"),
+        "{applied}"
+    );
+    assert!(!applied.contains("garbage-collected"), "{applied}");
+    w.advance(Duration::from_secs(120));
+    assert!(w.secrets.contains_key(&secret), "its other owners keep it");
+}
+
+/// docs/scenarios.md, `delete-mounting-workload`: the target deleted, its synced Secret is
+/// garbage-collected (said so, as it is its only mounter here) and the Ingress and the pod still
+/// naming it are broken chains, KVC904; the repair makes the workload again, the driver the
+/// Secret, and no chain is broken one poll later.
+#[test]
+fn deleting_the_only_mounter_breaks_its_secrets_users_until_the_repair() {
+    let mut w = stacked();
+    run_to(&mut w, 60);
+    let secret = ("demo".to_string(), "api-db".to_string());
+    assert!(w.secrets.contains_key(&secret), "the driver made it");
+    let applied = faults::apply(&mut w, "delete-mounting-workload").unwrap();
+    assert!(
+        no_canary(&applied).contains("synced Secret api-db is garbage-collected"),
+        "{applied}"
+    );
+    run_to(&mut w, 120);
+    assert!(!w.secrets.contains_key(&secret), "garbage-collected");
+    let chains = diagnose(&w);
+    let kvc904: Vec<&str> = (chains.iter().flat_map(|c| c.findings()))
+        .filter(|f| f.code == Code::KVC904)
+        .map(|f| &*f.message)
+        .collect();
+    for user in [
+        "Ingress/web uses Secret api-db",
+        "Pod/reader uses Secret api-db",
+    ] {
+        assert!(
+            kvc904.iter().any(|m| m.starts_with(user)),
+            "{user}: {kvc904:#?}"
+        );
+    }
+    no_canary(&faults::repair(&mut w, "delete-mounting-workload").unwrap());
+    run_to(&mut w, 120 + 120);
+    assert!(
+        w.secrets.contains_key(&secret),
+        "made again by the new pods' mount"
+    );
+    let left = errors(&diagnose(&w));
+    assert!(left.is_empty(), "{left:#?}");
+}
+
+/// The fixture through `check --lab` in every output format read: its value never shows.
+#[test]
+fn the_stacked_fixture_shows_no_value() {
+    let r = super::mmm_lab::report_after("qqq-faults-stacked.yaml", &["--for", "3m"], CANARY);
+    assert!(r["chains"].as_array().is_some_and(|c| !c.is_empty()), "{r}");
+}
