@@ -309,6 +309,32 @@ fn retired_pod(cx: &Ctx, e: &crate::snapshot::EventObs) -> Option<String> {
 fn superseded(cx: &Ctx, code: Option<Code>, e: &crate::snapshot::EventObs) -> Option<String> {
     let code = code?;
     let seen = e.last_seen?;
+    // The provider parses `objects` before it asks for a token (docs/scenarios.md, "Provider
+    // parameters"): a later failure that Entra ID or Key Vault answered got past them, so an
+    // earlier objects failure is history (audit QQQ-faults: two SPC faults, the objects one
+    // repaired, read as current beside the tenant that the next poll had failed on).
+    if code == Code::KVC705 {
+        let past_objects = |c: Code| {
+            matches!(
+                c.link(),
+                LinkKind::Federation | LinkKind::Access | LinkKind::VaultObject
+            )
+        };
+        // Entra's own answers (`AADSTS…`) are classified on the Identity link too (an unknown
+        // application is KVC301 until the identity is read).
+        let (_, later) = cx.events.iter().find(|(c, later)| {
+            c.is_some_and(|c| past_objects(c) || later.message.contains("AADSTS"))
+                && later.type_ != "Normal"
+                && later.last_seen.is_some_and(|t| t > seen)
+        })?;
+        return Some(format!(
+            "a later {} ({}) got past the objects: the provider parses them before it asks for a token",
+            later.reason,
+            later
+                .last_seen
+                .map_or_else(String::new, crate::glance::time),
+        ));
+    }
     // A later answer from Key Vault (a 403 or a 404) means the token exchange got through:
     // an earlier sign-in or federation failure, or an earlier 403 before a 404, is history.
     // Key Vault applies its network rules before the caller's grants: a later refusal for
