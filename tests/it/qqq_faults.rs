@@ -17,7 +17,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use kvchain::chain::{Chain, Code, Finding, Severity};
+use kvchain::chain::{Chain, Code, Finding, LinkKind, Severity};
 use kvchain::source::lab::world::World;
 use kvchain::source::lab::{faults, scenario};
 
@@ -55,6 +55,10 @@ fn api_findings(chains: &[Chain]) -> Vec<&Finding> {
         .filter(|c| is_app(c, "api"))
         .flat_map(|c| c.findings())
         .collect()
+}
+
+fn codes(found: &[&Finding]) -> Vec<Code> {
+    found.iter().map(|f| f.code).collect()
 }
 
 fn no_canary(message: &str) -> &str {
@@ -121,6 +125,49 @@ fn a_repaired_objects_fault_is_history_once_a_later_poll_got_past_the_objects() 
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Two faults on one object (docs/scenarios.md): disabled at 1m, deleted at 2m, the delete
+/// repaired at 5m. Until the 6m poll the last event is the 4m poll's 404, but the vault as
+/// read holds the object again, its latest version disabled: the disabled version is the one
+/// cause (KVC602), the 404 kept as history on the link, not a KVC601 that the vault
+/// contradicts beside it (one symptom, one cause; FACTS §11). The disable repaired too, the
+/// chains are healthy within one poll.
+#[test]
+fn a_404_for_an_object_the_vault_holds_again_is_history_beside_its_disabled_version() {
+    let mut w = stacked();
+    run_to(&mut w, 60);
+    faults::apply(&mut w, "disable-object").unwrap();
+    run_to(&mut w, 120);
+    faults::apply(&mut w, "delete-object").unwrap();
+    run_to(&mut w, 300);
+    no_canary(&faults::repair(&mut w, "delete-object").unwrap());
+    run_to(&mut w, 330);
+    let chains = diagnose(&w);
+    let found = api_findings(&chains);
+    assert_eq!(
+        codes(&found).iter().filter(|c| **c == Code::KVC601).count(),
+        0,
+        "{}",
+        describe(&chains)
+    );
+    assert!(
+        codes(&found).contains(&Code::KVC602),
+        "{}",
+        describe(&chains)
+    );
+    let api: Vec<&Chain> = chains.iter().filter(|c| is_app(c, "api")).collect();
+    assert!(
+        api.iter()
+            .all(|c| (c.link(LinkKind::VaultObject).facts.iter())
+                .any(|f| f.label == "history (KVC601)")),
+        "the 404 is kept as history\n{}",
+        describe(&chains)
+    );
+    faults::repair(&mut w, "disable-object").unwrap();
+    run_to(&mut w, 330 + 120);
+    let left = errors(&diagnose(&w));
+    assert!(left.is_empty(), "{left:#?}");
 }
 
 /// docs/scenarios.md: a StatefulSet's new template replaces only the ordinals at or above its

@@ -38,6 +38,7 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
             let now = match retired_pod(cx, e)
                 .or_else(|| signals.past(e, clean))
                 .or_else(|| superseded(cx, *code, e))
+                .or_else(|| vault_object::back_now(cx, *code, e, clean))
                 .or_else(|| history::firewall_open_now(cx, *code, e, clean))
             {
                 Some(why) => {

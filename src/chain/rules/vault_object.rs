@@ -2,9 +2,11 @@
 //! pinned) is enabled and not expired; pinned versions never rotate.
 
 mod absent;
+mod back_now;
 mod event_only;
 
 pub(crate) use absent::{WRONG_TYPE, under_other_type};
+pub(crate) use back_now::back_now;
 pub(crate) use event_only::from_event;
 
 use absent::{create, nearest_name, of_certificate, renamed, wrong_type};
