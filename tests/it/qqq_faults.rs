@@ -28,9 +28,14 @@ const CANARY: &str = "CANARY-qqq-faults-5d21";
 
 /// The fixture's world at lab start (nothing run yet).
 fn stacked() -> World {
+    stacked_with(|t| t)
+}
+
+/// [`stacked`] with `edit` applied to the fixture's text.
+fn stacked_with(edit: impl Fn(String) -> String) -> World {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/lab/qqq-faults-stacked.yaml");
-    let text = std::fs::read_to_string(path).expect("fixture");
+    let text = edit(std::fs::read_to_string(path).expect("fixture"));
     let sc = scenario::parse("qqq-faults-stacked", &PathBuf::from("qqq.yaml"), &text)
         .expect("fixture loads");
     World::new(sc)
@@ -287,4 +292,70 @@ fn deleting_the_only_mounter_breaks_its_secrets_users_until_the_repair() {
 fn the_stacked_fixture_shows_no_value() {
     let r = super::mmm_lab::report_after("qqq-faults-stacked.yaml", &["--for", "3m"], CANARY);
     assert!(r["chains"].as_array().is_some_and(|c| !c.is_empty()), "{r}");
+}
+
+/// docs/scenarios.md, "Trainer faults": "a fault that finds nothing to change is refused with
+/// the reason". Rotation already off (the driver's default), a latest version disabled
+/// already, the role Key Vault Crypto User already, a vault that already refuses the cluster,
+/// an issuer that is not AKS's (nothing for `fic-issuer-mismatch` to point elsewhere): each
+/// was listed as applied over a world it left as it was, and its repair "repaired" nothing.
+#[test]
+fn a_fault_that_finds_nothing_to_change_is_refused_with_why() {
+    const ISSUER: &str = "https://westeurope.oic.prod-aks.azure.com/";
+    type Edit<'a> = &'a dyn Fn(String) -> String;
+    let cases: [(&str, Edit, &str); 5] = [
+        (
+            "disable-rotation",
+            &|t| t.replace("enableSecretRotation: true", "enableSecretRotation: false"),
+            "secret rotation is off",
+        ),
+        (
+            "disable-object",
+            &|t| {
+                t.replace(
+                    "value: CANARY-qqq-faults-5d21",
+                    "value: CANARY-qqq-faults-5d21\n      enabled: false",
+                )
+            },
+            "disabled already",
+        ),
+        (
+            "wrong-role",
+            &|t| {
+                t.replace(
+                    "role: Key Vault Secrets User",
+                    "role: Key Vault Crypto User",
+                )
+            },
+            "Key Vault Crypto User already",
+        ),
+        (
+            "vault-firewall",
+            &|t| {
+                t.replace(
+                    "  secrets:\n",
+                    "  network: {defaultAction: Deny, clusterAllowed: false}\n  secrets:\n",
+                )
+            },
+            "already refuses the cluster",
+        ),
+        (
+            "fic-issuer-mismatch",
+            &|t| t.replace(ISSUER, "https://oidc.example.com/"),
+            "would stay as it is",
+        ),
+    ];
+    for (fault, edit, why) in cases {
+        let mut w = stacked_with(edit);
+        run_to(&mut w, 60);
+        let refused = faults::apply(&mut w, fault).expect_err(fault);
+        assert!(
+            no_canary(&refused).contains("nothing to change") && refused.contains(why),
+            "{fault}: {refused}"
+        );
+        let info = (faults::infos(&w).into_iter())
+            .find(|f| f.id == fault)
+            .unwrap();
+        assert!(!info.active, "{fault} is not listed as applied");
+    }
 }

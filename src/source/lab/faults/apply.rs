@@ -5,6 +5,7 @@
 use super::{Applied, Undo, default_target, find, spc_in};
 use super::{kinds, synced_fate};
 use crate::snapshot::ObjectType;
+use crate::source::lab::azure::LabObject;
 use crate::source::lab::scenario::{FederatedCredential, NetworkSpec, RoleAssignment};
 use crate::source::lab::vaults::Vaults;
 use crate::source::lab::world::{WorkloadKey, World};
@@ -133,6 +134,13 @@ pub(super) fn change(world: &mut World, id: &str, wk: &WorkloadKey) -> Result<Un
                         + "/";
                 }
             }
+            // A subject whose account name has no letter to capitalise, an issuer not under
+            // AKS's `oic.prod-aks`: the credential is as it was.
+            if world.identities[i].fics == before {
+                return Err(nothing_to_change(&format!(
+                    "the federated credential for {subject} would stay as it is"
+                )));
+            }
             Undo::Fics {
                 identity: i,
                 fics: before,
@@ -180,6 +188,13 @@ pub(super) fn change(world: &mut World, id: &str, wk: &WorkloadKey) -> Result<Un
             }
             if id == "remove-role-assignment" {
                 world.role_assignments.retain(|ra| !mine(ra));
+            } else if (world.role_assignments.iter())
+                .filter(|ra| mine(ra))
+                .all(|ra| ra.spec.role == "Key Vault Crypto User")
+            {
+                return Err(nothing_to_change(
+                    "the identity's role on the vault is Key Vault Crypto User already",
+                ));
             } else {
                 for ra in world.role_assignments.iter_mut().filter(|ra| mine(ra)) {
                     ra.spec.role = "Key Vault Crypto User".into();
@@ -193,6 +208,13 @@ pub(super) fn change(world: &mut World, id: &str, wk: &WorkloadKey) -> Result<Un
                 .get_mut(&t.vault)
                 .ok_or("vault not in the lab")?;
             let before = v.network.clone();
+            let denied = !before.public_network_access || before.default_action == "Deny";
+            if denied && !before.cluster_allowed {
+                return Err(nothing_to_change(&format!(
+                    "Key Vault {} already refuses the cluster's network",
+                    t.vault
+                )));
+            }
             v.network = NetworkSpec {
                 public_network_access: true,
                 default_action: "Deny".into(),
@@ -231,6 +253,14 @@ pub(super) fn change(world: &mut World, id: &str, wk: &WorkloadKey) -> Result<Un
                 .iter()
                 .filter_map(|k| Some((k.clone(), v.objects.get(k)?.clone())))
                 .collect();
+            let enabled = |o: &&LabObject| o.versions.first().is_some_and(|l| l.enabled);
+            if id == "disable-object" && !objects.iter().map(|(_, o)| o).any(|o| enabled(&o)) {
+                let (kind, name) = &keys[0];
+                return Err(nothing_to_change(&format!(
+                    "the latest version of {} {name} is disabled already",
+                    kind.as_str()
+                )));
+            }
             for k in &keys {
                 if id == "delete-object" {
                     v.objects.remove(k);
@@ -278,12 +308,24 @@ pub(super) fn change(world: &mut World, id: &str, wk: &WorkloadKey) -> Result<Un
             let ann = sa.metadata.annotations.get_or_insert_with(Default::default);
             let value = ann.insert(
                 crate::source::lab::webhook::CLIENT_ID_ANNOTATION.into(),
-                "00000000-dead-beef-0000-000000000000".into(),
+                OTHER_CLIENT_ID.into(),
             );
+            if value.as_deref() == Some(OTHER_CLIENT_ID) {
+                return Err(nothing_to_change(&format!(
+                    "service account {}/{} names {OTHER_CLIENT_ID} already",
+                    t.ns, t.sa
+                )));
+            }
             Undo::SaAnnotation { key, value }
         }
         "disable-rotation" => {
             let before = world.cluster.csi_driver.enable_secret_rotation;
+            // Off unless the scenario turns it on (docs/scenarios.md, csiDriver).
+            if !before {
+                return Err(nothing_to_change(
+                    "secret rotation is off in the CSI driver already (csiDriver.enableSecretRotation)",
+                ));
+            }
             world.cluster.csi_driver.enable_secret_rotation = false;
             Undo::Rotation(before)
         }
@@ -307,6 +349,15 @@ pub(super) fn change(world: &mut World, id: &str, wk: &WorkloadKey) -> Result<Un
         _ => return Err(format!("fault {id} has no implementation")),
     };
     Ok(undo)
+}
+
+/// The client id `sa-client-id-mismatch` writes: no identity has it.
+const OTHER_CLIENT_ID: &str = "00000000-dead-beef-0000-000000000000";
+
+/// docs/scenarios.md, "Trainer faults": a fault that finds nothing to change is refused with
+/// the reason, not listed as applied (and "repaired" later) over a world it left as it was.
+fn nothing_to_change(why: &str) -> String {
+    format!("nothing to change: {why}")
 }
 
 fn capitalize(s: &str) -> String {
