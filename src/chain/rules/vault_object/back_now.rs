@@ -21,6 +21,10 @@ pub(crate) fn back_now(cx: &Ctx, code: Option<Code>, e: &EventObs, clean: bool) 
     let t = events::object_type(&e.message)?;
     let name = events::object_name(&e.message)?;
     let vault = cx.params.as_deref()?.keyvault_name.as_deref()?;
+    // A 404 from another vault (the SPC pointed elsewhere then) says nothing of this one.
+    if events::vault_named(&e.message).is_some_and(|v| !v.eq_ignore_ascii_case(vault)) {
+        return None;
+    }
     let found = cx.ix.object(vault, t, name)?;
     matches!(found.state, Observed::Known(Some(_))).then(|| {
         format!(
