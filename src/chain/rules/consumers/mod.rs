@@ -63,6 +63,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> Option<&
     // Other workloads' pods reading a synced Secret through env, with the Secret: their env
     // is a start-time snapshot too (FACTS §4), restarted or not by their own owner (audit X2).
     let mut other_env: Vec<(&PodObs, &str)> = Vec::new();
+    // This pod's env uses by init containers that ran to completion, with the Secret: read
+    // once at the pod's start, held by no running process (no restart advice for them).
+    let mut at_init: Vec<(&str, String)> = Vec::new();
     for (i, so) in spc.secret_objects.iter().enumerate() {
         let Some(readers) = cx.consumers_of(i) else {
             continue;
@@ -102,7 +105,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> Option<&
                     );
                 }
                 stale::check(cx, link, i, &so.secret_name, cx.pod, &c.how);
-                if super::sync::is_env(&c.how) {
+                if env_readers::read_at_init(&c.how) {
+                    at_init.push((&so.secret_name, describe(&c.how)));
+                } else if super::sync::is_env(&c.how) {
                     env_users += 1;
                     if !env_secrets.contains(&so.secret_name.as_str()) {
                         env_secrets.push(&so.secret_name);
@@ -125,7 +130,10 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> Option<&
                         stuck,
                     );
                     stale::check(cx, link, i, &so.secret_name, c.pod, &c.how);
-                    if super::sync::is_env(&c.how) && !c.pod.deleting {
+                    if super::sync::is_env(&c.how)
+                        && !c.pod.deleting
+                        && !env_readers::read_at_init(&c.how)
+                    {
                         other_env.push((c.pod, &so.secret_name));
                     }
                 }
@@ -145,6 +153,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> Option<&
         restarts::reloader(cx, link, &env_secrets, &mut restart_unknown);
     }
     env_readers::other_readers(cx, link, &other_env, &mut restart_unknown);
+    env_readers::completed_init_readers(link, &at_init);
     // An Ingress serving a Secret the driver has not built has no certificate either.
     let served = |so: &crate::snapshot::SecretObjectSpec| {
         (cx.ix.ingress_tls).contains_key(&(cx.ns(), so.secret_name.as_str()))
@@ -235,6 +244,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> Option<&
         Status::Ok,
         match (total, env_users) {
             (0, _) => "none",
+            (_, 0) if !at_init.is_empty() => "env: init, done",
             (_, 0) => "volume",
             _ => "env",
         },

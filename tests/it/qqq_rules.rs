@@ -1,0 +1,43 @@
+//! Audit QQQ-rules: truth defects earlier audits noticed and left, each judged against the
+//! documented behaviour (FACTS, the Kubernetes docs). Lab worlds are
+//! tests/fixtures/lab/qqq-rules-*.yaml, manifests tests/fixtures/manifests/qqq-rules-*/ (vault
+//! values there are canaries no output may show).
+
+use kvchain::chain::{Code, LinkKind, Status, diagnose};
+
+/// The chains of lab world `name` (tests/fixtures/lab/), settled as `check --lab` runs it,
+/// after asserting that no canary (`CANARY-qqq`) is in `check --lab`'s outputs.
+fn lab_chains(name: &str) -> Vec<kvchain::chain::Chain> {
+    super::mmm_lab::run(name, "text", &[], "CANARY-qqq");
+    super::mmm_lab::run(name, "json", &[], "CANARY-qqq");
+    let path = super::mmm_lab::fixture(name);
+    let snap = kvchain::source::lab::run_check(path.to_str().unwrap(), None).expect("runs");
+    diagnose(&snap)
+}
+
+/// Kubernetes docs, "Init Containers": init containers "always run to completion", each
+/// before the app containers start; env is read at container start (FACTS §4). A pod whose
+/// only env reader of the synced Secret is an init container that has completed holds the
+/// value in no running process: KVC902 ("nothing restarts it when the Secret rotates: env
+/// keeps the value from container start") is not true of it, even after a rotation. The
+/// Consumers link is not a warning and says the init container read it once.
+#[test]
+fn a_completed_init_container_holds_no_env_copy_to_restart() {
+    let chains = lab_chains("qqq-rules-init-reader.yaml");
+    let chain = chains.iter().find(|c| &*c.spc == "api-kv").expect("chain");
+    let consumers = chain.link(LinkKind::Consumers);
+    assert!(
+        !consumers
+            .findings
+            .iter()
+            .any(|f| matches!(f.code, Code::KVC902 | Code::KVC901)),
+        "{:#?}",
+        consumers.findings
+    );
+    assert_eq!(consumers.status, Status::Ok, "{consumers:#?}");
+    let said = format!("{:?}", consumers.facts);
+    assert!(
+        said.contains("init container migrate") && said.contains("ran to completion"),
+        "the link says who read it at init: {said}"
+    );
+}
