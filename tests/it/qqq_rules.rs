@@ -41,3 +41,24 @@ fn a_completed_init_container_holds_no_env_copy_to_restart() {
         "the link says who read it at init: {said}"
     );
 }
+
+/// One symptom, one cause: a pod whose chain for SecretProviderClass api-kv is healthy but
+/// which waits in ContainerCreating because its other secrets-store volume (api-certs) fails
+/// to mount — the kubelet starts no container before every volume is set up — has no
+/// consumer reading anything yet. Chain api-kv's Consumers link is drawn behind that volume
+/// (as its Pod link is), not "no reloader": the design warning KVC902 stays listed, as for a
+/// pod waiting on its own mount, but does not name the link.
+#[test]
+fn a_pod_held_by_another_volume_draws_its_consumers_behind_it() {
+    let chains = lab_chains("qqq-rules-other-volume.yaml");
+    let chain = chains.iter().find(|c| &*c.spc == "api-kv").expect("chain");
+    assert_eq!(
+        chain.link(LinkKind::Pod).summary.as_str(),
+        "blocked: volume certs",
+        "the world: {:#?}",
+        chain.link(LinkKind::Pod)
+    );
+    let consumers = chain.link(LinkKind::Consumers);
+    assert_eq!(consumers.status, Status::Pending, "{consumers:#?}");
+    assert_eq!(consumers.summary.as_str(), "blocked: volume certs");
+}

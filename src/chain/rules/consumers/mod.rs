@@ -249,7 +249,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> Option<&
             _ => "env",
         },
     );
-    other_volume_fails(cx, link);
+    if let Some(summary) = blocked_start(cx) {
+        set(link, Status::Pending, summary);
+    }
     behind
 }
 
@@ -316,20 +318,18 @@ pub(crate) fn ingress_check(spc: &crate::snapshot::SpcObs) -> String {
 /// The kubelet starts no container before every volume of the pod is set up: another volume
 /// failing keeps the pod in ContainerCreating although this chain's mount succeeded (KVC108 on
 /// the Pod link says so); and it starts no container whose env names a Secret or key that does
-/// not exist, or a ConfigMap (KVC109). Nothing here reads the secret: the link waits and says on what.
-fn other_volume_fails(cx: &Ctx, link: &mut Link) {
+/// not exist, or a ConfigMap (KVC109). Nothing here reads the secret: the Consumers link waits,
+/// and this is its summary, saying on what (also beside a design warning, KVC902, which holds
+/// before the pod starts as after: [`super::unstarted::design_behind`]).
+pub(crate) fn blocked_start(cx: &Ctx) -> Option<String> {
     if let Some(volume) = super::other_volume::blocking_volume(cx) {
-        set(link, Status::Pending, format!("blocked: volume {volume}"));
+        Some(format!("blocked: volume {volume}"))
     } else if let Some(secret) =
         (super::env_secrets::blocking_secret(cx)).or_else(|| super::env_secret_typo::blocking(cx))
     {
-        set(link, Status::Pending, format!("blocked: Secret {secret}"));
-    } else if let Some(config_map) = super::env_config_maps::blocking(cx) {
-        set(
-            link,
-            Status::Pending,
-            format!("blocked: ConfigMap {config_map}"),
-        );
+        Some(format!("blocked: Secret {secret}"))
+    } else {
+        super::env_config_maps::blocking(cx).map(|c| format!("blocked: ConfigMap {c}"))
     }
 }
 
