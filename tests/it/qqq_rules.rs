@@ -62,3 +62,32 @@ fn a_pod_held_by_another_volume_draws_its_consumers_behind_it() {
     assert_eq!(consumers.status, Status::Pending, "{consumers:#?}");
     assert_eq!(consumers.summary.as_str(), "blocked: volume certs");
 }
+
+/// FACTS §2: a `secretObjects` entry's `data[].objectName` must equal a mounted file; §5: the
+/// file is the objectAlias if set, else the objectName. The vault holds postgres-password; the
+/// SPC's only item asks for app-db-secret (404) and its secretObjects entry reads
+/// postgres-password, which no item lists: one side of one name was renamed. The rename the
+/// snapshot proves (the item takes the name the entry reads and the vault holds) is KVC601's
+/// fix, not creating an object nobody reads; KVC801 follows it (one symptom, one cause).
+#[test]
+fn a_missing_object_beside_an_entry_naming_one_the_vault_has_is_renamed() {
+    let chains = lab_chains("qqq-rules-renamed-side.yaml");
+    let chain = chains.iter().find(|c| &*c.spc == "api-kv").expect("chain");
+    let object = chain.link(LinkKind::VaultObject);
+    let f = (object.findings.iter())
+        .find(|f| f.code == Code::KVC601)
+        .unwrap_or_else(|| panic!("KVC601: {object:#?}"));
+    assert!(
+        f.fix.contains("objects[0].objectName: postgres-password") && !f.fix.contains("secret set"),
+        "the proven rename, not a create: {}",
+        f.fix
+    );
+    let sync = chain.link(LinkKind::Sync);
+    assert!(
+        (sync.findings.iter())
+            .filter(|f| f.code == Code::KVC801)
+            .all(|f| f.follows.is_some()),
+        "KVC801 follows the rename's cause: {:#?}",
+        sync.findings
+    );
+}
