@@ -91,3 +91,36 @@ fn a_missing_object_beside_an_entry_naming_one_the_vault_has_is_renamed() {
         sync.findings
     );
 }
+
+/// FACTS §4: with rotation off "an already-mounted path is never re-fetched": every pod that
+/// mounted a SecretProviderClass before the vault's new version keeps the old one, and one fix
+/// (remount them all) applies to all of them. Like KVC702, the rotation-off cause it follows,
+/// KVC703 is then one finding the pods' chains share, printed once by `check -o text` (the
+/// others point at it), naming the SecretProviderClass — not six copies of one fix.
+#[test]
+fn a_version_rotation_off_leaves_behind_is_said_once_for_the_spc() {
+    let text = super::mmm_lab::run(
+        "qqq-rules-rotation-off-many.yaml",
+        "text",
+        &[],
+        "CANARY-qqq",
+    );
+    let printed: Vec<&str> = (text.lines())
+        .filter(|l| l.contains("KVC703") && !l.contains("the same finding as"))
+        .collect();
+    assert_eq!(printed.len(), 1, "{text}");
+    assert!(
+        printed[0].contains("SecretProviderClass/api-kv"),
+        "{}",
+        printed[0]
+    );
+    let chains = lab_chains("qqq-rules-rotation-off-many.yaml");
+    assert_eq!(chains.len(), 6);
+    for chain in &chains {
+        let mount = chain.link(LinkKind::Mount);
+        assert!(
+            mount.findings.iter().any(|f| f.code == Code::KVC703),
+            "every pod's chain has it: {mount:#?}"
+        );
+    }
+}
