@@ -124,3 +124,23 @@ fn a_version_rotation_off_leaves_behind_is_said_once_for_the_spc() {
         );
     }
 }
+
+/// The provider's words for an `objects` parameter that does not parse (its parseObjects,
+/// v1.4 to v1.8.2): `failed to yaml unmarshal objects, error: <err>`, where `<err>` is
+/// gopkg.in/yaml.v3's, `yaml: line N: <problem>` (its parser.fail: N is the context mark's
+/// 0-based line when past the first, here the block collection's `-` on line 1). The built-in
+/// malformed-objects scenario's kubelet event quotes the provider as a real one does, wrapped
+/// as FACTS §3 shows.
+#[test]
+fn the_labs_malformed_objects_event_quotes_the_providers_yaml_error() {
+    let snap = kvchain::source::lab::run_check("malformed-objects", None).expect("runs");
+    let wanted = "failed to mount objects, error: failed to yaml unmarshal objects, error: yaml: line 1: did not find expected '-' indicator";
+    assert!(
+        (snap.events.items.iter())
+            .any(|e| e.reason == "FailedMount" && e.message.ends_with(wanted)),
+        "{:#?}",
+        (snap.events.items.iter())
+            .map(|e| e.message.as_str())
+            .collect::<Vec<_>>()
+    );
+}
