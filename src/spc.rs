@@ -11,8 +11,10 @@ use serde::{Deserialize, Serialize};
 
 pub mod cloud;
 mod decode;
+mod go_yaml;
 mod object_type;
 pub(crate) use decode::QUOTED_INTEGER;
+pub use go_yaml::go_yaml_error;
 pub use object_type::ObjectType;
 
 /// The provider's view of one SecretProviderClass.

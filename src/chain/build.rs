@@ -505,7 +505,9 @@ fn diagnose_volume<'a>(
     for link in links.iter_mut() {
         settle(link);
     }
-    rules::unstarted::design_behind(links, starting, behind_sync);
+    rules::unstarted::design_behind(links, starting, behind_sync, || {
+        rules::consumers::blocked_start(&cx)
+    });
     rules::sync::mount_predates_edit(&cx, links);
     rules::sync::stale_blocks_readers(&cx, links);
     let object_typos =

@@ -97,6 +97,20 @@ pub struct PodObs {
 /// The annotation the kubelet puts on the API's mirror of a static pod.
 pub const MIRROR_ANNOTATION: &str = "kubernetes.io/config.mirror";
 
+impl ContainerObs {
+    /// An init container that ran to completion (exit 0): it read its env once, at its start,
+    /// and no process of it runs now; only a new start of the pod runs it again (Kubernetes
+    /// docs, "Init Containers": each runs to completion before the next starts). Unknown
+    /// states (a manifest's template) are not taken for it.
+    pub fn completed_init(&self) -> bool {
+        self.init
+            && matches!(
+                self.state,
+                ContainerStateObs::Terminated { exit_code: 0, .. }
+            )
+    }
+}
+
 impl PodObs {
     pub fn key(&self) -> (&str, &str) {
         (&self.namespace, &self.name)

@@ -175,8 +175,12 @@ fn the_bare_pods_remount_restarts_every_pod_of_the_spc_and_clears_the_stale_moun
     let chains = checkout_chains(&w);
     let stale = fixes(&chains, Code::KVC703);
     assert_eq!(stale.len(), 3, "{stale:#?}");
-    let (_, tool_fix) = (stale.iter())
-        .find(|(r, _)| r == "Pod/tool")
+    // With rotation off KVC703 names the SecretProviderClass, whose pods' chains share it
+    // (audit QQQ-rules): tool's is the one on its own chain.
+    let tool = (chains.iter()).find(|c| c.pod.as_str() == "tool");
+    let tool_fix = (tool.into_iter().flat_map(|c| c.findings()))
+        .find(|f| f.code == Code::KVC703)
+        .map(|f| f.fix.to_string())
         .expect("tool's KVC703");
     assert!(
         tool_fix.contains("kubectl rollout restart deployment/checkout -n shop")
@@ -184,7 +188,7 @@ fn the_bare_pods_remount_restarts_every_pod_of_the_spc_and_clears_the_stale_moun
                 .contains("kubectl get pod tool -n shop -o yaml | kubectl replace --force -f -"),
         "{tool_fix}"
     );
-    paste(&mut w, tool_fix);
+    paste(&mut w, &tool_fix);
     w.run_until_stable(lab::MAX_SETTLE);
     let after = checkout_chains(&w);
     for code in [Code::KVC703, Code::KVC805, Code::KVC901] {

@@ -192,8 +192,17 @@ const DESIGN: [Code; 2] = [Code::KVC902, Code::KVC903];
 /// synced Secret that does not exist (`behind_sync`, from the Consumers link: the kubelet
 /// holds it with CreateContainerConfigError) is drawn behind Sync, as it is without a design
 /// warning (audit MMM: the driver's sync off, FACTS §2, §11), and so is one that started with
-/// an optional reference to it unset ("unset: Sync"). Run after the links are settled.
-pub(crate) fn design_behind(links: &mut [Link], starting: bool, behind_sync: Option<&'static str>) {
+/// an optional reference to it unset ("unset: Sync"). A pod held before any container starts
+/// by another of its volumes failing, or by a Secret or ConfigMap its env names that does not
+/// exist (`blocked_start`, [`super::consumers::blocked_start`]), is drawn behind that, which
+/// the Pod link names (one symptom, one cause: not "no reloader"; audit QQQ-rules). Run after
+/// the links are settled.
+pub(crate) fn design_behind(
+    links: &mut [Link],
+    starting: bool,
+    behind_sync: Option<&'static str>,
+    blocked_start: impl FnOnce() -> Option<String>,
+) {
     let consumers = &mut links[LinkKind::Consumers.index()];
     let design_only = !consumers.findings.is_empty()
         && (consumers.findings.iter()).all(|f| f.follows.is_none() && DESIGN.contains(&f.code));
@@ -204,6 +213,8 @@ pub(crate) fn design_behind(links: &mut [Link], starting: bool, behind_sync: Opt
     }
     if starting {
         set(consumers, Status::Pending, "blocked: Mount");
+    } else if let Some(summary) = blocked_start() {
+        set(consumers, Status::Pending, summary);
     } else if let Some(summary) = behind_sync {
         set(consumers, Status::Pending, summary);
     }

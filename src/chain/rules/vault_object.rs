@@ -130,10 +130,25 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
                 let managed = of_certificate(cx, t, &o.object_name);
                 create(&vault, t, &o.object_name, managed)
             };
+            // No slip, but a secretObjects entry reads a name the vault holds that no item
+            // lists: the one rename the snapshot proves (one side was renamed).
+            let renamed_side = (near.is_none() && co.mounted_version.is_none())
+                .then(|| super::sync::proven_rename(cx))
+                .flatten()
+                .filter(|r| r.item.index == o.index);
             let (hint, fix) = match (near, &co.mounted_version) {
                 (Some(n), _) => (
                     format!(" (did you mean {n}?)"),
                     remedy::edit_spc(cx, &renamed(cx, o, n)),
+                ),
+                (None, None) if let Some(r) = &renamed_side => (
+                    format!(
+                        "; secretObjects[{}] reads {}, which Key Vault {vault} holds as a {} and no item of objects lists: one side of the name was renamed",
+                        r.secret,
+                        r.name,
+                        t.as_str()
+                    ),
+                    remedy::edit_spc(cx, &format!("objects[{}].objectName: {}", o.index, r.name)),
                 ),
                 // Said of the mount, not of one pod: replicas share this link.
                 (None, Some(v)) => (

@@ -201,7 +201,10 @@ pub fn publish(
     if let Some(p) =
         (parsed.problems.iter()).find(|p| !p.message.starts_with(crate::spc::UNKNOWN_OBJECT_TYPE))
     {
-        return Err(provider_err(provider_words(p)));
+        // The pod volume's attributes over the SPC's parameters, as the driver merges them.
+        let objects = (req.attributes.get("objects"))
+            .or_else(|| spc.spec.parameters.as_ref()?.get("objects"));
+        return Err(provider_err(provider_words(p, objects.map(String::as_str))));
     }
     let subject = format!(
         "system:serviceaccount:{}:{}",
@@ -397,17 +400,36 @@ fn token_for(az: &AzureWorld, auth: &Auth, tenant: &str, subject: &str) -> Resul
 }
 
 /// A parse problem as the provider reports it (v1.4 to v1.8.2 parseObjects): `objects` that is
-/// not a YAML list, or one item that does not parse, wrap the YAML error in their own words.
-fn provider_words(p: &crate::spc::SpcProblem) -> String {
+/// not a YAML list, or one item that does not parse, wrap the YAML error in their own words,
+/// and the error is yaml.v3's (`yaml: line N: …`, [`crate::spc::go_yaml_error`]): of the
+/// `objects` text trimmed (FACTS §5: every parameter is `strings.TrimSpace`d), or of the
+/// item's string as the array holds it.
+fn provider_words(p: &crate::spc::SpcProblem, objects: Option<&str>) -> String {
     let Some((_, yaml)) = p.message.split_once("is not valid YAML: ") else {
         return p.message.clone();
     };
     let item = (p.field.strip_prefix("objects.array["))
         .and_then(|r| r.strip_suffix(']'))
-        .filter(|i| i.bytes().all(|b| b.is_ascii_digit()));
+        .and_then(|i| i.parse::<usize>().ok());
+    let objects = objects.map(str::trim);
     match (p.field.as_str(), item) {
-        ("objects", _) => format!("failed to yaml unmarshal objects, error: {yaml}"),
-        (_, Some(i)) => format!("unmarshal failed for keyVaultObjects at index {i}, error: {yaml}"),
+        ("objects", _) => {
+            let go = objects.and_then(crate::spc::go_yaml_error);
+            format!(
+                "failed to yaml unmarshal objects, error: {}",
+                go.as_deref().unwrap_or(yaml)
+            )
+        }
+        (_, Some(i)) => {
+            let item_text = objects
+                .and_then(|o| serde_yaml::from_str::<serde_yaml::Value>(o).ok())
+                .and_then(|v| v.get("array")?.get(i)?.as_str().map(String::from));
+            let go = item_text.as_deref().and_then(crate::spc::go_yaml_error);
+            format!(
+                "unmarshal failed for keyVaultObjects at index {i}, error: {}",
+                go.as_deref().unwrap_or(yaml)
+            )
+        }
         _ => p.message.clone(),
     }
 }

@@ -1,10 +1,12 @@
 //! The env readers of a chain's synced Secrets beyond what the mounting pod's own check says:
 //! other workloads' readers, which nothing restarts at a rotation unless their own owner is
 //! annotated (KVC902, audit X2), and this pod's containers holding a Secret that differs from
-//! its mount (audit X3). Env is a start-time snapshot (FACTS §4).
+//! its mount (audit X3), and the init containers that read one and ran to completion. Env is
+//! a start-time snapshot (FACTS §4).
 
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
+use crate::chain::index::Use;
 use crate::chain::model::{Fact, Link, Status};
 use crate::chain::rules::set;
 use crate::snapshot::PodObs;
@@ -78,5 +80,35 @@ pub(super) fn other_readers<'c>(
         // Its facts ("restart on rotation") would read as the mounting pod's: not kept.
         link.facts.truncate(before);
         done.push(who);
+    }
+}
+
+/// Whether env use `how` is by an init container that ran to completion
+/// ([`crate::snapshot::ContainerObs::completed_init`]): it read the Secret once, when the pod
+/// started, and no process of it runs on that copy; nothing restarts it at a rotation, and
+/// nothing needs to (audit QQQ-rules).
+pub(super) fn read_at_init(how: &Use) -> bool {
+    matches!(how, Use::Env { container, .. } | Use::EnvFrom { container, .. } if container.completed_init())
+}
+
+/// Says on the link the env uses `uses` (with the Secret each reads) by this pod's init
+/// containers that ran to completion ([`read_at_init`]): a fact, as no running process holds a
+/// value that can go stale, and a new start of the pod runs them again with the current one.
+pub(super) fn completed_init_readers(link: &mut Link, uses: &[(&str, String)]) {
+    let mut secrets: Vec<&str> = uses.iter().map(|(s, _)| *s).collect();
+    secrets.sort_unstable();
+    secrets.dedup();
+    for secret in secrets {
+        let how: Vec<String> = (uses.iter())
+            .filter(|(s, _)| *s == secret)
+            .map(|(_, u)| format!("init {u}"))
+            .collect();
+        link.facts.push(Fact::new(
+            "read at init",
+            format!(
+                "{} read Secret {secret} once, when the pod started, and ran to completion: no running process holds that value, and a new start of the pod runs it again with the current one",
+                how.join(", ")
+            ),
+        ));
     }
 }

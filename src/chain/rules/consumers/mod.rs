@@ -63,6 +63,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> Option<&
     // Other workloads' pods reading a synced Secret through env, with the Secret: their env
     // is a start-time snapshot too (FACTS §4), restarted or not by their own owner (audit X2).
     let mut other_env: Vec<(&PodObs, &str)> = Vec::new();
+    // This pod's env uses by init containers that ran to completion, with the Secret: read
+    // once at the pod's start, held by no running process (no restart advice for them).
+    let mut at_init: Vec<(&str, String)> = Vec::new();
     for (i, so) in spc.secret_objects.iter().enumerate() {
         let Some(readers) = cx.consumers_of(i) else {
             continue;
@@ -102,7 +105,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> Option<&
                     );
                 }
                 stale::check(cx, link, i, &so.secret_name, cx.pod, &c.how);
-                if super::sync::is_env(&c.how) {
+                if env_readers::read_at_init(&c.how) {
+                    at_init.push((&so.secret_name, describe(&c.how)));
+                } else if super::sync::is_env(&c.how) {
                     env_users += 1;
                     if !env_secrets.contains(&so.secret_name.as_str()) {
                         env_secrets.push(&so.secret_name);
@@ -125,7 +130,10 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> Option<&
                         stuck,
                     );
                     stale::check(cx, link, i, &so.secret_name, c.pod, &c.how);
-                    if super::sync::is_env(&c.how) && !c.pod.deleting {
+                    if super::sync::is_env(&c.how)
+                        && !c.pod.deleting
+                        && !env_readers::read_at_init(&c.how)
+                    {
                         other_env.push((c.pod, &so.secret_name));
                     }
                 }
@@ -145,6 +153,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> Option<&
         restarts::reloader(cx, link, &env_secrets, &mut restart_unknown);
     }
     env_readers::other_readers(cx, link, &other_env, &mut restart_unknown);
+    env_readers::completed_init_readers(link, &at_init);
     // An Ingress serving a Secret the driver has not built has no certificate either.
     let served = |so: &crate::snapshot::SecretObjectSpec| {
         (cx.ix.ingress_tls).contains_key(&(cx.ns(), so.secret_name.as_str()))
@@ -235,11 +244,14 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> Option<&
         Status::Ok,
         match (total, env_users) {
             (0, _) => "none",
+            (_, 0) if !at_init.is_empty() => "env: init, done",
             (_, 0) => "volume",
             _ => "env",
         },
     );
-    other_volume_fails(cx, link);
+    if let Some(summary) = blocked_start(cx) {
+        set(link, Status::Pending, summary);
+    }
     behind
 }
 
@@ -306,20 +318,18 @@ pub(crate) fn ingress_check(spc: &crate::snapshot::SpcObs) -> String {
 /// The kubelet starts no container before every volume of the pod is set up: another volume
 /// failing keeps the pod in ContainerCreating although this chain's mount succeeded (KVC108 on
 /// the Pod link says so); and it starts no container whose env names a Secret or key that does
-/// not exist, or a ConfigMap (KVC109). Nothing here reads the secret: the link waits and says on what.
-fn other_volume_fails(cx: &Ctx, link: &mut Link) {
+/// not exist, or a ConfigMap (KVC109). Nothing here reads the secret: the Consumers link waits,
+/// and this is its summary, saying on what (also beside a design warning, KVC902, which holds
+/// before the pod starts as after: [`super::unstarted::design_behind`]).
+pub(crate) fn blocked_start(cx: &Ctx) -> Option<String> {
     if let Some(volume) = super::other_volume::blocking_volume(cx) {
-        set(link, Status::Pending, format!("blocked: volume {volume}"));
+        Some(format!("blocked: volume {volume}"))
     } else if let Some(secret) =
         (super::env_secrets::blocking_secret(cx)).or_else(|| super::env_secret_typo::blocking(cx))
     {
-        set(link, Status::Pending, format!("blocked: Secret {secret}"));
-    } else if let Some(config_map) = super::env_config_maps::blocking(cx) {
-        set(
-            link,
-            Status::Pending,
-            format!("blocked: ConfigMap {config_map}"),
-        );
+        Some(format!("blocked: Secret {secret}"))
+    } else {
+        super::env_config_maps::blocking(cx).map(|c| format!("blocked: ConfigMap {c}"))
     }
 }
 

@@ -95,7 +95,7 @@ pub(super) fn lag(cx: &Ctx, link: &mut Link, poll: Option<Duration>) {
             .iter()
             .any(|(_, e)| e.reason == "MountRotationFailed" && e.type_ != "Normal");
         let why = if rotation_off {
-            "rotation is disabled, so it never will".to_string()
+            "rotation is disabled, so no poll ever fetches it".to_string()
         } else if let Some(on) = enabled {
             format!(
                 "rotation was enabled {}s ago, more than a poll interval, and no rotation event says why (drivers from v1.6.0 re-fetch without events): this lag is the only signal",
@@ -106,12 +106,26 @@ pub(super) fn lag(cx: &Ctx, link: &mut Link, poll: Option<Duration>) {
         } else {
             "no rotation event says why (drivers from v1.6.0 re-fetch without events): this lag is the only signal".to_string()
         };
-        link.findings.push(cx.remedied(
+        // Rotation off is a state of the SecretProviderClass's mounts, not of one pod: every
+        // pod that mounted before the new version holds the old one for good (FACTS §4). Said
+        // once for the SPC, a finding its pods' chains share (as KVC702 is), each pod's SPCPS
+        // its evidence; with rotation on, a pod's lag is its own (its republish, its events).
+        let (resource, holder) = if rotation_off {
+            (
+                format!("SecretProviderClass/{}", cx.spc_name),
+                format!("pods mounting SecretProviderClass {} hold", cx.spc_name),
+            )
+        } else {
+            (
+                format!("Pod/{}", cx.pod.name),
+                format!("pod {} still mounts", cx.pod.name),
+            )
+        };
+        let mut f = cx.remedied(
             Code::KVC703,
-            format!("Pod/{}", cx.pod.name),
+            resource,
             format!(
-                "pod {} still mounts {} {} version {} while the vault's latest is {} (created {}s ago{}): {why}",
-                cx.pod.name,
+                "{holder} {} {} version {} while the vault's latest is {} (created {}s ago{}): {why}",
                 t.as_str(),
                 o.object_name,
                 mounted.version,
@@ -130,7 +144,17 @@ pub(super) fn lag(cx: &Ctx, link: &mut Link, poll: Option<Duration>) {
                     crate::glance::time(since)
                 ),
             ],
-        ));
+        );
+        if rotation_off {
+            // Every pod's mount of the SPC, this one's among them.
+            f.confirm = format!(
+                "kubectl get secretproviderclasspodstatus -n {ns} -o jsonpath='{{range .items[?(@.status.secretProviderClassName==\"{spc}\")]}}{{.metadata.name}}{{\"\\t\"}}{{.status.objects}}{{\"\\n\"}}{{end}}'",
+                ns = cx.ns(),
+                spc = cx.spc_name
+            )
+            .into();
+        }
+        link.findings.push(f);
     }
 }
 

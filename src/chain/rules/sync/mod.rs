@@ -7,6 +7,7 @@ mod edited;
 mod failed_create;
 mod invalid_entry;
 mod missing;
+mod renamed_side;
 pub(crate) mod shape;
 mod stale_readers;
 mod tls;
@@ -25,6 +26,7 @@ pub(crate) use failed_create::{
     settled,
 };
 pub(crate) use missing::awaiting_mount;
+pub(crate) use renamed_side::proven_rename;
 pub(crate) use shape::{object_typos, written_by_others, written_by_twin_entries_only};
 pub(crate) use stale_readers::stale_blocks_readers;
 pub(crate) use typed::{absorb_stale_values, refused_patch};

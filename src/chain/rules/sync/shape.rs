@@ -492,6 +492,9 @@ pub(crate) fn object_typos(
     }
     // As KVC601 offers a vault name: a slip of a few characters.
     let near = crate::chain::rules::slip::is_slip;
+    // Or the name a proven rename of the failing item gives it (KVC601 offers that rename).
+    let renamed = super::proven_rename(cx);
+    let renamed = |n: &str| renamed.as_ref().is_some_and(|r| r.name == n);
     let mut out = Vec::new();
     for so in &spc.secret_objects {
         let unmatched: Vec<&str> = so
@@ -500,7 +503,8 @@ pub(crate) fn object_typos(
             .map(|d| d.object_name.as_str())
             .filter(|n| !is_mounted_file(cx, n) && !crate::chain::rules::params::is_placeholder(n))
             .collect();
-        if unmatched.is_empty() || !unmatched.iter().all(|n| failing.iter().any(|f| near(n, f))) {
+        let explained = |n: &&str| failing.iter().any(|f| near(n, f)) || renamed(n);
+        if unmatched.is_empty() || !unmatched.iter().all(explained) {
             continue;
         }
         let head = format!("Secret {} is never ", so.secret_name);

@@ -24,7 +24,7 @@ pub(super) struct Judged {
 
 /// What the snapshot shows of the SPC's vault about one name.
 #[derive(Clone, Copy, PartialEq)]
-enum Vault {
+pub(super) enum Vault {
     /// An object of that name, of this type (secret first: a certificate also has a secret).
     Holds(ObjectType),
     /// The vault's names were listed, and none is this one.
@@ -168,7 +168,7 @@ fn only_candidate<'f>(
 
 /// What the snapshot shows of the SPC's vault about `name`: a listing of its names, or a
 /// look-up of that name under a type.
-fn vault_side(cx: &Ctx, params: &AzureSpc, name: &str) -> Vault {
+pub(super) fn vault_side(cx: &Ctx, params: &AzureSpc, name: &str) -> Vault {
     let Some(vault) = params.keyvault_name.as_deref() else {
         return Vault::Unknown;
     };
@@ -190,7 +190,7 @@ fn vault_side(cx: &Ctx, params: &AzureSpc, name: &str) -> Vault {
 
 /// Whether the vault is known to lack item `o` (its look-up found nothing, or the listing
 /// leaves it out).
-fn missing_in_vault(cx: &Ctx, params: &AzureSpc, o: &SpcObject) -> bool {
+pub(super) fn missing_in_vault(cx: &Ctx, params: &AzureSpc, o: &SpcObject) -> bool {
     let (Some(vault), Some(t)) = (params.keyvault_name.as_deref(), o.object_type) else {
         return false;
     };
@@ -208,15 +208,22 @@ fn missing_in_vault(cx: &Ctx, params: &AzureSpc, o: &SpcObject) -> bool {
 /// data entry of the SPC naming it, or a container of the namespace's pods that mounts the
 /// SPC's volume with that file as subPath (a whole-directory mount does not show which files
 /// it reads).
-fn is_read(cx: &Ctx, so: &SecretObjectSpec, d: &SecretObjectData, file: &str) -> bool {
+fn is_read(cx: &Ctx, _so: &SecretObjectSpec, d: &SecretObjectData, file: &str) -> bool {
+    read_besides(cx, Some(d), file)
+}
+
+/// [`is_read`] by anything at all: an entry, or a container by subPath.
+pub(super) fn file_read(cx: &Ctx, file: &str) -> bool {
+    read_besides(cx, None, file)
+}
+
+fn read_besides(cx: &Ctx, skip: Option<&SecretObjectData>, file: &str) -> bool {
     let entries = cx
         .spc
         .map(|s| s.secret_objects.as_slice())
         .unwrap_or_default();
-    let by_entry = entries.iter().any(|other| {
-        (other.data.iter())
-            .any(|x| x.object_name == file && !(std::ptr::eq(other, so) && std::ptr::eq(x, d)))
-    });
+    let by_entry = (entries.iter().flat_map(|other| &other.data))
+        .any(|x| x.object_name == file && !skip.is_some_and(|d| std::ptr::eq(x, d)));
     by_entry
         || cx.ix.pods_mounting(cx.ns(), cx.spc_name).any(|pod| {
             let spc_volume = |v: &str| {
