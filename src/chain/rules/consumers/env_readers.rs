@@ -92,8 +92,10 @@ pub(super) fn read_at_init(how: &Use) -> bool {
 }
 
 /// Says on the link the env uses `uses` (with the Secret each reads) by this pod's init
-/// containers that ran to completion ([`read_at_init`]): a fact, as no running process holds a
-/// value that can go stale, and a new start of the pod runs them again with the current one.
+/// containers that ran to completion ([`read_at_init`]): a fact, not a restart finding, as no
+/// process of theirs runs on the value any more. What they passed on (a config file rendered
+/// into a shared volume, a common use) is as old as the pod's start, which the fact says: a new
+/// start of the pod runs them again with the current value.
 pub(super) fn completed_init_readers(link: &mut Link, uses: &[(&str, String)]) {
     let mut secrets: Vec<&str> = uses.iter().map(|(s, _)| *s).collect();
     secrets.sort_unstable();
@@ -106,7 +108,7 @@ pub(super) fn completed_init_readers(link: &mut Link, uses: &[(&str, String)]) {
         link.facts.push(Fact::new(
             "read at init",
             format!(
-                "{} read Secret {secret} once, when the pod started, and ran to completion: no running process holds that value, and a new start of the pod runs it again with the current one",
+                "{} read Secret {secret} once, when the pod started, and ran to completion: none of its processes runs on that value, but what it passed on (a file it wrote to a shared volume) is as old as the pod's start; a new start of the pod runs it again with the current one",
                 how.join(", ")
             ),
         ));

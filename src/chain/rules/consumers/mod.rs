@@ -64,7 +64,8 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> Option<&
     // is a start-time snapshot too (FACTS §4), restarted or not by their own owner (audit X2).
     let mut other_env: Vec<(&PodObs, &str)> = Vec::new();
     // This pod's env uses by init containers that ran to completion, with the Secret: read
-    // once at the pod's start, held by no running process (no restart advice for them).
+    // once at the pod's start, run on by no process of theirs (no restart advice for them; the
+    // fact says what they passed on is as old as the pod's start).
     let mut at_init: Vec<(&str, String)> = Vec::new();
     for (i, so) in spc.secret_objects.iter().enumerate() {
         let Some(readers) = cx.consumers_of(i) else {
