@@ -114,6 +114,7 @@ fn set_spec(obs: &mut PodObs, spec: &PodSpec) {
                 each(&c.env_from),
                 each(&c.volume_mounts),
                 init,
+                c.restart_policy.as_deref(),
             )
         });
     set_pod_spec(
@@ -344,17 +345,20 @@ fn env_var(e: &EnvVar) -> EnvObs {
     env_of(&e.name, e.value.as_deref(), from)
 }
 
-/// A container from its name, env vars (already read), `envFrom` and volume mounts.
+/// A container from its name, env vars (already read), `envFrom`, volume mounts and
+/// `restartPolicy` (`Always` on an init container: a native sidecar).
 pub fn container_of(
     name: &str,
     env: Vec<EnvObs>,
     env_from: &[EnvFromSource],
     mounts: &[VolumeMount],
     init: bool,
+    restart_policy: Option<&str>,
 ) -> ContainerObs {
     ContainerObs {
         name: name.into(),
         init,
+        sidecar: init.then_some(restart_policy == Some("Always")),
         mounts: mounts
             .iter()
             .map(|m| MountObs {

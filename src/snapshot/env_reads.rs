@@ -93,6 +93,7 @@ mod tests {
         let c = ContainerObs {
             name: "app".into(),
             init: false,
+            sidecar: None,
             mounts: vec![],
             env: vec![
                 EnvObs {

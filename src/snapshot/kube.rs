@@ -98,16 +98,20 @@ pub struct PodObs {
 pub const MIRROR_ANNOTATION: &str = "kubernetes.io/config.mirror";
 
 impl ContainerObs {
-    /// An init container that ran to completion (exit 0): it read its env once, at its start,
-    /// and no process of it runs now; only a new start of the pod runs it again (Kubernetes
-    /// docs, "Init Containers": each runs to completion before the next starts). Unknown
-    /// states (a manifest's template) are not taken for it.
-    pub fn completed_init(&self) -> bool {
+    /// An init container that runs to completion before the app containers start (Kubernetes
+    /// docs, "Init Containers"): it reads its env once, at its start, and no process of it
+    /// runs on it afterwards; only a new start of the pod runs it again. Its spec says so (no
+    /// `restartPolicy: Always`), a template's too; where the spec was not read, only an init
+    /// container seen to have completed (exit 0) is taken for one, as a sidecar keeps running.
+    pub fn runs_to_completion(&self) -> bool {
         self.init
-            && matches!(
-                self.state,
-                ContainerStateObs::Terminated { exit_code: 0, .. }
-            )
+            && match self.sidecar {
+                Some(sidecar) => !sidecar,
+                None => matches!(
+                    self.state,
+                    ContainerStateObs::Terminated { exit_code: 0, .. }
+                ),
+            }
     }
 }
 
@@ -118,13 +122,15 @@ impl PodObs {
 
     /// Its app containers and its native sidecars: what runs for the pod's life. A sidecar
     /// (an init container with `restartPolicy: Always`) keeps running beside the app
-    /// containers (Kubernetes docs, "Sidecar Containers"); it is told from a classic init
-    /// container, which runs to completion before any app container starts, by running while
-    /// an app container runs. Before that it is not told apart, and left out.
+    /// containers (Kubernetes docs, "Sidecar Containers"), which its spec says
+    /// ([`ContainerObs::sidecar`]), before it starts too. Where the spec was not read, it is
+    /// told from a classic init container, which runs to completion before any app container
+    /// starts, by running while an app container runs; before that it is left out.
     pub fn app_and_sidecars(&self) -> impl Iterator<Item = &ContainerObs> {
         let up = |c: &ContainerObs| matches!(c.state, ContainerStateObs::Running { .. });
         let app_up = self.containers.iter().any(|c| !c.init && up(c));
-        (self.containers.iter()).filter(move |c| !c.init || (app_up && up(c)))
+        (self.containers.iter())
+            .filter(move |c| !c.init || c.sidecar.unwrap_or_else(|| app_up && up(c)))
     }
 
     /// The node whose kubelet runs this pod from a manifest file, when it is a static pod's
@@ -265,6 +271,12 @@ pub struct ContainerObs {
     pub name: Name,
     #[serde(default)]
     pub init: bool,
+    /// For an init container, whether its spec sets `restartPolicy: Always`: a native sidecar,
+    /// which keeps running beside the app containers, where a classic init container runs to
+    /// completion before any of them starts (Kubernetes docs, "Sidecar Containers"). None for
+    /// an app container, and where the spec was not read (a snapshot saved before it was).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sidecar: Option<bool>,
     #[serde(default)]
     pub mounts: Vec<MountObs>,
     #[serde(default)]

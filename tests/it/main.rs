@@ -329,6 +329,7 @@ mod snapshot_anonymize;
 mod snapshot_bom;
 mod snapshot_file;
 mod spc_props;
+mod spec_sidecars;
 mod stdout_closed;
 mod sync_mount_unread;
 mod sync_terminating;

@@ -37,7 +37,7 @@ fn a_completed_init_container_holds_no_env_copy_to_restart() {
     assert_eq!(consumers.status, Status::Ok, "{consumers:#?}");
     let said = format!("{:?}", consumers.facts);
     assert!(
-        said.contains("init container migrate") && said.contains("ran to completion"),
+        said.contains("init container migrate") && said.contains("runs to completion"),
         "the link says who read it at init: {said}"
     );
     // README: what an init container passed on (a file on a shared volume) is as old as the

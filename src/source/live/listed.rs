@@ -161,6 +161,7 @@ struct ContainerIn {
     env_from: Vec<EnvFromSource>,
     #[serde(default, deserialize_with = "list")]
     volume_mounts: Vec<VolumeMount>,
+    restart_policy: Option<String>,
 }
 
 impl ContainerIn {
@@ -171,7 +172,14 @@ impl ContainerIn {
                 convert::env_of(&e.name, e.value.as_deref(), from)
             })
             .collect();
-        convert::container_of(&self.name, env, &self.env_from, &self.volume_mounts, init)
+        convert::container_of(
+            &self.name,
+            env,
+            &self.env_from,
+            &self.volume_mounts,
+            init,
+            self.restart_policy.as_deref(),
+        )
     }
 }
 
@@ -301,7 +309,8 @@ mod tests {
             "spec": {
                 "serviceAccountName": "api", "nodeName": "aks-np-1",
                 "initContainers": [{"name": "init", "image": "busybox",
-                    "envFrom": [{"secretRef": {"name": "init-env"}}]}],
+                    "envFrom": [{"secretRef": {"name": "init-env"}}]},
+                    {"name": "proxy", "image": "envoy", "restartPolicy": "Always"}],
                 "containers": [{
                     "name": "app", "image": "app:1", "imagePullPolicy": "Always",
                     "resources": {"requests": {"cpu": "100m"}},
@@ -358,6 +367,18 @@ mod tests {
             serde_json::to_value(full).unwrap()
         );
         assert_eq!(listed.observe().image_pull_secrets, ["acr-pull"]);
+        // A native sidecar is read from its spec (restartPolicy: Always), before it runs.
+        let sidecar: Vec<_> = (listed.observe().containers.iter())
+            .map(|c| (c.name.to_string(), c.sidecar))
+            .collect();
+        assert_eq!(
+            sidecar,
+            [
+                ("init".to_string(), Some(false)),
+                ("proxy".to_string(), Some(true)),
+                ("app".to_string(), None)
+            ]
+        );
         assert_eq!(listed.observe().ready, Some(true));
         assert_eq!(
             listed.observe().kubelet_since,

@@ -1,7 +1,7 @@
 //! The env readers of a chain's synced Secrets beyond what the mounting pod's own check says:
 //! other workloads' readers, which nothing restarts at a rotation unless their own owner is
 //! annotated (KVC902, audit X2), and this pod's containers holding a Secret that differs from
-//! its mount (audit X3), and the init containers that read one and ran to completion. Env is
+//! its mount (audit X3), and the init containers that read one and run to completion. Env is
 //! a start-time snapshot (FACTS §4).
 
 use crate::chain::catalog::Code;
@@ -83,16 +83,16 @@ pub(super) fn other_readers<'c>(
     }
 }
 
-/// Whether env use `how` is by an init container that ran to completion
-/// ([`crate::snapshot::ContainerObs::completed_init`]): it read the Secret once, when the pod
-/// started, and no process of it runs on that copy; nothing restarts it at a rotation, and
-/// nothing needs to (audit QQQ-rules).
+/// Whether env use `how` is by an init container that runs to completion
+/// ([`crate::snapshot::ContainerObs::runs_to_completion`]): it reads the Secret once, when the
+/// pod starts, and no process of it runs on that copy afterwards; nothing restarts it at a
+/// rotation, and nothing needs to (audit QQQ-rules).
 pub(super) fn read_at_init(how: &Use) -> bool {
-    matches!(how, Use::Env { container, .. } | Use::EnvFrom { container, .. } if container.completed_init())
+    matches!(how, Use::Env { container, .. } | Use::EnvFrom { container, .. } if container.runs_to_completion())
 }
 
 /// Says on the link the env uses `uses` (with the Secret each reads) by this pod's init
-/// containers that ran to completion ([`read_at_init`]): a fact, not a restart finding, as no
+/// containers that run to completion ([`read_at_init`]): a fact, not a restart finding, as no
 /// process of theirs runs on the value any more. What they passed on (a config file rendered
 /// into a shared volume, a common use) is as old as the pod's start, which the fact says: a new
 /// start of the pod runs them again with the current value.
@@ -108,7 +108,7 @@ pub(super) fn completed_init_readers(link: &mut Link, uses: &[(&str, String)]) {
         link.facts.push(Fact::new(
             "read at init",
             format!(
-                "{} read Secret {secret} once, when the pod started, and ran to completion: none of its processes runs on that value, but what it passed on (a file it wrote to a shared volume) is as old as the pod's start; a new start of the pod runs it again with the current one",
+                "{} reads Secret {secret} once, when the pod starts, and runs to completion before the app containers start: none of its processes runs on that value afterwards, but what it passes on (a file it writes to a shared volume) is as old as the pod's start; a new start of the pod runs it again with the current one",
                 how.join(", ")
             ),
         ));

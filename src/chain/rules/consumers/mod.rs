@@ -63,7 +63,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> Option<&
     // Other workloads' pods reading a synced Secret through env, with the Secret: their env
     // is a start-time snapshot too (FACTS §4), restarted or not by their own owner (audit X2).
     let mut other_env: Vec<(&PodObs, &str)> = Vec::new();
-    // This pod's env uses by init containers that ran to completion, with the Secret: read
+    // This pod's env uses by init containers that run to completion, with the Secret: read
     // once at the pod's start, run on by no process of theirs (no restart advice for them; the
     // fact says what they passed on is as old as the pod's start).
     let mut at_init: Vec<(&str, String)> = Vec::new();
@@ -245,7 +245,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> Option<&
         Status::Ok,
         match (total, env_users) {
             (0, _) => "none",
-            (_, 0) if !at_init.is_empty() => "env: init, done",
+            (_, 0) if !at_init.is_empty() => "env: init only",
             (_, 0) => "volume",
             _ => "env",
         },
