@@ -217,6 +217,7 @@ mod paste_kit;
 mod ppp_seeds;
 mod ppp_users;
 mod ppp_work;
+mod qqq_users;
 mod report_deleting_pods;
 mod report_gaps_can_i;
 mod report_partial_reads;
