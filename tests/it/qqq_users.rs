@@ -23,3 +23,39 @@ fn a_past_403_is_labelled_with_every_code_its_message_may_be() {
         assert_eq!(label, "history (KVC501, KVC502 or KVC503)");
     }
 }
+
+/// README "Keys": `--read-only` leaves the lab's break menu view-only (`enter` says so) and
+/// disables `R` and `M`; docs/scenarios.md "Lesson": the built-in lessons' steps break a link
+/// and ask the class to repair it from the break menu (six-hops), or to restart with `R`
+/// (rotation). `demo --lesson six-hops --read-only` opened anyway: the lesson applied its fault
+/// and then waited for a repair nobody could make. The combination is refused at the command
+/// line, naming where read-only came from and what to do instead.
+#[test]
+fn a_lesson_is_refused_read_only_before_the_tui_starts() {
+    use crate::check_manifests::refused;
+    let (code, stderr) = refused(&["demo", "--lesson", "six-hops", "--read-only"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    for said in [
+        "--lesson six-hops",
+        "--read-only",
+        "break menu (b)",
+        "without --read-only",
+    ] {
+        assert!(stderr.contains(said), "{said:?} in {stderr}");
+    }
+    // From the config file: the file is named, and the way out is another config.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("config.yaml");
+    std::fs::write(&config, "read_only: true\n").expect("config");
+    let config = config.to_str().expect("utf-8 path");
+    let (code, stderr) = refused(&["demo", "--lesson", "rotation", "--config", config]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("read_only: true in {config}")),
+        "{stderr}"
+    );
+    // A lesson on a frozen snapshot was dropped without a word.
+    let (code, stderr) = refused(&["demo", "--snapshot", "x.json", "--lesson", "six-hops"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--lesson"), "{stderr}");
+}
