@@ -111,12 +111,19 @@ pub fn shown(chain: &Chain, kind: LinkKind) -> Shown {
             not_reached: Some(c.link),
         };
     }
+    // As the check outputs show it: a break or warning only suppressed findings give
+    // reads suppressed (README "Suppressing findings").
+    let status = crate::chain::shown(link.status, &link.findings);
     Shown {
-        // As the check outputs show it: a break or warning only suppressed findings give
-        // reads suppressed (README "Suppressing findings").
-        status: crate::chain::shown(link.status, &link.findings),
+        status,
         text: link.summary.to_string(),
-        code: link.findings.first().map(|f| f.code),
+        // The code says why the box has its colour: an info finding leaves a link ✓ (nothing
+        // to fix; KVC901's "holds the same value" beside a green box read as a stale value),
+        // so it is read in the detail pane, as the tree row of an ok pod shows no code; a
+        // suppressed finding's code only where no open one gives the colour.
+        code: (status != Status::Ok)
+            .then(|| crate::output::drawn_finding(&link.findings).map(|f| f.code))
+            .flatten(),
         not_reached: None,
     }
 }

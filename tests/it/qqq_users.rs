@@ -59,3 +59,32 @@ fn a_lesson_is_refused_read_only_before_the_tui_starts() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("--lesson"), "{stderr}");
 }
+
+/// README "TUI", chain strip: each box has the link's status symbol and colour and the code
+/// of the finding that gives it that colour; an ok pod's tree row shows no code. After `M`
+/// and its restore on `demo subpath`, billing's subPath copy holds the same value: KVC901 as
+/// an info (the link stays ✓). Its box read `✓ files only` / `KVC901` in green, a code whose
+/// catalog line is "the process holds the old value" beside a box that says all is well.
+#[test]
+fn an_info_finding_puts_no_code_in_an_ok_strip_box() {
+    use crate::lab_restamp_copies::{marker, restore};
+    use kvchain::chain::{Severity, Status};
+    use kvchain::ui::strip_text::{body, shown};
+    let mut src = crate::actions_lab::settled("subpath");
+    let (_, old) = marker(&mut src, "billing-api-key");
+    let _ = restore(&mut src, "billing-api-key", old);
+    let chains = diagnose(&crate::actions_lab::snapshot(&src));
+    let chain = (chains.iter())
+        .find(|c| {
+            let l = c.link(LinkKind::Consumers);
+            l.status == Status::Ok && l.findings.iter().any(|f| f.severity == Severity::Info)
+        })
+        .expect("an ok Consumers link with an info finding");
+    let box_ = shown(chain, LinkKind::Consumers);
+    assert_eq!(box_.status, Status::Ok);
+    assert_eq!(box_.code, None, "{box_:?}");
+    for w in [7, 14, 20] {
+        let drawn = body(&box_, w).join(" ");
+        assert!(!drawn.contains("KVC"), "{drawn:?} at {w}");
+    }
+}
