@@ -88,3 +88,23 @@ fn an_info_finding_puts_no_code_in_an_ok_strip_box() {
         assert!(!drawn.contains("KVC"), "{drawn:?} at {w}");
     }
 }
+
+/// README "Snapshots": on `demo --snapshot` "the data age is the recording's". The status bar
+/// read `data 7810h` for a snapshot recorded 325 days before: hours past a day are read in
+/// days, as the events' ages are (`4d ago`), and the bar says the age is the recording's. A
+/// recording of the lab carries lab-clock times (docs/scenarios.md: lab time starts at
+/// 2026-01-15T09:00:00Z), so its age on the wall clock means nothing: the bar says the lab
+/// time it shows.
+#[test]
+fn a_replayed_snapshot_says_its_age_readably_and_whose_it_is() {
+    use crate::ui_frozen_age::status_of_frozen_from;
+    use kvchain::snapshot::SourceKind;
+    let live = status_of_frozen_from(SourceKind::Live, 325 * 86_400 + 3_600, None);
+    assert!(live.contains("snapshot data 325d old"), "{live}");
+    let lab = status_of_frozen_from(SourceKind::Lab, 325 * 86_400, None);
+    assert!(lab.contains("snapshot at lab time "), "{lab}");
+    assert!(
+        !lab.contains("data 7800h") && !lab.contains("325d"),
+        "{lab}"
+    );
+}
