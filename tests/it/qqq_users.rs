@@ -108,3 +108,32 @@ fn a_replayed_snapshot_says_its_age_readably_and_whose_it_is() {
         "{lab}"
     );
 }
+
+/// README "TUI": works from 80×24 up; the detail pane shows each finding's message, confirm,
+/// fix and evidence; `kvchain explain CODE` is the code's page. On `demo env-stale` at 80×24
+/// the detail pane (44 columns) ended KVC901 with its whole page's first paragraph, 2,684
+/// characters: some sixty rows under a message that had said the same in its first line.
+/// The pane gives the code's first sentence and points to `kvchain explain` for the rest.
+#[test]
+fn a_findings_about_is_one_sentence_and_names_explain_for_the_rest() {
+    use kvchain::chain::Code;
+    use kvchain::ui::testing::lines_text;
+    use kvchain::ui::views::detail::link_lines;
+    let snapshot = kvchain::source::lab::run_check("env-stale", None).expect("built-in scenario");
+    let chains = diagnose(&snapshot);
+    let chain = (chains.iter())
+        .find(|c| c.findings().any(|f| f.code == Code::KVC901))
+        .expect("a KVC901 chain");
+    let t = kvchain::ui::theme::Theme::default_theme();
+    let shown = lines_text(&link_lines(&t, chain, chain.link(LinkKind::Consumers), 44));
+    let about = (shown.lines())
+        .find(|l| l.trim_start().starts_with("about "))
+        .expect("an about line");
+    assert!(about.ends_with("More: kvchain explain KVC901"), "{about}");
+    assert!(
+        about.chars().count() < 300,
+        "{} chars: {about}",
+        about.len()
+    );
+    assert!(about.contains("still holds the old value."), "{about}");
+}
