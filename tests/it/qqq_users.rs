@@ -137,3 +137,32 @@ fn a_findings_about_is_one_sentence_and_names_explain_for_the_rest() {
     );
     assert!(about.contains("still holds the old value."), "{about}");
 }
+
+/// README "TUI": works from 80×24 up; the lesson pane shows "the step's text and what its
+/// check waits for". At 80×24 the pane above the detail had four lines for six-hops' step 2,
+/// whose thirteen end with what the class must do ("Repair it: b, sa-client-id-mismatch,
+/// enter") and the check it waits for: neither was on screen, and the pane cannot scroll.
+/// A step that does not fit above the detail spans the body's width.
+#[test]
+fn a_lesson_step_is_read_whole_at_80x24() {
+    use crate::lessons::tui::{key, screen, six_hops_started, tick};
+    use crossterm::event::KeyCode;
+    use kvchain::ui::app::AppEvent;
+    let (mut app, mut src, mut rev) = six_hops_started();
+    app.update(AppEvent::Resize(80, 24));
+    key(&mut app, &mut src, KeyCode::Char('n'));
+    for _ in 0..3 {
+        tick(&mut app, &mut src, &mut rev);
+    }
+    let shown = screen(&mut app);
+    for said in [
+        "Hop 1, the service account.",
+        "Repair it: b, sa-client-id-mismatch,",
+        "… waiting for: the SA link is ok",
+    ] {
+        assert!(shown.contains(said), "{said:?} in\n{shown}");
+    }
+    // The tree and the detail keep rows of their own.
+    assert!(shown.contains("Chains · 2 pods"), "{shown}");
+    assert!(shown.contains("client-id differs"), "{shown}");
+}
