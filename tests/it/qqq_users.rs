@@ -138,6 +138,27 @@ fn a_findings_about_is_one_sentence_and_names_explain_for_the_rest() {
     assert!(about.contains("still holds the old value."), "{about}");
 }
 
+/// The same for Entra's AADSTS700016 ("application … was not found in the directory"), which
+/// docs/codes.yaml gives as the upstream text of both KVC301 (no identity has the clientID)
+/// and KVC404 (the identity asked of another tenant): after `spc-wrong-tenant` and its
+/// repair, the past event was labelled `history (KVC301)`, the cause it was not.
+#[test]
+fn a_past_aadsts700016_is_labelled_kvc301_or_kvc404() {
+    let snapshot = super::ui_event_tags::healthy_after(&[
+        ("spc-wrong-tenant", true),
+        ("spc-wrong-tenant", false),
+    ]);
+    let labels: Vec<String> = (diagnose(&snapshot).iter())
+        .flat_map(|c| c.links.iter().flat_map(|l| l.facts.clone()))
+        .filter(|f| f.observed.contains("AADSTS700016") && f.label.starts_with("history"))
+        .map(|f| f.label.to_string())
+        .collect();
+    assert!(!labels.is_empty(), "the AADSTS700016 kept as history");
+    for label in labels {
+        assert_eq!(label, "history (KVC301 or KVC404)");
+    }
+}
+
 /// README "TUI": works from 80×24 up; the lesson pane shows "the step's text and what its
 /// check waits for". At 80×24 the pane above the detail had four lines for six-hops' step 2,
 /// whose thirteen end with what the class must do ("Repair it: b, sa-client-id-mismatch,
