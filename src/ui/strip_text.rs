@@ -117,10 +117,10 @@ pub fn shown(chain: &Chain, kind: LinkKind) -> Shown {
     Shown {
         status,
         text: link.summary.to_string(),
-        // The code says why the box has its colour: an info finding leaves a link ✓ (nothing
-        // to fix; KVC901's "holds the same value" beside a green box read as a stale value),
-        // so it is read in the detail pane, as the tree row of an ok pod shows no code; a
-        // suppressed finding's code only where no open one gives the colour.
+        // No code in a ✓ box: an info finding leaves a link ok (nothing to fix; KVC901's
+        // "holds the same value" beside a green box read as a stale value), so it is read in
+        // the detail pane, as the tree row of an ok pod shows no code. An open finding's code
+        // before a suppressed one's, as the pictures draw them.
         code: (status != Status::Ok)
             .then(|| crate::output::drawn_finding(&link.findings).map(|f| f.code))
             .flatten(),
