@@ -113,8 +113,9 @@ pub struct DemoArgs {
     #[arg(long, value_name = "FILE", conflicts_with = "list")]
     pub snapshot: Option<PathBuf>,
     /// Run a lesson: its steps in a pane, each ending when its check passes (or on `n`).
-    /// A built-in lesson (six-hops, rotation) brings its own scenario.
-    #[arg(long, value_name = "NAME")]
+    /// A built-in lesson (six-hops, rotation) brings its own scenario. Not with --read-only:
+    /// its steps break and repair the lab.
+    #[arg(long, value_name = "NAME", conflicts_with = "snapshot")]
     pub lesson: Option<String>,
     /// Not a demo flag: accepted only to say how the TUI filters a namespace (`:ns NAME`).
     #[arg(short = 'n', long, value_name = "NS", hide = true)]

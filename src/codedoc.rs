@@ -50,6 +50,32 @@ pub fn get(code: Code) -> CodeDoc {
     all().get(code.as_str()).cloned().unwrap_or_default()
 }
 
+/// Up to this many characters, what a code means is its gist whole (four lines of a detail
+/// pane at 80 columns).
+const GIST_WHOLE: usize = 200;
+
+/// What `code` means, its first sentence when longer than [`GIST_WHOLE`], and whether more
+/// follows: what fits a pane that also shows the finding's own message, confirm and fix (the
+/// whole page is `kvchain explain`). A sentence ends at ". " before a capital, not after an
+/// abbreviation ("e.g. Key Vault").
+pub fn gist(code: Code) -> (String, bool) {
+    let means = get(code).means;
+    let means = means.trim();
+    // Two short sentences (KVC102's 122 characters) read better whole than cut with a pointer.
+    if means.chars().count() <= GIST_WHOLE {
+        return (means.to_string(), false);
+    }
+    let end = means.match_indices(". ").map(|(i, _)| i).find(|&i| {
+        let next = means[i + 2..].chars().next();
+        let word = means[..i].rsplit([' ', '(']).next().unwrap_or_default();
+        next.is_some_and(char::is_uppercase) && !["e.g", "i.e", "etc", "vs"].contains(&word)
+    });
+    match end {
+        Some(i) => (means[..=i].to_string(), true),
+        None => (means.to_string(), false),
+    }
+}
+
 /// Whether `docs/codes.yaml` documents `code` (for the completeness test).
 pub fn documented(code: Code) -> bool {
     all().contains_key(code.as_str())
@@ -177,6 +203,21 @@ pub fn listed() -> Vec<Listed> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A sentence ends before a capital, not at an abbreviation: KVC502's "a role (e.g. Key
+    /// Vault Secrets User …)" is one sentence, whole.
+    #[test]
+    fn a_gist_is_one_whole_sentence() {
+        let (first, more) = gist(Code::KVC502);
+        assert!(first.contains("e.g. Key Vault Secrets User"), "{first}");
+        assert_eq!(first, get(Code::KVC502).means.trim());
+        assert!(!more, "one sentence: {first}");
+        let (first, more) = gist(Code::KVC901);
+        assert!(
+            first.ends_with("still holds the old value.") && more,
+            "{first}"
+        );
+    }
 
     #[test]
     fn every_code_is_documented_and_the_file_names_no_other() {

@@ -50,11 +50,17 @@ pub fn ago(then: jiff::Timestamp, now: jiff::Timestamp) -> String {
     if secs < 0 {
         return "just now".into();
     }
+    format!("{} ago", span(secs.unsigned_abs()))
+}
+
+/// A duration as people read it at a glance, in its largest whole unit: "12s", "2m", "3h",
+/// "325d" (never "7810h").
+pub fn span(secs: u64) -> String {
     match secs {
-        0..60 => format!("{secs}s ago"),
-        60..3600 => format!("{}m ago", secs / 60),
-        3600..86400 => format!("{}h ago", secs / 3600),
-        _ => format!("{}d ago", secs / 86400),
+        0..60 => format!("{secs}s"),
+        60..3600 => format!("{}m", secs / 60),
+        3600..86400 => format!("{}h", secs / 3600),
+        _ => format!("{}d", secs / 86400),
     }
 }
 

@@ -23,7 +23,13 @@ async fn open_lab(
 ) -> anyhow::Result<ExitCode> {
     // The config file may set the lab speed (the --speed flag wins); loading it here also
     // reports an invalid config before the lab starts.
-    let speed = crate::ui::config::load(ui)?.lab_speed;
+    let config = crate::ui::config::load(ui)?;
+    if let Some(name) = lesson
+        && config.read_only
+    {
+        anyhow::bail!(lesson_read_only(name, ui.read_only, config.file.as_deref()));
+    }
+    let speed = config.lab_speed;
     // A built-in lesson brings its own scenario unless one is named.
     let scenario = match lesson.and_then(source::lab::lesson_scenario) {
         Some(own) if scenario == "default" => own,
@@ -40,6 +46,25 @@ async fn open_lab(
     };
     crate::ui::run_full(audited(Box::new(lab)), ui, fallback, lesson).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Why a lesson is refused read-only. Its steps apply faults and ask the class to repair them
+/// from the break menu (`b`) and to restart or rotate (`R`, `M`), which read-only disables:
+/// run so, a lesson would break the lab and wait for ever for repairs nobody may make. The
+/// trainer learns it at the command line, not in front of the class.
+fn lesson_read_only(name: &str, flag: bool, file: Option<&std::path::Path>) -> String {
+    let (whence, way_out) = match file.filter(|_| !flag) {
+        Some(f) => (
+            format!("read_only: true in {}", f.display()),
+            "--config naming a config without read_only",
+        ),
+        None => ("--read-only".to_string(), "without --read-only"),
+    };
+    format!(
+        "--lesson {name} with {whence}: a lesson breaks links and asks the class to repair them \
+         from the break menu (b) and to restart or rotate (R, M), which read-only disables; the \
+         lab is a simulation, nothing it does reaches a cluster or Azure: run the lesson {way_out}"
+    )
 }
 
 /// `kvchain demo --snapshot FILE`: a recorded snapshot, frozen.

@@ -121,8 +121,14 @@ pub fn filter_min_severity(chains: &mut [Chain], min: MinSeverity) {
 /// suppressed one's, marked (README "Suppressing findings": a suppressed finding is never
 /// shown as an open one; audit MMM-out). `None` for a link without findings.
 pub fn drawn_code(findings: &[Finding]) -> Option<(&'static str, bool)> {
-    let f = (findings.iter().find(|f| f.suppressed.is_none())).or(findings.first())?;
+    let f = drawn_finding(findings)?;
     Some((f.code.as_str(), f.suppressed.is_some()))
+}
+
+/// The finding whose code a link is drawn with: its first open one, else its first suppressed
+/// one ([`drawn_code`]; the TUI's strip box too).
+pub fn drawn_finding(findings: &[Finding]) -> Option<&Finding> {
+    (findings.iter().find(|f| f.suppressed.is_none())).or(findings.first())
 }
 
 /// The codes a picture writes for a SecretProviderClass no chain mounts, once each, an

@@ -230,7 +230,13 @@ impl App {
 
     pub fn areas(&self) -> Areas {
         let status = super::views::status::height(self, self.size.width);
-        super::layout::layout_with(self.size, self.banner_shown(), status)
+        let a = super::layout::layout_with(self.size, self.banner_shown(), status);
+        match &self.lesson {
+            Some(run) => {
+                super::layout::with_lesson(a, |w| super::views::lesson::rows(self, run, w))
+            }
+            None => a,
+        }
     }
 
     /// The banner under the strip: gaps, or kinds listed but not kept current.

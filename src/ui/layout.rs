@@ -23,6 +23,9 @@ pub struct Areas {
     pub status: Rect,
     /// One line under the strip when the source has gaps (else zero height).
     pub banner: Rect,
+    /// The lesson pane (`demo --lesson`), above the detail or the whole body's width; zero
+    /// height without a lesson.
+    pub lesson: Rect,
     /// Below 80×24: only a "terminal too small" message is drawn.
     pub too_small: bool,
 }
@@ -47,12 +50,7 @@ pub fn layout_with(area: Rect, banner: bool, status: u16) -> Areas {
         Constraint::Length(status.max(1)),
     ])
     .areas(area);
-    // The tree gets 40% but at least 30 and at most 70 columns.
-    let tree_w = (area.width * 2 / 5).clamp(30, 70);
-    let [tree, right] =
-        Layout::horizontal([Constraint::Length(tree_w), Constraint::Min(0)]).areas(body);
-    let [detail, events] =
-        Layout::vertical([Constraint::Percentage(65), Constraint::Percentage(35)]).areas(right);
+    let (tree, detail, events) = panes(body);
     Areas {
         strip,
         tree,
@@ -60,6 +58,50 @@ pub fn layout_with(area: Rect, banner: bool, status: u16) -> Areas {
         events,
         status,
         banner,
+        lesson: Rect::default(),
         too_small: false,
     }
+}
+
+/// Tree, detail and events in the body.
+fn panes(body: Rect) -> (Rect, Rect, Rect) {
+    // The tree gets 40% but at least 30 and at most 70 columns.
+    let tree_w = (body.width * 2 / 5).clamp(30, 70);
+    let [tree, right] =
+        Layout::horizontal([Constraint::Length(tree_w), Constraint::Min(0)]).areas(body);
+    let [detail, events] =
+        Layout::vertical([Constraint::Percentage(65), Constraint::Percentage(35)]).areas(right);
+    (tree, detail, events)
+}
+
+/// Rows the detail keeps under a lesson: its header, the status line and a few more.
+const DETAIL_KEEPS: u16 = 5;
+/// Rows tree, detail and events keep under a lesson that spans the body.
+const BODY_KEEPS: u16 = 8;
+
+/// `a` with a lesson pane whose text takes `rows_at(width)` rows (borders included) at a
+/// width: above the detail when it fits there with the detail keeping [`DETAIL_KEEPS`] rows,
+/// else across the whole body (tree included), where a narrow terminal's detail column would
+/// cut the step's instructions and what its check waits for (80×24: 4 of 13 lines).
+pub fn with_lesson(mut a: Areas, rows_at: impl Fn(u16) -> u16) -> Areas {
+    if a.too_small {
+        return a;
+    }
+    let above = rows_at(a.detail.width);
+    if above + DETAIL_KEEPS <= a.detail.height {
+        let [lesson, detail] =
+            Layout::vertical([Constraint::Length(above), Constraint::Min(0)]).areas(a.detail);
+        a.lesson = lesson;
+        a.detail = detail;
+        return a;
+    }
+    let body = Rect {
+        width: a.tree.width + a.detail.width,
+        ..a.tree
+    };
+    let h = rows_at(body.width).min(body.height.saturating_sub(BODY_KEEPS));
+    let [lesson, rest] = Layout::vertical([Constraint::Length(h), Constraint::Min(0)]).areas(body);
+    (a.tree, a.detail, a.events) = panes(rest);
+    a.lesson = lesson;
+    a
 }

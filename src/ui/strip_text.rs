@@ -111,12 +111,19 @@ pub fn shown(chain: &Chain, kind: LinkKind) -> Shown {
             not_reached: Some(c.link),
         };
     }
+    // As the check outputs show it: a break or warning only suppressed findings give
+    // reads suppressed (README "Suppressing findings").
+    let status = crate::chain::shown(link.status, &link.findings);
     Shown {
-        // As the check outputs show it: a break or warning only suppressed findings give
-        // reads suppressed (README "Suppressing findings").
-        status: crate::chain::shown(link.status, &link.findings),
+        status,
         text: link.summary.to_string(),
-        code: link.findings.first().map(|f| f.code),
+        // No code in a ✓ box: an info finding leaves a link ok (nothing to fix; KVC901's
+        // "holds the same value" beside a green box read as a stale value), so it is read in
+        // the detail pane, as the tree row of an ok pod shows no code. An open finding's code
+        // before a suppressed one's, as the pictures draw them.
+        code: (status != Status::Ok)
+            .then(|| crate::output::drawn_finding(&link.findings).map(|f| f.code))
+            .flatten(),
         not_reached: None,
     }
 }

@@ -430,15 +430,22 @@ fn namespace_flag_filters_the_lab_too() {
 
 #[test]
 fn demo_refuses_a_namespace_flag_and_says_how_to_filter() {
+    let (code, stderr) = refused(&["demo", "-n", "shop"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains(":ns shop"), "{stderr}");
+}
+
+/// Run a TUI command line that must be refused before the TUI starts: its exit code and
+/// stderr. One that started anyway is killed after 30 s, so it cannot hang the suite.
+pub(crate) fn refused(args: &[&str]) -> (Option<i32>, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kvchain"))
-        .args(["demo", "-n", "shop"])
+        .args(args)
         .current_dir(root())
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("run kvchain");
-    // A TUI that started anyway must not hang the suite.
     let mut waited = 0;
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
@@ -447,14 +454,15 @@ fn demo_refuses_a_namespace_flag_and_says_how_to_filter() {
         waited += 1;
         if waited > 300 {
             child.kill().unwrap();
-            panic!("kvchain demo -n started instead of refusing");
+            panic!("kvchain {args:?} started instead of refusing");
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     };
     let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains(":ns shop"), "{stderr}");
+    (
+        status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]

@@ -166,7 +166,7 @@ spec:
     );
 }
 
-mod tui {
+pub(crate) mod tui {
     use std::sync::Arc;
     use std::time::Duration;
 
@@ -198,7 +198,7 @@ mod tui {
     }
 
     /// The lab as its task runs it: clock every step, a snapshot when the world changed.
-    fn tick(app: &mut App, src: &mut LabSource, revision: &mut u64) {
+    pub(crate) fn tick(app: &mut App, src: &mut LabSource, revision: &mut u64) {
         src.world_mut().advance(Duration::from_secs(10));
         let fx = app.update(AppEvent::Source(SourceEvent::Lab(src.status())));
         run_effects(app, src, fx);
@@ -210,12 +210,12 @@ mod tui {
         }
     }
 
-    fn key(app: &mut App, src: &mut LabSource, code: KeyCode) {
+    pub(crate) fn key(app: &mut App, src: &mut LabSource, code: KeyCode) {
         let fx = app.update(AppEvent::Key(KeyEvent::new(code, KeyModifiers::NONE)));
         run_effects(app, src, fx);
     }
 
-    fn screen(app: &mut App) -> String {
+    pub(crate) fn screen(app: &mut App) -> String {
         let mut t = Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
         t.draw(|f| views::draw(f, app)).unwrap();
         t.backend().to_string()
@@ -293,7 +293,7 @@ mod tui {
     }
 
     /// The six-hops lesson started in a 160×45 TUI, its first snapshot applied.
-    fn six_hops_started() -> (App, LabSource, u64) {
+    pub(crate) fn six_hops_started() -> (App, LabSource, u64) {
         let mut src = lab::open("lesson-six-hops", None).unwrap();
         let (lesson, target) = lab::find_lesson(&src, "six-hops").unwrap();
         let s = export::snapshot(src.world());

@@ -39,7 +39,7 @@ use kvchain::ui::testing::lines_text as text;
 
 /// README "TUI", Events: "A FailedMount carrying a whole HTTP dump is shown by its decisive
 /// line — status, error code, message … `e` shows the full text here and in the detail
-/// pane's evidence". A past event kept on a link as history ("history (KVC501)") is such an
+/// pane's evidence". A past event kept on a link as history ("history (KVC501, KVC502 or KVC503)") is such an
 /// event too: the detail pane printed its whole dump (request line, dashes, the pretty JSON
 /// body with its `\r\n`s), fifteen lines at 160 columns that pushed the reason it is history
 /// out of view. It reads as the evidence does: the decisive line, then why it is history;

@@ -413,7 +413,9 @@ fn rotation_failures_are_history_after_a_newer_success_and_current_before() {
     assert_eq!(a.status, Status::Ok, "{a:#?}");
     assert!(a.findings.is_empty());
     assert!(
-        a.facts.iter().any(|f| f.label == "history (KVC501)"),
+        a.facts
+            .iter()
+            .any(|f| f.label == "history (KVC501, KVC502 or KVC503)"),
         "kept as history: {a:#?}"
     );
     // ...but a SecretRotationComplete for another SPC's Secret proves nothing here.

@@ -17,8 +17,17 @@ use ratatui::backend::TestBackend;
 /// The status bar of a frozen TUI on a snapshot observed `observed_ago` and read
 /// `read_ago` before now.
 fn status_of_frozen(observed_ago: i64, read_ago: Option<i64>) -> String {
+    status_of_frozen_from(SourceKind::Live, observed_ago, read_ago)
+}
+
+/// The same, of a snapshot recorded from a source of `kind`.
+pub(crate) fn status_of_frozen_from(
+    kind: SourceKind,
+    observed_ago: i64,
+    read_ago: Option<i64>,
+) -> String {
     let mut snapshot = lab_snapshot("fake");
-    snapshot.source.kind = SourceKind::Live;
+    snapshot.source.kind = kind;
     snapshot.source.label = "aks-prod".into();
     let now = Timestamp::now();
     snapshot.source.observed_at = now - SignedDuration::from_secs(observed_ago);

@@ -300,11 +300,34 @@ fn is_rotation_success(e: &EventObs, secrets: &[&str]) -> bool {
 /// Keep a past event visible on the link it once broke, as history rather than a finding.
 /// `<evidence> — <why>`: the TUI shows the event by its decisive line up to the last ` — `
 /// ([`crate::glance::history`]).
+/// Its label names the codes its message may stand for ([`alike`]), never one it cannot prove.
 pub(crate) fn record(link: &mut Link, code: Option<Code>, e: &EventObs, why: String) {
     let label = match code {
-        Some(c) => format!("history ({c})"),
+        Some(c) => match alike(c, &e.message) {
+            Some([first @ .., last]) => {
+                let first: Vec<&str> = first.iter().map(|c| c.as_str()).collect();
+                format!("history ({} or {last})", first.join(", "))
+            }
+            _ => format!("history ({c})"),
+        },
         None => "history".to_string(),
     };
     link.facts
         .push(Fact::new(label, format!("{} — {why}", event_evidence(e))));
+}
+
+/// The codes a past event's message may stand for when it cannot tell one, `code` (what [`crate::chain::events::classify`]
+/// read) first. Key Vault answers a grant missing (KVC501), one for another object type
+/// (KVC502) and grants in the model the vault does not enforce (KVC503) with one 403
+/// (`ForbiddenByRbac`, or an access policy's "does not have … permission"), and Entra one
+/// AADSTS700016 for a clientID no identity has and for an identity asked of another tenant
+/// (KVC301, KVC404: docs/codes.yaml gives both that upstream text). A current event is told
+/// apart against the grants and identities read now; a past one cannot be, as what it was
+/// refused for has changed since.
+fn alike(code: Code, message: &str) -> Option<&'static [Code]> {
+    match code {
+        Code::KVC501 => Some(&[Code::KVC501, Code::KVC502, Code::KVC503]),
+        Code::KVC301 if message.contains("AADSTS700016") => Some(&[Code::KVC301, Code::KVC404]),
+        _ => None,
+    }
 }

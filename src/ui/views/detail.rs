@@ -172,13 +172,22 @@ pub fn link_lines_with(
                 }),
             ]));
         }
-        // The code's documentation (docs/codes.yaml, as `kvchain explain` prints it).
-        let means = crate::codedoc::get(finding.code).means;
-        if !means.is_empty() {
-            out.push(Line::from(vec![
+        // What the code means (docs/codes.yaml), its first sentence: the whole paragraph ran
+        // to 2,700 characters (KVC901), fifty lines of an 80-column pane repeating the
+        // message above; `kvchain explain` prints the page.
+        let (gist, more) = crate::codedoc::gist(finding.code);
+        if !gist.is_empty() {
+            let mut about = vec![
                 Span::styled("  about    ", t.muted()),
-                Span::styled(means, t.muted()),
-            ]));
+                Span::styled(gist, t.muted()),
+            ];
+            if more {
+                about.push(Span::styled(
+                    format!(" More: kvchain explain {}", finding.code),
+                    t.muted(),
+                ));
+            }
+            out.push(Line::from(about));
         }
     }
     if link.facts.is_empty() && link.findings.is_empty() {
@@ -364,10 +373,8 @@ mod tests {
             "{all}"
         );
         assert_eq!(header_style(&lines), t.muted());
-        // The code's documentation follows (same text as `kvchain explain`).
-        assert!(
-            all.contains(&crate::codedoc::get(crate::chain::Code::KVC401).means),
-            "{all}"
-        );
+        // What the code means follows (the first sentence of `kvchain explain`'s page).
+        let (gist, _) = crate::codedoc::gist(crate::chain::Code::KVC401);
+        assert!(all.contains(&gist), "{all}");
     }
 }

@@ -2,7 +2,7 @@
 //! and how to move on.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
@@ -11,15 +11,32 @@ use crate::source::lab::lesson::LessonRun;
 use crate::ui::app::App;
 use crate::ui::keymap::UiAction;
 
-/// The lesson's share of the detail area: its text gets room, the detail keeps at least half.
-pub fn split(detail: Rect) -> (Rect, Rect) {
-    let h = (detail.height / 2).clamp(6, 10);
-    let [lesson, rest] =
-        Layout::vertical([Constraint::Length(h), Constraint::Min(0)]).areas(detail);
-    (lesson, rest)
+/// The rows the pane needs at `width` columns (its borders included): every line of the
+/// step's text and what its check waits for, wrapped.
+pub fn rows(app: &App, run: &LessonRun, width: u16) -> u16 {
+    let (_, lines) = content(app, run);
+    let inner = width.saturating_sub(2).max(1);
+    let n = Paragraph::new(lines)
+        .wrap(Wrap { trim: true })
+        .line_count(inner);
+    u16::try_from(n).unwrap_or(u16::MAX).saturating_add(2)
 }
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App, run: &LessonRun) {
+    let t = &app.theme;
+    let (title, lines) = content(app, run);
+    let block = Block::bordered()
+        .title(title)
+        .border_style(t.border(true))
+        .title_style(t.title());
+    f.render_widget(
+        Paragraph::new(lines).block(block).wrap(Wrap { trim: true }),
+        area,
+    );
+}
+
+/// The pane's title and lines: the step's text, reflowed, and what its check waits for.
+fn content(app: &App, run: &LessonRun) -> (String, Vec<Line<'static>>) {
     let t = &app.theme;
     let n = run.lesson.steps.len();
     let next = app.keymap.hint(UiAction::LessonNext);
@@ -93,12 +110,5 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, run: &LessonRun) {
         ));
         lines.push(last);
     }
-    let block = Block::bordered()
-        .title(title)
-        .border_style(t.border(true))
-        .title_style(t.title());
-    f.render_widget(
-        Paragraph::new(lines).block(block).wrap(Wrap { trim: true }),
-        area,
-    );
+    (title, lines)
 }

@@ -32,14 +32,10 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     }
     strip::draw(f, a.strip, app);
     tree::draw(f, a.tree, app);
-    match app.lesson.clone() {
-        Some(run) => {
-            let (lesson_area, detail_area) = lesson::split(a.detail);
-            lesson::draw(f, lesson_area, app, &run);
-            app.detail_scroll = detail::draw(f, detail_area, app);
-        }
-        None => app.detail_scroll = detail::draw(f, a.detail, app),
+    if let Some(run) = app.lesson.clone() {
+        lesson::draw(f, a.lesson, app, &run);
     }
+    app.detail_scroll = detail::draw(f, a.detail, app);
     // Kept bounded, so `k` after `G` moves at once.
     app.events_scroll = events::draw(f, a.events, app);
     status::draw(f, a.status, app);

@@ -29,12 +29,19 @@ pub fn source_label(app: &App) -> String {
     }
 }
 
+/// The data age. A replayed snapshot (`demo --snapshot`) says its age is the recording's; a
+/// recording of the lab has none on the wall clock (its times are the lab clock's, months
+/// from now), so it says the lab time it shows.
 pub fn age_label(app: &App) -> String {
-    match app.age() {
-        None => "no data yet".into(),
-        Some(d) if d.as_secs() < 60 => format!("data {}s", d.as_secs()),
-        Some(d) if d.as_secs() < 3600 => format!("data {}m", d.as_secs() / 60),
-        Some(d) => format!("data {}h", d.as_secs() / 3600),
+    let recorded = app.snapshot.as_ref().filter(|_| app.frozen.is_some());
+    match (app.age(), recorded) {
+        (None, _) => "no data yet".into(),
+        (Some(_), Some(s)) if s.source.kind == SourceKind::Lab => format!(
+            "snapshot at lab time {}",
+            crate::glance::clock(s.source.observed_at)
+        ),
+        (Some(d), Some(_)) => format!("snapshot data {} old", crate::glance::span(d.as_secs())),
+        (Some(d), None) => format!("data {}", crate::glance::span(d.as_secs())),
     }
 }
 
