@@ -40,10 +40,10 @@ fn a_completed_init_container_holds_no_env_copy_to_restart() {
         said.contains("init container migrate") && said.contains("runs to completion"),
         "the link says who read it at init: {said}"
     );
-    // README: what an init container passed on (a file on a shared volume) is as old as the
+    // README: what an init container passes on (a file on a shared volume) is as old as the
     // pod's start; the fact does not claim that nothing holds the value.
     assert!(
-        said.contains("passed on") && !said.contains("no running process"),
+        said.contains("passes on") && !said.contains("no running process"),
         "{said}"
     );
 }

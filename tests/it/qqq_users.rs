@@ -11,13 +11,7 @@ use kvchain::chain::{LinkKind, diagnose};
 /// so the label names the three and claims none of them alone.
 #[test]
 fn a_past_403_is_labelled_with_every_code_its_message_may_be() {
-    let snapshot =
-        super::ui_event_tags::healthy_after(&[("wrong-role", true), ("wrong-role", false)]);
-    let labels: Vec<String> = (diagnose(&snapshot).iter())
-        .flat_map(|c| c.link(LinkKind::Access).facts.clone())
-        .filter(|f| f.observed.contains("RESPONSE 403") && f.label.starts_with("history"))
-        .map(|f| f.label.to_string())
-        .collect();
+    let labels = history_labels(&["wrong-role"], "RESPONSE 403");
     assert!(!labels.is_empty(), "the 403 kept as history");
     for label in labels {
         assert_eq!(label, "history (KVC501, KVC502 or KVC503)");
@@ -144,15 +138,7 @@ fn a_findings_about_is_one_sentence_and_names_explain_for_the_rest() {
 /// repair, the past event was labelled `history (KVC301)`, the cause it was not.
 #[test]
 fn a_past_aadsts700016_is_labelled_kvc301_or_kvc404() {
-    let snapshot = super::ui_event_tags::healthy_after(&[
-        ("spc-wrong-tenant", true),
-        ("spc-wrong-tenant", false),
-    ]);
-    let labels: Vec<String> = (diagnose(&snapshot).iter())
-        .flat_map(|c| c.links.iter().flat_map(|l| l.facts.clone()))
-        .filter(|f| f.observed.contains("AADSTS700016") && f.label.starts_with("history"))
-        .map(|f| f.label.to_string())
-        .collect();
+    let labels = history_labels(&["spc-wrong-tenant"], "AADSTS700016");
     assert!(!labels.is_empty(), "the AADSTS700016 kept as history");
     for label in labels {
         assert_eq!(label, "history (KVC301 or KVC404)");
@@ -186,4 +172,18 @@ fn a_lesson_step_is_read_whole_at_80x24() {
     // The tree and the detail keep rows of their own.
     assert!(shown.contains("Chains · 2 pods"), "{shown}");
     assert!(shown.contains("client-id differs"), "{shown}");
+}
+
+/// The labels of the history facts whose event text holds `text`, on any link of the healthy
+/// lab after each of `faults` was applied and repaired.
+fn history_labels(faults: &[&str], text: &str) -> Vec<String> {
+    let steps: Vec<(&str, bool)> = (faults.iter())
+        .flat_map(|f| [(*f, true), (*f, false)])
+        .collect();
+    let snapshot = super::ui_event_tags::healthy_after(&steps);
+    (diagnose(&snapshot).iter())
+        .flat_map(|c| c.links.iter().flat_map(|l| l.facts.clone()))
+        .filter(|f| f.observed.contains(text) && f.label.starts_with("history"))
+        .map(|f| f.label.to_string())
+        .collect()
 }

@@ -323,17 +323,12 @@ fn superseded(cx: &Ctx, code: Option<Code>, e: &crate::snapshot::EventObs) -> Op
         };
         // Entra's own answers (`AADSTS…`) are classified on the Identity link too (an unknown
         // application is KVC301 until the identity is read).
-        let (_, later) = cx.events.iter().find(|(c, later)| {
+        let (_, later) = later_failure(cx, seen, |c, later| {
             c.is_some_and(|c| past_objects(c) || later.message.contains("AADSTS"))
-                && later.type_ != "Normal"
-                && later.last_seen.is_some_and(|t| t > seen)
         })?;
         return Some(format!(
-            "a later {} ({}) got past the objects: the provider parses them before it asks for a token",
-            later.reason,
-            later
-                .last_seen
-                .map_or_else(String::new, crate::glance::time),
+            "a later {} got past the objects: the provider parses them before it asks for a token",
+            when(later)
         ));
     }
     // A later answer from Key Vault (a 403 or a 404) means the token exchange got through:
@@ -344,33 +339,24 @@ fn superseded(cx: &Ctx, code: Option<Code>, e: &crate::snapshot::EventObs) -> Op
     if code.link() < LinkKind::VaultObject {
         let past_network =
             |c: Code| code == Code::KVC505 && c.link() == LinkKind::Access && c != Code::KVC505;
-        let (later_code, later) = cx.events.iter().find(|(c, later)| {
+        let (later_code, later) = later_failure(cx, seen, |c, _| {
             c.is_some_and(|c| {
                 (c.link() > code.link()
                     && matches!(c.link(), LinkKind::Access | LinkKind::VaultObject))
                     || past_network(c)
-            }) && later.type_ != "Normal"
-                && later.last_seen.is_some_and(|t| t > seen)
+            })
         })?;
         let past = if later_code.is_some_and(past_network) {
             "the vault's network rules: Key Vault refused it for want of a grant".to_string()
         } else {
             format!("the {} link: Key Vault answered", code.link().title())
         };
-        return Some(format!(
-            "a later {} ({}) got past {past}",
-            later.reason,
-            later
-                .last_seen
-                .map_or_else(String::new, crate::glance::time),
-        ));
+        return Some(format!("a later {} got past {past}", when(later)));
     }
     let code = Some(code).filter(|c| c.link() == LinkKind::VaultObject)?;
     let name = events::object_name(&e.message)?;
-    let (_, later) = cx.events.iter().find(|(c, later)| {
+    let (_, later) = later_failure(cx, seen, |c, later| {
         c.is_some_and(|c| c != code && c.link() == LinkKind::VaultObject)
-            && later.type_ != "Normal"
-            && later.last_seen.is_some_and(|t| t > seen)
             && events::object_name(&later.message) == Some(name)
     })?;
     Some(format!(
@@ -380,6 +366,32 @@ fn superseded(cx: &Ctx, code: Option<Code>, e: &crate::snapshot::EventObs) -> Op
             .last_seen
             .map_or_else(String::new, crate::glance::time)
     ))
+}
+
+/// The chain's first failure event (not Normal) seen after `seen` that `fits` (its code and
+/// itself), with its code.
+fn later_failure<'e>(
+    cx: &'e Ctx,
+    seen: jiff::Timestamp,
+    fits: impl Fn(Option<Code>, &crate::snapshot::EventObs) -> bool,
+) -> Option<(Option<Code>, &'e crate::snapshot::EventObs)> {
+    cx.events
+        .iter()
+        .find(|(c, later)| {
+            later.type_ != "Normal" && later.last_seen.is_some_and(|t| t > seen) && fits(*c, later)
+        })
+        .map(|(c, later)| (*c, *later))
+}
+
+/// `<reason> (<when it was last seen>)`, as a superseding event is named.
+fn when(later: &crate::snapshot::EventObs) -> String {
+    format!(
+        "{} ({})",
+        later.reason,
+        later
+            .last_seen
+            .map_or_else(String::new, crate::glance::time)
+    )
 }
 
 /// The Object link's KVC601 saying that the object an event failed on (`failed to get
