@@ -117,18 +117,24 @@ pub fn filter_min_severity(chains: &mut [Chain], min: MinSeverity) {
     }
 }
 
-/// The finding code a picture writes on a link: its first open finding's, else its first
-/// suppressed one's, marked (README "Suppressing findings": a suppressed finding is never
-/// shown as an open one; audit MMM-out). `None` for a link without findings.
+/// The finding code a picture writes on a link: [`drawn_finding`]'s, marked when suppressed
+/// (README "Suppressing findings": a suppressed finding is never shown as an open one; audit
+/// MMM-out).
 pub fn drawn_code(findings: &[Finding]) -> Option<(&'static str, bool)> {
     let f = drawn_finding(findings)?;
     Some((f.code.as_str(), f.suppressed.is_some()))
 }
 
-/// The finding whose code a link is drawn with: its first open one, else its first suppressed
-/// one ([`drawn_code`]; the TUI's strip box too).
+/// The finding whose code a link is drawn with, the one that gives it its colour: its first
+/// open warning or error, else its first suppressed one. An info finding (nothing to fix)
+/// colours nothing, so it is read in the findings, not beside the box: a code beside a green
+/// box read as a fault (README, chain strip; audit QQQ-users). The TUI's strip box and the
+/// pictures alike.
 pub fn drawn_finding(findings: &[Finding]) -> Option<&Finding> {
-    (findings.iter().find(|f| f.suppressed.is_none())).or(findings.first())
+    let colours = |f: &&Finding| f.severity > Severity::Info;
+    let mut coloured = findings.iter().filter(colours);
+    let first = coloured.clone().next();
+    coloured.find(|f| f.suppressed.is_none()).or(first)
 }
 
 /// The codes a picture writes for a SecretProviderClass no chain mounts, once each, an

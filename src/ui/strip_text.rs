@@ -117,13 +117,11 @@ pub fn shown(chain: &Chain, kind: LinkKind) -> Shown {
     Shown {
         status,
         text: link.summary.to_string(),
-        // No code in a ✓ box: an info finding leaves a link ok (nothing to fix; KVC901's
-        // "holds the same value" beside a green box read as a stale value), so it is read in
-        // the detail pane, as the tree row of an ok pod shows no code. An open finding's code
-        // before a suppressed one's, as the pictures draw them.
-        code: (status != Status::Ok)
-            .then(|| crate::output::drawn_finding(&link.findings).map(|f| f.code))
-            .flatten(),
+        // The code of the finding that gives the box its colour, as the pictures draw it: no
+        // info finding's (it leaves a link ok; KVC901's "holds the same value" beside a green
+        // box read as a stale value), which is read in the detail pane, as the tree row of an
+        // ok pod shows no code; an open finding's before a suppressed one's.
+        code: crate::output::drawn_finding(&link.findings).map(|f| f.code),
         not_reached: None,
     }
 }

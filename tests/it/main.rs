@@ -214,6 +214,7 @@ mod ooo_real;
 mod ooo_time;
 mod parser_props;
 mod paste_kit;
+mod picture_codes;
 mod ppp_seeds;
 mod ppp_users;
 mod ppp_work;
