@@ -7,7 +7,7 @@
 //! vault has under the file the entry reads. One cause: KVC601 offers it, and KVC801 follows
 //! KVC601 ([`super::object_typos`]).
 
-use super::unlisted::{Vault, file_read, missing_in_vault, vault_side};
+use super::unlisted::{Vault, is_read, missing_in_vault, vault_side};
 use crate::chain::context::Ctx;
 use crate::spc::SpcObject;
 
@@ -30,7 +30,7 @@ pub(crate) fn proven_rename<'c>(cx: &'c Ctx) -> Option<Renamed<'c>> {
         return None;
     };
     let t = item.object_type?;
-    if item.object_alias.is_some() || file_read(cx, &item.object_name) {
+    if item.object_alias.is_some() || is_read(cx, None, &item.object_name) {
         return None;
     }
     let mut unlisted: Vec<(&str, &str)> = (spc.secret_objects.iter())

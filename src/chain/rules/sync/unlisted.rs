@@ -80,7 +80,7 @@ pub(super) fn judge(
         (_, Some(f)) => {
             let edit = match near_item {
                 // Renaming the item to a name the vault is known to lack fails the mount.
-                Some(o) if vault != Vault::Lacks && !is_read(cx, so, d, f) => format!(
+                Some(o) if vault != Vault::Lacks && !is_read(cx, Some(d), f) => format!(
                     "{entry}.objectName: {f}, or if {name} is the Key Vault object's name: objects[{}].objectName: {name}",
                     o.index
                 ),
@@ -98,14 +98,14 @@ pub(super) fn judge(
         }
         // The vault lacks the name, so no item can mount it: the one mounted file that could
         // hold the key (the only one, or the only one nothing else reads) is named (audit DD8).
-        (Vault::Lacks, None) if only_candidate(cx, so, d, files).is_some() => Judged {
+        (Vault::Lacks, None) if only_candidate(cx, d, files).is_some() => Judged {
             why: format!(
                 "{head}: no item of objects lists {name}, and Key Vault {} holds no object of that name",
                 cx.keyvault()
             ),
             edit: format!(
                 "{entry}.objectName: {} (the one mounted file no other key or container reads)",
-                only_candidate(cx, so, d, files).unwrap_or_default()
+                only_candidate(cx, d, files).unwrap_or_default()
             ),
             list_files: true,
         },
@@ -134,7 +134,7 @@ pub(super) fn judge(
         // reading (audit AAA2).
         (_, None) => Judged {
             why: format!("{head}: no item of objects lists {name}"),
-            edit: match only_candidate(cx, so, d, files) {
+            edit: match only_candidate(cx, d, files) {
                 Some(f) if vault == Vault::Unknown => format!(
                     "{} if Key Vault {} holds {name} (not read here: an item the vault lacks fails the whole mount), the other items as they are; or, if the key should hold the one mounted file no other key or container reads, {entry}.objectName: {f}",
                     add("secret"),
@@ -150,16 +150,11 @@ pub(super) fn judge(
     }
 }
 
-/// The mounted file entry `d` of `so` should read when only one can: the only one no other
+/// The mounted file data entry `d` should read when only one can: the only one no other
 /// entry or container reads. A file something else reads is never offered, even the SPC's
 /// only one: its value would land under this key too (audit H5).
-fn only_candidate<'f>(
-    cx: &Ctx,
-    so: &SecretObjectSpec,
-    d: &SecretObjectData,
-    files: &'f [String],
-) -> Option<&'f str> {
-    let mut unread = files.iter().filter(|f| !is_read(cx, so, d, f));
+fn only_candidate<'f>(cx: &Ctx, d: &SecretObjectData, files: &'f [String]) -> Option<&'f str> {
+    let mut unread = files.iter().filter(|f| !is_read(cx, Some(d), f));
     match (unread.next(), unread.next()) {
         (Some(f), None) => Some(f),
         _ => None,
@@ -204,20 +199,11 @@ pub(super) fn missing_in_vault(cx: &Ctx, params: &AzureSpc, o: &SpcObject) -> bo
     }
 }
 
-/// Whether something reads mounted file `file` besides entry `d` of `so`: a `secretObjects`
-/// data entry of the SPC naming it, or a container of the namespace's pods that mounts the
-/// SPC's volume with that file as subPath (a whole-directory mount does not show which files
-/// it reads).
-fn is_read(cx: &Ctx, _so: &SecretObjectSpec, d: &SecretObjectData, file: &str) -> bool {
-    read_besides(cx, Some(d), file)
-}
-
-/// [`is_read`] by anything at all: an entry, or a container by subPath.
-pub(super) fn file_read(cx: &Ctx, file: &str) -> bool {
-    read_besides(cx, None, file)
-}
-
-fn read_besides(cx: &Ctx, skip: Option<&SecretObjectData>, file: &str) -> bool {
+/// Whether something reads mounted file `file` besides data entry `skip` (if any): a
+/// `secretObjects` data entry of the SPC naming it, or a container of the namespace's pods that
+/// mounts the SPC's volume with that file as subPath (a whole-directory mount does not show
+/// which files it reads).
+pub(super) fn is_read(cx: &Ctx, skip: Option<&SecretObjectData>, file: &str) -> bool {
     let entries = cx
         .spc
         .map(|s| s.secret_objects.as_slice())
