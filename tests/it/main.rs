@@ -220,6 +220,7 @@ mod ppp_users;
 mod ppp_work;
 mod qqq_faults;
 mod qqq_rules;
+mod rrr_facts;
 mod qqq_users;
 mod report_deleting_pods;
 mod report_gaps_can_i;

@@ -269,10 +269,29 @@ fn paused_template_restart(ns: &str, name: &str, template: &PodObs) -> String {
 /// replaced. Only those labelled for workload identity: the webhook mutates no other pod (a
 /// database sharing `default` is left alone). The chain's own workload is always among them
 /// (unlabelled, the fix says to label it first; a template whose pods cannot be created runs
-/// none).
+/// none). Every running labelled pod of the account is given its restart, not one per workload:
+/// a controller that replaces pods only when deleted (OnDelete, below a partition) needs each
+/// of its pods deleted (audit RRR-facts: KVC203's fix deleted web-0 and left web-1 without
+/// AZURE_CLIENT_ID). The same for every chain of the account whose pod is among them: once per
+/// pass.
 pub(crate) fn restart_sa_runners(cx: &Ctx) -> String {
+    let among = cx.pod.template_of.is_none() && !cx.pod.retired() && labelled(cx.pod);
+    if !among {
+        return sa_runners_restart(cx);
+    }
+    let key = format!("{}/{}", cx.ns(), cx.pod.service_account);
+    (cx.ix.memo_text("restart_sa_runners", key, || sa_runners_restart(cx))).to_string()
+}
+
+/// [`restart_sa_runners`], worked out.
+fn sa_runners_restart(cx: &Ctx) -> String {
     let ns = cx.ns();
     let runners = cx.ix.runners_of(ns, &cx.pod.service_account);
+    let running = cx.ix.memo_pods(
+        "sa_labelled_running",
+        format!("{ns}/{}", cx.pod.service_account),
+        || sa_labelled_running(cx).map(|(i, _)| i).collect(),
+    );
     // A running pod's restart through its owner, once per owner ([`Restarts`], audit NN7).
     let mut restarts = Restarts::default();
     // A bare pod is re-created without the env the webhook injected, which it would keep
@@ -284,7 +303,7 @@ pub(crate) fn restart_sa_runners(cx: &Ctx) -> String {
             restarts.command(restart_of(cx, ns, p, workload));
         }
     };
-    for p in runners.into_iter().filter(|p| labelled(p)) {
+    for p in (runners.into_iter().filter(|p| labelled(p))).chain(running) {
         add(p, cx.ix.workload_of(p));
     }
     add(cx.pod, cx.workload);

@@ -1,0 +1,47 @@
+//! Audit RRR-facts: lab worlds that combine facts of FACTS §1–§4 and §11 (tenants, nodes, the
+//! synced Secret's life, evidence in time) in ways earlier scenarios did not, each judged
+//! against the documented behaviour. The worlds are tests/fixtures/lab/rrr_facts/*.yaml; their
+//! vault values are canaries (`CANARY-rrr`) that no output may show.
+
+use serde_json::Value;
+
+use super::mmm_lab::{link, report};
+
+const CANARY: &str = "CANARY-rrr";
+
+/// The JSON report of world `name` (tests/fixtures/lab/rrr_facts/), its text and JSON checked
+/// for the canary.
+fn world(name: &str) -> Value {
+    report(&format!("rrr_facts/{name}"), CANARY)
+}
+
+fn findings<'a>(r: &'a Value, code: &str) -> Vec<&'a Value> {
+    (r["findings"].as_array().unwrap().iter())
+        .filter(|f| f["code"] == code)
+        .collect()
+}
+
+/// FACTS §6: the webhook mutates pods at CREATE only, so after the ServiceAccount gets its
+/// client-id annotation every running labelled pod must be replaced to get AZURE_CLIENT_ID. A
+/// StatefulSet under `updateStrategy: OnDelete` replaces only the pods that are deleted
+/// (Kubernetes docs, "StatefulSet update strategies"): KVC203's fix deletes each of its pods,
+/// web-0 and web-1, not the first alone (which left web-1 without the variable).
+#[test]
+fn the_client_id_fix_deletes_every_pod_of_an_on_delete_set() {
+    let r = world("rrr-sa-no-client-id-ondelete.yaml");
+    let kvc203 = findings(&r, "KVC203");
+    assert_eq!(kvc203.len(), 1, "{r}");
+    let fix = kvc203[0]["fix"].as_str().unwrap();
+    let command = fix.split("  #").next().unwrap();
+    assert!(
+        command.contains("kubectl annotate serviceaccount api -n demo")
+            && command.contains("web-0")
+            && command.contains("web-1"),
+        "{fix}"
+    );
+    // Nothing broken: the mount never needed the annotation (FACTS §5).
+    assert_eq!(r["summary"]["errors"], 0, "{r}");
+    for c in r["chains"].as_array().unwrap() {
+        assert_eq!(link(c, "mount")["status"], "ok", "{c}");
+    }
+}
