@@ -359,17 +359,34 @@ impl<'a> Index<'a> {
     /// writes a synced Secret only from a successful mount, and every successful mount leaves
     /// one (FACTS §1, §2), so an SPC no status names writes nothing now. Only with both
     /// unread is it unknown.
+    ///
+    /// A pod that names the SPC writes once it has it mounted: a Running pod has (the kubelet
+    /// starts containers only once every volume is set up), as a template's pods will (a
+    /// manifest, a workload whose pods cannot be created); a pod still waiting for its mount
+    /// with no status saying mounted writes nothing, and one whose mount fails (a 403) never
+    /// will until its cause is fixed (audit RRR-facts: an error on the working chain, whose
+    /// Secret had one writer). With the statuses unread, such a pod's mount is unknown.
     pub fn writes_now_known(&self, spc: &SpcObs) -> Option<bool> {
         let ns = spc.namespace.as_str();
         if (self.mounted_per_spc)
             .get(&(ns, spc.name.as_str()))
             .is_some_and(|&n| n > 0)
-            || self.spc_users(ns, &spc.name).is_some()
         {
             return Some(true);
         }
+        let statuses_read = self.snap.spc_statuses.unknown_in(ns).is_none();
+        let mut waiting = false;
+        for p in self.pods_mounting(ns, &spc.name) {
+            if p.template_of.is_some() || (p.phase == "Running" && !p.deleting) {
+                return Some(true);
+            }
+            waiting |= !p.retired();
+        }
+        if waiting {
+            return statuses_read.then_some(false);
+        }
         let pods_unread = self.snap.pods.unknown_in(ns).is_some();
-        (!pods_unread || self.snap.spc_statuses.unknown_in(ns).is_none()).then_some(false)
+        (!pods_unread || statuses_read).then_some(false)
     }
 
     /// The SecretProviderClasses that sync Secret `secret` of `ns` and write it now

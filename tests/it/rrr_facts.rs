@@ -45,3 +45,34 @@ fn the_client_id_fix_deletes_every_pod_of_an_on_delete_set() {
         assert_eq!(link(c, "mount")["status"], "ok", "{c}");
     }
 }
+
+/// FACTS §1: the SPC pod status is created only after a successful mount; §2: the synced
+/// Secret is written from it ("No mount ⇒ no Secret"). legacy-kv's pods never mount (403, no
+/// role on kv-legacy), so only api-kv writes api-db: docs/codes.yaml KVC807, "while the others
+/// are mounted by no pod the Secret has one writer, and the clash is a warning on each SPC no
+/// pod mounts …, nothing on the one in use". The working chain's Sync link is not broken by a
+/// clash that has not started, and the warning's fix renames legacy-kv's Secret, not api-kv's.
+#[test]
+fn a_second_writer_whose_mount_fails_writes_nothing_yet() {
+    let r = world("rrr-two-spcs-one-failing.yaml");
+    let chains = r["chains"].as_array().unwrap();
+    let of = |spc: &str| {
+        (chains.iter())
+            .find(|c| c["spc"] == spc)
+            .unwrap_or_else(|| panic!("{spc}: {r}"))
+    };
+    let api = of("api-kv");
+    assert_eq!(link(api, "sync")["status"], "ok", "{api}");
+    let kvc807 = findings(&r, "KVC807");
+    assert_eq!(kvc807.len(), 1, "{kvc807:#?}");
+    assert_eq!(kvc807[0]["severity"], "warning", "{:#}", kvc807[0]);
+    let fix = kvc807[0]["fix"].as_str().unwrap();
+    assert!(
+        fix.starts_with("kubectl edit secretproviderclass legacy-kv -n demo"),
+        "{fix}"
+    );
+    // The one error is legacy's missing grant, its root cause.
+    let legacy = of("legacy-kv");
+    assert_eq!(link(legacy, "access")["status"], "broken", "{legacy}");
+    assert_eq!(r["summary"]["errors"], 1, "{r}");
+}

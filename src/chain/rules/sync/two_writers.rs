@@ -43,6 +43,9 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
             .map(|w| {
                 let mounted = match (cx.ix.writes_now_known(w), pods_unread) {
                     (Some(true), _) => "",
+                    (Some(false), None) if cx.ix.spc_users(cx.ns(), &w.name).is_some() => {
+                        " (no pod has it mounted)"
+                    }
                     (Some(false), None) => " (mounted by no pod)",
                     (Some(false), Some(_)) => " (no SPC pod status read names it)",
                     (None, _) => " (whether a pod mounts it is unknown)",
@@ -70,6 +73,11 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
     };
     if this == Some(false) {
         let idle = match pods_unread {
+            // Its pods wait for their mount (FACTS §1: no status before a successful one).
+            None if cx.ix.spc_users(cx.ns(), cx.spc_name).is_some() => format!(
+                "no pod has {} mounted (the pods naming it wait for their mount)",
+                cx.spc_name
+            ),
             None => format!("no pod mounts {}", cx.spc_name),
             // Audit SS1: the pods are unread, but the statuses read say no pod mounts it.
             Some(why) => format!(
