@@ -76,3 +76,34 @@ fn a_second_writer_whose_mount_fails_writes_nothing_yet() {
     assert_eq!(link(legacy, "access")["status"], "broken", "{legacy}");
     assert_eq!(r["summary"]["errors"], 1, "{r}");
 }
+
+/// FACTS §11 "Nodes": presence is per node, and a DaemonSet runs one pod per node. A DaemonSet
+/// tolerating a spot taint has a pod on the default Linux node (driver there: mounted, synced,
+/// healthy) and one on the tainted node, where the add-on's DaemonSets run no pod (KVC104). The
+/// finding speaks of that node's pod, not of "the pods" of the set, the healthy pod's chain
+/// is all ok, and the one error makes `check` exit 1 (README, `check`).
+#[test]
+fn a_daemon_set_pod_on_a_node_without_the_driver_is_its_own_finding() {
+    let r = world("rrr-tainted-node.yaml");
+    let kvc104 = findings(&r, "KVC104");
+    assert_eq!(kvc104.len(), 1, "{r}");
+    let message = kvc104[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("the pod of DaemonSet/agent is on node aks-spot-00000000-vmss000000"),
+        "{message}"
+    );
+    let chains = r["chains"].as_array().unwrap();
+    assert_eq!(chains.len(), 2, "{r}");
+    let healthy: Vec<&Value> = (chains.iter())
+        .filter(|c| (c["links"].as_array().unwrap().iter()).all(|l| l["status"] == "ok"))
+        .collect();
+    assert_eq!(healthy.len(), 1, "the default node's pod is healthy: {r}");
+    assert_eq!(r["summary"]["errors"], 1, "{r}");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["check", "--lab"])
+        .arg(super::mmm_lab::fixture("rrr_facts/rrr-tainted-node.yaml"))
+        .output()
+        .unwrap()
+        .status;
+    assert_eq!(status.code(), Some(1));
+}

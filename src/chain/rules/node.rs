@@ -293,7 +293,7 @@ pub(crate) fn absent(cx: &Ctx, link: &mut Link) -> Option<Finding> {
             }
         };
         let who = match workload_on_node(cx, node_name, false, &mut evidence) {
-            Some((kind, name)) => format!("the pods of {kind}/{name} are"),
+            Some((kind, name)) => pods_of(kind, name, "are", "is"),
             None => format!("pod {} is", cx.pod.name),
         };
         let mut f = cx.finding(
@@ -332,6 +332,16 @@ pub(super) fn workload_on_node<'c>(
     Some(w)
 }
 
+/// The subject of a finding about a workload's pods on one node, with its verb (`are`/`is`):
+/// a DaemonSet runs one pod per node, its others on other nodes (healthy, maybe), so it is
+/// "the pod of DaemonSet/x", never "the pods", which read as all of them (audit RRR-facts).
+pub(super) fn pods_of(kind: &str, name: &str, plural: &str, singular: &str) -> String {
+    match kind {
+        "DaemonSet" => format!("the pod of {kind}/{name} {singular}"),
+        _ => format!("the pods of {kind}/{name} {plural}"),
+    }
+}
+
 /// The fix for a pod on a node the driver's DaemonSets exclude.
 fn fix(
     cx: &Ctx,
@@ -362,7 +372,7 @@ fn missing_here(
 ) -> Finding {
     let node_name = node.name.as_str();
     let who = match workload_on_node(cx, node_name, proven, &mut evidence) {
-        Some((kind, name)) => format!("the pods of {kind}/{name} run"),
+        Some((kind, name)) => pods_of(kind, name, "run", "runs"),
         None => format!("pod {} runs", cx.pod.name),
     };
     let nowhere = runs_nowhere(placement, node, nodes);

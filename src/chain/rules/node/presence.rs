@@ -317,7 +317,7 @@ pub(super) fn gone_finding(
     };
     // One cause for a workload's pods on the node: one finding (audit MM5).
     let who = match super::workload_on_node(cx, node, proven, &mut evidence) {
-        Some((kind, name)) => format!("the pods of {kind}/{name} are"),
+        Some((kind, name)) => super::pods_of(kind, name, "are", "is"),
         None => format!("pod {} is", cx.pod.name),
     };
     let now = if proven {
