@@ -107,3 +107,25 @@ fn a_daemon_set_pod_on_a_node_without_the_driver_is_its_own_finding() {
         .status;
     assert_eq!(status.code(), Some(1));
 }
+
+/// FACTS §2, §11: the synced Secret is kept by its owners (the Job, the finished pod's owner)
+/// and updated only by rotation of a mount; the rotation reconciler skips a pod that has
+/// succeeded (docs/scenarios.md: a completed Job pod's volumes are torn down and skipped by
+/// rotation). With the Job's pod finished, no pod mounts api-kv now: the Secret is frozen at
+/// what the Job's mount wrote, and the vault's new version (12m) never reaches report's env.
+/// KVC903 says so, as it does for a workload scaled to zero (codes.yaml KVC903), rather than
+/// the general "kept current only while some pod mounts the SPC".
+#[test]
+fn a_secret_whose_mounting_pods_finished_is_said_frozen() {
+    let r = world("rrr-job-done-rotated.yaml");
+    let kvc903 = findings(&r, "KVC903");
+    assert_eq!(kvc903.len(), 1, "{r}");
+    let message = kvc903[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("no pod mounts it now") && message.contains("Job/seed"),
+        "{message}"
+    );
+    assert!(message.contains("frozen"), "{message}");
+    // The finished pod's chain is no failure: nothing is an error.
+    assert_eq!(r["summary"]["errors"], 0, "{r}");
+}

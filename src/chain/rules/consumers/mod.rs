@@ -430,7 +430,16 @@ pub(crate) fn not_mounted(
     } else {
         Vec::new()
     };
+    let finished = if nobody.is_none() {
+        finished_mounters(cx)
+    } else {
+        Vec::new()
+    };
     let why = match nobody {
+        None if !finished.is_empty() => format!(
+            "no pod mounts it now: the pods of {} that mounted it have finished, so the Secret stays as their last mount wrote it, frozen (rotation skips a finished pod's mount), until its owners go",
+            finished.join(", ")
+        ),
         Some(true) if !parked.is_empty() => format!(
             "no pod mounts it now: {} mounts it but is scaled to zero, so the Secret stays as its last mount wrote it, frozen (no rotation poll reaches a Secret no pod mounts), until its owners go; scaling {} up makes it follow the vault again ({})",
             parked.iter().map(|(w, _)| w.as_str()).collect::<Vec<_>>().join(", "),
@@ -473,6 +482,30 @@ pub(crate) fn not_mounted(
 /// The workloads of the chain's namespace scaled to zero whose pod template mounts its SPC,
 /// each with the command that scales it up: they keep the synced Secret (their ReplicaSets
 /// own it) but no mount keeps it current (FACTS §11, "Owners").
+/// The workloads (or bare pods) whose pods mounted the chain's SPC, when every pod that names
+/// it has finished (a completed Job's): none mounts it now, and the driver's rotation skips a
+/// pod that succeeded or failed ("for jobs that complete aren't gc yet", Secrets Store CSI
+/// driver ≤ v1.5 pkg/rotation/reconciler.go; the kubelet tears a finished pod's volumes down,
+/// so v1.6 republishes none), so the Secret they made is frozen (audit RRR-facts).
+/// Empty while any pod naming it runs or waits, or for a manifest's templates.
+fn finished_mounters(cx: &Ctx) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for p in cx.ix.pods_mounting(cx.ns(), cx.spc_name) {
+        if p.template_of.is_some() || !p.retired() {
+            return Vec::new();
+        }
+        let who = match cx.ix.workload_of(p) {
+            Some((k, n)) => format!("{k}/{n}"),
+            None => format!("Pod/{}", p.name),
+        };
+        if !out.contains(&who) {
+            out.push(who);
+        }
+    }
+    out.sort();
+    out
+}
+
 fn parked_mounters(cx: &Ctx) -> Vec<(String, String)> {
     let ns = cx.ns();
     let mut out: Vec<(String, String)> = cx
