@@ -129,3 +129,185 @@ fn a_secret_whose_mounting_pods_finished_is_said_frozen() {
     // The finished pod's chain is no failure: nothing is an error.
     assert_eq!(r["summary"]["errors"], 0, "{r}");
 }
+
+/// The exit status `check` gives world `name` (README, `check`: 0 nothing counted, 1 an error).
+fn exit_code(name: &str) -> Option<i32> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["check", "--lab"])
+        .arg(super::mmm_lab::fixture(&format!("rrr_facts/{name}")))
+        .output()
+        .unwrap();
+    out.status.code()
+}
+
+fn codes(r: &Value) -> Vec<&str> {
+    (r["findings"].as_array().unwrap().iter())
+        .map(|f| f["code"].as_str().unwrap())
+        .collect()
+}
+
+/// FACTS §11 "Tenants", §6: the identity and the vault live in tenant B, the SPC asks the
+/// cluster's tenant A (AADSTS700016): KVC404's fix sets the identity's tenant, never the
+/// cluster's; the webhook, without a tenant-id annotation, injected A too (KVC206), whose fix
+/// annotates the account with B.
+#[test]
+fn an_identity_in_another_tenant_than_the_cluster_is_asked_in_its_own() {
+    let r = world("rrr-identity-home-tenant.yaml");
+    let b = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
+    let kvc404 = findings(&r, "KVC404");
+    assert_eq!(kvc404.len(), 1, "{r}");
+    assert!(
+        kvc404[0]["fix"].as_str().unwrap().ends_with(&format!("parameters.tenantId: {b}")),
+        "{:#}",
+        kvc404[0]
+    );
+    let kvc206 = findings(&r, "KVC206");
+    assert_eq!(kvc206.len(), 1, "{r}");
+    assert!(
+        (kvc206[0]["fix"].as_str().unwrap())
+            .contains(&format!("azure.workload.identity/tenant-id={b}")),
+        "{:#}",
+        kvc206[0]
+    );
+    assert_eq!(r["summary"]["errors"], 1, "one root cause: {r}");
+    assert_eq!(exit_code("rrr-identity-home-tenant.yaml"), Some(1));
+}
+
+/// FACTS §2, §11 "Owners": the synced Secret's owners are the mounting pods' ReplicaSets and
+/// it goes only with all of them. Deleting api leaves worker's, so report's Secret lives: no
+/// KVC904, only the design warning KVC903, exit 0. Deleting the only mounting workload takes
+/// the Secret: report's KVC904 is an error (its next start fails), exit 1.
+#[test]
+fn a_synced_secret_goes_only_with_its_last_owner() {
+    let kept = world("rrr-owner-kept.yaml");
+    assert_eq!(codes(&kept), ["KVC903"], "{kept}");
+    assert_eq!(exit_code("rrr-owner-kept.yaml"), Some(0));
+    let gone = world("rrr-owner-last-gone.yaml");
+    let kvc904 = findings(&gone, "KVC904");
+    assert_eq!(kvc904.len(), 1, "{gone}");
+    assert_eq!(kvc904[0]["resource"], "Deployment/report", "{gone}");
+    assert_eq!(exit_code("rrr-owner-last-gone.yaml"), Some(1));
+}
+
+/// FACTS §4: env is a start-time snapshot. The mounting workload reads only the file; the
+/// stale env is report's, which does not mount: KVC901 names report's pod and restarts
+/// report, never api.
+#[test]
+fn a_stale_env_copy_is_restarted_where_it_is_read() {
+    let r = world("rrr-env-reader-elsewhere.yaml");
+    let kvc901 = findings(&r, "KVC901");
+    assert_eq!(kvc901.len(), 1, "{r}");
+    let fix = kvc901[0]["fix"].as_str().unwrap();
+    assert_eq!(fix, "kubectl rollout restart deployment/report -n demo");
+}
+
+/// FACTS §11 "Evidence ages": FailedMounts older than the mount are history. Here the role
+/// came back at 4m (mounted), then became Crypto User at 10m: the current finding is the
+/// rotation's 403 (KVC502), with a fix granting Secrets User (a role it does not hold), and
+/// none of its evidence is a FailedMount from before the mount.
+#[test]
+fn a_rotation_failure_after_a_repaired_mount_is_the_current_cause() {
+    let r = world("rrr-mount-then-rotation-403.yaml");
+    assert_eq!(codes(&r), ["KVC502"], "{r}");
+    let f = findings(&r, "KVC502")[0];
+    assert!(
+        (f["fix"].as_str().unwrap()).contains("--role \"Key Vault Secrets User\""),
+        "{f:#}"
+    );
+    let evidence = f["evidence"].to_string();
+    assert!(
+        evidence.contains("MountRotationFailed") && !evidence.contains("FailedMount ("),
+        "{evidence}"
+    );
+}
+
+/// FACTS §1 (a same-named pod's status is updated), §11 "Evidence ages": web-0 deleted while
+/// the role was missing comes back under the same name, fails, and mounts once the role is
+/// back. Its old failures are history: healthy, exit 0. So is a credential repaired with
+/// rotation off (the kubelet retries the mount; only rotation off, KVC702, is left).
+#[test]
+fn failures_before_a_mount_are_history_whoever_retried() {
+    let r = world("rrr-statefulset-same-name.yaml");
+    assert!(codes(&r).is_empty(), "{r}");
+    assert_eq!(exit_code("rrr-statefulset-same-name.yaml"), Some(0));
+    let r = world("rrr-fic-repaired-rotation-off.yaml");
+    assert_eq!(codes(&r), ["KVC702"], "{r}");
+    assert_eq!(exit_code("rrr-fic-repaired-rotation-off.yaml"), Some(0));
+}
+
+/// FACTS §11 "Sync needs RBAC": the SPC must be in the pod's namespace. demo's pod names
+/// api-kv, which only shared has (and mounts): KVC101's fix copies it into demo, never moves
+/// it (shared's chain stays healthy).
+#[test]
+fn an_spc_of_another_namespace_is_copied_not_moved() {
+    let r = world("rrr-spc-other-namespace.yaml");
+    let kvc101 = findings(&r, "KVC101");
+    assert_eq!(kvc101.len(), 1, "{r}");
+    let fix = kvc101[0]["fix"].as_str().unwrap();
+    assert!(
+        fix.contains("namespace: demo/") && fix.contains("| kubectl apply -f -"),
+        "{fix}"
+    );
+    assert!(!fix.contains("kubectl delete"), "{fix}");
+    let shared = (r["chains"].as_array().unwrap().iter())
+        .find(|c| c["namespace"] == "shared")
+        .unwrap();
+    assert_eq!(shared["status"], "ok", "{shared}");
+}
+
+/// FACTS §7: the subject is system:serviceaccount:<ns>:<sa>, matched exactly. batch's api runs
+/// as the identity whose only credential is demo's: KVC401's fix creates batch's credential
+/// (demo's pods use the existing one, which it must not change).
+#[test]
+fn a_second_namespace_gets_its_own_credential() {
+    let r = world("rrr-fic-one-namespace.yaml");
+    let kvc401 = findings(&r, "KVC401");
+    assert_eq!(kvc401.len(), 1, "{r}");
+    let fix = kvc401[0]["fix"].as_str().unwrap();
+    assert!(
+        fix.starts_with("az identity federated-credential create ")
+            && fix.contains("--subject system:serviceaccount:batch:api"),
+        "{fix}"
+    );
+    assert!(!fix.contains("update"), "{fix}");
+}
+
+/// FACTS §5: objectVersionHistory > 1 lists the versions, which an access policy must grant.
+/// `az keyvault set-policy --secret-permissions` sets the principal's list whole: the fix
+/// keeps get beside list.
+#[test]
+fn a_history_listing_refused_by_a_policy_keeps_get_in_the_fix() {
+    let r = world("rrr-policy-history-list.yaml");
+    let kvc502 = findings(&r, "KVC502");
+    assert_eq!(kvc502.len(), 1, "{r}");
+    let fix = kvc502[0]["fix"].as_str().unwrap();
+    assert!(fix.ends_with("--secret-permissions get list"), "{fix}");
+}
+
+/// README (`check`, a workload scaled to zero) and FACTS §2: no pod, no Secret. The reader's
+/// KVC904 names the workload and its scale, and says the template's own break (KVC401) must
+/// be fixed first.
+#[test]
+fn a_reader_of_a_parked_broken_workload_is_told_both() {
+    let r = world("rrr-scaled-zero-broken-template.yaml");
+    let kvc904 = findings(&r, "KVC904");
+    assert_eq!(kvc904.len(), 1, "{r}");
+    let fix = kvc904[0]["fix"].as_str().unwrap();
+    assert!(
+        fix.starts_with("kubectl scale deployment/api -n demo --replicas=1") && fix.contains("KVC401"),
+        "{fix}"
+    );
+    assert!(codes(&r).contains(&"KVC401"), "{r}");
+}
+
+/// FACTS §11 "Network", §3: a firewall that starts denying after the mount fails every
+/// rotation poll with 403 ForbiddenByFirewall; the mount keeps its files. The cause is the
+/// vault's network (KVC505, current), not the mount.
+#[test]
+fn a_firewall_after_the_mount_is_a_current_access_cause() {
+    let r = world("rrr-firewall-after-mount.yaml");
+    assert_eq!(codes(&r), ["KVC505"], "{r}");
+    let chain = &r["chains"][0];
+    assert_eq!(link(chain, "mount")["status"], "ok", "{chain}");
+    assert_eq!(link(chain, "access")["status"], "broken", "{chain}");
+}
