@@ -311,3 +311,51 @@ fn a_firewall_after_the_mount_is_a_current_access_cause() {
     assert_eq!(link(chain, "mount")["status"], "ok", "{chain}");
     assert_eq!(link(chain, "access")["status"], "broken", "{chain}");
 }
+
+/// FACTS §7 (issuer matched exactly; issuer+subject unique per identity): a credential for
+/// another cluster's issuer (another tenant's) is not edited — that cluster may use it — a
+/// credential for this cluster's issuer is created.
+#[test]
+fn another_clusters_credential_is_left_and_one_created() {
+    let r = world("rrr-fic-other-tenant-issuer.yaml");
+    let kvc402 = findings(&r, "KVC402");
+    assert_eq!(kvc402.len(), 1, "{r}");
+    let fix = kvc402[0]["fix"].as_str().unwrap();
+    let command = fix.split("  #").next().unwrap();
+    assert!(
+        command.starts_with("az identity federated-credential create ")
+            && command.contains("--issuer https://westeurope.oic.prod-aks.azure.com/5c7e1f2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b/6d8f2a3b-4c5e-4f70-9b1c-2d3e4f5a6b7c/"),
+        "{fix}"
+    );
+}
+
+/// FACTS §5, §6: the CSI mount needs neither the pod label nor the annotation; a template
+/// that lost the label rolls out pods that mount but get no AZURE_* variables: KVC201, a
+/// warning (exit 0), whose fix puts the label back on the template (new pods are mutated).
+/// And identity binding without its credential is KVC405, whose fix is the binding, not a
+/// credential per service account (FACTS §5).
+#[test]
+fn label_and_binding_causes_name_what_the_mount_needs() {
+    let r = world("rrr-label-removed-rollout.yaml");
+    assert_eq!(codes(&r), ["KVC201"], "{r}");
+    assert_eq!(exit_code("rrr-label-removed-rollout.yaml"), Some(0));
+    let r = world("rrr-binding-without-credential.yaml");
+    let kvc405 = findings(&r, "KVC405");
+    assert_eq!(kvc405.len(), 1, "{r}");
+    let fix = kvc405[0]["fix"].as_str().unwrap();
+    assert!(fix.starts_with("az aks identity-binding create "), "{fix}");
+}
+
+/// FACTS §4: with rotation off an SPC edit reaches no running pod; a broken `objects` fails
+/// every new mount (KVC705, an error: the next restart loses the pod). And rotation
+/// failures followed by rotation turned off and the role restored are history (README:
+/// nothing retries them, the link's checks pass): KVC702 alone, exit 0.
+#[test]
+fn rotation_off_keeps_running_mounts_and_ends_old_failures() {
+    let r = world("rrr-spc-broken-rotation-off.yaml");
+    assert!(codes(&r).contains(&"KVC705"), "{r}");
+    assert_eq!(exit_code("rrr-spc-broken-rotation-off.yaml"), Some(1));
+    let r = world("rrr-rotation-off-after-failures.yaml");
+    assert_eq!(codes(&r), ["KVC702"], "{r}");
+    assert_eq!(exit_code("rrr-rotation-off-after-failures.yaml"), Some(0));
+}
