@@ -359,3 +359,17 @@ fn rotation_off_keeps_running_mounts_and_ends_old_failures() {
     assert_eq!(codes(&r), ["KVC702"], "{r}");
     assert_eq!(exit_code("rrr-rotation-off-after-failures.yaml"), Some(0));
 }
+
+/// FACTS §10 (Reloader's env-vars strategy changes the pod template) and the Kubernetes docs
+/// (OnDelete replaces only deleted pods): an annotated StatefulSet under OnDelete is not
+/// restarted by Reloader. After a rotation each pod's env is stale (KVC901, each pod deleted
+/// in its fix) and KVC902 says why the annotation does nothing, deleting both pods.
+#[test]
+fn reloader_restarts_no_pod_of_an_on_delete_set() {
+    let r = world("rrr-reloader-ondelete.yaml");
+    assert_eq!(findings(&r, "KVC901").len(), 2, "{r}");
+    let kvc902 = findings(&r, "KVC902");
+    assert_eq!(kvc902.len(), 1, "{r}");
+    let fix = kvc902[0]["fix"].as_str().unwrap();
+    assert!(fix.starts_with("kubectl delete pod web-0 web-1 -n demo"), "{fix}");
+}
