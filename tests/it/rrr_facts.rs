@@ -373,3 +373,40 @@ fn reloader_restarts_no_pod_of_an_on_delete_set() {
     let fix = kvc902[0]["fix"].as_str().unwrap();
     assert!(fix.starts_with("kubectl delete pod web-0 web-1 -n demo"), "{fix}");
 }
+
+/// FACTS §11: AADSTS70021 is one message for issuer, subject and audience together; §7:
+/// each is matched exactly. fic-api differs from the cluster's in two (issuer without its
+/// trailing '/', audience with one): KVC402's in-place update sets both, as KVC401's says every
+/// field that differs — mending the issuer alone left the exchange failing on the audience.
+#[test]
+fn an_issuer_slip_fix_mends_the_audience_too() {
+    let r = world("rrr-fic-two-slips.yaml");
+    let kvc402 = findings(&r, "KVC402");
+    assert_eq!(kvc402.len(), 1, "{r}");
+    let fix = kvc402[0]["fix"].as_str().unwrap();
+    assert!(
+        fix.starts_with("az identity federated-credential update --name fic-api ")
+            && fix.contains("--issuer https://westeurope.oic.prod-aks.azure.com/5c7e1f2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b/6d8f2a3b-4c5e-4f70-9b1c-2d3e4f5a6b7c/")
+            && fix.contains("--audiences api://AzureADTokenExchange")
+            && !fix.contains("--audiences api://AzureADTokenExchange/"),
+        "{fix}"
+    );
+    let message = kvc402[0]["message"].as_str().unwrap();
+    assert!(message.contains("api://AzureADTokenExchange/"), "{message}");
+}
+
+/// FACTS §11 ("the synced Secret is created, then only rotation updates it … a pod restart
+/// does not refresh it"): rotation off, a new value, a rollout restart. The restarted pod's
+/// mount holds the new version, its Secret the old: KVC805, whose fix deletes the Secret
+/// before the restart.
+#[test]
+fn a_restart_without_rotation_leaves_the_secret_old() {
+    let r = world("rrr-restart-keeps-old-secret.yaml");
+    let kvc805 = findings(&r, "KVC805");
+    assert_eq!(kvc805.len(), 1, "{r}");
+    let fix = kvc805[0]["fix"].as_str().unwrap();
+    assert!(
+        fix.starts_with("kubectl delete secret api-db -n demo --ignore-not-found && kubectl rollout restart deployment/api -n demo"),
+        "{fix}"
+    );
+}

@@ -143,9 +143,18 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         // cluster has a credential of its own, and updating that one would break its
         // workloads where kvchain does not look. This cluster's is created beside it, under
         // a free name, as KVC401 creates one (audit LL11).
+        // Every field of that credential that differs, as KVC401 says them: AADSTS70021
+        // names none, and an update of the issuer alone left a wrong audience failing the
+        // exchange (FACTS §11; audit RRR-facts).
+        let audience_off = !f.audiences.iter().any(|a| a == AUDIENCE);
         let fix = if slip_of(&f.issuer, issuer) {
+            let audiences = if audience_off {
+                format!(" --audiences {AUDIENCE}")
+            } else {
+                String::new()
+            };
             format!(
-                "az identity federated-credential update --name {} --identity-name {} -g {} --issuer {issuer}",
+                "az identity federated-credential update --name {} --identity-name {} -g {} --issuer {issuer}{audiences}",
                 f.name,
                 identity.name,
                 remedy::identity_rg(cx)
@@ -170,17 +179,26 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 format!("issuer of the token presented (cluster's unread): {issuer}"),
             ),
         };
+        let mut evidence = vec![format!("credential {}: issuer {}", f.name, f.issuer), seen];
+        let also = if audience_off {
+            link.facts
+                .push(Fact::compare("audience", f.audiences.join(","), AUDIENCE));
+            evidence.push(format!("credential {}: audiences {:?}", f.name, f.audiences));
+            format!(", and its audiences {:?} lack {AUDIENCE}", f.audiences)
+        } else {
+            String::new()
+        };
         link.findings.push(cx.finding(
             Code::KVC402,
             format!("ManagedIdentity/{}", identity.name),
             format!(
-                "federated credential {} on {} has issuer {} but {whose} is {issuer}{why} ({})",
+                "federated credential {} on {} has issuer {} but {whose} is {issuer}{why}{also} ({})",
                 f.name,
                 identity.name,
                 f.issuer,
                 entra_code("AADSTS700211")
             ),
-            vec![format!("credential {}: issuer {}", f.name, f.issuer), seen],
+            evidence,
             confirm,
             fix,
         ));
