@@ -157,7 +157,10 @@ fn an_identity_in_another_tenant_than_the_cluster_is_asked_in_its_own() {
     let kvc404 = findings(&r, "KVC404");
     assert_eq!(kvc404.len(), 1, "{r}");
     assert!(
-        kvc404[0]["fix"].as_str().unwrap().ends_with(&format!("parameters.tenantId: {b}")),
+        kvc404[0]["fix"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("parameters.tenantId: {b}")),
         "{:#}",
         kvc404[0]
     );
@@ -294,7 +297,8 @@ fn a_reader_of_a_parked_broken_workload_is_told_both() {
     assert_eq!(kvc904.len(), 1, "{r}");
     let fix = kvc904[0]["fix"].as_str().unwrap();
     assert!(
-        fix.starts_with("kubectl scale deployment/api -n demo --replicas=1") && fix.contains("KVC401"),
+        fix.starts_with("kubectl scale deployment/api -n demo --replicas=1")
+            && fix.contains("KVC401"),
         "{fix}"
     );
     assert!(codes(&r).contains(&"KVC401"), "{r}");
@@ -371,7 +375,10 @@ fn reloader_restarts_no_pod_of_an_on_delete_set() {
     let kvc902 = findings(&r, "KVC902");
     assert_eq!(kvc902.len(), 1, "{r}");
     let fix = kvc902[0]["fix"].as_str().unwrap();
-    assert!(fix.starts_with("kubectl delete pod web-0 web-1 -n demo"), "{fix}");
+    assert!(
+        fix.starts_with("kubectl delete pod web-0 web-1 -n demo"),
+        "{fix}"
+    );
 }
 
 /// FACTS §11: AADSTS70021 is one message for issuer, subject and audience together; §7:

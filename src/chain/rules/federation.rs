@@ -183,7 +183,10 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         let also = if audience_off {
             link.facts
                 .push(Fact::compare("audience", f.audiences.join(","), AUDIENCE));
-            evidence.push(format!("credential {}: audiences {:?}", f.name, f.audiences));
+            evidence.push(format!(
+                "credential {}: audiences {:?}",
+                f.name, f.audiences
+            ));
             format!(", and its audiences {:?} lack {AUDIENCE}", f.audiences)
         } else {
             String::new()

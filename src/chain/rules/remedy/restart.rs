@@ -280,7 +280,9 @@ pub(crate) fn restart_sa_runners(cx: &Ctx) -> String {
         return sa_runners_restart(cx);
     }
     let key = format!("{}/{}", cx.ns(), cx.pod.service_account);
-    (cx.ix.memo_text("restart_sa_runners", key, || sa_runners_restart(cx))).to_string()
+    (cx.ix
+        .memo_text("restart_sa_runners", key, || sa_runners_restart(cx)))
+    .to_string()
 }
 
 /// [`restart_sa_runners`], worked out.
