@@ -99,13 +99,7 @@ fn a_daemon_set_pod_on_a_node_without_the_driver_is_its_own_finding() {
         .collect();
     assert_eq!(healthy.len(), 1, "the default node's pod is healthy: {r}");
     assert_eq!(r["summary"]["errors"], 1, "{r}");
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
-        .args(["check", "--lab"])
-        .arg(super::mmm_lab::fixture("rrr_facts/rrr-tainted-node.yaml"))
-        .output()
-        .unwrap()
-        .status;
-    assert_eq!(status.code(), Some(1));
+    assert_eq!(exit_code("rrr-tainted-node.yaml"), Some(1));
 }
 
 /// FACTS §2, §11: the synced Secret is kept by its owners (the Job, the finished pod's owner)
