@@ -411,3 +411,25 @@ fn a_restart_without_rotation_leaves_the_secret_old() {
         "{fix}"
     );
 }
+
+/// FACTS §6: AZURE_CLIENT_ID comes from the ServiceAccount's annotation through the webhook,
+/// at pod CREATE. With the webhook not installed, annotating and restarting (KVC203's fix)
+/// injects nothing: the fix installs the webhook first, then annotates and restarts, so it
+/// works when pasted whatever KVC205's fix did before; the message says the webhook is
+/// missing too.
+#[test]
+fn the_client_id_fix_installs_a_missing_webhook_first() {
+    let r = world("rrr-no-webhook-no-annotation.yaml");
+    let kvc203 = findings(&r, "KVC203");
+    assert_eq!(kvc203.len(), 1, "{r}");
+    let fix = kvc203[0]["fix"].as_str().unwrap();
+    let install = fix.find("--enable-workload-identity");
+    let annotate = fix.find("kubectl annotate serviceaccount api");
+    let restart = fix.find("kubectl delete pod web-0 web-1");
+    assert!(
+        install.is_some() && install < annotate && annotate < restart,
+        "{fix}"
+    );
+    let message = kvc203[0]["message"].as_str().unwrap();
+    assert!(message.contains("not installed"), "{message}");
+}

@@ -101,7 +101,12 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 Code::KVC203,
                 cx.sa_resource(),
                 format!(
-                    "service account {sa_name} has no {CLIENT_ID} annotation: the CSI mount does not need it (the SPC's clientID is used), but the webhook injects no AZURE_CLIENT_ID for the app's own Azure SDK calls"
+                    "service account {sa_name} has no {CLIENT_ID} annotation: the CSI mount does not need it (the SPC's clientID is used), but the webhook injects no AZURE_CLIENT_ID for the app's own Azure SDK calls{}",
+                    // FACTS §6: the webhook injects the annotation; without it nothing does.
+                    match cx.cluster().workload_identity_webhook.known() {
+                        Some(false) => "; and the webhook is not installed either (KVC205): the fix installs it first",
+                        _ => "",
+                    }
                 ),
                 vec![format!("metadata.annotations: {:?}", sa.annotations)],
             ));

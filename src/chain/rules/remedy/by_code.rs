@@ -179,6 +179,13 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                     KVC204 => super::restart::restart_sa_pods_not_holding(cx, &client_id(cx)),
                     _ => restart_sa_runners(cx),
                 };
+                // No webhook, no injection (FACTS §6): it is installed first, so the restart
+                // gives the pods the id whichever order the fixes are pasted in (audit
+                // RRR-facts: annotate and restart alone injected nothing).
+                let annotate = match cx.cluster().workload_identity_webhook.known() {
+                    Some(false) => format!("{} && {annotate}", install_webhook(cx)),
+                    _ => annotate,
+                };
                 match restart.strip_prefix("# ") {
                     Some(note) => format!("{annotate}  # {note}"),
                     None => format!("{annotate} && {restart}"),
