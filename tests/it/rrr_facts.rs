@@ -433,3 +433,20 @@ fn the_client_id_fix_installs_a_missing_webhook_first() {
     let message = kvc203[0]["message"].as_str().unwrap();
     assert!(message.contains("not installed"), "{message}");
 }
+
+/// FACTS §11 "Nodes"; Kubernetes docs ("Assigning Pods to Nodes", nodeName): a bare pod on a
+/// node without the driver is recreated from its live YAML, which names the node it was
+/// bound to; kept, the new pod skips the scheduler and lands there again. KVC104's fix says
+/// to delete spec.nodeName, not only "schedule onto nodes without" the taint.
+#[test]
+fn a_bare_pods_move_drops_its_node_name() {
+    let r = world("rrr-bare-pod-tainted-node.yaml");
+    let kvc104 = findings(&r, "KVC104");
+    assert_eq!(kvc104.len(), 1, "{r}");
+    let fix = kvc104[0]["fix"].as_str().unwrap();
+    assert!(
+        fix.contains("kubectl replace --force")
+            && fix.contains("delete spec.nodeName: aks-spot-00000000-vmss000000"),
+        "{fix}"
+    );
+}

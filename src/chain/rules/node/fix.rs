@@ -30,9 +30,13 @@ pub(super) fn linux_fix(
     if by_labels || tainted.is_empty() {
         return remedy::edit_owner(
             cx,
-            &format!(
-                "schedule onto nodes whose labels the driver's DaemonSets select (see the evidence: node {} is not one)",
-                node.name
+            &unbound(
+                cx,
+                node,
+                format!(
+                    "schedule onto nodes whose labels the driver's DaemonSets select (see the evidence: node {} is not one)",
+                    node.name
+                ),
             ),
         );
     }
@@ -71,8 +75,12 @@ pub(super) fn linux_fix(
         };
         return remedy::edit_owner(
             cx,
-            &format!(
-                "the AKS add-on's DaemonSets (managed by AKS) do not tolerate taint {named}: {how}"
+            &unbound(
+                cx,
+                node,
+                format!(
+                    "the AKS add-on's DaemonSets (managed by AKS) do not tolerate taint {named}: {how}"
+                ),
             ),
         );
     }
@@ -98,6 +106,21 @@ pub(super) fn linux_fix(
     format!(
         "{}  # with Helm, also set linux.tolerations in the chart's values so an upgrade keeps it",
         patches.join(" && ")
+    )
+}
+
+/// `what` to change in a bare pod's spec before it is recreated, with its spec.nodeName: the
+/// live YAML it is recreated from names the node it was bound to, and a pod that names its
+/// node skips the scheduler (Kubernetes docs, "Assigning Pods to Nodes": nodeName), so kept it
+/// lands on the same node again, whatever else changed (audit RRR-facts). An owner's template
+/// names none: its pods are scheduled anew.
+fn unbound(cx: &Ctx, node: &NodeObs, what: String) -> String {
+    if cx.workload.is_some() || cx.template || cx.pod.node.is_none() {
+        return what;
+    }
+    format!(
+        "{what}; and delete spec.nodeName: {} (a pod that names its node skips the scheduler, so the recreated pod would land there again)",
+        node.name
     )
 }
 
