@@ -450,3 +450,20 @@ fn a_bare_pods_move_drops_its_node_name() {
         "{fix}"
     );
 }
+
+/// FACTS §2: each secretObjects entry is built from the mounted files; docs/scenarios.md: only
+/// a Secret the API server refuses stops the driver's loop, a data error ("file matching
+/// objectName … not found") skips that entry. The first entry's KVC801 is the one error; the
+/// second entry's Secret exists, so its env reader that does not mount is no KVC904, only the
+/// design warning KVC903.
+#[test]
+fn a_skipped_entry_leaves_the_next_secret_made() {
+    let r = world("rrr-first-entry-skipped.yaml");
+    assert_eq!(codes(&r), ["KVC801", "KVC903"], "{r}");
+    let kvc801 = findings(&r, "KVC801");
+    assert!(
+        (kvc801[0]["message"].as_str().unwrap()).starts_with("Secret api-db is never created"),
+        "{:#}",
+        kvc801[0]
+    );
+}
