@@ -305,12 +305,20 @@ fn label_and_injection(cx: &Ctx, link: &mut Link, sa: &ServiceAccountObs) {
     );
     if label != Some("true") {
         // The webhook's selector matches the value exactly (FACTS §6): "True" is no "true".
-        // A workload's pods, or one bare pod (which has no pods of its own).
-        let (who, one) = match cx.workload {
-            Some(_) => (format!("pods of {}", cx.owner_resource()), false),
-            None => (cx.owner_resource(), true),
+        // A workload's pods, or one bare pod (which has no pods of its own); of a set whose
+        // other pods carry the label (OnDelete, a partition: made from an earlier template),
+        // the pods that lack it, by name.
+        let split = super::remedy::label_split(cx);
+        let (who, one, bare) = match (cx.workload, &split) {
+            (Some(_), Some(split)) => (
+                split.who(&cx.owner_resource()),
+                split.lacking.len() == 1,
+                false,
+            ),
+            (Some(_), None) => (format!("pods of {}", cx.owner_resource()), false, false),
+            (None, _) => (cx.owner_resource(), true, true),
         };
-        let lack = match (label, one) {
+        let mut lack = match (label, one) {
             (Some(v), _) => format!(
                 "{} label {USE_LABEL}: {v:?}, which the webhook's selector does not match (only \"true\", exactly)",
                 if one { "carries" } else { "carry" }
@@ -318,6 +326,9 @@ fn label_and_injection(cx: &Ctx, link: &mut Link, sa: &ServiceAccountObs) {
             (None, true) => format!("lacks label {USE_LABEL}: \"true\""),
             (None, false) => format!("lack label {USE_LABEL}: \"true\""),
         };
+        if let Some(split) = &split {
+            lack = format!("{lack} ({})", split.carriers());
+        }
         let (sa_note, sa_evidence) = label_on_sa(sa);
         let mut evidence = vec![format!("labels: {:?}", cx.pod.labels)];
         evidence.extend(sa_evidence);
@@ -332,7 +343,7 @@ fn label_and_injection(cx: &Ctx, link: &mut Link, sa: &ServiceAccountObs) {
         if sa.use_label.is_some() {
             let sep = if f.fix.contains("  # ") { "; " } else { "  # " };
             // A bare pod has no template: its own labels are where the webhook looks.
-            let place = if one { "the pod" } else { "the pod template" };
+            let place = if bare { "the pod" } else { "the pod template" };
             f.fix = format!(
                 "{}{sep}the label on ServiceAccount {} selects nothing (the webhook reads pod labels): it belongs on {place}, as here",
                 f.fix, sa.name

@@ -200,14 +200,19 @@ fn partitioned(
     replicas: Option<i32>,
     change: &str,
 ) -> String {
-    let kept = "keep the old template, even deleted and re-created, until the partition is lowered";
+    let kept = "the old template, even deleted and re-created, until the partition is lowered";
     let below = match replicas {
-        Some(r) if partition >= r => format!(", none of its {r}: they all {kept}"),
+        Some(r) if partition >= r => format!(", none of its {r}: they all keep {kept}"),
         Some(r) => format!(
-            "; {} {kept}",
-            super::restart::ordinals_said(name, start, partition.min(r))
+            "; {} {} {kept}",
+            super::restart::ordinals_said(name, start, partition.min(r)),
+            if partition.min(r) == 1 {
+                "keeps"
+            } else {
+                "keep"
+            }
         ),
-        None => format!("; the ones below {kept}"),
+        None => format!("; the ones below keep {kept}"),
     };
     let (said, from) = (
         crate::chain::restart_plan::partition_said(partition, start),
@@ -245,6 +250,33 @@ pub(crate) fn rolled_in(
     change: &str,
 ) -> String {
     rolled_by(cx.ix, pod, workload, hold_in(cx, workload), fix, change)
+}
+
+/// [`rolled_in`] for a change only some pods of the owner need (`which` says them, `delete`
+/// deletes them; KVC201: the pods that lack the webhook's label, where others of the set carry
+/// it): an OnDelete owner's fix deletes those alone, after the change, so no pod that is fine
+/// is made again, and none from the template as it was before the change. Any other owner's
+/// fix is [`rolled_in`]'s.
+pub(crate) fn rolled_in_only(
+    cx: &Ctx,
+    fix: String,
+    change: &str,
+    delete: String,
+    which: &str,
+) -> String {
+    match hold_in(cx, cx.workload) {
+        Some(Hold::OnDelete(kind, name)) => {
+            let why = |then: &str| {
+                format!(
+                    "{kind} {name} has updateStrategy OnDelete: {change} replaces no pod, only a pod deleted afterwards comes back from it{then}"
+                )
+            };
+            let ran = why(&format!(", so the fix then deletes {which}"));
+            let unran = why(&format!(": then delete {which} ({delete})"));
+            then_run(fix, Some(delete), ran, unran)
+        }
+        _ => rolled_in(cx, cx.pod, cx.workload, fix, change),
+    }
 }
 
 /// [`rolled_in`] for a template change made later, at each rotation, by Reloader (KVC902):

@@ -1,0 +1,261 @@
+//! Audit RRR-faults: the trainer faults of docs/scenarios.md ("Trainer faults") once more,
+//! against what the controllers, the driver and the API server do:
+//! - `remove-pod-label` on an OnDelete StatefulSet or DaemonSet, or a partitioned
+//!   StatefulSet: only a pod made afterwards has the new template (Kubernetes docs,
+//!   StatefulSet and DaemonSet "Update strategies"), so the old pods keep the label. KVC201
+//!   names the pods that lack it, and its fix labels the template first, then deletes only
+//!   those (deleted first, or all of them, a pod is made again from the broken template or a
+//!   fine one is replaced for nothing).
+//!
+//! The scenario is tests/fixtures/lab/nnn-owner-kinds.yaml (StatefulSet `web`, DaemonSet
+//! `agent`, …), edited per test; its vault value is a canary no output shows.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kvchain::chain::engine::Feed;
+use kvchain::chain::{Chain, Code, Finding, diagnose};
+use kvchain::source::lab::world::World;
+use kvchain::source::lab::{export, faults};
+
+use super::lab_diagnosis::describe;
+use super::nnn_trainer::{key, pods, world_with};
+
+const CANARY: &str = "CANARY-nnn-owner-7c31";
+
+/// The owner-kinds world with `web` and `agent` under `updateStrategy: OnDelete` and
+/// `nodes` Linux nodes in all (the agent DaemonSet runs a pod on each).
+fn on_delete(nodes: usize) -> World {
+    world_with(|t| {
+        let mut t = t
+            .replace(
+                "  serviceName: web\n",
+                "  serviceName: web\n  updateStrategy: {type: OnDelete}\n",
+            )
+            .replace(
+                "  selector: {matchLabels: {app: agent}}\n",
+                "  selector: {matchLabels: {app: agent}}\n  updateStrategy: {type: OnDelete}\n",
+            );
+        for i in 1..nodes {
+            t.push_str(&format!(
+                "---\napiVersion: v1\nkind: Node\nmetadata: {{name: aks-nodepool1-12345678-vmss00000{i}, labels: {{kubernetes.io/os: linux}}}}\n"
+            ));
+        }
+        t
+    })
+}
+
+/// The one KVC201 finding of `owner`'s chains (`StatefulSet/web`), after checking that no
+/// finding shows the canary.
+fn kvc201(chains: &[Chain], owner: &str) -> Option<Finding> {
+    assert!(!describe(chains).contains(CANARY), "a secret value");
+    let found: Vec<&Finding> = (chains.iter().flat_map(|c| c.findings()))
+        .filter(|f| f.code == Code::KVC201 && &*f.resource == owner)
+        .collect();
+    let first = found.first().map(|f| (*f).clone());
+    for f in &found {
+        assert_eq!(
+            f.message,
+            first.as_ref().unwrap().message,
+            "one message per set"
+        );
+        assert_eq!(f.fix, first.as_ref().unwrap().fix, "one fix per set");
+    }
+    first
+}
+
+/// The pods the fix's `kubectl delete pod NAME… -n demo` deletes, after checking that the
+/// template is labelled before it (`&&`: the patch first).
+fn deleted_by(fix: &str) -> Vec<String> {
+    let (command, _) = fix.split_once("  # ").unwrap_or((fix, ""));
+    let patch = command
+        .find("kubectl patch ")
+        .expect("the template is patched");
+    let delete = command.find(" && kubectl delete pod ");
+    let Some(delete) = delete else {
+        return Vec::new();
+    };
+    assert!(patch < delete, "the template is labelled first: {fix}");
+    let args = &command[delete + " && kubectl delete pod ".len()..];
+    let (names, _) = args.split_once(" -n demo").expect("the pods' namespace");
+    names.split(' ').map(str::to_string).collect()
+}
+
+/// FACTS §6 (the webhook mutates at CREATE only) and Kubernetes' update strategies: after
+/// `remove-pod-label` on an OnDelete StatefulSet or DaemonSet, only the pod deleted afterwards
+/// comes back without the label. KVC201 said "pods of StatefulSet/web lack label" and its fix
+/// deleted every pod of the set; it names the one that lacks it, says the other carries it,
+/// and its fix labels the template, then deletes that pod alone. Pasted (the label back on
+/// the template, the named pods deleted), no KVC201 is left and the other pod was not
+/// replaced.
+#[test]
+fn kvc201_on_an_on_delete_set_names_and_recreates_only_the_pods_that_lack_the_label() {
+    for (kind, name, prefix) in [
+        ("StatefulSet", "web", "web-"),
+        ("DaemonSet", "agent", "agent-"),
+    ] {
+        let owner = format!("{kind}/{name}");
+        let mut w = on_delete(2);
+        let before = pods(&w, prefix);
+        assert_eq!(before.len(), 2, "{kind}: two pods");
+        faults::apply_to(&mut w, "remove-pod-label", &key(kind, name)).unwrap();
+        w.advance(Duration::from_secs(60));
+        assert!(kvc201(&diagnose(&export::snapshot(&w)), &owner).is_none());
+        // The first pod deleted: it comes back from the unlabelled template.
+        let (gone, _) = &before[0];
+        let (kept, kept_uid) = &before[1];
+        w.delete_pod("demo", gone).unwrap();
+        w.advance(Duration::from_secs(120));
+        let now = pods(&w, prefix);
+        let remade: Vec<&String> = (now.iter())
+            .map(|(n, _)| n)
+            .filter(|n| *n != kept)
+            .collect();
+        assert_eq!(remade.len(), 1, "{kind}: {now:?}");
+        let remade = remade[0].clone();
+
+        let f = kvc201(&diagnose(&export::snapshot(&w)), &owner)
+            .unwrap_or_else(|| panic!("{kind}: the remade pod lacks the label"));
+        assert!(
+            f.message.starts_with(&format!(
+                "pod {remade} of {owner} lacks label azure.workload.identity/use: \"true\" ({kept} carries it)"
+            )),
+            "{kind}: {}",
+            f.message
+        );
+        assert_eq!(deleted_by(&f.fix), [remade.clone()], "{kind}: {}", f.fix);
+
+        // Pasted: the patch puts the label back on the template (as the repair does), then
+        // the named pods are deleted.
+        faults::repair(&mut w, "remove-pod-label").unwrap();
+        for p in deleted_by(&f.fix) {
+            w.delete_pod("demo", &p).unwrap();
+        }
+        w.advance(Duration::from_secs(180));
+        let chains = diagnose(&export::snapshot(&w));
+        assert!(
+            kvc201(&chains, &owner).is_none(),
+            "{kind}: {}",
+            describe(&chains)
+        );
+        let after = pods(&w, prefix);
+        assert!(
+            after.contains(&(kept.clone(), kept_uid.clone())),
+            "{kind}: {kept} was replaced: {after:?}"
+        );
+    }
+}
+
+/// Kubernetes docs, StatefulSet "Partitioned rolling updates": a template change replaces
+/// only the ordinals at or above the partition. After `remove-pod-label` under partition 1,
+/// web-1 lacks the label and web-0 keeps it: KVC201 names web-1 (it said "pods of
+/// StatefulSet/web lack label"), and the partition's note says web-0 "keeps" (it said "web-0
+/// keep").
+#[test]
+fn kvc201_under_a_partition_names_the_replaced_pod() {
+    let mut w = world_with(|t| {
+        t.replace(
+            "  serviceName: web\n",
+            "  serviceName: web\n  updateStrategy: {rollingUpdate: {partition: 1}}\n",
+        )
+    });
+    faults::apply_to(&mut w, "remove-pod-label", &key("StatefulSet", "web")).unwrap();
+    w.advance(Duration::from_secs(300));
+    let f = kvc201(&diagnose(&export::snapshot(&w)), "StatefulSet/web").expect("web-1 lacks it");
+    assert!(
+        f.message.starts_with(
+            "pod web-1 of StatefulSet/web lacks label azure.workload.identity/use: \"true\" (web-0 carries it)"
+        ),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.fix.contains(
+            "reaches only its pods with ordinal 1 or above; web-0 keeps the old template"
+        ),
+        "{}",
+        f.fix
+    );
+    assert!(
+        deleted_by(&f.fix).is_empty(),
+        "the rollout replaces web-1: {}",
+        f.fix
+    );
+}
+
+/// The TUI's incremental engine publishes what a full diagnosis gives: a DaemonSet's pod
+/// made or gone changes what its other pods' KVC201 names (the pods that lack the label, the
+/// ones that carry it); it reaches their chains through the SecretProviderClass they mount.
+#[test]
+fn a_daemonset_pod_remade_reaches_its_siblings_kvc201() {
+    let mut w = on_delete(3);
+    let mut feed = Feed::new(None);
+    let mut check = |w: &World, when: &str| {
+        let s = Arc::new(export::snapshot(w));
+        feed.update(s.clone());
+        let published: Vec<Chain> = feed.chains().iter().map(|c| (**c).clone()).collect();
+        assert_eq!(
+            describe(&published),
+            describe(&diagnose(&s)),
+            "after {when}: incremental and full differ"
+        );
+        for (a, b) in published.iter().zip(&diagnose(&s)) {
+            assert_eq!(a, b, "after {when}");
+        }
+    };
+    check(&w, "start");
+    faults::apply_to(&mut w, "remove-pod-label", &key("DaemonSet", "agent")).unwrap();
+    let first = pods(&w, "agent-");
+    assert_eq!(first.len(), 3, "one pod per node: {first:?}");
+    for (i, (gone, _)) in first.iter().take(2).enumerate() {
+        w.delete_pod("demo", gone).unwrap();
+        for step in 0..8 {
+            w.advance(Duration::from_secs(15));
+            check(&w, &format!("delete {i}, step {step}"));
+        }
+    }
+    let f = kvc201(&diagnose(&export::snapshot(&w)), "DaemonSet/agent").expect("two lack it");
+    assert!(f.message.starts_with("pods agent-"), "{}", f.message);
+    assert!(
+        f.message.contains(&format!("({} carries it)", first[2].0)),
+        "{}",
+        f.message
+    );
+}
+
+/// Over ten pods of an OnDelete DaemonSet lack the label (twelve nodes, one pod of the
+/// snapshot keeps it): the fix selects them when pasted, among the set's pods, with
+/// `-l 'azure.workload.identity/use!=true'` (a selector `!=` also matches a pod without the
+/// key: Kubernetes docs, "Labels and Selectors"), after the patch.
+#[test]
+fn over_ten_unlabelled_pods_are_selected_when_pasted() {
+    let w = on_delete(12);
+    let mut s = export::snapshot(&w);
+    let mut agents: Vec<&mut kvchain::snapshot::PodObs> = (s.pods.items.iter_mut())
+        .filter(|p| p.name.starts_with("agent-"))
+        .collect();
+    assert_eq!(agents.len(), 12, "one pod per node");
+    let kept = agents[0].name.to_string();
+    for p in agents.iter_mut().skip(1) {
+        p.labels.remove("azure.workload.identity/use");
+    }
+    let f = kvc201(&diagnose(&s), "DaemonSet/agent").expect("eleven lack it");
+    assert!(
+        f.message.starts_with(&format!(
+            "11 pods of DaemonSet/agent lack label azure.workload.identity/use: \"true\" ({kept} carries it)"
+        )),
+        "{}",
+        f.message
+    );
+    let pasted = super::paste_kit::paste_kube(&f.fix, "", "agent-a agent-b", "");
+    assert_eq!(
+        pasted.called("kubectl"),
+        [
+            r#"kubectl [patch] [daemonset] [agent] [-n] [demo] [-p] [{"spec":{"template":{"metadata":{"labels":{"azure.workload.identity/use":"true"}}}}}]"#,
+            r#"kubectl [get] [pods] [-n] [demo] [-l] [azure.workload.identity/use!=true] [-o] [jsonpath={.items[?(@.metadata.ownerReferences[0].name=="agent")].metadata.name}]"#,
+            "kubectl [delete] [pod] [-n] [demo] [agent-a] [agent-b]",
+        ],
+        "{}",
+        f.fix
+    );
+}
