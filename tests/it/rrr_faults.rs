@@ -259,3 +259,49 @@ fn over_ten_unlabelled_pods_are_selected_when_pasted() {
         f.fix
     );
 }
+
+/// FACTS §5 (the provider parses `objects` before it asks for a token or reads the vault),
+/// §11 (events are history only against a later success or once they stop recurring) and
+/// docs/scenarios.md (faults stack; repairing one leaves the other): with `break-objects-yaml`
+/// on top of a wrong tenant or a removed role, and the objects repaired at 5m, the chain read
+/// the other fault as "blocked by Mount … (not met yet: the provider parses objects, KVC705,
+/// …)" until the 6m poll, though the objects parse and the next attempt meets that fault
+/// first. Between the repair and the poll it is the root cause; the last attempt's objects
+/// failure is not shown as healthy (nothing has shown that yet) but as blocked by it.
+#[test]
+fn between_the_objects_repair_and_the_next_poll_the_fault_left_is_the_root_cause() {
+    use super::qqq_faults::{api_findings, run_to, stacked};
+    use kvchain::chain::{LinkKind, Status};
+    for (other, code, link) in [
+        ("spc-wrong-tenant", Code::KVC404, LinkKind::Federation),
+        ("remove-role-assignment", Code::KVC501, LinkKind::Access),
+    ] {
+        let mut w = stacked();
+        run_to(&mut w, 60);
+        faults::apply(&mut w, other).unwrap();
+        run_to(&mut w, 120);
+        faults::apply(&mut w, "break-objects-yaml").unwrap();
+        run_to(&mut w, 300);
+        faults::repair(&mut w, "break-objects-yaml").unwrap();
+        run_to(&mut w, 330); // 5m30s: the 6m poll has not run
+        let chains = diagnose(&export::snapshot(&w));
+        let found = api_findings(&chains);
+        let all = describe(&chains);
+        assert!(!all.contains("blocked by Mount"), "{other}:\n{all}");
+        let root: Vec<&&Finding> = (found.iter())
+            .filter(|f| f.code == code && f.follows.is_none())
+            .collect();
+        assert!(!root.is_empty(), "{other}: {code} is the root cause\n{all}");
+        for f in found.iter().filter(|f| f.code == Code::KVC705) {
+            assert_eq!(f.follows, Some(link), "{other}: {}", f.message);
+        }
+        for c in chains.iter().filter(|c| c.pod.starts_with("api-")) {
+            let mount = &c.links[LinkKind::Mount.index()];
+            assert_ne!(
+                mount.status,
+                Status::Ok,
+                "{other}: nothing showed the mount well"
+            );
+        }
+    }
+}
