@@ -305,3 +305,58 @@ fn between_the_objects_repair_and_the_next_poll_the_fault_left_is_the_root_cause
         }
     }
 }
+
+/// Kubernetes API reference (EphemeralContainer: added only through the pod's
+/// `ephemeralcontainers` subresource) and the API server's validation: a Pod created with
+/// `spec.ephemeralContainers` is refused ("spec.ephemeralContainers: Forbidden: cannot be set
+/// on create"), and so is any pod template holding them ("ephemeral containers not allowed in
+/// pod template"). The lab ran such a Pod as if created; it refuses the scenario now, naming the
+/// file, the document, the object and the field, as `check -f` lists the manifest under Not
+/// read.
+#[test]
+fn ephemeral_containers_in_a_manifest_are_refused_as_the_api_server_refuses_them() {
+    use kvchain::source::lab::scenario;
+    use std::path::PathBuf;
+    let debugger = "    - {name: debugger, image: mcr.microsoft.com/azurelinux/busybox:1.36}\n";
+    let text = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lab/nnn-owner-kinds.yaml"),
+    )
+    .unwrap();
+    let pod = format!(
+        "{}\n  ephemeralContainers:\n{debugger}",
+        text.trim_end_matches('\n')
+    );
+    let set = text.replacen(
+        "      volumes:\n",
+        &format!("      ephemeralContainers:\n  {debugger}      volumes:\n"),
+        1,
+    );
+    for (text, said) in [
+        (
+            pod,
+            "nnn.yaml, document 11: Pod: spec.ephemeralContainers: Forbidden: cannot be set on create: the API server refuses Pod \"tool\"",
+        ),
+        (
+            set,
+            "nnn.yaml, document 8: StatefulSet: spec.template.spec.ephemeralContainers: Forbidden: ephemeral containers not allowed in pod template: the API server refuses StatefulSet \"web\"",
+        ),
+    ] {
+        let refused = scenario::parse("nnn", &PathBuf::from("nnn.yaml"), &text)
+            .map(|_| ())
+            .expect_err("the API server refuses it");
+        assert!(refused.to_string().starts_with(said), "{refused}");
+        assert!(!refused.to_string().contains(CANARY), "{refused}");
+    }
+
+    let manifest = "apiVersion: v1\nkind: Pod\nmetadata: {name: tool, namespace: shop}\nspec:\n  containers:\n    - {name: app, image: busybox}\n  ephemeralContainers:\n    - {name: debugger, image: busybox}\n";
+    // Beside a document that is read (with nothing read at all, check -f fails whole).
+    let account = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: api, namespace: shop}\n";
+    let (rc, r, _) = crate::manifest_run::check_docs(&[account, manifest]);
+    let unread = r["unread"].to_string();
+    assert!(
+        unread.contains("Pod/tool")
+            && unread.contains("spec.ephemeralContainers: Forbidden: cannot be set on create"),
+        "{unread}"
+    );
+    assert_eq!(rc, 1, "an unread document fails the check");
+}
