@@ -360,3 +360,53 @@ fn ephemeral_containers_in_a_manifest_are_refused_as_the_api_server_refuses_them
     );
     assert_eq!(rc, 1, "an unread document fails the check");
 }
+
+/// docs/scenarios.md ("the repair puts the label back alone, so a Deployment's rollout returns
+/// to the original template's ReplicaSet") and FACTS §6 (the webhook mutates at CREATE): once
+/// `remove-pod-label` is repaired, the unlabelled pods are being deleted by the rollout and the
+/// template carries the label. KVC201 still said "pods of Deployment/api lack label" with a fix
+/// patching the label onto a template that has it; a pod being deleted starts nothing again,
+/// so its missing label is history on the link, and no KVC201 stands.
+#[test]
+fn pods_the_rollout_deletes_after_the_label_repair_hold_no_kvc201() {
+    use super::qqq_faults::{api_findings, run_to, stacked};
+    use kvchain::chain::LinkKind;
+    let mut w = stacked();
+    run_to(&mut w, 60);
+    faults::apply(&mut w, "remove-pod-label").unwrap();
+    run_to(&mut w, 360);
+    let chains = diagnose(&export::snapshot(&w));
+    assert!(
+        api_findings(&chains).iter().any(|f| f.code == Code::KVC201),
+        "the fault shows: {}",
+        describe(&chains)
+    );
+    faults::repair(&mut w, "remove-pod-label").unwrap();
+    run_to(&mut w, 370);
+    let s = export::snapshot(&w);
+    let deleting: Vec<&str> = (s.pods.items.iter())
+        .filter(|p| p.name.starts_with("api-") && p.deleting)
+        .filter(|p| !p.labels.contains_key("azure.workload.identity/use"))
+        .map(|p| p.name.as_str())
+        .collect();
+    assert!(
+        !deleting.is_empty(),
+        "the rollout deletes the unlabelled pods"
+    );
+    let chains = diagnose(&s);
+    let found = api_findings(&chains);
+    assert!(
+        !found.iter().any(|f| f.code == Code::KVC201),
+        "{}",
+        describe(&chains)
+    );
+    for c in chains.iter().filter(|c| deleting.contains(&c.pod.as_str())) {
+        let sa = &c.links[LinkKind::ServiceAccount.index()];
+        assert!(
+            sa.facts.iter().any(|f| f.label == "history"),
+            "{}: {:?}",
+            c.pod,
+            sa.facts
+        );
+    }
+}

@@ -284,6 +284,33 @@ fn keep_working_side(cx: &Ctx, f: &mut Finding, annotated: &str, spc_client: &st
     }
 }
 
+/// A pod being deleted (or finished) whose owner's pod template carries the label now (a
+/// rollout replacing the unlabelled pods, the trainer's `remove-pod-label` repaired): it
+/// starts nothing again and the pods its owner makes are mutated, so its missing label is
+/// history, said on the link, not a KVC201 whose fix patches a template that has the label
+/// already (audit RRR-faults). Its owner's template lacking it, or unread, the finding stands.
+fn replaced_labelled(cx: &Ctx, link: &mut Link) -> bool {
+    let labelled = (cx.workload_object.and_then(|w| w.template.as_deref()))
+        .is_some_and(|t| t.labels.get(USE_LABEL).is_some_and(|v| v == "true"));
+    if !cx.retired() || !labelled {
+        return false;
+    }
+    let state = if cx.pod.deleting {
+        "being deleted"
+    } else {
+        "finished"
+    };
+    link.facts.push(Fact::new(
+        "history",
+        format!(
+            "pod {} lacks label {USE_LABEL}: \"true\", but it is {state} and the pod template of {} carries it: the pods made from it are mutated",
+            cx.pod.name,
+            cx.owner_resource()
+        ),
+    ));
+    true
+}
+
 /// Whether the SPC mounts with workload identity: a clientID, and neither the node's identity
 /// nor pod identity (only then does the pod's service account matter to the mount).
 pub(super) fn workload_identity(cx: &Ctx) -> bool {
@@ -304,6 +331,9 @@ fn label_and_injection(cx: &Ctx, link: &mut Link, sa: &ServiceAccountObs) {
         "true",
     );
     if label != Some("true") {
+        if replaced_labelled(cx, link) {
+            return;
+        }
         // The webhook's selector matches the value exactly (FACTS §6): "True" is no "true".
         // A workload's pods, or one bare pod (which has no pods of its own); of a set whose
         // other pods carry the label (OnDelete, a partition: made from an earlier template),
