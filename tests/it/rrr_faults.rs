@@ -410,3 +410,46 @@ fn pods_the_rollout_deletes_after_the_label_repair_hold_no_kvc201() {
         );
     }
 }
+
+/// FACTS §3 (the kubelet starts no container before every volume mounts) and §11 (a failure
+/// over objects that look right now is the last attempt's, which the next one tells): with the
+/// role removed, the label fix's rollout reads "blocked by KVC501 …: a new pod would not
+/// start". Once the role is back (repaired at 5m), the grant is there as kvchain reads it and
+/// the pods waiting on the mount retry: the fix no longer waits behind a cause that is gone,
+/// though the Access link still says the last attempt failed until the next one.
+#[test]
+fn a_repaired_grant_no_longer_blocks_the_label_fix() {
+    use super::qqq_faults::{api_findings, run_to, stacked};
+    let mut w = stacked();
+    run_to(&mut w, 60);
+    faults::apply(&mut w, "remove-role-assignment").unwrap();
+    run_to(&mut w, 120);
+    faults::apply(&mut w, "remove-pod-label").unwrap();
+    run_to(&mut w, 290);
+    let chains = diagnose(&export::snapshot(&w));
+    let label = |chains: &[Chain]| -> Vec<Finding> {
+        (api_findings(chains).into_iter())
+            .filter(|f| f.code == Code::KVC201)
+            .cloned()
+            .collect()
+    };
+    let before = label(&chains);
+    assert!(
+        !before.is_empty() && before.iter().all(|f| f.follows.is_some()),
+        "the missing grant blocks the rollout: {}",
+        describe(&chains)
+    );
+    faults::repair(&mut w, "remove-role-assignment").unwrap();
+    run_to(&mut w, 310);
+    let chains = diagnose(&export::snapshot(&w));
+    let after = label(&chains);
+    assert!(!after.is_empty(), "{}", describe(&chains));
+    for f in &after {
+        assert!(
+            f.follows.is_none() && !f.message.contains("would not start"),
+            "{}",
+            f.message
+        );
+        assert!(!f.fix.starts_with("# fix KVC501"), "{}", f.fix);
+    }
+}
