@@ -81,6 +81,24 @@ fn deleted_by(fix: &str) -> Vec<String> {
     names.split(' ').map(str::to_string).collect()
 }
 
+/// QQQ-faults' stacked fixture (the docs' complete example, an Ingress and a bare reader of
+/// `api-db`) run through `steps`, each (lab seconds, fault, applied or else repaired), then to
+/// lab second `end`.
+fn stacked_through(steps: &[(u64, &str, bool)], end: u64) -> World {
+    use super::qqq_faults::{run_to, stacked};
+    let mut w = stacked();
+    for &(at, id, apply) in steps {
+        run_to(&mut w, at);
+        let done = match apply {
+            true => faults::apply(&mut w, id),
+            false => faults::repair(&mut w, id),
+        };
+        assert!(!done.unwrap().contains(CANARY));
+    }
+    run_to(&mut w, end);
+    w
+}
+
 /// FACTS §6 (the webhook mutates at CREATE only) and Kubernetes' update strategies: after
 /// `remove-pod-label` on an OnDelete StatefulSet or DaemonSet, only the pod deleted afterwards
 /// comes back without the label. KVC201 said "pods of StatefulSet/web lack label" and its fix
@@ -123,7 +141,12 @@ fn kvc201_on_an_on_delete_set_names_and_recreates_only_the_pods_that_lack_the_la
             "{kind}: {}",
             f.message
         );
-        assert_eq!(deleted_by(&f.fix), [remade.clone()], "{kind}: {}", f.fix);
+        assert_eq!(
+            deleted_by(&f.fix),
+            std::slice::from_ref(&remade),
+            "{kind}: {}",
+            f.fix
+        );
 
         // Pasted: the patch puts the label back on the template (as the repair does), then
         // the named pods are deleted.
@@ -270,20 +293,22 @@ fn over_ten_unlabelled_pods_are_selected_when_pasted() {
 /// failure is not shown as healthy (nothing has shown that yet) but as blocked by it.
 #[test]
 fn between_the_objects_repair_and_the_next_poll_the_fault_left_is_the_root_cause() {
-    use super::qqq_faults::{api_findings, run_to, stacked};
+    use super::qqq_faults::api_findings;
     use kvchain::chain::{LinkKind, Status};
     for (other, code, link) in [
         ("spc-wrong-tenant", Code::KVC404, LinkKind::Federation),
         ("remove-role-assignment", Code::KVC501, LinkKind::Access),
     ] {
-        let mut w = stacked();
-        run_to(&mut w, 60);
-        faults::apply(&mut w, other).unwrap();
-        run_to(&mut w, 120);
-        faults::apply(&mut w, "break-objects-yaml").unwrap();
-        run_to(&mut w, 300);
-        faults::repair(&mut w, "break-objects-yaml").unwrap();
-        run_to(&mut w, 330); // 5m30s: the 6m poll has not run
+        let objects = "break-objects-yaml";
+        // To 5m30s: the 6m poll has not run.
+        let w = stacked_through(
+            &[
+                (60, other, true),
+                (120, objects, true),
+                (300, objects, false),
+            ],
+            330,
+        );
         let chains = diagnose(&export::snapshot(&w));
         let found = api_findings(&chains);
         let all = describe(&chains);
@@ -369,12 +394,9 @@ fn ephemeral_containers_in_a_manifest_are_refused_as_the_api_server_refuses_them
 /// so its missing label is history on the link, and no KVC201 stands.
 #[test]
 fn pods_the_rollout_deletes_after_the_label_repair_hold_no_kvc201() {
-    use super::qqq_faults::{api_findings, run_to, stacked};
+    use super::qqq_faults::{api_findings, run_to};
     use kvchain::chain::LinkKind;
-    let mut w = stacked();
-    run_to(&mut w, 60);
-    faults::apply(&mut w, "remove-pod-label").unwrap();
-    run_to(&mut w, 360);
+    let mut w = stacked_through(&[(60, "remove-pod-label", true)], 360);
     let chains = diagnose(&export::snapshot(&w));
     assert!(
         api_findings(&chains).iter().any(|f| f.code == Code::KVC201),
@@ -419,13 +441,12 @@ fn pods_the_rollout_deletes_after_the_label_repair_hold_no_kvc201() {
 /// though the Access link still says the last attempt failed until the next one.
 #[test]
 fn a_repaired_grant_no_longer_blocks_the_label_fix() {
-    use super::qqq_faults::{api_findings, run_to, stacked};
-    let mut w = stacked();
-    run_to(&mut w, 60);
-    faults::apply(&mut w, "remove-role-assignment").unwrap();
-    run_to(&mut w, 120);
-    faults::apply(&mut w, "remove-pod-label").unwrap();
-    run_to(&mut w, 290);
+    use super::qqq_faults::{api_findings, run_to};
+    let steps = [
+        (60, "remove-role-assignment", true),
+        (120, "remove-pod-label", true),
+    ];
+    let mut w = stacked_through(&steps, 290);
     let chains = diagnose(&export::snapshot(&w));
     let label = |chains: &[Chain]| -> Vec<Finding> {
         (api_findings(chains).into_iter())

@@ -252,33 +252,6 @@ pub(crate) fn rolled_in(
     rolled_by(cx.ix, pod, workload, hold_in(cx, workload), fix, change)
 }
 
-/// [`rolled_in`] for a change only some pods of the owner need (`which` says them, `delete`
-/// deletes them; KVC201: the pods that lack the webhook's label, where others of the set carry
-/// it): an OnDelete owner's fix deletes those alone, after the change, so no pod that is fine
-/// is made again, and none from the template as it was before the change. Any other owner's
-/// fix is [`rolled_in`]'s.
-pub(crate) fn rolled_in_only(
-    cx: &Ctx,
-    fix: String,
-    change: &str,
-    delete: String,
-    which: &str,
-) -> String {
-    match hold_in(cx, cx.workload) {
-        Some(Hold::OnDelete(kind, name)) => {
-            let why = |then: &str| {
-                format!(
-                    "{kind} {name} has updateStrategy OnDelete: {change} replaces no pod, only a pod deleted afterwards comes back from it{then}"
-                )
-            };
-            let ran = why(&format!(", so the fix then deletes {which}"));
-            let unran = why(&format!(": then delete {which} ({delete})"));
-            then_run(fix, Some(delete), ran, unran)
-        }
-        _ => rolled_in(cx, cx.pod, cx.workload, fix, change),
-    }
-}
-
 /// [`rolled_in`] for a template change made later, at each rotation, by Reloader (KVC902):
 /// the pods an OrderedReady StatefulSet's rollout would wait for today are no reason to delete
 /// them now, when nothing changes the template (a pod waiting for its mount comes up with the
@@ -374,7 +347,7 @@ fn rolled_with<'s>(
 
 /// `fix` followed by `run` when there is one (`ran`: why, in its comment); a fix that is only
 /// a comment gets `unran` in it instead, nothing to paste.
-fn then_run(fix: String, run: Option<String>, ran: String, unran: String) -> String {
+pub(super) fn then_run(fix: String, run: Option<String>, ran: String, unran: String) -> String {
     if let Some(note) = fix.strip_prefix("# ") {
         return format!("# {note}; {unran}");
     }

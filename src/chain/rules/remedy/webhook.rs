@@ -1,7 +1,7 @@
 //! The workload-identity webhook's side of a fix: the label it selects pods by, on the pod
 //! template where each kind keeps it, and the webhook installed on AKS (FACTS §6).
 
-use super::paused::rolled_in_only;
+use super::paused::{Hold, hold_in, then_run};
 use super::restart::NAMED_PODS;
 use super::{aks_args, edit_owner, rolled_in};
 use crate::chain::context::Ctx;
@@ -182,5 +182,26 @@ fn label_on_template(cx: &Ctx) -> String {
             cx,
             "add label azure.workload.identity/use: \"true\" to metadata.labels (the webhook mutates on CREATE only)",
         ),
+    }
+}
+
+/// [`rolled_in`] for a change only some pods of the owner need (`which` says them, `delete`
+/// deletes them; KVC201: the pods that lack the webhook's label, where others of the set carry
+/// it): an OnDelete owner's fix deletes those alone, after the change, so no pod that is fine
+/// is made again, and none from the template as it was before the change. Any other owner's
+/// fix is [`rolled_in`]'s.
+fn rolled_in_only(cx: &Ctx, fix: String, change: &str, delete: String, which: &str) -> String {
+    match hold_in(cx, cx.workload) {
+        Some(Hold::OnDelete(kind, name)) => {
+            let why = |then: &str| {
+                format!(
+                    "{kind} {name} has updateStrategy OnDelete: {change} replaces no pod, only a pod deleted afterwards comes back from it{then}"
+                )
+            };
+            let ran = why(&format!(", so the fix then deletes {which}"));
+            let unran = why(&format!(": then delete {which} ({delete})"));
+            then_run(fix, Some(delete), ran, unran)
+        }
+        _ => rolled_in(cx, cx.pod, cx.workload, fix, change),
     }
 }
