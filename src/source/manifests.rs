@@ -26,6 +26,7 @@ mod apply_set;
 mod custom;
 mod doc;
 mod duplicates;
+pub(crate) mod ephemeral;
 pub mod files;
 mod namespaces;
 mod nulls;

@@ -27,7 +27,7 @@ use super::nnn_trainer::{key, pods, world_with};
 const CANARY: &str = "CANARY-qqq-faults-5d21";
 
 /// The fixture's world at lab start (nothing run yet).
-fn stacked() -> World {
+pub(crate) fn stacked() -> World {
     stacked_with(|t| t)
 }
 
@@ -43,7 +43,7 @@ fn stacked_with(edit: impl Fn(String) -> String) -> World {
 
 /// Runs the world to lab time `secs` (docs/scenarios.md: lab time starts at
 /// 2026-01-15T09:00:00Z), as a Timeline's `at` counts it.
-fn run_to(w: &mut World, secs: u64) {
+pub(crate) fn run_to(w: &mut World, secs: u64) {
     let start: jiff::Timestamp = "2026-01-15T09:00:00Z".parse().unwrap();
     let gone = w.now().duration_since(start).as_secs();
     let gone = u64::try_from(gone).expect("the lab does not run backwards");
@@ -53,7 +53,7 @@ fn run_to(w: &mut World, secs: u64) {
 }
 
 /// The findings of the `api` Deployment's chains, after checking that none shows the canary.
-fn api_findings(chains: &[Chain]) -> Vec<&Finding> {
+pub(crate) fn api_findings(chains: &[Chain]) -> Vec<&Finding> {
     let all = describe(chains);
     assert!(!all.contains(CANARY), "a secret value in a finding");
     (chains.iter())

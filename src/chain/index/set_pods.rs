@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 
 use super::{HashMap, Index, map};
 use crate::chain::restart_plan::{Lookup, SetPods, controller, owner};
-use crate::snapshot::{Name, WorkloadObs};
+use crate::snapshot::{Name, PodObs, WorkloadObs};
 
 /// The pods one StatefulSet or DaemonSet controls (positions in `snap.pods`, in pod order)
 /// and, once asked, how they stand.
@@ -80,5 +80,32 @@ impl<'a> Lookup<'a> for Index<'a> {
                 .collect()
         });
         (sets.get(&set_key(ns, kind, name)).cloned()).unwrap_or_else(|| Arc::from([]))
+    }
+}
+
+impl<'a> Index<'a> {
+    /// The pods StatefulSet or DaemonSet `kind/name` of `ns` controls (not templates) that
+    /// `pick` picks, in name order, found once per pass for `what`: every chain of the set asks
+    /// alike (KVC201 names the set's pods that lack the webhook's label, which only those an
+    /// OnDelete owner or a partition left on an earlier template may carry).
+    pub(crate) fn set_pods_picked(
+        &self,
+        what: &'static str,
+        (ns, kind, name): (&str, &str, &str),
+        pick: impl Fn(&PodObs) -> bool,
+    ) -> Vec<&'a PodObs> {
+        let key = set_key(ns, kind, name);
+        self.memo_pods(what, key.clone(), || {
+            let pods = &self.snap.pods.items;
+            let Some(set) = self.set_members().get(&key) else {
+                return Vec::new();
+            };
+            let mut picked: Vec<usize> = (set.at.iter().copied())
+                .filter(|&i| pods[i].template_of.is_none() && pick(&pods[i]))
+                .collect();
+            picked.sort_unstable_by(|&a, &b| pods[a].name.cmp(&pods[b].name));
+            // Positions of the snapshot's pods, which a pass holds at most 200,000 of.
+            picked.into_iter().map(|i| i as u32).collect()
+        })
     }
 }

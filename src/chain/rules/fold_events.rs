@@ -463,11 +463,17 @@ fn contradicted(f: &mut Finding, link: LinkKind, read: Option<&str>) {
         link.title()
     )
     .into();
-    f.fix = format!(
-        "# nothing to change in what kvchain reads: wait for the next attempt; if it fails again: {}",
-        f.confirm
-    )
-    .into();
+    f.fix = format!("{WAIT_FOR_NEXT}; if it fails again: {}", f.confirm).into();
+}
+
+/// How the fix of a [`contradicted`] finding starts: nothing kvchain reads is wrong now.
+const WAIT_FOR_NEXT: &str = "# nothing to change in what kvchain reads: wait for the next attempt";
+
+/// Whether `f` is a failure event's finding over objects that look right now ([`contradicted`]):
+/// the last attempt failed, and what kvchain reads no longer says why (audit RRR-faults: it is
+/// no cause that fails every new mount, [`super::mount_blocker`]).
+pub(crate) fn is_contradicted(f: &Finding) -> bool {
+    f.fix.starts_with(WAIT_FOR_NEXT)
 }
 
 /// The Sync link's failure whose cause the SPC's `secretObjects` no longer hold ([`sync::settled`]):

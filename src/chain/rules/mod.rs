@@ -318,12 +318,16 @@ fn fails_mount(f: &Finding) -> bool {
 /// The cause on a chain's `links` that fails every new mount of its volume, and its link: the
 /// first cause up to the Mount link, as it blocks the chain's own stale mount
 /// ([`mark_effects`], `sync::unapplied`), on the Mount link one [`fails_mount`].
+/// A failure whose objects look right now ("failed, now looks right") is none: what kvchain
+/// reads says a new mount gets past it, and the next attempt tells (audit RRR-faults: a role
+/// repaired, the rollout the label fix makes read "a new pod would not start").
 pub(crate) fn mount_blocker(links: &[Link]) -> Option<(LinkKind, Code)> {
     links[..=LinkKind::Mount.index()].iter().find_map(|l| {
-        let f = l
-            .findings
-            .iter()
-            .find(|f| is_cause(f) && (l.link != LinkKind::Mount || fails_mount(f)))?;
+        let f = l.findings.iter().find(|f| {
+            is_cause(f)
+                && !fold_events::is_contradicted(f)
+                && (l.link != LinkKind::Mount || fails_mount(f))
+        })?;
         Some((l.link, f.code))
     })
 }

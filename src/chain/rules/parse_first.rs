@@ -58,6 +58,7 @@ pub(crate) fn mark(cx: &Ctx, links: &mut [Link]) {
         .as_deref()
         .is_some_and(|p| !refused_before_token(p))
     {
+        met_first_after(links);
         return;
     }
     for link in &mut links[LinkKind::Identity.index()..LinkKind::Mount.index()] {
@@ -83,6 +84,33 @@ pub(crate) fn mark(cx: &Ctx, links: &mut [Link]) {
     }
 }
 
+/// The other way round: objects that parse now (a KVC705 from a past attempt's event, or an
+/// unknown `objectType` past the first item, which the provider meets only when it fetches
+/// that item, token and all) wait behind the first cause the provider meets at the token or
+/// the vault, which is the chain's root cause: the Mount link's KVC705 is marked blocked by it.
+fn met_first_after(links: &mut [Link]) {
+    let first = links[LinkKind::Identity.index()..LinkKind::Mount.index()]
+        .iter()
+        .find_map(|l| {
+            let f = (l.findings.iter()).find(|f| met_after_objects(f) && super::is_cause(f))?;
+            Some((l.link, f.code))
+        });
+    let Some((link, code)) = first else {
+        return;
+    };
+    let mount = &mut links[LinkKind::Mount.index()];
+    for f in (mount.findings.iter_mut()).filter(|f| f.code == Code::KVC705 && super::is_cause(f)) {
+        f.follows = Some(link);
+        f.message = format!(
+            "blocked by {}: {} (the next attempt meets {code} first: the provider parses the objects, which parse now, then asks for a token or reads the vault)",
+            link.title(),
+            f.message
+        )
+        .into();
+    }
+    super::drawn_as_followed(mount);
+}
+
 /// Whether the provider meets finding `f`'s cause only once the objects parse: a code of
 /// [`AFTER_PARSE`], or KVC302 when every parameter it names is one the provider reads after
 /// them (a vault name getVaultURL refuses, a tenant the token exchange refuses).
@@ -94,15 +122,18 @@ fn met_after_objects(f: &Finding) -> bool {
 }
 
 /// Whether the provider refuses `p`'s objects before it asks for any token: a problem its
-/// parse or `validate` meets, or an unknown type on the first item. Problems read from an
-/// event alone (none in the parameters) are taken as the event says: before the token.
+/// parse or `validate` meets, or an unknown type on the first item. Objects that parse and
+/// validate now refuse nothing: a KVC705 read from an event alone is a past attempt's
+/// ("failed, now looks right": the SPC changed after it, FACTS §11), and the next attempt
+/// gets past the objects to the causes after them, which are then current, not blocked by a
+/// cause that is gone (audit RRR-faults: `break-objects-yaml` repaired on top of
+/// `spc-wrong-tenant` read "KVC404 blocked by Mount" until the next poll).
 fn refused_before_token(p: &AzureSpc) -> bool {
     let fetch_time = |field: &str, message: &str| {
         message.starts_with(crate::spc::UNKNOWN_OBJECT_TYPE)
             && !field.starts_with("objects.array[0].")
     };
-    p.problems.is_empty()
-        || p.problems
-            .iter()
-            .any(|pr| !fetch_time(&pr.field, &pr.message))
+    (p.problems.iter())
+        .filter(|pr| pr.field.starts_with("objects"))
+        .any(|pr| !fetch_time(&pr.field, &pr.message))
 }

@@ -289,6 +289,33 @@ fn keep_working_side(cx: &Ctx, f: &mut Finding, annotated: &str, spc_client: &st
     }
 }
 
+/// A pod being deleted (or finished) whose owner's pod template carries the label now (a
+/// rollout replacing the unlabelled pods, the trainer's `remove-pod-label` repaired): it
+/// starts nothing again and the pods its owner makes are mutated, so its missing label is
+/// history, said on the link, not a KVC201 whose fix patches a template that has the label
+/// already (audit RRR-faults). Its owner's template lacking it, or unread, the finding stands.
+fn replaced_labelled(cx: &Ctx, link: &mut Link) -> bool {
+    let labelled = (cx.workload_object.and_then(|w| w.template.as_deref()))
+        .is_some_and(|t| t.labels.get(USE_LABEL).is_some_and(|v| v == "true"));
+    if !cx.retired() || !labelled {
+        return false;
+    }
+    let state = if cx.pod.deleting {
+        "being deleted"
+    } else {
+        "finished"
+    };
+    link.facts.push(Fact::new(
+        "history",
+        format!(
+            "pod {} lacks label {USE_LABEL}: \"true\", but it is {state} and the pod template of {} carries it: the pods made from it are mutated",
+            cx.pod.name,
+            cx.owner_resource()
+        ),
+    ));
+    true
+}
+
 /// Whether the SPC mounts with workload identity: a clientID, and neither the node's identity
 /// nor pod identity (only then does the pod's service account matter to the mount).
 pub(super) fn workload_identity(cx: &Ctx) -> bool {
@@ -309,13 +336,24 @@ fn label_and_injection(cx: &Ctx, link: &mut Link, sa: &ServiceAccountObs) {
         "true",
     );
     if label != Some("true") {
+        if replaced_labelled(cx, link) {
+            return;
+        }
         // The webhook's selector matches the value exactly (FACTS §6): "True" is no "true".
-        // A workload's pods, or one bare pod (which has no pods of its own).
-        let (who, one) = match cx.workload {
-            Some(_) => (format!("pods of {}", cx.owner_resource()), false),
-            None => (cx.owner_resource(), true),
+        // A workload's pods, or one bare pod (which has no pods of its own); of a set whose
+        // other pods carry the label (OnDelete, a partition: made from an earlier template),
+        // the pods that lack it, by name.
+        let split = super::remedy::label_split(cx);
+        let (who, one, bare) = match (cx.workload, &split) {
+            (Some(_), Some(split)) => (
+                split.who(&cx.owner_resource()),
+                split.lacking.len() == 1,
+                false,
+            ),
+            (Some(_), None) => (format!("pods of {}", cx.owner_resource()), false, false),
+            (None, _) => (cx.owner_resource(), true, true),
         };
-        let lack = match (label, one) {
+        let mut lack = match (label, one) {
             (Some(v), _) => format!(
                 "{} label {USE_LABEL}: {v:?}, which the webhook's selector does not match (only \"true\", exactly)",
                 if one { "carries" } else { "carry" }
@@ -323,6 +361,9 @@ fn label_and_injection(cx: &Ctx, link: &mut Link, sa: &ServiceAccountObs) {
             (None, true) => format!("lacks label {USE_LABEL}: \"true\""),
             (None, false) => format!("lack label {USE_LABEL}: \"true\""),
         };
+        if let Some(split) = &split {
+            lack = format!("{lack} ({})", split.carriers());
+        }
         let (sa_note, sa_evidence) = label_on_sa(sa);
         let mut evidence = vec![format!("labels: {:?}", cx.pod.labels)];
         evidence.extend(sa_evidence);
@@ -337,7 +378,7 @@ fn label_and_injection(cx: &Ctx, link: &mut Link, sa: &ServiceAccountObs) {
         if sa.use_label.is_some() {
             let sep = if f.fix.contains("  # ") { "; " } else { "  # " };
             // A bare pod has no template: its own labels are where the webhook looks.
-            let place = if one { "the pod" } else { "the pod template" };
+            let place = if bare { "the pod" } else { "the pod template" };
             f.fix = format!(
                 "{}{sep}the label on ServiceAccount {} selects nothing (the webhook reads pod labels): it belongs on {place}, as here",
                 f.fix, sa.name

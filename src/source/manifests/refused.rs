@@ -123,7 +123,7 @@ pub(super) fn refused(value: &Value, kind: &str, name: &str) -> Option<String> {
             crate::shown::shown(name)
         ));
     }
-    None
+    super::ephemeral::refused(value, kind, name)
 }
 
 /// Why a document (or a List item) is no object at all, if it is not: kubectl decodes each

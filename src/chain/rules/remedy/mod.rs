@@ -76,6 +76,7 @@ pub(crate) use spc::{
     unless_controlled, unless_spc_controlled,
 };
 pub(crate) use tenant::{home_tenant, tenant_key_to_edit};
+pub(crate) use webhook::label_split;
 pub(crate) use workload_identity::{Leaving, switch_to_workload_identity};
 
 pub(crate) const CSIDRIVER: &str = "CSIDriver/secrets-store.csi.k8s.io";

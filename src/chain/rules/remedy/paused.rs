@@ -200,14 +200,19 @@ fn partitioned(
     replicas: Option<i32>,
     change: &str,
 ) -> String {
-    let kept = "keep the old template, even deleted and re-created, until the partition is lowered";
+    let kept = "the old template, even deleted and re-created, until the partition is lowered";
     let below = match replicas {
-        Some(r) if partition >= r => format!(", none of its {r}: they all {kept}"),
+        Some(r) if partition >= r => format!(", none of its {r}: they all keep {kept}"),
         Some(r) => format!(
-            "; {} {kept}",
-            super::restart::ordinals_said(name, start, partition.min(r))
+            "; {} {} {kept}",
+            super::restart::ordinals_said(name, start, partition.min(r)),
+            if partition.min(r) == 1 {
+                "keeps"
+            } else {
+                "keep"
+            }
         ),
-        None => format!("; the ones below {kept}"),
+        None => format!("; the ones below keep {kept}"),
     };
     let (said, from) = (
         crate::chain::restart_plan::partition_said(partition, start),
@@ -342,7 +347,7 @@ fn rolled_with<'s>(
 
 /// `fix` followed by `run` when there is one (`ran`: why, in its comment); a fix that is only
 /// a comment gets `unran` in it instead, nothing to paste.
-fn then_run(fix: String, run: Option<String>, ran: String, unran: String) -> String {
+pub(super) fn then_run(fix: String, run: Option<String>, ran: String, unran: String) -> String {
     if let Some(note) = fix.strip_prefix("# ") {
         return format!("# {note}; {unran}");
     }

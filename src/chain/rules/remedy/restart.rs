@@ -194,7 +194,7 @@ fn delete_template_pods(
 }
 
 /// Most pods a delete names one by one.
-const NAMED_PODS: usize = 10;
+pub(super) const NAMED_PODS: usize = 10;
 
 /// The delete of every pod of StatefulSet or DaemonSet `kind/name` of `pod`'s namespace, for
 /// an `OnDelete` owner (a deleted pod is made again from the current template): the pods of

@@ -167,6 +167,14 @@ pub fn parse(name: &str, origin: &Path, text: &str) -> Result<Scenario, InputErr
             _ => &["spec", "status"],
         };
         top_level_fields(&value, fields, &err)?;
+        // A pod or pod template holding ephemeral containers is refused by the API server, as
+        // `kubectl apply` would have it refused (`check -f` says the same).
+        let object = (value.get("metadata").and_then(|m| m.get("name")))
+            .and_then(serde_yaml::Value::as_str)
+            .unwrap_or("");
+        if let Some(why) = crate::source::manifests::ephemeral::refused(&value, &kind, object) {
+            return Err(err(why));
+        }
         let identity = k8s_identity(&kind, &value);
         seen.once(identity, &err)?;
         match (api_version.as_str(), kind.as_str()) {
