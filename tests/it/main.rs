@@ -227,6 +227,7 @@ mod report_partial_reads;
 mod report_text;
 mod report_unverified;
 mod rooms;
+mod rrr_users;
 mod rules_absolute_file_name;
 mod rules_access_confirm;
 mod rules_bare_pod_reinjection;

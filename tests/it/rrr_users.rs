@@ -1,0 +1,187 @@
+//! Audit RRR-users: the TUI as a trainer, an operator and a developer meet it, at 80×24 and
+//! smaller, checked against README "TUI" and "Keys".
+
+use std::sync::Arc;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use kvchain::chain::{Chain, LinkKind, diagnose};
+use kvchain::ui::app::{App, AppEvent};
+use kvchain::ui::config::UiConfig;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::layout::Rect;
+
+/// The TUI on the lab's `default` scenario showing `chains` only, at `w`×`h`.
+fn app_on(chains: Vec<Chain>, w: u16, h: u16) -> App {
+    let snapshot = lab_default();
+    let mut app = App::new(snapshot.source.clone(), UiConfig::default());
+    app.update(AppEvent::Resize(w, h));
+    app.apply(Arc::new(snapshot), chains);
+    app
+}
+
+fn press(app: &mut App, code: KeyCode) {
+    app.update(AppEvent::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+/// The rows inside `area`'s border, as drawn.
+fn rows_in(app: &mut App, area: impl Fn(&App) -> Rect) -> Vec<String> {
+    let mut t = Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
+    t.draw(|f| kvchain::ui::views::draw(f, app)).unwrap();
+    let r = area(app);
+    let buf = t.backend().buffer();
+    (r.y + 1..r.y + r.height.saturating_sub(1))
+        .map(|y| {
+            (r.x + 1..r.x + r.width.saturating_sub(1))
+                .map(|x| buf[(x, y)].symbol())
+                .collect()
+        })
+        .collect()
+}
+
+/// The lab's `default` scenario as `demo` opens it.
+fn lab_default() -> kvchain::snapshot::Snapshot {
+    kvchain::source::lab::run_check("default", None).expect("built-in scenario")
+}
+
+/// The chains of the lab's `default` scenario.
+fn lab_chains() -> Vec<Chain> {
+    diagnose(&lab_default())
+}
+
+/// README "TUI", Detail: a line too long for the pane goes on under where its text started.
+/// At 80 columns the detail pane of `demo`'s catalog chain (KVC601, a secret not in the vault)
+/// continued its evidence and its `about` at column 0, under the labels `seen` and `about`,
+/// where they read as lines of their own.
+#[test]
+fn a_wrapped_detail_line_goes_on_under_its_text_at_80_columns() {
+    let catalog = (lab_chains().into_iter())
+        .find(|c| c.pod.starts_with("catalog-"))
+        .expect("the catalog chain");
+    // 80 columns, tall enough for the whole pane.
+    let mut app = app_on(vec![catalog], 80, 100);
+    assert_eq!(
+        app.link,
+        LinkKind::VaultObject,
+        "it opens on its worst link"
+    );
+    let rows = rows_in(&mut app, |a| a.areas().detail);
+    let labelled = |r: &str| {
+        ["  seen     ", "  about    "]
+            .iter()
+            .any(|l| r.starts_with(l))
+    };
+    let mut continued = 0;
+    for pair in rows.windows(2) {
+        let [row, next] = [&pair[0], &pair[1]];
+        if labelled(row) && !next.trim().is_empty() && !next.starts_with("  ") {
+            panic!(
+                "{next:?} continues {row:?} at column 0:\n{}",
+                rows.join("\n")
+            );
+        }
+        if labelled(row) && next.starts_with(&" ".repeat(11)) {
+            continued += 1;
+        }
+    }
+    assert!(continued >= 2, "some evidence wraps:\n{}", rows.join("\n"));
+}
+
+/// README "TUI", Detail: a command too long for the pane, selected as a block from its first
+/// character and pasted, is the same command. Every confirm and fix command of `demo`, on
+/// every link, at 80 and 120 columns: bash reads the pasted rows as it reads the command
+/// (`declare -f` prints both the same). The pane cut a command at a blank and went on at
+/// column 0: pasted, `az keyvault secret show --vault-name kv-shop-lab -n` ran alone, and
+/// a block selection lost the start of every continued row.
+#[test]
+fn a_wrapped_command_pastes_as_the_same_command() {
+    use kvchain::ui::fix_text::{Fix, parse};
+    let mut commands = Vec::new();
+    let mut pasted = Vec::new();
+    for width in [80, 120] {
+        for chain in lab_chains() {
+            for kind in LinkKind::ALL {
+                let link = chain.link(kind);
+                if link.findings.is_empty() {
+                    continue;
+                }
+                for f in &link.findings {
+                    for text in [&f.confirm, &f.fix] {
+                        if let Fix::Command { command, .. } = parse(text) {
+                            commands.push(command.to_string());
+                        }
+                    }
+                }
+                let mut app = app_on(vec![chain.clone()], width, 150);
+                app.link = kind;
+                let rows = rows_in(&mut app, |a| a.areas().detail);
+                pasted.extend(command_blocks(&rows));
+            }
+        }
+    }
+    assert!(commands.len() > 20, "{} commands", commands.len());
+    assert_eq!(pasted.len(), commands.len(), "{pasted:#?}");
+    let wrapped = pasted.iter().filter(|p| p.contains('\n')).count();
+    assert!(wrapped > 10, "{wrapped} commands wrap");
+    // A single-quoted word cut as `'ab'\` then `'cd'` reads back as `'ab''cd'`: the same
+    // word as `'abcd'` (two quoted strings side by side are one word).
+    let same = |s: String| s.replace("''", "");
+    assert_eq!(same(bash_reads(&pasted)), same(bash_reads(&commands)));
+    for p in &pasted {
+        assert!(
+            p.lines().skip(1).all(|l| !l.starts_with(' ')),
+            "each row starts under the command's first character: {p}"
+        );
+    }
+}
+
+/// What a block selection from each `$ `'s command to its last row pastes: the rows from
+/// where the command starts, their trailing blanks dropped (terminals drop them), one per line.
+fn command_blocks(rows: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < rows.len() {
+        let prompt = ["  confirm  $ ", "  fix      $ "]
+            .iter()
+            .any(|p| rows[i].starts_with(p));
+        if !prompt {
+            i += 1;
+            continue;
+        }
+        let from = 13;
+        let cut = |r: &str| -> String {
+            r.chars()
+                .skip(from)
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        };
+        let mut block = vec![cut(&rows[i])];
+        while block.last().is_some_and(|l| l.ends_with('\\')) && i + 1 < rows.len() {
+            i += 1;
+            block.push(cut(&rows[i]));
+        }
+        out.push(block.join("\n"));
+        i += 1;
+    }
+    out
+}
+
+/// Each of `commands` as bash reads it: the body of a function, printed back by `declare -f`.
+fn bash_reads(commands: &[String]) -> String {
+    let mut script = String::new();
+    for (i, c) in commands.iter().enumerate() {
+        script.push_str(&format!("f{i}() {{\n{c}\n}}\ndeclare -f f{i}\n"));
+    }
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .expect("bash");
+    assert!(
+        out.status.success(),
+        "{}\n{script}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
