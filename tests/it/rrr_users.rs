@@ -185,3 +185,67 @@ fn bash_reads(commands: &[String]) -> String {
     );
     String::from_utf8(out.stdout).expect("utf-8")
 }
+
+/// README "TUI", Lesson and "Keys", `tab`: a step too tall for its pane says on its border
+/// which lines show and how to scroll them; the pane takes the focus (`shift-tab` from the
+/// tree) and the moving keys scroll it. At 80×24 six-hops' step 7 (a broken `objects` YAML,
+/// with the skipped steps' faults still applied) needs more lines than the seven the pane
+/// across the body gets: what the check waits for was below the border, out of reach.
+#[test]
+fn a_lesson_step_taller_than_its_pane_scrolls_at_80x24() {
+    use crate::lessons::tui::{key, screen, six_hops_started, tick};
+    let (mut app, mut src, mut rev) = six_hops_started();
+    app.update(AppEvent::Resize(80, 24));
+    for _ in 0..6 {
+        key(&mut app, &mut src, KeyCode::Char('n'));
+        tick(&mut app, &mut src, &mut rev);
+    }
+    let waits = "… waiting for: the chain is healthy again";
+    let shown = screen(&mut app);
+    assert!(shown.contains("step 7 of 8"), "{shown}");
+    assert!(!shown.contains(waits), "the step is cut at 80×24:\n{shown}");
+    assert!(shown.contains("shift-tab then j/k: lines 1–"), "{shown}");
+    key(&mut app, &mut src, KeyCode::BackTab);
+    assert!(screen(&mut app).contains(" j/k: lines 1–"));
+    key(&mut app, &mut src, KeyCode::Char('G'));
+    let shown = screen(&mut app);
+    assert!(shown.contains(waits), "scrolled to its end:\n{shown}");
+    assert!(!shown.contains("Hop 4, the mounted file."), "{shown}");
+    let end = app.lesson_scroll;
+    key(&mut app, &mut src, KeyCode::Char('k'));
+    assert_eq!(
+        app.lesson_scroll,
+        end - 1,
+        "k scrolls back up, from the end"
+    );
+    // The next step starts at its first line; tab leaves the pane for the tree.
+    key(&mut app, &mut src, KeyCode::Char('n'));
+    tick(&mut app, &mut src, &mut rev);
+    assert!(screen(&mut app).contains("step 8 of 8"));
+    assert_eq!(app.lesson_scroll, 0);
+    key(&mut app, &mut src, KeyCode::Tab);
+    assert_eq!(app.focus, kvchain::ui::app::Pane::Tree);
+    // Smaller than 80×24: the notice, and no key scrolls anything or panics.
+    for (w, h) in [(60, 15), (20, 5), (1, 1)] {
+        app.update(AppEvent::Resize(w, h));
+        key(&mut app, &mut src, KeyCode::BackTab);
+        key(&mut app, &mut src, KeyCode::Char('j'));
+        let shown = screen(&mut app);
+        assert!(shown.contains("small") || w < 20, "{w}×{h}: {shown}");
+    }
+}
+
+/// Without a lesson the pane cycle is the four panes README "Keys" names.
+#[test]
+fn without_a_lesson_tab_cycles_four_panes() {
+    let mut app = app_on(lab_chains(), 80, 24);
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        press(&mut app, KeyCode::Tab);
+        seen.push(app.focus);
+    }
+    use kvchain::ui::app::Pane;
+    assert_eq!(seen, [Pane::Strip, Pane::Detail, Pane::Events, Pane::Tree]);
+    press(&mut app, KeyCode::BackTab);
+    assert_eq!(app.focus, Pane::Events);
+}

@@ -416,7 +416,9 @@ impl App {
         }
         let a = self.areas();
         let pos = Position::new(m.column, m.row);
-        let pane = if a.tree.contains(pos) {
+        let pane = if a.lesson.contains(pos) {
+            Pane::Lesson
+        } else if a.tree.contains(pos) {
             Pane::Tree
         } else if a.strip.contains(pos) {
             Pane::Strip
