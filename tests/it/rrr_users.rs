@@ -249,3 +249,33 @@ fn without_a_lesson_tab_cycles_four_panes() {
     press(&mut app, KeyCode::BackTab);
     assert_eq!(app.focus, Pane::Events);
 }
+
+/// README "Keys", Mouse: "a click on a strip box selects that link". The click was mapped by
+/// `width / 9` while the boxes are laid out by ratio, some a cell wider: at 80 columns a click
+/// on the right edge of the Pod box selected SA, and the further right the more columns of a
+/// box selected the next link. Each column of the strip selects the box drawn there.
+#[test]
+fn a_click_on_a_strip_box_selects_that_link() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    for width in [80, 100, 120, 157] {
+        let mut app = app_on(lab_chains(), width, 30);
+        let mut t = Terminal::new(TestBackend::new(width, 30)).unwrap();
+        t.draw(|f| kvchain::ui::views::draw(f, &mut app)).unwrap();
+        let buf = t.backend().buffer().clone();
+        // A box starts where its top-left corner is drawn (┌, or ╔/┏ when selected).
+        let starts: Vec<u16> = (0..width)
+            .filter(|&x| ["┌", "╔", "┏"].contains(&buf[(x, 0)].symbol()))
+            .collect();
+        assert_eq!(starts.len(), 9, "{width}: {starts:?}");
+        for x in 0..width {
+            let drawn = starts.iter().rposition(|&s| s <= x).unwrap();
+            app.update(AppEvent::Mouse(MouseEvent {
+                kind: MouseEventKind::Down(MouseButton::Left),
+                column: x,
+                row: 1,
+                modifiers: KeyModifiers::NONE,
+            }));
+            assert_eq!(app.link, LinkKind::ALL[drawn], "{width} columns, x={x}");
+        }
+    }
+}

@@ -449,10 +449,11 @@ impl App {
                         }
                     }
                     Pane::Strip => {
-                        let w = (a.strip.width / 9).max(1);
-                        let i = usize::from((m.column - a.strip.x) / w).min(8);
-                        self.link = LinkKind::ALL[i];
-                        self.detail_scroll = 0;
+                        let boxes = crate::ui::views::strip::boxes(a.strip);
+                        if let Some(i) = boxes.iter().position(|b| b.contains(pos)) {
+                            self.link = LinkKind::ALL[i.min(8)];
+                            self.detail_scroll = 0;
+                        }
                     }
                     _ => {}
                 }
