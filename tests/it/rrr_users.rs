@@ -279,3 +279,26 @@ fn a_click_on_a_strip_box_selects_that_link() {
         }
     }
 }
+
+/// README "Keys": disabled actions stay in the help, greyed and marked ⊘, and the help says
+/// why (`⊘ disabled: --read-only`). A replayed recording (`demo --snapshot FILE`, README:
+/// "frozen: … actions disabled") greyed the actions and the lab's keys of a lab recording with
+/// no reason given: neither read-only, nor lab only applied.
+#[test]
+fn the_help_says_why_a_replay_greys_its_actions() {
+    use kvchain::ui::app::Mode;
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut app = app_on(lab_chains(), w, h);
+        app.frozen = Some("frozen snapshot lab.json".into());
+        app.mode = Mode::Help;
+        let rows = rows_in(&mut app, |a| {
+            ratatui::layout::Rect::new(0, 0, a.size.width, a.size.height)
+        });
+        let help = rows.join("\n");
+        assert!(help.contains("⊘R"), "{help}");
+        assert!(
+            help.contains("⊘ disabled: frozen snapshot"),
+            "{w}×{h}:\n{help}"
+        );
+    }
+}
