@@ -302,3 +302,26 @@ fn the_help_says_why_a_replay_greys_its_actions() {
         );
     }
 }
+
+/// README "TUI": the terminal is restored on every terminating signal. It was, but kvchain
+/// then exited 0, as if the user had quit: a supervisor, or a script's `kvchain demo && …`,
+/// read `kill -TERM` as success. It exits as a process the signal ended is reported by the
+/// shell, 128 + the signal's number: 143 for SIGTERM, 129 for SIGHUP.
+#[test]
+fn a_terminating_signal_is_not_an_exit_status_of_0() {
+    use crate::ui_pty::Pty;
+    for (signal, code) in [("TERM", 143), ("HUP", 129)] {
+        let mut pty = Pty::spawn_env(&["demo"], &[]);
+        pty.wait_for("the chains to load", |s| {
+            s.contains("Chains ·") && !s.contains("Loading")
+        });
+        let pid = pty.pid();
+        let sent = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &pid.to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success());
+        let status = pty.exit_within_20s();
+        assert_eq!(status.exit_code(), code, "SIG{signal}: {status:?}");
+    }
+}
