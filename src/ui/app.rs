@@ -75,8 +75,10 @@ pub struct App {
     /// Title of the verify under way.
     verifying: Option<String>,
     pub revealed: Option<RevealState>,
-    /// The lesson being run (`demo --lesson`), see [`super::lesson`].
+    /// The lesson being run (`demo --lesson`), see [`super::lesson`], and how far its pane
+    /// is scrolled (`J`/`K`).
     pub lesson: Option<crate::source::lab::lesson::LessonRun>,
+    pub lesson_scroll: u16,
     /// Snapshots applied so far, and the count the lesson last looked at.
     pub(crate) snapshots_applied: u64,
     pub(crate) lesson_seen: u64,
@@ -153,6 +155,7 @@ impl App {
             verifying: None,
             revealed: None,
             lesson: None,
+            lesson_scroll: 0,
             snapshots_applied: 0,
             lesson_seen: 0,
             lesson_replies: 0,

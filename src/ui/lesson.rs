@@ -30,6 +30,10 @@ impl App {
         };
         if run.finished() {
             self.lesson = None;
+            // Its pane is gone, and with it its place in the pane cycle.
+            if self.focus == crate::ui::app::Pane::Lesson {
+                self.focus = crate::ui::app::Pane::Tree;
+            }
             self.say("lesson closed", Level::Info);
             return;
         }
@@ -197,6 +201,8 @@ impl App {
             self.link = l;
             self.detail_scroll = 0;
         }
+        // A new step is read from its first line.
+        self.lesson_scroll = 0;
     }
 }
 

@@ -103,7 +103,16 @@ pub async fn run_full(
     if let Ok(size) = terminal.terminal.size() {
         app.update(AppEvent::Resize(size.width, size.height));
     }
-    let result = event_loop(&mut terminal, &mut app, &mut app_rx, &app_tx, &cmd_tx).await;
+    let mut signalled = None;
+    let result = event_loop(
+        &mut terminal,
+        &mut app,
+        &mut app_rx,
+        &app_tx,
+        &cmd_tx,
+        &mut signalled,
+    )
+    .await;
     drop(terminal);
 
     // Closing the command channel tells the source to stop; give it a moment, then abort.
@@ -115,6 +124,12 @@ pub async fn run_full(
         tracing::warn!("source did not stop within 2s");
     }
     diagnoser_task.abort();
+    // Ended by a signal: exit as the shell reports a process the signal ended, 128 + its
+    // number (143 for SIGTERM), not 0 as if the user had quit (a supervisor or a script
+    // `kvchain demo && …` read a kill as success). The terminal is restored by now.
+    if let (Ok(()), Some(signo)) = (&result, signalled) {
+        std::process::exit(128 + signo);
+    }
     result
 }
 
@@ -123,7 +138,7 @@ pub async fn run_full(
 /// mode turns ctrl-c and ctrl-\ into keys; SIGHUP when the terminal window closes).
 struct Signals {
     #[cfg(unix)]
-    listeners: Vec<(&'static str, tokio::signal::unix::Signal)>,
+    listeners: Vec<((&'static str, i32), tokio::signal::unix::Signal)>,
 }
 
 impl Signals {
@@ -132,14 +147,15 @@ impl Signals {
         {
             use tokio::signal::unix::{SignalKind, signal};
             let mut listeners = Vec::new();
-            for (name, kind) in [
-                ("SIGTERM", SignalKind::terminate()),
-                ("SIGINT", SignalKind::interrupt()),
-                ("SIGHUP", SignalKind::hangup()),
-                ("SIGQUIT", SignalKind::quit()),
+            // The numbers POSIX gives them (the same on Linux and macOS).
+            for (name, signo, kind) in [
+                ("SIGTERM", 15, SignalKind::terminate()),
+                ("SIGINT", 2, SignalKind::interrupt()),
+                ("SIGHUP", 1, SignalKind::hangup()),
+                ("SIGQUIT", 3, SignalKind::quit()),
             ] {
                 let s = signal(kind).with_context(|| format!("cannot listen for {name}"))?;
-                listeners.push((name, s));
+                listeners.push(((name, signo), s));
             }
             Ok(Signals { listeners })
         }
@@ -147,8 +163,8 @@ impl Signals {
         Ok(Signals {})
     }
 
-    /// The name of the next signal received.
-    async fn recv(&mut self) -> &'static str {
+    /// The name and number of the next signal received.
+    async fn recv(&mut self) -> (&'static str, i32) {
         #[cfg(unix)]
         {
             let waits = self.listeners.iter_mut().map(|(name, s)| {
@@ -207,12 +223,15 @@ impl Drop for TerminalGuard {
     }
 }
 
+/// Draws and handles events until quit; a terminating signal ends it too, its number left
+/// in `signalled`.
 async fn event_loop(
     guard: &mut TerminalGuard,
     app: &mut App,
     app_rx: &mut mpsc::UnboundedReceiver<AppEvent>,
     app_tx: &mpsc::UnboundedSender<AppEvent>,
     cmd_tx: &mpsc::UnboundedSender<SourceCommand>,
+    signalled: &mut Option<i32>,
 ) -> anyhow::Result<()> {
     let mut input = EventStream::new();
     let mut ticks = ticks::Ticks::new();
@@ -235,8 +254,9 @@ async fn event_loop(
                 None => return Ok(()),
             },
             Some(e) = app_rx.recv() => e,
-            name = signals.recv() => {
+            (name, signo) = signals.recv() => {
                 tracing::info!("{name}: restoring the terminal and quitting");
+                *signalled = Some(signo);
                 return Ok(());
             }
             _ = ticks.next(app.loading(), hide_at) => AppEvent::Tick,

@@ -102,6 +102,22 @@ impl Pty {
         }
     }
 
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.process_id().expect("child pid")
+    }
+
+    /// How the child ended, waiting up to 20 s.
+    pub(crate) fn exit_within_20s(&mut self) -> portable_pty::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "still running after 20 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     pub(crate) fn send(&self, bytes: &str) {
         let mut w = self.writer.lock().unwrap();
         w.write_all(bytes.as_bytes()).unwrap();

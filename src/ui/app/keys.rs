@@ -416,7 +416,9 @@ impl App {
         }
         let a = self.areas();
         let pos = Position::new(m.column, m.row);
-        let pane = if a.tree.contains(pos) {
+        let pane = if a.lesson.contains(pos) {
+            Pane::Lesson
+        } else if a.tree.contains(pos) {
             Pane::Tree
         } else if a.strip.contains(pos) {
             Pane::Strip
@@ -447,10 +449,11 @@ impl App {
                         }
                     }
                     Pane::Strip => {
-                        let w = (a.strip.width / 9).max(1);
-                        let i = usize::from((m.column - a.strip.x) / w).min(8);
-                        self.link = LinkKind::ALL[i];
-                        self.detail_scroll = 0;
+                        let boxes = crate::ui::views::strip::boxes(a.strip);
+                        if let Some(i) = boxes.iter().position(|b| b.contains(pos)) {
+                            self.link = LinkKind::ALL[i.min(8)];
+                            self.detail_scroll = 0;
+                        }
                     }
                     _ => {}
                 }

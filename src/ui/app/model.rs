@@ -91,13 +91,23 @@ pub enum Pane {
     Strip,
     Detail,
     Events,
+    /// The lesson's pane (`demo --lesson`), in the cycle only while it is shown: a step
+    /// taller than the pane scrolls when it has the focus.
+    Lesson,
 }
 
 impl Pane {
-    const ORDER: [Pane; 4] = [Pane::Tree, Pane::Strip, Pane::Detail, Pane::Events];
-    pub(super) fn step(self, forward: bool) -> Pane {
-        let i = Pane::ORDER.iter().position(|p| *p == self).unwrap_or(0);
-        let n = Pane::ORDER.len();
+    const ORDER: [Pane; 5] = [
+        Pane::Tree,
+        Pane::Strip,
+        Pane::Detail,
+        Pane::Events,
+        Pane::Lesson,
+    ];
+    /// The next pane (`tab`) or the previous (`shift-tab`), the lesson's only with `lesson`.
+    pub(super) fn step(self, forward: bool, lesson: bool) -> Pane {
+        let n = Pane::ORDER.len() - usize::from(!lesson);
+        let i = Pane::ORDER.iter().position(|p| *p == self).unwrap_or(0) % n;
         Pane::ORDER[if forward {
             (i + 1) % n
         } else {

@@ -64,10 +64,10 @@ impl App {
                     }
                     self.selection_changed();
                 }
-                Pane::Detail | Pane::Events | Pane::Strip => self.focus = Pane::Tree,
+                Pane::Detail | Pane::Events | Pane::Strip | Pane::Lesson => self.focus = Pane::Tree,
             },
-            UiAction::NextPane => self.focus = self.focus.step(true),
-            UiAction::PrevPane => self.focus = self.focus.step(false),
+            UiAction::NextPane => self.focus = self.focus.step(true, self.lesson.is_some()),
+            UiAction::PrevPane => self.focus = self.focus.step(false, self.lesson.is_some()),
             UiAction::LinkLeft => self.step_link(-1),
             UiAction::LinkRight => self.step_link(1),
             UiAction::Filter => {
@@ -218,6 +218,10 @@ impl App {
             Pane::Events => {
                 self.events_scroll = (self.events_scroll as isize + delta).clamp(0, 10_000) as u16
             }
+            // Bounded to the step's text when drawn.
+            Pane::Lesson => {
+                self.lesson_scroll = (self.lesson_scroll as isize + delta).clamp(0, 10_000) as u16
+            }
         }
     }
 
@@ -229,6 +233,7 @@ impl App {
             }
             Pane::Detail => self.detail_scroll = if index == 0 { 0 } else { 10_000 },
             Pane::Events => self.events_scroll = if index == 0 { 0 } else { 10_000 },
+            Pane::Lesson => self.lesson_scroll = if index == 0 { 0 } else { 10_000 },
         }
     }
 

@@ -64,7 +64,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) -> u16 {
                     Span::styled(text, style),
                 ]));
             }
-            lines.extend(link_lines_with(t, c, link, inner_w, app.full_text));
+            lines.extend(wrapped_lines(t, c, link, inner_w, app.full_text));
             lines
         }
         None => vec![Line::styled(
@@ -80,7 +80,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) -> u16 {
     scroll
 }
 
-/// The lines of a link's detail (public for tests and the bench).
+/// The lines of a link's detail, one per item before wrapping (public for tests and the
+/// bench).
 pub fn link_lines(t: &Theme, chain: &Chain, link: &Link, width: usize) -> Vec<Line<'static>> {
     link_lines_with(t, chain, link, width, false)
 }
@@ -93,6 +94,67 @@ pub fn link_lines_with(
     width: usize,
     full: bool,
 ) -> Vec<Line<'static>> {
+    rows(t, chain, link, width, full)
+        .into_iter()
+        .map(|(line, _)| line)
+        .collect()
+}
+
+/// [`link_lines_with`] as the pane draws them, wrapped at `width`: a line too long goes on
+/// under where its text started (its label's width in), a command so that its rows still
+/// paste as that command ([`super::paste`]).
+pub fn wrapped_lines(
+    t: &Theme,
+    chain: &Chain,
+    link: &Link,
+    width: usize,
+    full: bool,
+) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    for (line, how) in rows(t, chain, link, width, full) {
+        match how {
+            Flow::Hang(hang) => out.extend(super::hang::wrap(&line, width, hang)),
+            Flow::Command {
+                label,
+                command,
+                note,
+            } => out.extend(super::paste::rows(
+                Span::styled(label, t.muted()),
+                &command,
+                note.as_deref(),
+                (t.command(), t.muted()),
+                width,
+            )),
+        }
+    }
+    out
+}
+
+/// How a line of the detail continues when it is too long for the pane.
+enum Flow {
+    /// Under column `.0`: where the line's text starts after its label.
+    Hang(usize),
+    /// As a command to paste ([`super::paste`]).
+    Command {
+        label: &'static str,
+        command: String,
+        note: Option<String>,
+    },
+}
+
+/// Width of a label such as `"  seen     "`: where the text after it starts.
+fn at(label: &str) -> Flow {
+    Flow::Hang(super::hang::cells(label))
+}
+
+/// The detail's lines, each with how it wraps.
+fn rows(
+    t: &Theme,
+    chain: &Chain,
+    link: &Link,
+    width: usize,
+    full: bool,
+) -> Vec<(Line<'static>, Flow)> {
     let mut out = Vec::new();
     let shown = crate::ui::strip_text::shown(chain, link.link);
     let st = t.status(shown.status);
@@ -113,30 +175,34 @@ pub fn link_lines_with(
             t.muted(),
         ));
     }
-    out.push(Line::from(head));
+    out.push((Line::from(head), Flow::Hang(2)));
     if !link.facts.is_empty() {
-        out.push(Line::raw(""));
+        out.push((Line::raw(""), Flow::Hang(0)));
         out.extend(fact_lines(t, &link.facts, width, full));
     }
     for finding in &link.findings {
-        out.push(Line::raw(""));
+        out.push((Line::raw(""), Flow::Hang(0)));
         // A suppressed finding stays listed, dimmed, with who suppressed it and why.
         let fs = if finding.suppressed.is_some() {
             t.muted()
         } else {
             t.status(finding.severity.status())
         };
-        out.push(Line::from(vec![
-            Span::styled(
-                format!("{} {}", finding.severity.status().symbol(), finding.code),
-                fs,
-            ),
-            Span::styled(format!(" {} ", finding.severity.as_str()), t.muted()),
-            Span::raw(finding.message.to_string()),
-        ]));
-        out.push(Line::styled(
-            format!("  {}", finding.code.title()),
-            t.muted(),
+        // The message goes on under the code, the finding's block two columns in.
+        out.push((
+            Line::from(vec![
+                Span::styled(
+                    format!("{} {}", finding.severity.status().symbol(), finding.code),
+                    fs,
+                ),
+                Span::styled(format!(" {} ", finding.severity.as_str()), t.muted()),
+                Span::raw(finding.message.to_string()),
+            ]),
+            Flow::Hang(2),
+        ));
+        out.push((
+            Line::styled(format!("  {}", finding.code.title()), t.muted()),
+            Flow::Hang(2),
         ));
         if let Some(sup) = &finding.suppressed {
             let reason = sup
@@ -144,16 +210,19 @@ pub fn link_lines_with(
                 .as_deref()
                 .map(|r| format!(": {r}"))
                 .unwrap_or_default();
-            out.push(Line::styled(
-                format!("  suppressed by {}{reason}", sup.by),
-                t.muted(),
+            out.push((
+                Line::styled(format!("  suppressed by {}{reason}", sup.by), t.muted()),
+                Flow::Hang(2),
             ));
         }
         if !finding.resource.is_empty() {
-            out.push(Line::from(vec![
-                Span::styled("  object   ", t.muted()),
-                Span::raw(object_named(&finding.resource, &finding.namespace)),
-            ]));
+            out.push((
+                Line::from(vec![
+                    Span::styled(OBJECT, t.muted()),
+                    Span::raw(object_named(&finding.resource, &finding.namespace)),
+                ]),
+                at(OBJECT),
+            ));
         }
         if !finding.confirm.is_empty() {
             out.push(command_line(t, "  confirm  ", &finding.confirm));
@@ -163,14 +232,17 @@ pub fn link_lines_with(
         }
         // Evidence last: event messages run long, and the commands must stay in view.
         for e in &finding.evidence {
-            out.push(Line::from(vec![
-                Span::styled("  seen     ", t.muted()),
-                Span::raw(if full {
-                    e.replace('\n', " ")
-                } else {
-                    crate::glance::evidence(e)
-                }),
-            ]));
+            out.push((
+                Line::from(vec![
+                    Span::styled(SEEN, t.muted()),
+                    Span::raw(if full {
+                        e.replace('\n', " ")
+                    } else {
+                        crate::glance::evidence(e)
+                    }),
+                ]),
+                at(SEEN),
+            ));
         }
         // What the code means (docs/codes.yaml), its first sentence: the whole paragraph ran
         // to 2,700 characters (KVC901), fifty lines of an 80-column pane repeating the
@@ -178,7 +250,7 @@ pub fn link_lines_with(
         let (gist, more) = crate::codedoc::gist(finding.code);
         if !gist.is_empty() {
             let mut about = vec![
-                Span::styled("  about    ", t.muted()),
+                Span::styled(ABOUT, t.muted()),
                 Span::styled(gist, t.muted()),
             ];
             if more {
@@ -187,24 +259,32 @@ pub fn link_lines_with(
                     t.muted(),
                 ));
             }
-            out.push(Line::from(about));
+            out.push((Line::from(about), at(ABOUT)));
         }
     }
     if link.facts.is_empty() && link.findings.is_empty() {
-        out.push(Line::raw(""));
+        out.push((Line::raw(""), Flow::Hang(0)));
         // The key value the check found good (the SA's name, the role…), not an empty "ok".
-        out.push(Line::styled(
-            format!(
-                "{} of {}: {} — checked, no finding",
-                link.link.title(),
-                crate::ui::subject::name(chain),
-                link.summary
+        out.push((
+            Line::styled(
+                format!(
+                    "{} of {}: {} — checked, no finding",
+                    link.link.title(),
+                    crate::ui::subject::name(chain),
+                    link.summary
+                ),
+                t.muted(),
             ),
-            t.muted(),
+            Flow::Hang(0),
         ));
     }
     out
 }
+
+/// The labels of a finding's lines, their text starting at one column.
+const OBJECT: &str = "  object   ";
+const SEEN: &str = "  seen     ";
+const ABOUT: &str = "  about    ";
 
 /// Kinds a finding names that live in no namespace: Azure resources (in resource groups)
 /// and cluster-scoped Kubernetes objects.
@@ -223,7 +303,7 @@ fn object_named(resource: &str, namespace: &str) -> String {
 
 /// A confirm or fix line: a command after the `$ ` prompt (its note muted), a description
 /// without one ([`crate::ui::fix_text`]): no prompt before what is not to be run.
-fn command_line(t: &Theme, label: &'static str, text: &str) -> Line<'static> {
+fn command_line(t: &Theme, label: &'static str, text: &str) -> (Line<'static>, Flow) {
     let mut spans = vec![Span::styled(label, t.muted())];
     match crate::ui::fix_text::parse(text) {
         Fix::Command { command, note } => {
@@ -231,16 +311,24 @@ fn command_line(t: &Theme, label: &'static str, text: &str) -> Line<'static> {
             if let Some(note) = note {
                 spans.push(Span::styled(format!("  # {note}"), t.muted()));
             }
+            let how = Flow::Command {
+                label,
+                command: command.to_string(),
+                note: note.map(str::to_string),
+            };
+            (Line::from(spans), how)
         }
-        Fix::Prose(prose) => spans.push(Span::raw(prose.to_string())),
+        Fix::Prose(prose) => {
+            spans.push(Span::raw(prose.to_string()));
+            (Line::from(spans), at(label))
+        }
     }
-    Line::from(spans)
 }
 
 /// Facts as `label  observed │ expected` when both fit on one line, else stacked so the two
 /// values sit one above the other, character under character. A past event kept as history
 /// reads like the evidence: its decisive line unless `full` (`e`).
-fn fact_lines(t: &Theme, facts: &[Fact], width: usize, full: bool) -> Vec<Line<'static>> {
+fn fact_lines(t: &Theme, facts: &[Fact], width: usize, full: bool) -> Vec<(Line<'static>, Flow)> {
     let label_w = facts
         .iter()
         .map(|f| f.label.chars().count())
@@ -264,12 +352,15 @@ fn fact_lines(t: &Theme, facts: &[Fact], width: usize, full: bool) -> Vec<Line<'
     let side_by_side = label_w + 2 + col + 3 + col <= width;
     let mut out = Vec::new();
     if side_by_side && facts.iter().any(|f| f.expected.is_some()) {
-        out.push(Line::from(vec![
-            Span::raw(" ".repeat(label_w + 2)),
-            Span::styled(format!("{:<col$}", "observed"), t.muted()),
-            Span::styled(" │ ", t.muted()),
-            Span::styled("expected", t.muted()),
-        ]));
+        out.push((
+            Line::from(vec![
+                Span::raw(" ".repeat(label_w + 2)),
+                Span::styled(format!("{:<col$}", "observed"), t.muted()),
+                Span::styled(" │ ", t.muted()),
+                Span::styled("expected", t.muted()),
+            ]),
+            Flow::Hang(label_w + 2),
+        ));
     }
     for fact in facts {
         let label = format!("{:<label_w$}  ", fact.label);
@@ -279,10 +370,10 @@ fn fact_lines(t: &Theme, facts: &[Fact], width: usize, full: bool) -> Vec<Line<'
             t.status(crate::chain::Status::Broken)
         };
         match &fact.expected {
-            None => out.push(Line::from(vec![
-                Span::styled(label, t.muted()),
-                Span::raw(shown(fact)),
-            ])),
+            None => out.push((
+                Line::from(vec![Span::styled(label, t.muted()), Span::raw(shown(fact))]),
+                Flow::Hang(label_w + 2),
+            )),
             Some(exp) => {
                 let ok_style = t.status(crate::chain::Status::Ok);
                 let (obs, expd) = if fact.matches() {
@@ -308,7 +399,7 @@ fn fact_lines(t: &Theme, facts: &[Fact], width: usize, full: bool) -> Vec<Line<'
                     spans.push(Span::raw(" ".repeat(pad)));
                     spans.push(Span::styled(format!(" {mark} "), mark_style));
                     spans.extend(expd);
-                    out.push(Line::from(spans));
+                    out.push((Line::from(spans), Flow::Hang(label_w + 2)));
                 } else if fact.matches() {
                     // Equal values need no comparison: one line.
                     let mut spans = vec![
@@ -316,19 +407,24 @@ fn fact_lines(t: &Theme, facts: &[Fact], width: usize, full: bool) -> Vec<Line<'
                         Span::styled(format!("{mark} "), mark_style),
                     ];
                     spans.extend(obs);
-                    out.push(Line::from(spans));
+                    out.push((Line::from(spans), Flow::Hang(2)));
                 } else {
                     // Stacked, so the two values sit character under character.
-                    out.push(Line::from(vec![
-                        Span::styled(format!("{} ", fact.label), t.muted()),
-                        Span::styled(mark.to_string(), mark_style),
-                    ]));
+                    out.push((
+                        Line::from(vec![
+                            Span::styled(format!("{} ", fact.label), t.muted()),
+                            Span::styled(mark.to_string(), mark_style),
+                        ]),
+                        Flow::Hang(2),
+                    ));
+                    // Under the value: observed and expected stay character under
+                    // character as long as they wrap alike.
                     let mut o = vec![Span::styled(" obs ", t.muted())];
                     o.extend(obs);
-                    out.push(Line::from(o));
+                    out.push((Line::from(o), Flow::Hang(5)));
                     let mut e = vec![Span::styled(" exp ", t.muted())];
                     e.extend(expd);
-                    out.push(Line::from(e));
+                    out.push((Line::from(e), Flow::Hang(5)));
                 }
             }
         }

@@ -4,11 +4,11 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Block, BorderType, Paragraph, Wrap};
 
 use crate::chain::Status;
 use crate::source::lab::lesson::LessonRun;
-use crate::ui::app::App;
+use crate::ui::app::{App, Pane};
 use crate::ui::keymap::UiAction;
 
 /// The rows the pane needs at `width` columns (its borders included): every line of the
@@ -22,17 +22,41 @@ pub fn rows(app: &App, run: &LessonRun, width: u16) -> u16 {
     u16::try_from(n).unwrap_or(u16::MAX).saturating_add(2)
 }
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App, run: &LessonRun) {
+/// Draws the pane scrolled by `app.lesson_scroll` and returns that offset bounded to the text.
+/// A step taller than the pane (80×24 gives it eleven rows at most) says on its border which
+/// lines show and how to scroll them: the pane takes the focus (`shift-tab` from the tree)
+/// and then the keys that move in any pane; the rest of the step was out of reach.
+pub fn draw(f: &mut Frame, area: Rect, app: &App, run: &LessonRun) -> u16 {
     let t = &app.theme;
     let (title, lines) = content(app, run);
-    let block = Block::bordered()
+    let p = Paragraph::new(lines).wrap(Wrap { trim: true });
+    let total = p.line_count(area.width.saturating_sub(2).max(1));
+    let scroll = super::scroll::clamp(&p.clone().block(Block::bordered()), area, app.lesson_scroll);
+    let focused = app.focus == Pane::Lesson;
+    let mut block = Block::bordered()
         .title(title)
         .border_style(t.border(true))
         .title_style(t.title());
-    f.render_widget(
-        Paragraph::new(lines).block(block).wrap(Wrap { trim: true }),
-        area,
-    );
+    if focused {
+        block = block.border_type(BorderType::Thick);
+    }
+    let shown = usize::from(area.height.saturating_sub(2));
+    if total > shown {
+        let first = usize::from(scroll) + 1;
+        let last = (usize::from(scroll) + shown).min(total);
+        let keys = app.keymap.hint(UiAction::Down) + "/" + &app.keymap.hint(UiAction::Up);
+        let how = if focused {
+            keys
+        } else {
+            format!("{} then {keys}", app.keymap.hint(UiAction::PrevPane))
+        };
+        block = block.title_bottom(Line::styled(
+            format!(" {how}: lines {first}–{last} of {total} "),
+            t.accent(),
+        ));
+    }
+    f.render_widget(p.block(block).scroll((scroll, 0)), area);
+    scroll
 }
 
 /// The pane's title and lines: the step's text, reflowed, and what its check waits for.

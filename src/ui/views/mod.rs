@@ -6,10 +6,12 @@ pub mod confirm;
 pub mod detail;
 pub mod diff;
 pub mod events;
+pub mod hang;
 pub mod lab_menu;
 pub mod lesson;
 pub mod notice;
 pub mod overlay;
+pub mod paste;
 pub mod scroll;
 pub mod status;
 pub mod strip;
@@ -33,7 +35,7 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     strip::draw(f, a.strip, app);
     tree::draw(f, a.tree, app);
     if let Some(run) = app.lesson.clone() {
-        lesson::draw(f, a.lesson, app, &run);
+        app.lesson_scroll = lesson::draw(f, a.lesson, app, &run);
     }
     app.detail_scroll = detail::draw(f, a.detail, app);
     // Kept bounded, so `k` after `G` moves at once.

@@ -191,6 +191,11 @@ pub fn help(f: &mut Frame, app: &App) {
     if !app.is_lab() {
         why.push("lab only");
     }
+    // A replayed recording greys every action (App::frozen_refuses); without this the ⊘
+    // marks of a lab replay had no reason at all.
+    if app.frozen.is_some() {
+        why.push("frozen snapshot (demo --snapshot)");
+    }
     right_lines.push(Line::raw(""));
     // On the right, which has room to spare at 80×24.
     if !why.is_empty() {

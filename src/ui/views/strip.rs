@@ -27,9 +27,16 @@ fn short(l: LinkKind) -> &'static str {
     }
 }
 
+/// The nine boxes' areas in `area`, for drawing and for mouse clicks alike: the boxes are not
+/// all as wide (80 columns make eight of 9 cells and one of 8), so a click mapped by a width of
+/// its own (`width / 9`) selected the next link from a box's right edge on.
+pub fn boxes(area: Rect) -> std::rc::Rc<[Rect]> {
+    Layout::horizontal([Constraint::Ratio(1, 9); 9]).split(area)
+}
+
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
-    let boxes = Layout::horizontal([Constraint::Ratio(1, 9); 9]).split(area);
+    let boxes = boxes(area);
     let chain = app.selected_chain();
     let focused = app.focus == Pane::Strip;
     for (i, kind) in LinkKind::ALL.iter().enumerate() {

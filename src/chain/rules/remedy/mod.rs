@@ -70,7 +70,7 @@ pub(crate) use restart::{
     sa_labelled_seen, sa_only_finished, sa_pods_not_holding,
 };
 pub(crate) use rotation::DRIVER_LOG;
-pub(crate) use shell::{comment_at, in_turn, split_note};
+pub(crate) use shell::{Cut, comment_at, cuts, in_turn, split_note};
 pub(crate) use spc::{
     edit_spc, get_spc, note_overrides, overridden, patch_spc_parameter, show_spc,
     unless_controlled, unless_spc_controlled,

@@ -7,19 +7,70 @@
 /// begins a word outside quotes. A `#` inside a word (`a#b`, `${#x}`), in `'…'` or `"…"`, or
 /// within a command substitution (`$(…)`, quoted or not) starts none.
 pub(crate) fn comment_at(line: &str) -> Option<usize> {
-    #[derive(Clone, Copy, PartialEq)]
-    enum Ctx {
-        Bare,
-        Single,
-        Double,
-        Subst,
-    }
+    let b = line.as_bytes();
+    walk(line, |i, ctx, depth| {
+        ctx == Ctx::Bare
+            && depth == 1
+            && b[i] == b'#'
+            && (i == 0 || b" \t\n;&|()<>".contains(&b[i - 1]))
+    })
+}
+
+/// How `line` may be cut before a byte and go on on the next line, for bash to read the
+/// same command: what [`cuts`] gives each byte.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Cut {
+    /// Not here: an escaped character, the `(` of `$(`, or the middle of a character.
+    Never,
+    /// A blank between words read unquoted (outside quotes, or in `$(…)` outside its own):
+    /// ` \` ends the row, and the next may be indented (blanks between words are nothing).
+    Blank,
+    /// Inside a word, outside `'…'`: `\` ends the row and the next goes on with no indent
+    /// (bash drops a backslash-newline there, also within `"…"`).
+    Join,
+    /// Inside `'…'`, where a backslash is literal: `'\` ends the row and the next starts
+    /// with `'` (the quote closed, the line continued, the quote opened again).
+    Requote,
+}
+
+/// [`Cut`] of each byte of `line`: how it may be cut before that byte.
+pub(crate) fn cuts(line: &str) -> Vec<Cut> {
+    let b = line.as_bytes();
+    let mut out = vec![Cut::Never; b.len()];
+    walk(line, |i, ctx, _| {
+        out[i] = match ctx {
+            _ if !line.is_char_boundary(i) => Cut::Never,
+            Ctx::Bare | Ctx::Subst if matches!(b[i], b' ' | b'\t') => Cut::Blank,
+            Ctx::Single => Cut::Requote,
+            _ => Cut::Join,
+        };
+        false
+    });
+    out
+}
+
+/// Where a byte of a shell line stands: outside quotes, in `'…'`, in `"…"`, or in `$(…)`.
+#[derive(Clone, Copy, PartialEq)]
+enum Ctx {
+    Bare,
+    Single,
+    Double,
+    Subst,
+}
+
+/// Walks `line` as bash quotes it, calling `at(index, context, nesting)` on each byte not
+/// escaped by a backslash, before that byte opens or closes anything; stops at the first
+/// index `at` accepts and returns it.
+fn walk(line: &str, mut at: impl FnMut(usize, Ctx, usize) -> bool) -> Option<usize> {
     let b = line.as_bytes();
     let mut stack = vec![Ctx::Bare];
     let mut i = 0;
     while i < b.len() {
         let here = *stack.last().unwrap_or(&Ctx::Bare);
         let c = b[i];
+        if at(i, here, stack.len()) {
+            return Some(i);
+        }
         match here {
             Ctx::Single => {
                 if c == b'\'' {
@@ -48,12 +99,6 @@ pub(crate) fn comment_at(line: &str) -> Option<usize> {
                 b'(' if here == Ctx::Subst => stack.push(Ctx::Subst),
                 b')' if here == Ctx::Subst => {
                     stack.pop();
-                }
-                b'#' if here == Ctx::Bare
-                    && stack.len() == 1
-                    && (i == 0 || b" \t\n;&|()<>".contains(&b[i - 1])) =>
-                {
-                    return Some(i);
                 }
                 _ => {}
             },
@@ -143,6 +188,22 @@ mod tests {
         );
         assert_eq!(comment_at("a $(b # c\n) d"), None);
         assert_eq!(comment_at("a;# b"), Some(2));
+    }
+
+    #[test]
+    fn a_line_is_cut_as_bash_reads_it() {
+        let line = "P=\"$(az x)\" 'a b' e\\ f";
+        let kinds: String = cuts(line)
+            .iter()
+            .map(|c| match c {
+                Cut::Never => '.',
+                Cut::Blank => ' ',
+                Cut::Join => 'j',
+                Cut::Requote => 'q',
+            })
+            .collect();
+        // Not after `$` (its `(`) or a backslash; a blank only outside quotes or in $(…).
+        assert_eq!(kinds, "jjjj.jj jjj jqqqq jj.j");
     }
 
     #[test]
