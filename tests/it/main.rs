@@ -228,6 +228,7 @@ mod report_text;
 mod report_unverified;
 mod rooms;
 mod rrr_facts;
+mod rrr_jobs;
 mod rules_absolute_file_name;
 mod rules_access_confirm;
 mod rules_bare_pod_reinjection;
