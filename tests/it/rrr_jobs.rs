@@ -190,3 +190,24 @@ fn the_engine_agrees_with_a_full_pass_when_a_jobs_pod_finishes() {
         codes(job)
     );
 }
+
+/// The TUI tree's pod row of a complete Job's pod says why its worst link waits: "Mount Job
+/// finished", not a bare "… Mount" that reads as a mount on its way.
+#[test]
+fn the_tree_row_of_a_finished_pod_says_it_finished() {
+    use kvchain::ui::app::{App, AppEvent};
+    use kvchain::ui::config::UiConfig;
+    let s = finished_job(false, |_| {});
+    let chains = diagnose(&s);
+    let mut app = App::new(s.source.clone(), UiConfig::default());
+    app.update(AppEvent::Resize(200, 30));
+    app.apply(std::sync::Arc::new(s), chains);
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(200, 30)).unwrap();
+    t.draw(|f| kvchain::ui::views::draw(f, &mut app)).unwrap();
+    let screen = t.backend().to_string();
+    let pod = tk::pod_name(APP, 0);
+    let row = (screen.lines())
+        .find(|l| l.contains(&pod))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(row.contains("Mount Job finished"), "{row}\n{screen}");
+}
