@@ -10,7 +10,9 @@ use kvchain::chain::{Chain, Code, LinkKind, Status, diagnose};
 use kvchain::snapshot::*;
 
 use super::mmm_lab::{link, report};
+use crate::rules_events::{self, FORBIDDEN};
 use crate::rules_retired_specs::{RETIRED, finished_job};
+use jiff::SignedDuration;
 
 fn rotation_off(s: &mut Snapshot) {
     if let Observed::Known(csi) = &mut s.cluster.csi_driver {
@@ -124,21 +126,10 @@ fn rotation_off_is_raised_on_the_live_pod_not_the_finished_one() {
 #[test]
 fn a_rotation_failure_of_a_finished_pod_is_history() {
     let mut s = finished_job(false, |_| {});
-    s.events.items.push(EventObs {
-        namespace: NS.into(),
-        involved_kind: "Pod".into(),
-        involved_name: tk::pod_name(APP, 0).into(),
-        type_: "Warning".into(),
-        reason: "MountRotationFailed".into(),
-        message: format!(
-            "provider mount err: rpc error: code = Unknown desc = failed to mount secrets store objects for pod {NS}/{}, err: rpc error: code = Unknown desc = failed to mount objects, error: failed to get objectType:secret, objectName:x, objectVersion:: RESPONSE 403: 403 Forbidden\n{{\"error\":{{\"code\":\"Forbidden\",\"innererror\":{{\"code\":\"ForbiddenByRbac\"}}}}}}",
-            tk::pod_name(APP, 0)
-        ),
-        count: 2,
-        source: "csi-secrets-store-rotation".into(),
-        last_seen: Some(tk::ago(jiff::SignedDuration::from_secs(30))),
-        ..EventObs::default()
-    });
+    s.events.items.push(rules_events::rotation_failed(
+        FORBIDDEN,
+        SignedDuration::from_secs(30),
+    ));
     let chains = diagnose(&s);
     assert!(upstream(&chains[0]).is_empty(), "{:#?}", chains[0].links);
 }
