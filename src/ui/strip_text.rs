@@ -38,6 +38,8 @@ const NARROW: &[(&str, &str)] = &[
     ("throttled", "429"),
     ("objects unknown", "objs ?"),
     ("not reached", "not tried"),
+    // "Job finished", "pod finished": a finished pod's link, which waits on nothing.
+    ("finished", "done"),
 ];
 
 /// The words the abbreviations bring in (for tests: every word drawn is one of the summary's
@@ -184,6 +186,15 @@ mod tests {
             code,
             not_reached: None,
         }
+    }
+
+    /// A finished pod's Mount link ("Job finished", pending) reads as finished in a box of an
+    /// 80-column strip too, not as a bare "…" that reads as waiting (audit RRR-jobs).
+    #[test]
+    fn a_finished_pods_link_reads_done_in_a_narrow_box() {
+        let s = shown(Status::Pending, "Job finished", None);
+        assert_eq!(body(&s, 7), ["… Job".to_string(), "done".into()]);
+        assert_eq!(body(&s, 14)[0], "… Job finished");
     }
 
     #[test]

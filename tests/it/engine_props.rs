@@ -179,14 +179,21 @@ fn changes(s: &Snapshot, edit: &Edit, gone: &mut Vec<Object>, n: usize) -> Vec<C
             p.uid = format!("uid-copy{n}").into();
             up(Object::Pod(p.into()))
         }),
+        // Running → Succeeded (a Job's pod finishing: its mount is history, its siblings' and
+        // readers' chains say so) → Pending → Running.
         Edit::PodPhase(i) => pick(pods, i).map_or_else(Vec::new, |p| {
             let mut p = p.clone();
-            p.phase = if p.phase == "Running" {
-                "Pending"
-            } else {
-                "Running"
+            p.phase = match p.phase.as_str() {
+                "Running" => "Succeeded",
+                "Succeeded" => "Pending",
+                _ => "Running",
             }
             .into();
+            if p.phase == "Succeeded" {
+                for c in &mut p.containers {
+                    c.state = ContainerStateObs::Terminated { reason: "Completed".into(), exit_code: 0 };
+                }
+            }
             p.deleting = !p.deleting;
             up(Object::Pod(p.into()))
         }),
@@ -371,7 +378,7 @@ fn by_namespace<'c>(chains: impl Iterator<Item = &'c Chain>) -> BTreeMap<String,
     out
 }
 
-fn assert_agrees(engine: &Engine, after: &str) {
+pub(crate) fn assert_agrees(engine: &Engine, after: &str) {
     let full = diagnose(&engine.snapshot());
     let full = by_namespace(full.iter());
     let incremental = by_namespace(engine.chains());

@@ -229,6 +229,7 @@ mod report_unverified;
 mod rooms;
 mod rrr_facts;
 mod rrr_faults;
+mod rrr_jobs;
 mod rrr_users;
 mod rules_absolute_file_name;
 mod rules_access_confirm;

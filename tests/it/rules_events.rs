@@ -367,7 +367,7 @@ fn text_report_colours_only_when_asked() {
 }
 
 /// A ≤v1.5 rotation failure on the healthy app's pod, last seen `ago`.
-fn rotation_failed(cause: &str, ago: jiff::SignedDuration) -> EventObs {
+pub(crate) fn rotation_failed(cause: &str, ago: jiff::SignedDuration) -> EventObs {
     EventObs {
         namespace: NS.into(),
         involved_kind: "Pod".into(),
@@ -385,7 +385,7 @@ fn rotation_failed(cause: &str, ago: jiff::SignedDuration) -> EventObs {
     }
 }
 
-const FORBIDDEN: &str = "failed to get objectType:secret, objectName:web-db-pass, objectVersion:: GET https://kv-shop.vault.azure.net/secrets/web-db-pass/\nRESPONSE 403: 403 Forbidden\n{\"error\":{\"code\":\"Forbidden\",\"innererror\":{\"code\":\"ForbiddenByRbac\"}}}";
+pub(crate) const FORBIDDEN: &str = "failed to get objectType:secret, objectName:web-db-pass, objectVersion:: GET https://kv-shop.vault.azure.net/secrets/web-db-pass/\nRESPONSE 403: 403 Forbidden\n{\"error\":{\"code\":\"Forbidden\",\"innererror\":{\"code\":\"ForbiddenByRbac\"}}}";
 
 /// FACTS §11 "Evidence ages": a failure older than the newest success signal is history (a
 /// fact on the link), not a finding; without a success signal, a rotation failure that has not

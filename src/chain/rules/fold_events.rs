@@ -285,6 +285,21 @@ fn retired_pod(cx: &Ctx, e: &crate::snapshot::EventObs) -> Option<String> {
     if !cx.retired() {
         return None;
     }
+    // A rotation failure is of a live mount's poll: a finished pod's volumes are torn down and
+    // the rotation reconciler skips it ("for jobs that complete aren't gc yet", FACTS §4), so
+    // nothing is rotated again and the failure was of a mount that is gone.
+    let finished = matches!(cx.pod.phase.as_str(), "Failed" | "Succeeded");
+    if finished
+        && matches!(
+            e.reason.as_str(),
+            "MountRotationFailed" | "SecretRotationFailed"
+        )
+    {
+        return Some(format!(
+            "pod {} is {} and holds no mount: the driver's rotation skips it",
+            cx.pod.name, cx.pod.phase
+        ));
+    }
     let at = e.last_seen?;
     let (ns, spc) = (cx.ns(), cx.spc_name);
     let later = cx.ix.pods_mounting(ns, spc).find(|p| {

@@ -31,6 +31,14 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         Some(side) => link.findings.extend_from_slice(&side.mount),
         None => link.findings.extend(statics(cx)),
     }
+    // A finished pod (Succeeded, Failed) holds no mount: the kubelet tore its volumes down and
+    // the driver's rotation skips it ("for jobs that complete aren't gc yet", FACTS §4 [D5]
+    // pkg/rotation/reconciler.go), so rotation off changes nothing for it. KVC702 stays on
+    // the chains of live pods and templates that mount the SPC.
+    let finished = !cx.template && matches!(cx.pod.phase.as_str(), "Failed" | "Succeeded");
+    if finished {
+        link.findings.retain(|f| f.code != Code::KVC702);
+    }
     // A volume no container mounts is never mounted, template or pod (KVC707).
     if super::unused_volume::check(cx, link) {
         return;
@@ -46,8 +54,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     }
     // A pod in a terminal phase (evicted, its node shut down: Failed) waits for nothing: the
     // kubelet never retries its mount, whatever its containers last reported.
-    let terminal = matches!(cx.pod.phase.as_str(), "Failed" | "Succeeded");
-    let waiting = !terminal
+    let waiting = !finished
         && cx.pod.containers.iter().any(|c| matches!(&c.state, ContainerStateObs::Waiting { reason, .. } if reason == "ContainerCreating"));
     if let Some(reason) = cx.snap().spc_statuses.unknown_in(cx.ns()) {
         // Whether it mounted is unknown. But a pod on a node and still not started past the
@@ -87,6 +94,8 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             set(link, Status::Pending, "mounting");
         } else if cx.pod.phase.is_empty() {
             set(link, Status::Pending, "no status");
+        } else if finished {
+            finished_mount(cx, link, None);
         } else if let Some(started) = started_container(cx) {
             // The kubelet starts a container only once every volume of the pod is mounted
             // (FACTS §11: "container started" is a success signal): the mount happened, even
@@ -132,21 +141,24 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         if st.mounted { "true" } else { "false" },
         "true",
     );
+    if finished {
+        finished_mount(cx, link, Some(st));
+        return;
+    }
     if !st.mounted {
         set(link, Status::Pending, "mounting");
         return;
     }
     set(link, Status::Ok, "mounted");
     if cx.retired() {
-        // Finished, failed or being deleted: nothing rotates or re-mounts it (the driver's
-        // rotation reconciler skips such pods), so the versions of its last mount are history,
-        // no lag and no edit it missed (audit U1).
+        // Being deleted: mounted until the kubelet tears it down, but nothing rotates or
+        // re-mounts it (the driver's rotation reconciler skips such pods), so the versions of
+        // its last mount are history, no lag and no edit it missed (audit U1).
         link.facts.push(Fact::new(
             "history",
             format!(
-                "pod {} is {}: its mount is not kept current, and its versions say nothing of rotation",
+                "pod {} is being deleted: its mount is not kept current, and its versions say nothing of rotation",
                 cx.pod.name,
-                if cx.pod.deleting { "being deleted" } else { "finished" }
             ),
         ));
         return;
@@ -154,6 +166,55 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     rotation_unread(cx, link);
     lag(cx, link, csi.map(|c| c.rotation_poll_interval));
     super::sync::mount_unapplied(cx, link);
+}
+
+/// The Mount link of a finished pod (phase Succeeded or Failed): it holds no mount now, the
+/// kubelet tore its volumes down (Kubernetes docs, "Volumes": ephemeral volumes live as long
+/// as the pod runs) and the driver's rotation skips it (FACTS §4), so the link is neither ok
+/// nor broken: it waits on nothing and says what the mount was. `st` is its last SPC pod
+/// status, which the driver never deletes itself (FACTS §1): history, not a mount. A Failed
+/// pod whose mount failed gets its cause from the events folded in afterwards
+/// (`rules::apply_events`).
+fn finished_mount(cx: &Ctx, link: &mut Link, st: Option<&crate::snapshot::SpcPodStatusObs>) {
+    let summary = if super::finished_job(cx).is_some() {
+        "Job finished"
+    } else {
+        "pod finished"
+    };
+    set(link, Status::Pending, summary);
+    let (pod, phase) = (&cx.pod.name, &cx.pod.phase);
+    let last = match (st, started_container(cx)) {
+        (Some(st), _) if st.mounted => {
+            let versions: Vec<String> = (st.objects.iter())
+                .map(|o| format!("{}@{}", o.id, o.version))
+                .collect();
+            format!(
+                "its last SecretProviderClassPodStatus {} said mounted: true ({}), history now",
+                st.name,
+                if versions.is_empty() {
+                    "no objects listed".into()
+                } else {
+                    versions.join(", ")
+                }
+            )
+        }
+        (Some(st), _) => format!(
+            "its last SecretProviderClassPodStatus {} said mounted: false",
+            st.name
+        ),
+        (None, Some(c)) => format!(
+            "container {c} ran, which the kubelet allows only once every volume is mounted; no SecretProviderClassPodStatus of it was observed, and none will be written"
+        ),
+        (None, None) => {
+            "no SecretProviderClassPodStatus of it was observed, and none will be written".into()
+        }
+    };
+    link.facts.push(Fact::new(
+        "history",
+        format!(
+            "pod {pod} is {phase}: the kubelet tore its volumes down and the driver's rotation skips it, so nothing is mounted or rotated now; {last}"
+        ),
+    ));
 }
 
 /// A mounted link whose rotation check (KVC702) could not be made: the driver's flags were

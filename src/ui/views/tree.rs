@@ -145,8 +145,15 @@ fn row_line(app: &App, row: Row) -> Line<'static> {
                         format!("  {}", l.link.title()),
                         t.status(worst),
                     ));
-                    if let Some(code) = l.findings.first().map(|f| f.code) {
-                        spans.push(Span::styled(format!(" {code}"), t.muted()));
+                    match l.findings.first() {
+                        Some(f) => spans.push(Span::styled(format!(" {}", f.code), t.muted())),
+                        // A pending link no code says why it waits: its summary does ("Job
+                        // finished" for a finished pod, not a bare "… Mount" read as a mount
+                        // on its way).
+                        None if worst == Status::Pending => {
+                            spans.push(Span::styled(format!(" {}", l.summary), t.muted()));
+                        }
+                        None => {}
                     }
                 }
             }
