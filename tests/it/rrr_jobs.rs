@@ -202,3 +202,22 @@ fn the_tree_row_of_a_finished_pod_says_it_finished() {
         .unwrap_or_else(|| panic!("{screen}"));
     assert!(row.contains("Mount Job finished"), "{row}\n{screen}");
 }
+
+/// A finished pod's containers have exited, so no process holds what they read through env:
+/// nothing needs restarting when the Secret rotates (a terminating pod's case, audit S1), and
+/// KVC902 is not raised on it, a bare pod's warning nor a Job's note. The same pod alive gets
+/// its bare-pod KVC902, as documented (docs/codes.yaml KVC902).
+#[test]
+fn a_finished_pod_that_read_env_needs_no_restart() {
+    let kvc902 = |s: &Snapshot| {
+        (diagnose(s).iter())
+            .flat_map(|c| c.findings().map(|f| f.code).collect::<Vec<_>>())
+            .filter(|&c| c == Code::KVC902)
+            .count()
+    };
+    assert_eq!(kvc902(&bare(|_| {})), 1, "a live bare pod reading env");
+    for (what, retire) in &RETIRED[..2] {
+        assert_eq!(kvc902(&bare(*retire)), 0, "bare, {what}");
+    }
+    assert_eq!(kvc902(&finished_job(false, |_| {})), 0, "complete Job");
+}

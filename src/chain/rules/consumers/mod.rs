@@ -132,7 +132,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> Option<&
                     );
                     stale::check(cx, link, i, &so.secret_name, c.pod, &c.how);
                     if super::sync::is_env(&c.how)
-                        && !c.pod.deleting
+                        && !c.pod.retired()
                         && !env_readers::read_at_init(&c.how)
                     {
                         other_env.push((c.pod, &so.secret_name));
@@ -149,8 +149,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> Option<&
     let mut restart_unknown = None;
     // A terminating pod is restarted by nothing and needs no restart: what holds its env is
     // going away with it (its owner may be gone too, so no restart target could be named:
-    // audit S1).
-    if !env_secrets.is_empty() && !cx.pod.deleting {
+    // audit S1). Nor does a finished one (Succeeded or Failed): its containers have exited
+    // and no process holds the value (audit RRR-jobs left a complete Job's KVC902).
+    if !env_secrets.is_empty() && !cx.pod.retired() {
         restarts::reloader(cx, link, &env_secrets, &mut restart_unknown);
     }
     env_readers::other_readers(cx, link, &other_env, &mut restart_unknown);
