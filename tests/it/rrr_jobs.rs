@@ -221,3 +221,45 @@ fn a_finished_pod_that_read_env_needs_no_restart() {
     }
     assert_eq!(kvc902(&finished_job(false, |_| {})), 0, "complete Job");
 }
+
+/// The driver's rotation skips a pod being deleted as it skips a finished one (FACTS §4 [D5]
+/// pkg/rotation/reconciler.go: "skip rotation if the pod is being terminated"): rotation off
+/// changes nothing for it, so KVC702 is its live sibling's alone.
+#[test]
+fn rotation_off_is_not_raised_on_a_terminating_pod() {
+    let mut s = tk::empty();
+    tk::add_app(&mut s, NS, APP, 2);
+    rotation_off(&mut s);
+    let leaving = tk::pod_name(APP, 0);
+    let pod = (s.pods.items.iter_mut())
+        .find(|p| p.name == leaving)
+        .unwrap();
+    (RETIRED[2].1)(pod);
+    for c in &diagnose(&s) {
+        let terminating = c.id.contains(&leaving);
+        let got = codes(c);
+        assert_eq!(
+            got.contains(&Code::KVC702),
+            !terminating,
+            "{}: {got:?}",
+            c.id
+        );
+    }
+}
+
+/// With the SPC pod statuses unread, a finished pod's Mount link still says it finished:
+/// what the statuses would add is its last mount's history, and the pod holds none now. The
+/// unread statuses are said on the link (unknown is not absent).
+#[test]
+fn a_finished_pod_reads_finished_with_its_statuses_unread() {
+    let mut s = finished_job(false, |_| {});
+    s.spc_statuses = Coll::unknown("forbidden: cannot list secretproviderclasspodstatuses");
+    let chains = diagnose(&s);
+    let mount = chains[0].link(LinkKind::Mount);
+    assert_eq!(mount.status, Status::Pending, "{mount:#?}");
+    assert_eq!(mount.summary, "Job finished", "{mount:#?}");
+    assert!(
+        (mount.facts.iter()).any(|f| f.observed.contains("forbidden: cannot list")),
+        "{mount:#?}"
+    );
+}

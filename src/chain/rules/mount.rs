@@ -31,12 +31,13 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         Some(side) => link.findings.extend_from_slice(&side.mount),
         None => link.findings.extend(statics(cx)),
     }
-    // A finished pod (Succeeded, Failed) holds no mount: the kubelet tore its volumes down and
-    // the driver's rotation skips it ("for jobs that complete aren't gc yet", FACTS §4 [D5]
-    // pkg/rotation/reconciler.go), so rotation off changes nothing for it. KVC702 stays on
-    // the chains of live pods and templates that mount the SPC.
+    // A finished pod (Succeeded, Failed) holds no mount: the kubelet tore its volumes down.
+    // The driver's rotation skips it, and a pod being deleted too ("skip rotation if the pod
+    // is being terminated … for jobs that complete aren't gc yet", FACTS §4 [D5]
+    // pkg/rotation/reconciler.go), so rotation off changes nothing for either. KVC702 stays
+    // on the chains of live pods and templates that mount the SPC.
     let finished = !cx.template && matches!(cx.pod.phase.as_str(), "Failed" | "Succeeded");
-    if finished {
+    if !cx.template && cx.retired() {
         link.findings.retain(|f| f.code != Code::KVC702);
     }
     // A volume no container mounts is never mounted, template or pod (KVC707).
@@ -57,6 +58,15 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     let waiting = !finished
         && cx.pod.containers.iter().any(|c| matches!(&c.state, ContainerStateObs::Waiting { reason, .. } if reason == "ContainerCreating"));
     if let Some(reason) = cx.snap().spc_statuses.unknown_in(cx.ns()) {
+        // Unread statuses hide only what the last mount held: a finished pod holds none now.
+        if finished {
+            finished_mount(cx, link, None);
+            link.facts.push(Fact::new(
+                "unknown",
+                format!("its last SecretProviderClassPodStatus: {reason}"),
+            ));
+            return;
+        }
         // Whether it mounted is unknown. But a pod on a node and still not started past the
         // time a mount takes, with the events that would say why unread, has no verdict
         // whether or not its SPCPS can be read (README: exit 3): one more permission lost
