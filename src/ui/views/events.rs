@@ -72,6 +72,9 @@ pub fn classify(e: &EventObs) -> ClassifiedEvent {
     }
 }
 
+/// Cells a wrapped event's rows start in: under its reason, past the `! ` / `· ` mark.
+const EVENT_HANG: usize = 2;
+
 /// Returns the scroll offset drawn at: the asked one, bounded so the last line stays in view.
 pub fn draw(f: &mut Frame, area: Rect, app: &App) -> u16 {
     let t = &app.theme;
@@ -99,6 +102,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) -> u16 {
         };
         block = block.title_bottom(Line::styled(format!(" {key} {what} "), t.muted()));
     }
+    let inner_w = usize::from(area.width.saturating_sub(2));
     let lines: Vec<Line> = if app.pod_events.is_empty() {
         // Unknown is not absent: events that could not be read are said so, with why.
         vec![match app.events_unread() {
@@ -124,7 +128,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) -> u16 {
             .or_else(|| app.snapshot.as_ref().map(|s| s.source.observed_at));
         app.pod_events
             .iter()
-            .map(|e| {
+            .flat_map(|e| {
                 let mut spans = vec![
                     Span::styled(
                         if e.warning { "! " } else { "· " },
@@ -152,11 +156,15 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) -> u16 {
                 } else {
                     crate::glance::decisive(&e.message)
                 }));
-                Line::from(spans)
+                // A long message goes on under the reason, two cells in, so each event reads
+                // as one block, not as lines of their own at column 0.
+                super::hang::wrap(&Line::from(spans), inner_w, EVENT_HANG)
             })
             .collect()
     };
-    let p = Paragraph::new(lines).block(block).wrap(Wrap { trim: true });
+    let p = Paragraph::new(lines)
+        .block(block)
+        .wrap(Wrap { trim: false });
     let scroll = super::scroll::clamp(&p, area, app.events_scroll);
     f.render_widget(p.scroll((scroll, 0)), area);
     scroll
