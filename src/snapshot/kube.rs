@@ -150,7 +150,13 @@ impl PodObs {
     /// reconciler skips such pods, and their SPC pod status keeps the versions of their last
     /// mount until the pod object goes (FACTS §1): history, not the chain's present.
     pub fn retired(&self) -> bool {
-        self.deleting || matches!(self.phase.as_str(), "Succeeded" | "Failed")
+        self.deleting || self.finished()
+    }
+    /// The pod is in a terminal phase (Succeeded or Failed): its containers have exited and
+    /// the kubelet has torn its volumes down, so it holds no mount (unlike a pod being
+    /// deleted, mounted until teardown).
+    pub fn finished(&self) -> bool {
+        matches!(self.phase.as_str(), "Succeeded" | "Failed")
     }
     pub fn volume(&self, name: &str) -> Option<&VolumeObs> {
         self.volumes.iter().find(|v| v.name == name)

@@ -288,8 +288,7 @@ fn retired_pod(cx: &Ctx, e: &crate::snapshot::EventObs) -> Option<String> {
     // A rotation failure is of a live mount's poll: a finished pod's volumes are torn down and
     // the rotation reconciler skips it ("for jobs that complete aren't gc yet", FACTS §4), so
     // nothing is rotated again and the failure was of a mount that is gone.
-    let finished = matches!(cx.pod.phase.as_str(), "Failed" | "Succeeded");
-    if finished
+    if cx.pod.finished()
         && matches!(
             e.reason.as_str(),
             "MountRotationFailed" | "SecretRotationFailed"

@@ -36,7 +36,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     // is being terminated … for jobs that complete aren't gc yet", FACTS §4 [D5]
     // pkg/rotation/reconciler.go), so rotation off changes nothing for either. KVC702 stays
     // on the chains of live pods and templates that mount the SPC.
-    let finished = !cx.template && matches!(cx.pod.phase.as_str(), "Failed" | "Succeeded");
+    let finished = !cx.template && cx.pod.finished();
     if !cx.template && cx.retired() {
         link.findings.retain(|f| f.code != Code::KVC702);
     }

@@ -59,9 +59,7 @@ impl LabelSplit<'_> {
             (many, None) => format!("{} of its pods carry it", many.len()),
         }
     }
-}
 
-impl LabelSplit<'_> {
     /// The delete of the pods that lack the label, of set `set` in `ns`, and them said: by
     /// name, or over [`NAMED_PODS`] of them selected when pasted (a selector `!=` also selects
     /// a pod without the key: Kubernetes docs, "Labels and Selectors").
