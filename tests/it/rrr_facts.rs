@@ -71,6 +71,14 @@ fn a_second_writer_whose_mount_fails_writes_nothing_yet() {
         fix.starts_with("kubectl edit secretproviderclass legacy-kv -n demo"),
         "{fix}"
     );
+    // legacy's own pods read api-db through env: renamed in the SPC alone, they would go on
+    // reading api-kv's Secret, so the fix points Deployment/legacy at the new name too and
+    // does not say that no reader uses it.
+    assert!(
+        fix.contains("point Deployment/legacy at the new name: its pods read api-db now")
+            && !fix.contains("no reader uses it"),
+        "{fix}"
+    );
     // The one error is legacy's missing grant, its root cause.
     let legacy = of("legacy-kv");
     assert_eq!(link(legacy, "access")["status"], "broken", "{legacy}");

@@ -4,6 +4,7 @@
 use super::remedy;
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
+use crate::chain::index::may_mount;
 use crate::chain::model::{Link, Severity};
 use crate::snapshot::SecretObjectSpec;
 
@@ -91,9 +92,18 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
             so.secret_name,
             others_joined(&others),
         );
-        let edit = "give secretObjects[].secretName a name no other SPC writes before a pod mounts this one (no reader uses it yet)";
+        let readers = own_readers(cx, &so.secret_name);
+        let edit = if readers.is_empty() {
+            "give secretObjects[].secretName a name no other SPC writes before a pod mounts this one (no reader uses it yet)".to_string()
+        } else {
+            format!(
+                "give secretObjects[].secretName a name no other SPC writes before a pod mounts this one, and point {} at the new name: its pods read {} now, which the other SPC writes",
+                readers.join(", "),
+                so.secret_name
+            )
+        };
         link.findings
-            .push(warning(cx, so, message, evidence(), edit));
+            .push(warning(cx, so, message, evidence(), &edit));
         return;
     }
     // Whether the others write: known ones, and those nothing read can tell.
@@ -175,6 +185,25 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
 
 /// A KVC807 warning: this SPC writes nothing now, or which writer does is unknown; its fix
 /// renames the SPC's Secret (`edit`).
+/// The workloads (or bare pods, `Pod/<name>`) whose pods mount this chain's SPC and read Secret
+/// `secret`: renamed by the SPC alone, the Secret they read stays the other SPC's, so the
+/// rename must reach their references too (audit RRR-facts left "no reader uses it yet" said
+/// over them). Sorted, each once.
+fn own_readers(cx: &Ctx, secret: &str) -> Vec<String> {
+    let mut names: Vec<String> = (cx.ix.secret_consumers.get(&(cx.ns(), secret)))
+        .into_iter()
+        .flatten()
+        .filter(|c| may_mount(c.pod, cx.spc_name))
+        .map(|c| match cx.ix.workload_of(c.pod) {
+            Some((kind, name)) => format!("{kind}/{name}"),
+            None => format!("Pod/{}", c.pod.name),
+        })
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
 fn warning(
     cx: &Ctx,
     so: &SecretObjectSpec,
