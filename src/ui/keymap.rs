@@ -232,6 +232,26 @@ impl fmt::Display for KeyBind {
     }
 }
 
+/// `ctrl-` and a letter.
+fn ctrl(c: char) -> KeyBind {
+    KeyBind {
+        code: KeyCode::Char(c),
+        mods: KeyModifiers::CONTROL,
+    }
+}
+
+/// What a key does whatever the mode and the table (README Keys): ctrl-c quits (`quit` may
+/// list it), ctrl-z suspends.
+fn fixed_meaning(key: KeyBind) -> Option<&'static str> {
+    if key == ctrl('c') {
+        Some("always quits kvchain")
+    } else if key == ctrl('z') {
+        Some("always suspends kvchain (fg resumes it)")
+    } else {
+        None
+    }
+}
+
 /// User bindings as written in the config file: action name → one key or a list of keys.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(transparent)]
@@ -312,6 +332,14 @@ impl KeyMap {
             // One key for two actions in the user's own file is a contradiction, not a merge
             // (`quit: q` and `restart: q` must not quietly make q restart a workload).
             for (key, spelled) in parsed.iter().zip(keys.keys()) {
+                // Taken before the table in every mode (app::keys): a binding would never fire.
+                if let Some(why) =
+                    fixed_meaning(*key).filter(|_| action != UiAction::Quit || *key != ctrl('c'))
+                {
+                    return Err(format!(
+                        "keys.{name}: {spelled:?} {why}: it cannot be bound"
+                    ));
+                }
                 if let Some((other, _)) = given.iter().find(|(n, k)| k == key && n != name) {
                     return Err(format!(
                         "keys.{name}: {spelled:?} is also given to keys.{other}"
@@ -373,6 +401,30 @@ mod tests {
             assert_eq!(k, back, "{s}");
         }
         assert!("nonsense".parse::<KeyBind>().is_err());
+    }
+
+    /// ctrl-z and ctrl-c act before the table in every mode: a binding of either elsewhere
+    /// would never fire, so the config is refused naming the field (ctrl-c may stay quit's).
+    #[test]
+    fn the_fixed_keys_cannot_be_bound() {
+        let over = |action: &str, key: &str| {
+            let mut m = BTreeMap::new();
+            m.insert(action.to_string(), OneOrMany::One(key.to_string()));
+            KeyMap::with_overrides(&KeyOverrides(m))
+        };
+        let err = over("restart", "ctrl-z").unwrap_err();
+        assert!(
+            err.starts_with("keys.restart: \"ctrl-z\" always suspends"),
+            "{err}"
+        );
+        let err = over("help", "ctrl-c").unwrap_err();
+        assert!(
+            err.starts_with("keys.help: \"ctrl-c\" always quits"),
+            "{err}"
+        );
+        assert!(over("quit", "ctrl-z").is_err());
+        let quit = over("quit", "ctrl-c").expect("quit may list ctrl-c");
+        assert_eq!(quit.keys(UiAction::Quit), [ctrl('c')]);
     }
 
     #[test]

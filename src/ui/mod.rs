@@ -216,6 +216,31 @@ impl TerminalGuard {
     }
 }
 
+impl TerminalGuard {
+    /// ctrl-z: the terminal handed back as the shell had it, the process stopped (SIGTSTP,
+    /// whose default action stops it: no handler is installed for it), and on `fg` (SIGCONT)
+    /// raw mode, the alternate screen and the mouse taken again and the whole screen redrawn.
+    #[cfg(unix)]
+    fn suspend(&mut self) -> Result<(), String> {
+        restore_terminal();
+        let stopped = nix::sys::signal::raise(nix::sys::signal::Signal::SIGTSTP);
+        // Returns once resumed, or at once where job control cannot stop us (the kernel
+        // discards SIGTSTP for an orphaned process group: no shell to resume it).
+        enable_raw_mode().map_err(|e| format!("cannot switch the terminal to raw mode: {e}"))?;
+        execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)
+            .map_err(|e| format!("cannot enter the alternate screen: {e}"))?;
+        // What the shell drew while we were stopped is on the main screen, but the terminal
+        // may have been resized or cleared: draw every cell again.
+        let _ = self.terminal.clear();
+        stopped.map_err(|e| format!("cannot suspend: {e}"))
+    }
+
+    #[cfg(not(unix))]
+    fn suspend(&mut self) -> Result<(), String> {
+        Err("ctrl-z: suspending is not supported on this platform".into())
+    }
+}
+
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         restore_terminal();
@@ -265,6 +290,12 @@ async fn event_loop(
         for effect in app.update(event) {
             match effect {
                 Effect::Quit => return Ok(()),
+                Effect::Suspend => {
+                    if let Err(why) = guard.suspend() {
+                        app.message = Some((why, app::Level::Warn));
+                    }
+                    app.dirty = true;
+                }
                 Effect::Copy(text) => {
                     let out = guard.terminal.backend_mut();
                     out.write_all(osc52(&text).as_bytes())?;

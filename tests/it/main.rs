@@ -360,6 +360,7 @@ mod ui_render;
 mod ui_restarts;
 mod ui_selection;
 mod ui_source_trouble;
+mod ui_suspend;
 mod ui_timelines;
 mod ui_unread_empty;
 mod upstream_words;

@@ -26,6 +26,12 @@ impl Pty {
 
     /// [`Pty::spawn`] with `env` set for the child.
     pub(crate) fn spawn_env(args: &[&str], env: &[(&str, &str)]) -> Pty {
+        Self::spawn_program(env!("CARGO_BIN_EXE_kvchain"), args, env)
+    }
+
+    /// `program` with `args` in the terminal, with kvchain's test environment (TERM, an empty
+    /// config dir, no kubeconfig) and `env`: a shell that then runs kvchain, say.
+    pub(crate) fn spawn_program(program: &str, args: &[&str], env: &[(&str, &str)]) -> Pty {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -35,7 +41,7 @@ impl Pty {
             })
             .expect("openpty");
         let config = tempfile::tempdir().expect("tempdir");
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_kvchain"));
+        let mut cmd = CommandBuilder::new(program);
         cmd.args(args);
         cmd.env("TERM", "xterm-256color");
         // An empty config dir: defaults only, whatever the developer's own config says.
@@ -45,7 +51,7 @@ impl Pty {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let child = pty.slave.spawn_command(cmd).expect("spawn kvchain");
+        let child = pty.slave.spawn_command(cmd).expect("spawn in the terminal");
         drop(pty.slave);
         let mut reader = pty.master.try_clone_reader().expect("reader");
         let writer: Arc<Mutex<Box<dyn Write + Send>>> =
@@ -81,6 +87,11 @@ impl Pty {
             child,
             _config: config,
         }
+    }
+
+    /// Whether the terminal shows its alternate screen (a TUI holds it).
+    pub(crate) fn alternate_screen(&self) -> bool {
+        self.parser.lock().unwrap().screen().alternate_screen()
     }
 
     pub(crate) fn screen(&self) -> String {

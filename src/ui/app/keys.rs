@@ -18,6 +18,12 @@ impl App {
             fx.push(Effect::Quit);
             return;
         }
+        // ctrl-z suspends, as a terminal's job control would if raw mode did not turn it into
+        // a key (vim, htop and less do the same); a fixed key like ctrl-c, in every mode.
+        if key.code == KeyCode::Char('z') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            fx.push(Effect::Suspend);
+            return;
+        }
         // Below 80×24 only "terminal too small" is drawn: no confirmation, menu or row a key
         // would act on is in view (README "Actions": a write is confirmed with the operation
         // spelled out), so only quitting works. What was open stays, for when it fits.

@@ -48,6 +48,9 @@ pub enum AppEvent {
 #[derive(Debug)]
 pub enum Effect {
     Quit,
+    /// Hand the terminal back and stop, as ctrl-z stops a program in a shell (job control);
+    /// `fg` resumes it and the screen is drawn again.
+    Suspend,
     /// Put text on the clipboard (OSC 52).
     Copy(String),
     /// Send a command to the source (refresh, lab controls).

@@ -137,7 +137,9 @@ pub fn help(f: &mut Frame, app: &App) {
     );
     f.render_widget(Clear, r);
     let block = Block::bordered()
-        .title(" Keys — esc closes ")
+        // ctrl-z is outside the table (app::keys takes it first in every mode): said here,
+        // where 80×24 has room, rather than on a row the columns have none for.
+        .title(" Keys — esc closes · ctrl-z suspends (fg resumes) ")
         .title_style(t.title())
         .border_style(t.border(true))
         .style(t.base());
