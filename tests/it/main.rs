@@ -342,6 +342,7 @@ mod sync_terminating;
 mod timeline_blame;
 mod tls_pfx_text;
 mod ui_app;
+mod ui_app_actions;
 mod ui_config;
 mod ui_confirm;
 mod ui_contexts;
