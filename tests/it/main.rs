@@ -142,6 +142,7 @@ mod lab_waiting_many;
 mod lab_webhook_admission;
 mod lab_webhook_env;
 mod lab_world;
+mod lab_world_secrets;
 mod lesson_texts;
 mod lessons;
 mod live_actions;
