@@ -160,6 +160,7 @@ mod live_narrowed;
 mod live_nodes;
 mod live_permission_questions;
 mod live_restarts;
+mod live_reveal_verify;
 mod live_server_errors;
 mod live_snapshot;
 mod live_snapshot_gaps;
