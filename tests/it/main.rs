@@ -57,6 +57,7 @@ mod compound_optional;
 mod compound_volumes;
 mod demo_world;
 mod deploy_manifests;
+mod engine_cases;
 mod engine_feed;
 mod engine_props;
 mod event_secret_map;
