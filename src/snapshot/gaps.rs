@@ -47,6 +47,13 @@ pub struct Gap {
 /// Pods and SecretProviderClasses: without them whole chains are missing, not just a link.
 const CHAIN_KINDS: [&str; 2] = ["pods", "secretproviderclasses"];
 
+/// The workload kinds whose pod template is a chain of its own when they run no pod (a
+/// Deployment whose pods cannot be created, a CronJob between runs: `orphans::templates`):
+/// unread, such chains may be missing too (audit SSS-access). ReplicaSets and Jobs are read
+/// as metadata only, for the owners of pods, so refusing them alone hides no chain.
+const TEMPLATE_KINDS: [&str; 4] = ["deployments", "statefulsets", "daemonsets", "cronjobs"];
+const OWNER_KINDS: [&str; 2] = ["replicasets", "jobs"];
+
 /// `serve`: the gap kind of data served while the API server (or a kind's watch) does not
 /// answer ([`super::SourceInfo::stale`], audit FFF5).
 pub const CLUSTER: &str = "cluster";
@@ -71,7 +78,11 @@ impl Gap {
     /// link that shows unknown. A CRD that is not installed is no such gap: it means there
     /// are no SPCs at all, which is known.
     pub fn hides_chains(&self) -> bool {
-        CHAIN_KINDS.contains(&self.kind) && !is_not_installed(&self.reason)
+        if is_not_installed(&self.reason) {
+            return false;
+        }
+        CHAIN_KINDS.contains(&self.kind)
+            || (self.kind == "workloads" && templates_unread(&self.reason))
     }
 
     /// What could not be seen, where: "pods in payments", "azure.vaults for vault kv-x",
@@ -156,6 +167,18 @@ pub fn hiding_chains(gaps: &[Gap], max: usize, name: impl Fn(&Gap) -> String) ->
         s.push_str(&format!(" and {} more", hiding.len() - max));
     }
     Some(s)
+}
+
+/// The `workloads` gap's reason (one refused read per kind, `; ` between: "cannot list
+/// deployments in shop: forbidden; cannot list replicasets …") names a kind whose templates
+/// are diagnosed, or names none of the six (a reason written by hand: any may be unread).
+fn templates_unread(reason: &str) -> bool {
+    let names = |kind: &str| {
+        reason
+            .split(|c: char| !c.is_ascii_lowercase())
+            .any(|word| word == kind)
+    };
+    TEMPLATE_KINDS.iter().any(|k| names(k)) || !OWNER_KINDS.iter().any(|k| names(k))
 }
 
 /// The reason a kind's CRD is missing (a fact: nothing of that kind exists).
@@ -281,7 +304,8 @@ impl Snapshot {
         }
     }
 
-    /// Pods or SecretProviderClasses could not be read somewhere: chains may be missing
+    /// Pods, SecretProviderClasses or workloads (their templates: TEMPLATE_KINDS) could
+    /// not be read somewhere: chains may be missing
     /// entirely (`kvchain check` exits 3 unless an error was found anyway). In `serve`, also
     /// data served but not kept current ([`super::SourceInfo::stale`]): what changed since is
     /// unread, wherever it is (audit FFF2, FFF5).
@@ -392,6 +416,34 @@ fn azure_items(out: &mut Vec<Gap>, a: &super::AzureObs) {
 mod tests {
     use super::*;
     use crate::snapshot::{AzureObs, ClusterFacts, CsiDriverFacts};
+
+    #[test]
+    fn unread_workloads_hide_chains_when_templates_are_among_them() {
+        let hides = |reason: &str| {
+            Gap {
+                kind: "workloads",
+                reason: reason.into(),
+                ..Gap::default()
+            }
+            .hides_chains()
+        };
+        assert!(hides("cannot list deployments in shop: forbidden"));
+        assert!(hides(
+            "cannot list replicasets at the cluster scope: forbidden; cannot list cronjobs at \
+             the cluster scope: forbidden"
+        ));
+        assert!(hides(
+            "not listed within 1m: list statefulsets: no answer yet"
+        ));
+        assert!(
+            hides("workloads not observed"),
+            "no kind named: any may be unread"
+        );
+        assert!(!hides("cannot list replicasets in shop: forbidden"));
+        assert!(!hides(
+            "cannot list jobs in shop: forbidden; cannot list replicasets in shop: forbidden"
+        ));
+    }
 
     fn complete() -> Snapshot {
         Snapshot {

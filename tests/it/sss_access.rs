@@ -1,0 +1,124 @@
+//! Audit SSS-access: honesty when kvchain cannot read everything. A workload whose pods
+//! cannot be created is a chain of its own, diagnosed from its pod template (README TUI
+//! "Tree": "a workload's template diagnosed …"; KVC202 "the pod cannot be created"). With
+//! Deployments, StatefulSets, DaemonSets or CronJobs unread such chains may be missing, as
+//! they may behind unread pods: README `kvchain check` exit status 3, "'0 errors' would
+//! otherwise pass for 'all healthy'". ReplicaSets and Jobs are read as metadata only (their
+//! owners), so refusing them alone hides no chain.
+
+use crate::live_gaps::{Run, check_in_context};
+use crate::live_support::*;
+use serde_json::{Value, json};
+
+const SSS_CANARY: &str = "CANARY-sss-ac";
+
+/// The live world with its synced Secret holding this audit's canary, no FailedMount event,
+/// and Deployment `orders` whose ServiceAccount does not exist: its ReplicaSet can create no
+/// pod (the API server refuses a pod naming a missing ServiceAccount), so nothing but its
+/// template says it is broken.
+fn uncreated_orders() -> FakeApi {
+    let api = world();
+    api.replace_silently(EVENTS, Vec::new());
+    api.replace_silently(SECRETS, vec![synced_secret("foosecret", SSS_CANARY, true)]);
+    let mut d = upstream("deployment-synck8s-azure.yaml", VARS);
+    d["metadata"]["namespace"] = json!(NS);
+    d["metadata"]["name"] = json!("orders");
+    d["spec"]["template"]["spec"]["serviceAccountName"] = json!("orders-sa");
+    api.add(DEPLOYMENTS, d);
+    api
+}
+
+async fn check(api: &FakeApi, format: &str) -> Run {
+    let run = check_in_context(api, &["-n", NS, "-o", format]).await;
+    for out in [&run.stdout, &run.stderr] {
+        assert!(
+            !out.contains(SSS_CANARY),
+            "a secret value was printed: {out}"
+        );
+    }
+    run
+}
+
+fn json_of(run: &Run) -> Value {
+    serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", run.stdout, run.stderr))
+}
+
+#[tokio::test]
+async fn the_broken_workload_is_found_when_deployments_can_be_read() {
+    // The control: what the unread Deployment hides below is an error.
+    let run = check(&uncreated_orders(), "json").await;
+    let r = json_of(&run);
+    assert_eq!(run.code, Some(1), "{:#}", r["findings"]);
+    assert!(
+        r["chains"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["workload"] == "Deployment/orders" && c["codes"] == json!(["KVC202"])),
+        "{:#}",
+        r["chains"]
+    );
+}
+
+#[tokio::test]
+async fn deployments_unread_make_the_check_incomplete_not_clean() {
+    let api = uncreated_orders();
+    api.deny(DEPLOYMENTS, Some(NS));
+    let run = check(&api, "json").await;
+    let r = json_of(&run);
+    assert_eq!(
+        run.code,
+        Some(3),
+        "no error seen, chains may be missing: {r:#}"
+    );
+    assert_eq!(r["summary"]["errors"], 0);
+    assert_eq!(r["summary"]["incomplete"], true, "{}", r["summary"]);
+    let gap = r["gaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["kind"] == "workloads")
+        .unwrap_or_else(|| panic!("a workloads gap: {:#}", r["gaps"]));
+    assert_eq!(gap["namespace"], NS);
+    assert_eq!(gap["hides_chains"], true, "{gap}");
+
+    let text = check(&api, "text").await;
+    assert_eq!(text.code, Some(3));
+    let headline = text.stdout.lines().next().unwrap_or_default();
+    assert!(
+        headline.starts_with("INCOMPLETE: workloads in payments could not be read — "),
+        "{headline}"
+    );
+
+    let sarif = check(&api, "sarif").await;
+    assert_eq!(sarif.code, Some(3));
+    let s = json_of(&sarif);
+    let invocation = &s["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false, "{invocation:#}");
+    let run_props = &s["runs"][0]["properties"];
+    assert_eq!(run_props["incomplete"], true, "{run_props:#}");
+}
+
+#[tokio::test]
+async fn replica_sets_alone_unread_hide_no_chain() {
+    // ReplicaSets are read for their owner only: the Deployment's template is still read.
+    let api = uncreated_orders();
+    api.deny(REPLICA_SETS, Some(NS));
+    let run = check(&api, "json").await;
+    let r = json_of(&run);
+    assert_eq!(
+        run.code,
+        Some(1),
+        "the KVC202 is still seen: {:#}",
+        r["findings"]
+    );
+    assert!(r["summary"].get("incomplete").is_none(), "{}", r["summary"]);
+    let gap = r["gaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["kind"] == "workloads")
+        .unwrap_or_else(|| panic!("a workloads gap: {:#}", r["gaps"]));
+    assert_ne!(gap["hides_chains"], true, "{gap}");
+}
