@@ -62,6 +62,9 @@ pub struct App {
     pub events_scroll: u16,
     /// Events of the selected pod (indexes into `snapshot.events`), classified.
     pub pod_events: Vec<ClassifiedEvent>,
+    /// Events on the selected pod's name that an earlier pod of that name got (another
+    /// `involvedObject.uid`): left out of `pod_events`, counted so the pane says so.
+    pub earlier_pod_events: usize,
     /// The propagation timeline of the last action (shown instead of the events).
     pub timeline: Option<Timeline>,
     /// Watch prepared when an action is confirmed, started when it succeeds.
@@ -146,6 +149,7 @@ impl App {
             detail_scroll: 0,
             events_scroll: 0,
             pod_events: Vec::new(),
+            earlier_pod_events: 0,
             timeline: None,
             pending_watch: None,
             watch: None,

@@ -213,31 +213,45 @@ impl App {
             self.revealed = None;
         }
         let chain = self.selected_chain();
+        // Events recorded on the pod's name that belong to an earlier pod of that name (a
+        // StatefulSet's replica re-created, a bare pod replaced) are not this pod's, as
+        // `kubectl describe pod` selects them by `involvedObject.uid` too: shown, a past pod's
+        // 403 read as a warning tagged with a link of a pod that never failed (audit SSS-time).
+        // They are counted, so the pane says they were left out.
+        let mut earlier = 0;
         self.pod_events = match (self.snapshot.as_deref(), self.selected_pod()) {
-            (Some(s), Some((ns, pod))) => s
-                .events
-                .items
-                .iter()
-                .filter(|e| e.namespace == ns && e.involved_name == pod)
-                .map(|e| {
-                    let mut c = classify(e);
-                    // Where the diagnosis cites the event, its link is the tag.
-                    if let Some(link) = chain.and_then(|ch| cited_on(ch, e)) {
-                        c.link = Some(link);
-                    }
-                    // An event of a link a break upstream kept from being tried (the
-                    // kubelet's mount timeout beside a missing object) is that break's
-                    // symptom: the strip draws its link "not reached", and so does the tag.
-                    if let (Some(ch), Some(link)) = (chain, c.link)
-                        && let Some(cause) = crate::ui::strip_text::shown(ch, link).not_reached
-                    {
-                        c.link = Some(cause);
-                    }
-                    c
-                })
-                .collect(),
+            (Some(s), Some((ns, pod))) => {
+                let obs = (s.pods.items.iter()).find(|p| p.namespace == ns && p.name == pod);
+                s.events
+                    .items
+                    .iter()
+                    .filter(|e| e.namespace == ns && e.involved_name == pod)
+                    .filter(|e| {
+                        let mine = obs.is_none_or(|p| crate::chain::chain_events::about_pod(p, e));
+                        earlier += usize::from(!mine);
+                        mine
+                    })
+                    .map(|e| {
+                        let mut c = classify(e);
+                        // Where the diagnosis cites the event, its link is the tag.
+                        if let Some(link) = chain.and_then(|ch| cited_on(ch, e)) {
+                            c.link = Some(link);
+                        }
+                        // An event of a link a break upstream kept from being tried (the
+                        // kubelet's mount timeout beside a missing object) is that break's
+                        // symptom: the strip draws its link "not reached", and so does the tag.
+                        if let (Some(ch), Some(link)) = (chain, c.link)
+                            && let Some(cause) = crate::ui::strip_text::shown(ch, link).not_reached
+                        {
+                            c.link = Some(cause);
+                        }
+                        c
+                    })
+                    .collect()
+            }
             _ => Vec::new(),
         };
+        self.earlier_pod_events = earlier;
     }
 
     /// Why the selected pod's events could not be read, when they are a gap (forbidden, not

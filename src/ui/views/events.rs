@@ -103,7 +103,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) -> u16 {
         block = block.title_bottom(Line::styled(format!(" {key} {what} "), t.muted()));
     }
     let inner_w = usize::from(area.width.saturating_sub(2));
-    let lines: Vec<Line> = if app.pod_events.is_empty() {
+    let mut lines: Vec<Line> = if app.pod_events.is_empty() {
         // Unknown is not absent: events that could not be read are said so, with why.
         vec![match app.events_unread() {
             Some(why) => Line::styled(
@@ -162,6 +162,17 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) -> u16 {
             })
             .collect()
     };
+    if app.earlier_pod_events > 0 {
+        // Left out, not absent: the pod's name carries events of an earlier pod.
+        let n = app.earlier_pod_events;
+        lines.push(Line::styled(
+            format!(
+                "{n} event{} of an earlier pod of this name (another uid) left out",
+                if n == 1 { "" } else { "s" }
+            ),
+            t.muted(),
+        ));
+    }
     let p = Paragraph::new(lines)
         .block(block)
         .wrap(Wrap { trim: false });
