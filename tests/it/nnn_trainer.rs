@@ -404,12 +404,23 @@ fn remove_pod_label_on_a_deployment_says_it_rolls_out() {
 /// Faults whose change serves more than their target say so in the break menu (noticed in
 /// audit NNN-lab's walkthrough: `disable-rotation` read "on Deployment shop/checkout"): the
 /// driver's rotation flag is the cluster's (FACTS §4: no per-volume rotation attribute), a
-/// vault's firewall answers every chain reading that vault. A fault on one credential or one
-/// workload names only its target.
+/// vault's firewall answers every chain reading that vault. A fault on an object the target
+/// only uses names that object (audit SSS-time: `sa-client-id-mismatch` read "on Deployment
+/// shop/checkout" while it changed the ServiceAccount every pod running as it reads); one on
+/// the target's own template names only its target.
 #[test]
 fn faults_reaching_past_their_target_say_what_they_reach() {
     let mut src = kvchain::source::lab::open("default", None).expect("built-in scenario");
-    for id in ["disable-rotation", "vault-firewall", "fic-subject-typo"] {
+    for id in [
+        "disable-rotation",
+        "vault-firewall",
+        "fic-subject-typo",
+        "sa-client-id-mismatch",
+        "wrong-role",
+        "delete-object",
+        "spc-wrong-tenant",
+        "remove-pod-label",
+    ] {
         faults::apply(src.world_mut(), id).expect("the fault applies");
     }
     let infos = faults::infos(src.world());
@@ -429,5 +440,27 @@ fn faults_reaching_past_their_target_say_what_they_reach() {
         reach("vault-firewall").as_deref(),
         Some("Key Vault kv-shop-lab: every chain reading it")
     );
-    assert_eq!(reach("fic-subject-typo"), None);
+    assert_eq!(
+        reach("fic-subject-typo").as_deref(),
+        Some("the federated credentials of managed identity id-checkout: every pod it serves")
+    );
+    assert_eq!(
+        reach("sa-client-id-mismatch").as_deref(),
+        Some("ServiceAccount shop/checkout: every pod running as it")
+    );
+    assert_eq!(
+        reach("wrong-role").as_deref(),
+        Some(
+            "the roles of id-checkout on Key Vault kv-shop-lab: every chain reading it as id-checkout"
+        )
+    );
+    assert_eq!(
+        reach("delete-object").as_deref(),
+        Some("secret checkout-db-password in Key Vault kv-shop-lab: every chain reading it")
+    );
+    assert_eq!(
+        reach("spc-wrong-tenant").as_deref(),
+        Some("SecretProviderClass shop/checkout-kv: every pod mounting it")
+    );
+    assert_eq!(reach("remove-pod-label"), None);
 }

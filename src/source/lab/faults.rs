@@ -177,19 +177,59 @@ pub fn infos(world: &World) -> Vec<FaultInfo> {
                     name: a.target.2.clone(),
                 }
             }),
-            reach: (world.faults.iter().find(|a| a.id == f.id)).and_then(|a| reach(&a.undo)),
+            reach: (world.faults.iter().find(|a| a.id == f.id)).and_then(|a| reach(world, &a.undo)),
         })
         .collect()
 }
 
-/// What a fault's change reaches beyond its target: the driver's rotation flag is the
-/// cluster's, a vault's network rules every chain reading that vault (FACTS §4: no
-/// per-volume rotation attribute; a vault's firewall answers every caller).
-fn reach(undo: &Undo) -> Option<String> {
+/// What a fault changed when that is not its target workload, and what the change reaches:
+/// the driver's rotation flag is the cluster's, a vault's network rules every chain reading
+/// that vault (FACTS §4: no per-volume rotation attribute; a vault's firewall answers every
+/// caller); a ServiceAccount, an SPC, an identity's credentials or roles, a vault object serve
+/// every pod that runs as, mounts or reads through them, not the target alone (audit SSS-time:
+/// `sa-client-id-mismatch` read "on Deployment shop/checkout", which it never touched). A
+/// change to the target's own template or the target itself has nothing past it to say.
+fn reach(world: &World, undo: &Undo) -> Option<String> {
     match undo {
         Undo::Rotation(_) => Some("the CSI driver: every chain in the cluster".into()),
         Undo::Network { vault, .. } => Some(format!("Key Vault {vault}: every chain reading it")),
-        _ => None,
+        Undo::SaAnnotation {
+            key: (ns, name), ..
+        } => Some(format!(
+            "ServiceAccount {ns}/{name}: every pod running as it"
+        )),
+        Undo::Spc {
+            key: (ns, name), ..
+        } => Some(format!(
+            "SecretProviderClass {ns}/{name}: every pod mounting it"
+        )),
+        Undo::Fics { identity, .. } => (world.identities.get(*identity)).map(|id| {
+            format!(
+                "the federated credentials of managed identity {}: every pod it serves",
+                id.name
+            )
+        }),
+        Undo::RoleAssignments(before) => {
+            // The assignment the fault removed or re-roled: gone now, or another role.
+            let changed = before.iter().find(|b| {
+                !(world.role_assignments.iter())
+                    .any(|ra| ra.name == b.name && ra.spec.role == b.spec.role)
+            })?;
+            let who = (world.identities.iter())
+                .find(|i| i.principal_id == changed.spec.principal_id)
+                .map_or(changed.spec.principal_id.as_str(), |i| i.name.as_str());
+            Some(format!(
+                "the roles of {who} on Key Vault {}: every chain reading it as {who}",
+                changed.spec.scope.vault
+            ))
+        }
+        Undo::Object { vault, objects } => objects.first().map(|((kind, name), _)| {
+            format!(
+                "{} {name} in Key Vault {vault}: every chain reading it",
+                kind.as_str()
+            )
+        }),
+        Undo::PodLabel { .. } | Undo::Workload(_) | Undo::BarePod(_) => None,
     }
 }
 
