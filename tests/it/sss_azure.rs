@@ -502,3 +502,27 @@ fn over_privilege_fix_deletes_the_broad_role_where_it_is_and_keeps_the_held_one(
         "{found:#?}"
     );
 }
+
+/// A SecretProviderClass reads every object from its one keyvaultName (FACTS §5): db-password
+/// is missing from kv-sss (404 SecretNotFound) while kv-other, which the identity may read,
+/// holds it. KVC601 said only "recover it, else create it" in kv-sss — a recover that finds
+/// nothing and a create that copies a value living elsewhere. It names kv-other, and its fix
+/// points keyvaultName there, the create kept as the alternative in its note.
+#[test]
+fn a_missing_object_another_vault_holds_points_keyvault_name_there() {
+    let r = world("sss-az-object-other-vault.yaml");
+    assert_eq!(causes(&r).0, ["KVC601"], "{r}");
+    let f = findings(&r, "KVC601")[0];
+    let message = f["message"].as_str().unwrap();
+    assert!(
+        message.contains("Key Vault kv-other holds a secret db-password"),
+        "{message}"
+    );
+    let fix = f["fix"].as_str().unwrap();
+    assert!(
+        fix.starts_with(
+            r#"kubectl patch secretproviderclass api-kv -n demo --type merge -p '{"spec":{"parameters":{"keyvaultName":"kv-other"}}}'  #"#
+        ),
+        "{fix}"
+    );
+}
