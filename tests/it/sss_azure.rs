@@ -526,3 +526,95 @@ fn a_missing_object_another_vault_holds_points_keyvault_name_there() {
         "{fix}"
     );
 }
+
+/// The trainer's wrong-role (Crypto User for a secret: KVC502) repaired between two polls:
+/// the last poll's 403 is current while the roles look right now ("failed, now looks right").
+/// Key Vault's RBAC 403 reads the same for a grant missing, one for another object type and
+/// one in the model the vault ignores (FACTS §5: `Assignment: (not found)`), so the finding
+/// coded from the event alone (KVC501) says which codes it may stand for, as its history label
+/// does once it is past — it named none, and the fault was KVC502.
+#[test]
+fn a_failure_over_roles_that_look_right_names_every_code_it_may_be() {
+    let r = super::mmm_lab::report_after(
+        "sss_azure/sss-az-wrong-role-between-polls.yaml",
+        &["--for", "5m30s"],
+        CANARY,
+    );
+    let f = findings(&r, "KVC501");
+    assert_eq!(f.len(), 1, "{r}");
+    let message = f[0]["message"].as_str().unwrap();
+    assert!(message.contains("looks right now"), "{message}");
+    assert!(
+        message.contains("may stand for KVC501, KVC502 or KVC503"),
+        "{message}"
+    );
+}
+
+/// The rotation timeline says a stuck pod's cause as the diagnosis does (audit EEE2); a
+/// failure over grants that look right now knows no more than its 403, which reads the same
+/// for the wrong-role that caused it (KVC502) as for a missing grant: "KVC501, KVC502 or
+/// KVC503 (Access link)", not "KVC501" alone.
+#[test]
+fn a_timeline_stuck_on_a_repaired_wrong_role_does_not_say_kvc501_alone() {
+    use kvchain::action::timeline::{RotationWatch, StepState};
+    use kvchain::source::lab::world::World;
+    use kvchain::source::lab::{export, faults, scenario};
+    use std::time::Duration;
+
+    use crate::lab_nodes::{CLUSTER, HEALTHY, SHOP};
+    let docs = [CLUSTER, SHOP, HEALTHY].join("\n---\n");
+    let sc = scenario::parse("sss", std::path::Path::new("sss.yaml"), &docs).expect("parses");
+    let mut w = World::new(sc);
+    w.run_until_stable(Duration::from_secs(3600));
+    faults::apply(&mut w, "wrong-role").expect("applies");
+    w.advance(Duration::from_secs(30));
+    let before = export::snapshot(&w);
+    let mut watch = RotationWatch::new(&before, "kv-shop-lab", "checkout-db-password")
+        .starting_at(before.source.observed_at);
+    w.rotate_secret(
+        "kv-shop-lab",
+        "checkout-db-password",
+        Some(b"checkout-pass-9"),
+    )
+    .unwrap();
+    // Until a poll is refused.
+    let refused = |s: &Snapshot| {
+        (s.events.items.iter()).any(|e| {
+            e.reason == "MountRotationFailed"
+                && e.last_seen.is_some_and(|t| t >= before.source.observed_at)
+        })
+    };
+    for _ in 0..30 {
+        w.advance(Duration::from_secs(10));
+        let s = export::snapshot(&w);
+        watch.observe_diagnosed(&s, &diagnose(&s));
+        if refused(&s) {
+            break;
+        }
+    }
+    faults::repair(&mut w, "wrong-role").expect("repairs");
+    w.advance(Duration::from_secs(5));
+    let s = export::snapshot(&w);
+    assert!(refused(&s), "a poll was refused");
+    let chains = diagnose(&s);
+    assert!(
+        (chains.iter().flat_map(|c| c.findings()))
+            .any(|f| f.code == Code::KVC501 && f.message.contains("looks right now")),
+        "{chains:#?}"
+    );
+    watch.observe_diagnosed(&s, &chains);
+    watch.tick(s.source.observed_at + jiff::SignedDuration::from_hours(1));
+    let tl = watch.timeline();
+    assert!(tl.finished, "{tl:#?}");
+    let why: Vec<String> = (tl.steps.iter())
+        .filter_map(|st| match &st.state {
+            StepState::Stuck(why) => Some(why.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        why.iter()
+            .any(|w| w.contains("KVC501, KVC502 or KVC503 (Access link)")),
+        "{why:#?}"
+    );
+}

@@ -56,7 +56,7 @@ mod volume_params;
 mod webhook_env;
 
 pub use fold_events::CONTRADICTED;
-pub(crate) use fold_events::apply_events;
+pub(crate) use fold_events::{apply_events, is_contradicted};
 
 use super::catalog::Code;
 use super::context::Ctx;
