@@ -340,6 +340,7 @@ mod snapshot_file;
 mod spc_props;
 mod spec_sidecars;
 mod sss_access;
+mod sss_azure;
 mod sss_time;
 mod stdout_closed;
 mod sync_mount_unread;

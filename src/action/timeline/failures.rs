@@ -17,6 +17,8 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 
 use crate::chain::events::classify_event;
+use crate::chain::rules::history::alike_label;
+use crate::chain::rules::is_contradicted;
 use crate::chain::{Chain, Code};
 use crate::snapshot::Snapshot;
 
@@ -26,6 +28,9 @@ struct Failure {
     line: String,
     /// From the event's text; replaced by the diagnosis' finding citing the event.
     code: Option<Code>,
+    /// How the code is said: the code, or every code the event may stand for when nothing
+    /// read tells them apart (`history::alike_label`).
+    label: Option<String>,
 }
 
 /// Per pod (`namespace/name`): the latest failure of one event reason seen since the test
@@ -57,13 +62,19 @@ impl MountFailures {
             let pod = format!("{}/{}", e.namespace, e.involved_name);
             match classify_event(&e.reason, &e.message) {
                 Some(code) => {
+                    // The text alone cannot tell a grant missing from one for another type.
+                    let label = Some(alike_label(code, &e.message));
                     let code = Some(code);
-                    self.by_pod.insert(pod, Failure { line, code });
+                    self.by_pod.insert(pod, Failure { line, code, label });
                 }
                 // A message that names no cause (the kubelet's generic timeout follows the
                 // detailed one) never hides one that does.
                 None => {
-                    (self.by_pod.entry(pod)).or_insert(Failure { line, code: None });
+                    (self.by_pod.entry(pod)).or_insert(Failure {
+                        line,
+                        code: None,
+                        label: None,
+                    });
                 }
             }
         }
@@ -85,13 +96,27 @@ impl MountFailures {
                 && let Some(failure) = (self.by_pod).get_mut(&format!("{}/{}", c.namespace, c.pod))
             {
                 failure.code = Some(f.code);
+                // A failure over grants that look right now ("failed, now looks right") knows
+                // no more than its event: the trainer's repaired wrong-role (KVC502) left a 403
+                // its text reads as KVC501 (audit SSS-azure).
+                failure.label = Some(match is_contradicted(f) {
+                    true => (f.evidence.iter())
+                        .find_map(|e| e.strip_prefix(cited.as_str()))
+                        .map_or_else(|| f.code.to_string(), |m| alike_label(f.code, m)),
+                    false => f.code.to_string(),
+                });
             }
         }
     }
 
     fn said(f: &Failure) -> String {
         match f.code {
-            Some(code) => format!("{code} ({} link): {}", code.link().title(), f.line),
+            Some(code) => format!(
+                "{} ({} link): {}",
+                f.label.clone().unwrap_or_else(|| code.to_string()),
+                code.link().title(),
+                f.line
+            ),
             None => f.line.clone(),
         }
     }

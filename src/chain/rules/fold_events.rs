@@ -243,6 +243,7 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
                 }
             } else if fine {
                 contradicted(&mut f, code.link(), pod_now.as_deref());
+                history::say_alike(&mut f, code, &e.message);
                 // Settled now, so the link does not read as the code's cause ("no FIC
                 // matches") over objects that show none: the attempt failed, the next tells.
                 link.status = f.severity.status();

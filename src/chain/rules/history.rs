@@ -303,17 +303,39 @@ fn is_rotation_success(e: &EventObs, secrets: &[&str]) -> bool {
 /// Its label names the codes its message may stand for ([`alike`]), never one it cannot prove.
 pub(crate) fn record(link: &mut Link, code: Option<Code>, e: &EventObs, why: String) {
     let label = match code {
-        Some(c) => match alike(c, &e.message) {
-            Some([first @ .., last]) => {
-                let first: Vec<&str> = first.iter().map(|c| c.as_str()).collect();
-                format!("history ({} or {last})", first.join(", "))
-            }
-            _ => format!("history ({c})"),
-        },
+        Some(c) => format!("history ({})", alike_label(c, &e.message)),
         None => "history".to_string(),
     };
     link.facts
         .push(Fact::new(label, format!("{} — {why}", event_evidence(e))));
+}
+
+/// The codes `code`'s event `message` may stand for ([`alike`]), said as one label:
+/// `KVC501, KVC502 or KVC503`, or the code alone when the message tells it.
+pub(crate) fn alike_label(code: Code, message: &str) -> String {
+    match alike(code, message) {
+        Some([first @ .., last]) => {
+            let first: Vec<&str> = first.iter().map(|c| c.as_str()).collect();
+            format!("{} or {last}", first.join(", "))
+        }
+        _ => code.to_string(),
+    }
+}
+
+/// A current failure over objects that look right now (`fold_events`' "failed, now looks
+/// right") keeps the code its message reads as, which the message cannot prove when it stands
+/// for several ([`alike`]): the trainer's wrong-role (Crypto User for a secret, KVC502) leaves
+/// a 403 that reads as a missing grant (KVC501) once the role is back. Its message says which
+/// codes the event may stand for, as the history label does once it is past.
+pub(crate) fn say_alike(f: &mut crate::chain::model::Finding, code: Code, message: &str) {
+    if alike(code, message).is_some() {
+        f.message = format!(
+            "{}; its message may stand for {} (what it was refused for has changed since, so which one is not known)",
+            f.message,
+            alike_label(code, message)
+        )
+        .into();
+    }
 }
 
 /// The codes a past event's message may stand for when it cannot tell one, `code` (what [`crate::chain::events::classify`]

@@ -21,6 +21,7 @@ mod injected_tenant;
 pub(crate) mod lone_federation;
 mod miscased;
 pub(crate) mod mount;
+mod network_first;
 pub(crate) mod new_mount;
 pub(crate) mod node;
 pub(crate) mod node_identity;
@@ -55,7 +56,7 @@ mod volume_params;
 mod webhook_env;
 
 pub use fold_events::CONTRADICTED;
-pub(crate) use fold_events::apply_events;
+pub(crate) use fold_events::{apply_events, is_contradicted};
 
 use super::catalog::Code;
 use super::context::Ctx;
@@ -349,6 +350,7 @@ pub(crate) fn mark_effects(
     present: &[&str],
 ) {
     parse_first::mark(cx, links);
+    network_first::mark(links);
     // A secretObjects entry naming the object's real vault name while `objects` has it
     // misspelt: fixing the object (KVC601's fix) makes the file, so the entry is no cause.
     let object = LinkKind::VaultObject.index();

@@ -3,6 +3,7 @@
 
 mod absent;
 mod back_now;
+mod elsewhere;
 mod event_only;
 
 pub(crate) use absent::{WRONG_TYPE, under_other_type};
@@ -158,7 +159,11 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
                     ),
                     made_again(),
                 ),
-                (None, None) => (String::new(), made_again()),
+                // Another vault holds it: keyvaultName may name the wrong one.
+                (None, None) => {
+                    elsewhere::other_vault(cx, &vault, t, &o.object_name, &made_again())
+                        .unwrap_or_else(|| (String::new(), made_again()))
+                }
             };
             let whose = if remedy::overridden(cx).any(|(k, _)| k == "objects") {
                 format!(
