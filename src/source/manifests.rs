@@ -30,7 +30,6 @@ pub(crate) mod ephemeral;
 pub mod files;
 mod namespaces;
 mod nulls;
-pub(crate) mod octal_modes;
 mod own_file;
 mod refused;
 mod run_time;
@@ -143,8 +142,9 @@ impl Builder {
             // `key:` with nothing after it is null; the API server prunes nulls, so kubectl
             // applies such a manifest as if the key were absent.
             nulls::prune_nulls(&mut value);
-            // `defaultMode: 0400` is octal to kubectl's YAML 1.1, a string to serde_yaml's 1.2.
-            octal_modes::convert(&mut value);
+            // A plain `defaultMode: 0400` is already the octal integer kubectl's YAML 1.1 reads
+            // (input::file_modes, where the parser still sees quotes: a quoted "0400" stays
+            // the string the API server refuses).
             let q = apply_set::Queued {
                 file: file.clone(),
                 index: doc.index,

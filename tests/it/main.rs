@@ -336,6 +336,7 @@ mod snapshot_bom;
 mod snapshot_file;
 mod spc_props;
 mod spec_sidecars;
+mod sss_real;
 mod stdout_closed;
 mod sync_mount_unread;
 mod sync_terminating;
