@@ -28,6 +28,7 @@ mod doc;
 mod duplicates;
 pub(crate) mod ephemeral;
 pub mod files;
+mod kustomize;
 mod namespaces;
 mod nulls;
 mod own_file;

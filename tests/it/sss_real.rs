@@ -55,7 +55,6 @@ fn unread(r: &Value) -> Vec<String> {
         .collect()
 }
 
-#[allow(dead_code)] // used by the next cases
 fn codes(r: &Value) -> Vec<String> {
     let mut c: Vec<String> = r["findings"]
         .as_array()
@@ -113,4 +112,46 @@ fn a_quoted_file_mode_is_refused_as_the_api_server_refuses_it() {
 
 fn unread_is_empty(r: &Value) -> bool {
     r["unread"].as_array().is_some_and(Vec::is_empty)
+}
+
+/// A kustomize tree: a base (a healthy chain) and an overlay whose patch files hold only what
+/// they change (an SPC with `keyvaultName` alone, a Deployment with a container's resources
+/// alone, a list of JSON-patch operations). kustomize merges them into the resources it
+/// renders (kustomization fields `patches`, `patchesStrategicMerge`, `patchesJson6902`);
+/// `kubectl apply -k` never sends a patch as it is. Read as objects they gave errors of a
+/// second, broken SecretProviderClass (no provider, no tenant, no objects) that exists nowhere.
+/// Each patch is listed as not read naming its kustomization and the command that checks the
+/// rendered overlay; the base is diagnosed as written; exit 1 (documents not read).
+#[test]
+fn kustomize_patches_are_set_aside_not_read_as_broken_objects() {
+    let dir = fixture("kustomize");
+    let (code, r) = check(&[&dir]);
+    let found = codes(&r);
+    for code in ["KVC104", "KVC302", "KVC705", "KVC307"] {
+        assert!(!found.contains(&code.to_string()), "{code}: {found:?}");
+    }
+    let unread = unread(&r);
+    for patch in ["vault-patch.yaml", "resources-patch.yaml", "image-ops.yaml"] {
+        let u = unread
+            .iter()
+            .find(|u| u.contains(patch))
+            .unwrap_or_else(|| panic!("{patch} not listed: {unread:?}"));
+        assert!(u.contains("a kustomize patch"), "{u}");
+        assert!(
+            u.contains("overlays/prod/kustomization.yaml names it"),
+            "{u}"
+        );
+        assert!(u.contains("kubectl kustomize "), "{u}");
+        assert!(u.contains("overlays/prod | kvchain check -f -"), "{u}");
+    }
+    assert_eq!(unread.len(), 3, "{unread:?}");
+    let chains = r["chains"].as_array().expect("chains");
+    assert_eq!(chains.len(), 1, "{r:#}");
+    assert_eq!(chains[0]["namespace"], "shop");
+    assert!(
+        r["spcs"].as_array().is_none_or(Vec::is_empty),
+        "{:#}",
+        r["spcs"]
+    );
+    assert_eq!(code, 1);
 }
