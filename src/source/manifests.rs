@@ -34,6 +34,7 @@ mod nulls;
 mod own_file;
 mod refused;
 mod run_time;
+mod selector;
 mod strict;
 mod unread;
 
@@ -279,29 +280,44 @@ impl Builder {
             .and_then(|m| m.get("namespace"))
             .is_none();
         let (pods_before, workloads_before) = (self.pods.len(), self.workloads.len());
+        // Validated after decoding, as the API server does: a type error or an unknown field
+        // is said first, and so is a template with no container.
+        let selector = selector::refused(&value, &kind);
         match kind.as_str() {
             "Deployment" => {
                 let d: Deployment = known(doc, &what, value)?;
                 let t = d.spec.as_ref().map(|s| &s.template);
                 let t = strict::containers(doc, &what, "spec.template", t)?;
+                if let Some(why) = selector {
+                    return Err(doc.err(&what, why));
+                }
                 self.workload(convert::deployment(&d), t);
             }
             "StatefulSet" => {
                 let d: StatefulSet = known(doc, &what, value)?;
                 let t = d.spec.as_ref().map(|s| &s.template);
                 let t = strict::containers(doc, &what, "spec.template", t)?;
+                if let Some(why) = selector {
+                    return Err(doc.err(&what, why));
+                }
                 self.workload(convert::stateful_set(&d), t);
             }
             "DaemonSet" => {
                 let d: DaemonSet = known(doc, &what, value)?;
                 let t = d.spec.as_ref().map(|s| &s.template);
                 let t = strict::containers(doc, &what, "spec.template", t)?;
+                if let Some(why) = selector {
+                    return Err(doc.err(&what, why));
+                }
                 self.workload(convert::daemon_set(&d), t);
             }
             "ReplicaSet" => {
                 let d: ReplicaSet = known(doc, &what, value)?;
                 let t = d.spec.as_ref().and_then(|s| s.template.as_ref());
                 let t = strict::containers(doc, &what, "spec.template", t)?;
+                if let Some(why) = selector {
+                    return Err(doc.err(&what, why));
+                }
                 self.workload(convert::replica_set(&d), t);
             }
             "Job" => {

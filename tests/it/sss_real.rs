@@ -155,3 +155,63 @@ fn kustomize_patches_are_set_aside_not_read_as_broken_objects() {
     );
     assert_eq!(code, 1);
 }
+
+/// envFrom of Secrets whose keys are no C identifier (`1st.db.password` synced by the SPC,
+/// `2nd-token` in a Secret read with prefix `9x.`). Before Kubernetes 1.32 the kubelet skipped
+/// such keys with an InvalidEnvironmentVariableNames event; RelaxedEnvironmentVariableValidation
+/// (beta and on by default in 1.32, GA and locked on in 1.34: kubernetes#132054) admits any
+/// printable ASCII name but `=`, and the kubelet sets every key (its makeEnvironmentVariables
+/// tests dropped the skipped-keys case). Every Secret key (`[-._a-zA-Z0-9]+`) is such a name,
+/// so nothing is to be said about them: only the chain's own finding (KVC902, env readers
+/// without a restarter) remains, exit 0, and the Secret's value is never printed.
+#[test]
+fn env_from_keys_that_are_no_c_identifier_are_not_flagged() {
+    let file = fixture("relaxed-env-names.yaml");
+    let (code, r) = check(&[&file]);
+    assert_eq!(codes(&r), ["KVC902"], "{r:#}");
+    assert_eq!(code, 0, "{r:#}");
+    let text = String::from_utf8(run(&[&file], "text").stdout).unwrap();
+    assert!(
+        !text.to_lowercase().contains("environment variable name"),
+        "{text}"
+    );
+    assert!(!text.contains("InvalidEnvironmentVariableNames"), "{text}");
+}
+
+/// An apps/v1 Deployment without `spec.selector`, and one whose selector does not select its
+/// own template. Kubernetes' apps validation refuses both (`spec.selector: Required value`;
+/// `spec.template.metadata.labels: Invalid value: …: `selector` does not match template
+/// `labels``), so `kubectl apply` creates no Deployment and no pod mounts anything. They read
+/// as a running chain (the typed value takes a missing selector as empty); each is now listed
+/// as not read naming the field, and the exit status is 1.
+#[test]
+fn a_workload_whose_selector_the_api_server_refuses_is_not_diagnosed_as_running() {
+    let text = std::fs::read_to_string(fixture("relaxed-env-names.yaml")).unwrap();
+    let selector = "  selector:\n    matchLabels: {app: api}\n";
+    assert!(text.contains(selector));
+    let dir = tempfile::tempdir().unwrap();
+    for (name, changed, field) in [
+        (
+            "none.yaml",
+            text.replace(selector, ""),
+            "spec.selector: Required value",
+        ),
+        (
+            "other.yaml",
+            text.replace(selector, "  selector:\n    matchLabels: {app: web}\n"),
+            "spec.template.metadata.labels: Invalid value: `selector` does not match template `labels` (the template's labels lack app=web)",
+        ),
+    ] {
+        let file = write(dir.path(), name, &changed);
+        let (code, r) = check(&[&file]);
+        let unread = unread(&r);
+        assert_eq!(unread.len(), 1, "{unread:?}");
+        assert!(
+            unread[0].contains(&format!("{name}, document 3")),
+            "{unread:?}"
+        );
+        assert!(unread[0].contains(field), "{unread:?}");
+        assert!(r["chains"].as_array().expect("chains").is_empty(), "{r:#}");
+        assert_eq!(code, 1);
+    }
+}
