@@ -28,6 +28,7 @@ use serde_yaml::value::{Tag, TaggedValue};
 pub use error::InputError;
 
 mod error;
+mod file_modes;
 mod wording;
 pub use wording::located;
 mod kubectl_output;
@@ -158,9 +159,10 @@ pub fn documents(text: &str) -> impl Iterator<Item = Result<Value, serde_yaml::E
         None => (text, None),
     };
     let empty_head = head.trim().is_empty();
+    // Kubernetes objects (a lab scenario's): volume file modes as kubectl reads them.
     let docs = serde_yaml::Deserializer::from_str(head)
         .take_while(move |_| !empty_head)
-        .map(move |de| Bounded(&budget).deserialize(de));
+        .map(move |de| Bounded::manifest(&budget, head).deserialize(de));
     docs.chain(error.map(Err))
 }
 
@@ -182,7 +184,7 @@ pub fn value(text: &str) -> Result<Value, serde_yaml::Error> {
 pub fn value_within(text: &str, budget: &Budget) -> Result<Value, serde_yaml::Error> {
     check_nesting(without_bom(text))?;
     match serde_yaml::Deserializer::from_str(without_bom(text)).next() {
-        Some(de) => Bounded(budget).deserialize(de),
+        Some(de) => Bounded::new(budget).deserialize(de),
         None => Ok(Value::Null),
     }
 }
@@ -202,7 +204,7 @@ pub fn from_str_within<T: DeserializeOwned>(
     let text = without_bom(text);
     check_nesting(text)?;
     for de in serde_yaml::Deserializer::from_str(text) {
-        Bounded(budget).deserialize(de)?;
+        Bounded::new(budget).deserialize(de)?;
     }
     serde_yaml::from_str(text)
 }
@@ -372,7 +374,37 @@ impl Budget {
 
 /// Builds a [`Value`] like serde_yaml's own visitor, charging every value to the budget.
 #[derive(Clone, Copy)]
-struct Bounded<'b>(&'b Budget);
+struct Bounded<'b> {
+    budget: &'b Budget,
+    /// The text the values are read from, and where in it the parser is: a manifest's volume
+    /// file modes are resolved as kubectl reads them ([`file_modes`]).
+    src: &'b str,
+    at: file_modes::At,
+}
+
+impl<'b> Bounded<'b> {
+    /// Values as serde_yaml reads them (config, themes, an SPC's `objects`, a lab scenario).
+    fn new(budget: &'b Budget) -> Self {
+        Bounded {
+            budget,
+            src: "",
+            at: file_modes::At::Off,
+        }
+    }
+
+    /// A manifest read from `src`: its volume file modes as kubectl reads them.
+    fn manifest(budget: &'b Budget, src: &'b str) -> Self {
+        Bounded {
+            budget,
+            src,
+            at: file_modes::At::Elsewhere,
+        }
+    }
+
+    fn at(self, at: file_modes::At) -> Self {
+        Bounded { at, ..self }
+    }
+}
 
 impl<'de> DeserializeSeed<'de> for Bounded<'_> {
     type Value = Value;
@@ -388,19 +420,19 @@ impl<'de> Visitor<'de> for Bounded<'_> {
         f.write_str("any YAML value")
     }
     fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<Value, E> {
-        self.0.charge(0)?;
+        self.budget.charge(0)?;
         Ok(Value::Bool(b))
     }
     fn visit_i64<E: serde::de::Error>(self, i: i64) -> Result<Value, E> {
-        self.0.charge(0)?;
+        self.budget.charge(0)?;
         Ok(Value::Number(i.into()))
     }
     fn visit_u64<E: serde::de::Error>(self, u: u64) -> Result<Value, E> {
-        self.0.charge(0)?;
+        self.budget.charge(0)?;
         Ok(Value::Number(u.into()))
     }
     fn visit_f64<E: serde::de::Error>(self, f: f64) -> Result<Value, E> {
-        self.0.charge(0)?;
+        self.budget.charge(0)?;
         Ok(Value::Number(f.into()))
     }
     // An integer past u64/i64: Kubernetes' YAML (go-yaml) resolves it as a float, so it is a
@@ -414,15 +446,25 @@ impl<'de> Visitor<'de> for Bounded<'_> {
         self.visit_f64(i as f64)
     }
     fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Value, E> {
-        self.0.charge(s.len())?;
+        self.budget.charge(s.len())?;
         Ok(Value::String(s.to_owned()))
     }
+    // serde_yaml lends a scalar from the text where it can: only there are its quotes seen.
+    fn visit_borrowed_str<E: serde::de::Error>(self, s: &'de str) -> Result<Value, E> {
+        if self.at == file_modes::At::Mode
+            && let Some(mode) = file_modes::plain_octal(self.src, s)
+        {
+            self.budget.charge(0)?;
+            return Ok(Value::Number(mode.into()));
+        }
+        self.visit_str(s)
+    }
     fn visit_string<E: serde::de::Error>(self, s: String) -> Result<Value, E> {
-        self.0.charge(s.len())?;
+        self.budget.charge(s.len())?;
         Ok(Value::String(s))
     }
     fn visit_unit<E: serde::de::Error>(self) -> Result<Value, E> {
-        self.0.charge(0)?;
+        self.budget.charge(0)?;
         Ok(Value::Null)
     }
     fn visit_none<E: serde::de::Error>(self) -> Result<Value, E> {
@@ -432,24 +474,25 @@ impl<'de> Visitor<'de> for Bounded<'_> {
         self.deserialize(d)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        self.0.charge(0)?;
+        self.budget.charge(0)?;
         let mut items = Vec::new();
-        while let Some(v) = seq.next_element_seed(self)? {
+        let entry = self.at(self.at.entry());
+        while let Some(v) = seq.next_element_seed(entry)? {
             items.push(v);
         }
         Ok(Value::Sequence(items))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        self.0.charge(0)?;
+        self.budget.charge(0)?;
         let mut m = serde_yaml::Mapping::new();
-        while let Some(k) = map.next_key_seed(self)? {
+        while let Some(k) = map.next_key_seed(self.at(file_modes::At::Off))? {
             if m.contains_key(&k) {
                 return Err(serde::de::Error::custom(format!(
                     "duplicate key {}",
                     key_name(&k)
                 )));
             }
-            let v = map.next_value_seed(self)?;
+            let v = map.next_value_seed(self.at(self.at.key(&k)))?;
             m.insert(k, v);
         }
         Ok(Value::Mapping(m))

@@ -41,7 +41,7 @@ fn json(body: &str, budget: &Budget) -> Option<Value> {
         return None;
     }
     let mut de = serde_json::Deserializer::from_str(body);
-    let value = Bounded(budget).deserialize(&mut de).ok()?;
+    let value = Bounded::manifest(budget, body).deserialize(&mut de).ok()?;
     de.end().ok()?;
     Some(value)
 }
@@ -83,7 +83,9 @@ fn read_layout(body: &str, layout: &Layout, budget: &Budget) -> Option<Value> {
 /// The only document of `text`, if it reads.
 fn one_document(text: &str, budget: &Budget) -> Option<Value> {
     let mut docs = serde_yaml::Deserializer::from_str(text);
-    let value = Bounded(budget).deserialize(docs.next()?).ok()?;
+    let value = Bounded::manifest(budget, text)
+        .deserialize(docs.next()?)
+        .ok()?;
     docs.next().is_none().then_some(value)
 }
 

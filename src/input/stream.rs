@@ -129,7 +129,7 @@ impl Iterator for Documents<'_> {
                     return Some(too_many(index, line));
                 }
                 let body = &self.text[part.start..part.end];
-                let value = Bounded(&self.budget)
+                let value = Bounded::manifest(&self.budget, self.text)
                     .deserialize(de)
                     .map_err(|e| document_error(&e, body, part.first_line, line));
                 if value.is_err() {

@@ -28,12 +28,13 @@ mod doc;
 mod duplicates;
 pub(crate) mod ephemeral;
 pub mod files;
+mod kustomize;
 mod namespaces;
 mod nulls;
-pub(crate) mod octal_modes;
 mod own_file;
 mod refused;
 mod run_time;
+mod selector;
 mod strict;
 mod unread;
 
@@ -143,8 +144,9 @@ impl Builder {
             // `key:` with nothing after it is null; the API server prunes nulls, so kubectl
             // applies such a manifest as if the key were absent.
             nulls::prune_nulls(&mut value);
-            // `defaultMode: 0400` is octal to kubectl's YAML 1.1, a string to serde_yaml's 1.2.
-            octal_modes::convert(&mut value);
+            // A plain `defaultMode: 0400` is already the octal integer kubectl's YAML 1.1 reads
+            // (input::file_modes, where the parser still sees quotes: a quoted "0400" stays
+            // the string the API server refuses).
             let q = apply_set::Queued {
                 file: file.clone(),
                 index: doc.index,
@@ -278,29 +280,44 @@ impl Builder {
             .and_then(|m| m.get("namespace"))
             .is_none();
         let (pods_before, workloads_before) = (self.pods.len(), self.workloads.len());
+        // Validated after decoding, as the API server does: a type error or an unknown field
+        // is said first, and so is a template with no container.
+        let selector = selector::refused(&value, &kind);
         match kind.as_str() {
             "Deployment" => {
                 let d: Deployment = known(doc, &what, value)?;
                 let t = d.spec.as_ref().map(|s| &s.template);
                 let t = strict::containers(doc, &what, "spec.template", t)?;
+                if let Some(why) = selector {
+                    return Err(doc.err(&what, why));
+                }
                 self.workload(convert::deployment(&d), t);
             }
             "StatefulSet" => {
                 let d: StatefulSet = known(doc, &what, value)?;
                 let t = d.spec.as_ref().map(|s| &s.template);
                 let t = strict::containers(doc, &what, "spec.template", t)?;
+                if let Some(why) = selector {
+                    return Err(doc.err(&what, why));
+                }
                 self.workload(convert::stateful_set(&d), t);
             }
             "DaemonSet" => {
                 let d: DaemonSet = known(doc, &what, value)?;
                 let t = d.spec.as_ref().map(|s| &s.template);
                 let t = strict::containers(doc, &what, "spec.template", t)?;
+                if let Some(why) = selector {
+                    return Err(doc.err(&what, why));
+                }
                 self.workload(convert::daemon_set(&d), t);
             }
             "ReplicaSet" => {
                 let d: ReplicaSet = known(doc, &what, value)?;
                 let t = d.spec.as_ref().and_then(|s| s.template.as_ref());
                 let t = strict::containers(doc, &what, "spec.template", t)?;
+                if let Some(why) = selector {
+                    return Err(doc.err(&what, why));
+                }
                 self.workload(convert::replica_set(&d), t);
             }
             "Job" => {

@@ -55,6 +55,8 @@ pub fn read(paths: &[PathBuf]) -> Result<Inputs, InputError> {
         }
     }
     inputs.unlisted = found.unlisted;
+    // A kustomization's patches are partial objects, set aside with the reason.
+    super::kustomize::set_aside(&mut inputs.files);
     if inputs.files.is_empty() && inputs.unlisted.is_empty() {
         // Directories holding no manifest: a mistyped path in CI would otherwise pass green
         // with 0 chains (audit F9). kubectl refuses it too: "no objects passed to apply".

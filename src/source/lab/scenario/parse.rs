@@ -23,10 +23,8 @@ pub fn parse(name: &str, origin: &Path, text: &str) -> Result<Scenario, InputErr
     let mut places = Places::default();
     for (i, value) in crate::input::documents(text).enumerate() {
         let n = i + 1;
-        let mut value = value
+        let value = value
             .map_err(|e| InputError::in_document(origin, n, format!("not valid YAML: {e}")))?;
-        // `defaultMode: 0400` is octal to kubectl's YAML 1.1, a string to serde_yaml's 1.2.
-        crate::source::manifests::octal_modes::convert(&mut value);
         if value.is_null() {
             continue; // empty document (e.g. a trailing `---`)
         }

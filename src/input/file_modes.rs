@@ -1,0 +1,180 @@
+//! Volume file modes as kubectl reads a manifest: a plain `defaultMode: 0400` is the octal
+//! integer 256, a quoted `"0400"` is a string.
+//!
+//! kubectl reads YAML 1.1 (sigs.k8s.io/yaml over go-yaml v2), where a plain scalar of a
+//! leading `0` and octal digits is an octal integer (`strconv.ParseInt(s, 0, 64)`); serde_yaml
+//! reads YAML 1.2 and gives a string for both. A quoted scalar is a string to both, and the API
+//! server refuses a string where the pod spec has an int32 (`json: cannot unmarshal string into
+//! Go struct field SecretVolumeSource…defaultMode of type int32`), so `kubectl apply` refuses
+//! the whole object. Only the parser sees the quotes: the value tree serde_yaml builds does
+//! not keep them, so the modes are resolved while the value is built ([`At`] follows where
+//! the parser is), from the text the scalar was borrowed from.
+//!
+//! The fields are the ones the Kubernetes docs write in octal: `defaultMode` of a `secret`,
+//! `configMap`, `downwardAPI` or `projected` volume and `mode` of their `items` (a projected
+//! source's too), in any `volumes` list (a pod, a workload's template, a CronJob's job
+//! template, a custom resource's).
+
+use serde_yaml::Value;
+
+/// The volume kinds whose `defaultMode` and `items[].mode` are file modes.
+const SOURCES: [&str; 4] = ["secret", "configMap", "downwardAPI", "projected"];
+
+/// Where a value sits on the way to a volume's file mode, as the parser descends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum At {
+    /// Not followed: inputs other than manifests (config, themes, an SPC's `objects`).
+    Off,
+    /// Anywhere not on the way to a file mode.
+    Elsewhere,
+    /// The list under a `volumes` key.
+    Volumes,
+    /// One volume.
+    Volume,
+    /// A volume's `secret`, `configMap`, `downwardAPI` or `projected`.
+    Source,
+    /// A projected volume's `sources` list.
+    Sources,
+    /// One entry of `sources`.
+    Projection,
+    /// A projection's `secret`, `configMap` or `downwardAPI` (items, no defaultMode).
+    Projected,
+    /// An `items` list.
+    Items,
+    /// One entry of `items`.
+    Item,
+    /// A `defaultMode` or an item's `mode`: the scalar resolved here.
+    Mode,
+}
+
+impl At {
+    /// Where the value of `key`, in a mapping that sits at `self`, sits.
+    pub(crate) fn key(self, key: &Value) -> At {
+        if self == At::Off {
+            return At::Off;
+        }
+        let Some(k) = key.as_str() else {
+            return At::Elsewhere;
+        };
+        match (self, k) {
+            // A `<<` merge key's mapping is merged into this one: the same kind of place.
+            (At::Volume | At::Source | At::Projection | At::Projected | At::Item, "<<") => self,
+            (At::Volume, k) if SOURCES.contains(&k) => At::Source,
+            (At::Source, "defaultMode") | (At::Item, "mode") => At::Mode,
+            (At::Source | At::Projected, "items") => At::Items,
+            (At::Source, "sources") => At::Sources,
+            (At::Projection, k) if SOURCES.contains(&k) => At::Projected,
+            (_, "volumes") => At::Volumes,
+            _ => At::Elsewhere,
+        }
+    }
+
+    /// Where an entry of a list that sits at `self` sits.
+    pub(crate) fn entry(self) -> At {
+        match self {
+            At::Off => At::Off,
+            At::Volumes => At::Volume,
+            At::Sources => At::Projection,
+            At::Items => At::Item,
+            _ => At::Elsewhere,
+        }
+    }
+}
+
+/// The octal integer a file mode `s` is to kubectl: `s` a plain scalar (not quoted, not a
+/// block scalar) of `0` and octal digits, borrowed from `src`. `None` for anything else, which
+/// stays the string it is (a quoted `"0400"`, refused by the API server as a string).
+pub(crate) fn plain_octal(src: &str, s: &str) -> Option<i64> {
+    let digits = s.strip_prefix('0')?;
+    if digits.is_empty() || !digits.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+        return None;
+    }
+    // serde_yaml lends a plain scalar as the bytes of the text and a quoted one as the bytes
+    // between its quotes; anything else (escapes, block scalars) is an owned string.
+    let (at, base) = (s.as_ptr() as usize, src.as_ptr() as usize);
+    let offset = at.checked_sub(base).filter(|o| o + s.len() <= src.len())?;
+    let before = offset.checked_sub(1).map(|o| src.as_bytes()[o]);
+    if matches!(before, Some(b'"' | b'\'')) {
+        return None;
+    }
+    i64::from_str_radix(digits, 8).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Value {
+        crate::input::stream::documents(text)
+            .unwrap()
+            .next()
+            .unwrap()
+            .value
+            .unwrap()
+    }
+
+    #[test]
+    fn plain_modes_are_octal_and_quoted_ones_strings() {
+        let v = read(concat!(
+            "spec:\n  volumes:\n",
+            "    - name: a\n      secret: {secretName: s, defaultMode: 0400, items: [{key: k, path: p, mode: 0644}]}\n",
+            "    - name: b\n      projected:\n        defaultMode: 0755\n        sources:\n",
+            "          - configMap: {name: c, items: [{key: k, path: p, mode: 0440}]}\n",
+            "    - name: c\n      secret: {secretName: s, defaultMode: \"0400\", items: [{key: k, path: p, mode: '0644'}]}\n",
+            "    - name: d\n      configMap:\n        name: c\n        defaultMode: |\n          0400\n",
+        ));
+        let vols = &v["spec"]["volumes"];
+        assert_eq!(vols[0]["secret"]["defaultMode"], Value::from(256));
+        assert_eq!(vols[0]["secret"]["items"][0]["mode"], Value::from(420));
+        assert_eq!(vols[1]["projected"]["defaultMode"], Value::from(493));
+        let item = &vols[1]["projected"]["sources"][0]["configMap"]["items"][0];
+        assert_eq!(item["mode"], Value::from(288));
+        assert_eq!(vols[2]["secret"]["defaultMode"], Value::from("0400"));
+        assert_eq!(vols[2]["secret"]["items"][0]["mode"], Value::from("0644"));
+        assert_eq!(vols[3]["configMap"]["defaultMode"], Value::from("0400\n"));
+    }
+
+    #[test]
+    fn only_volume_modes_and_only_octal_digits_are_converted() {
+        let v = read(concat!(
+            "spec:\n  volumes:\n    - name: a\n      secret: {secretName: '0400', defaultMode: 0x1}\n",
+            "    - name: b\n      configMap: {name: c, defaultMode: 0800}\n  mode: 0400\n",
+        ));
+        assert_eq!(
+            v["spec"]["volumes"][0]["secret"]["secretName"],
+            Value::from("0400")
+        );
+        assert_eq!(
+            v["spec"]["volumes"][1]["configMap"]["defaultMode"],
+            Value::from("0800")
+        );
+        assert_eq!(v["spec"]["mode"], Value::from("0400"));
+    }
+
+    #[test]
+    fn json_modes_are_what_json_says() {
+        let v = read(
+            r#"{"spec": {"volumes": [{"name": "a", "secret": {"defaultMode": "0400"}}, {"name": "b", "secret": {"defaultMode": 256}}]}}"#,
+        );
+        assert_eq!(
+            v["spec"]["volumes"][0]["secret"]["defaultMode"],
+            Value::from("0400")
+        );
+        assert_eq!(
+            v["spec"]["volumes"][1]["secret"]["defaultMode"],
+            Value::from(256)
+        );
+    }
+
+    #[test]
+    fn merged_and_aliased_modes_are_resolved_where_they_are_written() {
+        let v = read(concat!(
+            "spec:\n  volumes:\n    - name: a\n      secret: &s {secretName: s, defaultMode: 0440}\n",
+            "    - name: b\n      secret: *s\n",
+        ));
+        assert_eq!(
+            v["spec"]["volumes"][1]["secret"]["defaultMode"],
+            Value::from(288)
+        );
+    }
+}

@@ -1,0 +1,162 @@
+//! A workload's selector as the API server validates it, so a workload it refuses is not
+//! diagnosed as if it ran.
+//!
+//! apps/v1 Deployments, StatefulSets, DaemonSets and ReplicaSets need `spec.selector`
+//! (`spec.selector: Required value`), a non-empty one (`empty selector is invalid`), and it
+//! must select their own pod template (`spec.template.metadata.labels: Invalid value: …:
+//! `selector` does not match template `labels``): Kubernetes' apps validation
+//! (ValidateDeploymentSpec and its kin). The typed value reads a missing selector as an empty
+//! one, so such a workload read as healthy while `kubectl apply` refuses it and no pod exists.
+
+use serde_yaml::Value;
+
+/// The kinds whose selector must select their template.
+const KINDS: [&str; 4] = ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"];
+
+/// Why the API server refuses workload `value` of `kind` for its selector, if it does. A
+/// selector or label still holding a template placeholder is not judged (it may render to a
+/// match), nor is an operator the selector grammar does not know.
+pub(super) fn refused(value: &Value, kind: &str) -> Option<String> {
+    if !KINDS.contains(&kind) || value.get("apiVersion").and_then(Value::as_str) != Some("apps/v1")
+    {
+        return None;
+    }
+    let spec = value.get("spec")?;
+    let what = format!(
+        "the API server refuses the {kind} (kubectl apply says so), and no pod is made from it"
+    );
+    let Some(selector) = spec.get("selector").filter(|s| !s.is_null()) else {
+        return Some(format!("spec.selector: Required value: {what}"));
+    };
+    let labels = spec
+        .get("template")
+        .and_then(|t| t.get("metadata"))
+        .and_then(|m| m.get("labels"))
+        .and_then(Value::as_mapping);
+    let label = |k: &str| labels.and_then(|l| l.get(k)).and_then(scalar);
+    let pairs = selector.get("matchLabels").and_then(Value::as_mapping);
+    let exprs = selector
+        .get("matchExpressions")
+        .and_then(Value::as_sequence);
+    if pairs.is_none_or(|p| p.is_empty()) && exprs.is_none_or(|e| e.is_empty()) {
+        return Some(format!(
+            "spec.selector: Invalid value: empty selector is invalid for a {kind}: {what}"
+        ));
+    }
+    let mut unmet = Vec::new();
+    for (k, v) in pairs.into_iter().flatten() {
+        let (Some(k), Some(v)) = (scalar(k), scalar(v)) else {
+            return None;
+        };
+        if placeholder(&k) || placeholder(&v) || label(&k).is_some_and(|l| placeholder(&l)) {
+            return None;
+        }
+        if label(&k).as_deref() != Some(v.as_str()) {
+            unmet.push(format!("{k}={v}"));
+        }
+    }
+    for e in exprs.into_iter().flatten() {
+        let key = e.get("key").and_then(scalar)?;
+        let values: Vec<String> = (e.get("values").and_then(Value::as_sequence))
+            .into_iter()
+            .flatten()
+            .filter_map(scalar)
+            .collect();
+        if placeholder(&key) || values.iter().any(|v| placeholder(v)) {
+            return None;
+        }
+        let has = label(&key);
+        let met = match e.get("operator").and_then(Value::as_str)? {
+            "In" => has.is_some_and(|l| values.contains(&l)),
+            "NotIn" => has.is_none_or(|l| !values.contains(&l)),
+            "Exists" => has.is_some(),
+            "DoesNotExist" => has.is_none(),
+            _ => return None,
+        };
+        if !met {
+            unmet.push(format!("{key} {}", e.get("operator")?.as_str()?));
+        }
+    }
+    if unmet.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "spec.template.metadata.labels: Invalid value: `selector` does not match template `labels` (the template's labels lack {}): {what}",
+        crate::shown::shown(&unmet.join(", "))
+    ))
+}
+
+/// A label key or value as the API server reads it (a YAML number or boolean is refused as a
+/// label value elsewhere; here it is only compared as written).
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn placeholder(s: &str) -> bool {
+    crate::chain::rules::params::is_placeholder(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn why(spec: &str) -> Option<String> {
+        let v = crate::input::value(&format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: api}}\nspec:\n{spec}"
+        ))
+        .unwrap();
+        refused(&v, "Deployment")
+    }
+
+    const TEMPLATE: &str = "  template:\n    metadata: {labels: {app: api, tier: web}}\n    spec: {containers: [{name: c, image: i}]}\n";
+
+    #[test]
+    fn a_selector_that_selects_the_template_is_accepted() {
+        assert_eq!(
+            why(&format!(
+                "  selector: {{matchLabels: {{app: api}}}}\n{TEMPLATE}"
+            )),
+            None
+        );
+        let exprs = "  selector:\n    matchExpressions:\n    - {key: tier, operator: In, values: [web, api]}\n    - {key: env, operator: DoesNotExist}\n    - {key: app, operator: Exists}\n    - {key: tier, operator: NotIn, values: [db]}\n";
+        assert_eq!(why(&format!("{exprs}{TEMPLATE}")), None);
+        // A placeholder may render to a match.
+        assert_eq!(
+            why(&format!(
+                "  selector: {{matchLabels: {{app: $APP}}}}\n{TEMPLATE}"
+            )),
+            None
+        );
+    }
+
+    #[test]
+    fn a_missing_empty_or_unmatched_selector_is_refused_in_the_api_servers_words() {
+        let missing = why(TEMPLATE).unwrap();
+        assert!(
+            missing.starts_with(
+                "spec.selector: Required value: the API server refuses the Deployment"
+            ),
+            "{missing}"
+        );
+        let empty = why(&format!("  selector: {{}}\n{TEMPLATE}")).unwrap();
+        assert!(
+            empty.starts_with("spec.selector: Invalid value: empty selector is invalid"),
+            "{empty}"
+        );
+        let other = why(&format!(
+            "  selector: {{matchLabels: {{app: web}}}}\n{TEMPLATE}"
+        ))
+        .unwrap();
+        assert!(
+            other.starts_with("spec.template.metadata.labels: Invalid value: `selector` does not match template `labels` (the template's labels lack app=web)"),
+            "{other}"
+        );
+        let expr = why(&format!("  selector:\n    matchExpressions: [{{key: tier, operator: In, values: [db]}}]\n{TEMPLATE}")).unwrap();
+        assert!(expr.contains("lack tier In)"), "{expr}");
+    }
+}
