@@ -229,6 +229,7 @@ mod report_gaps_can_i;
 mod report_partial_reads;
 mod report_text;
 mod report_unverified;
+mod request_order;
 mod rooms;
 mod rrr_facts;
 mod rrr_faults;

@@ -21,7 +21,6 @@ mod injected_tenant;
 pub(crate) mod lone_federation;
 mod miscased;
 pub(crate) mod mount;
-mod network_first;
 pub(crate) mod new_mount;
 pub(crate) mod node;
 pub(crate) mod node_identity;
@@ -36,6 +35,7 @@ mod pod_identity;
 mod pod_now;
 pub(crate) mod provider;
 pub(crate) mod remedy;
+mod request_order;
 mod sa_account;
 pub(crate) mod sa_injected;
 mod sa_multi;
@@ -350,7 +350,7 @@ pub(crate) fn mark_effects(
     present: &[&str],
 ) {
     parse_first::mark(cx, links);
-    network_first::mark(links);
+    request_order::mark(links);
     // A secretObjects entry naming the object's real vault name while `objects` has it
     // misspelt: fixing the object (KVC601's fix) makes the file, so the entry is no cause.
     let object = LinkKind::VaultObject.index();

@@ -1,0 +1,123 @@
+//! The order one read of the provider meets its causes in, so that the first a mount fails on
+//! is the one cause and the others read "not met yet" (one symptom, one cause):
+//! 1. the token exchange with Entra ID (the federated credential, the identity, the tenant
+//!    asked: KVC301, KVC401–KVC405), done by the SDK before any request is sent to the vault;
+//! 2. Key Vault's firewall ("Authentication in Azure Key Vault", its request flow: network
+//!    rules, public network access, private endpoints: KVC505), and before it the vault's
+//!    name resolving (KVC506);
+//! 3. the token's validation (the vault's tenant, AKV10032: KVC406), then the caller's
+//!    permission (RBAC or access policy: KVC501–KVC503), then the object (KVC601, KVC602).
+//!
+//! While an earlier step is a current cause, every read ends there (AADSTS70021 from Entra ID,
+//! 403 ForbiddenByFirewall from the vault), whatever the later steps would say: their findings
+//! stay listed with their own fixes (they are real, and met once the earlier step passes),
+//! marked blocked by the earlier step's link. A finding for a failure over objects that now
+//! look right ("failed, now looks right") blocks nothing. Everything while the objects do
+//! not parse is `parse_first`'s (it runs first and marks KVC505 itself blocked then).
+
+use crate::chain::catalog::Code;
+use crate::chain::model::{Link, LinkKind};
+
+/// Causes met at the token exchange, before the vault is called.
+const EXCHANGE: [Code; 6] = [
+    Code::KVC301,
+    Code::KVC401,
+    Code::KVC402,
+    Code::KVC403,
+    Code::KVC404,
+    Code::KVC405,
+];
+
+/// Causes met at the vault: its name, its firewall, then past the firewall.
+const AT_THE_VAULT: [Code; 8] = [
+    Code::KVC506,
+    Code::KVC505,
+    Code::KVC406,
+    Code::KVC501,
+    Code::KVC502,
+    Code::KVC503,
+    Code::KVC601,
+    Code::KVC602,
+];
+
+/// Causes Key Vault meets only past its firewall: the token's tenant, the permission, the
+/// object.
+const AFTER_FIREWALL: [Code; 6] = [
+    Code::KVC406,
+    Code::KVC501,
+    Code::KVC502,
+    Code::KVC503,
+    Code::KVC601,
+    Code::KVC602,
+];
+
+/// Mark the causes of `links` that a read meets after a current earlier one as blocked by it
+/// (module doc). Runs before the root cause is picked ([`super::mark_effects`]).
+pub(crate) fn mark(links: &mut [Link]) {
+    if let Some((link, code)) = current(
+        links,
+        &[LinkKind::Identity, LinkKind::Federation],
+        &EXCHANGE,
+    ) {
+        block(
+            links,
+            link,
+            code,
+            &AT_THE_VAULT,
+            "the token exchange with Entra ID fails first, and no request reaches the vault",
+        );
+        return;
+    }
+    if let Some((link, code)) = current(links, &[LinkKind::Access], &[Code::KVC505]) {
+        block(
+            links,
+            link,
+            code,
+            &AFTER_FIREWALL,
+            "Key Vault checks its firewall before it validates the token, the caller's permission or the object, and refuses the cluster there",
+        );
+    }
+}
+
+/// The first current cause among `codes` on `kinds`' links (nearly every chain has none).
+fn current(links: &[Link], kinds: &[LinkKind], codes: &[Code]) -> Option<(LinkKind, Code)> {
+    kinds.iter().find_map(|kind| {
+        links[kind.index()]
+            .findings
+            .iter()
+            .find(|f| {
+                codes.contains(&f.code)
+                    && super::is_cause(f)
+                    && !super::fold_events::is_contradicted(f)
+            })
+            .map(|f| (*kind, f.code))
+    })
+}
+
+/// Every cause among `later` on the Federation, Access and Vault object links, the
+/// `earlier` cause itself aside, blocked by `by`'s link, saying why it is not met yet.
+fn block(links: &mut [Link], by: LinkKind, earlier: Code, later: &[Code], why: &str) {
+    for link in links.iter_mut().filter(|l| {
+        matches!(
+            l.link,
+            LinkKind::Federation | LinkKind::Access | LinkKind::VaultObject
+        )
+    }) {
+        // On the blocking link itself "blocked by <link>" would name nothing: the code does.
+        let name = if link.link == by {
+            earlier.as_str()
+        } else {
+            by.title()
+        };
+        for f in (link.findings.iter_mut())
+            .filter(|f| f.code != earlier && later.contains(&f.code) && super::is_cause(f))
+        {
+            f.follows = Some(by);
+            f.message = format!(
+                "blocked by {name}: {} (not met yet: {why}, {earlier})",
+                f.message
+            )
+            .into();
+        }
+    }
+}
