@@ -342,6 +342,7 @@ mod spc_props;
 mod spec_sidecars;
 mod sss_access;
 mod sss_azure;
+mod sss_azure_testkit;
 mod sss_real;
 mod sss_time;
 mod stdout_closed;
