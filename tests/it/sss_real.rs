@@ -215,3 +215,24 @@ fn a_workload_whose_selector_the_api_server_refuses_is_not_diagnosed_as_running(
         assert_eq!(code, 1);
     }
 }
+
+/// In manifests the synced Secret exists only at run time, so whether a reader holds its
+/// current value is unknown: a CronJob's Consumers link reads "? Secret unknown". A Job's read
+/// "✓ env" only because KVC902's info (a run reads the Secret once) was there: an info is no
+/// verdict, so the Job's link reads unknown too, the info kept (audit SSS-real left it).
+#[test]
+fn an_info_finding_does_not_make_an_unknown_reader_ok() {
+    let (_, r) = check(&[&fixture("job-env-reader.yaml")]);
+    let chains = r["chains"].as_array().unwrap();
+    assert_eq!(chains.len(), 1, "{r}");
+    let consumers = (chains[0]["links"].as_array().unwrap().iter())
+        .find(|l| l["link"] == "consumers")
+        .unwrap();
+    assert_eq!(consumers["status"], "unknown", "{consumers:#}");
+    assert_eq!(consumers["summary"], "Secret unknown", "{consumers:#}");
+    let kvc902: Vec<&Value> = (r["findings"].as_array().unwrap().iter())
+        .filter(|f| f["code"] == "KVC902")
+        .collect();
+    assert_eq!(kvc902.len(), 1, "{r}");
+    assert_eq!(kvc902[0]["severity"], "info", "{r}");
+}

@@ -19,7 +19,7 @@ use super::set;
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::index::Use;
-use crate::chain::model::{Fact, Link, Status};
+use crate::chain::model::{Fact, Link, Severity, Status};
 use crate::snapshot::{EnvSourceObs, PodObs, VolumeSourceObs};
 
 /// `never_built`: the `secretObjects` entries the driver can never build (bit `i` for entry
@@ -185,9 +185,14 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> Option<&
         Fact::new("consumers in this pod", total.to_string())
     });
     let stale_env = env_readers::env_stale_against_mount(cx, link, &env_secrets);
+    // Only a warning or an error decides the link's status: an info (a Job's run reads the
+    // Secret once, KVC902's note) is no verdict, so with it alone a check a failed read left
+    // undone still makes the link unknown, as it does with no finding (audit SSS-real: a
+    // Job's Consumers link read "✓ env" where a CronJob's read "? Secret unknown").
+    let judged = (link.findings.iter()).any(|f| f.severity > Severity::Info);
     // A link with findings still says which of its checks a failed read left undone: a
     // warning (no Reloader) is no "checked, and only this" (audit DDD3).
-    if !link.findings.is_empty() {
+    if judged {
         if total > 0
             && let Some(reason) = cx.snap().secrets.unknown_in(cx.ns())
         {
@@ -220,7 +225,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> Option<&
     // Whether a reader holds the Secret's current value needs the Secret's last write: with
     // Secrets unreadable here, a stale env is as possible as a fresh one.
     if (total > 0 || ingress_served)
-        && link.findings.is_empty()
+        && !judged
         && let Some(reason) = cx.snap().secrets.unknown_in(cx.ns())
     {
         super::unknown(link, "Secret unknown", reason);
@@ -229,14 +234,14 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> Option<&
     // No reader in this pod, and the Ingresses that may serve its Secrets unread: "none" is
     // not known (audit DDD1).
     if total == 0
-        && link.findings.is_empty()
+        && !judged
         && let Some(reason) = cx.snap().ingresses.unknown_in(cx.ns())
     {
         super::unknown_check(link, "Ingresses unknown", ingress_check(spc), reason);
         return behind;
     }
     if let Some((what, why)) = restart_unknown
-        && link.findings.is_empty()
+        && !judged
     {
         super::unknown_check(link, "restart unknown", what, why);
         return behind;
