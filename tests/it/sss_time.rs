@@ -133,3 +133,26 @@ fn a_rotation_stuck_behind_another_objects_failure_goes_through_once_it_is_repai
     let history = facts.contains("history (KVC602)") && facts.contains("MountRotationFailed");
     assert!(history, "{chain}");
 }
+
+/// FACTS §11 (events are history): once the 8m poll went through, the rotation failures of
+/// 3m30s–7m are kept as `history` facts, not findings. The events pane listed them as current
+/// warnings (`! MountRotationFailed [Object]`, in the warning colour, beside a strip whose
+/// Object and Mount links read ✓; audit SSS-time left it); it now tags them `history` and draws
+/// them muted, as the chain does.
+#[test]
+fn the_events_pane_tags_failures_the_diagnosis_keeps_as_history() {
+    let size = (160, 40);
+    let mut app = tui_at(
+        "sss-time-rotation-halfway.yaml",
+        Duration::from_secs(510),
+        "api",
+        size,
+    );
+    let failures: Vec<_> = (app.pod_events.iter()).filter(|e| e.warning).collect();
+    assert!(!failures.is_empty(), "{:#?}", app.pod_events);
+    assert!(failures.iter().all(|e| e.history), "{failures:#?}");
+    let s = screen(&mut app, size);
+    let rows: Vec<&str> = s.lines().filter(|l| l.contains("RotationFailed")).collect();
+    assert!(!rows.is_empty(), "{s}");
+    assert!(rows.iter().all(|l| l.contains(", history]")), "{s}");
+}

@@ -9,7 +9,7 @@ use crate::snapshot::{Snapshot, SourceKind};
 use crate::source::SourceEvent;
 use crate::ui::subject;
 use crate::ui::tree::Row;
-use crate::ui::views::events::{cited_on, classify};
+use crate::ui::views::events::{cited_on, classify, history_on};
 
 /// How the status bar says the source is retrying its connection; replaced once data arrives.
 const RECONNECTING: &str = "reconnecting";
@@ -236,6 +236,12 @@ impl App {
                         // Where the diagnosis cites the event, its link is the tag.
                         if let Some(link) = chain.and_then(|ch| cited_on(ch, e)) {
                             c.link = Some(link);
+                        } else if let Some(link) = chain.and_then(|ch| history_on(ch, e)) {
+                            // Kept as history, not as a finding: no current warning (FACTS
+                            // §11, events are history; audit SSS-time left the pane drawing
+                            // an answered failure as one).
+                            c.link = Some(link);
+                            c.history = c.warning;
                         }
                         // An event of a link a break upstream kept from being tried (the
                         // kubelet's mount timeout beside a missing object) is that break's

@@ -20,6 +20,9 @@ pub struct ClassifiedEvent {
     pub last_seen: Option<jiff::Timestamp>,
     /// The link the message points at, when it is recognisable.
     pub link: Option<LinkKind>,
+    /// The diagnosis keeps this failure as history (a `history` fact: older than a success
+    /// signal, or a retired pod's): drawn muted and tagged so, not as a current warning.
+    pub history: bool,
 }
 
 /// Which link an event speaks about: the link of the code the diagnosis classifies it as (one
@@ -48,17 +51,30 @@ pub fn link_of(reason: &str, message: &str) -> Option<LinkKind> {
 /// the 404 says nothing of the 403, which keeps its own code's link (audit K4). A message too
 /// short to tell events apart matches nothing.
 pub fn cited_on(chain: &Chain, e: &EventObs) -> Option<LinkKind> {
+    let quotes = quotes_of(e)?;
+    (chain.links.iter())
+        .find(|l| (l.findings.iter()).any(|f| f.evidence.iter().any(|ev| quotes(ev))))
+        .map(|l| l.link)
+}
+
+/// The link whose `history` fact quotes `e` (rules::history: an event older than the chain's
+/// latest success signal, or a retired pod's), when no finding cites it ([`cited_on`] first).
+pub fn history_on(chain: &Chain, e: &EventObs) -> Option<LinkKind> {
+    let quotes = quotes_of(e)?;
+    (chain.links.iter())
+        .find(|l| (l.facts.iter()).any(|f| f.label.starts_with("history") && quotes(&f.observed)))
+        .map(|l| l.link)
+}
+
+/// Whether a text quotes `e`'s message (as written, or as the reports show it); none for a
+/// message too short to tell one event from another.
+fn quotes_of(e: &EventObs) -> Option<impl Fn(&str) -> bool + '_> {
     let message = e.message.trim();
     if message.len() < 24 {
         return None;
     }
     let shown = crate::shown::shown(message);
-    let cites = |f: &crate::chain::Finding| {
-        (f.evidence.iter()).any(|ev| ev.contains(message) || ev.contains(&*shown))
-    };
-    (chain.links.iter())
-        .find(|l| l.findings.iter().any(cites))
-        .map(|l| l.link)
+    Some(move |text: &str| text.contains(message) || text.contains(&*shown))
 }
 
 pub fn classify(e: &EventObs) -> ClassifiedEvent {
@@ -69,6 +85,7 @@ pub fn classify(e: &EventObs) -> ClassifiedEvent {
         count: e.count,
         last_seen: e.last_seen,
         link: link_of(&e.reason, &e.message),
+        history: false,
     }
 }
 
@@ -129,10 +146,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) -> u16 {
         app.pod_events
             .iter()
             .flat_map(|e| {
+                // A failure the diagnosis keeps as history is no current warning: muted.
+                let current = e.warning && !e.history;
                 let mut spans = vec![
                     Span::styled(
                         if e.warning { "! " } else { "· " },
-                        if e.warning {
+                        if current {
                             t.status(Status::Warning)
                         } else {
                             t.muted()
@@ -143,8 +162,16 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) -> u16 {
                 if e.count > 1 {
                     spans.push(Span::styled(format!(" ×{}", e.count), t.muted()));
                 }
-                if let Some(l) = e.link {
-                    spans.push(Span::styled(format!(" [{}]", l.title()), t.accent()));
+                match (e.link, e.history) {
+                    (Some(l), true) => spans.push(Span::styled(
+                        format!(" [{}, history]", l.title()),
+                        t.muted(),
+                    )),
+                    (None, true) => spans.push(Span::styled(" [history]", t.muted())),
+                    (Some(l), false) => {
+                        spans.push(Span::styled(format!(" [{}]", l.title()), t.accent()));
+                    }
+                    (None, false) => {}
                 }
                 if let (Some(seen), Some(now)) = (e.last_seen, now) {
                     let ago = crate::glance::ago(seen, now);
