@@ -23,23 +23,8 @@ use crate::spc::AzureSpc;
 
 /// Causes met only once the provider exchanges the token or calls Key Vault: the identity
 /// Entra ID cannot find, the federated credential and tenant, the grant and the vault's
-/// network, the object itself.
-const AFTER_PARSE: [Code; 14] = [
-    Code::KVC301,
-    Code::KVC401,
-    Code::KVC402,
-    Code::KVC403,
-    Code::KVC404,
-    Code::KVC405,
-    Code::KVC406,
-    Code::KVC501,
-    Code::KVC502,
-    Code::KVC503,
-    Code::KVC505,
-    Code::KVC506,
-    Code::KVC601,
-    Code::KVC602,
-];
+/// network, the object itself (every cause of one read, in its order).
+const AFTER_PARSE: [Code; 14] = super::request_order::READ;
 
 /// Mark the causes of `links` the provider meets after parsing `objects` as blocked by the
 /// Mount link's KVC705, when it holds one that is a cause. Runs before the root cause is

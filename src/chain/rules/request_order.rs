@@ -18,18 +18,16 @@
 use crate::chain::catalog::Code;
 use crate::chain::model::{Link, LinkKind};
 
-/// Causes met at the token exchange, before the vault is called.
-const EXCHANGE: [Code; 6] = [
+/// Every cause one read meets once `objects` has parsed, in the order it meets them (module
+/// doc): the token exchange's six, then the vault's name and firewall, then the token's
+/// tenant, the permission and the object. `parse_first` blocks them all behind KVC705.
+pub(super) const READ: [Code; 14] = [
     Code::KVC301,
     Code::KVC401,
     Code::KVC402,
     Code::KVC403,
     Code::KVC404,
     Code::KVC405,
-];
-
-/// Causes met at the vault: its name, its firewall, then past the firewall.
-const AT_THE_VAULT: [Code; 8] = [
     Code::KVC506,
     Code::KVC505,
     Code::KVC406,
@@ -40,30 +38,25 @@ const AT_THE_VAULT: [Code; 8] = [
     Code::KVC602,
 ];
 
+/// Causes met at the token exchange, before the vault is called.
+const EXCHANGE: &[Code] = READ.split_at(6).0;
+/// Causes met at the vault: its name, its firewall, then past the firewall.
+const AT_THE_VAULT: &[Code] = READ.split_at(6).1;
 /// Causes Key Vault meets only past its firewall: the token's tenant, the permission, the
 /// object.
-const AFTER_FIREWALL: [Code; 6] = [
-    Code::KVC406,
-    Code::KVC501,
-    Code::KVC502,
-    Code::KVC503,
-    Code::KVC601,
-    Code::KVC602,
-];
+const AFTER_FIREWALL: &[Code] = READ.split_at(8).1;
 
 /// Mark the causes of `links` that a read meets after a current earlier one as blocked by it
 /// (module doc). Runs before the root cause is picked ([`super::mark_effects`]).
 pub(crate) fn mark(links: &mut [Link]) {
-    if let Some((link, code)) = current(
-        links,
-        &[LinkKind::Identity, LinkKind::Federation],
-        &EXCHANGE,
-    ) {
+    if let Some((link, code)) =
+        current(links, &[LinkKind::Identity, LinkKind::Federation], EXCHANGE)
+    {
         block(
             links,
             link,
             code,
-            &AT_THE_VAULT,
+            AT_THE_VAULT,
             "the token exchange with Entra ID fails first, and no request reaches the vault",
         );
         return;
@@ -73,7 +66,7 @@ pub(crate) fn mark(links: &mut [Link]) {
             links,
             link,
             code,
-            &AFTER_FIREWALL,
+            AFTER_FIREWALL,
             "Key Vault checks its firewall before it validates the token, the caller's permission or the object, and refuses the cluster there",
         );
     }
