@@ -229,10 +229,13 @@ impl App {
         true
     }
 
-    /// What a frozen snapshot cannot do (README "demo --snapshot"): write, exec, reveal, or
-    /// drive the lab.
+    /// What a frozen snapshot cannot do (README "demo --snapshot"): write, exec, reveal, drive
+    /// the lab, or re-read anything (so the help greys `ctrl-r` too).
     pub fn frozen_refuses(action: UiAction) -> bool {
-        action.writes() || action.reveals() || action.lab_only() || action == UiAction::Verify
+        action.writes()
+            || action.reveals()
+            || action.lab_only()
+            || matches!(action, UiAction::Verify | UiAction::Refresh)
     }
 
     pub fn areas(&self) -> Areas {

@@ -296,6 +296,8 @@ fn the_help_says_why_a_replay_greys_its_actions() {
         });
         let help = rows.join("\n");
         assert!(help.contains("⊘R"), "{help}");
+        // Nothing is re-read from a recording (`ctrl-r` says so): its key is greyed too.
+        assert!(help.contains("⊘ctrl-r"), "{w}×{h}:\n{help}");
         assert!(
             help.contains("⊘ disabled: frozen snapshot"),
             "{w}×{h}:\n{help}"

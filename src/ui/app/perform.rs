@@ -16,7 +16,12 @@ impl App {
             let why = if let Some(f) = &self.frozen
                 && Self::frozen_refuses(action)
             {
-                format!("disabled: {f} (nothing to act on)")
+                // Nothing is read: the data age stays what it is (audit Y5).
+                if action == UiAction::Refresh {
+                    format!("{f}: nothing to refresh, it is shown as recorded")
+                } else {
+                    format!("disabled: {f} (nothing to act on)")
+                }
             } else if action.lab_only() {
                 "only available on the lab".to_string()
             } else if action.reveals() && self.config.no_reveal {
@@ -129,14 +134,6 @@ impl App {
             UiAction::CycleTheme => {
                 let n = self.config.themes.themes.len().max(1);
                 self.set_theme((self.config.theme_index + 1) % n);
-            }
-            UiAction::Refresh if self.frozen.is_some() => {
-                // Nothing is read: the data age stays what it is (audit Y5).
-                let f = self.frozen.as_deref().unwrap_or_default();
-                self.say(
-                    format!("{f}: nothing to refresh, it is shown as recorded"),
-                    Level::Info,
-                );
             }
             UiAction::Refresh => {
                 // Permissions may have changed too (a new role binding): ask again.
