@@ -124,13 +124,35 @@ pub async fn run_full(
         tracing::warn!("source did not stop within 2s");
     }
     diagnoser_task.abort();
-    // Ended by a signal: exit as the shell reports a process the signal ended, 128 + its
-    // number (143 for SIGTERM), not 0 as if the user had quit (a supervisor or a script
+    // Ended by a signal: not 0 as if the user had quit (a supervisor or a script
     // `kvchain demo && …` read a kill as success). The terminal is restored by now.
     if let (Ok(()), Some(signo)) = (&result, signalled) {
-        std::process::exit(128 + signo);
+        die_of(signo);
     }
     result
+}
+
+/// End the process by `signo` itself, its handler put back to the default, once the terminal
+/// is restored: the parent then sees a process the signal ended, not one that chose to exit.
+/// The shell reports either as 128 + the number (143 for SIGTERM), but a shell loop stops on
+/// ctrl-c only when its child died of SIGINT, and systemd counts death by SIGTERM, SIGINT or
+/// SIGHUP as a clean stop where it counts exit status 143 as a failure. SIGQUIT's default
+/// action dumps core, which could hold a revealed value: it exits 131 instead.
+fn die_of(signo: i32) -> ! {
+    #[cfg(unix)]
+    if signo != nix::libc::SIGQUIT
+        && let Ok(signal) = nix::sys::signal::Signal::try_from(signo)
+    {
+        use nix::sys::signal::{SigHandler, SigSet, raise};
+        // SAFETY: the default disposition runs no code of ours in the handler.
+        let _ = unsafe { nix::sys::signal::signal(signal, SigHandler::SigDfl) };
+        let mut only = SigSet::empty();
+        only.add(signal);
+        let _ = only.thread_unblock();
+        let _ = raise(signal);
+    }
+    // Not ended (the signal could not be raised): the status the shell would have shown.
+    std::process::exit(128 + signo)
 }
 
 /// Every terminating signal a terminal user or a supervisor sends: each ends the loop like
