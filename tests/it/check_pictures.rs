@@ -216,7 +216,7 @@ fn check_snapshot(path: &str, args: &[&str]) -> std::process::Output {
 /// could not see (kind, where, why) in a node of its own; a complete view has no such node.
 #[test]
 fn mermaid_names_what_could_not_be_read() {
-    let (_dir, path) = crate::check_ci::gapped_snapshot(crate::check_ci::pods_forbidden);
+    let (_dir, path) = crate::check_ci_gaps::gapped_snapshot(crate::check_ci_gaps::pods_forbidden);
     let out = check_snapshot(&path, &["-o", "mermaid"]);
     assert_eq!(out.status.code(), Some(3));
     let doc = String::from_utf8(out.stdout).unwrap();
@@ -228,13 +228,13 @@ fn mermaid_names_what_could_not_be_read() {
     assert!(
         note.contains(&format!(
             "pods (all namespaces): {}",
-            crate::check_ci::PODS_FORBIDDEN
+            crate::check_ci_gaps::PODS_FORBIDDEN
         )),
         "{note}"
     );
     assert!(note.ends_with(":::incomplete"), "{note}");
 
-    let (_dir, path) = crate::check_ci::gapped_snapshot(|_| {});
+    let (_dir, path) = crate::check_ci_gaps::gapped_snapshot(|_| {});
     let doc = String::from_utf8(check_snapshot(&path, &["-o", "mermaid"]).stdout).unwrap();
     assert!(!doc.contains("gaps[\""), "{doc}");
     assert!(doc.contains("subgraph c0"), "{doc}");
@@ -244,7 +244,7 @@ fn mermaid_names_what_could_not_be_read() {
 /// read. It says what could not be read, where and why.
 #[test]
 fn svg_without_a_chain_says_the_pods_could_not_be_read() {
-    let (_dir, path) = crate::check_ci::gapped_snapshot(crate::check_ci::pods_forbidden);
+    let (_dir, path) = crate::check_ci_gaps::gapped_snapshot(crate::check_ci_gaps::pods_forbidden);
     let out = check_snapshot(&path, &["-o", "svg"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
@@ -253,7 +253,7 @@ fn svg_without_a_chain_says_the_pods_could_not_be_read() {
     assert!(
         err.contains(&format!(
             "could not read pods (all namespaces): {}",
-            crate::check_ci::PODS_FORBIDDEN
+            crate::check_ci_gaps::PODS_FORBIDDEN
         )),
         "{err}"
     );
@@ -261,7 +261,7 @@ fn svg_without_a_chain_says_the_pods_could_not_be_read() {
     let out = check_snapshot(&path, &["-o", "svg", "--chain", "checkout"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("--chain checkout") && err.contains(crate::check_ci::PODS_FORBIDDEN),
+        err.contains("--chain checkout") && err.contains(crate::check_ci_gaps::PODS_FORBIDDEN),
         "{err}"
     );
 }
@@ -271,7 +271,7 @@ fn svg_without_a_chain_says_the_pods_could_not_be_read() {
 #[test]
 fn svg_of_a_chain_behind_a_gap_says_what_could_not_be_read() {
     let reason = "cannot list secretproviderclasses in shop: forbidden";
-    let (_dir, path) = crate::check_ci::gapped_snapshot(|s| {
+    let (_dir, path) = crate::check_ci_gaps::gapped_snapshot(|s| {
         s.spcs.gaps.namespaces.insert("shop".into(), reason.into());
     });
     let out = check_snapshot(&path, &["-o", "svg"]);
@@ -284,7 +284,7 @@ fn svg_of_a_chain_behind_a_gap_says_what_could_not_be_read() {
         )),
         "{text}"
     );
-    let (_dir, path) = crate::check_ci::gapped_snapshot(|_| {});
+    let (_dir, path) = crate::check_ci_gaps::gapped_snapshot(|_| {});
     let doc = String::from_utf8(check_snapshot(&path, &["-o", "svg"]).stdout).unwrap();
     assert!(!doc.contains("data-gap"), "{doc}");
 }

@@ -32,6 +32,7 @@ mod check_blocked_ci;
 mod check_blocked_counts;
 mod check_blocked_hidden;
 mod check_ci;
+mod check_ci_gaps;
 mod check_classes;
 mod check_echoed_names;
 mod check_fix_notes;
