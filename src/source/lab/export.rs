@@ -305,6 +305,15 @@ fn azure<'p>(w: &World, params: impl Iterator<Item = &'p AzureSpc>) -> AzureObs 
             management_groups: Some(Vec::new()),
         })
         .collect();
+    // The lab's directory holds its managed identities and nothing else: an assignment whose
+    // principal is none of theirs (nor a clientId, KVC501's other slip) was left by a deleted
+    // one, as Azure keeps it ("Identity not found"; audit TTT-azure).
+    // Only the deleted ones are said (`Some(false)`): the others keep the field unset, as the
+    // lab's snapshots always had it.
+    let known: std::collections::HashSet<String> = (w.identities.iter())
+        .flat_map(|i| [&i.principal_id, &i.client_id])
+        .map(|id| id.to_ascii_lowercase())
+        .collect();
     let role_assignments = w
         .role_assignments
         .iter()
@@ -327,6 +336,8 @@ fn azure<'p>(w: &World, params: impl Iterator<Item = &'p AzureSpc>) -> AzureObs 
                 not_data_actions: Vec::new(),
                 principal_type: String::new(),
                 unresolved: None,
+                principal_exists: (!known.contains(&ra.spec.principal_id.to_ascii_lowercase()))
+                    .then_some(false),
             })
         })
         .collect();
