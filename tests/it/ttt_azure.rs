@@ -76,3 +76,108 @@ fn a_grant_left_on_a_recreated_identitys_old_principal_is_named() {
     // The Administrator is no role of id-web's: no over-privilege finding for it.
     assert!(!codes(&r).contains(&"KVC504"), "{r}");
 }
+
+const VAULT_ID: &str = "/subscriptions/00000000-0000-0000-0000-00000000ab01/resourceGroups/rg-kv-ttt/providers/Microsoft.KeyVault/vaults/kv-ttt";
+const PID: &str = "2e3f4a5b-6c7d-4e8f-9a0b-1c2d3e4f5a6b";
+
+fn access(r: &Value) -> &Value {
+    let chains = r["chains"].as_array().unwrap();
+    assert_eq!(chains.len(), 1, "{r}");
+    super::mmm_lab::link(&chains[0], "access")
+}
+
+/// Azure RBAC inherits down the scopes: a role assigned at a resource group applies to every
+/// resource in it (FACTS §8; Microsoft Learn, "Understand scope for Azure RBAC"). The lab had
+/// vault and object scopes only, so a trainer could not show a grant at the vault's resource
+/// group (the way many teams grant) mounting, nor one at another resource group refused.
+/// Secrets User at rg-kv-ttt, the vault's own: the mount works, Access is ok, no Access finding.
+#[test]
+fn a_grant_at_the_vaults_resource_group_reads_it() {
+    let r = world("ttt-az-rg-grant.yaml");
+    assert_eq!(access(&r)["status"], "ok", "{r}");
+    assert_eq!(codes(&r), ["KVC702"], "{r}");
+}
+
+/// Secrets User at resource group rg-app-ttt, which does not hold kv-ttt (in rg-kv-ttt): it
+/// reaches nothing there, Key Vault answers 403 (FACTS §5). KVC501, its fix the role at the
+/// vault's own scope, filled from the snapshot (its resource group rg-kv-ttt, no placeholder).
+#[test]
+fn a_grant_at_another_resource_group_does_not_reach_the_vault() {
+    let r = world("ttt-az-rg-other.yaml");
+    assert_eq!(codes(&r), ["KVC501", "KVC702"], "{r}");
+    let fix = findings(&r, "KVC501")[0]["fix"].as_str().unwrap();
+    assert_eq!(
+        fix,
+        format!(
+            "az role assignment create --assignee-object-id {PID} --assignee-principal-type ServicePrincipal --role \"Key Vault Secrets User\" --scope {VAULT_ID}"
+        )
+    );
+}
+
+/// Key Vault Reader at the vault's resource group: `vaults/*/read` reads metadata, no secret
+/// value (FACTS §8): KVC502 names the Reader at the resource group, and its fix grants Secrets
+/// User at the vault.
+#[test]
+fn a_reader_at_the_resource_group_is_the_wrong_role_for_a_secret() {
+    let r = world("ttt-az-rg-reader.yaml");
+    assert_eq!(codes(&r), ["KVC502", "KVC702"], "{r}");
+    let f = findings(&r, "KVC502")[0];
+    let seen = f["evidence"].to_string();
+    assert!(
+        seen.contains("Key Vault Reader at /subscriptions/00000000-0000-0000-0000-00000000ab01/resourceGroups/rg-kv-ttt:"),
+        "{f:#}"
+    );
+    assert_eq!(
+        f["fix"].as_str().unwrap(),
+        format!(
+            "az role assignment create --assignee-object-id {PID} --assignee-principal-type ServicePrincipal --role \"Key Vault Secrets User\" --scope {VAULT_ID}"
+        )
+    );
+}
+
+/// Key Vault Administrator at the subscription: inherited by the vault, the mount works; the
+/// identity may write every vault of the subscription (KVC504, a warning, exit 0). The fix
+/// grants the one read it makes at the vault, then deletes the Administrator where it is
+/// assigned — at the subscription, the scope `az role assignment delete` must name.
+#[test]
+fn an_administrator_at_the_subscription_is_deleted_at_the_subscription() {
+    let r = world("ttt-az-sub-admin.yaml");
+    assert_eq!(access(&r)["status"], "warning", "{r}");
+    assert_eq!(codes(&r), ["KVC504", "KVC702"], "{r}");
+    assert_eq!(
+        findings(&r, "KVC504")[0]["fix"].as_str().unwrap(),
+        format!(
+            "az role assignment create --assignee-object-id {PID} --assignee-principal-type ServicePrincipal --role \"Key Vault Secrets User\" --scope {VAULT_ID} && az role assignment delete --assignee {PID} --role \"Key Vault Administrator\" --scope /subscriptions/00000000-0000-0000-0000-00000000ab01"
+        )
+    );
+}
+
+/// A scope names exactly one place, and an object scope lies in a vault: the lab refuses the
+/// rest with the field's path (docs/scenarios.md), exit 2.
+#[test]
+fn a_role_assignment_scope_names_one_place() {
+    let good =
+        std::fs::read_to_string(super::mmm_lab::fixture("ttt_azure/ttt-az-rg-grant.yaml")).unwrap();
+    for (scope, said) in [
+        (
+            "{resourceGroup: rg-kv-ttt, subscription: true}",
+            "spec.scope: give exactly one of vault, resourceGroup, subscription: true",
+        ),
+        (
+            "{resourceGroup: rg-kv-ttt, object: secrets/api-token}",
+            "spec.scope.object: an object scope lies in a vault",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bad.yaml");
+        std::fs::write(&file, good.replace("{resourceGroup: rg-kv-ttt}", scope)).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
+            .args(["check", "--lab"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{scope}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(said), "{scope}: {stderr}");
+    }
+}

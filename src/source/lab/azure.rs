@@ -471,13 +471,15 @@ pub fn get<'v, 'r>(
     if vault.rbac {
         let action = roles::required_action(t);
         let allowed = role_assignments.any(|ra| {
+            // At the vault, one of its objects, or a resource group or the subscription
+            // above it: RBAC inherits down the scopes (FACTS §8).
             ra.spec.principal_id == token.principal_id
-                && super::vaults::Vaults::same(&ra.spec.scope.vault, &vault.name)
-                && ra.spec.scope.object.as_deref().is_none_or(|o| {
-                    o.strip_prefix(t.collection())
-                        .and_then(|rest| rest.strip_prefix('/'))
-                        .is_some_and(|n| super::vaults::VaultObjects::same(n, req.name))
-                })
+                && (ra.spec.scope).reaches(
+                    &vault.name,
+                    &vault.resource_group,
+                    t.collection(),
+                    req.name,
+                )
                 && roles::builtin(&ra.spec.role).is_some_and(|r| roles::grants(r, action))
         });
         if !allowed {

@@ -319,11 +319,9 @@ fn azure<'p>(w: &World, params: impl Iterator<Item = &'p AzureSpc>) -> AzureObs 
         .iter()
         .filter_map(|ra| {
             let role = roles::builtin(&ra.spec.role)?;
-            let vault = w.vaults.get(&ra.spec.scope.vault)?;
-            let mut scope = vault.resource_id(sub);
-            if let Some(o) = &ra.spec.scope.object {
-                scope = format!("{scope}/{o}");
-            }
+            let scope = (ra.spec.scope).arm(sub, || {
+                Some(w.vaults.get(&ra.spec.scope.vault)?.resource_id(sub))
+            })?;
             Some(RoleAssignmentObs {
                 principal_id: ra.spec.principal_id.clone(),
                 role_definition_id: format!(

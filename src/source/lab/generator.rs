@@ -110,10 +110,7 @@ pub fn scenario(pods: usize, planted_faults: bool) -> Result<Scenario, String> {
                 spec: RoleAssignmentSpec {
                     principal_id,
                     role: "Key Vault Secrets User".into(),
-                    scope: ScopeSpec {
-                        vault: vault.clone(),
-                        object: None,
-                    },
+                    scope: ScopeSpec::of_vault(&vault),
                 },
             });
         }

@@ -18,9 +18,11 @@ use serde::Deserialize;
 use crate::snapshot::crd::SecretProviderClass;
 
 mod parse;
+mod scope;
 mod validate;
 
 pub use parse::parse;
+pub use scope::ScopeSpec;
 
 /// The group/version of the lab's own kinds.
 pub const LAB_API_VERSION: &str = "lab.kvchain.dev/v1";
@@ -374,15 +376,6 @@ pub struct RoleAssignmentSpec {
 pub struct RoleAssignment {
     pub name: String,
     pub spec: RoleAssignmentSpec,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ScopeSpec {
-    pub vault: String,
-    /// `secrets/<name>`, `keys/<name>` or `certificates/<name>` for an object scope.
-    #[serde(default)]
-    pub object: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
