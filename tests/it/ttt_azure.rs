@@ -138,7 +138,8 @@ fn a_reader_at_the_resource_group_is_the_wrong_role_for_a_secret() {
 /// Key Vault Administrator at the subscription: inherited by the vault, the mount works; the
 /// identity may write every vault of the subscription (KVC504, a warning, exit 0). The fix
 /// grants the one read it makes at the vault, then deletes the Administrator where it is
-/// assigned — at the subscription, the scope `az role assignment delete` must name.
+/// assigned — at the subscription, the scope `az role assignment delete` must name — with a
+/// note that the deletion reaches every vault under it.
 #[test]
 fn an_administrator_at_the_subscription_is_deleted_at_the_subscription() {
     let r = world("ttt-az-sub-admin.yaml");
@@ -147,9 +148,34 @@ fn an_administrator_at_the_subscription_is_deleted_at_the_subscription() {
     assert_eq!(
         findings(&r, "KVC504")[0]["fix"].as_str().unwrap(),
         format!(
-            "az role assignment create --assignee-object-id {PID} --assignee-principal-type ServicePrincipal --role \"Key Vault Secrets User\" --scope {VAULT_ID} && az role assignment delete --assignee {PID} --role \"Key Vault Administrator\" --scope /subscriptions/00000000-0000-0000-0000-00000000ab01"
+            "az role assignment create --assignee-object-id {PID} --assignee-principal-type ServicePrincipal --role \"Key Vault Secrets User\" --scope {VAULT_ID} && az role assignment delete --assignee {PID} --role \"Key Vault Administrator\" --scope /subscriptions/00000000-0000-0000-0000-00000000ab01  # /subscriptions/00000000-0000-0000-0000-00000000ab01 covers every vault under it: first grant the identity's reads on its other vaults there"
         )
     );
+}
+
+/// The same Administrator at the subscription, for an identity two workloads mount two vaults
+/// with (kv-ttt in rg-kv-ttt, kv-ttt2 in rg-kv2-ttt). RBAC inherits the subscription's grant to
+/// both (FACTS §8), so each chain's KVC504 fix, pasted alone, deleted the grant the other
+/// chain's mount reads through (its next mount or rotation poll: 403), while the finding spoke
+/// of "the vault" alone. Each finding now says the role is assigned above its vault and reaches
+/// every vault there, and its fix says the other vaults' reads come first.
+#[test]
+fn an_administrator_above_two_vaults_is_not_deleted_as_if_it_were_one_vaults() {
+    let r = report("ttt_azure/ttt-az-sub-admin-two-vaults.yaml", CANARY);
+    let found = findings(&r, "KVC504");
+    assert_eq!(found.len(), 2, "{r}");
+    for f in found {
+        let message = f["message"].as_str().unwrap();
+        assert!(
+            message.contains("is assigned at /subscriptions/00000000-0000-0000-0000-00000000ab01, above the vault, so it reaches every vault there"),
+            "{message}"
+        );
+        let fix = f["fix"].as_str().unwrap();
+        assert!(
+            fix.ends_with("covers every vault under it: first grant the identity's reads on its other vaults there"),
+            "{fix}"
+        );
+    }
 }
 
 /// A scope names exactly one place, and an object scope lies in a vault: the lab refuses the
