@@ -207,3 +207,43 @@ fn a_role_assignment_scope_names_one_place() {
         assert!(stderr.contains(said), "{scope}: {stderr}");
     }
 }
+
+/// "A secret's get operation will work for not-yet-valid and expired secrets, outside the
+/// nbf / exp window" (Microsoft Learn, About Azure Key Vault secrets). The lab had no nbf and
+/// kvchain read none: a new version dated 48h ahead (a planned switch) is mounted at once, and
+/// nothing said so. The lab serves it (the mount works, exit 0), and KVC604 (a warning, the
+/// Object link "not valid yet", not "expiring") says the mount serves a value dated for later:
+/// its fix moves nbf to now with set-attributes, its note holds the pods on the version valid
+/// now until the date. Past the date, nothing is said.
+#[test]
+fn a_secret_version_not_valid_yet_is_served_and_said() {
+    let r = world("ttt-az-nbf-future.yaml");
+    assert_eq!(codes(&r), ["KVC604", "KVC702"], "{r}");
+    let chains = r["chains"].as_array().unwrap();
+    let object = super::mmm_lab::link(&chains[0], "vaultObject");
+    assert_eq!(object["status"], "warning", "{object}");
+    assert_eq!(object["summary"], "not valid yet", "{object}");
+    assert_eq!(
+        super::mmm_lab::link(&chains[0], "mount")["status"],
+        "warning"
+    );
+    let f = findings(&r, "KVC604")[0];
+    let message = f["message"].as_str().unwrap();
+    assert!(
+        message.contains("is not valid before 2026-01-17 09:00:00Z")
+            && message.contains("Key Vault returns it"),
+        "{message}"
+    );
+    let fix = f["fix"].as_str().unwrap();
+    assert!(
+        fix.starts_with("az keyvault secret set-attributes --vault-name kv-ttt -n api-token --version ")
+            && fix.contains(" --not-before \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"  # or, if the date is meant, hold the pods on version "),
+        "{fix}"
+    );
+    let later = super::mmm_lab::report_after(
+        "ttt_azure/ttt-az-nbf-future.yaml",
+        &["--for", "49h"],
+        CANARY,
+    );
+    assert_eq!(codes(&later), ["KVC702"], "{later}");
+}

@@ -384,7 +384,7 @@ fn objects<'p>(w: &World, params: impl Iterator<Item = &'p AzureSpc>) -> Vec<Vau
                                 enabled: x.enabled,
                                 created: Some(x.created),
                                 expires: x.expires,
-                                not_before: None,
+                                not_before: x.not_before,
                                 fingerprint: Some(Fingerprint::of(&x.content)),
                             })
                             .collect(),

@@ -125,6 +125,7 @@ pub fn scenario(pods: usize, planted_faults: bool) -> Result<Scenario, String> {
                 enabled: true,
                 expires_in: None,
                 expired: false,
+                not_before_in: None,
                 content_type: None,
             });
         }

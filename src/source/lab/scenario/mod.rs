@@ -296,6 +296,9 @@ pub struct SecretSpec {
     pub expires_in: Option<Duration>,
     #[serde(default)]
     pub expired: bool,
+    /// `nbf` of the newest version, relative to lab start: not valid before then.
+    #[serde(default, with = "opt_humantime_field")]
+    pub not_before_in: Option<Duration>,
     #[serde(default)]
     pub content_type: Option<String>,
 }
@@ -320,6 +323,7 @@ impl std::fmt::Debug for SecretSpec {
             .field("enabled", &self.enabled)
             .field("expires_in", &self.expires_in)
             .field("expired", &self.expired)
+            .field("not_before_in", &self.not_before_in)
             .field("content_type", &self.content_type)
             .finish()
     }
