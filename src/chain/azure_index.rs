@@ -29,6 +29,9 @@ pub(crate) struct AzureIndex<'a> {
     /// whether a group may hold a grant walked every assignment of the tenant for each chain
     /// without one (quadratic at 100,000 pods).
     groups: Vec<u32>,
+    /// Positions in `role_assignments.items` of the assignments whose principal is known to
+    /// be deleted ("Identity not found"), kept apart for the same reason as `groups`.
+    deleted: Vec<u32>,
     /// Lower-case principalIds of the managed identities seen (with `identities`' clientIds,
     /// what an access policy's objectId is known not to be a group by).
     principals: HashSet<Cow<'a, str>>,
@@ -55,6 +58,9 @@ impl<'a> AzureIndex<'a> {
             if r.to_group() {
                 ix.groups.push(pos(i));
             }
+            if r.to_deleted_principal() {
+                ix.deleted.push(pos(i));
+            }
             ix.assignments
                 .entry(lower(&r.principal_id))
                 .or_default()
@@ -80,6 +86,7 @@ impl<'a> AzureIndex<'a> {
             vaults: own(self.vaults),
             assignments: own(self.assignments),
             groups: self.groups,
+            deleted: self.deleted,
             principals: (self.principals.into_iter())
                 .map(|k| Cow::Owned(k.into_owned()))
                 .collect(),
@@ -130,6 +137,15 @@ impl<'a> AzureIndex<'a> {
     ) -> impl Iterator<Item = &'o RoleAssignmentObs> + use<'o, '_, 'a> {
         let items = &az.role_assignments.items;
         (self.groups.iter()).filter_map(|i| items.get(*i as usize))
+    }
+
+    /// The role assignments whose principal is known to be deleted.
+    pub fn deleted_principal_assignments<'o>(
+        &self,
+        az: &'o AzureObs,
+    ) -> impl Iterator<Item = &'o RoleAssignmentObs> + use<'o, '_, 'a> {
+        let items = &az.role_assignments.items;
+        (self.deleted.iter()).filter_map(|i| items.get(*i as usize))
     }
 
     /// Whether `id` is the principalId or the clientId of a managed identity seen (ASCII

@@ -74,7 +74,7 @@ catalog! {
     KVC601 => VaultObject, Error, "object not found in the vault";
     KVC602 => VaultObject, Error, "object (latest or pinned version) disabled";
     KVC603 => VaultObject, Info, "objectVersion pinned: rotation never picks up new versions";
-    KVC604 => VaultObject, Warning, "object expired or expiring within 7 days";
+    KVC604 => VaultObject, Warning, "object expired or expiring within 7 days, or a secret version served before its nbf";
     KVC701 => Mount, Error, "FailedMount with a message no rule explains";
     KVC702 => Mount, Warning, "secret rotation disabled in the driver";
     KVC703 => Mount, Warning, "mounted version differs from the vault's latest for longer than the poll interval, or the mount predates an edit of the SPC's objects";
@@ -112,6 +112,8 @@ pub fn label(f: &super::model::Finding) -> &'static str {
     match f.code {
         Code::KVC901 if f.message.contains(" with subPath ") => "stale file",
         Code::KVC806 if f.severity < Severity::Error => "Secret missing",
+        // A version whose nbf is ahead is served early, not expiring (vault_object::not_before).
+        Code::KVC604 if f.message.contains(" is not valid before ") => "not valid yet",
         // The SPC's spec.provider names no provider (`rules::provider`): the driver is there.
         Code::KVC104 if f.resource.starts_with("SecretProviderClass/") => "provider name",
         // A Secret someone else made is not stale: the driver never wrote it (sync::unmanaged).

@@ -450,6 +450,12 @@ impl<'a> Index<'a> {
         self.azure.group_assignments(self.globals.azure)
     }
 
+    /// The role assignments of deleted principals
+    /// ([`AzureIndex::deleted_principal_assignments`]).
+    pub fn deleted_principal_assignments(&self) -> impl Iterator<Item = &'a RoleAssignmentObs> {
+        self.azure.deleted_principal_assignments(self.globals.azure)
+    }
+
     /// Whether `id` names a managed identity seen ([`AzureIndex::is_identity`]).
     pub fn is_identity(&self, id: &str) -> bool {
         self.azure.is_identity(id)

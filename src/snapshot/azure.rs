@@ -157,6 +157,14 @@ pub struct RoleAssignmentObs {
     /// empty); `None` when it was resolved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unresolved: Option<String>,
+    /// `Some(false)` when the directory was asked and holds no principal of this id: it was
+    /// deleted, and Azure keeps its role assignments (they are not removed with it), listed
+    /// as "Identity not found" (Microsoft Learn, "Understand Azure role assignments"). A
+    /// managed identity deleted and recreated under its name has a new principalId, so such
+    /// an assignment grants the new one nothing. `None` when not looked up (ARM's listing
+    /// does not say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal_exists: Option<bool>,
 }
 
 impl RoleAssignmentObs {
@@ -173,6 +181,11 @@ impl RoleAssignmentObs {
     /// Assigned to an Entra group: who holds it depends on a membership kvchain cannot read.
     pub fn to_group(&self) -> bool {
         self.principal_type.eq_ignore_ascii_case("Group")
+    }
+
+    /// Its principal is known to be deleted ([`RoleAssignmentObs::principal_exists`]).
+    pub fn to_deleted_principal(&self) -> bool {
+        self.principal_exists == Some(false)
     }
 }
 

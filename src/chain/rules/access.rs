@@ -9,6 +9,7 @@ use crate::chain::context::Ctx;
 use crate::chain::model::{Fact, Link, Status};
 use crate::snapshot::{Gaps, ObjectType, Observed, RoleAssignmentObs, VaultObs};
 
+mod deleted_principal;
 mod granted;
 mod held;
 mod history_list;
@@ -417,6 +418,52 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 }
                 fix = format!("{fix} && {deletes}");
             }
+            // A grant left on a deleted principal (the identity recreated under its name has
+            // a new principalId): named, re-made for the principal at its scope, and deleted.
+            let left: Vec<&RoleAssignmentObs> = if vault.rbac {
+                (cx.ix.deleted_principal_assignments())
+                    .filter(|r| {
+                        grants(r, action) && uncovered.iter().any(|n| covers(&r.scope, vault, t, n))
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let mut left_seen = Vec::new();
+            if let Some(l) = deleted_principal::left_on_deleted(identity, &left) {
+                misassigned.push_str(&l.message);
+                let all = uncovered
+                    .iter()
+                    .all(|n| left.iter().any(|r| covers(&r.scope, vault, t, n)));
+                if all && deletes.is_empty() {
+                    // The same scopes; the role for the object type where the old one could
+                    // also write (KVC504 would follow a copy of it).
+                    let mut made: Vec<(&str, &str)> = left
+                        .iter()
+                        .map(|r| {
+                            let broad = WRITES.iter().any(|w| grants(r, w));
+                            let role = if broad {
+                                remedy::role_for(t)
+                            } else {
+                                r.role_name.as_str()
+                            };
+                            (role, r.scope.as_str())
+                        })
+                        .collect();
+                    made.sort_unstable();
+                    made.dedup();
+                    fix = made
+                        .iter()
+                        .map(|(role, scope)| format!(
+                            "az role assignment create --assignee-object-id {principal} --assignee-principal-type ServicePrincipal --role \"{role}\" --scope {scope}"
+                        ))
+                        .collect::<Vec<_>>()
+                        .join(" && ");
+                }
+                fix = format!("{fix} && {}", l.deletes);
+                confirm = format!("{confirm} ; {}", l.confirm);
+                left_seen = l.seen;
+            }
             link.findings.push(cx.finding(
                 Code::KVC501,
                 format!("KeyVault/{}", vault.name),
@@ -440,6 +487,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                         r.role_name, r.scope, r.principal_id, identity.name
                     )
                 }))
+                .chain(left_seen)
                 .chain((cx.ix.assignments(principal))
                     .filter(|r| not_above(&r.scope, vault))
                     .map(|r| format!(

@@ -5,6 +5,7 @@ mod absent;
 mod back_now;
 mod elsewhere;
 mod event_only;
+mod not_before;
 
 pub(crate) use absent::{WRONG_TYPE, under_other_type};
 pub(crate) use back_now::back_now;
@@ -325,6 +326,10 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
                 confirm,
                 renew(t, &vault, &o.object_name, &target.version),
             ));
+        }
+        if let Some(f) = not_before::not_yet_valid(cx, clock, &vault, t, o, obj, target) {
+            co.status = co.status.max(Status::Warning);
+            link.findings.push(f);
         }
         latest_summary.get_or_insert(o.object_name.clone());
         out.push(co);

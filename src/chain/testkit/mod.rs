@@ -458,6 +458,7 @@ pub fn add_app(s: &mut Snapshot, ns: &str, app: &str, pods: usize) {
         not_data_actions: Vec::new(),
         principal_type: String::new(),
         unresolved: None,
+        principal_exists: None,
     });
     s.azure.objects.push(VaultObjectObs {
         vault,

@@ -231,6 +231,8 @@ pub fn role_assignments(
             not_data_actions,
             principal_type: a.principal_type,
             unresolved,
+            // ARM's listing does not say whether the principal still exists.
+            principal_exists: None,
         });
     }
     out

@@ -36,6 +36,9 @@ pub struct LabVersion {
     pub enabled: bool,
     pub created: Timestamp,
     pub expires: Option<Timestamp>,
+    /// `nbf`: Key Vault serves a secret outside its nbf/exp window all the same (Microsoft
+    /// Learn, About Azure Key Vault secrets, "Date-time controlled operations").
+    pub not_before: Option<Timestamp>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -131,6 +134,10 @@ impl LabVault {
                     enabled,
                     created: created(i, n),
                     expires,
+                    // The newest version only: the one a planned switch dates.
+                    not_before: (i + 1 == n)
+                        .then(|| sec.not_before_in.map(super::clock::at))
+                        .flatten(),
                 })
                 .collect();
             versions.reverse();
@@ -156,6 +163,7 @@ impl LabVault {
                         enabled: k.enabled,
                         created: created(0, 1),
                         expires: None,
+                        not_before: None,
                     }],
                     content_type: None,
                     backs_certificate: false,
@@ -184,6 +192,7 @@ impl LabVault {
                             enabled: c.enabled,
                             created: created(0, 1),
                             expires: None,
+                            not_before: None,
                         }],
                         content_type: ct,
                         backs_certificate: backs,
@@ -256,6 +265,8 @@ impl LabVault {
                     enabled: true,
                     created: now,
                     expires,
+                    // `az keyvault secret set` without --not-before.
+                    not_before: None,
                 },
             );
         }
@@ -471,13 +482,15 @@ pub fn get<'v, 'r>(
     if vault.rbac {
         let action = roles::required_action(t);
         let allowed = role_assignments.any(|ra| {
+            // At the vault, one of its objects, or a resource group or the subscription
+            // above it: RBAC inherits down the scopes (FACTS §8).
             ra.spec.principal_id == token.principal_id
-                && super::vaults::Vaults::same(&ra.spec.scope.vault, &vault.name)
-                && ra.spec.scope.object.as_deref().is_none_or(|o| {
-                    o.strip_prefix(t.collection())
-                        .and_then(|rest| rest.strip_prefix('/'))
-                        .is_some_and(|n| super::vaults::VaultObjects::same(n, req.name))
-                })
+                && (ra.spec.scope).reaches(
+                    &vault.name,
+                    &vault.resource_group,
+                    t.collection(),
+                    req.name,
+                )
                 && roles::builtin(&ra.spec.role).is_some_and(|r| roles::grants(r, action))
         });
         if !allowed {

@@ -219,8 +219,8 @@ fn reach(world: &World, undo: &Undo) -> Option<String> {
                 .find(|i| i.principal_id == changed.spec.principal_id)
                 .map_or(changed.spec.principal_id.as_str(), |i| i.name.as_str());
             Some(format!(
-                "the roles of {who} on Key Vault {}: every chain reading it as {who}",
-                changed.spec.scope.vault
+                "the roles of {who} on {}: every chain reading it as {who}",
+                changed.spec.scope
             ))
         }
         Undo::Object { vault, objects } => objects.first().map(|((kind, name), _)| {

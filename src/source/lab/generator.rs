@@ -110,10 +110,7 @@ pub fn scenario(pods: usize, planted_faults: bool) -> Result<Scenario, String> {
                 spec: RoleAssignmentSpec {
                     principal_id,
                     role: "Key Vault Secrets User".into(),
-                    scope: ScopeSpec {
-                        vault: vault.clone(),
-                        object: None,
-                    },
+                    scope: ScopeSpec::of_vault(&vault),
                 },
             });
         }
@@ -128,6 +125,7 @@ pub fn scenario(pods: usize, planted_faults: bool) -> Result<Scenario, String> {
                 enabled: true,
                 expires_in: None,
                 expired: false,
+                not_before_in: None,
                 content_type: None,
             });
         }

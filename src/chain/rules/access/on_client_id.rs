@@ -31,13 +31,17 @@ pub(super) fn on_client_id(
     );
     let deletes = on_client
         .iter()
-        .map(|r| {
-            format!(
-                "az role assignment delete --ids $(az role assignment list --scope {} --query \"[?principalId=='{}' && roleDefinitionName=='{}'].id\" -o tsv)",
-                r.scope, r.principal_id, r.role_name
-            )
-        })
+        .map(|r| delete_by_id(r))
         .collect::<Vec<_>>()
         .join(" && ");
     (message, deletes)
+}
+
+/// The command that deletes assignment `r` by its id, found at its own scope by principal and
+/// role (`az role assignment list --scope` without `--include-inherited` lists that scope's).
+pub(super) fn delete_by_id(r: &RoleAssignmentObs) -> String {
+    format!(
+        "az role assignment delete --ids $(az role assignment list --scope {} --query \"[?principalId=='{}' && roleDefinitionName=='{}'].id\" -o tsv)",
+        r.scope, r.principal_id, r.role_name
+    )
 }

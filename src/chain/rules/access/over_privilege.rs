@@ -3,7 +3,7 @@
 //! SecretProviderClass makes: role assignments deleted on an RBAC vault, the access policy
 //! replaced on an access-policy vault.
 
-use super::{WRITES, covers, granted_actions, grants, needed_action};
+use super::{WRITES, above, covers, granted_actions, grants, needed_action};
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::model::Link;
@@ -22,6 +22,10 @@ pub(super) fn over_privilege(
     let mut evidence = Vec::new();
     // The assignments to remove, named as the snapshot shows them.
     let mut deletes = Vec::new();
+    // The broad roles assigned above the vault (its resource group, subscription, a management
+    // group): RBAC inherits them to every vault there (FACTS §8), so deleting one takes it from
+    // each of them, reads of other vaults' mounts included (audit TTT-azure).
+    let mut wider: Vec<&str> = Vec::new();
     if vault.rbac {
         for r in assignments
             .iter()
@@ -29,6 +33,11 @@ pub(super) fn over_privilege(
         {
             if WRITES.iter().any(|w| grants(r, w)) {
                 evidence.push(granted_actions(r));
+                let own = (r.scope.trim_end_matches('/'))
+                    .eq_ignore_ascii_case(vault.resource_id.trim_end_matches('/'));
+                if !own && above(&r.scope, vault) && !wider.contains(&r.scope.as_str()) {
+                    wider.push(&r.scope);
+                }
                 deletes.push(format!(
                     "az role assignment delete --assignee {} --role \"{}\" --scope {}",
                     r.principal_id, r.role_name, r.scope
@@ -56,11 +65,18 @@ pub(super) fn over_privilege(
     if evidence.is_empty() {
         return;
     }
+    let wide = match wider.as_slice() {
+        [] => String::new(),
+        scopes => format!(
+            "; the broad role is assigned at {}, above the vault, so it reaches every vault there and deleting it takes it from each: the identity's mounts from other vaults under it need their own read role first",
+            scopes.join(", ")
+        ),
+    };
     let mut f = cx.remedied(
         Code::KVC504,
         format!("KeyVault/{}", vault.name),
         format!(
-            "{identity} only reads Key Vault {} for the mount but may also write or delete: a leaked pod token can change the vault",
+            "{identity} only reads Key Vault {} for the mount but may also write or delete: a leaked pod token can change the vault{wide}",
             vault.name
         ),
         evidence,
@@ -130,10 +146,17 @@ pub(super) fn over_privilege(
         };
         remedy::fewest_roles(&mut roles);
         let grant = remedy::grant_roles(cx, &roles);
+        let note = match wider.as_slice() {
+            [] => String::new(),
+            scopes => format!(
+                "  # {} covers every vault under it: first grant the identity's reads on its other vaults there",
+                scopes.join(", ")
+            ),
+        };
         f.fix = if grant.is_empty() {
-            deletes.join(" && ")
+            format!("{}{note}", deletes.join(" && "))
         } else {
-            format!("{grant} && {}", deletes.join(" && "))
+            format!("{grant} && {}{note}", deletes.join(" && "))
         }
         .into();
     }

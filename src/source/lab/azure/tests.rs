@@ -23,8 +23,8 @@ fn assignment(object: Option<&str>) -> RoleAssignment {
             principal_id: "p".into(),
             role: "Key Vault Administrator".into(),
             scope: ScopeSpec {
-                vault: "kv".into(),
                 object: object.map(String::from),
+                ..ScopeSpec::of_vault("kv")
             },
         },
     }

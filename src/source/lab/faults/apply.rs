@@ -7,7 +7,6 @@ use super::{kinds, synced_fate};
 use crate::snapshot::ObjectType;
 use crate::source::lab::azure::LabObject;
 use crate::source::lab::scenario::{FederatedCredential, NetworkSpec, RoleAssignment};
-use crate::source::lab::vaults::Vaults;
 use crate::source::lab::world::{WorkloadKey, World};
 use k8s_openapi::api::core::v1::PodSpec;
 
@@ -180,8 +179,12 @@ pub(super) fn change(world: &mut World, id: &str, wk: &WorkloadKey) -> Result<Un
             let i = identity.ok_or("no managed identity has the SPC clientID")?;
             let principal = world.identities[i].principal_id.clone();
             let before = world.role_assignments.clone();
+            // Every grant of the identity that reaches the vault: at it, on its objects, or
+            // at its resource group or the subscription.
+            let rg =
+                (world.vaults.get(&t.vault)).map_or(String::new(), |v| v.resource_group.clone());
             let mine = |ra: &RoleAssignment| {
-                ra.spec.principal_id == principal && Vaults::same(&ra.spec.scope.vault, &t.vault)
+                ra.spec.principal_id == principal && ra.spec.scope.touches(&t.vault, &rg)
             };
             if !world.role_assignments.iter().any(mine) {
                 return Err("the identity has no role assignment on the vault".into());

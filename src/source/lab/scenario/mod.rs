@@ -18,9 +18,11 @@ use serde::Deserialize;
 use crate::snapshot::crd::SecretProviderClass;
 
 mod parse;
+mod scope;
 mod validate;
 
 pub use parse::parse;
+pub use scope::ScopeSpec;
 
 /// The group/version of the lab's own kinds.
 pub const LAB_API_VERSION: &str = "lab.kvchain.dev/v1";
@@ -294,6 +296,9 @@ pub struct SecretSpec {
     pub expires_in: Option<Duration>,
     #[serde(default)]
     pub expired: bool,
+    /// `nbf` of the newest version, relative to lab start: not valid before then.
+    #[serde(default, with = "opt_humantime_field")]
+    pub not_before_in: Option<Duration>,
     #[serde(default)]
     pub content_type: Option<String>,
 }
@@ -318,6 +323,7 @@ impl std::fmt::Debug for SecretSpec {
             .field("enabled", &self.enabled)
             .field("expires_in", &self.expires_in)
             .field("expired", &self.expired)
+            .field("not_before_in", &self.not_before_in)
             .field("content_type", &self.content_type)
             .finish()
     }
@@ -374,15 +380,6 @@ pub struct RoleAssignmentSpec {
 pub struct RoleAssignment {
     pub name: String,
     pub spec: RoleAssignmentSpec,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ScopeSpec {
-    pub vault: String,
-    /// `secrets/<name>`, `keys/<name>` or `certificates/<name>` for an object scope.
-    #[serde(default)]
-    pub object: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

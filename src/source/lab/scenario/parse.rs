@@ -98,6 +98,27 @@ pub fn parse(name: &str, origin: &Path, text: &str) -> Result<Scenario, InputErr
                 }
                 "RoleAssignment" => {
                     let spec: RoleAssignmentSpec = lab_spec(spec, &err)?;
+                    let sc_ = &spec.scope;
+                    let named = [
+                        !sc_.vault.is_empty(),
+                        sc_.resource_group.is_some(),
+                        sc_.subscription,
+                    ];
+                    if named.iter().filter(|n| **n).count() != 1 {
+                        return Err(err(
+                            "spec.scope: give exactly one of vault, resourceGroup, subscription: true"
+                                .into(),
+                        ));
+                    }
+                    if sc_.object.is_some() && sc_.vault.is_empty() {
+                        return Err(err(
+                            "spec.scope.object: an object scope lies in a vault: give scope.vault too"
+                                .into(),
+                        ));
+                    }
+                    if (sc_.resource_group.as_deref()).is_some_and(|g| g.trim().is_empty()) {
+                        return Err(err("spec.scope.resourceGroup: empty".into()));
+                    }
                     if let Some(o) = &spec.scope.object
                         && !o.split_once('/').is_some_and(|(c, n)| {
                             matches!(c, "secrets" | "keys" | "certificates") && !n.is_empty()
@@ -118,9 +139,10 @@ pub fn parse(name: &str, origin: &Path, text: &str) -> Result<Scenario, InputErr
                         "{} {} {}",
                         spec.principal_id,
                         spec.role,
-                        spec.scope.vault.as_str().to_owned()
-                            + "/"
-                            + spec.scope.object.as_deref().unwrap_or("")
+                        spec.scope
+                            .arm("", || Some(spec.scope.vault.to_ascii_lowercase()))
+                            .unwrap_or_default()
+                            .to_ascii_lowercase()
                     );
                     seen.once(("RoleAssignment grant", what), &err)?;
                     if !name.is_empty() {

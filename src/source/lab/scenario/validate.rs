@@ -78,7 +78,9 @@ pub(super) fn validate(sc: &Scenario, origin: &Path, places: &Places) -> Result<
         .map(|v| v.name.to_ascii_lowercase())
         .collect();
     for (ra, doc) in sc.role_assignments.iter().zip(&places.role_assignments) {
-        if !vaults.contains(&ra.spec.scope.vault.to_ascii_lowercase()) {
+        if !ra.spec.scope.vault.is_empty()
+            && !vaults.contains(&ra.spec.scope.vault.to_ascii_lowercase())
+        {
             return at(
                 *doc,
                 "RoleAssignment",
