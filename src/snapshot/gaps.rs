@@ -9,6 +9,8 @@ use serde::Serialize;
 
 use super::{Coll, Observed, Snapshot};
 
+mod ingress;
+
 /// One thing that could not be seen.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Gap {
@@ -42,6 +44,10 @@ pub struct Gap {
     /// but no sign that reading went wrong.
     #[serde(skip)]
     pub chosen: bool,
+    /// An `ingresses` gap where an Ingress may start a chain of its own (the TLS Secret of an
+    /// SPC no pod mounts, [`ingress::hides_chains`]), set by [`Snapshot::gaps`].
+    #[serde(skip)]
+    pub hides_ingress_chains: bool,
 }
 
 /// Pods and SecretProviderClasses: without them whole chains are missing, not just a link.
@@ -74,8 +80,9 @@ impl Gap {
             || (!self.reason.is_empty() && unknown.contains(self.reason.as_str()))
     }
 
-    /// Whole chains may be missing behind this gap (pods or SPCs unread), as opposed to a
-    /// link that shows unknown. A CRD that is not installed is no such gap: it means there
+    /// Whole chains may be missing behind this gap (pods or SPCs unread, workloads whose
+    /// templates are chains, Ingresses where one may start a chain), as opposed to a link that
+    /// shows unknown. A CRD that is not installed is no such gap: it means there
     /// are no SPCs at all, which is known.
     pub fn hides_chains(&self) -> bool {
         if is_not_installed(&self.reason) {
@@ -83,6 +90,7 @@ impl Gap {
         }
         CHAIN_KINDS.contains(&self.kind)
             || (self.kind == "workloads" && templates_unread(&self.reason))
+            || self.hides_ingress_chains
     }
 
     /// What could not be seen, where: "pods in payments", "azure.vaults for vault kv-x",
@@ -219,7 +227,11 @@ impl Snapshot {
         coll(&mut out, "secrets", &self.secrets, Place::Namespace);
         coll(&mut out, "events", &self.events, Place::Namespace);
         coll(&mut out, "workloads", &self.workloads, Place::Namespace);
+        let ingresses = out.len();
         coll(&mut out, "ingresses", &self.ingresses, Place::Namespace);
+        for g in &mut out[ingresses..] {
+            g.hides_ingress_chains = ingress::hides_chains(self, g);
+        }
 
         let c = &self.cluster;
         fact(&mut out, "cluster.oidcIssuer", &c.oidc_issuer);
@@ -304,8 +316,8 @@ impl Snapshot {
         }
     }
 
-    /// Pods, SecretProviderClasses or workloads (their templates: TEMPLATE_KINDS) could
-    /// not be read somewhere: chains may be missing
+    /// Pods, SecretProviderClasses, workloads (their templates: TEMPLATE_KINDS) or Ingresses
+    /// that may start chains ([`ingress`]) could not be read somewhere: chains may be missing
     /// entirely (`kvchain check` exits 3 unless an error was found anyway). In `serve`, also
     /// data served but not kept current ([`super::SourceInfo::stale`]): what changed since is
     /// unread, wherever it is (audit FFF2, FFF5).
