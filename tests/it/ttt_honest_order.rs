@@ -1,0 +1,95 @@
+//! Audit TTT-honest: one cause blocks what a read meets after it. On a node without the
+//! Secrets Store CSI driver (or the Azure provider) the kubelet fails the mount before any
+//! provider runs (FACTS §11 "Nodes", §3), so no token exchange and no Key Vault request is
+//! made: the causes met only there are real, keep their fixes, and read blocked by the Pod
+//! link's KVC104. A clientID naming no identity (KVC301) leaves no principal to judge a grant
+//! of: the Access link waits on it. The worlds are tests/fixtures/lab/ttt_honest/*.yaml; their
+//! vault values are canaries that no output may show.
+
+use serde_json::Value;
+
+/// Lab worlds of this audit (tests/fixtures/lab/ttt_honest/), canaries checked in text and JSON.
+fn lab(name: &str) -> Value {
+    crate::mmm_lab::report(&format!("ttt_honest/{name}"), "CANARY-ttt-honest")
+}
+
+fn only<'a>(r: &'a Value, code: &str) -> &'a Value {
+    let found: Vec<&Value> = (r["findings"].as_array().unwrap().iter())
+        .filter(|f| f["code"] == code)
+        .collect();
+    assert_eq!(found.len(), 1, "{code}: {r}");
+    found[0]
+}
+
+/// FACTS §11 "Nodes", §3: on a node without the driver the kubelet fails the mount with
+/// "driver name secrets-store.csi.k8s.io not found in the list of registered CSI drivers":
+/// the driver is never called, so the provider asks Entra ID for no token and Key Vault for
+/// nothing. A grant that is missing too (KVC501) is real and keeps its fix, but is not met
+/// yet: one error, KVC104, and KVC501 blocked by the Pod link.
+#[test]
+fn a_missing_grant_behind_a_node_without_the_driver_is_not_met_yet() {
+    let r = lab("ttt-tainted-node-no-role.yaml");
+    assert_eq!(r["summary"]["errors"], 1, "{r}");
+    assert_eq!(only(&r, "KVC104")["follows"], Value::Null, "{r}");
+    let f = only(&r, "KVC501");
+    assert_eq!(f["follows"], "pod", "{f:#}");
+    let message = f["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("blocked by Pod: ") && message.contains("KVC104"),
+        "{message}"
+    );
+    assert!(
+        f["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("az role assignment create "),
+        "the blocked cause keeps its own fix: {f:#}"
+    );
+    let chain = &r["chains"][0];
+    assert_eq!(crate::mmm_lab::link(chain, "pod")["status"], "broken");
+    assert_ne!(
+        crate::mmm_lab::link(chain, "access")["status"],
+        "broken",
+        "{chain}"
+    );
+}
+
+/// The same node with an SPC clientID no identity has (KVC301, met only at the token
+/// exchange): blocked by the Pod link too, with its own fix; the Access link, which has no
+/// principal to judge because of it, waits on the root cause instead of reading unknown.
+#[test]
+fn an_unknown_client_id_behind_a_node_without_the_driver_is_not_met_yet() {
+    let r = lab("ttt-tainted-node-no-identity.yaml");
+    assert_eq!(r["summary"]["errors"], 1, "{r}");
+    let f = only(&r, "KVC301");
+    assert_eq!(f["follows"], "pod", "{f:#}");
+    assert!(
+        f["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("kubectl patch secretproviderclass api-kv"),
+        "{f:#}"
+    );
+    let access = crate::mmm_lab::link(&r["chains"][0], "access");
+    assert_eq!(access["status"], "pending", "{access}");
+    assert_eq!(access["summary"], "blocked: Pod", "{access}");
+    assert!(r["summary"].get("unverified").is_none(), "{}", r["summary"]);
+}
+
+/// KVC301: the token exchange names an application that does not exist, so no principal is
+/// there to judge a grant of. The Access link is not unknown (nothing went unread): it waits
+/// on the Identity link, as the links after any root cause do ("blocked: Identity").
+#[test]
+fn the_access_link_behind_kvc301_is_blocked_by_identity_not_unknown() {
+    let r = crate::mmm_lab::report(
+        "sss_azure/sss-az-client-id-no-identity.yaml",
+        "CANARY-sss-az-1",
+    );
+    assert_eq!(r["summary"]["errors"], 1, "{r}");
+    let chain = &r["chains"][0];
+    assert_eq!(crate::mmm_lab::link(chain, "identity")["status"], "broken");
+    let access = crate::mmm_lab::link(chain, "access");
+    assert_eq!(access["status"], "pending", "{access}");
+    assert_eq!(access["summary"], "blocked: Identity", "{access}");
+    assert!(r["summary"].get("unverified").is_none(), "{}", r["summary"]);
+}
