@@ -139,3 +139,79 @@ async fn ingresses_unread_where_every_synced_spc_is_mounted_hide_no_chain() {
     assert!(r["summary"].get("incomplete").is_none(), "{}", r["summary"]);
     assert_ne!(ingress_gap(&r)["hides_chains"], true, "{:#}", r["gaps"]);
 }
+
+fn pod_chain(r: &Value) -> &Value {
+    (r["chains"].as_array().unwrap().iter())
+        .find(|c| c["pod"] == POD)
+        .unwrap_or_else(|| panic!("the pod's chain: {:#}", r["chains"]))
+}
+
+fn link<'a>(chain: &'a Value, name: &str) -> &'a Value {
+    crate::mmm_lab::link(chain, name)
+}
+
+/// FACTS §1: the driver writes a pod's SecretProviderClassPodStatus, a kind its own CRD
+/// defines, only after a successful mount. With that CRD not installed (the list answers 404)
+/// no status exists anywhere, which is known, not a read that failed (README: a missing CRD
+/// "means there are no SecretProviderClasses", and "a link unknown ... that a failed read left
+/// unknown" is what counts as not verified). The running pod's started container proves its
+/// mount (FACTS §11), so its Mount link is mounted, not "status unknown", and the chain is not
+/// counted as not verified for a read that never failed.
+#[tokio::test]
+async fn a_missing_pod_status_crd_is_known_not_a_failed_read() {
+    let api = world();
+    api.replace_silently(EVENTS, Vec::new());
+    api.replace_silently(SECRETS, vec![synced_secret("foosecret", TTT_CANARY, true)]);
+    api.remove_collection(SPCPS);
+    let run = check(&api, "json").await;
+    let r = json_of(&run);
+    assert!(
+        r["gaps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["kind"] == "secretproviderclasspodstatuses"),
+        "the missing CRD is still said: {:#}",
+        r["gaps"]
+    );
+    let mount = link(pod_chain(&r), "mount");
+    assert_eq!(mount["status"], "ok", "{mount:#}");
+    assert_eq!(mount["summary"], "mounted", "{mount:#}");
+    assert!(
+        r["summary"].get("unverified").is_none(),
+        "{:#}",
+        r["summary"]
+    );
+    let text = check(&api, "text").await;
+    let headline = text.stdout.lines().next().unwrap_or_default();
+    assert!(!headline.contains("not verified"), "{headline}");
+}
+
+/// With SecretProviderClasses refused (403) the pod's SecretProviderClassPodStatus is still
+/// read, `mounted: true`: written only after a successful mount (FACTS §1), it says the mount
+/// happened. The Mount link says so ("mounted; SPC unknown"), still unknown for what the SPC
+/// decides (versions, rotation), and the check stays incomplete (exit 3).
+#[tokio::test]
+async fn spcs_unread_leave_a_mount_its_status_proves_said_as_mounted() {
+    let api = world();
+    api.replace_silently(EVENTS, Vec::new());
+    api.replace_silently(SECRETS, vec![synced_secret("foosecret", TTT_CANARY, true)]);
+    api.deny(SPCS, Some(NS));
+    let run = check(&api, "json").await;
+    assert_eq!(run.code, Some(3), "{}", run.stdout);
+    let r = json_of(&run);
+    let mount = link(pod_chain(&r), "mount");
+    assert_eq!(mount["status"], "unknown", "{mount:#}");
+    assert_eq!(mount["summary"], "mounted; SPC unknown", "{mount:#}");
+    let facts = mount["facts"].as_array().unwrap();
+    assert!(
+        facts.iter().any(|f| f["label"] == "mounted")
+            && facts.iter().any(|f| f["label"] == "not checked"),
+        "{mount:#}"
+    );
+    // The Deployment's template has no status: nothing proves a mount there.
+    let template = (r["chains"].as_array().unwrap().iter())
+        .find(|c| c["pod"] != POD)
+        .expect("the template's chain");
+    assert_eq!(link(template, "mount")["summary"], "SPC unknown");
+}
