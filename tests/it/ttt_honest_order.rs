@@ -93,3 +93,58 @@ fn the_access_link_behind_kvc301_is_blocked_by_identity_not_unknown() {
     assert_eq!(access["summary"], "blocked: Identity", "{access}");
     assert!(r["summary"].get("unverified").is_none(), "{}", r["summary"]);
 }
+
+/// Key Vault authorizes each request before it reads the object ("Authentication in Azure Key
+/// Vault": authentication, then authorization, then the operation): a caller whose role does
+/// not grant getSecret gets 403 for a secret whether it exists or not. With the trainer's
+/// wrong-role and then delete-object, every poll is refused 403: one error (KVC502), and the
+/// deleted secret (KVC601) blocked by Access with its own fix, met once the role is right.
+#[test]
+fn a_deleted_object_behind_a_wrong_role_is_not_met_yet() {
+    let r = crate::mmm_lab::report_after(
+        "ttt_honest/ttt-wrong-role-deleted-object.yaml",
+        &["--for", "12m"],
+        "CANARY-ttt-honest",
+    );
+    assert_eq!(r["summary"]["errors"], 1, "{r}");
+    assert_eq!(only(&r, "KVC502")["follows"], Value::Null, "{r}");
+    let f = only(&r, "KVC601");
+    assert_eq!(f["follows"], "access", "{f:#}");
+    let message = f["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("blocked by Access: ") && message.contains("KVC502"),
+        "{message}"
+    );
+    assert!(
+        f["fix"]
+            .as_str()
+            .unwrap()
+            .contains("az keyvault secret recover"),
+        "the blocked cause keeps its own fix: {f:#}"
+    );
+}
+
+/// Key Vault validates the token before it authorizes the request ("Authentication in Azure
+/// Key Vault"; FACTS §11 "Tenants": a token of another tenant gets 401 AKV10032): with the
+/// vault in another tenant than the identity, a role removed and the object deleted are not
+/// met yet. One error (KVC406); KVC501 and KVC601 blocked by Federation, each with its fix.
+#[test]
+fn a_missing_grant_and_object_behind_a_token_of_another_tenant_are_not_met_yet() {
+    let r = crate::mmm_lab::report_after(
+        "ttt_honest/ttt-other-tenant-no-role.yaml",
+        &["--for", "6m"],
+        "CANARY-ttt-honest",
+    );
+    assert_eq!(r["summary"]["errors"], 1, "{r}");
+    assert_eq!(only(&r, "KVC406")["follows"], Value::Null, "{r}");
+    for code in ["KVC501", "KVC601"] {
+        let f = only(&r, code);
+        assert_eq!(f["follows"], "federation", "{f:#}");
+        let message = f["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("blocked by Federation: ") && message.contains("KVC406"),
+            "{message}"
+        );
+        assert!(!f["fix"].as_str().unwrap().is_empty(), "{f:#}");
+    }
+}
