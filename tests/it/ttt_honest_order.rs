@@ -148,3 +148,27 @@ fn a_missing_grant_and_object_behind_a_token_of_another_tenant_are_not_met_yet()
         assert!(!f["fix"].as_str().unwrap().is_empty(), "{f:#}");
     }
 }
+
+/// The provider parses `objects` (FACTS §5) only once the driver calls it, which the kubelet
+/// does not do on a node without the driver (FACTS §11 "Nodes"): mis-indented objects (KVC705)
+/// are real and keep their fix, but are not met yet. One error, KVC104.
+#[test]
+fn bad_objects_behind_a_node_without_the_driver_are_not_met_yet() {
+    let r = lab("ttt-tainted-node-bad-objects.yaml");
+    assert_eq!(r["summary"]["errors"], 1, "{r}");
+    assert_eq!(only(&r, "KVC104")["follows"], Value::Null, "{r}");
+    let f = only(&r, "KVC705");
+    assert_eq!(f["follows"], "pod", "{f:#}");
+    let message = f["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("blocked by Pod: ") && message.contains("KVC104"),
+        "{message}"
+    );
+    assert!(
+        f["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("kubectl edit secretproviderclass api-kv"),
+        "{f:#}"
+    );
+}
