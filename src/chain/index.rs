@@ -374,7 +374,7 @@ impl<'a> Index<'a> {
         {
             return Some(true);
         }
-        let statuses_read = self.snap.spc_statuses.unknown_in(ns).is_none();
+        let statuses_read = self.snap.spc_statuses.unread_in(ns).is_none();
         let mut waiting = false;
         for p in self.pods_mounting(ns, &spc.name) {
             if p.template_of.is_some() || (p.phase == "Running" && !p.deleting) {

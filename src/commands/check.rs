@@ -1,7 +1,7 @@
 //! `kvchain check`: diagnose once and print text, JSON, SARIF, JUnit, Mermaid or SVG. Exit 0
 //! (nothing `--fail-on` counts), 1 (an unsuppressed finding it counts, or an input document
 //! that could not be read while others could), 2 (usage error, or nothing could be read),
-//! 3 (incomplete: pods, SecretProviderClasses or workloads could not be read somewhere, and nothing
+//! 3 (incomplete: pods, SecretProviderClasses, workloads or Ingresses could not be read somewhere, and nothing
 //! `--fail-on` counts was found in what could).
 
 use std::io::{IsTerminal, Write};

@@ -61,7 +61,7 @@ impl Kind {
     fn text(self) -> &'static str {
         match self {
             Kind::Incomplete => {
-                "Pods, SecretProviderClasses or workloads could not be read: chains behind the gap may be missing, so no result there means unknown, not healthy."
+                "Pods, SecretProviderClasses, workloads or Ingresses could not be read: chains behind the gap may be missing, so no result there means unknown, not healthy."
             }
             Kind::UnknownLinks => {
                 "Something could not be read: the links that depend on it are unknown, not ok."

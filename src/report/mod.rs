@@ -184,7 +184,7 @@ pub fn has_errors(chains: &[Chain]) -> bool {
         .any(|f| f.severity == Severity::Error && f.follows.is_none())
 }
 
-/// Exit status 3 unless something fails: pods, SecretProviderClasses or workloads unread somewhere
+/// Exit status 3 unless something fails: pods, SecretProviderClasses, workloads or Ingresses unread somewhere
 /// (chains may be missing), or a pod waits for its mount with the events that would say why
 /// unread (its chain has no verdict).
 pub fn undetermined<C: Borrow<Chain>>(snapshot: &Snapshot, chains: &[C]) -> bool {

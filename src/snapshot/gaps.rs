@@ -9,6 +9,8 @@ use serde::Serialize;
 
 use super::{Coll, Observed, Snapshot};
 
+mod ingress;
+
 /// One thing that could not be seen.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Gap {
@@ -42,6 +44,10 @@ pub struct Gap {
     /// but no sign that reading went wrong.
     #[serde(skip)]
     pub chosen: bool,
+    /// An `ingresses` gap where an Ingress may start a chain of its own (the TLS Secret of an
+    /// SPC no pod mounts, [`ingress::hides_chains`]), set by [`Snapshot::gaps`].
+    #[serde(skip)]
+    pub hides_ingress_chains: bool,
 }
 
 /// Pods and SecretProviderClasses: without them whole chains are missing, not just a link.
@@ -74,8 +80,9 @@ impl Gap {
             || (!self.reason.is_empty() && unknown.contains(self.reason.as_str()))
     }
 
-    /// Whole chains may be missing behind this gap (pods or SPCs unread), as opposed to a
-    /// link that shows unknown. A CRD that is not installed is no such gap: it means there
+    /// Whole chains may be missing behind this gap (pods or SPCs unread, workloads whose
+    /// templates are chains, Ingresses where one may start a chain), as opposed to a link that
+    /// shows unknown. A CRD that is not installed is no such gap: it means there
     /// are no SPCs at all, which is known.
     pub fn hides_chains(&self) -> bool {
         if is_not_installed(&self.reason) {
@@ -83,6 +90,7 @@ impl Gap {
         }
         CHAIN_KINDS.contains(&self.kind)
             || (self.kind == "workloads" && templates_unread(&self.reason))
+            || self.hides_ingress_chains
     }
 
     /// What could not be seen, where: "pods in payments", "azure.vaults for vault kv-x",
@@ -219,7 +227,11 @@ impl Snapshot {
         coll(&mut out, "secrets", &self.secrets, Place::Namespace);
         coll(&mut out, "events", &self.events, Place::Namespace);
         coll(&mut out, "workloads", &self.workloads, Place::Namespace);
+        let ingresses = out.len();
         coll(&mut out, "ingresses", &self.ingresses, Place::Namespace);
+        for g in &mut out[ingresses..] {
+            g.hides_ingress_chains = ingress::hides_chains(self, g);
+        }
 
         let c = &self.cluster;
         fact(&mut out, "cluster.oidcIssuer", &c.oidc_issuer);
@@ -304,8 +316,8 @@ impl Snapshot {
         }
     }
 
-    /// Pods, SecretProviderClasses or workloads (their templates: TEMPLATE_KINDS) could
-    /// not be read somewhere: chains may be missing
+    /// Pods, SecretProviderClasses, workloads (their templates: TEMPLATE_KINDS) or Ingresses
+    /// that may start chains ([`ingress`]) could not be read somewhere: chains may be missing
     /// entirely (`kvchain check` exits 3 unless an error was found anyway). In `serve`, also
     /// data served but not kept current ([`super::SourceInfo::stale`]): what changed since is
     /// unread, wherever it is (audit FFF2, FFF5).
@@ -413,197 +425,4 @@ fn azure_items(out: &mut Vec<Gap>, a: &super::AzureObs) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::snapshot::{AzureObs, ClusterFacts, CsiDriverFacts};
-
-    #[test]
-    fn unread_workloads_hide_chains_when_templates_are_among_them() {
-        let hides = |reason: &str| {
-            Gap {
-                kind: "workloads",
-                reason: reason.into(),
-                ..Gap::default()
-            }
-            .hides_chains()
-        };
-        assert!(hides("cannot list deployments in shop: forbidden"));
-        assert!(hides(
-            "cannot list replicasets at the cluster scope: forbidden; cannot list cronjobs at \
-             the cluster scope: forbidden"
-        ));
-        assert!(hides(
-            "not listed within 1m: list statefulsets: no answer yet"
-        ));
-        assert!(
-            hides("workloads not observed"),
-            "no kind named: any may be unread"
-        );
-        assert!(!hides("cannot list replicasets in shop: forbidden"));
-        assert!(!hides(
-            "cannot list jobs in shop: forbidden; cannot list replicasets in shop: forbidden"
-        ));
-    }
-
-    fn complete() -> Snapshot {
-        Snapshot {
-            cluster: ClusterFacts {
-                oidc_issuer: Observed::Known("https://issuer/".into()),
-                tenant_id: Observed::Known("t".into()),
-                workload_identity_webhook: Observed::Known(true),
-                csi_driver: Observed::Known(CsiDriverFacts {
-                    token_audiences: Observed::Known(vec![]),
-                    rotation_enabled: Observed::Known(true),
-                    sync_secret_enabled: Observed::Known(true),
-                    azure_provider: Observed::Known(true),
-                    placement: Observed::Known(vec![]),
-                    driver_pods: Observed::Known(vec![]),
-                    ..CsiDriverFacts::default()
-                }),
-                nodes: Observed::Known(vec![]),
-                name: None,
-                resource_group: None,
-            },
-            azure: AzureObs {
-                identities: Coll::known(vec![]),
-                vaults: Coll::known(vec![]),
-                role_assignments: Coll::known(vec![]),
-                objects: vec![],
-                requests: 0,
-                throttled: 0,
-            },
-            ..Snapshot::default()
-        }
-    }
-
-    #[test]
-    fn a_complete_view_has_no_gaps() {
-        let s = complete();
-        assert_eq!(s.gaps(), vec![]);
-        assert!(!s.incomplete());
-    }
-
-    #[test]
-    fn every_recorded_gap_is_listed_with_kind_place_and_reason() {
-        let mut s = complete();
-        s.pods.gaps.namespaces.insert(
-            "payments".into(),
-            "cannot list pods in payments: forbidden".into(),
-        );
-        s.events.gaps.all = Some("cannot list events at the cluster scope: forbidden".into());
-        s.cluster.oidc_issuer = Observed::unknown("cannot get /.well-known: forbidden");
-        s.azure
-            .vaults
-            .gaps
-            .namespaces
-            .insert("kv-x".into(), "cannot look up vault kv-x: 403".into());
-        let gaps = s.gaps();
-        let what: Vec<_> = gaps.iter().map(Gap::what).collect();
-        assert_eq!(
-            what,
-            [
-                "pods in payments",
-                "events",
-                "cluster.oidcIssuer",
-                "azure.vaults for vault kv-x",
-            ]
-        );
-        assert!(gaps[0].reason_says_what() && gaps[1].reason_says_what());
-        assert!(!gaps[2].reason_says_what());
-        assert_eq!(gaps[0].reason, "cannot list pods in payments: forbidden");
-        assert!(s.incomplete(), "pods unread in payments");
-    }
-
-    /// README "Live clusters": pods forbidden cluster-wide narrow the view to the context's
-    /// namespace "and says so": every other namespace is a gap that hides chains.
-    #[test]
-    fn a_view_narrowed_to_one_namespace_is_incomplete_outside_it() {
-        let mut s = complete();
-        s.pods.gaps.outside = Some(crate::snapshot::Outside {
-            namespace: "shop".into(),
-            reason: "cannot list pods at the cluster scope: forbidden".into(),
-        });
-        let gaps = s.gaps();
-        assert_eq!(gaps.len(), 1);
-        assert_eq!(
-            gaps[0].describe(),
-            "pods outside namespace shop: cannot list pods at the cluster scope: forbidden"
-        );
-        assert!(gaps[0].hides_chains() && s.incomplete());
-        assert!(!gaps[0].covers("shop") && gaps[0].covers("pay"));
-        assert_eq!(s.pods.unknown_in("shop"), None);
-        assert!(s.pods.unknown_in("pay").is_some());
-    }
-
-    #[test]
-    fn only_unread_pods_or_spcs_make_a_view_incomplete() {
-        let mut s = complete();
-        s.secrets.gaps.all = Some("cannot list secrets at the cluster scope: forbidden".into());
-        s.cluster.oidc_issuer = Observed::unknown("forbidden");
-        assert!(!s.incomplete(), "a link is unknown, no chain is missing");
-        s.spcs.gaps.all = Some(not_installed(
-            "secretproviderclasses.secrets-store.csi.x-k8s.io",
-        ));
-        assert!(!s.incomplete(), "a missing CRD means no SPC exists");
-        s.spcs.gaps.namespaces.insert(
-            "payments".into(),
-            "cannot list secretproviderclasses".into(),
-        );
-        assert!(s.incomplete());
-    }
-
-    #[test]
-    fn a_gap_says_where_even_when_it_is_everywhere() {
-        let mut s = complete();
-        s.source.kind = crate::snapshot::SourceKind::Live;
-        s.pods.gaps.all = Some("cannot list pods at the cluster scope: forbidden".into());
-        s.spcs.gaps.namespaces.insert(
-            "shop".into(),
-            "cannot list secretproviderclasses in shop".into(),
-        );
-        s.cluster.nodes = Observed::unknown("forbidden");
-        s.azure.vaults.gaps.all = Some(AZURE_DISABLED.into());
-        let gaps = s.gaps();
-        let described: Vec<_> = gaps.iter().map(Gap::describe).collect();
-        assert_eq!(
-            described,
-            [
-                "pods (all namespaces): cannot list pods at the cluster scope: forbidden",
-                "secretproviderclasses in shop: cannot list secretproviderclasses in shop",
-                "cluster.nodes: forbidden",
-                "azure.vaults: Azure disabled (--no-azure)",
-            ]
-        );
-        assert!(gaps[0].covers("shop") && gaps[0].covers("payments"));
-        assert!(gaps[1].covers("shop") && !gaps[1].covers("payments"));
-        assert!(!gaps[0].chosen && gaps[3].chosen, "--no-azure is a choice");
-        assert_eq!(
-            hiding_chains(&gaps, 5, Gap::what_where).as_deref(),
-            Some("pods (all namespaces), secretproviderclasses in shop")
-        );
-        assert_eq!(
-            hiding_chains(&gaps, 1, Gap::what_where).as_deref(),
-            Some("pods (all namespaces) and 1 more")
-        );
-        assert_eq!(hiding_chains(&gaps[2..], 5, Gap::what_where), None);
-        // Manifests cannot hold what they do not list: their gaps are the source's nature.
-        s.source.kind = crate::snapshot::SourceKind::Manifests;
-        assert!(s.gaps().iter().all(|g| g.chosen));
-    }
-
-    #[test]
-    fn json_shape_is_kind_namespace_reason() {
-        let g = Gap {
-            kind: "pods",
-            namespace: Some("payments".into()),
-            vault: None,
-            reason: "cannot list pods in payments: forbidden".into(),
-            ..Gap::default()
-        };
-        assert_eq!(
-            serde_json::to_value(&g).unwrap(),
-            serde_json::json!({"kind": "pods", "namespace": "payments",
-                               "reason": "cannot list pods in payments: forbidden"})
-        );
-    }
-}
+mod tests;

@@ -352,6 +352,8 @@ mod sync_terminating;
 mod timeline_blame;
 mod tls_pfx_text;
 mod ttt_azure;
+mod ttt_honest;
+mod ttt_honest_order;
 mod ui_app;
 mod ui_app_actions;
 mod ui_config;

@@ -261,7 +261,7 @@ fn forbidden_namespaces_are_unknown_not_missing() {
         .namespaces
         .insert(NS.into(), "forbidden".into());
     s.secrets.items.clear();
-    s.spc_statuses = Coll::unknown("CRD not installed");
+    s.spc_statuses = Coll::unknown("forbidden: cannot list secretproviderclasspodstatuses");
     let c = one(&s);
     assert!(
         c.findings().next().is_none(),

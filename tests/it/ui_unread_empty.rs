@@ -35,7 +35,7 @@ fn pods_unread_is_no_empty_cluster() {
         "{shown}"
     );
     assert!(
-        shown.contains("No chain seen: pods, SecretProviderClasses or workloads"),
+        shown.contains("No chain seen: pods, SPCs, workloads or Ingresses unread."),
         "{shown}"
     );
     // Nor does the status bar count zero chains as a verdict (`✗0 ✓0`).

@@ -83,6 +83,10 @@ pub(crate) fn unreached_vault(name: &str) -> &'static str {
     }
 }
 
+/// The summary of the link when no identity (so no principal) was found for the chain: with
+/// KVC301 on the Identity link it waits on that (`request_order::wait_for_principal`).
+pub(crate) const NO_PRINCIPAL: &str = "no principal";
+
 /// The summary of a link not checked because the vault name is an unrendered placeholder.
 pub(crate) const VAULT_UNRENDERED: &str = "vault unrendered";
 
@@ -131,7 +135,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         } else {
             unknown(
                 link,
-                "no principal",
+                NO_PRINCIPAL,
                 "the identity's principalId is not known",
             );
         }

@@ -108,7 +108,7 @@ impl<'a> Signals<'a> {
         Signals {
             clock: cx.ix.clock(),
             mounted: cx.mounted(),
-            status_unread: cx.snap().spc_statuses.unknown_in(cx.ns()).is_some(),
+            status_unread: cx.snap().spc_statuses.unread_in(cx.ns()).is_some(),
             status_written,
             started,
             rotated,

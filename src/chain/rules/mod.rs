@@ -265,7 +265,7 @@ pub(crate) fn mark_effects(
     present: &[&str],
 ) {
     parse_first::mark(cx, links);
-    request_order::mark(links);
+    request_order::mark(cx, links);
     // A secretObjects entry naming the object's real vault name while `objects` has it
     // misspelt: fixing the object (KVC601's fix) makes the file, so the entry is no cause.
     let object = LinkKind::VaultObject.index();

@@ -12,6 +12,7 @@ const PAIRWISE_MAX: usize = 32;
 use super::{set, unknown};
 
 mod lag;
+mod spc_unread;
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::model::{Fact, Finding, Link, LinkKind, Status, ThinVec};
@@ -25,6 +26,7 @@ pub(crate) const LAG_SLACK: Duration = Duration::from_secs(60);
 pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     if cx.params.is_none() {
         super::no_spc(cx, link);
+        spc_unread::mounted(cx, link);
         return;
     }
     match &cx.side {
@@ -57,7 +59,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     // kubelet never retries its mount, whatever its containers last reported.
     let waiting = !finished
         && cx.pod.containers.iter().any(|c| matches!(&c.state, ContainerStateObs::Waiting { reason, .. } if reason == "ContainerCreating"));
-    if let Some(reason) = cx.snap().spc_statuses.unknown_in(cx.ns()) {
+    if let Some(reason) = cx.snap().spc_statuses.unread_in(cx.ns()) {
         // Unread statuses hide only what the last mount held: a finished pod holds none now.
         if finished {
             finished_mount(cx, link, None);

@@ -30,6 +30,9 @@ const AFTER_PARSE: [Code; 14] = super::request_order::READ;
 /// Mount link's KVC705, when it holds one that is a cause. Runs before the root cause is
 /// picked ([`super::mark_effects`]), so KVC705 is that root.
 pub(crate) fn mark(cx: &Ctx, links: &mut [Link]) {
+    if behind_no_driver(links) {
+        return; // `request_order` blocks the read's causes behind the same KVC104
+    }
     let mount = &links[LinkKind::Mount.index()];
     if !mount
         .findings
@@ -121,4 +124,29 @@ fn refused_before_token(p: &AzureSpc) -> bool {
     (p.problems.iter())
         .filter(|pr| pr.field.starts_with("objects"))
         .any(|pr| !fetch_time(&pr.field, &pr.message))
+}
+
+/// The provider parses `objects` only when the driver calls it, which the kubelet does not do
+/// while the pod's node has no driver or provider for it (KVC104, FACTS §11 "Nodes"): the
+/// Mount link's KVC705 is then not met yet, blocked by the Pod link's KVC104, keeping its fix.
+/// True when such a KVC104 is current.
+fn behind_no_driver(links: &mut [Link]) -> bool {
+    let no_driver = links[LinkKind::Pod.index()].findings.iter().any(|f| {
+        f.code == Code::KVC104 && super::is_cause(f) && !super::fold_events::is_contradicted(f)
+    });
+    if !no_driver {
+        return false;
+    }
+    let mount = &mut links[LinkKind::Mount.index()];
+    for f in (mount.findings.iter_mut()).filter(|f| f.code == Code::KVC705 && super::is_cause(f)) {
+        f.follows = Some(LinkKind::Pod);
+        f.message = format!(
+            "blocked by {}: {} (not met yet: the mount fails on the pod's node before the provider, which parses objects, runs, {})",
+            LinkKind::Pod.title(),
+            f.message,
+            Code::KVC104
+        )
+        .into();
+    }
+    true
 }

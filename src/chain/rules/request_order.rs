@@ -6,7 +6,13 @@
 //!    rules, public network access, private endpoints: KVC505), and before it the vault's
 //!    name resolving (KVC506);
 //! 3. the token's validation (the vault's tenant, AKV10032: KVC406), then the caller's
-//!    permission (RBAC or access policy: KVC501–KVC503), then the object (KVC601, KVC602).
+//!    permission (RBAC or access policy: KVC501–KVC503), then the object (KVC601, KVC602):
+//!    Key Vault authorizes each request before it reads the object, so an object the identity
+//!    may not read answers 403 whatever its state.
+//!
+//! Before all of them the kubelet must reach the driver and the driver the provider on the
+//! pod's node: while one is missing there (KVC104 on the Pod link, FACTS §11 "Nodes") no read
+//! is made, and every cause of it waits behind that.
 //!
 //! While an earlier step is a current cause, every read ends there (AADSTS70021 from Entra ID,
 //! 403 ForbiddenByFirewall from the vault), whatever the later steps would say: their findings
@@ -16,7 +22,9 @@
 //! not parse is `parse_first`'s (it runs first and marks KVC505 itself blocked then).
 
 use crate::chain::catalog::Code;
-use crate::chain::model::{Link, LinkKind};
+use crate::chain::context::Ctx;
+use crate::chain::model::{Link, LinkKind, Severity, Status};
+use crate::snapshot::ObjectType;
 
 /// Every cause one read meets once `objects` has parsed, in the order it meets them (module
 /// doc): the token exchange's six, then the vault's name and firewall, then the token's
@@ -48,7 +56,20 @@ const AFTER_FIREWALL: &[Code] = READ.split_at(8).1;
 
 /// Mark the causes of `links` that a read meets after a current earlier one as blocked by it
 /// (module doc). Runs before the root cause is picked ([`super::mark_effects`]).
-pub(crate) fn mark(links: &mut [Link]) {
+pub(crate) fn mark(cx: &Ctx, links: &mut [Link]) {
+    wait_for_principal(links);
+    // No driver (or provider) on the pod's node: the kubelet fails the mount before any
+    // provider runs (FACTS §11 "Nodes", §3), so the whole read is never made.
+    if let Some((link, code)) = current(links, &[LinkKind::Pod], &[Code::KVC104]) {
+        block(
+            links,
+            link,
+            code,
+            &READ,
+            "the mount fails on the pod's node before the Azure provider runs, so no token is asked of Entra ID and nothing of Key Vault",
+        );
+        return;
+    }
     if let Some((link, code)) =
         current(links, &[LinkKind::Identity, LinkKind::Federation], EXCHANGE)
     {
@@ -69,6 +90,57 @@ pub(crate) fn mark(links: &mut [Link]) {
             AFTER_FIREWALL,
             "Key Vault checks its firewall before it validates the token, the caller's permission or the object, and refuses the cluster there",
         );
+        return;
+    }
+    if let Some((link, code)) = current(
+        links,
+        &[LinkKind::Federation, LinkKind::Access],
+        &[Code::KVC406],
+    ) {
+        block(
+            links,
+            link,
+            code,
+            AFTER_TOKEN,
+            "Key Vault validates the token's issuer before it checks the caller's permission or reads the object, and refuses the token there (401 AKV10032)",
+        );
+        return;
+    }
+    if let Some((_, code)) = current(links, &[LinkKind::Access], GRANT) {
+        unpermitted_objects(cx, links, code);
+    }
+}
+
+/// Causes Key Vault meets only once it accepted the token: the permission, the object.
+const AFTER_TOKEN: &[Code] = READ.split_at(9).1;
+
+/// Causes of a grant missing: Key Vault authorizes each request before it reads the object.
+const GRANT: &[Code] = &[Code::KVC501, Code::KVC502, Code::KVC503];
+
+/// An object cause (KVC601, KVC602) for an object the chain's identity is known not to be
+/// allowed to read: the request for it is refused 403 before Key Vault looks at the object, so
+/// the object's state is not met yet, blocked by the Access link's `grant` cause. An object it
+/// may read (another object's grant missing, an object-scoped role) keeps its own cause.
+fn unpermitted_objects(cx: &Ctx, links: &mut [Link], grant: Code) {
+    let object = &mut links[LinkKind::VaultObject.index()];
+    for f in (object.findings.iter_mut())
+        .filter(|f| matches!(f.code, Code::KVC601 | Code::KVC602) && super::is_cause(f))
+    {
+        // Every KVC601/KVC602 message starts with the object's type and name.
+        let mut words = f.message.split_whitespace();
+        let (Some(t), Some(name)) = (words.next().and_then(ObjectType::parse), words.next()) else {
+            continue;
+        };
+        if super::access::may_read(cx, t, name) != Some(false) {
+            continue;
+        }
+        f.follows = Some(LinkKind::Access);
+        f.message = format!(
+            "blocked by {}: {} (not met yet: Key Vault checks the caller's permission on each request before it reads the object, and refuses it there, {grant})",
+            LinkKind::Access.title(),
+            f.message
+        )
+        .into();
     }
 }
 
@@ -87,13 +159,31 @@ fn current(links: &[Link], kinds: &[LinkKind], codes: &[Code]) -> Option<(LinkKi
     })
 }
 
-/// Every cause among `later` on the Federation, Access and Vault object links, the
+/// The Access link left without a principal to judge because the SPC's clientID names no
+/// identity (KVC301 on the Identity link, current or itself blocked): no grant is asked about
+/// until the exchange finds the identity, so the link waits ("blocked: Identity", renamed to
+/// the chain's root cause by `effects_of`) instead of reading unknown, which says a read
+/// failed. Without a KVC301 (identities unread, another mode) it stays unknown.
+fn wait_for_principal(links: &mut [Link]) {
+    let kvc301 = links[LinkKind::Identity.index()].findings.iter().any(|f| {
+        f.code == Code::KVC301
+            && f.severity == Severity::Error
+            && !super::fold_events::is_contradicted(f)
+    });
+    let access = &mut links[LinkKind::Access.index()];
+    if kvc301 && access.status == Status::Unknown && access.summary == super::access::NO_PRINCIPAL {
+        access.status = Status::Pending;
+        access.summary = compact_str::format_compact!("blocked: {}", LinkKind::Identity.title());
+    }
+}
+
+/// Every cause among `later` on the Identity, Federation, Access and Vault object links, the
 /// `earlier` cause itself aside, blocked by `by`'s link, saying why it is not met yet.
 fn block(links: &mut [Link], by: LinkKind, earlier: Code, later: &[Code], why: &str) {
     for link in links.iter_mut().filter(|l| {
         matches!(
             l.link,
-            LinkKind::Federation | LinkKind::Access | LinkKind::VaultObject
+            LinkKind::Identity | LinkKind::Federation | LinkKind::Access | LinkKind::VaultObject
         )
     }) {
         // On the blocking link itself "blocked by <link>" would name nothing: the code does.

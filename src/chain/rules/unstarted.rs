@@ -133,7 +133,7 @@ pub(crate) fn unseen_mount(cx: &Ctx, link: &mut Link) -> bool {
     };
     unknown(link, NOT_STARTED, reason);
     // Its SPCPS unreadable too: "not mounted" rests on the containers alone.
-    let status = if cx.snap().spc_statuses.unknown_in(cx.ns()).is_some() {
+    let status = if cx.snap().spc_statuses.unread_in(cx.ns()).is_some() {
         "its SecretProviderClassPodStatus cannot be read"
     } else {
         "no SecretProviderClassPodStatus"

@@ -295,7 +295,7 @@ pub fn render(d: &Diagnosis<'_>) -> String {
     ));
     registry.register(
         "incomplete",
-        "1 when pods, SecretProviderClasses or workloads could not be read somewhere (chains may be missing), a kind is not kept current (its watch refused), or the API server has not answered for 2 minutes",
+        "1 when pods, SecretProviderClasses, workloads or Ingresses could not be read somewhere (chains may be missing), a kind is not kept current (its watch refused), or the API server has not answered for 2 minutes",
         incomplete,
     );
     // The data time, apart from the diagnosis time: the clock tick re-diagnoses the same

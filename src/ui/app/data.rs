@@ -140,7 +140,7 @@ impl App {
             None => "no data yet".into(),
             // Pods or SecretProviderClasses unread: chains may exist that could not be
             // seen, so "no chains" would read as a verdict (audit W2).
-            Some(s) if s.incomplete() => "chains not seen: pods, SPCs or workloads unread".into(),
+            Some(s) if s.incomplete() => "chains not seen: reads failed".into(),
             Some(_) => match &self.filter.namespace {
                 Some(ns) => self.empty_namespace_short(ns),
                 None if !self.filter.text.is_empty() => "nothing matches the filter".into(),

@@ -60,7 +60,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             (None, false) => "Nothing matches the filter (esc clears it).".into(),
             // Unread is not absent (audit W2).
             (None, true) if app.snapshot.as_ref().is_some_and(|s| s.incomplete()) => {
-                "No chain seen: pods, SecretProviderClasses or workloads could not be read.".into()
+                "No chain seen: pods, SPCs, workloads or Ingresses unread.".into()
             }
             (None, true) => "No pod mounts Key Vault material.".into(),
         };

@@ -118,7 +118,7 @@ pub(super) fn missing(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec, cause: O
     }
     // Which pods have it mounted is read from the SPC pod statuses: unread, "none" is unknown,
     // not observed (audit Q2: KVC802 "no running pod has it mounted" beside a running pod).
-    if let Some(reason) = cx.snap().spc_statuses.unknown_in(cx.ns()) {
+    if let Some(reason) = cx.snap().spc_statuses.unread_in(cx.ns()) {
         unknown_check(
             link,
             "mount unknown",

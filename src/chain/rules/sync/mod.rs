@@ -309,7 +309,7 @@ fn runtime(cx: &Ctx, link: &mut Link, i: usize, so: &SecretObjectSpec, cause: Op
         // The mount could not be read: the Secret is not known to hold it (unknown, not ok).
         if link.findings.len() == before
             && cx.status.is_none()
-            && let Some(reason) = cx.snap().spc_statuses.unknown_in(cx.ns())
+            && let Some(reason) = cx.snap().spc_statuses.unread_in(cx.ns())
         {
             unread_mount::check(cx, link, so, secret, reason);
         }
