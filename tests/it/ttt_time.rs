@@ -5,6 +5,9 @@
 
 use std::time::Duration;
 
+use kvchain::action::timeline::{StepState, Timeline};
+
+use super::actions_lab::{rotate, settled, snapshot, state};
 use super::sss_time::{screen, tui_at};
 
 /// FACTS §3, §11: in sss-time-rotation-halfway at 6m30s the 2m poll succeeded
@@ -39,4 +42,65 @@ fn the_events_pane_shows_the_newest_event_first() {
     if let (Some(f), Some(ok)) = (failure, success) {
         assert!(f < ok, "{s}");
     }
+}
+
+/// The verdict line of hop `hop` (its label starts with it).
+fn verdict_of<'a>(tl: &'a Timeline, hop: &str) -> &'a StepState {
+    &(tl.verdict.iter())
+        .find(|s| s.label.starts_with(hop))
+        .unwrap_or_else(|| panic!("no verdict line {hop:?} in {tl:#?}"))
+        .state
+}
+
+/// FACTS §4, §10: in lesson-six-hops (step 8) a marker reaches checkout's two pods at the
+/// next rotation poll; the driver then writes the synced Secret from the file, and Reloader
+/// rolls checkout out, whose new pods mount the marker at their creation. The verdict took the
+/// mounted file hop's time from those new pods (the latest mount), so it read `mounted file ✓
+/// at +58s` under `synced Secret ✓ at +56s`: the Secret before the file it is written from.
+/// The hop is when rotation brought the version to the pods it followed.
+#[test]
+fn the_mounted_file_hop_is_when_rotation_reached_the_pods_it_followed() {
+    let mut src = settled("lesson-six-hops");
+    let tl = rotate(&mut src, "checkout-db-password", true);
+    let StepState::Done(file) = verdict_of(&tl, "mounted file") else {
+        panic!("{tl:#?}")
+    };
+    let StepState::Done(secret) = verdict_of(&tl, "synced Secret") else {
+        panic!("{tl:#?}")
+    };
+    assert!(
+        file <= secret,
+        "the Secret is written from the file: {tl:#?}"
+    );
+}
+
+/// FACTS §2, §11: a re-stamp writes the value the vault already held, so the synced Secret's
+/// data does not change — the ≤v1.5 rotation reconciler skips a patch whose data is
+/// unchanged, and nothing downstream (Reloader, FACTS §10) sees a change. The timeline said
+/// `synced Secret ✓ at +…`, as if the driver had rewritten it; it is unaffected.
+#[test]
+fn a_restamp_leaves_the_synced_secret_unaffected_not_rewritten() {
+    let mut src = settled("env-stale");
+    let data = |s: &kvchain::snapshot::Snapshot| {
+        (s.secrets.items.iter())
+            .find(|x| x.name == "cart-redis")
+            .map(|x| x.data.clone())
+    };
+    let before = data(&snapshot(&src));
+    let tl = rotate(&mut src, "cart-redis-password", false);
+    assert_eq!(before, data(&snapshot(&src)), "a re-stamp changes no data");
+    assert!(
+        matches!(
+            state(&tl, "Secret cart-redis[password]"),
+            StepState::Unaffected(_)
+        ),
+        "{tl:#?}"
+    );
+    let line = verdict_of(&tl, "synced Secret");
+    assert!(
+        line.describe().starts_with("✓ unaffected"),
+        "{}",
+        line.describe()
+    );
+    assert!(matches!(state(&tl, "mounted version"), StepState::Done(_)));
 }
