@@ -104,3 +104,106 @@ fn a_restamp_leaves_the_synced_secret_unaffected_not_rewritten() {
     );
     assert!(matches!(state(&tl, "mounted version"), StepState::Done(_)));
 }
+
+/// README (TUI, Lesson): a step that does not fit above the detail spans the tree's width too;
+/// the six-hops lesson's last step asks to press `M` and "watch it travel all six hops" in the
+/// rotation timeline, which replaces the events pane. At 80×24 the spanning lesson left that
+/// pane one row: the verdict was out of view. While a result is shown, the lesson keeps three
+/// lines (its border says which, and how to scroll) and the timeline gets the room; the tree
+/// stays.
+#[test]
+fn the_rotation_timeline_is_readable_under_the_six_hops_lesson_at_80x24() {
+    use crossterm::event::KeyCode;
+
+    use super::lessons::tui::{screen, six_hops_started, tick};
+    use crossterm::event::{KeyEvent, KeyModifiers};
+    use kvchain::source::SourceCommand;
+    use kvchain::source::lab::LabSource;
+    use kvchain::ui::app::{App, AppEvent, Effect};
+
+    // What the TUI's runner does with the app's effects: permission asked of the lab (it
+    // grants everything), actions carried out, lab commands sent.
+    fn carry(app: &mut App, src: &mut LabSource, fx: Vec<Effect>) {
+        for e in fx {
+            let more = match e {
+                Effect::Act(a) => {
+                    let out = src.act(&a);
+                    app.update(AppEvent::ActionDone(out))
+                }
+                Effect::CheckPermission { key, .. } => app.update(AppEvent::Permission {
+                    key,
+                    result: Ok(()),
+                }),
+                Effect::Command(SourceCommand::Lab(c)) => {
+                    src.control(&c).expect("lab control");
+                    Vec::new()
+                }
+                _ => Vec::new(),
+            };
+            carry(app, src, more);
+        }
+    }
+    fn key(app: &mut App, src: &mut LabSource, code: KeyCode) {
+        let fx = app.update(AppEvent::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        carry(app, src, fx);
+    }
+
+    let (mut app, mut src, mut rev) = six_hops_started();
+    app.update(AppEvent::Resize(80, 24));
+    for _ in 0..7 {
+        key(&mut app, &mut src, KeyCode::Char('n'));
+    }
+    assert_eq!(app.lesson.as_ref().map(|l| l.step), Some(7));
+    // The steps skipped leave their faults applied: repaired, as the class would have.
+    for id in [
+        "sa-client-id-mismatch",
+        "fic-subject-typo",
+        "delete-object",
+        "break-objects-yaml",
+    ] {
+        let repair = kvchain::source::LabControl::Fault {
+            id: id.into(),
+            apply: false,
+            target: None,
+        };
+        src.control(&repair).expect("repaired");
+    }
+    for _ in 0..30 {
+        tick(&mut app, &mut src, &mut rev);
+    }
+    let (_, pod) = app.selected_pod().expect("a checkout pod is selected");
+    assert!(pod.starts_with("checkout-"), "{pod}");
+    key(&mut app, &mut src, KeyCode::Char('M'));
+    for c in "checkout-db-password".chars() {
+        key(&mut app, &mut src, KeyCode::Char(c));
+    }
+    key(&mut app, &mut src, KeyCode::Enter);
+    for _ in 0..3 {
+        tick(&mut app, &mut src, &mut rev);
+    }
+    assert!(
+        app.timeline.is_some(),
+        "the marker's timeline runs: {:?}",
+        app.message
+    );
+    let s = screen(&mut app);
+    assert!(!s.contains("CANARY"), "{s}");
+    let rows: Vec<&str> = s.lines().collect();
+    let top = (rows.iter())
+        .position(|l| l.contains("rotation of kv-shop-lab/checkout-db-password"))
+        .unwrap_or_else(|| panic!("the timeline is on screen:\n{s}"));
+    let bottom = (rows.iter().skip(top))
+        .position(|l| l.contains("esc closes"))
+        .unwrap_or_else(|| panic!("{s}"));
+    assert!(
+        bottom > 5,
+        "the timeline shows at least five lines, not {}:\n{s}",
+        bottom.saturating_sub(1)
+    );
+    assert!(
+        s.contains("Key Vault kv-shop-lab/checkout-db-password"),
+        "{s}"
+    );
+    assert!(s.contains("Chains ·"), "the tree stays:\n{s}");
+    assert!(s.contains("Lesson ·"), "{s}");
+}
