@@ -539,10 +539,9 @@ pub async fn open(
     kube: &KubeArgs,
     azure: &AzureArgs,
 ) -> Result<LiveSource, ConnectError> {
-    c.client
-        .apiserver_version()
-        .await
-        .map_err(|e| ConnectError::Other(anyhow::anyhow!(not_read(&c.endpoint, kube, &e))))?;
+    c.client.apiserver_version().await.map_err(|e| {
+        ConnectError::Other(anyhow::anyhow!(errors::not_read(&c.endpoint, kube, &e)))
+    })?;
     let mut scope = c.scope;
     let mut notice = None;
     let mut narrowed = None;
@@ -568,45 +567,6 @@ pub async fn open(
     live.narrowed = narrowed;
     live.endpoint = Some(c.endpoint);
     Ok(live)
-}
-
-/// Why the first request to the cluster failed, naming the server and the context. A server
-/// that answered is not "unreachable": its answer is said (`API server https://… (context X)
-/// answered 503 InternalError: …`), with how often it was asked when that was more than once.
-fn not_read(endpoint: &Endpoint, kube: &KubeArgs, e: &kube::Error) -> String {
-    match e {
-        kube::Error::Api(status) => {
-            let asked = hyper::StatusCode::from_u16(status.code)
-                .is_ok_and(|s| retry::worth_retrying(&hyper::Method::GET, s));
-            let again = if asked {
-                format!(
-                    " (asked {} times over {:.1}s)",
-                    retry::RETRIES + 1,
-                    retry::WITHIN.as_secs_f64()
-                )
-            } else {
-                String::new()
-            };
-            format!("API server {endpoint} answered {}{again}", errors::plain(e))
-        }
-        _ => match kube.request_limit() {
-            Some(t) if connect::timed_out(e) => format!(
-                "cannot reach {endpoint}: no answer within {} (--request-timeout)",
-                humantime::format_duration(t)
-            ),
-            _ => {
-                let why = errors::plain(e);
-                // rustls's words for a reply that is no TLS record, the usual one being plain
-                // HTTP from a server the kubeconfig says https:// to (audit FFF8).
-                if why.contains("InvalidContentType") {
-                    return format!(
-                        "cannot reach {endpoint}: the TLS handshake failed, the server's reply is not TLS ({why}): it may speak plain HTTP; if so, its kubeconfig server should start with http://"
-                    );
-                }
-                format!("cannot reach {endpoint}: {why}")
-            }
-        },
-    }
 }
 
 /// `kvchain check` without `-f`/`--lab`: one complete live snapshot.
