@@ -262,7 +262,7 @@ impl App {
         // (audit TTT-time). An event of no known time is not the newest: last. Stable, so
         // events seen at the same instant keep the snapshot's order.
         self.pod_events
-            .sort_by(|a, b| b.last_seen.cmp(&a.last_seen));
+            .sort_by_key(|e| std::cmp::Reverse(e.last_seen));
         self.earlier_pod_events = earlier;
     }
 
