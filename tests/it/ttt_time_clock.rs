@@ -62,15 +62,3 @@ async fn an_old_rotation_failure_is_history_when_this_machine_runs_an_hour_behin
         "{link:#?}"
     );
 }
-
-#[tokio::test]
-async fn a_server_whose_clock_agrees_changes_nothing() {
-    // The fake server's own Date (hyper's): the skew is under the header's rounding.
-    let api = world();
-    api.add(EVENTS, failure_on_server_clock(SignedDuration::ZERO, 30));
-    let snap = snapshot_of(&api).await;
-    let drift = Timestamp::now()
-        .duration_since(snap.source.observed_at)
-        .abs();
-    assert!(drift < SignedDuration::from_secs(30), "{drift:?}");
-}
