@@ -243,7 +243,9 @@ impl App {
         let a = super::layout::layout_with(self.size, self.banner_shown(), status);
         match &self.lesson {
             Some(run) => {
-                super::layout::with_lesson(a, |w| super::views::lesson::rows(self, run, w))
+                let watching = self.timeline.is_some() || self.verified.is_some();
+                let rows = |w| super::views::lesson::rows(self, run, w);
+                super::layout::with_lesson(a, rows, watching)
             }
             None => a,
         }

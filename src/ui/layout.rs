@@ -50,7 +50,7 @@ pub fn layout_with(area: Rect, banner: bool, status: u16) -> Areas {
         Constraint::Length(status.max(1)),
     ])
     .areas(area);
-    let (tree, detail, events) = panes(body);
+    let (tree, detail, events) = panes(body, DETAIL_SHARE);
     Areas {
         strip,
         tree,
@@ -63,14 +63,21 @@ pub fn layout_with(area: Rect, banner: bool, status: u16) -> Areas {
     }
 }
 
-/// Tree, detail and events in the body.
-fn panes(body: Rect) -> (Rect, Rect, Rect) {
+/// The detail's share of the right column (the events pane has the rest).
+const DETAIL_SHARE: u16 = 65;
+
+/// Tree, detail and events in the body, the detail taking `detail_share` percent of the
+/// right column.
+fn panes(body: Rect, detail_share: u16) -> (Rect, Rect, Rect) {
     // The tree gets 40% but at least 30 and at most 70 columns.
     let tree_w = (body.width * 2 / 5).clamp(30, 70);
     let [tree, right] =
         Layout::horizontal([Constraint::Length(tree_w), Constraint::Min(0)]).areas(body);
-    let [detail, events] =
-        Layout::vertical([Constraint::Percentage(65), Constraint::Percentage(35)]).areas(right);
+    let [detail, events] = Layout::vertical([
+        Constraint::Percentage(detail_share),
+        Constraint::Percentage(100 - detail_share),
+    ])
+    .areas(right);
     (tree, detail, events)
 }
 
@@ -78,12 +85,23 @@ fn panes(body: Rect) -> (Rect, Rect, Rect) {
 const DETAIL_KEEPS: u16 = 5;
 /// Rows tree, detail and events keep under a lesson that spans the body.
 const BODY_KEEPS: u16 = 8;
+/// Rows they keep under such a lesson while the events pane shows an action's result (a
+/// rotation or restart timeline, `x` results): at 80×24 the lesson would leave that pane a
+/// single row (audit TTT-time, six-hops step 8), the verdict out of view while the step asks
+/// to watch it. The lesson keeps three lines of its step, its border saying which and how to
+/// scroll the rest; the tree keeps its column.
+const BODY_KEEPS_WATCHING: u16 = 14;
+/// The detail's share while the events pane shows an action's result under a spanning
+/// lesson: the result is what the step is about.
+const DETAIL_SHARE_WATCHING: u16 = 40;
 
 /// `a` with a lesson pane whose text takes `rows_at(width)` rows (borders included) at a
 /// width: above the detail when it fits there with the detail keeping [`DETAIL_KEEPS`] rows,
 /// else across the whole body (tree included), where a narrow terminal's detail column would
 /// cut the step's instructions and what its check waits for (80×24: 4 of 13 lines).
-pub fn with_lesson(mut a: Areas, rows_at: impl Fn(u16) -> u16) -> Areas {
+/// `watching`: the events pane shows an action's result, which then gets the room
+/// ([`BODY_KEEPS_WATCHING`]).
+pub fn with_lesson(mut a: Areas, rows_at: impl Fn(u16) -> u16, watching: bool) -> Areas {
     if a.too_small {
         return a;
     }
@@ -99,9 +117,13 @@ pub fn with_lesson(mut a: Areas, rows_at: impl Fn(u16) -> u16) -> Areas {
         width: a.tree.width + a.detail.width,
         ..a.tree
     };
-    let h = rows_at(body.width).min(body.height.saturating_sub(BODY_KEEPS));
+    let (keeps, share) = match watching {
+        true => (BODY_KEEPS_WATCHING, DETAIL_SHARE_WATCHING),
+        false => (BODY_KEEPS, DETAIL_SHARE),
+    };
+    let h = rows_at(body.width).min(body.height.saturating_sub(keeps));
     let [lesson, rest] = Layout::vertical([Constraint::Length(h), Constraint::Min(0)]).areas(body);
-    (a.tree, a.detail, a.events) = panes(rest);
+    (a.tree, a.detail, a.events) = panes(rest, share);
     a.lesson = lesson;
     a
 }

@@ -354,6 +354,8 @@ mod tls_pfx_text;
 mod ttt_azure;
 mod ttt_honest;
 mod ttt_honest_order;
+mod ttt_time;
+mod ttt_time_clock;
 mod ui_app;
 mod ui_app_actions;
 mod ui_config;

@@ -31,7 +31,7 @@ fn codes(r: &Value) -> Vec<&str> {
 
 /// The TUI at `w`×`h` on world `name` after `for_` of lab time, the pod whose name starts
 /// with `pod` selected.
-fn tui_at(name: &str, for_: Duration, pod: &str, (w, h): (u16, u16)) -> App {
+pub(crate) fn tui_at(name: &str, for_: Duration, pod: &str, (w, h): (u16, u16)) -> App {
     let path = fixture(&format!("sss_time/{name}"));
     let snap = lab::run_check(path.to_str().unwrap(), Some(for_)).expect("scenario");
     let chains = diagnose(&snap);
@@ -44,7 +44,7 @@ fn tui_at(name: &str, for_: Duration, pod: &str, (w, h): (u16, u16)) -> App {
     app
 }
 
-fn screen(app: &mut App, (w, h): (u16, u16)) -> String {
+pub(crate) fn screen(app: &mut App, (w, h): (u16, u16)) -> String {
     let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
     t.draw(|f| kvchain::ui::views::draw(f, app)).unwrap();
     let buf = t.backend().buffer();

@@ -90,6 +90,9 @@ struct Inner {
     /// (method+path+query) of every request, for "was X ever asked" assertions.
     log: Vec<String>,
     rv: u64,
+    /// How far the server's clock runs from this machine's, sent as its `Date` header (None:
+    /// the real server's own header).
+    clock_offset: Option<jiff::SignedDuration>,
 }
 
 #[derive(Clone, Default)]
@@ -156,6 +159,23 @@ fn matches_labels(item: &Value, selector: &str) -> bool {
 
 impl Respond for FakeApi {
     fn respond(&self, req: &Request) -> ResponseTemplate {
+        let answer = self.answer(req);
+        // hyper writes its own Date only when the answer carries none.
+        match self.inner.lock().unwrap().clock_offset {
+            Some(offset) => {
+                let at = jiff::Timestamp::now().checked_add(offset).unwrap();
+                let date = jiff::fmt::rfc2822::DateTimePrinter::new()
+                    .timestamp_to_rfc9110_string(&at)
+                    .unwrap();
+                answer.insert_header("date", date.as_str())
+            }
+            None => answer,
+        }
+    }
+}
+
+impl FakeApi {
+    fn answer(&self, req: &Request) -> ResponseTemplate {
         let mut inner = self.inner.lock().unwrap();
         let path = req.url.path().to_string();
         let query: BTreeMap<String, String> = req.url.query_pairs().into_owned().collect();
@@ -348,6 +368,11 @@ impl FakeApi {
             .mount(&server)
             .await;
         server
+    }
+
+    /// The server's clock runs `offset` from this machine's: every answer's `Date` says so.
+    pub fn clock_offset(&self, offset: jiff::SignedDuration) {
+        self.inner.lock().unwrap().clock_offset = Some(offset);
     }
 
     pub fn add(&self, collection: &str, mut item: Value) {

@@ -58,6 +58,15 @@ pub struct RotationWatch {
     /// Consumer steps waiting on a rollout that started after their synced Secret changed and
     /// is not done (`rollout::under_way`): told as such when the watch ends with them waiting.
     rollouts: BTreeMap<String, String>,
+    /// What each synced Secret key fed by the followed file held before the action
+    /// (`ns/secret|key`): a write since that left it as it was (the driver re-stamping labels
+    /// or annotations, a re-stamped value) rewrote no data (FACTS §2, §11).
+    secret_data_before: BTreeMap<String, Option<Fingerprint>>,
+    /// When rotation brought the new version to each pod that existed before the action
+    /// (its mount and file steps), kept once the pod is gone: the mounted file hop's time. A
+    /// pod created since (a rollout the change set off) mounts the latest version at its
+    /// creation, which says nothing of when rotation reached the pods it followed.
+    followed_mounts: BTreeMap<String, Duration>,
 }
 
 impl RotationWatch {
@@ -92,7 +101,31 @@ impl RotationWatch {
             waits_on: BTreeMap::new(),
             secrets_seen: BTreeMap::new(),
             rollouts: BTreeMap::new(),
+            secret_data_before: BTreeMap::new(),
+            followed_mounts: BTreeMap::new(),
         }
+        .with_secret_data(before)
+    }
+
+    /// Notes what each synced Secret key fed by the followed object holds in `before`.
+    fn with_secret_data(mut self, before: &Snapshot) -> Self {
+        let mut held_before = BTreeMap::new();
+        for spc in before.spcs.items.iter().filter(|spc| self.uses_object(spc)) {
+            let Some(object) = self.followed_object(spc) else {
+                continue;
+            };
+            let file = followed_file(object);
+            for so in &spc.secret_objects {
+                let secret = before.secret(&spc.namespace, &so.secret_name);
+                for d in so.data.iter().filter(|d| d.object_name == file) {
+                    let held = secret.and_then(|x| x.data.get(&d.key).copied());
+                    let key = format!("{}/{}|{}", spc.namespace, so.secret_name, d.key);
+                    held_before.insert(key, held);
+                }
+            }
+        }
+        self.secret_data_before = held_before;
+        self
     }
 
     /// The action happened at `at` on the source's clock (later than the last snapshot when
@@ -209,6 +242,16 @@ impl RotationWatch {
             (rollouts.get(key).or_else(|| blocked.get(key)).cloned()).unwrap_or_else(|| stuck(key))
         });
         self.verdict = verdict(&self.steps, ROTATION_HOPS);
+        // The mounted file hop is reached when rotation brought the version to the pods it
+        // followed, not when the last pod a rollout made since mounted it (that came after the
+        // synced Secret changed, and would read as if the Secret had moved first).
+        if let Some(at) = self.followed_mounts.values().max()
+            && let Some(line) =
+                (self.verdict.iter_mut()).find(|l| l.label.starts_with(ROTATION_HOPS[1].0))
+            && matches!(line.state, StepState::Done(_))
+        {
+            line.state = StepState::Done(*at);
+        }
         self.finished = true;
     }
 
@@ -338,7 +381,20 @@ impl RotationWatch {
             },
         };
         let file_done = matches!(file_state, StepState::Done(_));
-        self.steps.set(file_key, file_label, file_state.clone());
+        self.steps
+            .set(file_key.clone(), file_label, file_state.clone());
+        if !created_after {
+            let reached = [format!("{pod_key}|mount"), file_key]
+                .iter()
+                .filter_map(|k| match self.steps.by_key.get(k).map(|st| &st.state) {
+                    Some(StepState::Done(at)) => Some(*at),
+                    _ => None,
+                })
+                .max();
+            if let Some(at) = reached {
+                self.followed_mounts.insert(pod_key.clone(), at);
+            }
+        }
 
         // Synced Secrets fed by this file, and their update time.
         for so in &spc.secret_objects {
@@ -351,27 +407,43 @@ impl RotationWatch {
                 self.secrets_seen.insert(key.clone(), seen);
                 let state = match secret {
                     Some(sec) => {
-                        let fresh = match new_content {
-                            Some(fp) => sec.data.get(&d.key) == Some(&fp),
-                            None if self.new_fingerprint.is_some() => false,
-                            None => {
-                                self.new_version.is_some()
-                                    && sec.updated_at.is_some_and(|t| t >= self.started_at)
-                            }
-                        };
+                        let held = sec.data.get(&d.key).copied();
+                        let before = (self.secret_data_before)
+                            .get(&format!("{}/{}|{}", pod.namespace, so.secret_name, d.key))
+                            .copied()
+                            .flatten();
+                        // Its data changed since the action: a write of labels or annotations
+                        // alone (the driver re-stamping its metadata) is no new value.
+                        let rewritten = held.is_some() && held != before;
+                        let holds_value = self.new_fingerprint.is_none_or(|fp| held == Some(fp));
+                        let fresh = self.new_version.is_some()
+                            && match new_content {
+                                Some(fp) => held == Some(fp),
+                                // A re-stamp: rewritten only where the Secret was behind the
+                                // file and the poll brought it to the vault's value.
+                                None if restamp => mount_done && rewritten && holds_value,
+                                None if self.new_fingerprint.is_some() => false,
+                                // The value is not known: its data changed since.
+                                None => rewritten,
+                            };
                         if fresh {
                             StepState::Done(
                                 sec.updated_at
                                     .map_or(now, |t| since(self.started_at, t).min(now)),
                             )
-                        } else if new_content.is_none()
+                        } else if restamp
                             && self.new_version.is_some()
-                            && (self.new_fingerprint.is_some() || self.restamp())
                             && mount_done
+                            && holds_value
+                            && !rewritten
                         {
-                            // Re-stamp: the synced value is already the vault's value; the
-                            // driver has nothing to write once the new version is mounted.
-                            StepState::Done(step_time(&mount_state))
+                            // Re-stamp: the Secret already holds the vault's value; once the
+                            // new version is mounted the driver has no data to write (the
+                            // rotation reconciler skips a patch whose data is unchanged, FACTS
+                            // §2): not rewritten, so nothing downstream sees a change.
+                            StepState::Unaffected(
+                                "holds the re-stamped value: its data is unchanged, the driver rewrites nothing".into(),
+                            )
                         } else if let StepState::Never(why) = &mount_state {
                             StepState::Never(why.clone())
                         } else {

@@ -14,6 +14,8 @@ use jiff::Timestamp;
 use kube::Client;
 use tokio::sync::watch;
 
+use super::server_clock::ServerClock;
+
 /// The successful answers so far: a count, and the count at the newest one per request path
 /// (a watcher's [`kube::Api::resource_url`]).
 #[derive(Debug, Default)]
@@ -35,6 +37,8 @@ pub struct Heard {
     /// The newest successful answer or streamed byte.
     last: Mutex<Option<Timestamp>>,
     answers: watch::Sender<Answers>,
+    /// The API server's clock, from the `Date` of every answer (audit TTT-time).
+    pub clock: ServerClock,
 }
 
 impl Default for Heard {
@@ -42,6 +46,7 @@ impl Default for Heard {
         Heard {
             last: Mutex::new(None),
             answers: watch::channel(Answers::default()).0,
+            clock: ServerClock::default(),
         }
     }
 }
@@ -93,6 +98,11 @@ pub fn noting(client: Client, heard: Arc<Heard>) -> Client {
         async move {
             let path = req.uri().path().to_string();
             let res = client.send(req).await?;
+            // Any answer, a refusal too, carries the server's clock.
+            heard.clock.note(
+                res.headers().get(hyper::header::DATE).map(|v| v.as_bytes()),
+                Timestamp::now(),
+            );
             if !res.status().is_success() {
                 return Ok::<_, kube::Error>(res.map(BodyExt::boxed_unsync));
             }

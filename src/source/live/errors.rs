@@ -121,6 +121,49 @@ pub fn plain(err: &kube::Error) -> String {
     }
 }
 
+/// Why the first request to the cluster failed, naming the server and the context. A server
+/// that answered is not "unreachable": its answer is said (`API server https://… (context X)
+/// answered 503 InternalError: …`), with how often it was asked when that was more than once.
+pub(super) fn not_read(
+    endpoint: &super::Endpoint,
+    kube: &crate::source::args::KubeArgs,
+    e: &kube::Error,
+) -> String {
+    match e {
+        kube::Error::Api(status) => {
+            let asked = hyper::StatusCode::from_u16(status.code)
+                .is_ok_and(|s| super::retry::worth_retrying(&hyper::Method::GET, s));
+            let again = if asked {
+                format!(
+                    " (asked {} times over {:.1}s)",
+                    super::retry::RETRIES + 1,
+                    super::retry::WITHIN.as_secs_f64()
+                )
+            } else {
+                String::new()
+            };
+            format!("API server {endpoint} answered {}{again}", plain(e))
+        }
+        _ => match kube.request_limit() {
+            Some(t) if super::connect::timed_out(e) => format!(
+                "cannot reach {endpoint}: no answer within {} (--request-timeout)",
+                humantime::format_duration(t)
+            ),
+            _ => {
+                let why = plain(e);
+                // rustls's words for a reply that is no TLS record, the usual one being plain
+                // HTTP from a server the kubeconfig says https:// to (audit FFF8).
+                if why.contains("InvalidContentType") {
+                    return format!(
+                        "cannot reach {endpoint}: the TLS handshake failed, the server's reply is not TLS ({why}): it may speak plain HTTP; if so, its kubeconfig server should start with http://"
+                    );
+                }
+                format!("cannot reach {endpoint}: {why}")
+            }
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,6 +27,7 @@ mod kubeconfig_error;
 pub mod listed;
 mod retry;
 mod secrets;
+mod server_clock;
 pub mod store;
 pub mod switch;
 mod verify;
@@ -187,10 +188,9 @@ impl LiveSource {
                 break;
             }
         }
-        let mut snapshot = engine
-            .shared
-            .read()
-            .take_snapshot(&self.label, Timestamp::now());
+        // The cluster's clock, not this machine's: events and statuses were stamped by it.
+        let now = server_clock::on_server(Timestamp::now(), engine.shared.heard.clock.skew());
+        let mut snapshot = engine.shared.read().take_snapshot(&self.label, now);
         drop(engine);
         snapshot.azure = match self.azure.observer().await {
             Ok(observer) => observer.observe(&azure::wanted(&snapshot)).await,
@@ -264,21 +264,30 @@ impl Engine {
 
     /// A snapshot for the UI, also handed to the Azure loop.
     fn snapshot(&self, src: &LiveSource) -> Arc<Snapshot> {
-        let now = Timestamp::now();
+        // Silences are measured on this machine's clock (they were noted on it); what the
+        // diagnosis compares with the cluster's stamps runs on the server's clock, its skew
+        // taken once for the whole snapshot (audit TTT-time).
+        let local = Timestamp::now();
+        let skew = self.shared.heard.clock.skew();
+        let now = server_clock::on_server(local, skew);
         let (mut snapshot, stale) = {
             let mut state = self.shared.read();
-            let stale = state.stale(now, src.options.stale_after);
+            let stale = state.stale(local, src.options.stale_after);
             (state.assemble(&src.label, now), stale)
         };
         // Just built, so not shared yet: the data time and, past the quiet a healthy cluster
         // keeps, the silence said (the clock tick alone must not make old data look new): the
         // whole server's, else that of the kinds whose watch keeps failing.
         if let Some(s) = Arc::get_mut(&mut snapshot) {
-            s.source.read_at = self.shared.heard.last();
+            s.source.read_at = self
+                .shared
+                .heard
+                .last()
+                .map(|t| server_clock::on_server(t, skew));
             s.source.unanswered = self
                 .shared
                 .heard
-                .unanswered(now, src.options.stale_after)
+                .unanswered(local, src.options.stale_after)
                 .or(stale);
             if src.served {
                 s.source.stale = self.shared.read().not_live_gaps();
@@ -530,10 +539,9 @@ pub async fn open(
     kube: &KubeArgs,
     azure: &AzureArgs,
 ) -> Result<LiveSource, ConnectError> {
-    c.client
-        .apiserver_version()
-        .await
-        .map_err(|e| ConnectError::Other(anyhow::anyhow!(not_read(&c.endpoint, kube, &e))))?;
+    c.client.apiserver_version().await.map_err(|e| {
+        ConnectError::Other(anyhow::anyhow!(errors::not_read(&c.endpoint, kube, &e)))
+    })?;
     let mut scope = c.scope;
     let mut notice = None;
     let mut narrowed = None;
@@ -559,45 +567,6 @@ pub async fn open(
     live.narrowed = narrowed;
     live.endpoint = Some(c.endpoint);
     Ok(live)
-}
-
-/// Why the first request to the cluster failed, naming the server and the context. A server
-/// that answered is not "unreachable": its answer is said (`API server https://… (context X)
-/// answered 503 InternalError: …`), with how often it was asked when that was more than once.
-fn not_read(endpoint: &Endpoint, kube: &KubeArgs, e: &kube::Error) -> String {
-    match e {
-        kube::Error::Api(status) => {
-            let asked = hyper::StatusCode::from_u16(status.code)
-                .is_ok_and(|s| retry::worth_retrying(&hyper::Method::GET, s));
-            let again = if asked {
-                format!(
-                    " (asked {} times over {:.1}s)",
-                    retry::RETRIES + 1,
-                    retry::WITHIN.as_secs_f64()
-                )
-            } else {
-                String::new()
-            };
-            format!("API server {endpoint} answered {}{again}", errors::plain(e))
-        }
-        _ => match kube.request_limit() {
-            Some(t) if connect::timed_out(e) => format!(
-                "cannot reach {endpoint}: no answer within {} (--request-timeout)",
-                humantime::format_duration(t)
-            ),
-            _ => {
-                let why = errors::plain(e);
-                // rustls's words for a reply that is no TLS record, the usual one being plain
-                // HTTP from a server the kubeconfig says https:// to (audit FFF8).
-                if why.contains("InvalidContentType") {
-                    return format!(
-                        "cannot reach {endpoint}: the TLS handshake failed, the server's reply is not TLS ({why}): it may speak plain HTTP; if so, its kubeconfig server should start with http://"
-                    );
-                }
-                format!("cannot reach {endpoint}: {why}")
-            }
-        },
-    }
 }
 
 /// `kvchain check` without `-f`/`--lab`: one complete live snapshot.

@@ -257,6 +257,12 @@ impl App {
             }
             _ => Vec::new(),
         };
+        // Newest first, as k9s sorts its events view (LAST SEEN): the pane shows its top, and
+        // oldest first left a current failure below an old success, out of view at 80×24
+        // (audit TTT-time). An event of no known time is not the newest: last. Stable, so
+        // events seen at the same instant keep the snapshot's order.
+        self.pod_events
+            .sort_by_key(|e| std::cmp::Reverse(e.last_seen));
         self.earlier_pod_events = earlier;
     }
 

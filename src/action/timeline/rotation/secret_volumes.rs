@@ -92,8 +92,11 @@ impl RotationWatch {
                                 }
                             }
                         }
+                        // A Secret a re-stamp left as it was: its volume too.
                         None => match upstream {
-                            st @ (StepState::Done(_) | StepState::Never(_)) => st,
+                            st @ (StepState::Done(_)
+                            | StepState::Never(_)
+                            | StepState::Unaffected(_)) => st,
                             _ => StepState::Waiting,
                         },
                     };

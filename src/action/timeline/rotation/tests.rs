@@ -47,7 +47,8 @@ fn rotation_reaches_file_and_secret_but_not_env_or_subpath() {
 }
 
 /// A re-stamp writes the same value: the file and the synced Secret already match it, so
-/// they must wait for the mounted version rather than resolve at once by content.
+/// they must wait for the mounted version rather than resolve at once by content. The Secret's
+/// data is then what it was: unaffected, not rewritten (audit TTT-time, FACTS §2).
 #[test]
 fn restamp_follows_the_mounted_version_not_the_unchanged_content() {
     let restamped = |now, mounted_v, mount_t| {
@@ -74,7 +75,46 @@ fn restamp_follows_the_mounted_version_not_the_unchanged_content() {
     let at_mount = StepState::Done(Duration::from_secs(112));
     assert_eq!(*state_of(&tl, "mounted version"), at_mount);
     assert_eq!(*state_of(&tl, "file db-pass"), at_mount);
-    assert_eq!(*state_of(&tl, "Secret app-secrets[password]"), at_mount);
+    assert!(matches!(
+        state_of(&tl, "Secret app-secrets[password]"),
+        StepState::Unaffected(_)
+    ));
+}
+
+/// A marker whose value kvchain could not fingerprint: the synced Secret is judged by its
+/// data changing. A write that left its data as it was (the driver re-stamping its labels or
+/// annotations moves its write time) is no new value (audit TTT-time, FACTS §2, §11).
+#[test]
+fn a_metadata_write_without_a_data_change_is_not_the_new_value() {
+    let unknown_value = |now, mounted_v, mount_t, secret_v, secret_t| {
+        let mut s = world(now, 2, mounted_v, mount_t, secret_v, secret_t);
+        if let Observed::Known(Some(o)) = &mut s.azure.objects[0].state {
+            o.latest_fingerprint = None;
+        }
+        s
+    };
+    let mut before = world(0, 1, 1, -3000, 1, -3000);
+    if let Observed::Known(Some(o)) = &mut before.azure.objects[0].state {
+        o.latest_fingerprint = None;
+    }
+    let mut w = RotationWatch::new(&before, "kv-pay", "db-pass").same_value(false);
+    // Mounted at 112; the Secret written at 113 with its old data: labels only.
+    w.observe(&unknown_value(115, 2, 112, 1, 113));
+    let tl = w.timeline();
+    assert!(matches!(
+        state_of(&tl, "mounted version"),
+        StepState::Done(_)
+    ));
+    assert_eq!(
+        *state_of(&tl, "Secret app-secrets[password]"),
+        StepState::Waiting
+    );
+    // Its data rewritten at 118: the new value.
+    w.observe(&unknown_value(120, 2, 112, 2, 118));
+    assert_eq!(
+        *state_of(&w.timeline(), "Secret app-secrets[password]"),
+        StepState::Done(Duration::from_secs(118))
+    );
 }
 
 #[test]
