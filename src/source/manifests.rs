@@ -29,6 +29,7 @@ mod duplicates;
 pub(crate) mod ephemeral;
 pub mod files;
 mod kustomize;
+mod labels;
 mod namespaces;
 mod nulls;
 mod own_file;
@@ -342,7 +343,8 @@ impl Builder {
             "Pod" => {
                 let p: Pod = known(doc, &what, value)?;
                 let refused = match p.spec.as_ref() {
-                    Some(s) if !s.containers.is_empty() => duplicates::duplicates("spec", s),
+                    Some(s) if !s.containers.is_empty() => duplicates::duplicates("spec", s)
+                        .or_else(|| labels::refused("spec", s)),
                     spec => strict::no_containers("spec", spec),
                 };
                 if let Some(why) = refused {

@@ -350,6 +350,7 @@ mod sync_mount_unread;
 mod sync_terminating;
 mod timeline_blame;
 mod tls_pfx_text;
+mod ttt_real;
 mod ui_app;
 mod ui_app_actions;
 mod ui_config;

@@ -1,0 +1,133 @@
+//! Audit TTT-real: `kvchain check -f` on real-world shapes and hostile manifests of our own
+//! (tests/fixtures/ttt_real/), each expectation written from the Kubernetes API, kubectl and
+//! kustomize documents before kvchain was run on it. Vault values are canaries
+//! (`CANARY-ttt-re`): never printed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+const CANARY: &str = "CANARY-ttt-re";
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/ttt_real")
+        .join(name)
+}
+
+fn run(paths: &[&Path], format: &str) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["check", "-f"])
+        .args(paths)
+        .args(["-o", format])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run kvchain");
+    for stream in [&out.stdout, &out.stderr] {
+        let text = String::from_utf8_lossy(stream);
+        assert!(!text.contains(CANARY), "a vault value was printed: {text}");
+        assert!(!text.contains("panicked"), "{text}");
+    }
+    out
+}
+
+/// Exit status and JSON report of `check -f PATHS -o json`.
+fn check(paths: &[&Path]) -> (i32, Value) {
+    let out = run(paths, "json");
+    let r = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), r)
+}
+
+fn unread(r: &Value) -> Vec<String> {
+    r["unread"]
+        .as_array()
+        .expect("unread")
+        .iter()
+        .map(|u| u.as_str().expect("string").to_string())
+        .collect()
+}
+
+fn chain<'a>(r: &'a Value, resource: &str) -> Option<&'a Value> {
+    r["chains"]
+        .as_array()
+        .expect("chains")
+        .iter()
+        .find(|c| {
+            c["workload"] == resource
+                || c["pod"].as_str().is_some_and(|p| format!("Pod/{p}") == resource)
+        })
+}
+
+fn findings<'a>(r: &'a Value, code: &str) -> Vec<&'a Value> {
+    r["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["code"] == code)
+        .collect()
+}
+
+/// The API server validates a pod spec's nodeSelector as labels (ValidatePodSpec →
+/// ValidateLabels: a value is empty or at most 63 alphanumerics, '-', '_' or '.', starting and
+/// ending with an alphanumeric) and refuses the object that carries one that is not:
+/// `spec.template.spec.nodeSelector: Invalid value: "$NODE_SELECTOR_OS": a valid label must be
+/// an empty string or …`. A Deployment, a bare Pod and a CronJob with such values are refused
+/// by `kubectl apply`, so, as every document it refuses (README "kvchain check"), each is listed
+/// as not read naming its file, document and field in those words, and exit 1. A placeholder
+/// that is a valid label value (`REPLACE_ME`) is taken by the API server: read. An Argo
+/// Rollout's CRD does not validate its template: the Rollout exists, and the API server refuses
+/// each ReplicaSet its controller makes, so no pod runs (KVC106, an error, never "the API server
+/// refuses the Rollout itself").
+#[test]
+fn a_node_selector_that_is_no_label_is_refused_as_the_api_server_refuses_it() {
+    let (code, r) = check(&[&fixture("node-selectors.yaml")]);
+    let unread = unread(&r);
+    assert_eq!(unread.len(), 3, "{unread:#?}");
+    let says = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
+    for (doc, what, field) in [
+        (
+            "document 3",
+            "Deployment/unrendered",
+            "spec.template.spec.nodeSelector: Invalid value: \"$NODE_SELECTOR_OS\": ",
+        ),
+        (
+            "document 4",
+            "Pod/helm-pod",
+            "spec.nodeSelector: Invalid value: \"{{ .Values.pool }}\": ",
+        ),
+        (
+            "document 5",
+            "CronJob/nightly",
+            "spec.jobTemplate.spec.template.spec.nodeSelector: Invalid value: \"gpu pool\": ",
+        ),
+    ] {
+        let u = unread
+            .iter()
+            .find(|u| u.contains(what))
+            .unwrap_or_else(|| panic!("{what} not listed: {unread:#?}"));
+        assert!(u.contains("node-selectors.yaml, ") && u.contains(doc), "{u}");
+        assert!(u.contains(&format!("{field}{says}")), "{u}");
+    }
+    assert!(unread.iter().filter(|u| u.contains("unrendered")).count() == 2, "{unread:#?}");
+    assert!(chain(&r, "Deployment/unrendered").is_none());
+    assert!(chain(&r, "Pod/helm-pod").is_none());
+    assert!(chain(&r, "Deployment/token").is_some(), "{:#}", r["chains"]);
+    let refused = findings(&r, "KVC106");
+    assert_eq!(refused.len(), 1, "{refused:#?}");
+    let f = refused[0];
+    assert_eq!(f["resource"], "Rollout/canary");
+    assert_eq!(f["severity"], "error");
+    let msg = f["message"].as_str().unwrap();
+    assert!(msg.contains("kubernetes.io/os: ${NODE_OS}"), "{msg}");
+    assert!(msg.contains("refuses each ReplicaSet"), "{msg}");
+    assert!(!msg.contains("refuses Rollout/canary itself"), "{msg}");
+    assert_eq!(code, 1);
+}
