@@ -572,7 +572,13 @@ fn known<T: DeserializeOwned + serde::Serialize>(
     what: &str,
     v: serde_yaml::Value,
 ) -> Result<T, InputError> {
-    let t: T = crate::input::typed_ref(&v).map_err(|e| doc.err(what, e))?;
+    let t: T = crate::input::typed_ref(&v).map_err(|e| {
+        // A file mode of the wrong type, said as the API server refuses it (audit TTT-real).
+        match crate::input::file_modes::refused(&v, &e) {
+            Some(why) => doc.err(what, why),
+            None => doc.err(what, e),
+        }
+    })?;
     match strict::unknown_field(&v, &t) {
         Some(why) => Err(doc.err(what, why)),
         None => Ok(t),

@@ -131,3 +131,35 @@ fn a_node_selector_that_is_no_label_is_refused_as_the_api_server_refuses_it() {
     assert!(!msg.contains("refuses Rollout/canary itself"), "{msg}");
     assert_eq!(code, 1);
 }
+
+/// A file mode quoted (`mode: "0444"`, `defaultMode: '0755'`) is a string where the pod spec
+/// has an int32 (Kubernetes API: KeyToPath, DownwardAPIVolumeFile and the volume sources'
+/// `defaultMode`). kubectl sends it as a JSON string and the API server's decoder refuses the
+/// object: `Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal string into
+/// Go struct field DownwardAPIVolumeFile.spec.volumes.projected.sources.downwardAPI.items.mode
+/// of type int32` (Go names the struct holding the field and its JSON path without indices).
+/// Each document is listed as not read in those words, naming the field, and how to write the
+/// mode; serde's "invalid type: a string, expected an integer" is not the API server's.
+#[test]
+fn a_quoted_file_mode_is_refused_in_the_api_servers_words() {
+    let (code, r) = check(&[&fixture("quoted-modes.yaml")]);
+    let unread = unread(&r);
+    assert_eq!(unread.len(), 2, "{unread:#?}");
+    let pod = unread.iter().find(|u| u.contains("Pod/web")).expect("pod");
+    assert!(
+        pod.contains("spec.volumes[0].projected.sources[0].downwardAPI.items[0].mode: ")
+            && pod.contains("Pod in version \"v1\" cannot be handled as a Pod: json: cannot unmarshal string into Go struct field DownwardAPIVolumeFile.spec.volumes.projected.sources.downwardAPI.items.mode of type int32"),
+        "{pod}"
+    );
+    let cron = unread.iter().find(|u| u.contains("CronJob/report")).expect("cron");
+    assert!(
+        cron.contains("spec.jobTemplate.spec.template.spec.volumes[0].configMap.defaultMode: ")
+            && cron.contains("CronJob in version \"v1\" cannot be handled as a CronJob: json: cannot unmarshal string into Go struct field ConfigMapVolumeSource.spec.jobTemplate.spec.template.spec.volumes.configMap.defaultMode of type int32"),
+        "{cron}"
+    );
+    for u in &unread {
+        assert!(!u.contains("expected an integer"), "serde's words: {u}");
+        assert!(u.contains("unquoted"), "{u}");
+    }
+    assert_eq!(code, 1, "{r:#}");
+}
