@@ -89,19 +89,38 @@ mod tests {
         for ok in ["", "linux", "Standard_D4s_v3", "a.b-c_d", "0", "REPLACE_ME"] {
             assert!(label_value_errors(ok).is_empty(), "{ok}");
         }
-        for bad in ["$OS", "{{ .Values.os }}", "<os>", "__OS__", "-a", "a b", "#{os}#"] {
+        for bad in [
+            "$OS",
+            "{{ .Values.os }}",
+            "<os>",
+            "__OS__",
+            "-a",
+            "a b",
+            "#{os}#",
+        ] {
             let e = label_value_errors(bad);
             assert_eq!(e.len(), 1, "{bad}");
-            assert!(e[0].starts_with("a valid label must be an empty string"), "{bad}");
-            assert!(e[0].ends_with("regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"));
+            assert!(
+                e[0].starts_with("a valid label must be an empty string"),
+                "{bad}"
+            );
+            assert!(e[0].ends_with(
+                "regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
+            ));
         }
         assert_eq!(label_value_errors(&"a".repeat(64)), [MAX_63]);
-        for ok in ["kubernetes.io/os", "agentpool", "node.kubernetes.io/instance-type"] {
+        for ok in [
+            "kubernetes.io/os",
+            "agentpool",
+            "node.kubernetes.io/instance-type",
+        ] {
             assert!(label_key_errors(ok).is_empty(), "{ok}");
         }
         assert_eq!(label_key_errors("/os"), ["prefix part must be non-empty"]);
         assert!(label_key_errors("a/b/c")[0].starts_with("a qualified name must consist"));
         assert!(label_key_errors("$KEY")[0].starts_with("name part must consist"));
-        assert!(label_key_errors("Example.com/os")[0].starts_with("prefix part a lowercase RFC 1123"));
+        assert!(
+            label_key_errors("Example.com/os")[0].starts_with("prefix part a lowercase RFC 1123")
+        );
     }
 }

@@ -100,8 +100,8 @@ pub(super) fn containers<'t>(
     if let Some(s) = spec.filter(|s| !s.containers.is_empty()) {
         // Every template but a broken one: no path built.
         let path = format!("{path}.spec");
-        let why = super::duplicates::duplicates(&path, s)
-            .or_else(|| super::labels::refused(&path, s));
+        let why =
+            super::duplicates::duplicates(&path, s).or_else(|| super::labels::refused(&path, s));
         return match why {
             Some(why) => Err(doc.err(what, why)),
             None => Ok(t),
