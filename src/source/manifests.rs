@@ -60,7 +60,12 @@ pub fn load_inputs(inputs: &files::Inputs) -> Result<Snapshot, InputError> {
     }
     for (f, text) in &inputs.files {
         match text {
-            Ok(text) => b.file(f, text, inputs.named.contains(f)),
+            Ok(text) => b.file(
+                f,
+                text,
+                inputs.named.contains(f),
+                inputs.namespaces.get(f).map(String::as_str),
+            ),
             Err(e) => {
                 b.unread_pods.push(None);
                 b.unread(e.clone());
@@ -73,7 +78,7 @@ pub fn load_inputs(inputs: &files::Inputs) -> Result<Snapshot, InputError> {
 /// Parse one file's text (exposed for tests and the lab's scenario files).
 pub fn load_str(name: &str, text: &str) -> Result<Snapshot, InputError> {
     let mut b = Builder::default();
-    b.file(Path::new(name), text, true);
+    b.file(Path::new(name), text, true, None);
     b.finish_or_error(name.to_string())
 }
 
@@ -111,8 +116,9 @@ impl Builder {
         self.unread.push(e);
     }
 
-    /// `named`: the file was named on the command line (XX7, [`files::Inputs::named`]).
-    fn file(&mut self, file: &Path, text: &str, named: bool) {
+    /// `named`: the file was named on the command line (XX7, [`files::Inputs::named`]);
+    /// `namespace`: the one a kustomization renders its objects into ([`kustomize`]).
+    fn file(&mut self, file: &Path, text: &str, named: bool, namespace: Option<&str>) {
         // Kind-less documents of a named file, judged once the file is read (XX7).
         let (mut kindless, mut objects) = (Vec::new(), false);
         let file: std::sync::Arc<Path> = std::sync::Arc::from(file);
@@ -145,6 +151,9 @@ impl Builder {
             // `key:` with nothing after it is null; the API server prunes nulls, so kubectl
             // applies such a manifest as if the key were absent.
             nulls::prune_nulls(&mut value);
+            if let Some(ns) = namespace {
+                kustomize::put_in(&mut value, ns);
+            }
             // A plain `defaultMode: 0400` is already the octal integer kubectl's YAML 1.1 reads
             // (input::file_modes, where the parser still sees quotes: a quoted "0400" stays
             // the string the API server refuses).
@@ -343,8 +352,9 @@ impl Builder {
             "Pod" => {
                 let p: Pod = known(doc, &what, value)?;
                 let refused = match p.spec.as_ref() {
-                    Some(s) if !s.containers.is_empty() => duplicates::duplicates("spec", s)
-                        .or_else(|| labels::refused("spec", s)),
+                    Some(s) if !s.containers.is_empty() => {
+                        duplicates::duplicates("spec", s).or_else(|| labels::refused("spec", s))
+                    }
                     spec => strict::no_containers("spec", spec),
                 };
                 if let Some(why) = refused {

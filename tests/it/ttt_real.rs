@@ -56,14 +56,12 @@ fn unread(r: &Value) -> Vec<String> {
 }
 
 fn chain<'a>(r: &'a Value, resource: &str) -> Option<&'a Value> {
-    r["chains"]
-        .as_array()
-        .expect("chains")
-        .iter()
-        .find(|c| {
-            c["workload"] == resource
-                || c["pod"].as_str().is_some_and(|p| format!("Pod/{p}") == resource)
-        })
+    r["chains"].as_array().expect("chains").iter().find(|c| {
+        c["workload"] == resource
+            || c["pod"]
+                .as_str()
+                .is_some_and(|p| format!("Pod/{p}") == resource)
+    })
 }
 
 fn findings<'a>(r: &'a Value, code: &str) -> Vec<&'a Value> {
@@ -113,10 +111,16 @@ fn a_node_selector_that_is_no_label_is_refused_as_the_api_server_refuses_it() {
             .iter()
             .find(|u| u.contains(what))
             .unwrap_or_else(|| panic!("{what} not listed: {unread:#?}"));
-        assert!(u.contains("node-selectors.yaml, ") && u.contains(doc), "{u}");
+        assert!(
+            u.contains("node-selectors.yaml, ") && u.contains(doc),
+            "{u}"
+        );
         assert!(u.contains(&format!("{field}{says}")), "{u}");
     }
-    assert!(unread.iter().filter(|u| u.contains("unrendered")).count() == 2, "{unread:#?}");
+    assert!(
+        unread.iter().filter(|u| u.contains("unrendered")).count() == 2,
+        "{unread:#?}"
+    );
     assert!(chain(&r, "Deployment/unrendered").is_none());
     assert!(chain(&r, "Pod/helm-pod").is_none());
     assert!(chain(&r, "Deployment/token").is_some(), "{:#}", r["chains"]);
@@ -151,7 +155,10 @@ fn a_quoted_file_mode_is_refused_in_the_api_servers_words() {
             && pod.contains("Pod in version \"v1\" cannot be handled as a Pod: json: cannot unmarshal string into Go struct field DownwardAPIVolumeFile.spec.volumes.projected.sources.downwardAPI.items.mode of type int32"),
         "{pod}"
     );
-    let cron = unread.iter().find(|u| u.contains("CronJob/report")).expect("cron");
+    let cron = unread
+        .iter()
+        .find(|u| u.contains("CronJob/report"))
+        .expect("cron");
     assert!(
         cron.contains("spec.jobTemplate.spec.template.spec.volumes[0].configMap.defaultMode: ")
             && cron.contains("CronJob in version \"v1\" cannot be handled as a CronJob: json: cannot unmarshal string into Go struct field ConfigMapVolumeSource.spec.jobTemplate.spec.template.spec.volumes.configMap.defaultMode of type int32"),
@@ -162,4 +169,82 @@ fn a_quoted_file_mode_is_refused_in_the_api_servers_words() {
         assert!(u.contains("unquoted"), "{u}");
     }
     assert_eq!(code, 1, "{r:#}");
+}
+
+/// kustomize's namespace transformer puts every namespaced object a kustomization renders (its
+/// `resources`, through the bases' kustomizations, and its `components`' resources) into the
+/// kustomization's `namespace:`, whatever namespace the file says (kustomize docs: namespace,
+/// components). `kubectl apply -k overlays/prod` creates the base's ServiceAccount (written in
+/// `dev`), SecretProviderClass (written in `default`), Deployment and the component's worker,
+/// all in `prod`, where they fit together. Read as written they were diagnosed apart, in
+/// namespaces they never have. The one render given is read as rendered: every chain in
+/// `prod`, no finding about the ServiceAccount or the SPC missing, and every command naming
+/// `-n prod`; the overlay's patch is set aside as before.
+#[test]
+fn a_kustomize_namespace_puts_the_rendered_objects_where_apply_puts_them() {
+    let (_, r) = check(&[&fixture("kustomize-one")]);
+    let chains = r["chains"].as_array().expect("chains");
+    assert_eq!(chains.len(), 2, "{r:#}");
+    for c in chains {
+        assert_eq!(c["namespace"], "prod", "{c:#}");
+    }
+    for f in r["findings"].as_array().expect("findings") {
+        assert_eq!(f["namespace"], "prod", "{f:#}");
+        for cmd in ["fix", "confirm"] {
+            let text = f[cmd].as_str().unwrap_or("");
+            assert!(
+                !text.contains("-n default") && !text.contains("-n dev"),
+                "{text}"
+            );
+        }
+    }
+    let unread = unread(&r);
+    assert_eq!(unread.len(), 1, "{unread:#?}");
+    assert!(
+        unread[0].contains("vault-patch.yaml: a kustomize patch"),
+        "{unread:#?}"
+    );
+}
+
+/// One base under two overlays that put it in `dev` and in `prod`: what is applied is two
+/// renders, and neither is the file as written. kvchain cannot read one file as two, so the
+/// base is not read, naming both overlays and the command that checks each render, and exit 1
+/// (a document not read), never a diagnosis of objects in the namespace the file names.
+#[test]
+fn a_base_two_overlays_put_in_two_namespaces_is_not_read_as_written() {
+    let (code, r) = check(&[&fixture("kustomize-two")]);
+    let unread = unread(&r);
+    assert_eq!(unread.len(), 1, "{unread:#?}");
+    let u = &unread[0];
+    assert!(u.contains("base/app.yaml: "), "{u}");
+    assert!(
+        u.contains("overlays/dev/kustomization.yaml (namespace dev)"),
+        "{u}"
+    );
+    assert!(
+        u.contains("overlays/prod/kustomization.yaml (namespace prod)"),
+        "{u}"
+    );
+    assert!(u.contains("overlays/dev | kvchain check -f -"), "{u}");
+    assert!(u.contains("overlays/prod | kvchain check -f -"), "{u}");
+    assert!(r["chains"].as_array().expect("chains").is_empty(), "{r:#}");
+    assert_eq!(code, 1);
+}
+
+/// A patch file named alone (`check -f overlays/prod/vault-patch.yaml`, as pre-commit passes a
+/// changed file) is still a patch: the kustomization beside it names it, and `kubectl apply -k`
+/// never sends it as it is. It is refused as when its directory is given (README "kvchain
+/// check"), naming the kustomization and the command; with nothing else read, exit 2.
+#[test]
+fn a_kustomize_patch_named_alone_is_still_a_patch() {
+    let patch = fixture("kustomize-one/overlays/prod/vault-patch.yaml");
+    let out = run(&[&patch], "json");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("a kustomize patch"), "{err}");
+    assert!(
+        err.contains("overlays/prod/kustomization.yaml names it"),
+        "{err}"
+    );
+    assert!(err.contains("overlays/prod | kvchain check -f -"), "{err}");
+    assert_eq!(out.status.code(), Some(2), "{err}");
 }
