@@ -14,13 +14,13 @@ use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec, Secret, ServiceAccount};
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::api::storage::v1::CSIDriver;
-use serde::de::DeserializeOwned;
 
 use crate::input::InputError;
 use crate::snapshot::convert;
 use crate::snapshot::crd::SecretProviderClass;
 use crate::snapshot::*;
 use doc::Doc;
+use typed::{known, typed};
 
 mod apply_set;
 mod custom;
@@ -37,6 +37,7 @@ mod refused;
 mod run_time;
 mod selector;
 mod strict;
+mod typed;
 mod unread;
 
 const RUNTIME: &str = "manifests: exists only at run time";
@@ -572,33 +573,4 @@ fn merge_error(e: serde_yaml::Error) -> crate::input::stream::DocumentError {
         message: format!("merge key `<<`: {}", crate::input::yaml_error_message(&e)),
         json: false,
     }
-}
-
-/// [`typed`], refused as kubectl refuses it when the document sets a field the type does not
-/// know (`strict`, audit BB4): a kind kvchain reads, whose schema k8s-openapi (or the CRD's
-/// type) holds.
-fn known<T: DeserializeOwned + serde::Serialize>(
-    doc: &Doc,
-    what: &str,
-    v: serde_yaml::Value,
-) -> Result<T, InputError> {
-    let t: T = crate::input::typed_ref(&v).map_err(|e| {
-        // A file mode of the wrong type, said as the API server refuses it (audit TTT-real).
-        match crate::input::file_modes::refused(&v, &e) {
-            Some(why) => doc.err(what, why),
-            None => doc.err(what, e),
-        }
-    })?;
-    match strict::unknown_field(&v, &t) {
-        Some(why) => Err(doc.err(what, why)),
-        None => Ok(t),
-    }
-}
-
-fn typed<T: DeserializeOwned>(
-    doc: &Doc,
-    what: &str,
-    v: serde_yaml::Value,
-) -> Result<T, InputError> {
-    crate::input::typed(v).map_err(|e| doc.err(what, e))
 }
