@@ -335,6 +335,9 @@ impl Builder {
                 let d: Job = known(doc, &what, value)?;
                 let t = d.spec.as_ref().map(|s| &s.template);
                 let t = strict::containers(doc, &what, "spec.template", t)?;
+                if let Some(why) = selector {
+                    return Err(doc.err(&what, why));
+                }
                 // A Job is re-created from its file: the fix names it (audit LL9).
                 let mut w = convert::job(&d);
                 w.file = Some(doc.file.display().to_string());
@@ -348,6 +351,9 @@ impl Builder {
                     .and_then(|s| s.job_template.spec.as_ref())
                     .map(|s| &s.template);
                 let t = strict::containers(doc, &what, "spec.jobTemplate.spec.template", t)?;
+                if let Some(why) = selector {
+                    return Err(doc.err(&what, why));
+                }
                 self.workload(convert::cron_job(&d), t);
             }
             "Pod" => {
@@ -418,7 +424,7 @@ impl Builder {
                 });
             }
             _ if self.run_time.note(doc.file, &kind) => {}
-            _ => self.other(doc, &what, &kind, value)?,
+            _ => self.other(doc, &what, &kind, value, selector)?,
         }
         if floating {
             let w = (self.workloads.len() > workloads_before).then_some(workloads_before);

@@ -248,3 +248,52 @@ fn a_kustomize_patch_named_alone_is_still_a_patch() {
     assert!(err.contains("overlays/prod | kvchain check -f -"), "{err}");
     assert_eq!(out.status.code(), Some(2), "{err}");
 }
+
+/// Selectors beyond apps/v1. A batch/v1 Job gets a generated selector
+/// (`batch.kubernetes.io/controller-uid`) unless `spec.manualSelector` is true, and the API
+/// server refuses one written without it (batch validation: `spec.selector: Invalid value: …:
+/// `selector` not auto-generated`); with manualSelector the selector is required
+/// (`spec.selector: Required value`) and must select the template. A CronJob's job template may
+/// hold no selector (`spec.jobTemplate.spec.selector: Invalid value: …: `selector` will be
+/// auto-generated`). An Argo Rollout without workloadRef needs a selector that selects its
+/// template (argo-rollouts ValidateRolloutSpec: "Rollout has missing field '.spec.selector'",
+/// "`selector` does not match template `labels``): the API server takes it, its controller
+/// marks it InvalidSpec and makes no ReplicaSet. Each such document is listed as not read in
+/// those words; the valid ones (manualSelector with a matching selector, no selector at all, a
+/// Rollout selecting its template) are read.
+#[test]
+fn job_cron_job_and_rollout_selectors_are_judged_by_their_own_rules() {
+    let (code, r) = check(&[&fixture("selectors.yaml")]);
+    let unread = unread(&r);
+    let on = |what: &str| {
+        unread
+            .iter()
+            .find(|u| u.contains(&format!("{what} (document")))
+            .cloned()
+            .unwrap_or_else(|| panic!("{what} not listed: {unread:#?}"))
+    };
+    assert!(
+        on("Job/written").contains("spec.selector: Invalid value: `selector` not auto-generated")
+    );
+    assert!(on("Job/manual-none").contains("spec.selector: Required value"));
+    assert!(on("CronJob/nightly").contains(
+        "spec.jobTemplate.spec.selector: Invalid value: `selector` will be auto-generated"
+    ));
+    let bare = on("Rollout/bare");
+    assert!(
+        bare.contains("spec.selector: Required value: Rollout has missing field '.spec.selector'")
+            && bare.contains("Argo Rollouts controller"),
+        "{bare}"
+    );
+    assert!(on("Rollout/astray").contains(
+        "spec.template.metadata.labels: Invalid value: `selector` does not match template `labels`"
+    ));
+    for read in ["Job/manual-ok", "Job/plain", "Rollout/fine"] {
+        assert!(
+            !unread.iter().any(|u| u.contains(read)),
+            "{read}: {unread:#?}"
+        );
+    }
+    assert_eq!(unread.len(), 5, "{unread:#?}");
+    assert_eq!(code, 1);
+}
