@@ -41,6 +41,8 @@ mod typed;
 mod unread;
 
 const RUNTIME: &str = "manifests: exists only at run time";
+/// Unread documents listed when none could be read, after the first.
+const MAX_LISTED: usize = 20;
 
 /// Read every manifest under `paths` into one snapshot.
 ///
@@ -464,10 +466,22 @@ impl Builder {
                 "no objects found (every document is empty, comments or null, or a List without items; kubectl says \"no objects passed to apply\")",
             ));
         };
+        // Every reason, each on its own line: a count alone sent the user through one fix and
+        // one run per document (audit TTT-real, a real-world file refused three ways).
         let mut e = first.clone();
-        if self.unread.len() > 1 {
+        if let [_, rest @ ..] = &self.unread[..]
+            && !rest.is_empty()
+        {
             e.message
-                .push_str(&format!(" (and {} more unread)", self.unread.len() - 1));
+                .push_str(&format!(" (and {} more unread:", rest.len()));
+            for other in rest.iter().take(MAX_LISTED) {
+                e.message.push_str(&format!("\n  {other}"));
+            }
+            if rest.len() > MAX_LISTED {
+                e.message
+                    .push_str(&format!("\n  … {} more", rest.len() - MAX_LISTED));
+            }
+            e.message.push(')');
         }
         Err(e)
     }

@@ -297,3 +297,42 @@ fn job_cron_job_and_rollout_selectors_are_judged_by_their_own_rules() {
     assert_eq!(unread.len(), 5, "{unread:#?}");
     assert_eq!(code, 1);
 }
+
+/// A file every document of which `kubectl apply` refuses (an SPC whose apiVersion is an
+/// unrendered `$API_VERSION`, Deployments whose nodeSelector is no label, as a README's raw
+/// template is): nothing can be read, exit 2 (README "kvchain check"). The message names every
+/// refused document and why, not the first and a count, so one run tells every fix.
+#[test]
+fn when_nothing_can_be_read_every_refused_document_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let deployment = |name: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}}}\nspec:\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec:\n      nodeSelector: {{kubernetes.io/os: $NODE_SELECTOR_OS}}\n      containers: [{{name: c, image: i}}]\n"
+        )
+    };
+    let text = format!(
+        "apiVersion: $API_VERSION\nkind: SecretProviderClass\nmetadata: {{name: kv}}\nspec: {{provider: azure}}\n---\n{}---\n{}",
+        deployment("one"),
+        deployment("two")
+    );
+    let file = dir.path().join("raw-template.yaml");
+    std::fs::write(&file, text).expect("write");
+    let out = run(&[&file], "text");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("raw-template.yaml, document 1: SecretProviderClass/kv"),
+        "{err}"
+    );
+    for (doc, what) in [
+        ("document 2", "Deployment/one"),
+        ("document 3", "Deployment/two"),
+    ] {
+        assert!(
+            err.lines().any(|l| l.contains(doc)
+                && l.contains(what)
+                && l.contains("spec.template.spec.nodeSelector: Invalid value")),
+            "{doc}: {err}"
+        );
+    }
+}
