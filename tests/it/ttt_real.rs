@@ -336,3 +336,35 @@ fn when_nothing_can_be_read_every_refused_document_is_named() {
         );
     }
 }
+
+/// `kubectl apply` sends every definition of an object in turn, and the API server refuses one
+/// it cannot validate: that one changes nothing, so the definition before it is what the
+/// cluster holds (README "kvchain check": "an object defined twice … is what its last
+/// definition says, as after kubectl apply" holds for definitions that are applied). A
+/// Deployment written twice, its second copy refused (a nodeSelector still `$NODE_SELECTOR_OS`),
+/// runs as the first copy says: it is diagnosed, the refused copy is listed as not read, and
+/// the first is not said to be "left out".
+#[test]
+fn a_refused_later_definition_leaves_the_earlier_one_in_place() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let deployment = |os: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: api, namespace: shop}}\nspec:\n  selector: {{matchLabels: {{app: api}}}}\n  template:\n    metadata: {{labels: {{app: api}}}}\n    spec:\n      nodeSelector: {{kubernetes.io/os: {os}}}\n      containers: [{{name: c, image: i, volumeMounts: [{{name: kv, mountPath: /kv, readOnly: true}}]}}]\n      volumes:\n      - name: kv\n        csi: {{driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {{secretProviderClass: kv}}}}\n"
+        )
+    };
+    let spc = "apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata: {name: kv, namespace: shop}\nspec:\n  provider: azure\n  parameters:\n    clientID: 0f1e2d3c-4b5a-4968-8776-5a4b3c2d1e0f\n    keyvaultName: kv-shop\n    tenantId: 9e8d7c6b-5a49-4837-a261-5f4e3d2c1b0a\n    objects: |\n      array:\n        - |\n          objectName: db\n          objectType: secret\n";
+    let first = dir.path().join("a-app.yaml");
+    let second = dir.path().join("b-overlay.yaml");
+    std::fs::write(&first, format!("{spc}---\n{}", deployment("linux"))).expect("write");
+    std::fs::write(&second, deployment("$NODE_SELECTOR_OS")).expect("write");
+    let (code, r) = check(&[dir.path()]);
+    let unread = unread(&r);
+    assert_eq!(unread.len(), 1, "{unread:#?}");
+    assert!(
+        unread[0].contains("b-overlay.yaml, document 1: Deployment/api")
+            && unread[0].contains("nodeSelector: Invalid value"),
+        "{unread:#?}"
+    );
+    assert!(chain(&r, "Deployment/api").is_some(), "{r:#}");
+    assert_eq!(code, 1);
+}
