@@ -368,3 +368,23 @@ fn a_refused_later_definition_leaves_the_earlier_one_in_place() {
     assert!(chain(&r, "Deployment/api").is_some(), "{r:#}");
     assert_eq!(code, 1);
 }
+
+/// A Helm chart's template (`{{- if … }}` around a document, `{{- include … | nindent 4 }}`)
+/// given as it sits in the chart: kubectl refuses both documents (the first starts with `{`,
+/// which kubectl reads as JSON; the second is no YAML), so nothing is read, exit 2. The parser's
+/// words alone ("key must be a string") do not tell the user why: each message says the
+/// document is a chart template and how to check it rendered.
+#[test]
+fn a_chart_template_is_said_to_need_rendering() {
+    let out = run(&[&fixture("chart-template.yaml")], "text");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for doc in ["document 1", "document 2"] {
+        assert!(
+            err.lines().any(|l| l.contains(doc)
+                && l.contains("a chart template, not a manifest")
+                && l.contains("helm template … | kvchain check -f -")),
+            "{doc}: {err}"
+        );
+    }
+}
