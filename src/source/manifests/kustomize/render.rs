@@ -201,7 +201,10 @@ mod tests {
     fn one_namespace_is_read_there_and_disagreeing_renders_are_not_read() {
         assert_eq!(verdict(&[r("a/k.yaml", None, None)]), Ok(None));
         let prod = r("o/prod/kustomization.yaml", Some("prod"), None);
-        assert_eq!(verdict(&[prod.clone()]), Ok(Some("prod".into())));
+        assert_eq!(
+            verdict(std::slice::from_ref(&prod)),
+            Ok(Some("prod".into()))
+        );
         let dev = r("o/dev/kustomization.yaml", Some("dev"), None);
         let why = verdict(&[dev, prod]).unwrap_err();
         assert!(why.contains("o/dev/kustomization.yaml (namespace dev), o/prod/kustomization.yaml (namespace prod)"), "{why}");
